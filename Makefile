@@ -1,0 +1,134 @@
+# cordon — the only build entry.
+#   make            build/libcordon.a, build/libcordon.so, build/cordon
+#   make test       the cmocka suite, then again under ASan+UBSan
+#   make asan       only the sanitizer run
+#   make valgrind   the suite under valgrind memcheck
+#   make demo       a short tour
+#   make bench      benchmarks (never part of make test)
+#   make fuzz       libFuzzer target for the policy parser (needs clang)
+#   make install    PREFIX=/usr/local DESTDIR=
+.DELETE_ON_ERROR:
+.SUFFIXES:
+
+PREFIX     ?= /usr/local
+LIBDIR     ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+BINDIR     ?= $(PREFIX)/bin
+POLICYDIR  ?= $(PREFIX)/share/cordon/policies
+
+CC         ?= cc
+PKG_CONFIG ?= pkg-config
+DEPS_LIBS  := $(shell $(PKG_CONFIG) --libs libseccomp libcap 2>/dev/null || echo -lseccomp -lcap)
+CMOCKA_LIBS := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null || echo -lcmocka)
+
+WARNINGS := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+            -Wformat=2 -Wpointer-arith -Wundef -Wvla -Wno-format-nonliteral
+BASE_CFLAGS := -std=gnu11 -D_GNU_SOURCE -g -O2 -fPIC -pthread $(WARNINGS) \
+               -DCORDON_POLICY_DIR='"$(POLICYDIR)"' \
+               -DCORDON_SOURCE_POLICY_DIR='"$(abspath policies)"'
+ALL_CFLAGS := $(BASE_CFLAGS) $(CFLAGS)
+LDLIBS_ALL := $(DEPS_LIBS) -pthread -ldl
+
+LIB_SRC    := $(wildcard lib/*.c sandbox/*.c)
+RUNNER_SRC := $(wildcard runner/*.c)
+TEST_SRC   := $(wildcard tests/test_*.c)
+HOSTILE_SRC := $(wildcard tests/hostile/*.c)
+BENCH_SRC  := $(wildcard bench/*.c)
+HEADERS    := $(wildcard lib/*.h sandbox/*.h runner/*.h tests/*.h)
+
+# Each build flavour lives in its own directory: build/ (plain), build/asan.
+define flavour
+$(1)/obj/%.o: %.c $(HEADERS)
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$(ALL_CFLAGS) $(2) -c $$< -o $$@
+
+$(1)/libcordon.a: $$(patsubst %.c,$(1)/obj/%.o,$$(LIB_SRC))
+	@rm -f $$@
+	ar rcs $$@ $$^
+
+$(1)/tests/%: tests/%.c $(1)/libcordon.a $(HEADERS)
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$(ALL_CFLAGS) $(2) $$< -o $$@ $(1)/libcordon.a $$(CMOCKA_LIBS) $$(LDLIBS_ALL) $(2)
+
+$(1)/hostile/%: tests/hostile/%.c
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$(ALL_CFLAGS) $$< -o $$@ -pthread
+
+$(1)/cordon: $$(patsubst %.c,$(1)/obj/%.o,$$(RUNNER_SRC)) $(1)/libcordon.a
+	$$(CC) $$(ALL_CFLAGS) $(2) $$(patsubst %.c,$(1)/obj/%.o,$$(RUNNER_SRC)) -o $$@ $(1)/libcordon.a $$(LDLIBS_ALL) -lm $(2)
+endef
+
+SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+$(eval $(call flavour,build,))
+$(eval $(call flavour,build/asan,$(SAN_FLAGS)))
+
+TESTS        := $(patsubst tests/%.c,build/tests/%,$(TEST_SRC))
+ASAN_TESTS   := $(patsubst tests/%.c,build/asan/tests/%,$(TEST_SRC))
+HOSTILE_BINS := $(patsubst tests/hostile/%.c,build/hostile/%,$(HOSTILE_SRC))
+
+.PHONY: all test check test-plain test-asan asan valgrind demo demo-run bench fuzz install clean
+all: build/libcordon.a build/libcordon.so build/cordon
+
+build/libcordon.so: $(patsubst %.c,build/obj/%.o,$(LIB_SRC))
+	$(CC) -shared -Wl,-soname,libcordon.so.0 -Wl,--no-undefined -o $@ $^ $(LDLIBS_ALL)
+
+# Tests find the runner and hostile helpers through these variables.
+TEST_ENV = CORDON_RUNNER=$(abspath $(1)/cordon) CORDON_HOSTILE_DIR=$(abspath build/hostile) \
+           CORDON_POLICY_PATH=$(abspath policies)
+
+define run_tests
+	@pass=0; fail=0; for t in $(2); do \
+	    echo "== $$t"; \
+	    if $(call TEST_ENV,$(1)) $(3) $$t; then pass=$$((pass+1)); else fail=$$((fail+1)); echo "FAILED: $$t"; fi; \
+	done; echo "test binaries ($(1)): $$pass passed, $$fail failed"; test $$fail -eq 0
+endef
+
+SAN_ENV := env ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+
+# `make test` and `make demo` first install what is missing (scripts/setup),
+# then build with the libraries found.
+test:
+	@sh scripts/setup
+	@$(MAKE) --no-print-directory test-plain test-asan
+check: test
+
+test-plain: all $(TESTS) $(HOSTILE_BINS)
+	$(call run_tests,build,$(TESTS),)
+
+test-asan asan: build/asan/cordon $(ASAN_TESTS) $(HOSTILE_BINS)
+	$(call run_tests,build/asan,$(ASAN_TESTS),$(SAN_ENV))
+
+valgrind: all $(TESTS) $(HOSTILE_BINS)
+	$(call run_tests,build,$(TESTS),env CORDON_UNDER_VALGRIND=1 valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite --trace-children=no)
+
+build/demo: examples/demo.c build/libcordon.a
+	$(CC) $(ALL_CFLAGS) $< -o $@ build/libcordon.a $(LDLIBS_ALL)
+
+demo:
+	@sh scripts/setup
+	@$(MAKE) --no-print-directory demo-run
+
+demo-run: build/demo build/cordon
+	@CORDON_POLICY_PATH=$(abspath policies) ./build/demo
+
+build/bench/%: bench/%.c build/libcordon.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $< -o $@ build/libcordon.a $(LDLIBS_ALL) -lm
+
+bench: all $(patsubst bench/%.c,build/bench/%,$(BENCH_SRC))
+	@CORDON_POLICY_PATH=$(abspath policies) sh bench/run
+
+install: all
+	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(BINDIR) \
+	    $(DESTDIR)$(POLICYDIR) $(DESTDIR)$(LIBDIR)/pkgconfig
+	install -m 644 build/libcordon.a $(DESTDIR)$(LIBDIR)/
+	install -m 755 build/libcordon.so $(DESTDIR)$(LIBDIR)/libcordon.so.0
+	ln -sf libcordon.so.0 $(DESTDIR)$(LIBDIR)/libcordon.so
+	install -m 644 lib/cordon.h $(DESTDIR)$(INCLUDEDIR)/
+	install -m 755 build/cordon $(DESTDIR)$(BINDIR)/
+	install -m 644 policies/*.policy $(DESTDIR)$(POLICYDIR)/
+	sed -e 's|@PREFIX@|$(PREFIX)|; s|@LIBDIR@|$(LIBDIR)|; s|@INCLUDEDIR@|$(INCLUDEDIR)|; s|@VERSION@|0.1.0|' \
+	    cordon.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/cordon.pc
+
+clean:
+	rm -rf build

@@ -1,0 +1,155 @@
+/*
+ * Per-task cost of cordon against floors measured in the same run:
+ * raw fork+pipe+wait4 for function tasks, posix_spawn+wait4 for commands.
+ * Rounds are interleaved and the median of each is reported, because the
+ * machines this runs on are shared and noisy.
+ */
+#include <fcntl.h>
+#include <spawn.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../lib/cordon.h"
+
+extern char **environ;
+
+#define ROUNDS 9
+
+static int tasks_per_round = 200;
+static const cordon_policy *default_policy;
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void raw_fork_pipe_wait(void)
+{
+    int fds[2];
+    if (pipe2(fds, O_CLOEXEC) != 0)
+        abort();
+    pid_t pid = fork();
+    if (pid == 0) {
+        (void)!write(fds[1], "x", 1);
+        _exit(0);
+    }
+    close(fds[1]);
+    char byte;
+    while (read(fds[0], &byte, 1) > 0)
+        ;
+    close(fds[0]);
+    int status;
+    struct rusage usage;
+    wait4(pid, &status, 0, &usage);
+}
+
+static void raw_posix_spawn(void)
+{
+    char *argv[] = { "/bin/true", NULL };
+    pid_t pid;
+    if (posix_spawn(&pid, argv[0], NULL, NULL, argv, environ) != 0)
+        abort();
+    int status;
+    struct rusage usage;
+    wait4(pid, &status, 0, &usage);
+}
+
+static int trivial(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    (void)arg;
+    return 0;
+}
+
+static void function_task(const cordon_policy *policy, int with_policy)
+{
+    cordon_task *t = cordon_function_task(trivial, NULL);
+    if (!with_policy)
+        cordon_set_policy(t, NULL);
+    else if (policy)
+        cordon_set_policy(t, policy);
+    if (cordon_run(t) != 0)
+        abort();
+    cordon_task_free(t);
+}
+
+static void function_no_policy(void) { function_task(NULL, 0); }
+static void function_default_policy(void) { function_task(default_policy, 1); }
+
+static void command_task(int with_policy)
+{
+    const char *argv[] = { "/bin/true", NULL };
+    cordon_task *t = cordon_command_task(argv);
+    if (!with_policy)
+        cordon_set_policy(t, NULL);
+    if (cordon_run(t) != 0)
+        abort();
+    cordon_task_free(t);
+}
+
+static void command_no_policy(void) { command_task(0); }
+static void command_default_policy(void) { command_task(1); }
+
+struct case_ {
+    const char *name;
+    void (*run)(void);
+    double samples[ROUNDS];
+};
+
+static int compare_doubles(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double median(double *samples)
+{
+    double sorted[ROUNDS];
+    memcpy(sorted, samples, sizeof sorted);
+    qsort(sorted, ROUNDS, sizeof *sorted, compare_doubles);
+    return sorted[ROUNDS / 2];
+}
+
+int main(int argc, char **argv)
+{
+    if (argc > 1)
+        tasks_per_round = atoi(argv[1]);
+    cordon_error error;
+    default_policy = cordon_policy_load("default", &error);
+    struct case_ cases[] = {
+        { "floor: fork+pipe+wait4", raw_fork_pipe_wait, { 0 } },
+        { "floor: posix_spawn+wait4 /bin/true", raw_posix_spawn, { 0 } },
+        { "function task, no policy", function_no_policy, { 0 } },
+        { "function task, default policy", function_default_policy, { 0 } },
+        { "command /bin/true, no policy", command_no_policy, { 0 } },
+        { "command /bin/true, default policy", command_default_policy, { 0 } },
+    };
+    size_t count = sizeof cases / sizeof *cases;
+    for (int round = 0; round < ROUNDS; round++) {
+        for (size_t c = 0; c < count; c++) {
+            uint64_t start = now_ns();
+            for (int i = 0; i < tasks_per_round; i++)
+                cases[c].run();
+            cases[c].samples[round] = (double)(now_ns() - start) / tasks_per_round / 1000.0;
+        }
+    }
+    double fork_floor = median(cases[0].samples), spawn_floor = median(cases[1].samples);
+    printf("per-task cost, median of %d interleaved rounds of %d tasks\n", ROUNDS,
+           tasks_per_round);
+    printf("%-36s %10s %8s\n", "case", "us/task", "ratio");
+    for (size_t c = 0; c < count; c++) {
+        double m = median(cases[c].samples);
+        double floor = c == 0 || (c >= 2 && c <= 3) ? fork_floor : spawn_floor;
+        printf("%-36s %10.1f %7.2fx\n", cases[c].name, m, m / floor);
+    }
+    cordon_policy_free((cordon_policy *)default_policy);
+    return 0;
+}

@@ -1,0 +1,244 @@
+/*
+ * The child, from fork (or clone) to the task's function or exec.
+ *
+ * The rule here: async-signal-safe calls only (raw syscalls; no malloc, no
+ * stdio, no locks), because a command's child shares the parent's memory
+ * until it execs and a function's child may come from a many-threaded
+ * parent.  Everything was allocated by the parent beforehand.
+ *
+ * Confinement comes in one fixed order, seccomp last so that the filter need
+ * not allow any of the set-up.  A step that fails records {step, errno} in
+ * the shared region and ends the child with CHILD_SETUP_FAILED: the task
+ * never runs less confined than asked.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdio_ext.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "internal.h"
+#include "../sandbox/policy.h"
+
+#define CHILD_SETUP_FAILED 127
+#define LISTENER_SOCKET_FD 4
+
+static _Noreturn void fail(cordon__shared *shared, int step, int error)
+{
+    shared->setup_step = step;
+    shared->setup_errno = error > 0 ? error : -error;
+    _exit(CHILD_SETUP_FAILED);
+}
+
+static int join_process_group(pid_t parent_pid)
+{
+    if (setpgid(0, 0) != 0)
+        return -errno;
+    (void)parent_pid;
+    return 0;
+}
+
+static int die_with_parent(pid_t parent_pid)
+{
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0)
+        return -errno;
+    /* The parent may have died before the request was made. */
+    if (getppid() != parent_pid)
+        return -ESRCH;
+    return 0;
+}
+
+/* Moves `fd` out of the way of the targets 0..LISTENER_SOCKET_FD. */
+static int lift(int fd)
+{
+    if (fd < 0 || fd > LISTENER_SOCKET_FD)
+        return fd;
+    return fcntl(fd, F_DUPFD_CLOEXEC, LISTENER_SOCKET_FD + 1);
+}
+
+static int place_file_descriptors(const cordon__launch *l)
+{
+    int sources[5] = { l->stdin_fd, l->stdout_fd, l->stderr_fd, l->log_fd, l->listener_socket };
+    for (int i = 0; i < 5; i++) {
+        if (sources[i] >= 0 && (sources[i] = lift(sources[i])) < 0)
+            return -errno;
+    }
+    for (int target = 0; target < 4; target++) {
+        if (dup2(sources[target], target) < 0)
+            return -errno;
+    }
+    int first_closed = CORDON_LOG_FD + 1;
+    if (sources[4] >= 0) {
+        /* Close-on-exec: a command never sees it; a function closes it. */
+        if (dup3(sources[4], LISTENER_SOCKET_FD, O_CLOEXEC) < 0)
+            return -errno;
+        first_closed = LISTENER_SOCKET_FD + 1;
+    }
+    if (syscall(SYS_close_range, first_closed, ~0U, 0) != 0) {
+        if (errno != ENOSYS)
+            return -errno;
+        for (int fd = first_closed; fd < 65536; fd++)
+            close(fd);
+    }
+    return 0;
+}
+
+static int reset_signals(void)
+{
+    struct sigaction default_action;
+    memset(&default_action, 0, sizeof default_action);
+    default_action.sa_handler = SIG_DFL;
+    for (int signo = 1; signo < NSIG; signo++) {
+        if (signo == SIGKILL || signo == SIGSTOP)
+            continue;
+        /* glibc refuses its internal signals with EINVAL: nothing to do. */
+        if (sigaction(signo, &default_action, NULL) != 0 && errno != EINVAL)
+            return -errno;
+    }
+    sigset_t none;
+    sigemptyset(&none);
+    if (sigprocmask(SIG_SETMASK, &none, NULL) != 0)
+        return -errno;
+    return 0;
+}
+
+static int change_directory(const char *dir)
+{
+    if (dir && chdir(dir) != 0)
+        return -errno;
+    return 0;
+}
+
+/* Sends the seccomp listener to the parent over LISTENER_SOCKET_FD; the
+ * filters allow exactly this sendmsg. */
+static int hand_over_listener(int listener)
+{
+    char byte = 0;
+    struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+    union {
+        struct cmsghdr header;
+        char space[CMSG_SPACE(sizeof(int))];
+    } control;
+    memset(&control, 0, sizeof control);
+    struct msghdr message = {
+        .msg_iov = &iov, .msg_iovlen = 1,
+        .msg_control = control.space, .msg_controllen = sizeof control.space,
+    };
+    struct cmsghdr *cmsg = CMSG_FIRSTHDR(&message);
+    cmsg->cmsg_level = SOL_SOCKET;
+    cmsg->cmsg_type = SCM_RIGHTS;
+    cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(cmsg), &listener, sizeof listener);
+    ssize_t sent;
+    do
+        sent = sendmsg(LISTENER_SOCKET_FD, &message, MSG_NOSIGNAL);
+    while (sent < 0 && errno == EINTR);
+    return sent == 1 ? 0 : -errno;
+}
+
+static int install_filter(const cordon__launch *l)
+{
+    if (!l->policy)
+        return 0;
+    int listener = cordon__policy_install(l->policy);
+    if (listener < -1)
+        return listener;
+    if (listener >= 0) {
+        int rc = hand_over_listener(listener);
+        close(listener); /* the task must never answer its own notifications */
+        if (rc < 0)
+            return rc;
+    }
+    if (l->listener_socket >= 0)
+        close(LISTENER_SOCKET_FD);
+    return 0;
+}
+
+static void set_up(const cordon__launch *l)
+{
+    cordon__shared *shared = l->shared;
+    int rc;
+    if ((rc = join_process_group(l->parent_pid)) < 0)
+        fail(shared, STEP_PROCESS_GROUP, rc);
+    if ((rc = die_with_parent(l->parent_pid)) < 0)
+        fail(shared, STEP_PARENT_DEATH_SIGNAL, rc);
+    /* Before the fds are placed: the cgroup.procs fds are closed then. */
+    if ((rc = cordon__cgroup_join(&l->cgroup)) < 0)
+        fail(shared, STEP_CGROUP, rc);
+    if ((rc = place_file_descriptors(l)) < 0)
+        fail(shared, STEP_FILE_DESCRIPTORS, rc);
+    if ((rc = reset_signals()) < 0)
+        fail(shared, STEP_SIGNALS, rc);
+    if ((rc = change_directory(l->cwd)) < 0)
+        fail(shared, STEP_WORKING_DIRECTORY, rc);
+    if ((rc = cordon__apply_resource_limits(l->limits, l->limit_set)) < 0)
+        fail(shared, STEP_RESOURCE_LIMITS, rc);
+    if (l->switch_user && (rc = cordon__switch_user(l->uid, l->gid)) < 0)
+        fail(shared, STEP_USER, rc);
+    if ((rc = cordon__drop_capabilities(&l->capabilities)) < 0)
+        fail(shared, STEP_CAPABILITIES, rc);
+    if ((rc = cordon__set_no_new_privileges()) < 0)
+        fail(shared, STEP_NO_NEW_PRIVILEGES, rc);
+}
+
+/* execvp's rules without its allocations: the candidates were resolved in
+ * the parent; EACCES from any of them wins over a later ENOENT. */
+static _Noreturn void exec_command(const cordon__launch *l)
+{
+    int error = ENOENT;
+    bool saw_eacces = false;
+    for (char **path = l->exec_paths; *path; path++) {
+        execve(*path, l->argv, l->envp);
+        error = errno;
+        if (error == EACCES)
+            saw_eacces = true;
+        else if (error != ENOENT && error != ENOTDIR && error != ESTALE && error != ENODEV &&
+                 error != ETIMEDOUT)
+            break;
+    }
+    fail(l->shared, STEP_EXEC, saw_eacces && error != ENOEXEC ? EACCES : error);
+}
+
+static _Noreturn void call_function(const cordon__launch *l)
+{
+    cordon__shared *shared = l->shared;
+    /* Bytes the parent had buffered but not yet written are the parent's:
+     * they must not come out of the task. */
+    __fpurge(stdout);
+    __fpurge(stderr);
+    cordon__crash_handlers_install(shared);
+    int rc = install_filter(l);
+    if (rc < 0)
+        fail(shared, STEP_SECCOMP, rc);
+    struct cordon_ctx ctx = {
+        .shared = shared, .return_capacity = l->return_capacity, .log_fd = CORDON_LOG_FD,
+    };
+    int value = l->fn(&ctx, l->arg);
+    fflush(stdout);
+    fflush(stderr);
+    shared->function_return = value;
+    __atomic_store_n(&shared->finished, 1, __ATOMIC_RELEASE);
+    /* _exit, not exit: the parent's atexit handlers are the parent's. */
+    _exit(0);
+}
+
+_Noreturn void cordon__child_main(const cordon__launch *l)
+{
+    set_up(l);
+    if (l->fn)
+        call_function(l);
+    int rc = install_filter(l);
+    if (rc < 0)
+        fail(l->shared, STEP_SECCOMP, rc);
+    exec_command(l);
+}
+
+int cordon__child_clone_entry(void *launch)
+{
+    cordon__child_main(launch);
+}

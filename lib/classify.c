@@ -1,0 +1,212 @@
+/*
+ * One place turns the ending of a child — its wait status, the deadline,
+ * the limits, a policy notification and what it wrote in the shared
+ * region — into the result: an exit code, or an exception with its class
+ * and its readable report.  The shared region of a function task is
+ * written by code we do not trust, so every field is checked before use.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "internal.h"
+#include "../sandbox/policy.h"
+
+static void set_exception(cordon_task *t, const char *class_name)
+{
+    size_t len = strnlen(class_name, CORDON_CLASS_MAX - 1);
+    memcpy(t->exception_class, class_name, len);
+    t->exception_class[len] = '\0';
+}
+
+static uint64_t timeval_us(struct timeval tv)
+{
+    return (uint64_t)tv.tv_sec * 1000000u + (uint64_t)tv.tv_usec;
+}
+
+static void fill_usage(cordon_usage *u, const cordon__attempt_state *s)
+{
+    const struct rusage *ru = &s->rusage;
+    u->wall_us = (cordon__now_ns() - s->started_ns) / 1000u;
+    u->user_us = timeval_us(ru->ru_utime);
+    u->sys_us = timeval_us(ru->ru_stime);
+    u->max_rss_kb = (uint64_t)ru->ru_maxrss;
+    u->minflt = (uint64_t)ru->ru_minflt;
+    u->majflt = (uint64_t)ru->ru_majflt;
+    u->nvcsw = (uint64_t)ru->ru_nvcsw;
+    u->nivcsw = (uint64_t)ru->ru_nivcsw;
+    u->inblock = (uint64_t)ru->ru_inblock;
+    u->oublock = (uint64_t)ru->ru_oublock;
+}
+
+static bool setup_failed(cordon_task *t, const cordon__shared *shared)
+{
+    int step = shared->setup_step;
+    if (step <= STEP_NONE || step >= STEP_COUNT_)
+        return false;
+    int error = shared->setup_errno;
+    if (step == STEP_EXEC) {
+        set_exception(t, "ExecError");
+        t->result.exit_code = (error == ENOENT || error == ENOTDIR) ? 127 : 126;
+        cordon__buffer_printf(&t->exc_out, "ExecError: cannot execute '%s': %s\n", t->argv[0],
+                              strerror(error));
+        return true;
+    }
+    set_exception(t, "ConfinementError");
+    t->result.exit_code = 125;
+    cordon__buffer_printf(&t->exc_out, "ConfinementError: the task's child failed %s: %s\n",
+                          cordon__step_name(step), strerror(error));
+    return true;
+}
+
+/* `signo` is the signal that ended the task, or for a task that exited the
+ * signal its status names (a shell reports its child's SIGXFSZ as 153). */
+static bool limit_reached(cordon_task *t, const cordon__attempt_state *s, int signo)
+{
+    uint64_t cpu_ms = t->limits[CORDON_LIMIT_CPU_MS];
+    uint64_t used_ms = (t->result.usage.user_us + t->result.usage.sys_us) / 1000;
+    if (cpu_ms && (s->cpu_exceeded || signo == SIGXCPU ||
+                   (signo == SIGKILL && used_ms >= cpu_ms))) {
+        set_exception(t, "CpuLimit");
+        cordon__buffer_printf(&t->exc_out,
+                              "CpuLimit: the task used %llu ms of CPU time, over its limit of "
+                              "%llu ms\n", (unsigned long long)used_ms,
+                              (unsigned long long)cpu_ms);
+        return true;
+    }
+    if (t->limits[CORDON_LIMIT_FILE_SIZE] && signo == SIGXFSZ) {
+        set_exception(t, "FileSizeLimit");
+        cordon__buffer_printf(&t->exc_out,
+                              "FileSizeLimit: the task wrote past its file size limit of %llu "
+                              "bytes\n", (unsigned long long)t->limits[CORDON_LIMIT_FILE_SIZE]);
+        return true;
+    }
+    return false;
+}
+
+/* The cgroup's own counters say exactly whether a limit ended the task. */
+static bool cgroup_limit_reached(cordon_task *t, const cordon__attempt_state *s)
+{
+    int status = s->wait_status;
+    t->result.signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+    if (s->oom_killed) {
+        set_exception(t, "MemoryLimit");
+        cordon__buffer_printf(&t->exc_out, "MemoryLimit: the task reached its memory limit of "
+                              "%llu bytes and was killed\n",
+                              (unsigned long long)t->limits[CORDON_LIMIT_MEMORY]);
+        return true;
+    }
+    bool ended_badly = s->timed_out || WIFSIGNALED(status) ||
+                       (WIFEXITED(status) && WEXITSTATUS(status) != 0);
+    if (s->pids_limited && ended_badly) {
+        set_exception(t, "ProcessLimit");
+        cordon__buffer_printf(&t->exc_out, "ProcessLimit: the task tried to run more than %llu "
+                              "processes at once%s\n",
+                              (unsigned long long)t->limits[CORDON_LIMIT_PROCESSES],
+                              s->timed_out ? " and ran past its deadline" : "");
+        return true;
+    }
+    t->result.signal = 0;
+    return false;
+}
+
+static void signal_ending(cordon_task *t, const cordon__attempt_state *s,
+                          const cordon__shared *shared, int signo)
+{
+    t->result.signal = signo;
+    t->result.exit_code = 128 + signo;
+    if (limit_reached(t, s, signo))
+        return;
+    const cordon__crash_record *crash = t->kind == KIND_FUNCTION ? &shared->crash : NULL;
+    bool recorded = crash && crash->signal == signo;
+    bool filtered = !t->policy_set || t->policy != NULL;
+    if (signo == SIGSYS && filtered) {
+        set_exception(t, "PolicyViolation");
+        const char *name = recorded && crash->syscall_nr >= 0
+                               ? cordon__syscall_name(crash->syscall_nr) : NULL;
+        if (name)
+            cordon__buffer_printf(&t->exc_out, "PolicyViolation: the seccomp filter refused "
+                                  "%s\n", name);
+        else
+            cordon__buffer_printf(&t->exc_out, "PolicyViolation: the seccomp filter killed the "
+                                  "task (a forbidden syscall or a foreign-ABI call)\n");
+        return;
+    }
+    const char *name = cordon_signal_name(signo);
+    set_exception(t, name ? name : "Signal");
+    if (recorded) {
+        cordon__crash_report(&t->exc_out, crash, true);
+        return;
+    }
+    cordon__crash_record plain = { .signal = signo };
+    cordon__crash_report(&t->exc_out, &plain, t->kind == KIND_FUNCTION);
+}
+
+static void function_ending(cordon_task *t, const cordon__shared *shared,
+                            size_t return_capacity, int status)
+{
+    if (__atomic_load_n(&shared->raised, __ATOMIC_ACQUIRE)) {
+        char class_name[CORDON_CLASS_MAX];
+        memcpy(class_name, shared->raise_class, sizeof class_name);
+        class_name[sizeof class_name - 1] = '\0';
+        set_exception(t, class_name[0] ? class_name : "Exception");
+        size_t len = strnlen(shared->raise_message, sizeof shared->raise_message);
+        cordon__buffer_printf(&t->exc_out, "%s: %.*s\n", t->exception_class, (int)len,
+                              shared->raise_message);
+        t->result.exit_code = 1;
+        return;
+    }
+    if (!__atomic_load_n(&shared->finished, __ATOMIC_ACQUIRE)) {
+        /* The function called exit() itself: its status is all we have. */
+        t->result.exit_code = status;
+        return;
+    }
+    t->result.exit_code = shared->function_return;
+    uint64_t len = shared->return_len;
+    if (__atomic_load_n(&shared->return_state, __ATOMIC_ACQUIRE) == RETURN_COMMITTED &&
+        len <= return_capacity)
+        cordon__buffer_append(&t->returns, (const char *)shared->return_data, (size_t)len);
+}
+
+void cordon__classify(cordon_task *t, const cordon__attempt_state *s,
+                      const cordon__shared *shared, size_t return_capacity)
+{
+    fill_usage(&t->result.usage, s);
+    int status = s->wait_status;
+    if (s->violated) {
+        set_exception(t, "PolicyViolation");
+        cordon__buffer_printf(&t->exc_out, "PolicyViolation: the policy '%s' forbids %s\n",
+                              t->policy ? cordon_policy_name(t->policy) : "default",
+                              s->violation);
+        t->result.signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+        return;
+    }
+    if (cgroup_limit_reached(t, s))
+        return;
+    if (s->timed_out) {
+        set_exception(t, "Timeout");
+        t->result.signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+        cordon__buffer_printf(&t->exc_out, "Timeout: the task ran past its deadline of %llu ms; "
+                              "its process group was killed\n",
+                              (unsigned long long)t->timeout_ms);
+        return;
+    }
+    if (WIFEXITED(status) && setup_failed(t, shared))
+        return;
+    if (WIFSIGNALED(status)) {
+        signal_ending(t, s, shared, WTERMSIG(status));
+        return;
+    }
+    int code = WIFEXITED(status) ? WEXITSTATUS(status) : 0;
+    int named_signal = code > 128 ? code - 128 : 0;
+    if ((s->cpu_exceeded || named_signal == SIGXCPU || named_signal == SIGXFSZ) &&
+        limit_reached(t, s, named_signal)) {
+        t->result.exit_code = code;
+        return;
+    }
+    if (t->kind == KIND_FUNCTION)
+        function_ending(t, shared, return_capacity, code);
+    else
+        t->result.exit_code = code;
+}

@@ -1,0 +1,315 @@
+/*
+ * The parent's side of a running task: one poll over every pipe, the
+ * seccomp listener, the child's pidfd and the deadline, so that no stream
+ * can block another and a task cannot hang its parent.
+ *
+ * The end: when the child exits, its whole process group is killed while
+ * the child is still an unreaped zombie (so its pid, the group's id, cannot
+ * have been reused), the pipes are drained for a short grace (a grandchild
+ * that escaped the group and holds them cannot keep the parent waiting),
+ * and the child is reaped with wait4 for its rusage.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "internal.h"
+#include "../sandbox/policy.h"
+
+#define READ_CHUNK         (64 * 1024)
+#define DRAIN_GRACE_NS     (100ull * 1000 * 1000)
+#define CPU_CHECK_NS       (10ull * 1000 * 1000)
+#define NO_PIDFD_TICK_NS   (5ull * 1000 * 1000)
+
+enum { SLOT_PID, SLOT_STDOUT, SLOT_STDERR, SLOT_LOG, SLOT_STDIN, SLOT_SOCKET, SLOT_LISTENER,
+       SLOT_COUNT };
+
+uint64_t cordon__now_ns(void)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec;
+}
+
+static void close_fd(int *fd)
+{
+    if (*fd >= 0)
+        close(*fd);
+    *fd = -1;
+}
+
+static void kill_group(const cordon__attempt_state *s)
+{
+    kill(-s->pid, SIGKILL);
+    if (!s->exited)
+        kill(s->pid, SIGKILL); /* in case it left its group after all */
+    if (s->cgroup && s->cgroup->count)
+        cordon__cgroup_kill(s->cgroup); /* and whatever left the group */
+}
+
+/* Reads what is there now; returns false at end of stream. */
+static bool read_stream(cordon_task *t, int *fd, cordon__buffer *buffer, int stream)
+{
+    char chunk[READ_CHUNK];
+    for (int round = 0; round < 16; round++) {
+        /* Read straight into the buffer while it is under its cap. */
+        char *target = chunk;
+        size_t room = sizeof chunk;
+        bool direct = buffer->len + sizeof chunk <= buffer->cap &&
+                      cordon__buffer_reserve(buffer, buffer->len + sizeof chunk) == 0;
+        if (direct)
+            target = buffer->data + buffer->len;
+        ssize_t n = read(*fd, target, room);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && errno == EAGAIN)
+            return true;
+        if (n <= 0) {
+            close_fd(fd);
+            return false;
+        }
+        if (t->output_fn)
+            t->output_fn(t->output_user, stream, target, (size_t)n);
+        if (direct) {
+            buffer->len += (size_t)n;
+            buffer->data[buffer->len] = '\0';
+        } else {
+            cordon__buffer_append(buffer, chunk, (size_t)n);
+        }
+        if ((size_t)n < room)
+            return true;
+    }
+    return true;
+}
+
+static void write_stdin(cordon__attempt_state *s)
+{
+    while (s->stdin_written < s->stdin_len) {
+        ssize_t n = write(s->stdin_fd, s->stdin_data + s->stdin_written,
+                          s->stdin_len - s->stdin_written);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && errno == EAGAIN)
+            return;
+        if (n <= 0)
+            break; /* the task closed its stdin: that is its business */
+        s->stdin_written += (size_t)n;
+    }
+    close_fd(&s->stdin_fd);
+}
+
+static void receive_listener(cordon__attempt_state *s)
+{
+    char byte;
+    struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+    union {
+        struct cmsghdr header;
+        char space[CMSG_SPACE(sizeof(int))];
+    } control;
+    struct msghdr message = {
+        .msg_iov = &iov, .msg_iovlen = 1,
+        .msg_control = control.space, .msg_controllen = sizeof control.space,
+    };
+    ssize_t n;
+    do
+        n = recvmsg(s->listener_socket, &message, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+    while (n < 0 && errno == EINTR);
+    if (n < 0 && errno == EAGAIN)
+        return;
+    struct cmsghdr *cmsg = n > 0 ? CMSG_FIRSTHDR(&message) : NULL;
+    if (cmsg && cmsg->cmsg_level == SOL_SOCKET && cmsg->cmsg_type == SCM_RIGHTS &&
+        s->listener_fd < 0)
+        memcpy(&s->listener_fd, CMSG_DATA(cmsg), sizeof(int));
+    close_fd(&s->listener_socket);
+}
+
+static void handle_notification(cordon__attempt_state *s, struct cordon__notify_state *notify)
+{
+    char description[sizeof s->violation];
+    int rc = cordon__notification_handle(s->listener_fd, notify, description, sizeof description);
+    if (rc == 0 && !s->violated) {
+        s->violated = true;
+        memcpy(s->violation, description, sizeof description);
+        kill_group(s);
+    } else if (rc < 0 && rc != -ENOENT && rc != -EINTR && rc != -EAGAIN) {
+        close_fd(&s->listener_fd); /* broken listener: stop polling it */
+    }
+}
+
+static uint64_t task_cpu_ns(pid_t pid)
+{
+    clockid_t clock;
+    struct timespec used;
+    if (clock_getcpuclockid(pid, &clock) != 0 || clock_gettime(clock, &used) != 0)
+        return 0;
+    return (uint64_t)used.tv_sec * 1000000000ull + (uint64_t)used.tv_nsec;
+}
+
+static bool child_has_exited(cordon__attempt_state *s)
+{
+    siginfo_t info;
+    memset(&info, 0, sizeof info);
+    int rc;
+    do
+        rc = waitid(P_PID, (id_t)s->pid, &info, WEXITED | WNOHANG | WNOWAIT | __WALL);
+    while (rc < 0 && errno == EINTR);
+    return rc < 0 || info.si_pid == s->pid;
+}
+
+static int build_poll_set(cordon__attempt_state *s, struct pollfd *fds)
+{
+    int wanted[SLOT_COUNT] = {
+        [SLOT_PID] = s->exited ? -1 : s->pidfd, [SLOT_STDOUT] = s->stdout_fd,
+        [SLOT_STDERR] = s->stderr_fd, [SLOT_LOG] = s->log_fd, [SLOT_STDIN] = s->stdin_fd,
+        [SLOT_SOCKET] = s->listener_socket, [SLOT_LISTENER] = s->exited ? -1 : s->listener_fd,
+    };
+    int open_streams = 0;
+    for (int i = 0; i < SLOT_COUNT; i++) {
+        fds[i].fd = wanted[i];
+        fds[i].events = i == SLOT_STDIN ? POLLOUT : POLLIN;
+        fds[i].revents = 0;
+    }
+    open_streams = (s->stdout_fd >= 0) + (s->stderr_fd >= 0) + (s->log_fd >= 0);
+    return open_streams;
+}
+
+static int poll_timeout_ms(const cordon__attempt_state *s, uint64_t now, uint64_t grace_end)
+{
+    uint64_t until = UINT64_MAX;
+    if (s->deadline_ns && !s->exited)
+        until = s->deadline_ns;
+    if (grace_end && grace_end < until)
+        until = grace_end;
+    if ((s->cpu_limit_ns || s->pidfd < 0) && !s->exited) {
+        uint64_t tick = now + (s->pidfd < 0 ? NO_PIDFD_TICK_NS : CPU_CHECK_NS);
+        if (tick < until)
+            until = tick;
+    }
+    if (until == UINT64_MAX)
+        return -1;
+    if (until <= now)
+        return 0;
+    return (int)((until - now + 999999) / 1000000);
+}
+
+static void on_exit_seen(cordon__attempt_state *s, uint64_t *grace_end)
+{
+    s->exited = true;
+    kill_group(s);
+    close_fd(&s->stdin_fd);
+    *grace_end = cordon__now_ns() + DRAIN_GRACE_NS;
+}
+
+static void check_limits(cordon__attempt_state *s, uint64_t now)
+{
+    if (s->exited)
+        return;
+    if (s->deadline_ns && now >= s->deadline_ns && !s->timed_out) {
+        s->timed_out = true;
+        kill_group(s);
+    }
+    if (s->cpu_limit_ns && !s->cpu_exceeded && task_cpu_ns(s->pid) >= s->cpu_limit_ns) {
+        s->cpu_exceeded = true;
+        kill_group(s);
+    }
+}
+
+static void dispatch(cordon_task *t, cordon__attempt_state *s, struct pollfd *fds,
+                     struct cordon__notify_state *notify, uint64_t *grace_end)
+{
+    if (fds[SLOT_STDOUT].revents)
+        read_stream(t, &s->stdout_fd, &t->std_out, 1);
+    if (fds[SLOT_STDERR].revents)
+        read_stream(t, &s->stderr_fd, &t->std_err, 2);
+    if (fds[SLOT_LOG].revents)
+        read_stream(t, &s->log_fd, &t->log_out, 3);
+    if (fds[SLOT_STDIN].revents)
+        write_stdin(s);
+    if (fds[SLOT_SOCKET].revents)
+        receive_listener(s);
+    if (fds[SLOT_LISTENER].revents & POLLIN)
+        handle_notification(s, notify);
+    else if (fds[SLOT_LISTENER].revents & (POLLHUP | POLLERR | POLLNVAL))
+        close_fd(&s->listener_fd);
+    if (fds[SLOT_PID].revents && !s->exited)
+        on_exit_seen(s, grace_end);
+}
+
+static void drain_remaining(cordon_task *t, cordon__attempt_state *s)
+{
+    /* What the task wrote before it ended is already in the pipes. */
+    if (s->stdout_fd >= 0)
+        read_stream(t, &s->stdout_fd, &t->std_out, 1);
+    if (s->stderr_fd >= 0)
+        read_stream(t, &s->stderr_fd, &t->std_err, 2);
+    if (s->log_fd >= 0)
+        read_stream(t, &s->log_fd, &t->log_out, 3);
+}
+
+/* The exit status from the pidfd, for a child the kernel already reaped
+ * because the caller ignores SIGCHLD (Linux 6.15 and later keep it). */
+struct pidfd_exit_info {
+    uint64_t mask, cgroupid;
+    uint32_t pid, tgid, ppid, ruid, rgid, euid, egid, suid, sgid, fsuid, fsgid;
+    int32_t exit_code;
+};
+#define PIDFD_GET_INFO_REQUEST _IOWR(0xFF, 11, struct pidfd_exit_info)
+#define PIDFD_INFO_EXIT_FLAG (1ull << 3)
+
+static int status_from_pidfd(cordon__attempt_state *s)
+{
+    struct pidfd_exit_info info;
+    memset(&info, 0, sizeof info);
+    info.mask = PIDFD_INFO_EXIT_FLAG;
+    if (s->pidfd < 0 || ioctl(s->pidfd, PIDFD_GET_INFO_REQUEST, &info) != 0 ||
+        !(info.mask & PIDFD_INFO_EXIT_FLAG))
+        return -ECHILD;
+    s->wait_status = info.exit_code;
+    memset(&s->rusage, 0, sizeof s->rusage); /* gone with the child */
+    return 0;
+}
+
+static int reap(cordon__attempt_state *s)
+{
+    int rc;
+    do
+        rc = wait4(s->pid, &s->wait_status, __WALL, &s->rusage);
+    while (rc < 0 && errno == EINTR);
+    if (rc < 0 && errno == ECHILD)
+        return status_from_pidfd(s);
+    return rc < 0 ? -errno : 0;
+}
+
+int cordon__collect(cordon_task *t, cordon__attempt_state *s)
+{
+    struct cordon__notify_state notify = { .execs_allowed = t->kind == KIND_COMMAND ? 1 : 0 };
+    struct pollfd fds[SLOT_COUNT];
+    uint64_t grace_end = 0;
+    for (;;) {
+        uint64_t now = cordon__now_ns();
+        check_limits(s, now);
+        if (!s->exited && s->pidfd < 0 && child_has_exited(s))
+            on_exit_seen(s, &grace_end);
+        int open_streams = build_poll_set(s, fds);
+        if (s->exited && (open_streams == 0 || (grace_end && now >= grace_end)))
+            break;
+        int ready = poll(fds, SLOT_COUNT, poll_timeout_ms(s, now, grace_end));
+        if (ready < 0 && errno != EINTR)
+            return -errno; /* cannot happen with valid fds; the caller kills and reaps */
+        if (ready > 0)
+            dispatch(t, s, fds, &notify, &grace_end);
+    }
+    drain_remaining(t, s);
+    int rc = reap(s);
+    if (s->cgroup) {
+        s->oom_killed = cordon__cgroup_oom_killed(s->cgroup);
+        s->pids_limited = cordon__cgroup_pids_limited(s->cgroup);
+    }
+    return rc;
+}

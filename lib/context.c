@@ -1,0 +1,94 @@
+/* What a function task calls from inside its child: cordon_return,
+ * cordon_log, cordon_raise. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+static void write_all(int fd, const char *data, size_t len)
+{
+    while (len > 0) {
+        ssize_t n = write(fd, data, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return; /* the parent is gone or stopped reading */
+        data += n;
+        len -= (size_t)n;
+    }
+}
+
+int cordon_return(cordon_ctx *ctx, const void *data, size_t len)
+{
+    if (!ctx || (!data && len))
+        return -EINVAL;
+    if (len > ctx->return_capacity)
+        cordon_raise(ctx, "ReturnTooLarge",
+                     "cordon_return: %zu bytes exceed the return limit of %zu bytes "
+                     "(CORDON_LIMIT_RETURN)", len, ctx->return_capacity);
+    cordon__shared *shared = ctx->shared;
+    /* A child that dies between WRITING and COMMITTED has not returned. */
+    __atomic_store_n(&shared->return_state, RETURN_WRITING, __ATOMIC_RELEASE);
+    shared->return_len = len;
+    if (len)
+        memcpy(shared->return_data, data, len);
+    __atomic_store_n(&shared->return_state, RETURN_COMMITTED, __ATOMIC_RELEASE);
+    return 0;
+}
+
+void cordon_log(cordon_ctx *ctx, const char *fmt, ...)
+{
+    if (!ctx || !fmt)
+        return;
+    char line[4096];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(line, sizeof line - 1, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return;
+    char *text = line;
+    if ((size_t)n >= sizeof line - 1) {
+        text = malloc((size_t)n + 2);
+        if (!text)
+            return;
+        va_start(ap, fmt);
+        vsnprintf(text, (size_t)n + 1, fmt, ap);
+        va_end(ap);
+    }
+    if (n == 0 || text[n - 1] != '\n')
+        text[n++] = '\n';
+    write_all(ctx->log_fd, text, (size_t)n);
+    if (text != line)
+        free(text);
+}
+
+static bool valid_class(const char *name)
+{
+    size_t len = name ? strnlen(name, CORDON_CLASS_MAX) : 0;
+    return len > 0 && len < CORDON_CLASS_MAX;
+}
+
+_Noreturn void cordon_raise(cordon_ctx *ctx, const char *exception, const char *fmt, ...)
+{
+    fflush(stdout);
+    fflush(stderr);
+    if (!ctx)
+        _exit(1);
+    cordon__shared *shared = ctx->shared;
+    const char *name = valid_class(exception) ? exception : "Exception";
+    memcpy(shared->raise_class, name, strlen(name) + 1);
+    shared->raise_message[0] = '\0';
+    if (fmt) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(shared->raise_message, sizeof shared->raise_message, fmt, ap);
+        va_end(ap);
+    }
+    __atomic_store_n(&shared->raised, 1, __ATOMIC_RELEASE);
+    _exit(1);
+}

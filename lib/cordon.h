@@ -1,0 +1,214 @@
+/*
+ * cordon — run a C function or a command in a confined, watched child.
+ *
+ * The life of a task:
+ *
+ *   cordon_task *t = cordon_function_task(fn, arg);    (or _command_, _shell_)
+ *   cordon_set_timeout_ms(t, 2000);                      options, any order
+ *   cordon_run(t);                                       fork, confine, collect
+ *   const cordon_result *r = cordon_task_result(t);      read what it left
+ *   cordon_task_free(t);                                 frees the result too
+ *
+ * A task can be run again (each run starts a fresh child from the parent's
+ * memory as it is then); each run replaces the previous result.  A task is
+ * used by one thread at a time; different tasks may run from many threads.
+ *
+ * Errors: functions returning int give 0 (or a documented positive value)
+ * on success and a negative errno when cordon itself failed.  The library
+ * never prints, installs no signal handler in the caller and changes none of
+ * the caller's signal dispositions.
+ */
+#ifndef CORDON_H
+#define CORDON_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define CORDON_VERSION "0.1.0"
+
+/* cordon_run and friends return this when the task ended with an exception. */
+#define CORDON_EXCEPTION 1
+
+typedef struct cordon_task cordon_task;
+typedef struct cordon_ctx cordon_ctx;
+typedef struct cordon_policy cordon_policy;
+
+/* A caller-owned error report (put it on the stack).  On failure `code` is a
+ * negative errno and `message` names what was wrong and where, e.g.
+ * "policies/x.policy:3:7: unknown syscall 'sockett'".  `line` and `column`
+ * are 1-based, 0 when the error has no position. */
+typedef struct cordon_error {
+    int code;
+    unsigned line, column;
+    char message[512];
+} cordon_error;
+
+/* ---- Tasks ------------------------------------------------------------ */
+
+/* Runs in the child.  Its int return becomes result.exit_code, whole. */
+typedef int (*cordon_fn)(cordon_ctx *ctx, void *arg);
+
+/* `arg` is not copied: the child sees the parent's memory as it was at the
+ * fork.  Returns NULL with errno set on failure (ENOMEM, EINVAL). */
+cordon_task *cordon_function_task(cordon_fn fn, void *arg);
+/* Copies argv (NULL-terminated, argv[0] looked up in PATH unless it holds a
+ * '/').  No shell is involved. */
+cordon_task *cordon_command_task(const char *const argv[]);
+/* Copies `command`; runs /bin/sh -c command. */
+cordon_task *cordon_shell_task(const char *command);
+/* Frees the task and its result.  The task must not be running (join an
+ * async run first).  NULL is accepted. */
+void cordon_task_free(cordon_task *t);
+
+/* ---- Inside a function task (call only from the child) ---------------- */
+
+/* Publishes `len` bytes as result.returns (each call replaces the last).
+ * Returns 0.  A return larger than CORDON_LIMIT_RETURN raises the exception
+ * "ReturnTooLarge" and does not come back. */
+int cordon_return(cordon_ctx *ctx, const void *data, size_t len);
+/* Appends one formatted line (a newline is added if missing) to log_out. */
+void cordon_log(cordon_ctx *ctx, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Ends the task with the exception class `exception` and a message;
+ * stdio is flushed first. */
+_Noreturn void cordon_raise(cordon_ctx *ctx, const char *exception, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* ---- Options ----------------------------------------------------------- */
+
+/* The policy is not copied: it must outlive the task's runs.  NULL runs the
+ * task without a seccomp filter; a task never given a policy runs under the
+ * built-in "default". */
+int cordon_set_policy(cordon_task *t, const cordon_policy *p);
+/* Wall-clock deadline of each attempt; 0 (the default) means none.  At the
+ * deadline the task's whole process group is killed with SIGKILL. */
+int cordon_set_timeout_ms(cordon_task *t, uint64_t ms);
+
+typedef enum cordon_limit {
+    CORDON_LIMIT_CPU_MS,      /* CPU time (user+sys); exception CpuLimit */
+    CORDON_LIMIT_MEMORY,      /* bytes of address space; MemoryLimit */
+    CORDON_LIMIT_FILE_SIZE,   /* bytes per written file; FileSizeLimit */
+    CORDON_LIMIT_OPEN_FILES,  /* highest fd number + 1 */
+    CORDON_LIMIT_PROCESSES,   /* processes of the task; ProcessLimit */
+    CORDON_LIMIT_OUTPUT,      /* bytes kept per stream; default 64 MiB */
+    CORDON_LIMIT_RETURN,      /* bytes of cordon_return; default 1 MiB */
+    CORDON_LIMIT_COUNT_
+} cordon_limit;
+/* 0 for the resource limits means "no limit" (the default).  OUTPUT and
+ * RETURN must be > 0 and at most 1 GiB.  -EINVAL on a bad `what`. */
+int cordon_set_limit(cordon_task *t, cordon_limit what, uint64_t value);
+
+/* Bytes given to the task's stdin (copied).  Without this, or a stdin fd,
+ * stdin is /dev/null. */
+int cordon_set_stdin(cordon_task *t, const void *data, size_t len);
+/* The task reads `fd` as its stdin (not closed by cordon; -1 restores
+ * /dev/null). */
+int cordon_set_stdin_fd(cordon_task *t, int fd);
+
+/* Called by the collecting thread with each chunk the task writes, as it
+ * arrives, whether or not it is kept.  stream is 1 (stdout), 2 (stderr) or
+ * 3 (log).  The runner uses it to pass output through live. */
+typedef void (*cordon_output_fn)(void *user, int stream, const char *data, size_t len);
+int cordon_set_output_callback(cordon_task *t, cordon_output_fn fn, void *user);
+
+/* Command tasks: working directory (copied; NULL: the caller's). */
+int cordon_set_cwd(cordon_task *t, const char *dir);
+/* Command tasks: "KEY=VALUE" added to (or replacing in) the environment. */
+int cordon_set_env(cordon_task *t, const char *key_equals_value);
+/* Command tasks: start from an empty environment (then cordon_set_env). */
+int cordon_clear_env(cordon_task *t);
+/* When cordon runs as root: run the task as uid/gid, supplementary groups
+ * cleared.  -EPERM when not root. */
+int cordon_set_user(cordon_task *t, uid_t uid, gid_t gid);
+
+/* Delay before retry n (n >= 1) of cordon_run_and_retry:
+ * min(initial_ms * factor^(n-1), max_ms).  Default: no delay. */
+int cordon_set_backoff(cordon_task *t, uint64_t initial_ms, double factor, uint64_t max_ms);
+
+/* ---- Running ----------------------------------------------------------- */
+
+/* Each returns 0 when the task ended without an exception (whatever its exit
+ * code), CORDON_EXCEPTION when it ended with one, a negative errno when
+ * cordon could not run it (no child is left behind then). */
+int cordon_run(cordon_task *t);
+/* Starts the task and returns at once; a collector thread does the rest.
+ * Returns 0 or a negative errno (-EBUSY if it is already running). */
+int cordon_run_async(cordon_task *t);
+/* Waits for cordon_run_async's run and returns what cordon_run would. */
+int cordon_join(cordon_task *t);
+/* Runs, then runs again in a fresh child while the exception's class is
+ * `exception` ("*": any) and fewer than max_retry retries were made. */
+int cordon_run_and_retry(cordon_task *t, unsigned max_retry, const char *exception);
+/* Runs the task and writes a breakdown of where its time went to `out`. */
+int cordon_run_profiler(cordon_task *t, FILE *out);
+
+/* ---- Policies ---------------------------------------------------------- */
+
+/* A shipped policy by name ("default", "nonet", …) or a policy file by path.
+ * NULL with `err` filled on failure.  Free with cordon_policy_free. */
+cordon_policy *cordon_policy_load(const char *name_or_path, cordon_error *err);
+/* Policy text; `origin` names it in error messages (e.g. a file name). */
+cordon_policy *cordon_policy_parse(const char *text, const char *origin, cordon_error *err);
+void cordon_policy_free(cordon_policy *p);
+/* Where the policy came from: the name or path it was loaded by, or the
+ * origin it was parsed with. */
+const char *cordon_policy_name(const cordon_policy *p);
+/* The first line of the policy's header comment ("" when it has none). */
+const char *cordon_policy_description(const cordon_policy *p);
+/* Writes the resolved rules to `out`, one per line, includes expanded; with
+ * `with_bpf` nonzero also the compiled filter's size and a disassembly.
+ * Returns 0 or a negative errno. */
+int cordon_policy_show(const cordon_policy *p, FILE *out, int with_bpf);
+/* Writes one line per shipped policy, "name  description", to `out`. */
+int cordon_policy_list(FILE *out);
+
+/* ---- Results ----------------------------------------------------------- */
+
+typedef struct cordon_bytes {
+    const char *data;   /* NUL-terminated for convenience; never NULL */
+    size_t len;         /* exact: binary data and NULs survive */
+    size_t dropped;     /* bytes past the cap, read and discarded */
+} cordon_bytes;
+
+typedef struct cordon_usage {
+    uint64_t wall_us, user_us, sys_us;
+    uint64_t max_rss_kb;
+    uint64_t minflt, majflt, nvcsw, nivcsw, inblock, oublock;
+} cordon_usage;
+
+typedef struct cordon_result {
+    int exit_code;          /* command: exit status; function: its int return */
+    int signal;             /* signal that ended it, 0 if none */
+    const char *exception;  /* NULL, or the exception's class name */
+    cordon_bytes std_out, std_err, log_out, exc_out, returns;
+    cordon_usage usage;
+    unsigned attempts;      /* 1 + retries made */
+} cordon_result;
+
+/* One attempt of cordon_run_and_retry (or the single one of cordon_run). */
+typedef struct cordon_attempt {
+    const char *exception;  /* NULL when it ended without one */
+    int exit_code, signal;
+    cordon_usage usage;
+} cordon_attempt;
+
+/* The last run's result; valid until the next run or cordon_task_free.
+ * Before any run: all zero, empty buffers. */
+const cordon_result *cordon_task_result(const cordon_task *t);
+/* The attempts of the last run, oldest first; *count gets their number. */
+const cordon_attempt *cordon_task_history(const cordon_task *t, size_t *count);
+
+/* "SIGSEGV" for 11, "SIGRTMIN+2", …; NULL for a number that is no signal. */
+const char *cordon_signal_name(int signo);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

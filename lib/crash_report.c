@@ -1,0 +1,34 @@
+/* The readable report of a crash: signal, cause, address, backtrace. */
+#include <inttypes.h>
+#include <string.h>
+
+#include "internal.h"
+
+void cordon__crash_report(cordon__buffer *out, const cordon__crash_record *crash,
+                          bool function_task)
+{
+    const char *name = cordon_signal_name(crash->signal);
+    cordon__buffer_printf(out, "%s: %s\n", name ? name : "signal", strsignal(crash->signal));
+    if (!function_task) {
+        cordon__buffer_printf(out, "  (a command's crash carries no backtrace)\n");
+        return;
+    }
+    const char *meaning = NULL;
+    const char *code = cordon__signal_code_name(crash->signal, crash->code, &meaning);
+    if (code)
+        cordon__buffer_printf(out, "  cause: %s (%s)\n", code, meaning);
+    else
+        cordon__buffer_printf(out, "  cause: si_code %d\n", crash->code);
+    cordon__buffer_printf(out, "  address: 0x%016" PRIx64 "\n", crash->address);
+    uint32_t frames = crash->frame_count <= CORDON_MAX_FRAMES ? crash->frame_count : 0;
+    if (!frames)
+        return;
+    cordon__buffer_printf(out, "  backtrace (most recent call first):\n");
+    for (uint32_t i = 0; i < frames; i++) {
+        /* A return address may lie past its caller's last instruction. */
+        uintptr_t lookup = crash->frames[i] - (i > 0 ? 1 : 0);
+        char symbol[512];
+        cordon__symbolize(lookup, symbol, sizeof symbol);
+        cordon__buffer_printf(out, "    #%-2u 0x%016" PRIx64 " %s\n", i, crash->frames[i], symbol);
+    }
+}

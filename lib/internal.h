@@ -1,0 +1,204 @@
+/*
+ * Internal structures of the task engine.  Nothing here is public; the
+ * runner and users see only lib/cordon.h.
+ */
+#ifndef CORDON_INTERNAL_H
+#define CORDON_INTERNAL_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/resource.h>
+
+#include "cordon.h"
+#include "../sandbox/cgroup.h"
+#include "../sandbox/confine.h"
+
+#define CORDON_DEFAULT_OUTPUT_CAP (64u << 20)
+#define CORDON_DEFAULT_RETURN_CAP (1u << 20)
+#define CORDON_MAX_CAP            (1u << 30)
+
+/* The fds a task is started with: 0-2 and its log pipe. */
+#define CORDON_LOG_FD 3
+
+/* A growing buffer that keeps at most `cap` bytes and counts the rest. */
+typedef struct cordon__buffer {
+    char *data;
+    size_t len, size, cap, dropped;
+} cordon__buffer;
+
+int  cordon__buffer_reserve(cordon__buffer *b, size_t want);
+void cordon__buffer_append(cordon__buffer *b, const char *data, size_t len);
+void cordon__buffer_reset(cordon__buffer *b, size_t cap);
+void cordon__buffer_free(cordon__buffer *b);
+void cordon__buffer_printf(cordon__buffer *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* The public view: data NUL-terminated, never NULL. */
+cordon_bytes cordon__buffer_view(const cordon__buffer *b);
+
+/*
+ * The region shared between the parent and a function task's child
+ * (MAP_SHARED, anonymous).  The child may scribble over all of it, so the
+ * parent validates every field before trusting it.
+ */
+#define CORDON_MAX_FRAMES   64
+#define CORDON_CLASS_MAX    64
+#define CORDON_MESSAGE_MAX  2048
+
+enum cordon__return_state { RETURN_NONE = 0, RETURN_WRITING = 1, RETURN_COMMITTED = 2 };
+
+/* Steps of the child's set-up, reported when one fails. */
+enum cordon__step {
+    STEP_NONE = 0,
+    STEP_PROCESS_GROUP,
+    STEP_PARENT_DEATH_SIGNAL,
+    STEP_CGROUP,
+    STEP_FILE_DESCRIPTORS,
+    STEP_SIGNALS,
+    STEP_WORKING_DIRECTORY,
+    STEP_RESOURCE_LIMITS,
+    STEP_USER,
+    STEP_CAPABILITIES,
+    STEP_NO_NEW_PRIVILEGES,
+    STEP_SECCOMP,
+    STEP_EXEC,
+    STEP_COUNT_
+};
+const char *cordon__step_name(int step);
+
+typedef struct cordon__crash_record {
+    int32_t signal, code;
+    int32_t syscall_nr;                 /* SIGSYS from a seccomp trap */
+    uint64_t address;
+    uint32_t frame_count;
+    uint64_t frames[CORDON_MAX_FRAMES];
+} cordon__crash_record;
+
+typedef struct cordon__shared {
+    int32_t setup_step, setup_errno;    /* a failed set-up step */
+    int32_t finished, function_return;  /* the function returned this */
+    int32_t raised;                     /* cordon_raise was called */
+    char raise_class[CORDON_CLASS_MAX];
+    char raise_message[CORDON_MESSAGE_MAX];
+    cordon__crash_record crash;
+    uint32_t return_state;
+    uint64_t return_len;
+    unsigned char return_data[];        /* return_capacity bytes */
+} cordon__shared;
+
+struct cordon_ctx {
+    cordon__shared *shared;
+    size_t return_capacity;
+    int log_fd;
+};
+
+enum cordon__kind { KIND_FUNCTION, KIND_COMMAND };
+
+/* Everything the child needs, prepared before the fork so that the child
+ * allocates nothing. */
+typedef struct cordon__launch {
+    int stdin_fd, stdout_fd, stderr_fd, log_fd; /* child ends */
+    int listener_socket;                         /* child end, or -1 */
+    pid_t parent_pid;
+    const cordon_policy *policy;                 /* NULL: no filter */
+    struct rlimit limits[RLIM_NLIMITS];
+    bool limit_set[RLIM_NLIMITS];
+    bool switch_user;
+    uid_t uid;
+    gid_t gid;
+    cordon__capability_plan capabilities;
+    cordon__cgroup cgroup;
+    const char *cwd;
+    /* command tasks */
+    char **exec_paths;                           /* candidates for argv[0] */
+    char **argv, **envp;
+    /* function tasks */
+    cordon_fn fn;
+    void *arg;
+    cordon__shared *shared;
+    size_t return_capacity;
+} cordon__launch;
+
+/* A running attempt: the parent's ends and what it learns. */
+typedef struct cordon__attempt_state {
+    pid_t pid;
+    int pidfd;
+    int stdout_fd, stderr_fd, log_fd, stdin_fd, listener_socket, listener_fd;
+    const char *stdin_data;
+    size_t stdin_len, stdin_written;
+    uint64_t started_ns, deadline_ns, cpu_limit_ns;
+    bool timed_out, cpu_exceeded, violated, exited;
+    const cordon__cgroup *cgroup;
+    bool oom_killed, pids_limited;
+    char violation[512];
+    int wait_status;
+    struct rusage rusage;
+} cordon__attempt_state;
+
+struct cordon_task {
+    enum cordon__kind kind;
+    cordon_fn fn;
+    void *arg;
+    char **argv;               /* command tasks: owned copy */
+    char *description;         /* "ls -lG" / "function 0x…" for reports */
+    const cordon_policy *policy;
+    bool policy_set;
+    uint64_t timeout_ms;
+    uint64_t limits[CORDON_LIMIT_COUNT_];
+    char *stdin_data;
+    size_t stdin_len;
+    int stdin_fd;
+    cordon_output_fn output_fn;
+    void *output_user;
+    char *cwd;
+    char **env_overrides;
+    size_t env_count;
+    bool clear_env;
+    bool switch_user;
+    uid_t uid;
+    gid_t gid;
+    uint64_t backoff_initial_ms, backoff_max_ms;
+    double backoff_factor;
+
+    /* the last run */
+    cordon_result result;
+    cordon__buffer std_out, std_err, log_out, exc_out, returns;
+    char exception_class[CORDON_CLASS_MAX];
+    cordon_attempt *history;
+    char (*history_classes)[CORDON_CLASS_MAX];
+    size_t history_count, history_size;
+
+    /* async */
+    pthread_t collector;
+    bool async_running;
+    int async_status;
+};
+
+/* One attempt from fork to result; fills t->result.  Returns what cordon_run
+ * returns. */
+int cordon__run_once(cordon_task *t);
+/* Allocates the parent's side and the child's plan, starts the child. */
+int cordon__spawn(cordon_task *t, cordon__launch *launch, cordon__attempt_state *state);
+void cordon__launch_release(cordon__launch *launch);
+/* The parent's loop: pipes, deadline, notifications and the child's exit. */
+int cordon__collect(cordon_task *t, cordon__attempt_state *state);
+/* Turns the ending into t->result. */
+void cordon__classify(cordon_task *t, const cordon__attempt_state *state,
+                      const cordon__shared *shared, size_t return_capacity);
+/* Child side (async-signal-safe): set-up, then the function or the exec. */
+_Noreturn void cordon__child_main(const cordon__launch *launch);
+int cordon__child_clone_entry(void *launch);
+/* Child side: crash handlers on their own stack that fill shared->crash. */
+void cordon__crash_handlers_install(cordon__shared *shared);
+/* Parent side: the readable report of a crash record. */
+void cordon__crash_report(cordon__buffer *out, const cordon__crash_record *crash, bool function_task);
+/* "name+0x12 (object)" for a code address of this process. */
+int cordon__symbolize(uintptr_t address, char *out, size_t size);
+const char *cordon__signal_code_name(int signo, int code, const char **meaning);
+void cordon__result_reset(cordon_task *t);
+void cordon__history_push(cordon_task *t);
+uint64_t cordon__now_ns(void);
+/* Runs once per process: work that must happen before the first fork. */
+void cordon__global_init(void);
+
+#endif

@@ -1,0 +1,348 @@
+/*
+ * Starting a child: everything it needs is allocated here, before the fork,
+ * so that the child allocates nothing.
+ *
+ * Command tasks are started with clone(CLONE_VM | CLONE_VFORK) like
+ * posix_spawn: no page tables are copied, so the cost does not grow with the
+ * caller's memory, and the parent resumes only once the child has exec'd or
+ * failed.  Function tasks need a real copy of the parent and use fork().
+ * Both children are created with the exit signal... of their kind: commands
+ * with none at all, so that a caller's waitpid(-1) or an ignored SIGCHLD
+ * cannot reap them before cordon does.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "internal.h"
+#include "../sandbox/policy.h"
+
+#define CLONE_STACK_SIZE (128 * 1024)
+
+extern char **environ;
+
+static int set_nonblocking(int fd)
+{
+    int flags = fcntl(fd, F_GETFL);
+    if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0)
+        return -errno;
+    return 0;
+}
+
+/* A pipe whose read end (the parent's) does not block. */
+static int output_pipe(int *parent_end, int *child_end)
+{
+    int fds[2];
+    if (pipe2(fds, O_CLOEXEC) != 0)
+        return -errno;
+    /* A larger pipe means fewer wake-ups under a flood; best effort. */
+    fcntl(fds[0], F_SETPIPE_SZ, 1 << 20);
+    *parent_end = fds[0];
+    *child_end = fds[1];
+    return set_nonblocking(fds[0]);
+}
+
+static int stdin_source(cordon_task *t, cordon__launch *l, cordon__attempt_state *s)
+{
+    if (t->stdin_data) {
+        int fds[2];
+        if (pipe2(fds, O_CLOEXEC) != 0)
+            return -errno;
+        l->stdin_fd = fds[0];
+        s->stdin_fd = fds[1];
+        s->stdin_data = t->stdin_data;
+        s->stdin_len = t->stdin_len;
+        return set_nonblocking(fds[1]);
+    }
+    if (t->stdin_fd >= 0) {
+        l->stdin_fd = fcntl(t->stdin_fd, F_DUPFD_CLOEXEC, 0);
+        return l->stdin_fd < 0 ? -errno : 0;
+    }
+    l->stdin_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    return l->stdin_fd < 0 ? -errno : 0;
+}
+
+static char *path_join(const char *dir, size_t dir_len, const char *name)
+{
+    if (dir_len == 0) { /* an empty PATH entry means the working directory */
+        dir = ".";
+        dir_len = 1;
+    }
+    size_t name_len = strlen(name);
+    char *path = malloc(dir_len + 1 + name_len + 1);
+    if (!path)
+        return NULL;
+    memcpy(path, dir, dir_len);
+    path[dir_len] = '/';
+    memcpy(path + dir_len + 1, name, name_len + 1);
+    return path;
+}
+
+static const char *lookup_env(char **envp, const char *key)
+{
+    size_t len = strlen(key);
+    for (; envp && *envp; envp++) {
+        if (strncmp(*envp, key, len) == 0 && (*envp)[len] == '=')
+            return *envp + len + 1;
+    }
+    return NULL;
+}
+
+static int resolve_exec_paths(cordon__launch *l)
+{
+    const char *name = l->argv[0];
+    if (strchr(name, '/')) {
+        l->exec_paths = calloc(2, sizeof *l->exec_paths);
+        if (!l->exec_paths || !(l->exec_paths[0] = strdup(name)))
+            return -ENOMEM;
+        return 0;
+    }
+    const char *search = lookup_env(l->envp, "PATH");
+    if (!search)
+        search = "/usr/local/bin:/usr/bin:/bin";
+    size_t count = 1;
+    for (const char *c = search; *c; c++)
+        count += *c == ':';
+    l->exec_paths = calloc(count + 1, sizeof *l->exec_paths);
+    if (!l->exec_paths)
+        return -ENOMEM;
+    const char *start = search;
+    for (size_t i = 0; i < count; i++) {
+        const char *end = strchr(start, ':');
+        size_t len = end ? (size_t)(end - start) : strlen(start);
+        if (!(l->exec_paths[i] = path_join(start, len, name)))
+            return -ENOMEM;
+        start = end ? end + 1 : start + len;
+    }
+    return 0;
+}
+
+static bool overridden(const cordon_task *t, const char *entry)
+{
+    const char *eq = strchr(entry, '=');
+    size_t key_len = eq ? (size_t)(eq - entry) : strlen(entry);
+    if (key_len == strlen("CORDON_LOG_FD") && strncmp(entry, "CORDON_LOG_FD", key_len) == 0)
+        return true;
+    for (size_t i = 0; i < t->env_count; i++) {
+        if (strncmp(t->env_overrides[i], entry, key_len) == 0 &&
+            t->env_overrides[i][key_len] == '=')
+            return true;
+    }
+    return false;
+}
+
+/* The caller's environment (unless cleared), the task's overrides, and
+ * CORDON_LOG_FD naming the log pipe. */
+static int build_environment(const cordon_task *t, cordon__launch *l)
+{
+    size_t inherited = 0;
+    char **source = t->clear_env ? NULL : environ;
+    for (char **e = source; e && *e; e++)
+        inherited++;
+    l->envp = calloc(inherited + t->env_count + 2, sizeof *l->envp);
+    if (!l->envp)
+        return -ENOMEM;
+    size_t n = 0;
+    for (char **e = source; e && *e; e++) {
+        if (!overridden(t, *e) && !(l->envp[n++] = strdup(*e)))
+            return -ENOMEM;
+    }
+    for (size_t i = 0; i < t->env_count; i++) {
+        if (!(l->envp[n++] = strdup(t->env_overrides[i])))
+            return -ENOMEM;
+    }
+    char log_entry[32];
+    snprintf(log_entry, sizeof log_entry, "CORDON_LOG_FD=%d", CORDON_LOG_FD);
+    if (!(l->envp[n++] = strdup(log_entry)))
+        return -ENOMEM;
+    return 0;
+}
+
+static void set_limit(cordon__launch *l, int resource, rlim_t soft, rlim_t hard)
+{
+    l->limits[resource].rlim_cur = soft;
+    l->limits[resource].rlim_max = hard;
+    l->limit_set[resource] = true;
+}
+
+static void plan_resource_limits(const cordon_task *t, cordon__launch *l)
+{
+    const uint64_t *lim = t->limits;
+    set_limit(l, RLIMIT_CORE, 0, 0);
+    if (lim[CORDON_LIMIT_CPU_MS]) {
+        /* RLIMIT_CPU counts whole seconds; the parent watches the exact
+         * milliseconds and this is the kernel's backstop. */
+        rlim_t seconds = (rlim_t)((lim[CORDON_LIMIT_CPU_MS] + 999) / 1000);
+        set_limit(l, RLIMIT_CPU, seconds, seconds + 1);
+    }
+    /* A cgroup limit is exact and counts the whole tree; the rlimits are
+     * the fallback where no cgroup could be made. */
+    if (lim[CORDON_LIMIT_MEMORY] && l->cgroup.memory_dir < 0)
+        set_limit(l, RLIMIT_AS, lim[CORDON_LIMIT_MEMORY], lim[CORDON_LIMIT_MEMORY]);
+    if (lim[CORDON_LIMIT_FILE_SIZE])
+        set_limit(l, RLIMIT_FSIZE, lim[CORDON_LIMIT_FILE_SIZE], lim[CORDON_LIMIT_FILE_SIZE]);
+    if (lim[CORDON_LIMIT_OPEN_FILES])
+        set_limit(l, RLIMIT_NOFILE, lim[CORDON_LIMIT_OPEN_FILES], lim[CORDON_LIMIT_OPEN_FILES]);
+    if (lim[CORDON_LIMIT_PROCESSES] && l->cgroup.pids_dir < 0)
+        set_limit(l, RLIMIT_NPROC, lim[CORDON_LIMIT_PROCESSES], lim[CORDON_LIMIT_PROCESSES]);
+}
+
+static int map_shared_region(cordon_task *t, cordon__launch *l)
+{
+    l->return_capacity = t->kind == KIND_FUNCTION ? t->limits[CORDON_LIMIT_RETURN] : 0;
+    size_t size = sizeof(cordon__shared) + l->return_capacity;
+    void *region = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (region == MAP_FAILED)
+        return -errno;
+    l->shared = region;
+    return 0;
+}
+
+static int prepare(cordon_task *t, cordon__launch *l, cordon__attempt_state *s)
+{
+    int rc;
+    l->parent_pid = getpid();
+    l->policy = t->policy_set ? t->policy : cordon__policy_builtin_default();
+    if (!t->policy_set && !l->policy)
+        return -ENOMEM;
+    l->cwd = t->cwd;
+    l->switch_user = t->switch_user;
+    l->uid = t->uid;
+    l->gid = t->gid;
+    l->fn = t->fn;
+    l->arg = t->arg;
+    uint64_t memory = t->limits[CORDON_LIMIT_MEMORY], processes = t->limits[CORDON_LIMIT_PROCESSES];
+    if ((rc = cordon__cgroup_create(&l->cgroup, memory, processes, memory || processes)) < 0)
+        return rc;
+    s->cgroup = &l->cgroup;
+    plan_resource_limits(t, l);
+    if ((rc = map_shared_region(t, l)) < 0 ||
+        (rc = cordon__capability_plan_prepare(&l->capabilities)) < 0 ||
+        (rc = output_pipe(&s->stdout_fd, &l->stdout_fd)) < 0 ||
+        (rc = output_pipe(&s->stderr_fd, &l->stderr_fd)) < 0 ||
+        (rc = output_pipe(&s->log_fd, &l->log_fd)) < 0 ||
+        (rc = stdin_source(t, l, s)) < 0)
+        return rc;
+    if (l->policy) {
+        int pair[2];
+        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0)
+            return -errno;
+        s->listener_socket = pair[0];
+        l->listener_socket = pair[1];
+        if ((rc = set_nonblocking(pair[0])) < 0)
+            return rc;
+    }
+    if (t->kind == KIND_COMMAND) {
+        l->argv = t->argv;
+        if ((rc = build_environment(t, l)) < 0 || (rc = resolve_exec_paths(l)) < 0)
+            return rc;
+    }
+    return 0;
+}
+
+static void close_fd(int *fd)
+{
+    if (*fd >= 0)
+        close(*fd);
+    *fd = -1;
+}
+
+static void free_strings(char **strings)
+{
+    for (char **s = strings; s && *s; s++)
+        free(*s);
+    free(strings);
+}
+
+void cordon__launch_release(cordon__launch *l)
+{
+    close_fd(&l->stdin_fd);
+    close_fd(&l->stdout_fd);
+    close_fd(&l->stderr_fd);
+    close_fd(&l->log_fd);
+    close_fd(&l->listener_socket);
+    cordon__capability_plan_release(&l->capabilities);
+    cordon__cgroup_destroy(&l->cgroup);
+    free_strings(l->exec_paths);
+    free_strings(l->envp);
+    l->exec_paths = l->envp = NULL;
+    if (l->shared)
+        munmap(l->shared, sizeof(cordon__shared) + l->return_capacity);
+    l->shared = NULL;
+}
+
+static pid_t pidfd_open_child(pid_t pid, int *pidfd)
+{
+    *pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+    return pid;
+}
+
+static int start_function(cordon__launch *l, cordon__attempt_state *s)
+{
+    pid_t pid = fork();
+    if (pid < 0)
+        return -errno;
+    if (pid == 0)
+        cordon__child_main(l);
+    /* Both sides set the group, so that it exists whichever runs first. */
+    setpgid(pid, pid);
+    s->pid = pidfd_open_child(pid, &s->pidfd);
+    return 0;
+}
+
+static int start_command(cordon__launch *l, cordon__attempt_state *s, bool may_share_memory)
+{
+    if (!may_share_memory) {
+        /* The parent must answer the child's first exec: no vfork wait. */
+        pid_t pid = fork();
+        if (pid < 0)
+            return -errno;
+        if (pid == 0)
+            cordon__child_main(l);
+        setpgid(pid, pid);
+        s->pid = pidfd_open_child(pid, &s->pidfd);
+        return 0;
+    }
+    char *stack = mmap(NULL, CLONE_STACK_SIZE, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+    if (stack == MAP_FAILED)
+        return -errno;
+    int pidfd = -1;
+    int saved_errno = errno; /* the child shares our errno until it execs */
+    pid_t pid = clone(cordon__child_clone_entry, stack + CLONE_STACK_SIZE,
+                      CLONE_VM | CLONE_VFORK | CLONE_PIDFD, l, &pidfd);
+    int clone_errno = errno;
+    errno = saved_errno;
+    munmap(stack, CLONE_STACK_SIZE);
+    if (pid < 0)
+        return -clone_errno;
+    s->pid = pid;
+    s->pidfd = pidfd;
+    return 0;
+}
+
+int cordon__spawn(cordon_task *t, cordon__launch *l, cordon__attempt_state *s)
+{
+    int rc = prepare(t, l, s);
+    if (rc < 0)
+        return rc;
+    /* Signals stay blocked across the fork so that no handler of the
+     * caller's runs in the child before it resets them all. */
+    sigset_t all, previous;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &previous);
+    if (t->kind == KIND_FUNCTION)
+        rc = start_function(l, s);
+    else
+        rc = start_command(l, s, !(l->policy && cordon__policy_watches_exec(l->policy)));
+    pthread_sigmask(SIG_SETMASK, &previous, NULL);
+    s->started_ns = cordon__now_ns();
+    return rc;
+}

@@ -1,0 +1,346 @@
+/* Task objects: construction, options and the result they own. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+static cordon_task *task_new(enum cordon__kind kind)
+{
+    cordon__global_init();
+    cordon_task *t = calloc(1, sizeof *t);
+    if (!t)
+        return NULL;
+    t->kind = kind;
+    t->stdin_fd = -1;
+    t->limits[CORDON_LIMIT_OUTPUT] = CORDON_DEFAULT_OUTPUT_CAP;
+    t->limits[CORDON_LIMIT_RETURN] = CORDON_DEFAULT_RETURN_CAP;
+    t->backoff_factor = 1.0;
+    cordon__result_reset(t);
+    return t;
+}
+
+cordon_task *cordon_function_task(cordon_fn fn, void *arg)
+{
+    if (!fn) {
+        errno = EINVAL;
+        return NULL;
+    }
+    cordon_task *t = task_new(KIND_FUNCTION);
+    if (!t)
+        return NULL;
+    t->fn = fn;
+    t->arg = arg;
+    char name[64];
+    snprintf(name, sizeof name, "function %p", (void *)(uintptr_t)fn);
+    t->description = strdup(name);
+    if (!t->description) {
+        cordon_task_free(t);
+        errno = ENOMEM;
+        return NULL;
+    }
+    return t;
+}
+
+static char **copy_argv(const char *const argv[], size_t *joined_len)
+{
+    size_t count = 0;
+    *joined_len = 0;
+    while (argv[count])
+        *joined_len += strlen(argv[count++]) + 1;
+    char **copy = calloc(count + 1, sizeof *copy);
+    if (!copy)
+        return NULL;
+    for (size_t i = 0; i < count; i++) {
+        copy[i] = strdup(argv[i]);
+        if (!copy[i]) {
+            for (size_t j = 0; j < i; j++)
+                free(copy[j]);
+            free(copy);
+            return NULL;
+        }
+    }
+    return copy;
+}
+
+static char *join_argv(char **argv, size_t joined_len)
+{
+    char *joined = malloc(joined_len + 1);
+    if (!joined)
+        return NULL;
+    joined[0] = '\0';
+    for (size_t i = 0; argv[i]; i++) {
+        if (i)
+            strcat(joined, " ");
+        strcat(joined, argv[i]);
+    }
+    return joined;
+}
+
+cordon_task *cordon_command_task(const char *const argv[])
+{
+    if (!argv || !argv[0] || !argv[0][0]) {
+        errno = EINVAL;
+        return NULL;
+    }
+    cordon_task *t = task_new(KIND_COMMAND);
+    if (!t)
+        return NULL;
+    size_t joined_len;
+    t->argv = copy_argv(argv, &joined_len);
+    if (t->argv)
+        t->description = join_argv(t->argv, joined_len);
+    if (!t->argv || !t->description) {
+        cordon_task_free(t);
+        errno = ENOMEM;
+        return NULL;
+    }
+    return t;
+}
+
+cordon_task *cordon_shell_task(const char *command)
+{
+    if (!command) {
+        errno = EINVAL;
+        return NULL;
+    }
+    const char *argv[] = { "/bin/sh", "-c", command, NULL };
+    cordon_task *t = cordon_command_task(argv);
+    if (t) {
+        free(t->description);
+        t->description = strdup(command);
+        if (!t->description) {
+            cordon_task_free(t);
+            errno = ENOMEM;
+            return NULL;
+        }
+    }
+    return t;
+}
+
+static void free_strings(char **strings, size_t count)
+{
+    for (size_t i = 0; strings && i < count; i++)
+        free(strings[i]);
+    free(strings);
+}
+
+static void free_argv(char **argv)
+{
+    for (size_t i = 0; argv && argv[i]; i++)
+        free(argv[i]);
+    free(argv);
+}
+
+void cordon_task_free(cordon_task *t)
+{
+    if (!t)
+        return;
+    if (t->async_running)
+        cordon_join(t); /* never free under a running collector */
+    free_argv(t->argv);
+    free_strings(t->env_overrides, t->env_count);
+    free(t->description);
+    free(t->stdin_data);
+    free(t->cwd);
+    cordon__buffer_free(&t->std_out);
+    cordon__buffer_free(&t->std_err);
+    cordon__buffer_free(&t->log_out);
+    cordon__buffer_free(&t->exc_out);
+    cordon__buffer_free(&t->returns);
+    free(t->history);
+    free(t->history_classes);
+    free(t);
+}
+
+int cordon_set_policy(cordon_task *t, const cordon_policy *p)
+{
+    if (!t)
+        return -EINVAL;
+    t->policy = p;
+    t->policy_set = true;
+    return 0;
+}
+
+int cordon_set_timeout_ms(cordon_task *t, uint64_t ms)
+{
+    if (!t)
+        return -EINVAL;
+    t->timeout_ms = ms;
+    return 0;
+}
+
+int cordon_set_limit(cordon_task *t, cordon_limit what, uint64_t value)
+{
+    if (!t || (unsigned)what >= CORDON_LIMIT_COUNT_)
+        return -EINVAL;
+    if ((what == CORDON_LIMIT_OUTPUT || what == CORDON_LIMIT_RETURN) &&
+        (value == 0 || value > CORDON_MAX_CAP))
+        return -EINVAL;
+    t->limits[what] = value;
+    return 0;
+}
+
+int cordon_set_stdin(cordon_task *t, const void *data, size_t len)
+{
+    if (!t || (!data && len))
+        return -EINVAL;
+    char *copy = malloc(len ? len : 1);
+    if (!copy)
+        return -ENOMEM;
+    if (len)
+        memcpy(copy, data, len);
+    free(t->stdin_data);
+    t->stdin_data = copy;
+    t->stdin_len = len;
+    t->stdin_fd = -1;
+    return 0;
+}
+
+int cordon_set_stdin_fd(cordon_task *t, int fd)
+{
+    if (!t || fd < -1)
+        return -EINVAL;
+    t->stdin_fd = fd;
+    if (fd >= 0) {
+        free(t->stdin_data);
+        t->stdin_data = NULL;
+        t->stdin_len = 0;
+    }
+    return 0;
+}
+
+int cordon_set_output_callback(cordon_task *t, cordon_output_fn fn, void *user)
+{
+    if (!t)
+        return -EINVAL;
+    t->output_fn = fn;
+    t->output_user = user;
+    return 0;
+}
+
+int cordon_set_cwd(cordon_task *t, const char *dir)
+{
+    if (!t)
+        return -EINVAL;
+    char *copy = NULL;
+    if (dir && !(copy = strdup(dir)))
+        return -ENOMEM;
+    free(t->cwd);
+    t->cwd = copy;
+    return 0;
+}
+
+int cordon_set_env(cordon_task *t, const char *key_equals_value)
+{
+    if (!t || !key_equals_value || !strchr(key_equals_value, '=') || key_equals_value[0] == '=')
+        return -EINVAL;
+    char **grown = realloc(t->env_overrides, (t->env_count + 1) * sizeof *grown);
+    if (!grown)
+        return -ENOMEM;
+    t->env_overrides = grown;
+    if (!(grown[t->env_count] = strdup(key_equals_value)))
+        return -ENOMEM;
+    t->env_count++;
+    return 0;
+}
+
+int cordon_clear_env(cordon_task *t)
+{
+    if (!t)
+        return -EINVAL;
+    t->clear_env = true;
+    return 0;
+}
+
+int cordon_set_user(cordon_task *t, uid_t uid, gid_t gid)
+{
+    if (!t)
+        return -EINVAL;
+    if (geteuid() != 0)
+        return -EPERM;
+    t->switch_user = true;
+    t->uid = uid;
+    t->gid = gid;
+    return 0;
+}
+
+int cordon_set_backoff(cordon_task *t, uint64_t initial_ms, double factor, uint64_t max_ms)
+{
+    if (!t || !(factor >= 1.0) || factor > 1000.0)
+        return -EINVAL;
+    t->backoff_initial_ms = initial_ms;
+    t->backoff_factor = factor;
+    t->backoff_max_ms = max_ms;
+    return 0;
+}
+
+void cordon__result_reset(cordon_task *t)
+{
+    size_t output_cap = t->limits[CORDON_LIMIT_OUTPUT];
+    cordon__buffer_reset(&t->std_out, output_cap);
+    cordon__buffer_reset(&t->std_err, output_cap);
+    cordon__buffer_reset(&t->log_out, output_cap);
+    cordon__buffer_reset(&t->exc_out, 1u << 20);
+    cordon__buffer_reset(&t->returns, t->limits[CORDON_LIMIT_RETURN]);
+    unsigned attempts = t->result.attempts;
+    memset(&t->result, 0, sizeof t->result);
+    t->result.attempts = attempts;
+    t->exception_class[0] = '\0';
+}
+
+const cordon_result *cordon_task_result(const cordon_task *t)
+{
+    if (!t)
+        return NULL;
+    cordon_task *mutable_task = (cordon_task *)t;
+    cordon_result *r = &mutable_task->result;
+    /* The views are refreshed on every read: buffers may have moved. */
+    r->std_out = cordon__buffer_view(&t->std_out);
+    r->std_err = cordon__buffer_view(&t->std_err);
+    r->log_out = cordon__buffer_view(&t->log_out);
+    r->exc_out = cordon__buffer_view(&t->exc_out);
+    r->returns = cordon__buffer_view(&t->returns);
+    r->exception = t->exception_class[0] ? t->exception_class : NULL;
+    return r;
+}
+
+void cordon__history_push(cordon_task *t)
+{
+    if (t->history_count == t->history_size) {
+        size_t size = t->history_size ? t->history_size * 2 : 4;
+        cordon_attempt *history = realloc(t->history, size * sizeof *history);
+        if (!history)
+            return;
+        t->history = history;
+        char (*classes)[CORDON_CLASS_MAX] = realloc(t->history_classes, size * sizeof *classes);
+        if (!classes)
+            return;
+        t->history_classes = classes;
+        t->history_size = size;
+    }
+    size_t i = t->history_count++;
+    memcpy(t->history_classes[i], t->exception_class, CORDON_CLASS_MAX);
+    t->history[i] = (cordon_attempt){
+        .exit_code = t->result.exit_code,
+        .signal = t->result.signal,
+        .usage = t->result.usage,
+    };
+    /* Pointers into history_classes are fixed up on read: it may move. */
+}
+
+const cordon_attempt *cordon_task_history(const cordon_task *t, size_t *count)
+{
+    if (!t) {
+        if (count)
+            *count = 0;
+        return NULL;
+    }
+    for (size_t i = 0; i < t->history_count; i++)
+        t->history[i].exception = t->history_classes[i][0] ? t->history_classes[i] : NULL;
+    if (count)
+        *count = t->history_count;
+    return t->history;
+}

@@ -1,0 +1,382 @@
+/* Per-task control groups: where they go, how they are made, joined,
+ * read, killed and removed.  See cgroup.h for the fallback order. */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cgroup.h"
+
+/* Where new cgroups go, found once per process. */
+static struct {
+    char v2_parent[4096];       /* "" when there is no usable v2 hierarchy */
+    bool v2_memory, v2_pids;    /* controllers enabled for its children */
+    char v1_memory_parent[4096];
+    char v1_pids_parent[4096];
+} places;
+static pthread_once_t places_once = PTHREAD_ONCE_INIT;
+static atomic_uint cgroup_sequence;
+
+static int read_file(const char *path, char *buffer, size_t size)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    size_t len = 0;
+    while (len + 1 < size) {
+        ssize_t n = read(fd, buffer + len, size - 1 - len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        len += (size_t)n;
+    }
+    buffer[len] = '\0';
+    close(fd);
+    return (int)len;
+}
+
+static int write_file(const char *dir, const char *name, const char *value)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    ssize_t n;
+    do
+        n = write(fd, value, strlen(value));
+    while (n < 0 && errno == EINTR);
+    int rc = n < 0 ? -errno : 0;
+    close(fd);
+    return rc;
+}
+
+static bool has_word(const char *list, const char *word)
+{
+    size_t len = strlen(word);
+    for (const char *p = list; (p = strstr(p, word)); p += len) {
+        bool starts = p == list || p[-1] == ' ' || p[-1] == '\n';
+        bool ends = p[len] == '\0' || p[len] == ' ' || p[len] == '\n';
+        if (starts && ends)
+            return true;
+    }
+    return false;
+}
+
+static bool has_word_in_list(const char *comma_list, const char *word)
+{
+    size_t len = strlen(word);
+    for (const char *p = comma_list; p && *p; p = strchr(p, ',') ? strchr(p, ',') + 1 : NULL) {
+        if (strncmp(p, word, len) == 0 && (p[len] == ',' || p[len] == '\0'))
+            return true;
+    }
+    return false;
+}
+
+/* The caller's own cgroup in one hierarchy, from /proc/self/cgroup:
+ * "0::/path" for v2, "N:memory:/path" for v1 controllers. */
+static bool own_cgroup(const char *controller, char *path, size_t size)
+{
+    char text[8192];
+    if (read_file("/proc/self/cgroup", text, sizeof text) <= 0)
+        return false;
+    char *line_state = NULL;
+    for (char *line = strtok_r(text, "\n", &line_state); line;
+         line = strtok_r(NULL, "\n", &line_state)) {
+        char *controllers = strchr(line, ':');
+        char *cgroup_path = controllers ? strchr(controllers + 1, ':') : NULL;
+        if (!cgroup_path)
+            continue;
+        *cgroup_path++ = '\0';
+        controllers++;
+        /* v2 is "0::/path"; v1 lists its controllers, maybe several. */
+        bool match = controller[0] == '\0' ? strcmp(line, "0") == 0 && !controllers[0]
+                                           : has_word_in_list(controllers, controller);
+        if (match) {
+            snprintf(path, size, "%s", cgroup_path);
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Mount points of the cgroup2 hierarchy and of v1 controllers, from
+ * /proc/self/mountinfo. */
+static bool mount_point(bool v2, const char *controller, char *out, size_t size)
+{
+    FILE *f = fopen("/proc/self/mountinfo", "re");
+    if (!f)
+        return false;
+    char line[4096];
+    bool found = false;
+    while (!found && fgets(line, sizeof line, f)) {
+        char *dash = strstr(line, " - ");
+        char target[2048], fstype[64], options[2048];
+        if (!dash || sscanf(line, "%*s %*s %*s %*s %2047s", target) != 1 ||
+            sscanf(dash + 3, "%63s %*s %2047s", fstype, options) != 2)
+            continue;
+        if (v2 && strcmp(fstype, "cgroup2") == 0)
+            found = true;
+        if (!v2 && strcmp(fstype, "cgroup") == 0) {
+            found = has_word_in_list(options, controller);
+        }
+        if (found)
+            snprintf(out, size, "%s", target);
+    }
+    fclose(f);
+    return found;
+}
+
+static void find_v2_parent(const char *mode)
+{
+    const char *root = getenv("CORDON_CGROUP_ROOT");
+    char mount[2048], own[2048];
+    if (root && root[0])
+        snprintf(places.v2_parent, sizeof places.v2_parent, "%s", root);
+    else if (mount_point(true, NULL, mount, sizeof mount) && own_cgroup("", own, sizeof own))
+        snprintf(places.v2_parent, sizeof places.v2_parent, "%s%s", mount,
+                 strcmp(own, "/") == 0 ? "" : own);
+    if (!places.v2_parent[0] || strcmp(mode, "v1") == 0) {
+        places.v2_parent[0] = '\0';
+        return;
+    }
+    char path[4200], enabled[1024];
+    snprintf(path, sizeof path, "%s/cgroup.subtree_control", places.v2_parent);
+    if (read_file(path, enabled, sizeof enabled) < 0) {
+        places.v2_parent[0] = '\0';
+        return;
+    }
+    places.v2_memory = has_word(enabled, "memory");
+    places.v2_pids = has_word(enabled, "pids");
+}
+
+static void find_v1_parent(const char *controller, char *out, size_t size)
+{
+    char mount[2048], own[2048];
+    if (mount_point(false, controller, mount, sizeof mount) &&
+        own_cgroup(controller, own, sizeof own))
+        snprintf(out, size, "%s%s", mount, strcmp(own, "/") == 0 ? "" : own);
+}
+
+static void find_places(void)
+{
+    const char *mode = getenv("CORDON_CGROUP");
+    if (!mode || !mode[0])
+        mode = "auto";
+    if (strcmp(mode, "none") == 0)
+        return;
+    find_v2_parent(mode);
+    if (strcmp(mode, "v2") == 0)
+        return;
+    if (!places.v2_memory)
+        find_v1_parent("memory", places.v1_memory_parent, sizeof places.v1_memory_parent);
+    if (!places.v2_pids)
+        find_v1_parent("pids", places.v1_pids_parent, sizeof places.v1_pids_parent);
+}
+
+/* Makes one cgroup below `parent` and opens its cgroup.procs. */
+static int make_dir(cordon__cgroup *cg, const char *parent, cordon__cgroup_version version)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/cordon-%d-%u", parent, (int)getpid(),
+             atomic_fetch_add(&cgroup_sequence, 1));
+    if (mkdir(path, 0755) != 0)
+        return -errno;
+    int index = cg->count;
+    cg->dirs[index] = strdup(path);
+    if (!cg->dirs[index]) {
+        rmdir(path);
+        return -ENOMEM;
+    }
+    cg->versions[index] = version;
+    cg->count++;
+    char procs[4300];
+    snprintf(procs, sizeof procs, "%s/cgroup.procs", path);
+    cg->join_fds[index] = open(procs, O_WRONLY | O_CLOEXEC);
+    return cg->join_fds[index] < 0 ? -errno : index;
+}
+
+static int set_value(const char *dir, const char *name, uint64_t value)
+{
+    char text[32];
+    snprintf(text, sizeof text, "%" PRIu64, value);
+    return write_file(dir, name, text);
+}
+
+static void limit_memory(cordon__cgroup *cg, int index, uint64_t bytes)
+{
+    const char *dir = cg->dirs[index];
+    int rc;
+    if (cg->versions[index] == CGROUP_V2) {
+        rc = set_value(dir, "memory.max", bytes);
+        set_value(dir, "memory.swap.max", 0); /* absent without swap accounting */
+    } else {
+        rc = set_value(dir, "memory.limit_in_bytes", bytes);
+        set_value(dir, "memory.memsw.limit_in_bytes", bytes);
+    }
+    if (rc == 0)
+        cg->memory_dir = index;
+}
+
+static void limit_pids(cordon__cgroup *cg, int index, uint64_t count)
+{
+    if (set_value(cg->dirs[index], "pids.max", count) == 0)
+        cg->pids_dir = index;
+}
+
+static int create_v2(cordon__cgroup *cg, uint64_t memory_bytes, uint64_t max_processes,
+                     bool contain)
+{
+    bool v2_memory = memory_bytes && places.v2_memory;
+    bool v2_pids = max_processes && places.v2_pids;
+    if (!places.v2_parent[0] || !(contain || v2_memory || v2_pids))
+        return 0;
+    int index = make_dir(cg, places.v2_parent, CGROUP_V2);
+    if (index == -ENOMEM)
+        return index;
+    if (index < 0)
+        return 0;
+    cg->v2_dir = index;
+    if (v2_memory)
+        limit_memory(cg, index, memory_bytes);
+    if (v2_pids)
+        limit_pids(cg, index, max_processes);
+    return 0;
+}
+
+int cordon__cgroup_create(cordon__cgroup *cg, uint64_t memory_bytes, uint64_t max_processes,
+                          bool contain)
+{
+    memset(cg, 0, sizeof *cg);
+    cg->memory_dir = cg->pids_dir = cg->v2_dir = -1;
+    for (int i = 0; i < CORDON_CGROUP_MAX_DIRS; i++)
+        cg->join_fds[i] = -1;
+    pthread_once(&places_once, find_places);
+    int rc = create_v2(cg, memory_bytes, max_processes, contain);
+    if (rc == 0 && memory_bytes && cg->memory_dir < 0 && places.v1_memory_parent[0]) {
+        int index = make_dir(cg, places.v1_memory_parent, CGROUP_V1);
+        rc = index == -ENOMEM ? index : 0;
+        if (index >= 0)
+            limit_memory(cg, index, memory_bytes);
+    }
+    if (rc == 0 && max_processes && cg->pids_dir < 0 && places.v1_pids_parent[0]) {
+        int index = make_dir(cg, places.v1_pids_parent, CGROUP_V1);
+        rc = index == -ENOMEM ? index : 0;
+        if (index >= 0)
+            limit_pids(cg, index, max_processes);
+    }
+    if (rc < 0)
+        cordon__cgroup_destroy(cg);
+    return rc;
+}
+
+int cordon__cgroup_join(const cordon__cgroup *cg)
+{
+    for (int i = 0; i < cg->count; i++) {
+        if (cg->join_fds[i] < 0)
+            continue;
+        ssize_t n;
+        do
+            n = write(cg->join_fds[i], "0", 1); /* "0": the writing process */
+        while (n < 0 && errno == EINTR);
+        if (n != 1)
+            return n < 0 ? -errno : -EIO;
+    }
+    return 0;
+}
+
+/* v1 has no cgroup.kill: kill what is listed until nothing is. */
+static int kill_listed(const char *dir)
+{
+    char path[4200], pids[65536];
+    snprintf(path, sizeof path, "%s/cgroup.procs", dir);
+    if (read_file(path, pids, sizeof pids) <= 0)
+        return 0;
+    int killed = 0;
+    char *state = NULL;
+    for (char *line = strtok_r(pids, "\n", &state); line; line = strtok_r(NULL, "\n", &state)) {
+        pid_t pid = (pid_t)atoi(line);
+        if (pid > 0 && kill(pid, SIGKILL) == 0)
+            killed++;
+    }
+    return killed;
+}
+
+void cordon__cgroup_kill(const cordon__cgroup *cg)
+{
+    for (int i = 0; i < cg->count; i++) {
+        if (cg->versions[i] == CGROUP_V2 && write_file(cg->dirs[i], "cgroup.kill", "1") == 0)
+            continue;
+        kill_listed(cg->dirs[i]);
+    }
+}
+
+/* The number after `key` in a flat keyed file such as memory.events. */
+static uint64_t keyed_value(const char *dir, const char *file, const char *key)
+{
+    char path[4200], text[4096];
+    snprintf(path, sizeof path, "%s/%s", dir, file);
+    if (read_file(path, text, sizeof text) <= 0)
+        return 0;
+    size_t len = strlen(key);
+    char *state = NULL;
+    for (char *line = strtok_r(text, "\n", &state); line; line = strtok_r(NULL, "\n", &state)) {
+        if (strncmp(line, key, len) == 0 && line[len] == ' ')
+            return strtoull(line + len + 1, NULL, 10);
+    }
+    return 0;
+}
+
+bool cordon__cgroup_oom_killed(const cordon__cgroup *cg)
+{
+    if (cg->memory_dir < 0)
+        return false;
+    const char *dir = cg->dirs[cg->memory_dir];
+    if (cg->versions[cg->memory_dir] == CGROUP_V2)
+        return keyed_value(dir, "memory.events", "oom_kill") > 0;
+    return keyed_value(dir, "memory.oom_control", "oom_kill") > 0;
+}
+
+bool cordon__cgroup_pids_limited(const cordon__cgroup *cg)
+{
+    if (cg->pids_dir < 0)
+        return false;
+    return keyed_value(cg->dirs[cg->pids_dir], "pids.events", "max") > 0;
+}
+
+static void pause_briefly(void)
+{
+    struct timespec pause_time = { 0, 2 * 1000 * 1000 };
+    nanosleep(&pause_time, NULL);
+}
+
+void cordon__cgroup_destroy(cordon__cgroup *cg)
+{
+    for (int i = 0; i < cg->count; i++) {
+        if (cg->join_fds[i] >= 0)
+            close(cg->join_fds[i]);
+        cg->join_fds[i] = -1;
+        /* Killed processes leave the cgroup as they exit: give them time. */
+        for (int attempt = 0; attempt < 500 && rmdir(cg->dirs[i]) != 0 && errno == EBUSY;
+             attempt++) {
+            if (cg->versions[i] == CGROUP_V2)
+                write_file(cg->dirs[i], "cgroup.kill", "1");
+            else
+                kill_listed(cg->dirs[i]);
+            pause_briefly();
+        }
+        free(cg->dirs[i]);
+        cg->dirs[i] = NULL;
+    }
+    cg->count = 0;
+    cg->memory_dir = cg->pids_dir = cg->v2_dir = -1;
+}

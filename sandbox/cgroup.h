@@ -1,0 +1,56 @@
+/*
+ * Control groups for a task: a memory limit with an exact OOM verdict, a
+ * process limit that also binds root, and a way to kill every process of
+ * the task even if it left its process group.
+ *
+ * Each resource takes the best the machine has, in order: a cgroup v2
+ * controller, a cgroup v1 controller, or (by the caller) an rlimit.  Every
+ * cgroup cordon makes lies below the one the caller runs in (or below the
+ * root named by CORDON_CGROUP_ROOT), is the task's own, and is removed when
+ * the task is done.  CORDON_CGROUP=none|v1|v2|auto narrows the choice.
+ */
+#ifndef CORDON_SANDBOX_CGROUP_H
+#define CORDON_SANDBOX_CGROUP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+enum { CORDON_CGROUP_MAX_DIRS = 3 };
+
+typedef enum cordon__cgroup_version {
+    CGROUP_NONE = 0,
+    CGROUP_V1 = 1,
+    CGROUP_V2 = 2,
+} cordon__cgroup_version;
+
+typedef struct cordon__cgroup {
+    int count;
+    char *dirs[CORDON_CGROUP_MAX_DIRS];     /* made by us, removed by us */
+    cordon__cgroup_version versions[CORDON_CGROUP_MAX_DIRS];
+    int join_fds[CORDON_CGROUP_MAX_DIRS];   /* cgroup.procs, written "0" by the child */
+    int memory_dir, pids_dir;               /* index into dirs, or -1 */
+    int v2_dir;                             /* index of the v2 cgroup (for cgroup.kill) */
+} cordon__cgroup;
+
+/* Parent, before the fork.  Makes the cgroups the limits need (a limit of 0
+ * needs none) and, when `contain` is set, a v2 cgroup to kill the task's
+ * whole tree by.  Leaves *cg empty (count 0) when nothing could be made;
+ * the caller then falls back to rlimits.  Returns 0 or a negative errno
+ * (only for out of memory: a machine without cgroups is not an error). */
+int cordon__cgroup_create(cordon__cgroup *cg, uint64_t memory_bytes, uint64_t max_processes,
+                          bool contain);
+
+/* Child, async-signal-safe: moves the calling process into every cgroup. */
+int cordon__cgroup_join(const cordon__cgroup *cg);
+
+/* Parent: kills every process in the task's cgroups. */
+void cordon__cgroup_kill(const cordon__cgroup *cg);
+
+/* Parent, after the task ended: did a limit stop it? */
+bool cordon__cgroup_oom_killed(const cordon__cgroup *cg);
+bool cordon__cgroup_pids_limited(const cordon__cgroup *cg);
+
+/* Parent: kills what is left, closes the fds and removes the directories. */
+void cordon__cgroup_destroy(cordon__cgroup *cg);
+
+#endif

@@ -1,0 +1,29 @@
+/*
+ * Confinement applied in the child, in one fixed order (see child.c):
+ * resource limits, user, capabilities, no_new_privs, then seccomp last.
+ * Every function here is async-signal-safe and returns 0 or a negative errno.
+ */
+#ifndef CORDON_SANDBOX_CONFINE_H
+#define CORDON_SANDBOX_CONFINE_H
+
+#include <stdbool.h>
+#include <sys/resource.h>
+#include <sys/types.h>
+
+/* Parent side: the state libcap needs, prepared before the fork. */
+typedef struct cordon__capability_plan {
+    void *empty;            /* cap_t with every flag clear */
+    bool can_drop_bounding; /* CAP_SETPCAP is effective */
+    int last_capability;
+} cordon__capability_plan;
+
+int  cordon__capability_plan_prepare(cordon__capability_plan *plan);
+void cordon__capability_plan_release(cordon__capability_plan *plan);
+
+/* Child side. */
+int cordon__apply_resource_limits(const struct rlimit *limits, const bool *limit_set);
+int cordon__switch_user(uid_t uid, gid_t gid);
+int cordon__drop_capabilities(const cordon__capability_plan *plan);
+int cordon__set_no_new_privileges(void);
+
+#endif

@@ -1,0 +1,62 @@
+/* Helpers shared by the cmocka tests: only what several files need. */
+#ifndef CORDON_TEST_SUPPORT_H
+#define CORDON_TEST_SUPPORT_H
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "../lib/cordon.h"
+
+/* Open fds of this process, to prove that nothing leaks. */
+static inline int count_open_fds(void)
+{
+    DIR *dir = opendir("/proc/self/fd");
+    int count = 0;
+    for (struct dirent *e; dir && (e = readdir(dir));)
+        count += e->d_name[0] != '.';
+    if (dir)
+        closedir(dir);
+    return count - 1; /* the directory's own fd */
+}
+
+/* True when this process has no child left, waited for or not. */
+static inline int no_children_left(void)
+{
+    siginfo_t info;
+    memset(&info, 0, sizeof info);
+    int rc = waitid(P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT | __WALL);
+    return rc < 0 && errno == ECHILD;
+}
+
+static inline const cordon_result *run_task(cordon_task *t, int expected_rc)
+{
+    assert_non_null(t);
+    int rc = cordon_run(t);
+    const cordon_result *r = cordon_task_result(t);
+    if (rc != expected_rc)
+        fprintf(stderr, "rc %d, exception %s, exc_out:\n%s\nstderr:\n%s\n", rc,
+                r->exception ? r->exception : "(none)", r->exc_out.data, r->std_err.data);
+    assert_int_equal(rc, expected_rc);
+    return r;
+}
+
+static inline cordon_task *shell(const char *command)
+{
+    cordon_task *t = cordon_shell_task(command);
+    assert_non_null(t);
+    return t;
+}
+
+#endif

@@ -1,0 +1,124 @@
+/* Async runs: run_async returns at once, join waits, many tasks run from
+ * many threads at the same time with correct results. */
+#include <pthread.h>
+
+#include "support.h"
+
+static void test_async_returns_before_the_task_ends(void **state)
+{
+    (void)state;
+    int fds[2];
+    assert_int_equal(pipe(fds), 0);
+    cordon_task *t = shell("cat");
+    cordon_set_stdin_fd(t, fds[0]);
+    assert_int_equal(cordon_run_async(t), 0);
+    /* The task is blocked on its stdin, which only we can feed: had
+     * run_async waited for it, we would never get here. */
+    assert_int_equal(cordon_run_async(t), -EBUSY);
+    assert_int_equal(cordon_run(t), -EBUSY);
+    assert_int_equal(write(fds[1], "fed later", 9), 9);
+    close(fds[1]);
+    assert_int_equal(cordon_join(t), 0);
+    assert_string_equal(cordon_task_result(t)->std_out.data, "fed later");
+    assert_int_equal(cordon_join(t), -EINVAL);
+    close(fds[0]);
+    cordon_task_free(t);
+}
+
+static int echo_number(cordon_ctx *ctx, void *arg)
+{
+    int n = (int)(intptr_t)arg;
+    printf("task %d", n);
+    cordon_return(ctx, &n, sizeof n);
+    return n * 3;
+}
+
+static void test_async_join_reports_exceptions(void **state)
+{
+    (void)state;
+    cordon_task *t = shell("kill -TERM $$");
+    assert_int_equal(cordon_run_async(t), 0);
+    assert_int_equal(cordon_join(t), CORDON_EXCEPTION);
+    assert_string_equal(cordon_task_result(t)->exception, "SIGTERM");
+    cordon_task_free(t);
+}
+
+#define THREADS 8
+#define TASKS_PER_THREAD 25
+
+static void *run_many(void *arg)
+{
+    int base = (int)(intptr_t)arg * 1000;
+    for (int i = 0; i < TASKS_PER_THREAD; i++) {
+        int n = base + i;
+        cordon_task *t = cordon_function_task(echo_number, (void *)(intptr_t)n);
+        if (!t || cordon_run(t) != 0)
+            return (void *)1;
+        const cordon_result *r = cordon_task_result(t);
+        char expected[32];
+        snprintf(expected, sizeof expected, "task %d", n);
+        int returned = -1;
+        if (r->returns.len == sizeof returned)
+            memcpy(&returned, r->returns.data, sizeof returned);
+        bool ok = r->exit_code == n * 3 && strcmp(r->std_out.data, expected) == 0 &&
+                  returned == n;
+        cordon_task_free(t);
+        if (!ok)
+            return (void *)2;
+    }
+    return NULL;
+}
+
+static void test_async_many_threads_run_tasks_at_once(void **state)
+{
+    (void)state;
+    int fds_before = count_open_fds();
+    pthread_t threads[THREADS];
+    for (int i = 0; i < THREADS; i++)
+        assert_int_equal(pthread_create(&threads[i], NULL, run_many, (void *)(intptr_t)i), 0);
+    for (int i = 0; i < THREADS; i++) {
+        void *failed = NULL;
+        pthread_join(threads[i], &failed);
+        assert_null(failed);
+    }
+    assert_int_equal(count_open_fds(), fds_before);
+    assert_true(no_children_left());
+}
+
+static void test_async_many_tasks_in_flight(void **state)
+{
+    (void)state;
+    enum { COUNT = 40 };
+    cordon_task *tasks[COUNT];
+    for (int i = 0; i < COUNT; i++) {
+        tasks[i] = cordon_function_task(echo_number, (void *)(intptr_t)i);
+        assert_int_equal(cordon_run_async(tasks[i]), 0);
+    }
+    for (int i = 0; i < COUNT; i++) {
+        assert_int_equal(cordon_join(tasks[i]), 0);
+        assert_int_equal(cordon_task_result(tasks[i])->exit_code, i * 3);
+        cordon_task_free(tasks[i]);
+    }
+    assert_true(no_children_left());
+}
+
+static void test_async_free_joins_a_running_task(void **state)
+{
+    (void)state;
+    cordon_task *t = shell("sleep 0.1");
+    assert_int_equal(cordon_run_async(t), 0);
+    cordon_task_free(t); /* must wait for the collector, not free under it */
+    assert_true(no_children_left());
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_async_returns_before_the_task_ends),
+        cmocka_unit_test(test_async_join_reports_exceptions),
+        cmocka_unit_test(test_async_many_threads_run_tasks_at_once),
+        cmocka_unit_test(test_async_many_tasks_in_flight),
+        cmocka_unit_test(test_async_free_joins_a_running_task),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,181 @@
+/* Command tasks: PATH lookup without a shell, shell lines, exec failures,
+ * environment, working directory, stdin and the log fd. */
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include "support.h"
+
+static void test_command_finds_argv0_in_path_and_passes_arguments(void **state)
+{
+    (void)state;
+    const char *argv[] = { "printf", "[%s]", "two words", "*", NULL };
+    cordon_task *t = cordon_command_task(argv);
+    const cordon_result *r = run_task(t, 0);
+    assert_string_equal(r->std_out.data, "[two words][*]");
+    assert_int_equal(r->exit_code, 0);
+    cordon_task_free(t);
+}
+
+static void test_command_exit_status_is_its_own(void **state)
+{
+    (void)state;
+    cordon_task *t = shell("exit 42");
+    const cordon_result *r = run_task(t, 0);
+    assert_int_equal(r->exit_code, 42);
+    assert_null(r->exception);
+    cordon_task_free(t);
+}
+
+static void test_command_not_found_is_exec_error_127(void **state)
+{
+    (void)state;
+    const char *argv[] = { "cordon-no-such-command", NULL };
+    cordon_task *t = cordon_command_task(argv);
+    const cordon_result *r = run_task(t, CORDON_EXCEPTION);
+    assert_string_equal(r->exception, "ExecError");
+    assert_int_equal(r->exit_code, 127);
+    assert_string_equal(r->exc_out.data, "ExecError: cannot execute 'cordon-no-such-command': "
+                                         "No such file or directory\n");
+    cordon_task_free(t);
+}
+
+static void test_command_not_executable_is_exec_error_126(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/cordon-test-noexec-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, "#!/bin/sh\n", 10), 10);
+    close(fd);
+    chmod(path, 0644);
+    const char *argv[] = { path, NULL };
+    cordon_task *t = cordon_command_task(argv);
+    const cordon_result *r = run_task(t, CORDON_EXCEPTION);
+    assert_string_equal(r->exception, "ExecError");
+    assert_int_equal(r->exit_code, 126);
+    assert_non_null(strstr(r->exc_out.data, "Permission denied"));
+    cordon_task_free(t);
+    unlink(path);
+}
+
+static void test_command_shell_task_runs_a_line(void **state)
+{
+    (void)state;
+    cordon_task *t = shell("for i in 1 2 3; do printf $i; done; echo; echo oops >&2");
+    const cordon_result *r = run_task(t, 0);
+    assert_string_equal(r->std_out.data, "123\n");
+    assert_string_equal(r->std_err.data, "oops\n");
+    cordon_task_free(t);
+}
+
+static void test_command_log_fd_is_named_in_environment(void **state)
+{
+    (void)state;
+    cordon_task *t = shell("echo \"fd=$CORDON_LOG_FD\"; echo to-the-log >&$CORDON_LOG_FD");
+    const cordon_result *r = run_task(t, 0);
+    assert_string_equal(r->std_out.data, "fd=3\n");
+    assert_string_equal(r->log_out.data, "to-the-log\n");
+    cordon_task_free(t);
+}
+
+static void test_command_environment_can_be_set_and_cleared(void **state)
+{
+    (void)state;
+    setenv("CORDON_TEST_INHERITED", "yes", 1);
+    cordon_task *t = shell("echo \"$CORDON_TEST_INHERITED/$CORDON_TEST_SET\"");
+    const cordon_result *r = run_task(t, 0);
+    assert_string_equal(r->std_out.data, "yes/\n");
+    assert_int_equal(cordon_set_env(t, "CORDON_TEST_SET=given"), 0);
+    assert_int_equal(cordon_set_env(t, "CORDON_TEST_INHERITED=replaced"), 0);
+    r = run_task(t, 0);
+    assert_string_equal(r->std_out.data, "replaced/given\n");
+    assert_int_equal(cordon_set_env(t, "NO_EQUALS_SIGN"), -EINVAL);
+    cordon_task_free(t);
+
+    const char *argv[] = { "/usr/bin/env", NULL };
+    t = cordon_command_task(argv);
+    cordon_clear_env(t);
+    cordon_set_env(t, "ONLY=this");
+    r = run_task(t, 0);
+    assert_string_equal(r->std_out.data, "ONLY=this\nCORDON_LOG_FD=3\n");
+    cordon_task_free(t);
+    unsetenv("CORDON_TEST_INHERITED");
+}
+
+static void test_command_runs_in_the_given_directory(void **state)
+{
+    (void)state;
+    cordon_task *t = shell("pwd");
+    cordon_set_cwd(t, "/usr/share");
+    const cordon_result *r = run_task(t, 0);
+    assert_string_equal(r->std_out.data, "/usr/share\n");
+    cordon_set_cwd(t, "/cordon/no/such/dir");
+    r = run_task(t, CORDON_EXCEPTION);
+    assert_string_equal(r->exception, "ConfinementError");
+    assert_string_equal(r->exc_out.data, "ConfinementError: the task's child failed changing to "
+                                         "its working directory: No such file or directory\n");
+    cordon_task_free(t);
+}
+
+static void test_command_stdin_is_dev_null_or_given_bytes(void **state)
+{
+    (void)state;
+    cordon_task *t = shell("wc -c");
+    const cordon_result *r = run_task(t, 0);
+    assert_string_equal(r->std_out.data, "0\n");
+    /* More than a pipe holds, so the parent must write while it reads. */
+    size_t len = 3u << 20;
+    char *data = malloc(len);
+    memset(data, 'z', len);
+    assert_int_equal(cordon_set_stdin(t, data, len), 0);
+    r = run_task(t, 0);
+    assert_string_equal(r->std_out.data, "3145728\n");
+    free(data);
+    cordon_task_free(t);
+}
+
+static void test_command_stdin_from_a_callers_fd(void **state)
+{
+    (void)state;
+    int fds[2];
+    assert_int_equal(pipe(fds), 0);
+    assert_int_equal(write(fds[1], "from a pipe", 11), 11);
+    close(fds[1]);
+    cordon_task *t = shell("cat");
+    cordon_set_stdin_fd(t, fds[0]);
+    const cordon_result *r = run_task(t, 0);
+    assert_string_equal(r->std_out.data, "from a pipe");
+    /* cordon does not close the caller's fd. */
+    assert_true(fcntl(fds[0], F_GETFD) >= 0);
+    close(fds[0]);
+    cordon_task_free(t);
+}
+
+static void test_command_task_refuses_empty_argv(void **state)
+{
+    (void)state;
+    const char *empty[] = { NULL };
+    const char *blank[] = { "", NULL };
+    assert_null(cordon_command_task(empty));
+    assert_null(cordon_command_task(blank));
+    assert_null(cordon_command_task(NULL));
+    assert_null(cordon_shell_task(NULL));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_command_finds_argv0_in_path_and_passes_arguments),
+        cmocka_unit_test(test_command_exit_status_is_its_own),
+        cmocka_unit_test(test_command_not_found_is_exec_error_127),
+        cmocka_unit_test(test_command_not_executable_is_exec_error_126),
+        cmocka_unit_test(test_command_shell_task_runs_a_line),
+        cmocka_unit_test(test_command_log_fd_is_named_in_environment),
+        cmocka_unit_test(test_command_environment_can_be_set_and_cleared),
+        cmocka_unit_test(test_command_runs_in_the_given_directory),
+        cmocka_unit_test(test_command_stdin_is_dev_null_or_given_bytes),
+        cmocka_unit_test(test_command_stdin_from_a_callers_fd),
+        cmocka_unit_test(test_command_task_refuses_empty_argv),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,132 @@
+/* The deadline: the whole process group dies with SIGKILL, whatever the task
+ * does to avoid it, and the result says Timeout. */
+#include <signal.h>
+#include <time.h>
+
+#include "support.h"
+
+static void test_deadline_sleeping_command_times_out(void **state)
+{
+    (void)state;
+    cordon_task *t = shell("echo before; sleep 30");
+    cordon_set_timeout_ms(t, 200);
+    const cordon_result *r = run_task(t, CORDON_EXCEPTION);
+    assert_string_equal(r->exception, "Timeout");
+    assert_string_equal(r->std_out.data, "before\n"); /* output until then is kept */
+    assert_int_equal(r->signal, SIGKILL);
+    assert_true(r->usage.wall_us >= 200000);
+    assert_true(r->usage.wall_us < 10u * 1000 * 1000);
+    assert_string_equal(r->exc_out.data, "Timeout: the task ran past its deadline of 200 ms; "
+                                         "its process group was killed\n");
+    cordon_task_free(t);
+}
+
+static int stops_itself(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    (void)arg;
+    raise(SIGSTOP);
+    return 0;
+}
+
+static void test_deadline_stopped_task_is_killed(void **state)
+{
+    (void)state;
+    cordon_task *t = cordon_function_task(stops_itself, NULL);
+    cordon_set_timeout_ms(t, 150);
+    const cordon_result *r = run_task(t, CORDON_EXCEPTION);
+    assert_string_equal(r->exception, "Timeout");
+    cordon_task_free(t);
+}
+
+static int ignores_and_blocks_signals(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    (void)arg;
+    signal(SIGTERM, SIG_IGN);
+    signal(SIGINT, SIG_IGN);
+    signal(SIGHUP, SIG_IGN);
+    sigset_t all;
+    sigfillset(&all);
+    sigprocmask(SIG_BLOCK, &all, NULL);
+    for (;;)
+        pause();
+    return 0;
+}
+
+static void test_deadline_signal_ignoring_task_is_killed(void **state)
+{
+    (void)state;
+    cordon_task *t = cordon_function_task(ignores_and_blocks_signals, NULL);
+    cordon_set_timeout_ms(t, 150);
+    const cordon_result *r = run_task(t, CORDON_EXCEPTION);
+    assert_string_equal(r->exception, "Timeout");
+    cordon_task_free(t);
+}
+
+static int process_gone(pid_t pid)
+{
+    /* Killed processes are reaped by whoever adopted them; give it time. */
+    for (int i = 0; i < 500; i++) {
+        char path[64];
+        snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+        FILE *f = fopen(path, "r");
+        if (!f)
+            return 1;
+        char status = '?';
+        int scanned = fscanf(f, "%*d %*s %c", &status);
+        fclose(f);
+        if (scanned == 1 && status == 'Z')
+            return 1; /* dead, waiting for its new parent to reap it */
+        struct timespec pause_time = { 0, 10 * 1000 * 1000 };
+        nanosleep(&pause_time, NULL);
+    }
+    return 0;
+}
+
+static void test_deadline_kills_grandchildren_too(void **state)
+{
+    (void)state;
+    cordon_task *t = shell("sleep 60 & echo $!; sleep 60");
+    cordon_set_timeout_ms(t, 200);
+    const cordon_result *r = run_task(t, CORDON_EXCEPTION);
+    assert_string_equal(r->exception, "Timeout");
+    pid_t grandchild = (pid_t)atoi(r->std_out.data);
+    assert_true(grandchild > 0);
+    assert_true(process_gone(grandchild));
+    cordon_task_free(t);
+}
+
+static void test_deadline_background_process_dies_when_task_ends(void **state)
+{
+    (void)state;
+    cordon_task *t = shell("sleep 60 >/dev/null 2>&1 & echo $!");
+    const cordon_result *r = run_task(t, 0);
+    pid_t grandchild = (pid_t)atoi(r->std_out.data);
+    assert_true(grandchild > 0);
+    assert_true(process_gone(grandchild));
+    cordon_task_free(t);
+}
+
+static void test_deadline_zero_means_none(void **state)
+{
+    (void)state;
+    cordon_task *t = shell("sleep 0.3; echo done");
+    cordon_set_timeout_ms(t, 0);
+    const cordon_result *r = run_task(t, 0);
+    assert_string_equal(r->std_out.data, "done\n");
+    cordon_task_free(t);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_deadline_sleeping_command_times_out),
+        cmocka_unit_test(test_deadline_stopped_task_is_killed),
+        cmocka_unit_test(test_deadline_signal_ignoring_task_is_killed),
+        cmocka_unit_test(test_deadline_kills_grandchildren_too),
+        cmocka_unit_test(test_deadline_background_process_dies_when_task_ends),
+        cmocka_unit_test(test_deadline_zero_means_none),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,193 @@
+/* Exceptions: signals by name with a crash report that names the function
+ * (static ones too), raised classes, and commands killed by signals. */
+#include <signal.h>
+#include <stdint.h>
+
+#include "support.h"
+
+__attribute__((noinline)) static int deref_null_in_static_function(volatile int *pointer)
+{
+    return *pointer + 1;
+}
+
+static int segfaults(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    (void)arg;
+    return deref_null_in_static_function(NULL);
+}
+
+static void test_exception_segfault_report_names_the_static_function(void **state)
+{
+    (void)state;
+    cordon_task *t = cordon_function_task(segfaults, NULL);
+    const cordon_result *r = run_task(t, CORDON_EXCEPTION);
+    assert_string_equal(r->exception, "SIGSEGV");
+    assert_int_equal(r->signal, SIGSEGV);
+    const char *report = r->exc_out.data;
+    assert_non_null(strstr(report, "SIGSEGV: Segmentation fault\n"));
+    assert_non_null(strstr(report, "cause: SEGV_MAPERR (address not mapped to object)"));
+    assert_non_null(strstr(report, "address: 0x0000000000000000"));
+    assert_non_null(strstr(report, "#0  "));
+    const char *frame0 = strstr(report, "#0  ");
+    assert_non_null(strstr(frame0, "deref_null_in_static_function+0x"));
+    assert_non_null(strstr(report, "segfaults+0x"));
+    cordon_task_free(t);
+}
+
+static int aborts(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    (void)arg;
+    abort();
+}
+
+static void test_exception_abort_is_sigabrt(void **state)
+{
+    (void)state;
+    cordon_task *t = cordon_function_task(aborts, NULL);
+    const cordon_result *r = run_task(t, CORDON_EXCEPTION);
+    assert_string_equal(r->exception, "SIGABRT");
+    assert_non_null(strstr(r->exc_out.data, "SIGABRT: Aborted\n"));
+    assert_non_null(strstr(r->exc_out.data, "aborts+0x"));
+    cordon_task_free(t);
+}
+
+static int divides_by_zero(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    volatile int zero = *(int *)arg;
+    return 10 / zero;
+}
+
+static void test_exception_integer_division_by_zero_is_sigfpe(void **state)
+{
+    (void)state;
+    int zero = 0;
+    cordon_task *t = cordon_function_task(divides_by_zero, &zero);
+    const cordon_result *r = run_task(t, CORDON_EXCEPTION);
+    assert_string_equal(r->exception, "SIGFPE");
+    assert_non_null(strstr(r->exc_out.data, "cause: FPE_INTDIV (integer divide by zero)"));
+    cordon_task_free(t);
+}
+
+static volatile int keep_going = 1;
+
+__attribute__((noinline)) static int recurse_forever(volatile char *previous)
+{
+    volatile char frame[256];
+    frame[0] = previous ? previous[0] : 1;
+    if (!keep_going) /* always true at run time; the compiler cannot know */
+        return frame[0];
+    return recurse_forever(frame) + frame[0];
+}
+
+static int overflows_stack(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    (void)arg;
+    return recurse_forever(NULL);
+}
+
+static void test_exception_stack_overflow_still_gets_a_report(void **state)
+{
+    (void)state;
+    cordon_task *t = cordon_function_task(overflows_stack, NULL);
+    const cordon_result *r = run_task(t, CORDON_EXCEPTION);
+    assert_string_equal(r->exception, "SIGSEGV");
+    /* The handler ran on its own stack and could unwind the recursion. */
+    assert_non_null(strstr(r->exc_out.data, "recurse_forever+0x"));
+    cordon_task_free(t);
+}
+
+static int raises_server_error(cordon_ctx *ctx, void *arg)
+{
+    (void)arg;
+    printf("before the raise");
+    cordon_raise(ctx, "ServerError", "upstream said %d", 503);
+}
+
+static void test_exception_raised_class_and_message(void **state)
+{
+    (void)state;
+    cordon_task *t = cordon_function_task(raises_server_error, NULL);
+    const cordon_result *r = run_task(t, CORDON_EXCEPTION);
+    assert_string_equal(r->exception, "ServerError");
+    assert_string_equal(r->exc_out.data, "ServerError: upstream said 503\n");
+    assert_string_equal(r->std_out.data, "before the raise"); /* flushed first */
+    assert_int_equal(r->signal, 0);
+    cordon_task_free(t);
+}
+
+static int raises_bad_class(cordon_ctx *ctx, void *arg)
+{
+    (void)arg;
+    cordon_raise(ctx, "", NULL);
+}
+
+static void test_exception_empty_class_becomes_exception(void **state)
+{
+    (void)state;
+    cordon_task *t = cordon_function_task(raises_bad_class, NULL);
+    const cordon_result *r = run_task(t, CORDON_EXCEPTION);
+    assert_string_equal(r->exception, "Exception");
+    cordon_task_free(t);
+}
+
+static void test_exception_command_killed_by_signal_is_named(void **state)
+{
+    (void)state;
+    cordon_task *t = shell("kill -USR1 $$");
+    const cordon_result *r = run_task(t, CORDON_EXCEPTION);
+    assert_string_equal(r->exception, "SIGUSR1");
+    assert_int_equal(r->signal, SIGUSR1);
+    assert_int_equal(r->exit_code, 128 + SIGUSR1);
+    assert_string_equal(r->exc_out.data, "SIGUSR1: User defined signal 1\n"
+                                         "  (a command's crash carries no backtrace)\n");
+    cordon_task_free(t);
+}
+
+static void test_exception_signal_names_follow_kill_l(void **state)
+{
+    (void)state;
+    assert_string_equal(cordon_signal_name(SIGSEGV), "SIGSEGV");
+    assert_string_equal(cordon_signal_name(SIGKILL), "SIGKILL");
+    assert_string_equal(cordon_signal_name(SIGSYS), "SIGSYS");
+    assert_string_equal(cordon_signal_name(SIGRTMIN), "SIGRTMIN");
+    assert_string_equal(cordon_signal_name(SIGRTMIN + 3), "SIGRTMIN+3");
+    assert_null(cordon_signal_name(0));
+    assert_null(cordon_signal_name(200));
+}
+
+static int exits_itself(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    (void)arg;
+    _exit(9);
+}
+
+static void test_exception_function_that_exits_is_not_an_exception(void **state)
+{
+    (void)state;
+    cordon_task *t = cordon_function_task(exits_itself, NULL);
+    const cordon_result *r = run_task(t, 0);
+    assert_int_equal(r->exit_code, 9);
+    assert_null(r->exception);
+    cordon_task_free(t);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_exception_segfault_report_names_the_static_function),
+        cmocka_unit_test(test_exception_abort_is_sigabrt),
+        cmocka_unit_test(test_exception_integer_division_by_zero_is_sigfpe),
+        cmocka_unit_test(test_exception_stack_overflow_still_gets_a_report),
+        cmocka_unit_test(test_exception_raised_class_and_message),
+        cmocka_unit_test(test_exception_empty_class_becomes_exception),
+        cmocka_unit_test(test_exception_command_killed_by_signal_is_named),
+        cmocka_unit_test(test_exception_signal_names_follow_kill_l),
+        cmocka_unit_test(test_exception_function_that_exits_is_not_an_exception),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

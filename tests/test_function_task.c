@@ -1,0 +1,219 @@
+/* Function tasks: a fresh child from the parent's memory, whose doings never
+ * reach the parent, with its whole int return, output and log. */
+#include "support.h"
+
+static int shared_counter = 41;
+
+static int add_one(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    int *value = arg;
+    shared_counter++;
+    *value += 1;
+    return shared_counter + *value;
+}
+
+static void test_function_sees_parent_memory_and_cannot_change_it(void **state)
+{
+    (void)state;
+    int value = 100;
+    cordon_task *t = cordon_function_task(add_one, &value);
+    const cordon_result *r = run_task(t, 0);
+    assert_int_equal(r->exit_code, 42 + 101);
+    assert_int_equal(shared_counter, 41);
+    assert_int_equal(value, 100);
+    assert_null(r->exception);
+    assert_int_equal(r->attempts, 1);
+    cordon_task_free(t);
+}
+
+static int big_return(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    return *(int *)arg;
+}
+
+static void test_function_exit_code_is_the_whole_int(void **state)
+{
+    (void)state;
+    int values[] = { 100000, -7, 256, INT32_MIN, INT32_MAX, 0 };
+    for (size_t i = 0; i < sizeof values / sizeof *values; i++) {
+        cordon_task *t = cordon_function_task(big_return, &values[i]);
+        const cordon_result *r = run_task(t, 0);
+        assert_int_equal(r->exit_code, values[i]);
+        assert_int_equal(r->signal, 0);
+        cordon_task_free(t);
+    }
+}
+
+static int print_without_flush(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    (void)arg;
+    printf("no newline, no flush");
+    fputs("to stderr too", stderr);
+    return 0;
+}
+
+static void test_function_unflushed_printf_is_not_lost(void **state)
+{
+    (void)state;
+    cordon_task *t = cordon_function_task(print_without_flush, NULL);
+    const cordon_result *r = run_task(t, 0);
+    assert_string_equal(r->std_out.data, "no newline, no flush");
+    assert_string_equal(r->std_err.data, "to stderr too");
+    cordon_task_free(t);
+}
+
+static void test_function_does_not_repeat_the_parents_buffered_output(void **state)
+{
+    (void)state;
+    /* Make stdout fully buffered and leave bytes in it before the fork. */
+    static char buffer[4096];
+    fflush(stdout);
+    setvbuf(stdout, buffer, _IOFBF, sizeof buffer);
+    printf("PARENT-PENDING");
+    cordon_task *t = cordon_function_task(print_without_flush, NULL);
+    const cordon_result *r = run_task(t, 0);
+    assert_null(strstr(r->std_out.data, "PARENT-PENDING"));
+    assert_string_equal(r->std_out.data, "no newline, no flush");
+    /* The parent's bytes are still the parent's. */
+    printf("\n");
+    fflush(stdout);
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    cordon_task_free(t);
+}
+
+static void write_atexit_marker(void)
+{
+    fputs("ATEXIT-RAN", stdout);
+    fflush(stdout);
+}
+
+static int returns_normally(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    (void)arg;
+    puts("body");
+    return 0;
+}
+
+static void test_function_child_never_runs_parent_atexit_handlers(void **state)
+{
+    (void)state;
+    static int registered;
+    if (!registered++)
+        atexit(write_atexit_marker);
+    cordon_task *t = cordon_function_task(returns_normally, NULL);
+    const cordon_result *r = run_task(t, 0);
+    assert_string_equal(r->std_out.data, "body\n");
+    cordon_task_free(t);
+}
+
+static int logs_lines(cordon_ctx *ctx, void *arg)
+{
+    (void)arg;
+    cordon_log(ctx, "first %d", 1);
+    cordon_log(ctx, "second already ends\n");
+    char big[10000];
+    memset(big, 'x', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+    cordon_log(ctx, "%s", big);
+    printf("stdout stays apart");
+    return 0;
+}
+
+static void test_function_log_goes_to_log_out(void **state)
+{
+    (void)state;
+    cordon_task *t = cordon_function_task(logs_lines, NULL);
+    const cordon_result *r = run_task(t, 0);
+    assert_int_equal(r->log_out.len, strlen("first 1\nsecond already ends\n") + 9999 + 1);
+    assert_memory_equal(r->log_out.data, "first 1\nsecond already ends\nxxx", 31);
+    assert_int_equal(r->log_out.data[r->log_out.len - 1], '\n');
+    assert_string_equal(r->std_out.data, "stdout stays apart");
+    cordon_task_free(t);
+}
+
+static int reads_stdin(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    (void)arg;
+    char buffer[64];
+    size_t n = fread(buffer, 1, sizeof buffer, stdin);
+    fwrite(buffer, 1, n, stdout);
+    return (int)n;
+}
+
+static void test_function_stdin_is_dev_null_by_default(void **state)
+{
+    (void)state;
+    cordon_task *t = cordon_function_task(reads_stdin, NULL);
+    const cordon_result *r = run_task(t, 0);
+    assert_int_equal(r->exit_code, 0);
+    assert_int_equal(r->std_out.len, 0);
+    assert_int_equal(cordon_set_stdin(t, "given\0bytes", 11), 0);
+    r = run_task(t, 0);
+    assert_int_equal(r->exit_code, 11);
+    assert_memory_equal(r->std_out.data, "given\0bytes", 11);
+    cordon_task_free(t);
+}
+
+static void test_function_task_runs_again_with_a_fresh_result(void **state)
+{
+    (void)state;
+    cordon_task *t = cordon_function_task(logs_lines, NULL);
+    run_task(t, 0);
+    const cordon_result *r = run_task(t, 0);
+    assert_string_equal(r->std_out.data, "stdout stays apart");
+    assert_int_equal(r->attempts, 1);
+    cordon_task_free(t);
+}
+
+static void test_function_task_refuses_bad_arguments(void **state)
+{
+    (void)state;
+    errno = 0;
+    assert_null(cordon_function_task(NULL, NULL));
+    assert_int_equal(errno, EINVAL);
+    assert_int_equal(cordon_run(NULL), -EINVAL);
+    cordon_task *t = cordon_function_task(returns_normally, NULL);
+    assert_int_equal(cordon_set_limit(t, CORDON_LIMIT_COUNT_, 1), -EINVAL);
+    assert_int_equal(cordon_set_limit(t, CORDON_LIMIT_OUTPUT, 0), -EINVAL);
+    assert_int_equal(cordon_set_limit(t, CORDON_LIMIT_RETURN, (2ull << 30)), -EINVAL);
+    assert_int_equal(cordon_join(t), -EINVAL); /* nothing to join */
+    cordon_task_free(t);
+    cordon_task_free(NULL);
+}
+
+static void test_function_result_before_any_run_is_empty(void **state)
+{
+    (void)state;
+    cordon_task *t = cordon_function_task(returns_normally, NULL);
+    const cordon_result *r = cordon_task_result(t);
+    assert_non_null(r);
+    assert_null(r->exception);
+    assert_string_equal(r->std_out.data, "");
+    assert_int_equal(r->returns.len, 0);
+    size_t count = 99;
+    cordon_task_history(t, &count);
+    assert_int_equal(count, 0);
+    cordon_task_free(t);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_function_sees_parent_memory_and_cannot_change_it),
+        cmocka_unit_test(test_function_exit_code_is_the_whole_int),
+        cmocka_unit_test(test_function_unflushed_printf_is_not_lost),
+        cmocka_unit_test(test_function_does_not_repeat_the_parents_buffered_output),
+        cmocka_unit_test(test_function_child_never_runs_parent_atexit_handlers),
+        cmocka_unit_test(test_function_log_goes_to_log_out),
+        cmocka_unit_test(test_function_stdin_is_dev_null_by_default),
+        cmocka_unit_test(test_function_task_runs_again_with_a_fresh_result),
+        cmocka_unit_test(test_function_task_refuses_bad_arguments),
+        cmocka_unit_test(test_function_result_before_any_run_is_empty),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,188 @@
+/* Hygiene: nothing leaks over many tasks, a task sees only its own fds, and
+ * the caller's signal state is left as it was. */
+#include <fcntl.h>
+#include <signal.h>
+
+#include "support.h"
+
+static long resident_kb(void)
+{
+    FILE *f = fopen("/proc/self/statm", "r");
+    long pages = 0, resident = 0;
+    if (f) {
+        if (fscanf(f, "%ld %ld", &pages, &resident) != 2)
+            resident = 0;
+        fclose(f);
+    }
+    return resident * (sysconf(_SC_PAGESIZE) / 1024);
+}
+
+static int tiny(cordon_ctx *ctx, void *arg)
+{
+    (void)arg;
+    cordon_log(ctx, "x");
+    cordon_return(ctx, "r", 1);
+    putchar('o');
+    return 7;
+}
+
+static void test_hygiene_1000_tasks_leak_no_fd_child_or_memory(void **state)
+{
+    (void)state;
+    int iterations = getenv("CORDON_UNDER_VALGRIND") ? 100 : 1000;
+    /* Warm up, so that one-time allocations are not counted as growth. */
+    for (int i = 0; i < 20; i++) {
+        cordon_task *t = cordon_function_task(tiny, NULL);
+        cordon_run(t);
+        cordon_task_free(t);
+    }
+    int fds_before = count_open_fds();
+    long rss_before = resident_kb();
+    for (int i = 0; i < iterations; i++) {
+        cordon_task *t = cordon_function_task(tiny, NULL);
+        assert_int_equal(cordon_run(t), 0);
+        const cordon_result *r = cordon_task_result(t);
+        assert_int_equal(r->exit_code, 7);
+        assert_int_equal(r->returns.len, 1);
+        cordon_task_free(t);
+        if (i % 4 == 0) {
+            const char *argv[] = { "true", NULL };
+            cordon_task *c = cordon_command_task(argv);
+            assert_int_equal(cordon_run(c), 0);
+            cordon_task_free(c);
+        }
+    }
+    assert_int_equal(count_open_fds(), fds_before);
+    assert_true(no_children_left());
+    /* A leak of even a small buffer per task would show as megabytes. */
+    assert_true(resident_kb() - rss_before < 4096);
+}
+
+static void test_hygiene_command_sees_only_its_own_fds(void **state)
+{
+    (void)state;
+    /* fds the caller left open and inheritable must not reach the task. */
+    int opened = open("/dev/null", O_RDONLY);
+    int leaked = fcntl(opened, F_DUPFD, 5);
+    int high = fcntl(opened, F_DUPFD, 900);
+    close(opened);
+    assert_true(leaked >= 5 && high >= 900);
+    /* The shell opens nothing to test a path, so it sees exactly its fds. */
+    char line[256];
+    snprintf(line, sizeof line,
+             "for fd in 0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 %d %d; do "
+             "[ -e /proc/$$/fd/$fd ] && printf '%%s ' $fd; done; :", leaked, high);
+    cordon_task *t = shell(line);
+    const cordon_result *r = run_task(t, 0);
+    assert_string_equal(r->std_out.data, "0 1 2 3 ");
+    close(leaked);
+    close(high);
+    cordon_task_free(t);
+}
+
+static int list_fds(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    (void)arg;
+    int count = 0;
+    for (int fd = 0; fd < 4096; fd++) {
+        if (fcntl(fd, F_GETFD) >= 0) {
+            printf("%d ", fd);
+            count++;
+        }
+    }
+    return count;
+}
+
+static void test_hygiene_function_sees_only_its_own_fds(void **state)
+{
+    (void)state;
+    int leaked = open("/dev/null", O_RDONLY);
+    cordon_task *t = cordon_function_task(list_fds, NULL);
+    const cordon_result *r = run_task(t, 0);
+    assert_string_equal(r->std_out.data, "0 1 2 3 ");
+    close(leaked);
+    cordon_task_free(t);
+}
+
+static void test_hygiene_caller_signal_state_is_unchanged(void **state)
+{
+    (void)state;
+    struct sigaction before[NSIG], after[NSIG];
+    memset(before, 0, sizeof before);
+    memset(after, 0, sizeof after);
+    for (int s = 1; s < NSIG; s++)
+        sigaction(s, NULL, &before[s]); /* glibc's own signals fail: left zero */
+    sigset_t mask_before, mask_after;
+    sigprocmask(SIG_SETMASK, NULL, &mask_before);
+    cordon_task *t = shell("exit 0");
+    run_task(t, 0);
+    cordon_run_async(t);
+    cordon_join(t);
+    cordon_task_free(t);
+    for (int s = 1; s < NSIG; s++) {
+        sigaction(s, NULL, &after[s]);
+        assert_ptr_equal(before[s].sa_handler, after[s].sa_handler);
+        assert_int_equal(before[s].sa_flags, after[s].sa_flags);
+    }
+    sigprocmask(SIG_SETMASK, NULL, &mask_after);
+    for (int s = 1; s < NSIG; s++)
+        assert_int_equal(sigismember(&mask_before, s), sigismember(&mask_after, s));
+}
+
+static void test_hygiene_works_when_caller_blocks_sigchld(void **state)
+{
+    (void)state;
+    sigset_t chld, previous;
+    sigemptyset(&chld);
+    sigaddset(&chld, SIGCHLD);
+    sigprocmask(SIG_BLOCK, &chld, &previous);
+    cordon_task *t = cordon_function_task(tiny, NULL);
+    assert_int_equal(run_task(t, 0)->exit_code, 7);
+    cordon_task_free(t);
+    sigprocmask(SIG_SETMASK, &previous, NULL);
+}
+
+static void test_hygiene_tasks_survive_a_caller_ignoring_sigchld(void **state)
+{
+    (void)state;
+    struct sigaction ignore = { .sa_handler = SIG_IGN }, previous;
+    sigaction(SIGCHLD, &ignore, &previous);
+    cordon_task *t = shell("exit 5");
+    const cordon_result *r = run_task(t, 0);
+    assert_int_equal(r->exit_code, 5);
+    cordon_task_free(t);
+    cordon_task *f = cordon_function_task(tiny, NULL);
+    r = run_task(f, 0);
+    assert_int_equal(r->exit_code, 7);
+    cordon_task_free(f);
+    sigaction(SIGCHLD, &previous, NULL);
+}
+
+static void test_hygiene_task_starts_with_default_signals(void **state)
+{
+    (void)state;
+    struct sigaction ignore = { .sa_handler = SIG_IGN }, previous;
+    sigaction(SIGPIPE, &ignore, &previous);
+    /* With SIGPIPE ignored, yes would get EPIPE and exit 1 instead. */
+    cordon_task *t = shell("yes | head -c 1 >/dev/null; echo \"${PIPESTATUS:-}\"; "
+                           "grep SigIgn /proc/self/status");
+    const cordon_result *r = run_task(t, 0);
+    assert_non_null(strstr(r->std_out.data, "SigIgn:\t0000000000000000"));
+    sigaction(SIGPIPE, &previous, NULL);
+    cordon_task_free(t);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_hygiene_1000_tasks_leak_no_fd_child_or_memory),
+        cmocka_unit_test(test_hygiene_command_sees_only_its_own_fds),
+        cmocka_unit_test(test_hygiene_function_sees_only_its_own_fds),
+        cmocka_unit_test(test_hygiene_caller_signal_state_is_unchanged),
+        cmocka_unit_test(test_hygiene_works_when_caller_blocks_sigchld),
+        cmocka_unit_test(test_hygiene_tasks_survive_a_caller_ignoring_sigchld),
+        cmocka_unit_test(test_hygiene_task_starts_with_default_signals),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,131 @@
+/* Resource limits and the exceptions they end a task with. */
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+
+#include "support.h"
+
+static int allocates_without_end(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    (void)arg;
+    for (;;) {
+        char *block = malloc(1 << 20);
+        if (!block)
+            return 99; /* the rlimit fallback: allocation fails */
+        memset(block, 1, 1 << 20);
+    }
+}
+
+static void test_limit_memory_with_a_cgroup_is_memory_limit(void **state)
+{
+    (void)state;
+    cordon_task *t = cordon_function_task(allocates_without_end, NULL);
+    cordon_set_limit(t, CORDON_LIMIT_MEMORY, 64u << 20);
+    cordon_set_timeout_ms(t, 20000);
+    const cordon_result *r = run_task(t, CORDON_EXCEPTION);
+    assert_string_equal(r->exception, "MemoryLimit");
+    assert_string_equal(r->exc_out.data, "MemoryLimit: the task reached its memory limit of "
+                                         "67108864 bytes and was killed\n");
+    cordon_task_free(t);
+}
+
+static int spins_forever(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    (void)arg;
+    for (volatile unsigned long i = 0;; i++)
+        ;
+    return 0;
+}
+
+static void test_limit_cpu_ends_with_cpu_limit(void **state)
+{
+    (void)state;
+    cordon_task *t = cordon_function_task(spins_forever, NULL);
+    cordon_set_limit(t, CORDON_LIMIT_CPU_MS, 300);
+    cordon_set_timeout_ms(t, 20000);
+    const cordon_result *r = run_task(t, CORDON_EXCEPTION);
+    assert_string_equal(r->exception, "CpuLimit");
+    assert_true(r->usage.user_us + r->usage.sys_us >= 300000);
+    assert_non_null(strstr(r->exc_out.data, "over its limit of 300 ms"));
+    cordon_task_free(t);
+}
+
+static void test_limit_cpu_of_a_command(void **state)
+{
+    (void)state;
+    cordon_task *t = shell("while :; do :; done");
+    cordon_set_limit(t, CORDON_LIMIT_CPU_MS, 200);
+    cordon_set_timeout_ms(t, 20000);
+    const cordon_result *r = run_task(t, CORDON_EXCEPTION);
+    assert_string_equal(r->exception, "CpuLimit");
+    cordon_task_free(t);
+}
+
+static void test_limit_file_size_ends_with_file_size_limit(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/cordon-fsize-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char line[256];
+    snprintf(line, sizeof line, "head -c 10000000 /dev/zero > %s/big", dir);
+    cordon_task *t = shell(line);
+    cordon_set_limit(t, CORDON_LIMIT_FILE_SIZE, 1 << 20);
+    const cordon_result *r = run_task(t, CORDON_EXCEPTION);
+    assert_string_equal(r->exception, "FileSizeLimit");
+    char path[300];
+    snprintf(path, sizeof path, "%s/big", dir);
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    assert_true(st.st_size <= (1 << 20));
+    unlink(path);
+    rmdir(dir);
+    cordon_task_free(t);
+}
+
+static void test_limit_open_files(void **state)
+{
+    (void)state;
+    cordon_task *t = shell("ulimit -n");
+    cordon_set_limit(t, CORDON_LIMIT_OPEN_FILES, 17);
+    const cordon_result *r = run_task(t, 0);
+    assert_string_equal(r->std_out.data, "17\n");
+    cordon_task_free(t);
+}
+
+static void test_limit_fork_bomb_is_stopped_by_process_limit(void **state)
+{
+    (void)state;
+    /* As root RLIMIT_NPROC binds nothing: this needs the pids cgroup. */
+    cordon_task *t = shell("bomb() { bomb | bomb & }; bomb; sleep 2; exit 1");
+    cordon_set_limit(t, CORDON_LIMIT_PROCESSES, 20);
+    cordon_set_timeout_ms(t, 3000);
+    const cordon_result *r = run_task(t, CORDON_EXCEPTION);
+    assert_string_equal(r->exception, "ProcessLimit");
+    cordon_task_free(t);
+    assert_true(no_children_left());
+}
+
+static void test_limit_cores_are_never_dumped(void **state)
+{
+    (void)state;
+    cordon_task *t = shell("ulimit -c");
+    const cordon_result *r = run_task(t, 0);
+    assert_string_equal(r->std_out.data, "0\n");
+    cordon_task_free(t);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_limit_memory_with_a_cgroup_is_memory_limit),
+        cmocka_unit_test(test_limit_cpu_ends_with_cpu_limit),
+        cmocka_unit_test(test_limit_cpu_of_a_command),
+        cmocka_unit_test(test_limit_file_size_ends_with_file_size_limit),
+        cmocka_unit_test(test_limit_open_files),
+        cmocka_unit_test(test_limit_fork_bomb_is_stopped_by_process_limit),
+        cmocka_unit_test(test_limit_cores_are_never_dumped),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,153 @@
+/* Retry: a fresh child per attempt while the exception matches, the last
+ * attempt's result, the history of all, and the backoff between them. */
+#include <fcntl.h>
+#include <time.h>
+
+#include "support.h"
+
+struct flaky {
+    char counter_path[64];
+    int fail_times;
+    const char *exception;
+};
+
+/* Counts attempts in a file: memory would be the parent's fresh copy each
+ * time, which is the point of retrying in a child. */
+static int flaky_call(cordon_ctx *ctx, void *arg)
+{
+    struct flaky *f = arg;
+    FILE *counter = fopen(f->counter_path, "r+");
+    int attempts = 0;
+    if (!counter || fscanf(counter, "%d", &attempts) != 1)
+        attempts = 0;
+    attempts++;
+    rewind(counter);
+    fprintf(counter, "%d\n", attempts);
+    fclose(counter);
+    if (attempts <= f->fail_times)
+        cordon_raise(ctx, f->exception, "attempt %d failed", attempts);
+    return attempts;
+}
+
+static struct flaky make_flaky(int fail_times, const char *exception)
+{
+    struct flaky f = { .fail_times = fail_times, .exception = exception };
+    snprintf(f.counter_path, sizeof f.counter_path, "/tmp/cordon-retry-XXXXXX");
+    int fd = mkstemp(f.counter_path);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, "0\n", 2), 2);
+    close(fd);
+    return f;
+}
+
+static void test_retry_until_success(void **state)
+{
+    (void)state;
+    struct flaky f = make_flaky(2, "ServerError");
+    cordon_task *t = cordon_function_task(flaky_call, &f);
+    assert_int_equal(cordon_run_and_retry(t, 5, "ServerError"), 0);
+    const cordon_result *r = cordon_task_result(t);
+    assert_int_equal(r->attempts, 3);
+    assert_int_equal(r->exit_code, 3);
+    assert_null(r->exception);
+    size_t count = 0;
+    const cordon_attempt *history = cordon_task_history(t, &count);
+    assert_int_equal(count, 3);
+    assert_string_equal(history[0].exception, "ServerError");
+    assert_string_equal(history[1].exception, "ServerError");
+    assert_null(history[2].exception);
+    assert_int_equal(history[2].exit_code, 3);
+    cordon_task_free(t);
+    unlink(f.counter_path);
+}
+
+static void test_retry_stops_after_max_retries(void **state)
+{
+    (void)state;
+    struct flaky f = make_flaky(10, "ServerError");
+    cordon_task *t = cordon_function_task(flaky_call, &f);
+    assert_int_equal(cordon_run_and_retry(t, 2, "ServerError"), CORDON_EXCEPTION);
+    const cordon_result *r = cordon_task_result(t);
+    assert_int_equal(r->attempts, 3);
+    assert_string_equal(r->exception, "ServerError");
+    assert_string_equal(r->exc_out.data, "ServerError: attempt 3 failed\n"); /* the last one */
+    cordon_task_free(t);
+    unlink(f.counter_path);
+}
+
+static void test_retry_only_on_the_named_class(void **state)
+{
+    (void)state;
+    struct flaky f = make_flaky(10, "BadInput");
+    cordon_task *t = cordon_function_task(flaky_call, &f);
+    assert_int_equal(cordon_run_and_retry(t, 5, "ServerError"), CORDON_EXCEPTION);
+    assert_int_equal(cordon_task_result(t)->attempts, 1);
+    assert_int_equal(cordon_run_and_retry(t, 2, "*"), CORDON_EXCEPTION);
+    assert_int_equal(cordon_task_result(t)->attempts, 3);
+    cordon_task_free(t);
+    unlink(f.counter_path);
+}
+
+static void test_retry_on_timeout_of_a_command(void **state)
+{
+    (void)state;
+    cordon_task *t = shell("sleep 5");
+    cordon_set_timeout_ms(t, 50);
+    assert_int_equal(cordon_run_and_retry(t, 2, "Timeout"), CORDON_EXCEPTION);
+    size_t count = 0;
+    const cordon_attempt *history = cordon_task_history(t, &count);
+    assert_int_equal(count, 3);
+    for (size_t i = 0; i < count; i++) {
+        assert_string_equal(history[i].exception, "Timeout");
+        assert_true(history[i].usage.wall_us >= 50000);
+    }
+    cordon_task_free(t);
+}
+
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void test_retry_backoff_waits_between_attempts(void **state)
+{
+    (void)state;
+    struct flaky f = make_flaky(3, "ServerError");
+    cordon_task *t = cordon_function_task(flaky_call, &f);
+    /* 40, 80, then capped at 100: at least 220 ms of waiting. */
+    assert_int_equal(cordon_set_backoff(t, 40, 2.0, 100), 0);
+    uint64_t start = now_ms();
+    assert_int_equal(cordon_run_and_retry(t, 5, "ServerError"), 0);
+    assert_true(now_ms() - start >= 220);
+    assert_int_equal(cordon_task_result(t)->attempts, 4);
+    assert_int_equal(cordon_set_backoff(t, 10, 0.5, 100), -EINVAL);
+    cordon_task_free(t);
+    unlink(f.counter_path);
+}
+
+static void test_retry_refuses_bad_arguments(void **state)
+{
+    (void)state;
+    cordon_task *t = shell("true");
+    assert_int_equal(cordon_run_and_retry(t, 1, NULL), -EINVAL);
+    assert_int_equal(cordon_run_and_retry(t, 1, ""), -EINVAL);
+    assert_int_equal(cordon_run_and_retry(NULL, 1, "*"), -EINVAL);
+    assert_int_equal(cordon_run_and_retry(t, 3, "*"), 0);
+    assert_int_equal(cordon_task_result(t)->attempts, 1); /* success stops at once */
+    cordon_task_free(t);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_retry_until_success),
+        cmocka_unit_test(test_retry_stops_after_max_retries),
+        cmocka_unit_test(test_retry_only_on_the_named_class),
+        cmocka_unit_test(test_retry_on_timeout_of_a_command),
+        cmocka_unit_test(test_retry_backoff_waits_between_attempts),
+        cmocka_unit_test(test_retry_refuses_bad_arguments),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

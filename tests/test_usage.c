@@ -1,0 +1,86 @@
+/* Accounting: rusage of the task's tree and its wall time. */
+#include <time.h>
+
+#include "support.h"
+
+static int spins(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    (void)arg;
+    struct timespec start, now;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &start);
+    volatile unsigned long sink = 0;
+    do {
+        for (int i = 0; i < 100000; i++)
+            sink += (unsigned long)i;
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &now);
+    } while ((now.tv_sec - start.tv_sec) * 1000000000L + (now.tv_nsec - start.tv_nsec) <
+             200000000L);
+    return 0;
+}
+
+static void test_usage_counts_cpu_time(void **state)
+{
+    (void)state;
+    cordon_task *t = cordon_function_task(spins, NULL);
+    const cordon_result *r = run_task(t, 0);
+    assert_true(r->usage.user_us + r->usage.sys_us >= 190000);
+    assert_true(r->usage.wall_us >= r->usage.user_us / 2);
+    cordon_task_free(t);
+}
+
+static int touches_memory(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    size_t len = *(size_t *)arg;
+    char *block = malloc(len);
+    if (!block)
+        return 1;
+    memset(block, 1, len);
+    int sum = block[len / 2];
+    free(block);
+    return sum;
+}
+
+static void test_usage_peak_rss_follows_the_task(void **state)
+{
+    (void)state;
+    size_t len = 96u << 20;
+    cordon_task *t = cordon_function_task(touches_memory, &len);
+    const cordon_result *r = run_task(t, 0);
+    assert_int_equal(r->exit_code, 1);
+    assert_true(r->usage.max_rss_kb >= 96u * 1024);
+    assert_true(r->usage.minflt >= 96u * 1024 / 4 / 2); /* at least half its pages */
+    cordon_task_free(t);
+}
+
+static void test_usage_includes_the_commands_children(void **state)
+{
+    (void)state;
+    /* The shell waits for its child, so the child's CPU is the task's. */
+    cordon_task *t = shell("sh -c 'i=0; while [ $i -lt 60000 ]; do i=$((i+1)); done'");
+    const cordon_result *r = run_task(t, 0);
+    assert_true(r->usage.user_us + r->usage.sys_us >= 20000);
+    cordon_task_free(t);
+}
+
+static void test_usage_wall_time_covers_the_run(void **state)
+{
+    (void)state;
+    cordon_task *t = shell("sleep 0.25");
+    const cordon_result *r = run_task(t, 0);
+    assert_true(r->usage.wall_us >= 250000);
+    assert_true(r->usage.nvcsw >= 1);
+    cordon_task_free(t);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_usage_counts_cpu_time),
+        cmocka_unit_test(test_usage_peak_rss_follows_the_task),
+        cmocka_unit_test(test_usage_includes_the_commands_children),
+        cmocka_unit_test(test_usage_wall_time_covers_the_run),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
