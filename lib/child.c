@@ -178,9 +178,11 @@ static void set_up(const cordon__launch *l)
         fail(shared, STEP_WORKING_DIRECTORY, rc);
     if ((rc = cordon__apply_resource_limits(l->limits, l->limit_set)) < 0)
         fail(shared, STEP_RESOURCE_LIMITS, rc);
+    if ((rc = cordon__drop_bounding_set(&l->capabilities)) < 0)
+        fail(shared, STEP_CAPABILITIES, rc);
     if (l->switch_user && (rc = cordon__switch_user(l->uid, l->gid)) < 0)
         fail(shared, STEP_USER, rc);
-    if ((rc = cordon__drop_capabilities(&l->capabilities)) < 0)
+    if ((rc = cordon__clear_capabilities(&l->capabilities)) < 0)
         fail(shared, STEP_CAPABILITIES, rc);
     if ((rc = cordon__set_no_new_privileges()) < 0)
         fail(shared, STEP_NO_NEW_PRIVILEGES, rc);

@@ -146,8 +146,15 @@ int cordon_join(cordon_task *t);
 /* Runs, then runs again in a fresh child while the exception's class is
  * `exception` ("*": any) and fewer than max_retry retries were made. */
 int cordon_run_and_retry(cordon_task *t, unsigned max_retry, const char *exception);
-/* Runs the task and writes a breakdown of where its time went to `out`. */
+/* Runs the task and writes a breakdown of where its time went to `out`:
+ * for a function task, sampled self and cumulative time per function and
+ * the hottest caller->callee edges; for a command, the rusage breakdown and
+ * a per-process view of its tree.  A task that crashes or times out still
+ * gets the profile gathered until then.  Returns what cordon_run returns. */
 int cordon_run_profiler(cordon_task *t, FILE *out);
+/* Samples per second of CPU time for cordon_run_profiler (default 997,
+ * at most 10000). */
+int cordon_set_profiler_hz(cordon_task *t, unsigned hz);
 
 /* ---- Policies ---------------------------------------------------------- */
 

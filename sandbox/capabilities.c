@@ -32,11 +32,12 @@ void cordon__capability_plan_release(cordon__capability_plan *plan)
     plan->empty = NULL;
 }
 
-int cordon__drop_capabilities(const cordon__capability_plan *plan)
+int cordon__drop_bounding_set(const cordon__capability_plan *plan)
 {
-    /* The bounding set first: dropping it needs CAP_SETPCAP, which the
-     * cap_set_proc below takes away.  Without CAP_SETPCAP there is nothing
-     * the bounding set could hand back under no_new_privs. */
+    /* Dropping the bounding set needs CAP_SETPCAP, which switching user or
+     * clearing the sets takes away, so this comes first.  Without
+     * CAP_SETPCAP there is nothing the bounding set could hand back under
+     * no_new_privs. */
     if (plan->can_drop_bounding) {
         for (int cap = 0; cap <= plan->last_capability; cap++) {
             if (cap_drop_bound((cap_value_t)cap) != 0 && errno != EINVAL)
@@ -45,6 +46,11 @@ int cordon__drop_capabilities(const cordon__capability_plan *plan)
     }
     if (cap_reset_ambient() != 0 && errno != EINVAL)
         return -errno;
+    return 0;
+}
+
+int cordon__clear_capabilities(const cordon__capability_plan *plan)
+{
     if (cap_set_proc((cap_t)plan->empty) != 0)
         return -errno;
     return 0;

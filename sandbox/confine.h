@@ -1,6 +1,7 @@
 /*
  * Confinement applied in the child, in one fixed order (see child.c):
- * resource limits, user, capabilities, no_new_privs, then seccomp last.
+ * resource limits, bounding set, user, capabilities, no_new_privs, then
+ * seccomp last.
  * Every function here is async-signal-safe and returns 0 or a negative errno.
  */
 #ifndef CORDON_SANDBOX_CONFINE_H
@@ -23,7 +24,8 @@ void cordon__capability_plan_release(cordon__capability_plan *plan);
 /* Child side. */
 int cordon__apply_resource_limits(const struct rlimit *limits, const bool *limit_set);
 int cordon__switch_user(uid_t uid, gid_t gid);
-int cordon__drop_capabilities(const cordon__capability_plan *plan);
+int cordon__drop_bounding_set(const cordon__capability_plan *plan); /* and ambient */
+int cordon__clear_capabilities(const cordon__capability_plan *plan); /* E, P, I */
 int cordon__set_no_new_privileges(void);
 
 #endif

@@ -1,0 +1,110 @@
+/* Privileges: every capability set empty, no_new_privs, and the switch to
+ * another user with supplementary groups cleared. */
+#include <pwd.h>
+
+#include "support.h"
+
+static char *status_field(const char *status, const char *field, char *out, size_t size)
+{
+    const char *line = strstr(status, field);
+    if (!line)
+        return NULL;
+    line += strlen(field);
+    while (*line == ' ' || *line == '\t')
+        line++;
+    size_t len = strcspn(line, "\n");
+    snprintf(out, size, "%.*s", (int)len, line);
+    return out;
+}
+
+static void assert_field(const char *status, const char *field, const char *expected)
+{
+    char value[128];
+    assert_non_null(status_field(status, field, value, sizeof value));
+    assert_string_equal(value, expected);
+}
+
+static void test_privileges_command_has_no_capabilities_and_no_new_privs(void **state)
+{
+    (void)state;
+    cordon_task *t = shell("cat /proc/self/status");
+    const cordon_result *r = run_task(t, 0);
+    const char *status = r->std_out.data;
+    assert_field(status, "CapInh:", "0000000000000000");
+    assert_field(status, "CapPrm:", "0000000000000000");
+    assert_field(status, "CapEff:", "0000000000000000");
+    assert_field(status, "CapAmb:", "0000000000000000");
+    assert_field(status, "NoNewPrivs:", "1");
+    if (geteuid() == 0) /* only a capable caller can empty the bounding set */
+        assert_field(status, "CapBnd:", "0000000000000000");
+    cordon_task_free(t);
+}
+
+static int read_own_status(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    (void)arg;
+    FILE *f = fopen("/proc/self/status", "r");
+    char buffer[8192];
+    size_t n = f ? fread(buffer, 1, sizeof buffer, f) : 0;
+    fwrite(buffer, 1, n, stdout);
+    if (f)
+        fclose(f);
+    return 0;
+}
+
+static void test_privileges_function_has_no_capabilities_and_no_new_privs(void **state)
+{
+    (void)state;
+    cordon_task *t = cordon_function_task(read_own_status, NULL);
+    const cordon_result *r = run_task(t, 0);
+    assert_field(r->std_out.data, "CapEff:", "0000000000000000");
+    assert_field(r->std_out.data, "CapPrm:", "0000000000000000");
+    assert_field(r->std_out.data, "NoNewPrivs:", "1");
+    cordon_task_free(t);
+}
+
+static void test_privileges_root_can_run_a_task_as_nobody(void **state)
+{
+    (void)state;
+    cordon_task *t = shell("id -u; id -g; id -G; grep Groups /proc/self/status");
+    if (geteuid() != 0) {
+        assert_int_equal(cordon_set_user(t, 65534, 65534), -EPERM);
+        cordon_task_free(t);
+        return;
+    }
+    struct passwd *nobody = getpwnam("nobody");
+    assert_non_null(nobody);
+    assert_int_equal(cordon_set_user(t, nobody->pw_uid, nobody->pw_gid), 0);
+    const cordon_result *r = run_task(t, 0);
+    char expected[256];
+    snprintf(expected, sizeof expected, "%u\n%u\n%u\nGroups:\t \n", (unsigned)nobody->pw_uid,
+             (unsigned)nobody->pw_gid, (unsigned)nobody->pw_gid);
+    assert_string_equal(r->std_out.data, expected);
+    cordon_task_free(t);
+}
+
+static void test_privileges_nobody_cannot_touch_root_files(void **state)
+{
+    (void)state;
+    if (geteuid() != 0)
+        return;
+    cordon_task *t = shell("echo x > /root/.cordon-test-should-fail && echo wrote");
+    cordon_set_policy(t, NULL);
+    cordon_set_user(t, 65534, 65534);
+    const cordon_result *r = run_task(t, 0);
+    assert_int_not_equal(r->exit_code, 0);
+    assert_null(strstr(r->std_out.data, "wrote"));
+    cordon_task_free(t);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_privileges_command_has_no_capabilities_and_no_new_privs),
+        cmocka_unit_test(test_privileges_function_has_no_capabilities_and_no_new_privs),
+        cmocka_unit_test(test_privileges_root_can_run_a_task_as_nobody),
+        cmocka_unit_test(test_privileges_nobody_cannot_touch_root_files),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
