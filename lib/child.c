@@ -170,6 +170,11 @@ static void set_up(const cordon__launch *l)
     /* Before the fds are placed: the cgroup.procs fds are closed then. */
     if ((rc = cordon__cgroup_join(&l->cgroup)) < 0)
         fail(shared, STEP_CGROUP, rc);
+    /* no_new_privs first: Landlock requires it, and it is harmless early. */
+    if ((rc = cordon__set_no_new_privileges()) < 0)
+        fail(shared, STEP_NO_NEW_PRIVILEGES, rc);
+    if ((rc = cordon__enter_landlock_domain(l->landlock_ruleset)) < 0)
+        fail(shared, STEP_LANDLOCK, rc);
     if ((rc = place_file_descriptors(l)) < 0)
         fail(shared, STEP_FILE_DESCRIPTORS, rc);
     if ((rc = reset_signals()) < 0)
@@ -184,8 +189,6 @@ static void set_up(const cordon__launch *l)
         fail(shared, STEP_USER, rc);
     if ((rc = cordon__clear_capabilities(&l->capabilities)) < 0)
         fail(shared, STEP_CAPABILITIES, rc);
-    if ((rc = cordon__set_no_new_privileges()) < 0)
-        fail(shared, STEP_NO_NEW_PRIVILEGES, rc);
 }
 
 /* execvp's rules without its allocations: the candidates were resolved in

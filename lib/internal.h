@@ -53,6 +53,7 @@ enum cordon__step {
     STEP_PROCESS_GROUP,
     STEP_PARENT_DEATH_SIGNAL,
     STEP_CGROUP,
+    STEP_LANDLOCK,
     STEP_FILE_DESCRIPTORS,
     STEP_SIGNALS,
     STEP_WORKING_DIRECTORY,
@@ -108,6 +109,7 @@ typedef struct cordon__launch {
     gid_t gid;
     cordon__capability_plan capabilities;
     cordon__cgroup cgroup;
+    int landlock_ruleset;                        /* -1: none */
     const char *cwd;
     /* command tasks */
     char **exec_paths;                           /* candidates for argv[0] */

@@ -98,6 +98,7 @@ static const char *const step_names[STEP_COUNT_] = {
     [STEP_PROCESS_GROUP] = "joining its own process group",
     [STEP_PARENT_DEATH_SIGNAL] = "asking to die with its parent",
     [STEP_CGROUP] = "joining its control groups",
+    [STEP_LANDLOCK] = "entering its Landlock domain",
     [STEP_FILE_DESCRIPTORS] = "setting up its file descriptors",
     [STEP_SIGNALS] = "resetting signal dispositions",
     [STEP_WORKING_DIRECTORY] = "changing to its working directory",

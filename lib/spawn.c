@@ -213,13 +213,20 @@ static int prepare(cordon_task *t, cordon__launch *l, cordon__attempt_state *s)
     if (!t->policy_set && !l->policy)
         return -ENOMEM;
     l->cwd = t->cwd;
+    /* Only a confined task gets a domain: without a policy the caller asked
+     * for a task that may reach its surroundings. */
+    l->landlock_ruleset = l->policy ? cordon__landlock_ruleset() : -1;
     l->switch_user = t->switch_user;
     l->uid = t->uid;
     l->gid = t->gid;
     l->fn = t->fn;
     l->arg = t->arg;
+    /* A cgroup costs tens of microseconds, so a task gets one only when it
+     * needs it: for its limits, or to hold a tree that no policy keeps in
+     * its process group (the policies forbid setsid and setpgid). */
     uint64_t memory = t->limits[CORDON_LIMIT_MEMORY], processes = t->limits[CORDON_LIMIT_PROCESSES];
-    if ((rc = cordon__cgroup_create(&l->cgroup, memory, processes, memory || processes)) < 0)
+    bool contain = memory || processes || !l->policy;
+    if ((rc = cordon__cgroup_create(&l->cgroup, memory, processes, contain)) < 0)
         return rc;
     s->cgroup = &l->cgroup;
     plan_resource_limits(t, l);

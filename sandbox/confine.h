@@ -1,7 +1,7 @@
 /*
  * Confinement applied in the child, in one fixed order (see child.c):
- * resource limits, bounding set, user, capabilities, no_new_privs, then
- * seccomp last.
+ * no_new_privs, Landlock, fds, resource limits, bounding set, user,
+ * capabilities, then seccomp last.
  * Every function here is async-signal-safe and returns 0 or a negative errno.
  */
 #ifndef CORDON_SANDBOX_CONFINE_H
@@ -21,7 +21,14 @@ typedef struct cordon__capability_plan {
 int  cordon__capability_plan_prepare(cordon__capability_plan *plan);
 void cordon__capability_plan_release(cordon__capability_plan *plan);
 
+/* Parent side: the Landlock ruleset shared by every task of this process
+ * (made once; -1 when the kernel has no Landlock) and the kernel's ABI. */
+int cordon__landlock_ruleset(void);
+int cordon__landlock_abi(void);
+
 /* Child side. */
+/* Needs no_new_privs.  A ruleset of -1 is a machine without Landlock. */
+int cordon__enter_landlock_domain(int ruleset);
 int cordon__apply_resource_limits(const struct rlimit *limits, const bool *limit_set);
 int cordon__switch_user(uid_t uid, gid_t gid);
 int cordon__drop_bounding_set(const cordon__capability_plan *plan); /* and ambient */

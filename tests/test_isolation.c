@@ -1,0 +1,98 @@
+/* Isolation: a confined task cannot signal, trace or read the memory of
+ * what it did not start — its parent above all — even as the same user. */
+#include <signal.h>
+#include <sys/syscall.h>
+
+#include "support.h"
+
+/* Signal scoping needs Landlock ABI 6 (Linux 6.12). */
+static void require_landlock_scopes(void)
+{
+    long abi = syscall(SYS_landlock_create_ruleset, NULL, 0, 1u);
+    if (abi < 6) {
+        fprintf(stderr, "Landlock ABI %ld on this kernel: signal scoping needs 6\n", abi);
+        skip();
+    }
+}
+
+static volatile sig_atomic_t usr1_received, cont_received;
+
+static void count_signal(int signo)
+{
+    if (signo == SIGUSR1)
+        usr1_received++;
+    else
+        cont_received++;
+}
+
+static void test_isolation_task_cannot_signal_its_parent(void **state)
+{
+    (void)state;
+    require_landlock_scopes();
+    struct sigaction counting = { .sa_handler = count_signal }, old_usr1, old_cont;
+    sigaction(SIGUSR1, &counting, &old_usr1);
+    sigaction(SIGCONT, &counting, &old_cont);
+    usr1_received = cont_received = 0;
+    /* kill -1 reaches every process the sender may signal: SIGCONT, so
+     * that a machine without this protection comes to no harm. */
+    cordon_task *t = shell("kill -USR1 $PPID; echo \"kill said $?\"; kill -CONT -1");
+    const cordon_result *r = run_task(t, 0);
+    assert_string_equal(r->std_out.data, "kill said 1\n");
+    assert_non_null(strstr(r->std_err.data, "Operation not permitted"));
+    assert_int_equal(usr1_received, 0);
+    assert_int_equal(cont_received, 0);
+    cordon_task_free(t);
+    sigaction(SIGUSR1, &old_usr1, NULL);
+    sigaction(SIGCONT, &old_cont, NULL);
+}
+
+static void test_isolation_task_cannot_open_parent_memory(void **state)
+{
+    (void)state;
+    cordon_task *t = shell("head -c0 /proc/$PPID/mem && echo opened || echo refused");
+    const cordon_result *r = run_task(t, 0);
+    assert_string_equal(r->std_out.data, "refused\n");
+    cordon_task_free(t);
+}
+
+static void test_isolation_task_can_signal_what_it_started(void **state)
+{
+    (void)state;
+    cordon_task *t = shell("sleep 5 & kill -TERM $!; wait $!; echo \"child ended $?\"");
+    const cordon_result *r = run_task(t, 0);
+    assert_string_equal(r->std_out.data, "child ended 143\n");
+    cordon_task_free(t);
+}
+
+static int signals_parent(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    (void)arg;
+    return kill(getppid(), SIGUSR1) == 0 ? 0 : errno;
+}
+
+static void test_isolation_function_cannot_signal_its_parent(void **state)
+{
+    (void)state;
+    require_landlock_scopes();
+    struct sigaction counting = { .sa_handler = count_signal }, previous;
+    sigaction(SIGUSR1, &counting, &previous);
+    usr1_received = 0;
+    cordon_task *t = cordon_function_task(signals_parent, NULL);
+    const cordon_result *r = run_task(t, 0);
+    assert_int_equal(r->exit_code, EPERM);
+    assert_int_equal(usr1_received, 0);
+    cordon_task_free(t);
+    sigaction(SIGUSR1, &previous, NULL);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_isolation_task_cannot_signal_its_parent),
+        cmocka_unit_test(test_isolation_task_cannot_open_parent_memory),
+        cmocka_unit_test(test_isolation_task_can_signal_what_it_started),
+        cmocka_unit_test(test_isolation_function_cannot_signal_its_parent),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
