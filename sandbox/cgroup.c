@@ -97,7 +97,7 @@ static bool own_cgroup(const char *controller, char *path, size_t size)
         if (!cgroup_path)
             continue;
         *cgroup_path++ = '\0';
-        controllers++;
+        *controllers++ = '\0';
         /* v2 is "0::/path"; v1 lists its controllers, maybe several. */
         bool match = controller[0] == '\0' ? strcmp(line, "0") == 0 && !controllers[0]
                                            : has_word_in_list(controllers, controller);

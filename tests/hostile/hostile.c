@@ -1,0 +1,170 @@
+/*
+ * The hostile-task corpus: one program, one attack per mode, run as a
+ * command task by tests/test_hostile.c.  Each mode does its worst and never
+ * cooperates; where an attack on the parent could harm a machine that lacks
+ * the protection (kill(-1)), it uses a signal that harms nothing.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+static _Noreturn void fork_bomb(void)
+{
+    for (;;)
+        fork();
+}
+
+/* Double fork, new session and group: the grandchild tries to outlive the
+ * task.  It prints its pid so the test can look for it afterwards. */
+static int escape_group(void)
+{
+    pid_t child = fork();
+    if (child == 0) {
+        if (setsid() < 0)
+            setpgid(0, 0);
+        if (fork() == 0) {
+            setsid();
+            printf("%d\n", (int)getpid());
+            fflush(stdout);
+            sleep(60);
+            _exit(0);
+        }
+        _exit(0);
+    }
+    sleep(1);
+    return 0;
+}
+
+static int attack_parent(void)
+{
+    pid_t parent = getppid();
+    int signal_result = kill(parent, SIGUSR1);
+    int signal_errno = errno;
+    int all_result = kill(-1, SIGCONT);
+    printf("kill parent %d (%s), kill -1 %d\n", signal_result, strerror(signal_errno), all_result);
+    fflush(stdout);
+    /* The default policy kills this. */
+    long traced = ptrace(PTRACE_ATTACH, parent, NULL, NULL);
+    printf("ptrace %ld\n", traced);
+    return 0;
+}
+
+static int flood(void)
+{
+    static char chunk[65536];
+    memset(chunk, 'f', sizeof chunk);
+    for (;;) {
+        if (write(1, chunk, sizeof chunk) < 0 || write(2, chunk, sizeof chunk) < 0)
+            return 1;
+    }
+}
+
+static int stop_self(void)
+{
+    raise(SIGSTOP);
+    return 0;
+}
+
+static _Noreturn void ignore_signals(void)
+{
+    signal(SIGTERM, SIG_IGN);
+    signal(SIGINT, SIG_IGN);
+    signal(SIGHUP, SIG_IGN);
+    sigset_t all;
+    sigfillset(&all);
+    sigprocmask(SIG_BLOCK, &all, NULL);
+    for (;;)
+        pause();
+}
+
+static int close_fds(void)
+{
+    for (int fd = 0; fd < 1024; fd++)
+        close(fd);
+    return 0;
+}
+
+static int hold_pipes(void)
+{
+    if (fork() == 0) {
+        sleep(60); /* keeps stdout, stderr and the log pipe open */
+        _exit(0);
+    }
+    printf("parent leaves\n");
+    return 0;
+}
+
+static int allocate(void)
+{
+    for (;;) {
+        char *block = malloc(1 << 20);
+        if (!block)
+            return 3;
+        memset(block, 7, 1 << 20);
+    }
+}
+
+static _Noreturn void spin(void)
+{
+    for (volatile unsigned long i = 0;; i++)
+        ;
+}
+
+static int huge_file(const char *path)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return 2;
+    static char chunk[1 << 16];
+    for (;;) {
+        if (write(fd, chunk, sizeof chunk) < 0)
+            return 1;
+    }
+}
+
+/* getpid through the i386 ABI: a filter that checks only the x86_64
+ * syscall table would let anything through here. */
+static int int80(void)
+{
+#if defined(__x86_64__)
+    long result;
+    __asm__ volatile("int $0x80" : "=a"(result) : "a"(20L) : "memory");
+    printf("int 0x80 returned %ld\n", result);
+    return 0;
+#else
+    return 0;
+#endif
+}
+
+static int binary_output(void)
+{
+    static const char bytes[] = "ok\x00\xff\xfe\xc3\x28\xed\xa0\x80\n";
+    fwrite(bytes, 1, sizeof bytes - 1, stdout);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    const char *mode = argc > 1 ? argv[1] : "";
+    if (strcmp(mode, "fork-bomb") == 0) fork_bomb();
+    if (strcmp(mode, "escape-group") == 0) return escape_group();
+    if (strcmp(mode, "attack-parent") == 0) return attack_parent();
+    if (strcmp(mode, "flood") == 0) return flood();
+    if (strcmp(mode, "stop-self") == 0) return stop_self();
+    if (strcmp(mode, "ignore-signals") == 0) ignore_signals();
+    if (strcmp(mode, "close-fds") == 0) return close_fds();
+    if (strcmp(mode, "hold-pipes") == 0) return hold_pipes();
+    if (strcmp(mode, "allocate") == 0) return allocate();
+    if (strcmp(mode, "spin") == 0) spin();
+    if (strcmp(mode, "huge-file") == 0 && argc > 2) return huge_file(argv[2]);
+    if (strcmp(mode, "int80") == 0) return int80();
+    if (strcmp(mode, "binary-output") == 0) return binary_output();
+    fprintf(stderr, "hostile: unknown mode '%s'\n", mode);
+    return 64;
+}
