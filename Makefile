@@ -99,7 +99,7 @@ test-asan asan: build/asan/cordon $(ASAN_TESTS) $(HOSTILE_BINS)
 	$(call run_tests,build/asan,$(ASAN_TESTS),$(SAN_ENV))
 
 valgrind: all $(TESTS) $(HOSTILE_BINS)
-	$(call run_tests,build,$(TESTS),env CORDON_UNDER_VALGRIND=1 valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite --trace-children=no)
+	$(call run_tests,build,$(TESTS),env CORDON_UNDER_VALGRIND=1 valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite --child-silent-after-fork=yes --trace-children=no)
 
 build/demo: examples/demo.c build/libcordon.a
 	$(CC) $(ALL_CFLAGS) $< -o $@ build/libcordon.a $(LDLIBS_ALL)
@@ -111,7 +111,7 @@ demo:
 demo-run: build/demo build/cordon
 	@CORDON_POLICY_PATH=$(abspath policies) ./build/demo
 
-build/bench/%: bench/%.c build/libcordon.a
+build/bench/%: bench/%.c build/libcordon.a bench/bench_common.h
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $< -o $@ build/libcordon.a $(LDLIBS_ALL) -lm
 
