@@ -54,6 +54,9 @@ $(1)/hostile/%: tests/hostile/%.c
 	@mkdir -p $$(dir $$@)
 	$$(CC) $$(ALL_CFLAGS) $$< -o $$@ -pthread
 
+# The built-in default policy is the file itself, assembled in.
+$(1)/obj/sandbox/policy_load.o: policies/default.policy
+
 $(1)/cordon: $$(patsubst %.c,$(1)/obj/%.o,$$(RUNNER_SRC)) $(1)/libcordon.a
 	$$(CC) $$(ALL_CFLAGS) $(2) $$(patsubst %.c,$(1)/obj/%.o,$$(RUNNER_SRC)) -o $$@ $(1)/libcordon.a $$(LDLIBS_ALL) -lm $(2)
 endef
@@ -117,6 +120,17 @@ build/bench/%: bench/%.c build/libcordon.a bench/bench_common.h
 
 bench: all $(patsubst bench/%.c,build/bench/%,$(BENCH_SRC))
 	@CORDON_POLICY_PATH=$(abspath policies) sh bench/run
+
+# The policy parser under libFuzzer, ASan and UBSan; FUZZ_SECONDS long.
+FUZZ_SECONDS ?= 180
+build/fuzz/policy_fuzz: tests/fuzz/policy_fuzz.c $(LIB_SRC) $(HEADERS) policies/default.policy
+	@mkdir -p build/fuzz/corpus
+	clang $(BASE_CFLAGS) -Wno-unused-command-line-argument -fsanitize=fuzzer,address,undefined \
+	    $(LIB_SRC) $< -o $@ $(LDLIBS_ALL)
+
+fuzz: build/fuzz/policy_fuzz
+	CORDON_POLICY_PATH=$(abspath policies) build/fuzz/policy_fuzz -max_total_time=$(FUZZ_SECONDS) \
+	    -dict=tests/fuzz/policy.dict build/fuzz/corpus tests/fuzz/corpus
 
 install: all
 	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(BINDIR) \

@@ -198,6 +198,10 @@ static _Noreturn void exec_command(const cordon__launch *l)
     int error = ENOENT;
     bool saw_eacces = false;
     for (char **path = l->exec_paths; *path; path++) {
+        /* Counted before the call: a policy that watches exec lets through
+         * as many as were counted, and the count is out of the command's
+         * reach once it runs. */
+        __atomic_add_fetch(&l->shared->exec_attempts, 1, __ATOMIC_RELEASE);
         execve(*path, l->argv, l->envp);
         error = errno;
         if (error == EACCES)
@@ -217,6 +221,9 @@ static _Noreturn void call_function(const cordon__launch *l)
     __fpurge(stdout);
     __fpurge(stderr);
     cordon__crash_handlers_install(shared);
+    /* After the alternate stack (the sampler runs on it), before the filter. */
+    if (l->profile)
+        cordon__profile_child_start(l->profile);
     int rc = install_filter(l);
     if (rc < 0)
         fail(shared, STEP_SECCOMP, rc);

@@ -186,7 +186,7 @@ static int poll_timeout_ms(const cordon__attempt_state *s, uint64_t now, uint64_
         until = s->deadline_ns;
     if (grace_end && grace_end < until)
         until = grace_end;
-    if ((s->cpu_limit_ns || s->pidfd < 0) && !s->exited) {
+    if ((s->cpu_limit_ns || s->pidfd < 0 || s->processes) && !s->exited) {
         uint64_t tick = now + (s->pidfd < 0 ? NO_PIDFD_TICK_NS : CPU_CHECK_NS);
         if (tick < until)
             until = tick;
@@ -288,12 +288,14 @@ static int reap(cordon__attempt_state *s)
 
 int cordon__collect(cordon_task *t, cordon__attempt_state *s)
 {
-    struct cordon__notify_state notify = { .execs_allowed = t->kind == KIND_COMMAND ? 1 : 0 };
+    struct cordon__notify_state notify = { .child_pid = s->pid, .exec_attempts = s->exec_attempts };
     struct pollfd fds[SLOT_COUNT];
     uint64_t grace_end = 0;
     for (;;) {
         uint64_t now = cordon__now_ns();
         check_limits(s, now);
+        if (s->processes && !s->exited)
+            cordon__process_table_tick(s->processes, s->pid, now);
         if (!s->exited && s->pidfd < 0 && child_has_exited(s))
             on_exit_seen(s, &grace_end);
         int open_streams = build_poll_set(s, fds);

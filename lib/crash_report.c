@@ -24,11 +24,15 @@ void cordon__crash_report(cordon__buffer *out, const cordon__crash_record *crash
     if (!frames)
         return;
     cordon__buffer_printf(out, "  backtrace (most recent call first):\n");
+    /* One symbolizer for all frames: each object's symbols are read once. */
+    cordon__symbolizer *symbolizer = cordon__symbolizer_new();
     for (uint32_t i = 0; i < frames; i++) {
         /* A return address may lie past its caller's last instruction. */
         uintptr_t lookup = crash->frames[i] - (i > 0 ? 1 : 0);
-        char symbol[512];
-        cordon__symbolize(lookup, symbol, sizeof symbol);
+        char symbol[512] = "??";
+        if (symbolizer)
+            cordon__symbolizer_describe(symbolizer, lookup, symbol, sizeof symbol);
         cordon__buffer_printf(out, "    #%-2u 0x%016" PRIx64 " %s\n", i, crash->frames[i], symbol);
     }
+    cordon__symbolizer_free(symbolizer);
 }

@@ -82,6 +82,7 @@ typedef struct cordon__shared {
     char raise_class[CORDON_CLASS_MAX];
     char raise_message[CORDON_MESSAGE_MAX];
     cordon__crash_record crash;
+    uint32_t exec_attempts;             /* a command's execve calls, made or about to be */
     uint32_t return_state;
     uint64_t return_len;
     unsigned char return_data[];        /* return_capacity bytes */
@@ -119,6 +120,7 @@ typedef struct cordon__launch {
     void *arg;
     cordon__shared *shared;
     size_t return_capacity;
+    struct cordon__profile_region *profile;     /* NULL unless profiling */
 } cordon__launch;
 
 /* A running attempt: the parent's ends and what it learns. */
@@ -130,11 +132,13 @@ typedef struct cordon__attempt_state {
     size_t stdin_len, stdin_written;
     uint64_t started_ns, deadline_ns, cpu_limit_ns;
     bool timed_out, cpu_exceeded, violated, exited;
+    const volatile uint32_t *exec_attempts;      /* command tasks: the child's count */
     const cordon__cgroup *cgroup;
     bool oom_killed, pids_limited;
     char violation[512];
     int wait_status;
     struct rusage rusage;
+    struct cordon__process_table *processes;     /* a profiled command's tree, or NULL */
 } cordon__attempt_state;
 
 struct cordon_task {
@@ -174,6 +178,11 @@ struct cordon_task {
     pthread_t collector;
     bool async_running;
     int async_status;
+
+    /* cordon_run_profiler: set only for the run it profiles */
+    unsigned profile_hz;                                  /* 0: the default */
+    struct cordon__profile_region *profile_region;        /* function tasks */
+    struct cordon__process_table *profile_processes;      /* command tasks */
 };
 
 /* One attempt from fork to result; fills t->result.  Returns what cordon_run
@@ -194,13 +203,38 @@ int cordon__child_clone_entry(void *launch);
 void cordon__crash_handlers_install(cordon__shared *shared);
 /* Parent side: the readable report of a crash record. */
 void cordon__crash_report(cordon__buffer *out, const cordon__crash_record *crash, bool function_task);
-/* "name+0x12 (object)" for a code address of this process. */
-int cordon__symbolize(uintptr_t address, char *out, size_t size);
 const char *cordon__signal_code_name(int signo, int code, const char **meaning);
 void cordon__result_reset(cordon_task *t);
 void cordon__history_push(cordon_task *t);
 uint64_t cordon__now_ns(void);
 /* Runs once per process: work that must happen before the first fork. */
 void cordon__global_init(void);
+
+/* Many addresses symbolized with each object's ELF file read once. */
+typedef struct cordon__symbolizer cordon__symbolizer;
+typedef struct cordon__symbol {
+    const char *name;     /* NULL when no symbol covers the address */
+    int name_len;         /* without the compiler's clone suffix (.cold, .isra.0, …) */
+    const char *object;   /* basename of the object, "" when none is mapped there */
+    int object_index;     /* -1 when none */
+    uint64_t offset;      /* from the symbol's start, or from the object's base */
+} cordon__symbol;
+cordon__symbolizer *cordon__symbolizer_new(void);
+/* Fills *symbol (its strings live until the symbolizer is freed); returns 0,
+ * or -ENOENT when no symbol covers the address. */
+int cordon__symbolizer_lookup(cordon__symbolizer *s, uintptr_t address, cordon__symbol *symbol);
+/* "name+0x12 (object)", or "?? (object+0x…)"; returns as the lookup does. */
+int cordon__symbolizer_describe(cordon__symbolizer *s, uintptr_t address, char *out, size_t size);
+void cordon__symbolizer_free(cordon__symbolizer *s);
+
+/* Profiler hooks (lib/profile_sampler.c, lib/profile_processes.c). */
+struct cordon__profile_region;
+struct cordon__process_table;
+/* Child, before the seccomp filter: SIGPROF handler and CPU-time timer. */
+void cordon__profile_child_start(struct cordon__profile_region *region);
+/* Collector loop of a profiled command, every tick while the task runs:
+ * refreshes the per-process table (it rate-limits itself). */
+void cordon__process_table_tick(struct cordon__process_table *table, pid_t group,
+                                uint64_t now_ns);
 
 #endif

@@ -205,6 +205,14 @@ static int map_shared_region(cordon_task *t, cordon__launch *l)
     return 0;
 }
 
+static int map_shared_region_for(cordon_task *t, cordon__launch *l, cordon__attempt_state *s)
+{
+    int rc = map_shared_region(t, l);
+    if (rc == 0 && t->kind == KIND_COMMAND)
+        s->exec_attempts = &l->shared->exec_attempts;
+    return rc;
+}
+
 static int prepare(cordon_task *t, cordon__launch *l, cordon__attempt_state *s)
 {
     int rc;
@@ -221,6 +229,8 @@ static int prepare(cordon_task *t, cordon__launch *l, cordon__attempt_state *s)
     l->gid = t->gid;
     l->fn = t->fn;
     l->arg = t->arg;
+    l->profile = t->profile_region;
+    s->processes = t->profile_processes;
     /* A cgroup costs tens of microseconds, so a task gets one only when it
      * needs it: for its limits, or to hold a tree that no policy keeps in
      * its process group (the policies forbid setsid and setpgid). */
@@ -230,7 +240,7 @@ static int prepare(cordon_task *t, cordon__launch *l, cordon__attempt_state *s)
         return rc;
     s->cgroup = &l->cgroup;
     plan_resource_limits(t, l);
-    if ((rc = map_shared_region(t, l)) < 0 ||
+    if ((rc = map_shared_region_for(t, l, s)) < 0 ||
         (rc = cordon__capability_plan_prepare(&l->capabilities)) < 0 ||
         (rc = output_pipe(&s->stdout_fd, &l->stdout_fd)) < 0 ||
         (rc = output_pipe(&s->stderr_fd, &l->stderr_fd)) < 0 ||

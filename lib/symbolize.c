@@ -1,55 +1,23 @@
 /*
- * Names for code addresses of this process, static functions included.
- * dladdr only sees the dynamic symbol table, so the ELF file of the object
- * that holds the address is read for its full .symtab (falling back to
- * .dynsym for stripped objects).  A function task's child has the parent's
- * mappings, so its addresses are symbolized here, in the parent.
+ * Names for code addresses of this process, static functions included, for
+ * crash backtraces and the profiler alike.  dladdr only sees the dynamic
+ * symbol table, so the ELF file of the object that holds the address is
+ * read for its full .symtab (falling back to .dynsym for stripped objects).
+ * A function task's child has the parent's mappings, so its addresses are
+ * symbolized here, in the parent.
  */
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <link.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "internal.h"
-
-struct object_lookup {
-    uintptr_t address;
-    uintptr_t base;
-    char path[4096];
-    bool found;
-};
-
-static int find_object(struct dl_phdr_info *info, size_t size, void *data)
-{
-    (void)size;
-    struct object_lookup *lookup = data;
-    for (int i = 0; i < info->dlpi_phnum; i++) {
-        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-        if (ph->p_type != PT_LOAD)
-            continue;
-        uintptr_t start = info->dlpi_addr + ph->p_vaddr;
-        if (lookup->address >= start && lookup->address < start + ph->p_memsz) {
-            lookup->base = info->dlpi_addr;
-            if (info->dlpi_name && info->dlpi_name[0]) {
-                snprintf(lookup->path, sizeof lookup->path, "%s", info->dlpi_name);
-            } else {
-                /* The main program: its own name is only in /proc. */
-                ssize_t n = readlink("/proc/self/exe", lookup->path, sizeof lookup->path - 1);
-                lookup->path[n > 0 ? n : 0] = '\0';
-                if (n <= 0)
-                    snprintf(lookup->path, sizeof lookup->path, "/proc/self/exe");
-            }
-            lookup->found = true;
-            return 1;
-        }
-    }
-    return 0;
-}
 
 struct elf_image {
     const unsigned char *bytes;
@@ -61,11 +29,122 @@ static bool in_image(const struct elf_image *image, uint64_t offset, uint64_t le
     return offset <= image->size && len <= image->size - offset;
 }
 
-/* Finds the function symbol covering `offset` in one symbol table section. */
-static const char *search_section(const struct elf_image *image, const Elf64_Shdr *sections,
-                                  unsigned count, unsigned type, uint64_t offset,
-                                  uint64_t *symbol_start)
+/*
+ * One snapshot of the loaded objects, and for each object the ELF file
+ * mapped and its function symbols sorted once, on its first address; then
+ * every lookup (a profile holds thousands) is two binary searches.
+ */
+struct sorted_symbol {
+    uint64_t start, size;
+    const char *name;
+    size_t order;           /* position in the table: the first alias wins */
+};
+
+struct symbolizer_object {
+    uintptr_t base;
+    char *path;
+    const char *basename;
+    bool main_program;
+    bool loaded;            /* the symbols were read, or could not be */
+    struct elf_image image;
+    struct sorted_symbol *symbols;
+    size_t symbol_count;
+};
+
+struct symbolizer_range {
+    uintptr_t start, end;
+    int object;
+};
+
+struct cordon__symbolizer {
+    struct symbolizer_object *objects;
+    size_t object_count;
+    struct symbolizer_range *ranges;
+    size_t range_count;
+    int error;
+};
+
+static int snapshot_object(struct dl_phdr_info *info, size_t size, void *data)
 {
+    (void)size;
+    cordon__symbolizer *s = data;
+    char path[4096];
+    bool main_program = !info->dlpi_name || !info->dlpi_name[0];
+    if (!main_program) {
+        snprintf(path, sizeof path, "%s", info->dlpi_name);
+    } else {
+        ssize_t n = readlink("/proc/self/exe", path, sizeof path - 1);
+        path[n > 0 ? n : 0] = '\0';
+    }
+    struct symbolizer_object *objects =
+        realloc(s->objects, (s->object_count + 1) * sizeof *objects);
+    struct symbolizer_range *ranges =
+        realloc(s->ranges, (s->range_count + info->dlpi_phnum) * sizeof *ranges);
+    if (objects)
+        s->objects = objects;
+    if (ranges)
+        s->ranges = ranges;
+    char *copy = strdup(path);
+    if (!objects || !ranges || !copy) {
+        free(copy);
+        s->error = -ENOMEM;
+        return 1;
+    }
+    int index = (int)s->object_count++;
+    struct symbolizer_object *object = &s->objects[index];
+    memset(object, 0, sizeof *object);
+    object->base = info->dlpi_addr;
+    object->main_program = main_program;
+    object->path = copy;
+    object->basename = strrchr(copy, '/') ? strrchr(copy, '/') + 1 : copy;
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type == PT_LOAD && ph->p_memsz)
+            s->ranges[s->range_count++] = (struct symbolizer_range){
+                .start = info->dlpi_addr + ph->p_vaddr,
+                .end = info->dlpi_addr + ph->p_vaddr + ph->p_memsz,
+                .object = index,
+            };
+    }
+    return 0;
+}
+
+static int compare_ranges(const void *a, const void *b)
+{
+    const struct symbolizer_range *x = a, *y = b;
+    return (x->start > y->start) - (x->start < y->start);
+}
+
+static int compare_symbols(const void *a, const void *b)
+{
+    const struct sorted_symbol *x = a, *y = b;
+    if (x->start != y->start)
+        return (x->start > y->start) - (x->start < y->start);
+    return (x->order > y->order) - (x->order < y->order);
+}
+
+cordon__symbolizer *cordon__symbolizer_new(void)
+{
+    cordon__symbolizer *s = calloc(1, sizeof *s);
+    if (!s)
+        return NULL;
+    dl_iterate_phdr(snapshot_object, s);
+    if (s->error) {
+        cordon__symbolizer_free(s);
+        errno = ENOMEM;
+        return NULL;
+    }
+    qsort(s->ranges, s->range_count, sizeof *s->ranges, compare_ranges);
+    return s;
+}
+
+/* Appends the function symbols of every section of `type`; returns how many
+ * were added, or -ENOMEM. */
+static long collect_symbols(struct symbolizer_object *object, const Elf64_Shdr *sections,
+                            unsigned count, unsigned type)
+{
+    const struct elf_image *image = &object->image;
+    long added = 0;
     for (unsigned i = 0; i < count; i++) {
         const Elf64_Shdr *symtab = &sections[i];
         if (symtab->sh_type != type || symtab->sh_link >= count ||
@@ -77,78 +156,145 @@ static const char *search_section(const struct elf_image *image, const Elf64_Shd
             continue;
         const Elf64_Sym *symbols = (const Elf64_Sym *)(image->bytes + symtab->sh_offset);
         size_t symbol_count = symtab->sh_size / sizeof(Elf64_Sym);
-        const Elf64_Sym *best = NULL;
-        for (size_t s = 0; s < symbol_count; s++) {
-            const Elf64_Sym *sym = &symbols[s];
-            if (ELF64_ST_TYPE(sym->st_info) != STT_FUNC || sym->st_value == 0)
+        struct sorted_symbol *grown = realloc(
+            object->symbols, (object->symbol_count + symbol_count + 1) * sizeof *grown);
+        if (!grown)
+            return -ENOMEM;
+        object->symbols = grown;
+        const char *names = (const char *)image->bytes + strtab->sh_offset;
+        for (size_t n = 0; n < symbol_count; n++) {
+            const Elf64_Sym *sym = &symbols[n];
+            if (ELF64_ST_TYPE(sym->st_info) != STT_FUNC || sym->st_value == 0 ||
+                sym->st_name >= strtab->sh_size ||
+                !memchr(names + sym->st_name, '\0', strtab->sh_size - sym->st_name))
                 continue;
-            bool covers = offset >= sym->st_value &&
-                          (offset < sym->st_value + sym->st_size ||
-                           (sym->st_size == 0 && offset == sym->st_value));
-            if (covers && (!best || sym->st_value > best->st_value))
-                best = sym;
-        }
-        if (best && best->st_name < strtab->sh_size) {
-            const char *name = (const char *)image->bytes + strtab->sh_offset + best->st_name;
-            if (memchr(name, '\0', strtab->sh_size - best->st_name)) {
-                *symbol_start = best->st_value;
-                return name;
-            }
+            object->symbols[object->symbol_count] = (struct sorted_symbol){
+                .start = sym->st_value, .size = sym->st_size, .name = names + sym->st_name,
+                .order = object->symbol_count,
+            };
+            object->symbol_count++;
+            added++;
         }
     }
-    return NULL;
+    return added;
 }
 
-static const char *lookup_symbol(const struct elf_image *image, uint64_t offset,
-                                 uint64_t *symbol_start)
+/* Maps the object's file and sorts its symbols; an object that cannot be
+ * read simply has none. */
+static void load_symbols(struct symbolizer_object *object)
 {
-    if (image->size < sizeof(Elf64_Ehdr))
-        return NULL;
-    const Elf64_Ehdr *header = (const Elf64_Ehdr *)image->bytes;
-    if (memcmp(header->e_ident, ELFMAG, SELFMAG) != 0 || header->e_ident[EI_CLASS] != ELFCLASS64 ||
-        header->e_shentsize != sizeof(Elf64_Shdr) ||
-        !in_image(image, header->e_shoff, (uint64_t)header->e_shnum * sizeof(Elf64_Shdr)))
-        return NULL;
-    const Elf64_Shdr *sections = (const Elf64_Shdr *)(image->bytes + header->e_shoff);
-    const char *name = search_section(image, sections, header->e_shnum, SHT_SYMTAB, offset,
-                                      symbol_start);
-    if (!name)
-        name = search_section(image, sections, header->e_shnum, SHT_DYNSYM, offset,
-                              symbol_start);
-    return name;
-}
-
-int cordon__symbolize(uintptr_t address, char *out, size_t size)
-{
-    struct object_lookup lookup = { .address = address };
-    dl_iterate_phdr(find_object, &lookup);
-    if (!lookup.found) {
-        snprintf(out, size, "?? (no mapped object)");
-        return -ENOENT;
-    }
-    int fd = open(lookup.path, O_RDONLY | O_CLOEXEC);
+    object->loaded = true;
+    /* The program through /proc, which still opens if its file was replaced
+     * or deleted; a name that is no path (the vDSO's) has no file. */
+    const char *path = object->main_program ? "/proc/self/exe" : object->path;
+    if (path[0] != '/')
+        return;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return;
     struct stat st;
     void *map = MAP_FAILED;
-    if (fd >= 0 && fstat(fd, &st) == 0 && st.st_size > 0)
+    if (fstat(fd, &st) == 0 && st.st_size > 0)
         map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-    if (fd >= 0)
-        close(fd);
-    const char *object = strrchr(lookup.path, '/') ? strrchr(lookup.path, '/') + 1 : lookup.path;
-    if (map == MAP_FAILED) {
-        snprintf(out, size, "?? (%s+0x%zx)", object, (size_t)(address - lookup.base));
-        return -errno;
+    close(fd);
+    if (map == MAP_FAILED)
+        return;
+    object->image = (struct elf_image){ .bytes = map, .size = (size_t)st.st_size };
+    const struct elf_image *image = &object->image;
+    const Elf64_Ehdr *header = (const Elf64_Ehdr *)image->bytes;
+    if (image->size < sizeof(Elf64_Ehdr) || memcmp(header->e_ident, ELFMAG, SELFMAG) != 0 ||
+        header->e_ident[EI_CLASS] != ELFCLASS64 || header->e_shentsize != sizeof(Elf64_Shdr) ||
+        !in_image(image, header->e_shoff, (uint64_t)header->e_shnum * sizeof(Elf64_Shdr)))
+        return;
+    const Elf64_Shdr *sections = (const Elf64_Shdr *)(image->bytes + header->e_shoff);
+    long found = collect_symbols(object, sections, header->e_shnum, SHT_SYMTAB);
+    if (found == 0)
+        found = collect_symbols(object, sections, header->e_shnum, SHT_DYNSYM);
+    if (found < 0)
+        object->symbol_count = 0;
+    qsort(object->symbols, object->symbol_count, sizeof *object->symbols, compare_symbols);
+}
+
+/* The symbol covering `offset` with the highest start (the first alias among
+ * equals), as the one-address search picks it. */
+static const struct sorted_symbol *find_sorted(const struct symbolizer_object *object,
+                                               uint64_t offset)
+{
+    size_t lo = 0, hi = object->symbol_count;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (object->symbols[mid].start <= offset)
+            lo = mid + 1;
+        else
+            hi = mid;
     }
-    struct elf_image image = { .bytes = map, .size = (size_t)st.st_size };
-    uint64_t start = 0, offset = address - lookup.base;
-    const char *name = lookup_symbol(&image, offset, &start);
-    /* The compiler's clones (name.constprop.0, name.isra.1, name.cold) are
-     * the user's function: report it by the name they wrote. */
-    int name_len = name ? (int)strcspn(name, ".") : 0;
-    if (name)
-        snprintf(out, size, "%.*s+0x%llx (%s)", name_len, name,
-                 (unsigned long long)(offset - start), object);
+    const struct sorted_symbol *best = NULL;
+    /* A few steps back cover aliases and size-0 markers before the owner. */
+    for (size_t i = lo, steps = 0; i-- > 0 && steps < 64; steps++) {
+        const struct sorted_symbol *c = &object->symbols[i];
+        if (best && c->start < best->start)
+            break;
+        if (offset < c->start + c->size || (c->size == 0 && offset == c->start))
+            best = c;
+    }
+    return best;
+}
+
+int cordon__symbolizer_lookup(cordon__symbolizer *s, uintptr_t address, cordon__symbol *symbol)
+{
+    *symbol = (cordon__symbol){ .object = "", .object_index = -1, .offset = address };
+    size_t lo = 0, hi = s->range_count;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (s->ranges[mid].start <= address)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo == 0 || address >= s->ranges[lo - 1].end)
+        return -ENOENT;
+    struct symbolizer_object *object = &s->objects[s->ranges[lo - 1].object];
+    symbol->object = object->basename;
+    symbol->object_index = s->ranges[lo - 1].object;
+    symbol->offset = address - object->base;
+    if (!object->loaded)
+        load_symbols(object);
+    const struct sorted_symbol *found = find_sorted(object, symbol->offset);
+    if (!found)
+        return -ENOENT;
+    symbol->name = found->name;
+    /* Clones (name.constprop.0, name.cold) are the function the user wrote. */
+    symbol->name_len = (int)strcspn(found->name, ".");
+    symbol->offset -= found->start;
+    return 0;
+}
+
+void cordon__symbolizer_free(cordon__symbolizer *s)
+{
+    if (!s)
+        return;
+    for (size_t i = 0; i < s->object_count; i++) {
+        struct symbolizer_object *object = &s->objects[i];
+        if (object->image.bytes)
+            munmap((void *)object->image.bytes, object->image.size);
+        free(object->symbols);
+        free(object->path);
+    }
+    free(s->objects);
+    free(s->ranges);
+    free(s);
+}
+
+int cordon__symbolizer_describe(cordon__symbolizer *s, uintptr_t address, char *out, size_t size)
+{
+    cordon__symbol symbol;
+    int rc = cordon__symbolizer_lookup(s, address, &symbol);
+    if (rc == 0)
+        snprintf(out, size, "%.*s+0x%llx (%s)", symbol.name_len, symbol.name,
+                 (unsigned long long)symbol.offset, symbol.object);
+    else if (symbol.object_index < 0)
+        snprintf(out, size, "?? (no mapped object)");
     else
-        snprintf(out, size, "?? (%s+0x%llx)", object, (unsigned long long)offset);
-    munmap(map, image.size);
-    return name ? 0 : -ENOENT;
+        snprintf(out, size, "?? (%s+0x%llx)", symbol.object, (unsigned long long)symbol.offset);
+    return rc;
 }

@@ -3,15 +3,19 @@
  *
  * A cordon_policy is parsed and compiled to BPF with libseccomp in the
  * parent, before any fork; the child only installs the finished program.
- * Rules whose action is "kill" are compiled to SCMP_ACT_NOTIFY so that the
- * parent, holding the listener, can name the offending syscall and then kill
- * the task; a kernel without user notification gets SCMP_ACT_KILL_PROCESS.
+ * Rules whose action is "kill" are compiled to SCMP_ACT_NOTIFY: the parent,
+ * holding the listener, names the offending call and its arguments and
+ * kills the task's tree while the call is still suspended, so the call
+ * never returns.  A kernel without user notification gets
+ * SCMP_ACT_KILL_PROCESS (the violation is then reported without a name).
  */
 #ifndef CORDON_SANDBOX_POLICY_H
 #define CORDON_SANDBOX_POLICY_H
 
 #include <linux/filter.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
 
 #include "../lib/cordon.h"
 
@@ -36,18 +40,21 @@ int cordon__policy_watches_exec(const cordon_policy *p);
 
 /* What the parent must remember between notifications of one task. */
 struct cordon__notify_state {
-    int execs_allowed;   /* execve/execveat calls still let through: 1 for a
-                            command task before its exec, 0 otherwise */
+    pid_t child_pid;
+    /* Command tasks: the child counts here each execve it is about to make
+     * before its command runs (the region is gone from the task once it
+     * has exec'd, so the command cannot forge it).  NULL for functions. */
+    const volatile uint32_t *exec_attempts;
+    uint32_t execs_answered;
 };
 
 /* Parent side: receives one pending notification from `listener_fd`.
- * Returns 1 when it was a permitted call (the command's own first exec) and
- * was let through; returns 0 when it was a violation: the call is answered
- * so that it fails with EPERM, and a description such as
- * "socket(AF_INET, SOCK_STREAM, 0)" or "ptrace(16, 1234, 0, 0)" is written
- * into `description` (the engine then kills the task).  Returns a negative
- * errno on failure (-ENOENT when the notification vanished because the task
- * died meanwhile). */
+ * Returns 1 when it was the command's own exec and was let through;
+ * returns 0 when it was a violation: the call is left unanswered (the
+ * engine kills the task, which dies inside it) and a description such as
+ * "socket(AF_INET, SOCK_STREAM, 0)" is written into `description`.
+ * Returns a negative errno on failure (-ENOENT when the notification
+ * vanished because the task died meanwhile). */
 int cordon__notification_handle(int listener_fd, struct cordon__notify_state *state,
                                 char *description, size_t size);
 

@@ -5,16 +5,20 @@
 
 #include "support.h"
 
-__attribute__((noinline)) static int deref_null_in_static_function(volatile int *pointer)
+/* These faults are the point: UBSan must let the signal happen. */
+#define REAL_FAULT __attribute__((noinline, no_sanitize("undefined")))
+
+REAL_FAULT static int deref_null_in_static_function(volatile int *pointer)
 {
     return *pointer + 1;
 }
 
-static int segfaults(cordon_ctx *ctx, void *arg)
+/* Not a tail call: its frame must be on the stack at the fault. */
+__attribute__((noinline)) static int segfaults(cordon_ctx *ctx, void *arg)
 {
     (void)ctx;
     (void)arg;
-    return deref_null_in_static_function(NULL);
+    return deref_null_in_static_function(NULL) * 3;
 }
 
 static void test_exception_segfault_report_names_the_static_function(void **state)
@@ -53,7 +57,7 @@ static void test_exception_abort_is_sigabrt(void **state)
     cordon_task_free(t);
 }
 
-static int divides_by_zero(cordon_ctx *ctx, void *arg)
+REAL_FAULT static int divides_by_zero(cordon_ctx *ctx, void *arg)
 {
     (void)ctx;
     volatile int zero = *(int *)arg;

@@ -12,6 +12,8 @@
 #include <string.h>
 #include <sys/ptrace.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 static _Noreturn void fork_bomb(void)
@@ -142,6 +144,23 @@ static int int80(void)
 #endif
 }
 
+/* The x32 ABI: the native entry point with bit 30 set on the number. */
+static int x32_syscall(void)
+{
+#if defined(__x86_64__)
+    long result = syscall(0x40000000L | SYS_getpid);
+    printf("x32 getpid returned %ld\n", result);
+#endif
+    return 0;
+}
+
+static int socket_inet(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    printf("socket %d\n", fd);
+    return 0;
+}
+
 static int binary_output(void)
 {
     static const char bytes[] = "ok\x00\xff\xfe\xc3\x28\xed\xa0\x80\n";
@@ -165,6 +184,8 @@ int main(int argc, char **argv)
     if (strcmp(mode, "huge-file") == 0 && argc > 2) return huge_file(argv[2]);
     if (strcmp(mode, "int80") == 0) return int80();
     if (strcmp(mode, "binary-output") == 0) return binary_output();
+    if (strcmp(mode, "x32") == 0) return x32_syscall();
+    if (strcmp(mode, "socket-inet") == 0) return socket_inet();
     fprintf(stderr, "hostile: unknown mode '%s'\n", mode);
     return 64;
 }

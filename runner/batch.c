@@ -1,0 +1,299 @@
+/* cordon batch: a fixed pool of worker threads, each running one task at a
+ * time with the blocking cordon_run (tasks may run from many threads), and
+ * the main thread drawing the progress line until the last one ends. */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "audit.h"
+#include "batch.h"
+#include "help.h"
+#include "runner.h"
+#include "task_setup.h"
+
+typedef struct batch {
+    const command_options *o;
+    const cordon_policy *policy;
+    int audit_fd;
+    batch_task *tasks;
+    size_t count, next, done, failed, running;
+    pthread_mutex_t lock;           /* the counters, and whole-task output */
+    pthread_cond_t changed;
+    bool progress, progress_shown;
+    uint64_t started_us;
+} batch;
+
+/* ---- input ------------------------------------------------------------- */
+
+static bool is_command(const char *line)
+{
+    line += strspn(line, " \t");
+    return *line && *line != '#';
+}
+
+static void add_task(batch *b, char *line, size_t lineno)
+{
+    b->tasks = runner_realloc(b->tasks, (b->count + 1) * sizeof *b->tasks);
+    b->tasks[b->count++] = (batch_task){ .line = runner_strdup(line), .lineno = lineno };
+}
+
+static int read_tasks(batch *b, const char *input)
+{
+    bool from_stdin = !input || strcmp(input, "-") == 0;
+    FILE *in = from_stdin ? stdin : fopen(input, "re");
+    if (!in) {
+        runner_error("batch: cannot read '%s': %s", input, strerror(errno));
+        return -1;
+    }
+    char *line = NULL;
+    size_t cap = 0, lineno = 0;
+    ssize_t n;
+    while ((n = getline(&line, &cap, in)) >= 0) {
+        lineno++;
+        while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+            line[--n] = '\0';
+        if (is_command(line))
+            add_task(b, line, lineno);
+    }
+    free(line);
+    bool failed = ferror(in);
+    if (!from_stdin)
+        fclose(in);
+    if (failed)
+        runner_error("batch: cannot read '%s'", from_stdin ? "stdin" : input);
+    return failed ? -1 : 0;
+}
+
+/* ---- output of one task (called with the lock held) --------------------- */
+
+static void clear_progress(batch *b)
+{
+    if (b->progress_shown)
+        (void)runner_write_all(STDERR_FILENO, "\r\033[K", 4);
+    b->progress_shown = false;
+}
+
+static void draw_progress(batch *b)
+{
+    char line[256];
+    batch_progress_format(line, sizeof line, b->done, b->failed, b->running, b->count,
+                          runner_now_us() - b->started_us);
+    char out[300];
+    int n = snprintf(out, sizeof out, "\r\033[K%s", line);
+    (void)runner_write_all(STDERR_FILENO, out, (size_t)n);
+    b->progress_shown = true;
+}
+
+static void save_stream(const batch *b, const batch_task *bt, const char *ext,
+                        const cordon_bytes *bytes, bool always)
+{
+    if (!always && bytes->len == 0)
+        return;
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%zu.%s", b->o->out_dir, bt->lineno, ext);
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0 || runner_write_all(fd, bytes->data, bytes->len) < 0)
+        runner_error("--out-dir: cannot write '%s': %s", path, strerror(errno));
+    if (fd >= 0)
+        close(fd);
+}
+
+static void print_failure(const batch_task *bt, const cordon_result *r)
+{
+    if (r->exception) {
+        size_t len = strcspn(r->exc_out.data, "\n");
+        runner_error("line %zu: %.*s", bt->lineno, (int)len, r->exc_out.data);
+    } else if (bt->status != 0) {
+        runner_error("line %zu: exited with %d: %s", bt->lineno, r->exit_code, bt->line);
+    }
+}
+
+static void emit_output(batch *b, const batch_task *bt, const cordon_result *r,
+                        const json_writer *record)
+{
+    const task_options *o = &b->o->task;
+    if (o->json) {
+        (void)runner_write_all(STDOUT_FILENO, record->data, record->len);
+    } else if (b->o->out_dir) {
+        save_stream(b, bt, "out", &r->std_out, true);
+        save_stream(b, bt, "err", &r->std_err, true);
+        save_stream(b, bt, "log", &r->log_out, false);
+        save_stream(b, bt, "exc", &r->exc_out, false);
+    } else {
+        (void)runner_write_all(STDOUT_FILENO, r->std_out.data, r->std_out.len);
+        (void)runner_write_all(STDERR_FILENO, r->std_err.data, r->std_err.len);
+    }
+    if (!o->quiet && !o->json)
+        print_failure(bt, r);
+}
+
+/* ---- running ------------------------------------------------------------ */
+
+static void set_outcome(batch_task *bt, int rc, const cordon_result *r, const attempt_log *log)
+{
+    bt->status = task_exit_status(rc, r);
+    if (rc < 0)
+        snprintf(bt->outcome, sizeof bt->outcome, "cordon error");
+    else if (r->exception)
+        snprintf(bt->outcome, sizeof bt->outcome, "%s", r->exception);
+    else if (r->exit_code)
+        snprintf(bt->outcome, sizeof bt->outcome, "exit:%d", r->exit_code);
+    else
+        snprintf(bt->outcome, sizeof bt->outcome, "ok");
+    for (size_t i = 0; i < log->count; i++)
+        bt->cpu_us += log->items[i].usage.user_us + log->items[i].usage.sys_us;
+    bt->wall_us = r->usage.wall_us;
+    bt->max_rss_kb = r->usage.max_rss_kb;
+}
+
+static void finish_task(batch *b, batch_task *bt, const cordon_result *r,
+                        const json_writer *record)
+{
+    pthread_mutex_lock(&b->lock);
+    clear_progress(b);
+    if (r)
+        emit_output(b, bt, r, record);
+    if (b->audit_fd >= 0 && record->len)
+        (void)audit_append(b->audit_fd, b->o->task.audit, record->data, record->len);
+    b->running--;
+    b->done++;
+    b->failed += bt->status != 0;
+    if (b->progress)
+        draw_progress(b);
+    pthread_cond_broadcast(&b->changed);
+    pthread_mutex_unlock(&b->lock);
+}
+
+static void run_one(batch *b, batch_task *bt)
+{
+    const task_options *o = &b->o->task;
+    json_writer record;
+    json_init(&record);
+    cordon_task *t = task_build(o, b->policy, bt->line, NULL);
+    if (!t) {
+        bt->status = RUNNER_EXIT_OWN_ERROR;
+        snprintf(bt->outcome, sizeof bt->outcome, "cordon error");
+        finish_task(b, bt, NULL, &record);
+        return;
+    }
+    attempt_log log = { NULL, 0 };
+    int rc = retry_run(t, o, false, &log);
+    const cordon_result *r = cordon_task_result(t);
+    set_outcome(bt, rc, r, &log);
+    if (rc < 0)
+        runner_error("line %zu: cannot run the task: %s", bt->lineno, strerror(-rc));
+    if (o->json || b->audit_fd >= 0) {
+        task_record rec = { bt->line, b->policy ? cordon_policy_name(b->policy) : NULL, o, r,
+                            &log, rc < 0 ? rc : 0, bt->status };
+        task_record_json(&record, &rec);
+        json_raw(&record, "\n", 1);
+    }
+    finish_task(b, bt, r, &record);
+    json_free(&record);
+    attempt_log_free(&log);
+    cordon_task_free(t);
+}
+
+static void *worker(void *arg)
+{
+    batch *b = arg;
+    for (;;) {
+        pthread_mutex_lock(&b->lock);
+        size_t i = b->next < b->count ? b->next++ : b->count;
+        b->running += i < b->count;
+        pthread_mutex_unlock(&b->lock);
+        if (i == b->count)
+            return NULL;
+        run_one(b, &b->tasks[i]);
+    }
+}
+
+static void wait_for_all(batch *b)
+{
+    pthread_mutex_lock(&b->lock);
+    while (b->done < b->count) {
+        if (b->progress)
+            draw_progress(b);
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_nsec += 200 * 1000000L;
+        if (until.tv_nsec >= 1000000000L) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&b->changed, &b->lock, &until);
+    }
+    clear_progress(b);
+    pthread_mutex_unlock(&b->lock);
+}
+
+static int run_all(batch *b)
+{
+    size_t workers = b->o->jobs < b->count ? b->o->jobs : b->count;
+    pthread_t *threads = runner_alloc((workers + 1) * sizeof *threads);
+    size_t started = 0;
+    b->started_us = runner_now_us();
+    for (; started < workers; started++)
+        if (pthread_create(&threads[started], NULL, worker, b) != 0)
+            break;
+    if (started == 0 && b->count) {
+        runner_error("batch: cannot start a worker thread");
+        free(threads);
+        return RUNNER_EXIT_OWN_ERROR;
+    }
+    wait_for_all(b);
+    for (size_t i = 0; i < started; i++)
+        pthread_join(threads[i], NULL);
+    free(threads);
+    if (!b->o->task.quiet)
+        batch_summary_print(b->tasks, b->count, runner_now_us() - b->started_us, b->o->jobs);
+    return b->failed ? 1 : 0;
+}
+
+static int prepare_and_run(command_options *o)
+{
+    if (options_validate(o, OPTIONS_BATCH) < 0)
+        return RUNNER_EXIT_OWN_ERROR;
+    batch b = { .o = o, .audit_fd = -1 };
+    cordon_policy *policy = NULL;
+    int status = RUNNER_EXIT_OWN_ERROR;
+    if (task_policy_open(&o->task, &policy) < 0)
+        return status;
+    b.policy = policy;
+    if (read_tasks(&b, o->input) == 0 && (!o->task.audit || (b.audit_fd = audit_open(o->task.audit)) >= 0)) {
+        b.progress = !o->task.quiet && isatty(STDERR_FILENO);
+        pthread_mutex_init(&b.lock, NULL);
+        pthread_cond_init(&b.changed, NULL);
+        status = run_all(&b);
+        pthread_cond_destroy(&b.changed);
+        pthread_mutex_destroy(&b.lock);
+    }
+    if (b.audit_fd >= 0)
+        close(b.audit_fd);
+    for (size_t i = 0; i < b.count; i++)
+        free(b.tasks[i].line);
+    free(b.tasks);
+    if (policy)
+        cordon_policy_free(policy);
+    return status;
+}
+
+int batch_main(int argc, char **argv)
+{
+    command_options o;
+    int status;
+    if (options_parse(argc, argv, OPTIONS_BATCH, &o) < 0)
+        status = RUNNER_EXIT_OWN_ERROR;
+    else if (o.help)
+        status = help_print("batch");
+    else
+        status = prepare_and_run(&o);
+    options_free(&o);
+    return status;
+}

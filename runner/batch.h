@@ -1,0 +1,28 @@
+/* cordon batch: the shared picture of the tasks, for the runner loop and
+ * for the summary at the end. */
+#ifndef CORDON_RUNNER_BATCH_H
+#define CORDON_RUNNER_BATCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct batch_task {
+    char *line;                 /* the shell command line */
+    size_t lineno;              /* its line in the input, 1-based */
+    int status;                 /* cordon's exit status for it */
+    char outcome[64];           /* "ok", "exit:N", or the exception class */
+    uint64_t cpu_us;            /* user+sys of every attempt */
+    uint64_t wall_us;           /* of the last attempt */
+    uint64_t max_rss_kb;
+} batch_task;
+
+/* Writes the summary table to stderr as one write. */
+void batch_summary_print(const batch_task *tasks, size_t count, uint64_t elapsed_us,
+                         unsigned jobs);
+
+/* Formats "cordon: 5/20 done, 1 failed, 4 running, 1.20s elapsed, ETA 3.4s"
+ * into buf. */
+void batch_progress_format(char *buf, size_t size, size_t done, size_t failed, size_t running,
+                           size_t total, uint64_t elapsed_us);
+
+#endif

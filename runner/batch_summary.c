@@ -1,0 +1,147 @@
+/* The table that ends a batch: outcomes by class, CPU time, peak memory. */
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "batch.h"
+#include "runner.h"
+#include "units.h"
+
+typedef struct text {
+    char *data;
+    size_t len, cap;
+} text;
+
+static void add(text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void add(text *t, const char *fmt, ...)
+{
+    for (;;) {
+        va_list ap;
+        va_start(ap, fmt);
+        int n = vsnprintf(t->data ? t->data + t->len : NULL, t->cap - t->len, fmt, ap);
+        va_end(ap);
+        if (n >= 0 && (size_t)n < t->cap - t->len) {
+            t->len += (size_t)n;
+            return;
+        }
+        t->cap = (t->cap + (size_t)(n < 0 ? 0 : n) + 1) * 2;
+        t->data = runner_realloc(t->data, t->cap);
+    }
+}
+
+typedef struct outcome_count {
+    const char *name;
+    size_t count;
+} outcome_count;
+
+static int by_count(const void *a, const void *b)
+{
+    const outcome_count *x = a, *y = b;
+    bool x_ok = strcmp(x->name, "ok") == 0, y_ok = strcmp(y->name, "ok") == 0;
+    if (x_ok != y_ok)
+        return x_ok ? -1 : 1; /* successes first, then failures by count */
+    if (x->count != y->count)
+        return x->count > y->count ? -1 : 1;
+    return strcmp(x->name, y->name);
+}
+
+static void add_outcomes(text *out, const batch_task *tasks, size_t count)
+{
+    outcome_count *counts = runner_alloc((count + 1) * sizeof *counts);
+    size_t kinds = 0;
+    for (size_t i = 0; i < count; i++) {
+        size_t k = 0;
+        while (k < kinds && strcmp(counts[k].name, tasks[i].outcome) != 0)
+            k++;
+        if (k == kinds)
+            counts[kinds++] = (outcome_count){ tasks[i].outcome, 0 };
+        counts[k].count++;
+    }
+    qsort(counts, kinds, sizeof *counts, by_count);
+    add(out, "  %-16s %6s\n", "outcome", "tasks");
+    for (size_t k = 0; k < kinds; k++)
+        add(out, "  %-16s %6zu\n", counts[k].name, counts[k].count);
+    free(counts);
+}
+
+static int by_cpu(const void *a, const void *b)
+{
+    const batch_task *x = *(const batch_task *const *)a, *y = *(const batch_task *const *)b;
+    if (x->cpu_us != y->cpu_us)
+        return x->cpu_us > y->cpu_us ? -1 : 1;
+    return x->lineno < y->lineno ? -1 : 1;
+}
+
+static void add_task_ref(text *out, const batch_task *t)
+{
+    add(out, "  line %zu: %.60s%s\n", t->lineno, t->line, strlen(t->line) > 60 ? "..." : "");
+}
+
+static void add_cpu(text *out, const batch_task *tasks, size_t count)
+{
+    const batch_task **order = runner_alloc(count * sizeof *order);
+    uint64_t total = 0;
+    for (size_t i = 0; i < count; i++) {
+        order[i] = &tasks[i];
+        total += tasks[i].cpu_us;
+    }
+    qsort(order, count, sizeof *order, by_cpu);
+    char buf[32];
+    units_format_time_us(buf, sizeof buf, total);
+    add(out, "  %-16s %6s total\n", "cpu", buf);
+    for (size_t i = 0; i < count && i < 3; i++) {
+        units_format_time_us(buf, sizeof buf, order[i]->cpu_us);
+        add(out, "  %-16s %6s", i == 0 ? "top cpu" : "", buf);
+        add_task_ref(out, order[i]);
+    }
+    free(order);
+}
+
+static void add_peak_rss(text *out, const batch_task *tasks, size_t count)
+{
+    const batch_task *peak = &tasks[0];
+    for (size_t i = 1; i < count; i++)
+        if (tasks[i].max_rss_kb > peak->max_rss_kb)
+            peak = &tasks[i];
+    char buf[32];
+    units_format_kb(buf, sizeof buf, peak->max_rss_kb);
+    add(out, "  %-16s %6s", "peak rss", buf);
+    add_task_ref(out, peak);
+}
+
+void batch_summary_print(const batch_task *tasks, size_t count, uint64_t elapsed_us,
+                         unsigned jobs)
+{
+    size_t failed = 0;
+    for (size_t i = 0; i < count; i++)
+        failed += tasks[i].status != 0;
+    text out = { NULL, 0, 0 };
+    char elapsed[32];
+    units_format_time_us(elapsed, sizeof elapsed, elapsed_us);
+    add(&out, "cordon: batch: %zu tasks in %s (-j %u): %zu succeeded, %zu failed\n", count,
+        elapsed, jobs, count - failed, failed);
+    if (count) {
+        add_outcomes(&out, tasks, count);
+        add_cpu(&out, tasks, count);
+        add_peak_rss(&out, tasks, count);
+    }
+    (void)runner_write_all(STDERR_FILENO, out.data, out.len);
+    free(out.data);
+}
+
+void batch_progress_format(char *buf, size_t size, size_t done, size_t failed, size_t running,
+                           size_t total, uint64_t elapsed_us)
+{
+    char elapsed[32], eta[32] = "?";
+    units_format_time_us(elapsed, sizeof elapsed, elapsed_us);
+    if (done > 0 && done < total)
+        units_format_time_us(eta, sizeof eta, elapsed_us / done * (total - done));
+    else if (done == total)
+        snprintf(eta, sizeof eta, "0s");
+    snprintf(buf, size, "cordon: %zu/%zu done, %zu failed, %zu running, %s elapsed, ETA %s",
+             done, total, failed, running, elapsed, eta);
+}

@@ -1,0 +1,137 @@
+/* Help texts.  Every option of every subcommand is listed here, with an
+ * example, so `cordon X --help` is the whole manual of X. */
+#include <stdio.h>
+#include <string.h>
+
+#include "help.h"
+
+static const char top_help[] =
+    "Usage: cordon COMMAND [OPTIONS] ...\n"
+    "Run commands confined (seccomp policy, resource limits, no capabilities) and\n"
+    "watched (output captured, signals named as exceptions, resources accounted).\n"
+    "\n"
+    "Commands:\n"
+    "  run [OPTIONS] -- CMD ARGS...      run one command\n"
+    "  run [OPTIONS] --shell 'LINE'      run one shell command line (/bin/sh -c)\n"
+    "  batch [-j N] [OPTIONS] [FILE|-]   run one shell line per input line, N at a time\n"
+    "  policy check|show|list            validate, explain or list seccomp policies\n"
+    "  report [--sort KEY] AUDIT.jsonl   summarize an audit file\n"
+    "\n"
+    "  --help, -h     this help (cordon COMMAND --help: that command's)\n"
+    "  --version      print the version\n"
+    "\n"
+    "Exit status of run: the command's own; 128+N if it died of signal N; 124 on\n"
+    "timeout; 125 for cordon's own errors; 126 not executable; 127 not found.\n"
+    "\n"
+    "Example:\n"
+    "  cordon run --timeout 2s --mem 256M --policy nonet -- make test\n";
+
+static const char task_options_help[] =
+    "Confinement and limits (sizes take K, M, G; times take ms, s, m, h):\n"
+    "  --policy NAME|FILE  seccomp policy: a shipped name or a policy file\n"
+    "                      (default: default; 'none' installs no filter)\n"
+    "  --timeout TIME      wall-clock deadline of each attempt, e.g. 1.5s\n"
+    "  --cpu TIME          CPU time limit (user+system), e.g. 2s\n"
+    "  --mem SIZE          memory limit, e.g. 256M\n"
+    "  --fsize SIZE        largest file the task may write, e.g. 10M\n"
+    "  --procs N           most processes the task may run at once\n"
+    "  --nofile N          open file limit (highest fd + 1, at least 4)\n"
+    "  --out-cap SIZE      bytes kept per output stream (default 64M, at most 1G)\n"
+    "  --user NAME|UID     run as this user, supplementary groups cleared (root only)\n"
+    "  --cwd DIR           working directory of the command\n"
+    "  --env K=V           set a variable in the command's environment (repeatable)\n"
+    "  --clear-env         start from an empty environment (then --env)\n"
+    "Retries:\n"
+    "  --retry N           run again up to N times while the ending matches --retry-on\n"
+    "  --retry-on CLASS[,CLASS]  signal names (SIGSEGV), Timeout, CpuLimit,\n"
+    "                      MemoryLimit, FileSizeLimit, ProcessLimit, PolicyViolation,\n"
+    "                      ExecError, exit:N (the command's exit code), * (any\n"
+    "                      exception; the default)\n"
+    "  --backoff TIME[,xFACTOR][,max TIME]  delay before each retry, e.g. 100ms,x2,max 5s\n"
+    "Reporting:\n"
+    "  --json              print only the result, as one JSON object, on stdout\n"
+    "  --audit FILE        append the same JSON object as one line per task\n"
+    "  --quiet             cordon says nothing of its own (no exception report, no\n"
+    "                      retry notes, no progress or summary); errors still show\n";
+
+static const char run_help[] =
+    "Usage: cordon run [OPTIONS] -- CMD ARGS...\n"
+    "       cordon run [OPTIONS] --shell 'CMD LINE'\n"
+    "Runs one command in a confined, watched child.  Its stdout and stderr pass\n"
+    "through live while being captured; its stdin is cordon's.  When it ends\n"
+    "with an exception (a signal, Timeout, a limit) cordon says so on stderr.\n"
+    "\n"
+    "  --shell LINE        run LINE with /bin/sh -c instead of CMD ARGS\n"
+    "  --profile           after the run, print where the command's time went\n"
+    "\n"
+    "%s"
+    "\n"
+    "Exit status: the command's own; 128+N if it died of signal N; 124 Timeout;\n"
+    "125 cordon's own error (bad option, bad policy); 126 not executable;\n"
+    "127 not found.\n"
+    "\n"
+    "Examples:\n"
+    "  cordon run --timeout 1.5s --mem 256M -- ./untrusted input.txt\n"
+    "  cordon run --json --policy nonet --shell 'curl -s example.org' | jq .exception\n"
+    "  cordon run --retry 3 --retry-on Timeout,exit:75 --backoff 100ms,x2 -- ./flaky\n";
+
+static const char batch_help[] =
+    "Usage: cordon batch [-j N] [OPTIONS] [FILE|-]\n"
+    "Runs one shell command line per line of FILE (or stdin), at most N at a time.\n"
+    "Blank lines and lines starting with # are skipped.  Each task's output is kept\n"
+    "apart and printed whole when it ends; on a terminal a progress line shows\n"
+    "done/failed/running, the time elapsed and an estimate of the time left; a\n"
+    "summary table ends the batch (tasks by outcome and exception class, CPU time,\n"
+    "peak memory).  Tasks read /dev/null as stdin.\n"
+    "\n"
+    "  -j, --jobs N        tasks at once (default: the number of CPUs)\n"
+    "  --out-dir DIR       save each task's output as DIR/LINE.out and DIR/LINE.err\n"
+    "                      (LINE: its input line number) instead of printing it\n"
+    "\n"
+    "%s"
+    "  With --json each task prints its JSON object as one line.\n"
+    "\n"
+    "Exit status: 0 when every task succeeded (exit 0, no exception), 1 when some\n"
+    "did not, 125 for cordon's own errors.\n"
+    "\n"
+    "Example:\n"
+    "  cordon batch -j 4 --timeout 30s --audit runs.jsonl jobs.txt\n";
+
+static const char policy_help[] =
+    "Usage: cordon policy check FILE|NAME\n"
+    "       cordon policy show [--bpf] FILE|NAME\n"
+    "       cordon policy list\n"
+    "  check   validate a policy: exit 0, or 1 with the error as file:line:column\n"
+    "  show    print the resolved rules, includes expanded, one per line\n"
+    "          --bpf  also the compiled filter's size and a disassembly\n"
+    "  list    the shipped policies with their one-line descriptions\n"
+    "\n"
+    "Example:\n"
+    "  cordon policy show --bpf nonet\n";
+
+static const char report_help[] =
+    "Usage: cordon report [--sort cpu|rss|wall] [--top N] AUDIT.jsonl\n"
+    "Summarizes an audit file written by --audit: the tasks sorted by CPU time\n"
+    "(or peak memory, or wall time), the totals, the failures grouped by\n"
+    "exception class, and a histogram of wall times.\n"
+    "\n"
+    "  --sort KEY   cpu (default), rss or wall\n"
+    "  --top N      rows of the task table (default 20; 0: all)\n"
+    "\n"
+    "Example:\n"
+    "  cordon report --sort rss runs.jsonl\n";
+
+int help_print(const char *topic)
+{
+    if (strcmp(topic, "run") == 0)
+        printf(run_help, task_options_help);
+    else if (strcmp(topic, "batch") == 0)
+        printf(batch_help, task_options_help);
+    else if (strcmp(topic, "policy") == 0)
+        fputs(policy_help, stdout);
+    else if (strcmp(topic, "report") == 0)
+        fputs(report_help, stdout);
+    else
+        fputs(top_help, stdout);
+    return fflush(stdout) == 0 ? 0 : 1;
+}

@@ -1,0 +1,298 @@
+/* A small recursive-descent reader over one JSON object.  Values it does
+ * not need are skipped without being copied; nesting is bounded so a
+ * hostile line cannot exhaust the stack. */
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "json_read.h"
+#include "runner.h"
+
+#define MAX_NESTING 64
+
+typedef struct cursor {
+    const char *p, *end;
+    bool failed;
+} cursor;
+
+static void skip_space(cursor *c)
+{
+    while (c->p < c->end && (*c->p == ' ' || *c->p == '\t' || *c->p == '\n' || *c->p == '\r'))
+        c->p++;
+}
+
+static bool take(cursor *c, char ch)
+{
+    skip_space(c);
+    if (c->p < c->end && *c->p == ch) {
+        c->p++;
+        return true;
+    }
+    return false;
+}
+
+static void fail(cursor *c)
+{
+    c->failed = true;
+    c->p = c->end;
+}
+
+/* Leaves c->p after the closing quote; [*start, *stop) is the raw body. */
+static void raw_string(cursor *c, const char **start, const char **stop)
+{
+    if (!take(c, '"')) {
+        fail(c);
+        return;
+    }
+    *start = c->p;
+    for (; c->p < c->end; c->p++) {
+        if (*c->p == '\\') {
+            c->p++;
+        } else if (*c->p == '"') {
+            *stop = c->p++;
+            return;
+        }
+    }
+    fail(c);
+}
+
+static void skip_value(cursor *c, int depth);
+
+static void skip_container(cursor *c, char close, bool keyed, int depth)
+{
+    if (depth > MAX_NESTING) {
+        fail(c);
+        return;
+    }
+    c->p++;
+    if (take(c, close))
+        return;
+    do {
+        if (keyed) {
+            const char *a, *b;
+            raw_string(c, &a, &b);
+            if (!take(c, ':'))
+                fail(c);
+        }
+        skip_value(c, depth + 1);
+    } while (!c->failed && take(c, ','));
+    if (!take(c, close))
+        fail(c);
+}
+
+static void skip_value(cursor *c, int depth)
+{
+    skip_space(c);
+    if (c->p >= c->end) {
+        fail(c);
+        return;
+    }
+    const char *a, *b;
+    switch (*c->p) {
+    case '"': raw_string(c, &a, &b); return;
+    case '{': skip_container(c, '}', true, depth); return;
+    case '[': skip_container(c, ']', false, depth); return;
+    default: break;
+    }
+    const char *start = c->p;
+    while (c->p < c->end && strchr("+-.0123456789eEtruefalsn", *c->p))
+        c->p++;
+    if (c->p == start)
+        fail(c);
+}
+
+static uint64_t read_uint(cursor *c)
+{
+    skip_space(c);
+    uint64_t v = 0;
+    const char *start = c->p;
+    while (c->p < c->end && *c->p >= '0' && *c->p <= '9')
+        v = v * 10 + (uint64_t)(*c->p++ - '0');
+    if (c->p == start)
+        skip_value(c, 0); /* null, or a negative number: treated as 0 */
+    return c->p == start ? 0 : v;
+}
+
+static long read_int(cursor *c)
+{
+    skip_space(c);
+    bool negative = c->p < c->end && *c->p == '-';
+    c->p += negative;
+    long v = (long)read_uint(c);
+    return negative ? -v : v;
+}
+
+static void put_utf8(char **out, unsigned cp)
+{
+    char *o = *out;
+    if (cp < 0x80) {
+        *o++ = (char)cp;
+    } else if (cp < 0x800) {
+        *o++ = (char)(0xC0 | cp >> 6);
+        *o++ = (char)(0x80 | (cp & 0x3F));
+    } else if (cp < 0x10000) {
+        *o++ = (char)(0xE0 | cp >> 12);
+        *o++ = (char)(0x80 | (cp >> 6 & 0x3F));
+        *o++ = (char)(0x80 | (cp & 0x3F));
+    } else {
+        *o++ = (char)(0xF0 | cp >> 18);
+        *o++ = (char)(0x80 | (cp >> 12 & 0x3F));
+        *o++ = (char)(0x80 | (cp >> 6 & 0x3F));
+        *o++ = (char)(0x80 | (cp & 0x3F));
+    }
+    *out = o;
+}
+
+static unsigned hex4(const char *s, const char *end)
+{
+    unsigned v = 0;
+    for (int i = 0; i < 4; i++) {
+        if (s + i >= end)
+            return 0xFFFD;
+        char h = s[i];
+        unsigned d = h >= '0' && h <= '9' ? (unsigned)(h - '0')
+                   : h >= 'a' && h <= 'f' ? (unsigned)(h - 'a' + 10)
+                   : h >= 'A' && h <= 'F' ? (unsigned)(h - 'A' + 10) : 16;
+        if (d == 16)
+            return 0xFFFD;
+        v = v * 16 + d;
+    }
+    return v;
+}
+
+/* Unescapes [s, end) into a new string.  UTF-8 never takes more bytes than
+ * its escape (\uXXXX is 6 bytes for at most 3), so len+1 suffices. */
+static char *unescape(const char *s, const char *end)
+{
+    char *text = runner_alloc((size_t)(end - s) + 1), *o = text;
+    while (s < end) {
+        if (*s != '\\') {
+            *o++ = *s++;
+            continue;
+        }
+        char e = s + 1 < end ? s[1] : '\\';
+        s += 2;
+        const char *plain = strchr("\"\\/bfnrt", e);
+        if (e == 'u') {
+            unsigned cp = hex4(s, end);
+            s += 4;
+            if (cp >= 0xD800 && cp <= 0xDBFF && s + 6 <= end && s[0] == '\\' && s[1] == 'u') {
+                unsigned lo = hex4(s + 2, end);
+                if (lo >= 0xDC00 && lo <= 0xDFFF) {
+                    cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+                    s += 6;
+                }
+            }
+            put_utf8(&o, cp >= 0xD800 && cp <= 0xDFFF ? 0xFFFD : cp);
+        } else if (plain) {
+            *o++ = "\"\\/\b\f\n\r\t"[plain - "\"\\/bfnrt"];
+        }
+    }
+    *o = '\0';
+    return text;
+}
+
+static bool key_is(const char *a, const char *b, const char *key)
+{
+    size_t n = strlen(key);
+    return (size_t)(b - a) == n && memcmp(a, key, n) == 0;
+}
+
+typedef struct fields {
+    bool has_command, has_usage;
+    long exit_code;
+    char exception[64];
+    uint64_t user_us, sys_us;
+} fields;
+
+static void read_usage(cursor *c, audit_entry *e, fields *f)
+{
+    if (!take(c, '{')) {
+        fail(c);
+        return;
+    }
+    f->has_usage = true;
+    if (take(c, '}'))
+        return;
+    do {
+        const char *a = NULL, *b = NULL;
+        raw_string(c, &a, &b);
+        if (c->failed || !take(c, ':')) {
+            fail(c);
+            return;
+        }
+        if (key_is(a, b, "wall_us"))
+            e->wall_us = read_uint(c);
+        else if (key_is(a, b, "user_us"))
+            f->user_us = read_uint(c);
+        else if (key_is(a, b, "sys_us"))
+            f->sys_us = read_uint(c);
+        else if (key_is(a, b, "max_rss_kb"))
+            e->max_rss_kb = read_uint(c);
+        else
+            skip_value(c, 1);
+    } while (!c->failed && take(c, ','));
+    if (!take(c, '}'))
+        fail(c);
+}
+
+static void read_member(cursor *c, audit_entry *e, fields *f)
+{
+    const char *a = NULL, *b = NULL;
+    raw_string(c, &a, &b);
+    if (c->failed || !take(c, ':')) {
+        fail(c);
+        return;
+    }
+    skip_space(c);
+    if (key_is(a, b, "command") && c->p < c->end && *c->p == '"' && !f->has_command) {
+        const char *s = NULL, *t = NULL;
+        raw_string(c, &s, &t);
+        if (!c->failed) {
+            e->command = unescape(s, t);
+            f->has_command = true;
+        }
+    } else if (key_is(a, b, "exception") && c->p < c->end && *c->p == '"') {
+        const char *s = NULL, *t = NULL;
+        raw_string(c, &s, &t);
+        if (!c->failed)
+            snprintf(f->exception, sizeof f->exception, "%.*s", (int)(t - s), s);
+    } else if (key_is(a, b, "exit_code")) {
+        f->exit_code = read_int(c);
+    } else if (key_is(a, b, "usage")) {
+        read_usage(c, e, f);
+    } else {
+        skip_value(c, 1);
+    }
+}
+
+int audit_entry_parse(const char *line, size_t len, audit_entry *e)
+{
+    cursor c = { line, line + len, false };
+    fields f = { false, false, 0, "", 0, 0 };
+    memset(e, 0, sizeof *e);
+    if (!take(&c, '{'))
+        return -1;
+    if (!take(&c, '}')) {
+        do
+            read_member(&c, e, &f);
+        while (!c.failed && take(&c, ','));
+        if (!take(&c, '}'))
+            c.failed = true;
+    }
+    skip_space(&c);
+    if (c.failed || c.p != c.end || !f.has_command || !f.has_usage) {
+        free(e->command);
+        e->command = NULL;
+        return -1;
+    }
+    e->cpu_us = f.user_us + f.sys_us;
+    if (f.exception[0])
+        snprintf(e->outcome, sizeof e->outcome, "%s", f.exception);
+    else if (f.exit_code)
+        snprintf(e->outcome, sizeof e->outcome, "exit:%ld", f.exit_code);
+    else
+        snprintf(e->outcome, sizeof e->outcome, "ok");
+    return 0;
+}

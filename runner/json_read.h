@@ -1,0 +1,19 @@
+/* Reading back the lines --audit writes: only the fields the report needs,
+ * in one pass, without building a tree (a report reads 100k lines). */
+#ifndef CORDON_RUNNER_JSON_READ_H
+#define CORDON_RUNNER_JSON_READ_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct audit_entry {
+    char *command;              /* unescaped; free it */
+    char outcome[64];           /* "ok", "exit:N", or the exception class */
+    uint64_t cpu_us, wall_us, max_rss_kb;
+} audit_entry;
+
+/* Parses one line.  0, or -1 when it is not a JSON object with at least
+ * a command and a usage (nothing is left to free then). */
+int audit_entry_parse(const char *line, size_t len, audit_entry *e);
+
+#endif

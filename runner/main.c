@@ -1,0 +1,44 @@
+/* cordon: the command-line face of the library.  main only dispatches to
+ * the subcommand; each lives in its own file. */
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "../lib/cordon.h"
+#include "help.h"
+#include "runner.h"
+
+typedef struct subcommand {
+    const char *name;
+    int (*main)(int argc, char **argv);
+} subcommand;
+
+static const subcommand subcommands[] = {
+    { "run", run_command_main },
+    { "batch", batch_main },
+    { "policy", policy_main },
+    { "report", report_main },
+};
+
+int main(int argc, char **argv)
+{
+    /* A reader of our stdout going away must not kill cordon before it
+     * has reaped and reported its task. */
+    signal(SIGPIPE, SIG_IGN);
+    if (argc < 2) {
+        runner_error("no command given (see 'cordon --help')");
+        return RUNNER_EXIT_OWN_ERROR;
+    }
+    const char *name = argv[1];
+    if (strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0 || strcmp(name, "help") == 0)
+        return help_print(argc > 2 && strcmp(name, "help") == 0 ? argv[2] : "cordon");
+    if (strcmp(name, "--version") == 0) {
+        printf("cordon %s\n", CORDON_VERSION);
+        return fflush(stdout) == 0 ? 0 : 1;
+    }
+    for (size_t i = 0; i < sizeof subcommands / sizeof *subcommands; i++)
+        if (strcmp(name, subcommands[i].name) == 0)
+            return subcommands[i].main(argc - 1, argv + 1);
+    runner_error("unknown command '%s' (see 'cordon --help')", name);
+    return RUNNER_EXIT_OWN_ERROR;
+}

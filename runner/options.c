@@ -1,0 +1,437 @@
+/* Parsing the options of run and batch from one table.  Each option is
+ * "--name VALUE" or "--name=VALUE"; the first word that is not an option
+ * (or everything after "--") is the command of `cordon run`. */
+#include <errno.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "options.h"
+#include "retry.h"
+#include "runner.h"
+#include "units.h"
+
+#define COUNT_MAX 1000000u
+
+typedef int (*option_fn)(command_options *o, const char *name, const char *value);
+
+typedef struct option_spec {
+    const char *name;
+    bool takes_value;
+    unsigned scope;
+    option_fn apply;
+} option_spec;
+
+static int bad_time(const char *name, const char *value)
+{
+    runner_error("%s: '%s' is not a time (e.g. 500ms, 1.5s, 2m)", name, value);
+    return -1;
+}
+
+static int bad_size(const char *name, const char *value)
+{
+    runner_error("%s: '%s' is not a size (e.g. 512K, 256M, 1.5G)", name, value);
+    return -1;
+}
+
+static int parse_time(const char *name, const char *value, uint64_t *ms)
+{
+    return units_parse_time_ms(value, ms) < 0 ? bad_time(name, value) : 0;
+}
+
+static int parse_size(const char *name, const char *value, uint64_t *bytes)
+{
+    return units_parse_size(value, bytes) < 0 ? bad_size(name, value) : 0;
+}
+
+static int parse_count(const char *name, const char *value, uint64_t min, uint64_t max,
+                       uint64_t *out)
+{
+    if (units_parse_count(value, min, max, out) == 0)
+        return 0;
+    runner_error("%s: '%s' is not a whole number from %llu to %llu", name, value,
+                 (unsigned long long)min, (unsigned long long)max);
+    return -1;
+}
+
+static int opt_policy(command_options *o, const char *name, const char *value)
+{
+    (void)name;
+    o->task.policy = value;
+    return 0;
+}
+
+static int opt_timeout(command_options *o, const char *name, const char *value)
+{
+    return parse_time(name, value, &o->task.timeout_ms);
+}
+
+static int opt_cpu(command_options *o, const char *name, const char *value)
+{
+    return parse_time(name, value, &o->task.cpu_ms);
+}
+
+static int opt_mem(command_options *o, const char *name, const char *value)
+{
+    return parse_size(name, value, &o->task.memory);
+}
+
+static int opt_fsize(command_options *o, const char *name, const char *value)
+{
+    return parse_size(name, value, &o->task.file_size);
+}
+
+static int opt_procs(command_options *o, const char *name, const char *value)
+{
+    return parse_count(name, value, 1, COUNT_MAX, &o->task.processes);
+}
+
+static int opt_nofile(command_options *o, const char *name, const char *value)
+{
+    /* The task needs fds 0-3 (stdin, stdout, stderr, log). */
+    return parse_count(name, value, 4, COUNT_MAX, &o->task.open_files);
+}
+
+static int opt_out_cap(command_options *o, const char *name, const char *value)
+{
+    if (parse_size(name, value, &o->task.output_cap) < 0)
+        return -1;
+    if (o->task.output_cap >= 1 && o->task.output_cap <= (1u << 30))
+        return 0;
+    runner_error("%s: '%s' is out of range (1 byte to 1G)", name, value);
+    return -1;
+}
+
+static int opt_user(command_options *o, const char *name, const char *value)
+{
+    (void)name;
+    o->task.user = value;
+    return 0;
+}
+
+static int opt_cwd(command_options *o, const char *name, const char *value)
+{
+    (void)name;
+    o->task.cwd = value;
+    return 0;
+}
+
+static int opt_env(command_options *o, const char *name, const char *value)
+{
+    const char *eq = strchr(value, '=');
+    if (!eq || eq == value) {
+        runner_error("%s: '%s' is not KEY=VALUE", name, value);
+        return -1;
+    }
+    task_options *t = &o->task;
+    t->env = runner_realloc(t->env, (t->env_count + 1) * sizeof *t->env);
+    t->env[t->env_count++] = value;
+    return 0;
+}
+
+static int opt_clear_env(command_options *o, const char *name, const char *value)
+{
+    (void)name, (void)value;
+    o->task.clear_env = true;
+    return 0;
+}
+
+static int opt_retry(command_options *o, const char *name, const char *value)
+{
+    uint64_t n;
+    if (parse_count(name, value, 0, 1000, &n) < 0)
+        return -1;
+    o->task.retry = (unsigned)n;
+    return 0;
+}
+
+static int opt_retry_on(command_options *o, const char *name, const char *value)
+{
+    return retry_parse_classes(&o->task, name, value);
+}
+
+static int opt_backoff(command_options *o, const char *name, const char *value)
+{
+    return retry_parse_backoff(&o->task, name, value);
+}
+
+static int opt_json(command_options *o, const char *name, const char *value)
+{
+    (void)name, (void)value;
+    o->task.json = true;
+    return 0;
+}
+
+static int opt_quiet(command_options *o, const char *name, const char *value)
+{
+    (void)name, (void)value;
+    o->task.quiet = true;
+    return 0;
+}
+
+static int opt_profile(command_options *o, const char *name, const char *value)
+{
+    (void)name, (void)value;
+    o->task.profile = true;
+    return 0;
+}
+
+static int opt_audit(command_options *o, const char *name, const char *value)
+{
+    (void)name;
+    o->task.audit = value;
+    return 0;
+}
+
+static int opt_help(command_options *o, const char *name, const char *value)
+{
+    (void)name, (void)value;
+    o->help = true;
+    return 0;
+}
+
+static int opt_shell(command_options *o, const char *name, const char *value)
+{
+    if (!*value) {
+        runner_error("%s: the command line is empty", name);
+        return -1;
+    }
+    o->shell = value;
+    return 0;
+}
+
+static int opt_jobs(command_options *o, const char *name, const char *value)
+{
+    uint64_t n;
+    if (parse_count(name, value, 1, 1024, &n) < 0)
+        return -1;
+    o->jobs = (unsigned)n;
+    return 0;
+}
+
+static int opt_out_dir(command_options *o, const char *name, const char *value)
+{
+    (void)name;
+    o->out_dir = value;
+    return 0;
+}
+
+#define BOTH (OPTIONS_RUN | OPTIONS_BATCH)
+static const option_spec specs[] = {
+    { "--policy", true, BOTH, opt_policy },
+    { "--timeout", true, BOTH, opt_timeout },
+    { "--cpu", true, BOTH, opt_cpu },
+    { "--mem", true, BOTH, opt_mem },
+    { "--fsize", true, BOTH, opt_fsize },
+    { "--procs", true, BOTH, opt_procs },
+    { "--nofile", true, BOTH, opt_nofile },
+    { "--out-cap", true, BOTH, opt_out_cap },
+    { "--user", true, BOTH, opt_user },
+    { "--cwd", true, BOTH, opt_cwd },
+    { "--env", true, BOTH, opt_env },
+    { "--clear-env", false, BOTH, opt_clear_env },
+    { "--retry", true, BOTH, opt_retry },
+    { "--retry-on", true, BOTH, opt_retry_on },
+    { "--backoff", true, BOTH, opt_backoff },
+    { "--json", false, BOTH, opt_json },
+    { "--audit", true, BOTH, opt_audit },
+    { "--quiet", false, BOTH, opt_quiet },
+    { "--help", false, BOTH, opt_help },
+    { "-h", false, BOTH, opt_help },
+    { "--profile", false, OPTIONS_RUN, opt_profile },
+    { "--shell", true, OPTIONS_RUN, opt_shell },
+    { "-j", true, OPTIONS_BATCH, opt_jobs },
+    { "--jobs", true, OPTIONS_BATCH, opt_jobs },
+    { "--out-dir", true, OPTIONS_BATCH, opt_out_dir },
+};
+
+static const option_spec *find_spec(const char *arg, size_t name_len, unsigned scope)
+{
+    for (size_t i = 0; i < sizeof specs / sizeof *specs; i++) {
+        const option_spec *s = &specs[i];
+        if ((s->scope & scope) && strlen(s->name) == name_len &&
+            strncmp(s->name, arg, name_len) == 0)
+            return s;
+    }
+    return NULL;
+}
+
+/* Applies the option at argv[*i]; advances *i past a separate value. */
+static int apply_option(int argc, char **argv, int *i, unsigned scope, command_options *o)
+{
+    const char *arg = argv[*i];
+    const char *eq = strchr(arg, '=');
+    bool short_joined = arg[1] != '-' && arg[1] && arg[2]; /* -j4 */
+    size_t name_len = eq && arg[1] == '-' ? (size_t)(eq - arg) : short_joined ? 2 : strlen(arg);
+    const option_spec *s = find_spec(arg, name_len, scope);
+    if (!s) {
+        runner_error("%s: unknown option '%.*s' (see 'cordon %s --help')", argv[0],
+                     (int)name_len, arg, argv[0]);
+        return -1;
+    }
+    const char *value = NULL;
+    if (arg[name_len] != '\0')
+        value = arg[name_len] == '=' ? arg + name_len + 1 : arg + name_len;
+    if (s->takes_value && !value) {
+        if (*i + 1 >= argc) {
+            runner_error("%s needs a value (see 'cordon %s --help')", s->name, argv[0]);
+            return -1;
+        }
+        value = argv[++*i];
+    } else if (!s->takes_value && value) {
+        runner_error("%s takes no value", s->name);
+        return -1;
+    }
+    return s->apply(o, s->name, value ? value : "");
+}
+
+static void set_defaults(command_options *o)
+{
+    memset(o, 0, sizeof *o);
+    o->task.policy = "default";
+    o->task.output_cap = 64u << 20;
+    o->task.backoff_factor = 1.0;
+}
+
+static int take_positional(char **argv, int i, int argc, unsigned scope, command_options *o)
+{
+    if (scope & OPTIONS_RUN) {
+        o->command = &argv[i];
+        return argc; /* everything from here is the command */
+    }
+    if (o->input) {
+        runner_error("%s: more than one input file ('%s' and '%s')", argv[0], o->input, argv[i]);
+        return -1;
+    }
+    o->input = argv[i];
+    return i + 1;
+}
+
+int options_parse(int argc, char **argv, unsigned scope, command_options *o)
+{
+    set_defaults(o);
+    for (int i = 1; i < argc;) {
+        const char *arg = argv[i];
+        if (strcmp(arg, "--") == 0) {
+            if (i + 1 < argc && take_positional(argv, i + 1, argc, scope, o) < 0)
+                return -1;
+            return 0;
+        }
+        if (arg[0] == '-' && arg[1] != '\0') {
+            if (apply_option(argc, argv, &i, scope, o) < 0)
+                return -1;
+            if (o->help)
+                return 0;
+            i++;
+            continue;
+        }
+        i = take_positional(argv, i, argc, scope, o);
+        if (i < 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int resolve_user(task_options *t)
+{
+    const struct passwd *pw = getpwnam(t->user);
+    uint64_t id;
+    if (!pw && units_parse_count(t->user, 0, UINT32_MAX - 1, &id) == 0) {
+        pw = getpwuid((uid_t)id);
+        t->uid = (uid_t)id;
+        t->gid = pw ? pw->pw_gid : (gid_t)id; /* a uid without an entry: its own group */
+    } else if (!pw) {
+        runner_error("--user: no such user '%s'", t->user);
+        return -1;
+    }
+    if (pw) {
+        t->uid = pw->pw_uid;
+        t->gid = pw->pw_gid;
+    }
+    if (geteuid() != 0) {
+        runner_error("--user: only root can run a task as another user");
+        return -1;
+    }
+    return 0;
+}
+
+static int check_directory(const char *option, const char *dir)
+{
+    struct stat st;
+    if (stat(dir, &st) < 0) {
+        runner_error("%s: '%s': %s", option, dir, strerror(errno));
+        return -1;
+    }
+    if (!S_ISDIR(st.st_mode)) {
+        runner_error("%s: '%s' is not a directory", option, dir);
+        return -1;
+    }
+    return 0;
+}
+
+static int validate_run(const command_options *o)
+{
+    if (o->shell && o->command) {
+        runner_error("run: give either --shell 'LINE' or -- CMD ARGS, not both");
+        return -1;
+    }
+    if (!o->shell && !o->command) {
+        runner_error("run: no command (give -- CMD ARGS or --shell 'LINE')");
+        return -1;
+    }
+    if (o->command && !o->command[0][0]) {
+        runner_error("run: the command name is empty");
+        return -1;
+    }
+    return 0;
+}
+
+static int validate_batch(command_options *o)
+{
+    if (!o->jobs) {
+        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+        o->jobs = cpus > 0 ? (unsigned)(cpus > 1024 ? 1024 : cpus) : 1;
+    }
+    if (o->task.profile) {
+        runner_error("batch: --profile works only with run");
+        return -1;
+    }
+    if (o->out_dir && mkdir(o->out_dir, 0755) < 0 && errno != EEXIST) {
+        runner_error("--out-dir: cannot create '%s': %s", o->out_dir, strerror(errno));
+        return -1;
+    }
+    return o->out_dir ? check_directory("--out-dir", o->out_dir) : 0;
+}
+
+int options_validate(command_options *o, unsigned scope)
+{
+    task_options *t = &o->task;
+    if (t->retry_on_count && !t->retry) {
+        runner_error("--retry-on needs --retry N");
+        return -1;
+    }
+    if (t->backoff_ms && !t->retry) {
+        runner_error("--backoff needs --retry N");
+        return -1;
+    }
+    if (t->user && resolve_user(t) < 0)
+        return -1;
+    if (t->cwd && check_directory("--cwd", t->cwd) < 0)
+        return -1;
+    if (!*t->policy) {
+        runner_error("--policy: the name is empty");
+        return -1;
+    }
+    return (scope & OPTIONS_RUN) ? validate_run(o) : validate_batch(o);
+}
+
+void options_free(command_options *o)
+{
+    free(o->task.env);
+    free(o->task.retry_on);
+    o->task.env = NULL;
+    o->task.retry_on = NULL;
+}

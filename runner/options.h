@@ -1,0 +1,57 @@
+/* The options of `cordon run` and `cordon batch`: parsed, with units, and
+ * validated before anything runs.  Every error message names its option. */
+#ifndef CORDON_RUNNER_OPTIONS_H
+#define CORDON_RUNNER_OPTIONS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* One class --retry-on accepts: an exception class ("SIGSEGV", "Timeout",
+ * "*" for any) or, when exit_code >= 0, a command's exit code (exit:N). */
+typedef struct retry_class {
+    char name[32];
+    int exit_code;
+} retry_class;
+
+/* What shapes each task; shared by run and batch. */
+typedef struct task_options {
+    const char *policy;                 /* a name, a path or "none" */
+    uint64_t timeout_ms, cpu_ms, memory, file_size, processes, open_files, output_cap;
+    const char *user;                   /* as given; uid/gid resolved */
+    uid_t uid;
+    gid_t gid;
+    const char *cwd;
+    const char **env;                   /* "K=V", pointing into argv */
+    size_t env_count;
+    bool clear_env;
+    unsigned retry;
+    retry_class *retry_on;
+    size_t retry_on_count;
+    uint64_t backoff_ms, backoff_max_ms;
+    double backoff_factor;
+    bool json, quiet, profile;
+    const char *audit;
+} task_options;
+
+typedef struct command_options {
+    task_options task;
+    bool help;
+    const char *shell;                  /* run --shell */
+    char **command;                     /* run -- CMD ARGS (NULL-terminated, in argv) */
+    unsigned jobs;                      /* batch -j */
+    const char *out_dir;                /* batch --out-dir */
+    const char *input;                  /* batch FILE, NULL or "-" for stdin */
+} command_options;
+
+enum { OPTIONS_RUN = 1, OPTIONS_BATCH = 2 };
+
+/* Parses argv (argv[0] is the subcommand's name).  Returns 0, or -1 after
+ * printing "cordon: ..." naming the option.  Free with options_free. */
+int options_parse(int argc, char **argv, unsigned scope, command_options *o);
+/* Checks what needs the system (users, directories) and how options fit
+ * together.  0 or -1 after a message. */
+int options_validate(command_options *o, unsigned scope);
+void options_free(command_options *o);
+
+#endif

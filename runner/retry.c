@@ -1,0 +1,205 @@
+/* The runner's own retry loop over cordon_run: it can match exit codes and
+ * several classes at once, and keeps every attempt for --json's history. */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "retry.h"
+#include "runner.h"
+#include "units.h"
+
+/* Classes a command task can end with, besides the signal names. */
+static const char *const known_classes[] = {
+    "Timeout", "CpuLimit", "MemoryLimit", "FileSizeLimit", "ProcessLimit",
+    "PolicyViolation", "ExecError", "ConfinementError",
+};
+
+static int canonical_class(const char *word, char *out, size_t size)
+{
+    if (strcmp(word, "*") == 0) {
+        snprintf(out, size, "*");
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof known_classes / sizeof *known_classes; i++) {
+        if (strcasecmp(word, known_classes[i]) == 0) {
+            snprintf(out, size, "%s", known_classes[i]);
+            return 0;
+        }
+    }
+    const char *bare = strncasecmp(word, "SIG", 3) == 0 ? word + 3 : word;
+    for (int signo = 1; signo < 65; signo++) {
+        const char *name = cordon_signal_name(signo);
+        if (name && strcasecmp(name + 3, bare) == 0) {
+            snprintf(out, size, "%s", name);
+            return 0;
+        }
+    }
+    return -1;
+}
+
+static int parse_class(const char *option, const char *word, retry_class *c)
+{
+    uint64_t code;
+    c->exit_code = -1;
+    if (strncmp(word, "exit:", 5) == 0) {
+        if (units_parse_count(word + 5, 0, 255, &code) < 0) {
+            runner_error("%s: '%s': the exit code must be from 0 to 255", option, word);
+            return -1;
+        }
+        c->exit_code = (int)code;
+        snprintf(c->name, sizeof c->name, "exit:%d", c->exit_code);
+        return 0;
+    }
+    if (canonical_class(word, c->name, sizeof c->name) == 0)
+        return 0;
+    runner_error("%s: unknown class '%s' (expected a signal name like SIGSEGV, Timeout, "
+                 "CpuLimit, MemoryLimit, FileSizeLimit, ProcessLimit, PolicyViolation, "
+                 "ExecError, exit:N or *)", option, word);
+    return -1;
+}
+
+int retry_parse_classes(task_options *o, const char *option, const char *value)
+{
+    char *copy = runner_strdup(value);
+    int rc = 0;
+    char *save = NULL;
+    bool any = false;
+    for (char *word = strtok_r(copy, ", ", &save); word && rc == 0;
+         word = strtok_r(NULL, ", ", &save)) {
+        o->retry_on = runner_realloc(o->retry_on, (o->retry_on_count + 1) * sizeof *o->retry_on);
+        rc = parse_class(option, word, &o->retry_on[o->retry_on_count]);
+        o->retry_on_count += rc == 0;
+        any = true;
+    }
+    free(copy);
+    if (rc == 0 && !any) {
+        runner_error("%s: no class given", option);
+        rc = -1;
+    }
+    return rc;
+}
+
+static int bad_backoff(const char *option, const char *value)
+{
+    runner_error("%s: '%s' is not INITIAL[,xFACTOR][,max LIMIT] (e.g. 100ms,x2,max 5s)",
+                 option, value);
+    return -1;
+}
+
+static int parse_backoff_part(task_options *o, char *part, bool first)
+{
+    while (isspace((unsigned char)*part))
+        part++;
+    if (first)
+        return units_parse_time_ms(part, &o->backoff_ms) < 0 || o->backoff_ms == 0 ? -1 : 0;
+    if (part[0] == 'x' || part[0] == '*') {
+        char *end;
+        double factor = strtod(part + 1, &end);
+        if (end == part + 1 || *end || !(factor >= 1.0 && factor <= 100.0))
+            return -1;
+        o->backoff_factor = factor;
+        return 0;
+    }
+    if (strncmp(part, "max", 3) == 0) {
+        part += 3;
+        while (isspace((unsigned char)*part) || *part == '=')
+            part++;
+        return units_parse_time_ms(part, &o->backoff_max_ms) < 0 ? -1 : 0;
+    }
+    return -1;
+}
+
+int retry_parse_backoff(task_options *o, const char *option, const char *value)
+{
+    char *copy = runner_strdup(value);
+    int rc = 0;
+    char *save = NULL;
+    bool first = true;
+    for (char *part = strtok_r(copy, ",", &save); part && rc == 0;
+         part = strtok_r(NULL, ",", &save), first = false)
+        rc = parse_backoff_part(o, part, first);
+    free(copy);
+    if (rc < 0 || first)
+        return bad_backoff(option, value);
+    return 0;
+}
+
+static bool class_matches(const retry_class *c, const attempt_record *a)
+{
+    if (c->exit_code >= 0)
+        return !a->exception[0] && a->exit_code == c->exit_code;
+    return a->exception[0] && (strcmp(c->name, "*") == 0 || strcmp(c->name, a->exception) == 0);
+}
+
+static bool wants_retry(const task_options *o, const attempt_record *a)
+{
+    if (o->retry_on_count == 0)
+        return a->exception[0] != '\0';
+    for (size_t i = 0; i < o->retry_on_count; i++)
+        if (class_matches(&o->retry_on[i], a))
+            return true;
+    return false;
+}
+
+static uint64_t backoff_delay_ms(const task_options *o, size_t retry)
+{
+    double delay = (double)o->backoff_ms;
+    for (size_t i = 1; i < retry && delay < 1e12; i++)
+        delay *= o->backoff_factor;
+    if (o->backoff_max_ms && delay > (double)o->backoff_max_ms)
+        delay = (double)o->backoff_max_ms;
+    return (uint64_t)delay;
+}
+
+static void sleep_ms(uint64_t ms)
+{
+    struct timespec left = { .tv_sec = (time_t)(ms / 1000), .tv_nsec = (long)(ms % 1000) * 1000000 };
+    while (nanosleep(&left, &left) != 0 && errno == EINTR)
+        ;
+}
+
+static void record_attempt(attempt_log *log, const cordon_result *r)
+{
+    log->items = runner_realloc(log->items, (log->count + 1) * sizeof *log->items);
+    attempt_record *a = &log->items[log->count++];
+    memset(a, 0, sizeof *a);
+    snprintf(a->exception, sizeof a->exception, "%s", r->exception ? r->exception : "");
+    a->exit_code = r->exit_code;
+    a->signal = r->signal;
+    a->usage = r->usage;
+}
+
+static void announce_retry(size_t attempt, const attempt_record *a)
+{
+    if (a->exception[0])
+        runner_error("attempt %zu ended with %s; retrying", attempt, a->exception);
+    else
+        runner_error("attempt %zu exited with %d; retrying", attempt, a->exit_code);
+}
+
+int retry_run(cordon_task *t, const task_options *o, bool announce, attempt_log *log)
+{
+    for (size_t attempt = 1;; attempt++) {
+        int rc = o->profile ? cordon_run_profiler(t, stderr) : cordon_run(t);
+        if (rc < 0)
+            return rc;
+        record_attempt(log, cordon_task_result(t));
+        const attempt_record *last = &log->items[log->count - 1];
+        if (attempt > o->retry || !wants_retry(o, last))
+            return rc;
+        if (announce)
+            announce_retry(attempt, last);
+        sleep_ms(backoff_delay_ms(o, attempt));
+    }
+}
+
+void attempt_log_free(attempt_log *log)
+{
+    free(log->items);
+    log->items = NULL;
+    log->count = 0;
+}

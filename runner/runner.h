@@ -1,0 +1,37 @@
+/* What every part of the cordon command shares: its messages and exits. */
+#ifndef CORDON_RUNNER_H
+#define CORDON_RUNNER_H
+
+#include <stddef.h>
+
+/* Exit statuses of the command, after timeout(1) and env(1). */
+enum {
+    RUNNER_EXIT_TIMEOUT = 124,
+    RUNNER_EXIT_OWN_ERROR = 125,
+    RUNNER_EXIT_NOT_EXECUTABLE = 126,
+    RUNNER_EXIT_NOT_FOUND = 127,
+};
+
+/* Writes "cordon: <message>\n" to stderr as one write, so that messages of
+ * concurrent tasks never interleave. */
+void runner_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Allocation that cannot fail: the command has nothing sensible to do
+ * without memory, so it says so and exits 125. */
+void *runner_alloc(size_t size);
+void *runner_realloc(void *ptr, size_t size);
+char *runner_strdup(const char *s);
+
+/* Writes all of `data` to `fd`, retrying short writes; -1 on error. */
+int runner_write_all(int fd, const void *data, size_t len);
+
+/* Monotonic clock in microseconds. */
+unsigned long long runner_now_us(void);
+
+/* The subcommands; each returns the process's exit status. */
+int run_command_main(int argc, char **argv);
+int batch_main(int argc, char **argv);
+int policy_main(int argc, char **argv);
+int report_main(int argc, char **argv);
+
+#endif

@@ -1,0 +1,158 @@
+/* From options to a configured task, and from its ending to what the
+ * runner reports.  The options were validated before: a setter failing
+ * here means cordon itself is broken or out of memory. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "runner.h"
+#include "task_setup.h"
+
+int task_policy_open(const task_options *o, cordon_policy **out)
+{
+    *out = NULL;
+    if (strcmp(o->policy, "none") == 0)
+        return 0;
+    cordon_error err;
+    memset(&err, 0, sizeof err);
+    *out = cordon_policy_load(o->policy, &err);
+    if (*out)
+        return 0;
+    if (err.message[0])
+        runner_error("%s", err.message);
+    else
+        runner_error("--policy: cannot load '%s': %s", o->policy, strerror(-err.code));
+    return -1;
+}
+
+static int apply_limits(cordon_task *t, const task_options *o)
+{
+    const struct { cordon_limit what; uint64_t value; } limits[] = {
+        { CORDON_LIMIT_CPU_MS, o->cpu_ms },
+        { CORDON_LIMIT_MEMORY, o->memory },
+        { CORDON_LIMIT_FILE_SIZE, o->file_size },
+        { CORDON_LIMIT_PROCESSES, o->processes },
+        { CORDON_LIMIT_OPEN_FILES, o->open_files },
+        { CORDON_LIMIT_OUTPUT, o->output_cap },
+    };
+    int rc = 0;
+    for (size_t i = 0; i < sizeof limits / sizeof *limits && rc == 0; i++)
+        if (limits[i].value)
+            rc = cordon_set_limit(t, limits[i].what, limits[i].value);
+    return rc;
+}
+
+static int apply_environment(cordon_task *t, const task_options *o)
+{
+    int rc = o->clear_env ? cordon_clear_env(t) : 0;
+    for (size_t i = 0; i < o->env_count && rc == 0; i++)
+        rc = cordon_set_env(t, o->env[i]);
+    return rc;
+}
+
+static int apply_options(cordon_task *t, const task_options *o, const cordon_policy *policy)
+{
+    int rc = cordon_set_policy(t, policy);
+    if (rc == 0 && o->timeout_ms)
+        rc = cordon_set_timeout_ms(t, o->timeout_ms);
+    if (rc == 0)
+        rc = apply_limits(t, o);
+    if (rc == 0)
+        rc = apply_environment(t, o);
+    if (rc == 0 && o->cwd)
+        rc = cordon_set_cwd(t, o->cwd);
+    if (rc == 0 && o->user)
+        rc = cordon_set_user(t, o->uid, o->gid);
+    return rc;
+}
+
+cordon_task *task_build(const task_options *o, const cordon_policy *policy, const char *shell,
+                        char *const *argv)
+{
+    cordon_task *t = shell ? cordon_shell_task(shell)
+                           : cordon_command_task((const char *const *)argv);
+    if (!t) {
+        runner_error("cannot create the task: %s", strerror(errno));
+        return NULL;
+    }
+    int rc = apply_options(t, o, policy);
+    if (rc < 0) {
+        runner_error("cannot set up the task: %s", strerror(-rc));
+        cordon_task_free(t);
+        return NULL;
+    }
+    return t;
+}
+
+/* Quoted the way a POSIX shell reads it back. */
+static bool needs_quotes(const char *word)
+{
+    if (!*word)
+        return true;
+    for (const char *s = word; *s; s++)
+        if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+                    "@%+=:,./-_", *s))
+            return true;
+    return false;
+}
+
+static void append(char **text, size_t *len, const char *s, size_t n)
+{
+    *text = runner_realloc(*text, *len + n + 1);
+    memcpy(*text + *len, s, n);
+    *len += n;
+    (*text)[*len] = '\0';
+}
+
+static void append_word(char **text, size_t *len, const char *word)
+{
+    if (!needs_quotes(word)) {
+        append(text, len, word, strlen(word));
+        return;
+    }
+    append(text, len, "'", 1);
+    for (const char *s = word; *s; s++) {
+        if (*s == '\'')
+            append(text, len, "'\\''", 4);
+        else
+            append(text, len, s, 1);
+    }
+    append(text, len, "'", 1);
+}
+
+char *task_command_text(const char *shell, char *const *argv)
+{
+    if (shell)
+        return runner_strdup(shell);
+    char *text = NULL;
+    size_t len = 0;
+    append(&text, &len, "", 0);
+    for (size_t i = 0; argv[i]; i++) {
+        if (i)
+            append(&text, &len, " ", 1);
+        append_word(&text, &len, argv[i]);
+    }
+    return text;
+}
+
+int task_exit_status(int rc, const cordon_result *r)
+{
+    if (rc < 0)
+        return RUNNER_EXIT_OWN_ERROR;
+    if (!r->exception)
+        return r->exit_code;
+    if (strcmp(r->exception, "Timeout") == 0)
+        return RUNNER_EXIT_TIMEOUT;
+    if (strcmp(r->exception, "ConfinementError") == 0)
+        return RUNNER_EXIT_OWN_ERROR;
+    if (strcmp(r->exception, "ExecError") == 0)
+        return r->exit_code;
+    if (r->signal > 0)
+        return 128 + r->signal;
+    /* An exception without a signal (a limit seen in the exit status):
+     * never report it as success. */
+    return r->exit_code ? r->exit_code : 1;
+}

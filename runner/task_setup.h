@@ -1,0 +1,41 @@
+/* Turning options into a cordon task, and its ending into an exit status
+ * and a JSON record. */
+#ifndef CORDON_RUNNER_TASK_SETUP_H
+#define CORDON_RUNNER_TASK_SETUP_H
+
+#include "../lib/cordon.h"
+#include "json.h"
+#include "options.h"
+#include "retry.h"
+
+/* The policy the options name: *out is NULL for "none".  0, or -1 after
+ * printing "cordon: <file:line:column: message>". */
+int task_policy_open(const task_options *o, cordon_policy **out);
+
+/* A task for a shell line (`shell`) or an argv, with every option applied.
+ * NULL after a message. */
+cordon_task *task_build(const task_options *o, const cordon_policy *policy, const char *shell,
+                        char *const *argv);
+
+/* The command as a person would type it: a shell line as given, an argv
+ * joined with quotes where a word needs them.  Free the result. */
+char *task_command_text(const char *shell, char *const *argv);
+
+/* cordon's exit status for a run that returned `rc` with result `r`. */
+int task_exit_status(int rc, const cordon_result *r);
+
+/* Everything one task's JSON object is made of. */
+typedef struct task_record {
+    const char *command;
+    const char *policy;             /* NULL: none */
+    const task_options *options;
+    const cordon_result *result;
+    const attempt_log *attempts;
+    int run_error;                  /* the negative errno cordon_run gave, or 0 */
+    int status;                     /* cordon's exit status for it */
+} task_record;
+
+/* Appends the record as one JSON object (no newline). */
+void task_record_json(json_writer *w, const task_record *rec);
+
+#endif

@@ -1,0 +1,122 @@
+/* Units are parsed by hand: strtod would also take "inf", hex floats and
+ * exponents, none of which a person means by a timeout. */
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "units.h"
+
+/* The largest value any option takes; keeps every product far from
+ * overflow (a century of milliseconds, a exbibyte of memory). */
+#define UNITS_MAX 4.0e18
+
+/* Reads "DIGITS[.DIGITS]" and returns a pointer past it, or NULL. */
+static const char *read_decimal(const char *s, double *value)
+{
+    double v = 0, scale = 1;
+    int digits = 0;
+    for (; isdigit((unsigned char)*s); s++, digits++)
+        v = v * 10 + (*s - '0');
+    if (*s == '.') {
+        for (s++; isdigit((unsigned char)*s); s++, digits++) {
+            scale /= 10;
+            v += (*s - '0') * scale;
+        }
+    }
+    if (digits == 0 || v > UNITS_MAX)
+        return NULL;
+    *value = v;
+    return s;
+}
+
+struct unit { const char *suffix; double factor; };
+
+static int apply_unit(const char *rest, double value, const struct unit *units, size_t count,
+                      double *out)
+{
+    for (size_t i = 0; i < count; i++) {
+        if (strcasecmp(rest, units[i].suffix) == 0) {
+            double v = value * units[i].factor;
+            if (v > UNITS_MAX)
+                return -1;
+            *out = v;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+int units_parse_size(const char *text, uint64_t *bytes)
+{
+    static const struct unit units[] = {
+        { "", 1 }, { "B", 1 },
+        { "K", 1024.0 }, { "KB", 1024.0 }, { "KiB", 1024.0 },
+        { "M", 1048576.0 }, { "MB", 1048576.0 }, { "MiB", 1048576.0 },
+        { "G", 1073741824.0 }, { "GB", 1073741824.0 }, { "GiB", 1073741824.0 },
+        { "T", 1099511627776.0 }, { "TB", 1099511627776.0 }, { "TiB", 1099511627776.0 },
+    };
+    double value, total;
+    const char *rest = read_decimal(text, &value);
+    if (!rest || apply_unit(rest, value, units, sizeof units / sizeof *units, &total) < 0)
+        return -1;
+    *bytes = (uint64_t)(total + 0.5); /* "0.1K" is 102 bytes */
+    return 0;
+}
+
+int units_parse_time_ms(const char *text, uint64_t *ms)
+{
+    static const struct unit units[] = {
+        { "", 1000 }, { "s", 1000 }, { "ms", 1 }, { "us", 0.001 },
+        { "m", 60000 }, { "min", 60000 }, { "h", 3600000 },
+    };
+    double value, total;
+    const char *rest = read_decimal(text, &value);
+    if (!rest || apply_unit(rest, value, units, sizeof units / sizeof *units, &total) < 0)
+        return -1;
+    uint64_t whole = (uint64_t)(total + 0.5);
+    *ms = (whole == 0 && total > 0) ? 1 : whole;
+    return 0;
+}
+
+int units_parse_count(const char *text, uint64_t min, uint64_t max, uint64_t *value)
+{
+    uint64_t v = 0;
+    if (!*text)
+        return -1;
+    for (const char *s = text; *s; s++) {
+        if (!isdigit((unsigned char)*s) || v > (UINT64_MAX - 9) / 10)
+            return -1;
+        v = v * 10 + (uint64_t)(*s - '0');
+    }
+    if (v < min || v > max)
+        return -1;
+    *value = v;
+    return 0;
+}
+
+void units_format_time_us(char *buf, size_t size, uint64_t us)
+{
+    if (us < 1000)
+        snprintf(buf, size, "%lluus", (unsigned long long)us);
+    else if (us < 1000000)
+        snprintf(buf, size, "%llums", (unsigned long long)(us / 1000));
+    else if (us < 60000000)
+        snprintf(buf, size, "%.2fs", (double)us / 1e6);
+    else if (us < 3600000000ull)
+        snprintf(buf, size, "%llum%02llus", (unsigned long long)(us / 60000000),
+                 (unsigned long long)(us / 1000000 % 60));
+    else
+        snprintf(buf, size, "%lluh%02llum", (unsigned long long)(us / 3600000000ull),
+                 (unsigned long long)(us / 60000000 % 60));
+}
+
+void units_format_kb(char *buf, size_t size, uint64_t kb)
+{
+    if (kb < 1024)
+        snprintf(buf, size, "%lluK", (unsigned long long)kb);
+    else if (kb < 1024 * 1024)
+        snprintf(buf, size, "%.1fM", (double)kb / 1024);
+    else
+        snprintf(buf, size, "%.2fG", (double)kb / (1024.0 * 1024));
+}

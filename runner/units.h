@@ -1,0 +1,22 @@
+/* Sizes and times as people write them on a command line. */
+#ifndef CORDON_RUNNER_UNITS_H
+#define CORDON_RUNNER_UNITS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* "512", "64K", "256M", "1.5G", "2T" (binary multiples; a trailing "B" or
+ * "iB" is allowed).  0 on success, -1 when the text is not a size. */
+int units_parse_size(const char *text, uint64_t *bytes);
+/* "250ms", "1.5s", "2m", "1h"; a bare number is seconds.  A positive time
+ * shorter than a millisecond becomes 1 ms.  0 or -1. */
+int units_parse_time_ms(const char *text, uint64_t *ms);
+/* A plain decimal integer in [min, max].  0 or -1. */
+int units_parse_count(const char *text, uint64_t min, uint64_t max, uint64_t *value);
+
+/* "850ms", "1.23s", "2m05s" */
+void units_format_time_us(char *buf, size_t size, uint64_t us);
+/* "512K", "12.3M", "1.50G" from kilobytes */
+void units_format_kb(char *buf, size_t size, uint64_t kb);
+
+#endif

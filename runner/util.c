@@ -1,0 +1,77 @@
+/* Small helpers every subcommand uses. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "runner.h"
+
+void runner_error(const char *fmt, ...)
+{
+    char line[1024];
+    int prefix = snprintf(line, sizeof line, "cordon: ");
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(line + prefix, sizeof line - (size_t)prefix - 1, fmt, ap);
+    va_end(ap);
+    size_t len = (size_t)prefix + (n < 0 ? 0 : (size_t)n);
+    if (len > sizeof line - 2)
+        len = sizeof line - 2;
+    line[len++] = '\n';
+    (void)runner_write_all(STDERR_FILENO, line, len);
+}
+
+static void out_of_memory(void)
+{
+    runner_error("out of memory");
+    exit(RUNNER_EXIT_OWN_ERROR);
+}
+
+void *runner_alloc(size_t size)
+{
+    void *p = calloc(1, size ? size : 1);
+    if (!p)
+        out_of_memory();
+    return p;
+}
+
+void *runner_realloc(void *ptr, size_t size)
+{
+    void *p = realloc(ptr, size ? size : 1);
+    if (!p)
+        out_of_memory();
+    return p;
+}
+
+char *runner_strdup(const char *s)
+{
+    char *copy = strdup(s);
+    if (!copy)
+        out_of_memory();
+    return copy;
+}
+
+int runner_write_all(int fd, const void *data, size_t len)
+{
+    const char *p = data;
+    while (len > 0) {
+        ssize_t n = write(fd, p, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return -1;
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+unsigned long long runner_now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (unsigned long long)ts.tv_sec * 1000000ull + (unsigned long long)ts.tv_nsec / 1000u;
+}

@@ -1,0 +1,203 @@
+/*
+ * From rules to a BPF program, with libseccomp, in the parent before any
+ * fork: libseccomp allocates, so the child only installs the result.
+ *
+ * Syscalls of a foreign ABI (i386's int $0x80, x32) take the "bad arch"
+ * action, which kills the task, unless the policy names that ABI with
+ * "arch": a filter that a 64-bit task bypasses through the 32-bit entry
+ * point would be worthless.
+ */
+#include <errno.h>
+#include <linux/seccomp.h>
+#include <pthread.h>
+#include <seccomp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "policy.h"
+#include "policy_rules.h"
+
+/* The child hands the listener to the parent over this fd (lib/child.c). */
+#define LISTENER_SOCKET_FD 4
+/* The kernel refuses longer programs. */
+#define MAX_PROGRAM_LENGTH 4096
+
+static int api_level = -1;
+static pthread_once_t api_once = PTHREAD_ONCE_INIT;
+
+/* What the kernel offers, as libseccomp finds it: level 3 brought
+ * SECCOMP_RET_KILL_PROCESS, level 5 user notification. */
+static void probe_api_level(void)
+{
+    api_level = (int)seccomp_api_get();
+    if (getenv("CORDON_NO_SECCOMP_NOTIFY") && api_level >= 5)
+        api_level = 4;
+}
+
+static bool kernel_notifies(void)
+{
+    pthread_once(&api_once, probe_api_level);
+    return api_level >= 5;
+}
+
+/* Without KILL_PROCESS, KILL (the thread) is the strongest there is. */
+static uint32_t plain_kill(void)
+{
+    pthread_once(&api_once, probe_api_level);
+    return api_level >= 3 ? SCMP_ACT_KILL_PROCESS : SCMP_ACT_KILL;
+}
+
+static uint32_t scmp_action(enum cordon__action action, int errno_value)
+{
+    switch (action) {
+    case ACTION_ALLOW: return SCMP_ACT_ALLOW;
+    case ACTION_KILL:  return kernel_notifies() ? SCMP_ACT_NOTIFY : plain_kill();
+    case ACTION_TRAP:  return SCMP_ACT_TRAP;
+    case ACTION_LOG:   return SCMP_ACT_LOG;
+    case ACTION_ERRNO: return SCMP_ACT_ERRNO((uint16_t)errno_value);
+    default:           return plain_kill();
+    }
+}
+
+static struct scmp_arg_cmp comparison(const cordon__condition *c)
+{
+    static const enum scmp_compare operators[] = {
+        [COMPARE_EQ] = SCMP_CMP_EQ, [COMPARE_NE] = SCMP_CMP_NE, [COMPARE_LT] = SCMP_CMP_LT,
+        [COMPARE_LE] = SCMP_CMP_LE, [COMPARE_GT] = SCMP_CMP_GT, [COMPARE_GE] = SCMP_CMP_GE,
+        [COMPARE_MASKED_EQ] = SCMP_CMP_MASKED_EQ,
+    };
+    struct scmp_arg_cmp cmp = { .arg = c->arg, .op = operators[c->compare], .datum_b = 0 };
+    if (c->compare == COMPARE_MASKED_EQ) {
+        cmp.datum_a = c->mask;
+        cmp.datum_b = c->value;
+    } else {
+        cmp.datum_a = c->value;
+    }
+    return cmp;
+}
+
+static bool same_as_default(const cordon_policy *p, const cordon__rule *rule)
+{
+    return rule->action == p->default_action &&
+           (rule->action != ACTION_ERRNO || rule->errno_value == p->default_errno);
+}
+
+static bool names_syscall(const cordon_policy *p, int nr)
+{
+    for (size_t i = 0; i < p->rule_count; i++) {
+        if (p->rules[i].syscall == nr)
+            return true;
+    }
+    return false;
+}
+
+/* Which paths of the program end in a notification, and whether the
+ * command's own exec is one of them (the engine must then answer it). */
+static void note_notifications(cordon_policy *p)
+{
+    bool notify = kernel_notifies();
+    p->notifies = notify && p->default_action == ACTION_KILL;
+    p->watches_exec = p->notifies;
+    for (size_t i = 0; i < p->rule_count && notify; i++) {
+        if (p->rules[i].action != ACTION_KILL)
+            continue;
+        p->notifies = true;
+        if (p->rules[i].syscall == SYS_execve || p->rules[i].syscall == SYS_execveat)
+            p->watches_exec = true;
+    }
+}
+
+static int add_rules(cordon_policy *p, scmp_filter_ctx ctx, cordon_error *err)
+{
+    for (size_t i = 0; i < p->rule_count; i++) {
+        const cordon__rule *rule = &p->rules[i];
+        if (same_as_default(p, rule))
+            continue; /* nothing to say: libseccomp refuses it */
+        struct scmp_arg_cmp cmps[CORDON_MAX_CONDITIONS];
+        for (unsigned c = 0; c < rule->condition_count; c++)
+            cmps[c] = comparison(&rule->conditions[c]);
+        int rc = seccomp_rule_add_array(ctx, scmp_action(rule->action, rule->errno_value),
+                                        rule->syscall, rule->condition_count, cmps);
+        if (rc < 0) {
+            cordon__error_set(err, rc, rule->origin, rule->line, 1,
+                              "libseccomp refused the rule for '%s': %s", rule->syscall_name,
+                              strerror(-rc));
+            return rc;
+        }
+    }
+    /* The child sends the listener to the parent after the filter is in:
+     * a deny-by-default policy must let that one sendmsg through. */
+    if (p->notifies && p->default_action != ACTION_ALLOW && !names_syscall(p, SYS_sendmsg))
+        return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SYS_sendmsg, 1,
+                                SCMP_A0(SCMP_CMP_EQ, LISTENER_SOCKET_FD));
+    return 0;
+}
+
+static int set_architectures(const cordon_policy *p, scmp_filter_ctx ctx)
+{
+    int rc = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, plain_kill());
+    if (rc == 0 && (p->foreign_arches & ARCH_I386))
+        rc = seccomp_arch_add(ctx, SCMP_ARCH_X86);
+    if (rc == 0 && (p->foreign_arches & ARCH_X32))
+        rc = seccomp_arch_add(ctx, SCMP_ARCH_X32);
+    return rc == -EEXIST ? 0 : rc;
+}
+
+/* libseccomp writes the program to an fd; a memfd keeps it in memory. */
+static int export_program(cordon_policy *p, scmp_filter_ctx ctx)
+{
+    int fd = memfd_create("cordon-policy", MFD_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    int rc = seccomp_export_bpf(ctx, fd);
+    off_t size = rc == 0 ? lseek(fd, 0, SEEK_END) : -1;
+    if (rc == 0 && (size <= 0 || size % (off_t)sizeof(struct sock_filter) != 0))
+        rc = -EIO;
+    struct sock_filter *filter = rc == 0 ? malloc((size_t)size) : NULL;
+    if (rc == 0 && !filter)
+        rc = -ENOMEM;
+    if (rc == 0 && pread(fd, filter, (size_t)size, 0) != size)
+        rc = -EIO;
+    close(fd);
+    if (rc < 0) {
+        free(filter);
+        return rc;
+    }
+    p->program.filter = filter;
+    p->program.len = (unsigned short)(size / (off_t)sizeof(struct sock_filter));
+    return size / (off_t)sizeof(struct sock_filter) > MAX_PROGRAM_LENGTH ? -E2BIG : 0;
+}
+
+int cordon__policy_compile(cordon_policy *p, cordon_error *err)
+{
+    note_notifications(p);
+    scmp_filter_ctx ctx = seccomp_init(scmp_action(p->default_action, p->default_errno));
+    if (!ctx) {
+        cordon__error_set(err, -ENOMEM, p->name, 0, 0, "libseccomp could not start a filter");
+        return -ENOMEM;
+    }
+    int rc = set_architectures(p, ctx);
+    if (rc == 0)
+        rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2);
+    if (rc < 0)
+        cordon__error_set(err, rc, p->name, 0, 0, "libseccomp: %s", strerror(-rc));
+    else if ((rc = add_rules(p, ctx, err)) == 0 && (rc = export_program(p, ctx)) < 0)
+        cordon__error_set(err, rc, p->name, 0, 0, "cannot use the compiled filter: %s",
+                          rc == -E2BIG ? "longer than the kernel's limit of 4096 instructions"
+                                       : strerror(-rc));
+    seccomp_release(ctx);
+    return rc;
+}
+
+const struct sock_fprog *cordon__policy_program(const cordon_policy *p)
+{
+    return &p->program;
+}
+
+int cordon__policy_watches_exec(const cordon_policy *p)
+{
+    return p->watches_exec;
+}

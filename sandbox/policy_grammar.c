@@ -1,0 +1,655 @@
+/*
+ * The policy language, read one line at a time into a list of rules.
+ *
+ *   policy       = { line }
+ *   line         = [ statement ] [ "#" comment ] end-of-line
+ *   statement    = "default" action
+ *                | "include" NAME-OR-PATH            a path holds '/' or ends in .policy
+ *                | "arch" ARCH { ARCH }                ARCH: x86_64 | i386 | x32
+ *                | action SYSCALL { [","] SYSCALL } [ "if" alternatives ]
+ *   action       = "allow" | "kill" | "deny" | "trap" | "log"
+ *                | "errno" [ ERRNO-NAME | NUMBER ]     no value: ENOSYS
+ *   alternatives = conjunction { "||" conjunction }
+ *   conjunction  = condition { "&&" condition }       each argN at most once
+ *   condition    = "arg"N [ "&" value ] operator value N: 0-5; a mask takes "=="
+ *   operator     = "==" | "!=" | "<" | "<=" | ">" | ">="
+ *   value        = term { "|" term }
+ *   term         = NUMBER | CONSTANT                  decimal, 0x hex, 0 octal
+ *
+ * "kill" and "deny" are the same action: the task ends with a
+ * PolicyViolation that names the call.  The first comment lines of a file
+ * are its description.  An including policy's "default" wins over its
+ * includes'; without one of its own it takes the first include's.  An
+ * unconditional rule for a syscall overrides conditional ones for it
+ * (libseccomp's rule).
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "policy_rules.h"
+
+#define MAX_INCLUDE_DEPTH   16
+#define MAX_SYSCALLS_A_LINE 256
+#define MAX_ALTERNATIVES    16
+#define MAX_POLICY_BYTES    (1u << 20)
+
+enum token_kind { TOKEN_END, TOKEN_WORD, TOKEN_NUMBER, TOKEN_OPERATOR, TOKEN_COMMA };
+
+typedef struct token {
+    enum token_kind kind;
+    const char *text;
+    size_t len;
+    unsigned column;
+} token;
+
+/* The files being read, innermost first, to refuse include cycles. */
+typedef struct include_frame {
+    const char *key;
+    const struct include_frame *outer;
+} include_frame;
+
+typedef struct reader {
+    cordon_policy *policy;
+    const char *origin;
+    unsigned line;
+    const char *line_start, *cursor, *line_end;
+    int depth;
+    const include_frame *frame;
+    cordon_error *err;
+} reader;
+
+typedef struct conjunction {
+    unsigned count;
+    cordon__condition conditions[CORDON_MAX_CONDITIONS];
+} conjunction;
+
+static int read_text(cordon_policy *policy, const char *text, const char *origin, int depth,
+                     const include_frame *frame, cordon_error *err);
+
+static int fail_at(reader *r, const token *at, const char *fmt, const char *detail)
+{
+    char message[400];
+    if (snprintf(message, sizeof message, fmt, detail) < 0)
+        message[0] = '\0';
+    unsigned column = at ? at->column : (unsigned)(r->line_end - r->line_start) + 1;
+    cordon__error_set(r->err, -EINVAL, r->origin, r->line, column, "%s", message);
+    return -EINVAL;
+}
+
+/* The token as text for a message: "end of line" for the end. */
+static const char *shown(const token *t, char *buffer, size_t size)
+{
+    if (t->kind == TOKEN_END)
+        return "end of line";
+    snprintf(buffer, size, "'%.*s'", (int)(t->len < 64 ? t->len : 64), t->text);
+    return buffer;
+}
+
+static bool is_word_start(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+}
+
+static bool is_word_char(char c)
+{
+    return is_word_start(c) || (c >= '0' && c <= '9');
+}
+
+static int next_token(reader *r, token *t)
+{
+    const char *c = r->cursor;
+    while (c < r->line_end && (*c == ' ' || *c == '\t'))
+        c++;
+    t->text = c;
+    t->column = (unsigned)(c - r->line_start) + 1;
+    t->len = 0;
+    if (c == r->line_end || *c == '#') {
+        t->kind = TOKEN_END;
+        r->cursor = c;
+        return 0;
+    }
+    static const char *const operators[] = { "==", "!=", "<=", ">=", "&&", "||",
+                                             "<", ">", "&", "|" };
+    const char *end = c;
+    if (is_word_start(*c) || (*c >= '0' && *c <= '9')) {
+        t->kind = is_word_start(*c) ? TOKEN_WORD : TOKEN_NUMBER;
+        while (end < r->line_end && is_word_char(*end))
+            end++;
+    } else if (*c == ',') {
+        t->kind = TOKEN_COMMA;
+        end = c + 1;
+    } else {
+        t->kind = TOKEN_OPERATOR;
+        for (size_t i = 0; i < sizeof operators / sizeof *operators && end == c; i++) {
+            size_t len = strlen(operators[i]);
+            if ((size_t)(r->line_end - c) >= len && memcmp(c, operators[i], len) == 0)
+                end = c + len;
+        }
+        if (end == c && *c == '=')
+            return fail_at(r, t, "'=' is no operator (did you mean '%s'?)", "==");
+        if (end == c) {
+            char bad[8];
+            snprintf(bad, sizeof bad, "%c", *c);
+            return fail_at(r, t, "unexpected character '%s'", bad);
+        }
+    }
+    t->len = (size_t)(end - c);
+    r->cursor = end;
+    return 0;
+}
+
+static int peek_token(reader *r, token *t)
+{
+    const char *saved = r->cursor;
+    int rc = next_token(r, t);
+    r->cursor = saved;
+    return rc;
+}
+
+static bool token_is(const token *t, const char *word)
+{
+    return t->kind != TOKEN_END && t->len == strlen(word) && memcmp(t->text, word, t->len) == 0;
+}
+
+static int expect_end(reader *r)
+{
+    token t;
+    int rc = next_token(r, &t);
+    if (rc < 0 || t.kind == TOKEN_END)
+        return rc;
+    char buffer[80];
+    return fail_at(r, &t, "expected end of line, found %s", shown(&t, buffer, sizeof buffer));
+}
+
+static int parse_number(reader *r, const token *t, uint64_t *value)
+{
+    char copy[32];
+    if (t->len >= sizeof copy)
+        return fail_at(r, t, "number '%s' is too long", "");
+    memcpy(copy, t->text, t->len);
+    copy[t->len] = '\0';
+    char *end;
+    errno = 0;
+    unsigned long long parsed = strtoull(copy, &end, 0);
+    if (errno || *end)
+        return fail_at(r, t, "malformed number '%s'", copy);
+    *value = parsed;
+    return 0;
+}
+
+static int parse_term(reader *r, uint64_t *value)
+{
+    token t;
+    char buffer[80];
+    int rc = next_token(r, &t);
+    if (rc < 0)
+        return rc;
+    if (t.kind == TOKEN_NUMBER)
+        return parse_number(r, &t, value);
+    if (t.kind != TOKEN_WORD)
+        return fail_at(r, &t, "expected a value (a number or a constant such as AF_UNIX), "
+                       "found %s", shown(&t, buffer, sizeof buffer));
+    if (cordon__constant_lookup(t.text, t.len, value) < 0)
+        return fail_at(r, &t, "unknown constant %s", shown(&t, buffer, sizeof buffer));
+    return 0;
+}
+
+/* value = term { "|" term } */
+static int parse_value(reader *r, uint64_t *value)
+{
+    int rc = parse_term(r, value);
+    token t;
+    while (rc == 0 && (rc = peek_token(r, &t)) == 0 && token_is(&t, "|")) {
+        uint64_t more;
+        next_token(r, &t);
+        if ((rc = parse_term(r, &more)) == 0)
+            *value |= more;
+    }
+    return rc;
+}
+
+static int parse_operator(reader *r, const token *t, enum cordon__compare *compare)
+{
+    static const char *const names[] = {
+        [COMPARE_EQ] = "==", [COMPARE_NE] = "!=", [COMPARE_LT] = "<",
+        [COMPARE_LE] = "<=", [COMPARE_GT] = ">", [COMPARE_GE] = ">=",
+    };
+    for (int i = COMPARE_EQ; i <= COMPARE_GE; i++) {
+        if (token_is(t, names[i])) {
+            *compare = (enum cordon__compare)i;
+            return 0;
+        }
+    }
+    char buffer[80];
+    return fail_at(r, t, "expected a comparison (==, !=, <, <=, >, >=), found %s",
+                   shown(t, buffer, sizeof buffer));
+}
+
+/* condition = "arg"N [ "&" value ] operator value */
+static int parse_condition(reader *r, conjunction *into)
+{
+    token t;
+    char buffer[80];
+    int rc = next_token(r, &t);
+    if (rc < 0)
+        return rc;
+    if (t.kind != TOKEN_WORD || t.len != 4 || memcmp(t.text, "arg", 3) != 0 ||
+        t.text[3] < '0' || t.text[3] > '5')
+        return fail_at(r, &t, "expected an argument arg0 to arg5, found %s",
+                       shown(&t, buffer, sizeof buffer));
+    cordon__condition c = { .arg = (unsigned)(t.text[3] - '0') };
+    for (unsigned i = 0; i < into->count; i++) {
+        if (into->conditions[i].arg == c.arg)
+            return fail_at(r, &t, "%s is compared twice in one alternative (libseccomp "
+                           "allows one comparison per argument; use '||' or two rules)",
+                           shown(&t, buffer, sizeof buffer));
+    }
+    token op;
+    if ((rc = next_token(r, &op)) < 0)
+        return rc;
+    bool masked = token_is(&op, "&");
+    if (masked && ((rc = parse_value(r, &c.mask)) < 0 || (rc = next_token(r, &op)) < 0))
+        return rc;
+    if ((rc = parse_operator(r, &op, &c.compare)) < 0)
+        return rc;
+    if (masked && c.compare != COMPARE_EQ)
+        return fail_at(r, &op, "a masked comparison takes only '==' (arg1 & MASK == VALUE), "
+                       "found %s", shown(&op, buffer, sizeof buffer));
+    if (masked)
+        c.compare = COMPARE_MASKED_EQ;
+    if ((rc = parse_value(r, &c.value)) < 0)
+        return rc;
+    into->conditions[into->count++] = c;
+    return 0;
+}
+
+/* alternatives = conjunction { "||" conjunction } */
+static int parse_alternatives(reader *r, conjunction *alternatives, unsigned *count)
+{
+    *count = 1;
+    memset(&alternatives[0], 0, sizeof alternatives[0]);
+    for (;;) {
+        int rc = parse_condition(r, &alternatives[*count - 1]);
+        token t;
+        if (rc < 0 || (rc = next_token(r, &t)) < 0)
+            return rc;
+        if (t.kind == TOKEN_END)
+            return 0;
+        if (token_is(&t, "||")) {
+            if (*count == MAX_ALTERNATIVES)
+                return fail_at(r, &t, "too many '||' alternatives (at most %s)", "16");
+            memset(&alternatives[(*count)++], 0, sizeof alternatives[0]);
+        } else if (!token_is(&t, "&&")) {
+            char buffer[80];
+            return fail_at(r, &t, "expected '&&', '||' or end of line, found %s",
+                           shown(&t, buffer, sizeof buffer));
+        }
+    }
+}
+
+static bool looks_like_errno_name(const token *t)
+{
+    if (t->kind != TOKEN_WORD || t->text[0] != 'E')
+        return false;
+    for (size_t i = 0; i < t->len; i++) {
+        if (!((t->text[i] >= 'A' && t->text[i] <= 'Z') || (t->text[i] >= '0' && t->text[i] <= '9')))
+            return false;
+    }
+    return true;
+}
+
+/* "errno" [ ERRNO-NAME | NUMBER ]: without a value, ENOSYS, so that libc
+ * falls back as it does on a kernel that lacks the call. */
+static int parse_errno_value(reader *r, int *errno_value)
+{
+    token t;
+    char buffer[80];
+    int rc = peek_token(r, &t);
+    *errno_value = ENOSYS;
+    if (rc < 0 || (t.kind != TOKEN_NUMBER && !looks_like_errno_name(&t)))
+        return rc;
+    next_token(r, &t);
+    if (t.kind == TOKEN_NUMBER) {
+        uint64_t value;
+        if ((rc = parse_number(r, &t, &value)) < 0)
+            return rc;
+        if (value > 4095)
+            return fail_at(r, &t, "errno %s is out of range (0 to 4095)",
+                           shown(&t, buffer, sizeof buffer));
+        *errno_value = (int)value;
+        return 0;
+    }
+    if ((*errno_value = cordon__errno_lookup(t.text, t.len)) < 0)
+        return fail_at(r, &t, "unknown errno name %s", shown(&t, buffer, sizeof buffer));
+    return 0;
+}
+
+static int parse_action(reader *r, const token *t, enum cordon__action *action, int *errno_value)
+{
+    static const struct { const char *word; enum cordon__action action; } actions[] = {
+        { "allow", ACTION_ALLOW }, { "kill", ACTION_KILL }, { "deny", ACTION_KILL },
+        { "trap", ACTION_TRAP },   { "log", ACTION_LOG },   { "errno", ACTION_ERRNO },
+    };
+    *errno_value = 0;
+    for (size_t i = 0; i < sizeof actions / sizeof *actions; i++) {
+        if (token_is(t, actions[i].word)) {
+            *action = actions[i].action;
+            return *action == ACTION_ERRNO ? parse_errno_value(r, errno_value) : 0;
+        }
+    }
+    char buffer[80];
+    return fail_at(r, t, "expected an action (allow, kill, deny, trap, log, errno) or a "
+                   "statement (default, include, arch), found %s", shown(t, buffer, sizeof buffer));
+}
+
+static int push_rule(cordon_policy *p, const cordon__rule *rule)
+{
+    if (p->rule_count == p->rule_size) {
+        size_t size = p->rule_size ? p->rule_size * 2 : 32;
+        cordon__rule *grown = realloc(p->rules, size * sizeof *grown);
+        if (!grown)
+            return -ENOMEM;
+        p->rules = grown;
+        p->rule_size = size;
+    }
+    p->rules[p->rule_count++] = *rule;
+    return 0;
+}
+
+static int emit_rules(reader *r, cordon__rule *model, const int *syscalls,
+                      const char *const *names, unsigned syscall_count,
+                      const conjunction *alternatives, unsigned alternative_count)
+{
+    for (unsigned s = 0; s < syscall_count; s++) {
+        model->syscall = syscalls[s];
+        model->syscall_name = names[s];
+        for (unsigned a = 0; a < alternative_count; a++) {
+            model->condition_count = alternatives[a].count;
+            memcpy(model->conditions, alternatives[a].conditions, sizeof model->conditions);
+            if (push_rule(r->policy, model) < 0) {
+                cordon__error_set(r->err, -ENOMEM, r->origin, r->line, 1, "out of memory");
+                return -ENOMEM;
+            }
+        }
+    }
+    return 0;
+}
+
+/* action SYSCALL { [","] SYSCALL } [ "if" alternatives ] */
+static int parse_rule(reader *r, const token *first)
+{
+    cordon__rule model = { .origin = r->origin, .line = r->line };
+    int rc = parse_action(r, first, &model.action, &model.errno_value);
+    if (rc < 0)
+        return rc;
+    int syscalls[MAX_SYSCALLS_A_LINE];
+    const char *names[MAX_SYSCALLS_A_LINE];
+    unsigned count = 0;
+    char buffer[80];
+    token t;
+    for (;;) {
+        if ((rc = next_token(r, &t)) < 0)
+            return rc;
+        if (t.kind == TOKEN_END || token_is(&t, "if"))
+            break;
+        if (t.kind == TOKEN_COMMA && count > 0)
+            continue;
+        if (t.kind != TOKEN_WORD)
+            return fail_at(r, &t, "expected a syscall name, found %s",
+                           shown(&t, buffer, sizeof buffer));
+        if (count == MAX_SYSCALLS_A_LINE)
+            return fail_at(r, &t, "too many syscalls on one line (at most %s)", "256");
+        if ((syscalls[count] = cordon__syscall_lookup(t.text, t.len, &names[count])) < 0)
+            return fail_at(r, &t, "unknown syscall %s", shown(&t, buffer, sizeof buffer));
+        count++;
+    }
+    if (count == 0)
+        return fail_at(r, &t, "expected a syscall name after the action, found %s",
+                       shown(&t, buffer, sizeof buffer));
+    conjunction alternatives[MAX_ALTERNATIVES] = { { 0 } };
+    unsigned alternative_count = 1;
+    if (token_is(&t, "if") && (rc = parse_alternatives(r, alternatives, &alternative_count)) < 0)
+        return rc;
+    return emit_rules(r, &model, syscalls, names, count, alternatives, alternative_count);
+}
+
+static int parse_default(reader *r, const token *keyword)
+{
+    token t;
+    int rc = next_token(r, &t);
+    enum cordon__action action;
+    int errno_value;
+    if (rc < 0 || (rc = parse_action(r, &t, &action, &errno_value)) < 0 ||
+        (rc = expect_end(r)) < 0)
+        return rc;
+    cordon_policy *p = r->policy;
+    /* The outermost policy's default wins; two in one file is a mistake. */
+    if (p->default_set && p->default_depth == 0 && r->depth == 0)
+        return fail_at(r, keyword, "the default action is given twice%s", "");
+    if (p->default_set && p->default_depth <= r->depth)
+        return 0;
+    p->default_set = true;
+    p->default_depth = r->depth;
+    p->default_action = action;
+    p->default_errno = errno_value;
+    return 0;
+}
+
+static int parse_arch(reader *r)
+{
+    token t;
+    char buffer[80];
+    int rc, named = 0;
+    while ((rc = next_token(r, &t)) == 0 && t.kind != TOKEN_END) {
+        if (token_is(&t, "i386") || token_is(&t, "x86"))
+            r->policy->foreign_arches |= ARCH_I386;
+        else if (token_is(&t, "x32"))
+            r->policy->foreign_arches |= ARCH_X32;
+        else if (!token_is(&t, "x86_64") && !token_is(&t, "native"))
+            return fail_at(r, &t, "unknown architecture %s (x86_64, i386 or x32)",
+                           shown(&t, buffer, sizeof buffer));
+        named++;
+    }
+    if (rc == 0 && named == 0)
+        return fail_at(r, &t, "expected an architecture (x86_64, i386 or x32), found %s",
+                       shown(&t, buffer, sizeof buffer));
+    return rc;
+}
+
+static char *read_whole_file(const char *path, int *error)
+{
+    FILE *f = fopen(path, "re");
+    if (!f) {
+        *error = errno;
+        return NULL;
+    }
+    char *text = malloc(MAX_POLICY_BYTES + 1);
+    size_t len = text ? fread(text, 1, MAX_POLICY_BYTES + 1, f) : 0;
+    *error = !text ? ENOMEM : ferror(f) ? EIO : len > MAX_POLICY_BYTES ? EFBIG : 0;
+    fclose(f);
+    if (*error) {
+        free(text);
+        return NULL;
+    }
+    text[len] = '\0';
+    return text;
+}
+
+/* A relative path in an include is relative to the including file. */
+static char *include_path(const char *including, const char *name)
+{
+    const char *slash = strrchr(including, '/');
+    if (name[0] == '/' || !slash)
+        return strdup(name);
+    size_t dir_len = (size_t)(slash - including);
+    char *path = malloc(dir_len + 1 + strlen(name) + 1);
+    if (path)
+        sprintf(path, "%.*s/%s", (int)dir_len, including, name);
+    return path;
+}
+
+static int check_cycle(reader *r, const token *at, const char *key)
+{
+    for (const include_frame *f = r->frame; f; f = f->outer) {
+        if (strcmp(f->key, key) == 0)
+            return fail_at(r, at, "include cycle: '%s' includes itself", key);
+    }
+    if (r->depth + 1 >= MAX_INCLUDE_DEPTH)
+        return fail_at(r, at, "includes nested too deep (at most %s)", "16");
+    return 0;
+}
+
+static int read_included(reader *r, const token *at, const char *name)
+{
+    size_t len = strlen(name);
+    bool is_path = strchr(name, '/') || (len > 7 && strcmp(name + len - 7, ".policy") == 0);
+    char *path = is_path ? include_path(r->origin, name) : cordon__policy_find(name);
+    const char *text = NULL;
+    char *file_text = NULL;
+    int error = 0;
+    if (!path && strcmp(name, "default") == 0)
+        text = cordon__builtin_default_text;
+    else if (path && !(file_text = read_whole_file(path, &error)))
+        text = NULL;
+    else
+        text = file_text;
+    if (!text) {
+        free(path);
+        char detail[300];
+        snprintf(detail, sizeof detail, "'%s': %s", name,
+                 error ? strerror(error) : "no such policy");
+        return fail_at(r, at, "cannot include %s", detail);
+    }
+    char real[PATH_MAX];
+    const char *key = path && realpath(path, real) ? real : path ? path : "<built-in default>";
+    int rc = check_cycle(r, at, key);
+    include_frame frame = { .key = key, .outer = r->frame };
+    if (rc == 0)
+        rc = read_text(r->policy, text, path ? path : "default", r->depth + 1, &frame, r->err);
+    free(file_text);
+    free(path);
+    return rc;
+}
+
+/* "include" takes the rest of the line, so that a path may hold any
+ * character but '#'. */
+static int parse_include(reader *r, const token *keyword)
+{
+    const char *start = r->cursor, *end = r->cursor;
+    while (start < r->line_end && (*start == ' ' || *start == '\t'))
+        start++;
+    end = start;
+    while (end < r->line_end && *end != '#')
+        end++;
+    while (end > start && (end[-1] == ' ' || end[-1] == '\t'))
+        end--;
+    token at = { TOKEN_WORD, start, (size_t)(end - start), (unsigned)(start - r->line_start) + 1 };
+    if (end == start || (size_t)(end - start) >= PATH_MAX)
+        return fail_at(r, end == start ? NULL : &at,
+                       "expected a policy name or path after '%s'", "include");
+    (void)keyword;
+    char name[PATH_MAX];
+    memcpy(name, start, (size_t)(end - start));
+    name[end - start] = '\0';
+    return read_included(r, &at, name);
+}
+
+static int parse_statement(reader *r)
+{
+    token first;
+    char buffer[80];
+    int rc = next_token(r, &first);
+    if (rc < 0 || first.kind == TOKEN_END)
+        return rc;
+    if (first.kind != TOKEN_WORD)
+        return fail_at(r, &first, "expected an action or a statement, found %s",
+                       shown(&first, buffer, sizeof buffer));
+    if (token_is(&first, "default"))
+        return parse_default(r, &first);
+    if (token_is(&first, "include"))
+        return parse_include(r, &first);
+    if (token_is(&first, "arch"))
+        return parse_arch(r);
+    return parse_rule(r, &first);
+}
+
+static const char *intern_origin(cordon_policy *p, const char *origin)
+{
+    for (size_t i = 0; i < p->origin_count; i++) {
+        if (strcmp(p->origins[i], origin) == 0)
+            return p->origins[i];
+    }
+    char **grown = realloc(p->origins, (p->origin_count + 1) * sizeof *grown);
+    if (!grown)
+        return NULL;
+    p->origins = grown;
+    if (!(grown[p->origin_count] = strdup(origin)))
+        return NULL;
+    return grown[p->origin_count++];
+}
+
+/* The first comment line at the top of the outermost file. */
+static void take_description(cordon_policy *p, const char *line, const char *end)
+{
+    if (p->description || *line != '#')
+        return;
+    line++;
+    while (line < end && (*line == ' ' || *line == '#'))
+        line++;
+    size_t len = (size_t)(end - line);
+    p->description = malloc(len + 1);
+    if (p->description) {
+        memcpy(p->description, line, len);
+        p->description[len] = '\0';
+    }
+}
+
+static int read_text(cordon_policy *policy, const char *text, const char *origin, int depth,
+                     const include_frame *frame, cordon_error *err)
+{
+    reader r = { .policy = policy, .depth = depth, .frame = frame, .err = err };
+    if (!(r.origin = intern_origin(policy, origin))) {
+        cordon__error_set(err, -ENOMEM, origin, 0, 0, "out of memory");
+        return -ENOMEM;
+    }
+    bool at_top = depth == 0;
+    for (const char *line = text; *line;) {
+        const char *end = strchr(line, '\n');
+        const char *next = end ? end + 1 : line + strlen(line);
+        end = end ? end : next;
+        if (end > line && end[-1] == '\r')
+            end--;
+        r.line++;
+        r.line_start = r.cursor = line;
+        r.line_end = end;
+        const char *first = line;
+        while (first < end && (*first == ' ' || *first == '\t'))
+            first++;
+        if (at_top && first < end && *first == '#')
+            take_description(policy, first, end);
+        else if (first < end)
+            at_top = false;
+        int rc = parse_statement(&r);
+        if (rc < 0)
+            return rc;
+        line = next;
+    }
+    return 0;
+}
+
+int cordon__policy_read(cordon_policy *policy, const char *text, const char *origin,
+                        cordon_error *err)
+{
+    char real[PATH_MAX];
+    include_frame top = { .key = realpath(origin, real) ? real : origin };
+    int rc = read_text(policy, text, origin, 0, &top, err);
+    if (rc == 0 && !policy->default_set) {
+        cordon__error_set(err, -EINVAL, origin, 0, 0,
+                          "no default action (add 'default allow' or 'default kill')");
+        rc = -EINVAL;
+    }
+    return rc;
+}

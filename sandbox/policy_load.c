@@ -1,0 +1,183 @@
+/*
+ * Policies by name or path, the built-in default, and their life: parse,
+ * compile, free.  A policy is compiled once, in the parent, when it is
+ * loaded; every task that uses it shares the program.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "policy.h"
+#include "policy_rules.h"
+
+#ifndef CORDON_POLICY_DIR
+#define CORDON_POLICY_DIR "/usr/local/share/cordon/policies"
+#endif
+#ifndef CORDON_SOURCE_POLICY_DIR
+#define CORDON_SOURCE_POLICY_DIR "policies"
+#endif
+
+/* policies/default.policy, built into the library so that a task never
+ * runs unfiltered by accident when no policy directory is installed. */
+__asm__(".section .rodata\n"
+        ".global cordon__builtin_default_text\n"
+        ".type cordon__builtin_default_text, @object\n"
+        "cordon__builtin_default_text:\n"
+        ".incbin \"" CORDON_SOURCE_POLICY_DIR "/default.policy\"\n"
+        ".byte 0\n"
+        ".size cordon__builtin_default_text, . - cordon__builtin_default_text\n"
+        ".previous\n");
+
+static bool valid_name(const char *name)
+{
+    return name[0] && !strchr(name, '/') && strcmp(name, ".") != 0 && strcmp(name, "..") != 0;
+}
+
+static char *readable_in(const char *dir, size_t dir_len, const char *name)
+{
+    char *path = malloc(dir_len + strlen(name) + sizeof "/.policy");
+    if (!path)
+        return NULL;
+    sprintf(path, "%.*s/%s.policy", (int)dir_len, dir, name);
+    if (access(path, R_OK) == 0)
+        return path;
+    free(path);
+    return NULL;
+}
+
+char *cordon__policy_find(const char *name)
+{
+    if (!valid_name(name))
+        return NULL;
+    const char *search = getenv("CORDON_POLICY_PATH");
+    for (const char *dir = search; dir && *dir;) {
+        const char *end = strchr(dir, ':');
+        size_t len = end ? (size_t)(end - dir) : strlen(dir);
+        char *path = len ? readable_in(dir, len, name) : NULL;
+        if (path)
+            return path;
+        dir = end ? end + 1 : dir + len;
+    }
+    char *path = readable_in(CORDON_POLICY_DIR, strlen(CORDON_POLICY_DIR), name);
+    if (!path)
+        path = readable_in(CORDON_SOURCE_POLICY_DIR, strlen(CORDON_SOURCE_POLICY_DIR), name);
+    return path;
+}
+
+static cordon_policy *builtin_default;
+static pthread_once_t builtin_once = PTHREAD_ONCE_INIT;
+
+void cordon_policy_free(cordon_policy *p)
+{
+    if (!p || p == builtin_default)
+        return;
+    free(p->name);
+    free(p->description);
+    free(p->rules);
+    for (size_t i = 0; i < p->origin_count; i++)
+        free(p->origins[i]);
+    free(p->origins);
+    free(p->program.filter);
+    free(p);
+}
+
+static cordon_policy *build(const char *text, const char *origin, const char *name,
+                            cordon_error *err)
+{
+    cordon_policy *p = calloc(1, sizeof *p);
+    if (!p || !(p->name = strdup(name))) {
+        free(p);
+        cordon__error_set(err, -ENOMEM, origin, 0, 0, "out of memory");
+        return NULL;
+    }
+    if (cordon__policy_read(p, text, origin, err) < 0 || cordon__policy_compile(p, err) < 0) {
+        cordon_policy_free(p);
+        return NULL;
+    }
+    if (err)
+        memset(err, 0, sizeof *err);
+    return p;
+}
+
+cordon_policy *cordon_policy_parse(const char *text, const char *origin, cordon_error *err)
+{
+    if (!text) {
+        cordon__error_set(err, -EINVAL, NULL, 0, 0, "no policy text");
+        return NULL;
+    }
+    const char *name = origin ? origin : "<policy>";
+    return build(text, name, name, err);
+}
+
+static char *read_policy_file(const char *path, cordon_error *err)
+{
+    FILE *f = fopen(path, "re");
+    char *text = NULL;
+    size_t size = 0;
+    if (f) {
+        FILE *memory = open_memstream(&text, &size);
+        char chunk[4096];
+        size_t n;
+        while (memory && (n = fread(chunk, 1, sizeof chunk, f)) > 0 && size < (1u << 20))
+            fwrite(chunk, 1, n, memory);
+        int failed = !memory || ferror(f);
+        if (memory)
+            fclose(memory);
+        fclose(f);
+        if (!failed && size <= (1u << 20))
+            return text;
+        free(text);
+        errno = failed ? EIO : EFBIG;
+    }
+    cordon__error_set(err, -errno, NULL, 0, 0, "cannot read policy file '%s': %s", path,
+                      strerror(errno));
+    return NULL;
+}
+
+cordon_policy *cordon_policy_load(const char *name_or_path, cordon_error *err)
+{
+    if (!name_or_path || !name_or_path[0]) {
+        cordon__error_set(err, -EINVAL, NULL, 0, 0, "no policy name given");
+        return NULL;
+    }
+    bool is_path = strchr(name_or_path, '/') || strstr(name_or_path, ".policy");
+    char *path = is_path ? strdup(name_or_path) : cordon__policy_find(name_or_path);
+    if (!path && strcmp(name_or_path, "default") == 0)
+        return build(cordon__builtin_default_text, "default", "default", err);
+    if (!path) {
+        cordon__error_set(err, -ENOENT, NULL, 0, 0,
+                          "no policy named '%s' (looked in $CORDON_POLICY_PATH, %s and %s)",
+                          name_or_path, CORDON_POLICY_DIR, CORDON_SOURCE_POLICY_DIR);
+        return NULL;
+    }
+    char *text = read_policy_file(path, err);
+    cordon_policy *p = text ? build(text, path, name_or_path, err) : NULL;
+    free(text);
+    free(path);
+    return p;
+}
+
+static void compile_builtin_default(void)
+{
+    cordon_error err;
+    builtin_default = build(cordon__builtin_default_text, "default", "default", &err);
+}
+
+const cordon_policy *cordon__policy_builtin_default(void)
+{
+    pthread_once(&builtin_once, compile_builtin_default);
+    return builtin_default;
+}
+
+const char *cordon_policy_name(const cordon_policy *p)
+{
+    return p ? p->name : "none";
+}
+
+const char *cordon_policy_description(const cordon_policy *p)
+{
+    return p && p->description ? p->description : "";
+}

@@ -1,0 +1,192 @@
+/*
+ * The names a policy may use: constants for argument values, errno names,
+ * actions and syscalls.  Tables, so that adding a name is adding a line.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/sched.h>
+#include <pthread.h>
+#include <sched.h>
+#include <seccomp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+
+#include "policy.h"
+#include "policy_rules.h"
+
+struct named_value {
+    const char *name;
+    uint64_t value;
+};
+
+#define NAMED(constant) { #constant, (uint64_t)(constant) }
+
+static const struct named_value constants[] = {
+    /* socket families and types */
+    NAMED(AF_UNSPEC), NAMED(AF_UNIX), NAMED(AF_LOCAL), NAMED(AF_INET), NAMED(AF_INET6),
+    NAMED(AF_NETLINK), NAMED(AF_PACKET), NAMED(AF_BLUETOOTH), NAMED(AF_ALG), NAMED(AF_VSOCK),
+    NAMED(AF_KEY), NAMED(AF_APPLETALK), NAMED(AF_X25), NAMED(AF_CAN), NAMED(AF_TIPC),
+    NAMED(SOCK_STREAM), NAMED(SOCK_DGRAM), NAMED(SOCK_RAW), NAMED(SOCK_SEQPACKET),
+    NAMED(SOCK_NONBLOCK), NAMED(SOCK_CLOEXEC),
+    NAMED(IPPROTO_IP), NAMED(IPPROTO_TCP), NAMED(IPPROTO_UDP), NAMED(IPPROTO_ICMP),
+    NAMED(IPPROTO_ICMPV6), NAMED(IPPROTO_RAW),
+    /* open flags */
+    NAMED(O_RDONLY), NAMED(O_WRONLY), NAMED(O_RDWR), NAMED(O_ACCMODE), NAMED(O_CREAT),
+    NAMED(O_EXCL), NAMED(O_NOCTTY), NAMED(O_TRUNC), NAMED(O_APPEND), NAMED(O_NONBLOCK),
+    NAMED(O_DSYNC), NAMED(O_SYNC), NAMED(O_DIRECTORY), NAMED(O_NOFOLLOW), NAMED(O_CLOEXEC),
+    NAMED(O_PATH), NAMED(O_TMPFILE), NAMED(O_NOATIME), NAMED(O_DIRECT),
+    /* *at flags */
+    NAMED(AT_EMPTY_PATH), NAMED(AT_SYMLINK_NOFOLLOW), NAMED(AT_SYMLINK_FOLLOW),
+    NAMED(AT_REMOVEDIR),
+    /* memory */
+    NAMED(PROT_NONE), NAMED(PROT_READ), NAMED(PROT_WRITE), NAMED(PROT_EXEC),
+    NAMED(MAP_SHARED), NAMED(MAP_PRIVATE), NAMED(MAP_FIXED), NAMED(MAP_ANONYMOUS),
+    NAMED(MAP_NORESERVE), NAMED(MAP_STACK), NAMED(MAP_GROWSDOWN), NAMED(MAP_POPULATE),
+    /* clone and namespaces */
+    NAMED(CLONE_VM), NAMED(CLONE_FS), NAMED(CLONE_FILES), NAMED(CLONE_SIGHAND),
+    NAMED(CLONE_PIDFD), NAMED(CLONE_PTRACE), NAMED(CLONE_VFORK), NAMED(CLONE_PARENT),
+    NAMED(CLONE_THREAD), NAMED(CLONE_SETTLS), NAMED(CLONE_NEWNS), NAMED(CLONE_NEWCGROUP),
+    NAMED(CLONE_NEWUTS), NAMED(CLONE_NEWIPC), NAMED(CLONE_NEWUSER), NAMED(CLONE_NEWPID),
+    NAMED(CLONE_NEWNET), NAMED(CLONE_NEWTIME), NAMED(CLONE_IO),
+    /* fcntl, ioctl, prctl */
+    NAMED(F_DUPFD), NAMED(F_DUPFD_CLOEXEC), NAMED(F_GETFD), NAMED(F_SETFD), NAMED(F_GETFL),
+    NAMED(F_SETFL), NAMED(F_SETLK), NAMED(F_SETLKW), NAMED(F_GETLK),
+    NAMED(TIOCSTI), NAMED(TIOCLINUX), NAMED(TIOCSCTTY), NAMED(FIONREAD), NAMED(FIONBIO),
+    NAMED(TCGETS),
+    NAMED(PR_SET_NAME), NAMED(PR_GET_NAME), NAMED(PR_SET_DUMPABLE), NAMED(PR_SET_PDEATHSIG),
+    NAMED(PR_SET_NO_NEW_PRIVS), NAMED(PR_SET_SECCOMP), NAMED(PR_CAPBSET_DROP),
+    NAMED(PR_SET_CHILD_SUBREAPER),
+};
+
+static const struct named_value errnos[] = {
+    NAMED(EPERM), NAMED(ENOENT), NAMED(ESRCH), NAMED(EINTR), NAMED(EIO), NAMED(ENXIO),
+    NAMED(E2BIG), NAMED(ENOEXEC), NAMED(EBADF), NAMED(ECHILD), NAMED(EAGAIN), NAMED(ENOMEM),
+    NAMED(EACCES), NAMED(EFAULT), NAMED(EBUSY), NAMED(EEXIST), NAMED(EXDEV), NAMED(ENODEV),
+    NAMED(ENOTDIR), NAMED(EISDIR), NAMED(EINVAL), NAMED(ENFILE), NAMED(EMFILE),
+    NAMED(ENOTTY), NAMED(ETXTBSY), NAMED(EFBIG), NAMED(ENOSPC), NAMED(ESPIPE), NAMED(EROFS),
+    NAMED(EMLINK), NAMED(EPIPE), NAMED(EDOM), NAMED(ERANGE), NAMED(ENOSYS),
+    NAMED(ENAMETOOLONG), NAMED(ENOTEMPTY), NAMED(ELOOP), NAMED(ENOTSUP), NAMED(EOPNOTSUPP),
+    NAMED(ENOTSOCK), NAMED(EPROTONOSUPPORT), NAMED(EAFNOSUPPORT), NAMED(EADDRINUSE),
+    NAMED(EADDRNOTAVAIL), NAMED(ENETUNREACH), NAMED(ECONNREFUSED), NAMED(EHOSTUNREACH),
+    NAMED(ETIMEDOUT), NAMED(ECANCELED), NAMED(EDQUOT),
+};
+
+#define COUNT(table) (sizeof table / sizeof *table)
+
+static const struct named_value *find(const struct named_value *table, size_t count,
+                                      const char *name, size_t len)
+{
+    for (size_t i = 0; i < count; i++) {
+        if (strlen(table[i].name) == len && memcmp(table[i].name, name, len) == 0)
+            return &table[i];
+    }
+    return NULL;
+}
+
+int cordon__constant_lookup(const char *name, size_t len, uint64_t *value)
+{
+    const struct named_value *found = find(constants, COUNT(constants), name, len);
+    if (!found)
+        return -ENOENT;
+    *value = found->value;
+    return 0;
+}
+
+int cordon__errno_lookup(const char *name, size_t len)
+{
+    const struct named_value *found = find(errnos, COUNT(errnos), name, len);
+    return found ? (int)found->value : -ENOENT;
+}
+
+const char *cordon__errno_name(int value)
+{
+    /* EAGAIN and EWOULDBLOCK, ENOTSUP and EOPNOTSUPP share a value: the
+     * first in the table names it. */
+    for (size_t i = 0; i < COUNT(errnos); i++) {
+        if ((int)errnos[i].value == value)
+            return errnos[i].name;
+    }
+    return NULL;
+}
+
+const char *cordon__action_name(enum cordon__action action)
+{
+    static const char *const names[] = {
+        [ACTION_ALLOW] = "allow", [ACTION_KILL] = "kill", [ACTION_TRAP] = "trap",
+        [ACTION_ERRNO] = "errno", [ACTION_LOG] = "log",
+    };
+    return names[action];
+}
+
+/* Native syscall names by number, resolved once through libseccomp so
+ * that reports can name a syscall without allocating. */
+#define SYSCALL_TABLE_SIZE 1024
+static char *syscall_names[SYSCALL_TABLE_SIZE];
+static pthread_once_t syscall_names_once = PTHREAD_ONCE_INIT;
+
+static void resolve_syscall_names(void)
+{
+    for (int nr = 0; nr < SYSCALL_TABLE_SIZE; nr++)
+        syscall_names[nr] = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, nr);
+}
+
+const char *cordon__syscall_name(int nr)
+{
+    if (nr < 0 || nr >= SYSCALL_TABLE_SIZE)
+        return NULL;
+    pthread_once(&syscall_names_once, resolve_syscall_names);
+    return syscall_names[nr];
+}
+
+int cordon__syscall_lookup(const char *name, size_t len, const char **stored_name)
+{
+    char copy[64];
+    if (len == 0 || len >= sizeof copy)
+        return -1;
+    memcpy(copy, name, len);
+    copy[len] = '\0';
+    /* Negative numbers are libseccomp's pseudo-syscalls: names that exist
+     * on some other architecture only. */
+    int nr = seccomp_syscall_resolve_name(copy);
+    if (nr < 0 || !(*stored_name = cordon__syscall_name(nr)))
+        return -1;
+    return nr;
+}
+
+void cordon__error_set(cordon_error *err, int code, const char *origin, unsigned line,
+                       unsigned column, const char *fmt, ...)
+{
+    if (!err)
+        return;
+    err->code = code;
+    err->line = line;
+    err->column = column;
+    int used = 0;
+    if (origin && line)
+        used = snprintf(err->message, sizeof err->message, "%s:%u:%u: ", origin, line, column);
+    else if (origin)
+        used = snprintf(err->message, sizeof err->message, "%s: ", origin);
+    if (used < 0 || (size_t)used >= sizeof err->message)
+        used = 0;
+    va_list args;
+    va_start(args, fmt);
+    vsnprintf(err->message + used, sizeof err->message - (size_t)used, fmt, args);
+    va_end(args);
+}
+
+const char *cordon__constant_name(const char *prefix, uint64_t value)
+{
+    size_t prefix_len = strlen(prefix);
+    for (size_t i = 0; i < COUNT(constants); i++) {
+        if (constants[i].value == value && strncmp(constants[i].name, prefix, prefix_len) == 0)
+            return constants[i].name;
+    }
+    return NULL;
+}

@@ -1,0 +1,142 @@
+/*
+ * Parent side of "kill" rules: the seccomp listener reports the call, the
+ * parent names it ("socket(AF_INET, SOCK_STREAM, 0)") and leaves it
+ * unanswered, so the call never returns: the engine then kills the task's
+ * tree.  One exception: a command's own exec, counted by the child before
+ * it execs, is let through.
+ */
+#include <errno.h>
+#include <linux/seccomp.h>
+#include <seccomp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+
+#include "policy.h"
+#include "policy_rules.h"
+
+/* How many arguments a call takes, for the calls a policy typically
+ * forbids; others show all six. */
+static const struct { int nr; unsigned args; } arities[] = {
+    { SYS_socket, 3 },        { SYS_socketpair, 4 },   { SYS_connect, 3 },
+    { SYS_ptrace, 4 },        { SYS_mount, 5 },        { SYS_umount2, 2 },
+    { SYS_pivot_root, 2 },    { SYS_unshare, 1 },      { SYS_setns, 2 },
+    { SYS_clone, 5 },         { SYS_clone3, 2 },       { SYS_execve, 3 },
+    { SYS_execveat, 5 },      { SYS_open, 3 },         { SYS_openat, 4 },
+    { SYS_kill, 2 },          { SYS_bpf, 3 },          { SYS_perf_event_open, 5 },
+    { SYS_keyctl, 5 },        { SYS_add_key, 5 },      { SYS_request_key, 4 },
+    { SYS_init_module, 3 },   { SYS_finit_module, 3 }, { SYS_delete_module, 2 },
+    { SYS_reboot, 4 },        { SYS_kexec_load, 4 },   { SYS_setsid, 0 },
+    { SYS_setpgid, 2 },       { SYS_mkdir, 2 },        { SYS_unlink, 1 },
+    { SYS_rename, 2 },        { SYS_chmod, 2 },        { SYS_settimeofday, 2 },
+    { SYS_clock_settime, 2 }, { SYS_swapon, 2 },       { SYS_swapoff, 1 },
+    { SYS_acct, 1 },          { SYS_syslog, 3 },       { SYS_iopl, 1 },
+    { SYS_ioperm, 3 },        { SYS_userfaultfd, 1 },  { SYS_io_uring_setup, 2 },
+    { SYS_process_vm_readv, 6 }, { SYS_process_vm_writev, 6 },
+};
+
+static unsigned arity(int nr)
+{
+    for (size_t i = 0; i < sizeof arities / sizeof *arities; i++) {
+        if (arities[i].nr == nr)
+            return arities[i].args;
+    }
+    return 6;
+}
+
+static int append(char *out, size_t size, size_t used, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static int append(char *out, size_t size, size_t used, const char *fmt, ...)
+{
+    if (used >= size)
+        return (int)used;
+    va_list args;
+    va_start(args, fmt);
+    int n = vsnprintf(out + used, size - used, fmt, args);
+    va_end(args);
+    return n < 0 ? (int)used : (int)(used + (size_t)n);
+}
+
+/* Small numbers read best in decimal, flags and addresses in hex. */
+static int append_argument(char *out, size_t size, size_t used, int nr, unsigned index,
+                           uint64_t value)
+{
+    const char *name = NULL;
+    if (nr == SYS_socket && index == 0)
+        name = cordon__constant_name("AF_", value);
+    else if (nr == SYS_socket && index == 1)
+        name = cordon__constant_name("SOCK_", value & ~(uint64_t)(SOCK_NONBLOCK | SOCK_CLOEXEC));
+    if (name)
+        return append(out, size, used, "%s", name);
+    if (value < 4096)
+        return append(out, size, used, "%llu", (unsigned long long)value);
+    if ((int64_t)value < 0 && (int64_t)value > -4096)
+        return append(out, size, used, "%lld", (long long)value);
+    return append(out, size, used, "0x%llx", (unsigned long long)value);
+}
+
+static void describe(const struct seccomp_data *data, char *out, size_t size)
+{
+    const char *name = data->arch == seccomp_arch_native() ? cordon__syscall_name(data->nr) : NULL;
+    size_t used = name ? (size_t)append(out, size, 0, "%s(", name)
+                       : (size_t)append(out, size, 0, "syscall %d (arch 0x%x)(", data->nr,
+                                        data->arch);
+    unsigned count = name ? arity(data->nr) : 6;
+    for (unsigned i = 0; i < count; i++) {
+        if (i)
+            used = (size_t)append(out, size, used, ", ");
+        used = (size_t)append_argument(out, size, used, name ? data->nr : -1, i, data->args[i]);
+    }
+    append(out, size, used, ")");
+}
+
+static bool is_exec(const struct seccomp_data *data)
+{
+    return data->arch == seccomp_arch_native() && (data->nr == SYS_execve || data->nr == SYS_execveat);
+}
+
+/* The command's own exec: made by the first child, counted by it in the
+ * shared region before the call, and not yet answered. */
+static bool own_exec(const struct seccomp_notif *request, struct cordon__notify_state *state)
+{
+    if (!state->exec_attempts || !is_exec(&request->data) || (pid_t)request->pid != state->child_pid)
+        return false;
+    uint32_t attempts = __atomic_load_n(state->exec_attempts, __ATOMIC_ACQUIRE);
+    return state->execs_answered < attempts;
+}
+
+static int let_through(int listener_fd, const struct seccomp_notif *request,
+                       struct seccomp_notif_resp *response)
+{
+    memset(response, 0, sizeof *response);
+    response->id = request->id;
+    response->flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+    int rc = seccomp_notify_respond(listener_fd, response);
+    return rc < 0 ? (errno ? -errno : rc) : 1;
+}
+
+int cordon__notification_handle(int listener_fd, struct cordon__notify_state *state,
+                                char *description, size_t size)
+{
+    struct seccomp_notif *request;
+    struct seccomp_notif_resp *response;
+    if (seccomp_notify_alloc(&request, &response) != 0)
+        return -ENOMEM;
+    errno = 0;
+    int rc = seccomp_notify_receive(listener_fd, request);
+    if (rc < 0) {
+        rc = errno ? -errno : rc; /* libseccomp folds the reason into -ECANCELED */
+    } else if (own_exec(request, state)) {
+        state->execs_answered++;
+        rc = let_through(listener_fd, request, response);
+    } else {
+        describe(&request->data, description, size);
+        rc = 0;
+    }
+    seccomp_notify_free(request, response);
+    return rc;
+}

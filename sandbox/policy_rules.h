@@ -1,0 +1,102 @@
+/*
+ * The parsed form of a policy, shared by the files of the policy module:
+ * policy_grammar.c fills it, policy_compile.c turns it into BPF,
+ * policy_show.c prints it back.  Private to sandbox/.
+ */
+#ifndef CORDON_SANDBOX_POLICY_RULES_H
+#define CORDON_SANDBOX_POLICY_RULES_H
+
+#include <linux/filter.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../lib/cordon.h"
+
+enum cordon__action {
+    ACTION_ALLOW,
+    ACTION_KILL,    /* "kill" and "deny": a named PolicyViolation */
+    ACTION_TRAP,
+    ACTION_ERRNO,
+    ACTION_LOG,
+};
+
+enum cordon__compare { COMPARE_EQ, COMPARE_NE, COMPARE_LT, COMPARE_LE, COMPARE_GT, COMPARE_GE,
+                       COMPARE_MASKED_EQ };
+
+/* One comparison, "arg1 & O_ACCMODE == O_RDONLY". */
+typedef struct cordon__condition {
+    unsigned arg;
+    enum cordon__compare compare;
+    uint64_t mask;   /* COMPARE_MASKED_EQ only */
+    uint64_t value;
+} cordon__condition;
+
+/* libseccomp compares each argument at most once per rule. */
+#define CORDON_MAX_CONDITIONS 6
+
+/* One rule for one syscall: the action applies when every condition holds
+ * (a rule written with "||" becomes one of these per alternative). */
+typedef struct cordon__rule {
+    enum cordon__action action;
+    int errno_value;          /* ACTION_ERRNO */
+    int syscall;              /* native number */
+    const char *syscall_name; /* points into the syscall table; never freed */
+    unsigned condition_count;
+    cordon__condition conditions[CORDON_MAX_CONDITIONS];
+    const char *origin;       /* the file it was written in (owned by the policy) */
+    unsigned line;
+} cordon__rule;
+
+/* Foreign ABIs the policy lets through (its rules then apply to them too). */
+enum { ARCH_I386 = 1u << 0, ARCH_X32 = 1u << 1 };
+
+struct cordon_policy {
+    char *name;
+    char *description;
+    bool default_set;
+    int default_depth;        /* include depth of the file that set it */
+    enum cordon__action default_action;
+    int default_errno;
+    unsigned foreign_arches;
+    cordon__rule *rules;
+    size_t rule_count, rule_size;
+    char **origins;           /* every file read, for the rules' origin */
+    size_t origin_count;
+    /* compiled */
+    struct sock_fprog program;
+    bool notifies;            /* some path ends in SECCOMP_RET_USER_NOTIF */
+    bool watches_exec;
+};
+
+/* Reads `text` (from `origin`) into `policy`, following includes.  Returns
+ * 0, or a negative errno with `err` naming file:line:column and the token. */
+int cordon__policy_read(cordon_policy *policy, const char *text, const char *origin,
+                        cordon_error *err);
+/* Fills policy->program (and the flags beside it).  Parent side, before any
+ * fork. */
+int cordon__policy_compile(cordon_policy *policy, cordon_error *err);
+
+/* Where a named policy lives: the first of $CORDON_POLICY_PATH (colon
+ * separated), the installed directory and the source tree that has
+ * NAME.policy.  Returns a malloc'd path or NULL. */
+char *cordon__policy_find(const char *name);
+/* The built-in copy of policies/default.policy. */
+extern const char cordon__builtin_default_text[];
+
+/* Names of constants, errnos and actions (policy_names.c). */
+int cordon__constant_lookup(const char *name, size_t len, uint64_t *value);
+/* The first constant named PREFIX... whose value is `value`, or NULL. */
+const char *cordon__constant_name(const char *prefix, uint64_t value);
+int cordon__errno_lookup(const char *name, size_t len);
+const char *cordon__errno_name(int value);
+const char *cordon__action_name(enum cordon__action action);
+/* Native syscall number of `name`, or -1; the name is copied to a table
+ * that lives as long as the process. */
+int cordon__syscall_lookup(const char *name, size_t len, const char **stored_name);
+
+void cordon__error_set(cordon_error *err, int code, const char *origin, unsigned line,
+                       unsigned column, const char *fmt, ...)
+    __attribute__((format(printf, 6, 7)));
+
+#endif

@@ -1,0 +1,216 @@
+/* Helpers for the tests that drive the cordon command: run it (or any
+ * program) with given arguments and stdin, and collect what it printed and
+ * how it ended. */
+#ifndef CORDON_RUNNER_SUPPORT_H
+#define CORDON_RUNNER_SUPPORT_H
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "support.h"
+
+typedef struct captured {
+    char *out, *err;
+    size_t out_len, err_len;
+    int status;         /* exit code; 1000+N when killed by signal N */
+    double seconds;     /* wall time of the run */
+} captured;
+
+static inline double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static inline const char *runner_path(void)
+{
+    const char *path = getenv("CORDON_RUNNER");
+    if (!path || !*path)
+        fail_msg("CORDON_RUNNER is not set (run the tests through make)");
+    return path;
+}
+
+static inline void append_bytes(char **buf, size_t *len, const char *data, size_t n)
+{
+    *buf = realloc(*buf, *len + n + 1);
+    assert_non_null(*buf);
+    memcpy(*buf + *len, data, n);
+    *len += n;
+    (*buf)[*len] = '\0';
+}
+
+/* Reads from stdout/stderr and writes stdin until both outputs are closed. */
+static inline void pump(int out, int err, int in, const char *input, size_t input_len,
+                        captured *c)
+{
+    size_t written = 0;
+    if (in >= 0 && input_len == 0) {
+        close(in);
+        in = -1;
+    }
+    while (out >= 0 || err >= 0) {
+        struct pollfd fds[3] = { { out, POLLIN, 0 }, { err, POLLIN, 0 }, { in, POLLOUT, 0 } };
+        if (poll(fds, 3, -1) < 0) {
+            assert_int_equal(errno, EINTR);
+            continue;
+        }
+        char buf[65536];
+        for (int i = 0; i < 2; i++) {
+            int *fd = i == 0 ? &out : &err;
+            if (*fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR)))
+                continue;
+            ssize_t n = read(*fd, buf, sizeof buf);
+            if (n > 0)
+                append_bytes(i == 0 ? &c->out : &c->err, i == 0 ? &c->out_len : &c->err_len,
+                             buf, (size_t)n);
+            else if (n == 0 || errno != EINTR) {
+                close(*fd);
+                *fd = -1;
+            }
+        }
+        if (in >= 0 && (fds[2].revents & (POLLOUT | POLLERR | POLLHUP))) {
+            ssize_t n = write(in, input + written, input_len - written);
+            if (n > 0)
+                written += (size_t)n;
+            if (n < 0 || written == input_len) {
+                close(in);
+                in = -1;
+            }
+        }
+    }
+    if (in >= 0)
+        close(in);
+}
+
+/* Runs program `argv[0]` (a path) with `input` on stdin (NULL: /dev/null). */
+static inline captured exec_capture(const char *const argv[], const char *input, size_t input_len)
+{
+    captured c = { NULL, NULL, 0, 0, -1, 0 };
+    append_bytes(&c.out, &c.out_len, "", 0);
+    append_bytes(&c.err, &c.err_len, "", 0);
+    int out[2], err[2], in[2] = { -1, -1 };
+    assert_int_equal(pipe2(out, O_CLOEXEC), 0);
+    assert_int_equal(pipe2(err, O_CLOEXEC), 0);
+    if (input)
+        assert_int_equal(pipe2(in, O_CLOEXEC), 0);
+    double start = now_seconds();
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        int null_fd = input ? in[0] : open("/dev/null", O_RDONLY);
+        dup2(null_fd, 0);
+        dup2(out[1], 1);
+        dup2(err[1], 2);
+        signal(SIGPIPE, SIG_DFL);
+        execv(argv[0], (char *const *)argv);
+        _exit(99);
+    }
+    close(out[1]);
+    close(err[1]);
+    if (input)
+        close(in[0]);
+    signal(SIGPIPE, SIG_IGN);
+    pump(out[0], err[0], input ? in[1] : -1, input, input_len, &c);
+    int status;
+    while (waitpid(pid, &status, 0) < 0)
+        assert_int_equal(errno, EINTR);
+    c.seconds = now_seconds() - start;
+    c.status = WIFEXITED(status) ? WEXITSTATUS(status) : 1000 + WTERMSIG(status);
+    return c;
+}
+
+/* Runs `cordon ARGS...` with `input` on stdin (NULL: /dev/null). */
+static inline captured cordon_with_input(const char *input, const char *const args[])
+{
+    const char *argv[64] = { runner_path() };
+    size_t n = 1;
+    for (; args[n - 1]; n++) {
+        assert_true(n < 63);
+        argv[n] = args[n - 1];
+    }
+    argv[n] = NULL;
+    return exec_capture(argv, input, input ? strlen(input) : 0);
+}
+
+#define CORDON(...) cordon_with_input(NULL, (const char *const[]){ __VA_ARGS__, NULL })
+#define CORDON_IN(input, ...) cordon_with_input(input, (const char *const[]){ __VA_ARGS__, NULL })
+
+static inline void captured_free(captured *c)
+{
+    free(c->out);
+    free(c->err);
+    c->out = c->err = NULL;
+}
+
+/* Asserts the exit status, showing what cordon printed when it differs. */
+static inline void expect_status(const captured *c, int status)
+{
+    if (c->status != status)
+        fprintf(stderr, "status %d, expected %d\nstdout:\n%.2000s\nstderr:\n%.2000s\n",
+                c->status, status, c->out, c->err);
+    assert_int_equal(c->status, status);
+}
+
+/* Runs a python3 check over `json` (on its stdin, as `d` when it is one
+ * object, as `lines` when `per_line`); returns python's exit status. */
+static inline int python_check(const char *json, size_t len, const char *code)
+{
+    char script[4096];
+    snprintf(script, sizeof script,
+             "import json, sys\n"
+             "data = sys.stdin.buffer.read().decode('utf-8')\n"
+             "lines = [json.loads(l) for l in data.split('\\n') if l]\n"
+             "d = lines[0] if lines else None\n"
+             "%s\n", code);
+    const char *argv[] = { "/usr/bin/env", "python3", "-c", script, NULL };
+    captured c = exec_capture(argv, json, len);
+    if (c.status != 0)
+        fprintf(stderr, "python check failed (%d):\n%s\n%s\ninput: %.2000s\n", c.status, c.err,
+                c.out, json);
+    int status = c.status;
+    captured_free(&c);
+    return status;
+}
+
+static inline char *make_temp_dir(void)
+{
+    char *dir = strdup("/tmp/cordon-runner-test-XXXXXX");
+    assert_non_null(dir);
+    assert_non_null(mkdtemp(dir));
+    return dir;
+}
+
+static inline void remove_tree(char *dir)
+{
+    const char *argv[] = { "/bin/rm", "-rf", dir, NULL };
+    captured c = exec_capture(argv, NULL, 0);
+    captured_free(&c);
+    free(dir);
+}
+
+static inline void write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    assert_int_equal(fclose(f), 0);
+}
+
+/* Number of lines in `text` that start with `prefix`. */
+static inline int count_lines_starting(const char *text, const char *prefix)
+{
+    int n = 0;
+    size_t len = strlen(prefix);
+    for (const char *line = text; line && *line;) {
+        n += strncmp(line, prefix, len) == 0;
+        line = strchr(line, '\n');
+        line = line ? line + 1 : NULL;
+    }
+    return n;
+}
+
+#endif

@@ -1,0 +1,346 @@
+/*
+ * Each shipped policy stops what it should and lets through what it
+ * should, proven with real syscalls in real children; violations are named
+ * with their arguments, errno actions are no exceptions.
+ */
+#include <fcntl.h>
+#include <sched.h>
+#include <sys/mman.h>
+#include <sys/ptrace.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+
+#include "support.h"
+
+static char hostile_path[512];
+
+static int set_up(void **state)
+{
+    (void)state;
+    const char *dir = getenv("CORDON_HOSTILE_DIR");
+    snprintf(hostile_path, sizeof hostile_path, "%s/hostile", dir ? dir : "build/hostile");
+    return 0;
+}
+
+/* valgrind lacks seccomp(2), so under it cordon falls back to prctl and
+ * plain kills: violations are caught but not named, and a command's own
+ * exec cannot be told apart from a later one. */
+static bool violations_are_named(void)
+{
+    return getenv("CORDON_UNDER_VALGRIND") == NULL;
+}
+
+static void assert_violation(const cordon_result *r, const char *named)
+{
+    assert_string_equal(r->exception, "PolicyViolation");
+    if (violations_are_named() && !strstr(r->exc_out.data, named))
+        fail_msg("'%s' not in exc_out: %s", named, r->exc_out.data);
+}
+
+static cordon_policy *policy(const char *name)
+{
+    cordon_error err;
+    cordon_policy *p = cordon_policy_load(name, &err);
+    if (!p)
+        fail_msg("%s: %s", name, err.message);
+    return p;
+}
+
+static cordon_policy *inline_policy(const char *text)
+{
+    cordon_error err;
+    cordon_policy *p = cordon_policy_parse(text, "test.policy", &err);
+    if (!p)
+        fail_msg("%s", err.message);
+    return p;
+}
+
+/* Runs fn under the policy and returns the result (the task is kept in
+ * *task for the caller to free). */
+static const cordon_result *run_under(cordon_policy *p, cordon_fn fn, void *arg, int expected_rc,
+                                      cordon_task **task)
+{
+    *task = cordon_function_task(fn, arg);
+    cordon_set_policy(*task, p);
+    cordon_set_timeout_ms(*task, 10000);
+    return run_task(*task, expected_rc);
+}
+
+static int make_socket(cordon_ctx *ctx, void *family)
+{
+    (void)ctx;
+    int fd = socket((int)(intptr_t)family, SOCK_STREAM, 0);
+    printf("socket %s\n", fd >= 0 ? "made" : strerror(errno));
+    return 0;
+}
+
+static void test_policy_nonet_kills_inet_sockets_and_names_them(void **state)
+{
+    (void)state;
+    cordon_policy *p = policy("nonet");
+    cordon_task *t;
+    const cordon_result *r = run_under(p, make_socket, (void *)(intptr_t)AF_INET, CORDON_EXCEPTION, &t);
+    assert_violation(r, "PolicyViolation: the policy 'nonet' forbids "
+                                            "socket(AF_INET, SOCK_STREAM, 0)");
+    /* The call never returned to the task. */
+    assert_int_equal(r->std_out.len, 0);
+    cordon_task_free(t);
+    r = run_under(p, make_socket, (void *)(intptr_t)AF_UNIX, 0, &t);
+    assert_string_equal(r->std_out.data, "socket made\n");
+    cordon_task_free(t);
+    cordon_policy_free(p);
+}
+
+static void test_policy_nonet_names_a_commands_socket_too(void **state)
+{
+    (void)state;
+    cordon_policy *p = policy("nonet");
+    const char *argv[] = { hostile_path, "socket-inet", NULL };
+    cordon_task *t = cordon_command_task(argv);
+    cordon_set_policy(t, p);
+    const cordon_result *r = run_task(t, CORDON_EXCEPTION);
+    assert_violation(r, "socket(AF_INET, SOCK_STREAM, 0)");
+    cordon_task_free(t);
+    cordon_policy_free(p);
+}
+
+static int open_for(cordon_ctx *ctx, void *flags)
+{
+    (void)ctx;
+    int fd = open("/etc/hostname", (int)(intptr_t)flags);
+    printf("open %s\n", fd >= 0 ? "ok" : strerror(errno));
+    return 0;
+}
+
+static void test_policy_readonly_kills_writes_and_allows_reads(void **state)
+{
+    (void)state;
+    cordon_policy *p = policy("readonly");
+    cordon_task *t;
+    const cordon_result *r = run_under(p, open_for, (void *)(intptr_t)O_WRONLY, CORDON_EXCEPTION, &t);
+    assert_violation(r, "forbids openat(");
+    cordon_task_free(t);
+    r = run_under(p, open_for, (void *)(intptr_t)(O_RDONLY | O_CREAT), CORDON_EXCEPTION, &t);
+    assert_string_equal(r->exception, "PolicyViolation");
+    cordon_task_free(t);
+    r = run_under(p, open_for, (void *)(intptr_t)O_RDONLY, 0, &t);
+    assert_string_equal(r->std_out.data, "open ok\n");
+    cordon_task_free(t);
+    cordon_policy_free(p);
+}
+
+static void test_policy_noexec_lets_only_the_commands_own_exec_through(void **state)
+{
+    (void)state;
+    if (!violations_are_named())
+        skip();
+    cordon_policy *p = policy("noexec");
+    const char *argv[] = { "echo", "started", NULL };
+    cordon_task *t = cordon_command_task(argv);
+    cordon_set_policy(t, p);
+    const cordon_result *r = run_task(t, 0);
+    assert_string_equal(r->std_out.data, "started\n");
+    cordon_task_free(t);
+
+    /* The shell starts, but the program it then runs may not. */
+    t = cordon_shell_task("echo shell; /bin/true; echo after");
+    cordon_set_policy(t, p);
+    r = run_task(t, CORDON_EXCEPTION);
+    assert_violation(r, "forbids execve(");
+    assert_string_equal(r->std_out.data, "shell\n");
+    cordon_task_free(t);
+
+    /* A command found late in PATH still starts: every attempt counts. */
+    t = cordon_command_task(argv);
+    cordon_set_policy(t, p);
+    cordon_set_env(t, "PATH=/nonexistent:/also/not:/usr/bin:/bin");
+    r = run_task(t, 0);
+    assert_string_equal(r->std_out.data, "started\n");
+    cordon_task_free(t);
+    cordon_policy_free(p);
+}
+
+static int exec_true(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    (void)arg;
+    char *argv[] = { "/bin/true", NULL };
+    execv("/bin/true", argv);
+    return 1;
+}
+
+static void test_policy_noexec_stops_a_function_from_exec(void **state)
+{
+    (void)state;
+    cordon_policy *p = policy("noexec");
+    cordon_task *t;
+    const cordon_result *r = run_under(p, exec_true, NULL, CORDON_EXCEPTION, &t);
+    assert_violation(r, "execve(");
+    cordon_task_free(t);
+    cordon_policy_free(p);
+}
+
+static int compute(cordon_ctx *ctx, void *arg)
+{
+    (void)arg;
+    long sum = 0;
+    for (long i = 0; i < 100000; i++)
+        sum += i % 7;
+    char *scratch = malloc(1 << 20); /* mmap, not executable */
+    memset(scratch, 1, 1 << 20);
+    free(scratch);
+    printf("sum %ld\n", sum);
+    cordon_log(ctx, "computed");
+    cordon_return(ctx, &sum, sizeof sum);
+    return 7;
+}
+
+static int compute_then_open(cordon_ctx *ctx, void *arg)
+{
+    compute(ctx, arg);
+    fflush(stdout);
+    return open("/etc/hostname", O_RDONLY);
+}
+
+static int map_executable(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    (void)arg;
+    void *p = mmap(NULL, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    return p == MAP_FAILED;
+}
+
+static void test_policy_compute_runs_pure_functions_only(void **state)
+{
+    (void)state;
+    cordon_policy *p = policy("compute");
+    cordon_task *t;
+    const cordon_result *r = run_under(p, compute, NULL, 0, &t);
+    assert_int_equal(r->exit_code, 7);
+    assert_string_equal(r->std_out.data, "sum 299995\n");
+    assert_string_equal(r->log_out.data, "computed\n");
+    assert_int_equal(r->returns.len, sizeof(long));
+    cordon_task_free(t);
+    r = run_under(p, compute_then_open, NULL, CORDON_EXCEPTION, &t);
+    assert_violation(r, "forbids openat(");
+    assert_string_equal(r->std_out.data, "sum 299995\n");
+    cordon_task_free(t);
+    r = run_under(p, map_executable, NULL, CORDON_EXCEPTION, &t);
+    assert_violation(r, "forbids mmap(");
+    cordon_task_free(t);
+    cordon_policy_free(p);
+}
+
+static int trace_parent(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    (void)arg;
+    return (int)ptrace(PTRACE_ATTACH, getppid(), NULL, NULL);
+}
+
+static int new_user_namespace(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    (void)arg;
+    return unshare(CLONE_NEWUSER);
+}
+
+/* Refused with an errno, these go on: no exception. */
+static int refused_quietly(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    (void)arg;
+    int setsid_result = setsid();
+    int setsid_errno = errno;
+    long clone3_result = syscall(SYS_clone3, NULL, 0);
+    int clone3_errno = errno;
+    printf("setsid %d %s, clone3 %ld %s\n", setsid_result, strerror(setsid_errno),
+           clone3_result, strerror(clone3_errno));
+    return 0;
+}
+
+static void test_policy_default_denies_and_names(void **state)
+{
+    (void)state;
+    cordon_task *t = cordon_function_task(trace_parent, NULL);
+    const cordon_result *r = run_task(t, CORDON_EXCEPTION);
+    assert_violation(r, "the policy 'default' forbids ptrace(16, ");
+    cordon_task_free(t);
+    t = cordon_function_task(new_user_namespace, NULL);
+    r = run_task(t, CORDON_EXCEPTION);
+    assert_violation(r, "forbids unshare(0x10000000)");
+    cordon_task_free(t);
+    t = cordon_function_task(refused_quietly, NULL);
+    r = run_task(t, 0);
+    assert_string_equal(r->std_out.data, "setsid -1 Operation not permitted, "
+                                         "clone3 -1 Function not implemented\n");
+    cordon_task_free(t);
+}
+
+static int call_getppid(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    (void)arg;
+    int rc = mkdir("/nonexistent-cordon-dir", 0700);
+    printf("mkdir %d %s\n", rc, strerror(errno));
+    fflush(stdout);
+    return (int)getppid();
+}
+
+static void test_policy_errno_goes_on_trap_is_named(void **state)
+{
+    (void)state;
+    cordon_policy *p = inline_policy("default allow\nerrno EACCES mkdir\ntrap getppid\nlog getpid\n");
+    cordon_task *t;
+    const cordon_result *r = run_under(p, call_getppid, NULL, CORDON_EXCEPTION, &t);
+    assert_string_equal(r->std_out.data, "mkdir -1 Permission denied\n");
+    assert_violation(r, "refused getppid");
+    cordon_task_free(t);
+    cordon_policy_free(p);
+}
+
+static void test_policy_none_means_no_filter(void **state)
+{
+    (void)state;
+    cordon_task *t = cordon_function_task(refused_quietly, NULL);
+    cordon_set_policy(t, NULL);
+    const cordon_result *r = run_task(t, 0);
+    assert_null(strstr(r->std_out.data, "clone3 -1 Function not implemented"));
+    cordon_task_free(t);
+}
+
+static void test_policy_shared_by_many_tasks_at_once(void **state)
+{
+    (void)state;
+    cordon_policy *p = policy("nonet");
+    cordon_task *tasks[8];
+    for (int i = 0; i < 8; i++) {
+        tasks[i] = cordon_function_task(make_socket, (void *)(intptr_t)(i % 2 ? AF_INET : AF_UNIX));
+        cordon_set_policy(tasks[i], p);
+        assert_int_equal(cordon_run_async(tasks[i]), 0);
+    }
+    for (int i = 0; i < 8; i++) {
+        assert_int_equal(cordon_join(tasks[i]), i % 2 ? CORDON_EXCEPTION : 0);
+        cordon_task_free(tasks[i]);
+    }
+    assert_true(no_children_left());
+    cordon_policy_free(p);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_policy_nonet_kills_inet_sockets_and_names_them),
+        cmocka_unit_test(test_policy_nonet_names_a_commands_socket_too),
+        cmocka_unit_test(test_policy_readonly_kills_writes_and_allows_reads),
+        cmocka_unit_test(test_policy_noexec_lets_only_the_commands_own_exec_through),
+        cmocka_unit_test(test_policy_noexec_stops_a_function_from_exec),
+        cmocka_unit_test(test_policy_compute_runs_pure_functions_only),
+        cmocka_unit_test(test_policy_default_denies_and_names),
+        cmocka_unit_test(test_policy_errno_goes_on_trap_is_named),
+        cmocka_unit_test(test_policy_none_means_no_filter),
+        cmocka_unit_test(test_policy_shared_by_many_tasks_at_once),
+    };
+    return cmocka_run_group_tests(tests, set_up, NULL);
+}

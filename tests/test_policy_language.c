@@ -1,0 +1,290 @@
+/*
+ * The policy language: what it accepts, what it refuses, and the exact
+ * message and position of every refusal.
+ */
+#include <sys/stat.h>
+
+#include "support.h"
+
+static char scratch_dir[] = "/tmp/cordon-policy-test-XXXXXX";
+
+static int make_scratch(void **state)
+{
+    (void)state;
+    return mkdtemp(scratch_dir) ? 0 : -1;
+}
+
+static int remove_scratch(void **state)
+{
+    (void)state;
+    char command[128];
+    snprintf(command, sizeof command, "rm -rf '%s'", scratch_dir);
+    return system(command) == 0 ? 0 : -1;
+}
+
+static const char *write_policy(const char *name, const char *text)
+{
+    static char path[256];
+    snprintf(path, sizeof path, "%s/%s", scratch_dir, name);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+    return path;
+}
+
+/* Parses `text` expecting failure; returns the message. */
+static const char *refused(const char *text, unsigned line, unsigned column)
+{
+    static cordon_error err;
+    memset(&err, 0, sizeof err);
+    cordon_policy *p = cordon_policy_parse(text, "t.policy", &err);
+    assert_null(p);
+    assert_int_equal(err.code, -EINVAL);
+    assert_int_equal(err.line, line);
+    assert_int_equal(err.column, column);
+    return err.message;
+}
+
+static char *shown(const cordon_policy *p, int with_bpf)
+{
+    char *text = NULL;
+    size_t size = 0;
+    FILE *out = open_memstream(&text, &size);
+    assert_int_equal(cordon_policy_show(p, out, with_bpf), 0);
+    fclose(out);
+    return text;
+}
+
+static void test_policy_every_shipped_policy_loads(void **state)
+{
+    (void)state;
+    const char *names[] = { "default", "nonet", "readonly", "noexec", "compute" };
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
+        cordon_error err;
+        cordon_policy *p = cordon_policy_load(names[i], &err);
+        if (!p)
+            fail_msg("%s: %s", names[i], err.message);
+        assert_string_equal(cordon_policy_name(p), names[i]);
+        assert_true(strlen(cordon_policy_description(p)) > 10);
+        cordon_policy_free(p);
+    }
+}
+
+static void test_policy_unknown_syscall_names_file_line_column(void **state)
+{
+    (void)state;
+    assert_string_equal(refused("default allow\n# comment\nkill  sockett\n", 3, 7),
+                        "t.policy:3:7: unknown syscall 'sockett'");
+}
+
+static void test_policy_unknown_constant_and_errno(void **state)
+{
+    (void)state;
+    assert_string_equal(refused("default allow\nkill socket if arg0 == AF_FOO\n", 2, 24),
+                        "t.policy:2:24: unknown constant 'AF_FOO'");
+    assert_string_equal(refused("default allow\nerrno EFOO mkdir\n", 2, 7),
+                        "t.policy:2:7: unknown errno name 'EFOO'");
+    assert_string_equal(refused("default allow\nerrno 5000 mkdir\n", 2, 7),
+                        "t.policy:2:7: errno '5000' is out of range (0 to 4095)");
+}
+
+static void test_policy_bad_tokens_and_operators(void **state)
+{
+    (void)state;
+    assert_string_equal(refused("default allow\nkill socket if arg0 || 1\n", 2, 21),
+                        "t.policy:2:21: expected a comparison (==, !=, <, <=, >, >=), found '||'");
+    assert_string_equal(refused("default allow\nkill socket if arg0 = 1\n", 2, 21),
+                        "t.policy:2:21: '=' is no operator (did you mean '=='?)");
+    assert_string_equal(refused("default allow\nkill socket if arg9 == 1\n", 2, 16),
+                        "t.policy:2:16: expected an argument arg0 to arg5, found 'arg9'");
+    assert_string_equal(refused("default allow\nkill socket @\n", 2, 13),
+                        "t.policy:2:13: unexpected character '@'");
+    assert_string_equal(refused("default allow\nforbid socket\n", 2, 1),
+                        "t.policy:2:1: expected an action (allow, kill, deny, trap, log, errno) "
+                        "or a statement (default, include, arch), found 'forbid'");
+    assert_string_equal(refused("default allow\nkill\n", 2, 5),
+                        "t.policy:2:5: expected a syscall name after the action, found end of line");
+    assert_string_equal(refused("default allow\nkill socket if arg0 == 0x1g\n", 2, 24),
+                        "t.policy:2:24: malformed number '0x1g'");
+    assert_string_equal(refused("default allow\nkill socket if arg0 == 1 arg1\n", 2, 26),
+                        "t.policy:2:26: expected '&&', '||' or end of line, found 'arg1'");
+}
+
+static void test_policy_masks_take_only_equality(void **state)
+{
+    (void)state;
+    assert_string_equal(refused("default allow\nkill open if arg1 & O_ACCMODE != O_RDONLY\n", 2, 31),
+                        "t.policy:2:31: a masked comparison takes only '==' "
+                        "(arg1 & MASK == VALUE), found '!='");
+}
+
+static void test_policy_one_comparison_per_argument(void **state)
+{
+    (void)state;
+    assert_string_equal(refused("default allow\nkill write if arg0 > 2 && arg0 < 9\n", 2, 27),
+                        "t.policy:2:27: 'arg0' is compared twice in one alternative (libseccomp "
+                        "allows one comparison per argument; use '||' or two rules)");
+}
+
+static void test_policy_default_is_required_and_single(void **state)
+{
+    (void)state;
+    cordon_error err;
+    assert_null(cordon_policy_parse("kill ptrace\n", "t.policy", &err));
+    assert_string_equal(err.message,
+                        "t.policy: no default action (add 'default allow' or 'default kill')");
+    assert_string_equal(refused("default allow\ndefault kill\n", 2, 1),
+                        "t.policy:2:1: the default action is given twice");
+}
+
+static void test_policy_conditions_or_and_constants(void **state)
+{
+    (void)state;
+    cordon_error err;
+    cordon_policy *p = cordon_policy_parse(
+        "default allow\n"
+        "deny socket, socketpair if arg0 == AF_INET || arg0 == AF_INET6 && arg1 == SOCK_RAW\n"
+        "kill clone if arg0 & CLONE_NEWUSER|CLONE_NEWNET == CLONE_NEWUSER|CLONE_NEWNET\n"
+        "errno mkdir\n",
+        "t.policy", &err);
+    if (!p)
+        fail_msg("%s", err.message);
+    char *text = shown(p, 0);
+    assert_non_null(strstr(text, "kill socket if arg0 == 0x2    # t.policy:2\n"));
+    assert_non_null(strstr(text, "kill socket if arg0 == 0xa && arg1 == 0x3    # t.policy:2\n"));
+    assert_non_null(strstr(text, "kill socketpair if arg0 == 0x2"));
+    assert_non_null(strstr(text, "kill clone if arg0 & 0x50000000 == 0x50000000"));
+    /* An errno action without a value is ENOSYS, so libc falls back. */
+    assert_non_null(strstr(text, "errno ENOSYS mkdir"));
+    free(text);
+    cordon_policy_free(p);
+}
+
+static void test_policy_includes_resolve_and_refuse_cycles(void **state)
+{
+    (void)state;
+    write_policy("base.policy", "# Base.\ndefault allow\nkill ptrace\n");
+    const char *top = write_policy("top.policy", "# Top of the stack.\ninclude base.policy\nkill bpf\n");
+    char copy[256];
+    snprintf(copy, sizeof copy, "%s", top);
+    cordon_error err;
+    cordon_policy *p = cordon_policy_load(copy, &err);
+    if (!p)
+        fail_msg("%s", err.message);
+    assert_string_equal(cordon_policy_description(p), "Top of the stack.");
+    char *text = shown(p, 0);
+    assert_non_null(strstr(text, "kill ptrace"));
+    assert_non_null(strstr(text, "base.policy:3"));
+    assert_non_null(strstr(text, "kill bpf"));
+    free(text);
+    cordon_policy_free(p);
+
+    write_policy("a.policy", "default allow\ninclude b.policy\n");
+    const char *b = write_policy("b.policy", "include a.policy\n");
+    snprintf(copy, sizeof copy, "%s", b);
+    assert_null(cordon_policy_load(copy, &err));
+    assert_non_null(strstr(err.message, "/a.policy:2:9: include cycle: '"));
+    assert_non_null(strstr(err.message, "/b.policy' includes itself"));
+    assert_int_equal(err.line, 2);
+}
+
+static void test_policy_include_of_a_shipped_policy_by_name(void **state)
+{
+    (void)state;
+    cordon_error err;
+    cordon_policy *p = cordon_policy_parse("include default\nkill execve\n", "mine", &err);
+    if (!p)
+        fail_msg("%s", err.message);
+    char *text = shown(p, 0);
+    assert_non_null(strstr(text, "default allow\n"));
+    assert_non_null(strstr(text, "kill mount"));
+    assert_non_null(strstr(text, "kill execve    # mine:2"));
+    free(text);
+    cordon_policy_free(p);
+    assert_string_equal(refused("default allow\ninclude   nosuch  # x\n", 2, 11),
+                        "t.policy:2:11: cannot include 'nosuch': no such policy");
+}
+
+static void test_policy_load_errors_name_what_is_missing(void **state)
+{
+    (void)state;
+    cordon_error err;
+    assert_null(cordon_policy_load("no-such-policy", &err));
+    assert_int_equal(err.code, -ENOENT);
+    assert_non_null(strstr(err.message, "no policy named 'no-such-policy'"));
+    assert_null(cordon_policy_load("/nonexistent/x.policy", &err));
+    assert_string_equal(err.message,
+                        "cannot read policy file '/nonexistent/x.policy': No such file or directory");
+}
+
+static void test_policy_show_disassembles_the_filter(void **state)
+{
+    (void)state;
+    cordon_error err;
+    cordon_policy *p = cordon_policy_load("nonet", &err);
+    assert_non_null(p);
+    char *text = shown(p, 1);
+    assert_non_null(strstr(text, "# compiled: "));
+    /* The first check is the architecture, and a foreign one is killed. */
+    assert_non_null(strstr(text, "     0: ld  [4]\n"));
+    assert_non_null(strstr(text, "jeq  #0xc000003e"));
+    assert_true(strstr(text, "ret notify (kill, named)") || strstr(text, "ret kill process") ||
+                strstr(text, "ret kill thread"));
+    assert_true(strstr(text, "ret kill process") || getenv("CORDON_UNDER_VALGRIND"));
+    assert_non_null(strstr(text, "ret allow"));
+    free(text);
+    cordon_policy_free(p);
+}
+
+static void test_policy_list_names_every_shipped_policy(void **state)
+{
+    (void)state;
+    char *text = NULL;
+    size_t size = 0;
+    FILE *out = open_memstream(&text, &size);
+    assert_int_equal(cordon_policy_list(out), 0);
+    fclose(out);
+    const char *names[] = { "compute ", "default ", "noexec ", "nonet ", "readonly " };
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++)
+        assert_non_null(strstr(text, names[i]));
+    assert_non_null(strstr(text, "only AF_UNIX sockets"));
+    free(text);
+}
+
+static void test_policy_foreign_abi_on_request(void **state)
+{
+    (void)state;
+    cordon_error err;
+    cordon_policy *p = cordon_policy_parse("default allow\narch i386 x32\nkill ptrace\n", "t", &err);
+    if (!p)
+        fail_msg("%s", err.message);
+    char *text = shown(p, 1);
+    assert_non_null(strstr(text, "arch x86_64 i386 x32"));
+    assert_non_null(strstr(text, "jeq  #0x40000003")); /* AUDIT_ARCH_I386 */
+    free(text);
+    cordon_policy_free(p);
+    assert_string_equal(refused("default allow\narch arm\n", 2, 6),
+                        "t.policy:2:6: unknown architecture 'arm' (x86_64, i386 or x32)");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_policy_every_shipped_policy_loads),
+        cmocka_unit_test(test_policy_unknown_syscall_names_file_line_column),
+        cmocka_unit_test(test_policy_unknown_constant_and_errno),
+        cmocka_unit_test(test_policy_bad_tokens_and_operators),
+        cmocka_unit_test(test_policy_masks_take_only_equality),
+        cmocka_unit_test(test_policy_one_comparison_per_argument),
+        cmocka_unit_test(test_policy_default_is_required_and_single),
+        cmocka_unit_test(test_policy_conditions_or_and_constants),
+        cmocka_unit_test(test_policy_includes_resolve_and_refuse_cycles),
+        cmocka_unit_test(test_policy_include_of_a_shipped_policy_by_name),
+        cmocka_unit_test(test_policy_load_errors_name_what_is_missing),
+        cmocka_unit_test(test_policy_show_disassembles_the_filter),
+        cmocka_unit_test(test_policy_list_names_every_shipped_policy),
+        cmocka_unit_test(test_policy_foreign_abi_on_request),
+    };
+    return cmocka_run_group_tests(tests, make_scratch, remove_scratch);
+}

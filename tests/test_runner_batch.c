@@ -1,0 +1,216 @@
+/* cordon batch: concurrency, whole outputs, --out-dir, --audit, the
+ * summary's counts and the exit status. */
+#include "runner_support.h"
+
+static char *lines_file(const char *dir, const char *text)
+{
+    char *path = malloc(strlen(dir) + 16);
+    assert_non_null(path);
+    sprintf(path, "%s/tasks.txt", dir);
+    write_file(path, text);
+    return path;
+}
+
+static char *repeat_line(const char *line, int times)
+{
+    size_t len = strlen(line);
+    char *text = calloc(1, (size_t)times * (len + 1) + 1);
+    assert_non_null(text);
+    for (int i = 0; i < times; i++) {
+        memcpy(text + (size_t)i * (len + 1), line, len);
+        text[(size_t)i * (len + 1) + len] = '\n';
+    }
+    return text;
+}
+
+/* Each task marks its start (+) and end (-) in one file: replaying the
+ * marks gives how many ran at once. */
+static int most_at_once(const char *marks)
+{
+    int now = 0, most = 0;
+    for (const char *m = marks; *m; m++) {
+        now += *m == '+' ? 1 : *m == '-' ? -1 : 0;
+        most = now > most ? now : most;
+    }
+    return most;
+}
+
+static void test_batch_runs_j_tasks_at_once(void **state)
+{
+    (void)state;
+    char *dir = make_temp_dir();
+    char line[512];
+    snprintf(line, sizeof line, "printf + >> %s/marks; sleep 0.1; printf - >> %s/marks", dir, dir);
+    char *text = repeat_line(line, 20);
+    captured c = CORDON_IN(text, "batch", "-j", "4", "--quiet");
+    expect_status(&c, 0);
+    /* 5 rounds of 100 ms, not 20; the rest is cordon's start-up per task. */
+    assert_true(c.seconds >= 0.5);
+    assert_true(c.seconds < 1.5);
+    char path[300];
+    snprintf(path, sizeof path, "%s/marks", dir);
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    char marks[64] = "";
+    assert_int_equal(fread(marks, 1, sizeof marks - 1, f), 40);
+    fclose(f);
+    assert_int_equal(most_at_once(marks), 4);
+    free(text);
+    captured_free(&c);
+    remove_tree(dir);
+}
+
+static void test_batch_outputs_are_kept_whole(void **state)
+{
+    (void)state;
+    /* Both tasks write in pieces at the same time; each output stays in
+     * one piece. */
+    captured c = CORDON_IN("for i in 1 2 3; do printf a; sleep 0.05; done; echo\n"
+                           "for i in 1 2 3; do printf b; sleep 0.05; done; echo\n",
+                           "batch", "-j", "2", "--quiet");
+    expect_status(&c, 0);
+    assert_true(strcmp(c.out, "aaa\nbbb\n") == 0 || strcmp(c.out, "bbb\naaa\n") == 0);
+    captured_free(&c);
+}
+
+static void test_batch_summary_counts(void **state)
+{
+    (void)state;
+    captured c = CORDON_IN("true\n"
+                           "# a comment, not a task\n"
+                           "\n"
+                           "echo fine\n"
+                           "exit 3\n"
+                           "exit 3\n"
+                           "kill -SEGV $$\n"
+                           "sleep 5\n",
+                           "batch", "-j", "3", "--timeout", "300ms");
+    expect_status(&c, 1);
+    assert_string_equal(c.out, "fine\n");
+    assert_non_null(strstr(c.err, "cordon: batch: 6 tasks in "));
+    assert_non_null(strstr(c.err, "(-j 3): 2 succeeded, 4 failed\n"
+                                  "  outcome           tasks\n"
+                                  "  ok                    2\n"
+                                  "  exit:3                2\n"
+                                  "  SIGSEGV               1\n"
+                                  "  Timeout               1\n"
+                                  "  cpu "));
+    assert_non_null(strstr(c.err, "\n  top cpu "));
+    assert_non_null(strstr(c.err, "\n  peak rss "));
+    assert_non_null(strstr(c.err, "cordon: line 5: exited with 3: exit 3\n"));
+    assert_non_null(strstr(c.err, "cordon: line 7: SIGSEGV: "));
+    assert_non_null(strstr(c.err, "cordon: line 8: Timeout: "));
+    captured_free(&c);
+}
+
+static void test_batch_exit_status_is_zero_only_when_all_succeed(void **state)
+{
+    (void)state;
+    captured c = CORDON_IN("true\necho ok\n", "batch", "--quiet");
+    expect_status(&c, 0);
+    assert_string_equal(c.err, "");
+    captured_free(&c);
+    c = CORDON_IN("true\nfalse\n", "batch", "--quiet");
+    expect_status(&c, 1);
+    captured_free(&c);
+    c = CORDON_IN("", "batch", "--quiet");
+    expect_status(&c, 0);
+    captured_free(&c);
+}
+
+static void test_batch_out_dir_saves_each_output(void **state)
+{
+    (void)state;
+    char *dir = make_temp_dir();
+    char out_dir[300], path[400];
+    snprintf(out_dir, sizeof out_dir, "%s/out", dir);
+    char *input = lines_file(dir, "echo one; echo uno >&2\n\necho two >&$CORDON_LOG_FD\n");
+    captured c = CORDON("batch", "--quiet", "--out-dir", out_dir, input);
+    expect_status(&c, 0);
+    assert_string_equal(c.out, "");
+    const char *expected[][2] = { { "1.out", "one\n" }, { "1.err", "uno\n" },
+                                  { "3.out", "" }, { "3.log", "two\n" } };
+    for (size_t i = 0; i < 4; i++) {
+        snprintf(path, sizeof path, "%s/%s", out_dir, expected[i][0]);
+        FILE *f = fopen(path, "r");
+        assert_non_null(f);
+        char buf[64] = "";
+        size_t n = fread(buf, 1, sizeof buf - 1, f);
+        fclose(f);
+        assert_int_equal(n, strlen(expected[i][1]));
+        assert_string_equal(buf, expected[i][1]);
+    }
+    snprintf(path, sizeof path, "%s/1.log", out_dir);
+    assert_int_equal(access(path, F_OK), -1);
+    free(input);
+    captured_free(&c);
+    remove_tree(dir);
+}
+
+static void test_batch_audit_and_json_lines(void **state)
+{
+    (void)state;
+    char *dir = make_temp_dir();
+    char audit[300];
+    snprintf(audit, sizeof audit, "%s/a.jsonl", dir);
+    char *text = repeat_line("head -c 3000 /dev/urandom", 12);
+    captured c = CORDON_IN(text, "batch", "-j", "4", "--json", "--audit", audit);
+    expect_status(&c, 0);
+    assert_int_equal(python_check(c.out, c.out_len,
+        "assert len(lines) == 12 and all(len(l['std_out']) <= 3000 for l in lines)"), 0);
+    FILE *f = fopen(audit, "r");
+    assert_non_null(f);
+    char *buf = malloc(4u << 20);
+    size_t n = fread(buf, 1, 4u << 20, f);
+    fclose(f);
+    assert_int_equal(n, c.out_len);
+    assert_int_equal(python_check(buf, n, "assert len(lines) == 12"), 0);
+    free(buf);
+    free(text);
+    captured_free(&c);
+    remove_tree(dir);
+}
+
+static void test_batch_takes_the_options_of_run(void **state)
+{
+    (void)state;
+    captured c = CORDON_IN("echo $A\npwd\n", "batch", "-j1", "--quiet", "--env", "A=set",
+                           "--cwd", "/usr");
+    expect_status(&c, 0);
+    assert_string_equal(c.out, "set\n/usr\n");
+    captured_free(&c);
+}
+
+static void test_batch_option_errors_are_125(void **state)
+{
+    (void)state;
+    captured c = CORDON_IN("true\n", "batch", "-j", "0");
+    expect_status(&c, 125);
+    assert_string_equal(c.err, "cordon: -j: '0' is not a whole number from 1 to 1024\n");
+    captured_free(&c);
+    c = CORDON("batch", "/cordon/no/such/file");
+    expect_status(&c, 125);
+    assert_string_equal(c.err, "cordon: batch: cannot read '/cordon/no/such/file': "
+                               "No such file or directory\n");
+    captured_free(&c);
+    c = CORDON_IN("true\n", "batch", "--shell", "x");
+    expect_status(&c, 125);
+    assert_string_equal(c.err, "cordon: batch: unknown option '--shell' "
+                               "(see 'cordon batch --help')\n");
+    captured_free(&c);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_batch_runs_j_tasks_at_once),
+        cmocka_unit_test(test_batch_outputs_are_kept_whole),
+        cmocka_unit_test(test_batch_summary_counts),
+        cmocka_unit_test(test_batch_exit_status_is_zero_only_when_all_succeed),
+        cmocka_unit_test(test_batch_out_dir_saves_each_output),
+        cmocka_unit_test(test_batch_audit_and_json_lines),
+        cmocka_unit_test(test_batch_takes_the_options_of_run),
+        cmocka_unit_test(test_batch_option_errors_are_125),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,142 @@
+/* The cordon command as a whole: dispatch, --help with every option and an
+ * example, --version, and the progress line batch draws on a terminal. */
+#include "runner_support.h"
+
+static void test_cli_version(void **state)
+{
+    (void)state;
+    captured c = CORDON("--version");
+    expect_status(&c, 0);
+    assert_string_equal(c.out, "cordon " CORDON_VERSION "\n");
+    captured_free(&c);
+}
+
+static void expect_help_mentions(const char *topic, const char *const words[])
+{
+    captured c = topic ? CORDON(topic, "--help") : CORDON("--help");
+    expect_status(&c, 0);
+    assert_string_equal(c.err, "");
+    for (size_t i = 0; words[i]; i++) {
+        if (!strstr(c.out, words[i]))
+            fail_msg("'cordon %s --help' does not mention %s", topic ? topic : "", words[i]);
+    }
+    assert_non_null(strstr(c.out, "Example"));
+    captured_free(&c);
+}
+
+static const char *const task_options[] = {
+    "--policy", "--timeout", "--cpu", "--mem", "--fsize", "--procs", "--nofile", "--out-cap",
+    "--user", "--cwd", "--env", "--clear-env", "--retry", "--retry-on", "--backoff", "--json",
+    "--audit", "--quiet", "exit:N", NULL,
+};
+
+static void test_cli_help_lists_the_commands(void **state)
+{
+    (void)state;
+    const char *const words[] = { "run", "batch", "policy", "report", "--version", "124",
+                                  "125", "126", "127", NULL };
+    expect_help_mentions(NULL, words);
+    captured c = CORDON("-h");
+    expect_status(&c, 0);
+    captured_free(&c);
+}
+
+static void test_cli_run_help_lists_every_option(void **state)
+{
+    (void)state;
+    expect_help_mentions("run", task_options);
+    const char *const more[] = { "--shell", "--profile", "128+N", NULL };
+    expect_help_mentions("run", more);
+}
+
+static void test_cli_batch_help_lists_every_option(void **state)
+{
+    (void)state;
+    expect_help_mentions("batch", task_options);
+    const char *const more[] = { "-j", "--out-dir", NULL };
+    expect_help_mentions("batch", more);
+}
+
+static void test_cli_policy_and_report_help(void **state)
+{
+    (void)state;
+    const char *const policy[] = { "check", "show", "--bpf", "list", NULL };
+    expect_help_mentions("policy", policy);
+    const char *const report[] = { "--sort", "cpu", "rss", "wall", "--top", NULL };
+    expect_help_mentions("report", report);
+}
+
+static void test_cli_unknown_or_missing_command_is_125(void **state)
+{
+    (void)state;
+    captured c = CORDON("frobnicate");
+    expect_status(&c, 125);
+    assert_string_equal(c.err, "cordon: unknown command 'frobnicate' (see 'cordon --help')\n");
+    captured_free(&c);
+    const char *argv[] = { runner_path(), NULL };
+    c = exec_capture(argv, NULL, 0);
+    expect_status(&c, 125);
+    assert_string_equal(c.err, "cordon: no command given (see 'cordon --help')\n");
+    captured_free(&c);
+}
+
+/* On a terminal batch redraws one progress line in place. */
+static void test_cli_batch_progress_line_on_a_terminal(void **state)
+{
+    (void)state;
+    const char *runner = runner_path();
+    int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+    assert_true(master >= 0);
+    assert_int_equal(grantpt(master), 0);
+    assert_int_equal(unlockpt(master), 0);
+    char *slave_name = ptsname(master);
+    assert_non_null(slave_name);
+    int slave = open(slave_name, O_RDWR | O_NOCTTY | O_CLOEXEC);
+    assert_true(slave >= 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        int in[2];
+        if (pipe(in) < 0 || write(in[1], "sleep 0.3\nsleep 0.3\nfalse\n", 26) != 26)
+            _exit(98);
+        close(in[1]);
+        dup2(in[0], 0);
+        dup2(open("/dev/null", O_WRONLY), 1);
+        dup2(slave, 2);
+        execl(runner, "cordon", "batch", "-j", "2", (char *)NULL);
+        _exit(99);
+    }
+    close(slave);
+    char *text = NULL;
+    size_t len = 0;
+    char buf[4096];
+    ssize_t n;
+    while ((n = read(master, buf, sizeof buf)) > 0 || (n < 0 && errno == EINTR))
+        if (n > 0)
+            append_bytes(&text, &len, buf, (size_t)n);
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 1);
+    close(master);
+    assert_non_null(text);
+    assert_non_null(strstr(text, "\r\033[Kcordon: 0/3 done, 0 failed, "));
+    assert_non_null(strstr(text, " running, "));
+    assert_non_null(strstr(text, " elapsed, ETA "));
+    assert_non_null(strstr(text, "3/3 done, 1 failed, 0 running"));
+    assert_non_null(strstr(text, "cordon: batch: 3 tasks in "));
+    free(text);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_cli_version),
+        cmocka_unit_test(test_cli_help_lists_the_commands),
+        cmocka_unit_test(test_cli_run_help_lists_every_option),
+        cmocka_unit_test(test_cli_batch_help_lists_every_option),
+        cmocka_unit_test(test_cli_policy_and_report_help),
+        cmocka_unit_test(test_cli_unknown_or_missing_command_is_125),
+        cmocka_unit_test(test_cli_batch_progress_line_on_a_terminal),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

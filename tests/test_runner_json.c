@@ -1,0 +1,194 @@
+/* --json and --audit: one object with the result's field names, output
+ * that always parses whatever bytes the task wrote, and audit lines that
+ * stay whole when many runners append at once. */
+#include "runner_support.h"
+
+static void test_json_has_every_field(void **state)
+{
+    (void)state;
+    captured c = CORDON("run", "--json", "--timeout", "5s", "--shell",
+                        "echo out; echo err >&2; echo note >&3; exit 4");
+    expect_status(&c, 4);
+    assert_int_equal(count_lines_starting(c.out, "{"), 1);
+    assert_int_equal(python_check(c.out, c.out_len,
+        "assert len(lines) == 1\n"
+        "keys = {'command', 'policy', 'limits', 'exit_code', 'signal', 'exception', 'std_out',\n"
+        "        'std_err', 'log_out', 'exc_out', 'returns', 'dropped', 'usage', 'attempts',\n"
+        "        'status'}\n"
+        "assert set(d) == keys, set(d) ^ keys\n"
+        "assert set(d['usage']) == {'wall_us', 'user_us', 'sys_us', 'max_rss_kb', 'minflt',\n"
+        "    'majflt', 'nvcsw', 'nivcsw', 'inblock', 'oublock'}, d['usage']\n"
+        "assert d['command'] == 'echo out; echo err >&2; echo note >&3; exit 4'\n"
+        "assert d['policy'] == 'default' and d['limits']['timeout_ms'] == 5000\n"
+        "assert (d['exit_code'], d['signal'], d['exception']) == (4, 0, None)\n"
+        "assert (d['std_out'], d['std_err'], d['log_out']) == ('out\\n', 'err\\n', 'note\\n')\n"
+        "assert d['attempts'] == 1 and d['status'] == 4\n"
+        "assert d['usage']['wall_us'] > 0 and d['usage']['max_rss_kb'] > 0"), 0);
+    assert_string_equal(c.err, "");
+    captured_free(&c);
+}
+
+static void test_json_prints_only_the_object(void **state)
+{
+    (void)state;
+    captured c = CORDON("run", "--json", "--timeout", "100ms", "--shell",
+                        "echo visible; echo also >&2; sleep 5");
+    expect_status(&c, 124);
+    assert_string_equal(c.err, "");
+    assert_int_equal(python_check(c.out, c.out_len,
+        "assert d['exception'] == 'Timeout' and d['std_out'] == 'visible\\n'\n"
+        "assert d['exc_out'].startswith('Timeout: ') and d['status'] == 124"), 0);
+    captured_free(&c);
+}
+
+static void test_json_command_words_are_quoted(void **state)
+{
+    (void)state;
+    captured c = CORDON("run", "--json", "--policy", "none", "--", "printf", "%s|", "two words",
+                        "it's");
+    expect_status(&c, 0);
+    assert_int_equal(python_check(c.out, c.out_len,
+        "assert d['command'] == \"printf '%s|' 'two words' 'it'\\\\''s'\", d['command']\n"
+        "assert d['policy'] is None\n"
+        "assert d['std_out'] == 'two words|it\\'s|'"), 0);
+    captured_free(&c);
+}
+
+/* Invalid UTF-8, NUL, control bytes, a valid multibyte character, a
+ * surrogate encoded in UTF-8, an overlong form, and the line breaks some
+ * readers split on (U+2028, NEL). */
+static void test_json_escapes_bytes_that_are_not_utf8(void **state)
+{
+    (void)state;
+    captured c = CORDON("run", "--json", "--shell",
+                        "printf '\\377\\376a\\303\\251\\000z\\033\\355\\240\\200\\300\\257\"\\\\"
+                        "\\342\\200\\250\\302\\205'");
+    expect_status(&c, 0);
+    assert_non_null(strstr(c.out, "\"std_out\":\"\\u00ff\\u00fea\xc3\xa9\\u0000z\\u001b"
+                                  "\\u00ed\\u00a0\\u0080\\u00c0\\u00af\\\"\\\\\\u2028\\u0085\""));
+    assert_int_equal(python_check(c.out, c.out_len,
+        "assert d['std_out'] == '\\xff\\xfea\\xe9\\x00z\\x1b\\xed\\xa0\\x80\\xc0\\xaf\"\\\\\\u2028\\x85'"), 0);
+    captured_free(&c);
+}
+
+static void test_json_random_binary_output_parses(void **state)
+{
+    (void)state;
+    captured c = CORDON("run", "--json", "--", "head", "-c", "200000", "/dev/urandom");
+    expect_status(&c, 0);
+    assert_int_equal(python_check(c.out, c.out_len,
+        "assert 100000 < len(d['std_out']) <= 200000\n"
+        "assert all(ord(ch) < 0xD800 or ord(ch) > 0xDFFF for ch in d['std_out'])"), 0);
+    captured_free(&c);
+}
+
+static void test_json_history_after_retries(void **state)
+{
+    (void)state;
+    captured c = CORDON("run", "--json", "--retry", "2", "--shell", "kill -ABRT $$");
+    expect_status(&c, 128 + SIGABRT);
+    assert_int_equal(python_check(c.out, c.out_len,
+        "assert d['attempts'] == 3 and len(d['history']) == 3\n"
+        "for h in d['history']:\n"
+        "    assert h['exception'] == 'SIGABRT' and h['signal'] == 6, h\n"
+        "    assert set(h) == {'exception', 'exit_code', 'signal', 'usage'}"), 0);
+    captured_free(&c);
+}
+
+static void test_audit_appends_one_line_per_task(void **state)
+{
+    (void)state;
+    char *dir = make_temp_dir();
+    char path[256];
+    snprintf(path, sizeof path, "%s/audit.jsonl", dir);
+    for (int i = 0; i < 3; i++) {
+        char line[64];
+        snprintf(line, sizeof line, "echo task %d; exit %d", i, i);
+        captured c = CORDON("run", "--quiet", "--audit", path, "--shell", line);
+        expect_status(&c, i);
+        assert_string_equal(c.out, i == 0 ? "task 0\n" : i == 1 ? "task 1\n" : "task 2\n");
+        captured_free(&c);
+    }
+    /* --json and --audit write the same object. */
+    captured c = CORDON("run", "--json", "--audit", path, "--", "echo", "same");
+    expect_status(&c, 0);
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    char *text = calloc(1, 1 << 20);
+    size_t n = fread(text, 1, (1 << 20) - 1, f);
+    fclose(f);
+    assert_true(n > c.out_len);
+    assert_memory_equal(text + n - c.out_len, c.out, c.out_len);
+    assert_int_equal(python_check(text, n,
+        "assert [l['exit_code'] for l in lines] == [0, 1, 2, 0]\n"
+        "assert lines[2]['std_out'] == 'task 2\\n' and lines[3]['command'] == 'echo same'"), 0);
+    free(text);
+    captured_free(&c);
+    remove_tree(dir);
+}
+
+/* Eight runners append lines of about 300 KB each at once: a torn line
+ * would not parse. */
+static void test_audit_concurrent_appends_are_not_torn(void **state)
+{
+    (void)state;
+    enum { RUNNERS = 8, EACH = 3 };
+    char *dir = make_temp_dir();
+    char path[256];
+    snprintf(path, sizeof path, "%s/audit.jsonl", dir);
+    const char *runner = runner_path();
+    pid_t pids[RUNNERS];
+    for (int i = 0; i < RUNNERS; i++) {
+        pids[i] = fork();
+        assert_true(pids[i] >= 0);
+        if (pids[i] == 0) {
+            int null_fd = open("/dev/null", O_WRONLY);
+            dup2(null_fd, 1);
+            for (int k = 0; k < EACH; k++) {
+                pid_t p = fork();
+                if (p == 0) {
+                    execl(runner, "cordon", "run", "--audit", path, "--policy", "none",
+                          "--", "head", "-c", "100000", "/dev/zero", (char *)NULL);
+                    _exit(99);
+                }
+                int st;
+                waitpid(p, &st, 0);
+                if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+                    _exit(1);
+            }
+            _exit(0);
+        }
+    }
+    for (int i = 0; i < RUNNERS; i++) {
+        int st;
+        assert_int_equal(waitpid(pids[i], &st, 0), pids[i]);
+        assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    }
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    size_t cap = 16u << 20;
+    char *text = malloc(cap);
+    size_t n = fread(text, 1, cap, f);
+    fclose(f);
+    assert_int_equal(python_check(text, n,
+        "assert len(lines) == 24, len(lines)\n"
+        "assert data.count('\\n') == 24\n"
+        "assert all(l['std_out'] == '\\x00' * 100000 for l in lines)"), 0);
+    free(text);
+    remove_tree(dir);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_json_has_every_field),
+        cmocka_unit_test(test_json_prints_only_the_object),
+        cmocka_unit_test(test_json_command_words_are_quoted),
+        cmocka_unit_test(test_json_escapes_bytes_that_are_not_utf8),
+        cmocka_unit_test(test_json_random_binary_output_parses),
+        cmocka_unit_test(test_json_history_after_retries),
+        cmocka_unit_test(test_audit_appends_one_line_per_task),
+        cmocka_unit_test(test_audit_concurrent_appends_are_not_torn),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

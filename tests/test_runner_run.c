@@ -1,0 +1,482 @@
+/* cordon run: exit statuses, every option with its units, validation
+ * before anything runs, and the messages that name what was wrong. */
+#include "runner_support.h"
+
+static void test_run_exit_status_is_the_commands_own(void **state)
+{
+    (void)state;
+    captured c = CORDON("run", "--", "sh", "-c", "exit 3");
+    expect_status(&c, 3);
+    assert_string_equal(c.err, "");
+    captured_free(&c);
+    c = CORDON("run", "true");
+    expect_status(&c, 0);
+    captured_free(&c);
+}
+
+static void test_run_shell_line_output_passes_through(void **state)
+{
+    (void)state;
+    captured c = CORDON("run", "--shell", "echo out; echo err >&2");
+    expect_status(&c, 0);
+    assert_string_equal(c.out, "out\n");
+    assert_string_equal(c.err, "err\n");
+    captured_free(&c);
+}
+
+static void test_run_signal_is_128_plus_n(void **state)
+{
+    (void)state;
+    captured c = CORDON("run", "--shell", "kill -KILL $$");
+    expect_status(&c, 128 + SIGKILL);
+    assert_non_null(strstr(c.err, "cordon: SIGKILL"));
+    captured_free(&c);
+    c = CORDON("run", "--shell", "kill -SEGV $$");
+    expect_status(&c, 128 + SIGSEGV);
+    captured_free(&c);
+}
+
+static void test_run_timeout_is_124(void **state)
+{
+    (void)state;
+    captured c = CORDON("run", "--timeout", "300ms", "--", "sleep", "10");
+    expect_status(&c, 124);
+    assert_true(c.seconds < 3.0);
+    assert_string_equal(c.err, "cordon: Timeout: the task ran past its deadline of 300 ms; "
+                               "its process group was killed\n");
+    captured_free(&c);
+}
+
+static void test_run_not_found_is_127(void **state)
+{
+    (void)state;
+    captured c = CORDON("run", "--", "cordon-no-such-command");
+    expect_status(&c, 127);
+    assert_string_equal(c.err, "cordon: ExecError: cannot execute 'cordon-no-such-command': "
+                               "No such file or directory\n");
+    captured_free(&c);
+}
+
+static void test_run_not_executable_is_126(void **state)
+{
+    (void)state;
+    char *dir = make_temp_dir();
+    char path[256];
+    snprintf(path, sizeof path, "%s/script", dir);
+    write_file(path, "#!/bin/sh\necho never\n");
+    chmod(path, 0644);
+    captured c = CORDON("run", "--", path);
+    expect_status(&c, 126);
+    assert_non_null(strstr(c.err, "Permission denied"));
+    assert_string_equal(c.out, "");
+    captured_free(&c);
+    remove_tree(dir);
+}
+
+static void test_run_quiet_says_nothing_of_its_own(void **state)
+{
+    (void)state;
+    captured c = CORDON("run", "--quiet", "--timeout", "100ms", "--shell", "echo hi; sleep 5");
+    expect_status(&c, 124);
+    assert_string_equal(c.out, "hi\n");
+    assert_string_equal(c.err, "");
+    captured_free(&c);
+}
+
+static void test_run_unknown_option_is_125(void **state)
+{
+    (void)state;
+    captured c = CORDON("run", "--frobnicate", "--", "true");
+    expect_status(&c, 125);
+    assert_string_equal(c.err, "cordon: run: unknown option '--frobnicate' "
+                               "(see 'cordon run --help')\n");
+    captured_free(&c);
+    c = CORDON("run", "--timeout");
+    expect_status(&c, 125);
+    assert_string_equal(c.err, "cordon: --timeout needs a value (see 'cordon run --help')\n");
+    captured_free(&c);
+    c = CORDON("run", "--json=yes", "true");
+    expect_status(&c, 125);
+    assert_string_equal(c.err, "cordon: --json takes no value\n");
+    captured_free(&c);
+}
+
+static void test_run_without_a_command_is_125(void **state)
+{
+    (void)state;
+    captured c = CORDON("run", "--timeout", "1s");
+    expect_status(&c, 125);
+    assert_string_equal(c.err, "cordon: run: no command (give -- CMD ARGS or --shell 'LINE')\n");
+    captured_free(&c);
+    c = CORDON("run", "--shell", "true", "--", "true");
+    expect_status(&c, 125);
+    assert_string_equal(c.err,
+                        "cordon: run: give either --shell 'LINE' or -- CMD ARGS, not both\n");
+    captured_free(&c);
+}
+
+/* Each bad value names its option and what was expected. */
+static void expect_error(const char *option, const char *value, const char *message)
+{
+    captured c = CORDON("run", option, value, "--", "true");
+    expect_status(&c, 125);
+    assert_string_equal(c.err, message);
+    assert_string_equal(c.out, "");
+    captured_free(&c);
+}
+
+static void test_run_bad_times_name_the_option(void **state)
+{
+    (void)state;
+    expect_error("--timeout", "1.5x", "cordon: --timeout: '1.5x' is not a time "
+                                      "(e.g. 500ms, 1.5s, 2m)\n");
+    expect_error("--cpu", "fast", "cordon: --cpu: 'fast' is not a time (e.g. 500ms, 1.5s, 2m)\n");
+    expect_error("--timeout", "-1s", "cordon: --timeout: '-1s' is not a time "
+                                     "(e.g. 500ms, 1.5s, 2m)\n");
+    expect_error("--timeout", "inf", "cordon: --timeout: 'inf' is not a time "
+                                     "(e.g. 500ms, 1.5s, 2m)\n");
+}
+
+static void test_run_bad_sizes_name_the_option(void **state)
+{
+    (void)state;
+    expect_error("--mem", "12Q", "cordon: --mem: '12Q' is not a size (e.g. 512K, 256M, 1.5G)\n");
+    expect_error("--fsize", "M", "cordon: --fsize: 'M' is not a size (e.g. 512K, 256M, 1.5G)\n");
+    expect_error("--out-cap", "2G", "cordon: --out-cap: '2G' is out of range (1 byte to 1G)\n");
+    expect_error("--out-cap", "0", "cordon: --out-cap: '0' is out of range (1 byte to 1G)\n");
+}
+
+static void test_run_bad_counts_name_the_option(void **state)
+{
+    (void)state;
+    expect_error("--procs", "0", "cordon: --procs: '0' is not a whole number from 1 to 1000000\n");
+    expect_error("--nofile", "3", "cordon: --nofile: '3' is not a whole number from 4 to 1000000\n");
+    expect_error("--retry", "x", "cordon: --retry: 'x' is not a whole number from 0 to 1000\n");
+}
+
+static void test_run_bad_env_user_cwd_name_the_option(void **state)
+{
+    (void)state;
+    expect_error("--env", "NOVALUE", "cordon: --env: 'NOVALUE' is not KEY=VALUE\n");
+    expect_error("--env", "=x", "cordon: --env: '=x' is not KEY=VALUE\n");
+    expect_error("--user", "cordon-no-such-user", "cordon: --user: no such user "
+                                                  "'cordon-no-such-user'\n");
+    expect_error("--cwd", "/cordon/no/such/dir", "cordon: --cwd: '/cordon/no/such/dir': "
+                                                 "No such file or directory\n");
+    expect_error("--cwd", "/etc/passwd", "cordon: --cwd: '/etc/passwd' is not a directory\n");
+    expect_error("--audit", "/cordon/no/such/dir/a.jsonl",
+                 "cordon: --audit: cannot open '/cordon/no/such/dir/a.jsonl': "
+                 "No such file or directory\n");
+}
+
+static void test_run_bad_retry_options_name_the_option(void **state)
+{
+    (void)state;
+    captured c = CORDON("run", "--retry", "2", "--retry-on", "Timout", "true");
+    expect_status(&c, 125);
+    assert_string_equal(c.err, "cordon: --retry-on: unknown class 'Timout' (expected a signal "
+                               "name like SIGSEGV, Timeout, CpuLimit, MemoryLimit, FileSizeLimit, "
+                               "ProcessLimit, PolicyViolation, ExecError, exit:N or *)\n");
+    captured_free(&c);
+    c = CORDON("run", "--retry", "2", "--retry-on", "exit:300", "true");
+    expect_status(&c, 125);
+    assert_string_equal(c.err, "cordon: --retry-on: 'exit:300': the exit code must be from 0 "
+                               "to 255\n");
+    captured_free(&c);
+    c = CORDON("run", "--retry-on", "Timeout", "true");
+    expect_status(&c, 125);
+    assert_string_equal(c.err, "cordon: --retry-on needs --retry N\n");
+    captured_free(&c);
+    c = CORDON("run", "--retry", "1", "--backoff", "100ms,y2", "true");
+    expect_status(&c, 125);
+    assert_string_equal(c.err, "cordon: --backoff: '100ms,y2' is not INITIAL[,xFACTOR][,max "
+                               "LIMIT] (e.g. 100ms,x2,max 5s)\n");
+    captured_free(&c);
+}
+
+/* A bad option anywhere stops cordon before the command starts. */
+static void test_run_validates_every_option_before_running(void **state)
+{
+    (void)state;
+    char *dir = make_temp_dir();
+    char marker[256], line[512];
+    snprintf(marker, sizeof marker, "%s/ran", dir);
+    snprintf(line, sizeof line, "touch %s", marker);
+    const char *bad[][2] = {
+        { "--mem", "lots" }, { "--cwd", "/cordon/none" }, { "--retry-on", "SIGNOPE" },
+        { "--user", "cordon-nobody-here" }, { "--policy", "" },
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        captured c = CORDON("run", "--retry", "1", bad[i][0], bad[i][1], "--shell", line);
+        expect_status(&c, 125);
+        assert_int_equal(access(marker, F_OK), -1);
+        captured_free(&c);
+    }
+    remove_tree(dir);
+}
+
+static void test_run_stdin_is_the_runners(void **state)
+{
+    (void)state;
+    captured c = CORDON_IN("line one\nline two\n", "run", "--", "cat");
+    expect_status(&c, 0);
+    assert_string_equal(c.out, "line one\nline two\n");
+    captured_free(&c);
+}
+
+/* The first line must reach our pipe while the command still sleeps. */
+static void test_run_output_passes_through_live(void **state)
+{
+    (void)state;
+    int out[2];
+    assert_int_equal(pipe2(out, O_CLOEXEC), 0);
+    const char *runner = runner_path();
+    double start = now_seconds();
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        dup2(out[1], 1);
+        execl(runner, "cordon", "run", "--shell", "echo first; sleep 2; echo second",
+              (char *)NULL);
+        _exit(99);
+    }
+    close(out[1]);
+    struct pollfd p = { out[0], POLLIN, 0 };
+    assert_int_equal(poll(&p, 1, 1500), 1);
+    char buf[64] = "";
+    assert_int_equal(read(out[0], buf, sizeof buf - 1), 6);
+    assert_string_equal(buf, "first\n");
+    assert_true(now_seconds() - start < 1.5);
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    close(out[0]);
+}
+
+static void test_run_limits_take_units(void **state)
+{
+    (void)state;
+    captured c = CORDON("run", "--json", "--timeout", "1.5s", "--cpu", "2s", "--mem", "256M",
+                        "--fsize", "10M", "--procs", "50", "--nofile", "64", "--out-cap", "1.5K",
+                        "--", "true");
+    expect_status(&c, 0);
+    assert_int_equal(python_check(c.out, c.out_len,
+                                  "assert d['limits'] == {'timeout_ms': 1500, 'cpu_ms': 2000, "
+                                  "'memory': 268435456, 'file_size': 10485760, 'processes': 50, "
+                                  "'open_files': 64, 'output': 1536}, d['limits']"), 0);
+    captured_free(&c);
+    c = CORDON("run", "--json", "--timeout=250ms", "--cpu=2m", "--mem=1G", "--fsize=512K",
+               "--", "true");
+    expect_status(&c, 0);
+    assert_int_equal(python_check(c.out, c.out_len,
+                                  "l = d['limits']\n"
+                                  "assert (l['timeout_ms'], l['cpu_ms'], l['memory'], "
+                                  "l['file_size']) == (250, 120000, 1 << 30, 512 << 10), l"), 0);
+    captured_free(&c);
+}
+
+static void test_run_cpu_limit(void **state)
+{
+    (void)state;
+    captured c = CORDON("run", "--cpu", "200ms", "--timeout", "20s", "--shell",
+                        "while :; do :; done");
+    assert_true(c.status == 128 + SIGXCPU || c.status == 128 + SIGKILL);
+    assert_non_null(strstr(c.err, "cordon: CpuLimit: "));
+    captured_free(&c);
+}
+
+static void test_run_mem_limit(void **state)
+{
+    (void)state;
+    char hostile[512];
+    snprintf(hostile, sizeof hostile, "%s/hostile", getenv("CORDON_HOSTILE_DIR"));
+    captured c = CORDON("run", "--mem", "64M", "--timeout", "20s", "--", hostile, "allocate");
+    /* With a memory cgroup the task is killed; with only an rlimit its
+     * malloc fails and it exits 3. */
+    if (strstr(c.err, "MemoryLimit")) {
+        expect_status(&c, 128 + SIGKILL);
+        assert_non_null(strstr(c.err, "limit of 67108864 bytes"));
+    } else {
+        expect_status(&c, 3);
+    }
+    captured_free(&c);
+}
+
+static void test_run_fsize_limit(void **state)
+{
+    (void)state;
+    char *dir = make_temp_dir();
+    char line[512];
+    snprintf(line, sizeof line, "head -c 5000000 /dev/zero > %s/big", dir);
+    captured c = CORDON("run", "--fsize", "1M", "--shell", line);
+    assert_true(c.status != 0);
+    assert_non_null(strstr(c.err, "cordon: FileSizeLimit: "));
+    captured_free(&c);
+    remove_tree(dir);
+}
+
+static void test_run_nofile_and_procs_limits(void **state)
+{
+    (void)state;
+    captured c = CORDON("run", "--nofile", "17", "--shell", "ulimit -n");
+    expect_status(&c, 0);
+    assert_string_equal(c.out, "17\n");
+    captured_free(&c);
+    c = CORDON("run", "--procs", "20", "--timeout", "3s", "--shell",
+               "bomb() { bomb | bomb & }; bomb; sleep 2; exit 1");
+    assert_true(c.status != 0);
+    assert_non_null(strstr(c.err, "cordon: ProcessLimit"));
+    captured_free(&c);
+}
+
+static void test_run_out_cap_keeps_only_that_much(void **state)
+{
+    (void)state;
+    captured c = CORDON("run", "--json", "--out-cap", "1K", "--shell", "head -c 5000 /dev/zero");
+    expect_status(&c, 0);
+    assert_int_equal(python_check(c.out, c.out_len,
+                                  "assert len(d['std_out']) == 1024\n"
+                                  "assert d['dropped']['std_out'] == 5000 - 1024"), 0);
+    captured_free(&c);
+}
+
+static void test_run_env_clear_env_and_cwd(void **state)
+{
+    (void)state;
+    captured c = CORDON("run", "--env", "GREETING=hello", "--env", "X=a=b", "--shell",
+                        "echo \"$GREETING $X\"");
+    expect_status(&c, 0);
+    assert_string_equal(c.out, "hello a=b\n");
+    captured_free(&c);
+    c = CORDON("run", "--clear-env", "--env", "ONLY=1", "--", "/usr/bin/env");
+    expect_status(&c, 0);
+    assert_non_null(strstr(c.out, "ONLY=1\n"));
+    assert_null(strstr(c.out, "HOME="));
+    captured_free(&c);
+    c = CORDON("run", "--cwd", "/usr", "--", "pwd");
+    expect_status(&c, 0);
+    assert_string_equal(c.out, "/usr\n");
+    captured_free(&c);
+}
+
+static void test_run_user_by_name_and_uid(void **state)
+{
+    (void)state;
+    if (geteuid() != 0) {
+        captured c = CORDON("run", "--user", "nobody", "--", "true");
+        expect_status(&c, 125);
+        assert_string_equal(c.err, "cordon: --user: only root can run a task as another user\n");
+        captured_free(&c);
+        return;
+    }
+    captured c = CORDON("run", "--user", "nobody", "--shell", "id -u; id -G");
+    expect_status(&c, 0);
+    assert_string_equal(c.out, "65534\n65534\n");
+    captured_free(&c);
+    c = CORDON("run", "--user", "4321", "--shell", "id -u; id -g");
+    expect_status(&c, 0);
+    assert_string_equal(c.out, "4321\n4321\n");
+    captured_free(&c);
+}
+
+static void test_run_retry_on_exit_code(void **state)
+{
+    (void)state;
+    char *dir = make_temp_dir();
+    char line[512];
+    /* Fails with 75 twice, then succeeds. */
+    snprintf(line, sizeof line, "echo x >> %s/n; test $(wc -l < %s/n) -ge 3 || exit 75", dir, dir);
+    captured c = CORDON("run", "--retry", "5", "--retry-on", "exit:75", "--shell", line);
+    expect_status(&c, 0);
+    assert_string_equal(c.err, "cordon: attempt 1 exited with 75; retrying\n"
+                               "cordon: attempt 2 exited with 75; retrying\n");
+    captured_free(&c);
+    remove_tree(dir);
+}
+
+static void test_run_retry_stops_at_n_and_on_other_classes(void **state)
+{
+    (void)state;
+    captured c = CORDON("run", "--json", "--retry", "2", "--retry-on", "SIGSEGV,Timeout",
+                        "--timeout", "50ms", "--", "sleep", "5");
+    expect_status(&c, 124);
+    assert_int_equal(python_check(c.out, c.out_len,
+                                  "assert d['attempts'] == 3\n"
+                                  "assert [h['exception'] for h in d['history']] == "
+                                  "['Timeout'] * 3"), 0);
+    captured_free(&c);
+    c = CORDON("run", "--json", "--retry", "3", "--retry-on", "SIGSEGV", "--shell", "exit 75");
+    expect_status(&c, 75);
+    assert_int_equal(python_check(c.out, c.out_len,
+                                  "assert d['attempts'] == 1 and 'history' not in d"), 0);
+    captured_free(&c);
+}
+
+static void test_run_retry_without_classes_retries_any_exception(void **state)
+{
+    (void)state;
+    captured c = CORDON("run", "--retry", "1", "--shell", "kill -SEGV $$");
+    expect_status(&c, 128 + SIGSEGV);
+    assert_int_equal(count_lines_starting(c.err, "cordon: attempt 1 ended with SIGSEGV"), 1);
+    captured_free(&c);
+}
+
+static void test_run_backoff_waits_between_attempts(void **state)
+{
+    (void)state;
+    /* Delays 200 ms and 400 ms, capped at 300 ms: 500 ms in all. */
+    captured c = CORDON("run", "--quiet", "--retry", "2", "--retry-on", "exit:1",
+                        "--backoff", "200ms,x2,max 300ms", "--", "false");
+    expect_status(&c, 1);
+    assert_true(c.seconds >= 0.5);
+    assert_true(c.seconds < 2.0);
+    assert_string_equal(c.err, "");
+    captured_free(&c);
+}
+
+static void test_run_profile_prints_after_the_run(void **state)
+{
+    (void)state;
+    captured c = CORDON("run", "--profile", "--shell", "echo done");
+    expect_status(&c, 0);
+    assert_string_equal(c.out, "done\n");
+    assert_true(c.err_len > 0);
+    captured_free(&c);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_run_exit_status_is_the_commands_own),
+        cmocka_unit_test(test_run_shell_line_output_passes_through),
+        cmocka_unit_test(test_run_signal_is_128_plus_n),
+        cmocka_unit_test(test_run_timeout_is_124),
+        cmocka_unit_test(test_run_not_found_is_127),
+        cmocka_unit_test(test_run_not_executable_is_126),
+        cmocka_unit_test(test_run_quiet_says_nothing_of_its_own),
+        cmocka_unit_test(test_run_unknown_option_is_125),
+        cmocka_unit_test(test_run_without_a_command_is_125),
+        cmocka_unit_test(test_run_bad_times_name_the_option),
+        cmocka_unit_test(test_run_bad_sizes_name_the_option),
+        cmocka_unit_test(test_run_bad_counts_name_the_option),
+        cmocka_unit_test(test_run_bad_env_user_cwd_name_the_option),
+        cmocka_unit_test(test_run_bad_retry_options_name_the_option),
+        cmocka_unit_test(test_run_validates_every_option_before_running),
+        cmocka_unit_test(test_run_stdin_is_the_runners),
+        cmocka_unit_test(test_run_output_passes_through_live),
+        cmocka_unit_test(test_run_limits_take_units),
+        cmocka_unit_test(test_run_cpu_limit),
+        cmocka_unit_test(test_run_mem_limit),
+        cmocka_unit_test(test_run_fsize_limit),
+        cmocka_unit_test(test_run_nofile_and_procs_limits),
+        cmocka_unit_test(test_run_out_cap_keeps_only_that_much),
+        cmocka_unit_test(test_run_env_clear_env_and_cwd),
+        cmocka_unit_test(test_run_user_by_name_and_uid),
+        cmocka_unit_test(test_run_retry_on_exit_code),
+        cmocka_unit_test(test_run_retry_stops_at_n_and_on_other_classes),
+        cmocka_unit_test(test_run_retry_without_classes_retries_any_exception),
+        cmocka_unit_test(test_run_backoff_waits_between_attempts),
+        cmocka_unit_test(test_run_profile_prints_after_the_run),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
