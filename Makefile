@@ -86,7 +86,9 @@ define run_tests
 	done; echo "test binaries ($(1)): $$pass passed, $$fail failed"; test $$fail -eq 0
 endef
 
-SAN_ENV := env ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+# A task under an rlimit on its address space must see malloc fail, as it
+# would without the sanitizer, rather than have ASan abort it.
+SAN_ENV := env ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
 # `make test` and `make demo` first install what is missing (scripts/setup),
 # then build with the libraries found.
@@ -113,6 +115,8 @@ demo:
 
 demo-run: build/demo build/cordon
 	@CORDON_POLICY_PATH=$(abspath policies) ./build/demo
+	@echo; echo "== and the cordon command"
+	@CORDON_POLICY_PATH=$(abspath policies) CORDON=./build/cordon sh examples/runner_tour.sh
 
 build/bench/%: bench/%.c build/libcordon.a bench/bench_common.h
 	@mkdir -p $(dir $@)

@@ -88,16 +88,25 @@ static int place_file_descriptors(const cordon__launch *l)
     return 0;
 }
 
+/* The kernel's own layout of rt_sigaction's argument. */
+struct kernel_sigaction {
+    void (*handler)(int);
+    unsigned long flags;
+    void (*restorer)(void);
+    unsigned long mask;
+};
+
+/* The raw system call, because glibc's sigaction refuses the two signals it
+ * keeps for itself (32 and 33), and a caller that ignored one of them would
+ * otherwise hand that on to the task's command. */
 static int reset_signals(void)
 {
-    struct sigaction default_action;
-    memset(&default_action, 0, sizeof default_action);
-    default_action.sa_handler = SIG_DFL;
+    struct kernel_sigaction default_action = { .handler = SIG_DFL };
     for (int signo = 1; signo < NSIG; signo++) {
         if (signo == SIGKILL || signo == SIGSTOP)
             continue;
-        /* glibc refuses its internal signals with EINVAL: nothing to do. */
-        if (sigaction(signo, &default_action, NULL) != 0 && errno != EINVAL)
+        if (syscall(SYS_rt_sigaction, signo, &default_action, NULL,
+                    sizeof default_action.mask) != 0 && errno != EINVAL)
             return -errno;
     }
     sigset_t none;

@@ -28,7 +28,8 @@ static uint64_t timeval_us(struct timeval tv)
 static void fill_usage(cordon_usage *u, const cordon__attempt_state *s)
 {
     const struct rusage *ru = &s->rusage;
-    u->wall_us = (cordon__now_ns() - s->started_ns) / 1000u;
+    uint64_t ended_ns = s->ended_ns ? s->ended_ns : cordon__now_ns();
+    u->wall_us = (ended_ns - s->started_ns) / 1000u;
     u->user_us = timeval_us(ru->ru_utime);
     u->sys_us = timeval_us(ru->ru_stime);
     u->max_rss_kb = (uint64_t)ru->ru_maxrss;
@@ -169,6 +170,15 @@ static void function_ending(cordon_task *t, const cordon__shared *shared,
         cordon__buffer_append(&t->returns, (const char *)shared->return_data, (size_t)len);
 }
 
+/* Whatever the exception, a task killed by a signal reads as a shell
+ * would report it: 128+N. */
+static void record_killing_signal(cordon_task *t, int status)
+{
+    t->result.signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+    if (t->result.signal)
+        t->result.exit_code = 128 + t->result.signal;
+}
+
 void cordon__classify(cordon_task *t, const cordon__attempt_state *s,
                       const cordon__shared *shared, size_t return_capacity)
 {
@@ -179,14 +189,14 @@ void cordon__classify(cordon_task *t, const cordon__attempt_state *s,
         cordon__buffer_printf(&t->exc_out, "PolicyViolation: the policy '%s' forbids %s\n",
                               t->policy ? cordon_policy_name(t->policy) : "default",
                               s->violation);
-        t->result.signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+        record_killing_signal(t, status);
         return;
     }
     if (cgroup_limit_reached(t, s))
         return;
     if (s->timed_out) {
         set_exception(t, "Timeout");
-        t->result.signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+        record_killing_signal(t, status);
         cordon__buffer_printf(&t->exc_out, "Timeout: the task ran past its deadline of %llu ms; "
                               "its process group was killed\n",
                               (unsigned long long)t->timeout_ms);

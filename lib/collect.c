@@ -201,6 +201,7 @@ static int poll_timeout_ms(const cordon__attempt_state *s, uint64_t now, uint64_
 static void on_exit_seen(cordon__attempt_state *s, uint64_t *grace_end)
 {
     s->exited = true;
+    s->ended_ns = cordon__now_ns();
     kill_group(s);
     close_fd(&s->stdin_fd);
     *grace_end = cordon__now_ns() + DRAIN_GRACE_NS;

@@ -130,7 +130,7 @@ typedef struct cordon__attempt_state {
     int stdout_fd, stderr_fd, log_fd, stdin_fd, listener_socket, listener_fd;
     const char *stdin_data;
     size_t stdin_len, stdin_written;
-    uint64_t started_ns, deadline_ns, cpu_limit_ns;
+    uint64_t started_ns, ended_ns, deadline_ns, cpu_limit_ns;
     bool timed_out, cpu_exceeded, violated, exited;
     const volatile uint32_t *exec_attempts;      /* command tasks: the child's count */
     const cordon__cgroup *cgroup;

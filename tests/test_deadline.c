@@ -14,6 +14,7 @@ static void test_deadline_sleeping_command_times_out(void **state)
     assert_string_equal(r->exception, "Timeout");
     assert_string_equal(r->std_out.data, "before\n"); /* output until then is kept */
     assert_int_equal(r->signal, SIGKILL);
+    assert_int_equal(r->exit_code, 128 + SIGKILL); /* as a shell reports it */
     assert_true(r->usage.wall_us >= 200000);
     assert_true(r->usage.wall_us < 10u * 1000 * 1000);
     assert_string_equal(r->exc_out.data, "Timeout: the task ran past its deadline of 200 ms; "

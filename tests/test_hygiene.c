@@ -2,6 +2,8 @@
  * the caller's signal state is left as it was. */
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "support.h"
 
@@ -54,8 +56,14 @@ static void test_hygiene_1000_tasks_leak_no_fd_child_or_memory(void **state)
     }
     assert_int_equal(count_open_fds(), fds_before);
     assert_true(no_children_left());
-    /* A leak of even a small buffer per task would show as megabytes. */
+    /* A leak of even a small buffer per task would show as megabytes.
+     * AddressSanitizer holds freed memory in quarantine, and finds leaks
+     * itself. */
+#if !defined(__SANITIZE_ADDRESS__)
     assert_true(resident_kb() - rss_before < 4096);
+#else
+    (void)rss_before;
+#endif
 }
 
 static void test_hygiene_command_sees_only_its_own_fds(void **state)
@@ -164,12 +172,21 @@ static void test_hygiene_task_starts_with_default_signals(void **state)
     (void)state;
     struct sigaction ignore = { .sa_handler = SIG_IGN }, previous;
     sigaction(SIGPIPE, &ignore, &previous);
+    /* glibc's sigaction refuses signal 32, but a caller started by a
+     * program that ignored it inherits it ignored: so does the task, unless
+     * cordon resets it with the raw call. */
+    struct { void (*handler)(int); unsigned long flags; void (*restorer)(void);
+             unsigned long mask; } raw_ignore = { .handler = SIG_IGN }, raw_previous;
+    assert_int_equal(syscall(SYS_rt_sigaction, 32, &raw_ignore, &raw_previous, 8), 0);
     /* With SIGPIPE ignored, yes would get EPIPE and exit 1 instead. */
     cordon_task *t = shell("yes | head -c 1 >/dev/null; echo \"${PIPESTATUS:-}\"; "
                            "grep SigIgn /proc/self/status");
     const cordon_result *r = run_task(t, 0);
+    if (!strstr(r->std_out.data, "SigIgn:\t0000000000000000"))
+        print_message("task printed: %s\nexception: %s\n", r->std_out.data, r->exc_out.data);
     assert_non_null(strstr(r->std_out.data, "SigIgn:\t0000000000000000"));
     sigaction(SIGPIPE, &previous, NULL);
+    syscall(SYS_rt_sigaction, 32, &raw_previous, NULL, 8);
     cordon_task_free(t);
 }
 

@@ -34,6 +34,8 @@ static bool violations_are_named(void)
 static void assert_violation(const cordon_result *r, const char *named)
 {
     assert_string_equal(r->exception, "PolicyViolation");
+    assert_int_not_equal(r->signal, 0); /* killed, and read as a shell would */
+    assert_int_equal(r->exit_code, 128 + r->signal);
     if (violations_are_named() && !strstr(r->exc_out.data, named))
         fail_msg("'%s' not in exc_out: %s", named, r->exc_out.data);
 }

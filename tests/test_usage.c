@@ -74,6 +74,29 @@ static void test_usage_wall_time_covers_the_run(void **state)
     cordon_task_free(t);
 }
 
+/* The wall clock starts before the fork: a task that is over before the
+ * fork returns in a busy parent must still show the time it ran. */
+static void test_usage_wall_time_is_never_below_cpu_time(void **state)
+{
+    (void)state;
+    enum { TASKS = 8, ROUNDS = 25 };
+    for (int round = 0; round < ROUNDS; round++) {
+        cordon_task *tasks[TASKS];
+        for (int i = 0; i < TASKS; i++) {
+            tasks[i] = shell("i=0; while [ $i -lt 300 ]; do i=$((i+1)); done");
+            assert_int_equal(cordon_run_async(tasks[i]), 0);
+        }
+        for (int i = 0; i < TASKS; i++) {
+            assert_int_equal(cordon_join(tasks[i]), 0);
+            const cordon_usage *u = &cordon_task_result(tasks[i])->usage;
+            if (u->wall_us + 1000 < u->user_us + u->sys_us)
+                fail_msg("wall %llu us < cpu %llu us", (unsigned long long)u->wall_us,
+                         (unsigned long long)(u->user_us + u->sys_us));
+            cordon_task_free(tasks[i]);
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -81,6 +104,7 @@ int main(void)
         cmocka_unit_test(test_usage_peak_rss_follows_the_task),
         cmocka_unit_test(test_usage_includes_the_commands_children),
         cmocka_unit_test(test_usage_wall_time_covers_the_run),
+        cmocka_unit_test(test_usage_wall_time_is_never_below_cpu_time),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,47 @@
+#!/bin/sh
+# make demo, second half: a short tour of the cordon command.
+set -u
+cordon=${CORDON:-./build/cordon}
+step() { printf '\n== %s\n   $ %s\n' "$1" "$2"; }
+status() { printf '   (exit status %s)\n' "$1"; }
+
+step "run a command; its output passes through and is captured" \
+     "cordon run -- echo hello from a confined child"
+$cordon run -- echo hello from a confined child; status $?
+
+step "a deadline: the whole process group dies, exit status 124" \
+     "cordon run --timeout 300ms --shell 'sleep 5 & sleep 5'"
+$cordon run --timeout 300ms --shell 'sleep 5 & sleep 5'; status $?
+
+step "a policy: no network; the violation is named" \
+     "cordon run --policy nonet -- python3 -c 'import socket; socket.socket()'"
+if command -v python3 >/dev/null 2>&1; then
+    $cordon run --policy nonet -- python3 -c 'import socket; socket.socket()'; status $?
+else
+    echo "   (python3 is not installed: skipped)"
+fi
+
+step "limits: a file larger than --fsize" \
+     "cordon run --fsize 1M --shell 'head -c 5M /dev/zero > /tmp/cordon-tour-big'"
+$cordon run --fsize 1M --shell 'head -c 5M /dev/zero > /tmp/cordon-tour-big'; status $?
+rm -f /tmp/cordon-tour-big
+
+step "the result as JSON (binary output is escaped, the JSON always parses)" \
+     "cordon run --json --quiet --shell 'printf \"\\377ok\"; exit 3'"
+$cordon run --json --quiet --shell 'printf "\377ok"; exit 3'; status $?
+
+audit=$(mktemp /tmp/cordon-tour-XXXXXX.jsonl)
+step "batch: one shell line per task, 4 at a time, audited" \
+     "printf 'sleep 0.1\\n...' | cordon batch -j 4 --timeout 2s --audit $audit -"
+printf 'sleep 0.1\necho two\nfalse\nsleep 0.2\nkill -SEGV $$\necho six\n' |
+    $cordon batch -j 4 --timeout 2s --audit "$audit" -; status $?
+
+step "report: usage per task and failures by class, from the audit file" \
+     "cordon report $audit"
+$cordon report "$audit"; status $?
+rm -f "$audit"
+
+step "policies: list them, show one with its includes expanded" \
+     "cordon policy list; cordon policy show nonet | head -5"
+$cordon policy list
+$cordon policy show nonet | head -5
