@@ -85,8 +85,15 @@ static void report(const char *name, const char *setting, cordon_task *t)
     int rc = cordon_run(t);
     const cordon_result *r = cordon_task_result(t);
     char detail[160] = "";
-    if (r->exc_out.len)
+    if (r->exc_out.len) {
         first_line(r->exc_out.data, detail, sizeof detail);
+        int lines = 0;
+        for (size_t i = 0; i < r->exc_out.len; i++)
+            lines += r->exc_out.data[i] == '\n';
+        if (lines > 1)
+            snprintf(detail + strlen(detail), sizeof detail - strlen(detail),
+                     " (a %d-line report; %zu bytes returned)", lines, r->returns.len);
+    }
     else
         snprintf(detail, sizeof detail, "exit %d, %zu bytes of output", r->exit_code,
                  r->std_out.len);

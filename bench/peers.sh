@@ -241,7 +241,8 @@ elif ! python3 "$tmp/peers.py" 2 >/dev/null 2>"$tmp/python.err"; then
 fi
 
 cordon_run_fails=0
-peer_run_fails=""
+bwrap_fails=0
+firejail_fails=0
 loop_floor() {
     _i=0
     while [ "$_i" -lt "$RUNS_N" ]; do /bin/true; _i=$((_i + 1)); done
@@ -258,7 +259,7 @@ loop_bwrap() {
     _i=0
     while [ "$_i" -lt "$RUNS_N" ]; do
         bwrap --ro-bind / / --unshare-all /bin/true >/dev/null 2>&1 ||
-            peer_run_fails="$peer_run_fails bwrap"
+            bwrap_fails=$((bwrap_fails + 1))
         _i=$((_i + 1))
     done
 }
@@ -266,7 +267,7 @@ loop_firejail() {
     _i=0
     while [ "$_i" -lt "$RUNS_N" ]; do
         firejail --quiet --noprofile /bin/true >/dev/null 2>&1 ||
-            peer_run_fails="$peer_run_fails firejail"
+            firejail_fails=$((firejail_fails + 1))
         _i=$((_i + 1))
     done
 }
@@ -344,4 +345,5 @@ if [ "$cordon_run_fails" -gt 0 ]; then
 elif [ -s "$tmp/cordon-run.err" ]; then
     echo "  warning: cordon run wrote to stderr: $(first_line "$tmp/cordon-run.err")"
 fi
-[ -z "$peer_run_fails" ] || echo "  warning: non-zero exit from:$(printf '%s\n' $peer_run_fails | sort -u | tr '\n' ' ')"
+[ "$bwrap_fails" = 0 ] || echo "  warning: bwrap exited non-zero $bwrap_fails times"
+[ "$firejail_fails" = 0 ] || echo "  warning: firejail exited non-zero $firejail_fails times"
