@@ -21,6 +21,9 @@ int cordon__buffer_reserve(cordon__buffer *b, size_t want)
         return -ENOMEM;
     b->data = grown;
     b->size = size;
+    /* A buffer reserved for a read that then finds the end of the stream
+     * must still read as the empty string. */
+    b->data[b->len] = '\0';
     return 0;
 }
 

@@ -128,6 +128,11 @@ int cordon_clear_env(cordon_task *t);
  * cleared.  -EPERM when not root. */
 int cordon_set_user(cordon_task *t, uid_t uid, gid_t gid);
 
+/* Core dumps: none by default (RLIMIT_CORE 0, whatever the caller's
+ * limit).  A size allows cores of up to that many bytes; UINT64_MAX, any
+ * size.  Where the core goes is the machine's core_pattern. */
+int cordon_set_core_dumps(cordon_task *t, uint64_t max_bytes);
+
 /* Delay before retry n (n >= 1) of cordon_run_and_retry:
  * min(initial_ms * factor^(n-1), max_ms).  Default: no delay. */
 int cordon_set_backoff(cordon_task *t, uint64_t initial_ms, double factor, uint64_t max_ms);

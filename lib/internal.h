@@ -150,6 +150,7 @@ struct cordon_task {
     const cordon_policy *policy;
     bool policy_set;
     uint64_t timeout_ms;
+    uint64_t core_dump_bytes;   /* RLIMIT_CORE; 0: no cores (the default) */
     uint64_t limits[CORDON_LIMIT_COUNT_];
     char *stdin_data;
     size_t stdin_len;

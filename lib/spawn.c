@@ -175,7 +175,8 @@ static void set_limit(cordon__launch *l, int resource, rlim_t soft, rlim_t hard)
 static void plan_resource_limits(const cordon_task *t, cordon__launch *l)
 {
     const uint64_t *lim = t->limits;
-    set_limit(l, RLIMIT_CORE, 0, 0);
+    rlim_t core = t->core_dump_bytes >= RLIM_INFINITY ? RLIM_INFINITY : t->core_dump_bytes;
+    set_limit(l, RLIMIT_CORE, core, core);
     if (lim[CORDON_LIMIT_CPU_MS]) {
         /* RLIMIT_CPU counts whole seconds; the parent watches the exact
          * milliseconds and this is the kernel's backstop. */

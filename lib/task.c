@@ -267,6 +267,14 @@ int cordon_set_user(cordon_task *t, uid_t uid, gid_t gid)
     return 0;
 }
 
+int cordon_set_core_dumps(cordon_task *t, uint64_t max_bytes)
+{
+    if (!t)
+        return -EINVAL;
+    t->core_dump_bytes = max_bytes;
+    return 0;
+}
+
 int cordon_set_backoff(cordon_task *t, uint64_t initial_ms, double factor, uint64_t max_ms)
 {
     if (!t || !(factor >= 1.0) || factor > 1000.0)

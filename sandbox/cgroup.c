@@ -260,6 +260,8 @@ int cordon__cgroup_create(cordon__cgroup *cg, uint64_t memory_bytes, uint64_t ma
     cg->memory_dir = cg->pids_dir = cg->v2_dir = -1;
     for (int i = 0; i < CORDON_CGROUP_MAX_DIRS; i++)
         cg->join_fds[i] = -1;
+    if (!memory_bytes && !max_processes && !contain)
+        return 0; /* nothing to find the machine's cgroups for */
     pthread_once(&places_once, find_places);
     int rc = create_v2(cg, memory_bytes, max_processes, contain);
     if (rc == 0 && memory_bytes && cg->memory_dir < 0 && places.v1_memory_parent[0]) {

@@ -87,6 +87,7 @@ static void test_limit_file_size_ends_with_file_size_limit(void **state)
 static void test_limit_open_files(void **state)
 {
     (void)state;
+    SKIP_UNDER_VALGRIND("it keeps fds of its own under the fd limit");
     cordon_task *t = shell("ulimit -n");
     cordon_set_limit(t, CORDON_LIMIT_OPEN_FILES, 17);
     const cordon_result *r = run_task(t, 0);
@@ -110,9 +111,27 @@ static void test_limit_fork_bomb_is_stopped_by_process_limit(void **state)
 static void test_limit_cores_are_never_dumped(void **state)
 {
     (void)state;
+    /* Whatever the caller allows itself. */
+    struct rlimit previous, unlimited = { RLIM_INFINITY, RLIM_INFINITY };
+    getrlimit(RLIMIT_CORE, &previous);
+    setrlimit(RLIMIT_CORE, &unlimited);
     cordon_task *t = shell("ulimit -c");
     const cordon_result *r = run_task(t, 0);
     assert_string_equal(r->std_out.data, "0\n");
+    cordon_task_free(t);
+    setrlimit(RLIMIT_CORE, &previous);
+}
+
+static void test_limit_cores_are_dumped_when_asked(void **state)
+{
+    (void)state;
+    cordon_task *t = shell("awk '/core file/ { print $5 }' /proc/self/limits");
+    assert_int_equal(cordon_set_core_dumps(t, 1024 * 1024), 0);
+    const cordon_result *r = run_task(t, 0);
+    assert_string_equal(r->std_out.data, "1048576\n");
+    assert_int_equal(cordon_set_core_dumps(t, UINT64_MAX), 0);
+    r = run_task(t, 0);
+    assert_string_equal(r->std_out.data, "unlimited\n");
     cordon_task_free(t);
 }
 
@@ -126,6 +145,7 @@ int main(void)
         cmocka_unit_test(test_limit_open_files),
         cmocka_unit_test(test_limit_fork_bomb_is_stopped_by_process_limit),
         cmocka_unit_test(test_limit_cores_are_never_dumped),
+        cmocka_unit_test(test_limit_cores_are_dumped_when_asked),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,5 +1,7 @@
 /* Output capture: byte-exact, both streams at once without deadlock, capped
  * with the rest counted, passed to a callback as it arrives. */
+#include <malloc.h>
+
 #include "support.h"
 
 #define MIB (1024 * 1024)
@@ -125,6 +127,28 @@ static void test_output_grandchild_holding_pipes_does_not_hang_the_parent(void *
     cordon_task_free(t);
 }
 
+/* A stream that ends without a byte reads as the empty string, even in a
+ * buffer the collector had already made room in. */
+static void test_output_silent_streams_are_empty_strings(void **state)
+{
+    (void)state;
+#if !defined(__SANITIZE_ADDRESS__)
+    mallopt(M_PERTURB, 0xa5); /* fresh allocations hold garbage, not zeros */
+#endif
+    for (int i = 0; i < 3; i++) {
+        cordon_task *t = shell("exit 0");
+        const cordon_result *r = run_task(t, 0);
+        assert_int_equal(r->std_out.len, 0);
+        assert_int_equal(r->std_out.data[0], '\0');
+        assert_int_equal(r->std_err.data[0], '\0');
+        assert_int_equal(r->log_out.data[0], '\0');
+        cordon_task_free(t);
+    }
+#if !defined(__SANITIZE_ADDRESS__)
+    mallopt(M_PERTURB, 0);
+#endif
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -134,6 +158,7 @@ int main(void)
         cmocka_unit_test(test_output_binary_bytes_survive),
         cmocka_unit_test(test_output_callback_sees_every_byte_even_past_the_cap),
         cmocka_unit_test(test_output_grandchild_holding_pipes_does_not_hang_the_parent),
+        cmocka_unit_test(test_output_silent_streams_are_empty_strings),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
