@@ -10,6 +10,7 @@
  * and the child is reaped with wait4 for its rusage.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
@@ -53,8 +54,19 @@ static void kill_group(const cordon__attempt_state *s)
         cordon__cgroup_kill(s->cgroup); /* and whatever left the group */
 }
 
+/* A larger pipe means fewer wake-ups under a flood, but costs every task
+ * that writes little: it is grown when a stream first fills a whole read. */
+static void enlarge_pipe_once(cordon__attempt_state *s, int fd, int stream)
+{
+    if (s->pipe_enlarged[stream])
+        return;
+    s->pipe_enlarged[stream] = true;
+    fcntl(fd, F_SETPIPE_SZ, 1 << 20); /* best effort */
+}
+
 /* Reads what is there now; returns false at end of stream. */
-static bool read_stream(cordon_task *t, int *fd, cordon__buffer *buffer, int stream)
+static bool read_stream(cordon_task *t, cordon__attempt_state *s, int *fd,
+                        cordon__buffer *buffer, int stream)
 {
     char chunk[READ_CHUNK];
     for (int round = 0; round < 16; round++) {
@@ -84,6 +96,7 @@ static bool read_stream(cordon_task *t, int *fd, cordon__buffer *buffer, int str
         }
         if ((size_t)n < room)
             return true;
+        enlarge_pipe_once(s, *fd, stream);
     }
     return true;
 }
@@ -225,11 +238,11 @@ static void dispatch(cordon_task *t, cordon__attempt_state *s, struct pollfd *fd
                      struct cordon__notify_state *notify, uint64_t *grace_end)
 {
     if (fds[SLOT_STDOUT].revents)
-        read_stream(t, &s->stdout_fd, &t->std_out, 1);
+        read_stream(t, s, &s->stdout_fd, &t->std_out, 1);
     if (fds[SLOT_STDERR].revents)
-        read_stream(t, &s->stderr_fd, &t->std_err, 2);
+        read_stream(t, s, &s->stderr_fd, &t->std_err, 2);
     if (fds[SLOT_LOG].revents)
-        read_stream(t, &s->log_fd, &t->log_out, 3);
+        read_stream(t, s, &s->log_fd, &t->log_out, 3);
     if (fds[SLOT_STDIN].revents)
         write_stdin(s);
     if (fds[SLOT_SOCKET].revents)
@@ -246,11 +259,11 @@ static void drain_remaining(cordon_task *t, cordon__attempt_state *s)
 {
     /* What the task wrote before it ended is already in the pipes. */
     if (s->stdout_fd >= 0)
-        read_stream(t, &s->stdout_fd, &t->std_out, 1);
+        read_stream(t, s, &s->stdout_fd, &t->std_out, 1);
     if (s->stderr_fd >= 0)
-        read_stream(t, &s->stderr_fd, &t->std_err, 2);
+        read_stream(t, s, &s->stderr_fd, &t->std_err, 2);
     if (s->log_fd >= 0)
-        read_stream(t, &s->log_fd, &t->log_out, 3);
+        read_stream(t, s, &s->log_fd, &t->log_out, 3);
 }
 
 /* The exit status from the pidfd, for a child the kernel already reaped

@@ -128,6 +128,7 @@ typedef struct cordon__attempt_state {
     pid_t pid;
     int pidfd;
     int stdout_fd, stderr_fd, log_fd, stdin_fd, listener_socket, listener_fd;
+    bool pipe_enlarged[4];      /* per stream (1-3): grown for a flood */
     const char *stdin_data;
     size_t stdin_len, stdin_written;
     uint64_t started_ns, ended_ns, deadline_ns, cpu_limit_ns;

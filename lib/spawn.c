@@ -42,8 +42,6 @@ static int output_pipe(int *parent_end, int *child_end)
     int fds[2];
     if (pipe2(fds, O_CLOEXEC) != 0)
         return -errno;
-    /* A larger pipe means fewer wake-ups under a flood; best effort. */
-    fcntl(fds[0], F_SETPIPE_SZ, 1 << 20);
     *parent_end = fds[0];
     *child_end = fds[1];
     return set_nonblocking(fds[0]);

@@ -15,6 +15,7 @@
 #include "batch.h"
 #include "help.h"
 #include "runner.h"
+#include "simple_command.h"
 #include "task_setup.h"
 
 typedef struct batch {
@@ -175,7 +176,10 @@ static void run_one(batch *b, batch_task *bt)
     const task_options *o = &b->o->task;
     json_writer record;
     json_init(&record);
-    cordon_task *t = task_build(o, b->policy, bt->line, NULL);
+    char **words = simple_command_split(bt->line);
+    cordon_task *t = words ? task_build(o, b->policy, NULL, words)
+                           : task_build(o, b->policy, bt->line, NULL);
+    simple_command_free(words);
     if (!t) {
         bt->status = RUNNER_EXIT_OWN_ERROR;
         snprintf(bt->outcome, sizeof bt->outcome, "cordon error");

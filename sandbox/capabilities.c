@@ -1,5 +1,5 @@
 /* Dropping every capability with libcap: effective, permitted, inheritable,
- * ambient and bounding.  The cap_t is built in the parent because cap_init
+ * ambient (by the kernel, with the last two) and bounding.  The cap_t is built in the parent because cap_init
  * allocates; the child only applies it. */
 #include <errno.h>
 #include <stddef.h>
@@ -44,8 +44,10 @@ int cordon__drop_bounding_set(const cordon__capability_plan *plan)
                 return -errno;
         }
     }
-    if (cap_reset_ambient() != 0 && errno != EINVAL)
-        return -errno;
+    /* The ambient set needs no call of its own: the kernel keeps it within
+     * permitted and inheritable, so cordon__clear_capabilities empties it
+     * (libcap's cap_reset_ambient would ask about each capability first,
+     * some forty system calls per task). */
     return 0;
 }
 

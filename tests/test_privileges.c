@@ -2,6 +2,8 @@
  * another user with supplementary groups cleared. */
 #include <pwd.h>
 
+#include <sys/capability.h>
+
 #include "support.h"
 
 static char *status_field(const char *status, const char *field, char *out, size_t size)
@@ -22,6 +24,28 @@ static void assert_field(const char *status, const char *field, const char *expe
     char value[128];
     assert_non_null(status_field(status, field, value, sizeof value));
     assert_string_equal(value, expected);
+}
+
+/* A caller holding an ambient capability does not hand it on. */
+static void test_privileges_ambient_capabilities_are_not_inherited(void **state)
+{
+    (void)state;
+    if (geteuid() != 0)
+        skip();
+    cap_t saved = cap_get_proc();
+    cap_t raised = cap_dup(saved);
+    cap_value_t bind = CAP_NET_BIND_SERVICE;
+    cap_set_flag(raised, CAP_INHERITABLE, 1, &bind, CAP_SET);
+    assert_int_equal(cap_set_proc(raised), 0);
+    assert_int_equal(cap_set_ambient(CAP_NET_BIND_SERVICE, CAP_SET), 0);
+    cordon_task *t = shell("grep CapAmb /proc/self/status");
+    const cordon_result *r = run_task(t, 0);
+    assert_string_equal(r->std_out.data, "CapAmb:\t0000000000000000\n");
+    cordon_task_free(t);
+    cap_set_ambient(CAP_NET_BIND_SERVICE, CAP_CLEAR);
+    cap_set_proc(saved);
+    cap_free(raised);
+    cap_free(saved);
 }
 
 static void test_privileges_command_has_no_capabilities_and_no_new_privs(void **state)
@@ -102,6 +126,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_privileges_command_has_no_capabilities_and_no_new_privs),
+        cmocka_unit_test(test_privileges_ambient_capabilities_are_not_inherited),
         cmocka_unit_test(test_privileges_function_has_no_capabilities_and_no_new_privs),
         cmocka_unit_test(test_privileges_root_can_run_a_task_as_nobody),
         cmocka_unit_test(test_privileges_nobody_cannot_touch_root_files),

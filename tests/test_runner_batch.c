@@ -103,6 +103,27 @@ static void test_batch_summary_counts(void **state)
     captured_free(&c);
 }
 
+/* A plain command line runs without a shell (a missing program is then an
+ * ExecError, not the shell's exit 127); any shell syntax keeps the shell. */
+static void test_batch_plain_lines_run_without_a_shell(void **state)
+{
+    (void)state;
+    captured c = CORDON_IN("no-such-program-cordon arg\n"
+                           "no-such-program-cordon arg; true\n"
+                           "echo   two  words\n"
+                           "echo \"$((6 * 7))\"\n"
+                           "cd /\n",
+                           "batch", "-j", "1");
+    expect_status(&c, 1);
+    assert_string_equal(c.out, "two words\n42\n");
+    assert_non_null(strstr(c.err, "cordon: line 1: ExecError: cannot execute "
+                                  "'no-such-program-cordon': No such file or directory\n"));
+    assert_null(strstr(c.err, "cordon: line 2:")); /* the shell's "; true" ran */
+    assert_null(strstr(c.err, "cordon: line 5:")); /* cd is the shell's builtin */
+    assert_non_null(strstr(c.err, "  ExecError             1\n"));
+    captured_free(&c);
+}
+
 static void test_batch_exit_status_is_zero_only_when_all_succeed(void **state)
 {
     (void)state;
@@ -207,6 +228,7 @@ int main(void)
         cmocka_unit_test(test_batch_outputs_are_kept_whole),
         cmocka_unit_test(test_batch_summary_counts),
         cmocka_unit_test(test_batch_exit_status_is_zero_only_when_all_succeed),
+        cmocka_unit_test(test_batch_plain_lines_run_without_a_shell),
         cmocka_unit_test(test_batch_out_dir_saves_each_output),
         cmocka_unit_test(test_batch_audit_and_json_lines),
         cmocka_unit_test(test_batch_takes_the_options_of_run),
