@@ -158,7 +158,9 @@ ratio() { awk -v v="$(median "$@")" 'BEGIN { printf "%.2f", v }'; }
 
 echo "peers: batch of $BATCH_N lines of /bin/true, 2 at a time, median of $ROUNDS interleaved rounds"
 echo "       (cordon/peer < 1: cordon batch is faster; cordon runs each line under the"
-echo "        default seccomp policy, in its own process group and cgroup)"
+echo "        default seccomp policy and Landlock domain, in its own process group,"
+echo "        without capabilities; a plain line like this one runs without a shell,"
+echo "        where xargs -I{} sh -c and parallel start one per line)"
 row "runner" "wall s" "ratio" "of"
 # shellcheck disable=SC2086
 row "cordon batch $cordon_batch_opts" "$(secs $t_cb)" "1.00" ""

@@ -7,6 +7,7 @@
 #include <sched.h>
 #include <sys/mman.h>
 #include <sys/ptrace.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -263,6 +264,28 @@ static int refused_quietly(cordon_ctx *ctx, void *arg)
     return 0;
 }
 
+/* ioctl's request is an unsigned int: the kernel ignores the upper half of
+ * the register, so a filter comparing all 64 bits would let this through. */
+static int push_into_the_terminal(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    (void)arg;
+    char c = 'x';
+    long rc = syscall(SYS_ioctl, 0, (1ul << 32) | TIOCSTI, &c);
+    printf("ioctl returned %ld\n", rc);
+    return 0;
+}
+
+static void test_policy_default_sees_32_bit_ioctl_requests_whole(void **state)
+{
+    (void)state;
+    cordon_task *t = cordon_function_task(push_into_the_terminal, NULL);
+    const cordon_result *r = run_task(t, CORDON_EXCEPTION);
+    assert_violation(r, "the policy 'default' forbids ioctl(");
+    assert_null(strstr(r->std_out.data, "returned"));
+    cordon_task_free(t);
+}
+
 static void test_policy_default_denies_and_names(void **state)
 {
     (void)state;
@@ -343,6 +366,7 @@ int main(void)
         cmocka_unit_test(test_policy_noexec_stops_a_function_from_exec),
         cmocka_unit_test(test_policy_compute_runs_pure_functions_only),
         cmocka_unit_test(test_policy_default_denies_and_names),
+        cmocka_unit_test(test_policy_default_sees_32_bit_ioctl_requests_whole),
         cmocka_unit_test(test_policy_errno_goes_on_trap_is_named),
         cmocka_unit_test(test_policy_none_means_no_filter),
         cmocka_unit_test(test_policy_shared_by_many_tasks_at_once),
