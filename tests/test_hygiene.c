@@ -2,6 +2,7 @@
  * the caller's signal state is left as it was. */
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -191,6 +192,79 @@ static void test_hygiene_task_starts_with_default_signals(void **state)
     cordon_task_free(t);
 }
 
+/* The caller runs a task, tells us the task's pid, and is killed. */
+static void pass_pid_on(void *user, int stream, const char *data, size_t len)
+{
+    int *pipe_end = user;
+    if (stream == 1 && write(*pipe_end, data, len) < 0)
+        _exit(2);
+}
+
+static void test_hygiene_tasks_die_with_their_caller(void **state)
+{
+    (void)state;
+    int report[2];
+    assert_int_equal(pipe(report), 0);
+    pid_t caller = fork();
+    assert_true(caller >= 0);
+    if (caller == 0) {
+        close(report[0]);
+        cordon_task *t = shell("echo $$; exec sleep 30");
+        cordon_set_output_callback(t, pass_pid_on, &report[1]);
+        cordon_run(t);
+        _exit(1);
+    }
+    close(report[1]);
+    char text[32] = "";
+    ssize_t n = read(report[0], text, sizeof text - 1);
+    close(report[0]);
+    assert_true(n > 0);
+    pid_t task = (pid_t)atoi(text);
+    assert_true(task > 0);
+    assert_int_equal(kill(task, 0), 0);
+    kill(caller, SIGKILL);
+    waitpid(caller, NULL, 0);
+    int gone = 0;
+    for (int i = 0; i < 500 && !gone; i++) {
+        char path[64], status = '?';
+        snprintf(path, sizeof path, "/proc/%d/stat", (int)task);
+        FILE *f = fopen(path, "r");
+        gone = !f || (fscanf(f, "%*d %*s %c", &status) == 1 && status == 'Z');
+        if (f)
+            fclose(f);
+        if (!gone)
+            usleep(10 * 1000);
+    }
+    assert_true(gone);
+}
+
+/* A caller with thousands of fds open: the task still sees 0-3 only. */
+static void test_hygiene_caller_with_thousands_of_fds(void **state)
+{
+    (void)state;
+    struct rlimit limit;
+    getrlimit(RLIMIT_NOFILE, &limit);
+    enum { WANTED = 3000 };
+    if (limit.rlim_cur < WANTED + 64) {
+        struct rlimit raised = { WANTED + 64, limit.rlim_max };
+        if (limit.rlim_max < WANTED + 64 || setrlimit(RLIMIT_NOFILE, &raised) != 0)
+            skip();
+    }
+    int fds[WANTED];
+    for (int i = 0; i < WANTED; i++) {
+        fds[i] = open("/dev/null", O_RDONLY); /* inheritable, on purpose */
+        assert_true(fds[i] >= 0);
+    }
+    cordon_task *t = shell("ls /proc/self/fd | wc -l");
+    const cordon_result *r = run_task(t, 0);
+    /* 0-3, and the fd ls reads the directory through */
+    assert_string_equal(r->std_out.data, "5\n");
+    cordon_task_free(t);
+    for (int i = 0; i < WANTED; i++)
+        close(fds[i]);
+    setrlimit(RLIMIT_NOFILE, &limit);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -201,6 +275,8 @@ int main(void)
         cmocka_unit_test(test_hygiene_works_when_caller_blocks_sigchld),
         cmocka_unit_test(test_hygiene_tasks_survive_a_caller_ignoring_sigchld),
         cmocka_unit_test(test_hygiene_task_starts_with_default_signals),
+        cmocka_unit_test(test_hygiene_tasks_die_with_their_caller),
+        cmocka_unit_test(test_hygiene_caller_with_thousands_of_fds),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
