@@ -138,7 +138,10 @@ static int add_rules(cordon_policy *p, scmp_filter_ctx ctx, cordon_error *err)
 
 static int set_architectures(const cordon_policy *p, scmp_filter_ctx ctx)
 {
-    int rc = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, plain_kill());
+    /* A call through a foreign ABI is killed like any "kill" rule, and so
+     * named by the parent when it holds a listener. */
+    int rc = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH,
+                              p->notifies ? SCMP_ACT_NOTIFY : plain_kill());
     if (rc == 0 && (p->foreign_arches & ARCH_I386))
         rc = seccomp_arch_add(ctx, SCMP_ARCH_X86);
     if (rc == 0 && (p->foreign_arches & ARCH_X32))

@@ -79,13 +79,37 @@ static int append_argument(char *out, size_t size, size_t used, int nr, unsigned
     return append(out, size, used, "0x%llx", (unsigned long long)value);
 }
 
+#define X32_SYSCALL_BIT 0x40000000
+
+/* "an i386 call: getpid(…)": a call through another ABI than the task's
+ * own, which no policy rule covers. */
+static size_t describe_foreign(const struct seccomp_data *data, char *out, size_t size)
+{
+    uint32_t arch = data->arch;
+    int nr = data->nr;
+    const char *abi = "foreign-ABI";
+    if (arch == SCMP_ARCH_X86)
+        abi = "i386 (int $0x80)";
+    if (arch == SCMP_ARCH_X86_64 && (nr & X32_SYSCALL_BIT)) {
+        abi = "x32";
+        arch = SCMP_ARCH_X32;
+    }
+    char *name = seccomp_syscall_resolve_num_arch(arch, nr);
+    int used = name ? append(out, size, 0, "an %s call: %s(", abi, name)
+                    : append(out, size, 0, "an %s call: syscall %d(", abi, nr);
+    free(name);
+    return (size_t)used;
+}
+
 static void describe(const struct seccomp_data *data, char *out, size_t size)
 {
-    const char *name = data->arch == seccomp_arch_native() ? cordon__syscall_name(data->nr) : NULL;
+    bool native = data->arch == seccomp_arch_native() && !(data->nr & X32_SYSCALL_BIT);
+    const char *name = native ? cordon__syscall_name(data->nr) : NULL;
     size_t used = name ? (size_t)append(out, size, 0, "%s(", name)
-                       : (size_t)append(out, size, 0, "syscall %d (arch 0x%x)(", data->nr,
-                                        data->arch);
-    unsigned count = name ? arity(data->nr) : 6;
+                : native ? (size_t)append(out, size, 0, "syscall %d(", data->nr)
+                : describe_foreign(data, out, size);
+    /* A foreign ABI passes its arguments in other registers: none are shown. */
+    unsigned count = name ? arity(data->nr) : native ? 6 : 0;
     for (unsigned i = 0; i < count; i++) {
         if (i)
             used = (size_t)append(out, size, used, ", ");
