@@ -11,6 +11,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
@@ -208,7 +209,8 @@ static int poll_timeout_ms(const cordon__attempt_state *s, uint64_t now, uint64_
         return -1;
     if (until <= now)
         return 0;
-    return (int)((until - now + 999999) / 1000000);
+    uint64_t ms = (until - now) / 1000000 + 1;
+    return ms > INT_MAX ? INT_MAX : (int)ms;
 }
 
 static void on_exit_seen(cordon__attempt_state *s, uint64_t *grace_end)

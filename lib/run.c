@@ -54,6 +54,17 @@ static void abandon_child(cordon__attempt_state *s)
         ;
 }
 
+/* A limit of centuries is no limit, not one that wrapped around to now. */
+static uint64_t ms_to_ns(uint64_t ms)
+{
+    return ms > UINT64_MAX / 1000000u ? UINT64_MAX : ms * 1000000u;
+}
+
+static uint64_t saturating_add(uint64_t a, uint64_t b)
+{
+    return a > UINT64_MAX - b ? UINT64_MAX : a + b;
+}
+
 int cordon__run_once(cordon_task *t)
 {
     cordon__result_reset(t);
@@ -75,8 +86,8 @@ int cordon__run_once(cordon_task *t)
     close_fd(&launch.listener_socket);
     if (rc == 0) {
         if (t->timeout_ms)
-            state.deadline_ns = state.started_ns + t->timeout_ms * 1000000ull;
-        state.cpu_limit_ns = t->limits[CORDON_LIMIT_CPU_MS] * 1000000ull;
+            state.deadline_ns = saturating_add(state.started_ns, ms_to_ns(t->timeout_ms));
+        state.cpu_limit_ns = ms_to_ns(t->limits[CORDON_LIMIT_CPU_MS]);
         rc = cordon__collect(t, &state);
         if (rc < 0)
             abandon_child(&state);

@@ -161,11 +161,12 @@ static unsigned hex4(const char *s, const char *end)
     return v;
 }
 
-/* Unescapes [s, end) into a new string.  UTF-8 never takes more bytes than
- * its escape (\uXXXX is 6 bytes for at most 3), so len+1 suffices. */
+/* Unescapes [s, end) into a new string.  A whole \uXXXX is 6 bytes for at
+ * most 3, but one cut short ("\u" at the end of a torn line) is 2 bytes for
+ * the 3 of U+FFFD: twice the input is always enough. */
 static char *unescape(const char *s, const char *end)
 {
-    char *text = runner_alloc((size_t)(end - s) + 1), *o = text;
+    char *text = runner_alloc(2 * (size_t)(end - s) + 1), *o = text;
     while (s < end) {
         if (*s != '\\') {
             *o++ = *s++;

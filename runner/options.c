@@ -47,6 +47,33 @@ static int parse_size(const char *name, const char *value, uint64_t *bytes)
     return units_parse_size(value, bytes) < 0 ? bad_size(name, value) : 0;
 }
 
+/* A limit of 0 would read as "no limit" in the library: a person who wrote
+ * --mem 0 meant something else.  And a deadline is not a date. */
+#define LIMIT_TIME_MAX_MS 1000000000000ull /* about 31 years */
+
+static int parse_limit_time(const char *name, const char *value, uint64_t *ms)
+{
+    if (parse_time(name, value, ms) < 0)
+        return -1;
+    if (*ms == 0 || *ms > LIMIT_TIME_MAX_MS) {
+        runner_error("%s: '%s' is %s; leave the option out for no limit", name, value,
+                     *ms ? "longer than 31 years" : "zero");
+        return -1;
+    }
+    return 0;
+}
+
+static int parse_limit_size(const char *name, const char *value, uint64_t *bytes)
+{
+    if (parse_size(name, value, bytes) < 0)
+        return -1;
+    if (*bytes == 0) {
+        runner_error("%s: '%s' is zero; leave the option out for no limit", name, value);
+        return -1;
+    }
+    return 0;
+}
+
 static int parse_count(const char *name, const char *value, uint64_t min, uint64_t max,
                        uint64_t *out)
 {
@@ -66,22 +93,22 @@ static int opt_policy(command_options *o, const char *name, const char *value)
 
 static int opt_timeout(command_options *o, const char *name, const char *value)
 {
-    return parse_time(name, value, &o->task.timeout_ms);
+    return parse_limit_time(name, value, &o->task.timeout_ms);
 }
 
 static int opt_cpu(command_options *o, const char *name, const char *value)
 {
-    return parse_time(name, value, &o->task.cpu_ms);
+    return parse_limit_time(name, value, &o->task.cpu_ms);
 }
 
 static int opt_mem(command_options *o, const char *name, const char *value)
 {
-    return parse_size(name, value, &o->task.memory);
+    return parse_limit_size(name, value, &o->task.memory);
 }
 
 static int opt_fsize(command_options *o, const char *name, const char *value)
 {
-    return parse_size(name, value, &o->task.file_size);
+    return parse_limit_size(name, value, &o->task.file_size);
 }
 
 static int opt_procs(command_options *o, const char *name, const char *value)

@@ -138,13 +138,26 @@ static int by_key(const void *a, const void *b)
     return x > y ? -1 : x < y;
 }
 
+/* An audit file may hold anything a task's command line held: control
+ * bytes must not reach the terminal, nor a newline split a row. */
+static const char *printable(char *out, size_t size, const char *text)
+{
+    size_t n = 0;
+    for (; *text && n + 1 < size; text++)
+        out[n++] = (unsigned char)*text < 0x20 || *text == 0x7f ? '?' : *text;
+    out[n] = '\0';
+    return out;
+}
+
 static void print_row(const audit_entry *e)
 {
-    char cpu[32], wall[32], rss[32];
+    char cpu[32], wall[32], rss[32], outcome[64], command[256];
     units_format_time_us(cpu, sizeof cpu, e->cpu_us);
     units_format_time_us(wall, sizeof wall, e->wall_us);
     units_format_kb(rss, sizeof rss, e->max_rss_kb);
-    printf("%9s %9s %9s  %-16s %.70s\n", cpu, wall, rss, e->outcome, e->command);
+    printf("%9s %9s %9s  %-16s %.70s\n", cpu, wall, rss,
+           printable(outcome, sizeof outcome, e->outcome),
+           printable(command, sizeof command, e->command));
 }
 
 static void print_table(const report_options *o, entries *list)
@@ -191,27 +204,35 @@ static int by_count(const void *a, const void *b)
     return strcmp(x->name, y->name);
 }
 
+static int by_name(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Sorted by name, equal outcomes sit together and are counted in one pass,
+ * however many distinct ones there are. */
 static void print_failures(const entries *list)
 {
-    class_count *classes = runner_alloc((list->count + 1) * sizeof *classes);
-    size_t kinds = 0, failed = 0;
-    for (size_t i = 0; i < list->count; i++) {
-        const char *name = list->items[i].outcome;
-        if (strcmp(name, "ok") == 0)
-            continue;
-        failed++;
-        size_t k = 0;
-        while (k < kinds && strcmp(classes[k].name, name) != 0)
-            k++;
-        if (k == kinds)
-            classes[kinds++] = (class_count){ name, 0 };
-        classes[k].count++;
+    const char **names = runner_alloc((list->count + 1) * sizeof *names);
+    size_t failed = 0;
+    for (size_t i = 0; i < list->count; i++)
+        if (strcmp(list->items[i].outcome, "ok") != 0)
+            names[failed++] = list->items[i].outcome;
+    qsort(names, failed, sizeof *names, by_name);
+    class_count *classes = runner_alloc((failed + 1) * sizeof *classes);
+    size_t kinds = 0;
+    for (size_t i = 0; i < failed; i++) {
+        if (kinds == 0 || strcmp(classes[kinds - 1].name, names[i]) != 0)
+            classes[kinds++] = (class_count){ names[i], 0 };
+        classes[kinds - 1].count++;
     }
     qsort(classes, kinds, sizeof *classes, by_count);
     printf("\nfailures: %zu\n", failed);
+    char name[64];
     for (size_t k = 0; k < kinds; k++)
-        printf("  %-16s %8zu\n", classes[k].name, classes[k].count);
+        printf("  %-16s %8zu\n", printable(name, sizeof name, classes[k].name), classes[k].count);
     free(classes);
+    free(names);
 }
 
 /* Decades of wall time, from under a millisecond to over 100 s. */

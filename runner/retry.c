@@ -97,9 +97,8 @@ static int parse_backoff_part(task_options *o, char *part, bool first)
     if (first)
         return units_parse_time_ms(part, &o->backoff_ms) < 0 || o->backoff_ms == 0 ? -1 : 0;
     if (part[0] == 'x' || part[0] == '*') {
-        char *end;
-        double factor = strtod(part + 1, &end);
-        if (end == part + 1 || *end || !(factor >= 1.0 && factor <= 100.0))
+        double factor = 0;
+        if (units_parse_number(part + 1, &factor) < 0 || !(factor >= 1.0 && factor <= 100.0))
             return -1;
         o->backoff_factor = factor;
         return 0;

@@ -79,6 +79,12 @@ int units_parse_time_ms(const char *text, uint64_t *ms)
     return 0;
 }
 
+int units_parse_number(const char *text, double *value)
+{
+    const char *rest = read_decimal(text, value);
+    return rest && !*rest ? 0 : -1;
+}
+
 int units_parse_count(const char *text, uint64_t min, uint64_t max, uint64_t *value)
 {
     uint64_t v = 0;

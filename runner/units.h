@@ -11,6 +11,8 @@ int units_parse_size(const char *text, uint64_t *bytes);
 /* "250ms", "1.5s", "2m", "1h"; a bare number is seconds.  A positive time
  * shorter than a millisecond becomes 1 ms.  0 or -1. */
 int units_parse_time_ms(const char *text, uint64_t *ms);
+/* "2", "1.5": digits with an optional fraction, nothing else.  0 or -1. */
+int units_parse_number(const char *text, double *value);
 /* A plain decimal integer in [min, max].  0 or -1. */
 int units_parse_count(const char *text, uint64_t min, uint64_t max, uint64_t *value);
 

@@ -119,9 +119,23 @@ static void test_deadline_zero_means_none(void **state)
     cordon_task_free(t);
 }
 
+/* A deadline or CPU limit of centuries is no limit, not one that wrapped
+ * around to "now". */
+static void test_deadline_of_centuries_does_not_wrap(void **state)
+{
+    (void)state;
+    cordon_task *t = shell("sleep 0.1; echo done");
+    cordon_set_timeout_ms(t, UINT64_MAX / 1000);
+    cordon_set_limit(t, CORDON_LIMIT_CPU_MS, UINT64_MAX / 1000);
+    const cordon_result *r = run_task(t, 0);
+    assert_string_equal(r->std_out.data, "done\n");
+    cordon_task_free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_deadline_of_centuries_does_not_wrap),
         cmocka_unit_test(test_deadline_sleeping_command_times_out),
         cmocka_unit_test(test_deadline_stopped_task_is_killed),
         cmocka_unit_test(test_deadline_signal_ignoring_task_is_killed),

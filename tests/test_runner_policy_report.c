@@ -225,6 +225,26 @@ static void test_report_skips_lines_that_are_not_records(void **state)
     remove_tree(dir);
 }
 
+/* A torn escape at the end of a string, and control bytes in a command:
+ * read safely, printed harmlessly. */
+static void test_report_reads_hostile_lines_safely(void **state)
+{
+    (void)state;
+    char *dir = make_temp_dir();
+    char path[300];
+    snprintf(path, sizeof path, "%s/a.jsonl", dir);
+    write_file(path, "{\"command\":\"x\\u\",\"usage\":{}}\n"
+                     "{\"command\":\"a\\u001b]0;title\\u0007b\\nc\",\"usage\":{\"wall_us\":5}}\n");
+    captured c = CORDON("report", path);
+    expect_status(&c, 0);
+    assert_non_null(strstr(c.out, "cordon report: 2 tasks in "));
+    assert_null(strchr(c.out, '\033'));
+    assert_null(strchr(c.out, '\007'));
+    assert_non_null(strstr(c.out, "a?]0;title?b?c\n"));
+    captured_free(&c);
+    remove_tree(dir);
+}
+
 /* 100k audit lines of a realistic size must take well under a second. */
 static void test_report_of_100k_lines_is_fast(void **state)
 {
@@ -266,6 +286,7 @@ int main(void)
         cmocka_unit_test(test_report_sorts_by_cpu_and_groups_failures),
         cmocka_unit_test(test_report_sort_rss_and_wall),
         cmocka_unit_test(test_report_skips_lines_that_are_not_records),
+        cmocka_unit_test(test_report_reads_hostile_lines_safely),
         cmocka_unit_test(test_report_of_100k_lines_is_fast),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -135,6 +135,11 @@ static void test_run_bad_times_name_the_option(void **state)
                                      "(e.g. 500ms, 1.5s, 2m)\n");
     expect_error("--timeout", "inf", "cordon: --timeout: 'inf' is not a time "
                                      "(e.g. 500ms, 1.5s, 2m)\n");
+    /* 0 would mean "no limit" to the library; centuries would wrap. */
+    expect_error("--timeout", "0s", "cordon: --timeout: '0s' is zero; leave the option out "
+                                    "for no limit\n");
+    expect_error("--cpu", "18446744073710ms", "cordon: --cpu: '18446744073710ms' is longer "
+                                              "than 31 years; leave the option out for no limit\n");
 }
 
 static void test_run_bad_sizes_name_the_option(void **state)
@@ -142,6 +147,10 @@ static void test_run_bad_sizes_name_the_option(void **state)
     (void)state;
     expect_error("--mem", "12Q", "cordon: --mem: '12Q' is not a size (e.g. 512K, 256M, 1.5G)\n");
     expect_error("--fsize", "M", "cordon: --fsize: 'M' is not a size (e.g. 512K, 256M, 1.5G)\n");
+    expect_error("--mem", "0.4", "cordon: --mem: '0.4' is zero; leave the option out for no "
+                                 "limit\n");
+    expect_error("--fsize", "0", "cordon: --fsize: '0' is zero; leave the option out for no "
+                                 "limit\n");
     expect_error("--out-cap", "2G", "cordon: --out-cap: '2G' is out of range (1 byte to 1G)\n");
     expect_error("--out-cap", "0", "cordon: --out-cap: '0' is out of range (1 byte to 1G)\n");
 }
@@ -191,6 +200,11 @@ static void test_run_bad_retry_options_name_the_option(void **state)
     expect_status(&c, 125);
     assert_string_equal(c.err, "cordon: --backoff: '100ms,y2' is not INITIAL[,xFACTOR][,max "
                                "LIMIT] (e.g. 100ms,x2,max 5s)\n");
+    captured_free(&c);
+    /* The factor is a plain number: no exponent, no hex float. */
+    c = CORDON("run", "--retry", "1", "--backoff", "100ms,x1e2", "true");
+    expect_status(&c, 125);
+    assert_non_null(strstr(c.err, "cordon: --backoff: '100ms,x1e2' is not"));
     captured_free(&c);
 }
 
