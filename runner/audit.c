@@ -4,9 +4,11 @@
  * another runner's line; the exclusive lock keeps the pieces of one line
  * together until the last byte is written. */
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "audit.h"
@@ -14,10 +16,23 @@
 
 int audit_open(const char *path)
 {
-    int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+    int fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
     if (fd < 0)
         runner_error("--audit: cannot open '%s': %s", path, strerror(errno));
     return fd;
+}
+
+/* Under the lock: a line that a runner killed mid-write left unfinished
+ * gets its newline, so that this line starts on its own. */
+static int end_previous_line(int fd)
+{
+    struct stat st;
+    if (fstat(fd, &st) != 0)
+        return -1;
+    char last = '\n';
+    if (st.st_size > 0 && pread(fd, &last, 1, st.st_size - 1) != 1)
+        return -1;
+    return last == '\n' ? 0 : runner_write_all(fd, "\n", 1);
 }
 
 int audit_append(int fd, const char *path, const char *line, size_t len)
@@ -28,8 +43,15 @@ int audit_append(int fd, const char *path, const char *line, size_t len)
             return -1;
         }
     }
-    int rc = runner_write_all(fd, line, len);
+    struct stat before;
+    bool measured = fstat(fd, &before) == 0 && S_ISREG(before.st_mode);
+    int rc = measured ? end_previous_line(fd) : 0;
+    if (rc == 0)
+        rc = runner_write_all(fd, line, len);
     int saved = errno;
+    /* A line cut short (a full disk) is taken back whole. */
+    if (rc < 0 && measured && ftruncate(fd, before.st_size) != 0)
+        saved = errno;
     flock(fd, LOCK_UN);
     if (rc < 0)
         runner_error("--audit: cannot write '%s': %s", path, strerror(saved));

@@ -27,6 +27,7 @@ typedef struct batch {
     pthread_mutex_t lock;           /* the counters, and whole-task output */
     pthread_cond_t changed;
     bool progress, progress_shown;
+    bool records_lost;              /* an audit line, JSON or saved output */
     uint64_t started_us;
 } batch;
 
@@ -91,7 +92,7 @@ static void draw_progress(batch *b)
     b->progress_shown = true;
 }
 
-static void save_stream(const batch *b, const batch_task *bt, const char *ext,
+static void save_stream(batch *b, const batch_task *bt, const char *ext,
                         const cordon_bytes *bytes, bool always)
 {
     if (!always && bytes->len == 0)
@@ -99,14 +100,18 @@ static void save_stream(const batch *b, const batch_task *bt, const char *ext,
     char path[4096];
     snprintf(path, sizeof path, "%s/%zu.%s", b->o->out_dir, bt->lineno, ext);
     int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0 || runner_write_all(fd, bytes->data, bytes->len) < 0)
+    if (fd < 0 || runner_write_all(fd, bytes->data, bytes->len) < 0) {
         runner_error("--out-dir: cannot write '%s': %s", path, strerror(errno));
+        b->records_lost = true;
+    }
     if (fd >= 0)
         close(fd);
 }
 
 static void print_failure(const batch_task *bt, const cordon_result *r)
 {
+    if (strcmp(bt->outcome, "cordon error") == 0)
+        return; /* said when it happened */
     if (r->exception) {
         size_t len = strcspn(r->exc_out.data, "\n");
         runner_error("line %zu: %.*s", bt->lineno, (int)len, r->exc_out.data);
@@ -120,7 +125,11 @@ static void emit_output(batch *b, const batch_task *bt, const cordon_result *r,
 {
     const task_options *o = &b->o->task;
     if (o->json) {
-        (void)runner_write_all(STDOUT_FILENO, record->data, record->len);
+        if (runner_write_all(STDOUT_FILENO, record->data, record->len) < 0) {
+            runner_error("--json: cannot write the record of line %zu: %s", bt->lineno,
+                         strerror(errno));
+            b->records_lost = true;
+        }
     } else if (b->o->out_dir) {
         save_stream(b, bt, "out", &r->std_out, true);
         save_stream(b, bt, "err", &r->std_err, true);
@@ -160,8 +169,9 @@ static void finish_task(batch *b, batch_task *bt, const cordon_result *r,
     clear_progress(b);
     if (r)
         emit_output(b, bt, r, record);
-    if (b->audit_fd >= 0 && record->len)
-        (void)audit_append(b->audit_fd, b->o->task.audit, record->data, record->len);
+    if (b->audit_fd >= 0 && record->len &&
+        audit_append(b->audit_fd, b->o->task.audit, record->data, record->len) < 0)
+        b->records_lost = true;
     b->running--;
     b->done++;
     b->failed += bt->status != 0;
@@ -257,6 +267,10 @@ static int run_all(batch *b)
     free(threads);
     if (!b->o->task.quiet)
         batch_summary_print(b->tasks, b->count, runner_now_us() - b->started_us, b->o->jobs);
+    /* Every task may have succeeded, but a record the caller asked for is
+     * gone: that is cordon's failure. */
+    if (b->records_lost)
+        return RUNNER_EXIT_OWN_ERROR;
     return b->failed ? 1 : 0;
 }
 

@@ -343,8 +343,11 @@ int options_parse(int argc, char **argv, unsigned scope, command_options *o)
     for (int i = 1; i < argc;) {
         const char *arg = argv[i];
         if (strcmp(arg, "--") == 0) {
-            if (i + 1 < argc && take_positional(argv, i + 1, argc, scope, o) < 0)
-                return -1;
+            /* After "--" only positionals: each still counted, so that a
+             * second input file is refused as it is without "--". */
+            for (i++; i < argc;)
+                if ((i = take_positional(argv, i, argc, scope, o)) < 0)
+                    return -1;
             return 0;
         }
         if (arg[0] == '-' && arg[1] != '\0') {

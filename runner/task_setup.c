@@ -21,8 +21,11 @@ int task_policy_open(const task_options *o, cordon_policy **out)
     *out = cordon_policy_load(o->policy, &err);
     if (*out)
         return 0;
-    if (err.message[0])
+    /* A policy file's error already says where ("FILE:LINE:COL: ..."). */
+    if (err.message[0] && err.line)
         runner_error("%s", err.message);
+    else if (err.message[0])
+        runner_error("--policy: %s", err.message);
     else
         runner_error("--policy: cannot load '%s': %s", o->policy, strerror(-err.code));
     return -1;

@@ -124,6 +124,24 @@ static void test_batch_plain_lines_run_without_a_shell(void **state)
     captured_free(&c);
 }
 
+/* Records the caller asked for and could not get are cordon's failure. */
+static void test_batch_lost_records_are_cordons_error(void **state)
+{
+    (void)state;
+    captured c = CORDON_IN("true\n", "batch", "--quiet", "--audit", "/dev/full", "-");
+    expect_status(&c, 125);
+    assert_non_null(strstr(c.err, "cordon: --audit: cannot write '/dev/full': "));
+    captured_free(&c);
+    char *dir = make_temp_dir();
+    char *first = lines_file(dir, "true\n");
+    c = CORDON("batch", "--quiet", "--", first, first);
+    expect_status(&c, 125);
+    assert_non_null(strstr(c.err, "batch: more than one input file"));
+    captured_free(&c);
+    free(first);
+    remove_tree(dir);
+}
+
 static void test_batch_exit_status_is_zero_only_when_all_succeed(void **state)
 {
     (void)state;
@@ -229,6 +247,7 @@ int main(void)
         cmocka_unit_test(test_batch_summary_counts),
         cmocka_unit_test(test_batch_exit_status_is_zero_only_when_all_succeed),
         cmocka_unit_test(test_batch_plain_lines_run_without_a_shell),
+        cmocka_unit_test(test_batch_lost_records_are_cordons_error),
         cmocka_unit_test(test_batch_out_dir_saves_each_output),
         cmocka_unit_test(test_batch_audit_and_json_lines),
         cmocka_unit_test(test_batch_takes_the_options_of_run),

@@ -127,6 +127,33 @@ static void test_audit_appends_one_line_per_task(void **state)
     remove_tree(dir);
 }
 
+/* A line a killed runner left unfinished does not swallow the next one,
+ * and a write that fails is taken back whole. */
+static void test_audit_survives_an_unfinished_line_and_a_full_disk(void **state)
+{
+    (void)state;
+    char *dir = make_temp_dir();
+    char path[256];
+    snprintf(path, sizeof path, "%s/audit.jsonl", dir);
+    write_file(path, "{\"command\":\"cut off");
+    captured c = CORDON("run", "--quiet", "--audit", path, "--", "echo", "next");
+    expect_status(&c, 0);
+    captured_free(&c);
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    char text[8192] = "";
+    size_t n = fread(text, 1, sizeof text - 1, f);
+    fclose(f);
+    assert_true(n > 0);
+    assert_non_null(strstr(text, "{\"command\":\"cut off\n{\"command\":\"echo next\""));
+    c = CORDON("run", "--quiet", "--audit", "/dev/full", "--", "true");
+    expect_status(&c, 125);
+    assert_non_null(strstr(c.err, "cordon: --audit: cannot write '/dev/full': "
+                                  "No space left on device\n"));
+    captured_free(&c);
+    remove_tree(dir);
+}
+
 /* Eight runners append lines of about 300 KB each at once: a torn line
  * would not parse. */
 static void test_audit_concurrent_appends_are_not_torn(void **state)
@@ -188,6 +215,7 @@ int main(void)
         cmocka_unit_test(test_json_random_binary_output_parses),
         cmocka_unit_test(test_json_history_after_retries),
         cmocka_unit_test(test_audit_appends_one_line_per_task),
+        cmocka_unit_test(test_audit_survives_an_unfinished_line_and_a_full_disk),
         cmocka_unit_test(test_audit_concurrent_appends_are_not_torn),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -173,6 +173,10 @@ static void test_run_bad_env_user_cwd_name_the_option(void **state)
     expect_error("--cwd", "/cordon/no/such/dir", "cordon: --cwd: '/cordon/no/such/dir': "
                                                  "No such file or directory\n");
     expect_error("--cwd", "/etc/passwd", "cordon: --cwd: '/etc/passwd' is not a directory\n");
+    captured c = CORDON("run", "--policy", "cordon-no-such-policy", "--", "true");
+    expect_status(&c, 125);
+    assert_non_null(strstr(c.err, "cordon: --policy: no policy named 'cordon-no-such-policy'"));
+    captured_free(&c);
     expect_error("--audit", "/cordon/no/such/dir/a.jsonl",
                  "cordon: --audit: cannot open '/cordon/no/such/dir/a.jsonl': "
                  "No such file or directory\n");
