@@ -102,13 +102,19 @@ static void skip_value(cursor *c, int depth)
         fail(c);
 }
 
+#define NUMBER_CEILING ((uint64_t)INT64_MAX / 4)
+
 static uint64_t read_uint(cursor *c)
 {
     skip_space(c);
     uint64_t v = 0;
     const char *start = c->p;
-    while (c->p < c->end && *c->p >= '0' && *c->p <= '9')
-        v = v * 10 + (uint64_t)(*c->p++ - '0');
+    /* Past what any usage can reach, a number is held at its ceiling
+     * rather than wrapped into a plausible one. */
+    while (c->p < c->end && *c->p >= '0' && *c->p <= '9') {
+        unsigned digit = (unsigned)(*c->p++ - '0');
+        v = v > (NUMBER_CEILING - digit) / 10 ? NUMBER_CEILING : v * 10 + digit;
+    }
     if (c->p == start)
         skip_value(c, 0); /* null, or a negative number: treated as 0 */
     return c->p == start ? 0 : v;
@@ -119,7 +125,7 @@ static long read_int(cursor *c)
     skip_space(c);
     bool negative = c->p < c->end && *c->p == '-';
     c->p += negative;
-    long v = (long)read_uint(c);
+    long v = (long)read_uint(c); /* at most INT64_MAX / 4: fits */
     return negative ? -v : v;
 }
 

@@ -138,6 +138,12 @@ static int by_key(const void *a, const void *b)
     return x > y ? -1 : x < y;
 }
 
+/* Totals of absurd records stay at the ceiling instead of wrapping. */
+static uint64_t add_held(uint64_t a, uint64_t b)
+{
+    return a > UINT64_MAX - b ? UINT64_MAX : a + b;
+}
+
 /* An audit file may hold anything a task's command line held: control
  * bytes must not reach the terminal, nor a newline split a row. */
 static const char *printable(char *out, size_t size, const char *text)
@@ -179,8 +185,8 @@ static void print_totals(const entries *list)
 {
     uint64_t cpu = 0, wall = 0, rss = 0;
     for (size_t i = 0; i < list->count; i++) {
-        cpu += list->items[i].cpu_us;
-        wall += list->items[i].wall_us;
+        cpu = add_held(cpu, list->items[i].cpu_us);
+        wall = add_held(wall, list->items[i].wall_us);
         if (list->items[i].max_rss_kb > rss)
             rss = list->items[i].max_rss_kb;
     }
