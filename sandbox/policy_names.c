@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/fs.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -59,7 +60,7 @@ static const struct named_value constants[] = {
     NAMED(F_DUPFD), NAMED(F_DUPFD_CLOEXEC), NAMED(F_GETFD), NAMED(F_SETFD), NAMED(F_GETFL),
     NAMED(F_SETFL), NAMED(F_SETLK), NAMED(F_SETLKW), NAMED(F_GETLK),
     NAMED(TIOCSTI), NAMED(TIOCLINUX), NAMED(TIOCSCTTY), NAMED(FIONREAD), NAMED(FIONBIO),
-    NAMED(TCGETS),
+    NAMED(TCGETS), NAMED(FS_IOC_SETFLAGS), NAMED(FS_IOC_FSSETXATTR),
     NAMED(PR_SET_NAME), NAMED(PR_GET_NAME), NAMED(PR_SET_DUMPABLE), NAMED(PR_SET_PDEATHSIG),
     NAMED(PR_SET_NO_NEW_PRIVS), NAMED(PR_SET_SECCOMP), NAMED(PR_CAPBSET_DROP),
     NAMED(PR_SET_CHILD_SUBREAPER),

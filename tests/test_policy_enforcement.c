@@ -9,6 +9,8 @@
 #include <sys/ptrace.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 
@@ -131,6 +133,72 @@ static void test_policy_readonly_kills_writes_and_allows_reads(void **state)
     assert_string_equal(r->std_out.data, "open ok\n");
     cordon_task_free(t);
     cordon_policy_free(p);
+}
+
+/* Ways to change files that no open() flag shows. */
+static int change_files_sideways(cordon_ctx *ctx, void *what)
+{
+    (void)ctx;
+    long rc = -1;
+    if (strcmp(what, "fchmodat2") == 0) {
+        rc = syscall(452 /* fchmodat2 */, AT_FDCWD, "/tmp", 0777, 0);
+    } else {
+        int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+        struct sockaddr_un address = { .sun_family = AF_UNIX };
+        snprintf(address.sun_path, sizeof address.sun_path, "/tmp/cordon-readonly-%d",
+                 (int)getpid());
+        rc = bind(fd, (struct sockaddr *)&address, sizeof address);
+        unlink(address.sun_path);
+    }
+    printf("%s returned %ld\n", (const char *)what, rc);
+    return 0;
+}
+
+static void test_policy_readonly_kills_sideways_changes(void **state)
+{
+    (void)state;
+    cordon_policy *p = policy("readonly");
+    const char *ways[] = { "fchmodat2", "bind" };
+    for (size_t i = 0; i < 2; i++) {
+        cordon_task *t;
+        const cordon_result *r = run_under(p, change_files_sideways, (void *)ways[i],
+                                           CORDON_EXCEPTION, &t);
+        assert_string_equal(r->exception, "PolicyViolation");
+        assert_null(strstr(r->std_out.data, "returned"));
+        cordon_task_free(t);
+    }
+    cordon_policy_free(p);
+}
+
+/* A task must not set the limits of a process it did not start: an
+ * RLIMIT_CPU of one second would kill its caller. */
+static int limit_the_parent(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    (void)arg;
+    struct rlimit one_second = { 1, 1 };
+    long rc = syscall(SYS_prlimit64, getppid(), RLIMIT_CPU, &one_second, NULL);
+    printf("prlimit64 returned %ld\n", rc);
+    return 0;
+}
+
+static void test_policy_default_and_compute_keep_other_processes_limits(void **state)
+{
+    (void)state;
+    struct rlimit before;
+    getrlimit(RLIMIT_CPU, &before);
+    cordon_task *t = cordon_function_task(limit_the_parent, NULL);
+    const cordon_result *r = run_task(t, CORDON_EXCEPTION);
+    assert_violation(r, "forbids prlimit64(");
+    cordon_task_free(t);
+    cordon_policy *p = policy("compute");
+    r = run_under(p, limit_the_parent, NULL, CORDON_EXCEPTION, &t);
+    assert_string_equal(r->exception, "PolicyViolation");
+    cordon_task_free(t);
+    cordon_policy_free(p);
+    struct rlimit after;
+    getrlimit(RLIMIT_CPU, &after);
+    assert_int_equal(after.rlim_cur, before.rlim_cur);
 }
 
 static void test_policy_noexec_lets_only_the_commands_own_exec_through(void **state)
@@ -366,6 +434,8 @@ int main(void)
         cmocka_unit_test(test_policy_noexec_stops_a_function_from_exec),
         cmocka_unit_test(test_policy_compute_runs_pure_functions_only),
         cmocka_unit_test(test_policy_default_denies_and_names),
+        cmocka_unit_test(test_policy_readonly_kills_sideways_changes),
+        cmocka_unit_test(test_policy_default_and_compute_keep_other_processes_limits),
         cmocka_unit_test(test_policy_default_sees_32_bit_ioctl_requests_whole),
         cmocka_unit_test(test_policy_errno_goes_on_trap_is_named),
         cmocka_unit_test(test_policy_none_means_no_filter),
