@@ -157,15 +157,17 @@ static int install_filter(const cordon__launch *l)
     int listener = cordon__policy_install(l->policy);
     if (listener < -1)
         return listener;
-    if (listener >= 0) {
-        int rc = hand_over_listener(listener);
-        close(listener); /* the task must never answer its own notifications */
-        if (rc < 0)
-            return rc;
-    }
-    if (l->listener_socket >= 0)
+    int rc = listener >= 0 ? hand_over_listener(listener) : 0;
+    /* The socket, and the listener the task must never hold (it could
+     * answer its own notifications): one close_range, so that a policy
+     * refusing close does not catch cordon's own. */
+    if (l->listener_socket >= 0 &&
+        syscall(SYS_close_range, LISTENER_SOCKET_FD, ~0u, 0) != 0) {
         close(LISTENER_SOCKET_FD);
-    return 0;
+        if (listener >= 0)
+            close(listener);
+    }
+    return rc;
 }
 
 static void set_up(const cordon__launch *l)

@@ -50,11 +50,11 @@ static uint32_t plain_kill(void)
     return api_level >= 3 ? SCMP_ACT_KILL_PROCESS : SCMP_ACT_KILL;
 }
 
-static uint32_t scmp_action(enum cordon__action action, int errno_value)
+static uint32_t scmp_action(const cordon_policy *p, enum cordon__action action, int errno_value)
 {
     switch (action) {
     case ACTION_ALLOW: return SCMP_ACT_ALLOW;
-    case ACTION_KILL:  return kernel_notifies() ? SCMP_ACT_NOTIFY : plain_kill();
+    case ACTION_KILL:  return p->notifies ? SCMP_ACT_NOTIFY : plain_kill();
     case ACTION_TRAP:  return SCMP_ACT_TRAP;
     case ACTION_LOG:   return SCMP_ACT_LOG;
     case ACTION_ERRNO: return SCMP_ACT_ERRNO((uint16_t)errno_value);
@@ -85,29 +85,52 @@ static bool same_as_default(const cordon_policy *p, const cordon__rule *rule)
            (rule->action != ACTION_ERRNO || rule->errno_value == p->default_errno);
 }
 
-static bool names_syscall(const cordon_policy *p, int nr)
+/* The child hands the listener over with sendmsg once the filter is in.
+ * A policy that refuses sendmsg in any way would stop that call with the
+ * very listener it carries, and the task would wait for an answer that can
+ * never come: its kills then kill at once, unnamed. */
+static bool restricts_handover(const cordon_policy *p)
 {
-    for (size_t i = 0; i < p->rule_count; i++) {
-        if (p->rules[i].syscall == nr)
+    for (size_t i = 0; i < p->rule_count; i++)
+        if (p->rules[i].syscall == SYS_sendmsg && p->rules[i].action != ACTION_ALLOW)
             return true;
-    }
     return false;
 }
 
-/* Which paths of the program end in a notification, and whether the
- * command's own exec is one of them (the engine must then answer it). */
+/* Calls the child makes after installing the filter, before the command
+ * runs: a notification on one of them needs the parent free to answer,
+ * which a parent waiting in vfork is not. */
+static bool made_after_install(int nr)
+{
+    return nr == SYS_execve || nr == SYS_execveat || nr == SYS_close_range || nr == SYS_close ||
+           nr == SYS_exit || nr == SYS_exit_group;
+}
+
+/* Which paths of the program end in a notification, and whether the child
+ * must be forked rather than vforked (the engine then answers the
+ * command's own exec, or names a call the child makes before it). */
 static void note_notifications(cordon_policy *p)
 {
-    bool notify = kernel_notifies();
+    bool notify = kernel_notifies() && !restricts_handover(p);
     p->notifies = notify && p->default_action == ACTION_KILL;
     p->watches_exec = p->notifies;
     for (size_t i = 0; i < p->rule_count && notify; i++) {
         if (p->rules[i].action != ACTION_KILL)
             continue;
         p->notifies = true;
-        if (p->rules[i].syscall == SYS_execve || p->rules[i].syscall == SYS_execveat)
+        if (made_after_install(p->rules[i].syscall))
             p->watches_exec = true;
     }
+}
+
+/* An unconditional allow covers cordon's own call already. */
+static bool allows_always(const cordon_policy *p, int nr)
+{
+    for (size_t i = 0; i < p->rule_count; i++)
+        if (p->rules[i].syscall == nr && p->rules[i].action == ACTION_ALLOW &&
+            p->rules[i].condition_count == 0)
+            return true;
+    return false;
 }
 
 static int add_rules(cordon_policy *p, scmp_filter_ctx ctx, cordon_error *err)
@@ -119,7 +142,7 @@ static int add_rules(cordon_policy *p, scmp_filter_ctx ctx, cordon_error *err)
         struct scmp_arg_cmp cmps[CORDON_MAX_CONDITIONS];
         for (unsigned c = 0; c < rule->condition_count; c++)
             cmps[c] = comparison(&rule->conditions[c]);
-        int rc = seccomp_rule_add_array(ctx, scmp_action(rule->action, rule->errno_value),
+        int rc = seccomp_rule_add_array(ctx, scmp_action(p, rule->action, rule->errno_value),
                                         rule->syscall, rule->condition_count, cmps);
         if (rc < 0) {
             cordon__error_set(err, rc, rule->origin, rule->line, 1,
@@ -128,12 +151,22 @@ static int add_rules(cordon_policy *p, scmp_filter_ctx ctx, cordon_error *err)
             return rc;
         }
     }
-    /* The child sends the listener to the parent after the filter is in:
-     * a deny-by-default policy must let that one sendmsg through. */
-    if (p->notifies && p->default_action != ACTION_ALLOW && !names_syscall(p, SYS_sendmsg))
-        return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SYS_sendmsg, 1,
-                                SCMP_A0(SCMP_CMP_EQ, LISTENER_SOCKET_FD));
-    return 0;
+    /* After the filter is in, the child sends the listener to the parent
+     * and closes what the task must not hold, both on fd 4: a policy that
+     * denies by default must let these two through. */
+    if (p->default_action == ACTION_ALLOW)
+        return 0;
+    int rc = 0;
+    if (p->notifies && !allows_always(p, SYS_sendmsg))
+        rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SYS_sendmsg, 1,
+                              SCMP_A0(SCMP_CMP_EQ, LISTENER_SOCKET_FD));
+    if (rc == 0 && !allows_always(p, SYS_close_range))
+        rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SYS_close_range, 1,
+                              SCMP_A0(SCMP_CMP_EQ, LISTENER_SOCKET_FD));
+    if (rc < 0)
+        cordon__error_set(err, rc, p->name, 0, 0, "libseccomp refused the rules cordon adds for "
+                          "its own sendmsg and close_range on fd 4: %s", strerror(-rc));
+    return rc;
 }
 
 static int set_architectures(const cordon_policy *p, scmp_filter_ctx ctx)
@@ -177,7 +210,7 @@ static int export_program(cordon_policy *p, scmp_filter_ctx ctx)
 int cordon__policy_compile(cordon_policy *p, cordon_error *err)
 {
     note_notifications(p);
-    scmp_filter_ctx ctx = seccomp_init(scmp_action(p->default_action, p->default_errno));
+    scmp_filter_ctx ctx = seccomp_init(scmp_action(p, p->default_action, p->default_errno));
     if (!ctx) {
         cordon__error_set(err, -ENOMEM, p->name, 0, 0, "libseccomp could not start a filter");
         return -ENOMEM;

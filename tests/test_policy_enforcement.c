@@ -201,6 +201,38 @@ static void test_policy_default_and_compute_keep_other_processes_limits(void **s
     assert_int_equal(after.rlim_cur, before.rlim_cur);
 }
 
+/* cordon's own calls between installing the filter and the exec (handing
+ * over the listener, closing it) must not be caught by a policy that
+ * refuses them: that would leave the child waiting for an answer that
+ * never comes, and a vforking parent waiting on the child. */
+static void test_policy_refusing_cordons_own_calls_does_not_hang(void **state)
+{
+    (void)state;
+    const char *texts[] = { "include default\nkill sendmsg sendto\n",
+                            "include default\nallow sendmsg if arg0 == 9\nkill socket\n",
+                            "include default\nkill close\n" };
+    for (size_t i = 0; i < 3; i++) {
+        cordon_policy *p = inline_policy(texts[i]);
+        const char *argv[] = { "/bin/sh", "-c", "echo ran", NULL };
+        cordon_task *t = cordon_command_task(argv);
+        cordon_set_policy(t, p);
+        cordon_set_timeout_ms(t, 10000);
+        int rc = cordon_run(t);
+        const cordon_result *r = cordon_task_result(t);
+        assert_true(rc >= 0);
+        assert_true(r->usage.wall_us < 5u * 1000 * 1000);
+        if (i < 2) {
+            assert_int_equal(rc, 0);
+            assert_string_equal(r->std_out.data, "ran\n");
+        } else {
+            /* the shell's own close is the task's: a violation */
+            assert_string_equal(r->exception, "PolicyViolation");
+        }
+        cordon_task_free(t);
+        cordon_policy_free(p);
+    }
+}
+
 static void test_policy_noexec_lets_only_the_commands_own_exec_through(void **state)
 {
     (void)state;
@@ -434,6 +466,7 @@ int main(void)
         cmocka_unit_test(test_policy_noexec_stops_a_function_from_exec),
         cmocka_unit_test(test_policy_compute_runs_pure_functions_only),
         cmocka_unit_test(test_policy_default_denies_and_names),
+        cmocka_unit_test(test_policy_refusing_cordons_own_calls_does_not_hang),
         cmocka_unit_test(test_policy_readonly_kills_sideways_changes),
         cmocka_unit_test(test_policy_default_and_compute_keep_other_processes_limits),
         cmocka_unit_test(test_policy_default_sees_32_bit_ioctl_requests_whole),
