@@ -133,12 +133,25 @@ static bool allows_always(const cordon_policy *p, int nr)
     return false;
 }
 
+long cordon__rule_overridden_by(const cordon_policy *p, size_t i)
+{
+    for (size_t later = p->rule_count; later-- > 0;) {
+        const cordon__rule *rule = &p->rules[later];
+        if (rule->syscall == p->rules[i].syscall && rule->condition_count == 0)
+            return later == i ? -1 : (long)later;
+    }
+    return -1;
+}
+
+/* "include compute" then "kill mmap": the unconditional kill must win over
+ * the included conditional allows, even though it is also the default
+ * (libseccomp itself refuses a rule equal to the default). */
 static int add_rules(cordon_policy *p, scmp_filter_ctx ctx, cordon_error *err)
 {
     for (size_t i = 0; i < p->rule_count; i++) {
         const cordon__rule *rule = &p->rules[i];
-        if (same_as_default(p, rule))
-            continue; /* nothing to say: libseccomp refuses it */
+        if (cordon__rule_overridden_by(p, i) >= 0 || same_as_default(p, rule))
+            continue;
         struct scmp_arg_cmp cmps[CORDON_MAX_CONDITIONS];
         for (unsigned c = 0; c < rule->condition_count; c++)
             cmps[c] = comparison(&rule->conditions[c]);

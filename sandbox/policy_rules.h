@@ -76,6 +76,10 @@ int cordon__policy_read(cordon_policy *policy, const char *text, const char *ori
 /* Fills policy->program (and the flags beside it).  Parent side, before any
  * fork. */
 int cordon__policy_compile(cordon_policy *policy, cordon_error *err);
+/* The rule that decides rules[i]'s syscall when it is not rules[i] itself:
+ * the last unconditional rule for that syscall overrides every other one
+ * (its index), or -1 when rules[i] counts. */
+long cordon__rule_overridden_by(const cordon_policy *policy, size_t i);
 
 /* Where a named policy lives: the first of $CORDON_POLICY_PATH (colon
  * separated), the installed directory and the source tree that has

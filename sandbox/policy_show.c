@@ -37,18 +37,25 @@ static void show_condition(FILE *out, const cordon__condition *c)
     fprintf(out, "%s 0x%llx", operators[c->compare], (unsigned long long)c->value);
 }
 
-static void show_rule(FILE *out, const cordon_policy *p, const cordon__rule *rule)
+static void show_rule(FILE *out, const cordon_policy *p, size_t index)
 {
+    const cordon__rule *rule = &p->rules[index];
     show_action(out, rule->action, rule->errno_value);
     fprintf(out, " %s", rule->syscall_name);
     for (unsigned i = 0; i < rule->condition_count; i++) {
         fputs(i ? " && " : " if ", out);
         show_condition(out, &rule->conditions[i]);
     }
+    long overridden_by = cordon__rule_overridden_by(p, index);
     bool inert = rule->action == p->default_action &&
                  (rule->action != ACTION_ERRNO || rule->errno_value == p->default_errno);
-    fprintf(out, "    # %s:%u%s\n", rule->origin, rule->line,
-            inert ? " (same as the default: no effect)" : "");
+    fprintf(out, "    # %s:%u", rule->origin, rule->line);
+    if (overridden_by >= 0)
+        fprintf(out, " (overridden by %s:%u)", p->rules[overridden_by].origin,
+                p->rules[overridden_by].line);
+    else if (inert)
+        fputs(" (same as the default: the default applies)", out);
+    fputc('\n', out);
 }
 
 /* Return values of a seccomp program, by name. */
@@ -121,7 +128,7 @@ int cordon_policy_show(const cordon_policy *p, FILE *out, int with_bpf)
         fputs(" x32", out);
     fputs("    # other ABIs: kill\n", out);
     for (size_t i = 0; i < p->rule_count; i++)
-        show_rule(out, p, &p->rules[i]);
+        show_rule(out, p, i);
     if (with_bpf) {
         fprintf(out, "# compiled: %u instructions, %zu bytes\n", p->program.len,
                 (size_t)p->program.len * sizeof(struct sock_filter));

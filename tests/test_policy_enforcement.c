@@ -233,6 +233,29 @@ static void test_policy_refusing_cordons_own_calls_does_not_hang(void **state)
     }
 }
 
+static int map_a_page(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    (void)arg;
+    void *page = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    printf("mmap %s\n", page == MAP_FAILED ? "failed" : "worked");
+    return 0;
+}
+
+/* An unconditional rule overrides the conditional ones an include made,
+ * even when it says what the default says. */
+static void test_policy_unconditional_rule_overrides_included_conditions(void **state)
+{
+    (void)state;
+    cordon_policy *p = inline_policy("include compute\nkill mmap\n");
+    cordon_task *t;
+    const cordon_result *r = run_under(p, map_a_page, NULL, CORDON_EXCEPTION, &t);
+    assert_violation(r, "forbids mmap(");
+    assert_null(strstr(r->std_out.data, "worked"));
+    cordon_task_free(t);
+    cordon_policy_free(p);
+}
+
 static void test_policy_noexec_lets_only_the_commands_own_exec_through(void **state)
 {
     (void)state;
@@ -466,6 +489,7 @@ int main(void)
         cmocka_unit_test(test_policy_noexec_stops_a_function_from_exec),
         cmocka_unit_test(test_policy_compute_runs_pure_functions_only),
         cmocka_unit_test(test_policy_default_denies_and_names),
+        cmocka_unit_test(test_policy_unconditional_rule_overrides_included_conditions),
         cmocka_unit_test(test_policy_refusing_cordons_own_calls_does_not_hang),
         cmocka_unit_test(test_policy_readonly_kills_sideways_changes),
         cmocka_unit_test(test_policy_default_and_compute_keep_other_processes_limits),
