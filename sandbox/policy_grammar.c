@@ -167,8 +167,10 @@ static int expect_end(reader *r)
 static int parse_number(reader *r, const token *t, uint64_t *value)
 {
     char copy[32];
-    if (t->len >= sizeof copy)
-        return fail_at(r, t, "number '%s' is too long", "");
+    if (t->len >= sizeof copy) {
+        char buffer[80];
+        return fail_at(r, t, "number %s is too long", shown(t, buffer, sizeof buffer));
+    }
     memcpy(copy, t->text, t->len);
     copy[t->len] = '\0';
     char *end;
@@ -459,22 +461,37 @@ static int parse_arch(reader *r)
     return rc;
 }
 
-static char *read_whole_file(const char *path, int *error)
+char *cordon__policy_read_file(const char *path, const char *origin, cordon_error *err)
 {
     FILE *f = fopen(path, "re");
-    if (!f) {
-        *error = errno;
-        return NULL;
-    }
-    char *text = malloc(MAX_POLICY_BYTES + 1);
-    size_t len = text ? fread(text, 1, MAX_POLICY_BYTES + 1, f) : 0;
-    *error = !text ? ENOMEM : ferror(f) ? EIO : len > MAX_POLICY_BYTES ? EFBIG : 0;
-    fclose(f);
-    if (*error) {
+    char *text = f ? malloc(MAX_POLICY_BYTES + 2) : NULL;
+    size_t len = 0, n;
+    while (text && len <= MAX_POLICY_BYTES &&
+           (n = fread(text + len, 1, MAX_POLICY_BYTES + 1 - len, f)) > 0)
+        len += n;
+    int error = !f ? errno : !text ? ENOMEM : ferror(f) ? (errno == EISDIR ? EISDIR : EIO)
+              : len > MAX_POLICY_BYTES ? EFBIG : 0;
+    if (f)
+        fclose(f);
+    if (error) {
         free(text);
+        cordon__error_set(err, -error, NULL, 0, 0, "cannot read policy file '%s': %s", path,
+                          error == EFBIG ? "larger than 1 MiB" : strerror(error));
         return NULL;
     }
     text[len] = '\0';
+    /* The parser reads a C string: a NUL would silently end the policy. */
+    const char *nul = memchr(text, '\0', len);
+    if (nul) {
+        unsigned line = 1, column = 1;
+        for (const char *c = text; c < nul; c++, column++)
+            if (*c == '\n')
+                line++, column = 0;
+        cordon__error_set(err, -EINVAL, origin ? origin : path, line, column,
+                          "a NUL byte: a policy file is text");
+        free(text);
+        return NULL;
+    }
     return text;
 }
 
@@ -509,18 +526,24 @@ static int read_included(reader *r, const token *at, const char *name)
     char *path = is_path ? include_path(r->origin, name) : cordon__policy_find(name);
     const char *text = NULL;
     char *file_text = NULL;
-    int error = 0;
+    cordon_error problem;
+    memset(&problem, 0, sizeof problem);
     if (!path && strcmp(name, "default") == 0)
         text = cordon__builtin_default_text;
-    else if (path && !(file_text = read_whole_file(path, &error)))
+    else if (path && !(file_text = cordon__policy_read_file(path, path, &problem)))
         text = NULL;
     else
         text = file_text;
     if (!text) {
         free(path);
-        char detail[300];
+        if (problem.line) { /* a positioned error inside the included file */
+            if (r->err)
+                *r->err = problem;
+            return problem.code;
+        }
+        char detail[600];
         snprintf(detail, sizeof detail, "'%s': %s", name,
-                 error ? strerror(error) : "no such policy");
+                 problem.message[0] ? problem.message : "no such policy");
         return fail_at(r, at, "cannot include %s", detail);
     }
     char real[PATH_MAX];

@@ -112,31 +112,6 @@ cordon_policy *cordon_policy_parse(const char *text, const char *origin, cordon_
     return build(text, name, name, err);
 }
 
-static char *read_policy_file(const char *path, cordon_error *err)
-{
-    FILE *f = fopen(path, "re");
-    char *text = NULL;
-    size_t size = 0;
-    if (f) {
-        FILE *memory = open_memstream(&text, &size);
-        char chunk[4096];
-        size_t n;
-        while (memory && (n = fread(chunk, 1, sizeof chunk, f)) > 0 && size < (1u << 20))
-            fwrite(chunk, 1, n, memory);
-        int failed = !memory || ferror(f);
-        if (memory)
-            fclose(memory);
-        fclose(f);
-        if (!failed && size <= (1u << 20))
-            return text;
-        free(text);
-        errno = failed ? EIO : EFBIG;
-    }
-    cordon__error_set(err, -errno, NULL, 0, 0, "cannot read policy file '%s': %s", path,
-                      strerror(errno));
-    return NULL;
-}
-
 cordon_policy *cordon_policy_load(const char *name_or_path, cordon_error *err)
 {
     if (!name_or_path || !name_or_path[0]) {
@@ -153,7 +128,7 @@ cordon_policy *cordon_policy_load(const char *name_or_path, cordon_error *err)
                           name_or_path, CORDON_POLICY_DIR, CORDON_SOURCE_POLICY_DIR);
         return NULL;
     }
-    char *text = read_policy_file(path, err);
+    char *text = cordon__policy_read_file(path, path, err);
     cordon_policy *p = text ? build(text, path, name_or_path, err) : NULL;
     free(text);
     free(path);

@@ -76,6 +76,9 @@ int cordon__policy_read(cordon_policy *policy, const char *text, const char *ori
 /* Fills policy->program (and the flags beside it).  Parent side, before any
  * fork. */
 int cordon__policy_compile(cordon_policy *policy, cordon_error *err);
+/* A policy file's text (at most 1 MiB, no NUL byte), or NULL with `err`
+ * filled ("cannot read policy file …", or ORIGIN:LINE:COL of a NUL). */
+char *cordon__policy_read_file(const char *path, const char *origin, cordon_error *err);
 /* The rule that decides rules[i]'s syscall when it is not rules[i] itself:
  * the last unconditional rule for that syscall overrides every other one
  * (its index), or -1 when rules[i] counts. */

@@ -216,6 +216,30 @@ static void test_policy_load_errors_name_what_is_missing(void **state)
     assert_null(cordon_policy_load("/nonexistent/x.policy", &err));
     assert_string_equal(err.message,
                         "cannot read policy file '/nonexistent/x.policy': No such file or directory");
+    /* An endless file is refused at 1 MiB, not read to the end. */
+    assert_null(cordon_policy_load("/dev/zero", &err));
+    assert_string_equal(err.message, "cannot read policy file '/dev/zero': larger than 1 MiB");
+}
+
+/* A NUL byte would end the text the parser sees: the rest of the policy
+ * would be silently dropped. */
+static void test_policy_nul_byte_is_an_error_with_its_place(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/cordon-nul-XXXXXX.policy";
+    int fd = mkstemps(path, 7);
+    assert_true(fd >= 0);
+    static const char text[] = "default allow\n# note\0 trailing\nkill socket\n";
+    assert_int_equal(write(fd, text, sizeof text - 1), (ssize_t)(sizeof text - 1));
+    close(fd);
+    cordon_error err;
+    assert_null(cordon_policy_load(path, &err));
+    char expected[128];
+    snprintf(expected, sizeof expected, "%s:2:7: a NUL byte: a policy file is text", path);
+    assert_string_equal(err.message, expected);
+    assert_int_equal(err.line, 2);
+    assert_int_equal(err.column, 7);
+    unlink(path);
 }
 
 static void test_policy_show_disassembles_the_filter(void **state)
@@ -281,6 +305,7 @@ int main(void)
         cmocka_unit_test(test_policy_includes_resolve_and_refuse_cycles),
         cmocka_unit_test(test_policy_include_of_a_shipped_policy_by_name),
         cmocka_unit_test(test_policy_load_errors_name_what_is_missing),
+        cmocka_unit_test(test_policy_nul_byte_is_an_error_with_its_place),
         cmocka_unit_test(test_policy_show_disassembles_the_filter),
         cmocka_unit_test(test_policy_list_names_every_shipped_policy),
         cmocka_unit_test(test_policy_foreign_abi_on_request),
