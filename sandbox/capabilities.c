@@ -1,6 +1,7 @@
 /* Dropping every capability with libcap: effective, permitted, inheritable,
- * ambient (by the kernel, with the last two) and bounding.  The cap_t is built in the parent because cap_init
- * allocates; the child only applies it. */
+ * ambient (emptied by the kernel with the two before it) and bounding.
+ * The cap_t is built in the parent because cap_init allocates; the child
+ * only applies it. */
 #include <errno.h>
 #include <stddef.h>
 #include <sys/capability.h>
