@@ -158,8 +158,11 @@ static void test_policy_readonly_kills_sideways_changes(void **state)
 {
     (void)state;
     cordon_policy *p = policy("readonly");
-    const char *ways[] = { "fchmodat2", "bind" };
-    for (size_t i = 0; i < 2; i++) {
+    const char *ways[] = { "bind", "fchmodat2" };
+    /* valgrind does not pass a syscall it does not know (452) to the
+     * kernel, so no filter ever sees it there. */
+    size_t count = getenv("CORDON_UNDER_VALGRIND") ? 1 : 2;
+    for (size_t i = 0; i < count; i++) {
         cordon_task *t;
         const cordon_result *r = run_under(p, change_files_sideways, (void *)ways[i],
                                            CORDON_EXCEPTION, &t);
