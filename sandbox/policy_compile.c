@@ -79,7 +79,7 @@ static struct scmp_arg_cmp comparison(const cordon__condition *c)
     return cmp;
 }
 
-static bool same_as_default(const cordon_policy *p, const cordon__rule *rule)
+bool cordon__rule_same_as_default(const cordon_policy *p, const cordon__rule *rule)
 {
     return rule->action == p->default_action &&
            (rule->action != ACTION_ERRNO || rule->errno_value == p->default_errno);
@@ -133,14 +133,21 @@ static bool allows_always(const cordon_policy *p, int nr)
     return false;
 }
 
-long cordon__rule_overridden_by(const cordon_policy *p, size_t i)
+/* One pass: a rule's syscall is below CORDON_SYSCALL_TABLE_SIZE, since
+ * only names in that table are accepted. */
+static void note_overrides(cordon_policy *p)
 {
-    for (size_t later = p->rule_count; later-- > 0;) {
-        const cordon__rule *rule = &p->rules[later];
-        if (rule->syscall == p->rules[i].syscall && rule->condition_count == 0)
-            return later == i ? -1 : (long)later;
+    static const long none = -1;
+    long last_unconditional[CORDON_SYSCALL_TABLE_SIZE];
+    for (size_t nr = 0; nr < sizeof last_unconditional / sizeof *last_unconditional; nr++)
+        last_unconditional[nr] = none;
+    for (size_t i = 0; i < p->rule_count; i++)
+        if (p->rules[i].condition_count == 0)
+            last_unconditional[p->rules[i].syscall] = (long)i;
+    for (size_t i = 0; i < p->rule_count; i++) {
+        long decider = last_unconditional[p->rules[i].syscall];
+        p->rules[i].overridden_by = decider == (long)i ? none : decider;
     }
-    return -1;
 }
 
 /* "include compute" then "kill mmap": the unconditional kill must win over
@@ -150,7 +157,7 @@ static int add_rules(cordon_policy *p, scmp_filter_ctx ctx, cordon_error *err)
 {
     for (size_t i = 0; i < p->rule_count; i++) {
         const cordon__rule *rule = &p->rules[i];
-        if (cordon__rule_overridden_by(p, i) >= 0 || same_as_default(p, rule))
+        if (rule->overridden_by >= 0 || cordon__rule_same_as_default(p, rule))
             continue;
         struct scmp_arg_cmp cmps[CORDON_MAX_CONDITIONS];
         for (unsigned c = 0; c < rule->condition_count; c++)
@@ -222,6 +229,7 @@ static int export_program(cordon_policy *p, scmp_filter_ctx ctx)
 
 int cordon__policy_compile(cordon_policy *p, cordon_error *err)
 {
+    note_overrides(p);
     note_notifications(p);
     scmp_filter_ctx ctx = seccomp_init(scmp_action(p, p->default_action, p->default_errno));
     if (!ctx) {

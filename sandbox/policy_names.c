@@ -128,19 +128,18 @@ const char *cordon__action_name(enum cordon__action action)
 
 /* Native syscall names by number, resolved once through libseccomp so
  * that reports can name a syscall without allocating. */
-#define SYSCALL_TABLE_SIZE 1024
-static char *syscall_names[SYSCALL_TABLE_SIZE];
+static char *syscall_names[CORDON_SYSCALL_TABLE_SIZE];
 static pthread_once_t syscall_names_once = PTHREAD_ONCE_INIT;
 
 static void resolve_syscall_names(void)
 {
-    for (int nr = 0; nr < SYSCALL_TABLE_SIZE; nr++)
+    for (int nr = 0; nr < CORDON_SYSCALL_TABLE_SIZE; nr++)
         syscall_names[nr] = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, nr);
 }
 
 const char *cordon__syscall_name(int nr)
 {
-    if (nr < 0 || nr >= SYSCALL_TABLE_SIZE)
+    if (nr < 0 || nr >= CORDON_SYSCALL_TABLE_SIZE)
         return NULL;
     pthread_once(&syscall_names_once, resolve_syscall_names);
     return syscall_names[nr];

@@ -35,6 +35,9 @@ typedef struct cordon__condition {
 /* libseccomp compares each argument at most once per rule. */
 #define CORDON_MAX_CONDITIONS 6
 
+/* Native syscall numbers a policy can name: 0 to this, exclusive. */
+#define CORDON_SYSCALL_TABLE_SIZE 1024
+
 /* One rule for one syscall: the action applies when every condition holds
  * (a rule written with "||" becomes one of these per alternative). */
 typedef struct cordon__rule {
@@ -46,6 +49,9 @@ typedef struct cordon__rule {
     cordon__condition conditions[CORDON_MAX_CONDITIONS];
     const char *origin;       /* the file it was written in (owned by the policy) */
     unsigned line;
+    /* compiled: the last unconditional rule for the same syscall overrides
+     * every other one; its index, or -1 when this rule counts */
+    long overridden_by;
 } cordon__rule;
 
 /* Foreign ABIs the policy lets through (its rules then apply to them too). */
@@ -79,10 +85,9 @@ int cordon__policy_compile(cordon_policy *policy, cordon_error *err);
 /* A policy file's text (at most 1 MiB, no NUL byte), or NULL with `err`
  * filled ("cannot read policy file …", or ORIGIN:LINE:COL of a NUL). */
 char *cordon__policy_read_file(const char *path, const char *origin, cordon_error *err);
-/* The rule that decides rules[i]'s syscall when it is not rules[i] itself:
- * the last unconditional rule for that syscall overrides every other one
- * (its index), or -1 when rules[i] counts. */
-long cordon__rule_overridden_by(const cordon_policy *policy, size_t i);
+/* Whether a rule says what the policy's default says (it then adds
+ * nothing to the program: libseccomp refuses such a rule). */
+bool cordon__rule_same_as_default(const cordon_policy *policy, const cordon__rule *rule);
 
 /* Where a named policy lives: the first of $CORDON_POLICY_PATH (colon
  * separated), the installed directory and the source tree that has

@@ -46,14 +46,11 @@ static void show_rule(FILE *out, const cordon_policy *p, size_t index)
         fputs(i ? " && " : " if ", out);
         show_condition(out, &rule->conditions[i]);
     }
-    long overridden_by = cordon__rule_overridden_by(p, index);
-    bool inert = rule->action == p->default_action &&
-                 (rule->action != ACTION_ERRNO || rule->errno_value == p->default_errno);
     fprintf(out, "    # %s:%u", rule->origin, rule->line);
-    if (overridden_by >= 0)
-        fprintf(out, " (overridden by %s:%u)", p->rules[overridden_by].origin,
-                p->rules[overridden_by].line);
-    else if (inert)
+    if (rule->overridden_by >= 0)
+        fprintf(out, " (overridden by %s:%u)", p->rules[rule->overridden_by].origin,
+                p->rules[rule->overridden_by].line);
+    else if (cordon__rule_same_as_default(p, rule))
         fputs(" (same as the default: the default applies)", out);
     fputc('\n', out);
 }
