@@ -45,31 +45,17 @@ static void add_task(batch *b, char *line, size_t lineno)
     b->tasks[b->count++] = (batch_task){ .line = runner_strdup(line), .lineno = lineno };
 }
 
+static void take_line(void *user, char *line, size_t len, size_t lineno)
+{
+    while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+        line[--len] = '\0';
+    if (is_command(line))
+        add_task(user, line, lineno);
+}
+
 static int read_tasks(batch *b, const char *input)
 {
-    bool from_stdin = !input || strcmp(input, "-") == 0;
-    FILE *in = from_stdin ? stdin : fopen(input, "re");
-    if (!in) {
-        runner_error("batch: cannot read '%s': %s", input, strerror(errno));
-        return -1;
-    }
-    char *line = NULL;
-    size_t cap = 0, lineno = 0;
-    ssize_t n;
-    while ((n = getline(&line, &cap, in)) >= 0) {
-        lineno++;
-        while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
-            line[--n] = '\0';
-        if (is_command(line))
-            add_task(b, line, lineno);
-    }
-    free(line);
-    bool failed = ferror(in);
-    if (!from_stdin)
-        fclose(in);
-    if (failed)
-        runner_error("batch: cannot read '%s'", from_stdin ? "stdin" : input);
-    return failed ? -1 : 0;
+    return runner_read_lines("batch", input, take_line, b);
 }
 
 /* ---- output of one task (called with the lock held) --------------------- */

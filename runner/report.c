@@ -93,36 +93,31 @@ static void warn_skipped(const char *path, size_t lineno, size_t skipped)
         runner_error("%s:%zu: not a cordon audit record; skipped", path, lineno);
 }
 
+typedef struct reading {
+    const char *path;
+    entries *list;
+} reading;
+
+static void take_entry(void *user, char *line, size_t len, size_t lineno)
+{
+    reading *r = user;
+    entries *list = r->list;
+    if (len == 0 || (len == 1 && line[0] == '\n'))
+        return;
+    if (list->count == list->cap) {
+        list->cap = list->cap ? list->cap * 2 : 1024;
+        list->items = runner_realloc(list->items, list->cap * sizeof *list->items);
+    }
+    if (audit_entry_parse(line, len, &list->items[list->count]) == 0)
+        list->count++;
+    else
+        warn_skipped(r->path, lineno, ++list->skipped);
+}
+
 static int read_entries(const char *path, entries *list)
 {
-    FILE *in = strcmp(path, "-") == 0 ? stdin : fopen(path, "re");
-    if (!in) {
-        runner_error("report: cannot read '%s': %s", path, strerror(errno));
-        return -1;
-    }
-    char *line = NULL;
-    size_t cap = 0, lineno = 0;
-    ssize_t n;
-    while ((n = getline(&line, &cap, in)) >= 0) {
-        lineno++;
-        if (n == 0 || (n == 1 && line[0] == '\n'))
-            continue;
-        if (list->count == list->cap) {
-            list->cap = list->cap ? list->cap * 2 : 1024;
-            list->items = runner_realloc(list->items, list->cap * sizeof *list->items);
-        }
-        if (audit_entry_parse(line, (size_t)n, &list->items[list->count]) == 0)
-            list->count++;
-        else
-            warn_skipped(path, lineno, ++list->skipped);
-    }
-    free(line);
-    bool failed = ferror(in);
-    if (in != stdin)
-        fclose(in);
-    if (failed)
-        runner_error("report: cannot read '%s'", path);
-    return failed ? -1 : 0;
+    reading r = { path, list };
+    return runner_read_lines("report", path, take_entry, &r);
 }
 
 static enum sort_key sort_by;

@@ -28,6 +28,12 @@ int runner_write_all(int fd, const void *data, size_t len);
 /* Monotonic clock in microseconds. */
 unsigned long long runner_now_us(void);
 
+/* Calls `each` with every line of `path` ("-" or NULL: stdin), newline
+ * included, numbered from 1.  0, or -1 after saying on stderr, under the
+ * name of `command`, what could not be read. */
+typedef void (*runner_line_fn)(void *user, char *line, size_t len, size_t lineno);
+int runner_read_lines(const char *command, const char *path, runner_line_fn each, void *user);
+
 /* The subcommands; each returns the process's exit status. */
 int run_command_main(int argc, char **argv);
 int batch_main(int argc, char **argv);

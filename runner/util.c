@@ -1,6 +1,7 @@
 /* Small helpers every subcommand uses. */
 #include <errno.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,4 +75,26 @@ unsigned long long runner_now_us(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (unsigned long long)ts.tv_sec * 1000000ull + (unsigned long long)ts.tv_nsec / 1000u;
+}
+
+int runner_read_lines(const char *command, const char *path, runner_line_fn each, void *user)
+{
+    bool from_stdin = !path || strcmp(path, "-") == 0;
+    FILE *in = from_stdin ? stdin : fopen(path, "re");
+    if (!in) {
+        runner_error("%s: cannot read '%s': %s", command, path, strerror(errno));
+        return -1;
+    }
+    char *line = NULL;
+    size_t cap = 0, lineno = 0;
+    ssize_t n;
+    while ((n = getline(&line, &cap, in)) >= 0)
+        each(user, line, (size_t)n, ++lineno);
+    free(line);
+    bool failed = ferror(in);
+    if (!from_stdin)
+        fclose(in);
+    if (failed)
+        runner_error("%s: cannot read '%s'", command, from_stdin ? "stdin" : path);
+    return failed ? -1 : 0;
 }
