@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "../lib/cordon.h"
+#include "bench_common.h"
 
 static const char *hostile_path;
 
@@ -54,18 +55,6 @@ static int hostile_processes_alive(void)
     return alive;
 }
 
-static long resident_kib(void)
-{
-    long pages = 0, resident = 0;
-    FILE *f = fopen("/proc/self/statm", "r");
-    if (f) {
-        if (fscanf(f, "%ld %ld", &pages, &resident) != 2)
-            resident = 0;
-        fclose(f);
-    }
-    return resident * (sysconf(_SC_PAGESIZE) / 1024);
-}
-
 static void first_line(const char *text, char *out, size_t size)
 {
     size_t len = strcspn(text, "\n");
@@ -80,7 +69,7 @@ static void first_line(const char *text, char *out, size_t size)
 
 static void report(const char *name, const char *setting, cordon_task *t)
 {
-    long rss_before = resident_kib();
+    long rss_before = bench_resident_kib();
     int fds_before = count_open_fds();
     int rc = cordon_run(t);
     const cordon_result *r = cordon_task_result(t);
@@ -102,7 +91,7 @@ static void report(const char *name, const char *setting, cordon_task *t)
     printf("| %s | %s | %s | %s | %.2f s | %d | %+d | %+ld KiB |\n", name, setting,
            rc < 0 ? "cordon error" : r->exception ? r->exception : "ok", detail,
            (double)r->usage.wall_us / 1e6, hostile_processes_alive(),
-           count_open_fds() - fds_before, resident_kib() - rss_before);
+           count_open_fds() - fds_before, bench_resident_kib() - rss_before);
     cordon_task_free(t);
 }
 
@@ -168,7 +157,7 @@ static void *run_25(void *arg)
 
 static void many_tasks(void)
 {
-    long rss_before = resident_kib();
+    long rss_before = bench_resident_kib();
     int fds_before = count_open_fds();
     int failures = 0;
     for (int i = 0; i < 10000; i++) {
@@ -178,8 +167,8 @@ static void many_tasks(void)
     }
     printf("| 10,000 trivial tasks in a row | function tasks | %s | %d wrong results | | %d | %+d "
            "| %+ld KiB |\n", failures ? "wrong" : "ok", failures, hostile_processes_alive(),
-           count_open_fds() - fds_before, resident_kib() - rss_before);
-    rss_before = resident_kib();
+           count_open_fds() - fds_before, bench_resident_kib() - rss_before);
+    rss_before = bench_resident_kib();
     pthread_t threads[8];
     for (intptr_t i = 0; i < 8; i++)
         pthread_create(&threads[i], NULL, run_25, (void *)i);
@@ -192,7 +181,7 @@ static void many_tasks(void)
     printf("| 200 tasks at once from 8 threads | function tasks | %s | %d wrong results | | %d "
            "| %+d | %+ld KiB |\n", failures ? "wrong" : "ok", failures,
            hostile_processes_alive(), count_open_fds() - fds_before,
-           resident_kib() - rss_before);
+           bench_resident_kib() - rss_before);
 }
 
 int main(int argc, char **argv)

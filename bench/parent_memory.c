@@ -9,18 +9,6 @@
 #include "../lib/cordon.h"
 #include "bench_common.h"
 
-static long resident_kb(void)
-{
-    FILE *f = fopen("/proc/self/statm", "r");
-    long pages = 0, resident = 0;
-    if (f) {
-        if (fscanf(f, "%ld %ld", &pages, &resident) != 2)
-            resident = 0;
-        fclose(f);
-    }
-    return resident * (sysconf(_SC_PAGESIZE) / 1024);
-}
-
 static int trivial(cordon_ctx *ctx, void *arg)
 {
     (void)ctx;
@@ -34,12 +22,12 @@ int main(int argc, char **argv)
     enum { CONCURRENT = 100 };
     const char *sleeper[] = { "sleep", "0.5", NULL };
     cordon_task *tasks[CONCURRENT];
-    long before = resident_kb();
+    long before = bench_resident_kib();
     for (int i = 0; i < CONCURRENT; i++) {
         tasks[i] = cordon_command_task(sleeper);
         cordon_run_async(tasks[i]);
     }
-    long during = resident_kb();
+    long during = bench_resident_kib();
     for (int i = 0; i < CONCURRENT; i++) {
         cordon_join(tasks[i]);
         cordon_task_free(tasks[i]);
@@ -53,9 +41,9 @@ int main(int argc, char **argv)
         cordon_run(t);
         cordon_task_free(t);
         if (i == 1000)
-            start = resident_kb();
+            start = bench_resident_kib();
     }
-    long end = resident_kb();
+    long end = bench_resident_kib();
     printf("parent resident memory across %ld sequential tasks: %ld KiB after 1,000, %ld KiB "
            "at the end (%+ld KiB)\n", sequential, start, end, end - start);
     return 0;
