@@ -144,44 +144,49 @@ static int trivial(cordon_ctx *ctx, void *arg)
     return (int)(intptr_t)arg;
 }
 
-static void *run_25(void *arg)
+/* Runs `count` trivial tasks, each returning its own value (so that a
+ * result handed to the wrong task shows); returns how many were wrong. */
+static intptr_t run_trivial(int count, int first_value)
 {
     intptr_t failures = 0;
-    for (int i = 0; i < 25; i++) {
-        cordon_task *t = cordon_function_task(trivial, arg);
-        failures += cordon_run(t) != 0 || cordon_task_result(t)->exit_code != (int)(intptr_t)arg;
+    for (int i = 0; i < count; i++) {
+        int value = (first_value + i) % 1000;
+        cordon_task *t = cordon_function_task(trivial, (void *)(intptr_t)value);
+        failures += cordon_run(t) != 0 || cordon_task_result(t)->exit_code != value;
         cordon_task_free(t);
     }
-    return (void *)failures;
+    return failures;
+}
+
+static void *run_25(void *thread_index)
+{
+    return (void *)run_trivial(25, (int)(intptr_t)thread_index * 100);
+}
+
+static void print_bulk_row(const char *name, intptr_t failures, int fds_before, long rss_before)
+{
+    printf("| %s | function tasks | %s | %d wrong results | | %d | %+d | %+ld KiB |\n", name,
+           failures ? "wrong" : "ok", (int)failures, hostile_processes_alive(),
+           count_open_fds() - fds_before, bench_resident_kib() - rss_before);
 }
 
 static void many_tasks(void)
 {
     long rss_before = bench_resident_kib();
     int fds_before = count_open_fds();
-    int failures = 0;
-    for (int i = 0; i < 10000; i++) {
-        cordon_task *t = cordon_function_task(trivial, (void *)(intptr_t)(i % 100));
-        failures += cordon_run(t) != 0 || cordon_task_result(t)->exit_code != i % 100;
-        cordon_task_free(t);
-    }
-    printf("| 10,000 trivial tasks in a row | function tasks | %s | %d wrong results | | %d | %+d "
-           "| %+ld KiB |\n", failures ? "wrong" : "ok", failures, hostile_processes_alive(),
-           count_open_fds() - fds_before, bench_resident_kib() - rss_before);
+    print_bulk_row("10,000 trivial tasks in a row", run_trivial(10000, 0), fds_before,
+                   rss_before);
     rss_before = bench_resident_kib();
     pthread_t threads[8];
     for (intptr_t i = 0; i < 8; i++)
         pthread_create(&threads[i], NULL, run_25, (void *)i);
-    failures = 0;
+    intptr_t failures = 0;
     for (int i = 0; i < 8; i++) {
         void *thread_failures = NULL;
         pthread_join(threads[i], &thread_failures);
-        failures += (int)(intptr_t)thread_failures;
+        failures += (intptr_t)thread_failures;
     }
-    printf("| 200 tasks at once from 8 threads | function tasks | %s | %d wrong results | | %d "
-           "| %+d | %+ld KiB |\n", failures ? "wrong" : "ok", failures,
-           hostile_processes_alive(), count_open_fds() - fds_before,
-           bench_resident_kib() - rss_before);
+    print_bulk_row("200 tasks at once from 8 threads", failures, fds_before, rss_before);
 }
 
 int main(int argc, char **argv)
