@@ -31,6 +31,26 @@
         }                                                                   \
     } while (0)
 
+/* Waits up to 5 s for `pid` to be gone, or dead and waiting for whoever
+ * adopted it to reap it: true if it is. */
+static inline bool process_gone(pid_t pid)
+{
+    for (int i = 0; i < 500; i++) {
+        char path[64];
+        snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+        FILE *f = fopen(path, "r");
+        if (!f)
+            return true;
+        char status = '?';
+        int scanned = fscanf(f, "%*d %*s %c", &status);
+        fclose(f);
+        if (scanned == 1 && status == 'Z')
+            return true;
+        usleep(10 * 1000);
+    }
+    return false;
+}
+
 /* Open fds of this process, to prove that nothing leaks. */
 static inline int count_open_fds(void)
 {

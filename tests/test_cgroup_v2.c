@@ -87,25 +87,6 @@ static void test_cgroup_v2_task_runs_in_its_own_cgroup_below_the_root(void **sta
     cordon_task_free(t);
 }
 
-static int process_gone(pid_t pid)
-{
-    for (int i = 0; i < 500; i++) {
-        char path[64];
-        snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-        FILE *f = fopen(path, "r");
-        if (!f)
-            return 1;
-        char status = '?';
-        int scanned = fscanf(f, "%*d %*s %c", &status);
-        fclose(f);
-        if (scanned == 1 && status == 'Z')
-            return 1;
-        struct timespec pause_time = { 0, 10 * 1000 * 1000 };
-        nanosleep(&pause_time, NULL);
-    }
-    return 0;
-}
-
 static void test_cgroup_v2_kills_what_left_the_process_group(void **state)
 {
     (void)state;

@@ -65,26 +65,6 @@ static void test_deadline_signal_ignoring_task_is_killed(void **state)
     cordon_task_free(t);
 }
 
-static int process_gone(pid_t pid)
-{
-    /* Killed processes are reaped by whoever adopted them; give it time. */
-    for (int i = 0; i < 500; i++) {
-        char path[64];
-        snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-        FILE *f = fopen(path, "r");
-        if (!f)
-            return 1;
-        char status = '?';
-        int scanned = fscanf(f, "%*d %*s %c", &status);
-        fclose(f);
-        if (scanned == 1 && status == 'Z')
-            return 1; /* dead, waiting for its new parent to reap it */
-        struct timespec pause_time = { 0, 10 * 1000 * 1000 };
-        nanosleep(&pause_time, NULL);
-    }
-    return 0;
-}
-
 static void test_deadline_kills_grandchildren_too(void **state)
 {
     (void)state;

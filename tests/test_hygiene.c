@@ -224,18 +224,7 @@ static void test_hygiene_tasks_die_with_their_caller(void **state)
     assert_int_equal(kill(task, 0), 0);
     kill(caller, SIGKILL);
     waitpid(caller, NULL, 0);
-    int gone = 0;
-    for (int i = 0; i < 500 && !gone; i++) {
-        char path[64], status = '?';
-        snprintf(path, sizeof path, "/proc/%d/stat", (int)task);
-        FILE *f = fopen(path, "r");
-        gone = !f || (fscanf(f, "%*d %*s %c", &status) == 1 && status == 'Z');
-        if (f)
-            fclose(f);
-        if (!gone)
-            usleep(10 * 1000);
-    }
-    assert_true(gone);
+    assert_true(process_gone(task));
 }
 
 /* A caller with thousands of fds open: the task still sees 0-3 only. */
