@@ -175,12 +175,28 @@ static void find_places(void)
     if (strcmp(mode, "none") == 0)
         return;
     find_v2_parent(mode);
-    if (strcmp(mode, "v2") == 0)
-        return;
-    if (!places.v2_memory)
-        find_v1_parent("memory", places.v1_memory_parent, sizeof places.v1_memory_parent);
-    if (!places.v2_pids)
-        find_v1_parent("pids", places.v1_pids_parent, sizeof places.v1_pids_parent);
+    if (strcmp(mode, "v2") != 0) {
+        if (!places.v2_memory)
+            find_v1_parent("memory", places.v1_memory_parent, sizeof places.v1_memory_parent);
+        if (!places.v2_pids)
+            find_v1_parent("pids", places.v1_pids_parent, sizeof places.v1_pids_parent);
+    }
+    const char *parents[] = { places.v2_parent, places.v1_memory_parent, places.v1_pids_parent };
+    for (size_t i = 0; i < sizeof parents / sizeof *parents; i++)
+        if (parents[i][0])
+            cordon__cgroup_sweep_orphans(parents[i]);
+}
+
+/* Records `path` (now owned by cg) and opens its cgroup.procs. */
+static int add_dir(cordon__cgroup *cg, char *path, cordon__cgroup_version version)
+{
+    int index = cg->count++;
+    cg->dirs[index] = path;
+    cg->versions[index] = version;
+    char procs[4300];
+    snprintf(procs, sizeof procs, "%s/cgroup.procs", path);
+    cg->join_fds[index] = open(procs, O_WRONLY | O_CLOEXEC);
+    return cg->join_fds[index] < 0 ? -errno : index;
 }
 
 /* Makes one cgroup below `parent` and opens its cgroup.procs. */
@@ -191,18 +207,27 @@ static int make_dir(cordon__cgroup *cg, const char *parent, cordon__cgroup_versi
              atomic_fetch_add(&cgroup_sequence, 1));
     if (mkdir(path, 0755) != 0)
         return -errno;
-    int index = cg->count;
-    cg->dirs[index] = strdup(path);
-    if (!cg->dirs[index]) {
+    char *owned = strdup(path);
+    if (!owned) {
         rmdir(path);
         return -ENOMEM;
     }
-    cg->versions[index] = version;
-    cg->count++;
-    char procs[4300];
-    snprintf(procs, sizeof procs, "%s/cgroup.procs", path);
-    cg->join_fds[index] = open(procs, O_WRONLY | O_CLOEXEC);
-    return cg->join_fds[index] < 0 ? -errno : index;
+    return add_dir(cg, owned, version);
+}
+
+/* One from the pool; a pooled cgroup that has gone (removed by hand) is
+ * dropped and the next one tried. */
+static int reuse_dir(cordon__cgroup *cg)
+{
+    for (char *path; (path = cordon__cgroup_pool_take());) {
+        int index = add_dir(cg, path, CGROUP_V2);
+        if (index >= 0)
+            return index;
+        cg->count--;
+        cg->dirs[cg->count] = NULL;
+        free(path);
+    }
+    return -ENOENT;
 }
 
 static int set_value(const char *dir, const char *name, uint64_t value)
@@ -240,12 +265,21 @@ static int create_v2(cordon__cgroup *cg, uint64_t memory_bytes, uint64_t max_pro
     bool v2_pids = max_processes && places.v2_pids;
     if (!places.v2_parent[0] || !(contain || v2_memory || v2_pids))
         return 0;
-    int index = make_dir(cg, places.v2_parent, CGROUP_V2);
+    bool reusable = !v2_memory && !v2_pids;
+    int index = reusable ? reuse_dir(cg) : -ENOENT;
+    if (index < 0)
+        index = make_dir(cg, places.v2_parent, CGROUP_V2);
     if (index == -ENOMEM)
         return index;
     if (index < 0)
         return 0;
     cg->v2_dir = index;
+    if (reusable) {
+        char events[4300];
+        snprintf(events, sizeof events, "%s/cgroup.events", cg->dirs[index]);
+        cg->events_fd = open(events, O_RDONLY | O_CLOEXEC);
+        cg->reusable = cg->events_fd >= 0;
+    }
     if (v2_memory)
         limit_memory(cg, index, memory_bytes);
     if (v2_pids)
@@ -257,7 +291,7 @@ int cordon__cgroup_create(cordon__cgroup *cg, uint64_t memory_bytes, uint64_t ma
                           bool contain)
 {
     memset(cg, 0, sizeof *cg);
-    cg->memory_dir = cg->pids_dir = cg->v2_dir = -1;
+    cg->memory_dir = cg->pids_dir = cg->v2_dir = cg->events_fd = -1;
     for (int i = 0; i < CORDON_CGROUP_MAX_DIRS; i++)
         cg->join_fds[i] = -1;
     if (!memory_bytes && !max_processes && !contain)
@@ -313,9 +347,27 @@ static int kill_listed(const char *dir)
     return killed;
 }
 
+/* cgroup.events says whether any process is left; unreadable counts as
+ * populated, so that nothing is skipped on a guess. */
+static bool populated(const cordon__cgroup *cg)
+{
+    char text[256];
+    ssize_t n;
+    do
+        n = pread(cg->events_fd, text, sizeof text - 1, 0);
+    while (n < 0 && errno == EINTR);
+    if (n <= 0)
+        return true;
+    text[n] = '\0';
+    return strstr(text, "populated 0") == NULL;
+}
+
 void cordon__cgroup_kill(const cordon__cgroup *cg)
 {
     for (int i = 0; i < cg->count; i++) {
+        /* Most tasks leave nothing behind: one read instead of a kill. */
+        if (i == cg->v2_dir && cg->reusable && !populated(cg))
+            continue;
         if (cg->versions[i] == CGROUP_V2 && write_file(cg->dirs[i], "cgroup.kill", "1") == 0)
             continue;
         kill_listed(cg->dirs[i]);
@@ -361,12 +413,30 @@ static void pause_briefly(void)
     nanosleep(&pause_time, NULL);
 }
 
+/* Kills until cgroup.events says nobody is left; killed processes leave
+ * the cgroup as they exit, so give them time. */
+static bool emptied(const cordon__cgroup *cg, int index)
+{
+    for (int attempt = 0; attempt < 500; attempt++) {
+        if (!populated(cg))
+            return true;
+        write_file(cg->dirs[index], "cgroup.kill", "1");
+        pause_briefly();
+    }
+    return false;
+}
+
 void cordon__cgroup_destroy(cordon__cgroup *cg)
 {
     for (int i = 0; i < cg->count; i++) {
         if (cg->join_fds[i] >= 0)
             close(cg->join_fds[i]);
         cg->join_fds[i] = -1;
+        if (i == cg->v2_dir && cg->reusable && emptied(cg, i)) {
+            cordon__cgroup_pool_give_back(cg->dirs[i]);
+            cg->dirs[i] = NULL;
+            continue;
+        }
         /* Killed processes leave the cgroup as they exit: give them time. */
         for (int attempt = 0; attempt < 500 && rmdir(cg->dirs[i]) != 0 && errno == EBUSY;
              attempt++) {
@@ -379,6 +449,9 @@ void cordon__cgroup_destroy(cordon__cgroup *cg)
         free(cg->dirs[i]);
         cg->dirs[i] = NULL;
     }
+    if (cg->events_fd >= 0)
+        close(cg->events_fd);
     cg->count = 0;
-    cg->memory_dir = cg->pids_dir = cg->v2_dir = -1;
+    cg->memory_dir = cg->pids_dir = cg->v2_dir = cg->events_fd = -1;
+    cg->reusable = false;
 }

@@ -6,8 +6,10 @@
  * Each resource takes the best the machine has, in order: a cgroup v2
  * controller, a cgroup v1 controller, or (by the caller) an rlimit.  Every
  * cgroup cordon makes lies below the one the caller runs in (or below the
- * root named by CORDON_CGROUP_ROOT), is the task's own, and is removed when
- * the task is done.  CORDON_CGROUP=none|v1|v2|auto narrows the choice.
+ * root named by CORDON_CGROUP_ROOT) and is the task's own while it runs.
+ * One with a limit is removed when the task is done; one that only holds
+ * the tree is kept empty for the next task and removed at exit
+ * (cgroup_pool.c).  CORDON_CGROUP=none|v1|v2|auto narrows the choice.
  */
 #ifndef CORDON_SANDBOX_CGROUP_H
 #define CORDON_SANDBOX_CGROUP_H
@@ -30,6 +32,8 @@ typedef struct cordon__cgroup {
     int join_fds[CORDON_CGROUP_MAX_DIRS];   /* cgroup.procs, written "0" by the child */
     int memory_dir, pids_dir;               /* index into dirs, or -1 */
     int v2_dir;                             /* index of the v2 cgroup (for cgroup.kill) */
+    bool reusable;                          /* the v2 cgroup holds no limit: pooled after */
+    int events_fd;                          /* its cgroup.events, or -1 */
 } cordon__cgroup;
 
 /* Parent, before the fork.  Makes the cgroups the limits need (a limit of 0
@@ -50,7 +54,17 @@ void cordon__cgroup_kill(const cordon__cgroup *cg);
 bool cordon__cgroup_oom_killed(const cordon__cgroup *cg);
 bool cordon__cgroup_pids_limited(const cordon__cgroup *cg);
 
-/* Parent: kills what is left, closes the fds and removes the directories. */
+/* Parent: kills what is left, closes the fds and removes the directories
+ * (or gives a reusable one, once empty, back to the pool). */
 void cordon__cgroup_destroy(cordon__cgroup *cg);
+
+/* The pool of empty tree-holding cgroups (cgroup_pool.c).  take returns a
+ * path the caller then owns, or NULL; give_back takes the path over. */
+char *cordon__cgroup_pool_take(void);
+void cordon__cgroup_pool_give_back(char *path);
+
+/* Removes the empty cgroups that processes which died without exiting left
+ * in `parent`. */
+void cordon__cgroup_sweep_orphans(const char *parent);
 
 #endif

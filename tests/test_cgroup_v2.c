@@ -1,7 +1,10 @@
 /* cgroup v2, against a root this test makes and points cordon at with
- * CORDON_CGROUP_ROOT: the task's cgroup is made below it, holds the whole
- * task (even what left the process group), and is removed afterwards. */
+ * CORDON_CGROUP_ROOT: the task's cgroup is made below it and holds the
+ * whole task (even what left the process group).  One with a limit is
+ * removed afterwards; one that only held the tree is kept empty for the
+ * next task of the same process and removed when that process exits. */
 #include <dirent.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -45,11 +48,20 @@ static int make_root(void **state)
     return 0;
 }
 
+/* Before the exit hook that would remove this process's idle cgroup: the
+ * root can only go once it is empty. */
 static int remove_root(void **state)
 {
     (void)state;
-    if (root[0])
-        rmdir(root);
+    if (!root[0])
+        return 0;
+    DIR *dir = opendir(root);
+    for (struct dirent *e; dir && (e = readdir(dir));)
+        if (e->d_type == DT_DIR && e->d_name[0] != '.')
+            unlinkat(dirfd(dir), e->d_name, AT_REMOVEDIR);
+    if (dir)
+        closedir(dir);
+    rmdir(root);
     return 0;
 }
 
@@ -62,6 +74,56 @@ static int children_of_root(void)
     if (dir)
         closedir(dir);
     return count;
+}
+
+static bool cgroup_exists(const char *name)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s", root, name);
+    struct stat st;
+    return stat(path, &st) == 0;
+}
+
+/* Cgroups below the root that still hold a process. */
+static int populated_children_of_root(void)
+{
+    DIR *dir = opendir(root);
+    int count = 0;
+    for (struct dirent *e; dir && (e = readdir(dir));) {
+        if (e->d_type != DT_DIR || e->d_name[0] == '.')
+            continue;
+        char path[1024], text[256] = "";
+        snprintf(path, sizeof path, "%s/%s/cgroup.events", root, e->d_name);
+        FILE *f = fopen(path, "r");
+        size_t n = f ? fread(text, 1, sizeof text - 1, f) : 0;
+        text[n] = '\0';
+        if (f)
+            fclose(f);
+        count += strstr(text, "populated 0") == NULL;
+    }
+    if (dir)
+        closedir(dir);
+    return count;
+}
+
+/* What is left after a task: nothing running, and at most the one idle
+ * cgroup kept for the next task. */
+static void assert_nothing_left_running(void)
+{
+    assert_int_equal(populated_children_of_root(), 0);
+    assert_in_range(children_of_root(), 0, 1);
+}
+
+/* The name of the cgroup a task ran in, from its /proc/self/cgroup. */
+static void task_cgroup(char *name, size_t size)
+{
+    cordon_task *t = shell("grep '^0::' /proc/self/cgroup");
+    cordon_set_policy(t, NULL); /* no policy: the tree is held by a cgroup */
+    const cordon_result *r = run_task(t, 0);
+    const char *last = strrchr(r->std_out.data, '/');
+    assert_non_null(last);
+    snprintf(name, size, "%.*s", (int)strcspn(last + 1, "\n"), last + 1);
+    cordon_task_free(t);
 }
 
 #define REQUIRE_V2_ROOT()                                                              \
@@ -83,7 +145,7 @@ static void test_cgroup_v2_task_runs_in_its_own_cgroup_below_the_root(void **sta
     char expected_prefix[600];
     snprintf(expected_prefix, sizeof expected_prefix, "0::%s/cordon-%d-", name, (int)getpid());
     assert_non_null(strstr(r->std_out.data, expected_prefix));
-    assert_int_equal(children_of_root(), 0); /* removed when done */
+    assert_nothing_left_running();
     cordon_task_free(t);
 }
 
@@ -100,7 +162,7 @@ static void test_cgroup_v2_kills_what_left_the_process_group(void **state)
     pid_t escaped = (pid_t)atoi(r->std_out.data);
     assert_true(escaped > 0);
     assert_true(process_gone(escaped));
-    assert_int_equal(children_of_root(), 0);
+    assert_nothing_left_running();
     cordon_task_free(t);
 }
 
@@ -127,12 +189,144 @@ static void test_cgroup_v2_without_memory_controller_falls_back_to_rlimit(void *
     cordon_task_free(t);
 }
 
-int main(void)
+static void test_cgroup_v2_next_task_reuses_the_idle_cgroup(void **state)
 {
+    (void)state;
+    REQUIRE_V2_ROOT();
+    char first[256], second[256];
+    task_cgroup(first, sizeof first);
+    task_cgroup(second, sizeof second);
+    assert_string_equal(first, second);
+    assert_int_equal(children_of_root(), 1);
+    assert_int_equal(populated_children_of_root(), 0);
+}
+
+static void test_cgroup_v2_idle_cgroup_removed_by_hand_is_replaced(void **state)
+{
+    (void)state;
+    REQUIRE_V2_ROOT();
+    char first[256], second[256], path[1024];
+    task_cgroup(first, sizeof first);
+    snprintf(path, sizeof path, "%s/%s", root, first);
+    assert_int_equal(rmdir(path), 0);
+    task_cgroup(second, sizeof second);
+    assert_string_not_equal(first, second);
+    assert_true(cgroup_exists(second));
+}
+
+/* A copy of the caller made by fork uses cgroups of its own, never its
+ * parent's idle one, and removes them when it exits. */
+static void test_cgroup_v2_forked_caller_keeps_to_its_own_and_removes_them_at_exit(void **state)
+{
+    (void)state;
+    REQUIRE_V2_ROOT();
+    char parents[256];
+    task_cgroup(parents, sizeof parents);
+    int report[2];
+    assert_int_equal(pipe(report), 0);
+    pid_t copy = fork();
+    if (copy == 0) {
+        char childs[256];
+        task_cgroup(childs, sizeof childs);
+        (void)!write(report[1], childs, strlen(childs) + 1);
+        exit(0); /* exit, not _exit: the pool is emptied by an atexit hook */
+    }
+    close(report[1]);
+    char childs[256] = "";
+    assert_true(read(report[0], childs, sizeof childs) > 0);
+    close(report[0]);
+    int status;
+    assert_int_equal(waitpid(copy, &status, 0), copy);
+    assert_int_equal(status, 0);
+    assert_string_not_equal(childs, parents);
+    assert_false(cgroup_exists(childs));
+    assert_true(cgroup_exists(parents));
+}
+
+static pid_t dead_pid(void)
+{
+    pid_t pid = fork();
+    if (pid == 0)
+        _exit(0);
+    waitpid(pid, NULL, 0);
+    return pid;
+}
+
+static void make_cgroup_aged(const char *name, time_t age_seconds)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s", root, name);
+    assert_int_equal(mkdir(path, 0755), 0);
+    struct timespec times[2];
+    clock_gettime(CLOCK_REALTIME, &times[0]);
+    times[0].tv_sec -= age_seconds;
+    times[1] = times[0];
+    assert_int_equal(utimensat(AT_FDCWD, path, times, 0), 0);
+}
+
+static void remove_cgroup(const char *name)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s", root, name);
+    rmdir(path);
+}
+
+/* A caller killed outright leaves its idle cgroups behind: the next
+ * process to make cgroups in the same place removes them, and only them. */
+static void test_cgroup_v2_next_process_sweeps_what_dead_callers_left(void **state)
+{
+    (void)state;
+    REQUIRE_V2_ROOT();
+    char dead_old[64], dead_young[64], alive_old[64], foreign[64];
+    snprintf(dead_old, sizeof dead_old, "cordon-%d-0", (int)dead_pid());
+    snprintf(dead_young, sizeof dead_young, "cordon-%d-1", (int)dead_pid());
+    snprintf(alive_old, sizeof alive_old, "cordon-%d-0", (int)getpid());
+    snprintf(foreign, sizeof foreign, "not-cordon-%d-0", (int)dead_pid());
+    make_cgroup_aged(dead_old, 3600);
+    make_cgroup_aged(dead_young, 0);
+    make_cgroup_aged(alive_old, 3600);
+    make_cgroup_aged(foreign, 3600);
+    /* A fresh process: this one looked at the place already. */
+    pid_t fresh = fork();
+    if (fresh == 0) {
+        execl("/proc/self/exe", "test_cgroup_v2", "--run-one-task", (char *)NULL);
+        _exit(127);
+    }
+    int status;
+    assert_int_equal(waitpid(fresh, &status, 0), fresh);
+    assert_int_equal(status, 0);
+    assert_false(cgroup_exists(dead_old));
+    assert_true(cgroup_exists(dead_young)); /* may be a process's of another pid namespace */
+    assert_true(cgroup_exists(alive_old));
+    assert_true(cgroup_exists(foreign));
+    remove_cgroup(dead_young);
+    remove_cgroup(alive_old);
+    remove_cgroup(foreign);
+}
+
+static int run_one_task(void)
+{
+    const char *argv[] = { "/bin/true", NULL };
+    cordon_task *t = cordon_command_task(argv);
+    cordon_set_policy(t, NULL);
+    int rc = cordon_run(t);
+    cordon_task_free(t);
+    return rc == 0 ? 0 : 1;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc > 1 && strcmp(argv[1], "--run-one-task") == 0)
+        return run_one_task();
+
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cgroup_v2_task_runs_in_its_own_cgroup_below_the_root),
         cmocka_unit_test(test_cgroup_v2_kills_what_left_the_process_group),
         cmocka_unit_test(test_cgroup_v2_without_memory_controller_falls_back_to_rlimit),
+        cmocka_unit_test(test_cgroup_v2_next_task_reuses_the_idle_cgroup),
+        cmocka_unit_test(test_cgroup_v2_idle_cgroup_removed_by_hand_is_replaced),
+        cmocka_unit_test(test_cgroup_v2_forked_caller_keeps_to_its_own_and_removes_them_at_exit),
+        cmocka_unit_test(test_cgroup_v2_next_process_sweeps_what_dead_callers_left),
     };
     return cmocka_run_group_tests(tests, make_root, remove_root);
 }
