@@ -23,7 +23,7 @@ CMOCKA_LIBS := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null || echo -lcmocka)
 
 WARNINGS := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
             -Wformat=2 -Wpointer-arith -Wundef -Wvla -Wno-format-nonliteral
-BASE_CFLAGS := -std=gnu11 -D_GNU_SOURCE -g -O2 -fPIC -pthread $(WARNINGS) \
+BASE_CFLAGS := -std=gnu11 -D_GNU_SOURCE -g -O2 -fPIC -fno-plt -pthread $(WARNINGS) \
                -DCORDON_POLICY_DIR='"$(POLICYDIR)"' \
                -DCORDON_SOURCE_POLICY_DIR='"$(abspath policies)"'
 ALL_CFLAGS := $(BASE_CFLAGS) $(CFLAGS)
@@ -38,7 +38,7 @@ HEADERS    := $(wildcard lib/*.h sandbox/*.h runner/*.h tests/*.h)
 
 # Each build flavour lives in its own directory: build/ (plain), build/asan.
 define flavour
-$(1)/obj/%.o: %.c $(HEADERS)
+$(1)/obj/%.o: %.c $(HEADERS) Makefile
 	@mkdir -p $$(dir $$@)
 	$$(CC) $$(ALL_CFLAGS) $(2) -c $$< -o $$@
 

@@ -13,6 +13,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/futex.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdio_ext.h>
@@ -170,6 +171,22 @@ static int install_filter(const cordon__launch *l)
     return rc;
 }
 
+/* A forked child is moved into its cgroups by the parent, which would
+ * otherwise sit idle while the child sets up: the move (tens of
+ * microseconds of the kernel's cgroup locking) then costs no time.  Nothing
+ * of the task runs, and nothing forks, before the move is done. */
+static int wait_until_moved(cordon__shared *shared)
+{
+    uint32_t state;
+    while ((state = __atomic_load_n(&shared->cgroup_moved, __ATOMIC_ACQUIRE)) ==
+           CGROUP_MOVE_PENDING) {
+        if (syscall(SYS_futex, &shared->cgroup_moved, FUTEX_WAIT, CGROUP_MOVE_PENDING, NULL,
+                    NULL, 0) != 0 && errno != EAGAIN && errno != EINTR)
+            return -errno;
+    }
+    return state == CGROUP_MOVE_DONE ? 0 : -shared->cgroup_move_errno;
+}
+
 static void set_up(const cordon__launch *l)
 {
     cordon__shared *shared = l->shared;
@@ -179,7 +196,7 @@ static void set_up(const cordon__launch *l)
     if ((rc = die_with_parent(l->parent_pid)) < 0)
         fail(shared, STEP_PARENT_DEATH_SIGNAL, rc);
     /* Before the fds are placed: the cgroup.procs fds are closed then. */
-    if ((rc = cordon__cgroup_join(&l->cgroup)) < 0)
+    if (!l->parent_moves_child && (rc = cordon__cgroup_join(&l->cgroup)) < 0)
         fail(shared, STEP_CGROUP, rc);
     /* no_new_privs first: Landlock requires it, and it is harmless early. */
     if ((rc = cordon__set_no_new_privileges()) < 0)
@@ -200,6 +217,8 @@ static void set_up(const cordon__launch *l)
         fail(shared, STEP_USER, rc);
     if ((rc = cordon__clear_capabilities(&l->capabilities)) < 0)
         fail(shared, STEP_CAPABILITIES, rc);
+    if (l->parent_moves_child && (rc = wait_until_moved(shared)) < 0)
+        fail(shared, STEP_CGROUP, rc);
 }
 
 /* execvp's rules without its allocations: the candidates were resolved in

@@ -46,6 +46,7 @@ cordon_bytes cordon__buffer_view(const cordon__buffer *b);
 #define CORDON_MESSAGE_MAX  2048
 
 enum cordon__return_state { RETURN_NONE = 0, RETURN_WRITING = 1, RETURN_COMMITTED = 2 };
+enum cordon__cgroup_move { CGROUP_MOVE_PENDING = 0, CGROUP_MOVE_DONE = 1, CGROUP_MOVE_FAILED = 2 };
 
 /* Steps of the child's set-up, reported when one fails. */
 enum cordon__step {
@@ -83,6 +84,8 @@ typedef struct cordon__shared {
     char raise_message[CORDON_MESSAGE_MAX];
     cordon__crash_record crash;
     uint32_t exec_attempts;             /* a command's execve calls, made or about to be */
+    uint32_t cgroup_moved;              /* CGROUP_MOVE_*: the parent moved a forked child */
+    int32_t cgroup_move_errno;
     uint32_t return_state;
     uint64_t return_len;
     unsigned char return_data[];        /* return_capacity bytes */
@@ -110,6 +113,7 @@ typedef struct cordon__launch {
     gid_t gid;
     cordon__capability_plan capabilities;
     cordon__cgroup cgroup;
+    bool parent_moves_child;                     /* forked: the parent writes cgroup.procs */
     int landlock_ruleset;                        /* -1: none */
     const char *cwd;
     /* command tasks */

@@ -12,6 +12,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/futex.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -300,8 +301,21 @@ static pid_t pidfd_open_child(pid_t pid, int *pidfd)
     return pid;
 }
 
-static int start_function(cordon__launch *l, cordon__attempt_state *s)
+/* The forked child waits for this before anything of the task runs. */
+static void move_into_cgroups(cordon__launch *l, pid_t pid)
 {
+    if (!l->parent_moves_child)
+        return;
+    int rc = cordon__cgroup_move(&l->cgroup, pid);
+    l->shared->cgroup_move_errno = -rc;
+    __atomic_store_n(&l->shared->cgroup_moved, rc < 0 ? CGROUP_MOVE_FAILED : CGROUP_MOVE_DONE,
+                     __ATOMIC_RELEASE);
+    syscall(SYS_futex, &l->shared->cgroup_moved, FUTEX_WAKE, 1, NULL, NULL, 0);
+}
+
+static int fork_child(cordon__launch *l, cordon__attempt_state *s)
+{
+    l->parent_moves_child = l->cgroup.count > 0;
     pid_t pid = fork();
     if (pid < 0)
         return -errno;
@@ -309,23 +323,15 @@ static int start_function(cordon__launch *l, cordon__attempt_state *s)
         cordon__child_main(l);
     /* Both sides set the group, so that it exists whichever runs first. */
     setpgid(pid, pid);
+    move_into_cgroups(l, pid);
     s->pid = pidfd_open_child(pid, &s->pidfd);
     return 0;
 }
 
 static int start_command(cordon__launch *l, cordon__attempt_state *s, bool may_share_memory)
 {
-    if (!may_share_memory) {
-        /* The parent must answer the child's first exec: no vfork wait. */
-        pid_t pid = fork();
-        if (pid < 0)
-            return -errno;
-        if (pid == 0)
-            cordon__child_main(l);
-        setpgid(pid, pid);
-        s->pid = pidfd_open_child(pid, &s->pidfd);
-        return 0;
-    }
+    if (!may_share_memory) /* the parent must answer the child's first exec */
+        return fork_child(l, s);
     char *stack = mmap(NULL, CLONE_STACK_SIZE, PROT_READ | PROT_WRITE,
                        MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
     if (stack == MAP_FAILED)
@@ -371,7 +377,7 @@ int cordon__spawn(cordon_task *t, cordon__launch *l, cordon__attempt_state *s)
     /* Before the fork: a quick task may be done before the fork returns. */
     s->started_ns = cordon__now_ns();
     if (t->kind == KIND_FUNCTION)
-        rc = start_function(l, s);
+        rc = fork_child(l, s);
     else
         rc = start_command(l, s, command_may_share_memory(l));
     pthread_sigmask(SIG_SETMASK, &previous, NULL);

@@ -315,19 +315,31 @@ int cordon__cgroup_create(cordon__cgroup *cg, uint64_t memory_bytes, uint64_t ma
     return rc;
 }
 
-int cordon__cgroup_join(const cordon__cgroup *cg)
+static int write_to_procs(const cordon__cgroup *cg, const char *pid_text, size_t len)
 {
     for (int i = 0; i < cg->count; i++) {
         if (cg->join_fds[i] < 0)
             continue;
         ssize_t n;
         do
-            n = write(cg->join_fds[i], "0", 1); /* "0": the writing process */
+            n = write(cg->join_fds[i], pid_text, len);
         while (n < 0 && errno == EINTR);
-        if (n != 1)
+        if (n != (ssize_t)len)
             return n < 0 ? -errno : -EIO;
     }
     return 0;
+}
+
+int cordon__cgroup_join(const cordon__cgroup *cg)
+{
+    return write_to_procs(cg, "0", 1); /* "0": the writing process */
+}
+
+int cordon__cgroup_move(const cordon__cgroup *cg, pid_t pid)
+{
+    char pid_text[24];
+    int len = snprintf(pid_text, sizeof pid_text, "%d", (int)pid);
+    return write_to_procs(cg, pid_text, (size_t)len);
 }
 
 /* v1 has no cgroup.kill: kill what is listed until nothing is. */

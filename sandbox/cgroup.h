@@ -16,6 +16,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 enum { CORDON_CGROUP_MAX_DIRS = 3 };
 
@@ -46,6 +47,10 @@ int cordon__cgroup_create(cordon__cgroup *cg, uint64_t memory_bytes, uint64_t ma
 
 /* Child, async-signal-safe: moves the calling process into every cgroup. */
 int cordon__cgroup_join(const cordon__cgroup *cg);
+
+/* Parent: moves the forked child `pid` into every cgroup, while the child
+ * goes on with its set-up. */
+int cordon__cgroup_move(const cordon__cgroup *cg, pid_t pid);
 
 /* Parent: kills every process in the task's cgroups. */
 void cordon__cgroup_kill(const cordon__cgroup *cg);
