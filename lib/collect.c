@@ -71,11 +71,13 @@ static bool read_stream(cordon_task *t, cordon__attempt_state *s, int *fd,
 {
     char chunk[READ_CHUNK];
     for (int round = 0; round < 16; round++) {
-        /* Read straight into the buffer while it is under its cap. */
+        /* Read straight into the buffer once a flood has grown it; most
+         * tasks write little, and reserving a whole chunk for each of
+         * their streams would cost every task a large allocation. */
         char *target = chunk;
         size_t room = sizeof chunk;
         bool direct = buffer->len + sizeof chunk <= buffer->cap &&
-                      cordon__buffer_reserve(buffer, buffer->len + sizeof chunk) == 0;
+                      buffer->len + sizeof chunk < buffer->size;
         if (direct)
             target = buffer->data + buffer->len;
         ssize_t n = read(*fd, target, room);
@@ -98,6 +100,8 @@ static bool read_stream(cordon_task *t, cordon__attempt_state *s, int *fd,
         if ((size_t)n < room)
             return true;
         enlarge_pipe_once(s, *fd, stream);
+        if (buffer->len + sizeof chunk <= buffer->cap) /* best effort: else copy */
+            cordon__buffer_reserve(buffer, buffer->len + sizeof chunk);
     }
     return true;
 }
