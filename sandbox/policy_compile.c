@@ -150,6 +150,39 @@ static void note_overrides(cordon_policy *p)
     }
 }
 
+static bool same_conditions(const cordon__rule *a, const cordon__rule *b)
+{
+    if (a->condition_count != b->condition_count)
+        return false;
+    for (unsigned c = 0; c < a->condition_count; c++) {
+        const cordon__condition *x = &a->conditions[c], *y = &b->conditions[c];
+        if (x->arg != y->arg || x->compare != y->compare || x->value != y->value ||
+            (x->compare == COMPARE_MASKED_EQ && x->mask != y->mask))
+            return false;
+    }
+    return true;
+}
+
+/* libseccomp says only "File exists" when two rules test the same call
+ * with the same conditions and differ in action: name the other rule. */
+static void report_refused_rule(const cordon_policy *p, size_t index, int rc, cordon_error *err)
+{
+    const cordon__rule *rule = &p->rules[index];
+    for (size_t i = 0; rc == -EEXIST && i < index; i++) {
+        const cordon__rule *earlier = &p->rules[i];
+        if (earlier->syscall == rule->syscall && same_conditions(earlier, rule)) {
+            cordon__error_set(err, rc, rule->origin, rule->line, rule->column,
+                              "this rule for '%s' tests the same conditions as the one at "
+                              "%s:%u with another action; keep one of them",
+                              rule->syscall_name, earlier->origin, earlier->line);
+            return;
+        }
+    }
+    cordon__error_set(err, rc, rule->origin, rule->line, rule->column,
+                      "libseccomp refused the rule for '%s': %s", rule->syscall_name,
+                      strerror(-rc));
+}
+
 /* "include compute" then "kill mmap": the unconditional kill must win over
  * the included conditional allows, even though it is also the default
  * (libseccomp itself refuses a rule equal to the default). */
@@ -165,9 +198,7 @@ static int add_rules(cordon_policy *p, scmp_filter_ctx ctx, cordon_error *err)
         int rc = seccomp_rule_add_array(ctx, scmp_action(p, rule->action, rule->errno_value),
                                         rule->syscall, rule->condition_count, cmps);
         if (rc < 0) {
-            cordon__error_set(err, rc, rule->origin, rule->line, 1,
-                              "libseccomp refused the rule for '%s': %s", rule->syscall_name,
-                              strerror(-rc));
+            report_refused_rule(p, i, rc, err);
             return rc;
         }
     }

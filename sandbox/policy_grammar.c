@@ -59,6 +59,7 @@ typedef struct reader {
     int depth;
     const include_frame *frame;
     cordon_error *err;
+    bool default_seen;        /* in this file */
 } reader;
 
 typedef struct conjunction {
@@ -361,13 +362,21 @@ static int push_rule(cordon_policy *p, const cordon__rule *rule)
     return 0;
 }
 
-static int emit_rules(reader *r, cordon__rule *model, const int *syscalls,
-                      const char *const *names, unsigned syscall_count,
-                      const conjunction *alternatives, unsigned alternative_count)
+/* A syscall as written on a rule's line. */
+typedef struct named_syscall {
+    int number;
+    const char *name;
+    unsigned column;
+} named_syscall;
+
+static int emit_rules(reader *r, cordon__rule *model, const named_syscall *syscalls,
+                      unsigned syscall_count, const conjunction *alternatives,
+                      unsigned alternative_count)
 {
     for (unsigned s = 0; s < syscall_count; s++) {
-        model->syscall = syscalls[s];
-        model->syscall_name = names[s];
+        model->syscall = syscalls[s].number;
+        model->syscall_name = syscalls[s].name;
+        model->column = syscalls[s].column;
         for (unsigned a = 0; a < alternative_count; a++) {
             model->condition_count = alternatives[a].count;
             memcpy(model->conditions, alternatives[a].conditions, sizeof model->conditions);
@@ -387,25 +396,32 @@ static int parse_rule(reader *r, const token *first)
     int rc = parse_action(r, first, &model.action, &model.errno_value);
     if (rc < 0)
         return rc;
-    int syscalls[MAX_SYSCALLS_A_LINE];
-    const char *names[MAX_SYSCALLS_A_LINE];
+    named_syscall syscalls[MAX_SYSCALLS_A_LINE];
     unsigned count = 0;
     char buffer[80];
     token t;
+    bool after_comma = false;
     for (;;) {
         if ((rc = next_token(r, &t)) < 0)
             return rc;
+        /* A comma stands between two names, never doubled or trailing. */
+        if (after_comma && (t.kind != TOKEN_WORD || token_is(&t, "if")))
+            return fail_at(r, &t, "expected a syscall name after ',', found %s",
+                           shown(&t, buffer, sizeof buffer));
         if (t.kind == TOKEN_END || token_is(&t, "if"))
             break;
-        if (t.kind == TOKEN_COMMA && count > 0)
+        after_comma = t.kind == TOKEN_COMMA && count > 0;
+        if (after_comma)
             continue;
         if (t.kind != TOKEN_WORD)
             return fail_at(r, &t, "expected a syscall name, found %s",
                            shown(&t, buffer, sizeof buffer));
         if (count == MAX_SYSCALLS_A_LINE)
             return fail_at(r, &t, "too many syscalls on one line (at most %s)", "256");
-        if ((syscalls[count] = cordon__syscall_lookup(t.text, t.len, &names[count])) < 0)
+        named_syscall *named = &syscalls[count];
+        if ((named->number = cordon__syscall_lookup(t.text, t.len, &named->name)) < 0)
             return fail_at(r, &t, "unknown syscall %s", shown(&t, buffer, sizeof buffer));
+        named->column = t.column;
         count++;
     }
     if (count == 0)
@@ -415,7 +431,7 @@ static int parse_rule(reader *r, const token *first)
     unsigned alternative_count = 1;
     if (token_is(&t, "if") && (rc = parse_alternatives(r, alternatives, &alternative_count)) < 0)
         return rc;
-    return emit_rules(r, &model, syscalls, names, count, alternatives, alternative_count);
+    return emit_rules(r, &model, syscalls, count, alternatives, alternative_count);
 }
 
 static int parse_default(reader *r, const token *keyword)
@@ -428,9 +444,11 @@ static int parse_default(reader *r, const token *keyword)
         (rc = expect_end(r)) < 0)
         return rc;
     cordon_policy *p = r->policy;
-    /* The outermost policy's default wins; two in one file is a mistake. */
-    if (p->default_set && p->default_depth == 0 && r->depth == 0)
+    /* The outermost policy's default wins; two in one file is a mistake,
+     * in an included file too. */
+    if (r->default_seen)
         return fail_at(r, keyword, "the default action is given twice%s", "");
+    r->default_seen = true;
     if (p->default_set && p->default_depth <= r->depth)
         return 0;
     p->default_set = true;

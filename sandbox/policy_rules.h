@@ -48,7 +48,7 @@ typedef struct cordon__rule {
     unsigned condition_count;
     cordon__condition conditions[CORDON_MAX_CONDITIONS];
     const char *origin;       /* the file it was written in (owned by the policy) */
-    unsigned line;
+    unsigned line, column;    /* of the syscall's name */
     /* compiled: the last unconditional rule for the same syscall overrides
      * every other one; its index, or -1 when this rule counts */
     long overridden_by;

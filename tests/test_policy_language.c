@@ -111,6 +111,39 @@ static void test_policy_bad_tokens_and_operators(void **state)
                         "t.policy:2:26: expected '&&', '||' or end of line, found 'arg1'");
 }
 
+/* A comma stands between two names: doubled or trailing, it is an error. */
+static void test_policy_commas_only_between_syscall_names(void **state)
+{
+    (void)state;
+    assert_string_equal(refused("default allow\nkill read,,write\n", 2, 11),
+                        "t.policy:2:11: expected a syscall name after ',', found ','");
+    assert_string_equal(refused("default allow\nkill read,\n", 2, 11),
+                        "t.policy:2:11: expected a syscall name after ',', found end of line");
+    assert_string_equal(refused("default allow\nkill read, if arg0 == 1\n", 2, 12),
+                        "t.policy:2:12: expected a syscall name after ',', found 'if'");
+    assert_string_equal(refused("default allow\nkill ,read\n", 2, 6),
+                        "t.policy:2:6: expected a syscall name, found ','");
+    cordon_error err;
+    cordon_policy *p = cordon_policy_parse("default allow\nkill read, write ,close\n", "t.policy",
+                                           &err);
+    assert_non_null(p);
+    cordon_policy_free(p);
+}
+
+/* libseccomp only says "File exists": the error names both rules. */
+static void test_policy_conflicting_rules_name_each_other(void **state)
+{
+    (void)state;
+    cordon_error err;
+    assert_null(cordon_policy_parse("default allow\nerrno EPERM read if arg0 == 1\n"
+                                    "kill  read if arg0 == 1\n", "t.policy", &err));
+    assert_int_equal(err.line, 3);
+    assert_int_equal(err.column, 7);
+    assert_string_equal(err.message,
+                        "t.policy:3:7: this rule for 'read' tests the same conditions as the one "
+                        "at t.policy:2 with another action; keep one of them");
+}
+
 static void test_policy_masks_take_only_equality(void **state)
 {
     (void)state;
@@ -136,6 +169,18 @@ static void test_policy_default_is_required_and_single(void **state)
                         "t.policy: no default action (add 'default allow' or 'default kill')");
     assert_string_equal(refused("default allow\ndefault kill\n", 2, 1),
                         "t.policy:2:1: the default action is given twice");
+}
+
+/* Twice in an included file is as much a mistake as in the top one, even
+ * though the including file's default wins over both. */
+static void test_policy_default_twice_in_an_included_file(void **state)
+{
+    (void)state;
+    write_policy("twice.policy", "default allow\ndefault kill\n");
+    const char *top = write_policy("includes_twice.policy", "default allow\ninclude twice.policy\n");
+    cordon_error err;
+    assert_null(cordon_policy_load(top, &err));
+    assert_non_null(strstr(err.message, "/twice.policy:2:1: the default action is given twice"));
 }
 
 static void test_policy_conditions_or_and_constants(void **state)
@@ -299,6 +344,9 @@ int main(void)
         cmocka_unit_test(test_policy_unknown_syscall_names_file_line_column),
         cmocka_unit_test(test_policy_unknown_constant_and_errno),
         cmocka_unit_test(test_policy_bad_tokens_and_operators),
+        cmocka_unit_test(test_policy_commas_only_between_syscall_names),
+        cmocka_unit_test(test_policy_conflicting_rules_name_each_other),
+        cmocka_unit_test(test_policy_default_twice_in_an_included_file),
         cmocka_unit_test(test_policy_masks_take_only_equality),
         cmocka_unit_test(test_policy_one_comparison_per_argument),
         cmocka_unit_test(test_policy_default_is_required_and_single),
