@@ -12,6 +12,7 @@
 #include "support.h"
 
 static char root[512];
+static const char *own_path; /* argv[0]: under valgrind /proc/self/exe is valgrind */
 
 
 static int find_v2_mount(char *out, size_t size)
@@ -289,7 +290,7 @@ static void test_cgroup_v2_next_process_sweeps_what_dead_callers_left(void **sta
     /* A fresh process: this one looked at the place already. */
     pid_t fresh = fork();
     if (fresh == 0) {
-        execl("/proc/self/exe", "test_cgroup_v2", "--run-one-task", (char *)NULL);
+        execl(own_path, own_path, "--run-one-task", (char *)NULL);
         _exit(127);
     }
     int status;
@@ -318,6 +319,7 @@ int main(int argc, char **argv)
 {
     if (argc > 1 && strcmp(argv[1], "--run-one-task") == 0)
         return run_one_task();
+    own_path = argv[0];
 
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cgroup_v2_task_runs_in_its_own_cgroup_below_the_root),
