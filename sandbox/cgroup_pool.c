@@ -4,7 +4,7 @@
  * a child into a new one and removing it cost more than the fork itself
  * (some 300 µs per task on the machines cordon is built on, against some
  * 60 µs for moving a child into one that exists), and a cgroup that never
- * had a limit carries nothing from one task to the next.
+ * had a limit carries no limit or verdict from one task to the next.
  *
  * The pool belongs to one process: a forked copy of the caller starts its
  * own and never touches its parent's.  It keeps paths, not fds, so that an
