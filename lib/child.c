@@ -196,7 +196,8 @@ static void set_up(const cordon__launch *l)
     if ((rc = die_with_parent(l->parent_pid)) < 0)
         fail(shared, STEP_PARENT_DEATH_SIGNAL, rc);
     /* Before the fds are placed: the cgroup.procs fds are closed then. */
-    if (!l->parent_moves_child && (rc = cordon__cgroup_join(&l->cgroup)) < 0)
+    if (!l->parent_moves_child &&
+        (rc = cordon__cgroup_join(&l->cgroup, l->started_in_v2_cgroup)) < 0)
         fail(shared, STEP_CGROUP, rc);
     /* no_new_privs first: Landlock requires it, and it is harmless early. */
     if ((rc = cordon__set_no_new_privileges()) < 0)

@@ -114,6 +114,7 @@ typedef struct cordon__launch {
     cordon__capability_plan capabilities;
     cordon__cgroup cgroup;
     bool parent_moves_child;                     /* forked: the parent writes cgroup.procs */
+    bool started_in_v2_cgroup;                   /* clone3 put it there: no write needed */
     int landlock_ruleset;                        /* -1: none */
     const char *cwd;
     /* command tasks */
@@ -138,7 +139,7 @@ typedef struct cordon__attempt_state {
     uint64_t started_ns, ended_ns, deadline_ns, cpu_limit_ns;
     bool timed_out, cpu_exceeded, violated, exited;
     const volatile uint32_t *exec_attempts;      /* command tasks: the child's count */
-    const cordon__cgroup *cgroup;
+    cordon__cgroup *cgroup;
     bool oom_killed, pids_limited;
     char violation[512];
     int wait_status;
@@ -205,6 +206,11 @@ void cordon__classify(cordon_task *t, const cordon__attempt_state *state,
 /* Child side (async-signal-safe): set-up, then the function or the exec. */
 _Noreturn void cordon__child_main(const cordon__launch *launch);
 int cordon__child_clone_entry(void *launch);
+
+/* spawn_clone3.c: a vfork-style child of `fn`, started inside the cgroup
+ * `cgroup_fd`; the pid, or -errno (-ENOSYS where it cannot be done). */
+pid_t cordon__clone3_vfork_into_cgroup(int (*fn)(void *), void *arg, char *stack,
+                                       size_t stack_size, int cgroup_fd, int *pidfd);
 /* Child side: crash handlers on their own stack that fill shared->crash. */
 void cordon__crash_handlers_install(cordon__shared *shared);
 /* Parent side: the readable report of a crash record. */

@@ -328,6 +328,24 @@ static int fork_child(cordon__launch *l, cordon__attempt_state *s)
     return 0;
 }
 
+/* With clone3 the child starts in its v2 cgroup; -errno where it cannot
+ * (no v2 cgroup, an older kernel, a caller's filter refusing clone3), and
+ * then clone() and the child's own write do it. */
+static pid_t start_in_v2_cgroup(cordon__launch *l, char *stack, int *pidfd)
+{
+    if (l->cgroup.v2_dir < 0)
+        return -ENOENT;
+    int cgroup_fd = open(l->cgroup.dirs[l->cgroup.v2_dir], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (cgroup_fd < 0)
+        return -errno;
+    l->started_in_v2_cgroup = true;
+    pid_t pid = cordon__clone3_vfork_into_cgroup(cordon__child_clone_entry, l, stack,
+                                                 CLONE_STACK_SIZE, cgroup_fd, pidfd);
+    l->started_in_v2_cgroup = pid >= 0;
+    close(cgroup_fd);
+    return pid;
+}
+
 static int start_command(cordon__launch *l, cordon__attempt_state *s, bool may_share_memory)
 {
     if (!may_share_memory) /* the parent must answer the child's first exec */
@@ -338,9 +356,13 @@ static int start_command(cordon__launch *l, cordon__attempt_state *s, bool may_s
         return -errno;
     int pidfd = -1;
     int saved_errno = errno; /* the child shares our errno until it execs */
-    pid_t pid = clone(cordon__child_clone_entry, stack + CLONE_STACK_SIZE,
-                      CLONE_VM | CLONE_VFORK | CLONE_PIDFD, l, &pidfd);
-    int clone_errno = errno;
+    pid_t pid = start_in_v2_cgroup(l, stack, &pidfd);
+    int clone_errno = pid < 0 ? -pid : 0;
+    if (pid < 0) {
+        pid = clone(cordon__child_clone_entry, stack + CLONE_STACK_SIZE,
+                    CLONE_VM | CLONE_VFORK | CLONE_PIDFD, l, &pidfd);
+        clone_errno = errno;
+    }
     errno = saved_errno;
     munmap(stack, CLONE_STACK_SIZE);
     if (pid < 0)

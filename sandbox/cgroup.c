@@ -315,10 +315,11 @@ int cordon__cgroup_create(cordon__cgroup *cg, uint64_t memory_bytes, uint64_t ma
     return rc;
 }
 
-static int write_to_procs(const cordon__cgroup *cg, const char *pid_text, size_t len)
+static int write_to_procs(const cordon__cgroup *cg, const char *pid_text, size_t len,
+                          int skipped)
 {
     for (int i = 0; i < cg->count; i++) {
-        if (cg->join_fds[i] < 0)
+        if (cg->join_fds[i] < 0 || i == skipped)
             continue;
         ssize_t n;
         do
@@ -330,16 +331,17 @@ static int write_to_procs(const cordon__cgroup *cg, const char *pid_text, size_t
     return 0;
 }
 
-int cordon__cgroup_join(const cordon__cgroup *cg)
+int cordon__cgroup_join(const cordon__cgroup *cg, bool except_v2)
 {
-    return write_to_procs(cg, "0", 1); /* "0": the writing process */
+    /* "0": the writing process */
+    return write_to_procs(cg, "0", 1, except_v2 ? cg->v2_dir : -1);
 }
 
 int cordon__cgroup_move(const cordon__cgroup *cg, pid_t pid)
 {
     char pid_text[24];
     int len = snprintf(pid_text, sizeof pid_text, "%d", (int)pid);
-    return write_to_procs(cg, pid_text, (size_t)len);
+    return write_to_procs(cg, pid_text, (size_t)len, -1);
 }
 
 /* v1 has no cgroup.kill: kill what is listed until nothing is. */
@@ -374,13 +376,23 @@ static bool populated(const cordon__cgroup *cg)
     return strstr(text, "populated 0") == NULL;
 }
 
-void cordon__cgroup_kill(const cordon__cgroup *cg)
+/* A killed cgroup is not pooled: Linux (6.18 here) kills at birth every
+ * child that clone3 starts in a cgroup that was ever killed, as though the
+ * kill were still going on. */
+static int kill_v2(cordon__cgroup *cg, int index)
+{
+    if (index == cg->v2_dir)
+        cg->v2_killed = true;
+    return write_file(cg->dirs[index], "cgroup.kill", "1");
+}
+
+void cordon__cgroup_kill(cordon__cgroup *cg)
 {
     for (int i = 0; i < cg->count; i++) {
         /* Most tasks leave nothing behind: one read instead of a kill. */
         if (i == cg->v2_dir && cg->reusable && !populated(cg))
             continue;
-        if (cg->versions[i] == CGROUP_V2 && write_file(cg->dirs[i], "cgroup.kill", "1") == 0)
+        if (cg->versions[i] == CGROUP_V2 && kill_v2(cg, i) == 0)
             continue;
         kill_listed(cg->dirs[i]);
     }
@@ -427,12 +439,12 @@ static void pause_briefly(void)
 
 /* Kills until cgroup.events says nobody is left; killed processes leave
  * the cgroup as they exit, so give them time. */
-static bool emptied(const cordon__cgroup *cg, int index)
+static bool emptied(cordon__cgroup *cg, int index)
 {
     for (int attempt = 0; attempt < 500; attempt++) {
         if (!populated(cg))
             return true;
-        write_file(cg->dirs[index], "cgroup.kill", "1");
+        kill_v2(cg, index);
         pause_briefly();
     }
     return false;
@@ -444,7 +456,7 @@ void cordon__cgroup_destroy(cordon__cgroup *cg)
         if (cg->join_fds[i] >= 0)
             close(cg->join_fds[i]);
         cg->join_fds[i] = -1;
-        if (i == cg->v2_dir && cg->reusable && emptied(cg, i)) {
+        if (i == cg->v2_dir && cg->reusable && emptied(cg, i) && !cg->v2_killed) {
             cordon__cgroup_pool_give_back(cg->dirs[i]);
             cg->dirs[i] = NULL;
             continue;

@@ -34,6 +34,7 @@ typedef struct cordon__cgroup {
     int memory_dir, pids_dir;               /* index into dirs, or -1 */
     int v2_dir;                             /* index of the v2 cgroup (for cgroup.kill) */
     bool reusable;                          /* the v2 cgroup holds no limit: pooled after */
+    bool v2_killed;                         /* cgroup.kill written: never pooled */
     int events_fd;                          /* its cgroup.events, or -1 */
 } cordon__cgroup;
 
@@ -45,15 +46,16 @@ typedef struct cordon__cgroup {
 int cordon__cgroup_create(cordon__cgroup *cg, uint64_t memory_bytes, uint64_t max_processes,
                           bool contain);
 
-/* Child, async-signal-safe: moves the calling process into every cgroup. */
-int cordon__cgroup_join(const cordon__cgroup *cg);
+/* Child, async-signal-safe: moves the calling process into every cgroup,
+ * or every one but the v2 cgroup when clone3 started it there. */
+int cordon__cgroup_join(const cordon__cgroup *cg, bool except_v2);
 
 /* Parent: moves the forked child `pid` into every cgroup, while the child
  * goes on with its set-up. */
 int cordon__cgroup_move(const cordon__cgroup *cg, pid_t pid);
 
 /* Parent: kills every process in the task's cgroups. */
-void cordon__cgroup_kill(const cordon__cgroup *cg);
+void cordon__cgroup_kill(cordon__cgroup *cg);
 
 /* Parent, after the task ended: did a limit stop it? */
 bool cordon__cgroup_oom_killed(const cordon__cgroup *cg);

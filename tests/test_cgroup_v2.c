@@ -202,6 +202,26 @@ static void test_cgroup_v2_next_task_reuses_the_idle_cgroup(void **state)
     assert_int_equal(populated_children_of_root(), 0);
 }
 
+/* A cgroup that had to be killed is removed, not kept: Linux kills every
+ * child that clone3 starts in a cgroup that was ever killed. */
+static void test_cgroup_v2_killed_cgroup_is_not_reused(void **state)
+{
+    (void)state;
+    REQUIRE_V2_ROOT();
+    cordon_task *t = shell("grep '^0::' /proc/self/cgroup; setsid sleep 60 </dev/null >/dev/null 2>&1 &");
+    cordon_set_policy(t, NULL);
+    const cordon_result *r = run_task(t, 0);
+    const char *last = strrchr(r->std_out.data, '/');
+    assert_non_null(last);
+    char killed[256];
+    snprintf(killed, sizeof killed, "%.*s", (int)strcspn(last + 1, "\n"), last + 1);
+    cordon_task_free(t);
+    assert_false(cgroup_exists(killed));
+    char next[256];
+    task_cgroup(next, sizeof next); /* runs, rather than dying at birth */
+    assert_string_not_equal(next, killed);
+}
+
 static void test_cgroup_v2_idle_cgroup_removed_by_hand_is_replaced(void **state)
 {
     (void)state;
@@ -326,6 +346,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_cgroup_v2_kills_what_left_the_process_group),
         cmocka_unit_test(test_cgroup_v2_without_memory_controller_falls_back_to_rlimit),
         cmocka_unit_test(test_cgroup_v2_next_task_reuses_the_idle_cgroup),
+        cmocka_unit_test(test_cgroup_v2_killed_cgroup_is_not_reused),
         cmocka_unit_test(test_cgroup_v2_idle_cgroup_removed_by_hand_is_replaced),
         cmocka_unit_test(test_cgroup_v2_forked_caller_keeps_to_its_own_and_removes_them_at_exit),
         cmocka_unit_test(test_cgroup_v2_next_process_sweeps_what_dead_callers_left),
