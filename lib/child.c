@@ -244,13 +244,26 @@ static _Noreturn void exec_command(const cordon__launch *l)
     fail(l->shared, STEP_EXEC, saw_eacces && error != ENOEXEC ? EACCES : error);
 }
 
+static void discard_pending(FILE *stream)
+{
+    if (__fpending(stream) > 0)
+        __fpurge(stream);
+}
+
+static void flush_pending(FILE *stream)
+{
+    if (__fpending(stream) > 0)
+        fflush(stream);
+}
+
 static _Noreturn void call_function(const cordon__launch *l)
 {
     cordon__shared *shared = l->shared;
     /* Bytes the parent had buffered but not yet written are the parent's:
-     * they must not come out of the task. */
-    __fpurge(stdout);
-    __fpurge(stderr);
+     * they must not come out of the task.  Only touched when there are
+     * any: the first write to the FILE would copy its page. */
+    discard_pending(stdout);
+    discard_pending(stderr);
     cordon__crash_handlers_install(shared);
     /* After the alternate stack (the sampler runs on it), before the filter. */
     if (l->profile)
@@ -262,8 +275,8 @@ static _Noreturn void call_function(const cordon__launch *l)
         .shared = shared, .return_capacity = l->return_capacity, .log_fd = CORDON_LOG_FD,
     };
     int value = l->fn(&ctx, l->arg);
-    fflush(stdout);
-    fflush(stderr);
+    flush_pending(stdout);
+    flush_pending(stderr);
     shared->function_return = value;
     __atomic_store_n(&shared->finished, 1, __ATOMIC_RELEASE);
     /* _exit, not exit: the parent's atexit handlers are the parent's. */
