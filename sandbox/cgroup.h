@@ -7,9 +7,10 @@
  * controller, a cgroup v1 controller, or (by the caller) an rlimit.  Every
  * cgroup cordon makes lies below the one the caller runs in (or below the
  * root named by CORDON_CGROUP_ROOT) and is the task's own while it runs.
- * One with a limit is removed when the task is done; one that only holds
- * the tree is kept empty for the next task and removed at exit
- * (cgroup_pool.c).  CORDON_CGROUP=none|v1|v2|auto narrows the choice.
+ * One with a limit, or one that had to be killed, is removed when the task
+ * is done; one that only held the tree and was left empty is kept for the
+ * next task and removed at exit (cgroup_pool.c).  CORDON_CGROUP=none|v1|
+ * v2|auto narrows the choice.
  */
 #ifndef CORDON_SANDBOX_CGROUP_H
 #define CORDON_SANDBOX_CGROUP_H
