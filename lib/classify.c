@@ -58,6 +58,13 @@ static bool setup_failed(cordon_task *t, const cordon__shared *shared)
     t->result.exit_code = 125;
     cordon__buffer_printf(&t->exc_out, "ConfinementError: the task's child failed %s: %s\n",
                           cordon__step_name(step), strerror(error));
+    uint64_t open_files = t->limits[CORDON_LIMIT_OPEN_FILES];
+    if (error == EMFILE && open_files)
+        cordon__buffer_printf(&t->exc_out,
+                              "  (the open-files limit of %llu leaves no fd for cordon's own "
+                              "set-up: fds 0-3, and under a policy the seccomp listener and "
+                              "the socket that carries it; allow at least 6)\n",
+                              (unsigned long long)open_files);
     return true;
 }
 

@@ -35,7 +35,7 @@ static const char task_options_help[] =
     "  --mem SIZE          memory limit, e.g. 256M\n"
     "  --fsize SIZE        largest file the task may write, e.g. 10M\n"
     "  --procs N           most processes the task may run at once\n"
-    "  --nofile N          open file limit (highest fd + 1, at least 4)\n"
+    "  --nofile N          open file limit (highest fd + 1, at least 6)\n"
     "  --out-cap SIZE      bytes kept per output stream (default 64M, at most 1G)\n"
     "  --user NAME|UID     run as this user, supplementary groups cleared (root only)\n"
     "  --cwd DIR           working directory of the command\n"

@@ -118,8 +118,9 @@ static int opt_procs(command_options *o, const char *name, const char *value)
 
 static int opt_nofile(command_options *o, const char *name, const char *value)
 {
-    /* The task needs fds 0-3 (stdin, stdout, stderr, log). */
-    return parse_count(name, value, 4, COUNT_MAX, &o->task.open_files);
+    /* fds 0-3 (stdin, stdout, stderr, log) and, until the command starts,
+     * the seccomp listener and the socket that carries it to cordon. */
+    return parse_count(name, value, 6, COUNT_MAX, &o->task.open_files);
 }
 
 static int opt_out_cap(command_options *o, const char *name, const char *value)

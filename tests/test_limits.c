@@ -95,6 +95,22 @@ static void test_limit_open_files(void **state)
     cordon_task_free(t);
 }
 
+/* Too few fds for cordon's own set-up is a ConfinementError that says so,
+ * not a task that fails for reasons of its own. */
+static void test_limit_open_files_too_low_for_the_set_up_is_explained(void **state)
+{
+    (void)state;
+    SKIP_UNDER_VALGRIND("it keeps fds of its own under the fd limit");
+    cordon_task *t = shell("true");
+    cordon_set_limit(t, CORDON_LIMIT_OPEN_FILES, 4);
+    const cordon_result *r = run_task(t, CORDON_EXCEPTION);
+    assert_string_equal(r->exception, "ConfinementError");
+    assert_non_null(strstr(r->exc_out.data, "Too many open files"));
+    assert_non_null(strstr(r->exc_out.data, "the open-files limit of 4 leaves no fd for "
+                                            "cordon's own set-up"));
+    cordon_task_free(t);
+}
+
 static void test_limit_fork_bomb_is_stopped_by_process_limit(void **state)
 {
     (void)state;
@@ -143,6 +159,7 @@ int main(void)
         cmocka_unit_test(test_limit_cpu_of_a_command),
         cmocka_unit_test(test_limit_file_size_ends_with_file_size_limit),
         cmocka_unit_test(test_limit_open_files),
+        cmocka_unit_test(test_limit_open_files_too_low_for_the_set_up_is_explained),
         cmocka_unit_test(test_limit_fork_bomb_is_stopped_by_process_limit),
         cmocka_unit_test(test_limit_cores_are_never_dumped),
         cmocka_unit_test(test_limit_cores_are_dumped_when_asked),

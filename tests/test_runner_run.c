@@ -159,7 +159,8 @@ static void test_run_bad_counts_name_the_option(void **state)
 {
     (void)state;
     expect_error("--procs", "0", "cordon: --procs: '0' is not a whole number from 1 to 1000000\n");
-    expect_error("--nofile", "3", "cordon: --nofile: '3' is not a whole number from 4 to 1000000\n");
+    expect_error("--nofile", "3", "cordon: --nofile: '3' is not a whole number from 6 to 1000000\n");
+    expect_error("--nofile", "5", "cordon: --nofile: '5' is not a whole number from 6 to 1000000\n");
     expect_error("--retry", "x", "cordon: --retry: 'x' is not a whole number from 0 to 1000\n");
 }
 
