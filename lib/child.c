@@ -277,6 +277,7 @@ static _Noreturn void call_function(const cordon__launch *l)
     int value = l->fn(&ctx, l->arg);
     flush_pending(stdout);
     flush_pending(stderr);
+    cordon__cgroup_pool_remove_before_exit();
     shared->function_return = value;
     __atomic_store_n(&shared->finished, 1, __ATOMIC_RELEASE);
     /* _exit, not exit: the parent's atexit handlers are the parent's. */

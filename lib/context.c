@@ -77,6 +77,7 @@ _Noreturn void cordon_raise(cordon_ctx *ctx, const char *exception, const char *
 {
     fflush(stdout);
     fflush(stderr);
+    cordon__cgroup_pool_remove_before_exit();
     if (!ctx)
         _exit(1);
     cordon__shared *shared = ctx->shared;

@@ -71,6 +71,10 @@ void cordon__cgroup_destroy(cordon__cgroup *cg);
 char *cordon__cgroup_pool_take(void);
 void cordon__cgroup_pool_give_back(char *path);
 
+/* For a function task's child, which ends with _exit and so runs no exit
+ * hook: removes the idle cgroups of tasks it ran itself, if any. */
+void cordon__cgroup_pool_remove_before_exit(void);
+
 /* Removes the empty cgroups that processes which died without exiting left
  * in `parent`. */
 void cordon__cgroup_sweep_orphans(const char *parent);

@@ -60,16 +60,30 @@ char *cordon__cgroup_pool_take(void)
     return path;
 }
 
+static void remove_all_locked(void)
+{
+    for (int i = 0; i < pool.count; i++) {
+        rmdir(pool.paths[i]);
+        free(pool.paths[i]);
+    }
+    pool.count = 0;
+}
+
 static void remove_pooled(void)
 {
     pthread_mutex_lock(&pool.lock);
-    if (pool.owner == getpid()) {
-        for (int i = 0; i < pool.count; i++) {
-            rmdir(pool.paths[i]);
-            free(pool.paths[i]);
-        }
-        pool.count = 0;
-    }
+    if (pool.owner == getpid())
+        remove_all_locked();
+    pthread_mutex_unlock(&pool.lock);
+}
+
+void cordon__cgroup_pool_remove_before_exit(void)
+{
+    /* Only tried: a thread the task left running may hold the lock, and a
+     * lock held at the fork stays held in the copy. */
+    if (pool.owner != getpid() || pthread_mutex_trylock(&pool.lock) != 0)
+        return;
+    remove_all_locked();
     pthread_mutex_unlock(&pool.lock);
 }
 

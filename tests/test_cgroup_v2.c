@@ -264,6 +264,50 @@ static void test_cgroup_v2_forked_caller_keeps_to_its_own_and_removes_them_at_ex
     assert_true(cgroup_exists(parents));
 }
 
+/* Runs a task of its own, then returns its pid. */
+static int runs_a_nested_task(cordon_ctx *ctx, void *arg)
+{
+    (void)arg;
+    const char *argv[] = { "/bin/true", NULL };
+    cordon_task *nested = cordon_command_task(argv);
+    cordon_set_policy(nested, NULL);
+    int rc = cordon_run(nested);
+    cordon_task_free(nested);
+    pid_t self = getpid();
+    cordon_return(ctx, &self, sizeof self);
+    return rc;
+}
+
+static int cgroups_named_for(pid_t pid)
+{
+    char prefix[64];
+    snprintf(prefix, sizeof prefix, "cordon-%d-", (int)pid);
+    DIR *dir = opendir(root);
+    int count = 0;
+    for (struct dirent *e; dir && (e = readdir(dir));)
+        count += strncmp(e->d_name, prefix, strlen(prefix)) == 0;
+    if (dir)
+        closedir(dir);
+    return count;
+}
+
+/* A function task ends with _exit, which runs no exit hook: the idle
+ * cgroups of tasks it ran itself are removed before that. */
+static void test_cgroup_v2_function_task_removes_the_cgroups_of_its_own_tasks(void **state)
+{
+    (void)state;
+    REQUIRE_V2_ROOT();
+    cordon_task *t = cordon_function_task(runs_a_nested_task, NULL);
+    cordon_set_policy(t, NULL);
+    const cordon_result *r = run_task(t, 0);
+    assert_int_equal(r->exit_code, 0);
+    assert_int_equal(r->returns.len, sizeof(pid_t));
+    pid_t child;
+    memcpy(&child, r->returns.data, sizeof child);
+    assert_int_equal(cgroups_named_for(child), 0);
+    cordon_task_free(t);
+}
+
 static pid_t dead_pid(void)
 {
     pid_t pid = fork();
@@ -349,6 +393,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_cgroup_v2_killed_cgroup_is_not_reused),
         cmocka_unit_test(test_cgroup_v2_idle_cgroup_removed_by_hand_is_replaced),
         cmocka_unit_test(test_cgroup_v2_forked_caller_keeps_to_its_own_and_removes_them_at_exit),
+        cmocka_unit_test(test_cgroup_v2_function_task_removes_the_cgroups_of_its_own_tasks),
         cmocka_unit_test(test_cgroup_v2_next_process_sweeps_what_dead_callers_left),
     };
     return cmocka_run_group_tests(tests, make_root, remove_root);
