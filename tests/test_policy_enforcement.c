@@ -142,6 +142,10 @@ static int change_files_sideways(cordon_ctx *ctx, void *what)
     long rc = -1;
     if (strcmp(what, "fchmodat2") == 0) {
         rc = syscall(452 /* fchmodat2 */, AT_FDCWD, "/tmp", 0777, 0);
+    } else if (strcmp(what, "mq_open") == 0) {
+        rc = syscall(SYS_mq_open, "cordon-readonly", O_CREAT | O_RDWR, 0600, NULL);
+        if (rc >= 0)
+            syscall(SYS_mq_unlink, "cordon-readonly");
     } else {
         int fd = socket(AF_UNIX, SOCK_STREAM, 0);
         struct sockaddr_un address = { .sun_family = AF_UNIX };
@@ -158,10 +162,10 @@ static void test_policy_readonly_kills_sideways_changes(void **state)
 {
     (void)state;
     cordon_policy *p = policy("readonly");
-    const char *ways[] = { "bind", "fchmodat2" };
+    const char *ways[] = { "bind", "mq_open", "fchmodat2" };
     /* valgrind does not pass a syscall it does not know (452) to the
      * kernel, so no filter ever sees it there. */
-    size_t count = getenv("CORDON_UNDER_VALGRIND") ? 1 : 2;
+    size_t count = getenv("CORDON_UNDER_VALGRIND") ? 2 : 3;
     for (size_t i = 0; i < count; i++) {
         cordon_task *t;
         const cordon_result *r = run_under(p, change_files_sideways, (void *)ways[i],
