@@ -63,6 +63,43 @@ static inline int count_open_fds(void)
     return count - 1; /* the directory's own fd */
 }
 
+/* Whether the cgroup `dir` still holds a process: v2's cgroup.events
+ * (which counts its descendants too), else v1's cgroup.procs. */
+static inline bool cgroup_holds_a_process(const char *dir)
+{
+    char path[1100], text[256] = "";
+    snprintf(path, sizeof path, "%s/cgroup.events", dir);
+    FILE *f = fopen(path, "r");
+    bool v2 = f != NULL;
+    if (!f) {
+        snprintf(path, sizeof path, "%s/cgroup.procs", dir);
+        f = fopen(path, "r");
+    }
+    size_t n = f ? fread(text, 1, sizeof text - 1, f) : 0;
+    text[n] = '\0';
+    if (f)
+        fclose(f);
+    return v2 ? strstr(text, "populated 0") == NULL : n > 0;
+}
+
+/* The cgroups directly below `parent` whose names start with `prefix`:
+ * how many there are, and how many of them still hold a process. */
+static inline void count_cgroups(const char *parent, const char *prefix, int *all, int *holding)
+{
+    DIR *dir = opendir(parent);
+    for (struct dirent *e; dir && (e = readdir(dir));) {
+        if (e->d_type != DT_DIR || e->d_name[0] == '.' ||
+            strncmp(e->d_name, prefix, strlen(prefix)) != 0)
+            continue;
+        char path[1024];
+        snprintf(path, sizeof path, "%s/%s", parent, e->d_name);
+        (*all)++;
+        *holding += cgroup_holds_a_process(path);
+    }
+    if (dir)
+        closedir(dir);
+}
+
 /* True when this process has no child left, waited for or not. */
 static inline int no_children_left(void)
 {

@@ -66,15 +66,13 @@ static int remove_root(void **state)
     return 0;
 }
 
-static int children_of_root(void)
+/* Cgroups below the root whose names start with `prefix`: all of them, or
+ * only those that still hold a process. */
+static int cgroups_below_root(const char *prefix, bool holding_only)
 {
-    DIR *dir = opendir(root);
-    int count = 0;
-    for (struct dirent *e; dir && (e = readdir(dir));)
-        count += e->d_type == DT_DIR && e->d_name[0] != '.';
-    if (dir)
-        closedir(dir);
-    return count;
+    int all = 0, holding = 0;
+    count_cgroups(root, prefix, &all, &holding);
+    return holding_only ? holding : all;
 }
 
 static bool cgroup_exists(const char *name)
@@ -85,46 +83,32 @@ static bool cgroup_exists(const char *name)
     return stat(path, &st) == 0;
 }
 
-/* Cgroups below the root that still hold a process. */
-static int populated_children_of_root(void)
-{
-    DIR *dir = opendir(root);
-    int count = 0;
-    for (struct dirent *e; dir && (e = readdir(dir));) {
-        if (e->d_type != DT_DIR || e->d_name[0] == '.')
-            continue;
-        char path[1024], text[256] = "";
-        snprintf(path, sizeof path, "%s/%s/cgroup.events", root, e->d_name);
-        FILE *f = fopen(path, "r");
-        size_t n = f ? fread(text, 1, sizeof text - 1, f) : 0;
-        text[n] = '\0';
-        if (f)
-            fclose(f);
-        count += strstr(text, "populated 0") == NULL;
-    }
-    if (dir)
-        closedir(dir);
-    return count;
-}
-
 /* What is left after a task: nothing running, and at most the one idle
  * cgroup kept for the next task. */
 static void assert_nothing_left_running(void)
 {
-    assert_int_equal(populated_children_of_root(), 0);
-    assert_in_range(children_of_root(), 0, 1);
+    assert_int_equal(cgroups_below_root("", true), 0);
+    assert_in_range(cgroups_below_root("", false), 0, 1);
 }
 
-/* The name of the cgroup a task ran in, from its /proc/self/cgroup. */
-static void task_cgroup(char *name, size_t size)
+/* The name of the cgroup a task ran in, from its /proc/self/cgroup, with
+ * `then` run after that (NULL: nothing). */
+static void task_cgroup_then(const char *then, char *name, size_t size)
 {
-    cordon_task *t = shell("grep '^0::' /proc/self/cgroup");
+    char command[512];
+    snprintf(command, sizeof command, "grep '^0::' /proc/self/cgroup; %s", then ? then : "");
+    cordon_task *t = shell(command);
     cordon_set_policy(t, NULL); /* no policy: the tree is held by a cgroup */
     const cordon_result *r = run_task(t, 0);
     const char *last = strrchr(r->std_out.data, '/');
     assert_non_null(last);
     snprintf(name, size, "%.*s", (int)strcspn(last + 1, "\n"), last + 1);
     cordon_task_free(t);
+}
+
+static void task_cgroup(char *name, size_t size)
+{
+    task_cgroup_then(NULL, name, size);
 }
 
 #define REQUIRE_V2_ROOT()                                                              \
@@ -198,8 +182,8 @@ static void test_cgroup_v2_next_task_reuses_the_idle_cgroup(void **state)
     task_cgroup(first, sizeof first);
     task_cgroup(second, sizeof second);
     assert_string_equal(first, second);
-    assert_int_equal(children_of_root(), 1);
-    assert_int_equal(populated_children_of_root(), 0);
+    assert_int_equal(cgroups_below_root("", false), 1);
+    assert_int_equal(cgroups_below_root("", true), 0);
 }
 
 /* A cgroup that had to be killed is removed, not kept: Linux kills every
@@ -208,14 +192,8 @@ static void test_cgroup_v2_killed_cgroup_is_not_reused(void **state)
 {
     (void)state;
     REQUIRE_V2_ROOT();
-    cordon_task *t = shell("grep '^0::' /proc/self/cgroup; setsid sleep 60 </dev/null >/dev/null 2>&1 &");
-    cordon_set_policy(t, NULL);
-    const cordon_result *r = run_task(t, 0);
-    const char *last = strrchr(r->std_out.data, '/');
-    assert_non_null(last);
     char killed[256];
-    snprintf(killed, sizeof killed, "%.*s", (int)strcspn(last + 1, "\n"), last + 1);
-    cordon_task_free(t);
+    task_cgroup_then("setsid sleep 60 </dev/null >/dev/null 2>&1 &", killed, sizeof killed);
     assert_false(cgroup_exists(killed));
     char next[256];
     task_cgroup(next, sizeof next); /* runs, rather than dying at birth */
@@ -278,19 +256,6 @@ static int runs_a_nested_task(cordon_ctx *ctx, void *arg)
     return rc;
 }
 
-static int cgroups_named_for(pid_t pid)
-{
-    char prefix[64];
-    snprintf(prefix, sizeof prefix, "cordon-%d-", (int)pid);
-    DIR *dir = opendir(root);
-    int count = 0;
-    for (struct dirent *e; dir && (e = readdir(dir));)
-        count += strncmp(e->d_name, prefix, strlen(prefix)) == 0;
-    if (dir)
-        closedir(dir);
-    return count;
-}
-
 /* A function task ends with _exit, which runs no exit hook: the idle
  * cgroups of tasks it ran itself are removed before that. */
 static void test_cgroup_v2_function_task_removes_the_cgroups_of_its_own_tasks(void **state)
@@ -304,7 +269,9 @@ static void test_cgroup_v2_function_task_removes_the_cgroups_of_its_own_tasks(vo
     assert_int_equal(r->returns.len, sizeof(pid_t));
     pid_t child;
     memcpy(&child, r->returns.data, sizeof child);
-    assert_int_equal(cgroups_named_for(child), 0);
+    char prefix[64];
+    snprintf(prefix, sizeof prefix, "cordon-%d-", (int)child);
+    assert_int_equal(cgroups_below_root(prefix, false), 0);
     cordon_task_free(t);
 }
 

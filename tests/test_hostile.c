@@ -46,17 +46,6 @@ static int set_up(void **state)
     return 0;
 }
 
-static bool holds_a_process(const char *parent, const char *name)
-{
-    char path[1024], text[256] = "";
-    snprintf(path, sizeof path, "%s/%s/cgroup.procs", parent, name);
-    FILE *f = fopen(path, "r");
-    size_t n = f ? fread(text, 1, sizeof text - 1, f) : 0;
-    if (f)
-        fclose(f);
-    return n > 0;
-}
-
 /* This process's cgroups: those still holding a process, and all of them
  * (an idle one that held only a tree is kept for the next task). */
 static void count_cordon_cgroups(int *holding, int *all)
@@ -65,17 +54,8 @@ static void count_cordon_cgroups(int *holding, int *all)
     char prefix[64];
     snprintf(prefix, sizeof prefix, "cordon-%d-", (int)getpid());
     *holding = *all = 0;
-    for (size_t i = 0; i < sizeof parents / sizeof *parents; i++) {
-        DIR *dir = opendir(parents[i]);
-        for (struct dirent *e; dir && (e = readdir(dir));) {
-            if (strncmp(e->d_name, prefix, strlen(prefix)) != 0)
-                continue;
-            (*all)++;
-            *holding += holds_a_process(parents[i], e->d_name);
-        }
-        if (dir)
-            closedir(dir);
-    }
+    for (size_t i = 0; i < sizeof parents / sizeof *parents; i++)
+        count_cgroups(parents[i], prefix, all, holding);
 }
 
 /* After every case: nothing of the task is left. */
