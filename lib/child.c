@@ -256,6 +256,13 @@ static void flush_pending(FILE *stream)
         fflush(stream);
 }
 
+void cordon__function_child_wind_down(void)
+{
+    flush_pending(stdout);
+    flush_pending(stderr);
+    cordon__cgroup_pool_remove_before_exit();
+}
+
 static _Noreturn void call_function(const cordon__launch *l)
 {
     cordon__shared *shared = l->shared;
@@ -275,9 +282,7 @@ static _Noreturn void call_function(const cordon__launch *l)
         .shared = shared, .return_capacity = l->return_capacity, .log_fd = CORDON_LOG_FD,
     };
     int value = l->fn(&ctx, l->arg);
-    flush_pending(stdout);
-    flush_pending(stderr);
-    cordon__cgroup_pool_remove_before_exit();
+    cordon__function_child_wind_down();
     shared->function_return = value;
     __atomic_store_n(&shared->finished, 1, __ATOMIC_RELEASE);
     /* _exit, not exit: the parent's atexit handlers are the parent's. */

@@ -75,9 +75,7 @@ static bool valid_class(const char *name)
 
 _Noreturn void cordon_raise(cordon_ctx *ctx, const char *exception, const char *fmt, ...)
 {
-    fflush(stdout);
-    fflush(stderr);
-    cordon__cgroup_pool_remove_before_exit();
+    cordon__function_child_wind_down();
     if (!ctx)
         _exit(1);
     cordon__shared *shared = ctx->shared;

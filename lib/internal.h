@@ -205,6 +205,10 @@ void cordon__classify(cordon_task *t, const cordon__attempt_state *state,
                       const cordon__shared *shared, size_t return_capacity);
 /* Child side (async-signal-safe): set-up, then the function or the exec. */
 _Noreturn void cordon__child_main(const cordon__launch *launch);
+/* What a function task's child does before its _exit, whether the function
+ * returned or raised: writes out what stdout and stderr hold, and removes
+ * the idle cgroups of tasks it ran itself. */
+void cordon__function_child_wind_down(void);
 int cordon__child_clone_entry(void *launch);
 
 /* spawn_clone3.c: a vfork-style child of `fn`, started inside the cgroup
