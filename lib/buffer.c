@@ -2,6 +2,7 @@
  * task flooding its output cannot exhaust the parent's memory. */
 #include <errno.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,4 +90,32 @@ cordon_bytes cordon__buffer_view(const cordon__buffer *b)
 {
     cordon_bytes view = { .data = b->data ? b->data : "", .len = b->len, .dropped = b->dropped };
     return view;
+}
+
+static void append_hex_escape(cordon__buffer *b, unsigned char c)
+{
+    static const char hex[] = "0123456789abcdef";
+    char escaped[4] = { '\\', 'x', hex[c >> 4], hex[c & 15] };
+    cordon__buffer_append(b, escaped, sizeof escaped);
+}
+
+/* Text a task chose (an exception's class or message) may reach a terminal:
+ * control bytes, DEL and the C1 controls (UTF-8 0xC2 0x80..0x9F) come out
+ * as \xNN, so that printing a report cannot drive the reader's terminal.
+ * Newlines, tabs and other UTF-8 text stay as they are. */
+void cordon__buffer_append_escaped(cordon__buffer *b, const char *data, size_t len)
+{
+    const unsigned char *bytes = (const unsigned char *)data;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = bytes[i];
+        bool c1_control = c == 0xC2 && i + 1 < len && bytes[i + 1] >= 0x80 && bytes[i + 1] <= 0x9F;
+        if (c1_control) {
+            append_hex_escape(b, c);
+            append_hex_escape(b, bytes[++i]);
+        } else if ((c >= 0x20 && c != 0x7F) || c == '\n' || c == '\t') {
+            cordon__buffer_append(b, &data[i], 1);
+        } else {
+            append_hex_escape(b, c);
+        }
+    }
 }

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdio_ext.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -29,18 +30,21 @@
 #define CHILD_SETUP_FAILED 127
 #define LISTENER_SOCKET_FD 4
 
-static _Noreturn void fail(cordon__shared *shared, int step, int error)
+static _Noreturn void fail(cordon__setup_record *setup, int step, int error)
 {
-    shared->setup_step = step;
-    shared->setup_errno = error > 0 ? error : -error;
+    setup->setup_step = step;
+    setup->setup_errno = error > 0 ? error : -error;
     _exit(CHILD_SETUP_FAILED);
 }
 
-static int join_process_group(pid_t parent_pid)
+/* A session of its own, not only a process group: a task in the caller's
+ * session could open the caller's controlling terminal (/dev/tty), stop
+ * its output or make the caller a background job (TIOCSPGRP) and get it
+ * stopped by SIGTTOU.  Without a controlling terminal it can do none. */
+static int start_own_session(void)
 {
-    if (setpgid(0, 0) != 0)
+    if (setsid() < 0)
         return -errno;
-    (void)parent_pid;
     return 0;
 }
 
@@ -175,23 +179,23 @@ static int install_filter(const cordon__launch *l)
  * otherwise sit idle while the child sets up: the move (tens of
  * microseconds of the kernel's cgroup locking) then costs no time.  Nothing
  * of the task runs, and nothing forks, before the move is done. */
-static int wait_until_moved(cordon__shared *shared)
+static int wait_until_moved(cordon__setup_record *setup)
 {
     uint32_t state;
-    while ((state = __atomic_load_n(&shared->cgroup_moved, __ATOMIC_ACQUIRE)) ==
+    while ((state = __atomic_load_n(&setup->cgroup_moved, __ATOMIC_ACQUIRE)) ==
            CGROUP_MOVE_PENDING) {
-        if (syscall(SYS_futex, &shared->cgroup_moved, FUTEX_WAIT, CGROUP_MOVE_PENDING, NULL,
+        if (syscall(SYS_futex, &setup->cgroup_moved, FUTEX_WAIT, CGROUP_MOVE_PENDING, NULL,
                     NULL, 0) != 0 && errno != EAGAIN && errno != EINTR)
             return -errno;
     }
-    return state == CGROUP_MOVE_DONE ? 0 : -shared->cgroup_move_errno;
+    return state == CGROUP_MOVE_DONE ? 0 : -setup->cgroup_move_errno;
 }
 
 static void set_up(const cordon__launch *l)
 {
-    cordon__shared *shared = l->shared;
+    cordon__setup_record *shared = l->setup;
     int rc;
-    if ((rc = join_process_group(l->parent_pid)) < 0)
+    if ((rc = start_own_session()) < 0)
         fail(shared, STEP_PROCESS_GROUP, rc);
     if ((rc = die_with_parent(l->parent_pid)) < 0)
         fail(shared, STEP_PARENT_DEATH_SIGNAL, rc);
@@ -232,7 +236,7 @@ static _Noreturn void exec_command(const cordon__launch *l)
         /* Counted before the call: a policy that watches exec lets through
          * as many as were counted, and the count is out of the command's
          * reach once it runs. */
-        __atomic_add_fetch(&l->shared->exec_attempts, 1, __ATOMIC_RELEASE);
+        __atomic_add_fetch(&l->setup->exec_attempts, 1, __ATOMIC_RELEASE);
         execve(*path, l->argv, l->envp);
         error = errno;
         if (error == EACCES)
@@ -241,7 +245,7 @@ static _Noreturn void exec_command(const cordon__launch *l)
                  error != ETIMEDOUT)
             break;
     }
-    fail(l->shared, STEP_EXEC, saw_eacces && error != ENOEXEC ? EACCES : error);
+    fail(l->setup, STEP_EXEC, saw_eacces && error != ENOEXEC ? EACCES : error);
 }
 
 static void discard_pending(FILE *stream)
@@ -263,6 +267,28 @@ void cordon__function_child_wind_down(void)
     cordon__cgroup_pool_remove_before_exit();
 }
 
+/* The mappings a function task keeps of what it shares with the parent:
+ * its own region and its profile's.  Every other MAP_SHARED mapping it
+ * inherited (the caller's files, shm and io_uring rings, other tasks'
+ * regions) is unmapped before the function runs. */
+static int unmap_inherited_sharing(const cordon__launch *l)
+{
+    cordon__address_range keep[2] = {
+        { (uintptr_t)l->region.base, (uintptr_t)l->region.base + l->region.size },
+        { (uintptr_t)l->profile, (uintptr_t)l->profile + l->profile_size },
+    };
+    return cordon__unmap_shared_mappings(keep, l->profile ? 2 : 1);
+}
+
+/* The last step of set-up, after the filter: from here on the setup
+ * record is out of the task's reach.  Were munmap refused with an errno,
+ * the page is still there to say so. */
+static void release_setup_record(const cordon__launch *l)
+{
+    if (munmap(l->region.base, l->region.setup_size) != 0)
+        fail(l->setup, STEP_SECCOMP, -errno);
+}
+
 static _Noreturn void call_function(const cordon__launch *l)
 {
     cordon__shared *shared = l->shared;
@@ -271,13 +297,16 @@ static _Noreturn void call_function(const cordon__launch *l)
      * any: the first write to the FILE would copy its page. */
     discard_pending(stdout);
     discard_pending(stderr);
+    int rc = unmap_inherited_sharing(l);
+    if (rc < 0)
+        fail(l->setup, STEP_SHARED_MEMORY, rc);
     cordon__crash_handlers_install(shared);
     /* After the alternate stack (the sampler runs on it), before the filter. */
     if (l->profile)
         cordon__profile_child_start(l->profile);
-    int rc = install_filter(l);
-    if (rc < 0)
-        fail(shared, STEP_SECCOMP, rc);
+    if ((rc = install_filter(l)) < 0)
+        fail(l->setup, STEP_SECCOMP, rc);
+    release_setup_record(l);
     struct cordon_ctx ctx = {
         .shared = shared, .return_capacity = l->return_capacity, .log_fd = CORDON_LOG_FD,
     };
@@ -296,7 +325,7 @@ _Noreturn void cordon__child_main(const cordon__launch *l)
         call_function(l);
     int rc = install_filter(l);
     if (rc < 0)
-        fail(l->shared, STEP_SECCOMP, rc);
+        fail(l->setup, STEP_SECCOMP, rc);
     exec_command(l);
 }
 

@@ -41,13 +41,13 @@ static void fill_usage(cordon_usage *u, const cordon__attempt_state *s)
     u->oublock = (uint64_t)ru->ru_oublock;
 }
 
-static bool setup_failed(cordon_task *t, const cordon__shared *shared)
+static bool setup_failed(cordon_task *t, const cordon__setup_record *setup)
 {
-    int step = shared->setup_step;
+    int step = setup->setup_step;
     if (step <= STEP_NONE || step >= STEP_COUNT_)
         return false;
-    int error = shared->setup_errno;
-    if (step == STEP_EXEC) {
+    int error = setup->setup_errno;
+    if (step == STEP_EXEC && t->kind == KIND_COMMAND) {
         set_exception(t, "ExecError");
         t->result.exit_code = (error == ENOENT || error == ENOTDIR) ? 127 : 126;
         cordon__buffer_printf(&t->exc_out, "ExecError: cannot execute '%s': %s\n", t->argv[0],
@@ -151,30 +151,75 @@ static void signal_ending(cordon_task *t, const cordon__attempt_state *s,
     cordon__crash_report(&t->exc_out, &plain, t->kind == KIND_FUNCTION);
 }
 
-static void function_ending(cordon_task *t, const cordon__shared *shared,
-                            size_t return_capacity, int status)
+/* The classes cordon raises itself: a task that raises one of them would
+ * pass for a real limit, deadline or violation (and be retried as one). */
+static bool reserved_class(const char *name)
 {
-    if (__atomic_load_n(&shared->raised, __ATOMIC_ACQUIRE)) {
-        char class_name[CORDON_CLASS_MAX];
-        memcpy(class_name, shared->raise_class, sizeof class_name);
-        class_name[sizeof class_name - 1] = '\0';
-        set_exception(t, class_name[0] ? class_name : "Exception");
-        size_t len = strnlen(shared->raise_message, sizeof shared->raise_message);
-        cordon__buffer_printf(&t->exc_out, "%s: %.*s\n", t->exception_class, (int)len,
-                              shared->raise_message);
-        t->result.exit_code = 1;
+    static const char *const reserved[] = {
+        "Timeout", "CpuLimit", "MemoryLimit", "FileSizeLimit", "ProcessLimit",
+        "PolicyViolation", "ExecError", "ConfinementError", "InvalidException", "Signal",
+    };
+    for (size_t i = 0; i < sizeof reserved / sizeof *reserved; i++) {
+        if (strcmp(name, reserved[i]) == 0)
+            return true;
+    }
+    return strncmp(name, "SIG", 3) == 0;
+}
+
+/* A class name is an identifier: letters, digits, '_', '.', '-', ':'. */
+static bool well_formed_class(const char *name)
+{
+    if (!name[0])
+        return false;
+    for (const char *c = name; *c; c++) {
+        bool ok = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+                  (*c >= '0' && *c <= '9') || *c == '_' || *c == '.' || *c == '-' || *c == ':';
+        if (!ok)
+            return false;
+    }
+    return true;
+}
+
+static void raised_ending(cordon_task *t, const cordon__shared *shared)
+{
+    char class_name[CORDON_CLASS_MAX];
+    memcpy(class_name, shared->raise_class, sizeof class_name);
+    class_name[sizeof class_name - 1] = '\0';
+    size_t len = strnlen(shared->raise_message, sizeof shared->raise_message);
+    t->result.exit_code = 1;
+    if (well_formed_class(class_name) && !reserved_class(class_name)) {
+        set_exception(t, class_name);
+        cordon__buffer_printf(&t->exc_out, "%s: ", t->exception_class);
+    } else {
+        set_exception(t, "InvalidException");
+        cordon__buffer_printf(&t->exc_out, "InvalidException: the task raised the class '");
+        cordon__buffer_append_escaped(&t->exc_out, class_name, strlen(class_name));
+        cordon__buffer_printf(&t->exc_out, "', %s: ",
+                              well_formed_class(class_name) ? "which is reserved for cordon's own "
+                              "exceptions" : "which is not a class name");
+    }
+    cordon__buffer_append_escaped(&t->exc_out, shared->raise_message, len);
+    cordon__buffer_append(&t->exc_out, "\n", 1);
+}
+
+/* `shared` is the parent's copy of the header; the returned bytes are
+ * read from the region itself once their length has been checked. */
+static void function_ending(cordon_task *t, const cordon__shared *shared,
+                            const cordon__launch *launch, int status)
+{
+    if (shared->raised) {
+        raised_ending(t, shared);
         return;
     }
-    if (!__atomic_load_n(&shared->finished, __ATOMIC_ACQUIRE)) {
+    if (!shared->finished) {
         /* The function called exit() itself: its status is all we have. */
         t->result.exit_code = status;
         return;
     }
     t->result.exit_code = shared->function_return;
     uint64_t len = shared->return_len;
-    if (__atomic_load_n(&shared->return_state, __ATOMIC_ACQUIRE) == RETURN_COMMITTED &&
-        len <= return_capacity)
-        cordon__buffer_append(&t->returns, (const char *)shared->return_data, (size_t)len);
+    if (shared->return_state == RETURN_COMMITTED && len <= launch->return_capacity)
+        cordon__buffer_append(&t->returns, (const char *)launch->shared->return_data, (size_t)len);
 }
 
 /* Whatever the exception, a task killed by a signal reads as a shell
@@ -186,9 +231,22 @@ static void record_killing_signal(cordon_task *t, int status)
         t->result.exit_code = 128 + t->result.signal;
 }
 
-void cordon__classify(cordon_task *t, const cordon__attempt_state *s,
-                      const cordon__shared *shared, size_t return_capacity)
+/* One copy of what the child wrote, read once: a process of the task that
+ * is still dying cannot change a field between its check and its use. */
+static void snapshot(const cordon__launch *launch, cordon__setup_record *setup,
+                     cordon__shared *shared)
 {
+    __atomic_thread_fence(__ATOMIC_ACQUIRE);
+    memcpy(setup, launch->setup, sizeof *setup);
+    memcpy(shared, launch->shared, sizeof *shared);
+}
+
+void cordon__classify(cordon_task *t, const cordon__attempt_state *s,
+                      const cordon__launch *launch)
+{
+    cordon__setup_record setup;
+    cordon__shared copy, *shared = &copy;
+    snapshot(launch, &setup, &copy);
     fill_usage(&t->result.usage, s);
     int status = s->wait_status;
     if (s->violated) {
@@ -209,7 +267,7 @@ void cordon__classify(cordon_task *t, const cordon__attempt_state *s,
                               (unsigned long long)t->timeout_ms);
         return;
     }
-    if (WIFEXITED(status) && setup_failed(t, shared))
+    if (WIFEXITED(status) && setup_failed(t, &setup))
         return;
     if (WIFSIGNALED(status)) {
         signal_ending(t, s, shared, WTERMSIG(status));
@@ -223,7 +281,7 @@ void cordon__classify(cordon_task *t, const cordon__attempt_state *s,
         return;
     }
     if (t->kind == KIND_FUNCTION)
-        function_ending(t, shared, return_capacity, code);
+        function_ending(t, shared, launch, code);
     else
         t->result.exit_code = code;
 }

@@ -33,6 +33,8 @@ void cordon__buffer_reset(cordon__buffer *b, size_t cap);
 void cordon__buffer_free(cordon__buffer *b);
 void cordon__buffer_printf(cordon__buffer *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* Appends text a task chose with its control bytes shown as \xNN. */
+void cordon__buffer_append_escaped(cordon__buffer *b, const char *data, size_t len);
 /* The public view: data NUL-terminated, never NULL. */
 cordon_bytes cordon__buffer_view(const cordon__buffer *b);
 
@@ -63,6 +65,7 @@ enum cordon__step {
     STEP_CAPABILITIES,
     STEP_NO_NEW_PRIVILEGES,
     STEP_SECCOMP,
+    STEP_SHARED_MEMORY,
     STEP_EXEC,
     STEP_COUNT_
 };
@@ -76,20 +79,39 @@ typedef struct cordon__crash_record {
     uint64_t frames[CORDON_MAX_FRAMES];
 } cordon__crash_record;
 
-typedef struct cordon__shared {
+/*
+ * What cordon's own code in the child reports to the parent: a failed
+ * set-up step, the cgroup hand-shake, a command's exec count.  It has a
+ * page of its own at the start of the region, and a function task's child
+ * unmaps that page before the function runs: nothing the task does can
+ * make the parent believe in a set-up failure that did not happen.
+ */
+typedef struct cordon__setup_record {
     int32_t setup_step, setup_errno;    /* a failed set-up step */
+    uint32_t exec_attempts;             /* a command's execve calls, made or about to be */
+    uint32_t cgroup_moved;              /* CGROUP_MOVE_*: the parent moved a forked child */
+    int32_t cgroup_move_errno;
+} cordon__setup_record;
+
+/* What the task itself writes: every field is the task's word only. */
+typedef struct cordon__shared {
     int32_t finished, function_return;  /* the function returned this */
     int32_t raised;                     /* cordon_raise was called */
     char raise_class[CORDON_CLASS_MAX];
     char raise_message[CORDON_MESSAGE_MAX];
     cordon__crash_record crash;
-    uint32_t exec_attempts;             /* a command's execve calls, made or about to be */
-    uint32_t cgroup_moved;              /* CGROUP_MOVE_*: the parent moved a forked child */
-    int32_t cgroup_move_errno;
     uint32_t return_state;
     uint64_t return_len;
     unsigned char return_data[];        /* return_capacity bytes */
 } cordon__shared;
+
+/* One mapping: the setup record's page(s), then the task's part. */
+typedef struct cordon__region {
+    void *base;
+    size_t size, setup_size;            /* setup_size: a whole number of pages */
+    cordon__setup_record *setup;        /* == base */
+    cordon__shared *shared;             /* base + setup_size */
+} cordon__region;
 
 struct cordon_ctx {
     cordon__shared *shared;
@@ -123,9 +145,12 @@ typedef struct cordon__launch {
     /* function tasks */
     cordon_fn fn;
     void *arg;
-    cordon__shared *shared;
+    cordon__region region;
+    cordon__setup_record *setup;                 /* region.setup */
+    cordon__shared *shared;                      /* region.shared */
     size_t return_capacity;
     struct cordon__profile_region *profile;     /* NULL unless profiling */
+    size_t profile_size;
 } cordon__launch;
 
 /* A running attempt: the parent's ends and what it learns. */
@@ -202,7 +227,7 @@ void cordon__launch_release(cordon__launch *launch);
 int cordon__collect(cordon_task *t, cordon__attempt_state *state);
 /* Turns the ending into t->result. */
 void cordon__classify(cordon_task *t, const cordon__attempt_state *state,
-                      const cordon__shared *shared, size_t return_capacity);
+                      const cordon__launch *launch);
 /* Child side (async-signal-safe): set-up, then the function or the exec. */
 _Noreturn void cordon__child_main(const cordon__launch *launch);
 /* What a function task's child does before its _exit, whether the function

@@ -93,7 +93,7 @@ int cordon__run_once(cordon_task *t)
             abandon_child(&state);
     }
     if (rc == 0)
-        cordon__classify(t, &state, launch.shared, launch.return_capacity);
+        cordon__classify(t, &state, &launch);
     release_attempt(&state);
     cordon__launch_release(&launch);
     if (rc < 0)

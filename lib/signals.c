@@ -95,7 +95,7 @@ const char *cordon__signal_code_name(int signo, int code, const char **meaning)
 
 static const char *const step_names[STEP_COUNT_] = {
     [STEP_NONE] = "none",
-    [STEP_PROCESS_GROUP] = "joining its own process group",
+    [STEP_PROCESS_GROUP] = "starting a session of its own",
     [STEP_PARENT_DEATH_SIGNAL] = "asking to die with its parent",
     [STEP_CGROUP] = "joining its control groups",
     [STEP_LANDLOCK] = "entering its Landlock domain",
@@ -107,6 +107,7 @@ static const char *const step_names[STEP_COUNT_] = {
     [STEP_CAPABILITIES] = "dropping capabilities",
     [STEP_NO_NEW_PRIVILEGES] = "setting no_new_privs",
     [STEP_SECCOMP] = "installing the seccomp filter",
+    [STEP_SHARED_MEMORY] = "unmapping the shared memory it inherited",
     [STEP_EXEC] = "executing the command",
 };
 

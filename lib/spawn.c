@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "profiler.h"
 #include "../sandbox/policy.h"
 
 #define CLONE_STACK_SIZE (128 * 1024)
@@ -194,14 +195,23 @@ static void plan_resource_limits(const cordon_task *t, cordon__launch *l)
         set_limit(l, RLIMIT_NPROC, lim[CORDON_LIMIT_PROCESSES], lim[CORDON_LIMIT_PROCESSES]);
 }
 
+/* The setup record on a page of its own, so that a function task's child
+ * can unmap it alone before the function runs. */
 static int map_shared_region(cordon_task *t, cordon__launch *l)
 {
     l->return_capacity = t->kind == KIND_FUNCTION ? t->limits[CORDON_LIMIT_RETURN] : 0;
-    size_t size = sizeof(cordon__shared) + l->return_capacity;
-    void *region = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    if (region == MAP_FAILED)
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    size_t setup_size = (sizeof(cordon__setup_record) + page - 1) / page * page;
+    size_t size = setup_size + sizeof(cordon__shared) + l->return_capacity;
+    void *base = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (base == MAP_FAILED)
         return -errno;
-    l->shared = region;
+    l->region = (cordon__region){
+        .base = base, .size = size, .setup_size = setup_size,
+        .setup = base, .shared = (cordon__shared *)((char *)base + setup_size),
+    };
+    l->setup = l->region.setup;
+    l->shared = l->region.shared;
     return 0;
 }
 
@@ -209,7 +219,7 @@ static int map_shared_region_for(cordon_task *t, cordon__launch *l, cordon__atte
 {
     int rc = map_shared_region(t, l);
     if (rc == 0 && t->kind == KIND_COMMAND)
-        s->exec_attempts = &l->shared->exec_attempts;
+        s->exec_attempts = &l->setup->exec_attempts;
     return rc;
 }
 
@@ -221,15 +231,17 @@ static int prepare(cordon_task *t, cordon__launch *l, cordon__attempt_state *s)
     if (!t->policy_set && !l->policy)
         return -ENOMEM;
     l->cwd = t->cwd;
-    /* Only a confined task gets a domain: without a policy the caller asked
-     * for a task that may reach its surroundings. */
-    l->landlock_ruleset = l->policy ? cordon__landlock_ruleset() : -1;
+    /* Every task gets the Landlock scope, with or without a policy: "no
+     * filter" lifts the limits on its own calls, not its fence around the
+     * caller (it still cannot signal the caller or its sibling tasks). */
+    l->landlock_ruleset = cordon__landlock_ruleset();
     l->switch_user = t->switch_user;
     l->uid = t->uid;
     l->gid = t->gid;
     l->fn = t->fn;
     l->arg = t->arg;
     l->profile = t->profile_region;
+    l->profile_size = t->profile_region ? cordon__profile_region_size(CORDON_PROFILE_CAPACITY) : 0;
     s->processes = t->profile_processes;
     /* A cgroup costs tens of microseconds, so a task gets one only when it
      * needs it: for its limits, or to hold a tree that no policy keeps in
@@ -290,8 +302,10 @@ void cordon__launch_release(cordon__launch *l)
     free_strings(l->exec_paths);
     free_strings(l->envp);
     l->exec_paths = l->envp = NULL;
-    if (l->shared)
-        munmap(l->shared, sizeof(cordon__shared) + l->return_capacity);
+    if (l->region.base)
+        munmap(l->region.base, l->region.size);
+    l->region.base = NULL;
+    l->setup = NULL;
     l->shared = NULL;
 }
 
@@ -307,10 +321,10 @@ static void move_into_cgroups(cordon__launch *l, pid_t pid)
     if (!l->parent_moves_child)
         return;
     int rc = cordon__cgroup_move(&l->cgroup, pid);
-    l->shared->cgroup_move_errno = -rc;
-    __atomic_store_n(&l->shared->cgroup_moved, rc < 0 ? CGROUP_MOVE_FAILED : CGROUP_MOVE_DONE,
+    l->setup->cgroup_move_errno = -rc;
+    __atomic_store_n(&l->setup->cgroup_moved, rc < 0 ? CGROUP_MOVE_FAILED : CGROUP_MOVE_DONE,
                      __ATOMIC_RELEASE);
-    syscall(SYS_futex, &l->shared->cgroup_moved, FUTEX_WAKE, 1, NULL, NULL, 0);
+    syscall(SYS_futex, &l->setup->cgroup_moved, FUTEX_WAKE, 1, NULL, NULL, 0);
 }
 
 static int fork_child(cordon__launch *l, cordon__attempt_state *s)
@@ -321,8 +335,8 @@ static int fork_child(cordon__launch *l, cordon__attempt_state *s)
         return -errno;
     if (pid == 0)
         cordon__child_main(l);
-    /* Both sides set the group, so that it exists whichever runs first. */
-    setpgid(pid, pid);
+    /* The child makes its own session (and group): a group the parent
+     * made for it first would make its setsid() fail. */
     move_into_cgroups(l, pid);
     s->pid = pidfd_open_child(pid, &s->pidfd);
     return 0;

@@ -8,6 +8,8 @@
 #define CORDON_SANDBOX_CONFINE_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <sys/resource.h>
 #include <sys/types.h>
 
@@ -34,5 +36,12 @@ int cordon__switch_user(uid_t uid, gid_t gid);
 int cordon__drop_bounding_set(const cordon__capability_plan *plan); /* and ambient */
 int cordon__clear_capabilities(const cordon__capability_plan *plan); /* E, P, I */
 int cordon__set_no_new_privileges(void);
+
+/* A function task's child: unmaps every MAP_SHARED mapping it inherited
+ * except those in `keep` (half-open ranges), as /proc/self/maps lists them. */
+typedef struct cordon__address_range {
+    uintptr_t start, end;
+} cordon__address_range;
+int cordon__unmap_shared_mappings(const cordon__address_range *keep, size_t keep_count);
 
 #endif

@@ -39,9 +39,14 @@ struct landlock_path_beneath {
 #define LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET (1ull << 0)
 #define LANDLOCK_SCOPE_SIGNAL (1ull << 1)
 
+/* Made once per process: a function task's child closes the fds it
+ * inherits, so a task that runs tasks of its own makes its own ruleset.
+ * The lock is only held while a ruleset is made, which the parent did
+ * before any fork of a task. */
 static int ruleset_fd = -1;
 static int landlock_abi;
-static pthread_once_t ruleset_once = PTHREAD_ONCE_INIT;
+static pid_t ruleset_pid;
+static pthread_mutex_t ruleset_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static long create_ruleset(const struct landlock_ruleset_attributes *attributes, size_t size,
                            uint32_t flags)
@@ -83,6 +88,7 @@ static int permissive_ruleset(void)
 
 static void prepare_ruleset(void)
 {
+    ruleset_fd = -1;
     landlock_abi = (int)create_ruleset(NULL, 0, LANDLOCK_CREATE_RULESET_VERSION);
     if (landlock_abi >= 6)
         ruleset_fd = scoped_ruleset();
@@ -90,15 +96,26 @@ static void prepare_ruleset(void)
         ruleset_fd = permissive_ruleset();
 }
 
+static void prepare_for_this_process(void)
+{
+    pid_t pid = getpid();
+    pthread_mutex_lock(&ruleset_lock);
+    if (ruleset_pid != pid) {
+        prepare_ruleset();
+        ruleset_pid = pid;
+    }
+    pthread_mutex_unlock(&ruleset_lock);
+}
+
 int cordon__landlock_ruleset(void)
 {
-    pthread_once(&ruleset_once, prepare_ruleset);
+    prepare_for_this_process();
     return ruleset_fd;
 }
 
 int cordon__landlock_abi(void)
 {
-    pthread_once(&ruleset_once, prepare_ruleset);
+    prepare_for_this_process();
     return landlock_abi > 0 ? landlock_abi : 0;
 }
 

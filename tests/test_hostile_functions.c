@@ -1,0 +1,371 @@
+/*
+ * Hostile function tasks: a function shares the most with its caller (a
+ * copy of its memory, its session, the region its results come back
+ * through), so each test here is an attack from inside a function task on
+ * what it shares, and checks that the caller is untouched and its result
+ * still sane.
+ */
+#include <fcntl.h>
+#include <linux/io_uring.h>
+#include <pthread.h>
+#include <pty.h>
+#include <signal.h>
+#include <sys/ioctl.h>
+#include <sys/ipc.h>
+#include <sys/mman.h>
+#include <sys/shm.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <termios.h>
+
+#include "support.h"
+
+/* ---- what a task sees of its caller's shared memory ------------------- */
+
+/* The task's view of /proc/self/maps: its MAP_SHARED mappings. */
+typedef struct shared_view {
+    uintptr_t start[64], end[64];
+    int count;
+} shared_view;
+
+static void read_shared_view(shared_view *view)
+{
+    view->count = 0;
+    FILE *maps = fopen("/proc/self/maps", "r");
+    char line[512];
+    while (maps && fgets(line, sizeof line, maps)) {
+        unsigned long start, end;
+        char perms[5];
+        if (sscanf(line, "%lx-%lx %4s", &start, &end, perms) == 3 && perms[3] == 's' &&
+            view->count < 64) {
+            view->start[view->count] = start;
+            view->end[view->count++] = end;
+        }
+    }
+    if (maps)
+        fclose(maps);
+}
+
+static int count_shared_mappings(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    (void)arg;
+    shared_view view;
+    read_shared_view(&view);
+    return view.count;
+}
+
+static int write_through(cordon_ctx *ctx, void *target)
+{
+    (void)ctx;
+    memcpy(target, "CORRUPTED", 9);
+    return 0;
+}
+
+static char *temporary_file(size_t size)
+{
+    static char path[64];
+    snprintf(path, sizeof path, "/tmp/cordon-shared-XXXXXX");
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_int_equal(ftruncate(fd, (off_t)size), 0);
+    char *map = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    assert_true(map != MAP_FAILED);
+    memcpy(map, "original!", 9);
+    close(fd);
+    return map;
+}
+
+static void test_a_file_the_caller_mapped_cannot_be_written(void **state)
+{
+    (void)state;
+    char *db = temporary_file(4096);
+    cordon_policy *compute = cordon_policy_load("compute", NULL);
+    assert_non_null(compute);
+    cordon_task *t = cordon_function_task(write_through, db);
+    cordon_set_policy(t, compute);
+    const cordon_result *r = run_task(t, CORDON_EXCEPTION);
+    assert_string_equal(r->exception, "SIGSEGV");
+    assert_memory_equal(db, "original!", 9);
+    cordon_task_free(t);
+    cordon_policy_free(compute);
+    munmap(db, 4096);
+}
+
+static void test_no_shared_memory_of_the_caller_reaches_the_task(void **state)
+{
+    (void)state;
+    /* One of each kind: a file, anonymous shared memory, System V and
+     * POSIX shared memory, and an io_uring's rings. */
+    char *file = temporary_file(8192);
+    void *anonymous = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    assert_true(anonymous != MAP_FAILED);
+    int shm_id = shmget(IPC_PRIVATE, 4096, IPC_CREAT | 0600);
+    assert_true(shm_id >= 0);
+    void *sysv = shmat(shm_id, NULL, 0);
+    assert_true(sysv != (void *)-1);
+    shmctl(shm_id, IPC_RMID, NULL);
+    char name[64];
+    snprintf(name, sizeof name, "/cordon-test-%d", (int)getpid());
+    int posix_fd = shm_open(name, O_RDWR | O_CREAT | O_EXCL, 0600);
+    assert_true(posix_fd >= 0);
+    shm_unlink(name);
+    assert_int_equal(ftruncate(posix_fd, 4096), 0);
+    void *posix = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, posix_fd, 0);
+    assert_true(posix != MAP_FAILED);
+    close(posix_fd);
+    struct io_uring_params params;
+    memset(&params, 0, sizeof params);
+    int ring_fd = (int)syscall(SYS_io_uring_setup, 4, &params);
+    void *ring = MAP_FAILED;
+    if (ring_fd >= 0)
+        ring = mmap(NULL, params.sq_off.array + params.sq_entries * sizeof(uint32_t),
+                    PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, ring_fd, IORING_OFF_SQ_RING);
+    shared_view caller;
+    read_shared_view(&caller);
+    assert_true(caller.count >= 4);
+
+    cordon_task *t = cordon_function_task(count_shared_mappings, NULL);
+    cordon_set_policy(t, NULL);
+    const cordon_result *r = run_task(t, 0);
+    assert_int_equal(r->exit_code, 1); /* its own region, nothing else */
+    cordon_task_free(t);
+
+    if (ring != MAP_FAILED)
+        munmap(ring, params.sq_off.array + params.sq_entries * sizeof(uint32_t));
+    if (ring_fd >= 0)
+        close(ring_fd);
+    munmap(posix, 4096);
+    shmdt(sysv);
+    munmap(anonymous, 4096);
+    munmap(file, 8192);
+}
+
+/* ---- a sibling's region ----------------------------------------------- */
+
+static int slow_answer(cordon_ctx *ctx, void *arg)
+{
+    (void)arg;
+    usleep(300 * 1000);
+    cordon_return(ctx, "sibling's own answer", 20);
+    return 7;
+}
+
+/* Writes over every shared mapping it can see: with the fix, its own. */
+static int scribble_over_shared(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    unsigned seed = (unsigned)(uintptr_t)arg;
+    shared_view view;
+    read_shared_view(&view);
+    for (int i = 0; i < view.count; i++) {
+        unsigned char *p = (unsigned char *)view.start[i];
+        size_t len = view.end[i] - view.start[i];
+        for (size_t k = 0; k < len; k++) {
+            seed = seed * 1103515245u + 12345u;
+            /* Some rounds write small numbers, which look like valid
+             * steps, states and lengths; others any byte. */
+            p[k] = (seed >> 16) % 4 == 0 ? (unsigned char)((seed >> 8) % 24)
+                                         : (unsigned char)(seed >> 16);
+        }
+    }
+    switch (seed % 4) {
+    case 0: return (int)seed;
+    case 1: _exit((int)(seed % 256));
+    case 2: raise(SIGSEGV); return 0;
+    default: cordon_raise(ctx, "Scribbled", "after writing over %d mappings", view.count);
+    }
+}
+
+static void test_a_sibling_task_cannot_forge_another_result(void **state)
+{
+    (void)state;
+    cordon_task *sibling = cordon_function_task(slow_answer, NULL);
+    assert_int_equal(cordon_run_async(sibling), 0);
+    usleep(100 * 1000); /* the sibling is running: its region exists */
+    cordon_task *attacker = cordon_function_task(scribble_over_shared, (void *)(uintptr_t)12345);
+    cordon_set_policy(attacker, NULL);
+    cordon_run(attacker);
+    assert_int_equal(cordon_join(sibling), 0);
+    const cordon_result *r = cordon_task_result(sibling);
+    assert_int_equal(r->exit_code, 7);
+    assert_int_equal(r->returns.len, 20);
+    assert_memory_equal(r->returns.data, "sibling's own answer", 20);
+    cordon_task_free(attacker);
+    cordon_task_free(sibling);
+}
+
+/* ---- a forged region -------------------------------------------------- */
+
+static bool sane_class(const char *name)
+{
+    if (!name)
+        return true;
+    for (const char *c = name; *c; c++) {
+        if (*c < 0x21 || *c > 0x7e)
+            return false;
+    }
+    return name[0] != '\0';
+}
+
+static void test_scribbling_over_its_own_region_leaves_the_caller_sane(void **state)
+{
+    (void)state;
+    int rounds = getenv("CORDON_UNDER_VALGRIND") ? 50 : 2000;
+    cordon_task *t = cordon_function_task(scribble_over_shared, NULL);
+    cordon_set_policy(t, NULL);
+    cordon_set_limit(t, CORDON_LIMIT_RETURN, 4096);
+    for (int i = 0; i < rounds; i++) {
+        cordon_task_free(t);
+        t = cordon_function_task(scribble_over_shared, (void *)(uintptr_t)(i * 7919 + 1));
+        cordon_set_policy(t, NULL);
+        cordon_set_limit(t, CORDON_LIMIT_RETURN, 4096);
+        int rc = cordon_run(t);
+        assert_true(rc == 0 || rc == CORDON_EXCEPTION);
+        const cordon_result *r = cordon_task_result(t);
+        assert_true(sane_class(r->exception));
+        assert_true(r->returns.len <= 4096);
+        /* Only cordon's evidence names a set-up failure, never the task. */
+        if (r->exception)
+            assert_string_not_equal(r->exception, "ConfinementError");
+        if (r->exception)
+            assert_string_not_equal(r->exception, "ExecError");
+    }
+    cordon_task_free(t);
+}
+
+/* ---- classes and messages the task chooses ----------------------------- */
+
+static int raise_timeout(cordon_ctx *ctx, void *arg)
+{
+    (void)arg;
+    cordon_raise(ctx, "Timeout", "pretending to be one");
+}
+
+static void test_a_task_cannot_raise_cordons_own_classes(void **state)
+{
+    (void)state;
+    cordon_task *t = cordon_function_task(raise_timeout, NULL);
+    int rc = cordon_run_and_retry(t, 3, "Timeout");
+    assert_int_equal(rc, CORDON_EXCEPTION);
+    const cordon_result *r = cordon_task_result(t);
+    assert_string_equal(r->exception, "InvalidException");
+    assert_int_equal(r->attempts, 1);
+    assert_non_null(strstr(r->exc_out.data, "reserved"));
+    cordon_task_free(t);
+}
+
+static int raise_with_escapes(cordon_ctx *ctx, void *arg)
+{
+    (void)arg;
+    if (arg)
+        cordon_raise(ctx, "Bad\x1b[31m", "x");
+    cordon_raise(ctx, "Bad", "clear \x1b[2J bell \a c1 \xc2\x9b end");
+}
+
+static void test_raised_text_reaches_the_caller_without_control_bytes(void **state)
+{
+    (void)state;
+    for (int with_bad_class = 0; with_bad_class < 2; with_bad_class++) {
+        cordon_task *t = cordon_function_task(raise_with_escapes, (void *)(intptr_t)with_bad_class);
+        const cordon_result *r = run_task(t, CORDON_EXCEPTION);
+        assert_string_equal(r->exception, with_bad_class ? "InvalidException" : "Bad");
+        assert_null(strchr(r->exc_out.data, '\x1b'));
+        assert_null(strchr(r->exc_out.data, '\a'));
+        assert_null(strstr(r->exc_out.data, "\xc2\x9b"));
+        assert_non_null(strstr(r->exc_out.data, "\\x1b"));
+        cordon_task_free(t);
+    }
+}
+
+/* ---- the caller's terminal ---------------------------------------------- */
+
+static int open_controlling_terminal(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    (void)arg;
+    int fd = open("/dev/tty", O_RDWR | O_NOCTTY);
+    if (fd < 0)
+        return errno;
+    tcflow(fd, TCOOFF);
+    pid_t group = getpgrp();
+    ioctl(fd, TIOCSPGRP, &group);
+    return 0;
+}
+
+/* A caller with a terminal: a helper process in a session of its own with
+ * a pty as its controlling terminal runs the task. */
+static void test_a_task_cannot_reach_the_callers_terminal(void **state)
+{
+    (void)state;
+    int master, slave;
+    assert_int_equal(openpty(&master, &slave, NULL, NULL, NULL), 0);
+    pid_t helper = fork();
+    assert_true(helper >= 0);
+    if (helper == 0) {
+        setsid();
+        if (ioctl(slave, TIOCSCTTY, 0) != 0)
+            _exit(100);
+        cordon_task *t = cordon_function_task(open_controlling_terminal, NULL);
+        cordon_set_policy(t, NULL);
+        cordon_set_timeout_ms(t, 5000); /* a task stopped by the terminal still ends */
+        int rc = cordon_run(t);
+        const cordon_result *r = cordon_task_result(t);
+        /* ENXIO: the task has no controlling terminal at all. */
+        _exit(rc == 0 && r->exit_code == ENXIO ? 0 : 1);
+    }
+    int status;
+    assert_int_equal(waitpid(helper, &status, 0), helper);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+    close(slave);
+    close(master);
+}
+
+/* ---- the caller's signals without a policy ------------------------------ */
+
+static volatile sig_atomic_t usr1_received;
+
+static void count_usr1(int signo)
+{
+    (void)signo;
+    usr1_received++;
+}
+
+static int signal_the_caller(cordon_ctx *ctx, void *caller)
+{
+    (void)ctx;
+    int rc = kill((pid_t)(intptr_t)caller, SIGUSR1);
+    return rc == 0 ? 0 : errno;
+}
+
+static void test_without_a_policy_a_task_still_cannot_signal_its_caller(void **state)
+{
+    (void)state;
+    struct sigaction counting = { .sa_handler = count_usr1 }, previous;
+    sigaction(SIGUSR1, &counting, &previous);
+    usr1_received = 0;
+    cordon_task *t = cordon_function_task(signal_the_caller, (void *)(intptr_t)getpid());
+    cordon_set_policy(t, NULL);
+    const cordon_result *r = run_task(t, 0);
+    assert_int_not_equal(r->exit_code, 0);
+    usleep(20 * 1000);
+    assert_int_equal(usr1_received, 0);
+    cordon_task_free(t);
+    sigaction(SIGUSR1, &previous, NULL);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_a_file_the_caller_mapped_cannot_be_written),
+        cmocka_unit_test(test_no_shared_memory_of_the_caller_reaches_the_task),
+        cmocka_unit_test(test_a_sibling_task_cannot_forge_another_result),
+        cmocka_unit_test(test_scribbling_over_its_own_region_leaves_the_caller_sane),
+        cmocka_unit_test(test_a_task_cannot_raise_cordons_own_classes),
+        cmocka_unit_test(test_raised_text_reaches_the_caller_without_control_bytes),
+        cmocka_unit_test(test_a_task_cannot_reach_the_callers_terminal),
+        cmocka_unit_test(test_without_a_policy_a_task_still_cannot_signal_its_caller),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
