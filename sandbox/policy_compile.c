@@ -112,7 +112,11 @@ static bool made_after_install(int nr)
 static void note_notifications(cordon_policy *p)
 {
     bool notify = kernel_notifies() && !restricts_handover(p);
-    p->notifies = notify && p->default_action == ACTION_KILL;
+    enum cordon__action newer;
+    int newer_errno;
+    p->notifies = notify && (p->default_action == ACTION_KILL ||
+                             (cordon__policy_refuses_newer(p, &newer, &newer_errno) &&
+                              newer == ACTION_KILL));
     p->watches_exec = p->notifies;
     for (size_t i = 0; i < p->rule_count && notify; i++) {
         if (p->rules[i].action != ACTION_KILL)
@@ -183,6 +187,22 @@ static void report_refused_rule(const cordon_policy *p, size_t index, int rc, co
                       strerror(-rc));
 }
 
+/* libseccomp 2.5 places a rule on a foreign ABI through the syscall's
+ * name, and refuses the whole rule when it has none: a rule for a call
+ * newer than its table cannot hold for i386 or x32 too.  Refused, rather
+ * than left to the native ABI alone, so that no ABI the policy admits is
+ * left with a gap it cannot see. */
+static int check_placeable(const cordon_policy *p, const cordon__rule *rule, cordon_error *err)
+{
+    if (!p->foreign_arches || cordon__syscall_named_by_libseccomp(rule->syscall))
+        return 0;
+    cordon__error_set(err, -EINVAL, rule->origin, rule->line, rule->column,
+                      "libseccomp has no name for syscall %d, so this rule cannot also apply "
+                      "to the foreign ABI that 'arch' lets in; drop the rule or the 'arch'",
+                      rule->syscall);
+    return -EINVAL;
+}
+
 /* "include compute" then "kill mmap": the unconditional kill must win over
  * the included conditional allows, even though it is also the default
  * (libseccomp itself refuses a rule equal to the default). */
@@ -192,6 +212,9 @@ static int add_rules(cordon_policy *p, scmp_filter_ctx ctx, cordon_error *err)
         const cordon__rule *rule = &p->rules[i];
         if (rule->overridden_by >= 0 || cordon__rule_same_as_default(p, rule))
             continue;
+        int placeable = check_placeable(p, rule, err);
+        if (placeable < 0)
+            return placeable;
         struct scmp_arg_cmp cmps[CORDON_MAX_CONDITIONS];
         for (unsigned c = 0; c < rule->condition_count; c++)
             cmps[c] = comparison(&rule->conditions[c]);
@@ -258,6 +281,28 @@ static int export_program(cordon_policy *p, scmp_filter_ctx ctx)
     return size / (off_t)sizeof(struct sock_filter) > MAX_PROGRAM_LENGTH ? -E2BIG : 0;
 }
 
+/* Calls newer than cordon's table meet the policy's "newer" action before
+ * libseccomp's program sees them (policy_newer.c). */
+static int refuse_newer(cordon_policy *p, cordon_error *err)
+{
+    enum cordon__action action;
+    int errno_value;
+    if (!cordon__policy_refuses_newer(p, &action, &errno_value))
+        return 0;
+    int rc = cordon__policy_prefix_newer(p, scmp_action(p, action, errno_value), &p->program);
+    if (rc == 0 && p->program.len > MAX_PROGRAM_LENGTH)
+        cordon__error_set(err, rc = -E2BIG, p->name, 0, 0, "cannot use the compiled filter: "
+                          "longer than the kernel's limit of 4096 instructions");
+    else if (rc == -E2BIG)
+        cordon__error_set(err, rc, p->name, 0, 0, "rules for more than 184 syscall numbers "
+                          "above %d: cordon can keep at most 184 out of 'newer'",
+                          CORDON_NEWEST_KNOWN_SYSCALL);
+    else if (rc < 0)
+        cordon__error_set(err, rc, p->name, 0, 0, "cannot refuse newer syscalls: %s",
+                          strerror(-rc));
+    return rc;
+}
+
 int cordon__policy_compile(cordon_policy *p, cordon_error *err)
 {
     note_overrides(p);
@@ -276,6 +321,8 @@ int cordon__policy_compile(cordon_policy *p, cordon_error *err)
         cordon__error_set(err, rc, p->name, 0, 0, "cannot use the compiled filter: %s",
                           rc == -E2BIG ? "longer than the kernel's limit of 4096 instructions"
                                        : strerror(-rc));
+    else if (rc == 0)
+        rc = refuse_newer(p, err);
     seccomp_release(ctx);
     return rc;
 }

@@ -6,7 +6,9 @@
  *   statement    = "default" action
  *                | "include" NAME-OR-PATH            a path holds '/' or ends in .policy
  *                | "arch" ARCH { ARCH }                ARCH: x86_64 | i386 | x32
+ *                | "newer" action                      calls above cordon's table (470)
  *                | action SYSCALL { [","] SYSCALL } [ "if" alternatives ]
+ *   SYSCALL      = NAME | NUMBER                       a number: 0 to 1023, native
  *   action       = "allow" | "kill" | "deny" | "trap" | "log"
  *                | "errno" [ ERRNO-NAME | NUMBER ]     no value: ENOSYS
  *   alternatives = conjunction { "||" conjunction }
@@ -21,7 +23,12 @@
  * are its description.  An including policy's "default" wins over its
  * includes'; without one of its own it takes the first include's.  An
  * unconditional rule for a syscall overrides conditional ones for it
- * (libseccomp's rule).
+ * (libseccomp's rule).  "newer" is taken the same way as "default": the
+ * outermost file's wins.  Without one, a policy whose default allows
+ * refuses calls numbered above cordon's table with ENOSYS (a deny-list
+ * cannot have meant to allow calls nobody reviewed), and any other policy
+ * gives them its default action; a rule that names such a number by
+ * itself takes that number out of "newer".
  */
 #include <errno.h>
 #include <limits.h>
@@ -60,6 +67,7 @@ typedef struct reader {
     const include_frame *frame;
     cordon_error *err;
     bool default_seen;        /* in this file */
+    bool newer_seen;          /* in this file */
 } reader;
 
 typedef struct conjunction {
@@ -345,7 +353,8 @@ static int parse_action(reader *r, const token *t, enum cordon__action *action, 
     }
     char buffer[80];
     return fail_at(r, t, "expected an action (allow, kill, deny, trap, log, errno) or a "
-                   "statement (default, include, arch), found %s", shown(t, buffer, sizeof buffer));
+                   "statement (default, include, arch, newer), found %s",
+                   shown(t, buffer, sizeof buffer));
 }
 
 static int push_rule(cordon_policy *p, const cordon__rule *rule)
@@ -389,6 +398,24 @@ static int emit_rules(reader *r, cordon__rule *model, const named_syscall *sysca
     return 0;
 }
 
+/* A syscall by its native number, for calls libseccomp has no name for
+ * ("kill 463"); a number with a name is that name. */
+static int parse_syscall_number(reader *r, const token *t, named_syscall *named)
+{
+    uint64_t value;
+    int rc = parse_number(r, t, &value);
+    if (rc < 0)
+        return rc;
+    if (value >= CORDON_SYSCALL_TABLE_SIZE) {
+        char buffer[80];
+        return fail_at(r, t, "syscall number %s is out of range (0 to 1023)",
+                       shown(t, buffer, sizeof buffer));
+    }
+    named->number = (int)value;
+    named->name = cordon__syscall_label(named->number);
+    return 0;
+}
+
 /* action SYSCALL { [","] SYSCALL } [ "if" alternatives ] */
 static int parse_rule(reader *r, const token *first)
 {
@@ -405,7 +432,7 @@ static int parse_rule(reader *r, const token *first)
         if ((rc = next_token(r, &t)) < 0)
             return rc;
         /* A comma stands between two names, never doubled or trailing. */
-        if (after_comma && (t.kind != TOKEN_WORD || token_is(&t, "if")))
+        if (after_comma && ((t.kind != TOKEN_WORD && t.kind != TOKEN_NUMBER) || token_is(&t, "if")))
             return fail_at(r, &t, "expected a syscall name after ',', found %s",
                            shown(&t, buffer, sizeof buffer));
         if (t.kind == TOKEN_END || token_is(&t, "if"))
@@ -413,14 +440,18 @@ static int parse_rule(reader *r, const token *first)
         after_comma = t.kind == TOKEN_COMMA && count > 0;
         if (after_comma)
             continue;
-        if (t.kind != TOKEN_WORD)
+        if (t.kind != TOKEN_WORD && t.kind != TOKEN_NUMBER)
             return fail_at(r, &t, "expected a syscall name, found %s",
                            shown(&t, buffer, sizeof buffer));
         if (count == MAX_SYSCALLS_A_LINE)
             return fail_at(r, &t, "too many syscalls on one line (at most %s)", "256");
         named_syscall *named = &syscalls[count];
-        if ((named->number = cordon__syscall_lookup(t.text, t.len, &named->name)) < 0)
-            return fail_at(r, &t, "unknown syscall %s", shown(&t, buffer, sizeof buffer));
+        if (t.kind == TOKEN_NUMBER)
+            rc = parse_syscall_number(r, &t, named);
+        else if ((named->number = cordon__syscall_lookup(t.text, t.len, &named->name)) < 0)
+            rc = fail_at(r, &t, "unknown syscall %s", shown(&t, buffer, sizeof buffer));
+        if (rc < 0)
+            return rc;
         named->column = t.column;
         count++;
     }
@@ -455,6 +486,29 @@ static int parse_default(reader *r, const token *keyword)
     p->default_depth = r->depth;
     p->default_action = action;
     p->default_errno = errno_value;
+    return 0;
+}
+
+/* "newer" action: taken like "default", the outermost file's wins. */
+static int parse_newer(reader *r, const token *keyword)
+{
+    token t;
+    int rc = next_token(r, &t);
+    enum cordon__action action;
+    int errno_value;
+    if (rc < 0 || (rc = parse_action(r, &t, &action, &errno_value)) < 0 ||
+        (rc = expect_end(r)) < 0)
+        return rc;
+    cordon_policy *p = r->policy;
+    if (r->newer_seen)
+        return fail_at(r, keyword, "the action for newer syscalls is given twice%s", "");
+    r->newer_seen = true;
+    if (p->newer_set && p->newer_depth <= r->depth)
+        return 0;
+    p->newer_set = true;
+    p->newer_depth = r->depth;
+    p->newer_action = action;
+    p->newer_errno = errno_value;
     return 0;
 }
 
@@ -614,6 +668,8 @@ static int parse_statement(reader *r)
         return parse_include(r, &first);
     if (token_is(&first, "arch"))
         return parse_arch(r);
+    if (token_is(&first, "newer"))
+        return parse_newer(r, &first);
     return parse_rule(r, &first);
 }
 

@@ -12,7 +12,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/btrfs.h>
 #include <linux/fs.h>
+#include <linux/fscrypt.h>
+#include <linux/fsverity.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -28,6 +31,12 @@ struct named_value {
 };
 
 #define NAMED(constant) { #constant, (uint64_t)(constant) }
+
+/* ext4's own requests (fs/ext4/ext4.h, in no uapi header): as the inode's
+ * owner, through an fd opened for reading, they set the inode's generation
+ * and convert its block map to extents. */
+#define EXT4_IOC_SETVERSION _IOW('f', 4, long)
+#define EXT4_IOC_MIGRATE    _IO('f', 9)
 
 static const struct named_value constants[] = {
     /* socket families and types */
@@ -60,7 +69,17 @@ static const struct named_value constants[] = {
     NAMED(F_DUPFD), NAMED(F_DUPFD_CLOEXEC), NAMED(F_GETFD), NAMED(F_SETFD), NAMED(F_GETFL),
     NAMED(F_SETFL), NAMED(F_SETLK), NAMED(F_SETLKW), NAMED(F_GETLK),
     NAMED(TIOCSTI), NAMED(TIOCLINUX), NAMED(TIOCSCTTY), NAMED(FIONREAD), NAMED(FIONBIO),
-    NAMED(TCGETS), NAMED(FS_IOC_SETFLAGS), NAMED(FS_IOC_FSSETXATTR),
+    NAMED(TCGETS),
+    /* requests that change a file or a file system through any fd: the
+     * 32-bit forms are what a compat (i386, x32) caller sends */
+    NAMED(FS_IOC_SETFLAGS), NAMED(FS_IOC32_SETFLAGS), NAMED(FS_IOC_SETVERSION),
+    NAMED(FS_IOC32_SETVERSION), NAMED(FS_IOC_FSSETXATTR), NAMED(FS_IOC_SETFSLABEL),
+    NAMED(FS_IOC_SET_ENCRYPTION_POLICY), NAMED(FS_IOC_ENABLE_VERITY), NAMED(FIDEDUPERANGE),
+    NAMED(FICLONE), NAMED(FICLONERANGE), NAMED(EXT4_IOC_SETVERSION), NAMED(EXT4_IOC_MIGRATE),
+    NAMED(BTRFS_IOC_SNAP_CREATE), NAMED(BTRFS_IOC_SNAP_CREATE_V2),
+    NAMED(BTRFS_IOC_SUBVOL_CREATE), NAMED(BTRFS_IOC_SUBVOL_CREATE_V2),
+    NAMED(BTRFS_IOC_SNAP_DESTROY), NAMED(BTRFS_IOC_SNAP_DESTROY_V2),
+    NAMED(BTRFS_IOC_SUBVOL_SETFLAGS), NAMED(BTRFS_IOC_SET_RECEIVED_SUBVOL),
     NAMED(PR_SET_NAME), NAMED(PR_GET_NAME), NAMED(PR_SET_DUMPABLE), NAMED(PR_SET_PDEATHSIG),
     NAMED(PR_SET_NO_NEW_PRIVS), NAMED(PR_SET_SECCOMP), NAMED(PR_CAPBSET_DROP),
     NAMED(PR_SET_CHILD_SUBREAPER),
@@ -126,15 +145,42 @@ const char *cordon__action_name(enum cordon__action action)
     return names[action];
 }
 
-/* Native syscall names by number, resolved once through libseccomp so
- * that reports can name a syscall without allocating. */
+/* Calls newer than libseccomp 2.5.4 (Debian 12's), from the kernel's
+ * arch/x86/entry/syscalls/syscall_64.tbl: cordon names them itself, so
+ * that a policy can refuse them by name and a report names them.  Every
+ * number from 424 on is the same on i386 and, plus 0x40000000, on x32.
+ * The last one is CORDON_NEWEST_KNOWN_SYSCALL. */
+static const struct { int nr; const char *name; } newer_syscalls[] = {
+    { 451, "cachestat" },        { 452, "fchmodat2" },         { 453, "map_shadow_stack" },
+    { 454, "futex_wake" },       { 455, "futex_wait" },        { 456, "futex_requeue" },
+    { 457, "statmount" },        { 458, "listmount" },         { 459, "lsm_get_self_attr" },
+    { 460, "lsm_set_self_attr" }, { 461, "lsm_list_modules" }, { 462, "mseal" },
+    { 463, "setxattrat" },       { 464, "getxattrat" },        { 465, "listxattrat" },
+    { 466, "removexattrat" },    { 467, "open_tree_attr" },    { 468, "file_getattr" },
+    { 469, "file_setattr" },     { 470, "listns" },
+};
+
+_Static_assert(470 == CORDON_NEWEST_KNOWN_SYSCALL,
+               "the newest name in newer_syscalls is CORDON_NEWEST_KNOWN_SYSCALL");
+
+/* Native syscall names by number, resolved once through libseccomp (then
+ * cordon's own list) so that reports can name a syscall without
+ * allocating; a number nobody names is labelled by its digits. */
 static char *syscall_names[CORDON_SYSCALL_TABLE_SIZE];
+static bool named_by_libseccomp[CORDON_SYSCALL_TABLE_SIZE];
+static char number_labels[CORDON_SYSCALL_TABLE_SIZE][5];
 static pthread_once_t syscall_names_once = PTHREAD_ONCE_INIT;
 
 static void resolve_syscall_names(void)
 {
-    for (int nr = 0; nr < CORDON_SYSCALL_TABLE_SIZE; nr++)
+    for (int nr = 0; nr < CORDON_SYSCALL_TABLE_SIZE; nr++) {
         syscall_names[nr] = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, nr);
+        named_by_libseccomp[nr] = syscall_names[nr] != NULL;
+        snprintf(number_labels[nr], sizeof number_labels[nr], "%d", nr);
+    }
+    for (size_t i = 0; i < COUNT(newer_syscalls); i++)
+        if (!syscall_names[newer_syscalls[i].nr])
+            syscall_names[newer_syscalls[i].nr] = (char *)newer_syscalls[i].name;
 }
 
 const char *cordon__syscall_name(int nr)
@@ -143,6 +189,25 @@ const char *cordon__syscall_name(int nr)
         return NULL;
     pthread_once(&syscall_names_once, resolve_syscall_names);
     return syscall_names[nr];
+}
+
+const char *cordon__syscall_label(int nr)
+{
+    const char *name = cordon__syscall_name(nr);
+    return name ? name : number_labels[nr];
+}
+
+bool cordon__syscall_named_by_libseccomp(int nr)
+{
+    return cordon__syscall_name(nr) && named_by_libseccomp[nr];
+}
+
+static int newer_syscall_lookup(const char *name)
+{
+    for (size_t i = 0; i < COUNT(newer_syscalls); i++)
+        if (strcmp(newer_syscalls[i].name, name) == 0)
+            return newer_syscalls[i].nr;
+    return -1;
 }
 
 int cordon__syscall_lookup(const char *name, size_t len, const char **stored_name)
@@ -155,6 +220,8 @@ int cordon__syscall_lookup(const char *name, size_t len, const char **stored_nam
     /* Negative numbers are libseccomp's pseudo-syscalls: names that exist
      * on some other architecture only. */
     int nr = seccomp_syscall_resolve_name(copy);
+    if (nr < 0)
+        nr = newer_syscall_lookup(copy);
     if (nr < 0 || !(*stored_name = cordon__syscall_name(nr)))
         return -1;
     return nr;

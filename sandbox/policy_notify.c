@@ -36,6 +36,9 @@ static const struct { int nr; unsigned args; } arities[] = {
     { SYS_acct, 1 },          { SYS_syslog, 3 },       { SYS_iopl, 1 },
     { SYS_ioperm, 3 },        { SYS_userfaultfd, 1 },  { SYS_io_uring_setup, 2 },
     { SYS_process_vm_readv, 6 }, { SYS_process_vm_writev, 6 },
+    /* newer than the C library's SYS_ names */
+    { 452 /* fchmodat2 */, 4 }, { 463 /* setxattrat */, 6 }, { 466 /* removexattrat */, 4 },
+    { 469 /* file_setattr */, 5 },
 };
 
 static unsigned arity(int nr)

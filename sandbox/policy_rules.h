@@ -38,6 +38,17 @@ typedef struct cordon__condition {
 /* Native syscall numbers a policy can name: 0 to this, exclusive. */
 #define CORDON_SYSCALL_TABLE_SIZE 1024
 
+/* The newest native syscall cordon's own name table (policy_names.c)
+ * knows, and so the newest the shipped deny-lists were reviewed against:
+ * 470, listns (Linux 6.19).  A deny-list lets through what it does not
+ * name, so a call numbered above this one, which nobody has reviewed, is
+ * refused by every policy whose default allows ("newer" in the policy
+ * language).  This is cordon's number, not libseccomp's: libseccomp 2.5.4
+ * as Debian 12 ships it stops at 456, a newer libseccomp knows more, and a
+ * policy must not loosen when a library is upgraded.  Raise it only with
+ * the names added below it and the shipped policies reviewed for them. */
+#define CORDON_NEWEST_KNOWN_SYSCALL 470
+
 /* One rule for one syscall: the action applies when every condition holds
  * (a rule written with "||" becomes one of these per alternative). */
 typedef struct cordon__rule {
@@ -65,6 +76,12 @@ struct cordon_policy {
     enum cordon__action default_action;
     int default_errno;
     unsigned foreign_arches;
+    /* "newer": what a call numbered above CORDON_NEWEST_KNOWN_SYSCALL
+     * meets, unless a rule names its number */
+    bool newer_set;
+    int newer_depth;
+    enum cordon__action newer_action;
+    int newer_errno;
     cordon__rule *rules;
     size_t rule_count, rule_size;
     char **origins;           /* every file read, for the rules' origin */
@@ -103,9 +120,28 @@ const char *cordon__constant_name(const char *prefix, uint64_t value);
 int cordon__errno_lookup(const char *name, size_t len);
 const char *cordon__errno_name(int value);
 const char *cordon__action_name(enum cordon__action action);
-/* Native syscall number of `name`, or -1; the name is copied to a table
- * that lives as long as the process. */
+/* Native syscall number of `name` (libseccomp's name, or one of the
+ * newer calls cordon names itself), or -1; *stored_name points into a
+ * table that lives as long as the process. */
 int cordon__syscall_lookup(const char *name, size_t len, const char **stored_name);
+/* How a rule shows syscall `nr` (0 <= nr < CORDON_SYSCALL_TABLE_SIZE): its
+ * name, or its number as decimal text when nobody has a name for it. */
+const char *cordon__syscall_label(int nr);
+/* Whether libseccomp itself has a name for native syscall `nr`: it can
+ * place a rule for any number on the native ABI, but one on a foreign ABI
+ * only through the name. */
+bool cordon__syscall_named_by_libseccomp(int nr);
+
+/* The action a call above CORDON_NEWEST_KNOWN_SYSCALL meets, in *action
+ * and *errno_value; false when that is the default action anyway. */
+bool cordon__policy_refuses_newer(const cordon_policy *policy, enum cordon__action *action,
+                                  int *errno_value);
+/* Puts in front of `program` the instructions that give calls above
+ * CORDON_NEWEST_KNOWN_SYSCALL the action `newer_return`, except the
+ * numbers the policy's rules name.  Returns 0 or a negative errno
+ * (-E2BIG: more such numbers than a jump can skip). */
+int cordon__policy_prefix_newer(const cordon_policy *policy, uint32_t newer_return,
+                                struct sock_fprog *program);
 
 void cordon__error_set(cordon_error *err, int code, const char *origin, unsigned line,
                        unsigned column, const char *fmt, ...)

@@ -124,6 +124,14 @@ int cordon_policy_show(const cordon_policy *p, FILE *out, int with_bpf)
     if (p->foreign_arches & ARCH_X32)
         fputs(" x32", out);
     fputs("    # other ABIs: kill\n", out);
+    enum cordon__action newer;
+    int newer_errno;
+    if (cordon__policy_refuses_newer(p, &newer, &newer_errno)) {
+        fputs("newer ", out);
+        show_action(out, newer, newer_errno);
+        fprintf(out, "    # syscalls above %d, but those a rule names\n",
+                CORDON_NEWEST_KNOWN_SYSCALL);
+    }
     for (size_t i = 0; i < p->rule_count; i++)
         show_rule(out, p, i);
     if (with_bpf) {

@@ -102,7 +102,7 @@ static void test_policy_bad_tokens_and_operators(void **state)
                         "t.policy:2:13: unexpected character '@'");
     assert_string_equal(refused("default allow\nforbid socket\n", 2, 1),
                         "t.policy:2:1: expected an action (allow, kill, deny, trap, log, errno) "
-                        "or a statement (default, include, arch), found 'forbid'");
+                        "or a statement (default, include, arch, newer), found 'forbid'");
     assert_string_equal(refused("default allow\nkill\n", 2, 5),
                         "t.policy:2:5: expected a syscall name after the action, found end of line");
     assert_string_equal(refused("default allow\nkill socket if arg0 == 0x1g\n", 2, 24),
@@ -337,11 +337,102 @@ static void test_policy_foreign_abi_on_request(void **state)
                         "t.policy:2:6: unknown architecture 'arm' (x86_64, i386 or x32)");
 }
 
+/* libseccomp 2.5 has no name for the newest calls: a policy names them by
+ * cordon's table or by number, and a number that is no syscall is an
+ * error at its place. */
+static void test_policy_syscall_by_number(void **state)
+{
+    (void)state;
+    cordon_error err;
+    cordon_policy *p = cordon_policy_parse("default allow\nkill 463, 999 removexattrat\n"
+                                           "errno EPERM 41\n", "t.policy", &err);
+    if (!p)
+        fail_msg("%s", err.message);
+    char *text = shown(p, 0);
+    assert_non_null(strstr(text, "kill setxattrat    # t.policy:2\n"));
+    assert_non_null(strstr(text, "kill 999    # t.policy:2\n"));
+    assert_non_null(strstr(text, "kill removexattrat    # t.policy:2\n"));
+    assert_non_null(strstr(text, "errno EPERM socket    # t.policy:3\n"));
+    free(text);
+    cordon_policy_free(p);
+    assert_string_equal(refused("default allow\nkill read 1024\n", 2, 11),
+                        "t.policy:2:11: syscall number '1024' is out of range (0 to 1023)");
+    assert_string_equal(refused("default allow\nkill 0x1zz\n", 2, 6),
+                        "t.policy:2:6: malformed number '0x1zz'");
+    assert_string_equal(refused("default allow\nkill 99999999999999999999999\n", 2, 6),
+                        "t.policy:2:6: malformed number '99999999999999999999999'");
+    assert_string_equal(refused("default allow\nkill read, 463,\n", 2, 16),
+                        "t.policy:2:16: expected a syscall name after ',', found end of line");
+}
+
+/* A deny-list refuses what is newer than cordon's table (470) with ENOSYS,
+ * in front of libseccomp's program; "newer" changes that, and a rule that
+ * names such a number keeps it. */
+static void test_policy_newer_syscalls_refused_before_the_rules(void **state)
+{
+    (void)state;
+    cordon_error err;
+    cordon_policy *p = cordon_policy_load("default", &err);
+    assert_non_null(p);
+    char *text = shown(p, 1);
+    assert_non_null(strstr(text, "newer errno ENOSYS    # syscalls above 470"));
+    assert_non_null(strstr(text, "     3: jge  #0x40000000, 6, 4\n"
+                                 "     4: jgt  #0x1d6, 5, 6\n"
+                                 "     5: ret errno 38\n"
+                                 "     6: ld  [4]\n"));
+    free(text);
+    cordon_policy_free(p);
+
+    p = cordon_policy_parse("include default\nnewer allow\n", "t.policy", &err);
+    assert_non_null(p);
+    text = shown(p, 1);
+    assert_null(strstr(text, "newer "));
+    assert_null(strstr(text, "#0x1d6"));
+    free(text);
+    cordon_policy_free(p);
+
+    /* an allow-list kills them anyway; a rule keeps its own number */
+    p = cordon_policy_parse("default kill\nallow 480\n", "t.policy", &err);
+    assert_non_null(p);
+    text = shown(p, 1);
+    assert_null(strstr(text, "#0x1d6"));
+    free(text);
+    cordon_policy_free(p);
+    p = cordon_policy_parse("default allow\nnewer kill\nerrno EXDEV 480\n", "t.policy", &err);
+    assert_non_null(p);
+    text = shown(p, 1);
+    assert_non_null(strstr(text, "jeq  #0x1e0, "));
+    free(text);
+    cordon_policy_free(p);
+
+    assert_string_equal(refused("default allow\nnewer allow\nnewer kill\n", 3, 1),
+                        "t.policy:3:1: the action for newer syscalls is given twice");
+    assert_string_equal(refused("default allow\nnewer\n", 2, 6),
+                        "t.policy:2:6: expected an action (allow, kill, deny, trap, log, errno) "
+                        "or a statement (default, include, arch, newer), found end of line");
+}
+
+/* libseccomp 2.5 cannot place a rule for a call it has no name for on a
+ * foreign ABI: refused, rather than left out there. */
+static void test_policy_unnamed_syscall_with_a_foreign_abi_is_refused(void **state)
+{
+    (void)state;
+    cordon_error err;
+    memset(&err, 0, sizeof err);
+    assert_null(cordon_policy_parse("default allow\narch i386\nkill 463\n", "t.policy", &err));
+    assert_string_equal(err.message, "t.policy:3:6: libseccomp has no name for syscall 463, so "
+                        "this rule cannot also apply to the foreign ABI that 'arch' lets in; "
+                        "drop the rule or the 'arch'");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_policy_every_shipped_policy_loads),
         cmocka_unit_test(test_policy_unknown_syscall_names_file_line_column),
+        cmocka_unit_test(test_policy_syscall_by_number),
+        cmocka_unit_test(test_policy_newer_syscalls_refused_before_the_rules),
+        cmocka_unit_test(test_policy_unnamed_syscall_with_a_foreign_abi_is_refused),
         cmocka_unit_test(test_policy_unknown_constant_and_errno),
         cmocka_unit_test(test_policy_bad_tokens_and_operators),
         cmocka_unit_test(test_policy_commas_only_between_syscall_names),
