@@ -14,6 +14,7 @@
 #include "audit.h"
 #include "batch.h"
 #include "help.h"
+#include "output.h"
 #include "runner.h"
 #include "simple_command.h"
 #include "task_setup.h"
@@ -63,7 +64,7 @@ static int read_tasks(batch *b, const char *input)
 static void clear_progress(batch *b)
 {
     if (b->progress_shown)
-        (void)runner_write_all(STDERR_FILENO, "\r\033[K", 4);
+        (void)output_write(STDERR_FILENO, "\r\033[K", 4);
     b->progress_shown = false;
 }
 
@@ -74,7 +75,7 @@ static void draw_progress(batch *b)
                           runner_now_us() - b->started_us);
     char out[300];
     int n = snprintf(out, sizeof out, "\r\033[K%s", line);
-    (void)runner_write_all(STDERR_FILENO, out, (size_t)n);
+    (void)output_write(STDERR_FILENO, out, (size_t)n);
     b->progress_shown = true;
 }
 
@@ -111,9 +112,8 @@ static void emit_output(batch *b, const batch_task *bt, const cordon_result *r,
 {
     const task_options *o = &b->o->task;
     if (o->json) {
-        if (runner_write_all(STDOUT_FILENO, record->data, record->len) < 0) {
-            runner_error("--json: cannot write the record of line %zu: %s", bt->lineno,
-                         strerror(errno));
+        if (output_write(STDOUT_FILENO, record->data, record->len) < 0) {
+            runner_error("--json: cannot write the record of line %zu", bt->lineno);
             b->records_lost = true;
         }
     } else if (b->o->out_dir) {
@@ -122,8 +122,8 @@ static void emit_output(batch *b, const batch_task *bt, const cordon_result *r,
         save_stream(b, bt, "log", &r->log_out, false);
         save_stream(b, bt, "exc", &r->exc_out, false);
     } else {
-        (void)runner_write_all(STDOUT_FILENO, r->std_out.data, r->std_out.len);
-        (void)runner_write_all(STDERR_FILENO, r->std_err.data, r->std_err.len);
+        (void)output_write(STDOUT_FILENO, r->std_out.data, r->std_out.len);
+        (void)output_write(STDERR_FILENO, r->std_err.data, r->std_err.len);
     }
     if (!o->quiet && !o->json)
         print_failure(bt, r);
@@ -255,6 +255,8 @@ static int run_all(batch *b)
         batch_summary_print(b->tasks, b->count, runner_now_us() - b->started_us, b->o->jobs);
     /* Every task may have succeeded, but a record the caller asked for is
      * gone: that is cordon's failure. */
+    if (b->o->task.json && output_drain(STDOUT_FILENO) < 0)
+        b->records_lost = true;
     if (b->records_lost)
         return RUNNER_EXIT_OWN_ERROR;
     return b->failed ? 1 : 0;
@@ -270,6 +272,7 @@ static int prepare_and_run(command_options *o)
     if (task_policy_open(&o->task, &policy) < 0)
         return status;
     b.policy = policy;
+    output_start();
     if (read_tasks(&b, o->input) == 0 && (!o->task.audit || (b.audit_fd = audit_open(o->task.audit)) >= 0)) {
         b.progress = !o->task.quiet && isatty(STDERR_FILENO);
         pthread_mutex_init(&b.lock, NULL);
@@ -299,5 +302,6 @@ int batch_main(int argc, char **argv)
     else
         status = prepare_and_run(&o);
     options_free(&o);
+    output_finish();
     return status;
 }
