@@ -16,6 +16,7 @@
 #include "help.h"
 #include "output.h"
 #include "runner.h"
+#include "safe_open.h"
 #include "simple_command.h"
 #include "task_setup.h"
 
@@ -23,6 +24,7 @@ typedef struct batch {
     const command_options *o;
     const cordon_policy *policy;
     int audit_fd;
+    int out_dir_fd;                 /* --out-dir, opened once */
     batch_task *tasks;
     size_t count, next, done, failed, running;
     pthread_mutex_t lock;           /* the counters, and whole-task output */
@@ -84,15 +86,18 @@ static void save_stream(batch *b, const batch_task *bt, const char *ext,
 {
     if (!always && bytes->len == 0)
         return;
-    char path[4096];
-    snprintf(path, sizeof path, "%s/%zu.%s", b->o->out_dir, bt->lineno, ext);
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0 || runner_write_all(fd, bytes->data, bytes->len) < 0) {
-        runner_error("--out-dir: cannot write '%s': %s", path, strerror(errno));
+    char name[64];
+    snprintf(name, sizeof name, "%zu.%s", bt->lineno, ext);
+    int fd = safe_create_at("--out-dir", b->out_dir_fd, b->o->out_dir, name);
+    if (fd < 0) {
+        b->records_lost = true;
+        return;
+    }
+    if (runner_write_all(fd, bytes->data, bytes->len) < 0 || close(fd) < 0) {
+        runner_error("--out-dir: cannot write '%s/%s': %s", b->o->out_dir, name,
+                     strerror(errno));
         b->records_lost = true;
     }
-    if (fd >= 0)
-        close(fd);
 }
 
 static void print_failure(const batch_task *bt, const cordon_result *r)
@@ -262,18 +267,30 @@ static int run_all(batch *b)
     return b->failed ? 1 : 0;
 }
 
+/* The files written on the tasks' behalf, opened once before any task
+ * runs (see safe_open.h). */
+static int open_record_files(batch *b)
+{
+    const command_options *o = b->o;
+    if (o->task.audit && (b->audit_fd = audit_open(o->task.audit)) < 0)
+        return -1;
+    if (o->out_dir && (b->out_dir_fd = safe_open_dir("--out-dir", o->out_dir)) < 0)
+        return -1;
+    return 0;
+}
+
 static int prepare_and_run(command_options *o)
 {
     if (options_validate(o, OPTIONS_BATCH) < 0)
         return RUNNER_EXIT_OWN_ERROR;
-    batch b = { .o = o, .audit_fd = -1 };
+    batch b = { .o = o, .audit_fd = -1, .out_dir_fd = -1 };
     cordon_policy *policy = NULL;
     int status = RUNNER_EXIT_OWN_ERROR;
     if (task_policy_open(&o->task, &policy) < 0)
         return status;
     b.policy = policy;
     output_start();
-    if (read_tasks(&b, o->input) == 0 && (!o->task.audit || (b.audit_fd = audit_open(o->task.audit)) >= 0)) {
+    if (read_tasks(&b, o->input) == 0 && open_record_files(&b) == 0) {
         b.progress = !o->task.quiet && isatty(STDERR_FILENO);
         pthread_mutex_init(&b.lock, NULL);
         pthread_cond_init(&b.changed, NULL);
@@ -283,6 +300,8 @@ static int prepare_and_run(command_options *o)
     }
     if (b.audit_fd >= 0)
         close(b.audit_fd);
+    if (b.out_dir_fd >= 0)
+        close(b.out_dir_fd);
     for (size_t i = 0; i < b.count; i++)
         free(b.tasks[i].line);
     free(b.tasks);

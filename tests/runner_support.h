@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -227,6 +228,33 @@ static inline void write_file(const char *path, const char *text)
     assert_non_null(f);
     fputs(text, f);
     assert_int_equal(fclose(f), 0);
+}
+
+/* A child setup: files of at most 1024 bytes, and a write past that
+ * fails with EFBIG instead of raising SIGXFSZ (an ignored disposition
+ * survives exec).  A full disk, for a regular file. */
+static inline void limit_file_size_1k(void)
+{
+    struct rlimit limit = { 1024, 1024 };
+    signal(SIGXFSZ, SIG_IGN);
+    setrlimit(RLIMIT_FSIZE, &limit);
+}
+
+/* A file of 1000 bytes: 999 x's and a newline. */
+static inline void write_kilobyte_file(const char *path)
+{
+    char text[1001];
+    memset(text, 'x', 999);
+    text[999] = '\n';
+    text[1000] = '\0';
+    write_file(path, text);
+}
+
+static inline size_t file_size(const char *path)
+{
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    return (size_t)st.st_size;
 }
 
 /* Number of lines in `text` that start with `prefix`. */
