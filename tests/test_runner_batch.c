@@ -113,7 +113,8 @@ static void test_batch_plain_lines_run_without_a_shell(void **state)
                            "echo   two  words\n"
                            "echo \"$((6 * 7))\"\n"
                            "cd /\n",
-                           "batch", "-j", "1");
+                           /* not the caller's PATH: see test_run_not_found_is_127 */
+                           "batch", "-j", "1", "--env", "PATH=/usr/bin:/bin");
     expect_status(&c, 1);
     assert_string_equal(c.out, "two words\n42\n");
     assert_non_null(strstr(c.err, "cordon: line 1: ExecError: cannot execute "

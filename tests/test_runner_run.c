@@ -50,7 +50,10 @@ static void test_run_timeout_is_124(void **state)
 static void test_run_not_found_is_127(void **state)
 {
     (void)state;
-    captured c = CORDON("run", "--", "cordon-no-such-command");
+    /* A PATH of the system's directories only: as root, cordon runs the
+     * task as nobody, and a directory nobody cannot search (/root/bin)
+     * would make it EACCES, as execvp does. */
+    captured c = CORDON("run", "--env", "PATH=/usr/bin:/bin", "--", "cordon-no-such-command");
     expect_status(&c, 127);
     assert_string_equal(c.err, "cordon: ExecError: cannot execute 'cordon-no-such-command': "
                                "No such file or directory\n");
@@ -398,6 +401,55 @@ static void test_run_user_by_name_and_uid(void **state)
     captured_free(&c);
 }
 
+/* A task of root is root even without capabilities (core_pattern and
+ * cgroup.procs are 0644 and root's): root's tasks run as nobody unless
+ * --user root asks for root by name. */
+static void test_run_as_root_tasks_run_as_nobody(void **state)
+{
+    (void)state;
+    if (geteuid() != 0)
+        skip();
+    captured c = CORDON("run", "--", "id", "-u");
+    expect_status(&c, 0);
+    assert_string_equal(c.out, "65534\n");
+    captured_free(&c);
+    c = CORDON_IN("id -u\nid -g\n", "batch", "-j", "1", "--quiet");
+    expect_status(&c, 0);
+    assert_string_equal(c.out, "65534\n65534\n");
+    captured_free(&c);
+    c = CORDON("run", "--user", "root", "--shell", "id -u; id -G");
+    expect_status(&c, 0);
+    assert_string_equal(c.out, "0\n0\n");
+    captured_free(&c);
+    c = CORDON("run", "--user", "0", "--", "id", "-u");
+    expect_status(&c, 0);
+    assert_string_equal(c.out, "0\n");
+    captured_free(&c);
+    /* What nobody cannot open, it is told so. */
+    char *dir = make_temp_dir();
+    char private_dir[300];
+    snprintf(private_dir, sizeof private_dir, "%s/private", dir);
+    assert_int_equal(mkdir(private_dir, 0700), 0);
+    c = CORDON("run", "--cwd", private_dir, "--", "ls");
+    assert_true(c.status != 0);
+    assert_non_null(strstr(c.err, "Permission denied"));
+    captured_free(&c);
+    remove_tree(dir);
+}
+
+static void test_run_as_anyone_else_tasks_run_as_the_caller(void **state)
+{
+    (void)state;
+    if (geteuid() == 0)
+        skip();
+    char expected[32];
+    snprintf(expected, sizeof expected, "%u\n", (unsigned)geteuid());
+    captured c = CORDON("run", "--", "id", "-u");
+    expect_status(&c, 0);
+    assert_string_equal(c.out, expected);
+    captured_free(&c);
+}
+
 static void test_run_retry_on_exit_code(void **state)
 {
     (void)state;
@@ -491,6 +543,8 @@ int main(void)
         cmocka_unit_test(test_run_out_cap_keeps_only_that_much),
         cmocka_unit_test(test_run_env_clear_env_and_cwd),
         cmocka_unit_test(test_run_user_by_name_and_uid),
+        cmocka_unit_test(test_run_as_root_tasks_run_as_nobody),
+        cmocka_unit_test(test_run_as_anyone_else_tasks_run_as_the_caller),
         cmocka_unit_test(test_run_retry_on_exit_code),
         cmocka_unit_test(test_run_retry_stops_at_n_and_on_other_classes),
         cmocka_unit_test(test_run_retry_without_classes_retries_any_exception),
