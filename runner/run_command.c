@@ -1,6 +1,5 @@
 /* cordon run: one command, its output passed through live (or one JSON
  * object instead), and its ending as the exit status. */
-#include <fcntl.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +10,7 @@
 #include "output.h"
 #include "runner.h"
 #include "task_setup.h"
+#include "task_stdin.h"
 
 /* Live pass-through, called from the library's collect loop: it only
  * queues (see output.h), so a terminal the task froze cannot keep that
@@ -62,11 +62,14 @@ static int run_task(const command_options *o, cordon_task *t, const cordon_polic
 {
     if (!o->task.json)
         cordon_set_output_callback(t, pass_output, NULL);
-    if (fcntl(STDIN_FILENO, F_GETFD) >= 0)
-        cordon_set_stdin_fd(t, STDIN_FILENO);
+    int stdin_fd = task_stdin_open(o->task.quiet);
+    if (stdin_fd >= 0)
+        cordon_set_stdin_fd(t, stdin_fd);
     attempt_log log = { NULL, 0 };
     bool talk = !o->task.quiet && !o->task.json;
     int rc = retry_run(t, &o->task, talk, &log);
+    if (stdin_fd > STDIN_FILENO)
+        close(stdin_fd);
     const cordon_result *r = cordon_task_result(t);
     int status = task_exit_status(rc, r);
     if (rc < 0)
