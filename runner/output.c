@@ -26,10 +26,13 @@
 
 /* Bytes queued per writer before a caller must wait (or drop). */
 #define OUTPUT_QUEUE_MAX (8u << 20)
-/* One write() at most: a pipe takes PIPE_BUF bytes whole as soon as it
- * has room for them, so a slow but live reader finishes each write well
- * inside OUTPUT_STALL_MS and is never taken for a stalled one. */
+/* One write() at most to a pipe, socket or terminal: a pipe takes
+ * PIPE_BUF bytes whole as soon as it has room for them, so a slow but live
+ * reader finishes each write well inside OUTPUT_STALL_MS and is never
+ * taken for a stalled one.  A file or /dev/null never waits for a reader
+ * and takes bigger writes. */
 #define OUTPUT_PIECE 4096u
+#define OUTPUT_PIECE_FILE (1u << 20)
 /* How often a waiting caller looks at the writer again. */
 #define OUTPUT_POLL_MS 50
 
@@ -46,6 +49,7 @@ typedef struct writer {
     pthread_cond_t changed;         /* queue, progress or failure */
     chunk *head, *tail;
     size_t queued;
+    size_t piece;                   /* bytes per write() */
     bool busy, quit;
     unsigned long long busy_since_us;
 } writer;
@@ -133,7 +137,7 @@ static void *writer_main(void *arg)
         if (!w->head)
             break;
         chunk *c = w->head;
-        size_t piece = c->len - c->off < OUTPUT_PIECE ? c->len - c->off : OUTPUT_PIECE;
+        size_t piece = c->len - c->off < w->piece ? c->len - c->off : w->piece;
         w->busy = true;
         w->busy_since_us = runner_now_us();
         pthread_mutex_unlock(&w->lock);
@@ -147,11 +151,20 @@ static void *writer_main(void *arg)
     return NULL;
 }
 
-static writer *writer_start(void)
+static size_t piece_for(int fd)
+{
+    struct stat st;
+    if (fstat(fd, &st) == 0 && (S_ISREG(st.st_mode) || (S_ISCHR(st.st_mode) && !isatty(fd))))
+        return OUTPUT_PIECE_FILE;
+    return OUTPUT_PIECE;
+}
+
+static writer *writer_start(int fd)
 {
     writer *w = calloc(1, sizeof *w);
     if (!w)
         return NULL;
+    w->piece = piece_for(fd);
     pthread_condattr_t attr;
     pthread_condattr_init(&attr);
     pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
@@ -185,11 +198,11 @@ void output_start(void)
         return;
     struct stat st;
     if (fstat(STDOUT_FILENO, &st) == 0)
-        streams[1].w = writer_start();
+        streams[1].w = writer_start(STDOUT_FILENO);
     if (same_file(STDOUT_FILENO, STDERR_FILENO))
         streams[2].w = streams[1].w;
     else if (fstat(STDERR_FILENO, &st) == 0)
-        streams[2].w = writer_start();
+        streams[2].w = writer_start(STDERR_FILENO);
 }
 
 int output_write(int fd, const void *data, size_t len)
