@@ -9,17 +9,39 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "audit.h"
 #include "runner.h"
+#include "safe_open.h"
 
 int audit_open(const char *path)
 {
-    int fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-    if (fd < 0)
-        runner_error("--audit: cannot open '%s': %s", path, strerror(errno));
-    return fd;
+    return safe_open_append("--audit", path);
+}
+
+/* Another process holding the lock (a task can flock a file it can only
+ * read) must not hold cordon for ever: wait this long, then give up. */
+#define AUDIT_LOCK_WAIT_MS 5000
+
+static int lock_exclusive(int fd, const char *path)
+{
+    unsigned long long until = runner_now_us() + AUDIT_LOCK_WAIT_MS * 1000ull;
+    while (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+        if (errno != EWOULDBLOCK && errno != EINTR) {
+            runner_error("--audit: cannot lock '%s': %s", path, strerror(errno));
+            return -1;
+        }
+        if (runner_now_us() >= until) {
+            runner_error("--audit: cannot lock '%s': another process held it for %d s",
+                         path, AUDIT_LOCK_WAIT_MS / 1000);
+            return -1;
+        }
+        struct timespec pause = { 0, 5 * 1000000L };
+        nanosleep(&pause, NULL);
+    }
+    return 0;
 }
 
 /* Under the lock: a line that a runner killed mid-write left unfinished
@@ -37,12 +59,8 @@ static int end_previous_line(int fd)
 
 int audit_append(int fd, const char *path, const char *line, size_t len)
 {
-    while (flock(fd, LOCK_EX) < 0) {
-        if (errno != EINTR) {
-            runner_error("--audit: cannot lock '%s': %s", path, strerror(errno));
-            return -1;
-        }
-    }
+    if (lock_exclusive(fd, path) < 0)
+        return -1;
     struct stat before;
     bool measured = fstat(fd, &before) == 0 && S_ISREG(before.st_mode);
     int rc = measured ? end_previous_line(fd) : 0;

@@ -14,7 +14,9 @@
 #include "audit.h"
 #include "batch.h"
 #include "help.h"
+#include "output.h"
 #include "runner.h"
+#include "safe_open.h"
 #include "simple_command.h"
 #include "task_setup.h"
 
@@ -22,6 +24,7 @@ typedef struct batch {
     const command_options *o;
     const cordon_policy *policy;
     int audit_fd;
+    int out_dir_fd;                 /* --out-dir, opened once */
     batch_task *tasks;
     size_t count, next, done, failed, running;
     pthread_mutex_t lock;           /* the counters, and whole-task output */
@@ -63,7 +66,7 @@ static int read_tasks(batch *b, const char *input)
 static void clear_progress(batch *b)
 {
     if (b->progress_shown)
-        (void)runner_write_all(STDERR_FILENO, "\r\033[K", 4);
+        (void)output_write(STDERR_FILENO, "\r\033[K", 4);
     b->progress_shown = false;
 }
 
@@ -74,7 +77,7 @@ static void draw_progress(batch *b)
                           runner_now_us() - b->started_us);
     char out[300];
     int n = snprintf(out, sizeof out, "\r\033[K%s", line);
-    (void)runner_write_all(STDERR_FILENO, out, (size_t)n);
+    (void)output_write(STDERR_FILENO, out, (size_t)n);
     b->progress_shown = true;
 }
 
@@ -83,15 +86,18 @@ static void save_stream(batch *b, const batch_task *bt, const char *ext,
 {
     if (!always && bytes->len == 0)
         return;
-    char path[4096];
-    snprintf(path, sizeof path, "%s/%zu.%s", b->o->out_dir, bt->lineno, ext);
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0 || runner_write_all(fd, bytes->data, bytes->len) < 0) {
-        runner_error("--out-dir: cannot write '%s': %s", path, strerror(errno));
+    char name[64];
+    snprintf(name, sizeof name, "%zu.%s", bt->lineno, ext);
+    int fd = safe_create_at("--out-dir", b->out_dir_fd, b->o->out_dir, name);
+    if (fd < 0) {
+        b->records_lost = true;
+        return;
+    }
+    if (runner_write_all(fd, bytes->data, bytes->len) < 0 || close(fd) < 0) {
+        runner_error("--out-dir: cannot write '%s/%s': %s", b->o->out_dir, name,
+                     strerror(errno));
         b->records_lost = true;
     }
-    if (fd >= 0)
-        close(fd);
 }
 
 static void print_failure(const batch_task *bt, const cordon_result *r)
@@ -111,9 +117,8 @@ static void emit_output(batch *b, const batch_task *bt, const cordon_result *r,
 {
     const task_options *o = &b->o->task;
     if (o->json) {
-        if (runner_write_all(STDOUT_FILENO, record->data, record->len) < 0) {
-            runner_error("--json: cannot write the record of line %zu: %s", bt->lineno,
-                         strerror(errno));
+        if (output_write(STDOUT_FILENO, record->data, record->len) < 0) {
+            runner_error("--json: cannot write the record of line %zu", bt->lineno);
             b->records_lost = true;
         }
     } else if (b->o->out_dir) {
@@ -122,8 +127,8 @@ static void emit_output(batch *b, const batch_task *bt, const cordon_result *r,
         save_stream(b, bt, "log", &r->log_out, false);
         save_stream(b, bt, "exc", &r->exc_out, false);
     } else {
-        (void)runner_write_all(STDOUT_FILENO, r->std_out.data, r->std_out.len);
-        (void)runner_write_all(STDERR_FILENO, r->std_err.data, r->std_err.len);
+        (void)output_write(STDOUT_FILENO, r->std_out.data, r->std_out.len);
+        (void)output_write(STDERR_FILENO, r->std_err.data, r->std_err.len);
     }
     if (!o->quiet && !o->json)
         print_failure(bt, r);
@@ -255,22 +260,37 @@ static int run_all(batch *b)
         batch_summary_print(b->tasks, b->count, runner_now_us() - b->started_us, b->o->jobs);
     /* Every task may have succeeded, but a record the caller asked for is
      * gone: that is cordon's failure. */
+    if (b->o->task.json && output_drain(STDOUT_FILENO) < 0)
+        b->records_lost = true;
     if (b->records_lost)
         return RUNNER_EXIT_OWN_ERROR;
     return b->failed ? 1 : 0;
+}
+
+/* The files written on the tasks' behalf, opened once before any task
+ * runs (see safe_open.h). */
+static int open_record_files(batch *b)
+{
+    const command_options *o = b->o;
+    if (o->task.audit && (b->audit_fd = audit_open(o->task.audit)) < 0)
+        return -1;
+    if (o->out_dir && (b->out_dir_fd = safe_open_dir("--out-dir", o->out_dir)) < 0)
+        return -1;
+    return 0;
 }
 
 static int prepare_and_run(command_options *o)
 {
     if (options_validate(o, OPTIONS_BATCH) < 0)
         return RUNNER_EXIT_OWN_ERROR;
-    batch b = { .o = o, .audit_fd = -1 };
+    batch b = { .o = o, .audit_fd = -1, .out_dir_fd = -1 };
     cordon_policy *policy = NULL;
     int status = RUNNER_EXIT_OWN_ERROR;
     if (task_policy_open(&o->task, &policy) < 0)
         return status;
     b.policy = policy;
-    if (read_tasks(&b, o->input) == 0 && (!o->task.audit || (b.audit_fd = audit_open(o->task.audit)) >= 0)) {
+    output_start();
+    if (read_tasks(&b, o->input) == 0 && open_record_files(&b) == 0) {
         b.progress = !o->task.quiet && isatty(STDERR_FILENO);
         pthread_mutex_init(&b.lock, NULL);
         pthread_cond_init(&b.changed, NULL);
@@ -280,6 +300,8 @@ static int prepare_and_run(command_options *o)
     }
     if (b.audit_fd >= 0)
         close(b.audit_fd);
+    if (b.out_dir_fd >= 0)
+        close(b.out_dir_fd);
     for (size_t i = 0; i < b.count; i++)
         free(b.tasks[i].line);
     free(b.tasks);
@@ -299,5 +321,6 @@ int batch_main(int argc, char **argv)
     else
         status = prepare_and_run(&o);
     options_free(&o);
+    output_finish();
     return status;
 }

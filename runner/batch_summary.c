@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "batch.h"
+#include "output.h"
 #include "runner.h"
 #include "units.h"
 
@@ -129,7 +130,7 @@ void batch_summary_print(const batch_task *tasks, size_t count, uint64_t elapsed
         add_cpu(&out, tasks, count);
         add_peak_rss(&out, tasks, count);
     }
-    (void)runner_write_all(STDERR_FILENO, out.data, out.len);
+    (void)output_write(STDERR_FILENO, out.data, out.len);
     free(out.data);
 }
 

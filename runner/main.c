@@ -25,6 +25,13 @@ int main(int argc, char **argv)
     /* A reader of our stdout going away must not kill cordon before it
      * has reaped and reported its task. */
     signal(SIGPIPE, SIG_IGN);
+    /* A task can set TOSTOP on the terminal it shares with cordon and make
+     * its own group the foreground one: cordon's next write there (or a
+     * read) would stop cordon with SIGTTOU (SIGTTIN) while its task runs
+     * on unwatched.  Ignored, the write goes through (the read fails with
+     * EIO).  The task itself starts with every signal at its default. */
+    signal(SIGTTOU, SIG_IGN);
+    signal(SIGTTIN, SIG_IGN);
     if (argc < 2) {
         runner_error("no command given (see 'cordon --help')");
         return RUNNER_EXIT_OWN_ERROR;

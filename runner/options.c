@@ -389,6 +389,22 @@ static int resolve_user(task_options *t)
     return 0;
 }
 
+/* A task running as root is root even without capabilities: it can write
+ * the root-owned files that are writable by their owner, such as
+ * /proc/sys/kernel/core_pattern and every cgroup.procs.  So root's tasks
+ * run as nobody unless the caller asks for root by name (--user root). */
+#define NOBODY_ID 65534
+
+static void default_to_nobody(task_options *t)
+{
+    const struct passwd *pw = getpwnam("nobody");
+    if (pw && (pw->pw_uid == 0 || pw->pw_gid == 0))
+        pw = NULL; /* an entry that would make "nobody" root is not used */
+    t->user = "nobody";
+    t->uid = pw ? pw->pw_uid : NOBODY_ID;
+    t->gid = pw ? pw->pw_gid : NOBODY_ID;
+}
+
 static int check_directory(const char *option, const char *dir)
 {
     struct stat st;
@@ -450,6 +466,8 @@ int options_validate(command_options *o, unsigned scope)
     }
     if (t->user && resolve_user(t) < 0)
         return -1;
+    if (!t->user && geteuid() == 0)
+        default_to_nobody(t);
     if (t->cwd && check_directory("--cwd", t->cwd) < 0)
         return -1;
     if (!*t->policy) {

@@ -18,7 +18,8 @@ typedef struct retry_class {
 typedef struct task_options {
     const char *policy;                 /* a name, a path or "none" */
     uint64_t timeout_ms, cpu_ms, memory, file_size, processes, open_files, output_cap;
-    const char *user;                   /* as given; uid/gid resolved */
+    const char *user;                   /* as given, or "nobody" when root gave
+                                           none; uid/gid resolved */
     uid_t uid;
     gid_t gid;
     const char *cwd;

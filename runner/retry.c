@@ -7,7 +7,9 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
+#include "output.h"
 #include "retry.h"
 #include "runner.h"
 #include "units.h"
@@ -180,10 +182,29 @@ static void announce_retry(size_t attempt, const attempt_record *a)
         runner_error("attempt %zu exited with %d; retrying", attempt, a->exit_code);
 }
 
+/* The profile is written into memory, then queued for stderr like every
+ * other line cordon prints (see output.h): a stdio write to a frozen
+ * terminal would block for ever. */
+static int run_profiled(cordon_task *t)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *report = open_memstream(&text, &len);
+    if (!report) {
+        runner_error("--profile: %s; running without the profile", strerror(errno));
+        return cordon_run(t);
+    }
+    int rc = cordon_run_profiler(t, report);
+    if (fclose(report) == 0)
+        (void)output_write(STDERR_FILENO, text, len);
+    free(text);
+    return rc;
+}
+
 int retry_run(cordon_task *t, const task_options *o, bool announce, attempt_log *log)
 {
     for (size_t attempt = 1;; attempt++) {
-        int rc = o->profile ? cordon_run_profiler(t, stderr) : cordon_run(t);
+        int rc = o->profile ? run_profiled(t) : cordon_run(t);
         if (rc < 0)
             return rc;
         record_attempt(log, cordon_task_result(t));

@@ -1,6 +1,5 @@
 /* cordon run: one command, its output passed through live (or one JSON
  * object instead), and its ending as the exit status. */
-#include <fcntl.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,22 +7,20 @@
 
 #include "audit.h"
 #include "help.h"
+#include "output.h"
 #include "runner.h"
 #include "task_setup.h"
+#include "task_stdin.h"
 
-/* Live pass-through: a reader that went away (EPIPE) stops that stream
- * from being passed on, not the capture. */
-typedef struct passthrough {
-    bool closed[3];
-} passthrough;
-
+/* Live pass-through, called from the library's collect loop: it only
+ * queues (see output.h), so a terminal the task froze cannot keep that
+ * loop from enforcing the deadline.  A reader that went away (EPIPE)
+ * stops that stream from being passed on, not the capture. */
 static void pass_output(void *user, int stream, const char *data, size_t len)
 {
-    passthrough *p = user;
-    if (stream < 1 || stream > 2 || p->closed[stream])
-        return;
-    if (runner_write_all(stream == 1 ? STDOUT_FILENO : STDERR_FILENO, data, len) < 0)
-        p->closed[stream] = true;
+    (void)user;
+    if (stream == 1 || stream == 2)
+        (void)output_write(stream == 1 ? STDOUT_FILENO : STDERR_FILENO, data, len);
 }
 
 static void report_exception(const cordon_result *r)
@@ -35,7 +32,7 @@ static void report_exception(const cordon_result *r)
     len += 8;
     if (len == 8 || text[len - 1] != '\n')
         text[len++] = '\n';
-    (void)runner_write_all(STDERR_FILENO, text, len);
+    (void)output_write(STDERR_FILENO, text, len);
     free(text);
 }
 
@@ -47,8 +44,13 @@ static int write_record(const command_options *o, const task_record *rec, int au
     task_record_json(&w, rec);
     json_raw(&w, "\n", 1);
     int rc = 0;
-    if (o->task.json && runner_write_all(STDOUT_FILENO, w.data, w.len) < 0)
+    /* The record is lost if stdout takes nothing: waited for here, since
+     * the exit status says so. */
+    if (o->task.json && (output_write(STDOUT_FILENO, w.data, w.len) < 0 ||
+                         output_drain(STDOUT_FILENO) < 0)) {
+        runner_error("--json: cannot write the record to stdout");
         rc = -1;
+    }
     if (audit_fd >= 0 && audit_append(audit_fd, o->task.audit, w.data, w.len) < 0)
         rc = -1;
     json_free(&w);
@@ -58,14 +60,16 @@ static int write_record(const command_options *o, const task_record *rec, int au
 static int run_task(const command_options *o, cordon_task *t, const cordon_policy *policy,
                     int audit_fd)
 {
-    passthrough pass = { { false, false, false } };
     if (!o->task.json)
-        cordon_set_output_callback(t, pass_output, &pass);
-    if (fcntl(STDIN_FILENO, F_GETFD) >= 0)
-        cordon_set_stdin_fd(t, STDIN_FILENO);
+        cordon_set_output_callback(t, pass_output, NULL);
+    int stdin_fd = task_stdin_open(o->task.quiet);
+    if (stdin_fd >= 0)
+        cordon_set_stdin_fd(t, stdin_fd);
     attempt_log log = { NULL, 0 };
     bool talk = !o->task.quiet && !o->task.json;
     int rc = retry_run(t, &o->task, talk, &log);
+    if (stdin_fd > STDIN_FILENO)
+        close(stdin_fd);
     const cordon_result *r = cordon_task_result(t);
     int status = task_exit_status(rc, r);
     if (rc < 0)
@@ -90,6 +94,7 @@ static int prepare_and_run(command_options *o)
     if (task_policy_open(&o->task, &policy) < 0)
         return RUNNER_EXIT_OWN_ERROR;
     int status = RUNNER_EXIT_OWN_ERROR;
+    output_start();
     int audit_fd = o->task.audit ? audit_open(o->task.audit) : -1;
     if (!o->task.audit || audit_fd >= 0) {
         cordon_task *t = task_build(&o->task, policy, o->shell, o->command);
@@ -115,5 +120,6 @@ int run_command_main(int argc, char **argv)
     else
         status = prepare_and_run(&o);
     options_free(&o);
+    output_finish();
     return status;
 }

@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "output.h"
 #include "runner.h"
 
 void runner_error(const char *fmt, ...)
@@ -22,7 +23,7 @@ void runner_error(const char *fmt, ...)
     if (len > sizeof line - 2)
         len = sizeof line - 2;
     line[len++] = '\n';
-    (void)runner_write_all(STDERR_FILENO, line, len);
+    (void)output_write(STDERR_FILENO, line, len);
 }
 
 static void out_of_memory(void)

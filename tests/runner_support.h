@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -86,8 +87,13 @@ static inline void pump(int out, int err, int in, const char *input, size_t inpu
         close(in);
 }
 
-/* Runs program `argv[0]` (a path) with `input` on stdin (NULL: /dev/null). */
-static inline captured exec_capture(const char *const argv[], const char *input, size_t input_len)
+/* Runs in the child just before the exec (limits, signal dispositions). */
+typedef void (*child_setup_fn)(void);
+
+/* Runs program `argv[0]` (a path) with `input` on stdin (NULL: `stdin_fd`,
+ * or /dev/null when that is -1), after `setup` (if any) in the child. */
+static inline captured exec_capture_with(const char *const argv[], const char *input,
+                                         size_t input_len, int stdin_fd, child_setup_fn setup)
 {
     captured c = { NULL, NULL, 0, 0, -1, 0 };
     append_bytes(&c.out, &c.out_len, "", 0);
@@ -101,11 +107,13 @@ static inline captured exec_capture(const char *const argv[], const char *input,
     pid_t pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) {
-        int null_fd = input ? in[0] : open("/dev/null", O_RDONLY);
+        int null_fd = input ? in[0] : stdin_fd >= 0 ? stdin_fd : open("/dev/null", O_RDONLY);
         dup2(null_fd, 0);
         dup2(out[1], 1);
         dup2(err[1], 2);
         signal(SIGPIPE, SIG_DFL);
+        if (setup)
+            setup();
         execv(argv[0], (char *const *)argv);
         _exit(99);
     }
@@ -123,21 +131,43 @@ static inline captured exec_capture(const char *const argv[], const char *input,
     return c;
 }
 
-/* Runs `cordon ARGS...` with `input` on stdin (NULL: /dev/null). */
-static inline captured cordon_with_input(const char *input, const char *const args[])
+static inline captured exec_capture(const char *const argv[], const char *input, size_t input_len)
 {
-    const char *argv[64] = { runner_path() };
+    return exec_capture_with(argv, input, input_len, -1, NULL);
+}
+
+/* `cordon ARGS...` as argv, in `argv` (64 entries). */
+static inline void cordon_argv(const char *argv[64], const char *const args[])
+{
+    argv[0] = runner_path();
     size_t n = 1;
     for (; args[n - 1]; n++) {
         assert_true(n < 63);
         argv[n] = args[n - 1];
     }
     argv[n] = NULL;
+}
+
+/* Runs `cordon ARGS...` with `stdin_fd` as its stdin, after `setup`. */
+static inline captured cordon_with(int stdin_fd, child_setup_fn setup, const char *const args[])
+{
+    const char *argv[64];
+    cordon_argv(argv, args);
+    return exec_capture_with(argv, NULL, 0, stdin_fd, setup);
+}
+
+/* Runs `cordon ARGS...` with `input` on stdin (NULL: /dev/null). */
+static inline captured cordon_with_input(const char *input, const char *const args[])
+{
+    const char *argv[64];
+    cordon_argv(argv, args);
     return exec_capture(argv, input, input ? strlen(input) : 0);
 }
 
 #define CORDON(...) cordon_with_input(NULL, (const char *const[]){ __VA_ARGS__, NULL })
 #define CORDON_IN(input, ...) cordon_with_input(input, (const char *const[]){ __VA_ARGS__, NULL })
+#define CORDON_WITH(stdin_fd, setup, ...) \
+    cordon_with(stdin_fd, setup, (const char *const[]){ __VA_ARGS__, NULL })
 
 static inline void captured_free(captured *c)
 {
@@ -176,11 +206,14 @@ static inline int python_check(const char *json, size_t len, const char *code)
     return status;
 }
 
+/* Open to everyone: a test run as root runs its tasks as nobody (cordon's
+ * default for root), and they must reach the files the test gives them. */
 static inline char *make_temp_dir(void)
 {
     char *dir = strdup("/tmp/cordon-runner-test-XXXXXX");
     assert_non_null(dir);
     assert_non_null(mkdtemp(dir));
+    assert_int_equal(chmod(dir, 0777), 0);
     return dir;
 }
 
@@ -198,6 +231,33 @@ static inline void write_file(const char *path, const char *text)
     assert_non_null(f);
     fputs(text, f);
     assert_int_equal(fclose(f), 0);
+}
+
+/* A child setup: files of at most 1024 bytes, and a write past that
+ * fails with EFBIG instead of raising SIGXFSZ (an ignored disposition
+ * survives exec).  A full disk, for a regular file. */
+static inline void limit_file_size_1k(void)
+{
+    struct rlimit limit = { 1024, 1024 };
+    signal(SIGXFSZ, SIG_IGN);
+    setrlimit(RLIMIT_FSIZE, &limit);
+}
+
+/* A file of 1000 bytes: 999 x's and a newline. */
+static inline void write_kilobyte_file(const char *path)
+{
+    char text[1001];
+    memset(text, 'x', 999);
+    text[999] = '\n';
+    text[1000] = '\0';
+    write_file(path, text);
+}
+
+static inline size_t file_size(const char *path)
+{
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    return (size_t)st.st_size;
 }
 
 /* Number of lines in `text` that start with `prefix`. */

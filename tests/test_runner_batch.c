@@ -113,7 +113,8 @@ static void test_batch_plain_lines_run_without_a_shell(void **state)
                            "echo   two  words\n"
                            "echo \"$((6 * 7))\"\n"
                            "cd /\n",
-                           "batch", "-j", "1");
+                           /* not the caller's PATH: see test_run_not_found_is_127 */
+                           "batch", "-j", "1", "--env", "PATH=/usr/bin:/bin");
     expect_status(&c, 1);
     assert_string_equal(c.out, "two words\n42\n");
     assert_non_null(strstr(c.err, "cordon: line 1: ExecError: cannot execute "
@@ -128,12 +129,18 @@ static void test_batch_plain_lines_run_without_a_shell(void **state)
 static void test_batch_lost_records_are_cordons_error(void **state)
 {
     (void)state;
-    captured c = CORDON_IN("true\n", "batch", "--quiet", "--audit", "/dev/full", "-");
-    expect_status(&c, 125);
-    assert_non_null(strstr(c.err, "cordon: --audit: cannot write '/dev/full': "));
-    captured_free(&c);
     char *dir = make_temp_dir();
+    char full[256], message[512];
+    snprintf(full, sizeof full, "%s/full.jsonl", dir);
+    write_kilobyte_file(full);
     char *first = lines_file(dir, "true\n");
+    captured c = CORDON_WITH(-1, limit_file_size_1k, "batch", "--quiet", "--audit", full, first);
+    expect_status(&c, 125);
+    snprintf(message, sizeof message, "cordon: --audit: cannot write '%s': File too large\n",
+             full);
+    assert_string_equal(c.err, message);
+    assert_int_equal(file_size(full), 1000);
+    captured_free(&c);
     c = CORDON("batch", "--quiet", "--", first, first);
     expect_status(&c, 125);
     assert_non_null(strstr(c.err, "batch: more than one input file"));

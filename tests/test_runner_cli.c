@@ -57,6 +57,22 @@ static void test_cli_batch_help_lists_every_option(void **state)
     expect_help_mentions("batch", more);
 }
 
+/* What the help says of a limit or a policy is no more than holds. */
+static void test_cli_help_claims_no_more_than_holds(void **state)
+{
+    (void)state;
+    const char *const words[] = {
+        "RLIMIT_FSIZE: per file, not a total", "'none': no seccomp filter at all",
+        "noexec stops execve and\n                      execveat only",
+        "tasks run as nobody unless given\n                      --user root",
+        "RLIMIT_NPROC, which counts all of the user's", NULL,
+    };
+    expect_help_mentions("run", words);
+    expect_help_mentions("batch", words);
+    const char *const run_only[] = { "reopened read-only", "gets the rest dropped", NULL };
+    expect_help_mentions("run", run_only);
+}
+
 static void test_cli_policy_and_report_help(void **state)
 {
     (void)state;
@@ -134,6 +150,7 @@ int main(void)
         cmocka_unit_test(test_cli_help_lists_the_commands),
         cmocka_unit_test(test_cli_run_help_lists_every_option),
         cmocka_unit_test(test_cli_batch_help_lists_every_option),
+        cmocka_unit_test(test_cli_help_claims_no_more_than_holds),
         cmocka_unit_test(test_cli_policy_and_report_help),
         cmocka_unit_test(test_cli_unknown_or_missing_command_is_125),
         cmocka_unit_test(test_cli_batch_progress_line_on_a_terminal),

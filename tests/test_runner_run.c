@@ -1,5 +1,7 @@
 /* cordon run: exit statuses, every option with its units, validation
  * before anything runs, and the messages that name what was wrong. */
+#include <sys/socket.h>
+
 #include "runner_support.h"
 
 static void test_run_exit_status_is_the_commands_own(void **state)
@@ -50,7 +52,10 @@ static void test_run_timeout_is_124(void **state)
 static void test_run_not_found_is_127(void **state)
 {
     (void)state;
-    captured c = CORDON("run", "--", "cordon-no-such-command");
+    /* A PATH of the system's directories only: as root, cordon runs the
+     * task as nobody, and a directory nobody cannot search (/root/bin)
+     * would make it EACCES, as execvp does. */
+    captured c = CORDON("run", "--env", "PATH=/usr/bin:/bin", "--", "cordon-no-such-command");
     expect_status(&c, 127);
     assert_string_equal(c.err, "cordon: ExecError: cannot execute 'cordon-no-such-command': "
                                "No such file or directory\n");
@@ -344,7 +349,10 @@ static void test_run_nofile_and_procs_limits(void **state)
     c = CORDON("run", "--procs", "20", "--timeout", "3s", "--shell",
                "bomb() { bomb | bomb & }; bomb; sleep 2; exit 1");
     assert_true(c.status != 0);
-    assert_non_null(strstr(c.err, "cordon: ProcessLimit"));
+    /* With a pids cgroup cordon names the limit; a caller that may not
+     * create cgroups gets only RLIMIT_NPROC, and the task sees fork fail. */
+    if (!strstr(c.err, "cordon: ProcessLimit"))
+        assert_non_null(strstr(c.err, "Cannot fork"));
     captured_free(&c);
 }
 
@@ -396,6 +404,116 @@ static void test_run_user_by_name_and_uid(void **state)
     expect_status(&c, 0);
     assert_string_equal(c.out, "4321\n4321\n");
     captured_free(&c);
+}
+
+/* A task of root is root even without capabilities (core_pattern and
+ * cgroup.procs are 0644 and root's): root's tasks run as nobody unless
+ * --user root asks for root by name. */
+static void test_run_as_root_tasks_run_as_nobody(void **state)
+{
+    (void)state;
+    if (geteuid() != 0)
+        skip();
+    captured c = CORDON("run", "--", "id", "-u");
+    expect_status(&c, 0);
+    assert_string_equal(c.out, "65534\n");
+    captured_free(&c);
+    c = CORDON_IN("id -u\nid -g\n", "batch", "-j", "1", "--quiet");
+    expect_status(&c, 0);
+    assert_string_equal(c.out, "65534\n65534\n");
+    captured_free(&c);
+    c = CORDON("run", "--user", "root", "--shell", "id -u; id -G");
+    expect_status(&c, 0);
+    assert_string_equal(c.out, "0\n0\n");
+    captured_free(&c);
+    c = CORDON("run", "--user", "0", "--", "id", "-u");
+    expect_status(&c, 0);
+    assert_string_equal(c.out, "0\n");
+    captured_free(&c);
+    /* What nobody cannot open, it is told so. */
+    char *dir = make_temp_dir();
+    char private_dir[300];
+    snprintf(private_dir, sizeof private_dir, "%s/private", dir);
+    assert_int_equal(mkdir(private_dir, 0700), 0);
+    c = CORDON("run", "--cwd", private_dir, "--", "ls");
+    assert_true(c.status != 0);
+    assert_non_null(strstr(c.err, "Permission denied"));
+    captured_free(&c);
+    remove_tree(dir);
+}
+
+static void test_run_as_anyone_else_tasks_run_as_the_caller(void **state)
+{
+    (void)state;
+    if (geteuid() == 0)
+        skip();
+    char expected[32];
+    snprintf(expected, sizeof expected, "%u\n", (unsigned)geteuid());
+    captured c = CORDON("run", "--", "id", "-u");
+    expect_status(&c, 0);
+    assert_string_equal(c.out, expected);
+    captured_free(&c);
+}
+
+/* stdin open read-write (0<>file) is reopened read-only for the task, so
+ * that the readonly policy holds; the task still reads it. */
+static void test_run_stdin_open_for_writing_is_handed_over_read_only(void **state)
+{
+    (void)state;
+    char *dir = make_temp_dir();
+    char path[300];
+    snprintf(path, sizeof path, "%s/file", dir);
+    write_file(path, "original\n");
+    assert_int_equal(chmod(path, 0666), 0);
+    int fd = open(path, O_RDWR | O_CLOEXEC);
+    assert_true(fd >= 0);
+    captured c = CORDON_WITH(fd, NULL, "run", "--policy", "readonly", "--quiet", "--", "sh",
+                             "-c", "echo X >&0");
+    assert_true(c.status != 0);
+    captured_free(&c);
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    char text[64] = "";
+    assert_non_null(fgets(text, sizeof text, f));
+    fclose(f);
+    assert_string_equal(text, "original\n");
+    assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
+    c = CORDON_WITH(fd, NULL, "run", "--policy", "readonly", "--", "cat");
+    expect_status(&c, 0);
+    assert_string_equal(c.out, "original\n");
+    captured_free(&c);
+    close(fd);
+    /* Write-only: nothing to read, and nothing to write through. */
+    fd = open(path, O_WRONLY | O_CLOEXEC);
+    assert_true(fd >= 0);
+    c = CORDON_WITH(fd, NULL, "run", "--quiet", "--shell", "echo X >&0; cat");
+    assert_string_equal(c.out, "");
+    captured_free(&c);
+    close(fd);
+    assert_int_equal(file_size(path), 9);
+    remove_tree(dir);
+}
+
+/* A socket cannot be reopened read-only: the task reads /dev/null, and
+ * cordon says so. */
+static void test_run_stdin_socket_is_not_handed_over(void **state)
+{
+    (void)state;
+    int pair[2];
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair), 0);
+    assert_int_equal(write(pair[1], "sent\n", 5), 5);
+    assert_int_equal(shutdown(pair[1], SHUT_WR), 0); /* a cat that gets it ends */
+    captured c = CORDON_WITH(pair[0], NULL, "run", "--shell", "echo X >&0; cat");
+    assert_string_equal(c.out, "");
+    assert_non_null(strstr(c.err, "cordon: stdin is open for writing and cannot be reopened "
+                                  "read-only ("));
+    assert_non_null(strstr(c.err, "); the task reads /dev/null instead\n"));
+    captured_free(&c);
+    char buf[16];
+    assert_int_equal(recv(pair[1], buf, sizeof buf, MSG_DONTWAIT), -1);
+    assert_int_equal(errno, EAGAIN);
+    close(pair[0]);
+    close(pair[1]);
 }
 
 static void test_run_retry_on_exit_code(void **state)
@@ -491,6 +609,10 @@ int main(void)
         cmocka_unit_test(test_run_out_cap_keeps_only_that_much),
         cmocka_unit_test(test_run_env_clear_env_and_cwd),
         cmocka_unit_test(test_run_user_by_name_and_uid),
+        cmocka_unit_test(test_run_as_root_tasks_run_as_nobody),
+        cmocka_unit_test(test_run_as_anyone_else_tasks_run_as_the_caller),
+        cmocka_unit_test(test_run_stdin_open_for_writing_is_handed_over_read_only),
+        cmocka_unit_test(test_run_stdin_socket_is_not_handed_over),
         cmocka_unit_test(test_run_retry_on_exit_code),
         cmocka_unit_test(test_run_retry_stops_at_n_and_on_other_classes),
         cmocka_unit_test(test_run_retry_without_classes_retries_any_exception),

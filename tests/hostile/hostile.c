@@ -14,6 +14,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <termios.h>
 #include <unistd.h>
 
 static _Noreturn void fork_bomb(void)
@@ -168,6 +169,38 @@ static int binary_output(void)
     return 0;
 }
 
+/* Stops the output of the terminal on fd 0 (or on `path`): anyone who then
+ * writes there blocks until someone resumes it.  No write access needed. */
+static int freeze_tty(const char *path)
+{
+    signal(SIGTTOU, SIG_IGN); /* allowed from a background group then */
+    int fd = path ? open(path, O_RDONLY | O_NOCTTY | O_CLOEXEC) : 0;
+    if (fd < 0 || tcflow(fd, TCOOFF) < 0) {
+        perror("hostile: freeze-tty");
+        return 2;
+    }
+    printf("frozen\n");
+    fflush(stdout);
+    return 0;
+}
+
+/* Sets TOSTOP on the terminal on fd 0 and makes this process's group its
+ * foreground group: a process of another group writing there is then
+ * stopped by SIGTTOU. */
+static int grab_tty(void)
+{
+    struct termios tio;
+    signal(SIGTTOU, SIG_IGN);
+    if (tcgetattr(0, &tio) == 0) {
+        tio.c_lflag |= TOSTOP;
+        tcsetattr(0, TCSANOW, &tio);
+    }
+    int grabbed = tcsetpgrp(0, getpgrp());
+    printf("grab %d\n", grabbed);
+    fflush(stdout);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     const char *mode = argc > 1 ? argv[1] : "";
@@ -186,6 +219,8 @@ int main(int argc, char **argv)
     if (strcmp(mode, "binary-output") == 0) return binary_output();
     if (strcmp(mode, "x32") == 0) return x32_syscall();
     if (strcmp(mode, "socket-inet") == 0) return socket_inet();
+    if (strcmp(mode, "freeze-tty") == 0) return freeze_tty(argc > 2 ? argv[2] : NULL);
+    if (strcmp(mode, "grab-tty") == 0) return grab_tty();
     fprintf(stderr, "hostile: unknown mode '%s'\n", mode);
     return 64;
 }

@@ -1,0 +1,299 @@
+/* Writer threads for stdout and stderr.  Callers queue bytes and return;
+ * the thread makes the blocking write() calls.  The queue is bounded: a
+ * caller waits for room only while the writer keeps finishing writes, so
+ * a slow reader (a pipe into a pager) still slows the task down as before,
+ * but a reader that takes nothing (a terminal stopped with TCOOFF, a
+ * pager left paused) costs at most OUTPUT_STALL_MS, then bytes are
+ * dropped and counted.
+ *
+ * Why not O_NONBLOCK on fd 1 and 2: the file description is shared with
+ * the caller's shell and every other process on that terminal; a flag we
+ * set would be seen by them, and one we failed to clear (a crash, a kill)
+ * would stay. */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "output.h"
+#include "runner.h"
+
+/* Bytes queued per writer before a caller must wait (or drop). */
+#define OUTPUT_QUEUE_MAX (8u << 20)
+/* One write() at most to a pipe, socket or terminal: a pipe takes
+ * PIPE_BUF bytes whole as soon as it has room for them, so a slow but live
+ * reader finishes each write well inside OUTPUT_STALL_MS and is never
+ * taken for a stalled one.  A file or /dev/null never waits for a reader
+ * and takes bigger writes. */
+#define OUTPUT_PIECE 4096u
+#define OUTPUT_PIECE_FILE (1u << 20)
+/* How often a waiting caller looks at the writer again. */
+#define OUTPUT_POLL_MS 50
+
+typedef struct chunk {
+    struct chunk *next;
+    int fd;
+    size_t len, off;
+    char data[];
+} chunk;
+
+typedef struct writer {
+    pthread_t thread;
+    pthread_mutex_t lock;
+    pthread_cond_t changed;         /* queue, progress or failure */
+    chunk *head, *tail;
+    size_t queued;
+    size_t piece;                   /* bytes per write() */
+    bool busy, quit;
+    unsigned long long busy_since_us;
+} writer;
+
+/* Indexed by fd (1, 2); guarded by the lock of its writer.  The pointers
+ * are kept until exit, so a writer left in a stalled write() stays
+ * reachable. */
+static struct {
+    writer *w;
+    bool failed;
+    unsigned long long dropped;
+} streams[3];
+
+static bool stalled(const writer *w)
+{
+    return w->busy && runner_now_us() - w->busy_since_us >= OUTPUT_STALL_MS * 1000ull;
+}
+
+static void wait_a_little(writer *w)
+{
+    struct timespec until;
+    clock_gettime(CLOCK_MONOTONIC, &until);
+    until.tv_nsec += OUTPUT_POLL_MS * 1000000L;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+    pthread_cond_timedwait(&w->changed, &w->lock, &until);
+}
+
+static ssize_t write_piece(int fd, const char *data, size_t len)
+{
+    ssize_t n;
+    do
+        n = write(fd, data, len);
+    while (n < 0 && errno == EINTR);
+    return n == 0 ? -1 : n;
+}
+
+/* A reader that went away (EPIPE) or any other error: what is still
+ * queued for that fd can never be written; later bytes are refused. */
+static void fail_stream(writer *w, int fd)
+{
+    streams[fd].failed = true;
+    chunk **link = &w->head;
+    w->tail = NULL;
+    while (*link) {
+        chunk *c = *link;
+        if (c->fd == fd) {
+            w->queued -= c->len - c->off;
+            *link = c->next;
+            free(c);
+        } else {
+            w->tail = c;
+            link = &c->next;
+        }
+    }
+}
+
+/* Called with the lock held after a write of `n` bytes of the head. */
+static void advance(writer *w, ssize_t n)
+{
+    chunk *c = w->head;
+    if (n < 0) {
+        fail_stream(w, c->fd);
+        return;
+    }
+    c->off += (size_t)n;
+    w->queued -= (size_t)n;
+    if (c->off == c->len) {
+        w->head = c->next;
+        if (!w->head)
+            w->tail = NULL;
+        free(c);
+    }
+}
+
+static void *writer_main(void *arg)
+{
+    writer *w = arg;
+    pthread_mutex_lock(&w->lock);
+    for (;;) {
+        while (!w->head && !w->quit)
+            pthread_cond_wait(&w->changed, &w->lock);
+        if (!w->head)
+            break;
+        chunk *c = w->head;
+        size_t piece = c->len - c->off < w->piece ? c->len - c->off : w->piece;
+        w->busy = true;
+        w->busy_since_us = runner_now_us();
+        pthread_mutex_unlock(&w->lock);
+        ssize_t n = write_piece(c->fd, c->data + c->off, piece);
+        pthread_mutex_lock(&w->lock);
+        w->busy = false;
+        advance(w, n);
+        pthread_cond_broadcast(&w->changed);
+    }
+    pthread_mutex_unlock(&w->lock);
+    return NULL;
+}
+
+static size_t piece_for(int fd)
+{
+    struct stat st;
+    if (fstat(fd, &st) == 0 && (S_ISREG(st.st_mode) || (S_ISCHR(st.st_mode) && !isatty(fd))))
+        return OUTPUT_PIECE_FILE;
+    return OUTPUT_PIECE;
+}
+
+static writer *writer_start(int fd)
+{
+    writer *w = calloc(1, sizeof *w);
+    if (!w)
+        return NULL;
+    w->piece = piece_for(fd);
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(&w->changed, &attr);
+    pthread_condattr_destroy(&attr);
+    pthread_mutex_init(&w->lock, NULL);
+    /* Signals are for the threads that run tasks, never for a writer. */
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    int rc = pthread_create(&w->thread, NULL, writer_main, w);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (rc == 0)
+        return w;
+    pthread_cond_destroy(&w->changed);
+    pthread_mutex_destroy(&w->lock);
+    free(w);
+    return NULL;
+}
+
+static bool same_file(int a, int b)
+{
+    struct stat sa, sb;
+    return fstat(a, &sa) == 0 && fstat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
+           sa.st_ino == sb.st_ino;
+}
+
+void output_start(void)
+{
+    if (streams[1].w || streams[2].w)
+        return;
+    struct stat st;
+    if (fstat(STDOUT_FILENO, &st) == 0)
+        streams[1].w = writer_start(STDOUT_FILENO);
+    if (same_file(STDOUT_FILENO, STDERR_FILENO))
+        streams[2].w = streams[1].w;
+    else if (fstat(STDERR_FILENO, &st) == 0)
+        streams[2].w = writer_start(STDERR_FILENO);
+}
+
+int output_write(int fd, const void *data, size_t len)
+{
+    writer *w = fd == 1 || fd == 2 ? streams[fd].w : NULL;
+    if (!w)
+        return runner_write_all(fd, data, len);
+    /* Not runner_alloc: it reports running out of memory through here. */
+    chunk *c = len ? malloc(sizeof *c + len) : NULL;
+    pthread_mutex_lock(&w->lock);
+    while (!streams[fd].failed && w->queued > 0 && w->queued + len > OUTPUT_QUEUE_MAX &&
+           !stalled(w))
+        wait_a_little(w);
+    int rc = streams[fd].failed ? -1 : 0;
+    if (rc == 0 && len && (!c || (w->queued > 0 && w->queued + len > OUTPUT_QUEUE_MAX))) {
+        streams[fd].dropped += len;
+        rc = -1;
+    } else if (rc == 0 && len) {
+        *c = (chunk){ NULL, fd, len, 0 };
+        memcpy(c->data, data, len);
+        if (w->tail)
+            w->tail->next = c;
+        else
+            w->head = c;
+        w->tail = c;
+        w->queued += len;
+        c = NULL;
+        pthread_cond_broadcast(&w->changed);
+    }
+    pthread_mutex_unlock(&w->lock);
+    free(c);
+    return rc;
+}
+
+int output_drain(int fd)
+{
+    writer *w = fd == 1 || fd == 2 ? streams[fd].w : NULL;
+    if (!w)
+        return 0;
+    pthread_mutex_lock(&w->lock);
+    while (w->head && !stalled(w))
+        wait_a_little(w);
+    int rc = w->head || streams[fd].failed || streams[fd].dropped ? -1 : 0;
+    pthread_mutex_unlock(&w->lock);
+    return rc;
+}
+
+static unsigned long long dropped_bytes(int fd)
+{
+    writer *w = streams[fd].w;
+    pthread_mutex_lock(&w->lock);
+    unsigned long long n = streams[fd].dropped;
+    pthread_mutex_unlock(&w->lock);
+    return n;
+}
+
+/* Joins the writer unless it is stuck in a write(); true when it did. */
+static bool writer_stop(writer *w)
+{
+    pthread_mutex_lock(&w->lock);
+    bool idle = !w->head && !w->busy;
+    w->quit = idle;
+    pthread_cond_broadcast(&w->changed);
+    pthread_mutex_unlock(&w->lock);
+    if (!idle)
+        return false;
+    pthread_join(w->thread, NULL);
+    pthread_cond_destroy(&w->changed);
+    pthread_mutex_destroy(&w->lock);
+    free(w);
+    return true;
+}
+
+void output_finish(void)
+{
+    static const char *const names[] = { NULL, "stdout", "stderr" };
+    for (int fd = 1; fd <= 2; fd++) {
+        if (!streams[fd].w)
+            continue;
+        output_drain(fd);
+        unsigned long long dropped = dropped_bytes(fd);
+        if (dropped)
+            runner_error("%s took nothing for %u ms: %llu bytes for it were dropped",
+                         names[fd], OUTPUT_STALL_MS, dropped);
+    }
+    output_drain(STDERR_FILENO);
+    writer *one = streams[1].w, *two = streams[2].w;
+    if (one && writer_stop(one))
+        streams[1].w = NULL;
+    if (two == one)
+        streams[2].w = streams[1].w;
+    else if (two && writer_stop(two))
+        streams[2].w = NULL;
+}

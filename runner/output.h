@@ -1,0 +1,36 @@
+/* The runner's own stdout and stderr, written by a thread so that nothing
+ * the runner prints can block it.  A task can freeze the terminal they
+ * share with it (tcflow TCOOFF, a stopped pager): a write() that never
+ * returns, made from the library's collect loop, would keep the deadline
+ * from ever being enforced. */
+#ifndef CORDON_RUNNER_OUTPUT_H
+#define CORDON_RUNNER_OUTPUT_H
+
+#include <stddef.h>
+
+/* How long a writer may sit in one write() before it counts as stalled:
+ * then output_write stops waiting for room and drops, and output_finish
+ * stops waiting for the rest. */
+#define OUTPUT_STALL_MS 1500
+
+/* Starts the writer threads of fds 1 and 2 (one shared thread when both
+ * are the same file, so that their order survives).  Without it, or when
+ * a thread cannot start, output_write writes directly. */
+void output_start(void);
+
+/* Queues `len` bytes for fd 1 or 2 (any other fd is written directly).
+ * Waits for room only while the writer makes progress; what cannot be
+ * queued is dropped and counted.  0, or -1 when the stream failed (EPIPE)
+ * or the bytes were dropped. */
+int output_write(int fd, const void *data, size_t len);
+
+/* Waits until what is queued for `fd` is written, or its writer stalls.
+ * 0 when every byte ever given for `fd` was written, -1 otherwise. */
+int output_drain(int fd);
+
+/* Drains both streams, says on stderr how many bytes were dropped, and
+ * stops the threads that are not stalled.  A stalled thread is left in its
+ * write(): the process's exit ends it. */
+void output_finish(void);
+
+#endif

@@ -1,0 +1,142 @@
+/* O_NOFOLLOW refuses a symbolic link at the last component; O_NONBLOCK
+ * keeps open() from waiting for a FIFO's other end (and a device's
+ * carrier); fstat then refuses anything but a regular file, and a hard
+ * link count above one, since the other name may be a file the caller
+ * never meant to give (root's 0600 files among them). */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "runner.h"
+#include "safe_open.h"
+
+/* A file that is planted again after each removal: give up after this
+ * many tries rather than loop on a hostile task. */
+#define CREATE_TRIES 3
+
+static int open_retrying(int dir_fd, const char *path, int flags, mode_t mode)
+{
+    int fd;
+    do
+        fd = openat(dir_fd, path, flags, mode);
+    while (fd < 0 && errno == EINTR);
+    return fd;
+}
+
+static const char *kind_of(mode_t mode)
+{
+    if (S_ISDIR(mode))
+        return "a directory";
+    if (S_ISFIFO(mode))
+        return "a FIFO";
+    if (S_ISSOCK(mode))
+        return "a socket";
+    if (S_ISCHR(mode) || S_ISBLK(mode))
+        return "a device";
+    if (S_ISLNK(mode))
+        return "a symbolic link";
+    return "not a regular file";
+}
+
+static int refuse(int fd, const char *option, const char *dir, const char *name,
+                  const char *why)
+{
+    if (fd >= 0)
+        close(fd);
+    runner_error("%s: '%s%s%s' is %s; cordon writes only to a regular file with one name",
+                 option, dir, dir[0] ? "/" : "", name, why);
+    return -1;
+}
+
+/* The checks after open: a regular file with one name, and a blocking fd
+ * again (a regular file never waits anyway, but writes must be whole). */
+static int check_regular(int fd, const char *option, const char *dir, const char *name)
+{
+    struct stat st;
+    if (fstat(fd, &st) < 0) {
+        int saved = errno;
+        close(fd);
+        runner_error("%s: cannot examine '%s%s%s': %s", option, dir, dir[0] ? "/" : "", name,
+                     strerror(saved));
+        return -1;
+    }
+    if (!S_ISREG(st.st_mode))
+        return refuse(fd, option, dir, name, kind_of(st.st_mode));
+    if (st.st_nlink > 1)
+        return refuse(fd, option, dir, name, "one of several hard links to a file");
+    int flags = fcntl(fd, F_GETFL);
+    if (flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) < 0) {
+        int saved = errno;
+        close(fd);
+        runner_error("%s: cannot set up '%s': %s", option, name, strerror(saved));
+        return -1;
+    }
+    return fd;
+}
+
+int safe_open_dir(const char *option, const char *path)
+{
+    int fd = open_retrying(AT_FDCWD, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0);
+    if (fd >= 0)
+        return fd;
+    int saved = errno;
+    struct stat st;
+    if (saved == ELOOP || (saved == ENOTDIR && lstat(path, &st) == 0 && S_ISLNK(st.st_mode)))
+        runner_error("%s: '%s' is a symbolic link; give the directory itself", option, path);
+    else if (saved == ENOTDIR)
+        runner_error("%s: '%s' is not a directory", option, path);
+    else
+        runner_error("%s: cannot open '%s': %s", option, path, strerror(saved));
+    return -1;
+}
+
+/* Removes what stands at `name` (a file, a link of either kind, a FIFO),
+ * never what it points to. */
+static int remove_old(const char *option, int dir_fd, const char *dir, const char *name)
+{
+    if (unlinkat(dir_fd, name, 0) == 0 || errno == ENOENT)
+        return 0;
+    if (errno == EISDIR)
+        return refuse(-1, option, dir, name, "a directory");
+    runner_error("%s: cannot replace '%s/%s': %s", option, dir, name, strerror(errno));
+    return -1;
+}
+
+int safe_create_at(const char *option, int dir_fd, const char *dir, const char *name)
+{
+    const int flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY |
+                      O_CLOEXEC;
+    for (int i = 0; i < CREATE_TRIES; i++) {
+        if (remove_old(option, dir_fd, dir, name) < 0)
+            return -1;
+        /* O_EXCL: a name planted again since the unlink fails here rather
+         * than being opened. */
+        int fd = open_retrying(dir_fd, name, flags, 0644);
+        if (fd >= 0)
+            return check_regular(fd, option, dir, name);
+        if (errno != EEXIST) {
+            runner_error("%s: cannot create '%s/%s': %s", option, dir, name, strerror(errno));
+            return -1;
+        }
+    }
+    runner_error("%s: cannot create '%s/%s': something keeps putting another file there",
+                 option, dir, name);
+    return -1;
+}
+
+int safe_open_append(const char *option, const char *path)
+{
+    int fd = open_retrying(AT_FDCWD, path,
+                           O_RDWR | O_APPEND | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY |
+                               O_CLOEXEC,
+                           0644);
+    if (fd >= 0)
+        return check_regular(fd, option, "", path);
+    if (errno == ELOOP)
+        return refuse(-1, option, "", path, "a symbolic link");
+    runner_error("%s: cannot open '%s': %s", option, path, strerror(errno));
+    return -1;
+}

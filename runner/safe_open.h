@@ -1,0 +1,24 @@
+/* Opening the files the runner writes on a task's behalf (--out-dir,
+ * --audit).  Such a file may sit in a directory the task can write, so a
+ * task may have planted a symbolic link, a hard link or a FIFO at its
+ * name: none of them is ever written through or waited on.  Every error
+ * is said on stderr, naming the option, the path and what was wrong. */
+#ifndef CORDON_RUNNER_SAFE_OPEN_H
+#define CORDON_RUNNER_SAFE_OPEN_H
+
+/* The directory itself, not a symbolic link to one: later files are
+ * opened relative to this fd, so renaming a component of `path` cannot
+ * redirect them.  The fd, or -1. */
+int safe_open_dir(const char *option, const char *path);
+
+/* A new, empty regular file `name` in `dir_fd` (whose path is `dir`, for
+ * messages), created by the runner itself: whatever stood at that name
+ * is removed first.  The fd (write-only), or -1. */
+int safe_create_at(const char *option, int dir_fd, const char *dir, const char *name);
+
+/* `path` opened for appending (read-write, created 0644 if absent), only
+ * when it is a regular file with one name and not a symbolic link.
+ * Opening never blocks.  The fd, or -1. */
+int safe_open_append(const char *option, const char *path);
+
+#endif

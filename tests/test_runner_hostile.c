@@ -1,0 +1,304 @@
+/* The cordon command against its own task: a task that freezes or grabs
+ * the terminal cordon writes to, and one that plants links and FIFOs
+ * where cordon will write its files (--out-dir, --audit). */
+#include <sys/file.h>
+#include <sys/ioctl.h>
+#include <termios.h>
+
+#include "runner_support.h"
+
+static const char *hostile_path(void)
+{
+    static char path[512];
+    snprintf(path, sizeof path, "%s/hostile", getenv("CORDON_HOSTILE_DIR"));
+    return path;
+}
+
+/* cordon ARGS, killed after 30 s: what these tests guard against is a
+ * cordon that waits for ever. */
+static captured cordon_bounded(const char *const args[])
+{
+    const char *argv[72] = { "/usr/bin/timeout", "-s", "KILL", "30" };
+    cordon_argv(argv + 4, args);
+    return exec_capture(argv, NULL, 0);
+}
+
+#define CORDON_BOUNDED(...) cordon_bounded((const char *const[]){ __VA_ARGS__, NULL })
+
+/* ---- the terminal -------------------------------------------------------- */
+
+/* The child side of run_on_terminal: a session leader with the pty as its
+ * controlling terminal, which starts cordon as a foreground job the way a
+ * shell does, so that the job-control rules of a real terminal apply. */
+static _Noreturn void terminal_shell(const char *slave_name, int report, const char *argv[])
+{
+    setsid();
+    int slave = open(slave_name, O_RDWR);
+    if (slave < 0 || ioctl(slave, TIOCSCTTY, 0) < 0)
+        _exit(97);
+    pid_t job = fork();
+    if (job == 0) {
+        setpgid(0, 0);
+        dup2(slave, 0);
+        dup2(slave, 1);
+        dup2(slave, 2);
+        execv(argv[0], (char *const *)argv);
+        _exit(99);
+    }
+    setpgid(job, job);
+    signal(SIGTTOU, SIG_IGN);
+    tcsetpgrp(slave, job);
+    if (write(report, &job, sizeof job) != sizeof job)
+        _exit(98);
+    int status;
+    while (waitpid(job, &status, 0) < 0)
+        if (errno != EINTR)
+            _exit(96);
+    _exit(WIFEXITED(status) ? WEXITSTATUS(status) : 200);
+}
+
+/* Runs cordon ARGS on a fresh terminal, reading (and dropping) what it
+ * shows.  Returns cordon's exit status, or -1 when it had not ended after
+ * `limit` seconds (it and its task are then killed). */
+static int run_on_terminal(double limit, double *seconds, const char *const args[])
+{
+    const char *argv[64];
+    cordon_argv(argv, args);
+    int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+    assert_true(master >= 0);
+    assert_int_equal(grantpt(master), 0);
+    assert_int_equal(unlockpt(master), 0);
+    char slave_name[128];
+    assert_int_equal(ptsname_r(master, slave_name, sizeof slave_name), 0);
+    int report[2];
+    assert_int_equal(pipe2(report, O_CLOEXEC), 0);
+    double start = now_seconds();
+    pid_t shell = fork();
+    assert_true(shell >= 0);
+    if (shell == 0)
+        terminal_shell(slave_name, report[1], argv);
+    close(report[1]);
+    pid_t job = -1;
+    assert_int_equal(read(report[0], &job, sizeof job), sizeof job);
+    close(report[0]);
+    int status = -1, ended = 0;
+    while (!ended && now_seconds() - start < limit) {
+        struct pollfd p = { master, POLLIN, 0 };
+        char buf[4096];
+        if (poll(&p, 1, 50) > 0 && read(master, buf, sizeof buf) < 0 && errno == EIO)
+            usleep(50000); /* the slave side is closed for now */
+        ended = waitpid(shell, &status, WNOHANG) == shell;
+    }
+    *seconds = now_seconds() - start;
+    if (!ended) {
+        kill(job, SIGKILL);
+        kill(shell, SIGKILL);
+        assert_int_equal(waitpid(shell, &status, 0), shell);
+    }
+    close(master);
+    return ended && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* A task that stops the terminal's output (tcflow TCOOFF, through the
+ * stdin it was given) must not keep cordon writing for ever: the deadline
+ * still ends it, and cordon exits soon after. */
+static void test_hostile_frozen_terminal_does_not_stop_the_deadline(void **state)
+{
+    (void)state;
+    char line[600];
+    snprintf(line, sizeof line, "%s freeze-tty; head -c 100000 /dev/zero; sleep 30",
+             hostile_path());
+    double seconds;
+    int status = run_on_terminal(15, &seconds, (const char *const[]){
+        "run", "--timeout", "1s", "--shell", line, NULL });
+    if (status != 124)
+        fail_msg("cordon ended with %d after %.1f s (-1: still running)", status, seconds);
+    assert_true(seconds < 8);
+    /* The JSON record goes to the frozen terminal after the task. */
+    status = run_on_terminal(15, &seconds, (const char *const[]){
+        "run", "--json", "--timeout", "1s", "--shell", line, NULL });
+    if (status != 124)
+        fail_msg("cordon --json ended with %d after %.1f s", status, seconds);
+    assert_true(seconds < 8);
+}
+
+/* TOSTOP and a foreground group of the task's own: cordon's next write to
+ * the terminal would stop it with SIGTTOU, its task running on. */
+static void test_hostile_foreground_grab_does_not_stop_cordon(void **state)
+{
+    (void)state;
+    char line[600];
+    snprintf(line, sizeof line, "%s grab-tty; sleep 30", hostile_path());
+    double seconds;
+    int status = run_on_terminal(15, &seconds, (const char *const[]){
+        "run", "--timeout", "1s", "--shell", line, NULL });
+    if (status != 124)
+        fail_msg("cordon ended with %d after %.1f s (-1: still running or stopped)", status,
+                 seconds);
+    assert_true(seconds < 8);
+}
+
+/* ---- files cordon writes ------------------------------------------------ */
+
+static char *read_text(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    char *text = calloc(1, 65536);
+    assert_non_null(text);
+    assert_true(fread(text, 1, 65535, f) < 65535);
+    fclose(f);
+    return text;
+}
+
+static void expect_file(const char *path, const char *expected)
+{
+    char *text = read_text(path);
+    assert_string_equal(text, expected);
+    free(text);
+}
+
+static void expect_regular_file(const char *path, const char *expected)
+{
+    struct stat st;
+    assert_int_equal(lstat(path, &st), 0);
+    assert_true(S_ISREG(st.st_mode));
+    assert_int_equal(st.st_nlink, 1);
+    expect_file(path, expected);
+}
+
+/* A victim only its owner may read: a cordon that wrote through a link
+ * would overwrite it. */
+static void make_victim(const char *path)
+{
+    write_file(path, "secret\n");
+    assert_int_equal(chmod(path, 0600), 0);
+}
+
+/* The tasks plant a symbolic link and a FIFO where later tasks' outputs
+ * will go; the test plants a hard link.  Each later output lands in a file
+ * of its own and the batch ends. */
+static void test_hostile_out_dir_plants_are_never_written_through(void **state)
+{
+    (void)state;
+    char *dir = make_temp_dir();
+    char out[300], victim[300], tasks[300], path[400], text[2048];
+    snprintf(out, sizeof out, "%s/out", dir);
+    snprintf(victim, sizeof victim, "%s/victim", dir);
+    snprintf(tasks, sizeof tasks, "%s/tasks", dir);
+    make_victim(victim);
+    assert_int_equal(mkdir(out, 0777), 0);
+    assert_int_equal(chmod(out, 0777), 0);
+    snprintf(path, sizeof path, "%s/4.out", out);
+    assert_int_equal(link(victim, path), 0);
+    snprintf(text, sizeof text,
+             "ln -s %s %s/2.out; ln -s %s %s/2.err; mkfifo %s/3.out\n"
+             "echo payload two\n"
+             "echo payload three\n"
+             "echo payload four\n",
+             victim, out, victim, out, out);
+    write_file(tasks, text);
+    captured c = CORDON_BOUNDED("batch", "-j", "1", "--quiet", "--out-dir", out, tasks);
+    expect_status(&c, 0);
+    expect_file(victim, "secret\n");
+    const char *expected[][2] = { { "2.out", "payload two\n" }, { "2.err", "" },
+                                  { "3.out", "payload three\n" }, { "4.out", "payload four\n" } };
+    for (size_t i = 0; i < 4; i++) {
+        snprintf(path, sizeof path, "%s/%s", out, expected[i][0]);
+        expect_regular_file(path, expected[i][1]);
+    }
+    captured_free(&c);
+    remove_tree(dir);
+}
+
+static void test_hostile_out_dir_that_is_a_link_is_refused(void **state)
+{
+    (void)state;
+    char *dir = make_temp_dir();
+    char link_path[300], message[600];
+    snprintf(link_path, sizeof link_path, "%s/out", dir);
+    assert_int_equal(symlink("/etc", link_path), 0);
+    captured c = CORDON_IN("true\n", "batch", "--quiet", "--out-dir", link_path, "-");
+    expect_status(&c, 125);
+    snprintf(message, sizeof message,
+             "cordon: --out-dir: '%s' is a symbolic link; give the directory itself\n",
+             link_path);
+    assert_string_equal(c.err, message);
+    captured_free(&c);
+    remove_tree(dir);
+}
+
+/* What a task may have left at the audit path (a symbolic link, a hard
+ * link, a FIFO) is refused before anything runs; nothing waits. */
+static void test_hostile_audit_plants_are_refused(void **state)
+{
+    (void)state;
+    char *dir = make_temp_dir();
+    char victim[300], path[300], message[600];
+    snprintf(victim, sizeof victim, "%s/victim", dir);
+    make_victim(victim);
+    const struct { const char *name, *kind; } plants[] = {
+        { "symlink", "a symbolic link" },
+        { "hardlink", "one of several hard links to a file" },
+        { "fifo", "a FIFO" },
+    };
+    for (size_t i = 0; i < 3; i++) {
+        snprintf(path, sizeof path, "%s/%s.jsonl", dir, plants[i].name);
+        if (i == 0)
+            assert_int_equal(symlink(victim, path), 0);
+        else if (i == 1)
+            assert_int_equal(link(victim, path), 0);
+        else
+            assert_int_equal(mkfifo(path, 0666), 0);
+        captured c = CORDON_BOUNDED("run", "--audit", path, "--", "true");
+        expect_status(&c, 125);
+        snprintf(message, sizeof message,
+                 "cordon: --audit: '%s' is %s; cordon writes only to a regular file with "
+                 "one name\n", path, plants[i].kind);
+        assert_string_equal(c.err, message);
+        captured_free(&c);
+    }
+    expect_file(victim, "secret\n");
+    captured c = CORDON("run", "--audit", "/dev/full", "--", "true");
+    expect_status(&c, 125);
+    assert_string_equal(c.err, "cordon: --audit: '/dev/full' is a device; cordon writes only "
+                               "to a regular file with one name\n");
+    captured_free(&c);
+    remove_tree(dir);
+}
+
+/* A task that can read the audit file can lock it; cordon waits a bounded
+ * time for the lock, then says so. */
+static void test_hostile_audit_lock_held_for_ever(void **state)
+{
+    (void)state;
+    char *dir = make_temp_dir();
+    char path[300], message[600];
+    snprintf(path, sizeof path, "%s/audit.jsonl", dir);
+    write_file(path, "");
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    assert_true(fd >= 0);
+    assert_int_equal(flock(fd, LOCK_EX), 0);
+    captured c = CORDON_BOUNDED("run", "--quiet", "--audit", path, "--", "true");
+    expect_status(&c, 125);
+    snprintf(message, sizeof message,
+             "cordon: --audit: cannot lock '%s': another process held it for 5 s\n", path);
+    assert_string_equal(c.err, message);
+    assert_true(c.seconds < 10);
+    captured_free(&c);
+    close(fd);
+    remove_tree(dir);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_hostile_frozen_terminal_does_not_stop_the_deadline),
+        cmocka_unit_test(test_hostile_foreground_grab_does_not_stop_cordon),
+        cmocka_unit_test(test_hostile_out_dir_plants_are_never_written_through),
+        cmocka_unit_test(test_hostile_out_dir_that_is_a_link_is_refused),
+        cmocka_unit_test(test_hostile_audit_plants_are_refused),
+        cmocka_unit_test(test_hostile_audit_lock_held_for_ever),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
