@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/futex.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdio_ext.h>
@@ -30,12 +31,13 @@
 #define CHILD_SETUP_FAILED 127
 #define LISTENER_SOCKET_FD 4
 
-static _Noreturn void fail(cordon__setup_record *setup, int step, int error)
+_Noreturn void cordon__child_fail(cordon__setup_record *setup, int step, int error)
 {
     setup->setup_step = step;
     setup->setup_errno = error > 0 ? error : -error;
     _exit(CHILD_SETUP_FAILED);
 }
+#define fail cordon__child_fail
 
 /* A session of its own, not only a process group: a task in the caller's
  * session could open the caller's controlling terminal (/dev/tty), stop
@@ -58,18 +60,33 @@ static int die_with_parent(pid_t parent_pid)
     return 0;
 }
 
-/* Moves `fd` out of the way of the targets 0..LISTENER_SOCKET_FD. */
+/* Moves `fd` out of the way of the targets 0..CORDON__RULESET_FD. */
 static int lift(int fd)
 {
-    if (fd < 0 || fd > LISTENER_SOCKET_FD)
+    if (fd < 0 || fd > CORDON__RULESET_FD)
         return fd;
-    return fcntl(fd, F_DUPFD_CLOEXEC, LISTENER_SOCKET_FD + 1);
+    return fcntl(fd, F_DUPFD_CLOEXEC, CORDON__RULESET_FD + 1);
 }
 
-static int place_file_descriptors(const cordon__launch *l)
+static int close_from(int first)
 {
-    int sources[5] = { l->stdin_fd, l->stdout_fd, l->stderr_fd, l->log_fd, l->listener_socket };
-    for (int i = 0; i < 5; i++) {
+    if (syscall(SYS_close_range, first, ~0U, 0) != 0) {
+        if (errno != ENOSYS)
+            return -errno;
+        for (int fd = first; fd < 65536; fd++)
+            close(fd);
+    }
+    return 0;
+}
+
+/* 0-3 the task's streams and log, 4 the listener's socket; a task started
+ * in namespaces also keeps its Landlock ruleset at 5 for its first
+ * process.  Everything else of the caller's is closed. */
+static int place_file_descriptors(const cordon__launch *l, bool keep_ruleset)
+{
+    int sources[6] = { l->stdin_fd, l->stdout_fd, l->stderr_fd, l->log_fd, l->listener_socket,
+                       keep_ruleset ? l->landlock_ruleset : -1 };
+    for (int i = 0; i < 6; i++) {
         if (sources[i] >= 0 && (sources[i] = lift(sources[i])) < 0)
             return -errno;
     }
@@ -77,20 +94,14 @@ static int place_file_descriptors(const cordon__launch *l)
         if (dup2(sources[target], target) < 0)
             return -errno;
     }
-    int first_closed = CORDON_LOG_FD + 1;
-    if (sources[4] >= 0) {
-        /* Close-on-exec: a command never sees it; a function closes it. */
-        if (dup3(sources[4], LISTENER_SOCKET_FD, O_CLOEXEC) < 0)
+    /* Close-on-exec: a command never sees them; a function closes them. */
+    for (int target = LISTENER_SOCKET_FD; target <= CORDON__RULESET_FD; target++) {
+        if (sources[target] >= 0 && dup3(sources[target], target, O_CLOEXEC) < 0)
             return -errno;
-        first_closed = LISTENER_SOCKET_FD + 1;
+        if (sources[target] < 0)
+            close(target);
     }
-    if (syscall(SYS_close_range, first_closed, ~0U, 0) != 0) {
-        if (errno != ENOSYS)
-            return -errno;
-        for (int fd = first_closed; fd < 65536; fd++)
-            close(fd);
-    }
-    return 0;
+    return close_from(CORDON__RULESET_FD + 1);
 }
 
 /* The kernel's own layout of rt_sigaction's argument. */
@@ -191,25 +202,11 @@ static int wait_until_moved(cordon__setup_record *setup)
     return state == CGROUP_MOVE_DONE ? 0 : -setup->cgroup_move_errno;
 }
 
-static void set_up(const cordon__launch *l)
+/* What every task's first process does last, however it was started. */
+static void confine(const cordon__launch *l)
 {
     cordon__setup_record *shared = l->setup;
     int rc;
-    if ((rc = start_own_session()) < 0)
-        fail(shared, STEP_PROCESS_GROUP, rc);
-    if ((rc = die_with_parent(l->parent_pid)) < 0)
-        fail(shared, STEP_PARENT_DEATH_SIGNAL, rc);
-    /* Before the fds are placed: the cgroup.procs fds are closed then. */
-    if (!l->parent_moves_child &&
-        (rc = cordon__cgroup_join(&l->cgroup, l->started_in_v2_cgroup)) < 0)
-        fail(shared, STEP_CGROUP, rc);
-    /* no_new_privs first: Landlock requires it, and it is harmless early. */
-    if ((rc = cordon__set_no_new_privileges()) < 0)
-        fail(shared, STEP_NO_NEW_PRIVILEGES, rc);
-    if ((rc = cordon__enter_landlock_domain(l->landlock_ruleset)) < 0)
-        fail(shared, STEP_LANDLOCK, rc);
-    if ((rc = place_file_descriptors(l)) < 0)
-        fail(shared, STEP_FILE_DESCRIPTORS, rc);
     if ((rc = reset_signals()) < 0)
         fail(shared, STEP_SIGNALS, rc);
     if ((rc = change_directory(l->cwd)) < 0)
@@ -222,6 +219,39 @@ static void set_up(const cordon__launch *l)
         fail(shared, STEP_USER, rc);
     if ((rc = cordon__clear_capabilities(&l->capabilities)) < 0)
         fail(shared, STEP_CAPABILITIES, rc);
+}
+
+/* Session, death with the parent and cgroups: the steps of the process the
+ * caller started, whichever way the task then starts. */
+static void join_the_caller_s_watch(const cordon__launch *l)
+{
+    cordon__setup_record *shared = l->setup;
+    int rc;
+    if ((rc = start_own_session()) < 0)
+        fail(shared, STEP_PROCESS_GROUP, rc);
+    if ((rc = die_with_parent(l->parent_pid)) < 0)
+        fail(shared, STEP_PARENT_DEATH_SIGNAL, rc);
+    /* Before the fds are placed: the cgroup.procs fds are closed then. */
+    if (!l->parent_moves_child &&
+        (rc = cordon__cgroup_join(&l->cgroup, l->started_in_v2_cgroup)) < 0)
+        fail(shared, STEP_CGROUP, rc);
+}
+
+/* The direct start, where no namespace could be made: the caller's child
+ * is the task's first process. */
+static void set_up(const cordon__launch *l)
+{
+    cordon__setup_record *shared = l->setup;
+    int rc;
+    join_the_caller_s_watch(l);
+    /* no_new_privs first: Landlock requires it, and it is harmless early. */
+    if ((rc = cordon__set_no_new_privileges()) < 0)
+        fail(shared, STEP_NO_NEW_PRIVILEGES, rc);
+    if ((rc = cordon__enter_landlock_domain(l->landlock_ruleset)) < 0)
+        fail(shared, STEP_LANDLOCK, rc);
+    if ((rc = place_file_descriptors(l, false)) < 0)
+        fail(shared, STEP_FILE_DESCRIPTORS, rc);
+    confine(l);
     if (l->parent_moves_child && (rc = wait_until_moved(shared)) < 0)
         fail(shared, STEP_CGROUP, rc);
 }
@@ -318,8 +348,125 @@ static _Noreturn void call_function(const cordon__launch *l)
     _exit(0);
 }
 
+/* ---- The start in namespaces ---------------------------------------- */
+
+static _Noreturn void start_init(const cordon__launch *l);
+
+static int open_at(int fd, int target)
+{
+    if (fd < 0)
+        return -errno;
+    int rc = fd == target ? 0 : dup3(fd, target, O_CLOEXEC);
+    int saved = errno;
+    if (fd != target)
+        close(fd);
+    return rc < 0 ? -saved : 0;
+}
+
+/* The caller's child: joins the caller's watch, keeps only the fds the
+ * task needs, makes the namespaces and starts their init as a child of
+ * the caller (so that the caller waits for it and its usage counts the
+ * whole tree), then leaves.  Its /proc and pidfds of the caller and of
+ * itself go to the init and the task's first process, which close them. */
+static _Noreturn void start_in_namespaces(const cordon__launch *l)
+{
+    cordon__setup_record *shared = l->setup;
+    int rc;
+    join_the_caller_s_watch(l);
+    if (l->parent_moves_child && (rc = wait_until_moved(shared)) < 0)
+        fail(shared, STEP_CGROUP, rc);
+    if ((rc = place_file_descriptors(l, true)) < 0 ||
+        (rc = open_at(open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC), CORDON__HOST_PROC_FD)) < 0 ||
+        (rc = open_at((int)syscall(SYS_pidfd_open, l->parent_pid, 0), CORDON__CALLER_PIDFD)) < 0 ||
+        (rc = open_at((int)syscall(SYS_pidfd_open, getpid(), 0), CORDON__STARTER_PIDFD)) < 0)
+        fail(shared, STEP_FILE_DESCRIPTORS, rc);
+    if ((rc = cordon__enter_namespaces(l->namespaces)) < 0)
+        fail(shared, STEP_NAMESPACES, rc);
+    start_init(l);
+}
+
+#if defined(__SANITIZE_ADDRESS__)
+/* AddressSanitizer knows only a thread's own stack and warns (on the
+ * task's stderr) at every noreturn call made on another: the init is a
+ * plain copy here, on the same stack. */
+static _Noreturn void start_init(const cordon__launch *l)
+{
+    long pid = syscall(SYS_clone, CLONE_PARENT | CLONE_PARENT_SETTID, NULL, &l->setup->init_pid,
+                       NULL, 0);
+    if (pid == 0)
+        cordon__task_init_main((void *)l);
+    if (pid < 0)
+        fail(l->setup, STEP_NAMESPACES, -errno);
+    _exit(0);
+}
+#else
+static _Noreturn void start_init(const cordon__launch *l)
+{
+    cordon__setup_record *shared = l->setup;
+    /* A function's child is a copy of the caller, which the init may
+     * share; a command's shares the caller's own memory, which it must
+     * not: it gets a copy. */
+    size_t stack_size = 64 * 1024;
+    char *stack = mmap(NULL, stack_size, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+    if (stack == MAP_FAILED)
+        fail(shared, STEP_NAMESPACES, -errno);
+    int flags = CLONE_PARENT | CLONE_PARENT_SETTID | (l->fn ? CLONE_VM : 0);
+    /* Leaving must not write into memory the init goes on using. */
+    syscall(SYS_set_tid_address, NULL);
+    if (clone(cordon__task_init_main, stack + stack_size, flags, (void *)l, &shared->init_pid) < 0)
+        fail(shared, STEP_NAMESPACES, -errno);
+    if (!l->fn) /* the caller's memory: the init took its own copy */
+        munmap(stack, stack_size);
+    _exit(0);
+}
+#endif
+
+/* The task's pid as the caller sees it: the caller's /proc names it. */
+static int learn_own_pid(cordon__setup_record *setup)
+{
+    char digits[16];
+    ssize_t n = readlinkat(CORDON__HOST_PROC_FD, "self", digits, sizeof digits - 1);
+    if (n <= 0)
+        return n < 0 ? -errno : -EIO;
+    int32_t pid = 0;
+    for (ssize_t i = 0; i < n && digits[i] >= '0' && digits[i] <= '9'; i++)
+        pid = pid * 10 + (digits[i] - '0');
+    __atomic_store_n(&setup->task_pid, pid, __ATOMIC_RELEASE);
+    return 0;
+}
+
+_Noreturn void cordon__task_main(const cordon__launch *l)
+{
+    cordon__setup_record *shared = l->setup;
+    int rc;
+    if ((rc = cordon__set_no_new_privileges()) < 0)
+        fail(shared, STEP_NO_NEW_PRIVILEGES, rc);
+    if ((rc = cordon__enter_landlock_domain(l->landlock_ruleset >= 0 ? CORDON__RULESET_FD : -1)) < 0)
+        fail(shared, STEP_LANDLOCK, rc);
+    if ((rc = learn_own_pid(shared)) < 0 || (rc = close_from(CORDON__RULESET_FD)) < 0)
+        fail(shared, STEP_FILE_DESCRIPTORS, rc);
+    /* The init made itself undumpable, and a function's process copies
+     * that: the task gets the caller's own setting back. */
+    if (l->fn && prctl(PR_SET_DUMPABLE, l->dumpable, 0, 0, 0) != 0)
+        fail(shared, STEP_CAPABILITIES, -errno);
+    confine(l);
+    if (l->fn)
+        call_function(l);
+    if ((rc = install_filter(l)) < 0)
+        fail(shared, STEP_SECCOMP, rc);
+    exec_command(l);
+}
+
+int cordon__task_clone_entry(void *launch)
+{
+    cordon__task_main(launch);
+}
+
 _Noreturn void cordon__child_main(const cordon__launch *l)
 {
+    if (l->namespaces)
+        start_in_namespaces(l);
     set_up(l);
     if (l->fn)
         call_function(l);

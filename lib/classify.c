@@ -241,12 +241,38 @@ static void snapshot(const cordon__launch *launch, cordon__setup_record *setup,
     memcpy(shared, launch->shared, sizeof *shared);
 }
 
+static unsigned confinement(const cordon__attempt_state *s, const cordon__launch *l)
+{
+    unsigned held = 0;
+    if (l->policy)
+        held |= CORDON_CONFINED_SECCOMP;
+    if (l->landlock_ruleset >= 0)
+        held |= CORDON_CONFINED_LANDLOCK;
+    if (s->in_namespaces) {
+        held |= CORDON_CONFINED_PID_NAMESPACE;
+        if (l->namespaces & CORDON__NAMESPACE_MOUNT)
+            held |= CORDON_CONFINED_OWN_PROC;
+        if (l->namespaces & CORDON__NAMESPACE_USER)
+            held |= CORDON_CONFINED_USER_NAMESPACE;
+    }
+    if (l->cgroup.count)
+        held |= CORDON_CONFINED_CGROUP;
+    return held;
+}
+
 void cordon__classify(cordon_task *t, const cordon__attempt_state *s,
                       const cordon__launch *launch)
 {
+    t->result.confinement = confinement(s, launch);
     cordon__setup_record setup;
     cordon__shared copy, *shared = &copy;
     snapshot(launch, &setup, &copy);
+    cordon__attempt_state ended = *s;
+    /* A task in namespaces ended as its init saw its first process end;
+     * an init that did not see it (killed with the tree) ended itself. */
+    if (s->in_namespaces && setup.task_status_valid)
+        ended.wait_status = setup.task_status;
+    s = &ended;
     fill_usage(&t->result.usage, s);
     int status = s->wait_status;
     if (s->violated) {

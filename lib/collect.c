@@ -46,9 +46,22 @@ static void close_fd(int *fd)
     *fd = -1;
 }
 
+/* A task in namespaces is ended by its init, asked with SIGUSR1: it kills
+ * every process of the namespace and reaps them, so that their usage
+ * counts.  Otherwise the task's group, and whatever left it in its cgroup.
+ * The group's id stays taken while the unreaped child is one of its
+ * members. */
 static void kill_group(const cordon__attempt_state *s)
 {
-    kill(-s->pid, SIGKILL);
+    if (s->in_namespaces) {
+        if (!s->exited)
+            kill(s->pid, SIGUSR1);
+        else if (s->cgroup && s->cgroup->count)
+            cordon__cgroup_kill(s->cgroup);
+        return;
+    }
+    if (s->group > 0) /* never 0: that would be the caller's own group */
+        kill(-s->group, SIGKILL);
     if (!s->exited)
         kill(s->pid, SIGKILL); /* in case it left its group after all */
     if (s->cgroup && s->cgroup->count)
@@ -149,6 +162,8 @@ static void receive_listener(cordon__attempt_state *s)
 
 static void handle_notification(cordon__attempt_state *s, struct cordon__notify_state *notify)
 {
+    if (s->in_namespaces) /* the command's own exec comes from the init's child */
+        notify->child_pid = __atomic_load_n(&s->setup->task_pid, __ATOMIC_ACQUIRE);
     char description[sizeof s->violation];
     int rc = cordon__notification_handle(s->listener_fd, notify, description, sizeof description);
     if (rc == 0 && !s->violated) {
@@ -160,13 +175,27 @@ static void handle_notification(cordon__attempt_state *s, struct cordon__notify_
     }
 }
 
-static uint64_t task_cpu_ns(pid_t pid)
+static uint64_t process_cpu_ns(pid_t pid)
 {
     clockid_t clock;
     struct timespec used;
     if (clock_getcpuclockid(pid, &clock) != 0 || clock_gettime(clock, &used) != 0)
         return 0;
     return (uint64_t)used.tv_sec * 1000000000ull + (uint64_t)used.tv_nsec;
+}
+
+/* The first process of a task in namespaces is the init's child, not ours:
+ * its pid is only known to be its own while the init has not reaped it,
+ * which the init reports after the reap. */
+static uint64_t task_cpu_ns(const cordon__attempt_state *s)
+{
+    if (!s->in_namespaces)
+        return process_cpu_ns(s->pid);
+    pid_t task = __atomic_load_n(&s->setup->task_pid, __ATOMIC_ACQUIRE);
+    if (task <= 0)
+        return 0;
+    uint64_t used = process_cpu_ns(task);
+    return __atomic_load_n(&s->setup->task_status_valid, __ATOMIC_ACQUIRE) ? 0 : used;
 }
 
 static bool child_has_exited(cordon__attempt_state *s)
@@ -234,7 +263,7 @@ static void check_limits(cordon__attempt_state *s, uint64_t now)
         s->timed_out = true;
         kill_group(s);
     }
-    if (s->cpu_limit_ns && !s->cpu_exceeded && task_cpu_ns(s->pid) >= s->cpu_limit_ns) {
+    if (s->cpu_limit_ns && !s->cpu_exceeded && task_cpu_ns(s) >= s->cpu_limit_ns) {
         s->cpu_exceeded = true;
         kill_group(s);
     }
@@ -301,6 +330,13 @@ static int reap(cordon__attempt_state *s)
     do
         rc = wait4(s->pid, &s->wait_status, __WALL, &s->rusage);
     while (rc < 0 && errno == EINTR);
+    if (rc < 0 && errno == ECHILD && s->in_namespaces &&
+        __atomic_load_n(&s->setup->task_status_valid, __ATOMIC_ACQUIRE)) {
+        /* A caller that ignores SIGCHLD had the init reaped already; its
+         * report still has the task's status, the usage is gone. */
+        memset(&s->rusage, 0, sizeof s->rusage);
+        return 0;
+    }
     if (rc < 0 && errno == ECHILD)
         return status_from_pidfd(s);
     return rc < 0 ? -errno : 0;
@@ -315,7 +351,7 @@ int cordon__collect(cordon_task *t, cordon__attempt_state *s)
         uint64_t now = cordon__now_ns();
         check_limits(s, now);
         if (s->processes && !s->exited)
-            cordon__process_table_tick(s->processes, s->pid, now);
+            cordon__process_table_tick(s->processes, s->pid, s->group, now);
         if (!s->exited && s->pidfd < 0 && child_has_exited(s))
             on_exit_seen(s, &grace_end);
         int open_streams = build_poll_set(s, fds);

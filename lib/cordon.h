@@ -203,7 +203,19 @@ typedef struct cordon_result {
     cordon_bytes std_out, std_err, log_out, exc_out, returns;
     cordon_usage usage;
     unsigned attempts;      /* 1 + retries made */
+    unsigned confinement;   /* CORDON_CONFINED_*: the mechanisms that held the task */
 } cordon_result;
+
+/* What held a task (result.confinement).  A mechanism the machine lacks
+ * (an old kernel, a container that refuses namespaces, no cgroup) is
+ * absent here rather than the task refused: check the bits you rely on. */
+#define CORDON_CONFINED_SECCOMP        0x01u /* its policy's filter */
+#define CORDON_CONFINED_LANDLOCK       0x02u /* a Landlock domain: no signals or traces out of it */
+#define CORDON_CONFINED_PID_NAMESPACE  0x04u /* its own pids under cordon's init: the tree
+                                                dies with the caller, sees no other process */
+#define CORDON_CONFINED_OWN_PROC       0x08u /* a mount namespace with a /proc of its own */
+#define CORDON_CONFINED_USER_NAMESPACE 0x10u /* made through a user namespace (not root) */
+#define CORDON_CONFINED_CGROUP         0x20u /* a cgroup of its own (limits, tree kill) */
 
 /* One attempt of cordon_run_and_retry (or the single one of cordon_run). */
 typedef struct cordon_attempt {

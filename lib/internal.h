@@ -20,6 +20,12 @@
 
 /* The fds a task is started with: 0-2 and its log pipe. */
 #define CORDON_LOG_FD 3
+/* A task started in namespaces: what its init and first process keep of
+ * the child that made them, all closed before the task runs. */
+#define CORDON__RULESET_FD    5   /* its Landlock ruleset */
+#define CORDON__HOST_PROC_FD  6   /* the caller's /proc, where its pid is named */
+#define CORDON__CALLER_PIDFD  7   /* the caller, whose death ends the init */
+#define CORDON__STARTER_PIDFD 8   /* the child that started the init */
 
 /* A growing buffer that keeps at most `cap` bytes and counts the rest. */
 typedef struct cordon__buffer {
@@ -66,6 +72,7 @@ enum cordon__step {
     STEP_NO_NEW_PRIVILEGES,
     STEP_SECCOMP,
     STEP_SHARED_MEMORY,
+    STEP_NAMESPACES,
     STEP_EXEC,
     STEP_COUNT_
 };
@@ -91,6 +98,11 @@ typedef struct cordon__setup_record {
     uint32_t exec_attempts;             /* a command's execve calls, made or about to be */
     uint32_t cgroup_moved;              /* CGROUP_MOVE_*: the parent moved a forked child */
     int32_t cgroup_move_errno;
+    /* A task in namespaces of its own (lib/task_init.c): */
+    int32_t init_pid;                   /* its init, as the caller sees it (the kernel writes it) */
+    int32_t task_pid;                   /* its first process, as the caller sees it */
+    int32_t task_status;                /* that process's wait status, from its init */
+    uint32_t task_status_valid;
 } cordon__setup_record;
 
 /* What the task itself writes: every field is the task's word only. */
@@ -136,6 +148,9 @@ typedef struct cordon__launch {
     cordon__capability_plan capabilities;
     cordon__cgroup cgroup;
     bool parent_moves_child;                     /* forked: the parent writes cgroup.procs */
+    unsigned namespaces;                         /* CORDON__NAMESPACE_*: 0 starts the task directly */
+    int dumpable;                                /* the caller's PR_GET_DUMPABLE */
+    bool runs_as_root;                           /* the task's uid is 0 */
     bool started_in_v2_cgroup;                   /* clone3 put it there: no write needed */
     int landlock_ruleset;                        /* -1: none */
     const char *cwd;
@@ -155,7 +170,10 @@ typedef struct cordon__launch {
 
 /* A running attempt: the parent's ends and what it learns. */
 typedef struct cordon__attempt_state {
-    pid_t pid;
+    pid_t pid;                  /* the child cordon waits for: the task's init, or the task */
+    pid_t group;                /* the task's session and process group */
+    bool in_namespaces;         /* pid is an init; the task's status comes from it */
+    const cordon__setup_record *setup;
     int pidfd;
     int stdout_fd, stderr_fd, log_fd, stdin_fd, listener_socket, listener_fd;
     bool pipe_enlarged[4];      /* per stream (1-3): grown for a flood */
@@ -236,6 +254,18 @@ _Noreturn void cordon__child_main(const cordon__launch *launch);
 void cordon__function_child_wind_down(void);
 int cordon__child_clone_entry(void *launch);
 
+/* lib/task_init.c: the init process at the top of a task's pid namespace,
+ * started by the child with clone(CLONE_PARENT) so that the caller waits
+ * for it.  It starts the task's first process, reaps every process of the
+ * namespace, and reports the first one's status in the setup record. */
+int cordon__task_init_main(void *launch);
+/* The first process of a task in namespaces: the rest of its set-up, then
+ * the function or the exec (lib/child.c). */
+_Noreturn void cordon__task_main(const cordon__launch *launch);
+int cordon__task_clone_entry(void *launch);
+/* Child side: records a failed set-up step and ends the process. */
+_Noreturn void cordon__child_fail(cordon__setup_record *setup, int step, int error);
+
 /* spawn_clone3.c: a vfork-style child of `fn`, started inside the cgroup
  * `cgroup_fd`; the pid, or -errno (-ENOSYS where it cannot be done). */
 pid_t cordon__clone3_vfork_into_cgroup(int (*fn)(void *), void *arg, char *stack,
@@ -274,8 +304,10 @@ struct cordon__process_table;
 /* Child, before the seccomp filter: SIGPROF handler and CPU-time timer. */
 void cordon__profile_child_start(struct cordon__profile_region *region);
 /* Collector loop of a profiled command, every tick while the task runs:
- * refreshes the per-process table (it rate-limits itself). */
-void cordon__process_table_tick(struct cordon__process_table *table, pid_t group,
+ * refreshes the per-process table (it rate-limits itself).  `root` is the
+ * process cordon waits for (the task's init, which is left out, or the
+ * group's leader itself). */
+void cordon__process_table_tick(struct cordon__process_table *table, pid_t root, pid_t group,
                                 uint64_t now_ns);
 
 #endif

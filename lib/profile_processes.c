@@ -210,10 +210,13 @@ static void enqueue_children(struct pid_queue *q, pid_t pid)
     closedir(tasks);
 }
 
-static void walk_tree(struct cordon__process_table *table, pid_t group)
+static void walk_tree(struct cordon__process_table *table, pid_t root, pid_t group)
 {
     struct pid_queue q = { .count = 0 };
-    enqueue(&q, group);
+    if (root != group) /* the task's init: its children are the task */
+        enqueue_children(&q, root);
+    else
+        enqueue(&q, group);
     for (size_t i = 0; i < table->count; i++)
         enqueue(&q, table->entries[i].pid);
     for (size_t i = 0; i < q.count; i++) {
@@ -224,7 +227,7 @@ static void walk_tree(struct cordon__process_table *table, pid_t group)
 
 /* Every process of the machine: orphans the walk never saw, and all of the
  * group where the kernel keeps no children lists. */
-static void visit_all(struct cordon__process_table *table, pid_t group)
+static void visit_all(struct cordon__process_table *table, pid_t root, pid_t group)
 {
     DIR *proc = opendir("/proc");
     if (!proc)
@@ -232,7 +235,7 @@ static void visit_all(struct cordon__process_table *table, pid_t group)
     for (struct dirent *e; (e = readdir(proc));) {
         char *end;
         long pid = strtol(e->d_name, &end, 10);
-        if (pid > 0 && *end == '\0')
+        if (pid > 0 && *end == '\0' && (pid != root || root == group))
             visit(table, (pid_t)pid, group);
     }
     closedir(proc);
@@ -251,16 +254,16 @@ static void reschedule(struct schedule *schedule, uint64_t started_ns)
 
 /* The tree walk sees a new process soon after its fork, cheaply; the
  * sweep of every process finds the orphans that left the tree unseen. */
-void cordon__process_table_tick(struct cordon__process_table *table, pid_t group,
+void cordon__process_table_tick(struct cordon__process_table *table, pid_t root, pid_t group,
                                 uint64_t now_ns)
 {
     if (table->children_lists && now_ns >= table->walks.next_ns) {
-        walk_tree(table, group);
+        walk_tree(table, root, group);
         reschedule(&table->walks, now_ns);
         now_ns = cordon__now_ns();
     }
     if (now_ns >= table->sweeps.next_ns) {
-        visit_all(table, group);
+        visit_all(table, root, group);
         reschedule(&table->sweeps, now_ns);
     }
 }

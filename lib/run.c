@@ -47,8 +47,9 @@ static void abandon_child(cordon__attempt_state *s)
 {
     if (s->pid <= 0)
         return;
-    kill(-s->pid, SIGKILL);
-    kill(s->pid, SIGKILL);
+    if (s->group > 0 && !s->in_namespaces)
+        kill(-s->group, SIGKILL);
+    kill(s->pid, SIGKILL); /* an init takes its namespace with it */
     int status;
     while (waitpid(s->pid, &status, __WALL) < 0 && errno == EINTR)
         ;

@@ -108,6 +108,7 @@ static const char *const step_names[STEP_COUNT_] = {
     [STEP_NO_NEW_PRIVILEGES] = "setting no_new_privs",
     [STEP_SECCOMP] = "installing the seccomp filter",
     [STEP_SHARED_MEMORY] = "unmapping the shared memory it inherited",
+    [STEP_NAMESPACES] = "entering its namespaces",
     [STEP_EXEC] = "executing the command",
 };
 

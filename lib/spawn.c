@@ -18,6 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -191,8 +193,10 @@ static void plan_resource_limits(const cordon_task *t, cordon__launch *l)
         set_limit(l, RLIMIT_FSIZE, lim[CORDON_LIMIT_FILE_SIZE], lim[CORDON_LIMIT_FILE_SIZE]);
     if (lim[CORDON_LIMIT_OPEN_FILES])
         set_limit(l, RLIMIT_NOFILE, lim[CORDON_LIMIT_OPEN_FILES], lim[CORDON_LIMIT_OPEN_FILES]);
+    /* Per user, so the task's init counts too. */
+    rlim_t processes = lim[CORDON_LIMIT_PROCESSES] + (l->namespaces ? 1 : 0);
     if (lim[CORDON_LIMIT_PROCESSES] && l->cgroup.pids_dir < 0)
-        set_limit(l, RLIMIT_NPROC, lim[CORDON_LIMIT_PROCESSES], lim[CORDON_LIMIT_PROCESSES]);
+        set_limit(l, RLIMIT_NPROC, processes, processes);
 }
 
 /* The setup record on a page of its own, so that a function task's child
@@ -235,7 +239,10 @@ static int prepare(cordon_task *t, cordon__launch *l, cordon__attempt_state *s)
      * filter" lifts the limits on its own calls, not its fence around the
      * caller (it still cannot signal the caller or its sibling tasks). */
     l->landlock_ruleset = cordon__landlock_ruleset();
+    l->namespaces = cordon__namespaces_available();
+    l->dumpable = prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) > 0;
     l->switch_user = t->switch_user;
+    l->runs_as_root = t->switch_user ? t->uid == 0 : geteuid() == 0;
     l->uid = t->uid;
     l->gid = t->gid;
     l->fn = t->fn;
@@ -247,6 +254,9 @@ static int prepare(cordon_task *t, cordon__launch *l, cordon__attempt_state *s)
      * needs it: for its limits, or to hold a tree that no policy keeps in
      * its process group (the policies forbid setsid and setpgid). */
     uint64_t memory = t->limits[CORDON_LIMIT_MEMORY], processes = t->limits[CORDON_LIMIT_PROCESSES];
+    /* The task's init is cordon's, not one of the task's processes. */
+    if (processes && l->namespaces)
+        processes++;
     bool contain = memory || processes || !l->policy;
     if ((rc = cordon__cgroup_create(&l->cgroup, memory, processes, contain)) < 0)
         return rc;
@@ -400,6 +410,34 @@ static bool command_may_share_memory(const cordon__launch *l)
 #endif
 }
 
+/* The caller's child of a task in namespaces leaves once it has started
+ * the task's init, a child of the caller too: from then on cordon waits
+ * for the init.  A child that failed before that is waited for itself. */
+static int follow_init(cordon__launch *l, cordon__attempt_state *s)
+{
+    s->group = s->pid;
+    s->setup = l->setup;
+    if (!l->namespaces)
+        return 0;
+    siginfo_t info;
+    int rc;
+    do
+        rc = waitid(P_PID, (id_t)s->pid, &info, WEXITED | WNOWAIT | __WALL);
+    while (rc < 0 && errno == EINTR);
+    pid_t init = __atomic_load_n(&l->setup->init_pid, __ATOMIC_ACQUIRE);
+    if (init <= 0)
+        return 0;
+    /* ECHILD: a caller that ignores SIGCHLD had the kernel reap it. */
+    while (rc == 0 && waitpid(s->pid, NULL, __WALL) < 0 && errno == EINTR)
+        ;
+    if (s->pidfd >= 0)
+        close(s->pidfd);
+    s->pid = init;
+    s->pidfd = (int)syscall(SYS_pidfd_open, init, 0);
+    s->in_namespaces = true;
+    return 0;
+}
+
 int cordon__spawn(cordon_task *t, cordon__launch *l, cordon__attempt_state *s)
 {
     int rc = prepare(t, l, s);
@@ -417,5 +455,5 @@ int cordon__spawn(cordon_task *t, cordon__launch *l, cordon__attempt_state *s)
     else
         rc = start_command(l, s, command_may_share_memory(l));
     pthread_sigmask(SIG_SETMASK, &previous, NULL);
-    return rc;
+    return rc < 0 ? rc : follow_init(l, s);
 }

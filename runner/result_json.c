@@ -82,6 +82,27 @@ static void history_json(json_writer *w, const attempt_log *log)
     json_end_array(w);
 }
 
+/* The mechanisms that held the task, by name: what a reader of an audit
+ * file checks before trusting a run. */
+static void confinement_json(json_writer *w, unsigned held)
+{
+    static const struct { unsigned bit; const char *name; } names[] = {
+        { CORDON_CONFINED_SECCOMP, "seccomp" },
+        { CORDON_CONFINED_LANDLOCK, "landlock" },
+        { CORDON_CONFINED_PID_NAMESPACE, "pid_namespace" },
+        { CORDON_CONFINED_OWN_PROC, "own_proc" },
+        { CORDON_CONFINED_USER_NAMESPACE, "user_namespace" },
+        { CORDON_CONFINED_CGROUP, "cgroup" },
+    };
+    json_key(w, "confinement");
+    json_begin_array(w);
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
+        if (held & names[i].bit)
+            json_cstring(w, names[i].name);
+    }
+    json_end_array(w);
+}
+
 static void result_fields_json(json_writer *w, const cordon_result *r, unsigned attempts)
 {
     json_key(w, "exit_code");
@@ -100,6 +121,7 @@ static void result_fields_json(json_writer *w, const cordon_result *r, unsigned 
     usage_json(w, &r->usage);
     json_key(w, "attempts");
     json_uint(w, attempts);
+    confinement_json(w, r->confinement);
 }
 
 void task_record_json(json_writer *w, const task_record *rec)

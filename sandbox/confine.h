@@ -37,6 +37,24 @@ int cordon__drop_bounding_set(const cordon__capability_plan *plan); /* and ambie
 int cordon__clear_capabilities(const cordon__capability_plan *plan); /* E, P, I */
 int cordon__set_no_new_privileges(void);
 
+/* Namespaces (namespaces.c).  Parent side: which of them this machine
+ * lets the process make (probed once per process; CORDON_NO_NAMESPACES in
+ * the environment turns them off, for tests of the fallback). */
+#define CORDON__NAMESPACE_USER  1u
+#define CORDON__NAMESPACE_PID   2u
+#define CORDON__NAMESPACE_MOUNT 4u  /* with a /proc of the task's own */
+unsigned cordon__namespaces_available(void);
+/* Child side: unshares `what` (the pid namespace takes effect for the
+ * children) and maps the caller's own uid and gid in a user namespace. */
+int cordon__enter_namespaces(unsigned what);
+/* In the new pid namespace: mounts its /proc over the caller's. */
+int cordon__mount_own_proc(void);
+/* In the task's mount namespace, for a task that runs as uid 0: without
+ * capabilities root still owns the files of /proc/sys (core_pattern runs
+ * a helper with every capability) and of /sys (every cgroup.procs, a way
+ * out of its cgroup).  They become read-only there. */
+int cordon__protect_kernel_settings(void);
+
 /* A function task's child: unmaps every MAP_SHARED mapping it inherited
  * except those in `keep` (half-open ranges), as /proc/self/maps lists them. */
 typedef struct cordon__address_range {

@@ -1,7 +1,7 @@
 /* Resource limits and the user switch, applied in the child before the
  * capabilities that allow them are dropped. */
 #include <errno.h>
-#include <grp.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "confine.h"
@@ -15,14 +15,19 @@ int cordon__apply_resource_limits(const struct rlimit *limits, const bool *limit
     return 0;
 }
 
+/* Raw system calls, not glibc's wrappers: those change every thread of
+ * the process by signalling the threads glibc has on its list, and the
+ * child's list is a copy of the caller's, naming threads the child does
+ * not have (it would wait for them for ever).  The child has one thread,
+ * whose credentials the kernel calls change. */
 int cordon__switch_user(uid_t uid, gid_t gid)
 {
     /* Groups first: after setresuid the right to change them is gone. */
-    if (setgroups(0, NULL) != 0)
+    if (syscall(SYS_setgroups, 0, NULL) != 0)
         return -errno;
-    if (setresgid(gid, gid, gid) != 0)
+    if (syscall(SYS_setresgid, gid, gid, gid) != 0)
         return -errno;
-    if (setresuid(uid, uid, uid) != 0)
+    if (syscall(SYS_setresuid, uid, uid, uid) != 0)
         return -errno;
     return 0;
 }

@@ -51,6 +51,66 @@ static inline bool process_gone(pid_t pid)
     return false;
 }
 
+/* A zombie, or no process at all. */
+static inline bool process_gone_now(const char *pid)
+{
+    char path[300];
+    snprintf(path, sizeof path, "/proc/%s/stat", pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return true;
+    char status = '?';
+    int scanned = fscanf(f, "%*d %*s %c", &status);
+    fclose(f);
+    return scanned == 1 && status == 'Z';
+}
+
+/* Processes, other than zombies, with `argument` as one of their argv
+ * (e.g. a unique duration given to sleep) or, with `by_name`, as their
+ * name.  A task's pids are its own namespace's: tests find its processes
+ * by such a mark instead. */
+static inline int count_marked_processes(const char *mark, bool by_name)
+{
+    DIR *proc = opendir("/proc");
+    int count = 0;
+    for (struct dirent *e; proc && (e = readdir(proc));) {
+        if (e->d_name[0] < '1' || e->d_name[0] > '9')
+            continue;
+        char path[300], text[4096];
+        snprintf(path, sizeof path, "/proc/%s/%s", e->d_name, by_name ? "comm" : "cmdline");
+        FILE *f = fopen(path, "r");
+        size_t n = f ? fread(text, 1, sizeof text - 1, f) : 0;
+        if (f)
+            fclose(f);
+        text[n] = '\0';
+        if (by_name) {
+            text[strcspn(text, "\n")] = '\0';
+            count += strcmp(text, mark) == 0 && !process_gone_now(e->d_name);
+            continue;
+        }
+        for (size_t at = 0; at < n; at += strlen(text + at) + 1) {
+            if (strcmp(text + at, mark) == 0) {
+                count++;
+                break;
+            }
+        }
+    }
+    if (proc)
+        closedir(proc);
+    return count;
+}
+
+/* Waits up to 5 s for every process so marked to be gone. */
+static inline bool marked_processes_gone(const char *mark, bool by_name)
+{
+    for (int i = 0; i < 500; i++) {
+        if (count_marked_processes(mark, by_name) == 0)
+            return true;
+        usleep(10 * 1000);
+    }
+    return false;
+}
+
 /* Open fds of this process, to prove that nothing leaks. */
 static inline int count_open_fds(void)
 {

@@ -209,7 +209,7 @@ static void test_hygiene_tasks_die_with_their_caller(void **state)
     assert_true(caller >= 0);
     if (caller == 0) {
         close(report[0]);
-        cordon_task *t = shell("echo $$; exec sleep 30");
+        cordon_task *t = shell("echo $$; exec sleep 30.0901");
         cordon_set_output_callback(t, pass_pid_on, &report[1]);
         cordon_run(t);
         _exit(1);
@@ -219,12 +219,13 @@ static void test_hygiene_tasks_die_with_their_caller(void **state)
     ssize_t n = read(report[0], text, sizeof text - 1);
     close(report[0]);
     assert_true(n > 0);
-    pid_t task = (pid_t)atoi(text);
-    assert_true(task > 0);
-    assert_int_equal(kill(task, 0), 0);
+    assert_true(atoi(text) > 0);
+    for (int i = 0; i < 500 && count_marked_processes("30.0901", false) == 0; i++)
+        usleep(10 * 1000);
+    assert_int_equal(count_marked_processes("30.0901", false), 1);
     kill(caller, SIGKILL);
     waitpid(caller, NULL, 0);
-    assert_true(process_gone(task));
+    assert_true(marked_processes_gone("30.0901", false));
 }
 
 /* A caller with thousands of fds open: the task still sees 0-3 only. */

@@ -14,7 +14,7 @@ static void test_json_has_every_field(void **state)
         "assert len(lines) == 1\n"
         "keys = {'command', 'policy', 'limits', 'exit_code', 'signal', 'exception', 'std_out',\n"
         "        'std_err', 'log_out', 'exc_out', 'returns', 'dropped', 'usage', 'attempts',\n"
-        "        'status'}\n"
+        "        'confinement', 'status'}\n"
         "assert set(d) == keys, set(d) ^ keys\n"
         "assert set(d['usage']) == {'wall_us', 'user_us', 'sys_us', 'max_rss_kb', 'minflt',\n"
         "    'majflt', 'nvcsw', 'nivcsw', 'inblock', 'oublock'}, d['usage']\n"
@@ -23,6 +23,7 @@ static void test_json_has_every_field(void **state)
         "assert (d['exit_code'], d['signal'], d['exception']) == (4, 0, None)\n"
         "assert (d['std_out'], d['std_err'], d['log_out']) == ('out\\n', 'err\\n', 'note\\n')\n"
         "assert d['attempts'] == 1 and d['status'] == 4\n"
+        "assert {'seccomp', 'landlock'} <= set(d['confinement']), d['confinement']\n"
         "assert d['usage']['wall_us'] > 0 and d['usage']['max_rss_kb'] > 0"), 0);
     assert_string_equal(c.err, "");
     captured_free(&c);

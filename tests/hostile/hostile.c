@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -33,6 +34,7 @@ static int escape_group(void)
             setpgid(0, 0);
         if (fork() == 0) {
             setsid();
+            prctl(PR_SET_NAME, "cordon-escaped"); /* the tests look for it by name */
             printf("%d\n", (int)getpid());
             fflush(stdout);
             sleep(60);

@@ -1,0 +1,177 @@
+/*
+ * The init process at the top of a task's pid namespace: cordon's own,
+ * never the task's.  It starts the task's first process, reaps every
+ * process of the namespace, and when the first one ends kills the rest
+ * and reports that process's wait status in the setup record (which no
+ * process of the task holds).  It exits last; the kernel then kills
+ * anything still in the namespace.
+ *
+ * It holds the tree to the caller: it is the caller's child (clone's
+ * CLONE_PARENT), it dies with the caller (PDEATHSIG), and nothing of the
+ * task can stop it: an init gets no signal from inside its namespace that
+ * it has no handler for (it has none, and blocks all), and it is not
+ * dumpable, so a process of the task without capabilities cannot trace it
+ * or read its memory.  A process of the task that uses CLONE_PARENT
+ * becomes the init's child, never the caller's.
+ *
+ * Runs in the child's memory (a function's) or a copy of the caller's (a
+ * command's), with all signals blocked and nothing allocated.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+#define TASK_STACK_SIZE (128 * 1024)
+
+/* PDEATHSIG counts from here; a caller already gone is seen on its pidfd. */
+static int die_with_caller(void)
+{
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0)
+        return -errno;
+    struct pollfd caller = { .fd = CORDON__CALLER_PIDFD, .events = POLLIN };
+    int ready;
+    do
+        ready = poll(&caller, 1, 0);
+    while (ready < 0 && errno == EINTR);
+    return ready == 0 ? 0 : -ESRCH;
+}
+
+/* The child that started the init leaves at once; the init waits for
+ * that before it starts the task, so that only the init and the task count
+ * against the task's process limit. */
+static int outlive_the_starter(void)
+{
+    struct pollfd starter = { .fd = CORDON__STARTER_PIDFD, .events = POLLIN };
+    int ready;
+    do
+        ready = poll(&starter, 1, 1000);
+    while (ready < 0 && errno == EINTR);
+    return ready == 1 ? 0 : ready == 0 ? -ETIMEDOUT : -errno;
+}
+
+static pid_t start_task(const cordon__launch *l)
+{
+#if defined(__SANITIZE_ADDRESS__)
+    bool copy = true; /* no other stack under AddressSanitizer (lib/child.c) */
+#else
+    bool copy = l->fn != NULL;
+#endif
+    if (copy) {
+        /* The child's memory is already a fork(3) of the caller's, made
+         * on the caller's thread with its fork handlers: locks consistent,
+         * and no other thread.  _Fork copies that as it is, without
+         * running the caller's handlers a second time in a process that
+         * is not the caller. */
+        pid_t pid = _Fork();
+        if (pid == 0)
+            cordon__task_main(l);
+        return pid < 0 ? -errno : pid;
+    }
+    char *stack = mmap(NULL, TASK_STACK_SIZE, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+    if (stack == MAP_FAILED)
+        return -errno;
+    /* Like posix_spawn: the init waits until the command has exec'd.  Its
+     * end must wake the init: SIGCHLD. */
+    pid_t pid = clone(cordon__task_clone_entry, stack + TASK_STACK_SIZE,
+                      CLONE_VM | CLONE_VFORK | SIGCHLD, (void *)l);
+    int saved = errno;
+    munmap(stack, TASK_STACK_SIZE);
+    return pid < 0 ? -saved : pid;
+}
+
+static void no_op(int signo)
+{
+    (void)signo;
+}
+
+/* An init takes no signal it has no handler for, even from the caller:
+ * SIGUSR1 gets one (never run: the signal stays blocked and is taken with
+ * sigtimedwait), so that the caller can ask for the end of the tree. */
+static void accept_end_request(sigset_t *awaited)
+{
+    struct sigaction action;
+    memset(&action, 0, sizeof action);
+    action.sa_handler = no_op;
+    sigaction(SIGUSR1, &action, NULL);
+    /* A caller that ignores SIGCHLD would have the kernel reap the task's
+     * processes before the init sees them end. */
+    action.sa_handler = SIG_DFL;
+    sigaction(SIGCHLD, &action, NULL);
+    sigemptyset(awaited);
+    sigaddset(awaited, SIGCHLD);
+    sigaddset(awaited, SIGUSR1);
+}
+
+/* Reaps whatever has ended; false once no process is left. */
+static bool reap_ended(cordon__setup_record *setup, pid_t task, bool *task_ended)
+{
+    for (;;) {
+        int status;
+        pid_t pid = wait4(-1, &status, __WALL | WNOHANG, NULL);
+        if (pid < 0 && errno == EINTR)
+            continue;
+        if (pid < 0)
+            return false;
+        if (pid == 0)
+            return true;
+        if (pid == task && !*task_ended) {
+            *task_ended = true;
+            setup->task_status = status;
+            __atomic_store_n(&setup->task_status_valid, 1, __ATOMIC_RELEASE);
+            kill(-1, SIGKILL);
+        }
+    }
+}
+
+/* Reaps until no process is left, each with its usage counted in the
+ * init's own (which the caller's wait4 reads).  When the task's first
+ * process ends, or the caller asks (its deadline, a limit, a violation),
+ * every other process of the namespace is killed: killed by the init,
+ * not by the kernel's end of the namespace, whose reaping counts nothing. */
+static void reap_all(cordon__setup_record *setup, pid_t task, const sigset_t *awaited)
+{
+    bool task_ended = false;
+    struct timespec tick = { .tv_sec = 0, .tv_nsec = 100 * 1000 * 1000 };
+    while (reap_ended(setup, task, &task_ended)) {
+        siginfo_t info;
+        if (sigtimedwait(awaited, &info, &tick) == SIGUSR1)
+            kill(-1, SIGKILL);
+    }
+}
+
+int cordon__task_init_main(void *launch)
+{
+    const cordon__launch *l = launch;
+    cordon__setup_record *setup = l->setup;
+    int rc;
+    if ((rc = die_with_caller()) < 0)
+        cordon__child_fail(setup, STEP_PARENT_DEATH_SIGNAL, rc);
+    if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
+        cordon__child_fail(setup, STEP_NAMESPACES, -errno);
+    if ((l->namespaces & CORDON__NAMESPACE_MOUNT) &&
+        ((rc = cordon__mount_own_proc()) < 0 ||
+         (l->runs_as_root && (rc = cordon__protect_kernel_settings()) < 0)))
+        cordon__child_fail(setup, STEP_NAMESPACES, rc);
+    sigset_t awaited;
+    accept_end_request(&awaited);
+    if ((rc = outlive_the_starter()) < 0)
+        cordon__child_fail(setup, STEP_NAMESPACES, rc);
+    pid_t task = start_task(l);
+    if (task < 0)
+        cordon__child_fail(setup, STEP_NAMESPACES, task);
+    /* Out of the task's process group: whatever the task's processes do to
+     * their group does not reach the init. */
+    setpgid(0, 0);
+    reap_all(setup, task, &awaited);
+    _exit(0);
+}

@@ -1,0 +1,214 @@
+/*
+ * The namespaces a task lives in: its own pid namespace (it cannot name,
+ * signal, renice or ptrace any process outside its tree; a process of the
+ * task can never become a child of the caller; and the whole tree dies
+ * with the init process cordon puts at its top, which dies with the
+ * caller), its own mount namespace with a /proc of its own pid namespace
+ * (the caller's /proc/PID files are out of its sight), and, for a caller
+ * that is not root, the user namespace that lets it make the others.
+ *
+ * The user namespace maps the caller's own uid and gid to themselves and
+ * nothing else: files keep their owners, and the task's ids are the
+ * caller's.  Its capabilities inside it are dropped like any other.
+ *
+ * What the machine allows is probed once per process, in a forked child,
+ * so that a kernel or a container that refuses a namespace is known before
+ * any task starts: the task then runs without it, and its result says so.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdint.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "confine.h"
+
+static unsigned available;
+static pid_t probed_pid;
+static pthread_mutex_t probe_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* Child side: every write of a map file whole, or an errno. */
+static int write_file(const char *path, const char *text, size_t len)
+{
+    int fd;
+    do
+        fd = open(path, O_WRONLY | O_CLOEXEC);
+    while (fd < 0 && errno == EINTR);
+    if (fd < 0)
+        return -errno;
+    ssize_t n;
+    do
+        n = write(fd, text, len);
+    while (n < 0 && errno == EINTR);
+    int saved = errno;
+    close(fd);
+    if (n < 0)
+        return -saved;
+    return (size_t)n == len ? 0 : -EIO;
+}
+
+/* "ID ID 1\n" without snprintf, which is not async-signal-safe. */
+static size_t identity_map(char *out, unsigned id)
+{
+    char digits[12];
+    size_t count = 0;
+    do
+        digits[count++] = (char)('0' + id % 10);
+    while ((id /= 10) != 0);
+    size_t len = 0;
+    for (int copy = 0; copy < 2; copy++) {
+        for (size_t i = count; i > 0; i--)
+            out[len++] = digits[i - 1];
+        out[len++] = ' ';
+    }
+    out[len++] = '1';
+    out[len++] = '\n';
+    return len;
+}
+
+static int map_own_ids(uid_t uid, gid_t gid)
+{
+    char line[32];
+    int rc = write_file("/proc/self/setgroups", "deny", 4);
+    if (rc < 0 && rc != -ENOENT)
+        return rc;
+    if ((rc = write_file("/proc/self/uid_map", line, identity_map(line, uid))) < 0)
+        return rc;
+    return write_file("/proc/self/gid_map", line, identity_map(line, gid));
+}
+
+int cordon__enter_namespaces(unsigned what)
+{
+    uid_t uid = getuid();
+    gid_t gid = getgid();
+    int flags = 0;
+    if (what & CORDON__NAMESPACE_USER)
+        flags |= CLONE_NEWUSER;
+    if (what & CORDON__NAMESPACE_PID)
+        flags |= CLONE_NEWPID;
+    if (what & CORDON__NAMESPACE_MOUNT)
+        flags |= CLONE_NEWNS;
+    if (unshare(flags) != 0)
+        return -errno;
+    return (what & CORDON__NAMESPACE_USER) ? map_own_ids(uid, gid) : 0;
+}
+
+int cordon__mount_own_proc(void)
+{
+    /* Nothing mounted here reaches the caller's namespace. */
+    if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) != 0)
+        return -errno;
+    if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) != 0)
+        return -errno;
+    return 0;
+}
+
+/* mount_setattr(2) (Linux 5.12): one call for a whole subtree. */
+struct mount_attributes {
+    uint64_t attr_set, attr_clr, propagation, userns_fd;
+};
+#define MOUNT_ATTRIBUTE_READ_ONLY 0x00000001
+
+static int bind_read_only(const char *path)
+{
+    if (mount(path, path, NULL, MS_BIND | MS_REC, NULL) != 0)
+        return -errno;
+    if (mount(NULL, path, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV, NULL) != 0)
+        return -errno;
+    return 0;
+}
+
+int cordon__protect_kernel_settings(void)
+{
+    int rc = bind_read_only("/proc/sys");
+    if (rc == 0)
+        rc = bind_read_only("/proc/sysrq-trigger");
+    if (rc < 0 && rc != -ENOENT)
+        return rc;
+    struct mount_attributes read_only = { .attr_set = MOUNT_ATTRIBUTE_READ_ONLY };
+    if (syscall(SYS_mount_setattr, AT_FDCWD, "/sys", AT_RECURSIVE, &read_only,
+                sizeof read_only) == 0)
+        return 0;
+    if (errno != ENOSYS)
+        return -errno;
+    /* Before 5.12: /sys itself; the file systems mounted below it stay. */
+    if (mount(NULL, "/sys", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV,
+              NULL) != 0)
+        return -errno;
+    return 0;
+}
+
+/* The probe: unshares what is asked in a forked child, starts an init in
+ * the new pid namespace and, if asked, mounts its /proc there. */
+static int probe_child(unsigned what)
+{
+    /* The start in namespaces also needs pidfds (lib/child.c). */
+    if (syscall(SYS_pidfd_open, getpid(), 0) < 0)
+        _exit(5);
+    if (cordon__enter_namespaces(what) < 0)
+        _exit(1);
+    pid_t init = fork();
+    if (init < 0)
+        _exit(2);
+    if (init == 0)
+        _exit((what & CORDON__NAMESPACE_MOUNT) && cordon__mount_own_proc() < 0 ? 3 : 0);
+    int status;
+    while (waitpid(init, &status, 0) < 0 && errno == EINTR)
+        ;
+    _exit(WIFEXITED(status) ? WEXITSTATUS(status) : 4);
+}
+
+static bool works(unsigned what)
+{
+    sigset_t all, previous;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &previous);
+    pid_t pid = fork();
+    if (pid == 0)
+        probe_child(what);
+    pthread_sigmask(SIG_SETMASK, &previous, NULL);
+    if (pid < 0)
+        return false;
+    int status;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+static unsigned probe(void)
+{
+    if (getenv("CORDON_NO_NAMESPACES"))
+        return 0;
+    /* Root makes them directly; anyone else, and root in a container
+     * that took CAP_SYS_ADMIN away, through a user namespace. */
+    unsigned users[2] = { geteuid() == 0 ? 0 : CORDON__NAMESPACE_USER, CORDON__NAMESPACE_USER };
+    for (int i = 0; i < (users[0] ? 1 : 2); i++) {
+        unsigned full = users[i] | CORDON__NAMESPACE_PID | CORDON__NAMESPACE_MOUNT;
+        if (works(full))
+            return full;
+        if (works(users[i] | CORDON__NAMESPACE_PID))
+            return users[i] | CORDON__NAMESPACE_PID;
+    }
+    return 0;
+}
+
+unsigned cordon__namespaces_available(void)
+{
+    pid_t pid = getpid();
+    pthread_mutex_lock(&probe_lock);
+    if (probed_pid != pid) {
+        available = probe();
+        probed_pid = pid;
+    }
+    unsigned result = available;
+    pthread_mutex_unlock(&probe_lock);
+    return result;
+}
