@@ -21,7 +21,9 @@ def _fresh_stream(fd, old, line_buffering, write_through):
     encoding = getattr(old, "encoding", None) or "utf-8"
     errors = getattr(old, "errors", None) or "backslashreplace"
     raw = io.FileIO(fd, "w", closefd=False)
-    return io.TextIOWrapper(io.BufferedWriter(raw), encoding=encoding, errors=errors,
+    # Unbuffered is the raw file itself, as python3 -u makes it.
+    buffered = raw if write_through else io.BufferedWriter(raw)
+    return io.TextIOWrapper(buffered, encoding=encoding, errors=errors,
                             line_buffering=line_buffering, write_through=write_through)
 
 
