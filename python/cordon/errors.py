@@ -136,6 +136,9 @@ def crash_class(signo):
 def from_cordon(name, exc_out, signo, task):
     """The exception for an ending cordon classified itself."""
     first = exc_out.splitlines()[0] if exc_out else name
+    # The report starts with the class, which the exception's type says.
+    if first.startswith(name + ": "):
+        first = first[len(name) + 2:]
     if name in _BY_NAME:
         cls = _BY_NAME[name]
     elif name.startswith("SIG") or name == "Signal":
