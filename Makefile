@@ -156,7 +156,7 @@ build/bench/%: bench/%.c build/libcordon.a bench/bench_common.h
 	$(CC) $(ALL_CFLAGS) $< -o $@ build/libcordon.a $(LDLIBS_ALL) -lm
 
 bench: all python $(patsubst bench/%.c,build/bench/%,$(BENCH_SRC))
-	@CORDON_POLICY_PATH=$(abspath policies) sh bench/run
+	@CORDON_POLICY_PATH=$(abspath policies) PYTHON=$(PYTHON) sh bench/run
 
 # The policy parser under libFuzzer, ASan and UBSan; FUZZ_SECONDS long.
 # (clang warns of the fields libseccomp's SCMP_A*_64 macros leave to zero.)

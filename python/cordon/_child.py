@@ -35,7 +35,7 @@ def _replace_streams():
     _abandoned.extend([sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__, sys.stdin])
     sys.stdout = sys.__stdout__ = _fresh_stream(1, sys.__stdout__, True, False)
     sys.stderr = sys.__stderr__ = _fresh_stream(2, sys.__stderr__, False, True)
-    sys.stdin = sys.__stdin__ = open(0, "r", closefd=False)
+    sys.stdin = sys.__stdin__ = open(0, "r", encoding="utf-8", closefd=False)
 
 
 def flush():
@@ -57,16 +57,21 @@ class LogHandler(logging.Handler):
             self.handleError(record)
 
 
+# Made once in the parent, where it is never attached (so its lock is never
+# taken there; logging's at-fork hook resets it in the child anyway): the
+# child only swaps it in, which costs it fewer copied pages.
+_handler = LogHandler()
+_handler.setFormatter(logging.Formatter("%(levelname)s:%(name)s:%(message)s"))
+
+
 def _route_logging(level):
     """The root logger writes to log_out only: the parent's handlers hold
     the parent's streams and files."""
     root = logging.getLogger()
     _abandoned.extend(root.handlers)
-    root.handlers = []
-    handler = LogHandler()
-    handler.setFormatter(logging.Formatter("%(levelname)s:%(name)s:%(message)s"))
-    root.addHandler(handler)
-    root.setLevel(level)
+    root.handlers = [_handler]
+    if root.level != level:
+        root.setLevel(level)
 
 
 def _profile_stats(profiler):
