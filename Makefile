@@ -121,7 +121,10 @@ PY_INCLUDE = $(shell $(PYTHON) -c 'import sysconfig; print(sysconfig.get_paths()
 PY_EXT     = python/cordon/_cordon$(PY_SUFFIX)
 PY_SRC     := $(wildcard python/src/*.c)
 PY_FILES   := $(wildcard python/cordon/*.py)
-PY_DIST    ?= $(PREFIX)/lib/python3/dist-packages
+# Where Debian's python3 looks: /usr/lib/python3/dist-packages for its own
+# prefix, $(PREFIX)/lib/python3.X/dist-packages for /usr/local.
+PY_VERSION = $(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+PY_DIST    ?= $(if $(filter /usr,$(PREFIX)),$(PREFIX)/lib/python3/dist-packages,$(PREFIX)/lib/python$(PY_VERSION)/dist-packages)
 
 python: $(PY_EXT)
 $(PY_EXT): $(PY_SRC) python/src/ext.h lib/cordon.h build/libcordon.a Makefile
