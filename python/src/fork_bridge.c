@@ -23,9 +23,9 @@
  *            Python code.
  *
  * Any other fork in the process (os.fork, subprocess, a C library) finds
- * the mark unset and the handlers do nothing.  The residual risks are
- * written in python/README section of the top README: this relies on
- * function tasks being forked with fork(3) on the calling thread.
+ * the mark unset and the handlers do nothing.  This relies on libcordon
+ * forking function tasks with fork(3) on the thread that called cordon_run;
+ * the remaining risks are in the README's Python section.
  */
 #include <pthread.h>
 
