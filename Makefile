@@ -7,6 +7,8 @@
 #   make bench      benchmarks (never part of make test)
 #   make fuzz       libFuzzer target for the policy parser (needs clang)
 #   make install    PREFIX=/usr/local DESTDIR=
+#   make python     the Python package's extension, built in place in python/cordon
+#   make test-python  its pytest suite (part of make test)
 .DELETE_ON_ERROR:
 .SUFFIXES:
 
@@ -69,7 +71,8 @@ TESTS        := $(patsubst tests/%.c,build/tests/%,$(TEST_SRC))
 ASAN_TESTS   := $(patsubst tests/%.c,build/asan/tests/%,$(TEST_SRC))
 HOSTILE_BINS := $(patsubst tests/hostile/%.c,build/hostile/%,$(HOSTILE_SRC))
 
-.PHONY: all test check test-plain test-asan asan valgrind demo demo-run bench fuzz install clean
+.PHONY: all test check test-plain test-asan asan valgrind demo demo-run bench fuzz install clean \
+        python test-python
 all: build/libcordon.a build/libcordon.so build/cordon
 
 build/libcordon.so: $(patsubst %.c,build/obj/%.o,$(LIB_SRC))
@@ -94,7 +97,7 @@ SAN_ENV := env ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 UBSAN_OPT
 # then build with the libraries found.
 test:
 	@sh scripts/setup
-	@$(MAKE) --no-print-directory test-plain test-asan
+	@$(MAKE) --no-print-directory test-plain test-asan test-python
 check: test
 
 test-plain: all $(TESTS) $(HOSTILE_BINS)
@@ -105,6 +108,36 @@ test-asan asan: build/asan/cordon $(ASAN_TESTS) $(HOSTILE_BINS)
 
 valgrind: all $(TESTS) $(HOSTILE_BINS)
 	$(call run_tests,build,$(TESTS),env CORDON_UNDER_VALGRIND=1 valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite --child-silent-after-fork=yes --trace-children=no)
+
+# The Python package (python/): an extension over build/libcordon.a (its
+# objects are -fPIC; linking them in leaves no libcordon.so to find at run
+# time, and --exclude-libs keeps cordon's symbols out of the interpreter's
+# namespace), built in place next to the package's Python files.  Debian's
+# interpreter, whatever python3 PATH finds first: python3-dev and
+# python3-pytest are Debian's, for it.
+PYTHON     ?= /usr/bin/python3
+PY_SUFFIX  = $(shell $(PYTHON) -c 'import sysconfig; print(sysconfig.get_config_var("EXT_SUFFIX"))')
+PY_INCLUDE = $(shell $(PYTHON) -c 'import sysconfig; print(sysconfig.get_paths()["include"])')
+PY_EXT     = python/cordon/_cordon$(PY_SUFFIX)
+PY_SRC     := $(wildcard python/src/*.c)
+PY_FILES   := $(wildcard python/cordon/*.py)
+# Where Debian's python3 looks: /usr/lib/python3/dist-packages for its own
+# prefix, $(PREFIX)/lib/python3.X/dist-packages for /usr/local.
+PY_VERSION = $(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+PY_DIST    ?= $(if $(filter /usr,$(PREFIX)),$(PREFIX)/lib/python3/dist-packages,$(PREFIX)/lib/python$(PY_VERSION)/dist-packages)
+
+python: $(PY_EXT)
+$(PY_EXT): $(PY_SRC) python/src/ext.h lib/cordon.h build/libcordon.a Makefile
+	$(CC) $(ALL_CFLAGS) -isystem $(PY_INCLUDE) -shared $(PY_SRC) -o $@ \
+	    -Wl,--exclude-libs,ALL build/libcordon.a $(LDLIBS_ALL)
+
+# Not under ASan: the interpreter is not built with it, so the runtime
+# would have to be preloaded into python3, where it reports the
+# interpreter's own deliberate leaks and its allocator's tricks, and a
+# forked task under a memory limit meets ASan's terabyte reservations.
+# The C suite covers libcordon under the sanitizers.
+test-python: $(PY_EXT) build/cordon
+	cd python && CORDON_POLICY_PATH=$(abspath policies) $(PYTHON) -m pytest -q -p no:cacheprovider tests
 
 build/demo: examples/demo.c build/libcordon.a
 	$(CC) $(ALL_CFLAGS) $< -o $@ build/libcordon.a $(LDLIBS_ALL)
@@ -117,13 +150,16 @@ demo-run: build/demo build/cordon
 	@CORDON_POLICY_PATH=$(abspath policies) ./build/demo
 	@echo; echo "== and the cordon command"
 	@CORDON_POLICY_PATH=$(abspath policies) CORDON=./build/cordon sh examples/runner_tour.sh
+	@echo; echo "== and from Python (examples/python_demo.py)"
+	@$(MAKE) --no-print-directory python
+	@CORDON_POLICY_PATH=$(abspath policies) PYTHONPATH=$(abspath python) $(PYTHON) examples/python_demo.py
 
 build/bench/%: bench/%.c build/libcordon.a bench/bench_common.h
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $< -o $@ build/libcordon.a $(LDLIBS_ALL) -lm
 
-bench: all $(patsubst bench/%.c,build/bench/%,$(BENCH_SRC))
-	@CORDON_POLICY_PATH=$(abspath policies) sh bench/run
+bench: all python $(patsubst bench/%.c,build/bench/%,$(BENCH_SRC))
+	@CORDON_POLICY_PATH=$(abspath policies) PYTHON=$(PYTHON) sh bench/run
 
 # The policy parser under libFuzzer, ASan and UBSan; FUZZ_SECONDS long.
 # (clang warns of the fields libseccomp's SCMP_A*_64 macros leave to zero.)
@@ -138,7 +174,7 @@ fuzz: build/fuzz/policy_fuzz
 	CORDON_POLICY_PATH=$(abspath policies) build/fuzz/policy_fuzz -max_total_time=$(FUZZ_SECONDS) \
 	    -dict=tests/fuzz/policy.dict build/fuzz/corpus tests/fuzz/corpus
 
-install: all
+install: all python
 	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(BINDIR) \
 	    $(DESTDIR)$(POLICYDIR) $(DESTDIR)$(LIBDIR)/pkgconfig
 	install -m 644 build/libcordon.a $(DESTDIR)$(LIBDIR)/
@@ -149,6 +185,9 @@ install: all
 	install -m 644 policies/*.policy $(DESTDIR)$(POLICYDIR)/
 	sed -e 's|@PREFIX@|$(PREFIX)|; s|@LIBDIR@|$(LIBDIR)|; s|@INCLUDEDIR@|$(INCLUDEDIR)|; s|@VERSION@|0.1.0|' \
 	    cordon.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/cordon.pc
+	install -d $(DESTDIR)$(PY_DIST)/cordon
+	install -m 644 $(PY_FILES) $(DESTDIR)$(PY_DIST)/cordon/
+	install -m 755 $(PY_EXT) $(DESTDIR)$(PY_DIST)/cordon/
 
 clean:
-	rm -rf build
+	rm -rf build $(PY_EXT) python/cordon/__pycache__ python/tests/__pycache__

@@ -1,0 +1,81 @@
+"""make demo, third part: cordon.tasks from Python."""
+import ctypes
+import logging
+import os
+import threading
+
+import cordon
+from cordon.tasks import FunctionTask, ShellCommand
+
+
+class ServerError(Exception):
+    pass
+
+
+def parse(path):
+    print("parsing", path)
+    logging.info("opened %s", path)
+    if not path.endswith(".json"):
+        raise ServerError(f"{path} is not JSON")
+    return {"path": path, "records": 42}
+
+
+def crash():
+    print("about to dereference NULL")
+    ctypes.string_at(0)
+
+
+def spin():
+    while True:
+        pass
+
+
+def hog():
+    blocks = []
+    while True:
+        blocks.append(bytearray(16 << 20))
+
+
+def step(title):
+    print(f"\n== {title}")
+
+
+step("a function in a confined child: its value, output and log come back")
+task = FunctionTask(parse, "data.json").configure(timeout=2, memory="256M")
+print("   returns:", task.run())
+print("   std_out:", task.std_out.strip(), "| log_out:", task.log_out.strip())
+print(f"   usage: wall {task.usage.wall * 1000:.1f} ms, peak rss {task.usage.max_rss_kb} KiB")
+
+step("its exception is raised again in the caller, as its own class")
+try:
+    FunctionTask(parse, "data.txt").run()
+except ServerError as e:
+    print("   ServerError:", e)
+
+step("a crash is an exception with a report; the caller lives on")
+try:
+    FunctionTask(crash).run()
+except cordon.SIGSEGV as e:
+    print("  ", "\n   ".join(e.exc_out.splitlines()[:4]))
+
+for title, fn, options, cls in [
+        ("an endless loop under a deadline", spin, {"timeout": 0.3}, cordon.Timeout),
+        ("a memory hog under a memory limit", hog, {"memory": "128M"}, cordon.MemoryLimit),
+        ("a socket under the nonet policy", lambda: __import__("socket").socket(),
+         {"policy": "nonet"}, cordon.PolicyViolation)]:
+    step(title)
+    try:
+        FunctionTask(fn).configure(**options).run()
+    except cls as e:
+        print(f"   {type(e).__name__}: {e}")
+
+step("8 tasks at once with run_async; the GIL stays free while they run")
+tasks = [FunctionTask(pow, 2, n) for n in range(8)]
+for t in tasks:
+    t.run_async()
+print("   ", [t.join() for t in tasks], f"({threading.active_count()} thread(s) left)")
+
+step("a shell command")
+ls = ShellCommand("ls -lG / | head -4", timeout=5).run()
+print("  ", "\n   ".join(ls.std_out.splitlines()), f"\n   exit status {ls.exit_code}")
+print(f"\n(pid {os.getpid()} ran all of this and is still here)")

@@ -1,0 +1,16 @@
+"""cordon: run Python functions and commands in confined, watched children.
+
+    from cordon.tasks import FunctionTask, ShellCommand
+
+Every task runs in a forked child under a seccomp policy, resource limits,
+no capabilities and its own Landlock domain; its output, log, return value
+and any crash come back to the caller, which nothing the task does can
+harm.  The exceptions are in cordon.errors and here.
+"""
+from . import errors
+from .errors import *  # noqa: F401,F403 (the exception classes)
+from .options import Policy
+from .tasks import FunctionTask, ShellCommand, TaskThread, Usage
+
+__version__ = "0.1.0"
+__all__ = ["FunctionTask", "ShellCommand", "TaskThread", "Usage", "Policy"] + errors.__all__

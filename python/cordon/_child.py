@@ -1,0 +1,163 @@
+"""The Python side of a function task's child: runs after cordon has
+confined the child and PyOS_AfterFork_Child has given this thread the
+interpreter.  Sends the outcome back through cordon's return region
+(see _wire)."""
+import cProfile
+import io
+import logging
+import sys
+import traceback
+
+from . import _cordon, _wire
+
+# The parent's stream objects, held for as long as the child lives: were
+# they freed, their buffers (the parent's unwritten output, and locks that
+# another thread of the parent may have held at the fork) would be flushed
+# into the task's output.
+_abandoned = []
+
+
+def _fresh_stream(fd, old, line_buffering, write_through):
+    encoding = getattr(old, "encoding", None) or "utf-8"
+    errors = getattr(old, "errors", None) or "backslashreplace"
+    raw = io.FileIO(fd, "w", closefd=False)
+    # Unbuffered is the raw file itself, as python3 -u makes it.
+    buffered = raw if write_through else io.BufferedWriter(raw)
+    return io.TextIOWrapper(buffered, encoding=encoding, errors=errors,
+                            line_buffering=line_buffering, write_through=write_through)
+
+
+def _replace_streams():
+    """New sys.stdout/sys.stderr on cordon's pipes (fds 1 and 2): whatever
+    the parent had buffered stays the parent's, and no lock of theirs is
+    inherited.  stdout is line-buffered and stderr unbuffered, so that what
+    was printed survives a crash."""
+    _abandoned.extend([sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__, sys.stdin])
+    sys.stdout = sys.__stdout__ = _fresh_stream(1, sys.__stdout__, True, False)
+    sys.stderr = sys.__stderr__ = _fresh_stream(2, sys.__stderr__, False, True)
+    sys.stdin = sys.__stdin__ = open(0, "r", encoding="utf-8", closefd=False)
+
+
+def flush():
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except Exception:
+            pass
+
+
+class LogHandler(logging.Handler):
+    """Each record as one line of log_out (newlines in it escaped)."""
+
+    def emit(self, record):
+        try:
+            line = self.format(record).replace("\\", "\\\\").replace("\n", "\\n")
+            _cordon.child_log(line)
+        except Exception:
+            self.handleError(record)
+
+
+# Made once in the parent, where it is never attached (so its lock is never
+# taken there; logging's at-fork hook resets it in the child anyway): the
+# child only swaps it in, which costs it fewer copied pages.
+_handler = LogHandler()
+_handler.setFormatter(logging.Formatter("%(levelname)s:%(name)s:%(message)s"))
+
+
+def _route_logging(level):
+    """The root logger writes to log_out only: the parent's handlers hold
+    the parent's streams and files."""
+    root = logging.getLogger()
+    _abandoned.extend(root.handlers)
+    root.handlers = [_handler]
+    if root.level != level:
+        root.setLevel(level)
+
+
+def _profile_stats(profiler):
+    if profiler is None:
+        return None
+    profiler.create_stats()
+    return profiler.stats
+
+
+def _exception_envelope(exc, profiler):
+    cls = type(exc)
+    envelope = {
+        "kind": "exit" if isinstance(exc, SystemExit) else "raise",
+        "module": cls.__module__, "qualname": cls.__qualname__,
+        "message": _safe_str(exc),
+        "traceback": "".join(traceback.format_exception(cls, exc, _own_frames(exc))),
+        "profile": _profile_stats(profiler),
+        "exc": None,
+    }
+    if isinstance(exc, SystemExit):
+        envelope["code"] = exc.code if isinstance(exc.code, (int, str, type(None))) else str(exc.code)
+        return envelope
+    try:
+        exc.__traceback__ = None
+        envelope["exc"] = _wire.dumps(exc)
+    except Exception as error:
+        envelope["unpicklable"] = _safe_str(error)
+    return envelope
+
+
+def _own_frames(exc):
+    """The traceback from the task's function down: cordon's frames and
+    cProfile's above it are not the task's."""
+    tb = exc.__traceback__
+    skipped = (__file__, cProfile.__file__)
+    while tb is not None and tb.tb_next is not None and tb.tb_frame.f_code.co_filename in skipped:
+        tb = tb.tb_next
+    return tb
+
+
+def _safe_str(obj):
+    try:
+        return str(obj)
+    except Exception:
+        return f"<{type(obj).__name__} whose str() failed>"
+
+
+def _send(envelope, spec):
+    """The value's pickle is held to the caller's return limit; the
+    envelope around it (traceback, profile) has the headroom the parent
+    added to cordon's region, and is cut to fit it."""
+    limit, capacity = spec["return_limit"], spec["capacity"]
+    payload = envelope.get("value") or envelope.get("exc") or b""
+    if len(payload) > limit:
+        envelope = {"kind": "toolarge", "size": len(payload), "limit": limit}
+    data = _wire.dumps(envelope)
+    if len(data) > capacity:
+        envelope["profile"] = None
+        envelope["traceback"] = envelope.get("traceback", "")[-8192:]
+        data = _wire.dumps(envelope)
+    if len(data) > capacity:
+        data = _wire.dumps({"kind": "toolarge", "size": len(data), "limit": limit})
+    _cordon.child_return(data)
+
+
+def main(spec):
+    """Called (through the C trampoline) in the child with the task's spec:
+    func, args, kwargs, log_level, profile, return_limit."""
+    _replace_streams()
+    _route_logging(spec["log_level"])
+    profiler = cProfile.Profile() if spec["profile"] else None
+    try:
+        if profiler is not None:
+            value = profiler.runcall(spec["func"], *spec["args"], **spec["kwargs"])
+        else:
+            value = spec["func"](*spec["args"], **spec["kwargs"])
+    except BaseException as exc:
+        envelope = _exception_envelope(exc, profiler)
+        flush()
+        _send(envelope, spec)
+        return
+    envelope = {"kind": "ok", "profile": _profile_stats(profiler)}
+    try:
+        envelope["value"] = _wire.dumps(value)
+    except Exception as error:
+        envelope = {"kind": "unpicklable", "type": type(value).__qualname__,
+                    "error": _safe_str(error), "profile": envelope["profile"]}
+    flush()
+    _send(envelope, spec)

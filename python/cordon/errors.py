@@ -1,0 +1,149 @@
+"""The exceptions a task ends with, as Python classes.
+
+Everything cordon raises about a task derives from TaskError; each carries
+the class name cordon gave the ending (``exception``), the report
+(``exc_out``) and the task itself (``task``), whose std_out, std_err and
+usage stay readable.  An exception the task's own function raised comes back
+as itself (a ServerError stays a ServerError) when it can be rebuilt here,
+else as RemoteError.
+"""
+import signal as _signal
+
+__all__ = [
+    "TaskError", "Timeout", "CpuLimit", "MemoryLimit", "FileSizeLimit", "ProcessLimit",
+    "PolicyViolation", "ExecError", "ConfinementError", "ReturnTooLarge", "ReturnError",
+    "UntrustedReturn", "RemoteError", "Exited", "CommandFailed", "Crashed",
+]
+
+
+class TaskError(Exception):
+    """A task ended with an exception: a signal, a limit, a violation, …"""
+
+    def __init__(self, message, *, exception=None, exc_out="", task=None):
+        super().__init__(message)
+        self.exception = exception or type(self).__name__
+        self.exc_out = exc_out
+        self.task = task
+
+
+class Timeout(TaskError, TimeoutError):
+    """The wall-clock deadline passed; the task's whole process group was killed."""
+
+
+class CpuLimit(TaskError):
+    """The task used up its CPU time."""
+
+
+class MemoryLimit(TaskError, MemoryError):
+    """The task reached its memory limit (killed by the cgroup's OOM killer,
+    or, under RLIMIT_AS, an allocation of the task's failed)."""
+
+
+class FileSizeLimit(TaskError):
+    """The task wrote a file past its size limit."""
+
+
+class ProcessLimit(TaskError):
+    """The task started more processes than its limit."""
+
+
+class PolicyViolation(TaskError):
+    """The seccomp policy killed the task; the message names the call."""
+
+
+class ExecError(TaskError):
+    """A command could not be started (not found, not executable)."""
+
+
+class ConfinementError(TaskError):
+    """A confinement step failed in the child: the task never ran."""
+
+
+class ReturnError(TaskError):
+    """The function's return value could not be brought back."""
+
+
+class ReturnTooLarge(ReturnError):
+    """The pickled return value exceeds the return limit (limits returns=,
+    CORDON_LIMIT_RETURN)."""
+
+
+class UntrustedReturn(ReturnError):
+    """The returned pickle names a class the parent does not rebuild from a
+    task's bytes (see FunctionTask's trust= option)."""
+
+
+class RemoteError(TaskError):
+    """The task raised an exception that cannot be rebuilt here;
+    ``class_name`` names it and ``exc_out`` holds the child's traceback."""
+
+    def __init__(self, message, *, class_name="", **kwargs):
+        super().__init__(message, **kwargs)
+        self.class_name = class_name
+
+
+class Exited(TaskError):
+    """The function ended its process (os._exit, sys.exit) instead of returning."""
+
+    def __init__(self, message, *, code=None, **kwargs):
+        super().__init__(message, **kwargs)
+        self.code = code
+
+
+class CommandFailed(TaskError):
+    """A command run with check=True exited with a status other than 0."""
+
+
+class Crashed(TaskError):
+    """The task died of a signal; the subclass is named after it (SIGSEGV, …)."""
+
+    signal = 0
+
+
+def _crash_classes():
+    """One subclass of Crashed per signal, named as `kill -l` names it."""
+    classes = {}
+    for sig in _signal.Signals:
+        name = sig.name
+        if name.startswith("SIG") and not name.startswith("SIG_") and name not in classes:
+            classes[name] = type(name, (Crashed,), {
+                "signal": int(sig), "__module__": __name__,
+                "__doc__": f"The task died of {name}."})
+    return classes
+
+
+_CRASHES = _crash_classes()
+globals().update(_CRASHES)
+__all__ += sorted(_CRASHES)
+
+# cordon's class names for the endings it reports itself.
+_BY_NAME = {
+    "Timeout": Timeout, "CpuLimit": CpuLimit, "MemoryLimit": MemoryLimit,
+    "FileSizeLimit": FileSizeLimit, "ProcessLimit": ProcessLimit,
+    "PolicyViolation": PolicyViolation, "ExecError": ExecError,
+    "ConfinementError": ConfinementError, "ReturnTooLarge": ReturnTooLarge,
+}
+
+
+def crash_class(signo):
+    """The Crashed subclass for a signal number (Crashed itself if unnamed)."""
+    try:
+        return _CRASHES.get(_signal.Signals(signo).name, Crashed)
+    except ValueError:
+        return Crashed
+
+
+def from_cordon(name, exc_out, signo, task):
+    """The exception for an ending cordon classified itself."""
+    first = exc_out.splitlines()[0] if exc_out else name
+    # The report starts with the class, which the exception's type says.
+    if first.startswith(name + ": "):
+        first = first[len(name) + 2:]
+    if name in _BY_NAME:
+        cls = _BY_NAME[name]
+    elif name.startswith("SIG") or name == "Signal":
+        cls = _CRASHES.get(name) or crash_class(signo)
+    else:
+        cls = RemoteError
+        return cls(first, class_name=name, exception=name, exc_out=exc_out, task=task)
+    return cls(first, exception=name, exc_out=exc_out, task=task)

@@ -1,0 +1,118 @@
+"""The options both kinds of task take, checked and turned into libcordon
+calls before anything runs.
+
+    timeout=2.5            seconds of wall clock (or "300ms", "2s", "1m")
+    memory="256M"          bytes (K, M, G suffixes), cpu="2s" or seconds,
+    processes=N, file_size="10M", open_files=N,
+    output="64M"           bytes kept per stream (the rest is counted),
+    returns="1M"           bytes of a function's pickled return value,
+    policy="nonet"         a shipped name, a .policy path, a Policy, or None
+                           for no filter (default: cordon's built-in default)
+    user="nobody"          a name or uid (cordon must run as root)
+    core_dumps=bytes       allow cores up to that size (default: none)
+    cwd=, env={}, clear_env=False, stdin=b""   (commands; stdin for both)
+"""
+import pwd
+import re
+import threading
+
+from . import _cordon
+
+Policy = _cordon.Policy
+
+_UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
+_TIME = {"ms": 1, "s": 1000, "m": 60000, "h": 3600000}
+_LIMITS = {
+    "memory": _cordon.LIMIT_MEMORY, "processes": _cordon.LIMIT_PROCESSES,
+    "file_size": _cordon.LIMIT_FILE_SIZE, "open_files": _cordon.LIMIT_OPEN_FILES,
+    "output": _cordon.LIMIT_OUTPUT, "returns": _cordon.LIMIT_RETURN,
+}
+KNOWN = frozenset(_LIMITS) | {"timeout", "cpu", "policy", "user", "core_dumps", "cwd",
+                              "env", "clear_env", "stdin"}
+DEFAULT_RETURN_LIMIT = 1 << 20
+
+_policies = {}
+_policies_lock = threading.Lock()
+
+
+def size(name, value):
+    """Bytes from 1048576, "1M", "64k", "2G"."""
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    match = re.fullmatch(r"\s*(\d+)\s*([kKmMgGtT]?)i?[bB]?\s*", str(value))
+    if not match:
+        raise ValueError(f"{name}={value!r}: expected bytes, e.g. 268435456 or '256M'")
+    return int(match.group(1)) * _UNITS[match.group(2).lower()]
+
+
+def milliseconds(name, value):
+    """Milliseconds from seconds (2.5) or "300ms", "2s", "1m"."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0:
+        return max(1, round(value * 1000)) if value else 0
+    match = re.fullmatch(r"\s*(\d+(?:\.\d*)?)\s*(ms|s|m|h)?\s*", str(value))
+    if not match:
+        raise ValueError(f"{name}={value!r}: expected seconds, e.g. 2.5 or '300ms'")
+    return max(1, round(float(match.group(1)) * _TIME[match.group(2) or "s"]))
+
+
+def policy(value):
+    """A Policy, compiled once per name or path for the whole process."""
+    if value is None or isinstance(value, Policy):
+        return value
+    with _policies_lock:
+        if value not in _policies:
+            _policies[value] = Policy(str(value))
+        return _policies[value]
+
+
+def user_ids(value):
+    if isinstance(value, int):
+        entry = pwd.getpwuid(value)
+    else:
+        entry = pwd.getpwnam(value)
+    return entry.pw_uid, entry.pw_gid
+
+
+def check(options, allowed=KNOWN):
+    unknown = set(options) - allowed
+    if unknown:
+        raise TypeError(f"unknown option(s): {', '.join(sorted(unknown))}; "
+                        f"known: {', '.join(sorted(allowed))}")
+
+
+def apply(task, options, return_headroom=0):
+    """Sets every option on a _cordon.Task.  Returns the caller's return
+    limit (bytes), for a function task's child to hold its value to."""
+    check(options)
+    if options.get("timeout") is not None:
+        task.set_timeout_ms(milliseconds("timeout", options["timeout"]))
+    if options.get("cpu") is not None:
+        task.set_limit(_cordon.LIMIT_CPU_MS, milliseconds("cpu", options["cpu"]))
+    return_limit = DEFAULT_RETURN_LIMIT
+    for name, what in _LIMITS.items():
+        if options.get(name) is None:
+            continue
+        value = size(name, options[name])
+        if name == "returns":
+            return_limit = value
+            continue
+        task.set_limit(what, value)
+    # The region holds the value (held to the limit by the child) and the
+    # envelope around it.
+    task.set_limit(_cordon.LIMIT_RETURN, min(return_limit + return_headroom, 1 << 30))
+    if "policy" in options:
+        task.set_policy(policy(options["policy"]))
+    if options.get("user") is not None:
+        task.set_user(*user_ids(options["user"]))
+    if options.get("core_dumps") is not None:
+        task.set_core_dumps(size("core_dumps", options["core_dumps"]))
+    if options.get("cwd") is not None:
+        task.set_cwd(str(options["cwd"]))
+    if options.get("clear_env"):
+        task.clear_env()
+    for key, value in (options.get("env") or {}).items():
+        task.set_env(f"{key}={value}")
+    if options.get("stdin") is not None:
+        data = options["stdin"]
+        task.set_stdin(data.encode() if isinstance(data, str) else data)
+    return return_limit

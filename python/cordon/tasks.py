@@ -1,0 +1,370 @@
+"""The task API: FunctionTask and ShellCommand, each run in a confined,
+watched child by libcordon.
+
+    task = FunctionTask(parse, "data.json").configure(timeout=2, memory="256M")
+    records = task.run()        # the return value, or the child's exception
+    task.std_out, task.std_err, task.log_out, task.exc_out, task.returns
+
+    ls = ShellCommand("ls -lG", timeout=5).run()   # returns the task
+    ls.std_out, ls.exit_code, ls.usage.max_rss_kb
+
+Each run is a fresh child forked from this process as it is then; nothing
+the task does (crash, leak, endless loop, scribbled global) reaches the
+caller.  A task is run by one thread at a time; many tasks may run at once
+from many threads.
+"""
+import dataclasses
+import pickle
+import sys
+import threading
+import time
+
+from . import _child, _cordon, _profile, _wire, errors, options as _options
+
+__all__ = ["FunctionTask", "ShellCommand", "Usage", "TaskThread"]
+
+# Room in cordon's return region for the envelope around the value.
+_ENVELOPE_HEADROOM = 256 << 10
+_PROFILE_HEADROOM = 32 << 20
+
+
+@dataclasses.dataclass(frozen=True)
+class Usage:
+    """What the task's process tree used (wait4's rusage, and wall time)."""
+    wall_us: int = 0
+    user_us: int = 0
+    sys_us: int = 0
+    max_rss_kb: int = 0
+    minflt: int = 0
+    majflt: int = 0
+    nvcsw: int = 0
+    nivcsw: int = 0
+    inblock: int = 0
+    oublock: int = 0
+
+    @property
+    def wall(self):
+        """Seconds of wall clock."""
+        return self.wall_us / 1e6
+
+    @property
+    def cpu(self):
+        """Seconds of CPU, user and system."""
+        return (self.user_us + self.sys_us) / 1e6
+
+
+class TaskThread(threading.Thread):
+    """run_async's handle: a thread that runs the task.  The thread holds
+    the GIL only to start the child and to read its result."""
+
+    def __init__(self, task):
+        super().__init__(name=f"cordon-{type(task).__name__}", daemon=False)
+        self.task = task
+        self.outcome = None
+
+    def run(self):
+        try:
+            self.outcome = self.task._attempt()
+        except BaseException as error:  # cordon could not run it
+            self.outcome = (False, error)
+
+
+def _text(data):
+    return data.decode("utf-8", "replace")
+
+
+class _Task:
+    _allowed = _options.KNOWN
+
+    def __init__(self, **options):
+        self._options = {}
+        self._thread = None
+        self._profile = None
+        self._profiling = False
+        self.configure(**options)
+        self._clear()
+
+    def configure(self, **options):
+        """Sets options (see cordon.options); returns the task."""
+        _options.check(options, self._allowed)
+        if "policy" in options:
+            _options.policy(options["policy"])  # a mistake shows now, not at run
+        self._options.update(options)
+        return self
+
+    def _clear(self):
+        self.std_out = self.std_err = self.log_out = self.exc_out = ""
+        self.exit_code = 0
+        self.signal = 0
+        self.exception = None
+        self.returns = None
+        self.usage = Usage()
+        self.attempts = 0
+        self.dropped = {}
+        self.result = {}
+
+    # ---- running --------------------------------------------------------
+
+    def _attempt(self):
+        """One run: (True, value) or (False, exception).  Raises only when
+        cordon itself could not run the task."""
+        task, return_limit = self._make()
+        task.run()
+        self._take(task.result())
+        return self._outcome(return_limit)
+
+    def _take(self, result):
+        self.result = result
+        self.std_out = _text(result["std_out"])
+        self.std_err = _text(result["std_err"])
+        self.log_out = _text(result["log_out"])
+        self.exc_out = _text(result["exc_out"])
+        self.exit_code = result["exit_code"]
+        self.signal = result["signal"]
+        self.exception = result["exception"]
+        self.usage = Usage(**result["usage"])
+        self.dropped = result["dropped"]
+
+    def _deliver(self, outcome):
+        ok, value = outcome
+        if ok:
+            return value
+        raise value
+
+    def _busy(self):
+        if self._thread is not None and self._thread.is_alive():
+            raise RuntimeError("the task is running (run_async); join() it first")
+
+    def run(self):
+        """Runs the task in a confined child and waits for it."""
+        self._busy()
+        self._clear()
+        outcome = self._attempt()
+        self.attempts = 1
+        return self._deliver(outcome)
+
+    def run_async(self):
+        """Starts the task and returns at once: a TaskThread (a
+        threading.Thread) whose join() waits; task.join() also gives the
+        outcome."""
+        self._busy()
+        self._clear()
+        self.attempts = 1
+        self._thread = TaskThread(self)
+        self._thread.start()
+        return self._thread
+
+    def is_alive(self):
+        return self._thread is not None and self._thread.is_alive()
+
+    def join(self, timeout=None):
+        """Waits for run_async's run; returns what run() would return, or
+        raises what it would raise.  TimeoutError if still running after
+        `timeout` seconds."""
+        if self._thread is None:
+            raise RuntimeError("the task was not started with run_async")
+        self._thread.join(timeout)
+        if self._thread.is_alive():
+            raise TimeoutError(f"the task is still running after {timeout} s")
+        return self._deliver(self._thread.outcome)
+
+    def run_and_retry(self, max_retry=5, exception=Exception, backoff=0.0,
+                      backoff_factor=2.0, max_backoff=60.0):
+        """Runs, then again in a fresh child while the task's exception is
+        an instance of `exception` (a class or a tuple of them; subclasses
+        count) and fewer than max_retry retries were made.  Sleeps `backoff`
+        seconds before the first retry, times backoff_factor before each
+        next one, at most max_backoff.  `attempts` says how many ran."""
+        self._busy()
+        delay = backoff
+        for attempt in range(max_retry + 1):
+            self._clear()
+            ok, value = outcome = self._attempt()
+            self.attempts = attempt + 1
+            if ok or not isinstance(value, exception) or attempt == max_retry:
+                return self._deliver(outcome)
+            if delay > 0:
+                time.sleep(delay)
+                delay = min(delay * backoff_factor, max_backoff)
+        raise AssertionError("unreachable")
+
+    def run_profiler(self, out=None, sort="cumulative", limit=25):
+        """Runs the task and prints where its time went to `out` (default
+        sys.stdout), then returns or raises as run() does."""
+        self._busy()
+        self._clear()
+        self._profiling = True
+        try:
+            outcome = self._attempt()
+        finally:
+            self._profiling = False
+        self.attempts = 1
+        self._print_profile(out if out is not None else sys.stdout, sort, limit)
+        return self._deliver(outcome)
+
+
+class FunctionTask(_Task):
+    """FunctionTask(func, *args, **kwargs): func(*args, **kwargs) in a
+    forked, confined child.  Options: configure(...), and trust= (classes
+    or module names whose instances a return value may hold, besides the
+    standard value types, exceptions and func's own module; True to
+    unpickle anything, for tasks you trust) and log_level= (the root
+    logger's level in the child; default INFO)."""
+
+    _allowed = (_options.KNOWN - {"env", "clear_env"}) | {"trust", "log_level"}
+
+    def __init__(self, func, *args, **kwargs):
+        if not callable(func):
+            raise TypeError("FunctionTask needs a callable")
+        self.func, self.args, self.kwargs = func, args, kwargs
+        super().__init__()
+
+    def __repr__(self):
+        return f"<FunctionTask {getattr(self.func, '__qualname__', self.func)!r}>"
+
+    def _make(self):
+        opts = {k: v for k, v in self._options.items() if k not in ("trust", "log_level")}
+        headroom = _ENVELOPE_HEADROOM + (_PROFILE_HEADROOM if self._profiling else 0)
+        spec = {
+            "func": self.func, "args": self.args, "kwargs": self.kwargs,
+            "log_level": self._options.get("log_level", 20),
+            "profile": self._profiling,
+        }
+        # The child runs main(spec) in its copy of this process's memory.
+        task = _cordon.function_task(lambda: _child.main(spec))
+        spec["return_limit"] = _options.apply(task, opts, headroom)
+        spec["capacity"] = min(spec["return_limit"] + headroom, 1 << 30)
+        return task, spec["return_limit"]
+
+    def _outcome(self, return_limit):
+        self._profile = None
+        if self.exception:
+            return False, errors.from_cordon(self.exception, self.exc_out, self.signal, self)
+        data = self.result["returns"]
+        if not data:
+            return False, errors.Exited(
+                f"the function ended its process with status {self.exit_code} "
+                "instead of returning", code=self.exit_code, exception="Exited", task=self)
+        try:
+            envelope = _wire.load_envelope(data)
+        except Exception as error:
+            return False, errors.ReturnError(f"the task's return region is corrupt: {error}",
+                                             exception="ReturnError", task=self)
+        self._profile = envelope.get("profile")
+        handler = getattr(self, "_kind_" + envelope["kind"], None)
+        if handler is None:
+            return False, errors.ReturnError(f"unknown outcome {envelope['kind']!r}", task=self)
+        return handler(envelope, return_limit)
+
+    def _load(self, data):
+        return _wire.load_value(data, self._options.get("trust"),
+                                getattr(self.func, "__module__", None))
+
+    def _kind_ok(self, envelope, return_limit):
+        try:
+            self.returns = self._load(envelope["value"])
+        except pickle.UnpicklingError as error:
+            return False, errors.UntrustedReturn(str(error), task=self)
+        except Exception as error:
+            return False, errors.ReturnError(
+                f"the return value could not be rebuilt here: {error!r}", task=self)
+        return True, self.returns
+
+    def _kind_unpicklable(self, envelope, return_limit):
+        return False, errors.ReturnError(
+            f"the function returned a {envelope['type']}, which cannot be pickled: "
+            f"{envelope['error']}", exception="ReturnError", task=self)
+
+    def _kind_toolarge(self, envelope, return_limit):
+        return False, errors.ReturnTooLarge(
+            f"the pickled return value is {envelope['size']} bytes, over the return limit "
+            f"of {envelope['limit']} bytes (returns=, CORDON_LIMIT_RETURN)", task=self)
+
+    def _kind_exit(self, envelope, return_limit):
+        self.exc_out = envelope["traceback"]
+        return False, errors.Exited(f"the function called sys.exit({envelope['code']!r})",
+                                    code=envelope["code"], exception="SystemExit",
+                                    exc_out=self.exc_out, task=self)
+
+    def _kind_raise(self, envelope, return_limit):
+        self.exc_out = envelope["traceback"]
+        self.exception = f"{envelope['module']}.{envelope['qualname']}"
+        exc = None
+        if envelope["exc"] is not None:
+            try:
+                exc = self._load(envelope["exc"])
+            except Exception:
+                exc = None
+        if not isinstance(exc, BaseException):
+            return False, errors.RemoteError(
+                f"{envelope['qualname']}: {envelope['message']}", class_name=self.exception,
+                exception=self.exception, exc_out=self.exc_out, task=self)
+        if isinstance(exc, MemoryError) and self._options.get("memory") is not None:
+            # Under RLIMIT_AS the memory limit shows as a failed allocation.
+            return False, errors.MemoryLimit(
+                f"the task reached its memory limit ({envelope['qualname']} in the child)",
+                exception="MemoryLimit", exc_out=self.exc_out, task=self)
+        try:
+            exc.add_note("raised in a cordon task's child; its traceback:\n"
+                         + self.exc_out.rstrip())
+        except Exception:
+            pass
+        return False, exc
+
+    def _print_profile(self, out, sort, limit):
+        _profile.print_report(self._profile, out, sort, limit)
+
+
+class ShellCommand(_Task):
+    """ShellCommand("ls -lG", **options): /bin/sh -c line, or a list of
+    arguments run without a shell (PATH lookup).  run() returns the task;
+    a non-zero exit is no exception unless check=True (CommandFailed);
+    signals, limits and violations raise cordon's exceptions."""
+
+    _allowed = _options.KNOWN | {"check"}
+
+    def __init__(self, command, **options):
+        if isinstance(command, str):
+            self.command = command
+        else:
+            self.command = [str(arg) for arg in command]
+        self._command_profile = None
+        super().__init__(**options)
+
+    def __repr__(self):
+        return f"<ShellCommand {self.command!r}>"
+
+    @property
+    def returncode(self):
+        """subprocess's name for exit_code."""
+        return self.exit_code
+
+    def _make(self):
+        if isinstance(self.command, str):
+            task = _cordon.shell_task(self.command)
+        else:
+            task = _cordon.command_task(self.command)
+        opts = {k: v for k, v in self._options.items() if k != "check"}
+        return task, _options.apply(task, opts)
+
+    def _attempt(self):
+        task, _ = self._make()
+        if self._profiling:
+            _, self._command_profile = task.run_profiler()
+        else:
+            task.run()
+        self._take(task.result())
+        return self._outcome()
+
+    def _outcome(self):
+        if self.exception:
+            return False, errors.from_cordon(self.exception, self.exc_out, self.signal, self)
+        if self._options.get("check") and self.exit_code != 0:
+            return False, errors.CommandFailed(
+                f"{self.command!r} exited with status {self.exit_code}",
+                exception="CommandFailed", task=self)
+        self.returns = self
+        return True, self
+
+    def _print_profile(self, out, sort, limit):
+        out.write(self._command_profile or "")

@@ -1,0 +1,40 @@
+/*
+ * cordon._cordon: the CPython extension over libcordon.  Shared by the
+ * files of the extension only; Python code sees the module it builds.
+ */
+#ifndef CORDON_PYTHON_EXT_H
+#define CORDON_PYTHON_EXT_H
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#include "../../lib/cordon.h"
+
+/* A cordon_task owned by a Python object. */
+typedef struct {
+    PyObject_HEAD
+    cordon_task *task;
+    PyObject *child_main; /* function tasks: called, without arguments, in the child */
+    PyObject *policy;     /* the Policy object the task points at, kept alive */
+    int busy;             /* a thread is running it (checked and set under the GIL) */
+} cordon_py_task;
+
+typedef struct {
+    PyObject_HEAD
+    cordon_policy *policy;
+} cordon_py_policy;
+
+extern PyTypeObject cordon_py_task_type;
+extern PyTypeObject cordon_py_policy_type;
+
+/* fork_bridge.c: the only code that knows how a fork meets the interpreter. */
+int cordon_py_fork_bridge_init(void);
+int cordon_py_trampoline(cordon_ctx *ctx, void *task_object);
+/* Runs `run(task, arg)` with the GIL released; a fork it makes for a
+ * function task is made holding the GIL (see fork_bridge.c). */
+int cordon_py_run_released(cordon_py_task *self, int (*run)(cordon_task *, void *), void *arg);
+/* The context of the function task this process is, in a child; NULL in
+ * the caller. */
+cordon_ctx *cordon_py_child_ctx(void);
+
+#endif

@@ -1,0 +1,138 @@
+/*
+ * Where a fork meets the interpreter.
+ *
+ * libcordon forks inside cordon_run, with no hook around the fork.  The
+ * calling thread has released the GIL by then (the run must not stop the
+ * caller's other threads), and a child forked while another thread holds
+ * the GIL, the import lock or an allocator's state would inherit them held
+ * by a thread that does not exist in it, and deadlock on its first Python
+ * call.  So the fork must happen with the GIL held by the forking thread,
+ * as os.fork() does it: PyOS_BeforeFork before, PyOS_AfterFork_Parent
+ * after in the parent, PyOS_AfterFork_Child in the child.
+ *
+ * glibc's fork() runs pthread_atfork handlers on the forking thread, and
+ * cordon forks function tasks with fork(), on the thread that called
+ * cordon_run.  A thread-local marks the threads that are inside cordon_run
+ * for a Python function task; only on them do the handlers act:
+ *
+ *   prepare  take the GIL back with the thread's own state, PyOS_BeforeFork
+ *   parent   PyOS_AfterFork_Parent, release the GIL again
+ *   child    nothing: cordon's child code must stay async-signal-safe
+ *            until the task's function runs; the trampoline below calls
+ *            PyOS_AfterFork_Child there, already confined, before any
+ *            Python code.
+ *
+ * Any other fork in the process (os.fork, subprocess, a C library) finds
+ * the mark unset and the handlers do nothing.  This relies on libcordon
+ * forking function tasks with fork(3) on the thread that called cordon_run;
+ * the remaining risks are in the README's Python section.
+ */
+#include <pthread.h>
+
+#include "ext.h"
+
+/* The thread's state while it is inside cordon_run for a function task
+ * (the GIL released); NULL on every other thread and at every other time. */
+static _Thread_local PyThreadState *released_state;
+/* Set by `prepare` when it took the GIL: the child of this fork may run
+ * Python.  Copied into the child with the forking thread's memory. */
+static _Thread_local int fork_took_gil;
+
+static cordon_ctx *child_ctx;
+
+cordon_ctx *cordon_py_child_ctx(void)
+{
+    return child_ctx;
+}
+
+static void before_fork(void)
+{
+    if (!released_state)
+        return;
+    /* An interpreter shutting down would end this thread inside fork();
+     * the child then learns that it may not run Python. */
+    if (_Py_IsFinalizing())
+        return;
+    PyEval_RestoreThread(released_state);
+    PyOS_BeforeFork();
+    fork_took_gil = 1;
+}
+
+static void after_fork_in_parent(void)
+{
+    if (!fork_took_gil)
+        return;
+    fork_took_gil = 0;
+    PyOS_AfterFork_Parent();
+    released_state = PyEval_SaveThread();
+}
+
+int cordon_py_fork_bridge_init(void)
+{
+    int rc = pthread_atfork(before_fork, after_fork_in_parent, NULL);
+    if (rc != 0) {
+        errno = rc;
+        PyErr_SetFromErrno(PyExc_OSError);
+        return -1;
+    }
+    return 0;
+}
+
+int cordon_py_run_released(cordon_py_task *self, int (*run)(cordon_task *, void *), void *arg)
+{
+    PyThreadState *state = PyEval_SaveThread();
+    if (self->child_main)
+        released_state = state;
+    int rc = run(self->task, arg);
+    /* `after_fork_in_parent` saved the same state again: it is this
+     * thread's, whichever call saved it last. */
+    released_state = NULL;
+    PyEval_RestoreThread(state);
+    return rc;
+}
+
+static void flush_python_streams(void)
+{
+    PyObject *type, *value, *traceback;
+    PyErr_Fetch(&type, &value, &traceback);
+    const char *names[] = { "stdout", "stderr" };
+    for (size_t i = 0; i < 2; i++) {
+        PyObject *stream = PySys_GetObject(names[i]); /* borrowed */
+        if (stream && stream != Py_None) {
+            PyObject *r = PyObject_CallMethod(stream, "flush", NULL);
+            Py_XDECREF(r);
+            PyErr_Clear();
+        }
+    }
+    PyErr_Restore(type, value, traceback);
+}
+
+/* The function of every Python function task, run in the child after
+ * cordon confined it.  The child is single-threaded: the forking thread. */
+int cordon_py_trampoline(cordon_ctx *ctx, void *task_object)
+{
+    if (!fork_took_gil)
+        cordon_raise(ctx, "InterpreterUnavailable",
+                     "the interpreter was shutting down when the task was forked; "
+                     "no Python code ran");
+    fork_took_gil = 0;
+    released_state = NULL;
+    /* Rebuilds the GIL and the import lock for this thread, forgets the
+     * threads that did not come along, and runs the os.register_at_fork
+     * child hooks (threading, logging and random reset themselves there). */
+    PyOS_AfterFork_Child();
+    child_ctx = ctx;
+    cordon_py_task *self = task_object;
+    PyObject *r = PyObject_CallNoArgs(self->child_main);
+    if (!r) {
+        /* cordon.tasks reports the function's own exceptions; reaching
+         * here means its child code itself failed. */
+        PyErr_Print();
+        flush_python_streams();
+        cordon_raise(ctx, "ChildSetupError", "cordon's Python code in the child failed; "
+                     "its traceback is in std_err");
+    }
+    Py_DECREF(r);
+    flush_python_streams();
+    return 0;
+}

@@ -1,0 +1,333 @@
+/* cordon._cordon.Task: a cordon_task, its options, its runs and its result. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "ext.h"
+
+static PyObject *set_errno_error(int rc)
+{
+    errno = -rc;
+    return PyErr_SetFromErrno(PyExc_OSError);
+}
+
+/* 0, or -1 with a Python exception set. */
+static int check(int rc)
+{
+    if (rc < 0) {
+        set_errno_error(rc);
+        return -1;
+    }
+    return 0;
+}
+
+static cordon_py_task *new_task(cordon_task *t)
+{
+    if (!t)
+        return (cordon_py_task *)PyErr_SetFromErrno(PyExc_OSError);
+    cordon_py_task *self = PyObject_New(cordon_py_task, &cordon_py_task_type);
+    if (!self) {
+        cordon_task_free(t);
+        return NULL;
+    }
+    self->task = t;
+    self->child_main = NULL;
+    self->policy = NULL;
+    self->busy = 0;
+    return self;
+}
+
+/* function_task(child_main): child_main() runs in the confined child. */
+PyObject *cordon_py_function_task(PyObject *module, PyObject *child_main);
+PyObject *cordon_py_function_task(PyObject *module, PyObject *child_main)
+{
+    (void)module;
+    if (!PyCallable_Check(child_main))
+        return PyErr_Format(PyExc_TypeError, "function_task needs a callable");
+    /* The trampoline's argument is the object itself, which lives as long
+     * as the task: made first, then given its task. */
+    cordon_py_task *self = PyObject_New(cordon_py_task, &cordon_py_task_type);
+    if (!self)
+        return NULL;
+    self->child_main = child_main;
+    Py_INCREF(child_main);
+    self->policy = NULL;
+    self->busy = 0;
+    if (!(self->task = cordon_function_task(cordon_py_trampoline, self))) {
+        PyErr_SetFromErrno(PyExc_OSError);
+        Py_DECREF(self);
+        return NULL;
+    }
+    return (PyObject *)self;
+}
+
+PyObject *cordon_py_shell_task(PyObject *module, PyObject *arg);
+PyObject *cordon_py_shell_task(PyObject *module, PyObject *arg)
+{
+    (void)module;
+    const char *command = PyUnicode_AsUTF8(arg);
+    if (!command)
+        return NULL;
+    return (PyObject *)new_task(cordon_shell_task(command));
+}
+
+/* command_task([argv0, arg1, ...]): no shell, PATH lookup. */
+PyObject *cordon_py_command_task(PyObject *module, PyObject *arg);
+PyObject *cordon_py_command_task(PyObject *module, PyObject *arg)
+{
+    (void)module;
+    PyObject *seq = PySequence_Fast(arg, "command_task needs a list of strings");
+    if (!seq)
+        return NULL;
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
+    if (n == 0) {
+        Py_DECREF(seq);
+        return PyErr_Format(PyExc_ValueError, "command_task needs at least the program");
+    }
+    const char **argv = calloc((size_t)n + 1, sizeof *argv);
+    if (!argv) {
+        Py_DECREF(seq);
+        return PyErr_NoMemory();
+    }
+    PyObject *result = NULL;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (!(argv[i] = PyUnicode_AsUTF8(PySequence_Fast_GET_ITEM(seq, i))))
+            goto out;
+    }
+    result = (PyObject *)new_task(cordon_command_task(argv));
+out:
+    free(argv);
+    Py_DECREF(seq);
+    return result;
+}
+
+static void task_dealloc(cordon_py_task *self)
+{
+    /* A running task is referenced by the thread running it: never here. */
+    cordon_task_free(self->task);
+    Py_XDECREF(self->child_main);
+    Py_XDECREF(self->policy);
+    PyObject_Free(self);
+}
+
+static PyObject *none_or_error(int rc)
+{
+    if (check(rc) < 0)
+        return NULL;
+    Py_RETURN_NONE;
+}
+
+static int not_busy(cordon_py_task *self)
+{
+    if (self->busy) {
+        PyErr_SetString(PyExc_RuntimeError, "the task is running");
+        return -1;
+    }
+    return 0;
+}
+
+static PyObject *task_set_timeout_ms(cordon_py_task *self, PyObject *arg)
+{
+    unsigned long long ms = PyLong_AsUnsignedLongLong(arg);
+    if (PyErr_Occurred() || not_busy(self) < 0)
+        return NULL;
+    return none_or_error(cordon_set_timeout_ms(self->task, ms));
+}
+
+static PyObject *task_set_limit(cordon_py_task *self, PyObject *args)
+{
+    int what;
+    unsigned long long value;
+    if (!PyArg_ParseTuple(args, "iK", &what, &value) || not_busy(self) < 0)
+        return NULL;
+    return none_or_error(cordon_set_limit(self->task, (cordon_limit)what, value));
+}
+
+static PyObject *task_set_policy(cordon_py_task *self, PyObject *arg)
+{
+    if (not_busy(self) < 0)
+        return NULL;
+    const cordon_policy *p = NULL;
+    if (arg != Py_None) {
+        if (!PyObject_TypeCheck(arg, &cordon_py_policy_type))
+            return PyErr_Format(PyExc_TypeError, "set_policy needs a Policy or None");
+        p = ((cordon_py_policy *)arg)->policy;
+    }
+    if (check(cordon_set_policy(self->task, p)) < 0)
+        return NULL;
+    Py_XDECREF(self->policy);
+    self->policy = arg;
+    Py_INCREF(arg);
+    Py_RETURN_NONE;
+}
+
+static PyObject *task_set_cwd(cordon_py_task *self, PyObject *arg)
+{
+    const char *dir = PyUnicode_AsUTF8(arg);
+    if (!dir || not_busy(self) < 0)
+        return NULL;
+    return none_or_error(cordon_set_cwd(self->task, dir));
+}
+
+static PyObject *task_set_env(cordon_py_task *self, PyObject *arg)
+{
+    const char *entry = PyUnicode_AsUTF8(arg);
+    if (!entry || not_busy(self) < 0)
+        return NULL;
+    return none_or_error(cordon_set_env(self->task, entry));
+}
+
+static PyObject *task_clear_env(cordon_py_task *self, PyObject *unused)
+{
+    (void)unused;
+    if (not_busy(self) < 0)
+        return NULL;
+    return none_or_error(cordon_clear_env(self->task));
+}
+
+static PyObject *task_set_user(cordon_py_task *self, PyObject *args)
+{
+    unsigned int uid, gid;
+    if (!PyArg_ParseTuple(args, "II", &uid, &gid) || not_busy(self) < 0)
+        return NULL;
+    return none_or_error(cordon_set_user(self->task, (uid_t)uid, (gid_t)gid));
+}
+
+static PyObject *task_set_stdin(cordon_py_task *self, PyObject *arg)
+{
+    Py_buffer view;
+    if (not_busy(self) < 0 || PyObject_GetBuffer(arg, &view, PyBUF_SIMPLE) < 0)
+        return NULL;
+    int rc = cordon_set_stdin(self->task, view.buf, (size_t)view.len);
+    PyBuffer_Release(&view);
+    return none_or_error(rc);
+}
+
+static PyObject *task_set_core_dumps(cordon_py_task *self, PyObject *arg)
+{
+    unsigned long long bytes = PyLong_AsUnsignedLongLong(arg);
+    if (PyErr_Occurred() || not_busy(self) < 0)
+        return NULL;
+    return none_or_error(cordon_set_core_dumps(self->task, bytes));
+}
+
+static int run_plain(cordon_task *t, void *unused)
+{
+    (void)unused;
+    return cordon_run(t);
+}
+
+/* run() -> 0 or CORDON_EXCEPTION; OSError when cordon could not run it. */
+static PyObject *task_run(cordon_py_task *self, PyObject *unused)
+{
+    (void)unused;
+    if (not_busy(self) < 0)
+        return NULL;
+    self->busy = 1;
+    Py_INCREF(self);
+    int rc = cordon_py_run_released(self, run_plain, NULL);
+    self->busy = 0;
+    Py_DECREF(self);
+    if (rc < 0)
+        return set_errno_error(rc);
+    return PyLong_FromLong(rc);
+}
+
+struct profile_output {
+    char *text;
+    size_t len;
+};
+
+static int run_profiled(cordon_task *t, void *arg)
+{
+    struct profile_output *out = arg;
+    FILE *f = open_memstream(&out->text, &out->len);
+    if (!f)
+        return -errno;
+    int rc = cordon_run_profiler(t, f);
+    fclose(f);
+    return rc;
+}
+
+/* run_profiler() -> (rc, report text): cordon's own profiler (commands). */
+static PyObject *task_run_profiler(cordon_py_task *self, PyObject *unused)
+{
+    (void)unused;
+    if (not_busy(self) < 0)
+        return NULL;
+    struct profile_output out = { NULL, 0 };
+    self->busy = 1;
+    Py_INCREF(self);
+    int rc = cordon_py_run_released(self, run_profiled, &out);
+    self->busy = 0;
+    Py_DECREF(self);
+    if (rc < 0) {
+        free(out.text);
+        return set_errno_error(rc);
+    }
+    PyObject *r = Py_BuildValue("(is#)", rc, out.text ? out.text : "", (Py_ssize_t)out.len);
+    free(out.text);
+    return r;
+}
+
+static PyObject *bytes_of(const cordon_bytes *b)
+{
+    return PyBytes_FromStringAndSize(b->data, (Py_ssize_t)b->len);
+}
+
+/* result() -> dict of the last run's result, byte buffers as bytes. */
+static PyObject *task_result(cordon_py_task *self, PyObject *unused)
+{
+    (void)unused;
+    if (not_busy(self) < 0)
+        return NULL;
+    const cordon_result *r = cordon_task_result(self->task);
+    const cordon_usage *u = &r->usage;
+    return Py_BuildValue(
+        "{s:i,s:i,s:z,s:N,s:N,s:N,s:N,s:N,s:{s:n,s:n,s:n,s:n,s:n},"
+        "s:{s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:K},s:I}",
+        "exit_code", r->exit_code, "signal", r->signal, "exception", r->exception,
+        "std_out", bytes_of(&r->std_out), "std_err", bytes_of(&r->std_err),
+        "log_out", bytes_of(&r->log_out), "exc_out", bytes_of(&r->exc_out),
+        "returns", bytes_of(&r->returns),
+        "dropped",
+        "std_out", (Py_ssize_t)r->std_out.dropped, "std_err", (Py_ssize_t)r->std_err.dropped,
+        "log_out", (Py_ssize_t)r->log_out.dropped, "exc_out", (Py_ssize_t)r->exc_out.dropped,
+        "returns", (Py_ssize_t)r->returns.dropped,
+        "usage",
+        "wall_us", (unsigned long long)u->wall_us, "user_us", (unsigned long long)u->user_us,
+        "sys_us", (unsigned long long)u->sys_us, "max_rss_kb", (unsigned long long)u->max_rss_kb,
+        "minflt", (unsigned long long)u->minflt, "majflt", (unsigned long long)u->majflt,
+        "nvcsw", (unsigned long long)u->nvcsw, "nivcsw", (unsigned long long)u->nivcsw,
+        "inblock", (unsigned long long)u->inblock, "oublock", (unsigned long long)u->oublock,
+        "attempts", r->attempts);
+}
+
+#define METHOD(name, flags) \
+    { #name, (PyCFunction)(void (*)(void))task_##name, flags, NULL }
+
+static PyMethodDef task_methods[] = {
+    METHOD(set_timeout_ms, METH_O),
+    METHOD(set_limit, METH_VARARGS),
+    METHOD(set_policy, METH_O),
+    METHOD(set_cwd, METH_O),
+    METHOD(set_env, METH_O),
+    METHOD(clear_env, METH_NOARGS),
+    METHOD(set_user, METH_VARARGS),
+    METHOD(set_stdin, METH_O),
+    METHOD(set_core_dumps, METH_O),
+    METHOD(run, METH_NOARGS),
+    METHOD(run_profiler, METH_NOARGS),
+    METHOD(result, METH_NOARGS),
+    { NULL, NULL, 0, NULL },
+};
+
+PyTypeObject cordon_py_task_type = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "cordon._cordon.Task",
+    .tp_doc = "A libcordon task; made by function_task, shell_task or command_task.",
+    .tp_basicsize = sizeof(cordon_py_task),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_dealloc = (destructor)task_dealloc,
+    .tp_methods = task_methods,
+};

@@ -1,0 +1,78 @@
+"""Crashes, deadlines, limits and violations: cordon's exception classes,
+with what the task printed before its end."""
+import signal
+
+import pytest
+
+import cordon
+from cordon.tasks import FunctionTask
+
+import helpers
+
+
+def test_os_abort_is_sigabrt_with_the_output_before_it():
+    t = FunctionTask(helpers.abort_after_print)
+    with pytest.raises(cordon.SIGABRT) as info:
+        t.run()
+    assert isinstance(info.value, cordon.Crashed) and isinstance(info.value, cordon.TaskError)
+    assert info.value.signal == signal.SIGABRT
+    assert t.std_out == "before the abort\n"
+    assert t.std_err == "and on stderr\n"
+    assert t.exc_out.startswith("SIGABRT")
+    assert t.signal == signal.SIGABRT and t.exit_code == 128 + signal.SIGABRT
+
+
+def test_a_segfault_through_ctypes_is_sigsegv_with_a_report():
+    t = FunctionTask(helpers.segfault)
+    with pytest.raises(cordon.SIGSEGV, match="Segmentation fault"):
+        t.run()
+    assert t.std_out == "before the segfault\n"
+    assert "SEGV_MAPERR" in t.exc_out and "backtrace" in t.exc_out
+
+
+def test_an_endless_loop_ends_at_the_timeout():
+    t = FunctionTask(helpers.spin).configure(timeout=0.3)
+    with pytest.raises(cordon.Timeout, match="deadline of 300 ms"):
+        t.run()
+    assert isinstance(t.usage.wall, float) and 0.25 < t.usage.wall < 5
+
+
+def test_a_timeout_is_also_a_timeouterror():
+    with pytest.raises(TimeoutError):
+        FunctionTask(helpers.sleep, 10).configure(timeout="200ms").run()
+
+
+def test_a_cpu_limit_ends_a_spinning_task():
+    with pytest.raises(cordon.CpuLimit):
+        FunctionTask(helpers.spin).configure(cpu=0.2, timeout=10).run()
+
+
+def test_a_memory_hog_meets_its_memory_limit():
+    t = FunctionTask(helpers.hog_memory).configure(memory="128M", timeout=20)
+    with pytest.raises(cordon.MemoryLimit) as info:
+        t.run()
+    assert isinstance(info.value, MemoryError)
+
+
+def test_an_output_flood_is_capped_and_counted():
+    t = FunctionTask(helpers.flood, 40).configure(output="1M", timeout=30)
+    assert t.run() == 40
+    assert len(t.std_out) == 1 << 20
+    assert t.dropped["std_out"] == 39 << 20
+
+
+def test_a_forbidden_call_is_a_named_policy_violation():
+    t = FunctionTask(helpers.socket_call).configure(policy="nonet")
+    with pytest.raises(cordon.PolicyViolation, match="forbids socket\\(AF_INET"):
+        t.run()
+
+
+def test_without_a_policy_the_call_goes_through():
+    FunctionTask(helpers.socket_call).configure(policy=None).run()
+
+
+def test_a_confinement_failure_means_the_task_never_ran():
+    t = FunctionTask(helpers.chatty, 1).configure(cwd="/no/such/dir")
+    with pytest.raises(cordon.ConfinementError, match="working directory"):
+        t.run()
+    assert t.std_out == ""

@@ -1,0 +1,158 @@
+import logging
+import pickle
+
+import pytest
+
+import cordon
+from cordon.tasks import FunctionTask
+
+import helpers
+
+
+def test_run_returns_the_value_and_captures_the_streams():
+    t = FunctionTask(helpers.chatty, 21)
+    assert t.run() == 42
+    assert t.returns == 42
+    assert t.std_out == "out 21\n"
+    assert t.std_err == "err 21\n"
+    assert t.log_out.splitlines() == ["INFO:root:record 21", "WARNING:cordon.test:two\\nlines"]
+    assert t.exc_out == ""
+    assert t.exception is None and t.attempts == 1
+    assert t.usage.wall_us > 0 and t.usage.max_rss_kb > 0
+
+
+def test_args_and_kwargs_reach_the_function():
+    assert FunctionTask(helpers.add, 2, b=40).run() == 42
+
+
+def test_a_lambda_and_a_closure_run_too():
+    base = 10
+    assert FunctionTask(lambda x: x + base, 5).run() == 15
+
+
+def test_the_parent_state_is_untouched():
+    state = {"n": 0}
+
+    def mutate():
+        state["n"] = 99
+        return state["n"]
+
+    assert FunctionTask(mutate).run() == 99
+    assert state["n"] == 0
+
+
+def test_a_user_exception_comes_back_as_itself():
+    t = FunctionTask(helpers.raise_server_error, "down")
+    with pytest.raises(helpers.ServerError, match="down") as info:
+        t.run()
+    assert "raise ServerError(message)" in t.exc_out
+    assert t.exc_out.rstrip().endswith("ServerError: down")
+    assert any("cordon task's child" in note for note in info.value.__notes__)
+    assert t.std_out == "about to fail\n"
+    assert t.exception == "helpers.ServerError"
+
+
+def test_an_exception_keeps_its_attributes():
+    with pytest.raises(helpers.ParseError) as info:
+        FunctionTask(helpers.raise_parse_error).run()
+    assert (info.value.path, info.value.line) == ("data.json", 7)
+
+
+def test_builtin_exceptions_come_back():
+    with pytest.raises(ZeroDivisionError):
+        FunctionTask(lambda: 1 / 0).run()
+
+
+def test_an_exception_that_cannot_be_rebuilt_is_a_remote_error():
+    t = FunctionTask(helpers.raise_local_class)
+    with pytest.raises(cordon.RemoteError, match="Local: not importable") as info:
+        t.run()
+    assert info.value.class_name.endswith("Local")
+    assert "not importable" in info.value.exc_out
+
+
+def test_a_return_too_large_names_the_limit():
+    t = FunctionTask(helpers.big_return, 4096).configure(returns=1024)
+    with pytest.raises(cordon.ReturnTooLarge, match="CORDON_LIMIT_RETURN"):
+        t.run()
+    assert FunctionTask(helpers.big_return, 4096).configure(returns="8K").run() == b"\0" * 4096
+
+
+def test_the_default_return_limit_is_one_mebibyte():
+    with pytest.raises(cordon.ReturnTooLarge, match="1048576"):
+        FunctionTask(helpers.big_return, 2 << 20).run()
+
+
+def test_an_unpicklable_return_is_a_clear_error():
+    with pytest.raises(cordon.ReturnError, match="cannot be pickled"):
+        FunctionTask(helpers.unpicklable).run()
+
+
+def test_classes_of_the_functions_module_come_back():
+    p = FunctionTask(helpers.point).run()
+    assert (p.x, p.y) == (1, 2)
+
+
+def test_a_class_from_elsewhere_needs_trust():
+    def other_module_value():
+        return helpers.Point(3, 4)
+
+    with pytest.raises(cordon.UntrustedReturn, match="helpers.Point"):
+        FunctionTask(other_module_value).run()
+    assert FunctionTask(other_module_value).configure(trust=[helpers.Point]).run().x == 3
+    assert FunctionTask(other_module_value).configure(trust=["helpers"]).run().y == 4
+
+
+def test_a_hostile_pickle_never_runs_in_the_parent():
+    class Evil:
+        def __reduce__(self):
+            import os
+            return (os.system, ("echo pwned",))
+
+    def hostile():
+        return Evil()
+
+    with pytest.raises(cordon.UntrustedReturn, match="posix.system"):
+        FunctionTask(hostile).run()
+
+
+def test_sys_exit_is_exited_not_the_parents_exit():
+    with pytest.raises(cordon.Exited) as info:
+        FunctionTask(helpers.exit_with, 3).run()
+    assert info.value.code == 3
+
+
+def test_os_exit_is_exited_with_the_status():
+    t = FunctionTask(helpers.hard_exit, 5)
+    with pytest.raises(cordon.Exited, match="status 5"):
+        t.run()
+    assert t.exit_code == 5
+
+
+def test_options_are_checked_before_anything_runs():
+    with pytest.raises(TypeError, match="unknown option"):
+        FunctionTask(helpers.add, 1).configure(tiemout=1)
+    with pytest.raises(ValueError, match="expected bytes"):
+        FunctionTask(helpers.add, 1).configure(memory="lots").run()
+    with pytest.raises(ValueError, match="no-such-policy"):
+        FunctionTask(helpers.add, 1).configure(policy="no-such-policy")
+
+
+def test_log_level_option():
+    def log():
+        logging.debug("fine detail")
+    t = FunctionTask(log).configure(log_level=logging.DEBUG)
+    t.run()
+    assert t.log_out == "DEBUG:root:fine detail\n"
+
+
+def test_a_task_runs_again_in_a_fresh_child():
+    t = FunctionTask(helpers.chatty, 1)
+    assert t.run() == 2 and t.run() == 2
+    assert t.std_out == "out 1\n"
+
+
+def test_the_envelope_reader_refuses_any_class():
+    from cordon import _wire
+    with pytest.raises(pickle.UnpicklingError):
+        _wire.load_envelope(pickle.dumps({"kind": "ok", "value": helpers.Point(1, 2)}))

@@ -1,0 +1,40 @@
+"""The README's Python examples run as written, each as its own program."""
+import os
+import re
+import subprocess
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def python_examples():
+    with open(os.path.join(ROOT, "README.md")) as f:
+        text = f.read()
+    section = text.split("\n## Python\n", 1)[1].split("\n## ", 1)[0]
+    return re.findall(r"```python\n(.*?)```", section, re.S)
+
+
+def run_example(code, tmp_path):
+    env = dict(os.environ, PYTHONPATH=os.path.join(ROOT, "python"))
+    return subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=60)
+
+
+def test_there_are_examples():
+    assert len(python_examples()) == 2
+
+
+def test_the_first_example(tmp_path):
+    out = run_example(python_examples()[0], tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert "{'records': 42}" in out.stdout
+    assert "parsing data.json" in out.stdout and "INFO:root:opened data.json" in out.stdout
+    assert "gave up: data.txt is not JSON" in out.stdout
+
+
+def test_the_second_example(tmp_path):
+    out = run_example(python_examples()[1], tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert "SEGV_MAPERR" in out.stdout
+    assert "[1, 2, 4, 8, 16, 32, 64, 128]" in out.stdout
+    assert "function calls" in out.stdout

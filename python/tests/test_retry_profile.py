@@ -1,0 +1,52 @@
+import io
+
+import pytest
+
+import cordon
+from cordon.tasks import FunctionTask
+
+import helpers
+
+
+def test_retry_while_the_class_matches_subclasses_included(tmp_path):
+    counter = tmp_path / "tries"
+    t = FunctionTask(helpers.fail_until, str(counter), 3)
+    assert t.run_and_retry(max_retry=5, exception=helpers.ServerError) == 3
+    assert t.attempts == 3
+
+
+def test_retry_gives_up_after_max_retry(tmp_path):
+    t = FunctionTask(helpers.fail_until, str(tmp_path / "tries"), 10)
+    with pytest.raises(helpers.FlakyServerError, match="try 3"):
+        t.run_and_retry(max_retry=2, exception=helpers.ServerError)
+    assert t.attempts == 3
+
+
+def test_retry_stops_on_another_class(tmp_path):
+    t = FunctionTask(helpers.fail_until, str(tmp_path / "tries"), 10, ValueError)
+    with pytest.raises(ValueError):
+        t.run_and_retry(max_retry=5, exception=helpers.ServerError)
+    assert t.attempts == 1
+
+
+def test_retry_on_cordons_own_classes_with_backoff():
+    t = FunctionTask(helpers.spin).configure(timeout=0.05)
+    with pytest.raises(cordon.Timeout):
+        t.run_and_retry(max_retry=2, exception=cordon.Timeout, backoff=0.05, backoff_factor=2)
+    assert t.attempts == 3
+
+
+def test_run_profiler_prints_per_python_function():
+    out = io.StringIO()
+    t = FunctionTask(helpers.fib, 20)
+    assert t.run_profiler(out=out) == 6765
+    report = out.getvalue()
+    assert "fib" in report and "function calls" in report
+    assert "ncalls" in report
+
+
+def test_run_profiler_of_a_failing_task_still_reports():
+    out = io.StringIO()
+    with pytest.raises(helpers.ServerError):
+        FunctionTask(helpers.raise_server_error, "x").run_profiler(out=out)
+    assert "raise_server_error" in out.getvalue()

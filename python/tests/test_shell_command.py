@@ -1,0 +1,81 @@
+import os
+
+import pytest
+
+import cordon
+from cordon.tasks import ShellCommand
+
+
+def test_run_returns_the_task_with_its_output():
+    t = ShellCommand("echo hello; echo oops >&2; exit 3")
+    assert t.run() is t
+    assert (t.std_out, t.std_err, t.exit_code, t.returncode) == ("hello\n", "oops\n", 3, 3)
+    assert t.usage.wall_us > 0 and t.exception is None
+
+
+def test_ls_lG():
+    t = ShellCommand("ls -lG /").run()
+    assert t.exit_code == 0 and "total" in t.std_out
+
+
+def test_an_argument_list_runs_without_a_shell():
+    t = ShellCommand(["printf", "%s|", "a b", "$HOME"]).run()
+    assert t.std_out == "a b|$HOME|"
+
+
+def test_check_raises_on_a_failed_status():
+    with pytest.raises(cordon.CommandFailed, match="status 2"):
+        ShellCommand("exit 2", check=True).run()
+
+
+def test_a_timeout_kills_the_whole_group():
+    t = ShellCommand("sleep 5 & sleep 5", timeout=0.3)
+    with pytest.raises(cordon.Timeout) as info:
+        t.run()
+    assert info.value.task is t and t.usage.wall < 3
+
+
+def test_cwd_env_and_stdin(tmp_path):
+    t = ShellCommand("pwd; echo $GREETING; cat", cwd=tmp_path, env={"GREETING": "hi"},
+                     stdin=b"from stdin").run()
+    assert t.std_out == f"{tmp_path}\nhi\nfrom stdin"
+
+
+def test_a_missing_program_is_an_exec_error():
+    with pytest.raises(cordon.ExecError):
+        ShellCommand(["/no/such/program"]).run()
+
+
+def test_a_policy_violation_in_a_command():
+    t = ShellCommand(["python3", "-c", "import socket; socket.socket()"], policy="nonet")
+    with pytest.raises(cordon.PolicyViolation, match="socket"):
+        t.run()
+
+
+def test_retry_a_command(tmp_path):
+    marker = tmp_path / "m"
+    t = ShellCommand(f"echo x >> {marker}; test $(wc -l < {marker}) -ge 3", check=True)
+    t.run_and_retry(max_retry=4, exception=cordon.CommandFailed)
+    assert t.attempts == 3
+
+
+def test_run_async_and_join_a_command():
+    t = ShellCommand("echo async")
+    t.run_async()
+    assert t.join() is t and t.std_out == "async\n"
+
+
+def test_run_profiler_of_a_command(capsys):
+    ShellCommand("echo profiled").run_profiler()
+    assert "cpu" in capsys.readouterr().out.lower()
+
+
+def test_the_callers_fds_are_not_the_tasks(tmp_path):
+    path = tmp_path / "secret"
+    path.write_text("s")
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        t = ShellCommand(f"ls /proc/self/fd").run()
+        assert str(fd) not in t.std_out.split() or fd <= 3
+    finally:
+        os.close(fd)
