@@ -42,6 +42,7 @@
 #define MAX_SYSCALLS_A_LINE 256
 #define MAX_ALTERNATIVES    16
 #define MAX_POLICY_BYTES    (1u << 20)
+#define MAX_ERRNO_VALUE     4094
 
 enum token_kind { TOKEN_END, TOKEN_WORD, TOKEN_NUMBER, TOKEN_OPERATOR, TOKEN_COMMA };
 
@@ -327,8 +328,10 @@ static int parse_errno_value(reader *r, int *errno_value)
         uint64_t value;
         if ((rc = parse_number(r, &t, &value)) < 0)
             return rc;
-        if (value > 4095)
-            return fail_at(r, &t, "errno %s is out of range (0 to 4095)",
+        /* The kernel caps a filter's errno at 4095, and libseccomp
+         * refuses 4095 itself: say so at the token, not at compile. */
+        if (value > MAX_ERRNO_VALUE)
+            return fail_at(r, &t, "errno %s is out of range (0 to 4094)",
                            shown(&t, buffer, sizeof buffer));
         *errno_value = (int)value;
         return 0;
