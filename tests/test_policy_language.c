@@ -86,7 +86,10 @@ static void test_policy_unknown_constant_and_errno(void **state)
     assert_string_equal(refused("default allow\nerrno EFOO mkdir\n", 2, 7),
                         "t.policy:2:7: unknown errno name 'EFOO'");
     assert_string_equal(refused("default allow\nerrno 5000 mkdir\n", 2, 7),
-                        "t.policy:2:7: errno '5000' is out of range (0 to 4095)");
+                        "t.policy:2:7: errno '5000' is out of range (0 to 4094)");
+    /* libseccomp refuses 4095 itself: refused at the token, not at compile */
+    assert_string_equal(refused("default errno 4095\n", 1, 15),
+                        "t.policy:1:15: errno '4095' is out of range (0 to 4094)");
 }
 
 static void test_policy_bad_tokens_and_operators(void **state)
