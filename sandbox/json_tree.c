@@ -467,11 +467,13 @@ bool cordon__json_uint64(const json_value *v, uint64_t *out)
 const char *cordon__json_shown(const char *text, char *buffer, size_t size)
 {
     size_t used = 0, shown = 0;
-    if (size < 8)
+    if (size < 10)
         return "";
     buffer[used++] = '\'';
+    /* Room is kept for one more escape (4), "..." and the closing quote
+     * and NUL (5). */
     for (const unsigned char *c = (const unsigned char *)text; *c; c++, shown++) {
-        if (shown == 60 || used + 8 > size) {
+        if (shown == 60 || used + 9 > size) {
             memcpy(buffer + used, "...", 3);
             used += 3;
             break;

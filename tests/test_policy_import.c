@@ -466,6 +466,23 @@ static void test_import_hostile_names_stay_in_their_comment(void **state)
     imported_free(&i);
 }
 
+/* A hostile name is shown escaped and cut, within the message's buffer
+ * (found by the fuzzer: escapes near the end overran it). */
+static void test_import_long_escaped_names_are_cut_safely(void **state)
+{
+    (void)state;
+    char text[1024];
+    /* 3 plain bytes, then escapes: the cut came where the last one
+     * left no room for "..." and the quote */
+    size_t used = (size_t)sprintf(text, "{\"defaultAction\": \"abc");
+    for (int i = 0; i < 40; i++)
+        used += (size_t)sprintf(text + used, "\\u0001");
+    strcpy(text + used, "\"}");
+    const char *message = refused(text, 1, 19);
+    assert_non_null(strstr(message, "1:19: defaultAction: unknown action 'abc\\x01\\x01"));
+    assert_non_null(strstr(message, "\\x01...'"));
+}
+
 static void test_import_refuses_both_arch_forms_and_reads_either(void **state)
 {
     (void)state;
@@ -513,6 +530,7 @@ int main(void)
         cmocka_unit_test(test_import_nesting_and_members_are_bounded),
         cmocka_unit_test(test_import_profile_errors_name_their_json_path),
         cmocka_unit_test(test_import_hostile_names_stay_in_their_comment),
+        cmocka_unit_test(test_import_long_escaped_names_are_cut_safely),
         cmocka_unit_test(test_import_refuses_both_arch_forms_and_reads_either),
         cmocka_unit_test(test_import_missing_file_and_load_errors),
     };
