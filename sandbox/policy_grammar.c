@@ -89,6 +89,20 @@ static int fail_at(reader *r, const token *at, const char *fmt, const char *deta
     return -EINVAL;
 }
 
+static const char *shown(const token *t, char *buffer, size_t size);
+
+/* "unknown syscall 'sockett' (did you mean 'socket'?)" */
+static int fail_unknown(reader *r, const token *t, const char *what, const char *suggestion)
+{
+    char buffer[80], detail[200];
+    if (suggestion)
+        snprintf(detail, sizeof detail, "%s %s (did you mean '%s'?)", what,
+                 shown(t, buffer, sizeof buffer), suggestion);
+    else
+        snprintf(detail, sizeof detail, "%s %s", what, shown(t, buffer, sizeof buffer));
+    return fail_at(r, t, "%s", detail);
+}
+
 /* The token as text for a message: "end of line" for the end. */
 static const char *shown(const token *t, char *buffer, size_t size)
 {
@@ -205,7 +219,8 @@ static int parse_term(reader *r, uint64_t *value)
         return fail_at(r, &t, "expected a value (a number or a constant such as AF_UNIX), "
                        "found %s", shown(&t, buffer, sizeof buffer));
     if (cordon__constant_lookup(t.text, t.len, value) < 0)
-        return fail_at(r, &t, "unknown constant %s", shown(&t, buffer, sizeof buffer));
+        return fail_unknown(r, &t, "unknown constant",
+                            cordon__suggest_constant(t.text, t.len));
     return 0;
 }
 
@@ -337,7 +352,7 @@ static int parse_errno_value(reader *r, int *errno_value)
         return 0;
     }
     if ((*errno_value = cordon__errno_lookup(t.text, t.len)) < 0)
-        return fail_at(r, &t, "unknown errno name %s", shown(&t, buffer, sizeof buffer));
+        return fail_unknown(r, &t, "unknown errno name", cordon__suggest_errno(t.text, t.len));
     return 0;
 }
 
@@ -452,7 +467,7 @@ static int parse_rule(reader *r, const token *first)
         if (t.kind == TOKEN_NUMBER)
             rc = parse_syscall_number(r, &t, named);
         else if ((named->number = cordon__syscall_lookup(t.text, t.len, &named->name)) < 0)
-            rc = fail_at(r, &t, "unknown syscall %s", shown(&t, buffer, sizeof buffer));
+            rc = fail_unknown(r, &t, "unknown syscall", cordon__suggest_syscall(t.text, t.len));
         if (rc < 0)
             return rc;
         named->column = t.column;

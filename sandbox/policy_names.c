@@ -119,6 +119,16 @@ int cordon__constant_lookup(const char *name, size_t len, uint64_t *value)
     return 0;
 }
 
+const char *cordon__constant_name_at(size_t i)
+{
+    return i < COUNT(constants) ? constants[i].name : NULL;
+}
+
+const char *cordon__errno_name_at(size_t i)
+{
+    return i < COUNT(errnos) ? errnos[i].name : NULL;
+}
+
 int cordon__errno_lookup(const char *name, size_t len)
 {
     const struct named_value *found = find(errnos, COUNT(errnos), name, len);

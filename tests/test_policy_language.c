@@ -75,7 +75,24 @@ static void test_policy_unknown_syscall_names_file_line_column(void **state)
 {
     (void)state;
     assert_string_equal(refused("default allow\n# comment\nkill  sockett\n", 3, 7),
-                        "t.policy:3:7: unknown syscall 'sockett'");
+                        "t.policy:3:7: unknown syscall 'sockett' (did you mean 'socket'?)");
+}
+
+/* A slip of the keyboard gets the nearest name; a name near none gets no
+ * guess. */
+static void test_policy_did_you_mean(void **state)
+{
+    (void)state;
+    assert_string_equal(refused("default allow\nkill sokcet\n", 2, 6),
+                        "t.policy:2:6: unknown syscall 'sokcet' (did you mean 'socket'?)");
+    assert_string_equal(refused("default allow\nkill read wirte\n", 2, 11),
+                        "t.policy:2:11: unknown syscall 'wirte' (did you mean 'write'?)");
+    assert_string_equal(refused("default allow\nkill frobnicate\n", 2, 6),
+                        "t.policy:2:6: unknown syscall 'frobnicate'");
+    assert_string_equal(refused("default allow\nkill socket if arg0 == AF_INTE\n", 2, 24),
+                        "t.policy:2:24: unknown constant 'AF_INTE' (did you mean 'AF_INET'?)");
+    assert_string_equal(refused("default errno EPREM\n", 1, 15),
+                        "t.policy:1:15: unknown errno name 'EPREM' (did you mean 'EPERM'?)");
 }
 
 static void test_policy_unknown_constant_and_errno(void **state)
@@ -433,6 +450,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_policy_every_shipped_policy_loads),
         cmocka_unit_test(test_policy_unknown_syscall_names_file_line_column),
+        cmocka_unit_test(test_policy_did_you_mean),
         cmocka_unit_test(test_policy_syscall_by_number),
         cmocka_unit_test(test_policy_newer_syscalls_refused_before_the_rules),
         cmocka_unit_test(test_policy_unnamed_syscall_with_a_foreign_abi_is_refused),
