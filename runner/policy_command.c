@@ -71,18 +71,18 @@ typedef struct policy_arguments {
     const char *name;
     const char *out;        /* import --out */
     int with_bpf;           /* show --bpf */
-    bool strict;            /* check, import --strict */
+    bool strict;            /* import --strict */
 } policy_arguments;
 
-/* Options, before or after the one policy: --bpf (show), --strict (check,
- * import), --out FILE (import). */
+/* Options, before or after the one policy: --bpf (show), --strict and
+ * --out FILE (import). */
 static int parse_arguments(int argc, char **argv, const char *action, policy_arguments *a)
 {
     bool show = strcmp(action, "show") == 0, import = strcmp(action, "import") == 0;
     for (int i = 2; i < argc; i++) {
         if (show && strcmp(argv[i], "--bpf") == 0)
             a->with_bpf = 1;
-        else if (!show && strcmp(argv[i], "--strict") == 0)
+        else if (import && strcmp(argv[i], "--strict") == 0)
             a->strict = true;
         else if (import && strcmp(argv[i], "--out") == 0 && i + 1 < argc)
             a->out = argv[++i];
