@@ -5,7 +5,7 @@
 #   make valgrind   the suite under valgrind memcheck
 #   make demo       a short tour
 #   make bench      benchmarks (never part of make test)
-#   make fuzz       libFuzzer target for the policy parser (needs clang)
+#   make fuzz       libFuzzer targets: the policy parser, the Docker importer (needs clang)
 #   make install    PREFIX=/usr/local DESTDIR=
 #   make python     the Python package's extension, built in place in python/cordon
 #   make test-python  its pytest suite (part of make test)
@@ -161,18 +161,21 @@ build/bench/%: bench/%.c build/libcordon.a bench/bench_common.h
 bench: all python $(patsubst bench/%.c,build/bench/%,$(BENCH_SRC))
 	@CORDON_POLICY_PATH=$(abspath policies) PYTHON=$(PYTHON) sh bench/run
 
-# The policy parser under libFuzzer, ASan and UBSan; FUZZ_SECONDS long.
-# (clang warns of the fields libseccomp's SCMP_A*_64 macros leave to zero.)
+# The policy parser and the Docker profile importer under libFuzzer, ASan
+# and UBSan; FUZZ_SECONDS each.  (clang warns of the fields libseccomp's
+# SCMP_A*_64 macros leave to zero.)
 FUZZ_SECONDS ?= 180
-build/fuzz/policy_fuzz: tests/fuzz/policy_fuzz.c $(LIB_SRC) $(HEADERS) policies/default.policy
-	@mkdir -p build/fuzz/corpus
+build/fuzz/%_fuzz: tests/fuzz/%_fuzz.c $(LIB_SRC) $(HEADERS) policies/default.policy
+	@mkdir -p build/fuzz/$*_corpus
 	clang $(BASE_CFLAGS) -Wno-unused-command-line-argument \
 	    -Wno-missing-field-initializers -fsanitize=fuzzer,address,undefined \
 	    $(LIB_SRC) $< -o $@ $(LDLIBS_ALL)
 
-fuzz: build/fuzz/policy_fuzz
+fuzz: build/fuzz/policy_fuzz build/fuzz/docker_fuzz
 	CORDON_POLICY_PATH=$(abspath policies) build/fuzz/policy_fuzz -max_total_time=$(FUZZ_SECONDS) \
-	    -dict=tests/fuzz/policy.dict build/fuzz/corpus tests/fuzz/corpus
+	    -dict=tests/fuzz/policy.dict build/fuzz/policy_corpus tests/fuzz/corpus
+	CORDON_POLICY_PATH=$(abspath policies) build/fuzz/docker_fuzz -max_total_time=$(FUZZ_SECONDS) \
+	    -dict=tests/fuzz/docker.dict build/fuzz/docker_corpus tests/fuzz/docker_corpus
 
 install: all python
 	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(BINDIR) \

@@ -164,8 +164,10 @@ int cordon_set_profiler_hz(cordon_task *t, unsigned hz);
 
 /* ---- Policies ---------------------------------------------------------- */
 
-/* A shipped policy by name ("default", "nonet", …) or a policy file by path.
- * NULL with `err` filled on failure.  Free with cordon_policy_free. */
+/* A shipped policy by name ("default", "nonet", …), a policy file by path,
+ * or "docker:PATH", a Docker/OCI seccomp profile imported as
+ * cordon_policy_import does (its notes are dropped; call that to see
+ * them).  NULL with `err` filled on failure.  Free with cordon_policy_free. */
 cordon_policy *cordon_policy_load(const char *name_or_path, cordon_error *err);
 /* Policy text; `origin` names it in error messages (e.g. a file name). */
 cordon_policy *cordon_policy_parse(const char *text, const char *origin, cordon_error *err);
@@ -181,6 +183,20 @@ const char *cordon_policy_description(const cordon_policy *p);
 int cordon_policy_show(const cordon_policy *p, FILE *out, int with_bpf);
 /* Writes one line per shipped policy, "name  description", to `out`. */
 int cordon_policy_list(FILE *out);
+/* Translates the Docker/OCI seccomp profile (JSON) at `path` into cordon's
+ * policy language, deciding as Docker does when a container starts on this
+ * machine: a task has no capabilities (entries that includes.caps gives a
+ * capability are left out, those that excludes.caps names are kept),
+ * arches are matched against x86_64, minKernel against the running
+ * kernel.  Writes the policy, with a comment for every decision, to `out`
+ * (NULL: nowhere) and one line per finding a user must know of (a syscall
+ * name no architecture has, a member ignored),
+ * "PATH:LINE:COL: syscalls[3].names[1]: unknown syscall 'foo' (left out)",
+ * to `notes` (NULL: nowhere).  Returns 0, or a negative errno with `err`
+ * naming PATH:LINE:COL (malformed JSON, a wrong type, an action cordon
+ * cannot express); nothing is written to `out` then.
+ * cordon_policy_load("docker:PATH") loads the same policy, compiled. */
+int cordon_policy_import(const char *path, FILE *out, FILE *notes, cordon_error *err);
 
 /* ---- Results ----------------------------------------------------------- */
 

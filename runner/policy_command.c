@@ -1,15 +1,13 @@
-/* cordon policy check|show|list: the policy language seen from a shell. */
+/* cordon policy check|show|list|import: the policy language seen from a
+ * shell. */
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "../lib/cordon.h"
 #include "help.h"
+#include "policy_import.h"
 #include "runner.h"
-
-/* An invalid policy is the answer `check` gives (exit 1), not a failure of
- * cordon (125). */
-enum { POLICY_INVALID = 1 };
 
 static cordon_policy *load(const char *name)
 {
@@ -69,21 +67,36 @@ static int usage_error(const char *what)
     return RUNNER_EXIT_OWN_ERROR;
 }
 
-/* Options of show: --bpf, before or after the policy. */
-static int show_arguments(int argc, char **argv, const char **name, int *with_bpf)
+typedef struct policy_arguments {
+    const char *name;
+    const char *out;        /* import --out */
+    int with_bpf;           /* show --bpf */
+    bool strict;            /* import --strict */
+} policy_arguments;
+
+/* Options, before or after the one policy: --bpf (show), --strict and
+ * --out FILE (import). */
+static int parse_arguments(int argc, char **argv, const char *action, policy_arguments *a)
 {
-    *name = NULL;
+    bool show = strcmp(action, "show") == 0, import = strcmp(action, "import") == 0;
     for (int i = 2; i < argc; i++) {
-        if (strcmp(argv[i], "--bpf") == 0)
-            *with_bpf = 1;
+        if (show && strcmp(argv[i], "--bpf") == 0)
+            a->with_bpf = 1;
+        else if (import && strcmp(argv[i], "--strict") == 0)
+            a->strict = true;
+        else if (import && strcmp(argv[i], "--out") == 0 && i + 1 < argc)
+            a->out = argv[++i];
         else if (argv[i][0] == '-' && argv[i][1])
-            return usage_error("unknown option");
-        else if (*name)
-            return usage_error("give one policy FILE or NAME");
+            return usage_error(import && strcmp(argv[i], "--out") == 0 ? "--out needs a FILE"
+                                                                      : "unknown option");
+        else if (a->name)
+            return usage_error(import ? "give one profile FILE" : "give one policy FILE or NAME");
         else
-            *name = argv[i];
+            a->name = argv[i];
     }
-    return *name ? 0 : usage_error("a policy FILE or NAME is needed");
+    if (!a->name)
+        return usage_error(import ? "a profile FILE is needed" : "a policy FILE or NAME is needed");
+    return 0;
 }
 
 static bool wants_help(int argc, char **argv)
@@ -100,19 +113,18 @@ int policy_main(int argc, char **argv)
     if (wants_help(argc, argv))
         return help_print("policy");
     if (argc < 2)
-        return usage_error("no action given (check, show or list)");
+        return usage_error("no action given (check, show, list or import)");
     const char *action = argv[1];
     if (strcmp(action, "list") == 0)
         return argc == 2 ? policy_list() : usage_error("list takes no argument");
-    bool show = strcmp(action, "show") == 0;
-    if (!show && strcmp(action, "check") != 0)
-        return usage_error("unknown action (expected check, show or list)");
-    const char *name;
-    int with_bpf = 0;
-    int rc = show_arguments(argc, argv, &name, &with_bpf);
+    if (strcmp(action, "show") != 0 && strcmp(action, "check") != 0 &&
+        strcmp(action, "import") != 0)
+        return usage_error("unknown action (expected check, show, list or import)");
+    policy_arguments a = { 0 };
+    int rc = parse_arguments(argc, argv, action, &a);
     if (rc)
         return rc;
-    if (!show && with_bpf)
-        return usage_error("--bpf goes with show");
-    return show ? policy_show(name, with_bpf) : policy_check(name);
+    if (strcmp(action, "import") == 0)
+        return policy_import(a.name, a.out, a.strict);
+    return strcmp(action, "show") == 0 ? policy_show(a.name, a.with_bpf) : policy_check(a.name);
 }

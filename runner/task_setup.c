@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "policy_import.h"
 #include "runner.h"
 #include "task_setup.h"
 
@@ -18,6 +19,9 @@ int task_policy_open(const task_options *o, cordon_policy **out)
         return 0;
     cordon_error err;
     memset(&err, 0, sizeof err);
+    /* An imported profile's notes (a name left out) are never silent. */
+    if (!o->quiet)
+        policy_import_notes(o->policy);
     *out = cordon_policy_load(o->policy, &err);
     if (*out)
         return 0;

@@ -42,6 +42,7 @@
 #define MAX_SYSCALLS_A_LINE 256
 #define MAX_ALTERNATIVES    16
 #define MAX_POLICY_BYTES    (1u << 20)
+#define MAX_ERRNO_VALUE     4094
 
 enum token_kind { TOKEN_END, TOKEN_WORD, TOKEN_NUMBER, TOKEN_OPERATOR, TOKEN_COMMA };
 
@@ -86,6 +87,20 @@ static int fail_at(reader *r, const token *at, const char *fmt, const char *deta
     unsigned column = at ? at->column : (unsigned)(r->line_end - r->line_start) + 1;
     cordon__error_set(r->err, -EINVAL, r->origin, r->line, column, "%s", message);
     return -EINVAL;
+}
+
+static const char *shown(const token *t, char *buffer, size_t size);
+
+/* "unknown syscall 'sockett' (did you mean 'socket'?)" */
+static int fail_unknown(reader *r, const token *t, const char *what, const char *suggestion)
+{
+    char buffer[80], detail[200];
+    if (suggestion)
+        snprintf(detail, sizeof detail, "%s %s (did you mean '%s'?)", what,
+                 shown(t, buffer, sizeof buffer), suggestion);
+    else
+        snprintf(detail, sizeof detail, "%s %s", what, shown(t, buffer, sizeof buffer));
+    return fail_at(r, t, "%s", detail);
 }
 
 /* The token as text for a message: "end of line" for the end. */
@@ -204,7 +219,8 @@ static int parse_term(reader *r, uint64_t *value)
         return fail_at(r, &t, "expected a value (a number or a constant such as AF_UNIX), "
                        "found %s", shown(&t, buffer, sizeof buffer));
     if (cordon__constant_lookup(t.text, t.len, value) < 0)
-        return fail_at(r, &t, "unknown constant %s", shown(&t, buffer, sizeof buffer));
+        return fail_unknown(r, &t, "unknown constant",
+                            cordon__suggest_constant(t.text, t.len));
     return 0;
 }
 
@@ -327,14 +343,16 @@ static int parse_errno_value(reader *r, int *errno_value)
         uint64_t value;
         if ((rc = parse_number(r, &t, &value)) < 0)
             return rc;
-        if (value > 4095)
-            return fail_at(r, &t, "errno %s is out of range (0 to 4095)",
+        /* The kernel caps a filter's errno at 4095, and libseccomp
+         * refuses 4095 itself: say so at the token, not at compile. */
+        if (value > MAX_ERRNO_VALUE)
+            return fail_at(r, &t, "errno %s is out of range (0 to 4094)",
                            shown(&t, buffer, sizeof buffer));
         *errno_value = (int)value;
         return 0;
     }
     if ((*errno_value = cordon__errno_lookup(t.text, t.len)) < 0)
-        return fail_at(r, &t, "unknown errno name %s", shown(&t, buffer, sizeof buffer));
+        return fail_unknown(r, &t, "unknown errno name", cordon__suggest_errno(t.text, t.len));
     return 0;
 }
 
@@ -449,7 +467,7 @@ static int parse_rule(reader *r, const token *first)
         if (t.kind == TOKEN_NUMBER)
             rc = parse_syscall_number(r, &t, named);
         else if ((named->number = cordon__syscall_lookup(t.text, t.len, &named->name)) < 0)
-            rc = fail_at(r, &t, "unknown syscall %s", shown(&t, buffer, sizeof buffer));
+            rc = fail_unknown(r, &t, "unknown syscall", cordon__suggest_syscall(t.text, t.len));
         if (rc < 0)
             return rc;
         named->column = t.column;

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "policy.h"
+#include "policy_docker.h"
 #include "policy_rules.h"
 
 #ifndef CORDON_POLICY_DIR
@@ -112,12 +113,35 @@ cordon_policy *cordon_policy_parse(const char *text, const char *origin, cordon_
     return build(text, name, name, err);
 }
 
+/* "docker:PATH": the profile imported, then read as any policy text.  An
+ * error in the text (only libseccomp's refusals can be) names the line of
+ * the imported policy that `cordon policy import` prints. */
+static cordon_policy *load_docker(const char *name, cordon_error *err)
+{
+    const char *path = name + strlen(CORDON_DOCKER_PREFIX);
+    char *text = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&text, &len);
+    if (!out) {
+        cordon__error_set(err, -ENOMEM, path, 0, 0, "out of memory");
+        return NULL;
+    }
+    int rc = cordon_policy_import(path, out, NULL, err);
+    if (fclose(out) != 0 && rc == 0)
+        cordon__error_set(err, rc = -ENOMEM, path, 0, 0, "out of memory");
+    cordon_policy *p = rc == 0 ? build(text, name, name, err) : NULL;
+    free(text);
+    return p;
+}
+
 cordon_policy *cordon_policy_load(const char *name_or_path, cordon_error *err)
 {
     if (!name_or_path || !name_or_path[0]) {
         cordon__error_set(err, -EINVAL, NULL, 0, 0, "no policy name given");
         return NULL;
     }
+    if (strncmp(name_or_path, CORDON_DOCKER_PREFIX, strlen(CORDON_DOCKER_PREFIX)) == 0)
+        return load_docker(name_or_path, err);
     bool is_path = strchr(name_or_path, '/') || strstr(name_or_path, ".policy");
     char *path = is_path ? strdup(name_or_path) : cordon__policy_find(name_or_path);
     if (!path && strcmp(name_or_path, "default") == 0)

@@ -119,6 +119,16 @@ int cordon__constant_lookup(const char *name, size_t len, uint64_t *value)
     return 0;
 }
 
+const char *cordon__constant_name_at(size_t i)
+{
+    return i < COUNT(constants) ? constants[i].name : NULL;
+}
+
+const char *cordon__errno_name_at(size_t i)
+{
+    return i < COUNT(errnos) ? errnos[i].name : NULL;
+}
+
 int cordon__errno_lookup(const char *name, size_t len)
 {
     const struct named_value *found = find(errnos, COUNT(errnos), name, len);
@@ -151,6 +161,9 @@ const char *cordon__action_name(enum cordon__action action)
  * number from 424 on is the same on i386 and, plus 0x40000000, on x32.
  * The last one is CORDON_NEWEST_KNOWN_SYSCALL. */
 static const struct { int nr; const char *name; } newer_syscalls[] = {
+    /* x86_64's own (Linux 6.11), numbered in a gap of the older calls;
+     * i386 and x32 have no such call */
+    { 335, "uretprobe" },
     { 451, "cachestat" },        { 452, "fchmodat2" },         { 453, "map_shadow_stack" },
     { 454, "futex_wake" },       { 455, "futex_wait" },        { 456, "futex_requeue" },
     { 457, "statmount" },        { 458, "listmount" },         { 459, "lsm_get_self_attr" },

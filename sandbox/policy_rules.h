@@ -115,6 +115,14 @@ extern const char cordon__builtin_default_text[];
 
 /* Names of constants, errnos and actions (policy_names.c). */
 int cordon__constant_lookup(const char *name, size_t len, uint64_t *value);
+/* The i-th name of the constants (errnos) table, NULL past its end. */
+const char *cordon__constant_name_at(size_t i);
+const char *cordon__errno_name_at(size_t i);
+/* The known syscall (constant, errno) name nearest to a misspelled one,
+ * or NULL when none is near enough (policy_suggest.c). */
+const char *cordon__suggest_syscall(const char *name, size_t len);
+const char *cordon__suggest_constant(const char *name, size_t len);
+const char *cordon__suggest_errno(const char *name, size_t len);
 /* The first constant named PREFIX... whose value is `value`, or NULL. */
 const char *cordon__constant_name(const char *prefix, uint64_t value);
 int cordon__errno_lookup(const char *name, size_t len);

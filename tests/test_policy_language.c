@@ -75,7 +75,24 @@ static void test_policy_unknown_syscall_names_file_line_column(void **state)
 {
     (void)state;
     assert_string_equal(refused("default allow\n# comment\nkill  sockett\n", 3, 7),
-                        "t.policy:3:7: unknown syscall 'sockett'");
+                        "t.policy:3:7: unknown syscall 'sockett' (did you mean 'socket'?)");
+}
+
+/* A slip of the keyboard gets the nearest name; a name near none gets no
+ * guess. */
+static void test_policy_did_you_mean(void **state)
+{
+    (void)state;
+    assert_string_equal(refused("default allow\nkill sokcet\n", 2, 6),
+                        "t.policy:2:6: unknown syscall 'sokcet' (did you mean 'socket'?)");
+    assert_string_equal(refused("default allow\nkill read wirte\n", 2, 11),
+                        "t.policy:2:11: unknown syscall 'wirte' (did you mean 'write'?)");
+    assert_string_equal(refused("default allow\nkill frobnicate\n", 2, 6),
+                        "t.policy:2:6: unknown syscall 'frobnicate'");
+    assert_string_equal(refused("default allow\nkill socket if arg0 == AF_INTE\n", 2, 24),
+                        "t.policy:2:24: unknown constant 'AF_INTE' (did you mean 'AF_INET'?)");
+    assert_string_equal(refused("default errno EPREM\n", 1, 15),
+                        "t.policy:1:15: unknown errno name 'EPREM' (did you mean 'EPERM'?)");
 }
 
 static void test_policy_unknown_constant_and_errno(void **state)
@@ -86,7 +103,10 @@ static void test_policy_unknown_constant_and_errno(void **state)
     assert_string_equal(refused("default allow\nerrno EFOO mkdir\n", 2, 7),
                         "t.policy:2:7: unknown errno name 'EFOO'");
     assert_string_equal(refused("default allow\nerrno 5000 mkdir\n", 2, 7),
-                        "t.policy:2:7: errno '5000' is out of range (0 to 4095)");
+                        "t.policy:2:7: errno '5000' is out of range (0 to 4094)");
+    /* libseccomp refuses 4095 itself: refused at the token, not at compile */
+    assert_string_equal(refused("default errno 4095\n", 1, 15),
+                        "t.policy:1:15: errno '4095' is out of range (0 to 4094)");
 }
 
 static void test_policy_bad_tokens_and_operators(void **state)
@@ -430,6 +450,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_policy_every_shipped_policy_loads),
         cmocka_unit_test(test_policy_unknown_syscall_names_file_line_column),
+        cmocka_unit_test(test_policy_did_you_mean),
         cmocka_unit_test(test_policy_syscall_by_number),
         cmocka_unit_test(test_policy_newer_syscalls_refused_before_the_rules),
         cmocka_unit_test(test_policy_unnamed_syscall_with_a_foreign_abi_is_refused),

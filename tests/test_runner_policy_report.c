@@ -101,7 +101,7 @@ static void test_policy_usage_errors_are_125(void **state)
     (void)state;
     captured c = CORDON("policy");
     expect_status(&c, 125);
-    assert_string_equal(c.err, "cordon: policy: no action given (check, show or list) "
+    assert_string_equal(c.err, "cordon: policy: no action given (check, show, list or import) "
                                "(see 'cordon policy --help')\n");
     captured_free(&c);
     c = CORDON("policy", "check");

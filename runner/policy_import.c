@@ -1,0 +1,88 @@
+/* cordon policy import: a Docker/OCI seccomp profile in cordon's policy
+ * language, on stdout or in a file, with what the import decided on
+ * stderr; and the same notes for a task run under --policy docker:FILE. */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../lib/cordon.h"
+#include "policy_import.h"
+#include "runner.h"
+
+/* Each line of `notes` as its own message on stderr. */
+static size_t say_notes(const char *notes, size_t len)
+{
+    size_t count = 0;
+    for (const char *line = notes; line < notes + len;) {
+        const char *end = memchr(line, '\n', (size_t)(notes + len - line));
+        end = end ? end : notes + len;
+        runner_error("%.*s", (int)(end - line), line);
+        count++;
+        line = end + 1;
+    }
+    return count;
+}
+
+/* Imports `path`; the policy text in *policy (malloc'd), the notes said
+ * on stderr and counted in *noted.  0, or -1 after saying why. */
+static int import(const char *path, char **policy, size_t *policy_len, size_t *noted)
+{
+    char *notes = NULL;
+    size_t notes_len = 0;
+    FILE *out = open_memstream(policy, policy_len);
+    FILE *note_stream = open_memstream(&notes, &notes_len);
+    cordon_error err;
+    memset(&err, 0, sizeof err);
+    int rc = out && note_stream ? cordon_policy_import(path, out, note_stream, &err) : -ENOMEM;
+    if (out)
+        fclose(out);
+    if (note_stream)
+        fclose(note_stream);
+    *noted = notes ? say_notes(notes, notes_len) : 0;
+    free(notes);
+    if (rc < 0)
+        runner_error("%s", err.message[0] ? err.message : strerror(-rc));
+    return rc < 0 ? -1 : 0;
+}
+
+static int write_policy(const char *out_path, const char *policy, size_t len)
+{
+    FILE *f = out_path ? fopen(out_path, "we") : stdout;
+    if (!f) {
+        runner_error("policy import: cannot write '%s': %s", out_path, strerror(errno));
+        return RUNNER_EXIT_OWN_ERROR;
+    }
+    bool ok = fwrite(policy, 1, len, f) == len;
+    ok = (f == stdout ? fflush(f) == 0 : fclose(f) == 0) && ok;
+    if (!ok)
+        runner_error("policy import: cannot write '%s'", out_path ? out_path : "the output");
+    return ok ? 0 : RUNNER_EXIT_OWN_ERROR;
+}
+
+int policy_import(const char *path, const char *out_path, bool strict)
+{
+    char *policy = NULL;
+    size_t len = 0, noted = 0;
+    int rc = import(path, &policy, &len, &noted);
+    if (rc == 0 && strict && noted) {
+        runner_error("policy import: %zu note%s, and --strict makes them errors", noted,
+                     noted == 1 ? "" : "s");
+        rc = -1;
+    }
+    int status = rc < 0 ? POLICY_INVALID : write_policy(out_path, policy, len);
+    free(policy);
+    return status;
+}
+
+void policy_import_notes(const char *policy_name)
+{
+    size_t prefix = strlen("docker:");
+    if (strncmp(policy_name, "docker:", prefix) != 0)
+        return;
+    char *policy = NULL;
+    size_t len = 0, noted = 0;
+    import(policy_name + prefix, &policy, &len, &noted);
+    free(policy);
+}

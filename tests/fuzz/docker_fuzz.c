@@ -1,0 +1,42 @@
+/*
+ * libFuzzer target for the Docker/OCI profile importer (make fuzz): any
+ * bytes must be imported into a policy that cordon's own grammar accepts
+ * and compiles, or refused with a positioned message; never crash, leak,
+ * read out of bounds (the input is not NUL-terminated) or hang.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../lib/cordon.h"
+#include "../../sandbox/policy_docker.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    char *policy = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&policy, &len);
+    FILE *notes = fopen("/dev/null", "w");
+    if (!out || !notes)
+        abort();
+    cordon_error err;
+    memset(&err, 0, sizeof err);
+    int rc = cordon__docker_import((const char *)data, size, "fuzz.json", out, notes, &err);
+    fclose(out);
+    fclose(notes);
+    if (rc == 0) {
+        /* What the importer writes, cordon must read back. */
+        cordon_policy *p = cordon_policy_parse(policy, "imported", &err);
+        if (!p && err.code != -E2BIG && err.code != -EEXIST)
+            abort();
+        cordon_policy_free(p);
+    } else if (!err.message[0] || err.code >= 0) {
+        abort(); /* a refusal must say why */
+    }
+    free(policy);
+    return 0;
+}

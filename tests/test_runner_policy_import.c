@@ -1,0 +1,129 @@
+/* cordon policy import, and tasks run under --policy docker:FILE. */
+#include "runner_support.h"
+
+#define DEFAULT_PROFILE "tests/data/docker-seccomp/default.json"
+
+static void test_import_writes_the_policy_and_says_what_it_left_out(void **state)
+{
+    (void)state;
+    captured c = CORDON("policy", "import", DEFAULT_PROFILE);
+    expect_status(&c, 0);
+    assert_non_null(strstr(c.out, "\ndefault errno EPERM\n"));
+    assert_non_null(strstr(c.out, "\nallow personality if arg0 == 0xffffffff\n"));
+    assert_non_null(strstr(c.err, "cordon: " DEFAULT_PROFILE ":297:5: syscalls[0].names[233]: "
+                                  "unknown syscall 'riscv_hwprobe' (left out)\n"));
+    captured_free(&c);
+}
+
+static void test_import_strict_makes_notes_errors(void **state)
+{
+    (void)state;
+    captured c = CORDON("policy", "import", "--strict", DEFAULT_PROFILE);
+    expect_status(&c, 1);
+    assert_string_equal(c.out, "");
+    assert_non_null(strstr(c.err, "riscv_hwprobe"));
+    assert_non_null(strstr(c.err, "cordon: policy import: 2 notes, and --strict makes them "
+                                  "errors\n"));
+    captured_free(&c);
+}
+
+static void test_import_out_file_then_check(void **state)
+{
+    (void)state;
+    char *dir = make_temp_dir();
+    char path[300];
+    snprintf(path, sizeof path, "%s/docker.policy", dir);
+    captured c = CORDON("policy", "import", "--out", path, DEFAULT_PROFILE);
+    expect_status(&c, 0);
+    assert_string_equal(c.out, "");
+    captured_free(&c);
+    c = CORDON("policy", "check", path);
+    expect_status(&c, 0);
+    captured_free(&c);
+    remove_tree(dir);
+}
+
+static void test_import_malformed_profile_is_1_with_its_place(void **state)
+{
+    (void)state;
+    char *dir = make_temp_dir();
+    char path[300], expected[400];
+    snprintf(path, sizeof path, "%s/bad.json", dir);
+    write_file(path, "{\"defaultAction\": 5}\n");
+    captured c = CORDON("policy", "import", path);
+    expect_status(&c, 1);
+    assert_string_equal(c.out, "");
+    snprintf(expected, sizeof expected,
+             "cordon: %s:1:19: defaultAction: expected a string, found a number\n", path);
+    assert_string_equal(c.err, expected);
+    captured_free(&c);
+    c = CORDON("run", "--policy", "docker:/nonexistent.json", "--", "true");
+    expect_status(&c, 125);
+    assert_non_null(strstr(c.err, "/nonexistent.json"));
+    captured_free(&c);
+    remove_tree(dir);
+}
+
+static void test_import_usage_errors_are_125(void **state)
+{
+    (void)state;
+    captured c = CORDON("policy", "import");
+    expect_status(&c, 125);
+    assert_string_equal(c.err, "cordon: policy: a profile FILE is needed "
+                               "(see 'cordon policy --help')\n");
+    captured_free(&c);
+    c = CORDON("policy", "import", DEFAULT_PROFILE, "--out");
+    expect_status(&c, 125);
+    assert_string_equal(c.err, "cordon: policy: --out needs a FILE "
+                               "(see 'cordon policy --help')\n");
+    captured_free(&c);
+    c = CORDON("policy", "import", "--bpf", DEFAULT_PROFILE);
+    expect_status(&c, 125);
+    captured_free(&c);
+}
+
+static void test_run_under_a_docker_profile(void **state)
+{
+    (void)state;
+    captured c = CORDON("run", "--policy", "docker:" DEFAULT_PROFILE, "--", "echo", "hi");
+    expect_status(&c, 0);
+    assert_string_equal(c.out, "hi\n");
+    assert_non_null(strstr(c.err, "riscv_hwprobe"));
+    captured_free(&c);
+    c = CORDON("run", "--quiet", "--policy", "docker:" DEFAULT_PROFILE, "--", "echo", "hi");
+    expect_status(&c, 0);
+    assert_string_equal(c.err, "");
+    captured_free(&c);
+
+    /* a profile's errno reaches the command: mkdir fails with EACCES */
+    char *dir = make_temp_dir();
+    char profile[300], policy[320], target[320];
+    snprintf(profile, sizeof profile, "%s/p.json", dir);
+    snprintf(policy, sizeof policy, "docker:%s", profile);
+    snprintf(target, sizeof target, "%s/made", dir);
+    write_file(profile, "{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": [{\"names\": "
+                        "[\"mkdir\", \"mkdirat\"], \"action\": \"SCMP_ACT_ERRNO\", "
+                        "\"errnoRet\": 13}]}");
+    c = CORDON("run", "--json", "--policy", policy, "--", "mkdir", target);
+    assert_int_equal(python_check(c.out, c.out_len,
+        "assert d['exit_code'] == 1 and d['exception'] is None, d\n"
+        "assert 'Permission denied' in d['std_err'], d\n"
+        "assert d['policy'].startswith('docker:')"), 0);
+    captured_free(&c);
+    struct stat st;
+    assert_int_equal(stat(target, &st), -1);
+    remove_tree(dir);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_import_writes_the_policy_and_says_what_it_left_out),
+        cmocka_unit_test(test_import_strict_makes_notes_errors),
+        cmocka_unit_test(test_import_out_file_then_check),
+        cmocka_unit_test(test_import_malformed_profile_is_1_with_its_place),
+        cmocka_unit_test(test_import_usage_errors_are_125),
+        cmocka_unit_test(test_run_under_a_docker_profile),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
