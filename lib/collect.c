@@ -106,7 +106,7 @@ static bool read_stream(cordon_task *t, cordon__attempt_state *s, int *fd,
     return true;
 }
 
-static void write_stdin(cordon__attempt_state *s)
+static void write_stdin_unguarded(cordon__attempt_state *s)
 {
     while (s->stdin_written < s->stdin_len) {
         ssize_t n = write(s->stdin_fd, s->stdin_data + s->stdin_written,
@@ -120,6 +120,32 @@ static void write_stdin(cordon__attempt_state *s)
         s->stdin_written += (size_t)n;
     }
     close_fd(&s->stdin_fd);
+}
+
+/*
+ * A task that exits, or closes its stdin, before it has read what it was
+ * given makes the next write fail with EPIPE and raise SIGPIPE, whose
+ * default action would kill the caller.  The caller's dispositions are its
+ * own, so the signal is kept from it per call instead: blocked in this
+ * thread around the writes (a pipe's SIGPIPE goes to the writing thread, so
+ * it stays pending on this thread only), then taken back with a
+ * zero-timeout sigtimedwait, unless one was already pending before, which
+ * is the caller's and stays.  Then the previous mask comes back.
+ */
+static void write_stdin(cordon__attempt_state *s)
+{
+    sigset_t pipe_only, previous, pending;
+    sigemptyset(&pipe_only);
+    sigaddset(&pipe_only, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe_only, &previous);
+    sigpending(&pending);
+    bool was_pending = sigismember(&pending, SIGPIPE) == 1;
+    write_stdin_unguarded(s);
+    struct timespec zero = { 0, 0 };
+    if (!was_pending)
+        while (sigtimedwait(&pipe_only, NULL, &zero) < 0 && errno == EINTR)
+            ;
+    pthread_sigmask(SIG_SETMASK, &previous, NULL);
 }
 
 static void receive_listener(cordon__attempt_state *s)
