@@ -30,7 +30,7 @@
 #define NO_PIDFD_TICK_NS   (5ull * 1000 * 1000)
 
 enum { SLOT_PID, SLOT_STDOUT, SLOT_STDERR, SLOT_LOG, SLOT_STDIN, SLOT_SOCKET, SLOT_LISTENER,
-       SLOT_COUNT };
+       SLOT_CANCEL, SLOT_COUNT };
 
 uint64_t cordon__now_ns(void)
 {
@@ -212,6 +212,7 @@ static int build_poll_set(cordon__attempt_state *s, struct pollfd *fds)
         [SLOT_PID] = s->exited ? -1 : s->pidfd, [SLOT_STDOUT] = s->stdout_fd,
         [SLOT_STDERR] = s->stderr_fd, [SLOT_LOG] = s->log_fd, [SLOT_STDIN] = s->stdin_fd,
         [SLOT_SOCKET] = s->listener_socket, [SLOT_LISTENER] = s->exited ? -1 : s->listener_fd,
+        [SLOT_CANCEL] = s->exited || s->cancelled ? -1 : s->cancel_fd,
     };
     int open_streams = 0;
     for (int i = 0; i < SLOT_COUNT; i++) {
@@ -283,6 +284,10 @@ static void dispatch(cordon_task *t, cordon__attempt_state *s, struct pollfd *fd
         handle_notification(s, notify);
     else if (fds[SLOT_LISTENER].revents & (POLLHUP | POLLERR | POLLNVAL))
         close_fd(&s->listener_fd);
+    if (fds[SLOT_CANCEL].revents && !s->exited) {
+        s->cancelled = true; /* the task is being freed: no one waits for it */
+        kill_group(s);
+    }
     if (fds[SLOT_PID].revents && !s->exited)
         on_exit_seen(s, grace_end);
 }
