@@ -46,6 +46,7 @@ cordon_bytes cordon__buffer_view(const cordon__buffer *b);
 #define CORDON_MAX_FRAMES   64
 #define CORDON_CLASS_MAX    64
 #define CORDON_MESSAGE_MAX  2048
+#define CORDON_HISTORY_MESSAGE_MAX 256
 
 enum cordon__return_state { RETURN_NONE = 0, RETURN_WRITING = 1, RETURN_COMMITTED = 2 };
 enum cordon__cgroup_move { CGROUP_MOVE_PENDING = 0, CGROUP_MOVE_DONE = 1, CGROUP_MOVE_FAILED = 2 };
@@ -206,6 +207,7 @@ struct cordon_task {
     char exception_class[CORDON_CLASS_MAX];
     cordon_attempt *history;
     char (*history_classes)[CORDON_CLASS_MAX];
+    char (*history_messages)[CORDON_HISTORY_MESSAGE_MAX];  /* exc_out's first line */
     size_t history_count, history_size;
 
     /* async */

@@ -152,6 +152,7 @@ void cordon_task_free(cordon_task *t)
     cordon__buffer_free(&t->returns);
     free(t->history);
     free(t->history_classes);
+    free(t->history_messages);
     free(t);
 }
 
@@ -193,6 +194,8 @@ int cordon_set_limit(cordon_task *t, cordon_limit what, uint64_t value)
     if ((what == CORDON_LIMIT_OUTPUT || what == CORDON_LIMIT_RETURN) &&
         (value == 0 || value > CORDON_MAX_CAP))
         return -EINVAL;
+    if (what == CORDON_LIMIT_MEMORY && value && value < CORDON_MEMORY_MIN)
+        return -EINVAL; /* a forgotten unit: no task could start */
     t->limits[what] = value;
     return 0;
 }
@@ -358,10 +361,21 @@ void cordon__history_push(cordon_task *t)
         if (!classes)
             return;
         t->history_classes = classes;
+        char (*messages)[CORDON_HISTORY_MESSAGE_MAX] =
+            realloc(t->history_messages, size * sizeof *messages);
+        if (!messages)
+            return;
+        t->history_messages = messages;
         t->history_size = size;
     }
     size_t i = t->history_count++;
     memcpy(t->history_classes[i], t->exception_class, CORDON_CLASS_MAX);
+    const char *report = cordon__buffer_view(&t->exc_out).data;
+    size_t line = strcspn(report, "\n");
+    if (line >= CORDON_HISTORY_MESSAGE_MAX)
+        line = CORDON_HISTORY_MESSAGE_MAX - 1;
+    memcpy(t->history_messages[i], report, line);
+    t->history_messages[i][line] = '\0';
     t->history[i] = (cordon_attempt){
         .exit_code = t->result.exit_code,
         .signal = t->result.signal,
@@ -377,8 +391,10 @@ const cordon_attempt *cordon_task_history(const cordon_task *t, size_t *count)
             *count = 0;
         return NULL;
     }
-    for (size_t i = 0; i < t->history_count; i++)
+    for (size_t i = 0; i < t->history_count; i++) {
         t->history[i].exception = t->history_classes[i][0] ? t->history_classes[i] : NULL;
+        t->history[i].message = t->history_messages[i];
+    }
     if (count)
         *count = t->history_count;
     return t->history;
