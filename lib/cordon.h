@@ -142,7 +142,8 @@ int cordon_set_output_callback(cordon_task *t, cordon_output_fn fn, void *user);
 int cordon_set_cwd(cordon_task *t, const char *dir);
 /* Command tasks: "KEY=VALUE" added to (or replacing in) the environment. */
 int cordon_set_env(cordon_task *t, const char *key_equals_value);
-/* Command tasks: start from an empty environment (then cordon_set_env). */
+/* Command tasks: start from an empty environment (then cordon_set_env).
+ * CORDON_LOG_FD and CORDON_ATTEMPT are always set. */
 int cordon_clear_env(cordon_task *t);
 /* When cordon runs as root: run the task as uid/gid, supplementary groups
  * cleared.  -EPERM when not root. */
