@@ -14,14 +14,15 @@ REAL_FAULT static int fault(volatile int *pointer)
     return *pointer + 1;
 }
 
-/* stdout is a pipe: fully buffered, nothing written out yet. */
-static int print_then_segfault(cordon_ctx *ctx, void *arg)
+/* stdout is a pipe: fully buffered, nothing written out yet.  Not a tail
+ * call: its frame must be on the stack at the fault. */
+__attribute__((noinline)) static int print_then_segfault(cordon_ctx *ctx, void *arg)
 {
     (void)ctx;
     (void)arg;
     printf("step 1 done\n");
     printf("step 2 half");
-    return fault(NULL);
+    return fault(NULL) * 3;
 }
 
 static int print_then_abort(cordon_ctx *ctx, void *arg)
