@@ -38,6 +38,19 @@ HOSTILE_SRC := $(wildcard tests/hostile/*.c)
 BENCH_SRC  := $(wildcard bench/*.c)
 HEADERS    := $(wildcard lib/*.h sandbox/*.h runner/*.h tests/*.h)
 
+# The first target, so that `make` alone builds all three.
+all: build/libcordon.a build/libcordon.so build/libcordon.so.0 build/cordon
+
+# The policy directories are compiled in.  PREFIX given to `make install`
+# after a `make` with another one must rebuild what embeds them: the stamp
+# holds them and is rewritten (dated anew) only when they change.
+POLICYDIR_STAMP := build/policydir.stamp
+POLICYDIR_TEXT  := $(POLICYDIR) $(abspath policies)
+$(POLICYDIR_STAMP): FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(POLICYDIR_TEXT)' | cmp -s - $@ || echo '$(POLICYDIR_TEXT)' > $@
+FORCE:
+
 # Each build flavour lives in its own directory: build/ (plain), build/asan.
 define flavour
 $(1)/obj/%.o: %.c $(HEADERS) Makefile
@@ -57,7 +70,7 @@ $(1)/hostile/%: tests/hostile/%.c
 	$$(CC) $$(ALL_CFLAGS) $$< -o $$@ -pthread
 
 # The built-in default policy is the file itself, assembled in.
-$(1)/obj/sandbox/policy_load.o: policies/default.policy
+$(1)/obj/sandbox/policy_load.o: policies/default.policy $(POLICYDIR_STAMP)
 
 $(1)/cordon: $$(patsubst %.c,$(1)/obj/%.o,$$(RUNNER_SRC)) $(1)/libcordon.a
 	$$(CC) $$(ALL_CFLAGS) $(2) $$(patsubst %.c,$(1)/obj/%.o,$$(RUNNER_SRC)) -o $$@ $(1)/libcordon.a $$(LDLIBS_ALL) -lm $(2)
@@ -69,17 +82,27 @@ $(eval $(call flavour,build/asan,$(SAN_FLAGS)))
 
 TESTS        := $(patsubst tests/%.c,build/tests/%,$(TEST_SRC))
 ASAN_TESTS   := $(patsubst tests/%.c,build/asan/tests/%,$(TEST_SRC))
-HOSTILE_BINS := $(patsubst tests/hostile/%.c,build/hostile/%,$(HOSTILE_SRC))
+HOSTILE_BINS := $(patsubst tests/hostile/%.c,build/hostile/%,$(HOSTILE_SRC)) build/tests/libcrash.so
 
-.PHONY: all test check test-plain test-asan asan valgrind demo demo-run bench fuzz install clean \
+# A plugin for the crash-report tests, stripped as shipped plugins often
+# are: only its dynamic symbol table names its functions.
+build/tests/libcrash.so: tests/plugin/crash_plugin.c
+	@mkdir -p $(dir $@)
+	$(CC) -shared -fPIC -O1 -s $< -o $@
+
+.PHONY: all test check test-plain test-asan test-build asan valgrind demo demo-run bench fuzz install clean FORCE \
         python test-python
-all: build/libcordon.a build/libcordon.so build/cordon
 
 build/libcordon.so: $(patsubst %.c,build/obj/%.o,$(LIB_SRC))
 	$(CC) -shared -Wl,-soname,libcordon.so.0 -Wl,--no-undefined -o $@ $^ $(LDLIBS_ALL)
 
+# The name a program linked against build/ asks the loader for.
+build/libcordon.so.0: build/libcordon.so
+	ln -sf libcordon.so $@
+
 # Tests find the runner and hostile helpers through these variables.
 TEST_ENV = CORDON_RUNNER=$(abspath $(1)/cordon) CORDON_HOSTILE_DIR=$(abspath build/hostile) \
+           CORDON_PLUGIN_DIR=$(abspath build/tests) \
            CORDON_POLICY_PATH=$(abspath policies)
 
 define run_tests
@@ -102,7 +125,12 @@ check: test
 
 test-plain: all $(TESTS) $(HOSTILE_BINS)
 	$(call run_tests,build,$(TESTS),)
+	@$(MAKE) --no-print-directory test-build
 
+# The build as a user meets it: programs linked against build/ and against
+# an install whose source tree is gone, and the header compiled as C++.
+test-build: all
+	@sh tests/build_test.sh
 test-asan asan: build/asan/cordon $(ASAN_TESTS) $(HOSTILE_BINS)
 	$(call run_tests,build/asan,$(ASAN_TESTS),$(SAN_ENV))
 

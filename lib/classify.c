@@ -144,11 +144,11 @@ static void signal_ending(cordon_task *t, const cordon__attempt_state *s,
     const char *name = cordon_signal_name(signo);
     set_exception(t, name ? name : "Signal");
     if (recorded) {
-        cordon__crash_report(&t->exc_out, crash, true);
+        cordon__crash_report(&t->exc_out, crash, true, (uintptr_t)t->fn);
         return;
     }
     cordon__crash_record plain = { .signal = signo };
-    cordon__crash_report(&t->exc_out, &plain, t->kind == KIND_FUNCTION);
+    cordon__crash_report(&t->exc_out, &plain, t->kind == KIND_FUNCTION, (uintptr_t)t->fn);
 }
 
 /* The classes cordon raises itself: a task that raises one of them would

@@ -30,7 +30,7 @@
 #define NO_PIDFD_TICK_NS   (5ull * 1000 * 1000)
 
 enum { SLOT_PID, SLOT_STDOUT, SLOT_STDERR, SLOT_LOG, SLOT_STDIN, SLOT_SOCKET, SLOT_LISTENER,
-       SLOT_COUNT };
+       SLOT_CANCEL, SLOT_COUNT };
 
 uint64_t cordon__now_ns(void)
 {
@@ -119,7 +119,7 @@ static bool read_stream(cordon_task *t, cordon__attempt_state *s, int *fd,
     return true;
 }
 
-static void write_stdin(cordon__attempt_state *s)
+static void write_stdin_unguarded(cordon__attempt_state *s)
 {
     while (s->stdin_written < s->stdin_len) {
         ssize_t n = write(s->stdin_fd, s->stdin_data + s->stdin_written,
@@ -133,6 +133,32 @@ static void write_stdin(cordon__attempt_state *s)
         s->stdin_written += (size_t)n;
     }
     close_fd(&s->stdin_fd);
+}
+
+/*
+ * A task that exits, or closes its stdin, before it has read what it was
+ * given makes the next write fail with EPIPE and raise SIGPIPE, whose
+ * default action would kill the caller.  The caller's dispositions are its
+ * own, so the signal is kept from it per call instead: blocked in this
+ * thread around the writes (a pipe's SIGPIPE goes to the writing thread, so
+ * it stays pending on this thread only), then taken back with a
+ * zero-timeout sigtimedwait, unless one was already pending before, which
+ * is the caller's and stays.  Then the previous mask comes back.
+ */
+static void write_stdin(cordon__attempt_state *s)
+{
+    sigset_t pipe_only, previous, pending;
+    sigemptyset(&pipe_only);
+    sigaddset(&pipe_only, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe_only, &previous);
+    sigpending(&pending);
+    bool was_pending = sigismember(&pending, SIGPIPE) == 1;
+    write_stdin_unguarded(s);
+    struct timespec zero = { 0, 0 };
+    if (!was_pending)
+        while (sigtimedwait(&pipe_only, NULL, &zero) < 0 && errno == EINTR)
+            ;
+    pthread_sigmask(SIG_SETMASK, &previous, NULL);
 }
 
 static void receive_listener(cordon__attempt_state *s)
@@ -215,6 +241,7 @@ static int build_poll_set(cordon__attempt_state *s, struct pollfd *fds)
         [SLOT_PID] = s->exited ? -1 : s->pidfd, [SLOT_STDOUT] = s->stdout_fd,
         [SLOT_STDERR] = s->stderr_fd, [SLOT_LOG] = s->log_fd, [SLOT_STDIN] = s->stdin_fd,
         [SLOT_SOCKET] = s->listener_socket, [SLOT_LISTENER] = s->exited ? -1 : s->listener_fd,
+        [SLOT_CANCEL] = s->exited || s->cancelled ? -1 : s->cancel_fd,
     };
     int open_streams = 0;
     for (int i = 0; i < SLOT_COUNT; i++) {
@@ -286,6 +313,10 @@ static void dispatch(cordon_task *t, cordon__attempt_state *s, struct pollfd *fd
         handle_notification(s, notify);
     else if (fds[SLOT_LISTENER].revents & (POLLHUP | POLLERR | POLLNVAL))
         close_fd(&s->listener_fd);
+    if (fds[SLOT_CANCEL].revents && !s->exited) {
+        s->cancelled = true; /* the task is being freed: no one waits for it */
+        kill_group(s);
+    }
     if (fds[SLOT_PID].revents && !s->exited)
         on_exit_seen(s, grace_end);
 }

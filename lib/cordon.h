@@ -13,6 +13,10 @@
  * memory as it is then); each run replaces the previous result.  A task is
  * used by one thread at a time; different tasks may run from many threads.
  *
+ * While a task runs (from cordon_run_async until cordon_join) its options
+ * are fixed: every cordon_set_* call returns -EBUSY, and so do the run
+ * calls; its result and history are read after the join.
+ *
  * Errors: functions returning int give 0 (or a documented positive value)
  * on success and a negative errno when cordon itself failed.  The library
  * never prints, installs no signal handler in the caller and changes none of
@@ -29,6 +33,9 @@
 
 #ifdef __cplusplus
 extern "C" {
+#define CORDON_NORETURN [[noreturn]]
+#else
+#define CORDON_NORETURN _Noreturn
 #endif
 
 #define CORDON_VERSION "0.1.0"
@@ -63,8 +70,9 @@ cordon_task *cordon_function_task(cordon_fn fn, void *arg);
 cordon_task *cordon_command_task(const char *const argv[]);
 /* Copies `command`; runs /bin/sh -c command. */
 cordon_task *cordon_shell_task(const char *command);
-/* Frees the task and its result.  The task must not be running (join an
- * async run first).  NULL is accepted. */
+/* Frees the task and its result.  A task still running from
+ * cordon_run_async is killed first (its whole process group, at once) and
+ * joined; nothing of it is left behind.  NULL is accepted. */
 void cordon_task_free(cordon_task *t);
 
 /* ---- Inside a function task (call only from the child) ---------------- */
@@ -77,9 +85,13 @@ int cordon_return(cordon_ctx *ctx, const void *data, size_t len);
 void cordon_log(cordon_ctx *ctx, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /* Ends the task with the exception class `exception` and a message;
- * stdio is flushed first. */
-_Noreturn void cordon_raise(cordon_ctx *ctx, const char *exception, const char *fmt, ...)
+ * stdio is flushed first.  result.exit_code is 1 then. */
+CORDON_NORETURN void cordon_raise(cordon_ctx *ctx, const char *exception, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* Which attempt this is: 1 for the first run, n + 1 for retry n of
+ * cordon_run_and_retry.  A command task finds it in its environment as
+ * CORDON_ATTEMPT. */
+unsigned cordon_attempt_number(cordon_ctx *ctx);
 
 /* ---- Options ----------------------------------------------------------- */
 
@@ -93,7 +105,10 @@ int cordon_set_timeout_ms(cordon_task *t, uint64_t ms);
 
 typedef enum cordon_limit {
     CORDON_LIMIT_CPU_MS,      /* CPU time (user+sys); exception CpuLimit */
-    CORDON_LIMIT_MEMORY,      /* bytes of address space; MemoryLimit */
+    CORDON_LIMIT_MEMORY,      /* bytes: the task's memory cgroup limit (the whole
+                                 tree's memory) where a cgroup can be made, else
+                                 each process's address space (RLIMIT_AS);
+                                 MemoryLimit.  At least CORDON_MEMORY_MIN */
     CORDON_LIMIT_FILE_SIZE,   /* bytes per written file; FileSizeLimit */
     CORDON_LIMIT_OPEN_FILES,  /* highest fd number + 1; at least 6 under a policy
                                  (fds 0-3, the listener and its socket) */
@@ -102,8 +117,12 @@ typedef enum cordon_limit {
     CORDON_LIMIT_RETURN,      /* bytes of cordon_return; default 1 MiB */
     CORDON_LIMIT_COUNT_
 } cordon_limit;
+/* The smallest memory limit accepted: below it no task could even start
+ * (a limit of 64 is 64 bytes, not 64 MiB). */
+#define CORDON_MEMORY_MIN (1u << 20)
 /* 0 for the resource limits means "no limit" (the default).  OUTPUT and
- * RETURN must be > 0 and at most 1 GiB.  -EINVAL on a bad `what`. */
+ * RETURN must be > 0 and at most 1 GiB; MEMORY 0 or at least
+ * CORDON_MEMORY_MIN.  -EINVAL on a bad `what` or value. */
 int cordon_set_limit(cordon_task *t, cordon_limit what, uint64_t value);
 
 /* Bytes given to the task's stdin (copied).  Without this, or a stdin fd,
@@ -123,7 +142,8 @@ int cordon_set_output_callback(cordon_task *t, cordon_output_fn fn, void *user);
 int cordon_set_cwd(cordon_task *t, const char *dir);
 /* Command tasks: "KEY=VALUE" added to (or replacing in) the environment. */
 int cordon_set_env(cordon_task *t, const char *key_equals_value);
-/* Command tasks: start from an empty environment (then cordon_set_env). */
+/* Command tasks: start from an empty environment (then cordon_set_env).
+ * CORDON_LOG_FD and CORDON_ATTEMPT are always set. */
 int cordon_clear_env(cordon_task *t);
 /* When cordon runs as root: run the task as uid/gid, supplementary groups
  * cleared.  -EPERM when not root. */
@@ -144,13 +164,22 @@ int cordon_set_backoff(cordon_task *t, uint64_t initial_ms, double factor, uint6
  * code), CORDON_EXCEPTION when it ended with one, a negative errno when
  * cordon could not run it (no child is left behind then). */
 int cordon_run(cordon_task *t);
-/* Starts the task and returns at once; a collector thread does the rest.
- * Returns 0 or a negative errno (-EBUSY if it is already running). */
+/* Starts the task and returns without waiting for it to end; a collector
+ * thread does the rest.  The child is forked before this returns: it sees
+ * the caller's memory (and *arg) as it was at the call, and the caller may
+ * change or free it at once.  Returns 0, or a negative errno (-EBUSY if it
+ * is already running; a failed start leaves no child and no thread). */
 int cordon_run_async(cordon_task *t);
-/* Waits for cordon_run_async's run and returns what cordon_run would. */
+/* Waits for cordon_run_async's run and returns what cordon_run would.
+ * Joined again (with no run since), it returns the same again; -EINVAL
+ * when the task was never started with cordon_run_async. */
 int cordon_join(cordon_task *t);
-/* Runs, then runs again in a fresh child while the exception's class is
- * `exception` ("*": any) and fewer than max_retry retries were made. */
+/* Runs, then runs again in a fresh child while the ending matches
+ * `exception` and fewer than max_retry retries were made.  `exception` is
+ * a comma-separated list of what to retry on: exception classes
+ * ("Timeout,ServerError"), "exit:N" for an ending without exception whose
+ * exit code is N (N != 0), or "*" for any exception.  -EINVAL for an empty
+ * list, an empty item or a malformed exit:N. */
 int cordon_run_and_retry(cordon_task *t, unsigned max_retry, const char *exception);
 /* Runs the task and writes a breakdown of where its time went to `out`:
  * for a function task, sampled self and cumulative time per function and
@@ -238,6 +267,7 @@ typedef struct cordon_attempt {
     const char *exception;  /* NULL when it ended without one */
     int exit_code, signal;
     cordon_usage usage;
+    const char *message;    /* the first line of its exc_out; "" when none */
 } cordon_attempt;
 
 /* The last run's result; valid until the next run or cordon_task_free.

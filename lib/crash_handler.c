@@ -5,8 +5,10 @@
  * kill the child as it would have.  Symbol names are found later, in the
  * parent, which has the same mappings as the child had.
  */
+#include <errno.h>
 #include <execinfo.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <ucontext.h>
@@ -51,6 +53,40 @@ static void record_frames(cordon__crash_record *crash, uintptr_t pc)
     crash->frame_count = kept;
 }
 
+/*
+ * What the task printed before it crashed is kept.  stdio may still hold
+ * it in a stream's buffer, and fflush is no safe call here: the crash may
+ * have happened inside stdio, with the stream's lock held (a recursive lock
+ * this very thread owns, so fflush would not even wait) and its pointers
+ * half-updated.  So the buffer is handed to write(2) alone, once its
+ * pointers are seen to lie in order: no lock, no allocation, and nothing
+ * of stdio needs to stay right, since the process dies next.  At worst a
+ * crash inside stdio itself repeats or loses a few bytes; a scribbled
+ * FILE makes write fail with EFAULT or write bytes of the task's own.
+ */
+#define MAX_BUFFER_WRITTEN (16u << 20)
+
+static void write_buffered(FILE *stream, int fd)
+{
+#if defined(__GLIBC__)
+    const char *base = stream->_IO_write_base, *ptr = stream->_IO_write_ptr;
+    if (!base || ptr <= base || ptr > stream->_IO_buf_end ||
+        (size_t)(ptr - base) > MAX_BUFFER_WRITTEN)
+        return;
+    while (base < ptr) {
+        ssize_t n = write(fd, base, (size_t)(ptr - base));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return;
+        base += n;
+    }
+#else
+    (void)stream; /* other C libraries: what is buffered is lost */
+    (void)fd;
+#endif
+}
+
 static void crash_handler(int signo, siginfo_t *info, void *context)
 {
     cordon__crash_record *crash = &crash_shared->crash;
@@ -60,6 +96,8 @@ static void crash_handler(int signo, siginfo_t *info, void *context)
         crash->address = (uintptr_t)info->si_addr;
         crash->syscall_nr = signo == SIGSYS ? info->si_syscall : -1;
         record_frames(crash, faulting_pc(context));
+        write_buffered(stdout, STDOUT_FILENO);
+        write_buffered(stderr, STDERR_FILENO);
     }
     /* SA_RESETHAND restored the default action; a fault re-executes and
      * dies, a sent signal needs sending again (it stays pending until this

@@ -4,8 +4,25 @@
 
 #include "internal.h"
 
+/* The task's frames: from the fault to the task's function.  What lies
+ * beyond (cordon's call of it, the fork, the caller's own frames up to
+ * main) is no part of the task.  Where the task's function has no symbol to
+ * be found by, every frame is kept. */
+static uint32_t task_frames(cordon__symbolizer *s, const cordon__crash_record *crash,
+                            uint32_t frames, uintptr_t task_fn)
+{
+    for (uint32_t i = 0; s && task_fn && i < frames; i++) {
+        uintptr_t lookup = crash->frames[i] - (i > 0 ? 1 : 0);
+        cordon__symbol symbol;
+        if (cordon__symbolizer_lookup(s, lookup, &symbol) == 0 &&
+            lookup - symbol.offset == task_fn)
+            return i + 1;
+    }
+    return frames;
+}
+
 void cordon__crash_report(cordon__buffer *out, const cordon__crash_record *crash,
-                          bool function_task)
+                          bool function_task, uintptr_t task_fn)
 {
     const char *name = cordon_signal_name(crash->signal);
     cordon__buffer_printf(out, "%s: %s\n", name ? name : "signal", strsignal(crash->signal));
@@ -26,6 +43,7 @@ void cordon__crash_report(cordon__buffer *out, const cordon__crash_record *crash
     cordon__buffer_printf(out, "  backtrace (most recent call first):\n");
     /* One symbolizer for all frames: each object's symbols are read once. */
     cordon__symbolizer *symbolizer = cordon__symbolizer_new();
+    frames = task_frames(symbolizer, crash, frames, task_fn);
     for (uint32_t i = 0; i < frames; i++) {
         /* A return address may lie past its caller's last instruction. */
         uintptr_t lookup = crash->frames[i] - (i > 0 ? 1 : 0);

@@ -52,6 +52,7 @@ cordon_bytes cordon__buffer_view(const cordon__buffer *b);
 #define CORDON_MAX_FRAMES   64
 #define CORDON_CLASS_MAX    64
 #define CORDON_MESSAGE_MAX  2048
+#define CORDON_HISTORY_MESSAGE_MAX 256
 
 enum cordon__return_state { RETURN_NONE = 0, RETURN_WRITING = 1, RETURN_COMMITTED = 2 };
 enum cordon__cgroup_move { CGROUP_MOVE_PENDING = 0, CGROUP_MOVE_DONE = 1, CGROUP_MOVE_FAILED = 2 };
@@ -188,6 +189,8 @@ typedef struct cordon__attempt_state {
     int wait_status;
     struct rusage rusage;
     struct cordon__process_table *processes;     /* a profiled command's tree, or NULL */
+    int cancel_fd;              /* readable: end the task now (cordon_task_free); -1: none */
+    bool cancelled;
 } cordon__attempt_state;
 
 struct cordon_task {
@@ -222,12 +225,15 @@ struct cordon_task {
     char exception_class[CORDON_CLASS_MAX];
     cordon_attempt *history;
     char (*history_classes)[CORDON_CLASS_MAX];
+    char (*history_messages)[CORDON_HISTORY_MESSAGE_MAX];  /* exc_out's first line */
     size_t history_count, history_size;
 
     /* async */
     pthread_t collector;
     bool async_running;
+    bool async_joined;          /* async_status holds the last join's answer */
     int async_status;
+    int cancel_pipe[2];         /* an async run's: a byte written ends the task */
 
     /* cordon_run_profiler: set only for the run it profiles */
     unsigned profile_hz;                                  /* 0: the default */
@@ -238,6 +244,8 @@ struct cordon_task {
 /* One attempt from fork to result; fills t->result.  Returns what cordon_run
  * returns. */
 int cordon__run_once(cordon_task *t);
+/* Kills the task's async run, if one is going on, and joins it. */
+void cordon__cancel(cordon_task *t);
 /* Allocates the parent's side and the child's plan, starts the child. */
 int cordon__spawn(cordon_task *t, cordon__launch *launch, cordon__attempt_state *state);
 void cordon__launch_release(cordon__launch *launch);
@@ -272,8 +280,10 @@ pid_t cordon__clone3_vfork_into_cgroup(int (*fn)(void *), void *arg, char *stack
                                        size_t stack_size, int cgroup_fd, int *pidfd);
 /* Child side: crash handlers on their own stack that fill shared->crash. */
 void cordon__crash_handlers_install(cordon__shared *shared);
-/* Parent side: the readable report of a crash record. */
-void cordon__crash_report(cordon__buffer *out, const cordon__crash_record *crash, bool function_task);
+/* Parent side: the readable report of a crash record; the backtrace ends
+ * at `task_fn`, the task's function (0: a command). */
+void cordon__crash_report(cordon__buffer *out, const cordon__crash_record *crash, bool function_task,
+                          uintptr_t task_fn);
 const char *cordon__signal_code_name(int signo, int code, const char **meaning);
 void cordon__result_reset(cordon_task *t);
 void cordon__history_push(cordon_task *t);

@@ -27,6 +27,8 @@ int cordon_set_profiler_hz(cordon_task *t, unsigned hz)
 {
     if (!t || hz == 0 || hz > CORDON_PROFILE_MAX_HZ)
         return -EINVAL;
+    if (t->async_running)
+        return -EBUSY;
     t->profile_hz = hz;
     return 0;
 }

@@ -1,15 +1,103 @@
 /* Retrying a task in fresh children while its exception is of one class. */
 #include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "internal.h"
 
-static bool should_retry(const cordon_task *t, const char *exception)
+/*
+ * What to retry on, in the forms the cordon command takes: a comma list
+ * of exception classes, "exit:N" for an ending without exception whose
+ * exit code is N, and "*" for any exception.  Spaces around the commas
+ * are allowed.  The list is checked whole before anything runs.
+ */
+#define RETRY_ITEM_MAX CORDON_CLASS_MAX
+
+static bool class_char(char c)
 {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           c == '_' || c == '.' || c == '-' || c == ':' || c == '+' || c == '*';
+}
+
+/* "exit:N": N a non-zero int; -EINVAL when the item says exit: but no N. */
+static int parse_exit_item(const char *item, bool *is_exit, int *code)
+{
+    *is_exit = strncmp(item, "exit:", 5) == 0;
+    if (!*is_exit)
+        return 0;
+    char *end;
+    errno = 0;
+    long value = strtol(item + 5, &end, 10);
+    if (errno || end == item + 5 || *end || value == 0 || value < INT_MIN || value > INT_MAX)
+        return -EINVAL;
+    *code = (int)value;
+    return 0;
+}
+
+/* Copies the next item of `*list` into `item` (spaces around it trimmed)
+ * and moves past its comma; -EINVAL for an empty or malformed item. */
+static int next_item(const char **list, char item[RETRY_ITEM_MAX])
+{
+    const char *comma = strchr(*list, ',');
+    const char *start = *list, *end = comma ? comma : start + strlen(start);
+    *list = comma ? comma + 1 : end;
+    if (comma && !comma[1])
+        return -EINVAL; /* a trailing comma: an empty item */
+    while (start < end && *start == ' ')
+        start++;
+    while (end > start && end[-1] == ' ')
+        end--;
+    size_t len = (size_t)(end - start);
+    if (len == 0 || len >= RETRY_ITEM_MAX)
+        return -EINVAL;
+    memcpy(item, start, len);
+    item[len] = '\0';
+    for (const char *c = item; *c; c++) {
+        if (!class_char(*c) || (*c == '*' && len != 1))
+            return -EINVAL;
+    }
+    bool is_exit;
+    int code;
+    return parse_exit_item(item, &is_exit, &code);
+}
+
+static int check_retry_list(const char *list)
+{
+    if (!list || !list[0])
+        return -EINVAL;
+    char item[RETRY_ITEM_MAX];
+    int rc;
+    while (*list) {
+        if ((rc = next_item(&list, item)) < 0)
+            return rc;
+    }
+    return 0;
+}
+
+static bool item_matches(const cordon_task *t, const char *item)
+{
+    bool is_exit;
+    int code = 0;
+    parse_exit_item(item, &is_exit, &code);
+    if (is_exit)
+        return !t->exception_class[0] && t->result.exit_code == code;
     if (!t->exception_class[0])
-        return false; /* a normal ending always stops */
-    return strcmp(exception, "*") == 0 || strcmp(exception, t->exception_class) == 0;
+        return false;
+    return strcmp(item, "*") == 0 || strcmp(item, t->exception_class) == 0;
+}
+
+static bool should_retry(const cordon_task *t, const char *list)
+{
+    char item[RETRY_ITEM_MAX];
+    while (*list) {
+        if (next_item(&list, item) < 0)
+            return false;
+        if (item_matches(t, item))
+            return true;
+    }
+    return false;
 }
 
 static uint64_t backoff_ms(const cordon_task *t, unsigned retry)
@@ -36,7 +124,7 @@ static void sleep_ms(uint64_t ms)
 
 int cordon_run_and_retry(cordon_task *t, unsigned max_retry, const char *exception)
 {
-    if (!t || !exception || !exception[0])
+    if (!t || check_retry_list(exception) < 0)
         return -EINVAL;
     if (t->async_running)
         return -EBUSY;

@@ -1,5 +1,6 @@
 /* Running a task: one attempt, blocking or on a collector thread. */
 #include <errno.h>
+#include <fcntl.h>
 #include <execinfo.h>
 #include <signal.h>
 #include <string.h>
@@ -66,40 +67,75 @@ static uint64_t saturating_add(uint64_t a, uint64_t b)
     return a > UINT64_MAX - b ? UINT64_MAX : a + b;
 }
 
-int cordon__run_once(cordon_task *t)
+/* The number of the attempt this thread is starting: a forked child keeps
+ * its thread's copy, which is how a function task learns its own. */
+static __thread unsigned starting_attempt;
+
+unsigned cordon_attempt_number(cordon_ctx *ctx)
+{
+    (void)ctx;
+    return starting_attempt ? starting_attempt : 1;
+}
+
+/* One attempt's parent side: the child's plan and what the parent holds
+ * while it runs.  The state points into the launch, so both stay where
+ * they are from the start to the finish. */
+typedef struct attempt {
+    cordon__launch launch;
+    cordon__attempt_state state;
+} attempt;
+
+/* Forks (or clones) the child; on failure nothing is left behind. */
+static int attempt_start(cordon_task *t, attempt *a)
 {
     cordon__result_reset(t);
-    cordon__launch launch;
-    memset(&launch, 0, sizeof launch);
-    launch.stdin_fd = launch.stdout_fd = launch.stderr_fd = launch.log_fd = -1;
-    launch.listener_socket = -1;
-    cordon__attempt_state state;
-    memset(&state, 0, sizeof state);
-    state.pidfd = state.stdout_fd = state.stderr_fd = state.log_fd = state.stdin_fd = -1;
-    state.listener_socket = state.listener_fd = -1;
-
-    int rc = cordon__spawn(t, &launch, &state);
+    t->async_joined = false;
+    cordon__launch *launch = &a->launch;
+    cordon__attempt_state *state = &a->state;
+    memset(a, 0, sizeof *a);
+    launch->stdin_fd = launch->stdout_fd = launch->stderr_fd = launch->log_fd = -1;
+    launch->listener_socket = -1;
+    state->pidfd = state->stdout_fd = state->stderr_fd = state->log_fd = state->stdin_fd = -1;
+    state->listener_socket = state->listener_fd = state->cancel_fd = -1;
+    starting_attempt = t->result.attempts;
+    int rc = cordon__spawn(t, launch, state);
     /* The child has its copies; the parent keeps only its own ends. */
-    close_fd(&launch.stdin_fd);
-    close_fd(&launch.stdout_fd);
-    close_fd(&launch.stderr_fd);
-    close_fd(&launch.log_fd);
-    close_fd(&launch.listener_socket);
-    if (rc == 0) {
-        if (t->timeout_ms)
-            state.deadline_ns = saturating_add(state.started_ns, ms_to_ns(t->timeout_ms));
-        state.cpu_limit_ns = ms_to_ns(t->limits[CORDON_LIMIT_CPU_MS]);
-        rc = cordon__collect(t, &state);
-        if (rc < 0)
-            abandon_child(&state);
+    close_fd(&launch->stdin_fd);
+    close_fd(&launch->stdout_fd);
+    close_fd(&launch->stderr_fd);
+    close_fd(&launch->log_fd);
+    close_fd(&launch->listener_socket);
+    if (rc < 0) {
+        release_attempt(state);
+        cordon__launch_release(launch);
     }
+    return rc;
+}
+
+/* Watches the started child to its end and turns that into t->result. */
+static int attempt_finish(cordon_task *t, attempt *a)
+{
+    cordon__attempt_state *state = &a->state;
+    if (t->timeout_ms)
+        state->deadline_ns = saturating_add(state->started_ns, ms_to_ns(t->timeout_ms));
+    state->cpu_limit_ns = ms_to_ns(t->limits[CORDON_LIMIT_CPU_MS]);
+    int rc = cordon__collect(t, state);
+    if (rc < 0)
+        abandon_child(state);
     if (rc == 0)
-        cordon__classify(t, &state, &launch);
-    release_attempt(&state);
-    cordon__launch_release(&launch);
+        cordon__classify(t, state, &a->launch);
+    release_attempt(state);
+    cordon__launch_release(&a->launch);
     if (rc < 0)
         return rc;
     return t->exception_class[0] ? CORDON_EXCEPTION : 0;
+}
+
+int cordon__run_once(cordon_task *t)
+{
+    attempt a;
+    int rc = attempt_start(t, &a);
+    return rc < 0 ? rc : attempt_finish(t, &a);
 }
 
 static int run_blocking(cordon_task *t)
@@ -121,11 +157,71 @@ int cordon_run(cordon_task *t)
     return run_blocking(t);
 }
 
-static void *collector_main(void *task)
+/*
+ * cordon_run_async forks before it returns, as Python's Process.start
+ * does: the child is a copy of the caller as it was at the call, whatever
+ * the caller changes next.  The collector thread forks and run_async waits
+ * for that (rather than forking on the calling thread) because the
+ * child's parent-death signal follows the thread that forked it: the task
+ * must outlive a calling thread that ends before the join.
+ */
+typedef struct async_start {
+    cordon_task *task;
+    pthread_mutex_t lock;
+    pthread_cond_t forked;
+    bool done;
+    int rc;
+} async_start;
+
+static void *collector_main(void *arg)
 {
-    cordon_task *t = task;
-    t->async_status = run_blocking(t);
+    async_start *start = arg;
+    cordon_task *t = start->task;
+    t->history_count = 0;
+    t->result.attempts = 1;
+    attempt a;
+    int rc = attempt_start(t, &a);
+    pthread_mutex_lock(&start->lock);
+    start->rc = rc;
+    start->done = true;
+    pthread_cond_signal(&start->forked);
+    pthread_mutex_unlock(&start->lock);
+    /* `start` lives on the caller's stack: gone from here on. */
+    if (rc < 0)
+        return NULL;
+    a.state.cancel_fd = t->cancel_pipe[0];
+    rc = attempt_finish(t, &a);
+    if (rc >= 0)
+        cordon__history_push(t);
+    t->async_status = rc;
     return NULL;
+}
+
+static void close_cancel_pipe(cordon_task *t)
+{
+    close_fd(&t->cancel_pipe[0]);
+    close_fd(&t->cancel_pipe[1]);
+}
+
+static int start_collector(cordon_task *t, async_start *start)
+{
+    /* The collector must not take signals meant for the caller's threads. */
+    sigset_t all, previous;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &previous);
+    int rc = pthread_create(&t->collector, NULL, collector_main, start);
+    pthread_sigmask(SIG_SETMASK, &previous, NULL);
+    if (rc != 0)
+        return -rc;
+    pthread_mutex_lock(&start->lock);
+    while (!start->done)
+        pthread_cond_wait(&start->forked, &start->lock);
+    pthread_mutex_unlock(&start->lock);
+    if (start->rc < 0) {
+        pthread_join(t->collector, NULL);
+        return start->rc;
+    }
+    return 0;
 }
 
 int cordon_run_async(cordon_task *t)
@@ -134,17 +230,22 @@ int cordon_run_async(cordon_task *t)
         return -EINVAL;
     if (t->async_running)
         return -EBUSY;
-    /* The collector must not take signals meant for the caller's threads. */
-    sigset_t all, previous;
-    sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &previous);
-    t->async_running = true;
-    int rc = pthread_create(&t->collector, NULL, collector_main, t);
-    pthread_sigmask(SIG_SETMASK, &previous, NULL);
-    if (rc != 0) {
-        t->async_running = false;
-        return -rc;
+    /* cordon_task_free writes here to end a task still running. */
+    int fds[2];
+    if (pipe2(fds, O_CLOEXEC | O_NONBLOCK) != 0)
+        return -errno;
+    t->cancel_pipe[0] = fds[0];
+    t->cancel_pipe[1] = fds[1];
+    async_start start = { .task = t, .lock = PTHREAD_MUTEX_INITIALIZER,
+                          .forked = PTHREAD_COND_INITIALIZER };
+    int rc = start_collector(t, &start);
+    pthread_cond_destroy(&start.forked);
+    pthread_mutex_destroy(&start.lock);
+    if (rc < 0) {
+        close_cancel_pipe(t);
+        return rc;
     }
+    t->async_running = true;
     return 0;
 }
 
@@ -153,10 +254,23 @@ int cordon_join(cordon_task *t)
     if (!t)
         return -EINVAL;
     if (!t->async_running)
-        return -EINVAL;
+        return t->async_joined ? t->async_status : -EINVAL;
     int rc = pthread_join(t->collector, NULL);
     t->async_running = false;
+    close_cancel_pipe(t);
     if (rc != 0)
         return -rc;
+    t->async_joined = true;
     return t->async_status;
+}
+
+void cordon__cancel(cordon_task *t)
+{
+    if (!t->async_running)
+        return;
+    ssize_t n;
+    do
+        n = write(t->cancel_pipe[1], "x", 1);
+    while (n < 0 && errno == EINTR);
+    cordon_join(t);
 }

@@ -130,7 +130,8 @@ static bool overridden(const cordon_task *t, const char *entry)
 {
     const char *eq = strchr(entry, '=');
     size_t key_len = eq ? (size_t)(eq - entry) : strlen(entry);
-    if (key_len == strlen("CORDON_LOG_FD") && strncmp(entry, "CORDON_LOG_FD", key_len) == 0)
+    if ((key_len == strlen("CORDON_LOG_FD") && strncmp(entry, "CORDON_LOG_FD", key_len) == 0) ||
+        (key_len == strlen("CORDON_ATTEMPT") && strncmp(entry, "CORDON_ATTEMPT", key_len) == 0))
         return true;
     for (size_t i = 0; i < t->env_count; i++) {
         if (strncmp(t->env_overrides[i], entry, key_len) == 0 &&
@@ -141,14 +142,14 @@ static bool overridden(const cordon_task *t, const char *entry)
 }
 
 /* The caller's environment (unless cleared), the task's overrides, and
- * CORDON_LOG_FD naming the log pipe. */
+ * CORDON_LOG_FD naming the log pipe, CORDON_ATTEMPT the attempt's number. */
 static int build_environment(const cordon_task *t, cordon__launch *l)
 {
     size_t inherited = 0;
     char **source = t->clear_env ? NULL : environ;
     for (char **e = source; e && *e; e++)
         inherited++;
-    l->envp = calloc(inherited + t->env_count + 2, sizeof *l->envp);
+    l->envp = calloc(inherited + t->env_count + 3, sizeof *l->envp);
     if (!l->envp)
         return -ENOMEM;
     size_t n = 0;
@@ -162,6 +163,9 @@ static int build_environment(const cordon_task *t, cordon__launch *l)
     }
     char log_entry[32];
     snprintf(log_entry, sizeof log_entry, "CORDON_LOG_FD=%d", CORDON_LOG_FD);
+    if (!(l->envp[n++] = strdup(log_entry)))
+        return -ENOMEM;
+    snprintf(log_entry, sizeof log_entry, "CORDON_ATTEMPT=%u", t->result.attempts);
     if (!(l->envp[n++] = strdup(log_entry)))
         return -ENOMEM;
     return 0;

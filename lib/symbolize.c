@@ -64,6 +64,40 @@ struct cordon__symbolizer {
     int error;
 };
 
+/* The loader keeps a relative name as dlopen was given it
+ * ("./plugin.so"), which means nothing once the working directory has
+ * changed; the kernel's view of the mapping holds the file's absolute
+ * path.  `path` is left as it is when no file is mapped there. */
+static void path_from_maps(uintptr_t address, char *path, size_t size)
+{
+    FILE *maps = fopen("/proc/self/maps", "re");
+    if (!maps)
+        return;
+    char line[4096 + 256];
+    while (fgets(line, sizeof line, maps)) {
+        unsigned long start, end;
+        int file_at = 0;
+        if (sscanf(line, "%lx-%lx %*s %*s %*s %*s %n", &start, &end, &file_at) < 2 ||
+            file_at == 0 || address < start || address >= end)
+            continue;
+        char *file = line + file_at;
+        file[strcspn(file, "\n")] = '\0';
+        if (file[0] == '/')
+            snprintf(path, size, "%s", file);
+        break;
+    }
+    fclose(maps);
+}
+
+static uintptr_t first_loaded_address(const struct dl_phdr_info *info)
+{
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        if (info->dlpi_phdr[i].p_type == PT_LOAD)
+            return info->dlpi_addr + info->dlpi_phdr[i].p_vaddr;
+    }
+    return info->dlpi_addr;
+}
+
 static int snapshot_object(struct dl_phdr_info *info, size_t size, void *data)
 {
     (void)size;
@@ -72,6 +106,8 @@ static int snapshot_object(struct dl_phdr_info *info, size_t size, void *data)
     bool main_program = !info->dlpi_name || !info->dlpi_name[0];
     if (!main_program) {
         snprintf(path, sizeof path, "%s", info->dlpi_name);
+        if (path[0] != '/')
+            path_from_maps(first_loaded_address(info), path, sizeof path);
     } else {
         ssize_t n = readlink("/proc/self/exe", path, sizeof path - 1);
         path[n > 0 ? n : 0] = '\0';

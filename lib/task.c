@@ -15,6 +15,7 @@ static cordon_task *task_new(enum cordon__kind kind)
         return NULL;
     t->kind = kind;
     t->stdin_fd = -1;
+    t->cancel_pipe[0] = t->cancel_pipe[1] = -1;
     t->limits[CORDON_LIMIT_OUTPUT] = CORDON_DEFAULT_OUTPUT_CAP;
     t->limits[CORDON_LIMIT_RETURN] = CORDON_DEFAULT_RETURN_CAP;
     t->backoff_factor = 1.0;
@@ -138,8 +139,7 @@ void cordon_task_free(cordon_task *t)
 {
     if (!t)
         return;
-    if (t->async_running)
-        cordon_join(t); /* never free under a running collector */
+    cordon__cancel(t); /* never free under a running collector */
     free_argv(t->argv);
     free_strings(t->env_overrides, t->env_count);
     free(t->description);
@@ -152,13 +152,24 @@ void cordon_task_free(cordon_task *t)
     cordon__buffer_free(&t->returns);
     free(t->history);
     free(t->history_classes);
+    free(t->history_messages);
     free(t);
+}
+
+/* Options belong to the next run: the running one (and its collector
+ * thread, which reads them) must not see them change under it. */
+static int settable(const cordon_task *t)
+{
+    if (!t)
+        return -EINVAL;
+    return t->async_running ? -EBUSY : 0;
 }
 
 int cordon_set_policy(cordon_task *t, const cordon_policy *p)
 {
-    if (!t)
-        return -EINVAL;
+    int busy = settable(t);
+    if (busy < 0)
+        return busy;
     t->policy = p;
     t->policy_set = true;
     return 0;
@@ -166,26 +177,35 @@ int cordon_set_policy(cordon_task *t, const cordon_policy *p)
 
 int cordon_set_timeout_ms(cordon_task *t, uint64_t ms)
 {
-    if (!t)
-        return -EINVAL;
+    int busy = settable(t);
+    if (busy < 0)
+        return busy;
     t->timeout_ms = ms;
     return 0;
 }
 
 int cordon_set_limit(cordon_task *t, cordon_limit what, uint64_t value)
 {
-    if (!t || (unsigned)what >= CORDON_LIMIT_COUNT_)
+    int busy = settable(t);
+    if (busy < 0)
+        return busy;
+    if ((unsigned)what >= CORDON_LIMIT_COUNT_)
         return -EINVAL;
     if ((what == CORDON_LIMIT_OUTPUT || what == CORDON_LIMIT_RETURN) &&
         (value == 0 || value > CORDON_MAX_CAP))
         return -EINVAL;
+    if (what == CORDON_LIMIT_MEMORY && value && value < CORDON_MEMORY_MIN)
+        return -EINVAL; /* a forgotten unit: no task could start */
     t->limits[what] = value;
     return 0;
 }
 
 int cordon_set_stdin(cordon_task *t, const void *data, size_t len)
 {
-    if (!t || (!data && len))
+    int busy = settable(t);
+    if (busy < 0)
+        return busy;
+    if (!data && len)
         return -EINVAL;
     char *copy = malloc(len ? len : 1);
     if (!copy)
@@ -201,7 +221,10 @@ int cordon_set_stdin(cordon_task *t, const void *data, size_t len)
 
 int cordon_set_stdin_fd(cordon_task *t, int fd)
 {
-    if (!t || fd < -1)
+    int busy = settable(t);
+    if (busy < 0)
+        return busy;
+    if (fd < -1)
         return -EINVAL;
     t->stdin_fd = fd;
     if (fd >= 0) {
@@ -214,8 +237,9 @@ int cordon_set_stdin_fd(cordon_task *t, int fd)
 
 int cordon_set_output_callback(cordon_task *t, cordon_output_fn fn, void *user)
 {
-    if (!t)
-        return -EINVAL;
+    int busy = settable(t);
+    if (busy < 0)
+        return busy;
     t->output_fn = fn;
     t->output_user = user;
     return 0;
@@ -223,8 +247,9 @@ int cordon_set_output_callback(cordon_task *t, cordon_output_fn fn, void *user)
 
 int cordon_set_cwd(cordon_task *t, const char *dir)
 {
-    if (!t)
-        return -EINVAL;
+    int busy = settable(t);
+    if (busy < 0)
+        return busy;
     char *copy = NULL;
     if (dir && !(copy = strdup(dir)))
         return -ENOMEM;
@@ -235,7 +260,10 @@ int cordon_set_cwd(cordon_task *t, const char *dir)
 
 int cordon_set_env(cordon_task *t, const char *key_equals_value)
 {
-    if (!t || !key_equals_value || !strchr(key_equals_value, '=') || key_equals_value[0] == '=')
+    int busy = settable(t);
+    if (busy < 0)
+        return busy;
+    if (!key_equals_value || !strchr(key_equals_value, '=') || key_equals_value[0] == '=')
         return -EINVAL;
     char **grown = realloc(t->env_overrides, (t->env_count + 1) * sizeof *grown);
     if (!grown)
@@ -249,16 +277,18 @@ int cordon_set_env(cordon_task *t, const char *key_equals_value)
 
 int cordon_clear_env(cordon_task *t)
 {
-    if (!t)
-        return -EINVAL;
+    int busy = settable(t);
+    if (busy < 0)
+        return busy;
     t->clear_env = true;
     return 0;
 }
 
 int cordon_set_user(cordon_task *t, uid_t uid, gid_t gid)
 {
-    if (!t)
-        return -EINVAL;
+    int busy = settable(t);
+    if (busy < 0)
+        return busy;
     if (geteuid() != 0)
         return -EPERM;
     t->switch_user = true;
@@ -269,15 +299,19 @@ int cordon_set_user(cordon_task *t, uid_t uid, gid_t gid)
 
 int cordon_set_core_dumps(cordon_task *t, uint64_t max_bytes)
 {
-    if (!t)
-        return -EINVAL;
+    int busy = settable(t);
+    if (busy < 0)
+        return busy;
     t->core_dump_bytes = max_bytes;
     return 0;
 }
 
 int cordon_set_backoff(cordon_task *t, uint64_t initial_ms, double factor, uint64_t max_ms)
 {
-    if (!t || !(factor >= 1.0) || factor > 1000.0)
+    int busy = settable(t);
+    if (busy < 0)
+        return busy;
+    if (!(factor >= 1.0) || factor > 1000.0)
         return -EINVAL;
     t->backoff_initial_ms = initial_ms;
     t->backoff_factor = factor;
@@ -327,10 +361,21 @@ void cordon__history_push(cordon_task *t)
         if (!classes)
             return;
         t->history_classes = classes;
+        char (*messages)[CORDON_HISTORY_MESSAGE_MAX] =
+            realloc(t->history_messages, size * sizeof *messages);
+        if (!messages)
+            return;
+        t->history_messages = messages;
         t->history_size = size;
     }
     size_t i = t->history_count++;
     memcpy(t->history_classes[i], t->exception_class, CORDON_CLASS_MAX);
+    const char *report = cordon__buffer_view(&t->exc_out).data;
+    size_t line = strcspn(report, "\n");
+    if (line >= CORDON_HISTORY_MESSAGE_MAX)
+        line = CORDON_HISTORY_MESSAGE_MAX - 1;
+    memcpy(t->history_messages[i], report, line);
+    t->history_messages[i][line] = '\0';
     t->history[i] = (cordon_attempt){
         .exit_code = t->result.exit_code,
         .signal = t->result.signal,
@@ -346,8 +391,10 @@ const cordon_attempt *cordon_task_history(const cordon_task *t, size_t *count)
             *count = 0;
         return NULL;
     }
-    for (size_t i = 0; i < t->history_count; i++)
+    for (size_t i = 0; i < t->history_count; i++) {
         t->history[i].exception = t->history_classes[i][0] ? t->history_classes[i] : NULL;
+        t->history[i].message = t->history_messages[i];
+    }
     if (count)
         *count = t->history_count;
     return t->history;

@@ -101,9 +101,23 @@ static int opt_cpu(command_options *o, const char *name, const char *value)
     return parse_limit_time(name, value, &o->task.cpu_ms);
 }
 
+/* A forgotten unit ("--mem 64") would otherwise end in a baffling failure
+ * of the task's set-up: the library's floor, said in the option's terms. */
 static int opt_mem(command_options *o, const char *name, const char *value)
 {
-    return parse_limit_size(name, value, &o->task.memory);
+    if (parse_limit_size(name, value, &o->task.memory) < 0)
+        return -1;
+    if (o->task.memory >= CORDON_MEMORY_MIN)
+        return 0;
+    size_t len = strlen(value);
+    bool bare_number = len > 0 && value[len - 1] >= '0' && value[len - 1] <= '9';
+    if (bare_number)
+        runner_error("%s %s: %llu bytes is too small to start any task; did you mean %sM?",
+                     name, value, (unsigned long long)o->task.memory, value);
+    else
+        runner_error("%s %s: %llu bytes is too small to start any task; it takes at least 1M",
+                     name, value, (unsigned long long)o->task.memory);
+    return -1;
 }
 
 static int opt_fsize(command_options *o, const char *name, const char *value)

@@ -10,6 +10,9 @@ enum {
     RUNNER_EXIT_OWN_ERROR = 125,
     RUNNER_EXIT_NOT_EXECUTABLE = 126,
     RUNNER_EXIT_NOT_FOUND = 127,
+    /* A PolicyViolation: what a seccomp kill (SIGSYS, 31) looks like, and
+     * not 137, which an OOM kill or any SIGKILL gives too. */
+    RUNNER_EXIT_POLICY_VIOLATION = 128 + 31,
 };
 
 /* Writes "cordon: <message>\n" to stderr as one write, so that messages of

@@ -155,6 +155,8 @@ int task_exit_status(int rc, const cordon_result *r)
         return RUNNER_EXIT_TIMEOUT;
     if (strcmp(r->exception, "ConfinementError") == 0)
         return RUNNER_EXIT_OWN_ERROR;
+    if (strcmp(r->exception, "PolicyViolation") == 0)
+        return RUNNER_EXIT_POLICY_VIOLATION;
     if (strcmp(r->exception, "ExecError") == 0)
         return r->exit_code;
     if (r->signal > 0)

@@ -155,7 +155,7 @@ static int probe_child(unsigned what)
         _exit(5);
     if (cordon__enter_namespaces(what) < 0)
         _exit(1);
-    pid_t init = fork();
+    pid_t init = _Fork();
     if (init < 0)
         _exit(2);
     if (init == 0)
@@ -171,7 +171,9 @@ static bool works(unsigned what)
     sigset_t all, previous;
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &previous);
-    pid_t pid = fork();
+    /* _Fork: the caller's fork handlers are for forks of its own, not for
+     * a probe that runs nothing of the caller's. */
+    pid_t pid = _Fork();
     if (pid == 0)
         probe_child(what);
     pthread_sigmask(SIG_SETMASK, &previous, NULL);

@@ -1,6 +1,7 @@
 /* Async runs: run_async returns at once, join waits, many tasks run from
  * many threads at the same time with correct results. */
 #include <pthread.h>
+#include <time.h>
 
 #include "support.h"
 
@@ -20,7 +21,8 @@ static void test_async_returns_before_the_task_ends(void **state)
     close(fds[1]);
     assert_int_equal(cordon_join(t), 0);
     assert_string_equal(cordon_task_result(t)->std_out.data, "fed later");
-    assert_int_equal(cordon_join(t), -EINVAL);
+    /* Joined again: the same answer, not an error. */
+    assert_int_equal(cordon_join(t), 0);
     close(fds[0]);
     cordon_task_free(t);
 }
@@ -111,6 +113,77 @@ static void test_async_free_joins_a_running_task(void **state)
     assert_true(no_children_left());
 }
 
+static int report_arg(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    return *(volatile int *)arg;
+}
+
+/* The child is forked before run_async returns: what the caller writes
+ * into *arg right after is never seen by the task. */
+static void test_async_forks_before_it_returns(void **state)
+{
+    (void)state;
+    for (int i = 0; i < 200; i++) {
+        volatile int *value = malloc(sizeof *value);
+        assert_non_null(value);
+        *value = 1;
+        cordon_task *t = cordon_function_task(report_arg, (void *)value);
+        assert_int_equal(cordon_run_async(t), 0);
+        *value = 2;
+        assert_int_equal(cordon_join(t), 0);
+        assert_int_equal(cordon_task_result(t)->exit_code, 1);
+        free((void *)value);
+        cordon_task_free(t);
+    }
+    assert_true(no_children_left());
+}
+
+/* While it runs, a task's options cannot change under it. */
+static void test_async_options_are_fixed_while_running(void **state)
+{
+    (void)state;
+    int fds[2];
+    assert_int_equal(pipe(fds), 0);
+    cordon_task *t = shell("cat");
+    assert_int_equal(cordon_set_stdin_fd(t, fds[0]), 0);
+    assert_int_equal(cordon_run_async(t), 0);
+    assert_int_equal(cordon_set_timeout_ms(t, 1), -EBUSY);
+    assert_int_equal(cordon_set_limit(t, CORDON_LIMIT_CPU_MS, 1), -EBUSY);
+    assert_int_equal(cordon_set_policy(t, NULL), -EBUSY);
+    assert_int_equal(cordon_set_stdin(t, "x", 1), -EBUSY);
+    assert_int_equal(cordon_set_stdin_fd(t, -1), -EBUSY);
+    assert_int_equal(cordon_set_output_callback(t, NULL, NULL), -EBUSY);
+    assert_int_equal(cordon_set_cwd(t, "/"), -EBUSY);
+    assert_int_equal(cordon_set_env(t, "A=1"), -EBUSY);
+    assert_int_equal(cordon_clear_env(t), -EBUSY);
+    assert_int_equal(cordon_set_core_dumps(t, 0), -EBUSY);
+    assert_int_equal(cordon_set_backoff(t, 1, 2.0, 10), -EBUSY);
+    assert_int_equal(cordon_set_profiler_hz(t, 100), -EBUSY);
+    assert_int_equal(cordon_run_and_retry(t, 1, "*"), -EBUSY);
+    usleep(300 * 1000); /* a 1 ms timeout, had it reached the run, ends it by now */
+    assert_int_equal(write(fds[1], "done", 4), 4);
+    close(fds[1]);
+    assert_int_equal(cordon_join(t), 0);
+    assert_string_equal(cordon_task_result(t)->std_out.data, "done");
+    assert_int_equal(cordon_set_timeout_ms(t, 1), 0);
+    close(fds[0]);
+    cordon_task_free(t);
+}
+
+/* Freeing a running task kills it at once rather than waiting it out. */
+static void test_async_free_kills_a_running_task(void **state)
+{
+    (void)state;
+    cordon_task *t = shell("sleep 30 & sleep 30; wait");
+    assert_int_equal(cordon_run_async(t), 0);
+    usleep(50 * 1000);
+    uint64_t before = (uint64_t)time(NULL);
+    cordon_task_free(t);
+    assert_true((uint64_t)time(NULL) - before < 5);
+    assert_true(no_children_left());
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -119,6 +192,9 @@ int main(void)
         cmocka_unit_test(test_async_many_threads_run_tasks_at_once),
         cmocka_unit_test(test_async_many_tasks_in_flight),
         cmocka_unit_test(test_async_free_joins_a_running_task),
+        cmocka_unit_test(test_async_forks_before_it_returns),
+        cmocka_unit_test(test_async_options_are_fixed_while_running),
+        cmocka_unit_test(test_async_free_kills_a_running_task),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -97,7 +97,7 @@ static void test_command_environment_can_be_set_and_cleared(void **state)
     cordon_clear_env(t);
     cordon_set_env(t, "ONLY=this");
     r = run_task(t, 0);
-    assert_string_equal(r->std_out.data, "ONLY=this\nCORDON_LOG_FD=3\n");
+    assert_string_equal(r->std_out.data, "ONLY=this\nCORDON_LOG_FD=3\nCORDON_ATTEMPT=1\n");
     cordon_task_free(t);
     unsetenv("CORDON_TEST_INHERITED");
 }

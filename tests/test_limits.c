@@ -30,6 +30,19 @@ static void test_limit_memory_with_a_cgroup_is_memory_limit(void **state)
     cordon_task_free(t);
 }
 
+/* A memory limit too small to start any task (a forgotten unit) is refused
+ * when it is set, not found out as a baffling failure of the set-up. */
+static void test_limit_memory_too_small_to_start_is_refused(void **state)
+{
+    (void)state;
+    cordon_task *t = cordon_function_task(allocates_without_end, NULL);
+    assert_int_equal(cordon_set_limit(t, CORDON_LIMIT_MEMORY, 64), -EINVAL);
+    assert_int_equal(cordon_set_limit(t, CORDON_LIMIT_MEMORY, CORDON_MEMORY_MIN - 1), -EINVAL);
+    assert_int_equal(cordon_set_limit(t, CORDON_LIMIT_MEMORY, CORDON_MEMORY_MIN), 0);
+    assert_int_equal(cordon_set_limit(t, CORDON_LIMIT_MEMORY, 0), 0); /* no limit */
+    cordon_task_free(t);
+}
+
 static int spins_forever(cordon_ctx *ctx, void *arg)
 {
     (void)ctx;
@@ -154,6 +167,7 @@ static void test_limit_cores_are_dumped_when_asked(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_limit_memory_too_small_to_start_is_refused),
         cmocka_unit_test(test_limit_memory_with_a_cgroup_is_memory_limit),
         cmocka_unit_test(test_limit_cpu_ends_with_cpu_limit),
         cmocka_unit_test(test_limit_cpu_of_a_command),

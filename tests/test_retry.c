@@ -139,6 +139,90 @@ static void test_retry_refuses_bad_arguments(void **state)
     cordon_task_free(t);
 }
 
+/* The forms the cordon command takes: several classes at once. */
+static void test_retry_on_a_list_of_classes(void **state)
+{
+    (void)state;
+    struct flaky f = make_flaky(2, "ServerError");
+    cordon_task *t = cordon_function_task(flaky_call, &f);
+    assert_int_equal(cordon_run_and_retry(t, 5, "Timeout,ServerError"), 0);
+    assert_int_equal(cordon_task_result(t)->attempts, 3);
+    cordon_task_free(t);
+    f = make_flaky(2, "ServerError");
+    t = cordon_function_task(flaky_call, &f);
+    assert_int_equal(cordon_run_and_retry(t, 5, " Timeout , ServerError "), 0);
+    assert_int_equal(cordon_task_result(t)->attempts, 3);
+    cordon_task_free(t);
+    unlink(f.counter_path);
+}
+
+/* "exit:N" retries an ending without exception whose code is N; the
+ * command learns its attempt from CORDON_ATTEMPT. */
+static void test_retry_on_an_exit_code(void **state)
+{
+    (void)state;
+    cordon_task *t = shell("echo attempt $CORDON_ATTEMPT; [ $CORDON_ATTEMPT -ge 3 ] || exit 75");
+    assert_int_equal(cordon_run_and_retry(t, 5, "exit:75"), 0);
+    const cordon_result *r = cordon_task_result(t);
+    assert_int_equal(r->attempts, 3);
+    assert_int_equal(r->exit_code, 0);
+    assert_string_equal(r->std_out.data, "attempt 3\n");
+    size_t count = 0;
+    const cordon_attempt *history = cordon_task_history(t, &count);
+    assert_int_equal(count, 3);
+    assert_int_equal(history[0].exit_code, 75);
+    assert_null(history[0].exception);
+    cordon_task_free(t);
+    /* Another code is no match: one attempt. */
+    t = shell("exit 1");
+    assert_int_equal(cordon_run_and_retry(t, 5, "exit:75"), 0);
+    assert_int_equal(cordon_task_result(t)->attempts, 1);
+    cordon_task_free(t);
+}
+
+/* A retry forks from the same parent state: only its attempt number tells
+ * it apart, so a task can vary what it does (a seed, a server). */
+static int fails_before_third_attempt(cordon_ctx *ctx, void *arg)
+{
+    (void)arg;
+    unsigned attempt = cordon_attempt_number(ctx);
+    if (attempt < 3)
+        cordon_raise(ctx, "Flaky", "attempt %u failed", attempt);
+    return (int)attempt;
+}
+
+static void test_retry_attempt_number_and_messages(void **state)
+{
+    (void)state;
+    cordon_task *t = cordon_function_task(fails_before_third_attempt, NULL);
+    assert_int_equal(cordon_run_and_retry(t, 5, "Flaky"), 0);
+    assert_int_equal(cordon_task_result(t)->exit_code, 3);
+    size_t count = 0;
+    const cordon_attempt *history = cordon_task_history(t, &count);
+    assert_int_equal(count, 3);
+    assert_string_equal(history[0].message, "Flaky: attempt 1 failed");
+    assert_string_equal(history[1].message, "Flaky: attempt 2 failed");
+    assert_string_equal(history[2].message, "");
+    assert_int_equal(cordon_run(t), CORDON_EXCEPTION); /* a plain run is attempt 1 */
+    cordon_task_free(t);
+}
+
+static void test_retry_refuses_malformed_lists(void **state)
+{
+    (void)state;
+    cordon_task *t = shell("exit 1");
+    const char *bad[] = { ",", "Timeout,", ",Timeout", "Timeout,,ServerError", "exit:",
+                          "exit:0", "exit:x", "exit:1x", "Time out", "**", "Timeout;Other" };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        if (cordon_run_and_retry(t, 1, bad[i]) != -EINVAL)
+            fail_msg("'%s' was accepted", bad[i]);
+    }
+    assert_int_equal(cordon_task_result(t)->attempts, 0); /* nothing ran */
+    assert_int_equal(cordon_run_and_retry(t, 1, "exit:1,*,SIGRTMIN+2"), 0);
+    assert_int_equal(cordon_task_result(t)->attempts, 2);
+    cordon_task_free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -148,6 +232,10 @@ int main(void)
         cmocka_unit_test(test_retry_on_timeout_of_a_command),
         cmocka_unit_test(test_retry_backoff_waits_between_attempts),
         cmocka_unit_test(test_retry_refuses_bad_arguments),
+        cmocka_unit_test(test_retry_on_a_list_of_classes),
+        cmocka_unit_test(test_retry_on_an_exit_code),
+        cmocka_unit_test(test_retry_attempt_number_and_messages),
+        cmocka_unit_test(test_retry_refuses_malformed_lists),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -156,6 +156,11 @@ static void test_run_bad_sizes_name_the_option(void **state)
                                  "limit\n");
     expect_error("--fsize", "0", "cordon: --fsize: '0' is zero; leave the option out for no "
                                  "limit\n");
+    /* A forgotten unit: 64 bytes could start no task at all. */
+    expect_error("--mem", "64", "cordon: --mem 64: 64 bytes is too small to start any task; "
+                                "did you mean 64M?\n");
+    expect_error("--mem", "512K", "cordon: --mem 512K: 524288 bytes is too small to start any "
+                                  "task; it takes at least 1M\n");
     expect_error("--out-cap", "2G", "cordon: --out-cap: '2G' is out of range (1 byte to 1G)\n");
     expect_error("--out-cap", "0", "cordon: --out-cap: '0' is out of range (1 byte to 1G)\n");
 }

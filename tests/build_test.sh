@@ -1,0 +1,48 @@
+#!/bin/sh
+# The build as a user meets it (run by `make test-build`):
+# - a program linked against build/ starts (build/libcordon.so.0 exists);
+# - lib/cordon.h compiles as C++ and links;
+# - `make` with the default PREFIX, then `make install PREFIX=...`, gives a
+#   runner and a library that find every shipped policy in PREFIX, with the
+#   source tree moved away and CORDON_POLICY_PATH unset.
+set -eu
+unset CORDON_POLICY_PATH
+src=$(pwd)
+tmp=$(mktemp -d /tmp/cordon-build-test.XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+fail() { echo "build_test: FAILED: $*" >&2; exit 1; }
+jobs=$(nproc 2>/dev/null || echo 2)
+
+cc -std=gnu11 -Wall -Werror -Ilib tests/link_check.c -o "$tmp/linked_to_build" \
+    -Lbuild -lcordon -Wl,-rpath,"$src/build"
+"$tmp/linked_to_build" || fail "a program linked against build/ (-Wl,-rpath)"
+env -u LD_LIBRARY_PATH sh -c "LD_LIBRARY_PATH='$src/build' '$tmp/linked_to_build'" ||
+    fail "a program linked against build/ (LD_LIBRARY_PATH)"
+echo "build_test: a program linked against build/ runs"
+
+if command -v g++ >/dev/null 2>&1; then
+    g++ -std=c++11 -Wall -Wextra -Werror -Ilib tests/header_check.cpp -o "$tmp/cxx" \
+        -Lbuild -lcordon -Wl,-rpath,"$src/build" || fail "lib/cordon.h as C++"
+    "$tmp/cxx" || fail "a C++ program's task"
+    echo "build_test: lib/cordon.h compiles as C++"
+else
+    echo "build_test: no g++: the C++ check is skipped (scripts/setup installs it)"
+fi
+
+# A copy of the tree, built as `make demo` would (default PREFIX), then
+# installed elsewhere: the install must not keep the default's paths.
+mkdir "$tmp/src"
+cp -R Makefile cordon.pc.in lib sandbox runner policies python "$tmp/src/"
+make -s -C "$tmp/src" -j"$jobs" all >/dev/null
+make -s -C "$tmp/src" install PREFIX="$tmp/prefix" >/dev/null
+mv "$tmp/src" "$tmp/moved"
+listed=$("$tmp/prefix/bin/cordon" policy list) || fail "cordon policy list"
+for policy in policies/*.policy; do
+    name=$(basename "$policy" .policy)
+    echo "$listed" | grep -q "^$name " || fail "the installed runner does not list '$name':
+$listed"
+done
+cc -std=gnu11 -Wall -Werror -I"$tmp/prefix/include" tests/link_check.c -o "$tmp/linked" \
+    -L"$tmp/prefix/lib" -lcordon -Wl,-rpath,"$tmp/prefix/lib"
+"$tmp/linked" || fail "a program linked against the installed library"
+echo "build_test: the install finds its policies in its PREFIX"

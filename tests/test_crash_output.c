@@ -1,0 +1,152 @@
+/* What a crashing function task leaves: the output it printed before the
+ * crash, buffered or not, and a backtrace that names functions of dlopen'd
+ * plugins and stops at the task's own function. */
+#include <dlfcn.h>
+#include <signal.h>
+#include <stdlib.h>
+
+#include "support.h"
+
+#define REAL_FAULT __attribute__((noinline, no_sanitize("undefined")))
+
+REAL_FAULT static int fault(volatile int *pointer)
+{
+    return *pointer + 1;
+}
+
+/* stdout is a pipe: fully buffered, nothing written out yet.  Not a tail
+ * call: its frame must be on the stack at the fault. */
+__attribute__((noinline)) static int print_then_segfault(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    (void)arg;
+    printf("step 1 done\n");
+    printf("step 2 half");
+    return fault(NULL) * 3;
+}
+
+static int print_then_abort(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    (void)arg;
+    printf("before abort\n");
+    printf("no newline");
+    abort();
+}
+
+static void test_crash_output_printed_before_a_segfault_is_kept(void **state)
+{
+    (void)state;
+    cordon_task *t = cordon_function_task(print_then_segfault, NULL);
+    const cordon_result *r = run_task(t, CORDON_EXCEPTION);
+    assert_string_equal(r->exception, "SIGSEGV");
+    assert_string_equal(r->std_out.data, "step 1 done\nstep 2 half");
+    cordon_task_free(t);
+}
+
+static void test_crash_output_printed_before_abort_is_kept(void **state)
+{
+    (void)state;
+    cordon_task *t = cordon_function_task(print_then_abort, NULL);
+    const cordon_result *r = run_task(t, CORDON_EXCEPTION);
+    assert_string_equal(r->exception, "SIGABRT");
+    assert_string_equal(r->std_out.data, "before abort\nno newline");
+    cordon_task_free(t);
+}
+
+/* What the caller had buffered before the run is still not the task's. */
+static void test_crash_output_holds_nothing_of_the_caller(void **state)
+{
+    (void)state;
+    char buffer[256];
+    setvbuf(stdout, buffer, _IOFBF, sizeof buffer);
+    printf("caller's unflushed bytes");
+    cordon_task *t = cordon_function_task(print_then_segfault, NULL);
+    int rc = cordon_run(t);
+    /* The buffer is on this stack: stdout lets go of it before any assert
+     * can leave this function. */
+    printf("\n");
+    fflush(stdout);
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    assert_int_equal(rc, CORDON_EXCEPTION);
+    const cordon_result *r = cordon_task_result(t);
+    assert_string_equal(r->std_out.data, "step 1 done\nstep 2 half");
+    cordon_task_free(t);
+}
+
+typedef int (*plugin_fn)(volatile int *);
+
+static plugin_fn load_plugin(void)
+{
+    const char *dir = getenv("CORDON_PLUGIN_DIR");
+    assert_non_null(dir);
+    /* By a relative path, as a plugin host often does: the loader keeps
+     * the name as given, which means nothing once the directory changed. */
+    char here[4096];
+    assert_non_null(getcwd(here, sizeof here));
+    assert_int_equal(chdir(dir), 0);
+    void *handle = dlopen("./libcrash.so", RTLD_NOW | RTLD_LOCAL);
+    assert_int_equal(chdir(here), 0);
+    if (!handle)
+        fprintf(stderr, "dlopen: %s\n", dlerror());
+    assert_non_null(handle);
+    plugin_fn fn = (plugin_fn)(uintptr_t)dlsym(handle, "plugin_analyze");
+    assert_non_null(fn);
+    return fn; /* stays loaded: the parent symbolizes the child's crash */
+}
+
+__attribute__((noinline)) static int run_plugin(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    plugin_fn analyze = (plugin_fn)(uintptr_t)arg;
+    return analyze(NULL) + 1;
+}
+
+static void test_crash_output_backtrace_names_a_plugin_function(void **state)
+{
+    (void)state;
+    SKIP_UNDER_VALGRIND("its signal frames hide the faulting function");
+    plugin_fn analyze = load_plugin();
+    cordon_task *t = cordon_function_task(run_plugin, (void *)(uintptr_t)analyze);
+    const cordon_result *r = run_task(t, CORDON_EXCEPTION);
+    const char *report = r->exc_out.data;
+    const char *frame0 = strstr(report, "#0  ");
+    assert_non_null(frame0);
+    if (!strstr(frame0, "plugin_analyze+0x") || strstr(frame0, "??"))
+        fail_msg("frame #0 does not name plugin_analyze:\n%s", report);
+    assert_non_null(strstr(report, "(libcrash.so)"));
+    cordon_task_free(t);
+}
+
+/* The backtrace ends with the task's function: cordon's frames and the
+ * caller's beyond it are no part of the task. */
+static void test_crash_output_backtrace_stops_at_the_task_function(void **state)
+{
+    (void)state;
+    SKIP_UNDER_VALGRIND("its signal frames hide the faulting function");
+    cordon_task *t = cordon_function_task(print_then_segfault, NULL);
+    const cordon_result *r = run_task(t, CORDON_EXCEPTION);
+    const char *report = r->exc_out.data;
+    const char *task_frame = strstr(report, "print_then_segfault+0x");
+    if (!task_frame)
+        fail_msg("no frame of the task's function:\n%s", report);
+    const char *after = strchr(task_frame, '\n');
+    assert_non_null(after);
+    if (after[1] != '\0')
+        fail_msg("frames after the task's function:\n%s", report);
+    assert_null(strstr(report, "cordon__"));
+    assert_null(strstr(report, " main+"));
+    cordon_task_free(t);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_crash_output_printed_before_a_segfault_is_kept),
+        cmocka_unit_test(test_crash_output_printed_before_abort_is_kept),
+        cmocka_unit_test(test_crash_output_holds_nothing_of_the_caller),
+        cmocka_unit_test(test_crash_output_backtrace_names_a_plugin_function),
+        cmocka_unit_test(test_crash_output_backtrace_stops_at_the_task_function),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
