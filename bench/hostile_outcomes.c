@@ -13,7 +13,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "../lib/cordon.h"
@@ -45,8 +49,8 @@ static int hostile_processes_alive(void)
         FILE *f = fopen(path, "r");
         if (!f)
             continue;
-        if (fscanf(f, "%*d (%63[^)]) %c", name, &state) == 2 && strcmp(name, "hostile") == 0 &&
-            state != 'Z')
+        if (fscanf(f, "%*d (%63[^)]) %c", name, &state) == 2 &&
+            (strcmp(name, "hostile") == 0 || strcmp(name, "cordon-escaped") == 0) && state != 'Z')
             alive++;
         fclose(f);
     }
@@ -189,6 +193,92 @@ static void many_tasks(void)
     print_bulk_row("200 tasks at once from 8 threads", failures, fds_before, rss_before);
 }
 
+/* ---- attacks on what a function task shares with its caller ---------- */
+
+static int write_through(cordon_ctx *ctx, void *target)
+{
+    (void)ctx;
+    memcpy(target, "CORRUPTED", 9);
+    return 0;
+}
+
+static int raise_timeout(cordon_ctx *ctx, void *arg)
+{
+    (void)arg;
+    cordon_raise(ctx, "Timeout", "pretending \x1b[2J to be one");
+}
+
+static int open_tty(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    (void)arg;
+    int fd = open("/dev/tty", O_RDWR);
+    return fd < 0 ? 0 : 1;
+}
+
+static int clone_parent_50(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    (void)arg;
+    for (int i = 0; i < 50; i++)
+        if (syscall(SYS_clone, CLONE_PARENT | SIGCHLD, 0, 0, 0, 0) == 0)
+            _exit(0);
+    usleep(50 * 1000);
+    return 0;
+}
+
+static int tune_the_caller(cordon_ctx *ctx, void *caller)
+{
+    (void)ctx;
+    pid_t pid = (pid_t)(intptr_t)caller;
+    int worked = setpriority(PRIO_PROCESS, (id_t)pid, 19) == 0;
+    cpu_set_t one;
+    CPU_ZERO(&one);
+    CPU_SET(0, &one);
+    worked += sched_setaffinity(pid, sizeof one, &one) == 0;
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/oom_score_adj", (int)pid);
+    int fd = open(path, O_WRONLY);
+    worked += fd >= 0;
+    if (fd >= 0)
+        close(fd);
+    return worked;
+}
+
+static void shared_memory_attacks(void)
+{
+    char path[] = "/tmp/cordon-hostile-mapped-XXXXXX";
+    int fd = mkstemp(path);
+    char *map = MAP_FAILED;
+    if (fd >= 0 && ftruncate(fd, 4096) == 0)
+        map = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (map != MAP_FAILED) {
+        memcpy(map, "original!", 9);
+        cordon_policy *compute = cordon_policy_load("compute", NULL);
+        cordon_task *t = cordon_function_task(write_through, map);
+        cordon_set_policy(t, compute);
+        report("writes a file the caller mapped MAP_SHARED", "compute", t);
+        cordon_policy_free(compute);
+        printf("| (that file, afterwards) | | %s | | | | | |\n",
+               memcmp(map, "original!", 9) == 0 ? "unchanged" : "CHANGED");
+        munmap(map, 4096);
+    }
+    if (fd >= 0)
+        close(fd);
+    unlink(path);
+    report("raises cordon's own Timeout, with escape bytes", "function task",
+           cordon_function_task(raise_timeout, NULL));
+    cordon_task *t = cordon_function_task(open_tty, NULL);
+    cordon_set_policy(t, NULL);
+    report("opens the caller's terminal (/dev/tty)", "no policy", t);
+    t = cordon_function_task(clone_parent_50, NULL);
+    cordon_set_policy(t, NULL);
+    report("50 x clone(CLONE_PARENT)", "no policy", t);
+    t = cordon_function_task(tune_the_caller, (void *)(intptr_t)getpid());
+    cordon_set_policy(t, NULL);
+    report("renices, pins and opens oom_score_adj of the caller", "no policy", t);
+}
+
 int main(int argc, char **argv)
 {
     hostile_path = argc > 1 ? argv[1] : "build/hostile/hostile";
@@ -267,6 +357,7 @@ int main(int argc, char **argv)
     report("corrupts its return region, crashes", "function task",
            cordon_function_task(corrupts_then_crashes, NULL));
     report("invalid UTF-8 and NUL bytes", "", hostile("binary-output", NULL));
+    shared_memory_attacks();
     many_tasks();
     return 0;
 }

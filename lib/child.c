@@ -303,19 +303,21 @@ void cordon__function_child_wind_down(void)
  * regions) is unmapped before the function runs. */
 static int unmap_inherited_sharing(const cordon__launch *l)
 {
-    cordon__address_range keep[2] = {
-        { (uintptr_t)l->region.base, (uintptr_t)l->region.base + l->region.size },
+    cordon__address_range keep[3] = {
+        { (uintptr_t)l->region.shared, (uintptr_t)l->region.shared + l->region.shared_size },
+        { (uintptr_t)l->region.setup, (uintptr_t)l->region.setup + l->region.setup_size },
         { (uintptr_t)l->profile, (uintptr_t)l->profile + l->profile_size },
     };
-    return cordon__unmap_shared_mappings(keep, l->profile ? 2 : 1);
+    return cordon__unmap_shared_mappings(keep, l->profile ? 3 : 2);
 }
 
 /* The last step of set-up, after the filter: from here on the setup
- * record is out of the task's reach.  Were munmap refused with an errno,
- * the page is still there to say so. */
+ * record is out of the task's reach (its mapping was the process's only
+ * hold on it).  Were munmap refused with an errno, the record is still
+ * there to say so. */
 static void release_setup_record(const cordon__launch *l)
 {
-    if (munmap(l->region.base, l->region.setup_size) != 0)
+    if (munmap(l->region.setup, l->region.setup_size) != 0)
         fail(l->setup, STEP_SECCOMP, -errno);
 }
 

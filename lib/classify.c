@@ -254,6 +254,8 @@ static unsigned confinement(const cordon__attempt_state *s, const cordon__launch
             held |= CORDON_CONFINED_OWN_PROC;
         if (l->namespaces & CORDON__NAMESPACE_USER)
             held |= CORDON_CONFINED_USER_NAMESPACE;
+        if (l->namespaces & CORDON__NAMESPACE_IPC)
+            held |= CORDON_CONFINED_IPC_NAMESPACE;
     }
     if (l->cgroup.count)
         held |= CORDON_CONFINED_CGROUP;

@@ -261,6 +261,8 @@ typedef struct cordon_result {
 #define CORDON_CONFINED_OWN_PROC       0x08u /* a mount namespace with a /proc of its own */
 #define CORDON_CONFINED_USER_NAMESPACE 0x10u /* made through a user namespace (not root) */
 #define CORDON_CONFINED_CGROUP         0x20u /* a cgroup of its own (limits, tree kill) */
+#define CORDON_CONFINED_IPC_NAMESPACE  0x40u /* System V IPC of its own: none of the caller's
+                                                shared memory, semaphores, message queues */
 
 /* One attempt of cordon_run_and_retry (or the single one of cordon_run). */
 typedef struct cordon_attempt {

@@ -118,12 +118,14 @@ typedef struct cordon__shared {
     unsigned char return_data[];        /* return_capacity bytes */
 } cordon__shared;
 
-/* One mapping: the setup record's page(s), then the task's part. */
+/* Two mappings, not one: the setup record's page must not be a page of
+ * an object the task keeps mapped, or remap_file_pages(2) would bring it
+ * back into the task's reach after it was unmapped. */
 typedef struct cordon__region {
-    void *base;
-    size_t size, setup_size;            /* setup_size: a whole number of pages */
-    cordon__setup_record *setup;        /* == base */
-    cordon__shared *shared;             /* base + setup_size */
+    cordon__setup_record *setup;
+    size_t setup_size;                  /* a whole number of pages */
+    cordon__shared *shared;
+    size_t shared_size;
 } cordon__region;
 
 struct cordon_ctx {

@@ -203,21 +203,23 @@ static void plan_resource_limits(const cordon_task *t, cordon__launch *l)
         set_limit(l, RLIMIT_NPROC, processes, processes);
 }
 
-/* The setup record on a page of its own, so that a function task's child
- * can unmap it alone before the function runs. */
+static void *map_shared(size_t size)
+{
+    void *at = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    return at == MAP_FAILED ? NULL : at;
+}
+
+/* The setup record in a mapping of its own, so that a function task's
+ * child can drop it whole before the function runs. */
 static int map_shared_region(cordon_task *t, cordon__launch *l)
 {
     l->return_capacity = t->kind == KIND_FUNCTION ? t->limits[CORDON_LIMIT_RETURN] : 0;
     size_t page = (size_t)sysconf(_SC_PAGESIZE);
-    size_t setup_size = (sizeof(cordon__setup_record) + page - 1) / page * page;
-    size_t size = setup_size + sizeof(cordon__shared) + l->return_capacity;
-    void *base = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    if (base == MAP_FAILED)
+    l->region.setup_size = (sizeof(cordon__setup_record) + page - 1) / page * page;
+    l->region.shared_size = sizeof(cordon__shared) + l->return_capacity;
+    if (!(l->region.setup = map_shared(l->region.setup_size)) ||
+        !(l->region.shared = map_shared(l->region.shared_size)))
         return -errno;
-    l->region = (cordon__region){
-        .base = base, .size = size, .setup_size = setup_size,
-        .setup = base, .shared = (cordon__shared *)((char *)base + setup_size),
-    };
     l->setup = l->region.setup;
     l->shared = l->region.shared;
     return 0;
@@ -316,9 +318,12 @@ void cordon__launch_release(cordon__launch *l)
     free_strings(l->exec_paths);
     free_strings(l->envp);
     l->exec_paths = l->envp = NULL;
-    if (l->region.base)
-        munmap(l->region.base, l->region.size);
-    l->region.base = NULL;
+    if (l->region.setup)
+        munmap(l->region.setup, l->region.setup_size);
+    if (l->region.shared)
+        munmap(l->region.shared, l->region.shared_size);
+    l->region.setup = NULL;
+    l->region.shared = NULL;
     l->setup = NULL;
     l->shared = NULL;
 }

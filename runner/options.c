@@ -214,6 +214,13 @@ static int opt_quiet(command_options *o, const char *name, const char *value)
     return 0;
 }
 
+static int opt_tty(command_options *o, const char *name, const char *value)
+{
+    (void)name, (void)value;
+    o->task.tty = true;
+    return 0;
+}
+
 static int opt_profile(command_options *o, const char *name, const char *value)
 {
     (void)name, (void)value;
@@ -284,6 +291,7 @@ static const option_spec specs[] = {
     { "--help", false, BOTH, opt_help },
     { "-h", false, BOTH, opt_help },
     { "--profile", false, OPTIONS_RUN, opt_profile },
+    { "--tty", false, OPTIONS_RUN, opt_tty },
     { "--shell", true, OPTIONS_RUN, opt_shell },
     { "-j", true, OPTIONS_BATCH, opt_jobs },
     { "--jobs", true, OPTIONS_BATCH, opt_jobs },

@@ -32,6 +32,7 @@ typedef struct task_options {
     uint64_t backoff_ms, backoff_max_ms;
     double backoff_factor;
     bool json, quiet, profile;
+    bool tty;                           /* run --tty: a terminal stdin is handed over */
     const char *audit;
 } task_options;
 

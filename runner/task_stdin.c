@@ -15,10 +15,25 @@
 #include "runner.h"
 #include "task_stdin.h"
 
-int task_stdin_open(bool quiet)
+void terminal_save(terminal_state *state)
+{
+    state->saved = tcgetattr(STDIN_FILENO, &state->modes) == 0;
+}
+
+void terminal_restore(const terminal_state *state)
+{
+    if (!state->saved)
+        return;
+    tcsetattr(STDIN_FILENO, TCSANOW, &state->modes);
+    tcflow(STDIN_FILENO, TCOON);
+}
+
+int task_stdin_open(bool quiet, bool tty)
 {
     int flags = fcntl(STDIN_FILENO, F_GETFL);
     if (flags < 0)
+        return -1;
+    if (isatty(STDIN_FILENO) && !tty)
         return -1;
     int access = flags & O_ACCMODE;
     if (access == O_RDONLY)

@@ -7,13 +7,25 @@
 #define CORDON_RUNNER_TASK_STDIN_H
 
 #include <stdbool.h>
+#include <termios.h>
 
 /* The fd to give the task as its stdin: STDIN_FILENO when it is open
  * read-only, a new read-only opening of the same file when it is open
  * read-write, and -1 (the task reads /dev/null) when it is closed, open
  * write-only, or cannot be reopened (a socket); in that last case a note
- * says so on stderr unless `quiet`.  Close a returned fd other than
+ * says so on stderr unless `quiet`.  A terminal is handed over only with
+ * `tty` (--tty): through any fd of it a task can change its modes or stop
+ * its output for whoever uses it next.  Close a returned fd other than
  * STDIN_FILENO after the run. */
-int task_stdin_open(bool quiet);
+int task_stdin_open(bool quiet, bool tty);
+
+/* With --tty: the terminal's modes before the run, put back after it
+ * (and its output restarted), whatever the task did to them. */
+typedef struct terminal_state {
+    bool saved;
+    struct termios modes;
+} terminal_state;
+void terminal_save(terminal_state *state);
+void terminal_restore(const terminal_state *state);
 
 #endif

@@ -43,6 +43,7 @@ int cordon__set_no_new_privileges(void);
 #define CORDON__NAMESPACE_USER  1u
 #define CORDON__NAMESPACE_PID   2u
 #define CORDON__NAMESPACE_MOUNT 4u  /* with a /proc of the task's own */
+#define CORDON__NAMESPACE_IPC   8u  /* System V IPC and POSIX message queues */
 unsigned cordon__namespaces_available(void);
 /* Child side: unshares `what` (the pid namespace takes effect for the
  * children) and maps the caller's own uid and gid in a user namespace. */

@@ -96,6 +96,8 @@ int cordon__enter_namespaces(unsigned what)
         flags |= CLONE_NEWPID;
     if (what & CORDON__NAMESPACE_MOUNT)
         flags |= CLONE_NEWNS;
+    if (what & CORDON__NAMESPACE_IPC)
+        flags |= CLONE_NEWIPC;
     if (unshare(flags) != 0)
         return -errno;
     return (what & CORDON__NAMESPACE_USER) ? map_own_ids(uid, gid) : 0;
@@ -128,11 +130,17 @@ static int bind_read_only(const char *path)
 
 int cordon__protect_kernel_settings(void)
 {
-    int rc = bind_read_only("/proc/sys");
-    if (rc == 0)
-        rc = bind_read_only("/proc/sysrq-trigger");
-    if (rc < 0 && rc != -ENOENT)
-        return rc;
+    /* What root owns in /proc beyond a process's own files: the kernel's
+     * settings, interrupt routing, bus and driver controls. */
+    static const char *const settings[] = {
+        "/proc/sys", "/proc/sysrq-trigger", "/proc/irq", "/proc/bus", "/proc/fs",
+        "/proc/acpi", "/proc/asound", "/proc/driver", "/proc/scsi",
+    };
+    for (size_t i = 0; i < sizeof settings / sizeof *settings; i++) {
+        int rc = bind_read_only(settings[i]);
+        if (rc < 0 && rc != -ENOENT)
+            return rc;
+    }
     struct mount_attributes read_only = { .attr_set = MOUNT_ATTRIBUTE_READ_ONLY };
     if (syscall(SYS_mount_setattr, AT_FDCWD, "/sys", AT_RECURSIVE, &read_only,
                 sizeof read_only) == 0)
@@ -193,7 +201,8 @@ static unsigned probe(void)
      * that took CAP_SYS_ADMIN away, through a user namespace. */
     unsigned users[2] = { geteuid() == 0 ? 0 : CORDON__NAMESPACE_USER, CORDON__NAMESPACE_USER };
     for (int i = 0; i < (users[0] ? 1 : 2); i++) {
-        unsigned full = users[i] | CORDON__NAMESPACE_PID | CORDON__NAMESPACE_MOUNT;
+        unsigned full = users[i] | CORDON__NAMESPACE_PID | CORDON__NAMESPACE_MOUNT |
+                        CORDON__NAMESPACE_IPC;
         if (works(full))
             return full;
         if (works(users[i] | CORDON__NAMESPACE_PID))

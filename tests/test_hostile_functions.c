@@ -234,6 +234,90 @@ static void test_scribbling_over_its_own_region_leaves_the_caller_sane(void **st
     cordon_task_free(t);
 }
 
+/* Maps every page of the objects behind its shared mappings again
+ * (mremap of size 0 duplicates a shared mapping; remap_file_pages points
+ * it at any page of the object), writes small numbers over them — a
+ * forged set-up failure, a forged status — and exits as a failed set-up
+ * would. */
+static sigjmp_buf past_the_object;
+
+static void skip_page(int signo)
+{
+    (void)signo;
+    siglongjmp(past_the_object, 1);
+}
+
+static int reach_back_for_the_setup_record(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    (void)arg;
+    /* A page past the end of an object faults: skipped. */
+    struct sigaction skipping = { .sa_handler = skip_page };
+    sigaction(SIGBUS, &skipping, NULL);
+    shared_view view;
+    read_shared_view(&view);
+    for (int i = 0; i < view.count; i++) {
+        size_t len = view.end[i] - view.start[i];
+        char *copy = mremap((void *)view.start[i], 0, len, MREMAP_MAYMOVE);
+        if (copy == MAP_FAILED)
+            continue;
+        for (size_t page = 0; page < len / 4096 + 2; page++) {
+            if (remap_file_pages(copy, 4096, 0, page, 0) != 0 || sigsetjmp(past_the_object, 1))
+                continue;
+            /* A set-up step and an errno, in the first two words. */
+            ((int32_t *)copy)[0] = 5;
+            ((int32_t *)copy)[1] = EACCES;
+        }
+    }
+    _exit(127);
+}
+
+static void test_a_task_cannot_map_the_setup_record_back(void **state)
+{
+    (void)state;
+    cordon_task *t = cordon_function_task(reach_back_for_the_setup_record, NULL);
+    cordon_set_policy(t, NULL);
+    /* Whatever it wrote over its own region is its own word (a return
+     * value); nothing names a set-up failure. */
+    const cordon_result *r = run_task(t, 0);
+    assert_null(r->exception);
+    cordon_task_free(t);
+}
+
+/* ---- the caller's System V IPC ------------------------------------------ */
+
+static int attach_by_id(cordon_ctx *ctx, void *id)
+{
+    (void)ctx;
+    void *at = shmat((int)(intptr_t)id, NULL, 0);
+    if (at == (void *)-1)
+        return 0;
+    memcpy(at, "WRITTEN", 7);
+    return 1;
+}
+
+static void test_the_callers_system_v_memory_is_out_of_reach(void **state)
+{
+    (void)state;
+    int id = shmget(IPC_PRIVATE, 4096, IPC_CREAT | 0666);
+    assert_true(id >= 0);
+    char *mine = shmat(id, NULL, 0);
+    assert_true(mine != (void *)-1);
+    memcpy(mine, "original", 8);
+    cordon_task *t = cordon_function_task(attach_by_id, (void *)(intptr_t)id);
+    const cordon_result *r = run_task(t, 0);
+    if (!(r->confinement & CORDON_CONFINED_IPC_NAMESPACE)) {
+        shmdt(mine);
+        shmctl(id, IPC_RMID, NULL);
+        skip(); /* no IPC namespace here: the README says what holds */
+    }
+    assert_int_equal(r->exit_code, 0);
+    assert_memory_equal(mine, "original", 8);
+    cordon_task_free(t);
+    shmdt(mine);
+    shmctl(id, IPC_RMID, NULL);
+}
+
 /* ---- classes and messages the task chooses ----------------------------- */
 
 static int raise_timeout(cordon_ctx *ctx, void *arg)
@@ -362,6 +446,8 @@ int main(void)
         cmocka_unit_test(test_no_shared_memory_of_the_caller_reaches_the_task),
         cmocka_unit_test(test_a_sibling_task_cannot_forge_another_result),
         cmocka_unit_test(test_scribbling_over_its_own_region_leaves_the_caller_sane),
+        cmocka_unit_test(test_a_task_cannot_map_the_setup_record_back),
+        cmocka_unit_test(test_the_callers_system_v_memory_is_out_of_reach),
         cmocka_unit_test(test_a_task_cannot_raise_cordons_own_classes),
         cmocka_unit_test(test_raised_text_reaches_the_caller_without_control_bytes),
         cmocka_unit_test(test_a_task_cannot_reach_the_callers_terminal),

@@ -272,7 +272,8 @@ static int write_kernel_settings(cordon_ctx *ctx, void *arg)
         "/proc/sys/kernel/core_pattern", "/proc/sys/kernel/hostname",
         "/sys/fs/cgroup/cgroup.procs", "/sys/fs/cgroup/unified/cgroup.procs",
         "/sys/fs/cgroup/pids/cgroup.procs", "/sys/fs/cgroup/memory/cgroup.procs",
-        "/sys/kernel/mm/transparent_hugepage/enabled",
+        "/sys/kernel/mm/transparent_hugepage/enabled", "/proc/irq/0/smp_affinity",
+        "/proc/irq/default_smp_affinity", "/proc/sysrq-trigger",
     };
     int opened = 0;
     for (size_t i = 0; i < sizeof files / sizeof *files; i++) {

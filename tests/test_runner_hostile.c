@@ -60,7 +60,17 @@ static _Noreturn void terminal_shell(const char *slave_name, int report, const c
 /* Runs cordon ARGS on a fresh terminal, reading (and dropping) what it
  * shows.  Returns cordon's exit status, or -1 when it had not ended after
  * `limit` seconds (it and its task are then killed). */
+static int run_on_terminal_then(double limit, double *seconds, const char *const args[],
+                                struct termios *modes_after);
+
 static int run_on_terminal(double limit, double *seconds, const char *const args[])
+{
+    return run_on_terminal_then(limit, seconds, args, NULL);
+}
+
+/* The same, reading the terminal's modes once cordon has ended. */
+static int run_on_terminal_then(double limit, double *seconds, const char *const args[],
+                                struct termios *modes_after)
 {
     const char *argv[64];
     cordon_argv(argv, args);
@@ -95,6 +105,8 @@ static int run_on_terminal(double limit, double *seconds, const char *const args
         kill(shell, SIGKILL);
         assert_int_equal(waitpid(shell, &status, 0), shell);
     }
+    if (modes_after) /* on a pty's master: the terminal's own modes */
+        assert_int_equal(tcgetattr(master, modes_after), 0);
     close(master);
     return ended && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
@@ -109,14 +121,15 @@ static void test_hostile_frozen_terminal_does_not_stop_the_deadline(void **state
     snprintf(line, sizeof line, "%s freeze-tty; head -c 100000 /dev/zero; sleep 30",
              hostile_path());
     double seconds;
+    /* --tty: the terminal is the task's stdin, as asked. */
     int status = run_on_terminal(15, &seconds, (const char *const[]){
-        "run", "--timeout", "1s", "--shell", line, NULL });
+        "run", "--tty", "--timeout", "1s", "--shell", line, NULL });
     if (status != 124)
         fail_msg("cordon ended with %d after %.1f s (-1: still running)", status, seconds);
     assert_true(seconds < 8);
     /* The JSON record goes to the frozen terminal after the task. */
     status = run_on_terminal(15, &seconds, (const char *const[]){
-        "run", "--json", "--timeout", "1s", "--shell", line, NULL });
+        "run", "--tty", "--json", "--timeout", "1s", "--shell", line, NULL });
     if (status != 124)
         fail_msg("cordon --json ended with %d after %.1f s", status, seconds);
     assert_true(seconds < 8);
@@ -136,6 +149,43 @@ static void test_hostile_foreground_grab_does_not_stop_cordon(void **state)
         fail_msg("cordon ended with %d after %.1f s (-1: still running or stopped)", status,
                  seconds);
     assert_true(seconds < 8);
+}
+
+static void expect_file(const char *path, const char *expected);
+
+/* Without --tty a terminal is not the task's stdin: nothing the task does
+ * can change the terminal's modes or stop it for whoever uses it next. */
+static void test_hostile_terminal_stdin_only_when_asked(void **state)
+{
+    (void)state;
+    char *dir = make_temp_dir();
+    char line[800];
+    snprintf(line, sizeof line, "if test -t 0; then echo tty; else echo notty; fi > %s/seen; "
+             "stty -echo -icanon tostop <&0", dir);
+    double seconds;
+    struct termios after;
+    int status = run_on_terminal_then(15, &seconds, (const char *const[]){
+        "run", "--timeout", "5s", "--shell", line, NULL }, &after);
+    assert_int_not_equal(status, -1);
+    char path[600];
+    snprintf(path, sizeof path, "%s/seen", dir);
+    expect_file(path, "notty\n");
+    assert_true(after.c_lflag & ECHO);
+    assert_true(after.c_lflag & ICANON);
+    assert_false(after.c_lflag & TOSTOP);
+    /* Asked for: the task gets it, and cordon puts its modes back. */
+    snprintf(line, sizeof line, "if test -t 0; then echo tty; else echo notty; fi > %s/seen; "
+             "stty -echo -icanon tostop <&0", dir);
+    status = run_on_terminal_then(15, &seconds, (const char *const[]){
+        "run", "--tty", "--timeout", "5s", "--shell", line, NULL }, &after);
+    assert_int_equal(status, 0);
+    expect_file(path, "tty\n");
+    assert_true(after.c_lflag & ECHO);
+    assert_true(after.c_lflag & ICANON);
+    assert_false(after.c_lflag & TOSTOP);
+    unlink(path);
+    rmdir(dir);
+    free(dir);
 }
 
 /* ---- files cordon writes ------------------------------------------------ */
@@ -295,6 +345,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_hostile_frozen_terminal_does_not_stop_the_deadline),
         cmocka_unit_test(test_hostile_foreground_grab_does_not_stop_cordon),
+        cmocka_unit_test(test_hostile_terminal_stdin_only_when_asked),
         cmocka_unit_test(test_hostile_out_dir_plants_are_never_written_through),
         cmocka_unit_test(test_hostile_out_dir_that_is_a_link_is_refused),
         cmocka_unit_test(test_hostile_audit_plants_are_refused),
