@@ -261,9 +261,12 @@ static int prepare(cordon_task *t, cordon__launch *l, cordon__attempt_state *s)
     /* The task's init is cordon's, not one of the task's processes. */
     if (processes && l->namespaces)
         processes++;
-    bool contain = memory || processes || !l->policy;
+    /* A CPU limit reads the tree's time from the v2 cgroup's counter. */
+    bool contain = memory || processes || !l->policy || t->limits[CORDON_LIMIT_CPU_MS];
     if ((rc = cordon__cgroup_create(&l->cgroup, memory, processes, contain)) < 0)
         return rc;
+    if (t->limits[CORDON_LIMIT_CPU_MS])
+        cordon__cgroup_cpu_start(&l->cgroup);
     s->cgroup = &l->cgroup;
     plan_resource_limits(t, l);
     if ((rc = map_shared_region_for(t, l, s)) < 0 ||
