@@ -184,9 +184,11 @@ static void plan_resource_limits(const cordon_task *t, cordon__launch *l)
     rlim_t core = t->core_dump_bytes >= RLIM_INFINITY ? RLIM_INFINITY : t->core_dump_bytes;
     set_limit(l, RLIMIT_CORE, core, core);
     if (lim[CORDON_LIMIT_CPU_MS]) {
-        /* RLIMIT_CPU counts whole seconds; the parent watches the exact
-         * milliseconds and this is the kernel's backstop. */
-        rlim_t seconds = (rlim_t)((lim[CORDON_LIMIT_CPU_MS] + 999) / 1000);
+        /* RLIMIT_CPU counts whole seconds per process; the parent watches
+         * the tree's exact milliseconds and this is the kernel's backstop.
+         * A second more: the rlimit's own sampling runs ahead of the
+         * counters the parent reads, and must not end a process first. */
+        rlim_t seconds = (rlim_t)((lim[CORDON_LIMIT_CPU_MS] + 999) / 1000) + 1;
         set_limit(l, RLIMIT_CPU, seconds, seconds + 1);
     }
     /* A cgroup limit is exact and counts the whole tree; the rlimits are

@@ -70,6 +70,8 @@ static const ending endings[] = {
     { "CPU limit", { "--cpu", "200ms", NULL }, H "spin", "CpuLimit", 137, 9, 137 },
     { "CPU limit in a pipeline", { "--cpu", "200ms", NULL }, H "spin | cat", "CpuLimit", 137, 9,
       137 },
+    { "CPU limit of whole seconds in a pipeline", { "--cpu", "1s", NULL }, H "spin | cat",
+      "CpuLimit", 137, 9, 137 },
     { "CPU limit over unwaited children", { "--cpu", "300ms", NULL },
       "(" H "spin &); (" H "spin &); sleep 5", "CpuLimit", 137, 9, 137 },
     { "CPU limit over waited children", { "--cpu", "300ms", NULL },
