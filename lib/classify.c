@@ -68,55 +68,81 @@ static bool setup_failed(cordon_task *t, const cordon__setup_record *setup)
     return true;
 }
 
-/* `signo` is the signal that ended the task, or for a task that exited the
- * signal its status names (a shell reports its child's SIGXFSZ as 153). */
-static bool limit_reached(cordon_task *t, const cordon__attempt_state *s, int signo)
+/* The task's own ending, kept whatever exception names it: the exit code,
+ * or 128+N and the signal N. */
+static void own_ending(cordon_task *t, int status)
+{
+    t->result.signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+    t->result.exit_code = t->result.signal ? 128 + t->result.signal
+                                           : WIFEXITED(status) ? WEXITSTATUS(status) : 0;
+}
+
+static bool failed(int status)
+{
+    return WIFSIGNALED(status) || (WIFEXITED(status) && WEXITSTATUS(status) != 0);
+}
+
+/* The only evidence of a CPU limit is the tree's counter having reached
+ * it (seen while the task ran, or in its final figure): never a SIGXCPU
+ * or an exit status 152, which any process can produce. */
+static bool cpu_limit_reached(cordon_task *t, const cordon__attempt_state *s)
 {
     uint64_t cpu_ms = t->limits[CORDON_LIMIT_CPU_MS];
-    uint64_t used_ms = (t->result.usage.user_us + t->result.usage.sys_us) / 1000;
-    if (cpu_ms && (s->cpu_exceeded || signo == SIGXCPU ||
-                   (signo == SIGKILL && used_ms >= cpu_ms))) {
-        set_exception(t, "CpuLimit");
-        cordon__buffer_printf(&t->exc_out,
-                              "CpuLimit: the task used %llu ms of CPU time, over its limit of "
-                              "%llu ms\n", (unsigned long long)used_ms,
-                              (unsigned long long)cpu_ms);
+    if (!cpu_ms || !s->cpu_exceeded)
+        return false;
+    set_exception(t, "CpuLimit");
+    own_ending(t, s->wait_status);
+    cordon__buffer_printf(&t->exc_out,
+                          "CpuLimit: the task's processes used %llu ms of CPU time, reaching "
+                          "its limit of %llu ms\n",
+                          (unsigned long long)(s->cpu_used_ns / 1000000u),
+                          (unsigned long long)cpu_ms);
+    return true;
+}
+
+/* A refusal the task handled is what it saw, not an ending: a memory or
+ * process limit is named only when its own counter says it acted (the
+ * task's cgroup's limit was reached: an OOM kill, a refused fork) and the
+ * task then failed — exited non-zero or died of a signal.  The exit code
+ * and the signal stay the task's own. */
+static bool cgroup_limit_reached(cordon_task *t, const cordon__attempt_state *s)
+{
+    int status = s->wait_status;
+    if (!failed(status))
+        return false;
+    if (s->oom_killed) {
+        set_exception(t, "MemoryLimit");
+        own_ending(t, status);
+        cordon__buffer_printf(&t->exc_out, "MemoryLimit: the task reached its memory limit of "
+                              "%llu bytes and the kernel killed %s\n",
+                              (unsigned long long)t->limits[CORDON_LIMIT_MEMORY],
+                              WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL
+                                  ? "it" : "one of its processes");
         return true;
     }
-    if (t->limits[CORDON_LIMIT_FILE_SIZE] && signo == SIGXFSZ) {
-        set_exception(t, "FileSizeLimit");
-        cordon__buffer_printf(&t->exc_out,
-                              "FileSizeLimit: the task wrote past its file size limit of %llu "
-                              "bytes\n", (unsigned long long)t->limits[CORDON_LIMIT_FILE_SIZE]);
+    if (s->pids_limited) {
+        set_exception(t, "ProcessLimit");
+        own_ending(t, status);
+        cordon__buffer_printf(&t->exc_out, "ProcessLimit: the task tried to run more than %llu "
+                              "processes at once and then failed\n",
+                              (unsigned long long)t->limits[CORDON_LIMIT_PROCESSES]);
         return true;
     }
     return false;
 }
 
-/* The cgroup's own counters say exactly whether a limit ended the task. */
-static bool cgroup_limit_reached(cordon_task *t, const cordon__attempt_state *s)
+/* RLIMIT_FSIZE's only report is its signal: the task killed by SIGXFSZ
+ * under a file size limit.  A shell's exit status 153 for a child that
+ * died of it is a number, which any task can choose: not evidence. */
+static bool file_size_limit_reached(cordon_task *t, int signo)
 {
-    int status = s->wait_status;
-    t->result.signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
-    if (s->oom_killed) {
-        set_exception(t, "MemoryLimit");
-        cordon__buffer_printf(&t->exc_out, "MemoryLimit: the task reached its memory limit of "
-                              "%llu bytes and was killed\n",
-                              (unsigned long long)t->limits[CORDON_LIMIT_MEMORY]);
-        return true;
-    }
-    bool ended_badly = s->timed_out || WIFSIGNALED(status) ||
-                       (WIFEXITED(status) && WEXITSTATUS(status) != 0);
-    if (s->pids_limited && ended_badly) {
-        set_exception(t, "ProcessLimit");
-        cordon__buffer_printf(&t->exc_out, "ProcessLimit: the task tried to run more than %llu "
-                              "processes at once%s\n",
-                              (unsigned long long)t->limits[CORDON_LIMIT_PROCESSES],
-                              s->timed_out ? " and ran past its deadline" : "");
-        return true;
-    }
-    t->result.signal = 0;
-    return false;
+    if (!t->limits[CORDON_LIMIT_FILE_SIZE] || signo != SIGXFSZ)
+        return false;
+    set_exception(t, "FileSizeLimit");
+    cordon__buffer_printf(&t->exc_out,
+                          "FileSizeLimit: the task wrote past its file size limit of %llu "
+                          "bytes\n", (unsigned long long)t->limits[CORDON_LIMIT_FILE_SIZE]);
+    return true;
 }
 
 static void signal_ending(cordon_task *t, const cordon__attempt_state *s,
@@ -124,12 +150,16 @@ static void signal_ending(cordon_task *t, const cordon__attempt_state *s,
 {
     t->result.signal = signo;
     t->result.exit_code = 128 + signo;
-    if (limit_reached(t, s, signo))
+    if (file_size_limit_reached(t, signo))
         return;
     const cordon__crash_record *crash = t->kind == KIND_FUNCTION ? &shared->crash : NULL;
     bool recorded = crash && crash->signal == signo;
     bool filtered = !t->policy_set || t->policy != NULL;
-    if (signo == SIGSYS && filtered) {
+    /* A filter that notifies reports its violations on the listener: a
+     * bare SIGSYS is then the task's own (kill -SYS $$).  Without the
+     * listener, a filter's kill is a SIGSYS with nothing more to see. */
+    bool trapped = recorded && crash->syscall_nr >= 0;
+    if (signo == SIGSYS && filtered && (trapped || !s->listener_received)) {
         set_exception(t, "PolicyViolation");
         const char *name = recorded && crash->syscall_nr >= 0
                                ? cordon__syscall_name(crash->syscall_nr) : NULL;
@@ -285,7 +315,7 @@ void cordon__classify(cordon_task *t, const cordon__attempt_state *s,
         record_killing_signal(t, status);
         return;
     }
-    if (cgroup_limit_reached(t, s))
+    if (cpu_limit_reached(t, s))
         return;
     if (s->timed_out) {
         set_exception(t, "Timeout");
@@ -295,6 +325,8 @@ void cordon__classify(cordon_task *t, const cordon__attempt_state *s,
                               (unsigned long long)t->timeout_ms);
         return;
     }
+    if (cgroup_limit_reached(t, s))
+        return;
     if (WIFEXITED(status) && setup_failed(t, &setup))
         return;
     if (WIFSIGNALED(status)) {
@@ -302,12 +334,6 @@ void cordon__classify(cordon_task *t, const cordon__attempt_state *s,
         return;
     }
     int code = WIFEXITED(status) ? WEXITSTATUS(status) : 0;
-    int named_signal = code > 128 ? code - 128 : 0;
-    if ((s->cpu_exceeded || named_signal == SIGXCPU || named_signal == SIGXFSZ) &&
-        limit_reached(t, s, named_signal)) {
-        t->result.exit_code = code;
-        return;
-    }
     if (t->kind == KIND_FUNCTION)
         function_ending(t, shared, launch, code);
     else

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/timerfd.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -27,10 +28,11 @@
 #define READ_CHUNK         (64 * 1024)
 #define DRAIN_GRACE_NS     (100ull * 1000 * 1000)
 #define CPU_CHECK_NS       (10ull * 1000 * 1000)
+#define CPU_CHECK_MIN_NS   (1ull * 1000 * 1000)
 #define NO_PIDFD_TICK_NS   (5ull * 1000 * 1000)
 
 enum { SLOT_PID, SLOT_STDOUT, SLOT_STDERR, SLOT_LOG, SLOT_STDIN, SLOT_SOCKET, SLOT_LISTENER,
-       SLOT_CANCEL, SLOT_COUNT };
+       SLOT_CANCEL, SLOT_TIMER, SLOT_COUNT };
 
 uint64_t cordon__now_ns(void)
 {
@@ -183,6 +185,7 @@ static void receive_listener(cordon__attempt_state *s)
     if (cmsg && cmsg->cmsg_level == SOL_SOCKET && cmsg->cmsg_type == SCM_RIGHTS &&
         s->listener_fd < 0)
         memcpy(&s->listener_fd, CMSG_DATA(cmsg), sizeof(int));
+    s->listener_received = s->listener_fd >= 0;
     close_fd(&s->listener_socket);
 }
 
@@ -199,29 +202,6 @@ static void handle_notification(cordon__attempt_state *s, struct cordon__notify_
     } else if (rc < 0 && rc != -ENOENT && rc != -EINTR && rc != -EAGAIN) {
         close_fd(&s->listener_fd); /* broken listener: stop polling it */
     }
-}
-
-static uint64_t process_cpu_ns(pid_t pid)
-{
-    clockid_t clock;
-    struct timespec used;
-    if (clock_getcpuclockid(pid, &clock) != 0 || clock_gettime(clock, &used) != 0)
-        return 0;
-    return (uint64_t)used.tv_sec * 1000000000ull + (uint64_t)used.tv_nsec;
-}
-
-/* The first process of a task in namespaces is the init's child, not ours:
- * its pid is only known to be its own while the init has not reaped it,
- * which the init reports after the reap. */
-static uint64_t task_cpu_ns(const cordon__attempt_state *s)
-{
-    if (!s->in_namespaces)
-        return process_cpu_ns(s->pid);
-    pid_t task = __atomic_load_n(&s->setup->task_pid, __ATOMIC_ACQUIRE);
-    if (task <= 0)
-        return 0;
-    uint64_t used = process_cpu_ns(task);
-    return __atomic_load_n(&s->setup->task_status_valid, __ATOMIC_ACQUIRE) ? 0 : used;
 }
 
 static bool child_has_exited(cordon__attempt_state *s)
@@ -242,6 +222,7 @@ static int build_poll_set(cordon__attempt_state *s, struct pollfd *fds)
         [SLOT_STDERR] = s->stderr_fd, [SLOT_LOG] = s->log_fd, [SLOT_STDIN] = s->stdin_fd,
         [SLOT_SOCKET] = s->listener_socket, [SLOT_LISTENER] = s->exited ? -1 : s->listener_fd,
         [SLOT_CANCEL] = s->exited || s->cancelled ? -1 : s->cancel_fd,
+        [SLOT_TIMER] = s->timer_fd,
     };
     int open_streams = 0;
     for (int i = 0; i < SLOT_COUNT; i++) {
@@ -253,17 +234,37 @@ static int build_poll_set(cordon__attempt_state *s, struct pollfd *fds)
     return open_streams;
 }
 
-static int poll_timeout_ms(const cordon__attempt_state *s, uint64_t now, uint64_t grace_end)
+/* The next moment the loop must wake without an event: the deadline, the
+ * end of the drain, the next CPU check, a tick. */
+static uint64_t next_wake_ns(const cordon__attempt_state *s, uint64_t now, uint64_t grace_end)
 {
     uint64_t until = UINT64_MAX;
     if (s->deadline_ns && !s->exited)
         until = s->deadline_ns;
     if (grace_end && grace_end < until)
         until = grace_end;
-    if ((s->cpu_limit_ns || s->pidfd < 0 || s->processes) && !s->exited) {
+    if (s->cpu_limit_ns && !s->exited && s->next_cpu_check_ns < until)
+        until = s->next_cpu_check_ns;
+    if ((s->pidfd < 0 || s->processes) && !s->exited) {
         uint64_t tick = now + (s->pidfd < 0 ? NO_PIDFD_TICK_NS : CPU_CHECK_NS);
         if (tick < until)
             until = tick;
+    }
+    return until;
+}
+
+/* poll's own timeout is late by its timer slack, which grows with the
+ * timeout (some 30 ms for 30 s): the wake-up is a timerfd with an absolute
+ * CLOCK_MONOTONIC expiry, which has none.  Without one, poll's timeout. */
+static int poll_timeout_ms(cordon__attempt_state *s, uint64_t now, uint64_t until)
+{
+    if (s->timer_fd >= 0) {
+        struct itimerspec when = { .it_value = {
+            .tv_sec = (time_t)(until / 1000000000ull), .tv_nsec = (long)(until % 1000000000ull) } };
+        if (until == UINT64_MAX)
+            when.it_value.tv_sec = when.it_value.tv_nsec = 0; /* disarmed */
+        if (until > now && timerfd_settime(s->timer_fd, TFD_TIMER_ABSTIME, &when, NULL) == 0)
+            return -1;
     }
     if (until == UINT64_MAX)
         return -1;
@@ -271,6 +272,13 @@ static int poll_timeout_ms(const cordon__attempt_state *s, uint64_t now, uint64_
         return 0;
     uint64_t ms = (until - now) / 1000000 + 1;
     return ms > INT_MAX ? INT_MAX : (int)ms;
+}
+
+static void clear_timer(cordon__attempt_state *s)
+{
+    uint64_t expirations;
+    while (read(s->timer_fd, &expirations, sizeof expirations) < 0 && errno == EINTR)
+        ;
 }
 
 static void on_exit_seen(cordon__attempt_state *s, uint64_t *grace_end)
@@ -282,6 +290,30 @@ static void on_exit_seen(cordon__attempt_state *s, uint64_t *grace_end)
     *grace_end = cordon__now_ns() + DRAIN_GRACE_NS;
 }
 
+/* The tree can spend at most one second of CPU per usable CPU per second:
+ * the next check comes before the rest of the budget can be gone, so the
+ * limit is overshot by at most CPU_CHECK_MIN_NS per CPU (plus the
+ * counter's own lag), while a tree far from its limit costs a read every
+ * CPU_CHECK_NS. */
+static void check_cpu(cordon__attempt_state *s, uint64_t now)
+{
+    s->cpu_used_ns = cordon__tree_cpu_ns(s);
+    if (s->cpu_used_ns >= s->cpu_limit_ns) {
+        s->cpu_exceeded = true;
+        kill_group(s);
+        return;
+    }
+    static unsigned cpus;
+    if (!__atomic_load_n(&cpus, __ATOMIC_RELAXED))
+        __atomic_store_n(&cpus, cordon__usable_cpus(), __ATOMIC_RELAXED);
+    uint64_t wait = (s->cpu_limit_ns - s->cpu_used_ns) / __atomic_load_n(&cpus, __ATOMIC_RELAXED);
+    if (wait > CPU_CHECK_NS)
+        wait = CPU_CHECK_NS;
+    if (wait < CPU_CHECK_MIN_NS)
+        wait = CPU_CHECK_MIN_NS;
+    s->next_cpu_check_ns = now + wait;
+}
+
 static void check_limits(cordon__attempt_state *s, uint64_t now)
 {
     if (s->exited)
@@ -290,10 +322,8 @@ static void check_limits(cordon__attempt_state *s, uint64_t now)
         s->timed_out = true;
         kill_group(s);
     }
-    if (s->cpu_limit_ns && !s->cpu_exceeded && task_cpu_ns(s) >= s->cpu_limit_ns) {
-        s->cpu_exceeded = true;
-        kill_group(s);
-    }
+    if (s->cpu_limit_ns && !s->cpu_exceeded && now >= s->next_cpu_check_ns)
+        check_cpu(s, now);
 }
 
 static void dispatch(cordon_task *t, cordon__attempt_state *s, struct pollfd *fds,
@@ -313,6 +343,8 @@ static void dispatch(cordon_task *t, cordon__attempt_state *s, struct pollfd *fd
         handle_notification(s, notify);
     else if (fds[SLOT_LISTENER].revents & (POLLHUP | POLLERR | POLLNVAL))
         close_fd(&s->listener_fd);
+    if (fds[SLOT_TIMER].revents)
+        clear_timer(s);
     if (fds[SLOT_CANCEL].revents && !s->exited) {
         s->cancelled = true; /* the task is being freed: no one waits for it */
         kill_group(s);
@@ -373,11 +405,30 @@ static int reap(cordon__attempt_state *s)
     return rc < 0 ? -errno : 0;
 }
 
-int cordon__collect(cordon_task *t, cordon__attempt_state *s)
+/* After the end: the tree's final figure, for a CPU limit reached
+ * between two checks (or enforced by RLIMIT_CPU's SIGXCPU). */
+static void final_cpu_check(cordon__attempt_state *s)
+{
+    if (!s->cpu_limit_ns || s->timed_out || s->violated || s->cancelled)
+        return;
+    uint64_t used = cordon__tree_cpu_ns(s);
+    uint64_t reaped = (uint64_t)(s->rusage.ru_utime.tv_sec + s->rusage.ru_stime.tv_sec) *
+                          1000000000ull +
+                      (uint64_t)(s->rusage.ru_utime.tv_usec + s->rusage.ru_stime.tv_usec) * 1000u;
+    if (reaped > used)
+        used = reaped;
+    if (used > s->cpu_used_ns)
+        s->cpu_used_ns = used;
+    if (s->cpu_used_ns >= s->cpu_limit_ns)
+        s->cpu_exceeded = true;
+}
+
+static int collect_loop(cordon_task *t, cordon__attempt_state *s)
 {
     struct cordon__notify_state notify = { .child_pid = s->pid, .exec_attempts = s->exec_attempts };
     struct pollfd fds[SLOT_COUNT];
     uint64_t grace_end = 0;
+    s->next_cpu_check_ns = s->started_ns;
     for (;;) {
         uint64_t now = cordon__now_ns();
         check_limits(s, now);
@@ -387,15 +438,26 @@ int cordon__collect(cordon_task *t, cordon__attempt_state *s)
             on_exit_seen(s, &grace_end);
         int open_streams = build_poll_set(s, fds);
         if (s->exited && (open_streams == 0 || (grace_end && now >= grace_end)))
-            break;
-        int ready = poll(fds, SLOT_COUNT, poll_timeout_ms(s, now, grace_end));
+            return 0;
+        int timeout = poll_timeout_ms(s, now, next_wake_ns(s, now, grace_end));
+        int ready = poll(fds, SLOT_COUNT, timeout);
         if (ready < 0 && errno != EINTR)
             return -errno; /* cannot happen with valid fds; the caller kills and reaps */
         if (ready > 0)
             dispatch(t, s, fds, &notify, &grace_end);
     }
+}
+
+int cordon__collect(cordon_task *t, cordon__attempt_state *s)
+{
+    s->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+    int rc = collect_loop(t, s);
+    close_fd(&s->timer_fd);
+    if (rc < 0)
+        return rc;
     drain_remaining(t, s);
-    int rc = reap(s);
+    rc = reap(s);
+    final_cpu_check(s);
     if (s->cgroup) {
         s->oom_killed = cordon__cgroup_oom_killed(s->cgroup);
         s->pids_limited = cordon__cgroup_pids_limited(s->cgroup);

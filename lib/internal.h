@@ -104,6 +104,7 @@ typedef struct cordon__setup_record {
     int32_t task_pid;                   /* its first process, as the caller sees it */
     int32_t task_status;                /* that process's wait status, from its init */
     uint32_t task_status_valid;
+    uint64_t reaped_cpu_ns;             /* user+system CPU of all the init reaped so far */
 } cordon__setup_record;
 
 /* What the task itself writes: every field is the task's word only. */
@@ -183,7 +184,11 @@ typedef struct cordon__attempt_state {
     const char *stdin_data;
     size_t stdin_len, stdin_written;
     uint64_t started_ns, ended_ns, deadline_ns, cpu_limit_ns;
+    uint64_t cpu_used_ns;       /* the tree's CPU time at the last check */
+    uint64_t next_cpu_check_ns;
+    int timer_fd;               /* absolute CLOCK_MONOTONIC wake-ups, or -1 */
     bool timed_out, cpu_exceeded, violated, exited;
+    bool listener_received;     /* violations reach the parent as notifications */
     const volatile uint32_t *exec_attempts;      /* command tasks: the child's count */
     cordon__cgroup *cgroup;
     bool oom_killed, pids_limited;
@@ -319,6 +324,13 @@ void cordon__profile_child_start(struct cordon__profile_region *region);
  * refreshes the per-process table (it rate-limits itself).  `root` is the
  * process cordon waits for (the task's init, which is left out, or the
  * group's leader itself). */
+/* lib/tree_cpu.c: the CPU time of the task's whole tree, in ns: its
+ * cgroup's own counter where it has a v2 cgroup, else the sum over the
+ * processes of its session and what its init reaped. */
+uint64_t cordon__tree_cpu_ns(const cordon__attempt_state *s);
+/* The CPUs the caller may run on: how fast a tree can spend CPU time. */
+unsigned cordon__usable_cpus(void);
+
 void cordon__process_table_tick(struct cordon__process_table *table, pid_t root, pid_t group,
                                 uint64_t now_ns);
 

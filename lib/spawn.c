@@ -184,9 +184,11 @@ static void plan_resource_limits(const cordon_task *t, cordon__launch *l)
     rlim_t core = t->core_dump_bytes >= RLIM_INFINITY ? RLIM_INFINITY : t->core_dump_bytes;
     set_limit(l, RLIMIT_CORE, core, core);
     if (lim[CORDON_LIMIT_CPU_MS]) {
-        /* RLIMIT_CPU counts whole seconds; the parent watches the exact
-         * milliseconds and this is the kernel's backstop. */
-        rlim_t seconds = (rlim_t)((lim[CORDON_LIMIT_CPU_MS] + 999) / 1000);
+        /* RLIMIT_CPU counts whole seconds per process; the parent watches
+         * the tree's exact milliseconds and this is the kernel's backstop.
+         * A second more: the rlimit's own sampling runs ahead of the
+         * counters the parent reads, and must not end a process first. */
+        rlim_t seconds = (rlim_t)((lim[CORDON_LIMIT_CPU_MS] + 999) / 1000) + 1;
         set_limit(l, RLIMIT_CPU, seconds, seconds + 1);
     }
     /* A cgroup limit is exact and counts the whole tree; the rlimits are
@@ -263,9 +265,12 @@ static int prepare(cordon_task *t, cordon__launch *l, cordon__attempt_state *s)
     /* The task's init is cordon's, not one of the task's processes. */
     if (processes && l->namespaces)
         processes++;
-    bool contain = memory || processes || !l->policy;
+    /* A CPU limit reads the tree's time from the v2 cgroup's counter. */
+    bool contain = memory || processes || !l->policy || t->limits[CORDON_LIMIT_CPU_MS];
     if ((rc = cordon__cgroup_create(&l->cgroup, memory, processes, contain)) < 0)
         return rc;
+    if (t->limits[CORDON_LIMIT_CPU_MS])
+        cordon__cgroup_cpu_start(&l->cgroup);
     s->cgroup = &l->cgroup;
     plan_resource_limits(t, l);
     if ((rc = map_shared_region_for(t, l, s)) < 0 ||

@@ -112,18 +112,30 @@ static void accept_end_request(sigset_t *awaited)
     sigaddset(awaited, SIGUSR1);
 }
 
+/* What the init reaped, published as it goes: the parent's CPU limit
+ * counts it while the task runs, with wait4's precision. */
+static void count_reaped(cordon__setup_record *setup, const struct rusage *usage)
+{
+    uint64_t ns = ((uint64_t)usage->ru_utime.tv_sec + (uint64_t)usage->ru_stime.tv_sec) *
+                      1000000000ull +
+                  ((uint64_t)usage->ru_utime.tv_usec + (uint64_t)usage->ru_stime.tv_usec) * 1000u;
+    __atomic_add_fetch(&setup->reaped_cpu_ns, ns, __ATOMIC_RELEASE);
+}
+
 /* Reaps whatever has ended; false once no process is left. */
 static bool reap_ended(cordon__setup_record *setup, pid_t task, bool *task_ended)
 {
     for (;;) {
         int status;
-        pid_t pid = wait4(-1, &status, __WALL | WNOHANG, NULL);
+        struct rusage usage;
+        pid_t pid = wait4(-1, &status, __WALL | WNOHANG, &usage);
         if (pid < 0 && errno == EINTR)
             continue;
         if (pid < 0)
             return false;
         if (pid == 0)
             return true;
+        count_reaped(setup, &usage);
         if (pid == task && !*task_ended) {
             *task_ended = true;
             setup->task_status = status;

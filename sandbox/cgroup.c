@@ -414,14 +414,34 @@ static uint64_t keyed_value(const char *dir, const char *file, const char *key)
     return 0;
 }
 
+/* A file that holds one number. */
+static uint64_t single_value(const char *dir, const char *file)
+{
+    char path[4200], text[64];
+    snprintf(path, sizeof path, "%s/%s", dir, file);
+    return read_file(path, text, sizeof text) > 0 ? strtoull(text, NULL, 10) : 0;
+}
+
+/* An OOM kill (hierarchical: a victim in this cgroup, whoever's limit
+ * chose it) counts only when this cgroup's own limit was reached too. */
 bool cordon__cgroup_oom_killed(const cordon__cgroup *cg)
 {
     if (cg->memory_dir < 0)
         return false;
     const char *dir = cg->dirs[cg->memory_dir];
-    if (cg->versions[cg->memory_dir] == CGROUP_V2)
-        return keyed_value(dir, "memory.events", "oom_kill") > 0;
-    return keyed_value(dir, "memory.oom_control", "oom_kill") > 0;
+    if (cg->versions[cg->memory_dir] == CGROUP_V2) {
+        char path[4200];
+        snprintf(path, sizeof path, "%s/memory.events.local", dir);
+        bool local = access(path, F_OK) == 0;
+        uint64_t own = keyed_value(dir, local ? "memory.events.local" : "memory.events", "oom");
+        return own > 0 && keyed_value(dir, "memory.events", "oom_kill") > 0;
+    }
+    /* v1 counts an OOM kill in the victim's cgroup only, and its failcnt
+     * stays 0 on recent kernels: the peak tells whether this limit was
+     * reached (charges stop at it; a megabyte of slack for batching). */
+    uint64_t limit = single_value(dir, "memory.limit_in_bytes");
+    bool reached = limit && single_value(dir, "memory.max_usage_in_bytes") + (1u << 20) >= limit;
+    return reached && keyed_value(dir, "memory.oom_control", "oom_kill") > 0;
 }
 
 bool cordon__cgroup_pids_limited(const cordon__cgroup *cg)
@@ -429,6 +449,34 @@ bool cordon__cgroup_pids_limited(const cordon__cgroup *cg)
     if (cg->pids_dir < 0)
         return false;
     return keyed_value(cg->dirs[cg->pids_dir], "pids.events", "max") > 0;
+}
+
+static int64_t read_cpu_usage_us(const cordon__cgroup *cg)
+{
+    if (cg->v2_dir < 0)
+        return -ENOENT;
+    char path[4200], text[1024];
+    snprintf(path, sizeof path, "%s/cpu.stat", cg->dirs[cg->v2_dir]);
+    if (read_file(path, text, sizeof text) <= 0)
+        return -ENOENT;
+    const char *line = strstr(text, "usage_usec ");
+    if (line != text && (!line || line[-1] != '\n'))
+        return -ENOENT;
+    return (int64_t)strtoull(line + strlen("usage_usec "), NULL, 10);
+}
+
+void cordon__cgroup_cpu_start(cordon__cgroup *cg)
+{
+    int64_t used = read_cpu_usage_us(cg);
+    cg->cpu_base_us = used > 0 ? (uint64_t)used : 0;
+}
+
+int64_t cordon__cgroup_cpu_usage_us(const cordon__cgroup *cg)
+{
+    int64_t used = read_cpu_usage_us(cg);
+    if (used < 0)
+        return used;
+    return (uint64_t)used > cg->cpu_base_us ? used - (int64_t)cg->cpu_base_us : 0;
 }
 
 static void pause_briefly(void)

@@ -37,6 +37,7 @@ typedef struct cordon__cgroup {
     bool reusable;                          /* the v2 cgroup holds no limit: pooled after */
     bool v2_killed;                         /* cgroup.kill written: never pooled */
     int events_fd;                          /* its cgroup.events, or -1 */
+    uint64_t cpu_base_us;                   /* the v2 cgroup's usage_usec before the task */
 } cordon__cgroup;
 
 /* Parent, before the fork.  Makes the cgroups the limits need (a limit of 0
@@ -58,9 +59,19 @@ int cordon__cgroup_move(const cordon__cgroup *cg, pid_t pid);
 /* Parent: kills every process in the task's cgroups. */
 void cordon__cgroup_kill(cordon__cgroup *cg);
 
-/* Parent, after the task ended: did a limit stop it? */
+/* Parent, after the task ended: did the task's own memory limit make the
+ * kernel kill one of its processes?  Its own: the limit of the task's
+ * cgroup was reached (v2 memory.events.local `oom`, v1 memory.failcnt),
+ * not an enclosing one that picked a victim in it. */
 bool cordon__cgroup_oom_killed(const cordon__cgroup *cg);
 bool cordon__cgroup_pids_limited(const cordon__cgroup *cg);
+
+/* Parent: the CPU time the task's processes used in its v2 cgroup, in µs
+ * (cpu.stat usage_usec, less what a pooled cgroup held before); -ENOENT
+ * without a v2 cgroup. */
+int64_t cordon__cgroup_cpu_usage_us(const cordon__cgroup *cg);
+/* Parent, before the task starts: takes the counter's starting point. */
+void cordon__cgroup_cpu_start(cordon__cgroup *cg);
 
 /* Parent: kills what is left, closes the fds and removes the directories
  * (or gives a reusable one, once empty, back to the pool). */

@@ -26,7 +26,9 @@ static void test_limit_memory_with_a_cgroup_is_memory_limit(void **state)
     const cordon_result *r = run_task(t, CORDON_EXCEPTION);
     assert_string_equal(r->exception, "MemoryLimit");
     assert_string_equal(r->exc_out.data, "MemoryLimit: the task reached its memory limit of "
-                                         "67108864 bytes and was killed\n");
+                                         "67108864 bytes and the kernel killed it\n");
+    assert_int_equal(r->signal, SIGKILL);
+    assert_int_equal(r->exit_code, 128 + SIGKILL);
     cordon_task_free(t);
 }
 
@@ -61,7 +63,7 @@ static void test_limit_cpu_ends_with_cpu_limit(void **state)
     const cordon_result *r = run_task(t, CORDON_EXCEPTION);
     assert_string_equal(r->exception, "CpuLimit");
     assert_true(r->usage.user_us + r->usage.sys_us >= 300000);
-    assert_non_null(strstr(r->exc_out.data, "over its limit of 300 ms"));
+    assert_non_null(strstr(r->exc_out.data, "reaching its limit of 300 ms"));
     cordon_task_free(t);
 }
 
@@ -76,13 +78,59 @@ static void test_limit_cpu_of_a_command(void **state)
     cordon_task_free(t);
 }
 
+/* The limit counts the whole tree: a pipeline, children left running. */
+static void cpu_limit_holds(const char *command)
+{
+    cordon_task *t = shell(command);
+    cordon_set_limit(t, CORDON_LIMIT_CPU_MS, 300);
+    cordon_set_timeout_ms(t, 20000);
+    const cordon_result *r = run_task(t, CORDON_EXCEPTION);
+    assert_string_equal(r->exception, "CpuLimit");
+    assert_int_equal(r->signal, SIGKILL);
+    assert_int_equal(r->exit_code, 128 + SIGKILL);
+    /* stopped near the limit, not at a process's own rlimit (1 s, 2 s);
+     * rusage counts orphans only where the init reaped them */
+    uint64_t used_us = r->usage.user_us + r->usage.sys_us;
+    assert_true(used_us < 800000);
+    if (r->confinement & CORDON_CONFINED_PID_NAMESPACE)
+        assert_true(used_us >= 300000);
+    cordon_task_free(t);
+}
+
+static void test_limit_cpu_holds_the_whole_tree(void **state)
+{
+    (void)state;
+    if (!getenv("CORDON_HOSTILE_DIR"))
+        skip();
+    cpu_limit_holds("\"$CORDON_HOSTILE_DIR/hostile\" spin | cat");
+    cpu_limit_holds("(\"$CORDON_HOSTILE_DIR/hostile\" spin &); "
+                    "(\"$CORDON_HOSTILE_DIR/hostile\" spin &); sleep 10");
+    cpu_limit_holds("for i in 1 2 3 4 5 6 7 8; do \"$CORDON_HOSTILE_DIR/hostile\" spin & "
+                    "sleep 0.1; kill $!; wait; done; sleep 10");
+}
+
+/* A signal is not evidence of a limit: the task that sends itself SIGXCPU
+ * under a CPU limit died of SIGXCPU. */
+static void test_limit_cpu_not_from_a_signal(void **state)
+{
+    (void)state;
+    cordon_task *t = shell("kill -XCPU $$");
+    cordon_set_limit(t, CORDON_LIMIT_CPU_MS, 10000);
+    const cordon_result *r = run_task(t, CORDON_EXCEPTION);
+    assert_string_equal(r->exception, "SIGXCPU");
+    assert_int_equal(r->exit_code, 128 + SIGXCPU);
+    cordon_task_free(t);
+}
+
 static void test_limit_file_size_ends_with_file_size_limit(void **state)
 {
     (void)state;
     char dir[] = "/tmp/cordon-fsize-XXXXXX";
     assert_non_null(mkdtemp(dir));
     char line[256];
-    snprintf(line, sizeof line, "head -c 10000000 /dev/zero > %s/big", dir);
+    /* exec: the task itself dies of SIGXFSZ (a shell would report it as
+     * the number 153, which is no evidence of a limit) */
+    snprintf(line, sizeof line, "exec head -c 10000000 /dev/zero > %s/big", dir);
     cordon_task *t = shell(line);
     cordon_set_limit(t, CORDON_LIMIT_FILE_SIZE, 1 << 20);
     const cordon_result *r = run_task(t, CORDON_EXCEPTION);
@@ -171,6 +219,8 @@ int main(void)
         cmocka_unit_test(test_limit_memory_with_a_cgroup_is_memory_limit),
         cmocka_unit_test(test_limit_cpu_ends_with_cpu_limit),
         cmocka_unit_test(test_limit_cpu_of_a_command),
+        cmocka_unit_test(test_limit_cpu_holds_the_whole_tree),
+        cmocka_unit_test(test_limit_cpu_not_from_a_signal),
         cmocka_unit_test(test_limit_file_size_ends_with_file_size_limit),
         cmocka_unit_test(test_limit_open_files),
         cmocka_unit_test(test_limit_open_files_too_low_for_the_set_up_is_explained),

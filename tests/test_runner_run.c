@@ -336,7 +336,7 @@ static void test_run_fsize_limit(void **state)
     (void)state;
     char *dir = make_temp_dir();
     char line[512];
-    snprintf(line, sizeof line, "head -c 5000000 /dev/zero > %s/big", dir);
+    snprintf(line, sizeof line, "exec head -c 5000000 /dev/zero > %s/big", dir);
     captured c = CORDON("run", "--fsize", "1M", "--shell", line);
     assert_true(c.status != 0);
     assert_non_null(strstr(c.err, "cordon: FileSizeLimit: "));

@@ -97,6 +97,35 @@ static void test_usage_wall_time_is_never_below_cpu_time(void **state)
     }
 }
 
+/* Orphans the task left spinning, killed when it ends: their CPU is the
+ * task's, with a policy and without one. */
+static void orphans_count(const cordon_policy *policy, bool set_policy)
+{
+    cordon_task *t = shell("(\"$CORDON_HOSTILE_DIR/hostile\" spin &); "
+                           "(\"$CORDON_HOSTILE_DIR/hostile\" spin &); sleep 0.5");
+    if (set_policy)
+        cordon_set_policy(t, policy);
+    cordon_set_timeout_ms(t, 20000);
+    const cordon_result *r = run_task(t, 0);
+    if (!(r->confinement & CORDON_CONFINED_PID_NAMESPACE)) {
+        cordon_task_free(t); /* rusage: only what the shell waited for */
+        return;
+    }
+    /* two spinners for 0.5 s on a shared machine: well above the 2 ms the
+     * shell itself uses */
+    assert_true(r->usage.user_us + r->usage.sys_us >= 300000);
+    cordon_task_free(t);
+}
+
+static void test_usage_counts_orphans_killed_at_the_end(void **state)
+{
+    (void)state;
+    if (!getenv("CORDON_HOSTILE_DIR"))
+        skip();
+    orphans_count(NULL, false);
+    orphans_count(NULL, true);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -105,6 +134,7 @@ int main(void)
         cmocka_unit_test(test_usage_includes_the_commands_children),
         cmocka_unit_test(test_usage_wall_time_covers_the_run),
         cmocka_unit_test(test_usage_wall_time_is_never_below_cpu_time),
+        cmocka_unit_test(test_usage_counts_orphans_killed_at_the_end),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

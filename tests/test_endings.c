@@ -1,0 +1,182 @@
+/*
+ * How a task ends, as a table: each row is a command for `cordon run
+ * --json` and what must come of it — the exception, exit_code, signal and
+ * the CLI's own exit status.  An exception names a limit or a violation
+ * only when cordon saw it happen; an exit status that looks like a signal
+ * (137, 152, 153, 159) is a number, and a signal the task sends itself is
+ * that signal, not a limit.
+ */
+#include <stdlib.h>
+
+#include "runner_support.h"
+
+#define H "\"$CORDON_HOSTILE_DIR/hostile\" "
+
+typedef struct ending {
+    const char *name;
+    const char *options[8];     /* before --shell, NULL-terminated */
+    const char *shell;          /* NULL: `options` hold the whole command after them */
+    const char *exception;      /* NULL: none */
+    int exit_code, signal, status;
+} ending;
+
+static const ending endings[] = {
+    /* exit statuses, some that look like signals */
+    { "exit 0", { NULL }, "exit 0", NULL, 0, 0, 0 },
+    { "exit 3", { NULL }, "exit 3", NULL, 3, 0, 3 },
+    { "exit 124", { NULL }, "exit 124", NULL, 124, 0, 124 },
+    { "exit 137", { "--mem", "256M", NULL }, "exit 137", NULL, 137, 0, 137 },
+    { "exit 152 under a CPU limit", { "--cpu", "10s", NULL }, "exit 152", NULL, 152, 0, 152 },
+    { "exit 153 under a file size limit", { "--fsize", "4M", NULL }, "exit 153", NULL, 153, 0,
+      153 },
+    { "exit 159 under the default policy", { NULL }, "exit 159", NULL, 159, 0, 159 },
+    { "a child killed, its status passed on", { NULL }, "sh -c 'kill -KILL $$'; exit $?", NULL,
+      137, 0, 137 },
+    /* signals the task sends itself */
+    { "kill -HUP $$", { NULL }, "kill -HUP $$", "SIGHUP", 129, 1, 129 },
+    { "kill -INT $$", { NULL }, "kill -INT $$", "SIGINT", 130, 2, 130 },
+    { "kill -QUIT $$", { NULL }, "kill -QUIT $$", "SIGQUIT", 131, 3, 131 },
+    { "kill -ILL $$", { NULL }, "kill -ILL $$", "SIGILL", 132, 4, 132 },
+    { "kill -TRAP $$", { NULL }, "kill -TRAP $$", "SIGTRAP", 133, 5, 133 },
+    { "kill -ABRT $$", { NULL }, "kill -ABRT $$", "SIGABRT", 134, 6, 134 },
+    { "kill -BUS $$", { NULL }, "kill -BUS $$", "SIGBUS", 135, 7, 135 },
+    { "kill -FPE $$", { NULL }, "kill -FPE $$", "SIGFPE", 136, 8, 136 },
+    { "kill -KILL $$", { NULL }, "kill -KILL $$", "SIGKILL", 137, 9, 137 },
+    { "kill -USR1 $$", { NULL }, "kill -USR1 $$", "SIGUSR1", 138, 10, 138 },
+    { "kill -SEGV $$", { NULL }, "kill -SEGV $$", "SIGSEGV", 139, 11, 139 },
+    { "kill -PIPE $$", { NULL }, "kill -PIPE $$", "SIGPIPE", 141, 13, 141 },
+    { "kill -ALRM $$", { NULL }, "kill -ALRM $$", "SIGALRM", 142, 14, 142 },
+    { "kill -TERM $$", { NULL }, "kill -TERM $$", "SIGTERM", 143, 15, 143 },
+    { "kill -XCPU $$ under a CPU limit", { "--cpu", "10s", NULL }, "kill -XCPU $$", "SIGXCPU",
+      152, 24, 152 },
+    { "kill -XCPU $$", { NULL }, "kill -XCPU $$", "SIGXCPU", 152, 24, 152 },
+    { "kill -XFSZ $$", { NULL }, "kill -XFSZ $$", "SIGXFSZ", 153, 25, 153 },
+    { "kill -SYS $$ under the default policy", { NULL }, "kill -SYS $$", "SIGSYS", 159, 31, 159 },
+    { "kill -SYS $$ without a policy", { "--policy", "none", NULL }, "kill -SYS $$", "SIGSYS", 159,
+      31, 159 },
+    /* signals from another process of the tree */
+    { "TERM from a child", { NULL }, "(sleep 0.05; kill -TERM $$) & sleep 5", "SIGTERM", 143, 15,
+      143 },
+    { "KILL from a child", { NULL }, "(sleep 0.05; kill -KILL $$) & sleep 5", "SIGKILL", 137, 9,
+      137 },
+    { "INT from a child", { NULL }, "(sleep 0.05; kill -INT $$) & sleep 5", "SIGINT", 130, 2,
+      130 },
+    /* the deadline */
+    { "deadline", { "--timeout", "200ms", NULL }, "sleep 5", "Timeout", 137, 9, 124 },
+    { "deadline, TERM ignored", { "--timeout", "200ms", NULL }, "trap '' TERM; sleep 5",
+      "Timeout", 137, 9, 124 },
+    { "deadline not reached", { "--timeout", "5s", NULL }, "exit 6", NULL, 6, 0, 6 },
+    /* the CPU limit, over the whole tree */
+    { "CPU limit", { "--cpu", "200ms", NULL }, H "spin", "CpuLimit", 137, 9, 137 },
+    { "CPU limit in a pipeline", { "--cpu", "200ms", NULL }, H "spin | cat", "CpuLimit", 137, 9,
+      137 },
+    { "CPU limit of whole seconds in a pipeline", { "--cpu", "1s", NULL }, H "spin | cat",
+      "CpuLimit", 137, 9, 137 },
+    { "CPU limit over unwaited children", { "--cpu", "300ms", NULL },
+      "(" H "spin &); (" H "spin &); sleep 5", "CpuLimit", 137, 9, 137 },
+    { "CPU limit over waited children", { "--cpu", "300ms", NULL },
+      "for i in 1 2 3 4 5 6; do " H "spin & sleep 0.1; kill $!; wait; done; sleep 5",
+      "CpuLimit", 137, 9, 137 },
+    { "CPU limit not reached", { "--cpu", "5s", NULL }, "sleep 0.05; exit 4", NULL, 4, 0, 4 },
+    /* the memory limit */
+    { "memory limit", { "--mem", "64M", "--", "env", "sh", "-c", NULL }, "exec " H "allocate",
+      "MemoryLimit", 137, 9, 137 },
+    { "memory limit on a child, status passed on", { "--mem", "64M", NULL },
+      H "allocate; exit $?", "MemoryLimit", 137, 0, 137 },
+    { "memory limit on a child, handled", { "--mem", "64M", NULL }, H "allocate; exit 0", NULL,
+      0, 0, 0 },
+    { "memory limit not reached", { "--mem", "256M", NULL }, "exit 0", NULL, 0, 0, 0 },
+    /* the process limit */
+    { "process limit, then a failure", { "--procs", "3", NULL },
+      "sleep 1 & sleep 1 & sleep 1 & sleep 1 & wait", "ProcessLimit", 2, 0, 2 },
+    { "process limit, handled", { "--procs", "3", NULL },
+      "(sleep 1 & sleep 1 & sleep 1 & sleep 1 & wait) 2>/dev/null; exit 0", NULL, 0, 0, 0 },
+    { "process limit, then a hang", { "--procs", "3", "--timeout", "300ms", NULL },
+      "(sleep 5 & sleep 5 & sleep 5 & sleep 5) 2>/dev/null; sleep 5", "Timeout", 137, 9, 124 },
+    { "process limit not reached", { "--procs", "5", NULL }, "exit 3", NULL, 3, 0, 3 },
+    /* the file size limit */
+    { "file size limit", { "--fsize", "1M", NULL },
+      "exec head -c 3000000 /dev/zero > \"$ENDINGS_DIR/a\"", "FileSizeLimit", 153, 25, 153 },
+    { "file size limit on a child", { "--fsize", "1M", NULL },
+      "head -c 3000000 /dev/zero > \"$ENDINGS_DIR/b\"", NULL, 153, 0, 153 },
+    { "file size limit not reached", { "--fsize", "4M", NULL },
+      "head -c 1000 /dev/zero > \"$ENDINGS_DIR/c\"", NULL, 0, 0, 0 },
+    /* orphans and daemons */
+    { "orphans left spinning", { NULL }, "(" H "spin &); (" H "spin &); sleep 0.1", NULL, 0, 0,
+      0 },
+    { "a daemon left sleeping", { NULL }, "sh -c 'sleep 100 &'; exit 0", NULL, 0, 0, 0 },
+    /* the policy */
+    { "policy violation", { "--policy", "nonet", "--", "env", "sh", "-c", NULL },
+      "exec " H "socket-inet", "PolicyViolation", 137, 9, 159 },
+    { "command not found", { "--", "/nonexistent/command", NULL }, NULL, "ExecError", 127, 0,
+      127 },
+};
+
+/* The value after "key": in cordon's one-line JSON. */
+static const char *json_value(const char *json, const char *key)
+{
+    char pattern[64];
+    snprintf(pattern, sizeof pattern, "\"%s\":", key);
+    const char *at = strstr(json, pattern);
+    return at ? at + strlen(pattern) : NULL;
+}
+
+static bool check_row(const ending *e)
+{
+    const char *args[16] = { "run", "--json" };
+    size_t n = 2;
+    bool has_command = false;
+    for (size_t i = 0; e->options[i]; i++) {
+        has_command = has_command || strcmp(e->options[i], "--") == 0;
+        args[n++] = e->options[i];
+    }
+    if (e->shell && !has_command)
+        args[n++] = "--shell";
+    if (e->shell)
+        args[n++] = e->shell;
+    args[n] = NULL;
+    captured c = cordon_with_input(NULL, args);
+    /* Where no memory or pids cgroup can be made (a caller without root
+     * or a delegated subtree), an rlimit stands in and the task sees a
+     * refusal instead: those rows do not apply. */
+    bool needs_cgroup = e->exception && (strcmp(e->exception, "MemoryLimit") == 0 ||
+                                         strcmp(e->exception, "ProcessLimit") == 0);
+    if (needs_cgroup && !strstr(c.out, "\"cgroup\"")) {
+        captured_free(&c);
+        return true;
+    }
+    const char *exception = json_value(c.out, "exception");
+    const char *code = json_value(c.out, "exit_code"), *signo = json_value(c.out, "signal");
+    char expected[80];
+    snprintf(expected, sizeof expected, e->exception ? "\"%s\"" : "null",
+             e->exception ? e->exception : "");
+    bool ok = exception && code && signo && strncmp(exception, expected, strlen(expected)) == 0 &&
+              atoi(code) == e->exit_code && atoi(signo) == e->signal && c.status == e->status;
+    if (!ok)
+        fprintf(stderr, "%s: expected %s, exit_code %d, signal %d, status %d; got status %d:\n"
+                "%.1500s\n%.500s\n", e->name, expected, e->exit_code, e->signal, e->status,
+                c.status, c.out, c.err);
+    captured_free(&c);
+    return ok;
+}
+
+static void test_endings_table(void **state)
+{
+    (void)state;
+    char *dir = make_temp_dir();
+    setenv("ENDINGS_DIR", dir, 1);
+    size_t count = sizeof endings / sizeof *endings, failures = 0;
+    assert_true(count >= 40);
+    for (size_t i = 0; i < count; i++)
+        failures += !check_row(&endings[i]);
+    remove_tree(dir);
+    assert_int_equal(failures, 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_endings_table),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
