@@ -382,6 +382,8 @@ static _Noreturn void start_in_namespaces(const cordon__launch *l)
         fail(shared, STEP_FILE_DESCRIPTORS, rc);
     if ((rc = cordon__enter_namespaces(l->namespaces)) < 0)
         fail(shared, STEP_NAMESPACES, rc);
+    if ((l->namespaces & CORDON__NAMESPACE_NET) && (rc = cordon__bring_up_loopback()) < 0)
+        fail(shared, STEP_NAMESPACES, rc);
     start_init(l);
 }
 
@@ -465,6 +467,9 @@ int cordon__task_clone_entry(void *launch)
 
 _Noreturn void cordon__child_main(const cordon__launch *l)
 {
+    /* Never a run with less than asked: no network or mounts of its own. */
+    if (l->lacks_namespaces)
+        fail(l->setup, STEP_NAMESPACES, EOPNOTSUPP);
     if (l->namespaces)
         start_in_namespaces(l);
     set_up(l);
