@@ -237,6 +237,18 @@ static void join_the_caller_s_watch(const cordon__launch *l)
         fail(shared, STEP_CGROUP, rc);
 }
 
+static int unmap_inherited_sharing(const cordon__launch *l);
+
+/* A function task's process gives up the caller's shared mappings before
+ * its Landlock domain: the listing it reads (/proc/self/maps) may be out
+ * of reach of the task's file rules. */
+static void give_up_sharing(const cordon__launch *l)
+{
+    int rc;
+    if (l->fn && (rc = unmap_inherited_sharing(l)) < 0)
+        fail(l->setup, STEP_SHARED_MEMORY, rc);
+}
+
 /* The direct start, where no namespace could be made: the caller's child
  * is the task's first process. */
 static void set_up(const cordon__launch *l)
@@ -247,6 +259,7 @@ static void set_up(const cordon__launch *l)
     /* no_new_privs first: Landlock requires it, and it is harmless early. */
     if ((rc = cordon__set_no_new_privileges()) < 0)
         fail(shared, STEP_NO_NEW_PRIVILEGES, rc);
+    give_up_sharing(l);
     if ((rc = cordon__enter_landlock_domain(l->landlock_ruleset)) < 0)
         fail(shared, STEP_LANDLOCK, rc);
     if ((rc = place_file_descriptors(l, false)) < 0)
@@ -327,9 +340,7 @@ static _Noreturn void call_function(const cordon__launch *l)
      * any: the first write to the FILE would copy its page. */
     discard_pending(stdout);
     discard_pending(stderr);
-    int rc = unmap_inherited_sharing(l);
-    if (rc < 0)
-        fail(l->setup, STEP_SHARED_MEMORY, rc);
+    int rc;
     cordon__crash_handlers_install(shared);
     /* After the alternate stack (the sampler runs on it), before the filter. */
     if (l->profile)
@@ -444,6 +455,7 @@ _Noreturn void cordon__task_main(const cordon__launch *l)
     int rc;
     if ((rc = cordon__set_no_new_privileges()) < 0)
         fail(shared, STEP_NO_NEW_PRIVILEGES, rc);
+    give_up_sharing(l);
     if ((rc = cordon__enter_landlock_domain(l->landlock_ruleset >= 0 ? CORDON__RULESET_FD : -1)) < 0)
         fail(shared, STEP_LANDLOCK, rc);
     if ((rc = learn_own_pid(shared)) < 0 || (rc = close_from(CORDON__RULESET_FD)) < 0)
