@@ -17,6 +17,7 @@ static bool landlock_available(void)
 
 static void require_landlock(void)
 {
+    SKIP_UNDER_VALGRIND("valgrind does not know Landlock's system calls");
     if (!landlock_available()) {
         print_message("no Landlock on this kernel (or under valgrind): file rules cannot hold\n");
         skip();
