@@ -237,6 +237,18 @@ static void join_the_caller_s_watch(const cordon__launch *l)
         fail(shared, STEP_CGROUP, rc);
 }
 
+static int unmap_inherited_sharing(const cordon__launch *l);
+
+/* A function task's process gives up the caller's shared mappings before
+ * its Landlock domain: the listing it reads (/proc/self/maps) may be out
+ * of reach of the task's file rules. */
+static void give_up_sharing(const cordon__launch *l)
+{
+    int rc;
+    if (l->fn && (rc = unmap_inherited_sharing(l)) < 0)
+        fail(l->setup, STEP_SHARED_MEMORY, rc);
+}
+
 /* The direct start, where no namespace could be made: the caller's child
  * is the task's first process. */
 static void set_up(const cordon__launch *l)
@@ -247,6 +259,7 @@ static void set_up(const cordon__launch *l)
     /* no_new_privs first: Landlock requires it, and it is harmless early. */
     if ((rc = cordon__set_no_new_privileges()) < 0)
         fail(shared, STEP_NO_NEW_PRIVILEGES, rc);
+    give_up_sharing(l);
     if ((rc = cordon__enter_landlock_domain(l->landlock_ruleset)) < 0)
         fail(shared, STEP_LANDLOCK, rc);
     if ((rc = place_file_descriptors(l, false)) < 0)
@@ -329,9 +342,7 @@ static _Noreturn void call_function(const cordon__launch *l)
      * any: the first write to the FILE would copy its page. */
     discard_pending(stdout);
     discard_pending(stderr);
-    int rc = unmap_inherited_sharing(l);
-    if (rc < 0)
-        fail(l->setup, STEP_SHARED_MEMORY, rc);
+    int rc;
     cordon__crash_handlers_install(shared);
     /* After the alternate stack (the sampler runs on it), before the filter. */
     if (l->profile)
@@ -383,6 +394,8 @@ static _Noreturn void start_in_namespaces(const cordon__launch *l)
         (rc = open_at((int)syscall(SYS_pidfd_open, getpid(), 0), CORDON__STARTER_PIDFD)) < 0)
         fail(shared, STEP_FILE_DESCRIPTORS, rc);
     if ((rc = cordon__enter_namespaces(l->namespaces)) < 0)
+        fail(shared, STEP_NAMESPACES, rc);
+    if ((l->namespaces & CORDON__NAMESPACE_NET) && (rc = cordon__bring_up_loopback()) < 0)
         fail(shared, STEP_NAMESPACES, rc);
     start_init(l);
 }
@@ -444,6 +457,7 @@ _Noreturn void cordon__task_main(const cordon__launch *l)
     int rc;
     if ((rc = cordon__set_no_new_privileges()) < 0)
         fail(shared, STEP_NO_NEW_PRIVILEGES, rc);
+    give_up_sharing(l);
     if ((rc = cordon__enter_landlock_domain(l->landlock_ruleset >= 0 ? CORDON__RULESET_FD : -1)) < 0)
         fail(shared, STEP_LANDLOCK, rc);
     if ((rc = learn_own_pid(shared)) < 0 || (rc = close_from(CORDON__RULESET_FD)) < 0)
@@ -467,6 +481,9 @@ int cordon__task_clone_entry(void *launch)
 
 _Noreturn void cordon__child_main(const cordon__launch *l)
 {
+    /* Never a run with less than asked: no network or mounts of its own. */
+    if (l->lacks_namespaces)
+        fail(l->setup, STEP_NAMESPACES, EOPNOTSUPP);
     if (l->namespaces)
         start_in_namespaces(l);
     set_up(l);

@@ -158,6 +158,70 @@ int cordon_set_core_dumps(cordon_task *t, uint64_t max_bytes);
  * min(initial_ms * factor^(n-1), max_ms).  Default: no delay. */
 int cordon_set_backoff(cordon_task *t, uint64_t initial_ms, double factor, uint64_t max_ms);
 
+/* ---- Isolation: the files, network and mounts a task is given ----------
+ *
+ * By default a task sees the file system its user may see and the
+ * caller's network.  These options narrow that; each fails closed: when
+ * the machine lacks the mechanism the setter returns -EOPNOTSUPP, or
+ * (for what needs namespaces, known only when the task starts) the task
+ * ends in a ConfinementError without running. */
+
+/* File access rules (Landlock, any ABI; what each flag grants per ABI is
+ * documented in sandbox/landlock_rules.c).  Once any rule is given, every
+ * file access not granted by one is refused (EACCES), beneath every path.
+ * Repeatable; rules add up.  READ: read files, list directories.  WRITE:
+ * write, create, remove, rename, truncate beneath the path.  EXEC:
+ * execute; the kernel also needs READ on an executable (and on the
+ * dynamic loader and libraries): see cordon_allow_system_paths.  A rule on
+ * a file keeps only what applies to files.  The path is copied and
+ * opened (to check it now and again, in the caller's working directory,
+ * each time the task starts): -ENOENT and the like for a path that cannot
+ * be opened, -EINVAL for no or unknown flags, -EOPNOTSUPP without
+ * Landlock, -EXDEV for a path beneath one of the task's tmpfs mounts
+ * (hidden by it: give a scratch directory outside /tmp, e.g. in
+ * /var/tmp, to a task with a private /tmp).  A path that disappears before a run makes the run return
+ * its -errno. */
+#define CORDON_READ  1u
+#define CORDON_WRITE 2u
+#define CORDON_EXEC  4u
+int cordon_allow_path(cordon_task *t, const char *path, unsigned access);
+/* The rules a program needs to start and run: READ|EXEC on /usr, /bin,
+ * /sbin, /lib* and the loader's files in /etc (ld.so.cache, ld.so.conf*),
+ * READ on /etc/passwd, group, nsswitch.conf, localtime, READ|WRITE on
+ * /dev/null, zero, full, random, urandom, and READ on /proc when the task
+ * has a /proc of its own (its own processes only).  Nothing else. */
+int cordon_allow_system_paths(cordon_task *t);
+
+/* CORDON_NETWORK_NONE: a network namespace of the task's own with only
+ * its loopback (up): it reaches no address outside, not the caller's
+ * 127.0.0.1 either.  Needs namespaces (root or unprivileged user
+ * namespaces).  CORDON_NETWORK_HOST (the default): the caller's. */
+typedef enum cordon_network { CORDON_NETWORK_HOST = 0, CORDON_NETWORK_NONE = 1 } cordon_network;
+int cordon_set_network(cordon_task *t, cordon_network network);
+
+/* An empty tmpfs of the task's own mounted over the directory `path`
+ * (absolute, existing, e.g. "/tmp") in its mount namespace: what it
+ * writes there is gone when it ends, and it sees nothing of what was
+ * there.  Counts against a memory cgroup's limit.  Repeatable (at most
+ * 8); with file rules, give `path` a rule too.  -EINVAL for a path that
+ * is not absolute, -ENOTDIR, -ENOENT, -EXDEV when a rule's path is
+ * beneath it. */
+int cordon_add_tmpfs(cordon_task *t, const char *path);
+
+/* A named preset (README, "Isolation presets"):
+ *   "isolated"  what `bwrap --unshare-all --ro-bind / / --tmpfs /tmp
+ *               --dev /dev --proc /proc` gives: everything readable and
+ *               executable, nothing writable but a private /tmp and the
+ *               /dev files of cordon_allow_system_paths, no network.
+ *   "judge"     for a submitted program: cordon_allow_system_paths, a
+ *               private /tmp (read-write), no network; nothing else is
+ *               readable.  Give it one scratch directory with
+ *               cordon_allow_path(t, dir, CORDON_READ | CORDON_WRITE).
+ * Both need pid and mount namespaces (the task fails closed without) and
+ * Landlock (-EOPNOTSUPP).  Presets add to the options given; -EINVAL for
+ * an unknown name. */
+int cordon_set_isolation(cordon_task *t, const char *preset);
+
 /* ---- Running ----------------------------------------------------------- */
 
 /* Each returns 0 when the task ended without an exception (whatever its exit
@@ -261,8 +325,11 @@ typedef struct cordon_result {
 #define CORDON_CONFINED_OWN_PROC       0x08u /* a mount namespace with a /proc of its own */
 #define CORDON_CONFINED_USER_NAMESPACE 0x10u /* made through a user namespace (not root) */
 #define CORDON_CONFINED_CGROUP         0x20u /* a cgroup of its own (limits, tree kill) */
-#define CORDON_CONFINED_IPC_NAMESPACE  0x40u /* System V IPC of its own: none of the caller's
-                                                shared memory, semaphores, message queues */
+#define CORDON_CONFINED_NETWORK_NAMESPACE 0x40u /* a network of its own: loopback only */
+#define CORDON_CONFINED_FILE_RULES     0x80u /* Landlock file rules: only the paths granted */
+#define CORDON_CONFINED_PRIVATE_TMPFS  0x100u /* its tmpfs mounts (cordon_add_tmpfs) */
+#define CORDON_CONFINED_IPC_NAMESPACE  0x200u /* System V IPC of its own: none of the caller's
+                                                 shared memory, semaphores, message queues */
 
 /* One attempt of cordon_run_and_retry (or the single one of cordon_run). */
 typedef struct cordon_attempt {

@@ -157,6 +157,15 @@ typedef struct cordon__launch {
     bool runs_as_root;                           /* the task's uid is 0 */
     bool started_in_v2_cgroup;                   /* clone3 put it there: no write needed */
     int landlock_ruleset;                        /* -1: none */
+    bool owns_ruleset;                           /* the task's file rules: closed after the run */
+    char *const *tmpfs_paths;                    /* mounted by the init, in the task's namespace */
+    size_t tmpfs_count;
+    /* What the init grants on the mounts it made, which no rule made
+     * before them reaches (CORDON__ACCESS_*; with owns_ruleset only). */
+    unsigned tmpfs_access[8], own_proc_access;
+    int landlock_abi;
+    bool lacks_namespaces;                       /* asked for what only namespaces give, and the
+                                                    machine has none: the child fails closed */
     const char *cwd;
     /* command tasks */
     char **exec_paths;                           /* candidates for argv[0] */
@@ -225,6 +234,7 @@ struct cordon_task {
     gid_t gid;
     uint64_t backoff_initial_ms, backoff_max_ms;
     double backoff_factor;
+    struct cordon__isolation *isolation;  /* file rules, network, mounts; NULL: none asked */
 
     /* the last run */
     cordon_result result;
@@ -268,6 +278,17 @@ _Noreturn void cordon__child_main(const cordon__launch *launch);
  * the idle cgroups of tasks it ran itself. */
 void cordon__function_child_wind_down(void);
 int cordon__child_clone_entry(void *launch);
+
+/* lib/isolation.c: what a task was given of the files, the network and
+ * the mounts.  Parent side, before the fork: the task's own Landlock
+ * ruleset, its tmpfs mounts and its network namespace into the launch
+ * (0 or -errno: nothing runs with less than asked). */
+int  cordon__isolation_prepare(const cordon_task *t, cordon__launch *launch);
+void cordon__isolation_release(cordon__launch *launch);
+void cordon__isolation_free(struct cordon__isolation *isolation);
+/* The CORDON_CONFINED_* bits of these mechanisms that held the attempt. */
+unsigned cordon__isolation_confinement(const cordon__attempt_state *state,
+                                       const cordon__launch *launch);
 
 /* lib/task_init.c: the init process at the top of a task's pid namespace,
  * started by the child with clone(CLONE_PARENT) so that the caller waits

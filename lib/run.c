@@ -122,8 +122,10 @@ static int attempt_finish(cordon_task *t, attempt *a)
     int rc = cordon__collect(t, state);
     if (rc < 0)
         abandon_child(state);
-    if (rc == 0)
+    if (rc == 0) {
         cordon__classify(t, state, &a->launch);
+        t->result.confinement |= cordon__isolation_confinement(state, &a->launch);
+    }
     release_attempt(state);
     cordon__launch_release(&a->launch);
     if (rc < 0)

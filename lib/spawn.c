@@ -248,6 +248,9 @@ static int prepare(cordon_task *t, cordon__launch *l, cordon__attempt_state *s)
      * caller (it still cannot signal the caller or its sibling tasks). */
     l->landlock_ruleset = cordon__landlock_ruleset();
     l->namespaces = cordon__namespaces_available();
+    /* The task's own ruleset, if it has file rules, replaces the shared one. */
+    if ((rc = cordon__isolation_prepare(t, l)) < 0)
+        return rc;
     l->dumpable = prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) > 0;
     l->switch_user = t->switch_user;
     l->runs_as_root = t->switch_user ? t->uid == 0 : geteuid() == 0;
@@ -318,6 +321,7 @@ void cordon__launch_release(cordon__launch *l)
     close_fd(&l->stderr_fd);
     close_fd(&l->log_fd);
     close_fd(&l->listener_socket);
+    cordon__isolation_release(l);
     cordon__capability_plan_release(&l->capabilities);
     cordon__cgroup_destroy(&l->cgroup);
     free_strings(l->exec_paths);

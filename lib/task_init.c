@@ -89,6 +89,24 @@ static pid_t start_task(const cordon__launch *l)
     return pid < 0 ? -saved : pid;
 }
 
+/* The task's private tmpfs mounts, after its /proc (lib/isolation.c),
+ * and the file rules for what was mounted: a rule made before on the
+ * directory beneath does not reach a mount over it. */
+static int mount_tmpfs(const cordon__launch *l)
+{
+    int rc = 0;
+    if (l->owns_ruleset && l->own_proc_access)
+        rc = cordon__landlock_grant(CORDON__RULESET_FD, l->landlock_abi, "/proc",
+                                    l->own_proc_access);
+    for (size_t i = 0; i < l->tmpfs_count && rc == 0; i++) {
+        rc = cordon__mount_private_tmpfs(l->tmpfs_paths[i]);
+        if (rc == 0 && l->owns_ruleset && l->tmpfs_access[i])
+            rc = cordon__landlock_grant(CORDON__RULESET_FD, l->landlock_abi, l->tmpfs_paths[i],
+                                        l->tmpfs_access[i]);
+    }
+    return rc;
+}
+
 static void no_op(int signo)
 {
     (void)signo;
@@ -172,7 +190,8 @@ int cordon__task_init_main(void *launch)
         cordon__child_fail(setup, STEP_NAMESPACES, -errno);
     if ((l->namespaces & CORDON__NAMESPACE_MOUNT) &&
         ((rc = cordon__mount_own_proc()) < 0 ||
-         (l->runs_as_root && (rc = cordon__protect_kernel_settings()) < 0)))
+         (l->runs_as_root && (rc = cordon__protect_kernel_settings()) < 0) ||
+         (rc = mount_tmpfs(l)) < 0))
         cordon__child_fail(setup, STEP_NAMESPACES, rc);
     sigset_t awaited;
     accept_end_request(&awaited);

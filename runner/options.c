@@ -268,6 +268,65 @@ static int opt_out_dir(command_options *o, const char *name, const char *value)
     return 0;
 }
 
+static int grant(command_options *o, const char *path, unsigned access)
+{
+    task_options *t = &o->task;
+    t->paths = runner_realloc(t->paths, (t->path_count + 1) * sizeof *t->paths);
+    t->paths[t->path_count++] = (struct path_grant){ path, access };
+    return 0;
+}
+
+static int opt_ro(command_options *o, const char *name, const char *value)
+{
+    (void)name;
+    return grant(o, value, CORDON_READ);
+}
+
+static int opt_rw(command_options *o, const char *name, const char *value)
+{
+    (void)name;
+    return grant(o, value, CORDON_READ | CORDON_WRITE);
+}
+
+/* The kernel reads what it executes: --exec is read and execute. */
+static int opt_exec(command_options *o, const char *name, const char *value)
+{
+    (void)name;
+    return grant(o, value, CORDON_READ | CORDON_EXEC);
+}
+
+static int opt_tmpfs(command_options *o, const char *name, const char *value)
+{
+    if (value[0] != '/') {
+        runner_error("%s: '%s' is not an absolute path", name, value);
+        return -1;
+    }
+    task_options *t = &o->task;
+    t->tmpfs = runner_realloc(t->tmpfs, (t->tmpfs_count + 1) * sizeof *t->tmpfs);
+    t->tmpfs[t->tmpfs_count++] = value;
+    return 0;
+}
+
+static int opt_net(command_options *o, const char *name, const char *value)
+{
+    if (strcmp(value, "none") != 0 && strcmp(value, "host") != 0) {
+        runner_error("%s: '%s' is neither 'none' nor 'host'", name, value);
+        return -1;
+    }
+    o->task.net_none = strcmp(value, "none") == 0;
+    return 0;
+}
+
+static int opt_isolate(command_options *o, const char *name, const char *value)
+{
+    if (strcmp(value, "judge") != 0 && strcmp(value, "isolated") != 0) {
+        runner_error("%s: unknown preset '%s' (judge, isolated)", name, value);
+        return -1;
+    }
+    o->task.isolate = value;
+    return 0;
+}
+
 #define BOTH (OPTIONS_RUN | OPTIONS_BATCH)
 static const option_spec specs[] = {
     { "--policy", true, BOTH, opt_policy },
@@ -278,6 +337,12 @@ static const option_spec specs[] = {
     { "--procs", true, BOTH, opt_procs },
     { "--nofile", true, BOTH, opt_nofile },
     { "--out-cap", true, BOTH, opt_out_cap },
+    { "--ro", true, BOTH, opt_ro },
+    { "--rw", true, BOTH, opt_rw },
+    { "--exec", true, BOTH, opt_exec },
+    { "--tmpfs", true, BOTH, opt_tmpfs },
+    { "--net", true, BOTH, opt_net },
+    { "--isolate", true, BOTH, opt_isolate },
     { "--user", true, BOTH, opt_user },
     { "--cwd", true, BOTH, opt_cwd },
     { "--env", true, BOTH, opt_env },
@@ -492,6 +557,18 @@ int options_validate(command_options *o, unsigned scope)
         default_to_nobody(t);
     if (t->cwd && check_directory("--cwd", t->cwd) < 0)
         return -1;
+    for (size_t i = 0; i < t->path_count; i++) {
+        const char *option = t->paths[i].access & CORDON_EXEC    ? "--exec"
+                             : t->paths[i].access & CORDON_WRITE ? "--rw"
+                                                                 : "--ro";
+        if (access(t->paths[i].path, F_OK) != 0) {
+            runner_error("%s: '%s': %s", option, t->paths[i].path, strerror(errno));
+            return -1;
+        }
+    }
+    for (size_t i = 0; i < t->tmpfs_count; i++)
+        if (check_directory("--tmpfs", t->tmpfs[i]) < 0)
+            return -1;
     if (!*t->policy) {
         runner_error("--policy: the name is empty");
         return -1;
@@ -503,6 +580,10 @@ void options_free(command_options *o)
 {
     free(o->task.env);
     free(o->task.retry_on);
+    free(o->task.paths);
+    free(o->task.tmpfs);
+    o->task.paths = NULL;
+    o->task.tmpfs = NULL;
     o->task.env = NULL;
     o->task.retry_on = NULL;
 }

@@ -34,6 +34,14 @@ typedef struct task_options {
     bool json, quiet, profile;
     bool tty;                           /* run --tty: a terminal stdin is handed over */
     const char *audit;
+    /* Isolation: --ro/--rw/--exec (CORDON_READ... flags), --tmpfs, --net
+     * none, --isolate NAME; paths point into argv. */
+    struct path_grant { const char *path; unsigned access; } *paths;
+    size_t path_count;
+    const char **tmpfs;
+    size_t tmpfs_count;
+    bool net_none;
+    const char *isolate;
 } task_options;
 
 typedef struct command_options {

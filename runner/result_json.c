@@ -93,6 +93,9 @@ static void confinement_json(json_writer *w, unsigned held)
         { CORDON_CONFINED_OWN_PROC, "own_proc" },
         { CORDON_CONFINED_USER_NAMESPACE, "user_namespace" },
         { CORDON_CONFINED_CGROUP, "cgroup" },
+        { CORDON_CONFINED_NETWORK_NAMESPACE, "network_namespace" },
+        { CORDON_CONFINED_FILE_RULES, "file_rules" },
+        { CORDON_CONFINED_PRIVATE_TMPFS, "private_tmpfs" },
         { CORDON_CONFINED_IPC_NAMESPACE, "ipc_namespace" },
     };
     json_key(w, "confinement");

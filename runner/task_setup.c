@@ -60,6 +60,41 @@ static int apply_environment(cordon_task *t, const task_options *o)
     return rc;
 }
 
+static int isolation_error(const char *option, const char *what, int rc)
+{
+    if (rc == -EOPNOTSUPP)
+        runner_error("%s%s%s: this kernel has no Landlock: file rules cannot be enforced",
+                     option, what ? " " : "", what ? what : "");
+    else if (rc == -EXDEV)
+        runner_error("%s%s%s: beneath a tmpfs of the task's own (--tmpfs, or the preset's "
+                     "/tmp), which hides it; use a directory elsewhere (e.g. /var/tmp)",
+                     option, what ? " " : "", what ? what : "");
+    else
+        runner_error("%s%s%s: %s", option, what ? " " : "", what ? what : "", strerror(-rc));
+    return rc;
+}
+
+/* The preset first, then the paths.  Any file rule brings the system's
+ * directories (read and execute) along: without the loader and the
+ * libraries no dynamically linked program could start at all. */
+static int apply_isolation(cordon_task *t, const task_options *o)
+{
+    int rc;
+    if (o->isolate && (rc = cordon_set_isolation(t, o->isolate)) < 0)
+        return isolation_error("--isolate", o->isolate, rc);
+    if (o->path_count && (rc = cordon_allow_system_paths(t)) < 0)
+        return isolation_error("--ro/--rw/--exec", NULL, rc);
+    for (size_t i = 0; i < o->path_count; i++)
+        if ((rc = cordon_allow_path(t, o->paths[i].path, o->paths[i].access)) < 0)
+            return isolation_error("--ro/--rw/--exec", o->paths[i].path, rc);
+    for (size_t i = 0; i < o->tmpfs_count; i++)
+        if ((rc = cordon_add_tmpfs(t, o->tmpfs[i])) < 0)
+            return isolation_error("--tmpfs", o->tmpfs[i], rc);
+    if (o->net_none && (rc = cordon_set_network(t, CORDON_NETWORK_NONE)) < 0)
+        return isolation_error("--net", "none", rc);
+    return 0;
+}
+
 static int apply_options(cordon_task *t, const task_options *o, const cordon_policy *policy)
 {
     int rc = cordon_set_policy(t, policy);
@@ -83,6 +118,10 @@ cordon_task *task_build(const task_options *o, const cordon_policy *policy, cons
                            : cordon_command_task((const char *const *)argv);
     if (!t) {
         runner_error("cannot create the task: %s", strerror(errno));
+        return NULL;
+    }
+    if (apply_isolation(t, o) < 0) {
+        cordon_task_free(t);
         return NULL;
     }
     int rc = apply_options(t, o, policy);

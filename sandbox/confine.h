@@ -28,6 +28,24 @@ void cordon__capability_plan_release(cordon__capability_plan *plan);
 int cordon__landlock_ruleset(void);
 int cordon__landlock_abi(void);
 
+/* Parent side (landlock_rules.c): a ruleset of a task's own that refuses
+ * every file access but those granted (and carries the scopes of the
+ * shared one).  An fd, or -errno (-EOPNOTSUPP without Landlock); a rule
+ * that failed is named by *failed_rule (count when none did). */
+#define CORDON__ACCESS_READ  1u
+#define CORDON__ACCESS_WRITE 2u
+#define CORDON__ACCESS_EXEC  4u
+typedef struct cordon__path_rule {
+    const char *path;
+    unsigned access;   /* CORDON__ACCESS_* */
+    bool optional;     /* a preset's: a path this machine lacks is skipped */
+} cordon__path_rule;
+int cordon__landlock_file_ruleset(const cordon__path_rule *rules, size_t count,
+                                  size_t *failed_rule);
+/* Either side (plain system calls): adds a rule granting `access`
+ * (CORDON__ACCESS_*) beneath `path` to `ruleset`, made for `abi`. */
+int cordon__landlock_grant(int ruleset, int abi, const char *path, unsigned access);
+
 /* Child side. */
 /* Needs no_new_privs.  A ruleset of -1 is a machine without Landlock. */
 int cordon__enter_landlock_domain(int ruleset);
@@ -43,7 +61,8 @@ int cordon__set_no_new_privileges(void);
 #define CORDON__NAMESPACE_USER  1u
 #define CORDON__NAMESPACE_PID   2u
 #define CORDON__NAMESPACE_MOUNT 4u  /* with a /proc of the task's own */
-#define CORDON__NAMESPACE_IPC   8u  /* System V IPC and POSIX message queues */
+#define CORDON__NAMESPACE_NET   8u  /* only when a task asks: loopback only */
+#define CORDON__NAMESPACE_IPC  16u  /* System V IPC and POSIX message queues */
 unsigned cordon__namespaces_available(void);
 /* Child side: unshares `what` (the pid namespace takes effect for the
  * children) and maps the caller's own uid and gid in a user namespace. */
@@ -55,6 +74,12 @@ int cordon__mount_own_proc(void);
  * a helper with every capability) and of /sys (every cgroup.procs, a way
  * out of its cgroup).  They become read-only there. */
 int cordon__protect_kernel_settings(void);
+/* In a new network namespace (network.c): brings its loopback up, the
+ * one interface there is. */
+int cordon__bring_up_loopback(void);
+/* In the task's mount namespace (private_mounts.c): an empty tmpfs of the
+ * task's own over the directory `path`. */
+int cordon__mount_private_tmpfs(const char *path);
 
 /* A function task's child: unmaps every MAP_SHARED mapping it inherited
  * except those in `keep` (half-open ranges), as /proc/self/maps lists them. */

@@ -96,6 +96,8 @@ int cordon__enter_namespaces(unsigned what)
         flags |= CLONE_NEWPID;
     if (what & CORDON__NAMESPACE_MOUNT)
         flags |= CLONE_NEWNS;
+    if (what & CORDON__NAMESPACE_NET)
+        flags |= CLONE_NEWNET;
     if (what & CORDON__NAMESPACE_IPC)
         flags |= CLONE_NEWIPC;
     if (unshare(flags) != 0)

@@ -1,0 +1,305 @@
+/*
+ * What a task is given of the files, the network and the mounts: the
+ * options (cordon_allow_path, cordon_set_network, cordon_add_tmpfs and the
+ * presets of cordon_set_isolation), and their preparation before each
+ * fork: the task's own Landlock ruleset (sandbox/landlock_rules.c), the
+ * namespaces they need.  Nothing is silently left out: a rule that cannot
+ * be made fails the run, a namespace the machine lacks fails the task.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+#define TMPFS_MAX 8 /* the launch's tmpfs_access */
+#define ACCESS_ALL (CORDON_READ | CORDON_WRITE | CORDON_EXEC)
+
+typedef struct cordon__isolation {
+    cordon__path_rule *rules;      /* paths owned */
+    size_t rule_count;
+    char *tmpfs[TMPFS_MAX];
+    size_t tmpfs_count;
+    bool system_paths;             /* cordon_allow_system_paths */
+    bool read_everything;          /* the "isolated" preset: READ|EXEC on / */
+    bool needs_own_proc;           /* a preset: pid and mount namespaces or nothing */
+    cordon_network network;
+} cordon__isolation;
+
+_Static_assert(TMPFS_MAX == sizeof ((cordon__launch *)0)->tmpfs_access / sizeof(unsigned),
+               "one access per tmpfs");
+/* The flags of the header are the sandbox's, bit for bit. */
+_Static_assert(CORDON_READ == CORDON__ACCESS_READ && CORDON_WRITE == CORDON__ACCESS_WRITE &&
+               CORDON_EXEC == CORDON__ACCESS_EXEC, "access flags");
+
+static const cordon__path_rule system_rules[] = {
+    { "/usr", CORDON_READ | CORDON_EXEC, true },
+    { "/bin", CORDON_READ | CORDON_EXEC, true },
+    { "/sbin", CORDON_READ | CORDON_EXEC, true },
+    { "/lib", CORDON_READ | CORDON_EXEC, true },
+    { "/lib32", CORDON_READ | CORDON_EXEC, true },
+    { "/lib64", CORDON_READ | CORDON_EXEC, true },
+    { "/libx32", CORDON_READ | CORDON_EXEC, true },
+    { "/etc/ld.so.cache", CORDON_READ, true },
+    { "/etc/ld.so.conf", CORDON_READ, true },
+    { "/etc/ld.so.conf.d", CORDON_READ, true },
+    { "/etc/passwd", CORDON_READ, true },
+    { "/etc/group", CORDON_READ, true },
+    { "/etc/nsswitch.conf", CORDON_READ, true },
+    { "/etc/localtime", CORDON_READ, true },
+    { "/dev/null", CORDON_READ | CORDON_WRITE, true },
+    { "/dev/zero", CORDON_READ | CORDON_WRITE, true },
+    { "/dev/full", CORDON_READ | CORDON_WRITE, true },
+    { "/dev/random", CORDON_READ | CORDON_WRITE, true },
+    { "/dev/urandom", CORDON_READ | CORDON_WRITE, true },
+};
+#define SYSTEM_RULE_COUNT (sizeof system_rules / sizeof *system_rules)
+
+static int settable(cordon_task *t)
+{
+    if (!t)
+        return -EINVAL;
+    if (t->async_running)
+        return -EBUSY;
+    if (!t->isolation && !(t->isolation = calloc(1, sizeof *t->isolation)))
+        return -ENOMEM;
+    return 0;
+}
+
+static int check_openable(const char *path)
+{
+    int fd;
+    do
+        fd = open(path, O_PATH | O_CLOEXEC);
+    while (fd < 0 && errno == EINTR);
+    if (fd < 0)
+        return -errno;
+    close(fd);
+    return 0;
+}
+
+/* A path strictly beneath a tmpfs of the task's is hidden by it in the
+ * task's view: a rule there would grant nothing the task can reach (a
+ * scratch directory in /tmp under a private /tmp).  Refused, rather than
+ * a task that fails in a puzzling way. */
+static bool hidden_by(const char *path, const char *tmpfs)
+{
+    char *real_path = realpath(path, NULL), *real_tmpfs = realpath(tmpfs, NULL);
+    bool hidden = false;
+    if (real_path && real_tmpfs) {
+        size_t len = strlen(real_tmpfs);
+        hidden = strncmp(real_path, real_tmpfs, len) == 0 &&
+                 (real_path[len] == '/' || (len == 1 && real_path[1]));
+    }
+    free(real_path);
+    free(real_tmpfs);
+    return hidden;
+}
+
+static bool conflicts(const cordon__isolation *iso, const char *path, const char *tmpfs)
+{
+    if (tmpfs)
+        for (size_t i = 0; i < iso->rule_count; i++)
+            if (hidden_by(iso->rules[i].path, tmpfs))
+                return true;
+    if (path)
+        for (size_t i = 0; i < iso->tmpfs_count; i++)
+            if (hidden_by(path, iso->tmpfs[i]))
+                return true;
+    return false;
+}
+
+static int add_rule(cordon__isolation *iso, const char *path, unsigned access)
+{
+    cordon__path_rule *grown = realloc(iso->rules, (iso->rule_count + 1) * sizeof *grown);
+    if (!grown)
+        return -ENOMEM;
+    iso->rules = grown;
+    char *copy = strdup(path);
+    if (!copy)
+        return -ENOMEM;
+    iso->rules[iso->rule_count++] = (cordon__path_rule){ .path = copy, .access = access };
+    return 0;
+}
+
+int cordon_allow_path(cordon_task *t, const char *path, unsigned access)
+{
+    if (!path || !*path || !access || (access & ~ACCESS_ALL))
+        return -EINVAL;
+    int rc = settable(t);
+    if (rc < 0)
+        return rc;
+    if (cordon__landlock_abi() < 1)
+        return -EOPNOTSUPP;
+    if ((rc = check_openable(path)) < 0)
+        return rc;
+    if (conflicts(t->isolation, path, NULL))
+        return -EXDEV;
+    return add_rule(t->isolation, path, access);
+}
+
+int cordon_allow_system_paths(cordon_task *t)
+{
+    int rc = settable(t);
+    if (rc < 0)
+        return rc;
+    if (cordon__landlock_abi() < 1)
+        return -EOPNOTSUPP;
+    t->isolation->system_paths = true;
+    return 0;
+}
+
+int cordon_set_network(cordon_task *t, cordon_network network)
+{
+    if (network != CORDON_NETWORK_HOST && network != CORDON_NETWORK_NONE)
+        return -EINVAL;
+    int rc = settable(t);
+    if (rc < 0)
+        return rc;
+    t->isolation->network = network;
+    return 0;
+}
+
+int cordon_add_tmpfs(cordon_task *t, const char *path)
+{
+    if (!path || path[0] != '/')
+        return -EINVAL;
+    int rc = settable(t);
+    if (rc < 0)
+        return rc;
+    cordon__isolation *iso = t->isolation;
+    for (size_t i = 0; i < iso->tmpfs_count; i++)
+        if (strcmp(iso->tmpfs[i], path) == 0)
+            return 0;
+    if (iso->tmpfs_count == TMPFS_MAX)
+        return -E2BIG;
+    struct stat st;
+    if (stat(path, &st) != 0)
+        return -errno;
+    if (!S_ISDIR(st.st_mode))
+        return -ENOTDIR;
+    if (conflicts(iso, NULL, path))
+        return -EXDEV;
+    if (!(iso->tmpfs[iso->tmpfs_count] = strdup(path)))
+        return -ENOMEM;
+    iso->tmpfs_count++;
+    return 0;
+}
+
+/* Both presets: no network, a private /tmp the task may use, and the
+ * namespaces that make its /proc its own. */
+static int isolate(cordon_task *t)
+{
+    int rc = cordon_set_network(t, CORDON_NETWORK_NONE);
+    if (rc == 0)
+        rc = cordon_add_tmpfs(t, "/tmp");
+    if (rc == 0)
+        rc = cordon_allow_path(t, "/tmp", CORDON_READ | CORDON_WRITE);
+    if (rc == 0)
+        t->isolation->needs_own_proc = true;
+    return rc;
+}
+
+int cordon_set_isolation(cordon_task *t, const char *preset)
+{
+    bool judge = preset && strcmp(preset, "judge") == 0;
+    bool isolated = preset && strcmp(preset, "isolated") == 0;
+    if (!judge && !isolated)
+        return -EINVAL;
+    int rc = cordon_allow_system_paths(t);
+    if (rc == 0)
+        rc = isolate(t);
+    if (rc == 0 && isolated)
+        t->isolation->read_everything = true;
+    return rc;
+}
+
+void cordon__isolation_free(cordon__isolation *iso)
+{
+    if (!iso)
+        return;
+    for (size_t i = 0; i < iso->rule_count; i++)
+        free((char *)iso->rules[i].path);
+    for (size_t i = 0; i < iso->tmpfs_count; i++)
+        free(iso->tmpfs[i]);
+    free(iso->rules);
+    free(iso);
+}
+
+/* The task's rules, the system's and a preset's, in one list. */
+static int make_file_ruleset(const cordon__isolation *iso, bool own_proc, cordon__launch *l)
+{
+    size_t count = 0, capacity = iso->rule_count + SYSTEM_RULE_COUNT + 1;
+    cordon__path_rule *rules = calloc(capacity, sizeof *rules);
+    if (!rules)
+        return -ENOMEM;
+    memcpy(rules, iso->rules, iso->rule_count * sizeof *rules);
+    count = iso->rule_count;
+    if (iso->system_paths) {
+        memcpy(rules + count, system_rules, sizeof system_rules);
+        count += SYSTEM_RULE_COUNT;
+        /* Only a /proc of the task's own (the caller's would show every
+         * process of the machine), granted by the init that mounts it. */
+        if (own_proc)
+            l->own_proc_access = CORDON_READ;
+    }
+    if (iso->read_everything)
+        rules[count++] = (cordon__path_rule){ "/", CORDON_READ | CORDON_EXEC, false };
+    size_t failed;
+    int fd = cordon__landlock_file_ruleset(rules, count, &failed);
+    free(rules);
+    if (fd < 0)
+        return fd;
+    l->landlock_ruleset = fd;
+    l->owns_ruleset = true;
+    l->landlock_abi = cordon__landlock_abi();
+    /* A tmpfs gets what a rule gave its directory, by the same name. */
+    for (size_t i = 0; i < iso->tmpfs_count; i++)
+        for (size_t r = 0; r < iso->rule_count; r++)
+            if (strcmp(iso->rules[r].path, iso->tmpfs[i]) == 0)
+                l->tmpfs_access[i] |= iso->rules[r].access;
+    return 0;
+}
+
+int cordon__isolation_prepare(const cordon_task *t, cordon__launch *l)
+{
+    const cordon__isolation *iso = t->isolation;
+    if (!iso)
+        return 0;
+    bool own_proc = (l->namespaces & CORDON__NAMESPACE_PID) &&
+                    (l->namespaces & CORDON__NAMESPACE_MOUNT);
+    if ((iso->needs_own_proc && !own_proc) ||
+        (iso->tmpfs_count && !(l->namespaces & CORDON__NAMESPACE_MOUNT)) ||
+        (iso->network == CORDON_NETWORK_NONE && !l->namespaces))
+        l->lacks_namespaces = true;
+    if (iso->network == CORDON_NETWORK_NONE && l->namespaces)
+        l->namespaces |= CORDON__NAMESPACE_NET;
+    l->tmpfs_paths = iso->tmpfs;
+    l->tmpfs_count = iso->tmpfs_count;
+    if (iso->rule_count || iso->system_paths || iso->read_everything)
+        return make_file_ruleset(iso, own_proc, l);
+    return 0;
+}
+
+void cordon__isolation_release(cordon__launch *l)
+{
+    if (l->owns_ruleset && l->landlock_ruleset >= 0)
+        close(l->landlock_ruleset);
+    l->owns_ruleset = false;
+    l->landlock_ruleset = -1;
+}
+
+unsigned cordon__isolation_confinement(const cordon__attempt_state *s, const cordon__launch *l)
+{
+    unsigned held = 0;
+    if (s->in_namespaces && (l->namespaces & CORDON__NAMESPACE_NET))
+        held |= CORDON_CONFINED_NETWORK_NAMESPACE;
+    if (s->in_namespaces && l->tmpfs_count)
+        held |= CORDON_CONFINED_PRIVATE_TMPFS;
+    if (l->owns_ruleset)
+        held |= CORDON_CONFINED_FILE_RULES;
+    return held;
+}

@@ -1,0 +1,149 @@
+/*
+ * Landlock file rules: a ruleset of a task's own, made in the parent
+ * before the fork (it opens every path), that refuses every file access
+ * it handles except beneath the paths granted.  The child only calls
+ * landlock_restrict_self on it (sandbox/landlock.c).
+ *
+ * What each of cordon's flags grants, by the kernel's ABI:
+ *
+ *   READ   READ_FILE, READ_DIR
+ *   WRITE  WRITE_FILE, REMOVE_DIR, REMOVE_FILE, MAKE_DIR, MAKE_REG,
+ *          MAKE_SOCK, MAKE_FIFO, MAKE_SYM; REFER (ABI 2: links and renames
+ *          across directories), TRUNCATE (ABI 3), IOCTL_DEV (ABI 5:
+ *          ioctls on devices opened beneath the path)
+ *   EXEC   EXECUTE (the kernel also needs READ_FILE to execute a file)
+ *
+ * Every right the ABI knows is handled, so a right a flag does not grant
+ * (MAKE_CHAR and MAKE_BLOCK are never granted) is refused everywhere.
+ * A rule on a file rather than a directory keeps only the rights that
+ * apply to files.  The ruleset also carries the scopes every task gets
+ * (ABI 6: signals and abstract unix sockets stay inside the domain).
+ *
+ * A rule holds for what is beneath the inode it names, but Landlock skips
+ * the directory a mount hides: a rule on the caller's /tmp or /proc does
+ * not reach a tmpfs or a /proc mounted over them in the task's mount
+ * namespace.  The task's init grants those after mounting them, on the
+ * same ruleset (lib/task_init.c), before the task enters the domain.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "confine.h"
+
+struct ruleset_attributes {
+    uint64_t handled_access_fs;
+    uint64_t handled_access_net;
+    uint64_t scoped;
+};
+struct path_beneath {
+    uint64_t allowed_access;
+    int32_t parent_fd;
+} __attribute__((packed));
+
+#define RULE_PATH_BENEATH 1
+#define FS_EXECUTE     (1ull << 0)
+#define FS_WRITE_FILE  (1ull << 1)
+#define FS_READ_FILE   (1ull << 2)
+#define FS_READ_DIR    (1ull << 3)
+#define FS_REMOVE_DIR  (1ull << 4)
+#define FS_REMOVE_FILE (1ull << 5)
+#define FS_MAKE_CHAR   (1ull << 6)
+#define FS_MAKE_DIR    (1ull << 7)
+#define FS_MAKE_REG    (1ull << 8)
+#define FS_MAKE_SOCK   (1ull << 9)
+#define FS_MAKE_FIFO   (1ull << 10)
+#define FS_MAKE_BLOCK  (1ull << 11)
+#define FS_MAKE_SYM    (1ull << 12)
+#define FS_REFER       (1ull << 13) /* ABI 2 */
+#define FS_TRUNCATE    (1ull << 14) /* ABI 3 */
+#define FS_IOCTL_DEV   (1ull << 15) /* ABI 5 */
+#define SCOPE_ABSTRACT_UNIX_SOCKET (1ull << 0) /* ABI 6 */
+#define SCOPE_SIGNAL               (1ull << 1)
+
+/* The rights that can be granted on a file that is not a directory. */
+#define FILE_RIGHTS (FS_EXECUTE | FS_WRITE_FILE | FS_READ_FILE | FS_TRUNCATE | FS_IOCTL_DEV)
+
+static uint64_t handled_rights(int abi)
+{
+    uint64_t rights = (FS_MAKE_SYM << 1) - 1; /* ABI 1: bits 0-12 */
+    if (abi >= 2)
+        rights |= FS_REFER;
+    if (abi >= 3)
+        rights |= FS_TRUNCATE;
+    if (abi >= 5)
+        rights |= FS_IOCTL_DEV;
+    return rights;
+}
+
+static uint64_t granted_rights(unsigned access, int abi)
+{
+    uint64_t rights = 0;
+    if (access & CORDON__ACCESS_READ)
+        rights |= FS_READ_FILE | FS_READ_DIR;
+    if (access & CORDON__ACCESS_WRITE)
+        rights |= FS_WRITE_FILE | FS_REMOVE_DIR | FS_REMOVE_FILE | FS_MAKE_DIR | FS_MAKE_REG |
+                  FS_MAKE_SOCK | FS_MAKE_FIFO | FS_MAKE_SYM | FS_REFER | FS_TRUNCATE |
+                  FS_IOCTL_DEV;
+    if (access & CORDON__ACCESS_EXEC)
+        rights |= FS_EXECUTE;
+    return rights & handled_rights(abi);
+}
+
+/* 0, or -errno naming why the rule could not be added: a task never runs
+ * with a rule silently left out.  Plain system calls only. */
+int cordon__landlock_grant(int ruleset, int abi, const char *path, unsigned access)
+{
+    int fd;
+    do
+        fd = open(path, O_PATH | O_CLOEXEC);
+    while (fd < 0 && errno == EINTR);
+    if (fd < 0)
+        return -errno;
+    struct stat st;
+    struct path_beneath beneath = {
+        .allowed_access = granted_rights(access, abi), .parent_fd = fd,
+    };
+    int rc = fstat(fd, &st) == 0 ? 0 : -errno;
+    if (rc == 0 && !S_ISDIR(st.st_mode))
+        beneath.allowed_access &= FILE_RIGHTS;
+    if (rc == 0 && beneath.allowed_access &&
+        syscall(SYS_landlock_add_rule, ruleset, RULE_PATH_BENEATH, &beneath, 0) != 0)
+        rc = -errno;
+    close(fd);
+    return rc;
+}
+
+int cordon__landlock_file_ruleset(const cordon__path_rule *rules, size_t count,
+                                  size_t *failed_rule)
+{
+    int abi = cordon__landlock_abi();
+    *failed_rule = count;
+    if (abi < 1)
+        return -EOPNOTSUPP;
+    struct ruleset_attributes attributes = { .handled_access_fs = handled_rights(abi) };
+    if (abi >= 6)
+        attributes.scoped = SCOPE_SIGNAL | SCOPE_ABSTRACT_UNIX_SOCKET;
+    /* The size tells the kernel which fields this ABI knows. */
+    size_t size = abi >= 6 ? sizeof attributes : abi >= 4 ? 2 * sizeof(uint64_t)
+                                                           : sizeof(uint64_t);
+    int ruleset = (int)syscall(SYS_landlock_create_ruleset, &attributes, size, 0);
+    if (ruleset < 0)
+        return -errno;
+    for (size_t i = 0; i < count; i++) {
+        int rc = cordon__landlock_grant(ruleset, abi, rules[i].path, rules[i].access);
+        /* An optional rule (a preset's system directory) that does not
+         * exist on this machine grants nothing, and refuses nothing. */
+        if (rc == -ENOENT && rules[i].optional)
+            continue;
+        if (rc < 0) {
+            *failed_rule = i;
+            close(ruleset);
+            return rc;
+        }
+    }
+    return ruleset;
+}

@@ -1,0 +1,312 @@
+/* Isolation of files: with Landlock file rules a task reads, writes and
+ * executes only beneath the paths it was given; the presets give a
+ * program what it needs to run, a private /tmp and nothing else. */
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+
+#include "support.h"
+
+static char outside[64], granted[64];
+static char secret[128], scratch_file[128];
+
+static bool landlock_available(void)
+{
+    return syscall(SYS_landlock_create_ruleset, NULL, 0, 1u) >= 1;
+}
+
+static void require_landlock(void)
+{
+    SKIP_UNDER_VALGRIND("valgrind does not know Landlock's system calls");
+    if (!landlock_available()) {
+        print_message("no Landlock on this kernel (or under valgrind): file rules cannot hold\n");
+        skip();
+    }
+}
+
+/* Pid and mount namespaces, as a probe task finds them. */
+static void require_own_proc(void)
+{
+    cordon_task *t = cordon_shell_task("true");
+    assert_non_null(t);
+    assert_int_equal(cordon_run(t), 0);
+    bool own = cordon_task_result(t)->confinement & CORDON_CONFINED_OWN_PROC;
+    cordon_task_free(t);
+    if (!own) {
+        print_message("no pid and mount namespaces here: the presets cannot run\n");
+        skip();
+    }
+}
+
+static void write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+    chmod(path, 0644);
+}
+
+/* Two world-writable directories outside /tmp (a private /tmp would hide
+ * them): one the tasks are given, one they are not.  Only Landlock stops
+ * a task at the second. */
+static int make_dirs(void **state)
+{
+    (void)state;
+    strcpy(outside, "/var/tmp/cordon-outside-XXXXXX");
+    strcpy(granted, "/var/tmp/cordon-granted-XXXXXX");
+    if (!mkdtemp(outside) || !mkdtemp(granted))
+        return -1;
+    chmod(outside, 0777);
+    chmod(granted, 0777);
+    snprintf(secret, sizeof secret, "%s/secret", outside);
+    snprintf(scratch_file, sizeof scratch_file, "%s/given", granted);
+    write_file(secret, "secret\n");
+    write_file(scratch_file, "given\n");
+    return 0;
+}
+
+static int remove_dirs(void **state)
+{
+    (void)state;
+    char command[256];
+    snprintf(command, sizeof command, "rm -rf '%s' '%s'", outside, granted);
+    return system(command) == 0 ? 0 : -1;
+}
+
+/* A shell task with the system paths and `granted` read-write. */
+static cordon_task *confined_shell(const char *fmt, ...)
+{
+    char command[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(command, sizeof command, fmt, ap);
+    va_end(ap);
+    cordon_task *t = shell(command);
+    assert_int_equal(cordon_allow_system_paths(t), 0);
+    assert_int_equal(cordon_allow_path(t, granted, CORDON_READ | CORDON_WRITE), 0);
+    return t;
+}
+
+static void test_files_unreadable_outside_granted_paths(void **state)
+{
+    (void)state;
+    require_landlock();
+    cordon_task *t = confined_shell("cat %s; echo \"cat said $?\"; cat %s", secret, scratch_file);
+    const cordon_result *r = run_task(t, 0);
+    assert_string_equal(r->std_out.data, "cat said 1\ngiven\n");
+    assert_non_null(strstr(r->std_err.data, "Permission denied"));
+    assert_true(r->confinement & CORDON_CONFINED_FILE_RULES);
+    cordon_task_free(t);
+}
+
+static void test_files_unwritable_outside_writable_paths(void **state)
+{
+    (void)state;
+    require_landlock();
+    char made[160];
+    snprintf(made, sizeof made, "%s/made", outside);
+    cordon_task *t = confined_shell("echo x > %s/made; echo y > %s/made && cat %s/made", outside,
+                                    granted, granted);
+    const cordon_result *r = run_task(t, 0);
+    assert_string_equal(r->std_out.data, "y\n");
+    assert_int_equal(access(made, F_OK), -1);
+    cordon_task_free(t);
+    /* Read-only is read-only. */
+    char line[256];
+    snprintf(line, sizeof line, "echo z >> %s", scratch_file);
+    t = shell(line);
+    assert_int_equal(cordon_allow_system_paths(t), 0);
+    assert_int_equal(cordon_allow_path(t, granted, CORDON_READ), 0);
+    r = run_task(t, 0);
+    assert_int_not_equal(r->exit_code, 0);
+    cordon_task_free(t);
+}
+
+static int open_secret(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    int fd = open(arg, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return errno;
+    close(fd);
+    return 0;
+}
+
+/* A function task needs no system paths: it is already running. */
+static void test_files_function_task_is_held_too(void **state)
+{
+    (void)state;
+    require_landlock();
+    cordon_task *t = cordon_function_task(open_secret, secret);
+    assert_int_equal(cordon_allow_path(t, granted, CORDON_READ), 0);
+    const cordon_result *r = run_task(t, 0);
+    assert_int_equal(r->exit_code, EACCES);
+    cordon_task_free(t);
+    t = cordon_function_task(open_secret, scratch_file);
+    assert_int_equal(cordon_allow_path(t, granted, CORDON_READ), 0);
+    r = run_task(t, 0);
+    assert_int_equal(r->exit_code, 0);
+    cordon_task_free(t);
+}
+
+static void test_files_bad_rules_are_refused(void **state)
+{
+    (void)state;
+    require_landlock();
+    cordon_task *t = shell("true");
+    assert_int_equal(cordon_allow_path(t, "/no/such/path", CORDON_READ), -ENOENT);
+    assert_int_equal(cordon_allow_path(t, granted, 0), -EINVAL);
+    assert_int_equal(cordon_allow_path(t, granted, 64), -EINVAL);
+    assert_int_equal(cordon_allow_path(t, NULL, CORDON_READ), -EINVAL);
+    assert_int_equal(cordon_set_network(t, 7), -EINVAL);
+    assert_int_equal(cordon_add_tmpfs(t, "tmp"), -EINVAL);
+    assert_int_equal(cordon_add_tmpfs(t, secret), -ENOTDIR);
+    assert_int_equal(cordon_set_isolation(t, "nothing"), -EINVAL);
+    /* A directory hidden by the task's own tmpfs would grant nothing. */
+    assert_int_equal(cordon_add_tmpfs(t, "/var/tmp"), 0);
+    assert_int_equal(cordon_allow_path(t, granted, CORDON_READ), -EXDEV);
+    cordon_task_free(t);
+}
+
+/* The rule's path is opened again at each start: one that went away
+ * fails the run instead of running the task without it. */
+static void test_files_vanished_path_fails_the_run(void **state)
+{
+    (void)state;
+    require_landlock();
+    char gone[160];
+    snprintf(gone, sizeof gone, "%s/gone", granted);
+    assert_int_equal(mkdir(gone, 0755), 0);
+    cordon_task *t = shell("echo ran");
+    assert_int_equal(cordon_allow_path(t, gone, CORDON_READ), 0);
+    assert_int_equal(rmdir(gone), 0);
+    assert_int_equal(cordon_run(t), -ENOENT);
+    assert_int_equal(cordon_task_result(t)->std_out.len, 0);
+    cordon_task_free(t);
+}
+
+static void test_files_rulesets_leak_no_fd(void **state)
+{
+    (void)state;
+    require_landlock();
+    int before = count_open_fds();
+    for (int i = 0; i < 3; i++) {
+        cordon_task *t = confined_shell("cat %s", scratch_file);
+        run_task(t, 0);
+        cordon_task_free(t);
+    }
+    assert_int_equal(count_open_fds(), before);
+}
+
+static bool have_program(const char *path)
+{
+    return access(path, X_OK) == 0;
+}
+
+static void test_files_real_programs_run_with_system_paths(void **state)
+{
+    (void)state;
+    require_landlock();
+    cordon_task *t = confined_shell("ls / >/dev/null 2>&1; echo \"ls said $?\"; "
+                                    "cat /etc/passwd >/dev/null && echo passwd; "
+                                    "sh -c 'echo nested' | cat");
+    const cordon_result *r = run_task(t, 0);
+    assert_string_equal(r->std_out.data, "ls said 2\npasswd\nnested\n");
+    cordon_task_free(t);
+    if (!have_program("/usr/bin/gcc")) {
+        print_message("no gcc here: the compile is not tried\n");
+        return;
+    }
+    t = confined_shell("cd %s && printf 'int main(void){return 42;}\\n' > a.c && "
+                       "TMPDIR=%s gcc -o a a.c && ./a; echo \"a said $?\"", granted, granted);
+    assert_int_equal(cordon_allow_path(t, granted, CORDON_READ | CORDON_WRITE | CORDON_EXEC), 0);
+    r = run_task(t, 0);
+    assert_string_equal(r->std_out.data, "a said 42\n");
+    cordon_task_free(t);
+}
+
+static void test_files_judge_preset(void **state)
+{
+    (void)state;
+    require_landlock();
+    require_own_proc();
+    char command[1024], mine[64];
+    snprintf(mine, sizeof mine, "/tmp/cordon-judge-%d", (int)getpid());
+    snprintf(command, sizeof command,
+             "cd %s && echo t > %s && cat %s && echo s > here && cat here; "
+             "cat %s 2>/dev/null || echo refused; ls /home >/dev/null 2>&1 || echo hidden; "
+             "ls /proc | grep -c '^[0-9]'",
+             granted, mine, mine, secret);
+    cordon_task *t = shell(command);
+    assert_int_equal(cordon_set_isolation(t, "judge"), 0);
+    assert_int_equal(cordon_allow_path(t, granted, CORDON_READ | CORDON_WRITE), 0);
+    const cordon_result *r = run_task(t, 0);
+    /* Its /proc: the init, the shell, ls and grep. */
+    assert_string_equal(r->std_out.data, "t\ns\nrefused\nhidden\n4\n");
+    unsigned wanted = CORDON_CONFINED_FILE_RULES | CORDON_CONFINED_NETWORK_NAMESPACE |
+                      CORDON_CONFINED_PRIVATE_TMPFS | CORDON_CONFINED_OWN_PROC;
+    assert_int_equal(r->confinement & wanted, wanted);
+    /* Its /tmp was its own. */
+    assert_int_equal(access(mine, F_OK), -1);
+    cordon_task_free(t);
+}
+
+static void test_files_isolated_preset_reads_all_writes_tmp(void **state)
+{
+    (void)state;
+    require_landlock();
+    require_own_proc();
+    char command[512];
+    snprintf(command, sizeof command,
+             "cat %s && echo x > /tmp/x && cat /tmp/x; echo y > %s/y || echo refused", secret,
+             granted);
+    cordon_task *t = shell(command);
+    assert_int_equal(cordon_set_isolation(t, "isolated"), 0);
+    const cordon_result *r = run_task(t, 0);
+    assert_string_equal(r->std_out.data, "secret\nx\nrefused\n");
+    cordon_task_free(t);
+}
+
+/* Where no namespace can be made the preset fails closed: it never runs
+ * with the caller's network or /tmp.  In a copy of the test, with
+ * namespaces turned off. */
+static void test_files_preset_without_namespaces_fails_closed(void **state)
+{
+    (void)state;
+    require_landlock();
+    pid_t copy = fork();
+    assert_true(copy >= 0);
+    if (copy == 0) {
+        setenv("CORDON_NO_NAMESPACES", "1", 1);
+        cordon_task *t = cordon_shell_task("echo ran");
+        if (!t || cordon_set_isolation(t, "judge") != 0)
+            _exit(1);
+        int rc = cordon_run(t);
+        const cordon_result *r = cordon_task_result(t);
+        bool closed = rc == CORDON_EXCEPTION && r->exception &&
+                      strcmp(r->exception, "ConfinementError") == 0 && r->std_out.len == 0;
+        _exit(closed ? 0 : 2);
+    }
+    int status;
+    assert_int_equal(waitpid(copy, &status, 0), copy);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_files_unreadable_outside_granted_paths),
+        cmocka_unit_test(test_files_unwritable_outside_writable_paths),
+        cmocka_unit_test(test_files_function_task_is_held_too),
+        cmocka_unit_test(test_files_bad_rules_are_refused),
+        cmocka_unit_test(test_files_vanished_path_fails_the_run),
+        cmocka_unit_test(test_files_rulesets_leak_no_fd),
+        cmocka_unit_test(test_files_real_programs_run_with_system_paths),
+        cmocka_unit_test(test_files_judge_preset),
+        cmocka_unit_test(test_files_isolated_preset_reads_all_writes_tmp),
+        cmocka_unit_test(test_files_preset_without_namespaces_fails_closed),
+    };
+    return cmocka_run_group_tests(tests, make_dirs, remove_dirs);
+}

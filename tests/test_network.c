@@ -1,0 +1,169 @@
+/* Isolation of the network: a task with CORDON_NETWORK_NONE has a
+ * network namespace of its own, with its loopback up and nothing else:
+ * the caller's 127.0.0.1 is out of its reach, its own is not. */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include "support.h"
+
+/* A listener on the caller's 127.0.0.1; its port, or 0. */
+static int listen_on_loopback(int *port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    assert_true(fd >= 0);
+    struct sockaddr_in address = { .sin_family = AF_INET };
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof address;
+    assert_int_equal(bind(fd, (struct sockaddr *)&address, sizeof address), 0);
+    assert_int_equal(listen(fd, 8), 0);
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&address, &len), 0);
+    *port = ntohs(address.sin_port);
+    return fd;
+}
+
+/* In the task: 0 if a TCP connection to 127.0.0.1:port was made, else
+ * the errno. */
+static int connect_to(int port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return errno;
+    struct sockaddr_in address = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    int rc = connect(fd, (struct sockaddr *)&address, sizeof address) == 0 ? 0 : errno;
+    close(fd);
+    return rc;
+}
+
+static int connects(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    return connect_to(*(int *)arg);
+}
+
+/* Its own loopback: a listener and a connection, both inside. */
+static int talks_to_itself(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    (void)arg;
+    int port;
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in address = { .sin_family = AF_INET };
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof address;
+    if (fd < 0 || bind(fd, (struct sockaddr *)&address, sizeof address) != 0 ||
+        listen(fd, 1) != 0 || getsockname(fd, (struct sockaddr *)&address, &len) != 0)
+        return 100 + errno;
+    port = ntohs(address.sin_port);
+    return connect_to(port);
+}
+
+static cordon_task *without_network(cordon_fn fn, void *arg)
+{
+    cordon_task *t = cordon_function_task(fn, arg);
+    assert_non_null(t);
+    assert_int_equal(cordon_set_network(t, CORDON_NETWORK_NONE), 0);
+    return t;
+}
+
+/* Skips where the machine makes no namespace (valgrind, a container that
+ * refuses them): there the task must fail closed instead, tested below. */
+static const cordon_result *require_network_namespace(cordon_task *t)
+{
+    cordon_run(t);
+    const cordon_result *r = cordon_task_result(t);
+    if (r->exception && strcmp(r->exception, "ConfinementError") == 0) {
+        print_message("no network namespace here (%s): its tests are skipped\n",
+                      r->exc_out.data);
+        cordon_task_free(t);
+        skip();
+    }
+    return r;
+}
+
+static void test_network_none_cannot_reach_the_caller_s_loopback(void **state)
+{
+    (void)state;
+    int port;
+    int listener = listen_on_loopback(&port);
+    /* The caller itself reaches it: the listener is there. */
+    assert_int_equal(connect_to(port), 0);
+    cordon_task *t = without_network(connects, &port);
+    const cordon_result *r = require_network_namespace(t);
+    assert_null(r->exception);
+    assert_true(r->exit_code == ECONNREFUSED || r->exit_code == ENETUNREACH);
+    assert_true(r->confinement & CORDON_CONFINED_NETWORK_NAMESPACE);
+    cordon_task_free(t);
+    close(listener);
+}
+
+static void test_network_none_has_its_own_loopback(void **state)
+{
+    (void)state;
+    cordon_task *t = without_network(talks_to_itself, NULL);
+    const cordon_result *r = require_network_namespace(t);
+    assert_null(r->exception);
+    assert_int_equal(r->exit_code, 0);
+    cordon_task_free(t);
+}
+
+static void test_network_none_command_sees_only_loopback(void **state)
+{
+    (void)state;
+    cordon_task *t = shell("grep -c : /proc/net/dev; grep -o 'lo:' /proc/net/dev");
+    assert_int_equal(cordon_set_network(t, CORDON_NETWORK_NONE), 0);
+    const cordon_result *r = require_network_namespace(t);
+    assert_string_equal(r->std_out.data, "1\nlo:\n");
+    cordon_task_free(t);
+}
+
+/* The default is the caller's network. */
+static void test_network_host_is_the_default(void **state)
+{
+    (void)state;
+    int port;
+    int listener = listen_on_loopback(&port);
+    cordon_task *t = cordon_function_task(connects, &port);
+    const cordon_result *r = run_task(t, 0);
+    assert_int_equal(r->exit_code, 0);
+    assert_false(r->confinement & CORDON_CONFINED_NETWORK_NAMESPACE);
+    cordon_task_free(t);
+    close(listener);
+}
+
+/* Without namespaces the task never runs on the caller's network. */
+static void test_network_none_without_namespaces_fails_closed(void **state)
+{
+    (void)state;
+    pid_t copy = fork();
+    assert_true(copy >= 0);
+    if (copy == 0) {
+        setenv("CORDON_NO_NAMESPACES", "1", 1);
+        cordon_task *t = cordon_shell_task("echo ran");
+        if (!t || cordon_set_network(t, CORDON_NETWORK_NONE) != 0)
+            _exit(1);
+        int rc = cordon_run(t);
+        const cordon_result *r = cordon_task_result(t);
+        bool closed = rc == CORDON_EXCEPTION && r->exception &&
+                      strcmp(r->exception, "ConfinementError") == 0 && r->std_out.len == 0 &&
+                      !(r->confinement & CORDON_CONFINED_NETWORK_NAMESPACE);
+        _exit(closed ? 0 : 2);
+    }
+    int status;
+    assert_int_equal(waitpid(copy, &status, 0), copy);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_network_none_cannot_reach_the_caller_s_loopback),
+        cmocka_unit_test(test_network_none_has_its_own_loopback),
+        cmocka_unit_test(test_network_none_command_sees_only_loopback),
+        cmocka_unit_test(test_network_host_is_the_default),
+        cmocka_unit_test(test_network_none_without_namespaces_fails_closed),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
