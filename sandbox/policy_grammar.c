@@ -483,7 +483,18 @@ static int parse_rule(reader *r, const token *first)
     return emit_rules(r, &model, syscalls, count, alternatives, alternative_count);
 }
 
-static int parse_default(reader *r, const token *keyword)
+/* Where "default" or "newer" keeps its action: once per file, and the
+ * outermost file's wins. */
+typedef struct action_setting {
+    bool *seen;               /* in this file */
+    bool *set;
+    int *depth;
+    enum cordon__action *action;
+    int *errno_value;
+    const char *twice;        /* the error when given twice in one file */
+} action_setting;
+
+static int parse_outermost_action(reader *r, const token *keyword, action_setting s)
 {
     token t;
     int rc = next_token(r, &t);
@@ -492,42 +503,34 @@ static int parse_default(reader *r, const token *keyword)
     if (rc < 0 || (rc = parse_action(r, &t, &action, &errno_value)) < 0 ||
         (rc = expect_end(r)) < 0)
         return rc;
-    cordon_policy *p = r->policy;
-    /* The outermost policy's default wins; two in one file is a mistake,
-     * in an included file too. */
-    if (r->default_seen)
-        return fail_at(r, keyword, "the default action is given twice%s", "");
-    r->default_seen = true;
-    if (p->default_set && p->default_depth <= r->depth)
+    /* Two in one file is a mistake, in an included file too. */
+    if (*s.seen)
+        return fail_at(r, keyword, "%s", s.twice);
+    *s.seen = true;
+    if (*s.set && *s.depth <= r->depth)
         return 0;
-    p->default_set = true;
-    p->default_depth = r->depth;
-    p->default_action = action;
-    p->default_errno = errno_value;
+    *s.set = true;
+    *s.depth = r->depth;
+    *s.action = action;
+    *s.errno_value = errno_value;
     return 0;
 }
 
-/* "newer" action: taken like "default", the outermost file's wins. */
+static int parse_default(reader *r, const token *keyword)
+{
+    cordon_policy *p = r->policy;
+    return parse_outermost_action(r, keyword, (action_setting){
+        &r->default_seen, &p->default_set, &p->default_depth, &p->default_action,
+        &p->default_errno, "the default action is given twice" });
+}
+
+/* "newer": the action for syscalls newer than cordon's table. */
 static int parse_newer(reader *r, const token *keyword)
 {
-    token t;
-    int rc = next_token(r, &t);
-    enum cordon__action action;
-    int errno_value;
-    if (rc < 0 || (rc = parse_action(r, &t, &action, &errno_value)) < 0 ||
-        (rc = expect_end(r)) < 0)
-        return rc;
     cordon_policy *p = r->policy;
-    if (r->newer_seen)
-        return fail_at(r, keyword, "the action for newer syscalls is given twice%s", "");
-    r->newer_seen = true;
-    if (p->newer_set && p->newer_depth <= r->depth)
-        return 0;
-    p->newer_set = true;
-    p->newer_depth = r->depth;
-    p->newer_action = action;
-    p->newer_errno = errno_value;
-    return 0;
+    return parse_outermost_action(r, keyword, (action_setting){
+        &r->newer_seen, &p->newer_set, &p->newer_depth, &p->newer_action, &p->newer_errno,
+        "the action for newer syscalls is given twice" });
 }
 
 static int parse_arch(reader *r)
