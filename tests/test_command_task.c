@@ -31,6 +31,9 @@ static void test_command_not_found_is_exec_error_127(void **state)
     (void)state;
     const char *argv[] = { "cordon-no-such-command", NULL };
     cordon_task *t = cordon_command_task(argv);
+    /* A PATH of directories every user may search: one the caller's user
+     * cannot enter (root's own) gives EACCES, 126, as execvp would. */
+    cordon_set_env(t, "PATH=/usr/bin:/bin");
     const cordon_result *r = run_task(t, CORDON_EXCEPTION);
     assert_string_equal(r->exception, "ExecError");
     assert_int_equal(r->exit_code, 127);

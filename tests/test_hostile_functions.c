@@ -310,6 +310,7 @@ static void test_the_callers_system_v_memory_is_out_of_reach(void **state)
     cordon_task *t = cordon_function_task(attach_by_id, (void *)(intptr_t)id);
     const cordon_result *r = run_task(t, 0);
     if (!(r->confinement & CORDON_CONFINED_IPC_NAMESPACE)) {
+        cordon_task_free(t);
         shmdt(mine);
         shmctl(id, IPC_RMID, NULL);
         skip(); /* no IPC namespace here: the README says what holds */
@@ -385,6 +386,7 @@ static int open_controlling_terminal(cordon_ctx *ctx, void *arg)
 static void test_a_task_cannot_reach_the_callers_terminal(void **state)
 {
     (void)state;
+    SKIP_UNDER_VALGRIND("valgrind exits a forked copy with its own status when it has leaks");
     int master, slave;
     assert_int_equal(openpty(&master, &slave, NULL, NULL, NULL), 0);
     pid_t helper = fork();
@@ -435,6 +437,13 @@ static void test_without_a_policy_a_task_still_cannot_signal_its_caller(void **s
     cordon_task *t = cordon_function_task(signal_the_caller, (void *)(intptr_t)getpid());
     cordon_set_policy(t, NULL);
     const cordon_result *r = run_task(t, 0);
+    if (!(r->confinement & CORDON_CONFINED_LANDLOCK)) {
+        /* Without Landlock (an old kernel, valgrind) a task of the
+         * caller's own user may signal it: the README says so. */
+        cordon_task_free(t);
+        sigaction(SIGUSR1, &previous, NULL);
+        skip();
+    }
     assert_int_not_equal(r->exit_code, 0);
     usleep(20 * 1000);
     assert_int_equal(usr1_received, 0);
