@@ -345,6 +345,19 @@ void cordon__profile_child_start(struct cordon__profile_region *region);
  * refreshes the per-process table (it rate-limits itself).  `root` is the
  * process cordon waits for (the task's init, which is left out, or the
  * group's leader itself). */
+/* lib/proc_stat.c: /proc/PID/stat as the profiler and the CPU limit read
+ * it.  Times are in clock ticks. */
+typedef struct cordon__proc_stat {
+    pid_t ppid, pgrp, session;
+    unsigned long long utime, stime, cutime, cstime, start_time;
+    long threads, rss_pages;
+    char comm[32];
+} cordon__proc_stat;
+/* A small /proc file read whole, NUL-terminated; its length, or -1. */
+ssize_t cordon__read_small_file(const char *path, char *text, size_t size);
+bool cordon__proc_stat_parse(char *text, cordon__proc_stat *stat);
+bool cordon__proc_stat_read(pid_t pid, cordon__proc_stat *stat);
+
 /* lib/tree_cpu.c: the CPU time of the task's whole tree, in ns: its
  * cgroup's own counter where it has a v2 cgroup, else the sum over the
  * processes of its session and what its init reaped. */

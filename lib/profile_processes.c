@@ -16,7 +16,6 @@
  */
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,51 +70,7 @@ void cordon__process_table_free(struct cordon__process_table *table)
     free(table);
 }
 
-struct stat_line {
-    pid_t ppid, pgrp;
-    unsigned long long utime, stime, start_time;
-    long threads, rss_pages;
-    char comm[32];
-};
-
-/* /proc/PID/stat: "pid (comm) state ppid pgrp …"; comm may hold spaces and
- * parentheses, so the numbered fields start after the last ')'. */
-static bool parse_stat(char *text, struct stat_line *line)
-{
-    char *open = strchr(text, '(');
-    char *close = strrchr(text, ')');
-    if (!open || !close || close < open)
-        return false;
-    size_t len = (size_t)(close - open - 1);
-    if (len >= sizeof line->comm)
-        len = sizeof line->comm - 1;
-    memcpy(line->comm, open + 1, len);
-    line->comm[len] = '\0';
-    /* Field 3 is the state letter; the rest wanted are numbers. */
-    char *cursor = close + 1, *save = NULL;
-    int wanted = 0;
-    for (int field = 3; field <= 24; field++) {
-        char *token = strtok_r(cursor, " ", &save);
-        cursor = NULL;
-        if (!token)
-            return false;
-        long long value = strtoll(token, NULL, 10);
-        switch (field) {
-        case 4: line->ppid = (pid_t)value; break;
-        case 5: line->pgrp = (pid_t)value; break;
-        case 14: line->utime = (unsigned long long)value; break;
-        case 15: line->stime = (unsigned long long)value; break;
-        case 20: line->threads = (long)value; break;
-        case 22: line->start_time = (unsigned long long)value; break;
-        case 24: line->rss_pages = (long)value; break;
-        default: continue;
-        }
-        wanted++;
-    }
-    return wanted == 7;
-}
-
-static void remember(struct cordon__process_table *table, pid_t pid, const struct stat_line *line)
+static void remember(struct cordon__process_table *table, pid_t pid, const cordon__proc_stat *line)
 {
     process_entry *entry = NULL;
     for (size_t i = 0; i < table->count && !entry; i++) {
@@ -142,34 +97,11 @@ static void remember(struct cordon__process_table *table, pid_t pid, const struc
     memcpy(entry->comm, line->comm, sizeof entry->comm);
 }
 
-/* Reads a small /proc file whole; its length, or -1. */
-static ssize_t read_small_file(const char *path, char *text, size_t size)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -1; /* the process ended meanwhile */
-    size_t len = 0;
-    while (len < size - 1) {
-        ssize_t n = read(fd, text + len, size - 1 - len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            break;
-        len += (size_t)n;
-    }
-    close(fd);
-    text[len] = '\0';
-    return (ssize_t)len;
-}
-
 /* Remembers `pid` when it is (still) a process of the group. */
 static bool visit(struct cordon__process_table *table, pid_t pid, pid_t group)
 {
-    char path[64], text[1024];
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-    struct stat_line line;
-    if (read_small_file(path, text, sizeof text) <= 0 || !parse_stat(text, &line) ||
-        line.pgrp != group)
+    cordon__proc_stat line;
+    if (!cordon__proc_stat_read(pid, &line) || line.pgrp != group)
         return false;
     remember(table, pid, &line);
     return true;
@@ -201,7 +133,7 @@ static void enqueue_children(struct pid_queue *q, pid_t pid)
     for (struct dirent *e; (e = readdir(tasks));) {
         char list[8192];
         snprintf(path, sizeof path, "/proc/%d/task/%.16s/children", (int)pid, e->d_name);
-        if (e->d_name[0] == '.' || read_small_file(path, list, sizeof list) < 0)
+        if (e->d_name[0] == '.' || cordon__read_small_file(path, list, sizeof list) < 0)
             continue;
         char *cursor = list, *end;
         for (long child; (child = strtol(cursor, &end, 10)) > 0; cursor = end)

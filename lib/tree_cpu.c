@@ -17,9 +17,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <sched.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -36,51 +34,10 @@ static uint64_t process_clock_ns(pid_t pid)
     return (uint64_t)used.tv_sec * 1000000000ull + (uint64_t)used.tv_nsec;
 }
 
-static int read_small(const char *path, char *buffer, size_t size)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -errno;
-    ssize_t n;
-    do
-        n = read(fd, buffer, size - 1);
-    while (n < 0 && errno == EINTR);
-    int saved = errno;
-    close(fd);
-    if (n < 0)
-        return -saved;
-    buffer[n] = '\0';
-    return (int)n;
-}
-
-typedef struct stat_times {
-    long session;
-    unsigned long long utime, stime, cutime, cstime; /* clock ticks */
-} stat_times;
-
-/* /proc/PID/stat: the command (field 2) may hold spaces and parentheses,
- * so the fields are counted from its last ')'. */
-static bool parse_stat(const char *text, stat_times *out)
-{
-    const char *rest = strrchr(text, ')');
-    if (!rest)
-        return false;
-    char state;
-    int ppid, pgrp;
-    long long cutime, cstime;
-    if (sscanf(rest + 1, " %c %d %d %ld %*d %*d %*u %*u %*u %*u %*u %llu %llu %lld %lld",
-               &state, &ppid, &pgrp, &out->session, &out->utime, &out->stime, &cutime,
-               &cstime) != 8)
-        return false;
-    out->cutime = cutime > 0 ? (unsigned long long)cutime : 0;
-    out->cstime = cstime > 0 ? (unsigned long long)cstime : 0;
-    return true;
-}
-
 /* One process of the session: its own clock (else its ticks) and what it
  * reaped.  The task's init is cordon's: only what it reaped counts, and
  * that comes from the setup record. */
-static uint64_t process_share_ns(const cordon__attempt_state *s, pid_t pid, const stat_times *st,
+static uint64_t process_share_ns(const cordon__attempt_state *s, pid_t pid, const cordon__proc_stat *st,
                                  uint64_t tick_ns)
 {
     if (s->in_namespaces && pid == s->pid)
@@ -104,11 +61,8 @@ static uint64_t session_cpu_ns(const cordon__attempt_state *s)
         long pid = strtol(entry->d_name, &end, 10);
         if (pid <= 0 || *end)
             continue;
-        char path[64], text[1024];
-        stat_times st;
-        snprintf(path, sizeof path, "/proc/%ld/stat", pid);
-        if (read_small(path, text, sizeof text) > 0 && parse_stat(text, &st) &&
-            st.session == (long)s->group)
+        cordon__proc_stat st;
+        if (cordon__proc_stat_read((pid_t)pid, &st) && st.session == s->group)
             total += process_share_ns(s, (pid_t)pid, &st, tick_ns);
     }
     closedir(proc);

@@ -1,0 +1,79 @@
+/* /proc/PID/stat, read for the profiler's process table and for the CPU
+ * time of a task's tree: one reader and one parser for both. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+ssize_t cordon__read_small_file(const char *path, char *text, size_t size)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1; /* the process ended meanwhile */
+    size_t len = 0;
+    while (len < size - 1) {
+        ssize_t n = read(fd, text + len, size - 1 - len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        len += (size_t)n;
+    }
+    close(fd);
+    text[len] = '\0';
+    return (ssize_t)len;
+}
+
+static void store_field(cordon__proc_stat *stat, int field, long long value)
+{
+    switch (field) {
+    case 4: stat->ppid = (pid_t)value; break;
+    case 5: stat->pgrp = (pid_t)value; break;
+    case 6: stat->session = (pid_t)value; break;
+    case 14: stat->utime = (unsigned long long)value; break;
+    case 15: stat->stime = (unsigned long long)value; break;
+    case 16: stat->cutime = value > 0 ? (unsigned long long)value : 0; break;
+    case 17: stat->cstime = value > 0 ? (unsigned long long)value : 0; break;
+    case 20: stat->threads = (long)value; break;
+    case 22: stat->start_time = (unsigned long long)value; break;
+    case 24: stat->rss_pages = (long)value; break;
+    default: break;
+    }
+}
+
+/* "pid (comm) state ppid pgrp …": comm may hold spaces and parentheses,
+ * so the numbered fields start after the last ')'. */
+bool cordon__proc_stat_parse(char *text, cordon__proc_stat *stat)
+{
+    char *open = strchr(text, '(');
+    char *close = strrchr(text, ')');
+    if (!open || !close || close < open)
+        return false;
+    size_t len = (size_t)(close - open - 1);
+    if (len >= sizeof stat->comm)
+        len = sizeof stat->comm - 1;
+    memcpy(stat->comm, open + 1, len);
+    stat->comm[len] = '\0';
+    /* Field 3 is the state letter; the rest wanted are numbers. */
+    char *cursor = close + 1, *save = NULL;
+    for (int field = 3; field <= 24; field++) {
+        char *token = strtok_r(cursor, " ", &save);
+        cursor = NULL;
+        if (!token)
+            return false;
+        store_field(stat, field, strtoll(token, NULL, 10));
+    }
+    return true;
+}
+
+bool cordon__proc_stat_read(pid_t pid, cordon__proc_stat *stat)
+{
+    char path[64], text[1024];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    return cordon__read_small_file(path, text, sizeof text) > 0 &&
+           cordon__proc_stat_parse(text, stat);
+}
