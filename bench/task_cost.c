@@ -1,6 +1,8 @@
 /*
  * Per-task cost of cordon against floors measured in the same run:
- * raw fork+pipe+wait4 for function tasks, posix_spawn+wait4 for commands.
+ * raw fork+pipe+wait4 and a child confined by hand as cordon confines a
+ * function task (confined_floor.h) for function tasks, posix_spawn+wait4
+ * for commands.
  * Rounds are interleaved and the median of each is reported, because the
  * machines this runs on are shared and noisy.
  */
@@ -16,13 +18,13 @@
 #include <unistd.h>
 
 #include "../lib/cordon.h"
-
-extern char **environ;
+#include "confined_floor.h"
 
 #define ROUNDS 9
 
 static int tasks_per_round = 200;
 static const cordon_policy *default_policy;
+static floor_plan hand_confined, hand_confined_command;
 
 static uint64_t now_ns(void)
 {
@@ -81,6 +83,11 @@ static void function_task(const cordon_policy *policy, int with_policy)
     cordon_task_free(t);
 }
 
+static void floor_no_policy(void) { floor_run(&hand_confined, NULL); }
+static void floor_default_policy(void) { floor_run(&hand_confined, default_policy); }
+static void floor_command(void) { floor_run(&hand_confined_command, NULL); }
+static void floor_command_policy(void) { floor_run(&hand_confined_command, default_policy); }
+
 static void function_no_policy(void) { function_task(NULL, 0); }
 static void function_default_policy(void) { function_task(default_policy, 1); }
 
@@ -124,11 +131,23 @@ int main(int argc, char **argv)
         tasks_per_round = atoi(argv[1]);
     cordon_error error;
     default_policy = cordon_policy_load("default", &error);
+    if (!default_policy) {
+        fprintf(stderr, "task_cost: %s\n", error.message);
+        return 1;
+    }
+    floor_plan_prepare(&hand_confined);
+    static char *const true_command[] = { "/bin/true", NULL };
+    hand_confined_command = hand_confined;
+    hand_confined_command.command = true_command;
     struct case_ cases[] = {
         { "floor: fork+pipe+wait4", raw_fork_pipe_wait, { 0 } },
         { "floor: posix_spawn+wait4 /bin/true", raw_posix_spawn, { 0 } },
+        { "floor: confined by hand, no policy", floor_no_policy, { 0 } },
+        { "floor: confined by hand, default", floor_default_policy, { 0 } },
         { "function task, no policy", function_no_policy, { 0 } },
         { "function task, default policy", function_default_policy, { 0 } },
+        { "floor: /bin/true confined by hand", floor_command, { 0 } },
+        { "floor: /bin/true by hand, default", floor_command_policy, { 0 } },
         { "command /bin/true, no policy", command_no_policy, { 0 } },
         { "command /bin/true, default policy", command_default_policy, { 0 } },
     };
@@ -142,13 +161,22 @@ int main(int argc, char **argv)
         }
     }
     double fork_floor = median(cases[0].samples), spawn_floor = median(cases[1].samples);
-    printf("per-task cost, median of %d interleaved rounds of %d tasks\n", ROUNDS,
-           tasks_per_round);
-    printf("%-36s %10s %8s\n", "case", "us/task", "ratio");
+    double by_hand = median(cases[2].samples), by_hand_policy = median(cases[3].samples);
+    printf("per-task cost (uid %d), median of %d interleaved rounds of %d tasks\n",
+           (int)geteuid(), ROUNDS, tasks_per_round);
+    printf("the floor confined by hand: %s\n",
+           hand_confined.namespaces ? "in pid, mount and IPC namespaces, as cordon here"
+                                    : "without namespaces, as cordon here");
+    printf("%-36s %10s %8s %12s\n", "case", "us/task", "ratio", "vs by hand");
     for (size_t c = 0; c < count; c++) {
         double m = median(cases[c].samples);
-        double floor = c == 0 || (c >= 2 && c <= 3) ? fork_floor : spawn_floor;
-        printf("%-36s %10.1f %7.2fx\n", cases[c].name, m, m / floor);
+        double floor = c <= 5 && c != 1 ? fork_floor : spawn_floor;
+        printf("%-36s %10.1f %7.2fx", cases[c].name, m, m / floor);
+        if (c == 4 || c == 5)
+            printf(" %11.2fx", m / (c == 4 ? by_hand : by_hand_policy));
+        if (c == 8 || c == 9)
+            printf(" %11.2fx", m / median(cases[c - 2].samples));
+        printf("\n");
     }
     cordon_policy_free((cordon_policy *)default_policy);
     return 0;

@@ -263,13 +263,16 @@ static int prepare(cordon_task *t, cordon__launch *l, cordon__attempt_state *s)
     s->processes = t->profile_processes;
     /* A cgroup costs tens of microseconds, so a task gets one only when it
      * needs it: for its limits, or to hold a tree that no policy keeps in
-     * its process group (the policies forbid setsid and setpgid). */
+     * its process group (the policies forbid setsid and setpgid) where no
+     * pid namespace holds it (its init kills and counts the whole tree). */
     uint64_t memory = t->limits[CORDON_LIMIT_MEMORY], processes = t->limits[CORDON_LIMIT_PROCESSES];
     /* The task's init is cordon's, not one of the task's processes. */
     if (processes && l->namespaces)
         processes++;
     /* A CPU limit reads the tree's time from the v2 cgroup's counter. */
-    bool contain = memory || processes || !l->policy || t->limits[CORDON_LIMIT_CPU_MS];
+    bool held_by_init = l->namespaces & CORDON__NAMESPACE_PID;
+    bool contain = memory || processes || t->limits[CORDON_LIMIT_CPU_MS] ||
+                   (!l->policy && !held_by_init);
     if ((rc = cordon__cgroup_create(&l->cgroup, memory, processes, contain)) < 0)
         return rc;
     if (t->limits[CORDON_LIMIT_CPU_MS])

@@ -1,0 +1,202 @@
+/*
+ * The floor a function task's cost is measured against (bench/task_cost.c):
+ * a child written by hand with nothing but the confinement cordon gives a
+ * function task on this machine, and none of cordon's bookkeeping (no
+ * shared region, no crash handlers, no stderr or log pipes, no cgroup
+ * accounting, no result).
+ *
+ * Its kernel work is cordon's, through the same sandbox primitives:
+ *   caller: pipe, socketpair for the listener, fork
+ *   child:  setsid, PDEATHSIG, fds closed, unshare (pid, mount, IPC, and
+ *           a user namespace when not root: the namespaces cordon makes
+ *           here), fork of the namespace's init, exit
+ *   init:   PDEATHSIG, undumpable, a /proc of its own (kernel settings
+ *           read-only for a root task), fork of the task, wait4
+ *   task:   no_new_privs, the Landlock scope, RLIMIT_CORE 0, the bounding
+ *           set dropped, no capabilities, the same compiled filter (with
+ *           its listener handed to the caller over SCM_RIGHTS), then the
+ *           function: one byte to the pipe
+ *   caller: receives the listener, reads the pipe to its end, wait4 twice
+ * Without namespaces (CORDON_NO_NAMESPACES) the child is the task.
+ */
+#ifndef CORDON_BENCH_CONFINED_FLOOR_H
+#define CORDON_BENCH_CONFINED_FLOOR_H
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "../sandbox/confine.h"
+#include "../sandbox/policy.h"
+
+extern char **environ;
+
+typedef struct floor_plan {
+    cordon__capability_plan capabilities;
+    unsigned namespaces;   /* CORDON__NAMESPACE_*, what cordon makes here */
+    int landlock_scope;    /* cordon's shared scope ruleset, or -1 */
+    int runs_as_root;
+    char *const *command;  /* NULL: the function; else execve'd after the filter */
+} floor_plan;
+
+static inline void floor_plan_prepare(floor_plan *plan)
+{
+    if (cordon__capability_plan_prepare(&plan->capabilities) != 0)
+        abort();
+    plan->namespaces = cordon__namespaces_available() &
+                       (CORDON__NAMESPACE_USER | CORDON__NAMESPACE_PID |
+                        CORDON__NAMESPACE_MOUNT | CORDON__NAMESPACE_IPC);
+    plan->landlock_scope = cordon__landlock_ruleset();
+    plan->runs_as_root = geteuid() == 0;
+}
+
+static inline void floor_fail(void)
+{
+    _exit(127);
+}
+
+static inline void floor_send_fd(int socket_fd, int fd)
+{
+    char byte = 0;
+    struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+    union {
+        struct cmsghdr header;
+        char space[CMSG_SPACE(sizeof(int))];
+    } control;
+    memset(&control, 0, sizeof control);
+    struct msghdr message = { .msg_iov = &iov, .msg_iovlen = 1,
+                              .msg_control = control.space,
+                              .msg_controllen = sizeof control.space };
+    struct cmsghdr *cmsg = CMSG_FIRSTHDR(&message);
+    cmsg->cmsg_level = SOL_SOCKET;
+    cmsg->cmsg_type = SCM_RIGHTS;
+    cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(cmsg), &fd, sizeof fd);
+    if (sendmsg(socket_fd, &message, MSG_NOSIGNAL) != 1)
+        floor_fail();
+}
+
+static inline int floor_receive_fd(int socket_fd)
+{
+    char byte;
+    struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+    union {
+        struct cmsghdr header;
+        char space[CMSG_SPACE(sizeof(int))];
+    } control;
+    struct msghdr message = { .msg_iov = &iov, .msg_iovlen = 1,
+                              .msg_control = control.space,
+                              .msg_controllen = sizeof control.space };
+    if (recvmsg(socket_fd, &message, MSG_CMSG_CLOEXEC) != 1)
+        return -1;
+    int fd;
+    memcpy(&fd, CMSG_DATA(CMSG_FIRSTHDR(&message)), sizeof fd);
+    return fd;
+}
+
+/* fds: 1 the pipe, 4 the listener's socket (as in cordon's child). */
+static inline _Noreturn void floor_task(const floor_plan *plan, const cordon_policy *policy)
+{
+    struct rlimit no_core = { 0, 0 };
+    if (cordon__set_no_new_privileges() != 0 ||
+        cordon__enter_landlock_domain(plan->landlock_scope) != 0 ||
+        setrlimit(RLIMIT_CORE, &no_core) != 0 ||
+        cordon__drop_bounding_set(&plan->capabilities) != 0 ||
+        cordon__clear_capabilities(&plan->capabilities) != 0)
+        floor_fail();
+    if (policy) {
+        int listener = cordon__policy_install(policy);
+        if (listener < -1)
+            floor_fail();
+        if (listener >= 0)
+            floor_send_fd(4, listener);
+        syscall(SYS_close_range, 4, ~0u, 0);
+    }
+    if (plan->command) {
+        execve(plan->command[0], plan->command, environ);
+        floor_fail();
+    }
+    (void)!write(1, "x", 1);
+    _exit(0);
+}
+
+static inline _Noreturn void floor_init(const floor_plan *plan, const cordon_policy *policy)
+{
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0 || prctl(PR_SET_DUMPABLE, 0) != 0)
+        floor_fail();
+    if ((plan->namespaces & CORDON__NAMESPACE_MOUNT) &&
+        (cordon__mount_own_proc() != 0 ||
+         (plan->runs_as_root && cordon__protect_kernel_settings() != 0)))
+        floor_fail();
+    pid_t task = fork();
+    if (task == 0)
+        floor_task(plan, policy);
+    int status;
+    while (wait4(-1, &status, __WALL, NULL) > 0 || errno == EINTR)
+        ;
+    _exit(0);
+}
+
+static inline _Noreturn void floor_child(const floor_plan *plan, const cordon_policy *policy,
+                                         int pipe_fd, int socket_fd)
+{
+    if (setsid() < 0 || prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0)
+        floor_fail();
+    if (dup2(pipe_fd, 1) < 0 || (socket_fd >= 0 && dup2(socket_fd, 4) < 0))
+        floor_fail();
+    syscall(SYS_close_range, socket_fd >= 0 ? 5 : 4, ~0u, 0);
+    if (!plan->namespaces)
+        floor_task(plan, policy);
+    if (cordon__enter_namespaces(plan->namespaces) != 0)
+        floor_fail();
+    /* CLONE_PARENT, as cordon does: the init is the caller's child. */
+    long init = syscall(SYS_clone, CLONE_PARENT | SIGCHLD, NULL, NULL, NULL, 0);
+    if (init == 0)
+        floor_init(plan, policy);
+    _exit(init < 0 ? 127 : 0);
+}
+
+/* One task; aborts when any step failed, so that the floor never
+ * measures less than it claims. */
+static inline void floor_run(const floor_plan *plan, const cordon_policy *policy)
+{
+    int pipe_fds[2], sockets[2] = { -1, -1 };
+    int with_listener = policy != NULL;
+    if (pipe2(pipe_fds, O_CLOEXEC) != 0 ||
+        (with_listener && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sockets) != 0))
+        abort();
+    pid_t child = fork();
+    if (child == 0)
+        floor_child(plan, policy, pipe_fds[1], sockets[1]);
+    close(pipe_fds[1]);
+    if (with_listener) {
+        close(sockets[1]);
+        int listener = floor_receive_fd(sockets[0]);
+        if (listener >= 0)
+            close(listener);
+        close(sockets[0]);
+    }
+    char byte;
+    ssize_t got, total = 0;
+    while ((got = read(pipe_fds[0], &byte, 1)) > 0 || (got < 0 && errno == EINTR))
+        total += got > 0 ? got : 0;
+    close(pipe_fds[0]);
+    int reaped = 0, status, failed = 0;
+    for (int expected = plan->namespaces ? 2 : 1; reaped < expected; reaped++) {
+        if (wait4(-1, &status, __WALL, NULL) < 0)
+            abort();
+        failed |= !WIFEXITED(status) || WEXITSTATUS(status) != 0;
+    }
+    if (failed || total != (plan->command ? 0 : 1))
+        abort();
+}
+
+#endif
