@@ -164,6 +164,8 @@ typedef struct cordon__launch {
      * before them reaches (CORDON__ACCESS_*; with owns_ruleset only). */
     unsigned tmpfs_access[8], own_proc_access;
     int landlock_abi;
+    bool counts_processes;                       /* a process limit: the init starts the task
+                                                    only once the starter has left */
     bool lacks_namespaces;                       /* asked for what only namespaces give, and the
                                                     machine has none: the child fails closed */
     const char *cwd;

@@ -269,6 +269,7 @@ static int prepare(cordon_task *t, cordon__launch *l, cordon__attempt_state *s)
     /* The task's init is cordon's, not one of the task's processes. */
     if (processes && l->namespaces)
         processes++;
+    l->counts_processes = processes != 0;
     /* A CPU limit reads the tree's time from the v2 cgroup's counter. */
     bool held_by_init = l->namespaces & CORDON__NAMESPACE_PID;
     bool contain = memory || processes || t->limits[CORDON_LIMIT_CPU_MS] ||

@@ -45,9 +45,10 @@ static int die_with_caller(void)
     return ready == 0 ? 0 : -ESRCH;
 }
 
-/* The child that started the init leaves at once; the init waits for
- * that before it starts the task, so that only the init and the task count
- * against the task's process limit. */
+/* The child that started the init leaves at once; under a process limit
+ * the init waits for that before it starts the task, so that only the init
+ * and the task count against the limit.  Without one it need not: the
+ * starter is outside the namespace, out of the task's sight and reach. */
 static int outlive_the_starter(void)
 {
     struct pollfd starter = { .fd = CORDON__STARTER_PIDFD, .events = POLLIN };
@@ -195,7 +196,7 @@ int cordon__task_init_main(void *launch)
         cordon__child_fail(setup, STEP_NAMESPACES, rc);
     sigset_t awaited;
     accept_end_request(&awaited);
-    if ((rc = outlive_the_starter()) < 0)
+    if (l->counts_processes && (rc = outlive_the_starter()) < 0)
         cordon__child_fail(setup, STEP_NAMESPACES, rc);
     pid_t task = start_task(l);
     if (task < 0)
