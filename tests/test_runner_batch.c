@@ -69,7 +69,8 @@ static void test_batch_outputs_are_kept_whole(void **state)
                            "for i in 1 2 3; do printf b; sleep 0.05; done; echo\n",
                            "batch", "-j", "2", "--quiet");
     expect_status(&c, 0);
-    assert_true(strcmp(c.out, "aaa\nbbb\n") == 0 || strcmp(c.out, "bbb\naaa\n") == 0);
+    assert_true(strcmp(c.out, "[1] aaa\n[2] bbb\n") == 0 ||
+                strcmp(c.out, "[2] bbb\n[1] aaa\n") == 0);
     captured_free(&c);
 }
 
@@ -86,7 +87,7 @@ static void test_batch_summary_counts(void **state)
                            "sleep 5\n",
                            "batch", "-j", "3", "--timeout", "300ms");
     expect_status(&c, 1);
-    assert_string_equal(c.out, "fine\n");
+    assert_string_equal(c.out, "[4] fine\n");
     assert_non_null(strstr(c.err, "cordon: batch: 6 tasks in "));
     assert_non_null(strstr(c.err, "(-j 3): 2 succeeded, 4 failed\n"
                                   "  outcome           tasks\n"
@@ -116,7 +117,7 @@ static void test_batch_plain_lines_run_without_a_shell(void **state)
                            /* not the caller's PATH: see test_run_not_found_is_127 */
                            "batch", "-j", "1", "--env", "PATH=/usr/bin:/bin");
     expect_status(&c, 1);
-    assert_string_equal(c.out, "two words\n42\n");
+    assert_string_equal(c.out, "[3] two words\n[4] 42\n");
     assert_non_null(strstr(c.err, "cordon: line 1: ExecError: cannot execute "
                                   "'no-such-program-cordon': No such file or directory\n"));
     assert_null(strstr(c.err, "cordon: line 2:")); /* the shell's "; true" ran */
@@ -207,10 +208,18 @@ static void test_batch_audit_and_json_lines(void **state)
     FILE *f = fopen(audit, "r");
     assert_non_null(f);
     char *buf = malloc(4u << 20);
-    size_t n = fread(buf, 1, 4u << 20, f);
+    memcpy(buf, c.out, c.out_len);
+    size_t n = c.out_len + fread(buf + c.out_len, 1, (4u << 20) - c.out_len, f);
     fclose(f);
-    assert_int_equal(n, c.out_len);
-    assert_int_equal(python_check(buf, n, "assert len(lines) == 12"), 0);
+    /* The audit lines are the --json objects, and say what they cut. */
+    assert_int_equal(python_check(buf, n,
+        "assert len(lines) == 24\n"
+        "json, audit = lines[:12], lines[12:]\n"
+        "assert all(l['truncated'] == dict(std_out=0, std_err=0, log_out=0, exc_out=0,\n"
+        "           returns=0) for l in audit)\n"
+        "for l in audit: del l['truncated']\n"
+        "key = lambda l: l['line']\n"
+        "assert sorted(json, key=key) == sorted(audit, key=key)"), 0);
     free(buf);
     free(text);
     captured_free(&c);
@@ -223,7 +232,7 @@ static void test_batch_takes_the_options_of_run(void **state)
     captured c = CORDON_IN("echo $A\npwd\n", "batch", "-j1", "--quiet", "--env", "A=set",
                            "--cwd", "/usr");
     expect_status(&c, 0);
-    assert_string_equal(c.out, "set\n/usr\n");
+    assert_string_equal(c.out, "[1] set\n[2] /usr\n");
     captured_free(&c);
 }
 
