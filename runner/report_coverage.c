@@ -373,7 +373,7 @@ size_t coverage_print(coverage *c, const path_list *files)
            c->count + c->unnumbered + c->mismatched, files->count, files->count == 1 ? "" : "s",
            runs, runs == 1 ? "" : "s", hosts, hosts == 1 ? "" : "s");
     if (c->expect)
-        printf("lines of %s: %llu jobs; %zu ran once, %zu several times, %zu have no record\n",
+        printf("lines of %s: %llu jobs; %zu ran once, %zu several times, %zu not at all\n",
                c->jobs_path ? c->jobs_path : "the job file",
                (unsigned long long)(c->jobs_path ? c->job_count : c->lines), t.once, t.several,
                t.none);
