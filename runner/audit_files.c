@@ -51,7 +51,8 @@ static int add_directory(path_list *list, const char *option, const char *dir)
         free(path);
     }
     closedir(d);
-    qsort(list->items + first, list->count - first, sizeof *list->items, by_path);
+    if (list->count > first)
+        qsort(list->items + first, list->count - first, sizeof *list->items, by_path);
     return 0;
 }
 

@@ -14,6 +14,8 @@
 #include "runner.h"
 #include "units.h"
 
+#define REPORT_LINES_MAX 100000000ull
+
 typedef struct report_options {
     enum sort_key sort;
     uint64_t top;
@@ -45,11 +47,17 @@ static int apply_value(const char *name, const char *value, report_options *o)
         o->jobs = value;
         return 0;
     }
-    uint64_t *target = strcmp(name, "--top") == 0 ? &o->top : &o->lines;
-    if (units_parse_count(value, strcmp(name, "--top") != 0, UINT64_MAX - 1, target) == 0)
+    if (strcmp(name, "--top") == 0) {
+        if (units_parse_count(value, 0, UINT64_MAX - 1, &o->top) == 0)
+            return 0;
+        runner_error("--top: '%s' is not a whole number", value);
+        return -1;
+    }
+    /* Each line with no record is held until it is printed. */
+    if (units_parse_count(value, 1, REPORT_LINES_MAX, &o->lines) == 0)
         return 0;
-    runner_error("%s: '%s' is not a whole number%s", name, value,
-                 target == &o->lines ? " from 1" : "");
+    runner_error("--lines: '%s' is not a whole number from 1 to %llu", value,
+                 (unsigned long long)REPORT_LINES_MAX);
     return -1;
 }
 

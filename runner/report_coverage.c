@@ -197,6 +197,8 @@ static int by_value(const void *a, const void *b)
 
 static size_t distinct(hashes *h)
 {
+    if (!h->count)
+        return 0;
     qsort(h->items, h->count, sizeof *h->items, by_value);
     size_t n = 0;
     for (size_t i = 0; i < h->count; i++)
@@ -364,7 +366,8 @@ size_t coverage_print(coverage *c, const path_list *files)
 {
     if (!c->expect && !c->count)
         return 0; /* records of cordon run only: no job file to account for */
-    qsort(c->records, c->count, sizeof *c->records, by_line);
+    if (c->count)
+        qsort(c->records, c->count, sizeof *c->records, by_line);
     tally t = { 0, 0, 0 };
     missing m = { NULL, 0, 0 };
     count_lines(c, &t, &m);

@@ -54,7 +54,8 @@ static void print_table(report_rows *list, enum sort_key sort, uint64_t top, con
 {
     static const char *const names[] = { "cpu", "rss", "wall" };
     sort_by = sort;
-    qsort(list->items, list->count, sizeof *list->items, by_key);
+    if (list->count)
+        qsort(list->items, list->count, sizeof *list->items, by_key);
     size_t rows = top && top < list->count ? (size_t)top : list->count;
     printf("cordon report: %zu tasks in %s, sorted by %s\n", list->count, source, names[sort]);
     printf("%9s %9s %9s  %-16s %s\n", "cpu", "wall", "rss", "outcome", "command");

@@ -197,7 +197,7 @@ static void test_report_option_errors_are_125(void **state)
         { { "report", "--jobs", "x", "--lines", "3", NULL },
           "cordon: report: give --jobs FILE or --lines N, not both\n" },
         { { "report", "--lines", "0", NULL }, "cordon: --lines: '0' is not a whole number "
-                                             "from 1\n" },
+                                             "from 1 to 100000000\n" },
         { { "report", "--jobs", "/cordon/no/jobs", NULL }, NULL },
         { { "report", "/cordon/no/*.jsonl", NULL },
           "cordon: report: '/cordon/no/*.jsonl' matches no file\n" },

@@ -5,6 +5,18 @@
 set -u
 
 dir=${1:?usage: stop.sh DIR}
+
+# Jobs still running (a test that failed half-way) are cancelled first,
+# so that no slurmstepd outlives its daemons.
+if [ -f "$dir/slurm.conf" ] && [ -s "$dir/slurmctld.pid" ]; then
+    export SLURM_CONF="$dir/slurm.conf"
+    timeout 10 scancel --quiet --user="$(id -un)" 2>/dev/null || true
+    tries=0
+    while [ -n "$(timeout 5 squeue -h -u "$(id -un)" 2>/dev/null)" ] && [ "$tries" -lt 20 ]; do
+        sleep 0.5
+        tries=$((tries + 1))
+    done
+fi
 for name in slurmd slurmctld munged; do
     pidfile="$dir/$name.pid"
     [ -s "$pidfile" ] || continue
