@@ -261,6 +261,27 @@ static void test_resume_skips_succeeded_lines_only(void **state)
     remove_tree(dir);
 }
 
+/* Every option of this area is in the help of the command that takes it. */
+static void test_cluster_options_are_in_the_help(void **state)
+{
+    (void)state;
+    const struct { const char *topic; const char *words[8]; } helps[] = {
+        { "batch", { "--shard K/N", "--shard env", "env/N", "env:VAR/N", "--resume AUDIT",
+                     "--no-label", "--audit-output", "--run-id" } },
+        { "run", { "--audit-output full|none|SIZE", "--run-id ID", "truncated", NULL } },
+        { "report", { "--jobs FILE", "--lines N", "--top N", "AUDIT...", NULL } },
+    };
+    for (size_t i = 0; i < sizeof helps / sizeof *helps; i++) {
+        captured c = CORDON(helps[i].topic, "--help");
+        expect_status(&c, 0);
+        for (size_t k = 0; k < 8 && helps[i].words[k]; k++)
+            if (!strstr(c.out, helps[i].words[k]))
+                fail_msg("'cordon %s --help' does not mention %s", helps[i].topic,
+                         helps[i].words[k]);
+        captured_free(&c);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -268,6 +289,7 @@ int main(void)
         cmocka_unit_test(test_shard_from_the_environment),
         cmocka_unit_test(test_shard_is_recorded),
         cmocka_unit_test(test_resume_skips_succeeded_lines_only),
+        cmocka_unit_test(test_cluster_options_are_in_the_help),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
