@@ -30,7 +30,7 @@ cleanup() {
     rm -rf "$dir"
 }
 trap cleanup EXIT
-trap 'exit 130' INT TERM
+trap 'exit 130' HUP INT PIPE TERM
 
 fail() {
     echo "test-slurm: FAILED: $*" >&2
