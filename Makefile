@@ -9,6 +9,7 @@
 #   make install    PREFIX=/usr/local DESTDIR=
 #   make python     the Python package's extension, built in place in python/cordon
 #   make test-python  its pytest suite (part of make test)
+#   make test-slurm   batch --shard under a single-node Slurm cluster (root)
 .DELETE_ON_ERROR:
 .SUFFIXES:
 
@@ -166,6 +167,17 @@ $(PY_EXT): $(PY_SRC) python/src/ext.h lib/cordon.h build/libcordon.a Makefile
 # The C suite covers libcordon under the sanitizers.
 test-python: $(PY_EXT) build/cordon
 	cd python && CORDON_POLICY_PATH=$(abspath policies) $(PYTHON) -m pytest -q -p no:cacheprovider tests
+
+# cordon batch --shard under a real scheduler: a single-node Slurm cluster
+# of the test's own (slurmctld, slurmd, munged, as root, without systemd;
+# stopped whatever happens) runs examples/slurm_array.sh as an array of 4
+# shards and cordon report checks that each line ran once.  Skipped when
+# not root; slurm-wlm comes from `sh scripts/setup slurm`.  Not part of
+# make test (it starts daemons): .ci/run calls it after.
+.PHONY: test-slurm
+test-slurm: build/cordon
+	@if [ "$$(id -u)" -eq 0 ]; then sh scripts/setup slurm; fi
+	@CORDON_RUNNER=$(abspath build/cordon) sh tests/slurm/test_slurm.sh
 
 build/demo: examples/demo.c build/libcordon.a
 	$(CC) $(ALL_CFLAGS) $< -o $@ build/libcordon.a $(LDLIBS_ALL)

@@ -13,10 +13,15 @@
 
 #include "audit.h"
 #include "batch.h"
+#include "batch_label.h"
 #include "help.h"
+#include "job_file.h"
 #include "output.h"
+#include "record_origin.h"
+#include "resume.h"
 #include "runner.h"
 #include "safe_open.h"
+#include "shard.h"
 #include "simple_command.h"
 #include "task_setup.h"
 
@@ -32,15 +37,15 @@ typedef struct batch {
     bool progress, progress_shown;
     bool records_lost;              /* an audit line, JSON or saved output */
     uint64_t started_us;
+    /* What each record says of where it ran (record_origin.h). */
+    shard shard;
+    char shard_text[48];
+    char run_id[RUN_ID_MAX + 1];
+    char host[256];
+    size_t resumed;                 /* lines --resume found done */
 } batch;
 
 /* ---- input ------------------------------------------------------------- */
-
-static bool is_command(const char *line)
-{
-    line += strspn(line, " \t");
-    return *line && *line != '#';
-}
 
 static void add_task(batch *b, char *line, size_t lineno)
 {
@@ -48,17 +53,22 @@ static void add_task(batch *b, char *line, size_t lineno)
     b->tasks[b->count++] = (batch_task){ .line = runner_strdup(line), .lineno = lineno };
 }
 
-static void take_line(void *user, char *line, size_t len, size_t lineno)
+static void take_job(void *user, char *text, size_t lineno)
 {
-    while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
-        line[--len] = '\0';
-    if (is_command(line))
-        add_task(user, line, lineno);
+    batch *b = user;
+    if (shard_takes(&b->shard, lineno))
+        add_task(b, text, lineno);
 }
 
 static int read_tasks(batch *b, const char *input)
 {
-    return runner_read_lines("batch", input, take_line, b);
+    if (job_file_read("batch", input, take_job, b) < 0)
+        return -1;
+    const command_options *o = b->o;
+    if (o->resume_count &&
+        resume_skip_done(o->resume, o->resume_count, b->tasks, &b->count, &b->resumed) < 0)
+        return -1;
+    return 0;
 }
 
 /* ---- output of one task (called with the lock held) --------------------- */
@@ -126,9 +136,12 @@ static void emit_output(batch *b, const batch_task *bt, const cordon_result *r,
         save_stream(b, bt, "err", &r->std_err, true);
         save_stream(b, bt, "log", &r->log_out, false);
         save_stream(b, bt, "exc", &r->exc_out, false);
-    } else {
+    } else if (b->o->no_label) {
         (void)output_write(STDOUT_FILENO, r->std_out.data, r->std_out.len);
         (void)output_write(STDERR_FILENO, r->std_err.data, r->std_err.len);
+    } else {
+        (void)batch_label_write(STDOUT_FILENO, bt->lineno, r->std_out.data, r->std_out.len);
+        (void)batch_label_write(STDERR_FILENO, bt->lineno, r->std_err.data, r->std_err.len);
     }
     if (!o->quiet && !o->json)
         print_failure(bt, r);
@@ -154,14 +167,14 @@ static void set_outcome(batch_task *bt, int rc, const cordon_result *r, const at
 }
 
 static void finish_task(batch *b, batch_task *bt, const cordon_result *r,
-                        const json_writer *record)
+                        const json_writer *record, const json_writer *audit_line)
 {
     pthread_mutex_lock(&b->lock);
     clear_progress(b);
     if (r)
         emit_output(b, bt, r, record);
-    if (b->audit_fd >= 0 && record->len &&
-        audit_append(b->audit_fd, b->o->task.audit, record->data, record->len) < 0)
+    if (b->audit_fd >= 0 && audit_line->len &&
+        audit_append(b->audit_fd, b->o->task.audit, audit_line->data, audit_line->len) < 0)
         b->records_lost = true;
     b->running--;
     b->done++;
@@ -172,11 +185,29 @@ static void finish_task(batch *b, batch_task *bt, const cordon_result *r,
     pthread_mutex_unlock(&b->lock);
 }
 
+/* The --json record (whole) and the audit line (its output cut to
+ * --audit-output) of one task. */
+static void write_records(const batch *b, task_record *rec, json_writer *record,
+                          json_writer *audit_line)
+{
+    if (b->o->task.json) {
+        rec->audit = false;
+        task_record_json(record, rec);
+        json_raw(record, "\n", 1);
+    }
+    if (b->audit_fd >= 0) {
+        rec->audit = true;
+        task_record_json(audit_line, rec);
+        json_raw(audit_line, "\n", 1);
+    }
+}
+
 static void run_one(batch *b, batch_task *bt)
 {
     const task_options *o = &b->o->task;
-    json_writer record;
+    json_writer record, audit_line;
     json_init(&record);
+    json_init(&audit_line);
     char **words = simple_command_split(bt->line);
     cordon_task *t = words ? task_build(o, b->policy, NULL, words)
                            : task_build(o, b->policy, bt->line, NULL);
@@ -184,23 +215,23 @@ static void run_one(batch *b, batch_task *bt)
     if (!t) {
         bt->status = RUNNER_EXIT_OWN_ERROR;
         snprintf(bt->outcome, sizeof bt->outcome, "cordon error");
-        finish_task(b, bt, NULL, &record);
+        finish_task(b, bt, NULL, &record, &audit_line);
         return;
     }
     attempt_log log = { NULL, 0 };
+    record_origin origin = { b->run_id, b->host, origin_now_ms(), bt->lineno,
+                             b->shard.count ? b->shard_text : NULL };
     int rc = retry_run(t, o, false, &log);
     const cordon_result *r = cordon_task_result(t);
     set_outcome(bt, rc, r, &log);
     if (rc < 0)
         runner_error("line %zu: cannot run the task: %s", bt->lineno, strerror(-rc));
-    if (o->json || b->audit_fd >= 0) {
-        task_record rec = { bt->line, b->policy ? cordon_policy_name(b->policy) : NULL, o, r,
-                            &log, rc < 0 ? rc : 0, bt->status };
-        task_record_json(&record, &rec);
-        json_raw(&record, "\n", 1);
-    }
-    finish_task(b, bt, r, &record);
+    task_record rec = { bt->line, b->policy ? cordon_policy_name(b->policy) : NULL, o, r,
+                        &log, rc < 0 ? rc : 0, bt->status, &origin, false };
+    write_records(b, &rec, &record, &audit_line);
+    finish_task(b, bt, r, &record, &audit_line);
     json_free(&record);
+    json_free(&audit_line);
     attempt_log_free(&log);
     cordon_task_free(t);
 }
@@ -257,7 +288,8 @@ static int run_all(batch *b)
         pthread_join(threads[i], NULL);
     free(threads);
     if (!b->o->task.quiet)
-        batch_summary_print(b->tasks, b->count, runner_now_us() - b->started_us, b->o->jobs);
+        batch_summary_print(b->tasks, b->count, runner_now_us() - b->started_us, b->o->jobs,
+                            b->shard.count ? b->shard_text : NULL, b->resumed);
     /* Every task may have succeeded, but a record the caller asked for is
      * gone: that is cordon's failure. */
     if (b->o->task.json && output_drain(STDOUT_FILENO) < 0)
@@ -279,11 +311,25 @@ static int open_record_files(batch *b)
     return 0;
 }
 
+/* Where the records say the tasks ran: checked before anything runs, so
+ * that a worker given a bad shard fails at once rather than run nothing. */
+static int identify(batch *b)
+{
+    const command_options *o = b->o;
+    if (o->shard && shard_parse(o->shard, &b->shard) < 0)
+        return -1;
+    shard_format(&b->shard, b->shard_text, sizeof b->shard_text);
+    origin_host(b->host, sizeof b->host);
+    return origin_run_id(o->task.run_id, b->run_id);
+}
+
 static int prepare_and_run(command_options *o)
 {
     if (options_validate(o, OPTIONS_BATCH) < 0)
         return RUNNER_EXIT_OWN_ERROR;
     batch b = { .o = o, .audit_fd = -1, .out_dir_fd = -1 };
+    if (identify(&b) < 0)
+        return RUNNER_EXIT_OWN_ERROR;
     cordon_policy *policy = NULL;
     int status = RUNNER_EXIT_OWN_ERROR;
     if (task_policy_open(&o->task, &policy) < 0)

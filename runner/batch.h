@@ -3,6 +3,7 @@
 #ifndef CORDON_RUNNER_BATCH_H
 #define CORDON_RUNNER_BATCH_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -14,11 +15,14 @@ typedef struct batch_task {
     uint64_t cpu_us;            /* user+sys of every attempt */
     uint64_t wall_us;           /* of the last attempt */
     uint64_t max_rss_kb;
+    bool resumed;               /* --resume: it succeeded before; not run */
 } batch_task;
 
-/* Writes the summary table to stderr as one write. */
+/* Writes the summary table to stderr as one write; `shard` ("K/N" or
+ * NULL) and `resumed` (lines --resume found done) say what was left to
+ * others. */
 void batch_summary_print(const batch_task *tasks, size_t count, uint64_t elapsed_us,
-                         unsigned jobs);
+                         unsigned jobs, const char *shard, size_t resumed);
 
 /* Formats "cordon: 5/20 done, 1 failed, 4 running, 1.20s elapsed, ETA 3.4s"
  * into buf. */

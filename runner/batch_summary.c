@@ -115,7 +115,7 @@ static void add_peak_rss(text *out, const batch_task *tasks, size_t count)
 }
 
 void batch_summary_print(const batch_task *tasks, size_t count, uint64_t elapsed_us,
-                         unsigned jobs)
+                         unsigned jobs, const char *shard, size_t resumed)
 {
     size_t failed = 0;
     for (size_t i = 0; i < count; i++)
@@ -125,6 +125,10 @@ void batch_summary_print(const batch_task *tasks, size_t count, uint64_t elapsed
     units_format_time_us(elapsed, sizeof elapsed, elapsed_us);
     add(&out, "cordon: batch: %zu tasks in %s (-j %u): %zu succeeded, %zu failed\n", count,
         elapsed, jobs, count - failed, failed);
+    if (shard)
+        add(&out, "  shard %s: the job file's lines L with (L-1) mod N = K\n", shard);
+    if (resumed)
+        add(&out, "  resumed: %zu lines had succeeded before and were not run again\n", resumed);
     if (count) {
         add_outcomes(&out, tasks, count);
         add_cpu(&out, tasks, count);

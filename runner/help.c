@@ -15,7 +15,7 @@ static const char top_help[] =
     "  run [OPTIONS] --shell 'LINE'      run one shell command line (/bin/sh -c)\n"
     "  batch [-j N] [OPTIONS] [FILE|-]   run one shell line per input line, N at a time\n"
     "  policy check|show|list|import     validate, explain, list or import policies\n"
-    "  report [--sort KEY] AUDIT.jsonl   summarize an audit file\n"
+    "  report [OPTIONS] AUDIT...         summarize and merge audit files\n"
     "\n"
     "  --help, -h     this help (cordon COMMAND --help: that command's)\n"
     "  --version      print the version\n"
@@ -80,7 +80,13 @@ static const char task_options_help[] =
     "  --json              print only the result, as one JSON object, on stdout\n"
     "  --audit FILE        append the same JSON object as one line per task (a\n"
     "                      regular file; a symbolic link, a FIFO or a file with\n"
-    "                      other hard links is refused)\n"
+    "                      other hard links is refused), with run_id, host,\n"
+    "                      started (UTC) and, from batch, line and shard\n"
+    "  --audit-output full|none|SIZE  bytes of each output stream an audit line\n"
+    "                      keeps (default 4K); what it leaves out is counted\n"
+    "                      under \"truncated\".  --json always prints it whole\n"
+    "  --run-id ID         the run identifier of the records (default: 32 random\n"
+    "                      hex digits, one per invocation); A-Z a-z 0-9 . _ : @ + -\n"
     "  --quiet             cordon says nothing of its own (no exception report, no\n"
     "                      retry notes, no progress or summary); errors still show\n";
 
@@ -119,7 +125,8 @@ static const char batch_help[] =
     "Usage: cordon batch [-j N] [OPTIONS] [FILE|-]\n"
     "Runs one shell command line per line of FILE (or stdin), at most N at a time.\n"
     "Blank lines and lines starting with # are skipped.  Each task's output is kept\n"
-    "apart and printed whole when it ends; on a terminal a progress line shows\n"
+    "apart and printed whole when it ends, each line headed by the task's line\n"
+    "number in FILE (\"[12] ...\"); on a terminal a progress line shows\n"
     "done/failed/running, the time elapsed and an estimate of the time left; a\n"
     "summary table ends the batch (tasks by outcome and exception class, CPU time,\n"
     "peak memory).  Tasks read /dev/null as stdin.\n"
@@ -129,6 +136,19 @@ static const char batch_help[] =
     "                      (LINE: its input line number) instead of printing it;\n"
     "                      whatever stood at those names is removed first, and DIR\n"
     "                      itself must not be a symbolic link\n"
+    "  --no-label          print each task's output as it is, without [LINE]\n"
+    "  --shard K/N         run only the lines L of FILE with (L-1) mod N = K (L\n"
+    "                      counts every line from 1), so that N runners given K =\n"
+    "                      0..N-1 run each line once.  K and N from a scheduler:\n"
+    "    --shard env       a Slurm job array: K from SLURM_ARRAY_TASK_ID (less\n"
+    "                      SLURM_ARRAY_TASK_MIN), N = SLURM_ARRAY_TASK_COUNT\n"
+    "    --shard env/N     K from the Slurm array or from JOB_COMPLETION_INDEX (a\n"
+    "                      Kubernetes Indexed Job); N given\n"
+    "    --shard env:VAR/N K from the variable VAR; N given\n"
+    "  --resume AUDIT      skip the lines an audit file (or a directory of\n"
+    "                      *.jsonl, or a quoted pattern) records as succeeded\n"
+    "                      with the same line number and command text; run the\n"
+    "                      rest (repeatable)\n"
     "\n"
     "%s"
     "  With --json each task prints its JSON object as one line.\n"
@@ -136,8 +156,10 @@ static const char batch_help[] =
     "Exit status: 0 when every task succeeded (exit 0, no exception), 1 when some\n"
     "did not, 125 for cordon's own errors.\n"
     "\n"
-    "Example:\n"
-    "  cordon batch -j 4 --timeout 30s --audit runs.jsonl jobs.txt\n";
+    "Examples:\n"
+    "  cordon batch -j 4 --timeout 30s --audit runs.jsonl jobs.txt\n"
+    "  cordon batch --shard env --audit audit/$SLURM_ARRAY_TASK_ID.jsonl \\\n"
+    "      --resume audit jobs.txt      # in a Slurm array job (sbatch --array=0-7)\n";
 
 static const char policy_help[] =
     "Usage: cordon policy check FILE|NAME\n"
@@ -168,16 +190,29 @@ static const char policy_help[] =
     "  cordon run --policy docker:/etc/docker/seccomp.json -- ./task\n";
 
 static const char report_help[] =
-    "Usage: cordon report [--sort cpu|rss|wall] [--top N] AUDIT.jsonl\n"
-    "Summarizes an audit file written by --audit: the tasks sorted by CPU time\n"
-    "(or peak memory, or wall time), the totals, the failures grouped by\n"
-    "exception class, and a histogram of wall times.\n"
+    "Usage: cordon report [--sort cpu|rss|wall] [--top N] [--jobs FILE|--lines N]\n"
+    "                     AUDIT...\n"
+    "Summarizes audit files written by --audit, merged into one: the tasks\n"
+    "sorted by CPU time (or peak memory, or wall time), the totals, the failures\n"
+    "grouped by exception class, and a histogram of wall times.  Each AUDIT is a\n"
+    "file, a directory (its *.jsonl files) or a quoted pattern ('out/*.jsonl').\n"
+    "When records come from batch, it says which lines of the job file ran\n"
+    "several times (a retried shard) and, given the job file, which did not run\n"
+    "at all (a lost worker), by shard.  A line that is not a record (a runner\n"
+    "killed while writing) is named as FILE:LINE and skipped.\n"
     "\n"
     "  --sort KEY   cpu (default), rss or wall\n"
     "  --top N      rows of the task table (default 20; 0: all)\n"
+    "  --jobs FILE  the job file the records come from: each of its jobs must\n"
+    "               have a record of the same command at its line\n"
+    "  --lines N    lines 1 to N are all jobs (when the job file is not at hand)\n"
     "\n"
-    "Example:\n"
-    "  cordon report --sort rss runs.jsonl\n";
+    "Exit status: 0; 1 when a line was not a record, or (with --jobs/--lines) a\n"
+    "job has no record or a record names no job; 125 for cordon's own errors.\n"
+    "\n"
+    "Examples:\n"
+    "  cordon report --sort rss runs.jsonl\n"
+    "  cordon report --jobs jobs.txt audit/          # one file per shard\n";
 
 int help_print(const char *topic)
 {

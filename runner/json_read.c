@@ -244,6 +244,49 @@ static void read_usage(cursor *c, audit_entry *e, fields *f)
         fail(c);
 }
 
+/* A string member copied raw (escapes kept) into a field of its own
+ * size; longer ones are cut.  Leaves the cursor after it. */
+static void read_short_string(cursor *c, char *out, size_t size)
+{
+    const char *s = NULL, *t = NULL;
+    if (c->p < c->end && *c->p != '"') {
+        skip_value(c, 1);
+        return;
+    }
+    raw_string(c, &s, &t);
+    if (c->failed)
+        return;
+    size_t n = (size_t)(t - s) < size ? (size_t)(t - s) : size - 1;
+    memcpy(out, s, n);
+    out[n] = '\0';
+}
+
+/* The members that say where a record came from.  False when the key is
+ * none of them. */
+static bool read_origin(cursor *c, const char *a, const char *b, audit_entry *e)
+{
+    if (key_is(a, b, "line"))
+        e->line = read_uint(c);
+    else if (key_is(a, b, "status")) {
+        long status = read_int(c);
+        e->status = status < -1000 || status > 1000 ? -1000 : (int)status;
+        e->has_status = true;
+    } else if (key_is(a, b, "run_id"))
+        read_short_string(c, e->run_id, sizeof e->run_id);
+    else if (key_is(a, b, "host"))
+        read_short_string(c, e->host, sizeof e->host);
+    else if (key_is(a, b, "shard"))
+        read_short_string(c, e->shard, sizeof e->shard);
+    else
+        return false;
+    return true;
+}
+
+bool audit_entry_succeeded(const audit_entry *e)
+{
+    return strcmp(e->outcome, "ok") == 0 && (!e->has_status || e->status == 0);
+}
+
 static void read_member(cursor *c, audit_entry *e, fields *f)
 {
     const char *a = NULL, *b = NULL;
@@ -265,6 +308,8 @@ static void read_member(cursor *c, audit_entry *e, fields *f)
         raw_string(c, &s, &t);
         if (!c->failed)
             snprintf(f->exception, sizeof f->exception, "%.*s", (int)(t - s), s);
+    } else if (read_origin(c, a, b, e)) {
+        return;
     } else if (key_is(a, b, "exit_code")) {
         f->exit_code = read_int(c);
     } else if (key_is(a, b, "usage")) {

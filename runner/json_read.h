@@ -3,6 +3,7 @@
 #ifndef CORDON_RUNNER_JSON_READ_H
 #define CORDON_RUNNER_JSON_READ_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -10,7 +11,16 @@ typedef struct audit_entry {
     char *command;              /* unescaped; free it */
     char outcome[64];           /* "ok", "exit:N", or the exception class */
     uint64_t cpu_us, wall_us, max_rss_kb;
+    /* Where it came from (record_origin.h), as written (escapes kept);
+     * empty or 0 in a record that has none. */
+    uint64_t line;              /* batch: its line in the job file */
+    int status;                 /* cordon's exit status for it */
+    bool has_status;
+    char run_id[72], host[72], shard[32];
 } audit_entry;
+
+/* Whether the record says its task succeeded (exit 0, no exception). */
+bool audit_entry_succeeded(const audit_entry *e);
 
 /* Parses one line.  0, or -1 when it is not a JSON object with at least
  * a command and a usage (nothing is left to free then). */

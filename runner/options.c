@@ -327,6 +327,55 @@ static int opt_isolate(command_options *o, const char *name, const char *value)
     return 0;
 }
 
+/* ---- audit lines and batch on a cluster ---------------------------------- */
+
+static int opt_audit_output(command_options *o, const char *name, const char *value)
+{
+    if (strcmp(value, "full") == 0) {
+        o->task.audit_output = UINT64_MAX;
+        return 0;
+    }
+    if (strcmp(value, "none") == 0) {
+        o->task.audit_output = 0;
+        return 0;
+    }
+    if (units_parse_size(value, &o->task.audit_output) == 0)
+        return 0;
+    runner_error("%s: '%s' is neither full, none nor a size (e.g. 4K, 1M)", name, value);
+    return -1;
+}
+
+static int opt_run_id(command_options *o, const char *name, const char *value)
+{
+    (void)name;
+    o->task.run_id = value;
+    return 0;
+}
+
+static int opt_shard(command_options *o, const char *name, const char *value)
+{
+    (void)name;
+    o->shard = value;
+    return 0;
+}
+
+static int opt_resume(command_options *o, const char *name, const char *value)
+{
+    (void)name;
+    o->resume = runner_realloc(o->resume, (o->resume_count + 1) * sizeof *o->resume);
+    o->resume[o->resume_count++] = value;
+    return 0;
+}
+
+static int opt_no_label(command_options *o, const char *name, const char *value)
+{
+    (void)name, (void)value;
+    o->no_label = true;
+    return 0;
+}
+
+/* ---- the table ----------------------------------------------------------- */
+
 #define BOTH (OPTIONS_RUN | OPTIONS_BATCH)
 static const option_spec specs[] = {
     { "--policy", true, BOTH, opt_policy },
@@ -361,6 +410,11 @@ static const option_spec specs[] = {
     { "-j", true, OPTIONS_BATCH, opt_jobs },
     { "--jobs", true, OPTIONS_BATCH, opt_jobs },
     { "--out-dir", true, OPTIONS_BATCH, opt_out_dir },
+    { "--audit-output", true, BOTH, opt_audit_output },
+    { "--run-id", true, BOTH, opt_run_id },
+    { "--shard", true, OPTIONS_BATCH, opt_shard },
+    { "--resume", true, OPTIONS_BATCH, opt_resume },
+    { "--no-label", false, OPTIONS_BATCH, opt_no_label },
 };
 
 static const option_spec *find_spec(const char *arg, size_t name_len, unsigned scope)
@@ -409,6 +463,7 @@ static void set_defaults(command_options *o)
     o->task.policy = "default";
     o->task.output_cap = 64u << 20;
     o->task.backoff_factor = 1.0;
+    o->task.audit_output = AUDIT_OUTPUT_DEFAULT;
 }
 
 static int take_positional(char **argv, int i, int argc, unsigned scope, command_options *o)
@@ -582,6 +637,8 @@ void options_free(command_options *o)
     free(o->task.retry_on);
     free(o->task.paths);
     free(o->task.tmpfs);
+    free(o->resume);
+    o->resume = NULL;
     o->task.paths = NULL;
     o->task.tmpfs = NULL;
     o->task.env = NULL;

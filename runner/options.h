@@ -42,6 +42,11 @@ typedef struct task_options {
     size_t tmpfs_count;
     bool net_none;
     const char *isolate;
+    /* Audit lines (record_origin.h): bytes of each output stream an audit
+     * line keeps (--audit-output: UINT64_MAX full, 0 none), and the run id
+     * given (NULL: a random one). */
+    uint64_t audit_output;
+    const char *run_id;
 } task_options;
 
 typedef struct command_options {
@@ -52,9 +57,20 @@ typedef struct command_options {
     unsigned jobs;                      /* batch -j */
     const char *out_dir;                /* batch --out-dir */
     const char *input;                  /* batch FILE, NULL or "-" for stdin */
+    /* batch on a cluster: --shard SPEC (shard.h), --resume AUDIT
+     * (repeatable, pointing into argv), --no-label. */
+    const char *shard;
+    const char **resume;
+    size_t resume_count;
+    bool no_label;
 } command_options;
 
 enum { OPTIONS_RUN = 1, OPTIONS_BATCH = 2 };
+
+/* Bytes of each output stream an audit line keeps unless --audit-output
+ * says otherwise: enough for a message or a short result, while a task
+ * that prints 5 MiB of NULs (31 MB as JSON) adds 25 KB to its line. */
+#define AUDIT_OUTPUT_DEFAULT 4096u
 
 /* Parses argv (argv[0] is the subcommand's name).  Returns 0, or -1 after
  * printing "cordon: ..." naming the option.  Free with options_free. */

@@ -1,6 +1,8 @@
-/* cordon report: what an audit file says about its tasks.  Lines are read
- * one by one and only a few numbers of each are kept, so a file of many
- * tasks costs one pass and one sort. */
+/* cordon report: what audit files say about their tasks.  Many files (a
+ * directory, a pattern) are merged into one report that also says whether
+ * they account for a job file.  Lines are read one by one and only a few
+ * numbers of each are kept, so many files of many tasks cost one pass and
+ * one sort. */
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -8,23 +10,21 @@
 #include <string.h>
 
 #include "help.h"
-#include "json_read.h"
+#include "report.h"
 #include "runner.h"
 #include "units.h"
 
-enum sort_key { SORT_CPU, SORT_RSS, SORT_WALL };
+#define REPORT_LINES_MAX 100000000ull
 
 typedef struct report_options {
     enum sort_key sort;
     uint64_t top;
-    const char *path;
+    const char **paths;         /* as given: files, directories, patterns */
+    size_t path_count;
+    const char *jobs;           /* --jobs FILE */
+    uint64_t lines;             /* --lines N */
     bool help;
 } report_options;
-
-typedef struct entries {
-    audit_entry *items;
-    size_t count, cap, skipped;
-} entries;
 
 static int parse_sort(const char *value, enum sort_key *key)
 {
@@ -39,34 +39,54 @@ static int parse_sort(const char *value, enum sort_key *key)
     return -1;
 }
 
+static int apply_value(const char *name, const char *value, report_options *o)
+{
+    if (strcmp(name, "--sort") == 0)
+        return parse_sort(value, &o->sort);
+    if (strcmp(name, "--jobs") == 0) {
+        o->jobs = value;
+        return 0;
+    }
+    if (strcmp(name, "--top") == 0) {
+        if (units_parse_count(value, 0, UINT64_MAX - 1, &o->top) == 0)
+            return 0;
+        runner_error("--top: '%s' is not a whole number", value);
+        return -1;
+    }
+    /* Each line with no record is held until it is printed. */
+    if (units_parse_count(value, 1, REPORT_LINES_MAX, &o->lines) == 0)
+        return 0;
+    runner_error("--lines: '%s' is not a whole number from 1 to %llu", value,
+                 (unsigned long long)REPORT_LINES_MAX);
+    return -1;
+}
+
 static int parse_option(int argc, char **argv, int *i, report_options *o)
 {
+    static const char *const names[] = { "--sort", "--top", "--jobs", "--lines" };
     const char *arg = argv[*i];
     const char *eq = strchr(arg, '=');
     size_t name_len = eq ? (size_t)(eq - arg) : strlen(arg);
-    bool is_sort = name_len == 6 && strncmp(arg, "--sort", 6) == 0;
-    bool is_top = name_len == 5 && strncmp(arg, "--top", 5) == 0;
-    if (!is_sort && !is_top) {
+    const char *name = NULL;
+    for (size_t k = 0; k < sizeof names / sizeof *names; k++)
+        if (strlen(names[k]) == name_len && strncmp(arg, names[k], name_len) == 0)
+            name = names[k];
+    if (!name) {
         runner_error("report: unknown option '%.*s' (see 'cordon report --help')",
                      (int)name_len, arg);
         return -1;
     }
     const char *value = eq ? eq + 1 : (*i + 1 < argc ? argv[++*i] : NULL);
     if (!value) {
-        runner_error("%s needs a value (see 'cordon report --help')", is_sort ? "--sort" : "--top");
+        runner_error("%s needs a value (see 'cordon report --help')", name);
         return -1;
     }
-    if (is_sort)
-        return parse_sort(value, &o->sort);
-    if (units_parse_count(value, 0, UINT64_MAX - 1, &o->top) == 0)
-        return 0;
-    runner_error("--top: '%s' is not a whole number", value);
-    return -1;
+    return apply_value(name, value, o);
 }
 
 static int parse_report_options(int argc, char **argv, report_options *o)
 {
-    *o = (report_options){ SORT_CPU, 20, NULL, false };
+    *o = (report_options){ SORT_CPU, 20, NULL, 0, NULL, 0, false };
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             o->help = true;
@@ -75,223 +95,90 @@ static int parse_report_options(int argc, char **argv, report_options *o)
         if (argv[i][0] == '-' && argv[i][1]) {
             if (parse_option(argc, argv, &i, o) < 0)
                 return -1;
-        } else if (o->path) {
-            runner_error("report: give one audit file");
-            return -1;
         } else {
-            o->path = argv[i];
+            o->paths = runner_realloc(o->paths, (o->path_count + 1) * sizeof *o->paths);
+            o->paths[o->path_count++] = argv[i];
         }
     }
-    if (!o->path)
+    if (o->jobs && o->lines) {
+        runner_error("report: give --jobs FILE or --lines N, not both");
+        return -1;
+    }
+    if (!o->path_count)
         runner_error("report: no audit file given (see 'cordon report --help')");
-    return o->path ? 0 : -1;
-}
-
-static void warn_skipped(const char *path, size_t lineno, size_t skipped)
-{
-    if (skipped <= 5)
-        runner_error("%s:%zu: not a cordon audit record; skipped", path, lineno);
+    return o->path_count ? 0 : -1;
 }
 
 typedef struct reading {
-    const char *path;
-    entries *list;
+    report_rows rows;
+    coverage *cover;
+    size_t file;                /* the index of the file being read */
 } reading;
 
-static void take_entry(void *user, char *line, size_t len, size_t lineno)
+static void take_record(void *user, audit_entry *e, const char *path, size_t lineno)
 {
+    (void)path;
     reading *r = user;
-    entries *list = r->list;
-    if (len == 0 || (len == 1 && line[0] == '\n'))
-        return;
-    if (list->count == list->cap) {
-        list->cap = list->cap ? list->cap * 2 : 1024;
-        list->items = runner_realloc(list->items, list->cap * sizeof *list->items);
+    report_rows *rows = &r->rows;
+    if (rows->count == rows->cap) {
+        rows->cap = rows->cap ? rows->cap * 2 : 1024;
+        rows->items = runner_realloc(rows->items, rows->cap * sizeof *rows->items);
     }
-    if (audit_entry_parse(line, len, &list->items[list->count]) == 0)
-        list->count++;
-    else
-        warn_skipped(r->path, lineno, ++list->skipped);
+    coverage_add(r->cover, e, r->file, lineno);
+    report_row *row = &rows->items[rows->count++];
+    *row = (report_row){ e->command, "", e->cpu_us, e->wall_us, e->max_rss_kb };
+    memcpy(row->outcome, e->outcome, sizeof row->outcome);
+    e->command = NULL; /* the row keeps it */
 }
 
-static int read_entries(const char *path, entries *list)
+static int read_all(const report_options *o, path_list *files, reading *r, size_t *bad)
 {
-    reading r = { path, list };
-    return runner_read_lines("report", path, take_entry, &r);
-}
-
-static enum sort_key sort_by;
-
-static uint64_t sort_value(const audit_entry *e)
-{
-    return sort_by == SORT_RSS ? e->max_rss_kb : sort_by == SORT_WALL ? e->wall_us : e->cpu_us;
-}
-
-static int by_key(const void *a, const void *b)
-{
-    uint64_t x = sort_value(a), y = sort_value(b);
-    return x > y ? -1 : x < y;
-}
-
-/* Totals of absurd records stay at the ceiling instead of wrapping. */
-static uint64_t add_held(uint64_t a, uint64_t b)
-{
-    return a > UINT64_MAX - b ? UINT64_MAX : a + b;
-}
-
-/* An audit file may hold anything a task's command line held: control
- * bytes must not reach the terminal, nor a newline split a row. */
-static const char *printable(char *out, size_t size, const char *text)
-{
-    size_t n = 0;
-    for (; *text && n + 1 < size; text++)
-        out[n++] = (unsigned char)*text < 0x20 || *text == 0x7f ? '?' : *text;
-    out[n] = '\0';
-    return out;
-}
-
-static void print_row(const audit_entry *e)
-{
-    char cpu[32], wall[32], rss[32], outcome[64], command[256];
-    units_format_time_us(cpu, sizeof cpu, e->cpu_us);
-    units_format_time_us(wall, sizeof wall, e->wall_us);
-    units_format_kb(rss, sizeof rss, e->max_rss_kb);
-    printf("%9s %9s %9s  %-16s %.70s\n", cpu, wall, rss,
-           printable(outcome, sizeof outcome, e->outcome),
-           printable(command, sizeof command, e->command));
-}
-
-static void print_table(const report_options *o, entries *list)
-{
-    static const char *const names[] = { "cpu", "rss", "wall" };
-    sort_by = o->sort;
-    qsort(list->items, list->count, sizeof *list->items, by_key);
-    size_t rows = o->top && o->top < list->count ? (size_t)o->top : list->count;
-    printf("cordon report: %zu tasks in %s, sorted by %s\n", list->count, o->path,
-           names[o->sort]);
-    printf("%9s %9s %9s  %-16s %s\n", "cpu", "wall", "rss", "outcome", "command");
-    for (size_t i = 0; i < rows; i++)
-        print_row(&list->items[i]);
-    if (rows < list->count)
-        printf("(%zu more; --top 0 shows all)\n", list->count - rows);
-}
-
-static void print_totals(const entries *list)
-{
-    uint64_t cpu = 0, wall = 0, rss = 0;
-    for (size_t i = 0; i < list->count; i++) {
-        cpu = add_held(cpu, list->items[i].cpu_us);
-        wall = add_held(wall, list->items[i].wall_us);
-        if (list->items[i].max_rss_kb > rss)
-            rss = list->items[i].max_rss_kb;
-    }
-    char c[32], w[32], r[32];
-    units_format_time_us(c, sizeof c, cpu);
-    units_format_time_us(w, sizeof w, wall);
-    units_format_kb(r, sizeof r, rss);
-    printf("\ntotal: %zu tasks, cpu %s, wall %s, peak rss %s\n", list->count, c, w, r);
-}
-
-typedef struct class_count {
-    const char *name;
-    size_t count;
-} class_count;
-
-static int by_count(const void *a, const void *b)
-{
-    const class_count *x = a, *y = b;
-    if (x->count != y->count)
-        return x->count > y->count ? -1 : 1;
-    return strcmp(x->name, y->name);
-}
-
-static int by_name(const void *a, const void *b)
-{
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-/* Sorted by name, equal outcomes sit together and are counted in one pass,
- * however many distinct ones there are. */
-static void print_failures(const entries *list)
-{
-    const char **names = runner_alloc((list->count + 1) * sizeof *names);
-    size_t failed = 0;
-    for (size_t i = 0; i < list->count; i++)
-        if (strcmp(list->items[i].outcome, "ok") != 0)
-            names[failed++] = list->items[i].outcome;
-    qsort(names, failed, sizeof *names, by_name);
-    class_count *classes = runner_alloc((failed + 1) * sizeof *classes);
-    size_t kinds = 0;
-    for (size_t i = 0; i < failed; i++) {
-        if (kinds == 0 || strcmp(classes[kinds - 1].name, names[i]) != 0)
-            classes[kinds++] = (class_count){ names[i], 0 };
-        classes[kinds - 1].count++;
-    }
-    qsort(classes, kinds, sizeof *classes, by_count);
-    printf("\nfailures: %zu\n", failed);
-    char name[64];
-    for (size_t k = 0; k < kinds; k++)
-        printf("  %-16s %8zu\n", printable(name, sizeof name, classes[k].name), classes[k].count);
-    free(classes);
-    free(names);
-}
-
-/* Decades of wall time, from under a millisecond to over 100 s. */
-static void print_histogram(const entries *list)
-{
-    static const char *const labels[] = { "<1ms", "1-10ms", "10-100ms", "0.1-1s",
-                                          "1-10s", "10-100s", ">=100s" };
-    enum { BUCKETS = 7, WIDTH = 40 };
-    size_t counts[BUCKETS] = { 0 }, most = 0;
-    for (size_t i = 0; i < list->count; i++) {
-        uint64_t us = list->items[i].wall_us;
-        size_t b = 0;
-        for (uint64_t limit = 1000; b < BUCKETS - 1 && us >= limit; limit *= 10)
-            b++;
-        counts[b]++;
-    }
-    size_t first = BUCKETS, last = 0;
-    for (size_t b = 0; b < BUCKETS; b++) {
-        most = counts[b] > most ? counts[b] : most;
-        if (counts[b]) {
-            first = first == BUCKETS ? b : first;
-            last = b;
-        }
-    }
-    printf("\nwall time\n");
-    for (size_t b = first; b <= last && first < BUCKETS; b++) {
-        size_t bar = most ? (counts[b] * WIDTH + most - 1) / most : 0;
-        printf("  %-9s %8zu%s%.*s\n", labels[b], counts[b], bar ? " " : "", (int)bar,
-               "########################################");
-    }
+    for (size_t i = 0; i < o->path_count; i++)
+        if (audit_files_add(files, "report", o->paths[i]) < 0)
+            return -1;
+    if (o->jobs && coverage_expect_file(r->cover, o->jobs) < 0)
+        return -1;
+    if (o->lines)
+        coverage_expect_lines(r->cover, o->lines);
+    audit_reader reader = { "report", take_record, r, 0, 0 };
+    for (r->file = 0; r->file < files->count; r->file++)
+        if (audit_files_read(&reader, files->items[r->file]) < 0)
+            return -1;
+    *bad = reader.bad_lines;
+    return 0;
 }
 
 static int report(const report_options *o)
 {
-    entries list = { NULL, 0, 0, 0 };
+    path_list files = { NULL, 0 };
+    reading r = { { NULL, 0, 0 }, coverage_new(), 0 };
+    size_t bad = 0;
     int status = RUNNER_EXIT_OWN_ERROR;
-    if (read_entries(o->path, &list) == 0) {
-        print_table(o, &list);
-        print_totals(&list);
-        print_failures(&list);
-        if (list.count)
-            print_histogram(&list);
-        if (list.skipped)
-            runner_error("%s: %zu lines skipped", o->path, list.skipped);
-        status = fflush(stdout) == 0 ? (list.skipped ? 1 : 0) : RUNNER_EXIT_OWN_ERROR;
+    if (read_all(o, &files, &r, &bad) == 0) {
+        char source[64];
+        snprintf(source, sizeof source, "%zu files", files.count);
+        report_print_tables(&r.rows, o->sort, o->top, files.count == 1 ? files.items[0] : source);
+        size_t problems = coverage_print(r.cover, &files);
+        status = fflush(stdout) == 0 ? (bad || problems ? 1 : 0) : RUNNER_EXIT_OWN_ERROR;
     }
-    for (size_t i = 0; i < list.count; i++)
-        free(list.items[i].command);
-    free(list.items);
+    for (size_t i = 0; i < r.rows.count; i++)
+        free(r.rows.items[i].command);
+    free(r.rows.items);
+    coverage_free(r.cover);
+    audit_files_free(&files);
     return status;
 }
 
 int report_main(int argc, char **argv)
 {
     report_options o;
+    int status;
     if (parse_report_options(argc, argv, &o) < 0)
-        return RUNNER_EXIT_OWN_ERROR;
-    if (o.help)
-        return help_print("report");
-    return report(&o);
+        status = RUNNER_EXIT_OWN_ERROR;
+    else if (o.help)
+        status = help_print("report");
+    else
+        status = report(&o);
+    free(o.paths);
+    return status;
 }

@@ -43,10 +43,39 @@ static void limits_json(json_writer *w, const task_options *o)
     json_end_object(w);
 }
 
-static void bytes_json(json_writer *w, const char *key, const cordon_bytes *b)
+/* Bytes of `b` an audit line keeps: at most `limit`, cut before a UTF-8
+ * sequence rather than through it, so that text stays text. */
+static size_t kept_bytes(const cordon_bytes *b, uint64_t limit)
+{
+    if (b->len <= limit)
+        return b->len;
+    size_t keep = (size_t)limit;
+    for (int back = 0; back < 3 && keep > 0 && ((unsigned char)b->data[keep] & 0xC0) == 0x80;
+         back++)
+        keep--;
+    return ((unsigned char)b->data[keep] & 0xC0) == 0x80 ? (size_t)limit : keep;
+}
+
+static void bytes_json(json_writer *w, const char *key, const cordon_bytes *b, uint64_t limit)
 {
     json_key(w, key);
-    json_string(w, b->data, b->len);
+    json_string(w, b->data, kept_bytes(b, limit));
+}
+
+/* An audit line says how much of each stream it left out. */
+static void truncated_json(json_writer *w, const cordon_result *r, uint64_t limit)
+{
+    const struct { const char *key; const cordon_bytes *b; } streams[] = {
+        { "std_out", &r->std_out }, { "std_err", &r->std_err }, { "log_out", &r->log_out },
+        { "exc_out", &r->exc_out }, { "returns", &r->returns },
+    };
+    json_key(w, "truncated");
+    json_begin_object(w);
+    for (size_t i = 0; i < sizeof streams / sizeof *streams; i++) {
+        json_key(w, streams[i].key);
+        json_uint(w, streams[i].b->len - kept_bytes(streams[i].b, limit));
+    }
+    json_end_object(w);
 }
 
 static void dropped_json(json_writer *w, const cordon_result *r)
@@ -107,7 +136,8 @@ static void confinement_json(json_writer *w, unsigned held)
     json_end_array(w);
 }
 
-static void result_fields_json(json_writer *w, const cordon_result *r, unsigned attempts)
+static void result_fields_json(json_writer *w, const cordon_result *r, unsigned attempts,
+                               uint64_t limit)
 {
     json_key(w, "exit_code");
     json_int(w, r->exit_code);
@@ -115,11 +145,11 @@ static void result_fields_json(json_writer *w, const cordon_result *r, unsigned 
     json_int(w, r->signal);
     json_key(w, "exception");
     json_cstring(w, r->exception);
-    bytes_json(w, "std_out", &r->std_out);
-    bytes_json(w, "std_err", &r->std_err);
-    bytes_json(w, "log_out", &r->log_out);
-    bytes_json(w, "exc_out", &r->exc_out);
-    bytes_json(w, "returns", &r->returns);
+    bytes_json(w, "std_out", &r->std_out, limit);
+    bytes_json(w, "std_err", &r->std_err, limit);
+    bytes_json(w, "log_out", &r->log_out, limit);
+    bytes_json(w, "exc_out", &r->exc_out, limit);
+    bytes_json(w, "returns", &r->returns, limit);
     dropped_json(w, r);
     json_key(w, "usage");
     usage_json(w, &r->usage);
@@ -135,10 +165,15 @@ void task_record_json(json_writer *w, const task_record *rec)
     json_cstring(w, rec->command);
     json_key(w, "policy");
     json_cstring(w, rec->policy);
+    if (rec->origin)
+        origin_json(w, rec->origin);
     json_key(w, "limits");
     limits_json(w, rec->options);
     size_t attempts = rec->attempts ? rec->attempts->count : 0;
-    result_fields_json(w, rec->result, (unsigned)(attempts ? attempts : 1));
+    uint64_t limit = rec->audit ? rec->options->audit_output : UINT64_MAX;
+    result_fields_json(w, rec->result, (unsigned)(attempts ? attempts : 1), limit);
+    if (rec->audit)
+        truncated_json(w, rec->result, limit);
     json_key(w, "status");
     json_int(w, rec->status);
     if (rec->run_error) {

@@ -36,29 +36,41 @@ static void report_exception(const cordon_result *r)
     free(text);
 }
 
-/* The JSON object goes to stdout (--json) and/or the audit file. */
-static int write_record(const command_options *o, const task_record *rec, int audit_fd)
+static void record_line(json_writer *w, task_record *rec, bool audit)
+{
+    json_init(w);
+    rec->audit = audit;
+    task_record_json(w, rec);
+    json_raw(w, "\n", 1);
+}
+
+/* The JSON object goes to stdout (--json), whole, and/or the audit file,
+ * its output cut to --audit-output. */
+static int write_record(const command_options *o, task_record *rec, int audit_fd)
 {
     json_writer w;
-    json_init(&w);
-    task_record_json(&w, rec);
-    json_raw(&w, "\n", 1);
     int rc = 0;
     /* The record is lost if stdout takes nothing: waited for here, since
      * the exit status says so. */
-    if (o->task.json && (output_write(STDOUT_FILENO, w.data, w.len) < 0 ||
-                         output_drain(STDOUT_FILENO) < 0)) {
-        runner_error("--json: cannot write the record to stdout");
-        rc = -1;
+    if (o->task.json) {
+        record_line(&w, rec, false);
+        if (output_write(STDOUT_FILENO, w.data, w.len) < 0 || output_drain(STDOUT_FILENO) < 0) {
+            runner_error("--json: cannot write the record to stdout");
+            rc = -1;
+        }
+        json_free(&w);
     }
-    if (audit_fd >= 0 && audit_append(audit_fd, o->task.audit, w.data, w.len) < 0)
-        rc = -1;
-    json_free(&w);
+    if (audit_fd >= 0) {
+        record_line(&w, rec, true);
+        if (audit_append(audit_fd, o->task.audit, w.data, w.len) < 0)
+            rc = -1;
+        json_free(&w);
+    }
     return rc;
 }
 
 static int run_task(const command_options *o, cordon_task *t, const cordon_policy *policy,
-                    int audit_fd)
+                    int audit_fd, record_origin *origin)
 {
     if (!o->task.json)
         cordon_set_output_callback(t, pass_output, NULL);
@@ -70,6 +82,7 @@ static int run_task(const command_options *o, cordon_task *t, const cordon_polic
         terminal_save(&terminal);
     attempt_log log = { NULL, 0 };
     bool talk = !o->task.quiet && !o->task.json;
+    origin->started_ms = origin_now_ms();
     int rc = retry_run(t, &o->task, talk, &log);
     terminal_restore(&terminal);
     if (stdin_fd > STDIN_FILENO)
@@ -82,7 +95,7 @@ static int run_task(const command_options *o, cordon_task *t, const cordon_polic
         report_exception(r);
     char *command = task_command_text(o->shell, o->command);
     task_record rec = { command, policy ? cordon_policy_name(policy) : NULL, &o->task, r,
-                        &log, rc < 0 ? rc : 0, status };
+                        &log, rc < 0 ? rc : 0, status, origin, false };
     if ((o->task.json || audit_fd >= 0) && write_record(o, &rec, audit_fd) < 0 && status == 0)
         status = RUNNER_EXIT_OWN_ERROR;
     free(command);
@@ -94,6 +107,11 @@ static int prepare_and_run(command_options *o)
 {
     if (options_validate(o, OPTIONS_RUN) < 0)
         return RUNNER_EXIT_OWN_ERROR;
+    char run_id[RUN_ID_MAX + 1], host[256];
+    if (origin_run_id(o->task.run_id, run_id) < 0)
+        return RUNNER_EXIT_OWN_ERROR;
+    origin_host(host, sizeof host);
+    record_origin origin = { run_id, host, 0, 0, NULL };
     cordon_policy *policy;
     if (task_policy_open(&o->task, &policy) < 0)
         return RUNNER_EXIT_OWN_ERROR;
@@ -103,7 +121,7 @@ static int prepare_and_run(command_options *o)
     if (!o->task.audit || audit_fd >= 0) {
         cordon_task *t = task_build(&o->task, policy, o->shell, o->command);
         if (t)
-            status = run_task(o, t, policy, audit_fd);
+            status = run_task(o, t, policy, audit_fd, &origin);
         cordon_task_free(t);
     }
     if (audit_fd >= 0)

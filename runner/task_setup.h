@@ -6,6 +6,7 @@
 #include "../lib/cordon.h"
 #include "json.h"
 #include "options.h"
+#include "record_origin.h"
 #include "retry.h"
 
 /* The policy the options name: *out is NULL for "none".  0, or -1 after
@@ -33,6 +34,11 @@ typedef struct task_record {
     const attempt_log *attempts;
     int run_error;                  /* the negative errno cordon_run gave, or 0 */
     int status;                     /* cordon's exit status for it */
+    /* Merging and resuming (record_origin.h); NULL: left out. */
+    const record_origin *origin;
+    /* An audit line: each output stream cut to options->audit_output
+     * bytes, with the bytes left out counted under "truncated". */
+    bool audit;
 } task_record;
 
 /* Appends the record as one JSON object (no newline). */

@@ -69,7 +69,8 @@ static void test_batch_outputs_are_kept_whole(void **state)
                            "for i in 1 2 3; do printf b; sleep 0.05; done; echo\n",
                            "batch", "-j", "2", "--quiet");
     expect_status(&c, 0);
-    assert_true(strcmp(c.out, "aaa\nbbb\n") == 0 || strcmp(c.out, "bbb\naaa\n") == 0);
+    assert_true(strcmp(c.out, "[1] aaa\n[2] bbb\n") == 0 ||
+                strcmp(c.out, "[2] bbb\n[1] aaa\n") == 0);
     captured_free(&c);
 }
 
@@ -86,7 +87,7 @@ static void test_batch_summary_counts(void **state)
                            "sleep 5\n",
                            "batch", "-j", "3", "--timeout", "300ms");
     expect_status(&c, 1);
-    assert_string_equal(c.out, "fine\n");
+    assert_string_equal(c.out, "[4] fine\n");
     assert_non_null(strstr(c.err, "cordon: batch: 6 tasks in "));
     assert_non_null(strstr(c.err, "(-j 3): 2 succeeded, 4 failed\n"
                                   "  outcome           tasks\n"
@@ -116,7 +117,7 @@ static void test_batch_plain_lines_run_without_a_shell(void **state)
                            /* not the caller's PATH: see test_run_not_found_is_127 */
                            "batch", "-j", "1", "--env", "PATH=/usr/bin:/bin");
     expect_status(&c, 1);
-    assert_string_equal(c.out, "two words\n42\n");
+    assert_string_equal(c.out, "[3] two words\n[4] 42\n");
     assert_non_null(strstr(c.err, "cordon: line 1: ExecError: cannot execute "
                                   "'no-such-program-cordon': No such file or directory\n"));
     assert_null(strstr(c.err, "cordon: line 2:")); /* the shell's "; true" ran */
@@ -207,10 +208,18 @@ static void test_batch_audit_and_json_lines(void **state)
     FILE *f = fopen(audit, "r");
     assert_non_null(f);
     char *buf = malloc(4u << 20);
-    size_t n = fread(buf, 1, 4u << 20, f);
+    memcpy(buf, c.out, c.out_len);
+    size_t n = c.out_len + fread(buf + c.out_len, 1, (4u << 20) - c.out_len, f);
     fclose(f);
-    assert_int_equal(n, c.out_len);
-    assert_int_equal(python_check(buf, n, "assert len(lines) == 12"), 0);
+    /* The audit lines are the --json objects, and say what they cut. */
+    assert_int_equal(python_check(buf, n,
+        "assert len(lines) == 24\n"
+        "json, audit = lines[:12], lines[12:]\n"
+        "assert all(l['truncated'] == dict(std_out=0, std_err=0, log_out=0, exc_out=0,\n"
+        "           returns=0) for l in audit)\n"
+        "for l in audit: del l['truncated']\n"
+        "key = lambda l: l['line']\n"
+        "assert sorted(json, key=key) == sorted(audit, key=key)"), 0);
     free(buf);
     free(text);
     captured_free(&c);
@@ -223,7 +232,7 @@ static void test_batch_takes_the_options_of_run(void **state)
     captured c = CORDON_IN("echo $A\npwd\n", "batch", "-j1", "--quiet", "--env", "A=set",
                            "--cwd", "/usr");
     expect_status(&c, 0);
-    assert_string_equal(c.out, "set\n/usr\n");
+    assert_string_equal(c.out, "[1] set\n[2] /usr\n");
     captured_free(&c);
 }
 
@@ -246,6 +255,144 @@ static void test_batch_option_errors_are_125(void **state)
     captured_free(&c);
 }
 
+
+/* Each line of a task's output is headed by its job line, on stdout and
+ * stderr; output without a last newline gets one; --no-label passes the
+ * bytes as they are. */
+static void test_batch_labels_each_line(void **state)
+{
+    (void)state;
+    captured c = CORDON_IN("\n"
+                           "printf 'one\\ntwo\\n\\nlast'; printf 'warn\\n' >&2\n",
+                           "batch", "--quiet");
+    expect_status(&c, 0);
+    assert_string_equal(c.out, "[2] one\n[2] two\n[2] \n[2] last\n");
+    assert_string_equal(c.err, "[2] warn\n");
+    captured_free(&c);
+    c = CORDON_IN("printf 'a\\000b\\nc'\n", "batch", "--quiet", "--no-label");
+    expect_status(&c, 0);
+    assert_int_equal(c.out_len, 5);
+    assert_memory_equal(c.out, "a\0b\nc", 5);
+    captured_free(&c);
+}
+
+static char *read_whole(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    char *text = NULL, buf[65536];
+    size_t n;
+    *len = 0;
+    append_bytes(&text, len, "", 0);
+    while ((n = fread(buf, 1, sizeof buf, f)) > 0)
+        append_bytes(&text, len, buf, n);
+    fclose(f);
+    return text;
+}
+
+/* 5 MiB of NULs was a 31 MB audit line: by default 4 KiB of each stream
+ * are kept and the rest counted; none keeps nothing; a cut never splits a
+ * UTF-8 character; full keeps all. */
+static void test_batch_audit_output_is_cut(void **state)
+{
+    (void)state;
+    char *dir = make_temp_dir();
+    char audit[300];
+    snprintf(audit, sizeof audit, "%s/a.jsonl", dir);
+    const char *jobs = "head -c 5242880 /dev/zero\n"
+                       "printf '\\303\\251%.0s' 1 2 3 4 5 6; echo oops >&2\n";
+    const char *modes[] = { NULL, "none", "11", "full" };
+    for (int i = 0; i < 4; i++) {
+        captured c = modes[i] ? CORDON_IN(jobs, "batch", "--quiet", "--no-label", "-j", "1",
+                                          "--audit", audit, "--audit-output", modes[i])
+                              : CORDON_IN(jobs, "batch", "--quiet", "--no-label", "-j", "1",
+                                          "--audit", audit);
+        expect_status(&c, 0);
+        assert_int_equal(c.out_len, 5242880 + 12); /* what batch prints is whole */
+        captured_free(&c);
+    }
+    size_t len;
+    char *text = read_whole(audit, &len);
+    assert_int_equal(python_check(text, len,
+        "assert len(lines) == 8\n"
+        "raw = data.split('\\n')\n"
+        "zeros, e = lines[0], lines[1]\n"
+        "assert len(raw[0]) < 30000, len(raw[0])\n"
+        "assert zeros['std_out'] == '\\0' * 4096\n"
+        "assert zeros['truncated'] == dict(std_out=5242880 - 4096, std_err=0, log_out=0,\n"
+        "                                  exc_out=0, returns=0)\n"
+        "assert e['std_out'] == '\\u00e9' * 6 and e['truncated']['std_out'] == 0\n"
+        "zeros, e = lines[2], lines[3]\n"
+        "assert zeros['std_out'] == '' and zeros['truncated']['std_out'] == 5242880\n"
+        "assert e['std_err'] == '' and e['truncated']['std_err'] == 5\n"
+        "zeros, e = lines[4], lines[5]\n"
+        "assert zeros['std_out'] == '\\0' * 11\n"
+        "assert e['std_out'] == '\\u00e9' * 5 and e['truncated']['std_out'] == 2\n"
+        "assert e['std_err'] == 'oops\\n' and e['truncated']['std_err'] == 0\n"
+        "zeros = lines[6]\n"
+        "assert zeros['std_out'] == '\\0' * 5242880 and zeros['truncated']['std_out'] == 0"),
+        0);
+    free(text);
+    captured c = CORDON_IN("true\n", "batch", "--audit-output", "some");
+    expect_status(&c, 125);
+    assert_string_equal(c.err, "cordon: --audit-output: 'some' is neither full, none nor a "
+                               "size (e.g. 4K, 1M)\n");
+    captured_free(&c);
+    remove_tree(dir);
+}
+
+/* What a merge needs: the job line, the start time (UTC, ISO 8601 with
+ * ms), the host and one run id per invocation (or the one given). */
+static void test_batch_records_say_where_and_when(void **state)
+{
+    (void)state;
+    char *dir = make_temp_dir();
+    char audit[300], host[256] = "";
+    snprintf(audit, sizeof audit, "%s/a.jsonl", dir);
+    assert_int_equal(gethostname(host, sizeof host - 1), 0);
+    time_t before = time(NULL);
+    captured c = CORDON_IN("true\n# not a job\n\necho x\nfalse\n", "batch", "--quiet",
+                           "--audit", audit);
+    expect_status(&c, 1);
+    captured_free(&c);
+    c = CORDON_IN("true\n", "batch", "--quiet", "--audit", audit, "--run-id", "nightly-42");
+    expect_status(&c, 0);
+    captured_free(&c);
+    c = CORDON("run", "--quiet", "--audit", audit, "--", "true");
+    expect_status(&c, 0);
+    captured_free(&c);
+    time_t after = time(NULL);
+    size_t len;
+    char *text = read_whole(audit, &len);
+    char code[2048];
+    snprintf(code, sizeof code,
+        "import re, datetime\n"
+        "assert len(lines) == 5\n"
+        "batch, named, run = lines[:3], lines[3], lines[4]\n"
+        "assert sorted(l['line'] for l in batch) == [1, 4, 5]\n"
+        "assert named['line'] == 1 and 'line' not in run and 'shard' not in run\n"
+        "assert all('shard' not in l for l in batch)\n"
+        "for l in lines:\n"
+        "    assert l['host'] == '%s', l['host']\n"
+        "    assert re.fullmatch(r'\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z', l['started'])\n"
+        "    t = datetime.datetime.strptime(l['started'], '%%Y-%%m-%%dT%%H:%%M:%%S.%%fZ')\n"
+        "    t = t.replace(tzinfo=datetime.timezone.utc).timestamp()\n"
+        "    assert %lld <= t < %lld + 1, (t, l['started'])\n"
+        "assert len({l['run_id'] for l in batch}) == 1\n"
+        "assert re.fullmatch('[0-9a-f]{32}', batch[0]['run_id'])\n"
+        "assert named['run_id'] == 'nightly-42'\n"
+        "assert re.fullmatch('[0-9a-f]{32}', run['run_id']) and run['run_id'] != batch[0]['run_id']",
+        host, (long long)before, (long long)after);
+    assert_int_equal(python_check(text, len, code), 0);
+    free(text);
+    c = CORDON_IN("true\n", "batch", "--run-id", "no spaces");
+    expect_status(&c, 125);
+    assert_string_equal(c.err, "cordon: --run-id: 'no spaces' is not 1 to 64 of the characters "
+                               "A-Z a-z 0-9 . _ : @ + -\n");
+    captured_free(&c);
+    remove_tree(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -259,6 +406,9 @@ int main(void)
         cmocka_unit_test(test_batch_audit_and_json_lines),
         cmocka_unit_test(test_batch_takes_the_options_of_run),
         cmocka_unit_test(test_batch_option_errors_are_125),
+        cmocka_unit_test(test_batch_labels_each_line),
+        cmocka_unit_test(test_batch_audit_output_is_cut),
+        cmocka_unit_test(test_batch_records_say_where_and_when),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -425,7 +425,7 @@ static void test_run_as_root_tasks_run_as_nobody(void **state)
     captured_free(&c);
     c = CORDON_IN("id -u\nid -g\n", "batch", "-j", "1", "--quiet");
     expect_status(&c, 0);
-    assert_string_equal(c.out, "65534\n65534\n");
+    assert_string_equal(c.out, "[1] 65534\n[2] 65534\n");
     captured_free(&c);
     c = CORDON("run", "--user", "root", "--shell", "id -u; id -G");
     expect_status(&c, 0);

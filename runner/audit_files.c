@@ -1,0 +1,138 @@
+/* Audit files named by file, directory or pattern, and read line by line:
+ * only one line is held at a time, so a file of any length streams. */
+#include <dirent.h>
+#include <errno.h>
+#include <glob.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "audit_files.h"
+#include "runner.h"
+
+/* Bad lines named one by one before the rest are only counted. */
+#define BAD_LINES_SHOWN 10
+
+static void add_path(path_list *list, const char *path)
+{
+    list->items = runner_realloc(list->items, (list->count + 1) * sizeof *list->items);
+    list->items[list->count++] = runner_strdup(path);
+}
+
+static int by_path(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static bool is_jsonl(const char *name)
+{
+    size_t len = strlen(name);
+    return len > 6 && strcmp(name + len - 6, ".jsonl") == 0 && name[0] != '.';
+}
+
+static int add_directory(path_list *list, const char *option, const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d) {
+        runner_error("%s: cannot read the directory '%s': %s", option, dir, strerror(errno));
+        return -1;
+    }
+    size_t first = list->count;
+    struct dirent *entry;
+    while ((entry = readdir(d)) != NULL) {
+        if (!is_jsonl(entry->d_name))
+            continue;
+        size_t size = strlen(dir) + strlen(entry->d_name) + 2;
+        char *path = runner_alloc(size);
+        snprintf(path, size, "%s/%s", dir, entry->d_name);
+        add_path(list, path);
+        free(path);
+    }
+    closedir(d);
+    if (list->count > first)
+        qsort(list->items + first, list->count - first, sizeof *list->items, by_path);
+    return 0;
+}
+
+static int add_pattern(path_list *list, const char *option, const char *pattern)
+{
+    glob_t g;
+    int rc = glob(pattern, 0, NULL, &g);
+    if (rc == GLOB_NOMATCH) {
+        runner_error("%s: '%s' matches no file", option, pattern);
+        return -1;
+    }
+    if (rc != 0) {
+        runner_error("%s: cannot expand '%s'", option, pattern);
+        return -1;
+    }
+    for (size_t i = 0; i < g.gl_pathc; i++)
+        add_path(list, g.gl_pathv[i]);
+    globfree(&g);
+    return 0;
+}
+
+int audit_files_add(path_list *list, const char *option, const char *arg)
+{
+    struct stat st;
+    if (stat(arg, &st) == 0)
+        return S_ISDIR(st.st_mode) ? add_directory(list, option, arg) : (add_path(list, arg), 0);
+    if (strpbrk(arg, "*?["))
+        return add_pattern(list, option, arg);
+    runner_error("%s: cannot read '%s': %s", option, arg, strerror(errno));
+    return -1;
+}
+
+void audit_files_free(path_list *list)
+{
+    for (size_t i = 0; i < list->count; i++)
+        free(list->items[i]);
+    free(list->items);
+    *list = (path_list){ NULL, 0 };
+}
+
+typedef struct reading {
+    audit_reader *r;
+    const char *path;
+    size_t bad;                 /* in this file */
+} reading;
+
+static void bad_line(reading *rd, size_t lineno, bool last_unended)
+{
+    rd->r->bad_lines++;
+    if (++rd->bad > BAD_LINES_SHOWN)
+        return;
+    if (last_unended)
+        runner_error("%s:%zu: the last line is cut short (a runner killed while writing it?); "
+                     "skipped", rd->path, lineno);
+    else
+        runner_error("%s:%zu: not a cordon audit record; skipped", rd->path, lineno);
+}
+
+static void take_line(void *user, char *line, size_t len, size_t lineno)
+{
+    reading *rd = user;
+    bool ended = len > 0 && line[len - 1] == '\n';
+    size_t body = len - ended;
+    if (body == 0 || (body == 1 && line[0] == '\r'))
+        return;
+    audit_entry e;
+    if (audit_entry_parse(line, len, &e) < 0) {
+        bad_line(rd, lineno, !ended);
+        return;
+    }
+    rd->r->records++;
+    rd->r->each(rd->r->user, &e, rd->path, lineno);
+    free(e.command);
+}
+
+int audit_files_read(audit_reader *r, const char *path)
+{
+    reading rd = { r, path, 0 };
+    int rc = runner_read_lines(r->option, path, take_line, &rd);
+    if (rd.bad)
+        runner_error("%s: %zu lines skipped", path, rd.bad);
+    return rc;
+}

@@ -1,0 +1,37 @@
+/* Reading many audit files back (report, batch --resume): naming them by
+ * file, directory or pattern, and reading their records one at a time.
+ * An audit file is cordon's own writing, but a runner killed mid-line, a
+ * full disk or a careless edit leaves lines that are not records: each is
+ * said as FILE:LINE and skipped, never trusted. */
+#ifndef CORDON_RUNNER_AUDIT_FILES_H
+#define CORDON_RUNNER_AUDIT_FILES_H
+
+#include <stddef.h>
+
+#include "json_read.h"
+
+typedef struct path_list {
+    char **items;
+    size_t count;
+} path_list;
+
+/* Adds the files `arg` names: a file as given; a directory: its *.jsonl
+ * files; a pattern with * ? or [ that names no file: the files it matches.
+ * Sorted within one argument.  0, or -1 after a message under `option`. */
+int audit_files_add(path_list *list, const char *option, const char *arg);
+void audit_files_free(path_list *list);
+
+typedef struct audit_reader {
+    const char *option;         /* names the messages: "report", "--resume" */
+    /* Called with each record; it may take e->command (set it to NULL). */
+    void (*each)(void *user, audit_entry *e, const char *path, size_t lineno);
+    void *user;
+    size_t records, bad_lines;  /* counted over every file read */
+} audit_reader;
+
+/* Reads `path` record by record; names the first lines that are not
+ * records (FILE:LINE), then says how many there were.  0, or -1 when the
+ * file cannot be read (said). */
+int audit_files_read(audit_reader *r, const char *path);
+
+#endif

@@ -1,0 +1,237 @@
+/* cordon report over many audit files: merged into one report that says
+ * which lines of the job file have no record (lost workers) and which have
+ * several (retried shards); broken lines named as FILE:LINE. */
+#include "runner_support.h"
+
+static char *path_in(const char *dir, const char *name)
+{
+    char *path = malloc(strlen(dir) + strlen(name) + 2);
+    assert_non_null(path);
+    sprintf(path, "%s/%s", dir, name);
+    return path;
+}
+
+/* 9 jobs on lines 1-10 (line 5 is a comment). */
+static const char jobs_text[] = "echo 1\necho 2\necho 3\necho 4\n# five\n"
+                                "echo 6\necho 7\necho 8\nfalse\necho 10\n";
+
+static void run_shard(const char *jobs, const char *spec, const char *audit, int status)
+{
+    captured c = CORDON("batch", "--quiet", "-j", "2", "--shard", spec, "--audit", audit, jobs);
+    expect_status(&c, status);
+    captured_free(&c);
+}
+
+/* Three workers of four ran (shard 2/4 was lost), and shard 1/4 ran twice. */
+static void test_report_merges_and_finds_missing_and_duplicate_lines(void **state)
+{
+    (void)state;
+    char *dir = make_temp_dir();
+    char *jobs = path_in(dir, "jobs.txt");
+    write_file(jobs, jobs_text);
+    char *audit_dir = path_in(dir, "audit");
+    assert_int_equal(mkdir(audit_dir, 0777), 0);
+    char *a0 = path_in(audit_dir, "s0.jsonl"), *a1 = path_in(audit_dir, "s1.jsonl");
+    char *a1b = path_in(audit_dir, "s1-again.jsonl"), *a3 = path_in(audit_dir, "s3.jsonl");
+    run_shard(jobs, "0/4", a0, 1);   /* lines 1, 9 (false) */
+    run_shard(jobs, "1/4", a1, 0);   /* 2, 6, 10 */
+    run_shard(jobs, "1/4", a1b, 0);
+    run_shard(jobs, "3/4", a3, 0);   /* 4, 8 */
+
+    captured c = CORDON("report", "--jobs", jobs, audit_dir);
+    expect_status(&c, 1);
+    assert_non_null(strstr(c.out, "cordon report: 10 tasks in 4 files, sorted by cpu\n"));
+    assert_non_null(strstr(c.out, "\nrecords: 10 from 4 files, 4 runs on 1 host\n"));
+    /* 3 and 7 are shard 2/4's (its line 11 does not exist). */
+    char expected[512];
+    snprintf(expected, sizeof expected,
+             "lines of %s: 9 jobs; 4 ran once, 3 several times, 2 not at all\n"
+             "  no record (2): 3, 7\n"
+             "    by shard of 4: 2/4 (2 lines)\n"
+             "  several records (3):\n"
+             "    line 2: 2 records: s1-again.jsonl:", jobs);
+    assert_non_null(strstr(c.out, expected));
+    assert_non_null(strstr(c.out, "\n    line 6: 2 records: s1-again.jsonl:"));
+    assert_non_null(strstr(c.out, "\n    line 10: 2 records: s1-again.jsonl:"));
+    assert_string_equal(c.err, "");
+    captured_free(&c);
+
+    /* The lost shard, run at last: every line accounted for.  Files named
+     * one by one and by a pattern cordon expands. */
+    char *a2 = path_in(dir, "s2.jsonl");
+    run_shard(jobs, "2/4", a2, 0);
+    char pattern[400];
+    snprintf(pattern, sizeof pattern, "%s/s[013].jsonl", audit_dir);
+    c = CORDON("report", "--jobs", jobs, pattern, a2);
+    expect_status(&c, 0);
+    snprintf(expected, sizeof expected,
+             "lines of %s: 9 jobs; 9 ran once, 0 several times, 0 not at all\n", jobs);
+    assert_non_null(strstr(c.out, expected));
+    assert_non_null(strstr(c.out, "\nrecords: 9 from 4 files, 4 runs on 1 host\n"));
+    assert_null(strstr(c.out, "several records"));
+    captured_free(&c);
+
+    /* Without the job file, only the lines run several times are known. */
+    c = CORDON("report", audit_dir);
+    expect_status(&c, 0);
+    assert_non_null(strstr(c.out, "\nlines: 7 with records; 4 ran once, 3 several times "
+                                  "(give --jobs FILE to find the lines with no record)\n"));
+    captured_free(&c);
+    free(a0), free(a1), free(a1b), free(a2), free(a3), free(audit_dir), free(jobs);
+    remove_tree(dir);
+}
+
+/* Records of an edited job file, of lines past --lines, and a line count
+ * instead of a job file. */
+static void test_report_records_of_no_job(void **state)
+{
+    (void)state;
+    char *dir = make_temp_dir();
+    char *jobs = path_in(dir, "jobs.txt"), *audit = path_in(dir, "a.jsonl");
+    write_file(jobs, jobs_text);
+    captured c = CORDON("batch", "--quiet", "--audit", audit, jobs);
+    expect_status(&c, 1);
+    captured_free(&c);
+    write_file(jobs, "echo 1\necho two\necho 3\necho 4\necho 5\n");
+    c = CORDON("report", "--jobs", jobs, audit);
+    expect_status(&c, 1);
+    char expected[512];
+    snprintf(expected, sizeof expected,
+             "lines of %s: 5 jobs; 3 ran once, 0 several times, 2 not at all\n"
+             "  no record (2): 2, 5\n", jobs);
+    assert_non_null(strstr(c.out, expected));
+    assert_non_null(strstr(c.out, ": line 2 ran 'echo 2', but the job there is 'echo two'\n"));
+    assert_non_null(strstr(c.out, "\n  records of no job of "));
+    assert_non_null(strstr(c.out, " (6):\n"));
+    assert_non_null(strstr(c.out, ": line 6 ran 'echo 6', but that line is no job\n"));
+    captured_free(&c);
+    c = CORDON("report", "--lines", "4", audit);
+    expect_status(&c, 1);
+    assert_non_null(strstr(c.out, "lines of the job file: 4 jobs; 4 ran once, 0 several times, "
+                                  "0 not at all\n"));
+    assert_non_null(strstr(c.out, ": line 6 ran 'echo 6', past the last line\n"));
+    captured_free(&c);
+    free(jobs), free(audit);
+    remove_tree(dir);
+}
+
+/* A runner killed mid-line, garbage and binary bytes: each named as
+ * FILE:LINE and skipped, the rest of the file still read. */
+static void test_report_names_broken_lines(void **state)
+{
+    (void)state;
+    char *dir = make_temp_dir();
+    char *audit = path_in(dir, "a.jsonl");
+    FILE *f = fopen(audit, "w");
+    assert_non_null(f);
+    fputs("{\"command\":\"echo 1\",\"line\":1,\"status\":0,\"usage\":{\"wall_us\":5}}\n", f);
+    fputs("{\"command\":\"echo 2\",\"line\":2,\"usage\":{\"wa\n", f);   /* cut, then resumed */
+    fputs("{\"command\":\"echo 3\",\"line\":3,\"status\":0,\"usage\":{}}\n", f);
+    fwrite("\0\377\033[2J\n", 1, 7, f);
+    fputs("{\"command\":\"echo 2\",\"line\":2,\"sta", f);                  /* the last, cut */
+    assert_int_equal(fclose(f), 0);
+    captured c = CORDON("report", "--lines", "3", audit);
+    expect_status(&c, 1);
+    char expected[1200];
+    snprintf(expected, sizeof expected,
+             "cordon: %s:2: not a cordon audit record; skipped\n"
+             "cordon: %s:4: not a cordon audit record; skipped\n"
+             "cordon: %s:5: the last line is cut short (a runner killed while writing it?); "
+             "skipped\n"
+             "cordon: %s: 3 lines skipped\n", audit, audit, audit, audit);
+    assert_string_equal(c.err, expected);
+    assert_non_null(strstr(c.out, "lines of the job file: 3 jobs; 2 ran once, 0 several times, "
+                                  "1 not at all\n  no record (1): 2\n"));
+    assert_null(strchr(c.out, '\033'));
+    captured_free(&c);
+    free(audit);
+    remove_tree(dir);
+}
+
+/* Many files stream: 20 files of 5,000 records each are one report. */
+static void test_report_of_many_files_is_fast(void **state)
+{
+    (void)state;
+    char *dir = make_temp_dir();
+    for (int file = 0; file < 20; file++) {
+        char name[32];
+        snprintf(name, sizeof name, "part%02d.jsonl", file);
+        char *path = path_in(dir, name);
+        FILE *f = fopen(path, "w");
+        assert_non_null(f);
+        for (int i = 0; i < 5000; i++) {
+            int line = 1 + i * 20 + file;
+            fprintf(f, "{\"command\":\"task %d\",\"run_id\":\"r%d\",\"host\":\"h%d\","
+                       "\"started\":\"2026-01-01T00:00:00.000Z\",\"line\":%d,\"shard\":\"%d/20\","
+                       "\"exit_code\":0,\"exception\":null,\"std_out\":\"out\\n\","
+                       "\"usage\":{\"wall_us\":%d,\"user_us\":%d,\"sys_us\":1,"
+                       "\"max_rss_kb\":1000},\"status\":0}\n",
+                    line, file, file % 3, line, file, i * 7 % 100000, i % 1000);
+        }
+        assert_int_equal(fclose(f), 0);
+        free(path);
+    }
+    char *jobs = path_in(dir, "jobs.txt");
+    FILE *f = fopen(jobs, "w");
+    assert_non_null(f);
+    for (int line = 1; line <= 100000; line++)
+        fprintf(f, "task %d\n", line);
+    assert_int_equal(fclose(f), 0);
+    captured c = CORDON("report", "--top", "3", "--jobs", jobs, dir);
+    expect_status(&c, 0);
+    assert_non_null(strstr(c.out, "\nrecords: 100000 from 20 files, 20 runs on 3 hosts\n"));
+    assert_non_null(strstr(c.out, "100000 jobs; 100000 ran once, 0 several times, 0 not at all\n"));
+    assert_true(c.seconds < 3.0); /* a loaded machine; about 0.3 s alone */
+    captured_free(&c);
+    free(jobs);
+    remove_tree(dir);
+}
+
+static void test_report_option_errors_are_125(void **state)
+{
+    (void)state;
+    char *dir = make_temp_dir();
+    char *audit = path_in(dir, "a.jsonl");
+    write_file(audit, "");
+    const struct { const char *args[6]; const char *message; } cases[] = {
+        { { "report", "--jobs", "x", "--lines", "3", NULL },
+          "cordon: report: give --jobs FILE or --lines N, not both\n" },
+        { { "report", "--lines", "0", NULL }, "cordon: --lines: '0' is not a whole number "
+                                             "from 1 to 100000000\n" },
+        { { "report", "--jobs", "/cordon/no/jobs", NULL }, NULL },
+        { { "report", "/cordon/no/*.jsonl", NULL },
+          "cordon: report: '/cordon/no/*.jsonl' matches no file\n" },
+        { { "report", NULL }, "cordon: report: no audit file given (see 'cordon report "
+                              "--help')\n" },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        const char *args[8] = { NULL };
+        size_t n = 0;
+        for (; cases[i].args[n]; n++)
+            args[n] = cases[i].args[n];
+        if (i == 1 || i == 2)
+            args[n++] = audit;
+        captured c = cordon_with_input(NULL, args);
+        expect_status(&c, 125);
+        if (cases[i].message)
+            assert_string_equal(c.err, cases[i].message);
+        else
+            assert_string_equal(c.err, "cordon: report --jobs: cannot read '/cordon/no/jobs': "
+                                       "No such file or directory\n");
+        captured_free(&c);
+    }
+    free(audit);
+    remove_tree(dir);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_report_merges_and_finds_missing_and_duplicate_lines),
+        cmocka_unit_test(test_report_records_of_no_job),
+        cmocka_unit_test(test_report_names_broken_lines),
+        cmocka_unit_test(test_report_of_many_files_is_fast),
+        cmocka_unit_test(test_report_option_errors_are_125),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
