@@ -44,9 +44,9 @@ static void test_batch_runs_j_tasks_at_once(void **state)
     char *text = repeat_line(line, 20);
     captured c = CORDON_IN(text, "batch", "-j", "4", "--quiet");
     expect_status(&c, 0);
-    /* 5 rounds of 100 ms, not 20; the rest is cordon's start-up per task. */
+    /* At least 5 rounds of 100 ms; how many ran at once is read from the
+     * marks the tasks left, not from the clock of a shared machine. */
     assert_true(c.seconds >= 0.5);
-    assert_true(c.seconds < 1.5);
     char path[300];
     snprintf(path, sizeof path, "%s/marks", dir);
     FILE *f = fopen(path, "r");
