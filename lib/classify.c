@@ -221,6 +221,7 @@ static void raised_ending(cordon_task *t, const cordon__shared *shared)
     if (well_formed_class(class_name) && !reserved_class(class_name)) {
         set_exception(t, class_name);
         cordon__buffer_printf(&t->exc_out, "%s: ", t->exception_class);
+        cordon__result_message_raised(t, shared->raise_message, len);
     } else {
         set_exception(t, "InvalidException");
         cordon__buffer_printf(&t->exc_out, "InvalidException: the task raised the class '");

@@ -419,13 +419,16 @@ typedef struct cordon_result {
     unsigned attempts;      /* 1 + retries made */
     unsigned confinement;   /* CORDON_CONFINED_*: the mechanisms that held the task */
     const char *message;    /* the exception's one-line message, without its class or
-                               report: "connection refused" for cordon_raise(ctx,
-                               "ServerError", "connection refused"), "Segmentation
-                               fault" for a SIGSEGV; "" without an exception */
+                               report (backtrace): "connection refused" for
+                               cordon_raise(ctx, "ServerError", "connection refused")
+                               (its control bytes, newlines too, shown as \xNN),
+                               "Segmentation fault" for a SIGSEGV, the first line of
+                               exc_out without "Class: " for cordon's own exceptions;
+                               "" without an exception */
 } cordon_result;
 
-/* 1 when the run succeeded: no exception and exit code 0; else 0 (also
- * for NULL).  An ending without exception but a nonzero exit code (a
+/* 1 when the run succeeded: it ran, with no exception and exit code 0;
+ * else 0 (also for NULL and a task that never ran).  An ending without exception but a nonzero exit code (a
  * command's `exit 1`, a function's `return 3`) is no success. */
 int cordon_succeeded(const cordon_result *r);
 
