@@ -80,7 +80,9 @@ cordon_task *cordon_command_task(const char *const argv[]);
 cordon_task *cordon_shell_task(const char *command);
 /* Frees the task and its result.  A task still running from
  * cordon_run_async is killed first (its whole process group, at once) and
- * joined; nothing of it is left behind.  NULL is accepted. */
+ * joined; nothing of it is left behind.  A task in a pool is cancelled (or
+ * dropped from its queue) and taken out of the pool first.  NULL is
+ * accepted. */
 void cordon_task_free(cordon_task *t);
 
 /* ---- Inside a function task (call only from the child) ---------------- */
@@ -317,8 +319,9 @@ int cordon_set_done_callback(cordon_task *t, cordon_done_fn fn, void *user);
  * A pool starts the tasks submitted to it, at most `max` at a time, the
  * rest queued in submission order and started as running ones end.  The
  * tasks stay the caller's: one comes out of the pool (joined) through
- * cordon_pool_wait_any, cordon_pool_wait_all or cordon_pool_free, and must
- * not be freed before.  All pool calls are thread-safe. */
+ * cordon_pool_wait_any, cordon_pool_wait_all, cordon_pool_free, or
+ * cordon_task_free (which cancels it first).  All pool calls are
+ * thread-safe; a done callback may submit to a pool, not free it. */
 
 /* NULL with errno EINVAL for max 0, ENOMEM. */
 cordon_pool *cordon_pool_new(unsigned max);

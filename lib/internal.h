@@ -302,6 +302,8 @@ void cordon__done_disarm(cordon_task *t);
 void cordon__async_finished(cordon_task *t);
 /* lib/pool.c: a pool's task has ended (collector thread). */
 void cordon__pool_task_ended(struct cordon_pool *pool, cordon_task *t);
+/* A task freed while in its pool: cancelled, joined, and taken out. */
+void cordon__pool_forget(struct cordon_pool *pool, cordon_task *t);
 /* lib/backoff.c: the delay before retry n (n >= 1), jitter included. */
 uint64_t cordon__backoff_ms(cordon_task *t, unsigned retry);
 /* lib/result_message.c: result.message from exc_out's first line, unless

@@ -163,6 +163,25 @@ void cordon__pool_task_ended(cordon_pool *pool, cordon_task *t)
     pthread_mutex_unlock(&pool->lock);
 }
 
+/* Out of the queue under the lock first, so that no collector starts it
+ * meanwhile; else it was started: cancelled and joined, its collector has
+ * moved it among the finished. */
+void cordon__pool_forget(cordon_pool *pool, cordon_task *t)
+{
+    pthread_mutex_lock(&pool->lock);
+    pool_entry *e = list_remove_task(&pool->queued, t);
+    pthread_mutex_unlock(&pool->lock);
+    if (!e) {
+        cordon__cancel(t);
+        pthread_mutex_lock(&pool->lock);
+        e = list_remove_task(&pool->finished, t);
+        pthread_cond_broadcast(&pool->changed);
+        pthread_mutex_unlock(&pool->lock);
+    }
+    free(e);
+    t->pool = NULL;
+}
+
 /* Outside the lock: joins a finished task and gives it back to the caller. */
 static int take_out(pool_entry *e)
 {

@@ -144,6 +144,8 @@ void cordon_task_free(cordon_task *t)
 {
     if (!t)
         return;
+    if (t->pool)
+        cordon__pool_forget(t->pool, t);
     cordon__cancel(t); /* never free under a running collector */
     free_argv(t->argv);
     free_strings(t->env_overrides, t->env_count);

@@ -181,6 +181,28 @@ static void test_pool_free_cancels_running_and_drops_queued(void **state)
     cordon_pool_free(NULL);
 }
 
+/* Freed while in the pool: cancelled or dropped, and out of it. */
+static void test_pool_task_freed_in_the_pool_leaves_it(void **state)
+{
+    (void)state;
+    cordon_pool *pool = cordon_pool_new(1);
+    cordon_task *running = shell("sleep " POOL_MARK " & wait");
+    cordon_task *queued = shell("echo queued");
+    cordon_task *last = shell("echo last");
+    assert_int_equal(cordon_pool_submit(pool, running), 0);
+    assert_int_equal(cordon_pool_submit(pool, queued), 0);
+    assert_int_equal(cordon_pool_submit(pool, last), 0);
+    cordon_task_free(queued);
+    cordon_task_free(running);
+    assert_true(marked_processes_gone(POOL_MARK, false));
+    cordon_task *done;
+    assert_int_equal(cordon_pool_wait_any(pool, 60000, &done), 0);
+    assert_ptr_equal(done, last);
+    assert_int_equal(cordon_pool_wait_any(pool, 0, &done), -ECHILD);
+    cordon_pool_free(pool);
+    cordon_task_free(last);
+}
+
 #define SUBMITTERS 4
 #define PER_SUBMITTER 5
 
@@ -312,6 +334,7 @@ int main(void)
         cmocka_unit_test(test_pool_wait_all_runs_the_queue_in_order),
         cmocka_unit_test(test_pool_task_is_the_pools_until_it_comes_out),
         cmocka_unit_test(test_pool_free_cancels_running_and_drops_queued),
+        cmocka_unit_test(test_pool_task_freed_in_the_pool_leaves_it),
         cmocka_unit_test(test_pool_many_threads_submit_at_once),
         cmocka_unit_test(test_pool_done_callback_may_submit),
         cmocka_unit_test(test_pool_refuses_bad_arguments),
