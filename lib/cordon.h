@@ -271,13 +271,15 @@ int cordon_run_async(cordon_task *t);
  * Joined again (with no run since), it returns the same again; -EINVAL
  * when the task was never started with cordon_run_async. */
 int cordon_join(cordon_task *t);
+
 /* ---- Async control ------------------------------------------------------
  *
  * For runs started with cordon_run_async (or by a pool).  "Ended" means
  * the result is complete and the join will not block. */
 
 /* 1 when the async run has ended (joined or not), 0 while it runs;
- * -EINVAL for a task never started with cordon_run_async.  Never blocks. */
+ * -EINVAL when the task's last run was no async one (or it never ran).
+ * Never blocks. */
 int cordon_task_done(const cordon_task *t);
 /* cordon_join that gives up after timeout_ms (-1: never; 0: just look):
  * -ETIMEDOUT then, with the task still running and joinable later.
@@ -294,7 +296,8 @@ int cordon_task_fd(const cordon_task *t);
  * of one that has ended and is not yet joined (the caller joins it, after
  * which it is no longer waited for), -ETIMEDOUT when none ended within
  * timeout_ms (-1: no limit), -EINVAL when no entry is an async run
- * waiting for its join (NULL entries and other tasks are skipped). */
+ * waiting for its join (NULL entries, tasks in a pool and other tasks
+ * are skipped). */
 int cordon_wait_any(cordon_task *const tasks[], size_t n, int timeout_ms);
 /* Kills a running async run: its whole tree (process group, cgroup, pid
  * namespace) at once.  Returns at once; join it for the result, which
@@ -431,8 +434,9 @@ typedef struct cordon_result {
 } cordon_result;
 
 /* 1 when the run succeeded: it ran, with no exception and exit code 0;
- * else 0 (also for NULL and a task that never ran).  An ending without exception but a nonzero exit code (a
- * command's `exit 1`, a function's `return 3`) is no success. */
+ * else 0 (also for NULL and a task that never ran).  An ending without
+ * exception but with a nonzero exit code (a command's `exit 1`, a
+ * function's `return 3`) is no success. */
 int cordon_succeeded(const cordon_result *r);
 
 /* What held a task (result.confinement).  A mechanism the machine lacks

@@ -154,8 +154,8 @@ static int first_ended(cordon_task *const tasks[], size_t n, struct pollfd *fds)
         fds[i].fd = -1;
         fds[i].events = POLLIN;
         fds[i].revents = 0;
-        if (!tasks[i] || !tasks[i]->async_running)
-            continue;
+        if (!tasks[i] || !tasks[i]->async_running || tasks[i]->pool)
+            continue; /* a pool's task is the pool's to wait for */
         if (ended(tasks[i]))
             return (int)i;
         fds[i].fd = tasks[i]->done_fd;
