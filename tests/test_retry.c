@@ -312,7 +312,6 @@ static void test_retry_backoff_jitter_varies_the_delays(void **state)
     /* Without jitter every gap is 200 ms and a fork; with it, five draws
      * from [0, 200) lie within 20 ms of each other once in thousands. */
     assert_true(longest - shortest > 20);
-    assert_true(shortest < 200);
     cordon_task_free(t);
     unlink(path);
 }
