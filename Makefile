@@ -186,8 +186,14 @@ demo:
 	@sh scripts/setup
 	@$(MAKE) --no-print-directory demo-run
 
-demo-run: build/demo build/cordon
+# examples/fanout.c: async control and a pool (README, "Async control and pools").
+build/fanout: examples/fanout.c build/libcordon.a
+	$(CC) $(ALL_CFLAGS) $< -o $@ build/libcordon.a $(LDLIBS_ALL)
+
+demo-run: build/demo build/cordon build/fanout
 	@CORDON_POLICY_PATH=$(abspath policies) ./build/demo
+	@echo; echo "== an async fan-out through a pool (examples/fanout.c)"
+	@CORDON_POLICY_PATH=$(abspath policies) ./build/fanout
 	@echo; echo "== and the cordon command"
 	@CORDON_POLICY_PATH=$(abspath policies) CORDON=./build/cordon sh examples/runner_tour.sh
 	@echo; echo "== and from Python (examples/python_demo.py)"

@@ -188,6 +188,7 @@ static bool reserved_class(const char *name)
     static const char *const reserved[] = {
         "Timeout", "CpuLimit", "MemoryLimit", "FileSizeLimit", "ProcessLimit",
         "PolicyViolation", "ExecError", "ConfinementError", "InvalidException", "Signal",
+        "Cancelled",
     };
     for (size_t i = 0; i < sizeof reserved / sizeof *reserved; i++) {
         if (strcmp(name, reserved[i]) == 0)
@@ -220,6 +221,7 @@ static void raised_ending(cordon_task *t, const cordon__shared *shared)
     if (well_formed_class(class_name) && !reserved_class(class_name)) {
         set_exception(t, class_name);
         cordon__buffer_printf(&t->exc_out, "%s: ", t->exception_class);
+        cordon__result_message_raised(t, shared->raise_message, len);
     } else {
         set_exception(t, "InvalidException");
         cordon__buffer_printf(&t->exc_out, "InvalidException: the task raised the class '");
@@ -292,6 +294,21 @@ static unsigned confinement(const cordon__attempt_state *s, const cordon__launch
     return held;
 }
 
+/* cordon_cancel's kill ended the task: asked for before any limit or the
+ * deadline killed it, and the task died of SIGKILL (a task that ended by
+ * itself before the kill reached it keeps its own ending). */
+static bool cancelled(cordon_task *t, const cordon__attempt_state *s, int status)
+{
+    if (!s->cancelled || s->timed_out || s->cpu_exceeded || !WIFSIGNALED(status) ||
+        WTERMSIG(status) != SIGKILL)
+        return false;
+    set_exception(t, "Cancelled");
+    record_killing_signal(t, status);
+    cordon__buffer_printf(&t->exc_out, "Cancelled: the caller cancelled the task (cordon_cancel); "
+                          "its whole tree was killed\n");
+    return true;
+}
+
 void cordon__classify(cordon_task *t, const cordon__attempt_state *s,
                       const cordon__launch *launch)
 {
@@ -315,14 +332,21 @@ void cordon__classify(cordon_task *t, const cordon__attempt_state *s,
         record_killing_signal(t, status);
         return;
     }
+    if (cancelled(t, s, status))
+        return;
     if (cpu_limit_reached(t, s))
         return;
     if (s->timed_out) {
         set_exception(t, "Timeout");
         record_killing_signal(t, status);
-        cordon__buffer_printf(&t->exc_out, "Timeout: the task ran past its deadline of %llu ms; "
-                              "its process group was killed\n",
-                              (unsigned long long)t->timeout_ms);
+        if (s->deadline_is_total)
+            cordon__buffer_printf(&t->exc_out, "Timeout: the task's attempts ran past their total "
+                                  "deadline of %llu ms; its process group was killed\n",
+                                  (unsigned long long)t->total_timeout_ms);
+        else
+            cordon__buffer_printf(&t->exc_out, "Timeout: the task ran past its deadline of %llu ms; "
+                                  "its process group was killed\n",
+                                  (unsigned long long)t->timeout_ms);
         return;
     }
     if (cgroup_limit_reached(t, s))

@@ -13,9 +13,15 @@
  * memory as it is then); each run replaces the previous result.  A task is
  * used by one thread at a time; different tasks may run from many threads.
  *
- * While a task runs (from cordon_run_async until cordon_join) its options
- * are fixed: every cordon_set_* call returns -EBUSY, and so do the run
- * calls; its result and history are read after the join.
+ * While a task runs (from cordon_run_async, or its cordon_pool_submit,
+ * until its join) its options are fixed: every cordon_set_* call returns
+ * -EBUSY, and so do the run calls and cordon_pool_submit; its result and
+ * history are read after the join (or in its done callback).  What may be
+ * called on a running task: cordon_task_done, cordon_task_fd,
+ * cordon_join_timeout, cordon_wait_any, cordon_cancel (from any thread),
+ * and the join; cordon_task_free kills it first.  A task in a pool is
+ * joined by the pool (cordon_pool_wait_any, _wait_all, _free): its own
+ * cordon_join returns -EBUSY until it has come out of the pool.
  *
  * Errors: functions returning int give 0 (or a documented positive value)
  * on success and a negative errno when cordon itself failed.  The library
@@ -46,6 +52,8 @@ extern "C" {
 typedef struct cordon_task cordon_task;
 typedef struct cordon_ctx cordon_ctx;
 typedef struct cordon_policy cordon_policy;
+typedef struct cordon_result cordon_result;
+typedef struct cordon_pool cordon_pool;
 
 /* A caller-owned error report (put it on the stack).  On failure `code` is a
  * negative errno and `message` names what was wrong and where, e.g.
@@ -72,7 +80,9 @@ cordon_task *cordon_command_task(const char *const argv[]);
 cordon_task *cordon_shell_task(const char *command);
 /* Frees the task and its result.  A task still running from
  * cordon_run_async is killed first (its whole process group, at once) and
- * joined; nothing of it is left behind.  NULL is accepted. */
+ * joined; nothing of it is left behind.  A task in a pool is cancelled (or
+ * dropped from its queue) and taken out of the pool first.  NULL is
+ * accepted. */
 void cordon_task_free(cordon_task *t);
 
 /* ---- Inside a function task (call only from the child) ---------------- */
@@ -157,6 +167,29 @@ int cordon_set_core_dumps(cordon_task *t, uint64_t max_bytes);
 /* Delay before retry n (n >= 1) of cordon_run_and_retry:
  * min(initial_ms * factor^(n-1), max_ms).  Default: no delay. */
 int cordon_set_backoff(cordon_task *t, uint64_t initial_ms, double factor, uint64_t max_ms);
+/* Jitter on that delay: each delay d becomes d * (1 - fraction * u), u
+ * uniform in [0, 1), so that many callers retrying at once spread out.
+ * fraction is in [0, 1] (1: anywhere from 0 to d; 0, the default: none).
+ * The random numbers are the task's own, seeded from getrandom(2) on first
+ * use.  -EINVAL for a fraction outside [0, 1]. */
+int cordon_set_backoff_jitter(cordon_task *t, double fraction);
+/* One deadline for all the attempts of a run together, delays included,
+ * counted from the run's start (cordon_run, _run_async, _run_and_retry).
+ * Each attempt's deadline is its cordon_set_timeout_ms cut to what is left
+ * of the total; an attempt stopped by the total ends in "Timeout" (its
+ * exc_out says "total deadline"), and no retry is made when nothing, or
+ * less than the next delay, is left: the result is then the last
+ * attempt's.  0 (the default) means none. */
+int cordon_set_total_timeout_ms(cordon_task *t, uint64_t ms);
+/* Called by cordon_run_and_retry, on its thread, after each attempt that
+ * may still be retried, with that attempt's result and number (1 for the
+ * first): nonzero asks for a retry.  A retry is made when the ending
+ * matches the exception list or the callback asks for one; with a
+ * callback the list may be NULL.  The result is valid during the call
+ * only; the callback must not run, join or free the task.  NULL removes
+ * it. */
+typedef int (*cordon_retry_fn)(const cordon_result *result, unsigned attempt, void *user);
+int cordon_set_retry_callback(cordon_task *t, cordon_retry_fn fn, void *user);
 
 /* ---- Isolation: the files, network and mounts a task is given ----------
  *
@@ -238,6 +271,84 @@ int cordon_run_async(cordon_task *t);
  * Joined again (with no run since), it returns the same again; -EINVAL
  * when the task was never started with cordon_run_async. */
 int cordon_join(cordon_task *t);
+
+/* ---- Async control ------------------------------------------------------
+ *
+ * For runs started with cordon_run_async (or by a pool).  "Ended" means
+ * the result is complete and the join will not block. */
+
+/* 1 when the async run has ended (joined or not), 0 while it runs;
+ * -EINVAL when the task's last run was no async one (or it never ran).
+ * Never blocks. */
+int cordon_task_done(const cordon_task *t);
+/* cordon_join that gives up after timeout_ms (-1: never; 0: just look):
+ * -ETIMEDOUT then, with the task still running and joinable later.
+ * Otherwise what cordon_join returns.  -EDEADLK from the task's own done
+ * callback. */
+int cordon_join_timeout(cordon_task *t, int timeout_ms);
+/* An fd that turns readable (POLLIN) when the async run has ended, for
+ * poll/epoll loops.  The task owns it: it is made by cordon_run_async,
+ * stays readable from the end until the join, and is closed by the join
+ * (or cordon_task_free); do not read or close it.  O_CLOEXEC.  -EINVAL
+ * when no async run is going on or waiting for its join. */
+int cordon_task_fd(const cordon_task *t);
+/* Waits for any of n tasks' async runs to end: returns the lowest index
+ * of one that has ended and is not yet joined (the caller joins it, after
+ * which it is no longer waited for), -ETIMEDOUT when none ended within
+ * timeout_ms (-1: no limit), -EINVAL when no entry is an async run
+ * waiting for its join (NULL entries, tasks in a pool and other tasks
+ * are skipped). */
+int cordon_wait_any(cordon_task *const tasks[], size_t n, int timeout_ms);
+/* Kills a running async run: its whole tree (process group, cgroup, pid
+ * namespace) at once.  Returns at once; join it for the result, which
+ * ends in the exception "Cancelled" (exit_code 137, signal SIGKILL) when
+ * the kill ended it; a task that had ended by itself keeps its own
+ * ending.  0, or -EINVAL when no async run is going on (a task still
+ * queued in a pool cannot be cancelled; cordon_pool_free drops it).  Safe
+ * from any thread, and from a done callback. */
+int cordon_cancel(cordon_task *t);
+/* Called once at the end of each async run (cordon_run_async or a pool),
+ * on the run's collector thread, once the result is complete and before
+ * the task counts as ended (cordon_task_done, its fd, the waits and joins
+ * see the end after the callback has returned).  It may read the task's
+ * result and history and use other tasks and pools (start, submit,
+ * cancel); on its own task it must not run, join or free (join returns
+ * -EDEADLK).  It runs with every signal blocked.  NULL removes it. */
+typedef void (*cordon_done_fn)(cordon_task *t, void *user);
+int cordon_set_done_callback(cordon_task *t, cordon_done_fn fn, void *user);
+
+/* ---- Pools: at most N tasks at once ---------------------------------------
+ *
+ * A pool starts the tasks submitted to it, at most `max` at a time, the
+ * rest queued in submission order and started as running ones end.  The
+ * tasks stay the caller's: one comes out of the pool (joined) through
+ * cordon_pool_wait_any, cordon_pool_wait_all, cordon_pool_free, or
+ * cordon_task_free (which cancels it first).  All pool calls are
+ * thread-safe; a done callback may submit to a pool, not free it. */
+
+/* NULL with errno EINVAL for max 0, ENOMEM. */
+cordon_pool *cordon_pool_new(unsigned max);
+/* Starts the task now, or queues it when `max` are running; never blocks
+ * on a task.  0; -EBUSY for a task running or already in a pool; the
+ * -errno of a start that failed now (the task is not kept then).  A queued
+ * task that fails to start later comes out of cordon_pool_wait_any with
+ * that -errno as its status. */
+int cordon_pool_submit(cordon_pool *pool, cordon_task *t);
+/* Takes one ended task out of the pool, joined, in the order they ended:
+ * *done gets it and the return is what its cordon_join returned (which
+ * cordon_join gives again).  With none ended within timeout_ms (-1: no
+ * limit), *done is NULL and the return -ETIMEDOUT; with no task submitted
+ * and not yet taken out, *done is NULL and the return -ECHILD. */
+int cordon_pool_wait_any(cordon_pool *pool, int timeout_ms, cordon_task **done);
+/* Waits until every submitted task has ended, and takes them all out,
+ * joined (read each one's result).  0, or -ETIMEDOUT (nothing taken out
+ * then). */
+int cordon_pool_wait_all(cordon_pool *pool, int timeout_ms);
+/* Cancels the running tasks, drops the queued ones (they never run; their
+ * results stay as they were), joins, and frees the pool.  NULL is
+ * accepted. */
+void cordon_pool_free(cordon_pool *pool);
+
 /* Runs, then runs again in a fresh child while the ending matches
  * `exception` and fewer than max_retry retries were made.  `exception` is
  * a comma-separated list of what to retry on: exception classes
@@ -313,7 +424,20 @@ typedef struct cordon_result {
     cordon_usage usage;
     unsigned attempts;      /* 1 + retries made */
     unsigned confinement;   /* CORDON_CONFINED_*: the mechanisms that held the task */
+    const char *message;    /* the exception's one-line message, without its class or
+                               report (backtrace): "connection refused" for
+                               cordon_raise(ctx, "ServerError", "connection refused")
+                               (its control bytes, newlines too, shown as \xNN),
+                               "Segmentation fault" for a SIGSEGV, the first line of
+                               exc_out without "Class: " for cordon's own exceptions;
+                               "" without an exception */
 } cordon_result;
+
+/* 1 when the run succeeded: it ran, with no exception and exit code 0;
+ * else 0 (also for NULL and a task that never ran).  An ending without
+ * exception but with a nonzero exit code (a command's `exit 1`, a
+ * function's `return 3`) is no success. */
+int cordon_succeeded(const cordon_result *r);
 
 /* What held a task (result.confinement).  A mechanism the machine lacks
  * (an old kernel, a container that refuses namespaces, no cgroup) is

@@ -209,6 +209,7 @@ typedef struct cordon__attempt_state {
     struct cordon__process_table *processes;     /* a profiled command's tree, or NULL */
     int cancel_fd;              /* readable: end the task now (cordon_task_free); -1: none */
     bool cancelled;
+    bool deadline_is_total;     /* the deadline is the total one of all attempts */
 } cordon__attempt_state;
 
 struct cordon_task {
@@ -254,6 +255,25 @@ struct cordon_task {
     int async_status;
     int cancel_pipe[2];         /* an async run's: a byte written ends the task */
 
+    /* async completion (lib/wait.c): set by the collector once the result
+     * is complete, under done_lock; done_fd (an eventfd) turns readable */
+    pthread_mutex_t done_lock;
+    pthread_cond_t done_cond;   /* on CLOCK_MONOTONIC */
+    bool async_done;
+    int done_fd;
+    cordon_done_fn done_fn;
+    void *done_user;
+    struct cordon_pool *pool;   /* the pool it was submitted to, until it comes out */
+
+    /* retry extras (lib/retry.c, lib/backoff.c) */
+    cordon_retry_fn retry_fn;
+    void *retry_user;
+    double backoff_jitter;      /* 0: none; 1: anywhere from 0 to the delay */
+    uint64_t jitter_state;      /* 0: not seeded yet */
+    uint64_t total_timeout_ms;  /* all attempts together; 0: none */
+    uint64_t total_deadline_ns; /* of the run going on; 0: none */
+    char message[CORDON_MESSAGE_MAX];  /* result.message */
+
     /* cordon_run_profiler: set only for the run it profiles */
     unsigned profile_hz;                                  /* 0: the default */
     struct cordon__profile_region *profile_region;        /* function tasks */
@@ -265,6 +285,33 @@ struct cordon_task {
 int cordon__run_once(cordon_task *t);
 /* Kills the task's async run, if one is going on, and joins it. */
 void cordon__cancel(cordon_task *t);
+/* cordon_run_async and cordon_join without the check that the task is
+ * not in a pool: the pool's own start and join. */
+int cordon__run_async(cordon_task *t);
+int cordon__join(cordon_task *t);
+/* At the start of a run: the total deadline of all its attempts. */
+void cordon__total_deadline_start(cordon_task *t);
+/* lib/wait.c: the per-task completion state, made with the task and
+ * destroyed with it (0 or -errno). */
+int  cordon__done_init(cordon_task *t);
+void cordon__done_destroy(cordon_task *t);
+/* At cordon_run_async: a fresh eventfd, nothing done yet (0 or -errno). */
+int  cordon__done_arm(cordon_task *t);
+/* At the join: the eventfd closed. */
+void cordon__done_disarm(cordon_task *t);
+/* Collector thread, once the result is complete: the callback, then the
+ * task marked done (waiters woken, the fd readable), then its pool told. */
+void cordon__async_finished(cordon_task *t);
+/* lib/pool.c: a pool's task has ended (collector thread). */
+void cordon__pool_task_ended(struct cordon_pool *pool, cordon_task *t);
+/* A task freed while in its pool: cancelled, joined, and taken out. */
+void cordon__pool_forget(struct cordon_pool *pool, cordon_task *t);
+/* lib/backoff.c: the delay before retry n (n >= 1), jitter included. */
+uint64_t cordon__backoff_ms(cordon_task *t, unsigned retry);
+/* lib/result_message.c: result.message from exc_out's first line, unless
+ * a raise gave it already (its whole text, every control byte escaped). */
+void cordon__result_message_fill(cordon_task *t);
+void cordon__result_message_raised(cordon_task *t, const char *text, size_t len);
 /* Allocates the parent's side and the child's plan, starts the child. */
 int cordon__spawn(cordon_task *t, cordon__launch *launch, cordon__attempt_state *state);
 void cordon__launch_release(cordon__launch *launch);

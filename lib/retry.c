@@ -100,21 +100,6 @@ static bool should_retry(const cordon_task *t, const char *list)
     return false;
 }
 
-static uint64_t backoff_ms(const cordon_task *t, unsigned retry)
-{
-    if (!t->backoff_initial_ms)
-        return 0;
-    double delay = (double)t->backoff_initial_ms;
-    for (unsigned i = 1; i < retry; i++) {
-        delay *= t->backoff_factor;
-        if (t->backoff_max_ms && delay >= (double)t->backoff_max_ms)
-            break;
-    }
-    if (t->backoff_max_ms && delay > (double)t->backoff_max_ms)
-        delay = (double)t->backoff_max_ms;
-    return (uint64_t)delay;
-}
-
 static void sleep_ms(uint64_t ms)
 {
     struct timespec left = { .tv_sec = (time_t)(ms / 1000), .tv_nsec = (long)(ms % 1000) * 1000000 };
@@ -122,13 +107,31 @@ static void sleep_ms(uint64_t ms)
         ;
 }
 
+/* What is left of the run's total deadline, in ms; UINT64_MAX: none. */
+static uint64_t total_left_ms(const cordon_task *t)
+{
+    if (!t->total_deadline_ns)
+        return UINT64_MAX;
+    uint64_t now = cordon__now_ns();
+    return now >= t->total_deadline_ns ? 0 : (t->total_deadline_ns - now) / 1000000u;
+}
+
+/* After an attempt that may be retried: the list, then the callback. */
+static bool wants_retry(cordon_task *t, const char *exception, unsigned attempt)
+{
+    if (exception && should_retry(t, exception))
+        return true;
+    return t->retry_fn && t->retry_fn(cordon_task_result(t), attempt, t->retry_user) != 0;
+}
+
 int cordon_run_and_retry(cordon_task *t, unsigned max_retry, const char *exception)
 {
-    if (!t || check_retry_list(exception) < 0)
+    if (!t || (exception && check_retry_list(exception) < 0) || (!exception && !t->retry_fn))
         return -EINVAL;
-    if (t->async_running)
+    if (t->async_running || t->pool)
         return -EBUSY;
     t->history_count = 0;
+    cordon__total_deadline_start(t);
     int rc;
     for (unsigned attempt = 1;; attempt++) {
         t->result.attempts = attempt;
@@ -136,8 +139,24 @@ int cordon_run_and_retry(cordon_task *t, unsigned max_retry, const char *excepti
         if (rc < 0)
             return rc;
         cordon__history_push(t);
-        if (attempt > max_retry || !should_retry(t, exception))
+        if (attempt > max_retry || !wants_retry(t, exception, attempt))
             return rc;
-        sleep_ms(backoff_ms(t, attempt));
+        /* A retry that the total deadline would end before it starts is
+         * not made: the last attempt's result stands. */
+        uint64_t delay = cordon__backoff_ms(t, attempt);
+        if (total_left_ms(t) <= delay)
+            return rc;
+        sleep_ms(delay);
     }
+}
+
+int cordon_set_retry_callback(cordon_task *t, cordon_retry_fn fn, void *user)
+{
+    if (!t)
+        return -EINVAL;
+    if (t->async_running || t->pool)
+        return -EBUSY;
+    t->retry_fn = fn;
+    t->retry_user = user;
+    return 0;
 }

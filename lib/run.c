@@ -118,6 +118,10 @@ static int attempt_finish(cordon_task *t, attempt *a)
     cordon__attempt_state *state = &a->state;
     if (t->timeout_ms)
         state->deadline_ns = saturating_add(state->started_ns, ms_to_ns(t->timeout_ms));
+    if (t->total_deadline_ns && (!state->deadline_ns || t->total_deadline_ns < state->deadline_ns)) {
+        state->deadline_ns = t->total_deadline_ns;
+        state->deadline_is_total = true;
+    }
     state->cpu_limit_ns = ms_to_ns(t->limits[CORDON_LIMIT_CPU_MS]);
     int rc = cordon__collect(t, state);
     if (rc < 0)
@@ -125,6 +129,7 @@ static int attempt_finish(cordon_task *t, attempt *a)
     if (rc == 0) {
         cordon__classify(t, state, &a->launch);
         t->result.confinement |= cordon__isolation_confinement(state, &a->launch);
+        cordon__result_message_fill(t);
     }
     release_attempt(state);
     cordon__launch_release(&a->launch);
@@ -140,8 +145,15 @@ int cordon__run_once(cordon_task *t)
     return rc < 0 ? rc : attempt_finish(t, &a);
 }
 
+void cordon__total_deadline_start(cordon_task *t)
+{
+    t->total_deadline_ns =
+        t->total_timeout_ms ? saturating_add(cordon__now_ns(), ms_to_ns(t->total_timeout_ms)) : 0;
+}
+
 static int run_blocking(cordon_task *t)
 {
+    cordon__total_deadline_start(t);
     t->history_count = 0;
     t->result.attempts = 1;
     int rc = cordon__run_once(t);
@@ -154,7 +166,7 @@ int cordon_run(cordon_task *t)
 {
     if (!t)
         return -EINVAL;
-    if (t->async_running)
+    if (t->async_running || t->pool)
         return -EBUSY;
     return run_blocking(t);
 }
@@ -179,6 +191,7 @@ static void *collector_main(void *arg)
 {
     async_start *start = arg;
     cordon_task *t = start->task;
+    cordon__total_deadline_start(t);
     t->history_count = 0;
     t->result.attempts = 1;
     attempt a;
@@ -196,6 +209,7 @@ static void *collector_main(void *arg)
     if (rc >= 0)
         cordon__history_push(t);
     t->async_status = rc;
+    cordon__async_finished(t);
     return NULL;
 }
 
@@ -230,6 +244,13 @@ int cordon_run_async(cordon_task *t)
 {
     if (!t)
         return -EINVAL;
+    if (t->pool)
+        return -EBUSY;
+    return cordon__run_async(t);
+}
+
+int cordon__run_async(cordon_task *t)
+{
     if (t->async_running)
         return -EBUSY;
     /* cordon_task_free writes here to end a task still running. */
@@ -238,32 +259,58 @@ int cordon_run_async(cordon_task *t)
         return -errno;
     t->cancel_pipe[0] = fds[0];
     t->cancel_pipe[1] = fds[1];
-    async_start start = { .task = t, .lock = PTHREAD_MUTEX_INITIALIZER,
-                          .forked = PTHREAD_COND_INITIALIZER };
-    int rc = start_collector(t, &start);
-    pthread_cond_destroy(&start.forked);
-    pthread_mutex_destroy(&start.lock);
+    int rc = cordon__done_arm(t);
     if (rc < 0) {
         close_cancel_pipe(t);
         return rc;
     }
+    async_start start = { .task = t, .lock = PTHREAD_MUTEX_INITIALIZER,
+                          .forked = PTHREAD_COND_INITIALIZER };
+    /* Marked running before the collector can end: its done callback may
+     * ask (cordon_cancel, cordon_task_done on another thread). */
+    pthread_mutex_lock(&t->done_lock);
     t->async_running = true;
+    pthread_mutex_unlock(&t->done_lock);
+    rc = start_collector(t, &start);
+    pthread_cond_destroy(&start.forked);
+    pthread_mutex_destroy(&start.lock);
+    if (rc < 0) {
+        pthread_mutex_lock(&t->done_lock);
+        t->async_running = false;
+        pthread_mutex_unlock(&t->done_lock);
+        close_cancel_pipe(t);
+        cordon__done_disarm(t);
+        return rc;
+    }
     return 0;
+}
+
+int cordon__join(cordon_task *t)
+{
+    if (!t->async_running)
+        return t->async_joined ? t->async_status : -EINVAL;
+    int rc = pthread_join(t->collector, NULL);
+    /* cordon_cancel writes to the pipe under the same lock. */
+    pthread_mutex_lock(&t->done_lock);
+    t->async_running = false;
+    close_cancel_pipe(t);
+    pthread_mutex_unlock(&t->done_lock);
+    cordon__done_disarm(t);
+    if (rc != 0)
+        return -rc;
+    t->async_joined = true;
+    return t->async_status;
 }
 
 int cordon_join(cordon_task *t)
 {
     if (!t)
         return -EINVAL;
-    if (!t->async_running)
-        return t->async_joined ? t->async_status : -EINVAL;
-    int rc = pthread_join(t->collector, NULL);
-    t->async_running = false;
-    close_cancel_pipe(t);
-    if (rc != 0)
-        return -rc;
-    t->async_joined = true;
-    return t->async_status;
+    if (t->pool)
+        return -EBUSY; /* the pool joins it */
+    if (t->async_running && pthread_equal(pthread_self(), t->collector))
+        return -EDEADLK; /* its own done callback */
+    return cordon__join(t);
 }
 
 void cordon__cancel(cordon_task *t)
@@ -274,5 +321,5 @@ void cordon__cancel(cordon_task *t)
     do
         n = write(t->cancel_pipe[1], "x", 1);
     while (n < 0 && errno == EINTR);
-    cordon_join(t);
+    cordon__join(t);
 }

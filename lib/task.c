@@ -19,6 +19,11 @@ static cordon_task *task_new(enum cordon__kind kind)
     t->limits[CORDON_LIMIT_OUTPUT] = CORDON_DEFAULT_OUTPUT_CAP;
     t->limits[CORDON_LIMIT_RETURN] = CORDON_DEFAULT_RETURN_CAP;
     t->backoff_factor = 1.0;
+    if (cordon__done_init(t) < 0) {
+        free(t);
+        errno = ENOMEM;
+        return NULL;
+    }
     cordon__result_reset(t);
     return t;
 }
@@ -139,6 +144,8 @@ void cordon_task_free(cordon_task *t)
 {
     if (!t)
         return;
+    if (t->pool)
+        cordon__pool_forget(t->pool, t);
     cordon__cancel(t); /* never free under a running collector */
     free_argv(t->argv);
     free_strings(t->env_overrides, t->env_count);
@@ -154,6 +161,7 @@ void cordon_task_free(cordon_task *t)
     free(t->history);
     free(t->history_classes);
     free(t->history_messages);
+    cordon__done_destroy(t);
     free(t);
 }
 
@@ -163,7 +171,7 @@ static int settable(const cordon_task *t)
 {
     if (!t)
         return -EINVAL;
-    return t->async_running ? -EBUSY : 0;
+    return t->async_running || t->pool ? -EBUSY : 0;
 }
 
 int cordon_set_policy(cordon_task *t, const cordon_policy *p)
@@ -332,6 +340,7 @@ void cordon__result_reset(cordon_task *t)
     memset(&t->result, 0, sizeof t->result);
     t->result.attempts = attempts;
     t->exception_class[0] = '\0';
+    t->message[0] = '\0';
 }
 
 const cordon_result *cordon_task_result(const cordon_task *t)
@@ -347,6 +356,7 @@ const cordon_result *cordon_task_result(const cordon_task *t)
     r->exc_out = cordon__buffer_view(&t->exc_out);
     r->returns = cordon__buffer_view(&t->returns);
     r->exception = t->exception_class[0] ? t->exception_class : NULL;
+    r->message = t->message;
     return r;
 }
 

@@ -223,6 +223,162 @@ static void test_retry_refuses_malformed_lists(void **state)
     cordon_task_free(t);
 }
 
+/* Retry by callback: the caller reads each attempt's result and decides. */
+typedef struct retry_decisions {
+    unsigned calls, attempts_seen[8];
+} retry_decisions;
+
+static int retry_while_it_says_again(const cordon_result *r, unsigned attempt, void *user)
+{
+    retry_decisions *d = user;
+    if (d->calls < 8)
+        d->attempts_seen[d->calls] = attempt;
+    d->calls++;
+    return strstr(r->std_out.data, "again") != NULL;
+}
+
+static void test_retry_by_callback(void **state)
+{
+    (void)state;
+    retry_decisions d = { 0 };
+    cordon_task *t = shell("if [ $CORDON_ATTEMPT -lt 3 ]; then echo again; else echo enough; fi");
+    assert_int_equal(cordon_set_retry_callback(t, retry_while_it_says_again, &d), 0);
+    /* No exception anywhere: only the callback asks for retries. */
+    assert_int_equal(cordon_run_and_retry(t, 5, NULL), 0);
+    const cordon_result *r = cordon_task_result(t);
+    assert_int_equal(r->attempts, 3);
+    assert_string_equal(r->std_out.data, "enough\n");
+    assert_int_equal(d.calls, 3);
+    assert_int_equal(d.attempts_seen[0], 1);
+    assert_int_equal(d.attempts_seen[2], 3);
+    /* The last allowed attempt is not asked about: max_retry 1 gives 2. */
+    d.calls = 0;
+    assert_int_equal(cordon_run_and_retry(t, 1, NULL), 0);
+    assert_int_equal(cordon_task_result(t)->attempts, 2);
+    assert_int_equal(d.calls, 1);
+    /* With a list too, either one asks for a retry. */
+    d.calls = 0;
+    cordon_task *u = shell("echo again; exit 75");
+    assert_int_equal(cordon_set_retry_callback(u, retry_while_it_says_again, &d), 0);
+    assert_int_equal(cordon_run_and_retry(u, 2, "exit:75"), 0);
+    assert_int_equal(cordon_task_result(u)->attempts, 3);
+    assert_int_equal(d.calls, 0); /* the list matched first each time */
+    assert_int_equal(cordon_set_retry_callback(u, NULL, NULL), 0);
+    assert_int_equal(cordon_run_and_retry(u, 2, NULL), -EINVAL); /* nothing decides */
+    cordon_task_free(u);
+    cordon_task_free(t);
+}
+
+/* Each attempt writes when it started; the gaps between attempts are the
+ * backoff delays, which full jitter draws anywhere in [0, 200 ms). */
+static int note_start_and_fail(cordon_ctx *ctx, void *arg)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    FILE *f = fopen(arg, "a");
+    if (f) {
+        fprintf(f, "%llu\n", (unsigned long long)ts.tv_sec * 1000 + (unsigned long long)ts.tv_nsec / 1000000);
+        fclose(f);
+    }
+    cordon_raise(ctx, "ServerError", "attempt %u", cordon_attempt_number(ctx));
+}
+
+static void test_retry_backoff_jitter_varies_the_delays(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/cordon-jitter-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    cordon_task *t = cordon_function_task(note_start_and_fail, path);
+    assert_int_equal(cordon_set_backoff(t, 200, 1.0, 200), 0);
+    assert_int_equal(cordon_set_backoff_jitter(t, 1.5), -EINVAL);
+    assert_int_equal(cordon_set_backoff_jitter(t, -0.1), -EINVAL);
+    assert_int_equal(cordon_set_backoff_jitter(t, 1.0), 0);
+    assert_int_equal(cordon_run_and_retry(t, 5, "ServerError"), CORDON_EXCEPTION);
+    assert_int_equal(cordon_task_result(t)->attempts, 6);
+    FILE *f = fopen(path, "r");
+    unsigned long long starts[6];
+    for (int i = 0; i < 6; i++)
+        assert_int_equal(fscanf(f, "%llu", &starts[i]), 1);
+    fclose(f);
+    unsigned long long shortest = ~0ull, longest = 0;
+    for (int i = 1; i < 6; i++) {
+        unsigned long long gap = starts[i] - starts[i - 1];
+        shortest = gap < shortest ? gap : shortest;
+        longest = gap > longest ? gap : longest;
+    }
+    print_message("gaps between attempts: %llu to %llu ms\n", shortest, longest);
+    /* Without jitter every gap is 200 ms and a fork; with it, five draws
+     * from [0, 200) lie within 20 ms of each other once in thousands. */
+    assert_true(longest - shortest > 20);
+    cordon_task_free(t);
+    unlink(path);
+}
+
+static void test_retry_total_timeout_cuts_the_last_attempt(void **state)
+{
+    (void)state;
+    cordon_task *t = shell("sleep 10");
+    cordon_set_timeout_ms(t, 400);
+    assert_int_equal(cordon_set_total_timeout_ms(t, 1000), 0);
+    uint64_t start = now_ms();
+    assert_int_equal(cordon_run_and_retry(t, 10, "Timeout"), CORDON_EXCEPTION);
+    uint64_t took = now_ms() - start;
+    print_message("10 retries of 400 ms within 1000 ms took %llu ms, %u attempts\n",
+                  (unsigned long long)took, cordon_task_result(t)->attempts);
+    assert_true(took >= 1000);
+    assert_true(took < 1000 + 3000); /* killed at the total, not 10 x 400 ms */
+    const cordon_result *r = cordon_task_result(t);
+    assert_string_equal(r->exception, "Timeout");
+    assert_true(r->attempts >= 2 && r->attempts <= 3);
+    assert_non_null(strstr(r->exc_out.data, "total deadline of 1000 ms"));
+    size_t count = 0;
+    const cordon_attempt *history = cordon_task_history(t, &count);
+    assert_non_null(strstr(history[0].message, "deadline of 400 ms"));
+    cordon_task_free(t);
+}
+
+static void test_retry_total_timeout_makes_no_retry_it_cannot_wait_for(void **state)
+{
+    (void)state;
+    struct flaky f = make_flaky(10, "ServerError");
+    cordon_task *t = cordon_function_task(flaky_call, &f);
+    cordon_set_backoff(t, 5000, 1.0, 0);
+    assert_int_equal(cordon_set_total_timeout_ms(t, 3000), 0);
+    uint64_t start = now_ms();
+    assert_int_equal(cordon_run_and_retry(t, 5, "ServerError"), CORDON_EXCEPTION);
+    assert_true(now_ms() - start < 3000); /* the 5 s delay was not slept */
+    const cordon_result *r = cordon_task_result(t);
+    assert_int_equal(r->attempts, 1);
+    assert_string_equal(r->exception, "ServerError"); /* the last attempt's own */
+    cordon_task_free(t);
+    unlink(f.counter_path);
+}
+
+/* A single run has the total as its deadline too, async ones included. */
+static void test_retry_total_timeout_bounds_a_single_run(void **state)
+{
+    (void)state;
+    cordon_task *t = shell("sleep 10");
+    assert_int_equal(cordon_set_total_timeout_ms(t, 200), 0);
+    assert_int_equal(cordon_run(t), CORDON_EXCEPTION);
+    assert_string_equal(cordon_task_result(t)->exception, "Timeout");
+    assert_non_null(strstr(cordon_task_result(t)->message, "total deadline of 200 ms"));
+    assert_int_equal(cordon_run_async(t), 0);
+    assert_int_equal(cordon_set_total_timeout_ms(t, 0), -EBUSY);
+    assert_int_equal(cordon_set_backoff_jitter(t, 0.5), -EBUSY);
+    assert_int_equal(cordon_set_retry_callback(t, NULL, NULL), -EBUSY);
+    assert_int_equal(cordon_join(t), CORDON_EXCEPTION);
+    assert_string_equal(cordon_task_result(t)->exception, "Timeout");
+    /* A shorter per-attempt timeout stays the one that applies. */
+    cordon_set_timeout_ms(t, 100);
+    cordon_set_total_timeout_ms(t, 60000);
+    assert_int_equal(cordon_run(t), CORDON_EXCEPTION);
+    assert_non_null(strstr(cordon_task_result(t)->message, "its deadline of 100 ms"));
+    cordon_task_free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -236,6 +392,11 @@ int main(void)
         cmocka_unit_test(test_retry_on_an_exit_code),
         cmocka_unit_test(test_retry_attempt_number_and_messages),
         cmocka_unit_test(test_retry_refuses_malformed_lists),
+        cmocka_unit_test(test_retry_by_callback),
+        cmocka_unit_test(test_retry_backoff_jitter_varies_the_delays),
+        cmocka_unit_test(test_retry_total_timeout_cuts_the_last_attempt),
+        cmocka_unit_test(test_retry_total_timeout_makes_no_retry_it_cannot_wait_for),
+        cmocka_unit_test(test_retry_total_timeout_bounds_a_single_run),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

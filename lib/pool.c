@@ -1,0 +1,304 @@
+/*
+ * A pool: at most `max` tasks running at once, the rest queued.
+ *
+ * Each task is in one of three lists: queued (not started), running, or
+ * finished (ended, waiting to be taken out and joined by the caller).  A
+ * running task's collector thread moves it to finished when its result is
+ * complete and starts the next queued task itself, so the pool keeps
+ * `max` running without the caller calling in.  Starts happen under the
+ * pool's lock (a start only waits for a fork, never for a task), joins
+ * outside it (a join waits for the collector, which takes the lock).
+ * Lock order: the pool's, then a task's done_lock.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "internal.h"
+
+typedef struct pool_entry {
+    cordon_task *task;
+    int status;                 /* a start that failed: its -errno */
+    bool start_failed;
+    struct pool_entry *next;
+} pool_entry;
+
+typedef struct entry_list {
+    pool_entry *head, *tail;
+} entry_list;
+
+struct cordon_pool {
+    pthread_mutex_t lock;
+    pthread_cond_t changed;     /* on CLOCK_MONOTONIC: a task ended */
+    unsigned max, running_count;
+    entry_list queued, running, finished;
+    bool closing;               /* cordon_pool_free: start nothing more */
+};
+
+static void list_push(entry_list *list, pool_entry *e)
+{
+    e->next = NULL;
+    if (list->tail)
+        list->tail->next = e;
+    else
+        list->head = e;
+    list->tail = e;
+}
+
+static pool_entry *list_pop(entry_list *list)
+{
+    pool_entry *e = list->head;
+    if (e) {
+        list->head = e->next;
+        if (!list->head)
+            list->tail = NULL;
+    }
+    return e;
+}
+
+static pool_entry *list_remove_task(entry_list *list, const cordon_task *t)
+{
+    pool_entry *previous = NULL;
+    for (pool_entry *e = list->head; e; previous = e, e = e->next) {
+        if (e->task != t)
+            continue;
+        if (previous)
+            previous->next = e->next;
+        else
+            list->head = e->next;
+        if (list->tail == e)
+            list->tail = previous;
+        return e;
+    }
+    return NULL;
+}
+
+cordon_pool *cordon_pool_new(unsigned max)
+{
+    if (max == 0) {
+        errno = EINVAL;
+        return NULL;
+    }
+    cordon_pool *pool = calloc(1, sizeof *pool);
+    if (!pool)
+        return NULL;
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    int rc = pthread_cond_init(&pool->changed, &attr);
+    pthread_condattr_destroy(&attr);
+    if (rc == 0 && (rc = pthread_mutex_init(&pool->lock, NULL)) != 0)
+        pthread_cond_destroy(&pool->changed);
+    if (rc != 0) {
+        free(pool);
+        errno = rc;
+        return NULL;
+    }
+    pool->max = max;
+    return pool;
+}
+
+/* Under the lock: starts queued tasks while there is room.  A start that
+ * fails puts the task with its error among the finished. */
+static void start_queued(cordon_pool *pool)
+{
+    while (!pool->closing && pool->running_count < pool->max && pool->queued.head) {
+        pool_entry *e = list_pop(&pool->queued);
+        int rc = cordon__run_async(e->task);
+        if (rc < 0) {
+            e->status = rc;
+            e->start_failed = true;
+            list_push(&pool->finished, e);
+            pthread_cond_broadcast(&pool->changed);
+            continue;
+        }
+        pool->running_count++;
+        list_push(&pool->running, e);
+    }
+}
+
+int cordon_pool_submit(cordon_pool *pool, cordon_task *t)
+{
+    if (!pool || !t)
+        return -EINVAL;
+    pool_entry *e = calloc(1, sizeof *e);
+    if (!e)
+        return -ENOMEM;
+    e->task = t;
+    pthread_mutex_lock(&pool->lock);
+    int rc = 0;
+    if (t->pool || t->async_running)
+        rc = -EBUSY;
+    else if (pool->closing)
+        rc = -EINVAL;
+    else if (pool->running_count < pool->max) {
+        t->pool = pool; /* before the start: its collector reads it at the end */
+        rc = cordon__run_async(t);
+        if (rc == 0) {
+            pool->running_count++;
+            list_push(&pool->running, e);
+        } else {
+            t->pool = NULL;
+        }
+    } else {
+        t->pool = pool;
+        list_push(&pool->queued, e);
+    }
+    pthread_mutex_unlock(&pool->lock);
+    if (rc < 0)
+        free(e);
+    return rc;
+}
+
+void cordon__pool_task_ended(cordon_pool *pool, cordon_task *t)
+{
+    pthread_mutex_lock(&pool->lock);
+    pool_entry *e = list_remove_task(&pool->running, t);
+    if (e) {
+        pool->running_count--;
+        list_push(&pool->finished, e);
+    }
+    start_queued(pool);
+    pthread_cond_broadcast(&pool->changed);
+    pthread_mutex_unlock(&pool->lock);
+}
+
+/* Out of the queue under the lock first, so that no collector starts it
+ * meanwhile; else it was started: cancelled and joined, its collector has
+ * moved it among the finished. */
+void cordon__pool_forget(cordon_pool *pool, cordon_task *t)
+{
+    pthread_mutex_lock(&pool->lock);
+    pool_entry *e = list_remove_task(&pool->queued, t);
+    pthread_mutex_unlock(&pool->lock);
+    if (!e) {
+        cordon__cancel(t);
+        pthread_mutex_lock(&pool->lock);
+        e = list_remove_task(&pool->finished, t);
+        pthread_cond_broadcast(&pool->changed);
+        pthread_mutex_unlock(&pool->lock);
+    }
+    free(e);
+    t->pool = NULL;
+}
+
+/* Outside the lock: joins a finished task and gives it back to the caller. */
+static int take_out(pool_entry *e)
+{
+    cordon_task *t = e->task;
+    int status = e->status;
+    if (e->start_failed) {
+        t->async_joined = true; /* cordon_join gives the failure again */
+        t->async_status = status;
+    } else {
+        status = cordon__join(t);
+    }
+    t->pool = NULL;
+    free(e);
+    return status;
+}
+
+static struct timespec deadline_after(int timeout_ms)
+{
+    struct timespec at;
+    clock_gettime(CLOCK_MONOTONIC, &at);
+    at.tv_sec += timeout_ms / 1000;
+    at.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
+    if (at.tv_nsec >= 1000000000) {
+        at.tv_sec++;
+        at.tv_nsec -= 1000000000;
+    }
+    return at;
+}
+
+/* Under the lock: waits for the next change; false once the deadline
+ * (timeout_ms < 0: none) has passed. */
+static bool wait_changed(cordon_pool *pool, int timeout_ms, const struct timespec *at)
+{
+    if (timeout_ms < 0)
+        return pthread_cond_wait(&pool->changed, &pool->lock) == 0;
+    return pthread_cond_timedwait(&pool->changed, &pool->lock, at) != ETIMEDOUT;
+}
+
+int cordon_pool_wait_any(cordon_pool *pool, int timeout_ms, cordon_task **done)
+{
+    if (done)
+        *done = NULL;
+    if (!pool || !done)
+        return -EINVAL;
+    struct timespec at = deadline_after(timeout_ms < 0 ? 0 : timeout_ms);
+    pthread_mutex_lock(&pool->lock);
+    pool_entry *e;
+    int rc = 0;
+    while (!(e = list_pop(&pool->finished))) {
+        if (!pool->running.head && !pool->queued.head) {
+            rc = -ECHILD;
+            break;
+        }
+        if (!wait_changed(pool, timeout_ms, &at) && !pool->finished.head) {
+            rc = -ETIMEDOUT;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&pool->lock);
+    if (!e)
+        return rc;
+    *done = e->task;
+    return take_out(e);
+}
+
+/* Under the lock: waits until nothing is queued or running. */
+static int wait_idle(cordon_pool *pool, int timeout_ms)
+{
+    struct timespec at = deadline_after(timeout_ms < 0 ? 0 : timeout_ms);
+    while (pool->running.head || pool->queued.head) {
+        if (!wait_changed(pool, timeout_ms, &at) && (pool->running.head || pool->queued.head))
+            return -ETIMEDOUT;
+    }
+    return 0;
+}
+
+static void take_out_all(entry_list *list)
+{
+    for (pool_entry *e; (e = list_pop(list));)
+        take_out(e);
+}
+
+int cordon_pool_wait_all(cordon_pool *pool, int timeout_ms)
+{
+    if (!pool)
+        return -EINVAL;
+    pthread_mutex_lock(&pool->lock);
+    int rc = wait_idle(pool, timeout_ms);
+    entry_list finished = { NULL, NULL };
+    if (rc == 0) {
+        finished = pool->finished;
+        pool->finished = (entry_list){ NULL, NULL };
+    }
+    pthread_mutex_unlock(&pool->lock);
+    take_out_all(&finished);
+    return rc;
+}
+
+void cordon_pool_free(cordon_pool *pool)
+{
+    if (!pool)
+        return;
+    pthread_mutex_lock(&pool->lock);
+    pool->closing = true;
+    for (pool_entry *e; (e = list_pop(&pool->queued));) {
+        e->task->pool = NULL; /* never started: the caller's again */
+        free(e);
+    }
+    for (pool_entry *e = pool->running.head; e; e = e->next)
+        cordon_cancel(e->task);
+    wait_idle(pool, -1);
+    entry_list finished = pool->finished;
+    pool->finished = (entry_list){ NULL, NULL };
+    pthread_mutex_unlock(&pool->lock);
+    /* Each join also waits for its collector to leave the pool's lock. */
+    take_out_all(&finished);
+    pthread_cond_destroy(&pool->changed);
+    pthread_mutex_destroy(&pool->lock);
+    free(pool);
+}

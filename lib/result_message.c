@@ -1,0 +1,59 @@
+/* What a result says in one line: the exception's message, and success. */
+#include <string.h>
+
+#include "internal.h"
+
+/*
+ * The first line of exc_out is "Class: message" for every ending cordon
+ * reports (a raise, a crash, a deadline, a limit, a violation): the
+ * message is that line without its class.  A raised message reaches
+ * exc_out with its control bytes escaped, so it is one line already.
+ */
+void cordon__result_message_raised(cordon_task *t, const char *text, size_t len)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t at = 0;
+    for (size_t i = 0; i < len && at + 5 <= sizeof t->message; i++) {
+        unsigned char c = (unsigned char)text[i];
+        bool c1_control = c == 0xC2 && i + 1 < len && (unsigned char)text[i + 1] >= 0x80 &&
+                          (unsigned char)text[i + 1] <= 0x9F;
+        if (c1_control)
+            c = (unsigned char)text[++i]; /* shown as the control it encodes */
+        if (c >= 0x20 && c != 0x7F && !c1_control) {
+            t->message[at++] = (char)c;
+            continue;
+        }
+        t->message[at++] = '\\';
+        t->message[at++] = 'x';
+        t->message[at++] = hex[c >> 4];
+        t->message[at++] = hex[c & 15];
+    }
+    t->message[at] = '\0';
+}
+
+void cordon__result_message_fill(cordon_task *t)
+{
+    if (!t->exception_class[0]) {
+        t->message[0] = '\0';
+        return;
+    }
+    if (t->message[0])
+        return; /* a raise's own text */
+    const char *line = cordon__buffer_view(&t->exc_out).data;
+    size_t len = strcspn(line, "\n");
+    size_t class_len = strlen(t->exception_class);
+    if (len >= class_len + 2 && strncmp(line, t->exception_class, class_len) == 0 &&
+        line[class_len] == ':' && line[class_len + 1] == ' ') {
+        line += class_len + 2;
+        len -= class_len + 2;
+    }
+    if (len >= sizeof t->message)
+        len = sizeof t->message - 1;
+    memcpy(t->message, line, len);
+    t->message[len] = '\0';
+}
+
+int cordon_succeeded(const cordon_result *r)
+{
+    return r && r->attempts > 0 && !r->exception && r->exit_code == 0;
+}

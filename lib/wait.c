@@ -1,0 +1,230 @@
+/*
+ * Async control: when an async run has ended, waiting for it with a limit
+ * or for any of several, a pollable fd, a done callback, and cancelling.
+ *
+ * The collector thread marks the end under the task's done_lock (after the
+ * callback has returned) and makes the task's eventfd readable; every wait
+ * here reads that mark, so a join after it never blocks for long: the
+ * collector only has its pool's bookkeeping left to do.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+int cordon__done_init(cordon_task *t)
+{
+    t->done_fd = -1;
+    pthread_condattr_t attr;
+    int rc = pthread_condattr_init(&attr);
+    if (rc != 0)
+        return -rc;
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    rc = pthread_cond_init(&t->done_cond, &attr);
+    pthread_condattr_destroy(&attr);
+    if (rc != 0)
+        return -rc;
+    rc = pthread_mutex_init(&t->done_lock, NULL);
+    if (rc != 0) {
+        pthread_cond_destroy(&t->done_cond);
+        return -rc;
+    }
+    return 0;
+}
+
+void cordon__done_destroy(cordon_task *t)
+{
+    cordon__done_disarm(t);
+    pthread_cond_destroy(&t->done_cond);
+    pthread_mutex_destroy(&t->done_lock);
+}
+
+int cordon__done_arm(cordon_task *t)
+{
+    int fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (fd < 0)
+        return -errno;
+    pthread_mutex_lock(&t->done_lock);
+    t->async_done = false;
+    t->done_fd = fd;
+    pthread_mutex_unlock(&t->done_lock);
+    return 0;
+}
+
+void cordon__done_disarm(cordon_task *t)
+{
+    if (t->done_fd >= 0)
+        close(t->done_fd);
+    t->done_fd = -1;
+}
+
+void cordon__async_finished(cordon_task *t)
+{
+    if (t->done_fn)
+        t->done_fn(t, t->done_user);
+    pthread_mutex_lock(&t->done_lock);
+    t->async_done = true;
+    uint64_t one = 1;
+    while (write(t->done_fd, &one, sizeof one) < 0 && errno == EINTR)
+        ;
+    pthread_cond_broadcast(&t->done_cond);
+    pthread_mutex_unlock(&t->done_lock);
+    if (t->pool)
+        cordon__pool_task_ended(t->pool, t);
+}
+
+static bool ended(cordon_task *t)
+{
+    pthread_mutex_lock(&t->done_lock);
+    bool done = t->async_done;
+    pthread_mutex_unlock(&t->done_lock);
+    return done;
+}
+
+int cordon_task_done(const cordon_task *t)
+{
+    if (!t)
+        return -EINVAL;
+    if (!t->async_running)
+        return t->async_joined ? 1 : -EINVAL;
+    return ended((cordon_task *)t);
+}
+
+int cordon_task_fd(const cordon_task *t)
+{
+    if (!t || !t->async_running)
+        return -EINVAL;
+    return t->done_fd;
+}
+
+/* An absolute CLOCK_MONOTONIC time timeout_ms from now. */
+static struct timespec deadline_after(int timeout_ms)
+{
+    struct timespec at;
+    clock_gettime(CLOCK_MONOTONIC, &at);
+    at.tv_sec += timeout_ms / 1000;
+    at.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
+    if (at.tv_nsec >= 1000000000) {
+        at.tv_sec++;
+        at.tv_nsec -= 1000000000;
+    }
+    return at;
+}
+
+/* Waits for the end mark; false when timeout_ms passed first. */
+static bool wait_for_end(cordon_task *t, int timeout_ms)
+{
+    struct timespec at = deadline_after(timeout_ms < 0 ? 0 : timeout_ms);
+    pthread_mutex_lock(&t->done_lock);
+    int rc = 0;
+    while (!t->async_done && rc != ETIMEDOUT) {
+        if (timeout_ms < 0)
+            pthread_cond_wait(&t->done_cond, &t->done_lock);
+        else
+            rc = pthread_cond_timedwait(&t->done_cond, &t->done_lock, &at);
+    }
+    bool done = t->async_done;
+    pthread_mutex_unlock(&t->done_lock);
+    return done;
+}
+
+int cordon_join_timeout(cordon_task *t, int timeout_ms)
+{
+    if (!t)
+        return -EINVAL;
+    if (t->async_running && pthread_equal(pthread_self(), t->collector))
+        return -EDEADLK;
+    if (t->async_running && !t->pool && !wait_for_end(t, timeout_ms))
+        return -ETIMEDOUT;
+    return cordon_join(t);
+}
+
+/* The lowest index of an ended, unjoined async run; -1 when none has
+ * ended; -EINVAL when none can. */
+static int first_ended(cordon_task *const tasks[], size_t n, struct pollfd *fds)
+{
+    bool any = false;
+    for (size_t i = 0; i < n; i++) {
+        fds[i].fd = -1;
+        fds[i].events = POLLIN;
+        fds[i].revents = 0;
+        if (!tasks[i] || !tasks[i]->async_running || tasks[i]->pool)
+            continue; /* a pool's task is the pool's to wait for */
+        if (ended(tasks[i]))
+            return (int)i;
+        fds[i].fd = tasks[i]->done_fd;
+        any = true;
+    }
+    return any ? -1 : -EINVAL;
+}
+
+static int remaining_ms(const struct timespec *at)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    int64_t ms = (int64_t)(at->tv_sec - now.tv_sec) * 1000 + (at->tv_nsec - now.tv_nsec) / 1000000;
+    return ms < 0 ? 0 : ms > INT_MAX ? INT_MAX : (int)ms;
+}
+
+int cordon_wait_any(cordon_task *const tasks[], size_t n, int timeout_ms)
+{
+    if (!tasks || n == 0 || n > INT_MAX)
+        return -EINVAL;
+    struct pollfd *fds = calloc(n, sizeof *fds);
+    if (!fds)
+        return -ENOMEM;
+    struct timespec at = deadline_after(timeout_ms < 0 ? 0 : timeout_ms);
+    int rc;
+    /* The end mark is read again after each wake: it, not the fd, is what
+     * says a task ended (the fd only wakes the poll). */
+    while ((rc = first_ended(tasks, n, fds)) == -1) {
+        int wait = timeout_ms < 0 ? -1 : remaining_ms(&at);
+        if (poll(fds, (nfds_t)n, wait) < 0 && errno != EINTR) {
+            rc = -errno;
+            break;
+        }
+        if (timeout_ms >= 0 && remaining_ms(&at) == 0 && (rc = first_ended(tasks, n, fds)) == -1) {
+            rc = -ETIMEDOUT;
+            break;
+        }
+    }
+    free(fds);
+    return rc;
+}
+
+/* Under done_lock: the join closes the cancel pipe under it too, so a
+ * cancel from another thread never writes to a closed (or reused) fd. */
+int cordon_cancel(cordon_task *t)
+{
+    if (!t)
+        return -EINVAL;
+    pthread_mutex_lock(&t->done_lock);
+    ssize_t n = -1;
+    int error = EINVAL;
+    if (t->async_running) {
+        do
+            n = write(t->cancel_pipe[1], "x", 1);
+        while (n < 0 && errno == EINTR);
+        error = errno;
+    }
+    pthread_mutex_unlock(&t->done_lock);
+    /* EAGAIN: the pipe is full of earlier requests, which say the same. */
+    return n < 0 && error != EAGAIN ? -error : 0;
+}
+
+int cordon_set_done_callback(cordon_task *t, cordon_done_fn fn, void *user)
+{
+    if (!t)
+        return -EINVAL;
+    if (t->async_running || t->pool)
+        return -EBUSY;
+    t->done_fn = fn;
+    t->done_user = user;
+    return 0;
+}

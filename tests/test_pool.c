@@ -1,0 +1,343 @@
+/* Pools: at most N tasks at once, measured from the tasks themselves;
+ * ended tasks come out once each, joined; wait_all; free cancels and
+ * drops; many threads submitting at once. */
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <time.h>
+
+#include "support.h"
+
+#define TASKS 10
+
+static uint64_t now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+/* Returns when it started and ended, on the clock every process shares. */
+static int timed_nap(cordon_ctx *ctx, void *arg)
+{
+    uint64_t span[2] = { now_us(), 0 };
+    usleep((useconds_t)(uintptr_t)arg);
+    span[1] = now_us();
+    cordon_return(ctx, span, sizeof span);
+    return 0;
+}
+
+/* The most spans that hold one instant at once: each start is checked. */
+static int most_at_once(uint64_t spans[][2], int n)
+{
+    int most = 0;
+    for (int i = 0; i < n; i++) {
+        int at_once = 0;
+        for (int j = 0; j < n; j++)
+            at_once += spans[j][0] <= spans[i][0] && spans[i][0] < spans[j][1];
+        if (at_once > most)
+            most = at_once;
+    }
+    return most;
+}
+
+static void test_pool_of_two_never_runs_more_than_two(void **state)
+{
+    (void)state;
+    cordon_pool *pool = cordon_pool_new(2);
+    assert_non_null(pool);
+    cordon_task *tasks[TASKS];
+    for (int i = 0; i < TASKS; i++) {
+        tasks[i] = cordon_function_task(timed_nap, (void *)(uintptr_t)300000);
+        assert_int_equal(cordon_pool_submit(pool, tasks[i]), 0);
+    }
+    uint64_t spans[TASKS][2];
+    bool seen[TASKS] = { false };
+    for (int k = 0; k < TASKS; k++) {
+        cordon_task *done = NULL;
+        assert_int_equal(cordon_pool_wait_any(pool, 60000, &done), 0);
+        int i = 0;
+        while (i < TASKS && tasks[i] != done)
+            i++;
+        assert_true(i < TASKS);
+        assert_false(seen[i]); /* each comes out once */
+        seen[i] = true;
+        const cordon_result *r = cordon_task_result(done);
+        assert_int_equal(r->returns.len, sizeof spans[i]);
+        memcpy(spans[i], r->returns.data, sizeof spans[i]);
+        assert_true(spans[i][0] < spans[i][1]);
+        assert_int_equal(cordon_join(done), 0); /* out of the pool: joined */
+    }
+    cordon_task *none = tasks[0];
+    assert_int_equal(cordon_pool_wait_any(pool, 0, &none), -ECHILD);
+    assert_null(none);
+    int most = most_at_once(spans, TASKS);
+    print_message("at most %d of %d tasks ran at once\n", most, TASKS);
+    assert_true(most <= 2);
+    assert_int_equal(most, 2); /* and the pool did run two at once */
+    cordon_pool_free(pool);
+    for (int i = 0; i < TASKS; i++)
+        cordon_task_free(tasks[i]);
+}
+
+static void test_pool_wait_all_runs_the_queue_in_order(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/cordon-pool-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    cordon_pool *pool = cordon_pool_new(1);
+    cordon_task *tasks[4];
+    for (int i = 0; i < 4; i++) {
+        char command[128];
+        snprintf(command, sizeof command, "echo %d >> %s", i, path);
+        tasks[i] = shell(command);
+        assert_int_equal(cordon_pool_submit(pool, tasks[i]), 0);
+    }
+    assert_int_equal(cordon_pool_wait_all(pool, 60000), 0);
+    char text[64] = "";
+    assert_int_equal(pread(fd, text, sizeof text - 1, 0), 8);
+    assert_string_equal(text, "0\n1\n2\n3\n");
+    for (int i = 0; i < 4; i++) {
+        assert_true(cordon_succeeded(cordon_task_result(tasks[i])));
+        assert_int_equal(cordon_join(tasks[i]), 0);
+    }
+    cordon_task *done;
+    assert_int_equal(cordon_pool_wait_any(pool, 0, &done), -ECHILD); /* all taken out */
+    assert_int_equal(cordon_pool_wait_all(pool, 0), 0);
+    cordon_pool_free(pool);
+    for (int i = 0; i < 4; i++)
+        cordon_task_free(tasks[i]);
+    close(fd);
+    unlink(path);
+}
+
+static void test_pool_task_is_the_pools_until_it_comes_out(void **state)
+{
+    (void)state;
+    int fds[2];
+    assert_int_equal(pipe2(fds, O_CLOEXEC), 0);
+    cordon_task *held = shell("cat");
+    cordon_set_stdin_fd(held, fds[0]);
+    cordon_task *queued = shell("echo queued");
+    cordon_pool *pool = cordon_pool_new(1);
+    assert_int_equal(cordon_pool_submit(pool, held), 0);
+    assert_int_equal(cordon_pool_submit(pool, queued), 0);
+    cordon_task *done = held;
+    assert_int_equal(cordon_pool_wait_any(pool, 100, &done), -ETIMEDOUT);
+    assert_null(done);
+    assert_int_equal(cordon_pool_wait_all(pool, 100), -ETIMEDOUT);
+    /* Running or queued, the task is the pool's. */
+    assert_int_equal(cordon_join(held), -EBUSY);
+    assert_int_equal(cordon_join_timeout(held, 0), -EBUSY);
+    assert_int_equal(cordon_run(queued), -EBUSY);
+    assert_int_equal(cordon_run_async(queued), -EBUSY);
+    assert_int_equal(cordon_set_timeout_ms(queued, 1), -EBUSY);
+    assert_int_equal(cordon_pool_submit(pool, held), -EBUSY);
+    assert_int_equal(cordon_pool_submit(pool, queued), -EBUSY);
+    assert_int_equal(cordon_task_done(held), 0);
+    assert_int_equal(write(fds[1], "held", 4), 4);
+    close(fds[1]);
+    assert_int_equal(cordon_pool_wait_any(pool, 60000, &done), 0);
+    assert_ptr_equal(done, held);
+    assert_string_equal(cordon_task_result(held)->std_out.data, "held");
+    assert_int_equal(cordon_pool_wait_any(pool, 60000, &done), 0);
+    assert_ptr_equal(done, queued);
+    assert_string_equal(cordon_task_result(queued)->std_out.data, "queued\n");
+    /* Out of the pool: the caller's again, and submittable again. */
+    assert_int_equal(cordon_set_timeout_ms(queued, 10000), 0);
+    assert_int_equal(cordon_pool_submit(pool, queued), 0);
+    assert_int_equal(cordon_pool_wait_any(pool, 60000, &done), 0);
+    assert_ptr_equal(done, queued);
+    cordon_pool_free(pool);
+    cordon_task_free(held);
+    cordon_task_free(queued);
+    close(fds[0]);
+}
+
+#define POOL_MARK "271.828"
+
+static void test_pool_free_cancels_running_and_drops_queued(void **state)
+{
+    (void)state;
+    cordon_pool *pool = cordon_pool_new(1);
+    cordon_task *running = shell("sleep " POOL_MARK " & wait");
+    cordon_task *queued = shell("echo never");
+    assert_int_equal(cordon_pool_submit(pool, running), 0);
+    assert_int_equal(cordon_pool_submit(pool, queued), 0);
+    for (int i = 0; i < 3000 && count_marked_processes(POOL_MARK, false) < 1; i++)
+        usleep(10 * 1000);
+    assert_int_equal(count_marked_processes(POOL_MARK, false), 1);
+    cordon_pool_free(pool);
+    assert_string_equal(cordon_task_result(running)->exception, "Cancelled");
+    assert_true(marked_processes_gone(POOL_MARK, false));
+    /* The queued one never ran, and is the caller's to run. */
+    assert_int_equal(cordon_task_result(queued)->attempts, 0);
+    assert_int_equal(cordon_task_result(queued)->std_out.len, 0);
+    assert_int_equal(cordon_run(queued), 0);
+    assert_string_equal(cordon_task_result(queued)->std_out.data, "never\n");
+    cordon_task_free(running);
+    cordon_task_free(queued);
+    cordon_pool_free(NULL);
+}
+
+/* Freed while in the pool: cancelled or dropped, and out of it. */
+static void test_pool_task_freed_in_the_pool_leaves_it(void **state)
+{
+    (void)state;
+    cordon_pool *pool = cordon_pool_new(1);
+    cordon_task *running = shell("sleep " POOL_MARK " & wait");
+    cordon_task *queued = shell("echo queued");
+    cordon_task *last = shell("echo last");
+    assert_int_equal(cordon_pool_submit(pool, running), 0);
+    assert_int_equal(cordon_pool_submit(pool, queued), 0);
+    assert_int_equal(cordon_pool_submit(pool, last), 0);
+    cordon_task_free(queued);
+    cordon_task_free(running);
+    assert_true(marked_processes_gone(POOL_MARK, false));
+    cordon_task *done;
+    assert_int_equal(cordon_pool_wait_any(pool, 60000, &done), 0);
+    assert_ptr_equal(done, last);
+    assert_int_equal(cordon_pool_wait_any(pool, 0, &done), -ECHILD);
+    cordon_pool_free(pool);
+    cordon_task_free(last);
+}
+
+#define SUBMITTERS 4
+#define PER_SUBMITTER 5
+
+typedef struct submitter {
+    cordon_pool *pool;
+    cordon_task *tasks[PER_SUBMITTER];
+    int failures;
+} submitter;
+
+static int report_number(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    return (int)(uintptr_t)arg;
+}
+
+static void *submit_some(void *arg)
+{
+    submitter *s = arg;
+    for (int i = 0; i < PER_SUBMITTER; i++)
+        s->failures += cordon_pool_submit(s->pool, s->tasks[i]) != 0;
+    return NULL;
+}
+
+static void test_pool_many_threads_submit_at_once(void **state)
+{
+    (void)state;
+    cordon_pool *pool = cordon_pool_new(3);
+    submitter subs[SUBMITTERS];
+    pthread_t threads[SUBMITTERS];
+    for (int s = 0; s < SUBMITTERS; s++) {
+        subs[s] = (submitter){ .pool = pool };
+        for (int i = 0; i < PER_SUBMITTER; i++) {
+            uintptr_t number = (uintptr_t)(s * PER_SUBMITTER + i + 1);
+            subs[s].tasks[i] = cordon_function_task(report_number, (void *)number);
+        }
+        assert_int_equal(pthread_create(&threads[s], NULL, submit_some, &subs[s]), 0);
+    }
+    /* Taken out while the others still submit. */
+    int total = 0, count = 0;
+    for (; count < SUBMITTERS * PER_SUBMITTER; count++) {
+        cordon_task *done;
+        int rc = cordon_pool_wait_any(pool, 60000, &done);
+        if (rc == -ECHILD) { /* nothing submitted yet: the threads are slow */
+            usleep(1000);
+            count--;
+            continue;
+        }
+        assert_int_equal(rc, 0);
+        total += cordon_task_result(done)->exit_code;
+    }
+    for (int s = 0; s < SUBMITTERS; s++) {
+        pthread_join(threads[s], NULL);
+        assert_int_equal(subs[s].failures, 0);
+    }
+    int n = SUBMITTERS * PER_SUBMITTER;
+    assert_int_equal(total, n * (n + 1) / 2); /* each came out exactly once */
+    cordon_task *done;
+    assert_int_equal(cordon_pool_wait_any(pool, 0, &done), -ECHILD);
+    cordon_pool_free(pool);
+    for (int s = 0; s < SUBMITTERS; s++)
+        for (int i = 0; i < PER_SUBMITTER; i++)
+            cordon_task_free(subs[s].tasks[i]);
+}
+
+/* A done callback that submits the next task to the pool: chaining from
+ * the collector thread. */
+typedef struct chain {
+    cordon_pool *pool;
+    cordon_task *next;
+    int submitted;
+} chain;
+
+static void submit_next(cordon_task *t, void *user)
+{
+    (void)t;
+    chain *c = user;
+    c->submitted = cordon_pool_submit(c->pool, c->next);
+}
+
+static void test_pool_done_callback_may_submit(void **state)
+{
+    (void)state;
+    cordon_pool *pool = cordon_pool_new(1);
+    cordon_task *first = shell("echo first"), *second = shell("echo second");
+    chain c = { .pool = pool, .next = second, .submitted = 1 };
+    assert_int_equal(cordon_set_done_callback(first, submit_next, &c), 0);
+    assert_int_equal(cordon_pool_submit(pool, first), 0);
+    cordon_task *done;
+    assert_int_equal(cordon_pool_wait_any(pool, 60000, &done), 0);
+    assert_ptr_equal(done, first);
+    assert_int_equal(c.submitted, 0);
+    assert_int_equal(cordon_pool_wait_any(pool, 60000, &done), 0);
+    assert_ptr_equal(done, second);
+    assert_string_equal(cordon_task_result(second)->std_out.data, "second\n");
+    cordon_pool_free(pool);
+    cordon_task_free(first);
+    cordon_task_free(second);
+}
+
+static void test_pool_refuses_bad_arguments(void **state)
+{
+    (void)state;
+    errno = 0;
+    assert_null(cordon_pool_new(0));
+    assert_int_equal(errno, EINVAL);
+    cordon_pool *pool = cordon_pool_new(1);
+    cordon_task *t = shell("true");
+    assert_int_equal(cordon_pool_submit(NULL, t), -EINVAL);
+    assert_int_equal(cordon_pool_submit(pool, NULL), -EINVAL);
+    assert_int_equal(cordon_pool_wait_any(pool, 0, NULL), -EINVAL);
+    assert_int_equal(cordon_pool_wait_all(NULL, 0), -EINVAL);
+    /* A task already running on its own is not the pool's to start. */
+    int fds[2];
+    assert_int_equal(pipe2(fds, O_CLOEXEC), 0);
+    cordon_set_stdin_fd(t, fds[0]);
+    assert_int_equal(cordon_run_async(t), 0);
+    assert_int_equal(cordon_pool_submit(pool, t), -EBUSY);
+    close(fds[1]);
+    assert_int_equal(cordon_join(t), 0);
+    close(fds[0]);
+    cordon_pool_free(pool);
+    cordon_task_free(t);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_pool_of_two_never_runs_more_than_two),
+        cmocka_unit_test(test_pool_wait_all_runs_the_queue_in_order),
+        cmocka_unit_test(test_pool_task_is_the_pools_until_it_comes_out),
+        cmocka_unit_test(test_pool_free_cancels_running_and_drops_queued),
+        cmocka_unit_test(test_pool_task_freed_in_the_pool_leaves_it),
+        cmocka_unit_test(test_pool_many_threads_submit_at_once),
+        cmocka_unit_test(test_pool_done_callback_may_submit),
+        cmocka_unit_test(test_pool_refuses_bad_arguments),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
