@@ -101,8 +101,12 @@ static void test_usage_wall_time_is_never_below_cpu_time(void **state)
  * task's, with a policy and without one. */
 static void orphans_count(const cordon_policy *policy, bool set_policy)
 {
-    cordon_task *t = shell("(\"$CORDON_HOSTILE_DIR/hostile\" spin &); "
-                           "(\"$CORDON_HOSTILE_DIR/hostile\" spin &); sleep 0.5");
+    /* Two orphans that each spin for 200 ms of CPU, then go on spinning
+     * until the task's end kills them; the shell waits for the CPU, not
+     * for a span of wall time, which a loaded machine may not fill. */
+    cordon_task *t = shell("d=$(mktemp -d) && H=\"$CORDON_HOSTILE_DIR/hostile\" && "
+                           "($H spin-then-mark 200 $d/a &) && ($H spin-then-mark 200 $d/b &) && "
+                           "until [ -e $d/a ] && [ -e $d/b ]; do sleep 0.02; done; rm -r $d");
     if (set_policy)
         cordon_set_policy(t, policy);
     cordon_set_timeout_ms(t, 20000);
@@ -111,9 +115,8 @@ static void orphans_count(const cordon_policy *policy, bool set_policy)
         cordon_task_free(t); /* rusage: only what the shell waited for */
         return;
     }
-    /* two spinners for 0.5 s on a shared machine: well above the 2 ms the
-     * shell itself uses */
-    assert_true(r->usage.user_us + r->usage.sys_us >= 300000);
+    /* 400 ms at least: far above the few ms the shell itself uses */
+    assert_true(r->usage.user_us + r->usage.sys_us >= 400000);
     cordon_task_free(t);
 }
 

@@ -16,6 +16,7 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 static _Noreturn void fork_bomb(void)
@@ -121,6 +122,18 @@ static _Noreturn void spin(void)
         ;
 }
 
+/* Spins until it has used `ms` of CPU time, then creates `mark` and spins
+ * on: a test can wait for a known amount of CPU whatever the load. */
+static _Noreturn void spin_then_mark(long ms, const char *mark)
+{
+    struct timespec used;
+    do
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &used);
+    while (used.tv_sec * 1000 + used.tv_nsec / 1000000 < ms);
+    close(open(mark, O_WRONLY | O_CREAT | O_CLOEXEC, 0600));
+    spin();
+}
+
 static int huge_file(const char *path)
 {
     int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
@@ -216,6 +229,7 @@ int main(int argc, char **argv)
     if (strcmp(mode, "hold-pipes") == 0) return hold_pipes();
     if (strcmp(mode, "allocate") == 0) return allocate();
     if (strcmp(mode, "spin") == 0) spin();
+    if (strcmp(mode, "spin-then-mark") == 0 && argc > 3) spin_then_mark(atol(argv[2]), argv[3]);
     if (strcmp(mode, "huge-file") == 0 && argc > 2) return huge_file(argv[2]);
     if (strcmp(mode, "int80") == 0) return int80();
     if (strcmp(mode, "binary-output") == 0) return binary_output();
