@@ -121,9 +121,35 @@ static bool read_stream(cordon_task *t, cordon__attempt_state *s, int *fd,
     return true;
 }
 
+/* Streamed stdin: the next chunk from the caller's callback once the last
+ * one is written.  False at the end of the input, or when the callback
+ * failed (then the task is ended: its input was cut short). */
+static bool refill_stdin(cordon__attempt_state *s)
+{
+    if (!s->stdin_fn || s->stdin_written < s->stdin_len)
+        return s->stdin_written < s->stdin_len;
+    ssize_t n = s->stdin_fn(s->stdin_user, s->stdin_chunk, s->stdin_chunk_size);
+    if (n < 0 || (size_t)n > s->stdin_chunk_size) {
+        s->stdin_error = n < 0 && n >= -4095 ? (int)n : -EOVERFLOW;
+        kill_group(s);
+        return false;
+    }
+    s->stdin_data = s->stdin_chunk;
+    s->stdin_len = (size_t)n;
+    s->stdin_written = 0;
+    s->stdin_fed += (uint64_t)n;
+    return n > 0;
+}
+
+/* A task that reads as fast as it is fed would keep the loop here: after
+ * a few chunks the other streams and the deadline get their turn. */
+#define STDIN_ROUNDS 16
+
 static void write_stdin_unguarded(cordon__attempt_state *s)
 {
-    while (s->stdin_written < s->stdin_len) {
+    for (int round = 0; refill_stdin(s); round++) {
+        if (round == STDIN_ROUNDS)
+            return;
         ssize_t n = write(s->stdin_fd, s->stdin_data + s->stdin_written,
                           s->stdin_len - s->stdin_written);
         if (n < 0 && errno == EINTR)

@@ -75,6 +75,7 @@ enum cordon__step {
     STEP_SHARED_MEMORY,
     STEP_NAMESPACES,
     STEP_EXEC,
+    STEP_SETUP_HOOK,            /* the caller's set-up hook returned non-zero */
     STEP_COUNT_
 };
 const char *cordon__step_name(int step);
@@ -105,7 +106,13 @@ typedef struct cordon__setup_record {
     int32_t task_status;                /* that process's wait status, from its init */
     uint32_t task_status_valid;
     uint64_t reaped_cpu_ns;             /* user+system CPU of all the init reaped so far */
+    /* A function task's set-up hook (cordon_set_setup_hook): */
+    uint32_t hook_state;                /* HOOK_*: written around the call */
+    int32_t hook_return;                /* what a failed hook returned */
+    char hook_message[512];             /* what it wrote to err->message */
 } cordon__setup_record;
+
+enum cordon__hook_state { HOOK_NONE = 0, HOOK_RUNNING = 1, HOOK_DONE = 2, HOOK_FAILED = 3 };
 
 /* What the task itself writes: every field is the task's word only. */
 typedef struct cordon__shared {
@@ -173,6 +180,8 @@ typedef struct cordon__launch {
     /* function tasks */
     cordon_fn fn;
     void *arg;
+    cordon_setup_fn setup_fn;                    /* NULL: no set-up hook */
+    void *setup_arg;
     cordon__region region;
     cordon__setup_record *setup;                 /* region.setup */
     cordon__shared *shared;                      /* region.shared */
@@ -192,6 +201,12 @@ typedef struct cordon__attempt_state {
     bool pipe_enlarged[4];      /* per stream (1-3): grown for a flood */
     const char *stdin_data;
     size_t stdin_len, stdin_written;
+    cordon_stdin_fn stdin_fn;   /* streamed stdin: refills stdin_chunk */
+    void *stdin_user;
+    char *stdin_chunk;          /* the task's, stdin_chunk_size bytes */
+    size_t stdin_chunk_size;
+    int stdin_error;            /* the callback's negative errno: StdinError */
+    uint64_t stdin_fed;         /* bytes the callback gave */
     uint64_t started_ns, ended_ns, deadline_ns, cpu_limit_ns;
     uint64_t cpu_used_ns;       /* the tree's CPU time at the last check */
     uint64_t next_cpu_check_ns;
@@ -225,6 +240,12 @@ struct cordon_task {
     int stdin_fd;
     cordon_output_fn output_fn;
     void *output_user;
+    unsigned output_mode[3];    /* [1] stdout, [2] stderr: CORDON_OUTPUT_* */
+    cordon_setup_fn setup_fn;
+    void *setup_arg;
+    cordon_stdin_fn stdin_fn;
+    void *stdin_user;
+    char *stdin_chunk;          /* the callback's buffer, made when it is set */
     char *cwd;
     char **env_overrides;
     size_t env_count;
@@ -258,6 +279,10 @@ struct cordon_task {
     struct cordon__process_table *profile_processes;      /* command tasks */
 };
 
+/* 0, or -EINVAL for no task, -EBUSY while it runs (lib/task.c). */
+int cordon__task_settable(const cordon_task *t);
+/* The size of a task's stdin_chunk (lib/task_streams.c). */
+size_t cordon__stdin_chunk_size(void);
 /* One attempt from fork to result; fills t->result.  Returns what cordon_run
  * returns. */
 int cordon__run_once(cordon_task *t);

@@ -51,8 +51,39 @@ static int output_pipe(int *parent_end, int *child_end)
     return set_nonblocking(fds[0]);
 }
 
+/* Where the task's stdout or stderr goes (cordon_set_output_mode): a pipe
+ * the parent reads, the caller's own fd (never a terminal: a task must not
+ * get the caller's terminal), or /dev/null. */
+static int output_target(const cordon_task *t, int stream, int *parent_end, int *child_end)
+{
+    switch (t->output_mode[stream]) {
+    case CORDON_OUTPUT_INHERIT:
+        if (isatty(stream))
+            return -ENOTTY;
+        *child_end = fcntl(stream, F_DUPFD_CLOEXEC, 0);
+        return *child_end < 0 ? -errno : 0;
+    case CORDON_OUTPUT_DISCARD:
+        *child_end = open("/dev/null", O_WRONLY | O_CLOEXEC);
+        return *child_end < 0 ? -errno : 0;
+    default:
+        return output_pipe(parent_end, child_end);
+    }
+}
+
 static int stdin_source(cordon_task *t, cordon__launch *l, cordon__attempt_state *s)
 {
+    if (t->stdin_fn) {
+        int fds[2];
+        if (pipe2(fds, O_CLOEXEC) != 0)
+            return -errno;
+        l->stdin_fd = fds[0];
+        s->stdin_fd = fds[1];
+        s->stdin_fn = t->stdin_fn;
+        s->stdin_user = t->stdin_user;
+        s->stdin_chunk = t->stdin_chunk;
+        s->stdin_chunk_size = cordon__stdin_chunk_size();
+        return set_nonblocking(fds[1]);
+    }
     if (t->stdin_data) {
         int fds[2];
         if (pipe2(fds, O_CLOEXEC) != 0)
@@ -258,6 +289,8 @@ static int prepare(cordon_task *t, cordon__launch *l, cordon__attempt_state *s)
     l->gid = t->gid;
     l->fn = t->fn;
     l->arg = t->arg;
+    l->setup_fn = t->setup_fn;
+    l->setup_arg = t->setup_arg;
     l->profile = t->profile_region;
     l->profile_size = t->profile_region ? cordon__profile_region_size(CORDON_PROFILE_CAPACITY) : 0;
     s->processes = t->profile_processes;
@@ -278,8 +311,8 @@ static int prepare(cordon_task *t, cordon__launch *l, cordon__attempt_state *s)
     plan_resource_limits(t, l);
     if ((rc = map_shared_region_for(t, l, s)) < 0 ||
         (rc = cordon__capability_plan_prepare(&l->capabilities)) < 0 ||
-        (rc = output_pipe(&s->stdout_fd, &l->stdout_fd)) < 0 ||
-        (rc = output_pipe(&s->stderr_fd, &l->stderr_fd)) < 0 ||
+        (rc = output_target(t, 1, &s->stdout_fd, &l->stdout_fd)) < 0 ||
+        (rc = output_target(t, 2, &s->stderr_fd, &l->stderr_fd)) < 0 ||
         (rc = output_pipe(&s->log_fd, &l->log_fd)) < 0 ||
         (rc = stdin_source(t, l, s)) < 0)
         return rc;
