@@ -51,17 +51,34 @@ static int output_pipe(int *parent_end, int *child_end)
     return set_nonblocking(fds[0]);
 }
 
+/* The caller's fd 1 or 2 for a stream it hands over (never a terminal: a
+ * task must not get the caller's terminal).  Taken first, before cordon
+ * opens anything: were the caller's fd closed, a later fd of cordon's own
+ * would take its number and go to the task. */
+static int take_inherited_outputs(const cordon_task *t, cordon__launch *l)
+{
+    int *child_ends[3] = { NULL, &l->stdout_fd, &l->stderr_fd };
+    for (int stream = 1; stream <= 2; stream++) {
+        if (t->output_mode[stream] != CORDON_OUTPUT_INHERIT)
+            continue;
+        if (fcntl(stream, F_GETFD) < 0)
+            return -errno;
+        if (isatty(stream))
+            return -ENOTTY;
+        *child_ends[stream] = fcntl(stream, F_DUPFD_CLOEXEC, 0);
+        if (*child_ends[stream] < 0)
+            return -errno;
+    }
+    return 0;
+}
+
 /* Where the task's stdout or stderr goes (cordon_set_output_mode): a pipe
- * the parent reads, the caller's own fd (never a terminal: a task must not
- * get the caller's terminal), or /dev/null. */
+ * the parent reads, the caller's own fd (taken already), or /dev/null. */
 static int output_target(const cordon_task *t, int stream, int *parent_end, int *child_end)
 {
     switch (t->output_mode[stream]) {
     case CORDON_OUTPUT_INHERIT:
-        if (isatty(stream))
-            return -ENOTTY;
-        *child_end = fcntl(stream, F_DUPFD_CLOEXEC, 0);
-        return *child_end < 0 ? -errno : 0;
+        return 0;
     case CORDON_OUTPUT_DISCARD:
         *child_end = open("/dev/null", O_WRONLY | O_CLOEXEC);
         return *child_end < 0 ? -errno : 0;
@@ -269,6 +286,12 @@ static int map_shared_region_for(cordon_task *t, cordon__launch *l, cordon__atte
 static int prepare(cordon_task *t, cordon__launch *l, cordon__attempt_state *s)
 {
     int rc;
+    /* Nothing is held yet: a failure below must release nothing, and a
+     * zeroed fd field would be the caller's fd 0. */
+    l->cgroup.memory_dir = l->cgroup.pids_dir = l->cgroup.v2_dir = l->cgroup.events_fd = -1;
+    l->landlock_ruleset = -1;
+    if ((rc = take_inherited_outputs(t, l)) < 0)
+        return rc;
     l->parent_pid = getpid();
     l->policy = t->policy_set ? t->policy : cordon__policy_builtin_default();
     if (!t->policy_set && !l->policy)
