@@ -170,12 +170,41 @@ test-python: $(PY_EXT) build/cordon
 build/demo: examples/demo.c build/libcordon.a
 	$(CC) $(ALL_CFLAGS) $< -o $@ build/libcordon.a $(LDLIBS_ALL)
 
+# ---- Examples: the online judge and the plugin host, with the submissions
+# and plugins they run (built as a user would build them, not with -Werror).
+EXAMPLE_SUBMISSIONS := $(patsubst examples/submissions/%.c,build/examples/submissions/%,\
+                         $(wildcard examples/submissions/*.c))
+EXAMPLE_PLUGINS     := $(patsubst examples/plugins/%.c,build/examples/plugins/lib%.so,\
+                         $(wildcard examples/plugins/*.c))
+EXAMPLES            := build/examples/judge build/examples/plugin_host \
+                       $(EXAMPLE_SUBMISSIONS) $(EXAMPLE_PLUGINS)
+
+build/examples/submissions/%: examples/submissions/%.c
+	@mkdir -p $(dir $@)
+	$(CC) -O1 -g $< -o $@
+
+build/examples/plugins/lib%.so: examples/plugins/%.c
+	@mkdir -p $(dir $@)
+	$(CC) -shared -fPIC -O1 -g $< -o $@
+
+build/examples/judge build/examples/plugin_host: build/examples/%: examples/%.c build/libcordon.a lib/cordon.h
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $< -o $@ build/libcordon.a $(LDLIBS_ALL)
+
+examples: $(EXAMPLES)
+.PHONY: examples
+# ---- end of the examples
+
 demo:
 	@sh scripts/setup
 	@$(MAKE) --no-print-directory demo-run
 
-demo-run: build/demo build/cordon
+demo-run: build/demo build/cordon $(EXAMPLES)
 	@CORDON_POLICY_PATH=$(abspath policies) ./build/demo
+	@echo; echo "== an online judge (examples/judge.c)"
+	@CORDON_POLICY_PATH=$(abspath policies) ./build/examples/judge
+	@echo; echo "== a plugin host (examples/plugin_host.c)"
+	@CORDON_POLICY_PATH=$(abspath policies) ./build/examples/plugin_host
 	@echo; echo "== and the cordon command"
 	@CORDON_POLICY_PATH=$(abspath policies) CORDON=./build/cordon sh examples/runner_tour.sh
 	@echo; echo "== and from Python (examples/python_demo.py)"

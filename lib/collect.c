@@ -160,7 +160,10 @@ static void write_stdin_unguarded(cordon__attempt_state *s)
             break; /* the task closed its stdin: that is its business */
         s->stdin_written += (size_t)n;
     }
-    close_fd(&s->stdin_fd);
+    /* After a failed callback the task is being killed: it must not read
+     * an EOF first and take the input cut short for the whole. */
+    if (!s->stdin_error)
+        close_fd(&s->stdin_fd);
 }
 
 /*
@@ -245,7 +248,7 @@ static int build_poll_set(cordon__attempt_state *s, struct pollfd *fds)
 {
     int wanted[SLOT_COUNT] = {
         [SLOT_PID] = s->exited ? -1 : s->pidfd, [SLOT_STDOUT] = s->stdout_fd,
-        [SLOT_STDERR] = s->stderr_fd, [SLOT_LOG] = s->log_fd, [SLOT_STDIN] = s->stdin_fd,
+        [SLOT_STDERR] = s->stderr_fd, [SLOT_LOG] = s->log_fd, [SLOT_STDIN] = s->stdin_error ? -1 : s->stdin_fd,
         [SLOT_SOCKET] = s->listener_socket, [SLOT_LISTENER] = s->exited ? -1 : s->listener_fd,
         [SLOT_CANCEL] = s->exited || s->cancelled ? -1 : s->cancel_fd,
         [SLOT_TIMER] = s->timer_fd,
