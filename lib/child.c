@@ -387,9 +387,11 @@ static void run_setup_hook(const cordon__launch *l)
         fail(setup, STEP_FILE_DESCRIPTORS, -errno);
     cordon_error err;
     memset(&err, 0, sizeof err);
+    int loaded_before = cordon__loaded_object_count();
     __atomic_store_n(&setup->hook_state, HOOK_RUNNING, __ATOMIC_RELEASE);
     rc = l->setup_fn(l->setup_arg, &err);
     if (rc == 0) {
+        cordon__record_loaded_objects(setup, loaded_before);
         __atomic_store_n(&setup->hook_state, HOOK_DONE, __ATOMIC_RELEASE);
         if ((rc = check_fds_after_hook(l, &socket_before, &reserved_before)) < 0)
             fail(setup, STEP_FILE_DESCRIPTORS, rc);

@@ -187,7 +187,8 @@ static bool setup_hook_ended(cordon_task *t, const cordon__setup_record *setup,
 }
 
 static void signal_ending(cordon_task *t, const cordon__attempt_state *s,
-                          const cordon__shared *shared, int signo)
+                          const cordon__shared *shared, const cordon__setup_record *setup,
+                          int signo)
 {
     t->result.signal = signo;
     t->result.exit_code = 128 + signo;
@@ -215,7 +216,7 @@ static void signal_ending(cordon_task *t, const cordon__attempt_state *s,
     const char *name = cordon_signal_name(signo);
     set_exception(t, name ? name : "Signal");
     if (recorded) {
-        cordon__crash_report(&t->exc_out, crash, true, (uintptr_t)t->fn);
+        cordon__crash_report_loaded(&t->exc_out, crash, (uintptr_t)t->fn, setup);
         return;
     }
     cordon__crash_record plain = { .signal = signo };
@@ -382,7 +383,7 @@ void cordon__classify(cordon_task *t, const cordon__attempt_state *s,
     if (WIFEXITED(status) && setup_failed(t, &setup))
         return;
     if (WIFSIGNALED(status)) {
-        signal_ending(t, s, shared, WTERMSIG(status));
+        signal_ending(t, s, shared, &setup, WTERMSIG(status));
         return;
     }
     int code = WIFEXITED(status) ? WEXITSTATUS(status) : 0;

@@ -88,6 +88,15 @@ typedef struct cordon__crash_record {
     uint64_t frames[CORDON_MAX_FRAMES];
 } cordon__crash_record;
 
+/* An object a function task's set-up hook loaded (a dlopen'd plugin): the
+ * parent has no mapping of it, so its crash frames are named from this
+ * record, the task's word (lib/hook_objects.c). */
+#define CORDON_HOOK_OBJECTS 8
+typedef struct cordon__loaded_object {
+    uint64_t base, start, end;          /* load bias; its PT_LOAD segments' span */
+    char path[256];                     /* absolute */
+} cordon__loaded_object;
+
 /*
  * What cordon's own code in the child reports to the parent: a failed
  * set-up step, the cgroup hand-shake, a command's exec count.  It has a
@@ -110,6 +119,8 @@ typedef struct cordon__setup_record {
     uint32_t hook_state;                /* HOOK_*: written around the call */
     int32_t hook_return;                /* what a failed hook returned */
     char hook_message[512];             /* what it wrote to err->message */
+    uint32_t hook_object_count;         /* objects the hook left loaded */
+    cordon__loaded_object hook_objects[CORDON_HOOK_OBJECTS];
 } cordon__setup_record;
 
 enum cordon__hook_state { HOOK_NONE = 0, HOOK_RUNNING = 1, HOOK_DONE = 2, HOOK_FAILED = 3 };
@@ -331,12 +342,19 @@ _Noreturn void cordon__child_fail(cordon__setup_record *setup, int step, int err
  * `cgroup_fd`; the pid, or -errno (-ENOSYS where it cannot be done). */
 pid_t cordon__clone3_vfork_into_cgroup(int (*fn)(void *), void *arg, char *stack,
                                        size_t stack_size, int cgroup_fd, int *pidfd);
+/* lib/hook_objects.c, child side around the set-up hook: how many objects
+ * are loaded, and a record of those past the first `before`. */
+int  cordon__loaded_object_count(void);
+void cordon__record_loaded_objects(cordon__setup_record *setup, int before);
 /* Child side: crash handlers on their own stack that fill shared->crash. */
 void cordon__crash_handlers_install(cordon__shared *shared);
 /* Parent side: the readable report of a crash record; the backtrace ends
  * at `task_fn`, the task's function (0: a command). */
 void cordon__crash_report(cordon__buffer *out, const cordon__crash_record *crash, bool function_task,
                           uintptr_t task_fn);
+/* The same, with the objects a set-up hook loaded named too. */
+void cordon__crash_report_loaded(cordon__buffer *out, const cordon__crash_record *crash,
+                                 uintptr_t task_fn, const cordon__setup_record *setup);
 const char *cordon__signal_code_name(int signo, int code, const char **meaning);
 void cordon__result_reset(cordon_task *t);
 void cordon__history_push(cordon_task *t);
@@ -360,6 +378,10 @@ int cordon__symbolizer_lookup(cordon__symbolizer *s, uintptr_t address, cordon__
 /* "name+0x12 (object)", or "?? (object+0x…)"; returns as the lookup does. */
 int cordon__symbolizer_describe(cordon__symbolizer *s, uintptr_t address, char *out, size_t size);
 void cordon__symbolizer_free(cordon__symbolizer *s);
+/* Parent side: makes the symbolizer name addresses in these objects too
+ * (each checked: an absolute path, a sane span; read, never mapped). */
+void cordon__symbolizer_add_loaded(cordon__symbolizer *s, const cordon__loaded_object *objects,
+                                   uint32_t count);
 
 /* Profiler hooks (lib/profile_sampler.c, lib/profile_processes.c). */
 struct cordon__profile_region;

@@ -146,6 +146,33 @@ static void test_setup_hook_dlopens_a_plugin_for_compute(void **state)
     free(path);
 }
 
+/* The plugin is mapped in the task's process only: its crash frames are
+ * named from what the child recorded after the hook (a stripped plugin:
+ * by its exported name). */
+static int crash_in_plugin(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    (void)arg;
+    return plugin_analyze(NULL) + 1;
+}
+
+static void test_setup_hook_plugin_crash_names_the_plugin_function(void **state)
+{
+    (void)state;
+    SKIP_UNDER_VALGRIND("its signal frames hide the faulting function");
+    char *path = plugin_path();
+    cordon_policy *p = compute_policy();
+    cordon_task *t = compute_task(crash_in_plugin, NULL, p);
+    assert_int_equal(cordon_set_setup_hook(t, load_plugin, path), 0);
+    const cordon_result *r = run_task(t, CORDON_EXCEPTION);
+    assert_string_equal(r->exception, "SIGSEGV");
+    if (!strstr(r->exc_out.data, " plugin_analyze+0x") || !strstr(r->exc_out.data, "(libcrash.so)"))
+        fail_msg("the plugin's function is not named:\n%s", r->exc_out.data);
+    cordon_task_free(t);
+    cordon_policy_free(p);
+    free(path);
+}
+
 /* ---- what ends the task in its hook ----------------------------------- */
 
 static int never_runs(cordon_ctx *ctx, void *arg)
@@ -383,6 +410,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_setup_hook_opens_a_file_the_policy_refuses),
         cmocka_unit_test(test_setup_hook_dlopens_a_plugin_for_compute),
+        cmocka_unit_test(test_setup_hook_plugin_crash_names_the_plugin_function),
         cmocka_unit_test(test_setup_hook_failure_is_a_setup_error_with_its_message),
         cmocka_unit_test(test_setup_hook_failure_without_message_names_its_return),
         cmocka_unit_test(test_setup_hook_message_control_bytes_are_escaped),
