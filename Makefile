@@ -6,7 +6,8 @@
 #   make demo       a short tour
 #   make bench      benchmarks (never part of make test)
 #   make fuzz       libFuzzer targets: the policy parser, the Docker importer (needs clang)
-#   make install    PREFIX=/usr/local DESTDIR=
+#   make install    PREFIX=/usr/local DESTDIR= (man pages under MANDIR=PREFIX/share/man)
+#   make examples   the online judge and the plugin host (build/examples/)
 #   make python     the Python package's extension, built in place in python/cordon
 #   make test-python  its pytest suite (part of make test)
 .DELETE_ON_ERROR:
@@ -17,6 +18,7 @@ LIBDIR     ?= $(PREFIX)/lib
 INCLUDEDIR ?= $(PREFIX)/include
 BINDIR     ?= $(PREFIX)/bin
 POLICYDIR  ?= $(PREFIX)/share/cordon/policies
+MANDIR     ?= $(PREFIX)/share/man
 
 CC         ?= cc
 PKG_CONFIG ?= pkg-config
@@ -245,6 +247,9 @@ install: all python
 	install -m 644 policies/*.policy $(DESTDIR)$(POLICYDIR)/
 	sed -e 's|@PREFIX@|$(PREFIX)|; s|@LIBDIR@|$(LIBDIR)|; s|@INCLUDEDIR@|$(INCLUDEDIR)|; s|@VERSION@|0.1.0|' \
 	    cordon.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/cordon.pc
+	install -d $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man3
+	install -m 644 man/cordon.1 $(DESTDIR)$(MANDIR)/man1/
+	install -m 644 man/cordon.3 $(DESTDIR)$(MANDIR)/man3/
 	install -d $(DESTDIR)$(PY_DIST)/cordon
 	install -m 644 $(PY_FILES) $(DESTDIR)$(PY_DIST)/cordon/
 	install -m 755 $(PY_EXT) $(DESTDIR)$(PY_DIST)/cordon/
