@@ -9,7 +9,8 @@
  * dlopens it in a set-up hook, which cordon runs in the task's process
  * before the filter; then the filter is installed and plugin_run runs.
  * A crash, a forbidden call, an endless loop or a plugin that cannot be
- * loaded is reported per plugin; the host goes on.
+ * loaded is reported per plugin; the host goes on.  What a plugin writes
+ * to stderr goes to the host's stderr as it comes.
  *
  *   build/examples/plugin_host [PLUGIN.so...]   (default: every .so in build/examples/plugins)
  */
@@ -65,6 +66,9 @@ static void run_plugin(const char *path, const cordon_policy *compute)
     cordon_task *t = cordon_function_task(call_plugin, &j);
     cordon_set_setup_hook(t, load_plugin, &j);
     cordon_set_policy(t, compute);
+    /* A plugin's diagnostics go to the host's own stderr as they come
+     * (passed on by cordon when that is a terminal); its stdout is kept. */
+    cordon_set_output_mode(t, 2, CORDON_OUTPUT_INHERIT);
     cordon_set_timeout_ms(t, 1000);
     cordon_set_limit(t, CORDON_LIMIT_MEMORY, 64u << 20);
     int rc = cordon_run(t);

@@ -186,19 +186,23 @@ int cordon_set_setup_hook(cordon_task *t, cordon_setup_fn fn, void *arg);
  *   CORDON_OUTPUT_CAPTURE  the default: a pipe, kept in result.std_out/err
  *                          and passed to the output callback
  *   CORDON_OUTPUT_INHERIT  the caller's own fd 1 (or 2), as it is when the
- *                          run starts: the task writes to it directly
- *                          (a file, a pipe, a socket); nothing is captured.
- *                          Never a terminal: a task holding the caller's
- *                          terminal could change its modes, flush its
- *                          input or stop its output.  When that fd is a
- *                          terminal the run returns -ENOTTY and starts
- *                          nothing (show output live with
- *                          cordon_set_output_callback, as the runner does);
- *                          -EBADF when it is closed
+ *                          run starts: the task writes to it directly (a
+ *                          file, a pipe, a socket); nothing is captured.
+ *                          A terminal is never handed over (the task could
+ *                          change its modes, flush its input or stop its
+ *                          output): the task writes to a pipe and the
+ *                          collecting thread passes what arrives on to the
+ *                          terminal, without blocking — while the terminal
+ *                          takes nothing (stopped, unread) the task waits
+ *                          on its writes, the deadline still holds, and
+ *                          what it has not taken when the task has ended
+ *                          is dropped (counted in `dropped`).  -EBADF when
+ *                          the caller's fd is closed; -ENOTTY when its
+ *                          terminal cannot be opened again (no /proc)
  *   CORDON_OUTPUT_DISCARD  /dev/null; nothing is captured
- * With INHERIT or DISCARD that stream's result buffer stays empty (len 0,
- * dropped 0) and the output callback never sees it.  -EINVAL for another
- * stream or mode. */
+ * With INHERIT or DISCARD that stream's result buffer stays empty (len 0)
+ * and the output callback never sees it.  -EINVAL for another stream or
+ * mode. */
 #define CORDON_OUTPUT_CAPTURE 0u
 #define CORDON_OUTPUT_INHERIT 1u
 #define CORDON_OUTPUT_DISCARD 2u

@@ -159,6 +159,7 @@ enum cordon__kind { KIND_FUNCTION, KIND_COMMAND };
  * allocates nothing. */
 typedef struct cordon__launch {
     int stdin_fd, stdout_fd, stderr_fd, log_fd; /* child ends */
+    int relay_fd[3];                             /* [1], [2]: the caller's terminal, reopened */
     int listener_socket;                         /* child end, or -1 */
     pid_t parent_pid;
     const cordon_policy *policy;                 /* NULL: no filter */
@@ -218,6 +219,11 @@ typedef struct cordon__attempt_state {
     size_t stdin_chunk_size;
     int stdin_error;            /* the callback's negative errno: StdinError */
     uint64_t stdin_fed;         /* bytes the callback gave */
+    /* Streams inherited from the caller's terminal, passed on by the
+     * collector (lib/relay.c); [1] stdout, [2] stderr. */
+    bool relayed[3];
+    int relay_fd[3];            /* the launch's; -1 once the terminal is gone */
+    struct cordon__relay *relay[3];
     uint64_t started_ns, ended_ns, deadline_ns, cpu_limit_ns;
     uint64_t cpu_used_ns;       /* the tree's CPU time at the last check */
     uint64_t next_cpu_check_ns;
@@ -292,6 +298,15 @@ struct cordon_task {
 
 /* 0, or -EINVAL for no task, -EBUSY while it runs (lib/task.c). */
 int cordon__task_settable(const cordon_task *t);
+/* lib/relay.c: an inherited stream on the caller's terminal, passed on
+ * without blocking.  Parent side; `counted` is the stream's result
+ * buffer, whose `dropped` counts what the terminal never took. */
+int  cordon__relay_open(int stream);
+bool cordon__relay_read(cordon__attempt_state *s, int *fd, int stream, cordon__buffer *counted);
+void cordon__relay_flush(cordon__attempt_state *s, int stream, cordon__buffer *counted);
+bool cordon__relay_wants_input(const cordon__attempt_state *s, int stream);
+bool cordon__relay_pending(const cordon__attempt_state *s, int stream);
+void cordon__relay_finish(cordon__attempt_state *s, int stream, cordon__buffer *counted);
 /* The size of a task's stdin_chunk (lib/task_streams.c). */
 size_t cordon__stdin_chunk_size(void);
 /* One attempt from fork to result; fills t->result.  Returns what cordon_run

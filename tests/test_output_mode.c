@@ -1,7 +1,11 @@
 /* Where a task's stdout and stderr go: captured (the default), the
- * caller's own fds (inherited, never a terminal), or /dev/null. */
+ * caller's own fds (inherited; a terminal is passed on, never handed
+ * over), or /dev/null. */
 #include <fcntl.h>
+#include <pthread.h>
 #include <pty.h>
+#include <termios.h>
+#include <time.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 
@@ -124,36 +128,136 @@ static void test_output_mode_discard_keeps_nothing_of_a_flood(void **state)
     cordon_task_free(t);
 }
 
-/* The task must not get the caller's terminal: with stdout on one, an
- * inherited stdout is refused before anything starts. */
-static void test_output_mode_inherit_refuses_a_terminal(void **state)
+/* A pseudo-terminal whose follower stands in for the caller's fd 1 during
+ * a run; skips when the machine has none. */
+static void open_terminal(int *leader, int *follower)
 {
-    (void)state;
-    int leader, follower;
-    if (openpty(&leader, &follower, NULL, NULL, NULL) != 0) {
+    if (openpty(leader, follower, NULL, NULL, NULL) != 0) {
         print_message("skipped: no pseudo-terminal: %s\n", strerror(errno));
         skip();
     }
-    cordon_task *t = shell("echo on the terminal");
-    assert_int_equal(cordon_set_output_mode(t, 1, CORDON_OUTPUT_INHERIT), 0);
-    /* On a file, it runs. */
-    char path[64];
-    int saved;
-    redirect_fd(1, path, sizeof path, &saved);
+}
+
+static int run_on_terminal(cordon_task *t, int follower)
+{
+    fflush(stdout);
+    int saved = dup(1);
+    assert_int_equal(dup2(follower, 1), 1);
     int rc = cordon_run(t);
     restore_fd(1, saved);
-    assert_int_equal(rc, 0);
-    assert_string_equal(slurp_and_remove(path), "on the terminal\n");
-    /* On a terminal, nothing starts and nothing is left open. */
-    int fds_before = count_open_fds();
+    return rc;
+}
+
+static int report_stdout_kind(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    (void)arg;
+    printf("on the terminal\n");
     fflush(stdout);
-    saved = dup(1);
-    assert_int_equal(dup2(follower, 1), 1);
-    rc = cordon_run(t);
-    restore_fd(1, saved);
-    assert_int_equal(rc, -ENOTTY);
-    assert_true(no_children_left());
+    struct termios modes;
+    fprintf(stderr, "isatty %d, tcgetattr %d\n", isatty(1), tcgetattr(1, &modes));
+    return 0;
+}
+
+/* The task must not get the caller's terminal: its stdout is a pipe, and
+ * what it writes reaches the terminal through the collector. */
+static void test_output_mode_inherited_terminal_is_passed_on_not_handed_over(void **state)
+{
+    (void)state;
+    int leader, follower;
+    open_terminal(&leader, &follower);
+    cordon_task *t = cordon_function_task(report_stdout_kind, NULL);
+    assert_int_equal(cordon_set_output_mode(t, 1, CORDON_OUTPUT_INHERIT), 0);
+    int fds_before = count_open_fds();
+    assert_int_equal(run_on_terminal(t, follower), 0);
     assert_int_equal(count_open_fds(), fds_before);
+    const cordon_result *r = cordon_task_result(t);
+    assert_string_equal(r->std_err.data, "isatty 0, tcgetattr -1\n");
+    assert_int_equal(r->std_out.len, 0);
+    assert_int_equal(r->std_out.dropped, 0);
+    char seen[256] = "";
+    int flags = fcntl(leader, F_GETFL);
+    fcntl(leader, F_SETFL, flags | O_NONBLOCK);
+    ssize_t n = read(leader, seen, sizeof seen - 1);
+    assert_true(n > 0);
+    seen[n] = '\0';
+    assert_string_equal(seen, "on the terminal\r\n"); /* the terminal's own \n -> \r\n */
+    /* The caller's own description of the terminal kept its flags. */
+    assert_int_equal(fcntl(follower, F_GETFL) & O_NONBLOCK, 0);
+    cordon_task_free(t);
+    close(leader);
+    close(follower);
+}
+
+typedef struct terminal_reader {
+    int leader;
+    size_t bytes, x_bytes;
+} terminal_reader;
+
+static void *read_terminal(void *arg)
+{
+    terminal_reader *r = arg;
+    char buf[65536];
+    for (;;) {
+        ssize_t n = read(r->leader, buf, sizeof buf);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return NULL; /* EIO: the follower was closed */
+        r->bytes += (size_t)n;
+        for (ssize_t i = 0; i < n; i++)
+            r->x_bytes += buf[i] == 'x';
+    }
+}
+
+/* A flood through a terminal that keeps up arrives whole: the backlog
+ * holds what the terminal takes later, the task waits while it is full. */
+static void test_output_mode_terminal_that_reads_gets_everything(void **state)
+{
+    (void)state;
+    int leader, follower;
+    open_terminal(&leader, &follower);
+    terminal_reader reader = { .leader = leader };
+    pthread_t thread;
+    assert_int_equal(pthread_create(&thread, NULL, read_terminal, &reader), 0);
+    cordon_task *t = shell("head -c 3000000 /dev/zero | tr '\\0' x");
+    assert_int_equal(cordon_set_output_mode(t, 1, CORDON_OUTPUT_INHERIT), 0);
+    assert_int_equal(cordon_set_timeout_ms(t, 60000), 0);
+    assert_int_equal(run_on_terminal(t, follower), 0);
+    const cordon_result *r = cordon_task_result(t);
+    assert_int_equal(r->std_out.dropped, 0);
+    close(follower);
+    pthread_join(thread, NULL);
+    assert_int_equal(reader.x_bytes, 3000000);
+    cordon_task_free(t);
+    close(leader);
+}
+
+/* A terminal that takes nothing (nobody reads it, its output stopped as
+ * with ^S) holds up neither the caller nor the deadline: the task waits
+ * on its writes until the deadline, and what the terminal never took is
+ * counted as dropped. */
+static void test_output_mode_stopped_terminal_holds_up_nothing(void **state)
+{
+    (void)state;
+    int leader, follower;
+    open_terminal(&leader, &follower);
+    tcflow(follower, TCOOFF);
+    cordon_task *t = shell("exec head -c 50000000 /dev/zero");
+    assert_int_equal(cordon_set_output_mode(t, 1, CORDON_OUTPUT_INHERIT), 0);
+    assert_int_equal(cordon_set_timeout_ms(t, 500), 0);
+    struct timespec started, ended;
+    clock_gettime(CLOCK_MONOTONIC, &started);
+    int rc = run_on_terminal(t, follower);
+    clock_gettime(CLOCK_MONOTONIC, &ended);
+    const cordon_result *r = cordon_task_result(t);
+    assert_int_equal(rc, CORDON_EXCEPTION);
+    assert_string_equal(r->exception, "Timeout");
+    assert_true(ended.tv_sec - started.tv_sec < 10); /* loaded machines are slow, not stuck */
+    assert_int_equal(r->std_out.len, 0);
+    assert_true(r->std_out.dropped > 0);
+    assert_true(r->std_out.dropped < 50000000);
+    tcflow(follower, TCOON);
     cordon_task_free(t);
     close(leader);
     close(follower);
@@ -216,7 +320,9 @@ int main(void)
         cmocka_unit_test(test_output_mode_function_inherits_stdout),
         cmocka_unit_test(test_output_mode_command_inherits_stdout_and_stderr),
         cmocka_unit_test(test_output_mode_discard_keeps_nothing_of_a_flood),
-        cmocka_unit_test(test_output_mode_inherit_refuses_a_terminal),
+        cmocka_unit_test(test_output_mode_inherited_terminal_is_passed_on_not_handed_over),
+        cmocka_unit_test(test_output_mode_terminal_that_reads_gets_everything),
+        cmocka_unit_test(test_output_mode_stopped_terminal_holds_up_nothing),
         cmocka_unit_test(test_output_mode_inherit_of_a_closed_fd_is_ebadf),
         cmocka_unit_test(test_output_mode_failed_start_leaves_the_callers_stdin_open),
         cmocka_unit_test(test_output_mode_refuses_bad_streams_and_modes),
