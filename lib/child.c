@@ -174,7 +174,9 @@ static int install_filter(const cordon__launch *l, unsigned last_fd)
 {
     if (!l->policy)
         return 0;
-    int listener = cordon__policy_install(l->policy);
+    /* After a set-up hook, threads it started must be filtered too. */
+    int listener = l->setup_fn ? cordon__policy_install_all_threads(l->policy)
+                               : cordon__policy_install(l->policy);
     if (listener < -1)
         return listener;
     int rc = listener >= 0 ? hand_over_listener(listener) : 0;
