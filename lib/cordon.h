@@ -169,7 +169,8 @@ int cordon_set_backoff(cordon_task *t, uint64_t initial_ms, double factor, uint6
  * dlopen a plugin (whose ELF constructors run here, with the same
  * confinement), map code.  What it leaves in memory or in fds the
  * function finds (give both the same `arg`, or use globals); threads it
- * starts get the filter too. 
+ * starts get the filter too.  It must leave fds 0-4 as they are (else
+ * ConfinementError: cordon's hand-over of the filter's listener uses them).
  * Returns 0 to go on; anything else ends the attempt with the exception
  * "SetupError" (exit_code 125), whose message is what the hook wrote to
  * `err->message` (escaped), or its return value when it wrote none.  A
