@@ -221,9 +221,30 @@ static long collect_symbols(struct symbolizer_object *object, const Elf64_Shdr *
 }
 
 /* A file a task named, read into memory: mapped, a task that truncates it
- * meanwhile would raise SIGBUS in the caller.  Only a regular file,
- * opened without blocking (a FIFO) and up to FOREIGN_MAX bytes. */
+ * meanwhile would raise SIGBUS in the caller.  Only a regular file, up to
+ * FOREIGN_MAX bytes. */
 #define FOREIGN_MAX (256u << 20)
+
+/* Opens a path a task named only if it is a regular file, checked before
+ * the open: opening a device can act (a watchdog arms itself), a FIFO
+ * blocks.  The path is resolved once, to an O_PATH fd (which opens
+ * nothing); the file is then opened through that fd, not the path, so
+ * that the task cannot swap it in between. */
+static int open_foreign(const char *path)
+{
+    int path_fd = open(path, O_PATH | O_CLOEXEC);
+    if (path_fd < 0)
+        return -1;
+    struct stat st;
+    int fd = -1;
+    if (fstat(path_fd, &st) == 0 && S_ISREG(st.st_mode)) {
+        char proc[64];
+        snprintf(proc, sizeof proc, "/proc/self/fd/%d", path_fd);
+        fd = open(proc, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+    }
+    close(path_fd);
+    return fd;
+}
 
 static bool read_foreign(int fd, const struct stat *st, struct elf_image *image)
 {
@@ -257,7 +278,7 @@ static void load_symbols(struct symbolizer_object *object)
     const char *path = object->main_program ? "/proc/self/exe" : object->path;
     if (path[0] != '/')
         return;
-    int fd = open(path, O_RDONLY | O_CLOEXEC | (object->foreign ? O_NONBLOCK | O_NOCTTY : 0));
+    int fd = object->foreign ? open_foreign(path) : open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return;
     struct stat st;

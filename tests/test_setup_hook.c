@@ -211,6 +211,44 @@ static void test_setup_hook_plugin_crash_names_the_plugin_function(void **state)
     free(path);
 }
 
+/* The objects' record is the task's word: a task that puts a FIFO where
+ * its plugin was before crashing in it gets no name for its frames, and
+ * the caller does not hang opening the FIFO. */
+static char swapped_plugin[64];
+
+static int swap_plugin_then_crash(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    (void)arg;
+    if (unlink(swapped_plugin) != 0 || mkfifo(swapped_plugin, 0600) != 0)
+        return 3;
+    return plugin_analyze(NULL) + 1;
+}
+
+static void test_setup_hook_plugin_swapped_for_a_fifo_hangs_nothing(void **state)
+{
+    (void)state;
+    SKIP_UNDER_VALGRIND("its signal frames hide the faulting function");
+    char *source = plugin_path();
+    snprintf(swapped_plugin, sizeof swapped_plugin, "/var/tmp/cordon-plugin-%d.so", (int)getpid());
+    char command[512];
+    snprintf(command, sizeof command, "cp '%s' '%s'", source, swapped_plugin);
+    assert_int_equal(system(command), 0);
+    cordon_task *t = cordon_function_task(swap_plugin_then_crash, NULL);
+    assert_int_equal(cordon_set_policy(t, NULL), 0);
+    assert_int_equal(cordon_set_setup_hook(t, load_plugin, swapped_plugin), 0);
+    assert_int_equal(cordon_set_timeout_ms(t, 20000), 0);
+    const cordon_result *r = run_task(t, CORDON_EXCEPTION);
+    assert_string_equal(r->exception, "SIGSEGV");
+    assert_null(strstr(r->exc_out.data, "plugin_analyze"));
+    struct stat st;
+    assert_int_equal(lstat(swapped_plugin, &st), 0);
+    assert_true(S_ISFIFO(st.st_mode)); /* the swap happened */
+    unlink(swapped_plugin);
+    cordon_task_free(t);
+    free(source);
+}
+
 /* ---- what ends the task in its hook ----------------------------------- */
 
 static int never_runs(cordon_ctx *ctx, void *arg)
@@ -494,6 +532,7 @@ int main(void)
         cmocka_unit_test(test_setup_hook_dlopens_a_plugin_for_compute),
         cmocka_unit_test(test_setup_hook_is_held_by_the_file_rules),
         cmocka_unit_test(test_setup_hook_plugin_crash_names_the_plugin_function),
+        cmocka_unit_test(test_setup_hook_plugin_swapped_for_a_fifo_hangs_nothing),
         cmocka_unit_test(test_setup_hook_failure_is_a_setup_error_with_its_message),
         cmocka_unit_test(test_setup_hook_failure_without_message_names_its_return),
         cmocka_unit_test(test_setup_hook_message_control_bytes_are_escaped),
