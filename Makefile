@@ -6,7 +6,8 @@
 #   make demo       a short tour
 #   make bench      benchmarks (never part of make test)
 #   make fuzz       libFuzzer targets: the policy parser, the Docker importer (needs clang)
-#   make install    PREFIX=/usr/local DESTDIR=
+#   make install    PREFIX=/usr/local DESTDIR= (man pages under MANDIR=PREFIX/share/man)
+#   make examples   the online judge, the plugin host, the async fan-out (build/examples/)
 #   make python     the Python package's extension, built in place in python/cordon
 #   make test-python  its pytest suite (part of make test)
 #   make test-slurm   batch --shard under a single-node Slurm cluster (root)
@@ -18,6 +19,7 @@ LIBDIR     ?= $(PREFIX)/lib
 INCLUDEDIR ?= $(PREFIX)/include
 BINDIR     ?= $(PREFIX)/bin
 POLICYDIR  ?= $(PREFIX)/share/cordon/policies
+MANDIR     ?= $(PREFIX)/share/man
 
 CC         ?= cc
 PKG_CONFIG ?= pkg-config
@@ -182,18 +184,43 @@ test-slurm: build/cordon
 build/demo: examples/demo.c build/libcordon.a
 	$(CC) $(ALL_CFLAGS) $< -o $@ build/libcordon.a $(LDLIBS_ALL)
 
+# ---- Examples: the online judge, the plugin host and the fan-out, with the submissions
+# and plugins they run (built as a user would build them, not with -Werror).
+EXAMPLE_SUBMISSIONS := $(patsubst examples/submissions/%.c,build/examples/submissions/%,\
+                         $(wildcard examples/submissions/*.c))
+EXAMPLE_PLUGINS     := $(patsubst examples/plugins/%.c,build/examples/plugins/lib%.so,\
+                         $(wildcard examples/plugins/*.c))
+EXAMPLES            := build/examples/judge build/examples/plugin_host build/examples/fanout \
+                       $(EXAMPLE_SUBMISSIONS) $(EXAMPLE_PLUGINS)
+
+build/examples/submissions/%: examples/submissions/%.c
+	@mkdir -p $(dir $@)
+	$(CC) -O1 -g $< -o $@
+
+build/examples/plugins/lib%.so: examples/plugins/%.c
+	@mkdir -p $(dir $@)
+	$(CC) -shared -fPIC -O1 -g $< -o $@
+
+build/examples/judge build/examples/plugin_host build/examples/fanout: build/examples/%: examples/%.c build/libcordon.a lib/cordon.h
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $< -o $@ build/libcordon.a $(LDLIBS_ALL)
+
+examples: $(EXAMPLES)
+.PHONY: examples
+# ---- end of the examples
+
 demo:
 	@sh scripts/setup
 	@$(MAKE) --no-print-directory demo-run
 
-# examples/fanout.c: async control and a pool (README, "Async control and pools").
-build/fanout: examples/fanout.c build/libcordon.a
-	$(CC) $(ALL_CFLAGS) $< -o $@ build/libcordon.a $(LDLIBS_ALL)
-
-demo-run: build/demo build/cordon build/fanout
+demo-run: build/demo build/cordon $(EXAMPLES)
 	@CORDON_POLICY_PATH=$(abspath policies) ./build/demo
+	@echo; echo "== an online judge (examples/judge.c)"
+	@CORDON_POLICY_PATH=$(abspath policies) ./build/examples/judge
+	@echo; echo "== a plugin host (examples/plugin_host.c)"
+	@CORDON_POLICY_PATH=$(abspath policies) ./build/examples/plugin_host
 	@echo; echo "== an async fan-out through a pool (examples/fanout.c)"
-	@CORDON_POLICY_PATH=$(abspath policies) ./build/fanout
+	@CORDON_POLICY_PATH=$(abspath policies) ./build/examples/fanout
 	@echo; echo "== and the cordon command"
 	@CORDON_POLICY_PATH=$(abspath policies) CORDON=./build/cordon sh examples/runner_tour.sh
 	@echo; echo "== and from Python (examples/python_demo.py)"
@@ -234,6 +261,9 @@ install: all python
 	install -m 644 policies/*.policy $(DESTDIR)$(POLICYDIR)/
 	sed -e 's|@PREFIX@|$(PREFIX)|; s|@LIBDIR@|$(LIBDIR)|; s|@INCLUDEDIR@|$(INCLUDEDIR)|; s|@VERSION@|0.1.0|' \
 	    cordon.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/cordon.pc
+	install -d $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man3
+	install -m 644 man/cordon.1 $(DESTDIR)$(MANDIR)/man1/
+	install -m 644 man/cordon.3 $(DESTDIR)$(MANDIR)/man3/
 	install -d $(DESTDIR)$(PY_DIST)/cordon
 	install -m 644 $(PY_FILES) $(DESTDIR)$(PY_DIST)/cordon/
 	install -m 755 $(PY_EXT) $(DESTDIR)$(PY_DIST)/cordon/

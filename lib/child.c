@@ -22,6 +22,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -166,11 +167,16 @@ static int hand_over_listener(int listener)
     return sent == 1 ? 0 : -errno;
 }
 
-static int install_filter(const cordon__launch *l)
+/* `last_fd`: the highest fd cordon's own may hold after the filter is in
+ * (~0u: all above the socket are cordon's; after a set-up hook, whose fds
+ * the function keeps, only the listener at HOOK_RESERVED_FD). */
+static int install_filter(const cordon__launch *l, unsigned last_fd)
 {
     if (!l->policy)
         return 0;
-    int listener = cordon__policy_install(l->policy);
+    /* After a set-up hook, threads it started must be filtered too. */
+    int listener = l->setup_fn ? cordon__policy_install_all_threads(l->policy)
+                               : cordon__policy_install(l->policy);
     if (listener < -1)
         return listener;
     int rc = listener >= 0 ? hand_over_listener(listener) : 0;
@@ -178,7 +184,7 @@ static int install_filter(const cordon__launch *l)
      * answer its own notifications): one close_range, so that a policy
      * refusing close does not catch cordon's own. */
     if (l->listener_socket >= 0 &&
-        syscall(SYS_close_range, LISTENER_SOCKET_FD, ~0u, 0) != 0) {
+        syscall(SYS_close_range, LISTENER_SOCKET_FD, last_fd, 0) != 0) {
         close(LISTENER_SOCKET_FD);
         if (listener >= 0)
             close(listener);
@@ -334,6 +340,74 @@ static void release_setup_record(const cordon__launch *l)
         fail(l->setup, STEP_SECCOMP, -errno);
 }
 
+/*
+ * The caller's set-up hook (cordon_set_setup_hook): the caller's own code,
+ * so not bound by this file's rule, and run where only a function task's
+ * process runs it: a copy of the caller made by fork, on the caller's
+ * thread, whose locks are consistent.  It runs with every confinement step
+ * done but the filter, so that what it loads (a plugin's constructors
+ * included) reaches nothing the function could not, except the calls the
+ * policy refuses.  Its state is recorded around the call: the parent
+ * names an ending while it ran (a crash, an exit) SetupError.
+ */
+#define HOOK_RESERVED_FD (LISTENER_SOCKET_FD + 1)
+
+static bool same_file(int fd, const struct stat *before)
+{
+    struct stat now;
+    return fstat(fd, &now) == 0 && now.st_dev == before->st_dev && now.st_ino == before->st_ino;
+}
+
+/* The fds the filter's hand-over counts on: 0-3 open (else the listener
+ * could land there, in the task's hands), the listener's socket still at
+ * 4, and HOOK_RESERVED_FD, held through the hook, free for the listener
+ * (which close_range then closes with the socket, sparing the hook's fds
+ * above it).  Whatever the hook did to them fails the task closed. */
+static int check_fds_after_hook(const cordon__launch *l, const struct stat *socket_before,
+                                const struct stat *reserved_before)
+{
+    for (int fd = 0; fd <= CORDON_LOG_FD; fd++) {
+        if (fcntl(fd, F_GETFD) < 0)
+            return -EBADF;
+    }
+    if ((l->listener_socket >= 0 && !same_file(LISTENER_SOCKET_FD, socket_before)) ||
+        !same_file(HOOK_RESERVED_FD, reserved_before))
+        return -EBADF;
+    return close(HOOK_RESERVED_FD) == 0 ? 0 : -errno;
+}
+
+static void run_setup_hook(const cordon__launch *l)
+{
+    cordon__setup_record *setup = l->setup;
+    if (!l->setup_fn)
+        return;
+    struct stat socket_before, reserved_before;
+    int rc = 0;
+    if ((l->listener_socket >= 0 && fstat(LISTENER_SOCKET_FD, &socket_before) != 0) ||
+        dup3(CORDON_LOG_FD, HOOK_RESERVED_FD, O_CLOEXEC) < 0 ||
+        fstat(HOOK_RESERVED_FD, &reserved_before) != 0)
+        fail(setup, STEP_FILE_DESCRIPTORS, -errno);
+    cordon_error err;
+    memset(&err, 0, sizeof err);
+    int loaded_before = cordon__loaded_object_count();
+    __atomic_store_n(&setup->hook_state, HOOK_RUNNING, __ATOMIC_RELEASE);
+    rc = l->setup_fn(l->setup_arg, &err);
+    if (rc == 0) {
+        cordon__record_loaded_objects(setup, loaded_before);
+        __atomic_store_n(&setup->hook_state, HOOK_DONE, __ATOMIC_RELEASE);
+        if ((rc = check_fds_after_hook(l, &socket_before, &reserved_before)) < 0)
+            fail(setup, STEP_FILE_DESCRIPTORS, rc);
+        return;
+    }
+    err.message[sizeof err.message - 1] = '\0';
+    memcpy(setup->hook_message, err.message, sizeof setup->hook_message);
+    setup->hook_return = rc;
+    __atomic_store_n(&setup->hook_state, HOOK_FAILED, __ATOMIC_RELEASE);
+    /* What the hook printed before it failed is the task's output. */
+    cordon__function_child_wind_down();
+    fail(setup, STEP_SETUP_HOOK, 0);
+}
+
 static _Noreturn void call_function(const cordon__launch *l)
 {
     cordon__shared *shared = l->shared;
@@ -344,10 +418,11 @@ static _Noreturn void call_function(const cordon__launch *l)
     discard_pending(stderr);
     int rc;
     cordon__crash_handlers_install(shared);
+    run_setup_hook(l);
     /* After the alternate stack (the sampler runs on it), before the filter. */
     if (l->profile)
         cordon__profile_child_start(l->profile);
-    if ((rc = install_filter(l)) < 0)
+    if ((rc = install_filter(l, l->setup_fn ? HOOK_RESERVED_FD : ~0u)) < 0)
         fail(l->setup, STEP_SECCOMP, rc);
     release_setup_record(l);
     struct cordon_ctx ctx = {
@@ -469,7 +544,7 @@ _Noreturn void cordon__task_main(const cordon__launch *l)
     confine(l);
     if (l->fn)
         call_function(l);
-    if ((rc = install_filter(l)) < 0)
+    if ((rc = install_filter(l, ~0u)) < 0)
         fail(shared, STEP_SECCOMP, rc);
     exec_command(l);
 }
@@ -489,7 +564,7 @@ _Noreturn void cordon__child_main(const cordon__launch *l)
     set_up(l);
     if (l->fn)
         call_function(l);
-    int rc = install_filter(l);
+    int rc = install_filter(l, ~0u);
     if (rc < 0)
         fail(l->setup, STEP_SECCOMP, rc);
     exec_command(l);

@@ -145,8 +145,50 @@ static bool file_size_limit_reached(cordon_task *t, int signo)
     return true;
 }
 
+/* The set-up hook's ending, as cordon's code in the child recorded it
+ * around the call: it returned non-zero (its message follows, escaped:
+ * the hook runs what it loads), or the process ended while it ran. */
+static bool setup_hook_ended(cordon_task *t, const cordon__setup_record *setup,
+                             const cordon__shared *shared, int status)
+{
+    if (t->kind != KIND_FUNCTION)
+        return false;
+    if (setup->hook_state == HOOK_FAILED && WIFEXITED(status) &&
+        setup->setup_step == STEP_SETUP_HOOK) {
+        set_exception(t, "SetupError");
+        t->result.exit_code = 125;
+        size_t len = strnlen(setup->hook_message, sizeof setup->hook_message);
+        cordon__buffer_printf(&t->exc_out, "SetupError: ");
+        if (len)
+            cordon__buffer_append_escaped(&t->exc_out, setup->hook_message, len);
+        else
+            cordon__buffer_printf(&t->exc_out, "the set-up hook returned %d", setup->hook_return);
+        cordon__buffer_append(&t->exc_out, "\n", 1);
+        return true;
+    }
+    if (setup->hook_state != HOOK_RUNNING)
+        return false;
+    set_exception(t, "SetupError");
+    own_ending(t, status);
+    if (!WIFSIGNALED(status)) {
+        cordon__buffer_printf(&t->exc_out, "SetupError: the set-up hook ended the task's process "
+                              "(exit status %d) before the function ran\n", t->result.exit_code);
+        return true;
+    }
+    int signo = WTERMSIG(status);
+    const char *name = cordon_signal_name(signo);
+    cordon__buffer_printf(&t->exc_out, "SetupError: the set-up hook was killed by %s\n",
+                          name ? name : "a signal");
+    const cordon__crash_record *crash = &shared->crash;
+    cordon__crash_record plain = { .signal = signo };
+    cordon__crash_report(&t->exc_out, crash->signal == signo ? crash : &plain, true,
+                         (uintptr_t)t->setup_fn);
+    return true;
+}
+
 static void signal_ending(cordon_task *t, const cordon__attempt_state *s,
-                          const cordon__shared *shared, int signo)
+                          const cordon__shared *shared, const cordon__setup_record *setup,
+                          int signo)
 {
     t->result.signal = signo;
     t->result.exit_code = 128 + signo;
@@ -174,7 +216,7 @@ static void signal_ending(cordon_task *t, const cordon__attempt_state *s,
     const char *name = cordon_signal_name(signo);
     set_exception(t, name ? name : "Signal");
     if (recorded) {
-        cordon__crash_report(&t->exc_out, crash, true, (uintptr_t)t->fn);
+        cordon__crash_report_loaded(&t->exc_out, crash, (uintptr_t)t->fn, setup);
         return;
     }
     cordon__crash_record plain = { .signal = signo };
@@ -188,7 +230,7 @@ static bool reserved_class(const char *name)
     static const char *const reserved[] = {
         "Timeout", "CpuLimit", "MemoryLimit", "FileSizeLimit", "ProcessLimit",
         "PolicyViolation", "ExecError", "ConfinementError", "InvalidException", "Signal",
-        "Cancelled",
+        "Cancelled", "SetupError", "StdinError",
     };
     for (size_t i = 0; i < sizeof reserved / sizeof *reserved; i++) {
         if (strcmp(name, reserved[i]) == 0)
@@ -349,12 +391,22 @@ void cordon__classify(cordon_task *t, const cordon__attempt_state *s,
                                   (unsigned long long)t->timeout_ms);
         return;
     }
+    if (s->stdin_error) {
+        set_exception(t, "StdinError");
+        own_ending(t, status);
+        cordon__buffer_printf(&t->exc_out, "StdinError: the stdin callback failed after %llu "
+                              "bytes: %s; the task was ended\n",
+                              (unsigned long long)s->stdin_fed, strerror(-s->stdin_error));
+        return;
+    }
     if (cgroup_limit_reached(t, s))
+        return;
+    if (setup_hook_ended(t, &setup, shared, status))
         return;
     if (WIFEXITED(status) && setup_failed(t, &setup))
         return;
     if (WIFSIGNALED(status)) {
-        signal_ending(t, s, shared, WTERMSIG(status));
+        signal_ending(t, s, shared, &setup, WTERMSIG(status));
         return;
     }
     int code = WIFEXITED(status) ? WEXITSTATUS(status) : 0;

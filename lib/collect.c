@@ -32,7 +32,7 @@
 #define NO_PIDFD_TICK_NS   (5ull * 1000 * 1000)
 
 enum { SLOT_PID, SLOT_STDOUT, SLOT_STDERR, SLOT_LOG, SLOT_STDIN, SLOT_SOCKET, SLOT_LISTENER,
-       SLOT_CANCEL, SLOT_TIMER, SLOT_COUNT };
+       SLOT_CANCEL, SLOT_TIMER, SLOT_RELAY_OUT, SLOT_RELAY_ERR, SLOT_COUNT };
 
 uint64_t cordon__now_ns(void)
 {
@@ -84,6 +84,8 @@ static void enlarge_pipe_once(cordon__attempt_state *s, int fd, int stream)
 static bool read_stream(cordon_task *t, cordon__attempt_state *s, int *fd,
                         cordon__buffer *buffer, int stream)
 {
+    if (stream < 3 && s->relayed[stream])
+        return cordon__relay_read(s, fd, stream, buffer);
     char chunk[READ_CHUNK];
     for (int round = 0; round < 16; round++) {
         /* Read straight into the buffer once a flood has grown it; most
@@ -121,9 +123,35 @@ static bool read_stream(cordon_task *t, cordon__attempt_state *s, int *fd,
     return true;
 }
 
+/* Streamed stdin: the next chunk from the caller's callback once the last
+ * one is written.  False at the end of the input, or when the callback
+ * failed (then the task is ended: its input was cut short). */
+static bool refill_stdin(cordon__attempt_state *s)
+{
+    if (!s->stdin_fn || s->stdin_written < s->stdin_len)
+        return s->stdin_written < s->stdin_len;
+    ssize_t n = s->stdin_fn(s->stdin_user, s->stdin_chunk, s->stdin_chunk_size);
+    if (n < 0 || (size_t)n > s->stdin_chunk_size) {
+        s->stdin_error = n < 0 && n >= -4095 ? (int)n : -EOVERFLOW;
+        kill_group(s);
+        return false;
+    }
+    s->stdin_data = s->stdin_chunk;
+    s->stdin_len = (size_t)n;
+    s->stdin_written = 0;
+    s->stdin_fed += (uint64_t)n;
+    return n > 0;
+}
+
+/* A task that reads as fast as it is fed would keep the loop here: after
+ * a few chunks the other streams and the deadline get their turn. */
+#define STDIN_ROUNDS 16
+
 static void write_stdin_unguarded(cordon__attempt_state *s)
 {
-    while (s->stdin_written < s->stdin_len) {
+    for (int round = 0; refill_stdin(s); round++) {
+        if (round == STDIN_ROUNDS)
+            return;
         ssize_t n = write(s->stdin_fd, s->stdin_data + s->stdin_written,
                           s->stdin_len - s->stdin_written);
         if (n < 0 && errno == EINTR)
@@ -134,7 +162,10 @@ static void write_stdin_unguarded(cordon__attempt_state *s)
             break; /* the task closed its stdin: that is its business */
         s->stdin_written += (size_t)n;
     }
-    close_fd(&s->stdin_fd);
+    /* After a failed callback the task is being killed: it must not read
+     * an EOF first and take the input cut short for the whole. */
+    if (!s->stdin_error)
+        close_fd(&s->stdin_fd);
 }
 
 /*
@@ -215,22 +246,41 @@ static bool child_has_exited(cordon__attempt_state *s)
     return rc < 0 || info.si_pid == s->pid;
 }
 
+/* A stream passed on to the caller's terminal is read only while its
+ * backlog has room (the task then waits on its writes, as on a terminal);
+ * the terminal is polled while the backlog holds something. */
+static int readable_stream(const cordon__attempt_state *s, int fd, int stream)
+{
+    return s->relayed[stream] && !cordon__relay_wants_input(s, stream) ? -1 : fd;
+}
+
+static int relay_target(const cordon__attempt_state *s, int stream)
+{
+    return cordon__relay_pending(s, stream) ? s->relay_fd[stream] : -1;
+}
+
+/* The streams still to be read, and the bytes still to be passed on. */
 static int build_poll_set(cordon__attempt_state *s, struct pollfd *fds)
 {
     int wanted[SLOT_COUNT] = {
-        [SLOT_PID] = s->exited ? -1 : s->pidfd, [SLOT_STDOUT] = s->stdout_fd,
-        [SLOT_STDERR] = s->stderr_fd, [SLOT_LOG] = s->log_fd, [SLOT_STDIN] = s->stdin_fd,
+        [SLOT_PID] = s->exited ? -1 : s->pidfd,
+        [SLOT_STDOUT] = readable_stream(s, s->stdout_fd, 1),
+        [SLOT_STDERR] = readable_stream(s, s->stderr_fd, 2), [SLOT_LOG] = s->log_fd,
+        [SLOT_STDIN] = s->stdin_error ? -1 : s->stdin_fd,
         [SLOT_SOCKET] = s->listener_socket, [SLOT_LISTENER] = s->exited ? -1 : s->listener_fd,
         [SLOT_CANCEL] = s->exited || s->cancelled ? -1 : s->cancel_fd,
         [SLOT_TIMER] = s->timer_fd,
+        [SLOT_RELAY_OUT] = relay_target(s, 1), [SLOT_RELAY_ERR] = relay_target(s, 2),
     };
     int open_streams = 0;
     for (int i = 0; i < SLOT_COUNT; i++) {
         fds[i].fd = wanted[i];
-        fds[i].events = i == SLOT_STDIN ? POLLOUT : POLLIN;
+        fds[i].events = i == SLOT_STDIN || i == SLOT_RELAY_OUT || i == SLOT_RELAY_ERR ? POLLOUT
+                                                                                     : POLLIN;
         fds[i].revents = 0;
     }
-    open_streams = (s->stdout_fd >= 0) + (s->stderr_fd >= 0) + (s->log_fd >= 0);
+    open_streams = (s->stdout_fd >= 0) + (s->stderr_fd >= 0) + (s->log_fd >= 0) +
+                   cordon__relay_pending(s, 1) + cordon__relay_pending(s, 2);
     return open_streams;
 }
 
@@ -337,6 +387,10 @@ static void dispatch(cordon_task *t, cordon__attempt_state *s, struct pollfd *fd
         read_stream(t, s, &s->log_fd, &t->log_out, 3);
     if (fds[SLOT_STDIN].revents)
         write_stdin(s);
+    if (fds[SLOT_RELAY_OUT].revents)
+        cordon__relay_flush(s, 1, &t->std_out);
+    if (fds[SLOT_RELAY_ERR].revents)
+        cordon__relay_flush(s, 2, &t->std_err);
     if (fds[SLOT_SOCKET].revents)
         receive_listener(s);
     if (fds[SLOT_LISTENER].revents & POLLIN)
@@ -453,9 +507,13 @@ int cordon__collect(cordon_task *t, cordon__attempt_state *s)
     s->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
     int rc = collect_loop(t, s);
     close_fd(&s->timer_fd);
+    if (rc == 0)
+        drain_remaining(t, s);
+    /* What the terminal has not taken by now is dropped, and counted. */
+    cordon__relay_finish(s, 1, &t->std_out);
+    cordon__relay_finish(s, 2, &t->std_err);
     if (rc < 0)
         return rc;
-    drain_remaining(t, s);
     rc = reap(s);
     final_cpu_check(s);
     if (s->cgroup) {

@@ -191,6 +191,73 @@ int cordon_set_total_timeout_ms(cordon_task *t, uint64_t ms);
 typedef int (*cordon_retry_fn)(const cordon_result *result, unsigned attempt, void *user);
 int cordon_set_retry_callback(cordon_task *t, cordon_retry_fn fn, void *user);
 
+/* ---- Set-up hook, output modes, streamed stdin --------------------------- */
+
+/* A function task's set-up hook: runs in the task's own process, once per
+ * attempt, after every confinement step but the seccomp filter — in the
+ * task's namespaces, cgroup and Landlock domain (file rules included),
+ * under its limits, as its user, without capabilities or the caller's
+ * shared mappings — and then the filter is installed and the function
+ * runs.  It does what the policy would refuse the function: open a file,
+ * dlopen a plugin (whose ELF constructors run here, with the same
+ * confinement), map code.  What it leaves in memory or in fds the
+ * function finds (give both the same `arg`, or use globals); threads it
+ * starts get the filter too.  It must leave fds 0-4 as they are (else
+ * ConfinementError: cordon's hand-over of the filter's listener uses them).
+ * Returns 0 to go on; anything else ends the attempt with the exception
+ * "SetupError" (exit_code 125), whose message is what the hook wrote to
+ * `err->message` (escaped), or its return value when it wrote none.  A
+ * hook that crashes or exits ends it with "SetupError" too (its crash
+ * report follows); a deadline or a limit reached in the hook is named as
+ * such.  Everything the hook runs is the task's code: like the function,
+ * it could write a false "SetupError" for the function's own ending. */
+typedef int (*cordon_setup_fn)(void *arg, cordon_error *err);
+/* Sets (fn) or removes (NULL) the hook.  -EINVAL for a command task: its
+ * child runs only async-signal-safe code until it execs, and a hook would
+ * run in a copy of the caller's memory that the command replaces. */
+int cordon_set_setup_hook(cordon_task *t, cordon_setup_fn fn, void *arg);
+
+/* Where the task's stdout (stream 1) or stderr (stream 2) goes:
+ *   CORDON_OUTPUT_CAPTURE  the default: a pipe, kept in result.std_out/err
+ *                          and passed to the output callback
+ *   CORDON_OUTPUT_INHERIT  the caller's own fd 1 (or 2), as it is when the
+ *                          run starts: the task writes to it directly (a
+ *                          file, a pipe, a socket); nothing is captured.
+ *                          A terminal is never handed over (the task could
+ *                          change its modes, flush its input or stop its
+ *                          output): the task writes to a pipe and the
+ *                          collecting thread passes what arrives on to the
+ *                          terminal, without blocking — while the terminal
+ *                          takes nothing (stopped, unread) the task waits
+ *                          on its writes, the deadline still holds, and
+ *                          what it has not taken when the task has ended
+ *                          is dropped (counted in `dropped`).  -EBADF when
+ *                          the caller's fd is closed; -ENOTTY when its
+ *                          terminal cannot be opened again (no /proc)
+ *   CORDON_OUTPUT_DISCARD  /dev/null; nothing is captured
+ * With INHERIT or DISCARD that stream's result buffer stays empty (len 0)
+ * and the output callback never sees it.  -EINVAL for another stream or
+ * mode. */
+#define CORDON_OUTPUT_CAPTURE 0u
+#define CORDON_OUTPUT_INHERIT 1u
+#define CORDON_OUTPUT_DISCARD 2u
+int cordon_set_output_mode(cordon_task *t, int stream, unsigned mode);
+
+/* Streams the task's stdin from a callback, called by the collecting
+ * thread whenever the task's stdin pipe can take more and the last chunk
+ * is written: it fills up to `cap` bytes of `buf` and returns their
+ * number, 0 at the end of the input (the task then reads EOF), or a
+ * negative errno, which ends the task with the exception "StdinError"
+ * (its input was cut short).  The pipe is written without blocking: a
+ * task that stops reading holds up neither the deadline nor the caller,
+ * and one that exits without reading raises no SIGPIPE in the caller.
+ * The callback should not block for long: while it runs, nothing else of
+ * the task is watched.  Each attempt of a retry calls it again, on from
+ * where it is.  Replaces cordon_set_stdin and cordon_set_stdin_fd (and is
+ * replaced by them); NULL removes it. */
+typedef ssize_t (*cordon_stdin_fn)(void *user, char *buf, size_t cap);
+int cordon_set_stdin_callback(cordon_task *t, cordon_stdin_fn fn, void *user);
+
 /* ---- Isolation: the files, network and mounts a task is given ----------
  *
  * By default a task sees the file system its user may see and the

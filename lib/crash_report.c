@@ -21,8 +21,8 @@ static uint32_t task_frames(cordon__symbolizer *s, const cordon__crash_record *c
     return frames;
 }
 
-void cordon__crash_report(cordon__buffer *out, const cordon__crash_record *crash,
-                          bool function_task, uintptr_t task_fn)
+static void report(cordon__buffer *out, const cordon__crash_record *crash, bool function_task,
+                   uintptr_t task_fn, const cordon__setup_record *setup)
 {
     const char *name = cordon_signal_name(crash->signal);
     cordon__buffer_printf(out, "%s: %s\n", name ? name : "signal", strsignal(crash->signal));
@@ -43,6 +43,8 @@ void cordon__crash_report(cordon__buffer *out, const cordon__crash_record *crash
     cordon__buffer_printf(out, "  backtrace (most recent call first):\n");
     /* One symbolizer for all frames: each object's symbols are read once. */
     cordon__symbolizer *symbolizer = cordon__symbolizer_new();
+    if (setup)
+        cordon__symbolizer_add_loaded(symbolizer, setup->hook_objects, setup->hook_object_count);
     frames = task_frames(symbolizer, crash, frames, task_fn);
     for (uint32_t i = 0; i < frames; i++) {
         /* A return address may lie past its caller's last instruction. */
@@ -53,4 +55,16 @@ void cordon__crash_report(cordon__buffer *out, const cordon__crash_record *crash
         cordon__buffer_printf(out, "    #%-2u 0x%016" PRIx64 " %s\n", i, crash->frames[i], symbol);
     }
     cordon__symbolizer_free(symbolizer);
+}
+
+void cordon__crash_report(cordon__buffer *out, const cordon__crash_record *crash,
+                          bool function_task, uintptr_t task_fn)
+{
+    report(out, crash, function_task, task_fn, NULL);
+}
+
+void cordon__crash_report_loaded(cordon__buffer *out, const cordon__crash_record *crash,
+                                 uintptr_t task_fn, const cordon__setup_record *setup)
+{
+    report(out, crash, true, task_fn, setup);
 }

@@ -75,6 +75,7 @@ enum cordon__step {
     STEP_SHARED_MEMORY,
     STEP_NAMESPACES,
     STEP_EXEC,
+    STEP_SETUP_HOOK,            /* the caller's set-up hook returned non-zero */
     STEP_COUNT_
 };
 const char *cordon__step_name(int step);
@@ -86,6 +87,15 @@ typedef struct cordon__crash_record {
     uint32_t frame_count;
     uint64_t frames[CORDON_MAX_FRAMES];
 } cordon__crash_record;
+
+/* An object a function task's set-up hook loaded (a dlopen'd plugin): the
+ * parent has no mapping of it, so its crash frames are named from this
+ * record, the task's word (lib/hook_objects.c). */
+#define CORDON_HOOK_OBJECTS 8
+typedef struct cordon__loaded_object {
+    uint64_t base, start, end;          /* load bias; its PT_LOAD segments' span */
+    char path[256];                     /* absolute */
+} cordon__loaded_object;
 
 /*
  * What cordon's own code in the child reports to the parent: a failed
@@ -105,7 +115,15 @@ typedef struct cordon__setup_record {
     int32_t task_status;                /* that process's wait status, from its init */
     uint32_t task_status_valid;
     uint64_t reaped_cpu_ns;             /* user+system CPU of all the init reaped so far */
+    /* A function task's set-up hook (cordon_set_setup_hook): */
+    uint32_t hook_state;                /* HOOK_*: written around the call */
+    int32_t hook_return;                /* what a failed hook returned */
+    char hook_message[512];             /* what it wrote to err->message */
+    uint32_t hook_object_count;         /* objects the hook left loaded */
+    cordon__loaded_object hook_objects[CORDON_HOOK_OBJECTS];
 } cordon__setup_record;
+
+enum cordon__hook_state { HOOK_NONE = 0, HOOK_RUNNING = 1, HOOK_DONE = 2, HOOK_FAILED = 3 };
 
 /* What the task itself writes: every field is the task's word only. */
 typedef struct cordon__shared {
@@ -141,6 +159,7 @@ enum cordon__kind { KIND_FUNCTION, KIND_COMMAND };
  * allocates nothing. */
 typedef struct cordon__launch {
     int stdin_fd, stdout_fd, stderr_fd, log_fd; /* child ends */
+    int relay_fd[3];                             /* [1], [2]: the caller's terminal, reopened */
     int listener_socket;                         /* child end, or -1 */
     pid_t parent_pid;
     const cordon_policy *policy;                 /* NULL: no filter */
@@ -175,6 +194,8 @@ typedef struct cordon__launch {
     /* function tasks */
     cordon_fn fn;
     void *arg;
+    cordon_setup_fn setup_fn;                    /* NULL: no set-up hook */
+    void *setup_arg;
     cordon__region region;
     cordon__setup_record *setup;                 /* region.setup */
     cordon__shared *shared;                      /* region.shared */
@@ -194,6 +215,17 @@ typedef struct cordon__attempt_state {
     bool pipe_enlarged[4];      /* per stream (1-3): grown for a flood */
     const char *stdin_data;
     size_t stdin_len, stdin_written;
+    cordon_stdin_fn stdin_fn;   /* streamed stdin: refills stdin_chunk */
+    void *stdin_user;
+    char *stdin_chunk;          /* the task's, stdin_chunk_size bytes */
+    size_t stdin_chunk_size;
+    int stdin_error;            /* the callback's negative errno: StdinError */
+    uint64_t stdin_fed;         /* bytes the callback gave */
+    /* Streams inherited from the caller's terminal, passed on by the
+     * collector (lib/relay.c); [1] stdout, [2] stderr. */
+    bool relayed[3];
+    int relay_fd[3];            /* the launch's; -1 once the terminal is gone */
+    struct cordon__relay *relay[3];
     uint64_t started_ns, ended_ns, deadline_ns, cpu_limit_ns;
     uint64_t cpu_used_ns;       /* the tree's CPU time at the last check */
     uint64_t next_cpu_check_ns;
@@ -228,6 +260,12 @@ struct cordon_task {
     int stdin_fd;
     cordon_output_fn output_fn;
     void *output_user;
+    unsigned output_mode[3];    /* [1] stdout, [2] stderr: CORDON_OUTPUT_* */
+    cordon_setup_fn setup_fn;
+    void *setup_arg;
+    cordon_stdin_fn stdin_fn;
+    void *stdin_user;
+    char *stdin_chunk;          /* the callback's buffer, made when it is set */
     char *cwd;
     char **env_overrides;
     size_t env_count;
@@ -280,6 +318,19 @@ struct cordon_task {
     struct cordon__process_table *profile_processes;      /* command tasks */
 };
 
+/* 0, or -EINVAL for no task, -EBUSY while it runs (lib/task.c). */
+int cordon__task_settable(const cordon_task *t);
+/* lib/relay.c: an inherited stream on the caller's terminal, passed on
+ * without blocking.  Parent side; `counted` is the stream's result
+ * buffer, whose `dropped` counts what the terminal never took. */
+int  cordon__relay_open(int stream);
+bool cordon__relay_read(cordon__attempt_state *s, int *fd, int stream, cordon__buffer *counted);
+void cordon__relay_flush(cordon__attempt_state *s, int stream, cordon__buffer *counted);
+bool cordon__relay_wants_input(const cordon__attempt_state *s, int stream);
+bool cordon__relay_pending(const cordon__attempt_state *s, int stream);
+void cordon__relay_finish(cordon__attempt_state *s, int stream, cordon__buffer *counted);
+/* The size of a task's stdin_chunk (lib/task_streams.c). */
+size_t cordon__stdin_chunk_size(void);
 /* One attempt from fork to result; fills t->result.  Returns what cordon_run
  * returns. */
 int cordon__run_once(cordon_task *t);
@@ -355,12 +406,19 @@ _Noreturn void cordon__child_fail(cordon__setup_record *setup, int step, int err
  * `cgroup_fd`; the pid, or -errno (-ENOSYS where it cannot be done). */
 pid_t cordon__clone3_vfork_into_cgroup(int (*fn)(void *), void *arg, char *stack,
                                        size_t stack_size, int cgroup_fd, int *pidfd);
+/* lib/hook_objects.c, child side around the set-up hook: how many objects
+ * are loaded, and a record of those past the first `before`. */
+int  cordon__loaded_object_count(void);
+void cordon__record_loaded_objects(cordon__setup_record *setup, int before);
 /* Child side: crash handlers on their own stack that fill shared->crash. */
 void cordon__crash_handlers_install(cordon__shared *shared);
 /* Parent side: the readable report of a crash record; the backtrace ends
  * at `task_fn`, the task's function (0: a command). */
 void cordon__crash_report(cordon__buffer *out, const cordon__crash_record *crash, bool function_task,
                           uintptr_t task_fn);
+/* The same, with the objects a set-up hook loaded named too. */
+void cordon__crash_report_loaded(cordon__buffer *out, const cordon__crash_record *crash,
+                                 uintptr_t task_fn, const cordon__setup_record *setup);
 const char *cordon__signal_code_name(int signo, int code, const char **meaning);
 void cordon__result_reset(cordon_task *t);
 void cordon__history_push(cordon_task *t);
@@ -384,6 +442,10 @@ int cordon__symbolizer_lookup(cordon__symbolizer *s, uintptr_t address, cordon__
 /* "name+0x12 (object)", or "?? (object+0x…)"; returns as the lookup does. */
 int cordon__symbolizer_describe(cordon__symbolizer *s, uintptr_t address, char *out, size_t size);
 void cordon__symbolizer_free(cordon__symbolizer *s);
+/* Parent side: makes the symbolizer name addresses in these objects too
+ * (each checked: an absolute path, a sane span; read, never mapped). */
+void cordon__symbolizer_add_loaded(cordon__symbolizer *s, const cordon__loaded_object *objects,
+                                   uint32_t count);
 
 /* Profiler hooks (lib/profile_sampler.c, lib/profile_processes.c). */
 struct cordon__profile_region;

@@ -110,6 +110,7 @@ static const char *const step_names[STEP_COUNT_] = {
     [STEP_SHARED_MEMORY] = "unmapping the shared memory it inherited",
     [STEP_NAMESPACES] = "entering its namespaces",
     [STEP_EXEC] = "executing the command",
+    [STEP_SETUP_HOOK] = "running its set-up hook",
 };
 
 const char *cordon__step_name(int step)

@@ -51,8 +51,67 @@ static int output_pipe(int *parent_end, int *child_end)
     return set_nonblocking(fds[0]);
 }
 
+/* The caller's fd 1 or 2 for a stream it hands over.  Taken first, before
+ * cordon opens anything: were the caller's fd closed, a later fd of
+ * cordon's own would take its number and go to the task.  A terminal is
+ * never handed over (the task could change its modes, flush its input,
+ * stop its output): the collector passes the task's output on to it
+ * (lib/relay.c) through a description of its own, opened here. */
+static int take_inherited_outputs(const cordon_task *t, cordon__launch *l,
+                                  cordon__attempt_state *s)
+{
+    int *child_ends[3] = { NULL, &l->stdout_fd, &l->stderr_fd };
+    for (int stream = 1; stream <= 2; stream++) {
+        if (t->output_mode[stream] != CORDON_OUTPUT_INHERIT)
+            continue;
+        if (fcntl(stream, F_GETFD) < 0)
+            return -errno;
+        if (isatty(stream)) {
+            l->relay_fd[stream] = cordon__relay_open(stream);
+            if (l->relay_fd[stream] < 0)
+                return -ENOTTY;
+            s->relayed[stream] = true;
+            s->relay_fd[stream] = l->relay_fd[stream];
+            continue;
+        }
+        *child_ends[stream] = fcntl(stream, F_DUPFD_CLOEXEC, 0);
+        if (*child_ends[stream] < 0)
+            return -errno;
+    }
+    return 0;
+}
+
+/* Where the task's stdout or stderr goes (cordon_set_output_mode): a pipe
+ * the parent reads (to keep, or to pass on to the caller's terminal), the
+ * caller's own fd (taken already), or /dev/null. */
+static int output_target(const cordon_task *t, const cordon__launch *l, int stream,
+                         int *parent_end, int *child_end)
+{
+    switch (t->output_mode[stream]) {
+    case CORDON_OUTPUT_INHERIT:
+        return l->relay_fd[stream] >= 0 ? output_pipe(parent_end, child_end) : 0;
+    case CORDON_OUTPUT_DISCARD:
+        *child_end = open("/dev/null", O_WRONLY | O_CLOEXEC);
+        return *child_end < 0 ? -errno : 0;
+    default:
+        return output_pipe(parent_end, child_end);
+    }
+}
+
 static int stdin_source(cordon_task *t, cordon__launch *l, cordon__attempt_state *s)
 {
+    if (t->stdin_fn) {
+        int fds[2];
+        if (pipe2(fds, O_CLOEXEC) != 0)
+            return -errno;
+        l->stdin_fd = fds[0];
+        s->stdin_fd = fds[1];
+        s->stdin_fn = t->stdin_fn;
+        s->stdin_user = t->stdin_user;
+        s->stdin_chunk = t->stdin_chunk;
+        s->stdin_chunk_size = cordon__stdin_chunk_size();
+        return set_nonblocking(fds[1]);
+    }
     if (t->stdin_data) {
         int fds[2];
         if (pipe2(fds, O_CLOEXEC) != 0)
@@ -238,6 +297,14 @@ static int map_shared_region_for(cordon_task *t, cordon__launch *l, cordon__atte
 static int prepare(cordon_task *t, cordon__launch *l, cordon__attempt_state *s)
 {
     int rc;
+    /* Nothing is held yet: a failure below must release nothing, and a
+     * zeroed fd field would be the caller's fd 0. */
+    l->cgroup.memory_dir = l->cgroup.pids_dir = l->cgroup.v2_dir = l->cgroup.events_fd = -1;
+    l->landlock_ruleset = -1;
+    for (int stream = 0; stream < 3; stream++)
+        l->relay_fd[stream] = s->relay_fd[stream] = -1;
+    if ((rc = take_inherited_outputs(t, l, s)) < 0)
+        return rc;
     l->parent_pid = getpid();
     l->policy = t->policy_set ? t->policy : cordon__policy_builtin_default();
     if (!t->policy_set && !l->policy)
@@ -258,6 +325,8 @@ static int prepare(cordon_task *t, cordon__launch *l, cordon__attempt_state *s)
     l->gid = t->gid;
     l->fn = t->fn;
     l->arg = t->arg;
+    l->setup_fn = t->setup_fn;
+    l->setup_arg = t->setup_arg;
     l->profile = t->profile_region;
     l->profile_size = t->profile_region ? cordon__profile_region_size(CORDON_PROFILE_CAPACITY) : 0;
     s->processes = t->profile_processes;
@@ -282,8 +351,8 @@ static int prepare(cordon_task *t, cordon__launch *l, cordon__attempt_state *s)
     plan_resource_limits(t, l);
     if ((rc = map_shared_region_for(t, l, s)) < 0 ||
         (rc = cordon__capability_plan_prepare(&l->capabilities)) < 0 ||
-        (rc = output_pipe(&s->stdout_fd, &l->stdout_fd)) < 0 ||
-        (rc = output_pipe(&s->stderr_fd, &l->stderr_fd)) < 0 ||
+        (rc = output_target(t, l, 1, &s->stdout_fd, &l->stdout_fd)) < 0 ||
+        (rc = output_target(t, l, 2, &s->stderr_fd, &l->stderr_fd)) < 0 ||
         (rc = output_pipe(&s->log_fd, &l->log_fd)) < 0 ||
         (rc = stdin_source(t, l, s)) < 0)
         return rc;
@@ -320,6 +389,8 @@ static void free_strings(char **strings)
 
 void cordon__launch_release(cordon__launch *l)
 {
+    close_fd(&l->relay_fd[1]);
+    close_fd(&l->relay_fd[2]);
     close_fd(&l->stdin_fd);
     close_fd(&l->stdout_fd);
     close_fd(&l->stderr_fd);

@@ -45,6 +45,7 @@ struct symbolizer_object {
     char *path;
     const char *basename;
     bool main_program;
+    bool foreign;           /* loaded by a task's set-up hook: read, not mapped */
     bool loaded;            /* the symbols were read, or could not be */
     struct elf_image image;
     struct sorted_symbol *symbols;
@@ -61,6 +62,10 @@ struct cordon__symbolizer {
     size_t object_count;
     struct symbolizer_range *ranges;
     size_t range_count;
+    /* Objects only a task's process had: looked up first, since the
+     * parent may have mapped something else at their addresses since. */
+    struct symbolizer_range foreign[CORDON_HOOK_OBJECTS];
+    size_t foreign_count;
     int error;
 };
 
@@ -215,6 +220,54 @@ static long collect_symbols(struct symbolizer_object *object, const Elf64_Shdr *
     return added;
 }
 
+/* A file a task named, read into memory: mapped, a task that truncates it
+ * meanwhile would raise SIGBUS in the caller.  Only a regular file, up to
+ * FOREIGN_MAX bytes. */
+#define FOREIGN_MAX (256u << 20)
+
+/* Opens a path a task named only if it is a regular file, checked before
+ * the open: opening a device can act (a watchdog arms itself), a FIFO
+ * blocks.  The path is resolved once, to an O_PATH fd (which opens
+ * nothing); the file is then opened through that fd, not the path, so
+ * that the task cannot swap it in between. */
+static int open_foreign(const char *path)
+{
+    int path_fd = open(path, O_PATH | O_CLOEXEC);
+    if (path_fd < 0)
+        return -1;
+    struct stat st;
+    int fd = -1;
+    if (fstat(path_fd, &st) == 0 && S_ISREG(st.st_mode)) {
+        char proc[64];
+        snprintf(proc, sizeof proc, "/proc/self/fd/%d", path_fd);
+        fd = open(proc, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+    }
+    close(path_fd);
+    return fd;
+}
+
+static bool read_foreign(int fd, const struct stat *st, struct elf_image *image)
+{
+    if (!S_ISREG(st->st_mode) || st->st_size <= 0 || (uint64_t)st->st_size > FOREIGN_MAX)
+        return false;
+    unsigned char *bytes = malloc((size_t)st->st_size);
+    size_t got = 0;
+    while (bytes && got < (size_t)st->st_size) {
+        ssize_t n = read(fd, bytes + got, (size_t)st->st_size - got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        got += (size_t)n;
+    }
+    if (!bytes || got == 0) {
+        free(bytes);
+        return false;
+    }
+    *image = (struct elf_image){ .bytes = bytes, .size = got };
+    return true;
+}
+
 /* Maps the object's file and sorts its symbols; an object that cannot be
  * read simply has none. */
 static void load_symbols(struct symbolizer_object *object)
@@ -225,17 +278,21 @@ static void load_symbols(struct symbolizer_object *object)
     const char *path = object->main_program ? "/proc/self/exe" : object->path;
     if (path[0] != '/')
         return;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int fd = object->foreign ? open_foreign(path) : open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return;
     struct stat st;
     void *map = MAP_FAILED;
-    if (fstat(fd, &st) == 0 && st.st_size > 0)
+    bool read_whole = false;
+    if (fstat(fd, &st) == 0 && object->foreign)
+        read_whole = read_foreign(fd, &st, &object->image);
+    else if (st.st_size > 0)
         map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
     close(fd);
-    if (map == MAP_FAILED)
+    if (map == MAP_FAILED && !read_whole)
         return;
-    object->image = (struct elf_image){ .bytes = map, .size = (size_t)st.st_size };
+    if (!read_whole)
+        object->image = (struct elf_image){ .bytes = map, .size = (size_t)st.st_size };
     const struct elf_image *image = &object->image;
     const Elf64_Ehdr *header = (const Elf64_Ehdr *)image->bytes;
     if (image->size < sizeof(Elf64_Ehdr) || memcmp(header->e_ident, ELFMAG, SELFMAG) != 0 ||
@@ -276,9 +333,12 @@ static const struct sorted_symbol *find_sorted(const struct symbolizer_object *o
     return best;
 }
 
-int cordon__symbolizer_lookup(cordon__symbolizer *s, uintptr_t address, cordon__symbol *symbol)
+static const struct symbolizer_range *find_range(const cordon__symbolizer *s, uintptr_t address)
 {
-    *symbol = (cordon__symbol){ .object = "", .object_index = -1, .offset = address };
+    for (size_t i = 0; i < s->foreign_count; i++) {
+        if (address >= s->foreign[i].start && address < s->foreign[i].end)
+            return &s->foreign[i];
+    }
     size_t lo = 0, hi = s->range_count;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
@@ -288,10 +348,19 @@ int cordon__symbolizer_lookup(cordon__symbolizer *s, uintptr_t address, cordon__
             hi = mid;
     }
     if (lo == 0 || address >= s->ranges[lo - 1].end)
+        return NULL;
+    return &s->ranges[lo - 1];
+}
+
+int cordon__symbolizer_lookup(cordon__symbolizer *s, uintptr_t address, cordon__symbol *symbol)
+{
+    *symbol = (cordon__symbol){ .object = "", .object_index = -1, .offset = address };
+    const struct symbolizer_range *range = find_range(s, address);
+    if (!range)
         return -ENOENT;
-    struct symbolizer_object *object = &s->objects[s->ranges[lo - 1].object];
+    struct symbolizer_object *object = &s->objects[range->object];
     symbol->object = object->basename;
-    symbol->object_index = s->ranges[lo - 1].object;
+    symbol->object_index = range->object;
     symbol->offset = address - object->base;
     if (!object->loaded)
         load_symbols(object);
@@ -311,7 +380,9 @@ void cordon__symbolizer_free(cordon__symbolizer *s)
         return;
     for (size_t i = 0; i < s->object_count; i++) {
         struct symbolizer_object *object = &s->objects[i];
-        if (object->image.bytes)
+        if (object->image.bytes && object->foreign)
+            free((void *)object->image.bytes);
+        else if (object->image.bytes)
             munmap((void *)object->image.bytes, object->image.size);
         free(object->symbols);
         free(object->path);
@@ -333,4 +404,37 @@ int cordon__symbolizer_describe(cordon__symbolizer *s, uintptr_t address, char *
     else
         snprintf(out, size, "?? (%s+0x%llx)", symbol.object, (unsigned long long)symbol.offset);
     return rc;
+}
+
+/* The span's bound: no object of a real process spans a terabyte. */
+#define FOREIGN_SPAN_MAX (1ull << 40)
+
+void cordon__symbolizer_add_loaded(cordon__symbolizer *s, const cordon__loaded_object *objects,
+                                   uint32_t count)
+{
+    for (uint32_t i = 0; s && i < count && s->foreign_count < CORDON_HOOK_OBJECTS; i++) {
+        const cordon__loaded_object *o = &objects[i];
+        size_t len = strnlen(o->path, sizeof o->path);
+        if (len == 0 || len == sizeof o->path || o->path[0] != '/' || o->start >= o->end ||
+            o->end - o->start > FOREIGN_SPAN_MAX || o->base > o->start)
+            continue;
+        struct symbolizer_object *grown =
+            realloc(s->objects, (s->object_count + 1) * sizeof *grown);
+        if (!grown)
+            return;
+        s->objects = grown;
+        char *copy = strndup(o->path, len);
+        if (!copy)
+            return;
+        int index = (int)s->object_count++;
+        struct symbolizer_object *object = &s->objects[index];
+        memset(object, 0, sizeof *object);
+        object->base = (uintptr_t)o->base;
+        object->foreign = true;
+        object->path = copy;
+        object->basename = strrchr(copy, '/') + 1;
+        s->foreign[s->foreign_count++] = (struct symbolizer_range){
+            .start = (uintptr_t)o->start, .end = (uintptr_t)o->end, .object = index,
+        };
+    }
 }

@@ -151,6 +151,7 @@ void cordon_task_free(cordon_task *t)
     free_strings(t->env_overrides, t->env_count);
     free(t->description);
     free(t->stdin_data);
+    free(t->stdin_chunk);
     free(t->cwd);
     cordon__isolation_free(t->isolation);
     cordon__buffer_free(&t->std_out);
@@ -172,6 +173,11 @@ static int settable(const cordon_task *t)
     if (!t)
         return -EINVAL;
     return t->async_running || t->pool ? -EBUSY : 0;
+}
+
+int cordon__task_settable(const cordon_task *t)
+{
+    return settable(t);
 }
 
 int cordon_set_policy(cordon_task *t, const cordon_policy *p)
@@ -225,6 +231,7 @@ int cordon_set_stdin(cordon_task *t, const void *data, size_t len)
     t->stdin_data = copy;
     t->stdin_len = len;
     t->stdin_fd = -1;
+    t->stdin_fn = NULL;
     return 0;
 }
 
@@ -240,6 +247,7 @@ int cordon_set_stdin_fd(cordon_task *t, int fd)
         free(t->stdin_data);
         t->stdin_data = NULL;
         t->stdin_len = 0;
+        t->stdin_fn = NULL;
     }
     return 0;
 }

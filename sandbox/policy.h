@@ -31,6 +31,8 @@ const struct sock_fprog *cordon__policy_program(const cordon_policy *p);
  * listener fd (>= 0, close-on-exec) when the program has notify rules, -1
  * when it has none, or a negative errno when installing failed. */
 int cordon__policy_install(const cordon_policy *p);
+/* The same for every thread of the process (TSYNC), failing closed. */
+int cordon__policy_install_all_threads(const cordon_policy *p);
 
 /* Nonzero when the program sends execve/execveat to the listener (policies
  * that forbid exec after the first, like "noexec").  The engine must then not

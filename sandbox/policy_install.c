@@ -25,3 +25,22 @@ int cordon__policy_install(const cordon_policy *p)
     /* The kernel opens the listener close-on-exec. */
     return p->notifies ? (int)rc : -1;
 }
+
+#ifndef SECCOMP_FILTER_FLAG_TSYNC_ESRCH
+#define SECCOMP_FILTER_FLAG_TSYNC_ESRCH (1UL << 4)
+#endif
+
+/* For a process that may hold more threads than the calling one (a
+ * function task's set-up hook may have started some): every thread gets
+ * the filter, or none does and the call fails (-ESRCH: a thread that
+ * could not be synchronized; -EINVAL: a kernel before 5.7, without
+ * TSYNC_ESRCH).  No prctl fallback: it filters the calling thread only. */
+int cordon__policy_install_all_threads(const cordon_policy *p)
+{
+    unsigned flags = SECCOMP_FILTER_FLAG_TSYNC | SECCOMP_FILTER_FLAG_TSYNC_ESRCH |
+                     (p->notifies ? SECCOMP_FILTER_FLAG_NEW_LISTENER : 0);
+    long rc = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &p->program);
+    if (rc < 0)
+        return -errno;
+    return p->notifies ? (int)rc : -1;
+}

@@ -4,7 +4,10 @@
 # - lib/cordon.h compiles as C++ and links;
 # - `make` with the default PREFIX, then `make install PREFIX=...`, gives a
 #   runner and a library that find every shipped policy in PREFIX, with the
-#   source tree moved away and CORDON_POLICY_PATH unset.
+#   source tree moved away and CORDON_POLICY_PATH unset;
+# - the man pages are installed, render without a warning, and name every
+#   option of the --help texts (cordon(1)) and every call of lib/cordon.h
+#   (cordon(3)).
 set -eu
 unset CORDON_POLICY_PATH
 src=$(pwd)
@@ -32,7 +35,7 @@ fi
 # A copy of the tree, built as `make demo` would (default PREFIX), then
 # installed elsewhere: the install must not keep the default's paths.
 mkdir "$tmp/src"
-cp -R Makefile cordon.pc.in lib sandbox runner policies python "$tmp/src/"
+cp -R Makefile cordon.pc.in lib sandbox runner policies python man "$tmp/src/"
 make -s -C "$tmp/src" -j"$jobs" all >/dev/null
 make -s -C "$tmp/src" install PREFIX="$tmp/prefix" >/dev/null
 mv "$tmp/src" "$tmp/moved"
@@ -46,3 +49,30 @@ cc -std=gnu11 -Wall -Werror -I"$tmp/prefix/include" tests/link_check.c -o "$tmp/
     -L"$tmp/prefix/lib" -lcordon -Wl,-rpath,"$tmp/prefix/lib"
 "$tmp/linked" || fail "a program linked against the installed library"
 echo "build_test: the install finds its policies in its PREFIX"
+
+# The man pages: installed under PREFIX/share/man, rendered without a
+# warning, and in step with --help and the header.
+for page in man1/cordon.1 man3/cordon.3; do
+    [ -f "$tmp/prefix/share/man/$page" ] || fail "make install did not install $page"
+done
+if command -v groff >/dev/null 2>&1; then
+    for page in man/cordon.1 man/cordon.3; do
+        warnings=$(groff -t -man -ww -z -Tutf8 "$page" 2>&1)
+        [ -z "$warnings" ] || fail "$page renders with warnings:
+$warnings"
+    done
+    echo "build_test: the man pages render without warnings"
+else
+    echo "build_test: no groff: the man pages are not rendered (scripts/setup installs groff-base)"
+fi
+manual=$(sed 's/\\-/-/g' man/cordon.1)
+for topic in --help "run --help" "batch --help" "policy --help" "report --help"; do
+    # shellcheck disable=SC2086
+    for option in $(build/cordon $topic | grep -oE -- '--[a-z][a-z-]*' | sort -u); do
+        echo "$manual" | grep -qE -- "(^|[^a-z-])$option([^a-z-]|\$)" || fail "cordon $topic names $option; man/cordon.1 does not"
+    done
+done
+for call in $(grep -v '^[[:space:]]*\(/\*\|\*\)' lib/cordon.h | grep -oE 'cordon_[a-z_]+\(' | tr -d '(' | sort -u); do
+    grep -qw "$call" man/cordon.3 || fail "lib/cordon.h declares $call; man/cordon.3 does not document it"
+done
+echo "build_test: the man pages are installed and name every option and call"

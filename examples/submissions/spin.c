@@ -1,0 +1,6 @@
+/* A submission that never finishes. */
+int main(void)
+{
+    for (volatile unsigned long i = 0;; i++)
+        ;
+}

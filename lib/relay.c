@@ -1,0 +1,179 @@
+/*
+ * An inherited stream whose fd in the caller is a terminal: the task must
+ * not hold the caller's terminal (it could change its modes, flush its
+ * input, stop its output), so it writes to a pipe as ever and the
+ * collecting thread passes what arrives on to the terminal.
+ *
+ * Never blocking: the writes go through a description of the terminal of
+ * cordon's own, opened non-blocking (the caller's own description keeps
+ * its flags).  What the terminal does not take at once waits in a backlog
+ * of RELAY_BACKLOG bytes; while that is full the task's pipe is not read,
+ * so the task waits on its writes as it would on the terminal itself,
+ * while the deadline holds.  What is left when the task's drain ends is
+ * dropped and counted.  SIGTTOU (a caller in the background of a TOSTOP
+ * terminal) is blocked in this thread around each write, which the
+ * kernel then lets through: no write stops the caller.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+#define RELAY_BACKLOG (64u * 1024)
+
+struct cordon__relay {
+    size_t start, len;
+    char data[RELAY_BACKLOG];
+};
+
+int cordon__relay_open(int stream)
+{
+    char path[32];
+    snprintf(path, sizeof path, "/proc/self/fd/%d", stream);
+    int fd = open(path, O_WRONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    if (!isatty(fd)) { /* the caller's fd changed under us: no terminal to relay to */
+        close(fd);
+        return -ENOTTY;
+    }
+    return fd;
+}
+
+/* A write to the terminal: the bytes it took, 0 when it takes none now,
+ * -1 when it is gone (hung up). */
+static ssize_t write_terminal(int fd, const char *data, size_t len)
+{
+    sigset_t quiet, previous;
+    sigemptyset(&quiet);
+    sigaddset(&quiet, SIGTTOU);
+    pthread_sigmask(SIG_BLOCK, &quiet, &previous);
+    ssize_t n;
+    do
+        n = write(fd, data, len);
+    while (n < 0 && errno == EINTR);
+    int saved = errno;
+    pthread_sigmask(SIG_SETMASK, &previous, NULL);
+    if (n < 0 && (saved == EAGAIN || saved == EWOULDBLOCK))
+        return 0;
+    return n < 0 ? -1 : n;
+}
+
+/* The terminal is gone: everything pending and to come is dropped. */
+static void give_up(cordon__attempt_state *s, int stream, cordon__buffer *counted)
+{
+    struct cordon__relay *r = s->relay[stream];
+    if (r) {
+        counted->dropped += r->len;
+        r->len = 0;
+    }
+    s->relay_fd[stream] = -1; /* the fd itself is the launch's to close */
+}
+
+void cordon__relay_flush(cordon__attempt_state *s, int stream, cordon__buffer *counted)
+{
+    struct cordon__relay *r = s->relay[stream];
+    while (r && r->len && s->relay_fd[stream] >= 0) {
+        ssize_t n = write_terminal(s->relay_fd[stream], r->data + r->start, r->len);
+        if (n < 0)
+            give_up(s, stream, counted);
+        if (n <= 0)
+            return;
+        r->start += (size_t)n;
+        r->len -= (size_t)n;
+    }
+    if (r && !r->len)
+        r->start = 0;
+}
+
+static void pass_on(cordon__attempt_state *s, int stream, const char *data, size_t len,
+                    cordon__buffer *counted)
+{
+    if (s->relay_fd[stream] < 0) {
+        counted->dropped += len;
+        return;
+    }
+    struct cordon__relay *r = s->relay[stream];
+    if (!r || !r->len) {
+        ssize_t n = write_terminal(s->relay_fd[stream], data, len);
+        if (n < 0) {
+            give_up(s, stream, counted);
+            counted->dropped += len;
+            return;
+        }
+        data += n;
+        len -= (size_t)n;
+    }
+    if (!len)
+        return;
+    if (!r && !(r = s->relay[stream] = calloc(1, sizeof *r))) {
+        counted->dropped += len; /* out of memory: never fail the task */
+        return;
+    }
+    if (r->start + r->len + len > RELAY_BACKLOG) {
+        memmove(r->data, r->data + r->start, r->len);
+        r->start = 0;
+    }
+    size_t keep = len < RELAY_BACKLOG - r->len ? len : RELAY_BACKLOG - r->len;
+    memcpy(r->data + r->start + r->len, data, keep);
+    r->len += keep;
+    counted->dropped += len - keep;
+}
+
+/* Room for more of the task's output: what the backlog can still take. */
+static size_t room(const cordon__attempt_state *s, int stream)
+{
+    const struct cordon__relay *r = s->relay[stream];
+    return r ? RELAY_BACKLOG - r->len : RELAY_BACKLOG;
+}
+
+bool cordon__relay_wants_input(const cordon__attempt_state *s, int stream)
+{
+    return room(s, stream) > 0;
+}
+
+bool cordon__relay_pending(const cordon__attempt_state *s, int stream)
+{
+    return s->relay_fd[stream] >= 0 && s->relay[stream] && s->relay[stream]->len > 0;
+}
+
+bool cordon__relay_read(cordon__attempt_state *s, int *fd, int stream, cordon__buffer *counted)
+{
+    char chunk[RELAY_BACKLOG];
+    for (int round = 0; round < 16; round++) {
+        cordon__relay_flush(s, stream, counted);
+        size_t want = room(s, stream);
+        if (!want)
+            return true; /* the terminal is behind: the task waits */
+        ssize_t n = read(*fd, chunk, want);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && errno == EAGAIN)
+            return true;
+        if (n <= 0) {
+            close(*fd);
+            *fd = -1;
+            return false;
+        }
+        pass_on(s, stream, chunk, (size_t)n, counted);
+        if ((size_t)n < want)
+            return true;
+    }
+    return true;
+}
+
+void cordon__relay_finish(cordon__attempt_state *s, int stream, cordon__buffer *counted)
+{
+    struct cordon__relay *r = s->relay[stream];
+    if (r) {
+        cordon__relay_flush(s, stream, counted);
+        counted->dropped += r->len;
+        free(r);
+    }
+    s->relay[stream] = NULL;
+}

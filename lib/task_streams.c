@@ -1,0 +1,57 @@
+/* The options of a task's set-up hook and of its standard streams:
+ * where its output goes, and stdin streamed from a callback. */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "internal.h"
+
+/* What a callback may fill at once: what a pipe holds by default. */
+#define STDIN_CHUNK_SIZE (64u << 10)
+
+int cordon_set_stdin_callback(cordon_task *t, cordon_stdin_fn fn, void *user)
+{
+    int busy = cordon__task_settable(t);
+    if (busy < 0)
+        return busy;
+    if (fn && !t->stdin_chunk && !(t->stdin_chunk = malloc(STDIN_CHUNK_SIZE)))
+        return -ENOMEM;
+    t->stdin_fn = fn;
+    t->stdin_user = user;
+    if (fn) {
+        free(t->stdin_data);
+        t->stdin_data = NULL;
+        t->stdin_len = 0;
+        t->stdin_fd = -1;
+    }
+    return 0;
+}
+
+size_t cordon__stdin_chunk_size(void)
+{
+    return STDIN_CHUNK_SIZE;
+}
+
+int cordon_set_output_mode(cordon_task *t, int stream, unsigned mode)
+{
+    int busy = cordon__task_settable(t);
+    if (busy < 0)
+        return busy;
+    if ((stream != 1 && stream != 2) ||
+        (mode != CORDON_OUTPUT_CAPTURE && mode != CORDON_OUTPUT_INHERIT &&
+         mode != CORDON_OUTPUT_DISCARD))
+        return -EINVAL;
+    t->output_mode[stream] = mode;
+    return 0;
+}
+
+int cordon_set_setup_hook(cordon_task *t, cordon_setup_fn fn, void *arg)
+{
+    int busy = cordon__task_settable(t);
+    if (busy < 0)
+        return busy;
+    if (t->kind != KIND_FUNCTION)
+        return -EINVAL;
+    t->setup_fn = fn;
+    t->setup_arg = arg;
+    return 0;
+}

@@ -1,0 +1,331 @@
+/* Where a task's stdout and stderr go: captured (the default), the
+ * caller's own fds (inherited; a terminal is passed on, never handed
+ * over), or /dev/null. */
+#include <fcntl.h>
+#include <pthread.h>
+#include <pty.h>
+#include <termios.h>
+#include <time.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+
+#include "support.h"
+
+/* The caller's fd `target` pointed at a fresh file for the run; put back
+ * by restore_fd.  The file's path is returned. */
+static int redirect_fd(int target, char *path, size_t size, int *saved)
+{
+    snprintf(path, size, "/var/tmp/cordon-output-XXXXXX");
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    if (target == 1)
+        fflush(stdout);
+    *saved = dup(target);
+    assert_true(*saved >= 0);
+    assert_int_equal(dup2(fd, target), target);
+    close(fd);
+    return 0;
+}
+
+static void restore_fd(int target, int saved)
+{
+    assert_int_equal(dup2(saved, target), target);
+    close(saved);
+}
+
+static char *slurp_and_remove(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    static char text[4][4096];
+    static int next;
+    char *out = text[next++ % 4];
+    size_t n = fread(out, 1, sizeof text[0] - 1, f);
+    out[n] = '\0';
+    fclose(f);
+    unlink(path);
+    return out;
+}
+
+static int seen_by_callback[4];
+
+static void count_output(void *user, int stream, const char *data, size_t len)
+{
+    (void)user;
+    (void)data;
+    seen_by_callback[stream] += (int)len;
+}
+
+static int print_both(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    (void)arg;
+    printf("function's stdout\n");
+    fprintf(stderr, "function's stderr\n");
+    return 0;
+}
+
+static void test_output_mode_function_inherits_stdout(void **state)
+{
+    (void)state;
+    cordon_task *t = cordon_function_task(print_both, NULL);
+    assert_int_equal(cordon_set_output_mode(t, 1, CORDON_OUTPUT_INHERIT), 0);
+    memset(seen_by_callback, 0, sizeof seen_by_callback);
+    assert_int_equal(cordon_set_output_callback(t, count_output, NULL), 0);
+    char path[64];
+    int saved;
+    redirect_fd(1, path, sizeof path, &saved);
+    int rc = cordon_run(t);
+    restore_fd(1, saved);
+    assert_int_equal(rc, 0);
+    assert_string_equal(slurp_and_remove(path), "function's stdout\n");
+    const cordon_result *r = cordon_task_result(t);
+    assert_int_equal(r->std_out.len, 0);
+    assert_int_equal(r->std_out.dropped, 0);
+    assert_string_equal(r->std_err.data, "function's stderr\n"); /* still captured */
+    assert_int_equal(seen_by_callback[1], 0);
+    assert_int_equal(seen_by_callback[2], (int)strlen("function's stderr\n"));
+    cordon_task_free(t);
+}
+
+static void test_output_mode_command_inherits_stdout_and_stderr(void **state)
+{
+    (void)state;
+    cordon_task *t = shell("echo command out; echo command err >&2");
+    assert_int_equal(cordon_set_output_mode(t, 1, CORDON_OUTPUT_INHERIT), 0);
+    assert_int_equal(cordon_set_output_mode(t, 2, CORDON_OUTPUT_INHERIT), 0);
+    char out_path[64], err_path[64];
+    int saved_out, saved_err;
+    redirect_fd(1, out_path, sizeof out_path, &saved_out);
+    redirect_fd(2, err_path, sizeof err_path, &saved_err);
+    int rc = cordon_run(t);
+    restore_fd(2, saved_err);
+    restore_fd(1, saved_out);
+    assert_int_equal(rc, 0);
+    assert_string_equal(slurp_and_remove(out_path), "command out\n");
+    assert_string_equal(slurp_and_remove(err_path), "command err\n");
+    const cordon_result *r = cordon_task_result(t);
+    assert_int_equal(r->std_out.len, 0);
+    assert_int_equal(r->std_err.len, 0);
+    cordon_task_free(t);
+}
+
+static void test_output_mode_discard_keeps_nothing_of_a_flood(void **state)
+{
+    (void)state;
+    cordon_task *t = shell("head -c 20000000 /dev/zero; echo kept >&2");
+    assert_int_equal(cordon_set_output_mode(t, 1, CORDON_OUTPUT_DISCARD), 0);
+    assert_int_equal(cordon_set_limit(t, CORDON_LIMIT_OUTPUT, 4096), 0);
+    const cordon_result *r = run_task(t, 0);
+    assert_int_equal(r->std_out.len, 0);
+    assert_int_equal(r->std_out.dropped, 0);
+    assert_string_equal(r->std_err.data, "kept\n");
+    /* Back to capturing. */
+    assert_int_equal(cordon_set_output_mode(t, 1, CORDON_OUTPUT_CAPTURE), 0);
+    r = run_task(t, 0);
+    assert_int_equal(r->std_out.len, 4096);
+    assert_int_equal(r->std_out.dropped, 20000000 - 4096);
+    cordon_task_free(t);
+}
+
+/* A pseudo-terminal whose follower stands in for the caller's fd 1 during
+ * a run; skips when the machine has none. */
+static void open_terminal(int *leader, int *follower)
+{
+    if (openpty(leader, follower, NULL, NULL, NULL) != 0) {
+        print_message("skipped: no pseudo-terminal: %s\n", strerror(errno));
+        skip();
+    }
+}
+
+static int run_on_terminal(cordon_task *t, int follower)
+{
+    fflush(stdout);
+    int saved = dup(1);
+    assert_int_equal(dup2(follower, 1), 1);
+    int rc = cordon_run(t);
+    restore_fd(1, saved);
+    return rc;
+}
+
+static int report_stdout_kind(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    (void)arg;
+    printf("on the terminal\n");
+    fflush(stdout);
+    struct termios modes;
+    fprintf(stderr, "isatty %d, tcgetattr %d\n", isatty(1), tcgetattr(1, &modes));
+    return 0;
+}
+
+/* The task must not get the caller's terminal: its stdout is a pipe, and
+ * what it writes reaches the terminal through the collector. */
+static void test_output_mode_inherited_terminal_is_passed_on_not_handed_over(void **state)
+{
+    (void)state;
+    int leader, follower;
+    open_terminal(&leader, &follower);
+    cordon_task *t = cordon_function_task(report_stdout_kind, NULL);
+    assert_int_equal(cordon_set_output_mode(t, 1, CORDON_OUTPUT_INHERIT), 0);
+    int fds_before = count_open_fds();
+    assert_int_equal(run_on_terminal(t, follower), 0);
+    assert_int_equal(count_open_fds(), fds_before);
+    const cordon_result *r = cordon_task_result(t);
+    assert_string_equal(r->std_err.data, "isatty 0, tcgetattr -1\n");
+    assert_int_equal(r->std_out.len, 0);
+    assert_int_equal(r->std_out.dropped, 0);
+    char seen[256] = "";
+    int flags = fcntl(leader, F_GETFL);
+    fcntl(leader, F_SETFL, flags | O_NONBLOCK);
+    ssize_t n = read(leader, seen, sizeof seen - 1);
+    assert_true(n > 0);
+    seen[n] = '\0';
+    assert_string_equal(seen, "on the terminal\r\n"); /* the terminal's own \n -> \r\n */
+    /* The caller's own description of the terminal kept its flags. */
+    assert_int_equal(fcntl(follower, F_GETFL) & O_NONBLOCK, 0);
+    cordon_task_free(t);
+    close(leader);
+    close(follower);
+}
+
+typedef struct terminal_reader {
+    int leader;
+    size_t bytes, x_bytes;
+} terminal_reader;
+
+static void *read_terminal(void *arg)
+{
+    terminal_reader *r = arg;
+    char buf[65536];
+    for (;;) {
+        ssize_t n = read(r->leader, buf, sizeof buf);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return NULL; /* EIO: the follower was closed */
+        r->bytes += (size_t)n;
+        for (ssize_t i = 0; i < n; i++)
+            r->x_bytes += buf[i] == 'x';
+    }
+}
+
+/* A flood through a terminal that keeps up arrives whole: the backlog
+ * holds what the terminal takes later, the task waits while it is full. */
+static void test_output_mode_terminal_that_reads_gets_everything(void **state)
+{
+    (void)state;
+    int leader, follower;
+    open_terminal(&leader, &follower);
+    terminal_reader reader = { .leader = leader };
+    pthread_t thread;
+    assert_int_equal(pthread_create(&thread, NULL, read_terminal, &reader), 0);
+    cordon_task *t = shell("head -c 3000000 /dev/zero | tr '\\0' x");
+    assert_int_equal(cordon_set_output_mode(t, 1, CORDON_OUTPUT_INHERIT), 0);
+    assert_int_equal(cordon_set_timeout_ms(t, 60000), 0);
+    assert_int_equal(run_on_terminal(t, follower), 0);
+    const cordon_result *r = cordon_task_result(t);
+    assert_int_equal(r->std_out.dropped, 0);
+    close(follower);
+    pthread_join(thread, NULL);
+    assert_int_equal(reader.x_bytes, 3000000);
+    cordon_task_free(t);
+    close(leader);
+}
+
+/* A terminal that takes nothing (nobody reads it, its output stopped as
+ * with ^S) holds up neither the caller nor the deadline: the task waits
+ * on its writes until the deadline, and what the terminal never took is
+ * counted as dropped. */
+static void test_output_mode_stopped_terminal_holds_up_nothing(void **state)
+{
+    (void)state;
+    int leader, follower;
+    open_terminal(&leader, &follower);
+    tcflow(follower, TCOOFF);
+    cordon_task *t = shell("exec head -c 50000000 /dev/zero");
+    assert_int_equal(cordon_set_output_mode(t, 1, CORDON_OUTPUT_INHERIT), 0);
+    assert_int_equal(cordon_set_timeout_ms(t, 500), 0);
+    struct timespec started, ended;
+    clock_gettime(CLOCK_MONOTONIC, &started);
+    int rc = run_on_terminal(t, follower);
+    clock_gettime(CLOCK_MONOTONIC, &ended);
+    const cordon_result *r = cordon_task_result(t);
+    assert_int_equal(rc, CORDON_EXCEPTION);
+    assert_string_equal(r->exception, "Timeout");
+    assert_true(ended.tv_sec - started.tv_sec < 10); /* loaded machines are slow, not stuck */
+    assert_int_equal(r->std_out.len, 0);
+    assert_true(r->std_out.dropped > 0);
+    assert_true(r->std_out.dropped < 50000000);
+    tcflow(follower, TCOON);
+    cordon_task_free(t);
+    close(leader);
+    close(follower);
+}
+
+static void test_output_mode_inherit_of_a_closed_fd_is_ebadf(void **state)
+{
+    (void)state;
+    cordon_task *t = shell("echo lost");
+    assert_int_equal(cordon_set_output_mode(t, 2, CORDON_OUTPUT_INHERIT), 0);
+    int saved = dup(2);
+    close(2);
+    int rc = cordon_run(t);
+    restore_fd(2, saved);
+    assert_int_equal(rc, -EBADF);
+    assert_true(no_children_left());
+    cordon_task_free(t);
+}
+
+/* A start that fails before the task's cgroup was made (here: a file
+ * rule's path that went away) released a zeroed cgroup, whose events fd
+ * 0 was the caller's stdin: the caller lost its fd 0. */
+static void test_output_mode_failed_start_leaves_the_callers_stdin_open(void **state)
+{
+    (void)state;
+    char gone[] = "/var/tmp/cordon-gone-XXXXXX";
+    assert_non_null(mkdtemp(gone));
+    cordon_task *t = shell("echo ran");
+    int rc = cordon_allow_path(t, gone, CORDON_READ);
+    if (rc == -EOPNOTSUPP) {
+        cordon_task_free(t);
+        rmdir(gone);
+        print_message("skipped: no Landlock on this machine\n");
+        skip();
+    }
+    assert_int_equal(rc, 0);
+    assert_int_equal(rmdir(gone), 0);
+    struct stat before, after;
+    assert_int_equal(fstat(0, &before), 0);
+    assert_int_equal(cordon_run(t), -ENOENT);
+    assert_int_equal(fstat(0, &after), 0);
+    assert_true(before.st_ino == after.st_ino && before.st_dev == after.st_dev);
+    cordon_task_free(t);
+}
+
+static void test_output_mode_refuses_bad_streams_and_modes(void **state)
+{
+    (void)state;
+    cordon_task *t = shell("true");
+    assert_int_equal(cordon_set_output_mode(t, 0, CORDON_OUTPUT_INHERIT), -EINVAL);
+    assert_int_equal(cordon_set_output_mode(t, 3, CORDON_OUTPUT_INHERIT), -EINVAL);
+    assert_int_equal(cordon_set_output_mode(t, 1, 7), -EINVAL);
+    assert_int_equal(cordon_set_output_mode(NULL, 1, CORDON_OUTPUT_DISCARD), -EINVAL);
+    cordon_task_free(t);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_output_mode_function_inherits_stdout),
+        cmocka_unit_test(test_output_mode_command_inherits_stdout_and_stderr),
+        cmocka_unit_test(test_output_mode_discard_keeps_nothing_of_a_flood),
+        cmocka_unit_test(test_output_mode_inherited_terminal_is_passed_on_not_handed_over),
+        cmocka_unit_test(test_output_mode_terminal_that_reads_gets_everything),
+        cmocka_unit_test(test_output_mode_stopped_terminal_holds_up_nothing),
+        cmocka_unit_test(test_output_mode_inherit_of_a_closed_fd_is_ebadf),
+        cmocka_unit_test(test_output_mode_failed_start_leaves_the_callers_stdin_open),
+        cmocka_unit_test(test_output_mode_refuses_bad_streams_and_modes),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

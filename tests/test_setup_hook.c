@@ -1,0 +1,549 @@
+/* A function task's set-up hook: it runs in the task's process before the
+ * filter, so that a `compute` task can use a file or a plugin it could not
+ * open itself; its failure, crash or exit is a SetupError; and after it
+ * the filter holds as ever. */
+#include <dlfcn.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+#include "support.h"
+
+static cordon_policy *compute_policy(void)
+{
+    cordon_error err;
+    cordon_policy *p = cordon_policy_load("compute", &err);
+    if (!p)
+        fail_msg("compute: %s", err.message);
+    return p;
+}
+
+static cordon_task *compute_task(cordon_fn fn, void *arg, cordon_policy *p)
+{
+    cordon_task *t = cordon_function_task(fn, arg);
+    assert_non_null(t);
+    assert_int_equal(cordon_set_policy(t, p), 0);
+    assert_int_equal(cordon_set_timeout_ms(t, 20000), 0);
+    return t;
+}
+
+/* ---- a file the policy would not let the function open ---------------- */
+
+static int opened_fd = -1; /* the child's copy: set by the hook, read by the function */
+
+static int open_hostname(void *arg, cordon_error *err)
+{
+    opened_fd = open(arg, O_RDONLY | O_CLOEXEC);
+    if (opened_fd < 0) {
+        snprintf(err->message, sizeof err->message, "cannot open %s", (const char *)arg);
+        return -errno;
+    }
+    return 0;
+}
+
+static int read_opened(cordon_ctx *ctx, void *arg)
+{
+    char text[64] = "";
+    const char *path = arg;
+    int fd = opened_fd >= 0 ? opened_fd : open(path, O_RDONLY | O_CLOEXEC);
+    ssize_t n = read(fd, text, sizeof text);
+    cordon_return(ctx, text, n > 0 ? (size_t)n : 0);
+    return 0;
+}
+
+static char *scratch_file(const char *content)
+{
+    char *path = strdup("/var/tmp/cordon-hook-XXXXXX");
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, content, strlen(content)), (ssize_t)strlen(content));
+    close(fd);
+    assert_int_equal(chmod(path, 0644), 0);
+    return path;
+}
+
+static void test_setup_hook_opens_a_file_the_policy_refuses(void **state)
+{
+    (void)state;
+    SKIP_UNDER_VALGRIND("valgrind does not know seccomp(2)");
+    char *path = scratch_file("hello from the hook");
+    cordon_policy *p = compute_policy();
+    /* Without the hook the function's own open is a violation. */
+    cordon_task *t = compute_task(read_opened, path, p);
+    const cordon_result *r = run_task(t, CORDON_EXCEPTION);
+    assert_string_equal(r->exception, "PolicyViolation");
+    cordon_task_free(t);
+
+    t = compute_task(read_opened, path, p);
+    assert_int_equal(cordon_set_setup_hook(t, open_hostname, path), 0);
+    r = run_task(t, 0);
+    assert_int_equal(r->returns.len, strlen("hello from the hook"));
+    assert_memory_equal(r->returns.data, "hello from the hook", r->returns.len);
+    assert_int_equal(opened_fd, -1); /* the caller's copy is untouched */
+    cordon_task_free(t);
+    cordon_policy_free(p);
+    unlink(path);
+    free(path);
+}
+
+/* ---- a plugin the policy would not let the function load -------------- */
+
+typedef int (*plugin_fn)(volatile int *);
+static plugin_fn plugin_analyze;
+
+static int load_plugin(void *arg, cordon_error *err)
+{
+    void *handle = dlopen(arg, RTLD_NOW | RTLD_LOCAL);
+    if (!handle) {
+        snprintf(err->message, sizeof err->message, "%s", dlerror());
+        return -1;
+    }
+    plugin_analyze = (plugin_fn)(uintptr_t)dlsym(handle, "plugin_analyze");
+    return plugin_analyze ? 0 : -1;
+}
+
+static int call_plugin(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    if (!plugin_analyze && load_plugin(arg, &(cordon_error){ 0 }) != 0)
+        return -1;
+    volatile int value = 20;
+    return plugin_analyze(&value);
+}
+
+static char *plugin_path(void)
+{
+    const char *dir = getenv("CORDON_PLUGIN_DIR");
+    assert_non_null(dir);
+    char *path = malloc(strlen(dir) + 32);
+    sprintf(path, "%s/libcrash.so", dir);
+    assert_int_equal(access(path, R_OK), 0);
+    return path;
+}
+
+static void test_setup_hook_dlopens_a_plugin_for_compute(void **state)
+{
+    (void)state;
+    SKIP_UNDER_VALGRIND("valgrind does not know seccomp(2)");
+    char *path = plugin_path();
+    cordon_policy *p = compute_policy();
+    cordon_task *t = compute_task(call_plugin, path, p);
+    const cordon_result *r = run_task(t, CORDON_EXCEPTION);
+    assert_string_equal(r->exception, "PolicyViolation"); /* dlopen opens and maps code */
+    cordon_task_free(t);
+
+    t = compute_task(call_plugin, path, p);
+    assert_int_equal(cordon_set_setup_hook(t, load_plugin, path), 0);
+    r = run_task(t, 0);
+    assert_int_equal(r->exit_code, 41);
+    /* Every attempt runs the hook afresh. */
+    r = run_task(t, 0);
+    assert_int_equal(r->exit_code, 41);
+    assert_null(plugin_analyze);
+    cordon_task_free(t);
+    cordon_policy_free(p);
+    free(path);
+}
+
+/* File rules hold in the hook: a plugin outside them cannot be loaded,
+ * one granted can. */
+static void test_setup_hook_is_held_by_the_file_rules(void **state)
+{
+    (void)state;
+    SKIP_UNDER_VALGRIND("valgrind does not know seccomp(2)");
+    char *path = plugin_path();
+    cordon_policy *p = compute_policy();
+    cordon_task *t = compute_task(call_plugin, path, p);
+    /* A rule of its own besides the system's (with the system's alone,
+     * lib/isolation.c copies from a NULL list, which UBSan reports). */
+    int rc = cordon_allow_path(t, "/var/tmp", CORDON_READ);
+    if (rc == 0)
+        rc = cordon_allow_system_paths(t);
+    if (rc == -EOPNOTSUPP) {
+        cordon_task_free(t);
+        cordon_policy_free(p);
+        free(path);
+        print_message("skipped: no Landlock on this machine\n");
+        skip();
+    }
+    assert_int_equal(rc, 0);
+    assert_int_equal(cordon_set_setup_hook(t, load_plugin, path), 0);
+    const cordon_result *r = run_task(t, CORDON_EXCEPTION);
+    assert_string_equal(r->exception, "SetupError");
+    if (!strstr(r->exc_out.data, "Permission denied"))
+        fail_msg("not refused by the file rules:\n%s", r->exc_out.data);
+    assert_true(r->confinement & CORDON_CONFINED_FILE_RULES);
+    assert_int_equal(cordon_allow_path(t, getenv("CORDON_PLUGIN_DIR"), CORDON_READ), 0);
+    r = run_task(t, 0);
+    assert_int_equal(r->exit_code, 41);
+    cordon_task_free(t);
+    cordon_policy_free(p);
+    free(path);
+}
+
+/* The plugin is mapped in the task's process only: its crash frames are
+ * named from what the child recorded after the hook (a stripped plugin:
+ * by its exported name). */
+static int crash_in_plugin(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    (void)arg;
+    return plugin_analyze(NULL) + 1;
+}
+
+static void test_setup_hook_plugin_crash_names_the_plugin_function(void **state)
+{
+    (void)state;
+    SKIP_UNDER_VALGRIND("its signal frames hide the faulting function");
+    char *path = plugin_path();
+    cordon_policy *p = compute_policy();
+    cordon_task *t = compute_task(crash_in_plugin, NULL, p);
+    assert_int_equal(cordon_set_setup_hook(t, load_plugin, path), 0);
+    const cordon_result *r = run_task(t, CORDON_EXCEPTION);
+    assert_string_equal(r->exception, "SIGSEGV");
+    if (!strstr(r->exc_out.data, " plugin_analyze+0x") || !strstr(r->exc_out.data, "(libcrash.so)"))
+        fail_msg("the plugin's function is not named:\n%s", r->exc_out.data);
+    cordon_task_free(t);
+    cordon_policy_free(p);
+    free(path);
+}
+
+/* The objects' record is the task's word: a task that puts a FIFO where
+ * its plugin was before crashing in it gets no name for its frames, and
+ * the caller does not hang opening the FIFO. */
+static char swapped_plugin[64];
+
+static int swap_plugin_then_crash(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    (void)arg;
+    if (unlink(swapped_plugin) != 0 || mkfifo(swapped_plugin, 0600) != 0)
+        return 3;
+    return plugin_analyze(NULL) + 1;
+}
+
+static void test_setup_hook_plugin_swapped_for_a_fifo_hangs_nothing(void **state)
+{
+    (void)state;
+    SKIP_UNDER_VALGRIND("its signal frames hide the faulting function");
+    char *source = plugin_path();
+    snprintf(swapped_plugin, sizeof swapped_plugin, "/var/tmp/cordon-plugin-%d.so", (int)getpid());
+    char command[512];
+    snprintf(command, sizeof command, "cp '%s' '%s'", source, swapped_plugin);
+    assert_int_equal(system(command), 0);
+    cordon_task *t = cordon_function_task(swap_plugin_then_crash, NULL);
+    assert_int_equal(cordon_set_policy(t, NULL), 0);
+    assert_int_equal(cordon_set_setup_hook(t, load_plugin, swapped_plugin), 0);
+    assert_int_equal(cordon_set_timeout_ms(t, 20000), 0);
+    const cordon_result *r = run_task(t, CORDON_EXCEPTION);
+    assert_string_equal(r->exception, "SIGSEGV");
+    assert_null(strstr(r->exc_out.data, "plugin_analyze"));
+    struct stat st;
+    assert_int_equal(lstat(swapped_plugin, &st), 0);
+    assert_true(S_ISFIFO(st.st_mode)); /* the swap happened */
+    unlink(swapped_plugin);
+    cordon_task_free(t);
+    free(source);
+}
+
+/* ---- what ends the task in its hook ----------------------------------- */
+
+static int never_runs(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    (void)arg;
+    printf("the function ran\n");
+    return 0;
+}
+
+static int refuse_with_message(void *arg, cordon_error *err)
+{
+    printf("hook: looking\n");
+    snprintf(err->message, sizeof err->message, "%s", (const char *)arg);
+    return -ENOENT;
+}
+
+static void test_setup_hook_failure_is_a_setup_error_with_its_message(void **state)
+{
+    (void)state;
+    cordon_task *t = cordon_function_task(never_runs, NULL);
+    assert_int_equal(cordon_set_setup_hook(t, refuse_with_message, "no plugin at /x.so"), 0);
+    const cordon_result *r = run_task(t, CORDON_EXCEPTION);
+    assert_string_equal(r->exception, "SetupError");
+    assert_string_equal(r->exc_out.data, "SetupError: no plugin at /x.so\n");
+    assert_int_equal(r->exit_code, 125);
+    assert_int_equal(r->signal, 0);
+    assert_string_equal(r->std_out.data, "hook: looking\n"); /* not the function's */
+    size_t count;
+    const cordon_attempt *history = cordon_task_history(t, &count);
+    assert_int_equal(count, 1);
+    assert_string_equal(history[0].message, "SetupError: no plugin at /x.so");
+    cordon_task_free(t);
+}
+
+static int refuse_silently(void *arg, cordon_error *err)
+{
+    (void)arg;
+    (void)err;
+    return 3;
+}
+
+static void test_setup_hook_failure_without_message_names_its_return(void **state)
+{
+    (void)state;
+    cordon_task *t = cordon_function_task(never_runs, NULL);
+    assert_int_equal(cordon_set_setup_hook(t, refuse_silently, NULL), 0);
+    const cordon_result *r = run_task(t, CORDON_EXCEPTION);
+    assert_string_equal(r->exception, "SetupError");
+    assert_string_equal(r->exc_out.data, "SetupError: the set-up hook returned 3\n");
+    cordon_task_free(t);
+}
+
+static void test_setup_hook_message_control_bytes_are_escaped(void **state)
+{
+    (void)state;
+    cordon_task *t = cordon_function_task(never_runs, NULL);
+    assert_int_equal(cordon_set_setup_hook(t, refuse_with_message, "bad\x1b[2J"), 0);
+    const cordon_result *r = run_task(t, CORDON_EXCEPTION);
+    assert_string_equal(r->exc_out.data, "SetupError: bad\\x1b[2J\n");
+    cordon_task_free(t);
+}
+
+/* The fault is the point: UBSan must let the signal happen. */
+__attribute__((noinline, no_sanitize("undefined"))) static int crash_in_hook(void *arg,
+                                                                        cordon_error *err)
+{
+    (void)err;
+    return *(volatile int *)arg;
+}
+
+static void test_setup_hook_crash_is_a_setup_error_with_a_backtrace(void **state)
+{
+    (void)state;
+    SKIP_UNDER_VALGRIND("its signal frames hide the faulting function");
+    cordon_task *t = cordon_function_task(never_runs, NULL);
+    assert_int_equal(cordon_set_setup_hook(t, crash_in_hook, NULL), 0);
+    const cordon_result *r = run_task(t, CORDON_EXCEPTION);
+    assert_string_equal(r->exception, "SetupError");
+    assert_int_equal(r->signal, SIGSEGV);
+    assert_int_equal(r->exit_code, 128 + SIGSEGV);
+    assert_non_null(strstr(r->exc_out.data, "SetupError: the set-up hook was killed by SIGSEGV\n"
+                                            "SIGSEGV: Segmentation fault\n"));
+    if (!strstr(r->exc_out.data, "crash_in_hook"))
+        fail_msg("the hook is not in the backtrace:\n%s", r->exc_out.data);
+    assert_null(strstr(r->std_out.data, "the function ran"));
+    cordon_task_free(t);
+}
+
+static int exit_in_hook(void *arg, cordon_error *err)
+{
+    (void)arg;
+    (void)err;
+    _exit(4);
+}
+
+static void test_setup_hook_exit_is_a_setup_error(void **state)
+{
+    (void)state;
+    cordon_task *t = cordon_function_task(never_runs, NULL);
+    assert_int_equal(cordon_set_setup_hook(t, exit_in_hook, NULL), 0);
+    const cordon_result *r = run_task(t, CORDON_EXCEPTION);
+    assert_string_equal(r->exception, "SetupError");
+    assert_int_equal(r->exit_code, 4);
+    assert_string_equal(r->exc_out.data, "SetupError: the set-up hook ended the task's process "
+                                         "(exit status 4) before the function ran\n");
+    cordon_task_free(t);
+}
+
+static int hang_in_hook(void *arg, cordon_error *err)
+{
+    (void)arg;
+    (void)err;
+    for (;;)
+        pause();
+    return 0;
+}
+
+static void test_setup_hook_that_hangs_meets_the_deadline(void **state)
+{
+    (void)state;
+    cordon_task *t = cordon_function_task(never_runs, NULL);
+    assert_int_equal(cordon_set_setup_hook(t, hang_in_hook, NULL), 0);
+    assert_int_equal(cordon_set_timeout_ms(t, 300), 0);
+    const cordon_result *r = run_task(t, CORDON_EXCEPTION);
+    assert_string_equal(r->exception, "Timeout");
+    cordon_task_free(t);
+}
+
+/* ---- confinement before and after the hook ---------------------------- */
+
+struct observed {
+    int no_new_privs;
+    int effective_caps_zero;
+};
+static struct observed seen_in_hook = { -1, -1 };
+
+static int effective_capabilities_are_zero(void)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    int zero = -1;
+    while (f && fgets(line, sizeof line, f)) {
+        if (strncmp(line, "CapEff:", 7) == 0)
+            zero = strtoull(line + 7, NULL, 16) == 0;
+    }
+    if (f)
+        fclose(f);
+    return zero;
+}
+
+static int observe(void *arg, cordon_error *err)
+{
+    (void)arg;
+    (void)err;
+    seen_in_hook.no_new_privs = prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0);
+    seen_in_hook.effective_caps_zero = effective_capabilities_are_zero();
+    return 0;
+}
+
+static int report_then_open_a_socket(cordon_ctx *ctx, void *arg)
+{
+    (void)arg;
+    cordon_log(ctx, "no_new_privs %d, no effective capabilities %d", seen_in_hook.no_new_privs,
+               seen_in_hook.effective_caps_zero);
+    return socket(AF_INET, SOCK_STREAM, 0) >= 0 ? 0 : 1;
+}
+
+static void test_setup_hook_runs_confined_and_the_filter_holds_after_it(void **state)
+{
+    (void)state;
+    SKIP_UNDER_VALGRIND("valgrind does not know seccomp(2)");
+    cordon_policy *p = compute_policy();
+    cordon_task *t = compute_task(report_then_open_a_socket, NULL, p);
+    assert_int_equal(cordon_set_setup_hook(t, observe, NULL), 0);
+    const cordon_result *r = run_task(t, CORDON_EXCEPTION);
+    assert_string_equal(r->exception, "PolicyViolation");
+    assert_true(r->confinement & CORDON_CONFINED_SECCOMP);
+    assert_string_equal(r->log_out.data, "no_new_privs 1, no effective capabilities 1\n");
+    cordon_task_free(t);
+    cordon_policy_free(p);
+}
+
+/* A thread the hook starts (a plugin's constructor may) is filtered too:
+ * its forbidden call after the filter is a violation, not a way out. */
+static volatile int go_ahead;
+static pthread_t hook_thread;
+
+static void *open_a_socket_later(void *arg)
+{
+    (void)arg;
+    while (!__atomic_load_n(&go_ahead, __ATOMIC_ACQUIRE))
+        sched_yield();
+    return (void *)(intptr_t)socket(AF_INET, SOCK_STREAM, 0);
+}
+
+static int start_thread(void *arg, cordon_error *err)
+{
+    (void)arg;
+    (void)err;
+    return pthread_create(&hook_thread, NULL, open_a_socket_later, NULL);
+}
+
+static int release_thread(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    (void)arg;
+    __atomic_store_n(&go_ahead, 1, __ATOMIC_RELEASE);
+    void *result = NULL;
+    pthread_join(hook_thread, &result);
+    return (int)(intptr_t)result >= 0 ? 0 : 2;
+}
+
+static void test_setup_hook_threads_are_filtered_too(void **state)
+{
+    (void)state;
+    SKIP_UNDER_VALGRIND("valgrind does not know seccomp(2)");
+    cordon_policy *p = compute_policy();
+    cordon_task *t = compute_task(release_thread, NULL, p);
+    assert_int_equal(cordon_set_setup_hook(t, start_thread, NULL), 0);
+    const cordon_result *r = run_task(t, CORDON_EXCEPTION);
+    assert_string_equal(r->exception, "PolicyViolation");
+    assert_non_null(strstr(r->exc_out.data, "socket"));
+    cordon_task_free(t);
+    cordon_policy_free(p);
+}
+
+static void test_setup_hook_is_refused_for_commands(void **state)
+{
+    (void)state;
+    cordon_task *t = shell("true");
+    assert_int_equal(cordon_set_setup_hook(t, observe, NULL), -EINVAL);
+    cordon_task_free(t);
+    assert_int_equal(cordon_set_setup_hook(NULL, observe, NULL), -EINVAL);
+}
+
+/* A hook (or a plugin's constructor) that closes fd 0 would have the
+ * listener land there, in the task's hands: the task fails closed. */
+static int close_stdin(void *arg, cordon_error *err)
+{
+    (void)arg;
+    (void)err;
+    close(0);
+    return 0;
+}
+
+static void test_setup_hook_that_closes_a_standard_fd_fails_closed(void **state)
+{
+    (void)state;
+    SKIP_UNDER_VALGRIND("valgrind does not know seccomp(2)");
+    cordon_policy *p = compute_policy();
+    cordon_task *t = compute_task(never_runs, NULL, p);
+    assert_int_equal(cordon_set_setup_hook(t, close_stdin, NULL), 0);
+    const cordon_result *r = run_task(t, CORDON_EXCEPTION);
+    assert_string_equal(r->exception, "ConfinementError");
+    assert_non_null(strstr(r->exc_out.data, "Bad file descriptor"));
+    assert_null(strstr(r->std_out.data, "the function ran"));
+    cordon_task_free(t);
+    cordon_policy_free(p);
+}
+
+static int raise_setup_error(cordon_ctx *ctx, void *arg)
+{
+    (void)arg;
+    cordon_raise(ctx, "SetupError", "pretending");
+}
+
+static void test_setup_hook_class_cannot_be_raised_by_the_task(void **state)
+{
+    (void)state;
+    cordon_task *t = cordon_function_task(raise_setup_error, NULL);
+    const cordon_result *r = run_task(t, CORDON_EXCEPTION);
+    assert_string_equal(r->exception, "InvalidException");
+    cordon_task_free(t);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_setup_hook_opens_a_file_the_policy_refuses),
+        cmocka_unit_test(test_setup_hook_dlopens_a_plugin_for_compute),
+        cmocka_unit_test(test_setup_hook_is_held_by_the_file_rules),
+        cmocka_unit_test(test_setup_hook_plugin_crash_names_the_plugin_function),
+        cmocka_unit_test(test_setup_hook_plugin_swapped_for_a_fifo_hangs_nothing),
+        cmocka_unit_test(test_setup_hook_failure_is_a_setup_error_with_its_message),
+        cmocka_unit_test(test_setup_hook_failure_without_message_names_its_return),
+        cmocka_unit_test(test_setup_hook_message_control_bytes_are_escaped),
+        cmocka_unit_test(test_setup_hook_crash_is_a_setup_error_with_a_backtrace),
+        cmocka_unit_test(test_setup_hook_exit_is_a_setup_error),
+        cmocka_unit_test(test_setup_hook_that_hangs_meets_the_deadline),
+        cmocka_unit_test(test_setup_hook_runs_confined_and_the_filter_holds_after_it),
+        cmocka_unit_test(test_setup_hook_that_closes_a_standard_fd_fails_closed),
+        cmocka_unit_test(test_setup_hook_threads_are_filtered_too),
+        cmocka_unit_test(test_setup_hook_is_refused_for_commands),
+        cmocka_unit_test(test_setup_hook_class_cannot_be_raised_by_the_task),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
