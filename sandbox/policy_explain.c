@@ -56,7 +56,7 @@ bool cordon__decisions_agree(const cordon_decision *a, const cordon_decision *b)
 static int parse_value(const char *text, uint64_t *value, cordon_error *err)
 {
     *value = 0;
-    for (const char *term = text; *term;) {
+    for (const char *term = text;;) {
         const char *bar = strchr(term, '|');
         size_t len = bar ? (size_t)(bar - term) : strlen(term);
         char copy[64];
@@ -80,9 +80,10 @@ static int parse_value(const char *text, uint64_t *value, cordon_error *err)
             return -EINVAL;
         }
         *value |= one;
-        term = bar ? bar + 1 : term + len;
+        if (!bar)
+            return 0;
+        term = bar + 1;
     }
-    return 0;
 }
 
 static int parse_syscall(const char *text, int *nr, cordon_error *err)
@@ -120,13 +121,22 @@ static void put_reason(FILE *out, const cordon_policy *p, int nr, const uint64_t
     } else if (strcmp(d->reason, "default") == 0) {
         fprintf(out, "  no rule for %s holds: the default applies (%s:%u)\n",
                 cordon__syscall_label(nr), d->origin ? d->origin : p->name, d->line);
-    } else if (rule) {
+    } else if (rule && !ambiguous) {
         fprintf(out, "  decided by %s:%u: ", rule->origin, rule->line);
         cordon__put_rule(out, rule);
         fputc('\n', out);
-        if (ambiguous)
-            fputs("  other conditional rules with another action hold too: libseccomp's "
-                  "order decides (see 'cordon policy check')\n", out);
+    } else if (rule) {
+        fputs("  rules of different actions hold for this call, and libseccomp's order "
+              "decides (see 'cordon policy check'):\n", out);
+        for (size_t i = 0; i < p->rule_count; i++) {
+            const cordon__rule *r = &p->rules[i];
+            if (r->syscall != nr || r->overridden_by >= 0 || !cordon__rule_holds(r, args) ||
+                cordon__rule_same_as_default(p, r))
+                continue;
+            fprintf(out, "    %s:%u: ", r->origin, r->line);
+            cordon__put_rule(out, r);
+            fputc('\n', out);
+        }
     }
 }
 
@@ -152,14 +162,17 @@ int cordon_policy_explain(const cordon_policy *p, const char *syscall, const cha
     }
     char call[512];
     cordon__describe_call(nr, values, call, sizeof call);
-    bool agree = cordon__decisions_agree(&rules, &filter);
+    /* Where rules of different actions hold at once, libseccomp's order
+     * decides: the filter's answer is the answer, and no disagreement. */
+    bool ambiguous = strcmp(rules.reason, "ambiguous") == 0;
+    bool agree = ambiguous || cordon__decisions_agree(&rules, &filter);
     fprintf(out, "%s under %s: ", call, cordon_policy_name(p));
-    cordon__put_decision(out, agree ? &rules : &filter);
+    cordon__put_decision(out, agree && !ambiguous ? &rules : &filter);
     fputc('\n', out);
     put_reason(out, p, nr, values, &rules);
     fputs("  the compiled filter, run on this call: ", out);
     cordon__put_decision(out, &filter);
-    fputs(agree ? " (agrees)\n" : "\n", out);
+    fputs(ambiguous ? " (this decides)\n" : agree ? " (agrees)\n" : "\n", out);
     if (!agree) {
         fputs("  the rules read: ", out);
         cordon__put_decision(out, &rules);

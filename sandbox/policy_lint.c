@@ -134,12 +134,10 @@ static void check_overridden(linter *l, size_t i)
     char buffer[32];
     /* "include compute" then "kill mmap": overriding what another file
      * says is what the including file means to do. */
-    if (rule->origin != by->origin && rule->origin != p->origins[0])
-        return;
     if (rule->condition_count == 0 && same_action(rule, by))
         return; /* the later copy is the duplicate; said there */
     l->dead[i] = true;
-    if (l->quiet[i])
+    if (l->quiet[i] || (rule->origin != by->origin && rule->origin != p->origins[0]))
         return;
     if (same_action(rule, by))
         warn(l, rule->origin, rule->line, rule->column, "this rule for '%s' never decides a "
@@ -362,7 +360,8 @@ static void check_includes(linter *l)
                  before->origin, before->line);
             continue;
         }
-        bool adds = false;
+        /* the default in force may be the include's */
+        bool adds = l->policy->default_origin == inc->target;
         for (size_t r = inc->first_rule; r < inc->end_rule && !adds; r++)
             adds = !l->dead[r];
         if (!adds && inc->end_rule > inc->first_rule)

@@ -44,7 +44,8 @@ static const named socket_types[] = {
 };
 static const named socket_type_flags[] = { N(SOCK_NONBLOCK), N(SOCK_CLOEXEC) };
 static const named ip_protocols[] = {
-    N(IPPROTO_IP), N(IPPROTO_ICMP), N(IPPROTO_TCP), N(IPPROTO_UDP), N(IPPROTO_ICMPV6),
+    /* 0 is "the type's own protocol": left a number */
+    N(IPPROTO_ICMP), N(IPPROTO_TCP), N(IPPROTO_UDP), N(IPPROTO_ICMPV6),
     N(IPPROTO_SCTP), N(IPPROTO_RAW),
 };
 static const named netlink_protocols[] = {

@@ -82,6 +82,38 @@ static int make_socket(cordon_ctx *ctx, void *family)
     return 0;
 }
 
+static int make_netlink_socket(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    (void)arg;
+    int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, 0);
+    printf("socket %s\n", fd >= 0 ? "made" : strerror(errno));
+    return 0;
+}
+
+/* The violation in plain words: flags and families by name, and the line
+ * of the policy that forbade the call. */
+static void test_policy_violation_decodes_arguments_and_names_the_rule(void **state)
+{
+    (void)state;
+    cordon_policy *p = policy("nonet");
+    cordon_task *t;
+    const cordon_result *r = run_under(p, make_netlink_socket, NULL, CORDON_EXCEPTION, &t);
+    assert_violation(r, "PolicyViolation: the policy 'nonet' forbids socket(AF_NETLINK, "
+                        "SOCK_RAW|SOCK_CLOEXEC, NETLINK_ROUTE): killed by rule ");
+    assert_violation(r, "nonet.policy:4\n");
+    cordon_task_free(t);
+    cordon_policy_free(p);
+    /* a call the default kills says so */
+    p = policy("compute");
+    r = run_under(p, make_netlink_socket, NULL, CORDON_EXCEPTION, &t);
+    assert_violation(r, "forbids socket(AF_NETLINK, SOCK_RAW|SOCK_CLOEXEC, NETLINK_ROUTE): "
+                        "killed by the default (");
+    assert_violation(r, "compute.policy:7)\n");
+    cordon_task_free(t);
+    cordon_policy_free(p);
+}
+
 static void test_policy_nonet_kills_inet_sockets_and_names_them(void **state)
 {
     (void)state;
@@ -606,7 +638,7 @@ static void test_policy_default_denies_and_names(void **state)
     cordon_task_free(t);
     t = cordon_function_task(new_user_namespace, NULL);
     r = run_task(t, CORDON_EXCEPTION);
-    assert_violation(r, "forbids unshare(0x10000000)");
+    assert_violation(r, "forbids unshare(CLONE_NEWUSER): killed by rule ");
     cordon_task_free(t);
     t = cordon_function_task(refused_quietly, NULL);
     r = run_task(t, 0);
@@ -671,6 +703,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_policy_nonet_kills_inet_sockets_and_names_them),
+        cmocka_unit_test(test_policy_violation_decodes_arguments_and_names_the_rule),
         cmocka_unit_test(test_policy_nonet_names_a_commands_socket_too),
         cmocka_unit_test(test_policy_readonly_kills_writes_and_allows_reads),
         cmocka_unit_test(test_policy_noexec_lets_only_the_commands_own_exec_through),
