@@ -416,6 +416,15 @@ static void check_rules(linter *l)
 /* The text of `name_or_path`, as cordon_policy_load would find it. */
 static char *find_text(const char *name_or_path, char **origin, cordon_error *err)
 {
+    if (cordon__policy_is_imported(name_or_path)) {
+        char *text = cordon__policy_import_text(name_or_path, err);
+        if (text && !(*origin = strdup(name_or_path))) {
+            free(text);
+            cordon__error_set(err, -ENOMEM, name_or_path, 0, 0, "out of memory");
+            return NULL;
+        }
+        return text;
+    }
     bool is_path = strchr(name_or_path, '/') || strstr(name_or_path, ".policy");
     char *path = is_path ? strdup(name_or_path) : cordon__policy_find(name_or_path);
     if (!path && strcmp(name_or_path, "default") == 0) {

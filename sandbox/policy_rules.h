@@ -137,6 +137,11 @@ bool cordon__rule_same_as_default(const cordon_policy *policy, const cordon__rul
  * separated), the installed directory and the source tree that has
  * NAME.policy.  Returns a malloc'd path or NULL. */
 char *cordon__policy_find(const char *name);
+/* Whether `name` is "docker:PATH" or "minijail:PATH", and the policy
+ * text such a file imports to (malloc'd), or NULL with `err` filled
+ * (policy_load.c). */
+bool cordon__policy_is_imported(const char *name);
+char *cordon__policy_import_text(const char *name, cordon_error *err);
 /* The built-in copy of policies/default.policy. */
 extern const char cordon__builtin_default_text[];
 

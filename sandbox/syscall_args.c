@@ -138,6 +138,12 @@ static const struct { int nr; const char *kinds; } calls[] = {
     { SYS_process_vm_readv, "npnpnn" }, { SYS_process_vm_writev, "npnpnn" },
     { SYS_prlimit64, "nnpp" },        { SYS_mq_open, "pOmp" },      { SYS_close_range, "nnn" },
     { SYS_sendmsg, "fpn" },
+    /* calls without arguments */
+    { SYS_getpid, "" },               { SYS_getppid, "" },          { SYS_gettid, "" },
+    { SYS_getuid, "" },               { SYS_geteuid, "" },          { SYS_getgid, "" },
+    { SYS_getegid, "" },              { SYS_sched_yield, "" },      { SYS_pause, "" },
+    { SYS_fork, "" },                 { SYS_vfork, "" },            { SYS_sync, "" },
+    { SYS_munlockall, "" },           { SYS_inotify_init, "" },     { SYS_getpgrp, "" },
     /* newer than the C library's SYS_ names */
     { 452 /* fchmodat2 */, "fpma" },  { 463 /* setxattrat */, "nnnnnn" },
     { 466 /* removexattrat */, "nnnn" }, { 469 /* file_setattr */, "nnnnn" },
