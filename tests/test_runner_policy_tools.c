@@ -101,6 +101,40 @@ static void test_diff_exit_status_says_whether_they_differ(void **state)
     captured_free(&c);
 }
 
+static void test_import_and_run_a_minijail_policy(void **state)
+{
+    (void)state;
+    char *dir;
+    char *path = policy_file(&dir, "service.policy",
+                             "# minijail\nread: 1\nsocket: arg0 == AF_UNIX; return EACCES\n"
+                             "frobnicate: 1\n");
+    captured c = CORDON("policy", "import", path);
+    expect_status(&c, 0);
+    assert_non_null(strstr(c.out, "default kill\nallow read    # "));
+    assert_non_null(strstr(c.out, "allow socket if arg0 == 0x1    # "));
+    assert_non_null(strstr(c.out, "errno EACCES socket if arg0 != 0x1    # "));
+    assert_non_null(strstr(c.err, ":4:1: unknown syscall 'frobnicate' (left out: the default "
+                                  "kills it)\n"));
+    captured_free(&c);
+    c = CORDON("policy", "import", "--strict", path);
+    expect_status(&c, 1);
+    captured_free(&c);
+    char name[400];
+    snprintf(name, sizeof name, "minijail:%s", path);
+    c = CORDON("policy", "explain", name, "socket", "AF_INET");
+    expect_status(&c, 0);
+    assert_non_null(strstr(c.out, "socket(AF_INET, 0, 0) under minijail:"));
+    assert_non_null(strstr(c.out, ": errno EACCES\n"));
+    captured_free(&c);
+    /* a run under it: the shell is killed by the allow-list, named */
+    c = CORDON("run", "--policy", name, "--", "true");
+    expect_status(&c, 159);
+    assert_non_null(strstr(c.err, "PolicyViolation: the policy 'minijail:"));
+    captured_free(&c);
+    free(path);
+    remove_tree(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -108,6 +142,7 @@ int main(void)
         cmocka_unit_test(test_check_strict_fails_on_warnings_only),
         cmocka_unit_test(test_explain_prints_the_decision_and_its_line),
         cmocka_unit_test(test_diff_exit_status_says_whether_they_differ),
+        cmocka_unit_test(test_import_and_run_a_minijail_policy),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
