@@ -19,6 +19,7 @@
 typedef struct linter {
     cordon__read_notes notes;  /* first: the grammar hands back &notes */
     FILE *out;
+    const char *name;          /* as the caller named the policy */
     cordon_policy *policy;
     unsigned warnings;
     bool *dead;                /* per rule: decides no call */
@@ -61,9 +62,14 @@ static void print_error(linter *l, const cordon_error *err)
     snprintf(position, sizeof position, ":%u:%u: ", err->line, err->column);
     const char *after = err->line ? strstr(err->message, position) : NULL;
     size_t prefix = after ? (size_t)(after - err->message) + strlen(position) : 0;
-    if (!after && (after = strstr(err->message, ": ")))
-        prefix = (size_t)(after - err->message) + 2;
-    fprintf(l->out, "%.*serror: %s\n", (int)prefix, err->message, err->message + prefix);
+    size_t named = strlen(l->name);
+    if (!after && strncmp(err->message, l->name, named) == 0 &&
+        strncmp(err->message + named, ": ", 2) == 0)
+        prefix = named + 2;
+    if (after || prefix)
+        fprintf(l->out, "%.*serror: %s\n", (int)prefix, err->message, err->message + prefix);
+    else /* a message without a place: the policy's name is its place */
+        fprintf(l->out, "%s: error: %s\n", l->name, err->message);
 }
 
 static void report_read_error(cordon__read_notes *notes, const cordon_error *err)
@@ -482,7 +488,7 @@ int cordon_policy_check(const char *name_or_path, const char *text, FILE *out, u
 {
     if (!name_or_path || (flags & ~(unsigned)CORDON_CHECK_STRICT))
         return -EINVAL;
-    linter l = { .notes = { .report = report_read_error }, .out = out };
+    linter l = { .notes = { .report = report_read_error }, .out = out, .name = name_or_path };
     char *origin = NULL, *owned = NULL;
     cordon_error err;
     memset(&err, 0, sizeof err);

@@ -317,9 +317,24 @@ static void put_ioctl(writer *w, uint64_t value)
         put_number(w, value);
 }
 
+/* Kinds the kernel reads as 32-bit: a value with its upper half set is
+ * named as the kernel sees it, then shown whole (a task's evidence). */
+static bool is_32bit_kind(char kind)
+{
+    return strchr("ATPORIXF", kind) != NULL;
+}
+
 static void put_argument(writer *w, char kind, const uint64_t args[6], unsigned i)
 {
     uint64_t v = args[i];
+    if (is_32bit_kind(kind) && (v >> 32) != 0) {
+        uint64_t low_args[6];
+        memcpy(low_args, args, sizeof low_args);
+        low_args[i] = low(v);
+        put_argument(w, kind, low_args, i);
+        put(w, " (0x%llx)", (unsigned long long)v);
+        return;
+    }
     switch (kind) {
     case K_FD:          put_fd(w, v); break;
     case K_POINTER:     v ? put(w, "0x%llx", (unsigned long long)v) : put(w, "NULL"); break;

@@ -256,6 +256,11 @@ static void test_explain_says_the_action_and_the_deciding_line(void **state)
     assert_non_null(strstr(text, "under nonet: allow\n  no rule for socket holds: the default "
                                  "applies ("));
     free(text);
+    /* the kernel's view of a 32-bit argument, and the whole value the task passed */
+    const char *high[] = { "0x100000002" };
+    text = explained(p, "socket", high, 1, 0, &err);
+    assert_non_null(strstr(text, "socket(AF_INET (0x100000002), 0, 0) under nonet: kill\n"));
+    free(text);
     const char *number[] = { "-1" };
     text = explained(p, "setsid", number, 1, 0, &err);
     assert_non_null(strstr(text, "setsid() under nonet: errno EPERM\n"));

@@ -2,7 +2,9 @@
  * cordon_policy_check: every error of a policy in one pass, and the
  * warnings for what the language accepts but cannot mean.
  */
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 
 #include "support.h"
 
@@ -198,6 +200,42 @@ static void test_check_warns_of_unmasked_int_arguments_only_where_a_task_gets_pa
     free(r.text);
 }
 
+static int unix_sockets(cordon_ctx *ctx, void *arg)
+{
+    (void)arg;
+    int results[2];
+    long rc = syscall(SYS_socket, (long)AF_UNIX, (long)SOCK_STREAM, 0L);
+    results[0] = rc >= 0 ? 0 : errno;
+    rc = syscall(SYS_socket, (long)(AF_UNIX | (1ull << 32)), (long)SOCK_STREAM, 0L);
+    results[1] = rc >= 0 ? 0 : errno;
+    return cordon_return(ctx, results, sizeof results);
+}
+
+/* The warning is the kernel's truth: the upper half gets past the rule. */
+static void test_check_int_argument_warning_holds_in_the_kernel(void **state)
+{
+    (void)state;
+    const char *text = "default allow\nerrno EPERM socket if arg0 == AF_UNIX\n";
+    report r = check("int.policy", text, 0);
+    assert_int_equal(r.counts.warnings, 1);
+    expect_line(&r, "a task passing 0x100000001 (0x1 to the kernel) gets past this rule");
+    free(r.text);
+    cordon_error err;
+    cordon_policy *p = cordon_policy_parse(text, "int.policy", &err);
+    assert_non_null(p);
+    cordon_task *t = cordon_function_task(unix_sockets, NULL);
+    cordon_set_policy(t, p);
+    cordon_set_timeout_ms(t, 10000);
+    const cordon_result *result = run_task(t, 0);
+    int errnos[2];
+    assert_int_equal(result->returns.len, sizeof errnos);
+    memcpy(errnos, result->returns.data, sizeof errnos);
+    assert_int_equal(errnos[0], EPERM);
+    assert_int_equal(errnos[1], 0); /* an AF_UNIX socket, made past the rule */
+    cordon_task_free(t);
+    cordon_policy_free(p);
+}
+
 static void test_check_warns_of_conditions_that_never_hold(void **state)
 {
     (void)state;
@@ -273,6 +311,7 @@ int main(void)
         cmocka_unit_test(test_check_accepts_an_override_of_an_included_file),
         cmocka_unit_test(test_check_warns_when_every_rule_is_the_default),
         cmocka_unit_test(test_check_warns_of_unmasked_int_arguments_only_where_a_task_gets_past),
+        cmocka_unit_test(test_check_int_argument_warning_holds_in_the_kernel),
         cmocka_unit_test(test_check_warns_of_conditions_that_never_hold),
         cmocka_unit_test(test_check_warns_of_overlapping_rules_with_different_actions),
         cmocka_unit_test(test_check_warns_of_includes_that_add_nothing),
