@@ -96,20 +96,19 @@ static int make_netlink_socket(cordon_ctx *ctx, void *arg)
 static void test_policy_violation_decodes_arguments_and_names_the_rule(void **state)
 {
     (void)state;
-    cordon_policy *p = policy("nonet");
+    cordon_policy *p = inline_policy("include default\nkill socket if arg0 != AF_UNIX\n");
     cordon_task *t;
     const cordon_result *r = run_under(p, make_netlink_socket, NULL, CORDON_EXCEPTION, &t);
-    assert_violation(r, "PolicyViolation: the policy 'nonet' forbids socket(AF_NETLINK, "
-                        "SOCK_RAW|SOCK_CLOEXEC, NETLINK_ROUTE): killed by rule ");
-    assert_violation(r, "nonet.policy:4\n");
+    assert_violation(r, "PolicyViolation: the policy 'test.policy' forbids socket(AF_NETLINK, "
+                        "SOCK_RAW|SOCK_CLOEXEC, NETLINK_ROUTE): killed by rule test.policy:2\n");
     cordon_task_free(t);
     cordon_policy_free(p);
-    /* a call the default kills says so */
-    p = policy("compute");
+    /* a call the default kills says so, and where the default was set */
+    p = inline_policy("include compute\n");
     r = run_under(p, make_netlink_socket, NULL, CORDON_EXCEPTION, &t);
     assert_violation(r, "forbids socket(AF_NETLINK, SOCK_RAW|SOCK_CLOEXEC, NETLINK_ROUTE): "
                         "killed by the default (");
-    assert_violation(r, "compute.policy:7)\n");
+    assert_violation(r, "compute.policy:");
     cordon_task_free(t);
     cordon_policy_free(p);
 }

@@ -15,6 +15,39 @@
 
 #include "support.h"
 
+static char scratch_dir[] = "/tmp/cordon-explain-test-XXXXXX";
+static char outer_path[300];
+
+/* outer.policy includes inner.policy: a rule of each, and the default
+ * from the included file. */
+static int make_scratch(void **state)
+{
+    (void)state;
+    if (!mkdtemp(scratch_dir))
+        return -1;
+    char path[300];
+    snprintf(path, sizeof path, "%s/inner.policy", scratch_dir);
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return -1;
+    fputs("# inner\ndefault allow\nerrno EPERM setsid\n", f);
+    fclose(f);
+    snprintf(outer_path, sizeof outer_path, "%s/outer.policy", scratch_dir);
+    if (!(f = fopen(outer_path, "w")))
+        return -1;
+    fprintf(f, "include %s\nkill socket if arg0 != AF_UNIX\n", path);
+    fclose(f);
+    return 0;
+}
+
+static int remove_scratch(void **state)
+{
+    (void)state;
+    char command[128];
+    snprintf(command, sizeof command, "rm -rf '%s'", scratch_dir);
+    return system(command) == 0 ? 0 : -1;
+}
+
 static cordon_policy *load(const char *name)
 {
     cordon_error err;
@@ -133,30 +166,32 @@ static void test_rules_and_filter_agree_for_every_action_and_operator(void **sta
 static void test_decide_names_the_line_the_default_and_newer(void **state)
 {
     (void)state;
-    cordon_policy *p = load("nonet");
+    cordon_policy *p = load(outer_path);
     cordon_decision d;
     uint64_t inet[6] = { AF_INET, SOCK_STREAM, 0 }, unix_socket[6] = { AF_UNIX, SOCK_STREAM, 0 };
     assert_int_equal(cordon_policy_decide(p, SYS_socket, inet, &d), 0);
     assert_string_equal(d.action, "kill");
     assert_string_equal(d.reason, "rule");
-    assert_non_null(strstr(d.origin, "nonet.policy"));
-    assert_int_equal(d.line, 4);
+    assert_string_equal(d.origin, outer_path);
+    assert_int_equal(d.line, 2);
     assert_int_equal(cordon_policy_decide(p, SYS_socket, unix_socket, &d), 0);
     assert_string_equal(d.action, "allow");
     assert_string_equal(d.reason, "default");
-    assert_non_null(strstr(d.origin, "default"));
+    assert_non_null(strstr(d.origin, "/inner.policy"));
+    assert_int_equal(d.line, 2);
     /* a rule in the included file, by its own file and line */
     assert_int_equal(cordon_policy_decide(p, SYS_setsid, NULL, &d), 0);
     assert_string_equal(d.action, "errno");
     assert_int_equal(d.errno_value, EPERM);
-    assert_non_null(strstr(d.origin, "default.policy"));
+    assert_non_null(strstr(d.origin, "/inner.policy"));
+    assert_int_equal(d.line, 3);
     assert_int_equal(cordon_policy_decide(p, 471, NULL, &d), 0);
     assert_string_equal(d.reason, "newer");
     assert_int_equal(d.errno_value, ENOSYS);
     assert_int_equal(cordon_policy_decide(p, -1, NULL, &d), -EINVAL);
     cordon_policy_free(p);
     /* cordon's own hand-over of the listener, in a policy that kills by default */
-    p = load("compute");
+    p = parse("default kill\nallow read\n");
     uint64_t fd4[6] = { 4 };
     assert_int_equal(cordon_policy_decide(p, SYS_close_range, fd4, &d), 0);
     assert_string_equal(d.reason, "cordon");
@@ -240,31 +275,66 @@ static char *explained(const cordon_policy *p, const char *call, const char *con
     return text;
 }
 
+static void expect_text(const char *text, const char *part)
+{
+    if (!strstr(text, part))
+        fail_msg("'%s' not in:\n%s", part, text);
+}
+
 static void test_explain_says_the_action_and_the_deciding_line(void **state)
 {
     (void)state;
-    cordon_policy *p = load("nonet");
+    cordon_policy *p = load(outer_path);
     cordon_error err;
+    char expected[1200];
     const char *inet[] = { "AF_INET", "SOCK_STREAM|SOCK_CLOEXEC", "0" };
     char *text = explained(p, "socket", inet, 3, 0, &err);
-    assert_non_null(strstr(text, "socket(AF_INET, SOCK_STREAM|SOCK_CLOEXEC, 0) under nonet: kill\n"));
-    assert_non_null(strstr(text, "nonet.policy:4: kill socket if arg0 != AF_UNIX\n"));
-    assert_non_null(strstr(text, "the compiled filter, run on this call: kill (agrees)\n"));
+    snprintf(expected, sizeof expected, "socket(AF_INET, SOCK_STREAM|SOCK_CLOEXEC, 0) under %s: "
+             "kill\n  decided by %s:2: kill socket if arg0 != AF_UNIX\n  the compiled filter, "
+             "run on this call: kill (agrees)\n", outer_path, outer_path);
+    assert_string_equal(text, expected);
     free(text);
     const char *unix_socket[] = { "AF_UNIX" };
     text = explained(p, "socket", unix_socket, 1, 0, &err);
-    assert_non_null(strstr(text, "under nonet: allow\n  no rule for socket holds: the default "
-                                 "applies ("));
+    snprintf(expected, sizeof expected, ": allow\n  no rule for socket holds: the default applies "
+             "(%s/inner.policy:2)\n", scratch_dir);
+    expect_text(text, expected);
     free(text);
     /* the kernel's view of a 32-bit argument, and the whole value the task passed */
     const char *high[] = { "0x100000002" };
     text = explained(p, "socket", high, 1, 0, &err);
-    assert_non_null(strstr(text, "socket(AF_INET (0x100000002), 0, 0) under nonet: kill\n"));
+    expect_text(text, "socket(AF_INET (0x100000002), 0, 0) under ");
     free(text);
     const char *number[] = { "-1" };
     text = explained(p, "setsid", number, 1, 0, &err);
-    assert_non_null(strstr(text, "setsid() under nonet: errno EPERM\n"));
-    assert_non_null(strstr(text, "default.policy:38: errno EPERM setsid\n"));
+    expect_text(text, "setsid() under ");
+    snprintf(expected, sizeof expected, ": errno EPERM\n  decided by %s/inner.policy:3: errno "
+             "EPERM setsid\n", scratch_dir);
+    expect_text(text, expected);
+    free(text);
+    cordon_policy_free(p);
+}
+
+/* Rules of different actions that both hold: the filter's answer, and
+ * every rule that holds, said. */
+static void test_explain_of_overlapping_rules_gives_the_filters_answer(void **state)
+{
+    (void)state;
+    cordon_policy *p = parse("default allow\nerrno EPERM prctl if arg0 == 15\n"
+                             "kill prctl if arg1 == 5\n");
+    cordon_error err;
+    const char *both[] = { "15", "5" };
+    cordon_decision filter;
+    uint64_t args[6] = { 15, 5 };
+    assert_int_equal(cordon_policy_simulate(p, SYS_prctl, args, &filter), 0);
+    char *text = explained(p, "prctl", both, 2, 0, &err);
+    char expected[200];
+    snprintf(expected, sizeof expected, "under test.policy: %s", filter.action);
+    expect_text(text, expected);
+    expect_text(text, "rules of different actions hold for this call, and libseccomp's order decides");
+    expect_text(text, "    test.policy:2: errno EPERM prctl if arg0 == PR_SET_NAME\n"
+                      "    test.policy:3: kill prctl if arg1 == 5\n");
+    expect_text(text, "(this decides)\n");
     free(text);
     cordon_policy_free(p);
 }
@@ -301,10 +371,10 @@ static void test_diff_of_default_and_nonet_is_the_network_calls(void **state)
     (void)state;
     cordon_policy *a = load("default"), *b = load("nonet");
     char *text = diffed(a, b, 1);
-    assert_non_null(strstr(text, "\nsocket: ") == NULL ? strstr(text, "socket: ") : text);
-    assert_non_null(strstr(text, "socket(AF_INET, 0, 0) and alike: default allow (the default, "));
-    assert_non_null(strstr(text, "nonet kill ("));
-    assert_non_null(strstr(text, "1 syscall decided differently by default and nonet\n"));
+    expect_text(text, "socket: ");
+    expect_text(text, "socket(AF_INET, 0, 0) and alike: default allow (the default, ");
+    expect_text(text, "nonet.policy:");
+    expect_text(text, "decided differently by default and nonet\n");
     free(text);
     text = diffed(a, a, 0);
     assert_string_equal(text, "default and default decide every call alike\n");
@@ -329,8 +399,9 @@ int main(void)
         cmocka_unit_test(test_decide_names_the_line_the_default_and_newer),
         cmocka_unit_test(test_the_simulated_filter_is_the_kernels),
         cmocka_unit_test(test_explain_says_the_action_and_the_deciding_line),
+        cmocka_unit_test(test_explain_of_overlapping_rules_gives_the_filters_answer),
         cmocka_unit_test(test_explain_refuses_unknown_names_with_a_suggestion),
         cmocka_unit_test(test_diff_of_default_and_nonet_is_the_network_calls),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return cmocka_run_group_tests(tests, make_scratch, remove_scratch);
 }

@@ -60,13 +60,18 @@ static void test_check_strict_fails_on_warnings_only(void **state)
 static void test_explain_prints_the_decision_and_its_line(void **state)
 {
     (void)state;
-    captured c = CORDON("policy", "explain", "nonet", "socket", "AF_INET", "SOCK_STREAM");
+    char *dir;
+    char *path = policy_file(&dir, "mine.policy", "include default\nkill socket if arg0 != AF_UNIX\n");
+    captured c = CORDON("policy", "explain", path, "socket", "AF_INET", "SOCK_STREAM");
     expect_status(&c, 0);
-    assert_non_null(strstr(c.out, "socket(AF_INET, SOCK_STREAM, 0) under nonet: kill\n"
-                                  "  decided by "));
-    assert_non_null(strstr(c.out, "nonet.policy:4: kill socket if arg0 != AF_UNIX\n"
-                                  "  the compiled filter, run on this call: kill (agrees)\n"));
+    char expected[1000];
+    snprintf(expected, sizeof expected, "socket(AF_INET, SOCK_STREAM, 0) under %s: kill\n"
+             "  decided by %s:2: kill socket if arg0 != AF_UNIX\n"
+             "  the compiled filter, run on this call: kill (agrees)\n", path, path);
+    assert_string_equal(c.out, expected);
     captured_free(&c);
+    free(path);
+    remove_tree(dir);
     c = CORDON("policy", "explain", "default", "471");
     expect_status(&c, 0);
     assert_non_null(strstr(c.out, "under default: errno ENOSYS\n  decided by 'newer'"));
@@ -87,7 +92,7 @@ static void test_diff_exit_status_says_whether_they_differ(void **state)
     captured c = CORDON("policy", "diff", "default", "nonet");
     expect_status(&c, 1);
     assert_int_equal(count_lines_starting(c.out, "socket: "), 1);
-    assert_non_null(strstr(c.out, "1 syscall decided differently by default and nonet\n"));
+    assert_non_null(strstr(c.out, "decided differently by default and nonet\n"));
     captured_free(&c);
     c = CORDON("policy", "diff", "nonet", "nonet");
     expect_status(&c, 0);
