@@ -61,7 +61,8 @@ typedef struct comparison {
 static bool same_decider(const cordon_decision *x, const cordon_decision *y)
 {
     return cordon__decisions_agree(x, y) && x->line == y->line &&
-           (x->origin == y->origin || (x->origin && y->origin && strcmp(x->origin, y->origin) == 0));
+           (x->origin == y->origin ||
+            (x->origin && y->origin && strcmp(x->origin, y->origin) == 0));
 }
 
 /* The filters decide; the rules name the line. */

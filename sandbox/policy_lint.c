@@ -13,18 +13,11 @@
 #include <string.h>
 
 #include "policy.h"
-#include "policy_rules.h"
-#include "syscall_args.h"
+#include "policy_lint.h"
 
-typedef struct linter {
-    cordon__read_notes notes;  /* first: the grammar hands back &notes */
-    FILE *out;
-    const char *name;          /* as the caller named the policy */
-    cordon_policy *policy;
-    unsigned warnings;
-    bool *dead;                /* per rule: decides no call */
-    bool *quiet;               /* per rule: in a repeated include, said once */
-} linter;
+/* short for the many warnings below */
+#define warn cordon__lint_warn
+
 
 static void say(linter *l, const char *origin, unsigned line, unsigned column, const char *kind,
                 const char *fmt, va_list args)
@@ -39,11 +32,8 @@ static void say(linter *l, const char *origin, unsigned line, unsigned column, c
     fputc('\n', l->out);
 }
 
-static void warn(linter *l, const char *origin, unsigned line, unsigned column, const char *fmt,
-                 ...) __attribute__((format(printf, 5, 6)));
-
-static void warn(linter *l, const char *origin, unsigned line, unsigned column, const char *fmt,
-                 ...)
+void cordon__lint_warn(linter *l, const char *origin, unsigned line, unsigned column,
+                       const char *fmt, ...)
 {
     va_list args;
     va_start(args, fmt);
@@ -90,9 +80,10 @@ static const char *action_text(enum cordon__action action, int errno_value, char
     return buffer;
 }
 
-static bool same_action(const cordon__rule *a, const cordon__rule *b)
+bool cordon__lint_same_action(const cordon__rule *a, const cordon__rule *b)
 {
-    return a->action == b->action && (a->action != ACTION_ERRNO || a->errno_value == b->errno_value);
+    return a->action == b->action &&
+           (a->action != ACTION_ERRNO || a->errno_value == b->errno_value);
 }
 
 static bool same_conditions(const cordon__rule *a, const cordon__rule *b)
@@ -118,7 +109,8 @@ static bool same_conditions(const cordon__rule *a, const cordon__rule *b)
 static bool overrides_other_action(const cordon_policy *p, size_t i)
 {
     for (size_t k = 0; k < p->rule_count; k++)
-        if (p->rules[k].overridden_by == (long)i && !same_action(&p->rules[k], &p->rules[i]))
+        if (p->rules[k].overridden_by == (long)i &&
+            !cordon__lint_same_action(&p->rules[k], &p->rules[i]))
             return true;
     return false;
 }
@@ -128,7 +120,7 @@ static const cordon__rule *earlier_same_unconditional(const cordon_policy *p, si
 {
     for (size_t k = 0; k < i; k++)
         if (p->rules[k].syscall == p->rules[i].syscall && p->rules[k].condition_count == 0 &&
-            same_action(&p->rules[k], &p->rules[i]))
+            cordon__lint_same_action(&p->rules[k], &p->rules[i]))
             return &p->rules[k];
     return NULL;
 }
@@ -138,14 +130,14 @@ static void check_overridden(linter *l, size_t i)
     const cordon_policy *p = l->policy;
     const cordon__rule *rule = &p->rules[i], *by = &p->rules[rule->overridden_by];
     char buffer[32];
-    /* "include compute" then "kill mmap": overriding what another file
-     * says is what the including file means to do. */
-    if (rule->condition_count == 0 && same_action(rule, by))
+    if (rule->condition_count == 0 && cordon__lint_same_action(rule, by))
         return; /* the later copy is the duplicate; said there */
     l->dead[i] = true;
+    /* "include compute" then "kill mmap": overriding what another file
+     * says is what the including file means to do. */
     if (l->quiet[i] || (rule->origin != by->origin && rule->origin != p->origins[0]))
         return;
-    if (same_action(rule, by))
+    if (cordon__lint_same_action(rule, by))
         warn(l, rule->origin, rule->line, rule->column, "this rule for '%s' never decides a "
              "call: the unconditional rule at %s:%u already gives every call to it '%s'",
              rule->syscall_name, by->origin, by->line, action_text(by->action, by->errno_value,
@@ -178,7 +170,8 @@ static void check_duplicate(linter *l, size_t i)
     const cordon__rule *twin = rule->condition_count == 0 ? earlier_same_unconditional(p, i) : NULL;
     for (size_t k = 0; k < i && !twin && rule->condition_count; k++) {
         const cordon__rule *other = &p->rules[k];
-        if (other->syscall == rule->syscall && other->overridden_by < 0 && same_action(other, rule) &&
+        if (other->syscall == rule->syscall && other->overridden_by < 0 &&
+            cordon__lint_same_action(other, rule) &&
             same_conditions(other, rule))
             twin = other;
     }
@@ -188,167 +181,6 @@ static void check_duplicate(linter *l, size_t i)
     if (!l->quiet[i])
         warn(l, rule->origin, rule->line, rule->column, "duplicate: the rule at %s:%u already "
              "says this for '%s'", twin->origin, twin->line, rule->syscall_name);
-}
-
-/* Conditions that no value satisfies. */
-static bool never_holds(const cordon__condition *c)
-{
-    return (c->compare == COMPARE_MASKED_EQ && (c->value & ~c->mask)) ||
-           (c->compare == COMPARE_LT && c->value == 0) ||
-           (c->compare == COMPARE_GT && c->value == UINT64_MAX);
-}
-
-static void check_conditions_hold(linter *l, size_t i)
-{
-    const cordon__rule *rule = &l->policy->rules[i];
-    for (unsigned c = 0; c < rule->condition_count; c++) {
-        const cordon__condition *cond = &rule->conditions[c];
-        if (!never_holds(cond))
-            continue;
-        l->dead[i] = true;
-        if (cond->compare == COMPARE_MASKED_EQ)
-            warn(l, rule->origin, rule->line, rule->column, "arg%u & 0x%llx == 0x%llx never "
-                 "holds (the value has bits outside the mask): this rule for '%s' never fires",
-                 cond->arg, (unsigned long long)cond->mask, (unsigned long long)cond->value,
-                 rule->syscall_name);
-        else
-            warn(l, rule->origin, rule->line, rule->column, "a comparison of arg%u never holds "
-                 "(no value is below 0 or above 2^64-1): this rule for '%s' never fires",
-                 cond->arg, rule->syscall_name);
-        return;
-    }
-}
-
-/* Values of one argument worth trying against two sets of conditions. */
-static size_t candidates(const cordon__rule *a, const cordon__rule *b, unsigned arg,
-                         uint64_t *out, size_t capacity)
-{
-    size_t n = 0;
-    out[n++] = 0;
-    out[n++] = UINT64_MAX;
-    const cordon__rule *rules[2] = { a, b };
-    for (int r = 0; r < 2; r++) {
-        for (unsigned c = 0; c < rules[r]->condition_count && n + 4 <= capacity; c++) {
-            const cordon__condition *cond = &rules[r]->conditions[c];
-            if (cond->arg != arg)
-                continue;
-            out[n++] = cond->value;
-            out[n++] = cond->value + 1;
-            out[n++] = cond->value - 1;
-            if (cond->compare == COMPARE_MASKED_EQ)
-                out[n++] = cond->value | ~cond->mask;
-        }
-    }
-    /* values that satisfy a mask of each rule at once */
-    size_t base = n;
-    for (size_t x = 2; x < base && n < capacity; x++)
-        for (size_t y = x + 1; y < base && n < capacity; y++)
-            out[n++] = out[x] | out[y];
-    return n;
-}
-
-static bool arg_holds(const cordon__rule *rule, unsigned arg, uint64_t value)
-{
-    uint64_t args[6] = { 0 };
-    args[arg] = value;
-    for (unsigned c = 0; c < rule->condition_count; c++)
-        if (rule->conditions[c].arg == arg && !cordon__condition_holds(&rule->conditions[c], args))
-            return false;
-    return true;
-}
-
-/* Arguments for which both rules hold, found among the values their
- * conditions name; false when none was found. */
-static bool common_call(const cordon__rule *a, const cordon__rule *b, uint64_t args[6])
-{
-    uint64_t values[128];
-    for (unsigned arg = 0; arg < 6; arg++) {
-        size_t n = candidates(a, b, arg, values, sizeof values / sizeof *values);
-        bool found = false;
-        for (size_t v = 0; v < n && !found; v++)
-            if (arg_holds(a, arg, values[v]) && arg_holds(b, arg, values[v])) {
-                args[arg] = values[v];
-                found = true;
-            }
-        if (!found)
-            return false;
-    }
-    return true;
-}
-
-/* Two conditional rules of different actions that can both hold: which
- * one wins is libseccomp's order, not the policy's. */
-static void check_overlap(linter *l, size_t i)
-{
-    const cordon_policy *p = l->policy;
-    const cordon__rule *rule = &p->rules[i];
-    for (size_t k = 0; k < i; k++) {
-        const cordon__rule *other = &p->rules[k];
-        uint64_t args[6];
-        if (other->syscall != rule->syscall || other->overridden_by >= 0 || l->dead[k] ||
-            same_action(other, rule) || cordon__rule_same_as_default(p, other) ||
-            !common_call(other, rule, args))
-            continue;
-        char call[256];
-        cordon__describe_call(rule->syscall, args, call, sizeof call);
-        warn(l, rule->origin, rule->line, rule->column, "this rule for '%s' and the one at "
-             "%s:%u both hold for %s with different actions; make their conditions "
-             "exclusive (which one wins is not the policy's to say)", rule->syscall_name,
-             other->origin, other->line, call);
-        return;
-    }
-}
-
-/* A 32-bit argument compared on all 64 bits: a task sets the upper half,
- * the kernel ignores it, the filter does not.  Warned when that lets the
- * task past the rule (a restricting rule that then does not hold, or an
- * allowing one that then does); the other way round only fails closed. */
-static void check_int_arguments(linter *l, size_t i)
-{
-    const cordon__rule *rule = &l->policy->rules[i];
-    bool allowing = rule->action == ACTION_ALLOW || rule->action == ACTION_LOG;
-    for (unsigned c = 0; c < rule->condition_count; c++) {
-        const cordon__condition *cond = &rule->conditions[c];
-        if (!cordon__argument_is_32bit(rule->syscall_name, cond->arg))
-            continue;
-        uint64_t tries[] = { cond->value + (1ull << 32), cond->value | 0xffffffff00000000ull,
-                             1ull << 32, UINT64_MAX, (cond->value & 0xffffffffu) + (1ull << 32) };
-        for (size_t t = 0; t < sizeof tries / sizeof *tries; t++) {
-            uint64_t full[6] = { 0 }, low[6] = { 0 };
-            full[cond->arg] = tries[t];
-            low[cond->arg] = tries[t] & 0xffffffffu;
-            bool as_filtered = cordon__condition_holds(cond, full);
-            bool as_kernel = cordon__condition_holds(cond, low);
-            if (as_filtered == as_kernel || as_filtered != allowing)
-                continue;
-            warn(l, rule->origin, rule->line, rule->column, "arg%u of '%s' is a 32-bit int: "
-                 "the kernel ignores its upper 32 bits but the filter compares all 64, so a "
-                 "task passing 0x%llx (0x%llx to the kernel) gets past this rule; compare "
-                 "'arg%u & 0xffffffff == VALUE'", cond->arg, rule->syscall_name,
-                 (unsigned long long)tries[t], (unsigned long long)(tries[t] & 0xffffffffu),
-                 cond->arg);
-            return;
-        }
-    }
-}
-
-/* A rule for a call that an ABI admitted by "arch" does not have. */
-static void check_foreign_abis(linter *l, size_t i)
-{
-    const cordon_policy *p = l->policy;
-    const cordon__rule *rule = &p->rules[i];
-    static const struct { unsigned bit; uint32_t arch; const char *name; } abis[] = {
-        { ARCH_I386, SCMP_ARCH_X86, "i386" }, { ARCH_X32, SCMP_ARCH_X32, "x32" },
-    };
-    for (size_t a = 0; a < sizeof abis / sizeof *abis; a++) {
-        if (!(p->foreign_arches & abis[a].bit) || !cordon__syscall_named_by_libseccomp(rule->syscall))
-            continue;
-        if (seccomp_syscall_resolve_name_arch(abis[a].arch, rule->syscall_name) >= 0)
-            continue;
-        warn(l, rule->origin, rule->line, rule->column, "%s has no syscall '%s': for the %s "
-             "calls that 'arch' admits this rule applies to nothing", abis[a].name,
-             rule->syscall_name, abis[a].name);
-    }
 }
 
 static void check_includes(linter *l)
@@ -403,13 +235,13 @@ static void check_rules(linter *l)
         else
             check_duplicate(l, i);
         if (!l->dead[i])
-            check_conditions_hold(l, i);
+            cordon__lint_conditions_hold(l, i);
         if (!l->dead[i] && !l->quiet[i]) {
-            check_overlap(l, i);
-            check_int_arguments(l, i);
+            cordon__lint_overlap(l, i);
+            cordon__lint_int_arguments(l, i);
         }
         if (!l->quiet[i])
-            check_foreign_abis(l, i);
+            cordon__lint_foreign_abis(l, i);
     }
     char buffer[32];
     if (p->rule_count > 0 && as_default == p->rule_count)

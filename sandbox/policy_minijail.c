@@ -264,7 +264,8 @@ static int translate_rule(importer *im, const line *l, const char *colon)
         return rc;
     const char *at = skip_blanks(colon + 1, l->end);
     if (at == l->end)
-        return fail(im, l, at, "expected '1', an expression, 'return ERRNO' or an action after ':'");
+        return fail(im, l, at, "expected '1', an expression, 'return ERRNO' or an action "
+                    "after ':'");
     rc = translate_action(im, l, stored, at, l->end);
     if (rc != 0)
         return rc < 0 ? rc : 0;

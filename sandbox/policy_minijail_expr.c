@@ -267,7 +267,8 @@ static bool expand(const minijail_set *sets, unsigned count, minijail_alternativ
             bool twice = false, dup = false;
             for (unsigned k = 0; k < alt->count; k++) {
                 dup = dup || same(&alt->conditions[k], c);
-                twice = twice || (alt->conditions[k].arg == c->arg && !same(&alt->conditions[k], c));
+                twice = twice ||
+                        (alt->conditions[k].arg == c->arg && !same(&alt->conditions[k], c));
             }
             if (twice) {
                 snprintf(why, size, "it compares arg%u twice in one alternative (cordon, like "

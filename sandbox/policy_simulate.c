@@ -68,7 +68,8 @@ static int step(machine *m, const struct sock_filter *insn, const struct seccomp
         return load_word(data, insn->k, &m->a);
     if ((cls == BPF_LD || cls == BPF_LDX) && BPF_MODE(insn->code) == BPF_IMM)
         return *(cls == BPF_LD ? &m->a : &m->x) = insn->k, 0;
-    if ((cls == BPF_LD || cls == BPF_LDX) && BPF_MODE(insn->code) == BPF_MEM && insn->k < BPF_MEMORY_WORDS)
+    if ((cls == BPF_LD || cls == BPF_LDX) && BPF_MODE(insn->code) == BPF_MEM &&
+        insn->k < BPF_MEMORY_WORDS)
         return *(cls == BPF_LD ? &m->a : &m->x) = m->memory[insn->k], 0;
     if ((cls == BPF_ST || cls == BPF_STX) && insn->k < BPF_MEMORY_WORDS)
         return m->memory[insn->k] = cls == BPF_ST ? m->a : m->x, 0;
