@@ -71,9 +71,16 @@ static void name_decider(const struct cordon__notify_state *state, const struct 
         append(out, size, used, ": killed as newer than cordon's syscall table");
 }
 
-static void describe(const struct cordon__notify_state *state, const struct seccomp_data *data,
-                     char *out, size_t size)
+/* Paths and names are read from the suspended task's memory. */
+static int read_from_task(void *pid, uint64_t address, char *buffer, size_t size)
 {
+    return cordon__task_read_string(*(const pid_t *)pid, address, buffer, size);
+}
+
+static void describe(int listener_fd, const struct cordon__notify_state *state,
+                     const struct seccomp_notif *request, char *out, size_t size)
+{
+    const struct seccomp_data *data = &request->data;
     bool native = data->arch == seccomp_arch_native() && !(data->nr & X32_SYSCALL_BIT);
     if (!native) {
         /* A foreign ABI passes its arguments in other registers: none are shown. */
@@ -83,7 +90,12 @@ static void describe(const struct cordon__notify_state *state, const struct secc
     uint64_t args[6];
     for (unsigned i = 0; i < 6; i++)
         args[i] = data->args[i];
-    size_t used = cordon__describe_call(data->nr, args, out, size);
+    pid_t pid = (pid_t)request->pid;
+    size_t used = cordon__describe_call_reading(data->nr, args, read_from_task, &pid, out, size);
+    /* Still the same notification, so the pid read from was the task's
+     * (not a process that took its number after it died). */
+    if (seccomp_notify_id_valid(listener_fd, request->id) != 0)
+        used = cordon__describe_call(data->nr, args, out, size);
     name_decider(state, data, args, out, size, used < size ? used : size);
 }
 
@@ -127,7 +139,7 @@ int cordon__notification_handle(int listener_fd, struct cordon__notify_state *st
         state->execs_answered++;
         rc = let_through(listener_fd, request, response);
     } else {
-        describe(state, &request->data, description, size);
+        describe(listener_fd, state, request, description, size);
         rc = 0;
     }
     seccomp_notify_free(request, response);

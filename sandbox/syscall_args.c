@@ -113,31 +113,35 @@ enum {
     K_NUMBER = 'n', K_FD = 'f', K_POINTER = 'p', K_FAMILY = 'A', K_SOCKET_TYPE = 'T',
     K_PROTOCOL = 'P', K_OPEN = 'O', K_MODE = 'm', K_CLONE = 'C', K_PRCTL = 'R', K_IOCTL = 'I',
     K_PERSONALITY = 'X', K_FCNTL = 'F', K_PROT = 'r', K_MAP = 'M', K_SIGNAL = 's', K_AT = 'a',
+    K_STRING = 'S', /* a path or a name in the task's memory */
 };
 
 static const struct { int nr; const char *kinds; } calls[] = {
     { SYS_socket, "ATP" },            { SYS_socketpair, "ATPp" },   { SYS_connect, "fpn" },
-    { SYS_bind, "fpn" },              { SYS_open, "pOm" },          { SYS_openat, "fpOm" },
-    { SYS_creat, "pm" },              { SYS_clone, "Cpppp" },       { SYS_clone3, "pn" },
+    { SYS_bind, "fpn" },              { SYS_open, "SOm" },          { SYS_openat, "fSOm" },
+    { SYS_creat, "Sm" },              { SYS_clone, "Cpppp" },       { SYS_clone3, "pn" },
     { SYS_unshare, "C" },             { SYS_setns, "fC" },          { SYS_prctl, "Rnnnn" },
     { SYS_ioctl, "fIp" },             { SYS_personality, "X" },     { SYS_fcntl, "fFn" },
     { SYS_mmap, "pnrMfn" },           { SYS_mprotect, "pnr" },      { SYS_kill, "ns" },
-    { SYS_tkill, "ns" },              { SYS_tgkill, "nns" },        { SYS_execve, "ppp" },
-    { SYS_execveat, "fpppa" },        { SYS_mkdir, "pm" },          { SYS_mkdirat, "fpm" },
-    { SYS_unlink, "p" },              { SYS_unlinkat, "fpa" },      { SYS_rename, "pp" },
-    { SYS_chmod, "pm" },              { SYS_fchmod, "fm" },         { SYS_fchmodat, "fpm" },
-    { SYS_newfstatat, "fppa" },       { SYS_ptrace, "nnpp" },       { SYS_mount, "pppnp" },
-    { SYS_umount2, "pn" },            { SYS_pivot_root, "pp" },     { SYS_bpf, "npn" },
+    { SYS_tkill, "ns" },              { SYS_tgkill, "nns" },        { SYS_execve, "Spp" },
+    { SYS_execveat, "fSppa" },        { SYS_mkdir, "Sm" },          { SYS_mkdirat, "fSm" },
+    { SYS_unlink, "S" },              { SYS_unlinkat, "fSa" },      { SYS_rename, "SS" },
+    { SYS_chmod, "Sm" },              { SYS_fchmod, "fm" },         { SYS_fchmodat, "fSm" },
+    { SYS_newfstatat, "fSpa" },       { SYS_ptrace, "nnpp" },       { SYS_mount, "SSSnp" },
+    { SYS_umount2, "Sn" },            { SYS_pivot_root, "SS" },     { SYS_bpf, "npn" },
     { SYS_perf_event_open, "pnnfn" }, { SYS_keyctl, "nnnnn" },      { SYS_add_key, "pppnn" },
     { SYS_request_key, "pppn" },      { SYS_init_module, "pnp" },   { SYS_finit_module, "fpn" },
-    { SYS_delete_module, "pn" },      { SYS_reboot, "nnnp" },       { SYS_kexec_load, "nnpn" },
+    { SYS_delete_module, "Sn" },      { SYS_reboot, "nnnp" },       { SYS_kexec_load, "nnpn" },
     { SYS_setsid, "" },               { SYS_setpgid, "nn" },        { SYS_settimeofday, "pp" },
-    { SYS_clock_settime, "np" },      { SYS_swapon, "pn" },         { SYS_swapoff, "p" },
-    { SYS_acct, "p" },                { SYS_syslog, "npn" },        { SYS_iopl, "n" },
+    { SYS_clock_settime, "np" },      { SYS_swapon, "Sn" },         { SYS_swapoff, "S" },
+    { SYS_acct, "S" },                { SYS_syslog, "npn" },        { SYS_iopl, "n" },
     { SYS_ioperm, "nnn" },            { SYS_userfaultfd, "n" },     { SYS_io_uring_setup, "np" },
     { SYS_process_vm_readv, "npnpnn" }, { SYS_process_vm_writev, "npnpnn" },
-    { SYS_prlimit64, "nnpp" },        { SYS_mq_open, "pOmp" },      { SYS_close_range, "nnn" },
+    { SYS_prlimit64, "nnpp" },        { SYS_mq_open, "SOmp" },      { SYS_close_range, "nnn" },
     { SYS_sendmsg, "fpn" },
+    { SYS_access, "Sn" },             { SYS_chroot, "S" },          { SYS_truncate, "Sn" },
+    { SYS_rmdir, "S" },               { SYS_symlink, "SS" },        { SYS_link, "SS" },
+    { SYS_chdir, "S" },               { SYS_faccessat, "fSn" },     { SYS_readlink, "Spn" },
     /* calls without arguments */
     { SYS_getpid, "" },               { SYS_getppid, "" },          { SYS_gettid, "" },
     { SYS_getuid, "" },               { SYS_geteuid, "" },          { SYS_getgid, "" },
@@ -145,7 +149,7 @@ static const struct { int nr; const char *kinds; } calls[] = {
     { SYS_fork, "" },                 { SYS_vfork, "" },            { SYS_sync, "" },
     { SYS_munlockall, "" },           { SYS_inotify_init, "" },     { SYS_getpgrp, "" },
     /* newer than the C library's SYS_ names */
-    { 452 /* fchmodat2 */, "fpma" },  { 463 /* setxattrat */, "nnnnnn" },
+    { 452 /* fchmodat2 */, "fSma" },  { 463 /* setxattrat */, "nnnnnn" },
     { 466 /* removexattrat */, "nnnn" }, { 469 /* file_setattr */, "nnnnn" },
 };
 
@@ -167,6 +171,8 @@ unsigned cordon__call_arity(int nr)
 typedef struct writer {
     char *out;
     size_t size, used;
+    cordon__string_reader read;  /* NULL: strings stay addresses */
+    void *context;
 } writer;
 
 static void put(writer *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -324,6 +330,31 @@ static bool is_32bit_kind(char kind)
     return strchr("ATPORIXF", kind) != NULL;
 }
 
+#define MAX_STRING 128
+
+/* "\"/etc/passwd\"": quoted, every byte outside printable ASCII escaped,
+ * so that a task's bytes can never forge the rest of the report. */
+static void put_string(writer *w, uint64_t address)
+{
+    char text[MAX_STRING + 1];
+    int len = w->read && address ? w->read(w->context, address, text, sizeof text) : -1;
+    if (len < 0) {
+        address ? put(w, "0x%llx", (unsigned long long)address) : put(w, "NULL");
+        return;
+    }
+    put(w, "\"");
+    for (int i = 0; i < len && i < MAX_STRING; i++) {
+        unsigned char c = (unsigned char)text[i];
+        if (c == '"' || c == '\\')
+            put(w, "\\%c", c);
+        else if (c >= 0x20 && c < 0x7f)
+            put(w, "%c", c);
+        else
+            put(w, "\\x%02x", c);
+    }
+    put(w, len >= MAX_STRING ? "\"..." : "\"");
+}
+
 static void put_argument(writer *w, char kind, const uint64_t args[6], unsigned i)
 {
     uint64_t v = args[i];
@@ -353,13 +384,15 @@ static void put_argument(writer *w, char kind, const uint64_t args[6], unsigned 
     case K_MAP:         put_flags(w, map_flags, COUNT(map_flags), v, false); break;
     case K_SIGNAL:      put_signal(w, v); break;
     case K_AT:          put_flags(w, at_flags, COUNT(at_flags), v, false); break;
+    case K_STRING:      put_string(w, v); break;
     default:            put_number(w, v); break;
     }
 }
 
-size_t cordon__describe_call(int nr, const uint64_t args[6], char *out, size_t size)
+size_t cordon__describe_call_reading(int nr, const uint64_t args[6], cordon__string_reader read,
+                                     void *context, char *out, size_t size)
 {
-    writer w = { .out = out, .size = size, .used = 0 };
+    writer w = { .out = out, .size = size, .used = 0, .read = read, .context = context };
     if (size)
         out[0] = '\0';
     const char *name = cordon__syscall_name(nr);
@@ -378,6 +411,11 @@ size_t cordon__describe_call(int nr, const uint64_t args[6], char *out, size_t s
     return w.used;
 }
 
+size_t cordon__describe_call(int nr, const uint64_t args[6], char *out, size_t size)
+{
+    return cordon__describe_call_reading(nr, args, NULL, NULL, out, size);
+}
+
 size_t cordon__describe_argument(int nr, unsigned arg, uint64_t value, char *out, size_t size)
 {
     writer w = { .out = out, .size = size, .used = 0 };
@@ -390,7 +428,7 @@ size_t cordon__describe_argument(int nr, unsigned arg, uint64_t value, char *out
     /* A pointer compared in a rule is a number; a protocol without its
      * family is too. */
     char kind = kinds && arg < strlen(kinds) ? kinds[arg] : K_NUMBER;
-    if (kind == K_POINTER || kind == K_PROTOCOL)
+    if (kind == K_POINTER || kind == K_PROTOCOL || kind == K_STRING)
         kind = K_NUMBER;
     put_argument(&w, kind, args, arg < 6 ? arg : 0);
     return w.used;

@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 /* Writes "name(arg, …)" for native syscall `nr` into `out` (always
  * NUL-terminated when size > 0): flags, families, requests and options
@@ -17,6 +18,21 @@
  * "syscall N(…)" with all six arguments.  Returns the length it wanted,
  * as snprintf does. */
 size_t cordon__describe_call(int nr, const uint64_t args[6], char *out, size_t size);
+
+/* Reads the NUL-terminated string at `address` of the task into
+ * `buffer` (at most size - 1 bytes, NUL-terminated): its length, or a
+ * negative errno.  `context` is the reader's own. */
+typedef int (*cordon__string_reader)(void *context, uint64_t address, char *buffer, size_t size);
+
+/* As cordon__describe_call, with path and name arguments read through
+ * `read` (NULL: shown as addresses), quoted and escaped, cut at 128
+ * bytes ("…" then marks the cut). */
+size_t cordon__describe_call_reading(int nr, const uint64_t args[6], cordon__string_reader read,
+                                     void *context, char *out, size_t size);
+
+/* A string of task `pid` at `address`, read with process_vm_readv page by
+ * page (task_memory.c): its length, or a negative errno. */
+int cordon__task_read_string(pid_t pid, uint64_t address, char *buffer, size_t size);
 
 /* One argument, `value` of argument `arg` of syscall `nr`, as
  * cordon__describe_call writes it ("AF_UNIX", "CLONE_NEWUSER"). */
