@@ -124,10 +124,21 @@ void cordon__lint_overlap(linter *l, size_t i)
     }
 }
 
-/* A 32-bit argument compared on all 64 bits: a task sets the upper half,
- * the kernel ignores it, the filter does not.  Warned when that lets the
- * task past the rule (a restricting rule that then does not hold, or an
- * allowing one that then does); the other way round only fails closed. */
+/* How the rule's author wrote the kernel's 32-bit value `low` in 64 bits:
+ * sign-extended when the constant is a negative int (AT_FDCWD, as libc
+ * passes it), zero-extended otherwise (AF_UNIX, an ioctl request). */
+static uint64_t as_written(const cordon__condition *c, uint64_t low)
+{
+    bool negative = (c->value >> 31) == 0x1ffffffffull;
+    return negative ? (uint64_t)(int64_t)(int32_t)(uint32_t)low : low;
+}
+
+/* A 32-bit argument compared on all 64 bits: a task sets the upper half
+ * (or leaves a negative one unextended), the kernel reads the lower, the
+ * filter sees another value.  Warned when that lets the task past the
+ * rule (a restricting rule that then does not hold for a value it was
+ * written to catch, or an allowing one that holds for a value it was
+ * written to refuse); the other way round only fails closed. */
 void cordon__lint_int_arguments(linter *l, size_t i)
 {
     const cordon__rule *rule = &l->policy->rules[i];
@@ -136,21 +147,22 @@ void cordon__lint_int_arguments(linter *l, size_t i)
         const cordon__condition *cond = &rule->conditions[c];
         if (!cordon__argument_is_32bit(rule->syscall_name, cond->arg))
             continue;
-        uint64_t tries[] = { cond->value + (1ull << 32), cond->value | 0xffffffff00000000ull,
-                             1ull << 32, UINT64_MAX, (cond->value & 0xffffffffu) + (1ull << 32) };
+        uint64_t v = cond->value;
+        uint64_t tries[] = { v + (1ull << 32), v | 0xffffffff00000000ull, v & 0xffffffffu,
+                             1ull << 32, UINT64_MAX, (v & 0xffffffffu) + (1ull << 32) };
         for (size_t t = 0; t < sizeof tries / sizeof *tries; t++) {
-            uint64_t full[6] = { 0 }, low[6] = { 0 };
-            full[cond->arg] = tries[t];
-            low[cond->arg] = tries[t] & 0xffffffffu;
-            bool as_filtered = cordon__condition_holds(cond, full);
-            bool as_kernel = cordon__condition_holds(cond, low);
-            if (as_filtered == as_kernel || as_filtered != allowing)
+            uint64_t passed[6] = { 0 }, meant[6] = { 0 };
+            uint64_t low = tries[t] & 0xffffffffu;
+            passed[cond->arg] = tries[t];
+            meant[cond->arg] = as_written(cond, low);
+            bool as_filtered = cordon__condition_holds(cond, passed);
+            if (as_filtered == cordon__condition_holds(cond, meant) || as_filtered != allowing)
                 continue;
             warn(l, rule->origin, rule->line, rule->column, "arg%u of '%s' is a 32-bit int: "
-                 "the kernel ignores its upper 32 bits but the filter compares all 64, so a "
+                 "the kernel reads only its lower 32 bits but the filter compares all 64, so a "
                  "task passing 0x%llx (0x%llx to the kernel) gets past this rule; compare "
-                 "'arg%u & 0xffffffff == VALUE'", cond->arg, rule->syscall_name,
-                 (unsigned long long)tries[t], (unsigned long long)(tries[t] & 0xffffffffu),
+                 "'arg%u & 0xffffffff == VALUE' with VALUE's lower 32 bits", cond->arg,
+                 rule->syscall_name, (unsigned long long)tries[t], (unsigned long long)low,
                  cond->arg);
             return;
         }

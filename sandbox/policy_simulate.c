@@ -66,6 +66,8 @@ static int step(machine *m, const struct sock_filter *insn, const struct seccomp
     uint32_t cls = BPF_CLASS(insn->code);
     if (cls == BPF_LD && BPF_MODE(insn->code) == BPF_ABS)
         return load_word(data, insn->k, &m->a);
+    if ((cls == BPF_LD || cls == BPF_LDX) && BPF_MODE(insn->code) == BPF_LEN)
+        return *(cls == BPF_LD ? &m->a : &m->x) = sizeof *data, 0;
     if ((cls == BPF_LD || cls == BPF_LDX) && BPF_MODE(insn->code) == BPF_IMM)
         return *(cls == BPF_LD ? &m->a : &m->x) = insn->k, 0;
     if ((cls == BPF_LD || cls == BPF_LDX) && BPF_MODE(insn->code) == BPF_MEM &&

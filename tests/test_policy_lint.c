@@ -180,8 +180,8 @@ static void test_check_warns_of_unmasked_int_arguments_only_where_a_task_gets_pa
     /* kill if == TIOCSTI: 0x1_00005412 is TIOCSTI to the kernel, not to the filter */
     report r = check("int.policy", "default allow\nkill ioctl if arg1 == TIOCSTI\n", 0);
     assert_int_equal(r.counts.warnings, 1);
-    expect_line(&r, "int.policy:2:6: warning: arg1 of 'ioctl' is a 32-bit int: the kernel ignores "
-                    "its upper 32 bits but the filter compares all 64, so a task passing "
+    expect_line(&r, "int.policy:2:6: warning: arg1 of 'ioctl' is a 32-bit int: the kernel reads "
+                    "only its lower 32 bits but the filter compares all 64, so a task passing "
                     "0x100005412 (0x5412 to the kernel) gets past this rule");
     free(r.text);
     /* allow if != AF_INET lets AF_INET + 2^32 through */
@@ -193,6 +193,18 @@ static void test_check_warns_of_unmasked_int_arguments_only_where_a_task_gets_pa
     r = check("int.policy", "default allow\nkill ioctl if arg1 & 0xffffffff == TIOCSTI\n"
                             "kill socket if arg0 != AF_UNIX\n", CORDON_CHECK_STRICT);
     assert_int_equal(r.rc, 0);
+    free(r.text);
+    /* AT_FDCWD as libc passes it (sign-extended); 0xffffff9c is AT_FDCWD too */
+    r = check("int.policy", "default allow\nkill openat if arg0 == AT_FDCWD\n", 0);
+    expect_line(&r, "a task passing 0xffffff9c (0xffffff9c to the kernel) gets past this rule");
+    free(r.text);
+    /* ... but refusing every fd other than AT_FDCWD fails closed */
+    r = check("int.policy", "default allow\nkill openat if arg0 != AT_FDCWD\n", CORDON_CHECK_STRICT);
+    assert_int_equal(r.rc, 0);
+    free(r.text);
+    /* an ioctl request above 2^31, as libc passes it (zero-extended) */
+    r = check("int.policy", "default allow\nkill ioctl if arg1 == 0x80086601\n", 0);
+    expect_line(&r, "a task passing 0x180086601 (0x80086601 to the kernel)");
     free(r.text);
     /* clone's flags are unsigned long: all 64 bits count */
     r = check("int.policy", "default allow\nkill clone if arg0 == 0\n", CORDON_CHECK_STRICT);
