@@ -234,7 +234,8 @@ build/bench/%: bench/%.c build/libcordon.a bench/bench_common.h
 bench: all python $(patsubst bench/%.c,build/bench/%,$(BENCH_SRC))
 	@CORDON_POLICY_PATH=$(abspath policies) PYTHON=$(PYTHON) sh bench/run
 
-# The policy parser and the Docker profile importer under libFuzzer, ASan
+# The policy parser, the Docker and minijail importers and the policy tools
+# (check, decide against the filter, diff) under libFuzzer, ASan
 # and UBSan; FUZZ_SECONDS each.  (clang warns of the fields libseccomp's
 # SCMP_A*_64 macros leave to zero.)
 FUZZ_SECONDS ?= 180
@@ -244,11 +245,16 @@ build/fuzz/%_fuzz: tests/fuzz/%_fuzz.c $(LIB_SRC) $(HEADERS) policies/default.po
 	    -Wno-missing-field-initializers -fsanitize=fuzzer,address,undefined \
 	    $(LIB_SRC) $< -o $@ $(LDLIBS_ALL)
 
-fuzz: build/fuzz/policy_fuzz build/fuzz/docker_fuzz
+fuzz: build/fuzz/policy_fuzz build/fuzz/docker_fuzz build/fuzz/policy_tools_fuzz \
+      build/fuzz/minijail_fuzz
 	CORDON_POLICY_PATH=$(abspath policies) build/fuzz/policy_fuzz -max_total_time=$(FUZZ_SECONDS) \
 	    -dict=tests/fuzz/policy.dict build/fuzz/policy_corpus tests/fuzz/corpus
 	CORDON_POLICY_PATH=$(abspath policies) build/fuzz/docker_fuzz -max_total_time=$(FUZZ_SECONDS) \
 	    -dict=tests/fuzz/docker.dict build/fuzz/docker_corpus tests/fuzz/docker_corpus
+	CORDON_POLICY_PATH=$(abspath policies) build/fuzz/policy_tools_fuzz -max_total_time=$(FUZZ_SECONDS) \
+	    -dict=tests/fuzz/policy.dict build/fuzz/policy_tools_corpus tests/fuzz/corpus
+	CORDON_POLICY_PATH=$(abspath policies) build/fuzz/minijail_fuzz -max_total_time=$(FUZZ_SECONDS) \
+	    -dict=tests/fuzz/policy.dict build/fuzz/minijail_corpus tests/fuzz/minijail_corpus
 
 install: all python
 	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(BINDIR) \

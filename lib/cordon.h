@@ -469,6 +469,71 @@ int cordon_policy_list(FILE *out);
  * cordon_policy_load("docker:PATH") loads the same policy, compiled. */
 int cordon_policy_import(const char *path, FILE *out, FILE *notes, cordon_error *err);
 
+/* ---- Policy tools: check, explain, diff -------------------------------- */
+
+/* cordon_policy_check's flags. */
+enum {
+    CORDON_CHECK_STRICT = 1u << 0, /* warnings fail the check as errors do */
+};
+
+typedef struct cordon_check_counts {
+    unsigned errors, warnings;
+} cordon_check_counts;
+
+/* Lints a policy: the text `text` (named `name_or_path` in messages), or,
+ * when `text` is NULL, the policy cordon_policy_load would load by that
+ * name or path.  Reading goes on after an error, so every error of the
+ * file and of the files it includes is written, one line each,
+ * "FILE:LINE:COL: error: unknown syscall 'sockett' (did you mean
+ * 'socket'?)", then the warnings, "FILE:LINE:COL: warning: …": rules that
+ * can never decide a call (overridden by an unconditional rule, the same
+ * as the default, duplicates), conditions that can never hold, conditions
+ * on a 32-bit argument that a task defeats with the upper 32 bits, rules
+ * for calls an admitted ABI lacks, includes that add nothing.  `out` NULL
+ * writes nothing; `counts` (may be NULL) receives the numbers.  Returns 0
+ * when the policy passes (no error, and no warning under
+ * CORDON_CHECK_STRICT), 1 when it does not, or a negative errno when it
+ * could not be checked (unknown flags, out of memory, `out` failed). */
+int cordon_policy_check(const char *name_or_path, const char *text, FILE *out, unsigned flags,
+                        cordon_check_counts *counts);
+
+/* What a policy does with one call of the native ABI (x86_64). */
+typedef struct cordon_decision {
+    const char *action;     /* "allow", "kill", "trap", "errno", "log" */
+    int errno_value;        /* the errno, for "errno" */
+    const char *reason;     /* "rule", "default", "newer" (a call above cordon's
+                               table), "cordon" (its own rule for the listener
+                               hand-over), "ambiguous" (conditional rules with
+                               different actions both hold), "filter" */
+    const char *origin;     /* the deciding rule's (or default's) file, or NULL */
+    unsigned line;          /* and line, 0 when none */
+} cordon_decision;
+
+/* The decision read from the policy's rules, as its language defines
+ * them, for syscall `syscall_nr` with `args` (six values; NULL: all 0).
+ * Strings point into the policy.  Returns 0 or -EINVAL. */
+int cordon_policy_decide(const cordon_policy *p, int syscall_nr, const uint64_t args[6],
+                         cordon_decision *decision);
+/* The decision of the compiled filter: the program is run in user space
+ * on the call as the kernel would run it (reason "filter", no origin).
+ * Returns 0 or -EINVAL. */
+int cordon_policy_simulate(const cordon_policy *p, int syscall_nr, const uint64_t args[6],
+                           cordon_decision *decision);
+/* Writes what `p` does with `syscall`("socket" or a number) called with
+ * `args` (each a number, "-1", or constants joined by '|': "AF_UNIX",
+ * "O_RDONLY|O_CREAT"; missing ones are 0): the action, and the file:line
+ * that decides it or that the default applies.  The rules' reading is
+ * checked against the compiled filter run on the same call.  Returns 0;
+ * -EINVAL with `err` filled for an unknown syscall or value; -EPROTO when
+ * the rules and the filter disagree (both are written). */
+int cordon_policy_explain(const cordon_policy *p, const char *syscall, const char *const args[],
+                          size_t arg_count, FILE *out, cordon_error *err);
+/* Writes the calls and argument values that `a` and `b` decide
+ * differently, each with the deciding line in both, found by trying every
+ * syscall with the values either policy's conditions distinguish.
+ * Returns 0 when they decide alike, 1 when not, or a negative errno. */
+int cordon_policy_diff(const cordon_policy *a, const cordon_policy *b, FILE *out);
+
 /* ---- Results ----------------------------------------------------------- */
 
 typedef struct cordon_bytes {

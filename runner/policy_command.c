@@ -1,5 +1,6 @@
 /* cordon policy check|show|list|import: the policy language seen from a
  * shell. */
+#include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -19,6 +20,12 @@ static cordon_policy *load(const char *name)
     return p;
 }
 
+static int usage_error(const char *what)
+{
+    runner_error("policy: %s (see 'cordon policy --help')", what);
+    return RUNNER_EXIT_OWN_ERROR;
+}
+
 static int finish_output(void)
 {
     if (fflush(stdout) == 0)
@@ -27,14 +34,72 @@ static int finish_output(void)
     return RUNNER_EXIT_OWN_ERROR;
 }
 
-static int policy_check(const char *name)
+/* Every error and warning on stdout as FILE:LINE:COL: error|warning: …,
+ * then a summary line. */
+static int policy_check(const char *name, bool strict)
 {
-    cordon_policy *p = load(name);
+    cordon_check_counts counts;
+    int rc = cordon_policy_check(name, NULL, stdout, strict ? CORDON_CHECK_STRICT : 0, &counts);
+    if (rc < 0) {
+        runner_error("policy check: %s", strerror(-rc));
+        return RUNNER_EXIT_OWN_ERROR;
+    }
+    if (counts.errors == 0 && counts.warnings == 0)
+        printf("%s: ok\n", name);
+    else
+        printf("%s: %u error%s, %u warning%s%s\n", name, counts.errors,
+               counts.errors == 1 ? "" : "s", counts.warnings, counts.warnings == 1 ? "" : "s",
+               rc == 0 ? "" : strict && counts.errors == 0 ? " (--strict: warnings fail)" : "");
+    int written = finish_output();
+    return written ? written : rc ? POLICY_INVALID : 0;
+}
+
+/* explain POLICY SYSCALL [ARGS…] */
+static int policy_explain(int argc, char **argv)
+{
+    if (argc < 4)
+        return usage_error("explain takes a POLICY, a SYSCALL and its arguments");
+    if (argc > 4 + 6)
+        return usage_error("a syscall takes at most 6 arguments");
+    cordon_policy *p = load(argv[2]);
     if (!p)
         return POLICY_INVALID;
-    printf("%s: ok\n", cordon_policy_name(p));
+    cordon_error err;
+    memset(&err, 0, sizeof err);
+    int rc = cordon_policy_explain(p, argv[3], (const char *const *)argv + 4, (size_t)(argc - 4),
+                                   stdout, &err);
     cordon_policy_free(p);
+    if (rc == -EINVAL) {
+        runner_error("policy explain: %s", err.message);
+        return RUNNER_EXIT_OWN_ERROR;
+    }
+    if (rc < 0) {
+        runner_error("policy explain: %s", rc == -EPROTO ? "the rules and the compiled filter "
+                     "disagree (a bug in cordon; the filter is what the kernel runs)"
+                     : strerror(-rc));
+        return RUNNER_EXIT_OWN_ERROR;
+    }
     return finish_output();
+}
+
+/* diff A B: exit 0 when they decide every call alike, 1 when not. */
+static int policy_diff(int argc, char **argv)
+{
+    if (argc != 4)
+        return usage_error("diff takes two policies, A and B");
+    cordon_policy *a = load(argv[2]);
+    cordon_policy *b = a ? load(argv[3]) : NULL;
+    int rc = b ? cordon_policy_diff(a, b, stdout) : 0;
+    cordon_policy_free(a);
+    cordon_policy_free(b);
+    if (!b)
+        return RUNNER_EXIT_OWN_ERROR;
+    if (rc < 0) {
+        runner_error("policy diff: %s", strerror(-rc));
+        return RUNNER_EXIT_OWN_ERROR;
+    }
+    int written = finish_output();
+    return written ? written : rc;
 }
 
 static int policy_show(const char *name, int with_bpf)
@@ -61,17 +126,11 @@ static int policy_list(void)
     return finish_output();
 }
 
-static int usage_error(const char *what)
-{
-    runner_error("policy: %s (see 'cordon policy --help')", what);
-    return RUNNER_EXIT_OWN_ERROR;
-}
-
 typedef struct policy_arguments {
     const char *name;
     const char *out;        /* import --out */
     int with_bpf;           /* show --bpf */
-    bool strict;            /* import --strict */
+    bool strict;            /* import and check --strict */
 } policy_arguments;
 
 /* Options, before or after the one policy: --bpf (show), --strict and
@@ -79,10 +138,11 @@ typedef struct policy_arguments {
 static int parse_arguments(int argc, char **argv, const char *action, policy_arguments *a)
 {
     bool show = strcmp(action, "show") == 0, import = strcmp(action, "import") == 0;
+    bool check = strcmp(action, "check") == 0;
     for (int i = 2; i < argc; i++) {
         if (show && strcmp(argv[i], "--bpf") == 0)
             a->with_bpf = 1;
-        else if (import && strcmp(argv[i], "--strict") == 0)
+        else if ((import || check) && strcmp(argv[i], "--strict") == 0)
             a->strict = true;
         else if (import && strcmp(argv[i], "--out") == 0 && i + 1 < argc)
             a->out = argv[++i];
@@ -113,18 +173,24 @@ int policy_main(int argc, char **argv)
     if (wants_help(argc, argv))
         return help_print("policy");
     if (argc < 2)
-        return usage_error("no action given (check, show, list or import)");
+        return usage_error("no action given (check, show, list, import, explain or diff)");
     const char *action = argv[1];
     if (strcmp(action, "list") == 0)
         return argc == 2 ? policy_list() : usage_error("list takes no argument");
+    if (strcmp(action, "explain") == 0)
+        return policy_explain(argc, argv);
+    if (strcmp(action, "diff") == 0)
+        return policy_diff(argc, argv);
     if (strcmp(action, "show") != 0 && strcmp(action, "check") != 0 &&
         strcmp(action, "import") != 0)
-        return usage_error("unknown action (expected check, show, list or import)");
+        return usage_error("unknown action (expected check, show, list, import, explain or "
+                           "diff)");
     policy_arguments a = { 0 };
     int rc = parse_arguments(argc, argv, action, &a);
     if (rc)
         return rc;
     if (strcmp(action, "import") == 0)
         return policy_import(a.name, a.out, a.strict);
-    return strcmp(action, "show") == 0 ? policy_show(a.name, a.with_bpf) : policy_check(a.name);
+    return strcmp(action, "show") == 0 ? policy_show(a.name, a.with_bpf)
+                                       : policy_check(a.name, a.strict);
 }

@@ -1,6 +1,7 @@
-/* cordon policy import: a Docker/OCI seccomp profile in cordon's policy
- * language, on stdout or in a file, with what the import decided on
- * stderr; and the same notes for a task run under --policy docker:FILE. */
+/* cordon policy import: a Docker/OCI seccomp profile or a minijail policy
+ * in cordon's policy language, on stdout or in a file, with what the
+ * import decided on stderr; and the same notes for a task run under
+ * --policy docker:FILE or minijail:FILE. */
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -79,7 +80,9 @@ int policy_import(const char *path, const char *out_path, bool strict)
 void policy_import_notes(const char *policy_name)
 {
     size_t prefix = strlen("docker:");
-    if (strncmp(policy_name, "docker:", prefix) != 0)
+    if (strncmp(policy_name, "minijail:", strlen("minijail:")) == 0)
+        prefix = strlen("minijail:");
+    else if (strncmp(policy_name, "docker:", prefix) != 0)
         return;
     char *policy = NULL;
     size_t len = 0, noted = 0;

@@ -13,7 +13,7 @@ enum { POLICY_INVALID = 1 };
  * Returns the exit status. */
 int policy_import(const char *path, const char *out_path, bool strict);
 
-/* For a policy named "docker:PATH": says on stderr what importing it
+/* For a policy named "docker:PATH" or "minijail:PATH": says on stderr what importing it
  * noted (unknown names, ignored members), as `import` would.  Any other
  * name: nothing. */
 void policy_import_notes(const char *policy_name);

@@ -48,13 +48,17 @@ struct cordon__notify_state {
      * has exec'd, so the command cannot forge it).  NULL for functions. */
     const volatile uint32_t *exec_attempts;
     uint32_t execs_answered;
+    /* The task's policy, to name the line that forbade a call (NULL: not
+     * named). */
+    const cordon_policy *policy;
 };
 
 /* Parent side: receives one pending notification from `listener_fd`.
  * Returns 1 when it was the command's own exec and was let through;
  * returns 0 when it was a violation: the call is left unanswered (the
  * engine kills the task, which dies inside it) and a description such as
- * "socket(AF_INET, SOCK_STREAM, 0)" is written into `description`.
+ * "socket(AF_INET, SOCK_STREAM, 0): killed by rule nonet.policy:4" is
+ * written into `description`.
  * Returns a negative errno on failure (-ENOENT when the notification
  * vanished because the task died meanwhile). */
 int cordon__notification_handle(int listener_fd, struct cordon__notify_state *state,

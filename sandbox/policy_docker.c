@@ -27,6 +27,7 @@
 
 #include "json_tree.h"
 #include "policy_docker.h"
+#include "policy_minijail.h"
 #include "policy_docker_entry.h"
 #include "policy_rules.h"
 
@@ -288,7 +289,10 @@ int cordon_policy_import(const char *path, FILE *out, FILE *notes, cordon_error 
     char *text = cordon__policy_read_file(path, path, err);
     if (!text)
         return err ? err->code : -EINVAL;
-    int rc = cordon__docker_import(text, strlen(text), path, out, notes, err);
+    /* A minijail policy reads as names and '@' directives, JSON never. */
+    int rc = cordon__looks_like_minijail(text)
+           ? cordon__minijail_import(text, path, out, notes, err)
+           : cordon__docker_import(text, strlen(text), path, out, notes, err);
     free(text);
     return rc;
 }

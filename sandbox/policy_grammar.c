@@ -67,6 +67,7 @@ typedef struct reader {
     int depth;
     const include_frame *frame;
     cordon_error *err;
+    cordon__read_notes *notes; /* a linter's: report each error and go on */
     bool default_seen;        /* in this file */
     bool newer_seen;          /* in this file */
 } reader;
@@ -77,7 +78,7 @@ typedef struct conjunction {
 } conjunction;
 
 static int read_text(cordon_policy *policy, const char *text, const char *origin, int depth,
-                     const include_frame *frame, cordon_error *err);
+                     const include_frame *frame, cordon_error *err, cordon__read_notes *notes);
 
 static int fail_at(reader *r, const token *at, const char *fmt, const char *detail)
 {
@@ -90,6 +91,9 @@ static int fail_at(reader *r, const token *at, const char *fmt, const char *deta
 }
 
 static const char *shown(const token *t, char *buffer, size_t size);
+static int note_include(reader *r, const token *at, const char *name, const char *target,
+                        size_t first_rule);
+static const char *intern_origin(cordon_policy *p, const char *origin);
 
 /* "unknown syscall 'sockett' (did you mean 'socket'?)" */
 static int fail_unknown(reader *r, const token *t, const char *what, const char *suggestion)
@@ -513,6 +517,10 @@ static int parse_outermost_action(reader *r, const token *keyword, action_settin
     *s.depth = r->depth;
     *s.action = action;
     *s.errno_value = errno_value;
+    if (s.set == &r->policy->default_set) {
+        r->policy->default_origin = r->origin;
+        r->policy->default_line = r->line;
+    }
     return 0;
 }
 
@@ -643,11 +651,38 @@ static int read_included(reader *r, const token *at, const char *name)
     const char *key = path && realpath(path, real) ? real : path ? path : "<built-in default>";
     int rc = check_cycle(r, at, key);
     include_frame frame = { .key = key, .outer = r->frame };
+    size_t first_rule = r->policy->rule_count;
     if (rc == 0)
-        rc = read_text(r->policy, text, path ? path : "default", r->depth + 1, &frame, r->err);
+        rc = read_text(r->policy, text, path ? path : "default", r->depth + 1, &frame, r->err,
+                       r->notes);
+    if (rc == 0 && r->notes)
+        rc = note_include(r, at, name, path ? path : "default", first_rule);
     free(file_text);
     free(path);
     return rc;
+}
+
+/* For the linter: which rules an include brought, to tell one that adds
+ * nothing. */
+static int note_include(reader *r, const token *at, const char *name, const char *target,
+                        size_t first_rule)
+{
+    cordon__read_notes *n = r->notes;
+    cordon__include_note *grown = realloc(n->includes, (n->include_count + 1) * sizeof *grown);
+    char *copy = strdup(name);
+    if (!grown || !copy) {
+        free(copy);
+        n->includes = grown ? grown : n->includes;
+        cordon__error_set(r->err, -ENOMEM, r->origin, r->line, 1, "out of memory");
+        return -ENOMEM;
+    }
+    n->includes = grown;
+    grown[n->include_count++] = (cordon__include_note){
+        .origin = r->origin, .line = r->line, .column = at->column, .name = copy,
+        .target = intern_origin(r->policy, target),
+        .first_rule = first_rule, .end_rule = r->policy->rule_count,
+    };
+    return 0;
 }
 
 /* "include" takes the rest of the line, so that a path may hold any
@@ -725,10 +760,24 @@ static void take_description(cordon_policy *p, const char *line, const char *end
     }
 }
 
-static int read_text(cordon_policy *policy, const char *text, const char *origin, int depth,
-                     const include_frame *frame, cordon_error *err)
+/* A linter's reader reports an error and goes on with the next line (the
+ * statement in error adds nothing); only running out of memory stops it. */
+static int recover(reader *r, int rc)
 {
-    reader r = { .policy = policy, .depth = depth, .frame = frame, .err = err };
+    if (!r->notes || rc == -ENOMEM)
+        return rc;
+    r->notes->report(r->notes, r->err);
+    r->notes->errors++;
+    return 0;
+}
+
+static int read_text(cordon_policy *policy, const char *text, const char *origin, int depth,
+                     const include_frame *frame, cordon_error *err, cordon__read_notes *notes)
+{
+    cordon_error local;
+    reader r = { .policy = policy, .depth = depth, .frame = frame, .err = err, .notes = notes };
+    if (notes)
+        r.err = &local;
     if (!(r.origin = intern_origin(policy, origin))) {
         cordon__error_set(err, -ENOMEM, origin, 0, 0, "out of memory");
         return -ENOMEM;
@@ -751,23 +800,42 @@ static int read_text(cordon_policy *policy, const char *text, const char *origin
         else if (first < end)
             at_top = false;
         int rc = parse_statement(&r);
-        if (rc < 0)
+        if (rc < 0 && (rc = recover(&r, rc)) < 0)
             return rc;
         line = next;
     }
     return 0;
 }
 
-int cordon__policy_read(cordon_policy *policy, const char *text, const char *origin,
-                        cordon_error *err)
+static int read_policy(cordon_policy *policy, const char *text, const char *origin,
+                       cordon_error *err, cordon__read_notes *notes)
 {
     char real[PATH_MAX];
     include_frame top = { .key = realpath(origin, real) ? real : origin };
-    int rc = read_text(policy, text, origin, 0, &top, err);
+    int rc = read_text(policy, text, origin, 0, &top, err, notes);
     if (rc == 0 && !policy->default_set) {
         cordon__error_set(err, -EINVAL, origin, 0, 0,
                           "no default action (add 'default allow' or 'default kill')");
         rc = -EINVAL;
+        if (notes) {
+            notes->report(notes, err);
+            notes->errors++;
+            rc = 0;
+        }
     }
     return rc;
+}
+
+int cordon__policy_read(cordon_policy *policy, const char *text, const char *origin,
+                        cordon_error *err)
+{
+    return read_policy(policy, text, origin, err, NULL);
+}
+
+int cordon__policy_read_all(cordon_policy *policy, const char *text, const char *origin,
+                            cordon__read_notes *notes)
+{
+    cordon_error err;
+    memset(&err, 0, sizeof err);
+    return read_policy(policy, text, origin, &err, notes);
 }

@@ -12,6 +12,7 @@
 
 #include "policy.h"
 #include "policy_docker.h"
+#include "policy_minijail.h"
 #include "policy_rules.h"
 
 #ifndef CORDON_POLICY_DIR
@@ -113,9 +114,53 @@ cordon_policy *cordon_policy_parse(const char *text, const char *origin, cordon_
     return build(text, name, name, err);
 }
 
-/* "docker:PATH": the profile imported, then read as any policy text.  An
- * error in the text (only libseccomp's refusals can be) names the line of
- * the imported policy that `cordon policy import` prints. */
+/* "docker:PATH" or "minijail:PATH": the file imported, then read as any
+ * policy text.  An error in the text (only libseccomp's refusals can be)
+ * names the line of the imported policy that `cordon policy import`
+ * prints. */
+static bool has_prefix(const char *name, const char *prefix)
+{
+    return strncmp(name, prefix, strlen(prefix)) == 0;
+}
+
+bool cordon__policy_is_imported(const char *name)
+{
+    return has_prefix(name, CORDON_DOCKER_PREFIX) || has_prefix(name, CORDON_MINIJAIL_PREFIX);
+}
+
+char *cordon__policy_import_text(const char *name, cordon_error *err)
+{
+    bool docker = has_prefix(name, CORDON_DOCKER_PREFIX);
+    const char *path = name + strlen(docker ? CORDON_DOCKER_PREFIX : CORDON_MINIJAIL_PREFIX);
+    char *file = cordon__policy_read_file(path, path, err);
+    if (!file)
+        return NULL;
+    char *text = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&text, &len);
+    int rc = !out ? -ENOMEM
+           : docker ? cordon__docker_import(file, strlen(file), path, out, NULL, err)
+                    : cordon__minijail_import(file, path, out, NULL, err);
+    if (out && fclose(out) != 0 && rc == 0)
+        rc = -ENOMEM;
+    if (rc == -ENOMEM)
+        cordon__error_set(err, rc, path, 0, 0, "out of memory");
+    free(file);
+    if (rc < 0) {
+        free(text);
+        return NULL;
+    }
+    return text;
+}
+
+static cordon_policy *load_imported(const char *name, cordon_error *err)
+{
+    char *text = cordon__policy_import_text(name, err);
+    cordon_policy *p = text ? build(text, name, name, err) : NULL;
+    free(text);
+    return p;
+}
+
 static cordon_policy *load_docker(const char *name, cordon_error *err)
 {
     const char *path = name + strlen(CORDON_DOCKER_PREFIX);
@@ -142,6 +187,8 @@ cordon_policy *cordon_policy_load(const char *name_or_path, cordon_error *err)
     }
     if (strncmp(name_or_path, CORDON_DOCKER_PREFIX, strlen(CORDON_DOCKER_PREFIX)) == 0)
         return load_docker(name_or_path, err);
+    if (cordon__policy_is_imported(name_or_path))
+        return load_imported(name_or_path, err);
     bool is_path = strchr(name_or_path, '/') || strstr(name_or_path, ".policy");
     char *path = is_path ? strdup(name_or_path) : cordon__policy_find(name_or_path);
     if (!path && strcmp(name_or_path, "default") == 0)

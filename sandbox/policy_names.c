@@ -52,8 +52,9 @@ static const struct named_value constants[] = {
     NAMED(O_EXCL), NAMED(O_NOCTTY), NAMED(O_TRUNC), NAMED(O_APPEND), NAMED(O_NONBLOCK),
     NAMED(O_DSYNC), NAMED(O_SYNC), NAMED(O_DIRECTORY), NAMED(O_NOFOLLOW), NAMED(O_CLOEXEC),
     NAMED(O_PATH), NAMED(O_TMPFILE), NAMED(O_NOATIME), NAMED(O_DIRECT),
-    /* *at flags */
-    NAMED(AT_EMPTY_PATH), NAMED(AT_SYMLINK_NOFOLLOW), NAMED(AT_SYMLINK_FOLLOW),
+    /* *at flags, and the "current directory" fd (-100, as libc passes it:
+     * sign-extended to 64 bits) */
+    NAMED(AT_FDCWD), NAMED(AT_EMPTY_PATH), NAMED(AT_SYMLINK_NOFOLLOW), NAMED(AT_SYMLINK_FOLLOW),
     NAMED(AT_REMOVEDIR),
     /* memory */
     NAMED(PROT_NONE), NAMED(PROT_READ), NAMED(PROT_WRITE), NAMED(PROT_EXEC),

@@ -1,6 +1,7 @@
 /*
  * Parent side of "kill" rules: the seccomp listener reports the call, the
- * parent names it ("socket(AF_INET, SOCK_STREAM, 0)") and leaves it
+ * parent names it ("socket(AF_INET, SOCK_STREAM, 0): killed by rule
+ * nonet.policy:4", decoded by syscall_args.c) and leaves it
  * unanswered, so the call never returns: the engine then kills the task's
  * tree.  One exception: a command's own exec, counted by the child before
  * it execs, is let through.
@@ -12,43 +13,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/syscall.h>
 
 #include "policy.h"
 #include "policy_rules.h"
-
-/* How many arguments a call takes, for the calls a policy typically
- * forbids; others show all six. */
-static const struct { int nr; unsigned args; } arities[] = {
-    { SYS_socket, 3 },        { SYS_socketpair, 4 },   { SYS_connect, 3 },
-    { SYS_ptrace, 4 },        { SYS_mount, 5 },        { SYS_umount2, 2 },
-    { SYS_pivot_root, 2 },    { SYS_unshare, 1 },      { SYS_setns, 2 },
-    { SYS_clone, 5 },         { SYS_clone3, 2 },       { SYS_execve, 3 },
-    { SYS_execveat, 5 },      { SYS_open, 3 },         { SYS_openat, 4 },
-    { SYS_kill, 2 },          { SYS_bpf, 3 },          { SYS_perf_event_open, 5 },
-    { SYS_keyctl, 5 },        { SYS_add_key, 5 },      { SYS_request_key, 4 },
-    { SYS_init_module, 3 },   { SYS_finit_module, 3 }, { SYS_delete_module, 2 },
-    { SYS_reboot, 4 },        { SYS_kexec_load, 4 },   { SYS_setsid, 0 },
-    { SYS_setpgid, 2 },       { SYS_mkdir, 2 },        { SYS_unlink, 1 },
-    { SYS_rename, 2 },        { SYS_chmod, 2 },        { SYS_settimeofday, 2 },
-    { SYS_clock_settime, 2 }, { SYS_swapon, 2 },       { SYS_swapoff, 1 },
-    { SYS_acct, 1 },          { SYS_syslog, 3 },       { SYS_iopl, 1 },
-    { SYS_ioperm, 3 },        { SYS_userfaultfd, 1 },  { SYS_io_uring_setup, 2 },
-    { SYS_process_vm_readv, 6 }, { SYS_process_vm_writev, 6 },
-    /* newer than the C library's SYS_ names */
-    { 452 /* fchmodat2 */, 4 }, { 463 /* setxattrat */, 6 }, { 466 /* removexattrat */, 4 },
-    { 469 /* file_setattr */, 5 },
-};
-
-static unsigned arity(int nr)
-{
-    for (size_t i = 0; i < sizeof arities / sizeof *arities; i++) {
-        if (arities[i].nr == nr)
-            return arities[i].args;
-    }
-    return 6;
-}
+#include "syscall_args.h"
 
 static int append(char *out, size_t size, size_t used, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
@@ -62,24 +31,6 @@ static int append(char *out, size_t size, size_t used, const char *fmt, ...)
     int n = vsnprintf(out + used, size - used, fmt, args);
     va_end(args);
     return n < 0 ? (int)used : (int)(used + (size_t)n);
-}
-
-/* Small numbers read best in decimal, flags and addresses in hex. */
-static int append_argument(char *out, size_t size, size_t used, int nr, unsigned index,
-                           uint64_t value)
-{
-    const char *name = NULL;
-    if (nr == SYS_socket && index == 0)
-        name = cordon__constant_name("AF_", value);
-    else if (nr == SYS_socket && index == 1)
-        name = cordon__constant_name("SOCK_", value & ~(uint64_t)(SOCK_NONBLOCK | SOCK_CLOEXEC));
-    if (name)
-        return append(out, size, used, "%s", name);
-    if (value < 4096)
-        return append(out, size, used, "%llu", (unsigned long long)value);
-    if ((int64_t)value < 0 && (int64_t)value > -4096)
-        return append(out, size, used, "%lld", (long long)value);
-    return append(out, size, used, "0x%llx", (unsigned long long)value);
 }
 
 #define X32_SYSCALL_BIT 0x40000000
@@ -104,21 +55,48 @@ static size_t describe_foreign(const struct seccomp_data *data, char *out, size_
     return (size_t)used;
 }
 
-static void describe(const struct seccomp_data *data, char *out, size_t size)
+/* ": killed by rule FILE:LINE": which line of the policy forbade it. */
+static void name_decider(const struct cordon__notify_state *state, const struct seccomp_data *data,
+                         const uint64_t args[6], char *out, size_t size, size_t used)
 {
+    cordon_decision d;
+    if (!state->policy || cordon_policy_decide(state->policy, data->nr, args, &d) < 0 ||
+        strcmp(d.action, "kill") != 0)
+        return;
+    if (strcmp(d.reason, "rule") == 0 || strcmp(d.reason, "ambiguous") == 0)
+        append(out, size, used, ": killed by rule %s:%u", d.origin, d.line);
+    else if (strcmp(d.reason, "default") == 0 && d.origin)
+        append(out, size, used, ": killed by the default (%s:%u)", d.origin, d.line);
+    else if (strcmp(d.reason, "newer") == 0)
+        append(out, size, used, ": killed as newer than cordon's syscall table");
+}
+
+/* Paths and names are read from the suspended task's memory. */
+static int read_from_task(void *pid, uint64_t address, char *buffer, size_t size)
+{
+    return cordon__task_read_string(*(const pid_t *)pid, address, buffer, size);
+}
+
+static void describe(int listener_fd, const struct cordon__notify_state *state,
+                     const struct seccomp_notif *request, char *out, size_t size)
+{
+    const struct seccomp_data *data = &request->data;
     bool native = data->arch == seccomp_arch_native() && !(data->nr & X32_SYSCALL_BIT);
-    const char *name = native ? cordon__syscall_name(data->nr) : NULL;
-    size_t used = name ? (size_t)append(out, size, 0, "%s(", name)
-                : native ? (size_t)append(out, size, 0, "syscall %d(", data->nr)
-                : describe_foreign(data, out, size);
-    /* A foreign ABI passes its arguments in other registers: none are shown. */
-    unsigned count = name ? arity(data->nr) : native ? 6 : 0;
-    for (unsigned i = 0; i < count; i++) {
-        if (i)
-            used = (size_t)append(out, size, used, ", ");
-        used = (size_t)append_argument(out, size, used, name ? data->nr : -1, i, data->args[i]);
+    if (!native) {
+        /* A foreign ABI passes its arguments in other registers: none are shown. */
+        append(out, size, describe_foreign(data, out, size), ")");
+        return;
     }
-    append(out, size, used, ")");
+    uint64_t args[6];
+    for (unsigned i = 0; i < 6; i++)
+        args[i] = data->args[i];
+    pid_t pid = (pid_t)request->pid;
+    size_t used = cordon__describe_call_reading(data->nr, args, read_from_task, &pid, out, size);
+    /* Still the same notification, so the pid read from was the task's
+     * (not a process that took its number after it died). */
+    if (seccomp_notify_id_valid(listener_fd, request->id) != 0)
+        used = cordon__describe_call(data->nr, args, out, size);
+    name_decider(state, data, args, out, size, used < size ? used : size);
 }
 
 static bool is_exec(const struct seccomp_data *data)
@@ -161,7 +139,7 @@ int cordon__notification_handle(int listener_fd, struct cordon__notify_state *st
         state->execs_answered++;
         rc = let_through(listener_fd, request, response);
     } else {
-        describe(&request->data, description, size);
+        describe(listener_fd, state, request, description, size);
         rc = 0;
     }
     seccomp_notify_free(request, response);

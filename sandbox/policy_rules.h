@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "../lib/cordon.h"
 
@@ -75,6 +76,8 @@ struct cordon_policy {
     int default_depth;        /* include depth of the file that set it */
     enum cordon__action default_action;
     int default_errno;
+    const char *default_origin; /* where the default in force was set */
+    unsigned default_line;
     unsigned foreign_arches;
     /* "newer": what a call numbered above CORDON_NEWEST_KNOWN_SYSCALL
      * meets, unless a rule names its number */
@@ -96,6 +99,30 @@ struct cordon_policy {
  * 0, or a negative errno with `err` naming file:line:column and the token. */
 int cordon__policy_read(cordon_policy *policy, const char *text, const char *origin,
                         cordon_error *err);
+/* An include as the linter sees it: the rules it brought are
+ * rules[first_rule, end_rule). */
+typedef struct cordon__include_note {
+    const char *origin;       /* the including file (owned by the policy) */
+    unsigned line, column;
+    char *name;               /* as written; owned by the notes */
+    const char *target;       /* the file read (owned by the policy) */
+    size_t first_rule, end_rule;
+} cordon__include_note;
+
+/* What a linter learns while a policy is read (policy_lint.c). */
+typedef struct cordon__read_notes {
+    void (*report)(struct cordon__read_notes *notes, const cordon_error *err);
+    unsigned errors;
+    cordon__include_note *includes;
+    size_t include_count;
+} cordon__read_notes;
+
+/* As cordon__policy_read, but an error in a statement is handed to
+ * notes->report and reading goes on with the next line, so that every
+ * error of a file (and of the files it includes) is found in one pass.
+ * Returns 0, or a negative errno (out of memory) when it had to stop. */
+int cordon__policy_read_all(cordon_policy *policy, const char *text, const char *origin,
+                            cordon__read_notes *notes);
 /* Fills policy->program (and the flags beside it).  Parent side, before any
  * fork. */
 int cordon__policy_compile(cordon_policy *policy, cordon_error *err);
@@ -110,6 +137,11 @@ bool cordon__rule_same_as_default(const cordon_policy *policy, const cordon__rul
  * separated), the installed directory and the source tree that has
  * NAME.policy.  Returns a malloc'd path or NULL. */
 char *cordon__policy_find(const char *name);
+/* Whether `name` is "docker:PATH" or "minijail:PATH", and the policy
+ * text such a file imports to (malloc'd), or NULL with `err` filled
+ * (policy_load.c). */
+bool cordon__policy_is_imported(const char *name);
+char *cordon__policy_import_text(const char *name, cordon_error *err);
 /* The built-in copy of policies/default.policy. */
 extern const char cordon__builtin_default_text[];
 
@@ -150,6 +182,30 @@ bool cordon__policy_refuses_newer(const cordon_policy *policy, enum cordon__acti
  * (-E2BIG: more such numbers than a jump can skip). */
 int cordon__policy_prefix_newer(const cordon_policy *policy, uint32_t newer_return,
                                 struct sock_fprog *program);
+
+/* Whether a condition (every condition of a rule) holds for `args`. */
+bool cordon__condition_holds(const cordon__condition *c, const uint64_t args[6]);
+bool cordon__rule_holds(const cordon__rule *rule, const uint64_t args[6]);
+/* The rule that decides syscall `nr` (< CORDON_SYSCALL_TABLE_SIZE) with
+ * `args`, or NULL when the default does; *ambiguous when conditional rules
+ * of different actions hold (libseccomp's order then decides).  Needs
+ * the policy compiled (overrides noted).  policy_decide.c. */
+const cordon__rule *cordon__policy_deciding_rule(const cordon_policy *p, int nr,
+                                                 const uint64_t args[6], bool *ambiguous);
+/* Whether the kernel takes argument `arg` of `syscall` as a 32-bit value
+ * (policy_int_args.c). */
+bool cordon__argument_is_32bit(const char *syscall, unsigned arg);
+/* A rule as text, "kill socket if arg0 != 0x1", a decision as
+ * "errno EPERM", and whether two decisions agree (policy_explain.c). */
+void cordon__put_rule(FILE *out, const cordon__rule *rule);
+void cordon__put_decision(FILE *out, const cordon_decision *d);
+bool cordon__decisions_agree(const cordon_decision *a, const cordon_decision *b);
+/* Runs a seccomp program on `data` as the kernel does (policy_simulate.c):
+ * 0 with the returned value in *result, or -EINVAL for a program the
+ * kernel would refuse. */
+struct seccomp_data;
+int cordon__bpf_run(const struct sock_fprog *program, const struct seccomp_data *data,
+                    uint32_t *result);
 
 void cordon__error_set(cordon_error *err, int code, const char *origin, unsigned line,
                        unsigned column, const char *fmt, ...)

@@ -82,6 +82,73 @@ static int make_socket(cordon_ctx *ctx, void *family)
     return 0;
 }
 
+static int make_netlink_socket(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    (void)arg;
+    int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, 0);
+    printf("socket %s\n", fd >= 0 ? "made" : strerror(errno));
+    return 0;
+}
+
+/* The violation in plain words: flags and families by name, and the line
+ * of the policy that forbade the call. */
+static void test_policy_violation_decodes_arguments_and_names_the_rule(void **state)
+{
+    (void)state;
+    cordon_policy *p = inline_policy("include default\nkill socket if arg0 != AF_UNIX\n");
+    cordon_task *t;
+    const cordon_result *r = run_under(p, make_netlink_socket, NULL, CORDON_EXCEPTION, &t);
+    assert_violation(r, "PolicyViolation: the policy 'test.policy' forbids socket(AF_NETLINK, "
+                        "SOCK_RAW|SOCK_CLOEXEC, NETLINK_ROUTE): killed by rule test.policy:2\n");
+    cordon_task_free(t);
+    cordon_policy_free(p);
+    /* a call the default kills says so, and where the default was set */
+    p = inline_policy("include compute\n");
+    r = run_under(p, make_netlink_socket, NULL, CORDON_EXCEPTION, &t);
+    assert_violation(r, "forbids socket(AF_NETLINK, SOCK_RAW|SOCK_CLOEXEC, NETLINK_ROUTE): "
+                        "killed by the default (");
+    assert_violation(r, "compute.policy:");
+    cordon_task_free(t);
+    cordon_policy_free(p);
+}
+
+static int open_path(cordon_ctx *ctx, void *path)
+{
+    (void)ctx;
+    /* a raw call, so that libc adds no flag of its own */
+    syscall(SYS_openat, AT_FDCWD, path, O_WRONLY | O_CREAT, 0600);
+    return 0;
+}
+
+/* Paths come out of the task's memory, quoted, escaped and cut: the task
+ * cannot forge the report with them. */
+static void test_policy_violation_reads_paths_from_the_task(void **state)
+{
+    (void)state;
+    cordon_policy *p = inline_policy("include default\nkill openat if arg2 & O_ACCMODE == O_WRONLY\n");
+    cordon_task *t;
+    const cordon_result *r = run_under(p, open_path, "/tmp/cordon-test-path", CORDON_EXCEPTION, &t);
+    assert_violation(r, "forbids openat(AT_FDCWD, \"/tmp/cordon-test-path\", O_WRONLY|O_CREAT, "
+                        "0600): killed by rule test.policy:2\n");
+    cordon_task_free(t);
+    r = run_under(p, open_path, "/tmp/\"quoted\"\n\\PolicyViolation\x7f", CORDON_EXCEPTION, &t);
+    assert_violation(r, "openat(AT_FDCWD, \"/tmp/\\\"quoted\\\"\\x0a\\\\PolicyViolation\\x7f\", ");
+    cordon_task_free(t);
+    static char long_path[300];
+    memset(long_path, 'a', sizeof long_path - 1);
+    r = run_under(p, open_path, long_path, CORDON_EXCEPTION, &t);
+    char expected[200];
+    snprintf(expected, sizeof expected, "openat(AT_FDCWD, \"%.128s\"..., O_WRONLY", long_path);
+    assert_violation(r, expected);
+    cordon_task_free(t);
+    /* an address the task has not mapped stays an address */
+    r = run_under(p, open_path, (void *)(uintptr_t)0x10000, CORDON_EXCEPTION, &t);
+    assert_violation(r, "openat(AT_FDCWD, 0x10000, O_WRONLY|O_CREAT, 0600)");
+    cordon_task_free(t);
+    cordon_policy_free(p);
+}
+
 static void test_policy_nonet_kills_inet_sockets_and_names_them(void **state)
 {
     (void)state;
@@ -606,7 +673,7 @@ static void test_policy_default_denies_and_names(void **state)
     cordon_task_free(t);
     t = cordon_function_task(new_user_namespace, NULL);
     r = run_task(t, CORDON_EXCEPTION);
-    assert_violation(r, "forbids unshare(0x10000000)");
+    assert_violation(r, "forbids unshare(CLONE_NEWUSER): killed by rule ");
     cordon_task_free(t);
     t = cordon_function_task(refused_quietly, NULL);
     r = run_task(t, 0);
@@ -671,6 +738,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_policy_nonet_kills_inet_sockets_and_names_them),
+        cmocka_unit_test(test_policy_violation_decodes_arguments_and_names_the_rule),
+        cmocka_unit_test(test_policy_violation_reads_paths_from_the_task),
         cmocka_unit_test(test_policy_nonet_names_a_commands_socket_too),
         cmocka_unit_test(test_policy_readonly_kills_writes_and_allows_reads),
         cmocka_unit_test(test_policy_noexec_lets_only_the_commands_own_exec_through),
