@@ -208,15 +208,56 @@ int cordon_set_network(cordon_task *t, cordon_network network);
  * beneath it. */
 int cordon_add_tmpfs(cordon_task *t, const char *path);
 
+/* `source` (a file or directory, opened as the caller sees it) bound over
+ * `target` (absolute, existing, the same kind: a directory over a
+ * directory, a file over a file) in the task's mount namespace, with
+ * everything mounted beneath `source`.  CORDON_BIND_READONLY: read-only,
+ * beneath submounts too (writes fail with EROFS; before Linux 5.12 the
+ * submounts are left out instead).  A bind is a grant of its own: with
+ * file rules, the task may read and execute beneath `target` (and, unless
+ * read-only, write).  Both paths are resolved now (symbolic links
+ * followed).  At most 8; needs a mount namespace (the task fails closed
+ * without one).  -EINVAL for a relative or "/" target or unknown flags,
+ * -ENOENT and the like for a path that cannot be found, -ENOTDIR or
+ * -EISDIR for kinds that differ, -E2BIG past 8, -EXDEV when the target
+ * lies beneath a tmpfs or another bind of the task's, or holds one, or
+ * holds a rule's path; cordon_run returns -EXDEV for a target in /dev
+ * with a minimal /dev. */
+#define CORDON_BIND_READONLY 1u
+int cordon_add_bind(cordon_task *t, const char *source, const char *target, unsigned flags);
+
+/* A /dev of the task's own (on, nonzero): a tmpfs with only null, zero,
+ * full, random, urandom and tty (the machine's devices, bound), a devpts
+ * of its own at /dev/pts with /dev/ptmx, a tmpfs /dev/shm, and the fd,
+ * stdin, stdout, stderr links; /dev itself read-only.  No disks, no
+ * /dev/mem, no other terminal.  With file rules the task may read and
+ * write beneath it.  Needs a mount namespace.  On in both presets. */
+int cordon_set_minimal_dev(cordon_task *t, int on);
+
+/* A UTS namespace of the task's own whose hostname is `name` (letters,
+ * digits, '-' and '.', at most 64, not starting with '-' or '.'; -EINVAL
+ * otherwise): the task's sethostname changes only its own.  NULL: the
+ * caller's (the default).  The presets set "cordon" unless given one.
+ * Needs namespaces (root or unprivileged user namespaces). */
+int cordon_set_hostname(cordon_task *t, const char *name);
+
+/* A cgroup namespace of the task's own (on, nonzero): the task's cgroup
+ * (or, with no cgroup of its own, the caller's) is the root it sees in
+ * /proc/self/cgroup; the caller's cgroup path is hidden.  Needs
+ * namespaces.  On in both presets. */
+int cordon_set_cgroup_namespace(cordon_task *t, int on);
+
 /* A named preset (README, "Isolation presets"):
  *   "isolated"  what `bwrap --unshare-all --ro-bind / / --tmpfs /tmp
  *               --dev /dev --proc /proc` gives: everything readable and
- *               executable, nothing writable but a private /tmp and the
- *               /dev files of cordon_allow_system_paths, no network.
+ *               executable, nothing writable but a private /tmp and its
+ *               minimal /dev (null and such, /dev/shm), no network.
  *   "judge"     for a submitted program: cordon_allow_system_paths, a
  *               private /tmp (read-write), no network; nothing else is
  *               readable.  Give it one scratch directory with
  *               cordon_allow_path(t, dir, CORDON_READ | CORDON_WRITE).
+ * Both also give a minimal /dev, the hostname "cordon" (UTS namespace)
+ * and a cgroup namespace.
  * Both need pid and mount namespaces (the task fails closed without) and
  * Landlock (-EOPNOTSUPP).  Presets add to the options given; -EINVAL for
  * an unknown name. */
@@ -330,6 +371,10 @@ typedef struct cordon_result {
 #define CORDON_CONFINED_PRIVATE_TMPFS  0x100u /* its tmpfs mounts (cordon_add_tmpfs) */
 #define CORDON_CONFINED_IPC_NAMESPACE  0x200u /* System V IPC of its own: none of the caller's
                                                  shared memory, semaphores, message queues */
+#define CORDON_CONFINED_UTS_NAMESPACE  0x400u /* a hostname of its own (cordon_set_hostname) */
+#define CORDON_CONFINED_CGROUP_NAMESPACE 0x800u /* its cgroup is the root it sees */
+#define CORDON_CONFINED_BIND_MOUNTS    0x1000u /* its binds (cordon_add_bind) */
+#define CORDON_CONFINED_MINIMAL_DEV    0x2000u /* a /dev of its own (cordon_set_minimal_dev) */
 
 /* One attempt of cordon_run_and_retry (or the single one of cordon_run). */
 typedef struct cordon_attempt {

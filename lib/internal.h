@@ -163,6 +163,11 @@ typedef struct cordon__launch {
     /* What the init grants on the mounts it made, which no rule made
      * before them reaches (CORDON__ACCESS_*; with owns_ruleset only). */
     unsigned tmpfs_access[8], own_proc_access;
+    const cordon__bind *binds;                   /* bound by the init, before the tmpfs mounts */
+    size_t bind_count;
+    unsigned bind_access[8];                     /* granted on each bind's target (as tmpfs_access) */
+    bool minimal_dev;                            /* a /dev of its own (sandbox/minimal_dev.c) */
+    const char *hostname;                        /* set in its UTS namespace, or NULL */
     int landlock_abi;
     bool lacks_namespaces;                       /* asked for what only namespaces give, and the
                                                     machine has none: the child fails closed */

@@ -42,6 +42,13 @@ typedef struct task_options {
     size_t tmpfs_count;
     bool net_none;
     const char *isolate;
+    /* Isolation, continued: --bind/--ro-bind SRC DST, --dev, --hostname,
+     * --cgroup-ns; strings point into argv. */
+    struct bind_option { const char *name, *source, *target; bool read_only; } *binds;
+    size_t bind_count;
+    const char *dev;                    /* "minimal", "host", or NULL: as the preset says */
+    const char *hostname;
+    bool cgroup_namespace;
 } task_options;
 
 typedef struct command_options {

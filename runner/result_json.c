@@ -97,6 +97,10 @@ static void confinement_json(json_writer *w, unsigned held)
         { CORDON_CONFINED_FILE_RULES, "file_rules" },
         { CORDON_CONFINED_PRIVATE_TMPFS, "private_tmpfs" },
         { CORDON_CONFINED_IPC_NAMESPACE, "ipc_namespace" },
+        { CORDON_CONFINED_UTS_NAMESPACE, "uts_namespace" },
+        { CORDON_CONFINED_CGROUP_NAMESPACE, "cgroup_namespace" },
+        { CORDON_CONFINED_BIND_MOUNTS, "bind_mounts" },
+        { CORDON_CONFINED_MINIMAL_DEV, "minimal_dev" },
     };
     json_key(w, "confinement");
     json_begin_array(w);

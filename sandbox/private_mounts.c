@@ -3,10 +3,15 @@
  * (after the namespace's propagation was cut from the caller's, so
  * nothing here is seen outside): an empty tmpfs over a directory such
  * as /tmp, where the task's scratch files live and die with it, out of
- * sight of the caller's /tmp and of every other task's.
+ * sight of the caller's /tmp and of every other task's; and binds of the
+ * caller's files and directories at another place, read-only if asked.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <sys/mount.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "confine.h"
 
@@ -17,4 +22,44 @@ int cordon__mount_private_tmpfs(const char *path)
     if (mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777") != 0)
         return -errno;
     return 0;
+}
+
+/* Before mount_setattr (Linux 5.12) no one call makes a tree read-only:
+ * the bind is made again without its submounts (so that none stays
+ * writable), then remounted read-only.  A remount must repeat the flags
+ * the kernel locked on a mount inherited through a user namespace, or it
+ * is refused. */
+static int bind_read_only_alone(const cordon__bind *bind)
+{
+    if (umount2(bind->target, MNT_DETACH) != 0 ||
+        mount(bind->source, bind->target, NULL, MS_BIND, NULL) != 0)
+        return -errno;
+    struct statfs fs;
+    if (statfs(bind->target, &fs) != 0)
+        return -errno;
+    unsigned long kept = fs.f_flags & (MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME |
+                                       MS_NODIRATIME | MS_RELATIME);
+    if (mount(NULL, bind->target, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | kept, NULL) != 0)
+        return -errno;
+    return 0;
+}
+
+int cordon__mount_bind(const cordon__bind *bind)
+{
+    /* Recursive: a bind of a tree whose submounts the kernel locked (in a
+     * user namespace) must take them along, or it would show what they
+     * cover. */
+    if (mount(bind->source, bind->target, NULL, MS_BIND | MS_REC, NULL) != 0)
+        return -errno;
+    if (!bind->read_only)
+        return 0;
+    /* Not MS_BIND | MS_RDONLY in the bind itself: the kernel ignores
+     * every flag but MS_REC there, and the bind would stay writable. */
+    struct mount_attr read_only = { .attr_set = MOUNT_ATTR_RDONLY };
+    if (syscall(SYS_mount_setattr, AT_FDCWD, bind->target, AT_RECURSIVE, &read_only,
+                sizeof read_only) == 0)
+        return 0;
+    if (errno != ENOSYS)
+        return -errno;
+    return bind_read_only_alone(bind);
 }
