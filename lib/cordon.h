@@ -346,6 +346,36 @@ typedef struct cordon_usage {
     uint64_t minflt, majflt, nvcsw, nivcsw, inblock, oublock;
 } cordon_usage;
 
+/* How a task was confined, in detail, for an audit to prove it afterwards
+ * (result.confinement_details; the namespaces are result.confinement's
+ * bits).  Its strings live as long as the task. */
+typedef struct cordon_file_rule {
+    const char *path;
+    unsigned access;                    /* CORDON_READ | CORDON_WRITE | CORDON_EXEC */
+} cordon_file_rule;
+typedef struct cordon_bind_record {
+    const char *source, *target;        /* resolved */
+    int read_only;
+} cordon_bind_record;
+typedef struct cordon_confinement {
+    const char *policy;                 /* the filter's name; NULL: none */
+    int landlock_abi;                   /* the kernel's Landlock ABI in use; 0: none */
+    const cordon_file_rule *file_rules; /* with file rules, every grant: the task's, the
+                                           system's, a preset's, and those made on its own
+                                           mounts (/proc, binds, /dev, tmpfs); else none */
+    size_t file_rule_count;
+    const cordon_bind_record *binds;
+    size_t bind_count;
+    const char *hostname;               /* in its UTS namespace; NULL: the caller's */
+    int cgroup_version;                 /* of the cgroup that held its tree: 2 or 1; 0: none */
+    int cgroup_memory_version;          /* of the cgroup that limited its memory; 0: none
+                                           (an rlimit, or no limit) */
+    int cgroup_pids_version;            /* of the cgroup that limited its processes; 0: none */
+    uid_t uid;                          /* the ids it ran as (the caller's, or
+                                           cordon_set_user's) */
+    gid_t gid;
+} cordon_confinement;
+
 typedef struct cordon_result {
     int exit_code;          /* command: exit status; function: its int return */
     int signal;             /* signal that ended it, 0 if none */
@@ -354,6 +384,8 @@ typedef struct cordon_result {
     cordon_usage usage;
     unsigned attempts;      /* 1 + retries made */
     unsigned confinement;   /* CORDON_CONFINED_*: the mechanisms that held the task */
+    const cordon_confinement *confinement_details; /* NULL before a run, or when cordon could
+                                                      not run it */
 } cordon_result;
 
 /* What held a task (result.confinement).  A mechanism the machine lacks

@@ -372,9 +372,13 @@ static int make_file_ruleset(const cordon__isolation *iso, bool own_proc, cordon
         rules[count++] = (cordon__path_rule){ "/", CORDON_READ | CORDON_EXEC, false };
     size_t failed;
     int fd = cordon__landlock_file_ruleset(rules, count, &failed);
-    free(rules);
-    if (fd < 0)
+    if (fd < 0) {
+        free(rules);
         return fd;
+    }
+    /* Kept for the result's account of the rules. */
+    l->file_rules = rules;
+    l->file_rule_count = count;
     l->landlock_ruleset = fd;
     l->owns_ruleset = true;
     l->landlock_abi = cordon__landlock_abi();
@@ -445,6 +449,9 @@ int cordon__isolation_prepare(const cordon_task *t, cordon__launch *l)
 
 void cordon__isolation_release(cordon__launch *l)
 {
+    free(l->file_rules);
+    l->file_rules = NULL;
+    l->file_rule_count = 0;
     if (l->owns_ruleset && l->landlock_ruleset >= 0)
         close(l->landlock_ruleset);
     l->owns_ruleset = false;

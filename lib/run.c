@@ -124,7 +124,7 @@ static int attempt_finish(cordon_task *t, attempt *a)
         abandon_child(state);
     if (rc == 0) {
         cordon__classify(t, state, &a->launch);
-        t->result.confinement |= cordon__isolation_confinement(state, &a->launch);
+        cordon__confinement_record(t, state, &a->launch);
     }
     release_attempt(state);
     cordon__launch_release(&a->launch);
