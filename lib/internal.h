@@ -165,7 +165,7 @@ typedef struct cordon__launch {
     unsigned tmpfs_access[8], own_proc_access;
     const cordon__bind *binds;                   /* bound by the init, before the tmpfs mounts */
     size_t bind_count;
-    unsigned bind_access[8];                     /* granted on each bind's target (as tmpfs_access) */
+    unsigned bind_access[8];                     /* granted on each bind's target, as tmpfs_access */
     bool minimal_dev;                            /* a /dev of its own (sandbox/minimal_dev.c) */
     const char *hostname;                        /* set in its UTS namespace, or NULL */
     cordon__path_rule *file_rules;               /* what the task's ruleset was made of (owned) */

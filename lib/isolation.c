@@ -3,9 +3,10 @@
  * options (cordon_allow_path, cordon_set_network, cordon_add_tmpfs,
  * cordon_add_bind, cordon_set_minimal_dev, cordon_set_hostname,
  * cordon_set_cgroup_namespace and the presets of cordon_set_isolation),
- * and their preparation before each fork: the task's own Landlock ruleset (sandbox/landlock_rules.c), the
- * namespaces they need.  Nothing is silently left out: a rule that cannot
- * be made fails the run, a namespace the machine lacks fails the task.
+ * and their preparation before each fork: the task's own Landlock
+ * ruleset (sandbox/landlock_rules.c), the namespaces they need.  Nothing
+ * is silently left out: a rule that cannot be made fails the run, a
+ * namespace the machine lacks fails the task.
  */
 #include <errno.h>
 #include <fcntl.h>
