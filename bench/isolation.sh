@@ -3,9 +3,11 @@
 # bubblewrap giving the same isolation, on the same command.  The runners
 # take turns inside each round (the order rotates), each figure is the
 # median over the rounds, ratios taken round by round.  Two figures per
-# runner: wall time (what a caller waits) and CPU time (user and system of
-# every process the runner reaped: what the machine pays, which moves far
-# less than wall time on a loaded machine).
+# runner: wall time (what a caller waits) and CPU time (what the machine
+# pays, which moves far less than wall time on a loaded machine): with
+# perf, the task-clock of every process the loop started, reaped or not;
+# without, what this shell's `times` counts of the children it reaped
+# (a runner that leaves a process to another reaper then looks cheaper).
 #
 #   CORDON_BENCH_RUNS    tasks per loop      (default 200)
 #   CORDON_BENCH_ROUNDS  interleaved rounds  (default 5)
@@ -38,24 +40,53 @@ cpu_ns() {
         for (i = 1; i <= 2; i++) { split($i, p, "m"); sub("s", "", p[2]); t += p[1] * 60 + p[2] }
         printf "%.0f\n", t * 1e9 }' "$tmp/times"
 }
+PERF=
+if command -v perf >/dev/null 2>&1 &&
+   perf stat -x, -e task-clock -o "$tmp/perf" -- true >/dev/null 2>&1; then
+    PERF=perf
+fi
+# Runs `who` RUNS_N times; sets now_WHO (wall ns per run) and cpu_WHO.
+measure() {
+    if [ -n "$PERF" ]; then
+        t0=$(now_ns)
+        perf stat -x, -e task-clock -o "$tmp/perf" -- sh -c "
+            i=0; while [ \$i -lt $RUNS_N ]; do $(command_of "$1") >/dev/null 2>&1; i=\$((i + 1)); done"
+        t1=$(now_ns)
+        c=$(awk -F, '/task-clock/ { printf "%.0f", $1 * 1e6 }' "$tmp/perf")
+    else
+        times > "$tmp/times"
+        c0=$(cpu_ns)
+        t0=$(now_ns)
+        i=0
+        while [ "$i" -lt "$RUNS_N" ]; do run_one "$1" >/dev/null 2>&1 || true; i=$((i + 1)); done
+        t1=$(now_ns)
+        times > "$tmp/times"
+        c=$(( $(cpu_ns) - c0 ))
+    fi
+    eval "now_$1=$(( (t1 - t0) / RUNS_N ))"
+    eval "cpu_$1=$(( c / RUNS_N ))"
+}
 
 # The runners, by letter: each runs /bin/true once.
 BWRAP="bwrap --unshare-all --ro-bind / / --tmpfs /tmp --dev /dev --proc /proc"
-run_one() {
+# (Paths without spaces: the command lines are words for a shell.)
+command_of() {
     case $1 in
-        p) "$CORDON" run -- /bin/true ;;
-        f) "$CORDON" run --ro /usr -- /bin/true ;;
-        n) "$CORDON" run --net none -- /bin/true ;;
-        t) "$CORDON" run --tmpfs /tmp -- /bin/true ;;
-        u) "$CORDON" run --hostname box -- /bin/true ;;
-        c) "$CORDON" run --cgroup-ns -- /bin/true ;;
-        d) "$CORDON" run --dev minimal -- /bin/true ;;
-        m) "$CORDON" run --ro-bind "$tmp/src" "$tmp/dst" -- /bin/true ;;
-        i) "$CORDON" run --isolate isolated -- /bin/true ;;
-        j) "$CORDON" run --isolate judge -- /bin/true ;;
-        b) $BWRAP /bin/true ;;
+        p) echo "$CORDON run -- /bin/true" ;;
+        f) echo "$CORDON run --ro /usr -- /bin/true" ;;
+        n) echo "$CORDON run --net none -- /bin/true" ;;
+        t) echo "$CORDON run --tmpfs /tmp -- /bin/true" ;;
+        u) echo "$CORDON run --hostname box -- /bin/true" ;;
+        c) echo "$CORDON run --cgroup-ns -- /bin/true" ;;
+        d) echo "$CORDON run --dev minimal -- /bin/true" ;;
+        m) echo "$CORDON run --ro-bind $tmp/src $tmp/dst -- /bin/true" ;;
+        i) echo "$CORDON run --isolate isolated -- /bin/true" ;;
+        j) echo "$CORDON run --isolate judge -- /bin/true" ;;
+        b) echo "$BWRAP /bin/true" ;;
     esac
 }
+# shellcheck disable=SC2046
+run_one() { $(command_of "$1"); }
 label() {
     case $1 in
         p) echo "cordon run (namespaces, Landlock scope, filter)" ;;
@@ -92,16 +123,7 @@ while [ "$r" -lt "$ROUNDS" ]; do
     # rotate the order from round to round
     order=$(echo $runners | awk -v r="$r" '{ for (i = 0; i < NF; i++) printf "%s ", $((i + r) % NF + 1) }')
     for who in $order; do
-        times > "$tmp/times"
-        c0=$(cpu_ns)
-        t0=$(now_ns)
-        i=0
-        while [ "$i" -lt "$RUNS_N" ]; do run_one "$who" >/dev/null 2>&1 || true; i=$((i + 1)); done
-        t1=$(now_ns)
-        times > "$tmp/times"
-        c1=$(cpu_ns)
-        eval "now_$who=$(( (t1 - t0) / RUNS_N ))"
-        eval "cpu_$who=$(( (c1 - c0) / RUNS_N ))"
+        measure "$who"
     done
     for who in $runners; do
         eval "t_$who=\"\${t_$who:-} \$now_$who\""
@@ -116,7 +138,10 @@ while [ "$r" -lt "$ROUNDS" ]; do
     r=$((r + 1))
 done
 
-echo "isolation: $RUNS_N runs of /bin/true per loop, median of $ROUNDS interleaved rounds"
+cpu_by="times (reaped children only)"
+[ -z "$PERF" ] || cpu_by="perf (task-clock of every process)"
+echo "isolation: $RUNS_N runs of /bin/true per loop, median of $ROUNDS interleaved rounds;" \
+     "CPU time by $cpu_by"
 row "runner" "wall us" "ratio" "CPU us" "ratio" "(ratios: / plain cordon run)"
 for who in $runners; do
     # shellcheck disable=SC2046
