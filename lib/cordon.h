@@ -216,7 +216,10 @@ int cordon_add_tmpfs(cordon_task *t, const char *path);
  * submounts are left out instead).  A bind is a grant of its own: with
  * file rules, the task may read and execute beneath `target` (and, unless
  * read-only, write).  Both paths are resolved now (symbolic links
- * followed).  At most 8; needs a mount namespace (the task fails closed
+ * followed), and the source is bound only if it is still the same file
+ * when the task starts: one replaced since makes cordon_run return
+ * -ESTALE (a task that could write beneath it cannot swap a link in).
+ * At most 8; needs a mount namespace (the task fails closed
  * without one).  -EINVAL for a relative or "/" target or unknown flags,
  * -ENOENT and the like for a path that cannot be found, -ENOTDIR or
  * -EISDIR for kinds that differ, -E2BIG past 8, -EXDEV when the target

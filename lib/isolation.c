@@ -224,12 +224,12 @@ static int same_kind(const struct stat *a, const struct stat *b)
     return S_ISDIR(b->st_mode) ? -EISDIR : -ENOTDIR;
 }
 
-static int check_bind(const char *source, const char *target)
+static int check_bind(const char *source, const char *target, struct stat *from)
 {
-    struct stat from, to;
-    if (stat(source, &from) != 0 || stat(target, &to) != 0)
+    struct stat to;
+    if (stat(source, from) != 0 || stat(target, &to) != 0)
         return -errno;
-    return same_kind(&from, &to);
+    return same_kind(from, &to);
 }
 
 int cordon_add_bind(cordon_task *t, const char *source, const char *target, unsigned flags)
@@ -240,7 +240,8 @@ int cordon_add_bind(cordon_task *t, const char *source, const char *target, unsi
     if (rc < 0)
         return rc;
     cordon__isolation *iso = t->isolation;
-    if ((rc = check_bind(source, target)) < 0)
+    struct stat from_stat;
+    if ((rc = check_bind(source, target, &from_stat)) < 0)
         return rc;
     char *from = realpath(source, NULL), *to = realpath(target, NULL);
     if (!from || !to)
@@ -256,7 +257,8 @@ int cordon_add_bind(cordon_task *t, const char *source, const char *target, unsi
         free(to);
         return rc;
     }
-    iso->binds[iso->bind_count++] = (cordon__bind){ from, to, flags & CORDON_BIND_READONLY };
+    iso->binds[iso->bind_count++] = (cordon__bind){ from, to, flags & CORDON_BIND_READONLY,
+                                                    from_stat.st_dev, from_stat.st_ino };
     return 0;
 }
 
@@ -427,6 +429,21 @@ static void plan_namespaces(const cordon__isolation *iso, cordon__launch *l)
         l->namespaces |= CORDON__NAMESPACE_CGROUP;
 }
 
+/* Each bind's source is still the file it named when given: -ESTALE (or
+ * its errno) before anything starts, rather than a bind of something else.
+ * The init checks again once it is mounted. */
+static int check_bind_sources(const cordon__isolation *iso)
+{
+    for (size_t i = 0; i < iso->bind_count; i++) {
+        struct stat now;
+        if (stat(iso->binds[i].source, &now) != 0)
+            return -errno;
+        if (now.st_dev != iso->binds[i].device || now.st_ino != iso->binds[i].inode)
+            return -ESTALE;
+    }
+    return 0;
+}
+
 int cordon__isolation_prepare(const cordon_task *t, cordon__launch *l)
 {
     const cordon__isolation *iso = t->isolation;
@@ -434,6 +451,9 @@ int cordon__isolation_prepare(const cordon_task *t, cordon__launch *l)
         return 0;
     if (bind_under_dev(iso))
         return -EXDEV;
+    int rc = check_bind_sources(iso);
+    if (rc < 0)
+        return rc;
     bool own_proc = (l->namespaces & CORDON__NAMESPACE_PID) &&
                     (l->namespaces & CORDON__NAMESPACE_MOUNT);
     plan_namespaces(iso, l);

@@ -84,10 +84,14 @@ int cordon__bring_up_loopback(void);
 int cordon__mount_private_tmpfs(const char *path);
 /* In the task's mount namespace (private_mounts.c): `source` bound over
  * `target` with everything mounted beneath it; read-only, submounts
- * included, when asked. */
+ * included, when asked.  -ESTALE when what was bound is not the file
+ * `source` named when the bind was given (replaced since, e.g. by a link
+ * planted by a task that could write beneath it). */
 typedef struct cordon__bind {
     char *source, *target;  /* absolute, resolved when the bind was given */
     bool read_only;
+    dev_t device;           /* what `source` was then */
+    ino_t inode;
 } cordon__bind;
 int cordon__mount_bind(const cordon__bind *bind);
 /* In the task's mount namespace (minimal_dev.c): a tmpfs over /dev with

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -44,6 +45,17 @@ static int bind_read_only_alone(const cordon__bind *bind)
     return 0;
 }
 
+/* What is now at the target must be the source as it was given: a path
+ * is resolved again by mount(2), and a component replaced since by a link
+ * would bind something else. */
+static int check_bound(const cordon__bind *bind)
+{
+    struct stat bound;
+    if (stat(bind->target, &bound) != 0)
+        return -errno;
+    return bound.st_dev == bind->device && bound.st_ino == bind->inode ? 0 : -ESTALE;
+}
+
 int cordon__mount_bind(const cordon__bind *bind)
 {
     /* Recursive: a bind of a tree whose submounts the kernel locked (in a
@@ -51,8 +63,9 @@ int cordon__mount_bind(const cordon__bind *bind)
      * cover. */
     if (mount(bind->source, bind->target, NULL, MS_BIND | MS_REC, NULL) != 0)
         return -errno;
-    if (!bind->read_only)
-        return 0;
+    int rc = check_bound(bind);
+    if (rc < 0 || !bind->read_only)
+        return rc;
     /* Not MS_BIND | MS_RDONLY in the bind itself: the kernel ignores
      * every flag but MS_REC there, and the bind would stay writable. */
     struct mount_attr read_only = { .attr_set = MOUNT_ATTR_RDONLY };

@@ -255,6 +255,26 @@ static void test_mounts_bad_binds_are_refused(void **state)
     cordon_task_free(t);
 }
 
+/* A source swapped for a link between the bind's giving and the run (by
+ * anyone who may write beside it) is not followed: the run fails. */
+static void test_mounts_replaced_source_is_not_bound(void **state)
+{
+    (void)state;
+    char swapped[96], moved[112];
+    snprintf(swapped, sizeof swapped, "%s/swapped", source);
+    snprintf(moved, sizeof moved, "%s/moved", source);
+    assert_int_equal(mkdir(swapped, 0755), 0);
+    cordon_task *t = shell("ls");
+    assert_int_equal(cordon_add_bind(t, swapped, target, CORDON_BIND_READONLY), 0);
+    assert_int_equal(rename(swapped, moved), 0);
+    assert_int_equal(symlink("/etc", swapped), 0);
+    assert_int_equal(cordon_run(t), -ESTALE);
+    assert_int_equal(cordon_task_result(t)->std_out.len, 0);
+    cordon_task_free(t);
+    unlink(swapped);
+    rmdir(moved);
+}
+
 /* Under file rules a bind is a grant of its own: read (and execute),
  * and no write when read-only. */
 static void test_mounts_bind_is_granted_under_file_rules(void **state)
@@ -450,6 +470,7 @@ int main(void)
         cmocka_unit_test(test_mounts_read_only_bind_refuses_writes_beneath_submounts),
         cmocka_unit_test(test_mounts_read_only_bind_of_a_file),
         cmocka_unit_test(test_mounts_bad_binds_are_refused),
+        cmocka_unit_test(test_mounts_replaced_source_is_not_bound),
         cmocka_unit_test(test_mounts_bind_is_granted_under_file_rules),
         cmocka_unit_test(test_mounts_minimal_dev_holds_only_the_listed_nodes),
         cmocka_unit_test(test_mounts_minimal_dev_gives_pseudo_terminals_of_its_own),
