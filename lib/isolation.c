@@ -354,6 +354,28 @@ void cordon__isolation_free(cordon__isolation *iso)
     free(iso);
 }
 
+/* A rule on a directory a tmpfs of the task's covers would be on what
+ * the tmpfs hides: the init grants the tmpfs its access instead. */
+static bool names_a_tmpfs(const cordon__isolation *iso, const char *path)
+{
+    for (size_t i = 0; i < iso->tmpfs_count; i++)
+        if (strcmp(path, iso->tmpfs[i]) == 0)
+            return true;
+    return false;
+}
+
+/* A system rule that grants nothing more than the rest: what "/" grants
+ * under the isolated preset (read and execute), and the devices of the
+ * caller's /dev when the task has a /dev of its own, which the init grants
+ * whole.  Each rule left out is a path not opened and a rule not added
+ * per task (21 rules cost 83 us of CPU to make, 2 rules 10 us). */
+static bool redundant_system_rule(const cordon__isolation *iso, const cordon__path_rule *rule)
+{
+    if (iso->minimal_dev && strncmp(rule->path, "/dev/", 5) == 0)
+        return true;
+    return iso->read_everything && !(rule->access & ~(unsigned)(CORDON_READ | CORDON_EXEC));
+}
+
 /* The task's rules, the system's and a preset's, in one list. */
 static int make_file_ruleset(const cordon__isolation *iso, bool own_proc, cordon__launch *l)
 {
@@ -361,11 +383,13 @@ static int make_file_ruleset(const cordon__isolation *iso, bool own_proc, cordon
     cordon__path_rule *rules = calloc(capacity, sizeof *rules);
     if (!rules)
         return -ENOMEM;
-    memcpy(rules, iso->rules, iso->rule_count * sizeof *rules);
-    count = iso->rule_count;
+    for (size_t i = 0; i < iso->rule_count; i++)
+        if (!names_a_tmpfs(iso, iso->rules[i].path))
+            rules[count++] = iso->rules[i];
     if (iso->system_paths) {
-        memcpy(rules + count, system_rules, sizeof system_rules);
-        count += SYSTEM_RULE_COUNT;
+        for (size_t i = 0; i < SYSTEM_RULE_COUNT; i++)
+            if (!redundant_system_rule(iso, &system_rules[i]))
+                rules[count++] = system_rules[i];
         /* Only a /proc of the task's own (the caller's would show every
          * process of the machine), granted by the init that mounts it. */
         if (own_proc)

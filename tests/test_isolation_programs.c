@@ -157,6 +157,10 @@ static void test_programs_result_details_of_the_preset(void **state)
     }
     assert_true(root_rule);
     assert_true(dev_rule);
+    /* Nothing the rest grants already: "/" covers the system's read and
+     * execute, the init's /dev and /tmp grants the devices and the /tmp
+     * beneath. */
+    assert_int_equal(c->file_rule_count, 4);
     unsigned wanted = CORDON_CONFINED_UTS_NAMESPACE | CORDON_CONFINED_CGROUP_NAMESPACE |
                       CORDON_CONFINED_MINIMAL_DEV | CORDON_CONFINED_NETWORK_NAMESPACE |
                       CORDON_CONFINED_PRIVATE_TMPFS | CORDON_CONFINED_FILE_RULES;
