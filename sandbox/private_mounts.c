@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -15,6 +16,13 @@
 #include <unistd.h>
 
 #include "confine.h"
+
+/* mount_setattr(2) (Linux 5.12), declared here as namespaces.c does: C
+ * libraries before glibc 2.36 have no declaration of it. */
+struct tree_attributes {
+    uint64_t attr_set, attr_clr, propagation, userns_fd;
+};
+#define TREE_READ_ONLY 0x00000001
 
 int cordon__mount_private_tmpfs(const char *path)
 {
@@ -68,7 +76,7 @@ int cordon__mount_bind(const cordon__bind *bind)
         return rc;
     /* Not MS_BIND | MS_RDONLY in the bind itself: the kernel ignores
      * every flag but MS_REC there, and the bind would stay writable. */
-    struct mount_attr read_only = { .attr_set = MOUNT_ATTR_RDONLY };
+    struct tree_attributes read_only = { .attr_set = TREE_READ_ONLY };
     if (syscall(SYS_mount_setattr, AT_FDCWD, bind->target, AT_RECURSIVE, &read_only,
                 sizeof read_only) == 0)
         return 0;
