@@ -27,9 +27,8 @@ static const char *const devices[] = { "null", "zero", "full", "random", "urando
 #define DEVICE_COUNT (sizeof devices / sizeof *devices)
 
 static const struct { const char *name, *target; } links[] = {
-    { "/dev/ptmx", "pts/ptmx" },         { "/dev/fd", "/proc/self/fd" },
-    { "/dev/stdin", "/proc/self/fd/0" }, { "/dev/stdout", "/proc/self/fd/1" },
-    { "/dev/stderr", "/proc/self/fd/2" },
+    { "/dev/fd", "/proc/self/fd" },      { "/dev/stdin", "/proc/self/fd/0" },
+    { "/dev/stdout", "/proc/self/fd/1" }, { "/dev/stderr", "/proc/self/fd/2" },
 };
 
 /* "/proc/self/fd/N" without snprintf, which is not async-signal-safe. */
@@ -92,14 +91,31 @@ static int make_device(const char *name, int node_fd)
     return 0;
 }
 
+/* A devpts of its own: none of the caller's terminals in it.  No gid=
+ * option: the tty group may not be mapped in a user namespace.  Where the
+ * kernel refuses one (before Linux 4.7 in a user namespace, or a
+ * container's policy) the task has no pseudo-terminals: less to use, not
+ * less confinement. */
+static int make_terminals(void)
+{
+    if (mkdir("/dev/pts", 0755) != 0)
+        return -errno;
+    if (mount("devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC,
+              "newinstance,ptmxmode=0666,mode=0620") != 0) {
+        int refused = errno;
+        if (refused != EPERM && refused != EACCES && refused != EINVAL && refused != ENODEV)
+            return -refused;
+        return rmdir("/dev/pts") == 0 ? 0 : -errno;
+    }
+    return symlink("pts/ptmx", "/dev/ptmx") == 0 ? 0 : -errno;
+}
+
 static int make_terminals_and_shm(void)
 {
-    if (mkdir("/dev/pts", 0755) != 0 || mkdir("/dev/shm", 01777) != 0)
-        return -errno;
-    /* A devpts of its own: none of the caller's terminals in it.  No
-     * gid= option: the tty group may not be mapped in a user namespace. */
-    if (mount("devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC,
-              "newinstance,ptmxmode=0666,mode=0620") != 0)
+    int rc = make_terminals();
+    if (rc < 0)
+        return rc;
+    if (mkdir("/dev/shm", 01777) != 0)
         return -errno;
     if (mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777") != 0)
         return -errno;
