@@ -230,11 +230,11 @@ int cordon_add_tmpfs(cordon_task *t, const char *path);
 int cordon_add_bind(cordon_task *t, const char *source, const char *target, unsigned flags);
 
 /* A /dev of the task's own (on, nonzero): a tmpfs with only null, zero,
- * full, random, urandom and tty (the machine's devices, bound), a devpts
- * of its own at /dev/pts with /dev/ptmx (none where the kernel refuses
- * one), a tmpfs /dev/shm, and the fd,
- * stdin, stdout, stderr links; /dev itself read-only.  No disks, no
- * /dev/mem, no other terminal.  With file rules the task may read and
+ * full, random, urandom and tty (the machine's devices, made anew, or
+ * bound in a user namespace), a devpts of its own at /dev/pts with
+ * /dev/ptmx (none where the kernel refuses one), a tmpfs /dev/shm, and
+ * the fd, stdin, stdout, stderr links; /dev itself read-only.  No disks,
+ * no /dev/mem, no other terminal.  With file rules the task may read and
  * write beneath it.  Needs a mount namespace.  On in both presets. */
 int cordon_set_minimal_dev(cordon_task *t, int on);
 
