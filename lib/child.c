@@ -472,6 +472,8 @@ static _Noreturn void start_in_namespaces(const cordon__launch *l)
         fail(shared, STEP_NAMESPACES, rc);
     if ((l->namespaces & CORDON__NAMESPACE_NET) && (rc = cordon__bring_up_loopback()) < 0)
         fail(shared, STEP_NAMESPACES, rc);
+    if ((l->namespaces & CORDON__NAMESPACE_UTS) && (rc = cordon__set_hostname(l->hostname)) < 0)
+        fail(shared, STEP_NAMESPACES, rc);
     start_init(l);
 }
 

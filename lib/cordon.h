@@ -308,15 +308,60 @@ int cordon_set_network(cordon_task *t, cordon_network network);
  * beneath it. */
 int cordon_add_tmpfs(cordon_task *t, const char *path);
 
+/* `source` (a file or directory, opened as the caller sees it) bound over
+ * `target` (absolute, existing, the same kind: a directory over a
+ * directory, a file over a file) in the task's mount namespace, with
+ * everything mounted beneath `source`.  CORDON_BIND_READONLY: read-only,
+ * beneath submounts too (writes fail with EROFS; before Linux 5.12 the
+ * submounts are left out instead).  A bind is a grant of its own: with
+ * file rules, the task may read and execute beneath `target` (and, unless
+ * read-only, write).  Both paths are resolved now (symbolic links
+ * followed), and the source is bound only if it is still the same file
+ * when the task starts: one replaced since makes cordon_run return
+ * -ESTALE (a task that could write beneath it cannot swap a link in).
+ * At most 8; needs a mount namespace (the task fails closed
+ * without one).  -EINVAL for a relative or "/" target or unknown flags,
+ * -ENOENT and the like for a path that cannot be found, -ENOTDIR or
+ * -EISDIR for kinds that differ, -E2BIG past 8, -EXDEV when the target
+ * lies beneath a tmpfs or another bind of the task's, or holds one, or
+ * holds a rule's path; cordon_run returns -EXDEV for a target in /dev
+ * with a minimal /dev. */
+#define CORDON_BIND_READONLY 1u
+int cordon_add_bind(cordon_task *t, const char *source, const char *target, unsigned flags);
+
+/* A /dev of the task's own (on, nonzero): a tmpfs with only null, zero,
+ * full, random, urandom and tty (the machine's devices, made anew, or
+ * bound in a user namespace), a devpts of its own at /dev/pts with
+ * /dev/ptmx (none where the kernel refuses one), a tmpfs /dev/shm, and
+ * the fd, stdin, stdout, stderr links; /dev itself read-only.  No disks,
+ * no /dev/mem, no other terminal.  With file rules the task may read and
+ * write beneath it.  Needs a mount namespace.  On in both presets. */
+int cordon_set_minimal_dev(cordon_task *t, int on);
+
+/* A UTS namespace of the task's own whose hostname is `name` (letters,
+ * digits, '-' and '.', at most 64, not starting with '-' or '.'; -EINVAL
+ * otherwise): the task's sethostname changes only its own.  NULL: the
+ * caller's (the default).  The presets set "cordon" unless given one.
+ * Needs namespaces (root or unprivileged user namespaces). */
+int cordon_set_hostname(cordon_task *t, const char *name);
+
+/* A cgroup namespace of the task's own (on, nonzero): the task's cgroup
+ * (or, with no cgroup of its own, the caller's) is the root it sees in
+ * /proc/self/cgroup; the caller's cgroup path is hidden.  Needs
+ * namespaces.  On in both presets. */
+int cordon_set_cgroup_namespace(cordon_task *t, int on);
+
 /* A named preset (README, "Isolation presets"):
  *   "isolated"  what `bwrap --unshare-all --ro-bind / / --tmpfs /tmp
  *               --dev /dev --proc /proc` gives: everything readable and
- *               executable, nothing writable but a private /tmp and the
- *               /dev files of cordon_allow_system_paths, no network.
+ *               executable, nothing writable but a private /tmp and its
+ *               minimal /dev (null and such, /dev/shm), no network.
  *   "judge"     for a submitted program: cordon_allow_system_paths, a
  *               private /tmp (read-write), no network; nothing else is
  *               readable.  Give it one scratch directory with
  *               cordon_allow_path(t, dir, CORDON_READ | CORDON_WRITE).
+ * Both also give a minimal /dev, the hostname "cordon" (UTS namespace)
+ * and a cgroup namespace.
  * Both need pid and mount namespaces (the task fails closed without) and
  * Landlock (-EOPNOTSUPP).  Presets add to the options given; -EINVAL for
  * an unknown name. */
@@ -548,6 +593,36 @@ typedef struct cordon_usage {
     uint64_t minflt, majflt, nvcsw, nivcsw, inblock, oublock;
 } cordon_usage;
 
+/* How a task was confined, in detail, for an audit to prove it afterwards
+ * (result.confinement_details; the namespaces are result.confinement's
+ * bits).  Its strings live as long as the task. */
+typedef struct cordon_file_rule {
+    const char *path;
+    unsigned access;                    /* CORDON_READ | CORDON_WRITE | CORDON_EXEC */
+} cordon_file_rule;
+typedef struct cordon_bind_record {
+    const char *source, *target;        /* resolved */
+    int read_only;
+} cordon_bind_record;
+typedef struct cordon_confinement {
+    const char *policy;                 /* the filter's name; NULL: none */
+    int landlock_abi;                   /* the kernel's Landlock ABI in use; 0: none */
+    const cordon_file_rule *file_rules; /* with file rules, every grant: the task's, the
+                                           system's, a preset's, and those made on its own
+                                           mounts (/proc, binds, /dev, tmpfs); else none */
+    size_t file_rule_count;
+    const cordon_bind_record *binds;
+    size_t bind_count;
+    const char *hostname;               /* in its UTS namespace; NULL: the caller's */
+    int cgroup_version;                 /* of the cgroup that held its tree: 2 or 1; 0: none */
+    int cgroup_memory_version;          /* of the cgroup that limited its memory; 0: none
+                                           (an rlimit, or no limit) */
+    int cgroup_pids_version;            /* of the cgroup that limited its processes; 0: none */
+    uid_t uid;                          /* the ids it ran as (the caller's, or
+                                           cordon_set_user's) */
+    gid_t gid;
+} cordon_confinement;
+
 typedef struct cordon_result {
     int exit_code;          /* command: exit status; function: its int return */
     int signal;             /* signal that ended it, 0 if none */
@@ -563,6 +638,8 @@ typedef struct cordon_result {
                                "Segmentation fault" for a SIGSEGV, the first line of
                                exc_out without "Class: " for cordon's own exceptions;
                                "" without an exception */
+    const cordon_confinement *confinement_details; /* NULL before a run, or when cordon could
+                                                      not run it */
 } cordon_result;
 
 /* 1 when the run succeeded: it ran, with no exception and exit code 0;
@@ -586,6 +663,10 @@ int cordon_succeeded(const cordon_result *r);
 #define CORDON_CONFINED_PRIVATE_TMPFS  0x100u /* its tmpfs mounts (cordon_add_tmpfs) */
 #define CORDON_CONFINED_IPC_NAMESPACE  0x200u /* System V IPC of its own: none of the caller's
                                                  shared memory, semaphores, message queues */
+#define CORDON_CONFINED_UTS_NAMESPACE  0x400u /* a hostname of its own (cordon_set_hostname) */
+#define CORDON_CONFINED_CGROUP_NAMESPACE 0x800u /* its cgroup is the root it sees */
+#define CORDON_CONFINED_BIND_MOUNTS    0x1000u /* its binds (cordon_add_bind) */
+#define CORDON_CONFINED_MINIMAL_DEV    0x2000u /* a /dev of its own (cordon_set_minimal_dev) */
 
 /* One attempt of cordon_run_and_retry (or the single one of cordon_run). */
 typedef struct cordon_attempt {

@@ -182,6 +182,13 @@ typedef struct cordon__launch {
     /* What the init grants on the mounts it made, which no rule made
      * before them reaches (CORDON__ACCESS_*; with owns_ruleset only). */
     unsigned tmpfs_access[8], own_proc_access;
+    const cordon__bind *binds;                   /* bound by the init, before the tmpfs mounts */
+    size_t bind_count;
+    unsigned bind_access[8];                     /* granted on each bind's target, as tmpfs_access */
+    bool minimal_dev;                            /* a /dev of its own (sandbox/minimal_dev.c) */
+    const char *hostname;                        /* set in its UTS namespace, or NULL */
+    cordon__path_rule *file_rules;               /* what the task's ruleset was made of (owned) */
+    size_t file_rule_count;
     int landlock_abi;
     bool counts_processes;                       /* a process limit: the init starts the task
                                                     only once the starter has left */
@@ -276,6 +283,7 @@ struct cordon_task {
     uint64_t backoff_initial_ms, backoff_max_ms;
     double backoff_factor;
     struct cordon__isolation *isolation;  /* file rules, network, mounts; NULL: none asked */
+    struct cordon__confinement_store *confinement_store; /* result.confinement_details */
 
     /* the last run */
     cordon_result result;
@@ -389,6 +397,12 @@ void cordon__isolation_free(struct cordon__isolation *isolation);
 /* The CORDON_CONFINED_* bits of these mechanisms that held the attempt. */
 unsigned cordon__isolation_confinement(const cordon__attempt_state *state,
                                        const cordon__launch *launch);
+/* After an attempt: its CORDON_CONFINED_* bits into t->result.confinement
+ * and the details into t->result.confinement_details
+ * (lib/confinement_record.c). */
+void cordon__confinement_record(cordon_task *t, const cordon__attempt_state *state,
+                                const cordon__launch *launch);
+void cordon__confinement_store_free(struct cordon__confinement_store *store);
 
 /* lib/task_init.c: the init process at the top of a task's pid namespace,
  * started by the child with clone(CLONE_PARENT) so that the caller waits

@@ -128,7 +128,7 @@ static int attempt_finish(cordon_task *t, attempt *a)
         abandon_child(state);
     if (rc == 0) {
         cordon__classify(t, state, &a->launch);
-        t->result.confinement |= cordon__isolation_confinement(state, &a->launch);
+        cordon__confinement_record(t, state, &a->launch);
         cordon__result_message_fill(t);
     }
     release_attempt(state);

@@ -154,6 +154,7 @@ void cordon_task_free(cordon_task *t)
     free(t->stdin_chunk);
     free(t->cwd);
     cordon__isolation_free(t->isolation);
+    cordon__confinement_store_free(t->confinement_store);
     cordon__buffer_free(&t->std_out);
     cordon__buffer_free(&t->std_err);
     cordon__buffer_free(&t->log_out);

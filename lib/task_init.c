@@ -90,20 +90,36 @@ static pid_t start_task(const cordon__launch *l)
     return pid < 0 ? -saved : pid;
 }
 
-/* The task's private tmpfs mounts, after its /proc (lib/isolation.c),
- * and the file rules for what was mounted: a rule made before on the
- * directory beneath does not reach a mount over it. */
-static int mount_tmpfs(const cordon__launch *l)
+static int grant(const cordon__launch *l, const char *path, unsigned access)
 {
-    int rc = 0;
-    if (l->owns_ruleset && l->own_proc_access)
-        rc = cordon__landlock_grant(CORDON__RULESET_FD, l->landlock_abi, "/proc",
-                                    l->own_proc_access);
+    if (!l->owns_ruleset || !access)
+        return 0;
+    return cordon__landlock_grant(CORDON__RULESET_FD, l->landlock_abi, path, access);
+}
+
+/* The task's own mounts, after its /proc (lib/isolation.c): its binds
+ * (from the caller's tree, before anything of the task's hides a part of
+ * it), its /dev, its tmpfs mounts; and the file rules for what was
+ * mounted: a rule made before on the directory beneath does not reach a
+ * mount over it. */
+static int mount_own_tree(const cordon__launch *l)
+{
+    int rc = grant(l, "/proc", l->own_proc_access);
+    for (size_t i = 0; i < l->bind_count && rc == 0; i++) {
+        rc = cordon__mount_bind(&l->binds[i]);
+        if (rc == 0)
+            rc = grant(l, l->binds[i].target, l->bind_access[i]);
+    }
+    if (rc == 0 && l->minimal_dev) {
+        rc = cordon__mount_minimal_dev();
+        /* Only the task's own or harmless files are left there. */
+        if (rc == 0)
+            rc = grant(l, "/dev", CORDON__ACCESS_READ | CORDON__ACCESS_WRITE);
+    }
     for (size_t i = 0; i < l->tmpfs_count && rc == 0; i++) {
         rc = cordon__mount_private_tmpfs(l->tmpfs_paths[i]);
-        if (rc == 0 && l->owns_ruleset && l->tmpfs_access[i])
-            rc = cordon__landlock_grant(CORDON__RULESET_FD, l->landlock_abi, l->tmpfs_paths[i],
-                                        l->tmpfs_access[i]);
+        if (rc == 0)
+            rc = grant(l, l->tmpfs_paths[i], l->tmpfs_access[i]);
     }
     return rc;
 }
@@ -192,7 +208,7 @@ int cordon__task_init_main(void *launch)
     if ((l->namespaces & CORDON__NAMESPACE_MOUNT) &&
         ((rc = cordon__mount_own_proc()) < 0 ||
          (l->runs_as_root && (rc = cordon__protect_kernel_settings()) < 0) ||
-         (rc = mount_tmpfs(l)) < 0))
+         (rc = mount_own_tree(l)) < 0))
         cordon__child_fail(setup, STEP_NAMESPACES, rc);
     sigset_t awaited;
     accept_end_request(&awaited);

@@ -18,12 +18,21 @@
 
 typedef int (*option_fn)(command_options *o, const char *name, const char *value);
 
+typedef int (*option_pair_fn)(command_options *o, const char *name, const char *first,
+                              const char *second);
+
 typedef struct option_spec {
     const char *name;
     bool takes_value;
     unsigned scope;
     option_fn apply;
 } option_spec;
+
+/* An option of two words (--bind SRC DST). */
+typedef struct option_pair_spec {
+    const char *name;
+    option_pair_fn apply;
+} option_pair_spec;
 
 static int bad_time(const char *name, const char *value)
 {
@@ -374,6 +383,57 @@ static int opt_no_label(command_options *o, const char *name, const char *value)
     return 0;
 }
 
+/* ---- isolation: binds, /dev, hostname, cgroup namespace ---- */
+
+static int add_bind(command_options *o, const char *name, const char *source, const char *target,
+                    bool read_only)
+{
+    if (target[0] != '/') {
+        runner_error("%s %s %s: '%s' is not an absolute path", name, source, target, target);
+        return -1;
+    }
+    task_options *t = &o->task;
+    t->binds = runner_realloc(t->binds, (t->bind_count + 1) * sizeof *t->binds);
+    t->binds[t->bind_count++] = (struct bind_option){ name, source, target, read_only };
+    return 0;
+}
+
+static int opt_bind(command_options *o, const char *name, const char *source, const char *target)
+{
+    return add_bind(o, name, source, target, false);
+}
+
+static int opt_ro_bind(command_options *o, const char *name, const char *source,
+                       const char *target)
+{
+    return add_bind(o, name, source, target, true);
+}
+
+static int opt_dev(command_options *o, const char *name, const char *value)
+{
+    if (strcmp(value, "minimal") != 0 && strcmp(value, "host") != 0) {
+        runner_error("%s: '%s' is neither 'minimal' nor 'host'", name, value);
+        return -1;
+    }
+    o->task.dev = value;
+    return 0;
+}
+
+static int opt_hostname(command_options *o, const char *name, const char *value)
+{
+    (void)name;
+    o->task.hostname = value;
+    return 0;
+}
+
+static int opt_cgroup_ns(command_options *o, const char *name, const char *value)
+{
+    (void)name;
+    (void)value;
+    o->task.cgroup_namespace = true;
+    return 0;
+}
+
 /* ---- the table ----------------------------------------------------------- */
 
 #define BOTH (OPTIONS_RUN | OPTIONS_BATCH)
@@ -392,6 +452,9 @@ static const option_spec specs[] = {
     { "--tmpfs", true, BOTH, opt_tmpfs },
     { "--net", true, BOTH, opt_net },
     { "--isolate", true, BOTH, opt_isolate },
+    { "--dev", true, BOTH, opt_dev },
+    { "--hostname", true, BOTH, opt_hostname },
+    { "--cgroup-ns", false, BOTH, opt_cgroup_ns },
     { "--user", true, BOTH, opt_user },
     { "--cwd", true, BOTH, opt_cwd },
     { "--env", true, BOTH, opt_env },
@@ -417,6 +480,29 @@ static const option_spec specs[] = {
     { "--no-label", false, OPTIONS_BATCH, opt_no_label },
 };
 
+static const option_pair_spec pair_specs[] = {
+    { "--bind", opt_bind },
+    { "--ro-bind", opt_ro_bind },
+};
+
+/* An option of two words, for run and batch alike; 1 when `arg` was not
+ * one, else 0 or -1 after a message. */
+static int apply_pair_option(int argc, char **argv, int *i, command_options *o)
+{
+    for (size_t k = 0; k < sizeof pair_specs / sizeof *pair_specs; k++) {
+        if (strcmp(argv[*i], pair_specs[k].name) != 0)
+            continue;
+        if (*i + 2 >= argc) {
+            runner_error("%s needs two values, SRC DST (see 'cordon %s --help')",
+                         pair_specs[k].name, argv[0]);
+            return -1;
+        }
+        *i += 2;
+        return pair_specs[k].apply(o, pair_specs[k].name, argv[*i - 1], argv[*i]);
+    }
+    return 1;
+}
+
 static const option_spec *find_spec(const char *arg, size_t name_len, unsigned scope)
 {
     for (size_t i = 0; i < sizeof specs / sizeof *specs; i++) {
@@ -431,6 +517,9 @@ static const option_spec *find_spec(const char *arg, size_t name_len, unsigned s
 /* Applies the option at argv[*i]; advances *i past a separate value. */
 static int apply_option(int argc, char **argv, int *i, unsigned scope, command_options *o)
 {
+    int paired = apply_pair_option(argc, argv, i, o);
+    if (paired <= 0)
+        return paired;
     const char *arg = argv[*i];
     const char *eq = strchr(arg, '=');
     bool short_joined = arg[1] != '-' && arg[1] && arg[2]; /* -j4 */
@@ -595,6 +684,20 @@ static int validate_batch(command_options *o)
     return o->out_dir ? check_directory("--out-dir", o->out_dir) : 0;
 }
 
+/* Both ends must exist: nothing is created on the caller's file system
+ * for a task's mount. */
+static int check_bind(const struct bind_option *b)
+{
+    const char *paths[2] = { b->source, b->target };
+    for (int i = 0; i < 2; i++)
+        if (access(paths[i], F_OK) != 0) {
+            runner_error("%s %s %s: '%s': %s", b->name, b->source, b->target, paths[i],
+                         strerror(errno));
+            return -1;
+        }
+    return 0;
+}
+
 int options_validate(command_options *o, unsigned scope)
 {
     task_options *t = &o->task;
@@ -624,6 +727,9 @@ int options_validate(command_options *o, unsigned scope)
     for (size_t i = 0; i < t->tmpfs_count; i++)
         if (check_directory("--tmpfs", t->tmpfs[i]) < 0)
             return -1;
+    for (size_t i = 0; i < t->bind_count; i++)
+        if (check_bind(&t->binds[i]) < 0)
+            return -1;
     if (!*t->policy) {
         runner_error("--policy: the name is empty");
         return -1;
@@ -639,6 +745,8 @@ void options_free(command_options *o)
     free(o->task.tmpfs);
     free(o->resume);
     o->resume = NULL;
+    free(o->task.binds);
+    o->task.binds = NULL;
     o->task.paths = NULL;
     o->task.tmpfs = NULL;
     o->task.env = NULL;

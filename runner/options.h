@@ -47,6 +47,13 @@ typedef struct task_options {
      * given (NULL: a random one). */
     uint64_t audit_output;
     const char *run_id;
+    /* Isolation, continued: --bind/--ro-bind SRC DST, --dev, --hostname,
+     * --cgroup-ns; strings point into argv. */
+    struct bind_option { const char *name, *source, *target; bool read_only; } *binds;
+    size_t bind_count;
+    const char *dev;                    /* "minimal", "host", or NULL: as the preset says */
+    const char *hostname;
+    bool cgroup_namespace;
 } task_options;
 
 typedef struct command_options {

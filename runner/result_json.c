@@ -126,6 +126,10 @@ static void confinement_json(json_writer *w, unsigned held)
         { CORDON_CONFINED_FILE_RULES, "file_rules" },
         { CORDON_CONFINED_PRIVATE_TMPFS, "private_tmpfs" },
         { CORDON_CONFINED_IPC_NAMESPACE, "ipc_namespace" },
+        { CORDON_CONFINED_UTS_NAMESPACE, "uts_namespace" },
+        { CORDON_CONFINED_CGROUP_NAMESPACE, "cgroup_namespace" },
+        { CORDON_CONFINED_BIND_MOUNTS, "bind_mounts" },
+        { CORDON_CONFINED_MINIMAL_DEV, "minimal_dev" },
     };
     json_key(w, "confinement");
     json_begin_array(w);
@@ -134,6 +138,98 @@ static void confinement_json(json_writer *w, unsigned held)
             json_cstring(w, names[i].name);
     }
     json_end_array(w);
+}
+
+/* "r", "rw", "rx", "rwx": what a file rule grants. */
+static const char *access_text(unsigned access)
+{
+    static const char *const texts[] = { "", "r", "w", "rw", "x", "rx", "wx", "rwx" };
+    return texts[access & 7u];
+}
+
+static void file_rules_json(json_writer *w, const cordon_confinement *c)
+{
+    json_key(w, "file_rules");
+    json_begin_array(w);
+    for (size_t i = 0; i < c->file_rule_count; i++) {
+        json_begin_object(w);
+        json_key(w, "path");
+        json_cstring(w, c->file_rules[i].path);
+        json_key(w, "access");
+        json_cstring(w, access_text(c->file_rules[i].access));
+        json_end_object(w);
+    }
+    json_end_array(w);
+}
+
+static void binds_json(json_writer *w, const cordon_confinement *c)
+{
+    json_key(w, "binds");
+    json_begin_array(w);
+    for (size_t i = 0; i < c->bind_count; i++) {
+        json_begin_object(w);
+        json_key(w, "source");
+        json_cstring(w, c->binds[i].source);
+        json_key(w, "target");
+        json_cstring(w, c->binds[i].target);
+        json_key(w, "read_only");
+        json_raw(w, c->binds[i].read_only ? "true" : "false", c->binds[i].read_only ? 4 : 5);
+        json_end_object(w);
+    }
+    json_end_array(w);
+}
+
+static void cgroup_json(json_writer *w, const cordon_confinement *c)
+{
+    json_key(w, "cgroup");
+    if (!c->cgroup_version) {
+        json_null(w);
+        return;
+    }
+    json_begin_object(w);
+    json_key(w, "version");
+    json_uint(w, (uint64_t)c->cgroup_version);
+    /* Each controller by the version of the cgroup that enforced it: a
+     * machine may have memory in v1 and the tree in v2. */
+    json_key(w, "controllers");
+    json_begin_object(w);
+    if (c->cgroup_memory_version) {
+        json_key(w, "memory");
+        json_uint(w, (uint64_t)c->cgroup_memory_version);
+    }
+    if (c->cgroup_pids_version) {
+        json_key(w, "pids");
+        json_uint(w, (uint64_t)c->cgroup_pids_version);
+    }
+    json_end_object(w);
+    json_end_object(w);
+}
+
+/* What an audit needs to prove the task's confinement afterwards: the
+ * filter, the Landlock ABI and every file rule, the binds, the hostname,
+ * the cgroup and the ids it ran as.  null when cordon could not run it. */
+static void confinement_details_json(json_writer *w, const cordon_confinement *c)
+{
+    json_key(w, "confinement_details");
+    if (!c) {
+        json_null(w);
+        return;
+    }
+    json_begin_object(w);
+    json_key(w, "filter");
+    json_cstring(w, c->policy);
+    json_key(w, "landlock_abi");
+    json_uint(w, (uint64_t)c->landlock_abi);
+    file_rules_json(w, c);
+    binds_json(w, c);
+    json_key(w, "hostname");
+    json_cstring(w, c->hostname);
+    cgroup_json(w, c);
+    json_key(w, "uid");
+    json_uint(w, c->uid);
+    json_key(w, "gid");
+    json_uint(w, c->gid);
+    json_end_object(w);
 }
 
 static void result_fields_json(json_writer *w, const cordon_result *r, unsigned attempts,
@@ -156,6 +252,7 @@ static void result_fields_json(json_writer *w, const cordon_result *r, unsigned 
     json_key(w, "attempts");
     json_uint(w, attempts);
     confinement_json(w, r->confinement);
+    confinement_details_json(w, r->confinement_details);
 }
 
 void task_record_json(json_writer *w, const task_record *rec)

@@ -74,6 +74,47 @@ static int isolation_error(const char *option, const char *what, int rc)
     return rc;
 }
 
+static int bind_error(const struct bind_option *b, int rc)
+{
+    if (rc == -EXDEV)
+        runner_error("%s %s %s: the target lies beneath, or holds, a tmpfs, a bind or a "
+                     "--ro/--rw/--exec path of the task's; mounts may not hide each other",
+                     b->name, b->source, b->target);
+    else if (rc == -ENOTDIR || rc == -EISDIR)
+        runner_error("%s %s %s: one is a directory and the other is not", b->name, b->source,
+                     b->target);
+    else if (rc == -E2BIG)
+        runner_error("%s %s %s: at most 8 binds", b->name, b->source, b->target);
+    else if (rc == -EINVAL)
+        runner_error("%s %s %s: the target may not be the root", b->name, b->source, b->target);
+    else
+        runner_error("%s %s %s: %s", b->name, b->source, b->target, strerror(-rc));
+    return rc;
+}
+
+/* Binds, /dev, hostname and cgroup namespace, after the preset (--dev
+ * host takes its minimal /dev back). */
+static int apply_mounts_and_names(cordon_task *t, const task_options *o)
+{
+    int rc;
+    for (size_t i = 0; i < o->bind_count; i++) {
+        const struct bind_option *b = &o->binds[i];
+        if ((rc = cordon_add_bind(t, b->source, b->target,
+                                  b->read_only ? CORDON_BIND_READONLY : 0)) < 0)
+            return bind_error(b, rc);
+    }
+    if (o->dev && (rc = cordon_set_minimal_dev(t, strcmp(o->dev, "minimal") == 0)) < 0)
+        return isolation_error("--dev", o->dev, rc);
+    if (o->hostname && (rc = cordon_set_hostname(t, o->hostname)) < 0) {
+        runner_error("--hostname: '%s' is not a host name (letters, digits, '-' and '.', "
+                     "at most 64)", o->hostname);
+        return rc;
+    }
+    if (o->cgroup_namespace && (rc = cordon_set_cgroup_namespace(t, 1)) < 0)
+        return isolation_error("--cgroup-ns", NULL, rc);
+    return 0;
+}
+
 /* The preset first, then the paths.  Any file rule brings the system's
  * directories (read and execute) along: without the loader and the
  * libraries no dynamically linked program could start at all. */
@@ -92,7 +133,7 @@ static int apply_isolation(cordon_task *t, const task_options *o)
             return isolation_error("--tmpfs", o->tmpfs[i], rc);
     if (o->net_none && (rc = cordon_set_network(t, CORDON_NETWORK_NONE)) < 0)
         return isolation_error("--net", "none", rc);
-    return 0;
+    return apply_mounts_and_names(t, o);
 }
 
 static int apply_options(cordon_task *t, const task_options *o, const cordon_policy *policy)

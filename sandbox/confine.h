@@ -63,6 +63,8 @@ int cordon__set_no_new_privileges(void);
 #define CORDON__NAMESPACE_MOUNT 4u  /* with a /proc of the task's own */
 #define CORDON__NAMESPACE_NET   8u  /* only when a task asks: loopback only */
 #define CORDON__NAMESPACE_IPC  16u  /* System V IPC and POSIX message queues */
+#define CORDON__NAMESPACE_UTS  32u  /* only when a task asks: a hostname of its own */
+#define CORDON__NAMESPACE_CGROUP 64u /* only when a task asks: its cgroup is its root */
 unsigned cordon__namespaces_available(void);
 /* Child side: unshares `what` (the pid namespace takes effect for the
  * children) and maps the caller's own uid and gid in a user namespace. */
@@ -80,6 +82,26 @@ int cordon__bring_up_loopback(void);
 /* In the task's mount namespace (private_mounts.c): an empty tmpfs of the
  * task's own over the directory `path`. */
 int cordon__mount_private_tmpfs(const char *path);
+/* In the task's mount namespace (private_mounts.c): `source` bound over
+ * `target` with everything mounted beneath it; read-only, submounts
+ * included, when asked.  -ESTALE when what was bound is not the file
+ * `source` named when the bind was given (replaced since, e.g. by a link
+ * planted by a task that could write beneath it). */
+typedef struct cordon__bind {
+    char *source, *target;  /* absolute, resolved when the bind was given */
+    bool read_only;
+    dev_t device;           /* what `source` was then */
+    ino_t inode;
+} cordon__bind;
+int cordon__mount_bind(const cordon__bind *bind);
+/* In the task's mount namespace (minimal_dev.c): a tmpfs over /dev with
+ * only null, zero, full, random, urandom and tty (the caller's nodes,
+ * bound), a devpts of its own at /dev/pts with the ptmx link, a tmpfs
+ * /dev/shm and the fd, stdin, stdout, stderr links; /dev itself then
+ * read-only.  Needs the task's own /proc mounted. */
+int cordon__mount_minimal_dev(void);
+/* In a new UTS namespace (namespaces.c): the task's hostname. */
+int cordon__set_hostname(const char *name);
 
 /* A function task's child: unmaps every MAP_SHARED mapping it inherited
  * except those in `keep` (half-open ranges), as /proc/self/maps lists them. */

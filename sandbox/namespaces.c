@@ -100,9 +100,25 @@ int cordon__enter_namespaces(unsigned what)
         flags |= CLONE_NEWNET;
     if (what & CORDON__NAMESPACE_IPC)
         flags |= CLONE_NEWIPC;
+    if (what & CORDON__NAMESPACE_UTS)
+        flags |= CLONE_NEWUTS;
+    /* The child is in its cgroups by now (lib/child.c): they become the
+     * root of what the task sees in /proc/self/cgroup. */
+    if (what & CORDON__NAMESPACE_CGROUP)
+        flags |= CLONE_NEWCGROUP;
     if (unshare(flags) != 0)
         return -errno;
     return (what & CORDON__NAMESPACE_USER) ? map_own_ids(uid, gid) : 0;
+}
+
+int cordon__set_hostname(const char *name)
+{
+    size_t len = 0;
+    while (name[len])
+        len++;
+    if (sethostname(name, len) != 0)
+        return -errno;
+    return 0;
 }
 
 int cordon__mount_own_proc(void)

@@ -3,12 +3,26 @@
  * (after the namespace's propagation was cut from the caller's, so
  * nothing here is seen outside): an empty tmpfs over a directory such
  * as /tmp, where the task's scratch files live and die with it, out of
- * sight of the caller's /tmp and of every other task's.
+ * sight of the caller's /tmp and of every other task's; and binds of the
+ * caller's files and directories at another place, read-only if asked.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "confine.h"
+
+/* mount_setattr(2) (Linux 5.12), declared here as namespaces.c does: C
+ * libraries before glibc 2.36 have no declaration of it. */
+struct tree_attributes {
+    uint64_t attr_set, attr_clr, propagation, userns_fd;
+};
+#define TREE_READ_ONLY 0x00000001
 
 int cordon__mount_private_tmpfs(const char *path)
 {
@@ -17,4 +31,56 @@ int cordon__mount_private_tmpfs(const char *path)
     if (mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777") != 0)
         return -errno;
     return 0;
+}
+
+/* Before mount_setattr (Linux 5.12) no one call makes a tree read-only:
+ * the bind is made again without its submounts (so that none stays
+ * writable), then remounted read-only.  A remount must repeat the flags
+ * the kernel locked on a mount inherited through a user namespace, or it
+ * is refused. */
+static int bind_read_only_alone(const cordon__bind *bind)
+{
+    if (umount2(bind->target, MNT_DETACH) != 0 ||
+        mount(bind->source, bind->target, NULL, MS_BIND, NULL) != 0)
+        return -errno;
+    struct statfs fs;
+    if (statfs(bind->target, &fs) != 0)
+        return -errno;
+    unsigned long kept = fs.f_flags & (MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME |
+                                       MS_NODIRATIME | MS_RELATIME);
+    if (mount(NULL, bind->target, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | kept, NULL) != 0)
+        return -errno;
+    return 0;
+}
+
+/* What is now at the target must be the source as it was given: a path
+ * is resolved again by mount(2), and a component replaced since by a link
+ * would bind something else. */
+static int check_bound(const cordon__bind *bind)
+{
+    struct stat bound;
+    if (stat(bind->target, &bound) != 0)
+        return -errno;
+    return bound.st_dev == bind->device && bound.st_ino == bind->inode ? 0 : -ESTALE;
+}
+
+int cordon__mount_bind(const cordon__bind *bind)
+{
+    /* Recursive: a bind of a tree whose submounts the kernel locked (in a
+     * user namespace) must take them along, or it would show what they
+     * cover. */
+    if (mount(bind->source, bind->target, NULL, MS_BIND | MS_REC, NULL) != 0)
+        return -errno;
+    int rc = check_bound(bind);
+    if (rc < 0 || !bind->read_only)
+        return rc;
+    /* Not MS_BIND | MS_RDONLY in the bind itself: the kernel ignores
+     * every flag but MS_REC there, and the bind would stay writable. */
+    struct tree_attributes read_only = { .attr_set = TREE_READ_ONLY };
+    if (syscall(SYS_mount_setattr, AT_FDCWD, bind->target, AT_RECURSIVE, &read_only,
+                sizeof read_only) == 0)
+        return 0;
+    if (errno != ENOSYS)
+        return -errno;
+    return bind_read_only_alone(bind);
 }

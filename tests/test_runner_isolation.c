@@ -83,12 +83,111 @@ static void test_runner_isolation_judge_runs_a_command(void **state)
     rmdir(dir);
 }
 
+static void test_runner_isolation_bad_binds_and_names(void **state)
+{
+    (void)state;
+    captured c = CORDON("run", "--bind", "/no/such/dir", "/tmp", "--", "true");
+    expect_status(&c, 125);
+    assert_string_equal(c.err, "cordon: --bind /no/such/dir /tmp: '/no/such/dir': No such file "
+                               "or directory\n");
+    captured_free(&c);
+    c = CORDON("run", "--ro-bind", "/usr", "usr", "--", "true");
+    expect_status(&c, 125);
+    assert_string_equal(c.err, "cordon: --ro-bind /usr usr: 'usr' is not an absolute path\n");
+    captured_free(&c);
+    c = CORDON("run", "--ro-bind", "/etc/passwd", "/tmp", "--", "true");
+    expect_status(&c, 125);
+    assert_string_equal(c.err, "cordon: --ro-bind /etc/passwd /tmp: one is a directory and the "
+                               "other is not\n");
+    captured_free(&c);
+    c = CORDON("run", "--ro-bind", "/usr");
+    expect_status(&c, 125);
+    assert_string_equal(c.err, "cordon: --ro-bind needs two values, SRC DST (see 'cordon run "
+                               "--help')\n");
+    captured_free(&c);
+    expect_error("--dev", "none", "cordon: --dev: 'none' is neither 'minimal' nor 'host'\n");
+    expect_error("--hostname", "a b", "cordon: --hostname: 'a b' is not a host name (letters, "
+                                      "digits, '-' and '.', at most 64)\n");
+}
+
+/* The namespaces as options; the task runs as nobody (root's default
+ * for the CLI), so its directories are open to all. */
+static void test_runner_isolation_bind_dev_hostname(void **state)
+{
+    (void)state;
+    char *source = make_temp_dir(), *target = make_temp_dir(), path[128];
+    snprintf(path, sizeof path, "%s/given", source);
+    write_file(path, "given\n");
+    char command[512];
+    snprintf(command, sizeof command,
+             "cat %s/given; echo x > %s/new || echo refused; hostname; ls /dev | wc -l", target,
+             target);
+    captured c = CORDON("run", "--json", "--quiet", "--ro-bind", source, target, "--dev",
+                        "minimal", "--hostname", "box", "--cgroup-ns", "--shell", command);
+    if (c.status == 125 && strstr(c.out, "ConfinementError")) {
+        print_message("no namespaces here: the options fail closed\n");
+        captured_free(&c);
+        remove_tree(source);
+        remove_tree(target);
+        skip();
+    }
+    expect_status(&c, 0);
+    char check[1024];
+    snprintf(check, sizeof check,
+             "assert d['std_out'] == 'given\\nrefused\\nbox\\n13\\n', d['std_out']\n"
+             "assert {'bind_mounts', 'minimal_dev', 'uts_namespace', 'cgroup_namespace'} <= "
+             "set(d['confinement']), d['confinement']\n"
+             "c = d['confinement_details']\n"
+             "assert c['binds'] == [{'source': '%s', 'target': '%s', 'read_only': True}], c\n"
+             "assert c['hostname'] == 'box' and c['filter'] == 'default', c\n"
+             "assert isinstance(c['uid'], int) and isinstance(c['file_rules'], list), c",
+             source, target);
+    assert_int_equal(python_check(c.out, c.out_len, check), 0);
+    captured_free(&c);
+    remove_tree(source);
+    remove_tree(target);
+}
+
+/* The audit line carries the rules as granted. */
+static void test_runner_isolation_audit_carries_the_rules(void **state)
+{
+    (void)state;
+    if (!landlock_available()) {
+        print_message("no Landlock here\n");
+        skip();
+    }
+    char *dir = make_temp_dir(), audit[128];
+    snprintf(audit, sizeof audit, "%s/audit.jsonl", dir);
+    captured c = CORDON("run", "--quiet", "--audit", audit, "--ro", "/etc/hostname", "--",
+                        "true");
+    expect_status(&c, 0);
+    captured_free(&c);
+    FILE *f = fopen(audit, "r");
+    assert_non_null(f);
+    char line[16384];
+    size_t n = fread(line, 1, sizeof line - 1, f);
+    fclose(f);
+    line[n] = '\0';
+    assert_int_equal(python_check(line, n,
+                                  "c = d['confinement_details']\n"
+                                  "assert c['landlock_abi'] >= 1, c\n"
+                                  "rules = {r['path']: r['access'] for r in c['file_rules']}\n"
+                                  "assert rules['/etc/hostname'] == 'r', rules\n"
+                                  "assert rules['/usr'] == 'rx', rules\n"
+                                  "assert 'file_rules' in d['confinement']"),
+                     0);
+    remove_tree(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_runner_isolation_bad_values_name_the_option),
         cmocka_unit_test(test_runner_isolation_scratch_under_private_tmp_is_refused),
         cmocka_unit_test(test_runner_isolation_judge_runs_a_command),
+        cmocka_unit_test(test_runner_isolation_bad_binds_and_names),
+        cmocka_unit_test(test_runner_isolation_bind_dev_hostname),
+        cmocka_unit_test(test_runner_isolation_audit_carries_the_rules),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -15,7 +15,7 @@ static void test_json_has_every_field(void **state)
         "assert len(lines) == 1\n"
         "keys = {'command', 'policy', 'limits', 'exit_code', 'signal', 'exception', 'std_out',\n"
         "        'std_err', 'log_out', 'exc_out', 'returns', 'dropped', 'usage', 'attempts',\n"
-        "        'confinement', 'status'}\n"
+        "        'confinement', 'confinement_details', 'status'}\n"
         "assert set(d) == keys | origin, set(d) ^ (keys | origin)\n"
         "assert set(d['usage']) == {'wall_us', 'user_us', 'sys_us', 'max_rss_kb', 'minflt',\n"
         "    'majflt', 'nvcsw', 'nivcsw', 'inblock', 'oublock'}, d['usage']\n"

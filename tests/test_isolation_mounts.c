@@ -1,0 +1,482 @@
+/* Isolation of the mount tree and names: binds (read-only ones refuse
+ * every write, beneath submounts too), a minimal /dev, a hostname and a
+ * cgroup root of the task's own.  Each test skips where the machine (or
+ * valgrind) gives no mount namespace. */
+#include <fcntl.h>
+#include <sched.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+
+#include "support.h"
+
+static char source[64], target[64], file_target[128];
+
+/* The mount namespace a task gets here, as a probe task finds it. */
+static unsigned probe_confinement(void)
+{
+    cordon_task *t = cordon_shell_task("true");
+    assert_non_null(t);
+    assert_int_equal(cordon_run(t), 0);
+    unsigned held = cordon_task_result(t)->confinement;
+    cordon_task_free(t);
+    return held;
+}
+
+static void require_mount_namespace(void)
+{
+    SKIP_UNDER_VALGRIND("valgrind has no pidfd_open: no task gets namespaces under it");
+    if (!(probe_confinement() & CORDON_CONFINED_OWN_PROC)) {
+        print_message("no pid and mount namespaces here (a container refusing them, "
+                      "or no unprivileged user namespaces)\n");
+        skip();
+    }
+}
+
+static void put_file(const char *dir, const char *name, const char *text)
+{
+    char path[160];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+/* Outside /tmp, which a preset's private tmpfs would hide. */
+static int make_dirs(void **state)
+{
+    (void)state;
+    strcpy(source, "/var/tmp/cordon-bind-src-XXXXXX");
+    strcpy(target, "/var/tmp/cordon-bind-dst-XXXXXX");
+    if (!mkdtemp(source) || !mkdtemp(target))
+        return -1;
+    snprintf(file_target, sizeof file_target, "%s.file", target);
+    char sub[96];
+    snprintf(sub, sizeof sub, "%s/sub", source);
+    if (mkdir(sub, 0755) != 0)
+        return -1;
+    FILE *f = fopen(file_target, "w");
+    if (!f)
+        return -1;
+    fclose(f);
+    return 0;
+}
+
+static int remove_dirs(void **state)
+{
+    (void)state;
+    char command[400];
+    snprintf(command, sizeof command, "rm -rf '%s' '%s' '%s'", source, target, file_target);
+    return system(command) == 0 ? 0 : -1;
+}
+
+/* ---- binds ---- */
+
+static void test_mounts_bind_is_seen_and_written_through(void **state)
+{
+    (void)state;
+    require_mount_namespace();
+    put_file(source, "given", "from the caller\n");
+    char command[400];
+    snprintf(command, sizeof command, "cat %s/given && echo back > %s/written", target, target);
+    cordon_task *t = shell(command);
+    assert_int_equal(cordon_add_bind(t, source, target, 0), 0);
+    const cordon_result *r = run_task(t, 0);
+    assert_string_equal(r->std_out.data, "from the caller\n");
+    assert_true(r->confinement & CORDON_CONFINED_BIND_MOUNTS);
+    cordon_task_free(t);
+    /* Written through to the source; the caller's target is untouched. */
+    char path[160];
+    snprintf(path, sizeof path, "%s/written", source);
+    assert_int_equal(access(path, F_OK), 0);
+    snprintf(path, sizeof path, "%s/given", target);
+    assert_int_equal(access(path, F_OK), -1);
+    snprintf(path, sizeof path, "%s/written", source);
+    unlink(path);
+}
+
+/* Creates `name` beneath `arg`; its errno, or 0. */
+static int create_in(const char *dir, const char *name)
+{
+    char path[200];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return errno;
+    close(fd);
+    unlink(path);
+    return 0;
+}
+
+/* Returns what creating a file in the bind and in its submount gave. */
+static int write_into_bind(cordon_ctx *ctx, void *arg)
+{
+    (void)arg;
+    int errnos[2] = { create_in(target, "top"), create_in(target, "sub/below") };
+    cordon_return(ctx, errnos, sizeof errnos);
+    return 0;
+}
+
+/* The two errnos of write_into_bind under a bind of `flags`, or -1. */
+static int bind_and_write(unsigned flags, int errnos[2])
+{
+    cordon_task *t = cordon_function_task(write_into_bind, NULL);
+    if (!t || cordon_add_bind(t, source, target, flags) != 0 || cordon_run(t) != 0)
+        return -1;
+    const cordon_result *r = cordon_task_result(t);
+    int rc = r->returns.len == 2 * sizeof(int) ? 0 : -1;
+    if (rc == 0)
+        memcpy(errnos, r->returns.data, 2 * sizeof(int));
+    cordon_task_free(t);
+    return rc;
+}
+
+static int write_own_map(const char *path, const char *text)
+{
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    ssize_t n = write(fd, text, strlen(text));
+    close(fd);
+    return n == (ssize_t)strlen(text) ? 0 : -1;
+}
+
+/* A mount namespace of this copy of the test's own (through a user
+ * namespace when not root), where a tmpfs goes on source/sub without
+ * touching the machine's mounts. */
+static int mount_tmpfs_below_source(void)
+{
+    uid_t uid = geteuid();
+    gid_t gid = getegid();
+    if (unshare(CLONE_NEWNS | (uid ? CLONE_NEWUSER : 0)) != 0)
+        return -1;
+    char map[64];
+    if (uid) {
+        snprintf(map, sizeof map, "%u %u 1\n", (unsigned)uid, (unsigned)uid);
+        if (write_own_map("/proc/self/setgroups", "deny") != 0 ||
+            write_own_map("/proc/self/uid_map", map) != 0)
+            return -1;
+        snprintf(map, sizeof map, "%u %u 1\n", (unsigned)gid, (unsigned)gid);
+        if (write_own_map("/proc/self/gid_map", map) != 0)
+            return -1;
+    }
+    char sub[96];
+    snprintf(sub, sizeof sub, "%s/sub", source);
+    if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0 ||
+        mount("tmpfs", sub, "tmpfs", 0, "mode=0777") != 0)
+        return -1;
+    return 0;
+}
+
+/* In a copy of the test: 0 when a read-only bind refuses writes at its
+ * top and in its submount with EROFS, and a writable one takes both. */
+static int check_read_only_with_submount(void)
+{
+    if (mount_tmpfs_below_source() != 0)
+        return 10;
+    int errnos[2];
+    if (bind_and_write(CORDON_BIND_READONLY, errnos) != 0)
+        return 11;
+    if (errnos[0] != EROFS)
+        return 12;
+    if (errnos[1] != EROFS)
+        return 13;
+    if (bind_and_write(0, errnos) != 0)
+        return 14;
+    return errnos[0] == 0 && errnos[1] == 0 ? 0 : 15;
+}
+
+/* The classic bug: MS_BIND | MS_RDONLY in one mount(2) makes a writable
+ * bind, and a non-recursive read-only remount leaves submounts writable. */
+static void test_mounts_read_only_bind_refuses_writes_beneath_submounts(void **state)
+{
+    (void)state;
+    require_mount_namespace();
+    pid_t copy = fork();
+    assert_true(copy >= 0);
+    if (copy == 0)
+        _exit(check_read_only_with_submount());
+    int status;
+    assert_int_equal(waitpid(copy, &status, 0), copy);
+    assert_true(WIFEXITED(status));
+    if (WEXITSTATUS(status) == 10) {
+        print_message("this test cannot make a mount namespace of its own to hold a submount\n");
+        skip();
+    }
+    assert_int_equal(WEXITSTATUS(status), 0);
+}
+
+static void test_mounts_read_only_bind_of_a_file(void **state)
+{
+    (void)state;
+    require_mount_namespace();
+    char from[160], command[400];
+    snprintf(from, sizeof from, "%s/given", source);
+    put_file(source, "given", "a file\n");
+    snprintf(command, sizeof command, "cat %s; echo x >> %s || echo refused", file_target,
+             file_target);
+    cordon_task *t = shell(command);
+    assert_int_equal(cordon_add_bind(t, from, file_target, CORDON_BIND_READONLY), 0);
+    const cordon_result *r = run_task(t, 0);
+    assert_string_equal(r->std_out.data, "a file\nrefused\n");
+    assert_non_null(strstr(r->std_err.data, "Read-only file system"));
+    cordon_task_free(t);
+}
+
+static void test_mounts_bad_binds_are_refused(void **state)
+{
+    (void)state;
+    cordon_task *t = shell("true");
+    assert_int_equal(cordon_add_bind(t, source, "relative", 0), -EINVAL);
+    assert_int_equal(cordon_add_bind(t, source, "/", 0), -EINVAL);
+    assert_int_equal(cordon_add_bind(t, NULL, target, 0), -EINVAL);
+    assert_int_equal(cordon_add_bind(t, source, target, 2), -EINVAL);
+    assert_int_equal(cordon_add_bind(t, "/no/such/dir", target, 0), -ENOENT);
+    assert_int_equal(cordon_add_bind(t, source, "/no/such/dir", 0), -ENOENT);
+    assert_int_equal(cordon_add_bind(t, source, file_target, 0), -ENOTDIR);
+    assert_int_equal(cordon_add_bind(t, "/etc/passwd", target, 0), -EISDIR);
+    /* Mounts that would hide each other. */
+    assert_int_equal(cordon_add_tmpfs(t, "/var/tmp"), 0);
+    assert_int_equal(cordon_add_bind(t, source, target, 0), -EXDEV);
+    cordon_task_free(t);
+    t = shell("true");
+    assert_int_equal(cordon_add_bind(t, source, target, 0), 0);
+    assert_int_equal(cordon_add_tmpfs(t, "/var/tmp"), -EXDEV);
+    for (int i = 1; i < 8; i++)
+        assert_int_equal(cordon_add_bind(t, "/usr", "/usr", CORDON_BIND_READONLY), 0);
+    assert_int_equal(cordon_add_bind(t, "/usr", "/usr", CORDON_BIND_READONLY), -E2BIG);
+    cordon_task_free(t);
+    /* Nothing to mount on in a /dev of the task's own. */
+    t = shell("true");
+    assert_int_equal(cordon_add_bind(t, "/dev/null", "/dev/zero", 0), 0);
+    assert_int_equal(cordon_set_minimal_dev(t, 1), 0);
+    assert_int_equal(cordon_run(t), -EXDEV);
+    cordon_task_free(t);
+}
+
+/* A source swapped for a link between the bind's giving and the run (by
+ * anyone who may write beside it) is not followed: the run fails. */
+static void test_mounts_replaced_source_is_not_bound(void **state)
+{
+    (void)state;
+    char swapped[96], moved[112];
+    snprintf(swapped, sizeof swapped, "%s/swapped", source);
+    snprintf(moved, sizeof moved, "%s/moved", source);
+    assert_int_equal(mkdir(swapped, 0755), 0);
+    cordon_task *t = shell("ls");
+    assert_int_equal(cordon_add_bind(t, swapped, target, CORDON_BIND_READONLY), 0);
+    assert_int_equal(rename(swapped, moved), 0);
+    assert_int_equal(symlink("/etc", swapped), 0);
+    assert_int_equal(cordon_run(t), -ESTALE);
+    assert_int_equal(cordon_task_result(t)->std_out.len, 0);
+    cordon_task_free(t);
+    unlink(swapped);
+    rmdir(moved);
+}
+
+/* Under file rules a bind is a grant of its own: read (and execute),
+ * and no write when read-only. */
+static void test_mounts_bind_is_granted_under_file_rules(void **state)
+{
+    (void)state;
+    require_mount_namespace();
+    cordon_task *probe = shell("true");
+    int landlock = cordon_allow_system_paths(probe);
+    cordon_task_free(probe);
+    if (landlock == -EOPNOTSUPP) {
+        print_message("no Landlock here: no file rules to grant a bind under\n");
+        skip();
+    }
+    put_file(source, "given", "granted\n");
+    char command[400];
+    snprintf(command, sizeof command, "cat %s/given; echo x > %s/new || echo refused", target,
+             target);
+    cordon_task *t = shell(command);
+    assert_int_equal(cordon_set_isolation(t, "judge"), 0);
+    assert_int_equal(cordon_add_bind(t, source, target, CORDON_BIND_READONLY), 0);
+    const cordon_result *r = run_task(t, 0);
+    assert_string_equal(r->std_out.data, "granted\nrefused\n");
+    assert_true(r->confinement & CORDON_CONFINED_FILE_RULES);
+    cordon_task_free(t);
+}
+
+/* ---- /dev ---- */
+
+static void test_mounts_minimal_dev_holds_only_the_listed_nodes(void **state)
+{
+    (void)state;
+    require_mount_namespace();
+    cordon_task *t = shell("ls -A /dev | tr '\\n' ' '; echo; echo x > /dev/null && echo null; "
+                           "head -c 3 /dev/zero | wc -c; head -c 5 /dev/urandom | wc -c; "
+                           "echo s > /dev/shm/s && cat /dev/shm/s; "
+                           "touch /dev/new 2>/dev/null || echo read-only; "
+                           "ls /dev/pts | tr '\\n' ' '; echo; readlink /dev/stdout");
+    assert_int_equal(cordon_set_minimal_dev(t, 1), 0);
+    const cordon_result *r = run_task(t, 0);
+    assert_string_equal(r->std_out.data,
+                        "fd full null ptmx pts random shm stderr stdin stdout tty urandom zero \n"
+                        "null\n3\n5\ns\nread-only\nptmx \n/proc/self/fd/1\n");
+    assert_true(r->confinement & CORDON_CONFINED_MINIMAL_DEV);
+    cordon_task_free(t);
+}
+
+/* A pseudo-terminal of the task's own devpts: the first one is 0. */
+static int open_pty(cordon_ctx *ctx, void *arg)
+{
+    (void)arg;
+    int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (master < 0 || grantpt(master) != 0 || unlockpt(master) != 0)
+        return errno ? errno : -1;
+    const char *name = ptsname(master);
+    int slave = name ? open(name, O_RDWR | O_NOCTTY | O_CLOEXEC) : -1;
+    if (slave < 0)
+        return errno;
+    cordon_return(ctx, name, strlen(name));
+    return 0;
+}
+
+static void test_mounts_minimal_dev_gives_pseudo_terminals_of_its_own(void **state)
+{
+    (void)state;
+    require_mount_namespace();
+    cordon_task *t = cordon_function_task(open_pty, NULL);
+    assert_int_equal(cordon_set_minimal_dev(t, 1), 0);
+    const cordon_result *r = run_task(t, 0);
+    assert_int_equal(r->exit_code, 0);
+    assert_string_equal(r->returns.data, "/dev/pts/0");
+    cordon_task_free(t);
+}
+
+/* ---- names ---- */
+
+static int rename_host(cordon_ctx *ctx, void *arg)
+{
+    (void)arg;
+    struct utsname before;
+    uname(&before);
+    cordon_return(ctx, before.nodename, strlen(before.nodename));
+    return sethostname("renamed", 7) == 0 ? 0 : errno;
+}
+
+static void test_mounts_hostname_is_the_task_s_own(void **state)
+{
+    (void)state;
+    require_mount_namespace();
+    struct utsname host;
+    uname(&host);
+    cordon_task *t = cordon_function_task(rename_host, NULL);
+    assert_int_equal(cordon_set_hostname(t, "judge-7"), 0);
+    const cordon_result *r = run_task(t, 0);
+    assert_string_equal(r->returns.data, "judge-7");
+    /* No capability to rename even its own; the caller's name is kept. */
+    assert_int_equal(r->exit_code, EPERM);
+    assert_true(r->confinement & CORDON_CONFINED_UTS_NAMESPACE);
+    cordon_task_free(t);
+    struct utsname after;
+    uname(&after);
+    assert_string_equal(after.nodename, host.nodename);
+    t = shell("hostname");
+    assert_int_equal(cordon_set_hostname(t, "bad name"), -EINVAL);
+    assert_int_equal(cordon_set_hostname(t, "-dash"), -EINVAL);
+    assert_int_equal(cordon_set_isolation(t, "isolated"), 0);
+    r = run_task(t, 0);
+    assert_string_equal(r->std_out.data, "cordon\n");
+    cordon_task_free(t);
+}
+
+/* Every line of /proc/self/cgroup names its hierarchy's root. */
+static bool all_roots(const char *text)
+{
+    for (const char *line = text; *line;) {
+        const char *end = strchr(line, '\n');
+        size_t len = end ? (size_t)(end - line) : strlen(line);
+        if (len < 2 || strncmp(line + len - 2, ":/", 2) != 0)
+            return false;
+        line += len + (end != NULL);
+    }
+    return true;
+}
+
+static void test_mounts_cgroup_namespace_hides_the_cgroup_path(void **state)
+{
+    (void)state;
+    require_mount_namespace();
+    /* A memory limit gives the task a cgroup of its own where one can be
+     * made: without the namespace its path shows. */
+    cordon_task *t = shell("cat /proc/self/cgroup");
+    assert_int_equal(cordon_set_limit(t, CORDON_LIMIT_MEMORY, 256u << 20), 0);
+    const cordon_result *r = run_task(t, 0);
+    bool path_showed = !all_roots(r->std_out.data);
+    cordon_task_free(t);
+    t = shell("cat /proc/self/cgroup");
+    assert_int_equal(cordon_set_limit(t, CORDON_LIMIT_MEMORY, 256u << 20), 0);
+    assert_int_equal(cordon_set_cgroup_namespace(t, 1), 0);
+    r = run_task(t, 0);
+    assert_true(r->std_out.len > 0);
+    assert_true(all_roots(r->std_out.data));
+    assert_true(r->confinement & CORDON_CONFINED_CGROUP_NAMESPACE);
+    cordon_task_free(t);
+    if (!path_showed)
+        print_message("the task's cgroup is a root here anyway: the namespace hid nothing\n");
+}
+
+/* ---- failing closed ---- */
+
+typedef int (*option_fn)(cordon_task *t);
+static int with_bind(cordon_task *t) { return cordon_add_bind(t, source, target, 0); }
+static int with_dev(cordon_task *t) { return cordon_set_minimal_dev(t, 1); }
+static int with_hostname(cordon_task *t) { return cordon_set_hostname(t, "box"); }
+static int with_cgroup_ns(cordon_task *t) { return cordon_set_cgroup_namespace(t, 1); }
+
+/* In a copy of the test with namespaces off: each option ends the task
+ * in a ConfinementError before it runs. */
+static int check_fails_closed(void)
+{
+    setenv("CORDON_NO_NAMESPACES", "1", 1);
+    option_fn options[] = { with_bind, with_dev, with_hostname, with_cgroup_ns };
+    for (size_t i = 0; i < sizeof options / sizeof *options; i++) {
+        cordon_task *t = cordon_shell_task("echo ran");
+        if (!t || options[i](t) != 0)
+            return 1;
+        int rc = cordon_run(t);
+        const cordon_result *r = cordon_task_result(t);
+        if (rc != CORDON_EXCEPTION || !r->exception ||
+            strcmp(r->exception, "ConfinementError") != 0 || r->std_out.len != 0)
+            return 2 + (int)i;
+        cordon_task_free(t);
+    }
+    return 0;
+}
+
+static void test_mounts_options_without_namespaces_fail_closed(void **state)
+{
+    (void)state;
+    SKIP_UNDER_VALGRIND("valgrind exits a forked copy of itself with its own status");
+    pid_t copy = fork();
+    assert_true(copy >= 0);
+    if (copy == 0)
+        _exit(check_fails_closed());
+    int status;
+    assert_int_equal(waitpid(copy, &status, 0), copy);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_mounts_bind_is_seen_and_written_through),
+        cmocka_unit_test(test_mounts_read_only_bind_refuses_writes_beneath_submounts),
+        cmocka_unit_test(test_mounts_read_only_bind_of_a_file),
+        cmocka_unit_test(test_mounts_bad_binds_are_refused),
+        cmocka_unit_test(test_mounts_replaced_source_is_not_bound),
+        cmocka_unit_test(test_mounts_bind_is_granted_under_file_rules),
+        cmocka_unit_test(test_mounts_minimal_dev_holds_only_the_listed_nodes),
+        cmocka_unit_test(test_mounts_minimal_dev_gives_pseudo_terminals_of_its_own),
+        cmocka_unit_test(test_mounts_hostname_is_the_task_s_own),
+        cmocka_unit_test(test_mounts_cgroup_namespace_hides_the_cgroup_path),
+        cmocka_unit_test(test_mounts_options_without_namespaces_fail_closed),
+    };
+    return cmocka_run_group_tests(tests, make_dirs, remove_dirs);
+}
