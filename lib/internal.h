@@ -235,6 +235,7 @@ struct cordon_task {
     uint64_t backoff_initial_ms, backoff_max_ms;
     double backoff_factor;
     struct cordon__isolation *isolation;  /* file rules, network, mounts; NULL: none asked */
+    struct cordon__learning *learning;    /* cordon_learn's run: every call recorded */
 
     /* the last run */
     cordon_result result;

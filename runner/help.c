@@ -16,6 +16,8 @@ static const char top_help[] =
     "  batch [-j N] [OPTIONS] [FILE|-]   run one shell line per input line, N at a time\n"
     "  policy check|show|list|import     validate, explain, list or import policies\n"
     "  report [--sort KEY] AUDIT.jsonl   summarize an audit file\n"
+    "  learn [--out FILE] [OPTIONS] -- CMD ARGS...  write the allow-list policy a\n"
+    "                                    command needs, from a recorded run\n"
     "\n"
     "  --help, -h     this help (cordon COMMAND --help: that command's)\n"
     "  --version      print the version\n"
@@ -165,7 +167,38 @@ static const char policy_help[] =
     "Examples:\n"
     "  cordon policy show --bpf nonet\n"
     "  cordon policy import --out docker.policy /etc/docker/seccomp.json\n"
-    "  cordon run --policy docker:/etc/docker/seccomp.json -- ./task\n";
+    "  cordon run --policy docker:/etc/docker/seccomp.json -- ./task\n"
+    "\n"
+    "To write a policy for a program from what it does: cordon learn (see\n"
+    "'cordon learn --help').\n";
+
+static const char learn_help[] =
+    "Usage: cordon learn [--out FILE] [--merge FILE]... [--no-verify] [OPTIONS] -- CMD ARGS\n"
+    "       cordon learn [--out FILE] [OPTIONS] --shell 'LINE'\n"
+    "Runs the command once with every system call of its tree (threads, children,\n"
+    "programs it runs) recorded and let through, then writes the smallest\n"
+    "allow-list that lets that run through: 'default kill', the calls grouped by\n"
+    "purpose, argument rules where a socket's family and type, clone's flags or\n"
+    "the request of ioctl, fcntl or prctl took only a few values.  What --policy\n"
+    "(default: default) kills still ends the learning run, and what it refuses with\n"
+    "an errno is refused (and so written as an errno rule).  Then the command runs\n"
+    "again under the written policy, its output captured, and learn says whether\n"
+    "it ended as the learning run did.  A run learns only the paths it takes: learn\n"
+    "several runs (other inputs) and merge them.  learn's own options go before --.\n"
+    "\n"
+    "  --out FILE      write the policy there (default: stdout)\n"
+    "  --merge FILE    add an earlier learned policy's rules (repeatable)\n"
+    "  --no-verify     do not run the command again under the policy\n"
+    "  OPTIONS         run's options (cordon run --help); --retry does not apply\n"
+    "\n"
+    "Exit status: 0 when the check ran as the learning run did; else the check's\n"
+    "status (159 for a PolicyViolation, 1 for another ending); 125 for cordon's\n"
+    "own errors or a kernel without seccomp user notification.\n"
+    "\n"
+    "Examples:\n"
+    "  cordon learn --out plugin.policy -- ./plugin input1\n"
+    "  cordon learn --merge plugin.policy --out plugin.policy -- ./plugin input2\n"
+    "  cordon run --policy ./plugin.policy -- ./plugin input3\n";
 
 static const char report_help[] =
     "Usage: cordon report [--sort cpu|rss|wall] [--top N] AUDIT.jsonl\n"
@@ -187,6 +220,8 @@ int help_print(const char *topic)
         printf(batch_help, task_options_help);
     else if (strcmp(topic, "policy") == 0)
         fputs(policy_help, stdout);
+    else if (strcmp(topic, "learn") == 0)
+        fputs(learn_help, stdout);
     else if (strcmp(topic, "report") == 0)
         fputs(report_help, stdout);
     else

@@ -58,6 +58,16 @@ struct cordon__notify_state {
 int cordon__notification_handle(int listener_fd, struct cordon__notify_state *state,
                                 char *description, size_t size);
 
+/* Learning: what becomes of native call `nr`: 0 let it through, a
+ * positive errno fail it with that, -1 a violation (left unanswered). */
+typedef int (*cordon__notify_decide)(void *user, int nr, const uint64_t args[6]);
+/* cordon__notification_handle's contract, for a learning run: the
+ * command's own exec is let through, a foreign ABI's call is a violation,
+ * every other call is what `decide` says. */
+int cordon__notification_learn(int listener_fd, struct cordon__notify_state *state,
+                               cordon__notify_decide decide, void *user, char *description,
+                               size_t size);
+
 /* The name of syscall `nr` of the native architecture ("socket"), or NULL. */
 const char *cordon__syscall_name(int nr);
 

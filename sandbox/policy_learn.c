@@ -1,0 +1,205 @@
+/*
+ * Learning a policy, parent side: the filter that sends every call to the
+ * listener, what the base policy would do with each call (decided here,
+ * in the parent, from the parsed rules), and the record of what was let
+ * through or refused.  See policy_learn.h for why the record is exactly
+ * what a filter installed at the same point needs.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+
+#include "policy_learn.h"
+
+int cordon__learning_policy(const char *base_name, cordon_policy **out)
+{
+    cordon_error err;
+    /* Every path of a "default kill" program ends in a notification. */
+    cordon_policy *p = cordon_policy_parse("default kill\n", base_name, &err);
+    if (!p)
+        return err.code < 0 ? err.code : -ENOMEM;
+    if (!p->notifies) {
+        cordon_policy_free(p);
+        return -EOPNOTSUPP;
+    }
+    *out = p;
+    return 0;
+}
+
+static bool holds(const cordon__condition *c, const uint64_t args[6])
+{
+    uint64_t a = args[c->arg];
+    switch (c->compare) {
+    case COMPARE_EQ: return a == c->value;
+    case COMPARE_NE: return a != c->value;
+    case COMPARE_LT: return a < c->value;
+    case COMPARE_LE: return a <= c->value;
+    case COMPARE_GT: return a > c->value;
+    case COMPARE_GE: return a >= c->value;
+    case COMPARE_MASKED_EQ: return (a & c->mask) == c->value;
+    default: return false;
+    }
+}
+
+static bool rule_holds(const cordon__rule *rule, const uint64_t args[6])
+{
+    for (unsigned i = 0; i < rule->condition_count; i++)
+        if (!holds(&rule->conditions[i], args))
+            return false;
+    return true;
+}
+
+/* How firmly an action refuses: where rules for one call overlap, the
+ * firmest that holds decides (a kill is never lost to an allow). */
+static int firmness(enum cordon__action action)
+{
+    switch (action) {
+    case ACTION_KILL: return 4;
+    case ACTION_TRAP: return 3;
+    case ACTION_ERRNO: return 2;
+    default: return 1;
+    }
+}
+
+/* What the base policy's rules do with the call; its default is not
+ * asked (learning lets through what no rule refuses: that is what it is
+ * for), but calls newer than cordon's table meet its "newer" action. */
+static enum cordon__action base_decides(const cordon_policy *base, int nr, const uint64_t args[6],
+                                        int *errno_value)
+{
+    enum cordon__action decided = ACTION_ALLOW;
+    bool named = false;
+    for (size_t i = 0; base && i < base->rule_count; i++) {
+        const cordon__rule *rule = &base->rules[i];
+        if (rule->syscall != nr)
+            continue;
+        named = true;
+        if (rule->overridden_by >= 0 || !rule_holds(rule, args) ||
+            firmness(rule->action) <= firmness(decided))
+            continue;
+        decided = rule->action;
+        *errno_value = rule->errno_value;
+    }
+    if (base && !named && nr > CORDON_NEWEST_KNOWN_SYSCALL) {
+        enum cordon__action newer;
+        int newer_errno;
+        if (cordon__policy_refuses_newer(base, &newer, &newer_errno)) {
+            decided = newer;
+            *errno_value = newer_errno;
+        }
+    }
+    return decided;
+}
+
+static int decide(void *user, int nr, const uint64_t args[6])
+{
+    cordon__learning *learning = user;
+    int errno_value = 0;
+    enum cordon__action action = base_decides(learning->base, nr, args, &errno_value);
+    if (action == ACTION_KILL || action == ACTION_TRAP)
+        return -1;
+    if (nr < 0 || nr >= CORDON_SYSCALL_TABLE_SIZE)
+        return action == ACTION_ERRNO ? errno_value : ENOSYS; /* no policy can name it */
+    cordon__learn_record(learning->learned, nr, args, action == ACTION_ERRNO ? ACTION_ERRNO
+                                                                               : ACTION_ALLOW,
+                         errno_value);
+    return action == ACTION_ERRNO ? errno_value : 0;
+}
+
+int cordon__learn_handle(int listener_fd, struct cordon__notify_state *state,
+                         cordon__learning *learning, char *description, size_t size)
+{
+    return cordon__notification_learn(listener_fd, state, decide, learning, description, size);
+}
+
+/* ---- the record ------------------------------------------------------ */
+
+/* The arguments worth constraining: a socket's family and type, a clone's
+ * flags, the operation of the multiplexing calls.  Never pointers, sizes
+ * or fds (they change from run to run). */
+static const struct { int nr; unsigned args, int_args; } constrained[] = {
+    { SYS_socket, 0x3, 0x3 },      { SYS_socketpair, 0x3, 0x3 },
+    { SYS_clone, 0x1, 0x0 },       { SYS_unshare, 0x1, 0x1 },
+    { SYS_prctl, 0x1, 0x1 },       { SYS_arch_prctl, 0x1, 0x1 },
+    { SYS_personality, 0x1, 0x1 }, { SYS_ioctl, 0x2, 0x2 },
+    { SYS_fcntl, 0x2, 0x2 },       { SYS_setsockopt, 0x6, 0x6 },
+    { SYS_getsockopt, 0x6, 0x6 },  { SYS_seccomp, 0x1, 0x1 },
+};
+
+unsigned cordon__learn_constrained_args(int nr, unsigned *int_args)
+{
+    for (size_t i = 0; i < sizeof constrained / sizeof *constrained; i++)
+        if (constrained[i].nr == nr) {
+            *int_args = constrained[i].int_args;
+            return constrained[i].args;
+        }
+    *int_args = 0;
+    return 0;
+}
+
+static bool same_pattern(const cordon__learned_pattern *a, const cordon__learned_pattern *b)
+{
+    if (a->condition_count != b->condition_count)
+        return false;
+    for (unsigned c = 0; c < a->condition_count; c++) {
+        const cordon__condition *x = &a->conditions[c], *y = &b->conditions[c];
+        if (x->arg != y->arg || x->compare != y->compare || x->value != y->value ||
+            x->mask != y->mask)
+            return false;
+    }
+    return true;
+}
+
+void cordon__learn_add_pattern(cordon__learned_use *use, const cordon__learned_pattern *pattern)
+{
+    use->seen = true;
+    if (use->any)
+        return;
+    if (!pattern || pattern->condition_count == 0) {
+        use->any = true;
+        use->pattern_count = 0;
+        return;
+    }
+    for (unsigned i = 0; i < use->pattern_count; i++)
+        if (same_pattern(&use->patterns[i], pattern))
+            return;
+    if (use->pattern_count == CORDON_LEARN_MAX_PATTERNS) {
+        /* too many to be worth a rule each: the call is allowed as such */
+        use->any = true;
+        use->pattern_count = 0;
+        return;
+    }
+    use->patterns[use->pattern_count++] = *pattern;
+}
+
+void cordon__learn_record(struct cordon_learned *l, int nr, const uint64_t args[6],
+                          enum cordon__action action, int errno_value)
+{
+    cordon__learned_call *call = &l->calls[nr];
+    unsigned int_args;
+    unsigned wanted = cordon__learn_constrained_args(nr, &int_args);
+    cordon__learned_pattern pattern = { .condition_count = 0 };
+    for (unsigned a = 0; a < 6; a++) {
+        if (!(wanted & (1u << a)))
+            continue;
+        cordon__condition *c = &pattern.conditions[pattern.condition_count++];
+        c->arg = a;
+        if (int_args & (1u << a)) {
+            c->compare = COMPARE_MASKED_EQ;
+            c->mask = 0xffffffffu;
+            c->value = args[a] & 0xffffffffu;
+        } else {
+            c->compare = COMPARE_EQ;
+            c->mask = 0;
+            c->value = args[a];
+        }
+    }
+    call->count++;
+    if (action == ACTION_ERRNO) {
+        call->errno_value = errno_value;
+        cordon__learn_add_pattern(&call->refused, &pattern);
+    } else {
+        cordon__learn_add_pattern(&call->allowed, &pattern);
+    }
+}
