@@ -23,6 +23,16 @@
  * NULL only if compiling it failed (out of memory). */
 const cordon_policy *cordon__policy_builtin_default(void);
 
+/* What `p` means for a task without a pid namespace (policy_variant.c):
+ * NO_PID_NAMESPACE kills prlimit64 on any pid but 0 where `p` has a kill
+ * rule for it; NO_TREE_HOLD (no pid namespace, no v2 cgroup) refuses
+ * setsid and setpgid with EPERM where `p` allows them outright.  `p`
+ * itself for kind 0.  Made once per policy and kind, freed with it; NULL
+ * when out of memory. */
+#define CORDON__VARIANT_NO_PID_NAMESPACE 1u
+#define CORDON__VARIANT_NO_TREE_HOLD     2u
+const cordon_policy *cordon__policy_variant(const cordon_policy *p, unsigned kind);
+
 /* The compiled program, ready for the child. */
 const struct sock_fprog *cordon__policy_program(const cordon_policy *p);
 
