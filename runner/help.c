@@ -114,7 +114,7 @@ static const char run_help[] =
     "\n"
     "Examples:\n"
     "  cordon run --timeout 1.5s --mem 256M -- ./untrusted input.txt\n"
-    "  cordon run --json --policy nonet --shell 'curl -s example.org' | jq .exception\n"
+    "  cordon run --json --policy nonet-kill --shell 'curl -s example.org' | jq .exception\n"
     "  cordon run --retry 3 --retry-on Timeout,exit:75 --backoff 100ms,x2 -- ./flaky\n";
 
 static const char batch_help[] =
