@@ -430,7 +430,10 @@ static void final_cpu_check(cordon__attempt_state *s)
 
 static int collect_loop(cordon_task *t, cordon__attempt_state *s)
 {
-    struct cordon__notify_state notify = { .child_pid = s->pid, .exec_attempts = s->exec_attempts };
+    struct cordon__notify_state notify = {
+        .child_pid = s->pid, .exec_attempts = s->exec_attempts,
+        .policy = t->policy_set ? t->policy : cordon__policy_builtin_default(),
+    };
     struct pollfd fds[SLOT_COUNT];
     uint64_t grace_end = 0;
     s->next_cpu_check_ns = s->started_ns;

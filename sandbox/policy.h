@@ -56,6 +56,9 @@ struct cordon__notify_state {
      * has exec'd, so the command cannot forge it).  NULL for functions. */
     const volatile uint32_t *exec_attempts;
     uint32_t execs_answered;
+    /* the task's policy, for the opens of devices it refuses only for
+     * writing (policy_devices.c); NULL: none */
+    const cordon_policy *policy;
 };
 
 /* Parent side: receives one pending notification from `listener_fd`.
@@ -67,6 +70,15 @@ struct cordon__notify_state {
  * vanished because the task died meanwhile). */
 int cordon__notification_handle(int listener_fd, struct cordon__notify_state *state,
                                 char *description, size_t size);
+
+/* A kill of open/openat that the policy decided only because the call
+ * writes, for /dev/null, /dev/zero, /dev/full or /dev/ptmx (the parent
+ * opens the device and hands the fd over as the call's result) or
+ * /dev/tty (ENXIO): 1 when answered so, 0 when it stays a violation,
+ * -ENOENT when the task died meanwhile (policy_devices.c). */
+struct seccomp_notif;
+int cordon__notification_device_open(int listener_fd, const struct seccomp_notif *request,
+                                     const cordon_policy *policy);
 
 /* Learning: what becomes of native call `nr`: 0 let it through, a
  * positive errno fail it with that, -1 a violation (left unanswered). */

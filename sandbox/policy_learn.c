@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/syscall.h>
 
+#include "policy_decide.h"
 #include "policy_learn.h"
 
 int cordon__learning_policy(const char *base_name, cordon_policy **out)
@@ -27,69 +28,16 @@ int cordon__learning_policy(const char *base_name, cordon_policy **out)
     return 0;
 }
 
-static bool holds(const cordon__condition *c, const uint64_t args[6])
-{
-    uint64_t a = args[c->arg];
-    switch (c->compare) {
-    case COMPARE_EQ: return a == c->value;
-    case COMPARE_NE: return a != c->value;
-    case COMPARE_LT: return a < c->value;
-    case COMPARE_LE: return a <= c->value;
-    case COMPARE_GT: return a > c->value;
-    case COMPARE_GE: return a >= c->value;
-    case COMPARE_MASKED_EQ: return (a & c->mask) == c->value;
-    default: return false;
-    }
-}
-
-static bool rule_holds(const cordon__rule *rule, const uint64_t args[6])
-{
-    for (unsigned i = 0; i < rule->condition_count; i++)
-        if (!holds(&rule->conditions[i], args))
-            return false;
-    return true;
-}
-
-/* How firmly an action refuses: where rules for one call overlap, the
- * firmest that holds decides (a kill is never lost to an allow). */
-static int firmness(enum cordon__action action)
-{
-    switch (action) {
-    case ACTION_KILL: return 4;
-    case ACTION_TRAP: return 3;
-    case ACTION_ERRNO: return 2;
-    default: return 1;
-    }
-}
-
 /* What the base policy's rules do with the call; its default is not
  * asked (learning lets through what no rule refuses: that is what it is
- * for), but calls newer than cordon's table meet its "newer" action. */
+ * for). */
 static enum cordon__action base_decides(const cordon_policy *base, int nr, const uint64_t args[6],
                                         int *errno_value)
 {
-    enum cordon__action decided = ACTION_ALLOW;
-    bool named = false;
-    for (size_t i = 0; base && i < base->rule_count; i++) {
-        const cordon__rule *rule = &base->rules[i];
-        if (rule->syscall != nr)
-            continue;
-        named = true;
-        if (rule->overridden_by >= 0 || !rule_holds(rule, args) ||
-            firmness(rule->action) <= firmness(decided))
-            continue;
-        decided = rule->action;
-        *errno_value = rule->errno_value;
-    }
-    if (base && !named && nr > CORDON_NEWEST_KNOWN_SYSCALL) {
-        enum cordon__action newer;
-        int newer_errno;
-        if (cordon__policy_refuses_newer(base, &newer, &newer_errno)) {
-            decided = newer;
-            *errno_value = newer_errno;
-        }
-    }
-    return decided;
+    enum cordon__action action = ACTION_ALLOW;
+    if (base && cordon__policy_decide(base, nr, args, &action, errno_value))
+        return action;
+    return ACTION_ALLOW;
 }
 
 static int decide(void *user, int nr, const uint64_t args[6])

@@ -855,6 +855,46 @@ static void test_policy_default_lets_a_task_set_its_own_limits(void **state)
     cordon_task_free(t);
 }
 
+/* readonly: opening a null device or a terminal for writing changes no
+ * file (bash opens /dev/tty read-write at its start, `>/dev/null`,
+ * subprocess.DEVNULL, os.openpty); a file, or a link to /dev/null, is
+ * still refused. */
+static void test_policy_readonly_lets_devices_open_for_writing_but_not_files(void **state)
+{
+    (void)state;
+    SKIP_UNDER_VALGRIND("valgrind has no seccomp(2), so no user notification");
+    cordon_task *t;
+    const cordon_result *r = run_shell(&t, "readonly",
+        "exec bash -c 'echo hi >/dev/null; echo x >/dev/full 2>/dev/null; echo ok; "
+        "exec python3 -c \"import os, subprocess\n"
+        "print(subprocess.run([\\\"echo\\\", \\\"x\\\"], stdout=subprocess.DEVNULL).returncode)\n"
+        "m, s = os.openpty(); os.write(s, b\\\"y\\\"); print(os.read(m, 10))\n"
+        "try:\n    open(\\\"/dev/tty\\\", \\\"w\\\")\n"
+        "except OSError as e:\n    print(\\\"tty\\\", e.errno)\"'", 0);
+    assert_string_equal(r->std_out.data, "ok\n0\nb'y'\ntty 6\n");
+    cordon_task_free(t);
+
+    char dir[] = "/tmp/cordon-readonly-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    chmod(dir, 0777);
+    char line[512], link_path[300];
+    snprintf(link_path, sizeof link_path, "%s/null", dir);
+    assert_int_equal(symlink("/dev/null", link_path), 0);
+    snprintf(line, sizeof line, "echo before; echo hi > %s/file; echo after", dir);
+    r = run_shell(&t, "readonly", line, CORDON_EXCEPTION);
+    assert_violation(r, "the policy 'readonly' forbids openat(");
+    assert_string_equal(r->std_out.data, "before\n");
+    cordon_task_free(t);
+    snprintf(line, sizeof line, "echo hi > %s; echo after", link_path);
+    r = run_shell(&t, "readonly", line, CORDON_EXCEPTION);
+    assert_violation(r, "the policy 'readonly' forbids openat(");
+    cordon_task_free(t);
+    snprintf(line, sizeof line, "%s/file", dir);
+    assert_int_equal(access(line, F_OK), -1);
+    unlink(link_path);
+    rmdir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -882,6 +922,7 @@ int main(void)
         cmocka_unit_test(test_policy_default_refuses_capability_calls_and_kills_attack_surface),
         cmocka_unit_test(test_policy_nonet_looks_like_a_machine_without_a_network),
         cmocka_unit_test(test_policy_default_lets_a_task_set_its_own_limits),
+        cmocka_unit_test(test_policy_readonly_lets_devices_open_for_writing_but_not_files),
     };
     return cmocka_run_group_tests(tests, set_up, NULL);
 }
