@@ -9,6 +9,8 @@
 #   make install    PREFIX=/usr/local DESTDIR=
 #   make python     the Python package's extension, built in place in python/cordon
 #   make test-python  its pytest suite (part of make test)
+#   make test-cpython CPython's own tests of os, pty, subprocess, ... bare and under
+#                   the default policy: the same verdicts (CI runs it after make test)
 .DELETE_ON_ERROR:
 .SUFFIXES:
 
@@ -166,6 +168,15 @@ $(PY_EXT): $(PY_SRC) python/src/ext.h lib/cordon.h build/libcordon.a Makefile
 # The C suite covers libcordon under the sanitizers.
 test-python: $(PY_EXT) build/cordon
 	cd python && CORDON_POLICY_PATH=$(abspath policies) $(PYTHON) -m pytest -q -p no:cacheprovider tests
+
+# A few of CPython's test modules (Debian's libpython3.11-testsuite), run
+# bare and under the default policy, must give every test the same
+# verdict: a policy change that breaks ordinary programs fails here.
+# About two minutes; not part of make test, run by .ci/run after it.
+.PHONY: test-cpython
+test-cpython: build/cordon
+	@sh scripts/setup
+	@CORDON_POLICY_PATH=$(abspath policies) $(PYTHON) tests/cpython/compare.py --cordon build/cordon
 
 build/demo: examples/demo.c build/libcordon.a
 	$(CC) $(ALL_CFLAGS) $< -o $@ build/libcordon.a $(LDLIBS_ALL)
