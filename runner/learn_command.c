@@ -167,7 +167,7 @@ static int verify(const command_options *o, const char *text, const char *origin
 static int learn_and_write(const command_options *o, const learn_options *l, cordon_task *t,
                            cordon_learned *learned)
 {
-    if (!o->task.json && !o->task.quiet)
+    if (!o->task.quiet)
         cordon_set_output_callback(t, pass_output, NULL);
     int rc = cordon_learn(t, learned);
     if (rc == -EOPNOTSUPP) {
@@ -209,8 +209,13 @@ static int prepare_and_learn(command_options *o, const learn_options *l)
 {
     if (options_validate(o, OPTIONS_RUN) < 0)
         return RUNNER_EXIT_OWN_ERROR;
-    if (o->task.retry) {
-        runner_error("learn: --retry does not apply (learning is one run)");
+    /* learn prints a policy, not a result */
+    const char *inapplicable = o->task.retry ? "--retry" : o->task.json ? "--json"
+                               : o->task.audit ? "--audit" : o->task.profile ? "--profile"
+                               : o->task.tty ? "--tty" : NULL;
+    if (inapplicable) {
+        runner_error("learn: %s does not apply (learn runs the command once and writes a "
+                     "policy)", inapplicable);
         return RUNNER_EXIT_OWN_ERROR;
     }
     cordon_policy *base;
