@@ -62,7 +62,9 @@ struct cordon__notify_state {
 };
 
 /* Parent side: receives one pending notification from `listener_fd`.
- * Returns 1 when it was the command's own exec and was let through;
+ * Returns 1 when it was answered: the command's own exec, let through, or
+ * a write-open of a null device that state->policy refuses only for its
+ * writing (cordon__notification_device_open);
  * returns 0 when it was a violation: the call is left unanswered (the
  * engine kills the task, which dies inside it) and a description such as
  * "socket(AF_INET, SOCK_STREAM, 0)" is written into `description`.
