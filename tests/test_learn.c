@@ -360,6 +360,42 @@ static void test_learn_command_writes_and_checks(void **state)
     unlink(err_path);
 }
 
+/* Output of the command line `cmd` (stdout), up to 16 KiB. */
+static char *command_output(const char *cmd)
+{
+    FILE *f = popen(cmd, "r");
+    assert_non_null(f);
+    static char out[16384];
+    size_t n = fread(out, 1, sizeof out - 1, f);
+    out[n] = '\0';
+    pclose(f);
+    return out;
+}
+
+/* learn is in the top help and the policy help; its own help names every
+ * option it takes. */
+static void test_learn_help(void **state)
+{
+    (void)state;
+    const char *runner = getenv("CORDON_RUNNER");
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "%s --help", runner ? runner : "build/cordon");
+    assert_non_null(strstr(command_output(cmd), "  learn [--out FILE]"));
+    snprintf(cmd, sizeof cmd, "%s policy --help", runner ? runner : "build/cordon");
+    assert_non_null(strstr(command_output(cmd), "cordon learn"));
+    snprintf(cmd, sizeof cmd, "%s learn --help", runner ? runner : "build/cordon");
+    const char *help = command_output(cmd);
+    const char *words[] = { "--out FILE", "--merge FILE", "--no-verify", "--shell", "--policy",
+                            "default kill", "Exit status" };
+    for (size_t i = 0; i < sizeof words / sizeof *words; i++)
+        if (!strstr(help, words[i]))
+            fail_msg("'cordon learn --help' does not mention %s", words[i]);
+    snprintf(cmd, sizeof cmd, "%s learn --json -- true 2>&1; echo $?",
+             runner ? runner : "build/cordon");
+    assert_string_equal(command_output(cmd), "cordon: learn: --json does not apply (learn runs "
+                                             "the command once and writes a policy)\n125\n");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -370,6 +406,7 @@ int main(void)
         cmocka_unit_test(test_learn_keeps_the_base_policys_kills_and_errnos),
         cmocka_unit_test(test_learn_merge_and_title_checks),
         cmocka_unit_test(test_learn_command_writes_and_checks),
+        cmocka_unit_test(test_learn_help),
     };
     return cmocka_run_group_tests(tests, set_up, tear_down);
 }
