@@ -433,6 +433,8 @@ static int collect_loop(cordon_task *t, cordon__attempt_state *s)
     struct cordon__notify_state notify = {
         .child_pid = s->pid, .exec_attempts = s->exec_attempts,
         .policy = t->policy_set ? t->policy : cordon__policy_builtin_default(),
+        /* the parent's own open of a device would pass by file rules */
+        .devices_by_parent = t->isolation == NULL,
     };
     struct pollfd fds[SLOT_COUNT];
     uint64_t grace_end = 0;

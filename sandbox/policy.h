@@ -13,6 +13,7 @@
 #define CORDON_SANDBOX_POLICY_H
 
 #include <linux/filter.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -59,6 +60,10 @@ struct cordon__notify_state {
     /* the task's policy, for the opens of devices it refuses only for
      * writing (policy_devices.c); NULL: none */
     const cordon_policy *policy;
+    /* the parent may open those devices for the task: false for a task
+     * with isolation options, whose file rules the parent's open would
+     * pass by */
+    bool devices_by_parent;
 };
 
 /* Parent side: receives one pending notification from `listener_fd`.
@@ -74,13 +79,13 @@ int cordon__notification_handle(int listener_fd, struct cordon__notify_state *st
                                 char *description, size_t size);
 
 /* A kill of open/openat that the policy decided only because the call
- * writes, for /dev/null, /dev/zero, /dev/full or /dev/ptmx (the parent
- * opens the device and hands the fd over as the call's result) or
- * /dev/tty (ENXIO): 1 when answered so, 0 when it stays a violation,
+ * writes, for /dev/null, /dev/zero, /dev/full or /dev/ptmx (with
+ * `may_open`: the parent opens the device and hands the fd over as the
+ * call's result) or /dev/tty (ENXIO): 1 when answered so, 0 when it stays a violation,
  * -ENOENT when the task died meanwhile (policy_devices.c). */
 struct seccomp_notif;
 int cordon__notification_device_open(int listener_fd, const struct seccomp_notif *request,
-                                     const cordon_policy *policy);
+                                     const cordon_policy *policy, bool may_open);
 
 /* Learning: what becomes of native call `nr`: 0 let it through, a
  * positive errno fail it with that, -1 a violation (left unanswered). */

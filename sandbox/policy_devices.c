@@ -14,7 +14,10 @@
  * The task never gets its own call let through (it could change the path
  * after the check): what it gets is the parent's fd of the device the
  * path named when it was read, checked to be that device.  Anything else
- * — another path, a relative one, a link — stays a violation.
+ * — another path, a relative one, a link — stays a violation, and so does
+ * every such open of a task with isolation options: the parent's open
+ * would pass by the task's file rules (its /dev/tty is still ENXIO: a
+ * refusal passes by nothing).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -92,7 +95,7 @@ static int hand_over(int listener_fd, uint64_t id, int fd, uint64_t flags)
 }
 
 int cordon__notification_device_open(int listener_fd, const struct seccomp_notif *request,
-                                     const cordon_policy *policy)
+                                     const cordon_policy *policy, bool may_open)
 {
     const struct seccomp_data *data = &request->data;
     if (!policy || data->arch != seccomp_arch_native() ||
@@ -120,7 +123,7 @@ int cordon__notification_device_open(int listener_fd, const struct seccomp_notif
         return -ENOENT;
     if (strcmp(path, "/dev/tty") == 0)
         return answer_error(listener_fd, request->id, ENXIO);
-    for (size_t i = 0; i < sizeof devices / sizeof *devices; i++) {
+    for (size_t i = 0; may_open && i < sizeof devices / sizeof *devices; i++) {
         if (strcmp(path, devices[i].path) != 0)
             continue;
         int fd = open_device(&devices[i], flags);

@@ -170,7 +170,8 @@ int cordon__notification_handle(int listener_fd, struct cordon__notify_state *st
     } else if (own_exec(request, state)) {
         state->execs_answered++;
         rc = let_through(listener_fd, request, response);
-    } else if ((rc = cordon__notification_device_open(listener_fd, request, state->policy)) == 0) {
+    } else if ((rc = cordon__notification_device_open(listener_fd, request, state->policy,
+                                                       state->devices_by_parent)) == 0) {
         describe(&request->data, description, size);
     }
     seccomp_notify_free(request, response);

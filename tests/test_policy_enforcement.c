@@ -894,6 +894,23 @@ static void test_policy_readonly_lets_devices_open_for_writing_but_not_files(voi
     assert_int_equal(access(line, F_OK), -1);
     unlink(link_path);
     rmdir(dir);
+
+    /* With file rules the parent opens nothing for the task (its open
+     * would pass by them): bash still starts, >/dev/null is refused. */
+    t = shell("exec bash -c 'echo started; echo hi >/dev/null; echo after'");
+    cordon_policy *p = policy("readonly");
+    cordon_set_policy(t, p);
+    if (cordon_allow_system_paths(t) == -EOPNOTSUPP) {
+        cordon_task_free(t);
+        cordon_policy_free(p);
+        print_message("skipped the file rules' case: no Landlock here\n");
+        return;
+    }
+    r = run_task(t, CORDON_EXCEPTION);
+    assert_violation(r, "the policy 'readonly' forbids openat(");
+    assert_string_equal(r->std_out.data, "started\n");
+    cordon_task_free(t);
+    cordon_policy_free(p);
 }
 
 int main(void)
