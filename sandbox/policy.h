@@ -92,7 +92,8 @@ int cordon__notification_device_open(int listener_fd, const struct seccomp_notif
 typedef int (*cordon__notify_decide)(void *user, int nr, const uint64_t args[6]);
 /* cordon__notification_handle's contract, for a learning run: the
  * command's own exec is let through, a foreign ABI's call is a violation,
- * every other call is what `decide` says. */
+ * every other call is what `decide` says (a kill of a device's open
+ * answered as cordon__notification_device_open does, for state->policy). */
 int cordon__notification_learn(int listener_fd, struct cordon__notify_state *state,
                                cordon__notify_decide decide, void *user, char *description,
                                size_t size);

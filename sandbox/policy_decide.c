@@ -11,7 +11,7 @@
  */
 #include "policy_decide.h"
 
-static bool holds(const cordon__condition *c, const uint64_t args[6])
+bool cordon__condition_holds(const cordon__condition *c, const uint64_t args[6])
 {
     uint64_t a = args[c->arg];
     switch (c->compare) {
@@ -29,7 +29,7 @@ static bool holds(const cordon__condition *c, const uint64_t args[6])
 static bool rule_holds(const cordon__rule *rule, const uint64_t args[6])
 {
     for (unsigned i = 0; i < rule->condition_count; i++)
-        if (!holds(&rule->conditions[i], args))
+        if (!cordon__condition_holds(&rule->conditions[i], args))
             return false;
     return true;
 }

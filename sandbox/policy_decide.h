@@ -9,6 +9,8 @@
 #include "policy.h"
 #include "policy_rules.h"
 
+bool cordon__condition_holds(const cordon__condition *c, const uint64_t args[6]);
+
 /* True, with *action (and *errno_value for an errno) set, when a rule of
  * `p` (or its "newer" action) decides native call `nr` with these
  * arguments; false when the policy's default does. */

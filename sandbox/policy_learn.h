@@ -71,9 +71,11 @@ int cordon__learn_handle(int listener_fd, struct cordon__notify_state *state,
  * has no user notification.  Free with cordon_policy_free. */
 int cordon__learning_policy(const char *base_name, cordon_policy **out);
 
-/* Records one call under `action` (ACTION_ALLOW or ACTION_ERRNO). */
-void cordon__learn_record(struct cordon_learned *l, int nr, const uint64_t args[6],
-                          enum cordon__action action, int errno_value);
+/* Records one call under `action` (ACTION_ALLOW or ACTION_ERRNO), with
+ * the arguments worth constraining and those `base`'s refusing rules for
+ * it test. */
+void cordon__learn_record(struct cordon_learned *l, const cordon_policy *base, int nr,
+                          const uint64_t args[6], enum cordon__action action, int errno_value);
 
 /* Adds a pattern to what `use` saw (NULL or no conditions: any
  * arguments); past CORDON_LEARN_MAX_PATTERNS, any arguments. */

@@ -249,11 +249,8 @@ static void put_condition(text *t, int nr, const cordon__condition *c)
         [COMPARE_GT] = ">", [COMPARE_GE] = ">=", [COMPARE_MASKED_EQ] = "==",
     };
     put(t, "arg%u ", c->arg);
-    if (c->compare == COMPARE_MASKED_EQ) {
-        put(t, "& ");
-        put_number(t, c->mask);
-        put(t, " ");
-    }
+    if (c->compare == COMPARE_MASKED_EQ)
+        put(t, "& 0x%llx ", (unsigned long long)c->mask);
     put(t, "%s ", operators[c->compare]);
     put_value(t, nr, c->arg, c->value);
 }
@@ -304,7 +301,9 @@ static void put_header(text *t, const cordon_learned *l, const char *title)
            "# and the user would never learn which call it wanted).  Where a call was\n"
            "# made with only a few values of an argument worth constraining (a socket's\n"
            "# family and type, clone's flags, the request of ioctl, fcntl and prctl),\n"
-           "# only those values are allowed.  cordon adds the calls it makes itself\n"
+           "# only those values are allowed; so are the arguments the base policy's\n"
+           "# refusing rules test, so that this policy is no looser than its base.\n"
+           "# cordon adds the calls it makes itself\n"
            "# after installing the filter (handing the listener over, closing fd 4);\n"
            "# the command's own exec is always let through.\n");
     if (l->base) {

@@ -179,7 +179,8 @@ int cordon__notification_handle(int listener_fd, struct cordon__notify_state *st
 }
 
 /* Learning (policy_learn.c): every call comes here; `decide` says what
- * becomes of it. */
+ * becomes of it.  A kill of a device's open is answered as outside
+ * learning (state->policy is then the base policy). */
 int cordon__notification_learn(int listener_fd, struct cordon__notify_state *state,
                                cordon__notify_decide decide, void *user, char *description,
                                size_t size)
@@ -202,12 +203,11 @@ int cordon__notification_learn(int listener_fd, struct cordon__notify_state *sta
         for (unsigned i = 0; i < 6; i++)
             args[i] = request->data.args[i];
         int error = native ? decide(user, request->data.nr, args) : -1;
-        if (error < 0) {
-            describe(&request->data, description, size);
-            rc = 0;
-        } else {
+        if (error >= 0)
             rc = answer(listener_fd, request, response, error);
-        }
+        else if ((rc = cordon__notification_device_open(listener_fd, request, state->policy,
+                                                        state->devices_by_parent)) == 0)
+            describe(&request->data, description, size);
     }
     seccomp_notify_free(request, response);
     return rc;

@@ -297,6 +297,53 @@ static void test_learn_keeps_the_base_policys_kills_and_errnos(void **state)
     cordon_learned_free(l);
 }
 
+/* A learned policy is no looser than its base on what the base tests:
+ * learned under readonly, a write-open is still refused; learned under
+ * default, prlimit64 on cordon's init still is. */
+static void test_learn_is_no_looser_than_its_base(void **state)
+{
+    (void)state;
+    cordon_error err;
+    cordon_policy *readonly = cordon_policy_load("readonly", &err);
+    assert_non_null(readonly);
+    cordon_learned *l = cordon_learned_new();
+    cordon_task *t = command("python3", script_path, data_path, NULL);
+    cordon_set_policy(t, readonly);
+    learn(t, l, 0);
+    char *text = written(l, NULL);
+    assert_non_null(strstr(text, "allow openat if arg2 & 0x243 == 0\n"));
+    cordon_policy *p = compiled(text);
+    assert_string_equal(run_under(t, p, 0)->std_out.data, "some bytes to sum\n");
+    cordon_task *writer = shell("exec python3 -c 'open(\"/tmp/cordon-learn-never\", \"w\")'");
+    assert_named_violation(run_under(writer, p, CORDON_EXCEPTION), "forbids openat(");
+    assert_int_equal(access("/tmp/cordon-learn-never", F_OK), -1);
+    cordon_task_free(writer);
+    cordon_policy_free(p);
+    cordon_policy_free(readonly);
+    free(text);
+    cordon_learned_free(l);
+    cordon_task_free(t);
+
+    l = cordon_learned_new();
+    const char *limits = "import os, resource, sys\n"
+                         "resource.prlimit(0, resource.RLIMIT_NOFILE, (60, 60))\n"
+                         "if len(sys.argv) > 1:\n"
+                         "    resource.prlimit(1, resource.RLIMIT_NOFILE, (50, 50))\n";
+    t = command("python3", "-c", limits, NULL);
+    learn(t, l, 0);
+    text = written(l, NULL);
+    assert_non_null(strstr(text, "arg0 & 0xffffffff == 0 && arg2 != 0"));
+    p = compiled(text);
+    run_under(t, p, 0);
+    cordon_task *init = command("python3", "-c", limits, "init");
+    assert_named_violation(run_under(init, p, CORDON_EXCEPTION), "forbids prlimit64(1, ");
+    cordon_task_free(init);
+    cordon_task_free(t);
+    cordon_policy_free(p);
+    free(text);
+    cordon_learned_free(l);
+}
+
 /* Only an allow-list merges; a title cannot add a rule. */
 static void test_learn_merge_and_title_checks(void **state)
 {
@@ -404,6 +451,7 @@ int main(void)
         cmocka_unit_test(test_learn_merges_policies_of_two_runs),
         cmocka_unit_test(test_learn_function_task),
         cmocka_unit_test(test_learn_keeps_the_base_policys_kills_and_errnos),
+        cmocka_unit_test(test_learn_is_no_looser_than_its_base),
         cmocka_unit_test(test_learn_merge_and_title_checks),
         cmocka_unit_test(test_learn_command_writes_and_checks),
         cmocka_unit_test(test_learn_help),
