@@ -11,6 +11,8 @@
 #   make python     the Python package's extension, built in place in python/cordon
 #   make test-python  its pytest suite (part of make test)
 #   make test-slurm   batch --shard under a single-node Slurm cluster (root)
+#   make test-cpython CPython's own tests of os, pty, subprocess, ... bare and under
+#                   the default policy: the same verdicts (CI runs it after make test)
 .DELETE_ON_ERROR:
 .SUFFIXES:
 
@@ -180,6 +182,15 @@ test-python: $(PY_EXT) build/cordon
 test-slurm: build/cordon
 	@if [ "$$(id -u)" -eq 0 ]; then sh scripts/setup slurm; fi
 	@CORDON_RUNNER=$(abspath build/cordon) sh tests/slurm/test_slurm.sh
+
+# A few of CPython's test modules (Debian's libpython3.11-testsuite), run
+# bare and under the default policy, must give every test the same
+# verdict: a policy change that breaks ordinary programs fails here.
+# About two minutes; not part of make test, run by .ci/run after it.
+.PHONY: test-cpython
+test-cpython: build/cordon
+	@sh scripts/setup
+	@CORDON_POLICY_PATH=$(abspath policies) $(PYTHON) tests/cpython/compare.py --cordon build/cordon
 
 build/demo: examples/demo.c build/libcordon.a
 	$(CC) $(ALL_CFLAGS) $< -o $@ build/libcordon.a $(LDLIBS_ALL)

@@ -343,14 +343,14 @@ int main(int argc, char **argv)
     report("int $0x80 (i386 ABI)", "default policy", hostile("int80", NULL));
     report("x32 ABI syscall", "default policy", hostile("x32", NULL));
     cordon_error err;
-    cordon_policy *nonet = cordon_policy_load("nonet", &err);
+    cordon_policy *nonet = cordon_policy_load("nonet-kill", &err);
     if (!nonet) {
         fprintf(stderr, "hostile_outcomes: %s\n", err.message);
         return 1;
     }
     t = hostile("socket-inet", NULL);
     cordon_set_policy(t, nonet);
-    report("socket(AF_INET) under nonet", "nonet", t);
+    report("socket(AF_INET) under nonet-kill", "nonet-kill", t);
     cordon_policy_free(nonet);
     report("stack overflow by recursion", "function task",
            cordon_function_task(overflows_the_stack, NULL));

@@ -14,9 +14,9 @@ step "a deadline: the whole process group dies, exit status 124" \
 $cordon run --timeout 300ms --shell 'sleep 5 & sleep 5'; status $?
 
 step "a policy: no network; the violation is named" \
-     "cordon run --policy nonet -- python3 -c 'import socket; socket.socket()'"
+     "cordon run --policy nonet-kill -- python3 -c 'import socket; socket.socket()'"
 if command -v python3 >/dev/null 2>&1; then
-    $cordon run --policy nonet -- python3 -c 'import socket; socket.socket()'; status $?
+    $cordon run --policy nonet-kill -- python3 -c 'import socket; socket.socket()'; status $?
 else
     echo "   (python3 is not installed: skipped)"
 fi

@@ -24,6 +24,7 @@
 
 #include "internal.h"
 #include "../sandbox/policy.h"
+#include "../sandbox/policy_learn.h"
 
 #define READ_CHUNK         (64 * 1024)
 #define DRAIN_GRACE_NS     (100ull * 1000 * 1000)
@@ -220,12 +221,16 @@ static void receive_listener(cordon__attempt_state *s)
     close_fd(&s->listener_socket);
 }
 
-static void handle_notification(cordon__attempt_state *s, struct cordon__notify_state *notify)
+static void handle_notification(cordon_task *t, cordon__attempt_state *s,
+                                struct cordon__notify_state *notify)
 {
     if (s->in_namespaces) /* the command's own exec comes from the init's child */
         notify->child_pid = __atomic_load_n(&s->setup->task_pid, __ATOMIC_ACQUIRE);
     char description[sizeof s->violation];
-    int rc = cordon__notification_handle(s->listener_fd, notify, description, sizeof description);
+    int rc = t->learning ? cordon__learn_handle(s->listener_fd, notify, t->learning, description,
+                                                sizeof description)
+                         : cordon__notification_handle(s->listener_fd, notify, description,
+                                                       sizeof description);
     if (rc == 0 && !s->violated) {
         s->violated = true;
         memcpy(s->violation, description, sizeof description);
@@ -394,7 +399,7 @@ static void dispatch(cordon_task *t, cordon__attempt_state *s, struct pollfd *fd
     if (fds[SLOT_SOCKET].revents)
         receive_listener(s);
     if (fds[SLOT_LISTENER].revents & POLLIN)
-        handle_notification(s, notify);
+        handle_notification(t, s, notify);
     else if (fds[SLOT_LISTENER].revents & (POLLHUP | POLLERR | POLLNVAL))
         close_fd(&s->listener_fd);
     if (fds[SLOT_TIMER].revents)
@@ -479,8 +484,12 @@ static void final_cpu_check(cordon__attempt_state *s)
 
 static int collect_loop(cordon_task *t, cordon__attempt_state *s)
 {
-    struct cordon__notify_state notify = { .child_pid = s->pid, .exec_attempts = s->exec_attempts,
-        .policy = t->policy_set ? t->policy : cordon__policy_builtin_default() };
+    struct cordon__notify_state notify = {
+        .child_pid = s->pid, .exec_attempts = s->exec_attempts,
+        .policy = t->policy_set ? t->policy : cordon__policy_builtin_default(),
+        /* the parent's own open of a device would pass by file rules */
+        .devices_by_parent = t->isolation == NULL,
+    };
     struct pollfd fds[SLOT_COUNT];
     uint64_t grace_end = 0;
     s->next_cpu_check_ns = s->started_ns;

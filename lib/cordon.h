@@ -579,6 +579,41 @@ int cordon_policy_explain(const cordon_policy *p, const char *syscall, const cha
  * Returns 0 when they decide alike, 1 when not, or a negative errno. */
 int cordon_policy_diff(const cordon_policy *a, const cordon_policy *b, FILE *out);
 
+/* ---- Learning a policy ------------------------------------------------- */
+
+/* What learning runs saw: the calls a task's tree made, with the values
+ * of the arguments worth constraining.  Owned by the caller; one record
+ * gathers any number of runs (of one task or several). */
+typedef struct cordon_learned cordon_learned;
+/* NULL when out of memory.  Free with cordon_learned_free. */
+cordon_learned *cordon_learned_new(void);
+void cordon_learned_free(cordon_learned *l);
+/* Runs `t` once, as cordon_run does, with every call of its tree (threads,
+ * children, exec'd programs) sent to the parent, recorded into `l` and let
+ * through — but for what the task's policy (the built-in `default` when it
+ * was given none) kills, which still ends it with a PolicyViolation, and
+ * what that policy refuses with an errno, which the task still meets (and
+ * `l` records).  Every other rule and the policy's default are not
+ * applied: a learning run lets through what a deny-list would and what an
+ * allow-list would not.  Returns what cordon_run returns, or -EOPNOTSUPP
+ * where the kernel has no seccomp user notification (Linux 5.5). */
+int cordon_learn(cordon_task *t, cordon_learned *l);
+/* Adds an allow-list's rules to `l` (an earlier learned policy, so that
+ * runs learned apart merge): an allow rule as written, with its
+ * conditions; an errno rule as a refusal.  -EINVAL with `err` filled for a
+ * policy whose default allows. */
+int cordon_learned_merge(cordon_learned *l, const cordon_policy *p, cordon_error *err);
+/* How many runs and merged policies `l` holds. */
+unsigned cordon_learned_runs(const cordon_learned *l);
+/* Writes the smallest allow-list that lets the recorded runs through, in
+ * the policy language: `default kill`, the calls grouped by purpose under
+ * a comment each, an argument rule where a call was made with at most 16
+ * patterns of its constrained arguments (socket's family and type,
+ * clone's flags, ioctl's, fcntl's and prctl's request, …), the errno rules
+ * the runs met.  `title` (NULL: none) goes into the first comment line,
+ * control bytes replaced.  Returns 0, -EINVAL, -ENOMEM or -EIO. */
+int cordon_learned_write(const cordon_learned *l, FILE *out, const char *title);
+
 /* ---- Results ----------------------------------------------------------- */
 
 typedef struct cordon_bytes {

@@ -284,6 +284,7 @@ struct cordon_task {
     double backoff_factor;
     struct cordon__isolation *isolation;  /* file rules, network, mounts; NULL: none asked */
     struct cordon__confinement_store *confinement_store; /* result.confinement_details */
+    struct cordon__learning *learning;    /* cordon_learn's run: every call recorded */
 
     /* the last run */
     cordon_result result;

@@ -331,20 +331,27 @@ static int prepare(cordon_task *t, cordon__launch *l, cordon__attempt_state *s)
     l->profile_size = t->profile_region ? cordon__profile_region_size(CORDON_PROFILE_CAPACITY) : 0;
     s->processes = t->profile_processes;
     /* A cgroup costs tens of microseconds, so a task gets one only when it
-     * needs it: for its limits, or to hold a tree that no policy keeps in
-     * its process group (the policies forbid setsid and setpgid) where no
-     * pid namespace holds it (its init kills and counts the whole tree). */
+     * needs it: for its limits, or to hold a tree that no pid namespace
+     * holds (the policies let a task leave its process group; a pid
+     * namespace's init kills and counts the whole tree). */
     uint64_t memory = t->limits[CORDON_LIMIT_MEMORY], processes = t->limits[CORDON_LIMIT_PROCESSES];
     /* The task's init is cordon's, not one of the task's processes. */
     if (processes && l->namespaces)
         processes++;
     l->counts_processes = processes != 0;
     /* A CPU limit reads the tree's time from the v2 cgroup's counter. */
-    bool held_by_init = l->namespaces & CORDON__NAMESPACE_PID;
-    bool contain = memory || processes || t->limits[CORDON_LIMIT_CPU_MS] ||
-                   (!l->policy && !held_by_init);
+    bool held_by_namespace = l->namespaces & CORDON__NAMESPACE_PID;
+    bool contain = memory || processes || !held_by_namespace || t->limits[CORDON_LIMIT_CPU_MS];
     if ((rc = cordon__cgroup_create(&l->cgroup, memory, processes, contain)) < 0)
         return rc;
+    /* Without a pid namespace the task can name every process, and
+     * without a v2 cgroup its process group alone holds its tree. */
+    if (l->policy && !held_by_namespace) {
+        unsigned kind = CORDON__VARIANT_NO_PID_NAMESPACE |
+                        (l->cgroup.v2_dir < 0 ? CORDON__VARIANT_NO_TREE_HOLD : 0);
+        if (!(l->policy = cordon__policy_variant(l->policy, kind)))
+            return -ENOMEM;
+    }
     if (t->limits[CORDON_LIMIT_CPU_MS])
         cordon__cgroup_cpu_start(&l->cgroup);
     s->cgroup = &l->cgroup;

@@ -17,6 +17,8 @@ static const char top_help[] =
     "  policy check|show|list|import|explain|diff\n"
     "                                    lint, show, list, import, explain or compare policies\n"
     "  report [OPTIONS] AUDIT...         summarize and merge audit files\n"
+    "  learn [--out FILE] [OPTIONS] -- CMD ARGS...  write the allow-list policy a\n"
+    "                                    command needs, from a recorded run\n"
     "\n"
     "  --help, -h     this help (cordon COMMAND --help, or cordon help COMMAND:\n"
     "                 that command's; the manual: man cordon, man 3 cordon)\n"
@@ -130,7 +132,7 @@ static const char run_help[] =
     "\n"
     "Examples:\n"
     "  cordon run --timeout 1.5s --mem 256M -- ./untrusted input.txt\n"
-    "  cordon run --json --policy nonet --shell 'curl -s example.org' | jq .exception\n"
+    "  cordon run --json --policy nonet-kill --shell 'curl -s example.org' | jq .exception\n"
     "  cordon run --retry 3 --retry-on Timeout,exit:75 --backoff 100ms,x2 -- ./flaky\n";
 
 static const char batch_help[] =
@@ -221,7 +223,40 @@ static const char policy_help[] =
     "  cordon policy diff default nonet\n"
     "  cordon policy show --bpf nonet\n"
     "  cordon policy import --out docker.policy /etc/docker/seccomp.json\n"
-    "  cordon run --policy docker:/etc/docker/seccomp.json -- ./task\n";
+    "  cordon run --policy docker:/etc/docker/seccomp.json -- ./task\n"
+    "\n"
+    "To write a policy for a program from what it does: cordon learn (see\n"
+    "'cordon learn --help').\n";
+
+static const char learn_help[] =
+    "Usage: cordon learn [--out FILE] [--merge FILE]... [--no-verify] [OPTIONS] -- CMD ARGS\n"
+    "       cordon learn [--out FILE] [OPTIONS] --shell 'LINE'\n"
+    "Runs the command once with every system call of its tree (threads, children,\n"
+    "programs it runs) recorded and let through, then writes the smallest\n"
+    "allow-list that lets that run through: 'default kill', the calls grouped by\n"
+    "purpose, argument rules where a socket's family and type, clone's flags or\n"
+    "the request of ioctl, fcntl or prctl took only a few values.  What --policy\n"
+    "(default: default) kills still ends the learning run, and what it refuses with\n"
+    "an errno is refused (and so written as an errno rule).  Then the command runs\n"
+    "again under the written policy, its output captured, and learn says whether\n"
+    "it ended as the learning run did.  A run learns only the paths it takes: learn\n"
+    "several runs (other inputs) and merge them.  learn's own options go before --.\n"
+    "\n"
+    "  --out FILE      write the policy there (default: stdout)\n"
+    "  --merge FILE    add an earlier learned policy's rules (repeatable)\n"
+    "  --no-verify     do not run the command again under the policy\n"
+    "  OPTIONS         run's options (cordon run --help) but --retry, --json,\n"
+    "                  --audit, --profile and --tty; --quiet keeps the command's\n"
+    "                  output and learn's check message to themselves\n"
+    "\n"
+    "Exit status: 0 when the check ran as the learning run did; else the check's\n"
+    "status (159 for a PolicyViolation, 1 for another ending); 125 for cordon's\n"
+    "own errors or a kernel without seccomp user notification.\n"
+    "\n"
+    "Examples:\n"
+    "  cordon learn --out plugin.policy -- ./plugin input1\n"
+    "  cordon learn --merge plugin.policy --out plugin.policy -- ./plugin input2\n"
+    "  cordon run --policy ./plugin.policy -- ./plugin input3\n";
 
 static const char report_help[] =
     "Usage: cordon report [--sort cpu|rss|wall] [--top N] [--jobs FILE|--lines N]\n"
@@ -256,6 +291,8 @@ int help_print(const char *topic)
         printf(batch_help, task_options_help);
     else if (strcmp(topic, "policy") == 0)
         fputs(policy_help, stdout);
+    else if (strcmp(topic, "learn") == 0)
+        fputs(learn_help, stdout);
     else if (strcmp(topic, "report") == 0)
         fputs(report_help, stdout);
     else

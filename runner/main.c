@@ -18,6 +18,7 @@ static const subcommand subcommands[] = {
     { "batch", batch_main },
     { "policy", policy_main },
     { "report", report_main },
+    { "learn", learn_main },
 };
 
 int main(int argc, char **argv)

@@ -42,5 +42,6 @@ int run_command_main(int argc, char **argv);
 int batch_main(int argc, char **argv);
 int policy_main(int argc, char **argv);
 int report_main(int argc, char **argv);
+int learn_main(int argc, char **argv);
 
 #endif

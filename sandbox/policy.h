@@ -13,6 +13,7 @@
 #define CORDON_SANDBOX_POLICY_H
 
 #include <linux/filter.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -22,6 +23,16 @@
 /* The built-in "default" policy, compiled once on first use and never freed.
  * NULL only if compiling it failed (out of memory). */
 const cordon_policy *cordon__policy_builtin_default(void);
+
+/* What `p` means for a task without a pid namespace (policy_variant.c):
+ * NO_PID_NAMESPACE kills prlimit64 on any pid but 0 where `p` has a kill
+ * rule for it; NO_TREE_HOLD (no pid namespace, no v2 cgroup) refuses
+ * setsid and setpgid with EPERM where `p` allows them outright.  `p`
+ * itself for kind 0.  Made once per policy and kind, freed with it; NULL
+ * when out of memory. */
+#define CORDON__VARIANT_NO_PID_NAMESPACE 1u
+#define CORDON__VARIANT_NO_TREE_HOLD     2u
+const cordon_policy *cordon__policy_variant(const cordon_policy *p, unsigned kind);
 
 /* The compiled program, ready for the child. */
 const struct sock_fprog *cordon__policy_program(const cordon_policy *p);
@@ -48,13 +59,20 @@ struct cordon__notify_state {
      * has exec'd, so the command cannot forge it).  NULL for functions. */
     const volatile uint32_t *exec_attempts;
     uint32_t execs_answered;
-    /* The task's policy, to name the line that forbade a call (NULL: not
-     * named). */
+    /* The task's policy: to name the line that forbade a call, and for the
+     * opens of devices it refuses only for writing (policy_devices.c);
+     * NULL: none. */
     const cordon_policy *policy;
+    /* the parent may open those devices for the task: false for a task
+     * with isolation options, whose file rules the parent's open would
+     * pass by */
+    bool devices_by_parent;
 };
 
 /* Parent side: receives one pending notification from `listener_fd`.
- * Returns 1 when it was the command's own exec and was let through;
+ * Returns 1 when it was answered: the command's own exec, let through, or
+ * a write-open of a null device that state->policy refuses only for its
+ * writing (cordon__notification_device_open);
  * returns 0 when it was a violation: the call is left unanswered (the
  * engine kills the task, which dies inside it) and a description such as
  * "socket(AF_INET, SOCK_STREAM, 0): killed by rule nonet.policy:4" is
@@ -63,6 +81,26 @@ struct cordon__notify_state {
  * vanished because the task died meanwhile). */
 int cordon__notification_handle(int listener_fd, struct cordon__notify_state *state,
                                 char *description, size_t size);
+
+/* A kill of open/openat that the policy decided only because the call
+ * writes, for /dev/null, /dev/zero, /dev/full or /dev/ptmx (with
+ * `may_open`: the parent opens the device and hands the fd over as the
+ * call's result) or /dev/tty (ENXIO): 1 when answered so, 0 when it stays a violation,
+ * -ENOENT when the task died meanwhile (policy_devices.c). */
+struct seccomp_notif;
+int cordon__notification_device_open(int listener_fd, const struct seccomp_notif *request,
+                                     const cordon_policy *policy, bool may_open);
+
+/* Learning: what becomes of native call `nr`: 0 let it through, a
+ * positive errno fail it with that, -1 a violation (left unanswered). */
+typedef int (*cordon__notify_decide)(void *user, int nr, const uint64_t args[6]);
+/* cordon__notification_handle's contract, for a learning run: the
+ * command's own exec is let through, a foreign ABI's call is a violation,
+ * every other call is what `decide` says (a kill of a device's open
+ * answered as cordon__notification_device_open does, for state->policy). */
+int cordon__notification_learn(int listener_fd, struct cordon__notify_state *state,
+                               cordon__notify_decide decide, void *user, char *description,
+                               size_t size);
 
 /* The name of syscall `nr` of the native architecture ("socket"), or NULL. */
 const char *cordon__syscall_name(int nr);

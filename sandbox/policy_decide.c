@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/syscall.h>
 
+#include "policy_decide.h"
 #include "policy_rules.h"
 
 /* The child hands the listener over on this fd (policy_compile.c). */
@@ -126,4 +127,42 @@ int cordon_policy_decide(const cordon_policy *p, int nr, const uint64_t args[6],
         set_decision(d, p->default_action, p->default_errno, "default", p->default_origin,
                      p->default_line);
     return 0;
+}
+
+/* ---- For learning and the devices a policy refuses only for writing
+ * (policy_learn.c, policy_devices.c): where conditional rules of
+ * different actions both hold, the firmest decides (a kill over an errno
+ * over an allow), so that no overlap lets through what one refuses. */
+
+static int firmness(enum cordon__action action)
+{
+    switch (action) {
+    case ACTION_KILL: return 4;
+    case ACTION_TRAP: return 3;
+    case ACTION_ERRNO: return 2;
+    case ACTION_LOG: return 1;
+    default: return 0;
+    }
+}
+
+bool cordon__policy_decide(const cordon_policy *p, int nr, const uint64_t args[6],
+                           enum cordon__action *action, int *errno_value)
+{
+    bool named = false, decided = false;
+    for (size_t i = 0; i < p->rule_count; i++) {
+        const cordon__rule *rule = &p->rules[i];
+        if (rule->syscall != nr)
+            continue;
+        named = true;
+        if (rule->overridden_by >= 0 || !cordon__rule_holds(rule, args) ||
+            (decided && firmness(rule->action) <= firmness(*action)))
+            continue;
+        *action = rule->action;
+        *errno_value = rule->errno_value;
+        decided = true;
+    }
+    if (!decided && !named && nr > CORDON_NEWEST_KNOWN_SYSCALL &&
+        cordon__policy_refuses_newer(p, action, errno_value))
+        decided = true;
+    return decided;
 }

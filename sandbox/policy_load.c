@@ -83,6 +83,8 @@ void cordon_policy_free(cordon_policy *p)
         free(p->origins[i]);
     free(p->origins);
     free(p->program.filter);
+    for (size_t i = 0; i < sizeof p->variants / sizeof *p->variants; i++)
+        cordon_policy_free(p->variants[i]);
     free(p);
 }
 

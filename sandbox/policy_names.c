@@ -8,6 +8,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <seccomp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +20,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <asm/prctl.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
 
@@ -66,6 +68,12 @@ static const struct named_value constants[] = {
     NAMED(CLONE_THREAD), NAMED(CLONE_SETTLS), NAMED(CLONE_NEWNS), NAMED(CLONE_NEWCGROUP),
     NAMED(CLONE_NEWUTS), NAMED(CLONE_NEWIPC), NAMED(CLONE_NEWUSER), NAMED(CLONE_NEWPID),
     NAMED(CLONE_NEWNET), NAMED(CLONE_NEWTIME), NAMED(CLONE_IO),
+    /* what fork and pthread_create pass, for learned policies */
+    NAMED(CLONE_SYSVSEM), NAMED(CLONE_PARENT_SETTID), NAMED(CLONE_CHILD_CLEARTID),
+    NAMED(CLONE_CHILD_SETTID), NAMED(SIGCHLD),
+    NAMED(FIOCLEX), NAMED(FIONCLEX), NAMED(TIOCGWINSZ), NAMED(TIOCSWINSZ), NAMED(TCSETS),
+    NAMED(TCSETSW), NAMED(TCSETSF), NAMED(TIOCGPGRP), NAMED(TIOCSPGRP),
+    NAMED(ARCH_SET_FS), NAMED(ARCH_GET_FS), NAMED(ARCH_SET_GS), NAMED(ARCH_GET_GS),
     /* fcntl, ioctl, prctl */
     NAMED(F_DUPFD), NAMED(F_DUPFD_CLOEXEC), NAMED(F_GETFD), NAMED(F_SETFD), NAMED(F_GETFL),
     NAMED(F_SETFL), NAMED(F_SETLK), NAMED(F_SETLKW), NAMED(F_GETLK),

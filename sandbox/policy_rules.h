@@ -93,6 +93,9 @@ struct cordon_policy {
     struct sock_fprog program;
     bool notifies;            /* some path ends in SECCOMP_RET_USER_NOTIF */
     bool watches_exec;
+    /* policy_variant.c: this policy for a task without a pid namespace,
+     * by CORDON__VARIANT_* bits; made on first use, freed with the policy */
+    struct cordon_policy *variants[4];
 };
 
 /* Reads `text` (from `origin`) into `policy`, following includes.  Returns

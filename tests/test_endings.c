@@ -106,7 +106,7 @@ static const ending endings[] = {
       0 },
     { "a daemon left sleeping", { NULL }, "sh -c 'sleep 100 &'; exit 0", NULL, 0, 0, 0 },
     /* the policy */
-    { "policy violation", { "--policy", "nonet", "--", "env", "sh", "-c", NULL },
+    { "policy violation", { "--policy", "nonet-kill", "--", "env", "sh", "-c", NULL },
       "exec " H "socket-inet", "PolicyViolation", 137, 9, 159 },
     { "command not found", { "--", "/nonexistent/command", NULL }, NULL, "ExecError", 127, 0,
       127 },

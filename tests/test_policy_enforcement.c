@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/xattr.h>
+#include <time.h>
 
 #include "support.h"
 
@@ -149,13 +150,13 @@ static void test_policy_violation_reads_paths_from_the_task(void **state)
     cordon_policy_free(p);
 }
 
-static void test_policy_nonet_kills_inet_sockets_and_names_them(void **state)
+static void test_policy_nonet_kill_kills_inet_sockets_and_names_them(void **state)
 {
     (void)state;
-    cordon_policy *p = policy("nonet");
+    cordon_policy *p = policy("nonet-kill");
     cordon_task *t;
     const cordon_result *r = run_under(p, make_socket, (void *)(intptr_t)AF_INET, CORDON_EXCEPTION, &t);
-    assert_violation(r, "PolicyViolation: the policy 'nonet' forbids "
+    assert_violation(r, "PolicyViolation: the policy 'nonet-kill' forbids "
                                             "socket(AF_INET, SOCK_STREAM, 0)");
     /* The call never returned to the task. */
     assert_int_equal(r->std_out.len, 0);
@@ -166,10 +167,10 @@ static void test_policy_nonet_kills_inet_sockets_and_names_them(void **state)
     cordon_policy_free(p);
 }
 
-static void test_policy_nonet_names_a_commands_socket_too(void **state)
+static void test_policy_nonet_kill_names_a_commands_socket_too(void **state)
 {
     (void)state;
-    cordon_policy *p = policy("nonet");
+    cordon_policy *p = policy("nonet-kill");
     const char *argv[] = { hostile_path, "socket-inet", NULL };
     cordon_task *t = cordon_command_task(argv);
     cordon_set_policy(t, p);
@@ -633,11 +634,11 @@ static int refused_quietly(cordon_ctx *ctx, void *arg)
 {
     (void)ctx;
     (void)arg;
-    int setsid_result = setsid();
-    int setsid_errno = errno;
+    int chroot_result = chroot("/nonexistent");
+    int chroot_errno = errno;
     long clone3_result = syscall(SYS_clone3, NULL, 0);
     int clone3_errno = errno;
-    printf("setsid %d %s, clone3 %ld %s\n", setsid_result, strerror(setsid_errno),
+    printf("chroot %d %s, clone3 %ld %s\n", chroot_result, strerror(chroot_errno),
            clone3_result, strerror(clone3_errno));
     return 0;
 }
@@ -677,7 +678,7 @@ static void test_policy_default_denies_and_names(void **state)
     cordon_task_free(t);
     t = cordon_function_task(refused_quietly, NULL);
     r = run_task(t, 0);
-    assert_string_equal(r->std_out.data, "setsid -1 Operation not permitted, "
+    assert_string_equal(r->std_out.data, "chroot -1 Operation not permitted, "
                                          "clone3 -1 Function not implemented\n");
     cordon_task_free(t);
 }
@@ -719,7 +720,7 @@ static void test_policy_none_means_no_filter(void **state)
 static void test_policy_shared_by_many_tasks_at_once(void **state)
 {
     (void)state;
-    cordon_policy *p = policy("nonet");
+    cordon_policy *p = policy("nonet-kill");
     cordon_task *tasks[8];
     for (int i = 0; i < 8; i++) {
         tasks[i] = cordon_function_task(make_socket, (void *)(intptr_t)(i % 2 ? AF_INET : AF_UNIX));
@@ -734,13 +735,259 @@ static void test_policy_shared_by_many_tasks_at_once(void **state)
     cordon_policy_free(p);
 }
 
+/* ---- what ordinary programs need (the shipped policies' fixes) -------- */
+
+static const cordon_result *run_shell(cordon_task **t, const char *policy_name,
+                                      const char *line, int expected_rc)
+{
+    *t = shell(line);
+    cordon_policy *p = policy_name ? policy(policy_name) : NULL;
+    if (p)
+        cordon_set_policy(*t, p);
+    cordon_set_timeout_ms(*t, 20000);
+    const cordon_result *r = run_task(*t, expected_rc);
+    cordon_set_policy(*t, NULL);
+    cordon_policy_free(p);
+    return r;
+}
+
+/* setsid and setpgid are allowed under default: pty.fork, a new session
+ * for a subprocess; and a daemon that left the task's session still ends
+ * with the task (its pid namespace, or its cgroup, holds it). */
+static void test_policy_default_lets_sessions_start_and_still_ends_the_tree(void **state)
+{
+    (void)state;
+    cordon_task *t;
+    const cordon_result *r = run_shell(&t, NULL,
+        "exec python3 -c 'import os, pty, subprocess\n"
+        "pid, fd = pty.fork()\n"
+        "if pid == 0:\n    print(\"in the pty\", flush=True); os._exit(0)\n"
+        "print(os.read(fd, 100).decode().strip()); os.waitpid(pid, 0)\n"
+        "print(subprocess.run([\"true\"], start_new_session=True).returncode)'", 0);
+    assert_string_equal(r->std_out.data, "in the pty\n0\n");
+    cordon_task_free(t);
+
+    r = run_shell(&t, NULL, "setsid sh -c 'exec sleep 60.4711' </dev/null >/dev/null 2>&1 & "
+                            "sleep 0.3; echo started", 0);
+    assert_string_equal(r->std_out.data, "started\n");
+    bool held = r->confinement & (CORDON_CONFINED_PID_NAMESPACE | CORDON_CONFINED_CGROUP);
+    cordon_task_free(t);
+    assert_true(marked_processes_gone("60.4711", false));
+    if (!held)
+        print_message("no pid namespace or cgroup here: the tree was held by setsid's refusal\n");
+}
+
+/* Where neither a pid namespace nor a v2 cgroup can hold the tree, the
+ * policy refuses setsid again, so that the process group holds it. */
+static void test_policy_default_refuses_setsid_where_nothing_holds_the_tree(void **state)
+{
+    (void)state;
+    const char *runner = getenv("CORDON_RUNNER");
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "CORDON_NO_NAMESPACES=1 CORDON_CGROUP=none %s run --quiet --json "
+             "-- python3 -c 'import os\ntry:\n    os.setsid(); print(\"setsid made\")\n"
+             "except OSError as e:\n    print(\"setsid\", e.errno)'",
+             runner ? runner : "build/cordon");
+    FILE *f = popen(cmd, "r");
+    assert_non_null(f);
+    char out[8192];
+    size_t n = fread(out, 1, sizeof out - 1, f);
+    out[n] = '\0';
+    pclose(f);
+    if (!strstr(out, "\"cgroup\"") && !strstr(out, "pid_namespace"))
+        assert_non_null(strstr(out, "\"std_out\":\"setsid 1\\n\""));
+    else
+        fail_msg("expected neither a pid namespace nor a cgroup: %s", out);
+}
+
+static int capability_calls(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    (void)arg;
+    struct timespec zero = { 0, 0 };
+    struct { const char *name; long rc; } calls[] = {
+        { "chroot", chroot("/nonexistent") },
+        { "clock_settime", clock_settime(CLOCK_MONOTONIC, &zero) },
+        { "mount", syscall(SYS_mount, "none", "/tmp", "tmpfs", 0, NULL) },
+        { "umount2", syscall(SYS_umount2, "/tmp", 0) },
+        { "swapoff", syscall(SYS_swapoff, "/nonexistent") },
+        { "acct", syscall(SYS_acct, NULL) },
+        { "iopl", syscall(SYS_iopl, 3) },
+        { "delete_module", syscall(SYS_delete_module, "nonexistent", 0) },
+        { "open_by_handle_at", syscall(SYS_open_by_handle_at, -1, NULL, 0) },
+    };
+    for (size_t i = 0; i < sizeof calls / sizeof *calls; i++)
+        printf("%s %ld %s\n", calls[i].name, calls[i].rc, calls[i].rc < 0 ? strerror(errno) : "");
+    return 0;
+}
+
+static int call_bpf(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    (void)arg;
+    printf("bpf %ld\n", syscall(SYS_bpf, 0, NULL, 0));
+    return 0;
+}
+
+/* Calls a task without capabilities could never complete fail with
+ * EPERM (a program probing them goes on); attack surface is killed. */
+static void test_policy_default_refuses_capability_calls_and_kills_attack_surface(void **state)
+{
+    (void)state;
+    SKIP_UNDER_VALGRIND("valgrind runs the calls itself");
+    cordon_task *t = cordon_function_task(capability_calls, NULL);
+    const cordon_result *r = run_task(t, 0);
+    assert_string_equal(r->std_out.data,
+                        "chroot -1 Operation not permitted\n"
+                        "clock_settime -1 Operation not permitted\n"
+                        "mount -1 Operation not permitted\n"
+                        "umount2 -1 Operation not permitted\n"
+                        "swapoff -1 Operation not permitted\n"
+                        "acct -1 Operation not permitted\n"
+                        "iopl -1 Operation not permitted\n"
+                        "delete_module -1 Operation not permitted\n"
+                        "open_by_handle_at -1 Operation not permitted\n");
+    cordon_task_free(t);
+    t = cordon_function_task(call_bpf, NULL);
+    r = run_task(t, CORDON_EXCEPTION);
+    assert_violation(r, "the policy 'default' forbids bpf(");
+    assert_int_equal(r->std_out.len, 0);
+    cordon_task_free(t);
+}
+
+/* nonet looks like a machine without a network: no kill for glibc's own
+ * netlink query or a resolver's probe, EAFNOSUPPORT for internet sockets. */
+static void test_policy_nonet_looks_like_a_machine_without_a_network(void **state)
+{
+    (void)state;
+    cordon_policy *p = policy("nonet");
+    cordon_task *t;
+    const cordon_result *r = run_under(p, make_socket, (void *)(intptr_t)AF_INET, 0, &t);
+    assert_string_equal(r->std_out.data, "socket Address family not supported by protocol\n");
+    cordon_task_free(t);
+    r = run_under(p, make_socket, (void *)(intptr_t)AF_NETLINK, 0, &t);
+    assert_string_equal(r->std_out.data, "socket Address family not supported by protocol\n");
+    cordon_task_free(t);
+    r = run_under(p, make_socket, (void *)(intptr_t)AF_UNIX, 0, &t);
+    assert_string_equal(r->std_out.data, "socket made\n");
+    cordon_task_free(t);
+    cordon_policy_free(p);
+
+    r = run_shell(&t, "nonet", "getent hosts localhost | cut -c1-9; exec python3 -c '"
+                  "import socket\n"
+                  "print(socket.getaddrinfo(\"localhost\", 80, socket.AF_INET, "
+                  "flags=socket.AI_ADDRCONFIG)[0][4])\n"
+                  "try:\n    socket.if_nameindex()\nexcept OSError as e:\n"
+                  "    print(\"if_nameindex\", e.errno)'", 0);
+    assert_string_equal(r->std_out.data, "127.0.0.1\n('127.0.0.1', 80)\nif_nameindex 97\n");
+    cordon_task_free(t);
+}
+
+static int set_own_limits(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    struct rlimit files = { 64, 64 };
+    long pid = (long)(intptr_t)arg ? (long)(intptr_t)arg : getpid();
+    printf("prlimit64 %ld\n", syscall(SYS_prlimit64, pid, RLIMIT_NOFILE, &files, NULL));
+    return 0;
+}
+
+/* A task sets its own limits through its own pid (2 in its namespace),
+ * not those of cordon's init, however the pid is dressed up. */
+static void test_policy_default_lets_a_task_set_its_own_limits(void **state)
+{
+    (void)state;
+    cordon_task *t = cordon_function_task(set_own_limits, NULL);
+    int rc = cordon_run(t);
+    const cordon_result *r = cordon_task_result(t);
+    bool in_pid_namespace = r->confinement & CORDON_CONFINED_PID_NAMESPACE;
+    if (in_pid_namespace) {
+        assert_int_equal(rc, 0);
+        assert_string_equal(r->std_out.data, "prlimit64 0\n");
+    } else { /* it can name every process: only pid 0 is its own */
+        assert_violation(r, "forbids prlimit64(");
+    }
+    cordon_task_free(t);
+    t = cordon_function_task(set_own_limits, (void *)(intptr_t)((1l << 32) | 1));
+    r = run_task(t, CORDON_EXCEPTION);
+    assert_violation(r, "forbids prlimit64(");
+    cordon_task_free(t);
+
+    r = run_shell(&t, NULL, "exec python3 -c 'import os, resource\n"
+                  "resource.prlimit(os.getpid(), resource.RLIMIT_NOFILE, (64, 64))\n"
+                  "resource.prlimit(0, resource.RLIMIT_NOFILE, (32, 32))\n"
+                  "print(resource.getrlimit(resource.RLIMIT_NOFILE))'",
+                  in_pid_namespace ? 0 : CORDON_EXCEPTION);
+    if (in_pid_namespace)
+        assert_string_equal(r->std_out.data, "(32, 32)\n");
+    cordon_task_free(t);
+}
+
+/* readonly: opening a null device or a terminal for writing changes no
+ * file (bash opens /dev/tty read-write at its start, `>/dev/null`,
+ * subprocess.DEVNULL, os.openpty); a file, or a link to /dev/null, is
+ * still refused. */
+static void test_policy_readonly_lets_devices_open_for_writing_but_not_files(void **state)
+{
+    (void)state;
+    SKIP_UNDER_VALGRIND("valgrind has no seccomp(2), so no user notification");
+    cordon_task *t;
+    const cordon_result *r = run_shell(&t, "readonly",
+        "exec bash -c 'echo hi >/dev/null; echo x >/dev/full 2>/dev/null; echo ok; "
+        "exec python3 -c \"import os, subprocess\n"
+        "print(subprocess.run([\\\"echo\\\", \\\"x\\\"], stdout=subprocess.DEVNULL).returncode)\n"
+        "m, s = os.openpty(); os.write(s, b\\\"y\\\"); print(os.read(m, 10))\n"
+        "try:\n    open(\\\"/dev/tty\\\", \\\"w\\\")\n"
+        "except OSError as e:\n    print(\\\"tty\\\", e.errno)\"'", 0);
+    assert_string_equal(r->std_out.data, "ok\n0\nb'y'\ntty 6\n");
+    cordon_task_free(t);
+
+    char dir[] = "/tmp/cordon-readonly-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    chmod(dir, 0777);
+    char line[512], link_path[300];
+    snprintf(link_path, sizeof link_path, "%s/null", dir);
+    assert_int_equal(symlink("/dev/null", link_path), 0);
+    snprintf(line, sizeof line, "echo before; echo hi > %s/file; echo after", dir);
+    r = run_shell(&t, "readonly", line, CORDON_EXCEPTION);
+    assert_violation(r, "the policy 'readonly' forbids openat(");
+    assert_string_equal(r->std_out.data, "before\n");
+    cordon_task_free(t);
+    snprintf(line, sizeof line, "echo hi > %s; echo after", link_path);
+    r = run_shell(&t, "readonly", line, CORDON_EXCEPTION);
+    assert_violation(r, "the policy 'readonly' forbids openat(");
+    cordon_task_free(t);
+    snprintf(line, sizeof line, "%s/file", dir);
+    assert_int_equal(access(line, F_OK), -1);
+    unlink(link_path);
+    rmdir(dir);
+
+    /* With file rules the parent opens nothing for the task (its open
+     * would pass by them): bash still starts, >/dev/null is refused. */
+    t = shell("exec bash -c 'echo started; echo hi >/dev/null; echo after'");
+    cordon_policy *p = policy("readonly");
+    cordon_set_policy(t, p);
+    if (cordon_allow_system_paths(t) == -EOPNOTSUPP ||
+        cordon_allow_path(t, "/tmp", CORDON_READ) == -EOPNOTSUPP) {
+        cordon_task_free(t);
+        cordon_policy_free(p);
+        print_message("skipped the file rules' case: no Landlock here\n");
+        return;
+    }
+    r = run_task(t, CORDON_EXCEPTION);
+    assert_violation(r, "the policy 'readonly' forbids openat(");
+    assert_string_equal(r->std_out.data, "started\n");
+    cordon_task_free(t);
+    cordon_policy_free(p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_policy_nonet_kills_inet_sockets_and_names_them),
+        cmocka_unit_test(test_policy_nonet_kill_kills_inet_sockets_and_names_them),
         cmocka_unit_test(test_policy_violation_decodes_arguments_and_names_the_rule),
         cmocka_unit_test(test_policy_violation_reads_paths_from_the_task),
-        cmocka_unit_test(test_policy_nonet_names_a_commands_socket_too),
+        cmocka_unit_test(test_policy_nonet_kill_names_a_commands_socket_too),
         cmocka_unit_test(test_policy_readonly_kills_writes_and_allows_reads),
         cmocka_unit_test(test_policy_noexec_lets_only_the_commands_own_exec_through),
         cmocka_unit_test(test_policy_noexec_stops_a_function_from_exec),
@@ -758,6 +1005,12 @@ int main(void)
         cmocka_unit_test(test_policy_errno_goes_on_trap_is_named),
         cmocka_unit_test(test_policy_none_means_no_filter),
         cmocka_unit_test(test_policy_shared_by_many_tasks_at_once),
+        cmocka_unit_test(test_policy_default_lets_sessions_start_and_still_ends_the_tree),
+        cmocka_unit_test(test_policy_default_refuses_setsid_where_nothing_holds_the_tree),
+        cmocka_unit_test(test_policy_default_refuses_capability_calls_and_kills_attack_surface),
+        cmocka_unit_test(test_policy_nonet_looks_like_a_machine_without_a_network),
+        cmocka_unit_test(test_policy_default_lets_a_task_set_its_own_limits),
+        cmocka_unit_test(test_policy_readonly_lets_devices_open_for_writing_but_not_files),
     };
     return cmocka_run_group_tests(tests, set_up, NULL);
 }

@@ -263,7 +263,7 @@ static void test_policy_include_of_a_shipped_policy_by_name(void **state)
         fail_msg("%s", err.message);
     char *text = shown(p, 0);
     assert_non_null(strstr(text, "default allow\n"));
-    assert_non_null(strstr(text, "kill mount"));
+    assert_non_null(strstr(text, "kill bpf"));
     assert_non_null(strstr(text, "kill execve    # mine:2"));
     free(text);
     cordon_policy_free(p);

@@ -122,12 +122,12 @@ static void test_policy_usage_errors_are_125(void **state)
 static void test_run_policy_none_and_a_violation(void **state)
 {
     (void)state;
-    captured c = CORDON("run", "--json", "--policy", "nonet", "--", "bash", "-c",
+    captured c = CORDON("run", "--json", "--policy", "nonet-kill", "--", "bash", "-c",
                         "echo > /dev/tcp/127.0.0.1/9");
     /* 128 + SIGSYS, as a seccomp kill: not 137, which an OOM kill gives. */
     assert_int_equal(c.status, 159);
     assert_int_equal(python_check(c.out, c.out_len,
-        "assert d['policy'] == 'nonet' and d['exception'] == 'PolicyViolation'\n"
+        "assert d['policy'] == 'nonet-kill' and d['exception'] == 'PolicyViolation'\n"
         "assert 'socket' in d['exc_out']"), 0);
     captured_free(&c);
 }

@@ -62,7 +62,7 @@ def test_an_output_flood_is_capped_and_counted():
 
 
 def test_a_forbidden_call_is_a_named_policy_violation():
-    t = FunctionTask(helpers.socket_call).configure(policy="nonet")
+    t = FunctionTask(helpers.socket_call).configure(policy="nonet-kill")
     with pytest.raises(cordon.PolicyViolation, match="forbids socket\\(AF_INET"):
         t.run()
 

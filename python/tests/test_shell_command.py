@@ -47,7 +47,7 @@ def test_a_missing_program_is_an_exec_error():
 
 
 def test_a_policy_violation_in_a_command():
-    t = ShellCommand(["python3", "-c", "import socket; socket.socket()"], policy="nonet")
+    t = ShellCommand(["python3", "-c", "import socket; socket.socket()"], policy="nonet-kill")
     with pytest.raises(cordon.PolicyViolation, match="socket"):
         t.run()
 

@@ -1,0 +1,268 @@
+/* cordon learn: run a command once with every call recorded, write the
+ * smallest allow-list that lets that run through, and check it by running
+ * the command again under it. */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "help.h"
+#include "output.h"
+#include "runner.h"
+#include "task_setup.h"
+#include "task_stdin.h"
+
+/* learn's own options, taken out of argv before run's parser sees it */
+typedef struct learn_options {
+    const char *out;
+    const char **merge;
+    size_t merge_count;
+    bool no_verify;
+} learn_options;
+
+static void pass_output(void *user, int stream, const char *data, size_t len)
+{
+    (void)user;
+    if (stream == 1 || stream == 2)
+        (void)output_write(stream == 1 ? STDOUT_FILENO : STDERR_FILENO, data, len);
+}
+
+/* "--out FILE", "--out=FILE": the value, advancing *i past it; NULL if
+ * argv[*i] is not `name`. */
+static const char *take_value(int argc, char **argv, int *i, const char *name, bool *missing)
+{
+    size_t len = strlen(name);
+    if (strncmp(argv[*i], name, len) != 0)
+        return NULL;
+    if (argv[*i][len] == '=')
+        return argv[*i] + len + 1;
+    if (argv[*i][len] != '\0')
+        return NULL;
+    if (*i + 1 >= argc) {
+        *missing = true;
+        return NULL;
+    }
+    return argv[++*i];
+}
+
+/* Splits learn's options from run's; `rest` gets run's, argv[0] first.
+ * learn's options are looked for before "--", or, without one, before
+ * the first word that is not an option (so that a command's own --out is
+ * never taken). */
+static int split_options(int argc, char **argv, learn_options *l, char **rest, int *rest_count)
+{
+    bool has_separator = false;
+    for (int i = 1; i < argc; i++)
+        has_separator |= strcmp(argv[i], "--") == 0;
+    int n = 0;
+    rest[n++] = argv[0];
+    int i = 1;
+    for (; i < argc && strcmp(argv[i], "--") != 0; i++) {
+        if (argv[i][0] != '-' && !has_separator)
+            break;
+        bool missing = false;
+        const char *value;
+        const char *name = argv[i];
+        if ((value = take_value(argc, argv, &i, "--out", &missing))) {
+            l->out = value;
+        } else if ((value = take_value(argc, argv, &i, "--merge", &missing))) {
+            l->merge = runner_realloc(l->merge, (l->merge_count + 1) * sizeof *l->merge);
+            l->merge[l->merge_count++] = value;
+        } else if (strcmp(argv[i], "--no-verify") == 0) {
+            l->no_verify = true;
+        } else if (!missing) {
+            rest[n++] = argv[i];
+        }
+        if (missing) {
+            runner_error("%s needs a value (see 'cordon learn --help')", name);
+            return -1;
+        }
+    }
+    for (; i < argc; i++)
+        rest[n++] = argv[i];
+    rest[n] = NULL;
+    *rest_count = n;
+    return 0;
+}
+
+static int merge_earlier(cordon_learned *learned, const learn_options *l)
+{
+    for (size_t i = 0; i < l->merge_count; i++) {
+        cordon_error err;
+        cordon_policy *p = cordon_policy_load(l->merge[i], &err);
+        int rc = p ? cordon_learned_merge(learned, p, &err) : -1;
+        cordon_policy_free(p);
+        if (rc < 0) {
+            runner_error("--merge: %s", err.message);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* The policy text, to --out FILE or stdout. */
+static int write_policy(const char *text, size_t len, const char *out)
+{
+    FILE *f = out ? fopen(out, "we") : stdout;
+    if (!f) {
+        runner_error("--out: cannot write '%s': %s", out, strerror(errno));
+        return -1;
+    }
+    bool ok = fwrite(text, 1, len, f) == len;
+    ok = (out ? fclose(f) == 0 : fflush(f) == 0) && ok;
+    if (!ok)
+        runner_error("cannot write the policy to %s", out ? out : "stdout");
+    return ok ? 0 : -1;
+}
+
+static const char *ending(const cordon_result *r, char *buf, size_t size)
+{
+    if (r->exception) {
+        const char *line = r->exc_out.data;
+        size_t n = strcspn(line, "\n");
+        snprintf(buf, size, "%.*s", (int)n, line);
+    } else {
+        snprintf(buf, size, "exit %d", r->exit_code);
+    }
+    return buf;
+}
+
+/* The learned policy's check: the command again, under it, its output
+ * captured rather than shown a second time.  0 when it ended as the
+ * learning run did. */
+static int verify(const command_options *o, const char *text, const char *origin,
+                  const cordon_result *learned_run)
+{
+    cordon_error err;
+    cordon_policy *p = cordon_policy_parse(text, origin, &err);
+    if (!p) {
+        runner_error("the learned policy does not compile: %s", err.message);
+        return RUNNER_EXIT_OWN_ERROR;
+    }
+    cordon_task *t = task_build(&o->task, p, o->shell, o->command);
+    int status = RUNNER_EXIT_OWN_ERROR;
+    if (t) {
+        int rc = cordon_run(t);
+        const cordon_result *r = cordon_task_result(t);
+        char was[256], is[256];
+        ending(learned_run, was, sizeof was);
+        ending(r, is, sizeof is);
+        if (rc < 0)
+            runner_error("cannot run the check: %s", strerror(-rc));
+        else if (strcmp(was, is) == 0 && !(r->exception && strcmp(r->exception, "PolicyViolation") == 0))
+            status = 0;
+        else
+            status = task_exit_status(rc, r) ? task_exit_status(rc, r) : 1;
+        if (!o->task.quiet || status)
+            runner_error("%s: under the learned policy the command ended with %s (learning "
+                         "run: %s)", status ? "check failed" : "checked", is, was);
+    }
+    cordon_task_free(t);
+    cordon_policy_free(p);
+    return status;
+}
+
+static int learn_and_write(const command_options *o, const learn_options *l, cordon_task *t,
+                           cordon_learned *learned)
+{
+    if (!o->task.quiet)
+        cordon_set_output_callback(t, pass_output, NULL);
+    int rc = cordon_learn(t, learned);
+    if (rc == -EOPNOTSUPP) {
+        runner_error("learn needs seccomp user notification (Linux 5.5), which this kernel "
+                     "does not offer");
+        return RUNNER_EXIT_OWN_ERROR;
+    }
+    if (rc < 0) {
+        runner_error("cannot run the task: %s", strerror(-rc));
+        return RUNNER_EXIT_OWN_ERROR;
+    }
+    output_drain(STDOUT_FILENO);
+    output_drain(STDERR_FILENO);
+    const cordon_result *r = cordon_task_result(t);
+    char buf[256];
+    if (r->exception)
+        runner_error("the learning run ended with %s; the policy covers what ran until then",
+                     ending(r, buf, sizeof buf));
+    char *text = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&text, &len);
+    char *title = task_command_text(o->shell, o->command);
+    int written = mem ? cordon_learned_write(learned, mem, title) : -ENOMEM;
+    free(title);
+    if (mem && fclose(mem) != 0 && written == 0)
+        written = -ENOMEM;
+    int status = written < 0 || write_policy(text, len, l->out) < 0 ? RUNNER_EXIT_OWN_ERROR : 0;
+    if (written < 0)
+        runner_error("cannot write the policy: %s", strerror(-written));
+    if (status == 0 && !l->no_verify)
+        status = verify(o, text, l->out ? l->out : "learned", r);
+    if (status == 0 && r->exception)
+        status = task_exit_status(0, r);
+    free(text);
+    return status;
+}
+
+static int prepare_and_learn(command_options *o, const learn_options *l)
+{
+    if (options_validate(o, OPTIONS_RUN) < 0)
+        return RUNNER_EXIT_OWN_ERROR;
+    /* learn prints a policy, not a result */
+    const char *inapplicable = o->task.retry ? "--retry" : o->task.json ? "--json"
+                               : o->task.audit ? "--audit" : o->task.profile ? "--profile"
+                               : o->task.tty ? "--tty" : NULL;
+    if (inapplicable) {
+        runner_error("learn: %s does not apply (learn runs the command once and writes a "
+                     "policy)", inapplicable);
+        return RUNNER_EXIT_OWN_ERROR;
+    }
+    cordon_policy *base;
+    if (task_policy_open(&o->task, &base) < 0)
+        return RUNNER_EXIT_OWN_ERROR;
+    cordon_learned *learned = cordon_learned_new();
+    int status = RUNNER_EXIT_OWN_ERROR;
+    if (!learned)
+        runner_error("out of memory");
+    else if (merge_earlier(learned, l) == 0) {
+        output_start();
+        cordon_task *t = task_build(&o->task, base, o->shell, o->command);
+        if (t) {
+            int stdin_fd = task_stdin_open(o->task.quiet, false);
+            if (stdin_fd >= 0)
+                cordon_set_stdin_fd(t, stdin_fd);
+            status = learn_and_write(o, l, t, learned);
+            if (stdin_fd > STDIN_FILENO)
+                close(stdin_fd);
+        }
+        cordon_task_free(t);
+    }
+    cordon_learned_free(learned);
+    cordon_policy_free(base);
+    return status;
+}
+
+int learn_main(int argc, char **argv)
+{
+    learn_options l = { NULL, NULL, 0, false };
+    char **rest = runner_alloc(((size_t)argc + 1) * sizeof *rest);
+    int rest_count = 0;
+    command_options o;
+    int status;
+    if (split_options(argc, argv, &l, rest, &rest_count) < 0) {
+        memset(&o, 0, sizeof o);
+        status = RUNNER_EXIT_OWN_ERROR;
+    } else if (options_parse(rest_count, rest, OPTIONS_RUN, &o) < 0) {
+        status = RUNNER_EXIT_OWN_ERROR;
+    } else if (o.help) {
+        status = help_print("learn");
+    } else {
+        status = prepare_and_learn(&o, &l);
+    }
+    options_free(&o);
+    output_finish();
+    free(l.merge);
+    free(rest);
+    return status;
+}

@@ -1,0 +1,130 @@
+/*
+ * What a policy means for a task without a pid namespace.
+ *
+ * The policies let a task call setsid and setpgid, and set the limits of
+ * any process of its own tree: in a pid namespace its tree is held by the
+ * namespace's init (cordon's, which kills every process in it) and the
+ * only process it can name that is not its own is that init, pid 1.  A
+ * task started without namespaces (the machine refuses them) can name
+ * every process of the machine, the caller's among them, and its tree is
+ * held by its v2 cgroup (cgroup.kill), or, without one, by its process
+ * group alone.  Such a task runs under a variant of its policy, built once
+ * per policy and kind, in the parent, before the fork:
+ * - without a pid namespace, prlimit64 setting the limits of any pid but
+ *   0 (itself) is killed, as the policy's own rule for prlimit64 says for
+ *   pid 1 (only for a policy that has such a rule);
+ * - without a pid namespace and a v2 cgroup, setsid and setpgid fail with
+ *   EPERM (only where the policy allows them outright), so that the tree
+ *   stays in its process group and dies with it.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+
+#include "policy.h"
+#include "policy_rules.h"
+
+static pthread_mutex_t variant_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* Only a call the policy allows outright is refused: a rule of its own
+ * (a kill, a condition) is never weakened to an errno. */
+static bool allowed_outright(const cordon_policy *p, int nr)
+{
+    if (p->default_action != ACTION_ALLOW && p->default_action != ACTION_LOG)
+        return false;
+    for (size_t i = 0; i < p->rule_count; i++)
+        if (p->rules[i].syscall == nr && p->rules[i].action != ACTION_ALLOW &&
+            p->rules[i].action != ACTION_LOG)
+            return false;
+    return true;
+}
+
+static bool kills_some(const cordon_policy *p, int nr)
+{
+    for (size_t i = 0; i < p->rule_count; i++)
+        if (p->rules[i].syscall == nr && p->rules[i].action == ACTION_KILL)
+            return true;
+    return false;
+}
+
+static int add_rule(cordon_policy *v, const cordon__rule *rule, const char *name)
+{
+    const char *stored;
+    if (cordon__syscall_lookup(name, strlen(name), &stored) != rule->syscall)
+        return -EINVAL;
+    cordon__rule *added = &v->rules[v->rule_count++];
+    *added = *rule;
+    added->syscall_name = stored;
+    added->origin = v->name;
+    added->overridden_by = -1;
+    return 0;
+}
+
+static int add_variant_rules(const cordon_policy *p, cordon_policy *v, unsigned kind)
+{
+    int rc = 0;
+    if (kind & CORDON__VARIANT_NO_PID_NAMESPACE && kills_some(p, SYS_prlimit64)) {
+        /* "kill prlimit64 if arg0 != 0 && arg2 != 0" */
+        cordon__rule rule = { .action = ACTION_KILL, .syscall = SYS_prlimit64,
+                              .condition_count = 2 };
+        rule.conditions[0] = (cordon__condition){ .arg = 0, .compare = COMPARE_NE };
+        rule.conditions[1] = (cordon__condition){ .arg = 2, .compare = COMPARE_NE };
+        rc = add_rule(v, &rule, "prlimit64");
+    }
+    cordon__rule refusal = { .action = ACTION_ERRNO, .errno_value = EPERM };
+    if (rc == 0 && (kind & CORDON__VARIANT_NO_TREE_HOLD) && allowed_outright(p, SYS_setsid)) {
+        refusal.syscall = SYS_setsid;
+        rc = add_rule(v, &refusal, "setsid");
+    }
+    if (rc == 0 && (kind & CORDON__VARIANT_NO_TREE_HOLD) && allowed_outright(p, SYS_setpgid)) {
+        refusal.syscall = SYS_setpgid;
+        rc = add_rule(v, &refusal, "setpgid");
+    }
+    return rc;
+}
+
+/* A copy of `p`'s rules (their origins stay `p`'s, which outlives the
+ * variant) with the variant's added, compiled. */
+static cordon_policy *build_variant(const cordon_policy *p, unsigned kind)
+{
+    cordon_policy *v = calloc(1, sizeof *v);
+    if (!v)
+        return NULL;
+    *v = *p;
+    v->description = NULL;
+    v->origins = NULL;
+    v->origin_count = 0;
+    v->program.filter = NULL;
+    v->program.len = 0;
+    memset(v->variants, 0, sizeof v->variants);
+    v->name = strdup(p->name);
+    v->rule_size = p->rule_count + 3;
+    v->rules = malloc(v->rule_size * sizeof *v->rules);
+    if (!v->name || !v->rules) {
+        cordon_policy_free(v);
+        return NULL;
+    }
+    memcpy(v->rules, p->rules, p->rule_count * sizeof *v->rules);
+    cordon_error err;
+    if (add_variant_rules(p, v, kind) < 0 || cordon__policy_compile(v, &err) < 0) {
+        cordon_policy_free(v);
+        return NULL;
+    }
+    return v;
+}
+
+const cordon_policy *cordon__policy_variant(const cordon_policy *p, unsigned kind)
+{
+    kind &= CORDON__VARIANT_NO_PID_NAMESPACE | CORDON__VARIANT_NO_TREE_HOLD;
+    if (!kind)
+        return p;
+    cordon_policy *mutable = (cordon_policy *)p;
+    pthread_mutex_lock(&variant_lock);
+    if (!mutable->variants[kind])
+        mutable->variants[kind] = build_variant(p, kind);
+    const cordon_policy *v = mutable->variants[kind];
+    pthread_mutex_unlock(&variant_lock);
+    return v;
+}

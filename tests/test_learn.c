@@ -1,0 +1,464 @@
+/*
+ * cordon_learn and `cordon learn`: a learned policy lets the learned run
+ * through again, stops the same program doing one thing more with a named
+ * violation, merges runs, keeps the base policy's kills and errnos, and
+ * cannot be made to say more than the runs did.
+ */
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+#include "support.h"
+
+static char threads_path[512];
+static char data_path[] = "/tmp/cordon-learn-XXXXXX";
+static char script_path[] = "/tmp/cordon-learn-script-XXXXXX";
+
+static const char script[] =
+    "import sys, _socket\n"
+    "with open(sys.argv[1]) as f:\n"
+    "    print(f.read().strip())\n"
+    "if len(sys.argv) > 2 and sys.argv[2] == 'write':\n"
+    "    open(sys.argv[1] + '.written', 'w')\n"
+    "elif len(sys.argv) > 2:\n"
+    "    _socket.socket(_socket.AF_INET, _socket.SOCK_STREAM)\n";
+
+static void write_file(char *template, const char *text)
+{
+    int fd = mkstemp(template);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+    fchmod(fd, 0644);
+    close(fd);
+}
+
+static int set_up(void **state)
+{
+    (void)state;
+    const char *dir = getenv("CORDON_HOSTILE_DIR");
+    snprintf(threads_path, sizeof threads_path, "%s/learn_threads", dir ? dir : "build/hostile");
+    write_file(data_path, "some bytes to sum\n");
+    write_file(script_path, script);
+    return 0;
+}
+
+static int tear_down(void **state)
+{
+    (void)state;
+    unlink(data_path);
+    unlink(script_path);
+    return 0;
+}
+
+/* Learns one run of `t` into `l`; skips where the kernel cannot. */
+static void learn(cordon_task *t, cordon_learned *l, int expected_rc)
+{
+    SKIP_UNDER_VALGRIND("valgrind has no seccomp(2), so no user notification");
+    int rc = cordon_learn(t, l);
+    if (rc == -EOPNOTSUPP) {
+        print_message("skipped: the kernel has no seccomp user notification\n");
+        skip();
+    }
+    const cordon_result *r = cordon_task_result(t);
+    if (rc != expected_rc)
+        fail_msg("learn: rc %d, %s\n%s%s", rc, r->exception ? r->exception : "no exception",
+                 r->exc_out.data, r->std_err.data);
+}
+
+static char *written(const cordon_learned *l, const char *title)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&text, &len);
+    assert_non_null(out);
+    assert_int_equal(cordon_learned_write(l, out, title), 0);
+    fclose(out);
+    return text;
+}
+
+static cordon_policy *compiled(const char *text)
+{
+    cordon_error err;
+    cordon_policy *p = cordon_policy_parse(text, "learned", &err);
+    if (!p)
+        fail_msg("the learned policy does not compile: %s\n%s", err.message, text);
+    return p;
+}
+
+static cordon_task *command(const char *a, const char *b, const char *c, const char *d)
+{
+    const char *argv[] = { a, b, c, d, NULL };
+    cordon_task *t = cordon_command_task(argv);
+    assert_non_null(t);
+    return t;
+}
+
+static const cordon_result *run_under(cordon_task *t, const cordon_policy *p, int expected_rc)
+{
+    cordon_set_policy(t, p);
+    return run_task(t, expected_rc);
+}
+
+static void assert_named_violation(const cordon_result *r, const char *call)
+{
+    assert_string_equal(r->exception, "PolicyViolation");
+    if (!strstr(r->exc_out.data, call))
+        fail_msg("'%s' not in exc_out: %s", call, r->exc_out.data);
+}
+
+/* A Python script that reads a file and prints it: the learned policy
+ * runs it again, and the same script opening an internet socket dies
+ * naming the call. */
+static void test_learn_python_script_runs_under_its_policy_and_more_is_killed(void **state)
+{
+    (void)state;
+    cordon_learned *l = cordon_learned_new();
+    cordon_task *t = command("python3", script_path, data_path, NULL);
+    learn(t, l, 0);
+    assert_string_equal(cordon_task_result(t)->std_out.data, "some bytes to sum\n");
+    char *text = written(l, "python3 script");
+    cordon_policy *p = compiled(text);
+    assert_non_null(strstr(text, "\ndefault kill\n"));
+    assert_null(strstr(text, "# sockets")); /* it made none */
+
+    const cordon_result *r = run_under(t, p, 0);
+    assert_string_equal(r->std_out.data, "some bytes to sum\n");
+    assert_int_equal(r->exit_code, 0);
+
+    cordon_task *more = command("python3", script_path, data_path, "socket");
+    r = run_under(more, p, CORDON_EXCEPTION);
+    assert_named_violation(r, "forbids socket(AF_INET, SOCK_STREAM, 0)");
+    assert_string_equal(r->std_out.data, "some bytes to sum\n");
+
+    cordon_task_free(more);
+    cordon_task_free(t);
+    cordon_policy_free(p);
+    free(text);
+    cordon_learned_free(l);
+}
+
+/* A C program with four threads: clone is allowed only with the flags
+ * pthread_create passed, clone3 keeps the default policy's ENOSYS (which
+ * sends glibc to clone), and a socket more is killed. */
+static void test_learn_threaded_program_runs_under_its_policy_and_more_is_killed(void **state)
+{
+    (void)state;
+    cordon_learned *l = cordon_learned_new();
+    cordon_task *t = command(threads_path, data_path, NULL, NULL);
+    learn(t, l, 0);
+    char *text = written(l, NULL);
+    assert_non_null(strstr(text, "allow clone if arg0 == CLONE_VM|CLONE_FS|CLONE_FILES|"
+                                 "CLONE_SIGHAND|CLONE_THREAD|"));
+    assert_non_null(strstr(text, "\nerrno ENOSYS clone3\n"));
+    assert_null(strstr(text, "execve")); /* the command's own exec is cordon's */
+    cordon_policy *p = compiled(text);
+
+    const cordon_result *r = run_under(t, p, 0);
+    assert_string_equal(r->std_out.data, "18 bytes, sum 1661\n");
+
+    cordon_task *more = command(threads_path, data_path, "socket", NULL);
+    r = run_under(more, p, CORDON_EXCEPTION);
+    assert_named_violation(r, "forbids socket(AF_INET, SOCK_STREAM, 0)");
+
+    /* fork's flags were never seen: a child is a violation too */
+    cordon_task *child = command(threads_path, data_path, "child", NULL);
+    r = run_under(child, p, CORDON_EXCEPTION);
+    assert_named_violation(r, "forbids clone(");
+
+    cordon_task_free(child);
+    cordon_task_free(more);
+    cordon_task_free(t);
+    cordon_policy_free(p);
+    free(text);
+    cordon_learned_free(l);
+}
+
+/* Two runs learned apart, each written as a policy, merge into one that
+ * lets both through: the threads, and the fork and exec of a child (whose
+ * calls, made in another process and another program, were recorded). */
+static void test_learn_merges_policies_of_two_runs(void **state)
+{
+    (void)state;
+    cordon_learned *first = cordon_learned_new(), *second = cordon_learned_new();
+    cordon_task *plain = command(threads_path, data_path, NULL, NULL);
+    cordon_task *child = command(threads_path, data_path, "child", NULL);
+    learn(plain, first, 0);
+    learn(child, second, 0);
+    char *text1 = written(first, "plain"), *text2 = written(second, "child");
+    assert_non_null(strstr(text2, "execve")); /* the child's exec of /bin/true */
+    cordon_policy *p1 = compiled(text1), *p2 = compiled(text2);
+
+    cordon_learned *merged = cordon_learned_new();
+    cordon_error err;
+    assert_int_equal(cordon_learned_merge(merged, p1, &err), 0);
+    assert_int_equal(cordon_learned_merge(merged, p2, &err), 0);
+    assert_int_equal(cordon_learned_runs(merged), 2);
+    char *text = written(merged, "both");
+    assert_non_null(strstr(text, "# Learned by cordon from 2 runs: both\n"));
+    cordon_policy *p = compiled(text);
+
+    assert_string_equal(run_under(plain, p, 0)->std_out.data, "18 bytes, sum 1661\n");
+    assert_int_equal(run_under(child, p, 0)->exit_code, 0);
+    /* what neither run did is still refused */
+    cordon_task *more = command(threads_path, data_path, "socket", NULL);
+    assert_named_violation(run_under(more, p, CORDON_EXCEPTION), "forbids socket(AF_INET");
+    /* and the first policy alone does not let the child through */
+    assert_named_violation(run_under(child, p1, CORDON_EXCEPTION), "forbids clone(");
+
+    /* merging the merged text again changes nothing */
+    assert_int_equal(cordon_learned_merge(merged, p, &err), 0);
+    char *again = written(merged, "both");
+    assert_string_equal(strchr(again, '\n'), strchr(text, '\n'));
+
+    cordon_task_free(more);
+    cordon_task_free(plain);
+    cordon_task_free(child);
+    cordon_policy_free(p1);
+    cordon_policy_free(p2);
+    cordon_policy_free(p);
+    free(text1);
+    free(text2);
+    free(text);
+    free(again);
+    cordon_learned_free(first);
+    cordon_learned_free(second);
+    cordon_learned_free(merged);
+}
+
+static int read_and_return(cordon_ctx *ctx, void *arg)
+{
+    char buf[64] = { 0 };
+    int fd = open(arg, O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || read(fd, buf, sizeof buf - 1) < 0)
+        return 1;
+    close(fd);
+    cordon_return(ctx, buf, strlen(buf));
+    if (strstr(buf, "socket"))
+        return socket(AF_INET, SOCK_DGRAM, 0) < 0 ? 2 : 3;
+    return 0;
+}
+
+/* A function task: the calls cordon makes after the filter (the setup
+ * record's munmap) are in the policy, so the function starts under it. */
+static void test_learn_function_task(void **state)
+{
+    (void)state;
+    cordon_learned *l = cordon_learned_new();
+    cordon_task *t = cordon_function_task(read_and_return, data_path);
+    learn(t, l, 0);
+    assert_int_equal(cordon_task_result(t)->exit_code, 0);
+    char *text = written(l, "function");
+    assert_non_null(strstr(text, "munmap"));
+    cordon_policy *p = compiled(text);
+    const cordon_result *r = run_under(t, p, 0);
+    assert_int_equal(r->exit_code, 0);
+    assert_memory_equal(r->returns.data, "some bytes to sum\n", r->returns.len);
+
+    char other[] = "/tmp/cordon-learn-socket-XXXXXX";
+    write_file(other, "socket please\n");
+    cordon_task *more = cordon_function_task(read_and_return, other);
+    assert_named_violation(run_under(more, p, CORDON_EXCEPTION), "forbids socket(AF_INET");
+    unlink(other);
+
+    cordon_task_free(more);
+    cordon_task_free(t);
+    cordon_policy_free(p);
+    free(text);
+    cordon_learned_free(l);
+}
+
+/* Learning is no way around the base policy: what it kills still ends
+ * the run (named), what it refuses with an errno is refused and written
+ * as that errno. */
+static void test_learn_keeps_the_base_policys_kills_and_errnos(void **state)
+{
+    (void)state;
+    cordon_learned *l = cordon_learned_new();
+    cordon_task *t = shell("echo before; exec unshare -U true; echo after");
+    learn(t, l, CORDON_EXCEPTION);
+    const cordon_result *r = cordon_task_result(t);
+    assert_named_violation(r, "the policy 'default' forbids unshare(");
+    assert_string_equal(r->std_out.data, "before\n");
+    cordon_task_free(t);
+
+    cordon_error err;
+    cordon_policy *base = cordon_policy_parse("default allow\nerrno EACCES uname\n",
+                                              "base.policy", &err);
+    assert_non_null(base);
+    t = shell("exec python3 -c 'import os\ntry:\n    os.uname()\nexcept OSError as e:\n"
+              "    print(e.errno)'");
+    cordon_set_policy(t, base);
+    learn(t, l, 0);
+    assert_string_equal(cordon_task_result(t)->std_out.data, "13\n");
+    char *text = written(l, NULL);
+    assert_non_null(strstr(text, "\nerrno EACCES uname\n"));
+    assert_non_null(strstr(text, "# Learned under the policy 'base.policy'"));
+    cordon_policy_free(base);
+    cordon_task_free(t);
+    free(text);
+    cordon_learned_free(l);
+}
+
+/* A learned policy is no looser than its base on what the base tests:
+ * learned under readonly, a write-open is still refused; learned under
+ * default, prlimit64 on cordon's init still is. */
+static void test_learn_is_no_looser_than_its_base(void **state)
+{
+    (void)state;
+    cordon_error err;
+    cordon_policy *readonly = cordon_policy_load("readonly", &err);
+    assert_non_null(readonly);
+    cordon_learned *l = cordon_learned_new();
+    cordon_task *t = command("python3", script_path, data_path, NULL);
+    cordon_set_policy(t, readonly);
+    learn(t, l, 0);
+    char *text = written(l, NULL);
+    assert_non_null(strstr(text, "allow openat if arg2 & 0x243 == 0\n"));
+    cordon_policy *p = compiled(text);
+    assert_string_equal(run_under(t, p, 0)->std_out.data, "some bytes to sum\n");
+    cordon_task *writer = command("python3", script_path, data_path, "write");
+    assert_named_violation(run_under(writer, p, CORDON_EXCEPTION), "forbids openat(");
+    char written_path[64];
+    snprintf(written_path, sizeof written_path, "%s.written", data_path);
+    assert_int_equal(access(written_path, F_OK), -1);
+    cordon_task_free(writer);
+    cordon_policy_free(p);
+    cordon_policy_free(readonly);
+    free(text);
+    cordon_learned_free(l);
+    cordon_task_free(t);
+
+    l = cordon_learned_new();
+    const char *limits = "import os, resource, sys\n"
+                         "resource.prlimit(0, resource.RLIMIT_NOFILE, (60, 60))\n"
+                         "if len(sys.argv) > 1:\n"
+                         "    resource.prlimit(1, resource.RLIMIT_NOFILE, (50, 50))\n";
+    t = command("python3", "-c", limits, NULL);
+    learn(t, l, 0);
+    text = written(l, NULL);
+    assert_non_null(strstr(text, "arg0 & 0xffffffff == 0 && arg2 != 0"));
+    p = compiled(text);
+    run_under(t, p, 0);
+    cordon_task *init = command("python3", "-c", limits, "init");
+    assert_named_violation(run_under(init, p, CORDON_EXCEPTION), "forbids prlimit64(1, ");
+    cordon_task_free(init);
+    cordon_task_free(t);
+    cordon_policy_free(p);
+    free(text);
+    cordon_learned_free(l);
+}
+
+/* Only an allow-list merges; a title cannot add a rule. */
+static void test_learn_merge_and_title_checks(void **state)
+{
+    (void)state;
+    cordon_learned *l = cordon_learned_new();
+    cordon_error err;
+    cordon_policy *deny_list = cordon_policy_load("default", &err);
+    assert_non_null(deny_list);
+    assert_int_equal(cordon_learned_merge(l, deny_list, &err), -EINVAL);
+    assert_string_equal(err.message, "default: cannot merge 'default': it allows every call it does not "
+                                     "name (its default is 'allow'), so it is not an allow-list");
+    cordon_policy_free(deny_list);
+
+    cordon_policy *p = cordon_policy_parse("default kill\nallow read\n", "small", &err);
+    assert_int_equal(cordon_learned_merge(l, p, &err), 0);
+    cordon_policy_free(p);
+    char *text = written(l, "evil\nallow socket\r");
+    assert_null(strstr(text, "\nallow socket"));
+    assert_non_null(strstr(text, "evil?allow socket?"));
+    p = compiled(text);
+    cordon_policy_free(p);
+    free(text);
+    assert_int_equal(cordon_learned_write(NULL, stdout, NULL), -EINVAL);
+    assert_int_equal(cordon_learn(NULL, l), -EINVAL);
+    cordon_learned_free(l);
+}
+
+/* The command: writes the file, checks it by running again, says so. */
+static void test_learn_command_writes_and_checks(void **state)
+{
+    (void)state;
+    SKIP_UNDER_VALGRIND("valgrind has no seccomp(2), so no user notification");
+    const char *runner = getenv("CORDON_RUNNER");
+    char out[] = "/tmp/cordon-learn-out-XXXXXX";
+    int fd = mkstemp(out);
+    assert_true(fd >= 0);
+    close(fd);
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "%s learn --out %s -- %s %s 2>%s.err >/dev/null",
+             runner ? runner : "build/cordon", out, threads_path, data_path, out);
+    int status = system(cmd);
+    char err_path[600], line[512] = "";
+    snprintf(err_path, sizeof err_path, "%s.err", out);
+    FILE *f = fopen(err_path, "r");
+    assert_non_null(f);
+    if (!fgets(line, sizeof line, f))
+        line[0] = '\0';
+    fclose(f);
+    if (strstr(line, "seccomp user notification")) {
+        unlink(out);
+        unlink(err_path);
+        skip();
+    }
+    assert_int_equal(WEXITSTATUS(status), 0);
+    assert_string_equal(line, "cordon: checked: under the learned policy the command ended "
+                              "with exit 0 (learning run: exit 0)\n");
+    snprintf(cmd, sizeof cmd, "%s run --quiet --policy %s -- %s %s socket >/dev/null 2>&1",
+             runner ? runner : "build/cordon", out, threads_path, data_path);
+    assert_int_equal(WEXITSTATUS(system(cmd)), 159);
+    unlink(out);
+    unlink(err_path);
+}
+
+/* Output of the command line `cmd` (stdout), up to 16 KiB. */
+static char *command_output(const char *cmd)
+{
+    FILE *f = popen(cmd, "r");
+    assert_non_null(f);
+    static char out[16384];
+    size_t n = fread(out, 1, sizeof out - 1, f);
+    out[n] = '\0';
+    pclose(f);
+    return out;
+}
+
+/* learn is in the top help and the policy help; its own help names every
+ * option it takes. */
+static void test_learn_help(void **state)
+{
+    (void)state;
+    const char *runner = getenv("CORDON_RUNNER");
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "%s --help", runner ? runner : "build/cordon");
+    assert_non_null(strstr(command_output(cmd), "  learn [--out FILE]"));
+    snprintf(cmd, sizeof cmd, "%s policy --help", runner ? runner : "build/cordon");
+    assert_non_null(strstr(command_output(cmd), "cordon learn"));
+    snprintf(cmd, sizeof cmd, "%s learn --help", runner ? runner : "build/cordon");
+    const char *help = command_output(cmd);
+    const char *words[] = { "--out FILE", "--merge FILE", "--no-verify", "--shell", "--policy",
+                            "default kill", "Exit status" };
+    for (size_t i = 0; i < sizeof words / sizeof *words; i++)
+        if (!strstr(help, words[i]))
+            fail_msg("'cordon learn --help' does not mention %s", words[i]);
+    snprintf(cmd, sizeof cmd, "%s learn --json -- true 2>&1; echo $?",
+             runner ? runner : "build/cordon");
+    assert_string_equal(command_output(cmd), "cordon: learn: --json does not apply (learn runs "
+                                             "the command once and writes a policy)\n125\n");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_learn_python_script_runs_under_its_policy_and_more_is_killed),
+        cmocka_unit_test(test_learn_threaded_program_runs_under_its_policy_and_more_is_killed),
+        cmocka_unit_test(test_learn_merges_policies_of_two_runs),
+        cmocka_unit_test(test_learn_function_task),
+        cmocka_unit_test(test_learn_keeps_the_base_policys_kills_and_errnos),
+        cmocka_unit_test(test_learn_is_no_looser_than_its_base),
+        cmocka_unit_test(test_learn_merge_and_title_checks),
+        cmocka_unit_test(test_learn_command_writes_and_checks),
+        cmocka_unit_test(test_learn_help),
+    };
+    return cmocka_run_group_tests(tests, set_up, tear_down);
+}
