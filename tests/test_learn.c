@@ -127,7 +127,7 @@ static void test_learn_python_script_runs_under_its_policy_and_more_is_killed(vo
 
     cordon_task *more = command("python3", script_path, data_path, "socket");
     r = run_under(more, p, CORDON_EXCEPTION);
-    assert_named_violation(r, "forbids socket(AF_INET, SOCK_STREAM, 0)");
+    assert_named_violation(r, "forbids socket(AF_INET, SOCK_STREAM|SOCK_CLOEXEC, 0)");
     assert_string_equal(r->std_out.data, "some bytes to sum\n");
 
     cordon_task_free(more);
