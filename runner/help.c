@@ -33,7 +33,8 @@ static const char top_help[] =
 
 static const char task_options_help[] =
     "Confinement and limits (sizes take K, M, G; times take ms, s, m, h):\n"
-    "  --policy NAME|FILE  seccomp policy: a shipped name or a policy file\n"
+    "  --policy NAME|FILE  seccomp policy: a shipped name, a policy file, or\n"
+    "                      docker:PROFILE.json or minijail:FILE (imported)\n"
     "                      (default: default; 'none': no seccomp filter at all, the\n"
     "                      other confinement stays).  noexec stops execve and\n"
     "                      execveat only: a program that maps another ELF into\n"
@@ -87,8 +88,8 @@ static const char task_options_help[] =
     "  --retry N           run again up to N times while the ending matches --retry-on\n"
     "  --retry-on CLASS[,CLASS]  signal names (SIGSEGV), Timeout, CpuLimit,\n"
     "                      MemoryLimit, FileSizeLimit, ProcessLimit, PolicyViolation,\n"
-    "                      ExecError, exit:N (the command's exit code), * (any\n"
-    "                      exception; the default)\n"
+    "                      ExecError, ConfinementError, exit:N (the command's exit\n"
+    "                      code), * (any exception; the default)\n"
     "  --backoff TIME[,xFACTOR][,max TIME]  delay before each retry, e.g. 100ms,x2,max 5s\n"
     "Reporting:\n"
     "  --json              print only the result, as one JSON object, on stdout\n"
