@@ -39,6 +39,7 @@ static void fill_usage(cordon_usage *u, const cordon__attempt_state *s)
     u->nivcsw = (uint64_t)ru->ru_nivcsw;
     u->inblock = (uint64_t)ru->ru_inblock;
     u->oublock = (uint64_t)ru->ru_oublock;
+    u->tree_peak_kb = s->tree_peak_bytes / 1024u;
 }
 
 static bool setup_failed(cordon_task *t, const cordon__setup_record *setup)

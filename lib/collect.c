@@ -461,6 +461,7 @@ int cordon__collect(cordon_task *t, cordon__attempt_state *s)
     if (s->cgroup) {
         s->oom_killed = cordon__cgroup_oom_killed(s->cgroup);
         s->pids_limited = cordon__cgroup_pids_limited(s->cgroup);
+        s->tree_peak_bytes = cordon__cgroup_memory_peak(s->cgroup);
     }
     return rc;
 }

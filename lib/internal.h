@@ -201,6 +201,7 @@ typedef struct cordon__attempt_state {
     const volatile uint32_t *exec_attempts;      /* command tasks: the child's count */
     cordon__cgroup *cgroup;
     bool oom_killed, pids_limited;
+    uint64_t tree_peak_bytes;   /* the cgroup's count of the tree's memory, 0: none */
     char violation[512];
     int wait_status;
     struct rusage rusage;
@@ -219,6 +220,7 @@ struct cordon_task {
     bool policy_set;
     uint64_t timeout_ms;
     uint64_t core_dump_bytes;   /* RLIMIT_CORE; 0: no cores (the default) */
+    bool tree_accounting;       /* a memory cgroup even without a memory limit */
     uint64_t limits[CORDON_LIMIT_COUNT_];
     char *stdin_data;
     size_t stdin_len;

@@ -270,7 +270,8 @@ static int prepare(cordon_task *t, cordon__launch *l, cordon__attempt_state *s)
         processes++;
     /* A CPU limit reads the tree's time from the v2 cgroup's counter. */
     bool contain = memory || processes || !l->policy || t->limits[CORDON_LIMIT_CPU_MS];
-    if ((rc = cordon__cgroup_create(&l->cgroup, memory, processes, contain)) < 0)
+    if ((rc = cordon__cgroup_create(&l->cgroup, memory, processes, contain,
+                                    t->tree_accounting)) < 0)
         return rc;
     if (t->limits[CORDON_LIMIT_CPU_MS])
         cordon__cgroup_cpu_start(&l->cgroup);
