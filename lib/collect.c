@@ -457,6 +457,10 @@ int cordon__collect(cordon_task *t, cordon__attempt_state *s)
         return rc;
     drain_remaining(t, s);
     rc = reap(s);
+    /* The init's report of the tree, without the init's own use. */
+    if (rc == 0 && s->in_namespaces &&
+        __atomic_load_n(&s->setup->tree_usage_valid, __ATOMIC_ACQUIRE))
+        s->rusage = s->setup->tree_usage;
     final_cpu_check(s);
     if (s->cgroup) {
         s->oom_killed = cordon__cgroup_oom_killed(s->cgroup);

@@ -105,6 +105,8 @@ typedef struct cordon__setup_record {
     int32_t task_status;                /* that process's wait status, from its init */
     uint32_t task_status_valid;
     uint64_t reaped_cpu_ns;             /* user+system CPU of all the init reaped so far */
+    struct rusage tree_usage;           /* at its end, what the init reaped: the task's */
+    uint32_t tree_usage_valid;          /* tree without the init's own use */
 } cordon__setup_record;
 
 /* What the task itself writes: every field is the task's word only. */

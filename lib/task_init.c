@@ -179,6 +179,15 @@ static void reap_all(cordon__setup_record *setup, pid_t task, const sigset_t *aw
     }
 }
 
+/* The caller's wait4 would add the init's own use to the tree's: its CPU,
+ * its faults, and as its peak the memory it shares with (or copied from)
+ * the caller.  What it reaped is the task's alone. */
+static void publish_tree_usage(cordon__setup_record *setup)
+{
+    if (getrusage(RUSAGE_CHILDREN, &setup->tree_usage) == 0)
+        __atomic_store_n(&setup->tree_usage_valid, 1, __ATOMIC_RELEASE);
+}
+
 int cordon__task_init_main(void *launch)
 {
     const cordon__launch *l = launch;
@@ -204,5 +213,6 @@ int cordon__task_init_main(void *launch)
      * their group does not reach the init. */
     setpgid(0, 0);
     reap_all(setup, task, &awaited);
+    publish_tree_usage(setup);
     _exit(0);
 }
