@@ -105,6 +105,7 @@ typedef struct cordon__setup_record {
     int32_t task_status;                /* that process's wait status, from its init */
     uint32_t task_status_valid;
     uint64_t reaped_cpu_ns;             /* user+system CPU of all the init reaped so far */
+    uint64_t init_cpu_ns;               /* the init's own CPU once it started the task */
     struct rusage tree_usage;           /* at its end, what the init reaped: the task's */
     uint32_t tree_usage_valid;          /* tree without the init's own use */
 } cordon__setup_record;
@@ -196,6 +197,7 @@ typedef struct cordon__attempt_state {
     size_t stdin_len, stdin_written;
     uint64_t started_ns, ended_ns, deadline_ns, cpu_limit_ns;
     uint64_t cpu_used_ns;       /* the tree's CPU time at the last check */
+    uint64_t starter_cpu_ns;    /* the CPU of the child that started the init: cordon's */
     uint64_t next_cpu_check_ns;
     int timer_fd;               /* absolute CLOCK_MONOTONIC wake-ups, or -1 */
     bool timed_out, cpu_exceeded, violated, exited;
@@ -366,6 +368,8 @@ bool cordon__proc_stat_read(pid_t pid, cordon__proc_stat *stat);
  * cgroup's own counter where it has a v2 cgroup, else the sum over the
  * processes of its session and what its init reaped. */
 uint64_t cordon__tree_cpu_ns(const cordon__attempt_state *s);
+/* user + system time of a rusage, in ns. */
+uint64_t cordon__rusage_cpu_ns(const struct rusage *ru);
 /* The CPUs the caller may run on: how fast a tree can spend CPU time. */
 unsigned cordon__usable_cpus(void);
 

@@ -446,9 +446,14 @@ static int follow_init(cordon__launch *l, cordon__attempt_state *s)
     pid_t init = __atomic_load_n(&l->setup->init_pid, __ATOMIC_ACQUIRE);
     if (init <= 0)
         return 0;
-    /* ECHILD: a caller that ignores SIGCHLD had the kernel reap it. */
-    while (rc == 0 && waitpid(s->pid, NULL, __WALL) < 0 && errno == EINTR)
+    /* ECHILD: a caller that ignores SIGCHLD had the kernel reap it.  Its
+     * CPU time (making the namespaces, starting the init) is cordon's: the
+     * CPU limit leaves it out of the task's cgroup's count. */
+    struct rusage starter;
+    memset(&starter, 0, sizeof starter);
+    while (rc == 0 && wait4(s->pid, NULL, __WALL, &starter) < 0 && errno == EINTR)
         ;
+    s->starter_cpu_ns = cordon__rusage_cpu_ns(&starter);
     if (s->pidfd >= 0)
         close(s->pidfd);
     s->pid = init;

@@ -114,8 +114,10 @@ static void test_limit_cpu_holds_the_whole_tree(void **state)
     cpu_limit_holds("\"$CORDON_HOSTILE_DIR/hostile\" spin | cat");
     cpu_limit_holds("(\"$CORDON_HOSTILE_DIR/hostile\" spin &); "
                     "(\"$CORDON_HOSTILE_DIR/hostile\" spin &); sleep 10");
-    cpu_limit_holds("for i in 1 2 3 4 5 6 7 8; do \"$CORDON_HOSTILE_DIR/hostile\" spin & "
-                    "sleep 0.1; kill $!; wait; done; sleep 10");
+    /* waited children of a fixed amount of work each (some 70 ms here),
+     * so that a loaded machine still reaches the limit */
+    cpu_limit_holds("for i in 1 2 3 4 5 6 7 8 9 10; do "
+                    "sh -c 'i=0; while [ $i -lt 60000 ]; do i=$((i+1)); done'; done; sleep 10");
 }
 
 /* A signal is not evidence of a limit: the task that sends itself SIGXCPU
