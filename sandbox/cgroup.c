@@ -266,7 +266,8 @@ static void open_v2_peak(cordon__cgroup *cg, int index, bool reused)
 {
     char path[4300];
     snprintf(path, sizeof path, "%s/memory.peak", cg->dirs[index]);
-    int fd = open(path, O_RDWR | O_CLOEXEC);
+    /* Read-only before Linux 6.12: a new cgroup's peak needs no reset. */
+    int fd = open(path, (reused ? O_RDWR : O_RDONLY) | O_CLOEXEC);
     if (fd < 0)
         return;
     ssize_t n;
