@@ -299,17 +299,17 @@ static void test_usage_excludes_the_inits_own(void **state)
         fail_msg("/bin/true used %llu us of CPU", (unsigned long long)least);
 }
 
-/* Without a memory cgroup nothing is claimed: 0, not a guess. */
+/* Without a memory cgroup nothing is claimed: 0, not a guess.  A task
+ * under a policy, with no limit and no tree accounting, gets no cgroup. */
 static void test_usage_tree_peak_is_zero_without_a_memory_cgroup(void **state)
 {
     (void)state;
     cordon_task *t = cordon_function_task(three_hold_memory_at_once, NULL);
     const cordon_result *r = run_task(t, 0);
-    (void)r;
-    /* Only v2 with its memory controller counts a task that asked for
-     * nothing, and only when the task has a cgroup at all. */
-    if (r->usage.tree_peak_kb != 0)
-        assert_true(r->usage.tree_peak_kb >= TREE_PROCESSES * TOUCHED_MIB * 1024u);
+    assert_int_equal(r->exit_code, 0);
+    assert_false(r->confinement & CORDON_CONFINED_CGROUP);
+    assert_int_equal(r->usage.tree_peak_kb, 0);
+    assert_true(r->usage.max_rss_kb >= TOUCHED_MIB * 1024u); /* rusage still has its own */
     cordon_task_free(t);
 }
 
