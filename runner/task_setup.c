@@ -102,10 +102,6 @@ static int apply_options(cordon_task *t, const task_options *o, const cordon_pol
         rc = cordon_set_timeout_ms(t, o->timeout_ms);
     if (rc == 0)
         rc = apply_limits(t, o);
-    /* Accounting is what the runner is for: the tree's peak memory costs a
-     * cgroup per task, lost in the noise of a task's start. */
-    if (rc == 0)
-        rc = cordon_set_tree_accounting(t, 1);
     if (rc == 0)
         rc = apply_environment(t, o);
     if (rc == 0 && o->cwd)
