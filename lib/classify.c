@@ -39,6 +39,7 @@ static void fill_usage(cordon_usage *u, const cordon__attempt_state *s)
     u->nivcsw = (uint64_t)ru->ru_nivcsw;
     u->inblock = (uint64_t)ru->ru_inblock;
     u->oublock = (uint64_t)ru->ru_oublock;
+    u->tree_peak_kb = s->tree_peak_bytes / 1024u;
 }
 
 static bool setup_failed(cordon_task *t, const cordon__setup_record *setup)
@@ -133,15 +134,18 @@ static bool cgroup_limit_reached(cordon_task *t, const cordon__attempt_state *s)
 
 /* RLIMIT_FSIZE's only report is its signal: the task killed by SIGXFSZ
  * under a file size limit.  A shell's exit status 153 for a child that
- * died of it is a number, which any task can choose: not evidence. */
+ * died of it is a number, which any task can choose: not evidence.  The
+ * kernel sends that SIGXFSZ as SI_USER from the writer itself, as kill(2)
+ * would: a task that sends it to itself cannot be told apart (README). */
 static bool file_size_limit_reached(cordon_task *t, int signo)
 {
     if (!t->limits[CORDON_LIMIT_FILE_SIZE] || signo != SIGXFSZ)
         return false;
     set_exception(t, "FileSizeLimit");
     cordon__buffer_printf(&t->exc_out,
-                          "FileSizeLimit: the task wrote past its file size limit of %llu "
-                          "bytes\n", (unsigned long long)t->limits[CORDON_LIMIT_FILE_SIZE]);
+                          "FileSizeLimit: the task died of SIGXFSZ, the kernel's signal for "
+                          "a write past its file size limit of %llu bytes\n",
+                          (unsigned long long)t->limits[CORDON_LIMIT_FILE_SIZE]);
     return true;
 }
 

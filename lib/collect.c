@@ -290,15 +290,18 @@ static int build_poll_set(cordon__attempt_state *s, struct pollfd *fds)
 }
 
 /* The next moment the loop must wake without an event: the deadline, the
- * end of the drain, the next CPU check, a tick. */
+ * end of the drain, the next CPU check, a tick.  A deadline or limit that
+ * already fired is not one: the tree is being killed, and a loop that
+ * polled without waiting until its end was seen would take the CPU that
+ * the dying processes need to end. */
 static uint64_t next_wake_ns(const cordon__attempt_state *s, uint64_t now, uint64_t grace_end)
 {
     uint64_t until = UINT64_MAX;
-    if (s->deadline_ns && !s->exited)
+    if (s->deadline_ns && !s->exited && !s->timed_out)
         until = s->deadline_ns;
     if (grace_end && grace_end < until)
         until = grace_end;
-    if (s->cpu_limit_ns && !s->exited && s->next_cpu_check_ns < until)
+    if (s->cpu_limit_ns && !s->exited && !s->cpu_exceeded && s->next_cpu_check_ns < until)
         until = s->next_cpu_check_ns;
     if ((s->pidfd < 0 || s->processes) && !s->exited) {
         uint64_t tick = now + (s->pidfd < 0 ? NO_PIDFD_TICK_NS : CPU_CHECK_NS);
@@ -525,10 +528,15 @@ int cordon__collect(cordon_task *t, cordon__attempt_state *s)
     if (rc < 0)
         return rc;
     rc = reap(s);
+    /* The init's report of the tree, without the init's own use. */
+    if (rc == 0 && s->in_namespaces &&
+        __atomic_load_n(&s->setup->tree_usage_valid, __ATOMIC_ACQUIRE))
+        s->rusage = s->setup->tree_usage;
     final_cpu_check(s);
     if (s->cgroup) {
         s->oom_killed = cordon__cgroup_oom_killed(s->cgroup);
         s->pids_limited = cordon__cgroup_pids_limited(s->cgroup);
+        s->tree_peak_bytes = cordon__cgroup_memory_peak(s->cgroup);
     }
     return rc;
 }

@@ -164,6 +164,13 @@ int cordon_set_user(cordon_task *t, uid_t uid, gid_t gid);
  * size.  Where the core goes is the machine's core_pattern. */
 int cordon_set_core_dumps(cordon_task *t, uint64_t max_bytes);
 
+/* Nonzero: the task gets a memory cgroup of its own even without a memory
+ * limit (cgroup v2 with the memory controller, else v1), so that
+ * usage.tree_peak_kb counts its whole tree's peak.  Costs the making and
+ * removal of a cgroup per run.  Where no memory cgroup can be made the task
+ * runs anyway and tree_peak_kb is 0.  Default: off. */
+int cordon_set_tree_accounting(cordon_task *t, int on);
+
 /* Delay before retry n (n >= 1) of cordon_run_and_retry:
  * min(initial_ms * factor^(n-1), max_ms).  Default: no delay. */
 int cordon_set_backoff(cordon_task *t, uint64_t initial_ms, double factor, uint64_t max_ms);
@@ -622,10 +629,27 @@ typedef struct cordon_bytes {
     size_t dropped;     /* bytes past the cap, read and discarded */
 } cordon_bytes;
 
+/* From wait4 on the task's tree (with a pid namespace every process of
+ * it, orphans killed at the end included; without one, what its first
+ * process waited for), but wall_us and tree_peak_kb.
+ *   max_rss_kb    the largest single process's peak resident set
+ *                 (ru_maxrss), not a sum.  A process's figure includes
+ *                 what it inherited: a function task's process is a copy
+ *                 of the caller, and the kernel records, at a command's
+ *                 execve, the peak of the memory it was exec'd from (a
+ *                 copy of the caller).
+ *   tree_peak_kb  the peak of the memory (resident and page cache) the
+ *                 whole tree was charged for at once, counted by its
+ *                 memory cgroup: the task's own pages only, never the
+ *                 caller's it shares.  0 when no cgroup of the task
+ *                 counted memory: it has one with a memory limit, with
+ *                 cordon_set_tree_accounting, or (cgroup v2 with the
+ *                 memory controller) whenever it has a cgroup. */
 typedef struct cordon_usage {
     uint64_t wall_us, user_us, sys_us;
     uint64_t max_rss_kb;
     uint64_t minflt, majflt, nvcsw, nivcsw, inblock, oublock;
+    uint64_t tree_peak_kb;
 } cordon_usage;
 
 /* How a task was confined, in detail, for an audit to prove it afterwards

@@ -121,6 +121,9 @@ typedef struct cordon__setup_record {
     char hook_message[512];             /* what it wrote to err->message */
     uint32_t hook_object_count;         /* objects the hook left loaded */
     cordon__loaded_object hook_objects[CORDON_HOOK_OBJECTS];
+    uint64_t init_cpu_ns;               /* the init's own CPU once it started the task */
+    struct rusage tree_usage;           /* at its end, what the init reaped: the task's */
+    uint32_t tree_usage_valid;          /* tree without the init's own use */
 } cordon__setup_record;
 
 enum cordon__hook_state { HOOK_NONE = 0, HOOK_RUNNING = 1, HOOK_DONE = 2, HOOK_FAILED = 3 };
@@ -235,6 +238,7 @@ typedef struct cordon__attempt_state {
     struct cordon__relay *relay[3];
     uint64_t started_ns, ended_ns, deadline_ns, cpu_limit_ns;
     uint64_t cpu_used_ns;       /* the tree's CPU time at the last check */
+    uint64_t starter_cpu_ns;    /* the CPU of the child that started the init: cordon's */
     uint64_t next_cpu_check_ns;
     int timer_fd;               /* absolute CLOCK_MONOTONIC wake-ups, or -1 */
     bool timed_out, cpu_exceeded, violated, exited;
@@ -242,6 +246,7 @@ typedef struct cordon__attempt_state {
     const volatile uint32_t *exec_attempts;      /* command tasks: the child's count */
     cordon__cgroup *cgroup;
     bool oom_killed, pids_limited;
+    uint64_t tree_peak_bytes;   /* the cgroup's count of the tree's memory, 0: none */
     char violation[512];
     int wait_status;
     struct rusage rusage;
@@ -261,6 +266,7 @@ struct cordon_task {
     bool policy_set;
     uint64_t timeout_ms;
     uint64_t core_dump_bytes;   /* RLIMIT_CORE; 0: no cores (the default) */
+    bool tree_accounting;       /* a memory cgroup even without a memory limit */
     uint64_t limits[CORDON_LIMIT_COUNT_];
     char *stdin_data;
     size_t stdin_len;
@@ -488,6 +494,8 @@ bool cordon__proc_stat_read(pid_t pid, cordon__proc_stat *stat);
  * cgroup's own counter where it has a v2 cgroup, else the sum over the
  * processes of its session and what its init reaped. */
 uint64_t cordon__tree_cpu_ns(const cordon__attempt_state *s);
+/* user + system time of a rusage, in ns. */
+uint64_t cordon__rusage_cpu_ns(const struct rusage *ru);
 /* The CPUs the caller may run on: how fast a tree can spend CPU time. */
 unsigned cordon__usable_cpus(void);
 

@@ -65,7 +65,12 @@ static void write_usage(FILE *out, const cordon_usage *u)
             percent(u->user_us, cpu));
     fprintf(out, "    sys      %10.3f ms  (%.1f%% of cpu)\n", (double)u->sys_us / 1000.0,
             percent(u->sys_us, cpu));
-    fprintf(out, "  peak rss   %10" PRIu64 " KiB\n", u->max_rss_kb);
+    fprintf(out, "  peak rss   %10" PRIu64 " KiB  (its largest process)\n", u->max_rss_kb);
+    if (u->tree_peak_kb)
+        fprintf(out, "  tree peak  %10" PRIu64 " KiB  (its whole tree, by its memory cgroup)\n",
+                u->tree_peak_kb);
+    else
+        fprintf(out, "  tree peak  %10s      (no memory cgroup counted it)\n", "-");
     fprintf(out, "  faults     %10" PRIu64 " minor, %" PRIu64 " major\n", u->minflt, u->majflt);
     fprintf(out, "  switches   %10" PRIu64 " voluntary, %" PRIu64 " involuntary\n", u->nvcsw,
             u->nivcsw);

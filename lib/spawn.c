@@ -342,7 +342,8 @@ static int prepare(cordon_task *t, cordon__launch *l, cordon__attempt_state *s)
     /* A CPU limit reads the tree's time from the v2 cgroup's counter. */
     bool held_by_namespace = l->namespaces & CORDON__NAMESPACE_PID;
     bool contain = memory || processes || !held_by_namespace || t->limits[CORDON_LIMIT_CPU_MS];
-    if ((rc = cordon__cgroup_create(&l->cgroup, memory, processes, contain)) < 0)
+    if ((rc = cordon__cgroup_create(&l->cgroup, memory, processes, contain,
+                                    t->tree_accounting)) < 0)
         return rc;
     /* Without a pid namespace the task can name every process, and
      * without a v2 cgroup its process group alone holds its tree. */
@@ -527,9 +528,14 @@ static int follow_init(cordon__launch *l, cordon__attempt_state *s)
     pid_t init = __atomic_load_n(&l->setup->init_pid, __ATOMIC_ACQUIRE);
     if (init <= 0)
         return 0;
-    /* ECHILD: a caller that ignores SIGCHLD had the kernel reap it. */
-    while (rc == 0 && waitpid(s->pid, NULL, __WALL) < 0 && errno == EINTR)
+    /* ECHILD: a caller that ignores SIGCHLD had the kernel reap it.  Its
+     * CPU time (making the namespaces, starting the init) is cordon's: the
+     * CPU limit leaves it out of the task's cgroup's count. */
+    struct rusage starter;
+    memset(&starter, 0, sizeof starter);
+    while (rc == 0 && wait4(s->pid, NULL, __WALL, &starter) < 0 && errno == EINTR)
         ;
+    s->starter_cpu_ns = cordon__rusage_cpu_ns(&starter);
     if (s->pidfd >= 0)
         close(s->pidfd);
     s->pid = init;

@@ -324,6 +324,15 @@ int cordon_set_core_dumps(cordon_task *t, uint64_t max_bytes)
     return 0;
 }
 
+int cordon_set_tree_accounting(cordon_task *t, int on)
+{
+    int busy = settable(t);
+    if (busy < 0)
+        return busy;
+    t->tree_accounting = on != 0;
+    return 0;
+}
+
 int cordon_set_backoff(cordon_task *t, uint64_t initial_ms, double factor, uint64_t max_ms)
 {
     int busy = settable(t);

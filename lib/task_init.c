@@ -196,6 +196,24 @@ static void reap_all(cordon__setup_record *setup, pid_t task, const sigset_t *aw
     }
 }
 
+/* The init's CPU so far (its set-up, the start of the task) is cordon's,
+ * not the task's: the CPU limit leaves it out of the cgroup's count. */
+static void publish_own_cpu(cordon__setup_record *setup)
+{
+    struct rusage own;
+    if (getrusage(RUSAGE_SELF, &own) == 0)
+        __atomic_store_n(&setup->init_cpu_ns, cordon__rusage_cpu_ns(&own), __ATOMIC_RELEASE);
+}
+
+/* The caller's wait4 would add the init's own use to the tree's: its CPU,
+ * its faults, and as its peak the memory it shares with (or copied from)
+ * the caller.  What it reaped is the task's alone. */
+static void publish_tree_usage(cordon__setup_record *setup)
+{
+    if (getrusage(RUSAGE_CHILDREN, &setup->tree_usage) == 0)
+        __atomic_store_n(&setup->tree_usage_valid, 1, __ATOMIC_RELEASE);
+}
+
 int cordon__task_init_main(void *launch)
 {
     const cordon__launch *l = launch;
@@ -217,9 +235,11 @@ int cordon__task_init_main(void *launch)
     pid_t task = start_task(l);
     if (task < 0)
         cordon__child_fail(setup, STEP_NAMESPACES, task);
+    publish_own_cpu(setup);
     /* Out of the task's process group: whatever the task's processes do to
      * their group does not reach the init. */
     setpgid(0, 0);
     reap_all(setup, task, &awaited);
+    publish_tree_usage(setup);
     _exit(0);
 }

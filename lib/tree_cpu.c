@@ -69,11 +69,29 @@ static uint64_t session_cpu_ns(const cordon__attempt_state *s)
     return total;
 }
 
+uint64_t cordon__rusage_cpu_ns(const struct rusage *ru)
+{
+    return ((uint64_t)ru->ru_utime.tv_sec + (uint64_t)ru->ru_stime.tv_sec) * 1000000000ull +
+           ((uint64_t)ru->ru_utime.tv_usec + (uint64_t)ru->ru_stime.tv_usec) * 1000u;
+}
+
+/* The cgroup also counts cordon's own start of a task in namespaces: the
+ * child that made them and the init up to the task's start.  Left out, so
+ * that the limit counts what the task's usage shows. */
+static uint64_t less_cordon_s_start(const cordon__attempt_state *s, uint64_t cgroup_ns)
+{
+    if (!s->in_namespaces)
+        return cgroup_ns;
+    uint64_t cordon_s = s->starter_cpu_ns +
+                        __atomic_load_n(&s->setup->init_cpu_ns, __ATOMIC_ACQUIRE);
+    return cgroup_ns > cordon_s ? cgroup_ns - cordon_s : 0;
+}
+
 uint64_t cordon__tree_cpu_ns(const cordon__attempt_state *s)
 {
     int64_t cgroup_us = s->cgroup ? cordon__cgroup_cpu_usage_us(s->cgroup) : -ENOENT;
     if (cgroup_us >= 0)
-        return (uint64_t)cgroup_us * 1000u;
+        return less_cordon_s_start(s, (uint64_t)cgroup_us * 1000u);
     uint64_t reaped = s->in_namespaces
                           ? __atomic_load_n(&s->setup->reaped_cpu_ns, __ATOMIC_ACQUIRE) : 0;
     return reaped + session_cpu_ns(s);

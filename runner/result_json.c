@@ -10,7 +10,7 @@ static void usage_json(json_writer *w, const cordon_usage *u)
         { "wall_us", u->wall_us }, { "user_us", u->user_us }, { "sys_us", u->sys_us },
         { "max_rss_kb", u->max_rss_kb }, { "minflt", u->minflt }, { "majflt", u->majflt },
         { "nvcsw", u->nvcsw }, { "nivcsw", u->nivcsw }, { "inblock", u->inblock },
-        { "oublock", u->oublock },
+        { "oublock", u->oublock }, { "tree_peak_kb", u->tree_peak_kb },
     };
     json_begin_object(w);
     for (size_t i = 0; i < sizeof fields / sizeof *fields; i++) {

@@ -120,6 +120,12 @@ static int prepare_and_run(command_options *o)
     int audit_fd = o->task.audit ? audit_open(o->task.audit) : -1;
     if (!o->task.audit || audit_fd >= 0) {
         cordon_task *t = task_build(&o->task, policy, o->shell, o->command);
+        /* The tree's peak memory costs a cgroup per task (some 1.4 ms
+         * here): one run's worth it; a batch counts it only with --mem. */
+        if (t && cordon_set_tree_accounting(t, 1) < 0) {
+            cordon_task_free(t);
+            t = NULL;
+        }
         if (t)
             status = run_task(o, t, policy, audit_fd, &origin);
         cordon_task_free(t);

@@ -258,15 +258,40 @@ static void limit_pids(cordon__cgroup *cg, int index, uint64_t count)
         cg->pids_dir = index;
 }
 
-static int create_v2(cordon__cgroup *cg, uint64_t memory_bytes, uint64_t max_processes,
-                     bool contain)
+/* The v2 cgroup's memory.peak, counted from this task's start: a pooled
+ * cgroup's peak is an earlier task's, and writing to the file (Linux 6.12)
+ * starts a peak of the writer's own, read back through the same fd.  A
+ * pooled cgroup whose kernel cannot do that counts nothing. */
+static void open_v2_peak(cordon__cgroup *cg, int index, bool reused)
 {
-    bool v2_memory = memory_bytes && places.v2_memory;
+    char path[4300];
+    snprintf(path, sizeof path, "%s/memory.peak", cg->dirs[index]);
+    /* Read-only before Linux 6.12: a new cgroup's peak needs no reset. */
+    int fd = open(path, (reused ? O_RDWR : O_RDONLY) | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    ssize_t n;
+    do
+        n = reused ? write(fd, "reset\n", 6) : 6;
+    while (n < 0 && errno == EINTR);
+    if (n != 6) {
+        close(fd);
+        return;
+    }
+    cg->peak_fd = fd;
+    cg->peak_dir = index;
+}
+
+static int create_v2(cordon__cgroup *cg, uint64_t memory_bytes, uint64_t max_processes,
+                     bool contain, bool count_memory)
+{
+    bool v2_memory = (memory_bytes || count_memory) && places.v2_memory;
     bool v2_pids = max_processes && places.v2_pids;
     if (!places.v2_parent[0] || !(contain || v2_memory || v2_pids))
         return 0;
-    bool reusable = !v2_memory && !v2_pids;
+    bool reusable = !(memory_bytes && places.v2_memory) && !v2_pids;
     int index = reusable ? reuse_dir(cg) : -ENOENT;
+    bool reused = index >= 0;
     if (index < 0)
         index = make_dir(cg, places.v2_parent, CGROUP_V2);
     if (index == -ENOMEM)
@@ -280,7 +305,9 @@ static int create_v2(cordon__cgroup *cg, uint64_t memory_bytes, uint64_t max_pro
         cg->events_fd = open(events, O_RDONLY | O_CLOEXEC);
         cg->reusable = cg->events_fd >= 0;
     }
-    if (v2_memory)
+    if (places.v2_memory)
+        open_v2_peak(cg, index, reused);
+    if (memory_bytes && places.v2_memory)
         limit_memory(cg, index, memory_bytes);
     if (v2_pids)
         limit_pids(cg, index, max_processes);
@@ -288,21 +315,25 @@ static int create_v2(cordon__cgroup *cg, uint64_t memory_bytes, uint64_t max_pro
 }
 
 int cordon__cgroup_create(cordon__cgroup *cg, uint64_t memory_bytes, uint64_t max_processes,
-                          bool contain)
+                          bool contain, bool count_memory)
 {
     memset(cg, 0, sizeof *cg);
     cg->memory_dir = cg->pids_dir = cg->v2_dir = cg->events_fd = -1;
+    cg->peak_dir = cg->peak_fd = -1;
     for (int i = 0; i < CORDON_CGROUP_MAX_DIRS; i++)
         cg->join_fds[i] = -1;
-    if (!memory_bytes && !max_processes && !contain)
+    if (!memory_bytes && !max_processes && !contain && !count_memory)
         return 0; /* nothing to find the machine's cgroups for */
     pthread_once(&places_once, find_places);
-    int rc = create_v2(cg, memory_bytes, max_processes, contain);
-    if (rc == 0 && memory_bytes && cg->memory_dir < 0 && places.v1_memory_parent[0]) {
+    int rc = create_v2(cg, memory_bytes, max_processes, contain, count_memory);
+    bool v1_memory = memory_bytes ? cg->memory_dir < 0 : count_memory && cg->peak_dir < 0;
+    if (rc == 0 && v1_memory && places.v1_memory_parent[0]) {
         int index = make_dir(cg, places.v1_memory_parent, CGROUP_V1);
         rc = index == -ENOMEM ? index : 0;
-        if (index >= 0)
+        if (index >= 0 && memory_bytes)
             limit_memory(cg, index, memory_bytes);
+        if (index >= 0)
+            cg->peak_dir = index; /* made for this task: its peak starts at 0 */
     }
     if (rc == 0 && max_processes && cg->pids_dir < 0 && places.v1_pids_parent[0]) {
         int index = make_dir(cg, places.v1_pids_parent, CGROUP_V1);
@@ -451,6 +482,23 @@ bool cordon__cgroup_pids_limited(const cordon__cgroup *cg)
     return keyed_value(cg->dirs[cg->pids_dir], "pids.events", "max") > 0;
 }
 
+uint64_t cordon__cgroup_memory_peak(const cordon__cgroup *cg)
+{
+    if (cg->peak_dir < 0)
+        return 0;
+    if (cg->versions[cg->peak_dir] == CGROUP_V1)
+        return single_value(cg->dirs[cg->peak_dir], "memory.max_usage_in_bytes");
+    char text[64];
+    ssize_t n;
+    do
+        n = pread(cg->peak_fd, text, sizeof text - 1, 0);
+    while (n < 0 && errno == EINTR);
+    if (n <= 0)
+        return 0;
+    text[n] = '\0';
+    return strtoull(text, NULL, 10);
+}
+
 static int64_t read_cpu_usage_us(const cordon__cgroup *cg)
 {
     if (cg->v2_dir < 0)
@@ -523,7 +571,10 @@ void cordon__cgroup_destroy(cordon__cgroup *cg)
     }
     if (cg->events_fd >= 0)
         close(cg->events_fd);
+    if (cg->peak_fd >= 0)
+        close(cg->peak_fd);
     cg->count = 0;
     cg->memory_dir = cg->pids_dir = cg->v2_dir = cg->events_fd = -1;
+    cg->peak_dir = cg->peak_fd = -1;
     cg->reusable = false;
 }

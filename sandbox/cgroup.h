@@ -38,15 +38,19 @@ typedef struct cordon__cgroup {
     bool v2_killed;                         /* cgroup.kill written: never pooled */
     int events_fd;                          /* its cgroup.events, or -1 */
     uint64_t cpu_base_us;                   /* the v2 cgroup's usage_usec before the task */
+    int peak_dir;                           /* the cgroup that counts the tree's memory, or -1 */
+    int peak_fd;                            /* its v2 memory.peak, reset for this task, or -1 */
 } cordon__cgroup;
 
 /* Parent, before the fork.  Makes the cgroups the limits need (a limit of 0
  * needs none) and, when `contain` is set, a v2 cgroup to kill the task's
- * whole tree by.  Leaves *cg empty (count 0) when nothing could be made;
- * the caller then falls back to rlimits.  Returns 0 or a negative errno
- * (only for out of memory: a machine without cgroups is not an error). */
+ * whole tree by; with `count_memory`, a memory cgroup even without a
+ * memory limit, to count the tree's peak.  Leaves *cg empty (count 0) when
+ * nothing could be made; the caller then falls back to rlimits.  Returns 0
+ * or a negative errno (only for out of memory: a machine without cgroups
+ * is not an error). */
 int cordon__cgroup_create(cordon__cgroup *cg, uint64_t memory_bytes, uint64_t max_processes,
-                          bool contain);
+                          bool contain, bool count_memory);
 
 /* Child, async-signal-safe: moves the calling process into every cgroup,
  * or every one but the v2 cgroup when clone3 started it there. */
@@ -65,6 +69,12 @@ void cordon__cgroup_kill(cordon__cgroup *cg);
  * not an enclosing one that picked a victim in it. */
 bool cordon__cgroup_oom_killed(const cordon__cgroup *cg);
 bool cordon__cgroup_pids_limited(const cordon__cgroup *cg);
+
+/* Parent, after the task ended: the peak of the memory its tree was
+ * charged for, in bytes (v2 memory.peak since this task's start, v1
+ * memory.max_usage_in_bytes of a cgroup made for it); 0 when no cgroup of
+ * the task counted memory. */
+uint64_t cordon__cgroup_memory_peak(const cordon__cgroup *cg);
 
 /* Parent: the CPU time the task's processes used in its v2 cgroup, in µs
  * (cpu.stat usage_usec, less what a pooled cgroup held before); -ENOENT

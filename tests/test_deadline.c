@@ -1,6 +1,7 @@
 /* The deadline: the whole process group dies with SIGKILL, whatever the task
  * does to avoid it, and the result says Timeout. */
 #include <signal.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include "support.h"
@@ -110,6 +111,82 @@ static void test_deadline_of_centuries_does_not_wrap(void **state)
     cordon_task_free(t);
 }
 
+static char *volatile big_block; /* seen from outside: the touch stays */
+
+/* Holds 512 MiB (when `arg` says so), which its end takes the kernel some
+ * 100 ms to free, and then sleeps, or spins under a CPU limit. */
+static int holds_memory(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    const bool *spins = arg;
+    size_t len = 512u << 20;
+    if (spins[1]) {
+        big_block = malloc(len);
+        if (!big_block)
+            return 1;
+        memset(big_block, 1, len);
+    }
+    for (volatile unsigned long i = 0; spins[0]; i++)
+        ;
+    for (;;)
+        pause();
+}
+
+static uint64_t thread_cpu_us(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_THREAD, &ru);
+    return (uint64_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000u +
+           (uint64_t)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec);
+}
+
+/* The caller's thread's CPU time over one run. */
+static uint64_t caller_cpu_us(bool cpu_limit, bool big)
+{
+    bool how[2] = { cpu_limit, big };
+    cordon_task *t = cordon_function_task(holds_memory, how);
+    if (cpu_limit)
+        cordon_set_limit(t, CORDON_LIMIT_CPU_MS, 600);
+    else
+        cordon_set_timeout_ms(t, 1500);
+    uint64_t before = thread_cpu_us();
+    const cordon_result *r = run_task(t, CORDON_EXCEPTION);
+    uint64_t used = thread_cpu_us() - before;
+    assert_string_equal(r->exception, cpu_limit ? "CpuLimit" : "Timeout");
+    cordon_task_free(t);
+    return used;
+}
+
+/* Once the deadline (or the CPU limit) has fired, the parent waits for the
+ * tree's end without polling in a loop: it used to spin until the end was
+ * seen, taking tens of ms of CPU from the processes that had to die (a
+ * task holding 512 MiB takes 100-400 ms to end here).  The CPU limit's own
+ * checks cost the caller some CPU while the task runs: measured against
+ * the same task without the memory to free. */
+static void ends_without_spinning(bool cpu_limit)
+{
+    uint64_t small = caller_cpu_us(cpu_limit, false);
+    uint64_t big = caller_cpu_us(cpu_limit, true);
+    if (big > small + 20000)
+        fail_msg("the caller's thread used %llu us of CPU while the task ended (%llu us "
+                 "for a task with nothing to free)", (unsigned long long)big,
+                 (unsigned long long)small);
+}
+
+static void test_deadline_end_is_awaited_without_spinning(void **state)
+{
+    (void)state;
+    SKIP_UNDER_VALGRIND("the caller's CPU time under valgrind is valgrind's");
+    ends_without_spinning(false);
+}
+
+static void test_deadline_cpu_limit_end_is_awaited_without_spinning(void **state)
+{
+    (void)state;
+    SKIP_UNDER_VALGRIND("the caller's CPU time under valgrind is valgrind's");
+    ends_without_spinning(true);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -120,6 +197,8 @@ int main(void)
         cmocka_unit_test(test_deadline_kills_grandchildren_too),
         cmocka_unit_test(test_deadline_background_process_dies_when_task_ends),
         cmocka_unit_test(test_deadline_zero_means_none),
+        cmocka_unit_test(test_deadline_end_is_awaited_without_spinning),
+        cmocka_unit_test(test_deadline_cpu_limit_end_is_awaited_without_spinning),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -18,7 +18,7 @@ static void test_json_has_every_field(void **state)
         "        'confinement', 'confinement_details', 'status'}\n"
         "assert set(d) == keys | origin, set(d) ^ (keys | origin)\n"
         "assert set(d['usage']) == {'wall_us', 'user_us', 'sys_us', 'max_rss_kb', 'minflt',\n"
-        "    'majflt', 'nvcsw', 'nivcsw', 'inblock', 'oublock'}, d['usage']\n"
+        "    'majflt', 'nvcsw', 'nivcsw', 'inblock', 'oublock', 'tree_peak_kb'}, d['usage']\n"
         "assert d['command'] == 'echo out; echo err >&2; echo note >&3; exit 4'\n"
         "assert d['policy'] == 'default' and d['limits']['timeout_ms'] == 5000\n"
         "assert (d['exit_code'], d['signal'], d['exception']) == (4, 0, None)\n"
@@ -27,6 +27,22 @@ static void test_json_has_every_field(void **state)
         "assert {'seccomp', 'landlock'} <= set(d['confinement']), d['confinement']\n"
         "assert d['usage']['wall_us'] > 0 and d['usage']['max_rss_kb'] > 0"), 0);
     assert_string_equal(c.err, "");
+    captured_free(&c);
+}
+
+/* The tree's peak, counted by the task's memory cgroup: a task that
+ * allocates until its 64 MiB limit stops it peaked at the limit. */
+static void test_json_tree_peak_is_the_tasks(void **state)
+{
+    (void)state;
+    char hostile[512];
+    snprintf(hostile, sizeof hostile, "%s/hostile", getenv("CORDON_HOSTILE_DIR"));
+    captured c = CORDON("run", "--json", "--mem", "64M", "--timeout", "20s", "--", hostile,
+                        "allocate");
+    assert_int_equal(python_check(c.out, c.out_len,
+        "peak = d['usage']['tree_peak_kb']\n"
+        "assert peak == 0 or 60 * 1024 <= peak <= 66 * 1024, peak\n"
+        "assert peak == 0 or d['exception'] == 'MemoryLimit', d['exception']"), 0);
     captured_free(&c);
 }
 
@@ -231,6 +247,7 @@ int main(void)
         cmocka_unit_test(test_json_escapes_bytes_that_are_not_utf8),
         cmocka_unit_test(test_json_random_binary_output_parses),
         cmocka_unit_test(test_json_history_after_retries),
+        cmocka_unit_test(test_json_tree_peak_is_the_tasks),
         cmocka_unit_test(test_audit_appends_one_line_per_task),
         cmocka_unit_test(test_audit_survives_an_unfinished_line_and_a_full_disk),
         cmocka_unit_test(test_audit_concurrent_appends_are_not_torn),

@@ -10,6 +10,8 @@ calls before anything runs.
                            for no filter (default: cordon's built-in default)
     user="nobody"          a name or uid (cordon must run as root)
     core_dumps=bytes       allow cores up to that size (default: none)
+    tree_memory=True       a memory cgroup even without a memory limit, so
+                           that usage.tree_peak_kb counts the whole tree
     cwd=, env={}, clear_env=False, stdin=b""   (commands; stdin for both)
 """
 import pwd
@@ -28,7 +30,7 @@ _LIMITS = {
     "output": _cordon.LIMIT_OUTPUT, "returns": _cordon.LIMIT_RETURN,
 }
 KNOWN = frozenset(_LIMITS) | {"timeout", "cpu", "policy", "user", "core_dumps", "cwd",
-                              "env", "clear_env", "stdin"}
+                              "env", "clear_env", "stdin", "tree_memory"}
 DEFAULT_RETURN_LIMIT = 1 << 20
 
 _policies = {}
@@ -106,6 +108,8 @@ def apply(task, options, return_headroom=0):
         task.set_user(*user_ids(options["user"]))
     if options.get("core_dumps") is not None:
         task.set_core_dumps(size("core_dumps", options["core_dumps"]))
+    if options.get("tree_memory") is not None:
+        task.set_tree_accounting(bool(options["tree_memory"]))
     if options.get("cwd") is not None:
         task.set_cwd(str(options["cwd"]))
     if options.get("clear_env"):

@@ -30,7 +30,10 @@ _PROFILE_HEADROOM = 32 << 20
 
 @dataclasses.dataclass(frozen=True)
 class Usage:
-    """What the task's process tree used (wait4's rusage, and wall time)."""
+    """What the task's process tree used (wait4's rusage, and wall time).
+    max_rss_kb is its largest process's peak (what it inherited included);
+    tree_peak_kb the whole tree's peak, counted by its memory cgroup (0 when
+    none counted it: see the tree_memory option)."""
     wall_us: int = 0
     user_us: int = 0
     sys_us: int = 0
@@ -41,6 +44,7 @@ class Usage:
     nivcsw: int = 0
     inblock: int = 0
     oublock: int = 0
+    tree_peak_kb: int = 0
 
     @property
     def wall(self):

@@ -211,6 +211,14 @@ static PyObject *task_set_core_dumps(cordon_py_task *self, PyObject *arg)
     return none_or_error(cordon_set_core_dumps(self->task, bytes));
 }
 
+static PyObject *task_set_tree_accounting(cordon_py_task *self, PyObject *arg)
+{
+    int on = PyObject_IsTrue(arg);
+    if (on < 0 || not_busy(self) < 0)
+        return NULL;
+    return none_or_error(cordon_set_tree_accounting(self->task, on));
+}
+
 static int run_plain(cordon_task *t, void *unused)
 {
     (void)unused;
@@ -285,7 +293,7 @@ static PyObject *task_result(cordon_py_task *self, PyObject *unused)
     const cordon_usage *u = &r->usage;
     return Py_BuildValue(
         "{s:i,s:i,s:z,s:N,s:N,s:N,s:N,s:N,s:{s:n,s:n,s:n,s:n,s:n},"
-        "s:{s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:K},s:I}",
+        "s:{s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:K},s:I}",
         "exit_code", r->exit_code, "signal", r->signal, "exception", r->exception,
         "std_out", bytes_of(&r->std_out), "std_err", bytes_of(&r->std_err),
         "log_out", bytes_of(&r->log_out), "exc_out", bytes_of(&r->exc_out),
@@ -300,6 +308,7 @@ static PyObject *task_result(cordon_py_task *self, PyObject *unused)
         "minflt", (unsigned long long)u->minflt, "majflt", (unsigned long long)u->majflt,
         "nvcsw", (unsigned long long)u->nvcsw, "nivcsw", (unsigned long long)u->nivcsw,
         "inblock", (unsigned long long)u->inblock, "oublock", (unsigned long long)u->oublock,
+        "tree_peak_kb", (unsigned long long)u->tree_peak_kb,
         "attempts", r->attempts);
 }
 
@@ -316,6 +325,7 @@ static PyMethodDef task_methods[] = {
     METHOD(set_user, METH_VARARGS),
     METHOD(set_stdin, METH_O),
     METHOD(set_core_dumps, METH_O),
+    METHOD(set_tree_accounting, METH_O),
     METHOD(run, METH_NOARGS),
     METHOD(run_profiler, METH_NOARGS),
     METHOD(result, METH_NOARGS),

@@ -156,3 +156,34 @@ def test_the_envelope_reader_refuses_any_class():
     from cordon import _wire
     with pytest.raises(pickle.UnpicklingError):
         _wire.load_envelope(pickle.dumps({"kind": "ok", "value": helpers.Point(1, 2)}))
+
+
+def _hold_three_blocks():
+    """Three processes holding 40 MiB each at the same time."""
+    import os
+    ready_r, ready_w = os.pipe()
+    go_r, go_w = os.pipe()
+    children = []
+    for _ in range(2):
+        pid = os.fork()
+        if pid == 0:
+            mine = bytearray(40 << 20)  # zero-filled: every page touched
+            os.write(ready_w, b"x")
+            os.close(go_w)
+            os.read(go_r, 1)  # until the parent closes it
+            os._exit(len(mine) != 40 << 20)
+        children.append(pid)
+    block = bytearray(40 << 20)  # after the forks: not in the children's pages
+    for _ in children:
+        os.read(ready_r, 1)
+    os.close(go_w)
+    return sum(os.waitpid(pid, 0)[1] for pid in children) + len(block) // (40 << 20)
+
+
+def test_tree_memory_counts_the_whole_tree():
+    t = FunctionTask(_hold_three_blocks).configure(tree_memory=True)
+    assert t.run() == 1
+    if t.usage.tree_peak_kb == 0:
+        pytest.skip("no memory cgroup could be made for the task")
+    assert t.usage.tree_peak_kb >= 120 * 1024
+    assert t.usage.max_rss_kb < 100 * 1024
