@@ -121,8 +121,10 @@ static int prepare_and_run(command_options *o)
     if (!o->task.audit || audit_fd >= 0) {
         cordon_task *t = task_build(&o->task, policy, o->shell, o->command);
         /* The tree's peak memory costs a cgroup per task (some 1.4 ms
-         * here): one run's worth it; a batch counts it only with --mem. */
-        if (t && cordon_set_tree_accounting(t, 1) < 0) {
+         * here): worth it for a run whose figures are shown (--json,
+         * --audit, --profile); a batch counts it only with --mem. */
+        bool shows_usage = o->task.json || o->task.audit || o->task.profile;
+        if (t && shows_usage && cordon_set_tree_accounting(t, 1) < 0) {
             cordon_task_free(t);
             t = NULL;
         }
