@@ -299,7 +299,7 @@ static int prepare(cordon_task *t, cordon__launch *l, cordon__attempt_state *s)
     int rc;
     /* Nothing is held yet: a failure below must release nothing, and a
      * zeroed fd field would be the caller's fd 0. */
-    l->cgroup.memory_dir = l->cgroup.pids_dir = l->cgroup.v2_dir = l->cgroup.events_fd = -1;
+    cordon__cgroup_init_empty(&l->cgroup);
     l->landlock_ruleset = -1;
     for (int stream = 0; stream < 3; stream++)
         l->relay_fd[stream] = s->relay_fd[stream] = -1;

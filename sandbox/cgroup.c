@@ -314,14 +314,19 @@ static int create_v2(cordon__cgroup *cg, uint64_t memory_bytes, uint64_t max_pro
     return 0;
 }
 
-int cordon__cgroup_create(cordon__cgroup *cg, uint64_t memory_bytes, uint64_t max_processes,
-                          bool contain, bool count_memory)
+void cordon__cgroup_init_empty(cordon__cgroup *cg)
 {
     memset(cg, 0, sizeof *cg);
     cg->memory_dir = cg->pids_dir = cg->v2_dir = cg->events_fd = -1;
     cg->peak_dir = cg->peak_fd = -1;
     for (int i = 0; i < CORDON_CGROUP_MAX_DIRS; i++)
         cg->join_fds[i] = -1;
+}
+
+int cordon__cgroup_create(cordon__cgroup *cg, uint64_t memory_bytes, uint64_t max_processes,
+                          bool contain, bool count_memory)
+{
+    cordon__cgroup_init_empty(cg);
     if (!memory_bytes && !max_processes && !contain && !count_memory)
         return 0; /* nothing to find the machine's cgroups for */
     pthread_once(&places_once, find_places);

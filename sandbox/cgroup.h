@@ -42,6 +42,10 @@ typedef struct cordon__cgroup {
     int peak_fd;                            /* its v2 memory.peak, reset for this task, or -1 */
 } cordon__cgroup;
 
+/* Holds nothing (no directory, every fd -1): what a failed start may
+ * release without closing a descriptor of the caller's. */
+void cordon__cgroup_init_empty(cordon__cgroup *cg);
+
 /* Parent, before the fork.  Makes the cgroups the limits need (a limit of 0
  * needs none) and, when `contain` is set, a v2 cgroup to kill the task's
  * whole tree by; with `count_memory`, a memory cgroup even without a

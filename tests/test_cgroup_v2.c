@@ -98,7 +98,9 @@ static void task_cgroup_then(const char *then, char *name, size_t size)
     char command[512];
     snprintf(command, sizeof command, "grep '^0::' /proc/self/cgroup; %s", then ? then : "");
     cordon_task *t = shell(command);
-    cordon_set_policy(t, NULL); /* no policy: the tree is held by a cgroup */
+    /* A CPU limit reads the tree's time from a cgroup of the task's own
+     * (one of the pool's, without memory or process limits). */
+    cordon_set_limit(t, CORDON_LIMIT_CPU_MS, 60000);
     const cordon_result *r = run_task(t, 0);
     const char *last = strrchr(r->std_out.data, '/');
     assert_non_null(last);
@@ -261,7 +263,7 @@ static int runs_a_nested_task(cordon_ctx *ctx, void *arg)
     (void)arg;
     const char *argv[] = { "/bin/true", NULL };
     cordon_task *nested = cordon_command_task(argv);
-    cordon_set_policy(nested, NULL);
+    cordon_set_limit(nested, CORDON_LIMIT_CPU_MS, 60000); /* a cgroup of the pool's */
     int rc = cordon_run(nested);
     cordon_task_free(nested);
     pid_t self = getpid();
@@ -353,7 +355,7 @@ static int run_one_task(void)
 {
     const char *argv[] = { "/bin/true", NULL };
     cordon_task *t = cordon_command_task(argv);
-    cordon_set_policy(t, NULL);
+    cordon_set_limit(t, CORDON_LIMIT_CPU_MS, 60000); /* a cgroup of the pool's */
     int rc = cordon_run(t);
     cordon_task_free(t);
     return rc == 0 ? 0 : 1;
