@@ -7,7 +7,7 @@
 #   make bench      benchmarks (never part of make test)
 #   make fuzz       libFuzzer targets: the policy parser, the Docker importer (needs clang)
 #   make install    PREFIX=/usr/local DESTDIR= (man pages under MANDIR=PREFIX/share/man)
-#   make examples   the online judge, the plugin host, the async fan-out (build/examples/)
+#   make examples   the online judge, the plugin host, the async fan-out, the retrying helper (build/examples/)
 #   make python     the Python package's extension, built in place in python/cordon
 #   make test-python  its pytest suite (part of make test)
 #   make test-slurm   batch --shard under a single-node Slurm cluster (root)
@@ -202,6 +202,7 @@ EXAMPLE_SUBMISSIONS := $(patsubst examples/submissions/%.c,build/examples/submis
 EXAMPLE_PLUGINS     := $(patsubst examples/plugins/%.c,build/examples/plugins/lib%.so,\
                          $(wildcard examples/plugins/*.c))
 EXAMPLES            := build/examples/judge build/examples/plugin_host build/examples/fanout \
+                       build/examples/retry_helper \
                        $(EXAMPLE_SUBMISSIONS) $(EXAMPLE_PLUGINS)
 
 build/examples/submissions/%: examples/submissions/%.c
@@ -212,7 +213,7 @@ build/examples/plugins/lib%.so: examples/plugins/%.c
 	@mkdir -p $(dir $@)
 	$(CC) -shared -fPIC -O1 -g $< -o $@
 
-build/examples/judge build/examples/plugin_host build/examples/fanout: build/examples/%: examples/%.c build/libcordon.a lib/cordon.h
+build/examples/judge build/examples/plugin_host build/examples/fanout build/examples/retry_helper: build/examples/%: examples/%.c build/libcordon.a lib/cordon.h
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $< -o $@ build/libcordon.a $(LDLIBS_ALL)
 
@@ -232,6 +233,8 @@ demo-run: build/demo build/cordon $(EXAMPLES)
 	@CORDON_POLICY_PATH=$(abspath policies) ./build/examples/plugin_host
 	@echo; echo "== an async fan-out through a pool (examples/fanout.c)"
 	@CORDON_POLICY_PATH=$(abspath policies) ./build/examples/fanout
+	@echo; echo "== a retrying helper (examples/retry_helper.c)"
+	@CORDON_POLICY_PATH=$(abspath policies) ./build/examples/retry_helper
 	@echo; echo "== and the cordon command"
 	@CORDON_POLICY_PATH=$(abspath policies) CORDON=./build/cordon sh examples/runner_tour.sh
 	@echo; echo "== and from Python (examples/python_demo.py)"
