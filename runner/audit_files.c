@@ -2,12 +2,14 @@
  * only one line is held at a time, so a file of any length streams. */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <glob.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "audit_files.h"
 #include "runner.h"
@@ -128,10 +130,50 @@ static void take_line(void *user, char *line, size_t len, size_t lineno)
     free(e.command);
 }
 
+/* An audit file may sit in a directory a task could write, and a name
+ * there may be a FIFO (open() would wait for a writer for ever) or a link
+ * to a device (/dev/zero: one endless line).  Only a regular file is read;
+ * O_NONBLOCK keeps the open itself from waiting.  A stream, or NULL after
+ * saying why. */
+static FILE *open_audit(const char *option, const char *path)
+{
+    int fd;
+    do
+        fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+    while (fd < 0 && errno == EINTR);
+    if (fd < 0) {
+        runner_error("%s: cannot read '%s': %s", option, path, strerror(errno));
+        return NULL;
+    }
+    struct stat st;
+    const char *why = NULL;
+    if (fstat(fd, &st) < 0)
+        why = strerror(errno);
+    else if (S_ISFIFO(st.st_mode))
+        why = "a FIFO, not an audit file";
+    else if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode))
+        why = "a device, not an audit file";
+    else if (!S_ISREG(st.st_mode))
+        why = "not a regular file";
+    int flags = why ? 0 : fcntl(fd, F_GETFL);
+    if (!why && (flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) < 0))
+        why = strerror(errno);
+    FILE *in = why ? NULL : fdopen(fd, "r");
+    if (!in) {
+        runner_error("%s: cannot read '%s': %s", option, path, why ? why : strerror(errno));
+        close(fd);
+    }
+    return in;
+}
+
 int audit_files_read(audit_reader *r, const char *path)
 {
     reading rd = { r, path, 0 };
-    int rc = runner_read_lines(r->option, path, take_line, &rd);
+    FILE *in = open_audit(r->option, path);
+    if (!in)
+        return -1;
+    int rc = runner_read_stream(r->option, path, in, take_line, &rd);
+    fclose(in);
     if (rd.bad)
         runner_error("%s: %zu lines skipped", path, rd.bad);
     return rc;

@@ -78,6 +78,22 @@ unsigned long long runner_now_us(void)
     return (unsigned long long)ts.tv_sec * 1000000ull + (unsigned long long)ts.tv_nsec / 1000u;
 }
 
+int runner_read_stream(const char *command, const char *name, FILE *in, runner_line_fn each,
+                       void *user)
+{
+    char *line = NULL;
+    size_t cap = 0, lineno = 0;
+    ssize_t n;
+    while ((n = getline(&line, &cap, in)) >= 0)
+        each(user, line, (size_t)n, ++lineno);
+    free(line);
+    if (ferror(in)) {
+        runner_error("%s: cannot read '%s'", command, name);
+        return -1;
+    }
+    return 0;
+}
+
 int runner_read_lines(const char *command, const char *path, runner_line_fn each, void *user)
 {
     bool from_stdin = !path || strcmp(path, "-") == 0;
@@ -86,16 +102,8 @@ int runner_read_lines(const char *command, const char *path, runner_line_fn each
         runner_error("%s: cannot read '%s': %s", command, path, strerror(errno));
         return -1;
     }
-    char *line = NULL;
-    size_t cap = 0, lineno = 0;
-    ssize_t n;
-    while ((n = getline(&line, &cap, in)) >= 0)
-        each(user, line, (size_t)n, ++lineno);
-    free(line);
-    bool failed = ferror(in);
+    int rc = runner_read_stream(command, from_stdin ? "stdin" : path, in, each, user);
     if (!from_stdin)
         fclose(in);
-    if (failed)
-        runner_error("%s: cannot read '%s'", command, from_stdin ? "stdin" : path);
-    return failed ? -1 : 0;
+    return rc;
 }

@@ -223,6 +223,45 @@ static void test_report_option_errors_are_125(void **state)
     remove_tree(dir);
 }
 
+/* A task that can write where audit files are kept may plant a FIFO
+ * (opening it would wait for ever) or a link to /dev/zero (one endless
+ * line) under a name ending in .jsonl: cordon names it and stops, given
+ * as a file or found in a directory, for report and for batch --resume. */
+static void test_report_refuses_fifos_and_devices(void **state)
+{
+    (void)state;
+    char *dir = make_temp_dir();
+    char *audit_dir = path_in(dir, "audit");
+    assert_int_equal(mkdir(audit_dir, 0777), 0);
+    char *good = path_in(audit_dir, "a.jsonl"), *fifo = path_in(audit_dir, "b.jsonl");
+    char *zero = path_in(dir, "zero.jsonl"), *jobs = path_in(dir, "jobs.txt");
+    write_file(good, "{\"command\":\"echo 1\",\"line\":1,\"status\":0,\"usage\":{}}\n");
+    write_file(jobs, "echo 1\n");
+    assert_int_equal(mkfifo(fifo, 0666), 0);
+    assert_int_equal(symlink("/dev/zero", zero), 0);
+    alarm(60); /* before the fix: a hang, failed here rather than for ever */
+
+    captured c = CORDON("report", audit_dir);
+    expect_status(&c, 125);
+    assert_non_null(strstr(c.err, fifo));
+    assert_non_null(strstr(c.err, "a FIFO, not an audit file"));
+    captured_free(&c);
+
+    c = CORDON("report", zero);
+    expect_status(&c, 125);
+    assert_non_null(strstr(c.err, "a device, not an audit file"));
+    captured_free(&c);
+
+    c = CORDON("batch", "--quiet", "--resume", audit_dir, jobs);
+    expect_status(&c, 125);
+    assert_non_null(strstr(c.err, "--resume: cannot read"));
+    assert_non_null(strstr(c.err, "a FIFO, not an audit file"));
+    captured_free(&c);
+    alarm(0);
+    free(good), free(fifo), free(zero), free(jobs), free(audit_dir);
+    remove_tree(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -231,6 +270,7 @@ int main(void)
         cmocka_unit_test(test_report_names_broken_lines),
         cmocka_unit_test(test_report_of_many_files_is_fast),
         cmocka_unit_test(test_report_option_errors_are_125),
+        cmocka_unit_test(test_report_refuses_fifos_and_devices),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
