@@ -84,11 +84,17 @@ int runner_read_stream(const char *command, const char *name, FILE *in, runner_l
     char *line = NULL;
     size_t cap = 0, lineno = 0;
     ssize_t n;
+    errno = 0;
     while ((n = getline(&line, &cap, in)) >= 0)
         each(user, line, (size_t)n, ++lineno);
+    int saved = errno;
     free(line);
-    if (ferror(in)) {
-        runner_error("%s: cannot read '%s'", command, name);
+    /* getline fails without setting the stream's error flag when a line
+     * does not fit in memory: short of the end, the rest was not read,
+     * and a reader that stopped there would count lines that are not. */
+    if (ferror(in) || !feof(in)) {
+        runner_error("%s: cannot read '%s' past line %zu: %s", command, name, lineno,
+                     strerror(saved ? saved : EIO));
         return -1;
     }
     return 0;

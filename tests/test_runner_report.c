@@ -262,6 +262,46 @@ static void test_report_refuses_fifos_and_devices(void **state)
     remove_tree(dir);
 }
 
+/* A child setup: 64 MiB of address space, so that a line of 80 MB
+ * cannot be held. */
+static void limit_memory_64m(void)
+{
+    struct rlimit limit = { 64u << 20, 64u << 20 };
+    setrlimit(RLIMIT_AS, &limit);
+}
+
+/* A line too long to hold in memory (a hostile audit line, or a huge
+ * one) stopped the reading there, silently: the lines after it counted as
+ * never run, and the report said nothing of the file it had not read. */
+static void test_report_says_a_line_too_long_to_hold(void **state)
+{
+    (void)state;
+#ifdef __SANITIZE_ADDRESS__
+    skip(); /* the sanitizer's shadow memory does not fit in 64 MiB */
+#endif
+    char *dir = make_temp_dir();
+    char *audit = path_in(dir, "a.jsonl");
+    FILE *f = fopen(audit, "w");
+    assert_non_null(f);
+    fputs("{\"command\":\"echo 1\",\"line\":1,\"status\":0,\"usage\":{}}\n", f);
+    fputs("{\"command\":\"", f);
+    static char chunk[1 << 20];
+    memset(chunk, 'x', sizeof chunk);
+    for (int i = 0; i < 80; i++)
+        assert_int_equal(fwrite(chunk, 1, sizeof chunk, f), sizeof chunk);
+    fputs("\",\"line\":2,\"status\":0,\"usage\":{}}\n", f);
+    fputs("{\"command\":\"echo 3\",\"line\":3,\"status\":0,\"usage\":{}}\n", f);
+    assert_int_equal(fclose(f), 0);
+    captured c = CORDON_WITH(-1, limit_memory_64m, "report", "--lines", "3", audit);
+    expect_status(&c, 125);
+    char expected[600];
+    snprintf(expected, sizeof expected, "cordon: report: cannot read '%s' past line 1: ", audit);
+    assert_non_null(strstr(c.err, expected));
+    captured_free(&c);
+    free(audit);
+    remove_tree(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -271,6 +311,7 @@ int main(void)
         cmocka_unit_test(test_report_of_many_files_is_fast),
         cmocka_unit_test(test_report_option_errors_are_125),
         cmocka_unit_test(test_report_refuses_fifos_and_devices),
+        cmocka_unit_test(test_report_says_a_line_too_long_to_hold),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
