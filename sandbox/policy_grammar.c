@@ -39,6 +39,10 @@
 #include "policy_rules.h"
 
 #define MAX_INCLUDE_DEPTH   16
+/* Files read for one policy, every include counted: depth alone does not
+ * bound the work, since ten includes a file over sixteen levels would be
+ * 10^16 files read (a policy that never loads, a command that hangs). */
+#define MAX_INCLUDES        256
 #define MAX_SYSCALLS_A_LINE 256
 #define MAX_ALTERNATIVES    16
 #define MAX_POLICY_BYTES    (1u << 20)
@@ -57,6 +61,7 @@ typedef struct token {
 typedef struct include_frame {
     const char *key;
     const struct include_frame *outer;
+    unsigned *includes;     /* read so far for the whole policy */
 } include_frame;
 
 typedef struct reader {
@@ -622,6 +627,9 @@ static int check_cycle(reader *r, const token *at, const char *key)
 
 static int read_included(reader *r, const token *at, const char *name)
 {
+    if (++*r->frame->includes > MAX_INCLUDES)
+        return fail_at(r, at, "more than %s includes in all (includes repeated in included "
+                       "files multiply)", "256");
     size_t len = strlen(name);
     bool is_path = strchr(name, '/') || (len > 7 && strcmp(name + len - 7, ".policy") == 0);
     char *path = is_path ? include_path(r->origin, name) : cordon__policy_find(name);
@@ -650,7 +658,7 @@ static int read_included(reader *r, const token *at, const char *name)
     char real[PATH_MAX];
     const char *key = path && realpath(path, real) ? real : path ? path : "<built-in default>";
     int rc = check_cycle(r, at, key);
-    include_frame frame = { .key = key, .outer = r->frame };
+    include_frame frame = { .key = key, .outer = r->frame, .includes = r->frame->includes };
     size_t first_rule = r->policy->rule_count;
     if (rc == 0)
         rc = read_text(r->policy, text, path ? path : "default", r->depth + 1, &frame, r->err,
@@ -811,7 +819,8 @@ static int read_policy(cordon_policy *policy, const char *text, const char *orig
                        cordon_error *err, cordon__read_notes *notes)
 {
     char real[PATH_MAX];
-    include_frame top = { .key = realpath(origin, real) ? real : origin };
+    unsigned includes = 0;
+    include_frame top = { .key = realpath(origin, real) ? real : origin, .includes = &includes };
     int rc = read_text(policy, text, origin, 0, &top, err, notes);
     if (rc == 0 && !policy->default_set) {
         cordon__error_set(err, -EINVAL, origin, 0, 0,
