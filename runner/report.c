@@ -155,9 +155,11 @@ static int report(const report_options *o)
     size_t bad = 0;
     int status = RUNNER_EXIT_OWN_ERROR;
     if (read_all(o, &files, &r, &bad) == 0) {
-        char source[64];
+        char source[256];
         snprintf(source, sizeof source, "%zu files", files.count);
-        report_print_tables(&r.rows, o->sort, o->top, files.count == 1 ? files.items[0] : source);
+        if (files.count == 1)
+            report_printable(source, sizeof source, files.items[0]);
+        report_print_tables(&r.rows, o->sort, o->top, source);
         size_t problems = coverage_print(r.cover, &files);
         status = fflush(stdout) == 0 ? (bad || problems ? 1 : 0) : RUNNER_EXIT_OWN_ERROR;
     }

@@ -5,6 +5,10 @@
 #include <stddef.h>
 #include <stdio.h>
 
+/* Replaces in place each byte of `text` that a terminal could take as a
+ * control (C0, DEL, C1 as UTF-8, bytes of no UTF-8 sequence) by '?'. */
+void runner_make_printable(char *text, size_t len);
+
 /* Exit statuses of the command, after timeout(1) and env(1). */
 enum {
     RUNNER_EXIT_TIMEOUT = 124,

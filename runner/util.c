@@ -11,6 +11,27 @@
 #include "output.h"
 #include "runner.h"
 
+void runner_make_printable(char *text, size_t len)
+{
+    unsigned pending = 0; /* continuation bytes the last lead byte still wants */
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)text[i];
+        bool c1 = c == 0xC2 && i + 1 < len && (unsigned char)text[i + 1] < 0xA0 &&
+                  (unsigned char)text[i + 1] >= 0x80;
+        if (c < 0x20 || c == 0x7f || c1 || (c >= 0x80 && c < 0xC0 && pending == 0) ||
+            c == 0xC0 || c == 0xC1 || c > 0xF4) {
+            text[i] = '?';
+            if (c1)
+                text[++i] = '?';
+            pending = 0;
+        } else if (c >= 0x80 && c < 0xC0) {
+            pending--;
+        } else {
+            pending = c >= 0xF0 ? 3 : c >= 0xE0 ? 2 : c >= 0xC2 ? 1 : 0;
+        }
+    }
+}
+
 void runner_error(const char *fmt, ...)
 {
     char line[1024];
@@ -22,6 +43,10 @@ void runner_error(const char *fmt, ...)
     size_t len = (size_t)prefix + (n < 0 ? 0 : (size_t)n);
     if (len > sizeof line - 2)
         len = sizeof line - 2;
+    /* Messages name paths and text from files a task may have written (an
+     * audit directory's file names, a record's command): no byte of them
+     * may move the cursor, clear the screen or split the line. */
+    runner_make_printable(line + prefix, len - (size_t)prefix);
     line[len++] = '\n';
     (void)output_write(STDERR_FILENO, line, len);
 }

@@ -302,6 +302,37 @@ static void test_report_says_a_line_too_long_to_hold(void **state)
     remove_tree(dir);
 }
 
+/* A task that could write the audit directory names its files: a name
+ * (and a record's text) holding escape sequences or a C1 control reaches
+ * the terminal as '?', on stdout and stderr alike. */
+static void test_report_prints_no_control_bytes_of_names(void **state)
+{
+    (void)state;
+    char *dir = make_temp_dir();
+    char *audit_dir = path_in(dir, "audit");
+    assert_int_equal(mkdir(audit_dir, 0777), 0);
+    char *a = path_in(audit_dir, "a\033]0;owned\007\302\233" "2J.jsonl");
+    char *b = path_in(audit_dir, "b\033[2J.jsonl");
+    write_file(a, "{\"command\":\"echo 1\\u001b[2J\\u009b\",\"line\":1,\"status\":0,"
+                  "\"usage\":{}}\nnot a record \033[2J\n");
+    write_file(b, "{\"command\":\"echo 1\\u001b[2J\\u009b\",\"line\":1,\"status\":0,"
+                  "\"usage\":{}}\n");
+    captured c = CORDON("report", "--lines", "1", audit_dir);
+    expect_status(&c, 1);
+    assert_non_null(strstr(c.out, "line 1: 2 records: a?]0;owned???2J.jsonl:1 ok, "
+                                  "b?[2J.jsonl:1 ok"));
+    assert_non_null(strstr(c.err, "/a?]0;owned???2J.jsonl:2: not a cordon audit record"));
+    for (size_t i = 0; i < c.out_len; i++)
+        assert_true((unsigned char)c.out[i] >= 0x20 || c.out[i] == '\n');
+    for (size_t i = 0; i < c.err_len; i++)
+        assert_true((unsigned char)c.err[i] >= 0x20 || c.err[i] == '\n');
+    assert_null(strstr(c.out, "\302\233"));
+    assert_null(strstr(c.err, "\302\233"));
+    captured_free(&c);
+    free(a), free(b), free(audit_dir);
+    remove_tree(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -312,6 +343,7 @@ int main(void)
         cmocka_unit_test(test_report_option_errors_are_125),
         cmocka_unit_test(test_report_refuses_fifos_and_devices),
         cmocka_unit_test(test_report_says_a_line_too_long_to_hold),
+        cmocka_unit_test(test_report_prints_no_control_bytes_of_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
