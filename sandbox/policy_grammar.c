@@ -31,10 +31,13 @@
  * itself takes that number out of "newer".
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "policy_rules.h"
 
@@ -567,22 +570,48 @@ static int parse_arch(reader *r)
     return rc;
 }
 
+/* Opened without waiting: a FIFO no one writes to (a name planted where a
+ * policy or an include was looked for) would hold open() for ever.  One
+ * with a writer (--policy <(generate)) is then read as it comes. */
+static FILE *open_policy(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+    int flags = fd >= 0 ? fcntl(fd, F_GETFL) : -1;
+    FILE *f = flags >= 0 && fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) == 0 ? fdopen(fd, "r")
+                                                                         : NULL;
+    if (!f && fd >= 0) {
+        int saved = errno;
+        close(fd);
+        errno = saved;
+    }
+    return f;
+}
+
+/* An empty FIFO: no writer, or one that wrote nothing. */
+static bool empty_fifo(FILE *f, size_t len)
+{
+    struct stat st;
+    return len == 0 && fstat(fileno(f), &st) == 0 && S_ISFIFO(st.st_mode);
+}
+
 char *cordon__policy_read_file(const char *path, const char *origin, cordon_error *err)
 {
-    FILE *f = fopen(path, "re");
+    FILE *f = open_policy(path);
     char *text = f ? malloc(MAX_POLICY_BYTES + 2) : NULL;
     size_t len = 0, n;
     while (text && len <= MAX_POLICY_BYTES &&
            (n = fread(text + len, 1, MAX_POLICY_BYTES + 1 - len, f)) > 0)
         len += n;
     int error = !f ? errno : !text ? ENOMEM : ferror(f) ? (errno == EISDIR ? EISDIR : EIO)
-              : len > MAX_POLICY_BYTES ? EFBIG : 0;
+              : len > MAX_POLICY_BYTES ? EFBIG : empty_fifo(f, len) ? EPIPE : 0;
     if (f)
         fclose(f);
     if (error) {
         free(text);
         cordon__error_set(err, -error, NULL, 0, 0, "cannot read policy file '%s': %s", path,
-                          error == EFBIG ? "larger than 1 MiB" : strerror(error));
+                          error == EFBIG ? "larger than 1 MiB"
+                          : error == EPIPE ? "a FIFO no one wrote to"
+                          : strerror(error));
         return NULL;
     }
     text[len] = '\0';
