@@ -87,6 +87,50 @@ int audit_files_add(path_list *list, const char *option, const char *arg)
     return -1;
 }
 
+typedef struct file_id {
+    dev_t dev;
+    ino_t ino;
+    size_t index;
+} file_id;
+
+static int by_id(const void *a, const void *b)
+{
+    const file_id *x = a, *y = b;
+    if (x->dev != y->dev)
+        return x->dev < y->dev ? -1 : 1;
+    if (x->ino != y->ino)
+        return x->ino < y->ino ? -1 : 1;
+    return x->index < y->index ? -1 : x->index > y->index;
+}
+
+void audit_files_unique(path_list *list)
+{
+    if (list->count < 2)
+        return;
+    file_id *ids = runner_alloc(list->count * sizeof *ids);
+    bool *dropped = runner_alloc(list->count * sizeof *dropped);
+    size_t known = 0;
+    for (size_t i = 0; i < list->count; i++) {
+        struct stat st;
+        if (stat(list->items[i], &st) == 0) /* one that cannot be: said when read */
+            ids[known++] = (file_id){ st.st_dev, st.st_ino, i };
+    }
+    qsort(ids, known, sizeof *ids, by_id);
+    for (size_t k = 1; k < known; k++)
+        if (ids[k].dev == ids[k - 1].dev && ids[k].ino == ids[k - 1].ino)
+            dropped[ids[k].index] = true;
+    size_t kept = 0;
+    for (size_t i = 0; i < list->count; i++) {
+        if (dropped[i])
+            free(list->items[i]);
+        else
+            list->items[kept++] = list->items[i];
+    }
+    list->count = kept;
+    free(ids);
+    free(dropped);
+}
+
 void audit_files_free(path_list *list)
 {
     for (size_t i = 0; i < list->count; i++)

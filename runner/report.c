@@ -136,6 +136,7 @@ static int read_all(const report_options *o, path_list *files, reading *r, size_
     for (size_t i = 0; i < o->path_count; i++)
         if (audit_files_add(files, "report", o->paths[i]) < 0)
             return -1;
+    audit_files_unique(files);
     if (o->jobs && coverage_expect_file(r->cover, o->jobs) < 0)
         return -1;
     if (o->lines)

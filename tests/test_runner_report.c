@@ -71,6 +71,17 @@ static void test_report_merges_and_finds_missing_and_duplicate_lines(void **stat
     assert_null(strstr(c.out, "several records"));
     captured_free(&c);
 
+    /* A file named twice (by the directory and by itself, or by a link)
+     * is read once: its lines did not run twice. */
+    char link[400];
+    snprintf(link, sizeof link, "%s/s0-link.jsonl", dir);
+    assert_int_equal(symlink(a0, link), 0);
+    c = CORDON("report", "--jobs", jobs, pattern, a2, a0, link, a2);
+    expect_status(&c, 0);
+    assert_non_null(strstr(c.out, "\nrecords: 9 from 4 files, 4 runs on 1 host\n"));
+    assert_null(strstr(c.out, "several records"));
+    captured_free(&c);
+
     /* Without the job file, only the lines run several times are known. */
     c = CORDON("report", audit_dir);
     expect_status(&c, 0);
