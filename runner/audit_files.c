@@ -2,12 +2,14 @@
  * only one line is held at a time, so a file of any length streams. */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <glob.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "audit_files.h"
 #include "runner.h"
@@ -85,6 +87,50 @@ int audit_files_add(path_list *list, const char *option, const char *arg)
     return -1;
 }
 
+typedef struct file_id {
+    dev_t dev;
+    ino_t ino;
+    size_t index;
+} file_id;
+
+static int by_id(const void *a, const void *b)
+{
+    const file_id *x = a, *y = b;
+    if (x->dev != y->dev)
+        return x->dev < y->dev ? -1 : 1;
+    if (x->ino != y->ino)
+        return x->ino < y->ino ? -1 : 1;
+    return x->index < y->index ? -1 : x->index > y->index;
+}
+
+void audit_files_unique(path_list *list)
+{
+    if (list->count < 2)
+        return;
+    file_id *ids = runner_alloc(list->count * sizeof *ids);
+    bool *dropped = runner_alloc(list->count * sizeof *dropped);
+    size_t known = 0;
+    for (size_t i = 0; i < list->count; i++) {
+        struct stat st;
+        if (stat(list->items[i], &st) == 0) /* one that cannot be: said when read */
+            ids[known++] = (file_id){ st.st_dev, st.st_ino, i };
+    }
+    qsort(ids, known, sizeof *ids, by_id);
+    for (size_t k = 1; k < known; k++)
+        if (ids[k].dev == ids[k - 1].dev && ids[k].ino == ids[k - 1].ino)
+            dropped[ids[k].index] = true;
+    size_t kept = 0;
+    for (size_t i = 0; i < list->count; i++) {
+        if (dropped[i])
+            free(list->items[i]);
+        else
+            list->items[kept++] = list->items[i];
+    }
+    list->count = kept;
+    free(ids);
+    free(dropped);
+}
+
 void audit_files_free(path_list *list)
 {
     for (size_t i = 0; i < list->count; i++)
@@ -128,10 +174,50 @@ static void take_line(void *user, char *line, size_t len, size_t lineno)
     free(e.command);
 }
 
+/* An audit file may sit in a directory a task could write, and a name
+ * there may be a FIFO (open() would wait for a writer for ever) or a link
+ * to a device (/dev/zero: one endless line).  Only a regular file is read;
+ * O_NONBLOCK keeps the open itself from waiting.  A stream, or NULL after
+ * saying why. */
+static FILE *open_audit(const char *option, const char *path)
+{
+    int fd;
+    do
+        fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+    while (fd < 0 && errno == EINTR);
+    if (fd < 0) {
+        runner_error("%s: cannot read '%s': %s", option, path, strerror(errno));
+        return NULL;
+    }
+    struct stat st;
+    const char *why = NULL;
+    if (fstat(fd, &st) < 0)
+        why = strerror(errno);
+    else if (S_ISFIFO(st.st_mode))
+        why = "a FIFO, not an audit file";
+    else if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode))
+        why = "a device, not an audit file";
+    else if (!S_ISREG(st.st_mode))
+        why = "not a regular file";
+    int flags = why ? 0 : fcntl(fd, F_GETFL);
+    if (!why && (flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) < 0))
+        why = strerror(errno);
+    FILE *in = why ? NULL : fdopen(fd, "r");
+    if (!in) {
+        runner_error("%s: cannot read '%s': %s", option, path, why ? why : strerror(errno));
+        close(fd);
+    }
+    return in;
+}
+
 int audit_files_read(audit_reader *r, const char *path)
 {
     reading rd = { r, path, 0 };
-    int rc = runner_read_lines(r->option, path, take_line, &rd);
+    FILE *in = open_audit(r->option, path);
+    if (!in)
+        return -1;
+    int rc = runner_read_stream(r->option, path, in, take_line, &rd);
+    fclose(in);
     if (rd.bad)
         runner_error("%s: %zu lines skipped", path, rd.bad);
     return rc;

@@ -19,6 +19,10 @@ typedef struct path_list {
  * files; a pattern with * ? or [ that names no file: the files it matches.
  * Sorted within one argument.  0, or -1 after a message under `option`. */
 int audit_files_add(path_list *list, const char *option, const char *arg);
+/* Leaves out a file named again (a directory and a pattern over it, a
+ * link): its records would count twice, every line of it "run several
+ * times".  The first naming is kept. */
+void audit_files_unique(path_list *list);
 void audit_files_free(path_list *list);
 
 typedef struct audit_reader {

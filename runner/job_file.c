@@ -7,6 +7,8 @@
 typedef struct reading {
     job_fn each;
     void *user;
+    const char *command, *path;
+    size_t nul_lines;
 } reading;
 
 static int is_job(const char *line)
@@ -17,7 +19,16 @@ static int is_job(const char *line)
 
 static void take_line(void *user, char *line, size_t len, size_t lineno)
 {
-    const reading *r = user;
+    reading *r = user;
+    /* A job is a C string: past a NUL byte the rest of the line would be
+     * dropped and a shorter command run (or matched by --resume, or by
+     * report --jobs) as if it were the line. */
+    if (memchr(line, '\0', len)) {
+        if (r->nul_lines++ == 0)
+            runner_error("%s: %s:%zu: a NUL byte in the line; a job file is text", r->command,
+                         r->path && strcmp(r->path, "-") != 0 ? r->path : "stdin", lineno);
+        return;
+    }
     while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
         line[--len] = '\0';
     if (is_job(line))
@@ -26,6 +37,7 @@ static void take_line(void *user, char *line, size_t len, size_t lineno)
 
 int job_file_read(const char *command, const char *path, job_fn each, void *user)
 {
-    reading r = { each, user };
-    return runner_read_lines(command, path, take_line, &r);
+    reading r = { each, user, command, path, 0 };
+    int rc = runner_read_lines(command, path, take_line, &r);
+    return rc < 0 || r.nul_lines ? -1 : 0;
 }

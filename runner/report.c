@@ -136,6 +136,7 @@ static int read_all(const report_options *o, path_list *files, reading *r, size_
     for (size_t i = 0; i < o->path_count; i++)
         if (audit_files_add(files, "report", o->paths[i]) < 0)
             return -1;
+    audit_files_unique(files);
     if (o->jobs && coverage_expect_file(r->cover, o->jobs) < 0)
         return -1;
     if (o->lines)
@@ -155,9 +156,11 @@ static int report(const report_options *o)
     size_t bad = 0;
     int status = RUNNER_EXIT_OWN_ERROR;
     if (read_all(o, &files, &r, &bad) == 0) {
-        char source[64];
+        char source[256];
         snprintf(source, sizeof source, "%zu files", files.count);
-        report_print_tables(&r.rows, o->sort, o->top, files.count == 1 ? files.items[0] : source);
+        if (files.count == 1)
+            report_printable(source, sizeof source, files.items[0]);
+        report_print_tables(&r.rows, o->sort, o->top, source);
         size_t problems = coverage_print(r.cover, &files);
         status = fflush(stdout) == 0 ? (bad || problems ? 1 : 0) : RUNNER_EXIT_OWN_ERROR;
     }

@@ -268,10 +268,12 @@ static void print_missing_shards(const coverage *c, const missing *m)
     free(shards);
 }
 
-static const char *base_name(const char *path)
+/* A file's name as printed: a task that could write the audit directory
+ * chose it. */
+static const char *base_name(char out[256], const char *path)
 {
     const char *slash = strrchr(path, '/');
-    return slash && slash[1] ? slash + 1 : path;
+    return report_printable(out, 256, slash && slash[1] ? slash + 1 : path);
 }
 
 static void print_several(const coverage *c, const path_list *files, size_t first, size_t n,
@@ -282,7 +284,8 @@ static void print_several(const coverage *c, const path_list *files, size_t firs
     printf("    line %llu: %zu records:", (unsigned long long)c->records[first].line, n);
     for (size_t k = 0; k < n && k < RECORDS_SHOWN; k++) {
         const seen *s = &c->records[first + k];
-        printf("%s %s:%zu %s", k ? "," : "", base_name(files->items[s->file]), s->lineno,
+        char name[256];
+        printf("%s %s:%zu %s", k ? "," : "", base_name(name, files->items[s->file]), s->lineno,
                s->ok ? "ok" : "failed");
     }
     printf("%s\n", n > RECORDS_SHOWN ? ", ..." : "");
@@ -348,8 +351,10 @@ static void print_mismatches(const coverage *c, const path_list *files)
     for (size_t i = 0; i < c->mismatched && i < MISMATCHES_SHOWN; i++) {
         const mismatch *x = &c->shown[i];
         const char *text = job_text(c, x->line);
-        printf("    %s:%zu: line %llu ran '%.60s'", base_name(files->items[x->file]), x->lineno,
-               (unsigned long long)x->line, report_printable(ran, sizeof ran, x->command));
+        char name[256];
+        printf("    %s:%zu: line %llu ran '%.60s'", base_name(name, files->items[x->file]),
+               x->lineno, (unsigned long long)x->line,
+               report_printable(ran, sizeof ran, x->command));
         if (!text)
             printf(", past the last line\n");
         else if (!*text)

@@ -34,8 +34,9 @@ const char *report_printable(char *out, size_t size, const char *text)
 {
     size_t n = 0;
     for (; *text && n + 1 < size; text++)
-        out[n++] = (unsigned char)*text < 0x20 || *text == 0x7f ? '?' : *text;
+        out[n++] = *text;
     out[n] = '\0';
+    runner_make_printable(out, n);
     return out;
 }
 

@@ -3,6 +3,11 @@
 #define CORDON_RUNNER_H
 
 #include <stddef.h>
+#include <stdio.h>
+
+/* Replaces in place each byte of `text` that a terminal could take as a
+ * control (C0, DEL, C1 as UTF-8, bytes of no UTF-8 sequence) by '?'. */
+void runner_make_printable(char *text, size_t len);
 
 /* Exit statuses of the command, after timeout(1) and env(1). */
 enum {
@@ -36,6 +41,9 @@ unsigned long long runner_now_us(void);
  * name of `command`, what could not be read. */
 typedef void (*runner_line_fn)(void *user, char *line, size_t len, size_t lineno);
 int runner_read_lines(const char *command, const char *path, runner_line_fn each, void *user);
+/* The same over a stream already open; `name` is said in messages. */
+int runner_read_stream(const char *command, const char *name, FILE *in, runner_line_fn each,
+                       void *user);
 
 /* The subcommands; each returns the process's exit status. */
 int run_command_main(int argc, char **argv);

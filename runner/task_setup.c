@@ -2,6 +2,7 @@
  * runner reports.  The options were validated before: a setter failing
  * here means cordon itself is broken or out of memory. */
 #include <errno.h>
+#include <stdbool.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -92,6 +93,15 @@ static int bind_error(const struct bind_option *b, int rc)
     return rc;
 }
 
+/* Is `target`, as the kernel will find it, /dev or beneath it? */
+static bool target_in_dev(const char *target)
+{
+    char *real = realpath(target, NULL);
+    bool in = real && (strcmp(real, "/dev") == 0 || strncmp(real, "/dev/", 5) == 0);
+    free(real);
+    return in;
+}
+
 /* Binds, /dev, hostname and cgroup namespace, after the preset (--dev
  * host takes its minimal /dev back). */
 static int apply_mounts_and_names(cordon_task *t, const task_options *o)
@@ -105,6 +115,18 @@ static int apply_mounts_and_names(cordon_task *t, const task_options *o)
     }
     if (o->dev && (rc = cordon_set_minimal_dev(t, strcmp(o->dev, "minimal") == 0)) < 0)
         return isolation_error("--dev", o->dev, rc);
+    /* cordon_run refuses such a bind only when the task starts, as
+     * -EXDEV, which said "Invalid cross-device link" and named nothing. */
+    bool minimal_dev = o->dev ? strcmp(o->dev, "minimal") == 0 : o->isolate != NULL;
+    for (size_t i = 0; minimal_dev && i < o->bind_count; i++) {
+        const struct bind_option *b = &o->binds[i];
+        if (target_in_dev(b->target)) {
+            runner_error("%s %s %s: the target lies in the task's own /dev (--dev minimal, or "
+                         "--isolate's), which has nothing to bind over; bind elsewhere, or give "
+                         "--dev host", b->name, b->source, b->target);
+            return -EXDEV;
+        }
+    }
     if (o->hostname && (rc = cordon_set_hostname(t, o->hostname)) < 0) {
         runner_error("--hostname: '%s' is not a host name (letters, digits, '-' and '.', "
                      "at most 64)", o->hostname);

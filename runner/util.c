@@ -11,6 +11,27 @@
 #include "output.h"
 #include "runner.h"
 
+void runner_make_printable(char *text, size_t len)
+{
+    unsigned pending = 0; /* continuation bytes the last lead byte still wants */
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)text[i];
+        bool c1 = c == 0xC2 && i + 1 < len && (unsigned char)text[i + 1] < 0xA0 &&
+                  (unsigned char)text[i + 1] >= 0x80;
+        if (c < 0x20 || c == 0x7f || c1 || (c >= 0x80 && c < 0xC0 && pending == 0) ||
+            c == 0xC0 || c == 0xC1 || c > 0xF4) {
+            text[i] = '?';
+            if (c1)
+                text[++i] = '?';
+            pending = 0;
+        } else if (c >= 0x80 && c < 0xC0) {
+            pending--;
+        } else {
+            pending = c >= 0xF0 ? 3 : c >= 0xE0 ? 2 : c >= 0xC2 ? 1 : 0;
+        }
+    }
+}
+
 void runner_error(const char *fmt, ...)
 {
     char line[1024];
@@ -22,6 +43,10 @@ void runner_error(const char *fmt, ...)
     size_t len = (size_t)prefix + (n < 0 ? 0 : (size_t)n);
     if (len > sizeof line - 2)
         len = sizeof line - 2;
+    /* Messages name paths and text from files a task may have written (an
+     * audit directory's file names, a record's command): no byte of them
+     * may move the cursor, clear the screen or split the line. */
+    runner_make_printable(line + prefix, len - (size_t)prefix);
     line[len++] = '\n';
     (void)output_write(STDERR_FILENO, line, len);
 }
@@ -78,6 +103,28 @@ unsigned long long runner_now_us(void)
     return (unsigned long long)ts.tv_sec * 1000000ull + (unsigned long long)ts.tv_nsec / 1000u;
 }
 
+int runner_read_stream(const char *command, const char *name, FILE *in, runner_line_fn each,
+                       void *user)
+{
+    char *line = NULL;
+    size_t cap = 0, lineno = 0;
+    ssize_t n;
+    errno = 0;
+    while ((n = getline(&line, &cap, in)) >= 0)
+        each(user, line, (size_t)n, ++lineno);
+    int saved = errno;
+    free(line);
+    /* getline fails without setting the stream's error flag when a line
+     * does not fit in memory: short of the end, the rest was not read,
+     * and a reader that stopped there would count lines that are not. */
+    if (ferror(in) || !feof(in)) {
+        runner_error("%s: cannot read '%s' past line %zu: %s", command, name, lineno,
+                     strerror(saved ? saved : EIO));
+        return -1;
+    }
+    return 0;
+}
+
 int runner_read_lines(const char *command, const char *path, runner_line_fn each, void *user)
 {
     bool from_stdin = !path || strcmp(path, "-") == 0;
@@ -86,16 +133,8 @@ int runner_read_lines(const char *command, const char *path, runner_line_fn each
         runner_error("%s: cannot read '%s': %s", command, path, strerror(errno));
         return -1;
     }
-    char *line = NULL;
-    size_t cap = 0, lineno = 0;
-    ssize_t n;
-    while ((n = getline(&line, &cap, in)) >= 0)
-        each(user, line, (size_t)n, ++lineno);
-    free(line);
-    bool failed = ferror(in);
+    int rc = runner_read_stream(command, from_stdin ? "stdin" : path, in, each, user);
     if (!from_stdin)
         fclose(in);
-    if (failed)
-        runner_error("%s: cannot read '%s'", command, from_stdin ? "stdin" : path);
-    return failed ? -1 : 0;
+    return rc;
 }

@@ -31,14 +31,21 @@
  * itself takes that number out of "newer".
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "policy_rules.h"
 
 #define MAX_INCLUDE_DEPTH   16
+/* Files read for one policy, every include counted: depth alone does not
+ * bound the work, since ten includes a file over sixteen levels would be
+ * 10^16 files read (a policy that never loads, a command that hangs). */
+#define MAX_INCLUDES        256
 #define MAX_SYSCALLS_A_LINE 256
 #define MAX_ALTERNATIVES    16
 #define MAX_POLICY_BYTES    (1u << 20)
@@ -57,6 +64,7 @@ typedef struct token {
 typedef struct include_frame {
     const char *key;
     const struct include_frame *outer;
+    unsigned *includes;     /* read so far for the whole policy */
 } include_frame;
 
 typedef struct reader {
@@ -562,22 +570,48 @@ static int parse_arch(reader *r)
     return rc;
 }
 
+/* Opened without waiting: a FIFO no one writes to (a name planted where a
+ * policy or an include was looked for) would hold open() for ever.  One
+ * with a writer (--policy <(generate)) is then read as it comes. */
+static FILE *open_policy(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+    int flags = fd >= 0 ? fcntl(fd, F_GETFL) : -1;
+    FILE *f = flags >= 0 && fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) == 0 ? fdopen(fd, "r")
+                                                                         : NULL;
+    if (!f && fd >= 0) {
+        int saved = errno;
+        close(fd);
+        errno = saved;
+    }
+    return f;
+}
+
+/* An empty FIFO: no writer, or one that wrote nothing. */
+static bool empty_fifo(FILE *f, size_t len)
+{
+    struct stat st;
+    return len == 0 && fstat(fileno(f), &st) == 0 && S_ISFIFO(st.st_mode);
+}
+
 char *cordon__policy_read_file(const char *path, const char *origin, cordon_error *err)
 {
-    FILE *f = fopen(path, "re");
+    FILE *f = open_policy(path);
     char *text = f ? malloc(MAX_POLICY_BYTES + 2) : NULL;
     size_t len = 0, n;
     while (text && len <= MAX_POLICY_BYTES &&
            (n = fread(text + len, 1, MAX_POLICY_BYTES + 1 - len, f)) > 0)
         len += n;
     int error = !f ? errno : !text ? ENOMEM : ferror(f) ? (errno == EISDIR ? EISDIR : EIO)
-              : len > MAX_POLICY_BYTES ? EFBIG : 0;
+              : len > MAX_POLICY_BYTES ? EFBIG : empty_fifo(f, len) ? EPIPE : 0;
     if (f)
         fclose(f);
     if (error) {
         free(text);
         cordon__error_set(err, -error, NULL, 0, 0, "cannot read policy file '%s': %s", path,
-                          error == EFBIG ? "larger than 1 MiB" : strerror(error));
+                          error == EFBIG ? "larger than 1 MiB"
+                          : error == EPIPE ? "a FIFO no one wrote to"
+                          : strerror(error));
         return NULL;
     }
     text[len] = '\0';
@@ -622,6 +656,9 @@ static int check_cycle(reader *r, const token *at, const char *key)
 
 static int read_included(reader *r, const token *at, const char *name)
 {
+    if (++*r->frame->includes > MAX_INCLUDES)
+        return fail_at(r, at, "more than %s includes in all (includes repeated in included "
+                       "files multiply)", "256");
     size_t len = strlen(name);
     bool is_path = strchr(name, '/') || (len > 7 && strcmp(name + len - 7, ".policy") == 0);
     char *path = is_path ? include_path(r->origin, name) : cordon__policy_find(name);
@@ -650,7 +687,7 @@ static int read_included(reader *r, const token *at, const char *name)
     char real[PATH_MAX];
     const char *key = path && realpath(path, real) ? real : path ? path : "<built-in default>";
     int rc = check_cycle(r, at, key);
-    include_frame frame = { .key = key, .outer = r->frame };
+    include_frame frame = { .key = key, .outer = r->frame, .includes = r->frame->includes };
     size_t first_rule = r->policy->rule_count;
     if (rc == 0)
         rc = read_text(r->policy, text, path ? path : "default", r->depth + 1, &frame, r->err,
@@ -811,7 +848,8 @@ static int read_policy(cordon_policy *policy, const char *text, const char *orig
                        cordon_error *err, cordon__read_notes *notes)
 {
     char real[PATH_MAX];
-    include_frame top = { .key = realpath(origin, real) ? real : origin };
+    unsigned includes = 0;
+    include_frame top = { .key = realpath(origin, real) ? real : origin, .includes = &includes };
     int rc = read_text(policy, text, origin, 0, &top, err, notes);
     if (rc == 0 && !policy->default_set) {
         cordon__error_set(err, -EINVAL, origin, 0, 0,

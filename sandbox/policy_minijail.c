@@ -26,6 +26,9 @@
 #include "policy_minijail.h"
 
 #define MAX_INCLUDE_DEPTH 8
+/* Files included in all, as the cordon grammar counts them: ten includes
+ * a file over the levels nesting allows would be 10^6 files read. */
+#define MAX_INCLUDES 256
 
 typedef struct importer {
     FILE *out, *notes;
@@ -35,6 +38,7 @@ typedef struct importer {
     const char *first_origin[CORDON_SYSCALL_TABLE_SIZE];
     char **origins;
     size_t origin_count;
+    unsigned includes;          /* read so far */
 } importer;
 
 /* One line being read. */
@@ -293,6 +297,9 @@ static int include(importer *im, const line *l, const char *at, int depth)
         return fail(im, l, at, "expected a path after '@include'");
     if (depth + 1 >= MAX_INCLUDE_DEPTH)
         return fail(im, l, at, "includes nested too deep (at most 8)");
+    if (++im->includes > MAX_INCLUDES)
+        return fail(im, l, at, "more than 256 includes in all (includes repeated in included "
+                    "files multiply)");
     const char *slash = strrchr(l->origin, '/');
     char path[4096];
     if (at[0] == '/' || !slash)

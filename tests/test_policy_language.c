@@ -254,6 +254,51 @@ static void test_policy_includes_resolve_and_refuse_cycles(void **state)
     assert_int_equal(err.line, 2);
 }
 
+/* Ten includes a file over eight levels: 10^8 files to read, a load that
+ * never ended; the includes read for one policy are counted. */
+static void test_policy_includes_multiplying_are_bounded(void **state)
+{
+    (void)state;
+    char name[32], text[400];
+    for (int level = 0; level < 8; level++) {
+        snprintf(name, sizeof name, "fan%d.policy", level);
+        text[0] = '\0';
+        for (int i = 0; i < 10; i++)
+            snprintf(text + strlen(text), sizeof text - strlen(text), "include fan%d.policy\n",
+                     level + 1);
+        write_policy(name, text);
+    }
+    write_policy("fan8.policy", "default allow\nkill ptrace\n");
+    char copy[256];
+    snprintf(copy, sizeof copy, "%s", write_policy("fan.policy", "include fan0.policy\n"));
+    cordon_error err;
+    alarm(30); /* before the bound: hours */
+    assert_null(cordon_policy_load(copy, &err));
+    alarm(0);
+    assert_non_null(strstr(err.message, ": more than 256 includes in all (includes repeated in "
+                                        "included files multiply)"));
+}
+
+/* A FIFO where a policy or an include is looked for: opening it waited
+ * for a writer for ever. */
+static void test_policy_fifo_is_refused_without_waiting(void **state)
+{
+    (void)state;
+    char fifo[256], copy[256];
+    snprintf(fifo, sizeof fifo, "%s", write_policy("fifo.policy", ""));
+    assert_int_equal(unlink(fifo), 0);
+    assert_int_equal(mkfifo(fifo, 0600), 0);
+    snprintf(copy, sizeof copy, "%s", write_policy("by_fifo.policy", "include fifo.policy\n"));
+    cordon_error err;
+    alarm(30); /* before: for ever */
+    assert_null(cordon_policy_load(fifo, &err));
+    assert_non_null(strstr(err.message, "fifo.policy': a FIFO no one wrote to"));
+    assert_null(cordon_policy_load(copy, &err));
+    assert_non_null(strstr(err.message, "a FIFO no one wrote to"));
+    alarm(0);
+    unlink(fifo);
+}
+
 static void test_policy_include_of_a_shipped_policy_by_name(void **state)
 {
     (void)state;
@@ -464,6 +509,8 @@ int main(void)
         cmocka_unit_test(test_policy_default_is_required_and_single),
         cmocka_unit_test(test_policy_conditions_or_and_constants),
         cmocka_unit_test(test_policy_includes_resolve_and_refuse_cycles),
+        cmocka_unit_test(test_policy_includes_multiplying_are_bounded),
+        cmocka_unit_test(test_policy_fifo_is_refused_without_waiting),
         cmocka_unit_test(test_policy_include_of_a_shipped_policy_by_name),
         cmocka_unit_test(test_policy_load_errors_name_what_is_missing),
         cmocka_unit_test(test_policy_nul_byte_is_an_error_with_its_place),

@@ -222,6 +222,30 @@ static void test_minijail_errors_name_file_line_column(void **state)
     }
 }
 
+/* Ten includes a file over six levels (the most nesting allows): 10^6
+ * files read, for an import of nothing. */
+static void test_minijail_includes_multiplying_are_bounded(void **state)
+{
+    (void)state;
+    char name[32], text[400];
+    for (int level = 0; level < 6; level++) {
+        snprintf(name, sizeof name, "mfan%d.policy", level);
+        text[0] = '\0';
+        for (int i = 0; i < 10; i++)
+            snprintf(text + strlen(text), sizeof text - strlen(text), "@include mfan%d.policy\n",
+                     level + 1);
+        write_policy(name, text);
+    }
+    write_policy("mfan6.policy", "");
+    alarm(60); /* before the bound: most of a minute */
+    imported i = import(write_policy("mfan.policy", "@include mfan0.policy\n"));
+    alarm(0);
+    assert_int_equal(i.rc, -EINVAL);
+    assert_non_null(strstr(i.err.message, ": more than 256 includes in all"));
+    assert_int_equal(i.policy_len, 0);
+    imported_free(&i);
+}
+
 static void test_minijail_denylist_allows_by_default(void **state)
 {
     (void)state;
@@ -250,6 +274,7 @@ int main(void)
         cmocka_unit_test(test_minijail_policy_decides_as_minijail_would),
         cmocka_unit_test(test_minijail_policy_runs_a_task),
         cmocka_unit_test(test_minijail_errors_name_file_line_column),
+        cmocka_unit_test(test_minijail_includes_multiplying_are_bounded),
         cmocka_unit_test(test_minijail_denylist_allows_by_default),
         cmocka_unit_test(test_json_is_still_a_docker_profile),
     };

@@ -127,6 +127,32 @@ static void test_batch_plain_lines_run_without_a_shell(void **state)
 }
 
 /* Records the caller asked for and could not get are cordon's failure. */
+/* A NUL byte in a job line cut the line there: "echo one" ran for the
+ * line "echo one<NUL>; echo two", and nothing said so.  Now nothing runs. */
+static void test_batch_refuses_a_nul_byte_in_a_job_line(void **state)
+{
+    (void)state;
+    char *dir = make_temp_dir();
+    char jobs[256], expected[512];
+    snprintf(jobs, sizeof jobs, "%s/jobs.txt", dir);
+    FILE *f = fopen(jobs, "w");
+    assert_non_null(f);
+    fwrite("echo three\necho one\0; echo two\n", 1, 31, f);
+    assert_int_equal(fclose(f), 0);
+    captured c = CORDON("batch", "--quiet", jobs);
+    expect_status(&c, 125);
+    snprintf(expected, sizeof expected,
+             "cordon: batch: %s:2: a NUL byte in the line; a job file is text\n", jobs);
+    assert_string_equal(c.err, expected);
+    assert_string_equal(c.out, "");
+    captured_free(&c);
+    c = CORDON("report", "--jobs", jobs, jobs);
+    expect_status(&c, 125);
+    assert_non_null(strstr(c.err, ":2: a NUL byte in the line; a job file is text\n"));
+    captured_free(&c);
+    remove_tree(dir);
+}
+
 static void test_batch_lost_records_are_cordons_error(void **state)
 {
     (void)state;
@@ -402,6 +428,7 @@ int main(void)
         cmocka_unit_test(test_batch_exit_status_is_zero_only_when_all_succeed),
         cmocka_unit_test(test_batch_plain_lines_run_without_a_shell),
         cmocka_unit_test(test_batch_lost_records_are_cordons_error),
+        cmocka_unit_test(test_batch_refuses_a_nul_byte_in_a_job_line),
         cmocka_unit_test(test_batch_out_dir_saves_each_output),
         cmocka_unit_test(test_batch_audit_and_json_lines),
         cmocka_unit_test(test_batch_takes_the_options_of_run),

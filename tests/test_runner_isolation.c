@@ -105,6 +105,19 @@ static void test_runner_isolation_bad_binds_and_names(void **state)
     assert_string_equal(c.err, "cordon: --ro-bind needs two values, SRC DST (see 'cordon run "
                                "--help')\n");
     captured_free(&c);
+    /* A target in a minimal /dev was refused only as the task started,
+     * as "cannot run the task: Invalid cross-device link". */
+    c = CORDON("run", "--dev", "minimal", "--bind", "/tmp", "/dev/shm", "--", "true");
+    expect_status(&c, 125);
+    assert_string_equal(c.err, "cordon: --bind /tmp /dev/shm: the target lies in the task's own "
+                               "/dev (--dev minimal, or --isolate's), which has nothing to bind "
+                               "over; bind elsewhere, or give --dev host\n");
+    captured_free(&c);
+    c = CORDON("run", "--isolate", "judge", "--ro-bind", "/tmp", "/dev/shm", "--", "true");
+    expect_status(&c, 125);
+    assert_non_null(strstr(c.err, "cordon: --ro-bind /tmp /dev/shm: the target lies in the "
+                                  "task's own /dev"));
+    captured_free(&c);
     expect_error("--dev", "none", "cordon: --dev: 'none' is neither 'minimal' nor 'host'\n");
     expect_error("--hostname", "a b", "cordon: --hostname: 'a b' is not a host name (letters, "
                                       "digits, '-' and '.', at most 64)\n");

@@ -71,6 +71,17 @@ static void test_report_merges_and_finds_missing_and_duplicate_lines(void **stat
     assert_null(strstr(c.out, "several records"));
     captured_free(&c);
 
+    /* A file named twice (by the directory and by itself, or by a link)
+     * is read once: its lines did not run twice. */
+    char link[400];
+    snprintf(link, sizeof link, "%s/s0-link.jsonl", dir);
+    assert_int_equal(symlink(a0, link), 0);
+    c = CORDON("report", "--jobs", jobs, pattern, a2, a0, link, a2);
+    expect_status(&c, 0);
+    assert_non_null(strstr(c.out, "\nrecords: 9 from 4 files, 4 runs on 1 host\n"));
+    assert_null(strstr(c.out, "several records"));
+    captured_free(&c);
+
     /* Without the job file, only the lines run several times are known. */
     c = CORDON("report", audit_dir);
     expect_status(&c, 0);
@@ -223,6 +234,119 @@ static void test_report_option_errors_are_125(void **state)
     remove_tree(dir);
 }
 
+/* A task that can write where audit files are kept may plant a FIFO
+ * (opening it would wait for ever) or a link to /dev/zero (one endless
+ * line) under a name ending in .jsonl: cordon names it and stops, given
+ * as a file or found in a directory, for report and for batch --resume. */
+static void test_report_refuses_fifos_and_devices(void **state)
+{
+    (void)state;
+    char *dir = make_temp_dir();
+    char *audit_dir = path_in(dir, "audit");
+    assert_int_equal(mkdir(audit_dir, 0777), 0);
+    char *good = path_in(audit_dir, "a.jsonl"), *fifo = path_in(audit_dir, "b.jsonl");
+    char *zero = path_in(dir, "zero.jsonl"), *jobs = path_in(dir, "jobs.txt");
+    write_file(good, "{\"command\":\"echo 1\",\"line\":1,\"status\":0,\"usage\":{}}\n");
+    write_file(jobs, "echo 1\n");
+    assert_int_equal(mkfifo(fifo, 0666), 0);
+    assert_int_equal(symlink("/dev/zero", zero), 0);
+    alarm(60); /* before the fix: a hang, failed here rather than for ever */
+
+    captured c = CORDON("report", audit_dir);
+    expect_status(&c, 125);
+    assert_non_null(strstr(c.err, fifo));
+    assert_non_null(strstr(c.err, "a FIFO, not an audit file"));
+    captured_free(&c);
+
+    c = CORDON("report", zero);
+    expect_status(&c, 125);
+    assert_non_null(strstr(c.err, "a device, not an audit file"));
+    captured_free(&c);
+
+    c = CORDON("batch", "--quiet", "--resume", audit_dir, jobs);
+    expect_status(&c, 125);
+    assert_non_null(strstr(c.err, "--resume: cannot read"));
+    assert_non_null(strstr(c.err, "a FIFO, not an audit file"));
+    captured_free(&c);
+    alarm(0);
+    free(good), free(fifo), free(zero), free(jobs), free(audit_dir);
+    remove_tree(dir);
+}
+
+/* A child setup: 64 MiB of address space, so that a line of 80 MB
+ * cannot be held (under the sanitizer, whose shadow memory alone is
+ * larger, no allocation past 64 MiB). */
+static void limit_memory_64m(void)
+{
+#ifdef __SANITIZE_ADDRESS__
+    setenv("ASAN_OPTIONS", "detect_leaks=1:allocator_may_return_null=1:max_allocation_size_mb=64",
+           1);
+#else
+    struct rlimit limit = { 64u << 20, 64u << 20 };
+    setrlimit(RLIMIT_AS, &limit);
+#endif
+}
+
+/* A line too long to hold in memory (a hostile audit line, or a huge
+ * one) stopped the reading there, silently: the lines after it counted as
+ * never run, and the report said nothing of the file it had not read. */
+static void test_report_says_a_line_too_long_to_hold(void **state)
+{
+    (void)state;
+    char *dir = make_temp_dir();
+    char *audit = path_in(dir, "a.jsonl");
+    FILE *f = fopen(audit, "w");
+    assert_non_null(f);
+    fputs("{\"command\":\"echo 1\",\"line\":1,\"status\":0,\"usage\":{}}\n", f);
+    fputs("{\"command\":\"", f);
+    static char chunk[1 << 20];
+    memset(chunk, 'x', sizeof chunk);
+    for (int i = 0; i < 80; i++)
+        assert_int_equal(fwrite(chunk, 1, sizeof chunk, f), sizeof chunk);
+    fputs("\",\"line\":2,\"status\":0,\"usage\":{}}\n", f);
+    fputs("{\"command\":\"echo 3\",\"line\":3,\"status\":0,\"usage\":{}}\n", f);
+    assert_int_equal(fclose(f), 0);
+    captured c = CORDON_WITH(-1, limit_memory_64m, "report", "--lines", "3", audit);
+    expect_status(&c, 125);
+    char expected[600];
+    snprintf(expected, sizeof expected, "cordon: report: cannot read '%s' past line 1: ", audit);
+    assert_non_null(strstr(c.err, expected));
+    captured_free(&c);
+    free(audit);
+    remove_tree(dir);
+}
+
+/* A task that could write the audit directory names its files: a name
+ * (and a record's text) holding escape sequences or a C1 control reaches
+ * the terminal as '?', on stdout and stderr alike. */
+static void test_report_prints_no_control_bytes_of_names(void **state)
+{
+    (void)state;
+    char *dir = make_temp_dir();
+    char *audit_dir = path_in(dir, "audit");
+    assert_int_equal(mkdir(audit_dir, 0777), 0);
+    char *a = path_in(audit_dir, "a\033]0;owned\007\302\233" "2J.jsonl");
+    char *b = path_in(audit_dir, "b\033[2J.jsonl");
+    write_file(a, "{\"command\":\"echo 1\\u001b[2J\\u009b\",\"line\":1,\"status\":0,"
+                  "\"usage\":{}}\nnot a record \033[2J\n");
+    write_file(b, "{\"command\":\"echo 1\\u001b[2J\\u009b\",\"line\":1,\"status\":0,"
+                  "\"usage\":{}}\n");
+    captured c = CORDON("report", "--lines", "1", audit_dir);
+    expect_status(&c, 1);
+    assert_non_null(strstr(c.out, "line 1: 2 records: a?]0;owned???2J.jsonl:1 ok, "
+                                  "b?[2J.jsonl:1 ok"));
+    assert_non_null(strstr(c.err, "/a?]0;owned???2J.jsonl:2: not a cordon audit record"));
+    for (size_t i = 0; i < c.out_len; i++)
+        assert_true((unsigned char)c.out[i] >= 0x20 || c.out[i] == '\n');
+    for (size_t i = 0; i < c.err_len; i++)
+        assert_true((unsigned char)c.err[i] >= 0x20 || c.err[i] == '\n');
+    assert_null(strstr(c.out, "\302\233"));
+    assert_null(strstr(c.err, "\302\233"));
+    captured_free(&c);
+    free(a), free(b), free(audit_dir);
+    remove_tree(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -231,6 +355,9 @@ int main(void)
         cmocka_unit_test(test_report_names_broken_lines),
         cmocka_unit_test(test_report_of_many_files_is_fast),
         cmocka_unit_test(test_report_option_errors_are_125),
+        cmocka_unit_test(test_report_refuses_fifos_and_devices),
+        cmocka_unit_test(test_report_says_a_line_too_long_to_hold),
+        cmocka_unit_test(test_report_prints_no_control_bytes_of_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
