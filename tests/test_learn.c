@@ -299,6 +299,35 @@ static void test_learn_keeps_the_base_policys_kills_and_errnos(void **state)
     cordon_learned_free(l);
 }
 
+/* A base rule "errno 0" makes the call fail with 0 without being made
+ * (a pretended success): learning must not make it instead. */
+static void test_learn_errno_zero_of_the_base_is_not_made(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/cordon-learn-errno0-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char made[64], script_text[160];
+    snprintf(made, sizeof made, "%s/made", dir);
+    snprintf(script_text, sizeof script_text, "mkdir %s && echo done", made);
+    cordon_error err;
+    cordon_policy *base = cordon_policy_parse("default allow\nerrno 0 mkdir mkdirat\n",
+                                              "base.policy", &err);
+    assert_non_null(base);
+    cordon_learned *l = cordon_learned_new();
+    cordon_task *t = shell(script_text);
+    cordon_set_policy(t, base);
+    learn(t, l, 0);
+    assert_string_equal(cordon_task_result(t)->std_out.data, "done\n");
+    struct stat st;
+    bool exists = stat(made, &st) == 0;
+    rmdir(made);
+    rmdir(dir);
+    assert_false(exists);
+    cordon_policy_free(base);
+    cordon_task_free(t);
+    cordon_learned_free(l);
+}
+
 /* A learned policy is no looser than its base on what the base tests:
  * learned under readonly, a write-open is still refused; learned under
  * default, prlimit64 on cordon's init still is. */
@@ -456,6 +485,7 @@ int main(void)
         cmocka_unit_test(test_learn_function_task),
         cmocka_unit_test(test_learn_keeps_the_base_policys_kills_and_errnos),
         cmocka_unit_test(test_learn_is_no_looser_than_its_base),
+        cmocka_unit_test(test_learn_errno_zero_of_the_base_is_not_made),
         cmocka_unit_test(test_learn_merge_and_title_checks),
         cmocka_unit_test(test_learn_command_writes_and_checks),
         cmocka_unit_test(test_learn_help),
