@@ -440,6 +440,46 @@ static void test_learn_command_writes_and_checks(void **state)
     unlink(err_path);
 }
 
+/* The --out file may sit in a directory the task can write: a link the
+ * task planted there is never written through (as root, it would make
+ * cordon overwrite any file), a FIFO never waited on. */
+static void test_learn_out_plants_are_never_written_through(void **state)
+{
+    (void)state;
+    SKIP_UNDER_VALGRIND("valgrind has no seccomp(2), so no user notification");
+    const char *runner = getenv("CORDON_RUNNER");
+    char dir[] = "/tmp/cordon-learn-plant-XXXXXX", victim[] = "/tmp/cordon-learn-victim-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    assert_int_equal(chmod(dir, 0777), 0); /* the CLI as root runs the task as nobody */
+    write_file(victim, "secret\n");
+    assert_int_equal(chmod(victim, 0600), 0);
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "timeout -s KILL 30 %s learn --no-verify --out %s/x.policy --shell "
+             "'ln -s %s %s/x.policy' >/dev/null 2>&1", runner ? runner : "build/cordon", dir,
+             victim, dir);
+    int status = system(cmd);
+    char text[64] = "";
+    FILE *f = fopen(victim, "r");
+    assert_non_null(f);
+    if (!fgets(text, sizeof text, f))
+        text[0] = '\0';
+    fclose(f);
+    char path[600];
+    snprintf(path, sizeof path, "%s/x.policy", dir);
+    unlink(path);
+    unlink(victim);
+    assert_string_equal(text, "secret\n");
+    assert_int_not_equal(WEXITSTATUS(status), 0);
+
+    snprintf(cmd, sizeof cmd, "timeout -s KILL 30 %s learn --no-verify --out %s/x.policy --shell "
+             "'mkfifo %s/x.policy' >/dev/null 2>&1", runner ? runner : "build/cordon", dir, dir);
+    status = system(cmd);
+    unlink(path);
+    rmdir(dir);
+    assert_false(WIFSIGNALED(status) || WEXITSTATUS(status) == 128 + SIGKILL); /* no hang */
+    assert_int_not_equal(WEXITSTATUS(status), 0);
+}
+
 /* Output of the command line `cmd` (stdout), up to 16 KiB. */
 static char *command_output(const char *cmd)
 {
@@ -488,6 +528,7 @@ int main(void)
         cmocka_unit_test(test_learn_errno_zero_of_the_base_is_not_made),
         cmocka_unit_test(test_learn_merge_and_title_checks),
         cmocka_unit_test(test_learn_command_writes_and_checks),
+        cmocka_unit_test(test_learn_out_plants_are_never_written_through),
         cmocka_unit_test(test_learn_help),
     };
     return cmocka_run_group_tests(tests, set_up, tear_down);
