@@ -223,6 +223,47 @@ static void test_report_option_errors_are_125(void **state)
     remove_tree(dir);
 }
 
+/* An audit directory may be one a task could write: a FIFO or a link to
+ * a device planted there among the records is skipped, said, and never
+ * waited on or read without end. */
+static void test_report_skips_planted_files_in_an_audit_directory(void **state)
+{
+    (void)state;
+    char *dir = make_temp_dir();
+    char *record = path_in(dir, "run.jsonl"), *fifo = path_in(dir, "fifo.jsonl");
+    char *zero = path_in(dir, "zero.jsonl");
+    captured c = CORDON("run", "--quiet", "--audit", record, "--", "true");
+    expect_status(&c, 0);
+    captured_free(&c);
+    assert_int_equal(mkfifo(fifo, 0644), 0);
+    assert_int_equal(symlink("/dev/zero", zero), 0);
+    const char *runner = getenv("CORDON_RUNNER");
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "timeout -s KILL 20 %s report %s >/dev/null 2>%s/err",
+             runner ? runner : "build/cordon", dir, dir);
+    int status = system(cmd);
+    char *err_path = path_in(dir, "err");
+    char err[2048] = "";
+    FILE *f = fopen(err_path, "r");
+    assert_non_null(f);
+    err[fread(err, 1, sizeof err - 1, f)] = '\0';
+    fclose(f);
+    unlink(err_path);
+    unlink(fifo);
+    unlink(zero);
+    unlink(record);
+    rmdir(dir);
+    assert_int_equal(WEXITSTATUS(status), 0); /* not 137: killed by the timeout */
+    if (!strstr(err, "fifo.jsonl' is not a regular file; skipped") ||
+        !strstr(err, "zero.jsonl' is not a regular file; skipped"))
+        fail_msg("the planted files are not named:\n%s", err);
+    free(err_path);
+    free(record);
+    free(fifo);
+    free(zero);
+    free(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -231,6 +272,7 @@ int main(void)
         cmocka_unit_test(test_report_names_broken_lines),
         cmocka_unit_test(test_report_of_many_files_is_fast),
         cmocka_unit_test(test_report_option_errors_are_125),
+        cmocka_unit_test(test_report_skips_planted_files_in_an_audit_directory),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
