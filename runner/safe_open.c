@@ -158,6 +158,11 @@ int safe_open_replace(const char *option, const char *path)
     }
     if ((fd = check_regular(fd, option, "", path)) < 0)
         return -1;
+    /* A file another user made there (the task, as nobody) stays theirs to
+     * rewrite: what cordon writes into it could be changed after. */
+    struct stat st;
+    if (fstat(fd, &st) == 0 && st.st_uid != geteuid())
+        return refuse(fd, option, "", path, "a file of another user");
     if (ftruncate(fd, 0) < 0) {
         runner_error("%s: cannot empty '%s': %s", option, path, strerror(errno));
         close(fd);

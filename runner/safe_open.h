@@ -23,7 +23,7 @@ int safe_open_append(const char *option, const char *path);
 
 /* `path` opened for writing from its start (created 0644 if absent,
  * emptied only after the checks), only when it is a regular file with
- * one name and not a symbolic link.  Opening never blocks.  The fd
+ * one name, the runner's user's, and not a symbolic link.  Opening never blocks.  The fd
  * (write-only), or -1. */
 int safe_open_replace(const char *option, const char *path);
 
