@@ -34,6 +34,19 @@ static bool is_jsonl(const char *name)
     return len > 6 && strcmp(name + len - 6, ".jsonl") == 0 && name[0] != '.';
 }
 
+/* A file found by listing or by pattern, not named by the user, may be one
+ * a task planted in a directory it could write: only a regular file
+ * itself (not a link, FIFO or device: a FIFO would be waited on, a link to
+ * /dev/zero read without end) is taken; the rest is said and skipped. */
+static bool is_regular(const char *option, int dir_fd, const char *shown, const char *name)
+{
+    struct stat st;
+    if (fstatat(dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode))
+        return true;
+    runner_error("%s: '%s' is not a regular file; skipped", option, shown);
+    return false;
+}
+
 static int add_directory(path_list *list, const char *option, const char *dir)
 {
     DIR *d = opendir(dir);
@@ -49,7 +62,8 @@ static int add_directory(path_list *list, const char *option, const char *dir)
         size_t size = strlen(dir) + strlen(entry->d_name) + 2;
         char *path = runner_alloc(size);
         snprintf(path, size, "%s/%s", dir, entry->d_name);
-        add_path(list, path);
+        if (is_regular(option, dirfd(d), path, entry->d_name))
+            add_path(list, path);
         free(path);
     }
     closedir(d);
@@ -71,7 +85,8 @@ static int add_pattern(path_list *list, const char *option, const char *pattern)
         return -1;
     }
     for (size_t i = 0; i < g.gl_pathc; i++)
-        add_path(list, g.gl_pathv[i]);
+        if (is_regular(option, AT_FDCWD, g.gl_pathv[i], g.gl_pathv[i]))
+            add_path(list, g.gl_pathv[i]);
     globfree(&g);
     return 0;
 }

@@ -11,6 +11,7 @@
 #include "help.h"
 #include "output.h"
 #include "runner.h"
+#include "safe_open.h"
 #include "task_setup.h"
 #include "task_stdin.h"
 
@@ -102,12 +103,18 @@ static int merge_earlier(cordon_learned *learned, const learn_options *l)
     return 0;
 }
 
-/* The policy text, to --out FILE or stdout. */
+/* The policy text, to --out FILE or stdout.  FILE may be in a directory
+ * the task could write: a link or FIFO it planted there is refused, never
+ * written through or waited on (safe_open.h). */
 static int write_policy(const char *text, size_t len, const char *out)
 {
-    FILE *f = out ? fopen(out, "we") : stdout;
+    int fd = out ? safe_open_replace("--out", out) : -1;
+    if (out && fd < 0)
+        return -1;
+    FILE *f = out ? fdopen(fd, "w") : stdout;
     if (!f) {
         runner_error("--out: cannot write '%s': %s", out, strerror(errno));
+        close(fd);
         return -1;
     }
     bool ok = fwrite(text, 1, len, f) == len;

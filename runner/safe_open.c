@@ -140,3 +140,33 @@ int safe_open_append(const char *option, const char *path)
     runner_error("%s: cannot open '%s': %s", option, path, strerror(errno));
     return -1;
 }
+
+int safe_open_replace(const char *option, const char *path)
+{
+    /* no O_TRUNC: a hard link planted there is refused before anything
+     * is cut */
+    int fd = open_retrying(AT_FDCWD, path,
+                           O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC,
+                           0644);
+    if (fd < 0) {
+        if (errno == ELOOP)
+            return refuse(-1, option, "", path, "a symbolic link");
+        if (errno == ENXIO) /* a FIFO without a reader, opened non-blocking */
+            return refuse(-1, option, "", path, "a FIFO");
+        runner_error("%s: cannot open '%s': %s", option, path, strerror(errno));
+        return -1;
+    }
+    if ((fd = check_regular(fd, option, "", path)) < 0)
+        return -1;
+    /* A file another user made there (the task, as nobody) stays theirs to
+     * rewrite: what cordon writes into it could be changed after. */
+    struct stat st;
+    if (fstat(fd, &st) == 0 && st.st_uid != geteuid())
+        return refuse(fd, option, "", path, "a file of another user");
+    if (ftruncate(fd, 0) < 0) {
+        runner_error("%s: cannot empty '%s': %s", option, path, strerror(errno));
+        close(fd);
+        return -1;
+    }
+    return fd;
+}

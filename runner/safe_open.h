@@ -1,5 +1,5 @@
 /* Opening the files the runner writes on a task's behalf (--out-dir,
- * --audit).  Such a file may sit in a directory the task can write, so a
+ * --audit, learn --out).  Such a file may sit in a directory the task can write, so a
  * task may have planted a symbolic link, a hard link or a FIFO at its
  * name: none of them is ever written through or waited on.  Every error
  * is said on stderr, naming the option, the path and what was wrong. */
@@ -20,5 +20,11 @@ int safe_create_at(const char *option, int dir_fd, const char *dir, const char *
  * when it is a regular file with one name and not a symbolic link.
  * Opening never blocks.  The fd, or -1. */
 int safe_open_append(const char *option, const char *path);
+
+/* `path` opened for writing from its start (created 0644 if absent,
+ * emptied only after the checks), only when it is a regular file with
+ * one name, the runner's user's, and not a symbolic link.  Opening never blocks.  The fd
+ * (write-only), or -1. */
+int safe_open_replace(const char *option, const char *path);
 
 #endif

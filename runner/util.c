@@ -1,5 +1,6 @@
 /* Small helpers every subcommand uses. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -125,10 +126,32 @@ int runner_read_stream(const char *command, const char *name, FILE *in, runner_l
     return 0;
 }
 
+/* Opened non-blocking, then blocking again: a FIFO that no process holds
+ * open for writing (one planted where a file was expected) then reads as
+ * empty instead of waiting for a writer forever; a pipe the user gave
+ * (<(command)) still reads as ever. */
+static FILE *open_for_reading(const char *path)
+{
+    int fd;
+    do
+        fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+    while (fd < 0 && errno == EINTR);
+    if (fd < 0)
+        return NULL;
+    int flags = fcntl(fd, F_GETFL);
+    FILE *in = flags >= 0 && fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) == 0 ? fdopen(fd, "r") : NULL;
+    if (!in) {
+        int saved = errno;
+        close(fd);
+        errno = saved;
+    }
+    return in;
+}
+
 int runner_read_lines(const char *command, const char *path, runner_line_fn each, void *user)
 {
     bool from_stdin = !path || strcmp(path, "-") == 0;
-    FILE *in = from_stdin ? stdin : fopen(path, "re");
+    FILE *in = from_stdin ? stdin : open_for_reading(path);
     if (!in) {
         runner_error("%s: cannot read '%s': %s", command, path, strerror(errno));
         return -1;

@@ -92,7 +92,10 @@ int cordon__notification_device_open(int listener_fd, const struct seccomp_notif
                                      const cordon_policy *policy, bool may_open);
 
 /* Learning: what becomes of native call `nr`: 0 let it through, a
- * positive errno fail it with that, -1 a violation (left unanswered). */
+ * positive errno fail it with that, CORDON__NOTIFY_ERRNO_ZERO fail it
+ * with 0 (a rule's "errno 0": it returns 0 without being made), -1 a
+ * violation (left unanswered). */
+#define CORDON__NOTIFY_ERRNO_ZERO 0x10000
 typedef int (*cordon__notify_decide)(void *user, int nr, const uint64_t args[6]);
 /* cordon__notification_handle's contract, for a learning run: the
  * command's own exec is let through, a foreign ABI's call is a violation,

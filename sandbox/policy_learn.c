@@ -48,10 +48,15 @@ static int decide(void *user, int nr, const uint64_t args[6])
     if (action == ACTION_KILL || action == ACTION_TRAP)
         return -1;
     if (nr < 0 || nr >= CORDON_SYSCALL_TABLE_SIZE)
-        return action == ACTION_ERRNO ? errno_value : ENOSYS; /* no policy can name it */
+        return action != ACTION_ERRNO ? ENOSYS /* no policy can name it */
+               : errno_value ? errno_value : CORDON__NOTIFY_ERRNO_ZERO;
     cordon__learn_record(learning->learned, learning->base, nr, args,
                          action == ACTION_ERRNO ? ACTION_ERRNO : ACTION_ALLOW, errno_value);
-    return action == ACTION_ERRNO ? errno_value : 0;
+    if (action != ACTION_ERRNO)
+        return 0;
+    /* "errno 0" refuses the call too (it returns 0 unmade): 0 here would
+     * let it through */
+    return errno_value ? errno_value : CORDON__NOTIFY_ERRNO_ZERO;
 }
 
 int cordon__learn_handle(int listener_fd, struct cordon__notify_state *state,

@@ -115,14 +115,16 @@ static bool own_exec(const struct seccomp_notif *request, struct cordon__notify_
 }
 
 /* error 0: the call goes on as if no filter had stopped it; else it
- * fails with that errno without being made. */
+ * fails with that errno without being made (CORDON__NOTIFY_ERRNO_ZERO:
+ * returns 0 without being made, as a filter's "errno 0" does — never
+ * CONTINUE, which would make the call the base refuses). */
 static int answer(int listener_fd, const struct seccomp_notif *request,
                   struct seccomp_notif_resp *response, int error)
 {
     memset(response, 0, sizeof *response);
     response->id = request->id;
     response->flags = error ? 0 : SECCOMP_USER_NOTIF_FLAG_CONTINUE;
-    response->error = -error;
+    response->error = error == CORDON__NOTIFY_ERRNO_ZERO ? 0 : -error;
     errno = 0;
     int rc = seccomp_notify_respond(listener_fd, response);
     return rc < 0 ? (errno ? -errno : rc) : 1;

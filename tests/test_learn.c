@@ -299,6 +299,35 @@ static void test_learn_keeps_the_base_policys_kills_and_errnos(void **state)
     cordon_learned_free(l);
 }
 
+/* A base rule "errno 0" makes the call fail with 0 without being made
+ * (a pretended success): learning must not make it instead. */
+static void test_learn_errno_zero_of_the_base_is_not_made(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/cordon-learn-errno0-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char made[64], script_text[160];
+    snprintf(made, sizeof made, "%s/made", dir);
+    snprintf(script_text, sizeof script_text, "mkdir %s && echo done", made);
+    cordon_error err;
+    cordon_policy *base = cordon_policy_parse("default allow\nerrno 0 mkdir mkdirat\n",
+                                              "base.policy", &err);
+    assert_non_null(base);
+    cordon_learned *l = cordon_learned_new();
+    cordon_task *t = shell(script_text);
+    cordon_set_policy(t, base);
+    learn(t, l, 0);
+    assert_string_equal(cordon_task_result(t)->std_out.data, "done\n");
+    struct stat st;
+    bool exists = stat(made, &st) == 0;
+    rmdir(made);
+    rmdir(dir);
+    assert_false(exists);
+    cordon_policy_free(base);
+    cordon_task_free(t);
+    cordon_learned_free(l);
+}
+
 /* A learned policy is no looser than its base on what the base tests:
  * learned under readonly, a write-open is still refused; learned under
  * default, prlimit64 on cordon's init still is. */
@@ -411,6 +440,58 @@ static void test_learn_command_writes_and_checks(void **state)
     unlink(err_path);
 }
 
+/* The --out file may sit in a directory the task can write: a link the
+ * task planted there is never written through (as root, it would make
+ * cordon overwrite any file), a FIFO never waited on. */
+static void test_learn_out_plants_are_never_written_through(void **state)
+{
+    (void)state;
+    SKIP_UNDER_VALGRIND("valgrind has no seccomp(2), so no user notification");
+    const char *runner = getenv("CORDON_RUNNER");
+    char dir[] = "/tmp/cordon-learn-plant-XXXXXX", victim[] = "/tmp/cordon-learn-victim-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    assert_int_equal(chmod(dir, 0777), 0); /* the CLI as root runs the task as nobody */
+    write_file(victim, "secret\n");
+    assert_int_equal(chmod(victim, 0600), 0);
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "timeout -s KILL 30 %s learn --no-verify --out %s/x.policy --shell "
+             "'ln -s %s %s/x.policy' >/dev/null 2>&1", runner ? runner : "build/cordon", dir,
+             victim, dir);
+    int status = system(cmd);
+    char text[64] = "";
+    FILE *f = fopen(victim, "r");
+    assert_non_null(f);
+    if (!fgets(text, sizeof text, f))
+        text[0] = '\0';
+    fclose(f);
+    char path[600];
+    snprintf(path, sizeof path, "%s/x.policy", dir);
+    unlink(path);
+    unlink(victim);
+    assert_string_equal(text, "secret\n");
+    assert_int_not_equal(WEXITSTATUS(status), 0);
+
+    snprintf(cmd, sizeof cmd, "timeout -s KILL 30 %s learn --no-verify --out %s/x.policy --shell "
+             "'mkfifo %s/x.policy' >/dev/null 2>&1", runner ? runner : "build/cordon", dir, dir);
+    status = system(cmd);
+    unlink(path);
+    /* as root, the task runs as nobody: a file it made there stays its to
+     * rewrite later, so the policy is not written into it */
+    if (geteuid() == 0) {
+        snprintf(cmd, sizeof cmd, "%s learn --no-verify --out %s/x.policy --shell 'touch "
+                 "%s/x.policy' >/dev/null 2>&1", runner ? runner : "build/cordon", dir, dir);
+        int owned = system(cmd);
+        struct stat st;
+        assert_int_equal(stat(path, &st), 0);
+        unlink(path);
+        assert_int_not_equal(WEXITSTATUS(owned), 0);
+        assert_int_equal(st.st_size, 0);
+    }
+    rmdir(dir);
+    assert_false(WIFSIGNALED(status) || WEXITSTATUS(status) == 128 + SIGKILL); /* no hang */
+    assert_int_not_equal(WEXITSTATUS(status), 0);
+}
+
 /* Output of the command line `cmd` (stdout), up to 16 KiB. */
 static char *command_output(const char *cmd)
 {
@@ -456,8 +537,10 @@ int main(void)
         cmocka_unit_test(test_learn_function_task),
         cmocka_unit_test(test_learn_keeps_the_base_policys_kills_and_errnos),
         cmocka_unit_test(test_learn_is_no_looser_than_its_base),
+        cmocka_unit_test(test_learn_errno_zero_of_the_base_is_not_made),
         cmocka_unit_test(test_learn_merge_and_title_checks),
         cmocka_unit_test(test_learn_command_writes_and_checks),
+        cmocka_unit_test(test_learn_out_plants_are_never_written_through),
         cmocka_unit_test(test_learn_help),
     };
     return cmocka_run_group_tests(tests, set_up, tear_down);
