@@ -66,6 +66,7 @@ struct cordon__symbolizer {
      * parent may have mapped something else at their addresses since. */
     struct symbolizer_range foreign[CORDON_HOOK_OBJECTS];
     size_t foreign_count;
+    uint64_t foreign_bytes; /* read so far, of FOREIGN_MAX for them all */
     int error;
 };
 
@@ -221,8 +222,9 @@ static long collect_symbols(struct symbolizer_object *object, const Elf64_Shdr *
 }
 
 /* A file a task named, read into memory: mapped, a task that truncates it
- * meanwhile would raise SIGBUS in the caller.  Only a regular file, up to
- * FOREIGN_MAX bytes. */
+ * meanwhile would raise SIGBUS in the caller.  Only a regular file, and
+ * FOREIGN_MAX bytes for all the files of one report together: a hook may
+ * name 8 objects, each a large sparse file. */
 #define FOREIGN_MAX (256u << 20)
 
 /* Opens a path a task named only if it is a regular file, checked before
@@ -246,10 +248,13 @@ static int open_foreign(const char *path)
     return fd;
 }
 
-static bool read_foreign(int fd, const struct stat *st, struct elf_image *image)
+static bool read_foreign(int fd, const struct stat *st, struct elf_image *image,
+                         uint64_t *budget_used)
 {
-    if (!S_ISREG(st->st_mode) || st->st_size <= 0 || (uint64_t)st->st_size > FOREIGN_MAX)
+    if (!S_ISREG(st->st_mode) || st->st_size <= 0 ||
+        (uint64_t)st->st_size > FOREIGN_MAX - *budget_used)
         return false;
+    *budget_used += (uint64_t)st->st_size;
     unsigned char *bytes = malloc((size_t)st->st_size);
     size_t got = 0;
     while (bytes && got < (size_t)st->st_size) {
@@ -270,7 +275,7 @@ static bool read_foreign(int fd, const struct stat *st, struct elf_image *image)
 
 /* Maps the object's file and sorts its symbols; an object that cannot be
  * read simply has none. */
-static void load_symbols(struct symbolizer_object *object)
+static void load_symbols(struct symbolizer_object *object, uint64_t *foreign_budget_used)
 {
     object->loaded = true;
     /* The program through /proc, which still opens if its file was replaced
@@ -285,7 +290,7 @@ static void load_symbols(struct symbolizer_object *object)
     void *map = MAP_FAILED;
     bool read_whole = false;
     if (fstat(fd, &st) == 0 && object->foreign)
-        read_whole = read_foreign(fd, &st, &object->image);
+        read_whole = read_foreign(fd, &st, &object->image, foreign_budget_used);
     else if (st.st_size > 0)
         map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
     close(fd);
@@ -363,7 +368,7 @@ int cordon__symbolizer_lookup(cordon__symbolizer *s, uintptr_t address, cordon__
     symbol->object_index = range->object;
     symbol->offset = address - object->base;
     if (!object->loaded)
-        load_symbols(object);
+        load_symbols(object, &s->foreign_bytes);
     const struct sorted_symbol *found = find_sorted(object, symbol->offset);
     if (!found)
         return -ENOENT;
