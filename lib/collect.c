@@ -57,10 +57,16 @@ static void close_fd(int *fd)
 static void kill_group(const cordon__attempt_state *s)
 {
     if (s->in_namespaces) {
-        if (!s->exited)
+        if (!s->exited) {
             kill(s->pid, SIGUSR1);
-        else if (s->cgroup && s->cgroup->count)
+            /* The init kills the rest once it runs; a task that keeps
+             * every CPU busy would have it wait its turn: what the cgroup
+             * lists dies now (the init, spared, reaps and counts it). */
+            if (s->cgroup && s->cgroup->count)
+                cordon__cgroup_kill_all_but(s->cgroup, s->pid);
+        } else if (s->cgroup && s->cgroup->count) {
             cordon__cgroup_kill(s->cgroup);
+        }
         return;
     }
     if (s->group > 0) /* never 0: that would be the caller's own group */

@@ -380,8 +380,8 @@ int cordon__cgroup_move(const cordon__cgroup *cg, pid_t pid)
     return write_to_procs(cg, pid_text, (size_t)len, -1);
 }
 
-/* v1 has no cgroup.kill: kill what is listed until nothing is. */
-static int kill_listed(const char *dir)
+/* Kills what `dir`'s cgroup.procs lists, but `spared` (0: none). */
+static int kill_listed_but(const char *dir, pid_t spared)
 {
     char path[4200], pids[65536];
     snprintf(path, sizeof path, "%s/cgroup.procs", dir);
@@ -391,10 +391,23 @@ static int kill_listed(const char *dir)
     char *state = NULL;
     for (char *line = strtok_r(pids, "\n", &state); line; line = strtok_r(NULL, "\n", &state)) {
         pid_t pid = (pid_t)atoi(line);
-        if (pid > 0 && kill(pid, SIGKILL) == 0)
+        if (pid > 0 && pid != spared && kill(pid, SIGKILL) == 0)
             killed++;
     }
     return killed;
+}
+
+/* v1 has no cgroup.kill: kill what is listed until nothing is. */
+static int kill_listed(const char *dir)
+{
+    return kill_listed_but(dir, 0);
+}
+
+void cordon__cgroup_kill_all_but(const cordon__cgroup *cg, pid_t spared)
+{
+    /* Every process of the task is in each of its cgroups: one list. */
+    if (cg->count > 0)
+        kill_listed_but(cg->dirs[cg->v2_dir >= 0 ? cg->v2_dir : 0], spared);
 }
 
 /* cgroup.events says whether any process is left; unreadable counts as

@@ -66,6 +66,10 @@ int cordon__cgroup_move(const cordon__cgroup *cg, pid_t pid);
 
 /* Parent: kills every process in the task's cgroups. */
 void cordon__cgroup_kill(cordon__cgroup *cg);
+/* Parent: kills every process listed in the task's cgroup but `spared`
+ * (its namespace's init, which reaps and counts them): at once, without
+ * waiting for the init to be scheduled on a machine the task keeps busy. */
+void cordon__cgroup_kill_all_but(const cordon__cgroup *cg, pid_t spared);
 
 /* Parent, after the task ended: did the task's own memory limit make the
  * kernel kill one of its processes?  Its own: the limit of the task's
