@@ -291,6 +291,15 @@ test-tsan tsan: build/tsan/cordon build/tsan/tests/test_async build/tsan/tests/t
 
 .PHONY: test-tsan tsan fuzz-replay fuzz-replay-asan coverage soak
 
+# Soak (never part of make test): SOAK_TASKS mixed tasks (default a
+# million) from SOAK_THREADS threads; the caller's RSS, fds and children
+# every SOAK_EVERY tasks must stay flat.  Niced: it runs for a long time.
+build/soak: tests/soak/soak.c build/libcordon.a
+	$(CC) $(ALL_CFLAGS) $< -o $@ build/libcordon.a $(LDLIBS_ALL)
+
+soak: build/soak
+	CORDON_POLICY_PATH=$(abspath policies) nice build/soak
+
 install: all python
 	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(BINDIR) \
 	    $(DESTDIR)$(POLICYDIR) $(DESTDIR)$(LIBDIR)/pkgconfig
