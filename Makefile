@@ -291,6 +291,38 @@ test-tsan tsan: build/tsan/cordon build/tsan/tests/test_async build/tsan/tests/t
 
 .PHONY: test-tsan tsan fuzz-replay fuzz-replay-asan coverage soak
 
+# tests/test_fault_injection.c fails each of the library's calls of these
+# in turn, through the linker (--wrap) rather than hooks in the library.
+FAULT_WRAPS := malloc calloc realloc strdup strndup pipe2 socketpair socket open dup3 fcntl \
+               mkdir timerfd_create memfd_create opendir mmap fork clone pthread_create read \
+               write poll wait4 waitid syscall
+build/tests/test_fault_injection build/asan/tests/test_fault_injection \
+build/cov/tests/test_fault_injection: LDLIBS_ALL += $(foreach f,$(FAULT_WRAPS),-Wl,--wrap=$(f))
+
+# Coverage (make coverage, never part of make test): the plain suite and
+# the fuzz replays, built with --coverage in build/cov, then gcovr's line
+# and branch figures for lib/, sandbox/ and runner/ (per file in
+# build/cov/lines.txt and build/cov/branches.txt).  Code that runs only in
+# a task's child is not counted: the child ends with _exit or an exec
+# that replaces it, and neither writes gcov's counters.  gcovr is Debian's
+# (apt-get install gcovr); make test does not need it.
+COV_FLAGS := --coverage -O0
+COV_TESTS := $(patsubst tests/%.c,build/cov/tests/%,$(TEST_SRC))
+GCOVR     := gcovr -r . --object-directory build/cov --filter 'lib/' --filter 'sandbox/' \
+             --filter 'runner/' --exclude-unreachable-branches
+$(eval $(call flavour,build/cov,$(COV_FLAGS)))
+$(eval $(call fuzz_replay,build/cov,$(COV_FLAGS)))
+
+coverage: build/cov/cordon $(COV_TESTS) $(patsubst %,build/cov/replay/%,$(FUZZ_TARGETS)) \
+          $(HOSTILE_BINS)
+	@command -v gcovr >/dev/null || { echo "make coverage needs gcovr: apt-get install gcovr"; exit 1; }
+	@find build/cov -name '*.gcda' -delete
+	-$(call run_tests,build/cov,$(COV_TESTS),)
+	-$(call run_replay,build/cov,)
+	@$(GCOVR) -o build/cov/lines.txt
+	@$(GCOVR) --branches -o build/cov/branches.txt
+	@$(GCOVR) --print-summary -o /dev/null
+
 # Soak (never part of make test): SOAK_TASKS mixed tasks (default a
 # million) from SOAK_THREADS threads; the caller's RSS, fds and children
 # every SOAK_EVERY tasks must stay flat.  Niced: it runs for a long time.
