@@ -207,7 +207,7 @@ FUZZ_TARGETS  := $(patsubst tests/fuzz/%_fuzz.c,%,$(wildcard tests/fuzz/*_fuzz.c
 FUZZ_SECONDS  ?= 180
 RUNNER_LIB_SRC := $(filter-out runner/main.c,$(RUNNER_SRC))
 FUZZ_CFLAGS   := $(BASE_CFLAGS) -Wno-unused-command-line-argument -Wno-missing-field-initializers \
-                 -fno-omit-frame-pointer
+                 -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 build/fuzz/obj/%.o: %.c $(HEADERS) Makefile
 	@mkdir -p $(dir $@)

@@ -165,7 +165,8 @@ static void print_table(const report_options *o, entries *list)
 {
     static const char *const names[] = { "cpu", "rss", "wall" };
     sort_by = o->sort;
-    qsort(list->items, list->count, sizeof *list->items, by_key);
+    if (list->count) /* a file of no records has no array to sort */
+        qsort(list->items, list->count, sizeof *list->items, by_key);
     size_t rows = o->top && o->top < list->count ? (size_t)o->top : list->count;
     printf("cordon report: %zu tasks in %s, sorted by %s\n", list->count, o->path,
            names[o->sort]);
