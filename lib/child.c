@@ -477,10 +477,12 @@ static _Noreturn void start_in_namespaces(const cordon__launch *l)
     start_init(l);
 }
 
-#if defined(__SANITIZE_ADDRESS__)
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
 /* AddressSanitizer knows only a thread's own stack and warns (on the
- * task's stderr) at every noreturn call made on another: the init is a
- * plain copy here, on the same stack. */
+ * task's stderr) at every noreturn call made on another, and
+ * ThreadSanitizer's state (its background thread, the clocks) must not be
+ * run by two processes in one memory: the init is a plain copy here, on
+ * the same stack. */
 static _Noreturn void start_init(const cordon__launch *l)
 {
     long pid = syscall(SYS_clone, CLONE_PARENT | CLONE_PARENT_SETTID, NULL, &l->setup->init_pid,

@@ -499,11 +499,12 @@ static int start_command(cordon__launch *l, cordon__attempt_state *s, bool may_s
 
 /* A command's child may borrow the parent's memory until it execs, which
  * makes starting it cost the same however big the parent is; but not when
- * the parent must answer the child's first exec, nor under AddressSanitizer,
- * whose bookkeeping in the shared memory the borrowing child would corrupt. */
+ * the parent must answer the child's first exec, nor under AddressSanitizer
+ * or ThreadSanitizer, whose bookkeeping in the shared memory (shadow, the
+ * forking thread's clock, the fd table) the borrowing child would corrupt. */
 static bool command_may_share_memory(const cordon__launch *l)
 {
-#if defined(__SANITIZE_ADDRESS__)
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
     (void)l;
     return false;
 #else

@@ -1,0 +1,562 @@
+/*
+ * Fault injection on the caller's side of cordon_run, cordon_run_async and
+ * cordon_join.  The library's calls of the functions below are wrapped at
+ * link time (-Wl,--wrap, as cmocka suggests; the Makefile gives this test
+ * its flags).  A scenario is run once to count the calls the caller makes,
+ * then once per call with that call failing as the system would make it
+ * fail: allocations with ENOMEM, fd-making calls with EMFILE, fork, clone
+ * and pthread_create with EAGAIN, mmap with ENOMEM, and the calls that
+ * wait (read, write, poll, wait4, waitid) interrupted with EINTR.
+ *
+ * Each failing run must end in a negative errno or in the run's own
+ * result (a failure cordon works around, and any EINTR, which it must
+ * retry), leave no fd open and no child behind, and leave the caller able
+ * to run the next task.  Leaks of memory are ASan's to find (make asan
+ * runs this file too) and valgrind's (make valgrind).  Only the caller's
+ * calls fail: a task's child, a copy of the caller, counts nothing.
+ */
+#include <dirent.h>
+#include <execinfo.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/timerfd.h>
+
+#include "support.h"
+
+/* ---- the injection counter ---- */
+
+static atomic_bool armed;
+static pid_t caller;
+static atomic_long calls;
+static long fail_at;                    /* 0: count only */
+static bool short_writes;               /* the call to fail is a write: make it short */
+static const char *_Atomic failed;     /* the call made to fail, NULL: none reached */
+
+/* Whether this call of `name` is the one to fail. */
+static bool inject(const char *name)
+{
+    if (!atomic_load(&armed) || getpid() != caller)
+        return false;
+    long n = atomic_fetch_add(&calls, 1) + 1;
+    if (n != fail_at)
+        return false;
+    atomic_store(&failed, name);
+    if (getenv("CORDON_FAULT_TRACE")) { /* where the failing call is made */
+        void *frames[16];
+        backtrace_symbols_fd(frames, backtrace(frames, 16), STDERR_FILENO);
+    }
+    return true;
+}
+
+#define FAIL_WITH(value, error)                                             \
+    do {                                                                    \
+        errno = (error);                                                    \
+        return (value);                                                     \
+    } while (0)
+
+void *__real_malloc(size_t size);
+void *__wrap_malloc(size_t size);
+void *__wrap_malloc(size_t size)
+{
+    if (inject("malloc"))
+        FAIL_WITH(NULL, ENOMEM);
+    return __real_malloc(size);
+}
+
+void *__real_calloc(size_t count, size_t size);
+void *__wrap_calloc(size_t count, size_t size);
+void *__wrap_calloc(size_t count, size_t size)
+{
+    if (inject("calloc"))
+        FAIL_WITH(NULL, ENOMEM);
+    return __real_calloc(count, size);
+}
+
+void *__real_realloc(void *p, size_t size);
+void *__wrap_realloc(void *p, size_t size);
+void *__wrap_realloc(void *p, size_t size)
+{
+    if (inject("realloc"))
+        FAIL_WITH(NULL, ENOMEM);
+    return __real_realloc(p, size);
+}
+
+char *__real_strdup(const char *s);
+char *__wrap_strdup(const char *s);
+char *__wrap_strdup(const char *s)
+{
+    if (inject("strdup"))
+        FAIL_WITH(NULL, ENOMEM);
+    return __real_strdup(s);
+}
+
+char *__real_strndup(const char *s, size_t n);
+char *__wrap_strndup(const char *s, size_t n);
+char *__wrap_strndup(const char *s, size_t n)
+{
+    if (inject("strndup"))
+        FAIL_WITH(NULL, ENOMEM);
+    return __real_strndup(s, n);
+}
+
+int __real_socket(int domain, int type, int protocol);
+int __wrap_socket(int domain, int type, int protocol);
+int __wrap_socket(int domain, int type, int protocol)
+{
+    if (inject("socket"))
+        FAIL_WITH(-1, EMFILE);
+    return __real_socket(domain, type, protocol);
+}
+
+int __real_mkdir(const char *path, mode_t mode);
+int __wrap_mkdir(const char *path, mode_t mode);
+int __wrap_mkdir(const char *path, mode_t mode)
+{
+    if (inject("mkdir"))
+        FAIL_WITH(-1, ENOSPC);
+    return __real_mkdir(path, mode);
+}
+
+int __real_fcntl(int fd, int cmd, ...);
+int __wrap_fcntl(int fd, int cmd, ...);
+int __wrap_fcntl(int fd, int cmd, ...)
+{
+    va_list ap;
+    va_start(ap, cmd);
+    long arg = va_arg(ap, long);
+    va_end(ap);
+    if (inject("fcntl"))
+        FAIL_WITH(-1, cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC ? EMFILE : EINVAL);
+    return __real_fcntl(fd, cmd, arg);
+}
+
+/* The system calls glibc has no wrapper for: those the caller makes. */
+long __real_syscall(long nr, ...);
+long __wrap_syscall(long nr, ...);
+long __wrap_syscall(long nr, ...)
+{
+    va_list ap;
+    va_start(ap, nr);
+    long a[6];
+    for (int i = 0; i < 6; i++)
+        a[i] = va_arg(ap, long);
+    va_end(ap);
+    /* Not futex: the parent only wakes, which the kernel never fails. */
+    int error = nr == SYS_pidfd_open                ? EMFILE
+                : nr == SYS_landlock_create_ruleset ? ENOMEM
+                : nr == SYS_landlock_add_rule       ? ENOMEM : 0;
+    if (error && inject("syscall"))
+        FAIL_WITH(-1, error);
+    return __real_syscall(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+}
+
+int __real_pipe2(int fds[2], int flags);
+int __wrap_pipe2(int fds[2], int flags);
+int __wrap_pipe2(int fds[2], int flags)
+{
+    if (inject("pipe2"))
+        FAIL_WITH(-1, EMFILE);
+    return __real_pipe2(fds, flags);
+}
+
+int __real_socketpair(int domain, int type, int protocol, int fds[2]);
+int __wrap_socketpair(int domain, int type, int protocol, int fds[2]);
+int __wrap_socketpair(int domain, int type, int protocol, int fds[2])
+{
+    if (inject("socketpair"))
+        FAIL_WITH(-1, EMFILE);
+    return __real_socketpair(domain, type, protocol, fds);
+}
+
+int __real_open(const char *path, int flags, ...);
+int __wrap_open(const char *path, int flags, ...);
+int __wrap_open(const char *path, int flags, ...)
+{
+    mode_t mode = 0;
+    if (flags & (O_CREAT | O_TMPFILE)) {
+        va_list ap;
+        va_start(ap, flags);
+        mode = (mode_t)va_arg(ap, int);
+        va_end(ap);
+    }
+    if (inject("open"))
+        FAIL_WITH(-1, EMFILE);
+    return __real_open(path, flags, mode);
+}
+
+int __real_dup3(int from, int to, int flags);
+int __wrap_dup3(int from, int to, int flags);
+int __wrap_dup3(int from, int to, int flags)
+{
+    if (inject("dup3"))
+        FAIL_WITH(-1, EMFILE);
+    return __real_dup3(from, to, flags);
+}
+
+int __real_timerfd_create(int clock, int flags);
+int __wrap_timerfd_create(int clock, int flags);
+int __wrap_timerfd_create(int clock, int flags)
+{
+    if (inject("timerfd_create"))
+        FAIL_WITH(-1, EMFILE);
+    return __real_timerfd_create(clock, flags);
+}
+
+int __real_memfd_create(const char *name, unsigned flags);
+int __wrap_memfd_create(const char *name, unsigned flags);
+int __wrap_memfd_create(const char *name, unsigned flags)
+{
+    if (inject("memfd_create"))
+        FAIL_WITH(-1, EMFILE);
+    return __real_memfd_create(name, flags);
+}
+
+DIR *__real_opendir(const char *path);
+DIR *__wrap_opendir(const char *path);
+DIR *__wrap_opendir(const char *path)
+{
+    if (inject("opendir"))
+        FAIL_WITH(NULL, EMFILE);
+    return __real_opendir(path);
+}
+
+void *__real_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off);
+void *__wrap_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off);
+void *__wrap_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
+{
+    if (inject("mmap"))
+        FAIL_WITH(MAP_FAILED, ENOMEM);
+    return __real_mmap(addr, len, prot, flags, fd, off);
+}
+
+pid_t __real_fork(void);
+pid_t __wrap_fork(void);
+pid_t __wrap_fork(void)
+{
+    if (inject("fork"))
+        FAIL_WITH(-1, EAGAIN);
+    return __real_fork();
+}
+
+int __real_clone(int (*fn)(void *), void *stack, int flags, void *arg, ...);
+int __wrap_clone(int (*fn)(void *), void *stack, int flags, void *arg, ...);
+int __wrap_clone(int (*fn)(void *), void *stack, int flags, void *arg, ...)
+{
+    va_list ap;
+    va_start(ap, arg);
+    pid_t *parent_tid = va_arg(ap, pid_t *);
+    void *tls = va_arg(ap, void *);
+    pid_t *child_tid = va_arg(ap, pid_t *);
+    va_end(ap);
+    if (inject("clone"))
+        FAIL_WITH(-1, EAGAIN);
+    return __real_clone(fn, stack, flags, arg, parent_tid, tls, child_tid);
+}
+
+int __real_pthread_create(pthread_t *t, const pthread_attr_t *a, void *(*fn)(void *), void *arg);
+int __wrap_pthread_create(pthread_t *t, const pthread_attr_t *a, void *(*fn)(void *), void *arg);
+int __wrap_pthread_create(pthread_t *t, const pthread_attr_t *a, void *(*fn)(void *), void *arg)
+{
+    if (inject("pthread_create"))
+        return EAGAIN;
+    return __real_pthread_create(t, a, fn, arg);
+}
+
+/* The calls that wait: a signal may interrupt any of them. */
+ssize_t __real_read(int fd, void *buf, size_t len);
+ssize_t __wrap_read(int fd, void *buf, size_t len);
+ssize_t __wrap_read(int fd, void *buf, size_t len)
+{
+    if (inject("read"))
+        FAIL_WITH(-1, EINTR);
+    return __real_read(fd, buf, len);
+}
+
+ssize_t __real_write(int fd, const void *buf, size_t len);
+ssize_t __wrap_write(int fd, const void *buf, size_t len);
+ssize_t __wrap_write(int fd, const void *buf, size_t len)
+{
+    if (inject("write")) {
+        struct stat st;
+        if (!short_writes)
+            FAIL_WITH(-1, EINTR);
+        /* Only pipes and sockets write short: a cgroup file takes all or
+         * nothing. */
+        if (fstat(fd, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)))
+            return __real_write(fd, buf, len > 1 ? len / 2 : len);
+    }
+    return __real_write(fd, buf, len);
+}
+
+int __real_poll(struct pollfd *fds, nfds_t n, int timeout);
+int __wrap_poll(struct pollfd *fds, nfds_t n, int timeout);
+int __wrap_poll(struct pollfd *fds, nfds_t n, int timeout)
+{
+    if (inject("poll"))
+        FAIL_WITH(-1, EINTR);
+    return __real_poll(fds, n, timeout);
+}
+
+pid_t __real_wait4(pid_t pid, int *status, int options, struct rusage *ru);
+pid_t __wrap_wait4(pid_t pid, int *status, int options, struct rusage *ru);
+pid_t __wrap_wait4(pid_t pid, int *status, int options, struct rusage *ru)
+{
+    if (inject("wait4"))
+        FAIL_WITH(-1, EINTR);
+    return __real_wait4(pid, status, options, ru);
+}
+
+int __real_waitid(idtype_t type, id_t id, siginfo_t *info, int options);
+int __wrap_waitid(idtype_t type, id_t id, siginfo_t *info, int options);
+int __wrap_waitid(idtype_t type, id_t id, siginfo_t *info, int options)
+{
+    if (inject("waitid"))
+        FAIL_WITH(-1, EINTR);
+    return __real_waitid(type, id, info, options);
+}
+
+static bool interrupting(const char *name)
+{
+    static const char *const waits[] = { "read", "write", "poll", "wait4", "waitid" };
+    for (size_t i = 0; i < sizeof waits / sizeof *waits; i++)
+        if (strcmp(name, waits[i]) == 0)
+            return true;
+    return false;
+}
+
+/* ---- scenarios ---- */
+
+typedef struct outcome {
+    int rc, exit_code;
+    char std_out[64];
+    char exception[64];
+    char returns[64];
+    size_t returns_dropped, out_dropped;
+    unsigned confinement;
+} outcome;
+
+typedef struct scenario {
+    const char *name;
+    cordon_task *(*make)(void);
+    bool async;
+} scenario;
+
+static int returns_seven(cordon_ctx *ctx, void *arg)
+{
+    (void)arg;
+    printf("out");
+    cordon_log(ctx, "log");
+    cordon_return(ctx, "seven", 5);
+    return 7;
+}
+
+static int raises_error(cordon_ctx *ctx, void *arg)
+{
+    (void)arg;
+    cordon_raise(ctx, "ServerError", "down");
+}
+
+static cordon_task *function_task(void)
+{
+    return cordon_function_task(returns_seven, NULL);
+}
+
+static cordon_task *limited_raising_task(void)
+{
+    cordon_task *t = cordon_function_task(raises_error, NULL);
+    if (t && (cordon_set_timeout_ms(t, 30000) < 0 ||
+              cordon_set_limit(t, CORDON_LIMIT_CPU_MS, 30000) < 0 ||
+              cordon_set_limit(t, CORDON_LIMIT_MEMORY, 256u << 20) < 0 ||
+              cordon_set_limit(t, CORDON_LIMIT_PROCESSES, 16) < 0)) {
+        cordon_task_free(t);
+        return NULL;
+    }
+    return t;
+}
+
+static cordon_task *command_task(void)
+{
+    static const char *const argv[] = { "sh", "-c", "echo out; exit 3", NULL };
+    return cordon_command_task(argv);
+}
+
+/* 200 kB through stdin and back: more than a pipe holds, so the parent
+ * writes while it reads. */
+static cordon_task *stdin_task(void)
+{
+    static const char *const argv[] = { "sh", "-c", "wc -c", NULL };
+    static char data[200000];
+    memset(data, 'i', sizeof data);
+    cordon_task *t = cordon_command_task(argv);
+    if (t && cordon_set_stdin(t, data, sizeof data) < 0) {
+        cordon_task_free(t);
+        return NULL;
+    }
+    return t;
+}
+
+static void record(outcome *o, int rc, const cordon_task *t)
+{
+    memset(o, 0, sizeof *o);
+    o->rc = rc;
+    if (rc < 0 || !t)
+        return;
+    const cordon_result *r = cordon_task_result(t);
+    o->exit_code = r->exit_code;
+    snprintf(o->exception, sizeof o->exception, "%s", r->exception ? r->exception : "");
+    snprintf(o->returns, sizeof o->returns, "%.*s", (int)r->returns.len, r->returns.data);
+    snprintf(o->std_out, sizeof o->std_out, "%s", r->std_out.data);
+    o->returns_dropped = r->returns.dropped;
+    o->confinement = r->confinement;
+    o->out_dropped = r->std_out.dropped + r->std_err.dropped + r->log_out.dropped +
+                     r->exc_out.dropped;
+}
+
+/* One run of the scenario, armed from the task's making to its freeing. */
+static void run_once(const scenario *s, long fail, outcome *o)
+{
+    atomic_store(&calls, 0);
+    fail_at = fail;
+    caller = getpid();
+    atomic_store(&armed, true);
+    cordon_task *t = s->make();
+    int rc = -errno;
+    if (t) {
+        rc = s->async ? cordon_run_async(t) : cordon_run(t);
+        if (s->async && rc == 0)
+            rc = cordon_join(t);
+    }
+    atomic_store(&armed, false);
+    record(o, t ? rc : -ENOMEM, t);
+    cordon_task_free(t);
+}
+
+/* The clean run's outcome; a buffer that could not grow keeps what it
+ * has and counts the rest as dropped (lib/buffer.c: memory the parent
+ * lacks never fails the task), so lost returned bytes must be counted. */
+static bool same(const outcome *o, const outcome *clean)
+{
+    bool returns_kept = strcmp(o->returns, clean->returns) == 0 ||
+                        (o->returns_dropped && !o->returns[0]);
+    bool out_kept = strcmp(o->std_out, clean->std_out) == 0 || o->out_dropped;
+    return o->rc == clean->rc && o->exit_code == clean->exit_code && out_kept &&
+           strcmp(o->exception, clean->exception) == 0 && returns_kept;
+}
+
+static void inject_each_call(const scenario *s)
+{
+    outcome clean, o;
+    /* The first run may open what cordon keeps for the process's life. */
+    run_once(s, 0, &clean);
+    run_once(s, 0, &clean);
+    int fds = count_open_fds();
+    assert_true(clean.rc >= 0);
+    /* A run's calls vary a little (how often the parent polls): the
+     * clean run's count, with a margin, bounds the calls to fail. */
+    long total = atomic_load(&calls) + 16;
+    long refused = 0, worked_around = 0;
+    for (long i = 1; i <= total; i++) {
+        atomic_store(&failed, NULL);
+        run_once(s, i, &o);
+        const char *name = atomic_load(&failed);
+        bool ok = same(&o, &clean) ||
+                  (name && !interrupting(name) && o.rc < 0 && o.rc > -4096);
+        if (!ok)
+            fprintf(stderr, "%s: call %ld of %ld (%s) failing gave rc %d, exception '%s' "
+                    "(clean: rc %d, exception '%s')\n", s->name, i, total,
+                    name ? name : "not reached", o.rc, o.exception, clean.rc, clean.exception);
+        assert_true(ok);
+        if (o.rc >= 0 && o.confinement != clean.confinement)
+            fprintf(stderr, "%s: call %ld (%s): confinement 0x%x, clean 0x%x\n", s->name, i,
+                    name ? name : "?", o.confinement, clean.confinement);
+        refused += o.rc < 0;
+        worked_around += o.rc >= 0 && name != NULL;
+        if (count_open_fds() != fds || !no_children_left())
+            fprintf(stderr, "%s: call %ld (%s): fds %d -> %d, children left: %s\n", s->name, i,
+                    name ? name : "?", fds, count_open_fds(), no_children_left() ? "no" : "yes");
+        assert_int_equal(count_open_fds(), fds);
+        assert_true(no_children_left());
+    }
+    /* The caller is still whole. */
+    run_once(s, 0, &o);
+    assert_true(same(&o, &clean));
+    print_message("%s: calls 1 to %ld failed in turn: %ld refused with an errno, %ld worked "
+                  "around or retried\n", s->name, total, refused, worked_around);
+}
+
+static void test_fault_injection_function_run(void **state)
+{
+    (void)state;
+    scenario s = { "function run", function_task, false };
+    inject_each_call(&s);
+}
+
+static void test_fault_injection_limited_function_run(void **state)
+{
+    (void)state;
+    scenario s = { "function run with limits", limited_raising_task, false };
+    inject_each_call(&s);
+}
+
+static void test_fault_injection_command_run(void **state)
+{
+    (void)state;
+    scenario s = { "command run", command_task, false };
+    inject_each_call(&s);
+}
+
+static void test_fault_injection_async_run_and_join(void **state)
+{
+    (void)state;
+    scenario s = { "async run and join", function_task, true };
+    inject_each_call(&s);
+}
+
+static void test_fault_injection_async_command(void **state)
+{
+    (void)state;
+    scenario s = { "async command", command_task, true };
+    inject_each_call(&s);
+}
+
+static void test_fault_injection_stdin_fed(void **state)
+{
+    (void)state;
+    scenario s = { "command fed stdin", stdin_task, false };
+    inject_each_call(&s);
+}
+
+/* Short writes: every write to a pipe or socket made short in turn. */
+static void test_fault_injection_short_writes(void **state)
+{
+    (void)state;
+    short_writes = true;
+    scenario fed = { "command fed stdin, short writes", stdin_task, false };
+    inject_each_call(&fed);
+    scenario async = { "async function, short writes", function_task, true };
+    inject_each_call(&async);
+    short_writes = false;
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_fault_injection_function_run),
+        cmocka_unit_test(test_fault_injection_limited_function_run),
+        cmocka_unit_test(test_fault_injection_command_run),
+        cmocka_unit_test(test_fault_injection_async_run_and_join),
+        cmocka_unit_test(test_fault_injection_async_command),
+        cmocka_unit_test(test_fault_injection_stdin_fed),
+        cmocka_unit_test(test_fault_injection_short_writes),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
