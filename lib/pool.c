@@ -198,19 +198,6 @@ static int take_out(pool_entry *e)
     return status;
 }
 
-static struct timespec deadline_after(int timeout_ms)
-{
-    struct timespec at;
-    clock_gettime(CLOCK_MONOTONIC, &at);
-    at.tv_sec += timeout_ms / 1000;
-    at.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
-    if (at.tv_nsec >= 1000000000) {
-        at.tv_sec++;
-        at.tv_nsec -= 1000000000;
-    }
-    return at;
-}
-
 /* Under the lock: waits for the next change; false once the deadline
  * (timeout_ms < 0: none) has passed. */
 static bool wait_changed(cordon_pool *pool, int timeout_ms, const struct timespec *at)
@@ -226,7 +213,7 @@ int cordon_pool_wait_any(cordon_pool *pool, int timeout_ms, cordon_task **done)
         *done = NULL;
     if (!pool || !done)
         return -EINVAL;
-    struct timespec at = deadline_after(timeout_ms < 0 ? 0 : timeout_ms);
+    struct timespec at = cordon__monotonic_after_ms(timeout_ms < 0 ? 0 : timeout_ms);
     pthread_mutex_lock(&pool->lock);
     pool_entry *e;
     int rc = 0;
@@ -250,7 +237,7 @@ int cordon_pool_wait_any(cordon_pool *pool, int timeout_ms, cordon_task **done)
 /* Under the lock: waits until nothing is queued or running. */
 static int wait_idle(cordon_pool *pool, int timeout_ms)
 {
-    struct timespec at = deadline_after(timeout_ms < 0 ? 0 : timeout_ms);
+    struct timespec at = cordon__monotonic_after_ms(timeout_ms < 0 ? 0 : timeout_ms);
     while (pool->running.head || pool->queued.head) {
         if (!wait_changed(pool, timeout_ms, &at) && (pool->running.head || pool->queued.head))
             return -ETIMEDOUT;

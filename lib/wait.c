@@ -103,24 +103,10 @@ int cordon_task_fd(const cordon_task *t)
     return t->done_fd;
 }
 
-/* An absolute CLOCK_MONOTONIC time timeout_ms from now. */
-static struct timespec deadline_after(int timeout_ms)
-{
-    struct timespec at;
-    clock_gettime(CLOCK_MONOTONIC, &at);
-    at.tv_sec += timeout_ms / 1000;
-    at.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
-    if (at.tv_nsec >= 1000000000) {
-        at.tv_sec++;
-        at.tv_nsec -= 1000000000;
-    }
-    return at;
-}
-
 /* Waits for the end mark; false when timeout_ms passed first. */
 static bool wait_for_end(cordon_task *t, int timeout_ms)
 {
-    struct timespec at = deadline_after(timeout_ms < 0 ? 0 : timeout_ms);
+    struct timespec at = cordon__monotonic_after_ms(timeout_ms < 0 ? 0 : timeout_ms);
     pthread_mutex_lock(&t->done_lock);
     int rc = 0;
     while (!t->async_done && rc != ETIMEDOUT) {
@@ -179,7 +165,7 @@ int cordon_wait_any(cordon_task *const tasks[], size_t n, int timeout_ms)
     struct pollfd *fds = calloc(n, sizeof *fds);
     if (!fds)
         return -ENOMEM;
-    struct timespec at = deadline_after(timeout_ms < 0 ? 0 : timeout_ms);
+    struct timespec at = cordon__monotonic_after_ms(timeout_ms < 0 ? 0 : timeout_ms);
     int rc;
     /* The end mark is read again after each wake: it, not the fd, is what
      * says a task ended (the fd only wakes the poll). */

@@ -136,8 +136,14 @@ static int let_through(int listener_fd, const struct seccomp_notif *request,
     return answer(listener_fd, request, response, 0);
 }
 
-int cordon__notification_handle(int listener_fd, struct cordon__notify_state *state,
-                                char *description, size_t size)
+/* Learning (policy_learn.c): every call comes here; `decide` says what
+ * becomes of it.  A kill of a device's open is answered as outside
+ * learning (state->policy is then the base policy).  Without `decide`,
+ * what comes here is a violation (or the command's own exec, or a
+ * device's open): cordon__notification_handle. */
+int cordon__notification_learn(int listener_fd, struct cordon__notify_state *state,
+                               cordon__notify_decide decide, void *user, char *description,
+                               size_t size)
 {
     struct seccomp_notif *request;
     struct seccomp_notif_resp *response;
@@ -150,39 +156,13 @@ int cordon__notification_handle(int listener_fd, struct cordon__notify_state *st
     } else if (own_exec(request, state)) {
         state->execs_answered++;
         rc = let_through(listener_fd, request, response);
-    } else if ((rc = cordon__notification_device_open(listener_fd, request, state->policy,
-                                                       state->devices_by_parent)) == 0) {
-        describe(listener_fd, state, request, description, size);
-    }
-    seccomp_notify_free(request, response);
-    return rc;
-}
-
-/* Learning (policy_learn.c): every call comes here; `decide` says what
- * becomes of it.  A kill of a device's open is answered as outside
- * learning (state->policy is then the base policy). */
-int cordon__notification_learn(int listener_fd, struct cordon__notify_state *state,
-                               cordon__notify_decide decide, void *user, char *description,
-                               size_t size)
-{
-    struct seccomp_notif *request;
-    struct seccomp_notif_resp *response;
-    if (seccomp_notify_alloc(&request, &response) != 0)
-        return -ENOMEM;
-    errno = 0;
-    int rc = seccomp_notify_receive(listener_fd, request);
-    if (rc < 0) {
-        rc = errno ? -errno : rc;
-    } else if (own_exec(request, state)) {
-        state->execs_answered++;
-        rc = let_through(listener_fd, request, response);
     } else {
         bool native = request->data.arch == seccomp_arch_native() &&
                       !(request->data.nr & X32_SYSCALL_BIT);
         uint64_t args[6];
         for (unsigned i = 0; i < 6; i++)
             args[i] = request->data.args[i];
-        int error = native ? decide(user, request->data.nr, args) : -1;
+        int error = native && decide ? decide(user, request->data.nr, args) : -1;
         if (error >= 0)
             rc = answer(listener_fd, request, response, error);
         else if ((rc = cordon__notification_device_open(listener_fd, request, state->policy,
@@ -191,4 +171,10 @@ int cordon__notification_learn(int listener_fd, struct cordon__notify_state *sta
     }
     seccomp_notify_free(request, response);
     return rc;
+}
+
+int cordon__notification_handle(int listener_fd, struct cordon__notify_state *state,
+                                char *description, size_t size)
+{
+    return cordon__notification_learn(listener_fd, state, NULL, NULL, description, size);
 }
