@@ -169,6 +169,18 @@ static inline captured cordon_with_input(const char *input, const char *const ar
 #define CORDON_WITH(stdin_fd, setup, ...) \
     cordon_with(stdin_fd, setup, (const char *const[]){ __VA_ARGS__, NULL })
 
+/* Whether a record's "confinement" list (the mechanisms that held the
+ * task) names `mechanism` ("cgroup", "pid_namespace", ...): not any key
+ * of that name elsewhere in the record. */
+static inline bool record_held_by(const char *json, const char *mechanism)
+{
+    const char *list = strstr(json, "\"confinement\":[");
+    const char *end = list ? strchr(list, ']') : NULL;
+    char quoted[64];
+    int n = snprintf(quoted, sizeof quoted, "\"%s\"", mechanism);
+    return end && n > 0 && memmem(list, (size_t)(end - list), quoted, (size_t)n) != NULL;
+}
+
 static inline void captured_free(captured *c)
 {
     free(c->out);

@@ -142,7 +142,7 @@ static bool check_row(const ending *e)
      * refusal instead: those rows do not apply. */
     bool needs_cgroup = e->exception && (strcmp(e->exception, "MemoryLimit") == 0 ||
                                          strcmp(e->exception, "ProcessLimit") == 0);
-    if (needs_cgroup && !strstr(c.out, "\"cgroup\"")) {
+    if (needs_cgroup && !record_held_by(c.out, "cgroup")) {
         captured_free(&c);
         return true;
     }
