@@ -12,6 +12,7 @@
 #include <sys/syscall.h>
 
 #include "support.h"
+#include "scratch_files.h"
 
 #define DOCKER_DIR "tests/data/docker-seccomp/"
 
@@ -41,32 +42,10 @@ static void imported_free(imported *i)
     free(i->notes);
 }
 
-static char scratch[] = "/tmp/cordon-import-test-XXXXXX";
-
-static int make_scratch(void **state)
-{
-    (void)state;
-    return mkdtemp(scratch) ? 0 : -1;
-}
-
-static int remove_scratch(void **state)
-{
-    (void)state;
-    char command[128];
-    snprintf(command, sizeof command, "rm -rf '%s'", scratch);
-    return system(command) == 0 ? 0 : -1;
-}
-
 /* The profile `text` in a file of the scratch directory; its path. */
 static const char *profile(const char *text)
 {
-    static char path[256];
-    snprintf(path, sizeof path, "%s/profile.json", scratch);
-    FILE *f = fopen(path, "w");
-    assert_non_null(f);
-    fputs(text, f);
-    fclose(f);
-    return path;
+    return write_scratch_file("profile.json", text);
 }
 
 /* Imports `text` expecting a refusal at line:column; returns the message
@@ -329,7 +308,7 @@ static void test_import_kill_is_a_named_violation(void **state)
     profile("{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": [{\"names\": [\"getppid\"],"
             " \"action\": \"SCMP_ACT_KILL\"}]}");
     char name[300];
-    snprintf(name, sizeof name, "docker:%s/profile.json", scratch);
+    snprintf(name, sizeof name, "docker:%s/profile.json", scratch_dir);
     cordon_error err;
     cordon_policy *p = cordon_policy_load(name, &err);
     if (!p)
@@ -511,7 +490,7 @@ static void test_import_missing_file_and_load_errors(void **state)
     cordon_error err;
     profile("{\"defaultAction\": 1}");
     char name[300];
-    snprintf(name, sizeof name, "docker:%s/profile.json", scratch);
+    snprintf(name, sizeof name, "docker:%s/profile.json", scratch_dir);
     assert_null(cordon_policy_load(name, &err));
     assert_int_equal(err.line, 1);
     assert_int_equal(err.column, 19);

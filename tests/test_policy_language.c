@@ -5,33 +5,8 @@
 #include <sys/stat.h>
 
 #include "support.h"
+#include "scratch_files.h"
 
-static char scratch_dir[] = "/tmp/cordon-policy-test-XXXXXX";
-
-static int make_scratch(void **state)
-{
-    (void)state;
-    return mkdtemp(scratch_dir) ? 0 : -1;
-}
-
-static int remove_scratch(void **state)
-{
-    (void)state;
-    char command[128];
-    snprintf(command, sizeof command, "rm -rf '%s'", scratch_dir);
-    return system(command) == 0 ? 0 : -1;
-}
-
-static const char *write_policy(const char *name, const char *text)
-{
-    static char path[256];
-    snprintf(path, sizeof path, "%s/%s", scratch_dir, name);
-    FILE *f = fopen(path, "w");
-    assert_non_null(f);
-    fputs(text, f);
-    fclose(f);
-    return path;
-}
 
 /* Parses `text` expecting failure; returns the message. */
 static const char *refused(const char *text, unsigned line, unsigned column)
@@ -196,8 +171,8 @@ static void test_policy_default_is_required_and_single(void **state)
 static void test_policy_default_twice_in_an_included_file(void **state)
 {
     (void)state;
-    write_policy("twice.policy", "default allow\ndefault kill\n");
-    const char *top = write_policy("includes_twice.policy", "default allow\ninclude twice.policy\n");
+    write_scratch_file("twice.policy", "default allow\ndefault kill\n");
+    const char *top = write_scratch_file("includes_twice.policy", "default allow\ninclude twice.policy\n");
     cordon_error err;
     assert_null(cordon_policy_load(top, &err));
     assert_non_null(strstr(err.message, "/twice.policy:2:1: the default action is given twice"));
@@ -229,8 +204,8 @@ static void test_policy_conditions_or_and_constants(void **state)
 static void test_policy_includes_resolve_and_refuse_cycles(void **state)
 {
     (void)state;
-    write_policy("base.policy", "# Base.\ndefault allow\nkill ptrace\n");
-    const char *top = write_policy("top.policy", "# Top of the stack.\ninclude base.policy\nkill bpf\n");
+    write_scratch_file("base.policy", "# Base.\ndefault allow\nkill ptrace\n");
+    const char *top = write_scratch_file("top.policy", "# Top of the stack.\ninclude base.policy\nkill bpf\n");
     char copy[256];
     snprintf(copy, sizeof copy, "%s", top);
     cordon_error err;
@@ -245,8 +220,8 @@ static void test_policy_includes_resolve_and_refuse_cycles(void **state)
     free(text);
     cordon_policy_free(p);
 
-    write_policy("a.policy", "default allow\ninclude b.policy\n");
-    const char *b = write_policy("b.policy", "include a.policy\n");
+    write_scratch_file("a.policy", "default allow\ninclude b.policy\n");
+    const char *b = write_scratch_file("b.policy", "include a.policy\n");
     snprintf(copy, sizeof copy, "%s", b);
     assert_null(cordon_policy_load(copy, &err));
     assert_non_null(strstr(err.message, "/a.policy:2:9: include cycle: '"));
@@ -266,11 +241,11 @@ static void test_policy_includes_multiplying_are_bounded(void **state)
         for (int i = 0; i < 10; i++)
             snprintf(text + strlen(text), sizeof text - strlen(text), "include fan%d.policy\n",
                      level + 1);
-        write_policy(name, text);
+        write_scratch_file(name, text);
     }
-    write_policy("fan8.policy", "default allow\nkill ptrace\n");
+    write_scratch_file("fan8.policy", "default allow\nkill ptrace\n");
     char copy[256];
-    snprintf(copy, sizeof copy, "%s", write_policy("fan.policy", "include fan0.policy\n"));
+    snprintf(copy, sizeof copy, "%s", write_scratch_file("fan.policy", "include fan0.policy\n"));
     cordon_error err;
     alarm(30); /* before the bound: hours */
     assert_null(cordon_policy_load(copy, &err));
@@ -285,10 +260,10 @@ static void test_policy_fifo_is_refused_without_waiting(void **state)
 {
     (void)state;
     char fifo[256], copy[256];
-    snprintf(fifo, sizeof fifo, "%s", write_policy("fifo.policy", ""));
+    snprintf(fifo, sizeof fifo, "%s", write_scratch_file("fifo.policy", ""));
     assert_int_equal(unlink(fifo), 0);
     assert_int_equal(mkfifo(fifo, 0600), 0);
-    snprintf(copy, sizeof copy, "%s", write_policy("by_fifo.policy", "include fifo.policy\n"));
+    snprintf(copy, sizeof copy, "%s", write_scratch_file("by_fifo.policy", "include fifo.policy\n"));
     cordon_error err;
     alarm(30); /* before: for ever */
     assert_null(cordon_policy_load(fifo, &err));

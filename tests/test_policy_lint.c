@@ -7,33 +7,8 @@
 #include <sys/syscall.h>
 
 #include "support.h"
+#include "scratch_files.h"
 
-static char scratch_dir[] = "/tmp/cordon-lint-test-XXXXXX";
-
-static int make_scratch(void **state)
-{
-    (void)state;
-    return mkdtemp(scratch_dir) ? 0 : -1;
-}
-
-static int remove_scratch(void **state)
-{
-    (void)state;
-    char command[128];
-    snprintf(command, sizeof command, "rm -rf '%s'", scratch_dir);
-    return system(command) == 0 ? 0 : -1;
-}
-
-static const char *write_policy(const char *name, const char *text)
-{
-    static char path[256];
-    snprintf(path, sizeof path, "%s/%s", scratch_dir, name);
-    FILE *f = fopen(path, "w");
-    assert_non_null(f);
-    fputs(text, f);
-    fclose(f);
-    return path;
-}
 
 typedef struct report {
     int rc;
@@ -87,7 +62,7 @@ static void test_check_reports_every_error_in_one_run(void **state)
 static void test_check_reports_errors_in_included_files_and_missing_default(void **state)
 {
     (void)state;
-    write_policy("inner.policy", "kill sokcet\nallow read\n");
+    write_scratch_file("inner.policy", "kill sokcet\nallow read\n");
     char text[512];
     snprintf(text, sizeof text, "include %s/inner.policy\ninclude nosuchpolicy\nkill mount\n",
              scratch_dir);
@@ -283,7 +258,7 @@ static void test_check_warns_of_includes_that_add_nothing(void **state)
     /* the rules read twice are said once, at the include */
     assert_int_equal(r.counts.warnings, 1);
     free(r.text);
-    write_policy("kills.policy", "default allow\nkill mount\n");
+    write_scratch_file("kills.policy", "default allow\nkill mount\n");
     char text[512];
     snprintf(text, sizeof text, "default allow\ninclude %s/kills.policy\nallow mount\n", scratch_dir);
     r = check("useless.policy", text, 0);

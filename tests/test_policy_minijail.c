@@ -11,33 +11,8 @@
 #include <sys/ioctl.h>
 
 #include "support.h"
+#include "scratch_files.h"
 
-static char scratch_dir[] = "/tmp/cordon-minijail-test-XXXXXX";
-
-static int make_scratch(void **state)
-{
-    (void)state;
-    return mkdtemp(scratch_dir) ? 0 : -1;
-}
-
-static int remove_scratch(void **state)
-{
-    (void)state;
-    char command[128];
-    snprintf(command, sizeof command, "rm -rf '%s'", scratch_dir);
-    return system(command) == 0 ? 0 : -1;
-}
-
-static char *write_policy(const char *name, const char *text)
-{
-    static char path[256];
-    snprintf(path, sizeof path, "%s/%s", scratch_dir, name);
-    FILE *f = fopen(path, "w");
-    assert_non_null(f);
-    fputs(text, f);
-    fclose(f);
-    return path;
-}
 
 typedef struct imported {
     int rc;
@@ -82,8 +57,8 @@ static const char service[] =
 static void test_minijail_translates_rules_and_notes_what_it_cannot(void **state)
 {
     (void)state;
-    write_policy("more.policy", "getpid: 1  # from the include\n");
-    char *path = write_policy("service.policy", service);
+    write_scratch_file("more.policy", "getpid: 1  # from the include\n");
+    char *path = write_scratch_file("service.policy", service);
     imported i = import(path);
     if (i.rc != 0)
         fail_msg("%s", i.err.message);
@@ -138,8 +113,8 @@ static void expect(const cordon_policy *p, int nr, uint64_t a0, uint64_t a1, uin
 static void test_minijail_policy_decides_as_minijail_would(void **state)
 {
     (void)state;
-    write_policy("more.policy", "getpid: 1\n");
-    cordon_policy *p = load_minijail(write_policy("service.policy", service));
+    write_scratch_file("more.policy", "getpid: 1\n");
+    cordon_policy *p = load_minijail(write_scratch_file("service.policy", service));
     expect(p, SYS_read, 0, 0, 0, "allow", 0);
     expect(p, SYS_getpid, 0, 0, 0, "allow", 0);
     expect(p, SYS_openat, 0, 0, 0, "errno", EPERM);
@@ -176,7 +151,7 @@ static void test_minijail_policy_runs_a_task(void **state)
 {
     (void)state;
     SKIP_UNDER_VALGRIND("valgrind's own calls in the task are not on this allow-list");
-    cordon_policy *p = load_minijail(write_policy(
+    cordon_policy *p = load_minijail(write_scratch_file(
         "task.policy", "write: 1\nexit_group: 1\nsocket: arg0 == AF_UNIX; return EACCES\n"
                        "close: 1\nrt_sigreturn: 1\nmunmap: 1\nbrk: 1\nmmap: 1\n"
                        "rt_sigprocmask: 1\nfstat: 1\nnewfstatat: 1\n"));
@@ -210,7 +185,7 @@ static void test_minijail_errors_name_file_line_column(void **state)
         { "read: arg0 == 1; retrun EPERM\n", "1:18: expected 'return ERRNO' after ';'" },
     };
     for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
-        char *path = write_policy("bad.policy", cases[c].text);
+        char *path = write_scratch_file("bad.policy", cases[c].text);
         imported i = import(path);
         assert_int_equal(i.rc, -EINVAL);
         char expected[400];
@@ -234,11 +209,11 @@ static void test_minijail_includes_multiplying_are_bounded(void **state)
         for (int i = 0; i < 10; i++)
             snprintf(text + strlen(text), sizeof text - strlen(text), "@include mfan%d.policy\n",
                      level + 1);
-        write_policy(name, text);
+        write_scratch_file(name, text);
     }
-    write_policy("mfan6.policy", "");
+    write_scratch_file("mfan6.policy", "");
     alarm(60); /* before the bound: most of a minute */
-    imported i = import(write_policy("mfan.policy", "@include mfan0.policy\n"));
+    imported i = import(write_scratch_file("mfan.policy", "@include mfan0.policy\n"));
     alarm(0);
     assert_int_equal(i.rc, -EINVAL);
     assert_non_null(strstr(i.err.message, ": more than 256 includes in all"));
@@ -249,7 +224,7 @@ static void test_minijail_includes_multiplying_are_bounded(void **state)
 static void test_minijail_denylist_allows_by_default(void **state)
 {
     (void)state;
-    cordon_policy *p = load_minijail(write_policy(
+    cordon_policy *p = load_minijail(write_scratch_file(
         "deny.policy", "@denylist\nptrace: kill\nsetsid: return EPERM\n"));
     expect(p, SYS_read, 0, 0, 0, "allow", 0);
     expect(p, SYS_ptrace, 0, 0, 0, "kill", 0);
@@ -261,7 +236,7 @@ static void test_minijail_denylist_allows_by_default(void **state)
 static void test_json_is_still_a_docker_profile(void **state)
 {
     (void)state;
-    imported i = import(write_policy("profile.json", "  {\"defaultAction\": \"SCMP_ACT_ALLOW\"}\n"));
+    imported i = import(write_scratch_file("profile.json", "  {\"defaultAction\": \"SCMP_ACT_ALLOW\"}\n"));
     assert_int_equal(i.rc, 0);
     assert_non_null(strstr(i.policy, "default allow"));
     imported_free(&i);
