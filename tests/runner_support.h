@@ -197,6 +197,18 @@ static inline void expect_status(const captured *c, int status)
     assert_int_equal(c->status, status);
 }
 
+/* `cordon run OPTION VALUE -- true`: refused (125) with exactly `message`,
+ * which names the option and what was expected, and nothing run. */
+static inline void expect_run_option_error(const char *option, const char *value,
+                                           const char *message)
+{
+    captured c = CORDON("run", option, value, "--", "true");
+    expect_status(&c, 125);
+    assert_string_equal(c.err, message);
+    assert_string_equal(c.out, "");
+    captured_free(&c);
+}
+
 /* Runs a python3 check over `json` (on its stdin, as `d` when it is one
  * object, as `lines` when `per_line`); returns python's exit status. */
 static inline int python_check(const char *json, size_t len, const char *code)

@@ -5,29 +5,20 @@
 
 #include "runner_support.h"
 
-static void expect_error(const char *option, const char *value, const char *message)
-{
-    captured c = CORDON("run", option, value, "--", "true");
-    expect_status(&c, 125);
-    assert_string_equal(c.err, message);
-    assert_string_equal(c.out, "");
-    captured_free(&c);
-}
-
 static void test_runner_isolation_bad_values_name_the_option(void **state)
 {
     (void)state;
-    expect_error("--net", "bogus", "cordon: --net: 'bogus' is neither 'none' nor 'host'\n");
-    expect_error("--isolate", "nope", "cordon: --isolate: unknown preset 'nope' "
+    expect_run_option_error("--net", "bogus", "cordon: --net: 'bogus' is neither 'none' nor 'host'\n");
+    expect_run_option_error("--isolate", "nope", "cordon: --isolate: unknown preset 'nope' "
                                       "(judge, isolated)\n");
-    expect_error("--ro", "/no/such/path", "cordon: --ro: '/no/such/path': No such file or "
+    expect_run_option_error("--ro", "/no/such/path", "cordon: --ro: '/no/such/path': No such file or "
                                           "directory\n");
-    expect_error("--rw", "/no/such/path", "cordon: --rw: '/no/such/path': No such file or "
+    expect_run_option_error("--rw", "/no/such/path", "cordon: --rw: '/no/such/path': No such file or "
                                           "directory\n");
-    expect_error("--exec", "/no/such/path", "cordon: --exec: '/no/such/path': No such file or "
+    expect_run_option_error("--exec", "/no/such/path", "cordon: --exec: '/no/such/path': No such file or "
                                             "directory\n");
-    expect_error("--tmpfs", "tmp", "cordon: --tmpfs: 'tmp' is not an absolute path\n");
-    expect_error("--tmpfs", "/etc/passwd", "cordon: --tmpfs: '/etc/passwd' is not a "
+    expect_run_option_error("--tmpfs", "tmp", "cordon: --tmpfs: 'tmp' is not an absolute path\n");
+    expect_run_option_error("--tmpfs", "/etc/passwd", "cordon: --tmpfs: '/etc/passwd' is not a "
                                            "directory\n");
 }
 
@@ -118,8 +109,8 @@ static void test_runner_isolation_bad_binds_and_names(void **state)
     assert_non_null(strstr(c.err, "cordon: --ro-bind /tmp /dev/shm: the target lies in the "
                                   "task's own /dev"));
     captured_free(&c);
-    expect_error("--dev", "none", "cordon: --dev: 'none' is neither 'minimal' nor 'host'\n");
-    expect_error("--hostname", "a b", "cordon: --hostname: 'a b' is not a host name (letters, "
+    expect_run_option_error("--dev", "none", "cordon: --dev: 'none' is neither 'minimal' nor 'host'\n");
+    expect_run_option_error("--hostname", "a b", "cordon: --hostname: 'a b' is not a host name (letters, "
                                       "digits, '-' and '.', at most 64)\n");
 }
 

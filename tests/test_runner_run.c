@@ -120,75 +120,65 @@ static void test_run_without_a_command_is_125(void **state)
     captured_free(&c);
 }
 
-/* Each bad value names its option and what was expected. */
-static void expect_error(const char *option, const char *value, const char *message)
-{
-    captured c = CORDON("run", option, value, "--", "true");
-    expect_status(&c, 125);
-    assert_string_equal(c.err, message);
-    assert_string_equal(c.out, "");
-    captured_free(&c);
-}
-
 static void test_run_bad_times_name_the_option(void **state)
 {
     (void)state;
-    expect_error("--timeout", "1.5x", "cordon: --timeout: '1.5x' is not a time "
+    expect_run_option_error("--timeout", "1.5x", "cordon: --timeout: '1.5x' is not a time "
                                       "(e.g. 500ms, 1.5s, 2m)\n");
-    expect_error("--cpu", "fast", "cordon: --cpu: 'fast' is not a time (e.g. 500ms, 1.5s, 2m)\n");
-    expect_error("--timeout", "-1s", "cordon: --timeout: '-1s' is not a time "
+    expect_run_option_error("--cpu", "fast", "cordon: --cpu: 'fast' is not a time (e.g. 500ms, 1.5s, 2m)\n");
+    expect_run_option_error("--timeout", "-1s", "cordon: --timeout: '-1s' is not a time "
                                      "(e.g. 500ms, 1.5s, 2m)\n");
-    expect_error("--timeout", "inf", "cordon: --timeout: 'inf' is not a time "
+    expect_run_option_error("--timeout", "inf", "cordon: --timeout: 'inf' is not a time "
                                      "(e.g. 500ms, 1.5s, 2m)\n");
     /* 0 would mean "no limit" to the library; centuries would wrap. */
-    expect_error("--timeout", "0s", "cordon: --timeout: '0s' is zero; leave the option out "
+    expect_run_option_error("--timeout", "0s", "cordon: --timeout: '0s' is zero; leave the option out "
                                     "for no limit\n");
-    expect_error("--cpu", "18446744073710ms", "cordon: --cpu: '18446744073710ms' is longer "
+    expect_run_option_error("--cpu", "18446744073710ms", "cordon: --cpu: '18446744073710ms' is longer "
                                               "than 31 years; leave the option out for no limit\n");
 }
 
 static void test_run_bad_sizes_name_the_option(void **state)
 {
     (void)state;
-    expect_error("--mem", "12Q", "cordon: --mem: '12Q' is not a size (e.g. 512K, 256M, 1.5G)\n");
-    expect_error("--fsize", "M", "cordon: --fsize: 'M' is not a size (e.g. 512K, 256M, 1.5G)\n");
-    expect_error("--mem", "0.4", "cordon: --mem: '0.4' is zero; leave the option out for no "
+    expect_run_option_error("--mem", "12Q", "cordon: --mem: '12Q' is not a size (e.g. 512K, 256M, 1.5G)\n");
+    expect_run_option_error("--fsize", "M", "cordon: --fsize: 'M' is not a size (e.g. 512K, 256M, 1.5G)\n");
+    expect_run_option_error("--mem", "0.4", "cordon: --mem: '0.4' is zero; leave the option out for no "
                                  "limit\n");
-    expect_error("--fsize", "0", "cordon: --fsize: '0' is zero; leave the option out for no "
+    expect_run_option_error("--fsize", "0", "cordon: --fsize: '0' is zero; leave the option out for no "
                                  "limit\n");
     /* A forgotten unit: 64 bytes could start no task at all. */
-    expect_error("--mem", "64", "cordon: --mem 64: 64 bytes is too small to start any task; "
+    expect_run_option_error("--mem", "64", "cordon: --mem 64: 64 bytes is too small to start any task; "
                                 "did you mean 64M?\n");
-    expect_error("--mem", "512K", "cordon: --mem 512K: 524288 bytes is too small to start any "
+    expect_run_option_error("--mem", "512K", "cordon: --mem 512K: 524288 bytes is too small to start any "
                                   "task; it takes at least 1M\n");
-    expect_error("--out-cap", "2G", "cordon: --out-cap: '2G' is out of range (1 byte to 1G)\n");
-    expect_error("--out-cap", "0", "cordon: --out-cap: '0' is out of range (1 byte to 1G)\n");
+    expect_run_option_error("--out-cap", "2G", "cordon: --out-cap: '2G' is out of range (1 byte to 1G)\n");
+    expect_run_option_error("--out-cap", "0", "cordon: --out-cap: '0' is out of range (1 byte to 1G)\n");
 }
 
 static void test_run_bad_counts_name_the_option(void **state)
 {
     (void)state;
-    expect_error("--procs", "0", "cordon: --procs: '0' is not a whole number from 1 to 1000000\n");
-    expect_error("--nofile", "3", "cordon: --nofile: '3' is not a whole number from 6 to 1000000\n");
-    expect_error("--nofile", "5", "cordon: --nofile: '5' is not a whole number from 6 to 1000000\n");
-    expect_error("--retry", "x", "cordon: --retry: 'x' is not a whole number from 0 to 1000\n");
+    expect_run_option_error("--procs", "0", "cordon: --procs: '0' is not a whole number from 1 to 1000000\n");
+    expect_run_option_error("--nofile", "3", "cordon: --nofile: '3' is not a whole number from 6 to 1000000\n");
+    expect_run_option_error("--nofile", "5", "cordon: --nofile: '5' is not a whole number from 6 to 1000000\n");
+    expect_run_option_error("--retry", "x", "cordon: --retry: 'x' is not a whole number from 0 to 1000\n");
 }
 
 static void test_run_bad_env_user_cwd_name_the_option(void **state)
 {
     (void)state;
-    expect_error("--env", "NOVALUE", "cordon: --env: 'NOVALUE' is not KEY=VALUE\n");
-    expect_error("--env", "=x", "cordon: --env: '=x' is not KEY=VALUE\n");
-    expect_error("--user", "cordon-no-such-user", "cordon: --user: no such user "
+    expect_run_option_error("--env", "NOVALUE", "cordon: --env: 'NOVALUE' is not KEY=VALUE\n");
+    expect_run_option_error("--env", "=x", "cordon: --env: '=x' is not KEY=VALUE\n");
+    expect_run_option_error("--user", "cordon-no-such-user", "cordon: --user: no such user "
                                                   "'cordon-no-such-user'\n");
-    expect_error("--cwd", "/cordon/no/such/dir", "cordon: --cwd: '/cordon/no/such/dir': "
+    expect_run_option_error("--cwd", "/cordon/no/such/dir", "cordon: --cwd: '/cordon/no/such/dir': "
                                                  "No such file or directory\n");
-    expect_error("--cwd", "/etc/passwd", "cordon: --cwd: '/etc/passwd' is not a directory\n");
+    expect_run_option_error("--cwd", "/etc/passwd", "cordon: --cwd: '/etc/passwd' is not a directory\n");
     captured c = CORDON("run", "--policy", "cordon-no-such-policy", "--", "true");
     expect_status(&c, 125);
     assert_non_null(strstr(c.err, "cordon: --policy: no policy named 'cordon-no-such-policy'"));
     captured_free(&c);
-    expect_error("--audit", "/cordon/no/such/dir/a.jsonl",
+    expect_run_option_error("--audit", "/cordon/no/such/dir/a.jsonl",
                  "cordon: --audit: cannot open '/cordon/no/such/dir/a.jsonl': "
                  "No such file or directory\n");
 }
