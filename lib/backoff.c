@@ -54,10 +54,9 @@ uint64_t cordon__backoff_ms(cordon_task *t, unsigned retry)
 
 int cordon_set_backoff_jitter(cordon_task *t, double fraction)
 {
-    if (!t)
-        return -EINVAL;
-    if (t->async_running || t->pool)
-        return -EBUSY;
+    int busy = cordon__task_settable(t);
+    if (busy < 0)
+        return busy;
     if (!(fraction >= 0.0 && fraction <= 1.0))
         return -EINVAL;
     t->backoff_jitter = fraction;
@@ -66,10 +65,9 @@ int cordon_set_backoff_jitter(cordon_task *t, double fraction)
 
 int cordon_set_total_timeout_ms(cordon_task *t, uint64_t ms)
 {
-    if (!t)
-        return -EINVAL;
-    if (t->async_running || t->pool)
-        return -EBUSY;
+    int busy = cordon__task_settable(t);
+    if (busy < 0)
+        return busy;
     t->total_timeout_ms = ms;
     return 0;
 }

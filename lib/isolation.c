@@ -72,10 +72,9 @@ static const cordon__path_rule system_rules[] = {
 
 static int settable(cordon_task *t)
 {
-    if (!t)
-        return -EINVAL;
-    if (t->async_running)
-        return -EBUSY;
+    int busy = cordon__task_settable(t);
+    if (busy < 0)
+        return busy;
     if (!t->isolation && !(t->isolation = calloc(1, sizeof *t->isolation)))
         return -ENOMEM;
     return 0;

@@ -152,10 +152,9 @@ int cordon_run_and_retry(cordon_task *t, unsigned max_retry, const char *excepti
 
 int cordon_set_retry_callback(cordon_task *t, cordon_retry_fn fn, void *user)
 {
-    if (!t)
-        return -EINVAL;
-    if (t->async_running || t->pool)
-        return -EBUSY;
+    int busy = cordon__task_settable(t);
+    if (busy < 0)
+        return busy;
     t->retry_fn = fn;
     t->retry_user = user;
     return 0;

@@ -206,10 +206,9 @@ int cordon_cancel(cordon_task *t)
 
 int cordon_set_done_callback(cordon_task *t, cordon_done_fn fn, void *user)
 {
-    if (!t)
-        return -EINVAL;
-    if (t->async_running || t->pool)
-        return -EBUSY;
+    int busy = cordon__task_settable(t);
+    if (busy < 0)
+        return busy;
     t->done_fn = fn;
     t->done_user = user;
     return 0;

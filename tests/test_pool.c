@@ -133,6 +133,14 @@ static void test_pool_task_is_the_pools_until_it_comes_out(void **state)
     assert_int_equal(cordon_run(queued), -EBUSY);
     assert_int_equal(cordon_run_async(queued), -EBUSY);
     assert_int_equal(cordon_set_timeout_ms(queued, 1), -EBUSY);
+    /* every option: isolation, retry, callbacks, streams */
+    assert_int_equal(cordon_set_hostname(queued, "queued"), -EBUSY);
+    assert_int_equal(cordon_add_tmpfs(queued, "/tmp"), -EBUSY);
+    assert_int_equal(cordon_set_network(queued, CORDON_NETWORK_NONE), -EBUSY);
+    assert_int_equal(cordon_set_backoff_jitter(queued, 0.5), -EBUSY);
+    assert_int_equal(cordon_set_total_timeout_ms(queued, 1), -EBUSY);
+    assert_int_equal(cordon_set_done_callback(queued, NULL, NULL), -EBUSY);
+    assert_int_equal(cordon_set_output_mode(queued, 1, CORDON_OUTPUT_DISCARD), -EBUSY);
     assert_int_equal(cordon_pool_submit(pool, held), -EBUSY);
     assert_int_equal(cordon_pool_submit(pool, queued), -EBUSY);
     assert_int_equal(cordon_task_done(held), 0);
