@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include "support.h"
+#include "runner_support.h"
 
 static char hostile_path[512];
 
@@ -795,12 +796,8 @@ static void test_policy_default_refuses_setsid_where_nothing_holds_the_tree(void
     out[n] = '\0';
     pclose(f);
     /* the mechanisms that held the task: its "confinement" list */
-    const char *held = strstr(out, "\"confinement\":[");
-    const char *held_end = held ? strchr(held, ']') : NULL;
-    assert_non_null(held_end);
-    bool cgroup = memmem(held, (size_t)(held_end - held), "\"cgroup\"", 8) != NULL;
-    bool pid_namespace = memmem(held, (size_t)(held_end - held), "pid_namespace", 13) != NULL;
-    if (!cgroup && !pid_namespace)
+    assert_non_null(strstr(out, "\"confinement\":["));
+    if (!record_held_by(out, "cgroup") && !record_held_by(out, "pid_namespace"))
         assert_non_null(strstr(out, "\"std_out\":\"setsid 1\\n\""));
     else
         fail_msg("expected neither a pid namespace nor a cgroup: %s", out);
