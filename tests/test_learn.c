@@ -17,7 +17,7 @@ static char script_path[] = "/tmp/cordon-learn-script-XXXXXX";
 static const char script[] =
     "import sys, _socket\n"
     "with open(sys.argv[1]) as f:\n"
-    "    print(f.read().strip())\n"
+    "    print(f.read().strip(), flush=True)\n"
     "if len(sys.argv) > 2 and sys.argv[2] == 'write':\n"
     "    open(sys.argv[1] + '.written', 'w')\n"
     "elif len(sys.argv) > 2:\n"
