@@ -387,7 +387,9 @@ coverage: build/cov/cordon $(COV_TESTS) $(patsubst %,build/cov/replay/%,$(FUZZ_T
 	-$(call run_replay,build/cov,)
 	@$(GCOVR) -o build/cov/lines.txt
 	@$(GCOVR) --branches -o build/cov/branches.txt
-	@$(GCOVR) --print-summary -o /dev/null
+	@# a file of its own: gcovr replaces its output file, and run as root
+	@# it would leave a regular file where /dev/null was
+	@$(GCOVR) --print-summary -o build/cov/summary.txt
 
 # Soak (never part of make test): SOAK_TASKS mixed tasks (default a
 # million) from SOAK_THREADS threads; the caller's RSS, fds and children
