@@ -107,10 +107,15 @@ static inline captured exec_capture_with(const char *const argv[], const char *i
     pid_t pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) {
-        int null_fd = input ? in[0] : stdin_fd >= 0 ? stdin_fd : open("/dev/null", O_RDONLY);
-        dup2(null_fd, 0);
-        dup2(out[1], 1);
-        dup2(err[1], 2);
+        int sources[3] = { input ? in[0] : stdin_fd >= 0 ? stdin_fd : open("/dev/null", O_RDONLY),
+                           out[1], err[1] };
+        /* Lifted above 2 first: a test run with its own 0, 1 or 2 closed
+         * has its pipes there, and dup2 of an fd onto itself would keep
+         * its close-on-exec. */
+        for (int i = 0; i < 3; i++)
+            sources[i] = fcntl(sources[i], F_DUPFD, 3);
+        for (int i = 0; i < 3; i++)
+            dup2(sources[i], i);
         signal(SIGPIPE, SIG_DFL);
         if (setup)
             setup();
