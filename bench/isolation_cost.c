@@ -17,7 +17,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <fcntl.h>
+#include <spawn.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "../lib/cordon.h"
 #include "bench_common.h"
@@ -46,22 +50,57 @@ static int isolated_without_network(cordon_task *t)
     return rc ? rc : cordon_set_network(t, CORDON_NETWORK_HOST);
 }
 
+/* Peers run from the same caller, the way a program that runs untrusted
+ * commands would start them: posix_spawn and wait.  bwrap's arguments
+ * give what the preset isolated gives (every namespace, the root
+ * read-only, a private /tmp, a minimal /dev, a /proc of its own). */
+static char *const spawn_true[] = { "/bin/true", NULL };
+static char *const bwrap_isolated[] = {
+    "bwrap", "--unshare-all", "--ro-bind", "/", "/", "--tmpfs", "/tmp", "--dev", "/dev",
+    "--proc", "/proc", "--die-with-parent", "/bin/true", NULL
+};
+
+#define bwrap_name "bwrap, the isolation of the preset isolated"
+
 static const struct {
     const char *name;
     setup_fn setup;
+    char *const *spawned; /* a peer instead of a cordon task */
 } cases[] = {
-    { "command task, no isolation option", plain },
-    { "  + UTS namespace (cordon_set_hostname)", uts },
-    { "  + cgroup namespace", cgroup_ns },
-    { "  + minimal /dev", minimal_dev },
-    { "  + one read-only bind", ro_bind },
-    { "  + tmpfs /tmp", tmpfs },
-    { "  + network namespace (none)", network },
-    { "preset isolated", isolated },
-    { "preset isolated, host network", isolated_without_network },
-    { "preset judge", judge },
+    { "command task, no isolation option", plain, NULL },
+    { "  + UTS namespace (cordon_set_hostname)", uts, NULL },
+    { "  + cgroup namespace", cgroup_ns, NULL },
+    { "  + minimal /dev", minimal_dev, NULL },
+    { "  + one read-only bind", ro_bind, NULL },
+    { "  + tmpfs /tmp", tmpfs, NULL },
+    { "  + network namespace (none)", network, NULL },
+    { "preset isolated", isolated, NULL },
+    { "preset isolated, host network", isolated_without_network, NULL },
+    { "preset judge", judge, NULL },
+    { "posix_spawn /bin/true (no isolation)", NULL, spawn_true },
+    { bwrap_name, NULL, bwrap_isolated },
 };
 #define CASES (sizeof cases / sizeof *cases)
+
+static int run_spawned(char *const *argv)
+{
+    pid_t pid;
+    int fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_adddup2(&actions, fd, 1);
+    posix_spawn_file_actions_adddup2(&actions, fd, 2);
+    int rc = posix_spawnp(&pid, argv[0], &actions, NULL, argv, environ);
+    posix_spawn_file_actions_destroy(&actions);
+    close(fd);
+    if (rc != 0)
+        return -rc;
+    int status;
+    while (waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR)
+            return -errno;
+    return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -EIO;
+}
 
 static int run_one(setup_fn setup)
 {
@@ -78,6 +117,11 @@ static int run_one(setup_fn setup)
     return rc;
 }
 
+static int run_case(size_t c)
+{
+    return cases[c].spawned ? run_spawned(cases[c].spawned) : run_one(cases[c].setup);
+}
+
 /* CPU time of this process and of every child it reaped, in µs. */
 static double cpu_us(void)
 {
@@ -92,6 +136,30 @@ static double cpu_us(void)
     return us;
 }
 
+static size_t case_named(const char *name)
+{
+    for (size_t c = 0; c < CASES; c++)
+        if (strcmp(cases[c].name, name) == 0)
+            return c;
+    abort();
+}
+
+/* The issue's goal, as one ratio: what bwrap costs for the isolation the
+ * preset gives, over what the preset costs (> 2: under half of bwrap). */
+static void print_against_bwrap(double samples[][BENCH_ROUNDS], double cpu[][BENCH_ROUNDS],
+                                const bool *usable)
+{
+    size_t ours = case_named("preset isolated"), theirs = case_named(bwrap_name);
+    if (!usable[ours] || !usable[theirs]) {
+        printf("  bwrap / preset isolated: not measured (%s cannot run here)\n",
+               usable[ours] ? "bwrap" : "the preset");
+        return;
+    }
+    printf("  bwrap / preset isolated: %.2fx wall, %.2fx CPU (> 2: the preset costs under half)\n",
+           bench_median(samples[theirs], BENCH_ROUNDS) / bench_median(samples[ours], BENCH_ROUNDS),
+           bench_median(cpu[theirs], BENCH_ROUNDS) / bench_median(cpu[ours], BENCH_ROUNDS));
+}
+
 int main(int argc, char **argv)
 {
     int tasks = argc > 1 ? atoi(argv[1]) : 100;
@@ -103,7 +171,7 @@ int main(int argc, char **argv)
     mkdir(bind_target, 0755);
     bool usable[CASES];
     for (size_t c = 0; c < CASES; c++) {
-        int rc = run_one(cases[c].setup);
+        int rc = run_case(c);
         usable[c] = rc == 0;
         if (!usable[c])
             printf("isolation cost: '%s' cannot run here: %s\n", cases[c].name,
@@ -116,7 +184,7 @@ int main(int argc, char **argv)
             uint64_t start = bench_now_ns();
             double cpu_start = cpu_us();
             for (int i = 0; i < tasks && usable[c]; i++)
-                run_one(cases[c].setup);
+                run_case(c);
             samples[c][round] = (double)(bench_now_ns() - start) / tasks / 1e3;
             cpu[c][round] = (cpu_us() - cpu_start) / tasks;
         }
@@ -132,6 +200,7 @@ int main(int argc, char **argv)
         printf("  %-44s %8.0f %+8.0f %6.2fx %8.0f %+8.0f\n", cases[c].name, us, us - floor,
                us / floor, cus, cus - cpu_floor);
     }
+    print_against_bwrap(samples, cpu, usable);
     rmdir(bind_source);
     rmdir(bind_target);
     return 0;
