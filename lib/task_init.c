@@ -124,6 +124,21 @@ static int mount_own_tree(const cordon__launch *l)
     return rc;
 }
 
+/* Before anything of the task's own is mounted: the caller's tree
+ * read-only, but for what the file rules let the task write (Landlock
+ * would let a chmod, a chown or a utimes through anywhere the task's
+ * uid owns). */
+static int read_only_but_granted(const cordon__launch *l)
+{
+    if (!l->owns_ruleset)
+        return 0;
+    int rc = cordon__mount_everything_read_only();
+    for (size_t i = 0; i < l->file_rule_count && rc == 0; i++)
+        if (l->file_rules[i].access & CORDON__ACCESS_WRITE)
+            rc = cordon__mount_writable_in_place(l->file_rules[i].path);
+    return rc;
+}
+
 static void no_op(int signo)
 {
     (void)signo;
@@ -224,7 +239,7 @@ int cordon__task_init_main(void *launch)
     if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
         cordon__child_fail(setup, STEP_NAMESPACES, -errno);
     if ((l->namespaces & CORDON__NAMESPACE_MOUNT) &&
-        ((rc = cordon__mount_own_proc()) < 0 ||
+        ((rc = read_only_but_granted(l)) < 0 || (rc = cordon__mount_own_proc()) < 0 ||
          (l->runs_as_root && (rc = cordon__protect_kernel_settings()) < 0) ||
          (rc = mount_own_tree(l)) < 0))
         cordon__child_fail(setup, STEP_NAMESPACES, rc);

@@ -94,6 +94,15 @@ typedef struct cordon__bind {
     ino_t inode;
 } cordon__bind;
 int cordon__mount_bind(const cordon__bind *bind);
+/* In the task's mount namespace (private_mounts.c), for a task with file
+ * rules: Landlock governs reading and writing a file's contents and
+ * names, not its metadata, so every mount becomes read-only (chmod,
+ * chown, utimes and xattrs then fail with EROFS outside what the task
+ * may write), and each directory or regular file a rule lets it write
+ * is bound over itself, writable again.  Mounts made after (its /proc,
+ * its /dev, its tmpfs, its binds) are its own. */
+int cordon__mount_everything_read_only(void);
+int cordon__mount_writable_in_place(const char *path);
 /* In the task's mount namespace (minimal_dev.c): a tmpfs over /dev with
  * only null, zero, full, random, urandom and tty (the caller's nodes,
  * bound), a devpts of its own at /dev/pts with the ptmx link, a tmpfs

@@ -64,6 +64,46 @@ static int check_bound(const cordon__bind *bind)
     return bound.st_dev == bind->device && bound.st_ino == bind->inode ? 0 : -ESTALE;
 }
 
+static int set_tree_attributes(const char *path, unsigned flags, uint64_t set, uint64_t clear)
+{
+    struct tree_attributes attributes = { .attr_set = set, .attr_clr = clear };
+    if (syscall(SYS_mount_setattr, AT_FDCWD, path, flags, &attributes, sizeof attributes) != 0)
+        return -errno;
+    return 0;
+}
+
+/* Writable again: beneath it, a mount the kernel locked read-only (one
+ * that was read-only in the caller's namespace) refuses the recursive
+ * call, and then only the top is made writable. */
+static int make_writable(const char *path)
+{
+    int rc = set_tree_attributes(path, AT_RECURSIVE, 0, TREE_READ_ONLY);
+    if (rc == -EPERM)
+        rc = set_tree_attributes(path, 0, 0, TREE_READ_ONLY);
+    return rc;
+}
+
+int cordon__mount_everything_read_only(void)
+{
+    /* mount_setattr came before Landlock (5.12 and 5.13): a kernel that
+     * made the file rules has it. */
+    return set_tree_attributes("/", AT_RECURSIVE, TREE_READ_ONLY, 0);
+}
+
+int cordon__mount_writable_in_place(const char *path)
+{
+    struct stat st;
+    if (stat(path, &st) != 0)
+        return errno == ENOENT ? 0 : -errno; /* a rule on a path this machine lacks */
+    /* A device is written through on a read-only mount; bound writable it
+     * would also take a chmod (root owns /dev/null). */
+    if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode))
+        return 0;
+    if (mount(path, path, NULL, MS_BIND | MS_REC, NULL) != 0)
+        return -errno;
+    return make_writable(path);
+}
+
 int cordon__mount_bind(const cordon__bind *bind)
 {
     /* Recursive: a bind of a tree whose submounts the kernel locked (in a
@@ -72,8 +112,13 @@ int cordon__mount_bind(const cordon__bind *bind)
     if (mount(bind->source, bind->target, NULL, MS_BIND | MS_REC, NULL) != 0)
         return -errno;
     int rc = check_bound(bind);
-    if (rc < 0 || !bind->read_only)
+    if (rc < 0)
         return rc;
+    /* A writable bind taken from a tree made read-only before it
+     * (cordon__mount_everything_read_only) is writable again; one from a
+     * mount the caller already had read-only stays so. */
+    if (!bind->read_only)
+        return make_writable(bind->target);
     /* Not MS_BIND | MS_RDONLY in the bind itself: the kernel ignores
      * every flag but MS_REC there, and the bind would stay writable. */
     struct tree_attributes read_only = { .attr_set = TREE_READ_ONLY };

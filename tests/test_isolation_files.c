@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/xattr.h>
 
 #include "support.h"
 
@@ -147,6 +148,73 @@ static void test_files_function_task_is_held_too(void **state)
     assert_int_equal(cordon_allow_path(t, granted, CORDON_READ), 0);
     r = run_task(t, 0);
     assert_int_equal(r->exit_code, 0);
+    cordon_task_free(t);
+}
+
+/* What the task changes of a file's metadata, one bit a change that went
+ * through: its mode, its times, an extended attribute, its owner (to its
+ * own uid, which needs no capability). */
+static int change_metadata(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    const char *path = arg;
+    int changed = 0;
+    if (chmod(path, 0600) == 0)
+        changed |= 1;
+    if (utimensat(AT_FDCWD, path, (struct timespec[2]){ { 0, 0 }, { 0, 0 } }, 0) == 0)
+        changed |= 2;
+    if (setxattr(path, "user.cordon", "x", 1, 0) == 0)
+        changed |= 4;
+    if (chown(path, getuid(), getgid()) == 0)
+        changed |= 8;
+    return changed;
+}
+
+/* Landlock governs a file's contents and names, not its mode, times,
+ * owner or attributes: outside its writable paths the task's view is
+ * read-only, so none of these changes goes through even on a file its
+ * uid owns; beneath a writable path they all may (but the attribute,
+ * which a file system may lack). */
+static void test_files_metadata_unchangeable_outside_writable_paths(void **state)
+{
+    (void)state;
+    require_landlock();
+    require_own_proc();
+    struct stat before, after;
+    assert_int_equal(stat(secret, &before), 0);
+    cordon_task *t = cordon_function_task(change_metadata, secret);
+    assert_int_equal(cordon_allow_path(t, granted, CORDON_READ | CORDON_WRITE), 0);
+    const cordon_result *r = run_task(t, 0);
+    assert_int_equal(r->exit_code, 0);
+    assert_int_equal(stat(secret, &after), 0);
+    assert_int_equal(after.st_mode, before.st_mode);
+    assert_int_equal(after.st_mtim.tv_sec, before.st_mtim.tv_sec);
+    cordon_task_free(t);
+
+    t = cordon_function_task(change_metadata, scratch_file);
+    assert_int_equal(cordon_allow_path(t, granted, CORDON_READ | CORDON_WRITE), 0);
+    r = run_task(t, 0);
+    assert_int_equal(r->exit_code & ~4, 1 | 2 | 8);
+    assert_int_equal(stat(scratch_file, &after), 0);
+    assert_int_equal(after.st_mode & 0777, 0600);
+    assert_int_equal(chmod(scratch_file, 0644), 0);
+    cordon_task_free(t);
+
+    /* The presets too: the judge's one writable directory is its /tmp. */
+    char command[512];
+    snprintf(command, sizeof command,
+             "chmod 777 %s; touch -d 1999-01-01 %s; chmod 700 %s; echo x > /tmp/f && "
+             "chmod 700 /tmp/f && echo scratch-ok",
+             secret, secret, outside);
+    t = shell(command);
+    assert_int_equal(cordon_set_isolation(t, "judge"), 0);
+    r = run_task(t, 0);
+    assert_string_equal(r->std_out.data, "scratch-ok\n");
+    assert_int_equal(stat(secret, &after), 0);
+    assert_int_equal(after.st_mode, before.st_mode);
+    assert_int_equal(after.st_mtim.tv_sec, before.st_mtim.tv_sec);
+    assert_int_equal(stat(outside, &after), 0);
+    assert_int_equal(after.st_mode & 0777, 0777);
     cordon_task_free(t);
 }
 
@@ -304,6 +372,7 @@ int main(void)
         cmocka_unit_test(test_files_unreadable_outside_granted_paths),
         cmocka_unit_test(test_files_unwritable_outside_writable_paths),
         cmocka_unit_test(test_files_function_task_is_held_too),
+        cmocka_unit_test(test_files_metadata_unchangeable_outside_writable_paths),
         cmocka_unit_test(test_files_bad_rules_are_refused),
         cmocka_unit_test(test_files_vanished_path_fails_the_run),
         cmocka_unit_test(test_files_rulesets_leak_no_fd),
