@@ -18,6 +18,7 @@
  * command's), with all signals blocked and nothing allocated.
  */
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -25,6 +26,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -139,6 +141,26 @@ static int read_only_but_granted(const cordon__launch *l)
     return rc;
 }
 
+/* Everything the init mounts for the task.  Then the working directory
+ * is looked up again: the one inherited is the directory of the mount
+ * beneath, and a mount made over it (a writable bind, a tmpfs over /tmp)
+ * would otherwise be bypassed by every relative path. */
+static int mount_task_view(const cordon__launch *l)
+{
+    char cwd[PATH_MAX];
+    bool known = syscall(SYS_getcwd, cwd, sizeof cwd) > 0 && cwd[0] == '/';
+    int rc;
+    if ((rc = read_only_but_granted(l)) < 0 || (rc = cordon__mount_own_proc()) < 0 ||
+        (l->runs_as_root && (rc = cordon__protect_kernel_settings()) < 0) ||
+        (rc = mount_own_tree(l)) < 0)
+        return rc;
+    /* A directory gone from the view keeps the inherited one (the task's
+     * own working directory, if it was given one, is entered after). */
+    if (known)
+        (void)chdir(cwd);
+    return 0;
+}
+
 static void no_op(int signo)
 {
     (void)signo;
@@ -238,10 +260,7 @@ int cordon__task_init_main(void *launch)
         cordon__child_fail(setup, STEP_PARENT_DEATH_SIGNAL, rc);
     if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
         cordon__child_fail(setup, STEP_NAMESPACES, -errno);
-    if ((l->namespaces & CORDON__NAMESPACE_MOUNT) &&
-        ((rc = read_only_but_granted(l)) < 0 || (rc = cordon__mount_own_proc()) < 0 ||
-         (l->runs_as_root && (rc = cordon__protect_kernel_settings()) < 0) ||
-         (rc = mount_own_tree(l)) < 0))
+    if ((l->namespaces & CORDON__NAMESPACE_MOUNT) && (rc = mount_task_view(l)) < 0)
         cordon__child_fail(setup, STEP_NAMESPACES, rc);
     sigset_t awaited;
     accept_end_request(&awaited);

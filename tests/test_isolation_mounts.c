@@ -96,6 +96,59 @@ static void test_mounts_bind_is_seen_and_written_through(void **state)
     unlink(path);
 }
 
+/* A task that inherits the caller's working directory sees there what
+ * the task's mounts put there: a relative path reaches the bind, the
+ * tmpfs or the writable path over it, not the caller's directory beneath. */
+static void test_mounts_inherited_working_directory_is_the_mounted_one(void **state)
+{
+    (void)state;
+    require_mount_namespace();
+    char previous[PATH_MAX];
+    assert_non_null(getcwd(previous, sizeof previous));
+    put_file(source, "given", "from the source\n");
+    put_file(target, "hidden", "the caller's target\n");
+
+    assert_int_equal(chdir(target), 0);
+    cordon_task *t = shell("cat given; ls; echo made > made");
+    assert_int_equal(cordon_add_bind(t, source, target, 0), 0);
+    const cordon_result *r = run_task(t, 0);
+    assert_int_equal(chdir(previous), 0);
+    assert_string_equal(r->std_out.data, "from the source\ngiven\nsub\n");
+    cordon_task_free(t);
+    char path[160];
+    snprintf(path, sizeof path, "%s/made", source);
+    assert_int_equal(unlink(path), 0);
+    snprintf(path, sizeof path, "%s/made", target);
+    assert_int_equal(access(path, F_OK), -1);
+
+    /* A tmpfs over it: empty, and what is written there stays there. */
+    assert_int_equal(chdir(target), 0);
+    t = shell("ls; echo made > made; ls");
+    assert_int_equal(cordon_add_tmpfs(t, target), 0);
+    r = run_task(t, 0);
+    assert_int_equal(chdir(previous), 0);
+    assert_string_equal(r->std_out.data, "made\n");
+    assert_int_equal(access(path, F_OK), -1);
+    cordon_task_free(t);
+
+    /* A path the file rules let it write, bound writable over itself in a
+     * view read-only elsewhere: written to, relative. */
+    assert_int_equal(chdir(target), 0);
+    t = shell("echo made > made && chmod 600 made && echo ok");
+    assert_int_equal(cordon_allow_system_paths(t), 0);
+    assert_int_equal(cordon_allow_path(t, target, CORDON_READ | CORDON_WRITE), 0);
+    r = run_task(t, 0);
+    assert_int_equal(chdir(previous), 0);
+    assert_string_equal(r->std_out.data, "ok\n");
+    assert_int_equal(access(path, F_OK), 0);
+    unlink(path);
+    snprintf(path, sizeof path, "%s/hidden", target);
+    unlink(path);
+    snprintf(path, sizeof path, "%s/given", source);
+    unlink(path);
+    cordon_task_free(t);
+}
+
 /* Creates `name` beneath `arg`; its errno, or 0. */
 static int create_in(const char *dir, const char *name)
 {
@@ -467,6 +520,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_mounts_bind_is_seen_and_written_through),
+        cmocka_unit_test(test_mounts_inherited_working_directory_is_the_mounted_one),
         cmocka_unit_test(test_mounts_read_only_bind_refuses_writes_beneath_submounts),
         cmocka_unit_test(test_mounts_read_only_bind_of_a_file),
         cmocka_unit_test(test_mounts_bad_binds_are_refused),
