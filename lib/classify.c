@@ -204,11 +204,13 @@ static void signal_ending(cordon_task *t, const cordon__attempt_state *s,
     /* A filter that notifies reports its violations on the listener: a
      * bare SIGSYS is then the task's own (kill -SYS $$).  Without the
      * listener, a filter's kill is a SIGSYS with nothing more to see. */
-    bool trapped = recorded && crash->syscall_nr >= 0;
+    bool trapped = recorded && crash->syscall_nr >= 0 &&
+                   cordon__policy_may_trap(t->policy_set ? t->policy
+                                                         : cordon__policy_builtin_default(),
+                                           crash->syscall_nr);
     if (signo == SIGSYS && filtered && (trapped || !s->listener_received)) {
         set_exception(t, "PolicyViolation");
-        const char *name = recorded && crash->syscall_nr >= 0
-                               ? cordon__syscall_name(crash->syscall_nr) : NULL;
+        const char *name = trapped ? cordon__syscall_name(crash->syscall_nr) : NULL;
         if (name)
             cordon__buffer_printf(&t->exc_out, "PolicyViolation: the seccomp filter refused "
                                   "%s\n", name);

@@ -34,6 +34,12 @@ const cordon_policy *cordon__policy_builtin_default(void);
 #define CORDON__VARIANT_NO_TREE_HOLD     2u
 const cordon_policy *cordon__policy_variant(const cordon_policy *p, unsigned kind);
 
+/* Whether `p` traps native call `nr` (SIGSYS to the task) for some
+ * arguments: a rule for it, or a default or "newer" that reaches it.  A
+ * function task's crash record naming `nr` is its own word; this is what
+ * makes it credible (forging one gains nothing a real call would not). */
+bool cordon__policy_may_trap(const cordon_policy *p, int nr);
+
 /* The compiled program, ready for the child. */
 const struct sock_fprog *cordon__policy_program(const cordon_policy *p);
 

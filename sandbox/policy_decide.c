@@ -166,3 +166,23 @@ bool cordon__policy_decide(const cordon_policy *p, int nr, const uint64_t args[6
         decided = true;
     return decided;
 }
+
+bool cordon__policy_may_trap(const cordon_policy *p, int nr)
+{
+    if (!p || nr < 0)
+        return false;
+    bool decided_for_all = false;
+    for (size_t i = 0; i < p->rule_count; i++) {
+        const cordon__rule *rule = &p->rules[i];
+        if (rule->syscall != nr || rule->overridden_by >= 0)
+            continue;
+        if (rule->action == ACTION_TRAP)
+            return true;
+        decided_for_all |= rule->condition_count == 0;
+    }
+    if (decided_for_all)
+        return false;
+    if (nr > CORDON_NEWEST_KNOWN_SYSCALL && p->newer_set)
+        return p->newer_action == ACTION_TRAP;
+    return p->default_action == ACTION_TRAP;
+}

@@ -179,6 +179,61 @@ static int scribble_over_shared(cordon_ctx *ctx, void *arg)
     }
 }
 
+/* Fills every shared mapping with the number 31, as 32-bit words: any
+ * record there then names signal 31 (SIGSYS) and syscall 31 (shmctl).
+ * Then it dies of a SIGSYS it sends itself, past its own handler. */
+static int forge_a_trapped_call(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    (void)arg;
+    shared_view view;
+    read_shared_view(&view);
+    for (int i = 0; i < view.count; i++)
+        for (uint32_t *p = (uint32_t *)view.start[i]; p < (uint32_t *)view.end[i]; p++)
+            *p = SIGSYS;
+    signal(SIGSYS, SIG_DFL);
+    raise(SIGSYS);
+    return 0;
+}
+
+static int calls_getppid(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    (void)arg;
+    return (int)syscall(SYS_getppid);
+}
+
+/* A PolicyViolation names a call the policy refused: the crash record is
+ * the task's to write, so one naming a call the policy does not trap is
+ * not evidence, and the default policy, which reports its kills on the
+ * listener, traps none. */
+static void test_a_task_cannot_forge_a_policy_violation(void **state)
+{
+    (void)state;
+    SKIP_UNDER_VALGRIND("valgrind refuses to replace mappings and has no seccomp listener");
+    cordon_task *t = cordon_function_task(forge_a_trapped_call, NULL);
+    const cordon_result *r = run_task(t, CORDON_EXCEPTION);
+    if (!(r->confinement & CORDON_CONFINED_SECCOMP))
+        skip();
+    assert_string_equal(r->exception, "SIGSYS");
+    assert_int_equal(r->signal, SIGSYS);
+    assert_null(strstr(r->exc_out.data, "shmctl"));
+    cordon_task_free(t);
+
+    /* A call the policy does trap is still named, beside a listener. */
+    cordon_error err;
+    cordon_policy *p = cordon_policy_parse("default allow\nkill ptrace\ntrap getppid\n",
+                                           "trapping", &err);
+    assert_non_null(p);
+    t = cordon_function_task(calls_getppid, NULL);
+    cordon_set_policy(t, p);
+    r = run_task(t, CORDON_EXCEPTION);
+    assert_string_equal(r->exception, "PolicyViolation");
+    assert_non_null(strstr(r->exc_out.data, "refused getppid"));
+    cordon_task_free(t);
+    cordon_policy_free(p);
+}
+
 static void test_a_sibling_task_cannot_forge_another_result(void **state)
 {
     (void)state;
@@ -458,6 +513,7 @@ int main(void)
         cmocka_unit_test(test_no_shared_memory_of_the_caller_reaches_the_task),
         cmocka_unit_test(test_a_sibling_task_cannot_forge_another_result),
         cmocka_unit_test(test_scribbling_over_its_own_region_leaves_the_caller_sane),
+        cmocka_unit_test(test_a_task_cannot_forge_a_policy_violation),
         cmocka_unit_test(test_a_task_cannot_map_the_setup_record_back),
         cmocka_unit_test(test_the_callers_system_v_memory_is_out_of_reach),
         cmocka_unit_test(test_a_task_cannot_raise_cordons_own_classes),
