@@ -494,7 +494,8 @@ bool cordon__proc_stat_read(pid_t pid, cordon__proc_stat *stat);
 
 /* lib/tree_cpu.c: the CPU time of the task's whole tree, in ns: its
  * cgroup's own counter where it has a v2 cgroup, else the sum over the
- * processes of its session and what its init reaped. */
+ * processes beneath its init and what the init reaped (in a pid
+ * namespace), else over the processes of its session. */
 uint64_t cordon__tree_cpu_ns(const cordon__attempt_state *s);
 /* user + system time of a rusage, in ns. */
 uint64_t cordon__rusage_cpu_ns(const struct rusage *ru);

@@ -6,18 +6,23 @@
  *  - the task's v2 cgroup: cpu.stat's usage_usec is in every v2 cgroup,
  *    with or without the cpu controller, counts every process that ever ran
  *    in it, and costs one read (a task with a CPU limit is given one);
+ *  - else, for a task in a pid namespace, the sum over the descendants of
+ *    its init (every process of the namespace is one: an orphan is
+ *    reparented to the init or to a subreaper beneath it, whatever session
+ *    or group it made for itself), and what the init reaped, which it
+ *    publishes in the setup record with the precision of wait4;
  *  - else the sum over the processes of the task's session (every task
- *    starts a session of its own; the policies forbid leaving it): each
- *    one's CPU clock (ns) plus what it reaped (cutime and cstime, in clock
- *    ticks), and for a task in a pid namespace what its init reaped, which
- *    the init publishes in the setup record with the precision of wait4.
- *    What that misses: a process that left the session (no policy) and,
- *    without a pid namespace, an orphan once the machine's init reaped it.
- *    A scan of /proc costs some 5 µs per process of the machine.
+ *    starts a session of its own; without a pid namespace the policies
+ *    forbid leaving it).  What that misses: a process that left the
+ *    session (no policy), and an orphan once the machine's init reaped it.
+ * A process counts its CPU clock (ns) and what it reaped (cutime and
+ * cstime, in clock ticks).  A scan of /proc costs some 5 µs per process
+ * of the machine.
  */
 #include <dirent.h>
 #include <errno.h>
 #include <sched.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -69,6 +74,101 @@ static uint64_t session_cpu_ns(const cordon__attempt_state *s)
     return total;
 }
 
+/* One process of the machine, as the scan for a namespace's tree saw it. */
+typedef struct scanned {
+    pid_t pid, ppid;
+    unsigned char in_tree; /* 0 not known yet, 1 beneath the init, 2 not */
+    cordon__proc_stat stat;
+} scanned;
+
+static int by_pid(const void *a, const void *b)
+{
+    pid_t x = ((const scanned *)a)->pid, y = ((const scanned *)b)->pid;
+    return (x > y) - (x < y);
+}
+
+static scanned *find(scanned *all, size_t count, pid_t pid)
+{
+    scanned key = { .pid = pid };
+    return bsearch(&key, all, count, sizeof *all, by_pid);
+}
+
+/* Every process of the machine with its parent; NULL when out of memory. */
+static scanned *scan_machine(size_t *count)
+{
+    DIR *proc = opendir("/proc");
+    if (!proc)
+        return NULL;
+    size_t n = 0, size = 256;
+    scanned *all = malloc(size * sizeof *all);
+    for (struct dirent *entry; all && (entry = readdir(proc));) {
+        char *end;
+        long pid = strtol(entry->d_name, &end, 10);
+        if (pid <= 0 || *end)
+            continue;
+        if (n == size) {
+            scanned *grown = realloc(all, 2 * size * sizeof *all);
+            if (!grown) {
+                free(all);
+                all = NULL;
+                break;
+            }
+            all = grown;
+            size *= 2;
+        }
+        if (cordon__proc_stat_read((pid_t)pid, &all[n].stat)) {
+            all[n].pid = (pid_t)pid;
+            all[n].ppid = all[n].stat.ppid;
+            all[n].in_tree = 0;
+            n++;
+        }
+    }
+    closedir(proc);
+    if (all)
+        qsort(all, n, sizeof *all, by_pid);
+    *count = n;
+    return all;
+}
+
+/* Whether `p` descends from the init: up its parents to one already
+ * known, the init (yes) or the top of the machine (no); the whole path
+ * then gets the answer, so each process is climbed through once. */
+static bool beneath(scanned *all, size_t count, scanned *p, pid_t init)
+{
+    scanned *at = p;
+    unsigned char answer = 2;
+    for (size_t steps = 0; at && steps <= count; steps++) {
+        if (at->in_tree) {
+            answer = at->in_tree;
+            break;
+        }
+        if (at->ppid == init) {
+            answer = 1;
+            break;
+        }
+        at = at->ppid > 0 ? find(all, count, at->ppid) : NULL;
+    }
+    for (at = p; at && !at->in_tree;) {
+        at->in_tree = answer;
+        at = at->ppid > 0 && at->ppid != init ? find(all, count, at->ppid) : NULL;
+    }
+    return answer == 1;
+}
+
+static uint64_t namespace_cpu_ns(const cordon__attempt_state *s, uint64_t tick_ns)
+{
+    size_t count;
+    scanned *all = scan_machine(&count);
+    if (!all)
+        return session_cpu_ns(s);
+    uint64_t total = 0;
+    for (size_t i = 0; i < count; i++)
+        if (all[i].pid != s->pid && beneath(all, count, &all[i], s->pid))
+            total += process_share_ns(s, all[i].pid, &all[i].stat, tick_ns);
+    free(all);
+    return total;
+}
+
 uint64_t cordon__rusage_cpu_ns(const struct rusage *ru)
 {
     return ((uint64_t)ru->ru_utime.tv_sec + (uint64_t)ru->ru_stime.tv_sec) * 1000000000ull +
@@ -92,9 +192,11 @@ uint64_t cordon__tree_cpu_ns(const cordon__attempt_state *s)
     int64_t cgroup_us = s->cgroup ? cordon__cgroup_cpu_usage_us(s->cgroup) : -ENOENT;
     if (cgroup_us >= 0)
         return less_cordon_s_start(s, (uint64_t)cgroup_us * 1000u);
-    uint64_t reaped = s->in_namespaces
-                          ? __atomic_load_n(&s->setup->reaped_cpu_ns, __ATOMIC_ACQUIRE) : 0;
-    return reaped + session_cpu_ns(s);
+    if (!s->in_namespaces)
+        return session_cpu_ns(s);
+    long ticks = sysconf(_SC_CLK_TCK);
+    uint64_t reaped = __atomic_load_n(&s->setup->reaped_cpu_ns, __ATOMIC_ACQUIRE);
+    return reaped + namespace_cpu_ns(s, ticks > 0 ? 1000000000ull / (uint64_t)ticks : 10000000ull);
 }
 
 unsigned cordon__usable_cpus(void)

@@ -55,6 +55,28 @@ static void test_fallback_memory_rlimit_is_visible_to_a_command(void **state)
     cordon_task_free(t);
 }
 
+/* Without a cgroup the CPU limit sums the processes of the task's pid
+ * namespace: spinners that made sessions of their own (the policies let a
+ * task in a pid namespace do so) are counted while they spin, not only
+ * once the per-process RLIMIT_CPU backstop has killed each of them. */
+static void test_fallback_cpu_limit_counts_processes_in_sessions_of_their_own(void **state)
+{
+    (void)state;
+    cordon_task *t = shell("for i in 1 2 3; do setsid sh -c 'while :; do :; done' & done; "
+                           "sleep 30");
+    cordon_set_limit(t, CORDON_LIMIT_CPU_MS, 500);
+    cordon_set_timeout_ms(t, 20000);
+    const cordon_result *r = run_task(t, CORDON_EXCEPTION);
+    if (!(r->confinement & CORDON_CONFINED_PID_NAMESPACE)) {
+        cordon_task_free(t);
+        skip(); /* the session scan, which the policies keep them in */
+    }
+    assert_string_equal(r->exception, "CpuLimit");
+    /* Each spinner alone would have spent its backstop, a second or more. */
+    assert_true(r->usage.user_us + r->usage.sys_us < 2000000);
+    cordon_task_free(t);
+}
+
 int main(void)
 {
     setenv("CORDON_CGROUP", "none", 1);
@@ -62,6 +84,7 @@ int main(void)
         cmocka_unit_test(test_fallback_memory_limit_is_rlimit_as),
         cmocka_unit_test(test_fallback_process_limit_is_rlimit_nproc),
         cmocka_unit_test(test_fallback_memory_rlimit_is_visible_to_a_command),
+        cmocka_unit_test(test_fallback_cpu_limit_counts_processes_in_sessions_of_their_own),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
