@@ -18,6 +18,7 @@
  * command's), with all signals blocked and nothing allocated.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
 #include <sched.h>
@@ -161,6 +162,55 @@ static int mount_task_view(const cordon__launch *l)
     return 0;
 }
 
+/* Field `wanted` (48: arg_start, 49: arg_end) of /proc/self/stat, which
+ * counts from 3 after the command name's closing parenthesis; 0 when it
+ * cannot be read.  Without stdio: the init is a forked copy. */
+static unsigned long stat_field(const char *text, int wanted)
+{
+    const char *at = NULL;
+    for (const char *c = text; *c; c++)
+        if (*c == ')')
+            at = c;
+    if (!at)
+        return 0;
+    int field = 2;
+    for (at++; *at; at++) {
+        if (*at != ' ')
+            continue;
+        if (++field == wanted) {
+            unsigned long value = 0;
+            for (at++; *at >= '0' && *at <= '9'; at++)
+                value = value * 10 + (unsigned long)(*at - '0');
+            return value;
+        }
+    }
+    return 0;
+}
+
+/* The init is a copy of the caller, and anyone may read a process's
+ * command line: a command task would read the caller's (a token given on
+ * it, say) as /proc/1/cmdline.  The init's copy of it is blanked; a
+ * function task, which has all of the caller's memory anyway, keeps it. */
+static void forget_callers_command_line(void)
+{
+    char text[1024];
+    int fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    ssize_t n;
+    do
+        n = read(fd, text, sizeof text - 1);
+    while (n < 0 && errno == EINTR);
+    close(fd);
+    if (n <= 0)
+        return;
+    text[n] = '\0';
+    unsigned long start = stat_field(text, 48), end = stat_field(text, 49);
+    if (start && end > start)
+        memset((void *)start, 0, end - start);
+    prctl(PR_SET_NAME, "cordon-init", 0, 0, 0);
+}
+
 static void no_op(int signo)
 {
     (void)signo;
@@ -266,6 +316,8 @@ int cordon__task_init_main(void *launch)
     accept_end_request(&awaited);
     if (l->counts_processes && (rc = outlive_the_starter()) < 0)
         cordon__child_fail(setup, STEP_NAMESPACES, rc);
+    if (!l->fn)
+        forget_callers_command_line();
     pid_t task = start_task(l);
     if (task < 0)
         cordon__child_fail(setup, STEP_NAMESPACES, task);

@@ -267,6 +267,28 @@ static void test_a_task_cannot_see_or_tune_the_caller(void **state)
     assert_int_equal(sched_getscheduler(0), SCHED_OTHER);
 }
 
+/* The init at the top of a command's tree is a copy of the caller: the
+ * command cannot read the caller's command line there, nor anywhere else
+ * in its /proc. */
+static void test_a_command_cannot_read_the_callers_command_line(void **state)
+{
+    (void)state;
+    require_pid_namespace();
+    char self[4096];
+    FILE *f = fopen("/proc/self/cmdline", "r");
+    assert_non_null(f);
+    size_t len = fread(self, 1, sizeof self - 1, f);
+    fclose(f);
+    self[len] = '\0'; /* argv[0], this test's own path */
+    const char *name = strrchr(self, '/') ? strrchr(self, '/') + 1 : self;
+    cordon_task *t = shell("cat /proc/[0-9]*/cmdline | tr '\\0' ' '; echo; cat /proc/1/comm");
+    const cordon_result *r = run_task(t, 0);
+    if (strstr(r->std_out.data, name))
+        fail_msg("the task read '%s' in: %s", name, r->std_out.data);
+    assert_non_null(strstr(r->std_out.data, "cordon-init"));
+    cordon_task_free(t);
+}
+
 static void test_a_task_cannot_tune_a_sibling_task(void **state)
 {
     (void)state;
@@ -336,6 +358,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_the_whole_tree_dies_with_a_killed_caller),
+        cmocka_unit_test(test_a_command_cannot_read_the_callers_command_line),
         cmocka_unit_test(test_the_whole_tree_dies_with_a_terminated_caller),
         cmocka_unit_test(test_the_tree_dies_with_a_runner_that_is_killed),
         cmocka_unit_test(test_clone_parent_never_hands_a_process_to_the_caller),
