@@ -301,8 +301,12 @@ int cordon_allow_system_paths(cordon_task *t);
 
 /* CORDON_NETWORK_NONE: a network namespace of the task's own with only
  * its loopback (up): it reaches no address outside, not the caller's
- * 127.0.0.1 either.  Needs namespaces (root or unprivileged user
- * namespaces).  CORDON_NETWORK_HOST (the default): the caller's. */
+ * 127.0.0.1 either.  A namespace does not hold unix sockets bound to a
+ * path (a container engine's, a session bus, an ssh agent), so under a
+ * policy that lets socket(AF_UNIX) through without a rule of its own,
+ * socket(AF_UNIX) fails with EACCES (socketpair still works).  Needs
+ * namespaces (root or unprivileged user namespaces).  CORDON_NETWORK_HOST
+ * (the default): the caller's. */
 typedef enum cordon_network { CORDON_NETWORK_HOST = 0, CORDON_NETWORK_NONE = 1 } cordon_network;
 int cordon_set_network(cordon_task *t, cordon_network network);
 

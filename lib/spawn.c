@@ -347,12 +347,12 @@ static int prepare(cordon_task *t, cordon__launch *l, cordon__attempt_state *s)
         return rc;
     /* Without a pid namespace the task can name every process, and
      * without a v2 cgroup its process group alone holds its tree. */
-    if (l->policy && !held_by_namespace) {
-        unsigned kind = CORDON__VARIANT_NO_PID_NAMESPACE |
-                        (l->cgroup.v2_dir < 0 ? CORDON__VARIANT_NO_TREE_HOLD : 0);
-        if (!(l->policy = cordon__policy_variant(l->policy, kind)))
-            return -ENOMEM;
-    }
+    unsigned kind = (l->namespaces & CORDON__NAMESPACE_NET) ? CORDON__VARIANT_NO_UNIX_SOCKETS : 0;
+    if (!held_by_namespace)
+        kind |= CORDON__VARIANT_NO_PID_NAMESPACE |
+                (l->cgroup.v2_dir < 0 ? CORDON__VARIANT_NO_TREE_HOLD : 0);
+    if (l->policy && kind && !(l->policy = cordon__policy_variant(l->policy, kind)))
+        return -ENOMEM;
     if (t->limits[CORDON_LIMIT_CPU_MS])
         cordon__cgroup_cpu_start(&l->cgroup);
     s->cgroup = &l->cgroup;

@@ -32,6 +32,13 @@ const cordon_policy *cordon__policy_builtin_default(void);
  * when out of memory. */
 #define CORDON__VARIANT_NO_PID_NAMESPACE 1u
 #define CORDON__VARIANT_NO_TREE_HOLD     2u
+/* NO_UNIX_SOCKETS (a task without a network, CORDON_NETWORK_NONE): a
+ * network namespace does not hold a unix socket bound to a path, and
+ * Landlock does not govern connect(), so the caller's services (a
+ * container engine's socket, a session bus, an ssh agent) stay in reach;
+ * socket(AF_UNIX) fails with EACCES where `p` lets it through without a
+ * rule of its own for socket (socketpair is untouched). */
+#define CORDON__VARIANT_NO_UNIX_SOCKETS  4u
 const cordon_policy *cordon__policy_variant(const cordon_policy *p, unsigned kind);
 
 /* Whether `p` traps native call `nr` (SIGSYS to the task) for some

@@ -15,15 +15,21 @@
  *   pid 1 (only for a policy that has such a rule);
  * - without a pid namespace and a v2 cgroup, setsid and setpgid fail with
  *   EPERM (only where the policy allows them outright), so that the tree
- *   stays in its process group and dies with it.
+ *   stays in its process group and dies with it;
+ * - without a network (the task's own network namespace), socket(AF_UNIX)
+ *   fails with EACCES, where the policy lets it through and has no rule of
+ *   its own for socket: the namespace does not hold a unix socket bound to
+ *   a path, which the task could otherwise reach (the caller's services).
  */
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 
 #include "policy.h"
+#include "policy_decide.h"
 #include "policy_rules.h"
 
 static pthread_mutex_t variant_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -47,6 +53,22 @@ static bool kills_some(const cordon_policy *p, int nr)
         if (p->rules[i].syscall == nr && p->rules[i].action == ACTION_KILL)
             return true;
     return false;
+}
+
+/* socket(AF_UNIX) goes through, and no rule of the policy's names socket
+ * (one of its own, an allow among them, is the policy's word). */
+static bool lets_unix_sockets_through(const cordon_policy *p)
+{
+    for (size_t i = 0; i < p->rule_count; i++)
+        if (p->rules[i].syscall == SYS_socket &&
+            (p->rules[i].action == ACTION_ALLOW || p->rules[i].action == ACTION_LOG))
+            return false;
+    enum cordon__action action;
+    int errno_value;
+    const uint64_t args[6] = { AF_UNIX, SOCK_STREAM, 0, 0, 0, 0 };
+    if (!cordon__policy_decide(p, SYS_socket, args, &action, &errno_value))
+        action = p->default_action;
+    return action == ACTION_ALLOW || action == ACTION_LOG;
 }
 
 static int add_rule(cordon_policy *v, const cordon__rule *rule, const char *name)
@@ -82,6 +104,14 @@ static int add_variant_rules(const cordon_policy *p, cordon_policy *v, unsigned 
         refusal.syscall = SYS_setpgid;
         rc = add_rule(v, &refusal, "setpgid");
     }
+    if (rc == 0 && (kind & CORDON__VARIANT_NO_UNIX_SOCKETS) && lets_unix_sockets_through(p)) {
+        /* "errno EACCES socket if arg0 == AF_UNIX" */
+        cordon__rule rule = { .action = ACTION_ERRNO, .errno_value = EACCES,
+                              .syscall = SYS_socket, .condition_count = 1 };
+        rule.conditions[0] = (cordon__condition){ .arg = 0, .compare = COMPARE_EQ,
+                                                  .value = AF_UNIX };
+        rc = add_rule(v, &rule, "socket");
+    }
     return rc;
 }
 
@@ -100,7 +130,7 @@ static cordon_policy *build_variant(const cordon_policy *p, unsigned kind)
     v->program.len = 0;
     memset(v->variants, 0, sizeof v->variants);
     v->name = strdup(p->name);
-    v->rule_size = p->rule_count + 3;
+    v->rule_size = p->rule_count + 4;
     v->rules = malloc(v->rule_size * sizeof *v->rules);
     if (!v->name || !v->rules) {
         cordon_policy_free(v);
@@ -117,7 +147,8 @@ static cordon_policy *build_variant(const cordon_policy *p, unsigned kind)
 
 const cordon_policy *cordon__policy_variant(const cordon_policy *p, unsigned kind)
 {
-    kind &= CORDON__VARIANT_NO_PID_NAMESPACE | CORDON__VARIANT_NO_TREE_HOLD;
+    kind &= CORDON__VARIANT_NO_PID_NAMESPACE | CORDON__VARIANT_NO_TREE_HOLD |
+            CORDON__VARIANT_NO_UNIX_SOCKETS;
     if (!kind)
         return p;
     cordon_policy *mutable = (cordon_policy *)p;

@@ -4,6 +4,8 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 
 #include "support.h"
 
@@ -98,6 +100,62 @@ static void test_network_none_cannot_reach_the_caller_s_loopback(void **state)
     close(listener);
 }
 
+/* In the task: 0 if it reached the unix socket bound at `arg`, else the
+ * errno; and a socketpair of its own works either way (-1 if not). */
+static int connects_to_a_socket_file(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    int pair[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0)
+        return -1;
+    close(pair[0]);
+    close(pair[1]);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return errno;
+    struct sockaddr_un address = { .sun_family = AF_UNIX };
+    snprintf(address.sun_path, sizeof address.sun_path, "%s", (const char *)arg);
+    int rc = connect(fd, (struct sockaddr *)&address, sizeof address) == 0 ? 0 : errno;
+    close(fd);
+    return rc;
+}
+
+/* A network namespace does not hold a unix socket bound to a path (the
+ * caller's services: a container engine, a session bus, an ssh agent):
+ * without a network the task cannot make one, under the default policy
+ * and under nonet; with its network it can. */
+static void test_network_none_cannot_reach_the_caller_s_socket_files(void **state)
+{
+    (void)state;
+    char path[64];
+    snprintf(path, sizeof path, "/var/tmp/cordon-socket-%d", (int)getpid());
+    int listener = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_un address = { .sun_family = AF_UNIX };
+    snprintf(address.sun_path, sizeof address.sun_path, "%s", path);
+    assert_int_equal(bind(listener, (struct sockaddr *)&address, sizeof address), 0);
+    assert_int_equal(chmod(path, 0777), 0);
+    assert_int_equal(listen(listener, 8), 0);
+    const char *policies[] = { "default", "nonet" };
+    for (int i = 0; i < 2; i++) {
+        cordon_task *t = without_network(connects_to_a_socket_file, path);
+        cordon_error err;
+        cordon_policy *p = cordon_policy_load(policies[i], &err);
+        assert_non_null(p);
+        cordon_set_policy(t, p);
+        const cordon_result *r = require_network_namespace(t);
+        assert_null(r->exception);
+        assert_int_equal(r->exit_code, EACCES);
+        cordon_task_free(t);
+        cordon_policy_free(p);
+    }
+    cordon_task *t = cordon_function_task(connects_to_a_socket_file, path);
+    const cordon_result *r = run_task(t, 0);
+    assert_int_equal(r->exit_code, 0);
+    cordon_task_free(t);
+    close(listener);
+    unlink(path);
+}
+
 static void test_network_none_has_its_own_loopback(void **state)
 {
     (void)state;
@@ -160,6 +218,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_network_none_cannot_reach_the_caller_s_loopback),
+        cmocka_unit_test(test_network_none_cannot_reach_the_caller_s_socket_files),
         cmocka_unit_test(test_network_none_has_its_own_loopback),
         cmocka_unit_test(test_network_none_command_sees_only_loopback),
         cmocka_unit_test(test_network_host_is_the_default),
