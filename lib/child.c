@@ -8,7 +8,7 @@
  *
  * Confinement comes in one fixed order, seccomp last so that the filter need
  * not allow any of the set-up.  A step that fails records {step, errno} in
- * the shared region and ends the child with CHILD_SETUP_FAILED: the task
+ * the shared region and ends the child with CORDON__CHILD_SETUP_FAILED: the task
  * never runs less confined than asked.
  */
 #include <errno.h>
@@ -29,14 +29,13 @@
 #include "internal.h"
 #include "../sandbox/policy.h"
 
-#define CHILD_SETUP_FAILED 127
 #define LISTENER_SOCKET_FD 4
 
 _Noreturn void cordon__child_fail(cordon__setup_record *setup, int step, int error)
 {
     setup->setup_step = step;
     setup->setup_errno = error > 0 ? error : -error;
-    _exit(CHILD_SETUP_FAILED);
+    _exit(CORDON__CHILD_SETUP_FAILED);
 }
 #define fail cordon__child_fail
 
@@ -485,7 +484,7 @@ static _Noreturn void start_in_namespaces(const cordon__launch *l)
  * the same stack. */
 static _Noreturn void start_init(const cordon__launch *l)
 {
-    long pid = syscall(SYS_clone, CLONE_PARENT | CLONE_PARENT_SETTID, NULL, &l->setup->init_pid,
+    long pid = syscall(SYS_clone, CLONE_PARENT | CLONE_PARENT_SETTID, NULL, &l->init_report->init_pid,
                        NULL, 0);
     if (pid == 0)
         cordon__task_init_main((void *)l);
@@ -508,7 +507,8 @@ static _Noreturn void start_init(const cordon__launch *l)
     int flags = CLONE_PARENT | CLONE_PARENT_SETTID | (l->fn ? CLONE_VM : 0);
     /* Leaving must not write into memory the init goes on using. */
     syscall(SYS_set_tid_address, NULL);
-    if (clone(cordon__task_init_main, stack + stack_size, flags, (void *)l, &shared->init_pid) < 0)
+    if (clone(cordon__task_init_main, stack + stack_size, flags, (void *)l,
+              &l->init_report->init_pid) < 0)
         fail(shared, STEP_NAMESPACES, -errno);
     if (!l->fn) /* the caller's memory: the init took its own copy */
         munmap(stack, stack_size);
@@ -517,7 +517,7 @@ static _Noreturn void start_init(const cordon__launch *l)
 #endif
 
 /* The task's pid as the caller sees it: the caller's /proc names it. */
-static int learn_own_pid(cordon__setup_record *setup)
+static int learn_own_pid(cordon__init_report *report)
 {
     char digits[16];
     ssize_t n = readlinkat(CORDON__HOST_PROC_FD, "self", digits, sizeof digits - 1);
@@ -526,7 +526,17 @@ static int learn_own_pid(cordon__setup_record *setup)
     int32_t pid = 0;
     for (ssize_t i = 0; i < n && digits[i] >= '0' && digits[i] <= '9'; i++)
         pid = pid * 10 + (digits[i] - '0');
-    __atomic_store_n(&setup->task_pid, pid, __ATOMIC_RELEASE);
+    __atomic_store_n(&report->task_pid, pid, __ATOMIC_RELEASE);
+    return 0;
+}
+
+/* A function task's process drops the init's report before anything of
+ * the caller's runs in it; a command's shares the init's memory until
+ * its exec, which drops everything. */
+static int leave_the_inits_report(const cordon__launch *l)
+{
+    if (l->fn && munmap(l->init_report, (size_t)sysconf(_SC_PAGESIZE)) != 0)
+        return -errno;
     return 0;
 }
 
@@ -539,7 +549,8 @@ _Noreturn void cordon__task_main(const cordon__launch *l)
     give_up_sharing(l);
     if ((rc = cordon__enter_landlock_domain(l->landlock_ruleset >= 0 ? CORDON__RULESET_FD : -1)) < 0)
         fail(shared, STEP_LANDLOCK, rc);
-    if ((rc = learn_own_pid(shared)) < 0 || (rc = close_from(CORDON__RULESET_FD)) < 0)
+    if ((rc = learn_own_pid(l->init_report)) < 0 || (rc = leave_the_inits_report(l)) < 0 ||
+        (rc = close_from(CORDON__RULESET_FD)) < 0)
         fail(shared, STEP_FILE_DESCRIPTORS, rc);
     /* The init made itself undumpable, and a function's process copies
      * that: the task gets the caller's own setting back. */

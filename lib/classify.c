@@ -367,8 +367,9 @@ void cordon__classify(cordon_task *t, const cordon__attempt_state *s,
     cordon__attempt_state ended = *s;
     /* A task in namespaces ended as its init saw its first process end;
      * an init that did not see it (killed with the tree) ended itself. */
-    if (s->in_namespaces && setup.task_status_valid)
-        ended.wait_status = setup.task_status;
+    if (s->in_namespaces &&
+        __atomic_load_n(&launch->init_report->task_status_valid, __ATOMIC_ACQUIRE))
+        ended.wait_status = launch->init_report->task_status;
     s = &ended;
     fill_usage(&t->result.usage, s);
     int status = s->wait_status;
@@ -409,7 +410,11 @@ void cordon__classify(cordon_task *t, const cordon__attempt_state *s,
         return;
     if (setup_hook_ended(t, &setup, shared, status))
         return;
-    if (WIFEXITED(status) && setup_failed(t, &setup))
+    /* Only a child that ended as a failed set-up step does (and, for a
+     * function, before its function finished): the record is the word of
+     * any process a set-up hook forked, which kept it mapped. */
+    if (WIFEXITED(status) && WEXITSTATUS(status) == CORDON__CHILD_SETUP_FAILED &&
+        !(t->kind == KIND_FUNCTION && shared->finished) && setup_failed(t, &setup))
         return;
     if (WIFSIGNALED(status)) {
         signal_ending(t, s, shared, &setup, WTERMSIG(status));

@@ -244,7 +244,7 @@ static void handle_notification(cordon_task *t, cordon__attempt_state *s,
                                 struct cordon__notify_state *notify)
 {
     if (s->in_namespaces) /* the command's own exec comes from the init's child */
-        notify->child_pid = __atomic_load_n(&s->setup->task_pid, __ATOMIC_ACQUIRE);
+        notify->child_pid = __atomic_load_n(&s->init_report->task_pid, __ATOMIC_ACQUIRE);
     char description[sizeof s->violation];
     int rc = t->learning ? cordon__learn_handle(s->listener_fd, notify, t->learning, description,
                                                 sizeof description)
@@ -475,7 +475,7 @@ static int reap(cordon__attempt_state *s)
         rc = wait4(s->pid, &s->wait_status, __WALL, &s->rusage);
     while (rc < 0 && errno == EINTR);
     if (rc < 0 && errno == ECHILD && s->in_namespaces &&
-        __atomic_load_n(&s->setup->task_status_valid, __ATOMIC_ACQUIRE)) {
+        __atomic_load_n(&s->init_report->task_status_valid, __ATOMIC_ACQUIRE)) {
         /* A caller that ignores SIGCHLD had the init reaped already; its
          * report still has the task's status, the usage is gone. */
         memset(&s->rusage, 0, sizeof s->rusage);
@@ -549,8 +549,8 @@ int cordon__collect(cordon_task *t, cordon__attempt_state *s)
     rc = reap(s);
     /* The init's report of the tree, without the init's own use. */
     if (rc == 0 && s->in_namespaces &&
-        __atomic_load_n(&s->setup->tree_usage_valid, __ATOMIC_ACQUIRE))
-        s->rusage = s->setup->tree_usage;
+        __atomic_load_n(&s->init_report->tree_usage_valid, __ATOMIC_ACQUIRE))
+        s->rusage = s->init_report->tree_usage;
     final_cpu_check(s);
     if (s->cgroup) {
         s->oom_killed = cordon__cgroup_oom_killed(s->cgroup);

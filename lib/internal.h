@@ -109,22 +109,32 @@ typedef struct cordon__setup_record {
     uint32_t exec_attempts;             /* a command's execve calls, made or about to be */
     uint32_t cgroup_moved;              /* CGROUP_MOVE_*: the parent moved a forked child */
     int32_t cgroup_move_errno;
-    /* A task in namespaces of its own (lib/task_init.c): */
-    int32_t init_pid;                   /* its init, as the caller sees it (the kernel writes it) */
-    int32_t task_pid;                   /* its first process, as the caller sees it */
-    int32_t task_status;                /* that process's wait status, from its init */
-    uint32_t task_status_valid;
-    uint64_t reaped_cpu_ns;             /* user+system CPU of all the init reaped so far */
     /* A function task's set-up hook (cordon_set_setup_hook): */
     uint32_t hook_state;                /* HOOK_*: written around the call */
     int32_t hook_return;                /* what a failed hook returned */
     char hook_message[512];             /* what it wrote to err->message */
     uint32_t hook_object_count;         /* objects the hook left loaded */
     cordon__loaded_object hook_objects[CORDON_HOOK_OBJECTS];
+} cordon__setup_record;
+
+/*
+ * What the init of a task in namespaces (lib/task_init.c) reports to the
+ * parent, on a page of its own after the setup record's: the task's exit
+ * status, its usage, the CPU it spent.  A function task's first process
+ * writes its pid there and unmaps the page before anything of the
+ * caller's runs (a set-up hook included), so that no process of the task
+ * (one a hook forks keeps what the hook had mapped) can write it.
+ */
+typedef struct cordon__init_report {
+    int32_t init_pid;                   /* the init, as the caller sees it (the kernel writes it) */
+    int32_t task_pid;                   /* the task's first process, as the caller sees it */
+    int32_t task_status;                /* that process's wait status, from the init */
+    uint32_t task_status_valid;
+    uint64_t reaped_cpu_ns;             /* user+system CPU of all the init reaped so far */
     uint64_t init_cpu_ns;               /* the init's own CPU once it started the task */
     struct rusage tree_usage;           /* at its end, what the init reaped: the task's */
     uint32_t tree_usage_valid;          /* tree without the init's own use */
-} cordon__setup_record;
+} cordon__init_report;
 
 enum cordon__hook_state { HOOK_NONE = 0, HOOK_RUNNING = 1, HOOK_DONE = 2, HOOK_FAILED = 3 };
 
@@ -145,7 +155,8 @@ typedef struct cordon__shared {
  * back into the task's reach after it was unmapped. */
 typedef struct cordon__region {
     cordon__setup_record *setup;
-    size_t setup_size;                  /* a whole number of pages */
+    size_t setup_size;                  /* a whole number of pages, the init's report's included */
+    cordon__init_report *init_report;   /* the last page of the setup mapping */
     cordon__shared *shared;
     size_t shared_size;
 } cordon__region;
@@ -208,6 +219,7 @@ typedef struct cordon__launch {
     void *setup_arg;
     cordon__region region;
     cordon__setup_record *setup;                 /* region.setup */
+    cordon__init_report *init_report;            /* region.init_report */
     cordon__shared *shared;                      /* region.shared */
     size_t return_capacity;
     struct cordon__profile_region *profile;     /* NULL unless profiling */
@@ -220,6 +232,7 @@ typedef struct cordon__attempt_state {
     pid_t group;                /* the task's session and process group */
     bool in_namespaces;         /* pid is an init; the task's status comes from it */
     const cordon__setup_record *setup;
+    const cordon__init_report *init_report;
     int pidfd;
     int stdout_fd, stderr_fd, log_fd, stdin_fd, listener_socket, listener_fd;
     bool pipe_enlarged[4];      /* per stream (1-3): grown for a flood */
@@ -421,6 +434,9 @@ int cordon__task_init_main(void *launch);
 _Noreturn void cordon__task_main(const cordon__launch *launch);
 int cordon__task_clone_entry(void *launch);
 /* Child side: records a failed set-up step and ends the process. */
+/* The exit status of a child whose set-up failed: with the record's step,
+ * the evidence of a set-up failure. */
+#define CORDON__CHILD_SETUP_FAILED 127
 _Noreturn void cordon__child_fail(cordon__setup_record *setup, int step, int error);
 
 /* spawn_clone3.c: a vfork-style child of `fn`, started inside the cgroup

@@ -276,12 +276,16 @@ static int map_shared_region(cordon_task *t, cordon__launch *l)
 {
     l->return_capacity = t->kind == KIND_FUNCTION ? t->limits[CORDON_LIMIT_RETURN] : 0;
     size_t page = (size_t)sysconf(_SC_PAGESIZE);
-    l->region.setup_size = (sizeof(cordon__setup_record) + page - 1) / page * page;
+    size_t record_size = (sizeof(cordon__setup_record) + page - 1) / page * page;
+    _Static_assert(sizeof(cordon__init_report) <= 4096, "the init's report fits a page");
+    l->region.setup_size = record_size + page;
     l->region.shared_size = sizeof(cordon__shared) + l->return_capacity;
     if (!(l->region.setup = map_shared(l->region.setup_size)) ||
         !(l->region.shared = map_shared(l->region.shared_size)))
         return -errno;
+    l->region.init_report = (cordon__init_report *)((char *)l->region.setup + record_size);
     l->setup = l->region.setup;
+    l->init_report = l->region.init_report;
     l->shared = l->region.shared;
     return 0;
 }
@@ -415,8 +419,10 @@ void cordon__launch_release(cordon__launch *l)
     if (l->region.shared)
         munmap(l->region.shared, l->region.shared_size);
     l->region.setup = NULL;
+    l->region.init_report = NULL;
     l->region.shared = NULL;
     l->setup = NULL;
+    l->init_report = NULL;
     l->shared = NULL;
 }
 
@@ -519,6 +525,7 @@ static int follow_init(cordon__launch *l, cordon__attempt_state *s)
 {
     s->group = s->pid;
     s->setup = l->setup;
+    s->init_report = l->init_report;
     if (!l->namespaces)
         return 0;
     siginfo_t info;
@@ -526,7 +533,7 @@ static int follow_init(cordon__launch *l, cordon__attempt_state *s)
     do
         rc = waitid(P_PID, (id_t)s->pid, &info, WEXITED | WNOWAIT | __WALL);
     while (rc < 0 && errno == EINTR);
-    pid_t init = __atomic_load_n(&l->setup->init_pid, __ATOMIC_ACQUIRE);
+    pid_t init = __atomic_load_n(&l->init_report->init_pid, __ATOMIC_ACQUIRE);
     if (init <= 0)
         return 0;
     /* ECHILD: a caller that ignores SIGCHLD had the kernel reap it.  Its

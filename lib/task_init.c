@@ -236,16 +236,16 @@ static void accept_end_request(sigset_t *awaited)
 
 /* What the init reaped, published as it goes: the parent's CPU limit
  * counts it while the task runs, with wait4's precision. */
-static void count_reaped(cordon__setup_record *setup, const struct rusage *usage)
+static void count_reaped(cordon__init_report *report, const struct rusage *usage)
 {
     uint64_t ns = ((uint64_t)usage->ru_utime.tv_sec + (uint64_t)usage->ru_stime.tv_sec) *
                       1000000000ull +
                   ((uint64_t)usage->ru_utime.tv_usec + (uint64_t)usage->ru_stime.tv_usec) * 1000u;
-    __atomic_add_fetch(&setup->reaped_cpu_ns, ns, __ATOMIC_RELEASE);
+    __atomic_add_fetch(&report->reaped_cpu_ns, ns, __ATOMIC_RELEASE);
 }
 
 /* Reaps whatever has ended; false once no process is left. */
-static bool reap_ended(cordon__setup_record *setup, pid_t task, bool *task_ended)
+static bool reap_ended(cordon__init_report *report, pid_t task, bool *task_ended)
 {
     for (;;) {
         int status;
@@ -257,11 +257,11 @@ static bool reap_ended(cordon__setup_record *setup, pid_t task, bool *task_ended
             return false;
         if (pid == 0)
             return true;
-        count_reaped(setup, &usage);
+        count_reaped(report, &usage);
         if (pid == task && !*task_ended) {
             *task_ended = true;
-            setup->task_status = status;
-            __atomic_store_n(&setup->task_status_valid, 1, __ATOMIC_RELEASE);
+            report->task_status = status;
+            __atomic_store_n(&report->task_status_valid, 1, __ATOMIC_RELEASE);
             kill(-1, SIGKILL);
         }
     }
@@ -272,11 +272,11 @@ static bool reap_ended(cordon__setup_record *setup, pid_t task, bool *task_ended
  * process ends, or the caller asks (its deadline, a limit, a violation),
  * every other process of the namespace is killed: killed by the init,
  * not by the kernel's end of the namespace, whose reaping counts nothing. */
-static void reap_all(cordon__setup_record *setup, pid_t task, const sigset_t *awaited)
+static void reap_all(cordon__init_report *report, pid_t task, const sigset_t *awaited)
 {
     bool task_ended = false;
     struct timespec tick = { .tv_sec = 0, .tv_nsec = 100 * 1000 * 1000 };
-    while (reap_ended(setup, task, &task_ended)) {
+    while (reap_ended(report, task, &task_ended)) {
         siginfo_t info;
         if (sigtimedwait(awaited, &info, &tick) == SIGUSR1)
             kill(-1, SIGKILL);
@@ -285,20 +285,20 @@ static void reap_all(cordon__setup_record *setup, pid_t task, const sigset_t *aw
 
 /* The init's CPU so far (its set-up, the start of the task) is cordon's,
  * not the task's: the CPU limit leaves it out of the cgroup's count. */
-static void publish_own_cpu(cordon__setup_record *setup)
+static void publish_own_cpu(cordon__init_report *report)
 {
     struct rusage own;
     if (getrusage(RUSAGE_SELF, &own) == 0)
-        __atomic_store_n(&setup->init_cpu_ns, cordon__rusage_cpu_ns(&own), __ATOMIC_RELEASE);
+        __atomic_store_n(&report->init_cpu_ns, cordon__rusage_cpu_ns(&own), __ATOMIC_RELEASE);
 }
 
 /* The caller's wait4 would add the init's own use to the tree's: its CPU,
  * its faults, and as its peak the memory it shares with (or copied from)
  * the caller.  What it reaped is the task's alone. */
-static void publish_tree_usage(cordon__setup_record *setup)
+static void publish_tree_usage(cordon__init_report *report)
 {
-    if (getrusage(RUSAGE_CHILDREN, &setup->tree_usage) == 0)
-        __atomic_store_n(&setup->tree_usage_valid, 1, __ATOMIC_RELEASE);
+    if (getrusage(RUSAGE_CHILDREN, &report->tree_usage) == 0)
+        __atomic_store_n(&report->tree_usage_valid, 1, __ATOMIC_RELEASE);
 }
 
 int cordon__task_init_main(void *launch)
@@ -321,11 +321,11 @@ int cordon__task_init_main(void *launch)
     pid_t task = start_task(l);
     if (task < 0)
         cordon__child_fail(setup, STEP_NAMESPACES, task);
-    publish_own_cpu(setup);
+    publish_own_cpu(l->init_report);
     /* Out of the task's process group: whatever the task's processes do to
      * their group does not reach the init. */
     setpgid(0, 0);
-    reap_all(setup, task, &awaited);
-    publish_tree_usage(setup);
+    reap_all(l->init_report, task, &awaited);
+    publish_tree_usage(l->init_report);
     _exit(0);
 }

@@ -183,7 +183,7 @@ static uint64_t less_cordon_s_start(const cordon__attempt_state *s, uint64_t cgr
     if (!s->in_namespaces)
         return cgroup_ns;
     uint64_t cordon_s = s->starter_cpu_ns +
-                        __atomic_load_n(&s->setup->init_cpu_ns, __ATOMIC_ACQUIRE);
+                        __atomic_load_n(&s->init_report->init_cpu_ns, __ATOMIC_ACQUIRE);
     return cgroup_ns > cordon_s ? cgroup_ns - cordon_s : 0;
 }
 
@@ -195,7 +195,7 @@ uint64_t cordon__tree_cpu_ns(const cordon__attempt_state *s)
     if (!s->in_namespaces)
         return session_cpu_ns(s);
     long ticks = sysconf(_SC_CLK_TCK);
-    uint64_t reaped = __atomic_load_n(&s->setup->reaped_cpu_ns, __ATOMIC_ACQUIRE);
+    uint64_t reaped = __atomic_load_n(&s->init_report->reaped_cpu_ns, __ATOMIC_ACQUIRE);
     return reaped + namespace_cpu_ns(s, ticks > 0 ? 1000000000ull / (uint64_t)ticks : 10000000ull);
 }
 

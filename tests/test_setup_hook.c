@@ -525,6 +525,74 @@ static void test_setup_hook_class_cannot_be_raised_by_the_task(void **state)
     cordon_task_free(t);
 }
 
+/* ---- what a process the hook forks can still write --------------------- */
+
+/* Writes 2 into every 32-bit word of every writable shared mapping it
+ * was given, again and again: a forged wait status (2: killed by SIGINT),
+ * a forged set-up step, forged CPU figures; and the hook's state "done",
+ * so that the ending is not the SetupError a hook may always claim. */
+static _Noreturn void scribble_for_ever(void)
+{
+    for (;;) {
+        FILE *maps = fopen("/proc/self/maps", "r");
+        char line[512];
+        while (maps && fgets(line, sizeof line, maps)) {
+            uintptr_t start, end;
+            char perms[5];
+            if (sscanf(line, "%lx-%lx %4s", &start, &end, perms) == 3 && perms[1] == 'w' &&
+                perms[3] == 's')
+                for (uint32_t *p = (uint32_t *)start; p < (uint32_t *)end; p++)
+                    *p = 2;
+        }
+        if (maps)
+            fclose(maps);
+        usleep(1000);
+    }
+}
+
+static int fork_a_scribbler(void *arg, cordon_error *err)
+{
+    (void)arg;
+    (void)err;
+    pid_t pid = fork();
+    if (pid == 0)
+        scribble_for_ever();
+    return pid < 0 ? -errno : 0;
+}
+
+static int returns_after_a_while(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    (void)arg;
+    usleep(300 * 1000);
+    return 7;
+}
+
+/* A process the hook forked keeps what the hook had mapped.  What the
+ * task's init reports (the first process's wait status, the usage, the
+ * CPU counted against a limit) is not among it, and a set-up failure
+ * needs the child to end as one: the function's own region is all it
+ * could change (its return, here 2). */
+static void test_setup_hook_children_cannot_forge_the_inits_report(void **state)
+{
+    (void)state;
+    SKIP_UNDER_VALGRIND("valgrind has no pidfd_open: no task gets namespaces under it");
+    cordon_task *t = cordon_function_task(returns_after_a_while, NULL);
+    assert_int_equal(cordon_set_setup_hook(t, fork_a_scribbler, NULL), 0);
+    assert_int_equal(cordon_set_timeout_ms(t, 20000), 0);
+    cordon_run(t);
+    const cordon_result *r = cordon_task_result(t);
+    if (!(r->confinement & CORDON_CONFINED_PID_NAMESPACE)) {
+        cordon_task_free(t);
+        skip(); /* without an init the scribbler outlives the task's group alone */
+    }
+    /* Its own region scribbled, the task may have "raised" a class of
+     * 2s: that much is its word.  A signal or a set-up failure is not. */
+    if (r->signal != 0 || (r->exception && strcmp(r->exception, "InvalidException") != 0))
+        fail_msg("%s (signal %d): %s", r->exception, r->signal, r->exc_out.data);
+    cordon_task_free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -544,6 +612,7 @@ int main(void)
         cmocka_unit_test(test_setup_hook_threads_are_filtered_too),
         cmocka_unit_test(test_setup_hook_is_refused_for_commands),
         cmocka_unit_test(test_setup_hook_class_cannot_be_raised_by_the_task),
+        cmocka_unit_test(test_setup_hook_children_cannot_forge_the_inits_report),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
