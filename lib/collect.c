@@ -371,10 +371,15 @@ static void on_exit_seen(cordon__attempt_state *s, uint64_t *grace_end)
  * the next check comes before the rest of the budget can be gone, so the
  * limit is overshot by at most CPU_CHECK_MIN_NS per CPU (plus the
  * counter's own lag), while a tree far from its limit costs a read every
- * CPU_CHECK_NS. */
+ * CPU_CHECK_NS.  A read that scans /proc (no v2 cgroup) costs with the
+ * machine's processes, which a task can multiply: checks are kept at
+ * least CPU_CHECK_COST_SHARE times the last read's time apart, so that
+ * they never take more than a twentieth of a CPU. */
+#define CPU_CHECK_COST_SHARE 20u
 static void check_cpu(cordon__attempt_state *s, uint64_t now)
 {
     s->cpu_used_ns = cordon__tree_cpu_ns(s);
+    uint64_t read_ns = cordon__now_ns() - now;
     if (s->cpu_used_ns >= s->cpu_limit_ns) {
         s->cpu_exceeded = true;
         kill_group(s);
@@ -388,6 +393,8 @@ static void check_cpu(cordon__attempt_state *s, uint64_t now)
         wait = CPU_CHECK_NS;
     if (wait < CPU_CHECK_MIN_NS)
         wait = CPU_CHECK_MIN_NS;
+    if (wait < read_ns * CPU_CHECK_COST_SHARE)
+        wait = read_ns * CPU_CHECK_COST_SHARE;
     s->next_cpu_check_ns = now + wait;
 }
 

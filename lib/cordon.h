@@ -372,7 +372,11 @@ int cordon_set_cgroup_namespace(cordon_task *t, int on);
  *               readable.  Give it one scratch directory with
  *               cordon_allow_path(t, dir, CORDON_READ | CORDON_WRITE).
  * Both also give a minimal /dev, the hostname "cordon" (UTS namespace)
- * and a cgroup namespace.
+ * and a cgroup namespace; and a command task only the caller's PATH,
+ * LANG, LANGUAGE, LC_*, TERM and TZ of its environment, with HOME and
+ * TMPDIR at /tmp (cordon_set_env adds to that, cordon_clear_env empties
+ * it): the rest of the caller's (tokens, an ssh agent's socket) is not
+ * the task's.
  * Both need pid and mount namespaces (the task fails closed without) and
  * Landlock (-EOPNOTSUPP).  Presets add to the options given; -EINVAL for
  * an unknown name. */

@@ -192,6 +192,7 @@ typedef struct cordon__launch {
     int landlock_ruleset;                        /* -1: none */
     bool owns_ruleset;                           /* the task's file rules: closed after the run */
     char *const *tmpfs_paths;                    /* mounted by the init, in the task's namespace */
+    char tmpfs_options[64];                      /* theirs and /dev/shm's (cordon__tmpfs_options) */
     size_t tmpfs_count;
     /* What the init grants on the mounts it made, which no rule made
      * before them reaches (CORDON__ACCESS_*; with owns_ruleset only). */
@@ -296,6 +297,7 @@ struct cordon_task {
     char **env_overrides;
     size_t env_count;
     bool clear_env;
+    bool preset_environment;     /* a preset's: only the caller's PATH, locale and TERM */
     bool switch_user;
     uid_t uid;
     gid_t gid;

@@ -201,11 +201,15 @@ int cordon_add_tmpfs(cordon_task *t, const char *path)
             return 0;
     if (iso->tmpfs_count == TMPFS_MAX)
         return -E2BIG;
-    struct stat st;
+    struct stat st, root;
     if (stat(path, &st) != 0)
         return -errno;
     if (!S_ISDIR(st.st_mode))
         return -ENOTDIR;
+    /* Over the root a tmpfs would hide nothing from the task, whose root
+     * stays the caller's: refused, like a bind there. */
+    if (stat("/", &root) == 0 && st.st_dev == root.st_dev && st.st_ino == root.st_ino)
+        return -EINVAL;
     if (conflicts(iso, NULL, path))
         return -EXDEV;
     if (!(iso->tmpfs[iso->tmpfs_count] = strdup(path)))
@@ -334,6 +338,8 @@ int cordon_set_isolation(cordon_task *t, const char *preset)
         rc = isolate(t);
     if (rc == 0 && isolated)
         t->isolation->read_everything = true;
+    if (rc == 0)
+        t->preset_environment = true;
     return rc;
 }
 

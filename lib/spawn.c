@@ -200,20 +200,45 @@ static bool overridden(const cordon_task *t, const char *entry)
     return false;
 }
 
-/* The caller's environment (unless cleared), the task's overrides, and
- * CORDON_LOG_FD naming the log pipe, CORDON_ATTEMPT the attempt's number. */
+/* What a preset keeps of the caller's environment: what a program needs
+ * to find programs and speak the caller's language, nothing that could be
+ * a secret (tokens, an ssh agent's socket, the caller's home). */
+static bool kept_by_a_preset(const char *entry)
+{
+    static const char *const kept[] = { "PATH=", "LANG=", "LANGUAGE=", "LC_", "TERM=", "TZ=" };
+    for (size_t i = 0; i < sizeof kept / sizeof *kept; i++)
+        if (strncmp(entry, kept[i], strlen(kept[i])) == 0)
+            return true;
+    return false;
+}
+
+/* A preset's home and scratch: the task's private /tmp. */
+static const char *const preset_entries[] = { "HOME=/tmp", "TMPDIR=/tmp" };
+#define PRESET_ENTRIES (sizeof preset_entries / sizeof *preset_entries)
+
+/* The caller's environment (unless cleared; under a preset only what
+ * kept_by_a_preset keeps, with HOME and TMPDIR at /tmp), the task's
+ * overrides, and CORDON_LOG_FD naming the log pipe, CORDON_ATTEMPT the
+ * attempt's number. */
 static int build_environment(const cordon_task *t, cordon__launch *l)
 {
     size_t inherited = 0;
     char **source = t->clear_env ? NULL : environ;
+    bool preset = t->preset_environment && !t->clear_env;
     for (char **e = source; e && *e; e++)
         inherited++;
-    l->envp = calloc(inherited + t->env_count + 3, sizeof *l->envp);
+    l->envp = calloc(inherited + PRESET_ENTRIES + t->env_count + 3, sizeof *l->envp);
     if (!l->envp)
         return -ENOMEM;
     size_t n = 0;
     for (char **e = source; e && *e; e++) {
+        if (preset && !kept_by_a_preset(*e))
+            continue;
         if (!overridden(t, *e) && !(l->envp[n++] = strdup(*e)))
+            return -ENOMEM;
+    }
+    for (size_t i = 0; preset && i < PRESET_ENTRIES; i++) {
+        if (!overridden(t, preset_entries[i]) && !(l->envp[n++] = strdup(preset_entries[i])))
             return -ENOMEM;
     }
     for (size_t i = 0; i < t->env_count; i++) {
@@ -339,6 +364,7 @@ static int prepare(cordon_task *t, cordon__launch *l, cordon__attempt_state *s)
      * holds (the policies let a task leave its process group; a pid
      * namespace's init kills and counts the whole tree). */
     uint64_t memory = t->limits[CORDON_LIMIT_MEMORY], processes = t->limits[CORDON_LIMIT_PROCESSES];
+    cordon__tmpfs_options(l->tmpfs_options, memory);
     /* The task's init is cordon's, not one of the task's processes. */
     if (processes && l->namespaces)
         processes++;
@@ -351,7 +377,8 @@ static int prepare(cordon_task *t, cordon__launch *l, cordon__attempt_state *s)
         return rc;
     /* Without a pid namespace the task can name every process, and
      * without a v2 cgroup its process group alone holds its tree. */
-    unsigned kind = (l->namespaces & CORDON__NAMESPACE_NET) ? CORDON__VARIANT_NO_UNIX_SOCKETS : 0;
+    unsigned kind = ((l->namespaces & CORDON__NAMESPACE_NET) ? CORDON__VARIANT_NO_NETWORK : 0) |
+                    (l->owns_ruleset ? CORDON__VARIANT_FILE_RULES : 0);
     if (!held_by_namespace)
         kind |= CORDON__VARIANT_NO_PID_NAMESPACE |
                 (l->cgroup.v2_dir < 0 ? CORDON__VARIANT_NO_TREE_HOLD : 0);

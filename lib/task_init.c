@@ -114,13 +114,13 @@ static int mount_own_tree(const cordon__launch *l)
             rc = grant(l, l->binds[i].target, l->bind_access[i]);
     }
     if (rc == 0 && l->minimal_dev) {
-        rc = cordon__mount_minimal_dev();
+        rc = cordon__mount_minimal_dev(l->tmpfs_options);
         /* Only the task's own or harmless files are left there. */
         if (rc == 0)
             rc = grant(l, "/dev", CORDON__ACCESS_READ | CORDON__ACCESS_WRITE);
     }
     for (size_t i = 0; i < l->tmpfs_count && rc == 0; i++) {
-        rc = cordon__mount_private_tmpfs(l->tmpfs_paths[i]);
+        rc = cordon__mount_private_tmpfs(l->tmpfs_paths[i], l->tmpfs_options);
         if (rc == 0)
             rc = grant(l, l->tmpfs_paths[i], l->tmpfs_access[i]);
     }

@@ -22,26 +22,29 @@ int audit_open(const char *path)
 }
 
 /* Another process holding the lock (a task can flock a file it can only
- * read) must not hold cordon for ever: wait this long, then give up. */
+ * read) must not hold cordon for ever, nor cost a record: wait this long,
+ * then append without the lock (O_APPEND still puts a whole write at the
+ * end; only a write cut short could then interleave). */
 #define AUDIT_LOCK_WAIT_MS 5000
 
-static int lock_exclusive(int fd, const char *path)
+static bool lock_exclusive(int fd, const char *path)
 {
     unsigned long long until = runner_now_us() + AUDIT_LOCK_WAIT_MS * 1000ull;
     while (flock(fd, LOCK_EX | LOCK_NB) < 0) {
         if (errno != EWOULDBLOCK && errno != EINTR) {
-            runner_error("--audit: cannot lock '%s': %s", path, strerror(errno));
-            return -1;
+            runner_error("--audit: cannot lock '%s' (%s): appending without the lock", path,
+                         strerror(errno));
+            return false;
         }
         if (runner_now_us() >= until) {
-            runner_error("--audit: cannot lock '%s': another process held it for %d s",
-                         path, AUDIT_LOCK_WAIT_MS / 1000);
-            return -1;
+            runner_error("--audit: another process held the lock of '%s' for %d s: "
+                         "appending without it", path, AUDIT_LOCK_WAIT_MS / 1000);
+            return false;
         }
         struct timespec pause = { 0, 5 * 1000000L };
         nanosleep(&pause, NULL);
     }
-    return 0;
+    return true;
 }
 
 /* Under the lock: a line that a runner killed mid-write left unfinished
@@ -59,10 +62,11 @@ static int end_previous_line(int fd)
 
 int audit_append(int fd, const char *path, const char *line, size_t len)
 {
-    if (lock_exclusive(fd, path) < 0)
-        return -1;
+    bool locked = lock_exclusive(fd, path);
     struct stat before;
-    bool measured = fstat(fd, &before) == 0 && S_ISREG(before.st_mode);
+    /* Mending and taking back need the lock: without it the end of the
+     * file may be another runner's. */
+    bool measured = locked && fstat(fd, &before) == 0 && S_ISREG(before.st_mode);
     int rc = measured ? end_previous_line(fd) : 0;
     if (rc == 0)
         rc = runner_write_all(fd, line, len);
@@ -70,7 +74,8 @@ int audit_append(int fd, const char *path, const char *line, size_t len)
     /* A line cut short (a full disk) is taken back whole. */
     if (rc < 0 && measured && ftruncate(fd, before.st_size) != 0)
         saved = errno;
-    flock(fd, LOCK_UN);
+    if (locked)
+        flock(fd, LOCK_UN);
     if (rc < 0)
         runner_error("--audit: cannot write '%s': %s", path, strerror(saved));
     return rc;

@@ -114,7 +114,9 @@ int safe_create_at(const char *option, int dir_fd, const char *dir, const char *
             return -1;
         /* O_EXCL: a name planted again since the unlink fails here rather
          * than being opened. */
-        int fd = open_retrying(dir_fd, name, flags, 0644);
+        /* 0600: a task that a root runner runs as nobody reads no other
+         * task's saved output. */
+        int fd = open_retrying(dir_fd, name, flags, 0600);
         if (fd >= 0)
             return check_regular(fd, option, dir, name);
         if (errno != EEXIST) {
@@ -132,7 +134,7 @@ int safe_open_append(const char *option, const char *path)
     int fd = open_retrying(AT_FDCWD, path,
                            O_RDWR | O_APPEND | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY |
                                O_CLOEXEC,
-                           0644);
+                           0600); /* the records of every task: no task's to read */
     if (fd >= 0)
         return check_regular(fd, option, "", path);
     if (errno == ELOOP)

@@ -81,7 +81,11 @@ int cordon__protect_kernel_settings(void);
 int cordon__bring_up_loopback(void);
 /* In the task's mount namespace (private_mounts.c): an empty tmpfs of the
  * task's own over the directory `path`. */
-int cordon__mount_private_tmpfs(const char *path);
+int cordon__mount_private_tmpfs(const char *path, const char *options);
+/* The options of a task's tmpfs mounts ("mode=1777", with ",size=N" under
+ * a memory limit: without a memory cgroup nothing else bounds what the
+ * task keeps there), made in the parent: `out` holds 64 bytes. */
+void cordon__tmpfs_options(char out[64], uint64_t memory_limit);
 /* In the task's mount namespace (private_mounts.c): `source` bound over
  * `target` with everything mounted beneath it; read-only, submounts
  * included, when asked.  -ESTALE when what was bound is not the file
@@ -108,7 +112,7 @@ int cordon__mount_writable_in_place(const char *path);
  * bound), a devpts of its own at /dev/pts with the ptmx link, a tmpfs
  * /dev/shm and the fd, stdin, stdout, stderr links; /dev itself then
  * read-only.  Needs the task's own /proc mounted. */
-int cordon__mount_minimal_dev(void);
+int cordon__mount_minimal_dev(const char *shm_options);
 /* In a new UTS namespace (namespaces.c): the task's hostname. */
 int cordon__set_hostname(const char *name);
 

@@ -110,14 +110,14 @@ static int make_terminals(void)
     return symlink("pts/ptmx", "/dev/ptmx") == 0 ? 0 : -errno;
 }
 
-static int make_terminals_and_shm(void)
+static int make_terminals_and_shm(const char *shm_options)
 {
     int rc = make_terminals();
     if (rc < 0)
         return rc;
     if (mkdir("/dev/shm", 01777) != 0)
         return -errno;
-    if (mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777") != 0)
+    if (mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, shm_options) != 0)
         return -errno;
     for (size_t i = 0; i < sizeof links / sizeof *links; i++)
         if (symlink(links[i].target, links[i].name) != 0)
@@ -125,7 +125,7 @@ static int make_terminals_and_shm(void)
     return 0;
 }
 
-static int fill_dev(const int *node_fds)
+static int fill_dev(const int *node_fds, const char *shm_options)
 {
     if (mount("tmpfs", "/dev", "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=0755") != 0)
         return -errno;
@@ -133,7 +133,7 @@ static int fill_dev(const int *node_fds)
     for (size_t i = 0; i < DEVICE_COUNT && rc == 0; i++)
         rc = make_device(devices[i], node_fds[i]);
     if (rc == 0)
-        rc = make_terminals_and_shm();
+        rc = make_terminals_and_shm(shm_options);
     /* Nothing more can be made in /dev; its submounts keep their own
      * flags (shm and pts stay writable). */
     if (rc == 0 && mount(NULL, "/dev", NULL,
@@ -142,7 +142,7 @@ static int fill_dev(const int *node_fds)
     return rc;
 }
 
-int cordon__mount_minimal_dev(void)
+int cordon__mount_minimal_dev(const char *shm_options)
 {
     int node_fds[DEVICE_COUNT];
     for (size_t i = 0; i < DEVICE_COUNT; i++)
@@ -155,7 +155,7 @@ int cordon__mount_minimal_dev(void)
             rc = -errno;
     }
     if (rc == 0)
-        rc = fill_dev(node_fds);
+        rc = fill_dev(node_fds, shm_options);
     close_all(node_fds, DEVICE_COUNT);
     return rc;
 }

@@ -32,13 +32,21 @@ const cordon_policy *cordon__policy_builtin_default(void);
  * when out of memory. */
 #define CORDON__VARIANT_NO_PID_NAMESPACE 1u
 #define CORDON__VARIANT_NO_TREE_HOLD     2u
-/* NO_UNIX_SOCKETS (a task without a network, CORDON_NETWORK_NONE): a
- * network namespace does not hold a unix socket bound to a path, and
- * Landlock does not govern connect(), so the caller's services (a
- * container engine's socket, a session bus, an ssh agent) stay in reach;
- * socket(AF_UNIX) fails with EACCES where `p` lets it through without a
- * rule of its own for socket (socketpair is untouched). */
-#define CORDON__VARIANT_NO_UNIX_SOCKETS  4u
+/* NO_NETWORK (a task without a network, CORDON_NETWORK_NONE): a network
+ * namespace does not hold a unix socket bound to a path (and Landlock
+ * does not govern connect()), so the caller's services (a container
+ * engine's socket, a session bus, an ssh agent) would stay in reach, nor
+ * a vsock (the hypervisor's host); socket(AF_UNIX) fails with EACCES and
+ * every family but IPv4, IPv6, netlink and packet with EAFNOSUPPORT,
+ * where `p` lets them through without an allow rule of its own for
+ * socket (socketpair is untouched). */
+#define CORDON__VARIANT_NO_NETWORK       4u
+/* FILE_RULES (a task with Landlock file rules): Landlock does not govern
+ * inotify or fanotify, with which a task would follow the names and the
+ * activity of the files in a directory it may not list;
+ * inotify_add_watch and fanotify_mark fail with EACCES where `p` allows
+ * them outright. */
+#define CORDON__VARIANT_FILE_RULES       8u
 const cordon_policy *cordon__policy_variant(const cordon_policy *p, unsigned kind);
 
 /* Whether `p` traps native call `nr` (SIGSYS to the task) for some

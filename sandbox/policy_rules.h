@@ -95,7 +95,7 @@ struct cordon_policy {
     bool watches_exec;
     /* policy_variant.c: this policy for a task without a pid namespace,
      * by CORDON__VARIANT_* bits; made on first use, freed with the policy */
-    struct cordon_policy *variants[8];
+    struct cordon_policy *variants[16];
 };
 
 /* Reads `text` (from `origin`) into `policy`, following includes.  Returns

@@ -17,9 +17,14 @@
  *   EPERM (only where the policy allows them outright), so that the tree
  *   stays in its process group and dies with it;
  * - without a network (the task's own network namespace), socket(AF_UNIX)
- *   fails with EACCES, where the policy lets it through and has no rule of
- *   its own for socket: the namespace does not hold a unix socket bound to
- *   a path, which the task could otherwise reach (the caller's services).
+ *   fails with EACCES and sockets of the families the namespace does not
+ *   hold (vsock among them) with EAFNOSUPPORT, where the policy lets them
+ *   through and has no allow rule of its own for socket: the namespace
+ *   does not hold a unix socket bound to a path, which the task could
+ *   otherwise reach (the caller's services), nor a vsock;
+ * - with file rules, inotify_add_watch and fanotify_mark fail with EACCES
+ *   (where the policy allows them outright): Landlock does not govern
+ *   them, and a watch shows the names in a directory the task may not list.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -55,22 +60,6 @@ static bool kills_some(const cordon_policy *p, int nr)
     return false;
 }
 
-/* socket(AF_UNIX) goes through, and no rule of the policy's names socket
- * (one of its own, an allow among them, is the policy's word). */
-static bool lets_unix_sockets_through(const cordon_policy *p)
-{
-    for (size_t i = 0; i < p->rule_count; i++)
-        if (p->rules[i].syscall == SYS_socket &&
-            (p->rules[i].action == ACTION_ALLOW || p->rules[i].action == ACTION_LOG))
-            return false;
-    enum cordon__action action;
-    int errno_value;
-    const uint64_t args[6] = { AF_UNIX, SOCK_STREAM, 0, 0, 0, 0 };
-    if (!cordon__policy_decide(p, SYS_socket, args, &action, &errno_value))
-        action = p->default_action;
-    return action == ACTION_ALLOW || action == ACTION_LOG;
-}
-
 static int add_rule(cordon_policy *v, const cordon__rule *rule, const char *name)
 {
     const char *stored;
@@ -82,6 +71,52 @@ static int add_rule(cordon_policy *v, const cordon__rule *rule, const char *name
     added->origin = v->name;
     added->overridden_by = -1;
     return 0;
+}
+
+/* socket(family) goes through, and no rule of the policy's allows socket
+ * (an allow of its own is the policy's word). */
+static bool lets_sockets_through(const cordon_policy *p, int family)
+{
+    for (size_t i = 0; i < p->rule_count; i++)
+        if (p->rules[i].syscall == SYS_socket &&
+            (p->rules[i].action == ACTION_ALLOW || p->rules[i].action == ACTION_LOG))
+            return false;
+    enum cordon__action action;
+    int errno_value;
+    const uint64_t args[6] = { (uint64_t)family, SOCK_STREAM, 0, 0, 0, 0 };
+    if (!cordon__policy_decide(p, SYS_socket, args, &action, &errno_value))
+        action = p->default_action;
+    return action == ACTION_ALLOW || action == ACTION_LOG;
+}
+
+/* "errno E socket if arg0 == family" (or >= family). */
+static int refuse_family(const cordon_policy *p, cordon_policy *v, int family,
+                         enum cordon__compare compare, int error)
+{
+    if (!lets_sockets_through(p, family))
+        return 0;
+    cordon__rule rule = { .action = ACTION_ERRNO, .errno_value = error, .syscall = SYS_socket,
+                          .condition_count = 1 };
+    rule.conditions[0] = (cordon__condition){ .arg = 0, .compare = compare,
+                                              .value = (uint64_t)family };
+    return add_rule(v, &rule, "socket");
+}
+
+/* Without a network, only the families a network namespace holds are
+ * left: IPv4, IPv6, netlink and packet sockets, each in the task's own
+ * namespace.  A unix socket bound to a path is EACCES (the caller's
+ * services); every other family (vsock, which reaches the hypervisor's
+ * host, and the rest) EAFNOSUPPORT, as on a machine without it. */
+#define SOCKET_FAMILY_RULES 14
+static int refuse_families_outside_the_namespace(const cordon_policy *p, cordon_policy *v)
+{
+    int rc = refuse_family(p, v, AF_UNIX, COMPARE_EQ, EACCES);
+    for (int family = AF_UNIX + 1; family < AF_PACKET && rc == 0; family++)
+        if (family != AF_INET && family != AF_INET6 && family != AF_NETLINK)
+            rc = refuse_family(p, v, family, COMPARE_EQ, EAFNOSUPPORT);
+    if (rc == 0)
+        rc = refuse_family(p, v, AF_PACKET + 1, COMPARE_GE, EAFNOSUPPORT);
+    return rc;
 }
 
 static int add_variant_rules(const cordon_policy *p, cordon_policy *v, unsigned kind)
@@ -104,13 +139,16 @@ static int add_variant_rules(const cordon_policy *p, cordon_policy *v, unsigned 
         refusal.syscall = SYS_setpgid;
         rc = add_rule(v, &refusal, "setpgid");
     }
-    if (rc == 0 && (kind & CORDON__VARIANT_NO_UNIX_SOCKETS) && lets_unix_sockets_through(p)) {
-        /* "errno EACCES socket if arg0 == AF_UNIX" */
-        cordon__rule rule = { .action = ACTION_ERRNO, .errno_value = EACCES,
-                              .syscall = SYS_socket, .condition_count = 1 };
-        rule.conditions[0] = (cordon__condition){ .arg = 0, .compare = COMPARE_EQ,
-                                                  .value = AF_UNIX };
-        rc = add_rule(v, &rule, "socket");
+    if (rc == 0 && (kind & CORDON__VARIANT_NO_NETWORK))
+        rc = refuse_families_outside_the_namespace(p, v);
+    cordon__rule unwatched = { .action = ACTION_ERRNO, .errno_value = EACCES };
+    if (rc == 0 && (kind & CORDON__VARIANT_FILE_RULES) && allowed_outright(p, SYS_inotify_add_watch)) {
+        unwatched.syscall = SYS_inotify_add_watch;
+        rc = add_rule(v, &unwatched, "inotify_add_watch");
+    }
+    if (rc == 0 && (kind & CORDON__VARIANT_FILE_RULES) && allowed_outright(p, SYS_fanotify_mark)) {
+        unwatched.syscall = SYS_fanotify_mark;
+        rc = add_rule(v, &unwatched, "fanotify_mark");
     }
     return rc;
 }
@@ -130,7 +168,7 @@ static cordon_policy *build_variant(const cordon_policy *p, unsigned kind)
     v->program.len = 0;
     memset(v->variants, 0, sizeof v->variants);
     v->name = strdup(p->name);
-    v->rule_size = p->rule_count + 4;
+    v->rule_size = p->rule_count + 5 + SOCKET_FAMILY_RULES;
     v->rules = malloc(v->rule_size * sizeof *v->rules);
     if (!v->name || !v->rules) {
         cordon_policy_free(v);
@@ -148,7 +186,7 @@ static cordon_policy *build_variant(const cordon_policy *p, unsigned kind)
 const cordon_policy *cordon__policy_variant(const cordon_policy *p, unsigned kind)
 {
     kind &= CORDON__VARIANT_NO_PID_NAMESPACE | CORDON__VARIANT_NO_TREE_HOLD |
-            CORDON__VARIANT_NO_UNIX_SOCKETS;
+            CORDON__VARIANT_NO_NETWORK | CORDON__VARIANT_FILE_RULES;
     if (!kind)
         return p;
     cordon_policy *mutable = (cordon_policy *)p;

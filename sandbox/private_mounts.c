@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -24,11 +25,20 @@ struct tree_attributes {
 };
 #define TREE_READ_ONLY 0x00000001
 
-int cordon__mount_private_tmpfs(const char *path)
+void cordon__tmpfs_options(char out[64], uint64_t memory_limit)
 {
-    /* No devices, no set-uid files; sticky and world-writable like /tmp,
-     * for a task that runs as another user than the init. */
-    if (mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777") != 0)
+    /* Sticky and world-writable like /tmp, for a task that runs as
+     * another user than the init. */
+    if (memory_limit)
+        snprintf(out, 64, "mode=1777,size=%llu", (unsigned long long)memory_limit);
+    else
+        snprintf(out, 64, "mode=1777");
+}
+
+int cordon__mount_private_tmpfs(const char *path, const char *options)
+{
+    /* No devices, no set-uid files. */
+    if (mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, options) != 0)
         return -errno;
     return 0;
 }

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/inotify.h>
 #include <sys/xattr.h>
 
 #include "support.h"
@@ -218,6 +219,57 @@ static void test_files_metadata_unchangeable_outside_writable_paths(void **state
     cordon_task_free(t);
 }
 
+/* In the task: the errno of a watch on `arg`, or 0 if one was made. */
+static int watches(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    int fd = inotify_init1(IN_CLOEXEC);
+    if (fd < 0)
+        return errno;
+    int rc = inotify_add_watch(fd, arg, IN_CREATE | IN_DELETE) < 0 ? errno : 0;
+    close(fd);
+    return rc;
+}
+
+/* Landlock does not govern inotify: a watch would show the names of the
+ * files made in a directory the task may not list.  With file rules no
+ * watch is made; without, as before. */
+static void test_files_directories_cannot_be_watched_under_file_rules(void **state)
+{
+    (void)state;
+    require_landlock();
+    cordon_task *t = cordon_function_task(watches, outside);
+    assert_int_equal(cordon_allow_path(t, granted, CORDON_READ | CORDON_WRITE), 0);
+    const cordon_result *r = run_task(t, 0);
+    assert_int_equal(r->exit_code, EACCES);
+    cordon_task_free(t);
+    t = cordon_function_task(watches, outside);
+    r = run_task(t, 0);
+    assert_int_equal(r->exit_code, 0);
+    cordon_task_free(t);
+}
+
+/* A preset's command gets the caller's PATH and locale, not the rest of
+ * its environment (a token, an ssh agent's socket), and /tmp as home;
+ * cordon_set_env still adds to it. */
+static void test_files_presets_keep_only_a_minimal_environment(void **state)
+{
+    (void)state;
+    require_landlock();
+    require_own_proc();
+    setenv("CORDON_TEST_SECRET_TOKEN", "hunter2", 1);
+    setenv("SSH_AUTH_SOCK", "/tmp/agent.sock", 1);
+    cordon_task *t = shell("env | sort | grep -E '^(CORDON_TEST|SSH_AUTH|HOME|TMPDIR|PATH|GIVEN)=' "
+                           "| cut -d= -f1,2 | sed 's/=.*//;s/$/./'; echo $HOME");
+    assert_int_equal(cordon_set_isolation(t, "judge"), 0);
+    assert_int_equal(cordon_set_env(t, "GIVEN=yes"), 0);
+    const cordon_result *r = run_task(t, 0);
+    unsetenv("CORDON_TEST_SECRET_TOKEN");
+    unsetenv("SSH_AUTH_SOCK");
+    assert_string_equal(r->std_out.data, "GIVEN.\nHOME.\nPATH.\nTMPDIR.\n/tmp\n");
+    cordon_task_free(t);
+}
+
 static void test_files_bad_rules_are_refused(void **state)
 {
     (void)state;
@@ -373,6 +425,8 @@ int main(void)
         cmocka_unit_test(test_files_unwritable_outside_writable_paths),
         cmocka_unit_test(test_files_function_task_is_held_too),
         cmocka_unit_test(test_files_metadata_unchangeable_outside_writable_paths),
+        cmocka_unit_test(test_files_directories_cannot_be_watched_under_file_rules),
+        cmocka_unit_test(test_files_presets_keep_only_a_minimal_environment),
         cmocka_unit_test(test_files_bad_rules_are_refused),
         cmocka_unit_test(test_files_vanished_path_fails_the_run),
         cmocka_unit_test(test_files_rulesets_leak_no_fd),

@@ -283,6 +283,9 @@ static void test_mounts_bad_binds_are_refused(void **state)
     cordon_task *t = shell("true");
     assert_int_equal(cordon_add_bind(t, source, "relative", 0), -EINVAL);
     assert_int_equal(cordon_add_bind(t, source, "/", 0), -EINVAL);
+    /* A tmpfs over the root would hide nothing: the task's root stays. */
+    assert_int_equal(cordon_add_tmpfs(t, "/"), -EINVAL);
+    assert_int_equal(cordon_add_tmpfs(t, "//."), -EINVAL);
     assert_int_equal(cordon_add_bind(t, NULL, target, 0), -EINVAL);
     assert_int_equal(cordon_add_bind(t, source, target, 2), -EINVAL);
     assert_int_equal(cordon_add_bind(t, "/no/such/dir", target, 0), -ENOENT);
@@ -305,6 +308,25 @@ static void test_mounts_bad_binds_are_refused(void **state)
     assert_int_equal(cordon_add_bind(t, "/dev/null", "/dev/zero", 0), 0);
     assert_int_equal(cordon_set_minimal_dev(t, 1), 0);
     assert_int_equal(cordon_run(t), -EXDEV);
+    cordon_task_free(t);
+}
+
+/* Without a memory cgroup nothing else would bound what a task keeps in
+ * its tmpfs mounts: under a memory limit each is that size. */
+static void test_mounts_tmpfs_is_bounded_by_the_memory_limit(void **state)
+{
+    (void)state;
+    require_mount_namespace();
+    cordon_task *t = shell("stat -f -c '%b %S' /tmp /dev/shm");
+    assert_int_equal(cordon_add_tmpfs(t, "/tmp"), 0);
+    assert_int_equal(cordon_set_minimal_dev(t, 1), 0);
+    assert_int_equal(cordon_set_limit(t, CORDON_LIMIT_MEMORY, 64u << 20), 0);
+    const cordon_result *r = run_task(t, 0);
+    unsigned long long blocks[2], size[2];
+    assert_int_equal(sscanf(r->std_out.data, "%llu %llu\n%llu %llu", &blocks[0], &size[0],
+                            &blocks[1], &size[1]), 4);
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(blocks[i] * size[i], 64ull << 20);
     cordon_task_free(t);
 }
 
@@ -524,6 +546,7 @@ int main(void)
         cmocka_unit_test(test_mounts_read_only_bind_refuses_writes_beneath_submounts),
         cmocka_unit_test(test_mounts_read_only_bind_of_a_file),
         cmocka_unit_test(test_mounts_bad_binds_are_refused),
+        cmocka_unit_test(test_mounts_tmpfs_is_bounded_by_the_memory_limit),
         cmocka_unit_test(test_mounts_replaced_source_is_not_bound),
         cmocka_unit_test(test_mounts_bind_is_granted_under_file_rules),
         cmocka_unit_test(test_mounts_minimal_dev_holds_only_the_listed_nodes),

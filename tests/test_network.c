@@ -156,6 +156,40 @@ static void test_network_none_cannot_reach_the_caller_s_socket_files(void **stat
     unlink(path);
 }
 
+/* In the task: the errno of socket(family), or 0 if one was made. */
+static int makes_a_socket_of(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    int fd = socket((int)(intptr_t)arg, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return errno;
+    close(fd);
+    return 0;
+}
+
+/* Only the families a network namespace holds are left without a
+ * network: a vsock (the hypervisor's host) and the others are refused as
+ * on a machine without them; IPv4 and IPv6 are the task's own. */
+static void test_network_none_leaves_only_the_namespaces_families(void **state)
+{
+    (void)state;
+    const int refused[] = { AF_VSOCK, AF_BLUETOOTH, AF_TIPC, AF_ALG, AF_CAN, AF_X25 };
+    for (size_t i = 0; i < sizeof refused / sizeof *refused; i++) {
+        cordon_task *t = without_network(makes_a_socket_of, (void *)(intptr_t)refused[i]);
+        const cordon_result *r = require_network_namespace(t);
+        if (r->exit_code != EAFNOSUPPORT)
+            fail_msg("family %d: errno %d", refused[i], r->exit_code);
+        cordon_task_free(t);
+    }
+    const int kept[] = { AF_INET, AF_INET6 };
+    for (size_t i = 0; i < sizeof kept / sizeof *kept; i++) {
+        cordon_task *t = without_network(makes_a_socket_of, (void *)(intptr_t)kept[i]);
+        const cordon_result *r = require_network_namespace(t);
+        assert_int_equal(r->exit_code, 0);
+        cordon_task_free(t);
+    }
+}
+
 static void test_network_none_has_its_own_loopback(void **state)
 {
     (void)state;
@@ -219,6 +253,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_network_none_cannot_reach_the_caller_s_loopback),
         cmocka_unit_test(test_network_none_cannot_reach_the_caller_s_socket_files),
+        cmocka_unit_test(test_network_none_leaves_only_the_namespaces_families),
         cmocka_unit_test(test_network_none_has_its_own_loopback),
         cmocka_unit_test(test_network_none_command_sees_only_loopback),
         cmocka_unit_test(test_network_host_is_the_default),
