@@ -210,7 +210,9 @@ int cordon_set_retry_callback(cordon_task *t, cordon_retry_fn fn, void *user);
  * confinement), map code.  What it leaves in memory or in fds the
  * function finds (give both the same `arg`, or use globals); threads it
  * starts get the filter too.  It must leave fds 0-4 as they are (else
- * ConfinementError: cordon's hand-over of the filter's listener uses them).
+ * ConfinementError: cordon's hand-over of the filter's listener uses them),
+ * and send nothing on fd 4: anything there but cordon's own listener (a
+ * hook's, another fd, any message) ends the attempt in ConfinementError.
  * Returns 0 to go on; anything else ends the attempt with the exception
  * "SetupError" (exit_code 125), whose message is what the hook wrote to
  * `err->message` (escaped), or its return value when it wrote none.  A

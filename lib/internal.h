@@ -214,6 +214,9 @@ typedef struct cordon__launch {
     size_t profile_size;
 } cordon__launch;
 
+/* The fds one message on the listener's socket is read with. */
+#define CORDON__HANDOVER_MAX_FDS 8
+
 /* A running attempt: the parent's ends and what it learns. */
 typedef struct cordon__attempt_state {
     pid_t pid;                  /* the child cordon waits for: the task's init, or the task */
@@ -243,6 +246,11 @@ typedef struct cordon__attempt_state {
     int timer_fd;               /* absolute CLOCK_MONOTONIC wake-ups, or -1 */
     bool timed_out, cpu_exceeded, violated, exited;
     bool listener_received;     /* violations reach the parent as notifications */
+    const char *handover_forged; /* what arrived on the listener's socket that was not
+                                    cordon's (lib/listener_handover.c), or NULL; then what
+                                    it carried is held here, unanswered, until the end */
+    int forged_fds[CORDON__HANDOVER_MAX_FDS + 1];
+    int forged_fd_count;
     const volatile uint32_t *exec_attempts;      /* command tasks: the child's count */
     cordon__cgroup *cgroup;
     bool oom_killed, pids_limited;
@@ -335,6 +343,14 @@ struct cordon_task {
 
 /* 0, or -EINVAL for no task, -EBUSY while it runs (lib/task.c). */
 int cordon__task_settable(const cordon_task *t);
+/* lib/listener_handover.c: reads the listener's socket.  What arrived
+ * that is not cordon's message alone is refused: handover_forged says
+ * what, end_task kills the task, and nothing is read or answered more. */
+void cordon__listener_receive(cordon__attempt_state *s,
+                              void (*end_task)(const cordon__attempt_state *));
+/* Closes the socket, the listener and whatever a refusal held. */
+void cordon__listener_release(cordon__attempt_state *s);
+
 /* lib/relay.c: an inherited stream on the caller's terminal, passed on
  * without blocking.  Parent side; `counted` is the stream's result
  * buffer, whose `dropped` counts what the terminal never took. */

@@ -9,6 +9,10 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 
 #include "support.h"
 
@@ -510,6 +514,106 @@ static void test_setup_hook_that_closes_a_standard_fd_fails_closed(void **state)
     cordon_policy_free(p);
 }
 
+/* ---- a hook that forges the listener's hand-over ------------------- */
+
+/* fd 4 carries cordon's listener to the parent (lib/child.c). */
+enum { HANDOVER_SOCKET_FD = 4 };
+
+static int send_on_handover(int fd)
+{
+    char byte = 0;
+    struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+    union {
+        struct cmsghdr header;
+        char space[CMSG_SPACE(sizeof(int))];
+    } control;
+    memset(&control, 0, sizeof control);
+    struct msghdr message = { .msg_iov = &iov, .msg_iovlen = 1 };
+    if (fd >= 0) {
+        message.msg_control = control.space;
+        message.msg_controllen = sizeof control.space;
+        struct cmsghdr *cmsg = CMSG_FIRSTHDR(&message);
+        cmsg->cmsg_level = SOL_SOCKET;
+        cmsg->cmsg_type = SCM_RIGHTS;
+        cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+        memcpy(CMSG_DATA(cmsg), &fd, sizeof fd);
+    }
+    return sendmsg(HANDOVER_SOCKET_FD, &message, MSG_NOSIGNAL) == 1 ? 0 : -errno;
+}
+
+/* A real listener of the hook's own making: a helper process's (the
+ * kernel gives the task itself no second one), of a filter that lets
+ * everything through, sent on the inherited socket. */
+static int forge_own_listener(void *arg, cordon_error *err)
+{
+    (void)arg;
+    (void)err;
+    pid_t helper = fork();
+    if (helper == 0) {
+        struct sock_filter allow[] = { BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW) };
+        struct sock_fprog program = { .len = 1, .filter = allow };
+        int listener = (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
+                                    SECCOMP_FILTER_FLAG_NEW_LISTENER, &program);
+        _exit(listener >= 0 && send_on_handover(listener) == 0 ? 0 : 1);
+    }
+    int status = 0;
+    if (helper < 0 || waitpid(helper, &status, 0) != helper)
+        return -ECHILD;
+    return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -EPROTO;
+}
+
+static int forge_another_fd(void *arg, cordon_error *err)
+{
+    (void)arg;
+    (void)err;
+    int fds[2];
+    return pipe2(fds, O_CLOEXEC) != 0 ? -errno : send_on_handover(fds[0]);
+}
+
+static int forge_a_bare_message(void *arg, cordon_error *err)
+{
+    (void)arg;
+    (void)err;
+    return send_on_handover(-1);
+}
+
+static int open_a_socket(cordon_ctx *ctx, void *arg)
+{
+    (void)arg;
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    cordon_log(ctx, "socket: %d", fd < 0 ? -errno : 0);
+    return 0;
+}
+
+/* Whatever the hook sends ahead of cordon's listener, the parent takes
+ * only cordon's: before, it watched the forged one while the policy's
+ * kills, with no one listening, became ENOSYS and the task ran on. */
+static void test_setup_hook_forging_the_listener_hand_over_fails_closed(void **state)
+{
+    (void)state;
+    SKIP_UNDER_VALGRIND("valgrind does not know seccomp(2)");
+    static const struct { const char *what; cordon_setup_fn hook; } forgeries[] = {
+        { "its own listener", forge_own_listener },
+        { "a pipe", forge_another_fd },
+        { "a message without an fd", forge_a_bare_message },
+    };
+    cordon_policy *p = compute_policy();
+    for (size_t i = 0; i < sizeof forgeries / sizeof *forgeries; i++) {
+        cordon_task *t = compute_task(open_a_socket, NULL, p);
+        assert_int_equal(cordon_set_setup_hook(t, forgeries[i].hook, NULL), 0);
+        const cordon_result *r = run_task(t, CORDON_EXCEPTION);
+        if (!r->exception || strcmp(r->exception, "ConfinementError") != 0)
+            fail_msg("%s: %s (%s)", forgeries[i].what, r->exception ? r->exception : "no exception",
+                     r->log_out.data);
+        if (!strstr(r->exc_out.data, "seccomp filter's listener"))
+            fail_msg("%s: %s", forgeries[i].what, r->exc_out.data);
+        if (strstr(r->log_out.data, "socket: -38")) /* never ran on past an ENOSYS */
+            fail_msg("%s: ran on: %s", forgeries[i].what, r->exc_out.data);
+        cordon_task_free(t);
+    }
+    cordon_policy_free(p);
+}
+
 static int raise_setup_error(cordon_ctx *ctx, void *arg)
 {
     (void)arg;
@@ -541,6 +645,7 @@ int main(void)
         cmocka_unit_test(test_setup_hook_that_hangs_meets_the_deadline),
         cmocka_unit_test(test_setup_hook_runs_confined_and_the_filter_holds_after_it),
         cmocka_unit_test(test_setup_hook_that_closes_a_standard_fd_fails_closed),
+        cmocka_unit_test(test_setup_hook_forging_the_listener_hand_over_fails_closed),
         cmocka_unit_test(test_setup_hook_threads_are_filtered_too),
         cmocka_unit_test(test_setup_hook_is_refused_for_commands),
         cmocka_unit_test(test_setup_hook_class_cannot_be_raised_by_the_task),
