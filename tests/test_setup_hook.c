@@ -614,6 +614,61 @@ static void test_setup_hook_forging_the_listener_hand_over_fails_closed(void **s
     cordon_policy_free(p);
 }
 
+/* ---- a hook that scribbles what it shares with the parent ------------ */
+
+/* Every shared mapping the task can write (cordon's records among them)
+ * filled with `byte`. */
+static void fill_shared_mappings(int byte)
+{
+    FILE *maps = fopen("/proc/self/maps", "r");
+    char line[512];
+    while (maps && fgets(line, sizeof line, maps)) {
+        unsigned long start, end;
+        char perms[5];
+        if (sscanf(line, "%lx-%lx %4s", &start, &end, perms) == 3 && perms[1] == 'w' &&
+            perms[3] == 's')
+            memset((void *)start, byte, end - start);
+    }
+    if (maps)
+        fclose(maps);
+}
+
+/* Counts at their largest, no string ended. */
+static int scribble_shared_mappings(void *arg, cordon_error *err)
+{
+    (void)arg;
+    (void)err;
+    fill_shared_mappings(0xff);
+    return 0;
+}
+
+/* What is still mapped after the hook (not the set-up record) cleared,
+ * so that the crash is recorded; then the crash.  The fault is the
+ * point: UBSan must let the signal happen. */
+__attribute__((noinline, no_sanitize("undefined"))) static int crash_now(cordon_ctx *ctx,
+                                                                    void *arg)
+{
+    (void)ctx;
+    fill_shared_mappings(0);
+    return *(volatile int *)arg;
+}
+
+/* The record of the objects the hook loaded is the task's word: a count
+ * past the record's room made the parent read on past it (its own stack)
+ * while it named the crash's frames. */
+static void test_setup_hook_scribbled_records_are_read_within_bounds(void **state)
+{
+    (void)state;
+    cordon_task *t = cordon_function_task(crash_now, NULL);
+    assert_int_equal(cordon_set_setup_hook(t, scribble_shared_mappings, NULL), 0);
+    assert_int_equal(cordon_set_timeout_ms(t, 20000), 0);
+    const cordon_result *r = run_task(t, CORDON_EXCEPTION);
+    assert_string_equal(r->exception, "SIGSEGV");
+    if (!strstr(r->exc_out.data, "backtrace"))
+        fail_msg("%s", r->exc_out.data);
+    cordon_task_free(t);
+}
+
 static int raise_setup_error(cordon_ctx *ctx, void *arg)
 {
     (void)arg;
@@ -646,6 +701,7 @@ int main(void)
         cmocka_unit_test(test_setup_hook_runs_confined_and_the_filter_holds_after_it),
         cmocka_unit_test(test_setup_hook_that_closes_a_standard_fd_fails_closed),
         cmocka_unit_test(test_setup_hook_forging_the_listener_hand_over_fails_closed),
+        cmocka_unit_test(test_setup_hook_scribbled_records_are_read_within_bounds),
         cmocka_unit_test(test_setup_hook_threads_are_filtered_too),
         cmocka_unit_test(test_setup_hook_is_refused_for_commands),
         cmocka_unit_test(test_setup_hook_class_cannot_be_raised_by_the_task),
