@@ -485,7 +485,7 @@ static _Noreturn void start_in_namespaces(const cordon__launch *l)
  * the same stack. */
 static _Noreturn void start_init(const cordon__launch *l)
 {
-    long pid = syscall(SYS_clone, CLONE_PARENT | CLONE_PARENT_SETTID, NULL, &l->setup->init_pid,
+    long pid = syscall(SYS_clone, CLONE_PARENT | CLONE_PARENT_SETTID, NULL, l->region.init_pid,
                        NULL, 0);
     if (pid == 0)
         cordon__task_init_main((void *)l);
@@ -508,7 +508,7 @@ static _Noreturn void start_init(const cordon__launch *l)
     int flags = CLONE_PARENT | CLONE_PARENT_SETTID | (l->fn ? CLONE_VM : 0);
     /* Leaving must not write into memory the init goes on using. */
     syscall(SYS_set_tid_address, NULL);
-    if (clone(cordon__task_init_main, stack + stack_size, flags, (void *)l, &shared->init_pid) < 0)
+    if (clone(cordon__task_init_main, stack + stack_size, flags, (void *)l, l->region.init_pid) < 0)
         fail(shared, STEP_NAMESPACES, -errno);
     if (!l->fn) /* the caller's memory: the init took its own copy */
         munmap(stack, stack_size);

@@ -110,7 +110,6 @@ typedef struct cordon__setup_record {
     uint32_t cgroup_moved;              /* CGROUP_MOVE_*: the parent moved a forked child */
     int32_t cgroup_move_errno;
     /* A task in namespaces of its own (lib/task_init.c): */
-    int32_t init_pid;                   /* its init, as the caller sees it (the kernel writes it) */
     int32_t task_pid;                   /* its first process, as the caller sees it */
     int32_t task_status;                /* that process's wait status, from its init */
     uint32_t task_status_valid;
@@ -148,6 +147,13 @@ typedef struct cordon__region {
     size_t setup_size;                  /* a whole number of pages */
     cordon__shared *shared;
     size_t shared_size;
+    /* A task in namespaces: its init's pid as the caller sees it, which
+     * the kernel writes at the init's clone, on a page of its own that
+     * the init unmaps before it starts the task.  In the setup record a
+     * set-up hook could overwrite it before the parent reads it, and the
+     * parent would wait for, and signal, a process the task named. */
+    int32_t *init_pid;
+    size_t init_pid_size;
 } cordon__region;
 
 struct cordon_ctx {

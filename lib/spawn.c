@@ -275,8 +275,10 @@ static int map_shared_region(cordon_task *t, cordon__launch *l)
     size_t page = (size_t)sysconf(_SC_PAGESIZE);
     l->region.setup_size = (sizeof(cordon__setup_record) + page - 1) / page * page;
     l->region.shared_size = sizeof(cordon__shared) + l->return_capacity;
+    l->region.init_pid_size = l->namespaces ? page : 0;
     if (!(l->region.setup = map_shared(l->region.setup_size)) ||
-        !(l->region.shared = map_shared(l->region.shared_size)))
+        !(l->region.shared = map_shared(l->region.shared_size)) ||
+        (l->namespaces && !(l->region.init_pid = map_shared(l->region.init_pid_size))))
         return -errno;
     l->setup = l->region.setup;
     l->shared = l->region.shared;
@@ -411,8 +413,11 @@ void cordon__launch_release(cordon__launch *l)
         munmap(l->region.setup, l->region.setup_size);
     if (l->region.shared)
         munmap(l->region.shared, l->region.shared_size);
+    if (l->region.init_pid)
+        munmap(l->region.init_pid, l->region.init_pid_size);
     l->region.setup = NULL;
     l->region.shared = NULL;
+    l->region.init_pid = NULL;
     l->setup = NULL;
     l->shared = NULL;
 }
@@ -523,7 +528,7 @@ static int follow_init(cordon__launch *l, cordon__attempt_state *s)
     do
         rc = waitid(P_PID, (id_t)s->pid, &info, WEXITED | WNOWAIT | __WALL);
     while (rc < 0 && errno == EINTR);
-    pid_t init = __atomic_load_n(&l->setup->init_pid, __ATOMIC_ACQUIRE);
+    pid_t init = l->region.init_pid ? __atomic_load_n(l->region.init_pid, __ATOMIC_ACQUIRE) : 0;
     if (init <= 0)
         return 0;
     /* ECHILD: a caller that ignores SIGCHLD had the kernel reap it.  Its

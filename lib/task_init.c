@@ -232,6 +232,10 @@ int cordon__task_init_main(void *launch)
     accept_end_request(&awaited);
     if (l->counts_processes && (rc = outlive_the_starter()) < 0)
         cordon__child_fail(setup, STEP_NAMESPACES, rc);
+    /* The kernel wrote the init's pid there at its clone, before the init
+     * ran: the task must never hold the page (lib/internal.h). */
+    if (munmap(l->region.init_pid, l->region.init_pid_size) != 0)
+        cordon__child_fail(setup, STEP_NAMESPACES, -errno);
     pid_t task = start_task(l);
     if (task < 0)
         cordon__child_fail(setup, STEP_NAMESPACES, task);
