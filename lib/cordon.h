@@ -209,7 +209,11 @@ int cordon_set_retry_callback(cordon_task *t, cordon_retry_fn fn, void *user);
  * dlopen a plugin (whose ELF constructors run here, with the same
  * confinement), map code.  What it leaves in memory or in fds the
  * function finds (give both the same `arg`, or use globals); threads it
- * starts get the filter too.  It must leave fds 0-4 as they are (else
+ * starts get the filter too.  Under a policy that notifies, the function
+ * then runs on a copy of the fd table (the hook's threads keep theirs:
+ * fds either opens afterwards are not the other's), and pidfd_getfd is
+ * refused (EPERM): so that no thread of the hook's can take the filter's
+ * listener while cordon hands it over.  It must leave fds 0-4 as they are (else
  * ConfinementError: cordon's hand-over of the filter's listener uses them),
  * and send nothing on fd 4: anything there but cordon's own listener (a
  * hook's, another fd, any message) ends the attempt in ConfinementError.

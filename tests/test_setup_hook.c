@@ -13,6 +13,8 @@
 #include <sys/wait.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
+#include <sys/ioctl.h>
+#include <sys/ptrace.h>
 
 #include "support.h"
 
@@ -669,6 +671,105 @@ static void test_setup_hook_scribbled_records_are_read_within_bounds(void **stat
     cordon_task_free(t);
 }
 
+/* ---- a hook's thread that reaches for cordon's listener -------------- */
+
+static volatile int stolen_listener = -1;
+static pthread_t thief;
+
+static bool is_listener(int fd)
+{
+    char path[32], target[64];
+    snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+    ssize_t n = readlink(path, target, sizeof target - 1);
+    if (n < 0)
+        return false;
+    target[n] = '\0';
+    return strcmp(target, "anon_inode:seccomp notify") == 0;
+}
+
+/* Copies fd 5 until it is a seccomp listener, then answers what it hears
+ * "go on".  Up to two seconds. */
+static void *steal_listener(void *arg)
+{
+    (void)arg;
+    struct timespec start, now;
+    int pidfd = (int)syscall(SYS_pidfd_open, getpid(), 0);
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    do {
+        /* fd 5: where cordon's listener lands after a hook (a pipe
+         * until then). */
+        struct stat st;
+        int copy = fcntl(5, F_DUPFD_CLOEXEC, 64);
+        if (copy >= 0 && fstat(copy, &st) == 0 && !S_ISFIFO(st.st_mode) && is_listener(copy))
+            stolen_listener = copy;
+        else if (copy >= 0)
+            close(copy);
+        /* or from the main thread's own table, whatever table it has */
+        copy = pidfd >= 0 ? (int)syscall(SYS_pidfd_getfd, pidfd, 5, 0) : -1;
+        if (copy >= 0 && stolen_listener < 0 && fstat(copy, &st) == 0 && !S_ISFIFO(st.st_mode) &&
+            is_listener(copy))
+            stolen_listener = copy;
+        else if (copy >= 0)
+            close(copy);
+        clock_gettime(CLOCK_MONOTONIC, &now);
+    } while (stolen_listener < 0 && now.tv_sec - start.tv_sec < 2);
+    for (;;) {
+        struct seccomp_notif request;
+        memset(&request, 0, sizeof request);
+        if (stolen_listener < 0 || ioctl(stolen_listener, SECCOMP_IOCTL_NOTIF_RECV, &request) != 0)
+            return NULL;
+        struct seccomp_notif_resp response = { .id = request.id,
+                                               .flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE };
+        ioctl(stolen_listener, SECCOMP_IOCTL_NOTIF_SEND, &response);
+    }
+}
+
+static int start_thief(void *arg, cordon_error *err)
+{
+    (void)arg;
+    (void)err;
+    return pthread_create(&thief, NULL, steal_listener, NULL);
+}
+
+/* A call the default policy kills, which needs no privilege. */
+static int trace_me(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    (void)arg;
+    for (int i = 0; i < 200 && stolen_listener < 0; i++)
+        usleep(1000);
+    return ptrace(PTRACE_TRACEME, 0, NULL, NULL) == 0 ? 42 : 0;
+}
+
+/* The listener was made in the fd table the hook's threads share: one
+ * that copied it between the filter's install and cordon's close held
+ * it, and could let through the very calls the policy kills (seen in a
+ * few of twenty attempts).  Now it never has it: the thief gives up after
+ * two seconds and the call is a violation every time. */
+static void test_setup_hook_threads_never_hold_the_listener(void **state)
+{
+    (void)state;
+    SKIP_UNDER_VALGRIND("valgrind does not know seccomp(2)");
+    /* The default's deny-list, and a kill that makes the filter notify:
+     * its kills then wait for the parent's word on the listener. */
+    cordon_error err;
+    cordon_policy *p = cordon_policy_parse("include default\nnewer kill\n", "notifying", &err);
+    if (!p)
+        fail_msg("%s", err.message);
+    for (int attempt = 0; attempt < 20; attempt++) {
+        cordon_task *t = cordon_function_task(trace_me, NULL);
+        assert_int_equal(cordon_set_policy(t, p), 0);
+        assert_int_equal(cordon_set_timeout_ms(t, 20000), 0);
+        assert_int_equal(cordon_set_setup_hook(t, start_thief, NULL), 0);
+        const cordon_result *r = run_task(t, CORDON_EXCEPTION);
+        if (!r->exception || strcmp(r->exception, "PolicyViolation") != 0)
+            fail_msg("attempt %d: %s, exit %d", attempt, r->exception ? r->exception : "none",
+                     r->exit_code);
+        cordon_task_free(t);
+    }
+    cordon_policy_free(p);
+}
+
 static int raise_setup_error(cordon_ctx *ctx, void *arg)
 {
     (void)arg;
@@ -703,6 +804,7 @@ int main(void)
         cmocka_unit_test(test_setup_hook_forging_the_listener_hand_over_fails_closed),
         cmocka_unit_test(test_setup_hook_scribbled_records_are_read_within_bounds),
         cmocka_unit_test(test_setup_hook_threads_are_filtered_too),
+        cmocka_unit_test(test_setup_hook_threads_never_hold_the_listener),
         cmocka_unit_test(test_setup_hook_is_refused_for_commands),
         cmocka_unit_test(test_setup_hook_class_cannot_be_raised_by_the_task),
     };
