@@ -16,8 +16,10 @@
  * deadline holds.  What is left when the task's drain ends is dropped and
  * counted.  SIGTTOU (a caller in the background of a TOSTOP terminal) is
  * blocked in this thread around each write, which the kernel then lets
- * through: no write stops the caller; SIGPIPE is never raised (a socket's
- * MSG_NOSIGNAL; a pipe is never relayed).
+ * through: no write stops the caller; SIGXFSZ (a file past the caller's
+ * RLIMIT_FSIZE) is blocked and taken back: no write ends the caller;
+ * SIGPIPE is never raised (a socket's MSG_NOSIGNAL; a pipe is never
+ * relayed).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -26,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -44,16 +47,28 @@ static ssize_t write_target(const cordon__attempt_state *s, int stream, const ch
                             size_t len)
 {
     int fd = s->relay_fd[stream];
-    sigset_t quiet, previous;
+    sigset_t quiet, previous, pending, file_size;
     sigemptyset(&quiet);
     sigaddset(&quiet, SIGTTOU);
+    sigaddset(&quiet, SIGXFSZ);
+    sigemptyset(&file_size);
+    sigaddset(&file_size, SIGXFSZ);
     pthread_sigmask(SIG_BLOCK, &quiet, &previous);
+    sigpending(&pending);
+    bool was_pending = sigismember(&pending, SIGXFSZ) == 1;
     ssize_t n;
     do
         n = s->relay_socket[stream] ? send(fd, data, len, MSG_DONTWAIT | MSG_NOSIGNAL)
                                     : write(fd, data, len);
     while (n < 0 && errno == EINTR);
     int saved = errno;
+    /* A file past the caller's RLIMIT_FSIZE: EFBIG for the write (the
+     * output is dropped), and the SIGXFSZ it raised in this thread is
+     * taken back, never delivered to the caller. */
+    struct timespec zero = { 0, 0 };
+    if (!was_pending)
+        while (sigtimedwait(&file_size, NULL, &zero) < 0 && errno == EINTR)
+            ;
     pthread_sigmask(SIG_SETMASK, &previous, NULL);
     if (n < 0 && (saved == EAGAIN || saved == EWOULDBLOCK))
         return 0;

@@ -8,6 +8,7 @@
 #include <time.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 
 #include "support.h"
@@ -361,6 +362,49 @@ static void test_output_mode_inherited_read_write_file_is_relayed(void **state)
     cordon_task_free(t);
 }
 
+static int write_ten_thousand(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    (void)arg;
+    char x[10000];
+    memset(x, 'x', sizeof x);
+    return write(1, x, sizeof x) == (ssize_t)sizeof x ? 0 : 1;
+}
+
+/* The caller writes the task's output to its file now: past the caller's
+ * RLIMIT_FSIZE that write raises SIGXFSZ, which must not end the caller;
+ * what did not fit is dropped and counted. */
+static void test_output_mode_relayed_file_past_the_callers_size_limit(void **state)
+{
+    (void)state;
+    char path[] = "/var/tmp/cordon-output-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    cordon_task *t = cordon_function_task(write_ten_thousand, NULL);
+    assert_int_equal(cordon_set_output_mode(t, 1, CORDON_OUTPUT_INHERIT), 0);
+    struct rlimit before, small;
+    assert_int_equal(getrlimit(RLIMIT_FSIZE, &before), 0);
+    small = before;
+    small.rlim_cur = 4096;
+    fflush(stdout);
+    int saved = dup(1);
+    assert_int_equal(dup2(fd, 1), 1);
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &small), 0);
+    int rc = cordon_run(t);
+    setrlimit(RLIMIT_FSIZE, &before);
+    restore_fd(1, saved);
+    assert_int_equal(rc, 0);
+    const cordon_result *r = cordon_task_result(t);
+    assert_int_equal(r->exit_code, 0);
+    assert_int_equal(r->std_out.dropped, 10000 - 4096);
+    struct stat st;
+    assert_int_equal(fstat(fd, &st), 0);
+    assert_int_equal(st.st_size, 4096);
+    close(fd);
+    unlink(path);
+    cordon_task_free(t);
+}
+
 /* A socket: the task could recv what was sent to the caller, or send at
  * any time.  It gets a pipe; the collector sends its output. */
 static void test_output_mode_inherited_socket_is_relayed(void **state)
@@ -463,6 +507,7 @@ int main(void)
         cmocka_unit_test(test_output_mode_stopped_terminal_holds_up_nothing),
         cmocka_unit_test(test_output_mode_inherit_of_a_closed_fd_is_ebadf),
         cmocka_unit_test(test_output_mode_inherited_read_write_file_is_relayed),
+        cmocka_unit_test(test_output_mode_relayed_file_past_the_callers_size_limit),
         cmocka_unit_test(test_output_mode_inherited_socket_is_relayed),
         cmocka_unit_test(test_output_mode_inherited_read_write_fifo_is_write_only),
         cmocka_unit_test(test_output_mode_inherited_terminal_master_is_refused),
