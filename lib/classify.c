@@ -311,6 +311,24 @@ static void record_killing_signal(cordon_task *t, int status)
         t->result.exit_code = 128 + t->result.signal;
 }
 
+/* The listener's socket carried something not of cordon's making (a
+ * set-up hook's own listener): which filter the parent watched is
+ * unknown, so neither a violation nor its absence is evidence.  Named
+ * before anything the listener reported. */
+static bool handover_forged(cordon_task *t, const cordon__attempt_state *s, int status)
+{
+    if (!s->handover_forged)
+        return false;
+    set_exception(t, "ConfinementError");
+    t->result.exit_code = 125;
+    record_killing_signal(t, status);
+    cordon__buffer_printf(&t->exc_out, "ConfinementError: the channel that hands cordon the "
+                          "seccomp filter's listener carried %s, not of cordon's making (a "
+                          "set-up hook's?): the filter's reports could not be trusted, and the "
+                          "task was ended\n", s->handover_forged);
+    return true;
+}
+
 /* One copy of what the child wrote, read once: a process of the task that
  * is still dying cannot change a field between its check and its use. */
 static void snapshot(const cordon__launch *launch, cordon__setup_record *setup,
@@ -373,6 +391,8 @@ void cordon__classify(cordon_task *t, const cordon__attempt_state *s,
     s = &ended;
     fill_usage(&t->result.usage, s);
     int status = s->wait_status;
+    if (handover_forged(t, s, status))
+        return;
     if (s->violated) {
         set_exception(t, "PolicyViolation");
         cordon__buffer_printf(&t->exc_out, "PolicyViolation: the policy '%s' forbids %s\n",

@@ -214,30 +214,11 @@ static void write_stdin(cordon__attempt_state *s)
     pthread_sigmask(SIG_SETMASK, &previous, NULL);
 }
 
+/* The listener's hand-over is hostile input (lib/listener_handover.c):
+ * anything but cordon's own message ends the task. */
 static void receive_listener(cordon__attempt_state *s)
 {
-    char byte;
-    struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
-    union {
-        struct cmsghdr header;
-        char space[CMSG_SPACE(sizeof(int))];
-    } control;
-    struct msghdr message = {
-        .msg_iov = &iov, .msg_iovlen = 1,
-        .msg_control = control.space, .msg_controllen = sizeof control.space,
-    };
-    ssize_t n;
-    do
-        n = recvmsg(s->listener_socket, &message, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
-    while (n < 0 && errno == EINTR);
-    if (n < 0 && errno == EAGAIN)
-        return;
-    struct cmsghdr *cmsg = n > 0 ? CMSG_FIRSTHDR(&message) : NULL;
-    if (cmsg && cmsg->cmsg_level == SOL_SOCKET && cmsg->cmsg_type == SCM_RIGHTS &&
-        s->listener_fd < 0)
-        memcpy(&s->listener_fd, CMSG_DATA(cmsg), sizeof(int));
-    s->listener_received = s->listener_fd >= 0;
-    close_fd(&s->listener_socket);
+    cordon__listener_receive(s, kill_group);
 }
 
 static void handle_notification(cordon_task *t, cordon__attempt_state *s,
@@ -291,7 +272,8 @@ static int build_poll_set(cordon__attempt_state *s, struct pollfd *fds)
         [SLOT_STDOUT] = readable_stream(s, s->stdout_fd, 1),
         [SLOT_STDERR] = readable_stream(s, s->stderr_fd, 2), [SLOT_LOG] = s->log_fd,
         [SLOT_STDIN] = s->stdin_error ? -1 : s->stdin_fd,
-        [SLOT_SOCKET] = s->listener_socket, [SLOT_LISTENER] = s->exited ? -1 : s->listener_fd,
+        [SLOT_SOCKET] = s->handover_forged ? -1 : s->listener_socket,
+        [SLOT_LISTENER] = s->exited ? -1 : s->listener_fd,
         [SLOT_CANCEL] = s->exited || s->cancelled ? -1 : s->cancel_fd,
         [SLOT_TIMER] = s->timer_fd,
         [SLOT_RELAY_OUT] = relay_target(s, 1), [SLOT_RELAY_ERR] = relay_target(s, 2),
@@ -548,6 +530,10 @@ int cordon__collect(cordon_task *t, cordon__attempt_state *s)
     close_fd(&s->timer_fd);
     if (rc == 0)
         drain_remaining(t, s);
+    /* A message that came after the loop stopped reading: a forged one
+     * ahead of cordon's is seen here at the latest. */
+    if (rc == 0 && s->listener_socket >= 0 && !s->handover_forged)
+        receive_listener(s);
     /* What the terminal has not taken by now is dropped, and counted. */
     cordon__relay_finish(s, 1, &t->std_out);
     cordon__relay_finish(s, 2, &t->std_err);

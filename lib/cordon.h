@@ -209,8 +209,14 @@ int cordon_set_retry_callback(cordon_task *t, cordon_retry_fn fn, void *user);
  * dlopen a plugin (whose ELF constructors run here, with the same
  * confinement), map code.  What it leaves in memory or in fds the
  * function finds (give both the same `arg`, or use globals); threads it
- * starts get the filter too.  It must leave fds 0-4 as they are (else
- * ConfinementError: cordon's hand-over of the filter's listener uses them).
+ * starts get the filter too.  Under a policy that notifies, the function
+ * then runs on a copy of the fd table (the hook's threads keep theirs:
+ * fds either opens afterwards are not the other's), and pidfd_getfd is
+ * refused (EPERM): so that no thread of the hook's can take the filter's
+ * listener while cordon hands it over.  It must leave fds 0-4 as they are (else
+ * ConfinementError: cordon's hand-over of the filter's listener uses them),
+ * and send nothing on fd 4: anything there but cordon's own listener (a
+ * hook's, another fd, any message) ends the attempt in ConfinementError.
  * Returns 0 to go on; anything else ends the attempt with the exception
  * "SetupError" (exit_code 125), whose message is what the hook wrote to
  * `err->message` (escaped), or its return value when it wrote none.  A
@@ -228,19 +234,31 @@ int cordon_set_setup_hook(cordon_task *t, cordon_setup_fn fn, void *arg);
  *   CORDON_OUTPUT_CAPTURE  the default: a pipe, kept in result.std_out/err
  *                          and passed to the output callback
  *   CORDON_OUTPUT_INHERIT  the caller's own fd 1 (or 2), as it is when the
- *                          run starts: the task writes to it directly (a
- *                          file, a pipe, a socket); nothing is captured.
- *                          A terminal is never handed over (the task could
- *                          change its modes, flush its input or stop its
- *                          output): the task writes to a pipe and the
- *                          collecting thread passes what arrives on to the
- *                          terminal, without blocking — while the terminal
- *                          takes nothing (stopped, unread) the task waits
- *                          on its writes, the deadline still holds, and
- *                          what it has not taken when the task has ended
- *                          is dropped (counted in `dropped`).  -EBADF when
- *                          the caller's fd is closed; -ENOTTY when its
- *                          terminal cannot be opened again (no /proc)
+ *                          run starts; nothing is captured.  The task
+ *                          holds it only where writing is all it can do:
+ *                          a pipe or device (not a terminal) open
+ *                          write-only is handed over; one open read-write
+ *                          is handed over as a write-only description of
+ *                          the same pipe or device.  Everything else is
+ *                          never handed over (the task could read back,
+ *                          seek or truncate a file, recv or send on a
+ *                          socket, change a terminal's modes, flush its
+ *                          input or stop its output): the task writes to
+ *                          a pipe and the collecting thread passes what
+ *                          arrives on — to a regular file through the
+ *                          caller's own description (its offset, its
+ *                          order), to a socket with send(MSG_DONTWAIT), to
+ *                          a terminal through a non-blocking description
+ *                          of cordon's own — without blocking: while the
+ *                          target takes nothing (a stopped terminal, an
+ *                          unread socket) the task waits on its writes,
+ *                          the deadline still holds, and what it has not
+ *                          taken when the task has ended is dropped
+ *                          (counted in `dropped`).  -EBADF when the
+ *                          caller's fd is closed or not open for writing;
+ *                          -ENOTTY when its terminal cannot be opened
+ *                          again (no /proc) or is a pseudo-terminal's
+ *                          master (opening that again makes a new one)
  *   CORDON_OUTPUT_DISCARD  /dev/null; nothing is captured
  * With INHERIT or DISCARD that stream's result buffer stays empty (len 0)
  * and the output callback never sees it.  -EINVAL for another stream or

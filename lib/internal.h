@@ -227,6 +227,9 @@ typedef struct cordon__launch {
     size_t profile_size;
 } cordon__launch;
 
+/* The fds one message on the listener's socket is read with. */
+#define CORDON__HANDOVER_MAX_FDS 8
+
 /* A running attempt: the parent's ends and what it learns. */
 typedef struct cordon__attempt_state {
     pid_t pid;                  /* the child cordon waits for: the task's init, or the task */
@@ -248,7 +251,8 @@ typedef struct cordon__attempt_state {
     /* Streams inherited from the caller's terminal, passed on by the
      * collector (lib/relay.c); [1] stdout, [2] stderr. */
     bool relayed[3];
-    int relay_fd[3];            /* the launch's; -1 once the terminal is gone */
+    int relay_fd[3];            /* the launch's; -1 once the target is gone */
+    bool relay_socket[3];       /* the target is a socket: written with send */
     struct cordon__relay *relay[3];
     uint64_t started_ns, ended_ns, deadline_ns, cpu_limit_ns;
     uint64_t cpu_used_ns;       /* the tree's CPU time at the last check */
@@ -257,6 +261,11 @@ typedef struct cordon__attempt_state {
     int timer_fd;               /* absolute CLOCK_MONOTONIC wake-ups, or -1 */
     bool timed_out, cpu_exceeded, violated, exited;
     bool listener_received;     /* violations reach the parent as notifications */
+    const char *handover_forged; /* what arrived on the listener's socket that was not
+                                    cordon's (lib/listener_handover.c), or NULL; then what
+                                    it carried is held here, unanswered, until the end */
+    int forged_fds[CORDON__HANDOVER_MAX_FDS + 1];
+    int forged_fd_count;
     const volatile uint32_t *exec_attempts;      /* command tasks: the child's count */
     cordon__cgroup *cgroup;
     bool oom_killed, pids_limited;
@@ -350,10 +359,23 @@ struct cordon_task {
 
 /* 0, or -EINVAL for no task, -EBUSY while it runs (lib/task.c). */
 int cordon__task_settable(const cordon_task *t);
+/* lib/listener_handover.c: reads the listener's socket.  What arrived
+ * that is not cordon's message alone is refused: handover_forged says
+ * what, end_task kills the task, and nothing is read or answered more. */
+void cordon__listener_receive(cordon__attempt_state *s,
+                              void (*end_task)(const cordon__attempt_state *));
+/* Closes the socket, the listener and whatever a refusal held. */
+void cordon__listener_release(cordon__attempt_state *s);
+
 /* lib/relay.c: an inherited stream on the caller's terminal, passed on
  * without blocking.  Parent side; `counted` is the stream's result
  * buffer, whose `dropped` counts what the terminal never took. */
-int  cordon__relay_open(int stream);
+/* lib/inherited_output.c: for CORDON_OUTPUT_INHERIT of the caller's fd
+ * `stream`, an fd of cordon's own: one the task may hold, or (*relay) one
+ * the collector writes to (*is_socket: with send).  Negative errno:
+ * refused (-EBADF not open for writing, -ENOTTY a terminal's master or
+ * one that cannot be opened again). */
+int  cordon__inherit_target(int stream, bool *relay, bool *is_socket);
 bool cordon__relay_read(cordon__attempt_state *s, int *fd, int stream, cordon__buffer *counted);
 void cordon__relay_flush(cordon__attempt_state *s, int stream, cordon__buffer *counted);
 bool cordon__relay_wants_input(const cordon__attempt_state *s, int stream);

@@ -1,18 +1,25 @@
 /*
- * An inherited stream whose fd in the caller is a terminal: the task must
- * not hold the caller's terminal (it could change its modes, flush its
- * input, stop its output), so it writes to a pipe as ever and the
- * collecting thread passes what arrives on to the terminal.
+ * An inherited stream the task must not hold (lib/inherited_output.c): a
+ * terminal (it could change its modes, flush its input, stop its output),
+ * a regular file (it could read it back, seek, truncate), a socket (it
+ * could recv, or send at any time).  The task writes to a pipe as ever
+ * and the collecting thread passes what arrives on.
  *
- * Never blocking: the writes go through a description of the terminal of
- * cordon's own, opened non-blocking (the caller's own description keeps
- * its flags).  What the terminal does not take at once waits in a backlog
- * of RELAY_BACKLOG bytes; while that is full the task's pipe is not read,
- * so the task waits on its writes as it would on the terminal itself,
- * while the deadline holds.  What is left when the task's drain ends is
- * dropped and counted.  SIGTTOU (a caller in the background of a TOSTOP
- * terminal) is blocked in this thread around each write, which the
- * kernel then lets through: no write stops the caller.
+ * Never blocking: a terminal is written through a description of cordon's
+ * own, opened non-blocking (the caller's own description keeps its
+ * flags); a socket through the caller's description with send's
+ * MSG_DONTWAIT; a regular file through the caller's description (at its
+ * offset, in the caller's order), which does not wait for a reader.  What
+ * the target does not take at once waits in a backlog of RELAY_BACKLOG
+ * bytes; while that is full the task's pipe is not read, so the task
+ * waits on its writes as it would on the target itself, while the
+ * deadline holds.  What is left when the task's drain ends is dropped and
+ * counted.  SIGTTOU (a caller in the background of a TOSTOP terminal) is
+ * blocked in this thread around each write, which the kernel then lets
+ * through: no write stops the caller; SIGXFSZ (a file past the caller's
+ * RLIMIT_FSIZE) is blocked and taken back: no write ends the caller;
+ * SIGPIPE is never raised (a socket's MSG_NOSIGNAL; a pipe is never
+ * relayed).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -20,6 +27,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -31,40 +40,42 @@ struct cordon__relay {
     char data[RELAY_BACKLOG];
 };
 
-int cordon__relay_open(int stream)
+/* A write to the target: the bytes it took, 0 when it takes none now,
+ * -1 when it is gone (hung up, closed, full).  A socket is written with
+ * send, which need not change the caller's description to not block. */
+static ssize_t write_target(const cordon__attempt_state *s, int stream, const char *data,
+                            size_t len)
 {
-    char path[32];
-    snprintf(path, sizeof path, "/proc/self/fd/%d", stream);
-    int fd = open(path, O_WRONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
-    if (fd < 0)
-        return -errno;
-    if (!isatty(fd)) { /* the caller's fd changed under us: no terminal to relay to */
-        close(fd);
-        return -ENOTTY;
-    }
-    return fd;
-}
-
-/* A write to the terminal: the bytes it took, 0 when it takes none now,
- * -1 when it is gone (hung up). */
-static ssize_t write_terminal(int fd, const char *data, size_t len)
-{
-    sigset_t quiet, previous;
+    int fd = s->relay_fd[stream];
+    sigset_t quiet, previous, pending, file_size;
     sigemptyset(&quiet);
     sigaddset(&quiet, SIGTTOU);
+    sigaddset(&quiet, SIGXFSZ);
+    sigemptyset(&file_size);
+    sigaddset(&file_size, SIGXFSZ);
     pthread_sigmask(SIG_BLOCK, &quiet, &previous);
+    sigpending(&pending);
+    bool was_pending = sigismember(&pending, SIGXFSZ) == 1;
     ssize_t n;
     do
-        n = write(fd, data, len);
+        n = s->relay_socket[stream] ? send(fd, data, len, MSG_DONTWAIT | MSG_NOSIGNAL)
+                                    : write(fd, data, len);
     while (n < 0 && errno == EINTR);
     int saved = errno;
+    /* A file past the caller's RLIMIT_FSIZE: EFBIG for the write (the
+     * output is dropped), and the SIGXFSZ it raised in this thread is
+     * taken back, never delivered to the caller. */
+    struct timespec zero = { 0, 0 };
+    if (!was_pending)
+        while (sigtimedwait(&file_size, NULL, &zero) < 0 && errno == EINTR)
+            ;
     pthread_sigmask(SIG_SETMASK, &previous, NULL);
     if (n < 0 && (saved == EAGAIN || saved == EWOULDBLOCK))
         return 0;
     return n < 0 ? -1 : n;
 }
 
-/* The terminal is gone: everything pending and to come is dropped. */
+/* The target is gone: everything pending and to come is dropped. */
 static void give_up(cordon__attempt_state *s, int stream, cordon__buffer *counted)
 {
     struct cordon__relay *r = s->relay[stream];
@@ -79,7 +90,7 @@ void cordon__relay_flush(cordon__attempt_state *s, int stream, cordon__buffer *c
 {
     struct cordon__relay *r = s->relay[stream];
     while (r && r->len && s->relay_fd[stream] >= 0) {
-        ssize_t n = write_terminal(s->relay_fd[stream], r->data + r->start, r->len);
+        ssize_t n = write_target(s, stream, r->data + r->start, r->len);
         if (n < 0)
             give_up(s, stream, counted);
         if (n <= 0)
@@ -100,7 +111,7 @@ static void pass_on(cordon__attempt_state *s, int stream, const char *data, size
     }
     struct cordon__relay *r = s->relay[stream];
     if (!r || !r->len) {
-        ssize_t n = write_terminal(s->relay_fd[stream], data, len);
+        ssize_t n = write_target(s, stream, data, len);
         if (n < 0) {
             give_up(s, stream, counted);
             counted->dropped += len;

@@ -38,8 +38,7 @@ static void release_attempt(cordon__attempt_state *s)
     close_fd(&s->stderr_fd);
     close_fd(&s->log_fd);
     close_fd(&s->stdin_fd);
-    close_fd(&s->listener_socket);
-    close_fd(&s->listener_fd);
+    cordon__listener_release(s);
 }
 
 /* A failure of cordon's own after the child started: it must not outlive

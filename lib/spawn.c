@@ -53,10 +53,9 @@ static int output_pipe(int *parent_end, int *child_end)
 
 /* The caller's fd 1 or 2 for a stream it hands over.  Taken first, before
  * cordon opens anything: were the caller's fd closed, a later fd of
- * cordon's own would take its number and go to the task.  A terminal is
- * never handed over (the task could change its modes, flush its input,
- * stop its output): the collector passes the task's output on to it
- * (lib/relay.c) through a description of its own, opened here. */
+ * cordon's own would take its number and go to the task.  The task holds
+ * it only where all it can do is write; the collector relays to the
+ * others (lib/inherited_output.c). */
 static int take_inherited_outputs(const cordon_task *t, cordon__launch *l,
                                   cordon__attempt_state *s)
 {
@@ -64,19 +63,17 @@ static int take_inherited_outputs(const cordon_task *t, cordon__launch *l,
     for (int stream = 1; stream <= 2; stream++) {
         if (t->output_mode[stream] != CORDON_OUTPUT_INHERIT)
             continue;
-        if (fcntl(stream, F_GETFD) < 0)
-            return -errno;
-        if (isatty(stream)) {
-            l->relay_fd[stream] = cordon__relay_open(stream);
-            if (l->relay_fd[stream] < 0)
-                return -ENOTTY;
-            s->relayed[stream] = true;
-            s->relay_fd[stream] = l->relay_fd[stream];
+        bool relay, is_socket;
+        int fd = cordon__inherit_target(stream, &relay, &is_socket);
+        if (fd < 0)
+            return fd;
+        if (!relay) {
+            *child_ends[stream] = fd;
             continue;
         }
-        *child_ends[stream] = fcntl(stream, F_DUPFD_CLOEXEC, 0);
-        if (*child_ends[stream] < 0)
-            return -errno;
+        l->relay_fd[stream] = s->relay_fd[stream] = fd;
+        s->relayed[stream] = true;
+        s->relay_socket[stream] = is_socket;
     }
     return 0;
 }

@@ -417,6 +417,10 @@ int cordon__symbolizer_describe(cordon__symbolizer *s, uintptr_t address, char *
 void cordon__symbolizer_add_loaded(cordon__symbolizer *s, const cordon__loaded_object *objects,
                                    uint32_t count)
 {
+    /* The count is the task's word too: never past the record's room
+     * (entries skipped below would otherwise let it run on). */
+    if (count > CORDON_HOOK_OBJECTS)
+        count = CORDON_HOOK_OBJECTS;
     for (uint32_t i = 0; s && i < count && s->foreign_count < CORDON_HOOK_OBJECTS; i++) {
         const cordon__loaded_object *o = &objects[i];
         size_t len = strnlen(o->path, sizeof o->path);

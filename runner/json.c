@@ -1,6 +1,6 @@
 /* JSON output.  The escaping is where the care goes: task output is
  * arbitrary bytes, and one stray byte must not make a whole audit line
- * unreadable. */
+ * unreadable, nor read back as another byte. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -108,10 +108,17 @@ static size_t utf8_sequence(const unsigned char *s, size_t left)
     return need;
 }
 
+/* A control byte as \u00XX; a byte that is not part of valid UTF-8
+ * (0x80-0xFF) as \udcXX, the lone low surrogate U+DC80-U+DCFF of that
+ * byte (PEP 383's "surrogateescape"): no UTF-8 text can produce one, so it
+ * reads back as exactly that byte (runner/json_read.c; in Python,
+ * `.encode("utf-8", "surrogateescape")`), where \u00XX would read back as
+ * the character U+00XX, two other bytes. */
 static void escape_byte(json_writer *w, unsigned char c)
 {
     static const char hex[] = "0123456789abcdef";
-    char seq[6] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 15] };
+    char seq[6] = { '\\', 'u', c < 0x80 ? '0' : 'd', c < 0x80 ? '0' : 'c', hex[c >> 4],
+                    hex[c & 15] };
     json_raw(w, seq, sizeof seq);
 }
 

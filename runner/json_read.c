@@ -191,7 +191,10 @@ static char *unescape(const char *s, const char *end)
                     s += 6;
                 }
             }
-            put_utf8(&o, cp >= 0xD800 && cp <= 0xDFFF ? 0xFFFD : cp);
+            if (cp >= 0xDC80 && cp <= 0xDCFF) /* a byte that was not UTF-8 (runner/json.c) */
+                *o++ = (char)(cp & 0xFF);
+            else
+                put_utf8(&o, cp >= 0xD800 && cp <= 0xDFFF ? 0xFFFD : cp);
         } else if (plain) {
             *o++ = "\"\\/\b\f\n\r\t"[plain - "\"\\/bfnrt"];
         }

@@ -18,6 +18,7 @@
  * leaving a call out would let it through.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,6 +40,11 @@ typedef struct importer {
     char **origins;
     size_t origin_count;
     unsigned includes;          /* read so far */
+    /* The files being read, outermost first (index: depth): the name each
+     * is known by and its real path (NULL when it names no file), to
+     * report an include cycle as the files that make it. */
+    const char *reading[MAX_INCLUDE_DEPTH];
+    char *reading_key[MAX_INCLUDE_DEPTH];
 } importer;
 
 /* One line being read. */
@@ -289,23 +295,49 @@ static const char *keep_origin(importer *im, const char *origin)
     return grown[im->origin_count++];
 }
 
+/* An include of a file already being read (by its real path, so that
+ * "./a.policy" and "a.policy" are one file) is refused as the cycle it
+ * makes, named file by file: "a.policy includes b.policy, which includes
+ * a.policy". */
+static int check_cycle(importer *im, const line *l, const char *at, const char *path, int depth)
+{
+    char real[PATH_MAX];
+    if (!realpath(path, real))
+        return 0; /* no such file: the read names the problem */
+    int first = 0;
+    while (first <= depth && !(im->reading_key[first] && strcmp(im->reading_key[first], real) == 0))
+        first++;
+    if (first > depth)
+        return 0;
+    char chain[360];
+    size_t used = 0;
+    for (int d = first; d <= depth + 1 && used < sizeof chain; d++)
+        used += (size_t)snprintf(chain + used, sizeof chain - used, "%s'%s'",
+                                 d == first ? "" : d == first + 1 ? " includes " : ", which includes ",
+                                 d <= depth ? im->reading[d] : path);
+    return fail(im, l, at, "include cycle: %s", chain);
+}
+
 static int include(importer *im, const line *l, const char *at, int depth)
 {
     at = skip_blanks(at, l->end);
     size_t len = (size_t)(l->end - at);
     if (len == 0)
         return fail(im, l, at, "expected a path after '@include'");
-    if (depth + 1 >= MAX_INCLUDE_DEPTH)
-        return fail(im, l, at, "includes nested too deep (at most 8)");
-    if (++im->includes > MAX_INCLUDES)
-        return fail(im, l, at, "more than 256 includes in all (includes repeated in included "
-                    "files multiply)");
     const char *slash = strrchr(l->origin, '/');
     char path[4096];
     if (at[0] == '/' || !slash)
         snprintf(path, sizeof path, "%.*s", (int)len, at);
     else
         snprintf(path, sizeof path, "%.*s/%.*s", (int)(slash - l->origin), l->origin, (int)len, at);
+    int rc = check_cycle(im, l, at, path, depth);
+    if (rc < 0)
+        return rc;
+    if (depth + 1 >= MAX_INCLUDE_DEPTH)
+        return fail(im, l, at, "includes nested too deep (at most 8)");
+    if (++im->includes > MAX_INCLUDES)
+        return fail(im, l, at, "more than 256 includes in all (includes repeated in included "
+                    "files multiply)");
     cordon_error problem;
     memset(&problem, 0, sizeof problem);
     char *text = cordon__policy_read_file(path, path, &problem);
@@ -313,7 +345,7 @@ static int include(importer *im, const line *l, const char *at, int depth)
         return fail(im, l, at, "cannot include '%s': %s", path, problem.message);
     const char *kept = keep_origin(im, path);
     fprintf(im->out, "# @include %s (%s:%u)\n", path, l->origin, l->number);
-    int rc = kept ? import_text(im, text, kept, depth + 1) : -ENOMEM;
+    rc = kept ? import_text(im, text, kept, depth + 1) : -ENOMEM;
     free(text);
     return rc;
 }
@@ -342,6 +374,9 @@ static int directive(importer *im, const line *l, int depth)
 static int import_text(importer *im, const char *text, const char *origin, int depth)
 {
     line l = { .origin = origin };
+    im->reading[depth] = origin;
+    free(im->reading_key[depth]);
+    im->reading_key[depth] = realpath(origin, NULL);
     for (const char *at = text; *at;) {
         const char *newline = strchr(at, '\n');
         const char *next = newline ? newline + 1 : at + strlen(at);
@@ -410,6 +445,8 @@ int cordon__minijail_import(const char *text, const char *origin, FILE *out, FIL
     free(policy);
     for (size_t i = 0; im && i < im->origin_count; i++)
         free(im->origins[i]);
+    for (int d = 0; im && d < MAX_INCLUDE_DEPTH; d++)
+        free(im->reading_key[d]);
     if (im)
         free(im->origins);
     free(im);

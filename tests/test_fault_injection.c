@@ -315,13 +315,24 @@ pid_t __wrap_wait4(pid_t pid, int *status, int options, struct rusage *ru)
     return __real_wait4(pid, status, options, ru);
 }
 
+/* A caller slow to wake (a loaded machine): the wait for the child that
+ * starts a task's init returns this much later. */
+static atomic_int slow_start_wait_ms;
+
 int __real_waitid(idtype_t type, id_t id, siginfo_t *info, int options);
 int __wrap_waitid(idtype_t type, id_t id, siginfo_t *info, int options);
 int __wrap_waitid(idtype_t type, id_t id, siginfo_t *info, int options)
 {
     if (inject("waitid"))
         FAIL_WITH(-1, EINTR);
-    return __real_waitid(type, id, info, options);
+    int rc = __real_waitid(type, id, info, options);
+    int slow = atomic_load(&slow_start_wait_ms);
+    if (slow && (options & WNOWAIT) && !(options & WNOHANG) && getpid() == caller) {
+        struct timespec pause = { slow / 1000, (long)(slow % 1000) * 1000000 };
+        while (nanosleep(&pause, &pause) != 0 && errno == EINTR)
+            ;
+    }
+    return rc;
 }
 
 static bool interrupting(const char *name)
@@ -547,6 +558,69 @@ static void test_fault_injection_short_writes(void **state)
     short_writes = false;
 }
 
+/* ---- a caller slow to learn the init's pid ---------------------------- */
+
+static int32_t callers_pid;
+
+/* Every shared mapping the hook can write filled with the caller's pid:
+ * wherever cordon keeps the init's pid for the caller to read, it now
+ * names the caller. */
+static int name_the_caller_as_init(void *arg, cordon_error *err)
+{
+    (void)arg;
+    (void)err;
+    FILE *maps = fopen("/proc/self/maps", "r");
+    char line[512];
+    while (maps && fgets(line, sizeof line, maps)) {
+        unsigned long start, end;
+        char perms[5];
+        if (sscanf(line, "%lx-%lx %4s", &start, &end, perms) != 3 || perms[1] != 'w' ||
+            perms[3] != 's')
+            continue;
+        for (int32_t *at = (int32_t *)start; at < (int32_t *)end; at++)
+            *at = callers_pid;
+    }
+    if (maps)
+        fclose(maps);
+    return 0;
+}
+
+static int returns_at_once(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    (void)arg;
+    return 0;
+}
+
+/* The init's pid was in the setup record, which a set-up hook can write:
+ * a caller slow to read it (after the hook ran) took the pid the hook
+ * wrote for the task's init, waited on it (on itself) until the deadline
+ * and then sent it the init's end request, SIGUSR1, which ended the
+ * caller. */
+static void test_slow_caller_follows_only_the_init_the_kernel_named(void **state)
+{
+    (void)state;
+    SKIP_UNDER_VALGRIND("valgrind has no pidfd_open: no pid namespace");
+    callers_pid = (int32_t)getpid();
+    caller = getpid();
+    cordon_task *t = cordon_function_task(returns_at_once, NULL);
+    assert_int_equal(cordon_set_setup_hook(t, name_the_caller_as_init, NULL), 0);
+    assert_int_equal(cordon_set_timeout_ms(t, 3000), 0);
+    atomic_store(&slow_start_wait_ms, 300);
+    int rc = cordon_run(t);
+    atomic_store(&slow_start_wait_ms, 0);
+    const cordon_result *r = cordon_task_result(t);
+    if (!(r->confinement & CORDON_CONFINED_PID_NAMESPACE)) {
+        cordon_task_free(t);
+        print_message("skipped: no pid namespace here\n");
+        skip();
+    }
+    assert_true(rc == 0 || rc == CORDON_EXCEPTION);
+    assert_true(r->exception == NULL || strcmp(r->exception, "Timeout") != 0);
+    assert_true(no_children_left());
+    cordon_task_free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -557,6 +631,7 @@ int main(void)
         cmocka_unit_test(test_fault_injection_async_command),
         cmocka_unit_test(test_fault_injection_stdin_fed),
         cmocka_unit_test(test_fault_injection_short_writes),
+        cmocka_unit_test(test_slow_caller_follows_only_the_init_the_kernel_named),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

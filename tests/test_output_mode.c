@@ -8,6 +8,8 @@
 #include <time.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
 
 #include "support.h"
 
@@ -306,6 +308,183 @@ static void test_output_mode_failed_start_leaves_the_callers_stdin_open(void **s
     cordon_task_free(t);
 }
 
+/* ---- what of the caller's description the task may hold ------------- */
+
+/* Tries to read its stdout back from the start, says what it got on
+ * stderr (captured), then writes its line. */
+static int read_back_then_write(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    (void)arg;
+    char seen[64];
+    lseek(1, 0, SEEK_SET);
+    fcntl(1, F_SETFL, fcntl(1, F_GETFL) | O_NONBLOCK);
+    ssize_t n = read(1, seen, sizeof seen);
+    dprintf(2, "read %zd\n", n);
+    return write(1, "task\n", 5) == 5 ? 0 : 1;
+}
+
+/* Runs read_back_then_write with the caller's fd 1 on `fd`; cordon_run's
+ * return. */
+static int run_with_stdout(int fd, const cordon_result **result, cordon_task **task)
+{
+    cordon_task *t = cordon_function_task(read_back_then_write, NULL);
+    assert_int_equal(cordon_set_output_mode(t, 1, CORDON_OUTPUT_INHERIT), 0);
+    assert_int_equal(cordon_set_timeout_ms(t, 20000), 0);
+    fflush(stdout);
+    int saved = dup(1);
+    assert_int_equal(dup2(fd, 1), 1);
+    int rc = cordon_run(t);
+    restore_fd(1, saved);
+    *result = cordon_task_result(t);
+    *task = t;
+    return rc;
+}
+
+/* A file open read-write: the task could read back what the caller wrote,
+ * seek and overwrite it.  It gets a pipe; its line is written after the
+ * caller's, at the caller's offset. */
+static void test_output_mode_inherited_read_write_file_is_relayed(void **state)
+{
+    (void)state;
+    char path[] = "/var/tmp/cordon-output-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, "caller's secret\n", 16), 16);
+    const cordon_result *r;
+    cordon_task *t;
+    assert_int_equal(run_with_stdout(fd, &r, &t), 0);
+    assert_string_equal(r->std_err.data, "read -1\n");
+    assert_int_equal(r->std_out.dropped, 0);
+    assert_int_equal(lseek(fd, 0, SEEK_CUR), 21); /* the caller's offset moved on */
+    close(fd);
+    assert_string_equal(slurp_and_remove(path), "caller's secret\ntask\n");
+    cordon_task_free(t);
+}
+
+static int write_ten_thousand(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    (void)arg;
+    char x[10000];
+    memset(x, 'x', sizeof x);
+    return write(1, x, sizeof x) == (ssize_t)sizeof x ? 0 : 1;
+}
+
+/* The caller writes the task's output to its file now: past the caller's
+ * RLIMIT_FSIZE that write raises SIGXFSZ, which must not end the caller;
+ * what did not fit is dropped and counted. */
+static void test_output_mode_relayed_file_past_the_callers_size_limit(void **state)
+{
+    (void)state;
+    char path[] = "/var/tmp/cordon-output-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    cordon_task *t = cordon_function_task(write_ten_thousand, NULL);
+    assert_int_equal(cordon_set_output_mode(t, 1, CORDON_OUTPUT_INHERIT), 0);
+    struct rlimit before, small;
+    assert_int_equal(getrlimit(RLIMIT_FSIZE, &before), 0);
+    small = before;
+    small.rlim_cur = 4096;
+    fflush(stdout);
+    int saved = dup(1);
+    assert_int_equal(dup2(fd, 1), 1);
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &small), 0);
+    int rc = cordon_run(t);
+    setrlimit(RLIMIT_FSIZE, &before);
+    restore_fd(1, saved);
+    assert_int_equal(rc, 0);
+    const cordon_result *r = cordon_task_result(t);
+    assert_int_equal(r->exit_code, 0);
+    assert_int_equal(r->std_out.dropped, 10000 - 4096);
+    struct stat st;
+    assert_int_equal(fstat(fd, &st), 0);
+    assert_int_equal(st.st_size, 4096);
+    close(fd);
+    unlink(path);
+    cordon_task_free(t);
+}
+
+/* A socket: the task could recv what was sent to the caller, or send at
+ * any time.  It gets a pipe; the collector sends its output. */
+static void test_output_mode_inherited_socket_is_relayed(void **state)
+{
+    (void)state;
+    int pair[2];
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair), 0);
+    assert_int_equal(write(pair[1], "for the caller\n", 15), 15);
+    const cordon_result *r;
+    cordon_task *t;
+    assert_int_equal(run_with_stdout(pair[0], &r, &t), 0);
+    assert_string_equal(r->std_err.data, "read -1\n");
+    char seen[64] = "";
+    ssize_t n = recv(pair[1], seen, sizeof seen - 1, MSG_DONTWAIT);
+    assert_int_equal(n, 5);
+    assert_string_equal(seen, "task\n");
+    memset(seen, 0, sizeof seen);
+    assert_int_equal(recv(pair[0], seen, sizeof seen - 1, MSG_DONTWAIT), 15); /* still there */
+    assert_string_equal(seen, "for the caller\n");
+    cordon_task_free(t);
+    close(pair[0]);
+    close(pair[1]);
+}
+
+/* A FIFO open read-write: the task gets a write-only description of it. */
+static void test_output_mode_inherited_read_write_fifo_is_write_only(void **state)
+{
+    (void)state;
+    char dir[] = "/var/tmp/cordon-fifo-XXXXXX", path[64];
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/fifo", dir);
+    assert_int_equal(mkfifo(path, 0600), 0);
+    int fd = open(path, O_RDWR | O_CLOEXEC);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, "caller's\n", 9), 9);
+    const cordon_result *r;
+    cordon_task *t;
+    assert_int_equal(run_with_stdout(fd, &r, &t), 0);
+    assert_string_equal(r->std_err.data, "read -1\n");
+    char seen[64] = "";
+    fcntl(fd, F_SETFL, O_NONBLOCK);
+    assert_int_equal(read(fd, seen, sizeof seen - 1), 14);
+    assert_string_equal(seen, "caller's\ntask\n");
+    assert_int_equal(fcntl(fd, F_GETFL) & O_ACCMODE, O_RDWR);
+    cordon_task_free(t);
+    close(fd);
+    unlink(path);
+    rmdir(dir);
+}
+
+/* A pseudo-terminal's master: opening it again (the way to a description
+ * of cordon's own) made a new pseudo-terminal, and the output was lost. */
+static void test_output_mode_inherited_terminal_master_is_refused(void **state)
+{
+    (void)state;
+    int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+    assert_true(master >= 0);
+    const cordon_result *r;
+    cordon_task *t;
+    assert_int_equal(run_with_stdout(master, &r, &t), -ENOTTY);
+    assert_true(no_children_left());
+    cordon_task_free(t);
+    close(master);
+}
+
+/* A description not open for writing is refused, not handed over for the
+ * task's writes to fail. */
+static void test_output_mode_inherited_read_only_fd_is_ebadf(void **state)
+{
+    (void)state;
+    int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    assert_true(fd >= 0);
+    const cordon_result *r;
+    cordon_task *t;
+    assert_int_equal(run_with_stdout(fd, &r, &t), -EBADF);
+    assert_true(no_children_left());
+    cordon_task_free(t);
+    close(fd);
+}
+
 static void test_output_mode_refuses_bad_streams_and_modes(void **state)
 {
     (void)state;
@@ -327,6 +506,12 @@ int main(void)
         cmocka_unit_test(test_output_mode_terminal_that_reads_gets_everything),
         cmocka_unit_test(test_output_mode_stopped_terminal_holds_up_nothing),
         cmocka_unit_test(test_output_mode_inherit_of_a_closed_fd_is_ebadf),
+        cmocka_unit_test(test_output_mode_inherited_read_write_file_is_relayed),
+        cmocka_unit_test(test_output_mode_relayed_file_past_the_callers_size_limit),
+        cmocka_unit_test(test_output_mode_inherited_socket_is_relayed),
+        cmocka_unit_test(test_output_mode_inherited_read_write_fifo_is_write_only),
+        cmocka_unit_test(test_output_mode_inherited_terminal_master_is_refused),
+        cmocka_unit_test(test_output_mode_inherited_read_only_fd_is_ebadf),
         cmocka_unit_test(test_output_mode_failed_start_leaves_the_callers_stdin_open),
         cmocka_unit_test(test_output_mode_refuses_bad_streams_and_modes),
     };

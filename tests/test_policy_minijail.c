@@ -221,6 +221,32 @@ static void test_minijail_includes_multiplying_are_bounded(void **state)
     imported_free(&i);
 }
 
+/* A cycle of includes is named as one, file by file, whatever the paths
+ * it is written with; it was once reported as nesting too deep. */
+static void test_minijail_include_cycle_names_its_files(void **state)
+{
+    (void)state;
+    char a[300], b[300], expected[1400];
+    snprintf(a, sizeof a, "%s", write_scratch_file("cycle_a.policy", "read: 1\n@include cycle_b.policy\n"));
+    snprintf(b, sizeof b, "%s", write_scratch_file("cycle_b.policy", "@include ./cycle_a.policy\n"));
+    imported i = import(a);
+    assert_int_equal(i.rc, -EINVAL);
+    snprintf(expected, sizeof expected, "%s:1:10: include cycle: '%s' includes '%s', which "
+             "includes '%s/./cycle_a.policy'", b, a, b, scratch_dir);
+    assert_string_equal(i.err.message, expected);
+    assert_int_equal(i.policy_len, 0);
+    imported_free(&i);
+
+    char self[256];
+    snprintf(self, sizeof self, "%s", write_scratch_file("cycle_self.policy", "@include cycle_self.policy\n"));
+    i = import(self);
+    assert_int_equal(i.rc, -EINVAL);
+    snprintf(expected, sizeof expected, "%s:1:10: include cycle: '%s' includes '%s'", self, self,
+             self);
+    assert_string_equal(i.err.message, expected);
+    imported_free(&i);
+}
+
 static void test_minijail_denylist_allows_by_default(void **state)
 {
     (void)state;
@@ -250,6 +276,7 @@ int main(void)
         cmocka_unit_test(test_minijail_policy_runs_a_task),
         cmocka_unit_test(test_minijail_errors_name_file_line_column),
         cmocka_unit_test(test_minijail_includes_multiplying_are_bounded),
+        cmocka_unit_test(test_minijail_include_cycle_names_its_files),
         cmocka_unit_test(test_minijail_denylist_allows_by_default),
         cmocka_unit_test(test_json_is_still_a_docker_profile),
     };

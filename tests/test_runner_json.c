@@ -82,10 +82,13 @@ static void test_json_escapes_bytes_that_are_not_utf8(void **state)
                         "printf '\\377\\376a\\303\\251\\000z\\033\\355\\240\\200\\300\\257\"\\\\"
                         "\\342\\200\\250\\302\\205'");
     expect_status(&c, 0);
-    assert_non_null(strstr(c.out, "\"std_out\":\"\\u00ff\\u00fea\xc3\xa9\\u0000z\\u001b"
-                                  "\\u00ed\\u00a0\\u0080\\u00c0\\u00af\\\"\\\\\\u2028\\u0085\""));
+    /* A byte that is not UTF-8 is \udcXX (surrogateescape): it reads back
+     * as that byte, where \u00XX read back as the character U+00XX. */
+    assert_non_null(strstr(c.out, "\"std_out\":\"\\udcff\\udcfea\xc3\xa9\\u0000z\\u001b"
+                                  "\\udced\\udca0\\udc80\\udcc0\\udcaf\\\"\\\\\\u2028\\u0085\""));
     assert_int_equal(python_check(c.out, c.out_len,
-        "assert d['std_out'] == '\\xff\\xfea\\xe9\\x00z\\x1b\\xed\\xa0\\x80\\xc0\\xaf\"\\\\\\u2028\\x85'"), 0);
+        "assert d['std_out'].encode('utf-8', 'surrogateescape') == "
+        "b'\\xff\\xfea\\xc3\\xa9\\x00z\\x1b\\xed\\xa0\\x80\\xc0\\xaf\"\\\\\\xe2\\x80\\xa8\\xc2\\x85'"), 0);
     captured_free(&c);
 }
 
@@ -96,7 +99,9 @@ static void test_json_random_binary_output_parses(void **state)
     expect_status(&c, 0);
     assert_int_equal(python_check(c.out, c.out_len,
         "assert 100000 < len(d['std_out']) <= 200000\n"
-        "assert all(ord(ch) < 0xD800 or ord(ch) > 0xDFFF for ch in d['std_out'])"), 0);
+        "assert all(ord(ch) < 0xD800 or 0xDC80 <= ord(ch) <= 0xDCFF or ord(ch) > 0xDFFF\n"
+        "           for ch in d['std_out'])\n"
+        "assert len(d['std_out'].encode('utf-8', 'surrogateescape')) == 200000"), 0);
     captured_free(&c);
 }
 

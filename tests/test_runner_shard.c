@@ -262,6 +262,29 @@ static void test_resume_skips_succeeded_lines_only(void **state)
 }
 
 /* Every option of this area is in the help of the command that takes it. */
+/* A command that is not UTF-8 (a Latin-1 file name) reads back from the
+ * audit as the bytes it was: the record matches its line.  Written as
+ * \u00e9, the byte 0xE9 read back as the two bytes of U+00E9, and the
+ * line ran again. */
+static void test_resume_matches_commands_that_are_not_utf8(void **state)
+{
+    (void)state;
+    char *dir = make_temp_dir();
+    char audit[400];
+    snprintf(audit, sizeof audit, "%s/audit.jsonl", dir);
+    char *jobs = job_file(dir, "jobs.txt", "echo caf\351\nprintf '\\377\\300'\n");
+    captured c = CORDON("batch", "--quiet", "-j", "1", "--audit", audit, jobs);
+    expect_status(&c, 0);
+    captured_free(&c);
+    c = CORDON("batch", "-j", "1", "--resume", audit, jobs);
+    expect_status(&c, 0);
+    assert_string_equal(c.out, "");
+    assert_non_null(strstr(c.err, "resumed: 2 lines had succeeded before"));
+    captured_free(&c);
+    free(jobs);
+    remove_tree(dir);
+}
+
 static void test_cluster_options_are_in_the_help(void **state)
 {
     (void)state;
@@ -289,6 +312,7 @@ int main(void)
         cmocka_unit_test(test_shard_from_the_environment),
         cmocka_unit_test(test_shard_is_recorded),
         cmocka_unit_test(test_resume_skips_succeeded_lines_only),
+        cmocka_unit_test(test_resume_matches_commands_that_are_not_utf8),
         cmocka_unit_test(test_cluster_options_are_in_the_help),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

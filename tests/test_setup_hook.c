@@ -9,6 +9,12 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sys/ioctl.h>
+#include <sys/ptrace.h>
 
 #include "support.h"
 
@@ -510,6 +516,260 @@ static void test_setup_hook_that_closes_a_standard_fd_fails_closed(void **state)
     cordon_policy_free(p);
 }
 
+/* ---- a hook that forges the listener's hand-over ------------------- */
+
+/* fd 4 carries cordon's listener to the parent (lib/child.c). */
+enum { HANDOVER_SOCKET_FD = 4 };
+
+static int send_on_handover(int fd)
+{
+    char byte = 0;
+    struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+    union {
+        struct cmsghdr header;
+        char space[CMSG_SPACE(sizeof(int))];
+    } control;
+    memset(&control, 0, sizeof control);
+    struct msghdr message = { .msg_iov = &iov, .msg_iovlen = 1 };
+    if (fd >= 0) {
+        message.msg_control = control.space;
+        message.msg_controllen = sizeof control.space;
+        struct cmsghdr *cmsg = CMSG_FIRSTHDR(&message);
+        cmsg->cmsg_level = SOL_SOCKET;
+        cmsg->cmsg_type = SCM_RIGHTS;
+        cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+        memcpy(CMSG_DATA(cmsg), &fd, sizeof fd);
+    }
+    return sendmsg(HANDOVER_SOCKET_FD, &message, MSG_NOSIGNAL) == 1 ? 0 : -errno;
+}
+
+/* A real listener of the hook's own making: a helper process's (the
+ * kernel gives the task itself no second one), of a filter that lets
+ * everything through, sent on the inherited socket. */
+static int forge_own_listener(void *arg, cordon_error *err)
+{
+    (void)arg;
+    (void)err;
+    pid_t helper = fork();
+    if (helper == 0) {
+        struct sock_filter allow[] = { BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW) };
+        struct sock_fprog program = { .len = 1, .filter = allow };
+        int listener = (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
+                                    SECCOMP_FILTER_FLAG_NEW_LISTENER, &program);
+        _exit(listener >= 0 && send_on_handover(listener) == 0 ? 0 : 1);
+    }
+    int status = 0;
+    if (helper < 0 || waitpid(helper, &status, 0) != helper)
+        return -ECHILD;
+    return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -EPROTO;
+}
+
+static int forge_another_fd(void *arg, cordon_error *err)
+{
+    (void)arg;
+    (void)err;
+    int fds[2];
+    return pipe2(fds, O_CLOEXEC) != 0 ? -errno : send_on_handover(fds[0]);
+}
+
+static int forge_a_bare_message(void *arg, cordon_error *err)
+{
+    (void)arg;
+    (void)err;
+    return send_on_handover(-1);
+}
+
+static int open_a_socket(cordon_ctx *ctx, void *arg)
+{
+    (void)arg;
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    cordon_log(ctx, "socket: %d", fd < 0 ? -errno : 0);
+    return 0;
+}
+
+/* Whatever the hook sends ahead of cordon's listener, the parent takes
+ * only cordon's: before, it watched the forged one while the policy's
+ * kills, with no one listening, became ENOSYS and the task ran on. */
+static void test_setup_hook_forging_the_listener_hand_over_fails_closed(void **state)
+{
+    (void)state;
+    SKIP_UNDER_VALGRIND("valgrind does not know seccomp(2)");
+    static const struct { const char *what; cordon_setup_fn hook; } forgeries[] = {
+        { "its own listener", forge_own_listener },
+        { "a pipe", forge_another_fd },
+        { "a message without an fd", forge_a_bare_message },
+    };
+    cordon_policy *p = compute_policy();
+    for (size_t i = 0; i < sizeof forgeries / sizeof *forgeries; i++) {
+        cordon_task *t = compute_task(open_a_socket, NULL, p);
+        assert_int_equal(cordon_set_setup_hook(t, forgeries[i].hook, NULL), 0);
+        const cordon_result *r = run_task(t, CORDON_EXCEPTION);
+        if (!r->exception || strcmp(r->exception, "ConfinementError") != 0)
+            fail_msg("%s: %s (%s)", forgeries[i].what, r->exception ? r->exception : "no exception",
+                     r->log_out.data);
+        if (!strstr(r->exc_out.data, "seccomp filter's listener"))
+            fail_msg("%s: %s", forgeries[i].what, r->exc_out.data);
+        if (strstr(r->log_out.data, "socket: -38")) /* never ran on past an ENOSYS */
+            fail_msg("%s: ran on: %s", forgeries[i].what, r->exc_out.data);
+        cordon_task_free(t);
+    }
+    cordon_policy_free(p);
+}
+
+/* ---- a hook that scribbles what it shares with the parent ------------ */
+
+/* Every shared mapping the task can write (cordon's records among them)
+ * filled with `byte`. */
+static void fill_shared_mappings(int byte)
+{
+    FILE *maps = fopen("/proc/self/maps", "r");
+    char line[512];
+    while (maps && fgets(line, sizeof line, maps)) {
+        unsigned long start, end;
+        char perms[5];
+        if (sscanf(line, "%lx-%lx %4s", &start, &end, perms) == 3 && perms[1] == 'w' &&
+            perms[3] == 's')
+            memset((void *)start, byte, end - start);
+    }
+    if (maps)
+        fclose(maps);
+}
+
+/* Counts at their largest, no string ended. */
+static int scribble_shared_mappings(void *arg, cordon_error *err)
+{
+    (void)arg;
+    (void)err;
+    fill_shared_mappings(0xff);
+    return 0;
+}
+
+/* What is still mapped after the hook (not the set-up record) cleared,
+ * so that the crash is recorded; then the crash.  The fault is the
+ * point: UBSan must let the signal happen. */
+__attribute__((noinline, no_sanitize("undefined"))) static int crash_now(cordon_ctx *ctx,
+                                                                    void *arg)
+{
+    (void)ctx;
+    fill_shared_mappings(0);
+    return *(volatile int *)arg;
+}
+
+/* The record of the objects the hook loaded is the task's word: a count
+ * past the record's room made the parent read on past it (its own stack)
+ * while it named the crash's frames. */
+static void test_setup_hook_scribbled_records_are_read_within_bounds(void **state)
+{
+    (void)state;
+    cordon_task *t = cordon_function_task(crash_now, NULL);
+    assert_int_equal(cordon_set_setup_hook(t, scribble_shared_mappings, NULL), 0);
+    assert_int_equal(cordon_set_timeout_ms(t, 20000), 0);
+    const cordon_result *r = run_task(t, CORDON_EXCEPTION);
+    assert_string_equal(r->exception, "SIGSEGV");
+    if (!strstr(r->exc_out.data, "backtrace"))
+        fail_msg("%s", r->exc_out.data);
+    cordon_task_free(t);
+}
+
+/* ---- a hook's thread that reaches for cordon's listener -------------- */
+
+static volatile int stolen_listener = -1;
+static pthread_t thief;
+
+static bool is_listener(int fd)
+{
+    char path[32], target[64];
+    snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+    ssize_t n = readlink(path, target, sizeof target - 1);
+    if (n < 0)
+        return false;
+    target[n] = '\0';
+    return strcmp(target, "anon_inode:seccomp notify") == 0;
+}
+
+/* Copies fd 5 until it is a seccomp listener, then answers what it hears
+ * "go on".  Up to two seconds. */
+static void *steal_listener(void *arg)
+{
+    (void)arg;
+    struct timespec start, now;
+    int pidfd = (int)syscall(SYS_pidfd_open, getpid(), 0);
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    do {
+        /* fd 5: where cordon's listener lands after a hook (a pipe
+         * until then). */
+        struct stat st;
+        int copy = fcntl(5, F_DUPFD_CLOEXEC, 64);
+        if (copy >= 0 && fstat(copy, &st) == 0 && !S_ISFIFO(st.st_mode) && is_listener(copy))
+            stolen_listener = copy;
+        else if (copy >= 0)
+            close(copy);
+        /* or from the main thread's own table, whatever table it has */
+        copy = pidfd >= 0 ? (int)syscall(SYS_pidfd_getfd, pidfd, 5, 0) : -1;
+        if (copy >= 0 && stolen_listener < 0 && fstat(copy, &st) == 0 && !S_ISFIFO(st.st_mode) &&
+            is_listener(copy))
+            stolen_listener = copy;
+        else if (copy >= 0)
+            close(copy);
+        clock_gettime(CLOCK_MONOTONIC, &now);
+    } while (stolen_listener < 0 && now.tv_sec - start.tv_sec < 2);
+    for (;;) {
+        struct seccomp_notif request;
+        memset(&request, 0, sizeof request);
+        if (stolen_listener < 0 || ioctl(stolen_listener, SECCOMP_IOCTL_NOTIF_RECV, &request) != 0)
+            return NULL;
+        struct seccomp_notif_resp response = { .id = request.id,
+                                               .flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE };
+        ioctl(stolen_listener, SECCOMP_IOCTL_NOTIF_SEND, &response);
+    }
+}
+
+static int start_thief(void *arg, cordon_error *err)
+{
+    (void)arg;
+    (void)err;
+    return pthread_create(&thief, NULL, steal_listener, NULL);
+}
+
+/* A call the default policy kills, which needs no privilege. */
+static int trace_me(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    (void)arg;
+    for (int i = 0; i < 200 && stolen_listener < 0; i++)
+        usleep(1000);
+    return ptrace(PTRACE_TRACEME, 0, NULL, NULL) == 0 ? 42 : 0;
+}
+
+/* The listener was made in the fd table the hook's threads share: one
+ * that copied it between the filter's install and cordon's close held
+ * it, and could let through the very calls the policy kills (seen in a
+ * few of twenty attempts).  Now it never has it: the thief gives up after
+ * two seconds and the call is a violation every time. */
+static void test_setup_hook_threads_never_hold_the_listener(void **state)
+{
+    (void)state;
+    SKIP_UNDER_VALGRIND("valgrind does not know seccomp(2)");
+    /* The default's deny-list, and a kill that makes the filter notify:
+     * its kills then wait for the parent's word on the listener. */
+    cordon_error err;
+    cordon_policy *p = cordon_policy_parse("include default\nnewer kill\n", "notifying", &err);
+    if (!p)
+        fail_msg("%s", err.message);
+    for (int attempt = 0; attempt < 20; attempt++) {
+        cordon_task *t = cordon_function_task(trace_me, NULL);
+        assert_int_equal(cordon_set_policy(t, p), 0);
+        assert_int_equal(cordon_set_timeout_ms(t, 20000), 0);
+        assert_int_equal(cordon_set_setup_hook(t, start_thief, NULL), 0);
+        const cordon_result *r = run_task(t, CORDON_EXCEPTION);
+        if (!r->exception || strcmp(r->exception, "PolicyViolation") != 0)
+            fail_msg("attempt %d: %s, exit %d", attempt, r->exception ? r->exception : "none",
+                     r->exit_code);
+        cordon_task_free(t);
+    }
+    cordon_policy_free(p);
+}
+
 static int raise_setup_error(cordon_ctx *ctx, void *arg)
 {
     (void)arg;
@@ -609,7 +869,10 @@ int main(void)
         cmocka_unit_test(test_setup_hook_that_hangs_meets_the_deadline),
         cmocka_unit_test(test_setup_hook_runs_confined_and_the_filter_holds_after_it),
         cmocka_unit_test(test_setup_hook_that_closes_a_standard_fd_fails_closed),
+        cmocka_unit_test(test_setup_hook_forging_the_listener_hand_over_fails_closed),
+        cmocka_unit_test(test_setup_hook_scribbled_records_are_read_within_bounds),
         cmocka_unit_test(test_setup_hook_threads_are_filtered_too),
+        cmocka_unit_test(test_setup_hook_threads_never_hold_the_listener),
         cmocka_unit_test(test_setup_hook_is_refused_for_commands),
         cmocka_unit_test(test_setup_hook_class_cannot_be_raised_by_the_task),
         cmocka_unit_test(test_setup_hook_children_cannot_forge_the_inits_report),

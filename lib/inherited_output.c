@@ -1,0 +1,100 @@
+/*
+ * CORDON_OUTPUT_INHERIT: what of the caller's fd 1 or 2 the task may hold.
+ *
+ * A task given the caller's open file description itself can do with it
+ * everything the description allows, not only write: read back what the
+ * caller wrote to a read-write file, seek and overwrite it, truncate it,
+ * recv on a socket or send what it likes at any time, change a
+ * terminal's modes.  So the task is handed a description only where
+ * writing is all it can do — a pipe or a device (not a terminal) open
+ * write-only, or a write-only description of the same pipe or device
+ * opened here for one open read-write — and everything else (a regular
+ * file, a socket, a terminal) is relayed: the task writes to a pipe and
+ * the collecting thread writes what arrives to the caller's fd
+ * (lib/relay.c), in the caller's order and at the caller's offset.
+ *
+ * Refused: a description not open for writing (-EBADF), and a
+ * pseudo-terminal's master (-ENOTTY): opening /dev/ptmx again, the only
+ * way to a description of our own, makes a new pseudo-terminal, and the
+ * caller's own would block the collecting thread.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+static int reopen(int stream, int flags)
+{
+    char path[32];
+    snprintf(path, sizeof path, "/proc/self/fd/%d", stream);
+    int fd = open(path, flags | O_NOCTTY | O_CLOEXEC);
+    return fd < 0 ? -errno : fd;
+}
+
+/* A terminal: a description of cordon's own, non-blocking (the caller's
+ * keeps its flags), to relay to. */
+static int terminal_target(int stream)
+{
+    unsigned pty_number;
+    if (ioctl(stream, TIOCGPTN, &pty_number) == 0)
+        return -ENOTTY; /* a master: see above */
+    int fd = reopen(stream, O_WRONLY | O_NONBLOCK);
+    if (fd < 0)
+        return -ENOTTY;
+    if (!isatty(fd)) { /* the caller's fd changed under us */
+        close(fd);
+        return -ENOTTY;
+    }
+    return fd;
+}
+
+/* A pipe or device open read-write: a write-only description of the same
+ * file, which the task may hold.  Opened non-blocking (a FIFO with no
+ * other reader than the caller's description must not wait), then made
+ * blocking as the task would expect its output. */
+static int write_only_copy(int stream, const struct stat *caller)
+{
+    int fd = reopen(stream, O_WRONLY | O_NONBLOCK);
+    if (fd < 0)
+        return fd;
+    struct stat mine;
+    if (fstat(fd, &mine) != 0 || mine.st_dev != caller->st_dev || mine.st_ino != caller->st_ino ||
+        mine.st_rdev != caller->st_rdev || fcntl(fd, F_SETFL, 0) != 0) {
+        close(fd);
+        return -EBADF;
+    }
+    return fd;
+}
+
+int cordon__inherit_target(int stream, bool *relay, bool *is_socket)
+{
+    *relay = *is_socket = false;
+    int flags = fcntl(stream, F_GETFL);
+    struct stat st;
+    if (flags < 0 || fstat(stream, &st) != 0)
+        return -errno;
+    if ((flags & O_PATH) || (flags & O_ACCMODE) == O_RDONLY)
+        return -EBADF;
+    if (isatty(stream)) {
+        *relay = true;
+        return terminal_target(stream);
+    }
+    bool pipe_or_device = S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode);
+    if (pipe_or_device && (flags & O_ACCMODE) == O_WRONLY) {
+        int fd = fcntl(stream, F_DUPFD_CLOEXEC, 0);
+        return fd < 0 ? -errno : fd;
+    }
+    if (pipe_or_device)
+        return write_only_copy(stream, &st);
+    /* A regular file, a block device, a socket: relayed through the
+     * caller's own description, which the task never holds. */
+    *relay = true;
+    *is_socket = S_ISSOCK(st.st_mode);
+    int fd = fcntl(stream, F_DUPFD_CLOEXEC, 0);
+    return fd < 0 ? -errno : fd;
+}
