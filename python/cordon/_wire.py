@@ -169,9 +169,13 @@ def load_envelope(data):
     if type(envelope) is not dict or envelope.get("kind") not in _ENVELOPE_FIELDS:
         raise pickle.UnpicklingError("the task's return is not cordon's envelope")
     for field, expected in _ENVELOPE_FIELDS[envelope["kind"]].items():
-        if not isinstance(envelope.get(field, _MISSING), expected):
+        value = envelope.get(field, _MISSING)
+        if not isinstance(value, expected):
             raise pickle.UnpicklingError(
                 f"the envelope's {field!r} is missing or not a {_names(expected)}")
+        # An int past str()'s digit limit would make the message a ValueError.
+        if isinstance(value, int) and not -1 << 64 < value < 1 << 64:
+            raise pickle.UnpicklingError(f"the envelope's {field!r} is out of range")
     return envelope
 
 

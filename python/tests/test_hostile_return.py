@@ -172,7 +172,9 @@ def test_bytes_of_an_old_protocol_come_back_but_no_other_codec():
     {"kind": "ok"},
     {"kind": "__class__"},
     ["not", "a", "dict"],
-], ids=["toolarge", "raise", "exit", "ok", "kind", "list"])
+    {"kind": "toolarge", "size": 10 ** 5000, "limit": 1},
+    {"kind": "exit", "code": -10 ** 5000, "traceback": ""},
+], ids=["toolarge", "raise", "exit", "ok", "kind", "list", "huge size", "huge code"])
 def test_a_malformed_envelope_is_a_return_error(envelope):
     raised = outcome(forged(envelope))
     assert type(raised) is cordon.ReturnError
