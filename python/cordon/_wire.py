@@ -156,7 +156,7 @@ _ENVELOPE_FIELDS = {
               "exc": (bytes, type(None))},
     "exit": {"code": (int, str, type(None)), "traceback": str},
     "unpicklable": {"type": str, "error": str},
-    "toolarge": {"size": int, "limit": int},
+    "toolarge": {"size": int},
 }
 
 

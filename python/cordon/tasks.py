@@ -278,9 +278,10 @@ class FunctionTask(_Task):
             f"{envelope['error']}", exception="ReturnError", task=self)
 
     def _kind_toolarge(self, envelope, return_limit):
+        # The size is the child's word; the limit is the parent's own.
         return False, errors.ReturnTooLarge(
             f"the pickled return value is {envelope['size']} bytes, over the return limit "
-            f"of {envelope['limit']} bytes (returns=, CORDON_LIMIT_RETURN)", task=self)
+            f"of {return_limit} bytes (returns=, CORDON_LIMIT_RETURN)", task=self)
 
     def _kind_exit(self, envelope, return_limit):
         self.exc_out = envelope["traceback"]

@@ -172,7 +172,7 @@ def test_bytes_of_an_old_protocol_come_back_but_no_other_codec():
     {"kind": "ok"},
     {"kind": "__class__"},
     ["not", "a", "dict"],
-    {"kind": "toolarge", "size": 10 ** 5000, "limit": 1},
+    {"kind": "toolarge", "size": 10 ** 5000},
     {"kind": "exit", "code": -10 ** 5000, "traceback": ""},
 ], ids=["toolarge", "raise", "exit", "ok", "kind", "list", "huge size", "huge code"])
 def test_a_malformed_envelope_is_a_return_error(envelope):
@@ -191,3 +191,10 @@ def test_a_malformed_profile_is_reported_not_raised():
 def test_a_nested_class_of_a_loaded_module_comes_back():
     raised = outcome(FunctionTask(helpers.raise_instance, helpers.Outer.Inner("nested")))
     assert type(raised) is helpers.Outer.Inner and str(raised) == "nested"
+
+
+def test_a_return_too_large_names_the_parent_s_limit_not_the_task_s():
+    t = forged({"kind": "toolarge", "size": 10, "limit": 5}).configure(returns="4K")
+    raised = outcome(t)
+    assert type(raised) is cordon.ReturnTooLarge
+    assert "return limit of 4096 bytes" in str(raised)
