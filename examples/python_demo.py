@@ -60,7 +60,8 @@ except cordon.SIGSEGV as e:
 
 for title, fn, options, cls in [
         ("an endless loop under a deadline", spin, {"timeout": 0.3}, cordon.Timeout),
-        ("a memory hog under a memory limit", hog, {"memory": "128M"}, cordon.MemoryLimit),
+        # MemoryLimit with a memory cgroup; under RLIMIT_AS the task's own MemoryError.
+        ("a memory hog under a memory limit", hog, {"memory": "128M"}, MemoryError),
         ("a socket under the nonet-kill policy", lambda: __import__("socket").socket(),
          {"policy": "nonet-kill"}, cordon.PolicyViolation)]:
     step(title)

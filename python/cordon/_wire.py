@@ -9,11 +9,18 @@ the value with the classes it trusts.
 
 Why not plain pickle.loads: the region is written by the task, and a task
 may be hostile.  pickle.loads of hostile bytes runs any callable the bytes
-name (os.system among them) in the parent.  The parent therefore only
-rebuilds classes that are types, never functions: the builtin and standard
-value types below, exception classes, the classes of the function's own
-module, and those the caller lists (trust=); trust=True restores plain
-pickle for tasks the caller trusts.
+name (os.system among them) in the parent, and imports any module they
+name, which runs that module's code in the parent.  The parent therefore
+imports nothing for a task: a name is looked up in the modules already
+loaded (sys.modules), in their dictionaries only (no module __getattr__,
+no lazy module is loaded), and rebuilt only if it is a type, never a
+function: the builtin and standard value types below, Exception classes,
+the classes of the function's own module, and those the caller lists
+(trust=).  Never a BaseException that is no Exception (SystemExit,
+KeyboardInterrupt, GeneratorExit: the caller would exit or stop) and never
+one of cordon's own classes (a task would pass for a limit, a deadline or
+a crash, which only the C library's evidence names).  trust=True restores
+plain pickle for tasks the caller trusts.
 """
 import builtins
 import collections
@@ -23,7 +30,11 @@ import fractions
 import io
 import pathlib
 import pickle
+import sys
+import types
 import uuid
+
+from . import errors
 
 PROTOCOL = pickle.HIGHEST_PROTOCOL
 
@@ -37,12 +48,68 @@ _SAFE_TYPES = frozenset({
     datetime.timezone, decimal.Decimal, fractions.Fraction, uuid.UUID,
     pathlib.PurePosixPath, pathlib.PosixPath,
 })
-# Helpers pickle itself names for ordinary objects (copyreg, codecs).
+
+
+def _latin1(text, encoding):
+    """What protocols 0-2 name to rebuild bytes (_codecs.encode), held to
+    that use: _codecs.encode itself would look any codec up by the task's
+    word, importing encodings.* modules in the parent."""
+    if not isinstance(text, str) or encoding not in ("latin1", "latin-1"):
+        raise pickle.UnpicklingError("the task's return names _codecs.encode "
+                                     f"with the codec {encoding!r}")
+    return text.encode("latin-1")
+
+
+# Helpers pickle itself names for ordinary objects (protocols 0-2).
 _SAFE_HELPERS = {
-    ("copyreg", "_reconstructor"), ("copyreg", "__newobj__"),
-    ("copyreg", "_reconstructor"), ("_codecs", "encode"),
-    ("collections", "OrderedDict"),
+    ("copyreg", "_reconstructor"): lambda: sys.modules["copyreg"]._reconstructor,
+    ("copyreg", "__newobj__"): lambda: sys.modules["copyreg"].__newobj__,
+    ("_codecs", "encode"): lambda: _latin1,
 }
+
+# type's own descriptors: read through them, a class's __dict__ and __mro__
+# are never asked of its metaclass (which may compute attributes).
+_TYPE_DICT = type.__dict__["__dict__"]
+_TYPE_MRO = type.__dict__["__mro__"]
+
+
+def _is_class(obj):
+    # type(obj), unlike isinstance, never asks obj for its __class__.
+    return issubclass(type(obj), type)
+
+
+def _class_attribute(cls, name):
+    """What the class or a base holds under name, as stored (no descriptor
+    runs): a nested class of a pickled qualname."""
+    for base in _TYPE_MRO.__get__(cls):
+        namespace = _TYPE_DICT.__get__(base)
+        if name in namespace:
+            return namespace[name]
+    return None
+
+
+def _loaded(module, qualname):
+    """module.qualname if it is already there, found without importing and
+    without running anything of the module's (a module's __getattr__, a
+    lazy module's loader, a descriptor): None if not."""
+    mod = sys.modules.get(module)
+    if mod is None or not issubclass(type(mod), types.ModuleType):
+        return None
+    parts = qualname.split(".")
+    # object's __getattribute__: a lazy module's own one would load it.
+    found = object.__getattribute__(mod, "__dict__").get(parts[0])
+    for part in parts[1:]:
+        if not _is_class(found):
+            return None
+        found = _class_attribute(found, part)
+    return found
+
+
+def rebuildable_exception(cls):
+    """An exception class the parent raises again for a task: an Exception
+    (not SystemExit, KeyboardInterrupt, GeneratorExit) and not cordon's own."""
+    return (_is_class(cls) and issubclass(cls, Exception)
+            and not issubclass(cls, errors.TaskError))
 
 
 class _Unpickler(pickle.Unpickler):
@@ -52,31 +119,72 @@ class _Unpickler(pickle.Unpickler):
         self._types = frozenset(trusted_types)
 
     def find_class(self, module, name):
-        if (module, name) in _SAFE_HELPERS:
-            return super().find_class(module, name)
-        found = super().find_class(module, name)
-        if isinstance(found, type) and not issubclass(found, type) and (
-                found in _SAFE_TYPES or found in self._types
-                or issubclass(found, BaseException)
-                or found.__module__ in self._modules):
+        sys.audit("pickle.find_class", module, name)
+        helper = _SAFE_HELPERS.get((module, name))
+        if helper is not None:
+            return helper()
+        found = _loaded(module, name)
+        if self._rebuilds(found):
             return found
+        if found is None:
+            raise pickle.UnpicklingError(
+                f"the task's return names {module}.{name}, which is not loaded in the "
+                "parent: cordon imports nothing for a task's bytes")
         raise pickle.UnpicklingError(
             f"the task's return names {module}.{name}, which is not a class "
             "the parent rebuilds from a task's bytes")
+
+    def _rebuilds(self, found):
+        if not _is_class(found) or issubclass(found, type):
+            return False
+        if issubclass(found, BaseException):
+            return rebuildable_exception(found)
+        return (found in _SAFE_TYPES or found in self._types
+                or found.__module__ in self._modules)
 
 
 def dumps(obj):
     return pickle.dumps(obj, protocol=PROTOCOL)
 
 
+# What each kind of envelope holds for the parent to read, and as what: the
+# child writes it, so a field missing or of another type is a corrupt
+# return, never an exception of the parent's own (a KeyError, a TypeError).
+_ENVELOPE_FIELDS = {
+    "ok": {"value": bytes},
+    "raise": {"module": str, "qualname": str, "message": str, "traceback": str,
+              "exc": (bytes, type(None))},
+    "exit": {"code": (int, str, type(None)), "traceback": str},
+    "unpicklable": {"type": str, "error": str},
+    "toolarge": {"size": int},
+}
+
+
 def load_envelope(data):
-    """The envelope: builtins only, no class at all."""
+    """The envelope: builtins only, no class at all, each field the parent
+    reads of the type it expects."""
     unpickler = _Unpickler(data)
     unpickler.find_class = _refuse_any_class
     envelope = unpickler.load()
-    if not isinstance(envelope, dict) or not isinstance(envelope.get("kind"), str):
+    if type(envelope) is not dict or envelope.get("kind") not in _ENVELOPE_FIELDS:
         raise pickle.UnpicklingError("the task's return is not cordon's envelope")
+    for field, expected in _ENVELOPE_FIELDS[envelope["kind"]].items():
+        value = envelope.get(field, _MISSING)
+        if not isinstance(value, expected):
+            raise pickle.UnpicklingError(
+                f"the envelope's {field!r} is missing or not a {_names(expected)}")
+        # An int past str()'s digit limit would make the message a ValueError.
+        if isinstance(value, int) and not -1 << 64 < value < 1 << 64:
+            raise pickle.UnpicklingError(f"the envelope's {field!r} is out of range")
     return envelope
+
+
+_MISSING = object()
+
+
+def _names(expected):
+    expected = expected if isinstance(expected, tuple) else (expected,)
+    return " or ".join(t.__name__ for t in expected)
 
 
 def _refuse_any_class(module, name):
@@ -89,7 +197,7 @@ def load_value(data, trust, own_module):
     if trust is True:
         return pickle.loads(data)
     modules = {own_module} if own_module else set()
-    types = set()
+    classes = set()
     for item in trust or ():
-        (modules if isinstance(item, str) else types).add(item)
-    return _Unpickler(data, modules, types).load()
+        (modules if isinstance(item, str) else classes).add(item)
+    return _Unpickler(data, modules, classes).load()

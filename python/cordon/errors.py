@@ -4,8 +4,12 @@ Everything cordon raises about a task derives from TaskError; each carries
 the class name cordon gave the ending (``exception``), the report
 (``exc_out``) and the task itself (``task``), whose std_out, std_err and
 usage stay readable.  An exception the task's own function raised comes back
-as itself (a ServerError stays a ServerError) when it can be rebuilt here,
-else as RemoteError.
+as itself (a ServerError stays a ServerError) when it can be rebuilt here
+from the modules already loaded, else as RemoteError.  The classes of this
+module come only from what the C library saw (a signal, a cgroup's OOM
+kill, a deadline), never from the task's word: a task that raises one of
+them, or a BaseException that is no Exception (KeyboardInterrupt,
+GeneratorExit), ends with RemoteError too.
 """
 import signal as _signal
 
@@ -35,8 +39,10 @@ class CpuLimit(TaskError):
 
 
 class MemoryLimit(TaskError, MemoryError):
-    """The task reached its memory limit (killed by the cgroup's OOM killer,
-    or, under RLIMIT_AS, an allocation of the task's failed)."""
+    """The task reached its memory limit: the kernel's OOM killer acted in
+    its memory cgroup.  Under RLIMIT_AS (no cgroup) a failed allocation is
+    the task's to handle: a function task's MemoryError comes back as that
+    MemoryError, raised in the child."""
 
 
 class FileSizeLimit(TaskError):
@@ -74,7 +80,10 @@ class UntrustedReturn(ReturnError):
 
 
 class RemoteError(TaskError):
-    """The task raised an exception that cannot be rebuilt here;
+    """The task raised an exception that cannot be rebuilt here (its class
+    not loaded in the parent, or not picklable), or one the parent never
+    raises for a task: a BaseException that is no Exception
+    (KeyboardInterrupt, GeneratorExit) or one of cordon's own classes.
     ``class_name`` names it and ``exc_out`` holds the child's traceback."""
 
     def __init__(self, message, *, class_name="", **kwargs):

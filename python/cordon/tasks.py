@@ -255,10 +255,8 @@ class FunctionTask(_Task):
             return False, errors.ReturnError(f"the task's return region is corrupt: {error}",
                                              exception="ReturnError", task=self)
         self._profile = envelope.get("profile")
-        handler = getattr(self, "_kind_" + envelope["kind"], None)
-        if handler is None:
-            return False, errors.ReturnError(f"unknown outcome {envelope['kind']!r}", task=self)
-        return handler(envelope, return_limit)
+        # load_envelope let through only the kinds there is a method for.
+        return getattr(self, "_kind_" + envelope["kind"])(envelope, return_limit)
 
     def _load(self, data):
         return _wire.load_value(data, self._options.get("trust"),
@@ -280,9 +278,10 @@ class FunctionTask(_Task):
             f"{envelope['error']}", exception="ReturnError", task=self)
 
     def _kind_toolarge(self, envelope, return_limit):
+        # The size is the child's word; the limit is the parent's own.
         return False, errors.ReturnTooLarge(
             f"the pickled return value is {envelope['size']} bytes, over the return limit "
-            f"of {envelope['limit']} bytes (returns=, CORDON_LIMIT_RETURN)", task=self)
+            f"of {return_limit} bytes (returns=, CORDON_LIMIT_RETURN)", task=self)
 
     def _kind_exit(self, envelope, return_limit):
         self.exc_out = envelope["traceback"]
@@ -293,27 +292,32 @@ class FunctionTask(_Task):
     def _kind_raise(self, envelope, return_limit):
         self.exc_out = envelope["traceback"]
         self.exception = f"{envelope['module']}.{envelope['qualname']}"
-        exc = None
-        if envelope["exc"] is not None:
-            try:
-                exc = self._load(envelope["exc"])
-            except Exception:
-                exc = None
-        if not isinstance(exc, BaseException):
+        exc = self._rebuilt_exception(envelope["exc"])
+        if exc is None:
             return False, errors.RemoteError(
                 f"{envelope['qualname']}: {envelope['message']}", class_name=self.exception,
                 exception=self.exception, exc_out=self.exc_out, task=self)
-        if isinstance(exc, MemoryError) and self._options.get("memory") is not None:
-            # Under RLIMIT_AS the memory limit shows as a failed allocation.
-            return False, errors.MemoryLimit(
-                f"the task reached its memory limit ({envelope['qualname']} in the child)",
-                exception="MemoryLimit", exc_out=self.exc_out, task=self)
+        cls = type(exc)
+        self.exception = f"{cls.__module__}.{cls.__qualname__}"
         try:
             exc.add_note("raised in a cordon task's child; its traceback:\n"
                          + self.exc_out.rstrip())
         except Exception:
             pass
         return False, exc
+
+    def _rebuilt_exception(self, data):
+        """The task's exception as itself, or None when it cannot be rebuilt
+        or is none the parent raises for a task (_wire.rebuildable_exception:
+        under trust=True too).  A MemoryError stays the task's own: only the
+        C library's evidence (result["exception"]) makes a MemoryLimit."""
+        if data is None:
+            return None
+        try:
+            exc = self._load(data)
+        except Exception:
+            return None
+        return exc if _wire.rebuildable_exception(type(exc)) else None
 
     def _print_profile(self, out, sort, limit):
         _profile.print_report(self._profile, out, sort, limit)

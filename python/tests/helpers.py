@@ -3,8 +3,11 @@ exception or value names its class by module and name)."""
 import ctypes
 import logging
 import os
+import pickle
 import sys
 import time
+
+import cordon
 
 
 class ServerError(Exception):
@@ -126,3 +129,28 @@ def fib(n):
 def socket_call():
     import socket
     socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+
+
+class Stop(BaseException):
+    """A BaseException that is no Exception, like KeyboardInterrupt."""
+
+
+class FakeTimeout(cordon.Timeout):
+    """A task's own class passing for cordon's deadline."""
+
+
+def raise_instance(exc):
+    raise exc
+
+
+def send_envelope(envelope):
+    """A hostile task: the envelope the parent reads is hand-made (the task
+    swaps cordon's sender in its own copy of the package)."""
+    from cordon import _child, _cordon
+    _child._send = lambda _envelope, _spec: _cordon.child_return(
+        pickle.dumps(envelope, protocol=5))
+
+
+class Outer:
+    class Inner(Exception):
+        """Pickled by its qualname, Outer.Inner."""

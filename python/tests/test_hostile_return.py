@@ -1,0 +1,200 @@
+"""A function task's return region is the task's word: whatever bytes it
+puts there, the parent imports nothing, runs nothing of a module's, and
+raises only Exception classes that are not cordon's own (those come from
+the C library's evidence only)."""
+import importlib.util
+import io
+import pickle
+import sys
+
+import pytest
+
+import cordon
+from cordon.tasks import FunctionTask
+
+import helpers
+
+
+def outcome(task, method="run"):
+    """What run() returned or raised, whatever it raised (a KeyboardInterrupt
+    or a SystemExit must not end the test run)."""
+    try:
+        return getattr(task, method)()
+    except BaseException as raised:  # noqa: B902 (the point of the test)
+        return raised
+
+
+def forged(envelope):
+    return FunctionTask(helpers.send_envelope, envelope)
+
+
+def naming(module, name):
+    """A protocol-0 pickle of module.name alone: unpickling looks it up."""
+    return b"c" + module.encode() + b"\n" + name.encode() + b"\n."
+
+
+def value_envelope(data):
+    return {"kind": "ok", "profile": None, "value": data}
+
+
+def raise_envelope(data, module="builtins", qualname="Exception"):
+    return {"kind": "raise", "profile": None, "module": module, "qualname": qualname,
+            "message": "forged", "traceback": "Traceback: forged\n", "exc": data}
+
+
+def probe_module(tmp_path, monkeypatch, name, body=""):
+    """A module on the parent's path whose import leaves a mark."""
+    mark = tmp_path / f"{name}.imported"
+    (tmp_path / f"{name}.py").write_text(
+        f"open({str(mark)!r}, 'w').close()\nclass Probe(Exception):\n    pass\n{body}")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, name, raising=False)
+    return mark
+
+
+@pytest.mark.parametrize("path", ["value", "exception"])
+def test_a_returned_pickle_never_imports_a_module(tmp_path, monkeypatch, path):
+    name = f"cordon_probe_{path}"
+    mark = probe_module(tmp_path, monkeypatch, name)
+    data = naming(name, "Probe")
+    envelope = value_envelope(data) if path == "value" else raise_envelope(data, name, "Probe")
+    t = forged(envelope)
+    raised = outcome(t)
+    assert not mark.exists(), "the task's bytes imported a module in the parent"
+    assert name not in sys.modules
+    if path == "value":
+        assert type(raised) is cordon.UntrustedReturn
+        assert "not loaded in the parent" in str(raised)
+    else:
+        assert type(raised) is cordon.RemoteError
+        assert raised.class_name == f"{name}.Probe" and "forged" in raised.exc_out
+
+
+def test_a_loaded_module_s_getattr_is_never_called(tmp_path, monkeypatch):
+    mark = tmp_path / "getattr.called"
+    probe_module(tmp_path, monkeypatch, "cordon_probe_getattr",
+                 f"def __getattr__(name):\n    open({str(mark)!r}, 'w').close()\n"
+                 "    return ValueError\n")
+    __import__("cordon_probe_getattr")
+    t = forged(raise_envelope(naming("cordon_probe_getattr", "Lazy")))
+    raised = outcome(t)
+    assert not mark.exists(), "the task's bytes ran a module's __getattr__ in the parent"
+    assert type(raised) is cordon.RemoteError
+
+
+def test_a_lazily_imported_module_stays_unloaded(tmp_path, monkeypatch):
+    mark = probe_module(tmp_path, monkeypatch, "cordon_probe_lazy")
+    spec = importlib.util.find_spec("cordon_probe_lazy")
+    spec.loader = importlib.util.LazyLoader(spec.loader)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["cordon_probe_lazy"] = module
+    spec.loader.exec_module(module)
+    assert not mark.exists()
+    raised = outcome(forged(value_envelope(naming("cordon_probe_lazy", "Probe"))))
+    assert not mark.exists(), "the task's bytes loaded a lazy module in the parent"
+    assert type(raised) is cordon.UntrustedReturn
+
+
+@pytest.mark.parametrize("trust", [None, True])
+@pytest.mark.parametrize("exc", [KeyboardInterrupt(), GeneratorExit(), helpers.Stop("stop")],
+                         ids=["KeyboardInterrupt", "GeneratorExit", "own BaseException"])
+def test_a_task_s_base_exception_is_a_remote_error(exc, trust):
+    t = FunctionTask(helpers.raise_instance, exc)
+    if trust:
+        t.configure(trust=True)
+    raised = outcome(t)
+    cls = type(exc)
+    assert type(raised) is cordon.RemoteError
+    assert raised.class_name == f"{cls.__module__}.{cls.__qualname__}" == t.exception
+    assert f"{cls.__qualname__}" in raised.exc_out and "raise exc" in raised.exc_out
+
+
+@pytest.mark.parametrize("exc", [
+    SystemExit(0), KeyboardInterrupt(), GeneratorExit(),
+    cordon.Timeout("the task ran past its deadline of 1 ms"),
+    cordon.MemoryLimit("the task reached its memory limit"),
+    cordon.SIGSEGV("Segmentation fault"), cordon.UntrustedReturn("x"),
+], ids=lambda exc: type(exc).__name__)
+def test_a_forged_exception_the_parent_never_raises_is_a_remote_error(exc):
+    cls = type(exc)
+    t = forged(raise_envelope(pickle.dumps(exc, protocol=5), cls.__module__, cls.__qualname__))
+    raised = outcome(t)
+    assert type(raised) is cordon.RemoteError
+    assert raised.class_name == f"{cls.__module__}.{cls.__qualname__}"
+    assert t.result["exception"] is None  # the C library saw a function that returned
+
+
+@pytest.mark.parametrize("exc", [helpers.FakeTimeout("fake deadline"), cordon.Timeout("fake"),
+                                 cordon.SIGKILL("fake kill")],
+                         ids=["subclass in the task's module", "Timeout", "SIGKILL"])
+def test_a_task_raising_cordon_s_own_class_is_a_remote_error(exc):
+    t = FunctionTask(helpers.raise_instance, exc).configure(timeout=30)
+    raised = outcome(t)
+    assert type(raised) is cordon.RemoteError
+    assert raised.class_name.endswith(type(exc).__qualname__)
+    assert t.result["exception"] is None and t.signal == 0
+
+
+def test_a_task_s_memory_error_is_its_own_not_a_memory_limit():
+    t = FunctionTask(helpers.raise_instance, MemoryError("pretend")).configure(memory="512M")
+    raised = outcome(t)
+    assert type(raised) is MemoryError and str(raised) == "pretend"
+    assert t.exception == "builtins.MemoryError" and t.result["exception"] is None
+    assert "MemoryError: pretend" in t.exc_out
+
+
+@pytest.mark.parametrize("value", [KeyboardInterrupt(), SystemExit(3),
+                                   cordon.Timeout("the task ran past its deadline")],
+                         ids=lambda value: type(value).__name__)
+def test_a_returned_base_exception_or_cordon_class_is_untrusted(value):
+    raised = outcome(FunctionTask(lambda: value))
+    assert type(raised) is cordon.UntrustedReturn
+    assert type(value).__qualname__ in str(raised)
+
+
+def test_a_returned_exception_is_still_a_value():
+    value = FunctionTask(lambda: [ValueError("bad"), helpers.ServerError("down")]).run()
+    assert [type(v) for v in value] == [ValueError, helpers.ServerError]
+
+
+def test_bytes_of_an_old_protocol_come_back_but_no_other_codec():
+    latin1 = b"c_codecs\nencode\n(Vabc\nVlatin1\ntR."
+    assert forged(value_envelope(latin1)).run() == b"abc"
+    rot13 = b"c_codecs\nencode\n(Vabc\nVrot13\ntR."
+    raised = outcome(forged(value_envelope(rot13)))
+    assert type(raised) is cordon.UntrustedReturn and "rot13" in str(raised)
+
+
+@pytest.mark.parametrize("envelope", [
+    {"kind": "toolarge"},
+    {"kind": "raise", "exc": None},
+    {"kind": "exit", "code": [1], "traceback": ""},
+    {"kind": "ok"},
+    {"kind": "__class__"},
+    ["not", "a", "dict"],
+    {"kind": "toolarge", "size": 10 ** 5000},
+    {"kind": "exit", "code": -10 ** 5000, "traceback": ""},
+], ids=["toolarge", "raise", "exit", "ok", "kind", "list", "huge size", "huge code"])
+def test_a_malformed_envelope_is_a_return_error(envelope):
+    raised = outcome(forged(envelope))
+    assert type(raised) is cordon.ReturnError
+    assert "corrupt" in str(raised)
+
+
+def test_a_malformed_profile_is_reported_not_raised():
+    out = io.StringIO()
+    t = forged({"kind": "ok", "value": pickle.dumps(7), "profile": {"not": "stats"}})
+    assert t.run_profiler(out=out) == 7
+    assert "cannot be read" in out.getvalue()
+
+
+def test_a_nested_class_of_a_loaded_module_comes_back():
+    raised = outcome(FunctionTask(helpers.raise_instance, helpers.Outer.Inner("nested")))
+    assert type(raised) is helpers.Outer.Inner and str(raised) == "nested"
+
+
+def test_a_return_too_large_names_the_parent_s_limit_not_the_task_s():
+    t = forged({"kind": "toolarge", "size": 10, "limit": 5}).configure(returns="4K")
+    raised = outcome(t)
+    assert type(raised) is cordon.ReturnTooLarge
+    assert "return limit of 4096 bytes" in str(raised)
