@@ -1,0 +1,73 @@
+/*
+ * Coverage build only (make coverage): a task's child is a fork of the
+ * test process (or of the runner) that ends with _exit or execve and is
+ * sandboxed, so it never writes gcov's counter files; what runs only
+ * there would read as never run.  Here the counters are made shared
+ * between the process and every child it forks: shared_counters.ld puts
+ * gcc's counter arrays, and nothing else, on pages of their own, which
+ * this constructor replaces, contents kept, by a MAP_SHARED anonymous
+ * mapping at the same address.  A child's increments (atomic already,
+ * -fprofile-update=atomic) then land in the parent's counters, and the
+ * parent's normal exit writes them.
+ *
+ * A function task's child unmaps every shared mapping it inherited but
+ * its own (sandbox/shared_memory.c); the wrapper below (the cov links
+ * pass --wrap=cordon__unmap_shared_mappings) adds the counters to what
+ * it keeps, so that the child's counting does not fault.
+ *
+ * Built without --coverage: the constructor must not count while it
+ * moves the counters.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "../../sandbox/confine.h"
+
+extern char cordon_gcov_counters_start[], cordon_gcov_counters_end[];
+
+static _Noreturn void give_up(const char *what)
+{
+    static const char prefix[] = "cordon coverage build: cannot share gcov counters: ";
+    (void)!write(STDERR_FILENO, prefix, sizeof prefix - 1);
+    (void)!write(STDERR_FILENO, what, strlen(what));
+    (void)!write(STDERR_FILENO, "\n", 1);
+    abort();
+}
+
+/* Runs before main and before any thread: nothing counts concurrently
+ * while the copy is made.  mremap swaps the filled shared
+ * pages in atomically, so no counter is ever seen missing. */
+__attribute__((constructor)) static void share_counters(void)
+{
+    size_t len = (size_t)(cordon_gcov_counters_end - cordon_gcov_counters_start);
+    if (len == 0)
+        return;
+    void *fresh = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (fresh == MAP_FAILED)
+        give_up(strerror(errno));
+    memcpy(fresh, cordon_gcov_counters_start, len);
+    if (mremap(fresh, len, len, MREMAP_MAYMOVE | MREMAP_FIXED, cordon_gcov_counters_start) ==
+        MAP_FAILED)
+        give_up(strerror(errno));
+}
+
+int __real_cordon__unmap_shared_mappings(const cordon__address_range *keep, size_t keep_count);
+int __wrap_cordon__unmap_shared_mappings(const cordon__address_range *keep, size_t keep_count);
+
+/* Child side: async-signal-safe, nothing allocated. */
+int __wrap_cordon__unmap_shared_mappings(const cordon__address_range *keep, size_t keep_count)
+{
+    enum { MAX_KEPT = 16 };
+    cordon__address_range all[MAX_KEPT];
+    if (keep_count >= MAX_KEPT)
+        return -E2BIG;
+    for (size_t i = 0; i < keep_count; i++)
+        all[i] = keep[i];
+    all[keep_count] = (cordon__address_range){ (uintptr_t)cordon_gcov_counters_start,
+                                               (uintptr_t)cordon_gcov_counters_end };
+    return __real_cordon__unmap_shared_mappings(all, keep_count + 1);
+}
