@@ -15,6 +15,15 @@
  * pass --wrap=cordon__unmap_shared_mappings) adds the counters to what
  * it keeps, so that the child's counting does not fault.
  *
+ * Only the process that set the counters up writes them.  A forked child
+ * that ends with exit() rather than _exit() would write them too, and
+ * libgcov's write adds the file's counts into the counters in memory
+ * (which are the parent's) before writing them back: counts doubled
+ * mid-run, arcs that no longer balance, negative branch counts.  And a
+ * process under a file size limit (the runner in a test of EFBIG) would
+ * write the first bytes of a counter file and not the rest.  Each is
+ * marked as written already, and libgcov's exit then writes nothing.
+ *
  * Built without --coverage: the constructor must not count while it
  * moves the counters.
  */
@@ -22,12 +31,39 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "../../sandbox/confine.h"
 
 extern char cordon_gcov_counters_start[], cordon_gcov_counters_end[];
+
+/* libgcov's record of this program's counters (gcc's libgcov.h, the same
+ * since gcc 5); `dumped` set, its exit writes nothing. */
+struct gcov_root {
+    const void *list;
+    unsigned dumped : 1;
+    unsigned run_counted : 1;
+    struct gcov_root *next, *prev;
+};
+extern struct gcov_root __gcov_root;
+
+static void never_write_counters(void)
+{
+    __gcov_root.dumped = 1;
+}
+
+/* A file size limit (RLIMIT_FSIZE) would cut the counter files short:
+ * this process's counts are given up instead.  The limit is the test's,
+ * and stays as it is. */
+static void give_up_counts_under_a_file_size_limit(void)
+{
+    struct rlimit limit;
+    if (getrlimit(RLIMIT_FSIZE, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY)
+        never_write_counters();
+}
 
 static _Noreturn void give_up(const char *what)
 {
@@ -53,6 +89,10 @@ __attribute__((constructor)) static void share_counters(void)
     if (mremap(fresh, len, len, MREMAP_MAYMOVE | MREMAP_FIXED, cordon_gcov_counters_start) ==
         MAP_FAILED)
         give_up(strerror(errno));
+    int rc = pthread_atfork(NULL, NULL, never_write_counters);
+    if (rc != 0)
+        give_up(strerror(rc));
+    give_up_counts_under_a_file_size_limit();
 }
 
 int __real_cordon__unmap_shared_mappings(const cordon__address_range *keep, size_t keep_count);
