@@ -226,7 +226,7 @@ static void test_runner_audit_on_a_full_disk_is_taken_back_whole(void **state)
     remove_tree(dir);
 }
 
-/* ---- what --audit and learn --out refuse to write to ----------------------- */
+/* ---- what --audit and --out-dir refuse to write to ------------------------- */
 
 static void test_runner_audit_refuses_a_socket_and_a_directory(void **state)
 {
@@ -256,6 +256,38 @@ static void test_runner_audit_refuses_a_socket_and_a_directory(void **state)
     remove_tree(dir);
 }
 
+/* A directory where a task's output file goes is never removed or
+ * written into: the batch fails, saying so.  An --out-dir that is a file
+ * is refused before anything runs. */
+static void test_batch_out_dir_refuses_a_directory_in_place_and_a_file(void **state)
+{
+    (void)state;
+    char *dir = make_temp_dir();
+    char out[300], planted[400], file[300], message[800];
+    snprintf(out, sizeof out, "%s/out", dir);
+    snprintf(planted, sizeof planted, "%s/1.out", out);
+    snprintf(file, sizeof file, "%s/file", dir);
+    assert_int_equal(mkdir(out, 0777), 0);
+    assert_int_equal(mkdir(planted, 0777), 0);
+    write_file(file, "");
+    captured c = CORDON_IN("echo hi\n", "batch", "--quiet", "--out-dir", out, "-");
+    expect_status(&c, 125);
+    snprintf(message, sizeof message, "cordon: --out-dir: '%s' is a directory; cordon writes "
+             "only to a regular file with one name\n", planted);
+    assert_string_equal(c.err, message);
+    captured_free(&c);
+    struct stat st;
+    assert_int_equal(stat(planted, &st), 0);
+    assert_true(S_ISDIR(st.st_mode));
+    c = CORDON_IN("echo hi\n", "batch", "--quiet", "--out-dir", file, "-");
+    expect_status(&c, 125);
+    snprintf(message, sizeof message, "cordon: --out-dir: '%s' is not a directory\n", file);
+    assert_string_equal(c.err, message);
+    assert_string_equal(c.out, "");
+    captured_free(&c);
+    remove_tree(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -266,6 +298,7 @@ int main(void)
         cmocka_unit_test(test_runner_json_to_full_stdout_fails_and_audit_keeps_the_record),
         cmocka_unit_test(test_batch_stdout_full_fails_the_batch),
         cmocka_unit_test(test_runner_audit_refuses_a_socket_and_a_directory),
+        cmocka_unit_test(test_batch_out_dir_refuses_a_directory_in_place_and_a_file),
         /* last: it leaves this process in a mount namespace of its own */
         cmocka_unit_test(test_runner_audit_on_a_full_disk_is_taken_back_whole),
     };
