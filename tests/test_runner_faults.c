@@ -156,6 +156,34 @@ static void test_batch_stdout_full_fails_the_batch(void **state)
     remove_tree(dir);
 }
 
+/* What cordon prints itself (help, its version, a policy, a report) and
+ * stdout refuses: said, and 125, as every failure of cordon's own. */
+static void test_runner_own_output_to_full_stdout_is_an_error(void **state)
+{
+    (void)state;
+    char *dir = make_temp_dir();
+    char audit[300];
+    snprintf(audit, sizeof audit, "%s/audit.jsonl", dir);
+    captured c = CORDON("run", "--quiet", "--audit", audit, "--", "true");
+    expect_status(&c, 0);
+    captured_free(&c);
+    const char *const commands[][4] = {
+        { "--version", NULL },
+        { "--help", NULL },
+        { "policy", "show", "default", NULL },
+        { "report", audit, NULL },
+    };
+    for (size_t i = 0; i < sizeof commands / sizeof *commands; i++) {
+        const char *argv[64];
+        cordon_argv(argv, commands[i]);
+        c = exec_capture_with(argv, NULL, 0, -1, stdout_to_dev_full);
+        expect_status(&c, 125);
+        assert_string_equal(c.err, "cordon: cannot write to stdout: No space left on device\n");
+        captured_free(&c);
+    }
+    remove_tree(dir);
+}
+
 /* ---- an audit file on a full disk ------------------------------------------ */
 
 /* A small tmpfs in a mount namespace of this test process's own (its
@@ -297,6 +325,7 @@ int main(void)
         cmocka_unit_test(test_runner_stdout_cut_short_writes_a_prefix_and_fails),
         cmocka_unit_test(test_runner_json_to_full_stdout_fails_and_audit_keeps_the_record),
         cmocka_unit_test(test_batch_stdout_full_fails_the_batch),
+        cmocka_unit_test(test_runner_own_output_to_full_stdout_is_an_error),
         cmocka_unit_test(test_runner_audit_refuses_a_socket_and_a_directory),
         cmocka_unit_test(test_batch_out_dir_refuses_a_directory_in_place_and_a_file),
         /* last: it leaves this process in a mount namespace of its own */
