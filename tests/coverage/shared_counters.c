@@ -18,20 +18,22 @@
  * Only the process that set the counters up writes them.  A forked child
  * that ends with exit() rather than _exit() would write them too, and
  * libgcov's write adds the file's counts into the counters in memory
- * (which are the parent's) before writing them back: counts doubled
- * mid-run, arcs that no longer balance, negative branch counts.  And a
- * process under a file size limit (the runner in a test of EFBIG) would
- * write the first bytes of a counter file and not the rest.  Each is
- * marked as written already, and libgcov's exit then writes nothing.
+ * (which are the parent's) before writing them back: everything counted
+ * so far would be counted twice.  And a process under a file size limit
+ * (the runner in a test of EFBIG) writes the first bytes of a counter
+ * file and not the rest, which left files whose arcs no longer balanced
+ * (negative branch counts).  Each is marked as written already, and
+ * libgcov's exit then writes nothing: a limited process's counts are
+ * lost, the files stay whole.
  *
  * Built without --coverage: the constructor must not count while it
  * moves the counters.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <pthread.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -75,8 +77,8 @@ static _Noreturn void give_up(const char *what)
 }
 
 /* Runs before main and before any thread: nothing counts concurrently
- * while the copy is made.  mremap swaps the filled shared
- * pages in atomically, so no counter is ever seen missing. */
+ * while the copy is made.  mremap swaps the filled shared pages in at
+ * once, so no counter is ever seen missing. */
 __attribute__((constructor)) static void share_counters(void)
 {
     size_t len = (size_t)(cordon_gcov_counters_end - cordon_gcov_counters_start);
