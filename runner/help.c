@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "help.h"
+#include "runner.h"
 
 static const char top_help[] =
     "Usage: cordon COMMAND [OPTIONS] ...\n"
@@ -298,5 +299,5 @@ int help_print(const char *topic)
         fputs(report_help, stdout);
     else
         fputs(top_help, stdout);
-    return fflush(stdout) == 0 ? 0 : 1;
+    return runner_flush_stdout() == 0 ? 0 : RUNNER_EXIT_OWN_ERROR;
 }

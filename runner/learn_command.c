@@ -268,7 +268,10 @@ int learn_main(int argc, char **argv)
         status = prepare_and_learn(&o, &l);
     }
     options_free(&o);
-    output_finish();
+    /* A task's output, or cordon's own, that never reached its reader is
+     * cordon's failure when nothing else failed. */
+    if (output_finish() < 0 && status == 0)
+        status = RUNNER_EXIT_OWN_ERROR;
     free(l.merge);
     free(rest);
     return status;

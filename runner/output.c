@@ -60,7 +60,9 @@ typedef struct writer {
 static struct {
     writer *w;
     bool failed;
-    unsigned long long dropped;
+    int error;                      /* the failed write's errno */
+    unsigned long long dropped;     /* refused while the writer stalled */
+    unsigned long long lost;        /* never written since the failure */
 } streams[3];
 
 static bool stalled(const writer *w)
@@ -80,26 +82,33 @@ static void wait_a_little(writer *w)
     pthread_cond_timedwait(&w->changed, &w->lock, &until);
 }
 
+/* The bytes written, or -errno. */
 static ssize_t write_piece(int fd, const char *data, size_t len)
 {
     ssize_t n;
     do
         n = write(fd, data, len);
     while (n < 0 && errno == EINTR);
-    return n == 0 ? -1 : n;
+    if (n < 0)
+        return -errno;
+    return n == 0 ? -EIO : n;
 }
 
-/* A reader that went away (EPIPE) or any other error: what is still
- * queued for that fd can never be written; later bytes are refused. */
-static void fail_stream(writer *w, int fd)
+/* A reader that went away (EPIPE), a full disk (ENOSPC), a file size
+ * limit (EFBIG) or any other error: what is still queued for that fd can
+ * never be written; later bytes are refused.  All of it is counted, for
+ * output_finish to report. */
+static void fail_stream(writer *w, int fd, int error)
 {
     streams[fd].failed = true;
+    streams[fd].error = error;
     chunk **link = &w->head;
     w->tail = NULL;
     while (*link) {
         chunk *c = *link;
         if (c->fd == fd) {
             w->queued -= c->len - c->off;
+            streams[fd].lost += c->len - c->off;
             *link = c->next;
             free(c);
         } else {
@@ -114,7 +123,7 @@ static void advance(writer *w, ssize_t n)
 {
     chunk *c = w->head;
     if (n < 0) {
-        fail_stream(w, c->fd);
+        fail_stream(w, c->fd, (int)-n);
         return;
     }
     c->off += (size_t)n;
@@ -217,6 +226,8 @@ int output_write(int fd, const void *data, size_t len)
            !stalled(w))
         wait_a_little(w);
     int rc = streams[fd].failed ? -1 : 0;
+    if (rc < 0)
+        streams[fd].lost += len;
     if (rc == 0 && len && (!c || (w->queued > 0 && w->queued + len > OUTPUT_QUEUE_MAX))) {
         streams[fd].dropped += len;
         rc = -1;
@@ -250,13 +261,23 @@ int output_drain(int fd)
     return rc;
 }
 
-static unsigned long long dropped_bytes(int fd)
+/* Says on stderr what of stream `fd` never reached it; -1 when any. */
+static int report_losses(int fd)
 {
+    static const char *const names[] = { NULL, "stdout", "stderr" };
     writer *w = streams[fd].w;
     pthread_mutex_lock(&w->lock);
-    unsigned long long n = streams[fd].dropped;
+    bool failed = streams[fd].failed;
+    int error = streams[fd].error;
+    unsigned long long dropped = streams[fd].dropped, lost = streams[fd].lost;
     pthread_mutex_unlock(&w->lock);
-    return n;
+    if (dropped)
+        runner_error("%s took nothing for %u ms: %llu bytes for it were dropped", names[fd],
+                     OUTPUT_STALL_MS, dropped);
+    if (failed)
+        runner_error("%s: cannot write: %s; %llu bytes for it were not written", names[fd],
+                     strerror(error), lost);
+    return failed || dropped ? -1 : 0;
 }
 
 /* Joins the writer unless it is stuck in a write(); true when it did. */
@@ -276,17 +297,15 @@ static bool writer_stop(writer *w)
     return true;
 }
 
-void output_finish(void)
+int output_finish(void)
 {
-    static const char *const names[] = { NULL, "stdout", "stderr" };
+    int rc = 0;
     for (int fd = 1; fd <= 2; fd++) {
         if (!streams[fd].w)
             continue;
         output_drain(fd);
-        unsigned long long dropped = dropped_bytes(fd);
-        if (dropped)
-            runner_error("%s took nothing for %u ms: %llu bytes for it were dropped",
-                         names[fd], OUTPUT_STALL_MS, dropped);
+        if (report_losses(fd) < 0)
+            rc = -1;
     }
     output_drain(STDERR_FILENO);
     writer *one = streams[1].w, *two = streams[2].w;
@@ -296,4 +315,5 @@ void output_finish(void)
         streams[2].w = streams[1].w;
     else if (two && writer_stop(two))
         streams[2].w = NULL;
+    return rc;
 }

@@ -28,9 +28,12 @@ int output_write(int fd, const void *data, size_t len);
  * 0 when every byte ever given for `fd` was written, -1 otherwise. */
 int output_drain(int fd);
 
-/* Drains both streams, says on stderr how many bytes were dropped, and
- * stops the threads that are not stalled.  A stalled thread is left in its
- * write(): the process's exit ends it. */
-void output_finish(void);
+/* Drains both streams, says on stderr what of either was not written (a
+ * write that failed: EPIPE, ENOSPC, EFBIG; bytes dropped while it
+ * stalled), and stops the threads that are not stalled.  A stalled thread
+ * is left in its write(): the process's exit ends it.  0, or -1 when
+ * some byte given for stdout or stderr was not written: the caller's exit
+ * status must then say so. */
+int output_finish(void);
 
 #endif

@@ -28,10 +28,7 @@ static int usage_error(const char *what)
 
 static int finish_output(void)
 {
-    if (fflush(stdout) == 0)
-        return 0;
-    runner_error("cannot write the output");
-    return RUNNER_EXIT_OWN_ERROR;
+    return runner_flush_stdout() == 0 ? 0 : RUNNER_EXIT_OWN_ERROR;
 }
 
 /* Every error and warning on stdout as FILE:LINE:COL: error|warning: …,

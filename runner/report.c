@@ -162,7 +162,7 @@ static int report(const report_options *o)
             report_printable(source, sizeof source, files.items[0]);
         report_print_tables(&r.rows, o->sort, o->top, source);
         size_t problems = coverage_print(r.cover, &files);
-        status = fflush(stdout) == 0 ? (bad || problems ? 1 : 0) : RUNNER_EXIT_OWN_ERROR;
+        status = runner_flush_stdout() == 0 ? (bad || problems ? 1 : 0) : RUNNER_EXIT_OWN_ERROR;
     }
     for (size_t i = 0; i < r.rows.count; i++)
         free(r.rows.items[i].command);

@@ -150,6 +150,9 @@ int run_command_main(int argc, char **argv)
     else
         status = prepare_and_run(&o);
     options_free(&o);
-    output_finish();
+    /* A task's output, or cordon's own, that never reached its reader is
+     * cordon's failure when nothing else failed. */
+    if (output_finish() < 0 && status == 0)
+        status = RUNNER_EXIT_OWN_ERROR;
     return status;
 }

@@ -30,6 +30,10 @@ void *runner_alloc(size_t size);
 void *runner_realloc(void *ptr, size_t size);
 char *runner_strdup(const char *s);
 
+/* Flushes what was printed to stdout; when stdout did not take all of it
+ * (a full disk, a reader gone), says so: 0, or -1. */
+int runner_flush_stdout(void);
+
 /* Writes all of `data` to `fd`, retrying short writes; -1 on error. */
 int runner_write_all(int fd, const void *data, size_t len);
 

@@ -129,6 +129,19 @@ int safe_create_at(const char *option, int dir_fd, const char *dir, const char *
     return -1;
 }
 
+/* open() itself refused what stands at `path`: a symbolic link (ELOOP),
+ * a socket or a FIFO without a reader (ENXIO), a directory (EISDIR). */
+static int open_failed(const char *option, const char *path, int error)
+{
+    struct stat st;
+    if (error == ELOOP)
+        return refuse(-1, option, "", path, "a symbolic link");
+    if ((error == ENXIO || error == EISDIR) && lstat(path, &st) == 0)
+        return refuse(-1, option, "", path, kind_of(st.st_mode));
+    runner_error("%s: cannot open '%s': %s", option, path, strerror(error));
+    return -1;
+}
+
 int safe_open_append(const char *option, const char *path)
 {
     int fd = open_retrying(AT_FDCWD, path,
@@ -137,10 +150,7 @@ int safe_open_append(const char *option, const char *path)
                            0600); /* the records of every task: no task's to read */
     if (fd >= 0)
         return check_regular(fd, option, "", path);
-    if (errno == ELOOP)
-        return refuse(-1, option, "", path, "a symbolic link");
-    runner_error("%s: cannot open '%s': %s", option, path, strerror(errno));
-    return -1;
+    return open_failed(option, path, errno);
 }
 
 int safe_open_replace(const char *option, const char *path)
@@ -150,14 +160,8 @@ int safe_open_replace(const char *option, const char *path)
     int fd = open_retrying(AT_FDCWD, path,
                            O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC,
                            0644);
-    if (fd < 0) {
-        if (errno == ELOOP)
-            return refuse(-1, option, "", path, "a symbolic link");
-        if (errno == ENXIO) /* a FIFO without a reader, opened non-blocking */
-            return refuse(-1, option, "", path, "a FIFO");
-        runner_error("%s: cannot open '%s': %s", option, path, strerror(errno));
-        return -1;
-    }
+    if (fd < 0)
+        return open_failed(option, path, errno);
     if ((fd = check_regular(fd, option, "", path)) < 0)
         return -1;
     /* A file another user made there (the task, as nobody) stays theirs to

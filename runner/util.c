@@ -82,6 +82,19 @@ char *runner_strdup(const char *s)
     return copy;
 }
 
+int runner_flush_stdout(void)
+{
+    int rc = fflush(stdout);
+    int saved = errno;
+    if (rc == 0 && !ferror(stdout))
+        return 0;
+    if (rc != 0)
+        runner_error("cannot write to stdout: %s", strerror(saved));
+    else
+        runner_error("cannot write to stdout");
+    return -1;
+}
+
 int runner_write_all(int fd, const void *data, size_t len)
 {
     const char *p = data;

@@ -532,6 +532,68 @@ static void test_learn_help(void **state)
                                              "the command once and writes a policy)\n125\n");
 }
 
+/* learn's own options: a value missing, a policy to merge that cannot be
+ * read or does not parse (each 125, named), and --out=FILE. */
+static void test_learn_option_errors_and_out_with_equals(void **state)
+{
+    (void)state;
+    const char *runner = getenv("CORDON_RUNNER");
+    runner = runner ? runner : "build/cordon";
+    char cmd[1024], expected[1024];
+    snprintf(cmd, sizeof cmd, "%s learn --out 2>&1; echo $?", runner);
+    assert_string_equal(command_output(cmd),
+                        "cordon: --out needs a value (see 'cordon learn --help')\n125\n");
+    snprintf(cmd, sizeof cmd, "%s learn --merge /cordon/no/such.policy -- true 2>&1; echo $?",
+             runner);
+    assert_string_equal(command_output(cmd), "cordon: --merge: cannot read policy file "
+                                             "'/cordon/no/such.policy': No such file or "
+                                             "directory\n125\n");
+    char bad[] = "/tmp/cordon-learn-bad-XXXXXX";
+    write_file(bad, "allow nosuch_syscall\n");
+    snprintf(cmd, sizeof cmd, "%s learn --merge %s -- true 2>&1; echo $?", runner, bad);
+    snprintf(expected, sizeof expected,
+             "cordon: --merge: %s:1:7: unknown syscall 'nosuch_syscall'\n125\n", bad);
+    assert_string_equal(command_output(cmd), expected);
+    unlink(bad);
+
+    SKIP_UNDER_VALGRIND("valgrind has no seccomp(2), so no user notification");
+    char out[] = "/tmp/cordon-learn-out-XXXXXX";
+    write_file(out, "");
+    snprintf(cmd, sizeof cmd, "%s learn --no-verify --out=%s -- true 2>&1; echo $?", runner, out);
+    assert_string_equal(command_output(cmd), "0\n");
+    FILE *f = fopen(out, "r");
+    assert_non_null(f);
+    char line[256] = "";
+    assert_non_null(fgets(line, sizeof line, f));
+    fclose(f);
+    unlink(out);
+    assert_string_equal(line, "# Learned by cordon from 1 run: true\n");
+}
+
+/* A learning run that crashes: said, its status is cordon's, and the
+ * policy of what ran until then is still written. */
+static void test_learn_run_that_crashes_still_writes_its_policy(void **state)
+{
+    (void)state;
+    SKIP_UNDER_VALGRIND("valgrind has no seccomp(2), so no user notification");
+    const char *runner = getenv("CORDON_RUNNER");
+    char out[] = "/tmp/cordon-learn-crash-XXXXXX";
+    write_file(out, "");
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "%s learn --no-verify --out %s --shell 'kill -SEGV $$' 2>&1; "
+             "echo $?", runner ? runner : "build/cordon", out);
+    assert_string_equal(command_output(cmd), "cordon: the learning run ended with SIGSEGV: "
+                                             "Segmentation fault; the policy covers what ran "
+                                             "until then\n139\n");
+    FILE *f = fopen(out, "r");
+    assert_non_null(f);
+    char line[256] = "";
+    assert_non_null(fgets(line, sizeof line, f));
+    fclose(f);
+    unlink(out);
+    assert_string_equal(line, "# Learned by cordon from 1 run: kill -SEGV $$\n");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -546,6 +608,8 @@ int main(void)
         cmocka_unit_test(test_learn_command_writes_and_checks),
         cmocka_unit_test(test_learn_out_plants_are_never_written_through),
         cmocka_unit_test(test_learn_help),
+        cmocka_unit_test(test_learn_option_errors_and_out_with_equals),
+        cmocka_unit_test(test_learn_run_that_crashes_still_writes_its_policy),
     };
     return cmocka_run_group_tests(tests, set_up, tear_down);
 }

@@ -1,0 +1,335 @@
+/* The runner when what it writes to fails: a stdout that is full
+ * (/dev/full: ENOSPC), closed (EPIPE) or cut short (a file size limit:
+ * a short write, then EFBIG), and an audit file on a disk that fills up.
+ * Each gives a clear error and a non-zero exit; what was not written is
+ * counted, the audit record keeps everything, and no half line is left
+ * in the audit file. */
+#include <sched.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include "runner_support.h"
+
+/* ---- stdout that takes nothing, or part ----------------------------------- */
+
+/* Child setups (after the capture's dup2, before the exec). */
+static void stdout_to_dev_full(void)
+{
+    int fd = open("/dev/full", O_WRONLY | O_CLOEXEC);
+    if (fd < 0 || dup2(fd, STDOUT_FILENO) < 0)
+        _exit(98);
+}
+
+static void stdout_to_closed_pipe(void)
+{
+    int ends[2];
+    if (pipe2(ends, O_CLOEXEC) != 0 || close(ends[0]) != 0 || dup2(ends[1], STDOUT_FILENO) < 0)
+        _exit(98);
+}
+
+/* Where stdout_to_limited_file points stdout: a file of at most 1 KiB. */
+static char limited_path[300];
+
+static void stdout_to_limited_file(void)
+{
+    int fd = open(limited_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0 || dup2(fd, STDOUT_FILENO) < 0)
+        _exit(98);
+    limit_file_size_1k();
+}
+
+static void test_runner_stdout_full_fails_the_run(void **state)
+{
+    (void)state;
+    captured c = CORDON_WITH(-1, stdout_to_dev_full, "run", "--", "echo", "hello");
+    expect_status(&c, 125);
+    assert_string_equal(c.err, "cordon: stdout: cannot write: No space left on device; 6 bytes "
+                               "for it were not written\n");
+    captured_free(&c);
+}
+
+/* The command's own failure is the status; the lost output is still said. */
+static void test_runner_stdout_full_keeps_a_failed_commands_status(void **state)
+{
+    (void)state;
+    captured c = CORDON_WITH(-1, stdout_to_dev_full, "run", "--shell", "echo x; exit 3");
+    expect_status(&c, 3);
+    assert_string_equal(c.err, "cordon: stdout: cannot write: No space left on device; 2 bytes "
+                               "for it were not written\n");
+    captured_free(&c);
+}
+
+/* A reader that went away: the task still runs to its end, its output is
+ * captured (the audit record has it), and the exit says what was lost. */
+static void test_runner_stdout_closed_fails_the_run_and_audit_keeps_the_output(void **state)
+{
+    (void)state;
+    char *dir = make_temp_dir();
+    char audit[300];
+    snprintf(audit, sizeof audit, "%s/audit.jsonl", dir);
+    captured c = CORDON_WITH(-1, stdout_to_closed_pipe, "run", "--audit", audit, "--shell",
+                             "echo first; echo second; exit 0");
+    expect_status(&c, 125);
+    assert_string_equal(c.err, "cordon: stdout: cannot write: Broken pipe; 13 bytes for it were "
+                               "not written\n");
+    captured_free(&c);
+    FILE *f = fopen(audit, "r");
+    assert_non_null(f);
+    char line[65536];
+    assert_non_null(fgets(line, sizeof line, f));
+    fclose(f);
+    assert_int_equal(python_check(line, strlen(line),
+        "assert len(lines) == 1\n"
+        "assert d['std_out'] == 'first\\nsecond\\n', d['std_out']\n"
+        "assert d['exit_code'] == 0 and d['status'] == 0"), 0);
+    remove_tree(dir);
+}
+
+/* A short write, then EFBIG: the file holds exactly the first KiB of the
+ * output, and the rest is counted. */
+static void test_runner_stdout_cut_short_writes_a_prefix_and_fails(void **state)
+{
+    (void)state;
+    char *dir = make_temp_dir();
+    snprintf(limited_path, sizeof limited_path, "%s/out", dir);
+    captured c = CORDON_WITH(-1, stdout_to_limited_file, "run", "--", "seq", "1000");
+    expect_status(&c, 125);
+    /* seq 1000 writes 3,893 bytes */
+    assert_string_equal(c.err, "cordon: stdout: cannot write: File too large; 2869 bytes for it "
+                               "were not written\n");
+    captured_free(&c);
+    const char *argv[] = { "/usr/bin/seq", "1000", NULL };
+    captured whole = exec_capture(argv, NULL, 0);
+    assert_int_equal(whole.out_len, 3893);
+    assert_int_equal(file_size(limited_path), 1024);
+    FILE *f = fopen(limited_path, "r");
+    assert_non_null(f);
+    char written[1024];
+    assert_int_equal(fread(written, 1, sizeof written, f), sizeof written);
+    fclose(f);
+    assert_memory_equal(written, whole.out, sizeof written);
+    captured_free(&whole);
+    remove_tree(dir);
+}
+
+/* --json: the record cannot reach stdout; the audit file still gets it
+ * whole, and the run fails. */
+static void test_runner_json_to_full_stdout_fails_and_audit_keeps_the_record(void **state)
+{
+    (void)state;
+    char *dir = make_temp_dir();
+    char audit[300];
+    snprintf(audit, sizeof audit, "%s/audit.jsonl", dir);
+    captured c = CORDON_WITH(-1, stdout_to_dev_full, "run", "--json", "--audit", audit, "--",
+                             "echo", "kept");
+    expect_status(&c, 125);
+    assert_non_null(strstr(c.err, "cordon: --json: cannot write the record to stdout\n"));
+    assert_non_null(strstr(c.err, "cordon: stdout: cannot write: No space left on device; "));
+    captured_free(&c);
+    FILE *f = fopen(audit, "r");
+    assert_non_null(f);
+    char line[65536];
+    assert_non_null(fgets(line, sizeof line, f));
+    fclose(f);
+    assert_int_equal(python_check(line, strlen(line),
+        "assert len(lines) == 1 and d['std_out'] == 'kept\\n', d"), 0);
+    remove_tree(dir);
+}
+
+static void test_batch_stdout_full_fails_the_batch(void **state)
+{
+    (void)state;
+    int input = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    assert_true(input >= 0);
+    char *dir = make_temp_dir();
+    char tasks[300];
+    snprintf(tasks, sizeof tasks, "%s/tasks", dir);
+    write_file(tasks, "echo one\necho two\n");
+    captured c = CORDON_WITH(input, stdout_to_dev_full, "batch", "--quiet", "-j", "1",
+                             "--no-label", tasks);
+    close(input);
+    expect_status(&c, 125);
+    assert_string_equal(c.err, "cordon: stdout: cannot write: No space left on device; 8 bytes "
+                               "for it were not written\n");
+    captured_free(&c);
+    remove_tree(dir);
+}
+
+/* What cordon prints itself (help, its version, a policy, a report) and
+ * stdout refuses: said, and 125, as every failure of cordon's own. */
+static void test_runner_own_output_to_full_stdout_is_an_error(void **state)
+{
+    (void)state;
+    char *dir = make_temp_dir();
+    char audit[300];
+    snprintf(audit, sizeof audit, "%s/audit.jsonl", dir);
+    captured c = CORDON("run", "--quiet", "--audit", audit, "--", "true");
+    expect_status(&c, 0);
+    captured_free(&c);
+    const char *const commands[][4] = {
+        { "--version", NULL },
+        { "--help", NULL },
+        { "policy", "show", "default", NULL },
+        { "report", audit, NULL },
+    };
+    for (size_t i = 0; i < sizeof commands / sizeof *commands; i++) {
+        const char *argv[64];
+        cordon_argv(argv, commands[i]);
+        c = exec_capture_with(argv, NULL, 0, -1, stdout_to_dev_full);
+        expect_status(&c, 125);
+        assert_string_equal(c.err, "cordon: cannot write to stdout: No space left on device\n");
+        captured_free(&c);
+    }
+    remove_tree(dir);
+}
+
+/* ---- an audit file on a full disk ------------------------------------------ */
+
+/* A small tmpfs in a mount namespace of this test process's own (its
+ * mounts do not propagate out): root only. */
+static bool mount_small_tmpfs(const char *dir)
+{
+    if (geteuid() != 0) {
+        print_message("skipped: mounting a small tmpfs needs root\n");
+        return false;
+    }
+    if (unshare(CLONE_NEWNS) != 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0 ||
+        mount("tmpfs", dir, "tmpfs", 0, "size=64k,mode=0777") != 0) {
+        print_message("skipped: no mount namespace with a tmpfs here: %s\n", strerror(errno));
+        return false;
+    }
+    return true;
+}
+
+/* Fills the file system of `path` until it refuses more. */
+static void fill_up(const char *path)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    assert_true(fd >= 0);
+    char block[4096];
+    memset(block, 'f', sizeof block);
+    ssize_t n;
+    while ((n = write(fd, block, sizeof block)) > 0)
+        ;
+    assert_int_equal(errno, ENOSPC);
+    close(fd);
+}
+
+/* The record's first bytes fit in the last page of the file and the rest
+ * does not: a short write, then ENOSPC.  The line is taken back whole;
+ * the task's own output still passes through. */
+static void test_runner_audit_on_a_full_disk_is_taken_back_whole(void **state)
+{
+    (void)state;
+    char *dir = make_temp_dir();
+    if (!mount_small_tmpfs(dir)) {
+        remove_tree(dir);
+        skip();
+    }
+    char audit[300], filler[300], message[600];
+    snprintf(audit, sizeof audit, "%s/audit.jsonl", dir);
+    snprintf(filler, sizeof filler, "%s/filler", dir);
+    char earlier[4001];
+    memset(earlier, 'x', 3999);
+    earlier[3999] = '\n';
+    earlier[4000] = '\0';
+    write_file(audit, earlier);
+    fill_up(filler);
+    captured c = CORDON("run", "--quiet", "--audit", audit, "--", "echo", "passed");
+    expect_status(&c, 125);
+    snprintf(message, sizeof message,
+             "cordon: --audit: cannot write '%s': No space left on device\n", audit);
+    assert_string_equal(c.err, message);
+    assert_string_equal(c.out, "passed\n");
+    captured_free(&c);
+    assert_int_equal(file_size(audit), 4000);
+    /* Room again: the next record is appended after the earlier line. */
+    assert_int_equal(unlink(filler), 0);
+    c = CORDON("run", "--quiet", "--audit", audit, "--", "true");
+    expect_status(&c, 0);
+    captured_free(&c);
+    assert_true(file_size(audit) > 4000);
+    assert_int_equal(umount(dir), 0);
+    remove_tree(dir);
+}
+
+/* ---- what --audit and --out-dir refuse to write to ------------------------- */
+
+static void test_runner_audit_refuses_a_socket_and_a_directory(void **state)
+{
+    (void)state;
+    char *dir = make_temp_dir();
+    char sock_path[300], message[600];
+    snprintf(sock_path, sizeof sock_path, "%s/audit.sock", dir);
+    int sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    assert_true(sock >= 0);
+    struct sockaddr_un addr = { .sun_family = AF_UNIX };
+    assert_true(strlen(sock_path) < sizeof addr.sun_path);
+    memcpy(addr.sun_path, sock_path, strlen(sock_path) + 1);
+    assert_int_equal(bind(sock, (struct sockaddr *)&addr, sizeof addr), 0);
+    captured c = CORDON("run", "--audit", sock_path, "--", "true");
+    expect_status(&c, 125);
+    snprintf(message, sizeof message, "cordon: --audit: '%s' is a socket; cordon writes only to "
+             "a regular file with one name\n", sock_path);
+    assert_string_equal(c.err, message);
+    captured_free(&c);
+    close(sock);
+    c = CORDON("run", "--audit", dir, "--", "true");
+    expect_status(&c, 125);
+    snprintf(message, sizeof message, "cordon: --audit: '%s' is a directory; cordon writes only "
+             "to a regular file with one name\n", dir);
+    assert_string_equal(c.err, message);
+    captured_free(&c);
+    remove_tree(dir);
+}
+
+/* A directory where a task's output file goes is never removed or
+ * written into: the batch fails, saying so.  An --out-dir that is a file
+ * is refused before anything runs. */
+static void test_batch_out_dir_refuses_a_directory_in_place_and_a_file(void **state)
+{
+    (void)state;
+    char *dir = make_temp_dir();
+    char out[300], planted[400], file[300], message[800];
+    snprintf(out, sizeof out, "%s/out", dir);
+    snprintf(planted, sizeof planted, "%s/1.out", out);
+    snprintf(file, sizeof file, "%s/file", dir);
+    assert_int_equal(mkdir(out, 0777), 0);
+    assert_int_equal(mkdir(planted, 0777), 0);
+    write_file(file, "");
+    captured c = CORDON_IN("echo hi\n", "batch", "--quiet", "--out-dir", out, "-");
+    expect_status(&c, 125);
+    snprintf(message, sizeof message, "cordon: --out-dir: '%s' is a directory; cordon writes "
+             "only to a regular file with one name\n", planted);
+    assert_string_equal(c.err, message);
+    captured_free(&c);
+    struct stat st;
+    assert_int_equal(stat(planted, &st), 0);
+    assert_true(S_ISDIR(st.st_mode));
+    c = CORDON_IN("echo hi\n", "batch", "--quiet", "--out-dir", file, "-");
+    expect_status(&c, 125);
+    snprintf(message, sizeof message, "cordon: --out-dir: '%s' is not a directory\n", file);
+    assert_string_equal(c.err, message);
+    assert_string_equal(c.out, "");
+    captured_free(&c);
+    remove_tree(dir);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_runner_stdout_full_fails_the_run),
+        cmocka_unit_test(test_runner_stdout_full_keeps_a_failed_commands_status),
+        cmocka_unit_test(test_runner_stdout_closed_fails_the_run_and_audit_keeps_the_output),
+        cmocka_unit_test(test_runner_stdout_cut_short_writes_a_prefix_and_fails),
+        cmocka_unit_test(test_runner_json_to_full_stdout_fails_and_audit_keeps_the_record),
+        cmocka_unit_test(test_batch_stdout_full_fails_the_batch),
+        cmocka_unit_test(test_runner_own_output_to_full_stdout_is_an_error),
+        cmocka_unit_test(test_runner_audit_refuses_a_socket_and_a_directory),
+        cmocka_unit_test(test_batch_out_dir_refuses_a_directory_in_place_and_a_file),
+        /* last: it leaves this process in a mount namespace of its own */
+        cmocka_unit_test(test_runner_audit_on_a_full_disk_is_taken_back_whole),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
