@@ -74,7 +74,7 @@ static int run_task(const command_options *o, cordon_task *t, const cordon_polic
 {
     if (!o->task.json)
         cordon_set_output_callback(t, pass_output, NULL);
-    int stdin_fd = task_stdin_open(o->task.quiet, o->task.tty);
+    int stdin_fd = task_stdin_open(o->task.tty);
     if (stdin_fd >= 0)
         cordon_set_stdin_fd(t, stdin_fd);
     terminal_state terminal = { .saved = false };
@@ -85,8 +85,6 @@ static int run_task(const command_options *o, cordon_task *t, const cordon_polic
     origin->started_ms = origin_now_ms();
     int rc = retry_run(t, &o->task, talk, &log);
     terminal_restore(&terminal);
-    if (stdin_fd > STDIN_FILENO)
-        close(stdin_fd);
     const cordon_result *r = cordon_task_result(t);
     int status = task_exit_status(rc, r);
     if (rc < 0)

@@ -3,6 +3,7 @@
  * where cordon will write its files (--out-dir, --audit). */
 #include <sys/file.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <termios.h>
 
 #include "runner_support.h"
@@ -24,6 +25,54 @@ static captured cordon_bounded(const char *const args[])
 }
 
 #define CORDON_BOUNDED(...) cordon_bounded((const char *const[]){ __VA_ARGS__, NULL })
+
+/* ---- stdin ------------------------------------------------------------ */
+
+/* cordon run with `fd` as its stdin and a task that sets O_NONBLOCK and
+ * O_APPEND on its stdin and seeks it to the end: the caller's description
+ * (which the rest of a shell pipeline reads on) must be as it was. */
+static void expect_stdin_untouched(int fd)
+{
+    int flags = fcntl(fd, F_GETFL);
+    off_t offset = lseek(fd, 0, SEEK_CUR);
+    captured c = CORDON_WITH(fd, NULL, "run", "--", hostile_path(), "tamper-stdin");
+    expect_status(&c, 0);
+    assert_string_equal(c.out, "tampered 0\n");
+    captured_free(&c);
+    assert_int_equal(fcntl(fd, F_GETFL), flags);
+    assert_int_equal(lseek(fd, 0, SEEK_CUR), offset);
+}
+
+static void test_hostile_stdin_flags_and_offset_stay_the_callers(void **state)
+{
+    (void)state;
+    int fds[2];
+    assert_int_equal(pipe2(fds, O_CLOEXEC), 0);
+    expect_stdin_untouched(fds[0]);
+    /* The pipeline's next reader still gets what comes later. */
+    assert_int_equal(write(fds[1], "later-data\n", 11), 11);
+    char buf[32];
+    assert_int_equal(read(fds[0], buf, sizeof buf), 11);
+    close(fds[0]);
+    close(fds[1]);
+
+    char *dir = make_temp_dir();
+    char path[300];
+    snprintf(path, sizeof path, "%s/input", dir);
+    write_file(path, "0123456789");
+    int file = open(path, O_RDONLY | O_CLOEXEC);
+    assert_true(file >= 0);
+    assert_int_equal(lseek(file, 3, SEEK_SET), 3);
+    expect_stdin_untouched(file);
+    close(file);
+    remove_tree(dir);
+
+    int pair[2]; /* relayed: the flags land on the task's pipe */
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair), 0);
+    expect_stdin_untouched(pair[0]);
+    close(pair[0]);
+    close(pair[1]);
+}
 
 /* ---- the terminal -------------------------------------------------------- */
 
@@ -343,6 +392,7 @@ static void test_hostile_audit_lock_held_for_ever(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_hostile_stdin_flags_and_offset_stay_the_callers),
         cmocka_unit_test(test_hostile_frozen_terminal_does_not_stop_the_deadline),
         cmocka_unit_test(test_hostile_foreground_grab_does_not_stop_cordon),
         cmocka_unit_test(test_hostile_terminal_stdin_only_when_asked),
