@@ -103,7 +103,13 @@ static const char task_options_help[] =
     "  --run-id ID         the run identifier of the records (default: 32 random\n"
     "                      hex digits, one per invocation); A-Z a-z 0-9 . _ : @ + -\n"
     "  --quiet             cordon says nothing of its own (no exception report, no\n"
-    "                      retry notes, no progress or summary); errors still show\n";
+    "                      retry notes, no progress or summary); errors still show\n"
+    "  --raw               pass the task's output to a terminal as it is.  Without\n"
+    "                      it, on a terminal (never in a file or pipe), each byte\n"
+    "                      that could drive the terminal (controls but newline and\n"
+    "                      tab, escape sequences, C1) is shown as '?': a task\n"
+    "                      cannot erase a label, fake cordon's lines, set the\n"
+    "                      title or make the terminal type into the shell\n";
 
 static const char run_help[] =
     "Usage: cordon run [OPTIONS] -- CMD ARGS...\n"
