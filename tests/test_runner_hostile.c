@@ -320,6 +320,20 @@ static void test_hostile_task_output_cannot_drive_the_terminal(void **state)
     assert_true(holds_no_terminal_control(&screen));
     free(screen.data);
 
+    /* A character cut between two pieces of the live stream: a C1 still
+     * goes, a letter stays whole. */
+    screen = (shown){ NULL, 0 };
+    status = run_on_terminal_then(30, &seconds, (const char *const[]){
+        "run", "--quiet", "--shell",
+        "printf 'a\\302'; sleep 0.3; printf '\\233c h\\303'; sleep 0.3; printf '\\251!\\n'",
+        NULL }, NULL, &screen);
+    assert_int_equal(status, 0);
+    append_bytes(&screen.data, &screen.len, "", 1);
+    assert_non_null(strstr(screen.data, "a\302?c h\303\251!\r\n"));
+    screen.len--;
+    assert_true(holds_no_terminal_control(&screen));
+    free(screen.data);
+
     /* --raw: as they are. */
     screen = (shown){ NULL, 0 };
     status = run_on_terminal_then(30, &seconds, (const char *const[]){
