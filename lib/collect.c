@@ -194,7 +194,6 @@ static void write_stdin_unguarded(cordon__attempt_state *s)
         close_fd(&s->stdin_fd);
 }
 
-
 /*
  * A task that exits, or closes its stdin, before it has read what it was
  * given makes the next write fail with EPIPE and raise SIGPIPE, whose
