@@ -151,7 +151,7 @@ int cordon_set_stdin(cordon_task *t, const void *data, size_t len);
  *   relayed: the task reads a pipe that the collecting thread fills from
  *   `fd`, reading it only when poll says it is readable and only while
  *   the task runs.  Input read but not yet consumed when the task ends
- *   (at most a pipe's capacity and 4 KiB) is lost to the caller; a
+ *   (at most a pipe's capacity and 64 KiB) is lost to the caller; a
  *   failed read ends the task with "StdinError".
  * -EBADF when `fd` is not open for reading (closed, O_PATH, write-only:
  * a read-only opening would read what is meant for someone else),

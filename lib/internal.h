@@ -350,11 +350,10 @@ void cordon__relay_finish(cordon__attempt_state *s, int stream, cordon__buffer *
  * not open for reading, -EISDIR for a directory.  _open: 0 with either
  * *copy, a new read-only description of it (the child's stdin), or
  * *relay_source, a dup of it that the collector relays through a pipe
- * (cordon__stdin_relay_read, when poll says it is readable; stdin_chunk
- * then holds cordon__stdin_relay_size() bytes), set; or a negative errno. */
+ * (cordon__stdin_relay_read, when poll says it is readable, into a
+ * stdin_chunk of cordon__stdin_chunk_size()), set; or a negative errno. */
 int    cordon__stdin_fd_check(int fd);
 int    cordon__stdin_fd_open(int fd, int *copy, int *relay_source);
-size_t cordon__stdin_relay_size(void);
 /* Reads the next chunk of a relayed stdin into stdin_chunk.  At the end
  * of the input, closes the source and the task's pipe (it reads EOF).
  * 0, or the read's negative errno (the source is closed; StdinError). */

@@ -113,7 +113,7 @@ static int stdin_of_caller(cordon_task *t, cordon__launch *l, cordon__attempt_st
     l->stdin_fd = fds[0];
     s->stdin_fd = fds[1];
     s->stdin_chunk = t->stdin_chunk;
-    s->stdin_chunk_size = cordon__stdin_relay_size();
+    s->stdin_chunk_size = cordon__stdin_chunk_size();
     return set_nonblocking(fds[1]);
 }
 

@@ -17,7 +17,11 @@
  * whose opening makes a new one (a pty master: /dev/ptmx), or what /proc
  * refuses to reopen (a pipe of another user, no /proc).  The task reads a
  * pipe, which the collecting thread fills from the caller's fd, reading
- * it only when poll says it is readable and only while the task runs.
+ * it only when poll says it is readable, only when the last chunk is in
+ * the task's pipe, and only while the task runs.  A chunk is what a
+ * callback may give (64 KiB): a task that stops reading strands at most
+ * that and its pipe's content; smaller reads cost throughput (4 KiB
+ * relayed 200 MiB at a quarter of the speed of a reopened pipe here).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -29,10 +33,6 @@
 #include <unistd.h>
 
 #include "internal.h"
-
-/* What the relay reads at once: a task that stops reading strands at most
- * this much of the caller's input, beside what its pipe holds. */
-#define RELAY_READ 4096u
 
 /* Whether opening `fd`'s file again gives the same thing to read. */
 static bool reopens_as_itself(int fd)
@@ -103,11 +103,6 @@ int cordon__stdin_fd_open(int fd, int *copy, int *relay_source)
     }
     *relay_source = fcntl(fd, F_DUPFD_CLOEXEC, 0);
     return *relay_source < 0 ? -errno : 0;
-}
-
-size_t cordon__stdin_relay_size(void)
-{
-    return RELAY_READ;
 }
 
 /* One read that cannot block: poll said the fd is readable, but another
