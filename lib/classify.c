@@ -421,8 +421,9 @@ void cordon__classify(cordon_task *t, const cordon__attempt_state *s,
     if (s->stdin_error) {
         set_exception(t, "StdinError");
         own_ending(t, status);
-        cordon__buffer_printf(&t->exc_out, "StdinError: the stdin callback failed after %llu "
-                              "bytes: %s; the task was ended\n",
+        cordon__buffer_printf(&t->exc_out, "StdinError: %s failed after %llu bytes: %s; "
+                              "the task was ended\n",
+                              t->stdin_fn ? "the stdin callback" : "reading the stdin fd",
                               (unsigned long long)s->stdin_fed, strerror(-s->stdin_error));
         return;
     }

@@ -33,7 +33,7 @@
 #define NO_PIDFD_TICK_NS   (5ull * 1000 * 1000)
 
 enum { SLOT_PID, SLOT_STDOUT, SLOT_STDERR, SLOT_LOG, SLOT_STDIN, SLOT_SOCKET, SLOT_LISTENER,
-       SLOT_CANCEL, SLOT_TIMER, SLOT_RELAY_OUT, SLOT_RELAY_ERR, SLOT_COUNT };
+       SLOT_CANCEL, SLOT_TIMER, SLOT_RELAY_OUT, SLOT_RELAY_ERR, SLOT_STDIN_SOURCE, SLOT_COUNT };
 
 uint64_t cordon__now_ns(void)
 {
@@ -178,10 +178,16 @@ static void write_stdin_unguarded(cordon__attempt_state *s)
             continue;
         if (n < 0 && errno == EAGAIN)
             return;
-        if (n <= 0)
-            break; /* the task closed its stdin: that is its business */
+        if (n <= 0) {
+            /* The task closed its stdin: that is its business, and the
+             * relay reads no more of the caller's input for it. */
+            close_fd(&s->stdin_source);
+            break;
+        }
         s->stdin_written += (size_t)n;
     }
+    if (s->stdin_source >= 0)
+        return; /* all relayed so far: the next chunk comes when it is there */
     /* After a failed callback the task is being killed: it must not read
      * an EOF first and take the input cut short for the whole. */
     if (!s->stdin_error)
@@ -212,6 +218,19 @@ static void write_stdin(cordon__attempt_state *s)
         while (sigtimedwait(&pipe_only, NULL, &zero) < 0 && errno == EINTR)
             ;
     pthread_sigmask(SIG_SETMASK, &previous, NULL);
+}
+
+/* A relayed stdin: the caller's next chunk, then on into the task's pipe. */
+static void relay_stdin(cordon__attempt_state *s)
+{
+    int error = cordon__stdin_relay_read(s);
+    if (error) {
+        s->stdin_error = error;
+        kill_group(s);
+        return;
+    }
+    if (s->stdin_fd >= 0)
+        write_stdin(s);
 }
 
 /* The listener's hand-over is hostile input (lib/listener_handover.c):
@@ -264,6 +283,14 @@ static int relay_target(const cordon__attempt_state *s, int stream)
     return cordon__relay_pending(s, stream) ? s->relay_fd[stream] : -1;
 }
 
+/* A relayed stdin with all it read written: the caller's fd is watched
+ * for more, the task's pipe not (it would wake the loop for nothing). */
+static bool relay_waits(const cordon__attempt_state *s)
+{
+    return s->stdin_source >= 0 && s->stdin_fd >= 0 && !s->stdin_error &&
+           s->stdin_written == s->stdin_len;
+}
+
 /* The streams still to be read, and the bytes still to be passed on. */
 static int build_poll_set(cordon__attempt_state *s, struct pollfd *fds)
 {
@@ -271,7 +298,8 @@ static int build_poll_set(cordon__attempt_state *s, struct pollfd *fds)
         [SLOT_PID] = s->exited ? -1 : s->pidfd,
         [SLOT_STDOUT] = readable_stream(s, s->stdout_fd, 1),
         [SLOT_STDERR] = readable_stream(s, s->stderr_fd, 2), [SLOT_LOG] = s->log_fd,
-        [SLOT_STDIN] = s->stdin_error ? -1 : s->stdin_fd,
+        [SLOT_STDIN] = s->stdin_error || relay_waits(s) ? -1 : s->stdin_fd,
+        [SLOT_STDIN_SOURCE] = relay_waits(s) ? s->stdin_source : -1,
         [SLOT_SOCKET] = s->handover_forged ? -1 : s->listener_socket,
         [SLOT_LISTENER] = s->exited ? -1 : s->listener_fd,
         [SLOT_CANCEL] = s->exited || s->cancelled ? -1 : s->cancel_fd,
@@ -403,6 +431,8 @@ static void dispatch(cordon_task *t, cordon__attempt_state *s, struct pollfd *fd
         read_stream(t, s, &s->log_fd, &t->log_out, 3);
     if (fds[SLOT_STDIN].revents)
         write_stdin(s);
+    if (fds[SLOT_STDIN_SOURCE].revents)
+        relay_stdin(s);
     if (fds[SLOT_RELAY_OUT].revents)
         cordon__relay_flush(s, 1, &t->std_out);
     if (fds[SLOT_RELAY_ERR].revents)

@@ -138,8 +138,24 @@ int cordon_set_limit(cordon_task *t, cordon_limit what, uint64_t value);
 /* Bytes given to the task's stdin (copied).  Without this, or a stdin fd,
  * stdin is /dev/null. */
 int cordon_set_stdin(cordon_task *t, const void *data, size_t len);
-/* The task reads `fd` as its stdin (not closed by cordon; -1 restores
- * /dev/null). */
+/* The task reads `fd` as its stdin (not closed by cordon; keep it open
+ * until the run ends; -1 restores /dev/null).  The task never shares the
+ * caller's open file description, so nothing it does to its stdin (flags
+ * such as O_NONBLOCK or O_APPEND, a seek, a write) reaches the caller's:
+ * - a pipe, FIFO, regular file or terminal is opened again through
+ *   /proc/self/fd, read-only; a regular file is read from the caller's
+ *   offset at the start of each attempt, and that offset does not move
+ *   (a retry reads the same input);
+ * - anything else (a socket, a device other than a terminal), or one
+ *   that cannot be opened again (no /proc, a pipe of another user), is
+ *   relayed: the task reads a pipe that the collecting thread fills from
+ *   `fd`, reading it only when poll says it is readable and only while
+ *   the task runs.  Input read but not yet consumed when the task ends
+ *   (at most a pipe's capacity and 64 KiB) is lost to the caller; a
+ *   failed read ends the task with "StdinError".
+ * -EBADF when `fd` is not open for reading (closed, O_PATH, write-only:
+ * a read-only opening would read what is meant for someone else),
+ * -EISDIR for a directory, -EINVAL below -1. */
 int cordon_set_stdin_fd(cordon_task *t, int fd);
 
 /* Called by the collecting thread with each chunk the task writes, as it

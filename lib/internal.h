@@ -246,8 +246,9 @@ typedef struct cordon__attempt_state {
     void *stdin_user;
     char *stdin_chunk;          /* the task's, stdin_chunk_size bytes */
     size_t stdin_chunk_size;
-    int stdin_error;            /* the callback's negative errno: StdinError */
-    uint64_t stdin_fed;         /* bytes the callback gave */
+    int stdin_error;            /* the callback's (or relay's) negative errno: StdinError */
+    uint64_t stdin_fed;         /* bytes the callback (or relay) gave */
+    int stdin_source;           /* relayed stdin: the caller's fd (a dup), or -1 */
     /* Streams inherited from the caller's terminal, passed on by the
      * collector (lib/relay.c); [1] stdout, [2] stderr. */
     bool relayed[3];
@@ -381,6 +382,19 @@ void cordon__relay_flush(cordon__attempt_state *s, int stream, cordon__buffer *c
 bool cordon__relay_wants_input(const cordon__attempt_state *s, int stream);
 bool cordon__relay_pending(const cordon__attempt_state *s, int stream);
 void cordon__relay_finish(cordon__attempt_state *s, int stream, cordon__buffer *counted);
+/* lib/stdin_fd.c: a stdin fd the caller hands over, given to the task as
+ * a description of its own.  _check: 0, or -EBADF (-errno) when `fd` is
+ * not open for reading, -EISDIR for a directory.  _open: 0 with either
+ * *copy, a new read-only description of it (the child's stdin), or
+ * *relay_source, a dup of it that the collector relays through a pipe
+ * (cordon__stdin_relay_read, when poll says it is readable, into a
+ * stdin_chunk of cordon__stdin_chunk_size()), set; or a negative errno. */
+int    cordon__stdin_fd_check(int fd);
+int    cordon__stdin_fd_open(int fd, int *copy, int *relay_source);
+/* Reads the next chunk of a relayed stdin into stdin_chunk.  At the end
+ * of the input, closes the source and the task's pipe (it reads EOF).
+ * 0, or the read's negative errno (the source is closed; StdinError). */
+int    cordon__stdin_relay_read(cordon__attempt_state *s);
 /* The size of a task's stdin_chunk (lib/task_streams.c). */
 size_t cordon__stdin_chunk_size(void);
 /* One attempt from fork to result; fills t->result.  Returns what cordon_run

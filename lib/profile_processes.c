@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "profiler.h"
+#include "../sandbox/text_escape.h"
 
 #define PROCESS_ROWS      256
 #define SCAN_INTERVAL_NS  (10ull * 1000 * 1000)
@@ -221,10 +222,14 @@ static void write_subtree(FILE *out, struct cordon__process_table *table, proces
 {
     entry->printed = true;
     int indent = depth < MAX_INDENT ? depth : MAX_INDENT;
+    /* The task names its processes (exec, PR_SET_NAME): its word, escaped
+     * as a violation's path is, inside cordon's own table. */
+    char name[4 * sizeof entry->comm + 1];
+    cordon__escape_text(name, sizeof name, entry->comm, strnlen(entry->comm, sizeof entry->comm));
     fprintf(out, "  %7d %7d %10.1f %10.1f %10.1f %10ld  %*s%s\n", (int)entry->pid,
             (int)entry->ppid, ticks_ms(table, entry->utime + entry->stime),
             ticks_ms(table, entry->utime), ticks_ms(table, entry->stime),
-            entry->peak_rss_pages * table->page_kb, 2 * indent, "", entry->comm);
+            entry->peak_rss_pages * table->page_kb, 2 * indent, "", name);
     for (size_t i = 0; i < table->count; i++) {
         process_entry *child = &table->entries[i];
         if (!child->printed && child->ppid == entry->pid)

@@ -38,6 +38,7 @@ static void release_attempt(cordon__attempt_state *s)
     close_fd(&s->stderr_fd);
     close_fd(&s->log_fd);
     close_fd(&s->stdin_fd);
+    close_fd(&s->stdin_source);
     cordon__listener_release(s);
 }
 
@@ -95,7 +96,7 @@ static int attempt_start(cordon_task *t, attempt *a)
     launch->stdin_fd = launch->stdout_fd = launch->stderr_fd = launch->log_fd = -1;
     launch->listener_socket = -1;
     state->pidfd = state->stdout_fd = state->stderr_fd = state->log_fd = state->stdin_fd = -1;
-    state->listener_socket = state->listener_fd = state->cancel_fd = -1;
+    state->listener_socket = state->listener_fd = state->cancel_fd = state->stdin_source = -1;
     starting_attempt = t->result.attempts;
     int rc = cordon__spawn(t, launch, state);
     /* The child has its copies; the parent keeps only its own ends. */

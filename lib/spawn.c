@@ -95,6 +95,25 @@ static int output_target(const cordon_task *t, const cordon__launch *l, int stre
     }
 }
 
+/* The caller's fd (cordon_set_stdin_fd), as a description of the task's
+ * own, opened again or relayed (lib/stdin_fd.c). */
+static int stdin_of_caller(cordon_task *t, cordon__launch *l, cordon__attempt_state *s)
+{
+    int rc = cordon__stdin_fd_open(t->stdin_fd, &l->stdin_fd, &s->stdin_source);
+    if (rc < 0 || s->stdin_source < 0)
+        return rc;
+    if (!t->stdin_chunk && !(t->stdin_chunk = malloc(cordon__stdin_chunk_size())))
+        return -ENOMEM;
+    int fds[2];
+    if (pipe2(fds, O_CLOEXEC) != 0)
+        return -errno;
+    l->stdin_fd = fds[0];
+    s->stdin_fd = fds[1];
+    s->stdin_chunk = t->stdin_chunk;
+    s->stdin_chunk_size = cordon__stdin_chunk_size();
+    return set_nonblocking(fds[1]);
+}
+
 static int stdin_source(cordon_task *t, cordon__launch *l, cordon__attempt_state *s)
 {
     if (t->stdin_fn) {
@@ -119,10 +138,8 @@ static int stdin_source(cordon_task *t, cordon__launch *l, cordon__attempt_state
         s->stdin_len = t->stdin_len;
         return set_nonblocking(fds[1]);
     }
-    if (t->stdin_fd >= 0) {
-        l->stdin_fd = fcntl(t->stdin_fd, F_DUPFD_CLOEXEC, 0);
-        return l->stdin_fd < 0 ? -errno : 0;
-    }
+    if (t->stdin_fd >= 0)
+        return stdin_of_caller(t, l, s);
     l->stdin_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
     return l->stdin_fd < 0 ? -errno : 0;
 }

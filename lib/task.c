@@ -243,6 +243,9 @@ int cordon_set_stdin_fd(cordon_task *t, int fd)
         return busy;
     if (fd < -1)
         return -EINVAL;
+    int readable = fd >= 0 ? cordon__stdin_fd_check(fd) : 0;
+    if (readable < 0)
+        return readable;
     t->stdin_fd = fd;
     if (fd >= 0) {
         free(t->stdin_data);

@@ -160,7 +160,7 @@ typedef struct reading {
     size_t bad;                 /* in this file */
 } reading;
 
-static void bad_line(reading *rd, size_t lineno, bool last_unended)
+static void bad_line(reading *rd, size_t lineno, bool last_unended, const char *reason)
 {
     rd->r->bad_lines++;
     if (++rd->bad > BAD_LINES_SHOWN)
@@ -168,6 +168,8 @@ static void bad_line(reading *rd, size_t lineno, bool last_unended)
     if (last_unended)
         runner_error("%s:%zu: the last line is cut short (a runner killed while writing it?); "
                      "skipped", rd->path, lineno);
+    else if (reason[0])
+        runner_error("%s:%zu: %s; skipped", rd->path, lineno, reason);
     else
         runner_error("%s:%zu: not a cordon audit record; skipped", rd->path, lineno);
 }
@@ -181,7 +183,7 @@ static void take_line(void *user, char *line, size_t len, size_t lineno)
         return;
     audit_entry e;
     if (audit_entry_parse(line, len, &e) < 0) {
-        bad_line(rd, lineno, !ended);
+        bad_line(rd, lineno, !ended, e.reason);
         return;
     }
     rd->r->records++;

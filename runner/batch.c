@@ -14,6 +14,7 @@
 #include "audit.h"
 #include "batch.h"
 #include "batch_label.h"
+#include "terminal_text.h"
 #include "help.h"
 #include "job_file.h"
 #include "output.h"
@@ -43,6 +44,7 @@ typedef struct batch {
     char run_id[RUN_ID_MAX + 1];
     char host[256];
     size_t resumed;                 /* lines --resume found done */
+    bool clean[3];                  /* [1], [2]: a terminal, no --raw (terminal_text.h) */
 } batch;
 
 /* ---- input ------------------------------------------------------------- */
@@ -137,11 +139,13 @@ static void emit_output(batch *b, const batch_task *bt, const cordon_result *r,
         save_stream(b, bt, "log", &r->log_out, false);
         save_stream(b, bt, "exc", &r->exc_out, false);
     } else if (b->o->no_label) {
-        (void)output_write(STDOUT_FILENO, r->std_out.data, r->std_out.len);
-        (void)output_write(STDERR_FILENO, r->std_err.data, r->std_err.len);
+        (void)batch_plain_write(STDOUT_FILENO, r->std_out.data, r->std_out.len, b->clean[1]);
+        (void)batch_plain_write(STDERR_FILENO, r->std_err.data, r->std_err.len, b->clean[2]);
     } else {
-        (void)batch_label_write(STDOUT_FILENO, bt->lineno, r->std_out.data, r->std_out.len);
-        (void)batch_label_write(STDERR_FILENO, bt->lineno, r->std_err.data, r->std_err.len);
+        (void)batch_label_write(STDOUT_FILENO, bt->lineno, r->std_out.data, r->std_out.len,
+                                b->clean[1]);
+        (void)batch_label_write(STDERR_FILENO, bt->lineno, r->std_err.data, r->std_err.len,
+                                b->clean[2]);
     }
     if (!o->quiet && !o->json)
         print_failure(bt, r);
@@ -338,6 +342,8 @@ static int prepare_and_run(command_options *o)
     output_start();
     if (read_tasks(&b, o->input) == 0 && open_record_files(&b) == 0) {
         b.progress = !o->task.quiet && isatty(STDERR_FILENO);
+        b.clean[1] = terminal_text_wanted(STDOUT_FILENO, o->task.raw);
+        b.clean[2] = terminal_text_wanted(STDERR_FILENO, o->task.raw);
         pthread_mutex_init(&b.lock, NULL);
         pthread_cond_init(&b.changed, NULL);
         status = run_all(&b);

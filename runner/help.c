@@ -104,7 +104,13 @@ static const char task_options_help[] =
     "  --run-id ID         the run identifier of the records (default: 32 random\n"
     "                      hex digits, one per invocation); A-Z a-z 0-9 . _ : @ + -\n"
     "  --quiet             cordon says nothing of its own (no exception report, no\n"
-    "                      retry notes, no progress or summary); errors still show\n";
+    "                      retry notes, no progress or summary); errors still show\n"
+    "  --raw               pass the task's output to a terminal as it is.  Without\n"
+    "                      it, on a terminal (never in a file or pipe), each byte\n"
+    "                      that could drive the terminal (controls but newline and\n"
+    "                      tab, escape sequences, C1) is shown as '?': a task\n"
+    "                      cannot erase a label, fake cordon's lines, set the\n"
+    "                      title or make the terminal type into the shell\n";
 
 static const char run_help[] =
     "Usage: cordon run [OPTIONS] -- CMD ARGS...\n"
@@ -112,9 +118,10 @@ static const char run_help[] =
     "Runs one command in a confined, watched child.  Its stdout and stderr pass\n"
     "through live while being captured; a terminal or reader that takes nothing\n"
     "for 1.5 s gets the rest dropped (the capture keeps it), so it cannot hold\n"
-    "up the deadline.  Its stdin is cordon's, read-only: a stdin open for\n"
-    "writing is reopened read-only, or replaced by /dev/null (with a note) when\n"
-    "it cannot be; a terminal is replaced by /dev/null unless --tty is given.\n"
+    "up the deadline.  Its stdin is cordon's, through a read-only description of\n"
+    "its own (opened again, or relayed for a socket): flags it sets and seeks\n"
+    "stay off cordon's stdin.  A terminal is replaced by /dev/null unless --tty\n"
+    "is given.\n"
     "The task runs in a session of its own, with no controlling terminal.  When\n"
     "it ends with an exception (a signal, Timeout, a limit) cordon says so on\n"
     "stderr.\n"
@@ -270,7 +277,8 @@ static const char report_help[] =
     "When records come from batch, it says which lines of the job file ran\n"
     "several times (a retried shard) and, given the job file, which did not run\n"
     "at all (a lost worker), by shard.  A line that is not a record (a runner\n"
-    "killed while writing) is named as FILE:LINE and skipped.\n"
+    "killed while writing), or a record with a number cordon never writes (a\n"
+    "fraction, a count past 2^53), is named as FILE:LINE and skipped.\n"
     "\n"
     "  --sort KEY   cpu (default), rss or wall\n"
     "  --top N      rows of the task table (default 20; 0: all)\n"

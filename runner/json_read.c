@@ -1,6 +1,7 @@
 /* A small recursive-descent reader over one JSON object.  Values it does
  * not need are skipped without being copied; nesting is bounded so a
  * hostile line cannot exhaust the stack. */
+#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,9 +12,12 @@
 
 #define MAX_NESTING 64
 
+#define REASON_SIZE sizeof(((audit_entry *)0)->reason)
+
 typedef struct cursor {
     const char *p, *end;
     bool failed;
+    char *reason;               /* why a number made the record fail, or NULL */
 } cursor;
 
 static void skip_space(cursor *c)
@@ -102,31 +106,63 @@ static void skip_value(cursor *c, int depth)
         fail(c);
 }
 
-#define NUMBER_CEILING ((uint64_t)INT64_MAX / 4)
+/* The largest number a record may hold where cordon writes a count: 2^53,
+ * the last integer every JSON reader holds exactly (RFC 7493), and far
+ * past any usage (285 years in microseconds).  A bigger one, a negative
+ * one or a fraction was not written by cordon: rather than held at a
+ * ceiling or cut to a plausible figure, it makes the record skipped. */
+#define COUNT_MAX (1ll << 53)
 
-static uint64_t read_uint(cursor *c)
+/* Makes the record fail, saying why (the first reason stays). */
+static void reject(cursor *c, const char *field, const char *why)
 {
-    skip_space(c);
-    uint64_t v = 0;
-    const char *start = c->p;
-    /* Past what any usage can reach, a number is held at its ceiling
-     * rather than wrapped into a plausible one. */
-    while (c->p < c->end && *c->p >= '0' && *c->p <= '9') {
-        unsigned digit = (unsigned)(*c->p++ - '0');
-        v = v > (NUMBER_CEILING - digit) / 10 ? NUMBER_CEILING : v * 10 + digit;
-    }
-    if (c->p == start)
-        skip_value(c, 0); /* null, or a negative number: treated as 0 */
-    return c->p == start ? 0 : v;
+    if (!c->failed && c->reason)
+        snprintf(c->reason, REASON_SIZE, "'%s' %s", field, why);
+    fail(c);
 }
 
-static long read_int(cursor *c)
+/* A whole JSON number from `min` to `max` for `field`; null reads as 0
+ * (the field is not there).  Anything else is no number at all (the line
+ * is malformed) or one out of range or with a fraction or exponent (the
+ * reason names the field). */
+static int64_t read_whole(cursor *c, const char *field, int64_t min, int64_t max)
 {
     skip_space(c);
+    if (c->end - c->p >= 4 && memcmp(c->p, "null", 4) == 0) {
+        c->p += 4;
+        return 0;
+    }
     bool negative = c->p < c->end && *c->p == '-';
     c->p += negative;
-    long v = (long)read_uint(c); /* at most INT64_MAX / 4: fits */
-    return negative ? -v : v;
+    const char *digits = c->p;
+    uint64_t v = 0;
+    bool huge = false;
+    for (; c->p < c->end && *c->p >= '0' && *c->p <= '9'; c->p++) {
+        v = v * 10 + (unsigned)(*c->p - '0');
+        huge |= v > (uint64_t)COUNT_MAX;
+    }
+    if (c->p == digits || (digits[0] == '0' && c->p - digits > 1)) {
+        fail(c);
+        return 0;
+    }
+    if (c->p < c->end && (*c->p == '.' || *c->p == 'e' || *c->p == 'E')) {
+        reject(c, field, "is not a whole number");
+        return 0;
+    }
+    int64_t value = huge ? 0 : negative ? -(int64_t)v : (int64_t)v;
+    if (huge || value < min || value > max) {
+        char why[80];
+        snprintf(why, sizeof why, "is out of range (%lld to %lld)", (long long)min,
+                 (long long)max);
+        reject(c, field, why);
+        return 0;
+    }
+    return value;
+}
+
+static uint64_t read_count(cursor *c, const char *field)
+{
+    return (uint64_t)read_whole(c, field, 0, COUNT_MAX);
 }
 
 static void put_utf8(char **out, unsigned cp)
@@ -233,13 +269,13 @@ static void read_usage(cursor *c, audit_entry *e, fields *f)
             return;
         }
         if (key_is(a, b, "wall_us"))
-            e->wall_us = read_uint(c);
+            e->wall_us = read_count(c, "usage.wall_us");
         else if (key_is(a, b, "user_us"))
-            f->user_us = read_uint(c);
+            f->user_us = read_count(c, "usage.user_us");
         else if (key_is(a, b, "sys_us"))
-            f->sys_us = read_uint(c);
+            f->sys_us = read_count(c, "usage.sys_us");
         else if (key_is(a, b, "max_rss_kb"))
-            e->max_rss_kb = read_uint(c);
+            e->max_rss_kb = read_count(c, "usage.max_rss_kb");
         else
             skip_value(c, 1);
     } while (!c->failed && take(c, ','));
@@ -269,10 +305,9 @@ static void read_short_string(cursor *c, char *out, size_t size)
 static bool read_origin(cursor *c, const char *a, const char *b, audit_entry *e)
 {
     if (key_is(a, b, "line"))
-        e->line = read_uint(c);
+        e->line = read_count(c, "line");
     else if (key_is(a, b, "status")) {
-        long status = read_int(c);
-        e->status = status < -1000 || status > 1000 ? -1000 : (int)status;
+        e->status = (int)read_whole(c, "status", 0, 255); /* an exit status */
         e->has_status = true;
     } else if (key_is(a, b, "run_id"))
         read_short_string(c, e->run_id, sizeof e->run_id);
@@ -314,7 +349,7 @@ static void read_member(cursor *c, audit_entry *e, fields *f)
     } else if (read_origin(c, a, b, e)) {
         return;
     } else if (key_is(a, b, "exit_code")) {
-        f->exit_code = read_int(c);
+        f->exit_code = (long)read_whole(c, "exit_code", INT_MIN, INT_MAX);
     } else if (key_is(a, b, "usage")) {
         read_usage(c, e, f);
     } else {
@@ -324,9 +359,9 @@ static void read_member(cursor *c, audit_entry *e, fields *f)
 
 int audit_entry_parse(const char *line, size_t len, audit_entry *e)
 {
-    cursor c = { line, line + len, false };
-    fields f = { false, false, 0, "", 0, 0 };
     memset(e, 0, sizeof *e);
+    cursor c = { line, line + len, false, e->reason };
+    fields f = { false, false, 0, "", 0, 0 };
     if (!take(&c, '{'))
         return -1;
     if (!take(&c, '}')) {

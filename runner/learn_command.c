@@ -236,12 +236,10 @@ static int prepare_and_learn(command_options *o, const learn_options *l)
         output_start();
         cordon_task *t = task_build(&o->task, base, o->shell, o->command);
         if (t) {
-            int stdin_fd = task_stdin_open(o->task.quiet, false);
+            int stdin_fd = task_stdin_open(false);
             if (stdin_fd >= 0)
                 cordon_set_stdin_fd(t, stdin_fd);
             status = learn_and_write(o, l, t, learned);
-            if (stdin_fd > STDIN_FILENO)
-                close(stdin_fd);
         }
         cordon_task_free(t);
     }

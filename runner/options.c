@@ -376,6 +376,13 @@ static int opt_resume(command_options *o, const char *name, const char *value)
     return 0;
 }
 
+static int opt_raw(command_options *o, const char *name, const char *value)
+{
+    (void)name, (void)value;
+    o->task.raw = true;
+    return 0;
+}
+
 static int opt_no_label(command_options *o, const char *name, const char *value)
 {
     (void)name, (void)value;
@@ -465,6 +472,7 @@ static const option_spec specs[] = {
     { "--json", false, BOTH, opt_json },
     { "--audit", true, BOTH, opt_audit },
     { "--quiet", false, BOTH, opt_quiet },
+    { "--raw", false, BOTH, opt_raw },
     { "--help", false, BOTH, opt_help },
     { "-h", false, BOTH, opt_help },
     { "--profile", false, OPTIONS_RUN, opt_profile },

@@ -33,6 +33,7 @@ typedef struct task_options {
     double backoff_factor;
     bool json, quiet, profile;
     bool tty;                           /* run --tty: a terminal stdin is handed over */
+    bool raw;                           /* --raw: task output to a terminal uncleaned */
     const char *audit;
     /* Isolation: --ro/--rw/--exec (CORDON_READ... flags), --tmpfs, --net
      * none, --isolate NAME; paths point into argv. */

@@ -11,6 +11,14 @@
 #include "runner.h"
 #include "task_setup.h"
 #include "task_stdin.h"
+#include "terminal_text.h"
+
+/* How each stream is passed on: cleaned for a terminal unless --raw
+ * (terminal_text.h), as it is for a file or pipe. */
+typedef struct passing {
+    bool clean[3];
+    terminal_text state[3];
+} passing;
 
 /* Live pass-through, called from the library's collect loop: it only
  * queues (see output.h), so a terminal the task froze cannot keep that
@@ -18,9 +26,19 @@
  * stops that stream from being passed on, not the capture. */
 static void pass_output(void *user, int stream, const char *data, size_t len)
 {
-    (void)user;
-    if (stream == 1 || stream == 2)
-        (void)output_write(stream == 1 ? STDOUT_FILENO : STDERR_FILENO, data, len);
+    passing *p = user;
+    if (stream != 1 && stream != 2)
+        return;
+    int fd = stream == 1 ? STDOUT_FILENO : STDERR_FILENO;
+    if (!p->clean[stream]) {
+        (void)output_write(fd, data, len);
+        return;
+    }
+    char *copy = runner_alloc(len ? len : 1);
+    memcpy(copy, data, len);
+    terminal_text_clean(&p->state[stream], copy, len, true);
+    (void)output_write(fd, copy, len);
+    free(copy);
 }
 
 static void report_exception(const cordon_result *r)
@@ -72,9 +90,11 @@ static int write_record(const command_options *o, task_record *rec, int audit_fd
 static int run_task(const command_options *o, cordon_task *t, const cordon_policy *policy,
                     int audit_fd, record_origin *origin)
 {
+    passing pass = { { false, terminal_text_wanted(STDOUT_FILENO, o->task.raw),
+                       terminal_text_wanted(STDERR_FILENO, o->task.raw) }, { { 0, 0 } } };
     if (!o->task.json)
-        cordon_set_output_callback(t, pass_output, NULL);
-    int stdin_fd = task_stdin_open(o->task.quiet, o->task.tty);
+        cordon_set_output_callback(t, pass_output, &pass);
+    int stdin_fd = task_stdin_open(o->task.tty);
     if (stdin_fd >= 0)
         cordon_set_stdin_fd(t, stdin_fd);
     terminal_state terminal = { .saved = false };
@@ -85,8 +105,6 @@ static int run_task(const command_options *o, cordon_task *t, const cordon_polic
     origin->started_ms = origin_now_ms();
     int rc = retry_run(t, &o->task, talk, &log);
     terminal_restore(&terminal);
-    if (stdin_fd > STDIN_FILENO)
-        close(stdin_fd);
     const cordon_result *r = cordon_task_result(t);
     int status = task_exit_status(rc, r);
     if (rc < 0)

@@ -1,15 +1,9 @@
-/* Reopening through /proc/self/fd/0 gives a new file description on the
- * same file, tty or FIFO, with only the access asked for; the caller's
- * description (and its flags) is left as it was.  A FIFO open read-write
- * in our fd 0 counts as a writer, so the read-only open does not wait.
- *
- * What cannot be reopened (a socket, an anonymous inode) is not copied
- * through a pipe either: a copying thread would go on eating the caller's
- * input after the task ended.  The task reads /dev/null instead, and we
- * say so. */
-#include <errno.h>
+/* The runner's stdin as the task's: the library gives the task a
+ * description of its own (opened again read-only, or relayed), so what
+ * the task does to it (O_NONBLOCK, a seek) stays off the caller's shell
+ * and the pipeline's next reader, and a stdin open read-write reaches the
+ * task read-only. */
 #include <fcntl.h>
-#include <string.h>
 #include <unistd.h>
 
 #include "runner.h"
@@ -28,27 +22,12 @@ void terminal_restore(const terminal_state *state)
     tcflow(STDIN_FILENO, TCOON);
 }
 
-int task_stdin_open(bool quiet, bool tty)
+int task_stdin_open(bool tty)
 {
     int flags = fcntl(STDIN_FILENO, F_GETFL);
-    if (flags < 0)
-        return -1;
+    if (flags < 0 || (flags & O_ACCMODE) == O_WRONLY)
+        return -1; /* closed; or write-only, which the task could not read */
     if (isatty(STDIN_FILENO) && !tty)
         return -1;
-    int access = flags & O_ACCMODE;
-    if (access == O_RDONLY)
-        return STDIN_FILENO;
-    /* Write-only: the task could not read it anyway, and a read-only
-     * reopening would read what was meant for someone else (a pipe's
-     * other end). */
-    if (access == O_WRONLY)
-        return -1;
-    int fd;
-    do
-        fd = open("/proc/self/fd/0", O_RDONLY | O_NOCTTY | O_CLOEXEC);
-    while (fd < 0 && errno == EINTR);
-    if (fd < 0 && !quiet)
-        runner_error("stdin is open for writing and cannot be reopened read-only (%s); "
-                     "the task reads /dev/null instead", strerror(errno));
-    return fd;
+    return STDIN_FILENO;
 }

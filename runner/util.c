@@ -11,26 +11,12 @@
 
 #include "output.h"
 #include "runner.h"
+#include "terminal_text.h"
 
 void runner_make_printable(char *text, size_t len)
 {
-    unsigned pending = 0; /* continuation bytes the last lead byte still wants */
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)text[i];
-        bool c1 = c == 0xC2 && i + 1 < len && (unsigned char)text[i + 1] < 0xA0 &&
-                  (unsigned char)text[i + 1] >= 0x80;
-        if (c < 0x20 || c == 0x7f || c1 || (c >= 0x80 && c < 0xC0 && pending == 0) ||
-            c == 0xC0 || c == 0xC1 || c > 0xF4) {
-            text[i] = '?';
-            if (c1)
-                text[++i] = '?';
-            pending = 0;
-        } else if (c >= 0x80 && c < 0xC0) {
-            pending--;
-        } else {
-            pending = c >= 0xF0 ? 3 : c >= 0xE0 ? 2 : c >= 0xC2 ? 1 : 0;
-        }
-    }
+    terminal_text fresh = { 0, 0 };
+    terminal_text_clean(&fresh, text, len, false);
 }
 
 void runner_error(const char *fmt, ...)

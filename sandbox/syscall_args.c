@@ -25,6 +25,7 @@
 #include "policy.h"
 #include "policy_rules.h"
 #include "syscall_args.h"
+#include "text_escape.h"
 
 typedef struct named {
     const char *name;
@@ -343,15 +344,9 @@ static void put_string(writer *w, uint64_t address)
         return;
     }
     put(w, "\"");
-    for (int i = 0; i < len && i < MAX_STRING; i++) {
-        unsigned char c = (unsigned char)text[i];
-        if (c == '"' || c == '\\')
-            put(w, "\\%c", c);
-        else if (c >= 0x20 && c < 0x7f)
-            put(w, "%c", c);
-        else
-            put(w, "\\x%02x", c);
-    }
+    size_t room = w->used < w->size ? w->size - w->used : 0;
+    w->used += cordon__escape_text(room ? w->out + w->used : NULL, room, text,
+                                   len < MAX_STRING ? (size_t)len : MAX_STRING);
     put(w, len >= MAX_STRING ? "\"..." : "\"");
 }
 

@@ -254,6 +254,25 @@ static void test_profiler_lists_the_processes_of_a_command(void **state)
     cordon_task_free(t);
 }
 
+/* A process's name is the task's choice (the file it execs, PR_SET_NAME):
+ * in the table it must neither drive the terminal nor start a line. */
+static void test_profiler_escapes_the_names_a_task_gives_its_processes(void **state)
+{
+    (void)state;
+    cordon_task *t = shell("d=$(mktemp -d) && n=$(printf 'a\\033[2J\\nfake\\\\') && "
+                           "cp /bin/sleep \"$d/$n\" && \"$d/$n\" 0.3; rm -rf \"$d\"");
+    char *report = profile(t, 0);
+    const char *processes = strstr(report, "\nprocesses of its group");
+    assert_non_null(processes);
+    if (!strstr(processes, "  a\\x1b[2J\\x0afake\\\\\n"))
+        fprintf(stderr, "%s", report);
+    assert_non_null(strstr(processes, "  a\\x1b[2J\\x0afake\\\\\n"));
+    assert_null(strchr(report, '\033'));
+    assert_null(strstr(report, "\nfake"));
+    free(report);
+    cordon_task_free(t);
+}
+
 static void test_profiler_hz_sets_the_sampling_rate(void **state)
 {
     (void)state;
@@ -312,6 +331,7 @@ int main(void)
         cmocka_unit_test(test_profiler_keeps_the_profile_of_a_timed_out_task),
         cmocka_unit_test(test_profiler_counts_a_recursive_function_once_per_sample),
         cmocka_unit_test(test_profiler_lists_the_processes_of_a_command),
+        cmocka_unit_test(test_profiler_escapes_the_names_a_task_gives_its_processes),
         cmocka_unit_test(test_profiler_hz_sets_the_sampling_rate),
         cmocka_unit_test(test_profiler_samples_under_the_compute_allow_list),
         cmocka_unit_test(test_profiler_hz_out_of_range_is_rejected),

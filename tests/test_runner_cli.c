@@ -27,7 +27,7 @@ static void expect_help_mentions(const char *topic, const char *const words[])
 static const char *const task_options[] = {
     "--policy", "--timeout", "--cpu", "--mem", "--fsize", "--procs", "--nofile", "--out-cap",
     "--user", "--cwd", "--env", "--clear-env", "--retry", "--retry-on", "--backoff", "--json",
-    "--audit", "--quiet", "exit:N", NULL,
+    "--audit", "--quiet", "--raw", "exit:N", NULL,
 };
 
 static void test_cli_help_lists_the_commands(void **state)
@@ -69,7 +69,8 @@ static void test_cli_help_claims_no_more_than_holds(void **state)
     };
     expect_help_mentions("run", words);
     expect_help_mentions("batch", words);
-    const char *const run_only[] = { "reopened read-only", "gets the rest dropped", NULL };
+    const char *const run_only[] = { "through a read-only description of\nits own",
+                                     "gets the rest dropped", NULL };
     expect_help_mentions("run", run_only);
 }
 

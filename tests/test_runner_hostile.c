@@ -3,6 +3,7 @@
  * where cordon will write its files (--out-dir, --audit). */
 #include <sys/file.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <termios.h>
 
 #include "runner_support.h"
@@ -24,6 +25,54 @@ static captured cordon_bounded(const char *const args[])
 }
 
 #define CORDON_BOUNDED(...) cordon_bounded((const char *const[]){ __VA_ARGS__, NULL })
+
+/* ---- stdin ------------------------------------------------------------ */
+
+/* cordon run with `fd` as its stdin and a task that sets O_NONBLOCK and
+ * O_APPEND on its stdin and seeks it to the end: the caller's description
+ * (which the rest of a shell pipeline reads on) must be as it was. */
+static void expect_stdin_untouched(int fd)
+{
+    int flags = fcntl(fd, F_GETFL);
+    off_t offset = lseek(fd, 0, SEEK_CUR);
+    captured c = CORDON_WITH(fd, NULL, "run", "--", hostile_path(), "tamper-stdin");
+    expect_status(&c, 0);
+    assert_string_equal(c.out, "tampered 0\n");
+    captured_free(&c);
+    assert_int_equal(fcntl(fd, F_GETFL), flags);
+    assert_int_equal(lseek(fd, 0, SEEK_CUR), offset);
+}
+
+static void test_hostile_stdin_flags_and_offset_stay_the_callers(void **state)
+{
+    (void)state;
+    int fds[2];
+    assert_int_equal(pipe2(fds, O_CLOEXEC), 0);
+    expect_stdin_untouched(fds[0]);
+    /* The pipeline's next reader still gets what comes later. */
+    assert_int_equal(write(fds[1], "later-data\n", 11), 11);
+    char buf[32];
+    assert_int_equal(read(fds[0], buf, sizeof buf), 11);
+    close(fds[0]);
+    close(fds[1]);
+
+    char *dir = make_temp_dir();
+    char path[300];
+    snprintf(path, sizeof path, "%s/input", dir);
+    write_file(path, "0123456789");
+    int file = open(path, O_RDONLY | O_CLOEXEC);
+    assert_true(file >= 0);
+    assert_int_equal(lseek(file, 3, SEEK_SET), 3);
+    expect_stdin_untouched(file);
+    close(file);
+    remove_tree(dir);
+
+    int pair[2]; /* relayed: the flags land on the task's pipe */
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair), 0);
+    expect_stdin_untouched(pair[0]);
+    close(pair[0]);
+    close(pair[1]);
+}
 
 /* ---- the terminal -------------------------------------------------------- */
 
@@ -57,20 +106,42 @@ static _Noreturn void terminal_shell(const char *slave_name, int report, const c
     _exit(WIFEXITED(status) ? WEXITSTATUS(status) : 200);
 }
 
+/* What a terminal showed. */
+typedef struct shown {
+    char *data;
+    size_t len;
+} shown;
+
 /* Runs cordon ARGS on a fresh terminal, reading (and dropping) what it
  * shows.  Returns cordon's exit status, or -1 when it had not ended after
  * `limit` seconds (it and its task are then killed). */
 static int run_on_terminal_then(double limit, double *seconds, const char *const args[],
-                                struct termios *modes_after);
+                                struct termios *modes_after, shown *screen);
 
 static int run_on_terminal(double limit, double *seconds, const char *const args[])
 {
-    return run_on_terminal_then(limit, seconds, args, NULL);
+    return run_on_terminal_then(limit, seconds, args, NULL, NULL);
 }
 
-/* The same, reading the terminal's modes once cordon has ended. */
+/* Reads what the terminal has to show now, keeping it in `screen`. */
+static void read_terminal(int master, int wait_ms, shown *screen)
+{
+    struct pollfd p = { master, POLLIN, 0 };
+    char buf[4096];
+    ssize_t n;
+    if (poll(&p, 1, wait_ms) <= 0)
+        return;
+    n = read(master, buf, sizeof buf);
+    if (n < 0 && errno == EIO)
+        usleep(50000); /* the slave side is closed for now */
+    else if (n > 0 && screen)
+        append_bytes(&screen->data, &screen->len, buf, (size_t)n);
+}
+
+/* The same, reading the terminal's modes once cordon has ended, and
+ * keeping what it showed in `screen` (when not NULL). */
 static int run_on_terminal_then(double limit, double *seconds, const char *const args[],
-                                struct termios *modes_after)
+                                struct termios *modes_after, shown *screen)
 {
     const char *argv[64];
     cordon_argv(argv, args);
@@ -93,11 +164,12 @@ static int run_on_terminal_then(double limit, double *seconds, const char *const
     close(report[0]);
     int status = -1, ended = 0;
     while (!ended && now_seconds() - start < limit) {
-        struct pollfd p = { master, POLLIN, 0 };
-        char buf[4096];
-        if (poll(&p, 1, 50) > 0 && read(master, buf, sizeof buf) < 0 && errno == EIO)
-            usleep(50000); /* the slave side is closed for now */
+        read_terminal(master, 50, screen);
         ended = waitpid(shell, &status, WNOHANG) == shell;
+    }
+    for (size_t before = SIZE_MAX; screen && screen->len != before;) {
+        before = screen->len; /* what it showed last */
+        read_terminal(master, 100, screen);
     }
     *seconds = now_seconds() - start;
     if (!ended) {
@@ -165,7 +237,7 @@ static void test_hostile_terminal_stdin_only_when_asked(void **state)
     double seconds;
     struct termios after;
     int status = run_on_terminal_then(15, &seconds, (const char *const[]){
-        "run", "--timeout", "5s", "--shell", line, NULL }, &after);
+        "run", "--timeout", "5s", "--shell", line, NULL }, &after, NULL);
     assert_int_not_equal(status, -1);
     char path[600];
     snprintf(path, sizeof path, "%s/seen", dir);
@@ -177,7 +249,7 @@ static void test_hostile_terminal_stdin_only_when_asked(void **state)
     snprintf(line, sizeof line, "if test -t 0; then echo tty; else echo notty; fi > %s/seen; "
              "stty -echo -icanon tostop <&0", dir);
     status = run_on_terminal_then(15, &seconds, (const char *const[]){
-        "run", "--tty", "--timeout", "5s", "--shell", line, NULL }, &after);
+        "run", "--tty", "--timeout", "5s", "--shell", line, NULL }, &after, NULL);
     assert_int_equal(status, 0);
     expect_file(path, "tty\n");
     assert_true(after.c_lflag & ECHO);
@@ -186,6 +258,102 @@ static void test_hostile_terminal_stdin_only_when_asked(void **state)
     unlink(path);
     rmdir(dir);
     free(dir);
+}
+
+/* A task's bytes that would drive a terminal: a carriage return and
+ * "erase line" that wipe batch's label before a fake cordon line, an OSC
+ * title, a C1 CSI in UTF-8 and as one 8-bit byte, each asking for the
+ * terminal's report.  Text in UTF-8 and tabs are only text. */
+#define HOSTILE_PRINTF \
+    "printf '\\r\\033[Kcordon: batch: 2 tasks, all succeeded\\n" \
+    "\\033]0;owned\\007\\302\\233c\\233c\\n'"
+#define HOSTILE_RAW "\r\033[Kcordon: batch: 2 tasks, all succeeded\n\033]0;owned\007\302\233c\233c\n"
+#define PLAIN_PRINTF "printf 'ok h\\303\\251llo\\tend\\n'"
+
+static bool holds_no_terminal_control(const shown *screen)
+{
+    for (size_t i = 0; i < screen->len; i++) {
+        unsigned char c = (unsigned char)screen->data[i];
+        if ((c < 0x20 && c != '\n' && c != '\r' && c != '\t') || c == 0x7f || c == 0x9b)
+            return false;
+        if (c == '\r' && (i + 1 == screen->len || screen->data[i + 1] != '\n'))
+            return false; /* the terminal's own CR LF aside */
+    }
+    return true;
+}
+
+/* On a terminal, batch's labels hold and no byte of the task's drives the
+ * terminal; with --raw, and in a pipe, the bytes are passed as they are. */
+static void test_hostile_task_output_cannot_drive_the_terminal(void **state)
+{
+    (void)state;
+    char *dir = make_temp_dir();
+    char jobs[300];
+    snprintf(jobs, sizeof jobs, "%s/jobs", dir);
+    write_file(jobs, HOSTILE_PRINTF "; exit 1\n" PLAIN_PRINTF "\n");
+    double seconds;
+    shown screen = { NULL, 0 };
+    int status = run_on_terminal_then(30, &seconds, (const char *const[]){
+        "batch", "--quiet", "-j", "1", jobs, NULL }, NULL, &screen);
+    assert_int_equal(status, 1);
+    append_bytes(&screen.data, &screen.len, "", 1);
+    if (!strstr(screen.data, "[1] ??[Kcordon: batch: 2 tasks, all succeeded\r\n"))
+        fprintf(stderr, "the terminal showed:\n%s\n", screen.data);
+    assert_non_null(strstr(screen.data, "[1] ??[Kcordon: batch: 2 tasks, all succeeded\r\n"
+                                        "[1] ?]0;owned???c?c\r\n"));
+    assert_non_null(strstr(screen.data, "[2] ok h\303\251llo\tend\r\n"));
+    screen.len--;
+    assert_true(holds_no_terminal_control(&screen));
+    free(screen.data);
+
+    /* run's pass-through, stdout and stderr alike. */
+    screen = (shown){ NULL, 0 };
+    status = run_on_terminal_then(30, &seconds, (const char *const[]){
+        "run", "--quiet", "--shell", HOSTILE_PRINTF " >&2; " PLAIN_PRINTF, NULL }, NULL,
+        &screen);
+    assert_int_equal(status, 0);
+    append_bytes(&screen.data, &screen.len, "", 1);
+    assert_non_null(strstr(screen.data, "??[Kcordon: batch: 2 tasks, all succeeded\r\n"
+                                        "?]0;owned???c?c\r\n"));
+    assert_non_null(strstr(screen.data, "ok h\303\251llo\tend\r\n"));
+    screen.len--;
+    assert_true(holds_no_terminal_control(&screen));
+    free(screen.data);
+
+    /* A character cut between two pieces of the live stream: a C1 still
+     * goes, a letter stays whole. */
+    screen = (shown){ NULL, 0 };
+    status = run_on_terminal_then(30, &seconds, (const char *const[]){
+        "run", "--quiet", "--shell",
+        "printf 'a\\302'; sleep 0.3; printf '\\233c h\\303'; sleep 0.3; printf '\\251!\\n'",
+        NULL }, NULL, &screen);
+    assert_int_equal(status, 0);
+    append_bytes(&screen.data, &screen.len, "", 1);
+    assert_non_null(strstr(screen.data, "a\302?c h\303\251!\r\n"));
+    screen.len--;
+    assert_true(holds_no_terminal_control(&screen));
+    free(screen.data);
+
+    /* --raw: as they are. */
+    screen = (shown){ NULL, 0 };
+    status = run_on_terminal_then(30, &seconds, (const char *const[]){
+        "batch", "--quiet", "--raw", "-j", "1", jobs, NULL }, NULL, &screen);
+    assert_int_equal(status, 1);
+    append_bytes(&screen.data, &screen.len, "", 1);
+    assert_non_null(strstr(screen.data, "[1] \r\033[Kcordon: batch: 2 tasks, all succeeded\r\n"));
+    free(screen.data);
+
+    /* A pipe gets every byte. */
+    captured c = CORDON("batch", "--quiet", "-j", "1", jobs);
+    expect_status(&c, 1);
+    assert_non_null(strstr(c.out, "[1] \r\033[Kcordon: batch: 2 tasks, all succeeded\n"
+                                  "[1] \033]0;owned\007\302\233c\233c\n"));
+    captured_free(&c);
+    c = CORDON("run", "--quiet", "--shell", HOSTILE_PRINTF);
+    expect_status(&c, 0);
+    assert_string_equal(c.out, HOSTILE_RAW);
+    captured_free(&c);
+    remove_tree(dir);
 }
 
 /* ---- files cordon writes ------------------------------------------------ */
@@ -364,9 +532,11 @@ static void test_hostile_audit_lock_held_for_ever(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_hostile_stdin_flags_and_offset_stay_the_callers),
         cmocka_unit_test(test_hostile_frozen_terminal_does_not_stop_the_deadline),
         cmocka_unit_test(test_hostile_foreground_grab_does_not_stop_cordon),
         cmocka_unit_test(test_hostile_terminal_stdin_only_when_asked),
+        cmocka_unit_test(test_hostile_task_output_cannot_drive_the_terminal),
         cmocka_unit_test(test_hostile_out_dir_plants_are_never_written_through),
         cmocka_unit_test(test_hostile_out_dir_that_is_a_link_is_refused),
         cmocka_unit_test(test_hostile_audit_plants_are_refused),

@@ -159,6 +159,64 @@ static void test_report_names_broken_lines(void **state)
     remove_tree(dir);
 }
 
+/* A number cordon never writes (past 2^53, fractional, with an exponent,
+ * negative where a count is, an exit code past an int, a status past
+ * 0-255) skips its record with the field named, instead of being held
+ * at a ceiling or cut to a plausible figure; the limits themselves and
+ * null are read. */
+static void test_report_skips_records_with_numbers_out_of_range(void **state)
+{
+    (void)state;
+    char *dir = make_temp_dir();
+    char *audit = path_in(dir, "a.jsonl");
+    static const char *const lines[] = {
+        "{\"command\":\"a\",\"exit_code\":1e400,\"usage\":{}}",
+        "{\"command\":\"b\",\"line\":9223372036854775808,\"usage\":{}}",
+        "{\"command\":\"c\",\"line\":1.5,\"usage\":{}}",
+        "{\"command\":\"d\",\"usage\":{\"wall_us\":18446744073709551615}}",
+        "{\"command\":\"e\",\"status\":-1,\"usage\":{}}",
+        "{\"command\":\"f\",\"exit_code\":2147483648,\"usage\":{}}",
+        "{\"command\":\"g\",\"usage\":{\"max_rss_kb\":-5}}",
+        "{\"command\":\"h\",\"usage\":{\"user_us\":1E3}}",
+        "{\"command\":\"i\",\"line\":100000000000000000000000000000,\"usage\":{}}",
+        "{\"command\":\"j\",\"status\":256,\"usage\":{\"sys_us\":9007199254740993}}",
+        "{\"command\":\"ok1\",\"line\":2,\"exit_code\":-2147483648,\"status\":255,"
+        "\"usage\":{\"wall_us\":9007199254740992,\"user_us\":null}}",
+        "{\"command\":\"ok2\",\"line\":1,\"exit_code\":0,\"status\":0,\"usage\":{\"wall_us\":7}}",
+    };
+    FILE *f = fopen(audit, "w");
+    assert_non_null(f);
+    for (size_t i = 0; i < sizeof lines / sizeof *lines; i++)
+        fprintf(f, "%s\n", lines[i]);
+    assert_int_equal(fclose(f), 0);
+    captured c = CORDON("report", "--lines", "2", audit);
+    expect_status(&c, 1);
+    const char *range = "is out of range (0 to 9007199254740992)";
+    char expected[4096];
+    snprintf(expected, sizeof expected,
+             "cordon: %s:1: 'exit_code' is not a whole number; skipped\n"
+             "cordon: %s:2: 'line' %s; skipped\n"
+             "cordon: %s:3: 'line' is not a whole number; skipped\n"
+             "cordon: %s:4: 'usage.wall_us' %s; skipped\n"
+             "cordon: %s:5: 'status' is out of range (0 to 255); skipped\n"
+             "cordon: %s:6: 'exit_code' is out of range (-2147483648 to 2147483647); skipped\n"
+             "cordon: %s:7: 'usage.max_rss_kb' %s; skipped\n"
+             "cordon: %s:8: 'usage.user_us' is not a whole number; skipped\n"
+             "cordon: %s:9: 'line' %s; skipped\n"
+             "cordon: %s:10: 'status' is out of range (0 to 255); skipped\n"
+             "cordon: %s: 10 lines skipped\n",
+             audit, audit, range, audit, audit, range, audit, audit, audit, range, audit,
+             audit, range, audit, audit);
+    assert_string_equal(c.err, expected);
+    assert_non_null(strstr(c.out, "lines of the job file: 2 jobs; 2 ran once, 0 several times, "
+                                  "0 not at all\n"));
+    assert_null(strstr(c.out, "2305843009213693951"));
+    assert_null(strstr(c.out, "640511947h"));
+    captured_free(&c);
+    free(audit);
+    remove_tree(dir);
+}
+
 /* Many files stream: 20 files of 5,000 records each are one report. */
 static void test_report_of_many_files_is_fast(void **state)
 {
@@ -396,6 +454,7 @@ int main(void)
         cmocka_unit_test(test_report_names_broken_lines),
         cmocka_unit_test(test_report_of_many_files_is_fast),
         cmocka_unit_test(test_report_option_errors_are_125),
+        cmocka_unit_test(test_report_skips_records_with_numbers_out_of_range),
         cmocka_unit_test(test_report_refuses_fifos_and_devices),
         cmocka_unit_test(test_report_says_a_line_too_long_to_hold),
         cmocka_unit_test(test_report_prints_no_control_bytes_of_names),

@@ -216,6 +216,18 @@ static int grab_tty(void)
     return 0;
 }
 
+/* Leaves its mark on the description of its stdin: flags that would make
+ * the next reader's reads fail (O_NONBLOCK) and a seek to the end. */
+static int tamper_stdin(void)
+{
+    int flags = fcntl(0, F_GETFL);
+    int set = flags >= 0 ? fcntl(0, F_SETFL, flags | O_NONBLOCK | O_APPEND) : -1;
+    (void)lseek(0, 0, SEEK_END);
+    printf("tampered %d\n", set);
+    fflush(stdout);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     const char *mode = argc > 1 ? argv[1] : "";
@@ -237,6 +249,7 @@ int main(int argc, char **argv)
     if (strcmp(mode, "socket-inet") == 0) return socket_inet();
     if (strcmp(mode, "freeze-tty") == 0) return freeze_tty(argc > 2 ? argv[2] : NULL);
     if (strcmp(mode, "grab-tty") == 0) return grab_tty();
+    if (strcmp(mode, "tamper-stdin") == 0) return tamper_stdin();
     fprintf(stderr, "hostile: unknown mode '%s'\n", mode);
     return 64;
 }

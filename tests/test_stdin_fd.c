@@ -1,0 +1,353 @@
+/* cordon_set_stdin_fd: the task reads the caller's fd through a file
+ * description of its own.  Whatever it does to its stdin (status flags, a
+ * seek, a write) stays off the caller's description: a pipe, FIFO,
+ * regular file or terminal is opened again read-only, anything else (a
+ * socket) is relayed. */
+#include <fcntl.h>
+#include <pthread.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "support.h"
+#include "scratch_files.h"
+
+/* What a hostile task does to its stdin: flags that would make the
+ * caller's next read fail (O_NONBLOCK) or change its writes (O_APPEND),
+ * and a seek to the end.  It reads nothing. */
+static int tamper_with_stdin(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    (void)arg;
+    int flags = fcntl(0, F_GETFL);
+    if (flags < 0 || fcntl(0, F_SETFL, flags | O_NONBLOCK | O_APPEND) != 0)
+        return 1;
+    (void)lseek(0, 0, SEEK_END); /* ESPIPE on pipes, terminals, sockets */
+    return 0;
+}
+
+/* Reads its stdin to the end; returns its length and a checksum (more
+ * than cordon_return's default cap may arrive), and the first 64 bytes. */
+typedef struct digest {
+    uint64_t length, sum;
+    char head[64];
+} digest;
+
+static int digest_stdin(cordon_ctx *ctx, void *arg)
+{
+    (void)arg;
+    digest d;
+    memset(&d, 0, sizeof d);
+    char buf[65536];
+    for (;;) {
+        ssize_t n = read(0, buf, sizeof buf);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return 100 + errno;
+        if (n == 0)
+            break;
+        for (ssize_t i = 0; i < n; i++) {
+            if (d.length + (uint64_t)i < sizeof d.head)
+                d.head[d.length + (uint64_t)i] = buf[i];
+            d.sum = d.sum * 31 + (unsigned char)buf[i];
+        }
+        d.length += (uint64_t)n;
+    }
+    cordon_return(ctx, &d, sizeof d);
+    return 0;
+}
+
+static digest digest_of(const char *data, size_t len)
+{
+    digest d;
+    memset(&d, 0, sizeof d);
+    for (size_t i = 0; i < len; i++) {
+        if (i < sizeof d.head)
+            d.head[i] = data[i];
+        d.sum = d.sum * 31 + (unsigned char)data[i];
+    }
+    d.length = len;
+    return d;
+}
+
+static digest run_digest(int fd)
+{
+    cordon_task *t = cordon_function_task(digest_stdin, NULL);
+    assert_int_equal(cordon_set_stdin_fd(t, fd), 0);
+    const cordon_result *r = run_task(t, 0);
+    assert_int_equal(r->exit_code, 0);
+    assert_int_equal(r->returns.len, sizeof(digest));
+    digest d;
+    memcpy(&d, r->returns.data, sizeof d);
+    cordon_task_free(t);
+    return d;
+}
+
+static void expect_digest(digest got, const char *data, size_t len)
+{
+    digest want = digest_of(data, len);
+    assert_int_equal(got.length, want.length);
+    assert_int_equal(got.sum, want.sum);
+    assert_memory_equal(got.head, want.head, sizeof got.head);
+}
+
+/* Runs the tampering task on `fd`; the caller's flags and offset must be
+ * as they were. */
+static void expect_tampering_contained(int fd)
+{
+    int flags = fcntl(fd, F_GETFL);
+    off_t offset = lseek(fd, 0, SEEK_CUR);
+    cordon_task *t = cordon_function_task(tamper_with_stdin, NULL);
+    assert_int_equal(cordon_set_stdin_fd(t, fd), 0);
+    const cordon_result *r = run_task(t, 0);
+    assert_int_equal(r->exit_code, 0);
+    cordon_task_free(t);
+    assert_int_equal(fcntl(fd, F_GETFL), flags);
+    assert_int_equal(lseek(fd, 0, SEEK_CUR), offset);
+}
+
+static void test_stdin_fd_a_pipe_keeps_its_flags(void **state)
+{
+    (void)state;
+    int fds[2];
+    assert_int_equal(pipe2(fds, O_CLOEXEC), 0);
+    expect_tampering_contained(fds[0]);
+    assert_int_equal(write(fds[1], "after\n", 6), 6);
+    close(fds[1]);
+    expect_digest(run_digest(fds[0]), "after\n", 6);
+    close(fds[0]);
+}
+
+/* The FIFO's writer is gone before the task starts: its data is still
+ * there, and opening it again must not wait for a writer. */
+static void test_stdin_fd_a_fifo_keeps_its_flags_and_its_data(void **state)
+{
+    (void)state;
+    char path[300];
+    snprintf(path, sizeof path, "%s/fifo", scratch_dir);
+    assert_int_equal(mkfifo(path, 0600), 0);
+    int reader = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    assert_true(reader >= 0);
+    int writer = open(path, O_WRONLY | O_CLOEXEC);
+    assert_true(writer >= 0);
+    assert_int_equal(fcntl(reader, F_SETFL, 0), 0);
+    expect_tampering_contained(reader);
+    assert_int_equal(write(writer, "fifo data\n", 10), 10);
+    close(writer);
+    expect_digest(run_digest(reader), "fifo data\n", 10);
+    close(reader);
+    unlink(path);
+}
+
+/* A regular file is read from the caller's offset, which stays put, at
+ * every attempt. */
+static int digest_then_fail_once(cordon_ctx *ctx, void *arg)
+{
+    int rc = digest_stdin(ctx, arg);
+    if (cordon_attempt_number(ctx) == 1)
+        cordon_raise(ctx, "Again", "first attempt");
+    return rc;
+}
+
+static void test_stdin_fd_a_file_is_read_from_the_callers_offset(void **state)
+{
+    (void)state;
+    const char *path = write_scratch_file("input", "0123456789");
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    assert_true(fd >= 0);
+    assert_int_equal(lseek(fd, 4, SEEK_SET), 4);
+    expect_tampering_contained(fd);
+    expect_digest(run_digest(fd), "456789", 6);
+    assert_int_equal(lseek(fd, 0, SEEK_CUR), 4);
+    cordon_task *t = cordon_function_task(digest_then_fail_once, NULL);
+    assert_int_equal(cordon_set_stdin_fd(t, fd), 0);
+    assert_int_equal(cordon_run_and_retry(t, 1, "Again"), 0);
+    const cordon_result *r = cordon_task_result(t);
+    assert_int_equal(r->attempts, 2);
+    assert_int_equal(r->returns.len, sizeof(digest));
+    digest d;
+    memcpy(&d, r->returns.data, sizeof d);
+    expect_digest(d, "456789", 6);
+    cordon_task_free(t);
+    close(fd);
+}
+
+/* A file the caller opened read-write reaches the task read-only. */
+static int write_to_stdin(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    (void)arg;
+    return write(0, "X", 1) == 1 ? 0 : errno;
+}
+
+static void test_stdin_fd_a_read_write_file_is_handed_over_read_only(void **state)
+{
+    (void)state;
+    const char *path = write_scratch_file("rw", "original\n");
+    int fd = open(path, O_RDWR | O_CLOEXEC);
+    assert_true(fd >= 0);
+    cordon_task *t = cordon_function_task(write_to_stdin, NULL);
+    assert_int_equal(cordon_set_stdin_fd(t, fd), 0);
+    const cordon_result *r = run_task(t, 0);
+    assert_int_equal(r->exit_code, EBADF);
+    cordon_task_free(t);
+    char text[32] = "";
+    assert_int_equal(pread(fd, text, sizeof text - 1, 0), 9);
+    assert_string_equal(text, "original\n");
+    close(fd);
+}
+
+/* A pseudo-terminal's slave is opened again: the task still has a
+ * terminal, but its flags are its own. */
+static void test_stdin_fd_a_terminal_keeps_its_flags(void **state)
+{
+    (void)state;
+    int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (master < 0 || grantpt(master) != 0 || unlockpt(master) != 0) {
+        print_message("skipped: no pseudo-terminal here (%s)\n", strerror(errno));
+        if (master >= 0)
+            close(master);
+        skip();
+    }
+    int slave = open(ptsname(master), O_RDWR | O_NOCTTY | O_CLOEXEC);
+    assert_true(slave >= 0);
+    expect_tampering_contained(slave);
+    close(slave);
+    close(master);
+}
+
+/* A socket cannot be opened again: it is relayed, and the task's flags
+ * land on its pipe. */
+typedef struct feeder {
+    int fd;
+    size_t len;
+    const char *data;
+} feeder;
+
+static void *feed(void *arg)
+{
+    feeder *f = arg;
+    for (size_t done = 0; done < f->len;) {
+        ssize_t n = write(f->fd, f->data + done, f->len - done);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        done += (size_t)n;
+    }
+    shutdown(f->fd, SHUT_WR);
+    return NULL;
+}
+
+static void test_stdin_fd_a_socket_is_relayed_whole(void **state)
+{
+    (void)state;
+    int pair[2];
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair), 0);
+    expect_tampering_contained(pair[0]);
+    /* More than the socket and the task's pipe hold together. */
+    size_t len = 3u << 20;
+    char *data = malloc(len);
+    assert_non_null(data);
+    for (size_t i = 0; i < len; i++)
+        data[i] = (char)(i * 7 + i / 4096);
+    feeder f = { pair[1], len, data };
+    pthread_t thread;
+    assert_int_equal(pthread_create(&thread, NULL, feed, &f), 0);
+    digest d = run_digest(pair[0]);
+    pthread_join(thread, NULL);
+    expect_digest(d, data, len);
+    free(data);
+    close(pair[0]);
+    close(pair[1]);
+}
+
+/* A relay whose source stays silent holds neither the deadline nor the
+ * caller. */
+static void test_stdin_fd_a_silent_relay_holds_no_deadline(void **state)
+{
+    (void)state;
+    int pair[2];
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair), 0);
+    cordon_task *t = cordon_function_task(digest_stdin, NULL);
+    assert_int_equal(cordon_set_stdin_fd(t, pair[0]), 0);
+    assert_int_equal(cordon_set_timeout_ms(t, 300), 0);
+    struct timespec start, end;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    const cordon_result *r = run_task(t, CORDON_EXCEPTION);
+    clock_gettime(CLOCK_MONOTONIC, &end);
+    assert_string_equal(r->exception, "Timeout");
+    double seconds = (double)(end.tv_sec - start.tv_sec) + (double)(end.tv_nsec - start.tv_nsec) / 1e9;
+    assert_true(seconds < 10);
+    cordon_task_free(t);
+    close(pair[0]);
+    close(pair[1]);
+}
+
+/* A read of the caller's fd that fails cuts the task's input short:
+ * StdinError, not an EOF the task would take for the whole.  A unix
+ * socket whose peer closed with bytes unread fails with ECONNRESET. */
+static void test_stdin_fd_a_failing_relay_is_a_stdin_error(void **state)
+{
+    (void)state;
+    int pair[2];
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair), 0);
+    assert_int_equal(write(pair[0], "x", 1), 1);
+    close(pair[1]);
+    cordon_task *t = cordon_function_task(digest_stdin, NULL);
+    assert_int_equal(cordon_set_stdin_fd(t, pair[0]), 0);
+    assert_int_equal(cordon_set_timeout_ms(t, 10000), 0);
+    const cordon_result *r = run_task(t, CORDON_EXCEPTION);
+    assert_string_equal(r->exception, "StdinError");
+    assert_non_null(strstr(r->exc_out.data, "StdinError: reading the stdin fd failed after 0 "
+                                            "bytes: Connection reset by peer"));
+    cordon_task_free(t);
+    close(pair[0]);
+}
+
+/* What the task could not read, or could read only by reading what is
+ * meant for another (a pipe's write end), is refused at once. */
+static void test_stdin_fd_unreadable_fds_are_refused(void **state)
+{
+    (void)state;
+    cordon_task *t = cordon_function_task(digest_stdin, NULL);
+    int fds[2];
+    assert_int_equal(pipe2(fds, O_CLOEXEC), 0);
+    assert_int_equal(cordon_set_stdin_fd(t, fds[1]), -EBADF);
+    int path_only = open("/etc/hostname", O_PATH | O_CLOEXEC);
+    assert_true(path_only >= 0);
+    assert_int_equal(cordon_set_stdin_fd(t, path_only), -EBADF);
+    int dir = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    assert_true(dir >= 0);
+    assert_int_equal(cordon_set_stdin_fd(t, dir), -EISDIR);
+    close(path_only);
+    close(dir);
+    close(fds[1]);
+    assert_int_equal(cordon_set_stdin_fd(t, fds[1]), -EBADF); /* closed */
+    assert_int_equal(cordon_set_stdin_fd(t, -2), -EINVAL);
+    /* The task still runs, with /dev/null. */
+    assert_int_equal(cordon_set_stdin_fd(t, -1), 0);
+    const cordon_result *r = run_task(t, 0);
+    digest d;
+    memcpy(&d, r->returns.data, sizeof d);
+    assert_int_equal(d.length, 0);
+    cordon_task_free(t);
+    close(fds[0]);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_stdin_fd_a_pipe_keeps_its_flags),
+        cmocka_unit_test(test_stdin_fd_a_fifo_keeps_its_flags_and_its_data),
+        cmocka_unit_test(test_stdin_fd_a_file_is_read_from_the_callers_offset),
+        cmocka_unit_test(test_stdin_fd_a_read_write_file_is_handed_over_read_only),
+        cmocka_unit_test(test_stdin_fd_a_terminal_keeps_its_flags),
+        cmocka_unit_test(test_stdin_fd_a_socket_is_relayed_whole),
+        cmocka_unit_test(test_stdin_fd_a_silent_relay_holds_no_deadline),
+        cmocka_unit_test(test_stdin_fd_a_failing_relay_is_a_stdin_error),
+        cmocka_unit_test(test_stdin_fd_unreadable_fds_are_refused),
+    };
+    return cmocka_run_group_tests(tests, make_scratch, remove_scratch);
+}
