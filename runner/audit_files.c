@@ -194,7 +194,7 @@ static void take_line(void *user, char *line, size_t len, size_t lineno)
 /* An audit file may sit in a directory a task could write, and a name
  * there may be a FIFO (open() would wait for a writer for ever) or a link
  * to a device (/dev/zero: one endless line).  Only a regular file is read;
- * O_NONBLOCK keeps the open itself from waiting.  A stream, or NULL after
+ * O_NONBLOCK keeps the open itself, and the reads, from waiting.  A stream, or NULL after
  * saying why. */
 static FILE *open_audit(const char *option, const char *path)
 {
@@ -216,9 +216,10 @@ static FILE *open_audit(const char *option, const char *path)
         why = "a device, not an audit file";
     else if (!S_ISREG(st.st_mode))
         why = "not a regular file";
-    int flags = why ? 0 : fcntl(fd, F_GETFL);
-    if (!why && (flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) < 0))
-        why = strerror(errno);
+    /* Left non-blocking: reading a regular file never waits anyway, and
+     * a "regular" file of the kernel's that would (/proc/kmsg, through a
+     * link planted among the audit files) fails instead of holding the
+     * report for ever. */
     FILE *in = why ? NULL : fdopen(fd, "r");
     if (!in) {
         runner_error("%s: cannot read '%s': %s", option, path, why ? why : strerror(errno));

@@ -45,6 +45,9 @@ unsigned long long runner_now_us(void);
  * name of `command`, what could not be read. */
 typedef void (*runner_line_fn)(void *user, char *line, size_t len, size_t lineno);
 int runner_read_lines(const char *command, const char *path, runner_line_fn each, void *user);
+/* The longest line runner_read_stream reads (an audit line with
+ * --audit-output full holds whole outputs, capped by --out-cap). */
+#define RUNNER_LINE_MAX ((size_t)256 << 20)
 /* The same over a stream already open; `name` is said in messages. */
 int runner_read_stream(const char *command, const char *name, FILE *in, runner_line_fn each,
                        void *user);

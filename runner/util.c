@@ -103,6 +103,38 @@ unsigned long long runner_now_us(void)
     return (unsigned long long)ts.tv_sec * 1000000ull + (unsigned long long)ts.tv_nsec / 1000u;
 }
 
+/* getline with a bound: a line of more than RUNNER_LINE_MAX bytes (a
+ * planted sparse file with no newline would be read whole into memory)
+ * ends the reading with EFBIG.  The line's length, or -1 at the end or
+ * on an error. */
+static ssize_t read_bounded_line(char **line, size_t *cap, FILE *in)
+{
+    size_t len = 0;
+    int c;
+    flockfile(in);
+    while ((c = getc_unlocked(in)) != EOF) {
+        if (len + 2 > *cap) {
+            size_t grown = *cap ? *cap * 2 : 4096;
+            char *bigger = len + 2 > RUNNER_LINE_MAX ? NULL : realloc(*line, grown);
+            if (!bigger) {
+                funlockfile(in);
+                errno = len + 2 > RUNNER_LINE_MAX ? EFBIG : ENOMEM;
+                return -1;
+            }
+            *line = bigger;
+            *cap = grown;
+        }
+        (*line)[len++] = (char)c;
+        if (c == '\n')
+            break;
+    }
+    funlockfile(in);
+    if (len == 0)
+        return -1;
+    (*line)[len] = '\0';
+    return (ssize_t)len;
+}
+
 int runner_read_stream(const char *command, const char *name, FILE *in, runner_line_fn each,
                        void *user)
 {
@@ -110,10 +142,15 @@ int runner_read_stream(const char *command, const char *name, FILE *in, runner_l
     size_t cap = 0, lineno = 0;
     ssize_t n;
     errno = 0;
-    while ((n = getline(&line, &cap, in)) >= 0)
+    while ((n = read_bounded_line(&line, &cap, in)) >= 0)
         each(user, line, (size_t)n, ++lineno);
     int saved = errno;
     free(line);
+    if (saved == EFBIG) {
+        runner_error("%s: line %zu of '%s' is longer than %zu MiB: not read further", command,
+                     lineno + 1, name, RUNNER_LINE_MAX >> 20);
+        return -1;
+    }
     /* getline fails without setting the stream's error flag when a line
      * does not fit in memory: short of the end, the rest was not read,
      * and a reader that stopped there would count lines that are not. */

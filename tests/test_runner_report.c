@@ -408,6 +408,28 @@ static void test_report_prints_no_control_bytes_of_names(void **state)
 /* An audit directory may be one a task could write: a FIFO or a link to
  * a device planted there among the records is skipped, said, and never
  * waited on or read without end. */
+/* A planted file with no newline (sparse: it costs no disk) would be one
+ * line read whole into memory: past 256 MiB, reading stops and says so. */
+static void test_report_refuses_a_line_past_its_bound(void **state)
+{
+    (void)state;
+    char *dir = make_temp_dir();
+    char *planted = path_in(dir, "planted.jsonl");
+    int fd = open(planted, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    assert_true(fd >= 0);
+    assert_int_equal(ftruncate(fd, (off_t)300 << 20), 0);
+    close(fd);
+    captured c = CORDON("report", planted);
+    expect_status(&c, 125);
+    if (!strstr(c.err, "line 1 of '") || !strstr(c.err, "is longer than 256 MiB"))
+        fail_msg("not said:\n%s", c.err);
+    captured_free(&c);
+    unlink(planted);
+    free(planted);
+    rmdir(dir);
+    free(dir);
+}
+
 static void test_report_skips_planted_files_in_an_audit_directory(void **state)
 {
     (void)state;
@@ -459,6 +481,7 @@ int main(void)
         cmocka_unit_test(test_report_says_a_line_too_long_to_hold),
         cmocka_unit_test(test_report_prints_no_control_bytes_of_names),
         cmocka_unit_test(test_report_skips_planted_files_in_an_audit_directory),
+        cmocka_unit_test(test_report_refuses_a_line_past_its_bound),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
