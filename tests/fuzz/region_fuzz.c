@@ -98,16 +98,19 @@ static void classify(input *in, const parent_view *v)
     size_t capacity = 1 + v->return_capacity % 4096;
     cordon__setup_record *setup = calloc(1, sizeof *setup);
     cordon__shared *shared = calloc(1, sizeof *shared + capacity);
-    if (!setup || !shared)
+    cordon__init_report *report = calloc(1, sizeof *report);
+    if (!setup || !shared || !report)
         abort();
     take(in, setup, sizeof *setup);
     take(in, shared, sizeof *shared + capacity);
+    take(in, report, sizeof *report);
 
     cordon__launch launch;
     memset(&launch, 0, sizeof launch);
     launch.landlock_ruleset = -1;
     launch.setup = launch.region.setup = setup;
     launch.shared = launch.region.shared = shared;
+    launch.init_report = launch.region.init_report = report;
     launch.return_capacity = capacity;
     cordon__attempt_state state;
     memset(&state, 0, sizeof state);
@@ -119,8 +122,11 @@ static void classify(input *in, const parent_view *v)
     state.listener_received = v->flags & 16;
     state.in_namespaces = v->flags & 32;
     state.ended_ns = state.started_ns = 1;
+    state.setup = setup;
+    state.init_report = report;
     cordon__classify(t, &state, &launch);
     check_result(t, capacity);
+    free(report);
     free(shared);
     free(setup);
     cordon_task_free(t);
