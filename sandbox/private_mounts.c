@@ -109,6 +109,10 @@ int cordon__mount_writable_in_place(const char *path)
      * would also take a chmod (root owns /dev/null). */
     if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode))
         return 0;
+    /* The root itself: a bind over it would not be the task's root. */
+    struct stat root;
+    if (stat("/", &root) == 0 && st.st_dev == root.st_dev && st.st_ino == root.st_ino)
+        return make_writable("/");
     if (mount(path, path, NULL, MS_BIND | MS_REC, NULL) != 0)
         return -errno;
     return make_writable(path);

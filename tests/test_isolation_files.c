@@ -270,6 +270,24 @@ static void test_files_presets_keep_only_a_minimal_environment(void **state)
     cordon_task_free(t);
 }
 
+/* A rule that lets the task write the whole root leaves its view
+ * writable: the root cannot be bound over itself as the task's root. */
+static void test_files_a_writable_root_stays_writable(void **state)
+{
+    (void)state;
+    require_landlock();
+    char command[256];
+    snprintf(command, sizeof command, "echo x > %s/root-rule && echo wrote", outside);
+    cordon_task *t = shell(command);
+    assert_int_equal(cordon_allow_path(t, "/", CORDON_READ | CORDON_WRITE | CORDON_EXEC), 0);
+    const cordon_result *r = run_task(t, 0);
+    assert_string_equal(r->std_out.data, "wrote\n");
+    cordon_task_free(t);
+    char made[160];
+    snprintf(made, sizeof made, "%s/root-rule", outside);
+    assert_int_equal(unlink(made), 0);
+}
+
 static void test_files_bad_rules_are_refused(void **state)
 {
     (void)state;
@@ -426,6 +444,7 @@ int main(void)
         cmocka_unit_test(test_files_function_task_is_held_too),
         cmocka_unit_test(test_files_metadata_unchangeable_outside_writable_paths),
         cmocka_unit_test(test_files_directories_cannot_be_watched_under_file_rules),
+        cmocka_unit_test(test_files_a_writable_root_stays_writable),
         cmocka_unit_test(test_files_presets_keep_only_a_minimal_environment),
         cmocka_unit_test(test_files_bad_rules_are_refused),
         cmocka_unit_test(test_files_vanished_path_fails_the_run),
