@@ -407,7 +407,7 @@ int cordon_set_cgroup_namespace(cordon_task *t, int on);
  *               cordon_allow_path(t, dir, CORDON_READ | CORDON_WRITE).
  * Both also give a minimal /dev, the hostname "cordon" (UTS namespace)
  * and a cgroup namespace; and a command task only the caller's PATH,
- * LANG, LANGUAGE, LC_*, TERM and TZ of its environment, with HOME and
+ * LANG, LANGUAGE, the locale's LC_*, TERM and TZ of its environment, with HOME and
  * TMPDIR at /tmp (cordon_set_env adds to that, cordon_clear_env empties
  * it): the rest of the caller's (tokens, an ssh agent's socket) is not
  * the task's.

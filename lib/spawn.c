@@ -219,7 +219,11 @@ static bool overridden(const cordon_task *t, const char *entry)
  * a secret (tokens, an ssh agent's socket, the caller's home). */
 static bool kept_by_a_preset(const char *entry)
 {
-    static const char *const kept[] = { "PATH=", "LANG=", "LANGUAGE=", "LC_", "TERM=", "TZ=" };
+    static const char *const kept[] = {
+        "PATH=", "LANG=", "LANGUAGE=", "TERM=", "TZ=", "LC_ALL=", "LC_CTYPE=", "LC_COLLATE=",
+        "LC_MESSAGES=", "LC_NUMERIC=", "LC_TIME=", "LC_MONETARY=", "LC_PAPER=", "LC_NAME=",
+        "LC_ADDRESS=", "LC_TELEPHONE=", "LC_MEASUREMENT=", "LC_IDENTIFICATION=",
+    };
     for (size_t i = 0; i < sizeof kept / sizeof *kept; i++)
         if (strncmp(entry, kept[i], strlen(kept[i])) == 0)
             return true;

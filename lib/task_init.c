@@ -100,16 +100,28 @@ static int grant(const cordon__launch *l, const char *path, unsigned access)
     return cordon__landlock_grant(CORDON__RULESET_FD, l->landlock_abi, path, access);
 }
 
+/* What a view made read-only gives back: the trees a rule lets the task
+ * write and its writable binds' sources, cloned before with the caller's
+ * own flags (-1: none). */
+#define WRITABLE_TREES_MAX 64
+typedef struct writable_trees {
+    int rule_tree[WRITABLE_TREES_MAX];
+    const char *rule_path[WRITABLE_TREES_MAX];
+    size_t rule_count;
+    int bind_tree[8];
+} writable_trees;
+
 /* The task's own mounts, after its /proc (lib/isolation.c): its binds
  * (from the caller's tree, before anything of the task's hides a part of
  * it), its /dev, its tmpfs mounts; and the file rules for what was
  * mounted: a rule made before on the directory beneath does not reach a
  * mount over it. */
-static int mount_own_tree(const cordon__launch *l)
+static int mount_own_tree(const cordon__launch *l, writable_trees *trees)
 {
     int rc = grant(l, "/proc", l->own_proc_access);
     for (size_t i = 0; i < l->bind_count && rc == 0; i++) {
-        rc = cordon__mount_bind(&l->binds[i]);
+        rc = cordon__mount_bind(&l->binds[i], trees->bind_tree[i]);
+        trees->bind_tree[i] = -1; /* taken, closed */
         if (rc == 0)
             rc = grant(l, l->binds[i].target, l->bind_access[i]);
     }
@@ -127,38 +139,90 @@ static int mount_own_tree(const cordon__launch *l)
     return rc;
 }
 
+static bool is_root(const char *path)
+{
+    while (*path == '/')
+        path++;
+    return *path == '\0';
+}
+
+/* `path` lies beneath `dir` (both absolute, as the rules were given). */
+static bool beneath(const char *path, const char *dir)
+{
+    size_t n = strlen(dir);
+    while (n > 1 && dir[n - 1] == '/')
+        n--;
+    return strncmp(path, dir, n) == 0 && (path[n] == '/' || (n == 1 && dir[0] == '/'));
+}
+
+/* A writable path beneath another is written through the other's clone:
+ * one mount for both, so that a rename between them stays one. */
+static bool covered(const cordon__launch *l, size_t index)
+{
+    for (size_t i = 0; i < l->file_rule_count; i++)
+        if (i != index && (l->file_rules[i].access & CORDON__ACCESS_WRITE) &&
+            beneath(l->file_rules[index].path, l->file_rules[i].path))
+            return true;
+    return false;
+}
+
 /* Before anything of the task's own is mounted: the caller's tree
  * read-only, but for what the file rules let the task write (Landlock
- * would let a chmod, a chown or a utimes through anywhere the task's
- * uid owns). */
-static int read_only_but_granted(const cordon__launch *l)
+ * would let a chmod, a chown or a utimes through anywhere the task's uid
+ * owns).  A rule that lets it write the root leaves the view as it is. */
+static int read_only_but_granted(const cordon__launch *l, writable_trees *trees)
 {
     if (!l->owns_ruleset)
         return 0;
-    int rc = cordon__mount_everything_read_only();
-    for (size_t i = 0; i < l->file_rule_count && rc == 0; i++)
-        if (l->file_rules[i].access & CORDON__ACCESS_WRITE)
-            rc = cordon__mount_writable_in_place(l->file_rules[i].path);
+    for (size_t i = 0; i < l->file_rule_count; i++)
+        if ((l->file_rules[i].access & CORDON__ACCESS_WRITE) && is_root(l->file_rules[i].path))
+            return 0;
+    int rc = 0;
+    for (size_t i = 0; i < l->file_rule_count && rc == 0; i++) {
+        if (!(l->file_rules[i].access & CORDON__ACCESS_WRITE) || covered(l, i))
+            continue;
+        if (trees->rule_count == WRITABLE_TREES_MAX)
+            return -E2BIG;
+        int tree = cordon__clone_tree(l->file_rules[i].path);
+        if (tree == -ENOENT)
+            continue;
+        if (tree < 0)
+            return tree;
+        trees->rule_path[trees->rule_count] = l->file_rules[i].path;
+        trees->rule_tree[trees->rule_count++] = tree;
+    }
+    for (size_t i = 0; i < l->bind_count && rc == 0; i++)
+        if (!l->binds[i].read_only && (trees->bind_tree[i] = cordon__clone_tree(l->binds[i].source)) < 0)
+            rc = trees->bind_tree[i];
+    if (rc == 0)
+        rc = cordon__mount_everything_read_only();
+    for (size_t i = 0; i < trees->rule_count && rc == 0; i++) {
+        rc = cordon__mount_clone(trees->rule_tree[i], trees->rule_path[i]);
+        trees->rule_tree[i] = -1;
+    }
     return rc;
 }
 
 /* Everything the init mounts for the task.  Then the working directory
  * is looked up again: the one inherited is the directory of the mount
  * beneath, and a mount made over it (a writable bind, a tmpfs over /tmp)
- * would otherwise be bypassed by every relative path. */
+ * would otherwise be bypassed by every relative path.  One the view no
+ * longer holds is given up for the root: kept, it would open onto the
+ * caller's directory the mount hides. */
 static int mount_task_view(const cordon__launch *l)
 {
     char cwd[PATH_MAX];
     bool known = syscall(SYS_getcwd, cwd, sizeof cwd) > 0 && cwd[0] == '/';
+    writable_trees trees = { .rule_count = 0 };
+    for (size_t i = 0; i < 8; i++)
+        trees.bind_tree[i] = -1;
     int rc;
-    if ((rc = read_only_but_granted(l)) < 0 || (rc = cordon__mount_own_proc()) < 0 ||
+    if ((rc = read_only_but_granted(l, &trees)) < 0 || (rc = cordon__mount_own_proc()) < 0 ||
         (l->runs_as_root && (rc = cordon__protect_kernel_settings()) < 0) ||
-        (rc = mount_own_tree(l)) < 0)
+        (rc = mount_own_tree(l, &trees)) < 0)
         return rc;
-    /* A directory gone from the view keeps the inherited one (the task's
-     * own working directory, if it was given one, is entered after). */
-    if (known)
-        (void)chdir(cwd);
+    if (!known || chdir(cwd) != 0)
+        return chdir("/") == 0 ? 0 : -errno;
     return 0;
 }
 

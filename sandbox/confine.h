@@ -97,16 +97,19 @@ typedef struct cordon__bind {
     dev_t device;           /* what `source` was then */
     ino_t inode;
 } cordon__bind;
-int cordon__mount_bind(const cordon__bind *bind);
+int cordon__mount_bind(const cordon__bind *bind, int clone);
 /* In the task's mount namespace (private_mounts.c), for a task with file
  * rules: Landlock governs reading and writing a file's contents and
  * names, not its metadata, so every mount becomes read-only (chmod,
  * chown, utimes and xattrs then fail with EROFS outside what the task
- * may write), and each directory or regular file a rule lets it write
- * is bound over itself, writable again.  Mounts made after (its /proc,
- * its /dev, its tmpfs, its binds) are its own. */
+ * may write).  What a rule lets it write (a directory or a regular file)
+ * and its writable binds' sources are cloned before (open_tree: a tree of
+ * their own, with the caller's flags, read-only where the caller's were)
+ * and mounted back after (move_mount).  -ENOENT from the clone: nothing
+ * to clone (a path this machine lacks, a device). */
 int cordon__mount_everything_read_only(void);
-int cordon__mount_writable_in_place(const char *path);
+int cordon__clone_tree(const char *path);
+int cordon__mount_clone(int tree, const char *target);
 /* In the task's mount namespace (minimal_dev.c): a tmpfs over /dev with
  * only null, zero, full, random, urandom and tty (the caller's nodes,
  * bound), a devpts of its own at /dev/pts with the ptmx link, a tmpfs

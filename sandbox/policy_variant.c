@@ -107,7 +107,7 @@ static int refuse_family(const cordon_policy *p, cordon_policy *v, int family,
  * namespace.  A unix socket bound to a path is EACCES (the caller's
  * services); every other family (vsock, which reaches the hypervisor's
  * host, and the rest) EAFNOSUPPORT, as on a machine without it. */
-#define SOCKET_FAMILY_RULES 14
+#define SOCKET_FAMILY_RULES 15
 static int refuse_families_outside_the_namespace(const cordon_policy *p, cordon_policy *v)
 {
     int rc = refuse_family(p, v, AF_UNIX, COMPARE_EQ, EACCES);
@@ -116,6 +116,16 @@ static int refuse_families_outside_the_namespace(const cordon_policy *p, cordon_
             rc = refuse_family(p, v, family, COMPARE_EQ, EAFNOSUPPORT);
     if (rc == 0)
         rc = refuse_family(p, v, AF_PACKET + 1, COMPARE_GE, EAFNOSUPPORT);
+    /* A datagram socket of a pair still sends to any path it names
+     * (sendto, connect): "errno EACCES socketpair if arg1 & 0xf ==
+     * SOCK_DGRAM".  A stream or seqpacket pair reaches only its peer. */
+    if (rc == 0 && allowed_outright(p, SYS_socketpair)) {
+        cordon__rule rule = { .action = ACTION_ERRNO, .errno_value = EACCES,
+                              .syscall = SYS_socketpair, .condition_count = 1 };
+        rule.conditions[0] = (cordon__condition){ .arg = 1, .compare = COMPARE_MASKED_EQ,
+                                                  .mask = 0xf, .value = SOCK_DGRAM };
+        rc = add_rule(v, &rule, "socketpair");
+    }
     return rc;
 }
 

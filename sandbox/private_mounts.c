@@ -82,17 +82,6 @@ static int set_tree_attributes(const char *path, unsigned flags, uint64_t set, u
     return 0;
 }
 
-/* Writable again: beneath it, a mount the kernel locked read-only (one
- * that was read-only in the caller's namespace) refuses the recursive
- * call, and then only the top is made writable. */
-static int make_writable(const char *path)
-{
-    int rc = set_tree_attributes(path, AT_RECURSIVE, 0, TREE_READ_ONLY);
-    if (rc == -EPERM)
-        rc = set_tree_attributes(path, 0, 0, TREE_READ_ONLY);
-    return rc;
-}
-
 int cordon__mount_everything_read_only(void)
 {
     /* mount_setattr came before Landlock (5.12 and 5.13): a kernel that
@@ -100,39 +89,41 @@ int cordon__mount_everything_read_only(void)
     return set_tree_attributes("/", AT_RECURSIVE, TREE_READ_ONLY, 0);
 }
 
-int cordon__mount_writable_in_place(const char *path)
+int cordon__clone_tree(const char *path)
 {
     struct stat st;
     if (stat(path, &st) != 0)
-        return errno == ENOENT ? 0 : -errno; /* a rule on a path this machine lacks */
-    /* A device is written through on a read-only mount; bound writable it
+        return errno == ENOENT ? -ENOENT : -errno;
+    /* A device is written through on a read-only mount; cloned writable it
      * would also take a chmod (root owns /dev/null). */
     if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode))
-        return 0;
-    /* The root itself: a bind over it would not be the task's root. */
-    struct stat root;
-    if (stat("/", &root) == 0 && st.st_dev == root.st_dev && st.st_ino == root.st_ino)
-        return make_writable("/");
-    if (mount(path, path, NULL, MS_BIND | MS_REC, NULL) != 0)
-        return -errno;
-    return make_writable(path);
+        return -ENOENT;
+    long fd = syscall(SYS_open_tree, AT_FDCWD, path,
+                      OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+    return fd < 0 ? -errno : (int)fd;
 }
 
-int cordon__mount_bind(const cordon__bind *bind)
+int cordon__mount_clone(int tree, const char *target)
+{
+    long rc = syscall(SYS_move_mount, tree, "", AT_FDCWD, target, MOVE_MOUNT_F_EMPTY_PATH);
+    int saved = errno;
+    close(tree);
+    return rc < 0 ? -saved : 0;
+}
+
+int cordon__mount_bind(const cordon__bind *bind, int clone)
 {
     /* Recursive: a bind of a tree whose submounts the kernel locked (in a
      * user namespace) must take them along, or it would show what they
-     * cover. */
-    if (mount(bind->source, bind->target, NULL, MS_BIND | MS_REC, NULL) != 0)
-        return -errno;
-    int rc = check_bound(bind);
+     * cover.  A writable bind in a view made read-only comes from a clone
+     * taken before, with the caller's own flags. */
+    int rc = clone >= 0 ? cordon__mount_clone(clone, bind->target)
+             : mount(bind->source, bind->target, NULL, MS_BIND | MS_REC, NULL) != 0 ? -errno
+                                                                                  : 0;
     if (rc < 0)
         return rc;
-    /* A writable bind taken from a tree made read-only before it
-     * (cordon__mount_everything_read_only) is writable again; one from a
-     * mount the caller already had read-only stays so. */
-    if (!bind->read_only)
-        return make_writable(bind->target);
+    if ((rc = check_bound(bind)) < 0 || !bind->read_only)
+        return rc;
     /* Not MS_BIND | MS_RDONLY in the bind itself: the kernel ignores
      * every flag but MS_REC there, and the bind would stay writable. */
     struct tree_attributes read_only = { .attr_set = TREE_READ_ONLY };

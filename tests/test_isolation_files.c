@@ -259,13 +259,15 @@ static void test_files_presets_keep_only_a_minimal_environment(void **state)
     require_own_proc();
     setenv("CORDON_TEST_SECRET_TOKEN", "hunter2", 1);
     setenv("SSH_AUTH_SOCK", "/tmp/agent.sock", 1);
-    cordon_task *t = shell("env | sort | grep -E '^(CORDON_TEST|SSH_AUTH|HOME|TMPDIR|PATH|GIVEN)=' "
+    setenv("LC_SECRET", "not a locale", 1);
+    cordon_task *t = shell("env | sort | grep -E '^(CORDON_TEST|SSH_AUTH|HOME|TMPDIR|PATH|GIVEN|LC_SECRET)=' "
                            "| cut -d= -f1,2 | sed 's/=.*//;s/$/./'; echo $HOME");
     assert_int_equal(cordon_set_isolation(t, "judge"), 0);
     assert_int_equal(cordon_set_env(t, "GIVEN=yes"), 0);
     const cordon_result *r = run_task(t, 0);
     unsetenv("CORDON_TEST_SECRET_TOKEN");
     unsetenv("SSH_AUTH_SOCK");
+    unsetenv("LC_SECRET");
     assert_string_equal(r->std_out.data, "GIVEN.\nHOME.\nPATH.\nTMPDIR.\n/tmp\n");
     cordon_task_free(t);
 }
@@ -286,6 +288,34 @@ static void test_files_a_writable_root_stays_writable(void **state)
     char made[160];
     snprintf(made, sizeof made, "%s/root-rule", outside);
     assert_int_equal(unlink(made), 0);
+}
+
+/* Paths a rule lets the task write, one beneath the other, are one
+ * mount in its view: a rename between them is not EXDEV. */
+static void test_files_a_rename_between_nested_writable_paths_works(void **state)
+{
+    (void)state;
+    require_landlock();
+    require_own_proc();
+    char inner[160], command[512];
+    snprintf(inner, sizeof inner, "%s/inner", granted);
+    assert_int_equal(mkdir(inner, 0777), 0);
+    chmod(inner, 0777);
+    /* rename(2) itself: mv would copy across mounts. */
+    snprintf(command, sizeof command,
+             "echo x > %s/moved && python3 -c 'import os, sys; os.rename(sys.argv[1], sys.argv[2])' "
+             "%s/moved %s/moved && echo renamed",
+             granted, granted, inner);
+    cordon_task *t = shell(command);
+    assert_int_equal(cordon_allow_system_paths(t), 0);
+    assert_int_equal(cordon_allow_path(t, granted, CORDON_READ | CORDON_WRITE), 0);
+    assert_int_equal(cordon_allow_path(t, inner, CORDON_READ | CORDON_WRITE), 0);
+    const cordon_result *r = run_task(t, 0);
+    assert_string_equal(r->std_out.data, "renamed\n");
+    cordon_task_free(t);
+    snprintf(command, sizeof command, "%s/moved", inner);
+    assert_int_equal(unlink(command), 0);
+    assert_int_equal(rmdir(inner), 0);
 }
 
 static void test_files_bad_rules_are_refused(void **state)
@@ -445,6 +475,7 @@ int main(void)
         cmocka_unit_test(test_files_metadata_unchangeable_outside_writable_paths),
         cmocka_unit_test(test_files_directories_cannot_be_watched_under_file_rules),
         cmocka_unit_test(test_files_a_writable_root_stays_writable),
+        cmocka_unit_test(test_files_a_rename_between_nested_writable_paths_works),
         cmocka_unit_test(test_files_presets_keep_only_a_minimal_environment),
         cmocka_unit_test(test_files_bad_rules_are_refused),
         cmocka_unit_test(test_files_vanished_path_fails_the_run),

@@ -149,6 +149,75 @@ static void test_mounts_inherited_working_directory_is_the_mounted_one(void **st
     cordon_task_free(t);
 }
 
+/* A working directory the task's view no longer holds (beneath a tmpfs
+ * mounted over it) is given up for the root: kept, it would open onto
+ * the caller's directory the mount hides. */
+static void test_mounts_working_directory_hidden_by_a_mount_becomes_the_root(void **state)
+{
+    (void)state;
+    require_mount_namespace();
+    char previous[PATH_MAX], sub[160];
+    assert_non_null(getcwd(previous, sizeof previous));
+    snprintf(sub, sizeof sub, "%s/sub", source);
+    put_file(sub, "hidden", "the caller's\n");
+    assert_int_equal(chdir(sub), 0);
+    cordon_task *t = shell("pwd; cat hidden 2>&1 | head -c 12; echo; echo made > made 2>&1 || true");
+    assert_int_equal(cordon_add_tmpfs(t, source), 0);
+    const cordon_result *r = run_task(t, 0);
+    assert_int_equal(chdir(previous), 0);
+    assert_true(strncmp(r->std_out.data, "/\n", 2) == 0);
+    assert_null(strstr(r->std_out.data, "the caller's"));
+    char made[200];
+    snprintf(made, sizeof made, "%s/made", sub);
+    assert_int_equal(access(made, F_OK), -1);
+    cordon_task_free(t);
+    snprintf(made, sizeof made, "%s/hidden", sub);
+    unlink(made);
+}
+
+/* A mount the caller has read-only stays so in the task's view, under a
+ * rule that lets the task write it and as the source of a writable bind:
+ * the writable trees are clones with the caller's own flags. */
+static void test_mounts_a_read_only_mount_of_the_caller_stays_read_only(void **state)
+{
+    (void)state;
+    require_mount_namespace();
+    if (geteuid() != 0)
+        skip(); /* the caller's read-only mount is made in a namespace of root's */
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        if (unshare(CLONE_NEWNS) != 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0 ||
+            mount(source, source, NULL, MS_BIND, NULL) != 0 ||
+            mount(NULL, source, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL) != 0)
+            _exit(3);
+        char command[400];
+        snprintf(command, sizeof command, "echo x > %s/ro-written", source);
+        cordon_task *t = shell(command);
+        cordon_allow_system_paths(t);
+        cordon_allow_path(t, source, CORDON_READ | CORDON_WRITE);
+        if (cordon_run(t) != 0 || cordon_task_result(t)->exit_code == 0)
+            _exit(4);
+        cordon_task_free(t);
+        snprintf(command, sizeof command, "echo x > %s/ro-written", target);
+        t = shell(command);
+        cordon_add_bind(t, source, target, 0);
+        cordon_allow_system_paths(t);
+        cordon_allow_path(t, "/var/tmp", CORDON_READ);
+        if (cordon_run(t) != 0 || cordon_task_result(t)->exit_code == 0)
+            _exit(5);
+        cordon_task_free(t);
+        _exit(0);
+    }
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+    char path[160];
+    snprintf(path, sizeof path, "%s/ro-written", source);
+    assert_int_equal(access(path, F_OK), -1);
+}
+
 /* Creates `name` beneath `arg`; its errno, or 0. */
 static int create_in(const char *dir, const char *name)
 {
@@ -543,6 +612,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_mounts_bind_is_seen_and_written_through),
         cmocka_unit_test(test_mounts_inherited_working_directory_is_the_mounted_one),
+        cmocka_unit_test(test_mounts_working_directory_hidden_by_a_mount_becomes_the_root),
+        cmocka_unit_test(test_mounts_a_read_only_mount_of_the_caller_stays_read_only),
         cmocka_unit_test(test_mounts_read_only_bind_refuses_writes_beneath_submounts),
         cmocka_unit_test(test_mounts_read_only_bind_of_a_file),
         cmocka_unit_test(test_mounts_bad_binds_are_refused),

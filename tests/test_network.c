@@ -100,8 +100,21 @@ static void test_network_none_cannot_reach_the_caller_s_loopback(void **state)
     close(listener);
 }
 
+/* In the task: 0 if it made a datagram socketpair, else the errno. */
+static int makes_a_datagram_pair(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    (void)arg;
+    int pair[2];
+    if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, pair) != 0)
+        return errno;
+    close(pair[0]);
+    close(pair[1]);
+    return 0;
+}
+
 /* In the task: 0 if it reached the unix socket bound at `arg`, else the
- * errno; and a socketpair of its own works either way (-1 if not). */
+ * errno; and a stream socketpair of its own works either way (-1 if not). */
 static int connects_to_a_socket_file(cordon_ctx *ctx, void *arg)
 {
     (void)ctx;
@@ -150,6 +163,15 @@ static void test_network_none_cannot_reach_the_caller_s_socket_files(void **stat
     }
     cordon_task *t = cordon_function_task(connects_to_a_socket_file, path);
     const cordon_result *r = run_task(t, 0);
+    assert_int_equal(r->exit_code, 0);
+    cordon_task_free(t);
+    /* A datagram pair sends to any path it names: none without a network. */
+    t = without_network(makes_a_datagram_pair, NULL);
+    r = require_network_namespace(t);
+    assert_int_equal(r->exit_code, EACCES);
+    cordon_task_free(t);
+    t = cordon_function_task(makes_a_datagram_pair, NULL);
+    r = run_task(t, 0);
     assert_int_equal(r->exit_code, 0);
     cordon_task_free(t);
     close(listener);
