@@ -239,7 +239,10 @@ int cordon_set_retry_callback(cordon_task *t, cordon_retry_fn fn, void *user);
  * hook that crashes or exits ends it with "SetupError" too (its crash
  * report follows); a deadline or a limit reached in the hook is named as
  * such.  Everything the hook runs is the task's code: like the function,
- * it could write a false "SetupError" for the function's own ending. */
+ * it could write a false "SetupError" for the function's own ending, or
+ * (a process it forks keeps cordon's set-up record) a false
+ * "ConfinementError"; never the task's exit status, usage or CPU, which
+ * its init reports on a page the hook never has. */
 typedef int (*cordon_setup_fn)(void *arg, cordon_error *err);
 /* Sets (fn) or removes (NULL) the hook.  -EINVAL for a command task: its
  * child runs only async-signal-safe code until it execs, and a hook would
