@@ -405,7 +405,6 @@ void cordon__launch_release(cordon__launch *l)
     close_fd(&l->log_fd);
     close_fd(&l->listener_socket);
     cordon__isolation_release(l);
-    cordon__capability_plan_release(&l->capabilities);
     cordon__cgroup_destroy(&l->cgroup);
     free_strings(l->exec_paths);
     free_strings(l->envp);
