@@ -534,6 +534,7 @@ static int collect_loop(cordon_task *t, cordon__attempt_state *s)
         if (s->exited && (open_streams == 0 || (grace_end && now >= grace_end)))
             return 0;
         int timeout = poll_timeout_ms(s, now, next_wake_ns(s, now, grace_end));
+        fds[SLOT_TIMER].fd = s->timer_fd; /* made by the line above, at the first wake-up */
         int ready = poll(fds, SLOT_COUNT, timeout);
         if (ready < 0 && errno != EINTR)
             return -errno; /* cannot happen with valid fds; the caller kills and reaps */
