@@ -359,6 +359,11 @@ FAULT_WRAPS := malloc calloc realloc strdup strndup pipe2 socketpair socket open
 build/tests/test_fault_injection build/asan/tests/test_fault_injection \
 build/cov/tests/test_fault_injection: LDLIBS_ALL += $(foreach f,$(FAULT_WRAPS),-Wl,--wrap=$(f))
 
+# tests/test_shared_memory_sweep.c counts, or refuses as an older kernel
+# would, the library's PROCMAP_QUERY calls.
+build/tests/test_shared_memory_sweep build/asan/tests/test_shared_memory_sweep \
+build/cov/tests/test_shared_memory_sweep: LDLIBS_ALL += -Wl,--wrap=ioctl
+
 # Coverage (make coverage, never part of make test): the plain suite and
 # the fuzz replays, built with --coverage in build/cov, then gcovr's line
 # and branch figures for lib/, sandbox/ and runner/ (per file in

@@ -342,19 +342,27 @@ static uint64_t next_wake_ns(const cordon__attempt_state *s, uint64_t now, uint6
 
 /* poll's own timeout is late by its timer slack, which grows with the
  * timeout (some 30 ms for 30 s): the wake-up is a timerfd with an absolute
- * CLOCK_MONOTONIC expiry, which has none.  Without one, poll's timeout. */
+ * CLOCK_MONOTONIC expiry, which has none.  It is made at the first wake-up
+ * the loop needs: a task with no deadline, limit or tick never needs one,
+ * and costs no timer.  Where none could be made, poll's timeout. */
 static int poll_timeout_ms(cordon__attempt_state *s, uint64_t now, uint64_t until)
 {
-    if (s->timer_fd >= 0) {
+    if (until == UINT64_MAX) {
+        struct itimerspec disarmed = { { 0, 0 }, { 0, 0 } };
+        if (s->timer_fd >= 0)
+            timerfd_settime(s->timer_fd, TFD_TIMER_ABSTIME, &disarmed, NULL);
+        return -1;
+    }
+    if (s->timer_fd < 0 && !s->timer_tried) {
+        s->timer_tried = true;
+        s->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+    }
+    if (s->timer_fd >= 0 && until > now) {
         struct itimerspec when = { .it_value = {
             .tv_sec = (time_t)(until / 1000000000ull), .tv_nsec = (long)(until % 1000000000ull) } };
-        if (until == UINT64_MAX)
-            when.it_value.tv_sec = when.it_value.tv_nsec = 0; /* disarmed */
-        if (until > now && timerfd_settime(s->timer_fd, TFD_TIMER_ABSTIME, &when, NULL) == 0)
+        if (timerfd_settime(s->timer_fd, TFD_TIMER_ABSTIME, &when, NULL) == 0)
             return -1;
     }
-    if (until == UINT64_MAX)
-        return -1;
     if (until <= now)
         return 0;
     uint64_t ms = (until - now) / 1000000 + 1;
@@ -545,6 +553,7 @@ static int collect_loop(cordon_task *t, cordon__attempt_state *s)
         if (s->exited && (open_streams == 0 || (grace_end && now >= grace_end)))
             return 0;
         int timeout = poll_timeout_ms(s, now, next_wake_ns(s, now, grace_end));
+        fds[SLOT_TIMER].fd = s->timer_fd; /* made by the line above, at the first wake-up */
         int ready = poll(fds, SLOT_COUNT, timeout);
         if (ready < 0 && errno != EINTR)
             return -errno; /* cannot happen with valid fds; the caller kills and reaps */
@@ -555,7 +564,8 @@ static int collect_loop(cordon_task *t, cordon__attempt_state *s)
 
 int cordon__collect(cordon_task *t, cordon__attempt_state *s)
 {
-    s->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+    s->timer_fd = -1;
+    s->timer_tried = false;
     int rc = collect_loop(t, s);
     close_fd(&s->timer_fd);
     if (rc == 0)

@@ -260,6 +260,7 @@ typedef struct cordon__attempt_state {
     uint64_t starter_cpu_ns;    /* the CPU of the child that started the init: cordon's */
     uint64_t next_cpu_check_ns;
     int timer_fd;               /* absolute CLOCK_MONOTONIC wake-ups, or -1 */
+    bool timer_tried;           /* timer_fd was made, or could not be */
     bool timed_out, cpu_exceeded, violated, exited;
     bool listener_received;     /* violations reach the parent as notifications */
     const char *handover_forged; /* what arrived on the listener's socket that was not

@@ -454,7 +454,6 @@ void cordon__launch_release(cordon__launch *l)
     close_fd(&l->log_fd);
     close_fd(&l->listener_socket);
     cordon__isolation_release(l);
-    cordon__capability_plan_release(&l->capabilities);
     cordon__cgroup_destroy(&l->cgroup);
     free_strings(l->exec_paths);
     free_strings(l->envp);
@@ -469,12 +468,6 @@ void cordon__launch_release(cordon__launch *l)
     l->setup = NULL;
     l->init_report = NULL;
     l->shared = NULL;
-}
-
-static pid_t pidfd_open_child(pid_t pid, int *pidfd)
-{
-    *pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-    return pid;
 }
 
 /* The forked child waits for this before anything of the task runs. */
@@ -500,7 +493,10 @@ static int fork_child(cordon__launch *l, cordon__attempt_state *s)
     /* The child makes its own session (and group): a group the parent
      * made for it first would make its setsid() fail. */
     move_into_cgroups(l, pid);
-    s->pid = pidfd_open_child(pid, &s->pidfd);
+    s->pid = pid;
+    /* A child that makes namespaces is followed by its init's pidfd
+     * (follow_init); its own is opened only if it started none. */
+    s->pidfd = l->namespaces ? -1 : (int)syscall(SYS_pidfd_open, pid, 0);
     return 0;
 }
 
@@ -579,8 +575,14 @@ static int follow_init(cordon__launch *l, cordon__attempt_state *s)
         rc = waitid(P_PID, (id_t)s->pid, &info, WEXITED | WNOWAIT | __WALL);
     while (rc < 0 && errno == EINTR);
     pid_t init = __atomic_load_n(&l->init_report->init_pid, __ATOMIC_ACQUIRE);
-    if (init <= 0)
+    if (init <= 0) {
+        /* It failed before it started one, and is watched itself: still
+         * there to be named (WNOWAIT), unless the kernel reaped it for a
+         * caller that ignores SIGCHLD (then the collector ticks). */
+        if (s->pidfd < 0)
+            s->pidfd = (int)syscall(SYS_pidfd_open, s->pid, 0);
         return 0;
+    }
     /* ECHILD: a caller that ignores SIGCHLD had the kernel reap it.  Its
      * CPU time (making the namespaces, starting the init) is cordon's: the
      * CPU limit leaves it out of the task's cgroup's count. */

@@ -4,33 +4,58 @@
  * only applies it. */
 #include <errno.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/capability.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "confine.h"
 
+/* The empty set never changes: made once per process, on first use (a
+ * failed attempt is tried again by the next task), and kept. */
+static cap_t empty_set;
+
+static cap_t shared_empty_set(void)
+{
+    cap_t set = __atomic_load_n(&empty_set, __ATOMIC_ACQUIRE);
+    if (set)
+        return set;
+    cap_t made = cap_init();
+    if (!made)
+        return NULL;
+    if (__atomic_compare_exchange_n(&empty_set, &set, made, false, __ATOMIC_ACQ_REL,
+                                    __ATOMIC_ACQUIRE))
+        return made;
+    cap_free(made); /* another thread's came first */
+    return set;
+}
+
+/* Whether CAP_SETPCAP is effective now: asked per task, since the caller
+ * may give it up between two tasks, with one capget (libcap's
+ * cap_get_proc allocates and asks three times). */
+static bool setpcap_effective(void)
+{
+    struct {
+        uint32_t version;
+        int pid;
+    } header = { _LINUX_CAPABILITY_VERSION_3, 0 };
+    struct {
+        uint32_t effective, permitted, inheritable;
+    } data[_LINUX_CAPABILITY_U32S_3];
+    if (syscall(SYS_capget, &header, data) != 0)
+        return false;
+    return data[CAP_TO_INDEX(CAP_SETPCAP)].effective & CAP_TO_MASK(CAP_SETPCAP);
+}
+
 int cordon__capability_plan_prepare(cordon__capability_plan *plan)
 {
-    plan->empty = cap_init();
+    plan->empty = shared_empty_set();
     if (!plan->empty)
         return -ENOMEM;
     plan->last_capability = (int)cap_max_bits() - 1;
-    plan->can_drop_bounding = false;
-    cap_t current = cap_get_proc();
-    if (current) {
-        cap_flag_value_t setpcap = CAP_CLEAR;
-        if (cap_get_flag(current, CAP_SETPCAP, CAP_EFFECTIVE, &setpcap) == 0)
-            plan->can_drop_bounding = setpcap == CAP_SET;
-        cap_free(current);
-    }
+    plan->can_drop_bounding = setpcap_effective();
     return 0;
-}
-
-void cordon__capability_plan_release(cordon__capability_plan *plan)
-{
-    if (plan->empty)
-        cap_free(plan->empty);
-    plan->empty = NULL;
 }
 
 int cordon__drop_bounding_set(const cordon__capability_plan *plan)

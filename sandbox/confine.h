@@ -13,7 +13,8 @@
 #include <sys/resource.h>
 #include <sys/types.h>
 
-/* Parent side: the state libcap needs, prepared before the fork. */
+/* Parent side: the state libcap needs, prepared before the fork (nothing
+ * to release: the empty set is the process's, made once). */
 typedef struct cordon__capability_plan {
     void *empty;            /* cap_t with every flag clear */
     bool can_drop_bounding; /* CAP_SETPCAP is effective */
@@ -21,7 +22,6 @@ typedef struct cordon__capability_plan {
 } cordon__capability_plan;
 
 int  cordon__capability_plan_prepare(cordon__capability_plan *plan);
-void cordon__capability_plan_release(cordon__capability_plan *plan);
 
 /* Parent side: the Landlock ruleset shared by every task of this process
  * (made once; -1 when the kernel has no Landlock) and the kernel's ABI. */

@@ -187,6 +187,52 @@ static void test_deadline_cpu_limit_end_is_awaited_without_spinning(void **state
     ends_without_spinning(true);
 }
 
+static int sleeps_silently(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    (void)arg;
+    sleep(30);
+    return 0;
+}
+
+/* In a copy of the test: 0 when the task ended in a Timeout. */
+static int check_silent_task_times_out(void)
+{
+    cordon_task *t = cordon_function_task(sleeps_silently, NULL);
+    cordon_set_policy(t, NULL);
+    cordon_set_timeout_ms(t, 200);
+    int rc = cordon_run(t);
+    const cordon_result *r = cordon_task_result(t);
+    return rc == CORDON_EXCEPTION && r->exception && strcmp(r->exception, "Timeout") == 0 ? 0 : 1;
+}
+
+/* A task that writes nothing and hands over no listener (no policy)
+ * gives the collector nothing to wake for but the deadline itself: the
+ * first wait of all must already watch it.  Run in a copy, so that a
+ * collector that never wakes fails the test instead of hanging it. */
+static void test_deadline_of_a_silent_task_without_a_policy(void **state)
+{
+    (void)state;
+    pid_t copy = fork();
+    assert_true(copy >= 0);
+    if (copy == 0)
+        _exit(check_silent_task_times_out());
+    int status = 0;
+    pid_t done = 0;
+    for (int waited_ms = 0; waited_ms < 10000 && done == 0; waited_ms += 10) {
+        done = waitpid(copy, &status, WNOHANG);
+        if (done == 0)
+            usleep(10 * 1000);
+    }
+    if (done == 0) {
+        kill(copy, SIGKILL); /* its task dies with it (PDEATHSIG) */
+        waitpid(copy, &status, 0);
+        fail_msg("no end 10 s after a deadline of 200 ms");
+    }
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -197,6 +243,7 @@ int main(void)
         cmocka_unit_test(test_deadline_kills_grandchildren_too),
         cmocka_unit_test(test_deadline_background_process_dies_when_task_ends),
         cmocka_unit_test(test_deadline_zero_means_none),
+        cmocka_unit_test(test_deadline_of_a_silent_task_without_a_policy),
         cmocka_unit_test(test_deadline_end_is_awaited_without_spinning),
         cmocka_unit_test(test_deadline_cpu_limit_end_is_awaited_without_spinning),
     };

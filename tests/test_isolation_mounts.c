@@ -3,7 +3,11 @@
  * cgroup root of the task's own.  Each test skips where the machine (or
  * valgrind) gives no mount namespace. */
 #include <fcntl.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <sched.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
@@ -607,6 +611,74 @@ static void test_mounts_options_without_namespaces_fail_closed(void **state)
     assert_int_equal(WEXITSTATUS(status), 0);
 }
 
+static int say_ran(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    (void)arg;
+    fputs("ran", stdout);
+    return 0;
+}
+
+/* The caller's own filter, installed after cordon found its namespaces:
+ * unshare refused with EPERM. */
+static int refuse_unshare(void)
+{
+    struct sock_filter code[] = {
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_unshare, 0, 1),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+    };
+    struct sock_fprog program = { sizeof code / sizeof *code, code };
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
+        return -1;
+    return prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &program);
+}
+
+/* In a copy of the test: 0 when a function task whose child cannot make
+ * the namespaces ends in a ConfinementError that names the step, without
+ * having run; 77 where this machine has no namespaces to refuse. */
+static int check_refused_namespaces(void)
+{
+    cordon_task *t = cordon_function_task(say_ran, NULL);
+    if (!t || cordon_run(t) != 0)
+        return 1;
+    bool in_namespaces = cordon_task_result(t)->confinement & CORDON_CONFINED_PID_NAMESPACE;
+    cordon_task_free(t);
+    if (!in_namespaces)
+        return 77;
+    if (refuse_unshare() != 0)
+        return 2;
+    t = cordon_function_task(say_ran, NULL);
+    int rc = cordon_run(t);
+    const cordon_result *r = cordon_task_result(t);
+    bool closed = rc == CORDON_EXCEPTION && r->exception &&
+                  strcmp(r->exception, "ConfinementError") == 0 && r->std_out.len == 0 &&
+                  strstr(r->exc_out.data, "entering its namespaces") != NULL;
+    cordon_task_free(t);
+    return closed && no_children_left() ? 0 : 3;
+}
+
+/* The child that makes the namespaces fails before it starts their init:
+ * cordon follows that child itself (its pidfd is opened only then). */
+static void test_mounts_refused_namespaces_fail_closed(void **state)
+{
+    (void)state;
+    SKIP_UNDER_VALGRIND("valgrind exits a forked copy of itself with its own status");
+    pid_t copy = fork();
+    assert_true(copy >= 0);
+    if (copy == 0)
+        _exit(check_refused_namespaces());
+    int status;
+    assert_int_equal(waitpid(copy, &status, 0), copy);
+    assert_true(WIFEXITED(status));
+    if (WEXITSTATUS(status) == 77) {
+        print_message("skipped: no namespaces on this machine\n");
+        skip();
+    }
+    assert_int_equal(WEXITSTATUS(status), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -625,6 +697,7 @@ int main(void)
         cmocka_unit_test(test_mounts_hostname_is_the_task_s_own),
         cmocka_unit_test(test_mounts_cgroup_namespace_hides_the_cgroup_path),
         cmocka_unit_test(test_mounts_options_without_namespaces_fail_closed),
+        cmocka_unit_test(test_mounts_refused_namespaces_fail_closed),
     };
     return cmocka_run_group_tests(tests, make_dirs, remove_dirs);
 }

@@ -122,6 +122,47 @@ static void test_privileges_nobody_cannot_touch_root_files(void **state)
     cordon_task_free(t);
 }
 
+/* 1: the task's bounding set was empty, 0: it was not, 2: no task ran. */
+static int task_bounding_set_emptied(void)
+{
+    cordon_task *t = shell("grep CapBnd /proc/self/status");
+    int rc = cordon_run(t);
+    const cordon_result *r = cordon_task_result(t);
+    int emptied = rc != 0 || r->exit_code != 0 ? 2
+                  : strstr(r->std_out.data, "0000000000000000") != NULL;
+    cordon_task_free(t);
+    return emptied;
+}
+
+/* Whether the bounding set can be dropped is the caller's CAP_SETPCAP at
+ * each task, not at the first: a caller that gives it up (and takes it
+ * back) between tasks still has them run, each confined as it can be. */
+static void test_privileges_the_bounding_set_follows_the_callers_setpcap(void **state)
+{
+    (void)state;
+    if (geteuid() != 0)
+        skip();
+    pid_t pid = fork(); /* the caller's own capabilities change: a copy's */
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        int first = task_bounding_set_emptied();
+        cap_t caps = cap_get_proc();
+        cap_value_t setpcap = CAP_SETPCAP;
+        cap_set_flag(caps, CAP_EFFECTIVE, 1, &setpcap, CAP_CLEAR);
+        int dropped = cap_set_proc(caps);
+        int without = task_bounding_set_emptied();
+        cap_set_flag(caps, CAP_EFFECTIVE, 1, &setpcap, CAP_SET);
+        int raised = cap_set_proc(caps);
+        int again = task_bounding_set_emptied();
+        cap_free(caps);
+        _exit(dropped || raised ? 99 : first * 100 + without * 10 + again);
+    }
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 101); /* emptied, not emptied, emptied */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -130,6 +171,7 @@ int main(void)
         cmocka_unit_test(test_privileges_function_has_no_capabilities_and_no_new_privs),
         cmocka_unit_test(test_privileges_root_can_run_a_task_as_nobody),
         cmocka_unit_test(test_privileges_nobody_cannot_touch_root_files),
+        cmocka_unit_test(test_privileges_the_bounding_set_follows_the_callers_setpcap),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
