@@ -56,6 +56,7 @@ cordon_bytes cordon__buffer_view(const cordon__buffer *b);
 
 enum cordon__return_state { RETURN_NONE = 0, RETURN_WRITING = 1, RETURN_COMMITTED = 2 };
 enum cordon__cgroup_move { CGROUP_MOVE_PENDING = 0, CGROUP_MOVE_DONE = 1, CGROUP_MOVE_FAILED = 2 };
+enum cordon__init_mounts { INIT_MOUNTS_PENDING = 0, INIT_MOUNTS_DONE = 1, INIT_MOUNTS_FAILED = 2 };
 
 /* Steps of the child's set-up, reported when one fails. */
 enum cordon__step {
@@ -111,6 +112,8 @@ typedef struct cordon__setup_record {
     int32_t cgroup_move_errno;
     /* A task in namespaces of its own (lib/task_init.c): */
     int32_t init_pid;                   /* its init, as the caller sees it (the kernel writes it) */
+    uint32_t init_mounts;               /* INIT_MOUNTS_*: the init's mounts, where the task
+                                           waits for them (cordon__mounts_after_start) */
     int32_t task_pid;                   /* its first process, as the caller sees it */
     int32_t task_status;                /* that process's wait status, from its init */
     uint32_t task_status_valid;
@@ -417,6 +420,18 @@ void cordon__confinement_store_free(struct cordon__confinement_store *store);
  * for it.  It starts the task's first process, reaps every process of the
  * namespace, and reports the first one's status in the setup record. */
 int cordon__task_init_main(void *launch);
+/* Whether the init makes its mounts (its /proc, the kernel settings
+ * read-only) after starting the task's first process, which does its own
+ * set-up meanwhile and waits for them before anything of the task runs.
+ * Only where nothing of that set-up reaches into what is mounted: a
+ * function task (a command's start holds the init until the exec) with no
+ * mount of its own, no file rule to grant on one, and no working
+ * directory to change to, which could lie beneath one. */
+static inline bool cordon__mounts_after_start(const cordon__launch *l)
+{
+    return l->fn && !l->owns_ruleset && !l->cwd && l->bind_count == 0 && l->tmpfs_count == 0 &&
+           !l->minimal_dev;
+}
 /* The first process of a task in namespaces: the rest of its set-up, then
  * the function or the exec (lib/child.c). */
 _Noreturn void cordon__task_main(const cordon__launch *launch);
