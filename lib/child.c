@@ -192,10 +192,6 @@ static int install_filter(const cordon__launch *l, unsigned last_fd)
     return rc;
 }
 
-/* A forked child is moved into its cgroups by the parent, which would
- * otherwise sit idle while the child sets up: the move (tens of
- * microseconds of the kernel's cgroup locking) then costs no time.  Nothing
- * of the task runs, and nothing forks, before the move is done. */
 /* A word of the setup record's once it leaves 0 (its pending value);
  * -errno where the futex itself fails. */
 static int64_t wait_while_pending(uint32_t *word)
@@ -209,6 +205,10 @@ static int64_t wait_while_pending(uint32_t *word)
     return state;
 }
 
+/* A forked child is moved into its cgroups by the parent, which would
+ * otherwise sit idle while the child sets up: the move (tens of
+ * microseconds of the kernel's cgroup locking) then costs no time.  Nothing
+ * of the task runs, and nothing forks, before the move is done. */
 static int wait_until_moved(cordon__setup_record *setup)
 {
     int64_t state = wait_while_pending(&setup->cgroup_moved);
