@@ -191,19 +191,28 @@ static int install_filter(const cordon__launch *l, unsigned last_fd)
     return rc;
 }
 
+/* A word of the setup record's once it leaves 0 (its pending value);
+ * -errno where the futex itself fails. */
+static int64_t wait_while_pending(uint32_t *word)
+{
+    uint32_t state;
+    while ((state = __atomic_load_n(word, __ATOMIC_ACQUIRE)) == 0) {
+        if (syscall(SYS_futex, word, FUTEX_WAIT, 0, NULL, NULL, 0) != 0 && errno != EAGAIN &&
+            errno != EINTR)
+            return -errno;
+    }
+    return state;
+}
+
 /* A forked child is moved into its cgroups by the parent, which would
  * otherwise sit idle while the child sets up: the move (tens of
  * microseconds of the kernel's cgroup locking) then costs no time.  Nothing
  * of the task runs, and nothing forks, before the move is done. */
 static int wait_until_moved(cordon__setup_record *setup)
 {
-    uint32_t state;
-    while ((state = __atomic_load_n(&setup->cgroup_moved, __ATOMIC_ACQUIRE)) ==
-           CGROUP_MOVE_PENDING) {
-        if (syscall(SYS_futex, &setup->cgroup_moved, FUTEX_WAIT, CGROUP_MOVE_PENDING, NULL,
-                    NULL, 0) != 0 && errno != EAGAIN && errno != EINTR)
-            return -errno;
-    }
+    int64_t state = wait_while_pending(&setup->cgroup_moved);
+    if (state < 0)
+        return (int)state;
     return state == CGROUP_MOVE_DONE ? 0 : -setup->cgroup_move_errno;
 }
 
@@ -568,6 +577,14 @@ _Noreturn void cordon__task_main(const cordon__launch *l)
     if (l->fn && prctl(PR_SET_DUMPABLE, l->dumpable, 0, 0, 0) != 0)
         fail(shared, STEP_CAPABILITIES, -errno);
     confine(l);
+    /* Nothing of the task runs before its namespace's mounts are made. */
+    if (cordon__mounts_after_start(l)) {
+        int64_t mounted = wait_while_pending(&shared->init_mounts);
+        if (mounted < 0)
+            fail(shared, STEP_NAMESPACES, (int)mounted);
+        if (mounted != INIT_MOUNTS_DONE) /* the init says why, and kills us */
+            _exit(CORDON__CHILD_SETUP_FAILED);
+    }
     if (l->fn)
         call_function(l);
     if ((rc = install_filter(l, ~0u)) < 0)

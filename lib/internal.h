@@ -56,6 +56,7 @@ cordon_bytes cordon__buffer_view(const cordon__buffer *b);
 
 enum cordon__return_state { RETURN_NONE = 0, RETURN_WRITING = 1, RETURN_COMMITTED = 2 };
 enum cordon__cgroup_move { CGROUP_MOVE_PENDING = 0, CGROUP_MOVE_DONE = 1, CGROUP_MOVE_FAILED = 2 };
+enum cordon__init_mounts { INIT_MOUNTS_PENDING = 0, INIT_MOUNTS_DONE = 1, INIT_MOUNTS_FAILED = 2 };
 
 /* Steps of the child's set-up, reported when one fails. */
 enum cordon__step {
@@ -109,6 +110,8 @@ typedef struct cordon__setup_record {
     uint32_t exec_attempts;             /* a command's execve calls, made or about to be */
     uint32_t cgroup_moved;              /* CGROUP_MOVE_*: the parent moved a forked child */
     int32_t cgroup_move_errno;
+    uint32_t init_mounts;               /* INIT_MOUNTS_*: the init's mounts, where the task
+                                           waits for them (cordon__mounts_after_start) */
     /* A function task's set-up hook (cordon_set_setup_hook): */
     uint32_t hook_state;                /* HOOK_*: written around the call */
     int32_t hook_return;                /* what a failed hook returned */
@@ -468,6 +471,18 @@ void cordon__confinement_store_free(struct cordon__confinement_store *store);
  * for it.  It starts the task's first process, reaps every process of the
  * namespace, and reports the first one's status in the setup record. */
 int cordon__task_init_main(void *launch);
+/* Whether the init makes its mounts (its /proc, the kernel settings
+ * read-only) after starting the task's first process, which does its own
+ * set-up meanwhile and waits for them before anything of the task runs.
+ * Only where nothing of that set-up reaches into what is mounted: a
+ * function task (a command's start holds the init until the exec) with no
+ * mount of its own, no file rule to grant on one, and no working
+ * directory to change to, which could lie beneath one. */
+static inline bool cordon__mounts_after_start(const cordon__launch *l)
+{
+    return l->fn && !l->owns_ruleset && !l->cwd && l->bind_count == 0 && l->tmpfs_count == 0 &&
+           !l->minimal_dev;
+}
 /* The first process of a task in namespaces: the rest of its set-up, then
  * the function or the exec (lib/child.c). */
 _Noreturn void cordon__task_main(const cordon__launch *launch);

@@ -20,6 +20,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/futex.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -365,6 +366,30 @@ static void publish_tree_usage(cordon__init_report *report)
         __atomic_store_n(&report->tree_usage_valid, 1, __ATOMIC_RELEASE);
 }
 
+/* The namespace's own mounts: its /proc (kernel settings read-only for a
+ * root task) and the task's own tree. */
+static int mount_all(const cordon__launch *l)
+{
+    return (l->namespaces & CORDON__NAMESPACE_MOUNT) ? mount_task_view(l) : 0;
+}
+
+/* Mounts made while the task's first process sets itself up (on the
+ * other CPU, where there is one): it waits for this word before anything
+ * of the task runs, and on a failure is killed with the rest. */
+static void mount_beside_the_task(const cordon__launch *l)
+{
+    cordon__setup_record *setup = l->setup;
+    int rc = mount_all(l);
+    publish_own_cpu(l->init_report); /* before the task's own CPU can be counted */
+    __atomic_store_n(&setup->init_mounts, rc < 0 ? INIT_MOUNTS_FAILED : INIT_MOUNTS_DONE,
+                     __ATOMIC_RELEASE);
+    syscall(SYS_futex, &setup->init_mounts, FUTEX_WAKE, 1, NULL, NULL, 0);
+    if (rc < 0) {
+        kill(-1, SIGKILL);
+        cordon__child_fail(setup, STEP_NAMESPACES, rc);
+    }
+}
+
 int cordon__task_init_main(void *launch)
 {
     const cordon__launch *l = launch;
@@ -374,7 +399,8 @@ int cordon__task_init_main(void *launch)
         cordon__child_fail(setup, STEP_PARENT_DEATH_SIGNAL, rc);
     if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
         cordon__child_fail(setup, STEP_NAMESPACES, -errno);
-    if ((l->namespaces & CORDON__NAMESPACE_MOUNT) && (rc = mount_task_view(l)) < 0)
+    bool beside = cordon__mounts_after_start(l);
+    if (!beside && (rc = mount_all(l)) < 0)
         cordon__child_fail(setup, STEP_NAMESPACES, rc);
     sigset_t awaited;
     accept_end_request(&awaited);
@@ -385,7 +411,10 @@ int cordon__task_init_main(void *launch)
     pid_t task = start_task(l);
     if (task < 0)
         cordon__child_fail(setup, STEP_NAMESPACES, task);
-    publish_own_cpu(l->init_report);
+    if (beside)
+        mount_beside_the_task(l);
+    else
+        publish_own_cpu(l->init_report);
     /* Out of the task's process group: whatever the task's processes do to
      * their group does not reach the init. */
     setpgid(0, 0);

@@ -354,6 +354,42 @@ static void test_a_root_task_cannot_write_kernel_settings(void **state)
     assert_int_equal(opened, 0);
 }
 
+/* 0 when the task's /proc is its namespace's own (it is pid 2 there) and,
+ * for root, its kernel settings cannot be written. */
+static int first_look_at_proc(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    (void)arg;
+    char self[16] = { 0 };
+    if (readlink("/proc/self", self, sizeof self - 1) <= 0 || strcmp(self, "2") != 0)
+        return 1;
+    int fd = open("/proc/sys/kernel/hostname", O_WRONLY);
+    if (fd >= 0) {
+        close(fd);
+        return 2;
+    }
+    return 0;
+}
+
+/* The init makes its mounts while a function task's process sets itself
+ * up: the function, its first instruction included, runs only after them,
+ * every time. */
+static void test_a_function_task_never_runs_before_its_own_proc(void **state)
+{
+    (void)state;
+    for (int run = 0; run < 30; run++) {
+        cordon_task *t = cordon_function_task(first_look_at_proc, NULL);
+        cordon_set_policy(t, NULL);
+        const cordon_result *r = run_task(t, 0);
+        bool own_proc = r->confinement & CORDON_CONFINED_OWN_PROC;
+        int seen = r->exit_code;
+        cordon_task_free(t);
+        if (!own_proc)
+            skip(); /* no mount namespace here */
+        assert_int_equal(seen, 0);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -365,6 +401,7 @@ int main(void)
         cmocka_unit_test(test_a_task_cannot_see_or_tune_the_caller),
         cmocka_unit_test(test_a_task_cannot_tune_a_sibling_task),
         cmocka_unit_test(test_a_root_task_cannot_write_kernel_settings),
+        cmocka_unit_test(test_a_function_task_never_runs_before_its_own_proc),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
