@@ -29,6 +29,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -184,7 +185,7 @@ static int read_only_but_granted(const cordon__launch *l, writable_trees *trees)
             continue;
         if (trees->rule_count == WRITABLE_TREES_MAX)
             return -E2BIG;
-        int tree = cordon__clone_tree(l->file_rules[i].path);
+        int tree = cordon__clone_tree(l->file_rules[i].path, true);
         if (tree == -ENOENT)
             continue;
         if (tree < 0)
@@ -192,9 +193,12 @@ static int read_only_but_granted(const cordon__launch *l, writable_trees *trees)
         trees->rule_path[trees->rule_count] = l->file_rules[i].path;
         trees->rule_tree[trees->rule_count++] = tree;
     }
-    for (size_t i = 0; i < l->bind_count && rc == 0; i++)
-        if (!l->binds[i].read_only && (trees->bind_tree[i] = cordon__clone_tree(l->binds[i].source)) < 0)
-            rc = trees->bind_tree[i];
+    /* A bind whose source cannot be cloned is bound as ever, after: then
+     * read-only, like the view (a device is still written through). */
+    for (size_t i = 0; i < l->bind_count; i++)
+        if (!l->binds[i].read_only &&
+            (trees->bind_tree[i] = cordon__clone_tree(l->binds[i].source, false)) < 0)
+            trees->bind_tree[i] = -1;
     if (rc == 0)
         rc = cordon__mount_everything_read_only();
     for (size_t i = 0; i < trees->rule_count && rc == 0; i++) {
@@ -267,13 +271,24 @@ static void forget_callers_command_line(void)
         n = read(fd, text, sizeof text - 1);
     while (n < 0 && errno == EINTR);
     close(fd);
+    prctl(PR_SET_NAME, "cordon-init", 0, 0, 0);
     if (n <= 0)
         return;
     text[n] = '\0';
     unsigned long start = stat_field(text, 48), end = stat_field(text, 49);
-    if (start && end > start)
-        memset((void *)start, 0, end - start);
-    prctl(PR_SET_NAME, "cordon-init", 0, 0, 0);
+    /* Through process_vm_writev on itself: a caller that moved its
+     * arguments (a process title of its own) may have left the range
+     * unmapped, which a plain write would fault on; this says EFAULT. */
+    static const char zeros[256];
+    for (unsigned long at = start; start && at < end;) {
+        size_t piece = end - at < sizeof zeros ? end - at : sizeof zeros;
+        struct iovec from = { (void *)zeros, piece }, to = { (void *)at, piece };
+        ssize_t written = process_vm_writev(getpid(), &from, 1, &to, 1, 0);
+        if (written <= 0 && errno != EINTR)
+            break;
+        if (written > 0)
+            at += (unsigned long)written;
+    }
 }
 
 static void no_op(int signo)

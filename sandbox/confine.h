@@ -106,9 +106,9 @@ int cordon__mount_bind(const cordon__bind *bind, int clone);
  * and its writable binds' sources are cloned before (open_tree: a tree of
  * their own, with the caller's flags, read-only where the caller's were)
  * and mounted back after (move_mount).  -ENOENT from the clone: nothing
- * to clone (a path this machine lacks, a device). */
+ * to clone (a path this machine lacks; with `files_only`, a device). */
 int cordon__mount_everything_read_only(void);
-int cordon__clone_tree(const char *path);
+int cordon__clone_tree(const char *path, bool files_only);
 int cordon__mount_clone(int tree, const char *target);
 /* In the task's mount namespace (minimal_dev.c): a tmpfs over /dev with
  * only null, zero, full, random, urandom and tty (the caller's nodes,

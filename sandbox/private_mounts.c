@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/mount.h>
@@ -89,14 +90,14 @@ int cordon__mount_everything_read_only(void)
     return set_tree_attributes("/", AT_RECURSIVE, TREE_READ_ONLY, 0);
 }
 
-int cordon__clone_tree(const char *path)
+int cordon__clone_tree(const char *path, bool files_only)
 {
     struct stat st;
     if (stat(path, &st) != 0)
-        return errno == ENOENT ? -ENOENT : -errno;
+        return -errno;
     /* A device is written through on a read-only mount; cloned writable it
      * would also take a chmod (root owns /dev/null). */
-    if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode))
+    if (files_only && !S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode))
         return -ENOENT;
     long fd = syscall(SYS_open_tree, AT_FDCWD, path,
                       OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
