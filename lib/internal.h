@@ -207,6 +207,12 @@ typedef struct cordon__launch {
     const char *hostname;                        /* set in its UTS namespace, or NULL */
     cordon__path_rule *file_rules;               /* what the task's ruleset was made of (owned) */
     size_t file_rule_count;
+    /* The read-only view of a task with file rules (lib/isolation.c):
+     * the resolved paths the init clones writable (owned; none beneath
+     * another), or none at all where a rule lets the task write the root. */
+    char **writable_trees;
+    size_t writable_tree_count;
+    bool view_stays_writable;
     int landlock_abi;
     bool counts_processes;                       /* a process limit: the init starts the task
                                                     only once the starter has left */

@@ -96,15 +96,17 @@ static int check_openable(const char *path)
  * task's view: a rule there would grant nothing the task can reach (a
  * scratch directory in /tmp under a private /tmp).  Refused, rather than
  * a task that fails in a puzzling way. */
+/* `path` lies strictly beneath `dir`, both resolved. */
+static bool resolved_beneath(const char *path, const char *dir)
+{
+    size_t len = strlen(dir);
+    return strncmp(path, dir, len) == 0 && (path[len] == '/' || (len == 1 && path[1]));
+}
+
 static bool hidden_by(const char *path, const char *tmpfs)
 {
     char *real_path = realpath(path, NULL), *real_tmpfs = realpath(tmpfs, NULL);
-    bool hidden = false;
-    if (real_path && real_tmpfs) {
-        size_t len = strlen(real_tmpfs);
-        hidden = strncmp(real_path, real_tmpfs, len) == 0 &&
-                 (real_path[len] == '/' || (len == 1 && real_path[1]));
-    }
+    bool hidden = real_path && real_tmpfs && resolved_beneath(real_path, real_tmpfs);
     free(real_path);
     free(real_tmpfs);
     return hidden;
@@ -381,6 +383,55 @@ static bool redundant_system_rule(const cordon__isolation *iso, const cordon__pa
     return iso->read_everything && !(rule->access & ~(unsigned)(CORDON_READ | CORDON_EXEC));
 }
 
+/* The paths a rule lets the task write, resolved, each one not beneath
+ * another (written through the other's clone: one mount, so that a
+ * rename between them stays one) nor the same as an earlier one; NULL
+ * entries are skipped (a path this machine lacks). */
+static bool covered(char *const *real, size_t count, size_t index)
+{
+    for (size_t i = 0; i < count; i++)
+        if (i != index && real[i] &&
+            (resolved_beneath(real[index], real[i]) || (i < index && !strcmp(real[index], real[i]))))
+            return true;
+    return false;
+}
+
+/* What the init clones writable before it makes the task's view
+ * read-only (lib/task_init.c): planned here, where paths can be
+ * resolved.  A rule that lets the task write the root leaves the view as
+ * it is. */
+static int plan_writable_trees(cordon__launch *l)
+{
+    size_t count = l->file_rule_count;
+    char **real = calloc(count + 1, sizeof *real), **trees = calloc(count + 1, sizeof *trees);
+    if (!real || !trees) {
+        free(real);
+        free(trees);
+        return -ENOMEM;
+    }
+    for (size_t i = 0; i < count; i++)
+        if (l->file_rules[i].access & CORDON_WRITE)
+            real[i] = realpath(l->file_rules[i].path, NULL);
+    size_t kept = 0;
+    for (size_t i = 0; i < count; i++) {
+        if (real[i] && !strcmp(real[i], "/"))
+            l->view_stays_writable = true;
+        if (real[i] && !covered(real, count, i))
+            trees[kept++] = real[i];
+    }
+    /* What was not kept (trees holds the kept ones in the same order). */
+    for (size_t i = 0, next = 0; i < count; i++) {
+        if (next < kept && real[i] == trees[next])
+            next++;
+        else
+            free(real[i]);
+    }
+    free(real);
+    l->writable_trees = trees;
+    l->writable_tree_count = l->view_stays_writable ? 0 : kept;
+    return 0;
+}
+
 /* The task's rules, the system's and a preset's, in one list. */
 static int make_file_ruleset(const cordon__isolation *iso, bool own_proc, cordon__launch *l)
 {
@@ -422,7 +473,7 @@ static int make_file_ruleset(const cordon__isolation *iso, bool own_proc, cordon
     /* A bind is a grant of its own: the caller handed that tree over. */
     for (size_t i = 0; i < iso->bind_count; i++)
         l->bind_access[i] = iso->binds[i].read_only ? CORDON_READ | CORDON_EXEC : ACCESS_ALL;
-    return 0;
+    return plan_writable_trees(l);
 }
 
 /* A bind's target beneath the task's own /dev would have nothing to be
@@ -502,6 +553,12 @@ void cordon__isolation_release(cordon__launch *l)
     free(l->file_rules);
     l->file_rules = NULL;
     l->file_rule_count = 0;
+    for (size_t i = 0; l->writable_trees && l->writable_trees[i]; i++)
+        free(l->writable_trees[i]);
+    free(l->writable_trees);
+    l->writable_trees = NULL;
+    l->writable_tree_count = 0;
+    l->view_stays_writable = false;
     if (l->owns_ruleset && l->landlock_ruleset >= 0)
         close(l->landlock_ruleset);
     l->owns_ruleset = false;

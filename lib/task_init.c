@@ -110,7 +110,7 @@ typedef struct writable_trees {
     int rule_tree[WRITABLE_TREES_MAX];
     const char *rule_path[WRITABLE_TREES_MAX];
     size_t rule_count;
-    int bind_tree[8];
+    int bind_tree[sizeof ((cordon__launch *)0)->bind_access / sizeof(unsigned)];
 } writable_trees;
 
 /* The task's own mounts, after its /proc (lib/isolation.c): its binds
@@ -141,57 +141,24 @@ static int mount_own_tree(const cordon__launch *l, writable_trees *trees)
     return rc;
 }
 
-static bool is_root(const char *path)
-{
-    while (*path == '/')
-        path++;
-    return *path == '\0';
-}
-
-/* `path` lies beneath `dir` (both absolute, as the rules were given). */
-static bool beneath(const char *path, const char *dir)
-{
-    size_t n = strlen(dir);
-    while (n > 1 && dir[n - 1] == '/')
-        n--;
-    return strncmp(path, dir, n) == 0 && (path[n] == '/' || (n == 1 && dir[0] == '/'));
-}
-
-/* A writable path beneath another is written through the other's clone:
- * one mount for both, so that a rename between them stays one. */
-static bool covered(const cordon__launch *l, size_t index)
-{
-    for (size_t i = 0; i < l->file_rule_count; i++)
-        if (i != index && (l->file_rules[i].access & CORDON__ACCESS_WRITE) &&
-            beneath(l->file_rules[index].path, l->file_rules[i].path))
-            return true;
-    return false;
-}
-
 /* Before anything of the task's own is mounted: the caller's tree
  * read-only, but for what the file rules let the task write (Landlock
  * would let a chmod, a chown or a utimes through anywhere the task's uid
- * owns).  A rule that lets it write the root leaves the view as it is. */
+ * owns), as the parent planned it (lib/isolation.c). */
 static int read_only_but_granted(const cordon__launch *l, writable_trees *trees)
 {
-    if (!l->owns_ruleset)
+    if (!l->owns_ruleset || l->view_stays_writable)
         return 0;
-    for (size_t i = 0; i < l->file_rule_count; i++)
-        if ((l->file_rules[i].access & CORDON__ACCESS_WRITE) && is_root(l->file_rules[i].path))
-            return 0;
-    int rc = 0;
-    for (size_t i = 0; i < l->file_rule_count && rc == 0; i++) {
-        if (!(l->file_rules[i].access & CORDON__ACCESS_WRITE) || covered(l, i))
-            continue;
-        if (trees->rule_count == WRITABLE_TREES_MAX)
-            return -E2BIG;
-        int tree = cordon__clone_tree(l->file_rules[i].path, true);
-        if (tree == -ENOENT)
-            continue;
-        if (tree < 0)
+    if (l->writable_tree_count > WRITABLE_TREES_MAX)
+        return -E2BIG;
+    for (size_t i = 0; i < l->writable_tree_count; i++) {
+        int tree = cordon__clone_tree(l->writable_trees[i], true);
+        if (tree < 0 && tree != -ENOENT)
             return tree;
-        trees->rule_path[trees->rule_count] = l->file_rules[i].path;
-        trees->rule_tree[trees->rule_count++] = tree;
+        if (tree >= 0) {
+            trees->rule_path[trees->rule_count] = l->writable_trees[i];
+            trees->rule_tree[trees->rule_count++] = tree;
+        }
     }
     /* A bind whose source cannot be cloned is bound as ever, after: then
      * read-only, like the view (a device is still written through). */
@@ -199,8 +166,7 @@ static int read_only_but_granted(const cordon__launch *l, writable_trees *trees)
         if (!l->binds[i].read_only &&
             (trees->bind_tree[i] = cordon__clone_tree(l->binds[i].source, false)) < 0)
             trees->bind_tree[i] = -1;
-    if (rc == 0)
-        rc = cordon__mount_everything_read_only();
+    int rc = cordon__mount_everything_read_only();
     for (size_t i = 0; i < trees->rule_count && rc == 0; i++) {
         rc = cordon__mount_clone(trees->rule_tree[i], trees->rule_path[i]);
         trees->rule_tree[i] = -1;
@@ -219,7 +185,7 @@ static int mount_task_view(const cordon__launch *l)
     char cwd[PATH_MAX];
     bool known = syscall(SYS_getcwd, cwd, sizeof cwd) > 0 && cwd[0] == '/';
     writable_trees trees = { .rule_count = 0 };
-    for (size_t i = 0; i < 8; i++)
+    for (size_t i = 0; i < sizeof trees.bind_tree / sizeof *trees.bind_tree; i++)
         trees.bind_tree[i] = -1;
     int rc;
     if ((rc = read_only_but_granted(l, &trees)) < 0 || (rc = cordon__mount_own_proc()) < 0 ||

@@ -53,13 +53,19 @@ static uint64_t process_share_ns(const cordon__attempt_state *s, pid_t pid, cons
     return own + (st->cutime + st->cstime) * tick_ns;
 }
 
+/* A clock tick of /proc's stat files, in ns. */
+static uint64_t tick_ns(void)
+{
+    long ticks = sysconf(_SC_CLK_TCK);
+    return ticks > 0 ? 1000000000ull / (uint64_t)ticks : 10000000ull;
+}
+
 static uint64_t session_cpu_ns(const cordon__attempt_state *s)
 {
     DIR *proc = opendir("/proc");
     if (!proc)
         return 0;
-    long ticks = sysconf(_SC_CLK_TCK);
-    uint64_t tick_ns = ticks > 0 ? 1000000000ull / (uint64_t)ticks : 10000000ull;
+    uint64_t tick = tick_ns();
     uint64_t total = 0;
     for (struct dirent *entry; (entry = readdir(proc));) {
         char *end;
@@ -68,7 +74,7 @@ static uint64_t session_cpu_ns(const cordon__attempt_state *s)
             continue;
         cordon__proc_stat st;
         if (cordon__proc_stat_read((pid_t)pid, &st) && st.session == s->group)
-            total += process_share_ns(s, (pid_t)pid, &st, tick_ns);
+            total += process_share_ns(s, (pid_t)pid, &st, tick);
     }
     closedir(proc);
     return total;
@@ -155,16 +161,16 @@ static bool beneath(scanned *all, size_t count, scanned *p, pid_t init)
     return answer == 1;
 }
 
-static uint64_t namespace_cpu_ns(const cordon__attempt_state *s, uint64_t tick_ns)
+static uint64_t namespace_cpu_ns(const cordon__attempt_state *s)
 {
     size_t count;
     scanned *all = scan_machine(&count);
     if (!all)
         return session_cpu_ns(s);
-    uint64_t total = 0;
+    uint64_t total = 0, tick = tick_ns();
     for (size_t i = 0; i < count; i++)
         if (all[i].pid != s->pid && beneath(all, count, &all[i], s->pid))
-            total += process_share_ns(s, all[i].pid, &all[i].stat, tick_ns);
+            total += process_share_ns(s, all[i].pid, &all[i].stat, tick);
     free(all);
     return total;
 }
@@ -194,9 +200,8 @@ uint64_t cordon__tree_cpu_ns(const cordon__attempt_state *s)
         return less_cordon_s_start(s, (uint64_t)cgroup_us * 1000u);
     if (!s->in_namespaces)
         return session_cpu_ns(s);
-    long ticks = sysconf(_SC_CLK_TCK);
     uint64_t reaped = __atomic_load_n(&s->init_report->reaped_cpu_ns, __ATOMIC_ACQUIRE);
-    return reaped + namespace_cpu_ns(s, ticks > 0 ? 1000000000ull / (uint64_t)ticks : 10000000ull);
+    return reaped + namespace_cpu_ns(s);
 }
 
 unsigned cordon__usable_cpus(void)
