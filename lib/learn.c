@@ -28,6 +28,7 @@ int cordon_learn(cordon_task *t, cordon_learned *learned)
         cordon_policy_free(filter);
         return -ENOMEM;
     }
+    cordon__learn_note_base(learned, base);
     cordon__learning learning = { .learned = learned, .base = base };
     const cordon_policy *saved = t->policy;
     bool saved_set = t->policy_set;

@@ -52,6 +52,10 @@ struct cordon_learned {
     unsigned runs;
     cordon__learned_call *calls;   /* CORDON_SYSCALL_TABLE_SIZE of them */
     char *base;                    /* the base policy's name, of the last run */
+    /* the timing companions (cordon__learn_companion) a base policy of
+     * one of the runs has a refusing rule for: never added, the base
+     * decides */
+    bool companion_ruled[CORDON_SYSCALL_TABLE_SIZE];
 };
 
 /* The state of one learning run, hung on the task while it runs. */
@@ -85,6 +89,17 @@ void cordon__learn_add_pattern(cordon__learned_use *use, const cordon__learned_p
  * argN), and which of them are C ints (the kernel reads their low 32
  * bits: compared under & 0xffffffff). */
 unsigned cordon__learn_constrained_args(int nr, unsigned *int_args);
+
+/* Notes which timing companions `base` has a rule for (called once per
+ * learning run). */
+void cordon__learn_note_base(struct cordon_learned *l, const cordon_policy *base);
+
+/* True when `nr` is not in the record but is written as allowed anyway: a
+ * call a program makes on one run and not on the next by timing alone,
+ * once the record shows what makes it possible (futex once threads are
+ * made, rt_sigreturn once a signal's action is set, restart_syscall once a
+ * call that sleeps with a timeout is made), and no base refuses it. */
+bool cordon__learn_companion(const struct cordon_learned *l, int nr);
 
 /* The grouping of the written policy: a short heading for `nr`. */
 const char *cordon__learn_group(int nr, unsigned *order);

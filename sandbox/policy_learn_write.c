@@ -303,6 +303,9 @@ static void put_header(text *t, const cordon_learned *l, const char *title)
            "# family and type, clone's flags, the request of ioctl, fcntl and prctl),\n"
            "# only those values are allowed; so are the arguments the base policy's\n"
            "# refusing rules test, so that this policy is no looser than its base.\n"
+           "# Calls a program makes on one run and not the next by timing alone are\n"
+           "# allowed once what makes them possible was seen: futex with threads,\n"
+           "# rt_sigreturn with a signal's action set, restart_syscall with a sleep.\n"
            "# cordon adds the calls it makes itself\n"
            "# after installing the filter (handing the listener over, closing fd 4);\n"
            "# the command's own exec is always let through.\n");
@@ -321,7 +324,10 @@ static void put_group(text *t, unsigned g, const cordon_learned *l)
     /* unconditional allows first, on wrapped lines; then the rules */
     for (int pass = 0; pass < 2; pass++) {
         for (int nr = 0; nr < CORDON_SYSCALL_TABLE_SIZE; nr++) {
-            const cordon__learned_call *call = &l->calls[nr];
+            static const cordon__learned_call companion = { .allowed = { .seen = true,
+                                                                         .any = true } };
+            const cordon__learned_call *call =
+                cordon__learn_companion(l, nr) ? &companion : &l->calls[nr];
             unsigned order;
             if (!call->allowed.seen && !call->refused.seen)
                 continue;

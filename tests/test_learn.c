@@ -177,6 +177,111 @@ static void test_learn_threaded_program_runs_under_its_policy_and_more_is_killed
     cordon_learned_free(l);
 }
 
+/* Whether a rule (not a comment) of `text` names `word`. */
+static bool rule_mentions(const char *text, const char *word)
+{
+    for (const char *line = text; *line;) {
+        const char *end = strchr(line, '\n');
+        size_t len = end ? (size_t)(end - line) : strlen(line);
+        char *copy = strndup(line, len);
+        bool found = *line != '#' && strstr(copy, word) != NULL;
+        free(copy);
+        if (found)
+            return true;
+        line += len + (end != NULL);
+    }
+    return false;
+}
+
+/* Drops every whole word `word` from `text`, in place. */
+static void drop_word(char *text, const char *word)
+{
+    size_t len = strlen(word);
+    for (char *at = strstr(text, word); at; at = strstr(at, word)) {
+        bool whole = (at == text || at[-1] == ' ' || at[-1] == '\n') &&
+                     (at[len] == ' ' || at[len] == '\n');
+        if (whole)
+            memmove(at, at + len, strlen(at + len) + 1);
+        else
+            at += len;
+    }
+}
+
+/* A learning run is slow, so its threads may all end before they are
+ * joined and it never waits on a futex; the run under the learned policy,
+ * at full speed, does.  Once threads were made, futex is written whether
+ * a run waited or not (and rt_sigreturn once a signal's action was set,
+ * restart_syscall once a call slept with a timeout): a record made
+ * without them still runs the program every time. */
+static void test_learn_calls_made_by_timing_alone_come_with_their_cause(void **state)
+{
+    (void)state;
+    cordon_learned *l = cordon_learned_new();
+    cordon_task *t = command(threads_path, data_path, NULL, NULL);
+    learn(t, l, 0);
+    char *text = written(l, NULL);
+    cordon_learned_free(l);
+    drop_word(text, "futex");
+    drop_word(text, "restart_syscall");
+    drop_word(text, "rt_sigreturn");
+    assert_false(rule_mentions(text, "futex"));
+    cordon_policy *unlucky = compiled(text);
+    l = cordon_learned_new();
+    cordon_error err;
+    assert_int_equal(cordon_learned_merge(l, unlucky, &err), 0);
+    cordon_policy_free(unlucky);
+    free(text);
+    text = written(l, NULL);
+    assert_true(rule_mentions(text, "futex"));
+    assert_true(rule_mentions(text, "restart_syscall"));
+    assert_true(rule_mentions(text, "rt_sigreturn")); /* glibc's threads set SIGCANCEL's */
+    cordon_policy *p = compiled(text);
+    for (int i = 0; i < 20; i++) {
+        const cordon_result *r = run_under(t, p, 0);
+        assert_string_equal(r->std_out.data, "18 bytes, sum 1661\n");
+    }
+    cordon_policy_free(p);
+    free(text);
+    cordon_learned_free(l);
+
+    /* without threads, no futex; a fork's clone makes none either */
+    cordon_policy *forks = cordon_policy_parse("default kill\nallow clone if arg0 == SIGCHLD\n"
+                                               "allow read write\n", "forks", &err);
+    assert_non_null(forks);
+    l = cordon_learned_new();
+    assert_int_equal(cordon_learned_merge(l, forks, &err), 0);
+    text = written(l, NULL);
+    assert_false(rule_mentions(text, "futex"));
+    assert_false(rule_mentions(text, "rt_sigreturn"));
+    assert_false(rule_mentions(text, "restart_syscall"));
+    free(text);
+    cordon_learned_free(l);
+    cordon_policy_free(forks);
+
+    /* a base that refuses one decides it: a run that never met it does not
+     * get it allowed */
+    cordon_policy *base = cordon_policy_parse("default allow\nerrno EPERM futex if arg1 == 99\n",
+                                              "base.policy", &err);
+    assert_non_null(base);
+    cordon_learned *fresh = cordon_learned_new();
+    cordon_policy *threads = cordon_policy_parse("default kill\nallow clone if arg0 == "
+                                                 "CLONE_VM|CLONE_THREAD\n", "threads", &err);
+    assert_non_null(threads);
+    cordon_task *plain = command("/bin/true", NULL, NULL, NULL);
+    cordon_set_policy(plain, base);
+    learn(plain, fresh, 0);
+    assert_int_equal(cordon_learned_merge(fresh, threads, &err), 0);
+    text = written(fresh, NULL);
+    assert_false(rule_mentions(text, "futex"));
+    assert_true(rule_mentions(text, "restart_syscall")); /* the base says nothing of it */
+    free(text);
+    cordon_task_free(plain);
+    cordon_policy_free(threads);
+    cordon_learned_free(fresh);
+    cordon_policy_free(base);
+    cordon_task_free(t);
+}
+
 /* Two runs learned apart, each written as a policy, merge into one that
  * lets both through: the threads, and the fork and exec of a child (whose
  * calls, made in another process and another program, were recorded). */
@@ -434,7 +539,15 @@ static void test_learn_command_writes_and_checks(void **state)
         unlink(err_path);
         skip();
     }
-    assert_int_equal(WEXITSTATUS(status), 0);
+    if (WEXITSTATUS(status) != 0) {
+        char all[4096] = "";
+        f = fopen(err_path, "r");
+        size_t got = f ? fread(all, 1, sizeof all - 1, f) : 0;
+        all[got] = '\0';
+        if (f)
+            fclose(f);
+        fail_msg("cordon learn: exit %d\n%s", WEXITSTATUS(status), all);
+    }
     assert_string_equal(line, "cordon: checked: under the learned policy the command ended "
                               "with exit 0 (learning run: exit 0)\n");
     snprintf(cmd, sizeof cmd, "%s run --quiet --policy %s -- %s %s socket >/dev/null 2>&1",
@@ -599,6 +712,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_learn_python_script_runs_under_its_policy_and_more_is_killed),
         cmocka_unit_test(test_learn_threaded_program_runs_under_its_policy_and_more_is_killed),
+        cmocka_unit_test(test_learn_calls_made_by_timing_alone_come_with_their_cause),
         cmocka_unit_test(test_learn_merges_policies_of_two_runs),
         cmocka_unit_test(test_learn_function_task),
         cmocka_unit_test(test_learn_keeps_the_base_policys_kills_and_errnos),
