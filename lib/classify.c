@@ -133,13 +133,14 @@ static bool cgroup_limit_reached(cordon_task *t, const cordon__attempt_state *s)
 }
 
 /* RLIMIT_FSIZE's only report is its signal: the task killed by SIGXFSZ
- * under a file size limit.  A shell's exit status 153 for a child that
- * died of it is a number, which any task can choose: not evidence.  The
- * kernel sends that SIGXFSZ as SI_USER from the writer itself, as kill(2)
- * would: a task that sends it to itself cannot be told apart (README). */
-static bool file_size_limit_reached(cordon_task *t, int signo)
+ * under a file size limit.  The kernel sends it as SI_USER from the
+ * writer itself, as kill(2) would, so it is evidence only where the
+ * task's filter refused every way the task would send it itself
+ * (sandbox/policy_variant_signals.c).  A shell's exit status 153 for a
+ * child that died of it is a number any task can choose: never. */
+static bool file_size_limit_reached(cordon_task *t, const cordon__attempt_state *s, int signo)
 {
-    if (!t->limits[CORDON_LIMIT_FILE_SIZE] || signo != SIGXFSZ)
+    if (!t->limits[CORDON_LIMIT_FILE_SIZE] || signo != SIGXFSZ || !s->sigxfsz_refused)
         return false;
     set_exception(t, "FileSizeLimit");
     cordon__buffer_printf(&t->exc_out,
@@ -196,7 +197,7 @@ static void signal_ending(cordon_task *t, const cordon__attempt_state *s,
 {
     t->result.signal = signo;
     t->result.exit_code = 128 + signo;
-    if (file_size_limit_reached(t, signo))
+    if (file_size_limit_reached(t, s, signo))
         return;
     const cordon__crash_record *crash = t->kind == KIND_FUNCTION ? &shared->crash : NULL;
     bool recorded = crash && crash->signal == signo;
@@ -221,12 +222,16 @@ static void signal_ending(cordon_task *t, const cordon__attempt_state *s,
     }
     const char *name = cordon_signal_name(signo);
     set_exception(t, name ? name : "Signal");
-    if (recorded) {
-        cordon__crash_report_loaded(&t->exc_out, crash, (uintptr_t)t->fn, setup);
-        return;
-    }
     cordon__crash_record plain = { .signal = signo };
-    cordon__crash_report(&t->exc_out, &plain, t->kind == KIND_FUNCTION, (uintptr_t)t->fn);
+    if (recorded)
+        cordon__crash_report_loaded(&t->exc_out, crash, (uintptr_t)t->fn, setup);
+    else
+        cordon__crash_report(&t->exc_out, &plain, t->kind == KIND_FUNCTION, (uintptr_t)t->fn);
+    if (signo == SIGXFSZ && t->limits[CORDON_LIMIT_FILE_SIZE])
+        cordon__buffer_printf(&t->exc_out, "  (the task had a file size limit of %llu bytes, but "
+                              "nothing kept it from sending itself SIGXFSZ (no filter, or a "
+                              "policy that allows it), so this is not taken as the limit)\n",
+                              (unsigned long long)t->limits[CORDON_LIMIT_FILE_SIZE]);
 }
 
 /* The classes cordon raises itself: a task that raises one of them would

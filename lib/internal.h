@@ -280,6 +280,8 @@ typedef struct cordon__attempt_state {
     const volatile uint32_t *exec_attempts;      /* command tasks: the child's count */
     cordon__cgroup *cgroup;
     bool oom_killed, pids_limited;
+    bool sigxfsz_refused;       /* the task's filter refuses every way it would send
+                                   itself SIGXFSZ: a SIGXFSZ death is its file size limit */
     uint64_t tree_peak_bytes;   /* the cgroup's count of the tree's memory, 0: none */
     char violation[512];
     int wait_status;

@@ -400,8 +400,11 @@ static int prepare(cordon_task *t, cordon__launch *l, cordon__attempt_state *s)
     if (!held_by_namespace)
         kind |= CORDON__VARIANT_NO_PID_NAMESPACE |
                 (l->cgroup.v2_dir < 0 ? CORDON__VARIANT_NO_TREE_HOLD : 0);
+    if (t->limits[CORDON_LIMIT_FILE_SIZE])
+        kind |= CORDON__VARIANT_FILE_SIZE_LIMIT;
     if (l->policy && kind && !(l->policy = cordon__policy_variant(l->policy, kind)))
         return -ENOMEM;
+    s->sigxfsz_refused = cordon__policy_refuses_own_sigxfsz(l->policy);
     if (t->limits[CORDON_LIMIT_CPU_MS])
         cordon__cgroup_cpu_start(&l->cgroup);
     s->cgroup = &l->cgroup;

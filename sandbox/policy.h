@@ -47,7 +47,19 @@ const cordon_policy *cordon__policy_builtin_default(void);
  * inotify_add_watch and fanotify_mark fail with EACCES where `p` allows
  * them outright. */
 #define CORDON__VARIANT_FILE_RULES       8u
+/* FILE_SIZE_LIMIT (a task with RLIMIT_FSIZE): the limit's only report is
+ * the SIGXFSZ the kernel sends the writer, as kill(2) would; kill, tkill,
+ * tgkill, rt_sigqueueinfo, rt_tgsigqueueinfo and pidfd_send_signal of
+ * SIGXFSZ, prctl(PR_SET_PDEATHSIG, SIGXFSZ), fcntl(F_SETSIG, SIGXFSZ) and
+ * a clone whose exit signal is SIGXFSZ fail with EPERM, so that a task
+ * cannot pose as having reached its limit.  Where the policy's own rules
+ * still let one through, cordon__policy_refuses_own_sigxfsz says so. */
+#define CORDON__VARIANT_FILE_SIZE_LIMIT  16u
 const cordon_policy *cordon__policy_variant(const cordon_policy *p, unsigned kind);
+
+/* Whether `p` (a FILE_SIZE_LIMIT variant) refuses every way of sending
+ * SIGXFSZ listed above, as its compiled filter decides. */
+bool cordon__policy_refuses_own_sigxfsz(const cordon_policy *p);
 
 /* Whether `p` traps native call `nr` (SIGSYS to the task) for some
  * arguments: a rule for it, or a default or "newer" that reaches it.  A

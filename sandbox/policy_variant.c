@@ -24,7 +24,10 @@
  *   otherwise reach (the caller's services), nor a vsock;
  * - with file rules, inotify_add_watch and fanotify_mark fail with EACCES
  *   (where the policy allows them outright): Landlock does not govern
- *   them, and a watch shows the names in a directory the task may not list.
+ *   them, and a watch shows the names in a directory the task may not list;
+ * - with a file size limit, the ways a task would send itself SIGXFSZ
+ *   fail with EPERM (policy_variant_signals.c), so that a SIGXFSZ death
+ *   is the kernel's report of the limit.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -160,6 +163,8 @@ static int add_variant_rules(const cordon_policy *p, cordon_policy *v, unsigned 
         unwatched.syscall = SYS_fanotify_mark;
         rc = add_rule(v, &unwatched, "fanotify_mark");
     }
+    if (rc == 0 && (kind & CORDON__VARIANT_FILE_SIZE_LIMIT))
+        rc = cordon__variant_refuse_sigxfsz_sends(v);
     return rc;
 }
 
@@ -178,7 +183,7 @@ static cordon_policy *build_variant(const cordon_policy *p, unsigned kind)
     v->program.len = 0;
     memset(v->variants, 0, sizeof v->variants);
     v->name = strdup(p->name);
-    v->rule_size = p->rule_count + 5 + SOCKET_FAMILY_RULES;
+    v->rule_size = p->rule_count + 5 + SOCKET_FAMILY_RULES + CORDON__SIGXFSZ_SEND_RULES;
     v->rules = malloc(v->rule_size * sizeof *v->rules);
     if (!v->name || !v->rules) {
         cordon_policy_free(v);
@@ -190,13 +195,16 @@ static cordon_policy *build_variant(const cordon_policy *p, unsigned kind)
         cordon_policy_free(v);
         return NULL;
     }
+    if (kind & CORDON__VARIANT_FILE_SIZE_LIMIT)
+        v->refuses_own_sigxfsz = cordon__variant_sigxfsz_sends_refused(v);
     return v;
 }
 
 const cordon_policy *cordon__policy_variant(const cordon_policy *p, unsigned kind)
 {
     kind &= CORDON__VARIANT_NO_PID_NAMESPACE | CORDON__VARIANT_NO_TREE_HOLD |
-            CORDON__VARIANT_NO_NETWORK | CORDON__VARIANT_FILE_RULES;
+            CORDON__VARIANT_NO_NETWORK | CORDON__VARIANT_FILE_RULES |
+            CORDON__VARIANT_FILE_SIZE_LIMIT;
     if (!kind)
         return p;
     cordon_policy *mutable = (cordon_policy *)p;

@@ -102,6 +102,16 @@ static const ending endings[] = {
       "head -c 3000000 /dev/zero > \"$ENDINGS_DIR/b\"", NULL, 153, 0, 153 },
     { "file size limit not reached", { "--fsize", "4M", NULL },
       "head -c 1000 /dev/zero > \"$ENDINGS_DIR/c\"", NULL, 0, 0, 0 },
+    /* under a file size limit the task cannot send itself SIGXFSZ (EPERM),
+     * so a SIGXFSZ death is the limit's; without a filter, nothing tells */
+    { "kill -XFSZ $$ under a file size limit", { "--fsize", "4M", NULL },
+      "kill -XFSZ $$ 2>/dev/null; exit 7", NULL, 7, 0, 7 },
+    { "kill -XFSZ 0 under a file size limit", { "--fsize", "4M", NULL },
+      "kill -XFSZ 0 2>/dev/null; exit 7", NULL, 7, 0, 7 },
+    { "file size limit without a filter", { "--policy", "none", "--fsize", "1M", NULL },
+      "exec head -c 3000000 /dev/zero > \"$ENDINGS_DIR/d\"", "SIGXFSZ", 153, 25, 153 },
+    { "kill -XFSZ $$ under a file size limit without a filter",
+      { "--policy", "none", "--fsize", "4M", NULL }, "kill -XFSZ $$", "SIGXFSZ", 153, 25, 153 },
     /* orphans and daemons */
     { "orphans left spinning", { NULL }, "(" H "spin &); (" H "spin &); sleep 0.1", NULL, 0, 0,
       0 },

@@ -1,5 +1,9 @@
 /* Resource limits and the exceptions they end a task with. */
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 
@@ -157,6 +161,95 @@ static void test_limit_file_size_ends_with_file_size_limit(void **state)
     cordon_task_free(t);
 }
 
+/* Sends itself SIGXFSZ every way a filter can see, and returns how
+ * many of them got through (a function task under a file size limit). */
+static int sends_itself_sigxfsz(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    (void)arg;
+    signal(SIGXFSZ, SIG_IGN); /* a send that got through is counted, not fatal */
+    int through = 0;
+    through += kill(getpid(), SIGXFSZ) == 0;
+    through += kill(0, SIGXFSZ) == 0;
+    through += raise(SIGXFSZ) == 0;
+    through += syscall(SYS_tkill, gettid(), SIGXFSZ) == 0;
+    through += syscall(SYS_kill, getpid(), (1L << 32) | SIGXFSZ) == 0;
+    through += sigqueue(getpid(), SIGXFSZ, (union sigval){ 0 }) == 0;
+    through += prctl(PR_SET_PDEATHSIG, SIGXFSZ) == 0;
+    through += fcntl(0, F_SETSIG, SIGXFSZ) == 0;
+    int pidfd = (int)syscall(SYS_pidfd_open, getpid(), 0);
+    through += pidfd >= 0 && syscall(SYS_pidfd_send_signal, pidfd, SIGXFSZ, NULL, 0) == 0;
+    return through;
+}
+
+static int writes_past_its_limit(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    int fd = open(arg, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    static char block[65536];
+    for (int i = 0; fd >= 0 && i < 64; i++)
+        if (write(fd, block, sizeof block) < 0)
+            return 3;
+    return 2;
+}
+
+/* RLIMIT_FSIZE reports itself only as a SIGXFSZ that the kernel sends as
+ * kill(2) would: under a file size limit a task cannot send itself one
+ * (kill, raise, sigqueue, a parent-death or I/O signal all fail with
+ * EPERM, whatever the policy's own allow rules say), so its SIGXFSZ death
+ * is the limit's; with no filter nothing tells them apart, and the ending
+ * is the signal, not FileSizeLimit. */
+static void test_limit_file_size_is_never_a_signal_the_task_sent(void **state)
+{
+    (void)state;
+    SKIP_UNDER_VALGRIND("valgrind has no seccomp(2)");
+    static const char *const policies[] = {
+        NULL,                                               /* the default */
+        "default errno ENOSYS\nallow kill tkill tgkill rt_sigqueueinfo prctl fcntl pidfd_open "
+        "pidfd_send_signal rt_sigaction rt_sigprocmask getpid gettid write munmap "
+        "exit_group\n",                                     /* outright allows */
+        "default allow\nallow kill if arg1 == 25\n", /* SIGXFSZ */   /* the policy's own word */
+    };
+    for (size_t i = 0; i < sizeof policies / sizeof *policies; i++) {
+        cordon_task *t = cordon_function_task(sends_itself_sigxfsz, NULL);
+        cordon_policy *p = NULL;
+        if (policies[i]) {
+            cordon_error err;
+            p = cordon_policy_parse(policies[i], "sends.policy", &err);
+            if (!p)
+                fail_msg("%s", err.message);
+            cordon_set_policy(t, p);
+        }
+        cordon_set_limit(t, CORDON_LIMIT_FILE_SIZE, 1 << 20);
+        const cordon_result *r = run_task(t, 0);
+        if (r->exit_code != 0)
+            fail_msg("policy %zu: %d sends of SIGXFSZ got through\n%s", i, r->exit_code,
+                     r->exc_out.data);
+        cordon_task_free(t);
+        cordon_policy_free(p);
+    }
+
+    char path[] = "/tmp/cordon-fsize-fn-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    cordon_task *t = cordon_function_task(writes_past_its_limit, path);
+    cordon_set_limit(t, CORDON_LIMIT_FILE_SIZE, 1 << 20);
+    const cordon_result *r = run_task(t, CORDON_EXCEPTION);
+    assert_string_equal(r->exception, "FileSizeLimit");
+    assert_int_equal(r->signal, SIGXFSZ);
+
+    cordon_task_free(t);
+    t = cordon_function_task(writes_past_its_limit, path);
+    cordon_set_policy(t, NULL);
+    cordon_set_limit(t, CORDON_LIMIT_FILE_SIZE, 1 << 20);
+    r = run_task(t, CORDON_EXCEPTION);
+    assert_string_equal(r->exception, "SIGXFSZ");
+    assert_non_null(strstr(r->exc_out.data, "not taken as the limit"));
+    cordon_task_free(t);
+    unlink(path);
+}
+
 static void test_limit_open_files(void **state)
 {
     (void)state;
@@ -239,6 +332,7 @@ int main(void)
         cmocka_unit_test(test_limit_memory_too_small_to_start_is_refused),
         cmocka_unit_test(test_limit_memory_with_a_cgroup_is_memory_limit),
         cmocka_unit_test(test_limit_cpu_ends_with_cpu_limit),
+        cmocka_unit_test(test_limit_file_size_is_never_a_signal_the_task_sent),
         cmocka_unit_test(test_limit_cpu_of_a_command),
         cmocka_unit_test(test_limit_cpu_holds_the_whole_tree),
         cmocka_unit_test(test_limit_cpu_not_from_a_signal),
