@@ -50,8 +50,9 @@ const cordon_policy *cordon__policy_builtin_default(void);
 /* FILE_SIZE_LIMIT (a task with RLIMIT_FSIZE): the limit's only report is
  * the SIGXFSZ the kernel sends the writer, as kill(2) would; kill, tkill,
  * tgkill, rt_sigqueueinfo, rt_tgsigqueueinfo and pidfd_send_signal of
- * SIGXFSZ, prctl(PR_SET_PDEATHSIG, SIGXFSZ), fcntl(F_SETSIG, SIGXFSZ) and
- * a clone whose exit signal is SIGXFSZ fail with EPERM, so that a task
+ * SIGXFSZ, prctl(PR_SET_PDEATHSIG, SIGXFSZ), fcntl(F_SETSIG, SIGXFSZ),
+ * ptrace resuming a tracee with it and a clone whose exit
+ * signal is SIGXFSZ fail with EPERM, so that a task
  * cannot pose as having reached its limit.  Where the policy's own rules
  * still let one through, cordon__policy_refuses_own_sigxfsz says so. */
 #define CORDON__VARIANT_FILE_SIZE_LIMIT  16u

@@ -14,6 +14,7 @@
  * policy whose own rules still let one through gives no evidence, and a
  * SIGXFSZ death under it is reported as the signal it is.
  *
+ * (A pseudo-terminal's TIOCSIG sends only SIGINT, SIGQUIT and SIGTSTP.)
  * Not covered, and so left to that check's honesty: a POSIX timer or a
  * message queue's notification set to SIGXFSZ (the signal is in a struct
  * a filter cannot read), and clone3's exit signal (likewise); the default
@@ -50,6 +51,8 @@ static const struct sender {
     { SYS_prctl, 1, INT_MASK, 0, PR_SET_PDEATHSIG },
     { SYS_fcntl, 2, INT_MASK, 1, F_SETSIG },
     { SYS_clone, 0, CSIGNAL_MASK, -1, 0 },
+    /* a tracer resumes its tracee with a signal */
+    { SYS_ptrace, 3, INT_MASK, -1, 0 },
 };
 #define SENDER_COUNT (sizeof senders / sizeof *senders)
 
