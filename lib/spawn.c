@@ -403,7 +403,7 @@ static int prepare(cordon_task *t, cordon__launch *l, cordon__attempt_state *s)
     if (t->limits[CORDON_LIMIT_FILE_SIZE])
         kind |= CORDON__VARIANT_FILE_SIZE_LIMIT;
     if (l->policy && kind && !(l->policy = cordon__policy_variant(l->policy, kind)))
-        return -ENOMEM;
+        return errno == EPERM ? -EPERM : -ENOMEM;
     s->sigxfsz_refused = cordon__policy_refuses_own_sigxfsz(l->policy);
     if (t->limits[CORDON_LIMIT_CPU_MS])
         cordon__cgroup_cpu_start(&l->cgroup);

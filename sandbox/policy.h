@@ -36,10 +36,10 @@ const cordon_policy *cordon__policy_builtin_default(void);
  * namespace does not hold a unix socket bound to a path (and Landlock
  * does not govern connect()), so the caller's services (a container
  * engine's socket, a session bus, an ssh agent) would stay in reach, nor
- * a vsock (the hypervisor's host); socket(AF_UNIX) fails with EACCES and
- * every family but IPv4, IPv6, netlink and packet with EAFNOSUPPORT,
- * where `p` lets them through without an allow rule of its own for
- * socket (socketpair is untouched). */
+ * a vsock (the hypervisor's host); socket(AF_UNIX) fails with EACCES,
+ * every family but IPv4, IPv6, netlink and packet with EAFNOSUPPORT, and
+ * a datagram socketpair with EACCES, whatever `p`'s own allow rules say
+ * (policy_variant_network.c). */
 #define CORDON__VARIANT_NO_NETWORK       4u
 /* FILE_RULES (a task with Landlock file rules): Landlock does not govern
  * inotify or fanotify, with which a task would follow the names and the
@@ -56,6 +56,9 @@ const cordon_policy *cordon__policy_builtin_default(void);
  * cannot pose as having reached its limit.  Where the policy's own rules
  * still let one through, cordon__policy_refuses_own_sigxfsz says so. */
 #define CORDON__VARIANT_FILE_SIZE_LIMIT  16u
+/* NULL with errno ENOMEM, or EPERM where the policy's own rules would
+ * still let through a socket a task without a network must not make (the
+ * task is then not run). */
 const cordon_policy *cordon__policy_variant(const cordon_policy *p, unsigned kind);
 
 /* Whether `p` (a FILE_SIZE_LIMIT variant) refuses every way of sending

@@ -99,6 +99,25 @@ struct cordon_policy {
     bool refuses_own_sigxfsz; /* a FILE_SIZE_LIMIT variant whose filter refuses them all */
 };
 
+/* Building a variant (policy_variant.c): the last unconditional rule for
+ * `nr` (it overrides every other one; NULL: none), whether the policy
+ * lets the call through with these arguments (its rules, else its
+ * default), and rules put before all others (libseccomp lets the first of
+ * two rules that both hold decide, so a refusal put there is not undone
+ * by an allow of the policy's). */
+cordon__rule *cordon__variant_last_unconditional(cordon_policy *v, int nr);
+bool cordon__variant_lets_through(const cordon_policy *p, int nr, const uint64_t args[6]);
+int cordon__variant_prepend(cordon_policy *v, const cordon__rule *rules, size_t count);
+int cordon__variant_append(cordon_policy *v, const cordon__rule *rule);
+
+/* policy_variant_network.c: the NO_NETWORK variant's rules (at most this
+ * many added, besides the policy's own allows of socket and socketpair
+ * split four and two ways), and whether its compiled filter refuses every
+ * family it must. */
+#define CORDON__NETWORK_RULES 24
+int cordon__variant_refuse_sockets_outside_the_namespace(cordon_policy *v);
+bool cordon__variant_refuses_sockets_outside_the_namespace(const cordon_policy *v);
+
 /* policy_variant_signals.c: the FILE_SIZE_LIMIT variant's rules (at most
  * this many added), and whether its compiled filter refuses them all. */
 #define CORDON__SIGXFSZ_SEND_RULES 18

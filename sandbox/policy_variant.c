@@ -18,10 +18,10 @@
  *   stays in its process group and dies with it;
  * - without a network (the task's own network namespace), socket(AF_UNIX)
  *   fails with EACCES and sockets of the families the namespace does not
- *   hold (vsock among them) with EAFNOSUPPORT, where the policy lets them
- *   through and has no allow rule of its own for socket: the namespace
- *   does not hold a unix socket bound to a path, which the task could
- *   otherwise reach (the caller's services), nor a vsock;
+ *   hold (vsock among them) with EAFNOSUPPORT, whatever the policy's own
+ *   allow rules say (policy_variant_network.c): the namespace does not
+ *   hold a unix socket bound to a path, which the task could otherwise
+ *   reach (the caller's services), nor a vsock;
  * - with file rules, inotify_add_watch and fanotify_mark fail with EACCES
  *   (where the policy allows them outright): Landlock does not govern
  *   them, and a watch shows the names in a directory the task may not list;
@@ -63,6 +63,65 @@ static bool kills_some(const cordon_policy *p, int nr)
     return false;
 }
 
+cordon__rule *cordon__variant_last_unconditional(cordon_policy *v, int nr)
+{
+    cordon__rule *last = NULL;
+    for (size_t i = 0; i < v->rule_count; i++)
+        if (v->rules[i].syscall == nr && v->rules[i].condition_count == 0)
+            last = &v->rules[i];
+    return last;
+}
+
+bool cordon__variant_lets_through(const cordon_policy *p, int nr, const uint64_t args[6])
+{
+    enum cordon__action action;
+    int errno_value;
+    if (!cordon__policy_decide(p, nr, args, &action, &errno_value))
+        action = p->default_action;
+    return action == ACTION_ALLOW || action == ACTION_LOG;
+}
+
+static int stored_name(const cordon__rule *rule, const char **stored)
+{
+    const char *name = cordon__syscall_name(rule->syscall);
+    if (!name || cordon__syscall_lookup(name, strlen(name), stored) != rule->syscall)
+        return -EINVAL;
+    return 0;
+}
+
+int cordon__variant_append(cordon_policy *v, const cordon__rule *rule)
+{
+    const char *stored;
+    if (v->rule_count >= v->rule_size)
+        return -ENOSPC;
+    if (stored_name(rule, &stored) < 0)
+        return -EINVAL;
+    cordon__rule *added = &v->rules[v->rule_count++];
+    *added = *rule;
+    added->syscall_name = stored;
+    added->origin = v->name;
+    added->overridden_by = -1;
+    return 0;
+}
+
+int cordon__variant_prepend(cordon_policy *v, const cordon__rule *rules, size_t count)
+{
+    if (v->rule_count + count > v->rule_size)
+        return -ENOSPC;
+    memmove(v->rules + count, v->rules, v->rule_count * sizeof *v->rules);
+    for (size_t i = 0; i < count; i++) {
+        const char *stored;
+        if (stored_name(&rules[i], &stored) < 0)
+            return -EINVAL;
+        v->rules[i] = rules[i];
+        v->rules[i].syscall_name = stored;
+        v->rules[i].origin = v->name;
+        v->rules[i].overridden_by = -1;
+    }
+    v->rule_count += count;
+    return 0;
+}
+
 static int add_rule(cordon_policy *v, const cordon__rule *rule, const char *name)
 {
     const char *stored;
@@ -74,62 +133,6 @@ static int add_rule(cordon_policy *v, const cordon__rule *rule, const char *name
     added->origin = v->name;
     added->overridden_by = -1;
     return 0;
-}
-
-/* socket(family) goes through, and no rule of the policy's allows socket
- * (an allow of its own is the policy's word). */
-static bool lets_sockets_through(const cordon_policy *p, int family)
-{
-    for (size_t i = 0; i < p->rule_count; i++)
-        if (p->rules[i].syscall == SYS_socket &&
-            (p->rules[i].action == ACTION_ALLOW || p->rules[i].action == ACTION_LOG))
-            return false;
-    enum cordon__action action;
-    int errno_value;
-    const uint64_t args[6] = { (uint64_t)family, SOCK_STREAM, 0, 0, 0, 0 };
-    if (!cordon__policy_decide(p, SYS_socket, args, &action, &errno_value))
-        action = p->default_action;
-    return action == ACTION_ALLOW || action == ACTION_LOG;
-}
-
-/* "errno E socket if arg0 == family" (or >= family). */
-static int refuse_family(const cordon_policy *p, cordon_policy *v, int family,
-                         enum cordon__compare compare, int error)
-{
-    if (!lets_sockets_through(p, family))
-        return 0;
-    cordon__rule rule = { .action = ACTION_ERRNO, .errno_value = error, .syscall = SYS_socket,
-                          .condition_count = 1 };
-    rule.conditions[0] = (cordon__condition){ .arg = 0, .compare = compare,
-                                              .value = (uint64_t)family };
-    return add_rule(v, &rule, "socket");
-}
-
-/* Without a network, only the families a network namespace holds are
- * left: IPv4, IPv6, netlink and packet sockets, each in the task's own
- * namespace.  A unix socket bound to a path is EACCES (the caller's
- * services); every other family (vsock, which reaches the hypervisor's
- * host, and the rest) EAFNOSUPPORT, as on a machine without it. */
-#define SOCKET_FAMILY_RULES 15
-static int refuse_families_outside_the_namespace(const cordon_policy *p, cordon_policy *v)
-{
-    int rc = refuse_family(p, v, AF_UNIX, COMPARE_EQ, EACCES);
-    for (int family = AF_UNIX + 1; family < AF_PACKET && rc == 0; family++)
-        if (family != AF_INET && family != AF_INET6 && family != AF_NETLINK)
-            rc = refuse_family(p, v, family, COMPARE_EQ, EAFNOSUPPORT);
-    if (rc == 0)
-        rc = refuse_family(p, v, AF_PACKET + 1, COMPARE_GE, EAFNOSUPPORT);
-    /* A datagram socket of a pair still sends to any path it names
-     * (sendto, connect): "errno EACCES socketpair if arg1 & 0xf ==
-     * SOCK_DGRAM".  A stream or seqpacket pair reaches only its peer. */
-    if (rc == 0 && allowed_outright(p, SYS_socketpair)) {
-        cordon__rule rule = { .action = ACTION_ERRNO, .errno_value = EACCES,
-                              .syscall = SYS_socketpair, .condition_count = 1 };
-        rule.conditions[0] = (cordon__condition){ .arg = 1, .compare = COMPARE_MASKED_EQ,
-                                                  .mask = 0xf, .value = SOCK_DGRAM };
-        rc = add_rule(v, &rule, "socketpair");
-    }
-    return rc;
 }
 
 static int add_variant_rules(const cordon_policy *p, cordon_policy *v, unsigned kind)
@@ -153,7 +156,7 @@ static int add_variant_rules(const cordon_policy *p, cordon_policy *v, unsigned 
         rc = add_rule(v, &refusal, "setpgid");
     }
     if (rc == 0 && (kind & CORDON__VARIANT_NO_NETWORK))
-        rc = refuse_families_outside_the_namespace(p, v);
+        rc = cordon__variant_refuse_sockets_outside_the_namespace(v);
     cordon__rule unwatched = { .action = ACTION_ERRNO, .errno_value = EACCES };
     if (rc == 0 && (kind & CORDON__VARIANT_FILE_RULES) && allowed_outright(p, SYS_inotify_add_watch)) {
         unwatched.syscall = SYS_inotify_add_watch;
@@ -173,6 +176,7 @@ static int add_variant_rules(const cordon_policy *p, cordon_policy *v, unsigned 
 static cordon_policy *build_variant(const cordon_policy *p, unsigned kind)
 {
     cordon_policy *v = calloc(1, sizeof *v);
+    errno = ENOMEM;
     if (!v)
         return NULL;
     *v = *p;
@@ -183,7 +187,11 @@ static cordon_policy *build_variant(const cordon_policy *p, unsigned kind)
     v->program.len = 0;
     memset(v->variants, 0, sizeof v->variants);
     v->name = strdup(p->name);
-    v->rule_size = p->rule_count + 5 + SOCKET_FAMILY_RULES + CORDON__SIGXFSZ_SEND_RULES;
+    size_t socket_rules = 0; /* split up to four ways without a network */
+    for (size_t i = 0; i < p->rule_count; i++)
+        socket_rules += p->rules[i].syscall == SYS_socket || p->rules[i].syscall == SYS_socketpair;
+    v->rule_size = p->rule_count + 3 * socket_rules + 5 + CORDON__NETWORK_RULES +
+                   CORDON__SIGXFSZ_SEND_RULES;
     v->rules = malloc(v->rule_size * sizeof *v->rules);
     if (!v->name || !v->rules) {
         cordon_policy_free(v);
@@ -193,6 +201,12 @@ static cordon_policy *build_variant(const cordon_policy *p, unsigned kind)
     cordon_error err;
     if (add_variant_rules(p, v, kind) < 0 || cordon__policy_compile(v, &err) < 0) {
         cordon_policy_free(v);
+        return NULL;
+    }
+    if ((kind & CORDON__VARIANT_NO_NETWORK) &&
+        !cordon__variant_refuses_sockets_outside_the_namespace(v)) {
+        cordon_policy_free(v); /* fails closed: a task never runs with less */
+        errno = EPERM;
         return NULL;
     }
     if (kind & CORDON__VARIANT_FILE_SIZE_LIMIT)

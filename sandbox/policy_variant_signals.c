@@ -56,16 +56,6 @@ static const struct sender {
 };
 #define SENDER_COUNT (sizeof senders / sizeof *senders)
 
-/* The syscall's last unconditional rule, which overrides the others. */
-static cordon__rule *deciding_unconditional(cordon_policy *v, int nr)
-{
-    cordon__rule *last = NULL;
-    for (size_t i = 0; i < v->rule_count; i++)
-        if (v->rules[i].syscall == nr && v->rules[i].condition_count == 0)
-            last = &v->rules[i];
-    return last;
-}
-
 static bool refusing(enum cordon__action action)
 {
     return action != ACTION_ALLOW && action != ACTION_LOG;
@@ -105,27 +95,19 @@ int cordon__variant_refuse_sigxfsz_sends(cordon_policy *v)
     size_t count = 0;
     for (size_t i = 0; i < SENDER_COUNT; i++) {
         const struct sender *s = &senders[i];
-        const char *stored;
-        const char *name = cordon__syscall_name(s->nr);
-        if (!name || cordon__syscall_lookup(name, strlen(name), &stored) != s->nr)
-            return -EINVAL;
-        cordon__rule *decider = deciding_unconditional(v, s->nr);
+        cordon__rule *decider = cordon__variant_last_unconditional(v, s->nr);
         if (decider && refusing(decider->action))
             continue; /* refused whatever the signal */
         if (decider)
             narrow_allow(v, decider, s);
-        cordon__rule r = { .action = ACTION_ERRNO, .errno_value = EPERM, .syscall = s->nr,
-                           .syscall_name = stored, .origin = v->name, .overridden_by = -1 };
+        cordon__rule r = { .action = ACTION_ERRNO, .errno_value = EPERM, .syscall = s->nr };
         r.conditions[r.condition_count++] = masked(s->signal_arg, s->signal_mask, SIGXFSZ);
         if (s->other_arg >= 0)
             r.conditions[r.condition_count++] =
                 masked((unsigned)s->other_arg, INT_MASK, s->other_value);
         refusals[count++] = r;
     }
-    memmove(v->rules + count, v->rules, v->rule_count * sizeof *v->rules);
-    memcpy(v->rules, refusals, count * sizeof *refusals);
-    v->rule_count += count;
-    return 0;
+    return cordon__variant_prepend(v, refusals, count);
 }
 
 /* SIGXFSZ in the signal's argument, as a program passes it and with the

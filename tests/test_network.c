@@ -5,7 +5,9 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
+#include <unistd.h>
 
 #include "support.h"
 
@@ -212,6 +214,67 @@ static void test_network_none_leaves_only_the_namespaces_families(void **state)
     }
 }
 
+/* In the task: the errno of socket() for a family given as the 64-bit
+ * value the kernel truncates to an int (high bits set), or 0. */
+static int makes_a_socket_of_a_wide_family(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    long fd = syscall(SYS_socket, (1L << 32) | (long)(intptr_t)arg, SOCK_STREAM, 0);
+    if (fd < 0)
+        return errno;
+    close((int)fd);
+    return 0;
+}
+
+/* A task without a network gets no unix socket bound to a path, no vsock
+ * and no datagram pair whatever its policy allows by rules of its own:
+ * outright (a deny-list that names socket), or family by family with
+ * ranges as an imported Docker profile does ("arg0 > 0x28", which also
+ * holds for AF_UNIX with bits above the 32 the kernel reads). */
+static void test_network_none_holds_against_a_policy_s_own_allows(void **state)
+{
+    (void)state;
+    static const char *const policies[] = {
+        "default allow\nallow socket socketpair\n",
+        "default errno ENOSYS\nallow socket if arg0 < 0x26\nallow socket if arg0 == 0x27\n"
+        "allow socket if arg0 > 0x28\nallow socketpair connect close munmap exit_group write\n",
+    };
+    char path[64];
+    snprintf(path, sizeof path, "/var/tmp/cordon-socket-own-%d", (int)getpid());
+    int listener = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_un address = { .sun_family = AF_UNIX };
+    snprintf(address.sun_path, sizeof address.sun_path, "%s", path);
+    assert_int_equal(bind(listener, (struct sockaddr *)&address, sizeof address), 0);
+    assert_int_equal(chmod(path, 0777), 0);
+    assert_int_equal(listen(listener, 8), 0);
+    for (size_t i = 0; i < sizeof policies / sizeof *policies; i++) {
+        cordon_error err;
+        cordon_policy *p = cordon_policy_parse(policies[i], "own-allows.policy", &err);
+        if (!p)
+            fail_msg("%s", err.message);
+        struct { cordon_fn fn; void *arg; int expected; } cases[] = {
+            { connects_to_a_socket_file, path, EACCES },
+            { makes_a_socket_of, (void *)(intptr_t)AF_VSOCK, EAFNOSUPPORT },
+            { makes_a_socket_of_a_wide_family, (void *)(intptr_t)AF_UNIX, EAFNOSUPPORT },
+            { makes_a_datagram_pair, NULL, EACCES },
+            { makes_a_socket_of, (void *)(intptr_t)AF_INET, 0 },
+        };
+        for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
+            cordon_task *t = without_network(cases[c].fn, cases[c].arg);
+            cordon_set_policy(t, p);
+            const cordon_result *r = require_network_namespace(t);
+            if (r->exception || r->exit_code != cases[c].expected)
+                fail_msg("policy %zu, case %zu: %s exit %d, expected %d\n%s", i, c,
+                         r->exception ? r->exception : "no exception", r->exit_code,
+                         cases[c].expected, r->exc_out.data);
+            cordon_task_free(t);
+        }
+        cordon_policy_free(p);
+    }
+    close(listener);
+    unlink(path);
+}
+
 static void test_network_none_has_its_own_loopback(void **state)
 {
     (void)state;
@@ -276,6 +339,7 @@ int main(void)
         cmocka_unit_test(test_network_none_cannot_reach_the_caller_s_loopback),
         cmocka_unit_test(test_network_none_cannot_reach_the_caller_s_socket_files),
         cmocka_unit_test(test_network_none_leaves_only_the_namespaces_families),
+        cmocka_unit_test(test_network_none_holds_against_a_policy_s_own_allows),
         cmocka_unit_test(test_network_none_has_its_own_loopback),
         cmocka_unit_test(test_network_none_command_sees_only_loopback),
         cmocka_unit_test(test_network_host_is_the_default),

@@ -1,0 +1,206 @@
+/*
+ * A policy's variant for a task without a network (CORDON_NETWORK_NONE):
+ * only the socket families a network namespace holds are left.
+ *
+ * The task's network namespace has its own loopback and nothing else, but
+ * it does not hold a unix socket bound to a path — the caller's services:
+ * a container engine's socket, a session bus, an ssh agent — and Landlock
+ * does not govern connect(); nor a vsock, which reaches the hypervisor's
+ * host.  So socket(AF_UNIX) fails with EACCES, every family but IPv4,
+ * IPv6, netlink and packet with EAFNOSUPPORT (as on a machine without
+ * them), and a datagram socketpair, which can send to any path it names,
+ * with EACCES; a stream or seqpacket pair reaches only its peer.
+ *
+ * The user asked for no network, so a policy's own allow does not undo it
+ * (an imported Docker profile allows socket outright, or every family but
+ * vsock): each allow rule of the policy's for socket (socketpair) is cut
+ * down to the families (types) that are left, one rule per family, so
+ * that no allow rule holds for a refused one and the refusals never meet
+ * an allow of the policy's (libseccomp does not say which of two rules
+ * that both hold decides).  What the policy refuses itself (a kill of
+ * every family but AF_UNIX, under nonet-kill) keeps its own action.
+ * Values with bits above the 32 the kernel reads match no allow and fall
+ * under ">= the first family past AF_PACKET".  The compiled variant is
+ * then asked every family (policy_variant.c): if one it must refuse still
+ * goes through, the variant is not used.
+ */
+#include <errno.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+
+#include "policy.h"
+#include "policy_rules.h"
+
+static bool refusing(enum cordon__action action)
+{
+    return action != ACTION_ALLOW && action != ACTION_LOG;
+}
+
+static bool socket_goes_through(const cordon_policy *v, uint64_t family)
+{
+    const uint64_t args[6] = { family, SOCK_STREAM, 0, 0, 0, 0 };
+    return cordon__variant_lets_through(v, SYS_socket, args);
+}
+
+static cordon__rule refusal(int nr, int error, cordon__condition condition)
+{
+    cordon__rule r = { .action = ACTION_ERRNO, .errno_value = error, .syscall = nr,
+                       .condition_count = 1 };
+    r.conditions[0] = condition;
+    return r;
+}
+
+/* Added after the policy's rules (after its allows were cut down, no
+ * allow holds where these do). */
+static int add(cordon_policy *v, cordon__rule rule)
+{
+    return cordon__variant_append(v, &rule);
+}
+
+static cordon__condition compared(unsigned arg, enum cordon__compare compare, uint64_t value)
+{
+    return (cordon__condition){ .arg = arg, .compare = compare, .value = value };
+}
+
+static cordon__condition masked(unsigned arg, uint64_t mask, uint64_t value)
+{
+    return (cordon__condition){ .arg = arg, .compare = COMPARE_MASKED_EQ, .mask = mask,
+                                .value = value };
+}
+
+/* Each allow (or log) rule for `nr` becomes one rule per kept value of
+ * argument `arg` that it holds for, compared as `kept` does; a rule that
+ * compares `arg` in another way is kept only where that comparison is an
+ * equality to a kept value.  Refused values then meet no allow. */
+static bool within_kept(const cordon__condition *own, const cordon__condition *kept,
+                        cordon__condition *use)
+{
+    uint64_t args[6] = { 0 };
+    args[kept->arg] = kept->value;
+    if (own->compare == COMPARE_EQ && kept->compare == COMPARE_MASKED_EQ) {
+        *use = *own; /* one value: within the kept type, or not at all */
+        return (own->value & kept->mask) == kept->value;
+    }
+    *use = *kept;    /* the kept value, where the policy's comparison holds for it */
+    return kept->compare == COMPARE_EQ && cordon__condition_holds(own, args);
+}
+
+/* A copy of `rule` that holds only for `kept` (and where `rule` holds), or
+ * false when there is none. */
+static bool cut_down(const cordon__rule *rule, const cordon__condition *kept, cordon__rule *out)
+{
+    *out = *rule;
+    for (unsigned c = 0; c < out->condition_count; c++)
+        if (out->conditions[c].arg == kept->arg)
+            return within_kept(&rule->conditions[c], kept, &out->conditions[c]);
+    if (out->condition_count == CORDON_MAX_CONDITIONS)
+        return false;
+    out->conditions[out->condition_count++] = *kept;
+    return true;
+}
+
+static int split_allows(cordon_policy *v, int nr, const cordon__condition *kept, size_t count)
+{
+    size_t end = v->rule_count; /* the copies go after it, and are not split again */
+    for (size_t i = 0; i < end;) {
+        if (v->rules[i].syscall != nr || refusing(v->rules[i].action)) {
+            i++;
+            continue;
+        }
+        cordon__rule original = v->rules[i];
+        memmove(&v->rules[i], &v->rules[i + 1], (v->rule_count - i - 1) * sizeof *v->rules);
+        v->rule_count--;
+        end--;
+        for (size_t k = 0; k < count; k++) {
+            cordon__rule copy;
+            if (!cut_down(&original, &kept[k], &copy))
+                continue;
+            if (v->rule_count >= v->rule_size)
+                return -ENOSPC;
+            v->rules[v->rule_count++] = copy;
+        }
+    }
+    return 0;
+}
+
+/* The families a network namespace holds, and how the rest are refused. */
+static int socket_rules(cordon_policy *v)
+{
+    static const cordon__condition kept[] = {
+        { .arg = 0, .compare = COMPARE_EQ, .value = AF_INET },
+        { .arg = 0, .compare = COMPARE_EQ, .value = AF_INET6 },
+        { .arg = 0, .compare = COMPARE_EQ, .value = AF_NETLINK },
+        { .arg = 0, .compare = COMPARE_EQ, .value = AF_PACKET },
+    };
+    cordon__rule *decider = cordon__variant_last_unconditional(v, SYS_socket);
+    if (decider && refusing(decider->action))
+        return 0;
+    /* asked before the allows are cut down: refusals only where the
+     * policy let the family through (its own refusals keep their action) */
+    bool unix_through = socket_goes_through(v, AF_UNIX);
+    bool through[AF_PACKET + 2];
+    for (int family = AF_UNIX + 1; family <= AF_PACKET + 1; family++)
+        through[family] = socket_goes_through(v, (uint64_t)family);
+    int rc = split_allows(v, SYS_socket, kept, sizeof kept / sizeof *kept);
+    if (rc == 0 && unix_through)
+        rc = add(v, refusal(SYS_socket, EACCES, compared(0, COMPARE_EQ, AF_UNIX)));
+    for (int family = AF_UNIX + 1; family < AF_PACKET && rc == 0; family++)
+        if (family != AF_INET && family != AF_INET6 && family != AF_NETLINK && through[family])
+            rc = add(v, refusal(SYS_socket, EAFNOSUPPORT,
+                                compared(0, COMPARE_EQ, (uint64_t)family)));
+    if (rc == 0 && through[AF_PACKET + 1])
+        rc = add(v, refusal(SYS_socket, EAFNOSUPPORT, compared(0, COMPARE_GE, AF_PACKET + 1)));
+    return rc;
+}
+
+static int socketpair_rules(cordon_policy *v)
+{
+    static const cordon__condition kept[] = {
+        { .arg = 1, .compare = COMPARE_MASKED_EQ, .mask = 0xf, .value = SOCK_STREAM },
+        { .arg = 1, .compare = COMPARE_MASKED_EQ, .mask = 0xf, .value = SOCK_SEQPACKET },
+    };
+    cordon__rule *decider = cordon__variant_last_unconditional(v, SYS_socketpair);
+    if (decider && refusing(decider->action))
+        return 0;
+    const uint64_t args[6] = { AF_UNIX, SOCK_DGRAM, 0, 0, 0, 0 };
+    bool through = cordon__variant_lets_through(v, SYS_socketpair, args);
+    int rc = split_allows(v, SYS_socketpair, kept, sizeof kept / sizeof *kept);
+    if (rc == 0 && through)
+        rc = add(v, refusal(SYS_socketpair, EACCES, masked(1, 0xf, SOCK_DGRAM)));
+    return rc;
+}
+
+int cordon__variant_refuse_sockets_outside_the_namespace(cordon_policy *v)
+{
+    int rc = socket_rules(v);
+    return rc < 0 ? rc : socketpair_rules(v);
+}
+
+bool cordon__variant_refuses_sockets_outside_the_namespace(const cordon_policy *v)
+{
+    for (uint64_t family = AF_UNIX; family < 64; family++) { /* AF_UNSPEC: no socket */
+        bool kept = family == AF_INET || family == AF_INET6 || family == AF_NETLINK ||
+                    family == AF_PACKET;
+        const uint64_t forms[2] = { family, family | (1ull << 32) };
+        for (int f = 0; f < 2; f++) {
+            uint64_t args[6] = { forms[f], SOCK_STREAM, 0, 0, 0, 0 };
+            cordon_decision d;
+            if (cordon_policy_simulate(v, SYS_socket, args, &d) != 0)
+                return false;
+            bool through = strcmp(d.action, "allow") == 0 || strcmp(d.action, "log") == 0;
+            if (through && (!kept || f == 1))
+                return false;
+        }
+    }
+    static const uint64_t types[] = { SOCK_DGRAM, SOCK_DGRAM | SOCK_CLOEXEC,
+                                      SOCK_DGRAM | (1ull << 32) };
+    for (size_t i = 0; i < sizeof types / sizeof *types; i++) {
+        uint64_t args[6] = { AF_UNIX, types[i], 0, 0, 0, 0 };
+        cordon_decision d;
+        if (cordon_policy_simulate(v, SYS_socketpair, args, &d) != 0 ||
+            strcmp(d.action, "allow") == 0 || strcmp(d.action, "log") == 0)
+            return false;
+    }
+    return true;
+}
