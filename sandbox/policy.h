@@ -25,11 +25,12 @@
 const cordon_policy *cordon__policy_builtin_default(void);
 
 /* What `p` means for a task without a pid namespace (policy_variant.c):
- * NO_PID_NAMESPACE kills prlimit64 on any pid but 0 where `p` has a kill
- * rule for it; NO_TREE_HOLD (no pid namespace, no v2 cgroup) refuses
- * setsid and setpgid with EPERM where `p` allows them outright.  `p`
- * itself for kind 0.  Made once per policy and kind, freed with it; NULL
- * when out of memory. */
+ * NO_PID_NAMESPACE refuses prlimit64 setting the limits of any pid but 0
+ * (killed where `p` has a kill rule for prlimit64, else EPERM);
+ * NO_TREE_HOLD (no pid namespace, no v2 cgroup) refuses setsid and
+ * setpgid with EPERM.  Each of these kinds holds whatever `p`'s own allow
+ * rules say; what `p` refuses outright keeps its action.  `p` itself for
+ * kind 0.  Made once per policy and kind, freed with it. */
 #define CORDON__VARIANT_NO_PID_NAMESPACE 1u
 #define CORDON__VARIANT_NO_TREE_HOLD     2u
 /* NO_NETWORK (a task without a network, CORDON_NETWORK_NONE): a network
@@ -44,8 +45,7 @@ const cordon_policy *cordon__policy_builtin_default(void);
 /* FILE_RULES (a task with Landlock file rules): Landlock does not govern
  * inotify or fanotify, with which a task would follow the names and the
  * activity of the files in a directory it may not list;
- * inotify_add_watch and fanotify_mark fail with EACCES where `p` allows
- * them outright. */
+ * inotify_add_watch and fanotify_mark fail with EACCES. */
 #define CORDON__VARIANT_FILE_RULES       8u
 /* FILE_SIZE_LIMIT (a task with RLIMIT_FSIZE): the limit's only report is
  * the SIGXFSZ the kernel sends the writer, as kill(2) would; kill, tkill,
@@ -56,9 +56,8 @@ const cordon_policy *cordon__policy_builtin_default(void);
  * cannot pose as having reached its limit.  Where the policy's own rules
  * still let one through, cordon__policy_refuses_own_sigxfsz says so. */
 #define CORDON__VARIANT_FILE_SIZE_LIMIT  16u
-/* NULL with errno ENOMEM, or EPERM where the policy's own rules would
- * still let through a socket a task without a network must not make (the
- * task is then not run). */
+/* NULL with errno ENOMEM, or EPERM where the compiled variant would still
+ * let through a call it must refuse (the task is then not run). */
 const cordon_policy *cordon__policy_variant(const cordon_policy *p, unsigned kind);
 
 /* Whether `p` (a FILE_SIZE_LIMIT variant) refuses every way of sending

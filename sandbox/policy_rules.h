@@ -109,6 +109,10 @@ cordon__rule *cordon__variant_last_unconditional(cordon_policy *v, int nr);
 bool cordon__variant_lets_through(const cordon_policy *p, int nr, const uint64_t args[6]);
 int cordon__variant_prepend(cordon_policy *v, const cordon__rule *rules, size_t count);
 int cordon__variant_append(cordon_policy *v, const cordon__rule *rule);
+/* Each allow rule for `nr` cut down to the kept conditions it holds for,
+ * one rule each (policy_variant.c). */
+int cordon__variant_split_allows(cordon_policy *v, int nr, const cordon__condition *kept,
+                                 size_t count);
 
 /* policy_variant_network.c: the NO_NETWORK variant's rules (at most this
  * many added, besides the policy's own allows of socket and socketpair

@@ -11,28 +11,32 @@
  * group alone.  Such a task runs under a variant of its policy, built once
  * per policy and kind, in the parent, before the fork:
  * - without a pid namespace, prlimit64 setting the limits of any pid but
- *   0 (itself) is killed, as the policy's own rule for prlimit64 says for
- *   pid 1 (only for a policy that has such a rule);
+ *   0 (itself) is refused: killed where the policy has a kill rule for
+ *   prlimit64 (as the default one has for pid 1), else EPERM;
  * - without a pid namespace and a v2 cgroup, setsid and setpgid fail with
- *   EPERM (only where the policy allows them outright), so that the tree
- *   stays in its process group and dies with it;
+ *   EPERM, so that the tree stays in its process group and dies with it;
  * - without a network (the task's own network namespace), socket(AF_UNIX)
  *   fails with EACCES and sockets of the families the namespace does not
  *   hold (vsock among them) with EAFNOSUPPORT, whatever the policy's own
  *   allow rules say (policy_variant_network.c): the namespace does not
  *   hold a unix socket bound to a path, which the task could otherwise
  *   reach (the caller's services), nor a vsock;
- * - with file rules, inotify_add_watch and fanotify_mark fail with EACCES
- *   (where the policy allows them outright): Landlock does not govern
- *   them, and a watch shows the names in a directory the task may not list;
+ * - with file rules, inotify_add_watch and fanotify_mark fail with EACCES:
+ *   Landlock does not govern them, and a watch shows the names in a
+ *   directory the task may not list;
  * - with a file size limit, the ways a task would send itself SIGXFSZ
  *   fail with EPERM (policy_variant_signals.c), so that a SIGXFSZ death
  *   is the kernel's report of the limit.
+ * Each holds whatever the policy's own allow rules say (an imported Docker
+ * profile allows setsid, prlimit64, inotify and sockets by name): the
+ * user asked for the isolation these complete.  What the policy refuses
+ * outright itself keeps its own action.
  */
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 
@@ -41,19 +45,6 @@
 #include "policy_rules.h"
 
 static pthread_mutex_t variant_lock = PTHREAD_MUTEX_INITIALIZER;
-
-/* Only a call the policy allows outright is refused: a rule of its own
- * (a kill, a condition) is never weakened to an errno. */
-static bool allowed_outright(const cordon_policy *p, int nr)
-{
-    if (p->default_action != ACTION_ALLOW && p->default_action != ACTION_LOG)
-        return false;
-    for (size_t i = 0; i < p->rule_count; i++)
-        if (p->rules[i].syscall == nr && p->rules[i].action != ACTION_ALLOW &&
-            p->rules[i].action != ACTION_LOG)
-            return false;
-    return true;
-}
 
 static bool kills_some(const cordon_policy *p, int nr)
 {
@@ -122,50 +113,151 @@ int cordon__variant_prepend(cordon_policy *v, const cordon__rule *rules, size_t 
     return 0;
 }
 
-static int add_rule(cordon_policy *v, const cordon__rule *rule, const char *name)
+static bool allows(enum cordon__action action)
 {
-    const char *stored;
-    if (cordon__syscall_lookup(name, strlen(name), &stored) != rule->syscall)
-        return -EINVAL;
-    cordon__rule *added = &v->rules[v->rule_count++];
-    *added = *rule;
-    added->syscall_name = stored;
-    added->origin = v->name;
-    added->overridden_by = -1;
+    return action == ACTION_ALLOW || action == ACTION_LOG;
+}
+
+/* Each allow (or log) rule for `nr` becomes one rule per kept condition
+ * that it holds for, so that no allow of the policy's holds where a
+ * refusal of the variant's does (libseccomp does not say which of two
+ * rules that both hold decides).  A kept condition on an argument the rule
+ * already compares replaces that comparison only where it is a single
+ * value the rule holds for; a rule comparing it to one value within a
+ * masked kept condition stays as it is. */
+static bool within_kept(const cordon__condition *own, const cordon__condition *kept,
+                        cordon__condition *use)
+{
+    uint64_t args[6] = { 0 };
+    args[kept->arg] = kept->value;
+    if (own->compare == COMPARE_EQ && kept->compare == COMPARE_MASKED_EQ) {
+        *use = *own; /* one value: within the kept type, or not at all */
+        return (own->value & kept->mask) == kept->value;
+    }
+    *use = *kept;    /* the kept value, where the policy's comparison holds for it */
+    return kept->compare == COMPARE_EQ && cordon__condition_holds(own, args);
+}
+
+/* A copy of `rule` that holds only for `kept` (and where `rule` holds), or
+ * false when there is none. */
+static bool cut_down(const cordon__rule *rule, const cordon__condition *kept, cordon__rule *out)
+{
+    *out = *rule;
+    for (unsigned c = 0; c < out->condition_count; c++)
+        if (out->conditions[c].arg == kept->arg)
+            return within_kept(&rule->conditions[c], kept, &out->conditions[c]);
+    if (out->condition_count == CORDON_MAX_CONDITIONS)
+        return false;
+    out->conditions[out->condition_count++] = *kept;
+    return true;
+}
+
+int cordon__variant_split_allows(cordon_policy *v, int nr, const cordon__condition *kept,
+                                 size_t count)
+{
+    size_t end = v->rule_count; /* the copies go after it, and are not split again */
+    for (size_t i = 0; i < end;) {
+        if (v->rules[i].syscall != nr || !allows(v->rules[i].action)) {
+            i++;
+            continue;
+        }
+        cordon__rule original = v->rules[i];
+        memmove(&v->rules[i], &v->rules[i + 1], (v->rule_count - i - 1) * sizeof *v->rules);
+        v->rule_count--;
+        end--;
+        for (size_t k = 0; k < count; k++) {
+            cordon__rule copy;
+            if (!cut_down(&original, &kept[k], &copy))
+                continue;
+            if (v->rule_count >= v->rule_size)
+                return -ENOSPC;
+            v->rules[v->rule_count++] = copy;
+        }
+    }
     return 0;
+}
+
+/* `nr` fails with `error` whatever the policy's allow rules say, unless
+ * the policy refuses it outright itself (its own action stands). */
+static int refuse_outright(cordon_policy *v, int nr, int error)
+{
+    cordon__rule *decider = cordon__variant_last_unconditional(v, nr);
+    if (decider && !allows(decider->action))
+        return 0;
+    bool allowed_by_a_rule = false;
+    for (size_t i = 0; i < v->rule_count; i++)
+        allowed_by_a_rule |= v->rules[i].syscall == nr && allows(v->rules[i].action);
+    if (!allowed_by_a_rule && !allows(v->default_action))
+        return 0;
+    /* the last unconditional rule overrides every other one */
+    cordon__rule refusal = { .action = ACTION_ERRNO, .errno_value = error, .syscall = nr };
+    return cordon__variant_append(v, &refusal);
+}
+
+/* Without a pid namespace a task names every process of the machine: it
+ * may not set the limits of any but itself (pid 0), whatever the policy
+ * allows; the refusal is the policy's kill where it has one for prlimit64
+ * (as for cordon's init under the default policy), else EPERM. */
+static int refuse_others_limits(const cordon_policy *p, cordon_policy *v)
+{
+    static const cordon__condition kept[] = {
+        { .arg = 0, .compare = COMPARE_EQ, .value = 0 }, /* itself */
+        { .arg = 2, .compare = COMPARE_EQ, .value = 0 }, /* only reading */
+    };
+    const uint64_t others[6] = { 4194304, 0, 4096, 0, 0, 0 };
+    if (!cordon__variant_lets_through(v, SYS_prlimit64, others))
+        return 0;
+    int rc = cordon__variant_split_allows(v, SYS_prlimit64, kept, 2);
+    cordon__rule rule = { .action = kills_some(p, SYS_prlimit64) ? ACTION_KILL : ACTION_ERRNO,
+                          .errno_value = EPERM, .syscall = SYS_prlimit64, .condition_count = 2 };
+    rule.conditions[0] = (cordon__condition){ .arg = 0, .compare = COMPARE_NE };
+    rule.conditions[1] = (cordon__condition){ .arg = 2, .compare = COMPARE_NE };
+    /* before the allows: libseccomp 2.5.4 compiled it after "allow if
+     * arg0 == 0" and "allow if arg2 == 0" into the default's action */
+    return rc < 0 ? rc : cordon__variant_prepend(v, &rule, 1);
+}
+
+/* The compiled variant, asked what it must refuse: a policy under which
+ * one would still go through (libseccomp's tree of the policy's rules and
+ * the variant's) is not used. */
+static bool refuses_what_it_must(const cordon_policy *v, unsigned kind)
+{
+    static const struct { unsigned kind; int nr; uint64_t args[6]; } musts[] = {
+        { CORDON__VARIANT_NO_PID_NAMESPACE, SYS_prlimit64, { 4194304, RLIMIT_NOFILE, 4096 } },
+        { CORDON__VARIANT_NO_PID_NAMESPACE, SYS_prlimit64,
+          { (1ull << 32) | 1, RLIMIT_NOFILE, 4096 } },
+        { CORDON__VARIANT_NO_TREE_HOLD, SYS_setsid, { 0 } },
+        { CORDON__VARIANT_NO_TREE_HOLD, SYS_setpgid, { 0 } },
+        { CORDON__VARIANT_FILE_RULES, SYS_inotify_add_watch, { 3, 4096, 0x100 } },
+        { CORDON__VARIANT_FILE_RULES, SYS_fanotify_mark, { 3, 1, 0x100, (uint64_t)-100 } },
+    };
+    for (size_t i = 0; i < sizeof musts / sizeof *musts; i++) {
+        cordon_decision d;
+        if (!(kind & musts[i].kind))
+            continue;
+        if (cordon_policy_simulate(v, musts[i].nr, musts[i].args, &d) != 0 ||
+            strcmp(d.action, "allow") == 0 || strcmp(d.action, "log") == 0)
+            return false;
+    }
+    return !(kind & CORDON__VARIANT_NO_NETWORK) ||
+           cordon__variant_refuses_sockets_outside_the_namespace(v);
 }
 
 static int add_variant_rules(const cordon_policy *p, cordon_policy *v, unsigned kind)
 {
     int rc = 0;
-    if (kind & CORDON__VARIANT_NO_PID_NAMESPACE && kills_some(p, SYS_prlimit64)) {
-        /* "kill prlimit64 if arg0 != 0 && arg2 != 0" */
-        cordon__rule rule = { .action = ACTION_KILL, .syscall = SYS_prlimit64,
-                              .condition_count = 2 };
-        rule.conditions[0] = (cordon__condition){ .arg = 0, .compare = COMPARE_NE };
-        rule.conditions[1] = (cordon__condition){ .arg = 2, .compare = COMPARE_NE };
-        rc = add_rule(v, &rule, "prlimit64");
-    }
-    cordon__rule refusal = { .action = ACTION_ERRNO, .errno_value = EPERM };
-    if (rc == 0 && (kind & CORDON__VARIANT_NO_TREE_HOLD) && allowed_outright(p, SYS_setsid)) {
-        refusal.syscall = SYS_setsid;
-        rc = add_rule(v, &refusal, "setsid");
-    }
-    if (rc == 0 && (kind & CORDON__VARIANT_NO_TREE_HOLD) && allowed_outright(p, SYS_setpgid)) {
-        refusal.syscall = SYS_setpgid;
-        rc = add_rule(v, &refusal, "setpgid");
-    }
+    if (kind & CORDON__VARIANT_NO_PID_NAMESPACE)
+        rc = refuse_others_limits(p, v);
+    if (rc == 0 && (kind & CORDON__VARIANT_NO_TREE_HOLD))
+        rc = refuse_outright(v, SYS_setsid, EPERM);
+    if (rc == 0 && (kind & CORDON__VARIANT_NO_TREE_HOLD))
+        rc = refuse_outright(v, SYS_setpgid, EPERM);
     if (rc == 0 && (kind & CORDON__VARIANT_NO_NETWORK))
         rc = cordon__variant_refuse_sockets_outside_the_namespace(v);
-    cordon__rule unwatched = { .action = ACTION_ERRNO, .errno_value = EACCES };
-    if (rc == 0 && (kind & CORDON__VARIANT_FILE_RULES) && allowed_outright(p, SYS_inotify_add_watch)) {
-        unwatched.syscall = SYS_inotify_add_watch;
-        rc = add_rule(v, &unwatched, "inotify_add_watch");
-    }
-    if (rc == 0 && (kind & CORDON__VARIANT_FILE_RULES) && allowed_outright(p, SYS_fanotify_mark)) {
-        unwatched.syscall = SYS_fanotify_mark;
-        rc = add_rule(v, &unwatched, "fanotify_mark");
-    }
+    if (rc == 0 && (kind & CORDON__VARIANT_FILE_RULES))
+        rc = refuse_outright(v, SYS_inotify_add_watch, EACCES);
+    if (rc == 0 && (kind & CORDON__VARIANT_FILE_RULES))
+        rc = refuse_outright(v, SYS_fanotify_mark, EACCES);
     if (rc == 0 && (kind & CORDON__VARIANT_FILE_SIZE_LIMIT))
         rc = cordon__variant_refuse_sigxfsz_sends(v);
     return rc;
@@ -187,9 +279,11 @@ static cordon_policy *build_variant(const cordon_policy *p, unsigned kind)
     v->program.len = 0;
     memset(v->variants, 0, sizeof v->variants);
     v->name = strdup(p->name);
-    size_t socket_rules = 0; /* split up to four ways without a network */
+    size_t socket_rules = 0; /* allows split up to four ways */
     for (size_t i = 0; i < p->rule_count; i++)
-        socket_rules += p->rules[i].syscall == SYS_socket || p->rules[i].syscall == SYS_socketpair;
+        socket_rules += p->rules[i].syscall == SYS_socket ||
+                        p->rules[i].syscall == SYS_socketpair ||
+                        p->rules[i].syscall == SYS_prlimit64;
     v->rule_size = p->rule_count + 3 * socket_rules + 5 + CORDON__NETWORK_RULES +
                    CORDON__SIGXFSZ_SEND_RULES;
     v->rules = malloc(v->rule_size * sizeof *v->rules);
@@ -203,8 +297,7 @@ static cordon_policy *build_variant(const cordon_policy *p, unsigned kind)
         cordon_policy_free(v);
         return NULL;
     }
-    if ((kind & CORDON__VARIANT_NO_NETWORK) &&
-        !cordon__variant_refuses_sockets_outside_the_namespace(v)) {
+    if (!refuses_what_it_must(v, kind)) {
         cordon_policy_free(v); /* fails closed: a task never runs with less */
         errno = EPERM;
         return NULL;

@@ -73,57 +73,6 @@ static cordon__condition masked(unsigned arg, uint64_t mask, uint64_t value)
  * argument `arg` that it holds for, compared as `kept` does; a rule that
  * compares `arg` in another way is kept only where that comparison is an
  * equality to a kept value.  Refused values then meet no allow. */
-static bool within_kept(const cordon__condition *own, const cordon__condition *kept,
-                        cordon__condition *use)
-{
-    uint64_t args[6] = { 0 };
-    args[kept->arg] = kept->value;
-    if (own->compare == COMPARE_EQ && kept->compare == COMPARE_MASKED_EQ) {
-        *use = *own; /* one value: within the kept type, or not at all */
-        return (own->value & kept->mask) == kept->value;
-    }
-    *use = *kept;    /* the kept value, where the policy's comparison holds for it */
-    return kept->compare == COMPARE_EQ && cordon__condition_holds(own, args);
-}
-
-/* A copy of `rule` that holds only for `kept` (and where `rule` holds), or
- * false when there is none. */
-static bool cut_down(const cordon__rule *rule, const cordon__condition *kept, cordon__rule *out)
-{
-    *out = *rule;
-    for (unsigned c = 0; c < out->condition_count; c++)
-        if (out->conditions[c].arg == kept->arg)
-            return within_kept(&rule->conditions[c], kept, &out->conditions[c]);
-    if (out->condition_count == CORDON_MAX_CONDITIONS)
-        return false;
-    out->conditions[out->condition_count++] = *kept;
-    return true;
-}
-
-static int split_allows(cordon_policy *v, int nr, const cordon__condition *kept, size_t count)
-{
-    size_t end = v->rule_count; /* the copies go after it, and are not split again */
-    for (size_t i = 0; i < end;) {
-        if (v->rules[i].syscall != nr || refusing(v->rules[i].action)) {
-            i++;
-            continue;
-        }
-        cordon__rule original = v->rules[i];
-        memmove(&v->rules[i], &v->rules[i + 1], (v->rule_count - i - 1) * sizeof *v->rules);
-        v->rule_count--;
-        end--;
-        for (size_t k = 0; k < count; k++) {
-            cordon__rule copy;
-            if (!cut_down(&original, &kept[k], &copy))
-                continue;
-            if (v->rule_count >= v->rule_size)
-                return -ENOSPC;
-            v->rules[v->rule_count++] = copy;
-        }
-    }
-    return 0;
-}
-
 /* The families a network namespace holds, and how the rest are refused. */
 static int socket_rules(cordon_policy *v)
 {
@@ -142,7 +91,7 @@ static int socket_rules(cordon_policy *v)
     bool through[AF_PACKET + 2];
     for (int family = AF_UNIX + 1; family <= AF_PACKET + 1; family++)
         through[family] = socket_goes_through(v, (uint64_t)family);
-    int rc = split_allows(v, SYS_socket, kept, sizeof kept / sizeof *kept);
+    int rc = cordon__variant_split_allows(v, SYS_socket, kept, sizeof kept / sizeof *kept);
     if (rc == 0 && unix_through)
         rc = add(v, refusal(SYS_socket, EACCES, compared(0, COMPARE_EQ, AF_UNIX)));
     for (int family = AF_UNIX + 1; family < AF_PACKET && rc == 0; family++)
@@ -165,7 +114,7 @@ static int socketpair_rules(cordon_policy *v)
         return 0;
     const uint64_t args[6] = { AF_UNIX, SOCK_DGRAM, 0, 0, 0, 0 };
     bool through = cordon__variant_lets_through(v, SYS_socketpair, args);
-    int rc = split_allows(v, SYS_socketpair, kept, sizeof kept / sizeof *kept);
+    int rc = cordon__variant_split_allows(v, SYS_socketpair, kept, sizeof kept / sizeof *kept);
     if (rc == 0 && through)
         rc = add(v, refusal(SYS_socketpair, EACCES, masked(1, 0xf, SOCK_DGRAM)));
     return rc;

@@ -803,6 +803,65 @@ static void test_policy_default_refuses_setsid_where_nothing_holds_the_tree(void
         fail_msg("expected neither a pid namespace nor a cgroup: %s", out);
 }
 
+/* The hostile program's probe-variants through the runner, under
+ * `policy_text`, with `environment` and the runner `options`, into `out`. */
+static void run_probe(const char *environment, const char *policy_text, const char *options,
+                      char *out, size_t size)
+{
+    char policy[] = "/tmp/cordon-own-allows-XXXXXX";
+    int fd = mkstemp(policy);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, policy_text, strlen(policy_text)), (ssize_t)strlen(policy_text));
+    close(fd);
+    const char *runner = getenv("CORDON_RUNNER"), *hostile = getenv("CORDON_HOSTILE_DIR");
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "%s %s run --quiet --json --policy %s %s -- %s/hostile "
+             "probe-variants", environment, runner ? runner : "build/cordon", policy, options,
+             hostile ? hostile : "build/hostile");
+    FILE *f = popen(cmd, "r");
+    assert_non_null(f);
+    size_t n = fread(out, 1, size - 1, f);
+    out[n] = '\0';
+    pclose(f);
+    unlink(policy);
+}
+
+/* What the variants of a policy refuse for a task without a pid namespace
+ * or a tree hold (leaving its process group, setting the caller's limits)
+ * or under file rules (a watch on a directory it may not list) holds
+ * against a policy that allows those calls by name and refuses the rest,
+ * as an imported Docker profile does (its default is an errno). */
+static void test_policy_variants_hold_against_the_policy_s_own_allows(void **state)
+{
+    (void)state;
+    SKIP_UNDER_VALGRIND("valgrind has no seccomp(2)");
+    static const char policy[] =
+        "default errno ENOSYS\n"
+        "allow execve brk arch_prctl set_tid_address set_robust_list rseq mprotect mmap munmap\n"
+        "allow newfstatat fstat openat read pread64 close access getrandom write exit_group\n"
+        "allow prlimit64 setsid setpgid getppid getpid inotify_init1 inotify_add_watch\n"
+        "allow clone wait4 exit\n";
+    char out[8192];
+    run_probe("CORDON_NO_NAMESPACES=1 CORDON_CGROUP=none", policy, "", out, sizeof out);
+    if (record_held_by(out, "cgroup") || record_held_by(out, "pid_namespace"))
+        fail_msg("expected neither a pid namespace nor a cgroup: %s", out);
+    if (!strstr(out, "\"std_out\":\"setpgid 1 setsid 1 prlimit 1 watch 0\\n\""))
+        fail_msg("%s", out);
+
+    char options[1024];
+    const char *hostile = getenv("CORDON_HOSTILE_DIR");
+    snprintf(options, sizeof options, "--ro /usr --ro /lib --ro /lib64 --exec /usr --exec /lib "
+             "--exec /lib64 --ro %s --exec %s", hostile ? hostile : "build/hostile",
+             hostile ? hostile : "build/hostile");
+    run_probe("", policy, options, out, sizeof out);
+    if (!record_held_by(out, "file_rules")) {
+        print_message("no Landlock here: the watch part is skipped\n");
+        return;
+    }
+    if (!strstr(out, "watch 13\\n\""))
+        fail_msg("%s", out);
+}
+
 static int capability_calls(cordon_ctx *ctx, void *arg)
 {
     (void)ctx;
@@ -1010,6 +1069,7 @@ int main(void)
         cmocka_unit_test(test_policy_shared_by_many_tasks_at_once),
         cmocka_unit_test(test_policy_default_lets_sessions_start_and_still_ends_the_tree),
         cmocka_unit_test(test_policy_default_refuses_setsid_where_nothing_holds_the_tree),
+        cmocka_unit_test(test_policy_variants_hold_against_the_policy_s_own_allows),
         cmocka_unit_test(test_policy_default_refuses_capability_calls_and_kills_attack_surface),
         cmocka_unit_test(test_policy_nonet_looks_like_a_machine_without_a_network),
         cmocka_unit_test(test_policy_default_lets_a_task_set_its_own_limits),

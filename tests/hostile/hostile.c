@@ -15,6 +15,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
@@ -228,6 +229,33 @@ static int tamper_stdin(void)
     return 0;
 }
 
+/* What a policy's variant refuses, tried one by one: a child leaving the
+ * process group (setpgid, then setsid), setting the limits of its parent,
+ * watching /etc.  Each result is the errno, 0 when the call was made. */
+static int probe_variants(void)
+{
+    char line[160];
+    int group_errno = -1, session_errno = -1;
+    for (int call = 0; call < 2; call++) {
+        pid_t child = fork();
+        if (child == 0)
+            _exit((call == 0 ? setpgid(0, 0) : setsid()) < 0 ? errno : 0);
+        int status;
+        int *result = call == 0 ? &group_errno : &session_errno;
+        if (child > 0 && waitpid(child, &status, 0) == child && WIFEXITED(status))
+            *result = WEXITSTATUS(status);
+    }
+    struct rlimit limit = { 64, 64 };
+    int prlimit_errno = prlimit(getppid(), RLIMIT_NOFILE, &limit, NULL) != 0 ? errno : 0;
+    int watch_errno = 0;
+    int fd = (int)syscall(SYS_inotify_init1, 0);
+    if (fd < 0 || syscall(SYS_inotify_add_watch, fd, "/etc", 0x100) < 0)
+        watch_errno = errno;
+    int n = snprintf(line, sizeof line, "setpgid %d setsid %d prlimit %d watch %d\n",
+                     group_errno, session_errno, prlimit_errno, watch_errno);
+    return write(1, line, (size_t)n) == n ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
     const char *mode = argc > 1 ? argv[1] : "";
@@ -250,6 +278,7 @@ int main(int argc, char **argv)
     if (strcmp(mode, "freeze-tty") == 0) return freeze_tty(argc > 2 ? argv[2] : NULL);
     if (strcmp(mode, "grab-tty") == 0) return grab_tty();
     if (strcmp(mode, "tamper-stdin") == 0) return tamper_stdin();
+    if (strcmp(mode, "probe-variants") == 0) return probe_variants();
     fprintf(stderr, "hostile: unknown mode '%s'\n", mode);
     return 64;
 }
