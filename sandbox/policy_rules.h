@@ -124,7 +124,7 @@ bool cordon__variant_refuses_sockets_outside_the_namespace(const cordon_policy *
 
 /* policy_variant_signals.c: the FILE_SIZE_LIMIT variant's rules (at most
  * this many added), and whether its compiled filter refuses them all. */
-#define CORDON__SIGXFSZ_SEND_RULES 18
+#define CORDON__SIGXFSZ_SEND_RULES 20
 int cordon__variant_refuse_sigxfsz_sends(cordon_policy *v);
 bool cordon__variant_sigxfsz_sends_refused(const cordon_policy *v);
 
