@@ -1,3 +1,5 @@
+#include <errno.h>
+#include <fcntl.h>
 /* cordon: the command-line face of the library.  main only dispatches to
  * the subcommand; each lives in its own file. */
 #include <signal.h>
@@ -21,8 +23,23 @@ static const subcommand subcommands[] = {
     { "learn", learn_main },
 };
 
+/* Started with fd 0, 1 or 2 closed (a service manager, `cmd <&-`), cordon
+ * would hand the next fd it opens that number: a Landlock ruleset read as
+ * the task's stdin (a StdinError), an audit file written as its stdout.
+ * Each closed one is /dev/null (read for 0, written for 1 and 2). */
+static void hold_standard_fds(void)
+{
+    for (int fd = 0; fd <= 2; fd++)
+        if (fcntl(fd, F_GETFD) < 0 && errno == EBADF) {
+            int opened = open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY);
+            if (opened >= 0 && opened != fd) /* fd was free: open gives the lowest */
+                close(opened);
+        }
+}
+
 int main(int argc, char **argv)
 {
+    hold_standard_fds();
     /* A reader of our stdout going away must not kill cordon before it
      * has reaped and reported its task. */
     signal(SIGPIPE, SIG_IGN);

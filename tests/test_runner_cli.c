@@ -98,6 +98,40 @@ static void test_cli_unknown_or_missing_command_is_125(void **state)
 }
 
 /* On a terminal batch redraws one progress line in place. */
+/* Started with fd 0, 1 or 2 closed, cordon does not hand those numbers to
+ * what it opens next: with stdin closed, a Landlock ruleset became the
+ * task's stdin (StdinError); with stdout closed, the audit file would get
+ * the task's output. */
+static void test_cli_started_with_standard_fds_closed(void **state)
+{
+    (void)state;
+    char audit[] = "/tmp/cordon-closed-fds-XXXXXX";
+    int fd = mkstemp(audit);
+    assert_true(fd >= 0);
+    close(fd);
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "%s run --quiet --ro /usr --ro /lib --ro /lib64 --exec /usr "
+             "--exec /lib --exec /lib64 -- /usr/bin/true <&-", runner_path());
+    int status = system(cmd);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+    snprintf(cmd, sizeof cmd, "%s run --quiet --audit %s -- /bin/echo printed >&- 2>&-",
+             runner_path(), audit);
+    status = system(cmd);
+    assert_true(WIFEXITED(status));
+    FILE *f = fopen(audit, "r");
+    assert_non_null(f);
+    char line[8192] = "";
+    assert_non_null(fgets(line, sizeof line, f));
+    char rest[64];
+    bool more = fgets(rest, sizeof rest, f) != NULL;
+    fclose(f);
+    unlink(audit);
+    assert_true(line[0] == '{');
+    assert_false(more);
+    assert_non_null(strstr(line, "\"std_out\":\"printed\\n\""));
+}
+
 static void test_cli_batch_progress_line_on_a_terminal(void **state)
 {
     (void)state;
@@ -154,6 +188,7 @@ int main(void)
         cmocka_unit_test(test_cli_help_claims_no_more_than_holds),
         cmocka_unit_test(test_cli_policy_and_report_help),
         cmocka_unit_test(test_cli_unknown_or_missing_command_is_125),
+        cmocka_unit_test(test_cli_started_with_standard_fds_closed),
         cmocka_unit_test(test_cli_batch_progress_line_on_a_terminal),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
