@@ -84,7 +84,8 @@ const char *cordon__step_name(int step);
 typedef struct cordon__crash_record {
     int32_t signal, code;
     int32_t syscall_nr;                 /* SIGSYS from a seccomp trap */
-    uint64_t address;
+    uint64_t address;                   /* si_addr: a fault's address */
+    int32_t sender_pid, sender_uid;     /* si_pid, si_uid: a sent signal's sender */
     uint32_t frame_count;
     uint64_t frames[CORDON_MAX_FRAMES];
 } cordon__crash_record;
