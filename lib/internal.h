@@ -465,6 +465,10 @@ int cordon__child_clone_entry(void *launch);
 int  cordon__isolation_prepare(const cordon_task *t, cordon__launch *launch);
 void cordon__isolation_release(cordon__launch *launch);
 void cordon__isolation_free(struct cordon__isolation *isolation);
+/* The task's tmpfs mount point beneath which `path`, as the caller sees
+ * it, lies (the task sees an empty directory there instead), or NULL. */
+const char *cordon__isolation_hiding_tmpfs(const struct cordon__isolation *iso,
+                                           const char *path);
 /* The CORDON_CONFINED_* bits of these mechanisms that held the attempt. */
 unsigned cordon__isolation_confinement(const cordon__attempt_state *state,
                                        const cordon__launch *launch);

@@ -2,6 +2,8 @@
 # The build as a user meets it (run by `make test-build`):
 # - a program linked against build/ starts (build/libcordon.so.0 exists);
 # - lib/cordon.h compiles as C++ and links;
+# - the online judge example, built in a tree beneath /tmp (which the judge
+#   preset's private /tmp hides), accepts the right submission;
 # - `make` with the default PREFIX, then `make install PREFIX=...`, gives a
 #   runner and a library that find every shipped policy in PREFIX, with the
 #   source tree moved away and CORDON_POLICY_PATH unset;
@@ -35,8 +37,12 @@ fi
 # A copy of the tree, built as `make demo` would (default PREFIX), then
 # installed elsewhere: the install must not keep the default's paths.
 mkdir "$tmp/src"
-cp -R Makefile cordon.pc.in lib sandbox runner policies python man "$tmp/src/"
-make -s -C "$tmp/src" -j"$jobs" all >/dev/null
+cp -R Makefile cordon.pc.in lib sandbox runner policies python man examples "$tmp/src/"
+make -s -C "$tmp/src" -j"$jobs" all examples >/dev/null
+judged=$(cd "$tmp/src" && ./build/examples/judge) || fail "the judge example in $tmp/src"
+echo "$judged" | grep -q '^  sum  *Accepted ' || fail "the judge example, built beneath /tmp:
+$judged"
+echo "build_test: the judge example accepts the right submission from a tree beneath /tmp"
 make -s -C "$tmp/src" install PREFIX="$tmp/prefix" >/dev/null
 mv "$tmp/src" "$tmp/moved"
 listed=$("$tmp/prefix/bin/cordon" policy list) || fail "cordon policy list"
