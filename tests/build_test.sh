@@ -6,7 +6,8 @@
 #   preset's private /tmp hides), accepts the right submission;
 # - `make` with the default PREFIX, then `make install PREFIX=...`, gives a
 #   runner and a library that find every shipped policy in PREFIX, with the
-#   source tree moved away and CORDON_POLICY_PATH unset;
+#   source tree moved away and CORDON_POLICY_PATH unset, and never look
+#   in the source tree's path again;
 # - the man pages are installed, render without a warning, and name every
 #   option of the --help texts (cordon(1)) and every call of lib/cordon.h
 #   (cordon(3)).
@@ -55,6 +56,20 @@ cc -std=gnu11 -Wall -Werror -I"$tmp/prefix/include" tests/link_check.c -o "$tmp/
     -L"$tmp/prefix/lib" -lcordon -Wl,-rpath,"$tmp/prefix/lib"
 "$tmp/linked" || fail "a program linked against the installed library"
 echo "build_test: the install finds its policies in its PREFIX"
+
+# The tree it was built from is gone; whoever makes that path again (it is
+# beneath /tmp) must not supply the installed library's policies.
+mkdir -p "$tmp/src/policies"
+printf '# planted\ndefault allow\n' > "$tmp/src/policies/planted.policy"
+if planted=$("$tmp/prefix/bin/cordon" policy show planted 2>&1); then
+    fail "the installed runner loaded a policy from the moved source tree's path:
+$planted"
+fi
+case $planted in
+*"$tmp/src"*) fail "the installed runner names the source tree's path: $planted" ;;
+esac
+rm -rf "$tmp/src"
+echo "build_test: the install does not look in the tree it was built from"
 
 # The man pages: installed under PREFIX/share/man, rendered without a
 # warning, and in step with --help and the header.
