@@ -6,7 +6,6 @@
  * written by code we do not trust, so every field is checked before use.
  */
 #include <errno.h>
-#include <limits.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -43,28 +42,8 @@ static void fill_usage(cordon_usage *u, const cordon__attempt_state *s)
     u->tree_peak_kb = s->tree_peak_bytes / 1024u;
 }
 
-/* A path the caller can see but the task cannot, because one of the
- * task's own tmpfs mounts covers it (a build tree in /tmp under a private
- * /tmp): "No such file" alone would send the user looking for a missing
- * file.  `path` is the program (argv[0] with a '/', relative to the
- * task's working directory) or that directory. */
-static void explain_hidden(cordon_task *t, const char *path, const char *what)
-{
-    char joined[PATH_MAX];
-    if (path[0] != '/' && t->cwd && path != t->cwd) {
-        if (snprintf(joined, sizeof joined, "%s/%s", t->cwd, path) >= (int)sizeof joined)
-            return;
-        path = joined;
-    }
-    const char *mount = cordon__isolation_hiding_tmpfs(t->isolation, path);
-    if (mount)
-        cordon__buffer_printf(&t->exc_out,
-                              "  (%s lies beneath %s, where the task has an empty tmpfs of "
-                              "its own; use one elsewhere, e.g. in /var/tmp, or bind it in)\n",
-                              what, mount);
-}
-
-static bool setup_failed(cordon_task *t, const cordon__setup_record *setup)
+static bool setup_failed(cordon_task *t, const cordon__setup_record *setup,
+                         const cordon__launch *launch)
 {
     int step = setup->setup_step;
     if (step <= STEP_NONE || step >= STEP_COUNT_)
@@ -72,11 +51,19 @@ static bool setup_failed(cordon_task *t, const cordon__setup_record *setup)
     int error = setup->setup_errno;
     if (step == STEP_EXEC && t->kind == KIND_COMMAND) {
         set_exception(t, "ExecError");
+        bool unfound = cordon__exec_nowhere_in_path(t, launch, error);
+        if (unfound)
+            error = ENOENT;
         t->result.exit_code = (error == ENOENT || error == ENOTDIR) ? 127 : 126;
         cordon__buffer_printf(&t->exc_out, "ExecError: cannot execute '%s': %s\n", t->argv[0],
                               strerror(error));
+        if (unfound)
+            cordon__buffer_printf(&t->exc_out,
+                                  "  (no directory of its PATH holds it; the exec said "
+                                  "'Permission denied' for a directory of PATH the task may "
+                                  "not search)\n");
         if (error == ENOENT && strchr(t->argv[0], '/'))
-            explain_hidden(t, t->argv[0], "the program");
+            cordon__explain_hidden(t, t->argv[0], "the program");
         return true;
     }
     set_exception(t, "ConfinementError");
@@ -84,7 +71,7 @@ static bool setup_failed(cordon_task *t, const cordon__setup_record *setup)
     cordon__buffer_printf(&t->exc_out, "ConfinementError: the task's child failed %s: %s\n",
                           cordon__step_name(step), strerror(error));
     if (step == STEP_WORKING_DIRECTORY && error == ENOENT && t->cwd)
-        explain_hidden(t, t->cwd, "the working directory");
+        cordon__explain_hidden(t, t->cwd, "the working directory");
     uint64_t open_files = t->limits[CORDON_LIMIT_OPEN_FILES];
     if (error == EMFILE && open_files)
         cordon__buffer_printf(&t->exc_out,
@@ -466,7 +453,7 @@ void cordon__classify(cordon_task *t, const cordon__attempt_state *s,
      * function, before its function finished): the record is the word of
      * any process a set-up hook forked, which kept it mapped. */
     if (WIFEXITED(status) && WEXITSTATUS(status) == CORDON__CHILD_SETUP_FAILED &&
-        !(t->kind == KIND_FUNCTION && shared->finished) && setup_failed(t, &setup))
+        !(t->kind == KIND_FUNCTION && shared->finished) && setup_failed(t, &setup, launch))
         return;
     if (WIFSIGNALED(status)) {
         signal_ending(t, s, shared, &setup, WTERMSIG(status));

@@ -469,6 +469,15 @@ void cordon__isolation_free(struct cordon__isolation *isolation);
  * it, lies (the task sees an empty directory there instead), or NULL. */
 const char *cordon__isolation_hiding_tmpfs(const struct cordon__isolation *iso,
                                            const char *path);
+/* lib/exec_error.c: hints for an ExecError (and a working directory the
+ * task could not enter).  True when the EACCES of a PATH search came only
+ * from directories the task may not search: the caller finds the name in
+ * none of them. */
+bool cordon__exec_nowhere_in_path(const cordon_task *t, const cordon__launch *launch, int error);
+/* Adds "(WHAT lies beneath MOUNT, where the task has an empty tmpfs …)"
+ * to exc_out when `path` (relative: to the task's working directory), as
+ * the caller sees it, lies beneath one of the task's tmpfs mounts. */
+void cordon__explain_hidden(cordon_task *t, const char *path, const char *what);
 /* The CORDON_CONFINED_* bits of these mechanisms that held the attempt. */
 unsigned cordon__isolation_confinement(const cordon__attempt_state *state,
                                        const cordon__launch *launch);
