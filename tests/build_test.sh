@@ -1,6 +1,7 @@
 #!/bin/sh
 # The build as a user meets it (run by `make test-build`):
 # - a program linked against build/ starts (build/libcordon.so.0 exists);
+# - build/libcordon.so exports exactly the calls lib/cordon.h declares;
 # - lib/cordon.h compiles as C++ and links;
 # - the online judge example, built in a tree beneath /tmp (which the judge
 #   preset's private /tmp hides), accepts the right submission;
@@ -25,6 +26,17 @@ cc -std=gnu11 -Wall -Werror -Ilib tests/link_check.c -o "$tmp/linked_to_build" \
 env -u LD_LIBRARY_PATH sh -c "LD_LIBRARY_PATH='$src/build' '$tmp/linked_to_build'" ||
     fail "a program linked against build/ (LD_LIBRARY_PATH)"
 echo "build_test: a program linked against build/ runs"
+
+# The shared library exports the header's calls and nothing else: no
+# cordon__ internals (or the importer's docker__ ones) for a program to call
+# or to interpose by defining the same name.
+nm -D --defined-only build/libcordon.so | awk '{print $3}' | sort -u > "$tmp/exported"
+grep -v '^[[:space:]]*\(/\*\|\*\)' lib/cordon.h | grep -oE 'cordon_[a-z_]+\(' | tr -d '(' |
+    sort -u > "$tmp/declared"
+cmp -s "$tmp/declared" "$tmp/exported" ||
+    fail "build/libcordon.so exports other than lib/cordon.h's calls (< declared, > exported):
+$(diff "$tmp/declared" "$tmp/exported")"
+echo "build_test: build/libcordon.so exports lib/cordon.h's calls only"
 
 if command -v g++ >/dev/null 2>&1; then
     g++ -std=c++11 -Wall -Wextra -Werror -Ilib tests/header_check.cpp -o "$tmp/cxx" \
