@@ -36,6 +36,11 @@ grep -v '^[[:space:]]*\(/\*\|\*\)' lib/cordon.h | grep -oE 'cordon_[a-z_]+\(' | 
 cmp -s "$tmp/declared" "$tmp/exported" ||
     fail "build/libcordon.so exports other than lib/cordon.h's calls (< declared, > exported):
 $(diff "$tmp/declared" "$tmp/exported")"
+# The static library cannot hide its internals; they are all cordon_-named
+# (cordon__ for the insides), so a program's own names never collide.
+foreign=$(nm --defined-only build/libcordon.a 2>/dev/null | awk 'NF == 3 && $2 ~ /[A-Z]/ {print $3}' |
+          grep -v '^cordon_' | sort -u)
+[ -z "$foreign" ] || fail "build/libcordon.a defines globals outside cordon_: $foreign"
 echo "build_test: build/libcordon.so exports lib/cordon.h's calls only"
 
 if command -v g++ >/dev/null 2>&1; then
