@@ -549,6 +549,7 @@ typedef struct cordon__symbol {
     const char *object;   /* basename of the object, "" when none is mapped there */
     int object_index;     /* -1 when none */
     uint64_t offset;      /* from the symbol's start, or from the object's base */
+    bool foreign;         /* in an object a set-up hook loaded: the task's word */
 } cordon__symbol;
 cordon__symbolizer *cordon__symbolizer_new(void);
 /* Fills *symbol (its strings live until the symbolizer is freed); returns 0,
@@ -557,6 +558,10 @@ int cordon__symbolizer_lookup(cordon__symbolizer *s, uintptr_t address, cordon__
 /* "name+0x12 (object)", or "?? (object+0x…)"; returns as the lookup does. */
 int cordon__symbolizer_describe(cordon__symbolizer *s, uintptr_t address, char *out, size_t size);
 void cordon__symbolizer_free(cordon__symbolizer *s);
+/* lib/demangle.c: a C++ name (`len` bytes of `name`, "_Z…") demangled
+ * into `out`, when the caller's process has libstdc++'s demangler (a C++
+ * program); false, `out` untouched, otherwise. */
+bool cordon__demangle(const char *name, int len, char *out, size_t size);
 /* Parent side: makes the symbolizer name addresses in these objects too
  * (each checked: an absolute path, a sane span; read, never mapped). */
 void cordon__symbolizer_add_loaded(cordon__symbolizer *s, const cordon__loaded_object *objects,
