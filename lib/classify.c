@@ -42,7 +42,8 @@ static void fill_usage(cordon_usage *u, const cordon__attempt_state *s)
     u->tree_peak_kb = s->tree_peak_bytes / 1024u;
 }
 
-static bool setup_failed(cordon_task *t, const cordon__setup_record *setup)
+static bool setup_failed(cordon_task *t, const cordon__setup_record *setup,
+                         const cordon__launch *launch)
 {
     int step = setup->setup_step;
     if (step <= STEP_NONE || step >= STEP_COUNT_)
@@ -50,15 +51,27 @@ static bool setup_failed(cordon_task *t, const cordon__setup_record *setup)
     int error = setup->setup_errno;
     if (step == STEP_EXEC && t->kind == KIND_COMMAND) {
         set_exception(t, "ExecError");
+        bool unfound = cordon__exec_nowhere_in_path(t, launch, error);
+        if (unfound)
+            error = ENOENT;
         t->result.exit_code = (error == ENOENT || error == ENOTDIR) ? 127 : 126;
         cordon__buffer_printf(&t->exc_out, "ExecError: cannot execute '%s': %s\n", t->argv[0],
                               strerror(error));
+        if (unfound)
+            cordon__buffer_printf(&t->exc_out,
+                                  "  (no directory of its PATH holds it; the exec said "
+                                  "'Permission denied' for a directory of PATH the task may "
+                                  "not search)\n");
+        if (error == ENOENT && strchr(t->argv[0], '/'))
+            cordon__explain_hidden(t, t->argv[0], "the program");
         return true;
     }
     set_exception(t, "ConfinementError");
     t->result.exit_code = 125;
     cordon__buffer_printf(&t->exc_out, "ConfinementError: the task's child failed %s: %s\n",
                           cordon__step_name(step), strerror(error));
+    if (step == STEP_WORKING_DIRECTORY && error == ENOENT && t->cwd)
+        cordon__explain_hidden(t, t->cwd, "the working directory");
     uint64_t open_files = t->limits[CORDON_LIMIT_OPEN_FILES];
     if (error == EMFILE && open_files)
         cordon__buffer_printf(&t->exc_out,
@@ -440,7 +453,7 @@ void cordon__classify(cordon_task *t, const cordon__attempt_state *s,
      * function, before its function finished): the record is the word of
      * any process a set-up hook forked, which kept it mapped. */
     if (WIFEXITED(status) && WEXITSTATUS(status) == CORDON__CHILD_SETUP_FAILED &&
-        !(t->kind == KIND_FUNCTION && shared->finished) && setup_failed(t, &setup))
+        !(t->kind == KIND_FUNCTION && shared->finished) && setup_failed(t, &setup, launch))
         return;
     if (WIFSIGNALED(status)) {
         signal_ending(t, s, shared, &setup, WTERMSIG(status));

@@ -205,10 +205,12 @@ int cordon_set_backoff_jitter(cordon_task *t, double fraction);
  * attempt's.  0 (the default) means none. */
 int cordon_set_total_timeout_ms(cordon_task *t, uint64_t ms);
 /* Called by cordon_run_and_retry, on its thread, after each attempt that
- * may still be retried, with that attempt's result and number (1 for the
- * first): nonzero asks for a retry.  A retry is made when the ending
- * matches the exception list or the callback asks for one; with a
- * callback the list may be NULL.  The result is valid during the call
+ * may still be retried (not after the last allowed one) and that the
+ * exception list does not already retry, with that attempt's result and
+ * number (1 for the first): nonzero asks for a retry.  So a retry is made
+ * when the ending matches the list or the callback asks for one; with a
+ * callback the list may be NULL.  To see every attempt, read
+ * cordon_task_history after the run.  The result is valid during the call
  * only; the callback must not run, join or free the task.  NULL removes
  * it. */
 typedef int (*cordon_retry_fn)(const cordon_result *result, unsigned attempt, void *user);

@@ -94,6 +94,10 @@ static void crash_handler(int signo, siginfo_t *info, void *context)
         crash->signal = signo;
         crash->code = info->si_code;
         crash->address = (uintptr_t)info->si_addr;
+        if (info->si_code <= 0) { /* sent (kill, tkill, sigqueue): si_addr is no address */
+            crash->sender_pid = info->si_pid;
+            crash->sender_uid = (int32_t)info->si_uid;
+        }
         crash->syscall_nr = signo == SIGSYS ? info->si_syscall : -1;
         record_frames(crash, faulting_pc(context));
         write_buffered(stdout, STDOUT_FILENO);
