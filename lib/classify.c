@@ -140,7 +140,8 @@ static bool cgroup_limit_reached(cordon_task *t, const cordon__attempt_state *s)
  * child that died of it is a number any task can choose: never. */
 static bool file_size_limit_reached(cordon_task *t, const cordon__attempt_state *s, int signo)
 {
-    if (!t->limits[CORDON_LIMIT_FILE_SIZE] || signo != SIGXFSZ || !s->sigxfsz_refused)
+    if (!t->limits[CORDON_LIMIT_FILE_SIZE] || signo != SIGXFSZ || !s->sigxfsz_refused ||
+        s->file_size_lowered)
         return false;
     set_exception(t, "FileSizeLimit");
     cordon__buffer_printf(&t->exc_out,
@@ -227,7 +228,12 @@ static void signal_ending(cordon_task *t, const cordon__attempt_state *s,
         cordon__crash_report_loaded(&t->exc_out, crash, (uintptr_t)t->fn, setup);
     else
         cordon__crash_report(&t->exc_out, &plain, t->kind == KIND_FUNCTION, (uintptr_t)t->fn);
-    if (signo == SIGXFSZ && t->limits[CORDON_LIMIT_FILE_SIZE])
+    if (signo == SIGXFSZ && s->file_size_lowered)
+        cordon__buffer_printf(&t->exc_out, "  (the caller's own file size limit, lower than the "
+                              "task's %llu bytes, is what the task had, so this is not taken as "
+                              "the task's limit)\n",
+                              (unsigned long long)t->limits[CORDON_LIMIT_FILE_SIZE]);
+    else if (signo == SIGXFSZ && t->limits[CORDON_LIMIT_FILE_SIZE])
         cordon__buffer_printf(&t->exc_out, "  (the task had a file size limit of %llu bytes, but "
                               "nothing kept it from sending itself SIGXFSZ (no filter, or a "
                               "policy that allows it), so this is not taken as the limit)\n",

@@ -273,9 +273,16 @@ static int build_environment(const cordon_task *t, cordon__launch *l)
     return 0;
 }
 
+/* A limit never above the caller's own hard one: the task could not be
+ * given more than its caller has (setrlimit would refuse it without
+ * CAP_SYS_RESOURCE, as in an outer cordon's task), and the caller's limit
+ * already holds it lower. */
 static void set_limit(cordon__launch *l, int resource, rlim_t soft, rlim_t hard)
 {
-    l->limits[resource].rlim_cur = soft;
+    struct rlimit own;
+    if (getrlimit(resource, &own) == 0 && hard > own.rlim_max)
+        hard = own.rlim_max;
+    l->limits[resource].rlim_cur = soft < hard ? soft : hard;
     l->limits[resource].rlim_max = hard;
     l->limit_set[resource] = true;
 }
@@ -409,6 +416,8 @@ static int prepare(cordon_task *t, cordon__launch *l, cordon__attempt_state *s)
         cordon__cgroup_cpu_start(&l->cgroup);
     s->cgroup = &l->cgroup;
     plan_resource_limits(t, l);
+    s->file_size_lowered = t->limits[CORDON_LIMIT_FILE_SIZE] &&
+                           l->limits[RLIMIT_FSIZE].rlim_cur < t->limits[CORDON_LIMIT_FILE_SIZE];
     if ((rc = map_shared_region_for(t, l, s)) < 0 ||
         (rc = cordon__capability_plan_prepare(&l->capabilities)) < 0 ||
         (rc = output_target(t, l, 1, &s->stdout_fd, &l->stdout_fd)) < 0 ||

@@ -112,6 +112,20 @@ static const ending endings[] = {
       "exec head -c 3000000 /dev/zero > \"$ENDINGS_DIR/d\"", "SIGXFSZ", 153, 25, 153 },
     { "kill -XFSZ $$ under a file size limit without a filter",
       { "--policy", "none", "--fsize", "4M", NULL }, "kill -XFSZ $$", "SIGXFSZ", 153, 25, 153 },
+    /* cordon inside cordon, and limits above the caller's own: the inner
+     * run's limits cannot exceed the hard limits it was given, and are
+     * held at them instead of failing its set-up */
+    { "a CPU limit above the caller's own", { "--policy", "none", "--cpu", "500ms", NULL },
+      "\"$CORDON_RUNNER\" run --cpu 10s -- /bin/true", NULL, 0, 0, 0 },
+    { "nested CPU limits, the outer one reached", { "--policy", "none", "--cpu", "300ms", NULL },
+      "\"$CORDON_RUNNER\" run --cpu 10s -- " H "spin", "CpuLimit", 137, 9, 137 },
+    { "nested CPU limits, the inner one reached", { "--policy", "none", "--cpu", "10s", NULL },
+      "\"$CORDON_RUNNER\" run --cpu 300ms -- " H "spin", NULL, 137, 0, 137 },
+    { "a file size limit above the caller's own", { "--policy", "none", "--fsize", "1M", NULL },
+      "\"$CORDON_RUNNER\" run --json --fsize 4M --shell 'exec head -c 3000000 /dev/zero > "
+      "\"$ENDINGS_DIR/e\"' | grep -q '\"exception\":\"SIGXFSZ\"'", NULL, 0, 0, 0 },
+    { "nested memory limits, the outer one reached", { "--policy", "none", "--mem", "64M", NULL },
+      "\"$CORDON_RUNNER\" run --mem 1G -- " H "allocate", "MemoryLimit", 137, 0, 137 },
     /* orphans and daemons */
     { "orphans left spinning", { NULL }, "(" H "spin &); (" H "spin &); sleep 0.1", NULL, 0, 0,
       0 },
