@@ -412,7 +412,9 @@ static int prepare(cordon_task *t, cordon__launch *l, cordon__attempt_state *s)
     if (l->policy && kind && !(l->policy = cordon__policy_variant(l->policy, kind)))
         return -ENOMEM;
     s->sigxfsz_refused = cordon__policy_refuses_own_sigxfsz(l->policy);
-    if (t->limits[CORDON_LIMIT_CPU_MS])
+    /* The counter's start: for the CPU limit, and, without a pid
+     * namespace, for the usage of what wait4 will not see. */
+    if (t->limits[CORDON_LIMIT_CPU_MS] || !held_by_namespace)
         cordon__cgroup_cpu_start(&l->cgroup);
     s->cgroup = &l->cgroup;
     plan_resource_limits(t, l);
