@@ -52,13 +52,16 @@ const cordon_policy *cordon__policy_builtin_default(void);
  * tgkill, rt_sigqueueinfo, rt_tgsigqueueinfo and pidfd_send_signal of
  * SIGXFSZ, prctl(PR_SET_PDEATHSIG, SIGXFSZ), fcntl(F_SETSIG, SIGXFSZ) and
  * a clone whose exit signal is SIGXFSZ fail with EPERM, so that a task
- * cannot pose as having reached its limit.  Where the policy's own rules
+ * cannot pose as having reached its limit; so do setrlimit and prlimit64
+ * setting RLIMIT_FSIZE, so that the limit it meets is cordon's (reading it
+ * is allowed).  Where the policy's own rules
  * still let one through, cordon__policy_refuses_own_sigxfsz says so. */
 #define CORDON__VARIANT_FILE_SIZE_LIMIT  16u
 const cordon_policy *cordon__policy_variant(const cordon_policy *p, unsigned kind);
 
 /* Whether `p` (a FILE_SIZE_LIMIT variant) refuses every way of sending
- * SIGXFSZ listed above, as its compiled filter decides. */
+ * SIGXFSZ and of changing RLIMIT_FSIZE listed above, as its compiled
+ * filter decides. */
 bool cordon__policy_refuses_own_sigxfsz(const cordon_policy *p);
 
 /* Whether `p` traps native call `nr` (SIGSYS to the task) for some

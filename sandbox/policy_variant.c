@@ -25,8 +25,9 @@
  * - with file rules, inotify_add_watch and fanotify_mark fail with EACCES
  *   (where the policy allows them outright): Landlock does not govern
  *   them, and a watch shows the names in a directory the task may not list;
- * - with a file size limit, the ways a task would send itself SIGXFSZ
- *   fail with EPERM (policy_variant_signals.c), so that a SIGXFSZ death
+ * - with a file size limit, the ways a task would send itself SIGXFSZ or
+ *   change its RLIMIT_FSIZE fail with EPERM (policy_variant_signals.c), so
+ *   that a SIGXFSZ death
  *   is the kernel's report of the limit.
  */
 #include <errno.h>

@@ -1,12 +1,14 @@
 /*
  * A file size limit's variant of a policy: the ways a task would send
- * itself SIGXFSZ fail with EPERM.
+ * itself SIGXFSZ, or lower its own file size limit, fail with EPERM.
  *
  * RLIMIT_FSIZE's only report is the SIGXFSZ the kernel sends the writer,
  * and it sends it as kill(2) would (SI_USER, from the writer itself), so
  * nothing in the ending tells the limit from a task that killed itself
- * with that signal and would pass for having reached its limit.  Refusing
- * the sends makes a SIGXFSZ death evidence.  The refusals come before the
+ * with that signal and would pass for having reached its limit; nor from
+ * a task that lowered its own RLIMIT_FSIZE (`ulimit -f 8`) and met that
+ * instead.  Refusing the sends and the changes makes a SIGXFSZ death
+ * evidence of cordon's limit (reading the limit stays allowed).  The refusals come before the
  * policy's own rules (libseccomp lets the first of two rules that both
  * hold decide), an unconditional allow of the policy's becomes an allow of
  * every other value (else it would override them), and the compiled
@@ -26,6 +28,7 @@
 #include <string.h>
 #include <sched.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 
 #include "policy.h"
@@ -34,22 +37,29 @@
 #define INT_MASK 0xffffffffull /* the kernel reads these as C ints */
 #define CSIGNAL_MASK 0xffull   /* clone's exit signal */
 
+/* One way: the call with `value` (SIGXFSZ, or RLIMIT_FSIZE) in its
+ * argument `signal_arg` and, where other_arg is set, a second argument
+ * that holds other_value, or (other_nonzero) is not 0: a new limit given. */
 static const struct sender {
     int nr;
     unsigned signal_arg;
     uint64_t signal_mask;
-    int other_arg;        /* -1, or an argument that must hold other_value too */
+    uint64_t value;
+    int other_arg;
     uint64_t other_value;
+    bool other_nonzero;
 } senders[] = {
-    { SYS_kill, 1, INT_MASK, -1, 0 },
-    { SYS_tkill, 1, INT_MASK, -1, 0 },
-    { SYS_tgkill, 2, INT_MASK, -1, 0 },
-    { SYS_rt_sigqueueinfo, 1, INT_MASK, -1, 0 },
-    { SYS_rt_tgsigqueueinfo, 2, INT_MASK, -1, 0 },
-    { SYS_pidfd_send_signal, 1, INT_MASK, -1, 0 },
-    { SYS_prctl, 1, INT_MASK, 0, PR_SET_PDEATHSIG },
-    { SYS_fcntl, 2, INT_MASK, 1, F_SETSIG },
-    { SYS_clone, 0, CSIGNAL_MASK, -1, 0 },
+    { SYS_kill, 1, INT_MASK, SIGXFSZ, -1, 0, false },
+    { SYS_tkill, 1, INT_MASK, SIGXFSZ, -1, 0, false },
+    { SYS_tgkill, 2, INT_MASK, SIGXFSZ, -1, 0, false },
+    { SYS_rt_sigqueueinfo, 1, INT_MASK, SIGXFSZ, -1, 0, false },
+    { SYS_rt_tgsigqueueinfo, 2, INT_MASK, SIGXFSZ, -1, 0, false },
+    { SYS_pidfd_send_signal, 1, INT_MASK, SIGXFSZ, -1, 0, false },
+    { SYS_prctl, 1, INT_MASK, SIGXFSZ, 0, PR_SET_PDEATHSIG, false },
+    { SYS_fcntl, 2, INT_MASK, SIGXFSZ, 1, F_SETSIG, false },
+    { SYS_clone, 0, CSIGNAL_MASK, SIGXFSZ, -1, 0, false },
+    { SYS_setrlimit, 0, INT_MASK, RLIMIT_FSIZE, -1, 0, false },
+    { SYS_prlimit64, 1, INT_MASK, RLIMIT_FSIZE, 2, 0, true },
 };
 #define SENDER_COUNT (sizeof senders / sizeof *senders)
 
@@ -88,10 +98,13 @@ static void narrow_allow(cordon_policy *v, cordon__rule *rule, const struct send
         return;
     }
     rule->condition_count = 1;
-    rule->conditions[0] = differs(s->signal_arg, SIGXFSZ);
+    rule->conditions[0] = differs(s->signal_arg, s->value);
     if (s->other_arg >= 0) {
         cordon__rule other = *rule;
-        other.conditions[0] = differs((unsigned)s->other_arg, s->other_value);
+        other.conditions[0] = s->other_nonzero
+                                  ? (cordon__condition){ .arg = (unsigned)s->other_arg,
+                                                         .compare = COMPARE_EQ, .value = 0 }
+                                  : differs((unsigned)s->other_arg, s->other_value);
         v->rules[v->rule_count++] = other;
     }
 }
@@ -113,8 +126,10 @@ int cordon__variant_refuse_sigxfsz_sends(cordon_policy *v)
             narrow_allow(v, decider, s);
         cordon__rule r = { .action = ACTION_ERRNO, .errno_value = EPERM, .syscall = s->nr,
                            .syscall_name = stored, .origin = v->name, .overridden_by = -1 };
-        r.conditions[r.condition_count++] = masked(s->signal_arg, s->signal_mask, SIGXFSZ);
-        if (s->other_arg >= 0)
+        r.conditions[r.condition_count++] = masked(s->signal_arg, s->signal_mask, s->value);
+        if (s->other_arg >= 0 && s->other_nonzero)
+            r.conditions[r.condition_count++] = differs((unsigned)s->other_arg, 0);
+        else if (s->other_arg >= 0)
             r.conditions[r.condition_count++] =
                 masked((unsigned)s->other_arg, INT_MASK, s->other_value);
         refusals[count++] = r;
@@ -125,18 +140,20 @@ int cordon__variant_refuse_sigxfsz_sends(cordon_policy *v)
     return 0;
 }
 
-/* SIGXFSZ in the signal's argument, as a program passes it and with the
- * high bits the kernel ignores; the other argument likewise. */
+/* SIGXFSZ (or RLIMIT_FSIZE) in its argument, as a program passes it and
+ * with the high bits the kernel ignores; the other argument likewise (a
+ * new limit: any address). */
 static bool refused_every_way(const cordon_policy *v, const struct sender *s)
 {
     static const uint64_t high = 1ull << 32;
     for (unsigned form = 0; form < 4; form++) {
         uint64_t args[6] = { 0 };
-        args[s->signal_arg] = SIGXFSZ | ((form & 1) && s->signal_mask == INT_MASK ? high : 0);
+        args[s->signal_arg] = s->value | ((form & 1) && s->signal_mask == INT_MASK ? high : 0);
         if (s->nr == SYS_clone && (form & 1))
             args[0] |= CLONE_VM | CLONE_FILES; /* flags beside the exit signal */
         if (s->other_arg >= 0)
-            args[s->other_arg] = s->other_value | ((form & 2) ? high : 0);
+            args[s->other_arg] = (s->other_nonzero ? 0x1000 : s->other_value) |
+                                 ((form & 2) ? high : 0);
         cordon_decision d;
         if (cordon_policy_simulate(v, s->nr, args, &d) != 0 || strcmp(d.action, "allow") == 0 ||
             strcmp(d.action, "log") == 0)

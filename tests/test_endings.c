@@ -108,6 +108,16 @@ static const ending endings[] = {
       "kill -XFSZ $$ 2>/dev/null; exit 7", NULL, 7, 0, 7 },
     { "kill -XFSZ 0 under a file size limit", { "--fsize", "4M", NULL },
       "kill -XFSZ 0 2>/dev/null; exit 7", NULL, 7, 0, 7 },
+    /* nor lower its own limit: the limit it meets is cordon's */
+    { "ulimit -f under a file size limit", { "--fsize", "4M", NULL },
+      "ulimit -f 8 2>/dev/null; exec head -c 100000 /dev/zero > \"$ENDINGS_DIR/f\"", NULL, 0, 0,
+      0 },
+    { "prlimit on itself under a file size limit", { "--fsize", "4M", NULL },
+      "prlimit --fsize=8192 --pid $$ 2>/dev/null; exec head -c 100000 /dev/zero > "
+      "\"$ENDINGS_DIR/g\"", NULL, 0, 0, 0 },
+    { "ulimit -f without a filter", { "--policy", "none", "--fsize", "4M", NULL },
+      "ulimit -f 8; exec head -c 100000 /dev/zero > \"$ENDINGS_DIR/h\"", "SIGXFSZ", 153, 25,
+      153 },
     { "file size limit without a filter", { "--policy", "none", "--fsize", "1M", NULL },
       "exec head -c 3000000 /dev/zero > \"$ENDINGS_DIR/d\"", "SIGXFSZ", 153, 25, 153 },
     { "kill -XFSZ $$ under a file size limit without a filter",

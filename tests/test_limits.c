@@ -179,6 +179,12 @@ static int sends_itself_sigxfsz(cordon_ctx *ctx, void *arg)
     through += fcntl(0, F_SETSIG, SIGXFSZ) == 0;
     int pidfd = (int)syscall(SYS_pidfd_open, getpid(), 0);
     through += pidfd >= 0 && syscall(SYS_pidfd_send_signal, pidfd, SIGXFSZ, NULL, 0) == 0;
+    /* a lower limit of its own would be met first, and pass for cordon's */
+    struct rlimit lower = { 4096, 4096 }, now;
+    through += setrlimit(RLIMIT_FSIZE, &lower) == 0;
+    through += syscall(SYS_setrlimit, (1L << 32) | RLIMIT_FSIZE, &lower) == 0;
+    through += prlimit(0, RLIMIT_FSIZE, &lower, NULL) == 0;
+    through += getrlimit(RLIMIT_FSIZE, &now) != 0 || now.rlim_cur != 1 << 20; /* read: allowed */
     return through;
 }
 
@@ -196,7 +202,8 @@ static int writes_past_its_limit(cordon_ctx *ctx, void *arg)
 /* RLIMIT_FSIZE reports itself only as a SIGXFSZ that the kernel sends as
  * kill(2) would: under a file size limit a task cannot send itself one
  * (kill, raise, sigqueue, a parent-death or I/O signal all fail with
- * EPERM, whatever the policy's own allow rules say), so its SIGXFSZ death
+ * EPERM, whatever the policy's own allow rules say), nor lower its limit
+ * to meet a limit of its own (setrlimit, prlimit), so its SIGXFSZ death
  * is the limit's; with no filter nothing tells them apart, and the ending
  * is the signal, not FileSizeLimit. */
 static void test_limit_file_size_is_never_a_signal_the_task_sent(void **state)
@@ -207,7 +214,7 @@ static void test_limit_file_size_is_never_a_signal_the_task_sent(void **state)
         NULL,                                               /* the default */
         "default errno ENOSYS\nallow kill tkill tgkill rt_sigqueueinfo prctl fcntl pidfd_open "
         "pidfd_send_signal rt_sigaction rt_sigprocmask getpid gettid write munmap "
-        "exit_group\n",                                     /* outright allows */
+        "setrlimit prlimit64 exit_group\n",                 /* outright allows */
         "default allow\nallow kill if arg1 == 25\n", /* SIGXFSZ */   /* the policy's own word */
     };
     for (size_t i = 0; i < sizeof policies / sizeof *policies; i++) {
