@@ -69,30 +69,47 @@ static bool setup_failed(cordon_task *t, const cordon__setup_record *setup)
     return true;
 }
 
-/* The task's own ending, kept whatever exception names it: the exit code,
- * or 128+N and the signal N. */
-static void own_ending(cordon_task *t, int status)
+/* A function that returned: its process exits 0 whatever the function
+ * returned, and the return value is its exit code. */
+static bool function_returned(const cordon_task *t, const cordon__shared *shared, int status)
 {
-    t->result.signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
-    t->result.exit_code = t->result.signal ? 128 + t->result.signal
-                                           : WIFEXITED(status) ? WEXITSTATUS(status) : 0;
+    return t->kind == KIND_FUNCTION && shared->finished && !shared->raised && WIFEXITED(status) &&
+           WEXITSTATUS(status) == 0;
 }
 
-static bool failed(int status)
+/* The task's own ending, kept whatever exception names it: the exit code
+ * (a function's return value), or 128+N and the signal N. */
+static void own_ending(cordon_task *t, const cordon__shared *shared, int status)
 {
-    return WIFSIGNALED(status) || (WIFEXITED(status) && WEXITSTATUS(status) != 0);
+    t->result.signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+    t->result.exit_code = t->result.signal                       ? 128 + t->result.signal
+                          : function_returned(t, shared, status) ? shared->function_return
+                          : WIFEXITED(status)                    ? WEXITSTATUS(status)
+                                                                 : 0;
+}
+
+/* Died of a signal, or ended with a non-zero exit code: a function that
+ * returned non-zero failed as a command that exits non-zero does. */
+static bool failed(const cordon_task *t, const cordon__shared *shared, int status)
+{
+    if (WIFSIGNALED(status))
+        return true;
+    if (function_returned(t, shared, status))
+        return shared->function_return != 0;
+    return WIFEXITED(status) && WEXITSTATUS(status) != 0;
 }
 
 /* The only evidence of a CPU limit is the tree's counter having reached
  * it (seen while the task ran, or in its final figure): never a SIGXCPU
  * or an exit status 152, which any process can produce. */
-static bool cpu_limit_reached(cordon_task *t, const cordon__attempt_state *s)
+static bool cpu_limit_reached(cordon_task *t, const cordon__attempt_state *s,
+                              const cordon__shared *shared)
 {
     uint64_t cpu_ms = t->limits[CORDON_LIMIT_CPU_MS];
     if (!cpu_ms || !s->cpu_exceeded)
         return false;
     set_exception(t, "CpuLimit");
-    own_ending(t, s->wait_status);
+    own_ending(t, shared, s->wait_status);
     cordon__buffer_printf(&t->exc_out,
                           "CpuLimit: the task's processes used %llu ms of CPU time, reaching "
                           "its limit of %llu ms\n",
@@ -106,14 +123,15 @@ static bool cpu_limit_reached(cordon_task *t, const cordon__attempt_state *s)
  * task's cgroup's limit was reached: an OOM kill, a refused fork) and the
  * task then failed — exited non-zero or died of a signal.  The exit code
  * and the signal stay the task's own. */
-static bool cgroup_limit_reached(cordon_task *t, const cordon__attempt_state *s)
+static bool cgroup_limit_reached(cordon_task *t, const cordon__attempt_state *s,
+                                 const cordon__shared *shared)
 {
     int status = s->wait_status;
-    if (!failed(status))
+    if (!failed(t, shared, status))
         return false;
     if (s->oom_killed) {
         set_exception(t, "MemoryLimit");
-        own_ending(t, status);
+        own_ending(t, shared, status);
         cordon__buffer_printf(&t->exc_out, "MemoryLimit: the task reached its memory limit of "
                               "%llu bytes and the kernel killed %s\n",
                               (unsigned long long)t->limits[CORDON_LIMIT_MEMORY],
@@ -123,7 +141,7 @@ static bool cgroup_limit_reached(cordon_task *t, const cordon__attempt_state *s)
     }
     if (s->pids_limited) {
         set_exception(t, "ProcessLimit");
-        own_ending(t, status);
+        own_ending(t, shared, status);
         cordon__buffer_printf(&t->exc_out, "ProcessLimit: the task tried to run more than %llu "
                               "processes at once and then failed\n",
                               (unsigned long long)t->limits[CORDON_LIMIT_PROCESSES]);
@@ -175,7 +193,7 @@ static bool setup_hook_ended(cordon_task *t, const cordon__setup_record *setup,
     if (setup->hook_state != HOOK_RUNNING)
         return false;
     set_exception(t, "SetupError");
-    own_ending(t, status);
+    own_ending(t, shared, status);
     if (!WIFSIGNALED(status)) {
         cordon__buffer_printf(&t->exc_out, "SetupError: the set-up hook ended the task's process "
                               "(exit status %d) before the function ran\n", t->result.exit_code);
@@ -414,7 +432,7 @@ void cordon__classify(cordon_task *t, const cordon__attempt_state *s,
     }
     if (cancelled(t, s, status))
         return;
-    if (cpu_limit_reached(t, s))
+    if (cpu_limit_reached(t, s, shared))
         return;
     if (s->timed_out) {
         set_exception(t, "Timeout");
@@ -431,14 +449,14 @@ void cordon__classify(cordon_task *t, const cordon__attempt_state *s,
     }
     if (s->stdin_error) {
         set_exception(t, "StdinError");
-        own_ending(t, status);
+        own_ending(t, shared, status);
         cordon__buffer_printf(&t->exc_out, "StdinError: %s failed after %llu bytes: %s; "
                               "the task was ended\n",
                               t->stdin_fn ? "the stdin callback" : "reading the stdin fd",
                               (unsigned long long)s->stdin_fed, strerror(-s->stdin_error));
         return;
     }
-    if (cgroup_limit_reached(t, s))
+    if (cgroup_limit_reached(t, s, shared))
         return;
     if (setup_hook_ended(t, &setup, shared, status))
         return;

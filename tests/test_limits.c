@@ -45,6 +45,51 @@ static void test_limit_memory_with_a_cgroup_is_memory_limit(void **state)
     cordon_task_free(t);
 }
 
+/* A function whose child the memory limit killed: it failed if it
+ * returned non-zero (its process exits 0 whatever it returned), as a
+ * command that exits non-zero does, and succeeded if it returned 0. */
+static int child_allocates_then_returns(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    pid_t child = fork();
+    if (child == 0)
+        _exit(allocates_without_end(NULL, NULL));
+    int status = 0;
+    if (child < 0 || waitpid(child, &status, 0) != child)
+        return 98;
+    if (!WIFSIGNALED(status))
+        return 99; /* the rlimit fallback: the child's allocation failed */
+    return *(int *)arg;
+}
+
+static void test_limit_memory_named_by_a_function_s_return(void **state)
+{
+    (void)state;
+    static int returns[] = { 7, 0 };
+    for (size_t i = 0; i < 2; i++) {
+        cordon_task *t = cordon_function_task(child_allocates_then_returns, &returns[i]);
+        cordon_set_limit(t, CORDON_LIMIT_MEMORY, 64u << 20);
+        cordon_set_timeout_ms(t, 20000);
+        int rc = cordon_run(t);
+        const cordon_result *r = cordon_task_result(t);
+        if (r->exit_code == 99 || !(r->confinement & CORDON_CONFINED_CGROUP)) {
+            cordon_task_free(t);
+            print_message("skipped: no memory cgroup for this caller\n");
+            skip();
+        }
+        assert_int_equal(r->exit_code, returns[i]);
+        assert_int_equal(r->signal, 0);
+        if (returns[i]) {
+            assert_int_equal(rc, CORDON_EXCEPTION);
+            assert_string_equal(r->exception, "MemoryLimit");
+        } else {
+            assert_int_equal(rc, 0);
+            assert_null(r->exception);
+        }
+        cordon_task_free(t);
+    }
+}
+
 /* A memory limit too small to start any task (a forgotten unit) is refused
  * when it is set, not found out as a baffling failure of the set-up. */
 static void test_limit_memory_too_small_to_start_is_refused(void **state)
@@ -336,6 +381,7 @@ static void test_limit_cores_are_dumped_when_asked(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_limit_memory_named_by_a_function_s_return),
         cmocka_unit_test(test_limit_memory_too_small_to_start_is_refused),
         cmocka_unit_test(test_limit_memory_with_a_cgroup_is_memory_limit),
         cmocka_unit_test(test_limit_cpu_ends_with_cpu_limit),
