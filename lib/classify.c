@@ -223,12 +223,14 @@ static void signal_ending(cordon_task *t, const cordon__attempt_state *s,
     bool filtered = !t->policy_set || t->policy != NULL;
     /* A filter that notifies reports its violations on the listener: a
      * bare SIGSYS is then the task's own (kill -SYS $$).  Without the
-     * listener, a filter's kill is a SIGSYS with nothing more to see. */
+     * listener, a filter's kill is a SIGSYS with nothing more to see, and
+     * evidence only where the task could not send itself one. */
     bool trapped = recorded && crash->syscall_nr >= 0 &&
                    cordon__policy_may_trap(t->policy_set ? t->policy
                                                          : cordon__policy_builtin_default(),
                                            crash->syscall_nr);
-    if (signo == SIGSYS && filtered && (trapped || !s->listener_received)) {
+    if (signo == SIGSYS && filtered &&
+        (trapped || (!s->listener_received && s->sigsys_is_evidence))) {
         set_exception(t, "PolicyViolation");
         const char *name = trapped ? cordon__syscall_name(crash->syscall_nr) : NULL;
         if (name)
@@ -246,6 +248,10 @@ static void signal_ending(cordon_task *t, const cordon__attempt_state *s,
         cordon__crash_report_loaded(&t->exc_out, crash, (uintptr_t)t->fn, setup);
     else
         cordon__crash_report(&t->exc_out, &plain, t->kind == KIND_FUNCTION, (uintptr_t)t->fn);
+    if (signo == SIGSYS && filtered && !s->listener_received && !s->sigsys_is_evidence)
+        cordon__buffer_printf(&t->exc_out, "  (the task's filter has no listener and its rules "
+                              "let the task send itself SIGSYS, so this is not taken as a "
+                              "policy violation)\n");
     if (signo == SIGXFSZ && s->file_size_lowered)
         cordon__buffer_printf(&t->exc_out, "  (the caller's own file size limit, lower than the "
                               "task's %llu bytes, is what the task had, so this is not taken as "

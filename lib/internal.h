@@ -282,6 +282,8 @@ typedef struct cordon__attempt_state {
     bool oom_killed, pids_limited;
     bool sigxfsz_refused;       /* the task's filter refuses every way it would send
                                    itself SIGXFSZ: a SIGXFSZ death is its file size limit */
+    bool sigsys_is_evidence;    /* a SIGSYS death is the filter's: it reports on a listener,
+                                   or refuses every way the task would send itself SIGSYS */
     bool file_size_lowered;     /* the caller's own hard RLIMIT_FSIZE was below the task's
                                    limit and is what the task had: its SIGXFSZ is the caller's */
     uint64_t tree_peak_bytes;   /* the cgroup's count of the tree's memory, 0: none */

@@ -409,9 +409,10 @@ static int prepare(cordon_task *t, cordon__launch *l, cordon__attempt_state *s)
                 (l->cgroup.v2_dir < 0 ? CORDON__VARIANT_NO_TREE_HOLD : 0);
     if (t->limits[CORDON_LIMIT_FILE_SIZE])
         kind |= CORDON__VARIANT_FILE_SIZE_LIMIT;
-    if (l->policy && kind && !(l->policy = cordon__policy_variant(l->policy, kind)))
+    if (l->policy && !(l->policy = cordon__policy_variant(l->policy, kind)))
         return -ENOMEM;
     s->sigxfsz_refused = cordon__policy_refuses_own_sigxfsz(l->policy);
+    s->sigsys_is_evidence = cordon__policy_sigsys_is_evidence(l->policy);
     /* The counter's start: for the CPU limit, and, without a pid
      * namespace, for the usage of what wait4 will not see. */
     if (t->limits[CORDON_LIMIT_CPU_MS] || !held_by_namespace)
