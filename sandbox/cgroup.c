@@ -546,7 +546,7 @@ static int64_t read_cpu_usage_us(const cordon__cgroup *cg)
 void cordon__cgroup_cpu_start(cordon__cgroup *cg)
 {
     uint64_t values[3] = { 0, 0, 0 };
-    read_cpu_stat(cg, values);
+    cg->cpu_started = read_cpu_stat(cg, values) == 0;
     cg->cpu_base_us = values[0];
     cg->user_base_us = values[1];
     cg->system_base_us = values[2];
@@ -568,7 +568,7 @@ static uint64_t since(uint64_t now, uint64_t base)
 int cordon__cgroup_cpu_times(const cordon__cgroup *cg, uint64_t *user_us, uint64_t *system_us)
 {
     uint64_t values[3];
-    int rc = read_cpu_stat(cg, values);
+    int rc = cg->cpu_started ? read_cpu_stat(cg, values) : -ENOENT;
     if (rc < 0)
         return rc;
     *user_us = since(values[1], cg->user_base_us);

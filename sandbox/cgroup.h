@@ -39,6 +39,7 @@ typedef struct cordon__cgroup {
     int events_fd;                          /* its cgroup.events, or -1 */
     uint64_t cpu_base_us;                   /* the v2 cgroup's usage_usec before the task, */
     uint64_t user_base_us, system_base_us;  /* and its user_usec and system_usec */
+    bool cpu_started;                       /* those were read for this task */
     int peak_dir;                           /* the cgroup that counts the tree's memory, or -1 */
     int peak_fd;                            /* its v2 memory.peak, reset for this task, or -1 */
 } cordon__cgroup;
@@ -94,7 +95,8 @@ void cordon__cgroup_cpu_start(cordon__cgroup *cg);
 
 /* The user and system CPU time (µs) the v2 cgroup counted since
  * cordon__cgroup_cpu_start: every process that ran in it, waited for or
- * not, still running or killed.  -ENOENT without a v2 cgroup. */
+ * not, still running or killed.  -ENOENT without a v2 cgroup, or when
+ * the start was not taken for this task. */
 int cordon__cgroup_cpu_times(const cordon__cgroup *cg, uint64_t *user_us, uint64_t *system_us);
 
 /* Parent: kills what is left, closes the fds and removes the directories
