@@ -30,6 +30,8 @@ static const ending endings[] = {
     { "exit 153 under a file size limit", { "--fsize", "4M", NULL }, "exit 153", NULL, 153, 0,
       153 },
     { "exit 159 under the default policy", { NULL }, "exit 159", NULL, 159, 0, 159 },
+    { "exit 125, ConfinementError's number", { NULL }, "exit 125", NULL, 125, 0, 125 },
+    { "exit 127, a missing command's number", { NULL }, "exit 127", NULL, 127, 0, 127 },
     { "a child killed, its status passed on", { NULL }, "sh -c 'kill -KILL $$'; exit $?", NULL,
       137, 0, 137 },
     /* signals the task sends itself */
@@ -59,6 +61,11 @@ static const ending endings[] = {
       143 },
     { "KILL from a child", { NULL }, "(sleep 0.05; kill -KILL $$) & sleep 5", "SIGKILL", 137, 9,
       137 },
+    { "XCPU from a child under a CPU limit", { "--cpu", "10s", NULL },
+      "(sleep 0.05; kill -XCPU $$) & sleep 5", "SIGXCPU", 152, 24, 152 },
+    { "KILL after CPU spent in a waited child, under a CPU limit", { "--cpu", "10s", NULL },
+      "sh -c 'i=0; while [ $i -lt 60000 ]; do i=$((i+1)); done'; kill -KILL $$", "SIGKILL", 137,
+      9, 137 },
     { "INT from a child", { NULL }, "(sleep 0.05; kill -INT $$) & sleep 5", "SIGINT", 130, 2,
       130 },
     /* the deadline */
