@@ -513,23 +513,6 @@ static int reap(cordon__attempt_state *s)
     return rc < 0 ? -errno : 0;
 }
 
-/* Without a pid namespace, wait4 counts only what the first process
- * waited for: an orphan the machine's init reaped, and a child still
- * running at its end (killed by cordon), are missing.  The task's v2
- * cgroup counted them: its figure, where it is the larger. */
-static void count_unwaited_cpu(cordon__attempt_state *s)
-{
-    uint64_t user_us, system_us;
-    if (s->in_namespaces || !s->cgroup ||
-        cordon__cgroup_cpu_times(s->cgroup, &user_us, &system_us) < 0 ||
-        (user_us + system_us) * 1000u <= cordon__rusage_cpu_ns(&s->rusage))
-        return;
-    s->rusage.ru_utime = (struct timeval){ .tv_sec = (time_t)(user_us / 1000000u),
-                                           .tv_usec = (suseconds_t)(user_us % 1000000u) };
-    s->rusage.ru_stime = (struct timeval){ .tv_sec = (time_t)(system_us / 1000000u),
-                                           .tv_usec = (suseconds_t)(system_us % 1000000u) };
-}
-
 /* After the end: the tree's final figure, for a CPU limit reached
  * between two checks (or enforced by RLIMIT_CPU's SIGXCPU). */
 static void final_cpu_check(cordon__attempt_state *s)
@@ -601,7 +584,7 @@ int cordon__collect(cordon_task *t, cordon__attempt_state *s)
     if (rc == 0 && s->in_namespaces &&
         __atomic_load_n(&s->init_report->tree_usage_valid, __ATOMIC_ACQUIRE))
         s->rusage = s->init_report->tree_usage;
-    count_unwaited_cpu(s);
+    cordon__usage_count_unwaited(s);
     final_cpu_check(s);
     if (s->cgroup) {
         s->oom_killed = cordon__cgroup_oom_killed(s->cgroup);

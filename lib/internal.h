@@ -581,6 +581,9 @@ bool cordon__proc_stat_read(pid_t pid, cordon__proc_stat *stat);
 uint64_t cordon__tree_cpu_ns(const cordon__attempt_state *s);
 /* user + system time of a rusage, in ns. */
 uint64_t cordon__rusage_cpu_ns(const struct rusage *ru);
+/* After the reap: the task's user and system time from its v2 cgroup
+ * where wait4 missed some of the tree (tree_cpu.c). */
+void cordon__usage_count_unwaited(cordon__attempt_state *s);
 /* The CPUs the caller may run on: how fast a tree can spend CPU time. */
 unsigned cordon__usable_cpus(void);
 

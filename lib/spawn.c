@@ -385,9 +385,10 @@ static int prepare(cordon_task *t, cordon__launch *l, cordon__attempt_state *s)
     l->profile_size = t->profile_region ? cordon__profile_region_size(CORDON_PROFILE_CAPACITY) : 0;
     s->processes = t->profile_processes;
     /* A cgroup costs tens of microseconds, so a task gets one only when it
-     * needs it: for its limits, or to hold a tree that no pid namespace
+     * needs it: for its limits, to hold a tree that no pid namespace
      * holds (the policies let a task leave its process group; a pid
-     * namespace's init kills and counts the whole tree). */
+     * namespace's init kills and counts the whole tree), or to count the
+     * tree where asked (tree accounting: what wait4 misses, its memory). */
     uint64_t memory = t->limits[CORDON_LIMIT_MEMORY], processes = t->limits[CORDON_LIMIT_PROCESSES];
     cordon__tmpfs_options(l->tmpfs_options, memory);
     /* The task's init is cordon's, not one of the task's processes. */
@@ -396,7 +397,8 @@ static int prepare(cordon_task *t, cordon__launch *l, cordon__attempt_state *s)
     l->counts_processes = processes != 0;
     /* A CPU limit reads the tree's time from the v2 cgroup's counter. */
     bool held_by_namespace = l->namespaces & CORDON__NAMESPACE_PID;
-    bool contain = memory || processes || !held_by_namespace || t->limits[CORDON_LIMIT_CPU_MS];
+    bool contain = memory || processes || !held_by_namespace || t->limits[CORDON_LIMIT_CPU_MS] ||
+                   t->tree_accounting;
     if ((rc = cordon__cgroup_create(&l->cgroup, memory, processes, contain,
                                     t->tree_accounting)) < 0)
         return rc;
@@ -413,9 +415,9 @@ static int prepare(cordon_task *t, cordon__launch *l, cordon__attempt_state *s)
         return -ENOMEM;
     s->sigxfsz_refused = cordon__policy_refuses_own_sigxfsz(l->policy);
     s->sigsys_is_evidence = cordon__policy_sigsys_is_evidence(l->policy);
-    /* The counter's start: for the CPU limit, and, without a pid
-     * namespace, for the usage of what wait4 will not see. */
-    if (t->limits[CORDON_LIMIT_CPU_MS] || !held_by_namespace)
+    /* The counter's start: for the CPU limit, and for the usage of what
+     * wait4 will not see. */
+    if (l->cgroup.v2_dir >= 0)
         cordon__cgroup_cpu_start(&l->cgroup);
     s->cgroup = &l->cgroup;
     plan_resource_limits(t, l);
