@@ -198,7 +198,10 @@ static uint64_t less_cordon_s_start(const cordon__attempt_state *s, uint64_t cgr
  * first process ended; with one, a child of a parent that ignored
  * SIGCHLD (the kernel reaps it and adds its time to no one).  The task's
  * v2 cgroup counted them: its figure, less cordon's start, where it is
- * the larger, split as the cgroup split it. */
+ * larger by more than the init's own work after the start (which the
+ * cgroup counts too) could be, split as the cgroup split it; else wait4's
+ * exact per-process figures stay. */
+#define UNWAITED_MIN_NS (2u * 1000u * 1000u)
 void cordon__usage_count_unwaited(cordon__attempt_state *s)
 {
     uint64_t user_us, system_us;
@@ -206,7 +209,9 @@ void cordon__usage_count_unwaited(cordon__attempt_state *s)
         user_us + system_us == 0)
         return;
     uint64_t total_ns = less_cordon_s_start(s, (user_us + system_us) * 1000u);
-    if (total_ns <= cordon__rusage_cpu_ns(&s->rusage))
+    uint64_t waited_ns = cordon__rusage_cpu_ns(&s->rusage);
+    uint64_t margin = waited_ns / 50u > UNWAITED_MIN_NS ? waited_ns / 50u : UNWAITED_MIN_NS;
+    if (total_ns <= waited_ns + margin)
         return;
     uint64_t total_us = total_ns / 1000u;
     user_us = (uint64_t)((double)user_us * (double)total_us / (double)(user_us + system_us));
