@@ -493,11 +493,24 @@ bool cordon__cgroup_oom_killed(const cordon__cgroup *cg)
     return reached && keyed_value(dir, "memory.oom_control", "oom_kill") > 0;
 }
 
+/* A refused fork counts in pids.events of the cgroup it was made in (v1)
+ * or of it and its ancestors, whichever limit refused it: an enclosing
+ * limit (a container's, an outer cordon's) is not the task's.  Its own
+ * was reached only if its count came to its pids.max (pids.peak, where
+ * the kernel has it). */
 bool cordon__cgroup_pids_limited(const cordon__cgroup *cg)
 {
     if (cg->pids_dir < 0)
         return false;
-    return keyed_value(cg->dirs[cg->pids_dir], "pids.events", "max") > 0;
+    const char *dir = cg->dirs[cg->pids_dir];
+    if (keyed_value(dir, "pids.events", "max") == 0)
+        return false;
+    char path[4200];
+    snprintf(path, sizeof path, "%s/pids.peak", dir);
+    if (access(path, F_OK) != 0)
+        return true;
+    uint64_t limit = single_value(dir, "pids.max");
+    return limit && single_value(dir, "pids.peak") >= limit;
 }
 
 uint64_t cordon__cgroup_memory_peak(const cordon__cgroup *cg)

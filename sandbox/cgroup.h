@@ -78,6 +78,9 @@ void cordon__cgroup_kill_all_but(const cordon__cgroup *cg, pid_t spared);
  * cgroup was reached (v2 memory.events.local `oom`, v1 memory.failcnt),
  * not an enclosing one that picked a victim in it. */
 bool cordon__cgroup_oom_killed(const cordon__cgroup *cg);
+/* Parent, after the end: did the task's own process limit refuse a fork
+ * (pids.events `max`, with the cgroup's peak at its pids.max), not an
+ * enclosing one? */
 bool cordon__cgroup_pids_limited(const cordon__cgroup *cg);
 
 /* Parent, after the task ended: the peak of the memory its tree was

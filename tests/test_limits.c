@@ -351,6 +351,81 @@ static void test_limit_fork_bomb_is_stopped_by_process_limit(void **state)
     }
 }
 
+/* The caller's own v1 pids cgroup, or false (not root, no v1 pids). */
+static bool own_v1_pids_cgroup(char *dir, size_t size)
+{
+    char line[512];
+    bool found = false;
+    FILE *f = fopen("/proc/self/cgroup", "r");
+    while (f && !found && fgets(line, sizeof line, f)) {
+        char *at = strstr(line, ":pids:");
+        if (at) {
+            at[strcspn(at, "\n")] = '\0';
+            snprintf(dir, size, "/sys/fs/cgroup/pids%s", at + strlen(":pids:"));
+            found = true;
+        }
+    }
+    if (f)
+        fclose(f);
+    return found && geteuid() == 0 && access(dir, W_OK) == 0;
+}
+
+/* In a cgroup with a lower process limit, as in a container: a task with
+ * a limit of 1000 that has a fork refused by the enclosing limit of 12 did
+ * not reach its own.  A copy of the test moves into a cgroup made for it
+ * and runs the task through the runner (a new process, which makes its
+ * cgroups below the one it starts in); it exits 77 where the task got no
+ * pids cgroup. */
+static _Noreturn void run_in_enclosing(const char *enclosing)
+{
+    char path[700];
+    snprintf(path, sizeof path, "%s/cgroup.procs", enclosing);
+    FILE *f = fopen(path, "w");
+    if (!f || fprintf(f, "%d\n", (int)getpid()) < 0 || fclose(f) != 0)
+        _exit(3);
+    setenv("CORDON_CGROUP", "v1", 1);
+    execl("/bin/sh", "sh", "-c",
+          "out=$(\"$CORDON_RUNNER\" run --json --procs 1000 --shell 'for i in 1 2 3 4 5 6 7 8 "
+          "9 10 11 12 13 14 15 16; do sleep 1 & done 2>/dev/null; wait; exit 2'); "
+          "case $out in *'\"pids\":1'*) ;; *) exit 77;; esac; "
+          "case $out in *'\"exit_code\":2,'*'\"exception\":null'*) exit 0;; esac; "
+          "echo \"$out\" >&2; exit 1",
+          (char *)NULL);
+    _exit(4);
+}
+
+static void test_limit_process_is_named_for_its_own_limit_only(void **state)
+{
+    (void)state;
+    char own[512], enclosing[600];
+    if (!own_v1_pids_cgroup(own, sizeof own)) {
+        print_message("skipped: no v1 pids cgroup this caller may make one in\n");
+        skip();
+    }
+    snprintf(enclosing, sizeof enclosing, "%s/cordon-test-enclosing-%d", own, (int)getpid());
+    assert_int_equal(mkdir(enclosing, 0755), 0);
+    char path[700];
+    snprintf(path, sizeof path, "%s/pids.max", enclosing);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fprintf(f, "12\n");
+    assert_int_equal(fclose(f), 0);
+    pid_t copy = fork();
+    assert_true(copy >= 0);
+    if (copy == 0)
+        run_in_enclosing(enclosing);
+    int status;
+    assert_int_equal(waitpid(copy, &status, 0), copy);
+    for (int i = 0; i < 500 && rmdir(enclosing) != 0; i++)
+        usleep(10000); /* the copy's last processes leave it as they end */
+    assert_true(WIFEXITED(status));
+    if (WEXITSTATUS(status) == 77) {
+        print_message("skipped: no pids cgroup for the task\n");
+        skip();
+    }
+    assert_int_equal(WEXITSTATUS(status), 0);
+}
+
 static void test_limit_cores_are_never_dumped(void **state)
 {
     (void)state;
@@ -393,6 +468,7 @@ int main(void)
         cmocka_unit_test(test_limit_open_files),
         cmocka_unit_test(test_limit_open_files_too_low_for_the_set_up_is_explained),
         cmocka_unit_test(test_limit_fork_bomb_is_stopped_by_process_limit),
+        cmocka_unit_test(test_limit_process_is_named_for_its_own_limit_only),
         cmocka_unit_test(test_limit_cores_are_never_dumped),
         cmocka_unit_test(test_limit_cores_are_dumped_when_asked),
     };
