@@ -182,9 +182,11 @@ int cordon_set_core_dumps(cordon_task *t, uint64_t max_bytes);
 
 /* Nonzero: the task gets a memory cgroup of its own even without a memory
  * limit (cgroup v2 with the memory controller, else v1), so that
- * usage.tree_peak_kb counts its whole tree's peak.  Costs the making and
- * removal of a cgroup per run.  Where no memory cgroup can be made the task
- * runs anyway and tree_peak_kb is 0.  Default: off. */
+ * usage.tree_peak_kb counts its whole tree's peak, and a v2 cgroup, so
+ * that user_us and sys_us count what wait4 cannot (a child whose parent
+ * ignored SIGCHLD).  Costs the making and removal of a cgroup per run.
+ * Where no cgroup can be made the task runs anyway, tree_peak_kb is 0
+ * and the CPU figures are wait4's.  Default: off. */
 int cordon_set_tree_accounting(cordon_task *t, int on);
 
 /* Delay before retry n (n >= 1) of cordon_run_and_retry:
@@ -692,6 +694,10 @@ typedef struct cordon_bytes {
  *                 counted memory: it has one with a memory limit, with
  *                 cordon_set_tree_accounting, or (cgroup v2 with the
  *                 memory controller) whenever it has a cgroup. */
+/*   user_us, sys_us  the tree's CPU time: wait4's, or the task's v2
+ *                 cgroup's (it has one with a CPU limit, without a pid
+ *                 namespace, or with cordon_set_tree_accounting) where
+ *                 that is larger: processes nobody waited for count. */
 typedef struct cordon_usage {
     uint64_t wall_us, user_us, sys_us;
     uint64_t max_rss_kb;

@@ -283,6 +283,10 @@ typedef struct cordon__attempt_state {
     bool oom_killed, pids_limited;
     bool sigxfsz_refused;       /* the task's filter refuses every way it would send
                                    itself SIGXFSZ: a SIGXFSZ death is its file size limit */
+    bool sigsys_is_evidence;    /* a SIGSYS death is the filter's: it reports on a listener,
+                                   or refuses every way the task would send itself SIGSYS */
+    bool file_size_lowered;     /* the caller's own hard RLIMIT_FSIZE was below the task's
+                                   limit and is what the task had: its SIGXFSZ is the caller's */
     uint64_t tree_peak_bytes;   /* the cgroup's count of the tree's memory, 0: none */
     char violation[512];
     int wait_status;
@@ -596,6 +600,9 @@ bool cordon__proc_stat_read(pid_t pid, cordon__proc_stat *stat);
 uint64_t cordon__tree_cpu_ns(const cordon__attempt_state *s);
 /* user + system time of a rusage, in ns. */
 uint64_t cordon__rusage_cpu_ns(const struct rusage *ru);
+/* After the reap: the task's user and system time from its v2 cgroup
+ * where wait4 missed some of the tree (tree_cpu.c). */
+void cordon__usage_count_unwaited(cordon__attempt_state *s);
 /* The CPUs the caller may run on: how fast a tree can spend CPU time. */
 unsigned cordon__usable_cpus(void);
 
