@@ -103,8 +103,12 @@ build/tests/libcrash.so: tests/plugin/crash_plugin.c
 .PHONY: all test check test-plain test-asan test-build asan valgrind demo demo-run bench fuzz install clean FORCE \
         python test-python
 
-build/libcordon.so: $(patsubst %.c,build/obj/%.o,$(LIB_SRC))
-	$(CC) -shared -Wl,-soname,libcordon.so.0 -Wl,--no-undefined -o $@ $^ $(LDLIBS_ALL)
+# Only the calls of lib/cordon.h are the shared library's: its internal
+# functions (cordon__*, the importer's docker__*) are neither callable by a
+# program nor interposable by one that happens to define the same name.
+build/libcordon.so: $(patsubst %.c,build/obj/%.o,$(LIB_SRC)) lib/cordon.map
+	$(CC) -shared -Wl,-soname,libcordon.so.0 -Wl,--no-undefined \
+	    -Wl,--version-script=lib/cordon.map -o $@ $(filter %.o,$^) $(LDLIBS_ALL)
 
 # The name a program linked against build/ asks the loader for.
 build/libcordon.so.0: build/libcordon.so

@@ -10,13 +10,20 @@
  * The problem: print the sum of the numbers on stdin.  The submissions are
  * the programs in examples/submissions/, built by make: one right, one wrong, one
  * endless, one that crashes, one that hogs memory, one hostile.
+ *
+ * The preset's private /tmp hides the caller's: a program beneath /tmp
+ * (a source tree checked out there) cannot be run from where it is.  So
+ * each submission is copied into a scratch directory of the judge's in
+ * /var/tmp, the one directory it is given.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../lib/cordon.h"
 
@@ -62,11 +69,46 @@ static const char *verdict(const cordon_result *r, const char *expected)
                                                                               : "Wrong Answer";
 }
 
-/* One submission, confined; returns cordon_run's answer. */
-static int judge_one(const char *dir, const char *name, const char *expected, bool *isolated)
+/* Copies the program `from` to `to`, executable; 0 or -errno. */
+static int copy_program(const char *from, const char *to)
 {
-    char path[4096];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
+    int in = open(from, O_RDONLY | O_CLOEXEC);
+    if (in < 0)
+        return -errno;
+    int out = open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0755);
+    int rc = out < 0 ? -errno : 0;
+    char buf[65536];
+    for (bool end = false; rc == 0 && !end;) {
+        ssize_t n = read(in, buf, sizeof buf);
+        if (n < 0 && errno != EINTR)
+            rc = -errno;
+        end = n == 0;
+        for (ssize_t done = 0; rc == 0 && done < n;) {
+            ssize_t w = write(out, buf + done, (size_t)(n - done));
+            if (w >= 0)
+                done += w;
+            else if (errno != EINTR)
+                rc = -errno;
+        }
+    }
+    if (out >= 0 && close(out) < 0 && rc == 0)
+        rc = -errno;
+    close(in);
+    return rc;
+}
+
+/* One submission, confined; returns cordon_run's answer. */
+static int judge_one(const char *dir, const char *scratch, const char *name,
+                     const char *expected, bool *isolated)
+{
+    char from[4096], path[4096];
+    snprintf(from, sizeof from, "%s/%s", dir, name);
+    snprintf(path, sizeof path, "%s/%s", scratch, name);
+    int rc = copy_program(from, path);
+    if (rc < 0) {
+        printf("  %-12s cannot copy %s into %s: %s\n", name, from, scratch, strerror(-rc));
+        return rc;
+    }
     const char *argv[] = { path, NULL };
     cordon_task *t = cordon_command_task(argv);
     if (!t)
@@ -74,8 +116,12 @@ static int judge_one(const char *dir, const char *name, const char *expected, bo
     /* The judge preset needs Landlock and namespaces; where the machine
      * has no Landlock the judge says so and runs with the limits only. */
     *isolated = cordon_set_isolation(t, "judge") == 0;
-    if (*isolated)
-        cordon_allow_path(t, dir, CORDON_READ | CORDON_EXEC);
+    if (*isolated && (rc = cordon_allow_path(t, scratch, CORDON_READ | CORDON_EXEC)) < 0) {
+        printf("  %-12s cannot give it %s: %s\n", name, scratch, strerror(-rc));
+        cordon_task_free(t);
+        unlink(path);
+        return rc;
+    }
     cordon_set_timeout_ms(t, 3000);
     cordon_set_limit(t, CORDON_LIMIT_CPU_MS, 1000);
     cordon_set_limit(t, CORDON_LIMIT_MEMORY, 64u << 20);
@@ -84,12 +130,12 @@ static int judge_one(const char *dir, const char *name, const char *expected, bo
     feed f = { 0 };
     cordon_set_stdin_callback(t, feed_numbers, &f);
 
-    int rc = cordon_run(t);
+    rc = cordon_run(t);
     const cordon_result *r = cordon_task_result(t);
     if (rc < 0) {
         printf("  %-12s cordon could not run it: %s\n", name, strerror(-rc));
     } else {
-        printf("  %-12s %-22s %6.0f ms  %6" PRIu64 " KiB  read %u of %u numbers\n", name,
+        printf("  %-12s %-22s %6.0f ms  %6" PRIu64 " KiB  fed %u of %u numbers\n", name,
                verdict(r, expected), (double)r->usage.wall_us / 1000, r->usage.max_rss_kb,
                f.next, NUMBERS);
         if (r->exception)
@@ -98,6 +144,7 @@ static int judge_one(const char *dir, const char *name, const char *expected, bo
             printf("%s", r->std_err.data);
     }
     cordon_task_free(t);
+    unlink(path);
     return rc;
 }
 
@@ -112,9 +159,15 @@ int main(int argc, char **argv)
     printf("problem: the sum of %d numbers (expected %s)\n", NUMBERS, expected);
 
     const char *submissions[] = { "sum", "off_by_one", "spin", "crash", "hog", "hostile" };
+    char scratch[] = "/var/tmp/cordon-judge-XXXXXX";
+    if (!mkdtemp(scratch)) {
+        printf("cannot make a scratch directory in /var/tmp: %s\n", strerror(errno));
+        return 1;
+    }
     bool isolated = true;
     for (size_t i = 0; i < sizeof submissions / sizeof *submissions; i++)
-        judge_one(dir, submissions[i], expected, &isolated);
+        judge_one(dir, scratch, submissions[i], expected, &isolated);
+    rmdir(scratch);
     if (!isolated)
         printf("(no Landlock here: submissions ran with limits, a policy and namespaces only)\n");
     return 0;

@@ -42,7 +42,8 @@ static void fill_usage(cordon_usage *u, const cordon__attempt_state *s)
     u->tree_peak_kb = s->tree_peak_bytes / 1024u;
 }
 
-static bool setup_failed(cordon_task *t, const cordon__setup_record *setup)
+static bool setup_failed(cordon_task *t, const cordon__setup_record *setup,
+                         const cordon__launch *launch)
 {
     int step = setup->setup_step;
     if (step <= STEP_NONE || step >= STEP_COUNT_)
@@ -50,15 +51,27 @@ static bool setup_failed(cordon_task *t, const cordon__setup_record *setup)
     int error = setup->setup_errno;
     if (step == STEP_EXEC && t->kind == KIND_COMMAND) {
         set_exception(t, "ExecError");
+        bool unfound = cordon__exec_nowhere_in_path(t, launch, error);
+        if (unfound)
+            error = ENOENT;
         t->result.exit_code = (error == ENOENT || error == ENOTDIR) ? 127 : 126;
         cordon__buffer_printf(&t->exc_out, "ExecError: cannot execute '%s': %s\n", t->argv[0],
                               strerror(error));
+        if (unfound)
+            cordon__buffer_printf(&t->exc_out,
+                                  "  (no directory of its PATH holds it; the exec said "
+                                  "'Permission denied' for a directory of PATH the task may "
+                                  "not search)\n");
+        if (error == ENOENT && strchr(t->argv[0], '/'))
+            cordon__explain_hidden(t, t->argv[0], "the program");
         return true;
     }
     set_exception(t, "ConfinementError");
     t->result.exit_code = 125;
     cordon__buffer_printf(&t->exc_out, "ConfinementError: the task's child failed %s: %s\n",
                           cordon__step_name(step), strerror(error));
+    if (step == STEP_WORKING_DIRECTORY && error == ENOENT && t->cwd)
+        cordon__explain_hidden(t, t->cwd, "the working directory");
     uint64_t open_files = t->limits[CORDON_LIMIT_OPEN_FILES];
     if (error == EMFILE && open_files)
         cordon__buffer_printf(&t->exc_out,
@@ -69,30 +82,47 @@ static bool setup_failed(cordon_task *t, const cordon__setup_record *setup)
     return true;
 }
 
-/* The task's own ending, kept whatever exception names it: the exit code,
- * or 128+N and the signal N. */
-static void own_ending(cordon_task *t, int status)
+/* A function that returned: its process exits 0 whatever the function
+ * returned, and the return value is its exit code. */
+static bool function_returned(const cordon_task *t, const cordon__shared *shared, int status)
 {
-    t->result.signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
-    t->result.exit_code = t->result.signal ? 128 + t->result.signal
-                                           : WIFEXITED(status) ? WEXITSTATUS(status) : 0;
+    return t->kind == KIND_FUNCTION && shared->finished && !shared->raised && WIFEXITED(status) &&
+           WEXITSTATUS(status) == 0;
 }
 
-static bool failed(int status)
+/* The task's own ending, kept whatever exception names it: the exit code
+ * (a function's return value), or 128+N and the signal N. */
+static void own_ending(cordon_task *t, const cordon__shared *shared, int status)
 {
-    return WIFSIGNALED(status) || (WIFEXITED(status) && WEXITSTATUS(status) != 0);
+    t->result.signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+    t->result.exit_code = t->result.signal                       ? 128 + t->result.signal
+                          : function_returned(t, shared, status) ? shared->function_return
+                          : WIFEXITED(status)                    ? WEXITSTATUS(status)
+                                                                 : 0;
+}
+
+/* Died of a signal, or ended with a non-zero exit code: a function that
+ * returned non-zero failed as a command that exits non-zero does. */
+static bool failed(const cordon_task *t, const cordon__shared *shared, int status)
+{
+    if (WIFSIGNALED(status))
+        return true;
+    if (function_returned(t, shared, status))
+        return shared->function_return != 0;
+    return WIFEXITED(status) && WEXITSTATUS(status) != 0;
 }
 
 /* The only evidence of a CPU limit is the tree's counter having reached
  * it (seen while the task ran, or in its final figure): never a SIGXCPU
  * or an exit status 152, which any process can produce. */
-static bool cpu_limit_reached(cordon_task *t, const cordon__attempt_state *s)
+static bool cpu_limit_reached(cordon_task *t, const cordon__attempt_state *s,
+                              const cordon__shared *shared)
 {
     uint64_t cpu_ms = t->limits[CORDON_LIMIT_CPU_MS];
     if (!cpu_ms || !s->cpu_exceeded)
         return false;
     set_exception(t, "CpuLimit");
-    own_ending(t, s->wait_status);
+    own_ending(t, shared, s->wait_status);
     cordon__buffer_printf(&t->exc_out,
                           "CpuLimit: the task's processes used %llu ms of CPU time, reaching "
                           "its limit of %llu ms\n",
@@ -106,14 +136,15 @@ static bool cpu_limit_reached(cordon_task *t, const cordon__attempt_state *s)
  * task's cgroup's limit was reached: an OOM kill, a refused fork) and the
  * task then failed — exited non-zero or died of a signal.  The exit code
  * and the signal stay the task's own. */
-static bool cgroup_limit_reached(cordon_task *t, const cordon__attempt_state *s)
+static bool cgroup_limit_reached(cordon_task *t, const cordon__attempt_state *s,
+                                 const cordon__shared *shared)
 {
     int status = s->wait_status;
-    if (!failed(status))
+    if (!failed(t, shared, status))
         return false;
     if (s->oom_killed) {
         set_exception(t, "MemoryLimit");
-        own_ending(t, status);
+        own_ending(t, shared, status);
         cordon__buffer_printf(&t->exc_out, "MemoryLimit: the task reached its memory limit of "
                               "%llu bytes and the kernel killed %s\n",
                               (unsigned long long)t->limits[CORDON_LIMIT_MEMORY],
@@ -123,7 +154,7 @@ static bool cgroup_limit_reached(cordon_task *t, const cordon__attempt_state *s)
     }
     if (s->pids_limited) {
         set_exception(t, "ProcessLimit");
-        own_ending(t, status);
+        own_ending(t, shared, status);
         cordon__buffer_printf(&t->exc_out, "ProcessLimit: the task tried to run more than %llu "
                               "processes at once and then failed\n",
                               (unsigned long long)t->limits[CORDON_LIMIT_PROCESSES]);
@@ -140,7 +171,8 @@ static bool cgroup_limit_reached(cordon_task *t, const cordon__attempt_state *s)
  * child that died of it is a number any task can choose: never. */
 static bool file_size_limit_reached(cordon_task *t, const cordon__attempt_state *s, int signo)
 {
-    if (!t->limits[CORDON_LIMIT_FILE_SIZE] || signo != SIGXFSZ || !s->sigxfsz_refused)
+    if (!t->limits[CORDON_LIMIT_FILE_SIZE] || signo != SIGXFSZ || !s->sigxfsz_refused ||
+        s->file_size_lowered)
         return false;
     set_exception(t, "FileSizeLimit");
     cordon__buffer_printf(&t->exc_out,
@@ -174,7 +206,7 @@ static bool setup_hook_ended(cordon_task *t, const cordon__setup_record *setup,
     if (setup->hook_state != HOOK_RUNNING)
         return false;
     set_exception(t, "SetupError");
-    own_ending(t, status);
+    own_ending(t, shared, status);
     if (!WIFSIGNALED(status)) {
         cordon__buffer_printf(&t->exc_out, "SetupError: the set-up hook ended the task's process "
                               "(exit status %d) before the function ran\n", t->result.exit_code);
@@ -204,12 +236,14 @@ static void signal_ending(cordon_task *t, const cordon__attempt_state *s,
     bool filtered = !t->policy_set || t->policy != NULL;
     /* A filter that notifies reports its violations on the listener: a
      * bare SIGSYS is then the task's own (kill -SYS $$).  Without the
-     * listener, a filter's kill is a SIGSYS with nothing more to see. */
+     * listener, a filter's kill is a SIGSYS with nothing more to see, and
+     * evidence only where the task could not send itself one. */
     bool trapped = recorded && crash->syscall_nr >= 0 &&
                    cordon__policy_may_trap(t->policy_set ? t->policy
                                                          : cordon__policy_builtin_default(),
                                            crash->syscall_nr);
-    if (signo == SIGSYS && filtered && (trapped || !s->listener_received)) {
+    if (signo == SIGSYS && filtered &&
+        (trapped || (!s->listener_received && s->sigsys_is_evidence))) {
         set_exception(t, "PolicyViolation");
         const char *name = trapped ? cordon__syscall_name(crash->syscall_nr) : NULL;
         if (name)
@@ -227,7 +261,16 @@ static void signal_ending(cordon_task *t, const cordon__attempt_state *s,
         cordon__crash_report_loaded(&t->exc_out, crash, (uintptr_t)t->fn, setup);
     else
         cordon__crash_report(&t->exc_out, &plain, t->kind == KIND_FUNCTION, (uintptr_t)t->fn);
-    if (signo == SIGXFSZ && t->limits[CORDON_LIMIT_FILE_SIZE])
+    if (signo == SIGSYS && filtered && !s->listener_received && !s->sigsys_is_evidence)
+        cordon__buffer_printf(&t->exc_out, "  (the task's filter has no listener and its rules "
+                              "let the task send itself SIGSYS, so this is not taken as a "
+                              "policy violation)\n");
+    if (signo == SIGXFSZ && s->file_size_lowered)
+        cordon__buffer_printf(&t->exc_out, "  (the caller's own file size limit, lower than the "
+                              "task's %llu bytes, is what the task had, so this is not taken as "
+                              "the task's limit)\n",
+                              (unsigned long long)t->limits[CORDON_LIMIT_FILE_SIZE]);
+    else if (signo == SIGXFSZ && t->limits[CORDON_LIMIT_FILE_SIZE])
         cordon__buffer_printf(&t->exc_out, "  (the task had a file size limit of %llu bytes, but "
                               "nothing kept it from sending itself SIGXFSZ (no filter, or a "
                               "policy that allows it), so this is not taken as the limit)\n",
@@ -408,7 +451,7 @@ void cordon__classify(cordon_task *t, const cordon__attempt_state *s,
     }
     if (cancelled(t, s, status))
         return;
-    if (cpu_limit_reached(t, s))
+    if (cpu_limit_reached(t, s, shared))
         return;
     if (s->timed_out) {
         set_exception(t, "Timeout");
@@ -425,14 +468,14 @@ void cordon__classify(cordon_task *t, const cordon__attempt_state *s,
     }
     if (s->stdin_error) {
         set_exception(t, "StdinError");
-        own_ending(t, status);
+        own_ending(t, shared, status);
         cordon__buffer_printf(&t->exc_out, "StdinError: %s failed after %llu bytes: %s; "
                               "the task was ended\n",
                               t->stdin_fn ? "the stdin callback" : "reading the stdin fd",
                               (unsigned long long)s->stdin_fed, strerror(-s->stdin_error));
         return;
     }
-    if (cgroup_limit_reached(t, s))
+    if (cgroup_limit_reached(t, s, shared))
         return;
     if (setup_hook_ended(t, &setup, shared, status))
         return;
@@ -440,7 +483,7 @@ void cordon__classify(cordon_task *t, const cordon__attempt_state *s,
      * function, before its function finished): the record is the word of
      * any process a set-up hook forked, which kept it mapped. */
     if (WIFEXITED(status) && WEXITSTATUS(status) == CORDON__CHILD_SETUP_FAILED &&
-        !(t->kind == KIND_FUNCTION && shared->finished) && setup_failed(t, &setup))
+        !(t->kind == KIND_FUNCTION && shared->finished) && setup_failed(t, &setup, launch))
         return;
     if (WIFSIGNALED(status)) {
         signal_ending(t, s, shared, &setup, WTERMSIG(status));

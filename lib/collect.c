@@ -584,6 +584,7 @@ int cordon__collect(cordon_task *t, cordon__attempt_state *s)
     if (rc == 0 && s->in_namespaces &&
         __atomic_load_n(&s->init_report->tree_usage_valid, __ATOMIC_ACQUIRE))
         s->rusage = s->init_report->tree_usage;
+    cordon__usage_count_unwaited(s);
     final_cpu_check(s);
     if (s->cgroup) {
         s->oom_killed = cordon__cgroup_oom_killed(s->cgroup);

@@ -182,9 +182,11 @@ int cordon_set_core_dumps(cordon_task *t, uint64_t max_bytes);
 
 /* Nonzero: the task gets a memory cgroup of its own even without a memory
  * limit (cgroup v2 with the memory controller, else v1), so that
- * usage.tree_peak_kb counts its whole tree's peak.  Costs the making and
- * removal of a cgroup per run.  Where no memory cgroup can be made the task
- * runs anyway and tree_peak_kb is 0.  Default: off. */
+ * usage.tree_peak_kb counts its whole tree's peak, and a v2 cgroup, so
+ * that user_us and sys_us count what wait4 cannot (a child whose parent
+ * ignored SIGCHLD).  Costs the making and removal of a cgroup per run.
+ * Where no cgroup can be made the task runs anyway, tree_peak_kb is 0
+ * and the CPU figures are wait4's.  Default: off. */
 int cordon_set_tree_accounting(cordon_task *t, int on);
 
 /* Delay before retry n (n >= 1) of cordon_run_and_retry:
@@ -205,10 +207,12 @@ int cordon_set_backoff_jitter(cordon_task *t, double fraction);
  * attempt's.  0 (the default) means none. */
 int cordon_set_total_timeout_ms(cordon_task *t, uint64_t ms);
 /* Called by cordon_run_and_retry, on its thread, after each attempt that
- * may still be retried, with that attempt's result and number (1 for the
- * first): nonzero asks for a retry.  A retry is made when the ending
- * matches the exception list or the callback asks for one; with a
- * callback the list may be NULL.  The result is valid during the call
+ * may still be retried (not after the last allowed one) and that the
+ * exception list does not already retry, with that attempt's result and
+ * number (1 for the first): nonzero asks for a retry.  So a retry is made
+ * when the ending matches the list or the callback asks for one; with a
+ * callback the list may be NULL.  To see every attempt, read
+ * cordon_task_history after the run.  The result is valid during the call
  * only; the callback must not run, join or free the task.  NULL removes
  * it. */
 typedef int (*cordon_retry_fn)(const cordon_result *result, unsigned attempt, void *user);
@@ -690,6 +694,10 @@ typedef struct cordon_bytes {
  *                 counted memory: it has one with a memory limit, with
  *                 cordon_set_tree_accounting, or (cgroup v2 with the
  *                 memory controller) whenever it has a cgroup. */
+/*   user_us, sys_us  the tree's CPU time: wait4's, or the task's v2
+ *                 cgroup's (it has one with a CPU limit, without a pid
+ *                 namespace, or with cordon_set_tree_accounting) where
+ *                 that is larger: processes nobody waited for count. */
 typedef struct cordon_usage {
     uint64_t wall_us, user_us, sys_us;
     uint64_t max_rss_kb;

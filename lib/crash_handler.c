@@ -87,6 +87,9 @@ static void write_buffered(FILE *stream, int fd)
 #endif
 }
 
+/* SYS_SECCOMP of the kernel's asm-generic/siginfo.h, which glibc lacks. */
+#define SIGSYS_BY_SECCOMP 1
+
 static void crash_handler(int signo, siginfo_t *info, void *context)
 {
     cordon__crash_record *crash = &crash_shared->crash;
@@ -94,7 +97,13 @@ static void crash_handler(int signo, siginfo_t *info, void *context)
         crash->signal = signo;
         crash->code = info->si_code;
         crash->address = (uintptr_t)info->si_addr;
-        crash->syscall_nr = signo == SIGSYS ? info->si_syscall : -1;
+        if (info->si_code <= 0) { /* sent (kill, tkill, sigqueue): si_addr is no address */
+            crash->sender_pid = info->si_pid;
+            crash->sender_uid = (int32_t)info->si_uid;
+        }
+        /* only a filter's trap says which call: a sent SIGSYS has none */
+        crash->syscall_nr =
+            signo == SIGSYS && info->si_code == SIGSYS_BY_SECCOMP ? info->si_syscall : -1;
         record_frames(crash, faulting_pc(context));
         write_buffered(stdout, STDOUT_FILENO);
         write_buffered(stderr, STDERR_FILENO);

@@ -1,5 +1,6 @@
 /* The readable report of a crash: signal, cause, address, backtrace. */
 #include <inttypes.h>
+#include <signal.h>
 #include <string.h>
 
 #include "internal.h"
@@ -21,6 +22,24 @@ static uint32_t task_frames(cordon__symbolizer *s, const cordon__crash_record *c
     return frames;
 }
 
+/* si_addr means an address only for a fault the kernel raised (a positive
+ * si_code) on the signals that carry one; a signal sent by a process
+ * (abort's tkill, kill, sigqueue: si_code <= 0) carries its sender's pid
+ * and uid in the same bytes instead, which printed as an address would
+ * mislead. */
+static void origin(cordon__buffer *out, const cordon__crash_record *crash)
+{
+    int signo = crash->signal;
+    if (crash->code <= 0) {
+        cordon__buffer_printf(out, "  sent by: pid %d, uid %d (as the task sees them)\n",
+                              crash->sender_pid, crash->sender_uid);
+        return;
+    }
+    if (signo == SIGSEGV || signo == SIGBUS || signo == SIGILL || signo == SIGFPE ||
+        signo == SIGTRAP || signo == SIGSYS)
+        cordon__buffer_printf(out, "  address: 0x%016" PRIx64 "\n", crash->address);
+}
+
 static void report(cordon__buffer *out, const cordon__crash_record *crash, bool function_task,
                    uintptr_t task_fn, const cordon__setup_record *setup)
 {
@@ -36,7 +55,7 @@ static void report(cordon__buffer *out, const cordon__crash_record *crash, bool 
         cordon__buffer_printf(out, "  cause: %s (%s)\n", code, meaning);
     else
         cordon__buffer_printf(out, "  cause: si_code %d\n", crash->code);
-    cordon__buffer_printf(out, "  address: 0x%016" PRIx64 "\n", crash->address);
+    origin(out, crash);
     uint32_t frames = crash->frame_count <= CORDON_MAX_FRAMES ? crash->frame_count : 0;
     if (!frames)
         return;

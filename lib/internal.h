@@ -84,7 +84,8 @@ const char *cordon__step_name(int step);
 typedef struct cordon__crash_record {
     int32_t signal, code;
     int32_t syscall_nr;                 /* SIGSYS from a seccomp trap */
-    uint64_t address;
+    uint64_t address;                   /* si_addr: a fault's address */
+    int32_t sender_pid, sender_uid;     /* si_pid, si_uid: a sent signal's sender */
     uint32_t frame_count;
     uint64_t frames[CORDON_MAX_FRAMES];
 } cordon__crash_record;
@@ -282,6 +283,10 @@ typedef struct cordon__attempt_state {
     bool oom_killed, pids_limited;
     bool sigxfsz_refused;       /* the task's filter refuses every way it would send
                                    itself SIGXFSZ: a SIGXFSZ death is its file size limit */
+    bool sigsys_is_evidence;    /* a SIGSYS death is the filter's: it reports on a listener,
+                                   or refuses every way the task would send itself SIGSYS */
+    bool file_size_lowered;     /* the caller's own hard RLIMIT_FSIZE was below the task's
+                                   limit and is what the task had: its SIGXFSZ is the caller's */
     uint64_t tree_peak_bytes;   /* the cgroup's count of the tree's memory, 0: none */
     char violation[512];
     int wait_status;
@@ -464,6 +469,19 @@ int cordon__child_clone_entry(void *launch);
 int  cordon__isolation_prepare(const cordon_task *t, cordon__launch *launch);
 void cordon__isolation_release(cordon__launch *launch);
 void cordon__isolation_free(struct cordon__isolation *isolation);
+/* The task's tmpfs mount point beneath which `path`, as the caller sees
+ * it, lies (the task sees an empty directory there instead), or NULL. */
+const char *cordon__isolation_hiding_tmpfs(const struct cordon__isolation *iso,
+                                           const char *path);
+/* lib/exec_error.c: hints for an ExecError (and a working directory the
+ * task could not enter).  True when the EACCES of a PATH search came only
+ * from directories the task may not search: the caller finds the name in
+ * none of them. */
+bool cordon__exec_nowhere_in_path(const cordon_task *t, const cordon__launch *launch, int error);
+/* Adds "(WHAT lies beneath MOUNT, where the task has an empty tmpfs …)"
+ * to exc_out when `path` (relative: to the task's working directory), as
+ * the caller sees it, lies beneath one of the task's tmpfs mounts. */
+void cordon__explain_hidden(cordon_task *t, const char *path, const char *what);
 /* The CORDON_CONFINED_* bits of these mechanisms that held the attempt. */
 unsigned cordon__isolation_confinement(const cordon__attempt_state *state,
                                        const cordon__launch *launch);
@@ -535,6 +553,7 @@ typedef struct cordon__symbol {
     const char *object;   /* basename of the object, "" when none is mapped there */
     int object_index;     /* -1 when none */
     uint64_t offset;      /* from the symbol's start, or from the object's base */
+    bool foreign;         /* in an object a set-up hook loaded: the task's word */
 } cordon__symbol;
 cordon__symbolizer *cordon__symbolizer_new(void);
 /* Fills *symbol (its strings live until the symbolizer is freed); returns 0,
@@ -543,6 +562,10 @@ int cordon__symbolizer_lookup(cordon__symbolizer *s, uintptr_t address, cordon__
 /* "name+0x12 (object)", or "?? (object+0x…)"; returns as the lookup does. */
 int cordon__symbolizer_describe(cordon__symbolizer *s, uintptr_t address, char *out, size_t size);
 void cordon__symbolizer_free(cordon__symbolizer *s);
+/* lib/demangle.c: a C++ name (`len` bytes of `name`, "_Z…") demangled
+ * into `out`, when the caller's process has libstdc++'s demangler (a C++
+ * program); false, `out` untouched, otherwise. */
+bool cordon__demangle(const char *name, int len, char *out, size_t size);
 /* Parent side: makes the symbolizer name addresses in these objects too
  * (each checked: an absolute path, a sane span; read, never mapped). */
 void cordon__symbolizer_add_loaded(cordon__symbolizer *s, const cordon__loaded_object *objects,
@@ -577,6 +600,9 @@ bool cordon__proc_stat_read(pid_t pid, cordon__proc_stat *stat);
 uint64_t cordon__tree_cpu_ns(const cordon__attempt_state *s);
 /* user + system time of a rusage, in ns. */
 uint64_t cordon__rusage_cpu_ns(const struct rusage *ru);
+/* After the reap: the task's user and system time from its v2 cgroup
+ * where wait4 missed some of the tree (tree_cpu.c). */
+void cordon__usage_count_unwaited(cordon__attempt_state *s);
 /* The CPUs the caller may run on: how fast a tree can spend CPU time. */
 unsigned cordon__usable_cpus(void);
 

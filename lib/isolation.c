@@ -112,6 +112,14 @@ static bool hidden_by(const char *path, const char *tmpfs)
     return hidden;
 }
 
+const char *cordon__isolation_hiding_tmpfs(const cordon__isolation *iso, const char *path)
+{
+    for (size_t i = 0; iso && i < iso->tmpfs_count; i++)
+        if (hidden_by(path, iso->tmpfs[i]))
+            return iso->tmpfs[i];
+    return NULL;
+}
+
 /* `mount` is a new mount point (a tmpfs or a bind's target), `path` a new
  * rule's path: either may not lie beneath a mount point of the task's,
  * nor a mount point of the task's beneath it. */

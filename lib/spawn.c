@@ -273,9 +273,16 @@ static int build_environment(const cordon_task *t, cordon__launch *l)
     return 0;
 }
 
+/* A limit never above the caller's own hard one: the task could not be
+ * given more than its caller has (setrlimit would refuse it without
+ * CAP_SYS_RESOURCE, as in an outer cordon's task), and the caller's limit
+ * already holds it lower. */
 static void set_limit(cordon__launch *l, int resource, rlim_t soft, rlim_t hard)
 {
-    l->limits[resource].rlim_cur = soft;
+    struct rlimit own;
+    if (getrlimit(resource, &own) == 0 && hard > own.rlim_max)
+        hard = own.rlim_max;
+    l->limits[resource].rlim_cur = soft < hard ? soft : hard;
     l->limits[resource].rlim_max = hard;
     l->limit_set[resource] = true;
 }
@@ -378,9 +385,10 @@ static int prepare(cordon_task *t, cordon__launch *l, cordon__attempt_state *s)
     l->profile_size = t->profile_region ? cordon__profile_region_size(CORDON_PROFILE_CAPACITY) : 0;
     s->processes = t->profile_processes;
     /* A cgroup costs tens of microseconds, so a task gets one only when it
-     * needs it: for its limits, or to hold a tree that no pid namespace
+     * needs it: for its limits, to hold a tree that no pid namespace
      * holds (the policies let a task leave its process group; a pid
-     * namespace's init kills and counts the whole tree). */
+     * namespace's init kills and counts the whole tree), or to count the
+     * tree where asked (tree accounting: what wait4 misses, its memory). */
     uint64_t memory = t->limits[CORDON_LIMIT_MEMORY], processes = t->limits[CORDON_LIMIT_PROCESSES];
     cordon__tmpfs_options(l->tmpfs_options, memory);
     /* The task's init is cordon's, not one of the task's processes. */
@@ -389,7 +397,8 @@ static int prepare(cordon_task *t, cordon__launch *l, cordon__attempt_state *s)
     l->counts_processes = processes != 0;
     /* A CPU limit reads the tree's time from the v2 cgroup's counter. */
     bool held_by_namespace = l->namespaces & CORDON__NAMESPACE_PID;
-    bool contain = memory || processes || !held_by_namespace || t->limits[CORDON_LIMIT_CPU_MS];
+    bool contain = memory || processes || !held_by_namespace || t->limits[CORDON_LIMIT_CPU_MS] ||
+                   t->tree_accounting;
     if ((rc = cordon__cgroup_create(&l->cgroup, memory, processes, contain,
                                     t->tree_accounting)) < 0)
         return rc;
@@ -402,13 +411,18 @@ static int prepare(cordon_task *t, cordon__launch *l, cordon__attempt_state *s)
                 (l->cgroup.v2_dir < 0 ? CORDON__VARIANT_NO_TREE_HOLD : 0);
     if (t->limits[CORDON_LIMIT_FILE_SIZE])
         kind |= CORDON__VARIANT_FILE_SIZE_LIMIT;
-    if (l->policy && kind && !(l->policy = cordon__policy_variant(l->policy, kind)))
+    if (l->policy && !(l->policy = cordon__policy_variant(l->policy, kind)))
         return errno == EPERM ? -EPERM : -ENOMEM;
     s->sigxfsz_refused = cordon__policy_refuses_own_sigxfsz(l->policy);
-    if (t->limits[CORDON_LIMIT_CPU_MS])
+    s->sigsys_is_evidence = cordon__policy_sigsys_is_evidence(l->policy);
+    /* The counter's start: for the CPU limit, and for the usage of what
+     * wait4 will not see. */
+    if (l->cgroup.v2_dir >= 0)
         cordon__cgroup_cpu_start(&l->cgroup);
     s->cgroup = &l->cgroup;
     plan_resource_limits(t, l);
+    s->file_size_lowered = t->limits[CORDON_LIMIT_FILE_SIZE] &&
+                           l->limits[RLIMIT_FSIZE].rlim_cur < t->limits[CORDON_LIMIT_FILE_SIZE];
     if ((rc = map_shared_region_for(t, l, s)) < 0 ||
         (rc = cordon__capability_plan_prepare(&l->capabilities)) < 0 ||
         (rc = output_target(t, l, 1, &s->stdout_fd, &l->stdout_fd)) < 0 ||

@@ -366,6 +366,7 @@ int cordon__symbolizer_lookup(cordon__symbolizer *s, uintptr_t address, cordon__
     struct symbolizer_object *object = &s->objects[range->object];
     symbol->object = object->basename;
     symbol->object_index = range->object;
+    symbol->foreign = object->foreign;
     symbol->offset = address - object->base;
     if (!object->loaded)
         load_symbols(object, &s->foreign_bytes);
@@ -401,7 +402,14 @@ int cordon__symbolizer_describe(cordon__symbolizer *s, uintptr_t address, char *
 {
     cordon__symbol symbol;
     int rc = cordon__symbolizer_lookup(s, address, &symbol);
-    if (rc == 0)
+    /* The caller's own objects' names are demangled; a hook-loaded
+     * object's are the task's, shown as they are, never parsed. */
+    char plain[512];
+    if (rc == 0 && !symbol.foreign &&
+        cordon__demangle(symbol.name, symbol.name_len, plain, sizeof plain))
+        snprintf(out, size, "%s+0x%llx (%s)", plain, (unsigned long long)symbol.offset,
+                 symbol.object);
+    else if (rc == 0)
         snprintf(out, size, "%.*s+0x%llx (%s)", symbol.name_len, symbol.name,
                  (unsigned long long)symbol.offset, symbol.object);
     else if (symbol.object_index < 0)

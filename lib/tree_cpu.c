@@ -193,6 +193,35 @@ static uint64_t less_cordon_s_start(const cordon__attempt_state *s, uint64_t cgr
     return cgroup_ns > cordon_s ? cgroup_ns - cordon_s : 0;
 }
 
+/* wait4 misses processes nobody waited for: without a pid namespace, an
+ * orphan the machine's init reaped and a child still running when the
+ * first process ended; with one, a child of a parent that ignored
+ * SIGCHLD (the kernel reaps it and adds its time to no one).  The task's
+ * v2 cgroup counted them: its figure, less cordon's start, where it is
+ * larger by more than the init's own work after the start (which the
+ * cgroup counts too) could be, split as the cgroup split it; else wait4's
+ * exact per-process figures stay. */
+#define UNWAITED_MIN_NS (2u * 1000u * 1000u)
+void cordon__usage_count_unwaited(cordon__attempt_state *s)
+{
+    uint64_t user_us, system_us;
+    if (!s->cgroup || cordon__cgroup_cpu_times(s->cgroup, &user_us, &system_us) < 0 ||
+        user_us + system_us == 0)
+        return;
+    uint64_t total_ns = less_cordon_s_start(s, (user_us + system_us) * 1000u);
+    uint64_t waited_ns = cordon__rusage_cpu_ns(&s->rusage);
+    uint64_t margin = waited_ns / 50u > UNWAITED_MIN_NS ? waited_ns / 50u : UNWAITED_MIN_NS;
+    if (total_ns <= waited_ns + margin)
+        return;
+    uint64_t total_us = total_ns / 1000u;
+    user_us = (uint64_t)((double)user_us * (double)total_us / (double)(user_us + system_us));
+    system_us = total_us - user_us;
+    s->rusage.ru_utime = (struct timeval){ .tv_sec = (time_t)(user_us / 1000000u),
+                                           .tv_usec = (suseconds_t)(user_us % 1000000u) };
+    s->rusage.ru_stime = (struct timeval){ .tv_sec = (time_t)(system_us / 1000000u),
+                                           .tv_usec = (suseconds_t)(system_us % 1000000u) };
+}
+
 uint64_t cordon__tree_cpu_ns(const cordon__attempt_state *s)
 {
     int64_t cgroup_us = s->cgroup ? cordon__cgroup_cpu_usage_us(s->cgroup) : -ENOENT;

@@ -96,10 +96,15 @@ static void draw_progress(batch *b)
 static void save_stream(batch *b, const batch_task *bt, const char *ext,
                         const cordon_bytes *bytes, bool always)
 {
-    if (!always && bytes->len == 0)
-        return;
     char name[64];
     snprintf(name, sizeof name, "%zu.%s", bt->lineno, ext);
+    /* Nothing to save: an earlier batch's file of that name (its
+     * exception, say) must not be read as this task's. */
+    if (!always && bytes->len == 0) {
+        if (safe_remove_at("--out-dir", b->out_dir_fd, b->o->out_dir, name) < 0)
+            b->records_lost = true;
+        return;
+    }
     int fd = safe_create_at("--out-dir", b->out_dir_fd, b->o->out_dir, name);
     if (fd < 0) {
         b->records_lost = true;

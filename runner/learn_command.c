@@ -117,10 +117,15 @@ static int write_policy(const char *text, size_t len, const char *out)
         close(fd);
         return -1;
     }
+    errno = 0;
     bool ok = fwrite(text, 1, len, f) == len;
+    int saved = errno;
     ok = (out ? fclose(f) == 0 : fflush(f) == 0) && ok;
-    if (!ok)
-        runner_error("cannot write the policy to %s", out ? out : "stdout");
+    saved = saved ? saved : errno;
+    if (!ok && out)
+        runner_error("--out: cannot write '%s': %s", out, strerror(saved));
+    else if (!ok)
+        runner_error("cannot write to stdout: %s", strerror(saved));
     return ok ? 0 : -1;
 }
 

@@ -38,7 +38,7 @@ static int policy_check(const char *name, bool strict)
     cordon_check_counts counts;
     int rc = cordon_policy_check(name, NULL, stdout, strict ? CORDON_CHECK_STRICT : 0, &counts);
     if (rc < 0) {
-        runner_error("policy check: %s", strerror(-rc));
+        runner_library_failed("policy check", rc, errno);
         return RUNNER_EXIT_OWN_ERROR;
     }
     if (counts.errors == 0 && counts.warnings == 0)
@@ -65,15 +65,19 @@ static int policy_explain(int argc, char **argv)
     memset(&err, 0, sizeof err);
     int rc = cordon_policy_explain(p, argv[3], (const char *const *)argv + 4, (size_t)(argc - 4),
                                    stdout, &err);
+    int saved = errno;
     cordon_policy_free(p);
     if (rc == -EINVAL) {
         runner_error("policy explain: %s", err.message);
         return RUNNER_EXIT_OWN_ERROR;
     }
+    if (rc == -EPROTO) {
+        runner_error("policy explain: the rules and the compiled filter disagree (a bug in "
+                     "cordon; the filter is what the kernel runs)");
+        return RUNNER_EXIT_OWN_ERROR;
+    }
     if (rc < 0) {
-        runner_error("policy explain: %s", rc == -EPROTO ? "the rules and the compiled filter "
-                     "disagree (a bug in cordon; the filter is what the kernel runs)"
-                     : strerror(-rc));
+        runner_library_failed("policy explain", rc, saved);
         return RUNNER_EXIT_OWN_ERROR;
     }
     return finish_output();
@@ -87,12 +91,13 @@ static int policy_diff(int argc, char **argv)
     cordon_policy *a = load(argv[2]);
     cordon_policy *b = a ? load(argv[3]) : NULL;
     int rc = b ? cordon_policy_diff(a, b, stdout) : 0;
+    int saved = errno;
     cordon_policy_free(a);
     cordon_policy_free(b);
     if (!b)
         return RUNNER_EXIT_OWN_ERROR;
     if (rc < 0) {
-        runner_error("policy diff: %s", strerror(-rc));
+        runner_library_failed("policy diff", rc, saved);
         return RUNNER_EXIT_OWN_ERROR;
     }
     int written = finish_output();
@@ -105,9 +110,10 @@ static int policy_show(const char *name, int with_bpf)
     if (!p)
         return POLICY_INVALID;
     int rc = cordon_policy_show(p, stdout, with_bpf);
+    int saved = errno;
     cordon_policy_free(p);
     if (rc < 0) {
-        runner_error("policy show: %s", strerror(-rc));
+        runner_library_failed("policy show", rc, saved);
         return RUNNER_EXIT_OWN_ERROR;
     }
     return finish_output();
@@ -117,7 +123,7 @@ static int policy_list(void)
 {
     int rc = cordon_policy_list(stdout);
     if (rc < 0) {
-        runner_error("policy list: %s", strerror(-rc));
+        runner_library_failed("policy list", rc, errno);
         return RUNNER_EXIT_OWN_ERROR;
     }
     return finish_output();

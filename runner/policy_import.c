@@ -55,10 +55,15 @@ static int write_policy(const char *out_path, const char *policy, size_t len)
         runner_error("policy import: cannot write '%s': %s", out_path, strerror(errno));
         return RUNNER_EXIT_OWN_ERROR;
     }
+    errno = 0;
     bool ok = fwrite(policy, 1, len, f) == len;
+    int saved = errno;
     ok = (f == stdout ? fflush(f) == 0 : fclose(f) == 0) && ok;
-    if (!ok)
-        runner_error("policy import: cannot write '%s'", out_path ? out_path : "the output");
+    saved = saved ? saved : errno;
+    if (!ok && out_path)
+        runner_error("policy import: cannot write '%s': %s", out_path, strerror(saved));
+    else if (!ok)
+        runner_error("cannot write to stdout: %s", strerror(saved));
     return ok ? 0 : RUNNER_EXIT_OWN_ERROR;
 }
 

@@ -33,6 +33,13 @@ char *runner_strdup(const char *s);
 /* Flushes what was printed to stdout; when stdout did not take all of it
  * (a full disk, a reader gone), says so: 0, or -1. */
 int runner_flush_stdout(void);
+/* A library call that writes to stdout (cordon_policy_show, _diff, …)
+ * returned the negative errno `rc`, and errno was `saved` just after it.
+ * Says why: when stdout is what failed (the library returns -EIO for any
+ * error of its FILE), as cordon's own output failure, with the failed
+ * write's errno ("cannot write to stdout: Broken pipe"); else
+ * "WHAT: error". */
+void runner_library_failed(const char *what, int rc, int saved);
 
 /* Writes all of `data` to `fd`, retrying short writes; -1 on error. */
 int runner_write_all(int fd, const void *data, size_t len);

@@ -105,6 +105,11 @@ static int remove_old(const char *option, int dir_fd, const char *dir, const cha
     return -1;
 }
 
+int safe_remove_at(const char *option, int dir_fd, const char *dir, const char *name)
+{
+    return remove_old(option, dir_fd, dir, name);
+}
+
 int safe_create_at(const char *option, int dir_fd, const char *dir, const char *name)
 {
     const int flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY |

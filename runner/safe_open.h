@@ -16,6 +16,11 @@ int safe_open_dir(const char *option, const char *path);
  * is removed first.  The fd (write-only), or -1. */
 int safe_create_at(const char *option, int dir_fd, const char *dir, const char *name);
 
+/* Removes whatever stands at `name` in `dir_fd` (a file, a link, never
+ * what it points to); nothing there is no error.  0, or -1 after saying
+ * why (a directory is refused). */
+int safe_remove_at(const char *option, int dir_fd, const char *dir, const char *name);
+
 /* `path` opened for appending (read-write, created 0644 if absent), only
  * when it is a regular file with one name and not a symbolic link.
  * Opening never blocks.  The fd, or -1. */

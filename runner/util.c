@@ -81,6 +81,18 @@ int runner_flush_stdout(void)
     return -1;
 }
 
+void runner_library_failed(const char *what, int rc, int saved)
+{
+    if (rc == -EIO && ferror(stdout)) {
+        if (saved && saved != EIO)
+            runner_error("cannot write to stdout: %s", strerror(saved));
+        else
+            runner_error("cannot write to stdout");
+        return;
+    }
+    runner_error("%s: %s", what, strerror(-rc));
+}
+
 int runner_write_all(int fd, const void *data, size_t len)
 {
     const char *p = data;

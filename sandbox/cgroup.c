@@ -493,11 +493,24 @@ bool cordon__cgroup_oom_killed(const cordon__cgroup *cg)
     return reached && keyed_value(dir, "memory.oom_control", "oom_kill") > 0;
 }
 
+/* A refused fork counts in pids.events of the cgroup it was made in (v1)
+ * or of it and its ancestors, whichever limit refused it: an enclosing
+ * limit (a container's, an outer cordon's) is not the task's.  Its own
+ * was reached only if its count came to its pids.max (pids.peak, where
+ * the kernel has it). */
 bool cordon__cgroup_pids_limited(const cordon__cgroup *cg)
 {
     if (cg->pids_dir < 0)
         return false;
-    return keyed_value(cg->dirs[cg->pids_dir], "pids.events", "max") > 0;
+    const char *dir = cg->dirs[cg->pids_dir];
+    if (keyed_value(dir, "pids.events", "max") == 0)
+        return false;
+    char path[4200];
+    snprintf(path, sizeof path, "%s/pids.peak", dir);
+    if (access(path, F_OK) != 0)
+        return true;
+    uint64_t limit = single_value(dir, "pids.max");
+    return limit && single_value(dir, "pids.peak") >= limit;
 }
 
 uint64_t cordon__cgroup_memory_peak(const cordon__cgroup *cg)
@@ -517,24 +530,39 @@ uint64_t cordon__cgroup_memory_peak(const cordon__cgroup *cg)
     return strtoull(text, NULL, 10);
 }
 
-static int64_t read_cpu_usage_us(const cordon__cgroup *cg)
+/* cpu.stat's usage_usec, user_usec and system_usec: one read. */
+static int read_cpu_stat(const cordon__cgroup *cg, uint64_t values[3])
 {
+    static const char *const keys[3] = { "usage_usec ", "user_usec ", "system_usec " };
     if (cg->v2_dir < 0)
         return -ENOENT;
     char path[4200], text[1024];
     snprintf(path, sizeof path, "%s/cpu.stat", cg->dirs[cg->v2_dir]);
     if (read_file(path, text, sizeof text) <= 0)
         return -ENOENT;
-    const char *line = strstr(text, "usage_usec ");
-    if (line != text && (!line || line[-1] != '\n'))
-        return -ENOENT;
-    return (int64_t)strtoull(line + strlen("usage_usec "), NULL, 10);
+    for (int i = 0; i < 3; i++) {
+        const char *line = strstr(text, keys[i]);
+        if (line != text && (!line || line[-1] != '\n'))
+            return -ENOENT;
+        values[i] = strtoull(line + strlen(keys[i]), NULL, 10);
+    }
+    return 0;
+}
+
+static int64_t read_cpu_usage_us(const cordon__cgroup *cg)
+{
+    uint64_t values[3];
+    int rc = read_cpu_stat(cg, values);
+    return rc < 0 ? rc : (int64_t)values[0];
 }
 
 void cordon__cgroup_cpu_start(cordon__cgroup *cg)
 {
-    int64_t used = read_cpu_usage_us(cg);
-    cg->cpu_base_us = used > 0 ? (uint64_t)used : 0;
+    uint64_t values[3] = { 0, 0, 0 };
+    cg->cpu_started = read_cpu_stat(cg, values) == 0;
+    cg->cpu_base_us = values[0];
+    cg->user_base_us = values[1];
+    cg->system_base_us = values[2];
 }
 
 int64_t cordon__cgroup_cpu_usage_us(const cordon__cgroup *cg)
@@ -543,6 +571,22 @@ int64_t cordon__cgroup_cpu_usage_us(const cordon__cgroup *cg)
     if (used < 0)
         return used;
     return (uint64_t)used > cg->cpu_base_us ? used - (int64_t)cg->cpu_base_us : 0;
+}
+
+static uint64_t since(uint64_t now, uint64_t base)
+{
+    return now > base ? now - base : 0;
+}
+
+int cordon__cgroup_cpu_times(const cordon__cgroup *cg, uint64_t *user_us, uint64_t *system_us)
+{
+    uint64_t values[3];
+    int rc = cg->cpu_started ? read_cpu_stat(cg, values) : -ENOENT;
+    if (rc < 0)
+        return rc;
+    *user_us = since(values[1], cg->user_base_us);
+    *system_us = since(values[2], cg->system_base_us);
+    return 0;
 }
 
 static void pause_briefly(void)

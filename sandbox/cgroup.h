@@ -37,7 +37,9 @@ typedef struct cordon__cgroup {
     bool reusable;                          /* the v2 cgroup holds no limit: pooled after */
     bool v2_killed;                         /* cgroup.kill written: never pooled */
     int events_fd;                          /* its cgroup.events, or -1 */
-    uint64_t cpu_base_us;                   /* the v2 cgroup's usage_usec before the task */
+    uint64_t cpu_base_us;                   /* the v2 cgroup's usage_usec before the task, */
+    uint64_t user_base_us, system_base_us;  /* and its user_usec and system_usec */
+    bool cpu_started;                       /* those were read for this task */
     int peak_dir;                           /* the cgroup that counts the tree's memory, or -1 */
     int peak_fd;                            /* its v2 memory.peak, reset for this task, or -1 */
 } cordon__cgroup;
@@ -76,6 +78,9 @@ void cordon__cgroup_kill_all_but(const cordon__cgroup *cg, pid_t spared);
  * cgroup was reached (v2 memory.events.local `oom`, v1 memory.failcnt),
  * not an enclosing one that picked a victim in it. */
 bool cordon__cgroup_oom_killed(const cordon__cgroup *cg);
+/* Parent, after the end: did the task's own process limit refuse a fork
+ * (pids.events `max`, with the cgroup's peak at its pids.max), not an
+ * enclosing one? */
 bool cordon__cgroup_pids_limited(const cordon__cgroup *cg);
 
 /* Parent, after the task ended: the peak of the memory its tree was
@@ -90,6 +95,12 @@ uint64_t cordon__cgroup_memory_peak(const cordon__cgroup *cg);
 int64_t cordon__cgroup_cpu_usage_us(const cordon__cgroup *cg);
 /* Parent, before the task starts: takes the counter's starting point. */
 void cordon__cgroup_cpu_start(cordon__cgroup *cg);
+
+/* The user and system CPU time (µs) the v2 cgroup counted since
+ * cordon__cgroup_cpu_start: every process that ran in it, waited for or
+ * not, still running or killed.  -ENOENT without a v2 cgroup, or when
+ * the start was not taken for this task. */
+int cordon__cgroup_cpu_times(const cordon__cgroup *cg, uint64_t *user_us, uint64_t *system_us);
 
 /* Parent: kills what is left, closes the fds and removes the directories
  * (or gives a reusable one, once empty, back to the pool). */

@@ -51,18 +51,33 @@ const cordon_policy *cordon__policy_builtin_default(void);
  * the SIGXFSZ the kernel sends the writer, as kill(2) would; kill, tkill,
  * tgkill, rt_sigqueueinfo, rt_tgsigqueueinfo and pidfd_send_signal of
  * SIGXFSZ, prctl(PR_SET_PDEATHSIG, SIGXFSZ), fcntl(F_SETSIG, SIGXFSZ),
- * ptrace resuming a tracee with it and a clone whose exit
- * signal is SIGXFSZ fail with EPERM, so that a task
- * cannot pose as having reached its limit.  Where the policy's own rules
- * still let one through, cordon__policy_refuses_own_sigxfsz says so. */
+ * ptrace resuming a tracee with it and a clone whose exit signal is
+ * SIGXFSZ fail with EPERM, so that a task cannot pose as having reached
+ * its limit; so do setrlimit and prlimit64 setting RLIMIT_FSIZE, so that
+ * the limit it meets is cordon's (reading it is allowed).  Where the
+ * policy's own rules still let one through,
+ * cordon__policy_refuses_own_sigxfsz says so. */
 #define CORDON__VARIANT_FILE_SIZE_LIMIT  16u
+/* NO_LISTENER (added by cordon__policy_variant itself to every kind of a
+ * policy whose filter has no listener (it refuses sendmsg, or the kernel
+ * cannot notify) and traps no call): its kills are a bare SIGSYS, so the same sends of
+ * SIGSYS fail with EPERM, and cordon__policy_sigsys_is_evidence says
+ * whether they all do. */
+#define CORDON__VARIANT_NO_LISTENER      32u
 /* NULL with errno ENOMEM, or EPERM where the compiled variant would still
  * let through a call it must refuse (the task is then not run). */
 const cordon_policy *cordon__policy_variant(const cordon_policy *p, unsigned kind);
 
 /* Whether `p` (a FILE_SIZE_LIMIT variant) refuses every way of sending
- * SIGXFSZ listed above, as its compiled filter decides. */
+ * SIGXFSZ and of changing RLIMIT_FSIZE listed above, as its compiled
+ * filter decides. */
 bool cordon__policy_refuses_own_sigxfsz(const cordon_policy *p);
+
+/* Whether a SIGSYS death of a task under `p` (as returned by
+ * cordon__policy_variant) is its filter's: `p` reports on a listener
+ * (before the listener is handed over, no code of the task's runs), or
+ * refuses every way the task would send itself SIGSYS. */
+bool cordon__policy_sigsys_is_evidence(const cordon_policy *p);
 
 /* Whether `p` traps native call `nr` (SIGSYS to the task) for some
  * arguments: a rule for it, or a default or "newer" that reaches it.  A

@@ -31,7 +31,7 @@
 #include "policy_docker_entry.h"
 #include "policy_rules.h"
 
-void docker__fail(docker_importer *im, const json_value *at, const char *path,
+void cordon__docker_fail(docker_importer *im, const json_value *at, const char *path,
                   const char *fmt, ...)
 {
     char message[400];
@@ -43,7 +43,7 @@ void docker__fail(docker_importer *im, const json_value *at, const char *path,
                       message);
 }
 
-void docker__note(docker_importer *im, const json_value *at, const char *path,
+void cordon__docker_note(docker_importer *im, const json_value *at, const char *path,
                   const char *fmt, ...)
 {
     char message[400];
@@ -57,16 +57,16 @@ void docker__note(docker_importer *im, const json_value *at, const char *path,
                 message);
 }
 
-int docker__want(docker_importer *im, const json_value *v, json_kind kind, const char *path)
+int cordon__docker_want(docker_importer *im, const json_value *v, json_kind kind, const char *path)
 {
     if (v->kind == kind)
         return 0;
-    docker__fail(im, v, path, "expected %s, found %s", cordon__json_kind_name(kind),
+    cordon__docker_fail(im, v, path, "expected %s, found %s", cordon__json_kind_name(kind),
                  cordon__json_kind_name(v->kind));
     return -EINVAL;
 }
 
-void docker__unknown_members(docker_importer *im, const json_value *object, const char *path,
+void cordon__docker_unknown_members(docker_importer *im, const json_value *object, const char *path,
                              const char *const *known)
 {
     for (size_t i = 0; i < object->count; i++) {
@@ -75,7 +75,7 @@ void docker__unknown_members(docker_importer *im, const json_value *object, cons
             found = strcmp(*k, object->keys[i]) == 0;
         char shown[100];
         if (!found)
-            docker__note(im, &object->items[i], path, "unknown member %s ignored (as Docker "
+            cordon__docker_note(im, &object->items[i], path, "unknown member %s ignored (as Docker "
                          "ignores it)", cordon__json_shown(object->keys[i], shown, sizeof shown));
     }
 }
@@ -103,12 +103,12 @@ static int errno_text(docker_importer *im, const json_value *ret, const char *pa
 {
     uint64_t value = EPERM; /* runc's choice when errnoRet is missing */
     if (ret && !cordon__json_uint64(ret, &value)) {
-        docker__fail(im, ret, path, "expected a whole number from 0");
+        cordon__docker_fail(im, ret, path, "expected a whole number from 0");
         return -EINVAL;
     }
     if (value > 4094) {
         /* libseccomp refuses it, so Docker cannot run such a profile. */
-        docker__fail(im, ret, path, "%llu is out of range (0 to 4094: libseccomp refuses "
+        cordon__docker_fail(im, ret, path, "%llu is out of range (0 to 4094: libseccomp refuses "
                      "more, and Docker with it)", (unsigned long long)value);
         return -EINVAL;
     }
@@ -120,21 +120,21 @@ static int errno_text(docker_importer *im, const json_value *ret, const char *pa
     return 0;
 }
 
-int docker__action(docker_importer *im, const json_value *owner, const json_value *action,
+int cordon__docker_action(docker_importer *im, const json_value *owner, const json_value *action,
                    const json_value *ret, const char *at, const char *ret_at, char *text,
                    size_t size)
 {
     if (!action) {
-        docker__fail(im, owner, at, "missing");
+        cordon__docker_fail(im, owner, at, "missing");
         return -EINVAL;
     }
-    if (docker__want(im, action, JSON_STRING, at) < 0)
+    if (cordon__docker_want(im, action, JSON_STRING, at) < 0)
         return -EINVAL;
     for (size_t i = 0; i < sizeof actions / sizeof *actions; i++) {
         if (strcmp(action->text, actions[i].name) != 0)
             continue;
         if (!actions[i].cordon) {
-            docker__fail(im, action, at, "%s needs a supervisor listening for the calls; "
+            cordon__docker_fail(im, action, at, "%s needs a supervisor listening for the calls; "
                          "cordon cannot import it", actions[i].name);
             return -EINVAL;
         }
@@ -146,7 +146,7 @@ int docker__action(docker_importer *im, const json_value *owner, const json_valu
         return 0;
     }
     char shown[100];
-    docker__fail(im, action, at, "unknown action %s",
+    cordon__docker_fail(im, action, at, "unknown action %s",
                  cordon__json_shown(action->text, shown, sizeof shown));
     return -EINVAL;
 }
@@ -158,21 +158,21 @@ static int import_arches(docker_importer *im, const json_value *root)
     const json_value *plain = cordon__json_member(root, "architectures");
     const json_value *map = cordon__json_member(root, "archMap");
     if (plain && map) {
-        docker__fail(im, map, "archMap", "give either architectures or archMap, not both");
+        cordon__docker_fail(im, map, "archMap", "give either architectures or archMap, not both");
         return -EINVAL;
     }
     const json_value *list = plain;
     const char *path = "architectures";
-    if (map && docker__want(im, map, JSON_ARRAY, "archMap") < 0)
+    if (map && cordon__docker_want(im, map, JSON_ARRAY, "archMap") < 0)
         return -EINVAL;
     for (size_t i = 0; map && i < map->count; i++) {
         const json_value *arch = cordon__json_member(&map->items[i], "architecture");
         char at[80];
         snprintf(at, sizeof at, "archMap[%zu]", i);
-        if (docker__want(im, &map->items[i], JSON_OBJECT, at) < 0 || !arch ||
-            docker__want(im, arch, JSON_STRING, at) < 0) {
+        if (cordon__docker_want(im, &map->items[i], JSON_OBJECT, at) < 0 || !arch ||
+            cordon__docker_want(im, arch, JSON_STRING, at) < 0) {
             if (!arch)
-                docker__fail(im, &map->items[i], at, "no architecture");
+                cordon__docker_fail(im, &map->items[i], at, "no architecture");
             return -EINVAL;
         }
         if (strcmp(arch->text, "SCMP_ARCH_X86_64") == 0) {
@@ -180,17 +180,17 @@ static int import_arches(docker_importer *im, const json_value *root)
             path = "archMap.subArchitectures";
         }
     }
-    if (list && docker__want(im, list, JSON_ARRAY, path) < 0)
+    if (list && cordon__docker_want(im, list, JSON_ARRAY, path) < 0)
         return -EINVAL;
     bool foreign = false;
     for (size_t i = 0; list && i < list->count; i++) {
-        if (docker__want(im, &list->items[i], JSON_STRING, path) < 0)
+        if (cordon__docker_want(im, &list->items[i], JSON_STRING, path) < 0)
             return -EINVAL;
         foreign |= strcmp(list->items[i].text, "SCMP_ARCH_X86") == 0 ||
                    strcmp(list->items[i].text, "SCMP_ARCH_X32") == 0;
     }
     if (foreign)
-        docker__note(im, list, path, "the profile admits i386 and x32 calls too; cordon's "
+        cordon__docker_note(im, list, path, "the profile admits i386 and x32 calls too; cordon's "
                      "rules name x86_64 calls, so the imported policy kills the 32-bit "
                      "ABIs, as every cordon policy does unless it says 'arch'");
     return 0;
@@ -199,7 +199,7 @@ static int import_arches(docker_importer *im, const json_value *root)
 static int import_default(docker_importer *im, const json_value *root)
 {
     char text[40];
-    int rc = docker__action(im, root, cordon__json_member(root, "defaultAction"),
+    int rc = cordon__docker_action(im, root, cordon__json_member(root, "defaultAction"),
                             cordon__json_member(root, "defaultErrnoRet"), "defaultAction",
                             "defaultErrnoRet", text, sizeof text);
     if (rc == 0)
@@ -235,24 +235,25 @@ static int import_profile(docker_importer *im)
                                          "archMap", "syscalls", "flags", "listenerPath",
                                          "listenerMetadata", NULL };
     const json_value *root = im->root;
-    if (docker__want(im, root, JSON_OBJECT, "the profile") < 0)
+    if (cordon__docker_want(im, root, JSON_OBJECT, "the profile") < 0)
         return -EINVAL;
     kernel_version(im);
     write_header(im);
-    docker__unknown_members(im, root, "the profile", known);
+    cordon__docker_unknown_members(im, root, "the profile", known);
     const json_value *flags = cordon__json_member(root, "flags");
     if (flags && !(flags->kind == JSON_ARRAY && flags->count == 0))
-        docker__note(im, flags, "flags", "filter flags are not applied (cordon sets its own)");
+        cordon__docker_note(im, flags, "flags",
+                            "filter flags are not applied (cordon sets its own)");
     int rc = import_arches(im, root);
     if (rc == 0)
         rc = import_default(im, root);
     const json_value *syscalls = cordon__json_member(root, "syscalls");
     if (rc < 0 || !syscalls || syscalls->kind == JSON_NULL)
         return rc;
-    if (docker__want(im, syscalls, JSON_ARRAY, "syscalls") < 0)
+    if (cordon__docker_want(im, syscalls, JSON_ARRAY, "syscalls") < 0)
         return -EINVAL;
     for (size_t i = 0; i < syscalls->count && rc == 0; i++)
-        rc = docker__import_entry(im, &syscalls->items[i], i);
+        rc = cordon__docker_import_entry(im, &syscalls->items[i], i);
     return rc;
 }
 

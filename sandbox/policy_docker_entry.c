@@ -39,7 +39,7 @@ static int whole_member(docker_importer *im, const json_value *arg, const char *
     *out = 0;
     if (!v || cordon__json_uint64(v, out))
         return 0;
-    docker__fail(im, v, path, "expected %s to be a whole number from 0 to 2^64-1", key);
+    cordon__docker_fail(im, v, path, "expected %s to be a whole number from 0 to 2^64-1", key);
     return -EINVAL;
 }
 
@@ -54,10 +54,10 @@ static int operator_of(docker_importer *im, const json_value *arg, const char *p
 {
     const json_value *v = cordon__json_member(arg, "op");
     if (!v) {
-        docker__fail(im, arg, path, "no op");
+        cordon__docker_fail(im, arg, path, "no op");
         return -EINVAL;
     }
-    if (docker__want(im, v, JSON_STRING, path) < 0)
+    if (cordon__docker_want(im, v, JSON_STRING, path) < 0)
         return -EINVAL;
     for (size_t i = 0; i < sizeof operators / sizeof *operators; i++) {
         if (strcmp(v->text, operators[i].name) == 0) {
@@ -66,7 +66,8 @@ static int operator_of(docker_importer *im, const json_value *arg, const char *p
         }
     }
     char shown[100];
-    docker__fail(im, v, path, "unknown op %s", cordon__json_shown(v->text, shown, sizeof shown));
+    cordon__docker_fail(im, v, path, "unknown op %s",
+                        cordon__json_shown(v->text, shown, sizeof shown));
     return -EINVAL;
 }
 
@@ -77,15 +78,15 @@ static int read_arg(docker_importer *im, const json_value *arg, const char *path
     static const char *const known[] = { "index", "value", "valueTwo", "op", NULL };
     uint64_t n, value, value_two;
     const char *op;
-    if (docker__want(im, arg, JSON_OBJECT, path) < 0 ||
+    if (cordon__docker_want(im, arg, JSON_OBJECT, path) < 0 ||
         whole_member(im, arg, "index", path, &n) < 0 ||
         whole_member(im, arg, "value", path, &value) < 0 ||
         whole_member(im, arg, "valueTwo", path, &value_two) < 0 ||
         operator_of(im, arg, path, &op) < 0)
         return -EINVAL;
-    docker__unknown_members(im, arg, path, known);
+    cordon__docker_unknown_members(im, arg, path, known);
     if (n > 5) {
-        docker__fail(im, cordon__json_member(arg, "index"), path,
+        cordon__docker_fail(im, cordon__json_member(arg, "index"), path,
                      "index %llu is out of range (0 to 5)", (unsigned long long)n);
         return -EINVAL;
     }
@@ -99,7 +100,7 @@ static int read_arg(docker_importer *im, const json_value *arg, const char *path
         return 0;
     }
     if (value_two != 0)
-        docker__note(im, cordon__json_member(arg, "valueTwo"), path,
+        cordon__docker_note(im, cordon__json_member(arg, "valueTwo"), path,
                      "valueTwo counts only with SCMP_CMP_MASKED_EQ; ignored, as libseccomp "
                      "ignores it");
     snprintf(text, size, "arg%u %s %s", *index, op, a);
@@ -123,10 +124,10 @@ static int read_conditions(docker_importer *im, const json_value *entry, const c
     c->text = NULL;
     if (!args || args->kind == JSON_NULL || (args->kind == JSON_ARRAY && args->count == 0))
         return 0;
-    if (docker__want(im, args, JSON_ARRAY, at) < 0)
+    if (cordon__docker_want(im, args, JSON_ARRAY, at) < 0)
         return -EINVAL;
     if (args->count > MAX_ARGS) {
-        docker__fail(im, args, at, "more than %d comparisons", MAX_ARGS);
+        cordon__docker_fail(im, args, at, "more than %d comparisons", MAX_ARGS);
         return -EINVAL;
     }
     char each[MAX_ARGS][CONDITION_TEXT];
@@ -158,10 +159,10 @@ static int min_kernel(docker_importer *im, const json_value *v, const char *path
 {
     unsigned major, minor;
     int end = 0;
-    if (docker__want(im, v, JSON_STRING, path) < 0)
+    if (cordon__docker_want(im, v, JSON_STRING, path) < 0)
         return -EINVAL;
     if (sscanf(v->text, "%u.%u%n", &major, &minor, &end) != 2 || v->text[end] != '\0') {
-        docker__fail(im, v, path, "expected minKernel as MAJOR.MINOR, e.g. \"4.8\"");
+        cordon__docker_fail(im, v, path, "expected minKernel as MAJOR.MINOR, e.g. \"4.8\"");
         return -EINVAL;
     }
     *met = im->kernel[0] > major || (im->kernel[0] == major && im->kernel[1] >= minor);
@@ -177,10 +178,10 @@ static int names_native(docker_importer *im, const json_value *list, const char 
     *count = 0;
     if (!list)
         return 0;
-    if (docker__want(im, list, JSON_ARRAY, path) < 0)
+    if (cordon__docker_want(im, list, JSON_ARRAY, path) < 0)
         return -EINVAL;
     for (size_t i = 0; i < list->count; i++) {
-        if (docker__want(im, &list->items[i], JSON_STRING, path) < 0)
+        if (cordon__docker_want(im, &list->items[i], JSON_STRING, path) < 0)
             return -EINVAL;
         *native |= strcmp(list->items[i].text, "amd64") == 0 ||
                    strcmp(list->items[i].text, "x86_64") == 0;
@@ -210,9 +211,9 @@ static int applies(docker_importer *im, const json_value *entry, const char *pat
         snprintf(at, sizeof at, "%s.%s", path, word);
         if (!filter || filter->kind == JSON_NULL)
             continue;
-        if (docker__want(im, filter, JSON_OBJECT, at) < 0)
+        if (cordon__docker_want(im, filter, JSON_OBJECT, at) < 0)
             return -EINVAL;
-        docker__unknown_members(im, filter, at, known);
+        cordon__docker_unknown_members(im, filter, at, known);
         bool native, met = false;
         size_t caps, arches;
         const json_value *kernel = cordon__json_member(filter, "minKernel");
@@ -245,20 +246,21 @@ static int applies(docker_importer *im, const json_value *entry, const char *pat
 static int name_list(docker_importer *im, const json_value *entry, const char *path,
                      const json_value **names, bool *single)
 {
-    const json_value *list = cordon__json_member(entry, "names"), *one = cordon__json_member(entry, "name");
+    const json_value *list = cordon__json_member(entry, "names");
+    const json_value *one = cordon__json_member(entry, "name");
     char at[96];
     if (list && one) {
-        docker__fail(im, one, path, "give either name or names, not both");
+        cordon__docker_fail(im, one, path, "give either name or names, not both");
         return -EINVAL;
     }
     *single = one != NULL;
     *names = one ? one : list;
     snprintf(at, sizeof at, "%s.%s", path, one ? "name" : "names");
     if (!*names) {
-        docker__note(im, entry, path, "no names: the entry adds nothing");
+        cordon__docker_note(im, entry, path, "no names: the entry adds nothing");
         return 0;
     }
-    return docker__want(im, *names, one ? JSON_STRING : JSON_ARRAY, at);
+    return cordon__docker_want(im, *names, one ? JSON_STRING : JSON_ARRAY, at);
 }
 
 /* Whether libseccomp knows `name` as some architecture's call. */
@@ -291,7 +293,7 @@ static int resolve_names(docker_importer *im, const json_value *names, bool sing
             snprintf(at, sizeof at, "%s.name", path);
         else
             snprintf(at, sizeof at, "%s.names[%zu]", path, i);
-        if (docker__want(im, v, JSON_STRING, at) < 0)
+        if (cordon__docker_want(im, v, JSON_STRING, at) < 0)
             return -EINVAL;
         const char *stored;
         if (cordon__syscall_lookup(v->text, strlen(v->text), &stored) >= 0) {
@@ -303,7 +305,7 @@ static int resolve_names(docker_importer *im, const json_value *names, bool sing
             if (foreign)
                 fputc('\n', im->out);
             foreign = 0;
-            docker__note(im, v, at, "unknown syscall %s (left out)",
+            cordon__docker_note(im, v, at, "unknown syscall %s (left out)",
                          cordon__json_shown(v->text, shown, sizeof shown));
         }
     }
@@ -343,13 +345,13 @@ static void write_left_out(docker_importer *im, const json_value *names, bool si
     fputc('\n', im->out);
 }
 
-int docker__import_entry(docker_importer *im, const json_value *entry, size_t index)
+int cordon__docker_import_entry(docker_importer *im, const json_value *entry, size_t index)
 {
     static const char *const known[] = { "names", "name", "action", "errnoRet", "args",
                                          "includes", "excludes", "comment", NULL };
     char path[64], action[40], why[160];
     snprintf(path, sizeof path, "syscalls[%zu]", index);
-    if (docker__want(im, entry, JSON_OBJECT, path) < 0)
+    if (cordon__docker_want(im, entry, JSON_OBJECT, path) < 0)
         return -EINVAL;
     fprintf(im->out, "\n# %s", path);
     const json_value *comment = cordon__json_member(entry, "comment");
@@ -358,7 +360,7 @@ int docker__import_entry(docker_importer *im, const json_value *entry, size_t in
         write_safe(im->out, comment->text);
     }
     fputc('\n', im->out);
-    docker__unknown_members(im, entry, path, known);
+    cordon__docker_unknown_members(im, entry, path, known);
     const json_value *names;
     bool single, keep;
     conditions c = { 0, NULL };
@@ -368,7 +370,7 @@ int docker__import_entry(docker_importer *im, const json_value *entry, size_t in
     snprintf(action_at, sizeof action_at, "%s.action", path);
     snprintf(ret_at, sizeof ret_at, "%s.errnoRet", path);
     if (rc == 0)
-        rc = docker__action(im, entry, cordon__json_member(entry, "action"),
+        rc = cordon__docker_action(im, entry, cordon__json_member(entry, "action"),
                             cordon__json_member(entry, "errnoRet"), action_at, ret_at, action,
                             sizeof action);
     if (rc == 0)

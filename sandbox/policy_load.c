@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "policy.h"
@@ -50,6 +51,17 @@ static char *readable_in(const char *dir, size_t dir_len, const char *name)
     return NULL;
 }
 
+/* The source tree's policies/ serve a library used from its build tree,
+ * before any install.  Once the install directory exists the library is
+ * an installed one: the tree it was built from may be gone — and, beneath
+ * /tmp, anyone's to make again with policies of their own — so it is not
+ * looked in. */
+static bool installed(void)
+{
+    struct stat st;
+    return stat(CORDON_POLICY_DIR, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
 char *cordon__policy_find(const char *name)
 {
     if (!valid_name(name))
@@ -64,7 +76,7 @@ char *cordon__policy_find(const char *name)
         dir = end ? end + 1 : dir + len;
     }
     char *path = readable_in(CORDON_POLICY_DIR, strlen(CORDON_POLICY_DIR), name);
-    if (!path)
+    if (!path && !installed())
         path = readable_in(CORDON_SOURCE_POLICY_DIR, strlen(CORDON_SOURCE_POLICY_DIR), name);
     return path;
 }
@@ -196,9 +208,14 @@ cordon_policy *cordon_policy_load(const char *name_or_path, cordon_error *err)
     if (!path && strcmp(name_or_path, "default") == 0)
         return build(cordon__builtin_default_text, "default", "default", err);
     if (!path) {
-        cordon__error_set(err, -ENOENT, NULL, 0, 0,
-                          "no policy named '%s' (looked in $CORDON_POLICY_PATH, %s and %s)",
-                          name_or_path, CORDON_POLICY_DIR, CORDON_SOURCE_POLICY_DIR);
+        if (installed())
+            cordon__error_set(err, -ENOENT, NULL, 0, 0,
+                              "no policy named '%s' (looked in $CORDON_POLICY_PATH and %s)",
+                              name_or_path, CORDON_POLICY_DIR);
+        else
+            cordon__error_set(err, -ENOENT, NULL, 0, 0,
+                              "no policy named '%s' (looked in $CORDON_POLICY_PATH, %s and %s)",
+                              name_or_path, CORDON_POLICY_DIR, CORDON_SOURCE_POLICY_DIR);
         return NULL;
     }
     char *text = cordon__policy_read_file(path, path, err);

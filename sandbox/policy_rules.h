@@ -95,8 +95,9 @@ struct cordon_policy {
     bool watches_exec;
     /* policy_variant.c: this policy for a task without a pid namespace,
      * by CORDON__VARIANT_* bits; made on first use, freed with the policy */
-    struct cordon_policy *variants[32];
+    struct cordon_policy *variants[64];
     bool refuses_own_sigxfsz; /* a FILE_SIZE_LIMIT variant whose filter refuses them all */
+    bool refuses_own_sigsys;  /* a NO_LISTENER variant whose filter refuses them all */
 };
 
 /* Building a variant (policy_variant.c): the last unconditional rule for
@@ -122,11 +123,12 @@ int cordon__variant_split_allows(cordon_policy *v, int nr, const cordon__conditi
 int cordon__variant_refuse_sockets_outside_the_namespace(cordon_policy *v);
 bool cordon__variant_refuses_sockets_outside_the_namespace(const cordon_policy *v);
 
-/* policy_variant_signals.c: the FILE_SIZE_LIMIT variant's rules (at most
- * this many added), and whether its compiled filter refuses them all. */
-#define CORDON__SIGXFSZ_SEND_RULES 20
-int cordon__variant_refuse_sigxfsz_sends(cordon_policy *v);
-bool cordon__variant_sigxfsz_sends_refused(const cordon_policy *v);
+/* policy_variant_signals.c: the FILE_SIZE_LIMIT and NO_LISTENER
+ * variants' rules for a signal (at most this many added per signal), and
+ * whether the compiled filter refuses them all. */
+#define CORDON__OWN_SIGNAL_RULES 24
+int cordon__variant_refuse_own_signal(cordon_policy *v, int signo);
+bool cordon__variant_own_signal_refused(const cordon_policy *v, int signo);
 
 /* Reads `text` (from `origin`) into `policy`, following includes.  Returns
  * 0, or a negative errno with `err` naming file:line:column and the token. */

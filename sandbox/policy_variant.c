@@ -24,8 +24,9 @@
  * - with file rules, inotify_add_watch and fanotify_mark fail with EACCES:
  *   Landlock does not govern them, and a watch shows the names in a
  *   directory the task may not list;
- * - with a file size limit, the ways a task would send itself SIGXFSZ
- *   fail with EPERM (policy_variant_signals.c), so that a SIGXFSZ death
+ * - with a file size limit, the ways a task would send itself SIGXFSZ or
+ *   change its RLIMIT_FSIZE fail with EPERM (policy_variant_signals.c), so
+ *   that a SIGXFSZ death
  *   is the kernel's report of the limit.
  * Each holds whatever the policy's own allow rules say (an imported Docker
  * profile allows setsid, prlimit64, inotify and sockets by name): the
@@ -33,6 +34,7 @@
  * outright itself keeps its own action.
  */
 #include <errno.h>
+#include <signal.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -259,7 +261,9 @@ static int add_variant_rules(const cordon_policy *p, cordon_policy *v, unsigned 
     if (rc == 0 && (kind & CORDON__VARIANT_FILE_RULES))
         rc = refuse_outright(v, SYS_fanotify_mark, EACCES);
     if (rc == 0 && (kind & CORDON__VARIANT_FILE_SIZE_LIMIT))
-        rc = cordon__variant_refuse_sigxfsz_sends(v);
+        rc = cordon__variant_refuse_own_signal(v, SIGXFSZ);
+    if (rc == 0 && (kind & CORDON__VARIANT_NO_LISTENER))
+        rc = cordon__variant_refuse_own_signal(v, SIGSYS);
     return rc;
 }
 
@@ -285,7 +289,7 @@ static cordon_policy *build_variant(const cordon_policy *p, unsigned kind)
                         p->rules[i].syscall == SYS_socketpair ||
                         p->rules[i].syscall == SYS_prlimit64;
     v->rule_size = p->rule_count + 3 * socket_rules + 5 + CORDON__NETWORK_RULES +
-                   CORDON__SIGXFSZ_SEND_RULES;
+                   2 * CORDON__OWN_SIGNAL_RULES;
     v->rules = malloc(v->rule_size * sizeof *v->rules);
     if (!v->name || !v->rules) {
         cordon_policy_free(v);
@@ -303,8 +307,23 @@ static cordon_policy *build_variant(const cordon_policy *p, unsigned kind)
         return NULL;
     }
     if (kind & CORDON__VARIANT_FILE_SIZE_LIMIT)
-        v->refuses_own_sigxfsz = cordon__variant_sigxfsz_sends_refused(v);
+        v->refuses_own_sigxfsz = cordon__variant_own_signal_refused(v, SIGXFSZ);
+    if (kind & CORDON__VARIANT_NO_LISTENER)
+        v->refuses_own_sigsys = cordon__variant_own_signal_refused(v, SIGSYS);
     return v;
+}
+
+/* A policy that traps some call: cordon's crash handler, which records
+ * the trap, dies by sending the task the SIGSYS again, which NO_LISTENER
+ * would refuse.  A trap is named from the handler's record instead. */
+static bool traps(const cordon_policy *p)
+{
+    if (p->default_action == ACTION_TRAP || (p->newer_set && p->newer_action == ACTION_TRAP))
+        return true;
+    for (size_t i = 0; i < p->rule_count; i++)
+        if (p->rules[i].action == ACTION_TRAP)
+            return true;
+    return false;
 }
 
 const cordon_policy *cordon__policy_variant(const cordon_policy *p, unsigned kind)
@@ -312,6 +331,9 @@ const cordon_policy *cordon__policy_variant(const cordon_policy *p, unsigned kin
     kind &= CORDON__VARIANT_NO_PID_NAMESPACE | CORDON__VARIANT_NO_TREE_HOLD |
             CORDON__VARIANT_NO_NETWORK | CORDON__VARIANT_FILE_RULES |
             CORDON__VARIANT_FILE_SIZE_LIMIT;
+    /* A filter without a listener kills with a bare SIGSYS. */
+    if (!p->notifies && !traps(p))
+        kind |= CORDON__VARIANT_NO_LISTENER;
     if (!kind)
         return p;
     cordon_policy *mutable = (cordon_policy *)p;

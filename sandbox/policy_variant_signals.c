@@ -1,12 +1,17 @@
 /*
- * A file size limit's variant of a policy: the ways a task would send
- * itself SIGXFSZ fail with EPERM.
+ * Variants of a policy in which the ways a task would send itself a
+ * signal fail with EPERM, so that its death by that signal is evidence:
+ *  - SIGXFSZ, under a file size limit (and lowering that limit);
+ *  - SIGSYS, under a filter without a listener (its kills are a bare
+ *    SIGSYS, which a task could send itself to pass for a violation).
  *
  * RLIMIT_FSIZE's only report is the SIGXFSZ the kernel sends the writer,
  * and it sends it as kill(2) would (SI_USER, from the writer itself), so
  * nothing in the ending tells the limit from a task that killed itself
- * with that signal and would pass for having reached its limit.  Refusing
- * the sends makes a SIGXFSZ death evidence.  The refusals come before the
+ * with that signal and would pass for having reached its limit; nor from
+ * a task that lowered its own RLIMIT_FSIZE (`ulimit -f 8`) and met that
+ * instead.  Refusing the sends and the changes makes a SIGXFSZ death
+ * evidence of cordon's limit (reading the limit stays allowed).  The refusals come before the
  * policy's own rules (libseccomp lets the first of two rules that both
  * hold decide), an unconditional allow of the policy's becomes an allow of
  * every other value (else it would override them), and the compiled
@@ -28,6 +33,7 @@
 #include <sched.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 
 #include "policy.h"
@@ -36,32 +42,51 @@
 #define INT_MASK 0xffffffffull /* the kernel reads these as C ints */
 #define CSIGNAL_MASK 0xffull   /* clone's exit signal */
 
+/* One way: the call with `value` (0: the signal; RLIMIT_FSIZE, for
+ * SIGXFSZ only) in its argument `signal_arg` and, where other_arg is set,
+ * a second argument that holds other_value, or (other_nonzero) is not 0:
+ * a new limit given. */
 static const struct sender {
     int nr;
     unsigned signal_arg;
     uint64_t signal_mask;
-    int other_arg;        /* -1, or an argument that must hold other_value too */
+    uint64_t value;
+    int other_arg;
     uint64_t other_value;
+    bool other_nonzero;
 } senders[] = {
-    { SYS_kill, 1, INT_MASK, -1, 0 },
-    { SYS_tkill, 1, INT_MASK, -1, 0 },
-    { SYS_tgkill, 2, INT_MASK, -1, 0 },
-    { SYS_rt_sigqueueinfo, 1, INT_MASK, -1, 0 },
-    { SYS_rt_tgsigqueueinfo, 2, INT_MASK, -1, 0 },
-    { SYS_pidfd_send_signal, 1, INT_MASK, -1, 0 },
-    { SYS_prctl, 1, INT_MASK, 0, PR_SET_PDEATHSIG },
-    { SYS_fcntl, 2, INT_MASK, 1, F_SETSIG },
-    { SYS_clone, 0, CSIGNAL_MASK, -1, 0 },
+    { SYS_kill, 1, INT_MASK, 0, -1, 0, false },
+    { SYS_tkill, 1, INT_MASK, 0, -1, 0, false },
+    { SYS_tgkill, 2, INT_MASK, 0, -1, 0, false },
+    { SYS_rt_sigqueueinfo, 1, INT_MASK, 0, -1, 0, false },
+    { SYS_rt_tgsigqueueinfo, 2, INT_MASK, 0, -1, 0, false },
+    { SYS_pidfd_send_signal, 1, INT_MASK, 0, -1, 0, false },
+    { SYS_prctl, 1, INT_MASK, 0, 0, PR_SET_PDEATHSIG, false },
+    { SYS_fcntl, 2, INT_MASK, 0, 1, F_SETSIG, false },
+    { SYS_clone, 0, CSIGNAL_MASK, 0, -1, 0, false },
     /* a tracer resumes its tracee with a signal: only the requests that
-     * take one (PTRACE_POKEDATA's word may well be 25) */
-    { SYS_ptrace, 3, INT_MASK, 0, PTRACE_CONT },
-    { SYS_ptrace, 3, INT_MASK, 0, PTRACE_SINGLESTEP },
-    { SYS_ptrace, 3, INT_MASK, 0, PTRACE_DETACH },
-    { SYS_ptrace, 3, INT_MASK, 0, PTRACE_SYSCALL },
-    { SYS_ptrace, 3, INT_MASK, 0, PTRACE_SYSEMU },
-    { SYS_ptrace, 3, INT_MASK, 0, PTRACE_SYSEMU_SINGLESTEP },
+     * take one (PTRACE_POKEDATA's word may well be the signal's number) */
+    { SYS_ptrace, 3, INT_MASK, 0, 0, PTRACE_CONT, false },
+    { SYS_ptrace, 3, INT_MASK, 0, 0, PTRACE_SINGLESTEP, false },
+    { SYS_ptrace, 3, INT_MASK, 0, 0, PTRACE_DETACH, false },
+    { SYS_ptrace, 3, INT_MASK, 0, 0, PTRACE_SYSCALL, false },
+    { SYS_ptrace, 3, INT_MASK, 0, 0, PTRACE_SYSEMU, false },
+    { SYS_ptrace, 3, INT_MASK, 0, 0, PTRACE_SYSEMU_SINGLESTEP, false },
+    { SYS_setrlimit, 0, INT_MASK, RLIMIT_FSIZE, -1, 0, false },
+    { SYS_prlimit64, 1, INT_MASK, RLIMIT_FSIZE, 2, 0, true },
 };
 #define SENDER_COUNT (sizeof senders / sizeof *senders)
+
+static uint64_t value_of(const struct sender *s, int signo)
+{
+    return s->value ? s->value : (uint64_t)signo;
+}
+
+/* The file size limit's own changes belong to SIGXFSZ alone. */
+static bool applies(const struct sender *s, int signo)
+{
+    return !s->value || signo == SIGXFSZ;
+}
 
 static bool refusing(enum cordon__action action)
 {
@@ -81,7 +106,7 @@ static cordon__condition differs(unsigned arg, uint64_t value)
 
 /* An unconditional allow (or log) of a sender: the same action for every
  * other value, as one rule or, with two arguments, two. */
-static void narrow_allow(cordon_policy *v, cordon__rule *rule, const struct sender *s)
+static void narrow_allow(cordon_policy *v, cordon__rule *rule, const struct sender *s, int signo)
 {
     if (s->nr == SYS_clone || s->nr == SYS_ptrace) {
         /* the exit signal is a masked value ("& 0xff != 25" has no form);
@@ -89,28 +114,36 @@ static void narrow_allow(cordon_policy *v, cordon__rule *rule, const struct send
         return;
     }
     rule->condition_count = 1;
-    rule->conditions[0] = differs(s->signal_arg, SIGXFSZ);
+    rule->conditions[0] = differs(s->signal_arg, value_of(s, signo));
     if (s->other_arg >= 0) {
         cordon__rule other = *rule;
-        other.conditions[0] = differs((unsigned)s->other_arg, s->other_value);
+        other.conditions[0] = s->other_nonzero
+                                  ? (cordon__condition){ .arg = (unsigned)s->other_arg,
+                                                         .compare = COMPARE_EQ, .value = 0 }
+                                  : differs((unsigned)s->other_arg, s->other_value);
         v->rules[v->rule_count++] = other;
     }
 }
 
-int cordon__variant_refuse_sigxfsz_sends(cordon_policy *v)
+int cordon__variant_refuse_own_signal(cordon_policy *v, int signo)
 {
     cordon__rule refusals[SENDER_COUNT];
     size_t count = 0;
     for (size_t i = 0; i < SENDER_COUNT; i++) {
         const struct sender *s = &senders[i];
+        if (!applies(s, signo))
+            continue;
         cordon__rule *decider = cordon__variant_last_unconditional(v, s->nr);
         if (decider && refusing(decider->action))
             continue; /* refused whatever the signal */
         if (decider)
-            narrow_allow(v, decider, s);
+            narrow_allow(v, decider, s, signo);
         cordon__rule r = { .action = ACTION_ERRNO, .errno_value = EPERM, .syscall = s->nr };
-        r.conditions[r.condition_count++] = masked(s->signal_arg, s->signal_mask, SIGXFSZ);
-        if (s->other_arg >= 0)
+        r.conditions[r.condition_count++] =
+            masked(s->signal_arg, s->signal_mask, value_of(s, signo));
+        if (s->other_arg >= 0 && s->other_nonzero)
+            r.conditions[r.condition_count++] = differs((unsigned)s->other_arg, 0);
+        else if (s->other_arg >= 0)
             r.conditions[r.condition_count++] =
                 masked((unsigned)s->other_arg, INT_MASK, s->other_value);
         refusals[count++] = r;
@@ -118,18 +151,21 @@ int cordon__variant_refuse_sigxfsz_sends(cordon_policy *v)
     return cordon__variant_prepend(v, refusals, count);
 }
 
-/* SIGXFSZ in the signal's argument, as a program passes it and with the
- * high bits the kernel ignores; the other argument likewise. */
-static bool refused_every_way(const cordon_policy *v, const struct sender *s)
+/* The signal (or RLIMIT_FSIZE) in its argument, as a program passes it
+ * and with the high bits the kernel ignores; the other argument likewise
+ * (a new limit: any address). */
+static bool refused_every_way(const cordon_policy *v, const struct sender *s, int signo)
 {
     static const uint64_t high = 1ull << 32;
     for (unsigned form = 0; form < 4; form++) {
         uint64_t args[6] = { 0 };
-        args[s->signal_arg] = SIGXFSZ | ((form & 1) && s->signal_mask == INT_MASK ? high : 0);
+        args[s->signal_arg] =
+            value_of(s, signo) | ((form & 1) && s->signal_mask == INT_MASK ? high : 0);
         if (s->nr == SYS_clone && (form & 1))
             args[0] |= CLONE_VM | CLONE_FILES; /* flags beside the exit signal */
         if (s->other_arg >= 0)
-            args[s->other_arg] = s->other_value | ((form & 2) ? high : 0);
+            args[s->other_arg] = (s->other_nonzero ? 0x1000 : s->other_value) |
+                                 ((form & 2) ? high : 0);
         cordon_decision d;
         if (cordon_policy_simulate(v, s->nr, args, &d) != 0 || strcmp(d.action, "allow") == 0 ||
             strcmp(d.action, "log") == 0)
@@ -138,10 +174,10 @@ static bool refused_every_way(const cordon_policy *v, const struct sender *s)
     return true;
 }
 
-bool cordon__variant_sigxfsz_sends_refused(const cordon_policy *v)
+bool cordon__variant_own_signal_refused(const cordon_policy *v, int signo)
 {
     for (size_t i = 0; i < SENDER_COUNT; i++)
-        if (!refused_every_way(v, &senders[i]))
+        if (applies(&senders[i], signo) && !refused_every_way(v, &senders[i], signo))
             return false;
     return true;
 }
@@ -149,4 +185,9 @@ bool cordon__variant_sigxfsz_sends_refused(const cordon_policy *v)
 bool cordon__policy_refuses_own_sigxfsz(const cordon_policy *p)
 {
     return p && p->refuses_own_sigxfsz;
+}
+
+bool cordon__policy_sigsys_is_evidence(const cordon_policy *p)
+{
+    return p && (p->notifies || p->refuses_own_sigsys);
 }

@@ -1,10 +1,14 @@
 #!/bin/sh
 # The build as a user meets it (run by `make test-build`):
 # - a program linked against build/ starts (build/libcordon.so.0 exists);
+# - build/libcordon.so exports exactly the calls lib/cordon.h declares;
 # - lib/cordon.h compiles as C++ and links;
+# - the online judge example, built in a tree beneath /tmp (which the judge
+#   preset's private /tmp hides), accepts the right submission;
 # - `make` with the default PREFIX, then `make install PREFIX=...`, gives a
 #   runner and a library that find every shipped policy in PREFIX, with the
-#   source tree moved away and CORDON_POLICY_PATH unset;
+#   source tree moved away and CORDON_POLICY_PATH unset, and never look
+#   in the source tree's path again;
 # - the man pages are installed, render without a warning, and name every
 #   option of the --help texts (cordon(1)) and every call of lib/cordon.h
 #   (cordon(3)).
@@ -23,6 +27,22 @@ env -u LD_LIBRARY_PATH sh -c "LD_LIBRARY_PATH='$src/build' '$tmp/linked_to_build
     fail "a program linked against build/ (LD_LIBRARY_PATH)"
 echo "build_test: a program linked against build/ runs"
 
+# The shared library exports the header's calls and nothing else: no
+# cordon__ internals (or the importer's docker__ ones) for a program to call
+# or to interpose by defining the same name.
+nm -D --defined-only build/libcordon.so | awk '{print $3}' | sort -u > "$tmp/exported"
+grep -v '^[[:space:]]*\(/\*\|\*\)' lib/cordon.h | grep -oE 'cordon_[a-z_]+\(' | tr -d '(' |
+    sort -u > "$tmp/declared"
+cmp -s "$tmp/declared" "$tmp/exported" ||
+    fail "build/libcordon.so exports other than lib/cordon.h's calls (< declared, > exported):
+$(diff "$tmp/declared" "$tmp/exported")"
+# The static library cannot hide its internals; they are all cordon_-named
+# (cordon__ for the insides), so a program's own names never collide.
+foreign=$(nm --defined-only build/libcordon.a 2>/dev/null | awk 'NF == 3 && $2 ~ /[A-Z]/ {print $3}' |
+          grep -v '^cordon_' | sort -u)
+[ -z "$foreign" ] || fail "build/libcordon.a defines globals outside cordon_: $foreign"
+echo "build_test: build/libcordon.so exports lib/cordon.h's calls only"
+
 if command -v g++ >/dev/null 2>&1; then
     g++ -std=c++11 -Wall -Wextra -Werror -Ilib tests/header_check.cpp -o "$tmp/cxx" \
         -Lbuild -lcordon -Wl,-rpath,"$src/build" || fail "lib/cordon.h as C++"
@@ -35,8 +55,12 @@ fi
 # A copy of the tree, built as `make demo` would (default PREFIX), then
 # installed elsewhere: the install must not keep the default's paths.
 mkdir "$tmp/src"
-cp -R Makefile cordon.pc.in lib sandbox runner policies python man "$tmp/src/"
-make -s -C "$tmp/src" -j"$jobs" all >/dev/null
+cp -R Makefile cordon.pc.in lib sandbox runner policies python man examples "$tmp/src/"
+make -s -C "$tmp/src" -j"$jobs" all examples >/dev/null
+judged=$(cd "$tmp/src" && ./build/examples/judge) || fail "the judge example in $tmp/src"
+echo "$judged" | grep -q '^  sum  *Accepted ' || fail "the judge example, built beneath /tmp:
+$judged"
+echo "build_test: the judge example accepts the right submission from a tree beneath /tmp"
 make -s -C "$tmp/src" install PREFIX="$tmp/prefix" >/dev/null
 mv "$tmp/src" "$tmp/moved"
 listed=$("$tmp/prefix/bin/cordon" policy list) || fail "cordon policy list"
@@ -49,6 +73,20 @@ cc -std=gnu11 -Wall -Werror -I"$tmp/prefix/include" tests/link_check.c -o "$tmp/
     -L"$tmp/prefix/lib" -lcordon -Wl,-rpath,"$tmp/prefix/lib"
 "$tmp/linked" || fail "a program linked against the installed library"
 echo "build_test: the install finds its policies in its PREFIX"
+
+# The tree it was built from is gone; whoever makes that path again (it is
+# beneath /tmp) must not supply the installed library's policies.
+mkdir -p "$tmp/src/policies"
+printf '# planted\ndefault allow\n' > "$tmp/src/policies/planted.policy"
+if planted=$("$tmp/prefix/bin/cordon" policy show planted 2>&1); then
+    fail "the installed runner loaded a policy from the moved source tree's path:
+$planted"
+fi
+case $planted in
+*"$tmp/src"*) fail "the installed runner names the source tree's path: $planted" ;;
+esac
+rm -rf "$tmp/src"
+echo "build_test: the install does not look in the tree it was built from"
 
 # The man pages: installed under PREFIX/share/man, rendered without a
 # warning, and in step with --help and the header.

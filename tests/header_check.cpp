@@ -1,11 +1,32 @@
 // lib/cordon.h compiled as C++ (by tests/build_test.sh): it declares
 // everything extern "C", so a C++ program links against the C library.
+// A C++ task's crash report names its functions as written, demangled (by
+// libstdc++'s demangler, which a C++ program using the standard library
+// has loaded: this one uses std::string).
 #include <cordon.h>
+
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <string>
 
 static int task(cordon_ctx *ctx, void *)
 {
     cordon_log(ctx, "from C++");
     cordon_raise(ctx, "FromCxx", "raised");
+}
+
+namespace plugin {
+__attribute__((noinline)) int parse(const std::string &text)
+{
+    std::raise(SIGSEGV);
+    return text[0];
+}
+} // namespace plugin
+
+__attribute__((noinline)) static int crashes(cordon_ctx *, void *arg)
+{
+    return plugin::parse(*static_cast<const std::string *>(arg)) + 1;
 }
 
 int main()
@@ -15,5 +36,18 @@ int main()
     const cordon_result *r = cordon_task_result(t);
     bool ok = rc == CORDON_EXCEPTION && r->exception && r->exit_code == 1;
     cordon_task_free(t);
-    return ok ? 0 : 1;
+    if (!ok)
+        return 1;
+
+    std::string text("x");
+    t = cordon_function_task(crashes, &text);
+    rc = cordon_run(t);
+    r = cordon_task_result(t);
+    const char *report = r->exc_out.data;
+    ok = rc == CORDON_EXCEPTION && std::strstr(report, "plugin::parse(std::__cxx11::basic_string<") &&
+         std::strstr(report, "crashes(cordon_ctx*, void*)+0x");
+    if (!ok)
+        std::fprintf(stderr, "a C++ task's crash report, not demangled:\n%s", report);
+    cordon_task_free(t);
+    return ok ? 0 : 2;
 }

@@ -31,8 +31,8 @@ static void test_command_not_found_is_exec_error_127(void **state)
     (void)state;
     const char *argv[] = { "cordon-no-such-command", NULL };
     cordon_task *t = cordon_command_task(argv);
-    /* A PATH of directories every user may search: one the caller's user
-     * cannot enter (root's own) gives EACCES, 126, as execvp would. */
+    /* A PATH of directories every user may search (see the next test for
+     * one the task may not). */
     cordon_set_env(t, "PATH=/usr/bin:/bin");
     const cordon_result *r = run_task(t, CORDON_EXCEPTION);
     assert_string_equal(r->exception, "ExecError");
@@ -40,6 +40,54 @@ static void test_command_not_found_is_exec_error_127(void **state)
     assert_string_equal(r->exc_out.data, "ExecError: cannot execute 'cordon-no-such-command': "
                                          "No such file or directory\n");
     cordon_task_free(t);
+}
+
+/* Root's PATH holds directories only root may search (/root/.local/bin),
+ * and a task run as another user is refused every name there: execvp's
+ * rule makes that EACCES, and a misspelt command read "Permission denied"
+ * (126).  When the caller finds the name in no directory of the PATH it
+ * is not found (127); a file there that the task may not run stays 126. */
+static void test_command_not_found_behind_an_unsearchable_path_dir_is_127(void **state)
+{
+    (void)state;
+    if (geteuid() != 0) {
+        print_message("skipped: a directory only the caller may search needs a task run as "
+                      "another user (root)\n");
+        skip();
+    }
+    char dir[] = "/tmp/cordon-test-private-XXXXXX", path_env[96], program[96];
+    assert_non_null(mkdtemp(dir)); /* 0700, root's */
+    snprintf(path_env, sizeof path_env, "PATH=%s:/usr/bin:/bin", dir);
+    const char *missing[] = { "cordon-no-such-command", NULL };
+    cordon_task *t = cordon_command_task(missing);
+    assert_int_equal(cordon_set_env(t, path_env), 0);
+    assert_int_equal(cordon_set_user(t, 65534, 65534), 0);
+    const cordon_result *r = run_task(t, CORDON_EXCEPTION);
+    assert_string_equal(r->exception, "ExecError");
+    assert_int_equal(r->exit_code, 127);
+    assert_non_null(strstr(r->exc_out.data, "ExecError: cannot execute 'cordon-no-such-command': "
+                                            "No such file or directory\n  (no directory of its "
+                                            "PATH holds it;"));
+    cordon_task_free(t);
+
+    /* A program that is there, in the directory the task may not enter:
+     * refused, as it is. */
+    snprintf(program, sizeof program, "%s/cordon-private-program", dir);
+    int fd = open(program, O_WRONLY | O_CREAT | O_CLOEXEC, 0755);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, "#!/bin/sh\n", 10), 10);
+    close(fd);
+    const char *private[] = { "cordon-private-program", NULL };
+    t = cordon_command_task(private);
+    assert_int_equal(cordon_set_env(t, path_env), 0);
+    assert_int_equal(cordon_set_user(t, 65534, 65534), 0);
+    r = run_task(t, CORDON_EXCEPTION);
+    assert_int_equal(r->exit_code, 126);
+    assert_string_equal(r->exc_out.data, "ExecError: cannot execute 'cordon-private-program': "
+                                         "Permission denied\n");
+    cordon_task_free(t);
+    unlink(program);
+    rmdir(dir);
 }
 
 static void test_command_not_executable_is_exec_error_126(void **state)
@@ -171,6 +219,7 @@ int main(void)
         cmocka_unit_test(test_command_finds_argv0_in_path_and_passes_arguments),
         cmocka_unit_test(test_command_exit_status_is_its_own),
         cmocka_unit_test(test_command_not_found_is_exec_error_127),
+        cmocka_unit_test(test_command_not_found_behind_an_unsearchable_path_dir_is_127),
         cmocka_unit_test(test_command_not_executable_is_exec_error_126),
         cmocka_unit_test(test_command_shell_task_runs_a_line),
         cmocka_unit_test(test_command_log_fd_is_named_in_environment),

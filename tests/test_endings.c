@@ -30,6 +30,8 @@ static const ending endings[] = {
     { "exit 153 under a file size limit", { "--fsize", "4M", NULL }, "exit 153", NULL, 153, 0,
       153 },
     { "exit 159 under the default policy", { NULL }, "exit 159", NULL, 159, 0, 159 },
+    { "exit 125, ConfinementError's number", { NULL }, "exit 125", NULL, 125, 0, 125 },
+    { "exit 127, a missing command's number", { NULL }, "exit 127", NULL, 127, 0, 127 },
     { "a child killed, its status passed on", { NULL }, "sh -c 'kill -KILL $$'; exit $?", NULL,
       137, 0, 137 },
     /* signals the task sends itself */
@@ -59,6 +61,11 @@ static const ending endings[] = {
       143 },
     { "KILL from a child", { NULL }, "(sleep 0.05; kill -KILL $$) & sleep 5", "SIGKILL", 137, 9,
       137 },
+    { "XCPU from a child under a CPU limit", { "--cpu", "10s", NULL },
+      "(sleep 0.05; kill -XCPU $$) & sleep 5", "SIGXCPU", 152, 24, 152 },
+    { "KILL after CPU spent in a waited child, under a CPU limit", { "--cpu", "10s", NULL },
+      "sh -c 'i=0; while [ $i -lt 60000 ]; do i=$((i+1)); done'; kill -KILL $$", "SIGKILL", 137,
+      9, 137 },
     { "INT from a child", { NULL }, "(sleep 0.05; kill -INT $$) & sleep 5", "SIGINT", 130, 2,
       130 },
     /* the deadline */
@@ -108,10 +115,34 @@ static const ending endings[] = {
       "kill -XFSZ $$ 2>/dev/null; exit 7", NULL, 7, 0, 7 },
     { "kill -XFSZ 0 under a file size limit", { "--fsize", "4M", NULL },
       "kill -XFSZ 0 2>/dev/null; exit 7", NULL, 7, 0, 7 },
+    /* nor lower its own limit: the limit it meets is cordon's */
+    { "ulimit -f under a file size limit", { "--fsize", "4M", NULL },
+      "ulimit -f 8 2>/dev/null; exec head -c 100000 /dev/zero > \"$ENDINGS_DIR/f\"", NULL, 0, 0,
+      0 },
+    { "prlimit on itself under a file size limit", { "--fsize", "4M", NULL },
+      "prlimit --fsize=8192 --pid $$ 2>/dev/null; exec head -c 100000 /dev/zero > "
+      "\"$ENDINGS_DIR/g\"", NULL, 0, 0, 0 },
+    { "ulimit -f without a filter", { "--policy", "none", "--fsize", "4M", NULL },
+      "ulimit -f 8; exec head -c 100000 /dev/zero > \"$ENDINGS_DIR/h\"", "SIGXFSZ", 153, 25,
+      153 },
     { "file size limit without a filter", { "--policy", "none", "--fsize", "1M", NULL },
       "exec head -c 3000000 /dev/zero > \"$ENDINGS_DIR/d\"", "SIGXFSZ", 153, 25, 153 },
     { "kill -XFSZ $$ under a file size limit without a filter",
       { "--policy", "none", "--fsize", "4M", NULL }, "kill -XFSZ $$", "SIGXFSZ", 153, 25, 153 },
+    /* cordon inside cordon, and limits above the caller's own: the inner
+     * run's limits cannot exceed the hard limits it was given, and are
+     * held at them instead of failing its set-up */
+    { "a CPU limit above the caller's own", { "--policy", "none", "--cpu", "500ms", NULL },
+      "\"$CORDON_RUNNER\" run --cpu 10s -- /bin/true", NULL, 0, 0, 0 },
+    { "nested CPU limits, the outer one reached", { "--policy", "none", "--cpu", "300ms", NULL },
+      "\"$CORDON_RUNNER\" run --cpu 10s -- " H "spin", "CpuLimit", 137, 9, 137 },
+    { "nested CPU limits, the inner one reached", { "--policy", "none", "--cpu", "10s", NULL },
+      "\"$CORDON_RUNNER\" run --cpu 300ms -- " H "spin", NULL, 137, 0, 137 },
+    { "a file size limit above the caller's own", { "--policy", "none", "--fsize", "1M", NULL },
+      "\"$CORDON_RUNNER\" run --json --fsize 4M --shell 'exec head -c 3000000 /dev/zero > "
+      "\"$ENDINGS_DIR/e\"' | grep -q '\"exception\":\"SIGXFSZ\"'", NULL, 0, 0, 0 },
+    { "nested memory limits, the outer one reached", { "--policy", "none", "--mem", "64M", NULL },
+      "\"$CORDON_RUNNER\" run --mem 1G -- " H "allocate", "MemoryLimit", 137, 0, 137 },
     /* orphans and daemons */
     { "orphans left spinning", { NULL }, "(" H "spin &); (" H "spin &); sleep 0.1", NULL, 0, 0,
       0 },

@@ -58,6 +58,41 @@ static void test_exception_abort_is_sigabrt(void **state)
     cordon_task_free(t);
 }
 
+static int raises_sigsegv(cordon_ctx *ctx, void *arg)
+{
+    (void)arg;
+    cordon_log(ctx, "  sent by: pid %d, uid %d", (int)getpid(), (int)getuid());
+    raise(SIGSEGV);
+    return 0;
+}
+
+/* A signal a process sent (abort's tkill, raise, kill) has no faulting
+ * address: si_addr then holds the sender's pid and uid, and the report
+ * says who sent it instead of printing those as an address. */
+static void test_exception_sent_signal_names_its_sender_not_an_address(void **state)
+{
+    (void)state;
+    cordon_task *t = cordon_function_task(aborts, NULL);
+    const cordon_result *r = run_task(t, CORDON_EXCEPTION);
+    assert_string_equal(r->exception, "SIGABRT");
+    assert_non_null(strstr(r->exc_out.data, "cause: SI_TKILL"));
+    assert_null(strstr(r->exc_out.data, "address:"));
+    assert_non_null(strstr(r->exc_out.data, "  sent by: pid "));
+    cordon_task_free(t);
+
+    t = cordon_function_task(raises_sigsegv, NULL);
+    r = run_task(t, CORDON_EXCEPTION);
+    assert_string_equal(r->exception, "SIGSEGV");
+    assert_null(strstr(r->exc_out.data, "address:"));
+    /* the task's own pid and uid, as it saw them */
+    char sender[64];
+    assert_true(r->log_out.len > 1 && r->log_out.len < sizeof sender);
+    snprintf(sender, sizeof sender, "%.*s,", (int)strcspn(r->log_out.data, "\n"), r->log_out.data);
+    *strrchr(sender, ',') = ' ';
+    assert_non_null(strstr(r->exc_out.data, sender));
+    cordon_task_free(t);
+}
+
 REAL_FAULT static int divides_by_zero(cordon_ctx *ctx, void *arg)
 {
     (void)ctx;
@@ -187,6 +222,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_exception_segfault_report_names_the_static_function),
         cmocka_unit_test(test_exception_abort_is_sigabrt),
+        cmocka_unit_test(test_exception_sent_signal_names_its_sender_not_an_address),
         cmocka_unit_test(test_exception_integer_division_by_zero_is_sigfpe),
         cmocka_unit_test(test_exception_stack_overflow_still_gets_a_report),
         cmocka_unit_test(test_exception_raised_class_and_message),

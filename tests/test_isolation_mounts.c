@@ -679,6 +679,70 @@ static void test_mounts_refused_namespaces_fail_closed(void **state)
     assert_int_equal(WEXITSTATUS(status), 0);
 }
 
+static const cordon_result *run_hidden(const char *const argv[], const char *cwd,
+                                       const char *exception, cordon_task **t)
+{
+    *t = cordon_command_task(argv);
+    assert_int_equal(cordon_add_tmpfs(*t, "/tmp"), 0);
+    if (cwd)
+        assert_int_equal(cordon_set_cwd(*t, cwd), 0);
+    const cordon_result *r = run_task(*t, CORDON_EXCEPTION);
+    assert_string_equal(r->exception, exception);
+    return r;
+}
+
+/* A program the caller sees beneath /tmp is not there for a task with a
+ * /tmp of its own: the ending says which of its mounts hides it — for a
+ * program by an absolute path, by one relative to the caller's working
+ * directory, and for a working directory given to the task. */
+static void test_mounts_a_path_hidden_by_the_task_s_tmpfs_is_named(void **state)
+{
+    (void)state;
+    require_mount_namespace();
+    char dir[64], program[96];
+    strcpy(dir, "/tmp/cordon-hidden-XXXXXX");
+    assert_non_null(mkdtemp(dir));
+    put_file(dir, "prog", "#!/bin/sh\necho ran\n");
+    snprintf(program, sizeof program, "%s/prog", dir);
+    assert_int_equal(chmod(program, 0755), 0);
+    const char *absolute[] = { program, NULL }, *relative[] = { "./prog", NULL };
+    const char *hint = "No such file or directory\n  (%s lies beneath /tmp, where the task has "
+                       "an empty tmpfs of its own";
+    char expected[256];
+    snprintf(expected, sizeof expected, hint, "the program");
+
+    cordon_task *t;
+    const cordon_result *r = run_hidden(absolute, NULL, "ExecError", &t);
+    assert_int_equal(r->exit_code, 127);
+    assert_non_null(strstr(r->exc_out.data, expected));
+    cordon_task_free(t);
+
+    int here = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    assert_true(here >= 0);
+    assert_int_equal(chdir(dir), 0);
+    r = run_hidden(relative, NULL, "ExecError", &t);
+    assert_int_equal(fchdir(here), 0);
+    close(here);
+    assert_non_null(strstr(r->exc_out.data, expected));
+    cordon_task_free(t);
+
+    snprintf(expected, sizeof expected, hint, "the working directory");
+    r = run_hidden(relative, dir, "ConfinementError", &t);
+    assert_non_null(strstr(r->exc_out.data, expected));
+    cordon_task_free(t);
+
+    /* Without the tmpfs it runs; a program missing for the caller too gets
+     * no such line. */
+    t = cordon_command_task(absolute);
+    assert_string_equal(run_task(t, 0)->std_out.data, "ran\n");
+    cordon_task_free(t);
+    unlink(program);
+    rmdir(dir);
+    r = run_hidden(absolute, NULL, "ExecError", &t);
+    assert_null(strstr(r->exc_out.data, "lies beneath"));
+    cordon_task_free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -698,6 +762,7 @@ int main(void)
         cmocka_unit_test(test_mounts_cgroup_namespace_hides_the_cgroup_path),
         cmocka_unit_test(test_mounts_options_without_namespaces_fail_closed),
         cmocka_unit_test(test_mounts_refused_namespaces_fail_closed),
+        cmocka_unit_test(test_mounts_a_path_hidden_by_the_task_s_tmpfs_is_named),
     };
     return cmocka_run_group_tests(tests, make_dirs, remove_dirs);
 }

@@ -45,6 +45,51 @@ static void test_limit_memory_with_a_cgroup_is_memory_limit(void **state)
     cordon_task_free(t);
 }
 
+/* A function whose child the memory limit killed: it failed if it
+ * returned non-zero (its process exits 0 whatever it returned), as a
+ * command that exits non-zero does, and succeeded if it returned 0. */
+static int child_allocates_then_returns(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    pid_t child = fork();
+    if (child == 0)
+        _exit(allocates_without_end(NULL, NULL));
+    int status = 0;
+    if (child < 0 || waitpid(child, &status, 0) != child)
+        return 98;
+    if (!WIFSIGNALED(status))
+        return 99; /* the rlimit fallback: the child's allocation failed */
+    return *(int *)arg;
+}
+
+static void test_limit_memory_named_by_a_function_s_return(void **state)
+{
+    (void)state;
+    static int returns[] = { 7, 0 };
+    for (size_t i = 0; i < 2; i++) {
+        cordon_task *t = cordon_function_task(child_allocates_then_returns, &returns[i]);
+        cordon_set_limit(t, CORDON_LIMIT_MEMORY, 64u << 20);
+        cordon_set_timeout_ms(t, 20000);
+        int rc = cordon_run(t);
+        const cordon_result *r = cordon_task_result(t);
+        if (r->exit_code == 99 || !(r->confinement & CORDON_CONFINED_CGROUP)) {
+            cordon_task_free(t);
+            print_message("skipped: no memory cgroup for this caller\n");
+            skip();
+        }
+        assert_int_equal(r->exit_code, returns[i]);
+        assert_int_equal(r->signal, 0);
+        if (returns[i]) {
+            assert_int_equal(rc, CORDON_EXCEPTION);
+            assert_string_equal(r->exception, "MemoryLimit");
+        } else {
+            assert_int_equal(rc, 0);
+            assert_null(r->exception);
+        }
+        cordon_task_free(t);
+    }
+}
+
 /* A memory limit too small to start any task (a forgotten unit) is refused
  * when it is set, not found out as a baffling failure of the set-up. */
 static void test_limit_memory_too_small_to_start_is_refused(void **state)
@@ -179,6 +224,12 @@ static int sends_itself_sigxfsz(cordon_ctx *ctx, void *arg)
     through += fcntl(0, F_SETSIG, SIGXFSZ) == 0;
     int pidfd = (int)syscall(SYS_pidfd_open, getpid(), 0);
     through += pidfd >= 0 && syscall(SYS_pidfd_send_signal, pidfd, SIGXFSZ, NULL, 0) == 0;
+    /* a lower limit of its own would be met first, and pass for cordon's */
+    struct rlimit lower = { 4096, 4096 }, now;
+    through += setrlimit(RLIMIT_FSIZE, &lower) == 0;
+    through += syscall(SYS_setrlimit, (1L << 32) | RLIMIT_FSIZE, &lower) == 0;
+    through += prlimit(0, RLIMIT_FSIZE, &lower, NULL) == 0;
+    through += getrlimit(RLIMIT_FSIZE, &now) != 0 || now.rlim_cur != 1 << 20; /* read: allowed */
     return through;
 }
 
@@ -196,7 +247,8 @@ static int writes_past_its_limit(cordon_ctx *ctx, void *arg)
 /* RLIMIT_FSIZE reports itself only as a SIGXFSZ that the kernel sends as
  * kill(2) would: under a file size limit a task cannot send itself one
  * (kill, raise, sigqueue, a parent-death or I/O signal all fail with
- * EPERM, whatever the policy's own allow rules say), so its SIGXFSZ death
+ * EPERM, whatever the policy's own allow rules say), nor lower its limit
+ * to meet a limit of its own (setrlimit, prlimit), so its SIGXFSZ death
  * is the limit's; with no filter nothing tells them apart, and the ending
  * is the signal, not FileSizeLimit. */
 static void test_limit_file_size_is_never_a_signal_the_task_sent(void **state)
@@ -207,7 +259,7 @@ static void test_limit_file_size_is_never_a_signal_the_task_sent(void **state)
         NULL,                                               /* the default */
         "default errno ENOSYS\nallow kill tkill tgkill rt_sigqueueinfo prctl fcntl pidfd_open "
         "pidfd_send_signal rt_sigaction rt_sigprocmask getpid gettid write munmap "
-        "exit_group\n",                                     /* outright allows */
+        "setrlimit prlimit64 exit_group\n",                 /* outright allows */
         "default allow\nallow kill if arg1 == 25\n", /* SIGXFSZ */   /* the policy's own word */
     };
     for (size_t i = 0; i < sizeof policies / sizeof *policies; i++) {
@@ -299,6 +351,81 @@ static void test_limit_fork_bomb_is_stopped_by_process_limit(void **state)
     }
 }
 
+/* The caller's own v1 pids cgroup, or false (not root, no v1 pids). */
+static bool own_v1_pids_cgroup(char *dir, size_t size)
+{
+    char line[512];
+    bool found = false;
+    FILE *f = fopen("/proc/self/cgroup", "r");
+    while (f && !found && fgets(line, sizeof line, f)) {
+        char *at = strstr(line, ":pids:");
+        if (at) {
+            at[strcspn(at, "\n")] = '\0';
+            snprintf(dir, size, "/sys/fs/cgroup/pids%s", at + strlen(":pids:"));
+            found = true;
+        }
+    }
+    if (f)
+        fclose(f);
+    return found && geteuid() == 0 && access(dir, W_OK) == 0;
+}
+
+/* In a cgroup with a lower process limit, as in a container: a task with
+ * a limit of 1000 that has a fork refused by the enclosing limit of 12 did
+ * not reach its own.  A copy of the test moves into a cgroup made for it
+ * and runs the task through the runner (a new process, which makes its
+ * cgroups below the one it starts in); it exits 77 where the task got no
+ * pids cgroup. */
+static _Noreturn void run_in_enclosing(const char *enclosing)
+{
+    char path[700];
+    snprintf(path, sizeof path, "%s/cgroup.procs", enclosing);
+    FILE *f = fopen(path, "w");
+    if (!f || fprintf(f, "%d\n", (int)getpid()) < 0 || fclose(f) != 0)
+        _exit(3);
+    setenv("CORDON_CGROUP", "v1", 1);
+    execl("/bin/sh", "sh", "-c",
+          "out=$(\"$CORDON_RUNNER\" run --json --procs 1000 --shell 'for i in 1 2 3 4 5 6 7 8 "
+          "9 10 11 12 13 14 15 16; do sleep 1 & done 2>/dev/null; wait; exit 2'); "
+          "case $out in *'\"pids\":1'*) ;; *) exit 77;; esac; "
+          "case $out in *'\"exit_code\":2,'*'\"exception\":null'*) exit 0;; esac; "
+          "echo \"$out\" >&2; exit 1",
+          (char *)NULL);
+    _exit(4);
+}
+
+static void test_limit_process_is_named_for_its_own_limit_only(void **state)
+{
+    (void)state;
+    char own[512], enclosing[600];
+    if (!own_v1_pids_cgroup(own, sizeof own)) {
+        print_message("skipped: no v1 pids cgroup this caller may make one in\n");
+        skip();
+    }
+    snprintf(enclosing, sizeof enclosing, "%s/cordon-test-enclosing-%d", own, (int)getpid());
+    assert_int_equal(mkdir(enclosing, 0755), 0);
+    char path[700];
+    snprintf(path, sizeof path, "%s/pids.max", enclosing);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fprintf(f, "12\n");
+    assert_int_equal(fclose(f), 0);
+    pid_t copy = fork();
+    assert_true(copy >= 0);
+    if (copy == 0)
+        run_in_enclosing(enclosing);
+    int status;
+    assert_int_equal(waitpid(copy, &status, 0), copy);
+    for (int i = 0; i < 500 && rmdir(enclosing) != 0; i++)
+        usleep(10000); /* the copy's last processes leave it as they end */
+    assert_true(WIFEXITED(status));
+    if (WEXITSTATUS(status) == 77) {
+        print_message("skipped: no pids cgroup for the task\n");
+        skip();
+    }
+    assert_int_equal(WEXITSTATUS(status), 0);
+}
+
 static void test_limit_cores_are_never_dumped(void **state)
 {
     (void)state;
@@ -329,6 +456,7 @@ static void test_limit_cores_are_dumped_when_asked(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_limit_memory_named_by_a_function_s_return),
         cmocka_unit_test(test_limit_memory_too_small_to_start_is_refused),
         cmocka_unit_test(test_limit_memory_with_a_cgroup_is_memory_limit),
         cmocka_unit_test(test_limit_cpu_ends_with_cpu_limit),
@@ -340,6 +468,7 @@ int main(void)
         cmocka_unit_test(test_limit_open_files),
         cmocka_unit_test(test_limit_open_files_too_low_for_the_set_up_is_explained),
         cmocka_unit_test(test_limit_fork_bomb_is_stopped_by_process_limit),
+        cmocka_unit_test(test_limit_process_is_named_for_its_own_limit_only),
         cmocka_unit_test(test_limit_cores_are_never_dumped),
         cmocka_unit_test(test_limit_cores_are_dumped_when_asked),
     };

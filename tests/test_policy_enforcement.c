@@ -7,6 +7,7 @@
 #include <linux/fs.h>
 #include <sched.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -488,6 +489,49 @@ static void test_policy_refusing_cordons_own_calls_does_not_hang(void **state)
         cordon_task_free(t);
         cordon_policy_free(p);
     }
+}
+
+static int sends_itself_sigsys(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    (void)arg;
+    signal(SIGSYS, SIG_IGN); /* a send that got through is counted, not fatal */
+    int through = 0;
+    through += raise(SIGSYS) == 0;
+    through += kill(getpid(), SIGSYS) == 0;
+    through += kill(0, SIGSYS) == 0;
+    through += sigqueue(getpid(), SIGSYS, (union sigval){ 0 }) == 0;
+    through += prctl(PR_SET_PDEATHSIG, SIGSYS) == 0;
+    return through;
+}
+
+/* A filter without a listener (its policy refuses sendmsg, with which the
+ * listener is handed over) kills with a bare SIGSYS: the task cannot send
+ * itself one, so that such a death is the filter's, and a violation. */
+static void test_policy_without_a_listener_names_only_the_filter_s_sigsys(void **state)
+{
+    (void)state;
+    SKIP_UNDER_VALGRIND("no seccomp(2): the filter is installed with prctl, without listeners");
+    cordon_policy *p = inline_policy("include default\nerrno EPERM sendmsg\n"
+                                     "kill socket if arg0 == 2\n");
+    cordon_task *t = cordon_shell_task("kill -SYS $$ 2>/dev/null; exit 7");
+    cordon_set_policy(t, p);
+    const cordon_result *r = run_task(t, 0);
+    assert_int_equal(r->exit_code, 7);
+    cordon_task_free(t);
+
+    r = run_under(p, sends_itself_sigsys, NULL, 0, &t);
+    assert_int_equal(r->exit_code, 0);
+    cordon_task_free(t);
+
+    const char *argv[] = { hostile_path, "socket-inet", NULL };
+    t = cordon_command_task(argv);
+    cordon_set_policy(t, p);
+    r = run_task(t, CORDON_EXCEPTION);
+    assert_string_equal(r->exception, "PolicyViolation");
+    assert_int_equal(r->signal, SIGSYS);
+    cordon_task_free(t);
+    cordon_policy_free(p);
 }
 
 static int map_a_page(cordon_ctx *ctx, void *arg)
@@ -1059,6 +1103,7 @@ int main(void)
         cmocka_unit_test(test_policy_default_denies_and_names),
         cmocka_unit_test(test_policy_unconditional_rule_overrides_included_conditions),
         cmocka_unit_test(test_policy_refusing_cordons_own_calls_does_not_hang),
+        cmocka_unit_test(test_policy_without_a_listener_names_only_the_filter_s_sigsys),
         cmocka_unit_test(test_policy_readonly_kills_sideways_changes),
         cmocka_unit_test(test_policy_readonly_kills_newer_calls_that_change_files),
         cmocka_unit_test(test_policy_readonly_kills_inode_ioctls_on_a_read_only_fd),

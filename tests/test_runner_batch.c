@@ -220,6 +220,38 @@ static void test_batch_out_dir_saves_each_output(void **state)
     remove_tree(dir);
 }
 
+/* LINE.log and LINE.exc are written only when there is something to
+ * say; run again into the same directory, a line that no longer fails
+ * must not keep the exception of the earlier batch. */
+static void test_batch_out_dir_keeps_no_stale_exception(void **state)
+{
+    (void)state;
+    char *dir = make_temp_dir();
+    char out_dir[300], exc[400], line[600];
+    snprintf(out_dir, sizeof out_dir, "%s/out", dir);
+    snprintf(exc, sizeof exc, "%s/1.exc", out_dir);
+    snprintf(line, sizeof line,
+             "if [ -e %s/ran ]; then echo fine; else touch %s/ran; kill -SEGV $$; fi\n", dir,
+             dir);
+    char *input = lines_file(dir, line);
+    captured c = CORDON("batch", "--quiet", "--out-dir", out_dir, input);
+    expect_status(&c, 1);
+    captured_free(&c);
+    FILE *f = fopen(exc, "r");
+    assert_non_null(f);
+    char buf[64] = "";
+    assert_non_null(fgets(buf, sizeof buf, f));
+    fclose(f);
+    assert_string_equal(buf, "SIGSEGV: Segmentation fault\n");
+    c = CORDON("batch", "--quiet", "--out-dir", out_dir, input);
+    expect_status(&c, 0);
+    captured_free(&c);
+    assert_int_equal(access(exc, F_OK), -1);
+    assert_int_equal(errno, ENOENT);
+    free(input);
+    remove_tree(dir);
+}
+
 static void test_batch_audit_and_json_lines(void **state)
 {
     (void)state;
@@ -430,6 +462,7 @@ int main(void)
         cmocka_unit_test(test_batch_lost_records_are_cordons_error),
         cmocka_unit_test(test_batch_refuses_a_nul_byte_in_a_job_line),
         cmocka_unit_test(test_batch_out_dir_saves_each_output),
+        cmocka_unit_test(test_batch_out_dir_keeps_no_stale_exception),
         cmocka_unit_test(test_batch_audit_and_json_lines),
         cmocka_unit_test(test_batch_takes_the_options_of_run),
         cmocka_unit_test(test_batch_option_errors_are_125),

@@ -184,6 +184,40 @@ static void test_runner_own_output_to_full_stdout_is_an_error(void **state)
     remove_tree(dir);
 }
 
+/* Output the library writes for a policy command (a diff, a filter's
+ * disassembly, a check, an import, a learned policy) is more than stdio
+ * holds, so the failed write is met inside the library call: said as
+ * cordon's own output failure with its errno, never as the call's
+ * "Input/output error". */
+static void test_runner_policy_output_to_failing_stdout_names_the_write(void **state)
+{
+    (void)state;
+    const char *const commands[][6] = {
+        { "policy", "diff", "default", "compute", NULL },
+        { "policy", "show", "--bpf", "default", NULL },
+        { "policy", "check", "docker:tests/data/docker-seccomp/default.json", NULL },
+        { "policy", "import", "tests/data/docker-seccomp/default.json", NULL },
+        { "learn", "--quiet", "--no-verify", "--", "true", NULL },
+    };
+    void (*const setups[])(void) = { stdout_to_dev_full, stdout_to_closed_pipe };
+    const char *const said[] = { "cordon: cannot write to stdout: No space left on device\n",
+                                 "cordon: cannot write to stdout: Broken pipe\n" };
+    for (size_t s = 0; s < 2; s++) {
+        for (size_t i = 0; i < sizeof commands / sizeof *commands; i++) {
+            const char *argv[64];
+            cordon_argv(argv, commands[i]);
+            captured c = exec_capture_with(argv, NULL, 0, -1, setups[s]);
+            expect_status(&c, 125);
+            /* import also notes what it left out, on stderr, first */
+            size_t len = strlen(c.err), want = strlen(said[s]);
+            assert_true(len >= want);
+            assert_string_equal(c.err + len - want, said[s]);
+            assert_null(strstr(c.err, "Input/output error"));
+            captured_free(&c);
+        }
+    }
+}
+
 /* ---- an audit file on a full disk ------------------------------------------ */
 
 /* A small tmpfs in a mount namespace of this test process's own (its
@@ -326,6 +360,7 @@ int main(void)
         cmocka_unit_test(test_runner_json_to_full_stdout_fails_and_audit_keeps_the_record),
         cmocka_unit_test(test_batch_stdout_full_fails_the_batch),
         cmocka_unit_test(test_runner_own_output_to_full_stdout_is_an_error),
+        cmocka_unit_test(test_runner_policy_output_to_failing_stdout_names_the_write),
         cmocka_unit_test(test_runner_audit_refuses_a_socket_and_a_directory),
         cmocka_unit_test(test_batch_out_dir_refuses_a_directory_in_place_and_a_file),
         /* last: it leaves this process in a mount namespace of its own */

@@ -134,6 +134,116 @@ static void test_usage_counts_orphans_killed_at_the_end(void **state)
     orphans_count(NULL, true);
 }
 
+/* Without a pid namespace wait4 sees only what the first process waited
+ * for; the task's v2 cgroup counted the orphans, and its figure is the
+ * task's usage.  A task after one that spun in the same (pooled) cgroup
+ * counts only its own.  Namespaces are turned off in a copy of the test;
+ * it exits 77 where the task had no cgroup (an unprivileged caller). */
+/* The task's CPU time in ms, or -1 if it did not run to an ending
+ * without an exception; no cmocka assertion, as it runs in a copy. */
+static long cpu_ms_of(cordon_task *t, unsigned *confinement)
+{
+    long ms = -1;
+    if (t && cordon_run(t) == 0) {
+        const cordon_result *r = cordon_task_result(t);
+        *confinement = r->confinement;
+        ms = r->exit_code == 0 ? (long)((r->usage.user_us + r->usage.sys_us) / 1000u) : -1;
+    }
+    cordon_task_free(t);
+    return ms;
+}
+
+static int orphans_counted_without_namespaces(void)
+{
+    setenv("CORDON_NO_NAMESPACES", "1", 1);
+    cordon_task *t = cordon_shell_task("d=$(mktemp -d) && H=\"$CORDON_HOSTILE_DIR/hostile\" && "
+                                       "($H spin-then-mark 200 $d/a &) && "
+                                       "($H spin-then-mark 200 $d/b &) && "
+                                       "until [ -e $d/a ] && [ -e $d/b ]; do sleep 0.02; done; "
+                                       "rm -r $d");
+    cordon_set_timeout_ms(t, 60000);
+    unsigned held = 0;
+    long orphans = cpu_ms_of(t, &held);
+    if (orphans >= 0 && !(held & CORDON_CONFINED_CGROUP))
+        return 77;
+    if (orphans < 400 || (held & CORDON_CONFINED_PID_NAMESPACE))
+        return 1;
+    if (cpu_ms_of(cordon_function_task(spins, NULL), &held) < 190)
+        return 2;
+    long after = cpu_ms_of(cordon_shell_task("exit 0"), &held);
+    return after >= 0 && after < 100 ? 0 : 3;
+}
+
+static void test_usage_counts_orphans_without_a_pid_namespace(void **state)
+{
+    (void)state;
+    pid_t copy = fork();
+    assert_true(copy >= 0);
+    if (copy == 0)
+        _exit(orphans_counted_without_namespaces());
+    int status;
+    assert_int_equal(waitpid(copy, &status, 0), copy);
+    assert_true(WIFEXITED(status));
+    if (WEXITSTATUS(status) == 77) {
+        print_message("skipped: no cgroup could be made for the task\n");
+        skip();
+    }
+    assert_int_equal(WEXITSTATUS(status), 0);
+}
+
+/* Two children of a parent that ignores SIGCHLD: the kernel reaps them
+ * and adds their time to no one, so no wait4 counts them; the task's v2
+ * cgroup does.  Returns 77 where the task has no v2 cgroup of its own. */
+static int autoreaped_children(cordon_ctx *ctx, void *arg)
+{
+    (void)arg;
+    char line[512];
+    bool own_v2 = false;
+    FILE *f = fopen("/proc/self/cgroup", "r");
+    while (f && fgets(line, sizeof line, f))
+        own_v2 = own_v2 || (strncmp(line, "0::", 3) == 0 && strstr(line, "/cordon-"));
+    if (f)
+        fclose(f);
+    if (!own_v2)
+        return 77;
+    signal(SIGCHLD, SIG_IGN);
+    pid_t children[2];
+    for (int i = 0; i < 2; i++) {
+        children[i] = fork();
+        if (children[i] == 0)
+            _exit(spins(ctx, NULL));
+        if (children[i] < 0)
+            return 1;
+    }
+    for (int i = 0; i < 2; i++)
+        while (kill(children[i], 0) == 0)
+            usleep(10000);
+    return 0;
+}
+
+static void test_usage_counts_children_nobody_waited_for(void **state)
+{
+    (void)state;
+    for (int with_cpu_limit = 1; with_cpu_limit >= 0; with_cpu_limit--) {
+        cordon_task *t = cordon_function_task(autoreaped_children, NULL);
+        if (with_cpu_limit)
+            cordon_set_limit(t, CORDON_LIMIT_CPU_MS, 20000);
+        else
+            cordon_set_tree_accounting(t, 1);
+        cordon_set_timeout_ms(t, 60000);
+        const cordon_result *r = run_task(t, 0);
+        if (r->exit_code == 77) {
+            cordon_task_free(t);
+            print_message("skipped: no v2 cgroup for this caller's tasks\n");
+            skip();
+        }
+        assert_int_equal(r->exit_code, 0);
+        /* 400 ms spun by the two children, a loaded machine's share aside */
+        assert_true(r->usage.user_us + r->usage.sys_us >= 380000);
+        cordon_task_free(t);
+    }
+}
+
 enum { TOUCHED_MIB = 40, TREE_PROCESSES = 3 };
 
 static char *volatile held_block; /* seen from outside: the touch is not optimized away */
@@ -321,6 +431,8 @@ int main(void)
         cmocka_unit_test(test_usage_wall_time_covers_the_run),
         cmocka_unit_test(test_usage_wall_time_is_never_below_cpu_time),
         cmocka_unit_test(test_usage_counts_orphans_killed_at_the_end),
+        cmocka_unit_test(test_usage_counts_orphans_without_a_pid_namespace),
+        cmocka_unit_test(test_usage_counts_children_nobody_waited_for),
         cmocka_unit_test(test_usage_tree_peak_counts_the_whole_tree),
         cmocka_unit_test(test_usage_tree_peak_comes_with_a_memory_limit),
         cmocka_unit_test(test_usage_tree_peak_is_not_the_callers),

@@ -14,6 +14,7 @@ calls before anything runs.
                            that usage.tree_peak_kb counts the whole tree
     cwd=, env={}, clear_env=False, stdin=b""   (commands; stdin for both)
 """
+import errno
 import pwd
 import re
 import threading
@@ -45,6 +46,24 @@ def size(name, value):
     if not match:
         raise ValueError(f"{name}={value!r}: expected bytes, e.g. 268435456 or '256M'")
     return int(match.group(1)) * _UNITS[match.group(2).lower()]
+
+
+def _set_limit(task, name, what, raw, value):
+    """A value libcordon refuses is the caller's mistake: a ValueError that
+    names the option and what it takes, never the setter's OSError."""
+    try:
+        task.set_limit(what, value)
+    except OSError as e:
+        if e.errno != errno.EINVAL:
+            raise
+        if what == _cordon.LIMIT_MEMORY and value < _cordon.MEMORY_MIN:
+            unitless = re.fullmatch(r"\s*\d+\s*", str(raw)) is not None
+            hint = f"; did you mean '{str(raw).strip()}M'?" if unitless else ""
+            raise ValueError(f"{name}={raw!r}: {value} bytes is too small to start any task "
+                             f"(at least 1M){hint}") from None
+        if what in (_cordon.LIMIT_OUTPUT, _cordon.LIMIT_RETURN):
+            raise ValueError(f"{name}={raw!r}: {value} bytes is out of range (1 to 1G)") from None
+        raise ValueError(f"{name}={raw!r}: {value} is refused by cordon") from None
 
 
 def milliseconds(name, value):
@@ -96,9 +115,12 @@ def apply(task, options, return_headroom=0):
             continue
         value = size(name, options[name])
         if name == "returns":
+            if not 0 < value <= 1 << 30:
+                raise ValueError(f"returns={options[name]!r}: {value} bytes is out of range "
+                                 f"(1 to 1G)")
             return_limit = value
             continue
-        task.set_limit(what, value)
+        _set_limit(task, name, what, options[name], value)
     # The region holds the value (held to the limit by the child) and the
     # envelope around it.
     task.set_limit(_cordon.LIMIT_RETURN, min(return_limit + return_headroom, 1 << 30))

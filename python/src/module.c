@@ -86,6 +86,7 @@ static int add_constants(PyObject *m)
         { "LIMIT_OUTPUT", CORDON_LIMIT_OUTPUT },
         { "LIMIT_RETURN", CORDON_LIMIT_RETURN },
         { "EXCEPTION", CORDON_EXCEPTION },
+        { "MEMORY_MIN", CORDON_MEMORY_MIN },
     };
     for (size_t i = 0; i < sizeof constants / sizeof *constants; i++) {
         if (PyModule_AddIntConstant(m, constants[i].name, constants[i].value) < 0)

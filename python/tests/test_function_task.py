@@ -4,7 +4,7 @@ import pickle
 import pytest
 
 import cordon
-from cordon.tasks import FunctionTask
+from cordon.tasks import FunctionTask, ShellCommand
 
 import helpers
 
@@ -136,6 +136,20 @@ def test_options_are_checked_before_anything_runs():
         FunctionTask(helpers.add, 1).configure(memory="lots").run()
     with pytest.raises(ValueError, match="no-such-policy"):
         FunctionTask(helpers.add, 1).configure(policy="no-such-policy")
+
+
+def test_a_limit_cordon_refuses_is_a_value_error_naming_the_option():
+    # a forgotten unit: 64 bytes, not 64 MiB; never an OSError from a setter
+    with pytest.raises(ValueError, match=r"memory=64: 64 bytes is too small to start any "
+                                         r"task \(at least 1M\); did you mean '64M'\?"):
+        FunctionTask(helpers.add, 1).configure(memory=64).run()
+    with pytest.raises(ValueError, match=r"output='0': 0 bytes is out of range \(1 to 1G\)"):
+        FunctionTask(helpers.add, 1).configure(output="0").run()
+    with pytest.raises(ValueError, match=r"memory='512k': 524288 bytes is too small to start "
+                                         r"any task \(at least 1M\)$"):
+        ShellCommand("true", memory="512k").run()
+    with pytest.raises(ValueError, match=r"returns=0: 0 bytes is out of range"):
+        FunctionTask(helpers.add, 1).configure(returns=0).run()
 
 
 def test_log_level_option():
