@@ -77,6 +77,7 @@ enum cordon__step {
     STEP_NAMESPACES,
     STEP_EXEC,
     STEP_SETUP_HOOK,            /* the caller's set-up hook returned non-zero */
+    STEP_KEYRING,
     STEP_COUNT_
 };
 const char *cordon__step_name(int step);

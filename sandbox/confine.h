@@ -54,6 +54,8 @@ int cordon__switch_user(uid_t uid, gid_t gid);
 int cordon__drop_bounding_set(const cordon__capability_plan *plan); /* and ambient */
 int cordon__clear_capabilities(const cordon__capability_plan *plan); /* E, P, I */
 int cordon__set_no_new_privileges(void);
+/* A new session keyring of the task's own (keyrings.c). */
+int cordon__leave_callers_keyrings(void);
 
 /* Namespaces (namespaces.c).  Parent side: which of them this machine
  * lets the process make (probed once per process; CORDON_NO_NAMESPACES in
