@@ -113,7 +113,8 @@ typedef struct writable_trees {
     int bind_tree[sizeof ((cordon__launch *)0)->bind_access / sizeof(unsigned)];
 } writable_trees;
 
-/* The task's own mounts, after its /proc (lib/isolation.c): its binds
+/* The task's own mounts, after its /proc (lib/isolation.c): terminals of
+ * its own (sandbox/own_pts.c) unless its /dev is minimal, its binds
  * (from the caller's tree, before anything of the task's hides a part of
  * it), its /dev, its tmpfs mounts; and the file rules for what was
  * mounted: a rule made before on the directory beneath does not reach a
@@ -121,6 +122,9 @@ typedef struct writable_trees {
 static int mount_own_tree(const cordon__launch *l, writable_trees *trees)
 {
     int rc = grant(l, "/proc", l->own_proc_access);
+    /* Before the binds: one the task asks for over /dev/pts is its own. */
+    if (rc == 0 && !l->minimal_dev)
+        rc = cordon__mount_own_pts();
     for (size_t i = 0; i < l->bind_count && rc == 0; i++) {
         rc = cordon__mount_bind(&l->binds[i], trees->bind_tree[i]);
         trees->bind_tree[i] = -1; /* taken, closed */

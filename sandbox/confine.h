@@ -118,6 +118,11 @@ int cordon__mount_clone(int tree, const char *target);
  * /dev/shm and the fd, stdin, stdout, stderr links; /dev itself then
  * read-only.  Needs the task's own /proc mounted. */
 int cordon__mount_minimal_dev(const char *shm_options);
+/* In the task's mount namespace (own_pts.c), without a minimal /dev: a
+ * devpts of the task's own over the caller's /dev/pts (or, where none can
+ * be made, an empty read-only tmpfs), so that no terminal of the caller's
+ * can be opened by name. */
+int cordon__mount_own_pts(void);
 /* In a new UTS namespace (namespaces.c): the task's hostname. */
 int cordon__set_hostname(const char *name);
 

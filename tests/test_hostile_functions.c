@@ -7,6 +7,7 @@
  */
 #include <fcntl.h>
 #include <linux/io_uring.h>
+#include <poll.h>
 #include <pthread.h>
 #include <pty.h>
 #include <signal.h>
@@ -466,6 +467,46 @@ static void test_a_task_cannot_reach_the_callers_terminal(void **state)
     close(master);
 }
 
+/* Opens the caller's terminal by its name, the pty slave's path: 0 when
+ * it could not, 1 when it opened it, 2 when it also wrote to it. */
+static int open_the_callers_terminal_by_name(cordon_ctx *ctx, void *path)
+{
+    (void)ctx;
+    int fd = open(path, O_RDWR | O_NOCTTY | O_NONBLOCK);
+    if (fd < 0)
+        return 0;
+    int wrote = write(fd, "fake prompt: ", 13) == 13;
+    close(fd);
+    return 1 + wrote;
+}
+
+/* The task's user may open the caller's terminal (a library's task runs as
+ * the caller's user): by its name in /dev/pts it wrote on the caller's
+ * screen and could read what the user typed. */
+static void test_a_task_cannot_open_the_callers_terminal_by_name(void **state)
+{
+    (void)state;
+    int master, slave;
+    char name[64];
+    assert_int_equal(openpty(&master, &slave, name, NULL, NULL), 0);
+    cordon_task *t = cordon_function_task(open_the_callers_terminal_by_name, name);
+    cordon_set_policy(t, NULL);
+    const cordon_result *r = run_task(t, 0);
+    bool own_mounts = r->confinement & CORDON_CONFINED_OWN_PROC;
+    int opened = r->exit_code;
+    struct pollfd screen = { .fd = master, .events = POLLIN };
+    int written = poll(&screen, 1, 0);
+    cordon_task_free(t);
+    close(slave);
+    close(master);
+    if (!own_mounts) {
+        fprintf(stderr, "no mount namespace here: the caller's terminals stay in /dev/pts\n");
+        skip();
+    }
+    assert_int_equal(opened, 0);
+    assert_int_equal(written, 0);
+}
+
 /* ---- the caller's signals without a policy ------------------------------ */
 
 static volatile sig_atomic_t usr1_received;
@@ -519,6 +560,7 @@ int main(void)
         cmocka_unit_test(test_a_task_cannot_raise_cordons_own_classes),
         cmocka_unit_test(test_raised_text_reaches_the_caller_without_control_bytes),
         cmocka_unit_test(test_a_task_cannot_reach_the_callers_terminal),
+        cmocka_unit_test(test_a_task_cannot_open_the_callers_terminal_by_name),
         cmocka_unit_test(test_without_a_policy_a_task_still_cannot_signal_its_caller),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
