@@ -191,8 +191,10 @@ static int mount_task_view(const cordon__launch *l)
     writable_trees trees = { .rule_count = 0 };
     for (size_t i = 0; i < sizeof trees.bind_tree / sizeof *trees.bind_tree; i++)
         trees.bind_tree[i] = -1;
+    bool read_only_view = l->owns_ruleset && !l->view_stays_writable;
     int rc;
-    if ((rc = read_only_but_granted(l, &trees)) < 0 || (rc = cordon__mount_own_proc()) < 0 ||
+    if ((rc = cordon__keep_mounts_apart(read_only_view)) < 0 ||
+        (rc = read_only_but_granted(l, &trees)) < 0 || (rc = cordon__mount_own_proc()) < 0 ||
         (l->runs_as_root && (rc = cordon__protect_kernel_settings()) < 0) ||
         (rc = mount_own_tree(l, &trees)) < 0)
         return rc;

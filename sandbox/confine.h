@@ -71,7 +71,15 @@ unsigned cordon__namespaces_available(void);
 /* Child side: unshares `what` (the pid namespace takes effect for the
  * children) and maps the caller's own uid and gid in a user namespace. */
 int cordon__enter_namespaces(unsigned what);
-/* In the new pid namespace: mounts its /proc over the caller's. */
+/* In a new mount namespace, before anything is mounted there: a copy of
+ * a shared mount (every mount of a systemd machine's) is a peer of the
+ * caller's, and what was mounted on it showed up, and stayed, in the
+ * caller's namespace.  Each mount becomes a slave (the caller's later
+ * mounts and unmounts still reach the task, nothing goes back), or with
+ * `frozen` private: a view made read-only must not take in a writable
+ * mount the caller makes later. */
+int cordon__keep_mounts_apart(bool frozen);
+/* In the new pid namespace, mounts kept apart: its /proc over the caller's. */
 int cordon__mount_own_proc(void);
 /* In the task's mount namespace, for a task that runs as uid 0: without
  * capabilities root still owns the files of /proc/sys (core_pattern runs

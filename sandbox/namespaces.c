@@ -121,11 +121,15 @@ int cordon__set_hostname(const char *name)
     return 0;
 }
 
+int cordon__keep_mounts_apart(bool frozen)
+{
+    if (mount(NULL, "/", NULL, MS_REC | (frozen ? MS_PRIVATE : MS_SLAVE), NULL) != 0)
+        return -errno;
+    return 0;
+}
+
 int cordon__mount_own_proc(void)
 {
-    /* Nothing mounted here reaches the caller's namespace. */
-    if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) != 0)
-        return -errno;
     if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) != 0)
         return -errno;
     return 0;
@@ -185,7 +189,8 @@ static int probe_child(unsigned what)
     if (init < 0)
         _exit(2);
     if (init == 0)
-        _exit((what & CORDON__NAMESPACE_MOUNT) && cordon__mount_own_proc() < 0 ? 3 : 0);
+        _exit((what & CORDON__NAMESPACE_MOUNT) &&
+                      (cordon__keep_mounts_apart(false) < 0 || cordon__mount_own_proc() < 0) ? 3 : 0);
     int status;
     while (waitpid(init, &status, 0) < 0 && errno == EINTR)
         ;

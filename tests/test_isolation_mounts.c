@@ -313,6 +313,83 @@ static int check_read_only_with_submount(void)
     return errnos[0] == 0 && errnos[1] == 0 ? 0 : 15;
 }
 
+/* ---- propagation ---- */
+
+static int count_mounts(void)
+{
+    FILE *f = fopen("/proc/self/mountinfo", "r");
+    if (!f)
+        return -1;
+    int lines = 0;
+    for (int c; (c = fgetc(f)) != EOF;)
+        lines += c == '\n';
+    fclose(f);
+    return lines;
+}
+
+/* A task with file rules: one allowed to write `target` (its view is made
+ * read-only, `target` mounted back writable), which then watches for up to
+ * 3 s for a mount on `source`, which the caller makes after 300 ms. */
+static cordon_task *watching_task(void)
+{
+    char command[400];
+    snprintf(command, sizeof command,
+             "for i in $(seq 30); do grep -q ' %s ' /proc/self/mountinfo && "
+             "{ echo seen; exit; }; sleep 0.1; done; echo unseen", source);
+    cordon_task *t = shell(command);
+    cordon_allow_system_paths(t);
+    cordon_allow_path(t, target, CORDON_READ | CORDON_WRITE);
+    return t;
+}
+
+/* In a copy of the test, in a mount namespace of its own whose mounts are
+ * shared (as a systemd machine's are): 0 when the task's mounts stayed out
+ * of it and its later mount stayed out of the task's read-only view. */
+static int check_propagation(void)
+{
+    if (mount_tmpfs_below_source() != 0 || mount(NULL, "/", NULL, MS_REC | MS_SHARED, NULL) != 0)
+        return 10;
+    int before = count_mounts();
+    cordon_task *t = watching_task();
+    if (cordon_run_async(t) != 0)
+        return 11;
+    usleep(300 * 1000);
+    if (mount("tmpfs", source, "tmpfs", 0, "mode=0755") != 0)
+        return 12;
+    if (cordon_join(t) != 0 || cordon_task_result(t)->exit_code != 0)
+        return 13;
+    int seen = strcmp(cordon_task_result(t)->std_out.data, "seen\n") == 0;
+    cordon_task_free(t);
+    umount(source);
+    if (count_mounts() != before)
+        return 14; /* what the task's init mounted stayed in the caller's namespace */
+    return seen ? 15 : 0;
+}
+
+/* Mount propagation: what the init mounted for a task (its writable trees
+ * in a view made read-only) showed up, and stayed, in the caller's
+ * namespace where the caller's mounts are shared; and a mount the caller
+ * made while the task ran came writable into its read-only view. */
+static void test_mounts_propagation_stays_out_of_both_views(void **state)
+{
+    (void)state;
+    require_mount_namespace();
+    if (!(probe_confinement() & CORDON_CONFINED_LANDLOCK))
+        skip();
+    pid_t copy = fork();
+    assert_true(copy >= 0);
+    if (copy == 0)
+        _exit(check_propagation());
+    int status;
+    assert_int_equal(waitpid(copy, &status, 0), copy);
+    assert_true(WIFEXITED(status));
+    if (WEXITSTATUS(status) == 10) {
+        print_message("this test cannot make a mount namespace of its own with shared mounts\n");
+        skip();
+    }
+    assert_int_equal(WEXITSTATUS(status), 0);
+}
+
 /* The classic bug: MS_BIND | MS_RDONLY in one mount(2) makes a writable
  * bind, and a non-recursive read-only remount leaves submounts writable. */
 static void test_mounts_read_only_bind_refuses_writes_beneath_submounts(void **state)
@@ -698,6 +775,7 @@ int main(void)
         cmocka_unit_test(test_mounts_cgroup_namespace_hides_the_cgroup_path),
         cmocka_unit_test(test_mounts_options_without_namespaces_fail_closed),
         cmocka_unit_test(test_mounts_refused_namespaces_fail_closed),
+        cmocka_unit_test(test_mounts_propagation_stays_out_of_both_views),
     };
     return cmocka_run_group_tests(tests, make_dirs, remove_dirs);
 }
