@@ -254,11 +254,13 @@ int cordon_set_setup_hook(cordon_task *t, cordon_setup_fn fn, void *arg);
  *                          and passed to the output callback
  *   CORDON_OUTPUT_INHERIT  the caller's own fd 1 (or 2), as it is when the
  *                          run starts; nothing is captured.  The task
- *                          holds it only where writing is all it can do:
- *                          a pipe or device (not a terminal) open
- *                          write-only is handed over; one open read-write
- *                          is handed over as a write-only description of
- *                          the same pipe or device.  Everything else is
+ *                          holds it only where writing is all it can do,
+ *                          and never the caller's description itself (an
+ *                          O_NONBLOCK it set would stay on the caller's):
+ *                          a pipe or device (not a terminal) is handed
+ *                          over as a write-only description of its own,
+ *                          opened again (a FIFO that cannot be is
+ *                          relayed, with RWF_NOWAIT).  Everything else is
  *                          never handed over (the task could read back,
  *                          seek or truncate a file, recv or send on a
  *                          socket, change a terminal's modes, flush its

@@ -264,6 +264,7 @@ typedef struct cordon__attempt_state {
     bool relayed[3];
     int relay_fd[3];            /* the launch's; -1 once the target is gone */
     bool relay_socket[3];       /* the target is a socket: written with send */
+    bool relay_pipe[3];         /* the caller's own pipe: written with RWF_NOWAIT */
     struct cordon__relay *relay[3];
     uint64_t started_ns, ended_ns, deadline_ns, cpu_limit_ns;
     uint64_t cpu_used_ns;       /* the tree's CPU time at the last check */
@@ -386,10 +387,12 @@ void cordon__listener_release(cordon__attempt_state *s);
  * buffer, whose `dropped` counts what the terminal never took. */
 /* lib/inherited_output.c: for CORDON_OUTPUT_INHERIT of the caller's fd
  * `stream`, an fd of cordon's own: one the task may hold, or (*relay) one
- * the collector writes to (*is_socket: with send).  Negative errno:
- * refused (-EBADF not open for writing, -ENOTTY a terminal's master or
- * one that cannot be opened again). */
-int  cordon__inherit_target(int stream, bool *relay, bool *is_socket);
+ * the collector writes to (*is_socket: with send; *is_pipe: the caller's
+ * pipe, which could not be opened again, with RWF_NOWAIT).  Negative
+ * errno: refused (-EBADF not open for writing, -ENOTTY a terminal's master
+ * or one that cannot be opened again, or the error of opening again a
+ * pipe or device that cannot be relayed without blocking). */
+int  cordon__inherit_target(int stream, bool *relay, bool *is_socket, bool *is_pipe);
 bool cordon__relay_read(cordon__attempt_state *s, int *fd, int stream, cordon__buffer *counted);
 void cordon__relay_flush(cordon__attempt_state *s, int stream, cordon__buffer *counted);
 bool cordon__relay_wants_input(const cordon__attempt_state *s, int stream);
