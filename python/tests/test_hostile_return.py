@@ -188,6 +188,26 @@ def test_a_malformed_profile_is_reported_not_raised():
     assert "cannot be read" in out.getvalue()
 
 
+def test_a_profile_naming_one_table_from_every_function_is_refused():
+    # 1500 functions share one callers table of 1500: a small pickle that
+    # pstats walked (and copied) 1500 times over.
+    callers = {(f"caller{i}.py", i, "g"): (1, 1, 0.1, 0.1) for i in range(1500)}
+    stats = {(f"file{i}.py", i, f"f{i}"): (1, 1, 0.1, 0.1, callers) for i in range(1500)}
+    out = io.StringIO()
+    t = forged({"kind": "ok", "value": pickle.dumps(7), "profile": stats})
+    assert t.run_profiler(out=out, limit=3) == 7
+    assert "cannot be read" in out.getvalue() and "expands past" in out.getvalue()
+
+
+def test_a_profile_s_names_are_shown_escaped():
+    stats = {("\x1b[2Jfile.py", 1, "f\x9b\n"): (1, 1, 0.5, 0.5, {})}
+    out = io.StringIO()
+    t = forged({"kind": "ok", "value": pickle.dumps(7), "profile": stats})
+    assert t.run_profiler(out=out) == 7
+    assert "\x1b" not in out.getvalue() and "\x9b" not in out.getvalue()
+    assert "\\x1b[2Jfile.py" in out.getvalue() and "f\\x9b\\x0a" in out.getvalue()
+
+
 def test_a_nested_class_of_a_loaded_module_comes_back():
     raised = outcome(FunctionTask(helpers.raise_instance, helpers.Outer.Inner("nested")))
     assert type(raised) is helpers.Outer.Inner and str(raised) == "nested"
