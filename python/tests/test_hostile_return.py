@@ -188,6 +188,36 @@ def test_a_malformed_profile_is_reported_not_raised():
     assert "cannot be read" in out.getvalue()
 
 
+@pytest.mark.parametrize("data", [
+    b"cbuiltins\nset\n(cbuiltins\nrange\n(I0\nI1000000\ntRtR.",
+    b"cbuiltins\nfrozenset\n(cbuiltins\nrange\n(I0\nI1000000\ntRtR.",
+    b"cbuiltins\nbytearray\n(I1000000\ntR.",
+    b"cbuiltins\nbytearray\n(Vx\nVutf-7\ntR.",
+    b"ccollections\ndeque\n(cbuiltins\nrange\n(I0\nI1000000\ntRtR.",
+    b"ccollections\nCounter\n(cbuiltins\nrange\n(I0\nI1000000\ntRtR.",
+    b"cfractions\nFraction\n(V1e99999\ntR.",
+], ids=["set", "frozenset", "bytearray-count", "bytearray-codec", "deque", "Counter",
+        "Fraction-exponent"])
+def test_a_small_pickle_never_expands_in_the_parent(data):
+    # A 50-byte pickle of set(range(10**7)) made the parent hold 578 MB.
+    assert len(data) < 64
+    raised = outcome(forged(value_envelope(data)))
+    assert type(raised) is cordon.UntrustedReturn, raised
+    assert "which the parent would expand" in str(raised) or "Fraction" in str(raised)
+
+
+def test_the_expanding_types_still_come_back_from_what_they_hold():
+    import collections
+    import fractions
+    values = [{1, 2}, frozenset({3}), bytearray(b"ab"), collections.deque([1, 2], maxlen=5),
+              collections.Counter("aab"), collections.OrderedDict(a=1),
+              collections.defaultdict(set, {1: {2}}), fractions.Fraction(3, 4)]
+    for value in values:
+        got = outcome(forged(value_envelope(pickle.dumps(value, protocol=5))))
+        assert got == value and type(got) is type(value)
+    assert outcome(forged(value_envelope(pickle.dumps(values[6])))).default_factory is set
+
+
 def test_a_profile_naming_one_table_from_every_function_is_refused():
     # 1500 functions share one callers table of 1500: a small pickle that
     # pstats walked (and copied) 1500 times over.
