@@ -145,7 +145,9 @@ int cordon_set_stdin(cordon_task *t, const void *data, size_t len);
  * - a pipe, FIFO, regular file or terminal is opened again through
  *   /proc/self/fd, read-only; a regular file is read from the caller's
  *   offset at the start of each attempt, and that offset does not move
- *   (a retry reads the same input);
+ *   (a retry reads the same input); a terminal's modes, flow control and
+ *   line discipline (the terminal's, not the description's) are put back
+ *   as they were when the attempt ended;
  * - anything else (a socket, a device other than a terminal), or one
  *   that cannot be opened again (no /proc, a pipe of another user), is
  *   relayed: the task reads a pipe that the collecting thread fills from

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/resource.h>
+#include <termios.h>
 
 #include "cordon.h"
 #include "../sandbox/cgroup.h"
@@ -237,6 +238,16 @@ typedef struct cordon__launch {
     size_t profile_size;
 } cordon__launch;
 
+/* lib/stdin_terminal.c: a terminal given as stdin, as it was when the
+ * attempt started (fd -1: none saved). */
+typedef struct cordon__terminal_state {
+    int fd;                     /* the caller's, open until the run ends */
+    struct termios modes;
+    int discipline;
+} cordon__terminal_state;
+void cordon__terminal_save(int fd, cordon__terminal_state *state);
+void cordon__terminal_restore(cordon__terminal_state *state);
+
 /* The fds one message on the listener's socket is read with. */
 #define CORDON__HANDOVER_MAX_FDS 8
 
@@ -259,6 +270,7 @@ typedef struct cordon__attempt_state {
     int stdin_error;            /* the callback's (or relay's) negative errno: StdinError */
     uint64_t stdin_fed;         /* bytes the callback (or relay) gave */
     int stdin_source;           /* relayed stdin: the caller's fd (a dup), or -1 */
+    cordon__terminal_state stdin_terminal; /* put back when the attempt ends */
     /* Streams inherited from the caller's terminal, passed on by the
      * collector (lib/relay.c); [1] stdout, [2] stderr. */
     bool relayed[3];

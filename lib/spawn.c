@@ -101,6 +101,8 @@ static int output_target(const cordon_task *t, const cordon__launch *l, int stre
 static int stdin_of_caller(cordon_task *t, cordon__launch *l, cordon__attempt_state *s)
 {
     int rc = cordon__stdin_fd_open(t->stdin_fd, &l->stdin_fd, &s->stdin_source);
+    if (rc == 0 && l->stdin_fd >= 0)
+        cordon__terminal_save(t->stdin_fd, &s->stdin_terminal);
     if (rc < 0 || s->stdin_source < 0)
         return rc;
     if (!t->stdin_chunk && !(t->stdin_chunk = malloc(cordon__stdin_chunk_size())))
