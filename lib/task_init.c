@@ -113,8 +113,22 @@ typedef struct writable_trees {
     int bind_tree[sizeof ((cordon__launch *)0)->bind_access / sizeof(unsigned)];
 } writable_trees;
 
-/* The task's own mounts, after its /proc (lib/isolation.c): terminals of
- * its own (sandbox/own_pts.c) unless its /dev is minimal, its binds
+/* Without a minimal /dev the task's /dev is the caller's, and two things
+ * there are the caller's state, not devices: its terminals in /dev/pts
+ * (sandbox/own_pts.c), and in /dev/shm its POSIX shared memory and
+ * semaphores, which no IPC namespace holds (a task of the caller's user
+ * opened a segment by name and wrote into the caller's own mapping of
+ * it).  The task gets its own of both. */
+static int own_terminals_and_shared_memory(const cordon__launch *l)
+{
+    int rc = cordon__mount_own_pts();
+    if (rc == 0)
+        rc = cordon__mount_private_tmpfs("/dev/shm", l->tmpfs_options);
+    return rc == -ENOENT || rc == -ENOTDIR ? 0 : rc;
+}
+
+/* The task's own mounts, after its /proc (lib/isolation.c): terminals and
+ * shared memory of its own unless its /dev is minimal, its binds
  * (from the caller's tree, before anything of the task's hides a part of
  * it), its /dev, its tmpfs mounts; and the file rules for what was
  * mounted: a rule made before on the directory beneath does not reach a
@@ -124,7 +138,7 @@ static int mount_own_tree(const cordon__launch *l, writable_trees *trees)
     int rc = grant(l, "/proc", l->own_proc_access);
     /* Before the binds: one the task asks for over /dev/pts is its own. */
     if (rc == 0 && !l->minimal_dev)
-        rc = cordon__mount_own_pts();
+        rc = own_terminals_and_shared_memory(l);
     for (size_t i = 0; i < l->bind_count && rc == 0; i++) {
         rc = cordon__mount_bind(&l->binds[i], trees->bind_tree[i]);
         trees->bind_tree[i] = -1; /* taken, closed */
