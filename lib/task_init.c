@@ -113,18 +113,24 @@ typedef struct writable_trees {
     int bind_tree[sizeof ((cordon__launch *)0)->bind_access / sizeof(unsigned)];
 } writable_trees;
 
-/* Without a minimal /dev the task's /dev is the caller's, and two things
- * there are the caller's state, not devices: its terminals in /dev/pts
- * (sandbox/own_pts.c), and in /dev/shm its POSIX shared memory and
+/* Without a minimal /dev the task's /dev is the caller's, and three
+ * things there are the caller's state, not devices: its terminals in
+ * /dev/pts (sandbox/own_pts.c); in /dev/shm its POSIX shared memory and
  * semaphores, which no IPC namespace holds (a task of the caller's user
  * opened a segment by name and wrote into the caller's own mapping of
- * it).  The task gets its own of both. */
-static int own_terminals_and_shared_memory(const cordon__launch *l)
+ * it); and the message queues of the caller's IPC namespace, mounted at
+ * /dev/mqueue (sandbox/own_mqueue.c).  The task gets its own of each. */
+static int own_dev_state(const cordon__launch *l)
 {
     int rc = cordon__mount_own_pts();
-    if (rc == 0)
+    if (rc == 0) {
         rc = cordon__mount_private_tmpfs("/dev/shm", l->tmpfs_options);
-    return rc == -ENOENT || rc == -ENOTDIR ? 0 : rc;
+        if (rc == -ENOENT || rc == -ENOTDIR)
+            rc = 0;
+    }
+    if (rc == 0 && (l->namespaces & CORDON__NAMESPACE_IPC))
+        rc = cordon__mount_own_mqueue();
+    return rc;
 }
 
 /* The task's own mounts, after its /proc (lib/isolation.c): terminals and
@@ -138,7 +144,7 @@ static int mount_own_tree(const cordon__launch *l, writable_trees *trees)
     int rc = grant(l, "/proc", l->own_proc_access);
     /* Before the binds: one the task asks for over /dev/pts is its own. */
     if (rc == 0 && !l->minimal_dev)
-        rc = own_terminals_and_shared_memory(l);
+        rc = own_dev_state(l);
     for (size_t i = 0; i < l->bind_count && rc == 0; i++) {
         rc = cordon__mount_bind(&l->binds[i], trees->bind_tree[i]);
         trees->bind_tree[i] = -1; /* taken, closed */

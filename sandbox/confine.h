@@ -131,6 +131,11 @@ int cordon__mount_minimal_dev(const char *shm_options);
  * be made, an empty read-only tmpfs), so that no terminal of the caller's
  * can be opened by name. */
 int cordon__mount_own_pts(void);
+/* In the task's mount namespace and IPC namespace (own_mqueue.c), without
+ * a minimal /dev: the task's own message queues over the caller's at
+ * /dev/mqueue (or, where they cannot be mounted, an empty read-only
+ * tmpfs). */
+int cordon__mount_own_mqueue(void);
 /* In a new UTS namespace (namespaces.c): the task's hostname. */
 int cordon__set_hostname(const char *name);
 
