@@ -215,6 +215,7 @@ static int mount_task_view(const cordon__launch *l)
     int rc;
     if ((rc = cordon__keep_mounts_apart(read_only_view)) < 0 ||
         (rc = read_only_but_granted(l, &trees)) < 0 || (rc = cordon__mount_own_proc()) < 0 ||
+        (rc = cordon__make_sys_read_only()) < 0 ||
         (l->runs_as_root && (rc = cordon__protect_kernel_settings()) < 0) ||
         (rc = mount_own_tree(l, &trees)) < 0)
         return rc;

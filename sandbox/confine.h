@@ -83,9 +83,16 @@ int cordon__keep_mounts_apart(bool frozen);
 int cordon__mount_own_proc(void);
 /* In the task's mount namespace, for a task that runs as uid 0: without
  * capabilities root still owns the files of /proc/sys (core_pattern runs
- * a helper with every capability) and of /sys (every cgroup.procs, a way
- * out of its cgroup).  They become read-only there. */
+ * a helper with every capability), of /proc/irq and the like.  They
+ * become read-only there. */
 int cordon__protect_kernel_settings(void);
+/* In the task's mount namespace, for every task: /sys and everything
+ * mounted beneath it read-only.  Root owns its files (every cgroup.procs,
+ * a way out of its cgroup), and a user owns the cgroups made in a subtree
+ * delegated to it: a task of the caller's user froze (cgroup.freeze) or
+ * could kill (cgroup.kill) the caller's cgroup, and raise its own
+ * cgroup's limits.  Before Linux 5.12 only /sys itself. */
+int cordon__make_sys_read_only(void);
 /* In a new network namespace (network.c): brings its loopback up, the
  * one interface there is. */
 int cordon__bring_up_loopback(void);

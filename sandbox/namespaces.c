@@ -17,6 +17,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdint.h>
@@ -25,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -163,9 +165,20 @@ int cordon__protect_kernel_settings(void)
         if (rc < 0 && rc != -ENOENT)
             return rc;
     }
+    return 0;
+}
+
+int cordon__make_sys_read_only(void)
+{
     struct mount_attributes read_only = { .attr_set = MOUNT_ATTRIBUTE_READ_ONLY };
     if (syscall(SYS_mount_setattr, AT_FDCWD, "/sys", AT_RECURSIVE, &read_only,
                 sizeof read_only) == 0)
+        return 0;
+    if (errno == ENOENT)
+        return 0;
+    /* EINVAL: no mount there (a container without sysfs): nothing to hold. */
+    struct statfs fs;
+    if (errno == EINVAL && statfs("/sys", &fs) == 0 && fs.f_type != SYSFS_MAGIC)
         return 0;
     if (errno != ENOSYS)
         return -errno;
