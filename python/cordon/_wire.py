@@ -212,6 +212,15 @@ class _Unpickler(pickle.Unpickler):
                 or found.__module__ in self._modules)
 
 
+def printable(text):
+    """The task's text with every control character but newline and tab
+    (C0, DEL, C1) as \\xNN, as the C library shows a task's words."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() or c in "\n\t" else
+                   f"\\x{ord(c):02x}" if ord(c) < 256 else f"\\u{ord(c):04x}" for c in text)
+
+
 def dumps(obj):
     return pickle.dumps(obj, protocol=PROTOCOL)
 

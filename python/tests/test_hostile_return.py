@@ -218,6 +218,18 @@ def test_the_expanding_types_still_come_back_from_what_they_hold():
     assert outcome(forged(value_envelope(pickle.dumps(values[6])))).default_factory is set
 
 
+def test_a_task_s_words_reach_the_caller_without_control_bytes():
+    envelope = raise_envelope(None, "mod\x1b[2J", "Bad\x9b31m")
+    envelope["message"] = "clear \x1b]0;title\x07 end"
+    envelope["traceback"] = "Traceback:\n\x1b[2K  line\tone\n"
+    raised = outcome(forged(envelope))
+    assert type(raised) is cordon.RemoteError
+    for text in (str(raised), raised.exc_out, raised.task.exception):
+        assert not any(c in text for c in "\x1b\x07\x9b"), repr(text)
+    assert "\\x1b]0;title\\x07" in str(raised) and "\\x9b31m" in str(raised)
+    assert "\n" in raised.exc_out and "\t" in raised.exc_out
+
+
 def test_a_profile_naming_one_table_from_every_function_is_refused():
     # 1500 functions share one callers table of 1500: a small pickle that
     # pstats walked (and copied) 1500 times over.
