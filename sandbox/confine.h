@@ -54,6 +54,9 @@ int cordon__switch_user(uid_t uid, gid_t gid);
 int cordon__drop_bounding_set(const cordon__capability_plan *plan); /* and ambient */
 int cordon__clear_capabilities(const cordon__capability_plan *plan); /* E, P, I */
 int cordon__set_no_new_privileges(void);
+/* oom_score_adj 1000: the task's processes go first when memory runs out
+ * (oom_victim.c). */
+int cordon__prefer_as_oom_victim(void);
 /* A new session keyring of the task's own (keyrings.c). */
 int cordon__leave_callers_keyrings(void);
 
