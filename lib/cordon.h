@@ -328,7 +328,10 @@ int cordon_set_stdin_callback(cordon_task *t, cordon_stdin_fn fn, void *user);
  * Landlock, -EXDEV for a path beneath one of the task's tmpfs mounts
  * (hidden by it: give a scratch directory outside /tmp, e.g. in
  * /var/tmp, to a task with a private /tmp).  A path that disappears before a run makes the run return
- * its -errno. */
+ * its -errno; one that leads elsewhere than when it was given (a task
+ * that could write there replaced it by a link: a retry, the next job of a
+ * batch would have been granted the link's target) makes it return
+ * -ESTALE.  A file replaced at the same place (renamed over) is fine. */
 #define CORDON_READ  1u
 #define CORDON_WRITE 2u
 #define CORDON_EXEC  4u

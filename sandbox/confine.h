@@ -39,6 +39,7 @@ typedef struct cordon__path_rule {
     const char *path;
     unsigned access;   /* CORDON__ACCESS_* */
     bool optional;     /* a preset's: a path this machine lacks is skipped */
+    const char *resolved; /* the caller's: where the path led when given */
 } cordon__path_rule;
 int cordon__landlock_file_ruleset(const cordon__path_rule *rules, size_t count,
                                   size_t *failed_rule);
