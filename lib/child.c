@@ -231,6 +231,8 @@ static void confine(const cordon__launch *l)
         fail(shared, STEP_CAPABILITIES, rc);
     if (l->switch_user && (rc = cordon__switch_user(l->uid, l->gid)) < 0)
         fail(shared, STEP_USER, rc);
+    if ((rc = cordon__leave_callers_keyrings()) < 0)
+        fail(shared, STEP_KEYRING, rc);
     if ((rc = cordon__clear_capabilities(&l->capabilities)) < 0)
         fail(shared, STEP_CAPABILITIES, rc);
 }
@@ -245,6 +247,11 @@ static void join_the_caller_s_watch(const cordon__launch *l)
         fail(shared, STEP_PROCESS_GROUP, rc);
     if ((rc = die_with_parent(l->parent_pid)) < 0)
         fail(shared, STEP_PARENT_DEATH_SIGNAL, rc);
+    /* While it is still the caller's copy (its /proc/self the caller's
+     * user's, not yet made undumpable by an init): the init and every
+     * process of the task inherit it. */
+    if ((rc = cordon__prefer_as_oom_victim()) < 0)
+        fail(shared, STEP_RESOURCE_LIMITS, rc);
     /* Before the fds are placed: the cgroup.procs fds are closed then. */
     if (!l->parent_moves_child &&
         (rc = cordon__cgroup_join(&l->cgroup, l->started_in_v2_cgroup)) < 0)

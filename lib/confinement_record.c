@@ -50,7 +50,7 @@ static void record_rules(struct cordon__confinement_store *st, const cordon__lau
     for (size_t i = 0; i < l->file_rule_count; i++) {
         const cordon__path_rule *r = &l->file_rules[i];
         if (!r->optional || access(r->path, F_OK) == 0)
-            add_rule(st, r->path, r->access);
+            add_rule(st, r->resolved ? r->resolved : r->path, r->access);
     }
     add_rule(st, "/proc", l->own_proc_access);
     for (size_t i = 0; i < l->bind_count; i++)

@@ -145,7 +145,9 @@ int cordon_set_stdin(cordon_task *t, const void *data, size_t len);
  * - a pipe, FIFO, regular file or terminal is opened again through
  *   /proc/self/fd, read-only; a regular file is read from the caller's
  *   offset at the start of each attempt, and that offset does not move
- *   (a retry reads the same input);
+ *   (a retry reads the same input); a terminal's modes, flow control and
+ *   line discipline (the terminal's, not the description's) are put back
+ *   as they were when the attempt ended;
  * - anything else (a socket, a device other than a terminal), or one
  *   that cannot be opened again (no /proc, a pipe of another user), is
  *   relayed: the task reads a pipe that the collecting thread fills from
@@ -258,11 +260,13 @@ int cordon_set_setup_hook(cordon_task *t, cordon_setup_fn fn, void *arg);
  *                          and passed to the output callback
  *   CORDON_OUTPUT_INHERIT  the caller's own fd 1 (or 2), as it is when the
  *                          run starts; nothing is captured.  The task
- *                          holds it only where writing is all it can do:
- *                          a pipe or device (not a terminal) open
- *                          write-only is handed over; one open read-write
- *                          is handed over as a write-only description of
- *                          the same pipe or device.  Everything else is
+ *                          holds it only where writing is all it can do,
+ *                          and never the caller's description itself (an
+ *                          O_NONBLOCK it set would stay on the caller's):
+ *                          a pipe or device (not a terminal) is handed
+ *                          over as a write-only description of its own,
+ *                          opened again (a FIFO that cannot be is
+ *                          relayed, with RWF_NOWAIT).  Everything else is
  *                          never handed over (the task could read back,
  *                          seek or truncate a file, recv or send on a
  *                          socket, change a terminal's modes, flush its
@@ -328,7 +332,10 @@ int cordon_set_stdin_callback(cordon_task *t, cordon_stdin_fn fn, void *user);
  * Landlock, -EXDEV for a path beneath one of the task's tmpfs mounts
  * (hidden by it: give a scratch directory outside /tmp, e.g. in
  * /var/tmp, to a task with a private /tmp).  A path that disappears before a run makes the run return
- * its -errno. */
+ * its -errno; one that leads elsewhere than when it was given (a task
+ * that could write there replaced it by a link: a retry, the next job of a
+ * batch would have been granted the link's target) makes it return
+ * -ESTALE.  A file replaced at the same place (renamed over) is fine. */
 #define CORDON_READ  1u
 #define CORDON_WRITE 2u
 #define CORDON_EXEC  4u

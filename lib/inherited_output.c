@@ -5,11 +5,11 @@
  * everything the description allows, not only write: read back what the
  * caller wrote to a read-write file, seek and overwrite it, truncate it,
  * recv on a socket or send what it likes at any time, change a
- * terminal's modes.  So the task is handed a description only where
- * writing is all it can do — a pipe or a device (not a terminal) open
- * write-only, or a write-only description of the same pipe or device
- * opened here for one open read-write — and everything else (a regular
- * file, a socket, a terminal) is relayed: the task writes to a pipe and
+ * terminal's modes, set O_NONBLOCK on it.  So the task is handed a
+ * description only where writing is all it can do and the description is
+ * its own — a write-only description of the caller's pipe or device (not
+ * a terminal), opened here — and everything else (a regular file, a
+ * socket, a terminal, what cannot be opened again) is relayed: the task writes to a pipe and
  * the collecting thread writes what arrives to the caller's fd
  * (lib/relay.c), in the caller's order and at the caller's offset.
  *
@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -53,8 +54,8 @@ static int terminal_target(int stream)
     return fd;
 }
 
-/* A pipe or device open read-write: a write-only description of the same
- * file, which the task may hold.  Opened non-blocking (a FIFO with no
+/* A pipe or device: a write-only description of the same file, of the
+ * task's own, which it may hold.  Opened non-blocking (a FIFO with no
  * other reader than the caller's description must not wait), then made
  * blocking as the task would expect its output. */
 static int write_only_copy(int stream, const struct stat *caller)
@@ -71,9 +72,18 @@ static int write_only_copy(int stream, const struct stat *caller)
     return fd;
 }
 
-int cordon__inherit_target(int stream, bool *relay, bool *is_socket)
+/* Whether the kernel writes a pipe without waiting when asked per call
+ * (RWF_NOWAIT, Linux 5.8): an empty write says so and writes nothing. */
+static bool pipe_writes_without_waiting(int fd)
 {
-    *relay = *is_socket = false;
+    char none;
+    struct iovec empty = { .iov_base = &none, .iov_len = 0 };
+    return pwritev2(fd, &empty, 1, -1, RWF_NOWAIT) == 0;
+}
+
+int cordon__inherit_target(int stream, bool *relay, bool *is_socket, bool *is_pipe)
+{
+    *relay = *is_socket = *is_pipe = false;
     int flags = fcntl(stream, F_GETFL);
     struct stat st;
     if (flags < 0 || fstat(stream, &st) != 0)
@@ -84,13 +94,20 @@ int cordon__inherit_target(int stream, bool *relay, bool *is_socket)
         *relay = true;
         return terminal_target(stream);
     }
-    bool pipe_or_device = S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode);
-    if (pipe_or_device && (flags & O_ACCMODE) == O_WRONLY) {
-        int fd = fcntl(stream, F_DUPFD_CLOEXEC, 0);
-        return fd < 0 ? -errno : fd;
+    /* Even open write-only, the caller's own description is never the
+     * task's: its status flags are the description's, and an O_NONBLOCK
+     * (or a pipe's O_DIRECT) the task set stayed on the caller's output. */
+    if (S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode)) {
+        int fd = write_only_copy(stream, &st);
+        if (fd >= 0 || fd == -EBADF)
+            return fd;
+        /* A pipe /proc will not open again (another user's, a FIFO whose
+         * reader is gone) is relayed where a write to it need not wait,
+         * which the caller's description may not be made to do. */
+        if (!S_ISFIFO(st.st_mode) || !pipe_writes_without_waiting(stream))
+            return fd;
+        *is_pipe = true;
     }
-    if (pipe_or_device)
-        return write_only_copy(stream, &st);
     /* A regular file, a block device, a socket: relayed through the
      * caller's own description, which the task never holds. */
     *relay = true;

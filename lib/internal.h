@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/resource.h>
+#include <termios.h>
 
 #include "cordon.h"
 #include "../sandbox/cgroup.h"
@@ -77,6 +78,7 @@ enum cordon__step {
     STEP_NAMESPACES,
     STEP_EXEC,
     STEP_SETUP_HOOK,            /* the caller's set-up hook returned non-zero */
+    STEP_KEYRING,
     STEP_COUNT_
 };
 const char *cordon__step_name(int step);
@@ -237,6 +239,16 @@ typedef struct cordon__launch {
     size_t profile_size;
 } cordon__launch;
 
+/* lib/stdin_terminal.c: a terminal given as stdin, as it was when the
+ * attempt started (fd -1: none saved). */
+typedef struct cordon__terminal_state {
+    int fd;                     /* the caller's, open until the run ends */
+    struct termios modes;
+    int discipline;
+} cordon__terminal_state;
+void cordon__terminal_save(int fd, cordon__terminal_state *state);
+void cordon__terminal_restore(cordon__terminal_state *state);
+
 /* The fds one message on the listener's socket is read with. */
 #define CORDON__HANDOVER_MAX_FDS 8
 
@@ -259,11 +271,13 @@ typedef struct cordon__attempt_state {
     int stdin_error;            /* the callback's (or relay's) negative errno: StdinError */
     uint64_t stdin_fed;         /* bytes the callback (or relay) gave */
     int stdin_source;           /* relayed stdin: the caller's fd (a dup), or -1 */
+    cordon__terminal_state stdin_terminal; /* put back when the attempt ends */
     /* Streams inherited from the caller's terminal, passed on by the
      * collector (lib/relay.c); [1] stdout, [2] stderr. */
     bool relayed[3];
     int relay_fd[3];            /* the launch's; -1 once the target is gone */
     bool relay_socket[3];       /* the target is a socket: written with send */
+    bool relay_pipe[3];         /* the caller's own pipe: written with RWF_NOWAIT */
     struct cordon__relay *relay[3];
     uint64_t started_ns, ended_ns, deadline_ns, cpu_limit_ns;
     uint64_t cpu_used_ns;       /* the tree's CPU time at the last check */
@@ -390,10 +404,12 @@ void cordon__listener_release(cordon__attempt_state *s);
  * buffer, whose `dropped` counts what the terminal never took. */
 /* lib/inherited_output.c: for CORDON_OUTPUT_INHERIT of the caller's fd
  * `stream`, an fd of cordon's own: one the task may hold, or (*relay) one
- * the collector writes to (*is_socket: with send).  Negative errno:
- * refused (-EBADF not open for writing, -ENOTTY a terminal's master or
- * one that cannot be opened again). */
-int  cordon__inherit_target(int stream, bool *relay, bool *is_socket);
+ * the collector writes to (*is_socket: with send; *is_pipe: the caller's
+ * pipe, which could not be opened again, with RWF_NOWAIT).  Negative
+ * errno: refused (-EBADF not open for writing, -ENOTTY a terminal's master
+ * or one that cannot be opened again, or the error of opening again a
+ * pipe or device that cannot be relayed without blocking). */
+int  cordon__inherit_target(int stream, bool *relay, bool *is_socket, bool *is_pipe);
 bool cordon__relay_read(cordon__attempt_state *s, int *fd, int stream, cordon__buffer *counted);
 void cordon__relay_flush(cordon__attempt_state *s, int stream, cordon__buffer *counted);
 bool cordon__relay_wants_input(const cordon__attempt_state *s, int stream);

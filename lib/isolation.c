@@ -10,6 +10,8 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -48,25 +50,25 @@ _Static_assert(CORDON_READ == CORDON__ACCESS_READ && CORDON_WRITE == CORDON__ACC
                CORDON_EXEC == CORDON__ACCESS_EXEC, "access flags");
 
 static const cordon__path_rule system_rules[] = {
-    { "/usr", CORDON_READ | CORDON_EXEC, true },
-    { "/bin", CORDON_READ | CORDON_EXEC, true },
-    { "/sbin", CORDON_READ | CORDON_EXEC, true },
-    { "/lib", CORDON_READ | CORDON_EXEC, true },
-    { "/lib32", CORDON_READ | CORDON_EXEC, true },
-    { "/lib64", CORDON_READ | CORDON_EXEC, true },
-    { "/libx32", CORDON_READ | CORDON_EXEC, true },
-    { "/etc/ld.so.cache", CORDON_READ, true },
-    { "/etc/ld.so.conf", CORDON_READ, true },
-    { "/etc/ld.so.conf.d", CORDON_READ, true },
-    { "/etc/passwd", CORDON_READ, true },
-    { "/etc/group", CORDON_READ, true },
-    { "/etc/nsswitch.conf", CORDON_READ, true },
-    { "/etc/localtime", CORDON_READ, true },
-    { "/dev/null", CORDON_READ | CORDON_WRITE, true },
-    { "/dev/zero", CORDON_READ | CORDON_WRITE, true },
-    { "/dev/full", CORDON_READ | CORDON_WRITE, true },
-    { "/dev/random", CORDON_READ | CORDON_WRITE, true },
-    { "/dev/urandom", CORDON_READ | CORDON_WRITE, true },
+    { .path = "/usr", .access = CORDON_READ | CORDON_EXEC, .optional = true },
+    { .path = "/bin", .access = CORDON_READ | CORDON_EXEC, .optional = true },
+    { .path = "/sbin", .access = CORDON_READ | CORDON_EXEC, .optional = true },
+    { .path = "/lib", .access = CORDON_READ | CORDON_EXEC, .optional = true },
+    { .path = "/lib32", .access = CORDON_READ | CORDON_EXEC, .optional = true },
+    { .path = "/lib64", .access = CORDON_READ | CORDON_EXEC, .optional = true },
+    { .path = "/libx32", .access = CORDON_READ | CORDON_EXEC, .optional = true },
+    { .path = "/etc/ld.so.cache", .access = CORDON_READ, .optional = true },
+    { .path = "/etc/ld.so.conf", .access = CORDON_READ, .optional = true },
+    { .path = "/etc/ld.so.conf.d", .access = CORDON_READ, .optional = true },
+    { .path = "/etc/passwd", .access = CORDON_READ, .optional = true },
+    { .path = "/etc/group", .access = CORDON_READ, .optional = true },
+    { .path = "/etc/nsswitch.conf", .access = CORDON_READ, .optional = true },
+    { .path = "/etc/localtime", .access = CORDON_READ, .optional = true },
+    { .path = "/dev/null", .access = CORDON_READ | CORDON_WRITE, .optional = true },
+    { .path = "/dev/zero", .access = CORDON_READ | CORDON_WRITE, .optional = true },
+    { .path = "/dev/full", .access = CORDON_READ | CORDON_WRITE, .optional = true },
+    { .path = "/dev/random", .access = CORDON_READ | CORDON_WRITE, .optional = true },
+    { .path = "/dev/urandom", .access = CORDON_READ | CORDON_WRITE, .optional = true },
 };
 #define SYSTEM_RULE_COUNT (sizeof system_rules / sizeof *system_rules)
 
@@ -80,7 +82,10 @@ static int settable(cordon_task *t)
     return 0;
 }
 
-static int check_openable(const char *path)
+/* Where `path` leads now (resolved, as /proc/self/fd shows what was
+ * opened), where each run's rule must still lead: *resolved is the
+ * caller's to free. */
+static int resolve(const char *path, char **resolved)
 {
     int fd;
     do
@@ -88,8 +93,15 @@ static int check_openable(const char *path)
     while (fd < 0 && errno == EINTR);
     if (fd < 0)
         return -errno;
+    char link[32], target[PATH_MAX];
+    snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+    ssize_t n = readlink(link, target, sizeof target - 1);
+    int rc = n < 0 ? -errno : (size_t)n >= sizeof target - 1 ? -ENAMETOOLONG : 0;
     close(fd);
-    return 0;
+    if (rc < 0)
+        return rc;
+    target[n] = '\0';
+    return (*resolved = strdup(target)) ? 0 : -ENOMEM;
 }
 
 /* A path strictly beneath a tmpfs of the task's is hidden by it in the
@@ -147,7 +159,7 @@ static bool conflicts(const cordon__isolation *iso, const char *path, const char
     return false;
 }
 
-static int add_rule(cordon__isolation *iso, const char *path, unsigned access)
+static int add_rule(cordon__isolation *iso, const char *path, unsigned access, char *resolved)
 {
     cordon__path_rule *grown = realloc(iso->rules, (iso->rule_count + 1) * sizeof *grown);
     if (!grown)
@@ -156,7 +168,9 @@ static int add_rule(cordon__isolation *iso, const char *path, unsigned access)
     char *copy = strdup(path);
     if (!copy)
         return -ENOMEM;
-    iso->rules[iso->rule_count++] = (cordon__path_rule){ .path = copy, .access = access };
+    iso->rules[iso->rule_count++] = (cordon__path_rule){
+        .path = copy, .access = access, .resolved = resolved,
+    };
     return 0;
 }
 
@@ -169,11 +183,15 @@ int cordon_allow_path(cordon_task *t, const char *path, unsigned access)
         return rc;
     if (cordon__landlock_abi() < 1)
         return -EOPNOTSUPP;
-    if ((rc = check_openable(path)) < 0)
+    char *resolved = NULL;
+    if ((rc = resolve(path, &resolved)) < 0)
         return rc;
-    if (conflicts(t->isolation, path, NULL))
-        return -EXDEV;
-    return add_rule(t->isolation, path, access);
+    if (conflicts(t->isolation, path, NULL) || (rc = add_rule(t->isolation, path, access,
+                                                              resolved)) < 0) {
+        free(resolved);
+        return rc < 0 ? rc : -EXDEV;
+    }
+    return 0;
 }
 
 int cordon_allow_system_paths(cordon_task *t)
@@ -357,8 +375,10 @@ void cordon__isolation_free(cordon__isolation *iso)
 {
     if (!iso)
         return;
-    for (size_t i = 0; i < iso->rule_count; i++)
+    for (size_t i = 0; i < iso->rule_count; i++) {
         free((char *)iso->rules[i].path);
+        free((char *)iso->rules[i].resolved);
+    }
     for (size_t i = 0; i < iso->tmpfs_count; i++)
         free(iso->tmpfs[i]);
     for (size_t i = 0; i < iso->bind_count; i++) {
@@ -460,7 +480,7 @@ static int make_file_ruleset(const cordon__isolation *iso, bool own_proc, cordon
             l->own_proc_access = CORDON_READ;
     }
     if (iso->read_everything)
-        rules[count++] = (cordon__path_rule){ "/", CORDON_READ | CORDON_EXEC, false };
+        rules[count++] = (cordon__path_rule){ .path = "/", .access = CORDON_READ | CORDON_EXEC };
     size_t failed;
     int fd = cordon__landlock_file_ruleset(rules, count, &failed);
     if (fd < 0) {

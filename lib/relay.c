@@ -8,7 +8,9 @@
  * Never blocking: a terminal is written through a description of cordon's
  * own, opened non-blocking (the caller's own description keeps its
  * flags); a socket through the caller's description with send's
- * MSG_DONTWAIT; a regular file through the caller's description (at its
+ * MSG_DONTWAIT; a pipe that could not be opened again
+ * (lib/inherited_output.c) through the caller's description with
+ * RWF_NOWAIT; a regular file through the caller's description (at its
  * offset, in the caller's order), which does not wait for a reader.  What
  * the target does not take at once waits in a backlog of RELAY_BACKLOG
  * bytes; while that is full the task's pipe is not read, so the task
@@ -18,8 +20,8 @@
  * blocked in this thread around each write, which the kernel then lets
  * through: no write stops the caller; SIGXFSZ (a file past the caller's
  * RLIMIT_FSIZE) is blocked and taken back: no write ends the caller;
- * SIGPIPE is never raised (a socket's MSG_NOSIGNAL; a pipe is never
- * relayed).
+ * SIGPIPE is never delivered (a socket's MSG_NOSIGNAL; for a pipe it is
+ * blocked and taken back as SIGXFSZ is).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -28,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -40,6 +43,18 @@ struct cordon__relay {
     char data[RELAY_BACKLOG];
 };
 
+static ssize_t write_once(const cordon__attempt_state *s, int stream, int fd, const char *data,
+                          size_t len)
+{
+    if (s->relay_socket[stream])
+        return send(fd, data, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+    if (s->relay_pipe[stream]) {
+        struct iovec piece = { .iov_base = (void *)data, .iov_len = len };
+        return pwritev2(fd, &piece, 1, -1, RWF_NOWAIT);
+    }
+    return write(fd, data, len);
+}
+
 /* A write to the target: the bytes it took, 0 when it takes none now,
  * -1 when it is gone (hung up, closed, full).  A socket is written with
  * send, which need not change the caller's description to not block. */
@@ -47,28 +62,31 @@ static ssize_t write_target(const cordon__attempt_state *s, int stream, const ch
                             size_t len)
 {
     int fd = s->relay_fd[stream];
-    sigset_t quiet, previous, pending, file_size;
+    sigset_t quiet, previous, pending, raised;
     sigemptyset(&quiet);
     sigaddset(&quiet, SIGTTOU);
     sigaddset(&quiet, SIGXFSZ);
-    sigemptyset(&file_size);
-    sigaddset(&file_size, SIGXFSZ);
+    sigaddset(&quiet, SIGPIPE);
     pthread_sigmask(SIG_BLOCK, &quiet, &previous);
     sigpending(&pending);
-    bool was_pending = sigismember(&pending, SIGXFSZ) == 1;
+    /* Ours to take back: what this write raises, not what was pending. */
+    sigemptyset(&raised);
+    if (sigismember(&pending, SIGXFSZ) != 1)
+        sigaddset(&raised, SIGXFSZ);
+    if (sigismember(&pending, SIGPIPE) != 1)
+        sigaddset(&raised, SIGPIPE);
     ssize_t n;
     do
-        n = s->relay_socket[stream] ? send(fd, data, len, MSG_DONTWAIT | MSG_NOSIGNAL)
-                                    : write(fd, data, len);
+        n = write_once(s, stream, fd, data, len);
     while (n < 0 && errno == EINTR);
     int saved = errno;
     /* A file past the caller's RLIMIT_FSIZE: EFBIG for the write (the
      * output is dropped), and the SIGXFSZ it raised in this thread is
-     * taken back, never delivered to the caller. */
+     * taken back, never delivered to the caller; so is a pipe's SIGPIPE
+     * (EPIPE: the reader is gone). */
     struct timespec zero = { 0, 0 };
-    if (!was_pending)
-        while (sigtimedwait(&file_size, NULL, &zero) < 0 && errno == EINTR)
-            ;
+    while (sigtimedwait(&raised, NULL, &zero) > 0 || errno == EINTR)
+        ;
     pthread_sigmask(SIG_SETMASK, &previous, NULL);
     if (n < 0 && (saved == EAGAIN || saved == EWOULDBLOCK))
         return 0;

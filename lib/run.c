@@ -39,6 +39,7 @@ static void release_attempt(cordon__attempt_state *s)
     close_fd(&s->log_fd);
     close_fd(&s->stdin_fd);
     close_fd(&s->stdin_source);
+    cordon__terminal_restore(&s->stdin_terminal);
     cordon__listener_release(s);
 }
 
@@ -97,6 +98,7 @@ static int attempt_start(cordon_task *t, attempt *a)
     launch->listener_socket = -1;
     state->pidfd = state->stdout_fd = state->stderr_fd = state->log_fd = state->stdin_fd = -1;
     state->listener_socket = state->listener_fd = state->cancel_fd = state->stdin_source = -1;
+    state->stdin_terminal.fd = -1;
     starting_attempt = t->result.attempts;
     int rc = cordon__spawn(t, launch, state);
     /* The child has its copies; the parent keeps only its own ends. */

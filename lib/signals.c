@@ -111,6 +111,7 @@ static const char *const step_names[STEP_COUNT_] = {
     [STEP_NAMESPACES] = "entering its namespaces",
     [STEP_EXEC] = "executing the command",
     [STEP_SETUP_HOOK] = "running its set-up hook",
+    [STEP_KEYRING] = "leaving the caller's session keyring",
 };
 
 const char *cordon__step_name(int step)

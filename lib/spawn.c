@@ -63,8 +63,8 @@ static int take_inherited_outputs(const cordon_task *t, cordon__launch *l,
     for (int stream = 1; stream <= 2; stream++) {
         if (t->output_mode[stream] != CORDON_OUTPUT_INHERIT)
             continue;
-        bool relay, is_socket;
-        int fd = cordon__inherit_target(stream, &relay, &is_socket);
+        bool relay, is_socket, is_pipe;
+        int fd = cordon__inherit_target(stream, &relay, &is_socket, &is_pipe);
         if (fd < 0)
             return fd;
         if (!relay) {
@@ -74,6 +74,7 @@ static int take_inherited_outputs(const cordon_task *t, cordon__launch *l,
         l->relay_fd[stream] = s->relay_fd[stream] = fd;
         s->relayed[stream] = true;
         s->relay_socket[stream] = is_socket;
+        s->relay_pipe[stream] = is_pipe;
     }
     return 0;
 }
@@ -100,6 +101,8 @@ static int output_target(const cordon_task *t, const cordon__launch *l, int stre
 static int stdin_of_caller(cordon_task *t, cordon__launch *l, cordon__attempt_state *s)
 {
     int rc = cordon__stdin_fd_open(t->stdin_fd, &l->stdin_fd, &s->stdin_source);
+    if (rc == 0 && l->stdin_fd >= 0)
+        cordon__terminal_save(t->stdin_fd, &s->stdin_terminal);
     if (rc < 0 || s->stdin_source < 0)
         return rc;
     if (!t->stdin_chunk && !(t->stdin_chunk = malloc(cordon__stdin_chunk_size())))

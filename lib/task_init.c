@@ -113,7 +113,28 @@ typedef struct writable_trees {
     int bind_tree[sizeof ((cordon__launch *)0)->bind_access / sizeof(unsigned)];
 } writable_trees;
 
-/* The task's own mounts, after its /proc (lib/isolation.c): its binds
+/* Without a minimal /dev the task's /dev is the caller's, and three
+ * things there are the caller's state, not devices: its terminals in
+ * /dev/pts (sandbox/own_pts.c); in /dev/shm its POSIX shared memory and
+ * semaphores, which no IPC namespace holds (a task of the caller's user
+ * opened a segment by name and wrote into the caller's own mapping of
+ * it); and the message queues of the caller's IPC namespace, mounted at
+ * /dev/mqueue (sandbox/own_mqueue.c).  The task gets its own of each. */
+static int own_dev_state(const cordon__launch *l)
+{
+    int rc = cordon__mount_own_pts();
+    if (rc == 0) {
+        rc = cordon__mount_private_tmpfs("/dev/shm", l->tmpfs_options);
+        if (rc == -ENOENT || rc == -ENOTDIR)
+            rc = 0;
+    }
+    if (rc == 0 && (l->namespaces & CORDON__NAMESPACE_IPC))
+        rc = cordon__mount_own_mqueue();
+    return rc;
+}
+
+/* The task's own mounts, after its /proc (lib/isolation.c): terminals and
+ * shared memory of its own unless its /dev is minimal, its binds
  * (from the caller's tree, before anything of the task's hides a part of
  * it), its /dev, its tmpfs mounts; and the file rules for what was
  * mounted: a rule made before on the directory beneath does not reach a
@@ -121,6 +142,9 @@ typedef struct writable_trees {
 static int mount_own_tree(const cordon__launch *l, writable_trees *trees)
 {
     int rc = grant(l, "/proc", l->own_proc_access);
+    /* Before the binds: one the task asks for over /dev/pts is its own. */
+    if (rc == 0 && !l->minimal_dev)
+        rc = own_dev_state(l);
     for (size_t i = 0; i < l->bind_count && rc == 0; i++) {
         rc = cordon__mount_bind(&l->binds[i], trees->bind_tree[i]);
         trees->bind_tree[i] = -1; /* taken, closed */
@@ -187,8 +211,11 @@ static int mount_task_view(const cordon__launch *l)
     writable_trees trees = { .rule_count = 0 };
     for (size_t i = 0; i < sizeof trees.bind_tree / sizeof *trees.bind_tree; i++)
         trees.bind_tree[i] = -1;
+    bool read_only_view = l->owns_ruleset && !l->view_stays_writable;
     int rc;
-    if ((rc = read_only_but_granted(l, &trees)) < 0 || (rc = cordon__mount_own_proc()) < 0 ||
+    if ((rc = cordon__keep_mounts_apart(read_only_view)) < 0 ||
+        (rc = read_only_but_granted(l, &trees)) < 0 || (rc = cordon__mount_own_proc()) < 0 ||
+        (rc = cordon__make_sys_read_only()) < 0 ||
         (l->runs_as_root && (rc = cordon__protect_kernel_settings()) < 0) ||
         (rc = mount_own_tree(l, &trees)) < 0)
         return rc;

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "options.h"
+#include "pinned_path.h"
 #include "retry.h"
 #include "runner.h"
 #include "units.h"
@@ -281,7 +282,7 @@ static int grant(command_options *o, const char *path, unsigned access)
 {
     task_options *t = &o->task;
     t->paths = runner_realloc(t->paths, (t->path_count + 1) * sizeof *t->paths);
-    t->paths[t->path_count++] = (struct path_grant){ path, access };
+    t->paths[t->path_count++] = (struct path_grant){ .path = path, .access = access };
     return 0;
 }
 
@@ -401,7 +402,9 @@ static int add_bind(command_options *o, const char *name, const char *source, co
     }
     task_options *t = &o->task;
     t->binds = runner_realloc(t->binds, (t->bind_count + 1) * sizeof *t->binds);
-    t->binds[t->bind_count++] = (struct bind_option){ name, source, target, read_only };
+    t->binds[t->bind_count++] = (struct bind_option){
+        .name = name, .source = source, .target = target, .read_only = read_only,
+    };
     return 0;
 }
 
@@ -694,7 +697,7 @@ static int validate_batch(command_options *o)
 
 /* Both ends must exist: nothing is created on the caller's file system
  * for a task's mount. */
-static int check_bind(const struct bind_option *b)
+static int check_bind(struct bind_option *b)
 {
     const char *paths[2] = { b->source, b->target };
     for (int i = 0; i < 2; i++)
@@ -703,6 +706,11 @@ static int check_bind(const struct bind_option *b)
                          strerror(errno));
             return -1;
         }
+    if (pinned_path(b->source, b->pinned_source) < 0) {
+        runner_error("%s %s %s: '%s': %s", b->name, b->source, b->target, b->source,
+                     strerror(errno));
+        return -1;
+    }
     return 0;
 }
 
@@ -727,7 +735,8 @@ int options_validate(command_options *o, unsigned scope)
         const char *option = t->paths[i].access & CORDON_EXEC    ? "--exec"
                              : t->paths[i].access & CORDON_WRITE ? "--rw"
                                                                  : "--ro";
-        if (access(t->paths[i].path, F_OK) != 0) {
+        if (access(t->paths[i].path, F_OK) != 0 ||
+            pinned_path(t->paths[i].path, t->paths[i].pinned) < 0) {
             runner_error("%s: '%s': %s", option, t->paths[i].path, strerror(errno));
             return -1;
         }

@@ -7,6 +7,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "pinned_path.h"
+
 /* One class --retry-on accepts: an exception class ("SIGSEGV", "Timeout",
  * "*" for any) or, when exit_code >= 0, a command's exit code (exit:N). */
 typedef struct retry_class {
@@ -37,7 +39,11 @@ typedef struct task_options {
     const char *audit;
     /* Isolation: --ro/--rw/--exec (CORDON_READ... flags), --tmpfs, --net
      * none, --isolate NAME; paths point into argv. */
-    struct path_grant { const char *path; unsigned access; } *paths;
+    struct path_grant {
+        const char *path;               /* as given, for messages */
+        unsigned access;
+        char pinned[PINNED_PATH_SIZE];  /* what it named then (pinned_path.h) */
+    } *paths;
     size_t path_count;
     const char **tmpfs;
     size_t tmpfs_count;
@@ -50,7 +56,11 @@ typedef struct task_options {
     const char *run_id;
     /* Isolation, continued: --bind/--ro-bind SRC DST, --dev, --hostname,
      * --cgroup-ns; strings point into argv. */
-    struct bind_option { const char *name, *source, *target; bool read_only; } *binds;
+    struct bind_option {
+        const char *name, *source, *target;
+        bool read_only;
+        char pinned_source[PINNED_PATH_SIZE]; /* what the source named then */
+    } *binds;
     size_t bind_count;
     const char *dev;                    /* "minimal", "host", or NULL: as the preset says */
     const char *hostname;

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "pinned_path.h"
 #include "policy_import.h"
 #include "runner.h"
 #include "task_setup.h"
@@ -109,7 +110,7 @@ static int apply_mounts_and_names(cordon_task *t, const task_options *o)
     int rc;
     for (size_t i = 0; i < o->bind_count; i++) {
         const struct bind_option *b = &o->binds[i];
-        if ((rc = cordon_add_bind(t, b->source, b->target,
+        if ((rc = cordon_add_bind(t, pinned_or(b->pinned_source, b->source), b->target,
                                   b->read_only ? CORDON_BIND_READONLY : 0)) < 0)
             return bind_error(b, rc);
     }
@@ -148,7 +149,8 @@ static int apply_isolation(cordon_task *t, const task_options *o)
     if (o->path_count && (rc = cordon_allow_system_paths(t)) < 0)
         return isolation_error("--ro/--rw/--exec", NULL, rc);
     for (size_t i = 0; i < o->path_count; i++)
-        if ((rc = cordon_allow_path(t, o->paths[i].path, o->paths[i].access)) < 0)
+        if ((rc = cordon_allow_path(t, pinned_or(o->paths[i].pinned, o->paths[i].path),
+                                    o->paths[i].access)) < 0)
             return isolation_error("--ro/--rw/--exec", o->paths[i].path, rc);
     for (size_t i = 0; i < o->tmpfs_count; i++)
         if ((rc = cordon_add_tmpfs(t, o->tmpfs[i])) < 0)

@@ -39,6 +39,7 @@ typedef struct cordon__path_rule {
     const char *path;
     unsigned access;   /* CORDON__ACCESS_* */
     bool optional;     /* a preset's: a path this machine lacks is skipped */
+    const char *resolved; /* the caller's: where the path led when given */
 } cordon__path_rule;
 int cordon__landlock_file_ruleset(const cordon__path_rule *rules, size_t count,
                                   size_t *failed_rule);
@@ -54,6 +55,11 @@ int cordon__switch_user(uid_t uid, gid_t gid);
 int cordon__drop_bounding_set(const cordon__capability_plan *plan); /* and ambient */
 int cordon__clear_capabilities(const cordon__capability_plan *plan); /* E, P, I */
 int cordon__set_no_new_privileges(void);
+/* oom_score_adj 1000: the task's processes go first when memory runs out
+ * (oom_victim.c). */
+int cordon__prefer_as_oom_victim(void);
+/* A new session keyring of the task's own (keyrings.c). */
+int cordon__leave_callers_keyrings(void);
 
 /* Namespaces (namespaces.c).  Parent side: which of them this machine
  * lets the process make (probed once per process; CORDON_NO_NAMESPACES in
@@ -69,13 +75,28 @@ unsigned cordon__namespaces_available(void);
 /* Child side: unshares `what` (the pid namespace takes effect for the
  * children) and maps the caller's own uid and gid in a user namespace. */
 int cordon__enter_namespaces(unsigned what);
-/* In the new pid namespace: mounts its /proc over the caller's. */
+/* In a new mount namespace, before anything is mounted there: a copy of
+ * a shared mount (every mount of a systemd machine's) is a peer of the
+ * caller's, and what was mounted on it showed up, and stayed, in the
+ * caller's namespace.  Each mount becomes a slave (the caller's later
+ * mounts and unmounts still reach the task, nothing goes back), or with
+ * `frozen` private: a view made read-only must not take in a writable
+ * mount the caller makes later. */
+int cordon__keep_mounts_apart(bool frozen);
+/* In the new pid namespace, mounts kept apart: its /proc over the caller's. */
 int cordon__mount_own_proc(void);
 /* In the task's mount namespace, for a task that runs as uid 0: without
  * capabilities root still owns the files of /proc/sys (core_pattern runs
- * a helper with every capability) and of /sys (every cgroup.procs, a way
- * out of its cgroup).  They become read-only there. */
+ * a helper with every capability), of /proc/irq and the like.  They
+ * become read-only there. */
 int cordon__protect_kernel_settings(void);
+/* In the task's mount namespace, for every task: /sys and everything
+ * mounted beneath it read-only.  Root owns its files (every cgroup.procs,
+ * a way out of its cgroup), and a user owns the cgroups made in a subtree
+ * delegated to it: a task of the caller's user froze (cgroup.freeze) or
+ * could kill (cgroup.kill) the caller's cgroup, and raise its own
+ * cgroup's limits.  Before Linux 5.12 only /sys itself. */
+int cordon__make_sys_read_only(void);
 /* In a new network namespace (network.c): brings its loopback up, the
  * one interface there is. */
 int cordon__bring_up_loopback(void);
@@ -116,6 +137,16 @@ int cordon__mount_clone(int tree, const char *target);
  * /dev/shm and the fd, stdin, stdout, stderr links; /dev itself then
  * read-only.  Needs the task's own /proc mounted. */
 int cordon__mount_minimal_dev(const char *shm_options);
+/* In the task's mount namespace (own_pts.c), without a minimal /dev: a
+ * devpts of the task's own over the caller's /dev/pts (or, where none can
+ * be made, an empty read-only tmpfs), so that no terminal of the caller's
+ * can be opened by name. */
+int cordon__mount_own_pts(void);
+/* In the task's mount namespace and IPC namespace (own_mqueue.c), without
+ * a minimal /dev: the task's own message queues over the caller's at
+ * /dev/mqueue (or, where they cannot be mounted, an empty read-only
+ * tmpfs). */
+int cordon__mount_own_mqueue(void);
 /* In a new UTS namespace (namespaces.c): the task's hostname. */
 int cordon__set_hostname(const char *name);
 

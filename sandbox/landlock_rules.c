@@ -27,7 +27,9 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -93,9 +95,35 @@ static uint64_t granted_rights(unsigned access, int abi)
     return rights & handled_rights(abi);
 }
 
-/* 0, or -errno naming why the rule could not be added: a task never runs
- * with a rule silently left out.  Plain system calls only. */
-int cordon__landlock_grant(int ruleset, int abi, const char *path, unsigned access)
+/* Where the fd leads, from /proc/self/fd; 0 or -errno.  Plain system
+ * calls: the number is written out by hand. */
+static int fd_target(int fd, char *out, size_t size)
+{
+    char link[32] = "/proc/self/fd/";
+    char digits[12];
+    size_t len = 14, count = 0;
+    do
+        digits[count++] = (char)('0' + fd % 10);
+    while ((fd /= 10) != 0);
+    while (count)
+        link[len++] = digits[--count];
+    link[len] = '\0';
+    ssize_t n = readlink(link, out, size - 1);
+    if (n < 0)
+        return -errno;
+    out[n] = '\0';
+    return (size_t)n < size - 1 ? 0 : -ENAMETOOLONG;
+}
+
+/* Grants `access` beneath what `path` names now; with `expected`, only if
+ * it still leads where it did when the rule was given (-ESTALE): a task
+ * that could write where the path leads may have replaced the file by a
+ * link between two runs (a retry, the next job of a batch), and the rule
+ * would have granted the link's target, a file of the caller's it was
+ * never given.  A file replaced by another at the same place (a rename
+ * over it) is still what the rule names. */
+static int grant(int ruleset, int abi, const char *path, unsigned access,
+                 const cordon__path_rule *expected)
 {
     int fd;
     do
@@ -108,6 +136,10 @@ int cordon__landlock_grant(int ruleset, int abi, const char *path, unsigned acce
         .allowed_access = granted_rights(access, abi), .parent_fd = fd,
     };
     int rc = fstat(fd, &st) == 0 ? 0 : -errno;
+    char now[PATH_MAX];
+    if (rc == 0 && expected && expected->resolved &&
+        (rc = fd_target(fd, now, sizeof now)) == 0 && strcmp(now, expected->resolved) != 0)
+        rc = -ESTALE;
     if (rc == 0 && !S_ISDIR(st.st_mode))
         beneath.allowed_access &= FILE_RIGHTS;
     if (rc == 0 && beneath.allowed_access &&
@@ -115,6 +147,13 @@ int cordon__landlock_grant(int ruleset, int abi, const char *path, unsigned acce
         rc = -errno;
     close(fd);
     return rc;
+}
+
+/* 0, or -errno naming why the rule could not be added: a task never runs
+ * with a rule silently left out.  Plain system calls only. */
+int cordon__landlock_grant(int ruleset, int abi, const char *path, unsigned access)
+{
+    return grant(ruleset, abi, path, access, NULL);
 }
 
 int cordon__landlock_file_ruleset(const cordon__path_rule *rules, size_t count,
@@ -134,7 +173,7 @@ int cordon__landlock_file_ruleset(const cordon__path_rule *rules, size_t count,
     if (ruleset < 0)
         return -errno;
     for (size_t i = 0; i < count; i++) {
-        int rc = cordon__landlock_grant(ruleset, abi, rules[i].path, rules[i].access);
+        int rc = grant(ruleset, abi, rules[i].path, rules[i].access, &rules[i]);
         /* An optional rule (a preset's system directory) that does not
          * exist on this machine grants nothing, and refuses nothing. */
         if (rc == -ENOENT && rules[i].optional)

@@ -17,6 +17,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdint.h>
@@ -25,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -121,11 +123,15 @@ int cordon__set_hostname(const char *name)
     return 0;
 }
 
+int cordon__keep_mounts_apart(bool frozen)
+{
+    if (mount(NULL, "/", NULL, MS_REC | (frozen ? MS_PRIVATE : MS_SLAVE), NULL) != 0)
+        return -errno;
+    return 0;
+}
+
 int cordon__mount_own_proc(void)
 {
-    /* Nothing mounted here reaches the caller's namespace. */
-    if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) != 0)
-        return -errno;
     if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) != 0)
         return -errno;
     return 0;
@@ -159,9 +165,20 @@ int cordon__protect_kernel_settings(void)
         if (rc < 0 && rc != -ENOENT)
             return rc;
     }
+    return 0;
+}
+
+int cordon__make_sys_read_only(void)
+{
     struct mount_attributes read_only = { .attr_set = MOUNT_ATTRIBUTE_READ_ONLY };
     if (syscall(SYS_mount_setattr, AT_FDCWD, "/sys", AT_RECURSIVE, &read_only,
                 sizeof read_only) == 0)
+        return 0;
+    if (errno == ENOENT)
+        return 0;
+    /* EINVAL: no mount there (a container without sysfs): nothing to hold. */
+    struct statfs fs;
+    if (errno == EINVAL && statfs("/sys", &fs) == 0 && fs.f_type != SYSFS_MAGIC)
         return 0;
     if (errno != ENOSYS)
         return -errno;
@@ -185,7 +202,8 @@ static int probe_child(unsigned what)
     if (init < 0)
         _exit(2);
     if (init == 0)
-        _exit((what & CORDON__NAMESPACE_MOUNT) && cordon__mount_own_proc() < 0 ? 3 : 0);
+        _exit((what & CORDON__NAMESPACE_MOUNT) &&
+                      (cordon__keep_mounts_apart(false) < 0 || cordon__mount_own_proc() < 0) ? 3 : 0);
     int status;
     while (waitpid(init, &status, 0) < 0 && errno == EINTR)
         ;

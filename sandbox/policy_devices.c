@@ -23,6 +23,7 @@
 #include <fcntl.h>
 #include <linux/seccomp.h>
 #include <seccomp.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
@@ -56,11 +57,19 @@ static bool read_path(const struct seccomp_notif *request, uint64_t address, cha
     return strlen(path) < (size_t)n && path[0] == '/';
 }
 
-/* The parent's own fd of the device, checked to be it. */
-static int open_device(const struct device *d, uint64_t flags)
+/* The parent's own fd of the device, checked to be it.  /dev/ptmx is the
+ * task's, seen through its root: the kernel makes the terminal in the
+ * devpts mounted beside the ptmx opened, and the task has one of its own
+ * (sandbox/own_pts.c), where it then finds the terminal's name. */
+static int open_device(const struct device *d, uint64_t flags, pid_t task)
 {
     int own = (int)(flags & (O_ACCMODE | O_NONBLOCK | O_APPEND));
-    int fd = open(d->path, own | O_NOCTTY | O_NOFOLLOW | O_CLOEXEC);
+    char path[64];
+    if (d->major == 5)
+        snprintf(path, sizeof path, "/proc/%d/root%s", (int)task, d->path);
+    else
+        snprintf(path, sizeof path, "%s", d->path);
+    int fd = open(path, own | O_NOCTTY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0)
         return -errno;
     struct stat st;
@@ -126,7 +135,7 @@ int cordon__notification_device_open(int listener_fd, const struct seccomp_notif
     for (size_t i = 0; may_open && i < sizeof devices / sizeof *devices; i++) {
         if (strcmp(path, devices[i].path) != 0)
             continue;
-        int fd = open_device(&devices[i], flags);
+        int fd = open_device(&devices[i], flags, (pid_t)request->pid);
         return fd < 0 ? answer_error(listener_fd, request->id, -fd)
                       : hand_over(listener_fd, request->id, fd, flags);
     }

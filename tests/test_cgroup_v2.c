@@ -5,6 +5,7 @@
  * next task of the same process and removed when that process exits. */
 #include <dirent.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -351,6 +352,90 @@ static void test_cgroup_v2_next_process_sweeps_what_dead_callers_left(void **sta
     remove_cgroup(foreign);
 }
 
+/* ---- a subtree delegated to the caller's user -------------------------- */
+
+/* The helper (this test run again, so that cordon probes its namespaces
+ * as the user): runs a task that writes files of its own cgroup, which the
+ * user made and owns.  0 when the writes were refused, 12 when they went
+ * through, 10 when the task had no mount namespace to hold them. */
+static int write_own_cgroup(const char *mount)
+{
+    char command[1200];
+    snprintf(command, sizeof command,
+             "d=%s$(sed -n 's/^0:://p' /proc/self/cgroup); echo 0 > $d/cgroup.freeze && "
+             "echo max > $d/cgroup.max.descendants && echo wrote", mount);
+    cordon_task *t = cordon_shell_task(command);
+    cordon_set_limit(t, CORDON_LIMIT_CPU_MS, 60000); /* a cgroup of the task's own */
+    if (cordon_run(t) != 0)
+        return 11;
+    const cordon_result *r = cordon_task_result(t);
+    int rc = !(r->confinement & CORDON_CONFINED_OWN_PROC) ? 10
+             : strstr(r->std_out.data, "wrote") ? 12 : 0;
+    cordon_task_free(t);
+    return rc;
+}
+
+/* In a forked copy: becomes a user (65534) to whom `root` is delegated, as
+ * systemd delegates a user's own subtree, from a cgroup of its own below
+ * it, and runs the helper; its status, or 10 when this machine cannot set
+ * that up. */
+static int delegate_then_write(void)
+{
+    char path[1100], own[800];
+    snprintf(path, sizeof path, "%s/cgroup.procs", root);
+    FILE *f = fopen(path, "w");
+    if (!f || fprintf(f, "%d\n", (int)getpid()) < 0 || fclose(f) != 0)
+        return 10;
+    const char *delegated[] = { "", "/cgroup.procs", "/cgroup.threads", "/cgroup.subtree_control" };
+    for (size_t i = 0; i < 4; i++) {
+        snprintf(path, sizeof path, "%s%s", root, delegated[i]);
+        if (chown(path, 65534, 65534) != 0)
+            return 10;
+    }
+    if (setgroups(0, NULL) != 0 || setresgid(65534, 65534, 65534) != 0 ||
+        setresuid(65534, 65534, 65534) != 0)
+        return 10;
+    snprintf(own, sizeof own, "%s/caller", root);
+    snprintf(path, sizeof path, "%s/cgroup.procs", own);
+    if (mkdir(own, 0755) != 0 || !(f = fopen(path, "w")) ||
+        fprintf(f, "%d\n", (int)getpid()) < 0 || fclose(f) != 0)
+        return 10;
+    char mount[600];
+    snprintf(mount, sizeof mount, "%.*s", (int)(strrchr(root, '/') - root), root);
+    execl(own_path, own_path, "--write-own-cgroup", mount, (char *)NULL);
+    return 10;
+}
+
+/* A user owns the cgroups made in a subtree delegated to it: a task of the
+ * caller's user froze the caller's own cgroup (the caller stopped, its
+ * deadline with it), could kill it, and could raise its own cgroup's
+ * limits.  Every cgroup file is read-only in the task's view. */
+static void test_cgroup_v2_a_task_cannot_write_the_cgroups_of_its_user(void **state)
+{
+    (void)state;
+    REQUIRE_V2_ROOT();
+    if (geteuid() != 0 || getenv("CORDON_UNDER_VALGRIND")) {
+        fprintf(stderr, "delegating a subtree to another user needs root (and no valgrind)\n");
+        skip();
+    }
+    pid_t copy = fork();
+    assert_true(copy >= 0);
+    if (copy == 0)
+        _exit(delegate_then_write());
+    int status;
+    assert_int_equal(waitpid(copy, &status, 0), copy);
+    char path[700];
+    snprintf(path, sizeof path, "%s/caller", root);
+    rmdir(path);
+    assert_int_equal(chown(root, 0, 0), 0);
+    assert_true(WIFEXITED(status));
+    if (WEXITSTATUS(status) == 10) {
+        fprintf(stderr, "no cgroup delegated to another user, or no mount namespace for it\n");
+        skip();
+    }
+    assert_int_equal(WEXITSTATUS(status), 0);
+}
+
 static int run_one_task(void)
 {
     const char *argv[] = { "/bin/true", NULL };
@@ -365,6 +450,8 @@ int main(int argc, char **argv)
 {
     if (argc > 1 && strcmp(argv[1], "--run-one-task") == 0)
         return run_one_task();
+    if (argc > 2 && strcmp(argv[1], "--write-own-cgroup") == 0)
+        return write_own_cgroup(argv[2]);
     own_path = argv[0];
 
     const struct CMUnitTest tests[] = {
@@ -377,6 +464,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_cgroup_v2_forked_caller_keeps_to_its_own_and_removes_them_at_exit),
         cmocka_unit_test(test_cgroup_v2_function_task_removes_the_cgroups_of_its_own_tasks),
         cmocka_unit_test(test_cgroup_v2_next_process_sweeps_what_dead_callers_left),
+        cmocka_unit_test(test_cgroup_v2_a_task_cannot_write_the_cgroups_of_its_user),
     };
     return cmocka_run_group_tests(tests, make_root, remove_root);
 }

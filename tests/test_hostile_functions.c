@@ -7,6 +7,7 @@
  */
 #include <fcntl.h>
 #include <linux/io_uring.h>
+#include <poll.h>
 #include <pthread.h>
 #include <pty.h>
 #include <signal.h>
@@ -377,6 +378,60 @@ static void test_the_callers_system_v_memory_is_out_of_reach(void **state)
     shmctl(id, IPC_RMID, NULL);
 }
 
+/* ---- the caller's POSIX shared memory ------------------------------------ */
+
+/* Opens the caller's segment by its name and writes into it: 1 when it
+ * could. */
+static int open_by_name(cordon_ctx *ctx, void *name)
+{
+    (void)ctx;
+    int fd = shm_open(name, O_RDWR, 0);
+    if (fd < 0)
+        return 0;
+    char *at = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (at != MAP_FAILED)
+        memcpy(at, "WRITTEN", 7);
+    close(fd);
+    return 1;
+}
+
+/* POSIX shared memory and semaphores are files in /dev/shm, which no IPC
+ * namespace holds: a task of the caller's user opened the caller's
+ * segment by name and wrote into the caller's own mapping of it. */
+static void test_the_callers_posix_shared_memory_is_out_of_reach(void **state)
+{
+    (void)state;
+    char name[64];
+    snprintf(name, sizeof name, "/cordon-test-shm-%d", (int)getpid());
+    int fd = shm_open(name, O_RDWR | O_CREAT | O_EXCL, 0600);
+    if (fd < 0) {
+        print_message("no POSIX shared memory here: %s\n", strerror(errno));
+        skip();
+    }
+    assert_int_equal(ftruncate(fd, 4096), 0);
+    char *mine = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    assert_true(mine != MAP_FAILED);
+    close(fd);
+    memcpy(mine, "original", 8);
+    cordon_task *t = cordon_function_task(open_by_name, name);
+    cordon_set_policy(t, NULL);
+    const cordon_result *r = run_task(t, 0);
+    bool own_mounts = r->confinement & CORDON_CONFINED_OWN_PROC;
+    int opened = r->exit_code;
+    cordon_task_free(t);
+    char seen[9];
+    memcpy(seen, mine, 8);
+    seen[8] = '\0';
+    munmap(mine, 4096);
+    shm_unlink(name);
+    if (!own_mounts) {
+        print_message("no mount namespace here: /dev/shm stays the caller's\n");
+        skip();
+    }
+    assert_int_equal(opened, 0);
+    assert_string_equal(seen, "original");
+}
+
 /* ---- classes and messages the task chooses ----------------------------- */
 
 static int raise_timeout(cordon_ctx *ctx, void *arg)
@@ -466,6 +521,46 @@ static void test_a_task_cannot_reach_the_callers_terminal(void **state)
     close(master);
 }
 
+/* Opens the caller's terminal by its name, the pty slave's path: 0 when
+ * it could not, 1 when it opened it, 2 when it also wrote to it. */
+static int open_the_callers_terminal_by_name(cordon_ctx *ctx, void *path)
+{
+    (void)ctx;
+    int fd = open(path, O_RDWR | O_NOCTTY | O_NONBLOCK);
+    if (fd < 0)
+        return 0;
+    int wrote = write(fd, "fake prompt: ", 13) == 13;
+    close(fd);
+    return 1 + wrote;
+}
+
+/* The task's user may open the caller's terminal (a library's task runs as
+ * the caller's user): by its name in /dev/pts it wrote on the caller's
+ * screen and could read what the user typed. */
+static void test_a_task_cannot_open_the_callers_terminal_by_name(void **state)
+{
+    (void)state;
+    int master, slave;
+    char name[64];
+    assert_int_equal(openpty(&master, &slave, name, NULL, NULL), 0);
+    cordon_task *t = cordon_function_task(open_the_callers_terminal_by_name, name);
+    cordon_set_policy(t, NULL);
+    const cordon_result *r = run_task(t, 0);
+    bool own_mounts = r->confinement & CORDON_CONFINED_OWN_PROC;
+    int opened = r->exit_code;
+    struct pollfd screen = { .fd = master, .events = POLLIN };
+    int written = poll(&screen, 1, 0);
+    cordon_task_free(t);
+    close(slave);
+    close(master);
+    if (!own_mounts) {
+        fprintf(stderr, "no mount namespace here: the caller's terminals stay in /dev/pts\n");
+        skip();
+    }
+    assert_int_equal(opened, 0);
+    assert_int_equal(written, 0);
+}
+
 /* ---- the caller's signals without a policy ------------------------------ */
 
 static volatile sig_atomic_t usr1_received;
@@ -516,9 +611,11 @@ int main(void)
         cmocka_unit_test(test_a_task_cannot_forge_a_policy_violation),
         cmocka_unit_test(test_a_task_cannot_map_the_setup_record_back),
         cmocka_unit_test(test_the_callers_system_v_memory_is_out_of_reach),
+        cmocka_unit_test(test_the_callers_posix_shared_memory_is_out_of_reach),
         cmocka_unit_test(test_a_task_cannot_raise_cordons_own_classes),
         cmocka_unit_test(test_raised_text_reaches_the_caller_without_control_bytes),
         cmocka_unit_test(test_a_task_cannot_reach_the_callers_terminal),
+        cmocka_unit_test(test_a_task_cannot_open_the_callers_terminal_by_name),
         cmocka_unit_test(test_without_a_policy_a_task_still_cannot_signal_its_caller),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

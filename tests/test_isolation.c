@@ -1,5 +1,6 @@
 /* Isolation: a confined task cannot signal, trace or read the memory of
  * what it did not start — its parent above all — even as the same user. */
+#include <linux/keyctl.h>
 #include <signal.h>
 #include <sys/syscall.h>
 
@@ -86,6 +87,57 @@ static void test_isolation_function_cannot_signal_its_parent(void **state)
     sigaction(SIGUSR1, &previous, NULL);
 }
 
+/* ---- keyrings ------------------------------------------------------------ */
+
+static long add_user_key(const char *description, const char *payload, int keyring)
+{
+    return syscall(SYS_add_key, "user", description, payload, strlen(payload), keyring);
+}
+
+/* What a task that may make keyring calls finds of the caller's session
+ * keyring: 1 it found the caller's key, 2 it read its payload, 4 it added a
+ * key of its own to its session keyring. */
+static int reaches_the_session_keyring(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    (void)arg;
+    int found = 0;
+    long key = syscall(SYS_keyctl, KEYCTL_SEARCH, KEY_SPEC_SESSION_KEYRING, "user",
+                       "cordon-test-caller-secret", 0);
+    char payload[64];
+    if (key > 0) {
+        found |= 1;
+        long n = syscall(SYS_keyctl, KEYCTL_READ, key, payload, sizeof payload);
+        if (n == 7 && memcmp(payload, "hunter2", 7) == 0)
+            found |= 2;
+    }
+    if (add_user_key("cordon-test-planted", "from the task", KEY_SPEC_SESSION_KEYRING) > 0)
+        found |= 4;
+    return found;
+}
+
+/* Keyrings are no namespace: a task kept the caller's session keyring, read
+ * the keys the caller keeps there and left its own in it (for the caller,
+ * and for every sibling, to find). */
+static void test_isolation_task_cannot_reach_the_callers_session_keyring(void **state)
+{
+    (void)state;
+    if (syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, "cordon-test-session") < 0) {
+        fprintf(stderr, "no keyrings on this machine: %s\n", strerror(errno));
+        skip();
+    }
+    assert_true(add_user_key("cordon-test-caller-secret", "hunter2", KEY_SPEC_SESSION_KEYRING) > 0);
+    cordon_task *t = cordon_function_task(reaches_the_session_keyring, NULL);
+    cordon_set_policy(t, NULL);
+    const cordon_result *r = run_task(t, 0);
+    /* The task has a keyring of its own to use, and nothing of the caller's. */
+    assert_int_equal(r->exit_code, 4);
+    assert_true(syscall(SYS_keyctl, KEYCTL_SEARCH, KEY_SPEC_SESSION_KEYRING, "user",
+                        "cordon-test-planted", 0) < 0);
+    assert_int_equal(errno, ENOKEY);
+    cordon_task_free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -93,6 +145,7 @@ int main(void)
         cmocka_unit_test(test_isolation_task_cannot_open_parent_memory),
         cmocka_unit_test(test_isolation_task_can_signal_what_it_started),
         cmocka_unit_test(test_isolation_function_cannot_signal_its_parent),
+        cmocka_unit_test(test_isolation_task_cannot_reach_the_callers_session_keyring),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

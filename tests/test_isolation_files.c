@@ -354,6 +354,32 @@ static void test_files_vanished_path_fails_the_run(void **state)
     cordon_task_free(t);
 }
 
+/* A rule's path is opened again at each start, and it followed a link: a
+ * task that may write where the path leads replaced the file it was given
+ * by a link to a file of the caller's it was never given, and the next run
+ * (a retry, the next job of a batch) was granted that file.  The run now
+ * fails with -ESTALE. */
+static void test_files_a_rule_replaced_by_a_link_grants_nothing(void **state)
+{
+    (void)state;
+    require_landlock();
+    char data[160];
+    snprintf(data, sizeof data, "%s/data", granted);
+    write_file(data, "data\n");
+    cordon_task *t = confined_shell("cat %s 2>/dev/null || echo refused; "
+                                    "rm -f %s && ln -s %s %s", secret, data, secret, data);
+    assert_int_equal(cordon_allow_path(t, data, CORDON_READ), 0);
+    const cordon_result *r = run_task(t, 0);
+    assert_string_equal(r->std_out.data, "refused\n");
+    int rc = cordon_run(t);
+    r = cordon_task_result(t);
+    bool read_secret = strstr(r->std_out.data, "secret") != NULL;
+    cordon_task_free(t);
+    unlink(data);
+    assert_false(read_secret);
+    assert_int_equal(rc, -ESTALE);
+}
+
 static void test_files_rulesets_leak_no_fd(void **state)
 {
     (void)state;
@@ -479,6 +505,7 @@ int main(void)
         cmocka_unit_test(test_files_presets_keep_only_a_minimal_environment),
         cmocka_unit_test(test_files_bad_rules_are_refused),
         cmocka_unit_test(test_files_vanished_path_fails_the_run),
+        cmocka_unit_test(test_files_a_rule_replaced_by_a_link_grants_nothing),
         cmocka_unit_test(test_files_rulesets_leak_no_fd),
         cmocka_unit_test(test_files_real_programs_run_with_system_paths),
         cmocka_unit_test(test_files_judge_preset),

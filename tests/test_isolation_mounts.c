@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
+#include <mqueue.h>
 #include <sched.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
@@ -311,6 +312,181 @@ static int check_read_only_with_submount(void)
     if (bind_and_write(0, errnos) != 0)
         return 14;
     return errnos[0] == 0 && errnos[1] == 0 ? 0 : 15;
+}
+
+/* ---- propagation ---- */
+
+static int count_mounts(void)
+{
+    FILE *f = fopen("/proc/self/mountinfo", "r");
+    if (!f)
+        return -1;
+    int lines = 0;
+    for (int c; (c = fgetc(f)) != EOF;)
+        lines += c == '\n';
+    fclose(f);
+    return lines;
+}
+
+/* A task with file rules: one allowed to write `target` (its view is made
+ * read-only, `target` mounted back writable), which then watches for up to
+ * 3 s for a mount on `source`, which the caller makes after 300 ms. */
+static cordon_task *watching_task(void)
+{
+    char command[400];
+    snprintf(command, sizeof command,
+             "for i in $(seq 30); do grep -q ' %s ' /proc/self/mountinfo && "
+             "{ echo seen; exit; }; sleep 0.1; done; echo unseen", source);
+    cordon_task *t = shell(command);
+    cordon_allow_system_paths(t);
+    cordon_allow_path(t, target, CORDON_READ | CORDON_WRITE);
+    return t;
+}
+
+/* In a copy of the test, in a mount namespace of its own whose mounts are
+ * shared (as a systemd machine's are): 0 when the task's mounts stayed out
+ * of it and its later mount stayed out of the task's read-only view. */
+static int check_propagation(void)
+{
+    if (mount_tmpfs_below_source() != 0 || mount(NULL, "/", NULL, MS_REC | MS_SHARED, NULL) != 0)
+        return 10;
+    int before = count_mounts();
+    cordon_task *t = watching_task();
+    if (cordon_run_async(t) != 0)
+        return 11;
+    usleep(300 * 1000);
+    if (mount("tmpfs", source, "tmpfs", 0, "mode=0755") != 0)
+        return 12;
+    if (cordon_join(t) != 0 || cordon_task_result(t)->exit_code != 0)
+        return 13;
+    int seen = strcmp(cordon_task_result(t)->std_out.data, "seen\n") == 0;
+    cordon_task_free(t);
+    umount(source);
+    if (count_mounts() != before)
+        return 14; /* what the task's init mounted stayed in the caller's namespace */
+    return seen ? 15 : 0;
+}
+
+/* Mount propagation: what the init mounted for a task (its writable trees
+ * in a view made read-only) showed up, and stayed, in the caller's
+ * namespace where the caller's mounts are shared; and a mount the caller
+ * made while the task ran came writable into its read-only view. */
+static void test_mounts_propagation_stays_out_of_both_views(void **state)
+{
+    (void)state;
+    require_mount_namespace();
+    if (!(probe_confinement() & CORDON_CONFINED_LANDLOCK))
+        skip();
+    pid_t copy = fork();
+    assert_true(copy >= 0);
+    if (copy == 0)
+        _exit(check_propagation());
+    int status;
+    assert_int_equal(waitpid(copy, &status, 0), copy);
+    assert_true(WIFEXITED(status));
+    if (WEXITSTATUS(status) == 10) {
+        print_message("this test cannot make a mount namespace of its own with shared mounts\n");
+        skip();
+    }
+    assert_int_equal(WEXITSTATUS(status), 0);
+}
+
+/* ---- the caller's message queues by path ---- */
+
+/* In a copy of the test: a mount and IPC namespace of its own (through a
+ * user namespace when not root) whose /dev is a tmpfs holding the usual
+ * nodes and, as on a systemd machine, the IPC namespace's message queues
+ * mounted at /dev/mqueue. */
+static int dev_with_mqueue(void)
+{
+    uid_t uid = geteuid();
+    gid_t gid = getegid();
+    if (unshare(CLONE_NEWNS | CLONE_NEWIPC | (uid ? CLONE_NEWUSER : 0)) != 0)
+        return -1;
+    char map[64];
+    if (uid) {
+        snprintf(map, sizeof map, "%u %u 1\n", (unsigned)uid, (unsigned)uid);
+        if (write_own_map("/proc/self/setgroups", "deny") != 0 ||
+            write_own_map("/proc/self/uid_map", map) != 0)
+            return -1;
+        snprintf(map, sizeof map, "%u %u 1\n", (unsigned)gid, (unsigned)gid);
+        if (write_own_map("/proc/self/gid_map", map) != 0)
+            return -1;
+    }
+    static const char *const nodes[] = { "null", "zero", "full", "random", "urandom" };
+    int fds[5];
+    char path[64];
+    for (int i = 0; i < 5; i++) {
+        snprintf(path, sizeof path, "/dev/%s", nodes[i]);
+        if ((fds[i] = open(path, O_PATH | O_CLOEXEC)) < 0)
+            return -1;
+    }
+    if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0 ||
+        mount("tmpfs", "/dev", "tmpfs", 0, "mode=0755") != 0)
+        return -1;
+    for (int i = 0; i < 5; i++) {
+        char node[64];
+        snprintf(path, sizeof path, "/dev/%s", nodes[i]);
+        snprintf(node, sizeof node, "/proc/self/fd/%d", fds[i]);
+        int made = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0666);
+        if (made < 0 || close(made) != 0 || mount(node, path, NULL, MS_BIND, NULL) != 0)
+            return -1;
+        close(fds[i]);
+    }
+    if (mkdir("/dev/pts", 0755) != 0 || mkdir("/dev/shm", 01777) != 0 ||
+        mkdir("/dev/mqueue", 01777) != 0 || mount("mqueue", "/dev/mqueue", "mqueue", 0, NULL) != 0)
+        return -1;
+    return 0;
+}
+
+/* Sends to the caller's queue through its path: 1 when it could. */
+static int send_by_path(cordon_ctx *ctx, void *path)
+{
+    (void)ctx;
+    int fd = open(path, O_RDWR | O_CLOEXEC);
+    return fd >= 0 && mq_send(fd, "task", 4, 0) == 0;
+}
+
+static int check_queue_by_path(void)
+{
+    if (dev_with_mqueue() != 0)
+        return 10;
+    struct mq_attr attr = { .mq_maxmsg = 4, .mq_msgsize = 16 };
+    mqd_t queue = mq_open("/cordon-test-queue", O_CREAT | O_RDWR | O_NONBLOCK, 0600, &attr);
+    if (queue < 0)
+        return 10;
+    cordon_task *t = cordon_function_task(send_by_path, "/dev/mqueue/cordon-test-queue");
+    cordon_set_policy(t, NULL);
+    if (cordon_run(t) != 0)
+        return 11;
+    int sent = cordon_task_result(t)->exit_code;
+    if (!(cordon_task_result(t)->confinement & CORDON_CONFINED_IPC_NAMESPACE))
+        return 10;
+    cordon_task_free(t);
+    char got[16];
+    if (mq_receive(queue, got, sizeof got, NULL) >= 0)
+        return 12; /* the task's message is in the caller's queue */
+    return sent ? 13 : 0;
+}
+
+/* The task's IPC namespace held the caller's queues from mq_open, not
+ * from their path in the caller's mqueue mount (/dev/mqueue). */
+static void test_mounts_the_callers_message_queues_are_out_of_reach_by_path(void **state)
+{
+    (void)state;
+    require_mount_namespace();
+    pid_t copy = fork();
+    assert_true(copy >= 0);
+    if (copy == 0)
+        _exit(check_queue_by_path());
+    int status;
+    assert_int_equal(waitpid(copy, &status, 0), copy);
+    assert_true(WIFEXITED(status));
+    if (WEXITSTATUS(status) == 10) {
+        print_message("this test cannot make a /dev with message queues of its own here\n");
+        skip();
+    }
+    assert_int_equal(WEXITSTATUS(status), 0);
 }
 
 /* The classic bug: MS_BIND | MS_RDONLY in one mount(2) makes a writable
@@ -763,6 +939,8 @@ int main(void)
         cmocka_unit_test(test_mounts_options_without_namespaces_fail_closed),
         cmocka_unit_test(test_mounts_refused_namespaces_fail_closed),
         cmocka_unit_test(test_mounts_a_path_hidden_by_the_task_s_tmpfs_is_named),
+        cmocka_unit_test(test_mounts_propagation_stays_out_of_both_views),
+        cmocka_unit_test(test_mounts_the_callers_message_queues_are_out_of_reach_by_path),
     };
     return cmocka_run_group_tests(tests, make_dirs, remove_dirs);
 }

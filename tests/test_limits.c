@@ -453,11 +453,31 @@ static void test_limit_cores_are_dumped_when_asked(void **state)
     cordon_task_free(t);
 }
 
+/* Memory that belongs to no process (a task's tmpfs, its page cache) is
+ * out of any limit without a memory cgroup, and when it fills the machine
+ * the OOM killer took the process with the most memory of its own, the
+ * caller's as likely as any: a task's processes are the first to go. */
+static void test_limit_task_processes_are_the_first_oom_victims(void **state)
+{
+    (void)state;
+    cordon_task *t = shell("cat /proc/self/oom_score_adj; sh -c 'cat /proc/self/oom_score_adj'");
+    const cordon_result *r = run_task(t, 0);
+    assert_string_equal(r->std_out.data, "1000\n1000\n");
+    cordon_task_free(t);
+    FILE *f = fopen("/proc/self/oom_score_adj", "r");
+    int caller = -1;
+    assert_non_null(f);
+    assert_int_equal(fscanf(f, "%d", &caller), 1);
+    fclose(f);
+    assert_true(caller < 1000);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_limit_memory_named_by_a_function_s_return),
         cmocka_unit_test(test_limit_memory_too_small_to_start_is_refused),
+        cmocka_unit_test(test_limit_task_processes_are_the_first_oom_victims),
         cmocka_unit_test(test_limit_memory_with_a_cgroup_is_memory_limit),
         cmocka_unit_test(test_limit_cpu_ends_with_cpu_limit),
         cmocka_unit_test(test_limit_file_size_is_never_a_signal_the_task_sent),

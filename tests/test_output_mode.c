@@ -2,6 +2,7 @@
  * caller's own fds (inherited; a terminal is passed on, never handed
  * over), or /dev/null. */
 #include <fcntl.h>
+#include <signal.h>
 #include <pthread.h>
 #include <pty.h>
 #include <termios.h>
@@ -455,6 +456,65 @@ static void test_output_mode_inherited_read_write_fifo_is_write_only(void **stat
     rmdir(dir);
 }
 
+/* A pipe or a device open write-only (./host | consumer, >/dev/null): the
+ * task was handed the caller's description itself, and the O_NONBLOCK it
+ * set stayed on the caller's stdout (the caller's next large write to the
+ * pipe came back short).  It gets a description of its own. */
+static void test_output_mode_inherited_write_only_pipe_keeps_its_flags(void **state)
+{
+    (void)state;
+    int ends[2];
+    assert_int_equal(pipe2(ends, O_CLOEXEC), 0);
+    const cordon_result *r;
+    cordon_task *t;
+    assert_int_equal(run_with_stdout(ends[1], &r, &t), 0);
+    assert_int_equal(r->exit_code, 0);
+    assert_int_equal(fcntl(ends[1], F_GETFL), O_WRONLY);
+    char seen[16] = "";
+    assert_int_equal(read(ends[0], seen, sizeof seen - 1), 5);
+    assert_string_equal(seen, "task\n");
+    cordon_task_free(t);
+    close(ends[0]);
+    close(ends[1]);
+
+    int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+    assert_true(null >= 0);
+    assert_int_equal(run_with_stdout(null, &r, &t), 0);
+    assert_int_equal(r->exit_code, 0);
+    assert_int_equal(fcntl(null, F_GETFL) & O_NONBLOCK, 0);
+    cordon_task_free(t);
+    close(null);
+}
+
+/* A FIFO that cannot be opened again (its reader gone; another user's
+ * pipe is the same) is relayed without ever waiting on it, and the
+ * SIGPIPE of writing to it is never the caller's: the task's output is
+ * dropped and counted. */
+static void test_output_mode_inherited_fifo_without_a_reader_is_relayed(void **state)
+{
+    (void)state;
+    char dir[] = "/var/tmp/cordon-fifo-XXXXXX", path[64];
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/fifo", dir);
+    assert_int_equal(mkfifo(path, 0600), 0);
+    int both = open(path, O_RDWR | O_CLOEXEC);
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    assert_true(both >= 0 && fd >= 0);
+    close(both); /* no reader left */
+    struct sigaction plain = { .sa_handler = SIG_DFL }, previous;
+    sigaction(SIGPIPE, &plain, &previous);
+    const cordon_result *r;
+    cordon_task *t;
+    assert_int_equal(run_with_stdout(fd, &r, &t), 0);
+    sigaction(SIGPIPE, &previous, NULL);
+    assert_int_equal(r->exit_code, 0);
+    assert_int_equal(r->std_out.dropped, 5);
+    cordon_task_free(t);
+    close(fd);
+    unlink(path);
+    rmdir(dir);
+}
+
 /* A pseudo-terminal's master: opening it again (the way to a description
  * of cordon's own) made a new pseudo-terminal, and the output was lost. */
 static void test_output_mode_inherited_terminal_master_is_refused(void **state)
@@ -510,6 +570,8 @@ int main(void)
         cmocka_unit_test(test_output_mode_relayed_file_past_the_callers_size_limit),
         cmocka_unit_test(test_output_mode_inherited_socket_is_relayed),
         cmocka_unit_test(test_output_mode_inherited_read_write_fifo_is_write_only),
+        cmocka_unit_test(test_output_mode_inherited_write_only_pipe_keeps_its_flags),
+        cmocka_unit_test(test_output_mode_inherited_fifo_without_a_reader_is_relayed),
         cmocka_unit_test(test_output_mode_inherited_terminal_master_is_refused),
         cmocka_unit_test(test_output_mode_inherited_read_only_fd_is_ebadf),
         cmocka_unit_test(test_output_mode_failed_start_leaves_the_callers_stdin_open),

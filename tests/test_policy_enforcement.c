@@ -1033,8 +1033,8 @@ static void test_policy_default_lets_a_task_set_its_own_limits(void **state)
 
 /* readonly: opening a null device or a terminal for writing changes no
  * file (bash opens /dev/tty read-write at its start, `>/dev/null`,
- * subprocess.DEVNULL, os.openpty); a file, or a link to /dev/null, is
- * still refused. */
+ * subprocess.DEVNULL, os.openpty, whose terminal has its name in the
+ * task's own /dev/pts); a file, or a link to /dev/null, is still refused. */
 static void test_policy_readonly_lets_devices_open_for_writing_but_not_files(void **state)
 {
     (void)state;
@@ -1045,9 +1045,10 @@ static void test_policy_readonly_lets_devices_open_for_writing_but_not_files(voi
         "exec python3 -c \"import os, subprocess\n"
         "print(subprocess.run([\\\"echo\\\", \\\"x\\\"], stdout=subprocess.DEVNULL).returncode)\n"
         "m, s = os.openpty(); os.write(s, b\\\"y\\\"); print(os.read(m, 10))\n"
+        "print(os.ttyname(s).startswith(\\\"/dev/pts/\\\"))\n"
         "try:\n    open(\\\"/dev/tty\\\", \\\"w\\\")\n"
         "except OSError as e:\n    print(\\\"tty\\\", e.errno)\"'", 0);
-    assert_string_equal(r->std_out.data, "ok\n0\nb'y'\ntty 6\n");
+    assert_string_equal(r->std_out.data, "ok\n0\nb'y'\nTrue\ntty 6\n");
     cordon_task_free(t);
 
     char dir[] = "/tmp/cordon-readonly-XXXXXX";

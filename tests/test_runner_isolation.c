@@ -183,6 +183,47 @@ static void test_runner_isolation_audit_carries_the_rules(void **state)
     remove_tree(dir);
 }
 
+/* Each job of a batch is given the options' paths again: by name they led
+ * wherever an earlier job had moved them.  Job 1, which may write the
+ * granted directory, replaces the granted subdirectory by a link to a
+ * directory of the caller's; job 2 was granted that one, and wrote in it.
+ * The paths are pinned when cordon starts. */
+static void test_runner_isolation_a_job_cannot_redirect_the_next_job_s_grant(void **state)
+{
+    (void)state;
+    if (!landlock_available()) {
+        print_message("no Landlock here\n");
+        skip();
+    }
+    char dir[] = "/var/tmp/cordon-runner-grant-XXXXXX", victim[] = "/var/tmp/cordon-victim-XXXXXX";
+    char out[128], important[128], jobs[128], text[512];
+    assert_non_null(mkdtemp(dir));
+    assert_non_null(mkdtemp(victim));
+    assert_int_equal(chmod(dir, 0777), 0);
+    assert_int_equal(chmod(victim, 0777), 0);
+    snprintf(out, sizeof out, "%s/out", dir);
+    assert_int_equal(mkdir(out, 0777), 0);
+    assert_int_equal(chmod(out, 0777), 0);
+    snprintf(important, sizeof important, "%s/important", victim);
+    write_file(important, "the caller's\n");
+    assert_int_equal(chmod(important, 0666), 0);
+    snprintf(jobs, sizeof jobs, "%s.jobs", dir);
+    snprintf(text, sizeof text, "rm -rf %s && ln -s %s %s\necho job two > %s/important\n", out,
+             victim, out, out);
+    write_file(jobs, text);
+    captured c = CORDON("batch", "--quiet", "-j", "1", "--rw", dir, "--rw", out, jobs);
+    captured_free(&c);
+    FILE *f = fopen(important, "r");
+    char seen[64] = "";
+    assert_non_null(f);
+    assert_non_null(fgets(seen, sizeof seen, f));
+    fclose(f);
+    unlink(jobs);
+    remove_tree(strdup(dir));
+    remove_tree(strdup(victim));
+    assert_string_equal(seen, "the caller's\n");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -192,6 +233,7 @@ int main(void)
         cmocka_unit_test(test_runner_isolation_bad_binds_and_names),
         cmocka_unit_test(test_runner_isolation_bind_dev_hostname),
         cmocka_unit_test(test_runner_isolation_audit_carries_the_rules),
+        cmocka_unit_test(test_runner_isolation_a_job_cannot_redirect_the_next_job_s_grant),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

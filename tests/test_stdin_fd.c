@@ -4,9 +4,13 @@
  * regular file or terminal is opened again read-only, anything else (a
  * socket) is relayed. */
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
+#include <pty.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <termios.h>
 #include <time.h>
 
 #include "support.h"
@@ -217,6 +221,54 @@ static void test_stdin_fd_a_terminal_keeps_its_flags(void **state)
     close(master);
 }
 
+/* What a task can do to a terminal through any description of it: its
+ * modes, its flow control, its line discipline. */
+static int unsettle_the_terminal(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    (void)arg;
+    struct termios modes;
+    if (tcgetattr(0, &modes) != 0)
+        return 100;
+    modes.c_lflag &= ~(tcflag_t)(ECHO | ICANON);
+    int discipline = N_HDLC;
+    ioctl(0, TIOCSETD, &discipline); /* refused without the module: not required */
+    return tcsetattr(0, TCSANOW, &modes) == 0 && tcflow(0, TCOOFF) == 0 ? 0 : 101;
+}
+
+/* The terminal is the caller's too: echo and canonical input turned off and
+ * its output stopped stayed so after the run, and the caller's next write
+ * to it waited for ever.  Put back when the attempt ends. */
+static void test_stdin_fd_a_terminal_is_put_back_as_it_was(void **state)
+{
+    (void)state;
+    int master, slave;
+    if (openpty(&master, &slave, NULL, NULL, NULL) != 0) {
+        print_message("skipped: no pseudo-terminal here (%s)\n", strerror(errno));
+        skip();
+    }
+    struct termios before, after;
+    int discipline = -1;
+    assert_int_equal(tcgetattr(slave, &before), 0);
+    cordon_task *t = cordon_function_task(unsettle_the_terminal, NULL);
+    cordon_set_policy(t, NULL);
+    assert_int_equal(cordon_set_stdin_fd(t, slave), 0);
+    const cordon_result *r = run_task(t, 0);
+    assert_int_equal(r->exit_code, 0);
+    cordon_task_free(t);
+    assert_int_equal(tcgetattr(slave, &after), 0);
+    assert_int_equal(after.c_lflag, before.c_lflag);
+    assert_int_equal(ioctl(slave, TIOCGETD, &discipline), 0);
+    assert_int_equal(discipline, N_TTY);
+    /* Output flows: what the caller writes reaches the other end. */
+    assert_int_equal(fcntl(slave, F_SETFL, O_NONBLOCK), 0);
+    assert_int_equal(write(slave, "on\n", 3), 3);
+    struct pollfd other_end = { .fd = master, .events = POLLIN };
+    assert_int_equal(poll(&other_end, 1, 5000), 1);
+    close(slave);
+    close(master);
+}
+
 /* A socket cannot be opened again: it is relayed, and the task's flags
  * land on its pipe. */
 typedef struct feeder {
@@ -344,6 +396,7 @@ int main(void)
         cmocka_unit_test(test_stdin_fd_a_file_is_read_from_the_callers_offset),
         cmocka_unit_test(test_stdin_fd_a_read_write_file_is_handed_over_read_only),
         cmocka_unit_test(test_stdin_fd_a_terminal_keeps_its_flags),
+        cmocka_unit_test(test_stdin_fd_a_terminal_is_put_back_as_it_was),
         cmocka_unit_test(test_stdin_fd_a_socket_is_relayed_whole),
         cmocka_unit_test(test_stdin_fd_a_silent_relay_holds_no_deadline),
         cmocka_unit_test(test_stdin_fd_a_failing_relay_is_a_stdin_error),

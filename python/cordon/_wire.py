@@ -30,6 +30,7 @@ import fractions
 import io
 import pathlib
 import pickle
+import re
 import sys
 import types
 import uuid
@@ -48,6 +49,74 @@ _SAFE_TYPES = frozenset({
     datetime.timezone, decimal.Decimal, fractions.Fraction, uuid.UUID,
     pathlib.PurePosixPath, pathlib.PosixPath,
 })
+
+
+# Constructors that build as much as their arguments say, not as much as
+# the bytes that named them: a task's 50-byte pickle of set(range(10**7))
+# made the parent hold 578 MB (bytearray(n), deque, Counter likewise; a
+# Fraction of two huge numbers costs their gcd).  These are rebuilt only
+# from arguments the pickle holds whole (a list, a dict, bytes: their size
+# is what the task's bytes paid for), never from a range or another lazy
+# iterable, a count, or a codec's name.
+_WHOLE = (list, tuple, dict, set, frozenset, bytes)
+_FRACTION_DIGITS = 10000
+_FRACTION_TEXT = re.compile(r"[-+]?[0-9]+(/[0-9]+)?")
+
+
+def _whole(cls, args, extra=()):
+    """The first argument a whole container; the others of the types
+    `extra` gives for their place (deque's maxlen)."""
+    for place, arg in enumerate(args):
+        allowed = _WHOLE if place == 0 else extra[place - 1] if place <= len(extra) else ()
+        if type(arg) not in allowed:
+            raise pickle.UnpicklingError(
+                f"the task's return builds a {cls.__name__} from a "
+                f"{type(arg).__name__}, which the parent would expand")
+
+
+def _guard(cls, extra=()):
+    def build(*args):
+        _whole(cls, args, extra)
+        return cls(*args)
+    build.rebuilds = cls
+    return build
+
+
+def _default_factory(*args):
+    """defaultdict(factory): a class the parent rebuilds, or None."""
+    factory = getattr(args[0], "rebuilds", args[0]) if len(args) == 1 else None
+    if len(args) > 1 or (factory is not None and not _is_class(factory)):
+        raise pickle.UnpicklingError("the task's return builds a defaultdict "
+                                     "whose factory is not a class")
+    return collections.defaultdict(factory)
+
+
+def _fraction(*args):
+    """Fraction("n/d") as Fraction pickles itself, or of two ints; held to
+    _FRACTION_DIGITS (no exponent: "1e99999999" is a number of 10**8
+    digits)."""
+    def small(a):
+        if type(a) is str:
+            return len(a) <= _FRACTION_DIGITS and _FRACTION_TEXT.fullmatch(a) is not None
+        return type(a) is int and a.bit_length() <= _FRACTION_DIGITS * 4
+    if not 1 <= len(args) <= 2 or not all(small(a) for a in args):
+        raise pickle.UnpicklingError(
+            "the task's return builds a Fraction of more than "
+            f"{_FRACTION_DIGITS} digits, or not from its own n/d form")
+    return fractions.Fraction(*args)
+
+
+_default_factory.rebuilds = collections.defaultdict
+_fraction.rebuilds = fractions.Fraction
+_GUARDED = {
+    builtins.set: _guard(builtins.set), builtins.frozenset: _guard(builtins.frozenset),
+    builtins.bytearray: _guard(builtins.bytearray),
+    collections.deque: _guard(collections.deque, ((int, type(None)),)),
+    collections.Counter: _guard(collections.Counter),
+    collections.OrderedDict: _guard(collections.OrderedDict),
+    collections.defaultdict: _default_factory,
+    fractions.Fraction: _fraction,
+}
 
 
 def _latin1(text, encoding):
@@ -125,7 +194,7 @@ class _Unpickler(pickle.Unpickler):
             return helper()
         found = _loaded(module, name)
         if self._rebuilds(found):
-            return found
+            return _GUARDED.get(found, found)
         if found is None:
             raise pickle.UnpicklingError(
                 f"the task's return names {module}.{name}, which is not loaded in the "
@@ -141,6 +210,15 @@ class _Unpickler(pickle.Unpickler):
             return rebuildable_exception(found)
         return (found in _SAFE_TYPES or found in self._types
                 or found.__module__ in self._modules)
+
+
+def printable(text):
+    """The task's text with every control character but newline and tab
+    (C0, DEL, C1) as \\xNN, as the C library shows a task's words."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() or c in "\n\t" else
+                   f"\\x{ord(c):02x}" if ord(c) < 256 else f"\\u{ord(c):04x}" for c in text)
 
 
 def dumps(obj):

@@ -284,18 +284,22 @@ class FunctionTask(_Task):
             f"of {return_limit} bytes (returns=, CORDON_LIMIT_RETURN)", task=self)
 
     def _kind_exit(self, envelope, return_limit):
-        self.exc_out = envelope["traceback"]
+        self.exc_out = _wire.printable(envelope["traceback"])
         return False, errors.Exited(f"the function called sys.exit({envelope['code']!r})",
                                     code=envelope["code"], exception="SystemExit",
                                     exc_out=self.exc_out, task=self)
 
     def _kind_raise(self, envelope, return_limit):
-        self.exc_out = envelope["traceback"]
-        self.exception = f"{envelope['module']}.{envelope['qualname']}"
+        # The task's text inside cordon's own words, as the C library's
+        # (a class name or message with ESC drove the caller's terminal).
+        self.exc_out = _wire.printable(envelope["traceback"])
+        qualname = _wire.printable(envelope["qualname"])
+        message = _wire.printable(envelope["message"])
+        self.exception = f"{_wire.printable(envelope['module'])}.{qualname}"
         exc = self._rebuilt_exception(envelope["exc"])
         if exc is None:
             return False, errors.RemoteError(
-                f"{envelope['qualname']}: {envelope['message']}", class_name=self.exception,
+                f"{qualname}: {message}", class_name=self.exception,
                 exception=self.exception, exc_out=self.exc_out, task=self)
         cls = type(exc)
         self.exception = f"{cls.__module__}.{cls.__qualname__}"

@@ -188,6 +188,68 @@ def test_a_malformed_profile_is_reported_not_raised():
     assert "cannot be read" in out.getvalue()
 
 
+@pytest.mark.parametrize("data", [
+    b"cbuiltins\nset\n(cbuiltins\nrange\n(I0\nI1000000\ntRtR.",
+    b"cbuiltins\nfrozenset\n(cbuiltins\nrange\n(I0\nI1000000\ntRtR.",
+    b"cbuiltins\nbytearray\n(I1000000\ntR.",
+    b"cbuiltins\nbytearray\n(Vx\nVutf-7\ntR.",
+    b"ccollections\ndeque\n(cbuiltins\nrange\n(I0\nI1000000\ntRtR.",
+    b"ccollections\nCounter\n(cbuiltins\nrange\n(I0\nI1000000\ntRtR.",
+    b"cfractions\nFraction\n(V1e99999\ntR.",
+], ids=["set", "frozenset", "bytearray-count", "bytearray-codec", "deque", "Counter",
+        "Fraction-exponent"])
+def test_a_small_pickle_never_expands_in_the_parent(data):
+    # A 50-byte pickle of set(range(10**7)) made the parent hold 578 MB.
+    assert len(data) < 64
+    raised = outcome(forged(value_envelope(data)))
+    assert type(raised) is cordon.UntrustedReturn, raised
+    assert "which the parent would expand" in str(raised) or "Fraction" in str(raised)
+
+
+def test_the_expanding_types_still_come_back_from_what_they_hold():
+    import collections
+    import fractions
+    values = [{1, 2}, frozenset({3}), bytearray(b"ab"), collections.deque([1, 2], maxlen=5),
+              collections.Counter("aab"), collections.OrderedDict(a=1),
+              collections.defaultdict(set, {1: {2}}), fractions.Fraction(3, 4)]
+    for value in values:
+        got = outcome(forged(value_envelope(pickle.dumps(value, protocol=5))))
+        assert got == value and type(got) is type(value)
+    assert outcome(forged(value_envelope(pickle.dumps(values[6])))).default_factory is set
+
+
+def test_a_task_s_words_reach_the_caller_without_control_bytes():
+    envelope = raise_envelope(None, "mod\x1b[2J", "Bad\x9b31m")
+    envelope["message"] = "clear \x1b]0;title\x07 end"
+    envelope["traceback"] = "Traceback:\n\x1b[2K  line\tone\n"
+    raised = outcome(forged(envelope))
+    assert type(raised) is cordon.RemoteError
+    for text in (str(raised), raised.exc_out, raised.task.exception):
+        assert not any(c in text for c in "\x1b\x07\x9b"), repr(text)
+    assert "\\x1b]0;title\\x07" in str(raised) and "\\x9b31m" in str(raised)
+    assert "\n" in raised.exc_out and "\t" in raised.exc_out
+
+
+def test_a_profile_naming_one_table_from_every_function_is_refused():
+    # 1500 functions share one callers table of 1500: a small pickle that
+    # pstats walked (and copied) 1500 times over.
+    callers = {(f"caller{i}.py", i, "g"): (1, 1, 0.1, 0.1) for i in range(1500)}
+    stats = {(f"file{i}.py", i, f"f{i}"): (1, 1, 0.1, 0.1, callers) for i in range(1500)}
+    out = io.StringIO()
+    t = forged({"kind": "ok", "value": pickle.dumps(7), "profile": stats})
+    assert t.run_profiler(out=out, limit=3) == 7
+    assert "cannot be read" in out.getvalue() and "expands past" in out.getvalue()
+
+
+def test_a_profile_s_names_are_shown_escaped():
+    stats = {("\x1b[2Jfile.py", 1, "f\x9b\n"): (1, 1, 0.5, 0.5, {})}
+    out = io.StringIO()
+    t = forged({"kind": "ok", "value": pickle.dumps(7), "profile": stats})
+    assert t.run_profiler(out=out) == 7
+    assert "\x1b" not in out.getvalue() and "\x9b" not in out.getvalue()
+    assert "\\x1b[2Jfile.py" in out.getvalue() and "f\\x9b\\x0a" in out.getvalue()
+
+
 def test_a_nested_class_of_a_loaded_module_comes_back():
     raised = outcome(FunctionTask(helpers.raise_instance, helpers.Outer.Inner("nested")))
     assert type(raised) is helpers.Outer.Inner and str(raised) == "nested"

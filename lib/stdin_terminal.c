@@ -1,0 +1,44 @@
+/*
+ * A terminal handed over as stdin (cordon_set_stdin_fd): the task reads a
+ * description of its own (lib/stdin_fd.c), but a terminal's modes, its
+ * flow control and its line discipline are the terminal's, not the
+ * description's.  A task turned off echo and canonical input and stopped
+ * the terminal's output (TCOOFF): after the run the caller's next write to
+ * its own terminal waited for ever.  They are saved when the attempt
+ * starts and put back when it ends, whatever the task did.
+ *
+ * The caller may be in the background of that terminal: SIGTTOU is
+ * blocked in this thread around the calls (the kernel then lets them
+ * through), so that putting the terminal back never stops the caller.
+ */
+#include <signal.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+void cordon__terminal_save(int fd, cordon__terminal_state *state)
+{
+    state->fd = -1;
+    if (!isatty(fd) || tcgetattr(fd, &state->modes) != 0 ||
+        ioctl(fd, TIOCGETD, &state->discipline) != 0)
+        return;
+    state->fd = fd;
+}
+
+void cordon__terminal_restore(cordon__terminal_state *state)
+{
+    if (state->fd < 0)
+        return;
+    sigset_t quiet, previous;
+    sigemptyset(&quiet);
+    sigaddset(&quiet, SIGTTOU);
+    pthread_sigmask(SIG_BLOCK, &quiet, &previous);
+    int discipline;
+    if (ioctl(state->fd, TIOCGETD, &discipline) == 0 && discipline != state->discipline)
+        ioctl(state->fd, TIOCSETD, &state->discipline);
+    tcsetattr(state->fd, TCSANOW, &state->modes);
+    tcflow(state->fd, TCOON);
+    pthread_sigmask(SIG_SETMASK, &previous, NULL);
+    state->fd = -1;
+}
