@@ -367,6 +367,25 @@ static int check_propagation(void)
     return seen ? 15 : 0;
 }
 
+/* Runs `check` in a forked copy of the test (its namespaces and mounts
+ * stay there) and asserts it returned 0; `cannot` is its status when the
+ * machine cannot make the set-up it needs, which skips with `why`. */
+static void check_in_a_copy(int (*check)(void), int cannot, const char *why)
+{
+    pid_t copy = fork();
+    assert_true(copy >= 0);
+    if (copy == 0)
+        _exit(check());
+    int status;
+    assert_int_equal(waitpid(copy, &status, 0), copy);
+    assert_true(WIFEXITED(status));
+    if (cannot && WEXITSTATUS(status) == cannot) {
+        print_message("%s\n", why);
+        skip();
+    }
+    assert_int_equal(WEXITSTATUS(status), 0);
+}
+
 /* Mount propagation: what the init mounted for a task (its writable trees
  * in a view made read-only) showed up, and stayed, in the caller's
  * namespace where the caller's mounts are shared; and a mount the caller
@@ -377,18 +396,8 @@ static void test_mounts_propagation_stays_out_of_both_views(void **state)
     require_mount_namespace();
     if (!(probe_confinement() & CORDON_CONFINED_LANDLOCK))
         skip();
-    pid_t copy = fork();
-    assert_true(copy >= 0);
-    if (copy == 0)
-        _exit(check_propagation());
-    int status;
-    assert_int_equal(waitpid(copy, &status, 0), copy);
-    assert_true(WIFEXITED(status));
-    if (WEXITSTATUS(status) == 10) {
-        print_message("this test cannot make a mount namespace of its own with shared mounts\n");
-        skip();
-    }
-    assert_int_equal(WEXITSTATUS(status), 0);
+    check_in_a_copy(check_propagation, 10,
+                    "this test cannot make a mount namespace of its own with shared mounts");
 }
 
 /* ---- the caller's message queues by path ---- */
@@ -475,18 +484,8 @@ static void test_mounts_the_callers_message_queues_are_out_of_reach_by_path(void
 {
     (void)state;
     require_mount_namespace();
-    pid_t copy = fork();
-    assert_true(copy >= 0);
-    if (copy == 0)
-        _exit(check_queue_by_path());
-    int status;
-    assert_int_equal(waitpid(copy, &status, 0), copy);
-    assert_true(WIFEXITED(status));
-    if (WEXITSTATUS(status) == 10) {
-        print_message("this test cannot make a /dev with message queues of its own here\n");
-        skip();
-    }
-    assert_int_equal(WEXITSTATUS(status), 0);
+    check_in_a_copy(check_queue_by_path, 10,
+                    "this test cannot make a /dev with message queues of its own here");
 }
 
 /* The classic bug: MS_BIND | MS_RDONLY in one mount(2) makes a writable
@@ -495,18 +494,8 @@ static void test_mounts_read_only_bind_refuses_writes_beneath_submounts(void **s
 {
     (void)state;
     require_mount_namespace();
-    pid_t copy = fork();
-    assert_true(copy >= 0);
-    if (copy == 0)
-        _exit(check_read_only_with_submount());
-    int status;
-    assert_int_equal(waitpid(copy, &status, 0), copy);
-    assert_true(WIFEXITED(status));
-    if (WEXITSTATUS(status) == 10) {
-        print_message("this test cannot make a mount namespace of its own to hold a submount\n");
-        skip();
-    }
-    assert_int_equal(WEXITSTATUS(status), 0);
+    check_in_a_copy(check_read_only_with_submount, 10,
+                    "this test cannot make a mount namespace of its own to hold a submount");
 }
 
 static void test_mounts_read_only_bind_of_a_file(void **state)
@@ -777,14 +766,7 @@ static void test_mounts_options_without_namespaces_fail_closed(void **state)
 {
     (void)state;
     SKIP_UNDER_VALGRIND("valgrind exits a forked copy of itself with its own status");
-    pid_t copy = fork();
-    assert_true(copy >= 0);
-    if (copy == 0)
-        _exit(check_fails_closed());
-    int status;
-    assert_int_equal(waitpid(copy, &status, 0), copy);
-    assert_true(WIFEXITED(status));
-    assert_int_equal(WEXITSTATUS(status), 0);
+    check_in_a_copy(check_fails_closed, 0, NULL);
 }
 
 static int say_ran(cordon_ctx *ctx, void *arg)
@@ -841,18 +823,8 @@ static void test_mounts_refused_namespaces_fail_closed(void **state)
 {
     (void)state;
     SKIP_UNDER_VALGRIND("valgrind exits a forked copy of itself with its own status");
-    pid_t copy = fork();
-    assert_true(copy >= 0);
-    if (copy == 0)
-        _exit(check_refused_namespaces());
-    int status;
-    assert_int_equal(waitpid(copy, &status, 0), copy);
-    assert_true(WIFEXITED(status));
-    if (WEXITSTATUS(status) == 77) {
-        print_message("skipped: no namespaces on this machine\n");
-        skip();
-    }
-    assert_int_equal(WEXITSTATUS(status), 0);
+    check_in_a_copy(check_refused_namespaces, 77,
+                    "skipped: no namespaces on this machine");
 }
 
 static const cordon_result *run_hidden(const char *const argv[], const char *cwd,

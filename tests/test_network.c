@@ -102,6 +102,20 @@ static void test_network_none_cannot_reach_the_caller_s_loopback(void **state)
     close(listener);
 }
 
+/* A unix socket of the caller's bound at /var/tmp/cordon-NAME-PID (any
+ * user may connect), listening; its path in `path`. */
+static int listen_on_a_socket_file(char *path, size_t size, const char *name)
+{
+    snprintf(path, size, "/var/tmp/cordon-%s-%d", name, (int)getpid());
+    int listener = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_un address = { .sun_family = AF_UNIX };
+    snprintf(address.sun_path, sizeof address.sun_path, "%s", path);
+    assert_int_equal(bind(listener, (struct sockaddr *)&address, sizeof address), 0);
+    assert_int_equal(chmod(path, 0777), 0);
+    assert_int_equal(listen(listener, 8), 0);
+    return listener;
+}
+
 /* In the task: 0 if it made a datagram socketpair, else the errno. */
 static int makes_a_datagram_pair(cordon_ctx *ctx, void *arg)
 {
@@ -143,13 +157,7 @@ static void test_network_none_cannot_reach_the_caller_s_socket_files(void **stat
 {
     (void)state;
     char path[64];
-    snprintf(path, sizeof path, "/var/tmp/cordon-socket-%d", (int)getpid());
-    int listener = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    struct sockaddr_un address = { .sun_family = AF_UNIX };
-    snprintf(address.sun_path, sizeof address.sun_path, "%s", path);
-    assert_int_equal(bind(listener, (struct sockaddr *)&address, sizeof address), 0);
-    assert_int_equal(chmod(path, 0777), 0);
-    assert_int_equal(listen(listener, 8), 0);
+    int listener = listen_on_a_socket_file(path, sizeof path, "socket");
     const char *policies[] = { "default", "nonet" };
     for (int i = 0; i < 2; i++) {
         cordon_task *t = without_network(connects_to_a_socket_file, path);
@@ -240,13 +248,7 @@ static void test_network_none_holds_against_a_policy_s_own_allows(void **state)
         "allow socket if arg0 > 0x28\nallow socketpair connect close munmap exit_group write\n",
     };
     char path[64];
-    snprintf(path, sizeof path, "/var/tmp/cordon-socket-own-%d", (int)getpid());
-    int listener = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    struct sockaddr_un address = { .sun_family = AF_UNIX };
-    snprintf(address.sun_path, sizeof address.sun_path, "%s", path);
-    assert_int_equal(bind(listener, (struct sockaddr *)&address, sizeof address), 0);
-    assert_int_equal(chmod(path, 0777), 0);
-    assert_int_equal(listen(listener, 8), 0);
+    int listener = listen_on_a_socket_file(path, sizeof path, "socket-own");
     for (size_t i = 0; i < sizeof policies / sizeof *policies; i++) {
         cordon_error err;
         cordon_policy *p = cordon_policy_parse(policies[i], "own-allows.policy", &err);
