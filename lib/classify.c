@@ -172,7 +172,7 @@ static bool cgroup_limit_reached(cordon_task *t, const cordon__attempt_state *s,
 static bool file_size_limit_reached(cordon_task *t, const cordon__attempt_state *s, int signo)
 {
     if (!t->limits[CORDON_LIMIT_FILE_SIZE] || signo != SIGXFSZ || !s->sigxfsz_refused ||
-        s->file_size_lowered)
+        s->file_size_lowered || s->signal_source_used)
         return false;
     set_exception(t, "FileSizeLimit");
     cordon__buffer_printf(&t->exc_out,
@@ -263,12 +263,17 @@ static void signal_ending(cordon_task *t, const cordon__attempt_state *s,
         cordon__crash_report(&t->exc_out, &plain, t->kind == KIND_FUNCTION, (uintptr_t)t->fn);
     if (signo == SIGSYS && filtered && !s->listener_received && !s->sigsys_is_evidence)
         cordon__buffer_printf(&t->exc_out, "  (the task's filter has no listener and its rules "
-                              "let the task send itself SIGSYS, so this is not taken as a "
-                              "policy violation)\n");
+                              "let the task send itself SIGSYS, or make a filter or a timer "
+                              "that does, so this is not taken as a policy violation)\n");
     if (signo == SIGXFSZ && s->file_size_lowered)
         cordon__buffer_printf(&t->exc_out, "  (the caller's own file size limit, lower than the "
                               "task's %llu bytes, is what the task had, so this is not taken as "
                               "the task's limit)\n",
+                              (unsigned long long)t->limits[CORDON_LIMIT_FILE_SIZE]);
+    else if (signo == SIGXFSZ && t->limits[CORDON_LIMIT_FILE_SIZE] && s->signal_source_used)
+        cordon__buffer_printf(&t->exc_out, "  (the task had a file size limit of %llu bytes, but "
+                              "it set a timer or a message queue notification, whose signal may "
+                              "be this one, so this is not taken as the limit)\n",
                               (unsigned long long)t->limits[CORDON_LIMIT_FILE_SIZE]);
     else if (signo == SIGXFSZ && t->limits[CORDON_LIMIT_FILE_SIZE])
         cordon__buffer_printf(&t->exc_out, "  (the task had a file size limit of %llu bytes, but "

@@ -538,6 +538,7 @@ static int collect_loop(cordon_task *t, cordon__attempt_state *s)
         .policy = t->policy_set ? t->policy : cordon__policy_builtin_default(),
         /* the parent's own open of a device would pass by file rules */
         .devices_by_parent = t->isolation == NULL,
+        .watch_signal_sources = s->signal_sources_watched,
     };
     struct pollfd fds[SLOT_COUNT];
     uint64_t grace_end = 0;
@@ -550,6 +551,7 @@ static int collect_loop(cordon_task *t, cordon__attempt_state *s)
         if (!s->exited && s->pidfd < 0 && child_has_exited(s))
             on_exit_seen(s, &grace_end);
         int open_streams = build_poll_set(s, fds);
+        s->signal_source_used |= notify.signal_source_used;
         if (s->exited && (open_streams == 0 || (grace_end && now >= grace_end)))
             return 0;
         int timeout = poll_timeout_ms(s, now, next_wake_ns(s, now, grace_end));

@@ -299,6 +299,8 @@ typedef struct cordon__attempt_state {
                                    itself SIGXFSZ: a SIGXFSZ death is its file size limit */
     bool sigsys_is_evidence;    /* a SIGSYS death is the filter's: it reports on a listener,
                                    or refuses every way the task would send itself SIGSYS */
+    bool signal_sources_watched; /* timer_create and mq_notify reach the listener */
+    bool signal_source_used;    /* and the task made one: its SIGXFSZ is no evidence */
     bool file_size_lowered;     /* the caller's own hard RLIMIT_FSIZE was below the task's
                                    limit and is what the task had: its SIGXFSZ is the caller's */
     uint64_t tree_peak_bytes;   /* the cgroup's count of the tree's memory, 0: none */

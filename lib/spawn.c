@@ -415,8 +415,9 @@ static int prepare(cordon_task *t, cordon__launch *l, cordon__attempt_state *s)
     if (t->limits[CORDON_LIMIT_FILE_SIZE])
         kind |= CORDON__VARIANT_FILE_SIZE_LIMIT;
     if (l->policy && !(l->policy = cordon__policy_variant(l->policy, kind)))
-        return errno == EPERM ? -EPERM : -ENOMEM;
+        return errno == EPERM || errno == EINVAL ? -errno : -ENOMEM;
     s->sigxfsz_refused = cordon__policy_refuses_own_sigxfsz(l->policy);
+    s->signal_sources_watched = cordon__policy_watches_signal_sources(l->policy);
     s->sigsys_is_evidence = cordon__policy_sigsys_is_evidence(l->policy);
     /* The counter's start: for the CPU limit, and for the usage of what
      * wait4 will not see. */

@@ -64,14 +64,19 @@ const cordon_policy *cordon__policy_builtin_default(void);
  * SIGSYS fail with EPERM, and cordon__policy_sigsys_is_evidence says
  * whether they all do. */
 #define CORDON__VARIANT_NO_LISTENER      32u
-/* NULL with errno ENOMEM, or EPERM where the compiled variant would still
- * let through a call it must refuse (the task is then not run). */
+/* NULL with errno ENOMEM; EPERM where the compiled variant would still
+ * let through a call it must refuse; EINVAL where libseccomp refused the
+ * policy's rules and the variant's together (the task is then not run). */
 const cordon_policy *cordon__policy_variant(const cordon_policy *p, unsigned kind);
 
 /* Whether `p` (a FILE_SIZE_LIMIT variant) refuses every way of sending
  * SIGXFSZ and of changing RLIMIT_FSIZE listed above, as its compiled
  * filter decides. */
 bool cordon__policy_refuses_own_sigxfsz(const cordon_policy *p);
+
+/* Whether `p` (a FILE_SIZE_LIMIT variant) hands timer_create and
+ * mq_notify to the parent (struct cordon__notify_state). */
+bool cordon__policy_watches_signal_sources(const cordon_policy *p);
 
 /* Whether a SIGSYS death of a task under `p` (as returned by
  * cordon__policy_variant) is its filter's: `p` reports on a listener
@@ -118,6 +123,12 @@ struct cordon__notify_state {
      * with isolation options, whose file rules the parent's open would
      * pass by */
     bool devices_by_parent;
+    /* A file size limit's variant hands the task's timer_create and
+     * mq_notify to the parent (policy_variant_signals.c): let through
+     * where the policy lets them, and noted, since their signal (in a
+     * struct no filter reads) may be a SIGXFSZ the task sends itself. */
+    bool watch_signal_sources;
+    bool signal_source_used;
 };
 
 /* Parent side: receives one pending notification from `listener_fd`.

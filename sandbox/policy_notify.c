@@ -114,6 +114,21 @@ static bool own_exec(const struct seccomp_notif *request, struct cordon__notify_
     return state->execs_answered < attempts;
 }
 
+/* A timer_create or mq_notify of the task's that a file size limit's
+ * variant sent here, and that the task's policy itself lets through. */
+static bool watched_signal_source(const struct seccomp_notif *request,
+                                  const struct cordon__notify_state *state)
+{
+    const struct seccomp_data *data = &request->data;
+    if (!state->watch_signal_sources || data->arch != seccomp_arch_native() ||
+        (data->nr != SYS_timer_create && data->nr != SYS_mq_notify))
+        return false;
+    uint64_t args[6];
+    for (unsigned i = 0; i < 6; i++)
+        args[i] = data->args[i];
+    return !state->policy || cordon__variant_lets_through(state->policy, data->nr, args);
+}
+
 /* error 0: the call goes on as if no filter had stopped it; else it
  * fails with that errno without being made (CORDON__NOTIFY_ERRNO_ZERO:
  * returns 0 without being made, as a filter's "errno 0" does — never
@@ -156,7 +171,12 @@ int cordon__notification_learn(int listener_fd, struct cordon__notify_state *sta
     } else if (own_exec(request, state)) {
         state->execs_answered++;
         rc = let_through(listener_fd, request, response);
+    } else if (!decide && watched_signal_source(request, state)) {
+        state->signal_source_used = true;
+        rc = let_through(listener_fd, request, response);
     } else {
+        if (watched_signal_source(request, state)) /* learning: decide lets it through */
+            state->signal_source_used = true;
         bool native = request->data.arch == seccomp_arch_native() &&
                       !(request->data.nr & X32_SYSCALL_BIT);
         uint64_t args[6];

@@ -98,6 +98,7 @@ struct cordon_policy {
     struct cordon_policy *variants[64];
     bool refuses_own_sigxfsz; /* a FILE_SIZE_LIMIT variant whose filter refuses them all */
     bool refuses_own_sigsys;  /* a NO_LISTENER variant whose filter refuses them all */
+    bool watches_signal_sources; /* its kills of timer_create and mq_notify are watches */
 };
 
 /* Building a variant (policy_variant.c): the last unconditional rule for
@@ -128,6 +129,7 @@ bool cordon__variant_refuses_sockets_outside_the_namespace(const cordon_policy *
  * whether the compiled filter refuses them all. */
 #define CORDON__OWN_SIGNAL_RULES 24
 int cordon__variant_refuse_own_signal(cordon_policy *v, int signo);
+int cordon__variant_watch_signal_sources(cordon_policy *v);
 bool cordon__variant_own_signal_refused(const cordon_policy *v, int signo);
 
 /* Reads `text` (from `origin`) into `policy`, following includes.  Returns

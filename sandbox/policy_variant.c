@@ -136,6 +136,14 @@ static bool within_kept(const cordon__condition *own, const cordon__condition *k
         *use = *own; /* one value: within the kept type, or not at all */
         return (own->value & kept->mask) == kept->value;
     }
+    if (own->compare == COMPARE_MASKED_EQ && kept->compare == COMPARE_MASKED_EQ) {
+        /* both masks at once, where they agree on the bits they share */
+        uint64_t shared = own->mask & kept->mask;
+        *use = *own;
+        use->mask = own->mask | kept->mask;
+        use->value = own->value | kept->value;
+        return (own->value & shared) == (kept->value & shared);
+    }
     *use = *kept;    /* the kept value, where the policy's comparison holds for it */
     return kept->compare == COMPARE_EQ && cordon__condition_holds(own, args);
 }
@@ -154,6 +162,24 @@ static bool cut_down(const cordon__rule *rule, const cordon__condition *kept, co
     return true;
 }
 
+/* A refusing rule of the policy's with exactly these conditions: the
+ * copy would duplicate it (libseccomp refuses that), and it decides. */
+static bool refused_as_such(const cordon_policy *v, const cordon__rule *copy)
+{
+    for (size_t i = 0; i < v->rule_count; i++) {
+        const cordon__rule *r = &v->rules[i];
+        if (r->syscall != copy->syscall || allows(r->action) ||
+            r->condition_count != copy->condition_count)
+            continue;
+        bool same = true;
+        for (unsigned c = 0; c < r->condition_count && same; c++)
+            same = memcmp(&r->conditions[c], &copy->conditions[c], sizeof r->conditions[c]) == 0;
+        if (same)
+            return true;
+    }
+    return false;
+}
+
 int cordon__variant_split_allows(cordon_policy *v, int nr, const cordon__condition *kept,
                                  size_t count)
 {
@@ -169,7 +195,7 @@ int cordon__variant_split_allows(cordon_policy *v, int nr, const cordon__conditi
         end--;
         for (size_t k = 0; k < count; k++) {
             cordon__rule copy;
-            if (!cut_down(&original, &kept[k], &copy))
+            if (!cut_down(&original, &kept[k], &copy) || refused_as_such(v, &copy))
                 continue;
             if (v->rule_count >= v->rule_size)
                 return -ENOSPC;
@@ -232,6 +258,7 @@ static bool refuses_what_it_must(const cordon_policy *v, unsigned kind)
         { CORDON__VARIANT_NO_TREE_HOLD, SYS_setpgid, { 0 } },
         { CORDON__VARIANT_FILE_RULES, SYS_inotify_add_watch, { 3, 4096, 0x100 } },
         { CORDON__VARIANT_FILE_RULES, SYS_fanotify_mark, { 3, 1, 0x100, (uint64_t)-100 } },
+        { CORDON__VARIANT_NO_NETWORK, SYS_io_uring_setup, { 8, 0x1000 } },
     };
     for (size_t i = 0; i < sizeof musts / sizeof *musts; i++) {
         cordon_decision d;
@@ -256,6 +283,9 @@ static int add_variant_rules(const cordon_policy *p, cordon_policy *v, unsigned 
         rc = refuse_outright(v, SYS_setpgid, EPERM);
     if (rc == 0 && (kind & CORDON__VARIANT_NO_NETWORK))
         rc = cordon__variant_refuse_sockets_outside_the_namespace(v);
+    /* io_uring makes sockets (IORING_OP_SOCKET) that no filter sees */
+    if (rc == 0 && (kind & CORDON__VARIANT_NO_NETWORK))
+        rc = refuse_outright(v, SYS_io_uring_setup, EPERM);
     if (rc == 0 && (kind & CORDON__VARIANT_FILE_RULES))
         rc = refuse_outright(v, SYS_inotify_add_watch, EACCES);
     if (rc == 0 && (kind & CORDON__VARIANT_FILE_RULES))
@@ -297,8 +327,12 @@ static cordon_policy *build_variant(const cordon_policy *p, unsigned kind)
     }
     memcpy(v->rules, p->rules, p->rule_count * sizeof *v->rules);
     cordon_error err;
-    if (add_variant_rules(p, v, kind) < 0 || cordon__policy_compile(v, &err) < 0) {
+    int rc = add_variant_rules(p, v, kind);
+    if (rc == 0)
+        rc = cordon__policy_compile(v, &err);
+    if (rc < 0) {
         cordon_policy_free(v);
+        errno = rc == -ENOMEM ? ENOMEM : EINVAL; /* libseccomp refused the rules put together */
         return NULL;
     }
     if (!refuses_what_it_must(v, kind)) {

@@ -37,10 +37,20 @@ static bool refusing(enum cordon__action action)
     return action != ACTION_ALLOW && action != ACTION_LOG;
 }
 
+/* The socket types a family is asked with: a policy's rules may tell
+ * them apart (a datagram socket reaches a path as well as a stream one). */
+static const uint64_t types[] = { SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET, SOCK_RAW,
+                                  SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK };
+#define TYPE_COUNT (sizeof types / sizeof *types)
+
 static bool socket_goes_through(const cordon_policy *v, uint64_t family)
 {
-    const uint64_t args[6] = { family, SOCK_STREAM, 0, 0, 0, 0 };
-    return cordon__variant_lets_through(v, SYS_socket, args);
+    for (size_t i = 0; i < TYPE_COUNT; i++) {
+        const uint64_t args[6] = { family, types[i], 0, 0, 0, 0 };
+        if (cordon__variant_lets_through(v, SYS_socket, args))
+            return true;
+    }
+    return false;
 }
 
 static cordon__rule refusal(int nr, int error, cordon__condition condition)
@@ -69,10 +79,6 @@ static cordon__condition masked(unsigned arg, uint64_t mask, uint64_t value)
                                 .value = value };
 }
 
-/* Each allow (or log) rule for `nr` becomes one rule per kept value of
- * argument `arg` that it holds for, compared as `kept` does; a rule that
- * compares `arg` in another way is kept only where that comparison is an
- * equality to a kept value.  Refused values then meet no allow. */
 /* The families a network namespace holds, and how the rest are refused. */
 static int socket_rules(cordon_policy *v)
 {
@@ -132,20 +138,20 @@ bool cordon__variant_refuses_sockets_outside_the_namespace(const cordon_policy *
         bool kept = family == AF_INET || family == AF_INET6 || family == AF_NETLINK ||
                     family == AF_PACKET;
         const uint64_t forms[2] = { family, family | (1ull << 32) };
-        for (int f = 0; f < 2; f++) {
-            uint64_t args[6] = { forms[f], SOCK_STREAM, 0, 0, 0, 0 };
+        for (size_t k = 0; k < 2 * TYPE_COUNT; k++) {
+            uint64_t args[6] = { forms[k % 2], types[k / 2], 0, 0, 0, 0 };
             cordon_decision d;
             if (cordon_policy_simulate(v, SYS_socket, args, &d) != 0)
                 return false;
             bool through = strcmp(d.action, "allow") == 0 || strcmp(d.action, "log") == 0;
-            if (through && (!kept || f == 1))
+            if (through && (!kept || k % 2 == 1))
                 return false;
         }
     }
-    static const uint64_t types[] = { SOCK_DGRAM, SOCK_DGRAM | SOCK_CLOEXEC,
-                                      SOCK_DGRAM | (1ull << 32) };
-    for (size_t i = 0; i < sizeof types / sizeof *types; i++) {
-        uint64_t args[6] = { AF_UNIX, types[i], 0, 0, 0, 0 };
+    static const uint64_t pair_types[] = { SOCK_DGRAM, SOCK_DGRAM | SOCK_CLOEXEC,
+                                           SOCK_DGRAM | (1ull << 32) };
+    for (size_t i = 0; i < sizeof pair_types / sizeof *pair_types; i++) {
+        uint64_t args[6] = { AF_UNIX, pair_types[i], 0, 0, 0, 0 };
         cordon_decision d;
         if (cordon_policy_simulate(v, SYS_socketpair, args, &d) != 0 ||
             strcmp(d.action, "allow") == 0 || strcmp(d.action, "log") == 0)

@@ -72,9 +72,13 @@ static const struct sender {
     { SYS_ptrace, 3, INT_MASK, 0, 0, PTRACE_SYSCALL, false },
     { SYS_ptrace, 3, INT_MASK, 0, 0, PTRACE_SYSEMU, false },
     { SYS_ptrace, 3, INT_MASK, 0, 0, PTRACE_SYSEMU_SINGLESTEP, false },
+    { SYS_ptrace, 3, INT_MASK, 0, 0, PTRACE_SINGLEBLOCK, false },
     { SYS_setrlimit, 0, INT_MASK, RLIMIT_FSIZE, -1, 0, false },
     { SYS_prlimit64, 1, INT_MASK, RLIMIT_FSIZE, 2, 0, true },
 };
+#ifndef PTRACE_SINGLEBLOCK
+#define PTRACE_SINGLEBLOCK 33 /* x86: resumes to the next branch */
+#endif
 #define SENDER_COUNT (sizeof senders / sizeof *senders)
 
 static uint64_t value_of(const struct sender *s, int signo)
@@ -148,7 +152,41 @@ int cordon__variant_refuse_own_signal(cordon_policy *v, int signo)
                 masked((unsigned)s->other_arg, INT_MASK, s->other_value);
         refusals[count++] = r;
     }
-    return cordon__variant_prepend(v, refusals, count);
+    int rc = cordon__variant_prepend(v, refusals, count);
+    return rc < 0 || signo != SIGXFSZ ? rc : cordon__variant_watch_signal_sources(v);
+}
+
+/* timer_create and mq_notify name their signal in a struct: where the
+ * policy lets them through and has a listener, each becomes a watch (a
+ * kill rule, sent to the parent, which lets the call through and notes
+ * it); clone3, whose exit signal is in a struct too, is ENOSYS, which
+ * sends the C library to clone.  Without a listener they stay as they
+ * are, and a SIGXFSZ death is no evidence (unseen_ways_closed). */
+int cordon__variant_watch_signal_sources(cordon_policy *v)
+{
+    static const uint64_t none[6] = { 0 };
+    int rc = 0;
+    if (cordon__variant_lets_through(v, SYS_clone3, none)) {
+        cordon__rule nosys = { .action = ACTION_ERRNO, .errno_value = ENOSYS,
+                               .syscall = SYS_clone3 };
+        rc = cordon__variant_append(v, &nosys); /* the last unconditional rule decides */
+    }
+    if (!v->notifies)
+        return rc;
+    static const int sources[] = { SYS_timer_create, SYS_mq_notify };
+    for (size_t i = 0; i < 2 && rc == 0; i++) {
+        if (!cordon__variant_lets_through(v, sources[i], none))
+            continue;
+        cordon__rule watch = { .action = ACTION_KILL, .syscall = sources[i] };
+        rc = cordon__variant_append(v, &watch);
+        v->watches_signal_sources = true;
+    }
+    return rc;
+}
+
+bool cordon__policy_watches_signal_sources(const cordon_policy *p)
+{
+    return p && p->watches_signal_sources;
 }
 
 /* The signal (or RLIMIT_FSIZE) in its argument, as a program passes it
@@ -174,12 +212,44 @@ static bool refused_every_way(const cordon_policy *v, const struct sender *s, in
     return true;
 }
 
+static bool goes_through(const cordon_policy *v, int nr, const uint64_t args[6])
+{
+    cordon_decision d;
+    return cordon_policy_simulate(v, nr, args, &d) != 0 || strcmp(d.action, "allow") == 0 ||
+           strcmp(d.action, "log") == 0;
+}
+
+/* Ways to a signal that no argument shows: a POSIX timer's or a message
+ * queue's notification (the signal is in a struct), clone3's exit signal
+ * (likewise) and, for SIGSYS, a seccomp filter of the task's own that
+ * kills or traps.  Evidence only where the filter refuses each, or (a
+ * timer, a queue) hands it to the parent, which then knows it was used
+ * (cordon__variant_watch_signal_sources). */
+static bool unseen_ways_closed(const cordon_policy *v, int signo)
+{
+    static const uint64_t none[6] = { 0 };
+    static const uint64_t own_filter[6] = { 1 /* SECCOMP_SET_MODE_FILTER */, 0, 0x1000 };
+    static const uint64_t own_filter_by_prctl[6] = { PR_SET_SECCOMP, 2 /* FILTER */, 0x1000 };
+    bool watched = signo == SIGXFSZ && v->watches_signal_sources;
+    if (!watched && (goes_through(v, SYS_timer_create, none) ||
+                     goes_through(v, SYS_mq_notify, none)))
+        return false;
+    if (goes_through(v, SYS_clone3, none))
+        return false;
+    return signo != SIGSYS || (!goes_through(v, SYS_seccomp, own_filter) &&
+                               !goes_through(v, SYS_prctl, own_filter_by_prctl));
+}
+
 bool cordon__variant_own_signal_refused(const cordon_policy *v, int signo)
 {
+    /* the 32-bit ABIs an 'arch' lets in have calls of their own (fcntl64,
+     * socketcall) that these rules do not name */
+    if (v->foreign_arches)
+        return false;
     for (size_t i = 0; i < SENDER_COUNT; i++)
         if (applies(&senders[i], signo) && !refused_every_way(v, &senders[i], signo))
             return false;
-    return true;
+    return unseen_ways_closed(v, signo);
 }
 
 bool cordon__policy_refuses_own_sigxfsz(const cordon_policy *p)

@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -233,6 +234,22 @@ static int sends_itself_sigxfsz(cordon_ctx *ctx, void *arg)
     return through;
 }
 
+/* Sets a POSIX timer whose signal is SIGXFSZ and waits for it. */
+static int times_itself_out_with_sigxfsz(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    (void)arg;
+    struct sigevent event = { .sigev_notify = SIGEV_SIGNAL, .sigev_signo = SIGXFSZ };
+    timer_t timer;
+    if (timer_create(CLOCK_MONOTONIC, &event, &timer) != 0)
+        return 2;
+    struct itimerspec soon = { .it_value = { 0, 1000000 } };
+    if (timer_settime(timer, 0, &soon, NULL) != 0)
+        return 3;
+    for (;;)
+        pause();
+}
+
 static int writes_past_its_limit(cordon_ctx *ctx, void *arg)
 {
     (void)ctx;
@@ -300,6 +317,17 @@ static void test_limit_file_size_is_never_a_signal_the_task_sent(void **state)
     assert_non_null(strstr(r->exc_out.data, "not taken as the limit"));
     cordon_task_free(t);
     unlink(path);
+
+    /* a timer's signal is in a struct no filter reads: the parent is told
+     * a timer was set, and the SIGXFSZ it sends is no evidence */
+    t = cordon_function_task(times_itself_out_with_sigxfsz, NULL);
+    cordon_set_limit(t, CORDON_LIMIT_FILE_SIZE, 1 << 20);
+    r = run_task(t, CORDON_EXCEPTION);
+    if (!r->exception || strcmp(r->exception, "SIGXFSZ") != 0)
+        fail_msg("a timer's SIGXFSZ: %s\n%s", r->exception ? r->exception : "no exception",
+                 r->exc_out.data);
+    assert_non_null(strstr(r->exc_out.data, "it set a timer"));
+    cordon_task_free(t);
 }
 
 static void test_limit_open_files(void **state)

@@ -277,6 +277,71 @@ static void test_network_none_holds_against_a_policy_s_own_allows(void **state)
     unlink(path);
 }
 
+/* In the task: the errno of io_uring_setup, or 0 if a ring was made. */
+static int makes_an_io_uring(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    (void)arg;
+    unsigned char params[120] = { 0 }; /* struct io_uring_params */
+    long fd = syscall(SYS_io_uring_setup, 8, params);
+    if (fd < 0)
+        return errno;
+    close((int)fd);
+    return 0;
+}
+
+/* In the task: 0 if it made a stream socketpair with SOCK_CLOEXEC. */
+static int makes_a_stream_pair(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    (void)arg;
+    int pair[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0)
+        return errno;
+    close(pair[0]);
+    close(pair[1]);
+    return 0;
+}
+
+/* Policies whose own rules the variant meets: an io_uring makes sockets no
+ * filter sees (refused without a network); an allow cut down where the
+ * policy's own kill has the same condition (libseccomp refused the two
+ * together, and the task did not start); a masked allow of socketpair
+ * kept for the types left (stream pairs were refused). */
+static void test_network_none_meets_the_policy_s_own_rules(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *policy;
+        cordon_fn fn;
+        void *arg;
+        int expected;
+    } cases[] = {
+        { "default allow\n", makes_an_io_uring, NULL, EPERM },
+        { "default allow\nallow socket\nkill socket if arg0 == AF_INET6\n", makes_a_socket_of,
+          (void *)(intptr_t)AF_INET, 0 },
+        { "default allow\nallow socket\nkill socket if arg0 == AF_INET6\n", makes_a_socket_of,
+          (void *)(intptr_t)AF_UNIX, EACCES },
+        { "default errno EPERM\nallow socketpair if arg1 & SOCK_CLOEXEC == SOCK_CLOEXEC\n"
+          "allow close munmap exit_group write\n", makes_a_stream_pair, NULL, 0 },
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
+        cordon_error err;
+        cordon_policy *p = cordon_policy_parse(cases[c].policy, "own-rules.policy", &err);
+        if (!p)
+            fail_msg("%s", err.message);
+        cordon_task *t = without_network(cases[c].fn, cases[c].arg);
+        cordon_set_policy(t, p);
+        const cordon_result *r = require_network_namespace(t);
+        if (r->exception || r->exit_code != cases[c].expected)
+            fail_msg("case %zu: %s exit %d, expected %d\n%s", c,
+                     r->exception ? r->exception : "no exception", r->exit_code,
+                     cases[c].expected, r->exc_out.data);
+        cordon_task_free(t);
+        cordon_policy_free(p);
+    }
+}
+
 static void test_network_none_has_its_own_loopback(void **state)
 {
     (void)state;
@@ -342,6 +407,7 @@ int main(void)
         cmocka_unit_test(test_network_none_cannot_reach_the_caller_s_socket_files),
         cmocka_unit_test(test_network_none_leaves_only_the_namespaces_families),
         cmocka_unit_test(test_network_none_holds_against_a_policy_s_own_allows),
+        cmocka_unit_test(test_network_none_meets_the_policy_s_own_rules),
         cmocka_unit_test(test_network_none_has_its_own_loopback),
         cmocka_unit_test(test_network_none_command_sees_only_loopback),
         cmocka_unit_test(test_network_host_is_the_default),
