@@ -290,6 +290,18 @@ static int makes_an_io_uring(cordon_ctx *ctx, void *arg)
     return 0;
 }
 
+/* In the task: the errno of a unix datagram socket, or 0 if one was made. */
+static int makes_a_unix_datagram_socket(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    (void)arg;
+    int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return errno;
+    close(fd);
+    return 0;
+}
+
 /* In the task: 0 if it made a stream socketpair with SOCK_CLOEXEC. */
 static int makes_a_stream_pair(cordon_ctx *ctx, void *arg)
 {
@@ -306,8 +318,9 @@ static int makes_a_stream_pair(cordon_ctx *ctx, void *arg)
 /* Policies whose own rules the variant meets: an io_uring makes sockets no
  * filter sees (refused without a network); an allow cut down where the
  * policy's own kill has the same condition (libseccomp refused the two
- * together, and the task did not start); a masked allow of socketpair
- * kept for the types left (stream pairs were refused). */
+ * together, and the task did not start); a policy whose own rules tell
+ * socket types apart (only streams were asked); a masked allow of
+ * socketpair kept for the types left (stream pairs were refused). */
 static void test_network_none_meets_the_policy_s_own_rules(void **state)
 {
     (void)state;
@@ -322,6 +335,9 @@ static void test_network_none_meets_the_policy_s_own_rules(void **state)
           (void *)(intptr_t)AF_INET, 0 },
         { "default allow\nallow socket\nkill socket if arg0 == AF_INET6\n", makes_a_socket_of,
           (void *)(intptr_t)AF_UNIX, EACCES },
+        /* a policy that refuses only stream sockets: datagrams reach paths too */
+        { "default allow\nerrno EPERM socket if arg1 == SOCK_STREAM\n",
+          makes_a_unix_datagram_socket, NULL, EACCES },
         { "default errno EPERM\nallow socketpair if arg1 & SOCK_CLOEXEC == SOCK_CLOEXEC\n"
           "allow close munmap exit_group write\n", makes_a_stream_pair, NULL, 0 },
     };
