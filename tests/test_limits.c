@@ -196,7 +196,11 @@ static void test_limit_file_size_ends_with_file_size_limit(void **state)
     cordon_task *t = shell(line);
     cordon_set_limit(t, CORDON_LIMIT_FILE_SIZE, 1 << 20);
     const cordon_result *r = run_task(t, CORDON_EXCEPTION);
-    assert_string_equal(r->exception, "FileSizeLimit");
+    /* without a filter's listener (valgrind has no seccomp(2): its filter
+     * has none) a timer's SIGXFSZ cannot be told from the limit's: the
+     * signal, not the limit */
+    bool listened = (r->confinement & CORDON_CONFINED_SECCOMP) && !getenv("CORDON_UNDER_VALGRIND");
+    assert_string_equal(r->exception, listened ? "FileSizeLimit" : "SIGXFSZ");
     char path[300];
     snprintf(path, sizeof path, "%s/big", dir);
     struct stat st;
