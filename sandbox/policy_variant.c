@@ -325,7 +325,8 @@ static cordon_policy *build_variant(const cordon_policy *p, unsigned kind)
         cordon_policy_free(v);
         return NULL;
     }
-    memcpy(v->rules, p->rules, p->rule_count * sizeof *v->rules);
+    if (p->rule_count) /* a policy of its default alone has no rules at all */
+        memcpy(v->rules, p->rules, p->rule_count * sizeof *v->rules);
     cordon_error err;
     int rc = add_variant_rules(p, v, kind);
     if (rc == 0)
