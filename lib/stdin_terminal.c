@@ -20,6 +20,7 @@
 void cordon__terminal_save(int fd, cordon__terminal_state *state)
 {
     state->fd = -1;
+    state->discipline = 0; /* what TIOCGETD fills (valgrind does not know it does) */
     if (!isatty(fd) || tcgetattr(fd, &state->modes) != 0 ||
         ioctl(fd, TIOCGETD, &state->discipline) != 0)
         return;
@@ -34,7 +35,7 @@ void cordon__terminal_restore(cordon__terminal_state *state)
     sigemptyset(&quiet);
     sigaddset(&quiet, SIGTTOU);
     pthread_sigmask(SIG_BLOCK, &quiet, &previous);
-    int discipline;
+    int discipline = state->discipline;
     if (ioctl(state->fd, TIOCGETD, &discipline) == 0 && discipline != state->discipline)
         ioctl(state->fd, TIOCSETD, &state->discipline);
     tcsetattr(state->fd, TCSANOW, &state->modes);

@@ -216,7 +216,10 @@ static void test_hostile_huge_file_hits_the_file_size_limit(void **state)
     cordon_task *t = hostile("huge-file", path);
     cordon_set_limit(t, CORDON_LIMIT_FILE_SIZE, 4u << 20);
     const cordon_result *r = run_task(t, CORDON_EXCEPTION);
-    assert_string_equal(r->exception, "FileSizeLimit");
+    /* valgrind's filter has no listener, which a timer's SIGXFSZ needs to
+     * be told from the limit's: there the signal is reported */
+    assert_string_equal(r->exception,
+                        getenv("CORDON_UNDER_VALGRIND") ? "SIGXFSZ" : "FileSizeLimit");
     struct stat st;
     assert_int_equal(stat(path, &st), 0);
     assert_true(st.st_size <= (4 << 20));
@@ -238,7 +241,9 @@ static void test_hostile_32_bit_syscalls_are_blocked(void **state)
     cordon_task *t = hostile("int80", NULL);
     const cordon_result *r = run_task(t, CORDON_EXCEPTION);
     if (entry_exists) {
-        assert_string_equal(r->exception, "PolicyViolation");
+        /* valgrind's filter has no listener: a bare SIGSYS, not named */
+        assert_string_equal(r->exception,
+                            getenv("CORDON_UNDER_VALGRIND") ? "SIGSYS" : "PolicyViolation");
         if (!getenv("CORDON_UNDER_VALGRIND"))
             assert_non_null(strstr(r->exc_out.data, "forbids an i386 (int $0x80) call: getpid()"));
     }
@@ -253,7 +258,8 @@ static void test_hostile_x32_syscalls_are_blocked(void **state)
 #if defined(__x86_64__)
     cordon_task *t = hostile("x32", NULL);
     const cordon_result *r = run_task(t, CORDON_EXCEPTION);
-    assert_string_equal(r->exception, "PolicyViolation");
+    assert_string_equal(r->exception,
+                        getenv("CORDON_UNDER_VALGRIND") ? "SIGSYS" : "PolicyViolation");
     if (!getenv("CORDON_UNDER_VALGRIND"))
         assert_non_null(strstr(r->exc_out.data, "forbids an x32 call: getpid()"));
     assert_null(strstr(r->std_out.data, "returned"));

@@ -41,7 +41,11 @@ static bool violations_are_named(void)
 
 static void assert_violation(const cordon_result *r, const char *named)
 {
-    assert_string_equal(r->exception, "PolicyViolation");
+    /* without a listener a bare SIGSYS is a violation only where the task
+     * could not have made it itself (a filter or a timer of its own): under
+     * valgrind's listener-less filter and the shipped policies it is the
+     * signal */
+    assert_string_equal(r->exception, violations_are_named() ? "PolicyViolation" : "SIGSYS");
     assert_int_not_equal(r->signal, 0); /* killed, and read as a shell would */
     assert_int_equal(r->exit_code, 128 + r->signal);
     if (violations_are_named() && !strstr(r->exc_out.data, named))
