@@ -67,7 +67,9 @@ static int nothing_left(void **state)
     int holding, all;
     count_cordon_cgroups(&holding, &all);
     assert_int_equal(holding, 0);
-    assert_in_range(all, 0, 1);
+    /* idle ones are kept for the next tasks: at most the pool's 8 (tasks
+     * from eight threads at once without namespaces each had one) */
+    assert_in_range(all, 0, 8);
     return 0;
 }
 

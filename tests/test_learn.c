@@ -112,6 +112,7 @@ static void assert_named_violation(const cordon_result *r, const char *call)
 static void test_learn_python_script_runs_under_its_policy_and_more_is_killed(void **state)
 {
     (void)state;
+    SKIP_UNDER_VALGRIND("valgrind has no seccomp(2), so no user notification");
     cordon_learned *l = cordon_learned_new();
     cordon_task *t = command("python3", script_path, data_path, NULL);
     learn(t, l, 0);
@@ -147,6 +148,7 @@ static void test_learn_python_script_runs_under_its_policy_and_more_is_killed(vo
 static void test_learn_threaded_program_runs_under_its_policy_and_more_is_killed(void **state)
 {
     (void)state;
+    SKIP_UNDER_VALGRIND("valgrind has no seccomp(2), so no user notification");
     cordon_learned *l = cordon_learned_new();
     cordon_task *t = command(threads_path, data_path, NULL, NULL);
     learn(t, l, 0);
@@ -216,6 +218,7 @@ static void drop_word(char *text, const char *word)
 static void test_learn_calls_made_by_timing_alone_come_with_their_cause(void **state)
 {
     (void)state;
+    SKIP_UNDER_VALGRIND("valgrind has no seccomp(2), so no user notification");
     cordon_learned *l = cordon_learned_new();
     cordon_task *t = command(threads_path, data_path, NULL, NULL);
     learn(t, l, 0);
@@ -288,6 +291,7 @@ static void test_learn_calls_made_by_timing_alone_come_with_their_cause(void **s
 static void test_learn_merges_policies_of_two_runs(void **state)
 {
     (void)state;
+    SKIP_UNDER_VALGRIND("valgrind has no seccomp(2), so no user notification");
     cordon_learned *first = cordon_learned_new(), *second = cordon_learned_new();
     cordon_task *plain = command(threads_path, data_path, NULL, NULL);
     cordon_task *child = command(threads_path, data_path, "child", NULL);
@@ -352,6 +356,7 @@ static int read_and_return(cordon_ctx *ctx, void *arg)
 static void test_learn_function_task(void **state)
 {
     (void)state;
+    SKIP_UNDER_VALGRIND("valgrind has no seccomp(2), so no user notification");
     cordon_learned *l = cordon_learned_new();
     cordon_task *t = cordon_function_task(read_and_return, data_path);
     learn(t, l, 0);
@@ -382,6 +387,7 @@ static void test_learn_function_task(void **state)
 static void test_learn_keeps_the_base_policys_kills_and_errnos(void **state)
 {
     (void)state;
+    SKIP_UNDER_VALGRIND("valgrind has no seccomp(2), so no user notification");
     cordon_learned *l = cordon_learned_new();
     cordon_task *t = shell("echo before; exec unshare -U true; echo after");
     learn(t, l, CORDON_EXCEPTION);
@@ -413,6 +419,7 @@ static void test_learn_keeps_the_base_policys_kills_and_errnos(void **state)
 static void test_learn_errno_zero_of_the_base_is_not_made(void **state)
 {
     (void)state;
+    SKIP_UNDER_VALGRIND("valgrind has no seccomp(2), so no user notification");
     char dir[] = "/tmp/cordon-learn-errno0-XXXXXX";
     assert_non_null(mkdtemp(dir));
     char made[64], script_text[160];
@@ -443,6 +450,7 @@ static void test_learn_errno_zero_of_the_base_is_not_made(void **state)
 static void test_learn_is_no_looser_than_its_base(void **state)
 {
     (void)state;
+    SKIP_UNDER_VALGRIND("valgrind has no seccomp(2), so no user notification");
     cordon_error err;
     cordon_policy *readonly = cordon_policy_load("readonly", &err);
     assert_non_null(readonly);
@@ -490,6 +498,7 @@ static void test_learn_is_no_looser_than_its_base(void **state)
 static void test_learn_merge_and_title_checks(void **state)
 {
     (void)state;
+    SKIP_UNDER_VALGRIND("valgrind has no seccomp(2), so no user notification");
     cordon_learned *l = cordon_learned_new();
     cordon_error err;
     cordon_policy *deny_list = cordon_policy_load("default", &err);

@@ -39,13 +39,20 @@ static bool violations_are_named(void)
     return getenv("CORDON_UNDER_VALGRIND") == NULL;
 }
 
+/* Killed by the filter.  Without a listener a bare SIGSYS is a violation
+ * only where the task could not have made it itself (a filter or a timer
+ * of its own, which most policies allow): under valgrind's listener-less
+ * filter it is PolicyViolation or the signal, by the policy. */
+static void assert_killed_by_the_filter(const cordon_result *r)
+{
+    assert_non_null(r->exception);
+    if (violations_are_named() || strcmp(r->exception, "SIGSYS") != 0)
+        assert_string_equal(r->exception, "PolicyViolation");
+}
+
 static void assert_violation(const cordon_result *r, const char *named)
 {
-    /* without a listener a bare SIGSYS is a violation only where the task
-     * could not have made it itself (a filter or a timer of its own): under
-     * valgrind's listener-less filter and the shipped policies it is the
-     * signal */
-    assert_string_equal(r->exception, violations_are_named() ? "PolicyViolation" : "SIGSYS");
+    assert_killed_by_the_filter(r);
     assert_int_not_equal(r->signal, 0); /* killed, and read as a shell would */
     assert_int_equal(r->exit_code, 128 + r->signal);
     if (violations_are_named() && !strstr(r->exc_out.data, named))
@@ -203,7 +210,7 @@ static void test_policy_readonly_kills_writes_and_allows_reads(void **state)
     assert_violation(r, "forbids openat(");
     cordon_task_free(t);
     r = run_under(p, open_for, (void *)(intptr_t)(O_RDONLY | O_CREAT), CORDON_EXCEPTION, &t);
-    assert_string_equal(r->exception, "PolicyViolation");
+    assert_killed_by_the_filter(r);
     cordon_task_free(t);
     r = run_under(p, open_for, (void *)(intptr_t)O_RDONLY, 0, &t);
     assert_string_equal(r->std_out.data, "open ok\n");
@@ -246,7 +253,7 @@ static void test_policy_readonly_kills_sideways_changes(void **state)
         cordon_task *t;
         const cordon_result *r = run_under(p, change_files_sideways, (void *)ways[i],
                                            CORDON_EXCEPTION, &t);
-        assert_string_equal(r->exception, "PolicyViolation");
+        assert_killed_by_the_filter(r);
         assert_null(strstr(r->std_out.data, "returned"));
         cordon_task_free(t);
     }
@@ -455,7 +462,7 @@ static void test_policy_default_and_compute_keep_other_processes_limits(void **s
     cordon_task_free(t);
     cordon_policy *p = policy("compute");
     r = run_under(p, limit_the_parent, NULL, CORDON_EXCEPTION, &t);
-    assert_string_equal(r->exception, "PolicyViolation");
+    assert_killed_by_the_filter(r);
     cordon_task_free(t);
     cordon_policy_free(p);
     struct rlimit after;
@@ -488,7 +495,7 @@ static void test_policy_refusing_cordons_own_calls_does_not_hang(void **state)
             assert_string_equal(r->std_out.data, "ran\n");
         } else {
             /* the shell's own close is the task's: a violation */
-            assert_string_equal(r->exception, "PolicyViolation");
+            assert_killed_by_the_filter(r);
         }
         cordon_task_free(t);
         cordon_policy_free(p);
@@ -548,7 +555,7 @@ static void test_policy_without_a_listener_names_only_the_filter_s_sigsys(void *
     t = cordon_command_task(argv);
     cordon_set_policy(t, p);
     r = run_task(t, CORDON_EXCEPTION);
-    assert_string_equal(r->exception, "PolicyViolation");
+    assert_killed_by_the_filter(r);
     assert_int_equal(r->signal, SIGSYS);
     cordon_task_free(t);
     cordon_policy_free(p);
@@ -1025,6 +1032,7 @@ static int set_own_limits(cordon_ctx *ctx, void *arg)
 static void test_policy_default_lets_a_task_set_its_own_limits(void **state)
 {
     (void)state;
+    SKIP_UNDER_VALGRIND("valgrind answers a process's calls on its own RLIMIT_NOFILE itself");
     cordon_task *t = cordon_function_task(set_own_limits, NULL);
     int rc = cordon_run(t);
     const cordon_result *r = cordon_task_result(t);
