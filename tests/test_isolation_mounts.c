@@ -269,14 +269,13 @@ static int write_own_map(const char *path, const char *text)
     return n == (ssize_t)strlen(text) ? 0 : -1;
 }
 
-/* A mount namespace of this copy of the test's own (through a user
- * namespace when not root), where a tmpfs goes on source/sub without
- * touching the machine's mounts. */
-static int mount_tmpfs_below_source(void)
+/* A mount namespace of this copy of the test's own (and `extra`), with a
+ * user namespace mapping its own ids where it is not root. */
+static int enter_own_namespaces(int extra)
 {
     uid_t uid = geteuid();
     gid_t gid = getegid();
-    if (unshare(CLONE_NEWNS | (uid ? CLONE_NEWUSER : 0)) != 0)
+    if (unshare(CLONE_NEWNS | extra | (uid ? CLONE_NEWUSER : 0)) != 0)
         return -1;
     char map[64];
     if (uid) {
@@ -288,6 +287,16 @@ static int mount_tmpfs_below_source(void)
         if (write_own_map("/proc/self/gid_map", map) != 0)
             return -1;
     }
+    return 0;
+}
+
+/* A mount namespace of this copy of the test's own (through a user
+ * namespace when not root), where a tmpfs goes on source/sub without
+ * touching the machine's mounts. */
+static int mount_tmpfs_below_source(void)
+{
+    if (enter_own_namespaces(0) != 0)
+        return -1;
     char sub[96];
     snprintf(sub, sizeof sub, "%s/sub", source);
     if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0 ||
@@ -408,20 +417,8 @@ static void test_mounts_propagation_stays_out_of_both_views(void **state)
  * mounted at /dev/mqueue. */
 static int dev_with_mqueue(void)
 {
-    uid_t uid = geteuid();
-    gid_t gid = getegid();
-    if (unshare(CLONE_NEWNS | CLONE_NEWIPC | (uid ? CLONE_NEWUSER : 0)) != 0)
+    if (enter_own_namespaces(CLONE_NEWIPC) != 0)
         return -1;
-    char map[64];
-    if (uid) {
-        snprintf(map, sizeof map, "%u %u 1\n", (unsigned)uid, (unsigned)uid);
-        if (write_own_map("/proc/self/setgroups", "deny") != 0 ||
-            write_own_map("/proc/self/uid_map", map) != 0)
-            return -1;
-        snprintf(map, sizeof map, "%u %u 1\n", (unsigned)gid, (unsigned)gid);
-        if (write_own_map("/proc/self/gid_map", map) != 0)
-            return -1;
-    }
     static const char *const nodes[] = { "null", "zero", "full", "random", "urandom" };
     int fds[5];
     char path[64];
