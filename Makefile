@@ -379,15 +379,16 @@ build/cov/tests/test_shared_memory_sweep: LDLIBS_ALL += -Wl,--wrap=ioctl
 # fragment, and -fdata-sections to give each counter array a section of
 # its own) makes the counters, and nothing else, memory shared with every
 # child, so that the parent's exit writes what its children ran.  Not in
-# test_hostile_functions, whose tasks count the shared mappings they see
-# and write over them.  gcc would route fork and exec* through gcov's
+# test_hostile_functions and test_shared_memory_sweep, whose tasks count
+# the shared mappings they see (and write over them).  gcc would route fork and exec* through gcov's
 # wrappers, which reset the counters in the child and write counter files
 # before an exec, from inside the sandbox: -fno-builtin-* keeps the plain
 # calls.
 COV_FLAGS := --coverage -O0 -fprofile-update=atomic -fdata-sections \
              $(foreach f,fork execl execlp execle execv execvp execve,-fno-builtin-$(f))
 COV_TESTS := $(patsubst tests/%.c,build/cov/tests/%,$(TEST_SRC))
-COV_SHARED_LINKS := $(filter-out build/cov/tests/test_hostile_functions,$(COV_TESTS)) \
+COV_SHARED_LINKS := $(filter-out build/cov/tests/test_hostile_functions \
+                        build/cov/tests/test_shared_memory_sweep,$(COV_TESTS)) \
                     build/cov/cordon $(patsubst %,build/cov/replay/%,$(FUZZ_TARGETS))
 $(COV_SHARED_LINKS): build/cov/shared_counters.o tests/coverage/shared_counters.ld
 $(COV_SHARED_LINKS): LDLIBS_ALL += build/cov/shared_counters.o \
