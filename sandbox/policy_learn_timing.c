@@ -82,7 +82,7 @@ void cordon__learn_note_base(struct cordon_learned *l, const cordon_policy *base
 {
     for (size_t i = 0; l && base && i < base->rule_count; i++) {
         const cordon__rule *rule = &base->rules[i];
-        if (rule->action == ACTION_ALLOW || rule->action == ACTION_LOG)
+        if (cordon__action_allows(rule->action))
             continue; /* a base's allow is not applied while learning */
         if (rule->syscall == SYS_futex || rule->syscall == SYS_rt_sigreturn ||
             rule->syscall == SYS_restart_syscall)

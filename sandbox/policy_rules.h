@@ -110,6 +110,14 @@ struct cordon_policy {
 cordon__rule *cordon__variant_last_unconditional(cordon_policy *v, int nr);
 bool cordon__variant_lets_through(const cordon_policy *p, int nr, const uint64_t args[6]);
 int cordon__variant_prepend(cordon_policy *v, const cordon__rule *rules, size_t count);
+/* Whether an action lets the call through (allow, log). */
+bool cordon__action_allows(enum cordon__action action);
+/* What the compiled filter of `v` does with the call, run in user space:
+ * 1 it goes through (allow, log), 0 it is refused, or a negative errno
+ * where the program cannot be run (then never taken as refused). */
+int cordon__variant_filter_lets_through(const cordon_policy *v, int nr, const uint64_t args[6]);
+/* "argN & mask == value". */
+cordon__condition cordon__masked_condition(unsigned arg, uint64_t mask, uint64_t value);
 int cordon__variant_append(cordon_policy *v, const cordon__rule *rule);
 /* Each allow rule for `nr` cut down to the kept conditions it holds for,
  * one rule each (policy_variant.c). */

@@ -65,13 +65,33 @@ cordon__rule *cordon__variant_last_unconditional(cordon_policy *v, int nr)
     return last;
 }
 
+bool cordon__action_allows(enum cordon__action action)
+{
+    return action == ACTION_ALLOW || action == ACTION_LOG;
+}
+
 bool cordon__variant_lets_through(const cordon_policy *p, int nr, const uint64_t args[6])
 {
     enum cordon__action action;
     int errno_value;
     if (!cordon__policy_decide(p, nr, args, &action, &errno_value))
         action = p->default_action;
-    return action == ACTION_ALLOW || action == ACTION_LOG;
+    return cordon__action_allows(action);
+}
+
+int cordon__variant_filter_lets_through(const cordon_policy *v, int nr, const uint64_t args[6])
+{
+    cordon_decision d;
+    int rc = cordon_policy_simulate(v, nr, args, &d);
+    if (rc < 0)
+        return rc;
+    return strcmp(d.action, "allow") == 0 || strcmp(d.action, "log") == 0;
+}
+
+cordon__condition cordon__masked_condition(unsigned arg, uint64_t mask, uint64_t value)
+{
+    return (cordon__condition){ .arg = arg, .compare = COMPARE_MASKED_EQ, .mask = mask,
+                                .value = value };
 }
 
 static int stored_name(const cordon__rule *rule, const char **stored)
@@ -113,11 +133,6 @@ int cordon__variant_prepend(cordon_policy *v, const cordon__rule *rules, size_t 
     }
     v->rule_count += count;
     return 0;
-}
-
-static bool allows(enum cordon__action action)
-{
-    return action == ACTION_ALLOW || action == ACTION_LOG;
 }
 
 /* Each allow (or log) rule for `nr` becomes one rule per kept condition
@@ -168,7 +183,7 @@ static bool refused_as_such(const cordon_policy *v, const cordon__rule *copy)
 {
     for (size_t i = 0; i < v->rule_count; i++) {
         const cordon__rule *r = &v->rules[i];
-        if (r->syscall != copy->syscall || allows(r->action) ||
+        if (r->syscall != copy->syscall || cordon__action_allows(r->action) ||
             r->condition_count != copy->condition_count)
             continue;
         bool same = true;
@@ -185,7 +200,7 @@ int cordon__variant_split_allows(cordon_policy *v, int nr, const cordon__conditi
 {
     size_t end = v->rule_count; /* the copies go after it, and are not split again */
     for (size_t i = 0; i < end;) {
-        if (v->rules[i].syscall != nr || !allows(v->rules[i].action)) {
+        if (v->rules[i].syscall != nr || !cordon__action_allows(v->rules[i].action)) {
             i++;
             continue;
         }
@@ -210,12 +225,12 @@ int cordon__variant_split_allows(cordon_policy *v, int nr, const cordon__conditi
 static int refuse_outright(cordon_policy *v, int nr, int error)
 {
     cordon__rule *decider = cordon__variant_last_unconditional(v, nr);
-    if (decider && !allows(decider->action))
+    if (decider && !cordon__action_allows(decider->action))
         return 0;
     bool allowed_by_a_rule = false;
     for (size_t i = 0; i < v->rule_count; i++)
-        allowed_by_a_rule |= v->rules[i].syscall == nr && allows(v->rules[i].action);
-    if (!allowed_by_a_rule && !allows(v->default_action))
+        allowed_by_a_rule |= v->rules[i].syscall == nr && cordon__action_allows(v->rules[i].action);
+    if (!allowed_by_a_rule && !cordon__action_allows(v->default_action))
         return 0;
     /* the last unconditional rule overrides every other one */
     cordon__rule refusal = { .action = ACTION_ERRNO, .errno_value = error, .syscall = nr };
@@ -260,14 +275,10 @@ static bool refuses_what_it_must(const cordon_policy *v, unsigned kind)
         { CORDON__VARIANT_FILE_RULES, SYS_fanotify_mark, { 3, 1, 0x100, (uint64_t)-100 } },
         { CORDON__VARIANT_NO_NETWORK, SYS_io_uring_setup, { 8, 0x1000 } },
     };
-    for (size_t i = 0; i < sizeof musts / sizeof *musts; i++) {
-        cordon_decision d;
-        if (!(kind & musts[i].kind))
-            continue;
-        if (cordon_policy_simulate(v, musts[i].nr, musts[i].args, &d) != 0 ||
-            strcmp(d.action, "allow") == 0 || strcmp(d.action, "log") == 0)
+    for (size_t i = 0; i < sizeof musts / sizeof *musts; i++)
+        if ((kind & musts[i].kind) &&
+            cordon__variant_filter_lets_through(v, musts[i].nr, musts[i].args) != 0)
             return false;
-    }
     return !(kind & CORDON__VARIANT_NO_NETWORK) ||
            cordon__variant_refuses_sockets_outside_the_namespace(v);
 }

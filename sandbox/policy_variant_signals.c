@@ -92,17 +92,6 @@ static bool applies(const struct sender *s, int signo)
     return !s->value || signo == SIGXFSZ;
 }
 
-static bool refusing(enum cordon__action action)
-{
-    return action != ACTION_ALLOW && action != ACTION_LOG;
-}
-
-static cordon__condition masked(unsigned arg, uint64_t mask, uint64_t value)
-{
-    return (cordon__condition){ .arg = arg, .compare = COMPARE_MASKED_EQ, .mask = mask,
-                                .value = value };
-}
-
 static cordon__condition differs(unsigned arg, uint64_t value)
 {
     return (cordon__condition){ .arg = arg, .compare = COMPARE_NE, .value = value };
@@ -138,18 +127,18 @@ int cordon__variant_refuse_own_signal(cordon_policy *v, int signo)
         if (!applies(s, signo))
             continue;
         cordon__rule *decider = cordon__variant_last_unconditional(v, s->nr);
-        if (decider && refusing(decider->action))
+        if (decider && !cordon__action_allows(decider->action))
             continue; /* refused whatever the signal */
         if (decider)
             narrow_allow(v, decider, s, signo);
         cordon__rule r = { .action = ACTION_ERRNO, .errno_value = EPERM, .syscall = s->nr };
         r.conditions[r.condition_count++] =
-            masked(s->signal_arg, s->signal_mask, value_of(s, signo));
+            cordon__masked_condition(s->signal_arg, s->signal_mask, value_of(s, signo));
         if (s->other_arg >= 0 && s->other_nonzero)
             r.conditions[r.condition_count++] = differs((unsigned)s->other_arg, 0);
         else if (s->other_arg >= 0)
             r.conditions[r.condition_count++] =
-                masked((unsigned)s->other_arg, INT_MASK, s->other_value);
+                cordon__masked_condition((unsigned)s->other_arg, INT_MASK, s->other_value);
         refusals[count++] = r;
     }
     int rc = cordon__variant_prepend(v, refusals, count);
@@ -204,9 +193,7 @@ static bool refused_every_way(const cordon_policy *v, const struct sender *s, in
         if (s->other_arg >= 0)
             args[s->other_arg] = (s->other_nonzero ? 0x1000 : s->other_value) |
                                  ((form & 2) ? high : 0);
-        cordon_decision d;
-        if (cordon_policy_simulate(v, s->nr, args, &d) != 0 || strcmp(d.action, "allow") == 0 ||
-            strcmp(d.action, "log") == 0)
+        if (cordon__variant_filter_lets_through(v, s->nr, args) != 0)
             return false;
     }
     return true;
@@ -214,9 +201,7 @@ static bool refused_every_way(const cordon_policy *v, const struct sender *s, in
 
 static bool goes_through(const cordon_policy *v, int nr, const uint64_t args[6])
 {
-    cordon_decision d;
-    return cordon_policy_simulate(v, nr, args, &d) != 0 || strcmp(d.action, "allow") == 0 ||
-           strcmp(d.action, "log") == 0;
+    return cordon__variant_filter_lets_through(v, nr, args) != 0; /* or cannot be asked */
 }
 
 /* Ways to a signal that no argument shows: a POSIX timer's or a message

@@ -117,18 +117,21 @@ static int listen_on_a_socket_file(char *path, size_t size, const char *name)
     return listener;
 }
 
-/* In the task: 0 if it made a datagram socketpair, else the errno. */
-static int makes_a_datagram_pair(cordon_ctx *ctx, void *arg)
+/* In the task: 0 if it made a unix socketpair of type `arg` (with
+ * SOCK_CLOEXEC), else the errno. */
+static int makes_a_pair_of(cordon_ctx *ctx, void *arg)
 {
     (void)ctx;
-    (void)arg;
     int pair[2];
-    if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, pair) != 0)
+    if (socketpair(AF_UNIX, (int)(intptr_t)arg | SOCK_CLOEXEC, 0, pair) != 0)
         return errno;
     close(pair[0]);
     close(pair[1]);
     return 0;
 }
+
+#define DATAGRAMS ((void *)(intptr_t)SOCK_DGRAM)
+#define STREAMS ((void *)(intptr_t)SOCK_STREAM)
 
 /* In the task: 0 if it reached the unix socket bound at `arg`, else the
  * errno; and a stream socketpair of its own works either way (-1 if not). */
@@ -178,11 +181,11 @@ static void test_network_none_cannot_reach_the_caller_s_socket_files(void **stat
     assert_int_equal(r->exit_code, 0);
     cordon_task_free(t);
     /* A datagram pair sends to any path it names: none without a network. */
-    t = without_network(makes_a_datagram_pair, NULL);
+    t = without_network(makes_a_pair_of, DATAGRAMS);
     r = require_network_namespace(t);
     assert_int_equal(r->exit_code, EACCES);
     cordon_task_free(t);
-    t = cordon_function_task(makes_a_datagram_pair, NULL);
+    t = cordon_function_task(makes_a_pair_of, DATAGRAMS);
     r = run_task(t, 0);
     assert_int_equal(r->exit_code, 0);
     cordon_task_free(t);
@@ -262,7 +265,7 @@ static void test_network_none_holds_against_a_policy_s_own_allows(void **state)
             { connects_to_a_socket_file, path, EACCES },
             { makes_a_socket_of, (void *)(intptr_t)AF_VSOCK, EAFNOSUPPORT },
             { makes_a_socket_of_a_wide_family, (void *)(intptr_t)AF_UNIX, EAFNOSUPPORT },
-            { makes_a_datagram_pair, NULL, EACCES },
+            { makes_a_pair_of, DATAGRAMS, EACCES },
             { makes_a_socket_of, (void *)(intptr_t)AF_INET, 0 },
         };
         for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
@@ -306,19 +309,6 @@ static int makes_a_unix_datagram_socket(cordon_ctx *ctx, void *arg)
     return 0;
 }
 
-/* In the task: 0 if it made a stream socketpair with SOCK_CLOEXEC. */
-static int makes_a_stream_pair(cordon_ctx *ctx, void *arg)
-{
-    (void)ctx;
-    (void)arg;
-    int pair[2];
-    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0)
-        return errno;
-    close(pair[0]);
-    close(pair[1]);
-    return 0;
-}
-
 /* Policies whose own rules the variant meets: an io_uring makes sockets no
  * filter sees (refused without a network); an allow cut down where the
  * policy's own kill has the same condition (libseccomp refused the two
@@ -344,7 +334,7 @@ static void test_network_none_meets_the_policy_s_own_rules(void **state)
         { "default allow\nerrno EPERM socket if arg1 == SOCK_STREAM\n",
           makes_a_unix_datagram_socket, NULL, EACCES },
         { "default errno EPERM\nallow socketpair if arg1 & SOCK_CLOEXEC == SOCK_CLOEXEC\n"
-          "allow close munmap exit_group write\n", makes_a_stream_pair, NULL, 0 },
+          "allow close munmap exit_group write\n", makes_a_pair_of, STREAMS, 0 },
     };
     for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
         cordon_error err;
