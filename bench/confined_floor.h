@@ -7,15 +7,22 @@
  *
  * Its kernel work is cordon's, through the same sandbox primitives:
  *   caller: pipe, socketpair for the listener, fork
- *   child:  setsid, PDEATHSIG, fds closed, unshare (pid, mount, IPC, and
- *           a user namespace when not root: the namespaces cordon makes
- *           here), fork of the namespace's init, exit
- *   init:   PDEATHSIG, undumpable, a /proc of its own (kernel settings
- *           read-only for a root task), fork of the task, wait4
- *   task:   no_new_privs, the Landlock scope, RLIMIT_CORE 0, the bounding
- *           set dropped, no capabilities, the same compiled filter (with
- *           its listener handed to the caller over SCM_RIGHTS), then the
- *           function: one byte to the pipe
+ *   child:  setsid, PDEATHSIG, first in line for the OOM killer, fds
+ *           closed, unshare (pid, mount, IPC, and a user namespace when not
+ *           root: the namespaces cordon makes here), fork of the
+ *           namespace's init, exit
+ *   init:   PDEATHSIG, undumpable, fork of the task, then the mounts while
+ *           the task sets itself up (as cordon's init makes them): the
+ *           caller's mounts kept apart, a /proc of its own, /sys read-only
+ *           (and the kernel settings for a root task), its own terminals,
+ *           /dev/shm and message queues, the working directory looked up
+ *           again; a byte on a pipe lets the task go on; wait4
+ *   task:   no_new_privs, the caller's shared mappings unmapped, the
+ *           Landlock scope, RLIMIT_CORE 0, the bounding set dropped, a
+ *           session keyring of its own, no capabilities, waits for the
+ *           mounts, the same compiled filter (with its listener handed to
+ *           the caller over SCM_RIGHTS), then the function: one byte to
+ *           the pipe
  *   caller: receives the listener, reads the pipe to its end, wait4 twice
  * Without namespaces (CORDON_NO_NAMESPACES) the child is the task.
  */
@@ -45,6 +52,7 @@ typedef struct floor_plan {
     unsigned namespaces;   /* CORDON__NAMESPACE_*, what cordon makes here */
     int landlock_scope;    /* cordon's shared scope ruleset, or -1 */
     int runs_as_root;
+    char tmpfs_options[64]; /* /dev/shm's, as cordon's */
     char *const *command;  /* NULL: the function; else execve'd after the filter */
 } floor_plan;
 
@@ -57,6 +65,7 @@ static inline void floor_plan_prepare(floor_plan *plan)
                         CORDON__NAMESPACE_MOUNT | CORDON__NAMESPACE_IPC);
     plan->landlock_scope = cordon__landlock_ruleset();
     plan->runs_as_root = geteuid() == 0;
+    cordon__tmpfs_options(plan->tmpfs_options, 0);
 }
 
 static inline void floor_fail(void)
@@ -103,16 +112,36 @@ static inline int floor_receive_fd(int socket_fd)
     return fd;
 }
 
-/* fds: 1 the pipe, 4 the listener's socket (as in cordon's child). */
-static inline _Noreturn void floor_task(const floor_plan *plan, const cordon_policy *policy)
+/* Until the init's byte (or its end) on `mounts_done`: nothing of the task
+ * runs before its mounts are made. */
+static inline void floor_wait_for_mounts(int mounts_done)
+{
+    char byte;
+    ssize_t got;
+    do
+        got = read(mounts_done, &byte, 1);
+    while (got < 0 && errno == EINTR);
+    if (got != 1)
+        floor_fail();
+    close(mounts_done);
+}
+
+/* fds: 1 the pipe, 4 the listener's socket (as in cordon's child);
+ * `mounts_done` is -1 without a mount namespace. */
+static inline _Noreturn void floor_task(const floor_plan *plan, const cordon_policy *policy,
+                                        int mounts_done)
 {
     struct rlimit no_core = { 0, 0 };
     if (cordon__set_no_new_privileges() != 0 ||
+        cordon__unmap_shared_mappings(NULL, 0) != 0 ||
         cordon__enter_landlock_domain(plan->landlock_scope) != 0 ||
         setrlimit(RLIMIT_CORE, &no_core) != 0 ||
         cordon__drop_bounding_set(&plan->capabilities) != 0 ||
+        cordon__leave_callers_keyrings() != 0 ||
         cordon__clear_capabilities(&plan->capabilities) != 0)
         floor_fail();
+    if (mounts_done >= 0)
+        floor_wait_for_mounts(mounts_done);
     if (policy) {
         int listener = cordon__policy_install(policy);
         if (listener < -1)
@@ -129,17 +158,45 @@ static inline _Noreturn void floor_task(const floor_plan *plan, const cordon_pol
     _exit(0);
 }
 
+/* The mounts cordon's init makes for a task with no view of its own
+ * (lib/task_init.c), then the working directory looked up again. */
+static inline int floor_mount(const floor_plan *plan)
+{
+    char cwd[4096];
+    if (!getcwd(cwd, sizeof cwd) || cordon__keep_mounts_apart(false) != 0 ||
+        cordon__mount_own_proc() != 0 || cordon__make_sys_read_only() != 0 ||
+        (plan->runs_as_root && cordon__protect_kernel_settings() != 0) ||
+        cordon__mount_own_pts() != 0)
+        return -1;
+    int rc = cordon__mount_private_tmpfs("/dev/shm", plan->tmpfs_options);
+    if (rc != 0 && rc != -ENOENT && rc != -ENOTDIR)
+        return -1;
+    if ((plan->namespaces & CORDON__NAMESPACE_IPC) && cordon__mount_own_mqueue() != 0)
+        return -1;
+    return chdir(cwd);
+}
+
 static inline _Noreturn void floor_init(const floor_plan *plan, const cordon_policy *policy)
 {
     if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0 || prctl(PR_SET_DUMPABLE, 0) != 0)
         floor_fail();
-    if ((plan->namespaces & CORDON__NAMESPACE_MOUNT) &&
-        (cordon__mount_own_proc() != 0 ||
-         (plan->runs_as_root && cordon__protect_kernel_settings() != 0)))
+    int mounts = plan->namespaces & CORDON__NAMESPACE_MOUNT;
+    int gate[2] = { -1, -1 };
+    if (mounts && pipe2(gate, O_CLOEXEC) != 0)
         floor_fail();
     pid_t task = fork();
-    if (task == 0)
-        floor_task(plan, policy);
+    if (task == 0) {
+        if (mounts)
+            close(gate[1]);
+        floor_task(plan, policy, gate[0]);
+    }
+    if (mounts) {
+        close(gate[0]);
+        if (task < 0 || floor_mount(plan) != 0)
+            floor_fail();
+        (void)!write(gate[1], "m", 1);
+        close(gate[1]);
+    }
     int status;
     while (wait4(-1, &status, __WALL, NULL) > 0 || errno == EINTR)
         ;
@@ -149,13 +206,14 @@ static inline _Noreturn void floor_init(const floor_plan *plan, const cordon_pol
 static inline _Noreturn void floor_child(const floor_plan *plan, const cordon_policy *policy,
                                          int pipe_fd, int socket_fd)
 {
-    if (setsid() < 0 || prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0)
+    if (setsid() < 0 || prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0 ||
+        cordon__prefer_as_oom_victim() != 0)
         floor_fail();
     if (dup2(pipe_fd, 1) < 0 || (socket_fd >= 0 && dup2(socket_fd, 4) < 0))
         floor_fail();
     syscall(SYS_close_range, socket_fd >= 0 ? 5 : 4, ~0u, 0);
     if (!plan->namespaces)
-        floor_task(plan, policy);
+        floor_task(plan, policy, -1);
     if (cordon__enter_namespaces(plan->namespaces) != 0)
         floor_fail();
     /* CLONE_PARENT, as cordon does: the init is the caller's child. */
