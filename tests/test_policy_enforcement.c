@@ -127,6 +127,83 @@ static void test_policy_violation_decodes_arguments_and_names_the_rule(void **st
     cordon_policy_free(p);
 }
 
+/* One raw call of a family that takes paths, with the paths a test can
+ * look for in the report. */
+typedef struct path_call {
+    long nr;
+    const char *name, *expected;
+} path_call;
+
+#define SOME_PATH "/tmp/cordon-test-named-path"
+static const path_call path_calls[] = {
+    { SYS_lgetxattr, "lgetxattr", "lgetxattr(\"" SOME_PATH "\", \"user.cordon\", " },
+    { SYS_getxattr, "getxattr", "getxattr(\"" SOME_PATH "\", \"user.cordon\", " },
+    { SYS_llistxattr, "llistxattr", "llistxattr(\"" SOME_PATH "\", " },
+    { SYS_lsetxattr, "lsetxattr", "lsetxattr(\"" SOME_PATH "\", \"user.cordon\", " },
+    { SYS_removexattr, "removexattr", "removexattr(\"" SOME_PATH "\", \"user.cordon\")" },
+    { SYS_statx, "statx", "statx(AT_FDCWD, \"" SOME_PATH "\", AT_SYMLINK_NOFOLLOW, " },
+    { SYS_lstat, "lstat", "lstat(\"" SOME_PATH "\", " },
+    { SYS_fchownat, "fchownat", "fchownat(AT_FDCWD, \"" SOME_PATH "\", " },
+    { SYS_utimensat, "utimensat", "utimensat(AT_FDCWD, \"" SOME_PATH "\", " },
+    { SYS_renameat2, "renameat2", "renameat2(AT_FDCWD, \"" SOME_PATH "\", AT_FDCWD, \""
+                                  SOME_PATH ".new\", " },
+    { SYS_linkat, "linkat", "linkat(AT_FDCWD, \"" SOME_PATH "\", AT_FDCWD, \"" SOME_PATH
+                            ".new\", " },
+    { SYS_mknodat, "mknodat", "mknodat(AT_FDCWD, \"" SOME_PATH "\", " },
+    { SYS_readlinkat, "readlinkat", "readlinkat(AT_FDCWD, \"" SOME_PATH "\", " },
+    { SYS_inotify_add_watch, "inotify_add_watch", "inotify_add_watch(" },
+    { SYS_memfd_create, "memfd_create", "memfd_create(\"cordon-test-name\", " },
+};
+
+static int call_with_path(cordon_ctx *ctx, void *which)
+{
+    (void)ctx;
+    const path_call *call = which;
+    char buffer[64];
+    const char *path = SOME_PATH, *renamed = SOME_PATH ".new";
+    switch (call->nr) {
+    case SYS_statx:
+        syscall(call->nr, AT_FDCWD, path, AT_SYMLINK_NOFOLLOW, 0, buffer);
+        break;
+    case SYS_renameat2: case SYS_linkat:
+        syscall(call->nr, AT_FDCWD, path, AT_FDCWD, renamed, 0);
+        break;
+    case SYS_fchownat: case SYS_utimensat: case SYS_mknodat: case SYS_readlinkat:
+        syscall(call->nr, AT_FDCWD, path, NULL, 0, 0);
+        break;
+    case SYS_inotify_add_watch:
+        syscall(call->nr, -1, path, 0);
+        break;
+    case SYS_memfd_create:
+        syscall(call->nr, "cordon-test-name", 0);
+        break;
+    default: /* the xattr calls, lstat: the path first, then a name */
+        syscall(call->nr, path, "user.cordon", buffer, sizeof buffer, 0);
+    }
+    return 0;
+}
+
+/* Every call that takes a path or a name shows it, read from the task,
+ * not its address: the report says which file the task was after. */
+static void test_policy_violation_names_the_paths_of_every_path_call(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof path_calls / sizeof *path_calls; i++) {
+        char text[128];
+        snprintf(text, sizeof text, "include default\nkill %s\n", path_calls[i].name);
+        cordon_policy *p = inline_policy(text);
+        cordon_task *t;
+        const cordon_result *r = run_under(p, call_with_path, (void *)&path_calls[i],
+                                           CORDON_EXCEPTION, &t);
+        assert_violation(r, path_calls[i].expected);
+        if (violations_are_named() && path_calls[i].nr == SYS_inotify_add_watch &&
+            !strstr(r->exc_out.data, "\"" SOME_PATH "\""))
+            fail_msg("no path in %s", r->exc_out.data);
+        cordon_task_free(t);
+        cordon_policy_free(p);
+    }
+}
+
 static int open_path(cordon_ctx *ctx, void *path)
 {
     (void)ctx;
@@ -1124,6 +1201,7 @@ int main(void)
         cmocka_unit_test(test_policy_nonet_kill_kills_inet_sockets_and_names_them),
         cmocka_unit_test(test_policy_violation_decodes_arguments_and_names_the_rule),
         cmocka_unit_test(test_policy_violation_reads_paths_from_the_task),
+        cmocka_unit_test(test_policy_violation_names_the_paths_of_every_path_call),
         cmocka_unit_test(test_policy_nonet_kill_names_a_commands_socket_too),
         cmocka_unit_test(test_policy_readonly_kills_writes_and_allows_reads),
         cmocka_unit_test(test_policy_noexec_lets_only_the_commands_own_exec_through),
