@@ -32,6 +32,7 @@ typedef struct function_entry {
     const char *name;           /* NULL: no symbol */
     int name_len;
     const char *object_name;
+    bool foreign;               /* a hook-loaded object's: the task's word, never parsed */
     uint64_t self, cumulative;
     uint64_t self_samples, cumulative_samples;
     size_t last_sample;         /* dedupes a function within one stack */
@@ -181,7 +182,7 @@ static int assign_functions(profile *p)
             const cordon__symbol *s = &order[i]->symbol;
             p->functions[p->function_count++] = (function_entry){
                 .object = s->object_index, .name = s->name, .name_len = s->name_len,
-                .object_name = s->object, .last_sample = SIZE_MAX,
+                .object_name = s->object, .foreign = s->foreign, .last_sample = SIZE_MAX,
             };
         }
         order[i]->function = (uint32_t)(p->function_count - 1);
@@ -283,12 +284,22 @@ static int by_weight(const void *a, const void *b)
     return (x->weight < y->weight) - (x->weight > y->weight);
 }
 
+/* As written: the caller's own C++ names demangled (lib/demangle.c); a
+ * hook-loaded object's shown as they are. */
+static void write_plain_name(FILE *out, const function_entry *f)
+{
+    char plain[512];
+    if (!f->name)
+        fprintf(out, "??");
+    else if (!f->foreign && cordon__demangle(f->name, f->name_len, plain, sizeof plain))
+        fprintf(out, "%s", plain);
+    else
+        fprintf(out, "%.*s", f->name_len, f->name);
+}
+
 static void write_function_name(FILE *out, const function_entry *f)
 {
-    if (f->name)
-        fprintf(out, "%.*s", f->name_len, f->name);
-    else
-        fprintf(out, "??");
+    write_plain_name(out, f);
     fprintf(out, " (%s)", f->object_name && f->object_name[0] ? f->object_name : "unmapped");
 }
 
@@ -341,9 +352,10 @@ static void write_edges(FILE *out, profile *p)
                 (double)e->weight * p->period_ms, e->samples);
         const function_entry *caller = &p->functions[e->caller];
         const function_entry *callee = &p->functions[e->callee];
-        fprintf(out, "%.*s -> %.*s\n", caller->name ? caller->name_len : 2,
-                caller->name ? caller->name : "??", callee->name ? callee->name_len : 2,
-                callee->name ? callee->name : "??");
+        write_plain_name(out, caller);
+        fprintf(out, " -> ");
+        write_plain_name(out, callee);
+        fprintf(out, "\n");
     }
 }
 
