@@ -2,11 +2,15 @@
  * "--name VALUE" or "--name=VALUE"; the first word that is not an option
  * (or everything after "--") is the command of `cordon run`. */
 #include <errno.h>
+#include <linux/capability.h>
 #include <pwd.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "options.h"
@@ -637,14 +641,83 @@ static int resolve_user(task_options *t)
  * run as nobody unless the caller asks for root by name (--user root). */
 #define NOBODY_ID 65534
 
-static void default_to_nobody(task_options *t)
+/* Whether `id` is mapped in this process's user namespace (`which`:
+ * "uid_map" or "gid_map"); with `outside`, whether it maps to the
+ * initial namespace's id of that number instead. */
+static bool id_mapped(const char *which, unsigned long id, bool outside)
+{
+    char path[32];
+    snprintf(path, sizeof path, "/proc/self/%s", which);
+    FILE *map = fopen(path, "re");
+    if (!map) /* no /proc: taken as the machine's own ids */
+        return true;
+    unsigned long inside, to, count;
+    bool found = false;
+    while (!found && fscanf(map, "%lu %lu %lu", &inside, &to, &count) == 3)
+        found = outside ? inside == 0 && to == id : id >= inside && id - inside < count;
+    fclose(map);
+    return found;
+}
+
+/* Root of the machine: uid 0 that is the initial namespace's 0.  A uid 0
+ * of a user namespace (`unshare -r`, a rootless container) is a user
+ * outside it, and owns none of the machine's root files. */
+static bool machine_root(void)
+{
+    return id_mapped("uid_map", 0, true);
+}
+
+/* A user namespace made without setgroups (`unshare -r`): the task's
+ * supplementary groups could not be cleared. */
+static bool setgroups_denied(void)
+{
+    FILE *file = fopen("/proc/self/setgroups", "re");
+    char word[8] = "";
+    if (file) {
+        if (!fgets(word, sizeof word, file))
+            word[0] = '\0';
+        fclose(file);
+    }
+    return strncmp(word, "deny", 4) == 0;
+}
+
+/* Whether the runner can make its tasks `uid`/`gid` with no other
+ * groups: the capabilities to change ids (an inner runner in an outer
+ * task's --user root has none), the ids mapped (a user namespace may map
+ * only its root) and setgroups allowed. */
+static bool can_become(uid_t uid, gid_t gid)
+{
+    struct __user_cap_header_struct header = { .version = _LINUX_CAPABILITY_VERSION_3 };
+    struct __user_cap_data_struct data[2];
+    if (syscall(SYS_capget, &header, data) != 0)
+        return false;
+    uint32_t needed = (1u << CAP_SETUID) | (1u << CAP_SETGID);
+    return (data[0].effective & needed) == needed && id_mapped("uid_map", uid, false) &&
+           id_mapped("gid_map", gid, false) && !setgroups_denied();
+}
+
+/* What a task of a root runner runs as when --user is not given: nobody
+ * where the runner can make it so; else, for the root of a user namespace,
+ * that root (a user outside); else an error, never the machine's root. */
+static int default_to_nobody(task_options *t)
 {
     const struct passwd *pw = getpwnam("nobody");
     if (pw && (pw->pw_uid == 0 || pw->pw_gid == 0))
         pw = NULL; /* an entry that would make "nobody" root is not used */
-    t->user = "nobody";
-    t->uid = pw ? pw->pw_uid : NOBODY_ID;
-    t->gid = pw ? pw->pw_gid : NOBODY_ID;
+    uid_t uid = pw ? pw->pw_uid : NOBODY_ID;
+    gid_t gid = pw ? pw->pw_gid : NOBODY_ID;
+    if (can_become(uid, gid)) {
+        t->user = "nobody";
+        t->uid = uid;
+        t->gid = gid;
+        return 0;
+    }
+    if (!machine_root())
+        return 0;
+    runner_error("run by root that cannot make its tasks nobody (without CAP_SETUID and "
+                 "CAP_SETGID, or in a user namespace that does not map nobody): give --user root "
+                 "to run them as this root, without capabilities");
+    return -1;
 }
 
 static int check_directory(const char *option, const char *dir)
@@ -727,8 +800,11 @@ int options_validate(command_options *o, unsigned scope)
     }
     if (t->user && resolve_user(t) < 0)
         return -1;
-    if (!t->user && geteuid() == 0)
-        default_to_nobody(t);
+    t->user_is_the_runner = t->user && t->uid == getuid() && t->uid == geteuid() &&
+                            t->gid == getgid() && t->gid == getegid() &&
+                            !can_become(t->uid, t->gid);
+    if (!t->user && geteuid() == 0 && default_to_nobody(t) < 0)
+        return -1;
     if (t->cwd && check_directory("--cwd", t->cwd) < 0)
         return -1;
     for (size_t i = 0; i < t->path_count; i++) {

@@ -24,6 +24,8 @@ typedef struct task_options {
                                            none; uid/gid resolved */
     uid_t uid;
     gid_t gid;
+    bool user_is_the_runner;            /* --user names the runner's own ids, which it
+                                           cannot change: the task runs as the runner */
     const char *cwd;
     const char **env;                   /* "K=V", pointing into argv */
     size_t env_count;

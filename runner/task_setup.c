@@ -171,7 +171,7 @@ static int apply_options(cordon_task *t, const task_options *o, const cordon_pol
         rc = apply_environment(t, o);
     if (rc == 0 && o->cwd)
         rc = cordon_set_cwd(t, o->cwd);
-    if (rc == 0 && o->user)
+    if (rc == 0 && o->user && !o->user_is_the_runner)
         rc = cordon_set_user(t, o->uid, o->gid);
     return rc;
 }

@@ -1,5 +1,9 @@
 /* cordon run: exit statuses, every option with its units, validation
  * before anything runs, and the messages that name what was wrong. */
+#include <linux/capability.h>
+#include <sched.h>
+#include <grp.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 
 #include "runner_support.h"
@@ -437,6 +441,87 @@ static void test_run_as_root_tasks_run_as_nobody(void **state)
     remove_tree(dir);
 }
 
+static void write_proc_self(const char *name, const char *text)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/self/%s", name);
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0 || write(fd, text, strlen(text)) != (ssize_t)strlen(text))
+        _exit(98);
+    close(fd);
+}
+
+/* The runner as the root of a user namespace that maps only that root to
+ * a user outside (`unshare -r`, a rootless container): without setgroups,
+ * and without nobody. */
+static void become_root_of_a_user_namespace(void)
+{
+    /* A namespace maps its maker's own ids only: root first becomes a user. */
+    if (getuid() == 0 && (setgroups(0, NULL) != 0 || setresgid(65533, 65533, 65533) != 0 ||
+                          setresuid(65533, 65533, 65533) != 0 ||
+                          prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) != 0)) /* its /proc/self its own */
+        _exit(96);
+    unsigned outside_uid = getuid(), outside_gid = getgid();
+    if (unshare(CLONE_NEWUSER) != 0)
+        _exit(97);
+    char map[64];
+    write_proc_self("setgroups", "deny");
+    snprintf(map, sizeof map, "0 %u 1\n", outside_uid);
+    write_proc_self("uid_map", map);
+    snprintf(map, sizeof map, "0 %u 1\n", outside_gid);
+    write_proc_self("gid_map", map);
+}
+
+/* Such a root is a user outside and owns none of the machine's root
+ * files: its tasks run as it, as any user's do (they failed switching to
+ * a nobody the namespace does not map). */
+static void test_run_as_root_of_a_user_namespace_tasks_run_as_that_root(void **state)
+{
+    (void)state;
+    captured c = CORDON_WITH(-1, become_root_of_a_user_namespace, "run", "--", "id", "-u");
+    if (c.status == 97) {
+        captured_free(&c);
+        skip(); /* no user namespaces here */
+    }
+    expect_status(&c, 0);
+    assert_string_equal(c.out, "0\n");
+    captured_free(&c);
+    c = CORDON_WITH(-1, become_root_of_a_user_namespace, "run", "--user", "root", "--", "id", "-u");
+    expect_status(&c, 0);
+    assert_string_equal(c.out, "0\n");
+    captured_free(&c);
+}
+
+/* The machine's root without CAP_SETUID and CAP_SETGID (a runner inside
+ * an outer task run as root): its tasks cannot be made nobody. */
+static void lose_the_capabilities_to_change_ids(void)
+{
+    /* From the bounding set: root's exec would give them back otherwise. */
+    if (prctl(PR_CAPBSET_DROP, CAP_SETUID, 0, 0, 0) != 0 ||
+        prctl(PR_CAPBSET_DROP, CAP_SETGID, 0, 0, 0) != 0)
+        _exit(96);
+}
+
+/* It says so before anything runs, and what to give instead; --user root
+ * then runs the task as that root (never the machine's root silently). */
+static void test_run_as_root_without_the_capabilities_to_change_ids(void **state)
+{
+    (void)state;
+    if (geteuid() != 0)
+        skip();
+    captured c = CORDON_WITH(-1, lose_the_capabilities_to_change_ids, "run", "--", "id", "-u");
+    assert_int_not_equal(c.status, 0);
+    assert_string_equal(c.out, "");
+    assert_non_null(strstr(c.err, "cannot make its tasks nobody"));
+    assert_non_null(strstr(c.err, "give --user root"));
+    captured_free(&c);
+    c = CORDON_WITH(-1, lose_the_capabilities_to_change_ids, "run", "--user", "root", "--",
+                    "id", "-u");
+    expect_status(&c, 0);
+    assert_string_equal(c.out, "0\n");
+    captured_free(&c);
+}
+
 static void test_run_as_anyone_else_tasks_run_as_the_caller(void **state)
 {
     (void)state;
@@ -603,6 +688,8 @@ int main(void)
         cmocka_unit_test(test_run_user_by_name_and_uid),
         cmocka_unit_test(test_run_as_root_tasks_run_as_nobody),
         cmocka_unit_test(test_run_as_anyone_else_tasks_run_as_the_caller),
+        cmocka_unit_test(test_run_as_root_of_a_user_namespace_tasks_run_as_that_root),
+        cmocka_unit_test(test_run_as_root_without_the_capabilities_to_change_ids),
         cmocka_unit_test(test_run_stdin_open_for_writing_is_handed_over_read_only),
         cmocka_unit_test(test_run_stdin_socket_is_relayed_read_only),
         cmocka_unit_test(test_run_retry_on_exit_code),
