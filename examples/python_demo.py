@@ -68,7 +68,8 @@ for title, fn, options, cls in [
     try:
         FunctionTask(fn).configure(**options).run()
     except cls as e:
-        print(f"   {type(e).__name__}: {e}")
+        # The task's own MemoryError carries no message of its own.
+        print(f"   {type(e).__name__}: {str(e) or 'raised in the task: its allocation failed under the limit'}")
 
 step("8 tasks at once with run_async; the GIL stays free while they run")
 tasks = [FunctionTask(pow, 2, n) for n in range(8)]
