@@ -455,16 +455,19 @@ void cordon__classify(cordon_task *t, const cordon__attempt_state *s,
         cordon__buffer_printf(&t->exc_out, "PolicyViolation: the policy '%s' forbids %s\n",
                               t->policy ? cordon_policy_name(t->policy) : "default",
                               s->violation);
-        record_killing_signal(t, status);
+        own_ending(t, shared, status);
         return;
     }
     if (cancelled(t, s, status))
         return;
     if (cpu_limit_reached(t, s, shared))
         return;
-    if (s->timed_out) {
+    /* As for the limits: a task that ended by itself and succeeded as
+     * the deadline passed, before the kill reached it, keeps its ending;
+     * one that failed then is a Timeout with its own exit code. */
+    if (s->timed_out && failed(t, shared, status)) {
         set_exception(t, "Timeout");
-        record_killing_signal(t, status);
+        own_ending(t, shared, status);
         if (s->deadline_is_total)
             cordon__buffer_printf(&t->exc_out, "Timeout: the task's attempts ran past their total "
                                   "deadline of %llu ms; its process group was killed\n",
