@@ -114,12 +114,16 @@ static bool failed(const cordon_task *t, const cordon__shared *shared, int statu
 
 /* The only evidence of a CPU limit is the tree's counter having reached
  * it (seen while the task ran, or in its final figure): never a SIGXCPU
- * or an exit status 152, which any process can produce. */
+ * or an exit status 152, which any process can produce.  And, as with the
+ * memory and process limits, only if the task then failed: one that ended
+ * by itself and succeeded between reaching the limit and cordon's kill
+ * (between two checks, or as the kill was sent) was not stopped by it,
+ * and keeps its ending; its usage shows how far past the limit it got. */
 static bool cpu_limit_reached(cordon_task *t, const cordon__attempt_state *s,
                               const cordon__shared *shared)
 {
     uint64_t cpu_ms = t->limits[CORDON_LIMIT_CPU_MS];
-    if (!cpu_ms || !s->cpu_exceeded)
+    if (!cpu_ms || !s->cpu_exceeded || !failed(t, shared, s->wait_status))
         return false;
     set_exception(t, "CpuLimit");
     own_ending(t, shared, s->wait_status);
@@ -451,16 +455,19 @@ void cordon__classify(cordon_task *t, const cordon__attempt_state *s,
         cordon__buffer_printf(&t->exc_out, "PolicyViolation: the policy '%s' forbids %s\n",
                               t->policy ? cordon_policy_name(t->policy) : "default",
                               s->violation);
-        record_killing_signal(t, status);
+        own_ending(t, shared, status);
         return;
     }
     if (cancelled(t, s, status))
         return;
     if (cpu_limit_reached(t, s, shared))
         return;
-    if (s->timed_out) {
+    /* As for the limits: a task that ended by itself and succeeded as
+     * the deadline passed, before the kill reached it, keeps its ending;
+     * one that failed then is a Timeout with its own exit code. */
+    if (s->timed_out && failed(t, shared, status)) {
         set_exception(t, "Timeout");
-        record_killing_signal(t, status);
+        own_ending(t, shared, status);
         if (s->deadline_is_total)
             cordon__buffer_printf(&t->exc_out, "Timeout: the task's attempts ran past their total "
                                   "deadline of %llu ms; its process group was killed\n",

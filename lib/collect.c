@@ -588,6 +588,7 @@ int cordon__collect(cordon_task *t, cordon__attempt_state *s)
         s->rusage = s->init_report->tree_usage;
     cordon__usage_count_unwaited(s);
     final_cpu_check(s);
+    cordon__usage_count_scanned(s);
     if (s->cgroup) {
         s->oom_killed = cordon__cgroup_oom_killed(s->cgroup);
         s->pids_limited = cordon__cgroup_pids_limited(s->cgroup);

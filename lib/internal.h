@@ -281,6 +281,8 @@ typedef struct cordon__attempt_state {
     struct cordon__relay *relay[3];
     uint64_t started_ns, ended_ns, deadline_ns, cpu_limit_ns;
     uint64_t cpu_used_ns;       /* the tree's CPU time at the last check */
+    uint64_t scanned_cpu_ns;    /* the largest figure a scan of /proc saw (no v2 cgroup) */
+    uint64_t scanned_user_ticks, scanned_system_ticks; /* that scan's split, in ticks */
     uint64_t starter_cpu_ns;    /* the CPU of the child that started the init: cordon's */
     uint64_t next_cpu_check_ns;
     int timer_fd;               /* absolute CLOCK_MONOTONIC wake-ups, or -1 */
@@ -615,12 +617,15 @@ bool cordon__proc_stat_read(pid_t pid, cordon__proc_stat *stat);
  * cgroup's own counter where it has a v2 cgroup, else the sum over the
  * processes beneath its init and what the init reaped (in a pid
  * namespace), else over the processes of its session. */
-uint64_t cordon__tree_cpu_ns(const cordon__attempt_state *s);
+uint64_t cordon__tree_cpu_ns(cordon__attempt_state *s);
 /* user + system time of a rusage, in ns. */
 uint64_t cordon__rusage_cpu_ns(const struct rusage *ru);
 /* After the reap: the task's user and system time from its v2 cgroup
  * where wait4 missed some of the tree (tree_cpu.c). */
 void cordon__usage_count_unwaited(cordon__attempt_state *s);
+/* After the reap, without a v2 cgroup: at least what the CPU limit's
+ * scans of /proc saw, where wait4 missed some of the tree. */
+void cordon__usage_count_scanned(cordon__attempt_state *s);
 /* The CPUs the caller may run on: how fast a tree can spend CPU time. */
 unsigned cordon__usable_cpus(void);
 

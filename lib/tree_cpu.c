@@ -17,7 +17,8 @@
  *    session (no policy), and an orphan once the machine's init reaped it.
  * A process counts its CPU clock (ns) and what it reaped (cutime and
  * cstime, in clock ticks).  A scan of /proc costs some 5 µs per process
- * of the machine.
+ * of the machine.  The largest figure a scan saw is kept for the task's
+ * usage, which wait4 alone would leave without the processes it missed.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -60,13 +61,30 @@ static uint64_t tick_ns(void)
     return ticks > 0 ? 1000000000ull / (uint64_t)ticks : 10000000ull;
 }
 
-static uint64_t session_cpu_ns(const cordon__attempt_state *s)
+/* What one scan of /proc counted: CPU time in ns, and the clock ticks of
+ * the same processes as /proc splits them into user and system time. */
+typedef struct scan_sum {
+    uint64_t ns, user_ticks, system_ticks;
+} scan_sum;
+
+static void add_process(scan_sum *sum, const cordon__attempt_state *s, pid_t pid,
+                        const cordon__proc_stat *st, uint64_t tick)
 {
+    uint64_t share = process_share_ns(s, pid, st, tick);
+    if (share == 0)
+        return; /* the init's own, or nothing yet */
+    sum->ns += share;
+    sum->user_ticks += st->utime + st->cutime;
+    sum->system_ticks += st->stime + st->cstime;
+}
+
+static scan_sum session_cpu(const cordon__attempt_state *s)
+{
+    scan_sum sum = { 0, 0, 0 };
     DIR *proc = opendir("/proc");
     if (!proc)
-        return 0;
+        return sum;
     uint64_t tick = tick_ns();
-    uint64_t total = 0;
     for (struct dirent *entry; (entry = readdir(proc));) {
         char *end;
         long pid = strtol(entry->d_name, &end, 10);
@@ -74,10 +92,10 @@ static uint64_t session_cpu_ns(const cordon__attempt_state *s)
             continue;
         cordon__proc_stat st;
         if (cordon__proc_stat_read((pid_t)pid, &st) && st.session == s->group)
-            total += process_share_ns(s, (pid_t)pid, &st, tick);
+            add_process(&sum, s, (pid_t)pid, &st, tick);
     }
     closedir(proc);
-    return total;
+    return sum;
 }
 
 /* One process of the machine, as the scan for a namespace's tree saw it. */
@@ -161,18 +179,19 @@ static bool beneath(scanned *all, size_t count, scanned *p, pid_t init)
     return answer == 1;
 }
 
-static uint64_t namespace_cpu_ns(const cordon__attempt_state *s)
+static scan_sum namespace_cpu(const cordon__attempt_state *s)
 {
     size_t count;
     scanned *all = scan_machine(&count);
     if (!all)
-        return session_cpu_ns(s);
-    uint64_t total = 0, tick = tick_ns();
+        return session_cpu(s);
+    scan_sum sum = { 0, 0, 0 };
+    uint64_t tick = tick_ns();
     for (size_t i = 0; i < count; i++)
         if (all[i].pid != s->pid && beneath(all, count, &all[i], s->pid))
-            total += process_share_ns(s, all[i].pid, &all[i].stat, tick);
+            add_process(&sum, s, all[i].pid, &all[i].stat, tick);
     free(all);
-    return total;
+    return sum;
 }
 
 uint64_t cordon__rusage_cpu_ns(const struct rusage *ru)
@@ -222,15 +241,56 @@ void cordon__usage_count_unwaited(cordon__attempt_state *s)
                                            .tv_usec = (suseconds_t)(system_us % 1000000u) };
 }
 
-uint64_t cordon__tree_cpu_ns(const cordon__attempt_state *s)
+/* The largest figure a scan saw, and its split: the usage of processes
+ * wait4 will not count (see cordon__usage_count_scanned). */
+static void remember_scan(cordon__attempt_state *s, const scan_sum *sum)
+{
+    if (sum->ns <= s->scanned_cpu_ns)
+        return;
+    s->scanned_cpu_ns = sum->ns;
+    s->scanned_user_ticks = sum->user_ticks;
+    s->scanned_system_ticks = sum->system_ticks;
+}
+
+uint64_t cordon__tree_cpu_ns(cordon__attempt_state *s)
 {
     int64_t cgroup_us = s->cgroup ? cordon__cgroup_cpu_usage_us(s->cgroup) : -ENOENT;
     if (cgroup_us >= 0)
         return less_cordon_s_start(s, (uint64_t)cgroup_us * 1000u);
-    if (!s->in_namespaces)
-        return session_cpu_ns(s);
-    uint64_t reaped = __atomic_load_n(&s->init_report->reaped_cpu_ns, __ATOMIC_ACQUIRE);
-    return reaped + namespace_cpu_ns(s);
+    scan_sum sum = s->in_namespaces ? namespace_cpu(s) : session_cpu(s);
+    if (s->in_namespaces)
+        sum.ns += __atomic_load_n(&s->init_report->reaped_cpu_ns, __ATOMIC_ACQUIRE);
+    remember_scan(s, &sum);
+    return sum.ns;
+}
+
+static void add_us(struct timeval *tv, uint64_t us)
+{
+    uint64_t total = (uint64_t)tv->tv_sec * 1000000u + (uint64_t)tv->tv_usec + us;
+    *tv = (struct timeval){ .tv_sec = (time_t)(total / 1000000u),
+                            .tv_usec = (suseconds_t)(total % 1000000u) };
+}
+
+/* Without a v2 cgroup, the scans behind a CPU limit saw processes that
+ * wait4 does not count (an orphan the machine's init reaped, a child
+ * still running when the first process ended, one reaped by a parent
+ * that ignored SIGCHLD): where the largest figure a scan saw is larger
+ * by more than the scan's own imprecision, the difference is added,
+ * split as /proc's ticks split it, so that usage shows at least what
+ * the limit counted.  What ran after the last scan stays uncounted. */
+void cordon__usage_count_scanned(cordon__attempt_state *s)
+{
+    uint64_t waited_ns = cordon__rusage_cpu_ns(&s->rusage);
+    uint64_t margin = waited_ns / 50u > UNWAITED_MIN_NS ? waited_ns / 50u : UNWAITED_MIN_NS;
+    if (s->scanned_cpu_ns <= waited_ns + margin)
+        return;
+    uint64_t missed_us = (s->scanned_cpu_ns - waited_ns) / 1000u;
+    uint64_t ticks = s->scanned_user_ticks + s->scanned_system_ticks;
+    uint64_t user_us = ticks ? (uint64_t)((double)missed_us * (double)s->scanned_user_ticks /
+                                          (double)ticks)
+                             : missed_us;
+    add_us(&s->rusage.ru_utime, user_us);
+    add_us(&s->rusage.ru_stime, missed_us - user_us);
 }
 
 unsigned cordon__usable_cpus(void)

@@ -1,5 +1,6 @@
 /* The deadline: the whole process group dies with SIGKILL, whatever the task
  * does to avoid it, and the result says Timeout. */
+#include <errno.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <time.h>
@@ -233,6 +234,68 @@ static void test_deadline_of_a_silent_task_without_a_policy(void **state)
     assert_int_equal(WEXITSTATUS(status), 0);
 }
 
+/* Sleeps until `until_ns` on CLOCK_MONOTONIC, then returns `code`. */
+typedef struct sleep_then_return {
+    uint64_t until_ns;
+    int code;
+} sleep_then_return;
+
+static uint64_t monotonic_ns(void)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
+}
+
+static int sleeps_until_then_returns(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    const sleep_then_return *plan = arg;
+    struct timespec until = { .tv_sec = (time_t)(plan->until_ns / 1000000000u),
+                              .tv_nsec = (long)(plan->until_ns % 1000000000u) };
+    while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &until, NULL) == EINTR)
+        ;
+    return plan->code;
+}
+
+/* A task that ends by itself as its deadline passes, before the kill
+ * reaches it: one that succeeded keeps its ending; one that failed is a
+ * Timeout with its own exit code (it was reported as exit code 0).  The
+ * task wakes around the deadline, a little earlier or later each run,
+ * until two failing ones ended that way. */
+static void test_deadline_passed_as_the_task_ended_by_itself(void **state)
+{
+    (void)state;
+    SKIP_UNDER_VALGRIND("the task's start under valgrind takes longer than the sweep");
+    enum { DEADLINE_MS = 50 };
+    unsigned own_ending_at_deadline = 0;
+    for (int i = 0; i < 160 && own_ending_at_deadline < 2; i++) {
+        int64_t offset_us = -1000 + (i / 2 % 40) * 50;
+        sleep_then_return plan = { .code = i % 2 ? 3 : 0 };
+        plan.until_ns = monotonic_ns() + (uint64_t)((int64_t)DEADLINE_MS * 1000 + offset_us) * 1000u;
+        cordon_task *t = cordon_function_task(sleeps_until_then_returns, &plan);
+        cordon_set_timeout_ms(t, DEADLINE_MS);
+        cordon_run(t);
+        const cordon_result *r = cordon_task_result(t);
+        if (r->signal) {
+            assert_string_equal(r->exception, "Timeout"); /* the deadline's kill */
+            assert_int_equal(r->signal, SIGKILL);
+        } else if (r->exception) {
+            assert_int_equal(plan.code, 3);
+            assert_string_equal(r->exception, "Timeout");
+            assert_int_equal(r->exit_code, 3);
+            own_ending_at_deadline++;
+        } else {
+            assert_int_equal(r->exit_code, plan.code);
+        }
+        cordon_task_free(t);
+    }
+    if (own_ending_at_deadline < 2) {
+        print_message("skipped: no task ended by itself as its deadline passed\n");
+        skip();
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -244,6 +307,7 @@ int main(void)
         cmocka_unit_test(test_deadline_background_process_dies_when_task_ends),
         cmocka_unit_test(test_deadline_zero_means_none),
         cmocka_unit_test(test_deadline_of_a_silent_task_without_a_policy),
+        cmocka_unit_test(test_deadline_passed_as_the_task_ended_by_itself),
         cmocka_unit_test(test_deadline_end_is_awaited_without_spinning),
         cmocka_unit_test(test_deadline_cpu_limit_end_is_awaited_without_spinning),
     };

@@ -171,6 +171,65 @@ static void test_limit_cpu_holds_the_whole_tree(void **state)
                     "sleep 0.1; kill $!; wait; done; sleep 10");
 }
 
+/* Spins until its own process has used `cpu_us` of CPU time, then
+ * returns `code`: a task that passes its limit just before it ends. */
+typedef struct cpu_then_return {
+    long cpu_us;
+    int code;
+} cpu_then_return;
+
+static int spins_past_then_returns(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    const cpu_then_return *plan = arg;
+    struct timespec used;
+    do
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &used);
+    while (used.tv_sec * 1000000L + used.tv_nsec / 1000L < plan->cpu_us);
+    return plan->code;
+}
+
+/* A task that passes its CPU limit between two checks and then ends by
+ * itself: the limit did nothing to it (cordon's kill came too late), so
+ * it is named only if the task failed.  The tree's counter counts at
+ * least the task's own process, so its final figure is at the limit.
+ * Where a check comes first, cordon kills the tree: CpuLimit and
+ * SIGKILL.  Runs until two ended by themselves each way. */
+static void test_limit_cpu_reached_at_the_end_only_if_then_failed(void **state)
+{
+    (void)state;
+    SKIP_UNDER_VALGRIND("the task's CPU time is valgrind's");
+    unsigned succeeded = 0, failed = 0;
+    for (int i = 0; i < 40 && (succeeded < 2 || failed < 2); i++) {
+        cpu_then_return plan = { .cpu_us = 50 * 1000 + 200, .code = i % 2 ? 3 : 0 };
+        cordon_task *t = cordon_function_task(spins_past_then_returns, &plan);
+        cordon_set_limit(t, CORDON_LIMIT_CPU_MS, 50);
+        cordon_set_timeout_ms(t, 20000);
+        cordon_run(t);
+        const cordon_result *r = cordon_task_result(t);
+        assert_true(r->usage.user_us + r->usage.sys_us >= 50000);
+        if (r->signal) {
+            assert_string_equal(r->exception, "CpuLimit"); /* killed by cordon's check */
+            assert_int_equal(r->signal, SIGKILL);
+        } else if (plan.code == 0) {
+            if (r->exception)
+                fprintf(stderr, "%s\n", r->exc_out.data);
+            assert_null(r->exception);
+            assert_int_equal(r->exit_code, 0);
+            succeeded++;
+        } else {
+            assert_string_equal(r->exception, "CpuLimit");
+            assert_int_equal(r->exit_code, 3);
+            failed++;
+        }
+        cordon_task_free(t);
+    }
+    if (succeeded < 2 || failed < 2) {
+        print_message("skipped: cordon's check came before the end in nearly every run\n");
+        skip();
+    }
+}
+
 /* A signal is not evidence of a limit: the task that sends itself SIGXCPU
  * under a CPU limit died of SIGXCPU. */
 static void test_limit_cpu_not_from_a_signal(void **state)
@@ -516,6 +575,7 @@ int main(void)
         cmocka_unit_test(test_limit_cpu_of_a_command),
         cmocka_unit_test(test_limit_cpu_holds_the_whole_tree),
         cmocka_unit_test(test_limit_cpu_not_from_a_signal),
+        cmocka_unit_test(test_limit_cpu_reached_at_the_end_only_if_then_failed),
         cmocka_unit_test(test_limit_file_size_ends_with_file_size_limit),
         cmocka_unit_test(test_limit_open_files),
         cmocka_unit_test(test_limit_open_files_too_low_for_the_set_up_is_explained),

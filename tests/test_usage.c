@@ -191,6 +191,44 @@ static void test_usage_counts_orphans_without_a_pid_namespace(void **state)
     assert_int_equal(WEXITSTATUS(status), 0);
 }
 
+/* Neither a pid namespace nor a cgroup: wait4 sees only what the first
+ * process waited for, but the scans of /proc behind a CPU limit saw the
+ * orphans spin, and usage shows at least that.  In a copy of the test
+ * (the environment it changes is the whole process's). */
+static int orphans_counted_by_the_cpu_limit_s_scan(void)
+{
+    setenv("CORDON_NO_NAMESPACES", "1", 1);
+    setenv("CORDON_CGROUP", "none", 1);
+    cordon_task *t = cordon_shell_task("d=$(mktemp -d) && H=\"$CORDON_HOSTILE_DIR/hostile\" && "
+                                       "($H spin-then-mark 200 $d/a &) && "
+                                       "($H spin-then-mark 200 $d/b &) && "
+                                       "until [ -e $d/a ] && [ -e $d/b ]; do sleep 0.02; done; "
+                                       "rm -r $d");
+    cordon_set_limit(t, CORDON_LIMIT_CPU_MS, 60000);
+    cordon_set_timeout_ms(t, 60000);
+    unsigned held = 0;
+    long orphans = cpu_ms_of(t, &held);
+    if (held & (CORDON_CONFINED_CGROUP | CORDON_CONFINED_PID_NAMESPACE))
+        return 1;
+    /* 400 ms spun, the last scan up to two check periods before the end */
+    return orphans >= 360 ? 0 : 2;
+}
+
+static void test_usage_counts_what_the_cpu_limit_s_scan_saw(void **state)
+{
+    (void)state;
+    if (!getenv("CORDON_HOSTILE_DIR"))
+        skip();
+    pid_t copy = fork();
+    assert_true(copy >= 0);
+    if (copy == 0)
+        _exit(orphans_counted_by_the_cpu_limit_s_scan());
+    int status;
+    assert_int_equal(waitpid(copy, &status, 0), copy);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+}
+
 /* Two children of a parent that ignores SIGCHLD: the kernel reaps them
  * and adds their time to no one, so no wait4 counts them; the task's v2
  * cgroup does.  Returns 77 where the task has no v2 cgroup of its own. */
@@ -434,6 +472,7 @@ int main(void)
         cmocka_unit_test(test_usage_wall_time_is_never_below_cpu_time),
         cmocka_unit_test(test_usage_counts_orphans_killed_at_the_end),
         cmocka_unit_test(test_usage_counts_orphans_without_a_pid_namespace),
+        cmocka_unit_test(test_usage_counts_what_the_cpu_limit_s_scan_saw),
         cmocka_unit_test(test_usage_counts_children_nobody_waited_for),
         cmocka_unit_test(test_usage_tree_peak_counts_the_whole_tree),
         cmocka_unit_test(test_usage_tree_peak_comes_with_a_memory_limit),
