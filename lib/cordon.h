@@ -166,12 +166,16 @@ int cordon_set_stdin_fd(cordon_task *t, int fd);
 typedef void (*cordon_output_fn)(void *user, int stream, const char *data, size_t len);
 int cordon_set_output_callback(cordon_task *t, cordon_output_fn fn, void *user);
 
-/* Command tasks: working directory (copied; NULL: the caller's). */
+/* The task's working directory, for function and command tasks alike
+ * (copied; NULL: the caller's). */
 int cordon_set_cwd(cordon_task *t, const char *dir);
-/* Command tasks: "KEY=VALUE" added to (or replacing in) the environment. */
+/* Command tasks: "KEY=VALUE" added to (or replacing in) the environment.
+ * -EINVAL for a function task, whose environment is the caller's as it was
+ * at the fork (set it in the function), and for an entry without '='. */
 int cordon_set_env(cordon_task *t, const char *key_equals_value);
 /* Command tasks: start from an empty environment (then cordon_set_env).
- * CORDON_LOG_FD and CORDON_ATTEMPT are always set. */
+ * CORDON_LOG_FD and CORDON_ATTEMPT are always set.  -EINVAL for a
+ * function task. */
 int cordon_clear_env(cordon_task *t);
 /* When cordon runs as root: run the task as uid/gid, supplementary groups
  * cleared.  -EPERM when not root. */
