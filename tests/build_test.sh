@@ -11,7 +11,9 @@
 #   in the source tree's path again;
 # - the man pages are installed, render without a warning, and name every
 #   option of the --help texts (cordon(1)) and every call of lib/cordon.h
-#   (cordon(3)).
+#   (cordon(3)); `man cordon_run` finds cordon(3) for every call;
+# - `make uninstall` with the same PREFIX removes everything `make install`
+#   put there.
 set -eu
 unset CORDON_POLICY_PATH
 src=$(pwd)
@@ -63,6 +65,7 @@ $judged"
 echo "build_test: the judge example accepts the right submission from a tree beneath /tmp"
 make -s -C "$tmp/src" install PREFIX="$tmp/prefix" >/dev/null
 mv "$tmp/src" "$tmp/moved"
+calls=$(grep -v '^[[:space:]]*\(/\*\|\*\)' lib/cordon.h | grep -oE 'cordon_[a-z_]+\(' | tr -d '(' | sort -u)
 listed=$("$tmp/prefix/bin/cordon" policy list) || fail "cordon policy list"
 for policy in policies/*.policy; do
     name=$(basename "$policy" .policy)
@@ -110,7 +113,18 @@ for topic in --help "run --help" "batch --help" "policy --help" "report --help";
         echo "$manual" | grep -qE -- "(^|[^a-z-])$option([^a-z-]|\$)" || fail "cordon $topic names $option; man/cordon.1 does not"
     done
 done
-for call in $(grep -v '^[[:space:]]*\(/\*\|\*\)' lib/cordon.h | grep -oE 'cordon_[a-z_]+\(' | tr -d '(' | sort -u); do
+for call in $calls; do
     grep -qw "$call" man/cordon.3 || fail "lib/cordon.h declares $call; man/cordon.3 does not document it"
+    # what a reader of the header types: man cordon_run
+    page="$tmp/prefix/share/man/man3/$call.3"
+    [ "$(cat "$page" 2>/dev/null)" = ".so man3/cordon.3" ] ||
+        fail "make install gave $call no man page leading to cordon(3) ($page)"
 done
 echo "build_test: the man pages are installed and name every option and call"
+
+# make uninstall, from the tree it was installed from, takes it all away.
+make -s -C "$tmp/moved" uninstall PREFIX="$tmp/prefix" >/dev/null
+left=$(find "$tmp/prefix" -type f -o -type l)
+[ -z "$left" ] || fail "make uninstall left files in the prefix:
+$left"
+echo "build_test: make uninstall removes everything make install put in the prefix"
