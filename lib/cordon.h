@@ -422,7 +422,8 @@ int cordon_set_cgroup_namespace(cordon_task *t, int on);
  *   "judge"     for a submitted program: cordon_allow_system_paths, a
  *               private /tmp (read-write), no network; nothing else is
  *               readable.  Give it one scratch directory with
- *               cordon_allow_path(t, dir, CORDON_READ | CORDON_WRITE).
+ *               cordon_allow_path(t, dir, CORDON_READ | CORDON_WRITE),
+ *               and CORDON_EXEC too for a program run from it.
  * Both also give a minimal /dev, the hostname "cordon" (UTS namespace)
  * and a cgroup namespace; and a command task only the caller's PATH,
  * LANG, LANGUAGE, the locale's LC_*, TERM and TZ of its environment, with HOME and
