@@ -39,6 +39,13 @@
 
 #ifdef __cplusplus
 extern "C" {
+#endif
+/* GCC's and Clang's attribute holds in every C and C++ dialect (strict
+ * C99 has no _Noreturn, C++98 no [[noreturn]]); the standard forms for
+ * other compilers. */
+#if defined(__GNUC__)
+#define CORDON_NORETURN __attribute__((noreturn))
+#elif defined(__cplusplus)
 #define CORDON_NORETURN [[noreturn]]
 #else
 #define CORDON_NORETURN _Noreturn
@@ -586,7 +593,7 @@ int cordon_policy_import(const char *path, FILE *out, FILE *notes, cordon_error 
 
 /* cordon_policy_check's flags. */
 enum {
-    CORDON_CHECK_STRICT = 1u << 0, /* warnings fail the check as errors do */
+    CORDON_CHECK_STRICT = 1u << 0  /* warnings fail the check as errors do */
 };
 
 typedef struct cordon_check_counts {
@@ -747,7 +754,7 @@ typedef struct cordon_confinement {
     gid_t gid;
 } cordon_confinement;
 
-typedef struct cordon_result {
+struct cordon_result {         /* cordon_result, typedef'd above */
     int exit_code;          /* command: exit status; function: its int return */
     int signal;             /* signal that ended it, 0 if none */
     const char *exception;  /* NULL, or the exception's class name */
@@ -764,7 +771,7 @@ typedef struct cordon_result {
                                "" without an exception */
     const cordon_confinement *confinement_details; /* NULL before a run, or when cordon could
                                                       not run it */
-} cordon_result;
+};
 
 /* 1 when the run succeeded: it ran, with no exception and exit code 0;
  * else 0 (also for NULL and a task that never ran).  An ending without

@@ -45,7 +45,19 @@ foreign=$(nm --defined-only build/libcordon.a 2>/dev/null | awk 'NF == 3 && $2 ~
 [ -z "$foreign" ] || fail "build/libcordon.a defines globals outside cordon_: $foreign"
 echo "build_test: build/libcordon.so exports lib/cordon.h's calls only"
 
+# The header alone, in the dialects a program around cordon may be built
+# with: strict C99 and C11, and C++98 and C++17.
+printf '#include "cordon.h"\nint main(void) { return 0; }\n' > "$tmp/header.c"
+for std in c99 c11; do
+    cc -std=$std -pedantic -Wall -Wextra -Werror -Ilib -c "$tmp/header.c" -o "$tmp/header.o" ||
+        fail "lib/cordon.h under -std=$std -pedantic"
+done
+echo "build_test: lib/cordon.h compiles as strict C99 and C11"
 if command -v g++ >/dev/null 2>&1; then
+    for std in c++98 c++17; do
+        g++ -x c++ -std=$std -pedantic -Wall -Wextra -Werror -Ilib -c "$tmp/header.c" \
+            -o "$tmp/header.o" || fail "lib/cordon.h under -std=$std -pedantic"
+    done
     g++ -std=c++11 -Wall -Wextra -Werror -Ilib tests/header_check.cpp -o "$tmp/cxx" \
         -Lbuild -lcordon -Wl,-rpath,"$src/build" || fail "lib/cordon.h as C++"
     "$tmp/cxx" || fail "a C++ program's task"
