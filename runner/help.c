@@ -33,7 +33,8 @@ static const char top_help[] =
     "  cordon run --timeout 2s --mem 256M --policy nonet -- make test\n";
 
 static const char task_options_help[] =
-    "Confinement and limits (sizes take K, M, G; times take ms, s, m, h):\n"
+    "Confinement and limits (a bare number is bytes for a size, seconds for a time;\n"
+    "sizes take K, M, G, T, powers of 1024; times take us, ms, s, m (minutes), h):\n"
     "  --policy NAME|FILE  seccomp policy: a shipped name, a policy file, or\n"
     "                      docker:PROFILE.json or minijail:FILE (imported)\n"
     "                      (default: default; 'none': no seccomp filter at all, the\n"
