@@ -185,7 +185,10 @@ int cordon_set_env(cordon_task *t, const char *key_equals_value);
  * function task. */
 int cordon_clear_env(cordon_task *t);
 /* When cordon runs as root: run the task as uid/gid, supplementary groups
- * cleared.  -EPERM when not root. */
+ * cleared.  The pipes cordon makes for the task's stdin, stdout, stderr
+ * and log are then that user's, so that it may open them again by name
+ * (/dev/stderr); a stdin fd of the caller's stays the caller's.  -EPERM
+ * when not root. */
 int cordon_set_user(cordon_task *t, uid_t uid, gid_t gid);
 
 /* Core dumps: none by default (RLIMIT_CORE 0, whatever the caller's
