@@ -308,7 +308,12 @@ int help_print(const char *topic)
         fputs(learn_help, stdout);
     else if (strcmp(topic, "report") == 0)
         fputs(report_help, stdout);
-    else
+    else if (strcmp(topic, "cordon") == 0)
         fputs(top_help, stdout);
+    else {
+        /* `cordon help frobnicate` is the mistake `cordon frobnicate` is. */
+        runner_error("help: no command '%s' (run, batch, policy, report, learn)", topic);
+        return RUNNER_EXIT_OWN_ERROR;
+    }
     return runner_flush_stdout() == 0 ? 0 : RUNNER_EXIT_OWN_ERROR;
 }
