@@ -12,6 +12,7 @@
 #                   and minijail importers, the policy tools, the audit reader,
 #                   the options, the shared region
 #   make install    PREFIX=/usr/local DESTDIR= (man pages under MANDIR=PREFIX/share/man)
+#   make uninstall  the same PREFIX and DESTDIR: removes what make install put there
 #   make examples   the online judge, the plugin host, the async fan-out, the retrying helper (build/examples/)
 #   make python     the Python package's extension, built in place in python/cordon
 #   make test-python  its pytest suite (part of make test)
@@ -100,7 +101,7 @@ build/tests/libcrash.so: tests/plugin/crash_plugin.c
 	@mkdir -p $(dir $@)
 	$(CC) -shared -fPIC -O1 -s $< -o $@
 
-.PHONY: all test check test-plain test-asan test-build asan valgrind demo demo-run bench fuzz install clean FORCE \
+.PHONY: all test check test-plain test-asan test-build asan valgrind demo demo-run bench fuzz install uninstall clean FORCE \
         python test-python
 
 # Only the calls of lib/cordon.h are the shared library's: its internal
@@ -429,6 +430,14 @@ build/soak: tests/soak/soak.c build/libcordon.a
 soak: build/soak
 	CORDON_POLICY_PATH=$(abspath policies) nice build/soak
 
+# The header's calls: each gets a man page of its own that leads to
+# cordon(3), so that `man cordon_run` finds the library's manual.
+# (a name followed by a parenthesis, outside comment lines; the variable
+# spares make an unbalanced parenthesis).
+lparen := (
+CALLS = $(shell grep -vE '^[[:space:]]*(/[*]|[*])' lib/cordon.h | grep -oE 'cordon_[a-z_]+[$(lparen)]' | \
+          sed 's/.$$//' | sort -u)
+
 install: all python
 	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(BINDIR) \
 	    $(DESTDIR)$(POLICYDIR) $(DESTDIR)$(LIBDIR)/pkgconfig
@@ -443,9 +452,26 @@ install: all python
 	install -d $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man3
 	install -m 644 man/cordon.1 $(DESTDIR)$(MANDIR)/man1/
 	install -m 644 man/cordon.3 $(DESTDIR)$(MANDIR)/man3/
+	for call in $(CALLS); do \
+	    printf '.so man3/cordon.3\n' > $(DESTDIR)$(MANDIR)/man3/$$call.3 && \
+	    chmod 644 $(DESTDIR)$(MANDIR)/man3/$$call.3 || exit 1; \
+	done
 	install -d $(DESTDIR)$(PY_DIST)/cordon
 	install -m 644 $(PY_FILES) $(DESTDIR)$(PY_DIST)/cordon/
 	install -m 755 $(PY_EXT) $(DESTDIR)$(PY_DIST)/cordon/
+
+# Only the files make install writes, by name, and then the directories of
+# cordon's own if they are left empty: never a directory others share.
+uninstall:
+	rm -f $(DESTDIR)$(LIBDIR)/libcordon.a $(DESTDIR)$(LIBDIR)/libcordon.so.0 \
+	    $(DESTDIR)$(LIBDIR)/libcordon.so $(DESTDIR)$(INCLUDEDIR)/cordon.h \
+	    $(DESTDIR)$(BINDIR)/cordon $(DESTDIR)$(LIBDIR)/pkgconfig/cordon.pc \
+	    $(DESTDIR)$(MANDIR)/man1/cordon.1 $(DESTDIR)$(MANDIR)/man3/cordon.3 \
+	    $(patsubst %,$(DESTDIR)$(MANDIR)/man3/%.3,$(CALLS)) \
+	    $(patsubst policies/%,$(DESTDIR)$(POLICYDIR)/%,$(wildcard policies/*.policy)) \
+	    $(patsubst python/cordon/%,$(DESTDIR)$(PY_DIST)/cordon/%,$(PY_FILES) $(PY_EXT))
+	rm -rf $(DESTDIR)$(PY_DIST)/cordon/__pycache__
+	-rmdir $(DESTDIR)$(PY_DIST)/cordon $(DESTDIR)$(POLICYDIR) $(dir $(DESTDIR)$(POLICYDIR)) 2>/dev/null
 
 clean:
 	rm -rf build $(PY_EXT) python/cordon/__pycache__ python/tests/__pycache__

@@ -291,7 +291,9 @@ static void set_up(const cordon__launch *l)
 }
 
 /* execvp's rules without its allocations: the candidates were resolved in
- * the parent; EACCES from any of them wins over a later ENOENT. */
+ * the parent.  The first one that exists but cannot be run (E2BIG,
+ * ENOEXEC, ETXTBSY, ...) ends the search with its own error; EACCES from
+ * any of them wins only over the ENOENT of a search that ran out. */
 static _Noreturn void exec_command(const cordon__launch *l)
 {
     int error = ENOENT;
@@ -307,9 +309,9 @@ static _Noreturn void exec_command(const cordon__launch *l)
             saw_eacces = true;
         else if (error != ENOENT && error != ENOTDIR && error != ESTALE && error != ENODEV &&
                  error != ETIMEDOUT)
-            break;
+            fail(l->setup, STEP_EXEC, error);
     }
-    fail(l->setup, STEP_EXEC, saw_eacces && error != ENOEXEC ? EACCES : error);
+    fail(l->setup, STEP_EXEC, saw_eacces ? EACCES : error);
 }
 
 static void discard_pending(FILE *stream)

@@ -64,6 +64,7 @@ static bool setup_failed(cordon_task *t, const cordon__setup_record *setup,
                                   "not search)\n");
         if (error == ENOENT && strchr(t->argv[0], '/'))
             cordon__explain_hidden(t, t->argv[0], "the program");
+        cordon__explain_unexecutable(t, launch, error);
         return true;
     }
     set_exception(t, "ConfinementError");

@@ -39,6 +39,13 @@
 
 #ifdef __cplusplus
 extern "C" {
+#endif
+/* GCC's and Clang's attribute holds in every C and C++ dialect (strict
+ * C99 has no _Noreturn, C++98 no [[noreturn]]); the standard forms for
+ * other compilers. */
+#if defined(__GNUC__)
+#define CORDON_NORETURN __attribute__((noreturn))
+#elif defined(__cplusplus)
 #define CORDON_NORETURN [[noreturn]]
 #else
 #define CORDON_NORETURN _Noreturn
@@ -166,15 +173,22 @@ int cordon_set_stdin_fd(cordon_task *t, int fd);
 typedef void (*cordon_output_fn)(void *user, int stream, const char *data, size_t len);
 int cordon_set_output_callback(cordon_task *t, cordon_output_fn fn, void *user);
 
-/* Command tasks: working directory (copied; NULL: the caller's). */
+/* The task's working directory, for function and command tasks alike
+ * (copied; NULL: the caller's). */
 int cordon_set_cwd(cordon_task *t, const char *dir);
-/* Command tasks: "KEY=VALUE" added to (or replacing in) the environment. */
+/* Command tasks: "KEY=VALUE" added to (or replacing in) the environment.
+ * -EINVAL for a function task, whose environment is the caller's as it was
+ * at the fork (set it in the function), and for an entry without '='. */
 int cordon_set_env(cordon_task *t, const char *key_equals_value);
 /* Command tasks: start from an empty environment (then cordon_set_env).
- * CORDON_LOG_FD and CORDON_ATTEMPT are always set. */
+ * CORDON_LOG_FD and CORDON_ATTEMPT are always set.  -EINVAL for a
+ * function task. */
 int cordon_clear_env(cordon_task *t);
 /* When cordon runs as root: run the task as uid/gid, supplementary groups
- * cleared.  -EPERM when not root. */
+ * cleared.  The pipes cordon makes for the task's stdin, stdout, stderr
+ * and log are then that user's, so that it may open them again by name
+ * (/dev/stderr); a stdin fd of the caller's stays the caller's.  -EPERM
+ * when not root. */
 int cordon_set_user(cordon_task *t, uid_t uid, gid_t gid);
 
 /* Core dumps: none by default (RLIMIT_CORE 0, whatever the caller's
@@ -192,7 +206,8 @@ int cordon_set_core_dumps(cordon_task *t, uint64_t max_bytes);
 int cordon_set_tree_accounting(cordon_task *t, int on);
 
 /* Delay before retry n (n >= 1) of cordon_run_and_retry:
- * min(initial_ms * factor^(n-1), max_ms).  Default: no delay. */
+ * min(initial_ms * factor^(n-1), max_ms); max_ms 0 is no cap.  factor is
+ * from 1 to 1000 (-EINVAL otherwise).  Default: no delay. */
 int cordon_set_backoff(cordon_task *t, uint64_t initial_ms, double factor, uint64_t max_ms);
 /* Jitter on that delay: each delay d becomes d * (1 - fraction * u), u
  * uniform in [0, 1), so that many callers retrying at once spread out.
@@ -418,7 +433,8 @@ int cordon_set_cgroup_namespace(cordon_task *t, int on);
  *   "judge"     for a submitted program: cordon_allow_system_paths, a
  *               private /tmp (read-write), no network; nothing else is
  *               readable.  Give it one scratch directory with
- *               cordon_allow_path(t, dir, CORDON_READ | CORDON_WRITE).
+ *               cordon_allow_path(t, dir, CORDON_READ | CORDON_WRITE),
+ *               and CORDON_EXEC too for a program run from it.
  * Both also give a minimal /dev, the hostname "cordon" (UTS namespace)
  * and a cgroup namespace; and a command task only the caller's PATH,
  * LANG, LANGUAGE, the locale's LC_*, TERM and TZ of its environment, with HOME and
@@ -581,7 +597,7 @@ int cordon_policy_import(const char *path, FILE *out, FILE *notes, cordon_error 
 
 /* cordon_policy_check's flags. */
 enum {
-    CORDON_CHECK_STRICT = 1u << 0, /* warnings fail the check as errors do */
+    CORDON_CHECK_STRICT = 1u << 0  /* warnings fail the check as errors do */
 };
 
 typedef struct cordon_check_counts {
@@ -742,7 +758,7 @@ typedef struct cordon_confinement {
     gid_t gid;
 } cordon_confinement;
 
-typedef struct cordon_result {
+struct cordon_result {         /* cordon_result, typedef'd above */
     int exit_code;          /* command: exit status; function: its int return */
     int signal;             /* signal that ended it, 0 if none */
     const char *exception;  /* NULL, or the exception's class name */
@@ -759,7 +775,7 @@ typedef struct cordon_result {
                                "" without an exception */
     const cordon_confinement *confinement_details; /* NULL before a run, or when cordon could
                                                       not run it */
-} cordon_result;
+};
 
 /* 1 when the run succeeded: it ran, with no exception and exit code 0;
  * else 0 (also for NULL and a task that never ran).  An ending without

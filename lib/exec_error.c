@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -44,4 +45,73 @@ void cordon__explain_hidden(cordon_task *t, const char *path, const char *what)
                               "  (%s lies beneath %s, where the task has an empty tmpfs of "
                               "its own; use one elsewhere, e.g. in /var/tmp, or bind it in)\n",
                               what, mount);
+}
+
+/* The file a command's exec tried, as the caller sees it: argv[0] with a
+ * '/' (beneath the task's working directory when relative), else the
+ * first candidate of its PATH that exists.  NULL when there is none;
+ * the caller frees the result. */
+static char *program_tried(const cordon_task *t, const cordon__launch *launch)
+{
+    const char *name = t->argv[0];
+    char joined[PATH_MAX];
+    if (strchr(name, '/')) {
+        if (name[0] != '/' && t->cwd) {
+            if (snprintf(joined, sizeof joined, "%s/%s", t->cwd, name) >= (int)sizeof joined)
+                return NULL;
+            name = joined;
+        }
+        return realpath(name, NULL);
+    }
+    for (char **path = launch->exec_paths; path && *path; path++)
+        if (faccessat(AT_FDCWD, *path, F_OK, AT_EACCESS) == 0)
+            return realpath(*path, NULL);
+    return NULL;
+}
+
+/* `program` (resolved) is `granted` or lies beneath it. */
+static bool grant_covers(const char *granted, const char *program)
+{
+    char *real = realpath(granted, NULL);
+    if (!real)
+        return false;
+    size_t len = strlen(real);
+    bool covers = strncmp(program, real, len) == 0 &&
+                  (program[len] == '\0' || program[len] == '/' || (len == 1 && real[0] == '/'));
+    free(real);
+    return covers;
+}
+
+static bool some_grant_executes(const cordon__launch *launch, const char *program)
+{
+    for (size_t i = 0; i < launch->file_rule_count; i++) {
+        const cordon__path_rule *r = &launch->file_rules[i];
+        if ((r->access & CORDON_EXEC) &&
+            grant_covers(r->resolved ? r->resolved : r->path, program))
+            return true;
+    }
+    for (size_t i = 0; i < launch->bind_count; i++)
+        if ((launch->bind_access[i] & CORDON_EXEC) &&
+            grant_covers(launch->binds[i].target, program))
+            return true;
+    return false;
+}
+
+/* Landlock refuses to execute a file no rule grants EXEC on, and the
+ * exec says only "Permission denied": a directory given READ|WRITE for
+ * a submission to run from (the judge preset's scratch) looks granted.
+ * When the task had file rules and none lets it execute the program,
+ * the ExecError says which grant is missing. */
+void cordon__explain_unexecutable(cordon_task *t, const cordon__launch *launch, int error)
+{
+    if (error != EACCES || !launch->owns_ruleset)
+        return;
+    char *program = program_tried(t, launch);
+    if (program && !some_grant_executes(launch, program))
+        cordon__buffer_printf(&t->exc_out,
+                              "  (no file rule of the task's lets it execute %s: grant "
+                              "CORDON_EXEC on it or a directory above it, as cordon run's "
+                              "--exec does)\n",
+                              program);
+    free(program);
 }

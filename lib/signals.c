@@ -20,13 +20,14 @@ static const char *const signal_names[] = {
     [SIGSYS] = "SIGSYS",
 };
 
-/* "SIGRTMIN+n" names are built once; the table is then read-only. */
-static char realtime_names[64][16];
+/* "SIGRTMIN+n" names are built once; the table is then read-only.  Signal
+ * numbers run from 1 to _NSIG - 1 (SIGRTMAX, 64 on Linux, included). */
+static char realtime_names[_NSIG][16];
 static pthread_once_t realtime_once = PTHREAD_ONCE_INIT;
 
 static void name_realtime_signals(void)
 {
-    for (int signo = SIGRTMIN; signo <= SIGRTMAX && signo < 64; signo++)
+    for (int signo = SIGRTMIN; signo <= SIGRTMAX && signo < _NSIG; signo++)
         snprintf(realtime_names[signo], sizeof realtime_names[signo],
                  signo == SIGRTMIN ? "SIGRTMIN" : "SIGRTMIN+%d", signo - SIGRTMIN);
 }
@@ -36,7 +37,7 @@ const char *cordon_signal_name(int signo)
     if (signo > 0 && (size_t)signo < sizeof signal_names / sizeof *signal_names &&
         signal_names[signo])
         return signal_names[signo];
-    if (signo >= SIGRTMIN && signo <= SIGRTMAX && signo < 64) {
+    if (signo >= SIGRTMIN && signo <= SIGRTMAX && signo < _NSIG) {
         pthread_once(&realtime_once, name_realtime_signals);
         return realtime_names[signo];
     }

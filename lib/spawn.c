@@ -147,6 +147,25 @@ static int stdin_source(cordon_task *t, cordon__launch *l, cordon__attempt_state
     return l->stdin_fd < 0 ? -errno : 0;
 }
 
+/* A task opens its stdio again by name as often as it uses the fds it was
+ * given (a script's `echo x > /dev/stderr`, a program reading
+ * /dev/stdin), and a pipe is its maker's, mode 0600: a task run as
+ * another user (cordon_set_user; the runner's nobody) was refused the
+ * pipes cordon made for it.  They are made the task's user's, as they
+ * are when the caller is that user; both ends share the inode, so the
+ * parent's ends are enough, and the caller's own fds (a stdin or an
+ * inherited output opened again) are never touched. */
+static int give_pipes_to_task_user(const cordon_task *t, const cordon__attempt_state *s)
+{
+    if (!t->switch_user)
+        return 0;
+    const int parent_ends[] = { s->stdout_fd, s->stderr_fd, s->log_fd, s->stdin_fd };
+    for (size_t i = 0; i < sizeof parent_ends / sizeof *parent_ends; i++)
+        if (parent_ends[i] >= 0 && fchown(parent_ends[i], t->uid, t->gid) != 0)
+            return -errno;
+    return 0;
+}
+
 static char *path_join(const char *dir, size_t dir_len, const char *name)
 {
     if (dir_len == 0) { /* an empty PATH entry means the working directory */
@@ -432,7 +451,7 @@ static int prepare(cordon_task *t, cordon__launch *l, cordon__attempt_state *s)
         (rc = output_target(t, l, 1, &s->stdout_fd, &l->stdout_fd)) < 0 ||
         (rc = output_target(t, l, 2, &s->stderr_fd, &l->stderr_fd)) < 0 ||
         (rc = output_pipe(&s->log_fd, &l->log_fd)) < 0 ||
-        (rc = stdin_source(t, l, s)) < 0)
+        (rc = stdin_source(t, l, s)) < 0 || (rc = give_pipes_to_task_user(t, s)) < 0)
         return rc;
     if (l->policy) {
         int pair[2];

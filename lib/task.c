@@ -279,9 +279,20 @@ int cordon_set_cwd(cordon_task *t, const char *dir)
     return 0;
 }
 
-int cordon_set_env(cordon_task *t, const char *key_equals_value)
+/* A function task's child is a fork of the caller: its environment is the
+ * caller's environ, which only setenv in the child could change (and it
+ * allocates).  Accepting these there would be an option silently ignored. */
+static int environment_settable(const cordon_task *t)
 {
     int busy = settable(t);
+    if (busy < 0)
+        return busy;
+    return t->kind == KIND_FUNCTION ? -EINVAL : 0;
+}
+
+int cordon_set_env(cordon_task *t, const char *key_equals_value)
+{
+    int busy = environment_settable(t);
     if (busy < 0)
         return busy;
     if (!key_equals_value || !strchr(key_equals_value, '=') || key_equals_value[0] == '=')
@@ -298,7 +309,7 @@ int cordon_set_env(cordon_task *t, const char *key_equals_value)
 
 int cordon_clear_env(cordon_task *t)
 {
-    int busy = settable(t);
+    int busy = environment_settable(t);
     if (busy < 0)
         return busy;
     t->clear_env = true;

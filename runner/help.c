@@ -33,7 +33,8 @@ static const char top_help[] =
     "  cordon run --timeout 2s --mem 256M --policy nonet -- make test\n";
 
 static const char task_options_help[] =
-    "Confinement and limits (sizes take K, M, G; times take ms, s, m, h):\n"
+    "Confinement and limits (a bare number is bytes for a size, seconds for a time;\n"
+    "sizes take K, M, G, T, powers of 1024; times take us, ms, s, m (minutes), h):\n"
     "  --policy NAME|FILE  seccomp policy: a shipped name, a policy file, or\n"
     "                      docker:PROFILE.json or minijail:FILE (imported)\n"
     "                      (default: default; 'none': no seccomp filter at all, the\n"
@@ -309,7 +310,12 @@ int help_print(const char *topic)
         fputs(learn_help, stdout);
     else if (strcmp(topic, "report") == 0)
         fputs(report_help, stdout);
-    else
+    else if (strcmp(topic, "cordon") == 0)
         fputs(top_help, stdout);
+    else {
+        /* `cordon help frobnicate` is the mistake `cordon frobnicate` is. */
+        runner_error("help: no command '%s' (run, batch, policy, report, learn)", topic);
+        return RUNNER_EXIT_OWN_ERROR;
+    }
     return runner_flush_stdout() == 0 ? 0 : RUNNER_EXIT_OWN_ERROR;
 }

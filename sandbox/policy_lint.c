@@ -256,9 +256,8 @@ static char *find_text(const char *name_or_path, char **origin, cordon_error *er
 {
     if (cordon__policy_is_imported(name_or_path)) {
         char *text = cordon__policy_import_text(name_or_path, err);
-        if (text && !(*origin = strdup(name_or_path))) {
+        if (text && !(*origin = cordon__policy_imported_origin(name_or_path, err))) {
             free(text);
-            cordon__error_set(err, -ENOMEM, name_or_path, 0, 0, "out of memory");
             return NULL;
         }
         return text;

@@ -167,10 +167,26 @@ char *cordon__policy_import_text(const char *name, cordon_error *err)
     return text;
 }
 
+/* The origin every position in an imported policy names: its lines are
+ * those of the text `cordon policy import` writes, not the profile's (line
+ * 64 of Docker's default.json is another entry than the imported text's
+ * line 64), so they are marked: "docker:default.json (imported):64:7". */
+char *cordon__policy_imported_origin(const char *name, cordon_error *err)
+{
+    char *origin = NULL;
+    if (asprintf(&origin, "%s (imported)", name) < 0) {
+        cordon__error_set(err, -ENOMEM, name, 0, 0, "out of memory");
+        return NULL;
+    }
+    return origin;
+}
+
 static cordon_policy *load_imported(const char *name, cordon_error *err)
 {
     char *text = cordon__policy_import_text(name, err);
-    cordon_policy *p = text ? build(text, name, name, err) : NULL;
+    char *origin = text ? cordon__policy_imported_origin(name, err) : NULL;
+    cordon_policy *p = origin ? build(text, origin, name, err) : NULL;
+    free(origin);
     free(text);
     return p;
 }
@@ -188,7 +204,9 @@ static cordon_policy *load_docker(const char *name, cordon_error *err)
     int rc = cordon_policy_import(path, out, NULL, err);
     if (fclose(out) != 0 && rc == 0)
         cordon__error_set(err, rc = -ENOMEM, path, 0, 0, "out of memory");
-    cordon_policy *p = rc == 0 ? build(text, name, name, err) : NULL;
+    char *origin = rc == 0 ? cordon__policy_imported_origin(name, err) : NULL;
+    cordon_policy *p = origin ? build(text, origin, name, err) : NULL;
+    free(origin);
     free(text);
     return p;
 }

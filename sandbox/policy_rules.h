@@ -187,6 +187,9 @@ char *cordon__policy_find(const char *name);
  * (policy_load.c). */
 bool cordon__policy_is_imported(const char *name);
 char *cordon__policy_import_text(const char *name, cordon_error *err);
+/* "NAME (imported)": the origin its positions name, since they are lines
+ * of the imported text, not of the file (malloc'd; NULL with `err`). */
+char *cordon__policy_imported_origin(const char *name, cordon_error *err);
 /* The built-in copy of policies/default.policy. */
 extern const char cordon__builtin_default_text[];
 

@@ -11,7 +11,9 @@
 #   in the source tree's path again;
 # - the man pages are installed, render without a warning, and name every
 #   option of the --help texts (cordon(1)) and every call of lib/cordon.h
-#   (cordon(3)).
+#   (cordon(3)); `man cordon_run` finds cordon(3) for every call;
+# - `make uninstall` with the same PREFIX removes everything `make install`
+#   put there.
 set -eu
 unset CORDON_POLICY_PATH
 src=$(pwd)
@@ -43,7 +45,19 @@ foreign=$(nm --defined-only build/libcordon.a 2>/dev/null | awk 'NF == 3 && $2 ~
 [ -z "$foreign" ] || fail "build/libcordon.a defines globals outside cordon_: $foreign"
 echo "build_test: build/libcordon.so exports lib/cordon.h's calls only"
 
+# The header alone, in the dialects a program around cordon may be built
+# with: strict C99 and C11, and C++98 and C++17.
+printf '#include "cordon.h"\nint main(void) { return 0; }\n' > "$tmp/header.c"
+for std in c99 c11; do
+    cc -std=$std -pedantic -Wall -Wextra -Werror -Ilib -c "$tmp/header.c" -o "$tmp/header.o" ||
+        fail "lib/cordon.h under -std=$std -pedantic"
+done
+echo "build_test: lib/cordon.h compiles as strict C99 and C11"
 if command -v g++ >/dev/null 2>&1; then
+    for std in c++98 c++17; do
+        g++ -x c++ -std=$std -pedantic -Wall -Wextra -Werror -Ilib -c "$tmp/header.c" \
+            -o "$tmp/header.o" || fail "lib/cordon.h under -std=$std -pedantic"
+    done
     g++ -std=c++11 -Wall -Wextra -Werror -Ilib tests/header_check.cpp -o "$tmp/cxx" \
         -Lbuild -lcordon -Wl,-rpath,"$src/build" || fail "lib/cordon.h as C++"
     "$tmp/cxx" || fail "a C++ program's task"
@@ -63,6 +77,7 @@ $judged"
 echo "build_test: the judge example accepts the right submission from a tree beneath /tmp"
 make -s -C "$tmp/src" install PREFIX="$tmp/prefix" >/dev/null
 mv "$tmp/src" "$tmp/moved"
+calls=$(grep -v '^[[:space:]]*\(/\*\|\*\)' lib/cordon.h | grep -oE 'cordon_[a-z_]+\(' | tr -d '(' | sort -u)
 listed=$("$tmp/prefix/bin/cordon" policy list) || fail "cordon policy list"
 for policy in policies/*.policy; do
     name=$(basename "$policy" .policy)
@@ -110,7 +125,18 @@ for topic in --help "run --help" "batch --help" "policy --help" "report --help";
         echo "$manual" | grep -qE -- "(^|[^a-z-])$option([^a-z-]|\$)" || fail "cordon $topic names $option; man/cordon.1 does not"
     done
 done
-for call in $(grep -v '^[[:space:]]*\(/\*\|\*\)' lib/cordon.h | grep -oE 'cordon_[a-z_]+\(' | tr -d '(' | sort -u); do
+for call in $calls; do
     grep -qw "$call" man/cordon.3 || fail "lib/cordon.h declares $call; man/cordon.3 does not document it"
+    # what a reader of the header types: man cordon_run
+    page="$tmp/prefix/share/man/man3/$call.3"
+    [ "$(cat "$page" 2>/dev/null)" = ".so man3/cordon.3" ] ||
+        fail "make install gave $call no man page leading to cordon(3) ($page)"
 done
 echo "build_test: the man pages are installed and name every option and call"
+
+# make uninstall, from the tree it was installed from, takes it all away.
+make -s -C "$tmp/moved" uninstall PREFIX="$tmp/prefix" >/dev/null
+left=$(find "$tmp/prefix" -type f -o -type l)
+[ -z "$left" ] || fail "make uninstall left files in the prefix:
+$left"
+echo "build_test: make uninstall removes everything make install put in the prefix"

@@ -90,6 +90,36 @@ static void test_command_not_found_behind_an_unsearchable_path_dir_is_127(void *
     rmdir(dir);
 }
 
+/* execvp stops at the first candidate that exists but cannot be run (an
+ * argument list too long, ENOEXEC, ETXTBSY) and says why; an earlier
+ * directory of PATH that refused the search makes it EACCES only when the
+ * search runs out.  A batch line of 200,000 bytes, run by root as nobody
+ * with root's PATH, read "Permission denied". */
+static void test_command_exec_error_after_an_unsearchable_path_dir_is_its_own(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/cordon-test-locked-XXXXXX", path_env[96];
+    assert_non_null(mkdtemp(dir));
+    assert_int_equal(chmod(dir, 0), 0); /* the task, without capabilities, cannot search it */
+    snprintf(path_env, sizeof path_env, "PATH=%s:/usr/bin:/bin", dir);
+    size_t len = 200000; /* past the kernel's 128 KiB for one argument */
+    char *big = malloc(len + 1);
+    assert_non_null(big);
+    memset(big, 'x', len);
+    big[len] = '\0';
+    const char *argv[] = { "true", big, NULL };
+    cordon_task *t = cordon_command_task(argv);
+    free(big);
+    assert_int_equal(cordon_set_env(t, path_env), 0);
+    const cordon_result *r = run_task(t, CORDON_EXCEPTION);
+    assert_string_equal(r->exception, "ExecError");
+    assert_int_equal(r->exit_code, 126);
+    assert_string_equal(r->exc_out.data,
+                        "ExecError: cannot execute 'true': Argument list too long\n");
+    cordon_task_free(t);
+    rmdir(dir);
+}
+
 static void test_command_not_executable_is_exec_error_126(void **state)
 {
     (void)state;
@@ -220,6 +250,7 @@ int main(void)
         cmocka_unit_test(test_command_exit_status_is_its_own),
         cmocka_unit_test(test_command_not_found_is_exec_error_127),
         cmocka_unit_test(test_command_not_found_behind_an_unsearchable_path_dir_is_127),
+        cmocka_unit_test(test_command_exec_error_after_an_unsearchable_path_dir_is_its_own),
         cmocka_unit_test(test_command_not_executable_is_exec_error_126),
         cmocka_unit_test(test_command_shell_task_runs_a_line),
         cmocka_unit_test(test_command_log_fd_is_named_in_environment),

@@ -199,6 +199,24 @@ static void test_exception_signal_names_follow_kill_l(void **state)
     assert_null(cordon_signal_name(200));
 }
 
+/* The last real-time signal is a signal like the others: a task that dies
+ * of it is named by its number, never the catch-all "Signal". */
+static void test_exception_command_killed_by_sigrtmax_is_named(void **state)
+{
+    (void)state;
+    char name[16], line[64];
+    snprintf(name, sizeof name, "SIGRTMIN+%d", SIGRTMAX - SIGRTMIN);
+    assert_string_equal(cordon_signal_name(SIGRTMAX), name);
+    assert_null(cordon_signal_name(SIGRTMAX + 1));
+    snprintf(line, sizeof line, "kill -%d $$", SIGRTMAX);
+    cordon_task *t = shell(line);
+    const cordon_result *r = run_task(t, CORDON_EXCEPTION);
+    assert_string_equal(r->exception, name);
+    assert_int_equal(r->signal, SIGRTMAX);
+    assert_int_equal(r->exit_code, 128 + SIGRTMAX);
+    cordon_task_free(t);
+}
+
 static int exits_itself(cordon_ctx *ctx, void *arg)
 {
     (void)ctx;
@@ -229,6 +247,7 @@ int main(void)
         cmocka_unit_test(test_exception_empty_class_becomes_exception),
         cmocka_unit_test(test_exception_command_killed_by_signal_is_named),
         cmocka_unit_test(test_exception_signal_names_follow_kill_l),
+        cmocka_unit_test(test_exception_command_killed_by_sigrtmax_is_named),
         cmocka_unit_test(test_exception_function_that_exits_is_not_an_exception),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

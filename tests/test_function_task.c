@@ -186,6 +186,32 @@ static void test_function_task_refuses_bad_arguments(void **state)
     cordon_task_free(NULL);
 }
 
+/* A function task is a fork of the caller: its environment is the caller's
+ * own, which cordon cannot edit without running setenv in the child.  An
+ * option that would be accepted and then ignored is refused; the working
+ * directory, which the child can change safely, is applied. */
+static int reports_env_and_cwd(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    (void)arg;
+    char dir[256];
+    const char *value = getenv("CORDON_TEST_FUNCTION_ENV");
+    printf("%s %s", value ? value : "(unset)", getcwd(dir, sizeof dir) ? dir : "?");
+    return 0;
+}
+
+static void test_function_task_refuses_environment_options_it_cannot_apply(void **state)
+{
+    (void)state;
+    cordon_task *t = cordon_function_task(reports_env_and_cwd, NULL);
+    assert_int_equal(cordon_set_env(t, "CORDON_TEST_FUNCTION_ENV=given"), -EINVAL);
+    assert_int_equal(cordon_clear_env(t), -EINVAL);
+    assert_int_equal(cordon_set_cwd(t, "/"), 0);
+    const cordon_result *r = run_task(t, 0);
+    assert_string_equal(r->std_out.data, "(unset) /");
+    cordon_task_free(t);
+}
+
 static void test_function_result_before_any_run_is_empty(void **state)
 {
     (void)state;
@@ -214,6 +240,7 @@ int main(void)
         cmocka_unit_test(test_function_task_runs_again_with_a_fresh_result),
         cmocka_unit_test(test_function_task_refuses_bad_arguments),
         cmocka_unit_test(test_function_result_before_any_run_is_empty),
+        cmocka_unit_test(test_function_task_refuses_environment_options_it_cannot_apply),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

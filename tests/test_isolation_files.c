@@ -420,6 +420,63 @@ static void test_files_real_programs_run_with_system_paths(void **state)
     cordon_task_free(t);
 }
 
+static void copy_program(const char *from, const char *to)
+{
+    int in = open(from, O_RDONLY | O_CLOEXEC);
+    int out = open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0755);
+    assert_true(in >= 0 && out >= 0);
+    char buffer[65536];
+    ssize_t n;
+    while ((n = read(in, buffer, sizeof buffer)) > 0)
+        assert_int_equal(write(out, buffer, (size_t)n), n);
+    assert_int_equal(n, 0);
+    close(in);
+    close(out);
+}
+
+/* A program in a directory granted READ|WRITE but not EXEC: Landlock
+ * refuses the exec and the exec says only "Permission denied".  The
+ * README's own judge example (--rw DIR, then ./a.out in it) met that; the
+ * ExecError names the missing grant. */
+static void test_files_a_program_no_rule_lets_execute_is_named(void **state)
+{
+    (void)state;
+    require_landlock();
+    char program[128], expected[512], path_env[128];
+    snprintf(program, sizeof program, "%s/cordon-program", granted);
+    copy_program("/bin/true", program);
+    snprintf(expected, sizeof expected,
+             "ExecError: cannot execute './cordon-program': Permission denied\n"
+             "  (no file rule of the task's lets it execute %s: grant CORDON_EXEC on it or a "
+             "directory above it, as cordon run's --exec does)\n",
+             program);
+    const char *relative[] = { "./cordon-program", NULL };
+    cordon_task *t = cordon_command_task(relative);
+    assert_int_equal(cordon_allow_system_paths(t), 0);
+    assert_int_equal(cordon_allow_path(t, granted, CORDON_READ | CORDON_WRITE), 0);
+    assert_int_equal(cordon_set_cwd(t, granted), 0);
+    const cordon_result *r = run_task(t, CORDON_EXCEPTION);
+    assert_int_equal(r->exit_code, 126);
+    assert_string_equal(r->exc_out.data, expected);
+    /* Found through PATH: the same. */
+    const char *by_name[] = { "cordon-program", NULL };
+    cordon_task *named = cordon_command_task(by_name);
+    snprintf(path_env, sizeof path_env, "PATH=%s", granted);
+    assert_int_equal(cordon_set_env(named, path_env), 0);
+    assert_int_equal(cordon_allow_system_paths(named), 0);
+    assert_int_equal(cordon_allow_path(named, granted, CORDON_READ), 0);
+    r = run_task(named, CORDON_EXCEPTION);
+    assert_int_equal(r->exit_code, 126);
+    assert_non_null(strstr(r->exc_out.data, "(no file rule of the task's lets it execute"));
+    cordon_task_free(named);
+    /* Granted, it runs. */
+    assert_int_equal(cordon_allow_path(t, granted, CORDON_READ | CORDON_EXEC), 0);
+    r = run_task(t, 0);
+    assert_int_equal(r->exit_code, 0);
+    cordon_task_free(t);
+    unlink(program);
+}
+
 static void test_files_judge_preset(void **state)
 {
     (void)state;
@@ -508,6 +565,7 @@ int main(void)
         cmocka_unit_test(test_files_a_rule_replaced_by_a_link_grants_nothing),
         cmocka_unit_test(test_files_rulesets_leak_no_fd),
         cmocka_unit_test(test_files_real_programs_run_with_system_paths),
+        cmocka_unit_test(test_files_a_program_no_rule_lets_execute_is_named),
         cmocka_unit_test(test_files_judge_preset),
         cmocka_unit_test(test_files_isolated_preset_reads_all_writes_tmp),
         cmocka_unit_test(test_files_preset_without_namespaces_fails_closed),

@@ -496,6 +496,44 @@ static void test_import_missing_file_and_load_errors(void **state)
     assert_int_equal(err.column, 19);
 }
 
+/* A position in a docker: policy is a line of the text the import wrote,
+ * not of the JSON file: named "docker:FILE:64:7", a user opened the
+ * profile at line 64 and found another entry ('accept').  Such positions
+ * are marked as the imported text's. */
+static void test_import_positions_name_the_imported_text(void **state)
+{
+    (void)state;
+    const char *name = "docker:" DOCKER_DIR "default.json";
+    char *text = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&text, &len);
+    assert_non_null(out);
+    assert_int_equal(cordon_policy_check(name, NULL, out, 0, NULL), 0);
+    assert_int_equal(fclose(out), 0);
+    char marked[256], unmarked[256];
+    snprintf(marked, sizeof marked, "%s (imported):", name);
+    snprintf(unmarked, sizeof unmarked, "\n%s:", name);
+    if (!strstr(text, marked) || strstr(text, unmarked) ||
+        strncmp(text, unmarked + 1, strlen(unmarked + 1)) == 0)
+        fail_msg("check of %s:\n%s", name, text);
+    free(text);
+
+    cordon_error err;
+    cordon_policy *p = cordon_policy_load(name, &err);
+    if (!p)
+        fail_msg("%s", err.message);
+    assert_string_equal(cordon_policy_name(p), name);
+    text = NULL;
+    out = open_memstream(&text, &len);
+    assert_non_null(out);
+    assert_int_equal(cordon_policy_explain(p, "ptrace", NULL, 0, out, &err), 0);
+    assert_int_equal(fclose(out), 0);
+    if (!strstr(text, marked))
+        fail_msg("explain ptrace under %s:\n%s", name, text);
+    free(text);
+    cordon_policy_free(p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -513,6 +551,7 @@ int main(void)
         cmocka_unit_test(test_import_long_escaped_names_are_cut_safely),
         cmocka_unit_test(test_import_refuses_both_arch_forms_and_reads_either),
         cmocka_unit_test(test_import_missing_file_and_load_errors),
+        cmocka_unit_test(test_import_positions_name_the_imported_text),
     };
     return cmocka_run_group_tests(tests, make_scratch, remove_scratch);
 }

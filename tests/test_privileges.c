@@ -122,6 +122,31 @@ static void test_privileges_nobody_cannot_touch_root_files(void **state)
     cordon_task_free(t);
 }
 
+/* A shell script's `echo x > /dev/stderr` opens its stderr again by name;
+ * a pipe is its maker's, mode 0600, so a task run as nobody by root (the
+ * runner's default) was refused its own stdout, stderr, log and stdin
+ * pipes: "cannot create /dev/stderr: Permission denied".  The pipes cordon
+ * makes for a task are the task's user's, as they are when the caller is
+ * that user. */
+static void test_privileges_a_task_run_as_nobody_opens_its_own_pipes_again(void **state)
+{
+    (void)state;
+    if (geteuid() != 0) {
+        print_message("skipped: running a task as another user needs root\n");
+        skip();
+    }
+    cordon_task *t = shell("echo out > /dev/stdout; echo err > /dev/stderr; "
+                           "echo log > /proc/self/fd/3; cat /dev/stdin");
+    assert_int_equal(cordon_set_user(t, 65534, 65534), 0);
+    assert_int_equal(cordon_set_stdin(t, "in\n", 3), 0);
+    const cordon_result *r = run_task(t, 0);
+    assert_string_equal(r->std_err.data, "err\n");
+    assert_string_equal(r->std_out.data, "out\nin\n");
+    assert_string_equal(r->log_out.data, "log\n");
+    assert_int_equal(r->exit_code, 0);
+    cordon_task_free(t);
+}
+
 /* 1: the task's bounding set was empty, 0: it was not, 2: no task ran. */
 static int task_bounding_set_emptied(void)
 {
@@ -171,6 +196,7 @@ int main(void)
         cmocka_unit_test(test_privileges_function_has_no_capabilities_and_no_new_privs),
         cmocka_unit_test(test_privileges_root_can_run_a_task_as_nobody),
         cmocka_unit_test(test_privileges_nobody_cannot_touch_root_files),
+        cmocka_unit_test(test_privileges_a_task_run_as_nobody_opens_its_own_pipes_again),
         cmocka_unit_test(test_privileges_the_bounding_set_follows_the_callers_setpcap),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -125,6 +125,15 @@ static void test_retry_backoff_waits_between_attempts(void **state)
     assert_int_equal(cordon_set_backoff(t, 10, 0.5, 100), -EINVAL);
     cordon_task_free(t);
     unlink(f.counter_path);
+    /* max_ms 0 is no cap (not a cap of 0 ms): 30, 60, 120. */
+    f = make_flaky(3, "ServerError");
+    t = cordon_function_task(flaky_call, &f);
+    assert_int_equal(cordon_set_backoff(t, 30, 2.0, 0), 0);
+    start = now_ms();
+    assert_int_equal(cordon_run_and_retry(t, 5, "ServerError"), 0);
+    assert_true(now_ms() - start >= 210);
+    cordon_task_free(t);
+    unlink(f.counter_path);
 }
 
 static void test_retry_refuses_bad_arguments(void **state)

@@ -95,6 +95,18 @@ static void test_cli_unknown_or_missing_command_is_125(void **state)
     expect_status(&c, 125);
     assert_string_equal(c.err, "cordon: no command given (see 'cordon --help')\n");
     captured_free(&c);
+    /* `cordon help TOPIC` for a command that does not exist says so, as
+     * `cordon TOPIC` does, rather than printing the overview with 0. */
+    c = CORDON("help", "frobnicate");
+    expect_status(&c, 125);
+    assert_string_equal(c.out, "");
+    assert_string_equal(c.err, "cordon: help: no command 'frobnicate' (run, batch, policy, "
+                               "report, learn)\n");
+    captured_free(&c);
+    c = CORDON("help", "learn");
+    expect_status(&c, 0);
+    assert_non_null(strstr(c.out, "Usage: cordon learn"));
+    captured_free(&c);
 }
 
 /* On a terminal batch redraws one progress line in place. */

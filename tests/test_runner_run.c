@@ -296,6 +296,19 @@ static void test_run_limits_take_units(void **state)
                                   "assert (l['timeout_ms'], l['cpu_ms'], l['memory'], "
                                   "l['file_size']) == (250, 120000, 1 << 30, 512 << 10), l"), 0);
     captured_free(&c);
+    /* A bare number is seconds or bytes, and the help says so: a user's
+     * --timeout 500 is 500 s, not 500 ms. */
+    c = CORDON("run", "--json", "--timeout", "2", "--cpu", "3", "--fsize", "4096", "--", "true");
+    expect_status(&c, 0);
+    assert_int_equal(python_check(c.out, c.out_len,
+                                  "l = d['limits']\n"
+                                  "assert (l['timeout_ms'], l['cpu_ms'], l['file_size']) == "
+                                  "(2000, 3000, 4096), l"), 0);
+    captured_free(&c);
+    c = CORDON("run", "--help");
+    expect_status(&c, 0);
+    assert_non_null(strstr(c.out, "a bare number is bytes for a size, seconds for a time"));
+    captured_free(&c);
 }
 
 static void test_run_cpu_limit(void **state)

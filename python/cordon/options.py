@@ -14,7 +14,9 @@ calls before anything runs.
                            that usage.tree_peak_kb counts the whole tree
     cwd=, env={}, clear_env=False, stdin=b""   (commands; stdin for both)
 """
+import collections.abc
 import errno
+import logging
 import pwd
 import re
 import threading
@@ -82,16 +84,41 @@ def policy(value):
         return value
     with _policies_lock:
         if value not in _policies:
-            _policies[value] = Policy(str(value))
+            try:
+                _policies[value] = Policy(str(value))
+            except ValueError as e:
+                raise ValueError(f"policy={value!r}: {e}") from None
         return _policies[value]
 
 
 def user_ids(value):
-    if isinstance(value, int):
-        entry = pwd.getpwuid(value)
-    else:
-        entry = pwd.getpwnam(value)
+    """(uid, gid) of a user name or uid; a ValueError naming the option for
+    one the system does not know (pwd's own KeyError says neither)."""
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        raise TypeError(f"user={value!r}: expected a user name or a uid")
+    try:
+        entry = pwd.getpwuid(value) if isinstance(value, int) else pwd.getpwnam(value)
+    except (KeyError, OverflowError, ValueError):
+        raise ValueError(f"user={value!r}: no such user") from None
     return entry.pw_uid, entry.pw_gid
+
+
+def log_level(value):
+    """The numeric level of a logging level (20, "INFO"), checked in the
+    caller: a bad one would only fail in the child, after the fork."""
+    try:
+        return logging._checkLevel(value)
+    except (ValueError, TypeError):
+        raise ValueError(f"log_level={value!r}: expected a logging level, e.g. "
+                         f"logging.DEBUG or 'WARNING'") from None
+
+
+def environment(value):
+    """The env option's entries, a mapping of names to values."""
+    if not isinstance(value, collections.abc.Mapping):
+        raise TypeError(f"env={value!r}: expected a mapping of names to values, "
+                        f"e.g. {{'LANG': 'C'}}")
+    return value.items()
 
 
 def check(options, allowed=KNOWN):
@@ -136,7 +163,7 @@ def apply(task, options, return_headroom=0):
         task.set_cwd(str(options["cwd"]))
     if options.get("clear_env"):
         task.clear_env()
-    for key, value in (options.get("env") or {}).items():
+    for key, value in environment(options.get("env") or {}):
         task.set_env(f"{key}={value}")
     if options.get("stdin") is not None:
         data = options["stdin"]

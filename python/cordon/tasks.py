@@ -231,7 +231,7 @@ class FunctionTask(_Task):
         headroom = _ENVELOPE_HEADROOM + (_PROFILE_HEADROOM if self._profiling else 0)
         spec = {
             "func": self.func, "args": self.args, "kwargs": self.kwargs,
-            "log_level": self._options.get("log_level", 20),
+            "log_level": _options.log_level(self._options.get("log_level", 20)),
             "profile": self._profiling,
         }
         # The child runs main(spec) in its copy of this process's memory.

@@ -152,6 +152,24 @@ def test_a_limit_cordon_refuses_is_a_value_error_naming_the_option():
         FunctionTask(helpers.add, 1).configure(returns=0).run()
 
 
+def test_every_bad_option_value_is_a_value_or_type_error_naming_the_option():
+    # a user, a level, an environment or a policy that cannot be: said before
+    # the task runs, in the option's words, never a KeyError, an
+    # AttributeError or a RemoteError from the child
+    with pytest.raises(ValueError, match=r"^user='no-such-user-here': no such user$"):
+        FunctionTask(helpers.add, 1).configure(user="no-such-user-here").run()
+    with pytest.raises(ValueError, match=r"^user=4000000000: no such user$"):
+        ShellCommand("true", user=4000000000).run()
+    with pytest.raises(ValueError, match=r"^log_level='LOUD': "):
+        FunctionTask(helpers.add, 1).configure(log_level="LOUD").run()
+    with pytest.raises(TypeError, match=r"^env='A=1': expected a mapping"):
+        ShellCommand("true", env="A=1").run()
+    with pytest.raises(ValueError, match=r"^policy='no-such-policy': no policy named"):
+        FunctionTask(helpers.add, 1).configure(policy="no-such-policy")
+    t = FunctionTask(helpers.add, 1, 2).configure(log_level="WARNING")
+    assert t.run() == 3
+
+
 def test_log_level_option():
     def log():
         logging.debug("fine detail")
