@@ -2,6 +2,7 @@
  * runner reports.  The options were validated before: a setter failing
  * here means cordon itself is broken or out of memory. */
 #include <errno.h>
+#include <pwd.h>
 #include <stdbool.h>
 #include <signal.h>
 #include <stdio.h>
@@ -54,9 +55,29 @@ static int apply_limits(cordon_task *t, const task_options *o)
     return rc;
 }
 
+/* A task run as another user gets that user's HOME, USER and LOGNAME, as
+ * su and sudo -H give: the caller's (root's HOME=/root) would send its
+ * tools (git, pip, a shell) to files the user may not read.  --env still
+ * sets them; --clear-env leaves none. */
+static int set_identity(cordon_task *t, const task_options *o)
+{
+    if (o->clear_env || !o->user || o->user_is_the_runner)
+        return 0;
+    const struct passwd *pw = getpwuid(o->uid);
+    const char *name = pw ? pw->pw_name : o->user;
+    char entry[4200];
+    snprintf(entry, sizeof entry, "HOME=%s", pw && pw->pw_dir[0] == '/' ? pw->pw_dir : "/");
+    int rc = cordon_set_env(t, entry);
+    snprintf(entry, sizeof entry, "USER=%s", name);
+    if (rc == 0)
+        rc = cordon_set_env(t, entry);
+    snprintf(entry, sizeof entry, "LOGNAME=%s", name);
+    return rc == 0 ? cordon_set_env(t, entry) : rc;
+}
+
 static int apply_environment(cordon_task *t, const task_options *o)
 {
-    int rc = o->clear_env ? cordon_clear_env(t) : 0;
+    int rc = o->clear_env ? cordon_clear_env(t) : set_identity(t, o);
     for (size_t i = 0; i < o->env_count && rc == 0; i++)
         rc = cordon_set_env(t, o->env[i]);
     return rc;

@@ -3,6 +3,7 @@
 #include <linux/capability.h>
 #include <sched.h>
 #include <grp.h>
+#include <pwd.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 
@@ -433,6 +434,19 @@ static void test_run_as_root_tasks_run_as_nobody(void **state)
     c = CORDON_IN("id -u\nid -g\n", "batch", "-j", "1", "--quiet");
     expect_status(&c, 0);
     assert_string_equal(c.out, "[1] 65534\n[2] 65534\n");
+    captured_free(&c);
+    /* nobody's HOME, USER and LOGNAME, not root's; --env still sets them */
+    const struct passwd *nobody = getpwnam("nobody");
+    char expected[300];
+    snprintf(expected, sizeof expected, "%s nobody nobody\n",
+             nobody && nobody->pw_dir[0] == '/' ? nobody->pw_dir : "/");
+    c = CORDON("run", "--shell", "echo $HOME $USER $LOGNAME");
+    expect_status(&c, 0);
+    assert_string_equal(c.out, expected);
+    captured_free(&c);
+    c = CORDON("run", "--env", "HOME=/tmp", "--shell", "echo $HOME $USER");
+    expect_status(&c, 0);
+    assert_string_equal(c.out, "/tmp nobody\n");
     captured_free(&c);
     c = CORDON("run", "--user", "root", "--shell", "id -u; id -G");
     expect_status(&c, 0);
