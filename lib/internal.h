@@ -179,7 +179,7 @@ enum cordon__kind { KIND_FUNCTION, KIND_COMMAND };
  * allocates nothing. */
 typedef struct cordon__launch {
     int stdin_fd, stdout_fd, stderr_fd, log_fd; /* child ends */
-    int relay_fd[3];                             /* [1], [2]: the caller's terminal, reopened */
+    int relay_fd[3];                             /* [1], [2]: the caller's terminal or pipe, reopened */
     int listener_socket;                         /* child end, or -1 */
     pid_t parent_pid;
     const cordon_policy *policy;                 /* NULL: no filter */
@@ -406,7 +406,8 @@ void cordon__listener_release(cordon__attempt_state *s);
  * buffer, whose `dropped` counts what the terminal never took. */
 /* lib/inherited_output.c: for CORDON_OUTPUT_INHERIT of the caller's fd
  * `stream`, an fd of cordon's own: one the task may hold, or (*relay) one
- * the collector writes to (*is_socket: with send; *is_pipe: the caller's
+ * the collector writes to (a terminal's or an anonymous pipe's own
+ * non-blocking description; *is_socket: with send; *is_pipe: the caller's
  * pipe, which could not be opened again, with RWF_NOWAIT).  Negative
  * errno: refused (-EBADF not open for writing, -ENOTTY a terminal's master
  * or one that cannot be opened again, or the error of opening again a
@@ -417,6 +418,9 @@ void cordon__relay_flush(cordon__attempt_state *s, int stream, cordon__buffer *c
 bool cordon__relay_wants_input(const cordon__attempt_state *s, int stream);
 bool cordon__relay_pending(const cordon__attempt_state *s, int stream);
 void cordon__relay_finish(cordon__attempt_state *s, int stream, cordon__buffer *counted);
+/* lib/anonymous_pipe.c: whether `fd` is a pipe of no file system (one a
+ * task could open the other way round through /proc/self/fd). */
+bool   cordon__is_anonymous_pipe(int fd);
 /* lib/stdin_fd.c: a stdin fd the caller hands over, given to the task as
  * a description of its own.  _check: 0, or -EBADF (-errno) when `fd` is
  * not open for reading, -EISDIR for a directory.  _open: 0 with either

@@ -6,14 +6,17 @@
  * or move its offset, for every later reader (a shell pipeline's next
  * command found its stdin non-blocking and lost its input).
  *
- * A pipe, FIFO, regular file or terminal is opened again through
- * /proc/self/fd/N, read-only: the same file, pipe or terminal, a new
+ * A named FIFO, regular file or terminal is opened again through
+ * /proc/self/fd/N, read-only: the same file or terminal, a new
  * description.  O_NONBLOCK during the open keeps a FIFO whose writers are
  * gone (its data still buffered) from waiting for a writer for ever; it is
  * cleared on the new description at once.  A regular file is read from
  * the caller's offset, which stays where it was.
  *
- * Anything else is relayed: a socket (/proc will not open one), a device
+ * Anything else is relayed: an anonymous pipe (a task given one, even
+ * read-only, opened it again for writing through its own /proc and wrote
+ * the caller's next input: lib/anonymous_pipe.c), read through a
+ * non-blocking description of cordon's own; a socket (/proc will not open one), a device
  * whose opening makes a new one (a pty master: /dev/ptmx), or what /proc
  * refuses to reopen (a pipe of another user, no /proc).  The task reads a
  * pipe, which the collecting thread fills from the caller's fd, reading
@@ -40,14 +43,17 @@ static bool reopens_as_itself(int fd)
     struct stat st;
     if (fstat(fd, &st) != 0)
         return false;
-    if (S_ISREG(st.st_mode) || S_ISFIFO(st.st_mode))
+    if (S_ISREG(st.st_mode))
         return true;
+    if (S_ISFIFO(st.st_mode))
+        return !cordon__is_anonymous_pipe(fd);
     bool pty_master = major(st.st_rdev) == 5 && minor(st.st_rdev) == 2;
     return S_ISCHR(st.st_mode) && !pty_master && isatty(fd);
 }
 
-/* A new read-only description of `fd`'s file, or a negative errno. */
-static int reopen(int fd)
+/* A new read-only, non-blocking description of `fd`'s file, or a
+ * negative errno. */
+static int open_again(int fd)
 {
     char path[40];
     snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
@@ -55,8 +61,16 @@ static int reopen(int fd)
     do
         copy = open(path, O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
     while (copy < 0 && errno == EINTR);
+    return copy < 0 ? -errno : copy;
+}
+
+/* A new read-only description of `fd`'s file for the task, or a negative
+ * errno. */
+static int reopen(int fd)
+{
+    int copy = open_again(fd);
     if (copy < 0)
-        return -errno;
+        return copy;
     struct stat st;
     int flags = fcntl(copy, F_GETFL);
     if (flags < 0 || fcntl(copy, F_SETFL, flags & ~O_NONBLOCK) != 0 || fstat(copy, &st) != 0)
@@ -96,6 +110,16 @@ int cordon__stdin_fd_open(int fd, int *copy, int *relay_source)
         rc = reopen(fd);
         if (rc >= 0) {
             *copy = rc;
+            return 0;
+        }
+        if (rc == -EMFILE || rc == -ENFILE || rc == -ENOMEM)
+            return rc;
+    } else if (cordon__is_anonymous_pipe(fd)) {
+        /* the collector's own, non-blocking: another reader of the
+         * caller's taking the bytes poll saw cannot hold it */
+        rc = open_again(fd);
+        if (rc >= 0) {
+            *relay_source = rc;
             return 0;
         }
         if (rc == -EMFILE || rc == -ENFILE || rc == -ENOMEM)
