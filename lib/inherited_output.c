@@ -7,10 +7,10 @@
  * recv on a socket or send what it likes at any time, change a
  * terminal's modes, set O_NONBLOCK on it.  So the task is handed a
  * description only where writing is all it can do and the description is
- * its own — a write-only description of the caller's named FIFO or device
- * (not a terminal), opened here — and everything else (a regular file, a
- * socket, a terminal, an anonymous pipe, what cannot be opened again) is
- * relayed: the task writes to a pipe and
+ * its own — a write-only description of the caller's pipe or device (not
+ * a terminal), opened here — and everything else (a regular file, a
+ * socket, a terminal, an anonymous pipe where the task has file rules,
+ * what cannot be opened again) is relayed: the task writes to a pipe and
  * the collecting thread writes what arrives to the caller's fd
  * (lib/relay.c), in the caller's order and at the caller's offset.
  *
@@ -55,11 +55,11 @@ static int terminal_target(int stream)
     return fd;
 }
 
-/* An anonymous pipe (./host | consumer): even a write-only description
- * of it let the task open it again for reading through its own /proc
- * (lib/anonymous_pipe.c) and take what the caller wrote for the consumer.
- * A non-blocking description of cordon's own to relay to, or a negative
- * errno. */
+/* An anonymous pipe (./host | consumer), for a task with file rules:
+ * even a write-only description of it let the task open it again for
+ * reading through its own /proc (lib/anonymous_pipe.c) and take what the
+ * caller wrote for the consumer.  A non-blocking description of cordon's
+ * own to relay to, or a negative errno. */
 static int anonymous_pipe_target(int stream, const struct stat *caller)
 {
     int fd = reopen(stream, O_WRONLY | O_NONBLOCK);
@@ -73,7 +73,7 @@ static int anonymous_pipe_target(int stream, const struct stat *caller)
     return fd;
 }
 
-/* A named FIFO or device: a write-only description of the same file, of the
+/* A pipe or device: a write-only description of the same file, of the
  * task's own, which it may hold.  Opened non-blocking (a FIFO with no
  * other reader than the caller's description must not wait), then made
  * blocking as the task would expect its output. */
@@ -100,7 +100,8 @@ static bool pipe_writes_without_waiting(int fd)
     return pwritev2(fd, &empty, 1, -1, RWF_NOWAIT) == 0;
 }
 
-int cordon__inherit_target(int stream, bool *relay, bool *is_socket, bool *is_pipe)
+int cordon__inherit_target(int stream, bool governed, bool *relay, bool *is_socket,
+                           bool *is_pipe)
 {
     *relay = *is_socket = *is_pipe = false;
     int flags = fcntl(stream, F_GETFL);
@@ -117,7 +118,7 @@ int cordon__inherit_target(int stream, bool *relay, bool *is_socket, bool *is_pi
      * task's: its status flags are the description's, and an O_NONBLOCK
      * (or a pipe's O_DIRECT) the task set stayed on the caller's output. */
     if (S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode)) {
-        bool anonymous = S_ISFIFO(st.st_mode) && cordon__is_anonymous_pipe(stream);
+        bool anonymous = governed && S_ISFIFO(st.st_mode) && cordon__is_anonymous_pipe(stream);
         int fd = anonymous ? anonymous_pipe_target(stream, &st) : write_only_copy(stream, &st);
         *relay = anonymous && fd >= 0;
         if (fd >= 0 || fd == -EBADF)

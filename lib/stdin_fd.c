@@ -6,17 +6,22 @@
  * or move its offset, for every later reader (a shell pipeline's next
  * command found its stdin non-blocking and lost its input).
  *
- * A named FIFO, regular file or terminal is opened again through
- * /proc/self/fd/N, read-only: the same file or terminal, a new
+ * A pipe, FIFO, regular file or terminal is opened again through
+ * /proc/self/fd/N, read-only: the same file, pipe or terminal, a new
  * description.  O_NONBLOCK during the open keeps a FIFO whose writers are
  * gone (its data still buffered) from waiting for a writer for ever; it is
  * cleared on the new description at once.  A regular file is read from
  * the caller's offset, which stays where it was.
  *
- * Anything else is relayed: an anonymous pipe (a task given one, even
- * read-only, opened it again for writing through its own /proc and wrote
- * the caller's next input: lib/anonymous_pipe.c), read through a
- * non-blocking description of cordon's own; a socket (/proc will not open one), a device
+ * A pipe is opened again too, but for a task with file rules: one given
+ * even a read-only description of it opened it again for writing through
+ * its own /proc and wrote the caller's next input (lib/anonymous_pipe.c).
+ * That is what its user may do, and a task without file rules writes the
+ * user's files anyway; with them it may write only what they grant, and
+ * an anonymous pipe is relayed, read through a non-blocking description
+ * of cordon's own (at the cost of what it reads ahead: see below).
+ *
+ * Anything else is relayed: a socket (/proc will not open one), a device
  * whose opening makes a new one (a pty master: /dev/ptmx), or what /proc
  * refuses to reopen (a pipe of another user, no /proc).  The task reads a
  * pipe, which the collecting thread fills from the caller's fd, reading
@@ -37,8 +42,9 @@
 
 #include "internal.h"
 
-/* Whether opening `fd`'s file again gives the same thing to read. */
-static bool reopens_as_itself(int fd)
+/* Whether opening `fd`'s file again gives the same thing to read, and
+ * the task may hold that. */
+static bool reopens_as_itself(int fd, bool governed)
 {
     struct stat st;
     if (fstat(fd, &st) != 0)
@@ -46,7 +52,7 @@ static bool reopens_as_itself(int fd)
     if (S_ISREG(st.st_mode))
         return true;
     if (S_ISFIFO(st.st_mode))
-        return !cordon__is_anonymous_pipe(fd);
+        return !governed || !cordon__is_anonymous_pipe(fd);
     bool pty_master = major(st.st_rdev) == 5 && minor(st.st_rdev) == 2;
     return S_ISCHR(st.st_mode) && !pty_master && isatty(fd);
 }
@@ -100,13 +106,13 @@ int cordon__stdin_fd_check(int fd)
     return S_ISDIR(st.st_mode) ? -EISDIR : 0;
 }
 
-int cordon__stdin_fd_open(int fd, int *copy, int *relay_source)
+int cordon__stdin_fd_open(int fd, bool governed, int *copy, int *relay_source)
 {
     *copy = *relay_source = -1;
     int rc = cordon__stdin_fd_check(fd);
     if (rc < 0)
         return rc;
-    if (reopens_as_itself(fd)) {
+    if (reopens_as_itself(fd, governed)) {
         rc = reopen(fd);
         if (rc >= 0) {
             *copy = rc;
@@ -114,7 +120,7 @@ int cordon__stdin_fd_open(int fd, int *copy, int *relay_source)
         }
         if (rc == -EMFILE || rc == -ENFILE || rc == -ENOMEM)
             return rc;
-    } else if (cordon__is_anonymous_pipe(fd)) {
+    } else if (governed && cordon__is_anonymous_pipe(fd)) {
         /* the collector's own, non-blocking: another reader of the
          * caller's taking the bytes poll saw cannot hold it */
         rc = open_again(fd);
