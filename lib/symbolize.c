@@ -181,13 +181,17 @@ cordon__symbolizer *cordon__symbolizer_new(void)
 }
 
 /* Appends the function symbols of every section of `type`; returns how many
- * were added, or -ENOMEM. */
+ * were added, or -ENOMEM.  A file holds no more symbols than its size
+ * has room for: a task's plugin named one table from each of 256 section
+ * headers, and a 0.4 MB file had the caller sort 4 million symbols (128 MB)
+ * for one crash report.  What a table names past that room is left out. */
 static long collect_symbols(struct symbolizer_object *object, const Elf64_Shdr *sections,
                             unsigned count, unsigned type)
 {
     const struct elf_image *image = &object->image;
+    const size_t room = image->size / sizeof(Elf64_Sym);
     long added = 0;
-    for (unsigned i = 0; i < count; i++) {
+    for (unsigned i = 0; i < count && object->symbol_count < room; i++) {
         const Elf64_Shdr *symtab = &sections[i];
         if (symtab->sh_type != type || symtab->sh_link >= count ||
             symtab->sh_entsize != sizeof(Elf64_Sym) ||
@@ -198,6 +202,8 @@ static long collect_symbols(struct symbolizer_object *object, const Elf64_Shdr *
             continue;
         const Elf64_Sym *symbols = (const Elf64_Sym *)(image->bytes + symtab->sh_offset);
         size_t symbol_count = symtab->sh_size / sizeof(Elf64_Sym);
+        if (symbol_count > room - object->symbol_count)
+            symbol_count = room - object->symbol_count;
         struct sorted_symbol *grown = realloc(
             object->symbols, (object->symbol_count + symbol_count + 1) * sizeof *grown);
         if (!grown)
