@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "../sandbox/text_escape.h"
 
 struct elf_image {
     const unsigned char *bytes;
@@ -404,10 +405,28 @@ void cordon__symbolizer_free(cordon__symbolizer *s)
     free(s);
 }
 
+/* A hook-loaded object's file name and symbol names are the task's: shown
+ * escaped, so that they can neither drive the reader's terminal nor end
+ * the report's line and pass for its next one (an ESC or a newline in a
+ * plugin's symbol name came through as it was). */
+static void escape_foreign(cordon__symbol *symbol, char *name, char *object, size_t size)
+{
+    if (!symbol->foreign)
+        return;
+    size_t len = symbol->name ? (size_t)symbol->name_len : 0;
+    cordon__escape_text(name, size, symbol->name ? symbol->name : "", len < size ? len : size);
+    cordon__escape_text(object, size, symbol->object, strnlen(symbol->object, size));
+    symbol->name = name;
+    symbol->name_len = (int)strlen(name);
+    symbol->object = object;
+}
+
 int cordon__symbolizer_describe(cordon__symbolizer *s, uintptr_t address, char *out, size_t size)
 {
     cordon__symbol symbol;
     int rc = cordon__symbolizer_lookup(s, address, &symbol);
+    char escaped_name[512], escaped_object[512];
+    escape_foreign(&symbol, escaped_name, escaped_object, sizeof escaped_name);
     /* The caller's own objects' names are demangled; a hook-loaded
      * object's are the task's, shown as they are, never parsed. */
     char plain[512];

@@ -222,7 +222,7 @@ static void test_setup_hook_plugin_crash_names_the_plugin_function(void **state)
 /* The objects' record is the task's word: a task that puts a FIFO where
  * its plugin was before crashing in it gets no name for its frames, and
  * the caller does not hang opening the FIFO. */
-static char swapped_plugin[64];
+static char swapped_plugin[96];
 
 static int swap_plugin_then_crash(cordon_ctx *ctx, void *arg)
 {
@@ -266,15 +266,18 @@ static void test_setup_hook_plugin_swapped_for_a_fifo_hangs_nothing(void **state
 #define BOMB_TABLES 256
 static char bomb_path[64];
 
-static void write_symbol_bomb(const char *path)
+/* An ELF file of one symbol table naming BOMB_SYMBOLS functions `name`
+ * (16 bytes each, from 16 on), listed by `tables` section headers. */
+static void write_symbol_file(const char *path, const char *name, unsigned tables)
 {
-    static const char names[] = "\0hostile_symbol";
+    char names[256] = "";
+    snprintf(names + 1, sizeof names - 1, "%s", name);
     const size_t strtab_at = sizeof(Elf64_Ehdr);
     const size_t symtab_at = (strtab_at + sizeof names + 7) & ~(size_t)7;
     const size_t symtab_size = BOMB_SYMBOLS * sizeof(Elf64_Sym);
     Elf64_Ehdr header = { .e_type = ET_DYN, .e_machine = EM_X86_64, .e_version = EV_CURRENT,
                           .e_shoff = symtab_at + symtab_size, .e_ehsize = sizeof header,
-                          .e_shentsize = sizeof(Elf64_Shdr), .e_shnum = 2 + BOMB_TABLES };
+                          .e_shentsize = sizeof(Elf64_Shdr), .e_shnum = (Elf64_Half)(2 + tables) };
     memcpy(header.e_ident, ELFMAG, SELFMAG);
     header.e_ident[EI_CLASS] = ELFCLASS64;
     header.e_ident[EI_DATA] = ELFDATA2LSB;
@@ -295,7 +298,7 @@ static void write_symbol_bomb(const char *path)
                           .sh_size = symtab_size, .sh_entsize = sizeof(Elf64_Sym) };
     fwrite(&none, sizeof none, 1, f);
     fwrite(&strtab, sizeof strtab, 1, f);
-    for (unsigned k = 0; k < BOMB_TABLES; k++)
+    for (unsigned k = 0; k < tables; k++)
         fwrite(&symtab, sizeof symtab, 1, f);
     assert_int_equal(fclose(f), 0);
 }
@@ -320,7 +323,7 @@ static void test_setup_hook_plugin_s_symbol_tables_are_read_once(void **state)
     char command[512];
     snprintf(command, sizeof command, "cp '%s' '%s'", source, swapped_plugin);
     assert_int_equal(system(command), 0);
-    write_symbol_bomb(bomb_path);
+    write_symbol_file(bomb_path, "hostile_symbol", BOMB_TABLES);
     pid_t copy = fork();
     assert_true(copy >= 0);
     if (copy == 0) {
@@ -349,6 +352,48 @@ static void test_setup_hook_plugin_s_symbol_tables_are_read_once(void **state)
         fail_msg("the task did not end as expected (%d)", code);
     if (code > 32)
         fail_msg("one crash report grew the caller by %d MB", code);
+}
+
+/* The names a plugin's file gives its symbols, and the plugin's own file
+ * name, are the task's: an escape sequence or a newline in them reached
+ * the crash report as it was. */
+static void copy_file(const char *from, const char *to)
+{
+    FILE *in = fopen(from, "r"), *out = fopen(to, "w");
+    assert_true(in && out);
+    char buf[65536];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, in)) > 0)
+        assert_int_equal(fwrite(buf, 1, n, out), n);
+    fclose(in);
+    assert_int_equal(fclose(out), 0);
+}
+
+static void test_setup_hook_plugin_s_names_are_escaped_in_the_report(void **state)
+{
+    (void)state;
+    SKIP_UNDER_VALGRIND("its signal frames hide the faulting function");
+    char *source = plugin_path();
+    snprintf(swapped_plugin, sizeof swapped_plugin, "/var/tmp/cordon-plugin-%d-\x1b[2J.so",
+             (int)getpid());
+    snprintf(bomb_path, sizeof bomb_path, "/var/tmp/cordon-names-%d.so", (int)getpid());
+    copy_file(source, swapped_plugin);
+    write_symbol_file(bomb_path, "\x1b]0;title\x07" "evil\n    #1  0x0 forged", 1);
+    cordon_task *t = cordon_function_task(put_the_bomb_in_place_then_crash, bomb_path);
+    assert_int_equal(cordon_set_policy(t, NULL), 0);
+    assert_int_equal(cordon_set_setup_hook(t, load_plugin, swapped_plugin), 0);
+    const cordon_result *r = run_task(t, CORDON_EXCEPTION);
+    unlink(swapped_plugin);
+    unlink(bomb_path);
+    free(source);
+    assert_string_equal(r->exception, "SIGSEGV");
+    const char *report = r->exc_out.data;
+    if (!strstr(report, "\\x1b]0;title\\x07evil\\x0a    #1  0x0 forged+0x") ||
+        !strstr(report, "-\\x1b[2J.so)"))
+        fail_msg("the plugin's names are not shown escaped:\n%s", report);
+    assert_null(memchr(report, '\x1b', r->exc_out.len));
+    assert_null(strstr(report, "\n    #1  0x0 forged"));
+    cordon_task_free(t);
 }
 
 /* ---- what ends the task in its hook ----------------------------------- */
@@ -959,6 +1004,7 @@ int main(void)
         cmocka_unit_test(test_setup_hook_plugin_crash_names_the_plugin_function),
         cmocka_unit_test(test_setup_hook_plugin_swapped_for_a_fifo_hangs_nothing),
         cmocka_unit_test(test_setup_hook_plugin_s_symbol_tables_are_read_once),
+        cmocka_unit_test(test_setup_hook_plugin_s_names_are_escaped_in_the_report),
         cmocka_unit_test(test_setup_hook_failure_is_a_setup_error_with_its_message),
         cmocka_unit_test(test_setup_hook_failure_without_message_names_its_return),
         cmocka_unit_test(test_setup_hook_message_control_bytes_are_escaped),
