@@ -155,9 +155,11 @@ int cordon_set_stdin(cordon_task *t, const void *data, size_t len);
  *   (a retry reads the same input); a terminal's modes, flow control and
  *   line discipline (the terminal's, not the description's) are put back
  *   as they were when the attempt ended;
- * - anything else (a socket, a device other than a terminal), or one
- *   that cannot be opened again (no /proc, a pipe of another user), is
- *   relayed: the task reads a pipe that the collecting thread fills from
+ * - anything else (a socket, a device other than a terminal; for a
+ *   task with file rules an anonymous pipe, which a task holding any
+ *   description of could open again the other way through its /proc and
+ *   write the caller's next input into), or one that cannot be opened
+ *   again (no /proc, a pipe of another user), is relayed: the task reads a pipe that the collecting thread fills from
  *   `fd`, reading it only when poll says it is readable and only while
  *   the task runs.  Input read but not yet consumed when the task ends
  *   (at most a pipe's capacity and 64 KiB) is lost to the caller; a
@@ -281,17 +283,20 @@ int cordon_set_setup_hook(cordon_task *t, cordon_setup_fn fn, void *arg);
  *                          a pipe or device (not a terminal) is handed
  *                          over as a write-only description of its own,
  *                          opened again (a FIFO that cannot be is
- *                          relayed, with RWF_NOWAIT).  Everything else is
+ *                          relayed, with RWF_NOWAIT).  A task with file
+ *                          rules is never handed an anonymous pipe.  Everything else is
  *                          never handed over (the task could read back,
  *                          seek or truncate a file, recv or send on a
  *                          socket, change a terminal's modes, flush its
- *                          input or stop its output): the task writes to
+ *                          input or stop its output, open an anonymous
+ *                          pipe again for reading through its /proc,
+ *                          which file rules do not govern): the task writes to
  *                          a pipe and the collecting thread passes what
  *                          arrives on — to a regular file through the
  *                          caller's own description (its offset, its
  *                          order), to a socket with send(MSG_DONTWAIT), to
- *                          a terminal through a non-blocking description
- *                          of cordon's own — without blocking: while the
+ *                          a terminal or an anonymous pipe through a
+ *                          non-blocking description of cordon's own — without blocking: while the
  *                          target takes nothing (a stopped terminal, an
  *                          unread socket) the task waits on its writes,
  *                          the deadline still holds, and what it has not

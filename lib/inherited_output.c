@@ -9,7 +9,8 @@
  * description only where writing is all it can do and the description is
  * its own — a write-only description of the caller's pipe or device (not
  * a terminal), opened here — and everything else (a regular file, a
- * socket, a terminal, what cannot be opened again) is relayed: the task writes to a pipe and
+ * socket, a terminal, an anonymous pipe where the task has file rules,
+ * what cannot be opened again) is relayed: the task writes to a pipe and
  * the collecting thread writes what arrives to the caller's fd
  * (lib/relay.c), in the caller's order and at the caller's offset.
  *
@@ -54,6 +55,24 @@ static int terminal_target(int stream)
     return fd;
 }
 
+/* An anonymous pipe (./host | consumer), for a task with file rules:
+ * even a write-only description of it let the task open it again for
+ * reading through its own /proc (lib/anonymous_pipe.c) and take what the
+ * caller wrote for the consumer.  A non-blocking description of cordon's
+ * own to relay to, or a negative errno. */
+static int anonymous_pipe_target(int stream, const struct stat *caller)
+{
+    int fd = reopen(stream, O_WRONLY | O_NONBLOCK);
+    if (fd < 0)
+        return fd;
+    struct stat mine;
+    if (fstat(fd, &mine) != 0 || mine.st_dev != caller->st_dev || mine.st_ino != caller->st_ino) {
+        close(fd);
+        return -EBADF;
+    }
+    return fd;
+}
+
 /* A pipe or device: a write-only description of the same file, of the
  * task's own, which it may hold.  Opened non-blocking (a FIFO with no
  * other reader than the caller's description must not wait), then made
@@ -81,7 +100,8 @@ static bool pipe_writes_without_waiting(int fd)
     return pwritev2(fd, &empty, 1, -1, RWF_NOWAIT) == 0;
 }
 
-int cordon__inherit_target(int stream, bool *relay, bool *is_socket, bool *is_pipe)
+int cordon__inherit_target(int stream, bool governed, bool *relay, bool *is_socket,
+                           bool *is_pipe)
 {
     *relay = *is_socket = *is_pipe = false;
     int flags = fcntl(stream, F_GETFL);
@@ -98,7 +118,9 @@ int cordon__inherit_target(int stream, bool *relay, bool *is_socket, bool *is_pi
      * task's: its status flags are the description's, and an O_NONBLOCK
      * (or a pipe's O_DIRECT) the task set stayed on the caller's output. */
     if (S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode)) {
-        int fd = write_only_copy(stream, &st);
+        bool anonymous = governed && S_ISFIFO(st.st_mode) && cordon__is_anonymous_pipe(stream);
+        int fd = anonymous ? anonymous_pipe_target(stream, &st) : write_only_copy(stream, &st);
+        *relay = anonymous && fd >= 0;
         if (fd >= 0 || fd == -EBADF)
             return fd;
         /* A pipe /proc will not open again (another user's, a FIFO whose

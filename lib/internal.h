@@ -179,7 +179,7 @@ enum cordon__kind { KIND_FUNCTION, KIND_COMMAND };
  * allocates nothing. */
 typedef struct cordon__launch {
     int stdin_fd, stdout_fd, stderr_fd, log_fd; /* child ends */
-    int relay_fd[3];                             /* [1], [2]: the caller's terminal, reopened */
+    int relay_fd[3];                             /* [1], [2]: the caller's terminal or pipe, reopened */
     int listener_socket;                         /* child end, or -1 */
     pid_t parent_pid;
     const cordon_policy *policy;                 /* NULL: no filter */
@@ -408,17 +408,23 @@ void cordon__listener_release(cordon__attempt_state *s);
  * buffer, whose `dropped` counts what the terminal never took. */
 /* lib/inherited_output.c: for CORDON_OUTPUT_INHERIT of the caller's fd
  * `stream`, an fd of cordon's own: one the task may hold, or (*relay) one
- * the collector writes to (*is_socket: with send; *is_pipe: the caller's
+ * the collector writes to (a terminal's, or for a task with file rules
+ * (`governed`) an anonymous pipe's, own non-blocking description; *is_socket: with send; *is_pipe: the caller's
  * pipe, which could not be opened again, with RWF_NOWAIT).  Negative
  * errno: refused (-EBADF not open for writing, -ENOTTY a terminal's master
  * or one that cannot be opened again, or the error of opening again a
  * pipe or device that cannot be relayed without blocking). */
-int  cordon__inherit_target(int stream, bool *relay, bool *is_socket, bool *is_pipe);
+int  cordon__inherit_target(int stream, bool governed, bool *relay, bool *is_socket,
+                            bool *is_pipe);
 bool cordon__relay_read(cordon__attempt_state *s, int *fd, int stream, cordon__buffer *counted);
 void cordon__relay_flush(cordon__attempt_state *s, int stream, cordon__buffer *counted);
 bool cordon__relay_wants_input(const cordon__attempt_state *s, int stream);
 bool cordon__relay_pending(const cordon__attempt_state *s, int stream);
 void cordon__relay_finish(cordon__attempt_state *s, int stream, cordon__buffer *counted);
+/* lib/anonymous_pipe.c: whether `fd` is a pipe of no file system (one a
+ * task could open the other way round through /proc/self/fd), which a
+ * task with file rules (`governed`) is never handed. */
+bool   cordon__is_anonymous_pipe(int fd);
 /* lib/stdin_fd.c: a stdin fd the caller hands over, given to the task as
  * a description of its own.  _check: 0, or -EBADF (-errno) when `fd` is
  * not open for reading, -EISDIR for a directory.  _open: 0 with either
@@ -427,7 +433,7 @@ void cordon__relay_finish(cordon__attempt_state *s, int stream, cordon__buffer *
  * (cordon__stdin_relay_read, when poll says it is readable, into a
  * stdin_chunk of cordon__stdin_chunk_size()), set; or a negative errno. */
 int    cordon__stdin_fd_check(int fd);
-int    cordon__stdin_fd_open(int fd, int *copy, int *relay_source);
+int    cordon__stdin_fd_open(int fd, bool governed, int *copy, int *relay_source);
 /* Reads the next chunk of a relayed stdin into stdin_chunk.  At the end
  * of the input, closes the source and the task's pipe (it reads EOF).
  * 0, or the read's negative errno (the source is closed; StdinError). */
@@ -488,6 +494,9 @@ int cordon__child_clone_entry(void *launch);
  * (0 or -errno: nothing runs with less than asked). */
 int  cordon__isolation_prepare(const cordon_task *t, cordon__launch *launch);
 void cordon__isolation_release(cordon__launch *launch);
+/* Whether the task has file rules (a Landlock ruleset of its own): what
+ * it may write is then only what they grant. */
+bool cordon__isolation_governs_files(const struct cordon__isolation *isolation);
 void cordon__isolation_free(struct cordon__isolation *isolation);
 /* The task's tmpfs mount point beneath which `path`, as the caller sees
  * it, lies (the task sees an empty directory there instead), or NULL. */

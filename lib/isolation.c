@@ -576,6 +576,11 @@ int cordon__isolation_prepare(const cordon_task *t, cordon__launch *l)
     return 0;
 }
 
+bool cordon__isolation_governs_files(const cordon__isolation *iso)
+{
+    return iso && (iso->rule_count || iso->system_paths || iso->read_everything);
+}
+
 void cordon__isolation_release(cordon__launch *l)
 {
     free(l->file_rules);

@@ -2,11 +2,12 @@
  * An inherited stream the task must not hold (lib/inherited_output.c): a
  * terminal (it could change its modes, flush its input, stop its output),
  * a regular file (it could read it back, seek, truncate), a socket (it
- * could recv, or send at any time).  The task writes to a pipe as ever
+ * could recv, or send at any time), an anonymous pipe of a task with file
+ * rules (it could open it again for reading through /proc).  The task writes to a pipe as ever
  * and the collecting thread passes what arrives on.
  *
- * Never blocking: a terminal is written through a description of cordon's
- * own, opened non-blocking (the caller's own description keeps its
+ * Never blocking: a terminal or an anonymous pipe is written through a
+ * description of cordon's own, opened non-blocking (the caller's own description keeps its
  * flags); a socket through the caller's description with send's
  * MSG_DONTWAIT; a pipe that could not be opened again
  * (lib/inherited_output.c) through the caller's description with

@@ -13,6 +13,14 @@
  * cleared on the new description at once.  A regular file is read from
  * the caller's offset, which stays where it was.
  *
+ * A pipe is opened again too, but for a task with file rules: one given
+ * even a read-only description of it opened it again for writing through
+ * its own /proc and wrote the caller's next input (lib/anonymous_pipe.c).
+ * That is what its user may do, and a task without file rules writes the
+ * user's files anyway; with them it may write only what they grant, and
+ * an anonymous pipe is relayed, read through a non-blocking description
+ * of cordon's own (at the cost of what it reads ahead: see below).
+ *
  * Anything else is relayed: a socket (/proc will not open one), a device
  * whose opening makes a new one (a pty master: /dev/ptmx), or what /proc
  * refuses to reopen (a pipe of another user, no /proc).  The task reads a
@@ -34,20 +42,24 @@
 
 #include "internal.h"
 
-/* Whether opening `fd`'s file again gives the same thing to read. */
-static bool reopens_as_itself(int fd)
+/* Whether opening `fd`'s file again gives the same thing to read, and
+ * the task may hold that. */
+static bool reopens_as_itself(int fd, bool governed)
 {
     struct stat st;
     if (fstat(fd, &st) != 0)
         return false;
-    if (S_ISREG(st.st_mode) || S_ISFIFO(st.st_mode))
+    if (S_ISREG(st.st_mode))
         return true;
+    if (S_ISFIFO(st.st_mode))
+        return !governed || !cordon__is_anonymous_pipe(fd);
     bool pty_master = major(st.st_rdev) == 5 && minor(st.st_rdev) == 2;
     return S_ISCHR(st.st_mode) && !pty_master && isatty(fd);
 }
 
-/* A new read-only description of `fd`'s file, or a negative errno. */
-static int reopen(int fd)
+/* A new read-only, non-blocking description of `fd`'s file, or a
+ * negative errno. */
+static int open_again(int fd)
 {
     char path[40];
     snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
@@ -55,8 +67,16 @@ static int reopen(int fd)
     do
         copy = open(path, O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
     while (copy < 0 && errno == EINTR);
+    return copy < 0 ? -errno : copy;
+}
+
+/* A new read-only description of `fd`'s file for the task, or a negative
+ * errno. */
+static int reopen(int fd)
+{
+    int copy = open_again(fd);
     if (copy < 0)
-        return -errno;
+        return copy;
     struct stat st;
     int flags = fcntl(copy, F_GETFL);
     if (flags < 0 || fcntl(copy, F_SETFL, flags & ~O_NONBLOCK) != 0 || fstat(copy, &st) != 0)
@@ -86,16 +106,26 @@ int cordon__stdin_fd_check(int fd)
     return S_ISDIR(st.st_mode) ? -EISDIR : 0;
 }
 
-int cordon__stdin_fd_open(int fd, int *copy, int *relay_source)
+int cordon__stdin_fd_open(int fd, bool governed, int *copy, int *relay_source)
 {
     *copy = *relay_source = -1;
     int rc = cordon__stdin_fd_check(fd);
     if (rc < 0)
         return rc;
-    if (reopens_as_itself(fd)) {
+    if (reopens_as_itself(fd, governed)) {
         rc = reopen(fd);
         if (rc >= 0) {
             *copy = rc;
+            return 0;
+        }
+        if (rc == -EMFILE || rc == -ENFILE || rc == -ENOMEM)
+            return rc;
+    } else if (governed && cordon__is_anonymous_pipe(fd)) {
+        /* the collector's own, non-blocking: another reader of the
+         * caller's taking the bytes poll saw cannot hold it */
+        rc = open_again(fd);
+        if (rc >= 0) {
+            *relay_source = rc;
             return 0;
         }
         if (rc == -EMFILE || rc == -ENFILE || rc == -ENOMEM)

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "../sandbox/text_escape.h"
 
 struct elf_image {
     const unsigned char *bytes;
@@ -181,13 +182,17 @@ cordon__symbolizer *cordon__symbolizer_new(void)
 }
 
 /* Appends the function symbols of every section of `type`; returns how many
- * were added, or -ENOMEM. */
+ * were added, or -ENOMEM.  A file holds no more symbols than its size
+ * has room for: a task's plugin named one table from each of 256 section
+ * headers, and a 0.4 MB file had the caller sort 4 million symbols (128 MB)
+ * for one crash report.  What a table names past that room is left out. */
 static long collect_symbols(struct symbolizer_object *object, const Elf64_Shdr *sections,
                             unsigned count, unsigned type)
 {
     const struct elf_image *image = &object->image;
+    const size_t room = image->size / sizeof(Elf64_Sym);
     long added = 0;
-    for (unsigned i = 0; i < count; i++) {
+    for (unsigned i = 0; i < count && object->symbol_count < room; i++) {
         const Elf64_Shdr *symtab = &sections[i];
         if (symtab->sh_type != type || symtab->sh_link >= count ||
             symtab->sh_entsize != sizeof(Elf64_Sym) ||
@@ -198,6 +203,8 @@ static long collect_symbols(struct symbolizer_object *object, const Elf64_Shdr *
             continue;
         const Elf64_Sym *symbols = (const Elf64_Sym *)(image->bytes + symtab->sh_offset);
         size_t symbol_count = symtab->sh_size / sizeof(Elf64_Sym);
+        if (symbol_count > room - object->symbol_count)
+            symbol_count = room - object->symbol_count;
         struct sorted_symbol *grown = realloc(
             object->symbols, (object->symbol_count + symbol_count + 1) * sizeof *grown);
         if (!grown)
@@ -398,10 +405,28 @@ void cordon__symbolizer_free(cordon__symbolizer *s)
     free(s);
 }
 
+/* A hook-loaded object's file name and symbol names are the task's: shown
+ * escaped, so that they can neither drive the reader's terminal nor end
+ * the report's line and pass for its next one (an ESC or a newline in a
+ * plugin's symbol name came through as it was). */
+static void escape_foreign(cordon__symbol *symbol, char *name, char *object, size_t size)
+{
+    if (!symbol->foreign)
+        return;
+    size_t len = symbol->name ? (size_t)symbol->name_len : 0;
+    cordon__escape_text(name, size, symbol->name ? symbol->name : "", len < size ? len : size);
+    cordon__escape_text(object, size, symbol->object, strnlen(symbol->object, size));
+    symbol->name = name;
+    symbol->name_len = (int)strlen(name);
+    symbol->object = object;
+}
+
 int cordon__symbolizer_describe(cordon__symbolizer *s, uintptr_t address, char *out, size_t size)
 {
     cordon__symbol symbol;
     int rc = cordon__symbolizer_lookup(s, address, &symbol);
+    char escaped_name[512], escaped_object[512];
+    escape_foreign(&symbol, escaped_name, escaped_object, sizeof escaped_name);
     /* The caller's own objects' names are demangled; a hook-loaded
      * object's are the task's, shown as they are, never parsed. */
     char plain[512];

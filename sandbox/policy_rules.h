@@ -132,6 +132,14 @@ int cordon__variant_split_allows(cordon_policy *v, int nr, const cordon__conditi
 int cordon__variant_refuse_sockets_outside_the_namespace(cordon_policy *v);
 bool cordon__variant_refuses_sockets_outside_the_namespace(const cordon_policy *v);
 
+/* policy_variant_tuning.c: the NO_PID_NAMESPACE variant's refusals of
+ * tuning another process (its nice value, affinity, scheduling, I/O
+ * priority), how many rules they add at most to `p`'s, and whether the
+ * compiled filter refuses them all. */
+int cordon__variant_refuse_tuning_others(cordon_policy *v);
+size_t cordon__variant_tuning_rules(const cordon_policy *p);
+bool cordon__variant_refuses_tuning_others(const cordon_policy *v);
+
 /* policy_variant_signals.c: the FILE_SIZE_LIMIT and NO_LISTENER
  * variants' rules for a signal (at most this many added per signal), and
  * whether the compiled filter refuses them all. */

@@ -12,7 +12,9 @@
  * per policy and kind, in the parent, before the fork:
  * - without a pid namespace, prlimit64 setting the limits of any pid but
  *   0 (itself) is refused: killed where the policy has a kill rule for
- *   prlimit64 (as the default one has for pid 1), else EPERM;
+ *   prlimit64 (as the default one has for pid 1), else EPERM; so is, with
+ *   EPERM, tuning any process but itself or its own process group (nice
+ *   value, affinity, scheduling, I/O priority: policy_variant_tuning.c);
  * - without a pid namespace and a v2 cgroup, setsid and setpgid fail with
  *   EPERM, so that the tree stays in its process group and dies with it;
  * - without a network (the task's own network namespace), socket(AF_UNIX)
@@ -279,6 +281,8 @@ static bool refuses_what_it_must(const cordon_policy *v, unsigned kind)
         if ((kind & musts[i].kind) &&
             cordon__variant_filter_lets_through(v, musts[i].nr, musts[i].args) != 0)
             return false;
+    if ((kind & CORDON__VARIANT_NO_PID_NAMESPACE) && !cordon__variant_refuses_tuning_others(v))
+        return false;
     return !(kind & CORDON__VARIANT_NO_NETWORK) ||
            cordon__variant_refuses_sockets_outside_the_namespace(v);
 }
@@ -288,6 +292,8 @@ static int add_variant_rules(const cordon_policy *p, cordon_policy *v, unsigned 
     int rc = 0;
     if (kind & CORDON__VARIANT_NO_PID_NAMESPACE)
         rc = refuse_others_limits(p, v);
+    if (rc == 0 && (kind & CORDON__VARIANT_NO_PID_NAMESPACE))
+        rc = cordon__variant_refuse_tuning_others(v);
     if (rc == 0 && (kind & CORDON__VARIANT_NO_TREE_HOLD))
         rc = refuse_outright(v, SYS_setsid, EPERM);
     if (rc == 0 && (kind & CORDON__VARIANT_NO_TREE_HOLD))
@@ -330,7 +336,7 @@ static cordon_policy *build_variant(const cordon_policy *p, unsigned kind)
                         p->rules[i].syscall == SYS_socketpair ||
                         p->rules[i].syscall == SYS_prlimit64;
     v->rule_size = p->rule_count + 3 * socket_rules + 5 + CORDON__NETWORK_RULES +
-                   2 * CORDON__OWN_SIGNAL_RULES;
+                   2 * CORDON__OWN_SIGNAL_RULES + cordon__variant_tuning_rules(p);
     v->rules = malloc(v->rule_size * sizeof *v->rules);
     if (!v->name || !v->rules) {
         cordon_policy_free(v);

@@ -325,11 +325,32 @@ static int read_back_then_write(cordon_ctx *ctx, void *arg)
     return write(1, "task\n", 5) == 5 ? 0 : 1;
 }
 
-/* Runs read_back_then_write with the caller's fd 1 on `fd`; cordon_run's
- * return. */
-static int run_with_stdout(int fd, const cordon_result **result, cordon_task **task)
+/* Opens its stdout again through /proc for reading, says on stderr what
+ * it read of the pipe's (what the caller wrote and the consumer has not
+ * read yet), then writes its line. */
+static int read_through_proc_then_write(cordon_ctx *ctx, void *arg)
 {
-    cordon_task *t = cordon_function_task(read_back_then_write, NULL);
+    (void)ctx;
+    (void)arg;
+    char seen[64];
+    ssize_t n = -1;
+    int fd = open("/proc/self/fd/1", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd >= 0) {
+        n = read(fd, seen, sizeof seen);
+        close(fd);
+    }
+    dprintf(2, "read %zd\n", n);
+    return write(1, "task\n", 5) == 5 ? 0 : 1;
+}
+
+/* Runs `fn` with the caller's fd 1 on `fd` (with file rules that grant
+ * reading everything where `governed`); cordon_run's return. */
+static int run_fn_with_stdout(cordon_fn fn, bool governed, int fd, const cordon_result **result,
+                              cordon_task **task)
+{
+    cordon_task *t = cordon_function_task(fn, NULL);
+    if (governed)
+        assert_int_equal(cordon_allow_path(t, "/", CORDON_READ), 0);
     assert_int_equal(cordon_set_output_mode(t, 1, CORDON_OUTPUT_INHERIT), 0);
     assert_int_equal(cordon_set_timeout_ms(t, 20000), 0);
     fflush(stdout);
@@ -340,6 +361,12 @@ static int run_with_stdout(int fd, const cordon_result **result, cordon_task **t
     *result = cordon_task_result(t);
     *task = t;
     return rc;
+}
+
+/* Runs read_back_then_write with the caller's fd 1 on `fd`. */
+static int run_with_stdout(int fd, const cordon_result **result, cordon_task **task)
+{
+    return run_fn_with_stdout(read_back_then_write, false, fd, result, task);
 }
 
 /* A file open read-write: the task could read back what the caller wrote,
@@ -487,6 +514,39 @@ static void test_output_mode_inherited_write_only_pipe_keeps_its_flags(void **st
     close(null);
 }
 
+/* An anonymous pipe (./host | consumer): a description of its own, even
+ * write-only, let a task with file rules open the pipe again through
+ * /proc for reading and take what the caller had written for the
+ * consumer.  It is relayed. */
+static void test_output_mode_inherited_pipe_cannot_be_read_by_a_task_with_file_rules(void **state)
+{
+    (void)state;
+    int ends[2];
+    assert_int_equal(pipe2(ends, O_CLOEXEC), 0);
+    assert_int_equal(write(ends[1], "caller's\n", 9), 9);
+    const cordon_result *r;
+    cordon_task *t;
+    int rc = run_fn_with_stdout(read_through_proc_then_write, true, ends[1], &r, &t);
+    if (rc < 0 || !(r->confinement & CORDON_CONFINED_FILE_RULES)) {
+        cordon_task_free(t);
+        close(ends[0]);
+        close(ends[1]);
+        print_message("no Landlock file rules here (%d)\n", rc);
+        skip();
+    }
+    assert_int_equal(rc, 0);
+    assert_int_equal(r->exit_code, 0);
+    close(ends[1]);
+    char seen[64] = "";
+    size_t len = 0;
+    ssize_t n;
+    while (len < sizeof seen - 1 && (n = read(ends[0], seen + len, sizeof seen - 1 - len)) > 0)
+        len += (size_t)n;
+    assert_string_equal(seen, "caller's\ntask\n");
+    cordon_task_free(t);
+    close(ends[0]);
+}
+
 /* A FIFO that cannot be opened again (its reader gone; another user's
  * pipe is the same) is relayed without ever waiting on it, and the
  * SIGPIPE of writing to it is never the caller's: the task's output is
@@ -572,6 +632,7 @@ int main(void)
         cmocka_unit_test(test_output_mode_inherited_socket_is_relayed),
         cmocka_unit_test(test_output_mode_inherited_read_write_fifo_is_write_only),
         cmocka_unit_test(test_output_mode_inherited_write_only_pipe_keeps_its_flags),
+        cmocka_unit_test(test_output_mode_inherited_pipe_cannot_be_read_by_a_task_with_file_rules),
         cmocka_unit_test(test_output_mode_inherited_fifo_without_a_reader_is_relayed),
         cmocka_unit_test(test_output_mode_inherited_terminal_master_is_refused),
         cmocka_unit_test(test_output_mode_inherited_read_only_fd_is_ebadf),

@@ -12,6 +12,8 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/wait.h>
+#include <grp.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -951,6 +953,75 @@ static void test_policy_default_refuses_setsid_where_nothing_holds_the_tree(void
         fail_msg("expected neither a pid namespace nor a cgroup: %s", out);
 }
 
+/* Without a pid namespace a task names every process of the machine: a
+ * task of the caller's user reniced its caller, pinned it to one CPU,
+ * made it SCHED_IDLE and gave it the idle I/O class, under the default
+ * policy.  The victim here is a process of the task's user (nobody, as
+ * the runner started by root runs it; else the test's own user); its nice
+ * value is the test's (make test runs under nice). */
+static pid_t start_victim(void)
+{
+    pid_t victim = fork();
+    assert_true(victim >= 0);
+    if (victim == 0) {
+        if (getuid() == 0 && (setgroups(0, NULL) != 0 || setresgid(65534, 65534, 65534) != 0 ||
+                              setresuid(65534, 65534, 65534) != 0))
+            _exit(1);
+        for (;;)
+            pause();
+    }
+    return victim;
+}
+
+static void test_policy_default_refuses_tuning_others_without_a_pid_namespace(void **state)
+{
+    (void)state;
+    SKIP_UNDER_VALGRIND("valgrind has no seccomp(2)");
+    errno = 0;
+    int own_nice = getpriority(PRIO_PROCESS, 0); /* the victim's too (nice make test) */
+    assert_int_equal(errno, 0);
+    pid_t victim = start_victim();
+    const char *runner = getenv("CORDON_RUNNER");
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd, "CORDON_NO_NAMESPACES=1 %s run --quiet --json -- python3 -c '"
+             "import ctypes, os, sys\n"
+             "pp = int(sys.argv[1]); out = []\n"
+             "libc = ctypes.CDLL(None, use_errno=True)\n"
+             "def ioprio():\n"
+             "    if libc.syscall(251, 1, pp, 3 << 13) < 0: raise OSError(ctypes.get_errno(), \"\")\n"
+             "for name, f in ((\"nice\", lambda: os.setpriority(os.PRIO_PROCESS, pp, 19)),\n"
+             "        (\"affinity\", lambda: os.sched_setaffinity(pp, {0})),\n"
+             "        (\"scheduler\", lambda: os.sched_setscheduler(pp, os.SCHED_IDLE, os.sched_param(0))),\n"
+             "        (\"param\", lambda: os.sched_setparam(pp, os.sched_param(0))),\n"
+             "        (\"ioprio\", ioprio)):\n"
+             "    try:\n        f(); out.append(name + \" done\")\n"
+             "    except OSError as e:\n        out.append(\"%%s %%d\" %% (name, e.errno))\n"
+             "own = min(os.getpriority(os.PRIO_PROCESS, 0) + 1, 19)\n"
+             "os.setpriority(os.PRIO_PROCESS, 0, own)\n"
+             "out.append(\"own %%s\" %% (os.getpriority(os.PRIO_PROCESS, 0) == own))\n"
+             "print(\" \".join(out))' %d",
+             runner ? runner : "build/cordon", (int)victim);
+    FILE *f = popen(cmd, "r");
+    assert_non_null(f);
+    char out[8192];
+    size_t n = fread(out, 1, sizeof out - 1, f);
+    out[n] = '\0';
+    pclose(f);
+    errno = 0;
+    int nice_value = getpriority(PRIO_PROCESS, (id_t)victim);
+    int scheduler = sched_getscheduler(victim);
+    long io_priority = syscall(SYS_ioprio_get, 1, victim);
+    kill(victim, SIGKILL);
+    waitpid(victim, NULL, 0);
+    if (record_held_by(out, "pid_namespace"))
+        fail_msg("expected no pid namespace: %s", out);
+    if (!strstr(out, "\"std_out\":\"nice 1 affinity 1 scheduler 1 param 1 ioprio 1 own True\\n\""))
+        fail_msg("%.300s", strstr(out, "\"std_out\"") ? strstr(out, "\"std_out\"") : out);
+    assert_int_equal(nice_value, own_nice);
+    assert_int_equal(scheduler, SCHED_OTHER);
+    assert_true(io_priority >> 13 != 3); /* not the idle class */
+}
+
 /* The hostile program's probe-variants through the runner, under
  * `policy_text`, with `environment` and the runner `options`, into `out`. */
 static void run_probe(const char *environment, const char *policy_text, const char *options,
@@ -1223,6 +1294,7 @@ int main(void)
         cmocka_unit_test(test_policy_shared_by_many_tasks_at_once),
         cmocka_unit_test(test_policy_default_lets_sessions_start_and_still_ends_the_tree),
         cmocka_unit_test(test_policy_default_refuses_setsid_where_nothing_holds_the_tree),
+        cmocka_unit_test(test_policy_default_refuses_tuning_others_without_a_pid_namespace),
         cmocka_unit_test(test_policy_variants_hold_against_the_policy_s_own_allows),
         cmocka_unit_test(test_policy_default_refuses_capability_calls_and_kills_attack_surface),
         cmocka_unit_test(test_policy_nonet_looks_like_a_machine_without_a_network),

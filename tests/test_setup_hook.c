@@ -3,10 +3,12 @@
  * open itself; its failure, crash or exit is a SetupError; and after it
  * the filter holds as ever. */
 #include <dlfcn.h>
+#include <elf.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -220,7 +222,7 @@ static void test_setup_hook_plugin_crash_names_the_plugin_function(void **state)
 /* The objects' record is the task's word: a task that puts a FIFO where
  * its plugin was before crashing in it gets no name for its frames, and
  * the caller does not hang opening the FIFO. */
-static char swapped_plugin[64];
+static char swapped_plugin[96];
 
 static int swap_plugin_then_crash(cordon_ctx *ctx, void *arg)
 {
@@ -253,6 +255,145 @@ static void test_setup_hook_plugin_swapped_for_a_fifo_hangs_nothing(void **state
     unlink(swapped_plugin);
     cordon_task_free(t);
     free(source);
+}
+
+/* A plugin's file is the task's: it may name one symbol table from every
+ * one of its section headers.  The caller read the table once per header:
+ * a 0.4 MB file made it sort 4 million symbols (128 MB) for one crash
+ * report, and the 256 MiB it reads of a task's files would have made
+ * that tens of gigabytes. */
+#define BOMB_SYMBOLS 16384
+#define BOMB_TABLES 256
+static char bomb_path[64];
+
+/* An ELF file of one symbol table naming BOMB_SYMBOLS functions `name`
+ * (16 bytes each, from 16 on), listed by `tables` section headers. */
+static void write_symbol_file(const char *path, const char *name, unsigned tables)
+{
+    char names[256] = "";
+    snprintf(names + 1, sizeof names - 1, "%s", name);
+    const size_t strtab_at = sizeof(Elf64_Ehdr);
+    const size_t symtab_at = (strtab_at + sizeof names + 7) & ~(size_t)7;
+    const size_t symtab_size = BOMB_SYMBOLS * sizeof(Elf64_Sym);
+    Elf64_Ehdr header = { .e_type = ET_DYN, .e_machine = EM_X86_64, .e_version = EV_CURRENT,
+                          .e_shoff = symtab_at + symtab_size, .e_ehsize = sizeof header,
+                          .e_shentsize = sizeof(Elf64_Shdr), .e_shnum = (Elf64_Half)(2 + tables) };
+    memcpy(header.e_ident, ELFMAG, SELFMAG);
+    header.e_ident[EI_CLASS] = ELFCLASS64;
+    header.e_ident[EI_DATA] = ELFDATA2LSB;
+    header.e_ident[EI_VERSION] = EV_CURRENT;
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fwrite(&header, sizeof header, 1, f);
+    fwrite(names, sizeof names, 1, f);
+    fseek(f, (long)symtab_at, SEEK_SET);
+    for (unsigned i = 0; i < BOMB_SYMBOLS; i++) {
+        Elf64_Sym symbol = { .st_name = 1, .st_info = ELF64_ST_INFO(STB_GLOBAL, STT_FUNC),
+                             .st_value = 16 + 16 * (Elf64_Addr)i, .st_size = 16 };
+        fwrite(&symbol, sizeof symbol, 1, f);
+    }
+    Elf64_Shdr none = { 0 };
+    Elf64_Shdr strtab = { .sh_type = SHT_STRTAB, .sh_offset = strtab_at, .sh_size = sizeof names };
+    Elf64_Shdr symtab = { .sh_type = SHT_SYMTAB, .sh_link = 1, .sh_offset = symtab_at,
+                          .sh_size = symtab_size, .sh_entsize = sizeof(Elf64_Sym) };
+    fwrite(&none, sizeof none, 1, f);
+    fwrite(&strtab, sizeof strtab, 1, f);
+    for (unsigned k = 0; k < tables; k++)
+        fwrite(&symtab, sizeof symtab, 1, f);
+    assert_int_equal(fclose(f), 0);
+}
+
+static int put_the_bomb_in_place_then_crash(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    if (rename(arg, swapped_plugin) != 0)
+        return 3;
+    return plugin_analyze(NULL) + 1;
+}
+
+/* In a copy of the test (its peak is its own): the growth of its peak
+ * memory over the task's run, in KiB, as its exit status /1024 steps. */
+static void test_setup_hook_plugin_s_symbol_tables_are_read_once(void **state)
+{
+    (void)state;
+    SKIP_UNDER_VALGRIND("its signal frames hide the faulting function");
+    char *source = plugin_path();
+    snprintf(swapped_plugin, sizeof swapped_plugin, "/var/tmp/cordon-plugin-%d.so", (int)getpid());
+    snprintf(bomb_path, sizeof bomb_path, "/var/tmp/cordon-bomb-%d.so", (int)getpid());
+    char command[512];
+    snprintf(command, sizeof command, "cp '%s' '%s'", source, swapped_plugin);
+    assert_int_equal(system(command), 0);
+    write_symbol_file(bomb_path, "hostile_symbol", BOMB_TABLES);
+    pid_t copy = fork();
+    assert_true(copy >= 0);
+    if (copy == 0) {
+        struct rusage before, after;
+        getrusage(RUSAGE_SELF, &before);
+        cordon_task *t = cordon_function_task(put_the_bomb_in_place_then_crash, bomb_path);
+        if (cordon_set_policy(t, NULL) != 0 ||
+            cordon_set_setup_hook(t, load_plugin, swapped_plugin) != 0 ||
+            cordon_set_timeout_ms(t, 60000) != 0 || cordon_run(t) != CORDON_EXCEPTION)
+            _exit(200);
+        const cordon_result *r = cordon_task_result(t);
+        if (strcmp(r->exception, "SIGSEGV") != 0 || !strstr(r->exc_out.data, "hostile_symbol"))
+            _exit(201); /* the task's file was read for its frame */
+        getrusage(RUSAGE_SELF, &after);
+        long grown_mb = (after.ru_maxrss - before.ru_maxrss) / 1024;
+        _exit(grown_mb > 199 ? 199 : (int)grown_mb);
+    }
+    int status;
+    assert_int_equal(waitpid(copy, &status, 0), copy);
+    unlink(swapped_plugin);
+    unlink(bomb_path);
+    free(source);
+    assert_true(WIFEXITED(status));
+    int code = WEXITSTATUS(status);
+    if (code >= 200)
+        fail_msg("the task did not end as expected (%d)", code);
+    if (code > 32)
+        fail_msg("one crash report grew the caller by %d MB", code);
+}
+
+/* The names a plugin's file gives its symbols, and the plugin's own file
+ * name, are the task's: an escape sequence or a newline in them reached
+ * the crash report as it was. */
+static void copy_file(const char *from, const char *to)
+{
+    FILE *in = fopen(from, "r"), *out = fopen(to, "w");
+    assert_true(in && out);
+    char buf[65536];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, in)) > 0)
+        assert_int_equal(fwrite(buf, 1, n, out), n);
+    fclose(in);
+    assert_int_equal(fclose(out), 0);
+}
+
+static void test_setup_hook_plugin_s_names_are_escaped_in_the_report(void **state)
+{
+    (void)state;
+    SKIP_UNDER_VALGRIND("its signal frames hide the faulting function");
+    char *source = plugin_path();
+    snprintf(swapped_plugin, sizeof swapped_plugin, "/var/tmp/cordon-plugin-%d-\x1b[2J.so",
+             (int)getpid());
+    snprintf(bomb_path, sizeof bomb_path, "/var/tmp/cordon-names-%d.so", (int)getpid());
+    copy_file(source, swapped_plugin);
+    write_symbol_file(bomb_path, "\x1b]0;title\x07" "evil\n    #1  0x0 forged", 1);
+    cordon_task *t = cordon_function_task(put_the_bomb_in_place_then_crash, bomb_path);
+    assert_int_equal(cordon_set_policy(t, NULL), 0);
+    assert_int_equal(cordon_set_setup_hook(t, load_plugin, swapped_plugin), 0);
+    const cordon_result *r = run_task(t, CORDON_EXCEPTION);
+    unlink(swapped_plugin);
+    unlink(bomb_path);
+    free(source);
+    assert_string_equal(r->exception, "SIGSEGV");
+    const char *report = r->exc_out.data;
+    if (!strstr(report, "\\x1b]0;title\\x07evil\\x0a    #1  0x0 forged+0x") ||
+        !strstr(report, "-\\x1b[2J.so)"))
+        fail_msg("the plugin's names are not shown escaped:\n%s", report);
+    assert_null(memchr(report, '\x1b', r->exc_out.len));
+    assert_null(strstr(report, "\n    #1  0x0 forged"));
+    cordon_task_free(t);
 }
 
 /* ---- what ends the task in its hook ----------------------------------- */
@@ -862,6 +1003,8 @@ int main(void)
         cmocka_unit_test(test_setup_hook_is_held_by_the_file_rules),
         cmocka_unit_test(test_setup_hook_plugin_crash_names_the_plugin_function),
         cmocka_unit_test(test_setup_hook_plugin_swapped_for_a_fifo_hangs_nothing),
+        cmocka_unit_test(test_setup_hook_plugin_s_symbol_tables_are_read_once),
+        cmocka_unit_test(test_setup_hook_plugin_s_names_are_escaped_in_the_report),
         cmocka_unit_test(test_setup_hook_failure_is_a_setup_error_with_its_message),
         cmocka_unit_test(test_setup_hook_failure_without_message_names_its_return),
         cmocka_unit_test(test_setup_hook_message_control_bytes_are_escaped),

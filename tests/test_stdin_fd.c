@@ -2,7 +2,7 @@
  * description of its own.  Whatever it does to its stdin (status flags, a
  * seek, a write) stays off the caller's description: a pipe, FIFO,
  * regular file or terminal is opened again read-only, anything else (a
- * socket) is relayed. */
+ * socket; a pipe, for a task with file rules) is relayed. */
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
@@ -315,6 +315,74 @@ static void test_stdin_fd_a_socket_is_relayed_whole(void **state)
     close(pair[1]);
 }
 
+/* A hostile task opens its stdin again through /proc, for writing: given
+ * a description of the caller's own pipe (opened again read-only), that
+ * reached the pipe itself, and what it wrote was the caller's next input
+ * (a shell reading its script from the pipe ran it), though its file
+ * rules granted it nothing to write.  Returns 0 when the
+ * write went through, 1 when the open was refused. */
+static int write_into_stdin_again(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    (void)arg;
+    int fd = open("/proc/self/fd/0", O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0)
+        return 1;
+    ssize_t n = write(fd, "INJECTED\n", 9);
+    close(fd);
+    return n == 9 ? 0 : 2;
+}
+
+static void test_stdin_fd_a_pipe_cannot_be_written_by_a_task_with_file_rules(void **state)
+{
+    (void)state;
+    int fds[2];
+    assert_int_equal(pipe2(fds, O_CLOEXEC), 0);
+    assert_int_equal(write(fds[1], "caller-data\n", 12), 12);
+    cordon_task *t = cordon_function_task(write_into_stdin_again, NULL);
+    assert_int_equal(cordon_set_stdin_fd(t, fds[0]), 0);
+    assert_int_equal(cordon_allow_path(t, "/", CORDON_READ), 0);
+    int rc = cordon_run(t);
+    bool held = rc >= 0 && (cordon_task_result(t)->confinement & CORDON_CONFINED_FILE_RULES);
+    cordon_task_free(t);
+    if (!held) {
+        close(fds[0]);
+        close(fds[1]);
+        print_message("no Landlock file rules here (%d)\n", rc);
+        skip();
+    }
+    /* Whatever the task's relay took of the caller's data, nothing of the
+     * task's may be left for the caller to read. */
+    close(fds[1]);
+    char got[256];
+    size_t len = 0;
+    ssize_t n;
+    while ((n = read(fds[0], got + len, sizeof got - 1 - len)) > 0)
+        len += (size_t)n;
+    got[len] = '\0';
+    close(fds[0]);
+    assert_null(strstr(got, "INJECTED"));
+}
+
+/* A task without file rules gets the pipe itself, opened again: what it
+ * does not read stays the caller's (a shell loop's next line). */
+static void test_stdin_fd_a_pipe_keeps_what_the_task_did_not_read(void **state)
+{
+    (void)state;
+    int fds[2];
+    assert_int_equal(pipe2(fds, O_CLOEXEC), 0);
+    assert_int_equal(write(fds[1], "next-line\n", 10), 10);
+    cordon_task *t = cordon_function_task(tamper_with_stdin, NULL);
+    assert_int_equal(cordon_set_stdin_fd(t, fds[0]), 0);
+    run_task(t, 0);
+    cordon_task_free(t);
+    close(fds[1]);
+    char got[32] = "";
+    assert_int_equal(read(fds[0], got, sizeof got - 1), 10);
+    assert_string_equal(got, "next-line\n");
+    close(fds[0]);
+}
+
 /* A relay whose source stays silent holds neither the deadline nor the
  * caller. */
 static void test_stdin_fd_a_silent_relay_holds_no_deadline(void **state)
@@ -398,6 +466,8 @@ int main(void)
         cmocka_unit_test(test_stdin_fd_a_terminal_keeps_its_flags),
         cmocka_unit_test(test_stdin_fd_a_terminal_is_put_back_as_it_was),
         cmocka_unit_test(test_stdin_fd_a_socket_is_relayed_whole),
+        cmocka_unit_test(test_stdin_fd_a_pipe_cannot_be_written_by_a_task_with_file_rules),
+        cmocka_unit_test(test_stdin_fd_a_pipe_keeps_what_the_task_did_not_read),
         cmocka_unit_test(test_stdin_fd_a_silent_relay_holds_no_deadline),
         cmocka_unit_test(test_stdin_fd_a_failing_relay_is_a_stdin_error),
         cmocka_unit_test(test_stdin_fd_unreadable_fds_are_refused),
