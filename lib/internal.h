@@ -390,6 +390,10 @@ struct cordon_task {
     /* cordon_run_profiler: set only for the run it profiles */
     unsigned profile_hz;                                  /* 0: the default */
     struct cordon__profile_region *profile_region;        /* function tasks */
+    cordon__loaded_object *profile_objects;               /* with it: CORDON_HOOK_OBJECTS
+                                                             slots for the objects the set-up
+                                                             hook loaded, the task's word */
+    uint32_t profile_object_count;
     struct cordon__process_table *profile_processes;      /* command tasks */
 };
 

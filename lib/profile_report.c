@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "profiler.h"
+#include "../sandbox/text_escape.h"
 
 #define TABLE_ROWS 25
 #define EDGE_ROWS  15
@@ -135,7 +136,8 @@ static int gather_samples(profile *p, const struct cordon__profile_region *regio
 }
 
 /* Every distinct lookup address, sorted, symbolized once. */
-static int collect_addresses(profile *p)
+static int collect_addresses(profile *p, const cordon__loaded_object *hook_objects,
+                             uint32_t hook_object_count)
 {
     size_t total = 0;
     for (size_t i = 0; i < p->sample_count; i++)
@@ -159,6 +161,9 @@ static int collect_addresses(profile *p)
     p->symbolizer = cordon__symbolizer_new();
     if (!p->symbolizer)
         return -ENOMEM;
+    /* The plugins a set-up hook loaded, which the parent never mapped. */
+    if (hook_objects)
+        cordon__symbolizer_add_loaded(p->symbolizer, hook_objects, hook_object_count);
     for (size_t i = 0; i < unique; i++)
         cordon__symbolizer_lookup(p->symbolizer, p->addresses[i].address,
                                   &p->addresses[i].symbol);
@@ -284,13 +289,17 @@ static int by_weight(const void *a, const void *b)
     return (x->weight < y->weight) - (x->weight > y->weight);
 }
 
-/* As written: the caller's own C++ names demangled (lib/demangle.c); a
- * hook-loaded object's shown as they are. */
+/* As written: the caller's own C++ names demangled (lib/demangle.c).  A
+ * hook-loaded object's names and file name are the task's: escaped, never
+ * parsed, so that they can neither drive the reader's terminal nor end a
+ * line of the report and pass for the next. */
 static void write_plain_name(FILE *out, const function_entry *f)
 {
     char plain[512];
     if (!f->name)
         fprintf(out, "??");
+    else if (f->foreign && cordon__escape_text(plain, sizeof plain, f->name, (size_t)f->name_len))
+        fprintf(out, "%s", plain);
     else if (!f->foreign && cordon__demangle(f->name, f->name_len, plain, sizeof plain))
         fprintf(out, "%s", plain);
     else
@@ -300,7 +309,11 @@ static void write_plain_name(FILE *out, const function_entry *f)
 static void write_function_name(FILE *out, const function_entry *f)
 {
     write_plain_name(out, f);
-    fprintf(out, " (%s)", f->object_name && f->object_name[0] ? f->object_name : "unmapped");
+    const char *object = f->object_name && f->object_name[0] ? f->object_name : "unmapped";
+    char escaped[512];
+    if (f->foreign)
+        cordon__escape_text(escaped, sizeof escaped, object, strlen(object));
+    fprintf(out, " (%s)", f->foreign ? escaped : object);
 }
 
 static void write_table(FILE *out, const profile *p, bool cumulative_first)
@@ -402,14 +415,16 @@ static void profile_free(profile *p)
 }
 
 void cordon__profile_report_samples(FILE *out, const struct cordon__profile_region *region,
-                                    uint32_t capacity, uint32_t hz)
+                                    uint32_t capacity, uint32_t hz,
+                                    const cordon__loaded_object *hook_objects,
+                                    uint32_t hook_object_count)
 {
     profile p;
     memset(&p, 0, sizeof p);
     p.period_ms = 1000.0 / (double)hz;
     int rc = gather_samples(&p, region, capacity);
     if (rc == 0)
-        rc = collect_addresses(&p);
+        rc = collect_addresses(&p, hook_objects, hook_object_count);
     if (rc == 0)
         rc = assign_functions(&p);
     if (rc == 0)

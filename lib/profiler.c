@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 
@@ -110,6 +111,8 @@ int cordon_run_profiler(cordon_task *t, FILE *out)
         region = map;
         region->hz = hz;
         region->capacity = CORDON_PROFILE_CAPACITY;
+        t->profile_objects = calloc(CORDON_HOOK_OBJECTS, sizeof *t->profile_objects);
+        t->profile_object_count = 0;
     } else if (!(processes = cordon__process_table_new())) {
         return -ENOMEM;
     }
@@ -124,12 +127,15 @@ int cordon_run_profiler(cordon_task *t, FILE *out)
         write_usage(out, &r->usage);
         write_ending(out, r);
         if (region)
-            cordon__profile_report_samples(out, region, CORDON_PROFILE_CAPACITY, hz);
+            cordon__profile_report_samples(out, region, CORDON_PROFILE_CAPACITY, hz,
+                                           t->profile_objects, t->profile_object_count);
         else
             cordon__process_table_report(out, processes);
     }
     if (region)
         munmap(region, region_size);
+    free(t->profile_objects);
+    t->profile_objects = NULL;
     cordon__process_table_free(processes);
     return rc;
 }

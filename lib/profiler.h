@@ -59,7 +59,9 @@ size_t cordon__profile_region_size(uint32_t capacity);
 
 /* Parent: aggregates, symbolizes and writes the function profile. */
 void cordon__profile_report_samples(FILE *out, const struct cordon__profile_region *region,
-                                    uint32_t capacity, uint32_t hz);
+                                    uint32_t capacity, uint32_t hz,
+                                    const cordon__loaded_object *hook_objects,
+                                    uint32_t hook_object_count);
 
 /* Parent: the per-process table of a profiled command. */
 struct cordon__process_table *cordon__process_table_new(void);

@@ -114,6 +114,18 @@ static int attempt_start(cordon_task *t, attempt *a)
     return rc;
 }
 
+/* A profiled function task's plugins, named in its profile after the run
+ * (the setup record goes with the attempt): copied as the record has them,
+ * checked by the symbolizer that reads them. */
+static void keep_hook_objects(cordon_task *t, const cordon__setup_record *setup)
+{
+    if (!t->profile_objects || !setup)
+        return;
+    memcpy(t->profile_objects, setup->hook_objects, sizeof setup->hook_objects);
+    uint32_t count = __atomic_load_n(&setup->hook_object_count, __ATOMIC_RELAXED);
+    t->profile_object_count = count < CORDON_HOOK_OBJECTS ? count : CORDON_HOOK_OBJECTS;
+}
+
 /* Watches the started child to its end and turns that into t->result. */
 static int attempt_finish(cordon_task *t, attempt *a)
 {
@@ -130,6 +142,7 @@ static int attempt_finish(cordon_task *t, attempt *a)
         abandon_child(state);
     if (rc == 0) {
         cordon__classify(t, state, &a->launch);
+        keep_hook_objects(t, a->launch.setup);
         cordon__confinement_record(t, state, &a->launch);
         cordon__result_message_fill(t);
     }

@@ -17,6 +17,7 @@
 #include <linux/seccomp.h>
 #include <sys/ioctl.h>
 #include <sys/ptrace.h>
+#include <time.h>
 
 #include "support.h"
 
@@ -393,6 +394,55 @@ static void test_setup_hook_plugin_s_names_are_escaped_in_the_report(void **stat
         fail_msg("the plugin's names are not shown escaped:\n%s", report);
     assert_null(memchr(report, '\x1b', r->exc_out.len));
     assert_null(strstr(report, "\n    #1  0x0 forged"));
+    cordon_task_free(t);
+}
+
+static int put_the_names_in_place_then_spin_in_the_plugin(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    if (rename(arg, swapped_plugin) != 0)
+        return 3;
+    volatile int value = 1;
+    struct timespec start, now;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &start);
+    do {
+        for (int i = 0; i < 100000; i++)
+            (void)plugin_analyze(&value);
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &now);
+    } while ((now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000 < 300);
+    return 0;
+}
+
+/* The same names in a profile of the task: its table and its edges. */
+static void test_setup_hook_plugin_s_names_are_escaped_in_the_profile(void **state)
+{
+    (void)state;
+    SKIP_UNDER_VALGRIND("its CPU timer samples valgrind's own code");
+    char *source = plugin_path();
+    snprintf(swapped_plugin, sizeof swapped_plugin, "/var/tmp/cordon-plugin-%d-\x1b[2J.so",
+             (int)getpid());
+    snprintf(bomb_path, sizeof bomb_path, "/var/tmp/cordon-names-%d.so", (int)getpid());
+    copy_file(source, swapped_plugin);
+    write_symbol_file(bomb_path, "\x1b]0;title\x07" "evil\n  99% forged", 1);
+    cordon_task *t = cordon_function_task(put_the_names_in_place_then_spin_in_the_plugin, bomb_path);
+    assert_int_equal(cordon_set_policy(t, NULL), 0);
+    assert_int_equal(cordon_set_setup_hook(t, load_plugin, swapped_plugin), 0);
+    char *profile = NULL;
+    size_t size = 0;
+    FILE *out = open_memstream(&profile, &size);
+    assert_non_null(out);
+    int rc = cordon_run_profiler(t, out);
+    assert_int_equal(fclose(out), 0);
+    unlink(swapped_plugin);
+    unlink(bomb_path);
+    free(source);
+    assert_int_equal(rc, 0);
+    if (!strstr(profile, "\\x1b]0;title\\x07evil\\x0a  99% forged (cordon-plugin-") ||
+        !strstr(profile, "-\\x1b[2J.so)"))
+        fail_msg("the plugin's names are not shown escaped:\n%s", profile);
+    assert_null(memchr(profile, '\x1b', size));
+    assert_null(strstr(profile, "\n  99% forged"));
+    free(profile);
     cordon_task_free(t);
 }
 
@@ -1005,6 +1055,7 @@ int main(void)
         cmocka_unit_test(test_setup_hook_plugin_swapped_for_a_fifo_hangs_nothing),
         cmocka_unit_test(test_setup_hook_plugin_s_symbol_tables_are_read_once),
         cmocka_unit_test(test_setup_hook_plugin_s_names_are_escaped_in_the_report),
+        cmocka_unit_test(test_setup_hook_plugin_s_names_are_escaped_in_the_profile),
         cmocka_unit_test(test_setup_hook_failure_is_a_setup_error_with_its_message),
         cmocka_unit_test(test_setup_hook_failure_without_message_names_its_return),
         cmocka_unit_test(test_setup_hook_message_control_bytes_are_escaped),

@@ -149,7 +149,7 @@ static void profile(input *in, const parent_view *v)
     if (!out)
         abort();
     uint32_t hz = 1 + v->hz % CORDON_PROFILE_MAX_HZ;
-    cordon__profile_report_samples(out, region, (uint32_t)capacity, hz);
+    cordon__profile_report_samples(out, region, (uint32_t)capacity, hz, NULL, 0);
     fclose(out);
     free(region);
 }
