@@ -618,9 +618,10 @@ static const cordon__exec_plan *prepare_give_back(const cordon__launch *l,
     return view;
 }
 #else
-/* A caller whose memory peaked below this gains nothing worth the walk
- * (README, "Accounting"): a command's own peak is seldom below it. */
-#define GIVE_BACK_FROM_KB 8192
+/* A copy whose peak is below this changes a command's figure by less than
+ * the smallest command's own peak (/bin/true's: about 1 MiB here): not
+ * worth the walk, some 40 us (README, "Accounting"). */
+#define GIVE_BACK_FROM_KB 2048
 
 /* The plan, copied out of the caller's memory where its give-back is
  * worth it, and the files for it opened: before the Landlock domain,
@@ -685,8 +686,12 @@ static uint64_t own_cpu_ns(void)
 /* Everything read from here to the exec is the plan, this stack, the
  * TLS, and the shared setup record and init report; the init, which
  * resumes after the exec, reads its own stack and locals
- * (lib/task_init.c).  Dropping the pages costs CPU (some 10 ms for
- * 500 MiB), which the init leaves out of the task's figures. */
+ * (lib/task_init.c).  Every call made from here on must already be bound:
+ * cordon is built with -fno-plt (Makefile), because a lazily bound call
+ * would run the dynamic linker's resolver over link maps that may have
+ * been given back (a crash, measured).  Dropping the pages costs CPU
+ * (some 7 ms for 256 MiB), which the init leaves out of the task's
+ * figures. */
 static void give_back_and_reset_peak(const cordon__launch *l, cordon__address_range plan_range)
 {
     uint64_t start = own_cpu_ns();
