@@ -623,6 +623,22 @@ static const cordon__exec_plan *prepare_give_back(const cordon__launch *l,
  * worth the walk, some 40 us (README, "Accounting"). */
 #define GIVE_BACK_FROM_KB 2048
 
+/* The memory is the init's, which made it undumpable, and the /proc files
+ * of an undumpable process belong to root of the user namespace the
+ * memory was copied in (the caller's): a task not run by that root could
+ * not open clear_refs (0200).  Dumpable for the open alone: nothing of
+ * the task runs yet, and the caller's user, the only one this lets trace
+ * the init meanwhile, may trace the caller itself. */
+static int open_clear_refs(cordon__setup_record *setup)
+{
+    if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) != 0)
+        return -errno;
+    int rc = open_at(open("/proc/self/clear_refs", O_WRONLY | O_CLOEXEC), CORDON__CLEAR_REFS_FD);
+    if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
+        fail(setup, STEP_CAPABILITIES, -errno); /* never left dumpable */
+    return rc;
+}
+
 /* The plan, copied out of the caller's memory where its give-back is
  * worth it, and the files for it opened: before the Landlock domain,
  * whose file rules may not reach /proc, and before the resource limits
@@ -638,7 +654,7 @@ static const cordon__exec_plan *prepare_give_back(const cordon__launch *l,
     if (!plan)
         return view;
     if (open_at(open("/proc/self/maps", O_RDONLY | O_CLOEXEC), CORDON__MAPS_FD) == 0) {
-        if (open_at(open("/proc/self/clear_refs", O_WRONLY | O_CLOEXEC), CORDON__CLEAR_REFS_FD) == 0)
+        if (open_clear_refs(l->setup) == 0)
             return plan;
         close(CORDON__MAPS_FD);
     }
