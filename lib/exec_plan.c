@@ -29,14 +29,17 @@ void cordon__exec_plan_view(const cordon__launch *l, cordon__exec_plan *plan)
 static size_t vector_size(char *const *vector)
 {
     size_t size = sizeof(char *);
-    for (; *vector; vector++)
+    for (; vector && *vector; vector++)
         size += sizeof(char *) + strlen(*vector) + 1;
     return size;
 }
 
-/* Places the pointers at *at and the strings after all of them. */
+/* Places the pointers at *at and the strings after all of them (NULL
+ * stays NULL). */
 static char **copy_vector(char *const *vector, char **at)
 {
+    if (!vector)
+        return NULL;
     size_t count = 0;
     while (vector[count])
         count++;
