@@ -36,6 +36,9 @@ CMOCKA_LIBS := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null || echo -lcmocka)
 
 WARNINGS := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
             -Wformat=2 -Wpointer-arith -Wundef -Wvla -Wno-format-nonliteral
+# -fno-plt binds every call of cordon's at load: a command's first process
+# gives back its copy of the caller's memory, the dynamic linker's link
+# maps included, before its last calls (lib/child.c).
 BASE_CFLAGS := -std=gnu11 -D_GNU_SOURCE -g -O2 -fPIC -fno-plt -pthread $(WARNINGS) \
                -DCORDON_POLICY_DIR='"$(POLICYDIR)"' \
                -DCORDON_SOURCE_POLICY_DIR='"$(abspath policies)"'

@@ -21,9 +21,11 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -166,9 +168,24 @@ static int hand_over_listener(int listener)
     return sent == 1 ? 0 : -errno;
 }
 
-/* `last_fd`: the highest fd cordon's own may hold after the filter is in
- * (~0u: all above the socket are cordon's; after a set-up hook, whose fds
- * the function keeps, only the listener at HOOK_RESERVED_FD). */
+/* Hands a listener (if any) to the parent and closes the socket with it:
+ * one close_range, so that a policy refusing close does not catch
+ * cordon's own.  `last_fd`: the highest fd cordon's own may hold after the
+ * filter is in (~0u: all above the socket are cordon's; after a set-up
+ * hook, whose fds the function keeps, only the listener at
+ * HOOK_RESERVED_FD).  The task must never hold the listener: it could
+ * answer its own notifications. */
+static int hand_over_and_close(int listener, bool has_socket, unsigned last_fd)
+{
+    int rc = listener >= 0 ? hand_over_listener(listener) : 0;
+    if (has_socket && syscall(SYS_close_range, LISTENER_SOCKET_FD, last_fd, 0) != 0) {
+        close(LISTENER_SOCKET_FD);
+        if (listener >= 0)
+            close(listener);
+    }
+    return rc;
+}
+
 static int install_filter(const cordon__launch *l, unsigned last_fd)
 {
     if (!l->policy)
@@ -178,17 +195,19 @@ static int install_filter(const cordon__launch *l, unsigned last_fd)
                                : cordon__policy_install(l->policy);
     if (listener < -1)
         return listener;
-    int rc = listener >= 0 ? hand_over_listener(listener) : 0;
-    /* The socket, and the listener the task must never hold (it could
-     * answer its own notifications): one close_range, so that a policy
-     * refusing close does not catch cordon's own. */
-    if (l->listener_socket >= 0 &&
-        syscall(SYS_close_range, LISTENER_SOCKET_FD, last_fd, 0) != 0) {
-        close(LISTENER_SOCKET_FD);
-        if (listener >= 0)
-            close(listener);
-    }
-    return rc;
+    return hand_over_and_close(listener, l->listener_socket >= 0, last_fd);
+}
+
+/* A command's, from its plan (which may be a copy: nothing of the launch
+ * is read). */
+static int install_planned_filter(const cordon__exec_plan *p)
+{
+    if (!p->program)
+        return 0;
+    int listener = cordon__install_program(p->program, p->notifies);
+    if (listener < -1)
+        return listener;
+    return hand_over_and_close(listener, p->hands_over_listener, ~0u);
 }
 
 /* A word of the setup record's once it leaves 0 (its pending value);
@@ -294,24 +313,33 @@ static void set_up(const cordon__launch *l)
  * the parent.  The first one that exists but cannot be run (E2BIG,
  * ENOEXEC, ETXTBSY, ...) ends the search with its own error; EACCES from
  * any of them wins only over the ENOENT of a search that ran out. */
-static _Noreturn void exec_command(const cordon__launch *l)
+static _Noreturn void exec_command(const cordon__exec_plan *p)
 {
     int error = ENOENT;
     bool saw_eacces = false;
-    for (char **path = l->exec_paths; *path; path++) {
+    for (char **path = p->exec_paths; *path; path++) {
         /* Counted before the call: a policy that watches exec lets through
          * as many as were counted, and the count is out of the command's
          * reach once it runs. */
-        __atomic_add_fetch(&l->setup->exec_attempts, 1, __ATOMIC_RELEASE);
-        execve(*path, l->argv, l->envp);
+        __atomic_add_fetch(&p->setup->exec_attempts, 1, __ATOMIC_RELEASE);
+        execve(*path, p->argv, p->envp);
         error = errno;
         if (error == EACCES)
             saw_eacces = true;
         else if (error != ENOENT && error != ENOTDIR && error != ESTALE && error != ENODEV &&
                  error != ETIMEDOUT)
-            fail(l->setup, STEP_EXEC, error);
+            fail(p->setup, STEP_EXEC, error);
     }
-    fail(l->setup, STEP_EXEC, saw_eacces ? EACCES : error);
+    fail(p->setup, STEP_EXEC, saw_eacces ? EACCES : error);
+}
+
+/* The filter, last, and the exec. */
+static _Noreturn void filter_and_exec(const cordon__exec_plan *p)
+{
+    int rc = install_planned_filter(p);
+    if (rc < 0)
+        fail(p->setup, STEP_SECCOMP, rc);
+    exec_command(p);
 }
 
 static void discard_pending(FILE *stream)
@@ -569,6 +597,150 @@ static int leave_the_inits_report(const cordon__launch *l)
     return 0;
 }
 
+/* ---- A command's own peak memory ------------------------------------
+ *
+ * The task's first process shares the init's memory, a copy of the
+ * caller's, until it execs, and at the exec the kernel records that
+ * memory's peak as the process's own (ru_maxrss).  Just before its filter
+ * it copies what it still reads into a plan of its own, gives the rest of
+ * the copy's private memory back (sandbox/memory_give_back.c), and resets
+ * the peak to what is left (proc(5), clear_refs "5").  Any of it refused
+ * leaves the figure as it was: never a reason to fail the task.
+ */
+
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+/* Their shadow and bookkeeping are private memory of the process's: none
+ * is given back (and the task's first process is a fork of the init). */
+static const cordon__exec_plan *prepare_give_back(const cordon__launch *l,
+                                                  cordon__exec_plan *view,
+                                                  cordon__address_range *plan_range)
+{
+    (void)l;
+    (void)plan_range;
+    return view;
+}
+#else
+/* A copy whose peak is below this changes a command's figure by less than
+ * the smallest command's own peak (/bin/true's: about 1 MiB here): not
+ * worth the walk, some 40 us (README, "Accounting"). */
+#define GIVE_BACK_FROM_KB 2048
+
+/* The memory is the init's, which made it undumpable, and the /proc files
+ * of an undumpable process belong to root of the user namespace the
+ * memory was copied in (the caller's): a task not run by that root could
+ * not open clear_refs (0200).  Dumpable for the open alone, and only for
+ * a caller that is dumpable itself: nothing of the task runs yet, and the
+ * caller's user, the only one this lets trace the init meanwhile, may
+ * trace the caller anyway.  A caller that made itself undumpable (to keep
+ * its secrets from its own user) never has its copy made dumpable: the
+ * open is tried as it is, and refused leaves the figure as it was. */
+static int open_clear_refs(const cordon__launch *l)
+{
+    cordon__setup_record *setup = l->setup;
+    if (!l->traceable_by_its_user)
+        return open_at(open("/proc/self/clear_refs", O_WRONLY | O_CLOEXEC), CORDON__CLEAR_REFS_FD);
+    if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) != 0)
+        return -errno;
+    int rc = open_at(open("/proc/self/clear_refs", O_WRONLY | O_CLOEXEC), CORDON__CLEAR_REFS_FD);
+    if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
+        fail(setup, STEP_CAPABILITIES, -errno); /* never left dumpable */
+    return rc;
+}
+
+/* The plan, copied out of the caller's memory where its give-back is
+ * worth it, and the files for it opened: before the Landlock domain,
+ * whose file rules may not reach /proc, and before the resource limits
+ * (the copy is a mapping).  `view` back where there is no give-back. */
+static const cordon__exec_plan *prepare_give_back(const cordon__launch *l,
+                                                  cordon__exec_plan *view,
+                                                  cordon__address_range *plan_range)
+{
+    struct rusage peak; /* the memory's: the process has no peak of its own yet */
+    if (l->fn || getrusage(RUSAGE_SELF, &peak) != 0 || peak.ru_maxrss < GIVE_BACK_FROM_KB)
+        return view;
+    cordon__exec_plan *plan = cordon__exec_plan_copy(view, plan_range);
+    if (!plan)
+        return view;
+    if (open_at(open("/proc/self/maps", O_RDONLY | O_CLOEXEC), CORDON__MAPS_FD) == 0) {
+        if (open_clear_refs(l) == 0)
+            return plan;
+        close(CORDON__MAPS_FD);
+    }
+    munmap(plan, plan_range->end - plan_range->start);
+    return view;
+}
+#endif
+
+_Static_assert(CORDON__MAPS_FD == CORDON__STARTER_PIDFD + 1 &&
+                   CORDON__CLEAR_REFS_FD == CORDON__MAPS_FD + 1,
+               "the give-back's files follow the fds the task's first process closes");
+
+/* The fds of the start (CORDON__RULESET_FD to CORDON__STARTER_PIDFD) and
+ * anything above them but the give-back's files. */
+static int close_start_fds(bool keep_give_back_files)
+{
+    if (!keep_give_back_files)
+        return close_from(CORDON__RULESET_FD);
+    for (int fd = CORDON__RULESET_FD; fd <= CORDON__STARTER_PIDFD; fd++)
+        close(fd);
+    return close_from(CORDON__CLEAR_REFS_FD + 1);
+}
+
+/* Page-wide margins: the frames still to run, below the stack pointer,
+ * and those above it; the static TLS below the thread pointer and the
+ * thread's descriptor above it. */
+#define STACK_BELOW (32 * 1024)
+#define STACK_ABOVE (128 * 1024)
+#define TLS_BELOW   (64 * 1024)
+#define TLS_ABOVE   (8 * 1024)
+
+static cordon__address_range around(uintptr_t at, uintptr_t below, uintptr_t above)
+{
+    return (cordon__address_range){ at > below ? at - below : 0, at + above };
+}
+
+static uint64_t own_cpu_ns(void)
+{
+    struct timespec now;
+    if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now) != 0)
+        return 0;
+    return (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec;
+}
+
+/* Everything read from here to the exec is the plan, this stack, the
+ * TLS, and the shared setup record and init report; the init, which
+ * resumes after the exec, reads its own stack and locals
+ * (lib/task_init.c).  Every call made from here on must already be bound:
+ * cordon is built with -fno-plt (Makefile), because a lazily bound call
+ * would run the dynamic linker's resolver over link maps that may have
+ * been given back (a crash, measured).  Dropping the pages costs CPU
+ * (some 7 ms for 256 MiB), which the init leaves out of the task's
+ * figures. */
+static void give_back_and_reset_peak(const cordon__launch *l, cordon__address_range plan_range)
+{
+    uint64_t start = own_cpu_ns();
+    cordon__init_report *report = l->init_report;
+    uintptr_t here = (uintptr_t)__builtin_frame_address(0);
+    cordon__address_range keep[4] = {
+        plan_range,
+        around(here, STACK_BELOW, STACK_ABOVE),
+        around((uintptr_t)__builtin_thread_pointer(), TLS_BELOW, TLS_ABOVE),
+        around((uintptr_t)__atomic_load_n(&report->init_stack, __ATOMIC_ACQUIRE), STACK_ABOVE,
+               STACK_ABOVE),
+    };
+    /* Nothing of the launch is read after this line. */
+    if (cordon__give_back_private_memory(CORDON__MAPS_FD, keep, 4) > 0) {
+        ssize_t written;
+        do
+            written = write(CORDON__CLEAR_REFS_FD, "5", 1);
+        while (written < 0 && errno == EINTR);
+    }
+    close(CORDON__MAPS_FD);
+    close(CORDON__CLEAR_REFS_FD);
+    uint64_t end = own_cpu_ns();
+    __atomic_store_n(&report->give_back_cpu_ns, end > start ? end - start : 0, __ATOMIC_RELEASE);
+}
+
 _Noreturn void cordon__task_main(const cordon__launch *l)
 {
     cordon__setup_record *shared = l->setup;
@@ -576,10 +748,15 @@ _Noreturn void cordon__task_main(const cordon__launch *l)
     if ((rc = cordon__set_no_new_privileges()) < 0)
         fail(shared, STEP_NO_NEW_PRIVILEGES, rc);
     give_up_sharing(l);
+    cordon__exec_plan view;
+    cordon__exec_plan_view(l, &view);
+    cordon__address_range plan_range = { 0, 0 };
+    const cordon__exec_plan *plan = prepare_give_back(l, &view, &plan_range);
+    bool gives_back = plan != &view;
     if ((rc = cordon__enter_landlock_domain(l->landlock_ruleset >= 0 ? CORDON__RULESET_FD : -1)) < 0)
         fail(shared, STEP_LANDLOCK, rc);
     if ((rc = learn_own_pid(l->init_report)) < 0 || (rc = leave_the_inits_report(l)) < 0 ||
-        (rc = close_from(CORDON__RULESET_FD)) < 0)
+        (rc = close_start_fds(gives_back)) < 0)
         fail(shared, STEP_FILE_DESCRIPTORS, rc);
     /* The init made itself undumpable, and a function's process copies
      * that: the task gets the caller's own setting back. */
@@ -596,9 +773,9 @@ _Noreturn void cordon__task_main(const cordon__launch *l)
     }
     if (l->fn)
         call_function(l);
-    if ((rc = install_filter(l, ~0u)) < 0)
-        fail(shared, STEP_SECCOMP, rc);
-    exec_command(l);
+    if (gives_back)
+        give_back_and_reset_peak(l, plan_range);
+    filter_and_exec(plan);
 }
 
 int cordon__task_clone_entry(void *launch)
@@ -616,10 +793,11 @@ _Noreturn void cordon__child_main(const cordon__launch *l)
     set_up(l);
     if (l->fn)
         call_function(l);
-    int rc = install_filter(l, ~0u);
-    if (rc < 0)
-        fail(l->setup, STEP_SECCOMP, rc);
-    exec_command(l);
+    /* Started without namespaces, the process shares the caller's own
+     * memory (or is a copy of it): nothing of it can be given back. */
+    cordon__exec_plan plan;
+    cordon__exec_plan_view(l, &plan);
+    filter_and_exec(&plan);
 }
 
 int cordon__child_clone_entry(void *launch)

@@ -27,6 +27,11 @@
 #define CORDON__HOST_PROC_FD  6   /* the caller's /proc, where its pid is named */
 #define CORDON__CALLER_PIDFD  7   /* the caller, whose death ends the init */
 #define CORDON__STARTER_PIDFD 8   /* the child that started the init */
+/* A command's first process, for the give-back of its memory before the
+ * exec (lib/child.c): opened before its Landlock domain, closed before
+ * the exec. */
+#define CORDON__MAPS_FD       9   /* its /proc/self/maps */
+#define CORDON__CLEAR_REFS_FD 10  /* its /proc/self/clear_refs */
 
 /* A growing buffer that keeps at most `cap` bytes and counts the rest. */
 typedef struct cordon__buffer {
@@ -140,6 +145,10 @@ typedef struct cordon__init_report {
     uint64_t init_cpu_ns;               /* the init's own CPU once it started the task */
     struct rusage tree_usage;           /* at its end, what the init reaped: the task's */
     uint32_t tree_usage_valid;          /* tree without the init's own use */
+    uint64_t init_stack;                /* an address on the init's stack, which a command's
+                                           first process keeps when it gives back memory */
+    uint64_t give_back_cpu_ns;          /* the CPU that give-back cost (before its exec):
+                                           cordon's, left out of the task's */
 } cordon__init_report;
 
 enum cordon__hook_state { HOOK_NONE = 0, HOOK_RUNNING = 1, HOOK_DONE = 2, HOOK_FAILED = 3 };
@@ -192,7 +201,8 @@ typedef struct cordon__launch {
     cordon__cgroup cgroup;
     bool parent_moves_child;                     /* forked: the parent writes cgroup.procs */
     unsigned namespaces;                         /* CORDON__NAMESPACE_*: 0 starts the task directly */
-    int dumpable;                                /* the caller's PR_GET_DUMPABLE */
+    int dumpable;                                /* the caller's PR_GET_DUMPABLE, as 0 or 1 */
+    bool traceable_by_its_user;                  /* the caller's is 1 (SUID_DUMP_USER) */
     bool runs_as_root;                           /* the task's uid is 0 */
     bool started_in_v2_cgroup;                   /* clone3 put it there: no write needed */
     int landlock_ruleset;                        /* -1: none */
@@ -548,6 +558,23 @@ static inline bool cordon__mounts_after_start(const cordon__launch *l)
 /* The first process of a task in namespaces: the rest of its set-up, then
  * the function or the exec (lib/child.c). */
 _Noreturn void cordon__task_main(const cordon__launch *launch);
+
+/* What a command's first process reads from its filter to its exec
+ * (lib/exec_plan.c). */
+struct sock_fprog;
+typedef struct cordon__exec_plan {
+    cordon__setup_record *setup;
+    const struct sock_fprog *program;   /* NULL: no filter */
+    bool notifies;                      /* the program has notify rules */
+    bool hands_over_listener;           /* the launch has a listener socket */
+    char **exec_paths, **argv, **envp;
+} cordon__exec_plan;
+/* The plan as the launch holds it: pointers into the launch data. */
+void cordon__exec_plan_view(const cordon__launch *l, cordon__exec_plan *plan);
+/* Child side: a deep copy of `view` in a fresh private mapping, whose
+ * range is stored in *where; NULL where it cannot be mapped. */
+cordon__exec_plan *cordon__exec_plan_copy(const cordon__exec_plan *view,
+                                          cordon__address_range *where);
 int cordon__task_clone_entry(void *launch);
 /* Child side: records a failed set-up step and ends the process. */
 /* The exit status of a child whose set-up failed: with the record's step,

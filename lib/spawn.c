@@ -396,7 +396,9 @@ static int prepare(cordon_task *t, cordon__launch *l, cordon__attempt_state *s)
     /* The task's own ruleset, if it has file rules, replaces the shared one. */
     if ((rc = cordon__isolation_prepare(t, l)) < 0)
         return rc;
-    l->dumpable = prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) > 0;
+    int dumpable = prctl(PR_GET_DUMPABLE, 0, 0, 0, 0);
+    l->dumpable = dumpable > 0;
+    l->traceable_by_its_user = dumpable == 1; /* SUID_DUMP_USER: 2 is root's only */
     l->switch_user = t->switch_user;
     l->runs_as_root = t->switch_user ? t->uid == 0 : geteuid() == 0;
     l->uid = t->uid;

@@ -308,17 +308,21 @@ static void accept_end_request(sigset_t *awaited)
 }
 
 /* What the init reaped, published as it goes: the parent's CPU limit
- * counts it while the task runs, with wait4's precision. */
-static void count_reaped(cordon__init_report *report, const struct rusage *usage)
+ * counts it while the task runs, with wait4's precision.  `cordon_s`:
+ * the part that was cordon's (the first process's give-back). */
+static void count_reaped(cordon__init_report *report, const struct rusage *usage,
+                         uint64_t cordon_s)
 {
     uint64_t ns = ((uint64_t)usage->ru_utime.tv_sec + (uint64_t)usage->ru_stime.tv_sec) *
                       1000000000ull +
                   ((uint64_t)usage->ru_utime.tv_usec + (uint64_t)usage->ru_stime.tv_usec) * 1000u;
-    __atomic_add_fetch(&report->reaped_cpu_ns, ns, __ATOMIC_RELEASE);
+    __atomic_add_fetch(&report->reaped_cpu_ns, ns > cordon_s ? ns - cordon_s : 0, __ATOMIC_RELEASE);
 }
 
-/* Reaps whatever has ended; false once no process is left. */
-static bool reap_ended(cordon__init_report *report, pid_t task, bool *task_ended)
+/* Reaps whatever has ended; false once no process is left.  `give_back`:
+ * the CPU of the task's first process that was cordon's. */
+static bool reap_ended(cordon__init_report *report, pid_t task, uint64_t give_back,
+                       bool *task_ended)
 {
     for (;;) {
         int status;
@@ -330,7 +334,7 @@ static bool reap_ended(cordon__init_report *report, pid_t task, bool *task_ended
             return false;
         if (pid == 0)
             return true;
-        count_reaped(report, &usage);
+        count_reaped(report, &usage, pid == task ? give_back : 0);
         if (pid == task && !*task_ended) {
             *task_ended = true;
             report->task_status = status;
@@ -345,11 +349,12 @@ static bool reap_ended(cordon__init_report *report, pid_t task, bool *task_ended
  * process ends, or the caller asks (its deadline, a limit, a violation),
  * every other process of the namespace is killed: killed by the init,
  * not by the kernel's end of the namespace, whose reaping counts nothing. */
-static void reap_all(cordon__init_report *report, pid_t task, const sigset_t *awaited)
+static void reap_all(cordon__init_report *report, pid_t task, uint64_t give_back,
+                     const sigset_t *awaited)
 {
     bool task_ended = false;
     struct timespec tick = { .tv_sec = 0, .tv_nsec = 100 * 1000 * 1000 };
-    while (reap_ended(report, task, &task_ended)) {
+    while (reap_ended(report, task, give_back, &task_ended)) {
         siginfo_t info;
         if (sigtimedwait(awaited, &info, &tick) == SIGUSR1)
             kill(-1, SIGKILL);
@@ -357,21 +362,39 @@ static void reap_all(cordon__init_report *report, pid_t task, const sigset_t *aw
 }
 
 /* The init's CPU so far (its set-up, the start of the task) is cordon's,
- * not the task's: the CPU limit leaves it out of the cgroup's count. */
-static void publish_own_cpu(cordon__init_report *report)
+ * not the task's, and so is a command's give-back: the CPU limit leaves
+ * them out of the cgroup's count. */
+static void publish_own_cpu(cordon__init_report *report, uint64_t give_back)
 {
     struct rusage own;
     if (getrusage(RUSAGE_SELF, &own) == 0)
-        __atomic_store_n(&report->init_cpu_ns, cordon__rusage_cpu_ns(&own), __ATOMIC_RELEASE);
+        __atomic_store_n(&report->init_cpu_ns, cordon__rusage_cpu_ns(&own) + give_back,
+                         __ATOMIC_RELEASE);
+}
+
+static void subtract_ns(struct timeval *from, uint64_t *ns)
+{
+    uint64_t have = (uint64_t)from->tv_sec * 1000000000ull + (uint64_t)from->tv_usec * 1000u;
+    uint64_t taken = *ns < have ? *ns : have;
+    have -= taken;
+    *ns -= taken;
+    from->tv_sec = (time_t)(have / 1000000000ull);
+    from->tv_usec = (suseconds_t)(have % 1000000000ull / 1000u);
 }
 
 /* The caller's wait4 would add the init's own use to the tree's: its CPU,
  * its faults, and as its peak the memory it shares with (or copied from)
  * the caller.  What it reaped is the task's alone. */
-static void publish_tree_usage(cordon__init_report *report)
+static void publish_tree_usage(cordon__init_report *report, uint64_t give_back)
 {
-    if (getrusage(RUSAGE_CHILDREN, &report->tree_usage) == 0)
-        __atomic_store_n(&report->tree_usage_valid, 1, __ATOMIC_RELEASE);
+    struct rusage tree;
+    if (getrusage(RUSAGE_CHILDREN, &tree) != 0)
+        return;
+    /* The give-back's CPU is mostly the kernel's dropping of pages. */
+    subtract_ns(&tree.ru_stime, &give_back);
+    subtract_ns(&tree.ru_utime, &give_back);
+    report->tree_usage = tree;
+    __atomic_store_n(&report->tree_usage_valid, 1, __ATOMIC_RELEASE);
 }
 
 /* The namespace's own mounts: its /proc (kernel settings read-only for a
@@ -388,7 +411,7 @@ static void mount_beside_the_task(const cordon__launch *l)
 {
     cordon__setup_record *setup = l->setup;
     int rc = mount_all(l);
-    publish_own_cpu(l->init_report); /* before the task's own CPU can be counted */
+    publish_own_cpu(l->init_report, 0); /* before the task's own CPU can be counted */
     __atomic_store_n(&setup->init_mounts, rc < 0 ? INIT_MOUNTS_FAILED : INIT_MOUNTS_DONE,
                      __ATOMIC_RELEASE);
     syscall(SYS_futex, &setup->init_mounts, FUTEX_WAKE, 1, NULL, NULL, 0);
@@ -416,17 +439,26 @@ int cordon__task_init_main(void *launch)
         cordon__child_fail(setup, STEP_NAMESPACES, rc);
     if (!l->fn)
         forget_callers_command_line();
+    /* A command's first process gives back the memory it shares with the
+     * init, all but this stack (lib/child.c): from its start on, the init
+     * reads only its locals, the report and the setup record (both
+     * shared), and a function's launch data (nothing is given back). */
+    cordon__init_report *report = l->init_report;
+    __atomic_store_n(&report->init_stack, (uint64_t)(uintptr_t)&awaited, __ATOMIC_RELEASE);
     pid_t task = start_task(l);
     if (task < 0)
         cordon__child_fail(setup, STEP_NAMESPACES, task);
-    if (beside)
+    /* Written by its first process before its exec (start_task returns
+     * after it), out of reach of anything of the task's. */
+    uint64_t give_back = __atomic_load_n(&report->give_back_cpu_ns, __ATOMIC_ACQUIRE);
+    if (beside) /* a function task's */
         mount_beside_the_task(l);
     else
-        publish_own_cpu(l->init_report);
+        publish_own_cpu(report, give_back);
     /* Out of the task's process group: whatever the task's processes do to
      * their group does not reach the init. */
     setpgid(0, 0);
-    reap_all(l->init_report, task, &awaited);
-    publish_tree_usage(l->init_report);
+    reap_all(report, task, give_back, &awaited);
+    publish_tree_usage(report, give_back);
     _exit(0);
 }

@@ -157,4 +157,30 @@ typedef struct cordon__address_range {
 } cordon__address_range;
 int cordon__unmap_shared_mappings(const cordon__address_range *keep, size_t keep_count);
 
+/* One mapping of the process's own (mapping_walk.c). */
+typedef struct cordon__mapping {
+    uintptr_t start, end;
+    bool shared;                /* MAP_SHARED: the listing's 's' */
+    bool file;                  /* backed by a file (a device or inode not 0) */
+    bool special;               /* the kernel's own: [vdso], [vvar], [vsyscall], ... */
+    bool heap;                  /* [heap] */
+} cordon__mapping;
+typedef void cordon__mapping_visit(const cordon__mapping *m, void *context);
+/* Child side, async-signal-safe: calls `visit` for each mapping in address
+ * order (only the shared ones with `only_shared`), as the listing opened
+ * at `maps_fd` (/proc/self/maps, at its start) gives them.  0 or -errno;
+ * a failure may come after some were visited. */
+int cordon__walk_mappings(int maps_fd, bool only_shared, cordon__mapping_visit *visit,
+                          void *context);
+/* Whether `m` overlaps one of `keep` (half-open ranges). */
+bool cordon__range_kept(const cordon__mapping *m, const cordon__address_range *keep, size_t count);
+
+/* A command's first process, in memory copied from its caller
+ * (memory_give_back.c): gives back (MADV_DONTNEED) every private anonymous
+ * mapping listed at `maps_fd` but the kernel's own and a library's .bss
+ * (one directly after a file mapping), except the pages overlapping
+ * `keep`.  The bytes given back, or -errno (what was given back stays so). */
+long cordon__give_back_private_memory(int maps_fd, const cordon__address_range *keep,
+                                      size_t keep_count);
+
 #endif

@@ -100,6 +100,10 @@ const struct sock_fprog *cordon__policy_program(const cordon_policy *p);
 int cordon__policy_install(const cordon_policy *p);
 /* The same for every thread of the process (TSYNC), failing closed. */
 int cordon__policy_install_all_threads(const cordon_policy *p);
+/* The same for a program copied out of the policy (a command's first
+ * process, lib/exec_plan.c), with whether it has notify rules. */
+int cordon__install_program(const struct sock_fprog *program, bool notifies);
+bool cordon__policy_notifies(const cordon_policy *p);
 
 /* Nonzero when the program sends execve/execveat to the listener (policies
  * that forbid exec after the first, like "noexec").  The engine must then not

@@ -14,19 +14,29 @@
 #include "policy.h"
 #include "policy_rules.h"
 
-int cordon__policy_install(const cordon_policy *p)
+int cordon__install_program(const struct sock_fprog *program, bool notifies)
 {
-    unsigned flags = p->notifies ? SECCOMP_FILTER_FLAG_NEW_LISTENER : 0;
-    long rc = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &p->program);
+    unsigned flags = notifies ? SECCOMP_FILTER_FLAG_NEW_LISTENER : 0;
+    long rc = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, program);
     /* Where seccomp(2) is missing (old kernels, valgrind), prctl installs
      * the same program; a listener needs seccomp(2), so the compiler only
      * asked for one where libseccomp found it. */
     if (rc < 0 && errno == ENOSYS && !flags)
-        rc = prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &p->program, 0, 0);
+        rc = prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, program, 0, 0);
     if (rc < 0)
         return -errno;
     /* The kernel opens the listener close-on-exec. */
-    return p->notifies ? (int)rc : -1;
+    return notifies ? (int)rc : -1;
+}
+
+int cordon__policy_install(const cordon_policy *p)
+{
+    return cordon__install_program(&p->program, p->notifies);
+}
+
+bool cordon__policy_notifies(const cordon_policy *p)
+{
+    return p->notifies;
 }
 
 #ifndef SECCOMP_FILTER_FLAG_TSYNC_ESRCH
