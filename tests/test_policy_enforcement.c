@@ -928,6 +928,16 @@ static void test_policy_default_lets_sessions_start_and_still_ends_the_tree(void
         print_message("no pid namespace or cgroup here: the tree was held by setsid's refusal\n");
 }
 
+/* What a shell command printed on stdout, NUL-terminated in `out`. */
+static void read_command_output(const char *cmd, char *out, size_t size)
+{
+    FILE *f = popen(cmd, "r");
+    assert_non_null(f);
+    size_t n = fread(out, 1, size - 1, f);
+    out[n] = '\0';
+    pclose(f);
+}
+
 /* Where neither a pid namespace nor a v2 cgroup can hold the tree, the
  * policy refuses setsid again, so that the process group holds it. */
 static void test_policy_default_refuses_setsid_where_nothing_holds_the_tree(void **state)
@@ -939,12 +949,8 @@ static void test_policy_default_refuses_setsid_where_nothing_holds_the_tree(void
              "-- python3 -c 'import os\ntry:\n    os.setsid(); print(\"setsid made\")\n"
              "except OSError as e:\n    print(\"setsid\", e.errno)'",
              runner ? runner : "build/cordon");
-    FILE *f = popen(cmd, "r");
-    assert_non_null(f);
     char out[8192];
-    size_t n = fread(out, 1, sizeof out - 1, f);
-    out[n] = '\0';
-    pclose(f);
+    read_command_output(cmd, out, sizeof out);
     /* the mechanisms that held the task: its "confinement" list */
     assert_non_null(strstr(out, "\"confinement\":["));
     if (!record_held_by(out, "cgroup") && !record_held_by(out, "pid_namespace"))
@@ -1001,12 +1007,8 @@ static void test_policy_default_refuses_tuning_others_without_a_pid_namespace(vo
              "out.append(\"own %%s\" %% (os.getpriority(os.PRIO_PROCESS, 0) == own))\n"
              "print(\" \".join(out))' %d",
              runner ? runner : "build/cordon", (int)victim);
-    FILE *f = popen(cmd, "r");
-    assert_non_null(f);
     char out[8192];
-    size_t n = fread(out, 1, sizeof out - 1, f);
-    out[n] = '\0';
-    pclose(f);
+    read_command_output(cmd, out, sizeof out);
     errno = 0;
     int nice_value = getpriority(PRIO_PROCESS, (id_t)victim);
     int scheduler = sched_getscheduler(victim);
@@ -1037,11 +1039,7 @@ static void run_probe(const char *environment, const char *policy_text, const ch
     snprintf(cmd, sizeof cmd, "%s %s run --quiet --json --policy %s %s -- %s/hostile "
              "probe-variants", environment, runner ? runner : "build/cordon", policy, options,
              hostile ? hostile : "build/hostile");
-    FILE *f = popen(cmd, "r");
-    assert_non_null(f);
-    size_t n = fread(out, 1, size - 1, f);
-    out[n] = '\0';
-    pclose(f);
+    read_command_output(cmd, out, size);
     unlink(policy);
 }
 
