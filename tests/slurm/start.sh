@@ -7,6 +7,10 @@
 #
 #   sh tests/slurm/start.sh DIR      then: SLURM_CONF=DIR/slurm.conf sbatch ...
 set -eu
+# The daemons take the lowest free fds: started with stdin closed (a CI
+# shell's `<&-`), one of their sockets became fd 0, which they then
+# closed as daemons do, and no job launched.
+[ -e /dev/fd/0 ] || exec </dev/null
 
 dir=${1:?usage: start.sh DIR}
 port=${CORDON_SLURM_PORT:-16817}

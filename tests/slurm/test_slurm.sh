@@ -8,6 +8,10 @@
 # --resume must run those lines only.  Daemons and files are removed
 # whatever happens (trap).  Needs root (the daemons) and slurm-wlm.
 set -eu
+# The daemons take the lowest free fds: started with stdin closed (a CI
+# shell's `<&-`), one of their sockets became fd 0, which they then
+# closed as daemons do, and no job launched.
+[ -e /dev/fd/0 ] || exec </dev/null
 
 cd "$(dirname "$0")/../.."
 root=$(pwd)
