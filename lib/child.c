@@ -647,16 +647,38 @@ static int open_clear_refs(const cordon__launch *l)
     return rc;
 }
 
+#ifndef ARCH_SHSTK_STATUS
+#define ARCH_SHSTK_STATUS 0x5005
+#endif
+
+/* A shadow stack (x86's CET, glibc 2.39 and later) is a mapping the
+ * listing does not tell from others, and this process shares the init's:
+ * given back, the next return in either would fault. */
+static bool uses_a_shadow_stack(void)
+{
+#if defined(__x86_64__)
+    unsigned long features = 0;
+    return syscall(SYS_arch_prctl, ARCH_SHSTK_STATUS, &features) == 0 && (features & 1);
+#else
+    return false;
+#endif
+}
+
 /* The plan, copied out of the caller's memory where its give-back is
  * worth it, and the files for it opened: before the Landlock domain,
  * whose file rules may not reach /proc, and before the resource limits
- * (the copy is a mapping).  `view` back where there is no give-back. */
+ * (the copy is a mapping).  `view` back where there is no give-back: a
+ * function's process, a small copy, and a caller under a seccomp filter
+ * of its own, which this process inherits and whose rules were never
+ * asked about the calls the give-back makes (madvise, the listing's
+ * ioctl, prctl): a filter that kills one would end every command. */
 static const cordon__exec_plan *prepare_give_back(const cordon__launch *l,
                                                   cordon__exec_plan *view,
                                                   cordon__address_range *plan_range)
 {
     struct rusage peak; /* the memory's: the process has no peak of its own yet */
-    if (l->fn || getrusage(RUSAGE_SELF, &peak) != 0 || peak.ru_maxrss < GIVE_BACK_FROM_KB)
+    if (l->fn || l->caller_filtered || getrusage(RUSAGE_SELF, &peak) != 0 ||
+        peak.ru_maxrss < GIVE_BACK_FROM_KB || uses_a_shadow_stack())
         return view;
     cordon__exec_plan *plan = cordon__exec_plan_copy(view, plan_range);
     if (!plan)

@@ -203,6 +203,8 @@ typedef struct cordon__launch {
     unsigned namespaces;                         /* CORDON__NAMESPACE_*: 0 starts the task directly */
     int dumpable;                                /* the caller's PR_GET_DUMPABLE, as 0 or 1 */
     bool traceable_by_its_user;                  /* the caller's is 1 (SUID_DUMP_USER) */
+    bool caller_filtered;                        /* the caller runs under a seccomp filter of
+                                                    its own, which the child inherits */
     bool runs_as_root;                           /* the task's uid is 0 */
     bool started_in_v2_cgroup;                   /* clone3 put it there: no write needed */
     int landlock_ruleset;                        /* -1: none */

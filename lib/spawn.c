@@ -399,6 +399,7 @@ static int prepare(cordon_task *t, cordon__launch *l, cordon__attempt_state *s)
     int dumpable = prctl(PR_GET_DUMPABLE, 0, 0, 0, 0);
     l->dumpable = dumpable > 0;
     l->traceable_by_its_user = dumpable == 1; /* SUID_DUMP_USER: 2 is root's only */
+    l->caller_filtered = prctl(PR_GET_SECCOMP, 0, 0, 0, 0) == 2;
     l->switch_user = t->switch_user;
     l->runs_as_root = t->switch_user ? t->uid == 0 : geteuid() == 0;
     l->uid = t->uid;

@@ -67,7 +67,10 @@ static void give_back_one(const cordon__mapping *m, void *context)
 {
     give_back *g = context;
     bool library_bss = g->file_end == m->start && !m->heap;
-    g->file_end = m->file ? m->end : 0;
+    /* A library's data is a private mapping of its file; a shared one
+     * (cordon's own setup record, any shmem) is no library's, and what
+     * follows it is no .bss. */
+    g->file_end = m->file && !m->shared ? m->end : 0;
     if (!private_anonymous(m) || library_bss)
         return;
     uintptr_t at = m->start;

@@ -3,7 +3,11 @@
 #include <malloc.h>
 #include <pthread.h>
 #include <sys/mman.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <stddef.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 
@@ -638,6 +642,55 @@ static void test_usage_an_undumpable_callers_command_is_its_own(void **state)
     assert_int_equal(WEXITSTATUS(status), 0);
 }
 
+/* A caller under a seccomp filter of its own, which kills `nr`: its
+ * commands' first processes inherit it, and a give-back that made that
+ * call ended every command of such a caller (a filter killing madvise,
+ * or ioctl by request).  In a copy of the test: a filter is for good.
+ * Exit status: 0 the command ran, else how it did not. */
+static int command_under_a_callers_filter(long nr)
+{
+    size_t len = (size_t)OWN_MIB << 20;
+    char *held = hold_mapping(len);
+    struct sock_filter code[] = {
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (unsigned)nr, 0, 1),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+    };
+    struct sock_fprog program = { sizeof code / sizeof *code, code };
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
+        syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &program) != 0)
+        return 10;
+    const char *echo[] = { "/bin/echo", "ran", NULL };
+    cordon_task *t = cordon_command_task(echo);
+    if (!t)
+        return 11;
+    int rc = cordon_run(t);
+    const cordon_result *r = cordon_task_result(t);
+    int status = rc != 0 ? 12 : r->exception ? 13 : strcmp(r->std_out.data, "ran\n") ? 14 : 0;
+    if (status)
+        fprintf(stderr, "%s: %s\n", r->exception ? r->exception : "-", r->exc_out.data);
+    cordon_task_free(t);
+    return status == 0 && !intact(held, len) ? 15 : status;
+}
+
+static void test_usage_a_command_of_a_filtered_caller_runs(void **state)
+{
+    (void)state;
+    SKIP_UNDER_VALGRIND("valgrind runs no caller's seccomp filter");
+    const long killed[] = { SYS_madvise, SYS_ioctl };
+    for (size_t i = 0; i < sizeof killed / sizeof *killed; i++) {
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0)
+            _exit(command_under_a_callers_filter(killed[i]));
+        int status;
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+            fail_msg("a caller whose filter kills syscall %ld: status %#x", killed[i], status);
+    }
+}
+
 /* This test binary, run as the command: touches OWN_MIB and exits. */
 static char self_path[4096];
 
@@ -813,6 +866,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_usage_commands_peak_is_not_the_callers_heap),
         cmocka_unit_test(test_usage_commands_peak_is_not_the_callers_mapping),
         cmocka_unit_test(test_usage_an_undumpable_callers_command_is_its_own),
+        cmocka_unit_test(test_usage_a_command_of_a_filtered_caller_runs),
         cmocka_unit_test(test_usage_commands_own_peak_still_counts),
         cmocka_unit_test(test_usage_functions_peak_includes_the_caller),
         cmocka_unit_test(test_usage_commands_peak_under_confinement),
