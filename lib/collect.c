@@ -391,13 +391,26 @@ static void on_exit_seen(cordon__attempt_state *s, uint64_t *grace_end)
  * counter's own lag), while a tree far from its limit costs a read every
  * CPU_CHECK_NS.  A read that scans /proc (no v2 cgroup) costs with the
  * machine's processes, which a task can multiply: checks are kept at
- * least CPU_CHECK_COST_SHARE times the last read's time apart, so that
- * they never take more than a twentieth of a CPU. */
+ * least CPU_CHECK_COST_SHARE times the last read's CPU time apart, so
+ * that they never take more than a twentieth of a CPU.  Its CPU time, not
+ * its wall time: a read the task's own spinners kept off the CPU for a
+ * tick would have put the next check 80 ms off, and the limit as far
+ * past. */
 #define CPU_CHECK_COST_SHARE 20u
+static uint64_t own_cpu_ns(void)
+{
+    struct timespec now;
+    if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now) != 0)
+        return 0;
+    return (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec;
+}
+
 static void check_cpu(cordon__attempt_state *s, uint64_t now)
 {
+    uint64_t read_start = own_cpu_ns();
     s->cpu_used_ns = cordon__tree_cpu_ns(s);
-    uint64_t read_ns = cordon__now_ns() - now;
+    uint64_t read_end = own_cpu_ns();
+    uint64_t read_ns = read_end > read_start ? read_end - read_start : 0;
     if (s->cpu_used_ns >= s->cpu_limit_ns) {
         s->cpu_exceeded = true;
         kill_group(s);
