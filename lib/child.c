@@ -25,7 +25,6 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -636,14 +635,12 @@ static const cordon__exec_plan *prepare_give_back(const cordon__launch *l,
  * open is tried as it is, and refused leaves the figure as it was. */
 static int open_clear_refs(const cordon__launch *l)
 {
-    cordon__setup_record *setup = l->setup;
-    if (!l->traceable_by_its_user)
-        return open_at(open("/proc/self/clear_refs", O_WRONLY | O_CLOEXEC), CORDON__CLEAR_REFS_FD);
-    if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) != 0)
+    bool toggle = l->traceable_by_its_user;
+    if (toggle && prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) != 0)
         return -errno;
     int rc = open_at(open("/proc/self/clear_refs", O_WRONLY | O_CLOEXEC), CORDON__CLEAR_REFS_FD);
-    if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
-        fail(setup, STEP_CAPABILITIES, -errno); /* never left dumpable */
+    if (toggle && prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
+        fail(l->setup, STEP_CAPABILITIES, -errno); /* never left dumpable */
     return rc;
 }
 
@@ -721,14 +718,6 @@ static cordon__address_range around(uintptr_t at, uintptr_t below, uintptr_t abo
     return (cordon__address_range){ at > below ? at - below : 0, at + above };
 }
 
-static uint64_t own_cpu_ns(void)
-{
-    struct timespec now;
-    if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now) != 0)
-        return 0;
-    return (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec;
-}
-
 /* Everything read from here to the exec is the plan, this stack, the
  * TLS, and the shared setup record and init report; the init, which
  * resumes after the exec, reads its own stack and locals
@@ -740,7 +729,7 @@ static uint64_t own_cpu_ns(void)
  * figures. */
 static void give_back_and_reset_peak(const cordon__launch *l, cordon__address_range plan_range)
 {
-    uint64_t start = own_cpu_ns();
+    uint64_t start = cordon__thread_cpu_ns();
     cordon__init_report *report = l->init_report;
     uintptr_t here = (uintptr_t)__builtin_frame_address(0);
     cordon__address_range keep[4] = {
@@ -759,7 +748,7 @@ static void give_back_and_reset_peak(const cordon__launch *l, cordon__address_ra
     }
     close(CORDON__MAPS_FD);
     close(CORDON__CLEAR_REFS_FD);
-    uint64_t end = own_cpu_ns();
+    uint64_t end = cordon__thread_cpu_ns();
     __atomic_store_n(&report->give_back_cpu_ns, end > start ? end - start : 0, __ATOMIC_RELEASE);
 }
 

@@ -42,6 +42,14 @@ uint64_t cordon__now_ns(void)
     return (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec;
 }
 
+uint64_t cordon__thread_cpu_ns(void)
+{
+    struct timespec now;
+    if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now) != 0)
+        return 0;
+    return (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec;
+}
+
 struct timespec cordon__monotonic_after_ms(int timeout_ms)
 {
     struct timespec at;
@@ -397,19 +405,11 @@ static void on_exit_seen(cordon__attempt_state *s, uint64_t *grace_end)
  * tick would have put the next check 80 ms off, and the limit as far
  * past. */
 #define CPU_CHECK_COST_SHARE 20u
-static uint64_t own_cpu_ns(void)
-{
-    struct timespec now;
-    if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now) != 0)
-        return 0;
-    return (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec;
-}
-
 static void check_cpu(cordon__attempt_state *s, uint64_t now)
 {
-    uint64_t read_start = own_cpu_ns();
+    uint64_t read_start = cordon__thread_cpu_ns();
     s->cpu_used_ns = cordon__tree_cpu_ns(s);
-    uint64_t read_end = own_cpu_ns();
+    uint64_t read_end = cordon__thread_cpu_ns();
     uint64_t read_ns = read_end > read_start ? read_end - read_start : 0;
     if (s->cpu_used_ns >= s->cpu_limit_ns) {
         s->cpu_exceeded = true;

@@ -605,6 +605,9 @@ const char *cordon__signal_code_name(int signo, int code, const char **meaning);
 void cordon__result_reset(cordon_task *t);
 void cordon__history_push(cordon_task *t);
 uint64_t cordon__now_ns(void);
+/* The calling thread's CPU time (0 where it cannot be read); a bare
+ * clock_gettime, so the child may call it too. */
+uint64_t cordon__thread_cpu_ns(void);
 /* An absolute CLOCK_MONOTONIC time timeout_ms from now (condition waits). */
 struct timespec cordon__monotonic_after_ms(int timeout_ms);
 /* Runs once per process: work that must happen before the first fork. */

@@ -313,9 +313,7 @@ static void accept_end_request(sigset_t *awaited)
 static void count_reaped(cordon__init_report *report, const struct rusage *usage,
                          uint64_t cordon_s)
 {
-    uint64_t ns = ((uint64_t)usage->ru_utime.tv_sec + (uint64_t)usage->ru_stime.tv_sec) *
-                      1000000000ull +
-                  ((uint64_t)usage->ru_utime.tv_usec + (uint64_t)usage->ru_stime.tv_usec) * 1000u;
+    uint64_t ns = cordon__rusage_cpu_ns(usage);
     __atomic_add_fetch(&report->reaped_cpu_ns, ns > cordon_s ? ns - cordon_s : 0, __ATOMIC_RELEASE);
 }
 

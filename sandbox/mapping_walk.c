@@ -26,6 +26,13 @@ static bool special_name(const char *name)
            strncmp(name, "[stack]", 7) != 0 && strncmp(name, "[anon:", 6) != 0;
 }
 
+/* What a mapping's name (NUL-terminated; "" for none) says of it. */
+static void read_name(cordon__mapping *m, const char *name)
+{
+    m->special = special_name(name);
+    m->heap = strncmp(name, "[heap]", 6) == 0;
+}
+
 /* The parser's state across read chunks: a line is
  * "start-end perms offset dev inode   name". */
 typedef struct maps_parser {
@@ -50,8 +57,7 @@ static void end_line(maps_parser *p, bool only_shared, cordon__mapping_visit *vi
 {
     if (p->field >= 3 && (p->m.shared || !only_shared)) {
         p->name[p->name_len < sizeof p->name ? p->name_len : sizeof p->name - 1] = '\0';
-        p->m.special = special_name(p->name);
-        p->m.heap = strncmp(p->name, "[heap]", 6) == 0;
+        read_name(&p->m, p->name);
         visit(&p->m, context);
     }
     memset(p, 0, sizeof *p);
@@ -158,9 +164,8 @@ static int query_mappings(int fd, bool only_shared, cordon__mapping_visit *visit
             .start = (uintptr_t)q.vma_start, .end = (uintptr_t)q.vma_end,
             .shared = (q.vma_flags & PROCMAP_QUERY_SHARED_VMA) != 0,
             .file = q.inode != 0 || q.dev_major != 0 || q.dev_minor != 0,
-            .special = q.vma_name_size > 0 && special_name(name),
-            .heap = q.vma_name_size > 0 && strncmp(name, "[heap]", 6) == 0,
         };
+        read_name(&m, q.vma_name_size > 0 ? name : "");
         visit(&m, context);
         from = q.vma_end;
     }
