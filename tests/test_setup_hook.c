@@ -370,23 +370,38 @@ static void copy_file(const char *from, const char *to)
     assert_int_equal(fclose(out), 0);
 }
 
-static void test_setup_hook_plugin_s_names_are_escaped_in_the_report(void **state)
+/* A task of `fn`, whose set-up hook loads a copy of the plugin under a
+ * file name with an escape sequence in it, and whose function then puts a
+ * file naming every symbol `symbol_name` in the plugin's place. */
+static cordon_task *with_a_plugin_of_hostile_names(cordon_fn fn, const char *symbol_name)
 {
-    (void)state;
-    SKIP_UNDER_VALGRIND("its signal frames hide the faulting function");
     char *source = plugin_path();
     snprintf(swapped_plugin, sizeof swapped_plugin, "/var/tmp/cordon-plugin-%d-\x1b[2J.so",
              (int)getpid());
     snprintf(bomb_path, sizeof bomb_path, "/var/tmp/cordon-names-%d.so", (int)getpid());
     copy_file(source, swapped_plugin);
-    write_symbol_file(bomb_path, "\x1b]0;title\x07" "evil\n    #1  0x0 forged", 1);
-    cordon_task *t = cordon_function_task(put_the_bomb_in_place_then_crash, bomb_path);
+    free(source);
+    write_symbol_file(bomb_path, symbol_name, 1);
+    cordon_task *t = cordon_function_task(fn, bomb_path);
     assert_int_equal(cordon_set_policy(t, NULL), 0);
     assert_int_equal(cordon_set_setup_hook(t, load_plugin, swapped_plugin), 0);
-    const cordon_result *r = run_task(t, CORDON_EXCEPTION);
+    return t;
+}
+
+static void forget_the_hostile_plugin(void)
+{
     unlink(swapped_plugin);
     unlink(bomb_path);
-    free(source);
+}
+
+static void test_setup_hook_plugin_s_names_are_escaped_in_the_report(void **state)
+{
+    (void)state;
+    SKIP_UNDER_VALGRIND("its signal frames hide the faulting function");
+    cordon_task *t = with_a_plugin_of_hostile_names(put_the_bomb_in_place_then_crash,
+                                                    "\x1b]0;title\x07" "evil\n    #1  0x0 forged");
+    const cordon_result *r = run_task(t, CORDON_EXCEPTION);
+    forget_the_hostile_plugin();
     assert_string_equal(r->exception, "SIGSEGV");
     const char *report = r->exc_out.data;
     if (!strstr(report, "\\x1b]0;title\\x07evil\\x0a    #1  0x0 forged+0x") ||
@@ -418,24 +433,15 @@ static void test_setup_hook_plugin_s_names_are_escaped_in_the_profile(void **sta
 {
     (void)state;
     SKIP_UNDER_VALGRIND("its CPU timer samples valgrind's own code");
-    char *source = plugin_path();
-    snprintf(swapped_plugin, sizeof swapped_plugin, "/var/tmp/cordon-plugin-%d-\x1b[2J.so",
-             (int)getpid());
-    snprintf(bomb_path, sizeof bomb_path, "/var/tmp/cordon-names-%d.so", (int)getpid());
-    copy_file(source, swapped_plugin);
-    write_symbol_file(bomb_path, "\x1b]0;title\x07" "evil\n  99% forged", 1);
-    cordon_task *t = cordon_function_task(put_the_names_in_place_then_spin_in_the_plugin, bomb_path);
-    assert_int_equal(cordon_set_policy(t, NULL), 0);
-    assert_int_equal(cordon_set_setup_hook(t, load_plugin, swapped_plugin), 0);
+    cordon_task *t = with_a_plugin_of_hostile_names(put_the_names_in_place_then_spin_in_the_plugin,
+                                                    "\x1b]0;title\x07" "evil\n  99% forged");
     char *profile = NULL;
     size_t size = 0;
     FILE *out = open_memstream(&profile, &size);
     assert_non_null(out);
     int rc = cordon_run_profiler(t, out);
     assert_int_equal(fclose(out), 0);
-    unlink(swapped_plugin);
-    unlink(bomb_path);
-    free(source);
+    forget_the_hostile_plugin();
     assert_int_equal(rc, 0);
     if (!strstr(profile, "\\x1b]0;title\\x07evil\\x0a  99% forged (cordon-plugin-") ||
         !strstr(profile, "-\\x1b[2J.so)"))
