@@ -143,6 +143,8 @@ typedef struct cordon__init_report {
     uint32_t task_status_valid;
     uint64_t reaped_cpu_ns;             /* user+system CPU of all the init reaped so far */
     uint64_t init_cpu_ns;               /* the init's own CPU once it started the task */
+    uint32_t task_started;              /* init_cpu_ns is written: the task runs; before,
+                                           every process is cordon's, starting it */
     struct rusage tree_usage;           /* at its end, what the init reaped: the task's */
     uint32_t tree_usage_valid;          /* tree without the init's own use */
     uint64_t init_stack;                /* an address on the init's stack, which a command's

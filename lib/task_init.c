@@ -368,6 +368,7 @@ static void publish_own_cpu(cordon__init_report *report, uint64_t give_back)
     if (getrusage(RUSAGE_SELF, &own) == 0)
         __atomic_store_n(&report->init_cpu_ns, cordon__rusage_cpu_ns(&own) + give_back,
                          __ATOMIC_RELEASE);
+    __atomic_store_n(&report->task_started, 1, __ATOMIC_RELEASE);
 }
 
 static void subtract_ns(struct timeval *from, uint64_t *ns)

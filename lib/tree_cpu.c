@@ -51,6 +51,12 @@ static uint64_t process_share_ns(const cordon__attempt_state *s, pid_t pid, cons
     uint64_t own = process_clock_ns(pid);
     if (own == 0)
         own = (st->utime + st->stime) * tick_ns;
+    /* A command's first process gave the init's copy of the caller back
+     * before its exec: cordon's work, in that process's clock. */
+    if (s->in_namespaces && pid == __atomic_load_n(&s->init_report->task_pid, __ATOMIC_ACQUIRE)) {
+        uint64_t give_back = __atomic_load_n(&s->init_report->give_back_cpu_ns, __ATOMIC_ACQUIRE);
+        own -= give_back < own ? give_back : own;
+    }
     return own + (st->cutime + st->cstime) * tick_ns;
 }
 
@@ -200,6 +206,15 @@ uint64_t cordon__rusage_cpu_ns(const struct rusage *ru)
            ((uint64_t)ru->ru_utime.tv_usec + (uint64_t)ru->ru_stime.tv_usec) * 1000u;
 }
 
+/* Until the init says the task runs, every process of the tree is
+ * cordon's, starting it: the init copying the caller, a command's first
+ * process giving that copy's memory back (tens of ms for a caller of
+ * hundreds of MiB).  None of that is the task's. */
+static bool task_started(const cordon__attempt_state *s)
+{
+    return !s->in_namespaces || __atomic_load_n(&s->init_report->task_started, __ATOMIC_ACQUIRE);
+}
+
 /* The cgroup also counts cordon's own start of a task in namespaces: the
  * child that made them and the init up to the task's start.  Left out, so
  * that the limit counts what the task's usage shows. */
@@ -207,6 +222,8 @@ static uint64_t less_cordon_s_start(const cordon__attempt_state *s, uint64_t cgr
 {
     if (!s->in_namespaces)
         return cgroup_ns;
+    if (!task_started(s))
+        return 0;
     uint64_t cordon_s = s->starter_cpu_ns +
                         __atomic_load_n(&s->init_report->init_cpu_ns, __ATOMIC_ACQUIRE);
     return cgroup_ns > cordon_s ? cgroup_ns - cordon_s : 0;
@@ -254,6 +271,8 @@ static void remember_scan(cordon__attempt_state *s, const scan_sum *sum)
 
 uint64_t cordon__tree_cpu_ns(cordon__attempt_state *s)
 {
+    if (!task_started(s))
+        return 0;
     int64_t cgroup_us = s->cgroup ? cordon__cgroup_cpu_usage_us(s->cgroup) : -ENOENT;
     if (cgroup_us >= 0)
         return less_cordon_s_start(s, (uint64_t)cgroup_us * 1000u);
