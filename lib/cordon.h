@@ -712,9 +712,13 @@ typedef struct cordon_bytes {
  *   max_rss_kb    the largest single process's peak resident set
  *                 (ru_maxrss), not a sum.  A process's figure includes
  *                 what it inherited: a function task's process is a copy
- *                 of the caller, and the kernel records, at a command's
- *                 execve, the peak of the memory it was exec'd from (a
- *                 copy of the caller).
+ *                 of the caller.  A command started in namespaces gives
+ *                 its copy of the caller back before its exec, and its
+ *                 figure is its own; started otherwise (no namespaces,
+ *                 sanitizer builds, a caller under a seccomp filter of
+ *                 its own), the kernel records at its execve the peak of
+ *                 the memory it was exec'd from: the caller's (README,
+ *                 "Accounting: what the figures mean").
  *   tree_peak_kb  the peak of the memory (resident and page cache) the
  *                 whole tree was charged for at once, counted by its
  *                 memory cgroup: the task's own pages only, never the
