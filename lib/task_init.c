@@ -317,10 +317,16 @@ static void count_reaped(cordon__init_report *report, const struct rusage *usage
     __atomic_add_fetch(&report->reaped_cpu_ns, ns > cordon_s ? ns - cordon_s : 0, __ATOMIC_RELEASE);
 }
 
+/* Where the end of the task's first process has got to. */
+enum task_end { TASK_RUNNING, TASK_ENDED, REST_KILLED };
+
 /* Reaps whatever has ended; false once no process is left.  `give_back`:
- * the CPU of the task's first process that was cordon's. */
+ * the CPU of the task's first process that was cordon's.  Once that
+ * process ended, what is left is killed; where nothing is (no child of
+ * the init: every process of the namespace descends from it), no kill is
+ * needed, and kill(-1) walks every process of the machine. */
 static bool reap_ended(cordon__init_report *report, pid_t task, uint64_t give_back,
-                       bool *task_ended)
+                       enum task_end *end)
 {
     for (;;) {
         int status;
@@ -330,14 +336,18 @@ static bool reap_ended(cordon__init_report *report, pid_t task, uint64_t give_ba
             continue;
         if (pid < 0)
             return false;
-        if (pid == 0)
+        if (pid == 0) {
+            if (*end == TASK_ENDED) {
+                kill(-1, SIGKILL);
+                *end = REST_KILLED;
+            }
             return true;
+        }
         count_reaped(report, &usage, pid == task ? give_back : 0);
-        if (pid == task && !*task_ended) {
-            *task_ended = true;
+        if (pid == task && *end == TASK_RUNNING) {
+            *end = TASK_ENDED;
             report->task_status = status;
             __atomic_store_n(&report->task_status_valid, 1, __ATOMIC_RELEASE);
-            kill(-1, SIGKILL);
         }
     }
 }
@@ -350,9 +360,9 @@ static bool reap_ended(cordon__init_report *report, pid_t task, uint64_t give_ba
 static void reap_all(cordon__init_report *report, pid_t task, uint64_t give_back,
                      const sigset_t *awaited)
 {
-    bool task_ended = false;
+    enum task_end end = TASK_RUNNING;
     struct timespec tick = { .tv_sec = 0, .tv_nsec = 100 * 1000 * 1000 };
-    while (reap_ended(report, task, give_back, &task_ended)) {
+    while (reap_ended(report, task, give_back, &end)) {
         siginfo_t info;
         if (sigtimedwait(awaited, &info, &tick) == SIGUSR1)
             kill(-1, SIGKILL);
