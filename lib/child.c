@@ -727,7 +727,8 @@ static cordon__address_range around(uintptr_t at, uintptr_t below, uintptr_t abo
  * been given back (a crash, measured).  Dropping the pages costs CPU
  * (some 7 ms for 256 MiB), which the init leaves out of the task's
  * figures. */
-static void give_back_and_reset_peak(const cordon__launch *l, cordon__address_range plan_range)
+static void give_back_and_reset_peak(const cordon__launch *l, const cordon__exec_plan *plan,
+                                     cordon__address_range plan_range)
 {
     uint64_t start = cordon__thread_cpu_ns();
     cordon__init_report *report = l->init_report;
@@ -740,7 +741,8 @@ static void give_back_and_reset_peak(const cordon__launch *l, cordon__address_ra
                STACK_ABOVE),
     };
     /* Nothing of the launch is read after this line. */
-    if (cordon__give_back_private_memory(CORDON__MAPS_FD, keep, 4) > 0) {
+    cordon__give_back_keep kept = { keep, 4, plan->loaded_bss, plan->loaded_bss_count };
+    if (cordon__give_back_private_memory(CORDON__MAPS_FD, &kept) > 0) {
         ssize_t written;
         do
             written = write(CORDON__CLEAR_REFS_FD, "5", 1);
@@ -785,7 +787,7 @@ _Noreturn void cordon__task_main(const cordon__launch *l)
     if (l->fn)
         call_function(l);
     if (gives_back)
-        give_back_and_reset_peak(l, plan_range);
+        give_back_and_reset_peak(l, plan, plan_range);
     filter_and_exec(plan);
 }
 

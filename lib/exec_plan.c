@@ -1,7 +1,8 @@
 /*
  * What a command's first process still reads between giving back its
  * memory (sandbox/memory_give_back.c) and its exec: the filter's program
- * and the exec's candidates, argv and envp.  The launch data holding them
+ * and the exec's candidates, argv and envp; and, for the give-back, where
+ * the loaded objects' .bss lies.  The launch data holding them
  * lives in memory copied from the caller, which is given back; the plan
  * is a deep copy of them in a fresh mapping of its own, which is kept.
  *
@@ -23,6 +24,8 @@ void cordon__exec_plan_view(const cordon__launch *l, cordon__exec_plan *plan)
         .notifies = l->policy && cordon__policy_notifies(l->policy),
         .hands_over_listener = l->listener_socket >= 0,
         .exec_paths = l->exec_paths, .argv = l->argv, .envp = l->envp,
+        .loaded_bss = l->loaded_bss_known ? l->loaded_bss : NULL,
+        .loaded_bss_count = l->loaded_bss_known ? l->loaded_bss_count : 0,
     };
 }
 
@@ -63,7 +66,8 @@ cordon__exec_plan *cordon__exec_plan_copy(const cordon__exec_plan *view,
 {
     size_t program_bytes =
         view->program ? view->program->len * sizeof(struct sock_filter) : 0;
-    size_t size = sizeof(cordon__exec_plan) + sizeof(struct sock_fprog) + program_bytes +
+    size_t bss_bytes = view->loaded_bss_count * sizeof(cordon__address_range);
+    size_t size = sizeof(cordon__exec_plan) + bss_bytes + sizeof(struct sock_fprog) + program_bytes +
                   vector_size(view->exec_paths) + vector_size(view->argv) +
                   vector_size(view->envp) + 3 * sizeof(char *);
     char *base = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -72,6 +76,11 @@ cordon__exec_plan *cordon__exec_plan_copy(const cordon__exec_plan *view,
     cordon__exec_plan *plan = (cordon__exec_plan *)base;
     *plan = *view;
     char *at = base + sizeof *plan;
+    if (view->loaded_bss) {
+        memcpy(at, view->loaded_bss, bss_bytes);
+        plan->loaded_bss = (const cordon__address_range *)at;
+        at += bss_bytes;
+    }
     if (view->program) {
         struct sock_fprog *program = (struct sock_fprog *)at;
         struct sock_filter *code = (struct sock_filter *)(program + 1);

@@ -188,6 +188,10 @@ enum cordon__kind { KIND_FUNCTION, KIND_COMMAND };
 
 /* Everything the child needs, prepared before the fork so that the child
  * allocates nothing. */
+/* The loaded objects' .bss ranges a launch holds (lib/loaded_bss.c): a
+ * Python caller with its extension modules has a few hundred. */
+#define CORDON__LOADED_BSS_MAX 1024
+
 typedef struct cordon__launch {
     int stdin_fd, stdout_fd, stderr_fd, log_fd; /* child ends */
     int relay_fd[3];                             /* [1], [2]: the caller's terminal or pipe, reopened */
@@ -239,6 +243,9 @@ typedef struct cordon__launch {
     /* command tasks */
     char **exec_paths;                           /* candidates for argv[0] */
     char **argv, **envp;
+    cordon__address_range *loaded_bss;           /* the caller's objects', sorted (owned) */
+    size_t loaded_bss_count;
+    bool loaded_bss_known;                       /* every loaded object's is listed */
     /* function tasks */
     cordon_fn fn;
     void *arg;
@@ -572,7 +579,13 @@ typedef struct cordon__exec_plan {
     bool notifies;                      /* the program has notify rules */
     bool hands_over_listener;           /* the launch has a listener socket */
     char **exec_paths, **argv, **envp;
+    const cordon__address_range *loaded_bss; /* sorted; NULL: not known */
+    size_t loaded_bss_count;
 } cordon__exec_plan;
+/* Parent, before the fork (lib/loaded_bss.c): the .bss of every object
+ * the caller has loaded, in whole pages, sorted and apart, at most `max`
+ * of them; *complete is false where there were more. */
+size_t cordon__loaded_bss(cordon__address_range *ranges, size_t max, bool *complete);
 /* The plan as the launch holds it: pointers into the launch data. */
 void cordon__exec_plan_view(const cordon__launch *l, cordon__exec_plan *plan);
 /* Child side: a deep copy of `view` in a fresh private mapping, whose

@@ -372,6 +372,19 @@ static int map_shared_region_for(cordon_task *t, cordon__launch *l, cordon__atte
     return rc;
 }
 
+/* For the give-back of a command's first process, which only a start in
+ * namespaces makes (lib/child.c): without the list it keeps whatever
+ * anonymous memory follows a library's data. */
+static void list_loaded_bss(cordon__launch *l)
+{
+    if (!l->namespaces || l->caller_filtered)
+        return;
+    l->loaded_bss = malloc(CORDON__LOADED_BSS_MAX * sizeof *l->loaded_bss);
+    if (l->loaded_bss)
+        l->loaded_bss_count =
+            cordon__loaded_bss(l->loaded_bss, CORDON__LOADED_BSS_MAX, &l->loaded_bss_known);
+}
+
 static int prepare(cordon_task *t, cordon__launch *l, cordon__attempt_state *s)
 {
     int rc;
@@ -471,6 +484,7 @@ static int prepare(cordon_task *t, cordon__launch *l, cordon__attempt_state *s)
         l->argv = t->argv;
         if ((rc = build_environment(t, l)) < 0 || (rc = resolve_exec_paths(l)) < 0)
             return rc;
+        list_loaded_bss(l);
     }
     return 0;
 }
@@ -503,6 +517,8 @@ void cordon__launch_release(cordon__launch *l)
     free_strings(l->exec_paths);
     free_strings(l->envp);
     l->exec_paths = l->envp = NULL;
+    free(l->loaded_bss);
+    l->loaded_bss = NULL;
     if (l->region.setup)
         munmap(l->region.setup, l->region.setup_size);
     if (l->region.shared)

@@ -175,12 +175,20 @@ int cordon__walk_mappings(int maps_fd, bool only_shared, cordon__mapping_visit *
 /* Whether `m` overlaps one of `keep` (half-open ranges). */
 bool cordon__range_kept(const cordon__mapping *m, const cordon__address_range *keep, size_t count);
 
+/* What a give-back keeps: a few ranges anywhere, and the loaded objects'
+ * .bss (sorted and apart; NULL where not known: then every anonymous
+ * mapping directly after a file mapping is taken for a library's .bss). */
+typedef struct cordon__give_back_keep {
+    const cordon__address_range *ranges;
+    size_t count;
+    const cordon__address_range *bss;
+    size_t bss_count;
+} cordon__give_back_keep;
 /* A command's first process, in memory copied from its caller
  * (memory_give_back.c): gives back (MADV_DONTNEED) every private anonymous
- * mapping listed at `maps_fd` but the kernel's own and a library's .bss
- * (one directly after a file mapping), except the pages overlapping
- * `keep`.  The bytes given back, or -errno (what was given back stays so). */
-long cordon__give_back_private_memory(int maps_fd, const cordon__address_range *keep,
-                                      size_t keep_count);
+ * mapping listed at `maps_fd` but the kernel's own, except the pages
+ * overlapping what `keep` names.  The bytes given back, or -errno (what
+ * was given back stays so). */
+long cordon__give_back_private_memory(int maps_fd, const cordon__give_back_keep *keep);
 
 #endif

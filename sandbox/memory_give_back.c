@@ -10,10 +10,12 @@
  * the init, which shares it, or by cordon's own code) finds zeros, not a
  * fault.  The caller's own memory is another process's and stays as it
  * is.  What the remaining code reads (its stack, its thread's TLS, the
- * init's stack, the copied exec data) is in `keep`; a library's .bss (an
- * anonymous mapping directly after a file mapping, its .data) holds
- * libc's and cordon's own globals and is kept too, as are the kernel's
- * own mappings ([vdso], [vvar]).
+ * init's stack, the copied exec data) is in `keep`, and so is every
+ * loaded object's .bss, which holds libc's and cordon's own globals: as
+ * the caller's loader listed them (lib/loaded_bss.c), or, where that list
+ * is not known, taken to be any anonymous mapping directly after a file
+ * mapping (a library's .data), whole.  The kernel's own mappings ([vdso],
+ * [vvar]) are kept.
  *
  * Child side, so async-signal-safe: nothing is allocated.
  */
@@ -24,8 +26,7 @@
 #include "confine.h"
 
 typedef struct give_back {
-    const cordon__address_range *keep;
-    size_t keep_count;
+    const cordon__give_back_keep *keep;
     uintptr_t file_end;             /* the end of the last file mapping seen */
     uintptr_t page_mask;
     long given;                     /* bytes */
@@ -44,19 +45,42 @@ static void give_back_range(give_back *g, uintptr_t start, uintptr_t end)
         g->given += (long)(end - start);
 }
 
+static void consider(const give_back *g, cordon__address_range range, uintptr_t from,
+                     uintptr_t end, cordon__address_range *found, bool *any)
+{
+    uintptr_t start = range.start & ~g->page_mask;
+    uintptr_t stop = (range.end + g->page_mask) & ~g->page_mask;
+    if (start < end && from < stop && (!*any || start < found->start)) {
+        *found = (cordon__address_range){ start, stop };
+        *any = true;
+    }
+}
+
+/* The first .bss ending after `from` (the list is sorted and apart, and
+ * may hold hundreds): a binary search. */
+static const cordon__address_range *first_bss_after(const give_back *g, uintptr_t from)
+{
+    size_t low = 0, high = g->keep->bss_count;
+    while (low < high) {
+        size_t middle = low + (high - low) / 2;
+        if (g->keep->bss[middle].end <= from)
+            low = middle + 1;
+        else
+            high = middle;
+    }
+    return low < g->keep->bss_count ? &g->keep->bss[low] : NULL;
+}
+
 /* The first kept range (whole pages) overlapping [from, end), if any. */
 static bool next_kept(const give_back *g, uintptr_t from, uintptr_t end,
                       cordon__address_range *found)
 {
     bool any = false;
-    for (size_t i = 0; i < g->keep_count; i++) {
-        uintptr_t start = g->keep[i].start & ~g->page_mask;
-        uintptr_t stop = (g->keep[i].end + g->page_mask) & ~g->page_mask;
-        if (start < end && from < stop && (!any || start < found->start)) {
-            *found = (cordon__address_range){ start, stop };
-            any = true;
-        }
-    }
+    for (size_t i = 0; i < g->keep->count; i++)
+        consider(g, g->keep->ranges[i], from, end, found, &any);
+    const cordon__address_range *bss = g->keep->bss ? first_bss_after(g, from) : NULL;
+    if (bss)
+        consider(g, *bss, from, end, found, &any);
     return any;
 }
 
@@ -66,7 +90,7 @@ static bool next_kept(const give_back *g, uintptr_t from, uintptr_t end,
 static void give_back_one(const cordon__mapping *m, void *context)
 {
     give_back *g = context;
-    bool library_bss = g->file_end == m->start && !m->heap;
+    bool library_bss = !g->keep->bss && g->file_end == m->start && !m->heap;
     /* A library's data is a private mapping of its file; a shared one
      * (cordon's own setup record, any shmem) is no library's, and what
      * follows it is no .bss. */
@@ -83,12 +107,9 @@ static void give_back_one(const cordon__mapping *m, void *context)
         give_back_range(g, at, m->end);
 }
 
-long cordon__give_back_private_memory(int maps_fd, const cordon__address_range *keep,
-                                      size_t keep_count)
+long cordon__give_back_private_memory(int maps_fd, const cordon__give_back_keep *keep)
 {
-    give_back g = {
-        .keep = keep, .keep_count = keep_count, .page_mask = (uintptr_t)sysconf(_SC_PAGESIZE) - 1,
-    };
+    give_back g = { .keep = keep, .page_mask = (uintptr_t)sysconf(_SC_PAGESIZE) - 1 };
     int rc = cordon__walk_mappings(maps_fd, false, give_back_one, &g);
     return rc < 0 ? rc : g.given;
 }
