@@ -216,16 +216,19 @@ static bool task_started(const cordon__attempt_state *s)
 }
 
 /* The cgroup also counts cordon's own start of a task in namespaces: the
- * child that made them and the init up to the task's start.  Left out, so
- * that the limit counts what the task's usage shows. */
+ * child that made them and the init up to the task's start (after the
+ * end, the init's whole own use).  Left out, so that the limit counts what
+ * the task's usage shows. */
 static uint64_t less_cordon_s_start(const cordon__attempt_state *s, uint64_t cgroup_ns)
 {
     if (!s->in_namespaces)
         return cgroup_ns;
     if (!task_started(s))
         return 0;
-    uint64_t cordon_s = s->starter_cpu_ns +
-                        __atomic_load_n(&s->init_report->init_cpu_ns, __ATOMIC_ACQUIRE);
+    uint64_t init_s = __atomic_load_n(&s->init_report->init_cpu_ns, __ATOMIC_ACQUIRE);
+    if (s->init_own_cpu_ns > init_s) /* the init ended: all of its own */
+        init_s = s->init_own_cpu_ns;
+    uint64_t cordon_s = s->starter_cpu_ns + init_s;
     return cgroup_ns > cordon_s ? cgroup_ns - cordon_s : 0;
 }
 
