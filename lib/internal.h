@@ -368,6 +368,7 @@ struct cordon_task {
     cordon_result result;
     cordon__buffer std_out, std_err, log_out, exc_out, returns;
     char exception_class[CORDON_CLASS_MAX];
+    bool start_refused;         /* cordon__refuse_start ended the attempt before its fork */
     cordon_attempt *history;
     char (*history_classes)[CORDON_CLASS_MAX];
     char (*history_messages)[CORDON_HISTORY_MESSAGE_MAX];  /* exc_out's first line */
@@ -493,6 +494,10 @@ int cordon__spawn(cordon_task *t, cordon__launch *launch, cordon__attempt_state 
 void cordon__launch_release(cordon__launch *launch);
 /* The parent's loop: pipes, deadline, notifications and the child's exit. */
 int cordon__collect(cordon_task *t, cordon__attempt_state *state);
+/* Before the fork: the options asked for confinement that cannot be
+ * given together (the task is not run), and `why` says what and where;
+ * t->result becomes that ConfinementError. */
+void cordon__refuse_start(cordon_task *t, const char *why);
 /* Turns the ending into t->result. */
 void cordon__classify(cordon_task *t, const cordon__attempt_state *state,
                       const cordon__launch *launch);

@@ -372,6 +372,23 @@ static int map_shared_region_for(cordon_task *t, cordon__launch *l, cordon__atte
     return rc;
 }
 
+/* The task's policy with the rules its isolation adds; a combination
+ * that cannot be had ends the attempt in a ConfinementError that says why. */
+static int policy_for(cordon_task *t, cordon__launch *l, unsigned kind)
+{
+    cordon_error err;
+    memset(&err, 0, sizeof err);
+    const cordon_policy *variant = cordon__policy_variant(l->policy, kind, &err);
+    if (variant) {
+        l->policy = variant;
+        return 0;
+    }
+    int rc = errno == EPERM || errno == EINVAL ? -errno : -ENOMEM;
+    if (rc != -ENOMEM && err.message[0])
+        cordon__refuse_start(t, err.message);
+    return rc;
+}
+
 static int prepare(cordon_task *t, cordon__launch *l, cordon__attempt_state *s)
 {
     int rc;
@@ -438,8 +455,8 @@ static int prepare(cordon_task *t, cordon__launch *l, cordon__attempt_state *s)
                 (l->cgroup.v2_dir < 0 ? CORDON__VARIANT_NO_TREE_HOLD : 0);
     if (t->limits[CORDON_LIMIT_FILE_SIZE])
         kind |= CORDON__VARIANT_FILE_SIZE_LIMIT;
-    if (l->policy && !(l->policy = cordon__policy_variant(l->policy, kind)))
-        return errno == EPERM || errno == EINVAL ? -errno : -ENOMEM;
+    if (l->policy && (rc = policy_for(t, l, kind)) < 0)
+        return rc;
     s->sigxfsz_refused = cordon__policy_refuses_own_sigxfsz(l->policy);
     s->signal_sources_watched = cordon__policy_watches_signal_sources(l->policy);
     s->sigsys_is_evidence = cordon__policy_sigsys_is_evidence(l->policy);
