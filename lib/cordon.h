@@ -653,7 +653,9 @@ int cordon_policy_simulate(const cordon_policy *p, int syscall_nr, const uint64_
  * "O_RDONLY|O_CREAT"; missing ones are 0): the action, and the file:line
  * that decides it or that the default applies.  The rules' reading is
  * checked against the compiled filter run on the same call.  Returns 0;
- * -EINVAL with `err` filled for an unknown syscall or value; -EPROTO when
+ * -EINVAL with `err` filled for an unknown syscall or value, or more
+ * values than the call takes ("getpid takes no arguments (1 given)"; for
+ * the calls whose arguments cordon decodes, the rest take up to 6); -EPROTO when
  * the rules and the filter disagree (both are written). */
 int cordon_policy_explain(const cordon_policy *p, const char *syscall, const char *const args[],
                           size_t arg_count, FILE *out, cordon_error *err);

@@ -84,6 +84,12 @@ static void test_explain_prints_the_decision_and_its_line(void **state)
     c = CORDON("policy", "explain", "default");
     expect_status(&c, 125);
     captured_free(&c);
+    /* values past the call's own were dropped without a word */
+    c = CORDON("policy", "explain", "default", "getpid", "1", "2", "3");
+    expect_status(&c, 125);
+    assert_string_equal(c.out, "");
+    assert_string_equal(c.err, "cordon: policy explain: getpid takes no arguments (3 given)\n");
+    captured_free(&c);
 }
 
 static void test_diff_exit_status_says_whether_they_differ(void **state)
