@@ -815,7 +815,8 @@ typedef struct cordon_attempt {
     const char *exception;  /* NULL when it ended without one */
     int exit_code, signal;
     cordon_usage usage;
-    const char *message;    /* the first line of its exc_out; "" when none */
+    const char *message;    /* its result.message: the exception's one-line message,
+                               without "Class: " (at most 255 bytes); "" when none */
 } cordon_attempt;
 
 /* The last run's result; valid until the next run or cordon_task_free.

@@ -371,7 +371,7 @@ struct cordon_task {
     bool start_refused;         /* cordon__refuse_start ended the attempt before its fork */
     cordon_attempt *history;
     char (*history_classes)[CORDON_CLASS_MAX];
-    char (*history_messages)[CORDON_HISTORY_MESSAGE_MAX];  /* exc_out's first line */
+    char (*history_messages)[CORDON_HISTORY_MESSAGE_MAX];  /* each attempt's result.message */
     size_t history_count, history_size;
 
     /* async */
