@@ -592,7 +592,10 @@ int cordon_policy_list(FILE *out);
  * (NULL: nowhere) and one line per finding a user must know of (a syscall
  * name no architecture has, a member ignored),
  * "PATH:LINE:COL: syscalls[3].names[1]: unknown syscall 'foo' (left out)",
- * to `notes` (NULL: nowhere).  Returns 0, or a negative errno with `err`
+ * and the warnings cordon_policy_check gives of the imported text (a
+ * 32-bit argument compared on 64 bits, as Docker's default has for
+ * socket), "docker:PATH (imported):64:7: warning: …", to `notes` (NULL:
+ * nowhere).  Returns 0, or a negative errno with `err`
  * naming PATH:LINE:COL (malformed JSON, a wrong type, an action cordon
  * cannot express); nothing is written to `out` then.
  * cordon_policy_load("docker:PATH") loads the same policy, compiled. */
