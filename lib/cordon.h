@@ -187,7 +187,10 @@ int cordon_set_env(cordon_task *t, const char *key_equals_value);
  * function task. */
 int cordon_clear_env(cordon_task *t);
 /* When cordon runs as root: run the task as uid/gid, supplementary groups
- * cleared.  The pipes cordon makes for the task's stdin, stdout, stderr
+ * cleared.  Without it a root caller's task runs as root (without
+ * capabilities, but owner of root's files: /etc/shadow, /root), under the
+ * presets too; `cordon run` started by root runs its tasks as nobody
+ * (65534) by this call.  The pipes cordon makes for the task's stdin, stdout, stderr
  * and log are then that user's, so that it may open them again by name
  * (/dev/stderr); a stdin fd of the caller's stays the caller's.  -EPERM
  * when not root. */
@@ -433,7 +436,9 @@ int cordon_set_cgroup_namespace(cordon_task *t, int on);
 /* A named preset (README, "Isolation presets"):
  *   "isolated"  what `bwrap --unshare-all --ro-bind / / --tmpfs /tmp
  *               --dev /dev --proc /proc` gives: everything readable and
- *               executable, nothing writable but a private /tmp and its
+ *               executable (to the task's user: a root caller's task
+ *               reads /etc/shadow unless cordon_set_user makes it
+ *               another), nothing writable but a private /tmp and its
  *               minimal /dev (null and such, /dev/shm), no network.
  *   "judge"     for a submitted program: cordon_allow_system_paths, a
  *               private /tmp (read-write), no network; nothing else is
