@@ -174,6 +174,18 @@ int cordon_set_stdin_fd(cordon_task *t, int fd);
  * 3 (log).  The runner uses it to pass output through live. */
 typedef void (*cordon_output_fn)(void *user, int stream, const char *data, size_t len);
 int cordon_set_output_callback(cordon_task *t, cordon_output_fn fn, void *user);
+/* Stops reading the task's stream (1 stdout, 2 stderr, 3 log) for the
+ * current run and closes cordon's end of its pipe, as the reader of a
+ * shell pipeline does when it leaves: the task's next write to it fails
+ * with EPIPE and raises SIGPIPE, which ends it ("SIGPIPE") unless it
+ * ignores the signal.  For an output callback whose own reader is gone
+ * (`cordon run -- yes | head -1` would otherwise run for ever); what was
+ * read before stays in the result.  Safe from any thread and from the
+ * output callback; it takes effect at the stream's next read.  Each run
+ * (each attempt of a retry) starts with its streams open.  0, or -EINVAL
+ * for another stream.  A CORDON_OUTPUT_INHERIT stream whose reader is
+ * gone is closed so by cordon itself. */
+int cordon_close_output(cordon_task *t, int stream);
 
 /* The task's working directory, for function and command tasks alike
  * (copied; NULL: the caller's). */

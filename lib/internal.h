@@ -288,6 +288,7 @@ typedef struct cordon__attempt_state {
      * collector (lib/relay.c); [1] stdout, [2] stderr. */
     bool relayed[3];
     int relay_fd[3];            /* the launch's; -1 once the target is gone */
+    bool relay_reader_gone[3];  /* the target said EPIPE: the task's pipe is closed too */
     bool relay_socket[3];       /* the target is a socket: written with send */
     bool relay_pipe[3];         /* the caller's own pipe: written with RWF_NOWAIT */
     struct cordon__relay *relay[3];
@@ -344,6 +345,7 @@ struct cordon_task {
     int stdin_fd;
     cordon_output_fn output_fn;
     void *output_user;
+    bool output_closed[4];       /* cordon_close_output, by stream, for this run (atomic) */
     unsigned output_mode[3];    /* [1] stdout, [2] stderr: CORDON_OUTPUT_* */
     cordon_setup_fn setup_fn;
     void *setup_arg;

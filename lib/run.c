@@ -91,6 +91,8 @@ static int attempt_start(cordon_task *t, attempt *a)
 {
     cordon__result_reset(t);
     t->start_refused = false;
+    for (int stream = 0; stream < 4; stream++)
+        __atomic_store_n(&t->output_closed[stream], false, __ATOMIC_RELEASE);
     t->async_joined = false;
     cordon__launch *launch = &a->launch;
     cordon__attempt_state *state = &a->state;

@@ -256,6 +256,14 @@ int cordon_set_stdin_fd(cordon_task *t, int fd)
     return 0;
 }
 
+int cordon_close_output(cordon_task *t, int stream)
+{
+    if (!t || stream < 1 || stream > 3)
+        return -EINVAL;
+    __atomic_store_n(&t->output_closed[stream], true, __ATOMIC_RELEASE);
+    return 0;
+}
+
 int cordon_set_output_callback(cordon_task *t, cordon_output_fn fn, void *user)
 {
     int busy = settable(t);

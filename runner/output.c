@@ -214,11 +214,32 @@ void output_start(void)
         streams[2].w = writer_start(STDERR_FILENO);
 }
 
+bool output_reader_gone(int fd)
+{
+    if (fd != 1 && fd != 2)
+        return false;
+    writer *w = streams[fd].w;
+    if (w)
+        pthread_mutex_lock(&w->lock);
+    bool gone = streams[fd].failed && streams[fd].error == EPIPE;
+    if (w)
+        pthread_mutex_unlock(&w->lock);
+    return gone;
+}
+
 int output_write(int fd, const void *data, size_t len)
 {
     writer *w = fd == 1 || fd == 2 ? streams[fd].w : NULL;
-    if (!w)
-        return runner_write_all(fd, data, len);
+    if (!w && (fd == 1 || fd == 2) && streams[fd].failed)
+        return -1;
+    if (!w) {
+        int rc = runner_write_all(fd, data, len);
+        if (rc < 0 && (fd == 1 || fd == 2) && errno == EPIPE) {
+            streams[fd].failed = true; /* no writer thread: this thread is the only one */
+            streams[fd].error = EPIPE;
+        }
+        return rc;
+    }
     /* Not runner_alloc: it reports running out of memory through here. */
     chunk *c = len ? malloc(sizeof *c + len) : NULL;
     pthread_mutex_lock(&w->lock);
