@@ -373,7 +373,9 @@ static int map_shared_region_for(cordon_task *t, cordon__launch *l, cordon__atte
 }
 
 /* The task's policy with the rules its isolation adds; a combination
- * that cannot be had ends the attempt in a ConfinementError that says why. */
+ * that cannot be had (EINVAL) ends the attempt in a ConfinementError that
+ * says why.  A variant that would let through what it must refuse is
+ * cordon's own failure: -EPERM, as documented. */
 static int policy_for(cordon_task *t, cordon__launch *l, unsigned kind)
 {
     cordon_error err;
@@ -384,7 +386,7 @@ static int policy_for(cordon_task *t, cordon__launch *l, unsigned kind)
         return 0;
     }
     int rc = errno == EPERM || errno == EINVAL ? -errno : -ENOMEM;
-    if (rc != -ENOMEM && err.message[0])
+    if (rc == -EINVAL && err.message[0])
         cordon__refuse_start(t, err.message);
     return rc;
 }
