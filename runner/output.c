@@ -230,13 +230,16 @@ bool output_reader_gone(int fd)
 int output_write(int fd, const void *data, size_t len)
 {
     writer *w = fd == 1 || fd == 2 ? streams[fd].w : NULL;
-    if (!w && (fd == 1 || fd == 2) && streams[fd].failed)
+    if (!w && (fd == 1 || fd == 2) && streams[fd].failed) {
+        streams[fd].lost += len;
         return -1;
+    }
     if (!w) {
         int rc = runner_write_all(fd, data, len);
         if (rc < 0 && (fd == 1 || fd == 2) && errno == EPIPE) {
             streams[fd].failed = true; /* no writer thread: this thread is the only one */
             streams[fd].error = EPIPE;
+            streams[fd].lost += len;
         }
         return rc;
     }
