@@ -433,6 +433,14 @@ static bool cancelled(cordon_task *t, const cordon__attempt_state *s, int status
     return true;
 }
 
+void cordon__refuse_start(cordon_task *t, const char *why)
+{
+    set_exception(t, "ConfinementError");
+    t->result.exit_code = 125;
+    cordon__buffer_printf(&t->exc_out, "ConfinementError: the task was not started: %s\n", why);
+    t->start_refused = true;
+}
+
 void cordon__classify(cordon_task *t, const cordon__attempt_state *s,
                       const cordon__launch *launch)
 {

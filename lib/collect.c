@@ -108,10 +108,25 @@ static void enlarge_pipe_once(cordon__attempt_state *s, int fd, int stream)
     fcntl(fd, F_SETPIPE_SZ, 1 << 20); /* best effort */
 }
 
+/* The caller's reader left (cordon_close_output, or an inherited pipe
+ * with no reader): the task's pipe is closed as a pipeline's would be,
+ * so that its next write meets EPIPE and SIGPIPE instead of a drain that
+ * never ends. */
+static bool closed_for_the_caller(cordon_task *t, cordon__attempt_state *s, int *fd, int stream)
+{
+    bool closed = __atomic_load_n(&t->output_closed[stream], __ATOMIC_ACQUIRE) ||
+                  (stream < 3 && s->relay_reader_gone[stream]);
+    if (closed)
+        close_fd(fd);
+    return closed;
+}
+
 /* Reads what is there now; returns false at end of stream. */
 static bool read_stream(cordon_task *t, cordon__attempt_state *s, int *fd,
                         cordon__buffer *buffer, int stream)
 {
+    if (closed_for_the_caller(t, s, fd, stream))
+        return false;
     if (stream < 3 && s->relayed[stream])
         return cordon__relay_read(s, fd, stream, buffer);
     char chunk[READ_CHUNK];
@@ -142,6 +157,8 @@ static bool read_stream(cordon_task *t, cordon__attempt_state *s, int *fd,
         } else {
             cordon__buffer_append(buffer, chunk, (size_t)n);
         }
+        if (closed_for_the_caller(t, s, fd, stream))
+            return false;
         if ((size_t)n < room)
             return true;
         enlarge_pipe_once(s, *fd, stream);

@@ -174,6 +174,18 @@ int cordon_set_stdin_fd(cordon_task *t, int fd);
  * 3 (log).  The runner uses it to pass output through live. */
 typedef void (*cordon_output_fn)(void *user, int stream, const char *data, size_t len);
 int cordon_set_output_callback(cordon_task *t, cordon_output_fn fn, void *user);
+/* Stops reading the task's stream (1 stdout, 2 stderr, 3 log) for the
+ * current run and closes cordon's end of its pipe, as the reader of a
+ * shell pipeline does when it leaves: the task's next write to it fails
+ * with EPIPE and raises SIGPIPE, which ends it ("SIGPIPE") unless it
+ * ignores the signal.  For an output callback whose own reader is gone
+ * (`cordon run -- yes | head -1` would otherwise run for ever); what was
+ * read before stays in the result.  Safe from any thread and from the
+ * output callback; it takes effect at the stream's next read.  Each run
+ * (each attempt of a retry) starts with its streams open.  0, or -EINVAL
+ * for another stream.  A CORDON_OUTPUT_INHERIT stream whose reader is
+ * gone is closed so by cordon itself. */
+int cordon_close_output(cordon_task *t, int stream);
 
 /* The task's working directory, for function and command tasks alike
  * (copied; NULL: the caller's). */
@@ -187,7 +199,10 @@ int cordon_set_env(cordon_task *t, const char *key_equals_value);
  * function task. */
 int cordon_clear_env(cordon_task *t);
 /* When cordon runs as root: run the task as uid/gid, supplementary groups
- * cleared.  The pipes cordon makes for the task's stdin, stdout, stderr
+ * cleared.  Without it a root caller's task runs as root (without
+ * capabilities, but owner of root's files: /etc/shadow, /root), under the
+ * presets too; `cordon run` started by root runs its tasks as nobody
+ * (65534) by this call.  The pipes cordon makes for the task's stdin, stdout, stderr
  * and log are then that user's, so that it may open them again by name
  * (/dev/stderr); a stdin fd of the caller's stays the caller's.  -EPERM
  * when not root. */
@@ -433,7 +448,9 @@ int cordon_set_cgroup_namespace(cordon_task *t, int on);
 /* A named preset (README, "Isolation presets"):
  *   "isolated"  what `bwrap --unshare-all --ro-bind / / --tmpfs /tmp
  *               --dev /dev --proc /proc` gives: everything readable and
- *               executable, nothing writable but a private /tmp and its
+ *               executable (to the task's user: a root caller's task
+ *               reads /etc/shadow unless cordon_set_user makes it
+ *               another), nothing writable but a private /tmp and its
  *               minimal /dev (null and such, /dev/shm), no network.
  *   "judge"     for a submitted program: cordon_allow_system_paths, a
  *               private /tmp (read-write), no network; nothing else is
@@ -592,7 +609,10 @@ int cordon_policy_list(FILE *out);
  * (NULL: nowhere) and one line per finding a user must know of (a syscall
  * name no architecture has, a member ignored),
  * "PATH:LINE:COL: syscalls[3].names[1]: unknown syscall 'foo' (left out)",
- * to `notes` (NULL: nowhere).  Returns 0, or a negative errno with `err`
+ * and the warnings cordon_policy_check gives of the imported text (a
+ * 32-bit argument compared on 64 bits, as Docker's default has for
+ * socket), "docker:PATH (imported):64:7: warning: …", to `notes` (NULL:
+ * nowhere).  Returns 0, or a negative errno with `err`
  * naming PATH:LINE:COL (malformed JSON, a wrong type, an action cordon
  * cannot express); nothing is written to `out` then.
  * cordon_policy_load("docker:PATH") loads the same policy, compiled. */
@@ -653,7 +673,9 @@ int cordon_policy_simulate(const cordon_policy *p, int syscall_nr, const uint64_
  * "O_RDONLY|O_CREAT"; missing ones are 0): the action, and the file:line
  * that decides it or that the default applies.  The rules' reading is
  * checked against the compiled filter run on the same call.  Returns 0;
- * -EINVAL with `err` filled for an unknown syscall or value; -EPROTO when
+ * -EINVAL with `err` filled for an unknown syscall or value, or more
+ * values than the call takes ("getpid takes no arguments (1 given)"; for
+ * the calls whose arguments cordon decodes, the rest take up to 6); -EPROTO when
  * the rules and the filter disagree (both are written). */
 int cordon_policy_explain(const cordon_policy *p, const char *syscall, const char *const args[],
                           size_t arg_count, FILE *out, cordon_error *err);
@@ -817,7 +839,8 @@ typedef struct cordon_attempt {
     const char *exception;  /* NULL when it ended without one */
     int exit_code, signal;
     cordon_usage usage;
-    const char *message;    /* the first line of its exc_out; "" when none */
+    const char *message;    /* its result.message: the exception's one-line message,
+                               without "Class: " (at most 255 bytes); "" when none */
 } cordon_attempt;
 
 /* The last run's result; valid until the next run or cordon_task_free.

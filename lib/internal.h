@@ -297,6 +297,7 @@ typedef struct cordon__attempt_state {
      * collector (lib/relay.c); [1] stdout, [2] stderr. */
     bool relayed[3];
     int relay_fd[3];            /* the launch's; -1 once the target is gone */
+    bool relay_reader_gone[3];  /* the target said EPIPE: the task's pipe is closed too */
     bool relay_socket[3];       /* the target is a socket: written with send */
     bool relay_pipe[3];         /* the caller's own pipe: written with RWF_NOWAIT */
     struct cordon__relay *relay[3];
@@ -354,6 +355,7 @@ struct cordon_task {
     int stdin_fd;
     cordon_output_fn output_fn;
     void *output_user;
+    bool output_closed[4];       /* cordon_close_output, by stream, for this run (atomic) */
     unsigned output_mode[3];    /* [1] stdout, [2] stderr: CORDON_OUTPUT_* */
     cordon_setup_fn setup_fn;
     void *setup_arg;
@@ -378,9 +380,10 @@ struct cordon_task {
     cordon_result result;
     cordon__buffer std_out, std_err, log_out, exc_out, returns;
     char exception_class[CORDON_CLASS_MAX];
+    bool start_refused;         /* cordon__refuse_start ended the attempt before its fork */
     cordon_attempt *history;
     char (*history_classes)[CORDON_CLASS_MAX];
-    char (*history_messages)[CORDON_HISTORY_MESSAGE_MAX];  /* exc_out's first line */
+    char (*history_messages)[CORDON_HISTORY_MESSAGE_MAX];  /* each attempt's result.message */
     size_t history_count, history_size;
 
     /* async */
@@ -503,6 +506,10 @@ int cordon__spawn(cordon_task *t, cordon__launch *launch, cordon__attempt_state 
 void cordon__launch_release(cordon__launch *launch);
 /* The parent's loop: pipes, deadline, notifications and the child's exit. */
 int cordon__collect(cordon_task *t, cordon__attempt_state *state);
+/* Before the fork: the options asked for confinement that cannot be
+ * given together (the task is not run), and `why` says what and where;
+ * t->result becomes that ConfinementError. */
+void cordon__refuse_start(cordon_task *t, const char *why);
 /* Turns the ending into t->result. */
 void cordon__classify(cordon_task *t, const cordon__attempt_state *state,
                       const cordon__launch *launch);

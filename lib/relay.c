@@ -91,12 +91,18 @@ static ssize_t write_target(const cordon__attempt_state *s, int stream, const ch
     pthread_sigmask(SIG_SETMASK, &previous, NULL);
     if (n < 0 && (saved == EAGAIN || saved == EWOULDBLOCK))
         return 0;
+    errno = saved;
     return n < 0 ? -1 : n;
 }
 
-/* The target is gone: everything pending and to come is dropped. */
+/* The target is gone: everything pending and to come is dropped.  A
+ * reader that left (EPIPE) leaves the task's own pipe without one too
+ * (lib/collect.c closes it), as in a shell pipeline; a full disk or a
+ * hung-up terminal only drops. */
 static void give_up(cordon__attempt_state *s, int stream, cordon__buffer *counted)
 {
+    if (errno == EPIPE)
+        s->relay_reader_gone[stream] = true;
     struct cordon__relay *r = s->relay[stream];
     if (r) {
         counted->dropped += r->len;

@@ -90,6 +90,9 @@ typedef struct attempt {
 static int attempt_start(cordon_task *t, attempt *a)
 {
     cordon__result_reset(t);
+    t->start_refused = false;
+    for (int stream = 0; stream < 4; stream++)
+        __atomic_store_n(&t->output_closed[stream], false, __ATOMIC_RELEASE);
     t->async_joined = false;
     cordon__launch *launch = &a->launch;
     cordon__attempt_state *state = &a->state;
@@ -110,6 +113,10 @@ static int attempt_start(cordon_task *t, attempt *a)
     if (rc < 0) {
         release_attempt(state);
         cordon__launch_release(launch);
+    }
+    if (rc < 0 && t->start_refused) {
+        cordon__result_message_fill(t);
+        return 1; /* ended without a child, in t->result */
     }
     return rc;
 }
@@ -157,6 +164,8 @@ int cordon__run_once(cordon_task *t)
 {
     attempt a;
     int rc = attempt_start(t, &a);
+    if (rc > 0)
+        return CORDON_EXCEPTION;
     return rc < 0 ? rc : attempt_finish(t, &a);
 }
 
@@ -212,7 +221,7 @@ static void *collector_main(void *arg)
     attempt a;
     int rc = attempt_start(t, &a);
     pthread_mutex_lock(&start->lock);
-    start->rc = rc;
+    start->rc = rc > 0 ? 0 : rc;
     start->done = true;
     pthread_cond_signal(&start->forked);
     pthread_mutex_unlock(&start->lock);
@@ -220,7 +229,7 @@ static void *collector_main(void *arg)
     if (rc < 0)
         return NULL;
     a.state.cancel_fd = t->cancel_pipe[0];
-    rc = attempt_finish(t, &a);
+    rc = rc > 0 ? CORDON_EXCEPTION : attempt_finish(t, &a);
     if (rc >= 0)
         cordon__history_push(t);
     t->async_status = rc;

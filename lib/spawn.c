@@ -385,6 +385,25 @@ static void list_loaded_bss(cordon__launch *l)
             cordon__loaded_bss(l->loaded_bss, CORDON__LOADED_BSS_MAX, &l->loaded_bss_known);
 }
 
+/* The task's policy with the rules its isolation adds; a combination
+ * that cannot be had (EINVAL) ends the attempt in a ConfinementError that
+ * says why.  A variant that would let through what it must refuse is
+ * cordon's own failure: -EPERM, as documented. */
+static int policy_for(cordon_task *t, cordon__launch *l, unsigned kind)
+{
+    cordon_error err;
+    memset(&err, 0, sizeof err);
+    const cordon_policy *variant = cordon__policy_variant(l->policy, kind, &err);
+    if (variant) {
+        l->policy = variant;
+        return 0;
+    }
+    int rc = errno == EPERM || errno == EINVAL ? -errno : -ENOMEM;
+    if (rc == -EINVAL && err.message[0])
+        cordon__refuse_start(t, err.message);
+    return rc;
+}
+
 static int prepare(cordon_task *t, cordon__launch *l, cordon__attempt_state *s)
 {
     int rc;
@@ -451,8 +470,8 @@ static int prepare(cordon_task *t, cordon__launch *l, cordon__attempt_state *s)
                 (l->cgroup.v2_dir < 0 ? CORDON__VARIANT_NO_TREE_HOLD : 0);
     if (t->limits[CORDON_LIMIT_FILE_SIZE])
         kind |= CORDON__VARIANT_FILE_SIZE_LIMIT;
-    if (l->policy && !(l->policy = cordon__policy_variant(l->policy, kind)))
-        return errno == EPERM || errno == EINVAL ? -errno : -ENOMEM;
+    if (l->policy && (rc = policy_for(t, l, kind)) < 0)
+        return rc;
     s->sigxfsz_refused = cordon__policy_refuses_own_sigxfsz(l->policy);
     s->signal_sources_watched = cordon__policy_watches_signal_sources(l->policy);
     s->sigsys_is_evidence = cordon__policy_sigsys_is_evidence(l->policy);

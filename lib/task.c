@@ -256,6 +256,14 @@ int cordon_set_stdin_fd(cordon_task *t, int fd)
     return 0;
 }
 
+int cordon_close_output(cordon_task *t, int stream)
+{
+    if (!t || stream < 1 || stream > 3)
+        return -EINVAL;
+    __atomic_store_n(&t->output_closed[stream], true, __ATOMIC_RELEASE);
+    return 0;
+}
+
 int cordon_set_output_callback(cordon_task *t, cordon_output_fn fn, void *user)
 {
     int busy = settable(t);
@@ -413,11 +421,10 @@ void cordon__history_push(cordon_task *t)
     }
     size_t i = t->history_count++;
     memcpy(t->history_classes[i], t->exception_class, CORDON_CLASS_MAX);
-    const char *report = cordon__buffer_view(&t->exc_out).data;
-    size_t line = strcspn(report, "\n");
-    if (line >= CORDON_HISTORY_MESSAGE_MAX)
-        line = CORDON_HISTORY_MESSAGE_MAX - 1;
-    memcpy(t->history_messages[i], report, line);
+    /* The result's message, so that an attempt says what result.message
+     * says (it kept "Class: " of exc_out's first line). */
+    size_t line = strnlen(t->message, CORDON_HISTORY_MESSAGE_MAX - 1);
+    memcpy(t->history_messages[i], t->message, line);
     t->history_messages[i][line] = '\0';
     t->history[i] = (cordon_attempt){
         .exit_code = t->result.exit_code,

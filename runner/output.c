@@ -214,11 +214,44 @@ void output_start(void)
         streams[2].w = writer_start(STDERR_FILENO);
 }
 
+/* Without a writer thread (none started, or it could not start): the
+ * writes are the caller's own, a stream's failure kept as a writer keeps
+ * it, under a lock of its own (batch writes from many threads). */
+static pthread_mutex_t direct_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static int write_directly(int fd, const void *data, size_t len)
+{
+    if (fd != 1 && fd != 2)
+        return runner_write_all(fd, data, len);
+    pthread_mutex_lock(&direct_lock);
+    int rc = streams[fd].failed ? -1 : runner_write_all(fd, data, len);
+    if (rc < 0 && !streams[fd].failed && errno == EPIPE) {
+        streams[fd].failed = true;
+        streams[fd].error = EPIPE;
+    }
+    if (rc < 0 && streams[fd].failed)
+        streams[fd].lost += len;
+    pthread_mutex_unlock(&direct_lock);
+    return rc;
+}
+
+bool output_reader_gone(int fd)
+{
+    if (fd != 1 && fd != 2)
+        return false;
+    writer *w = streams[fd].w;
+    pthread_mutex_t *lock = w ? &w->lock : &direct_lock;
+    pthread_mutex_lock(lock);
+    bool gone = streams[fd].failed && streams[fd].error == EPIPE;
+    pthread_mutex_unlock(lock);
+    return gone;
+}
+
 int output_write(int fd, const void *data, size_t len)
 {
     writer *w = fd == 1 || fd == 2 ? streams[fd].w : NULL;
     if (!w)
-        return runner_write_all(fd, data, len);
+        return write_directly(fd, data, len);
     /* Not runner_alloc: it reports running out of memory through here. */
     chunk *c = len ? malloc(sizeof *c + len) : NULL;
     pthread_mutex_lock(&w->lock);

@@ -6,6 +6,7 @@
 #ifndef CORDON_RUNNER_OUTPUT_H
 #define CORDON_RUNNER_OUTPUT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* How long a writer may sit in one write() before it counts as stalled:
@@ -23,6 +24,10 @@ void output_start(void);
  * queued is dropped and counted.  0, or -1 when the stream failed (EPIPE)
  * or the bytes were dropped. */
 int output_write(int fd, const void *data, size_t len);
+
+/* Whether the reader of fd 1 or 2 went away (a write failed with EPIPE):
+ * nothing written to it will ever be read. */
+bool output_reader_gone(int fd);
 
 /* Waits until what is queued for `fd` is written, or its writer stalls.
  * 0 when every byte ever given for `fd` was written, -1 otherwise. */

@@ -241,6 +241,9 @@ static void result_fields_json(json_writer *w, const cordon_result *r, unsigned 
     json_int(w, r->signal);
     json_key(w, "exception");
     json_cstring(w, r->exception);
+    /* the one line a script wants, without parsing exc_out for it */
+    json_key(w, "message");
+    json_cstring(w, r->message);
     bytes_json(w, "std_out", &r->std_out, limit);
     bytes_json(w, "std_err", &r->std_err, limit);
     bytes_json(w, "log_out", &r->log_out, limit);

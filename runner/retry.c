@@ -1,5 +1,6 @@
-/* The runner's own retry loop over cordon_run: it can match exit codes and
- * several classes at once, and keeps every attempt for --json's history. */
+/* --retry: the attempts run by cordon_run_and_retry, each retry decided
+ * by the runner (exit codes and several classes at once, announced as
+ * made), every attempt kept for --json's history. */
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
@@ -201,10 +202,12 @@ static int run_profiled(cordon_task *t)
     return rc;
 }
 
-int retry_run(cordon_task *t, const task_options *o, bool announce, attempt_log *log)
+/* The runner's loop, for --profile, which cordon_run_profiler runs once:
+ * each of its attempts is attempt 1 to the task (CORDON_ATTEMPT). */
+static int retry_profiled(cordon_task *t, const task_options *o, bool announce, attempt_log *log)
 {
     for (size_t attempt = 1;; attempt++) {
-        int rc = o->profile ? run_profiled(t) : cordon_run(t);
+        int rc = run_profiled(t);
         if (rc < 0)
             return rc;
         record_attempt(log, cordon_task_result(t));
@@ -215,6 +218,50 @@ int retry_run(cordon_task *t, const task_options *o, bool announce, attempt_log 
             announce_retry(attempt, last);
         sleep_ms(backoff_delay_ms(o, attempt));
     }
+}
+
+typedef struct retry_state {
+    const task_options *o;
+    bool announce;
+    attempt_log *log;
+} retry_state;
+
+/* cordon_run_and_retry's callback, after every attempt but the last
+ * allowed one: the runner's own choice (exit codes and classes together),
+ * said as it is made. */
+static int decide(const cordon_result *r, unsigned attempt, void *user)
+{
+    retry_state *s = user;
+    record_attempt(s->log, r);
+    const attempt_record *last = &s->log->items[s->log->count - 1];
+    if (!wants_retry(s->o, last))
+        return 0;
+    if (s->announce)
+        announce_retry(attempt, last);
+    return 1;
+}
+
+/* The attempts are the library's, so that each is numbered for the task
+ * (CORDON_ATTEMPT, cordon_attempt_number: every one was 1 when the
+ * runner called cordon_run again) and delayed as --backoff says. */
+int retry_run(cordon_task *t, const task_options *o, bool announce, attempt_log *log)
+{
+    if (o->profile)
+        return retry_profiled(t, o, announce, log);
+    retry_state state = { o, announce, log };
+    int rc = cordon_set_retry_callback(t, decide, &state);
+    if (rc == 0 && o->backoff_ms)
+        rc = cordon_set_backoff(t, o->backoff_ms, o->backoff_factor, o->backoff_max_ms);
+    if (rc == 0)
+        rc = cordon_run_and_retry(t, o->retry, NULL);
+    cordon_set_retry_callback(t, NULL, NULL);
+    if (rc < 0)
+        return rc;
+    size_t attempts = 0;
+    cordon_task_history(t, &attempts);
+    if (log->count < attempts) /* the last allowed one: no callback */
+        record_attempt(log, cordon_task_result(t));
+    return rc;
 }
 
 void attempt_log_free(attempt_log *log)

@@ -18,12 +18,15 @@
 typedef struct passing {
     bool clean[3];
     terminal_text state[3];
+    cordon_task *task;
 } passing;
 
 /* Live pass-through, called from the library's collect loop: it only
  * queues (see output.h), so a terminal the task froze cannot keep that
  * loop from enforcing the deadline.  A reader that went away (EPIPE)
- * stops that stream from being passed on, not the capture. */
+ * leaves the task's stream without one too, as in a shell pipeline
+ * (`cordon run -- yes | head -1` ran until its deadline, or for ever):
+ * its next write meets EPIPE and SIGPIPE; what was read is captured. */
 static void pass_output(void *user, int stream, const char *data, size_t len)
 {
     passing *p = user;
@@ -32,13 +35,16 @@ static void pass_output(void *user, int stream, const char *data, size_t len)
     int fd = stream == 1 ? STDOUT_FILENO : STDERR_FILENO;
     if (!p->clean[stream]) {
         (void)output_write(fd, data, len);
-        return;
+    } else {
+        char *copy = runner_alloc(len ? len : 1);
+        memcpy(copy, data, len);
+        terminal_text_clean(&p->state[stream], copy, len, true);
+        (void)output_write(fd, copy, len);
+        free(copy);
     }
-    char *copy = runner_alloc(len ? len : 1);
-    memcpy(copy, data, len);
-    terminal_text_clean(&p->state[stream], copy, len, true);
-    (void)output_write(fd, copy, len);
-    free(copy);
+    /* the writer thread finds out on its own write: a chunk later */
+    if (output_reader_gone(fd))
+        cordon_close_output(p->task, stream);
 }
 
 static void report_exception(const cordon_result *r)
@@ -91,7 +97,7 @@ static int run_task(const command_options *o, cordon_task *t, const cordon_polic
                     int audit_fd, record_origin *origin)
 {
     passing pass = { { false, terminal_text_wanted(STDOUT_FILENO, o->task.raw),
-                       terminal_text_wanted(STDERR_FILENO, o->task.raw) }, { { 0, 0 } } };
+                       terminal_text_wanted(STDERR_FILENO, o->task.raw) }, { { 0, 0 } }, t };
     if (!o->task.json)
         cordon_set_output_callback(t, pass_output, &pass);
     int stdin_fd = task_stdin_open(o->task.tty);

@@ -65,9 +65,11 @@ const cordon_policy *cordon__policy_builtin_default(void);
  * whether they all do. */
 #define CORDON__VARIANT_NO_LISTENER      32u
 /* NULL with errno ENOMEM; EPERM where the compiled variant would still
- * let through a call it must refuse; EINVAL where libseccomp refused the
- * policy's rules and the variant's together (the task is then not run). */
-const cordon_policy *cordon__policy_variant(const cordon_policy *p, unsigned kind);
+ * let through a call it must refuse; EINVAL where the policy's rules and
+ * the variant's cannot be put together (the task is then not run), with
+ * `err` naming why and the policy's line that stands in the way. */
+const cordon_policy *cordon__policy_variant(const cordon_policy *p, unsigned kind,
+                                            cordon_error *err);
 
 /* Whether `p` (a FILE_SIZE_LIMIT variant) refuses every way of sending
  * SIGXFSZ and of changing RLIMIT_FSIZE listed above, as its compiled

@@ -280,20 +280,3 @@ int cordon__docker_import(const char *text, size_t len, const char *origin, FILE
     cordon__json_free(root);
     return rc;
 }
-
-int cordon_policy_import(const char *path, FILE *out, FILE *notes, cordon_error *err)
-{
-    if (!path) {
-        cordon__error_set(err, -EINVAL, NULL, 0, 0, "no profile given");
-        return -EINVAL;
-    }
-    char *text = cordon__policy_read_file(path, path, err);
-    if (!text)
-        return err ? err->code : -EINVAL;
-    /* A minijail policy reads as names and '@' directives, JSON never. */
-    int rc = cordon__looks_like_minijail(text)
-           ? cordon__minijail_import(text, path, out, notes, err)
-           : cordon__docker_import(text, strlen(text), path, out, notes, err);
-    free(text);
-    return rc;
-}

@@ -105,6 +105,23 @@ static int parse_syscall(const char *text, int *nr, cordon_error *err)
     return -EINVAL;
 }
 
+/* More values than the call takes would be explained as if they counted
+ * ("getpid 1" reads as a getpid with an argument): an error, naming the
+ * call's arity. */
+static int check_arity(int nr, size_t arg_count, cordon_error *err)
+{
+    unsigned arity = cordon__call_arity(nr);
+    if (arg_count <= arity)
+        return 0;
+    if (arity == 0)
+        cordon__error_set(err, -EINVAL, NULL, 0, 0, "%s takes no arguments (%zu given)",
+                          cordon__syscall_label(nr), arg_count);
+    else
+        cordon__error_set(err, -EINVAL, NULL, 0, 0, "%s takes %u argument%s (%zu given)",
+                          cordon__syscall_label(nr), arity, arity == 1 ? "" : "s", arg_count);
+    return -EINVAL;
+}
+
 /* The rules' reason, in words. */
 static void put_reason(FILE *out, const cordon_policy *p, int nr, const uint64_t args[6],
                        const cordon_decision *d)
@@ -150,6 +167,8 @@ int cordon_policy_explain(const cordon_policy *p, const char *syscall, const cha
     int nr;
     uint64_t values[6] = { 0 };
     int rc = parse_syscall(syscall, &nr, err);
+    if (rc == 0 && (rc = check_arity(nr, arg_count, err)) < 0)
+        return rc;
     for (size_t i = 0; i < arg_count && rc == 0; i++)
         rc = parse_value(args[i], &values[i], err);
     if (rc < 0)

@@ -555,13 +555,16 @@ static int parse_arch(reader *r)
     char buffer[80];
     int rc, named = 0;
     while ((rc = next_token(r, &t)) == 0 && t.kind != TOKEN_END) {
-        if (token_is(&t, "i386") || token_is(&t, "x86"))
-            r->policy->foreign_arches |= ARCH_I386;
-        else if (token_is(&t, "x32"))
-            r->policy->foreign_arches |= ARCH_X32;
-        else if (!token_is(&t, "x86_64") && !token_is(&t, "native"))
+        unsigned arch = token_is(&t, "i386") || token_is(&t, "x86") ? ARCH_I386
+                      : token_is(&t, "x32")                          ? ARCH_X32 : 0;
+        if (!arch && !token_is(&t, "x86_64") && !token_is(&t, "native"))
             return fail_at(r, &t, "unknown architecture %s (x86_64, i386 or x32)",
                            shown(&t, buffer, sizeof buffer));
+        if (arch == ARCH_I386 && !(r->policy->foreign_arches & ARCH_I386)) {
+            r->policy->i386_origin = r->origin;
+            r->policy->i386_line = r->line;
+        }
+        r->policy->foreign_arches |= arch;
         named++;
     }
     if (rc == 0 && named == 0)

@@ -79,6 +79,8 @@ struct cordon_policy {
     const char *default_origin; /* where the default in force was set */
     unsigned default_line;
     unsigned foreign_arches;
+    const char *i386_origin;  /* where an 'arch' first admitted i386, for messages */
+    unsigned i386_line;
     /* "newer": what a call numbered above CORDON_NEWEST_KNOWN_SYSCALL
      * meets, unless a rule names its number */
     bool newer_set;

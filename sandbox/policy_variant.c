@@ -314,10 +314,30 @@ static int add_variant_rules(const cordon_policy *p, cordon_policy *v, unsigned 
     return rc;
 }
 
+/* i386 passes a socket's family through socketcall, in memory a filter
+ * cannot read, so the no-network rules on the family cannot hold there:
+ * libseccomp refuses them ("File exists"), which says nothing to a user. */
+static int check_combinable(const cordon_policy *p, unsigned kind, cordon_error *err)
+{
+    if (!(kind & CORDON__VARIANT_NO_NETWORK) || !(p->foreign_arches & ARCH_I386))
+        return 0;
+    cordon__error_set(err, -EINVAL, p->i386_origin, p->i386_line, 1,
+                      "'arch i386' lets in the i386 ABI, whose socket calls hide the socket's "
+                      "family from a seccomp filter, so a task without a network "
+                      "(CORDON_NETWORK_NONE, --net none, the isolated presets) cannot be held "
+                      "to its namespace's families under it; drop the 'arch i386' or give the "
+                      "task the network");
+    return -EINVAL;
+}
+
 /* A copy of `p`'s rules (their origins stay `p`'s, which outlives the
  * variant) with the variant's added, compiled. */
-static cordon_policy *build_variant(const cordon_policy *p, unsigned kind)
+static cordon_policy *build_variant(const cordon_policy *p, unsigned kind, cordon_error *err)
 {
+    if (check_combinable(p, kind, err) < 0) {
+        errno = EINVAL;
+        return NULL;
+    }
     cordon_policy *v = calloc(1, sizeof *v);
     errno = ENOMEM;
     if (!v)
@@ -344,10 +364,12 @@ static cordon_policy *build_variant(const cordon_policy *p, unsigned kind)
     }
     if (p->rule_count) /* a policy of its default alone has no rules at all */
         memcpy(v->rules, p->rules, p->rule_count * sizeof *v->rules);
-    cordon_error err;
     int rc = add_variant_rules(p, v, kind);
+    if (rc < 0)
+        cordon__error_set(err, rc, p->name, 0, 0, "cannot add cordon's rules to the policy "
+                          "'%s': %s", p->name, strerror(-rc));
     if (rc == 0)
-        rc = cordon__policy_compile(v, &err);
+        rc = cordon__policy_compile(v, err);
     if (rc < 0) {
         cordon_policy_free(v);
         errno = rc == -ENOMEM ? ENOMEM : EINVAL; /* libseccomp refused the rules put together */
@@ -355,6 +377,8 @@ static cordon_policy *build_variant(const cordon_policy *p, unsigned kind)
     }
     if (!refuses_what_it_must(v, kind)) {
         cordon_policy_free(v); /* fails closed: a task never runs with less */
+        cordon__error_set(err, -EPERM, p->name, 0, 0, "the policy '%s' with cordon's rules "
+                          "added still lets through a call they must refuse", p->name);
         errno = EPERM;
         return NULL;
     }
@@ -378,7 +402,8 @@ static bool traps(const cordon_policy *p)
     return false;
 }
 
-const cordon_policy *cordon__policy_variant(const cordon_policy *p, unsigned kind)
+const cordon_policy *cordon__policy_variant(const cordon_policy *p, unsigned kind,
+                                            cordon_error *err)
 {
     kind &= CORDON__VARIANT_NO_PID_NAMESPACE | CORDON__VARIANT_NO_TREE_HOLD |
             CORDON__VARIANT_NO_NETWORK | CORDON__VARIANT_FILE_RULES |
@@ -391,7 +416,7 @@ const cordon_policy *cordon__policy_variant(const cordon_policy *p, unsigned kin
     cordon_policy *mutable = (cordon_policy *)p;
     pthread_mutex_lock(&variant_lock);
     if (!mutable->variants[kind])
-        mutable->variants[kind] = build_variant(p, kind);
+        mutable->variants[kind] = build_variant(p, kind, err);
     const cordon_policy *v = mutable->variants[kind];
     pthread_mutex_unlock(&variant_lock);
     return v;

@@ -414,6 +414,43 @@ static void test_network_none_without_namespaces_fails_closed(void **state)
     assert_int_equal(WEXITSTATUS(status), 0);
 }
 
+/* i386's socketcall hides a socket's family from the filter, so a policy
+ * that lets in i386 cannot hold a task without a network: the task is not
+ * started, and the ConfinementError names the 'arch' line and the way
+ * out, for a run and for an async run alike (it said only "Invalid
+ * argument", as cordon's own failure). */
+static void test_network_none_under_an_i386_policy_names_the_arch_line(void **state)
+{
+    (void)state;
+    cordon_error err;
+    memset(&err, 0, sizeof err);
+    cordon_policy *p = cordon_policy_parse("default allow\narch i386\n", "old.policy", &err);
+    if (!p)
+        fail_msg("%s", err.message);
+    for (int async = 0; async < 2; async++) {
+        const char *const argv[] = { "true", NULL };
+        cordon_task *t = cordon_command_task(argv);
+        assert_non_null(t);
+        assert_int_equal(cordon_set_network(t, CORDON_NETWORK_NONE), 0);
+        assert_int_equal(cordon_set_policy(t, p), 0);
+        if (async) {
+            assert_int_equal(cordon_run_async(t), 0);
+            assert_int_equal(cordon_join(t), CORDON_EXCEPTION);
+        } else {
+            assert_int_equal(cordon_run(t), CORDON_EXCEPTION);
+        }
+        const cordon_result *r = cordon_task_result(t);
+        assert_string_equal(r->exception, "ConfinementError");
+        assert_int_equal(r->exit_code, 125);
+        assert_non_null(strstr(r->message, "the task was not started: old.policy:2:1: 'arch i386' "
+                                           "lets in the i386 ABI"));
+        assert_non_null(strstr(r->message, "drop the 'arch i386' or give the task the network"));
+        assert_null(r->confinement_details);
+        cordon_task_free(t);
+    }
+    cordon_policy_free(p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -426,6 +463,7 @@ int main(void)
         cmocka_unit_test(test_network_none_command_sees_only_loopback),
         cmocka_unit_test(test_network_host_is_the_default),
         cmocka_unit_test(test_network_none_without_namespaces_fails_closed),
+        cmocka_unit_test(test_network_none_under_an_i386_policy_names_the_arch_line),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

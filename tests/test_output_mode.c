@@ -617,6 +617,90 @@ static void test_output_mode_refuses_bad_streams_and_modes(void **state)
     cordon_task_free(t);
 }
 
+/* In the task: writes "y\n" until a write fails; the errno, or 0 when
+ * a signal ended it first. */
+static int writes_for_ever(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    (void)arg;
+    for (;;)
+        if (write(1, "y\n", 2) < 0)
+            return errno;
+}
+
+/* An inherited socket whose reader is gone: the task's own pipe loses its
+ * reader too, as in a pipeline (`./host | head -1`): it dies of SIGPIPE
+ * at once.  It was drained for ever, the task never told. */
+static void test_output_mode_inherited_reader_gone_ends_the_writer_with_sigpipe(void **state)
+{
+    (void)state;
+    int pair[2];
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair), 0);
+    close(pair[1]);
+    const cordon_result *r;
+    cordon_task *t;
+    assert_int_equal(run_fn_with_stdout(writes_for_ever, false, pair[0], &r, &t), CORDON_EXCEPTION);
+    assert_string_equal(r->exception, "SIGPIPE");
+    assert_int_equal(r->signal, SIGPIPE);
+    assert_true(r->usage.wall_us < 10u * 1000000u); /* not its 20 s deadline */
+    cordon_task_free(t);
+    close(pair[0]);
+}
+
+/* The output callback's own reader left: cordon_close_output closes the
+ * task's stream, and the next write meets SIGPIPE; what was read before
+ * is in the result.  A task that ignores SIGPIPE gets EPIPE. */
+typedef struct closing {
+    cordon_task *task;
+    size_t seen;
+} closing;
+
+static void close_after_a_while(void *user, int stream, const char *data, size_t len)
+{
+    (void)data;
+    closing *c = user;
+    c->seen += len;
+    if (stream == 1 && c->seen >= 100000)
+        assert_int_equal(cordon_close_output(c->task, 1), 0);
+}
+
+static int ignores_sigpipe_then_writes(cordon_ctx *ctx, void *arg)
+{
+    signal(SIGPIPE, SIG_IGN);
+    return writes_for_ever(ctx, arg);
+}
+
+static void test_output_close_output_ends_the_writer_as_a_pipeline_does(void **state)
+{
+    (void)state;
+    const char *argv[] = { "yes", NULL };
+    cordon_task *t = cordon_command_task(argv);
+    closing c = { t, 0 };
+    assert_int_equal(cordon_set_output_callback(t, close_after_a_while, &c), 0);
+    assert_int_equal(cordon_set_timeout_ms(t, 20000), 0);
+    assert_int_equal(cordon_run(t), CORDON_EXCEPTION);
+    const cordon_result *r = cordon_task_result(t);
+    assert_string_equal(r->exception, "SIGPIPE");
+    assert_true(r->std_out.len >= 100000);
+    assert_int_equal(memcmp(r->std_out.data, "y\ny\n", 4), 0);
+    /* each run starts with its streams open: the next one is closed again */
+    c.seen = 0;
+    assert_int_equal(cordon_run(t), CORDON_EXCEPTION);
+    assert_true(cordon_task_result(t)->std_out.len >= 100000);
+    assert_int_equal(cordon_close_output(t, 0), -EINVAL);
+    assert_int_equal(cordon_close_output(t, 4), -EINVAL);
+    assert_int_equal(cordon_close_output(NULL, 1), -EINVAL);
+    cordon_task_free(t);
+
+    t = cordon_function_task(ignores_sigpipe_then_writes, NULL);
+    c = (closing){ t, 0 };
+    assert_int_equal(cordon_set_output_callback(t, close_after_a_while, &c), 0);
+    assert_int_equal(cordon_set_timeout_ms(t, 20000), 0);
+    assert_int_equal(cordon_run(t), 0);
+    assert_int_equal(cordon_task_result(t)->exit_code, EPIPE);
+    cordon_task_free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -630,6 +714,8 @@ int main(void)
         cmocka_unit_test(test_output_mode_inherited_read_write_file_is_relayed),
         cmocka_unit_test(test_output_mode_relayed_file_past_the_callers_size_limit),
         cmocka_unit_test(test_output_mode_inherited_socket_is_relayed),
+        cmocka_unit_test(test_output_mode_inherited_reader_gone_ends_the_writer_with_sigpipe),
+        cmocka_unit_test(test_output_close_output_ends_the_writer_as_a_pipeline_does),
         cmocka_unit_test(test_output_mode_inherited_read_write_fifo_is_write_only),
         cmocka_unit_test(test_output_mode_inherited_write_only_pipe_keeps_its_flags),
         cmocka_unit_test(test_output_mode_inherited_pipe_cannot_be_read_by_a_task_with_file_rules),

@@ -310,8 +310,7 @@ static void test_explain_says_the_action_and_the_deciding_line(void **state)
     text = explained(p, "socket", high, 1, 0, &err);
     expect_text(text, "socket(AF_INET (0x100000002), 0, 0) under ");
     free(text);
-    const char *number[] = { "-1" };
-    text = explained(p, "setsid", number, 1, 0, &err);
+    text = explained(p, "setsid", NULL, 0, 0, &err);
     expect_text(text, "setsid() under ");
     snprintf(expected, sizeof expected, ": errno EPERM\n  decided by %s/inner.policy:3: errno "
              "EPERM setsid\n", scratch_dir);
@@ -357,6 +356,33 @@ static void test_explain_refuses_unknown_names_with_a_suggestion(void **state)
     const char *empty[] = { "AF_UNIX|" };
     free(explained(p, "socket", empty, 1, -EINVAL, &err));
     assert_string_equal(err.message, "malformed value 'AF_UNIX|'");
+    cordon_policy_free(p);
+}
+
+/* "getpid 1" was explained as a getpid, the 1 dropped without a word: a
+ * call given more values than it takes is refused, naming its arity. */
+static void test_explain_refuses_more_arguments_than_the_call_takes(void **state)
+{
+    (void)state;
+    cordon_policy *p = load("default");
+    cordon_error err;
+    const char *one[] = { "1" };
+    free(explained(p, "getpid", one, 1, -EINVAL, &err));
+    assert_string_equal(err.message, "getpid takes no arguments (1 given)");
+    const char *four[] = { "AF_UNIX", "SOCK_STREAM", "0", "7" };
+    free(explained(p, "socket", four, 4, -EINVAL, &err));
+    assert_string_equal(err.message, "socket takes 3 arguments (4 given)");
+    free(explained(p, "41", four, 4, -EINVAL, &err));
+    assert_string_equal(err.message, "socket takes 3 arguments (4 given)");
+    const char *two[] = { "5", "9" };
+    free(explained(p, "unshare", two, 2, -EINVAL, &err));
+    assert_string_equal(err.message, "unshare takes 1 argument (2 given)");
+    /* as many as it takes, or fewer (the rest are 0), is an answer */
+    char *text = explained(p, "socket", four, 3, 0, &err);
+    assert_non_null(strstr(text, "socket(AF_UNIX, SOCK_STREAM, 0) under "));
+    free(text);
+    free(explained(p, "kill", two, 2, 0, &err));
+    free(explained(p, "getpid", NULL, 0, 0, &err));
     cordon_policy_free(p);
 }
 
@@ -406,6 +432,7 @@ int main(void)
         cmocka_unit_test(test_explain_says_the_action_and_the_deciding_line),
         cmocka_unit_test(test_explain_of_overlapping_rules_gives_the_filters_answer),
         cmocka_unit_test(test_explain_refuses_unknown_names_with_a_suggestion),
+        cmocka_unit_test(test_explain_refuses_more_arguments_than_the_call_takes),
         cmocka_unit_test(test_diff_of_default_and_nonet_is_the_network_calls),
     };
     return cmocka_run_group_tests(tests, make_scratch, remove_scratch);

@@ -209,8 +209,10 @@ static void test_retry_attempt_number_and_messages(void **state)
     size_t count = 0;
     const cordon_attempt *history = cordon_task_history(t, &count);
     assert_int_equal(count, 3);
-    assert_string_equal(history[0].message, "Flaky: attempt 1 failed");
-    assert_string_equal(history[1].message, "Flaky: attempt 2 failed");
+    /* each attempt's message is what result.message said for it */
+    assert_string_equal(history[0].exception, "Flaky");
+    assert_string_equal(history[0].message, "attempt 1 failed");
+    assert_string_equal(history[1].message, "attempt 2 failed");
     assert_string_equal(history[2].message, "");
     assert_int_equal(cordon_run(t), CORDON_EXCEPTION); /* a plain run is attempt 1 */
     cordon_task_free(t);

@@ -60,8 +60,8 @@ static void test_runner_stdout_full_keeps_a_failed_commands_status(void **state)
     captured_free(&c);
 }
 
-/* A reader that went away: the task still runs to its end, its output is
- * captured (the audit record has it), and the exit says what was lost. */
+/* A reader that went away: what the task wrote before is captured (the
+ * audit record has it), and the exit says what was lost. */
 static void test_runner_stdout_closed_fails_the_run_and_audit_keeps_the_output(void **state)
 {
     (void)state;
@@ -69,9 +69,9 @@ static void test_runner_stdout_closed_fails_the_run_and_audit_keeps_the_output(v
     char audit[300];
     snprintf(audit, sizeof audit, "%s/audit.jsonl", dir);
     captured c = CORDON_WITH(-1, stdout_to_closed_pipe, "run", "--audit", audit, "--shell",
-                             "echo first; echo second; exit 0");
+                             "echo first; exit 0");
     expect_status(&c, 125);
-    assert_string_equal(c.err, "cordon: stdout: cannot write: Broken pipe; 13 bytes for it were "
+    assert_string_equal(c.err, "cordon: stdout: cannot write: Broken pipe; 6 bytes for it were "
                                "not written\n");
     captured_free(&c);
     FILE *f = fopen(audit, "r");
@@ -81,8 +81,37 @@ static void test_runner_stdout_closed_fails_the_run_and_audit_keeps_the_output(v
     fclose(f);
     assert_int_equal(python_check(line, strlen(line),
         "assert len(lines) == 1\n"
-        "assert d['std_out'] == 'first\\nsecond\\n', d['std_out']\n"
+        "assert d['std_out'] == 'first\\n', d['std_out']\n"
         "assert d['exit_code'] == 0 and d['status'] == 0"), 0);
+    remove_tree(dir);
+}
+
+/* ... and the task's stream loses its reader too, as in a shell pipeline:
+ * `cordon run -- yes | head -1` ran until its deadline (or for ever),
+ * cordon draining what no one would read.  Now yes meets EPIPE and
+ * SIGPIPE at once (141, the shell's status of a writer whose reader
+ * left); the record has what was read before. */
+static void test_runner_stdout_closed_ends_an_endless_writer_with_sigpipe(void **state)
+{
+    (void)state;
+    char *dir = make_temp_dir();
+    char audit[300];
+    snprintf(audit, sizeof audit, "%s/audit.jsonl", dir);
+    captured c = CORDON_WITH(-1, stdout_to_closed_pipe, "run", "--timeout", "20s", "--audit",
+                             audit, "--", "yes");
+    expect_status(&c, 128 + SIGPIPE);
+    assert_true(c.seconds < 10.0);
+    assert_non_null(strstr(c.err, "cordon: SIGPIPE: Broken pipe\n"));
+    assert_non_null(strstr(c.err, "cordon: stdout: cannot write: Broken pipe; "));
+    captured_free(&c);
+    FILE *f = fopen(audit, "r");
+    assert_non_null(f);
+    char line[65536 * 4];
+    assert_non_null(fgets(line, sizeof line, f));
+    fclose(f);
+    assert_int_equal(python_check(line, strlen(line),
+        "assert d['exception'] == 'SIGPIPE' and d['status'] == 141, d['exception']\n"
+        "assert d['std_out'].startswith('y\\ny\\n')"), 0);
     remove_tree(dir);
 }
 
@@ -357,6 +386,7 @@ int main(void)
         cmocka_unit_test(test_runner_stdout_full_fails_the_run),
         cmocka_unit_test(test_runner_stdout_full_keeps_a_failed_commands_status),
         cmocka_unit_test(test_runner_stdout_closed_fails_the_run_and_audit_keeps_the_output),
+        cmocka_unit_test(test_runner_stdout_closed_ends_an_endless_writer_with_sigpipe),
         cmocka_unit_test(test_runner_stdout_cut_short_writes_a_prefix_and_fails),
         cmocka_unit_test(test_runner_json_to_full_stdout_fails_and_audit_keeps_the_record),
         cmocka_unit_test(test_batch_stdout_full_fails_the_batch),

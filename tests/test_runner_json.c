@@ -13,7 +13,8 @@ static void test_json_has_every_field(void **state)
     assert_int_equal(python_check(c.out, c.out_len,
         "origin = {'run_id', 'host', 'started'}\n"
         "assert len(lines) == 1\n"
-        "keys = {'command', 'policy', 'limits', 'exit_code', 'signal', 'exception', 'std_out',\n"
+        "keys = {'command', 'policy', 'limits', 'exit_code', 'signal', 'exception', 'message',\n"
+        "        'std_out',\n"
         "        'std_err', 'log_out', 'exc_out', 'returns', 'dropped', 'usage', 'attempts',\n"
         "        'confinement', 'confinement_details', 'status'}\n"
         "assert set(d) == keys | origin, set(d) ^ (keys | origin)\n"
@@ -22,6 +23,7 @@ static void test_json_has_every_field(void **state)
         "assert d['command'] == 'echo out; echo err >&2; echo note >&3; exit 4'\n"
         "assert d['policy'] == 'default' and d['limits']['timeout_ms'] == 5000\n"
         "assert (d['exit_code'], d['signal'], d['exception']) == (4, 0, None)\n"
+        "assert d['message'] == ''\n"
         "assert (d['std_out'], d['std_err'], d['log_out']) == ('out\\n', 'err\\n', 'note\\n')\n"
         "assert d['attempts'] == 1 and d['status'] == 4\n"
         "assert {'seccomp', 'landlock'} <= set(d['confinement']), d['confinement']\n"
@@ -55,7 +57,9 @@ static void test_json_prints_only_the_object(void **state)
     assert_string_equal(c.err, "");
     assert_int_equal(python_check(c.out, c.out_len,
         "assert d['exception'] == 'Timeout' and d['std_out'] == 'visible\\n'\n"
-        "assert d['exc_out'].startswith('Timeout: ') and d['status'] == 124"), 0);
+        "assert d['exc_out'].startswith('Timeout: ') and d['status'] == 124\n"
+        "assert d['message'] == 'the task ran past its deadline of 100 ms; its process group "
+        "was killed', d['message']"), 0);
     captured_free(&c);
 }
 

@@ -84,6 +84,12 @@ static void test_explain_prints_the_decision_and_its_line(void **state)
     c = CORDON("policy", "explain", "default");
     expect_status(&c, 125);
     captured_free(&c);
+    /* values past the call's own were dropped without a word */
+    c = CORDON("policy", "explain", "default", "getpid", "1", "2", "3");
+    expect_status(&c, 125);
+    assert_string_equal(c.out, "");
+    assert_string_equal(c.err, "cordon: policy explain: getpid takes no arguments (3 given)\n");
+    captured_free(&c);
 }
 
 static void test_diff_exit_status_says_whether_they_differ(void **state)
@@ -140,12 +146,88 @@ static void test_import_and_run_a_minijail_policy(void **state)
     remove_tree(dir);
 }
 
+/* README.md, whole; the test runs from the top of the tree. */
+static char *readme(void)
+{
+    FILE *f = fopen("README.md", "re");
+    assert_non_null(f);
+    char *text = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&text, &len);
+    assert_non_null(out);
+    char buf[4096];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, f)) > 0)
+        fwrite(buf, 1, n, out);
+    fclose(f);
+    fclose(out);
+    return text;
+}
+
+/* The text between `start` (excluded) and the next "```" in `text`. */
+static char *between(const char *text, const char *start)
+{
+    const char *from = strstr(text, start);
+    if (!from)
+        fail_msg("README.md has no '%s'", start);
+    from += strlen(start);
+    const char *to = strstr(from, "```");
+    assert_non_null(to);
+    return strndup(from, (size_t)(to - from));
+}
+
+/* The README's policy examples are what cordon says of them: its explain
+ * showed a `kill` at nonet.policy:4 long after nonet came to answer
+ * EAFNOSUPPORT at line 9, and its first example policy drew two warnings
+ * from the linter it recommends. */
+static void test_readme_policy_examples_are_what_cordon_says(void **state)
+{
+    (void)state;
+    char *text = readme();
+    char *shown = between(text, "$ cordon policy explain nonet socket AF_INET SOCK_STREAM\n");
+    captured c = CORDON("policy", "explain", "nonet", "socket", "AF_INET", "SOCK_STREAM");
+    expect_status(&c, 0);
+    /* the README shows the installed path */
+    const char *dir = getenv("CORDON_POLICY_PATH");
+    assert_non_null(dir);
+    char *said = strdup(c.out);
+    for (char *at; (at = strstr(said, dir));) {
+        char *rest = strdup(at + strlen(dir));
+        *at = '\0';
+        char *joined;
+        assert_true(asprintf(&joined, "%s/usr/local/share/cordon/policies%s", said, rest) > 0);
+        free(rest);
+        free(said);
+        said = joined;
+    }
+    assert_string_equal(said, shown);
+    free(said);
+    free(shown);
+    captured_free(&c);
+
+    char *example = between(text, "```\n# nonet-kill:");
+    char *dir_made;
+    char *policy_text;
+    assert_true(asprintf(&policy_text, "# nonet-kill:%s", example) > 0);
+    char *path = policy_file(&dir_made, "example.policy", policy_text);
+    c = CORDON("policy", "check", "--strict", path);
+    if (c.status != 0)
+        fail_msg("the README's example policy:\n%s%s", c.out, c.err);
+    captured_free(&c);
+    free(path);
+    remove_tree(dir_made);
+    free(policy_text);
+    free(example);
+    free(text);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_check_lists_every_error_then_a_summary),
         cmocka_unit_test(test_check_strict_fails_on_warnings_only),
         cmocka_unit_test(test_explain_prints_the_decision_and_its_line),
+        cmocka_unit_test(test_readme_policy_examples_are_what_cordon_says),
         cmocka_unit_test(test_diff_exit_status_says_whether_they_differ),
         cmocka_unit_test(test_import_and_run_a_minijail_policy),
     };

@@ -635,6 +635,24 @@ static void test_run_retry_on_exit_code(void **state)
     remove_tree(dir);
 }
 
+/* Each attempt is numbered for the command, as cordon(1) says
+ * (CORDON_ATTEMPT: 1, then n+1 for retry n): the runner's own loop of
+ * cordon_run gave every attempt 1, in run and in batch. */
+static void test_run_retry_numbers_each_attempt_for_the_command(void **state)
+{
+    (void)state;
+    const char *line = "echo attempt $CORDON_ATTEMPT; test $CORDON_ATTEMPT -ge 3 || exit 75";
+    captured c = CORDON("run", "--retry", "5", "--retry-on", "exit:75", "--shell", line);
+    expect_status(&c, 0);
+    assert_string_equal(c.out, "attempt 1\nattempt 2\nattempt 3\n");
+    captured_free(&c);
+    c = CORDON_IN("echo attempt $CORDON_ATTEMPT; test $CORDON_ATTEMPT -ge 2 || exit 75\n",
+                  "batch", "--quiet", "--retry", "3", "--retry-on", "exit:75", "-");
+    expect_status(&c, 0);
+    assert_non_null(strstr(c.out, "attempt 2\n"));
+    captured_free(&c);
+}
+
 static void test_run_retry_stops_at_n_and_on_other_classes(void **state)
 {
     (void)state;
@@ -720,6 +738,7 @@ int main(void)
         cmocka_unit_test(test_run_stdin_open_for_writing_is_handed_over_read_only),
         cmocka_unit_test(test_run_stdin_socket_is_relayed_read_only),
         cmocka_unit_test(test_run_retry_on_exit_code),
+        cmocka_unit_test(test_run_retry_numbers_each_attempt_for_the_command),
         cmocka_unit_test(test_run_retry_stops_at_n_and_on_other_classes),
         cmocka_unit_test(test_run_retry_without_classes_retries_any_exception),
         cmocka_unit_test(test_run_backoff_waits_between_attempts),

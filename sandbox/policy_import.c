@@ -1,0 +1,91 @@
+/*
+ * cordon_policy_import: a Docker/OCI profile or a minijail policy in
+ * cordon's language, and what a user must know of it.  Besides the
+ * importers' own notes (a name no architecture has, a member ignored),
+ * the imported text is linted as `cordon policy check docker:PATH` would
+ * lint it: a hole the profile itself has (Docker's default allows socket
+ * when arg0 is not AF_VSOCK, compared on 64 bits, which a task defeats
+ * with the upper half) is said where the policy is made, not only where
+ * someone thinks to check it.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "policy_docker.h"
+#include "policy_minijail.h"
+#include "policy_rules.h"
+
+/* Copies the lines of `lint` that are warnings to `notes`. */
+static void copy_warnings(const char *lint, size_t len, FILE *notes)
+{
+    for (const char *line = lint; line < lint + len;) {
+        const char *end = memchr(line, '\n', (size_t)(lint + len - line));
+        end = end ? end + 1 : lint + len;
+        size_t n = (size_t)(end - line);
+        if (memmem(line, n, ": warning: ", strlen(": warning: ")))
+            fwrite(line, 1, n, notes);
+        line = end;
+    }
+}
+
+/* The linter's warnings on the imported text, named as `policy check
+ * docker:PATH` (or minijail:PATH) names them, as notes. */
+static int note_warnings(const char *prefix, const char *path, const char *policy, FILE *notes,
+                         cordon_error *err)
+{
+    char *name = NULL, *origin = NULL, *lint = NULL;
+    size_t lint_len = 0;
+    int rc = asprintf(&name, "%s%s", prefix, path) < 0 ? -ENOMEM : 0;
+    if (rc == 0 && !(origin = cordon__policy_imported_origin(name, err)))
+        rc = -ENOMEM;
+    FILE *out = rc == 0 ? open_memstream(&lint, &lint_len) : NULL;
+    if (rc == 0 && !out)
+        rc = -ENOMEM;
+    if (rc == 0) {
+        int checked = cordon_policy_check(origin, policy, out, 0, NULL);
+        rc = checked == -ENOMEM ? -ENOMEM : 0;
+    }
+    if (out && fclose(out) != 0 && rc == 0)
+        rc = -ENOMEM;
+    if (rc == 0)
+        copy_warnings(lint, lint_len, notes);
+    if (rc < 0)
+        cordon__error_set(err, rc, path, 0, 0, "out of memory");
+    free(lint);
+    free(origin);
+    free(name);
+    return rc;
+}
+
+int cordon_policy_import(const char *path, FILE *out, FILE *notes, cordon_error *err)
+{
+    if (!path) {
+        cordon__error_set(err, -EINVAL, NULL, 0, 0, "no profile given");
+        return -EINVAL;
+    }
+    char *text = cordon__policy_read_file(path, path, err);
+    if (!text)
+        return err ? err->code : -EINVAL;
+    char *policy = NULL;
+    size_t len = 0;
+    FILE *buffer = open_memstream(&policy, &len);
+    /* A minijail policy reads as names and '@' directives, JSON never. */
+    bool minijail = cordon__looks_like_minijail(text);
+    int rc = !buffer  ? -ENOMEM
+           : minijail ? cordon__minijail_import(text, path, buffer, notes, err)
+                      : cordon__docker_import(text, strlen(text), path, buffer, notes, err);
+    if (buffer && fclose(buffer) != 0 && rc == 0)
+        rc = -ENOMEM;
+    if (rc == -ENOMEM)
+        cordon__error_set(err, rc, path, 0, 0, "out of memory");
+    if (rc == 0 && notes)
+        rc = note_warnings(minijail ? CORDON_MINIJAIL_PREFIX : CORDON_DOCKER_PREFIX, path,
+                           policy, notes, err);
+    if (rc == 0 && out && fwrite(policy, 1, len, out) != len)
+        cordon__error_set(err, rc = -EIO, path, 0, 0, "cannot write the policy");
+    free(policy);
+    free(text);
+    return rc;
+}
