@@ -123,8 +123,8 @@ void batch_summary_print(const batch_task *tasks, size_t count, uint64_t elapsed
     text out = { NULL, 0, 0 };
     char elapsed[32];
     units_format_time_us(elapsed, sizeof elapsed, elapsed_us);
-    add(&out, "cordon: batch: %zu tasks in %s (-j %u): %zu succeeded, %zu failed\n", count,
-        elapsed, jobs, count - failed, failed);
+    add(&out, "cordon: batch: %zu task%s in %s (-j %u): %zu succeeded, %zu failed\n", count,
+        count == 1 ? "" : "s", elapsed, jobs, count - failed, failed);
     if (shard)
         add(&out, "  shard %s: the job file's lines L with (L-1) mod N = K\n", shard);
     if (resumed)

@@ -58,7 +58,8 @@ static void print_table(report_rows *list, enum sort_key sort, uint64_t top, con
     if (list->count)
         qsort(list->items, list->count, sizeof *list->items, by_key);
     size_t rows = top && top < list->count ? (size_t)top : list->count;
-    printf("cordon report: %zu tasks in %s, sorted by %s\n", list->count, source, names[sort]);
+    printf("cordon report: %zu task%s in %s, sorted by %s\n", list->count,
+           list->count == 1 ? "" : "s", source, names[sort]);
     printf("%9s %9s %9s  %-16s %s\n", "cpu", "wall", "rss", "outcome", "command");
     for (size_t i = 0; i < rows; i++)
         print_row(&list->items[i]);

@@ -102,6 +102,11 @@ static void test_batch_summary_counts(void **state)
     assert_non_null(strstr(c.err, "cordon: line 7: SIGSEGV: "));
     assert_non_null(strstr(c.err, "cordon: line 8: Timeout: "));
     captured_free(&c);
+    /* One task is one task (it said "1 tasks"). */
+    c = CORDON_IN("true\n", "batch");
+    expect_status(&c, 0);
+    assert_non_null(strstr(c.err, "cordon: batch: 1 task in "));
+    captured_free(&c);
 }
 
 /* A plain command line runs without a shell (a missing program is then an

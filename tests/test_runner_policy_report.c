@@ -214,7 +214,7 @@ static void test_report_skips_lines_that_are_not_records(void **state)
                      "{\"command\":\"torn\",\"usage\":{\"wa\n[1,2]\n");
     captured c = CORDON("report", path);
     expect_status(&c, 1);
-    assert_non_null(strstr(c.out, "cordon report: 1 tasks in "));
+    assert_non_null(strstr(c.out, "cordon report: 1 task in "));
     char expected[1600];
     snprintf(expected, sizeof expected,
              "cordon: %s:2: not a cordon audit record; skipped\n"
