@@ -37,6 +37,7 @@ typedef struct batch {
     pthread_cond_t changed;
     bool progress, progress_shown;
     bool records_lost;              /* an audit line, JSON or saved output */
+    bool lines_left;                /* not run: standard output's reader was gone */
     uint64_t started_us;
     /* What each record says of where it ran (record_origin.h). */
     shard shard;
@@ -245,11 +246,33 @@ static void run_one(batch *b, batch_task *bt)
     cordon_task_free(t);
 }
 
+/* Standard output's reader is gone (`cordon batch jobs | head`): nothing
+ * more of the tasks' output or records can reach it, so, as in a shell
+ * pipeline, no further line is started; those running end as they
+ * would.  The lines left are "not run" (--resume runs them later).
+ * Called with the lock held. */
+static void leave_the_rest(batch *b)
+{
+    for (size_t i = b->next; i < b->count; i++) {
+        b->tasks[i].status = RUNNER_EXIT_OWN_ERROR;
+        b->tasks[i].not_run = true;
+        snprintf(b->tasks[i].outcome, sizeof b->tasks[i].outcome, "not run");
+        b->done++;
+        b->failed++;
+    }
+    b->lines_left = true;
+    b->next = b->count;
+    pthread_cond_broadcast(&b->changed);
+}
+
 static void *worker(void *arg)
 {
     batch *b = arg;
     for (;;) {
+        bool reader_gone = output_reader_gone(STDOUT_FILENO);
         pthread_mutex_lock(&b->lock);
+        if (reader_gone && b->next < b->count)
+            leave_the_rest(b);
         size_t i = b->next < b->count ? b->next++ : b->count;
         b->running += i < b->count;
         pthread_mutex_unlock(&b->lock);
@@ -303,7 +326,7 @@ static int run_all(batch *b)
      * gone: that is cordon's failure. */
     if (b->o->task.json && output_drain(STDOUT_FILENO) < 0)
         b->records_lost = true;
-    if (b->records_lost)
+    if (b->records_lost || b->lines_left)
         return RUNNER_EXIT_OWN_ERROR;
     return b->failed ? 1 : 0;
 }

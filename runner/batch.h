@@ -16,6 +16,7 @@ typedef struct batch_task {
     uint64_t wall_us;           /* of the last attempt */
     uint64_t max_rss_kb;
     bool resumed;               /* --resume: it succeeded before; not run */
+    bool not_run;               /* left when standard output's reader was gone */
 } batch_task;
 
 /* Writes the summary table to stderr as one write; `shard` ("K/N" or

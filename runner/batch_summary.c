@@ -86,10 +86,13 @@ static void add_cpu(text *out, const batch_task *tasks, size_t count)
 {
     const batch_task **order = runner_alloc(count * sizeof *order);
     uint64_t total = 0;
+    size_t ran = 0;
     for (size_t i = 0; i < count; i++) {
-        order[i] = &tasks[i];
+        if (!tasks[i].not_run)
+            order[ran++] = &tasks[i];
         total += tasks[i].cpu_us;
     }
+    count = ran;
     qsort(order, count, sizeof *order, by_cpu);
     char buf[32];
     units_format_time_us(buf, sizeof buf, total);
@@ -117,19 +120,24 @@ static void add_peak_rss(text *out, const batch_task *tasks, size_t count)
 void batch_summary_print(const batch_task *tasks, size_t count, uint64_t elapsed_us,
                          unsigned jobs, const char *shard, size_t resumed)
 {
-    size_t failed = 0;
-    for (size_t i = 0; i < count; i++)
-        failed += tasks[i].status != 0;
+    size_t failed = 0, not_run = 0;
+    for (size_t i = 0; i < count; i++) {
+        not_run += tasks[i].not_run;
+        failed += tasks[i].status != 0 && !tasks[i].not_run;
+    }
     text out = { NULL, 0, 0 };
     char elapsed[32];
     units_format_time_us(elapsed, sizeof elapsed, elapsed_us);
-    add(&out, "cordon: batch: %zu task%s in %s (-j %u): %zu succeeded, %zu failed\n", count,
-        count == 1 ? "" : "s", elapsed, jobs, count - failed, failed);
+    add(&out, "cordon: batch: %zu task%s in %s (-j %u): %zu succeeded, %zu failed", count,
+        count == 1 ? "" : "s", elapsed, jobs, count - failed - not_run, failed);
+    if (not_run)
+        add(&out, ", %zu not run: standard output's reader is gone", not_run);
+    add(&out, "\n");
     if (shard)
         add(&out, "  shard %s: the job file's lines L with (L-1) mod N = K\n", shard);
     if (resumed)
         add(&out, "  resumed: %zu lines had succeeded before and were not run again\n", resumed);
-    if (count) {
+    if (count > not_run) { /* the lines not run are the last ones */
         add_outcomes(&out, tasks, count);
         add_cpu(&out, tasks, count);
         add_peak_rss(&out, tasks, count);

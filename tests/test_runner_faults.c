@@ -115,6 +115,37 @@ static void test_runner_stdout_closed_ends_an_endless_writer_with_sigpipe(void *
     remove_tree(dir);
 }
 
+/* A batch whose reader is gone starts no further line (it ran every one,
+ * `cordon batch jobs | head -1` waiting for all of them): those left are
+ * "not run", in the summary and for --resume, and cordon's output lost
+ * is its own failure (125). */
+static void test_runner_batch_starts_nothing_once_its_reader_is_gone(void **state)
+{
+    (void)state;
+    char *dir = make_temp_dir();
+    char jobs[300], audit[300];
+    snprintf(jobs, sizeof jobs, "%s/jobs", dir);
+    snprintf(audit, sizeof audit, "%s/audit.jsonl", dir);
+    write_file(jobs, "echo 1\necho 2\necho 3\necho 4\necho 5\necho 6\necho 7\necho 8\n");
+    captured c = CORDON_WITH(-1, stdout_to_closed_pipe, "batch", "-j", "1", "--audit", audit,
+                             jobs);
+    expect_status(&c, 125);
+    assert_non_null(strstr(c.err, " not run: standard output's reader is gone\n"));
+    assert_non_null(strstr(c.err, "cordon: stdout: cannot write: Broken pipe; "));
+    captured_free(&c);
+    /* the first line's output met the closed pipe: at most one more began
+     * before the writer found that out */
+    FILE *f = fopen(audit, "r");
+    assert_non_null(f);
+    char line[65536];
+    int records = 0;
+    while (fgets(line, sizeof line, f))
+        records++;
+    fclose(f);
+    assert_in_range(records, 1, 2);
+    remove_tree(dir);
+}
+
 /* A short write, then EFBIG: the file holds exactly the first KiB of the
  * output, and the rest is counted. */
 static void test_runner_stdout_cut_short_writes_a_prefix_and_fails(void **state)
@@ -387,6 +418,7 @@ int main(void)
         cmocka_unit_test(test_runner_stdout_full_keeps_a_failed_commands_status),
         cmocka_unit_test(test_runner_stdout_closed_fails_the_run_and_audit_keeps_the_output),
         cmocka_unit_test(test_runner_stdout_closed_ends_an_endless_writer_with_sigpipe),
+        cmocka_unit_test(test_runner_batch_starts_nothing_once_its_reader_is_gone),
         cmocka_unit_test(test_runner_stdout_cut_short_writes_a_prefix_and_fails),
         cmocka_unit_test(test_runner_json_to_full_stdout_fails_and_audit_keeps_the_record),
         cmocka_unit_test(test_batch_stdout_full_fails_the_batch),
