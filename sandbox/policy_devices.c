@@ -29,10 +29,10 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
-#include <sys/uio.h>
 #include <unistd.h>
 
 #include "policy_decide.h"
+#include "syscall_args.h"
 
 #define WRITING_FLAGS ((uint64_t)(O_WRONLY | O_RDWR | O_CREAT | O_TRUNC | O_APPEND | O_EXCL))
 
@@ -43,18 +43,14 @@ static const struct device {
     { "/dev/null", 1, 3 }, { "/dev/zero", 1, 5 }, { "/dev/full", 1, 7 }, { "/dev/ptmx", 5, 2 },
 };
 
-/* The path argument of open/openat, read from the task; false when it is
- * not a short absolute path (no device of ours is longer). */
+/* The path argument of open/openat, read from the task (task_memory.c:
+ * a read the task can make wait is given up); false when it is not a
+ * short absolute path (no device of ours is longer). */
 static bool read_path(const struct seccomp_notif *request, uint64_t address, char *path,
                       size_t size)
 {
-    struct iovec local = { .iov_base = path, .iov_len = size - 1 };
-    struct iovec remote = { .iov_base = (void *)(uintptr_t)address, .iov_len = size - 1 };
-    ssize_t n = process_vm_readv((pid_t)request->pid, &local, 1, &remote, 1, 0);
-    if (n <= 0)
-        return false;
-    path[n] = '\0';
-    return strlen(path) < (size_t)n && path[0] == '/';
+    int len = cordon__task_read_string((pid_t)request->pid, address, path, size);
+    return len >= 0 && (size_t)len < size - 1 && path[0] == '/';
 }
 
 /* The parent's own fd of the device, checked to be it.  /dev/ptmx is the

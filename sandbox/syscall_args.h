@@ -31,7 +31,8 @@ size_t cordon__describe_call_reading(int nr, const uint64_t args[6], cordon__str
                                      void *context, char *out, size_t size);
 
 /* A string of task `pid` at `address`, read with process_vm_readv page by
- * page (task_memory.c): its length, or a negative errno. */
+ * page by a helper given up after half a second (task_memory.c: the task
+ * can make the read wait for good): its length, or a negative errno. */
 int cordon__task_read_string(pid_t pid, uint64_t address, char *buffer, size_t size);
 
 /* One argument, `value` of argument `arg` of syscall `nr`, as

@@ -5,6 +5,7 @@
  */
 #include <fcntl.h>
 #include <linux/fs.h>
+#include <linux/userfaultfd.h>
 #include <sched.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -238,6 +239,71 @@ static void test_policy_violation_reads_paths_from_the_task(void **state)
     /* an address the task has not mapped stays an address */
     r = run_under(p, open_path, (void *)(uintptr_t)0x10000, CORDON_EXCEPTION, &t);
     assert_violation(r, "openat(AT_FDCWD, 0x10000, O_WRONLY|O_CREAT, 0600)");
+    cordon_task_free(t);
+    cordon_policy_free(p);
+}
+
+/* A page of the task's that a userfaultfd of its own holds, and nobody
+ * serves: any read of it waits until someone does.  NULL, with why in
+ * the task's stdout, where the task cannot have one (/dev/userfaultfd is
+ * root's; the syscall is killed by the default policy). */
+static char *page_nobody_serves(void)
+{
+    int dev = open("/dev/userfaultfd", O_RDWR | O_CLOEXEC);
+    int uffd = dev >= 0 ? ioctl(dev, USERFAULTFD_IOC_NEW, O_CLOEXEC) : -1;
+    struct uffdio_api api = { .api = UFFD_API };
+    if (uffd < 0 || ioctl(uffd, UFFDIO_API, &api) != 0) {
+        printf("no userfaultfd: %s\n", strerror(errno));
+        return NULL;
+    }
+    char *page = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    struct uffdio_register range = { .range = { (uintptr_t)page, 4096 },
+                                     .mode = UFFDIO_REGISTER_MODE_MISSING };
+    if (page == MAP_FAILED || ioctl(uffd, UFFDIO_REGISTER, &range) != 0) {
+        printf("no userfaultfd: register: %s\n", strerror(errno));
+        return NULL;
+    }
+    return page;
+}
+
+static int open_a_path_nobody_serves(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    (void)arg;
+    char *page = page_nobody_serves();
+    fflush(stdout);
+    if (page)
+        syscall(SYS_openat, AT_FDCWD, page, O_WRONLY, 0);
+    return 0;
+}
+
+/* The parent reads a violating call's path (for the report, and to see
+ * whether it names a device) out of the task's memory.  A path on a page
+ * that the task's own userfaultfd holds made that read wait for a fault
+ * nobody serves: the caller hung for good, past the task's deadline, in
+ * an unkillable-but-by-SIGKILL wait.  The read now gives up, and the
+ * report shows the address. */
+static void test_policy_violation_path_on_a_page_nobody_serves_hangs_nothing(void **state)
+{
+    (void)state;
+    SKIP_UNDER_VALGRIND("valgrind does not know seccomp(2)");
+    cordon_policy *p = inline_policy("include default\nkill openat if arg2 & O_ACCMODE == O_WRONLY\n");
+    cordon_task *t = cordon_function_task(open_a_path_nobody_serves, NULL);
+    cordon_set_policy(t, p);
+    cordon_set_timeout_ms(t, 3000);
+    assert_int_equal(cordon_run_async(t), 0);
+    int rc = cordon_join_timeout(t, 30000);
+    if (rc == -ETIMEDOUT)
+        fail_msg("the caller is stuck reading the task's memory");
+    const cordon_result *r = cordon_task_result(t);
+    if (rc == 0 && strstr(r->std_out.data, "no userfaultfd")) {
+        print_message("skipped: %s", r->std_out.data);
+        cordon_task_free(t);
+        cordon_policy_free(p);
+        skip();
+    }
+    assert_int_equal(rc, CORDON_EXCEPTION);
+    assert_violation(r, "forbids openat(AT_FDCWD, 0x");
     cordon_task_free(t);
     cordon_policy_free(p);
 }
@@ -1270,6 +1336,7 @@ int main(void)
         cmocka_unit_test(test_policy_nonet_kill_kills_inet_sockets_and_names_them),
         cmocka_unit_test(test_policy_violation_decodes_arguments_and_names_the_rule),
         cmocka_unit_test(test_policy_violation_reads_paths_from_the_task),
+        cmocka_unit_test(test_policy_violation_path_on_a_page_nobody_serves_hangs_nothing),
         cmocka_unit_test(test_policy_violation_names_the_paths_of_every_path_call),
         cmocka_unit_test(test_policy_nonet_kill_names_a_commands_socket_too),
         cmocka_unit_test(test_policy_readonly_kills_writes_and_allows_reads),
