@@ -287,7 +287,8 @@ static void test_policy_violation_path_on_a_page_nobody_serves_hangs_nothing(voi
 {
     (void)state;
     SKIP_UNDER_VALGRIND("valgrind does not know seccomp(2)");
-    cordon_policy *p = inline_policy("include default\nkill openat if arg2 & O_ACCMODE == O_WRONLY\n");
+    /* A hand-written policy: the default kills the userfaultfd itself. */
+    cordon_policy *p = inline_policy("default allow\nkill openat if arg2 & O_ACCMODE == O_WRONLY\n");
     cordon_task *t = cordon_function_task(open_a_path_nobody_serves, NULL);
     cordon_set_policy(t, p);
     cordon_set_timeout_ms(t, 3000);
@@ -304,6 +305,46 @@ static void test_policy_violation_path_on_a_page_nobody_serves_hangs_nothing(voi
     }
     assert_int_equal(rc, CORDON_EXCEPTION);
     assert_violation(r, "forbids openat(AT_FDCWD, 0x");
+    cordon_task_free(t);
+    cordon_policy_free(p);
+}
+
+static int open_userfaultfd_device(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    (void)arg;
+    int dev = open("/dev/userfaultfd", O_RDWR | O_CLOEXEC);
+    if (dev < 0) {
+        printf("no userfaultfd: %s\n", strerror(errno));
+        return 0;
+    }
+    int uffd = ioctl(dev, USERFAULTFD_IOC_NEW, O_CLOEXEC);
+    printf("userfaultfd %s\n", uffd >= 0 ? "made" : strerror(errno));
+    return 0;
+}
+
+/* The default kills userfaultfd(2), and so its other door: the device,
+ * which its owner, root, opens without a capability (a task of a root
+ * caller made one that way). */
+static void test_policy_default_kills_userfaultfd_through_the_device(void **state)
+{
+    (void)state;
+    SKIP_UNDER_VALGRIND("valgrind does not know seccomp(2)");
+    cordon_policy *p = policy("default");
+    cordon_task *t = cordon_function_task(open_userfaultfd_device, NULL);
+    cordon_set_policy(t, p);
+    cordon_set_timeout_ms(t, 10000);
+    int rc = cordon_run(t);
+    const cordon_result *r = cordon_task_result(t);
+    if (rc == 0 && strstr(r->std_out.data, "no userfaultfd")) {
+        print_message("skipped: %s", r->std_out.data);
+        cordon_task_free(t);
+        cordon_policy_free(p);
+        skip();
+    }
+    assert_int_equal(rc, CORDON_EXCEPTION);
+    assert_violation(r, ", USERFAULTFD_IOC_NEW, ");
+    assert_int_equal(r->std_out.len, 0);
     cordon_task_free(t);
     cordon_policy_free(p);
 }
@@ -1337,6 +1378,7 @@ int main(void)
         cmocka_unit_test(test_policy_violation_decodes_arguments_and_names_the_rule),
         cmocka_unit_test(test_policy_violation_reads_paths_from_the_task),
         cmocka_unit_test(test_policy_violation_path_on_a_page_nobody_serves_hangs_nothing),
+        cmocka_unit_test(test_policy_default_kills_userfaultfd_through_the_device),
         cmocka_unit_test(test_policy_violation_names_the_paths_of_every_path_call),
         cmocka_unit_test(test_policy_nonet_kill_names_a_commands_socket_too),
         cmocka_unit_test(test_policy_readonly_kills_writes_and_allows_reads),
