@@ -53,10 +53,15 @@ static bool read_path(const struct seccomp_notif *request, uint64_t address, cha
     return len >= 0 && (size_t)len < size - 1 && path[0] == '/';
 }
 
-/* The parent's own fd of the device, checked to be it.  /dev/ptmx is the
- * task's, seen through its root: the kernel makes the terminal in the
- * devpts mounted beside the ptmx opened, and the task has one of its own
- * (sandbox/own_pts.c), where it then finds the terminal's name. */
+/* The parent's own fd of the device, checked to be it before it is
+ * opened.  /dev/ptmx is the task's, seen through its root: the kernel
+ * makes the terminal in the devpts mounted beside the ptmx opened, and the
+ * task has one of its own (sandbox/own_pts.c), where it then finds the
+ * terminal's name.  A task that owns its /dev (a root caller's: the
+ * machine's) can put anything at that path: a FIFO, opened for writing,
+ * waited for a reader for good; another device could act on its open (a
+ * watchdog arms itself).  So the path is resolved to an O_PATH fd, which
+ * opens nothing, the node checked, and that same node opened. */
 static int open_device(const struct device *d, uint64_t flags, pid_t task)
 {
     int own = (int)(flags & (O_ACCMODE | O_NONBLOCK | O_APPEND));
@@ -65,16 +70,20 @@ static int open_device(const struct device *d, uint64_t flags, pid_t task)
         snprintf(path, sizeof path, "/proc/%d/root%s", (int)task, d->path);
     else
         snprintf(path, sizeof path, "%s", d->path);
-    int fd = open(path, own | O_NOCTTY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0)
+    int node = open(path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+    if (node < 0)
         return -errno;
     struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISCHR(st.st_mode) || major(st.st_rdev) != d->major ||
+    if (fstat(node, &st) != 0 || !S_ISCHR(st.st_mode) || major(st.st_rdev) != d->major ||
         minor(st.st_rdev) != d->minor) {
-        close(fd);
+        close(node);
         return -EPERM;
     }
-    return fd;
+    snprintf(path, sizeof path, "/proc/self/fd/%d", node);
+    int fd = open(path, own | O_NOCTTY | O_CLOEXEC);
+    int error = errno;
+    close(node);
+    return fd < 0 ? -error : fd;
 }
 
 static int answer_error(int listener_fd, uint64_t id, int error)

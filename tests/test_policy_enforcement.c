@@ -8,6 +8,8 @@
 #include <linux/userfaultfd.h>
 #include <sched.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/sysmacros.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/ioctl.h>
@@ -347,6 +349,99 @@ static void test_policy_default_kills_userfaultfd_through_the_device(void **stat
     assert_int_equal(r->std_out.len, 0);
     cordon_task_free(t);
     cordon_policy_free(p);
+}
+
+static int open_a_fifo_put_as_ptmx(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    (void)arg;
+    if (unlink("/dev/ptmx") != 0 || mkfifo("/dev/ptmx", 0666) != 0) {
+        printf("cannot swap /dev/ptmx: %s\n", strerror(errno));
+        return 0;
+    }
+    long fd = syscall(SYS_openat, AT_FDCWD, "/dev/ptmx", O_WRONLY, 0);
+    printf("open: %s\n", fd >= 0 ? "an fd" : strerror(errno));
+    return 0;
+}
+
+/* A /dev of the process's own, in a mount namespace of its own, holding
+ * the nodes cordon and the task use: the task may swap its ptmx there
+ * without touching the machine's. */
+static bool own_dev(void)
+{
+    static const struct { const char *name; unsigned major, minor; } nodes[] = {
+        { "/dev/ptmx", 5, 2 }, { "/dev/null", 1, 3 }, { "/dev/zero", 1, 5 },
+        { "/dev/full", 1, 7 }, { "/dev/urandom", 1, 9 }, { "/dev/random", 1, 8 },
+    };
+    if (unshare(CLONE_NEWNS) != 0 || mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL) != 0 ||
+        mount("tmpfs", "/dev", "tmpfs", 0, "size=64k,mode=0755") != 0)
+        return false;
+    for (size_t i = 0; i < sizeof nodes / sizeof *nodes; i++)
+        if (mknod(nodes[i].name, S_IFCHR | 0666, makedev(nodes[i].major, nodes[i].minor)) != 0)
+            return false;
+    return mkdir("/dev/pts", 0755) == 0 && mkdir("/dev/shm", 01777) == 0 &&
+           mkdir("/dev/mqueue", 01777) == 0;
+}
+
+/* In a process of its own (its /dev is its own): runs the task and
+ * writes what came of it to `out`.  Exit 2: no /dev of its own here. */
+static void run_the_ptmx_swapper(int out)
+{
+    if (!own_dev())
+        _exit(2);
+    cordon_policy *p = inline_policy("include default\nkill openat if arg2 & O_ACCMODE == O_WRONLY\n");
+    cordon_task *t = cordon_function_task(open_a_fifo_put_as_ptmx, NULL);
+    cordon_set_policy(t, p);
+    cordon_set_timeout_ms(t, 3000);
+    int rc = cordon_run(t);
+    const cordon_result *r = cordon_task_result(t);
+    dprintf(out, "rc %d exception %s\n%s", rc, r->exception ? r->exception : "none",
+            r->std_out.data);
+    _exit(0);
+}
+
+/* A write-open of /dev/ptmx refused by the policy is answered with the
+ * parent's own open of the task's ptmx, through the task's root.  A task
+ * that owns its /dev (a root caller's, whose /dev is the machine's) put a
+ * FIFO there: the parent's open of it for writing waited for a reader,
+ * and the caller hung for good.  The node is now checked before it is
+ * opened: no open of anything but that device. */
+static void test_policy_device_open_of_a_fifo_put_as_ptmx_hangs_nothing(void **state)
+{
+    (void)state;
+    SKIP_UNDER_VALGRIND("valgrind does not know seccomp(2)");
+    if (geteuid() != 0) {
+        print_message("skipped: a /dev of its own needs root\n");
+        skip();
+    }
+    int out[2];
+    assert_int_equal(pipe2(out, O_CLOEXEC), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        close(out[0]);
+        run_the_ptmx_swapper(out[1]);
+    }
+    close(out[1]);
+    int status = 0;
+    for (int waited = 0; waitpid(pid, &status, WNOHANG) == 0; waited++) {
+        if (waited == 300) {
+            kill(pid, SIGKILL);
+            waitpid(pid, &status, 0);
+            fail_msg("the caller hung opening the task's /dev/ptmx");
+        }
+        usleep(100 * 1000);
+    }
+    char text[512] = "";
+    ssize_t n = read(out[0], text, sizeof text - 1);
+    close(out[0]);
+    text[n > 0 ? n : 0] = '\0';
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 2) {
+        print_message("skipped: no mount namespace with a /dev of its own here\n");
+        skip();
+    }
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    assert_string_equal(text, "rc 0 exception none\nopen: Operation not permitted\n");
 }
 
 static void test_policy_nonet_kill_kills_inet_sockets_and_names_them(void **state)
@@ -1379,6 +1474,7 @@ int main(void)
         cmocka_unit_test(test_policy_violation_reads_paths_from_the_task),
         cmocka_unit_test(test_policy_violation_path_on_a_page_nobody_serves_hangs_nothing),
         cmocka_unit_test(test_policy_default_kills_userfaultfd_through_the_device),
+        cmocka_unit_test(test_policy_device_open_of_a_fifo_put_as_ptmx_hangs_nothing),
         cmocka_unit_test(test_policy_violation_names_the_paths_of_every_path_call),
         cmocka_unit_test(test_policy_nonet_kill_names_a_commands_socket_too),
         cmocka_unit_test(test_policy_readonly_kills_writes_and_allows_reads),
