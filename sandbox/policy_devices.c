@@ -46,22 +46,22 @@ static const struct device {
 /* The path argument of open/openat, read from the task (task_memory.c:
  * a read the task can make wait is given up); false when it is not a
  * short absolute path (no device of ours is longer). */
-static bool read_path(const struct seccomp_notif *request, uint64_t address, char *path,
-                      size_t size)
+static bool read_path(const struct seccomp_notif *request, const cordon_policy *policy,
+                      uint64_t address, char *path, size_t size)
 {
-    int len = cordon__task_read_string((pid_t)request->pid, address, path, size);
+    int len = cordon__task_read_string((pid_t)request->pid, address, path, size,
+                                       policy->may_make_userfaultfd);
     return len >= 0 && (size_t)len < size - 1 && path[0] == '/';
 }
 
-/* The parent's own fd of the device, checked to be it before it is
- * opened.  /dev/ptmx is the task's, seen through its root: the kernel
- * makes the terminal in the devpts mounted beside the ptmx opened, and the
- * task has one of its own (sandbox/own_pts.c), where it then finds the
- * terminal's name.  A task that owns its /dev (a root caller's: the
- * machine's) can put anything at that path: a FIFO, opened for writing,
- * waited for a reader for good; another device could act on its open (a
- * watchdog arms itself).  So the path is resolved to an O_PATH fd, which
- * opens nothing, the node checked, and that same node opened. */
+/* The parent's own fd of the device, checked to be it.  /dev/ptmx is the
+ * task's, seen through its root: the kernel makes the terminal in the
+ * devpts mounted beside the ptmx opened, and the task has one of its own
+ * (sandbox/own_pts.c), where it then finds the terminal's name.  A task
+ * that owns its /dev (a root caller's: the machine's) can put a FIFO at
+ * that path, whose open for writing waited for a reader for good: the
+ * node is opened non-blocking, checked, and only then given the task's
+ * own blocking mode. */
 static int open_device(const struct device *d, uint64_t flags, pid_t task)
 {
     int own = (int)(flags & (O_ACCMODE | O_NONBLOCK | O_APPEND));
@@ -70,20 +70,17 @@ static int open_device(const struct device *d, uint64_t flags, pid_t task)
         snprintf(path, sizeof path, "/proc/%d/root%s", (int)task, d->path);
     else
         snprintf(path, sizeof path, "%s", d->path);
-    int node = open(path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-    if (node < 0)
+    int fd = open(path, own | O_NONBLOCK | O_NOCTTY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
         return -errno;
     struct stat st;
-    if (fstat(node, &st) != 0 || !S_ISCHR(st.st_mode) || major(st.st_rdev) != d->major ||
-        minor(st.st_rdev) != d->minor) {
-        close(node);
+    if (fstat(fd, &st) != 0 || !S_ISCHR(st.st_mode) || major(st.st_rdev) != d->major ||
+        minor(st.st_rdev) != d->minor ||
+        (!(own & O_NONBLOCK) && fcntl(fd, F_SETFL, own & (O_NONBLOCK | O_APPEND)) != 0)) {
+        close(fd);
         return -EPERM;
     }
-    snprintf(path, sizeof path, "/proc/self/fd/%d", node);
-    int fd = open(path, own | O_NOCTTY | O_CLOEXEC);
-    int error = errno;
-    close(node);
-    return fd < 0 ? -error : fd;
+    return fd;
 }
 
 static int answer_error(int listener_fd, uint64_t id, int error)
@@ -129,7 +126,7 @@ int cordon__notification_device_open(int listener_fd, const struct seccomp_notif
             : policy->default_action != ACTION_ALLOW && policy->default_action != ACTION_LOG)
         return 0;
     char path[32];
-    if (!read_path(request, args[path_arg], path, sizeof path))
+    if (!read_path(request, policy, args[path_arg], path, sizeof path))
         return 0;
     /* the pid still names the task that made the call: what was read is its */
     uint64_t id = request->id;

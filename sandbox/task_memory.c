@@ -17,6 +17,7 @@
  */
 #include <errno.h>
 #include <poll.h>
+#include <pthread.h>
 #include <sched.h>
 #include <stdbool.h>
 #include <signal.h>
@@ -36,7 +37,7 @@
 
 #define PAGE 4096u
 #define READ_TIMEOUT_MS 500
-#define HELPER_STACK (64u << 10)
+#define HELPER_STACK (32u << 10)
 #define MAX_READ 4096u
 
 /* Shared with the helper: MAP_SHARED, so that a helper that does not share
@@ -136,31 +137,58 @@ static int start_helper(struct read_job *job, char *stack)
     return pid < 0 ? -clone_errno : pidfd;
 }
 
-int cordon__task_read_string(pid_t pid, uint64_t address, char *buffer, size_t size)
+/* One job page and one stack for every read, made once and lent out one
+ * read at a time: mapping and unmapping them per read cost more than the
+ * read. */
+static struct read_job *shared_job;
+static char *helper_stack;
+static pthread_once_t helper_once = PTHREAD_ONCE_INIT;
+static pthread_mutex_t helper_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void map_helper_memory(void)
+{
+    void *job = mmap(NULL, sizeof *shared_job, PROT_READ | PROT_WRITE,
+                     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    void *stack = mmap(NULL, HELPER_STACK, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+    if (job == MAP_FAILED || stack == MAP_FAILED) {
+        if (job != MAP_FAILED)
+            munmap(job, sizeof *shared_job);
+        if (stack != MAP_FAILED)
+            munmap(stack, HELPER_STACK);
+        return;
+    }
+    shared_job = job;
+    helper_stack = stack;
+}
+
+int cordon__task_read_string(pid_t pid, uint64_t address, char *buffer, size_t size, bool may_wait)
 {
     if (size == 0 || address == 0)
         return -EINVAL;
     if (size > MAX_READ)
         size = MAX_READ;
-    struct read_job *job = mmap(NULL, sizeof *job, PROT_READ | PROT_WRITE,
-                                MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    char *stack = mmap(NULL, HELPER_STACK, PROT_READ | PROT_WRITE,
-                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
-    int rc = -ENOMEM;
-    if (job != MAP_FAILED && stack != MAP_FAILED) {
-        *job = (struct read_job){ .pid = pid, .address = address, .size = size, .result = -EFAULT };
-        int pidfd = start_helper(job, stack);
-        rc = pidfd;
-        if (pidfd >= 0) {
-            rc = helper_ended(pidfd) ? job->result : -ETIMEDOUT;
-            close(pidfd);
-        }
-        if (rc >= 0)
-            memcpy(buffer, job->text, (size_t)rc + 1);
+    if (!may_wait) {
+        struct read_job job = { .pid = pid, .address = address, .size = size };
+        read_pages(&job);
+        if (job.result >= 0)
+            memcpy(buffer, job.text, (size_t)job.result + 1);
+        return job.result;
     }
-    if (job != MAP_FAILED)
-        munmap(job, sizeof *job);
-    if (stack != MAP_FAILED)
-        munmap(stack, HELPER_STACK);
+    pthread_once(&helper_once, map_helper_memory);
+    if (!shared_job)
+        return -ENOMEM;
+    pthread_mutex_lock(&helper_lock);
+    struct read_job *job = shared_job;
+    *job = (struct read_job){ .pid = pid, .address = address, .size = size, .result = -EFAULT };
+    int rc = start_helper(job, helper_stack);
+    if (rc >= 0) {
+        int pidfd = rc;
+        rc = helper_ended(pidfd) ? job->result : -ETIMEDOUT;
+        close(pidfd);
+    }
+    if (rc >= 0)
+        memcpy(buffer, job->text, (size_t)rc + 1);
+    pthread_mutex_unlock(&helper_lock);
     return rc;
 }
