@@ -8,8 +8,6 @@
 #include <linux/userfaultfd.h>
 #include <sched.h>
 #include <sys/mman.h>
-#include <sys/mount.h>
-#include <sys/sysmacros.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/ioctl.h>
@@ -362,25 +360,6 @@ static int open_a_fifo_put_as_ptmx(cordon_ctx *ctx, void *arg)
     long fd = syscall(SYS_openat, AT_FDCWD, "/dev/ptmx", O_WRONLY, 0);
     printf("open: %s\n", fd >= 0 ? "an fd" : strerror(errno));
     return 0;
-}
-
-/* A /dev of the process's own, in a mount namespace of its own, holding
- * the nodes cordon and the task use: the task may swap its ptmx there
- * without touching the machine's. */
-static bool own_dev(void)
-{
-    static const struct { const char *name; unsigned major, minor; } nodes[] = {
-        { "/dev/ptmx", 5, 2 }, { "/dev/null", 1, 3 }, { "/dev/zero", 1, 5 },
-        { "/dev/full", 1, 7 }, { "/dev/urandom", 1, 9 }, { "/dev/random", 1, 8 },
-    };
-    if (unshare(CLONE_NEWNS) != 0 || mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL) != 0 ||
-        mount("tmpfs", "/dev", "tmpfs", 0, "size=64k,mode=0755") != 0)
-        return false;
-    for (size_t i = 0; i < sizeof nodes / sizeof *nodes; i++)
-        if (mknod(nodes[i].name, S_IFCHR | 0666, makedev(nodes[i].major, nodes[i].minor)) != 0)
-            return false;
-    return mkdir("/dev/pts", 0755) == 0 && mkdir("/dev/shm", 01777) == 0 &&
-           mkdir("/dev/mqueue", 01777) == 0;
 }
 
 /* In a process of its own (its /dev is its own): runs the task and
