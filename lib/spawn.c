@@ -19,6 +19,8 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -80,6 +82,24 @@ static int take_inherited_outputs(const cordon_task *t, cordon__launch *l,
     return 0;
 }
 
+/* /dev/null, checked to be it: a task running as root (a root caller's)
+ * owns the machine's /dev and may have left a FIFO there, whose open for
+ * reading waited for a writer for good, and the caller with it at its
+ * next run.  Opened non-blocking, checked, then made blocking again. */
+static int open_null(int flags)
+{
+    int fd = open("/dev/null", flags | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISCHR(st.st_mode) || st.st_rdev != makedev(1, 3) ||
+        fcntl(fd, F_SETFL, 0) != 0) {
+        close(fd);
+        return -ENXIO;
+    }
+    return fd;
+}
+
 /* Where the task's stdout or stderr goes (cordon_set_output_mode): a pipe
  * the parent reads (to keep, or to pass on to the caller's terminal), the
  * caller's own fd (taken already), or /dev/null. */
@@ -90,8 +110,8 @@ static int output_target(const cordon_task *t, const cordon__launch *l, int stre
     case CORDON_OUTPUT_INHERIT:
         return l->relay_fd[stream] >= 0 ? output_pipe(parent_end, child_end) : 0;
     case CORDON_OUTPUT_DISCARD:
-        *child_end = open("/dev/null", O_WRONLY | O_CLOEXEC);
-        return *child_end < 0 ? -errno : 0;
+        *child_end = open_null(O_WRONLY);
+        return *child_end < 0 ? *child_end : 0;
     default:
         return output_pipe(parent_end, child_end);
     }
@@ -145,8 +165,8 @@ static int stdin_source(cordon_task *t, cordon__launch *l, cordon__attempt_state
     }
     if (t->stdin_fd >= 0)
         return stdin_of_caller(t, l, s);
-    l->stdin_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-    return l->stdin_fd < 0 ? -errno : 0;
+    l->stdin_fd = open_null(O_RDONLY);
+    return l->stdin_fd < 0 ? l->stdin_fd : 0;
 }
 
 /* A task opens its stdio again by name as often as it uses the fds it was

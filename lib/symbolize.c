@@ -290,15 +290,21 @@ static void load_symbols(struct symbolizer_object *object, uint64_t *foreign_bud
     const char *path = object->main_program ? "/proc/self/exe" : object->path;
     if (path[0] != '/')
         return;
-    int fd = object->foreign ? open_foreign(path) : open(path, O_RDONLY | O_CLOEXEC);
+    /* The caller's own objects by path too, but a task of the caller's
+     * user may have put a FIFO there (an open for reading waited for a
+     * writer for good), or anything else: non-blocking, regular only. */
+    int fd = object->foreign ? open_foreign(path)
+                             : open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
     if (fd < 0)
         return;
     struct stat st;
     void *map = MAP_FAILED;
     bool read_whole = false;
-    if (fstat(fd, &st) == 0 && object->foreign)
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
+        st.st_size = 0;
+    else if (object->foreign)
         read_whole = read_foreign(fd, &st, &object->image, foreign_budget_used);
-    else if (st.st_size > 0)
+    if (!object->foreign && st.st_size > 0)
         map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
     close(fd);
     if (map == MAP_FAILED && !read_whole)

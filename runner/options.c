@@ -803,6 +803,14 @@ int options_validate(command_options *o, unsigned scope)
     t->user_is_the_runner = t->user && t->uid == getuid() && t->uid == geteuid() &&
                             t->gid == getgid() && t->gid == getegid() &&
                             !can_become(t->uid, t->gid);
+    /* Said here, naming the user: the library could only fail the run
+     * with EINVAL (an id the namespace does not map) or EPERM. */
+    if (t->user && !t->user_is_the_runner && !can_become(t->uid, t->gid)) {
+        runner_error("--user: this runner cannot run its tasks as '%s' (uid %u, gid %u): it "
+                     "lacks CAP_SETUID and CAP_SETGID, or its user namespace does not map "
+                     "those ids", t->user, (unsigned)t->uid, (unsigned)t->gid);
+        return -1;
+    }
     if (!t->user && geteuid() == 0 && default_to_nobody(t) < 0)
         return -1;
     if (t->cwd && check_directory("--cwd", t->cwd) < 0)

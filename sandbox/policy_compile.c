@@ -324,6 +324,7 @@ int cordon__policy_compile(cordon_policy *p, cordon_error *err)
     else if (rc == 0)
         rc = refuse_newer(p, err);
     seccomp_release(ctx);
+    p->may_make_userfaultfd = cordon__policy_lets_userfaultfd_be_made(p);
     return rc;
 }
 

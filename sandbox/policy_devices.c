@@ -29,10 +29,10 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
-#include <sys/uio.h>
 #include <unistd.h>
 
 #include "policy_decide.h"
+#include "syscall_args.h"
 
 #define WRITING_FLAGS ((uint64_t)(O_WRONLY | O_RDWR | O_CREAT | O_TRUNC | O_APPEND | O_EXCL))
 
@@ -43,24 +43,25 @@ static const struct device {
     { "/dev/null", 1, 3 }, { "/dev/zero", 1, 5 }, { "/dev/full", 1, 7 }, { "/dev/ptmx", 5, 2 },
 };
 
-/* The path argument of open/openat, read from the task; false when it is
- * not a short absolute path (no device of ours is longer). */
-static bool read_path(const struct seccomp_notif *request, uint64_t address, char *path,
-                      size_t size)
+/* The path argument of open/openat, read from the task (task_memory.c:
+ * a read the task can make wait is given up); false when it is not a
+ * short absolute path (no device of ours is longer). */
+static bool read_path(const struct seccomp_notif *request, const cordon_policy *policy,
+                      uint64_t address, char *path, size_t size)
 {
-    struct iovec local = { .iov_base = path, .iov_len = size - 1 };
-    struct iovec remote = { .iov_base = (void *)(uintptr_t)address, .iov_len = size - 1 };
-    ssize_t n = process_vm_readv((pid_t)request->pid, &local, 1, &remote, 1, 0);
-    if (n <= 0)
-        return false;
-    path[n] = '\0';
-    return strlen(path) < (size_t)n && path[0] == '/';
+    int len = cordon__task_read_string((pid_t)request->pid, address, path, size,
+                                       policy->may_make_userfaultfd);
+    return len >= 0 && (size_t)len < size - 1 && path[0] == '/';
 }
 
 /* The parent's own fd of the device, checked to be it.  /dev/ptmx is the
  * task's, seen through its root: the kernel makes the terminal in the
  * devpts mounted beside the ptmx opened, and the task has one of its own
- * (sandbox/own_pts.c), where it then finds the terminal's name. */
+ * (sandbox/own_pts.c), where it then finds the terminal's name.  A task
+ * that owns its /dev (a root caller's: the machine's) can put a FIFO at
+ * that path, whose open for writing waited for a reader for good: the
+ * node is opened non-blocking, checked, and only then given the task's
+ * own blocking mode. */
 static int open_device(const struct device *d, uint64_t flags, pid_t task)
 {
     int own = (int)(flags & (O_ACCMODE | O_NONBLOCK | O_APPEND));
@@ -69,12 +70,13 @@ static int open_device(const struct device *d, uint64_t flags, pid_t task)
         snprintf(path, sizeof path, "/proc/%d/root%s", (int)task, d->path);
     else
         snprintf(path, sizeof path, "%s", d->path);
-    int fd = open(path, own | O_NOCTTY | O_NOFOLLOW | O_CLOEXEC);
+    int fd = open(path, own | O_NONBLOCK | O_NOCTTY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0)
         return -errno;
     struct stat st;
     if (fstat(fd, &st) != 0 || !S_ISCHR(st.st_mode) || major(st.st_rdev) != d->major ||
-        minor(st.st_rdev) != d->minor) {
+        minor(st.st_rdev) != d->minor ||
+        (!(own & O_NONBLOCK) && fcntl(fd, F_SETFL, own & (O_NONBLOCK | O_APPEND)) != 0)) {
         close(fd);
         return -EPERM;
     }
@@ -124,7 +126,7 @@ int cordon__notification_device_open(int listener_fd, const struct seccomp_notif
             : policy->default_action != ACTION_ALLOW && policy->default_action != ACTION_LOG)
         return 0;
     char path[32];
-    if (!read_path(request, args[path_arg], path, sizeof path))
+    if (!read_path(request, policy, args[path_arg], path, sizeof path))
         return 0;
     /* the pid still names the task that made the call: what was read is its */
     uint64_t id = request->id;

@@ -17,6 +17,7 @@
 #include <linux/fs.h>
 #include <linux/fscrypt.h>
 #include <linux/fsverity.h>
+#include <linux/userfaultfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -78,7 +79,7 @@ static const struct named_value constants[] = {
     NAMED(F_DUPFD), NAMED(F_DUPFD_CLOEXEC), NAMED(F_GETFD), NAMED(F_SETFD), NAMED(F_GETFL),
     NAMED(F_SETFL), NAMED(F_SETLK), NAMED(F_SETLKW), NAMED(F_GETLK),
     NAMED(TIOCSTI), NAMED(TIOCLINUX), NAMED(TIOCSCTTY), NAMED(FIONREAD), NAMED(FIONBIO),
-    NAMED(TCGETS),
+    NAMED(TCGETS), NAMED(USERFAULTFD_IOC_NEW),
     /* requests that change a file or a file system through any fd: the
      * 32-bit forms are what a compat (i386, x32) caller sends */
     NAMED(FS_IOC_SETFLAGS), NAMED(FS_IOC32_SETFLAGS), NAMED(FS_IOC_SETVERSION),

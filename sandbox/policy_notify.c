@@ -72,9 +72,15 @@ static void name_decider(const struct cordon__notify_state *state, const struct 
 }
 
 /* Paths and names are read from the suspended task's memory. */
-static int read_from_task(void *pid, uint64_t address, char *buffer, size_t size)
+struct task_reading {
+    pid_t pid;
+    bool may_wait;  /* its policy lets it make a userfaultfd (or there is none) */
+};
+
+static int read_from_task(void *context, uint64_t address, char *buffer, size_t size)
 {
-    return cordon__task_read_string(*(const pid_t *)pid, address, buffer, size);
+    const struct task_reading *task = context;
+    return cordon__task_read_string(task->pid, address, buffer, size, task->may_wait);
 }
 
 static void describe(int listener_fd, const struct cordon__notify_state *state,
@@ -90,8 +96,11 @@ static void describe(int listener_fd, const struct cordon__notify_state *state,
     uint64_t args[6];
     for (unsigned i = 0; i < 6; i++)
         args[i] = data->args[i];
-    pid_t pid = (pid_t)request->pid;
-    size_t used = cordon__describe_call_reading(data->nr, args, read_from_task, &pid, out, size);
+    struct task_reading task = {
+        .pid = (pid_t)request->pid,
+        .may_wait = !state->policy || state->policy->may_make_userfaultfd,
+    };
+    size_t used = cordon__describe_call_reading(data->nr, args, read_from_task, &task, out, size);
     /* Still the same notification, so the pid read from was the task's
      * (not a process that took its number after it died). */
     if (seccomp_notify_id_valid(listener_fd, request->id) != 0)

@@ -94,6 +94,7 @@ struct cordon_policy {
     /* compiled */
     struct sock_fprog program;
     bool notifies;            /* some path ends in SECCOMP_RET_USER_NOTIF */
+    bool may_make_userfaultfd; /* userfaultfd_reach.c: reads of the task may wait */
     bool watches_exec;
     /* policy_variant.c: this policy for a task without a pid namespace,
      * by CORDON__VARIANT_* bits; made on first use, freed with the policy */
@@ -268,5 +269,9 @@ int cordon__bpf_run(const struct sock_fprog *program, const struct seccomp_data 
 void cordon__error_set(cordon_error *err, int code, const char *origin, unsigned line,
                        unsigned column, const char *fmt, ...)
     __attribute__((format(printf, 6, 7)));
+
+/* Whether a task under `p` may make a userfaultfd (userfaultfd_reach.c):
+ * its pages could then make a read of its memory wait for good. */
+bool cordon__policy_lets_userfaultfd_be_made(const cordon_policy *p);
 
 #endif

@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <linux/netlink.h>
 #include <linux/sched.h>
+#include <linux/userfaultfd.h>
 #include <netinet/in.h>
 #include <sched.h>
 #include <signal.h>
@@ -80,7 +81,7 @@ static const named prctl_options[] = {
 static const named ioctl_requests[] = {
     N(TIOCSTI), N(TIOCLINUX), N(TIOCSCTTY), N(TIOCGWINSZ), N(TIOCSWINSZ), N(TCGETS), N(TCSETS),
     N(TCSETSW), N(TCSETSF), N(TIOCGPGRP), N(TIOCSPGRP), N(FIONREAD), N(FIONBIO), N(FIOCLEX),
-    N(FIONCLEX), N(FIOASYNC),
+    N(FIONCLEX), N(FIOASYNC), N(USERFAULTFD_IOC_NEW),
 };
 static const named personalities[] = {
     N(PER_LINUX), N(PER_LINUX32), N(PER_SVR4), N(PER_BSD), N(PER_LINUX_32BIT),

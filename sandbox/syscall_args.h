@@ -7,6 +7,7 @@
 #ifndef CORDON_SANDBOX_SYSCALL_ARGS_H
 #define CORDON_SANDBOX_SYSCALL_ARGS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -31,8 +32,11 @@ size_t cordon__describe_call_reading(int nr, const uint64_t args[6], cordon__str
                                      void *context, char *out, size_t size);
 
 /* A string of task `pid` at `address`, read with process_vm_readv page by
- * page (task_memory.c): its length, or a negative errno. */
-int cordon__task_read_string(pid_t pid, uint64_t address, char *buffer, size_t size);
+ * page (task_memory.c): its length, or a negative errno.  `may_wait`: the
+ * task may hold a userfaultfd (cordon__policy_lets_userfaultfd_be_made),
+ * with which it can make the read wait for good; it is then made by a
+ * helper given up after half a second. */
+int cordon__task_read_string(pid_t pid, uint64_t address, char *buffer, size_t size, bool may_wait);
 
 /* One argument, `value` of argument `arg` of syscall `nr`, as
  * cordon__describe_call writes it ("AF_UNIX", "CLONE_NEWUSER"). */

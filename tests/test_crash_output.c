@@ -2,8 +2,10 @@
  * crash, buffered or not, and a backtrace that names functions of dlopen'd
  * plugins and stops at the task's own function. */
 #include <dlfcn.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 
 #include "support.h"
 
@@ -119,6 +121,67 @@ static void test_crash_output_backtrace_names_a_plugin_function(void **state)
     cordon_task_free(t);
 }
 
+static char swapped_object[96];
+
+/* Loads a copy of the plugin from a file of the caller's user, where a
+ * task of that user may change it. */
+static plugin_fn load_a_copy_of_the_plugin(void)
+{
+    const char *dir = getenv("CORDON_PLUGIN_DIR");
+    assert_non_null(dir);
+    snprintf(swapped_object, sizeof swapped_object, "/var/tmp/cordon-own-object-%d.so",
+             (int)getpid());
+    char command[4096 + 200];
+    snprintf(command, sizeof command, "cp '%s/libcrash.so' '%s'", dir, swapped_object);
+    assert_int_equal(system(command), 0);
+    void *handle = dlopen(swapped_object, RTLD_NOW | RTLD_LOCAL);
+    assert_non_null(handle);
+    plugin_fn fn = (plugin_fn)(uintptr_t)dlsym(handle, "plugin_analyze");
+    assert_non_null(fn);
+    return fn;
+}
+
+__attribute__((noinline)) static int swap_the_object_for_a_fifo_then_crash(cordon_ctx *ctx,
+                                                                          void *arg)
+{
+    (void)ctx;
+    plugin_fn analyze = (plugin_fn)(uintptr_t)arg;
+    if (unlink(swapped_object) != 0 || mkfifo(swapped_object, 0600) != 0)
+        return 99;
+    return analyze(NULL) + 1;
+}
+
+/* The caller's own objects are named from their files, opened by path
+ * when a report needs them.  A task of the caller's user put a FIFO at
+ * the path of one it then crashed in: the caller's open waited for a
+ * writer for good, past the deadline.  Only the file still mapped there
+ * is read now. */
+static void test_crash_output_caller_object_swapped_for_a_fifo_hangs_nothing(void **state)
+{
+    (void)state;
+    SKIP_UNDER_VALGRIND("its signal frames hide the faulting function");
+    plugin_fn analyze = load_a_copy_of_the_plugin();
+    cordon_task *t = cordon_function_task(swap_the_object_for_a_fifo_then_crash,
+                                          (void *)(uintptr_t)analyze);
+    cordon_set_timeout_ms(t, 3000);
+    assert_int_equal(cordon_run_async(t), 0);
+    int rc = cordon_join_timeout(t, 30000);
+    if (rc == -ETIMEDOUT) {
+        int writer = open(swapped_object, O_WRONLY | O_NONBLOCK | O_CLOEXEC); /* let it go */
+        unlink(swapped_object);
+        fail_msg("the caller hung opening its own object, now a FIFO (writer %d)", writer);
+    }
+    unlink(swapped_object);
+    assert_int_equal(rc, CORDON_EXCEPTION);
+    const cordon_result *r = cordon_task_result(t);
+    assert_string_equal(r->exception, "SIGSEGV");
+    const char *frame0 = strstr(r->exc_out.data, "#0  ");
+    assert_non_null(frame0);
+    if (strstr(frame0, "plugin_analyze") || !strstr(frame0, "?? (cordon-own-object-"))
+        fail_msg("frame #0 is not the unnamed object:\n%s", r->exc_out.data);
+    cordon_task_free(t);
+}
+
 /* The backtrace ends with the task's function: cordon's frames and the
  * caller's beyond it are no part of the task. */
 static void test_crash_output_backtrace_stops_at_the_task_function(void **state)
@@ -147,6 +210,7 @@ int main(void)
         cmocka_unit_test(test_crash_output_printed_before_abort_is_kept),
         cmocka_unit_test(test_crash_output_holds_nothing_of_the_caller),
         cmocka_unit_test(test_crash_output_backtrace_names_a_plugin_function),
+        cmocka_unit_test(test_crash_output_caller_object_swapped_for_a_fifo_hangs_nothing),
         cmocka_unit_test(test_crash_output_backtrace_stops_at_the_task_function),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -601,6 +601,83 @@ static void test_without_a_policy_a_task_still_cannot_signal_its_caller(void **s
     sigaction(SIGUSR1, &previous, NULL);
 }
 
+static int leave_a_fifo_as_dev_null(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    (void)arg;
+    if (unlink("/dev/null") != 0 || mkfifo("/dev/null", 0666) != 0)
+        return 99;
+    return 0;
+}
+
+static int do_nothing(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    (void)arg;
+    return 0;
+}
+
+/* In a process whose /dev is its own: a task leaves a FIFO as /dev/null,
+ * then the next task is started; what the second run returned goes to
+ * `out`.  Exit 2: no /dev of its own here. */
+static void run_after_a_fifo_as_dev_null(int out)
+{
+    if (!own_dev())
+        _exit(2);
+    cordon_task *t = cordon_function_task(leave_a_fifo_as_dev_null, NULL);
+    int first = cordon_run(t);
+    cordon_task_free(t);
+    t = cordon_function_task(do_nothing, NULL);
+    cordon_set_timeout_ms(t, 3000);
+    int second = cordon_run(t);
+    dprintf(out, "first %d second %d", first, second);
+    _exit(0);
+}
+
+/* A task running as root (a root caller's) owns the machine's /dev.  One
+ * that left a FIFO as /dev/null hung the caller's next run for good: the
+ * task's stdin is /dev/null, and its open for reading waited for a
+ * writer.  That run now fails at once (ENXIO), the FIFO unopened. */
+static void test_a_fifo_left_as_dev_null_hangs_no_later_run(void **state)
+{
+    (void)state;
+    SKIP_UNDER_VALGRIND("valgrind does not know seccomp(2)");
+    if (geteuid() != 0) {
+        print_message("skipped: a /dev of its own needs root\n");
+        skip();
+    }
+    int out[2];
+    assert_int_equal(pipe2(out, O_CLOEXEC), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        close(out[0]);
+        run_after_a_fifo_as_dev_null(out[1]);
+    }
+    close(out[1]);
+    int status = 0;
+    for (int waited = 0; waitpid(pid, &status, WNOHANG) == 0; waited++) {
+        if (waited == 300) {
+            kill(pid, SIGKILL);
+            waitpid(pid, &status, 0);
+            fail_msg("the caller's next run hung opening /dev/null");
+        }
+        usleep(100 * 1000);
+    }
+    char text[128] = "";
+    ssize_t n = read(out[0], text, sizeof text - 1);
+    close(out[0]);
+    text[n > 0 ? n : 0] = '\0';
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 2) {
+        print_message("skipped: no mount namespace with a /dev of its own here\n");
+        skip();
+    }
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    char expected[64];
+    snprintf(expected, sizeof expected, "first 0 second %d", -ENXIO);
+    assert_string_equal(text, expected);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -617,6 +694,7 @@ int main(void)
         cmocka_unit_test(test_a_task_cannot_reach_the_callers_terminal),
         cmocka_unit_test(test_a_task_cannot_open_the_callers_terminal_by_name),
         cmocka_unit_test(test_without_a_policy_a_task_still_cannot_signal_its_caller),
+        cmocka_unit_test(test_a_fifo_left_as_dev_null_hangs_no_later_run),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

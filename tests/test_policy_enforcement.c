@@ -5,6 +5,7 @@
  */
 #include <fcntl.h>
 #include <linux/fs.h>
+#include <linux/userfaultfd.h>
 #include <sched.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -240,6 +241,187 @@ static void test_policy_violation_reads_paths_from_the_task(void **state)
     assert_violation(r, "openat(AT_FDCWD, 0x10000, O_WRONLY|O_CREAT, 0600)");
     cordon_task_free(t);
     cordon_policy_free(p);
+}
+
+/* A page of the task's that a userfaultfd of its own holds, and nobody
+ * serves: any read of it waits until someone does.  NULL, with why in
+ * the task's stdout, where the task cannot have one (/dev/userfaultfd is
+ * root's; the syscall is killed by the default policy). */
+static char *page_nobody_serves(void)
+{
+    int dev = open("/dev/userfaultfd", O_RDWR | O_CLOEXEC);
+    int uffd = dev >= 0 ? ioctl(dev, USERFAULTFD_IOC_NEW, O_CLOEXEC) : -1;
+    struct uffdio_api api = { .api = UFFD_API };
+    if (uffd < 0 || ioctl(uffd, UFFDIO_API, &api) != 0) {
+        printf("no userfaultfd: %s\n", strerror(errno));
+        return NULL;
+    }
+    char *page = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    struct uffdio_register range = { .range = { (uintptr_t)page, 4096 },
+                                     .mode = UFFDIO_REGISTER_MODE_MISSING };
+    if (page == MAP_FAILED || ioctl(uffd, UFFDIO_REGISTER, &range) != 0) {
+        printf("no userfaultfd: register: %s\n", strerror(errno));
+        return NULL;
+    }
+    return page;
+}
+
+static int open_a_path_nobody_serves(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    (void)arg;
+    char *page = page_nobody_serves();
+    fflush(stdout);
+    if (page)
+        syscall(SYS_openat, AT_FDCWD, page, O_WRONLY, 0);
+    return 0;
+}
+
+/* The parent reads a violating call's path (for the report, and to see
+ * whether it names a device) out of the task's memory.  A path on a page
+ * that the task's own userfaultfd holds made that read wait for a fault
+ * nobody serves: the caller hung for good, past the task's deadline, in
+ * an unkillable-but-by-SIGKILL wait.  The read now gives up, and the
+ * report shows the address. */
+static void test_policy_violation_path_on_a_page_nobody_serves_hangs_nothing(void **state)
+{
+    (void)state;
+    SKIP_UNDER_VALGRIND("valgrind does not know seccomp(2)");
+    /* A hand-written policy: the default kills the userfaultfd itself. */
+    cordon_policy *p = inline_policy("default allow\nkill openat if arg2 & O_ACCMODE == O_WRONLY\n");
+    cordon_task *t = cordon_function_task(open_a_path_nobody_serves, NULL);
+    cordon_set_policy(t, p);
+    cordon_set_timeout_ms(t, 3000);
+    assert_int_equal(cordon_run_async(t), 0);
+    int rc = cordon_join_timeout(t, 30000);
+    if (rc == -ETIMEDOUT)
+        fail_msg("the caller is stuck reading the task's memory");
+    const cordon_result *r = cordon_task_result(t);
+    if (rc == 0 && strstr(r->std_out.data, "no userfaultfd")) {
+        print_message("skipped: %s", r->std_out.data);
+        cordon_task_free(t);
+        cordon_policy_free(p);
+        skip();
+    }
+    assert_int_equal(rc, CORDON_EXCEPTION);
+    assert_violation(r, "forbids openat(AT_FDCWD, 0x");
+    cordon_task_free(t);
+    cordon_policy_free(p);
+}
+
+static int open_userfaultfd_device(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    (void)arg;
+    int dev = open("/dev/userfaultfd", O_RDWR | O_CLOEXEC);
+    if (dev < 0) {
+        printf("no userfaultfd: %s\n", strerror(errno));
+        return 0;
+    }
+    int uffd = ioctl(dev, USERFAULTFD_IOC_NEW, O_CLOEXEC);
+    printf("userfaultfd %s\n", uffd >= 0 ? "made" : strerror(errno));
+    return 0;
+}
+
+/* The default kills userfaultfd(2), and so its other door: the device,
+ * which its owner, root, opens without a capability (a task of a root
+ * caller made one that way). */
+static void test_policy_default_kills_userfaultfd_through_the_device(void **state)
+{
+    (void)state;
+    SKIP_UNDER_VALGRIND("valgrind does not know seccomp(2)");
+    cordon_policy *p = policy("default");
+    cordon_task *t = cordon_function_task(open_userfaultfd_device, NULL);
+    cordon_set_policy(t, p);
+    cordon_set_timeout_ms(t, 10000);
+    int rc = cordon_run(t);
+    const cordon_result *r = cordon_task_result(t);
+    if (rc == 0 && strstr(r->std_out.data, "no userfaultfd")) {
+        print_message("skipped: %s", r->std_out.data);
+        cordon_task_free(t);
+        cordon_policy_free(p);
+        skip();
+    }
+    assert_int_equal(rc, CORDON_EXCEPTION);
+    assert_violation(r, ", USERFAULTFD_IOC_NEW, ");
+    assert_int_equal(r->std_out.len, 0);
+    cordon_task_free(t);
+    cordon_policy_free(p);
+}
+
+static int open_a_fifo_put_as_ptmx(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    (void)arg;
+    if (unlink("/dev/ptmx") != 0 || mkfifo("/dev/ptmx", 0666) != 0) {
+        printf("cannot swap /dev/ptmx: %s\n", strerror(errno));
+        return 0;
+    }
+    long fd = syscall(SYS_openat, AT_FDCWD, "/dev/ptmx", O_WRONLY, 0);
+    printf("open: %s\n", fd >= 0 ? "an fd" : strerror(errno));
+    return 0;
+}
+
+/* In a process of its own (its /dev is its own): runs the task and
+ * writes what came of it to `out`.  Exit 2: no /dev of its own here. */
+static void run_the_ptmx_swapper(int out)
+{
+    if (!own_dev())
+        _exit(2);
+    cordon_policy *p = inline_policy("include default\nkill openat if arg2 & O_ACCMODE == O_WRONLY\n");
+    cordon_task *t = cordon_function_task(open_a_fifo_put_as_ptmx, NULL);
+    cordon_set_policy(t, p);
+    cordon_set_timeout_ms(t, 3000);
+    int rc = cordon_run(t);
+    const cordon_result *r = cordon_task_result(t);
+    dprintf(out, "rc %d exception %s\n%s", rc, r->exception ? r->exception : "none",
+            r->std_out.data);
+    _exit(0);
+}
+
+/* A write-open of /dev/ptmx refused by the policy is answered with the
+ * parent's own open of the task's ptmx, through the task's root.  A task
+ * that owns its /dev (a root caller's, whose /dev is the machine's) put a
+ * FIFO there: the parent's open of it for writing waited for a reader,
+ * and the caller hung for good.  The node is now opened without waiting
+ * and checked: no fd of anything but that device. */
+static void test_policy_device_open_of_a_fifo_put_as_ptmx_hangs_nothing(void **state)
+{
+    (void)state;
+    SKIP_UNDER_VALGRIND("valgrind does not know seccomp(2)");
+    if (geteuid() != 0) {
+        print_message("skipped: a /dev of its own needs root\n");
+        skip();
+    }
+    int out[2];
+    assert_int_equal(pipe2(out, O_CLOEXEC), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        close(out[0]);
+        run_the_ptmx_swapper(out[1]);
+    }
+    close(out[1]);
+    int status = 0;
+    for (int waited = 0; waitpid(pid, &status, WNOHANG) == 0; waited++) {
+        if (waited == 300) {
+            kill(pid, SIGKILL);
+            waitpid(pid, &status, 0);
+            fail_msg("the caller hung opening the task's /dev/ptmx");
+        }
+        usleep(100 * 1000);
+    }
+    char text[512] = "";
+    ssize_t n = read(out[0], text, sizeof text - 1);
+    close(out[0]);
+    text[n > 0 ? n : 0] = '\0';
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 2) {
+        print_message("skipped: no mount namespace with a /dev of its own here\n");
+        skip();
+    }
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    /* a FIFO without a reader, opened for writing without waiting */
+    assert_string_equal(text, "rc 0 exception none\nopen: No such device or address\n");
 }
 
 static void test_policy_nonet_kill_kills_inet_sockets_and_names_them(void **state)
@@ -1270,6 +1452,9 @@ int main(void)
         cmocka_unit_test(test_policy_nonet_kill_kills_inet_sockets_and_names_them),
         cmocka_unit_test(test_policy_violation_decodes_arguments_and_names_the_rule),
         cmocka_unit_test(test_policy_violation_reads_paths_from_the_task),
+        cmocka_unit_test(test_policy_violation_path_on_a_page_nobody_serves_hangs_nothing),
+        cmocka_unit_test(test_policy_default_kills_userfaultfd_through_the_device),
+        cmocka_unit_test(test_policy_device_open_of_a_fifo_put_as_ptmx_hangs_nothing),
         cmocka_unit_test(test_policy_violation_names_the_paths_of_every_path_call),
         cmocka_unit_test(test_policy_nonet_kill_names_a_commands_socket_too),
         cmocka_unit_test(test_policy_readonly_kills_writes_and_allows_reads),

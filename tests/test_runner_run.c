@@ -517,6 +517,14 @@ static void test_run_as_root_of_a_user_namespace_tasks_run_as_that_root(void **s
     expect_status(&c, 0);
     assert_string_equal(c.out, "0\n");
     captured_free(&c);
+    /* A user the namespace does not map is named, before anything runs
+     * (it was "cannot run the task: Invalid argument"). */
+    c = CORDON_WITH(-1, become_root_of_a_user_namespace, "run", "--user", "12345", "--", "id");
+    assert_int_not_equal(c.status, 0);
+    assert_string_equal(c.out, "");
+    assert_non_null(strstr(c.err, "cordon: --user: this runner cannot run its tasks as '12345' "
+                                  "(uid 12345, gid 12345)"));
+    captured_free(&c);
 }
 
 /* The machine's root without CAP_SETUID and CAP_SETGID (a runner inside
@@ -546,6 +554,12 @@ static void test_run_as_root_without_the_capabilities_to_change_ids(void **state
                     "id", "-u");
     expect_status(&c, 0);
     assert_string_equal(c.out, "0\n");
+    captured_free(&c);
+    c = CORDON_WITH(-1, lose_the_capabilities_to_change_ids, "run", "--user", "nobody", "--",
+                    "id", "-u");
+    assert_int_not_equal(c.status, 0);
+    assert_string_equal(c.out, "");
+    assert_non_null(strstr(c.err, "cordon: --user: this runner cannot run its tasks as 'nobody'"));
     captured_free(&c);
 }
 
