@@ -336,6 +336,12 @@ static void plan_resource_limits(const cordon_task *t, cordon__launch *l)
     const uint64_t *lim = t->limits;
     rlim_t core = t->core_dump_bytes >= RLIM_INFINITY ? RLIM_INFINITY : t->core_dump_bytes;
     set_limit(l, RLIMIT_CORE, core, core);
+    /* A caller allowed real-time scheduling or a lower nice value (an
+     * audio group's rtprio 95) would hand that on: a task at SCHED_FIFO on
+     * every CPU starves the parent that enforces its deadline.  Neither
+     * can be raised again without the capabilities the task has not. */
+    set_limit(l, RLIMIT_RTPRIO, 0, 0);
+    set_limit(l, RLIMIT_NICE, 0, 0);
     if (lim[CORDON_LIMIT_CPU_MS]) {
         /* RLIMIT_CPU counts whole seconds per process; the parent watches
          * the tree's exact milliseconds and this is the kernel's backstop.

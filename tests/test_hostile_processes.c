@@ -267,6 +267,44 @@ static void test_a_task_cannot_see_or_tune_the_caller(void **state)
     assert_int_equal(sched_getscheduler(0), SCHED_OTHER);
 }
 
+/* Exit status 0 when the task can take neither a real-time policy nor a
+ * nice value below the one it started with, whatever the caller may. */
+static int takes_no_priority(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    (void)arg;
+    struct rlimit rt, nice;
+    if (getrlimit(RLIMIT_RTPRIO, &rt) != 0 || getrlimit(RLIMIT_NICE, &nice) != 0)
+        return 1;
+    if (rt.rlim_cur || rt.rlim_max || nice.rlim_cur || nice.rlim_max)
+        return 2;
+    struct sched_param param = { .sched_priority = 1 };
+    if (sched_setscheduler(0, SCHED_FIFO, &param) == 0)
+        return 3;
+    errno = 0;
+    int own = getpriority(PRIO_PROCESS, 0);
+    return own > -20 && setpriority(PRIO_PROCESS, 0, own - 1) == 0 ? 4 : 0;
+}
+
+/* A caller allowed real-time scheduling (RLIMIT_RTPRIO, an audio group's
+ * 95) or a lower nice value (RLIMIT_NICE) must not hand that on: a task at
+ * SCHED_FIFO on every CPU would starve the parent that keeps its deadline.
+ * (Here the caller's own limits are already 0, and root lacks the
+ * capability to raise them: the test shows what the task gets, whatever
+ * the machine.) */
+static void test_a_task_takes_no_real_time_priority(void **state)
+{
+    (void)state;
+    for (int policy = 0; policy < 2; policy++) {
+        cordon_task *t = cordon_function_task(takes_no_priority, NULL);
+        if (!policy)
+            cordon_set_policy(t, NULL);
+        const cordon_result *r = run_task(t, 0);
+        assert_int_equal(r->exit_code, 0);
+        cordon_task_free(t);
+    }
+}
+
 /* The init at the top of a command's tree is a copy of the caller: the
  * command cannot read the caller's command line there, nor anywhere else
  * in its /proc. */
@@ -399,6 +437,7 @@ int main(void)
         cmocka_unit_test(test_the_tree_dies_with_a_runner_that_is_killed),
         cmocka_unit_test(test_clone_parent_never_hands_a_process_to_the_caller),
         cmocka_unit_test(test_a_task_cannot_see_or_tune_the_caller),
+        cmocka_unit_test(test_a_task_takes_no_real_time_priority),
         cmocka_unit_test(test_a_task_cannot_tune_a_sibling_task),
         cmocka_unit_test(test_a_root_task_cannot_write_kernel_settings),
         cmocka_unit_test(test_a_function_task_never_runs_before_its_own_proc),
