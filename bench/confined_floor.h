@@ -18,7 +18,7 @@
  *           /dev/shm and message queues, the working directory looked up
  *           again; a byte on a pipe lets the task go on; wait4
  *   task:   no_new_privs, the caller's shared mappings unmapped, the
- *           Landlock scope, RLIMIT_CORE 0, the bounding set dropped, a
+ *           Landlock scope, RLIMIT_CORE, _RTPRIO and _NICE 0, the bounding set dropped, a
  *           session keyring of its own, no capabilities, waits for the
  *           mounts, the same compiled filter (with its listener handed to
  *           the caller over SCM_RIGHTS), then the function: one byte to
@@ -131,11 +131,12 @@ static inline void floor_wait_for_mounts(int mounts_done)
 static inline _Noreturn void floor_task(const floor_plan *plan, const cordon_policy *policy,
                                         int mounts_done)
 {
-    struct rlimit no_core = { 0, 0 };
+    struct rlimit none = { 0, 0 };
     if (cordon__set_no_new_privileges() != 0 ||
         cordon__unmap_shared_mappings(NULL, 0) != 0 ||
         cordon__enter_landlock_domain(plan->landlock_scope) != 0 ||
-        setrlimit(RLIMIT_CORE, &no_core) != 0 ||
+        setrlimit(RLIMIT_CORE, &none) != 0 || setrlimit(RLIMIT_RTPRIO, &none) != 0 ||
+        setrlimit(RLIMIT_NICE, &none) != 0 ||
         cordon__drop_bounding_set(&plan->capabilities) != 0 ||
         cordon__leave_callers_keyrings() != 0 ||
         cordon__clear_capabilities(&plan->capabilities) != 0)
