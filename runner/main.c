@@ -1,10 +1,13 @@
-#include <errno.h>
-#include <fcntl.h>
 /* cordon: the command-line face of the library.  main only dispatches to
  * the subcommand; each lives in its own file. */
+#include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 
 #include "../lib/cordon.h"
 #include "help.h"
@@ -23,15 +26,35 @@ static const subcommand subcommands[] = {
     { "learn", learn_main },
 };
 
+/* /dev/null opened non-blocking and checked to be the null device: a
+ * task running as root (a root caller's) owns the machine's /dev and may
+ * have left a FIFO there, whose plain open waited for good.  Anything
+ * else, or nothing, is -1. */
+static int open_null(int flags)
+{
+    int fd = open("/dev/null", flags | O_NONBLOCK | O_NOCTTY);
+    struct stat st;
+    if (fd >= 0 && fstat(fd, &st) == 0 && S_ISCHR(st.st_mode) && st.st_rdev == makedev(1, 3) &&
+        fcntl(fd, F_SETFL, 0) == 0)
+        return fd;
+    if (fd >= 0)
+        close(fd);
+    return -1;
+}
+
 /* Started with fd 0, 1 or 2 closed (a service manager, `cmd <&-`), cordon
  * would hand the next fd it opens that number: a Landlock ruleset read as
  * the task's stdin (a StdinError), an audit file written as its stdout.
- * Each closed one is /dev/null (read for 0, written for 1 and 2). */
+ * Each closed one is /dev/null (read for 0, written for 1 and 2); where
+ * that is not the null device, "/" as a path only, which holds the number
+ * and which nothing can read or write. */
 static void hold_standard_fds(void)
 {
     for (int fd = 0; fd <= 2; fd++)
         if (fcntl(fd, F_GETFD) < 0 && errno == EBADF) {
-            int opened = open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY);
+            int opened = open_null(fd == 0 ? O_RDONLY : O_WRONLY);
+            if (opened < 0)
+                opened = open("/", O_PATH);
             if (opened >= 0 && opened != fd) /* fd was free: open gives the lowest */
                 close(opened);
         }

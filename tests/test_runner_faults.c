@@ -146,6 +146,44 @@ static void test_runner_batch_starts_nothing_once_its_reader_is_gone(void **stat
     remove_tree(dir);
 }
 
+/* Started with its stdin closed, where a task running as root (a root
+ * caller's, which owns the machine's /dev) left a FIFO as /dev/null: in a
+ * /dev of the test's own.  The alarm ends a runner that would hang. */
+static void stdin_closed_and_dev_null_a_fifo(void)
+{
+    if (unshare(CLONE_NEWNS) != 0 || mount("none", "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0 ||
+        mount("tmpfs", "/dev", "tmpfs", 0, "size=64k,mode=0755") != 0 ||
+        mkfifo("/dev/null", 0666) != 0)
+        _exit(97);
+    close(STDIN_FILENO);
+    alarm(20);
+}
+
+/* The runner holds a closed standard fd with /dev/null; a FIFO there made
+ * its plain open wait for a writer for good, before anything ran.  Now it
+ * is never opened but non-blocking and checked, and the runner goes on to
+ * say what it could not do. */
+static void test_runner_with_a_fifo_as_dev_null_hangs_nothing(void **state)
+{
+    (void)state;
+    if (geteuid() != 0) {
+        print_message("skipped: a /dev of its own needs root\n");
+        skip();
+    }
+    captured c = CORDON_WITH(-1, stdin_closed_and_dev_null_a_fifo, "run", "--", "true");
+    if (c.status == 97) {
+        captured_free(&c);
+        print_message("skipped: no mount namespace of its own here\n");
+        skip();
+    }
+    if (c.status == 1000 + SIGALRM)
+        fail_msg("the runner hung opening /dev/null");
+    /* the task's stdin would be /dev/null: it is not started (ENXIO) */
+    expect_status(&c, 125);
+    assert_non_null(strstr(c.err, "cordon: cannot run the task: "));
+    captured_free(&c);
+}
+
 /* A short write, then EFBIG: the file holds exactly the first KiB of the
  * output, and the rest is counted. */
 static void test_runner_stdout_cut_short_writes_a_prefix_and_fails(void **state)
@@ -419,6 +457,7 @@ int main(void)
         cmocka_unit_test(test_runner_stdout_closed_fails_the_run_and_audit_keeps_the_output),
         cmocka_unit_test(test_runner_stdout_closed_ends_an_endless_writer_with_sigpipe),
         cmocka_unit_test(test_runner_batch_starts_nothing_once_its_reader_is_gone),
+        cmocka_unit_test(test_runner_with_a_fifo_as_dev_null_hangs_nothing),
         cmocka_unit_test(test_runner_stdout_cut_short_writes_a_prefix_and_fails),
         cmocka_unit_test(test_runner_json_to_full_stdout_fails_and_audit_keeps_the_record),
         cmocka_unit_test(test_batch_stdout_full_fails_the_batch),
