@@ -133,20 +133,21 @@ class _Task:
     def _execute(self, task):
         """Starts a _cordon.Task and waits for its end, as the attempt that
         cancel() kills.  False when a cancel came first: nothing forked."""
-        with self._run_lock:
-            if self._cancelled.is_set():
-                return False
-            task.start()
-            self._current = task
+        slice_ms = (_MAIN_JOIN_SLICE_MS if threading.current_thread() is threading.main_thread()
+                    else -1)
         try:
-            slice_ms = (_MAIN_JOIN_SLICE_MS if threading.current_thread() is threading.main_thread()
-                        else -1)
+            with self._run_lock:
+                if self._cancelled.is_set():
+                    return False
+                self._current = task
+                task.start()
             while task.join(slice_ms) is None:
                 pass
         except BaseException:
-            # KeyboardInterrupt while waiting: the task's tree goes with it.
-            task.cancel()
-            task.join(-1)
+            # KeyboardInterrupt at any point after the start: the task's
+            # tree goes with it (cancel is True from the start to the join).
+            if task.cancel():
+                task.join(-1)
             raise
         finally:
             with self._run_lock:

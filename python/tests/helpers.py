@@ -229,3 +229,11 @@ def assert_none_left(name):
     """Nothing named `name` remains: the reaping of a killed tree may lag
     its join by a moment (orphans reaped by init), never for long."""
     wait_until(lambda: not named(name), f"gone: processes named {name}")
+
+
+def flood_forever(marker):
+    """Writes to stdout without end."""
+    name_self(marker)
+    chunk = "y" * (1 << 16)
+    while True:
+        sys.stdout.write(chunk)

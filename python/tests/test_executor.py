@@ -122,6 +122,26 @@ def test_map_with_a_timeout_kills_what_still_runs():
         helpers.assert_none_left(name)
 
 
+def test_one_calls_flood_does_not_hold_up_the_others():
+    name = helpers.marker()
+    with cordon.Executor(max_workers=2, output="1M") as ex:
+        flood = ex.submit(helpers.flood_forever, name)
+        helpers.wait_until(lambda: helpers.named(name), f"running: {name}")
+        # The other worker's calls come and go while the flood goes on.
+        assert [ex.submit(helpers.add, i, 1).result() for i in range(5)] == [1, 2, 3, 4, 5]
+        assert flood.running()
+        assert flood.cancel() is True
+        assert len(flood.task.std_out) == 1 << 20 and flood.task.dropped["std_out"] > 0
+    helpers.assert_none_left(name)
+
+
+def test_a_huge_return_is_refused_under_the_default_limit():
+    with cordon.Executor(max_workers=1) as ex:
+        future = ex.submit(helpers.big_return, 64 << 20)
+        assert isinstance(future.exception(), cordon.ReturnTooLarge)
+        assert "over the return limit of 1048576 bytes" in str(future.exception())
+
+
 def test_many_calls_on_few_workers():
     with cordon.Executor(max_workers=4, timeout=60) as ex:
         futures = [ex.submit(pow, 3, n) for n in range(64)]
