@@ -189,6 +189,15 @@ def test_a_fork_bomb_stays_under_its_process_limit():
     helpers.assert_none_left(name)
 
 
+def test_a_hostile_pickle_is_refused_not_run(tmp_path):
+    planted = tmp_path / "planted"
+    pickle = f"cos\nsystem\n(Vtouch {planted}\ntR.".encode()
+    with cordon.Executor(max_workers=1) as ex:
+        future = ex.submit(helpers.send_envelope, {"kind": "ok", "value": pickle})
+        assert type(future.exception()) is cordon.UntrustedReturn
+    assert not planted.exists()
+
+
 def test_the_task_cannot_pass_for_cancelled():
     with cordon.Executor(max_workers=1) as ex:
         future = ex.submit(helpers.raise_instance, cordon.Cancelled("forged"))
