@@ -1,4 +1,5 @@
 """cordon.Executor: concurrent.futures over confined function tasks."""
+import asyncio
 import concurrent.futures
 import os
 import subprocess
@@ -186,6 +187,26 @@ def test_a_fork_bomb_stays_under_its_process_limit():
         assert isinstance(future.exception(), (cordon.Timeout, cordon.ProcessLimit))
         assert 1 <= most <= 16
         assert ex.submit(helpers.add, 2, 3).result() == 5
+    helpers.assert_none_left(name)
+
+
+def test_asyncio_run_in_executor_and_its_cancel():
+    name = helpers.marker()
+
+    async def main(ex):
+        loop = asyncio.get_running_loop()
+        assert await loop.run_in_executor(ex, helpers.add, 2, 3) == 5
+        call = loop.run_in_executor(ex, helpers.linger, name, 1)
+        deadline = time.monotonic() + 30  # a bound for a loaded machine
+        while len(helpers.named(name)) < 2:
+            assert time.monotonic() < deadline, f"{name} never started"
+            await asyncio.sleep(0.02)
+        call.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await call
+
+    with cordon.Executor(max_workers=2) as ex:
+        asyncio.run(main(ex))
     helpers.assert_none_left(name)
 
 
