@@ -160,10 +160,12 @@ class _Pool:
             with self.lock:
                 # close() kills what is in `running`: one taken from the
                 # queue after it must not start.
-                if self.killing:
-                    _drop(future)
-                    continue
-                self.running.add(future)
+                killing = self.killing
+                if not killing:
+                    self.running.add(future)
+            if killing:
+                _drop(future)  # outside the lock: its callbacks may submit
+                continue
             try:
                 _run(future)
             finally:

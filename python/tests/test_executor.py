@@ -106,6 +106,17 @@ def test_cancelled_futures_show_in_as_completed_and_wait():
         helpers.assert_none_left(name)
 
 
+def test_a_done_callback_may_submit_more():
+    follow_ups = []
+    with cordon.Executor(max_workers=2) as ex:
+        first = ex.submit(helpers.add, 1, 1)
+        first.add_done_callback(
+            lambda f: follow_ups.append(ex.submit(helpers.add, f.result(), 10)))
+        assert first.result() == 2
+        helpers.wait_until(lambda: follow_ups, "submitted from the callback")
+        assert follow_ups[0].result() == 12
+
+
 def test_a_finished_future_cannot_be_cancelled():
     with cordon.Executor(max_workers=1) as ex:
         future = ex.submit(helpers.add, 2, 2)
