@@ -232,8 +232,11 @@ def assert_none_left(name):
 
 
 def flood_forever(marker):
-    """Writes to stdout without end."""
-    name_self(marker)
+    """Writes to stdout without end; names itself once 2 MiB are out."""
     chunk = "y" * (1 << 16)
+    for _ in range(32):
+        sys.stdout.write(chunk)
+    sys.stdout.flush()
+    name_self(marker)
     while True:
         sys.stdout.write(chunk)
