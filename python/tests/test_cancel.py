@@ -144,15 +144,26 @@ def test_a_task_cannot_pass_for_cancelled():
 def test_keyboard_interrupt_while_waiting_kills_the_task():
     name = helpers.marker()
     t = FunctionTask(helpers.linger, name, 2)
-    timer = threading.Thread(target=lambda: (
-        helpers.wait_until(lambda: len(helpers.named(name)) == 3, f"running: {name}"),
-        os.kill(os.getpid(), signal.SIGINT)))
+
+    def interrupt():
+        helpers.wait_until(lambda: len(helpers.named(name)) == 3, f"running: {name}")
+        os.kill(os.getpid(), signal.SIGINT)
+        # Should the interrupt be lost, the test fails rather than hangs.
+        try:
+            helpers.wait_until(lambda: not t._active, "interrupted")
+        finally:
+            t.cancel()
+
+    # A shell's background job starts with SIGINT ignored.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    timer = threading.Thread(target=interrupt)
     timer.start()
     try:
         with pytest.raises(KeyboardInterrupt):
             t.run()
     finally:
         timer.join()
+        signal.signal(signal.SIGINT, previous)
     helpers.assert_none_left(name)
     assert t.run_async() is not None  # the task is free to run again
     t.cancel()
