@@ -448,8 +448,11 @@ class ShellCommand(_Task):
     def _attempt(self):
         task, _ = self._make()
         if self._profiling:
-            # cordon's profiler of commands runs only blocking.
+            # cordon's profiler of commands runs only blocking: a cancel
+            # before it starts still holds, one after it is refused.
             with self._run_lock:
+                if self._cancelled.is_set():
+                    return self._never_started()
                 self._uncancellable = True
             try:
                 _, self._command_profile = task.run_profiler()

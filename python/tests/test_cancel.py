@@ -1,6 +1,7 @@
 """task.cancel(): a run going on, from any thread, dies with its whole
 process tree; the waiting call raises cordon.Cancelled; nothing is left."""
 import concurrent.futures
+import io
 import os
 import signal
 import threading
@@ -132,6 +133,38 @@ def test_cancel_stops_run_and_retry_during_its_backoff():
     assert len(outcome) == 1 and isinstance(outcome[0], cordon.Cancelled)
     assert t.attempts == 2  # the second never started
     assert "before its child was started" in t.exc_out
+
+
+def test_cancel_of_a_function_s_run_profiler():
+    name = helpers.marker()
+    t = FunctionTask(helpers.linger, name, 1)
+    out = io.StringIO()
+    thread = threading.Thread(target=lambda: (
+        helpers.wait_until(lambda: len(helpers.named(name)) == 2, f"running: {name}"),
+        t.cancel()))
+    thread.start()
+    try:
+        with pytest.raises(cordon.Cancelled):
+            t.run_profiler(out=out)
+    finally:
+        thread.join()
+    assert "no profile came back" in out.getvalue()
+    helpers.assert_none_left(name)
+
+
+def test_a_command_s_run_profiler_cannot_be_cancelled_once_started():
+    t = ShellCommand("sleep 60", timeout=1)
+    outcome = []
+    thread = threading.Thread(target=lambda: outcome.append(
+        pytest.raises(cordon.Timeout, t.run_profiler, out=io.StringIO())))
+    thread.start()
+    try:
+        helpers.wait_until(lambda: t._uncancellable, "profiling")
+        with pytest.raises(RuntimeError, match="cannot be cancelled"):
+            t.cancel()
+    finally:
+        thread.join()
+    assert len(outcome) == 1
 
 
 def test_a_task_cannot_pass_for_cancelled():
