@@ -127,7 +127,7 @@ def test_a_finished_future_cannot_be_cancelled():
 def test_map_with_a_timeout_kills_what_still_runs():
     name = helpers.marker()
     with cordon.Executor(max_workers=2) as ex:
-        results = ex.map(helpers.linger, [name, name], timeout=1)
+        results = ex.map(helpers.linger, [name, name], timeout=0.5)
         with pytest.raises(concurrent.futures.TimeoutError):
             list(results)
         # map cancels what has not given its result: running calls die.
@@ -192,7 +192,7 @@ def test_an_exception_leaving_the_with_block_kills_the_running_calls():
 def test_a_fork_bomb_stays_under_its_process_limit():
     name = helpers.marker()
     most = 0
-    with cordon.Executor(max_workers=1, processes=16, timeout=2) as ex:
+    with cordon.Executor(max_workers=1, processes=16, timeout=1.5) as ex:
         future = ex.submit(helpers.fork_bomb, name)
         while not future.done():
             most = max(most, len(helpers.named(name)))
