@@ -17,6 +17,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "python"))
 
+import cordon  # noqa: E402
 from cordon.tasks import FunctionTask  # noqa: E402
 
 TASKS = int(os.environ.get("CORDON_BENCH_PY_TASKS", "200"))
@@ -59,9 +60,12 @@ def main():
     ctx_method = multiprocessing.get_start_method()
     pool = multiprocessing.Pool(1)
     executor = concurrent.futures.ProcessPoolExecutor(1)
+    cordon_executor = cordon.Executor(1)
     runners = {
         "FunctionTask.run(), default policy": cordon_default,
         "FunctionTask.run(), policy=None": cordon_no_policy,
+        "cordon.Executor(1), submit().result()":
+            lambda: cordon_executor.submit(work, N).result(),
         f"multiprocessing.Process per task ({ctx_method})": process_per_task,
         "multiprocessing.Pool(1), reused": lambda: pool.apply(work, (N,)),
         "ProcessPoolExecutor(1), reused": lambda: executor.submit(work, N).result(),
@@ -72,6 +76,8 @@ def main():
             "fresh child per task; seccomp, rlimits/cgroup, no capabilities, Landlock "
             "scope, own session; deadline; crash -> exception; caller state untouched",
         "FunctionTask.run(), policy=None": "as above without the seccomp filter",
+        "cordon.Executor(1), submit().result()":
+            "a FunctionTask per call, as the first; a crash fails only its future",
         f"multiprocessing.Process per task ({ctx_method})":
             "fresh process per task; same privileges, no limits, no deadline",
         "multiprocessing.Pool(1), reused":
@@ -97,6 +103,7 @@ def main():
             times[name].append((time.perf_counter() - start) / TASKS)
     pool.close()
     executor.shutdown()
+    cordon_executor.shutdown()
     base = times[names[0]]
     print(f"Python: one call of a small function ({TASKS} tasks x {ROUNDS} rounds, "
           f"Python {sys.version.split()[0]})")

@@ -3,6 +3,7 @@ import ctypes
 import logging
 import os
 import threading
+import time
 
 import cordon
 from cordon.tasks import FunctionTask, ShellCommand
@@ -76,6 +77,14 @@ tasks = [FunctionTask(pow, 2, n) for n in range(8)]
 for t in tasks:
     t.run_async()
 print("   ", [t.join() for t in tasks], f"({threading.active_count()} thread(s) left)")
+
+step("concurrent.futures: cordon.Executor; a running call's cancel() kills it")
+with cordon.Executor(max_workers=2, timeout=10) as ex:
+    print("   ", list(ex.map(pow, [2] * 6, range(6))))
+    stuck = ex.submit(spin)
+    time.sleep(0.3)
+    print("    cancel() of a call in an endless loop:", stuck.cancel(),
+          "| cancelled:", stuck.cancelled())
 
 step("a shell command")
 ls = ShellCommand("ls -lG / | head -4", timeout=5).run()

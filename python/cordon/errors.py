@@ -11,12 +11,13 @@ kill, a deadline), never from the task's word: a task that raises one of
 them, or a BaseException that is no Exception (KeyboardInterrupt,
 GeneratorExit), ends with RemoteError too.
 """
+import concurrent.futures as _futures
 import signal as _signal
 
 __all__ = [
     "TaskError", "Timeout", "CpuLimit", "MemoryLimit", "FileSizeLimit", "ProcessLimit",
     "PolicyViolation", "ExecError", "ConfinementError", "ReturnTooLarge", "ReturnError",
-    "UntrustedReturn", "RemoteError", "Exited", "CommandFailed", "Crashed",
+    "UntrustedReturn", "RemoteError", "Exited", "CommandFailed", "Crashed", "Cancelled",
 ]
 
 
@@ -32,6 +33,11 @@ class TaskError(Exception):
 
 class Timeout(TaskError, TimeoutError):
     """The wall-clock deadline passed; the task's whole process group was killed."""
+
+
+class Cancelled(TaskError, _futures.CancelledError):
+    """cancel() ended the run: its whole process tree was killed (or its
+    child never started).  Also a concurrent.futures.CancelledError."""
 
 
 class CpuLimit(TaskError):
@@ -131,6 +137,7 @@ _BY_NAME = {
     "FileSizeLimit": FileSizeLimit, "ProcessLimit": ProcessLimit,
     "PolicyViolation": PolicyViolation, "ExecError": ExecError,
     "ConfinementError": ConfinementError, "ReturnTooLarge": ReturnTooLarge,
+    "Cancelled": Cancelled,
 }
 
 

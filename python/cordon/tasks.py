@@ -11,13 +11,13 @@ watched child by libcordon.
 Each run is a fresh child forked from this process as it is then; nothing
 the task does (crash, leak, endless loop, scribbled global) reaches the
 caller.  A task is run by one thread at a time; many tasks may run at once
-from many threads.
+from many threads.  task.cancel(), from any thread, kills a run going on
+(its whole process tree): the waiting call raises cordon.Cancelled.
 """
 import dataclasses
 import pickle
 import sys
 import threading
-import time
 
 from . import _child, _cordon, _profile, _wire, errors, options as _options
 
@@ -26,6 +26,9 @@ __all__ = ["FunctionTask", "ShellCommand", "Usage", "TaskThread"]
 # Room in cordon's return region for the envelope around the value.
 _ENVELOPE_HEADROOM = 256 << 10
 _PROFILE_HEADROOM = 32 << 20
+# The main thread waits for a run in slices, so that a signal's handler
+# (KeyboardInterrupt) runs; other threads wait in one go.
+_MAIN_JOIN_SLICE_MS = 100
 
 
 @dataclasses.dataclass(frozen=True)
@@ -71,6 +74,8 @@ class TaskThread(threading.Thread):
             self.outcome = self.task._attempt()
         except BaseException as error:  # cordon could not run it
             self.outcome = (False, error)
+        finally:
+            self.task._end()
 
 
 def _text(data):
@@ -83,6 +88,13 @@ class _Task:
     def __init__(self, **options):
         self._options = {}
         self._thread = None
+        # A run going on (run, run_async, run_and_retry, run_profiler) and
+        # the libcordon task of its attempt, for cancel() from any thread.
+        self._run_lock = threading.Lock()
+        self._active = False
+        self._current = None
+        self._cancelled = threading.Event()
+        self._uncancellable = False
         self._profile = None
         self._profiling = False
         self.configure(**options)
@@ -113,9 +125,70 @@ class _Task:
         """One run: (True, value) or (False, exception).  Raises only when
         cordon itself could not run the task."""
         task, return_limit = self._make()
-        task.run()
+        if not self._execute(task):
+            return self._never_started()
         self._take(task.result())
         return self._outcome(return_limit)
+
+    def _execute(self, task):
+        """Starts a _cordon.Task and waits for its end, as the attempt that
+        cancel() kills.  False when a cancel came first: nothing forked."""
+        slice_ms = (_MAIN_JOIN_SLICE_MS if threading.current_thread() is threading.main_thread()
+                    else -1)
+        try:
+            with self._run_lock:
+                if self._cancelled.is_set():
+                    return False
+                self._current = task
+                task.start()
+            while task.join(slice_ms) is None:
+                pass
+        except BaseException:
+            # KeyboardInterrupt at any point after the start: the task's
+            # tree goes with it (cancel is True from the start to the join).
+            if task.cancel():
+                task.join(-1)
+            raise
+        finally:
+            with self._run_lock:
+                self._current = None
+        return True
+
+    def _never_started(self):
+        self.exception = "Cancelled"
+        self.exc_out = "Cancelled: the task was cancelled before its child was started\n"
+        return False, errors.Cancelled(self.exc_out.split(": ", 1)[1].strip(),
+                                       exception="Cancelled", exc_out=self.exc_out, task=self)
+
+    def _begin(self):
+        """Marks a run going on (cancel() acts on it); RuntimeError when one is."""
+        with self._run_lock:
+            if self._active:
+                raise RuntimeError("the task is running (run_async); join() it first")
+            self._active = True
+            self._cancelled.clear()
+
+    def _end(self):
+        with self._run_lock:
+            self._active = False
+
+    def cancel(self):
+        """Kills the run going on (run, run_async, run_and_retry, from any
+        thread): its whole process tree at once, or before its child starts.
+        The waiting call (run, join, run_and_retry) then raises
+        cordon.Cancelled, unless the task had ended by itself first; no
+        retry follows.  True when a run was going on, False when none was.
+        RuntimeError during a command's run_profiler, which cannot be
+        cancelled."""
+        with self._run_lock:
+            if not self._active:
+                return False
+            if self._uncancellable:
+                raise RuntimeError("a command's run_profiler cannot be cancelled")
+            self._cancelled.set()
+            if self._current is not None:
+                self._current.cancel()
+            return True
 
     def _take(self, result):
         self.result = result
@@ -135,27 +208,30 @@ class _Task:
             return value
         raise value
 
-    def _busy(self):
-        if self._thread is not None and self._thread.is_alive():
-            raise RuntimeError("the task is running (run_async); join() it first")
-
     def run(self):
         """Runs the task in a confined child and waits for it."""
-        self._busy()
-        self._clear()
-        outcome = self._attempt()
-        self.attempts = 1
+        self._begin()
+        try:
+            self._clear()
+            outcome = self._attempt()
+            self.attempts = 1
+        finally:
+            self._end()
         return self._deliver(outcome)
 
     def run_async(self):
         """Starts the task and returns at once: a TaskThread (a
         threading.Thread) whose join() waits; task.join() also gives the
         outcome."""
-        self._busy()
-        self._clear()
-        self.attempts = 1
-        self._thread = TaskThread(self)
-        self._thread.start()
+        self._begin()
+        try:
+            self._clear()
+            self.attempts = 1
+            self._thread = TaskThread(self)
+            self._thread.start()
+        except BaseException:
+            self._end()
+            raise
         return self._thread
 
     def is_alive(self):
@@ -179,29 +255,39 @@ class _Task:
         count) and fewer than max_retry retries were made.  Sleeps `backoff`
         seconds before the first retry, times backoff_factor before each
         next one, at most max_backoff.  `attempts` says how many ran."""
-        self._busy()
-        delay = backoff
+        self._begin()
+        try:
+            outcome = self._retry(max_retry, exception, backoff, backoff_factor, max_backoff)
+        finally:
+            self._end()
+        return self._deliver(outcome)
+
+    def _retry(self, max_retry, exception, delay, backoff_factor, max_backoff):
         for attempt in range(max_retry + 1):
             self._clear()
             ok, value = outcome = self._attempt()
             self.attempts = attempt + 1
-            if ok or not isinstance(value, exception) or attempt == max_retry:
-                return self._deliver(outcome)
+            if (ok or not isinstance(value, exception) or attempt == max_retry
+                    or self._cancelled.is_set()):
+                return outcome
             if delay > 0:
-                time.sleep(delay)
+                # A cancel during the pause ends it: the next attempt
+                # then never starts.
+                self._cancelled.wait(delay)
                 delay = min(delay * backoff_factor, max_backoff)
         raise AssertionError("unreachable")
 
     def run_profiler(self, out=None, sort="cumulative", limit=25):
         """Runs the task and prints where its time went to `out` (default
         sys.stdout), then returns or raises as run() does."""
-        self._busy()
+        self._begin()
         self._clear()
         self._profiling = True
         try:
             outcome = self._attempt()
         finally:
             self._profiling = False
+            self._end()
         self.attempts = 1
         self._print_profile(out if out is not None else sys.stdout, sort, limit)
         return self._deliver(outcome)
@@ -362,9 +448,19 @@ class ShellCommand(_Task):
     def _attempt(self):
         task, _ = self._make()
         if self._profiling:
-            _, self._command_profile = task.run_profiler()
-        else:
-            task.run()
+            # cordon's profiler of commands runs only blocking: a cancel
+            # before it starts still holds, one after it is refused.
+            with self._run_lock:
+                if self._cancelled.is_set():
+                    return self._never_started()
+                self._uncancellable = True
+            try:
+                _, self._command_profile = task.run_profiler()
+            finally:
+                with self._run_lock:
+                    self._uncancellable = False
+        elif not self._execute(task):
+            return self._never_started()
         self._take(task.result())
         return self._outcome()
 

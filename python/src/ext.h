@@ -17,6 +17,8 @@ typedef struct {
     PyObject *child_main; /* function tasks: called, without arguments, in the child */
     PyObject *policy;     /* the Policy object the task points at, kept alive */
     int busy;             /* a thread is running it (checked and set under the GIL) */
+    int started;          /* started by start(), not yet joined (under the GIL) */
+    int joining;          /* a thread is inside join() (under the GIL) */
 } cordon_py_task;
 
 typedef struct {
@@ -33,6 +35,10 @@ int cordon_py_trampoline(cordon_ctx *ctx, void *task_object);
 /* Runs `run(task, arg)` with the GIL released; a fork it makes for a
  * function task is made holding the GIL (see fork_bridge.c). */
 int cordon_py_run_released(cordon_py_task *self, int (*run)(cordon_task *, void *), void *arg);
+/* cordon_run_async with the GIL released; its fork, made on libcordon's
+ * collector thread, takes the GIL there for a function task (see
+ * fork_bridge.c). */
+int cordon_py_start_released(cordon_py_task *self);
 /* The context of the function task this process is, in a child; NULL in
  * the caller. */
 cordon_ctx *cordon_py_child_ctx(void);

@@ -22,12 +22,24 @@
  *            PyOS_AfterFork_Child there, already confined, before any
  *            Python code.
  *
+ * cordon_run_async forks on libcordon's collector thread instead, which
+ * has no Python thread state (and no thread-local to mark).  While a
+ * Python function task is being started that way, a process-wide count
+ * is raised, and a fork on a thread without a thread state takes the GIL
+ * with a fresh one (PyGILState_Ensure), as a C thread calling into Python
+ * does, and gives it back after the fork.  The starting thread has
+ * released the GIL and waits for the fork, so the GIL comes free.  Should
+ * another C thread fork in that window (a command task's collector), it
+ * too waits for the GIL, which costs it only the wait.
+ *
  * Any other fork in the process (os.fork, subprocess, a C library) finds
- * the mark unset and the handlers do nothing.  This relies on libcordon
- * forking function tasks with fork(3) on the thread that called cordon_run;
- * the remaining risks are in the README's Python section.
+ * no mark and the handlers do nothing.  This relies on libcordon forking
+ * function tasks with fork(3) on the thread that called cordon_run, or on
+ * the collector while cordon_run_async waits for that fork; the remaining
+ * risks are in the README's Python section.
  */
 #include <pthread.h>
+#include <stdatomic.h>
 
 #include "ext.h"
 
@@ -36,7 +48,12 @@
 static _Thread_local PyThreadState *released_state;
 /* Set by `prepare` when it took the GIL: the child of this fork may run
  * Python.  Copied into the child with the forking thread's memory. */
+enum { GIL_NOT_TAKEN, GIL_RESTORED, GIL_ENSURED };
 static _Thread_local int fork_took_gil;
+/* The collector's GIL state from PyGILState_Ensure, for the release. */
+static _Thread_local PyGILState_STATE ensured_state;
+/* Python function tasks inside cordon_run_async, waiting for their fork. */
+static atomic_int async_starts;
 
 static cordon_ctx *child_ctx;
 
@@ -47,24 +64,36 @@ cordon_ctx *cordon_py_child_ctx(void)
 
 static void before_fork(void)
 {
-    if (!released_state)
-        return;
     /* An interpreter shutting down would end this thread inside fork();
      * the child then learns that it may not run Python. */
-    if (_Py_IsFinalizing())
+    if (released_state) {
+        if (_Py_IsFinalizing())
+            return;
+        PyEval_RestoreThread(released_state);
+        PyOS_BeforeFork();
+        fork_took_gil = GIL_RESTORED;
         return;
-    PyEval_RestoreThread(released_state);
+    }
+    /* A thread with a state of its own is a Python thread forking for
+     * itself (os.fork has taken the GIL) or one that is none of ours. */
+    if (atomic_load(&async_starts) == 0 || PyGILState_GetThisThreadState() || _Py_IsFinalizing())
+        return;
+    ensured_state = PyGILState_Ensure();
     PyOS_BeforeFork();
-    fork_took_gil = 1;
+    fork_took_gil = GIL_ENSURED;
 }
 
 static void after_fork_in_parent(void)
 {
-    if (!fork_took_gil)
+    int took = fork_took_gil;
+    fork_took_gil = GIL_NOT_TAKEN;
+    if (took == GIL_NOT_TAKEN)
         return;
-    fork_took_gil = 0;
     PyOS_AfterFork_Parent();
-    released_state = PyEval_SaveThread();
+    if (took == GIL_RESTORED)
+        released_state = PyEval_SaveThread();
+    else
+        PyGILState_Release(ensured_state); /* drops the fresh state too */
 }
 
 int cordon_py_fork_bridge_init(void)
@@ -91,6 +120,20 @@ int cordon_py_run_released(cordon_py_task *self, int (*run)(cordon_task *, void 
     return rc;
 }
 
+int cordon_py_start_released(cordon_py_task *self)
+{
+    int python = self->child_main != NULL;
+    if (python)
+        atomic_fetch_add(&async_starts, 1);
+    PyThreadState *state = PyEval_SaveThread();
+    /* Returns once the collector has forked (or failed to). */
+    int rc = cordon_run_async(self->task);
+    PyEval_RestoreThread(state);
+    if (python)
+        atomic_fetch_sub(&async_starts, 1);
+    return rc;
+}
+
 static void flush_python_streams(void)
 {
     PyObject *type, *value, *traceback;
@@ -111,11 +154,11 @@ static void flush_python_streams(void)
  * cordon confined it.  The child is single-threaded: the forking thread. */
 int cordon_py_trampoline(cordon_ctx *ctx, void *task_object)
 {
-    if (!fork_took_gil)
+    if (fork_took_gil == GIL_NOT_TAKEN)
         cordon_raise(ctx, "InterpreterUnavailable",
                      "the interpreter was shutting down when the task was forked; "
                      "no Python code ran");
-    fork_took_gil = 0;
+    fork_took_gil = GIL_NOT_TAKEN;
     released_state = NULL;
     /* Rebuilds the GIL and the import lock for this thread, forgets the
      * threads that did not come along, and runs the os.register_at_fork

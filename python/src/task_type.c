@@ -1,5 +1,6 @@
 /* cordon._cordon.Task: a cordon_task, its options, its runs and its result. */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -33,7 +34,7 @@ static cordon_py_task *new_task(cordon_task *t)
     self->task = t;
     self->child_main = NULL;
     self->policy = NULL;
-    self->busy = 0;
+    self->busy = self->started = self->joining = 0;
     return self;
 }
 
@@ -52,7 +53,7 @@ PyObject *cordon_py_function_task(PyObject *module, PyObject *child_main)
     self->child_main = child_main;
     Py_INCREF(child_main);
     self->policy = NULL;
-    self->busy = 0;
+    self->busy = self->started = self->joining = 0;
     if (!(self->task = cordon_function_task(cordon_py_trampoline, self))) {
         PyErr_SetFromErrno(PyExc_OSError);
         Py_DECREF(self);
@@ -241,6 +242,75 @@ static PyObject *task_run(cordon_py_task *self, PyObject *unused)
     return PyLong_FromLong(rc);
 }
 
+/* start(): cordon_run_async.  The task runs on until join() says it
+ * ended; cancel() kills it meanwhile.  The run holds a reference to the
+ * object (its child's function and the trampoline's argument), which the
+ * join that ends it drops. */
+static PyObject *task_start(cordon_py_task *self, PyObject *unused)
+{
+    (void)unused;
+    if (not_busy(self) < 0)
+        return NULL;
+    self->busy = 1;
+    Py_INCREF(self);
+    int rc = cordon_py_start_released(self);
+    if (rc < 0) {
+        self->busy = 0;
+        Py_DECREF(self);
+        return set_errno_error(rc);
+    }
+    self->started = 1;
+    Py_RETURN_NONE;
+}
+
+static int join_for(cordon_task *t, void *timeout_ms)
+{
+    return cordon_join_timeout(t, *(int *)timeout_ms);
+}
+
+/* join(timeout_ms) -> 0 or CORDON_EXCEPTION once start()'s run ended,
+ * None while it still runs after timeout_ms (-1: no limit).  One thread
+ * at a time joins. */
+static PyObject *task_join(cordon_py_task *self, PyObject *arg)
+{
+    long timeout = PyLong_AsLong(arg);
+    if (timeout == -1 && PyErr_Occurred())
+        return NULL;
+    if (timeout < -1 || timeout > INT_MAX)
+        return PyErr_Format(PyExc_ValueError, "join needs -1 or 0 to %d ms", INT_MAX);
+    int timeout_ms = (int)timeout;
+    if (!self->started || self->joining)
+        return PyErr_Format(PyExc_RuntimeError, self->started ? "another thread joins the task"
+                                                              : "the task was not started");
+    self->joining = 1;
+    PyThreadState *state = PyEval_SaveThread();
+    int rc = join_for(self->task, &timeout_ms);
+    PyEval_RestoreThread(state);
+    self->joining = 0;
+    if (rc == -ETIMEDOUT)
+        Py_RETURN_NONE;
+    self->started = self->busy = 0;
+    Py_DECREF(self); /* start()'s reference: the object outlives this call */
+    if (rc < 0)
+        return set_errno_error(rc);
+    return PyLong_FromLong(rc);
+}
+
+/* cancel() -> True when start()'s run was still going on: its whole tree
+ * is being killed and join() will say how it ended; False otherwise. */
+static PyObject *task_cancel(cordon_py_task *self, PyObject *unused)
+{
+    (void)unused;
+    if (!self->started)
+        Py_RETURN_FALSE;
+    int rc = cordon_cancel(self->task);
+    if (rc == -EINVAL)
+        Py_RETURN_FALSE;
+    if (check(rc) < 0)
+        return NULL;
+    Py_RETURN_TRUE;
+}
+
 struct profile_output {
     char *text;
     size_t len;
@@ -327,6 +397,9 @@ static PyMethodDef task_methods[] = {
     METHOD(set_core_dumps, METH_O),
     METHOD(set_tree_accounting, METH_O),
     METHOD(run, METH_NOARGS),
+    METHOD(start, METH_NOARGS),
+    METHOD(join, METH_O),
+    METHOD(cancel, METH_NOARGS),
     METHOD(run_profiler, METH_NOARGS),
     METHOD(result, METH_NOARGS),
     { NULL, NULL, 0, NULL },

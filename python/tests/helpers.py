@@ -154,3 +154,89 @@ def send_envelope(envelope):
 class Outer:
     class Inner(Exception):
         """Pickled by its qualname, Outer.Inner."""
+
+
+# ---- processes a test can find from outside ----------------------------
+#
+# A task may run in its own pid namespace, where the pids it sees are not
+# the caller's: it names itself (PR_SET_NAME, inherited by what it forks)
+# and the test finds its processes by that name in /proc.
+
+PR_SET_NAME = 15
+
+
+def name_self(marker):
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(PR_SET_NAME, marker.encode(), 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_NAME)")
+
+
+def linger(marker, children=0):
+    """Names itself, forks `children` processes, and all sleep forever."""
+    name_self(marker)
+    for _ in range(children):
+        if os.fork() == 0:
+            break
+    while True:
+        time.sleep(60)
+
+
+def fork_bomb(marker):
+    """Every process forks until it no longer can, then sleeps forever."""
+    name_self(marker)
+    while True:
+        try:
+            os.fork()
+        except OSError:
+            time.sleep(60)
+
+
+def named(marker):
+    """The pids (the caller's view) of the processes named `marker`,
+    zombies included."""
+    pids = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/comm") as f:
+                if f.read().rstrip("\n") == marker:
+                    pids.append(int(entry))
+        except OSError:  # it ended meanwhile
+            pass
+    return pids
+
+
+def wait_until(predicate, what, limit=30.0):
+    """Polls `predicate` until it is true; a generous bound, for a loaded
+    machine, after which the test fails naming `what`."""
+    deadline = time.monotonic() + limit
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still not {what} after {limit} s")
+        time.sleep(0.02)
+
+
+_markers = iter(range(1 << 30))
+
+
+def marker():
+    """A process name no other process has (at most 15 bytes)."""
+    return f"cdt{os.getpid() % 100000}-{next(_markers)}"
+
+
+def assert_none_left(name):
+    """Nothing named `name` remains: the reaping of a killed tree may lag
+    its join by a moment (orphans reaped by init), never for long."""
+    wait_until(lambda: not named(name), f"gone: processes named {name}")
+
+
+def flood_forever(marker):
+    """Writes to stdout without end; names itself once 2 MiB are out."""
+    chunk = "y" * (1 << 16)
+    for _ in range(32):
+        sys.stdout.write(chunk)
+    sys.stdout.flush()
+    name_self(marker)
+    while True:
+        sys.stdout.write(chunk)

@@ -21,7 +21,7 @@ def run_example(code, tmp_path):
 
 
 def test_there_are_examples():
-    assert len(python_examples()) == 2
+    assert len(python_examples()) == 3
 
 
 def test_the_first_example(tmp_path):
@@ -38,3 +38,11 @@ def test_the_second_example(tmp_path):
     assert "SEGV_MAPERR" in out.stdout
     assert "[1, 2, 4, 8, 16, 32, 64, 128]" in out.stdout
     assert "function calls" in out.stdout
+
+
+def test_the_executor_example(tmp_path):
+    out = run_example(python_examples()[2], tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.splitlines() == [
+        "[0, 1, 4, 9, 16, 25, 36, 49]", "[49, 64, 81]", "True True", "map timed out",
+        "Cancelled 9"]

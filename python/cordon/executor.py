@@ -1,0 +1,259 @@
+"""cordon.Executor: concurrent.futures over confined children.
+
+    with cordon.Executor(max_workers=4, timeout=10, memory="256M") as ex:
+        futures = [ex.submit(parse, path) for path in paths]
+        for future in concurrent.futures.as_completed(futures):
+            print(future.result())          # or the task's exception, raised
+        print(list(ex.map(len, ["a", "bb"], timeout=30)))
+
+Each call is a FunctionTask (a fresh, confined child forked from this
+process), with the executor's options.  Futures are
+concurrent.futures.Future objects, so wait() and as_completed() take them;
+a running one's cancel() kills its process tree.  Each running task's
+output is drained by libcordon's own collector thread: a worker waits only
+for its task's end.  At interpreter exit, what is pending is cancelled and
+what runs is killed, so that exit neither hangs nor leaves a process.
+"""
+import concurrent.futures
+import os
+import queue
+import threading
+import weakref
+from concurrent.futures import _base
+
+from . import errors
+from .tasks import FunctionTask
+
+__all__ = ["Executor", "Future", "usable_cpus"]
+
+_exiting = False
+_live_pools = weakref.WeakSet()
+
+
+def usable_cpus():
+    """The CPUs this process may run on (its affinity mask), at least 1."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+class Future(concurrent.futures.Future):
+    """The future of one call; ``task`` is its FunctionTask, whose std_out,
+    std_err, log_out, exc_out and usage are readable once it is done."""
+
+    def __init__(self, task):
+        super().__init__()
+        self.task = task
+        self._kill_lock = threading.Lock()
+        self._kill_requested = False
+        self._settled = threading.Event()
+
+    def cancel(self):
+        """A pending call never runs: True.  A running one is killed (its
+        whole process tree) and waited for until it is reaped: True when
+        the kill ended it (the future is then cancelled), False when it had
+        finished first.  A done future: False (True if cancelled)."""
+        if super().cancel():
+            return True
+        if not self._request_kill():
+            return self.cancelled()
+        self._settled.wait()
+        return self.cancelled()
+
+    def _request_kill(self):
+        """Kills the running call without waiting; False when it is not
+        running.  The worker checks the request under the same lock before
+        it starts the child, so a request is never lost."""
+        with self._kill_lock:
+            if not self.running():
+                return False
+            self._kill_requested = True
+            self.task.cancel()
+            return True
+
+    def _cancelled_while_running(self):
+        # concurrent.futures goes from RUNNING only to FINISHED; this does
+        # what cancel() and set_running_or_notify_cancel() do for a pending
+        # future, so that result(), wait() and as_completed() see it
+        # cancelled.
+        with self._condition:
+            self._state = _base.CANCELLED_AND_NOTIFIED
+            for waiter in self._waiters:
+                waiter.add_cancelled(self)
+            self._condition.notify_all()
+        self._invoke_callbacks()
+
+
+def _run(future):
+    """Runs one future's task on a worker thread and settles the future."""
+    try:
+        if not future.set_running_or_notify_cancel():
+            return
+        task = future.task
+        with future._kill_lock:
+            task._begin()
+            if future._kill_requested:
+                task.cancel()
+        try:
+            ok, value = task._attempt()
+            task.attempts = 1
+        except BaseException as error:  # cordon could not run it
+            ok, value = False, error
+        finally:
+            task._end()
+        if ok:
+            future.set_result(value)
+        elif isinstance(value, errors.Cancelled) and future._kill_requested:
+            future._cancelled_while_running()
+        else:
+            future.set_exception(value)
+    finally:
+        future._settled.set()
+
+
+def _drop(future):
+    """Cancels a call that never started."""
+    future.cancel()
+    # Notifies wait() and as_completed() of it, as a worker would.
+    future.set_running_or_notify_cancel()
+
+
+class _Pool:
+    """The queue and worker threads of one executor.  Workers hold this,
+    not the executor, so that an executor dropped without shutdown() is
+    collected (and shut down)."""
+
+    def __init__(self, max_workers, name):
+        self.max_workers = max_workers
+        self.name = name
+        self.queue = queue.SimpleQueue()
+        self.lock = threading.Lock()
+        self.threads = set()
+        self.running = set()
+        # Released by a worker each time it is free again, as
+        # ThreadPoolExecutor counts its idle workers.
+        self.idle = threading.Semaphore(0)
+        self.closed = False
+        self.killing = False
+        _live_pools.add(self)
+
+    def put(self, future):
+        with self.lock:
+            if self.closed:
+                raise RuntimeError("cannot schedule new futures after shutdown")
+            if _exiting:
+                raise RuntimeError("cannot schedule new futures after interpreter shutdown")
+            self.queue.put(future)
+            if self.idle.acquire(timeout=0) or len(self.threads) >= self.max_workers:
+                return
+            thread = threading.Thread(target=self._work, name=f"{self.name}_{len(self.threads)}")
+            thread.start()
+            self.threads.add(thread)
+
+    def _work(self):
+        while True:
+            future = self.queue.get()
+            if future is None:
+                self.queue.put(None)  # wakes the next worker
+                return
+            with self.lock:
+                # close() kills what is in `running`: one taken from the
+                # queue after it must not start.
+                killing = self.killing
+                if not killing:
+                    self.running.add(future)
+            if killing:
+                _drop(future)  # outside the lock: its callbacks may submit
+                continue
+            try:
+                _run(future)
+            finally:
+                with self.lock:
+                    self.running.discard(future)
+            del future
+            self.idle.release()
+
+    def close(self, cancel_futures, cancel_running):
+        """No more submissions; optionally drops the queued calls and kills
+        the running ones (without waiting for them)."""
+        with self.lock:
+            self.closed = True
+            self.killing = self.killing or cancel_running
+            running = list(self.running) if cancel_running else []
+        if cancel_futures:
+            self._drop_queued()
+        for future in running:
+            future._request_kill()
+        self.queue.put(None)
+
+    def _drop_queued(self):
+        while True:
+            try:
+                future = self.queue.get_nowait()
+            except queue.Empty:
+                return
+            if future is not None:
+                _drop(future)
+
+    def join(self):
+        for thread in list(self.threads):
+            if thread is not threading.current_thread():
+                thread.join()
+
+
+class Executor(concurrent.futures.Executor):
+    """Executor(max_workers=None, **options): runs each submitted call as a
+    cordon FunctionTask, at most max_workers at once (default: the usable
+    CPUs), each with `options` (timeout, memory, processes, policy, trust,
+    …: those of FunctionTask.configure; checked here)."""
+
+    def __init__(self, max_workers=None, **options):
+        if max_workers is None:
+            max_workers = usable_cpus()
+        if isinstance(max_workers, bool) or not isinstance(max_workers, int) or max_workers <= 0:
+            raise ValueError(f"max_workers={max_workers!r}: must be an int greater than 0")
+        # A mistake in an option shows now, not in every future.
+        FunctionTask(usable_cpus).configure(**options)._make()
+        self._options = dict(options)
+        self._max_workers = max_workers
+        self._pool = _Pool(max_workers, f"cordon.Executor-{id(self):x}")
+        weakref.finalize(self, _Pool.close, self._pool, False, False)
+
+    def submit(self, fn, /, *args, **kwargs):
+        """Schedules fn(*args, **kwargs) in a confined child: a Future."""
+        task = FunctionTask(fn, *args, **kwargs).configure(**self._options)
+        future = Future(task)
+        self._pool.put(future)
+        return future
+
+    def shutdown(self, wait=True, *, cancel_futures=False, cancel_running=False):
+        """No more submissions.  cancel_futures drops the calls not yet
+        started (their futures are cancelled); cancel_running kills the
+        running ones (cancelled too, unless they finished first).  With
+        wait, returns once every worker is done."""
+        self._pool.close(cancel_futures, cancel_running)
+        if wait:
+            self._pool.join()
+
+    def __exit__(self, exc_type, exc_value, traceback):
+        # An exception leaving the block (KeyboardInterrupt, a failed
+        # check) must not wait for tasks that may never end.
+        failing = exc_type is not None
+        self.shutdown(wait=True, cancel_futures=failing, cancel_running=failing)
+        return False
+
+
+def _at_exit():
+    """Before the interpreter joins its threads: the workers' tasks are
+    killed so that they end, rather than the exit waiting for them."""
+    global _exiting
+    _exiting = True
+    pools = list(_live_pools)
+    for pool in pools:
+        pool.close(cancel_futures=True, cancel_running=True)
+    for pool in pools:
+        pool.join()
+
+
+threading._register_atexit(_at_exit)

@@ -1,0 +1,204 @@
+"""task.cancel(): a run going on, from any thread, dies with its whole
+process tree; the waiting call raises cordon.Cancelled; nothing is left."""
+import concurrent.futures
+import io
+import os
+import signal
+import threading
+
+import pytest
+
+import cordon
+from cordon.tasks import FunctionTask, ShellCommand
+
+import helpers
+
+
+def start_lingering(children=0, **options):
+    name = helpers.marker()
+    t = FunctionTask(helpers.linger, name, children).configure(**options)
+    t.run_async()
+    helpers.wait_until(lambda: len(helpers.named(name)) == children + 1,
+                       f"running: {children + 1} processes named {name}")
+    return t, name
+
+
+def test_cancel_kills_the_whole_tree_and_join_raises_cancelled():
+    t, name = start_lingering(children=3)
+    assert t.cancel() is True
+    with pytest.raises(cordon.Cancelled) as caught:
+        t.join()
+    assert isinstance(caught.value, concurrent.futures.CancelledError)
+    assert isinstance(caught.value, cordon.TaskError)
+    assert caught.value.exception == "Cancelled" and caught.value.task is t
+    assert t.exception == "Cancelled" and t.signal == signal.SIGKILL
+    assert t.exc_out.startswith("Cancelled: ")
+    helpers.assert_none_left(name)
+
+
+def test_cancel_from_another_thread_ends_a_blocking_run():
+    name = helpers.marker()
+    t = FunctionTask(helpers.linger, name, 1)
+    outcome = []
+
+    def runner():
+        try:
+            t.run()
+        except BaseException as error:
+            outcome.append(error)
+
+    thread = threading.Thread(target=runner)
+    thread.start()
+    helpers.wait_until(lambda: len(helpers.named(name)) == 2, f"running: {name}")
+    assert t.cancel() is True
+    thread.join()
+    assert len(outcome) == 1 and isinstance(outcome[0], cordon.Cancelled)
+    helpers.assert_none_left(name)
+
+
+def test_cancel_of_a_shell_command_kills_its_children():
+    name = helpers.marker()
+    # The sleeps are found as the children of the shell whose line holds
+    # the marker.
+    t = ShellCommand(f"sleep 1000 & sleep 1000 & echo {name}; wait")
+    t.run_async()
+
+    def sleeps():
+        found = []
+        for pid in helpers.named("sleep"):
+            try:
+                with open(f"/proc/{pid}/stat") as f:
+                    ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+                with open(f"/proc/{ppid}/cmdline", "rb") as f:
+                    if name.encode() in f.read():
+                        found.append(pid)
+            except (OSError, ValueError, IndexError):
+                pass
+        return found
+
+    helpers.wait_until(lambda: len(sleeps()) == 2, "running: the command's two sleeps")
+    pids = sleeps()
+    assert t.cancel() is True
+    with pytest.raises(cordon.Cancelled):
+        t.join()
+    helpers.wait_until(lambda: not any(os.path.exists(f"/proc/{p}") for p in pids),
+                       "gone: the command's sleeps")
+
+
+def test_cancel_with_nothing_running_is_false_and_changes_nothing():
+    t = FunctionTask(helpers.add, 2, 3)
+    assert t.cancel() is False
+    assert t.run() == 5
+    assert t.cancel() is False
+    assert t.run() == 5
+
+
+def test_cancel_right_after_run_async_never_lets_the_task_run_on():
+    # The cancel may come before the child is forked (then none is) or
+    # after: either way the join raises Cancelled and nothing is left.
+    for _ in range(5):
+        name = helpers.marker()
+        t = FunctionTask(helpers.linger, name)
+        t.run_async()
+        assert t.cancel() is True
+        with pytest.raises(cordon.Cancelled):
+            t.join()
+        helpers.assert_none_left(name)
+
+
+def test_a_task_that_ended_first_keeps_its_own_ending():
+    t = FunctionTask(helpers.add, 1, 2)
+    t.run_async()
+    helpers.wait_until(lambda: not t.is_alive(), "ended")
+    assert t.cancel() is False
+    assert t.join() == 3
+
+
+def test_cancel_stops_run_and_retry_during_its_backoff():
+    t = FunctionTask(helpers.raise_server_error, "again")
+    outcome = []
+
+    def runner():
+        try:
+            t.run_and_retry(max_retry=5, exception=helpers.ServerError, backoff=600)
+        except BaseException as error:
+            outcome.append(error)
+
+    thread = threading.Thread(target=runner)
+    thread.start()
+    # The first attempt fails; the retry then waits out a 600 s backoff.
+    helpers.wait_until(lambda: t.attempts == 1 and t.exception, "failed once")
+    assert t.cancel() is True
+    thread.join()
+    assert len(outcome) == 1 and isinstance(outcome[0], cordon.Cancelled)
+    assert t.attempts == 2  # the second never started
+    assert "before its child was started" in t.exc_out
+
+
+def test_cancel_of_a_function_s_run_profiler():
+    name = helpers.marker()
+    t = FunctionTask(helpers.linger, name, 1)
+    out = io.StringIO()
+    thread = threading.Thread(target=lambda: (
+        helpers.wait_until(lambda: len(helpers.named(name)) == 2, f"running: {name}"),
+        t.cancel()))
+    thread.start()
+    try:
+        with pytest.raises(cordon.Cancelled):
+            t.run_profiler(out=out)
+    finally:
+        thread.join()
+    assert "no profile came back" in out.getvalue()
+    helpers.assert_none_left(name)
+
+
+def test_a_command_s_run_profiler_cannot_be_cancelled_once_started():
+    t = ShellCommand("sleep 60", timeout=1)
+    outcome = []
+    thread = threading.Thread(target=lambda: outcome.append(
+        pytest.raises(cordon.Timeout, t.run_profiler, out=io.StringIO())))
+    thread.start()
+    try:
+        helpers.wait_until(lambda: t._uncancellable, "profiling")
+        with pytest.raises(RuntimeError, match="cannot be cancelled"):
+            t.cancel()
+    finally:
+        thread.join()
+    assert len(outcome) == 1
+
+
+def test_a_task_cannot_pass_for_cancelled():
+    t = FunctionTask(helpers.raise_instance, cordon.Cancelled("forged"))
+    with pytest.raises(cordon.RemoteError) as caught:
+        t.run()
+    assert caught.value.class_name == "cordon.errors.Cancelled"
+
+
+def test_keyboard_interrupt_while_waiting_kills_the_task():
+    name = helpers.marker()
+    t = FunctionTask(helpers.linger, name, 2)
+
+    def interrupt():
+        helpers.wait_until(lambda: len(helpers.named(name)) == 3, f"running: {name}")
+        os.kill(os.getpid(), signal.SIGINT)
+        # Should the interrupt be lost, the test fails rather than hangs.
+        try:
+            helpers.wait_until(lambda: not t._active, "interrupted")
+        finally:
+            t.cancel()
+
+    # A shell's background job starts with SIGINT ignored.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    timer = threading.Thread(target=interrupt)
+    timer.start()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            t.run()
+    finally:
+        timer.join()
+        signal.signal(signal.SIGINT, previous)
+    helpers.assert_none_left(name)
+    assert t.run_async() is not None  # the task is free to run again
+    t.cancel()
+    with pytest.raises(cordon.Cancelled):
+        t.join()
