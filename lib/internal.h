@@ -141,6 +141,8 @@ typedef struct cordon__init_report {
     int32_t task_pid;                   /* the task's first process, as the caller sees it */
     int32_t task_status;                /* that process's wait status, from the init */
     uint32_t task_status_valid;
+    uint64_t task_end_ns;               /* CLOCK_MONOTONIC when the init reaped it: at or
+                                           after its end, set before task_status_valid */
     uint64_t reaped_cpu_ns;             /* user+system CPU of all the init reaped so far */
     uint64_t init_cpu_ns;               /* the init's own CPU once it started the task */
     struct rusage tree_usage;           /* at its end, what the init reaped: the task's */

@@ -336,6 +336,7 @@ static bool reap_ended(cordon__init_report *report, pid_t task, uint64_t give_ba
         if (pid == task && !*task_ended) {
             *task_ended = true;
             report->task_status = status;
+            report->task_end_ns = cordon__now_ns();
             __atomic_store_n(&report->task_status_valid, 1, __ATOMIC_RELEASE);
             kill(-1, SIGKILL);
         }
