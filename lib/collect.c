@@ -595,10 +595,16 @@ int cordon__collect(cordon_task *t, cordon__attempt_state *s)
     if (rc < 0)
         return rc;
     rc = reap(s);
-    /* The init's report of the tree, without the init's own use. */
+    /* The init's report of the tree, without the init's own use.  The
+     * difference from the init's wait4 is the init's own whole CPU (with
+     * the give-back the report leaves out), which the cgroup counts too. */
     if (rc == 0 && s->in_namespaces &&
-        __atomic_load_n(&s->init_report->tree_usage_valid, __ATOMIC_ACQUIRE))
+        __atomic_load_n(&s->init_report->tree_usage_valid, __ATOMIC_ACQUIRE)) {
+        uint64_t whole = cordon__rusage_cpu_ns(&s->rusage);
+        uint64_t tree = cordon__rusage_cpu_ns(&s->init_report->tree_usage);
+        s->init_end_cpu_ns = whole > tree ? whole - tree : 0;
         s->rusage = s->init_report->tree_usage;
+    }
     cordon__usage_count_unwaited(s);
     final_cpu_check(s);
     cordon__usage_count_scanned(s);

@@ -298,6 +298,8 @@ typedef struct cordon__attempt_state {
     uint64_t scanned_cpu_ns;    /* the largest figure a scan of /proc saw (no v2 cgroup) */
     uint64_t scanned_user_ticks, scanned_system_ticks; /* that scan's split, in ticks */
     uint64_t starter_cpu_ns;    /* the CPU of the child that started the init: cordon's */
+    uint64_t init_end_cpu_ns;   /* the init's whole own CPU, known once it was reaped (its
+                                   end's teardown of its copy of the caller included): cordon's */
     uint64_t next_cpu_check_ns;
     int timer_fd;               /* absolute CLOCK_MONOTONIC wake-ups, or -1 */
     bool timer_tried;           /* timer_fd was made, or could not be */
