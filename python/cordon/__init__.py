@@ -10,7 +10,7 @@ harm.  The exceptions are in cordon.errors and here.
 from . import errors
 from .errors import *  # noqa: F401,F403 (the exception classes)
 from .options import Policy
-from .tasks import FunctionTask, ShellCommand, TaskThread, Usage
+from .tasks import Attempt, FunctionTask, ShellCommand, TaskThread, Usage
 
 __version__ = "0.1.0"
-__all__ = ["FunctionTask", "ShellCommand", "TaskThread", "Usage", "Policy"] + errors.__all__
+__all__ = ["Attempt", "FunctionTask", "ShellCommand", "TaskThread", "Usage", "Policy"] + errors.__all__
