@@ -441,6 +441,21 @@ void cordon__refuse_start(cordon_task *t, const char *why)
     t->start_refused = true;
 }
 
+/* The deadline's evidence is its kill ending the task, not the caller
+ * finding the deadline passed: a caller held up (a slow output callback,
+ * a loaded machine) can find it so after the task's first process ended
+ * by itself.  In namespaces the init timed that end as it reaped it (at
+ * or after the end itself); without them there is no such time, and a
+ * task whose end the caller saw late stays a Timeout. */
+static bool ended_before_deadline(const cordon__attempt_state *s, const cordon__launch *launch)
+{
+    if (!s->in_namespaces || !s->deadline_ns ||
+        !__atomic_load_n(&launch->init_report->task_status_valid, __ATOMIC_ACQUIRE))
+        return false;
+    uint64_t end = launch->init_report->task_end_ns;
+    return end && end < s->deadline_ns;
+}
+
 void cordon__classify(cordon_task *t, const cordon__attempt_state *s,
                       const cordon__launch *launch)
 {
@@ -473,8 +488,9 @@ void cordon__classify(cordon_task *t, const cordon__attempt_state *s,
         return;
     /* As for the limits: a task that ended by itself and succeeded as
      * the deadline passed, before the kill reached it, keeps its ending;
-     * one that failed then is a Timeout with its own exit code. */
-    if (s->timed_out && failed(t, shared, status)) {
+     * one that failed then is a Timeout with its own exit code, and one
+     * that ended before the deadline is none. */
+    if (s->timed_out && failed(t, shared, status) && !ended_before_deadline(s, launch)) {
         set_exception(t, "Timeout");
         own_ending(t, shared, status);
         if (s->deadline_is_total)

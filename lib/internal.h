@@ -141,6 +141,8 @@ typedef struct cordon__init_report {
     int32_t task_pid;                   /* the task's first process, as the caller sees it */
     int32_t task_status;                /* that process's wait status, from the init */
     uint32_t task_status_valid;
+    uint64_t task_end_ns;               /* CLOCK_MONOTONIC when the init reaped it: at or
+                                           after its end, set before task_status_valid */
     uint64_t reaped_cpu_ns;             /* user+system CPU of all the init reaped so far */
     uint64_t init_cpu_ns;               /* the init's own CPU once it started the task */
     uint32_t task_started;              /* init_cpu_ns is written: the task runs; before,
@@ -306,7 +308,8 @@ typedef struct cordon__attempt_state {
     uint64_t scanned_cpu_ns;    /* the largest figure a scan of /proc saw (no v2 cgroup) */
     uint64_t scanned_user_ticks, scanned_system_ticks; /* that scan's split, in ticks */
     uint64_t starter_cpu_ns;    /* the CPU of the child that started the init: cordon's */
-    uint64_t init_own_cpu_ns;   /* after its end, the init's own CPU, its exit included */
+    uint64_t init_own_cpu_ns;   /* the init's whole own CPU, known once it was reaped (its
+                                   end's teardown of its copy of the caller included): cordon's */
     uint64_t next_cpu_check_ns;
     int timer_fd;               /* absolute CLOCK_MONOTONIC wake-ups, or -1 */
     bool timer_tried;           /* timer_fd was made, or could not be */

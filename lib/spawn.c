@@ -364,6 +364,44 @@ static void plan_resource_limits(const cordon_task *t, cordon__launch *l)
         set_limit(l, RLIMIT_NPROC, processes, processes);
 }
 
+/* The caller's address space in bytes (its size in /proc/self/statm), or
+ * 0 when it cannot be read. */
+static uint64_t own_address_space(void)
+{
+    int fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    char text[64];
+    ssize_t n;
+    do
+        n = read(fd, text, sizeof text - 1);
+    while (n < 0 && errno == EINTR);
+    close(fd);
+    uint64_t pages = 0;
+    for (ssize_t i = 0; i < n && text[i] >= '0' && text[i] <= '9'; i++)
+        pages = pages * 10 + (uint64_t)(text[i] - '0');
+    long page = sysconf(_SC_PAGESIZE);
+    return page > 0 && pages < UINT64_MAX / (uint64_t)page ? pages * (uint64_t)page : 0;
+}
+
+/* A function task's process starts as a copy of the caller's address
+ * space, which RLIMIT_AS would count against the task: from a caller
+ * that reserved more than the limit (runtimes reserve arenas and stacks
+ * they never touch) no allocation of the task's could succeed.  As a
+ * memory cgroup counts only what the task brings in, the limit is what
+ * the task may add to the address space it was given, read once cordon's
+ * own mappings for it are made.  A program it runs gets that sum too:
+ * RLIMIT_AS is per process, and set once. */
+static void make_room_for_the_caller(const cordon_task *t, cordon__launch *l)
+{
+    uint64_t limit = t->limits[CORDON_LIMIT_MEMORY];
+    if (t->kind != KIND_FUNCTION || !l->limit_set[RLIMIT_AS] || !limit)
+        return;
+    uint64_t have = own_address_space();
+    uint64_t room = have < RLIM_INFINITY - limit ? limit + have : RLIM_INFINITY;
+    set_limit(l, RLIMIT_AS, room, room);
+}
+
 static void *map_shared(size_t size)
 {
     void *at = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -516,6 +554,7 @@ static int prepare(cordon_task *t, cordon__launch *l, cordon__attempt_state *s)
         (rc = output_pipe(&s->log_fd, &l->log_fd)) < 0 ||
         (rc = stdin_source(t, l, s)) < 0 || (rc = give_pipes_to_task_user(t, s)) < 0)
         return rc;
+    make_room_for_the_caller(t, l);
     if (l->policy) {
         int pair[2];
         if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0)

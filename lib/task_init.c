@@ -347,9 +347,22 @@ static bool reap_ended(cordon__init_report *report, pid_t task, uint64_t give_ba
         if (pid == task && *end == TASK_RUNNING) {
             *end = TASK_ENDED;
             report->task_status = status;
+            report->task_end_ns = cordon__now_ns();
             __atomic_store_n(&report->task_status_valid, 1, __ATOMIC_RELEASE);
         }
     }
+}
+
+/* The init's CPU so far (its set-up, the start of the task, then its
+ * reaping) is cordon's, not the task's, and so is a command's give-back:
+ * the CPU limit leaves them out of the cgroup's count. */
+static void publish_own_cpu(cordon__init_report *report, uint64_t give_back)
+{
+    struct rusage own;
+    if (getrusage(RUSAGE_SELF, &own) == 0)
+        __atomic_store_n(&report->init_cpu_ns, cordon__rusage_cpu_ns(&own) + give_back,
+                         __ATOMIC_RELEASE);
+    __atomic_store_n(&report->task_started, 1, __ATOMIC_RELEASE);
 }
 
 /* Reaps until no process is left, each with its usage counted in the
@@ -363,22 +376,14 @@ static void reap_all(cordon__init_report *report, pid_t task, uint64_t give_back
     enum task_end end = TASK_RUNNING;
     struct timespec tick = { .tv_sec = 0, .tv_nsec = 100 * 1000 * 1000 };
     while (reap_ended(report, task, give_back, &end)) {
+        /* Its work as it goes is published too, so that the count the
+         * limit reads while the task runs is the task's own, as its usage
+         * will be. */
+        publish_own_cpu(report, give_back);
         siginfo_t info;
         if (sigtimedwait(awaited, &info, &tick) == SIGUSR1)
             kill(-1, SIGKILL);
     }
-}
-
-/* The init's CPU so far (its set-up, the start of the task) is cordon's,
- * not the task's, and so is a command's give-back: the CPU limit leaves
- * them out of the cgroup's count. */
-static void publish_own_cpu(cordon__init_report *report, uint64_t give_back)
-{
-    struct rusage own;
-    if (getrusage(RUSAGE_SELF, &own) == 0)
-        __atomic_store_n(&report->init_cpu_ns, cordon__rusage_cpu_ns(&own) + give_back,
-                         __ATOMIC_RELEASE);
-    __atomic_store_n(&report->task_started, 1, __ATOMIC_RELEASE);
 }
 
 static void subtract_ns(struct timeval *from, uint64_t *ns)

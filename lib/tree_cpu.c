@@ -216,9 +216,10 @@ static bool task_started(const cordon__attempt_state *s)
 }
 
 /* The cgroup also counts cordon's own start of a task in namespaces: the
- * child that made them and the init up to the task's start (after the
- * end, the init's whole own use).  Left out, so that the limit counts what
- * the task's usage shows. */
+ * child that made them and the init up to the task's start, and, once the
+ * init was reaped, all of the init's own work (its end frees its copy of
+ * the caller: tens of ms for a function task from a caller holding a few
+ * GiB).  Left out, so that the limit counts what the task's usage shows. */
 static uint64_t less_cordon_s_start(const cordon__attempt_state *s, uint64_t cgroup_ns)
 {
     if (!s->in_namespaces)

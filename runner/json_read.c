@@ -245,20 +245,33 @@ static bool key_is(const char *a, const char *b, const char *key)
     return (size_t)(b - a) == n && memcmp(a, key, n) == 0;
 }
 
+/* The figures of one usage object: the record's own (its last attempt's)
+ * or one attempt's in its history. */
+typedef struct usage_fields {
+    uint64_t wall_us, user_us, sys_us, max_rss_kb;
+} usage_fields;
+
 typedef struct fields {
-    bool has_command, has_usage;
+    bool has_command, has_usage, has_history;
     long exit_code;
     char exception[64];
-    uint64_t user_us, sys_us;
+    usage_fields usage;
+    uint64_t history_cpu_us;    /* user+sys of every attempt of a retried task */
 } fields;
 
-static void read_usage(cursor *c, audit_entry *e, fields *f)
+/* Each figure is at most COUNT_MAX, but a hostile line may hold
+ * thousands of attempts: the sum stays at the ceiling instead of wrapping. */
+static uint64_t add_held(uint64_t a, uint64_t b)
+{
+    return a > UINT64_MAX - b ? UINT64_MAX : a + b;
+}
+
+static void read_usage(cursor *c, usage_fields *u)
 {
     if (!take(c, '{')) {
         fail(c);
         return;
     }
-    f->has_usage = true;
     if (take(c, '}'))
         return;
     do {
@@ -269,17 +282,65 @@ static void read_usage(cursor *c, audit_entry *e, fields *f)
             return;
         }
         if (key_is(a, b, "wall_us"))
-            e->wall_us = read_count(c, "usage.wall_us");
+            u->wall_us = read_count(c, "usage.wall_us");
         else if (key_is(a, b, "user_us"))
-            f->user_us = read_count(c, "usage.user_us");
+            u->user_us = read_count(c, "usage.user_us");
         else if (key_is(a, b, "sys_us"))
-            f->sys_us = read_count(c, "usage.sys_us");
+            u->sys_us = read_count(c, "usage.sys_us");
         else if (key_is(a, b, "max_rss_kb"))
-            e->max_rss_kb = read_count(c, "usage.max_rss_kb");
+            u->max_rss_kb = read_count(c, "usage.max_rss_kb");
         else
             skip_value(c, 1);
     } while (!c->failed && take(c, ','));
     if (!take(c, '}'))
+        fail(c);
+}
+
+/* One attempt of "history": only its usage's CPU is kept. */
+static void read_attempt(cursor *c, fields *f)
+{
+    if (!take(c, '{')) {
+        fail(c);
+        return;
+    }
+    if (take(c, '}'))
+        return;
+    do {
+        const char *a = NULL, *b = NULL;
+        raw_string(c, &a, &b);
+        if (c->failed || !take(c, ':')) {
+            fail(c);
+            return;
+        }
+        if (key_is(a, b, "usage")) {
+            usage_fields u = { 0, 0, 0, 0 };
+            read_usage(c, &u);
+            f->history_cpu_us = add_held(f->history_cpu_us, add_held(u.user_us, u.sys_us));
+        } else {
+            skip_value(c, 2);
+        }
+    } while (!c->failed && take(c, ','));
+    if (!take(c, '}'))
+        fail(c);
+}
+
+/* A retried task's record keeps its last attempt's usage and every
+ * attempt's in "history": its CPU is what all of them used, as the batch
+ * summary counts it. */
+static void read_history(cursor *c, fields *f)
+{
+    if (!take(c, '[')) {
+        fail(c);
+        return;
+    }
+    f->has_history = true;
+    f->history_cpu_us = 0;
+    if (take(c, ']'))
+        return;
+    do
+        read_attempt(c, f);
+    while (!c->failed && take(c, ','));
+    if (!take(c, ']'))
         fail(c);
 }
 
@@ -351,7 +412,10 @@ static void read_member(cursor *c, audit_entry *e, fields *f)
     } else if (key_is(a, b, "exit_code")) {
         f->exit_code = (long)read_whole(c, "exit_code", INT_MIN, INT_MAX);
     } else if (key_is(a, b, "usage")) {
-        read_usage(c, e, f);
+        read_usage(c, &f->usage);
+        f->has_usage = true;
+    } else if (key_is(a, b, "history") && c->p < c->end && *c->p == '[') {
+        read_history(c, f);
     } else {
         skip_value(c, 1);
     }
@@ -361,7 +425,7 @@ int audit_entry_parse(const char *line, size_t len, audit_entry *e)
 {
     memset(e, 0, sizeof *e);
     cursor c = { line, line + len, false, e->reason };
-    fields f = { false, false, 0, "", 0, 0 };
+    fields f = { false, false, false, 0, "", { 0, 0, 0, 0 }, 0 };
     if (!take(&c, '{'))
         return -1;
     if (!take(&c, '}')) {
@@ -377,7 +441,10 @@ int audit_entry_parse(const char *line, size_t len, audit_entry *e)
         e->command = NULL;
         return -1;
     }
-    e->cpu_us = f.user_us + f.sys_us;
+    e->wall_us = f.usage.wall_us;
+    e->max_rss_kb = f.usage.max_rss_kb;
+    uint64_t own_cpu_us = f.usage.user_us + f.usage.sys_us;
+    e->cpu_us = f.has_history && f.history_cpu_us > own_cpu_us ? f.history_cpu_us : own_cpu_us;
     if (f.exception[0])
         snprintf(e->outcome, sizeof e->outcome, "%s", f.exception);
     else if (f.exit_code)

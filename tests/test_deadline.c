@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "support.h"
 
@@ -296,6 +297,53 @@ static void test_deadline_passed_as_the_task_ended_by_itself(void **state)
     }
 }
 
+/* Writes a line, then returns 3 at once. */
+static int writes_then_fails(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    (void)arg;
+    fputs("done\n", stdout);
+    fflush(stdout);
+    return 3;
+}
+
+/* Holds the collecting thread, as a slow output callback would. */
+static void holds_the_caller(void *user, int stream, const char *data, size_t len)
+{
+    (void)stream, (void)data, (void)len;
+    unsigned *calls = user;
+    if ((*calls)++ == 0)
+        usleep(600 * 1000);
+}
+
+/* A task that failed by itself well before its deadline, whose end the
+ * caller saw only after the deadline (its thread was held by an output
+ * callback): the deadline did not end it, so it is no Timeout.  It was a
+ * "Timeout" with the task's own exit code.  The first process's end is
+ * timed by cordon's init, so this holds in a pid namespace. */
+static void test_deadline_passed_after_the_task_ended_is_no_timeout(void **state)
+{
+    (void)state;
+    cordon_task *t = cordon_function_task(writes_then_fails, NULL);
+    unsigned calls = 0;
+    cordon_set_output_callback(t, holds_the_caller, &calls);
+    cordon_set_timeout_ms(t, 300);
+    cordon_run(t);
+    const cordon_result *r = cordon_task_result(t);
+    if (!(r->confinement & CORDON_CONFINED_PID_NAMESPACE)) {
+        cordon_task_free(t);
+        print_message("skipped: no pid namespace here (the first process's end is timed by "
+                      "cordon's init)\n");
+        skip();
+    }
+    assert_true(r->usage.wall_us >= 300000); /* the caller was held past the deadline */
+    assert_null(r->exception);
+    assert_int_equal(r->exit_code, 3);
+    assert_int_equal(r->signal, 0);
+    assert_string_equal(r->std_out.data, "done\n");
+    cordon_task_free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -308,6 +356,7 @@ int main(void)
         cmocka_unit_test(test_deadline_zero_means_none),
         cmocka_unit_test(test_deadline_of_a_silent_task_without_a_policy),
         cmocka_unit_test(test_deadline_passed_as_the_task_ended_by_itself),
+        cmocka_unit_test(test_deadline_passed_after_the_task_ended_is_no_timeout),
         cmocka_unit_test(test_deadline_end_is_awaited_without_spinning),
         cmocka_unit_test(test_deadline_cpu_limit_end_is_awaited_without_spinning),
     };

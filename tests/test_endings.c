@@ -182,6 +182,22 @@ static const ending endings[] = {
     { "nested process limits, the outer one reached", { "--policy", "none", "--procs", "8", NULL },
       "\"$CORDON_RUNNER\" run --procs 100 --shell 'i=0; while [ $i -lt 10 ]; do sleep 0.3 & "
       "i=$((i+1)); done; wait' 2>/dev/null", "ProcessLimit", 2, 0, 2 },
+    /* endings nobody tried before (audit 5): limits reached or set whose
+     * look-alikes the task made itself, and a signal to cordon's init */
+    { "process limit reached exactly, none refused, then a failure", { "--procs", "3", NULL },
+      "sleep 0.2 & sleep 0.2 & wait; exit 1", NULL, 1, 0, 1 },
+    { "file size limit with its signal ignored", { "--fsize", "1M", NULL },
+      "trap '' XFSZ; exec head -c 2000000 /dev/zero > \"$ENDINGS_DIR/ignored\"", NULL, 1, 0, 1 },
+    { "a child killed under a memory limit not reached", { "--mem", "256M", NULL },
+      "sh -c 'kill -KILL $$'; exit $?", NULL, 137, 0, 137 },
+    { "TERM to itself under a CPU limit not reached", { "--cpu", "5s", NULL }, "kill -TERM $$",
+      "SIGTERM", 143, 15, 143 },
+    { "exit 124 under a deadline not reached", { "--timeout", "5s", NULL }, "exit 124", NULL,
+      124, 0, 124 },
+    { "a background sleeper under a deadline, then a failure", { "--timeout", "2s", NULL },
+      "sleep 5 & exit 3", NULL, 3, 0, 3 },
+    { "USR1 to cordon's init, then a failure", { NULL },
+      "kill -USR1 1 2>/dev/null; sleep 0.1; exit 3", NULL, 3, 0, 3 },
     /* the policy */
     { "policy violation", { "--policy", "nonet-kill", "--", "env", "sh", "-c", NULL },
       "exec " H "socket-inet", "PolicyViolation", 137, 9, 159 },

@@ -1,5 +1,6 @@
 /* Limits where no cgroup can be made: the rlimit fallback.  This file runs
  * in its own process with CORDON_CGROUP=none, read once per process. */
+#include <sys/mman.h>
 #include <sys/resource.h>
 
 #include "support.h"
@@ -24,12 +25,56 @@ static void test_fallback_memory_limit_is_rlimit_as(void **state)
     cordon_task *t = cordon_function_task(allocates_without_end, NULL);
     cordon_set_limit(t, CORDON_LIMIT_MEMORY, 128u << 20);
     cordon_set_timeout_ms(t, 20000);
-    /* RLIMIT_AS: the task sees allocations fail and ends as it chooses. */
+    struct rusage caller;
+    assert_int_equal(getrusage(RUSAGE_SELF, &caller), 0);
+    /* RLIMIT_AS: the task sees allocations fail and ends as it chooses.
+     * Its peak is what it added and what it inherited of the caller's. */
     const cordon_result *r = run_task(t, 0);
     assert_int_equal(r->exit_code, 99);
     assert_non_null(strstr(r->std_out.data, "allocation failed after"));
-    assert_true(r->usage.max_rss_kb < 128u * 1024);
+    assert_true(r->usage.max_rss_kb < 128u * 1024 + (uint64_t)caller.ru_maxrss);
     cordon_task_free(t);
+}
+
+static int allocates_64_mib(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    (void)arg;
+    char *block = malloc(64u << 20);
+    if (!block)
+        return 99;
+    memset(block, 1, 64u << 20);
+    return 0;
+}
+
+/* A function task's process starts with the caller's address space, and
+ * RLIMIT_AS counts every byte of it: a caller that had reserved 512 MiB
+ * (as runtimes reserve arenas and stacks they never touch) left a task
+ * under a 128 MiB limit unable to allocate 64 MiB.  The limit is what the
+ * task may add, as a memory cgroup counts only what the task brings in. */
+static void test_fallback_memory_limit_is_the_function_s_own(void **state)
+{
+    (void)state;
+    size_t reserved = 512u << 20;
+    void *reservation = mmap(NULL, reserved, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+                             -1, 0);
+    assert_true(reservation != MAP_FAILED);
+    cordon_task *t = cordon_function_task(allocates_64_mib, NULL);
+    cordon_set_limit(t, CORDON_LIMIT_MEMORY, 128u << 20);
+    const cordon_result *r = run_task(t, 0);
+    assert_int_equal(r->exit_code, 0);
+    cordon_task_free(t);
+    /* Still a limit: what it adds past 128 MiB is refused. */
+    t = cordon_function_task(allocates_without_end, NULL);
+    cordon_set_limit(t, CORDON_LIMIT_MEMORY, 128u << 20);
+    cordon_set_timeout_ms(t, 20000);
+    r = run_task(t, 0);
+    assert_int_equal(r->exit_code, 99);
+    unsigned added = 0;
+    assert_int_equal(sscanf(r->std_out.data, "allocation failed after %u MiB", &added), 1);
+    assert_true(added <= 128);
+    cordon_task_free(t);
+    munmap(reservation, reserved);
 }
 
 static void test_fallback_process_limit_is_rlimit_nproc(void **state)
@@ -82,6 +127,7 @@ int main(void)
     setenv("CORDON_CGROUP", "none", 1);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fallback_memory_limit_is_rlimit_as),
+        cmocka_unit_test(test_fallback_memory_limit_is_the_function_s_own),
         cmocka_unit_test(test_fallback_process_limit_is_rlimit_nproc),
         cmocka_unit_test(test_fallback_memory_rlimit_is_visible_to_a_command),
         cmocka_unit_test(test_fallback_cpu_limit_counts_processes_in_sessions_of_their_own),

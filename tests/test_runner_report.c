@@ -468,6 +468,52 @@ static void test_report_skips_planted_files_in_an_audit_directory(void **state)
     free(dir);
 }
 
+/* A retried task's record keeps its last attempt's usage and every
+ * attempt's in "history": the report counts the CPU of all of them (the
+ * figure the batch's own summary gives), and the wall time and peak of
+ * the last.  Before, only the last attempt's CPU was counted. */
+static void test_report_counts_every_attempt_s_cpu(void **state)
+{
+    (void)state;
+    char *dir = make_temp_dir();
+    char *audit = path_in(dir, "a.jsonl");
+    write_file(audit,
+               "{\"command\":\"flaky\",\"line\":1,\"exit_code\":0,\"usage\":{\"wall_us\":"
+               "310000,\"user_us\":250000,\"sys_us\":50000,\"max_rss_kb\":2048},\"attempts\":3,"
+               "\"history\":[{\"exception\":\"Timeout\",\"usage\":{\"user_us\":100000,"
+               "\"sys_us\":0}},{\"exception\":\"Timeout\",\"usage\":{\"user_us\":150000,"
+               "\"sys_us\":50000}},{\"exception\":null,\"usage\":{\"wall_us\":310000,"
+               "\"user_us\":250000,\"sys_us\":50000,\"max_rss_kb\":2048}}]}\n"
+               "{\"command\":\"once\",\"line\":2,\"exit_code\":0,\"usage\":{\"wall_us\":"
+               "20000,\"user_us\":7000,\"sys_us\":3000,\"max_rss_kb\":1024}}\n");
+    captured c = CORDON("report", audit);
+    expect_status(&c, 0);
+    assert_non_null(strstr(c.out, "    600ms     310ms      2.0M  ok               flaky\n"));
+    assert_non_null(strstr(c.out, "     10ms      20ms      1.0M  ok               once\n"));
+    assert_non_null(strstr(c.out, "\ntotal: 2 tasks, cpu 610ms, wall 330ms, peak rss 2.0M\n"));
+    captured_free(&c);
+
+    /* The same from a real batch: its summary's CPU total and the
+     * report's agree, retries included. */
+    char *jobs = path_in(dir, "jobs.txt"), *real = path_in(dir, "b.jsonl");
+    write_file(jobs, "i=0; while [ $i -lt 20000 ]; do i=$((i+1)); done; exit 3\ntrue\n");
+    c = CORDON("batch", "-j", "1", "--retry", "2", "--retry-on", "exit:3", "--audit", real, jobs);
+    expect_status(&c, 1);
+    const char *summary = strstr(c.err, "\n  cpu ");
+    assert_non_null(summary);
+    char total[32] = "";
+    assert_int_equal(sscanf(summary, " cpu %31s total", total), 1);
+    captured_free(&c);
+    c = CORDON("report", real);
+    expect_status(&c, 0);
+    char expected[96];
+    snprintf(expected, sizeof expected, "\ntotal: 2 tasks, cpu %s, wall ", total);
+    assert_non_null(strstr(c.out, expected));
+    captured_free(&c);
+    free(audit), free(jobs), free(real);
+    remove_tree(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -482,6 +528,7 @@ int main(void)
         cmocka_unit_test(test_report_prints_no_control_bytes_of_names),
         cmocka_unit_test(test_report_skips_planted_files_in_an_audit_directory),
         cmocka_unit_test(test_report_refuses_a_line_past_its_bound),
+        cmocka_unit_test(test_report_counts_every_attempt_s_cpu),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

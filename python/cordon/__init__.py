@@ -13,8 +13,8 @@ from . import errors
 from .errors import *  # noqa: F401,F403 (the exception classes)
 from .executor import Executor, Future, usable_cpus
 from .options import Policy
-from .tasks import FunctionTask, ShellCommand, TaskThread, Usage
+from .tasks import Attempt, FunctionTask, ShellCommand, TaskThread, Usage
 
 __version__ = "0.1.0"
-__all__ = ["FunctionTask", "ShellCommand", "TaskThread", "Usage", "Policy",
+__all__ = ["Attempt", "FunctionTask", "ShellCommand", "TaskThread", "Usage", "Policy",
            "Executor", "Future", "usable_cpus"] + errors.__all__

@@ -21,7 +21,7 @@ import threading
 
 from . import _child, _cordon, _profile, _wire, errors, options as _options
 
-__all__ = ["FunctionTask", "ShellCommand", "Usage", "TaskThread"]
+__all__ = ["FunctionTask", "ShellCommand", "Usage", "Attempt", "TaskThread"]
 
 # Room in cordon's return region for the envelope around the value.
 _ENVELOPE_HEADROOM = 256 << 10
@@ -58,6 +58,19 @@ class Usage:
     def cpu(self):
         """Seconds of CPU, user and system."""
         return (self.user_us + self.sys_us) / 1e6
+
+
+@dataclasses.dataclass(frozen=True)
+class Attempt:
+    """One run of a task: the exception it ended with (the one run()
+    raises; None when it returned), exit code, signal and usage.  A task's `history` holds one per run of
+    its last run(), run_async() or run_and_retry(), the last one being the
+    task's own figures: the CPU all the attempts used is
+    sum(a.usage.cpu for a in task.history)."""
+    exception: object = None
+    exit_code: int = 0
+    signal: int = 0
+    usage: Usage = Usage()
 
 
 class TaskThread(threading.Thread):
@@ -108,7 +121,9 @@ class _Task:
         self._options.update(options)
         return self
 
-    def _clear(self):
+    def _clear(self, new_run=True):
+        if new_run:
+            self.history = []
         self.std_out = self.std_err = self.log_out = self.exc_out = ""
         self.exit_code = 0
         self.signal = 0
@@ -128,7 +143,10 @@ class _Task:
         if not self._execute(task):
             return self._never_started()
         self._take(task.result())
-        return self._outcome(return_limit)
+        outcome = self._outcome(return_limit)
+        self.history.append(Attempt(None if outcome[0] else outcome[1], self.exit_code,
+                                    self.signal, self.usage))
+        return outcome
 
     def _execute(self, task):
         """Starts a _cordon.Task and waits for its end, as the attempt that
@@ -254,7 +272,9 @@ class _Task:
         an instance of `exception` (a class or a tuple of them; subclasses
         count) and fewer than max_retry retries were made.  Sleeps `backoff`
         seconds before the first retry, times backoff_factor before each
-        next one, at most max_backoff.  `attempts` says how many ran."""
+        next one, at most max_backoff.  `attempts` says how many ran;
+        `usage` and the rest are the last one's, and `history` has each
+        one's (its exception, exit code, signal and usage)."""
         self._begin()
         try:
             outcome = self._retry(max_retry, exception, backoff, backoff_factor, max_backoff)
@@ -264,7 +284,7 @@ class _Task:
 
     def _retry(self, max_retry, exception, delay, backoff_factor, max_backoff):
         for attempt in range(max_retry + 1):
-            self._clear()
+            self._clear(new_run=attempt == 0)
             ok, value = outcome = self._attempt()
             self.attempts = attempt + 1
             if (ok or not isinstance(value, exception) or attempt == max_retry
