@@ -796,8 +796,33 @@ int cordon__task_clone_entry(void *launch)
     cordon__task_main(launch);
 }
 
+#ifndef SCHED_RESET_ON_FORK
+#define SCHED_RESET_ON_FORK 0x40000000
+#endif
+
+/* A caller at a real-time policy (SCHED_FIFO, _RR, _DEADLINE: an audio
+ * program, a latency-bound service) would hand it on, and a task spinning
+ * at the caller's priority on every CPU would keep the parent, which
+ * enforces its deadline, from running at all.  Every task starts at the
+ * normal policy (its nice value stays the caller's, which RLIMIT_NICE 0
+ * then keeps it from lowering).  Leaving a real-time policy for
+ * SCHED_OTHER needs no privilege. */
+static void leave_real_time(const cordon__launch *l)
+{
+    int policy = sched_getscheduler(0);
+    if (policy < 0)
+        return;
+    policy &= ~SCHED_RESET_ON_FORK;
+    if (policy == SCHED_OTHER || policy == SCHED_BATCH || policy == SCHED_IDLE)
+        return;
+    struct sched_param normal = { .sched_priority = 0 };
+    if (sched_setscheduler(0, SCHED_OTHER, &normal) != 0)
+        fail(l->setup, STEP_RESOURCE_LIMITS, -errno);
+}
+
 _Noreturn void cordon__child_main(const cordon__launch *l)
 {
+    leave_real_time(l);
     /* Never a run with less than asked: no network or mounts of its own. */
     if (l->lacks_namespaces)
         fail(l->setup, STEP_NAMESPACES, EOPNOTSUPP);

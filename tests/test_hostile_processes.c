@@ -305,6 +305,62 @@ static void test_a_task_takes_no_real_time_priority(void **state)
     }
 }
 
+static int reports_its_policy(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    (void)arg;
+    return sched_getscheduler(0);
+}
+
+/* In a copy of the test made SCHED_FIFO: the policy a function task and a
+ * command started with (0: SCHED_OTHER), as "function command", in `out`.
+ * Exit 2 where the copy could not become SCHED_FIFO. */
+static void run_from_a_real_time_caller(int out)
+{
+    struct sched_param param = { .sched_priority = 1 };
+    if (sched_setscheduler(0, SCHED_FIFO, &param) != 0)
+        _exit(2);
+    cordon_task *t = cordon_function_task(reports_its_policy, NULL);
+    cordon_run(t);
+    int function = cordon_task_result(t)->exit_code;
+    cordon_task_free(t);
+    t = cordon_shell_task("exit $(cut -d' ' -f41 /proc/self/stat)");
+    cordon_run(t);
+    int command = cordon_task_result(t)->exit_code;
+    cordon_task_free(t);
+    dprintf(out, "%d %d", function, command);
+    _exit(0);
+}
+
+/* A caller at a real-time policy handed it on: a task spinning at
+ * SCHED_FIFO on every CPU kept the parent from enforcing its deadline
+ * (a 300 ms one ran 2.7 s).  Every task starts at SCHED_OTHER. */
+static void test_a_task_does_not_inherit_a_real_time_policy(void **state)
+{
+    (void)state;
+    int out[2];
+    assert_int_equal(pipe2(out, O_CLOEXEC), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        close(out[0]);
+        run_from_a_real_time_caller(out[1]);
+    }
+    close(out[1]);
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    char text[64] = "";
+    ssize_t n = read(out[0], text, sizeof text - 1);
+    close(out[0]);
+    text[n > 0 ? n : 0] = '\0';
+    assert_true(WIFEXITED(status));
+    if (WEXITSTATUS(status) == 2) {
+        print_message("skipped: the caller cannot take SCHED_FIFO here (CAP_SYS_NICE)\n");
+        skip();
+    }
+    assert_string_equal(text, "0 0");
+}
+
 /* The init at the top of a command's tree is a copy of the caller: the
  * command cannot read the caller's command line there, nor anywhere else
  * in its /proc. */
@@ -438,6 +494,7 @@ int main(void)
         cmocka_unit_test(test_clone_parent_never_hands_a_process_to_the_caller),
         cmocka_unit_test(test_a_task_cannot_see_or_tune_the_caller),
         cmocka_unit_test(test_a_task_takes_no_real_time_priority),
+        cmocka_unit_test(test_a_task_does_not_inherit_a_real_time_policy),
         cmocka_unit_test(test_a_task_cannot_tune_a_sibling_task),
         cmocka_unit_test(test_a_root_task_cannot_write_kernel_settings),
         cmocka_unit_test(test_a_function_task_never_runs_before_its_own_proc),
