@@ -207,6 +207,8 @@ static inline _Noreturn void floor_init(const floor_plan *plan, const cordon_pol
 static inline _Noreturn void floor_child(const floor_plan *plan, const cordon_policy *policy,
                                          int pipe_fd, int socket_fd)
 {
+    if (sched_getscheduler(0) != SCHED_OTHER) /* a real-time caller's policy is never handed on */
+        floor_fail();
     if (setsid() < 0 || prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0 ||
         cordon__prefer_as_oom_victim() != 0)
         floor_fail();
