@@ -190,10 +190,6 @@ enum cordon__kind { KIND_FUNCTION, KIND_COMMAND };
 
 /* Everything the child needs, prepared before the fork so that the child
  * allocates nothing. */
-/* The loaded objects' .bss ranges a launch holds (lib/loaded_bss.c): a
- * Python caller with its extension modules has a few hundred. */
-#define CORDON__LOADED_BSS_MAX 1024
-
 typedef struct cordon__launch {
     int stdin_fd, stdout_fd, stderr_fd, log_fd; /* child ends */
     int relay_fd[3];                             /* [1], [2]: the caller's terminal or pipe, reopened */
@@ -594,9 +590,10 @@ typedef struct cordon__exec_plan {
     size_t loaded_bss_count;
 } cordon__exec_plan;
 /* Parent, before the fork (lib/loaded_bss.c): the .bss of every object
- * the caller has loaded, in whole pages, sorted and apart, at most `max`
- * of them; *complete is false where there were more. */
-size_t cordon__loaded_bss(cordon__address_range *ranges, size_t max, bool *complete);
+ * the caller has loaded, in whole pages, sorted and apart, in a malloc'd
+ * array of *count (NULL when out of memory); *complete is false where
+ * objects loaded meanwhile did not fit. */
+cordon__address_range *cordon__loaded_bss(size_t *count, bool *complete);
 /* The plan as the launch holds it: pointers into the launch data. */
 void cordon__exec_plan_view(const cordon__launch *l, cordon__exec_plan *plan);
 /* Child side: a deep copy of `view` in a fresh private mapping, whose

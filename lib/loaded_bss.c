@@ -53,8 +53,31 @@ static int by_start(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-size_t cordon__loaded_bss(cordon__address_range *ranges, size_t max, bool *complete)
+/* Counts the segments collect_object would list. */
+static int count_object(struct dl_phdr_info *info, size_t size, void *context)
 {
+    (void)size;
+    size_t *count = context;
+    for (ElfW(Half) i = 0; i < info->dlpi_phnum; i++)
+        *count += info->dlpi_phdr[i].p_type == PT_LOAD &&
+                  info->dlpi_phdr[i].p_memsz > info->dlpi_phdr[i].p_filesz;
+    return 0;
+}
+
+/* Room for a few objects another thread may load between the count and
+ * the listing; more than that and the list is not complete. */
+#define LOADED_WHILE_LISTING 16
+
+cordon__address_range *cordon__loaded_bss(size_t *count, bool *complete)
+{
+    size_t segments = 0;
+    dl_iterate_phdr(count_object, &segments);
+    size_t max = segments + LOADED_WHILE_LISTING;
+    cordon__address_range *ranges = malloc(max * sizeof *ranges);
+    *count = 0;
+    *complete = false;
+    if (!ranges)
+        return NULL;
     collected c = { ranges, 0, max, (uintptr_t)sysconf(_SC_PAGESIZE) - 1, false };
     dl_iterate_phdr(collect_object, &c);
     qsort(ranges, c.count, sizeof *ranges, by_start);
@@ -69,5 +92,6 @@ size_t cordon__loaded_bss(cordon__address_range *ranges, size_t max, bool *compl
         }
     }
     *complete = !c.overflowed;
-    return merged;
+    *count = merged;
+    return ranges;
 }

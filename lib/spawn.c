@@ -443,10 +443,7 @@ static void list_loaded_bss(cordon__launch *l)
 {
     if (!l->namespaces || l->caller_filtered)
         return;
-    l->loaded_bss = malloc(CORDON__LOADED_BSS_MAX * sizeof *l->loaded_bss);
-    if (l->loaded_bss)
-        l->loaded_bss_count =
-            cordon__loaded_bss(l->loaded_bss, CORDON__LOADED_BSS_MAX, &l->loaded_bss_known);
+    l->loaded_bss = cordon__loaded_bss(&l->loaded_bss_count, &l->loaded_bss_known);
 }
 
 /* The task's policy with the rules its isolation adds; a combination

@@ -1,5 +1,6 @@
 /* Accounting: rusage of the task's tree, its memory cgroup's peak and its
  * wall time. */
+#include <dlfcn.h>
 #include <fcntl.h>
 #include <malloc.h>
 #include <pthread.h>
@@ -915,6 +916,75 @@ static void test_usage_functions_cpu_leaves_out_the_inits_own(void **state)
                  from_wait4);
 }
 
+/* Copies of the test plugin, each loaded as an object of its own: every
+ * copy is one more .bss range in the caller's loader's list.  0, or -1. */
+#define MANY_OBJECTS 1100
+static int load_many_objects(const char *dir)
+{
+    char source[4096];
+    snprintf(source, sizeof source, "%s/libcrash.so", getenv("CORDON_PLUGIN_DIR"));
+    int fd = open(source, O_RDONLY | O_CLOEXEC);
+    static char image[1 << 20];
+    ssize_t size = fd >= 0 ? read(fd, image, sizeof image) : -1;
+    if (fd >= 0)
+        close(fd);
+    for (int i = 0; size > 0 && i < MANY_OBJECTS; i++) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/copy%d.so", dir, i);
+        int out = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        bool written = out >= 0 && write(out, image, (size_t)size) == size;
+        if (out >= 0)
+            close(out);
+        if (!written || !dlopen(path, RTLD_NOW | RTLD_LOCAL))
+            return -1;
+    }
+    return size > 0 ? 0 : -1;
+}
+
+/* In a copy of the test: /bin/true's figure from a caller of MANY_OBJECTS
+ * objects that holds CALLER_MIB right after a file mapping.  Exit 0 small,
+ * 1 it failed, 2 its figure held the caller's memory, 3 not started in
+ * namespaces, 4 the objects could not be loaded. */
+static int run_from_a_caller_of_many_objects(const char *dir)
+{
+    if (load_many_objects(dir) < 0)
+        return 4;
+    size_t reserved;
+    hold_after_a_file_mapping((size_t)CALLER_MIB << 20, &reserved);
+    const char *truth[] = { "/bin/true", NULL };
+    cordon_task *t = cordon_command_task(truth);
+    if (!t || cordon_run(t) != 0 || cordon_task_result(t)->exit_code != 0)
+        return 1;
+    const cordon_result *r = cordon_task_result(t);
+    if (!started_in_namespaces(r))
+        return 3;
+    return r->usage.max_rss_kb < SMALL_KB ? 0 : 2;
+}
+
+/* The loader's list has no length of its own: a caller of more objects
+ * than a fixed list held (1,024 .bss ranges) fell back to keeping every
+ * anonymous mapping after a file mapping (reported 263,xxx KiB). */
+static void test_usage_commands_peak_from_a_caller_of_many_objects(void **state)
+{
+    (void)state;
+    SKIP_UNDER_VALGRIND("no namespaces under valgrind");
+    char dir[] = "/tmp/cordon-objects-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    pid_t copy = fork();
+    assert_true(copy >= 0);
+    if (copy == 0)
+        _exit(run_from_a_caller_of_many_objects(dir));
+    int status;
+    assert_int_equal(waitpid(copy, &status, 0), copy);
+    char command[256];
+    snprintf(command, sizeof command, "rm -rf %s", dir);
+    assert_int_equal(system(command), 0);
+    assert_true(WIFEXITED(status));
+    if (WEXITSTATUS(status) == 3)
+        skip_msg(skip_reason);
+    assert_int_equal(WEXITSTATUS(status), 0);
+}
+
 /* The first process of a command gives the init's copy of the caller
  * back before its exec: some 7 ms of CPU for 256 MiB, cordon's and not
  * the task's.  /bin/true, which uses about a millisecond itself, is not
@@ -985,6 +1055,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_usage_commands_peak_is_not_the_callers_heap),
         cmocka_unit_test(test_usage_commands_peak_is_not_the_callers_mapping),
         cmocka_unit_test(test_usage_commands_peak_is_not_memory_after_a_file_mapping),
+        cmocka_unit_test(test_usage_commands_peak_from_a_caller_of_many_objects),
         cmocka_unit_test(test_usage_an_undumpable_callers_command_is_its_own),
         cmocka_unit_test(test_usage_a_command_of_a_filtered_caller_runs),
         cmocka_unit_test(test_usage_commands_own_peak_still_counts),
