@@ -266,7 +266,10 @@ static uint64_t add_held(uint64_t a, uint64_t b)
     return a > UINT64_MAX - b ? UINT64_MAX : a + b;
 }
 
-static void read_usage(cursor *c, usage_fields *u)
+/* `{"key": value, ...}`: each member's value read by `member`, given its
+ * key (raw, from a to b); a cursor that failed stops the reading. */
+typedef void member_fn(cursor *c, const char *a, const char *b, void *context);
+static void read_object(cursor *c, member_fn *member, void *context)
 {
     if (!take(c, '{')) {
         fail(c);
@@ -281,47 +284,43 @@ static void read_usage(cursor *c, usage_fields *u)
             fail(c);
             return;
         }
-        if (key_is(a, b, "wall_us"))
-            u->wall_us = read_count(c, "usage.wall_us");
-        else if (key_is(a, b, "user_us"))
-            u->user_us = read_count(c, "usage.user_us");
-        else if (key_is(a, b, "sys_us"))
-            u->sys_us = read_count(c, "usage.sys_us");
-        else if (key_is(a, b, "max_rss_kb"))
-            u->max_rss_kb = read_count(c, "usage.max_rss_kb");
-        else
-            skip_value(c, 1);
+        member(c, a, b, context);
     } while (!c->failed && take(c, ','));
     if (!take(c, '}'))
         fail(c);
 }
 
-/* One attempt of "history": only its usage's CPU is kept. */
-static void read_attempt(cursor *c, fields *f)
+static void usage_member(cursor *c, const char *a, const char *b, void *context)
 {
-    if (!take(c, '{')) {
-        fail(c);
-        return;
+    usage_fields *u = context;
+    if (key_is(a, b, "wall_us"))
+        u->wall_us = read_count(c, "usage.wall_us");
+    else if (key_is(a, b, "user_us"))
+        u->user_us = read_count(c, "usage.user_us");
+    else if (key_is(a, b, "sys_us"))
+        u->sys_us = read_count(c, "usage.sys_us");
+    else if (key_is(a, b, "max_rss_kb"))
+        u->max_rss_kb = read_count(c, "usage.max_rss_kb");
+    else
+        skip_value(c, 1);
+}
+
+static void read_usage(cursor *c, usage_fields *u)
+{
+    read_object(c, usage_member, u);
+}
+
+/* One attempt of "history": only its usage's CPU is kept. */
+static void attempt_member(cursor *c, const char *a, const char *b, void *context)
+{
+    fields *f = context;
+    if (key_is(a, b, "usage")) {
+        usage_fields u = { 0, 0, 0, 0 };
+        read_usage(c, &u);
+        f->history_cpu_us = add_held(f->history_cpu_us, add_held(u.user_us, u.sys_us));
+    } else {
+        skip_value(c, 2);
     }
-    if (take(c, '}'))
-        return;
-    do {
-        const char *a = NULL, *b = NULL;
-        raw_string(c, &a, &b);
-        if (c->failed || !take(c, ':')) {
-            fail(c);
-            return;
-        }
-        if (key_is(a, b, "usage")) {
-            usage_fields u = { 0, 0, 0, 0 };
-            read_usage(c, &u);
-            f->history_cpu_us = add_held(f->history_cpu_us, add_held(u.user_us, u.sys_us));
-        } else {
-            skip_value(c, 2);
-        }
-    } while (!c->failed && take(c, ','));
-    if (!take(c, '}'))
-        fail(c);
 }
 
 /* A retried task's record keeps its last attempt's usage and every
@@ -338,7 +337,7 @@ static void read_history(cursor *c, fields *f)
     if (take(c, ']'))
         return;
     do
-        read_attempt(c, f);
+        read_object(c, attempt_member, f);
     while (!c->failed && take(c, ','));
     if (!take(c, ']'))
         fail(c);

@@ -4,8 +4,10 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdbool.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -190,6 +192,39 @@ static inline cordon_task *shell(const char *command)
     cordon_task *t = cordon_shell_task(command);
     assert_non_null(t);
     return t;
+}
+
+/* Runs `body(out)` in a copy of the test, which writes what it found to
+ * the pipe `out` and _exits: a test that changes the process (its /dev,
+ * its scheduling policy) keeps the test itself as it was.  Waits at most
+ * 30 s; a copy still running then is killed, and the test fails with
+ * `hung`.  What it wrote goes to `text`; its wait status is returned. */
+static inline int run_in_a_copy(void (*body)(int out), char *text, size_t size, const char *hung)
+{
+    int out[2];
+    assert_int_equal(pipe2(out, O_CLOEXEC), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        close(out[0]);
+        body(out[1]);
+        _exit(0);
+    }
+    close(out[1]);
+    int status = 0;
+    for (int waited = 0; waitpid(pid, &status, WNOHANG) == 0; waited++) {
+        if (waited == 300) {
+            kill(pid, SIGKILL);
+            waitpid(pid, &status, 0);
+            close(out[0]);
+            fail_msg("%s", hung);
+        }
+        usleep(100 * 1000);
+    }
+    ssize_t n = read(out[0], text, size - 1);
+    close(out[0]);
+    text[n > 0 ? n : 0] = '\0';
+    return status;
 }
 
 /* A /dev of the process's own, in a mount namespace of its own, holding

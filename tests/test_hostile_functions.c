@@ -646,28 +646,9 @@ static void test_a_fifo_left_as_dev_null_hangs_no_later_run(void **state)
         print_message("skipped: a /dev of its own needs root\n");
         skip();
     }
-    int out[2];
-    assert_int_equal(pipe2(out, O_CLOEXEC), 0);
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        close(out[0]);
-        run_after_a_fifo_as_dev_null(out[1]);
-    }
-    close(out[1]);
-    int status = 0;
-    for (int waited = 0; waitpid(pid, &status, WNOHANG) == 0; waited++) {
-        if (waited == 300) {
-            kill(pid, SIGKILL);
-            waitpid(pid, &status, 0);
-            fail_msg("the caller's next run hung opening /dev/null");
-        }
-        usleep(100 * 1000);
-    }
-    char text[128] = "";
-    ssize_t n = read(out[0], text, sizeof text - 1);
-    close(out[0]);
-    text[n > 0 ? n : 0] = '\0';
+    char text[128];
+    int status = run_in_a_copy(run_after_a_fifo_as_dev_null, text, sizeof text,
+                               "the caller's next run hung opening /dev/null");
     if (WIFEXITED(status) && WEXITSTATUS(status) == 2) {
         print_message("skipped: no mount namespace with a /dev of its own here\n");
         skip();

@@ -393,28 +393,9 @@ static void test_policy_device_open_of_a_fifo_put_as_ptmx_hangs_nothing(void **s
         print_message("skipped: a /dev of its own needs root\n");
         skip();
     }
-    int out[2];
-    assert_int_equal(pipe2(out, O_CLOEXEC), 0);
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        close(out[0]);
-        run_the_ptmx_swapper(out[1]);
-    }
-    close(out[1]);
-    int status = 0;
-    for (int waited = 0; waitpid(pid, &status, WNOHANG) == 0; waited++) {
-        if (waited == 300) {
-            kill(pid, SIGKILL);
-            waitpid(pid, &status, 0);
-            fail_msg("the caller hung opening the task's /dev/ptmx");
-        }
-        usleep(100 * 1000);
-    }
-    char text[512] = "";
-    ssize_t n = read(out[0], text, sizeof text - 1);
-    close(out[0]);
-    text[n > 0 ? n : 0] = '\0';
+    char text[512];
+    int status = run_in_a_copy(run_the_ptmx_swapper, text, sizeof text,
+                               "the caller hung opening the task's /dev/ptmx");
     if (WIFEXITED(status) && WEXITSTATUS(status) == 2) {
         print_message("skipped: no mount namespace with a /dev of its own here\n");
         skip();
