@@ -386,6 +386,25 @@ static void test_explain_refuses_more_arguments_than_the_call_takes(void **state
     cordon_policy_free(p);
 }
 
+/* Signals by name, in a rule and as a value to explain ("unknown value
+ * 'SIGKILL'" before): a rule on kill's signal reads as the call does. */
+static void test_explain_and_rules_take_signal_names(void **state)
+{
+    (void)state;
+    cordon_policy *p = parse("default allow\nerrno EPERM kill if arg1 == SIGKILL\n");
+    cordon_error err;
+    const char *killed[] = { "1", "SIGKILL" };
+    char *text = explained(p, "kill", killed, 2, 0, &err);
+    expect_text(text, "kill(1, SIGKILL) under ");
+    expect_text(text, ": errno EPERM\n");
+    free(text);
+    const char *termed[] = { "1", "SIGTERM" };
+    text = explained(p, "kill", termed, 2, 0, &err);
+    expect_text(text, ": allow\n");
+    free(text);
+    cordon_policy_free(p);
+}
+
 static char *diffed(const cordon_policy *a, const cordon_policy *b, int expected_rc)
 {
     char *text = NULL;
@@ -433,6 +452,7 @@ int main(void)
         cmocka_unit_test(test_explain_of_overlapping_rules_gives_the_filters_answer),
         cmocka_unit_test(test_explain_refuses_unknown_names_with_a_suggestion),
         cmocka_unit_test(test_explain_refuses_more_arguments_than_the_call_takes),
+        cmocka_unit_test(test_explain_and_rules_take_signal_names),
         cmocka_unit_test(test_diff_of_default_and_nonet_is_the_network_calls),
     };
     return cmocka_run_group_tests(tests, make_scratch, remove_scratch);
