@@ -101,6 +101,9 @@ int units_parse_count(const char *text, uint64_t min, uint64_t max, uint64_t *va
     return 0;
 }
 
+/* Every unit cut, never rounded: 999.9 ms is "999ms" and 1.996 s
+ * "1.99s" (rounding gave "2.00s" there, beside a truncated "999ms"), so
+ * that a figure never shows more than was measured. */
 void units_format_time_us(char *buf, size_t size, uint64_t us)
 {
     if (us < 1000)
@@ -108,7 +111,8 @@ void units_format_time_us(char *buf, size_t size, uint64_t us)
     else if (us < 1000000)
         snprintf(buf, size, "%llums", (unsigned long long)(us / 1000));
     else if (us < 60000000)
-        snprintf(buf, size, "%.2fs", (double)us / 1e6);
+        snprintf(buf, size, "%llu.%02llus", (unsigned long long)(us / 1000000),
+                 (unsigned long long)(us / 10000 % 100));
     else if (us < 3600000000ull)
         snprintf(buf, size, "%llum%02llus", (unsigned long long)(us / 60000000),
                  (unsigned long long)(us / 1000000 % 60));
@@ -122,7 +126,9 @@ void units_format_kb(char *buf, size_t size, uint64_t kb)
     if (kb < 1024)
         snprintf(buf, size, "%lluK", (unsigned long long)kb);
     else if (kb < 1024 * 1024)
-        snprintf(buf, size, "%.1fM", (double)kb / 1024);
+        snprintf(buf, size, "%llu.%lluM", (unsigned long long)(kb / 1024),
+                 (unsigned long long)(kb * 10 / 1024 % 10));
     else
-        snprintf(buf, size, "%.2fG", (double)kb / (1024.0 * 1024));
+        snprintf(buf, size, "%llu.%02lluG", (unsigned long long)(kb / (1024 * 1024)),
+                 (unsigned long long)(kb * 100 / (1024 * 1024) % 100));
 }
