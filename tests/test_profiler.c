@@ -174,10 +174,14 @@ static void test_profiler_reports_two_static_functions_by_their_share(void **sta
     char *report = profile(t, 0);
     double heavy = share(report, SELF, "heavy_part", 0);
     double light = share(report, SELF, "light_part", 0);
-    if (heavy < 60 || heavy > 80 || light < 20 || light > 40)
+    /* About 100 samples (the kernel checks CPU timers at its tick): a
+     * 70% share is read within some 4.5 points (one standard deviation),
+     * and 59.7% was once seen.  Fifteen points either way is more than
+     * three deviations, and still tells 70/30 from an even split. */
+    if (heavy < 55 || heavy > 85 || light < 15 || light > 45)
         fprintf(stderr, "%s", report);
-    assert_true(heavy >= 60 && heavy <= 80);
-    assert_true(light >= 20 && light <= 40);
+    assert_true(heavy >= 55 && heavy <= 85);
+    assert_true(light >= 15 && light <= 45);
     /* Listed in that order, heaviest first. */
     assert_true(strstr(report, "  heavy_part (") < strstr(report, "  light_part ("));
     /* Their caller is found although neither has a frame pointer. */
