@@ -162,8 +162,23 @@ static long cpu_ms_of(cordon_task *t, unsigned *confinement)
     return ms;
 }
 
-static int orphans_counted_without_namespaces(void)
+/* The exit status of `body(arg)` run in a copy of the test, whose
+ * settings it may change for good (no namespaces, a seccomp filter, not
+ * dumpable, objects loaded); 128 + N where the copy died of signal N. */
+static int exit_status_of_a_copy(int (*body)(const void *arg), const void *arg)
 {
+    pid_t copy = fork();
+    assert_true(copy >= 0);
+    if (copy == 0)
+        _exit(body(arg));
+    int status;
+    assert_int_equal(waitpid(copy, &status, 0), copy);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+static int orphans_counted_without_namespaces(const void *unused)
+{
+    (void)unused;
     setenv("CORDON_NO_NAMESPACES", "1", 1);
     cordon_task *t = cordon_shell_task("d=$(mktemp -d) && H=\"$CORDON_HOSTILE_DIR/hostile\" && "
                                        "($H spin-then-mark 200 $d/a &) && "
@@ -186,26 +201,21 @@ static int orphans_counted_without_namespaces(void)
 static void test_usage_counts_orphans_without_a_pid_namespace(void **state)
 {
     (void)state;
-    pid_t copy = fork();
-    assert_true(copy >= 0);
-    if (copy == 0)
-        _exit(orphans_counted_without_namespaces());
-    int status;
-    assert_int_equal(waitpid(copy, &status, 0), copy);
-    assert_true(WIFEXITED(status));
-    if (WEXITSTATUS(status) == 77) {
+    int status = exit_status_of_a_copy(orphans_counted_without_namespaces, NULL);
+    if (status == 77) {
         print_message("skipped: no cgroup could be made for the task\n");
         skip();
     }
-    assert_int_equal(WEXITSTATUS(status), 0);
+    assert_int_equal(status, 0);
 }
 
 /* Neither a pid namespace nor a cgroup: wait4 sees only what the first
  * process waited for, but the scans of /proc behind a CPU limit saw the
  * orphans spin, and usage shows at least that.  In a copy of the test
  * (the environment it changes is the whole process's). */
-static int orphans_counted_by_the_cpu_limit_s_scan(void)
+static int orphans_counted_by_the_cpu_limit_s_scan(const void *unused)
 {
+    (void)unused;
     setenv("CORDON_NO_NAMESPACES", "1", 1);
     setenv("CORDON_CGROUP", "none", 1);
     cordon_task *t = cordon_shell_task("d=$(mktemp -d) && H=\"$CORDON_HOSTILE_DIR/hostile\" && "
@@ -228,14 +238,7 @@ static void test_usage_counts_what_the_cpu_limit_s_scan_saw(void **state)
     (void)state;
     if (!getenv("CORDON_HOSTILE_DIR"))
         skip();
-    pid_t copy = fork();
-    assert_true(copy >= 0);
-    if (copy == 0)
-        _exit(orphans_counted_by_the_cpu_limit_s_scan());
-    int status;
-    assert_int_equal(waitpid(copy, &status, 0), copy);
-    assert_true(WIFEXITED(status));
-    assert_int_equal(WEXITSTATUS(status), 0);
+    assert_int_equal(exit_status_of_a_copy(orphans_counted_by_the_cpu_limit_s_scan, NULL), 0);
 }
 
 /* Two children of a parent that ignores SIGCHLD: the kernel reaps them
@@ -608,8 +611,9 @@ static void test_usage_commands_peak_is_not_the_callers_mapping(void **state)
  * copy of the test: the setting is the process's.  Exit status: 0 as
  * expected, 1 the task failed, 2 its figure or the caller's memory was
  * not as expected, 3 not started in namespaces. */
-static int run_from_an_undumpable_caller(void)
+static int run_from_an_undumpable_caller(const void *unused)
 {
+    (void)unused;
     size_t len = (size_t)CALLER_MIB << 20;
     char *held = hold_mapping(len);
     if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
@@ -632,16 +636,10 @@ static void test_usage_an_undumpable_callers_command_is_its_own(void **state)
 {
     (void)state;
     SKIP_UNDER_VALGRIND("no namespaces under valgrind");
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0)
-        _exit(run_from_an_undumpable_caller());
-    int status;
-    assert_int_equal(waitpid(pid, &status, 0), pid);
-    assert_true(WIFEXITED(status));
-    if (WEXITSTATUS(status) == 3)
+    int status = exit_status_of_a_copy(run_from_an_undumpable_caller, NULL);
+    if (status == 3)
         skip_msg(skip_reason);
-    assert_int_equal(WEXITSTATUS(status), 0);
+    assert_int_equal(status, 0);
 }
 
 /* A caller under a seccomp filter of its own, which kills `nr`: its
@@ -649,8 +647,9 @@ static void test_usage_an_undumpable_callers_command_is_its_own(void **state)
  * call ended every command of such a caller (a filter killing madvise,
  * or ioctl by request).  In a copy of the test: a filter is for good.
  * Exit status: 0 the command ran, else how it did not. */
-static int command_under_a_callers_filter(long nr)
+static int command_under_a_callers_filter(const void *syscall_nr)
 {
+    long nr = *(const long *)syscall_nr;
     size_t len = (size_t)OWN_MIB << 20;
     char *held = hold_mapping(len);
     struct sock_filter code[] = {
@@ -682,14 +681,9 @@ static void test_usage_a_command_of_a_filtered_caller_runs(void **state)
     SKIP_UNDER_VALGRIND("valgrind runs no caller's seccomp filter");
     const long killed[] = { SYS_madvise, SYS_ioctl };
     for (size_t i = 0; i < sizeof killed / sizeof *killed; i++) {
-        pid_t pid = fork();
-        assert_true(pid >= 0);
-        if (pid == 0)
-            _exit(command_under_a_callers_filter(killed[i]));
-        int status;
-        assert_int_equal(waitpid(pid, &status, 0), pid);
-        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-            fail_msg("a caller whose filter kills syscall %ld: status %#x", killed[i], status);
+        int status = exit_status_of_a_copy(command_under_a_callers_filter, &killed[i]);
+        if (status != 0)
+            fail_msg("a caller whose filter kills syscall %ld: status %d", killed[i], status);
     }
 }
 
@@ -945,7 +939,7 @@ static int load_many_objects(const char *dir)
  * objects that holds CALLER_MIB right after a file mapping.  Exit 0 small,
  * 1 it failed, 2 its figure held the caller's memory, 3 not started in
  * namespaces, 4 the objects could not be loaded. */
-static int run_from_a_caller_of_many_objects(const char *dir)
+static int run_from_a_caller_of_many_objects(const void *dir)
 {
     if (load_many_objects(dir) < 0)
         return 4;
@@ -970,19 +964,13 @@ static void test_usage_commands_peak_from_a_caller_of_many_objects(void **state)
     SKIP_UNDER_VALGRIND("no namespaces under valgrind");
     char dir[] = "/tmp/cordon-objects-XXXXXX";
     assert_non_null(mkdtemp(dir));
-    pid_t copy = fork();
-    assert_true(copy >= 0);
-    if (copy == 0)
-        _exit(run_from_a_caller_of_many_objects(dir));
-    int status;
-    assert_int_equal(waitpid(copy, &status, 0), copy);
+    int status = exit_status_of_a_copy(run_from_a_caller_of_many_objects, dir);
     char command[256];
     snprintf(command, sizeof command, "rm -rf %s", dir);
     assert_int_equal(system(command), 0);
-    assert_true(WIFEXITED(status));
-    if (WEXITSTATUS(status) == 3)
+    if (status == 3)
         skip_msg(skip_reason);
-    assert_int_equal(WEXITSTATUS(status), 0);
+    assert_int_equal(status, 0);
 }
 
 /* The first process of a command gives the init's copy of the caller
