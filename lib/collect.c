@@ -29,7 +29,7 @@
 #define READ_CHUNK         (64 * 1024)
 #define DRAIN_GRACE_NS     (100ull * 1000 * 1000)
 #define CPU_CHECK_NS       (10ull * 1000 * 1000)
-#define CPU_CHECK_MIN_NS   (1ull * 1000 * 1000)
+#define CPU_CHECK_MIN_NS   (250ull * 1000)
 #define NO_PIDFD_TICK_NS   (5ull * 1000 * 1000)
 
 enum { SLOT_PID, SLOT_STDOUT, SLOT_STDERR, SLOT_LOG, SLOT_STDIN, SLOT_SOCKET, SLOT_LISTENER,
@@ -414,10 +414,18 @@ static void on_exit_seen(cordon__attempt_state *s, uint64_t *grace_end)
  * the next check comes before the rest of the budget can be gone, so the
  * limit is overshot by at most CPU_CHECK_MIN_NS per CPU (plus the
  * counter's own lag), while a tree far from its limit costs a read every
- * CPU_CHECK_NS.  A read that scans /proc (no v2 cgroup) costs with the
- * machine's processes, which a task can multiply: checks are kept at
- * least CPU_CHECK_COST_SHARE times the last read's CPU time apart, so
- * that they never take more than a twentieth of a CPU.  Its CPU time, not
+ * CPU_CHECK_NS.  The counter itself lags: every reading of another
+ * process's CPU time (cgroup, /proc, its clock) is as of the scheduler's
+ * last tick on each CPU it runs on (4 ms at HZ=250), so the limit shows
+ * in it only at the first tick past it, as it does to the kernel's own
+ * CPU timers.  Checks a quarter of a millisecond apart near the limit see
+ * that tick within that time: the overshoot is the tick's, not ours (one
+ * millisecond apart it was up to two milliseconds more on two CPUs), for
+ * a handful of reads more per task.  A read that scans /proc (no v2
+ * cgroup) costs with the machine's processes, which a task can multiply:
+ * checks are kept at least CPU_CHECK_COST_SHARE times the last read's CPU
+ * time apart, so that they never take more than a twentieth of a CPU.
+ * Its CPU time, not
  * its wall time: a read the task's own spinners kept off the CPU for a
  * tick would have put the next check 80 ms off, and the limit as far
  * past. */
