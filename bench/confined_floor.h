@@ -24,13 +24,19 @@
  *           the caller over SCM_RIGHTS), then the function: one byte to
  *           the pipe
  *   caller: receives the listener, reads the pipe to its end, wait4 twice
- * Without namespaces (CORDON_NO_NAMESPACES) the child is the task.
+ * Without namespaces (CORDON_NO_NAMESPACES) the child is the task, and,
+ * as cordon's, it is held by a v2 cgroup where one can be made (without a
+ * pid namespace, nothing else holds a tree that leaves its session): made
+ * once and kept, as cordon pools it; the caller writes a function's child
+ * into its cgroup.procs and a byte on a pipe lets the child go on, while
+ * a command's child starts in it (clone3), as cordon's do.
  */
 #ifndef CORDON_BENCH_CONFINED_FLOOR_H
 #define CORDON_BENCH_CONFINED_FLOOR_H
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/sched.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -42,6 +48,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../sandbox/cgroup.h"
 #include "../sandbox/confine.h"
 #include "../sandbox/policy.h"
 
@@ -54,7 +61,48 @@ typedef struct floor_plan {
     int runs_as_root;
     char tmpfs_options[64]; /* /dev/shm's, as cordon's */
     char *const *command;  /* NULL: the function; else execve'd after the filter */
+    cordon__cgroup cgroup; /* without a pid namespace: the v2 cgroup holding the tree */
+    int cgroup_dir_fd;     /* its directory, for a command's clone3 */
 } floor_plan;
+
+/* The cgroup cordon would hold the task's tree by, or none. */
+static inline void floor_plan_hold_trees(floor_plan *plan)
+{
+    cordon__cgroup_init_empty(&plan->cgroup);
+    plan->cgroup_dir_fd = -1;
+    if (plan->namespaces & CORDON__NAMESPACE_PID)
+        return;
+    if (cordon__cgroup_create(&plan->cgroup, 0, 0, true, false) != 0)
+        abort();
+    if (plan->cgroup.v2_dir < 0) { /* cordon has no v2 cgroup either: none */
+        cordon__cgroup_destroy(&plan->cgroup);
+        return;
+    }
+    plan->cgroup_dir_fd = open(plan->cgroup.dirs[plan->cgroup.v2_dir],
+                               O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (plan->cgroup_dir_fd < 0)
+        abort();
+}
+
+static inline void floor_plan_release(floor_plan *plan)
+{
+    if (plan->cgroup_dir_fd >= 0)
+        close(plan->cgroup_dir_fd);
+    cordon__cgroup_destroy(&plan->cgroup);
+}
+
+/* A command's child starts in the cgroup, as cordon's does (clone3 with
+ * CLONE_INTO_CGROUP), rather than being moved there: a fork otherwise.
+ * It only confines itself and execs, so glibc's fork bookkeeping is not
+ * missed. */
+static inline pid_t floor_fork(const floor_plan *plan)
+{
+    if (!plan->command || plan->cgroup_dir_fd < 0)
+        return fork();
+    struct clone_args args = { .flags = CLONE_INTO_CGROUP, .exit_signal = SIGCHLD,
+                               .cgroup = (unsigned long long)plan->cgroup_dir_fd };
+    return (pid_t)syscall(SYS_clone3, &args, sizeof args);
+}
 
 static inline void floor_plan_prepare(floor_plan *plan)
 {
@@ -66,6 +114,8 @@ static inline void floor_plan_prepare(floor_plan *plan)
     plan->landlock_scope = cordon__landlock_ruleset();
     plan->runs_as_root = geteuid() == 0;
     cordon__tmpfs_options(plan->tmpfs_options, 0);
+    plan->command = NULL;
+    floor_plan_hold_trees(plan);
 }
 
 static inline void floor_fail(void)
@@ -205,8 +255,10 @@ static inline _Noreturn void floor_init(const floor_plan *plan, const cordon_pol
 }
 
 static inline _Noreturn void floor_child(const floor_plan *plan, const cordon_policy *policy,
-                                         int pipe_fd, int socket_fd)
+                                         int pipe_fd, int socket_fd, int moved)
 {
+    if (moved >= 0) /* nothing of the task runs before it is in its cgroup */
+        floor_wait_for_mounts(moved);
     if (sched_getscheduler(0) != SCHED_OTHER) /* a real-time caller's policy is never handed on */
         floor_fail();
     if (setsid() < 0 || prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0 ||
@@ -230,15 +282,25 @@ static inline _Noreturn void floor_child(const floor_plan *plan, const cordon_po
  * measures less than it claims. */
 static inline void floor_run(const floor_plan *plan, const cordon_policy *policy)
 {
-    int pipe_fds[2], sockets[2] = { -1, -1 };
-    int with_listener = policy != NULL;
+    int pipe_fds[2], sockets[2] = { -1, -1 }, moved[2] = { -1, -1 };
+    int with_listener = policy != NULL, held = plan->cgroup.count > 0 && !plan->command;
     if (pipe2(pipe_fds, O_CLOEXEC) != 0 ||
-        (with_listener && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sockets) != 0))
+        (with_listener && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sockets) != 0) ||
+        (held && pipe2(moved, O_CLOEXEC) != 0))
         abort();
-    pid_t child = fork();
-    if (child == 0)
-        floor_child(plan, policy, pipe_fds[1], sockets[1]);
+    pid_t child = floor_fork(plan);
+    if (child == 0) {
+        if (held)
+            close(moved[1]);
+        floor_child(plan, policy, pipe_fds[1], sockets[1], moved[0]);
+    }
     close(pipe_fds[1]);
+    if (held) {
+        close(moved[0]);
+        if (cordon__cgroup_move(&plan->cgroup, child) != 0 || write(moved[1], "m", 1) != 1)
+            abort();
+        close(moved[1]);
+    }
     if (with_listener) {
         close(sockets[1]);
         int listener = floor_receive_fd(sockets[0]);

@@ -190,7 +190,9 @@ int main(int argc, char **argv)
            (int)geteuid(), ROUNDS, tasks_per_round);
     printf("the floor confined by hand: %s\n",
            hand_confined.namespaces ? "in pid, mount and IPC namespaces, as cordon here"
-                                    : "without namespaces, as cordon here");
+           : hand_confined.cgroup.count ? "without namespaces, its tree held by a v2 cgroup, "
+                                          "as cordon here"
+                                        : "without namespaces, as cordon here");
     printf("%-36s %10s %8s %12s\n", "case", "us/task", "ratio", "vs by hand");
     for (size_t c = 0; c < count; c++) {
         double m = median(cases[c].samples);
@@ -205,5 +207,6 @@ int main(int argc, char **argv)
         printf("\n");
     }
     cordon_policy_free((cordon_policy *)default_policy);
+    floor_plan_release(&hand_confined);
     return 0;
 }
