@@ -13,21 +13,34 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "internal.h"
 #include "../sandbox/text_escape.h"
 
-struct elf_image {
-    const unsigned char *bytes;
-    size_t size;
+/* What is read of the files a task named (its set-up hook's objects):
+ * FOREIGN_MAX bytes for all the files of one report together, since a
+ * hook may name 8 objects, each a large sparse file. */
+#define FOREIGN_MAX (256u << 20)
+
+/* An object's file, read piece by piece: never mapped, since a task of the
+ * caller's user that truncated a mapped file (a plugin of the caller's, a
+ * sibling task's object) would raise SIGBUS in the caller.  A piece the
+ * file no longer holds is a short read, and the table is skipped.  What
+ * one object may have read is bounded by its size at the open, so that a
+ * file naming one table from many section headers is read no more than
+ * once over. */
+struct elf_file {
+    int fd;
+    uint64_t size;          /* at the open */
+    uint64_t read_bytes;    /* pieces read so far, of `size` */
+    uint64_t *shared_used;  /* a task's objects: all of them, of FOREIGN_MAX; or NULL */
 };
 
-static bool in_image(const struct elf_image *image, uint64_t offset, uint64_t len)
+static bool in_file(const struct elf_file *file, uint64_t offset, uint64_t len)
 {
-    return offset <= image->size && len <= image->size - offset;
+    return offset <= file->size && len <= file->size - offset;
 }
 
 /*
@@ -48,7 +61,8 @@ struct symbolizer_object {
     bool main_program;
     bool foreign;           /* loaded by a task's set-up hook: read, not mapped */
     bool loaded;            /* the symbols were read, or could not be */
-    struct elf_image image;
+    void **pieces;          /* what was read of its file; names point here */
+    size_t piece_count;
     struct sorted_symbol *symbols;
     size_t symbol_count;
 };
@@ -181,58 +195,100 @@ cordon__symbolizer *cordon__symbolizer_new(void)
     return s;
 }
 
+/* Reads `len` bytes at `offset` into memory the object keeps, or NULL:
+ * outside the file, past what the object (or a task's objects together)
+ * may read, out of memory, or a short read (the file shrank). */
+static const unsigned char *read_piece(struct symbolizer_object *object, struct elf_file *file,
+                                       uint64_t offset, uint64_t len)
+{
+    if (len == 0 || !in_file(file, offset, len) || len > file->size - file->read_bytes)
+        return NULL;
+    if (file->shared_used && len > FOREIGN_MAX - *file->shared_used)
+        return NULL;
+    void **grown = realloc(object->pieces, (object->piece_count + 1) * sizeof *grown);
+    if (!grown)
+        return NULL;
+    object->pieces = grown;
+    unsigned char *bytes = malloc((size_t)len);
+    if (!bytes)
+        return NULL;
+    file->read_bytes += len;
+    if (file->shared_used)
+        *file->shared_used += len;
+    size_t got = 0;
+    while (got < len) {
+        ssize_t n = pread(file->fd, bytes + got, (size_t)len - got, (off_t)(offset + got));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            free(bytes);
+            return NULL;
+        }
+        got += (size_t)n;
+    }
+    object->pieces[object->piece_count++] = bytes;
+    return bytes;
+}
+
+/* Appends the function symbols of one table; -ENOMEM or 0. */
+static int add_table(struct symbolizer_object *object, const Elf64_Sym *symbols,
+                     size_t symbol_count, const char *names, uint64_t names_size)
+{
+    struct sorted_symbol *grown =
+        realloc(object->symbols, (object->symbol_count + symbol_count + 1) * sizeof *grown);
+    if (!grown)
+        return -ENOMEM;
+    object->symbols = grown;
+    for (size_t n = 0; n < symbol_count; n++) {
+        const Elf64_Sym *sym = &symbols[n];
+        if (ELF64_ST_TYPE(sym->st_info) != STT_FUNC || sym->st_value == 0 ||
+            sym->st_name >= names_size ||
+            !memchr(names + sym->st_name, '\0', names_size - sym->st_name))
+            continue;
+        object->symbols[object->symbol_count] = (struct sorted_symbol){
+            .start = sym->st_value, .size = sym->st_size, .name = names + sym->st_name,
+            .order = object->symbol_count,
+        };
+        object->symbol_count++;
+    }
+    return 0;
+}
+
 /* Appends the function symbols of every section of `type`; returns how many
  * were added, or -ENOMEM.  A file holds no more symbols than its size
  * has room for: a task's plugin named one table from each of 256 section
  * headers, and a 0.4 MB file had the caller sort 4 million symbols (128 MB)
  * for one crash report.  What a table names past that room is left out. */
-static long collect_symbols(struct symbolizer_object *object, const Elf64_Shdr *sections,
-                            unsigned count, unsigned type)
+static long collect_symbols(struct symbolizer_object *object, struct elf_file *file,
+                            const Elf64_Shdr *sections, unsigned count, unsigned type)
 {
-    const struct elf_image *image = &object->image;
-    const size_t room = image->size / sizeof(Elf64_Sym);
-    long added = 0;
+    const size_t room = (size_t)(file->size / sizeof(Elf64_Sym));
+    size_t before = object->symbol_count;
     for (unsigned i = 0; i < count && object->symbol_count < room; i++) {
         const Elf64_Shdr *symtab = &sections[i];
         if (symtab->sh_type != type || symtab->sh_link >= count ||
             symtab->sh_entsize != sizeof(Elf64_Sym) ||
-            !in_image(image, symtab->sh_offset, symtab->sh_size))
+            !in_file(file, symtab->sh_offset, symtab->sh_size))
             continue;
         const Elf64_Shdr *strtab = &sections[symtab->sh_link];
-        if (!in_image(image, strtab->sh_offset, strtab->sh_size))
-            continue;
-        const Elf64_Sym *symbols = (const Elf64_Sym *)(image->bytes + symtab->sh_offset);
         size_t symbol_count = symtab->sh_size / sizeof(Elf64_Sym);
         if (symbol_count > room - object->symbol_count)
             symbol_count = room - object->symbol_count;
-        struct sorted_symbol *grown = realloc(
-            object->symbols, (object->symbol_count + symbol_count + 1) * sizeof *grown);
-        if (!grown)
-            return -ENOMEM;
-        object->symbols = grown;
-        const char *names = (const char *)image->bytes + strtab->sh_offset;
-        for (size_t n = 0; n < symbol_count; n++) {
-            const Elf64_Sym *sym = &symbols[n];
-            if (ELF64_ST_TYPE(sym->st_info) != STT_FUNC || sym->st_value == 0 ||
-                sym->st_name >= strtab->sh_size ||
-                !memchr(names + sym->st_name, '\0', strtab->sh_size - sym->st_name))
-                continue;
-            object->symbols[object->symbol_count] = (struct sorted_symbol){
-                .start = sym->st_value, .size = sym->st_size, .name = names + sym->st_name,
-                .order = object->symbol_count,
-            };
-            object->symbol_count++;
-            added++;
-        }
+        const unsigned char *symbols =
+            read_piece(object, file, symtab->sh_offset, symbol_count * sizeof(Elf64_Sym));
+        const unsigned char *names = symbols ? read_piece(object, file, strtab->sh_offset,
+                                                          strtab->sh_size) : NULL;
+        if (!names)
+            continue;
+        /* malloc's memory is aligned for any type: the table may be read in place. */
+        int rc = add_table(object, (const Elf64_Sym *)(const void *)symbols, symbol_count,
+                           (const char *)names, strtab->sh_size);
+        if (rc < 0)
+            return rc;
     }
-    return added;
+    return (long)(object->symbol_count - before);
 }
 
-/* A file a task named, read into memory: mapped, a task that truncates it
- * meanwhile would raise SIGBUS in the caller.  Only a regular file, and
- * FOREIGN_MAX bytes for all the files of one report together: a hook may
- * name 8 objects, each a large sparse file. */
-#define FOREIGN_MAX (256u << 20)
 
 /* Opens a path a task named only if it is a regular file, checked before
  * the open: opening a device can act (a watchdog arms itself), a FIFO
@@ -255,33 +311,34 @@ static int open_foreign(const char *path)
     return fd;
 }
 
-static bool read_foreign(int fd, const struct stat *st, struct elf_image *image,
-                         uint64_t *budget_used)
+/* The section header table, then the symbol tables of one type (the full
+ * .symtab, else .dynsym for a stripped object) and their names. */
+static void read_symbols(struct symbolizer_object *object, struct elf_file *file)
 {
-    if (!S_ISREG(st->st_mode) || st->st_size <= 0 ||
-        (uint64_t)st->st_size > FOREIGN_MAX - *budget_used)
-        return false;
-    *budget_used += (uint64_t)st->st_size;
-    unsigned char *bytes = malloc((size_t)st->st_size);
-    size_t got = 0;
-    while (bytes && got < (size_t)st->st_size) {
-        ssize_t n = read(fd, bytes + got, (size_t)st->st_size - got);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            break;
-        got += (size_t)n;
-    }
-    if (!bytes || got == 0) {
-        free(bytes);
-        return false;
-    }
-    *image = (struct elf_image){ .bytes = bytes, .size = got };
-    return true;
+    Elf64_Ehdr header;
+    ssize_t n;
+    do
+        n = pread(file->fd, &header, sizeof header, 0);
+    while (n < 0 && errno == EINTR);
+    if (n != (ssize_t)sizeof header || memcmp(header.e_ident, ELFMAG, SELFMAG) != 0 ||
+        header.e_ident[EI_CLASS] != ELFCLASS64 || header.e_shentsize != sizeof(Elf64_Shdr))
+        return;
+    const unsigned char *table =
+        read_piece(object, file, header.e_shoff, (uint64_t)header.e_shnum * sizeof(Elf64_Shdr));
+    if (!table)
+        return;
+    const Elf64_Shdr *sections = (const Elf64_Shdr *)(const void *)table;
+    long found = collect_symbols(object, file, sections, header.e_shnum, SHT_SYMTAB);
+    if (found == 0)
+        found = collect_symbols(object, file, sections, header.e_shnum, SHT_DYNSYM);
+    if (found < 0)
+        object->symbol_count = 0;
+    if (object->symbol_count > 0)
+        qsort(object->symbols, object->symbol_count, sizeof *object->symbols, compare_symbols);
 }
 
-/* Maps the object's file and sorts its symbols; an object that cannot be
- * read simply has none. */
+/* Reads the object's symbols from its file and sorts them; an object that
+ * cannot be read simply has none. */
 static void load_symbols(struct symbolizer_object *object, uint64_t *foreign_budget_used)
 {
     object->loaded = true;
@@ -298,32 +355,12 @@ static void load_symbols(struct symbolizer_object *object, uint64_t *foreign_bud
     if (fd < 0)
         return;
     struct stat st;
-    void *map = MAP_FAILED;
-    bool read_whole = false;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
-        st.st_size = 0;
-    else if (object->foreign)
-        read_whole = read_foreign(fd, &st, &object->image, foreign_budget_used);
-    if (!object->foreign && st.st_size > 0)
-        map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
+        struct elf_file file = { .fd = fd, .size = (uint64_t)st.st_size,
+                                 .shared_used = object->foreign ? foreign_budget_used : NULL };
+        read_symbols(object, &file);
+    }
     close(fd);
-    if (map == MAP_FAILED && !read_whole)
-        return;
-    if (!read_whole)
-        object->image = (struct elf_image){ .bytes = map, .size = (size_t)st.st_size };
-    const struct elf_image *image = &object->image;
-    const Elf64_Ehdr *header = (const Elf64_Ehdr *)image->bytes;
-    if (image->size < sizeof(Elf64_Ehdr) || memcmp(header->e_ident, ELFMAG, SELFMAG) != 0 ||
-        header->e_ident[EI_CLASS] != ELFCLASS64 || header->e_shentsize != sizeof(Elf64_Shdr) ||
-        !in_image(image, header->e_shoff, (uint64_t)header->e_shnum * sizeof(Elf64_Shdr)))
-        return;
-    const Elf64_Shdr *sections = (const Elf64_Shdr *)(image->bytes + header->e_shoff);
-    long found = collect_symbols(object, sections, header->e_shnum, SHT_SYMTAB);
-    if (found == 0)
-        found = collect_symbols(object, sections, header->e_shnum, SHT_DYNSYM);
-    if (found < 0)
-        object->symbol_count = 0;
-    qsort(object->symbols, object->symbol_count, sizeof *object->symbols, compare_symbols);
 }
 
 /* The symbol covering `offset` with the highest start (the first alias among
@@ -399,10 +436,9 @@ void cordon__symbolizer_free(cordon__symbolizer *s)
         return;
     for (size_t i = 0; i < s->object_count; i++) {
         struct symbolizer_object *object = &s->objects[i];
-        if (object->image.bytes && object->foreign)
-            free((void *)object->image.bytes);
-        else if (object->image.bytes)
-            munmap((void *)object->image.bytes, object->image.size);
+        for (size_t p = 0; p < object->piece_count; p++)
+            free(object->pieces[p]);
+        free(object->pieces);
         free(object->symbols);
         free(object->path);
     }

@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "support.h"
 
@@ -182,6 +183,115 @@ static void test_crash_output_caller_object_swapped_for_a_fifo_hangs_nothing(voi
     cordon_task_free(t);
 }
 
+/* The plugin's bytes, read by the caller before a task may change them,
+ * and the FIFO by which a crashing task tells a sibling when to cut. */
+static unsigned char plugin_bytes[1 << 20];
+static size_t plugin_size;
+static char cut_signal[96];
+
+/* A sibling task of the caller's user: each time a task is about to crash
+ * in the plugin, it lets the crash go by (a task unwinds its stack with
+ * the plugin's unwind tables) and then, for 20 ms, cuts the plugin's file
+ * short and lengthens it again as fast as it can, while the caller reads
+ * it for the report's names; then it writes the file back whole.  Its
+ * first page stays: the loader reads an object's program headers there,
+ * whoever the caller is. */
+static int cut_the_object_short_at_each_crash(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    (void)arg;
+    int fd = open(swapped_object, O_WRONLY | O_CLOEXEC);
+    int crashes = open(cut_signal, O_RDWR | O_CLOEXEC);
+    if (fd < 0 || crashes < 0)
+        return 99;
+    char byte;
+    while (read(crashes, &byte, 1) == 1) {
+        usleep(300);
+        struct timespec start, now;
+        clock_gettime(CLOCK_MONOTONIC, &start);
+        do {
+            if (ftruncate(fd, 4096) != 0 || ftruncate(fd, (off_t)plugin_size) != 0)
+                return 98;
+            clock_gettime(CLOCK_MONOTONIC, &now);
+        } while ((now.tv_sec - start.tv_sec) * 1000000000L + (now.tv_nsec - start.tv_nsec) <
+                 20000000L);
+        if (pwrite(fd, plugin_bytes, plugin_size, 0) != (ssize_t)plugin_size)
+            return 97;
+    }
+    return 96;
+}
+
+__attribute__((noinline)) static int crash_in_the_plugin_after_a_word(cordon_ctx *ctx, void *arg)
+{
+    int fd = open(cut_signal, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0 || write(fd, "c", 1) != 1)
+        return 95;
+    close(fd);
+    return run_plugin(ctx, arg);
+}
+
+enum { SHRINKING_CRASHES = 40 };
+
+/* In a copy of the test, with SIGBUS and SIGSEGV as the kernel has them
+ * (not cmocka's handlers): a SIGBUS there ends only the copy. */
+static void crash_while_the_object_shrinks(int out)
+{
+    signal(SIGBUS, SIG_DFL);
+    signal(SIGSEGV, SIG_DFL);
+    plugin_fn analyze = load_a_copy_of_the_plugin();
+    int fd = open(swapped_object, O_RDONLY | O_CLOEXEC);
+    ssize_t got = fd >= 0 ? read(fd, plugin_bytes, sizeof plugin_bytes) : -1;
+    close(fd);
+    if (got <= 4096 || (size_t)got == sizeof plugin_bytes)
+        _exit(3);
+    plugin_size = (size_t)got;
+    snprintf(cut_signal, sizeof cut_signal, "/var/tmp/cordon-cut-signal-%d", (int)getpid());
+    if (mkfifo(cut_signal, 0600) != 0)
+        _exit(4);
+    cordon_task *cutter = cordon_function_task(cut_the_object_short_at_each_crash, NULL);
+    cordon_set_timeout_ms(cutter, 60000);
+    if (cordon_run_async(cutter) != 0)
+        _exit(5);
+    int crashed = 0;
+    for (int i = 0; i < SHRINKING_CRASHES; i++) {
+        usleep(30 * 1000); /* the file is whole again */
+        cordon_task *t = cordon_function_task(crash_in_the_plugin_after_a_word,
+                                              (void *)(uintptr_t)analyze);
+        cordon_set_timeout_ms(t, 10000);
+        crashed += cordon_run(t) == CORDON_EXCEPTION && cordon_task_result(t)->signal != 0;
+        cordon_task_free(t);
+    }
+    cordon_cancel(cutter);
+    cordon_join(cutter);
+    cordon_task_free(cutter);
+    unlink(cut_signal);
+    /* Whole again before anything of the caller's reads it at exit. */
+    fd = open(swapped_object, O_WRONLY | O_CLOEXEC);
+    if (fd < 0 || pwrite(fd, plugin_bytes, plugin_size, 0) != (ssize_t)plugin_size)
+        _exit(6);
+    close(fd);
+    dprintf(out, "%d", crashed);
+}
+
+/* The caller reads its own objects' files for a crash report's names.  It
+ * mapped them: a task of the caller's user that cut one short meanwhile
+ * made the caller's reading of the mapping raise SIGBUS, which killed it.
+ * Now they are read, and a piece the file no longer holds is a short read:
+ * that object's names are left out of the report. */
+static void test_crash_output_caller_object_cut_short_crashes_nothing(void **state)
+{
+    (void)state;
+    SKIP_UNDER_VALGRIND("forty crashes race a task that rewrites a file");
+    char text[64];
+    int status = run_in_a_copy(crash_while_the_object_shrinks, text, sizeof text,
+                               "the crashes with a shrinking object took over 30 s");
+    unlink(swapped_object);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        fail_msg("the caller ended with status %#x (signal %d) while a task cut its object short",
+                 status, WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+    assert_int_equal(atoi(text), SHRINKING_CRASHES);
+}
+
 /* The backtrace ends with the task's function: cordon's frames and the
  * caller's beyond it are no part of the task. */
 static void test_crash_output_backtrace_stops_at_the_task_function(void **state)
@@ -211,6 +321,7 @@ int main(void)
         cmocka_unit_test(test_crash_output_holds_nothing_of_the_caller),
         cmocka_unit_test(test_crash_output_backtrace_names_a_plugin_function),
         cmocka_unit_test(test_crash_output_caller_object_swapped_for_a_fifo_hangs_nothing),
+        cmocka_unit_test(test_crash_output_caller_object_cut_short_crashes_nothing),
         cmocka_unit_test(test_crash_output_backtrace_stops_at_the_task_function),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
