@@ -21,8 +21,12 @@
 
 /* What is read of the files a task named (its set-up hook's objects):
  * FOREIGN_MAX bytes for all the files of one report together, since a
- * hook may name 8 objects, each a large sparse file. */
+ * hook may name 8 objects, each a large sparse file.  The caller's own
+ * objects are read by path, where a task of the caller's user may have
+ * put a large sparse file too: OBJECT_READ_MAX each, which holds the
+ * symbol tables of the largest programs (some tens of MB). */
 #define FOREIGN_MAX (256u << 20)
+#define OBJECT_READ_MAX (256u << 20)
 
 /* An object's file, read piece by piece: never mapped, since a task of the
  * caller's user that truncated a mapped file (a plugin of the caller's, a
@@ -30,11 +34,11 @@
  * file no longer holds is a short read, and the table is skipped.  What
  * one object may have read is bounded by its size at the open, so that a
  * file naming one table from many section headers is read no more than
- * once over. */
+ * once over, and by OBJECT_READ_MAX. */
 struct elf_file {
     int fd;
     uint64_t size;          /* at the open */
-    uint64_t read_bytes;    /* pieces read so far, of `size` */
+    uint64_t read_bytes;    /* pieces read so far, of `size` and OBJECT_READ_MAX */
     uint64_t *shared_used;  /* a task's objects: all of them, of FOREIGN_MAX; or NULL */
 };
 
@@ -201,7 +205,9 @@ cordon__symbolizer *cordon__symbolizer_new(void)
 static const unsigned char *read_piece(struct symbolizer_object *object, struct elf_file *file,
                                        uint64_t offset, uint64_t len)
 {
-    if (len == 0 || !in_file(file, offset, len) || len > file->size - file->read_bytes)
+    uint64_t bound = file->size < OBJECT_READ_MAX ? file->size : OBJECT_READ_MAX;
+    if (len == 0 || !in_file(file, offset, len) || file->read_bytes > bound ||
+        len > bound - file->read_bytes)
         return NULL;
     if (file->shared_used && len > FOREIGN_MAX - *file->shared_used)
         return NULL;

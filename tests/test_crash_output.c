@@ -2,9 +2,11 @@
  * crash, buffered or not, and a backtrace that names functions of dlopen'd
  * plugins and stops at the task's own function. */
 #include <dlfcn.h>
+#include <elf.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -183,6 +185,75 @@ static void test_crash_output_caller_object_swapped_for_a_fifo_hangs_nothing(voi
     cordon_task_free(t);
 }
 
+#define SPARSE_TABLE_BYTES (1ull << 30)
+
+/* Puts at the plugin's path, where the caller will look for its names, a
+ * sparse file of over 1 GiB whose one symbol table and its names span it
+ * all; the plugin the task runs stays (the file it mapped is unlinked, not
+ * changed). */
+__attribute__((noinline)) static int swap_the_object_for_a_sparse_table_then_crash(cordon_ctx *ctx,
+                                                                                  void *arg)
+{
+    (void)ctx;
+    if (unlink(swapped_object) != 0)
+        return 99;
+    int fd = open(swapped_object, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return 98;
+    Elf64_Ehdr header = { .e_ident = { ELFMAG0, ELFMAG1, ELFMAG2, ELFMAG3, ELFCLASS64 },
+                          .e_shoff = 256, .e_shentsize = sizeof(Elf64_Shdr), .e_shnum = 2 };
+    Elf64_Shdr sections[2] = {
+        { .sh_type = SHT_SYMTAB, .sh_link = 1, .sh_entsize = sizeof(Elf64_Sym),
+          .sh_offset = 4096, .sh_size = SPARSE_TABLE_BYTES },
+        { .sh_type = SHT_STRTAB, .sh_offset = 4096, .sh_size = SPARSE_TABLE_BYTES },
+    };
+    if (pwrite(fd, &header, sizeof header, 0) != (ssize_t)sizeof header ||
+        pwrite(fd, sections, sizeof sections, 256) != (ssize_t)sizeof sections ||
+        ftruncate(fd, (off_t)(4096 + SPARSE_TABLE_BYTES)) != 0)
+        return 97;
+    close(fd);
+    return run_plugin(ctx, arg);
+}
+
+static void crash_with_a_sparse_object(int out)
+{
+    plugin_fn analyze = load_a_copy_of_the_plugin();
+    struct rusage before, after;
+    getrusage(RUSAGE_SELF, &before);
+    cordon_task *t = cordon_function_task(swap_the_object_for_a_sparse_table_then_crash,
+                                          (void *)(uintptr_t)analyze);
+    cordon_set_timeout_ms(t, 20000);
+    int rc = cordon_run(t);
+    getrusage(RUSAGE_SELF, &after);
+    dprintf(out, "%d %s %ld", rc, cordon_task_result(t)->exception ? cordon_task_result(t)->exception : "-",
+            after.ru_maxrss - before.ru_maxrss);
+    cordon_task_free(t);
+}
+
+/* A caller's own object is read for the report's names by its path, where
+ * a task of the caller's user may put a large sparse file naming a table
+ * as large: what the caller reads of one object is bounded (256 MiB), so
+ * its memory does not grow by the table's size. */
+static void test_crash_output_caller_object_swapped_for_a_sparse_table_is_bounded(void **state)
+{
+    (void)state;
+    SKIP_UNDER_VALGRIND("its signal frames hide the faulting function");
+    char text[128];
+    int status = run_in_a_copy(crash_with_a_sparse_object, text, sizeof text,
+                               "the report of a crash with a sparse object took over 30 s");
+    unlink(swapped_object);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    int rc = -1;
+    char exception[32] = "";
+    long grown_kb = -1;
+    if (sscanf(text, "%d %31s %ld", &rc, exception, &grown_kb) != 3)
+        fail_msg("the copy said: %s", text);
+    assert_int_equal(rc, CORDON_EXCEPTION);
+    assert_string_equal(exception, "SIGSEGV");
+    if (grown_kb > 300 * 1024)
+        fail_msg("the caller grew by %ld KiB reading the sparse object", grown_kb);
+}
+
 /* The plugin's bytes, read by the caller before a task may change them,
  * and the FIFO by which a crashing task tells a sibling when to cut. */
 static unsigned char plugin_bytes[1 << 20];
@@ -322,6 +393,7 @@ int main(void)
         cmocka_unit_test(test_crash_output_backtrace_names_a_plugin_function),
         cmocka_unit_test(test_crash_output_caller_object_swapped_for_a_fifo_hangs_nothing),
         cmocka_unit_test(test_crash_output_caller_object_cut_short_crashes_nothing),
+        cmocka_unit_test(test_crash_output_caller_object_swapped_for_a_sparse_table_is_bounded),
         cmocka_unit_test(test_crash_output_backtrace_stops_at_the_task_function),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
