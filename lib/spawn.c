@@ -489,6 +489,14 @@ static int prepare(cordon_task *t, cordon__launch *l, cordon__attempt_state *s)
     /* The task's own ruleset, if it has file rules, replaces the shared one. */
     if ((rc = cordon__isolation_prepare(t, l)) < 0)
         return rc;
+    /* Without a mount namespace the task sees the machine's /proc and /sys:
+     * the fence keeps it from writing there (the caller's /proc/PID files,
+     * the kernel's settings, its own cgroup's membership). */
+    if (!l->owns_ruleset && !(l->namespaces & CORDON__NAMESPACE_MOUNT) && l->landlock_ruleset >= 0) {
+        int fence = cordon__landlock_fence_ruleset();
+        if (fence >= 0)
+            l->landlock_ruleset = fence;
+    }
     int dumpable = prctl(PR_GET_DUMPABLE, 0, 0, 0, 0);
     l->dumpable = dumpable > 0;
     l->traceable_by_its_user = dumpable == 1; /* SUID_DUMP_USER: 2 is root's only */

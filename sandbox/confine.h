@@ -27,6 +27,10 @@ int  cordon__capability_plan_prepare(cordon__capability_plan *plan);
  * (made once; -1 when the kernel has no Landlock) and the kernel's ABI. */
 int cordon__landlock_ruleset(void);
 int cordon__landlock_abi(void);
+/* Parent side (landlock_fence.c): the shared ruleset of a task without a
+ * mount namespace, which also refuses writing beneath /proc and /sys;
+ * -1 where Landlock cannot make it (before ABI 2). */
+int cordon__landlock_fence_ruleset(void);
 
 /* Parent side (landlock_rules.c): a ruleset of a task's own that refuses
  * every file access but those granted (and carries the scopes of the

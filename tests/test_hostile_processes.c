@@ -267,6 +267,78 @@ static void test_a_task_cannot_see_or_tune_the_caller(void **state)
     assert_int_equal(sched_getscheduler(0), SCHED_OTHER);
 }
 
+/* How many of the machine's settings a task could open for writing
+ * (nothing is written): the kernel's (/proc/sys), the machine's (/sys),
+ * and the membership of the machine's root cgroup, where a process written
+ * leaves its own cgroup and the limits it holds. */
+static int opens_kernel_settings(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    (void)arg;
+    static const char *const settings[] = {
+        "/proc/sys/kernel/hostname", "/proc/sys/vm/drop_caches", "/sys/power/state",
+        "/sys/fs/cgroup/cgroup.procs", "/sys/fs/cgroup/unified/cgroup.procs",
+    };
+    int opened = 0;
+    for (size_t i = 0; i < sizeof settings / sizeof *settings; i++) {
+        int fd = open(settings[i], O_WRONLY | O_CLOEXEC);
+        if (fd >= 0) {
+            opened++;
+            close(fd);
+        }
+    }
+    return opened;
+}
+
+/* In a copy of the test: the environment it sets is the whole process's. */
+static void tamper_without_namespaces(int out)
+{
+    setenv("CORDON_NO_NAMESPACES", "1", 1);
+    struct caller_state before, after;
+    read_caller_state(&before);
+    cordon_task *t = cordon_function_task(tamper_with, (void *)(intptr_t)getpid());
+    int rc = cordon_run(t);
+    unsigned held = cordon_task_result(t)->confinement;
+    cordon_task_free(t);
+    read_caller_state(&after);
+    t = cordon_function_task(opens_kernel_settings, NULL);
+    int opened = cordon_run(t) == 0 ? cordon_task_result(t)->exit_code : -1;
+    cordon_task_free(t);
+    dprintf(out, "%d %d %d %d %d %d %d", rc, (held & CORDON_CONFINED_PID_NAMESPACE) != 0,
+            after.oom_score_adj - before.oom_score_adj, after.nice - before.nice,
+            CPU_EQUAL(&after.affinity, &before.affinity), opened, (held & CORDON_CONFINED_LANDLOCK) != 0);
+}
+
+/* Without namespaces (a machine without them, CORDON_NO_NAMESPACES=1) the
+ * task sees the machine's /proc and /sys.  Under the default policy no
+ * system call of its reached the caller, but files did: a task raised the
+ * caller's oom_score_adj to 1000 through /proc/PID, as its user or as
+ * root, and as root it could write the kernel's settings and its way out
+ * of its cgroup (and its limits) through cgroup.procs.  Its Landlock
+ * domain now refuses writing beneath /proc and /sys. */
+static void test_without_namespaces_a_task_cannot_tune_the_caller_or_the_machine(void **state)
+{
+    (void)state;
+    char text[128];
+    int status = run_in_a_copy(tamper_without_namespaces, text, sizeof text,
+                               "the tasks without namespaces took over 30 s");
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    int rc, in_pid_namespace, oom_moved, nice_moved, affinity_kept, settings_opened, landlock;
+    if (sscanf(text, "%d %d %d %d %d %d %d", &rc, &in_pid_namespace, &oom_moved, &nice_moved,
+               &affinity_kept, &settings_opened, &landlock) != 7)
+        fail_msg("the copy said: %s", text);
+    assert_int_equal(rc, 0);
+    assert_false(in_pid_namespace);
+    if (!landlock) {
+        print_message("skipped: no Landlock here\n");
+        skip();
+    }
+    assert_int_equal(oom_moved, 0);
+    assert_int_equal(nice_moved, 0);
+    assert_true(affinity_kept);
+    assert_int_equal(settings_opened, 0);
+}
+
 /* Exit status 0 when the task can take neither a real-time policy nor a
  * nice value below the one it started with, whatever the caller may. */
 static int takes_no_priority(cordon_ctx *ctx, void *arg)
@@ -481,6 +553,7 @@ int main(void)
         cmocka_unit_test(test_the_tree_dies_with_a_runner_that_is_killed),
         cmocka_unit_test(test_clone_parent_never_hands_a_process_to_the_caller),
         cmocka_unit_test(test_a_task_cannot_see_or_tune_the_caller),
+        cmocka_unit_test(test_without_namespaces_a_task_cannot_tune_the_caller_or_the_machine),
         cmocka_unit_test(test_a_task_takes_no_real_time_priority),
         cmocka_unit_test(test_a_task_does_not_inherit_a_real_time_policy),
         cmocka_unit_test(test_a_task_cannot_tune_a_sibling_task),
