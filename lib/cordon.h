@@ -399,7 +399,8 @@ int cordon_set_network(cordon_task *t, cordon_network network);
  * two tasks' network namespaces ahead, off their start path; each task
  * still gets a fresh one of its own, used by no other.  Where none is
  * waiting, the task's child makes it, as without a keeper.  The keeper
- * dies with the caller; a forked copy of the caller starts its own.
+ * ends with the caller (its process, not the thread that started it); a
+ * forked copy of the caller starts its own.
  * CORDON_NO_SPARE_NAMESPACES in the environment turns spares off.
  * cordon_release_spares ends the keeper and the spares it holds (and
  * waits for it); a later task without a network starts a new one.

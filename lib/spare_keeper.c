@@ -16,12 +16,13 @@
  * keeper is a copy of a possibly many-threaded caller, whose locks (malloc's,
  * stdio's) may be held by threads that do not exist in the copy.  It keeps
  * every signal blocked, so that no handler of the caller's runs in it; it
- * dies with the caller (PR_SET_PDEATHSIG, and the socket's end), sleeps on
- * its socket while no spare is wanted, and leaves when its maker fails:
+ * ends with the caller (the caller's pidfd, and the socket's end), sleeps
+ * on both while no spare is wanted, and leaves when its maker fails:
  * the caller then makes every namespace inline, as without a keeper.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <string.h>
@@ -129,7 +130,8 @@ static bool make_one(cordon__keeper_plan *plan)
     return WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
 
-/* The fds of the caller's it holds: its end of the socket, nothing else. */
+/* The fds of the caller's it holds: its end of the socket, nothing else
+ * (and its own pidfd of the caller). */
 static int keep_only(int fd)
 {
     if ((fd > 0 && syscall(SYS_close_range, 0, fd - 1, 0) != 0) ||
@@ -138,27 +140,47 @@ static int keep_only(int fd)
     return 0;
 }
 
+/* Until the caller asks for a spare (true), or is gone. */
+static bool asked(int socket, int caller)
+{
+    for (;;) {
+        struct pollfd watch[2] = { { .fd = socket, .events = POLLIN },
+                                   { .fd = caller, .events = POLLIN } };
+        if (poll(watch, 2, -1) < 0) {
+            if (errno == EINTR)
+                continue;
+            return false;
+        }
+        if (watch[1].revents) /* the caller's pidfd: it has ended */
+            return false;
+        char request;
+        ssize_t n = recv(socket, &request, 1, MSG_DONTWAIT);
+        if (n < 0 && (errno == EINTR || errno == EAGAIN))
+            continue;
+        return n > 0; /* 0: the caller closed its end (an exec closes it) */
+    }
+}
+
 _Noreturn void cordon__keeper_main(cordon__keeper_plan *plan)
 {
-    /* The caller may have died before the request was made. */
-    if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0 || getppid() != plan->caller)
-        _exit(1);
     plan->keeper = getpid();
     if (keep_only(plan->socket) < 0)
         _exit(1);
+    /* Not PR_SET_PDEATHSIG: it follows the thread that started the
+     * keeper, and cordon_run_async starts tasks on a collector thread
+     * that ends with its task.  The caller's pidfd says when the whole
+     * process has ended; a caller that died before it was opened is
+     * no longer the parent. */
+    int caller = (int)syscall(SYS_pidfd_open, plan->caller, 0);
+    if (caller < 0 || getppid() != plan->caller)
+        _exit(1);
     prctl(PR_SET_NAME, "cordon-spares", 0, 0, 0);
-    int wanted = CORDON__SPARES_AHEAD;
-    for (;;) {
+    for (int wanted = CORDON__SPARES_AHEAD;; wanted = 1) {
         for (; wanted > 0; wanted--)
             if (!make_one(plan))
                 _exit(CORDON__KEEPER_CANNOT_MAKE);
         /* One byte from the caller for each spare it took. */
-        char request;
-        ssize_t n = recv(plan->socket, &request, 1, 0);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) /* the caller closed its end, or is gone */
+        if (!asked(plan->socket, caller))
             _exit(0);
-        wanted = 1;
     }
 }

@@ -37,8 +37,7 @@
 
 #include "internal.h"
 
-/* A keeper killed (its starting thread left: PR_SET_PDEATHSIG follows
- * the thread) is started again, a few times at most per process. */
+/* A keeper killed is started again, a few times at most per process. */
 #define KEEPER_STARTS_MAX 4
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
@@ -108,8 +107,9 @@ static void start_keeper(bool user)
         cordon__keeper_main(&plan); /* its signals stay blocked */
     pthread_sigmask(SIG_SETMASK, &previous, NULL);
     close(pair[1]);
-    if (pid < 0) {
+    if (pid < 0) { /* refused (a filter of the caller's): not tried again */
         close(pair[0]);
+        keeper.given_up = true;
         return;
     }
     keeper.socket = pair[0];
@@ -203,11 +203,15 @@ void cordon_release_spares(void)
     pthread_mutex_unlock(&lock);
 }
 
-/* At exit or when the library is unloaded: the keeper would die with
- * the caller anyway (PR_SET_PDEATHSIG, its socket's end); this reaps it
- * for a library unloaded from a process that goes on. */
+/* At exit or when the library is unloaded: the keeper would end with
+ * the caller anyway (its pidfd of the caller, its socket's end); this
+ * reaps it for a library unloaded from a process that goes on. */
 __attribute__((destructor)) static void release_at_exit(void)
 {
-    if (keeper.owner == getpid() && keeper.pidfd >= 0)
-        cordon_release_spares();
+    /* Never waits for a thread that is taking a spare as the process ends. */
+    if (pthread_mutex_trylock(&lock) != 0)
+        return;
+    if (keeper.owner == getpid())
+        end_keeper();
+    pthread_mutex_unlock(&lock);
 }

@@ -178,10 +178,25 @@ static bool runs_soon(seen *s)
     return false;
 }
 
+/* run_looking as an async run: started on a collector thread that ends
+ * with the task. */
+static bool run_looking_async(seen *s)
+{
+    cordon_task *t = without_network(look_around, NULL);
+    bool ran = t && cordon_run_async(t) == 0 && cordon_join(t) == 0 &&
+               cordon_task_result(t)->returns.len == sizeof *s;
+    if (ran)
+        memcpy(s, cordon_task_result(t)->returns.data, sizeof *s);
+    cordon_task_free(t);
+    return ran;
+}
+
 static void spares_are_taken(int out)
 {
     seen first, second, s[4];
-    CHECK(out, run_looking(&first, 0) && run_looking(&second, 0));
+    /* The keeper is started by the second, on a thread that then ends. */
+    CHECK(out, run_looking_async(&first) && run_looking_async(&second));
+    usleep(100 * 1000);
     CHECK(out, keeper_of(getpid(), 5000) > 0);
     CHECK(out, refuse_own_network_namespaces() == 0);
     /* Without spares these could not run at all; each takes a new one. */
@@ -200,7 +215,8 @@ static void spares_are_taken(int out)
 /* The spares are made and taken: under a filter that refuses the task
  * its own unshare(CLONE_NEWNET), tasks still run, each in a namespace
  * of its own, made ahead by the keeper (which the filter does not
- * reach); with spares turned off the same task cannot run. */
+ * reach); with spares turned off the same task cannot run.  The keeper
+ * outlives the thread that started it (an async run's collector). */
 static void test_spares_are_made_ahead_and_taken(void **state)
 {
     (void)state;
@@ -425,9 +441,16 @@ static void keeper_keeps_to_itself(int out)
     }
     pid_t keeper = keeper_of(getpid(), 5000);
     CHECK(out, keeper > 0);
-    /* Its own end of the socket, nothing of the caller's. */
+    /* Its own end of the socket and its pidfd of the caller, nothing of
+     * the caller's. */
     int kept[64];
-    CHECK(out, fds_of(keeper, kept) == 1);
+    CHECK(out, fds_of(keeper, kept) == 2);
+    for (int i = 0; i < 2; i++) {
+        char path[64], target[128] = "";
+        snprintf(path, sizeof path, "/proc/%d/fd/%d", (int)keeper, kept[i]);
+        CHECK(out, readlink(path, target, sizeof target - 1) > 0);
+        CHECK(out, strncmp(target, "socket:", 7) == 0 || strcmp(target, "anon_inode:[pidfd]") == 0);
+    }
     /* The caller's new fds (the keeper's socket and pidfd, and what the
      * tasks left cached) close on exec. */
     int has = fds_of(getpid(), after);
@@ -447,7 +470,8 @@ static void keeper_keeps_to_itself(int out)
                    new_of_kind(after, has, before, had, "anon_inode:[pidfd]") == 0);
 }
 
-/* The keeper holds only its socket, the caller's fds for it close on
+/* The keeper holds only its socket (and its pidfd of the caller), the
+ * caller's fds for it close on
  * exec, no wait(-1) of the caller's reaps it and its end sends the
  * caller no SIGCHLD; cordon_release_spares ends it and closes them. */
 static void test_keeper_keeps_to_itself(void **state)
