@@ -207,6 +207,20 @@ static void spares_are_taken(int out)
         for (int j = 0; j < i; j++)
             CHECK(out, s[i].cookie != s[j].cookie);
     }
+    /* A command's child (which shares the caller's memory until its
+     * exec) joins one too. */
+    bool command_ran = false;
+    for (int tries = 0; tries < 50 && !command_ran; tries++) {
+        const char *const argv[] = { "sh", "-c", "grep -c : /proc/net/dev", NULL };
+        cordon_task *t = cordon_command_task(argv);
+        CHECK(out, t && cordon_set_network(t, CORDON_NETWORK_NONE) == 0);
+        command_ran = cordon_run(t) == 0 && cordon_task_result(t)->exit_code == 0 &&
+                      strcmp(cordon_task_result(t)->std_out.data, "1\n") == 0;
+        cordon_task_free(t);
+        if (!command_ran)
+            usleep(100 * 1000);
+    }
+    CHECK(out, command_ran);
     /* The keeper was not reached by the filter: with spares off, refused. */
     setenv("CORDON_NO_SPARE_NAMESPACES", "1", 1);
     CHECK(out, !run_looking(&first, 0));
