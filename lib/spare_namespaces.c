@@ -161,12 +161,27 @@ static bool receive_spare(int *fds, int want)
     return true;
 }
 
+/* A fork taken while another thread held the lock (a function task's
+ * child, a forked copy of the caller) would find it held for good: the
+ * copy gets a fresh one, and its story starts afresh (the owner's pid). */
+static void fresh_lock_in_child(void)
+{
+    pthread_mutex_init(&lock, NULL);
+}
+
+static void watch_forks(void)
+{
+    pthread_atfork(NULL, NULL, fresh_lock_in_child);
+}
+
 void cordon__spare_take(cordon__launch *l)
 {
     l->spare_user_fd = l->spare_net_fd = -1;
     if (!(l->namespaces & CORDON__NAMESPACE_NET) || l->lacks_namespaces ||
         getenv("CORDON_NO_SPARE_NAMESPACES"))
         return;
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, watch_forks);
     bool user = l->namespaces & CORDON__NAMESPACE_USER;
     pthread_mutex_lock(&lock);
     if (keeper.owner != getpid())
