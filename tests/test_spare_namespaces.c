@@ -642,6 +642,32 @@ static void test_tasks_run_when_the_maker_fails(void **state)
     in_a_copy(runs_when_the_maker_fails);
 }
 
+static void runs_when_joining_is_refused(int out)
+{
+    seen s[6];
+    CHECK(out, run_looking(&s[0], 0) && run_looking(&s[1], 0));
+    CHECK(out, keeper_of(getpid(), 5000) > 0);
+    usleep(200 * 1000);
+    scmp_filter_ctx f = seccomp_init(SCMP_ACT_ALLOW);
+    CHECK(out, f && seccomp_rule_add(f, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(setns), 0) == 0);
+    CHECK(out, prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0 && seccomp_load(f) == 0);
+    seccomp_release(f);
+    for (int i = 2; i < 6; i++) {
+        CHECK(out, run_looking(&s[i], 0) && s[i].problem == 0);
+        for (int j = 0; j < i; j++)
+            CHECK(out, s[i].cookie != s[j].cookie);
+    }
+}
+
+/* A child refused setns(2) (a filter of the caller's) leaves the spare
+ * and makes its namespace inline: the task runs, confined the same. */
+static void test_tasks_run_when_joining_is_refused(void **state)
+{
+    (void)state;
+    require_network_namespaces();
+    in_a_copy(runs_when_joining_is_refused);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -654,6 +680,7 @@ int main(void)
         cmocka_unit_test(test_threads_never_share_a_spare),
         cmocka_unit_test(test_tasks_run_when_the_keeper_stops_or_dies),
         cmocka_unit_test(test_tasks_run_when_the_maker_fails),
+        cmocka_unit_test(test_tasks_run_when_joining_is_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
