@@ -519,6 +519,7 @@ void cordon__spare_close(cordon__launch *launch);
 typedef struct cordon__keeper_plan {
     int socket;       /* the keeper's end; the spares go out on it */
     pid_t caller, keeper;
+    bool started_by_main_thread; /* its death is the caller's: PR_SET_PDEATHSIG */
     bool user;        /* a user namespace owns each spare */
     uid_t uid;        /* mapped to themselves there */
     gid_t gid;

@@ -16,8 +16,9 @@
  * keeper is a copy of a possibly many-threaded caller, whose locks (malloc's,
  * stdio's) may be held by threads that do not exist in the copy.  It keeps
  * every signal blocked, so that no handler of the caller's runs in it; it
- * ends with the caller (the caller's pidfd, and the socket's end), sleeps
- * on both while no spare is wanted, and leaves when its maker fails:
+ * ends with the caller (the caller's pidfd, the socket's end, and
+ * PR_SET_PDEATHSIG where the main thread started it), sleeps on both
+ * while no spare is wanted, and leaves when its maker fails:
  * the caller then makes every namespace inline, as without a keeper.
  */
 #include <errno.h>
@@ -166,11 +167,14 @@ _Noreturn void cordon__keeper_main(cordon__keeper_plan *plan)
     plan->keeper = getpid();
     if (keep_only(plan->socket) < 0)
         _exit(1);
-    /* Not PR_SET_PDEATHSIG: it follows the thread that started the
-     * keeper, and cordon_run_async starts tasks on a collector thread
-     * that ends with its task.  The caller's pidfd says when the whole
-     * process has ended; a caller that died before it was opened is
-     * no longer the parent. */
+    /* The caller's pidfd says when the whole process has ended.
+     * PR_SET_PDEATHSIG follows the thread that started the keeper, so it
+     * is asked only of a keeper the main thread started (cordon_run_async
+     * starts tasks on a collector thread that ends with its task); it
+     * also ends a keeper that is stopped.  A caller that died before
+     * either was set up is no longer the parent. */
+    if (plan->started_by_main_thread && prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0)
+        _exit(1);
     int caller = (int)syscall(SYS_pidfd_open, plan->caller, 0);
     if (caller < 0 || getppid() != plan->caller)
         _exit(1);

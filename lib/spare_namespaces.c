@@ -96,7 +96,8 @@ static void start_keeper(bool user)
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0)
         return;
     cordon__keeper_plan plan = { .socket = pair[1], .caller = getpid(), .user = user,
-                                 .uid = getuid(), .gid = getgid() };
+                                 .uid = getuid(), .gid = getgid(),
+                                 .started_by_main_thread = syscall(SYS_gettid) == getpid() };
     sigset_t all, previous;
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &previous);

@@ -347,8 +347,9 @@ static void caller_with_a_keeper(int out)
     pause();
 }
 
-/* The keeper and its maker die with the caller: a caller killed with
- * SIGKILL leaves no process behind (the test adopts its orphans). */
+/* The keeper and its maker die with the caller, even a keeper that is
+ * stopped: a caller killed with SIGKILL leaves no process behind (the
+ * test adopts its orphans). */
 static void test_keeper_dies_with_its_caller(void **state)
 {
     (void)state;
@@ -369,6 +370,9 @@ static void test_keeper_dies_with_its_caller(void **state)
     ssize_t n = read(out[0], text, sizeof text - 1);
     close(out[0]);
     int keeper = n > 0 ? atoi(text) : 0;
+    /* Stopped, it cannot watch: its parent-death signal still ends it. */
+    if (keeper > 0)
+        kill(keeper, SIGSTOP);
     kill(caller, SIGKILL);
     assert_int_equal(waitpid(caller, NULL, 0), caller);
     /* Everything the caller left is adopted here: all must end. */
