@@ -505,6 +505,28 @@ static int hand_over_own_pidfd(const cordon__launch *l)
     return open_at((int)syscall(SYS_pidfd_open, getpid(), 0), CORDON__STARTER_PIDFD);
 }
 
+/* A spare network namespace made ahead (lib/spare_namespaces.c), with
+ * the user namespace that owns it for a caller that is not root: joined
+ * instead of made.  What is still to be made is returned: a setns(2)
+ * refused (a filter of the caller's, a kernel without it) leaves it to
+ * the unshare, as without a spare.  The spare's loopback is up already. */
+static unsigned join_spare(const cordon__launch *l)
+{
+    unsigned what = l->namespaces;
+    if (l->spare_net_fd < 0)
+        return what;
+    if (l->spare_user_fd >= 0 && setns(l->spare_user_fd, CLONE_NEWUSER) == 0)
+        what &= ~CORDON__NAMESPACE_USER;
+    /* Without its user namespace the child has no right to the spare. */
+    if ((l->spare_user_fd < 0 || !(what & CORDON__NAMESPACE_USER)) &&
+        setns(l->spare_net_fd, CLONE_NEWNET) == 0)
+        what &= ~CORDON__NAMESPACE_NET;
+    if (l->spare_user_fd >= 0)
+        close(l->spare_user_fd);
+    close(l->spare_net_fd);
+    return what;
+}
+
 /* The caller's child: joins the caller's watch, keeps only the fds the
  * task needs, makes the namespaces and starts their init as a child of
  * the caller (so that the caller waits for it and its usage counts the
@@ -518,14 +540,16 @@ static _Noreturn void start_in_namespaces(const cordon__launch *l)
     join_the_caller_s_watch(l);
     if (l->parent_moves_child && (rc = wait_until_moved(shared)) < 0)
         fail(shared, STEP_CGROUP, rc);
+    /* Before the fds are placed, which closes the spare's. */
+    unsigned still_to_make = join_spare(l);
     if ((rc = place_file_descriptors(l, true)) < 0 ||
         (rc = open_at(open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC), CORDON__HOST_PROC_FD)) < 0 ||
         (rc = open_at((int)syscall(SYS_pidfd_open, l->parent_pid, 0), CORDON__CALLER_PIDFD)) < 0 ||
         (rc = hand_over_own_pidfd(l)) < 0)
         fail(shared, STEP_FILE_DESCRIPTORS, rc);
-    if ((rc = cordon__enter_namespaces(l->namespaces)) < 0)
+    if ((rc = cordon__enter_namespaces(still_to_make)) < 0)
         fail(shared, STEP_NAMESPACES, rc);
-    if ((l->namespaces & CORDON__NAMESPACE_NET) && (rc = cordon__bring_up_loopback()) < 0)
+    if ((still_to_make & CORDON__NAMESPACE_NET) && (rc = cordon__bring_up_loopback()) < 0)
         fail(shared, STEP_NAMESPACES, rc);
     if ((l->namespaces & CORDON__NAMESPACE_UTS) && (rc = cordon__set_hostname(l->hostname)) < 0)
         fail(shared, STEP_NAMESPACES, rc);

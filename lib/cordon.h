@@ -393,6 +393,20 @@ int cordon_allow_system_paths(cordon_task *t);
 typedef enum cordon_network { CORDON_NETWORK_HOST = 0, CORDON_NETWORK_NONE = 1 } cordon_network;
 int cordon_set_network(cordon_task *t, cordon_network network);
 
+/* Spare network namespaces.  From a process's second task without a
+ * network on, a keeper process of cordon's (a copy of the caller, named
+ * cordon-spares, that no wait(2) of the caller's sees) makes the next
+ * two tasks' network namespaces ahead, off their start path; each task
+ * still gets a fresh one of its own, used by no other.  Where none is
+ * waiting, the task's child makes it, as without a keeper.  The keeper
+ * ends with the caller (its process, not the thread that started it); a
+ * forked copy of the caller starts its own.
+ * CORDON_NO_SPARE_NAMESPACES in the environment turns spares off.
+ * cordon_release_spares ends the keeper and the spares it holds (and
+ * waits for it); a later task without a network starts a new one.
+ * Thread-safe. */
+void cordon_release_spares(void);
+
 /* An empty tmpfs of the task's own mounted over the directory `path`
  * (absolute, existing, e.g. "/tmp") in its mount namespace: what it
  * writes there is gone when it ends, and it sees nothing of what was

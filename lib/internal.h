@@ -237,6 +237,10 @@ typedef struct cordon__launch {
                                                     only once the starter has left */
     bool lacks_namespaces;                       /* asked for what only namespaces give, and the
                                                     machine has none: the child fails closed */
+    /* A spare network namespace made ahead (lib/spare_namespaces.c), and
+     * the user namespace that owns it (a caller that is not root), which
+     * the child joins instead of unsharing its own; -1: none, made inline. */
+    int spare_user_fd, spare_net_fd;
     const char *cwd;
     /* command tasks */
     char **exec_paths;                           /* candidates for argv[0] */
@@ -503,6 +507,24 @@ void cordon__result_message_raised(cordon_task *t, const char *text, size_t len)
 /* Allocates the parent's side and the child's plan, starts the child. */
 int cordon__spawn(cordon_task *t, cordon__launch *launch, cordon__attempt_state *state);
 void cordon__launch_release(cordon__launch *launch);
+/* Spare network namespaces (lib/spare_namespaces.c): for a task without a
+ * network, a spare's fds in launch->spare_user_fd and spare_net_fd if one
+ * is waiting (else both -1: the child makes it inline); closed by
+ * cordon__spare_close once the child has joined it. */
+void cordon__spare_take(cordon__launch *launch);
+void cordon__spare_close(cordon__launch *launch);
+/* The keeper (lib/spare_keeper.c), a copy of the caller that makes them. */
+#define CORDON__SPARES_AHEAD 2
+#define CORDON__KEEPER_CANNOT_MAKE 3 /* its exit status: its maker failed */
+typedef struct cordon__keeper_plan {
+    int socket;       /* the keeper's end; the spares go out on it */
+    pid_t caller, keeper;
+    bool started_by_main_thread; /* its death is the caller's: PR_SET_PDEATHSIG */
+    bool user;        /* a user namespace owns each spare */
+    uid_t uid;        /* mapped to themselves there */
+    gid_t gid;
+} cordon__keeper_plan;
+_Noreturn void cordon__keeper_main(cordon__keeper_plan *plan);
 /* The parent's loop: pipes, deadline, notifications and the child's exit. */
 int cordon__collect(cordon_task *t, cordon__attempt_state *state);
 /* Before the fork: the options asked for confinement that cannot be

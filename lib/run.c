@@ -98,7 +98,7 @@ static int attempt_start(cordon_task *t, attempt *a)
     cordon__attempt_state *state = &a->state;
     memset(a, 0, sizeof *a);
     launch->stdin_fd = launch->stdout_fd = launch->stderr_fd = launch->log_fd = -1;
-    launch->listener_socket = -1;
+    launch->listener_socket = launch->spare_user_fd = launch->spare_net_fd = -1;
     state->pidfd = state->stdout_fd = state->stderr_fd = state->log_fd = state->stdin_fd = -1;
     state->listener_socket = state->listener_fd = state->cancel_fd = state->stdin_source = -1;
     state->stdin_terminal.fd = -1;

@@ -601,6 +601,7 @@ void cordon__launch_release(cordon__launch *l)
     close_fd(&l->stderr_fd);
     close_fd(&l->log_fd);
     close_fd(&l->listener_socket);
+    cordon__spare_close(l);
     cordon__isolation_release(l);
     cordon__cgroup_destroy(&l->cgroup);
     free_strings(l->exec_paths);
@@ -754,6 +755,7 @@ int cordon__spawn(cordon_task *t, cordon__launch *l, cordon__attempt_state *s)
     int rc = prepare(t, l, s);
     if (rc < 0)
         return rc;
+    cordon__spare_take(l);
     /* Signals stay blocked across the fork so that no handler of the
      * caller's runs in the child before it resets them all. */
     sigset_t all, previous;
@@ -766,5 +768,7 @@ int cordon__spawn(cordon_task *t, cordon__launch *l, cordon__attempt_state *s)
     else
         rc = start_command(l, s, command_may_share_memory(l));
     pthread_sigmask(SIG_SETMASK, &previous, NULL);
+    /* The child joined the spare, or holds its own copies of the fds. */
+    cordon__spare_close(l);
     return rc < 0 ? rc : follow_init(l, s);
 }

@@ -79,6 +79,9 @@ unsigned cordon__namespaces_available(void);
 /* Child side: unshares `what` (the pid namespace takes effect for the
  * children) and maps the caller's own uid and gid in a user namespace. */
 int cordon__enter_namespaces(unsigned what);
+/* In a new user namespace: the caller's uid and gid mapped to themselves,
+ * setgroups denied (what cordon__enter_namespaces writes). */
+int cordon__map_own_ids(uid_t uid, gid_t gid);
 /* In a new mount namespace, before anything is mounted there: a copy of
  * a shared mount (every mount of a systemd machine's) is a peer of the
  * caller's, and what was mounted on it showed up, and stayed, in the

@@ -76,7 +76,7 @@ static size_t identity_map(char *out, unsigned id)
     return len;
 }
 
-static int map_own_ids(uid_t uid, gid_t gid)
+int cordon__map_own_ids(uid_t uid, gid_t gid)
 {
     char line[32];
     int rc = write_file("/proc/self/setgroups", "deny", 4);
@@ -110,7 +110,7 @@ int cordon__enter_namespaces(unsigned what)
         flags |= CLONE_NEWCGROUP;
     if (unshare(flags) != 0)
         return -errno;
-    return (what & CORDON__NAMESPACE_USER) ? map_own_ids(uid, gid) : 0;
+    return (what & CORDON__NAMESPACE_USER) ? cordon__map_own_ids(uid, gid) : 0;
 }
 
 int cordon__set_hostname(const char *name)

@@ -1,0 +1,233 @@
+/*
+ * Spare network namespaces, the caller's side: a task without a network
+ * (CORDON_NETWORK_NONE) costs a network namespace, some 600 us of kernel
+ * work (its sysctl tables, its loopback's registration), which the
+ * task's child paid on the task's start path.  A keeper process
+ * (lib/spare_keeper.c) makes them ahead, off that path, and the child
+ * joins one with setns(2) (lib/child.c) instead of unsharing its own.
+ *
+ * Every spare is fresh, made for one task and taken by one: it is handed
+ * over under a lock, closed in the caller once the task's child has
+ * joined it, and never seen by any other task (the child closes every
+ * fd it does not hand on).  Nothing depends on the keeper: where no
+ * spare is waiting (the first tasks, a burst, a keeper that is slow,
+ * dead or cannot make one), the child makes the namespace inline, as it
+ * always did, and the task is confined the same either way.
+ *
+ * The keeper starts with the second task without a network, not the
+ * first: a program that runs one such task (the cordon CLI, once per
+ * run) would pay for a keeper, a copy of itself, and two namespaces it
+ * never uses.  A keeper is the caller's own: a forked copy of the caller
+ * never takes its parent's spares (they are the parent's, and the socket
+ * would be shared), and starts its own.
+ *
+ * CORDON_NO_SPARE_NAMESPACES in the environment turns spares off (every
+ * namespace made inline): for a comparison, or a machine where a
+ * long-lived copy of the caller is unwelcome.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+/* A keeper killed is started again, a few times at most per process. */
+#define KEEPER_STARTS_MAX 4
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static struct {
+    pid_t owner;      /* the process whose keeper it is; another is a forked copy */
+    int socket;       /* -1: no keeper */
+    int pidfd;
+    bool user;        /* its spares carry a user namespace */
+    uid_t uid;
+    gid_t gid;
+    bool given_up;    /* its maker failed: every namespace inline */
+    int starts;
+    unsigned asked;   /* tasks without a network, to start it with the second */
+} keeper = { .socket = -1, .pidfd = -1 };
+
+static void close_fd(int *fd)
+{
+    if (*fd >= 0)
+        close(*fd);
+    *fd = -1;
+}
+
+/* A forked copy holds its parent's fds: closed, never used, and the
+ * copy's story starts afresh. */
+static void forget_the_parent_s(void)
+{
+    close_fd(&keeper.socket);
+    close_fd(&keeper.pidfd);
+    keeper.given_up = false;
+    keeper.starts = 0;
+    keeper.asked = 0;
+    keeper.owner = getpid();
+}
+
+/* Ends the keeper and reaps it: its socket closed, a SIGKILL for one
+ * that is busy or stopped.  A keeper is no child the caller's wait(2)
+ * sees (exit signal 0), so only this reaps it.  Returns whether it had
+ * left on its own because its maker failed. */
+static bool end_keeper(void)
+{
+    close_fd(&keeper.socket);
+    if (keeper.pidfd < 0)
+        return false;
+    syscall(SYS_pidfd_send_signal, keeper.pidfd, SIGKILL, NULL, 0);
+    siginfo_t info;
+    memset(&info, 0, sizeof info);
+    while (waitid(P_PIDFD, (id_t)keeper.pidfd, &info, WEXITED | __WALL) < 0 && errno == EINTR)
+        ;
+    close_fd(&keeper.pidfd);
+    return info.si_code == CLD_EXITED && info.si_status == CORDON__KEEPER_CANNOT_MAKE;
+}
+
+static void start_keeper(bool user)
+{
+    int pair[2];
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0)
+        return;
+    cordon__keeper_plan plan = { .socket = pair[1], .caller = getpid(), .user = user,
+                                 .uid = getuid(), .gid = getgid(),
+                                 .started_by_main_thread = syscall(SYS_gettid) == getpid() };
+    sigset_t all, previous;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &previous);
+    /* Exit signal 0: the caller's wait(-1) and SIGCHLD never see it. */
+    int pidfd = -1;
+    long pid = syscall(SYS_clone, CLONE_PIDFD, NULL, &pidfd, NULL, 0);
+    if (pid == 0)
+        cordon__keeper_main(&plan); /* its signals stay blocked */
+    pthread_sigmask(SIG_SETMASK, &previous, NULL);
+    close(pair[1]);
+    if (pid < 0) { /* refused (a filter of the caller's): not tried again */
+        close(pair[0]);
+        keeper.given_up = true;
+        return;
+    }
+    keeper.socket = pair[0];
+    keeper.pidfd = pidfd;
+    keeper.user = user;
+    keeper.uid = plan.uid;
+    keeper.gid = plan.gid;
+    keeper.starts++;
+}
+
+/* A waiting spare's fds (user, net) in `fds`, or false: none waiting. */
+static bool receive_spare(int *fds, int want)
+{
+    char byte;
+    struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+    union {
+        char buffer[CMSG_SPACE(2 * sizeof(int))];
+        struct cmsghdr align;
+    } control;
+    struct msghdr message = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buffer,
+                              .msg_controllen = sizeof control.buffer };
+    ssize_t n;
+    do
+        n = recvmsg(keeper.socket, &message, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+    while (n < 0 && errno == EINTR);
+    if (n < 0 && errno == EAGAIN)
+        return false;
+    if (n <= 0) { /* gone: a keeper whose maker failed is not started again */
+        if (end_keeper() || keeper.starts >= KEEPER_STARTS_MAX)
+            keeper.given_up = true;
+        return false;
+    }
+    int got = 0, received[2] = { -1, -1 };
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(&message); c; c = CMSG_NXTHDR(&message, c)) {
+        if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+            continue;
+        got = (int)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+        memcpy(received, CMSG_DATA(c), (size_t)(got > 2 ? 2 : got) * sizeof(int));
+    }
+    if (got != want || (message.msg_flags & MSG_CTRUNC)) {
+        close_fd(&received[0]);
+        close_fd(&received[1]);
+        return false;
+    }
+    memcpy(fds, received, sizeof received);
+    /* For the one taken, another: the keeper sleeps until asked. */
+    char request = 'r';
+    send(keeper.socket, &request, 1, MSG_DONTWAIT | MSG_NOSIGNAL);
+    return true;
+}
+
+/* A fork taken while another thread held the lock (a function task's
+ * child, a forked copy of the caller) would find it held for good: the
+ * copy gets a fresh one, and its story starts afresh (the owner's pid). */
+static void fresh_lock_in_child(void)
+{
+    pthread_mutex_init(&lock, NULL);
+}
+
+static void watch_forks(void)
+{
+    pthread_atfork(NULL, NULL, fresh_lock_in_child);
+}
+
+void cordon__spare_take(cordon__launch *l)
+{
+    l->spare_user_fd = l->spare_net_fd = -1;
+    if (!(l->namespaces & CORDON__NAMESPACE_NET) || l->lacks_namespaces ||
+        getenv("CORDON_NO_SPARE_NAMESPACES"))
+        return;
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, watch_forks);
+    bool user = l->namespaces & CORDON__NAMESPACE_USER;
+    pthread_mutex_lock(&lock);
+    if (keeper.owner != getpid())
+        forget_the_parent_s();
+    /* A caller whose ids changed since (a setuid of its own) gets no
+     * namespace mapped for the old ones. */
+    bool matches = keeper.user == user && keeper.uid == getuid() && keeper.gid == getgid();
+    if (keeper.socket >= 0 && matches) {
+        int fds[2];
+        if (receive_spare(fds, user ? 2 : 1)) {
+            l->spare_user_fd = user ? fds[0] : -1;
+            l->spare_net_fd = user ? fds[1] : fds[0];
+        }
+    } else if (keeper.socket < 0 && !keeper.given_up && ++keeper.asked >= 2) {
+        start_keeper(user);
+    }
+    pthread_mutex_unlock(&lock);
+}
+
+void cordon__spare_close(cordon__launch *l)
+{
+    close_fd(&l->spare_user_fd);
+    close_fd(&l->spare_net_fd);
+}
+
+void cordon_release_spares(void)
+{
+    pthread_mutex_lock(&lock);
+    if (keeper.owner != getpid())
+        forget_the_parent_s();
+    else
+        end_keeper();
+    keeper.asked = 0;
+    pthread_mutex_unlock(&lock);
+}
+
+/* At exit or when the library is unloaded: the keeper would end with
+ * the caller anyway (its pidfd of the caller, its socket's end); this
+ * reaps it for a library unloaded from a process that goes on. */
+__attribute__((destructor)) static void release_at_exit(void)
+{
+    /* Never waits for a thread that is taking a spare as the process ends. */
+    if (pthread_mutex_trylock(&lock) != 0)
+        return;
+    if (keeper.owner == getpid())
+        end_keeper();
+    pthread_mutex_unlock(&lock);
+}
