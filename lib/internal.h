@@ -523,6 +523,8 @@ typedef struct cordon__keeper_plan {
     bool user;        /* a user namespace owns each spare */
     uid_t uid;        /* mapped to themselves there */
     gid_t gid;
+    const cordon__address_range *loaded_bss; /* the caller's objects', sorted; NULL: */
+    size_t loaded_bss_count;                 /* not known (kept whole) */
 } cordon__keeper_plan;
 _Noreturn void cordon__keeper_main(cordon__keeper_plan *plan);
 /* The parent's loop: pipes, deadline, notifications and the child's exit. */

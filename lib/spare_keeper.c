@@ -131,6 +131,56 @@ static bool make_one(cordon__keeper_plan *plan)
     return WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
 
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+/* Their bookkeeping lies in the memory a give-back would drop: the
+ * keeper keeps its copy there. */
+static void give_back_the_caller_s_memory(const cordon__keeper_plan *plan)
+{
+    (void)plan;
+}
+#else
+#define STACK_BELOW (32 * 1024)
+#define STACK_ABOVE (128 * 1024)
+#define TLS_BELOW   (64 * 1024)
+#define TLS_ABOVE   (8 * 1024)
+
+static cordon__address_range around(uintptr_t at, uintptr_t below, uintptr_t above)
+{
+    return (cordon__address_range){ at > below ? at - below : 0, at + above };
+}
+
+/* The keeper is a copy of the caller, however big: it would hold every
+ * page the caller had at its start for the caller's lifetime, and the
+ * caller's every rewrite of one would cost the machine a page more.  It
+ * gives that copy's private memory back at once (MADV_DONTNEED, as a
+ * command's first process does before its exec: sandbox/memory_give_back.c),
+ * keeping what it reads from here on: this stack with the plan, its
+ * thread's TLS, and the loaded objects' .bss (libc's and cordon's
+ * globals).  The maker's stack is mapped afterwards.  Every call it makes
+ * from here on is bound already (-fno-plt). */
+static void give_back_the_caller_s_memory(const cordon__keeper_plan *plan)
+{
+    int maps;
+    do
+        maps = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+    while (maps < 0 && errno == EINTR);
+    if (maps < 0)
+        return;
+    uintptr_t here = (uintptr_t)__builtin_frame_address(0);
+    cordon__address_range keep[4] = {
+        around(here, STACK_BELOW, STACK_ABOVE),
+        around((uintptr_t)__builtin_thread_pointer(), TLS_BELOW, TLS_ABOVE),
+        { (uintptr_t)plan, (uintptr_t)(plan + 1) },
+        { (uintptr_t)plan->loaded_bss,
+          (uintptr_t)(plan->loaded_bss + plan->loaded_bss_count) },
+    };
+    cordon__give_back_keep kept = { keep, plan->loaded_bss ? 4 : 3, plan->loaded_bss,
+                                    plan->loaded_bss_count };
+    cordon__give_back_private_memory(maps, &kept);
+    close(maps);
+}
+#endif
+
 /* The fds of the caller's it holds: its end of the socket, nothing else
  * (and its own pidfd of the caller). */
 static int keep_only(int fd)
@@ -167,6 +217,7 @@ _Noreturn void cordon__keeper_main(cordon__keeper_plan *plan)
     plan->keeper = getpid();
     if (keep_only(plan->socket) < 0)
         _exit(1);
+    give_back_the_caller_s_memory(plan);
     /* The caller's pidfd says when the whole process has ended.
      * PR_SET_PDEATHSIG follows the thread that started the keeper, so it
      * is asked only of a keeper the main thread started (cordon_run_async

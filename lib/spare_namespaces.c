@@ -98,6 +98,10 @@ static void start_keeper(bool user)
     cordon__keeper_plan plan = { .socket = pair[1], .caller = getpid(), .user = user,
                                  .uid = getuid(), .gid = getgid(),
                                  .started_by_main_thread = syscall(SYS_gettid) == getpid() };
+    /* What the keeper keeps when it gives back its copy of the caller. */
+    bool complete = false;
+    cordon__address_range *bss = cordon__loaded_bss(&plan.loaded_bss_count, &complete);
+    plan.loaded_bss = complete ? bss : NULL;
     sigset_t all, previous;
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &previous);
@@ -107,6 +111,7 @@ static void start_keeper(bool user)
     if (pid == 0)
         cordon__keeper_main(&plan); /* its signals stay blocked */
     pthread_sigmask(SIG_SETMASK, &previous, NULL);
+    free(bss);
     close(pair[1]);
     if (pid < 0) { /* refused (a filter of the caller's): not tried again */
         close(pair[0]);

@@ -12,6 +12,7 @@
 #include <pthread.h>
 #include <seccomp.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 
@@ -499,6 +500,63 @@ static void test_keeper_keeps_to_itself(void **state)
     in_a_copy(keeper_keeps_to_itself);
 }
 
+/* The keeper's resident anonymous memory, in KiB (RssAnon); -1 unknown. */
+static long anonymous_kb_of(pid_t pid)
+{
+    char path[64], line[256];
+    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+    FILE *f = fopen(path, "r");
+    long kb = -1;
+    while (f && fgets(line, sizeof line, f))
+        if (sscanf(line, "RssAnon: %ld kB", &kb) == 1)
+            break;
+    if (f)
+        fclose(f);
+    return kb;
+}
+
+#define HELD_MIB 256
+
+static void keeper_holds_little(int out)
+{
+    size_t len = (size_t)HELD_MIB << 20;
+    char *held = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    CHECK(out, held != MAP_FAILED);
+    memset(held, 1, len);
+    seen s;
+    CHECK(out, run_looking(&s, 0) && run_looking(&s, 0));
+    pid_t keeper = keeper_of(getpid(), 5000);
+    CHECK(out, keeper > 0);
+    /* It has made its spares, and given back its copy, by the time it
+     * sleeps on its socket; a spare taken shows it. */
+    CHECK(out, runs_soon(&s) && s.problem == 0);
+    long kb = anonymous_kb_of(keeper);
+    CHECK(out, kb >= 0);
+    if (kb > 32 * 1024) {
+        dprintf(out, "the keeper holds %ld KiB of anonymous memory, the caller %d MiB", kb,
+                HELD_MIB);
+        _exit(1);
+    }
+    /* The caller's memory is the caller's still. */
+    for (size_t i = 0; i < len; i += 4096)
+        CHECK(out, held[i] == 1);
+}
+
+/* The keeper is a copy of the caller: it held every page the caller had
+ * when it started (256 MiB of a caller's, and the caller's rewrites of
+ * them cost it twice).  It gives that copy back at its start, as a
+ * command's first process does before its exec. */
+static void test_keeper_holds_none_of_the_caller_s_memory(void **state)
+{
+    (void)state;
+    require_network_namespaces();
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+    print_message("skipped: the keeper keeps its copy under a sanitizer\n");
+    skip();
+#endif
+    in_a_copy(keeper_holds_little);
+}
+
 static void forked_copy_keeps_its_own(int out)
 {
     seen s;
@@ -680,6 +738,7 @@ int main(void)
         cmocka_unit_test(test_tasks_cannot_reach_each_other),
         cmocka_unit_test(test_keeper_dies_with_its_caller),
         cmocka_unit_test(test_keeper_keeps_to_itself),
+        cmocka_unit_test(test_keeper_holds_none_of_the_caller_s_memory),
         cmocka_unit_test(test_forked_copy_starts_its_own_keeper),
         cmocka_unit_test(test_threads_never_share_a_spare),
         cmocka_unit_test(test_tasks_run_when_the_keeper_stops_or_dies),
