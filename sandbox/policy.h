@@ -64,6 +64,14 @@ const cordon_policy *cordon__policy_builtin_default(void);
  * SIGSYS fail with EPERM, and cordon__policy_sigsys_is_evidence says
  * whether they all do. */
 #define CORDON__VARIANT_NO_LISTENER      32u
+/* SHARED_USER_KEYRING (a task without a user namespace of its own): the
+ * user keyring (@u, and @us which links it) is its user's, kept by the
+ * kernel per user id and user namespace, and a process names it as its
+ * possessor (KEY_SPEC_USER_KEYRING): a task linked it into its own session
+ * keyring, read the keys the caller keeps there and planted keys for the
+ * caller and its siblings of that user.  add_key, request_key and keyctl
+ * fail with EPERM, whatever the policy's own allow rules say. */
+#define CORDON__VARIANT_SHARED_USER_KEYRING 64u
 /* NULL with errno ENOMEM; EPERM where the compiled variant would still
  * let through a call it must refuse; EINVAL where the policy's rules and
  * the variant's cannot be put together (the task is then not run), with
