@@ -415,16 +415,26 @@ static bool traps(const cordon_policy *p)
     return false;
 }
 
-/* Whether any rule or the default lets a keyring call through. */
+/* Whether a keyring call can go through: as refuse_outright sees it, the
+ * call's last unconditional rule, else its allow rules and the default
+ * (the default policy kills all three by name: no variant of its own). */
 static bool lets_keyring_calls_through(const cordon_policy *p)
 {
-    if (cordon__action_allows(p->default_action))
-        return true;
-    for (size_t i = 0; i < p->rule_count; i++)
-        if ((p->rules[i].syscall == SYS_add_key || p->rules[i].syscall == SYS_request_key ||
-             p->rules[i].syscall == SYS_keyctl) &&
-            cordon__action_allows(p->rules[i].action))
+    static const int calls[] = { SYS_add_key, SYS_request_key, SYS_keyctl };
+    cordon_policy *rules = (cordon_policy *)p; /* only read */
+    for (size_t c = 0; c < sizeof calls / sizeof *calls; c++) {
+        const cordon__rule *decider = cordon__variant_last_unconditional(rules, calls[c]);
+        if (decider) {
+            if (cordon__action_allows(decider->action))
+                return true;
+            continue;
+        }
+        if (cordon__action_allows(p->default_action))
             return true;
+        for (size_t i = 0; i < p->rule_count; i++)
+            if (p->rules[i].syscall == calls[c] && cordon__action_allows(p->rules[i].action))
+                return true;
+    }
     return false;
 }
 
