@@ -231,6 +231,8 @@ typedef struct cordon__launch {
      * another), or none at all where a rule lets the task write the root. */
     char **writable_trees;
     size_t writable_tree_count;
+    int *writable_tree_fds;                      /* one per writable tree, for the init's clones
+                                                    (it allocates nothing) */
     bool view_stays_writable;
     int landlock_abi;
     bool counts_processes;                       /* a process limit: the init starts the task

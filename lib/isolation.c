@@ -432,9 +432,14 @@ static int plan_writable_trees(cordon__launch *l)
 {
     size_t count = l->file_rule_count;
     char **real = calloc(count + 1, sizeof *real), **trees = calloc(count + 1, sizeof *trees);
-    if (!real || !trees) {
+    /* As many clones as rules at most, each held by the init at once:
+     * the number of paths a task may write is not bounded by anything
+     * but the init's open files. */
+    int *fds = calloc(count + 1, sizeof *fds);
+    if (!real || !trees || !fds) {
         free(real);
         free(trees);
+        free(fds);
         return -ENOMEM;
     }
     for (size_t i = 0; i < count; i++)
@@ -456,6 +461,7 @@ static int plan_writable_trees(cordon__launch *l)
     }
     free(real);
     l->writable_trees = trees;
+    l->writable_tree_fds = fds;
     l->writable_tree_count = l->view_stays_writable ? 0 : kept;
     return 0;
 }
@@ -590,6 +596,8 @@ void cordon__isolation_release(cordon__launch *l)
         free(l->writable_trees[i]);
     free(l->writable_trees);
     l->writable_trees = NULL;
+    free(l->writable_tree_fds);
+    l->writable_tree_fds = NULL;
     l->writable_tree_count = 0;
     l->view_stays_writable = false;
     if (l->owns_ruleset && l->landlock_ruleset >= 0)

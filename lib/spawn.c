@@ -539,6 +539,9 @@ static int prepare(cordon_task *t, cordon__launch *l, cordon__attempt_state *s)
                 (l->cgroup.v2_dir < 0 ? CORDON__VARIANT_NO_TREE_HOLD : 0);
     if (t->limits[CORDON_LIMIT_FILE_SIZE])
         kind |= CORDON__VARIANT_FILE_SIZE_LIMIT;
+    /* The user keyring is a user namespace's, per user id. */
+    if (!(l->namespaces & CORDON__NAMESPACE_USER))
+        kind |= CORDON__VARIANT_SHARED_USER_KEYRING;
     if (l->policy && (rc = policy_for(t, l, kind)) < 0)
         return rc;
     s->sigxfsz_refused = cordon__policy_refuses_own_sigxfsz(l->policy);

@@ -102,14 +102,12 @@ static int grant(const cordon__launch *l, const char *path, unsigned access)
     return cordon__landlock_grant(CORDON__RULESET_FD, l->landlock_abi, path, access);
 }
 
-/* What a view made read-only gives back: the trees a rule lets the task
- * write and its writable binds' sources, cloned before with the caller's
- * own flags (-1: none). */
-#define WRITABLE_TREES_MAX 64
+/* What a view made read-only gives back: the writable binds' sources,
+ * cloned before with the caller's own flags (-1: none).  The trees a rule
+ * lets the task write go to the launch's writable_tree_fds, as many as
+ * the rules (a fixed 64 here refused the 64th writable path with E2BIG,
+ * "failed entering its namespaces"). */
 typedef struct writable_trees {
-    int rule_tree[WRITABLE_TREES_MAX];
-    const char *rule_path[WRITABLE_TREES_MAX];
-    size_t rule_count;
     int bind_tree[sizeof ((cordon__launch *)0)->bind_access / sizeof(unsigned)];
 } writable_trees;
 
@@ -173,16 +171,12 @@ static int read_only_but_granted(const cordon__launch *l, writable_trees *trees)
 {
     if (!l->owns_ruleset || l->view_stays_writable)
         return 0;
-    if (l->writable_tree_count > WRITABLE_TREES_MAX)
-        return -E2BIG;
+    /* The init's copy of the launch: its own to write. */
+    int *rule_tree = l->writable_tree_fds;
     for (size_t i = 0; i < l->writable_tree_count; i++) {
-        int tree = cordon__clone_tree(l->writable_trees[i], true);
-        if (tree < 0 && tree != -ENOENT)
-            return tree;
-        if (tree >= 0) {
-            trees->rule_path[trees->rule_count] = l->writable_trees[i];
-            trees->rule_tree[trees->rule_count++] = tree;
-        }
+        rule_tree[i] = cordon__clone_tree(l->writable_trees[i], true);
+        if (rule_tree[i] < 0 && rule_tree[i] != -ENOENT)
+            return rule_tree[i];
     }
     /* A bind whose source cannot be cloned is bound as ever, after: then
      * read-only, like the view (a device is still written through). */
@@ -191,9 +185,10 @@ static int read_only_but_granted(const cordon__launch *l, writable_trees *trees)
             (trees->bind_tree[i] = cordon__clone_tree(l->binds[i].source, false)) < 0)
             trees->bind_tree[i] = -1;
     int rc = cordon__mount_everything_read_only();
-    for (size_t i = 0; i < trees->rule_count && rc == 0; i++) {
-        rc = cordon__mount_clone(trees->rule_tree[i], trees->rule_path[i]);
-        trees->rule_tree[i] = -1;
+    for (size_t i = 0; i < l->writable_tree_count && rc == 0; i++) {
+        if (rule_tree[i] >= 0)
+            rc = cordon__mount_clone(rule_tree[i], l->writable_trees[i]);
+        rule_tree[i] = -1;
     }
     return rc;
 }
@@ -208,7 +203,7 @@ static int mount_task_view(const cordon__launch *l)
 {
     char cwd[PATH_MAX];
     bool known = syscall(SYS_getcwd, cwd, sizeof cwd) > 0 && cwd[0] == '/';
-    writable_trees trees = { .rule_count = 0 };
+    writable_trees trees;
     for (size_t i = 0; i < sizeof trees.bind_tree / sizeof *trees.bind_tree; i++)
         trees.bind_tree[i] = -1;
     bool read_only_view = l->owns_ruleset && !l->view_stays_writable;

@@ -64,6 +64,14 @@ const cordon_policy *cordon__policy_builtin_default(void);
  * SIGSYS fail with EPERM, and cordon__policy_sigsys_is_evidence says
  * whether they all do. */
 #define CORDON__VARIANT_NO_LISTENER      32u
+/* SHARED_USER_KEYRING (a task without a user namespace of its own): the
+ * user keyring (@u, and @us which links it) is its user's, kept by the
+ * kernel per user id and user namespace, and a process names it as its
+ * possessor (KEY_SPEC_USER_KEYRING): a task linked it into its own session
+ * keyring, read the keys the caller keeps there and planted keys for the
+ * caller and its siblings of that user.  add_key, request_key and keyctl
+ * fail with EPERM, whatever the policy's own allow rules say. */
+#define CORDON__VARIANT_SHARED_USER_KEYRING 64u
 /* NULL with errno ENOMEM; EPERM where the compiled variant would still
  * let through a call it must refuse; EINVAL where the policy's rules and
  * the variant's cannot be put together (the task is then not run), with
@@ -135,6 +143,10 @@ struct cordon__notify_state {
      * struct no filter reads) may be a SIGXFSZ the task sends itself. */
     bool watch_signal_sources;
     bool signal_source_used;
+    /* Learning (policy_learn.c): what no rule of the policy refuses goes
+     * through, its default unasked, a userfaultfd among them; so every
+     * read of the task's memory may wait (task_memory.c). */
+    bool learning;
 };
 
 /* Parent side: receives one pending notification from `listener_fd`.
@@ -154,10 +166,11 @@ int cordon__notification_handle(int listener_fd, struct cordon__notify_state *st
  * writes, for /dev/null, /dev/zero, /dev/full or /dev/ptmx (with
  * `may_open`: the parent opens the device and hands the fd over as the
  * call's result) or /dev/tty (ENXIO): 1 when answered so, 0 when it stays a violation,
+ * `may_wait`: the task may make a userfaultfd, so the read of the path may wait;
  * -ENOENT when the task died meanwhile (policy_devices.c). */
 struct seccomp_notif;
 int cordon__notification_device_open(int listener_fd, const struct seccomp_notif *request,
-                                     const cordon_policy *policy, bool may_open);
+                                     const cordon_policy *policy, bool may_open, bool may_wait);
 
 /* Learning: what becomes of native call `nr`: 0 let it through, a
  * positive errno fail it with that, CORDON__NOTIFY_ERRNO_ZERO fail it

@@ -46,11 +46,10 @@ static const struct device {
 /* The path argument of open/openat, read from the task (task_memory.c:
  * a read the task can make wait is given up); false when it is not a
  * short absolute path (no device of ours is longer). */
-static bool read_path(const struct seccomp_notif *request, const cordon_policy *policy,
-                      uint64_t address, char *path, size_t size)
+static bool read_path(const struct seccomp_notif *request, bool may_wait, uint64_t address,
+                      char *path, size_t size)
 {
-    int len = cordon__task_read_string((pid_t)request->pid, address, path, size,
-                                       policy->may_make_userfaultfd);
+    int len = cordon__task_read_string((pid_t)request->pid, address, path, size, may_wait);
     return len >= 0 && (size_t)len < size - 1 && path[0] == '/';
 }
 
@@ -106,7 +105,7 @@ static int hand_over(int listener_fd, uint64_t id, int fd, uint64_t flags)
 }
 
 int cordon__notification_device_open(int listener_fd, const struct seccomp_notif *request,
-                                     const cordon_policy *policy, bool may_open)
+                                     const cordon_policy *policy, bool may_open, bool may_wait)
 {
     const struct seccomp_data *data = &request->data;
     if (!policy || data->arch != seccomp_arch_native() ||
@@ -126,7 +125,7 @@ int cordon__notification_device_open(int listener_fd, const struct seccomp_notif
             : policy->default_action != ACTION_ALLOW && policy->default_action != ACTION_LOG)
         return 0;
     char path[32];
-    if (!read_path(request, policy, args[path_arg], path, sizeof path))
+    if (!read_path(request, may_wait, args[path_arg], path, sizeof path))
         return 0;
     /* the pid still names the task that made the call: what was read is its */
     uint64_t id = request->id;

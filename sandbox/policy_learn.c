@@ -64,6 +64,7 @@ int cordon__learn_handle(int listener_fd, struct cordon__notify_state *state,
 {
     /* the base decides about the opens of devices, as outside learning */
     state->policy = learning->base;
+    state->learning = true;
     return cordon__notification_learn(listener_fd, state, decide, learning, description, size);
 }
 

@@ -83,6 +83,13 @@ static int read_from_task(void *context, uint64_t address, char *buffer, size_t 
     return cordon__task_read_string(task->pid, address, buffer, size, task->may_wait);
 }
 
+/* Whether the task can have made a userfaultfd, whose pages make a read
+ * of its memory wait for good (task_memory.c then gives up after a while). */
+static bool reads_may_wait(const struct cordon__notify_state *state)
+{
+    return state->learning || !state->policy || state->policy->may_make_userfaultfd;
+}
+
 static void describe(int listener_fd, const struct cordon__notify_state *state,
                      const struct seccomp_notif *request, char *out, size_t size)
 {
@@ -98,7 +105,7 @@ static void describe(int listener_fd, const struct cordon__notify_state *state,
         args[i] = data->args[i];
     struct task_reading task = {
         .pid = (pid_t)request->pid,
-        .may_wait = !state->policy || state->policy->may_make_userfaultfd,
+        .may_wait = reads_may_wait(state),
     };
     size_t used = cordon__describe_call_reading(data->nr, args, read_from_task, &task, out, size);
     /* Still the same notification, so the pid read from was the task's
@@ -195,7 +202,8 @@ int cordon__notification_learn(int listener_fd, struct cordon__notify_state *sta
         if (error >= 0)
             rc = answer(listener_fd, request, response, error);
         else if ((rc = cordon__notification_device_open(listener_fd, request, state->policy,
-                                                        state->devices_by_parent)) == 0)
+                                                        state->devices_by_parent,
+                                                        reads_may_wait(state))) == 0)
             describe(listener_fd, state, request, description, size);
     }
     seccomp_notify_free(request, response);

@@ -29,7 +29,11 @@
  * - with a file size limit, the ways a task would send itself SIGXFSZ or
  *   change its RLIMIT_FSIZE fail with EPERM (policy_variant_signals.c), so
  *   that a SIGXFSZ death
- *   is the kernel's report of the limit.
+ *   is the kernel's report of the limit;
+ * - without a user namespace of its own, the keyring calls fail with
+ *   EPERM: the user keyring is the task's user's, shared with the caller
+ *   of that user and every sibling task, and any process of the user
+ *   possesses it (its session keyring is its own: sandbox/keyrings.c).
  * Each holds whatever the policy's own allow rules say (an imported Docker
  * profile allows setsid, prlimit64, inotify and sockets by name): the
  * user asked for the isolation these complete.  What the policy refuses
@@ -276,6 +280,9 @@ static bool refuses_what_it_must(const cordon_policy *v, unsigned kind)
         { CORDON__VARIANT_FILE_RULES, SYS_inotify_add_watch, { 3, 4096, 0x100 } },
         { CORDON__VARIANT_FILE_RULES, SYS_fanotify_mark, { 3, 1, 0x100, (uint64_t)-100 } },
         { CORDON__VARIANT_NO_NETWORK, SYS_io_uring_setup, { 8, 0x1000 } },
+        { CORDON__VARIANT_SHARED_USER_KEYRING, SYS_keyctl, { 1, (uint64_t)-4, (uint64_t)-3 } },
+        { CORDON__VARIANT_SHARED_USER_KEYRING, SYS_add_key, { 0, 0, 0, 0, (uint64_t)-4 } },
+        { CORDON__VARIANT_SHARED_USER_KEYRING, SYS_request_key, { 0, 0, 0, (uint64_t)-4 } },
     };
     for (size_t i = 0; i < sizeof musts / sizeof *musts; i++)
         if ((kind & musts[i].kind) &&
@@ -311,6 +318,12 @@ static int add_variant_rules(const cordon_policy *p, cordon_policy *v, unsigned 
         rc = cordon__variant_refuse_own_signal(v, SIGXFSZ);
     if (rc == 0 && (kind & CORDON__VARIANT_NO_LISTENER))
         rc = cordon__variant_refuse_own_signal(v, SIGSYS);
+    /* The keyring calls name keyrings by numbers any process of the user
+     * may learn (/proc/keys) and by the special ids, in most of their
+     * arguments: refused whole. */
+    static const int keyring_calls[] = { SYS_add_key, SYS_request_key, SYS_keyctl };
+    for (size_t i = 0; i < 3 && rc == 0 && (kind & CORDON__VARIANT_SHARED_USER_KEYRING); i++)
+        rc = refuse_outright(v, keyring_calls[i], EPERM);
     return rc;
 }
 
@@ -355,7 +368,7 @@ static cordon_policy *build_variant(const cordon_policy *p, unsigned kind, cordo
         socket_rules += p->rules[i].syscall == SYS_socket ||
                         p->rules[i].syscall == SYS_socketpair ||
                         p->rules[i].syscall == SYS_prlimit64;
-    v->rule_size = p->rule_count + 3 * socket_rules + 5 + CORDON__NETWORK_RULES +
+    v->rule_size = p->rule_count + 3 * socket_rules + 8 + CORDON__NETWORK_RULES +
                    2 * CORDON__OWN_SIGNAL_RULES + cordon__variant_tuning_rules(p);
     v->rules = malloc(v->rule_size * sizeof *v->rules);
     if (!v->name || !v->rules) {
@@ -402,12 +415,39 @@ static bool traps(const cordon_policy *p)
     return false;
 }
 
+/* Whether a keyring call can go through: as refuse_outright sees it, the
+ * call's last unconditional rule, else its allow rules and the default
+ * (the default policy kills all three by name: no variant of its own). */
+static bool lets_keyring_calls_through(const cordon_policy *p)
+{
+    static const int calls[] = { SYS_add_key, SYS_request_key, SYS_keyctl };
+    cordon_policy *rules = (cordon_policy *)p; /* only read */
+    for (size_t c = 0; c < sizeof calls / sizeof *calls; c++) {
+        const cordon__rule *decider = cordon__variant_last_unconditional(rules, calls[c]);
+        if (decider) {
+            if (cordon__action_allows(decider->action))
+                return true;
+            continue;
+        }
+        if (cordon__action_allows(p->default_action))
+            return true;
+        for (size_t i = 0; i < p->rule_count; i++)
+            if (p->rules[i].syscall == calls[c] && cordon__action_allows(p->rules[i].action))
+                return true;
+    }
+    return false;
+}
+
 const cordon_policy *cordon__policy_variant(const cordon_policy *p, unsigned kind,
                                             cordon_error *err)
 {
     kind &= CORDON__VARIANT_NO_PID_NAMESPACE | CORDON__VARIANT_NO_TREE_HOLD |
             CORDON__VARIANT_NO_NETWORK | CORDON__VARIANT_FILE_RULES |
-            CORDON__VARIANT_FILE_SIZE_LIMIT;
+            CORDON__VARIANT_FILE_SIZE_LIMIT | CORDON__VARIANT_SHARED_USER_KEYRING;
+    /* Not a variant of its own for a policy that refuses them already
+     * (the default one kills them): the same filter. */
+    if ((kind & CORDON__VARIANT_SHARED_USER_KEYRING) && !lets_keyring_calls_through(p))
+        kind &= ~CORDON__VARIANT_SHARED_USER_KEYRING;
     /* A filter without a listener kills with a bare SIGSYS. */
     if (!p->notifies && !traps(p))
         kind |= CORDON__VARIANT_NO_LISTENER;

@@ -138,6 +138,59 @@ static void test_isolation_task_cannot_reach_the_callers_session_keyring(void **
     cordon_task_free(t);
 }
 
+/* What a task that may make keyring calls does with its user's keyring:
+ * 1 it possessed it (linked into its own session keyring), 2 it read the
+ * caller's key there, 4 it planted a key of its own in it. */
+static int reaches_the_user_keyring(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    (void)arg;
+    int found = 0;
+    if (syscall(SYS_keyctl, KEYCTL_LINK, KEY_SPEC_USER_KEYRING, KEY_SPEC_SESSION_KEYRING) == 0)
+        found |= 1;
+    long key = syscall(SYS_keyctl, KEYCTL_SEARCH, KEY_SPEC_USER_KEYRING, "user",
+                       "cordon-test-user-secret", 0);
+    char payload[64];
+    if (key > 0 && syscall(SYS_keyctl, KEYCTL_READ, key, payload, sizeof payload) == 7 &&
+        memcmp(payload, "hunter3", 7) == 0)
+        found |= 2;
+    if (add_user_key("cordon-test-user-planted", "from the task", KEY_SPEC_USER_KEYRING) > 0)
+        found |= 4;
+    return found;
+}
+
+/* The user keyring is kept per user id and user namespace, and every
+ * process of the user possesses it: a task of the caller's user without a
+ * user namespace of its own (a root caller's) read the caller's key and
+ * planted its own there, for the caller and its siblings, under a policy
+ * that allows keyring calls.  With a user namespace the keyring it finds
+ * is its own. */
+static void test_isolation_task_cannot_reach_the_callers_user_keyring(void **state)
+{
+    (void)state;
+    long secret = add_user_key("cordon-test-user-secret", "hunter3", KEY_SPEC_USER_KEYRING);
+    if (secret < 0) {
+        fprintf(stderr, "no user keyring on this machine: %s\n", strerror(errno));
+        skip();
+    }
+    cordon_error err;
+    cordon_policy *allows = cordon_policy_parse("default allow\n", "keyrings", &err);
+    assert_non_null(allows);
+    cordon_task *t = cordon_function_task(reaches_the_user_keyring, NULL);
+    assert_int_equal(cordon_set_policy(t, allows), 0);
+    const cordon_result *r = run_task(t, 0);
+    int reached = r->exit_code;
+    long planted = syscall(SYS_keyctl, KEYCTL_SEARCH, KEY_SPEC_USER_KEYRING, "user",
+                           "cordon-test-user-planted", 0);
+    if (planted > 0)
+        syscall(SYS_keyctl, KEYCTL_UNLINK, planted, KEY_SPEC_USER_KEYRING);
+    syscall(SYS_keyctl, KEYCTL_UNLINK, secret, KEY_SPEC_USER_KEYRING);
+    cordon_task_free(t);
+    cordon_policy_free(allows);
+    assert_int_equal(reached & 2, 0);
+    assert_true(planted < 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -146,6 +199,7 @@ int main(void)
         cmocka_unit_test(test_isolation_task_can_signal_what_it_started),
         cmocka_unit_test(test_isolation_function_cannot_signal_its_parent),
         cmocka_unit_test(test_isolation_task_cannot_reach_the_callers_session_keyring),
+        cmocka_unit_test(test_isolation_task_cannot_reach_the_callers_user_keyring),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

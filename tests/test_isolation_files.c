@@ -318,6 +318,49 @@ static void test_files_a_rename_between_nested_writable_paths_works(void **state
     assert_int_equal(rmdir(inner), 0);
 }
 
+/* Every writable path is cloned writable before the task's view is made
+ * read-only, and the init held those clones in a table of 64: a task
+ * given a 64th writable path (some user's 100 scratch directories) was
+ * refused with "failed entering its namespaces: Argument list too long". */
+#define MANY_WRITABLE 100
+static void test_files_a_hundred_writable_paths_are_all_writable(void **state)
+{
+    (void)state;
+    require_landlock();
+    require_own_proc();
+    char dirs[MANY_WRITABLE][160];
+    for (int i = 0; i < MANY_WRITABLE; i++) {
+        snprintf(dirs[i], sizeof dirs[i], "%s/w%d", outside, i);
+        assert_int_equal(mkdir(dirs[i], 0777), 0);
+        chmod(dirs[i], 0777);
+    }
+    /* The directories, not beneath one another, as the shell's arguments. */
+    const char *argv[MANY_WRITABLE + 5] = { "/bin/sh", "-c",
+        "for d in \"$@\"; do echo x > \"$d/w\" || exit 1; done; echo all-written", "sh" };
+    for (int i = 0; i < MANY_WRITABLE; i++)
+        argv[4 + i] = dirs[i];
+    argv[4 + MANY_WRITABLE] = NULL;
+    cordon_task *t = cordon_command_task(argv);
+    assert_non_null(t);
+    assert_int_equal(cordon_allow_system_paths(t), 0);
+    for (int i = 0; i < MANY_WRITABLE; i++)
+        assert_int_equal(cordon_allow_path(t, dirs[i], CORDON_READ | CORDON_WRITE), 0);
+    int rc = cordon_run(t);
+    const cordon_result *r = cordon_task_result(t);
+    if (rc != 0)
+        print_message("rc %d: %s", rc, r->exc_out.data);
+    assert_int_equal(rc, 0);
+    assert_string_equal(r->std_out.data, "all-written\n");
+    assert_true(r->confinement & CORDON_CONFINED_LANDLOCK);
+    cordon_task_free(t);
+    for (int i = 0; i < MANY_WRITABLE; i++) {
+        char file[192];
+        snprintf(file, sizeof file, "%.160s/w", dirs[i]);
+        assert_int_equal(unlink(file), 0);
+        assert_int_equal(rmdir(dirs[i]), 0);
+    }
+}
+
 static void test_files_bad_rules_are_refused(void **state)
 {
     (void)state;
@@ -560,6 +603,7 @@ int main(void)
         cmocka_unit_test(test_files_a_writable_root_stays_writable),
         cmocka_unit_test(test_files_a_rename_between_nested_writable_paths_works),
         cmocka_unit_test(test_files_presets_keep_only_a_minimal_environment),
+        cmocka_unit_test(test_files_a_hundred_writable_paths_are_all_writable),
         cmocka_unit_test(test_files_bad_rules_are_refused),
         cmocka_unit_test(test_files_vanished_path_fails_the_run),
         cmocka_unit_test(test_files_a_rule_replaced_by_a_link_grants_nothing),

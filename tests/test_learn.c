@@ -5,8 +5,12 @@
  * cannot be made to say more than the runs did.
  */
 #include <fcntl.h>
+#include <linux/userfaultfd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 
 #include "support.h"
 
@@ -414,6 +418,83 @@ static void test_learn_keeps_the_base_policys_kills_and_errnos(void **state)
     cordon_learned_free(l);
 }
 
+/* A page the task's own userfaultfd holds and never serves (its device:
+ * root's, opened without a capability), or NULL. */
+static char *page_nobody_serves(void)
+{
+    int dev = open("/dev/userfaultfd", O_RDWR | O_CLOEXEC);
+    int uffd = dev >= 0 ? ioctl(dev, USERFAULTFD_IOC_NEW, O_CLOEXEC) : -1;
+    struct uffdio_api api = { .api = UFFD_API };
+    if (uffd < 0 || ioctl(uffd, UFFDIO_API, &api) != 0) {
+        printf("no userfaultfd: %s\n", strerror(errno));
+        return NULL;
+    }
+    char *page = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    struct uffdio_register range = { .range = { (uintptr_t)page, 4096 },
+                                     .mode = UFFDIO_REGISTER_MODE_MISSING };
+    if (page == MAP_FAILED || ioctl(uffd, UFFDIO_REGISTER, &range) != 0) {
+        printf("no userfaultfd: register: %s\n", strerror(errno));
+        return NULL;
+    }
+    return page;
+}
+
+static int open_a_path_nobody_serves(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    (void)arg;
+    char *page = page_nobody_serves();
+    fflush(stdout);
+    if (page)
+        syscall(SYS_openat, AT_FDCWD, page, O_WRONLY, 0);
+    return 0;
+}
+
+/* Learns the task above under a base that refuses userfaultfd by its
+ * default alone, and writes what came of it: "skipped", "named" (the
+ * violation, its path shown as an address) or what else happened. */
+static void learn_a_path_nobody_serves(int out)
+{
+    cordon_error err;
+    cordon_policy *base = cordon_policy_parse(
+        "default errno EPERM\nkill openat if arg2 & O_ACCMODE == O_WRONLY\n", "base.policy", &err);
+    cordon_learned *l = cordon_learned_new();
+    cordon_task *t = cordon_function_task(open_a_path_nobody_serves, NULL);
+    if (!base || !l || !t || cordon_set_policy(t, base) != 0 || cordon_set_timeout_ms(t, 3000) != 0)
+        _exit(1);
+    int rc = cordon_learn(t, l);
+    const cordon_result *r = cordon_task_result(t);
+    const char *what = rc == 0 && strstr(r->std_out.data, "no userfaultfd") ? "skipped"
+                       : rc == CORDON_EXCEPTION && r->exception &&
+                               !strcmp(r->exception, "PolicyViolation") &&
+                               strstr(r->exc_out.data, "forbids openat(AT_FDCWD, 0x")
+                           ? "named"
+                           : r->exc_out.data;
+    if (write(out, what, strlen(what)) < 0)
+        _exit(1);
+}
+
+/* Learning lets through what no rule of the base refuses, its default
+ * unasked: a base that refuses userfaultfd by its default alone (so that
+ * a violation's path was read in place, no userfaultfd being possible
+ * under it) let a learning task make one, and the path of a call a rule
+ * kills, on a page nobody serves, held the caller for good in that read
+ * (in a copy of the test: a caller stuck for good cannot be freed). */
+static void test_learn_a_path_on_a_page_nobody_serves_hangs_nothing(void **state)
+{
+    (void)state;
+    SKIP_UNDER_VALGRIND("valgrind has no seccomp(2), so no user notification");
+    char text[512];
+    int status = run_in_a_copy(learn_a_path_nobody_serves, text, sizeof text,
+                               "the caller was stuck reading the task's memory");
+    assert_true(WIFEXITED(status));
+    if (!strcmp(text, "skipped")) {
+        print_message("skipped: no userfaultfd for this user\n");
+        skip();
+    }
+    assert_string_equal(text, "named");
+}
+
 /* A base rule "errno 0" makes the call fail with 0 without being made
  * (a pretended success): learning must not make it instead. */
 static void test_learn_errno_zero_of_the_base_is_not_made(void **state)
@@ -725,6 +806,7 @@ int main(void)
         cmocka_unit_test(test_learn_merges_policies_of_two_runs),
         cmocka_unit_test(test_learn_function_task),
         cmocka_unit_test(test_learn_keeps_the_base_policys_kills_and_errnos),
+        cmocka_unit_test(test_learn_a_path_on_a_page_nobody_serves_hangs_nothing),
         cmocka_unit_test(test_learn_is_no_looser_than_its_base),
         cmocka_unit_test(test_learn_errno_zero_of_the_base_is_not_made),
         cmocka_unit_test(test_learn_merge_and_title_checks),

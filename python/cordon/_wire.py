@@ -16,7 +16,11 @@ loaded (sys.modules), in their dictionaries only (no module __getattr__,
 no lazy module is loaded), and rebuilt only if it is a type, never a
 function: the builtin and standard value types below, Exception classes,
 the classes of the function's own module, and those the caller lists
-(trust=).  Never a BaseException that is no Exception (SystemExit,
+(trust=).  And no container is built with more than _SAME_HASH_MAX keys
+of one hash: ints, floats and tuples hash the same in every process, and a
+task's 558 KB pickle of a dict whose 40,000 int keys all hash alike
+(k * (2**61 - 1)) held the caller 16 s in the insertions (O(n**2); 14 MB,
+hours), after the task's end, past any deadline of its own.  Never a BaseException that is no Exception (SystemExit,
 KeyboardInterrupt, GeneratorExit: the caller would exit or stop) and never
 one of cordon's own classes (a task would pass for a limit, a deadline or
 a crash, which only the C library's evidence names).  trust=True restores
@@ -74,9 +78,50 @@ def _whole(cls, args, extra=()):
                 f"{type(arg).__name__}, which the parent would expand")
 
 
-def _guard(cls, extra=()):
+# Keys of one dict or set (or elements of a frozenset) that may share one
+# hash: Python's own values never come near it, and a probe of a key then
+# walks at most that many others.
+_SAME_HASH_MAX = 64
+
+
+class _HashCounts:
+    """How many keys of each hash one container got so far."""
+    __slots__ = ("container", "kind", "counts")
+
+    def __init__(self, container, kind):
+        self.container, self.kind, self.counts = container, kind, {}
+
+    def admit(self, keys):
+        counts = self.counts
+        for key in keys:
+            try:
+                h = hash(key)
+            except TypeError:
+                continue  # the container refuses it itself
+            n = counts.get(h, 0) + 1
+            if n > _SAME_HASH_MAX:
+                raise pickle.UnpicklingError(
+                    f"the task's return puts more than {_SAME_HASH_MAX} keys of one hash "
+                    f"({type(key).__name__}) in one {self.kind}, which the parent would "
+                    "take quadratic time to build")
+            counts[h] = n
+
+
+def _elements(items):
+    return items
+
+
+def _pair_keys(pairs):
+    """The keys a dict built from a list of pairs takes."""
+    return [p[0] for p in pairs if type(p) in (tuple, list) and len(p) == 2]
+
+
+def _guard(cls, extra=(), keys=None):
+    """`keys`: what of a list or tuple argument the constructor hashes."""
     def build(*args):
         _whole(cls, args, extra)
+        if keys and args and type(args[0]) in (list, tuple):
+            _HashCounts(None, cls.__name__).admit(keys(args[0]))
         return cls(*args)
     build.rebuilds = cls
     return build
@@ -109,11 +154,12 @@ def _fraction(*args):
 _default_factory.rebuilds = collections.defaultdict
 _fraction.rebuilds = fractions.Fraction
 _GUARDED = {
-    builtins.set: _guard(builtins.set), builtins.frozenset: _guard(builtins.frozenset),
+    builtins.set: _guard(builtins.set, keys=_elements),
+    builtins.frozenset: _guard(builtins.frozenset, keys=_elements),
     builtins.bytearray: _guard(builtins.bytearray),
     collections.deque: _guard(collections.deque, ((int, type(None)),)),
-    collections.Counter: _guard(collections.Counter),
-    collections.OrderedDict: _guard(collections.OrderedDict),
+    collections.Counter: _guard(collections.Counter, keys=_elements),
+    collections.OrderedDict: _guard(collections.OrderedDict, keys=_pair_keys),
     collections.defaultdict: _default_factory,
     fractions.Fraction: _fraction,
 }
@@ -181,11 +227,63 @@ def rebuildable_exception(cls):
             and not issubclass(cls, errors.TaskError))
 
 
-class _Unpickler(pickle.Unpickler):
+class _Unpickler(pickle._Unpickler):
+    """pickle's own unpickler in Python (the C one gives no hook where a
+    dict or a set is filled), each container's keys counted by hash."""
+    dispatch = dict(pickle._Unpickler.dispatch)
+
     def __init__(self, data, trusted_modules=(), trusted_types=()):
         super().__init__(io.BytesIO(data))
         self._modules = frozenset(trusted_modules)
         self._types = frozenset(trusted_types)
+        self._filled = {}  # id(container) -> _HashCounts (which keeps it alive)
+
+    def _admit(self, container, keys):
+        counts = self._filled.get(id(container))
+        if counts is None or counts.container is not container:
+            counts = _HashCounts(container, type(container).__name__)
+            self._filled[id(container)] = counts
+        counts.admit(keys)
+
+    # pickle's own methods for the opcodes that fill a dict or a set, each
+    # container's keys admitted first.
+    def _load_setitem(self):
+        stack = self.stack
+        self._admit(stack[-3], (stack[-2],))
+        pickle._Unpickler.load_setitem(self)
+
+    def _load_setitems(self):
+        items = self.pop_mark()
+        target = self.stack[-1]
+        self._admit(target, items[0::2])
+        for i in range(0, len(items), 2):
+            target[items[i]] = items[i + 1]
+
+    def _load_additems(self):
+        items = self.pop_mark()
+        target = self.stack[-1]
+        self._admit(target, items)
+        if isinstance(target, set):
+            target.update(items)
+        else:
+            for item in items:
+                target.add(item)
+
+    def _load_frozenset(self):
+        items = self.pop_mark()
+        _HashCounts(None, "frozenset").admit(items)
+        self.append(frozenset(items))
+
+    def _load_dict(self):
+        items = self.pop_mark()
+        _HashCounts(None, "dict").admit(items[0::2])
+        self.append({items[i]: items[i + 1] for i in range(0, len(items), 2)})
+
+    dispatch[pickle.SETITEM[0]] = _load_setitem
+    dispatch[pickle.SETITEMS[0]] = _load_setitems
+    dispatch[pickle.ADDITEMS[0]] = _load_additems
+    dispatch[pickle.FROZENSET[0]] = _load_frozenset
+    dispatch[pickle.DICT[0]] = _load_dict
 
     def find_class(self, module, name):
         sys.audit("pickle.find_class", module, name)

@@ -151,6 +151,12 @@ def send_envelope(envelope):
         pickle.dumps(envelope, protocol=5))
 
 
+def send_bytes(data):
+    """A hostile task: the return region holds these bytes as they are."""
+    from cordon import _child, _cordon
+    _child._send = lambda _envelope, _spec: _cordon.child_return(data)
+
+
 class Outer:
     class Inner(Exception):
         """Pickled by its qualname, Outer.Inner."""
