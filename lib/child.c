@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdio_ext.h>
 #include <string.h>
+#include <time.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -452,6 +453,30 @@ static void run_setup_hook(const cordon__launch *l)
     fail(setup, STEP_SETUP_HOOK, 0);
 }
 
+/* The kernel's own CPU-time timer on the function's process, at its
+ * limit: the parent reads the whole tree's counter, and on a busy machine
+ * it may be kept off a CPU for tens of milliseconds while the function
+ * spins on; the kernel ends the process at the scheduler's tick past the
+ * limit whoever is kept waiting.  Only a backstop: the parent's own final
+ * figure of the tree decides the exception (a figure the process's own
+ * CPU since this point cannot exceed), it counts the tree's other
+ * processes, and a task may delete the timer. */
+static void arm_cpu_backstop(uint64_t limit_ns)
+{
+    if (!limit_ns)
+        return;
+    struct sigevent kill_it;
+    memset(&kill_it, 0, sizeof kill_it);
+    kill_it.sigev_notify = SIGEV_SIGNAL;
+    kill_it.sigev_signo = SIGKILL;
+    int timer;
+    if (syscall(SYS_timer_create, CLOCK_PROCESS_CPUTIME_ID, &kill_it, &timer) != 0)
+        return;
+    struct itimerspec at = { .it_value = { .tv_sec = (time_t)(limit_ns / 1000000000ull),
+                                           .tv_nsec = (long)(limit_ns % 1000000000ull) } };
+    syscall(SYS_timer_settime, timer, 0, &at, NULL);
+}
+
 static _Noreturn void call_function(const cordon__launch *l)
 {
     cordon__shared *shared = l->shared;
@@ -466,6 +491,7 @@ static _Noreturn void call_function(const cordon__launch *l)
     /* After the alternate stack (the sampler runs on it), before the filter. */
     if (l->profile)
         cordon__profile_child_start(l->profile);
+    arm_cpu_backstop(l->cpu_limit_ns);
     if ((rc = install_filter(l, l->setup_fn ? HOOK_RESERVED_FD : ~0u)) < 0)
         fail(l->setup, STEP_SECCOMP, rc);
     release_setup_record(l);

@@ -235,6 +235,7 @@ typedef struct cordon__launch {
                                                     (it allocates nothing) */
     bool view_stays_writable;
     int landlock_abi;
+    uint64_t cpu_limit_ns;                       /* a CPU limit: a function's own backstop */
     bool counts_processes;                       /* a process limit: the init starts the task
                                                     only once the starter has left */
     bool lacks_namespaces;                       /* asked for what only namespaces give, and the

@@ -349,6 +349,7 @@ static void plan_resource_limits(const cordon_task *t, cordon__launch *l)
          * counters the parent reads, and must not end a process first. */
         rlim_t seconds = (rlim_t)((lim[CORDON_LIMIT_CPU_MS] + 999) / 1000) + 1;
         set_limit(l, RLIMIT_CPU, seconds, seconds + 1);
+        l->cpu_limit_ns = lim[CORDON_LIMIT_CPU_MS] * 1000000ull;
     }
     /* A cgroup limit is exact and counts the whole tree; the rlimits are
      * the fallback where no cgroup could be made. */

@@ -126,6 +126,40 @@ static void test_limit_cpu_ends_with_cpu_limit(void **state)
     cordon_task_free(t);
 }
 
+/* A stdin callback that keeps the caller's loop away for 1.5 s, as a
+ * caller kept off the CPU by a busy machine would be. */
+static ssize_t slow_to_answer(void *user, char *buf, size_t cap)
+{
+    (void)user;
+    (void)buf;
+    (void)cap;
+    usleep(1500 * 1000);
+    return 0;
+}
+
+/* The parent checks the tree's CPU counter, and a parent that cannot run
+ * its loop (a busy machine; here a slow stdin callback) checked it late: a
+ * function spinning under a 100 ms limit spun for as long as the parent
+ * was away, 1.5 s.  The function's process now also carries the kernel's
+ * own CPU timer at its limit: it ends at the scheduler's tick past it. */
+static void test_limit_cpu_holds_while_the_caller_is_away(void **state)
+{
+    (void)state;
+    SKIP_UNDER_VALGRIND("the task's CPU time is valgrind's");
+    cordon_task *t = cordon_function_task(spins_forever, NULL);
+    cordon_set_limit(t, CORDON_LIMIT_CPU_MS, 100);
+    cordon_set_timeout_ms(t, 20000);
+    cordon_set_stdin_callback(t, slow_to_answer, NULL);
+    const cordon_result *r = run_task(t, CORDON_EXCEPTION);
+    assert_string_equal(r->exception, "CpuLimit");
+    long used_ms = (r->usage.user_us + r->usage.sys_us) / 1000;
+    assert_true(used_ms >= 100);
+    if (used_ms > 1000)
+        fail_msg("the function spun %ld ms under a 100 ms limit while the caller was away",
+                 used_ms);
+    cordon_task_free(t);
+}
+
 static void test_limit_cpu_of_a_command(void **state)
 {
     (void)state;
@@ -571,6 +605,7 @@ int main(void)
         cmocka_unit_test(test_limit_task_processes_are_the_first_oom_victims),
         cmocka_unit_test(test_limit_memory_with_a_cgroup_is_memory_limit),
         cmocka_unit_test(test_limit_cpu_ends_with_cpu_limit),
+        cmocka_unit_test(test_limit_cpu_holds_while_the_caller_is_away),
         cmocka_unit_test(test_limit_file_size_is_never_a_signal_the_task_sent),
         cmocka_unit_test(test_limit_cpu_of_a_command),
         cmocka_unit_test(test_limit_cpu_holds_the_whole_tree),
