@@ -13,6 +13,16 @@ calls before anything runs.
     tree_memory=True       a memory cgroup even without a memory limit, so
                            that usage.tree_peak_kb counts the whole tree
     cwd=, env={}, clear_env=False, stdin=b""   (commands; stdin for both)
+    isolate="judge"        a preset: "judge" (system directories read-only, a
+                           private /tmp, no network, nothing else readable)
+                           or "isolated" (all readable, only a private /tmp
+                           writable, no network); needs Landlock and pid and
+                           mount namespaces (the task fails closed without)
+    paths={"/var/tmp/job": "rwx"}   file rules (Landlock): r read, w write
+                           (create, remove, rename), x execute beneath each
+                           path; nothing else is reachable but the system's
+                           directories, which come along
+    network="none"         a network namespace with only its own loopback
 """
 import collections.abc
 import errno
@@ -33,7 +43,8 @@ _LIMITS = {
     "output": _cordon.LIMIT_OUTPUT, "returns": _cordon.LIMIT_RETURN,
 }
 KNOWN = frozenset(_LIMITS) | {"timeout", "cpu", "policy", "user", "core_dumps", "cwd",
-                              "env", "clear_env", "stdin", "tree_memory"}
+                              "env", "clear_env", "stdin", "tree_memory", "isolate", "paths",
+                              "network"}
 DEFAULT_RETURN_LIMIT = 1 << 20
 
 _policies = {}
@@ -121,6 +132,67 @@ def environment(value):
     return value.items()
 
 
+_PRESETS = ("judge", "isolated")
+_ACCESS = {"r": _cordon.READ, "w": _cordon.WRITE, "x": _cordon.EXEC}
+_NETWORKS = {"none": _cordon.NETWORK_NONE, "host": _cordon.NETWORK_HOST}
+
+
+def _unsupported(name, value, e):
+    """A machine without Landlock cannot honour a file rule: an OSError that
+    names the option, for the caller to decide (never a task run without)."""
+    return OSError(e.errno, f"{name}={value!r}: {e.strerror} (this machine or user "
+                   f"lacks Landlock: the option cannot be honoured)")
+
+
+def isolate(task, value):
+    """cordon_set_isolation: a preset by name, checked here."""
+    if value not in _PRESETS:
+        raise ValueError(f"isolate={value!r}: expected one of {', '.join(_PRESETS)}")
+    try:
+        task.set_isolation(value)
+    except OSError as e:
+        if e.errno == errno.EOPNOTSUPP:
+            raise _unsupported("isolate", value, e) from None
+        raise
+
+
+def _access(path, letters):
+    if not isinstance(letters, str) or not letters or set(letters) - set(_ACCESS):
+        raise ValueError(f"paths[{path!r}]={letters!r}: expected letters of 'rwx', e.g. 'rw'")
+    bits = 0
+    for letter in letters:
+        bits |= _ACCESS[letter]
+    return bits
+
+
+def allow_paths(task, value, preset):
+    """One Landlock rule per path; the system's directories come along
+    (a preset gives them itself)."""
+    if not isinstance(value, collections.abc.Mapping):
+        raise TypeError(f"paths={value!r}: expected a mapping of paths to access, "
+                        f"e.g. {{'/var/tmp/job': 'rw'}}")
+    rules = [(str(path), _access(path, letters)) for path, letters in value.items()]
+    for path, bits in rules:
+        try:
+            task.allow_path(path, bits)
+        except OSError as e:
+            if e.errno == errno.EOPNOTSUPP:
+                raise _unsupported("paths", value, e) from None
+            if e.errno == errno.EXDEV:
+                raise ValueError(f"paths: {path!r} lies beneath the task's private /tmp, "
+                                 f"which hides it; give a directory outside /tmp, "
+                                 f"e.g. in /var/tmp") from None
+            raise OSError(e.errno, f"paths: {path!r}: {e.strerror}") from None
+    if rules and not preset:
+        task.allow_system_paths()
+
+
+def network(task, value):
+    if value not in _NETWORKS:
+        raise ValueError(f"network={value!r}: expected 'none' or 'host'")
+    task.set_network(_NETWORKS[value])
+
+
 def check(options, allowed=KNOWN):
     unknown = set(options) - allowed
     if unknown:
@@ -165,6 +237,12 @@ def apply(task, options, return_headroom=0):
         task.clear_env()
     for key, value in environment(options.get("env") or {}):
         task.set_env(f"{key}={value}")
+    if options.get("isolate") is not None:
+        isolate(task, options["isolate"])
+    if options.get("paths") is not None:
+        allow_paths(task, options["paths"], options.get("isolate"))
+    if options.get("network") is not None:
+        network(task, options["network"])
     if options.get("stdin") is not None:
         data = options["stdin"]
         task.set_stdin(data.encode() if isinstance(data, str) else data)
