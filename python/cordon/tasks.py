@@ -18,6 +18,7 @@ import dataclasses
 import pickle
 import sys
 import threading
+from typing import Any, Callable, Dict, List, Optional, TextIO, Tuple, Type, TypeVar, Union
 
 from . import _child, _cordon, _profile, _wire, errors, options as _options
 
@@ -50,12 +51,12 @@ class Usage:
     tree_peak_kb: int = 0
 
     @property
-    def wall(self):
+    def wall(self) -> float:
         """Seconds of wall clock."""
         return self.wall_us / 1e6
 
     @property
-    def cpu(self):
+    def cpu(self) -> float:
         """Seconds of CPU, user and system."""
         return (self.user_us + self.sys_us) / 1e6
 
@@ -77,12 +78,12 @@ class TaskThread(threading.Thread):
     """run_async's handle: a thread that runs the task.  The thread holds
     the GIL only to start the child and to read its result."""
 
-    def __init__(self, task):
+    def __init__(self, task: "_Task") -> None:
         super().__init__(name=f"cordon-{type(task).__name__}", daemon=False)
         self.task = task
         self.outcome = None
 
-    def run(self):
+    def run(self) -> None:
         try:
             self.outcome = self.task._attempt()
         except BaseException as error:  # cordon could not run it
@@ -95,8 +96,26 @@ def _text(data):
     return data.decode("utf-8", "replace")
 
 
+_T = TypeVar("_T", bound="_Task")
+_ExceptionClasses = Union[Type[BaseException], Tuple[Type[BaseException], ...]]
+
+
 class _Task:
     _allowed = _options.KNOWN
+    # What a run leaves on the task (set by each run; see cordon.tasks).
+    std_out: str
+    std_err: str
+    log_out: str
+    exc_out: str
+    exit_code: int
+    signal: int
+    exception: Optional[str]
+    returns: Any
+    usage: Usage
+    attempts: int
+    dropped: Dict[str, int]
+    result: Dict[str, Any]
+    history: List[Attempt]
 
     def __init__(self, **options):
         self._options = {}
@@ -113,7 +132,7 @@ class _Task:
         self.configure(**options)
         self._clear()
 
-    def configure(self, **options):
+    def configure(self: _T, **options: Any) -> _T:
         """Sets options (see cordon.options); returns the task."""
         _options.check(options, self._allowed)
         if "policy" in options:
@@ -190,7 +209,7 @@ class _Task:
         with self._run_lock:
             self._active = False
 
-    def cancel(self):
+    def cancel(self) -> bool:
         """Kills the run going on (run, run_async, run_and_retry, from any
         thread): its whole process tree at once, or before its child starts.
         The waiting call (run, join, run_and_retry) then raises
@@ -226,7 +245,7 @@ class _Task:
             return value
         raise value
 
-    def run(self):
+    def run(self) -> Any:
         """Runs the task in a confined child and waits for it."""
         self._begin()
         try:
@@ -237,7 +256,7 @@ class _Task:
             self._end()
         return self._deliver(outcome)
 
-    def run_async(self):
+    def run_async(self) -> TaskThread:
         """Starts the task and returns at once: a TaskThread (a
         threading.Thread) whose join() waits; task.join() also gives the
         outcome."""
@@ -252,10 +271,10 @@ class _Task:
             raise
         return self._thread
 
-    def is_alive(self):
+    def is_alive(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
 
-    def join(self, timeout=None):
+    def join(self, timeout: Optional[float] = None) -> Any:
         """Waits for run_async's run; returns what run() would return, or
         raises what it would raise.  TimeoutError if still running after
         `timeout` seconds."""
@@ -266,8 +285,9 @@ class _Task:
             raise TimeoutError(f"the task is still running after {timeout} s")
         return self._deliver(self._thread.outcome)
 
-    def run_and_retry(self, max_retry=5, exception=Exception, backoff=0.0,
-                      backoff_factor=2.0, max_backoff=60.0):
+    def run_and_retry(self, max_retry: int = 5, exception: _ExceptionClasses = Exception,
+                      backoff: float = 0.0, backoff_factor: float = 2.0,
+                      max_backoff: float = 60.0) -> Any:
         """Runs, then again in a fresh child while the task's exception is
         an instance of `exception` (a class or a tuple of them; subclasses
         count) and fewer than max_retry retries were made.  Sleeps `backoff`
@@ -297,7 +317,8 @@ class _Task:
                 delay = min(delay * backoff_factor, max_backoff)
         raise AssertionError("unreachable")
 
-    def run_profiler(self, out=None, sort="cumulative", limit=25):
+    def run_profiler(self, out: Optional[TextIO] = None, sort: str = "cumulative",
+                     limit: int = 25) -> Any:
         """Runs the task and prints where its time went to `out` (default
         sys.stdout), then returns or raises as run() does."""
         self._begin()
@@ -323,7 +344,7 @@ class FunctionTask(_Task):
 
     _allowed = (_options.KNOWN - {"env", "clear_env"}) | {"trust", "log_level"}
 
-    def __init__(self, func, *args, **kwargs):
+    def __init__(self, func: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
         if not callable(func):
             raise TypeError("FunctionTask needs a callable")
         self.func, self.args, self.kwargs = func, args, kwargs
@@ -441,7 +462,7 @@ class ShellCommand(_Task):
 
     _allowed = _options.KNOWN | {"check"}
 
-    def __init__(self, command, **options):
+    def __init__(self, command: Union[str, List[str], Tuple[str, ...]], **options: Any) -> None:
         if isinstance(command, str):
             self.command = command
         else:
@@ -453,7 +474,7 @@ class ShellCommand(_Task):
         return f"<ShellCommand {self.command!r}>"
 
     @property
-    def returncode(self):
+    def returncode(self) -> int:
         """subprocess's name for exit_code."""
         return self.exit_code
 
