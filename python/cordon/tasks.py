@@ -18,6 +18,7 @@ import dataclasses
 import pickle
 import sys
 import threading
+import weakref
 from typing import Any, Callable, Dict, List, Optional, TextIO, Tuple, Type, TypeVar, Union
 
 from . import _child, _cordon, _profile, _wire, errors, options as _options
@@ -30,6 +31,10 @@ _PROFILE_HEADROOM = 32 << 20
 # The main thread waits for a run in slices, so that a signal's handler
 # (KeyboardInterrupt) runs; other threads wait in one go.
 _MAIN_JOIN_SLICE_MS = 100
+
+# Every task with a run going on, for the interpreter's exit to kill.
+_running = weakref.WeakSet()
+_running_lock = threading.Lock()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -204,10 +209,14 @@ class _Task:
                 raise RuntimeError("the task is running (run_async); join() it first")
             self._active = True
             self._cancelled.clear()
+        with _running_lock:
+            _running.add(self)
 
     def _end(self):
         with self._run_lock:
             self._active = False
+        with _running_lock:
+            _running.discard(self)
 
     def cancel(self) -> bool:
         """Kills the run going on (run, run_async, run_and_retry, from any
@@ -517,3 +526,21 @@ class ShellCommand(_Task):
 
     def _print_profile(self, out, sort, limit):
         out.write(self._command_profile or "")
+
+
+def _kill_at_exit():
+    """Before the interpreter joins its threads: a run still going on (a
+    run_async never joined, a run on another thread, the interpreter
+    leaving on KeyboardInterrupt or sys.exit) is killed, so that exit
+    neither waits for a task that may never end nor leaves one behind.
+    Join a task whose end you need before the program ends."""
+    with _running_lock:
+        tasks = list(_running)
+    for task in tasks:
+        try:
+            task.cancel()
+        except RuntimeError:  # a command's run_profiler: it runs to its end
+            pass
+
+
+threading._register_atexit(_kill_at_exit)
