@@ -107,7 +107,7 @@ static void clear_progress(batch *b)
 static void draw_progress(batch *b)
 {
     char line[256];
-    batch_progress_format(line, sizeof line, b->done, b->failed, b->running, b->count,
+    batch_progress_format(line, sizeof line, b->done, b->failed, b->running, b->count, !b->eof,
                           runner_now_us() - b->started_us);
     char out[300];
     int n = snprintf(out, sizeof out, "\r\033[K%s", line);
