@@ -27,6 +27,7 @@ calls before anything runs.
 import collections.abc
 import errno
 import logging
+import os
 import pwd
 import re
 import threading
@@ -77,6 +78,19 @@ def _set_limit(task, name, what, raw, value):
         if what in (_cordon.LIMIT_OUTPUT, _cordon.LIMIT_RETURN):
             raise ValueError(f"{name}={raw!r}: {value} bytes is out of range (1 to 1G)") from None
         raise ValueError(f"{name}={raw!r}: {value} is refused by cordon") from None
+
+
+# Counts, not sizes: "2M" processes is no number of processes.  The least
+# is what cordon needs (fds 0-3, the listener and its socket), as the CLI.
+_COUNTS = {"processes": 1, "open_files": 6}
+
+
+def count(name, value):
+    """A whole number of processes or fds, checked here."""
+    low = _COUNTS[name]
+    if isinstance(value, bool) or not isinstance(value, int) or value < low:
+        raise ValueError(f"{name}={value!r}: expected a whole number from {low}, e.g. 64")
+    return value
 
 
 def milliseconds(name, value):
@@ -187,6 +201,16 @@ def allow_paths(task, value, preset):
         task.allow_system_paths()
 
 
+def directory(task, value):
+    """The working directory, checked now as the CLI's --cwd is: a missing
+    one is the caller's mistake, not the child's ConfinementError."""
+    path = os.fspath(value)
+    if not os.path.isdir(path):
+        code = errno.ENOTDIR if os.path.exists(path) else errno.ENOENT
+        raise OSError(code, f"cwd={value!r}: {os.strerror(code)}")
+    task.set_cwd(str(path))
+
+
 def network(task, value):
     if value not in _NETWORKS:
         raise ValueError(f"network={value!r}: expected 'none' or 'host'")
@@ -212,7 +236,7 @@ def apply(task, options, return_headroom=0):
     for name, what in _LIMITS.items():
         if options.get(name) is None:
             continue
-        value = size(name, options[name])
+        value = count(name, options[name]) if name in _COUNTS else size(name, options[name])
         if name == "returns":
             if not 0 < value <= 1 << 30:
                 raise ValueError(f"returns={options[name]!r}: {value} bytes is out of range "
@@ -232,7 +256,7 @@ def apply(task, options, return_headroom=0):
     if options.get("tree_memory") is not None:
         task.set_tree_accounting(bool(options["tree_memory"]))
     if options.get("cwd") is not None:
-        task.set_cwd(str(options["cwd"]))
+        directory(task, options["cwd"])
     if options.get("clear_env"):
         task.clear_env()
     for key, value in environment(options.get("env") or {}):
@@ -245,5 +269,7 @@ def apply(task, options, return_headroom=0):
         network(task, options["network"])
     if options.get("stdin") is not None:
         data = options["stdin"]
+        if not isinstance(data, (str, bytes, bytearray, memoryview)):
+            raise TypeError(f"stdin={data!r}: expected bytes or str")
         task.set_stdin(data.encode() if isinstance(data, str) else data)
     return return_limit

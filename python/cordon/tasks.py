@@ -105,6 +105,25 @@ _T = TypeVar("_T", bound="_Task")
 _ExceptionClasses = Union[Type[BaseException], Tuple[Type[BaseException], ...]]
 
 
+def _check_retry(max_retry, exception, backoff, backoff_factor, max_backoff):
+    """run_and_retry's arguments, each named when wrong (a negative count
+    reached an 'unreachable' assertion; a class that is none, isinstance's
+    TypeError only when the task failed)."""
+    if isinstance(max_retry, bool) or not isinstance(max_retry, int) or max_retry < 0:
+        raise ValueError(f"max_retry={max_retry!r}: expected a whole number from 0")
+    classes = exception if isinstance(exception, tuple) else (exception,)
+    if not classes or not all(isinstance(c, type) and issubclass(c, BaseException)
+                              for c in classes):
+        raise TypeError(f"exception={exception!r}: expected an exception class or a tuple "
+                        f"of them")
+    for name, value, low in (("backoff", backoff, 0), ("backoff_factor", backoff_factor, 1),
+                             ("max_backoff", max_backoff, 0)):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= low:
+            raise ValueError(f"{name}={value!r}: expected seconds from {low}"
+                             if name != "backoff_factor" else
+                             f"{name}={value!r}: expected a factor from 1")
+
+
 class _Task:
     _allowed = _options.KNOWN
     # What a run leaves on the task (set by each run; see cordon.tasks).
@@ -304,6 +323,7 @@ class _Task:
         next one, at most max_backoff.  `attempts` says how many ran;
         `usage` and the rest are the last one's, and `history` has each
         one's (its exception, exit code, signal and usage)."""
+        _check_retry(max_retry, exception, backoff, backoff_factor, max_backoff)
         self._begin()
         try:
             outcome = self._retry(max_retry, exception, backoff, backoff_factor, max_backoff)
@@ -474,8 +494,11 @@ class ShellCommand(_Task):
     def __init__(self, command: Union[str, List[str], Tuple[str, ...]], **options: Any) -> None:
         if isinstance(command, str):
             self.command = command
-        else:
+        elif isinstance(command, (list, tuple)) and command:
             self.command = [str(arg) for arg in command]
+        else:
+            raise TypeError(f"command={command!r}: expected a shell line (str) or a non-empty "
+                            f"list of arguments")
         self._command_profile = None
         super().__init__(**options)
 
