@@ -460,7 +460,7 @@ install: all python
 	    chmod 644 $(DESTDIR)$(MANDIR)/man3/$$call.3 || exit 1; \
 	done
 	install -d $(DESTDIR)$(PY_DIST)/cordon
-	install -m 644 $(PY_FILES) $(DESTDIR)$(PY_DIST)/cordon/
+	install -m 644 $(PY_FILES) python/cordon/py.typed $(DESTDIR)$(PY_DIST)/cordon/
 	install -m 755 $(PY_EXT) $(DESTDIR)$(PY_DIST)/cordon/
 
 # Only the files make install writes, by name, and then the directories of
@@ -472,7 +472,7 @@ uninstall:
 	    $(DESTDIR)$(MANDIR)/man1/cordon.1 $(DESTDIR)$(MANDIR)/man3/cordon.3 \
 	    $(patsubst %,$(DESTDIR)$(MANDIR)/man3/%.3,$(CALLS)) \
 	    $(patsubst policies/%,$(DESTDIR)$(POLICYDIR)/%,$(wildcard policies/*.policy)) \
-	    $(patsubst python/cordon/%,$(DESTDIR)$(PY_DIST)/cordon/%,$(PY_FILES) $(PY_EXT))
+	    $(patsubst python/cordon/%,$(DESTDIR)$(PY_DIST)/cordon/%,$(PY_FILES) $(PY_EXT) python/cordon/py.typed)
 	rm -rf $(DESTDIR)$(PY_DIST)/cordon/__pycache__
 	-rmdir $(DESTDIR)$(PY_DIST)/cordon $(DESTDIR)$(POLICYDIR) $(dir $(DESTDIR)$(POLICYDIR)) 2>/dev/null
 

@@ -61,7 +61,9 @@ static int add_directory(path_list *list, const char *option, const char *dir)
             continue;
         size_t size = strlen(dir) + strlen(entry->d_name) + 2;
         char *path = runner_alloc(size);
-        snprintf(path, size, "%s/%s", dir, entry->d_name);
+        /* "audit/" names its files audit/0.jsonl, not audit//0.jsonl */
+        const char *slash = dir[strlen(dir) - 1] == '/' ? "" : "/";
+        snprintf(path, size, "%s%s%s", dir, slash, entry->d_name);
         if (is_regular(option, dirfd(d), path, entry->d_name))
             add_path(list, path);
         free(path);

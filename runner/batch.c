@@ -1,6 +1,12 @@
 /* cordon batch: a fixed pool of worker threads, each running one task at a
  * time with the blocking cordon_run (tasks may run from many threads), and
- * the main thread drawing the progress line until the last one ends. */
+ * the main thread drawing the progress line until the last one ends.
+ *
+ * A job file is read whole before the first task starts (a NUL line
+ * refuses it all; --resume matches it against the audit).  Input from a
+ * pipe, a FIFO or a terminal (a generator: `gen | cordon batch -`) is
+ * streamed instead: the main thread reads it while the workers run each
+ * line as it comes, so that results flow before the generator ends. */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -8,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -38,6 +45,8 @@ typedef struct batch {
     bool progress, progress_shown;
     bool records_lost;              /* an audit line, JSON or saved output */
     bool lines_left;                /* not run: standard output's reader was gone */
+    bool streaming;                 /* the input is read while tasks run */
+    bool eof;                       /* every line of the input has been taken */
     uint64_t started_us;
     /* What each record says of where it ran (record_origin.h). */
     shard shard;
@@ -50,10 +59,22 @@ typedef struct batch {
 
 /* ---- input ------------------------------------------------------------- */
 
+static void leave_the_rest(batch *b);
+
+/* While streaming, workers copy a task out under the lock (the array may
+ * move as it grows) and put it back in finish_task. */
 static void add_task(batch *b, char *line, size_t lineno)
 {
+    if (b->streaming)
+        pthread_mutex_lock(&b->lock);
     b->tasks = runner_realloc(b->tasks, (b->count + 1) * sizeof *b->tasks);
     b->tasks[b->count++] = (batch_task){ .line = runner_strdup(line), .lineno = lineno };
+    if (b->streaming) {
+        if (b->lines_left)
+            leave_the_rest(b);
+        pthread_cond_broadcast(&b->changed);
+        pthread_mutex_unlock(&b->lock);
+    }
 }
 
 static void take_job(void *user, char *text, size_t lineno)
@@ -86,7 +107,7 @@ static void clear_progress(batch *b)
 static void draw_progress(batch *b)
 {
     char line[256];
-    batch_progress_format(line, sizeof line, b->done, b->failed, b->running, b->count,
+    batch_progress_format(line, sizeof line, b->done, b->failed, b->running, b->count, !b->eof,
                           runner_now_us() - b->started_us);
     char out[300];
     int n = snprintf(out, sizeof out, "\r\033[K%s", line);
@@ -176,10 +197,11 @@ static void set_outcome(batch_task *bt, int rc, const cordon_result *r, const at
     bt->max_rss_kb = r->usage.max_rss_kb;
 }
 
-static void finish_task(batch *b, batch_task *bt, const cordon_result *r,
+static void finish_task(batch *b, size_t index, batch_task *bt, const cordon_result *r,
                         const json_writer *record, const json_writer *audit_line)
 {
     pthread_mutex_lock(&b->lock);
+    b->tasks[index] = *bt;
     clear_progress(b);
     if (r)
         emit_output(b, bt, r, record);
@@ -212,7 +234,7 @@ static void write_records(const batch *b, task_record *rec, json_writer *record,
     }
 }
 
-static void run_one(batch *b, batch_task *bt)
+static void run_one(batch *b, size_t index, batch_task *bt)
 {
     const task_options *o = &b->o->task;
     json_writer record, audit_line;
@@ -225,7 +247,7 @@ static void run_one(batch *b, batch_task *bt)
     if (!t) {
         bt->status = RUNNER_EXIT_OWN_ERROR;
         snprintf(bt->outcome, sizeof bt->outcome, "cordon error");
-        finish_task(b, bt, NULL, &record, &audit_line);
+        finish_task(b, index, bt, NULL, &record, &audit_line);
         return;
     }
     attempt_log log = { NULL, 0 };
@@ -239,7 +261,7 @@ static void run_one(batch *b, batch_task *bt)
     task_record rec = { bt->line, b->policy ? cordon_policy_name(b->policy) : NULL, o, r,
                         &log, rc < 0 ? rc : 0, bt->status, &origin, false };
     write_records(b, &rec, &record, &audit_line);
-    finish_task(b, bt, r, &record, &audit_line);
+    finish_task(b, index, bt, r, &record, &audit_line);
     json_free(&record);
     json_free(&audit_line);
     attempt_log_free(&log);
@@ -271,14 +293,19 @@ static void *worker(void *arg)
     for (;;) {
         bool reader_gone = output_reader_gone(STDOUT_FILENO);
         pthread_mutex_lock(&b->lock);
+        while (!b->eof && b->next == b->count)
+            pthread_cond_wait(&b->changed, &b->lock);
         if (reader_gone && b->next < b->count)
             leave_the_rest(b);
-        size_t i = b->next < b->count ? b->next++ : b->count;
-        b->running += i < b->count;
-        pthread_mutex_unlock(&b->lock);
-        if (i == b->count)
+        if (b->next == b->count) {
+            pthread_mutex_unlock(&b->lock);
             return NULL;
-        run_one(b, &b->tasks[i]);
+        }
+        size_t i = b->next++;
+        batch_task bt = b->tasks[i];
+        b->running++;
+        pthread_mutex_unlock(&b->lock);
+        run_one(b, i, &bt);
     }
 }
 
@@ -301,20 +328,33 @@ static void wait_for_all(batch *b)
     pthread_mutex_unlock(&b->lock);
 }
 
+/* The streamed input, read by the main thread while the workers run what
+ * it has taken; the end (or a failed read) lets the waiting workers go. */
+static int stream_tasks(batch *b)
+{
+    int rc = job_file_read("batch", b->o->input, take_job, b);
+    pthread_mutex_lock(&b->lock);
+    b->eof = true;
+    pthread_cond_broadcast(&b->changed);
+    pthread_mutex_unlock(&b->lock);
+    return rc;
+}
+
 static int run_all(batch *b)
 {
-    size_t workers = b->o->jobs < b->count ? b->o->jobs : b->count;
+    size_t workers = b->streaming || b->o->jobs < b->count ? b->o->jobs : b->count;
     pthread_t *threads = runner_alloc((workers + 1) * sizeof *threads);
     size_t started = 0;
     b->started_us = runner_now_us();
     for (; started < workers; started++)
         if (pthread_create(&threads[started], NULL, worker, b) != 0)
             break;
-    if (started == 0 && b->count) {
+    if (started == 0 && (b->count || b->streaming)) {
         runner_error("batch: cannot start a worker thread");
         free(threads);
         return RUNNER_EXIT_OWN_ERROR;
     }
+    bool input_failed = b->streaming && stream_tasks(b) < 0;
     wait_for_all(b);
     for (size_t i = 0; i < started; i++)
         pthread_join(threads[i], NULL);
@@ -326,7 +366,7 @@ static int run_all(batch *b)
      * gone: that is cordon's failure. */
     if (b->o->task.json && output_drain(STDOUT_FILENO) < 0)
         b->records_lost = true;
-    if (b->records_lost || b->lines_left)
+    if (b->records_lost || b->lines_left || input_failed)
         return RUNNER_EXIT_OWN_ERROR;
     return b->failed ? 1 : 0;
 }
@@ -355,6 +395,18 @@ static int identify(batch *b)
     return origin_run_id(o->task.run_id, b->run_id);
 }
 
+/* Input that may still be being written (a pipe, a FIFO, a terminal) is
+ * streamed; a regular file, and any input of --resume (matched whole
+ * against the audit), is read first. */
+static bool input_streams(const command_options *o)
+{
+    struct stat st;
+    bool from_stdin = !o->input || strcmp(o->input, "-") == 0;
+    if (o->resume_count || (from_stdin ? fstat(STDIN_FILENO, &st) : stat(o->input, &st)) < 0)
+        return false;
+    return !S_ISREG(st.st_mode);
+}
+
 static int prepare_and_run(command_options *o)
 {
     if (options_validate(o, OPTIONS_BATCH) < 0)
@@ -367,17 +419,19 @@ static int prepare_and_run(command_options *o)
     if (task_policy_open(&o->task, &policy) < 0)
         return status;
     b.policy = policy;
+    b.streaming = input_streams(o);
+    b.eof = !b.streaming;
+    pthread_mutex_init(&b.lock, NULL);
+    pthread_cond_init(&b.changed, NULL);
     output_start();
-    if (read_tasks(&b, o->input) == 0 && open_record_files(&b) == 0) {
+    if ((b.streaming || read_tasks(&b, o->input) == 0) && open_record_files(&b) == 0) {
         b.progress = !o->task.quiet && isatty(STDERR_FILENO);
         b.clean[1] = terminal_text_wanted(STDOUT_FILENO, o->task.raw);
         b.clean[2] = terminal_text_wanted(STDERR_FILENO, o->task.raw);
-        pthread_mutex_init(&b.lock, NULL);
-        pthread_cond_init(&b.changed, NULL);
         status = run_all(&b);
-        pthread_cond_destroy(&b.changed);
-        pthread_mutex_destroy(&b.lock);
     }
+    pthread_cond_destroy(&b.changed);
+    pthread_mutex_destroy(&b.lock);
     if (b.audit_fd >= 0)
         close(b.audit_fd);
     if (b.out_dir_fd >= 0)

@@ -26,8 +26,9 @@ void batch_summary_print(const batch_task *tasks, size_t count, uint64_t elapsed
                          unsigned jobs, const char *shard, size_t resumed);
 
 /* Formats "cordon: 5/20 done, 1 failed, 4 running, 1.20s elapsed, ETA 3.4s"
- * into buf. */
+ * into buf; with `more` (streamed input not ended: `total` is the lines
+ * read so far) "..., 1.20s elapsed, more lines to come". */
 void batch_progress_format(char *buf, size_t size, size_t done, size_t failed, size_t running,
-                           size_t total, uint64_t elapsed_us);
+                           size_t total, bool more, uint64_t elapsed_us);
 
 #endif

@@ -147,10 +147,16 @@ void batch_summary_print(const batch_task *tasks, size_t count, uint64_t elapsed
 }
 
 void batch_progress_format(char *buf, size_t size, size_t done, size_t failed, size_t running,
-                           size_t total, uint64_t elapsed_us)
+                           size_t total, bool more, uint64_t elapsed_us)
 {
     char elapsed[32], eta[32] = "?";
     units_format_time_us(elapsed, sizeof elapsed, elapsed_us);
+    if (more) {
+        /* no end to estimate: the total is the lines read so far */
+        snprintf(buf, size, "cordon: %zu/%zu done, %zu failed, %zu running, %s elapsed, "
+                 "more lines to come", done, total, failed, running, elapsed);
+        return;
+    }
     if (done > 0 && done < total)
         units_format_time_us(eta, sizeof eta, elapsed_us / done * (total - done));
     else if (done == total)

@@ -20,6 +20,10 @@ static int is_job(const char *line)
 static void take_line(void *user, char *line, size_t len, size_t lineno)
 {
     reading *r = user;
+    /* After a NUL line no job is taken: the file is refused (a batch
+     * reading a stream has started the lines before it, none after). */
+    if (r->nul_lines)
+        return;
     /* A job is a C string: past a NUL byte the rest of the line would be
      * dropped and a shorter command run (or matched by --resume, or by
      * report --jobs) as if it were the line. */

@@ -587,6 +587,7 @@ static int take_positional(char **argv, int i, int argc, unsigned scope, command
 int options_parse(int argc, char **argv, unsigned scope, command_options *o)
 {
     set_defaults(o);
+    o->name = argv[0];
     for (int i = 1; i < argc;) {
         const char *arg = argv[i];
         if (strcmp(arg, "--") == 0) {
@@ -737,15 +738,15 @@ static int check_directory(const char *option, const char *dir)
 static int validate_run(const command_options *o)
 {
     if (o->shell && o->command) {
-        runner_error("run: give either --shell 'LINE' or -- CMD ARGS, not both");
+        runner_error("%s: give either --shell 'LINE' or -- CMD ARGS, not both", o->name);
         return -1;
     }
     if (!o->shell && !o->command) {
-        runner_error("run: no command (give -- CMD ARGS or --shell 'LINE')");
+        runner_error("%s: no command (give -- CMD ARGS or --shell 'LINE')", o->name);
         return -1;
     }
     if (o->command && !o->command[0][0]) {
-        runner_error("run: the command name is empty");
+        runner_error("%s: the command name is empty", o->name);
         return -1;
     }
     return 0;

@@ -71,6 +71,7 @@ typedef struct task_options {
 
 typedef struct command_options {
     task_options task;
+    const char *name;                   /* the subcommand (argv[0]): run, learn, batch */
     bool help;
     const char *shell;                  /* run --shell */
     char **command;                     /* run -- CMD ARGS (NULL-terminated, in argv) */

@@ -134,6 +134,12 @@ for call in $calls; do
 done
 echo "build_test: the man pages are installed and name every option and call"
 
+# The Python package is installed with its py.typed marker: without it a
+# type checker ignores the package's annotations.
+[ -n "$(find "$tmp/prefix" -path '*/cordon/py.typed')" ] ||
+    fail "make install did not install the Python package's py.typed"
+echo "build_test: the Python package is installed typed"
+
 # make uninstall, from the tree it was installed from, takes it all away.
 make -s -C "$tmp/moved" uninstall PREFIX="$tmp/prefix" >/dev/null
 left=$(find "$tmp/prefix" -type f -o -type l)

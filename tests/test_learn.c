@@ -751,6 +751,15 @@ static void test_learn_option_errors_and_out_with_equals(void **state)
     assert_string_equal(command_output(cmd), "cordon: --merge: cannot read policy file "
                                              "'/cordon/no/such.policy': No such file or "
                                              "directory\n125\n");
+    /* the command's errors name learn, where they were made, not run */
+    snprintf(cmd, sizeof cmd, "%s learn --out /dev/null 2>&1; echo $?", runner);
+    assert_string_equal(command_output(cmd),
+                        "cordon: learn: no command (give -- CMD ARGS or --shell 'LINE')\n125\n");
+    snprintf(cmd, sizeof cmd, "%s learn --shell true -- true 2>&1; echo $?", runner);
+    assert_string_equal(command_output(cmd), "cordon: learn: give either --shell 'LINE' or -- "
+                                             "CMD ARGS, not both\n125\n");
+    snprintf(cmd, sizeof cmd, "%s learn -- '' 2>&1; echo $?", runner);
+    assert_string_equal(command_output(cmd), "cordon: learn: the command name is empty\n125\n");
     char bad[] = "/tmp/cordon-learn-bad-XXXXXX";
     write_file(bad, "allow nosuch_syscall\n");
     snprintf(cmd, sizeof cmd, "%s learn --merge %s -- true 2>&1; echo $?", runner, bad);

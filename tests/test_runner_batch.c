@@ -456,6 +456,91 @@ static void test_batch_records_say_where_and_when(void **state)
     remove_tree(dir);
 }
 
+/* Lines from a generator run as they come: `gen | cordon batch -` showed
+ * nothing until the generator ended (the input was read whole first), so
+ * a line's result waited for every later line to be written. */
+static void test_batch_runs_streamed_lines_before_the_input_ends(void **state)
+{
+    (void)state;
+    int in[2], out[2];
+    assert_int_equal(pipe2(in, O_CLOEXEC), 0);
+    assert_int_equal(pipe2(out, O_CLOEXEC), 0);
+    const char *argv[64];
+    cordon_argv(argv, (const char *const[]){ "batch", "--quiet", "-j", "2", "-", NULL });
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        dup2(in[0], 0);
+        dup2(out[1], 1);
+        execv(argv[0], (char *const *)argv);
+        _exit(127);
+    }
+    close(in[0]);
+    close(out[1]);
+    assert_int_equal(write(in[1], "echo first\n", 11), 11);
+    /* The first line's output, while the input is still open: at most
+     * 20 s on a loaded machine (before, it never came). */
+    char got[256] = "";
+    size_t len = 0;
+    struct pollfd p = { .fd = out[0], .events = POLLIN };
+    double deadline = now_seconds() + 20;
+    while (!strstr(got, "[1] first\n") && now_seconds() < deadline && len < sizeof got - 1) {
+        if (poll(&p, 1, 100) <= 0)
+            continue;
+        ssize_t n = read(out[0], got + len, sizeof got - 1 - len);
+        if (n <= 0)
+            break;
+        len += (size_t)n;
+        got[len] = '\0';
+    }
+    bool streamed = strstr(got, "[1] first\n") != NULL;
+    assert_int_equal(write(in[1], "echo second\n", 12), 12);
+    close(in[1]);
+    ssize_t n;
+    while (len < sizeof got - 1 && (n = read(out[0], got + len, sizeof got - 1 - len)) > 0)
+        len += (size_t)n;
+    got[len] = '\0';
+    close(out[0]);
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(streamed);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    assert_string_equal(got, "[1] first\n[2] second\n");
+}
+
+/* A NUL line in streamed input: the lines before it ran, none after it
+ * starts, and the batch is cordon's error (a file is refused whole). */
+static void test_batch_streamed_input_stops_at_a_nul_line(void **state)
+{
+    (void)state;
+    char *dir = make_temp_dir();
+    char marks[300], line[700];
+    snprintf(marks, sizeof marks, "%s/ran", dir);
+    snprintf(line, sizeof line, "echo one >> %s\nbad\1", marks);
+    size_t len = strlen(line);
+    line[len - 1] = '\0';
+    char tail[400];
+    int tail_len = snprintf(tail, sizeof tail, "; echo two >> %s\necho three >> %s\n", marks,
+                            marks);
+    char input[1200];
+    memcpy(input, line, len);
+    memcpy(input + len, tail, (size_t)tail_len);
+    const char *argv[64];
+    cordon_argv(argv, (const char *const[]){ "batch", "--quiet", "-j", "1", "-", NULL });
+    captured c = exec_capture_with(argv, input, len + (size_t)tail_len, -1, NULL);
+    expect_status(&c, 125);
+    assert_string_equal(c.err, "cordon: batch: stdin:2: a NUL byte in the line; a job file is "
+                               "text\n");
+    FILE *f = fopen(marks, "r");
+    assert_non_null(f);
+    char ran[64] = "";
+    assert_int_equal(fread(ran, 1, sizeof ran - 1, f), 4);
+    fclose(f);
+    assert_string_equal(ran, "one\n");
+    captured_free(&c);
+    remove_tree(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -466,6 +551,8 @@ int main(void)
         cmocka_unit_test(test_batch_plain_lines_run_without_a_shell),
         cmocka_unit_test(test_batch_lost_records_are_cordons_error),
         cmocka_unit_test(test_batch_refuses_a_nul_byte_in_a_job_line),
+        cmocka_unit_test(test_batch_runs_streamed_lines_before_the_input_ends),
+        cmocka_unit_test(test_batch_streamed_input_stops_at_a_nul_line),
         cmocka_unit_test(test_batch_out_dir_saves_each_output),
         cmocka_unit_test(test_batch_out_dir_keeps_no_stale_exception),
         cmocka_unit_test(test_batch_audit_and_json_lines),

@@ -23,6 +23,29 @@ static void run_shard(const char *jobs, const char *spec, const char *audit, int
 }
 
 /* Three workers of four ran (shard 2/4 was lost), and shard 1/4 ran twice. */
+/* A directory given as "audit/" (as a shell completes it): its files are
+ * named audit/0.jsonl, not audit//0.jsonl. */
+static void test_report_names_a_directory_s_files_once_slashed(void **state)
+{
+    (void)state;
+    char *dir = make_temp_dir();
+    char *jobs = path_in(dir, "jobs.txt");
+    write_file(jobs, "echo 1\n");
+    char *audit = path_in(dir, "0.jsonl");
+    run_shard(jobs, "0/1", audit, 0);
+    char slashed[300], expected[400];
+    snprintf(slashed, sizeof slashed, "%s/", dir);
+    captured c = CORDON("report", slashed);
+    expect_status(&c, 0);
+    snprintf(expected, sizeof expected, "cordon report: 1 task in %s/0.jsonl, sorted by cpu\n",
+             dir);
+    assert_true(strncmp(c.out, expected, strlen(expected)) == 0);
+    captured_free(&c);
+    free(audit);
+    free(jobs);
+    remove_tree(dir);
+}
+
 static void test_report_merges_and_finds_missing_and_duplicate_lines(void **state)
 {
     (void)state;
@@ -518,6 +541,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_report_merges_and_finds_missing_and_duplicate_lines),
+        cmocka_unit_test(test_report_names_a_directory_s_files_once_slashed),
         cmocka_unit_test(test_report_records_of_no_job),
         cmocka_unit_test(test_report_names_broken_lines),
         cmocka_unit_test(test_report_of_many_files_is_fast),

@@ -1,5 +1,6 @@
 """cordon: run Python functions and commands in confined, watched children.
 
+    import cordon
     from cordon.tasks import FunctionTask, ShellCommand
     with cordon.Executor(max_workers=4, timeout=10) as ex:   # concurrent.futures
         print(list(ex.map(len, ["a", "bb"])))

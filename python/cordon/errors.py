@@ -13,6 +13,7 @@ GeneratorExit), ends with RemoteError too.
 """
 import concurrent.futures as _futures
 import signal as _signal
+from typing import Any, Optional
 
 __all__ = [
     "TaskError", "Timeout", "CpuLimit", "MemoryLimit", "FileSizeLimit", "ProcessLimit",
@@ -24,7 +25,8 @@ __all__ = [
 class TaskError(Exception):
     """A task ended with an exception: a signal, a limit, a violation, …"""
 
-    def __init__(self, message, *, exception=None, exc_out="", task=None):
+    def __init__(self, message: str, *, exception: Optional[str] = None, exc_out: str = "",
+                 task: Any = None) -> None:
         super().__init__(message)
         self.exception = exception or type(self).__name__
         self.exc_out = exc_out

@@ -20,6 +20,7 @@ import queue
 import threading
 import weakref
 from concurrent.futures import _base
+from typing import Any, Callable, Optional
 
 from . import errors
 from .tasks import FunctionTask
@@ -30,7 +31,7 @@ _exiting = False
 _live_pools = weakref.WeakSet()
 
 
-def usable_cpus():
+def usable_cpus() -> int:
     """The CPUs this process may run on (its affinity mask), at least 1."""
     try:
         return max(1, len(os.sched_getaffinity(0)))
@@ -42,14 +43,16 @@ class Future(concurrent.futures.Future):
     """The future of one call; ``task`` is its FunctionTask, whose std_out,
     std_err, log_out, exc_out and usage are readable once it is done."""
 
-    def __init__(self, task):
+    task: FunctionTask
+
+    def __init__(self, task: FunctionTask) -> None:
         super().__init__()
         self.task = task
         self._kill_lock = threading.Lock()
         self._kill_requested = False
         self._settled = threading.Event()
 
-    def cancel(self):
+    def cancel(self) -> bool:
         """A pending call never runs: True.  A running one is killed (its
         whole process tree) and waited for until it is reaped: True when
         the kill ended it (the future is then cancelled), False when it had
@@ -208,7 +211,7 @@ class Executor(concurrent.futures.Executor):
     CPUs), each with `options` (timeout, memory, processes, policy, trust,
     …: those of FunctionTask.configure; checked here)."""
 
-    def __init__(self, max_workers=None, **options):
+    def __init__(self, max_workers: Optional[int] = None, **options: Any) -> None:
         if max_workers is None:
             max_workers = usable_cpus()
         if isinstance(max_workers, bool) or not isinstance(max_workers, int) or max_workers <= 0:
@@ -220,14 +223,15 @@ class Executor(concurrent.futures.Executor):
         self._pool = _Pool(max_workers, f"cordon.Executor-{id(self):x}")
         weakref.finalize(self, _Pool.close, self._pool, False, False)
 
-    def submit(self, fn, /, *args, **kwargs):
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> "Future":
         """Schedules fn(*args, **kwargs) in a confined child: a Future."""
         task = FunctionTask(fn, *args, **kwargs).configure(**self._options)
         future = Future(task)
         self._pool.put(future)
         return future
 
-    def shutdown(self, wait=True, *, cancel_futures=False, cancel_running=False):
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False,
+                 cancel_running: bool = False) -> None:
         """No more submissions.  cancel_futures drops the calls not yet
         started (their futures are cancelled); cancel_running kills the
         running ones (cancelled too, unless they finished first).  With

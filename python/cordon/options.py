@@ -13,10 +13,21 @@ calls before anything runs.
     tree_memory=True       a memory cgroup even without a memory limit, so
                            that usage.tree_peak_kb counts the whole tree
     cwd=, env={}, clear_env=False, stdin=b""   (commands; stdin for both)
+    isolate="judge"        a preset: "judge" (system directories read-only, a
+                           private /tmp, no network, nothing else readable)
+                           or "isolated" (all readable, only a private /tmp
+                           writable, no network); needs Landlock and pid and
+                           mount namespaces (the task fails closed without)
+    paths={"/var/tmp/job": "rwx"}   file rules (Landlock): r read, w write
+                           (create, remove, rename), x execute beneath each
+                           path; nothing else is reachable but the system's
+                           directories, which come along
+    network="none"         a network namespace with only its own loopback
 """
 import collections.abc
 import errno
 import logging
+import os
 import pwd
 import re
 import threading
@@ -33,7 +44,8 @@ _LIMITS = {
     "output": _cordon.LIMIT_OUTPUT, "returns": _cordon.LIMIT_RETURN,
 }
 KNOWN = frozenset(_LIMITS) | {"timeout", "cpu", "policy", "user", "core_dumps", "cwd",
-                              "env", "clear_env", "stdin", "tree_memory"}
+                              "env", "clear_env", "stdin", "tree_memory", "isolate", "paths",
+                              "network"}
 DEFAULT_RETURN_LIMIT = 1 << 20
 
 _policies = {}
@@ -66,6 +78,19 @@ def _set_limit(task, name, what, raw, value):
         if what in (_cordon.LIMIT_OUTPUT, _cordon.LIMIT_RETURN):
             raise ValueError(f"{name}={raw!r}: {value} bytes is out of range (1 to 1G)") from None
         raise ValueError(f"{name}={raw!r}: {value} is refused by cordon") from None
+
+
+# Counts, not sizes: "2M" processes is no number of processes.  The least
+# is what cordon needs (fds 0-3, the listener and its socket), as the CLI.
+_COUNTS = {"processes": 1, "open_files": 6}
+
+
+def count(name, value):
+    """A whole number of processes or fds, checked here."""
+    low = _COUNTS[name]
+    if isinstance(value, bool) or not isinstance(value, int) or value < low:
+        raise ValueError(f"{name}={value!r}: expected a whole number from {low}, e.g. 64")
+    return value
 
 
 def milliseconds(name, value):
@@ -121,6 +146,77 @@ def environment(value):
     return value.items()
 
 
+_PRESETS = ("judge", "isolated")
+_ACCESS = {"r": _cordon.READ, "w": _cordon.WRITE, "x": _cordon.EXEC}
+_NETWORKS = {"none": _cordon.NETWORK_NONE, "host": _cordon.NETWORK_HOST}
+
+
+def _unsupported(name, value, e):
+    """A machine without Landlock cannot honour a file rule: an OSError that
+    names the option, for the caller to decide (never a task run without)."""
+    return OSError(e.errno, f"{name}={value!r}: {e.strerror} (this machine or user "
+                   f"lacks Landlock: the option cannot be honoured)")
+
+
+def isolate(task, value):
+    """cordon_set_isolation: a preset by name, checked here."""
+    if value not in _PRESETS:
+        raise ValueError(f"isolate={value!r}: expected one of {', '.join(_PRESETS)}")
+    try:
+        task.set_isolation(value)
+    except OSError as e:
+        if e.errno == errno.EOPNOTSUPP:
+            raise _unsupported("isolate", value, e) from None
+        raise
+
+
+def _access(path, letters):
+    if not isinstance(letters, str) or not letters or set(letters) - set(_ACCESS):
+        raise ValueError(f"paths[{path!r}]={letters!r}: expected letters of 'rwx', e.g. 'rw'")
+    bits = 0
+    for letter in letters:
+        bits |= _ACCESS[letter]
+    return bits
+
+
+def allow_paths(task, value, preset):
+    """One Landlock rule per path; the system's directories come along
+    (a preset gives them itself)."""
+    if not isinstance(value, collections.abc.Mapping):
+        raise TypeError(f"paths={value!r}: expected a mapping of paths to access, "
+                        f"e.g. {{'/var/tmp/job': 'rw'}}")
+    rules = [(str(path), _access(path, letters)) for path, letters in value.items()]
+    for path, bits in rules:
+        try:
+            task.allow_path(path, bits)
+        except OSError as e:
+            if e.errno == errno.EOPNOTSUPP:
+                raise _unsupported("paths", value, e) from None
+            if e.errno == errno.EXDEV:
+                raise ValueError(f"paths: {path!r} lies beneath the task's private /tmp, "
+                                 f"which hides it; give a directory outside /tmp, "
+                                 f"e.g. in /var/tmp") from None
+            raise OSError(e.errno, f"paths: {path!r}: {e.strerror}") from None
+    if rules and not preset:
+        task.allow_system_paths()
+
+
+def directory(task, value):
+    """The working directory, checked now as the CLI's --cwd is: a missing
+    one is the caller's mistake, not the child's ConfinementError."""
+    path = os.fspath(value)
+    if not os.path.isdir(path):
+        code = errno.ENOTDIR if os.path.exists(path) else errno.ENOENT
+        raise OSError(code, f"cwd={value!r}: {os.strerror(code)}")
+    task.set_cwd(str(path))
+
+
+def network(task, value):
+    if value not in _NETWORKS:
+        raise ValueError(f"network={value!r}: expected 'none' or 'host'")
+    task.set_network(_NETWORKS[value])
+
+
 def check(options, allowed=KNOWN):
     unknown = set(options) - allowed
     if unknown:
@@ -140,7 +236,7 @@ def apply(task, options, return_headroom=0):
     for name, what in _LIMITS.items():
         if options.get(name) is None:
             continue
-        value = size(name, options[name])
+        value = count(name, options[name]) if name in _COUNTS else size(name, options[name])
         if name == "returns":
             if not 0 < value <= 1 << 30:
                 raise ValueError(f"returns={options[name]!r}: {value} bytes is out of range "
@@ -160,12 +256,20 @@ def apply(task, options, return_headroom=0):
     if options.get("tree_memory") is not None:
         task.set_tree_accounting(bool(options["tree_memory"]))
     if options.get("cwd") is not None:
-        task.set_cwd(str(options["cwd"]))
+        directory(task, options["cwd"])
     if options.get("clear_env"):
         task.clear_env()
     for key, value in environment(options.get("env") or {}):
         task.set_env(f"{key}={value}")
+    if options.get("isolate") is not None:
+        isolate(task, options["isolate"])
+    if options.get("paths") is not None:
+        allow_paths(task, options["paths"], options.get("isolate"))
+    if options.get("network") is not None:
+        network(task, options["network"])
     if options.get("stdin") is not None:
         data = options["stdin"]
+        if not isinstance(data, (str, bytes, bytearray, memoryview)):
+            raise TypeError(f"stdin={data!r}: expected bytes or str")
         task.set_stdin(data.encode() if isinstance(data, str) else data)
     return return_limit

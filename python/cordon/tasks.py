@@ -18,6 +18,8 @@ import dataclasses
 import pickle
 import sys
 import threading
+import weakref
+from typing import Any, Callable, Dict, List, Optional, TextIO, Tuple, Type, TypeVar, Union
 
 from . import _child, _cordon, _profile, _wire, errors, options as _options
 
@@ -29,6 +31,10 @@ _PROFILE_HEADROOM = 32 << 20
 # The main thread waits for a run in slices, so that a signal's handler
 # (KeyboardInterrupt) runs; other threads wait in one go.
 _MAIN_JOIN_SLICE_MS = 100
+
+# Every task with a run going on, for the interpreter's exit to kill.
+_running = weakref.WeakSet()
+_running_lock = threading.Lock()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -50,12 +56,12 @@ class Usage:
     tree_peak_kb: int = 0
 
     @property
-    def wall(self):
+    def wall(self) -> float:
         """Seconds of wall clock."""
         return self.wall_us / 1e6
 
     @property
-    def cpu(self):
+    def cpu(self) -> float:
         """Seconds of CPU, user and system."""
         return (self.user_us + self.sys_us) / 1e6
 
@@ -77,12 +83,12 @@ class TaskThread(threading.Thread):
     """run_async's handle: a thread that runs the task.  The thread holds
     the GIL only to start the child and to read its result."""
 
-    def __init__(self, task):
+    def __init__(self, task: "_Task") -> None:
         super().__init__(name=f"cordon-{type(task).__name__}", daemon=False)
         self.task = task
         self.outcome = None
 
-    def run(self):
+    def run(self) -> None:
         try:
             self.outcome = self.task._attempt()
         except BaseException as error:  # cordon could not run it
@@ -95,8 +101,45 @@ def _text(data):
     return data.decode("utf-8", "replace")
 
 
+_T = TypeVar("_T", bound="_Task")
+_ExceptionClasses = Union[Type[BaseException], Tuple[Type[BaseException], ...]]
+
+
+def _check_retry(max_retry, exception, backoff, backoff_factor, max_backoff):
+    """run_and_retry's arguments, each named when wrong (a negative count
+    reached an 'unreachable' assertion; a class that is none, isinstance's
+    TypeError only when the task failed)."""
+    if isinstance(max_retry, bool) or not isinstance(max_retry, int) or max_retry < 0:
+        raise ValueError(f"max_retry={max_retry!r}: expected a whole number from 0")
+    classes = exception if isinstance(exception, tuple) else (exception,)
+    if not classes or not all(isinstance(c, type) and issubclass(c, BaseException)
+                              for c in classes):
+        raise TypeError(f"exception={exception!r}: expected an exception class or a tuple "
+                        f"of them")
+    for name, value, low in (("backoff", backoff, 0), ("backoff_factor", backoff_factor, 1),
+                             ("max_backoff", max_backoff, 0)):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= low:
+            raise ValueError(f"{name}={value!r}: expected seconds from {low}"
+                             if name != "backoff_factor" else
+                             f"{name}={value!r}: expected a factor from 1")
+
+
 class _Task:
     _allowed = _options.KNOWN
+    # What a run leaves on the task (set by each run; see cordon.tasks).
+    std_out: str
+    std_err: str
+    log_out: str
+    exc_out: str
+    exit_code: int
+    signal: int
+    exception: Optional[str]
+    returns: Any
+    usage: Usage
+    attempts: int
+    dropped: Dict[str, int]
+    result: Dict[str, Any]
+    history: List[Attempt]
 
     def __init__(self, **options):
         self._options = {}
@@ -113,7 +156,7 @@ class _Task:
         self.configure(**options)
         self._clear()
 
-    def configure(self, **options):
+    def configure(self: _T, **options: Any) -> _T:
         """Sets options (see cordon.options); returns the task."""
         _options.check(options, self._allowed)
         if "policy" in options:
@@ -185,12 +228,16 @@ class _Task:
                 raise RuntimeError("the task is running (run_async); join() it first")
             self._active = True
             self._cancelled.clear()
+        with _running_lock:
+            _running.add(self)
 
     def _end(self):
         with self._run_lock:
             self._active = False
+        with _running_lock:
+            _running.discard(self)
 
-    def cancel(self):
+    def cancel(self) -> bool:
         """Kills the run going on (run, run_async, run_and_retry, from any
         thread): its whole process tree at once, or before its child starts.
         The waiting call (run, join, run_and_retry) then raises
@@ -226,7 +273,7 @@ class _Task:
             return value
         raise value
 
-    def run(self):
+    def run(self) -> Any:
         """Runs the task in a confined child and waits for it."""
         self._begin()
         try:
@@ -237,7 +284,7 @@ class _Task:
             self._end()
         return self._deliver(outcome)
 
-    def run_async(self):
+    def run_async(self) -> TaskThread:
         """Starts the task and returns at once: a TaskThread (a
         threading.Thread) whose join() waits; task.join() also gives the
         outcome."""
@@ -252,10 +299,10 @@ class _Task:
             raise
         return self._thread
 
-    def is_alive(self):
+    def is_alive(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
 
-    def join(self, timeout=None):
+    def join(self, timeout: Optional[float] = None) -> Any:
         """Waits for run_async's run; returns what run() would return, or
         raises what it would raise.  TimeoutError if still running after
         `timeout` seconds."""
@@ -266,8 +313,9 @@ class _Task:
             raise TimeoutError(f"the task is still running after {timeout} s")
         return self._deliver(self._thread.outcome)
 
-    def run_and_retry(self, max_retry=5, exception=Exception, backoff=0.0,
-                      backoff_factor=2.0, max_backoff=60.0):
+    def run_and_retry(self, max_retry: int = 5, exception: _ExceptionClasses = Exception,
+                      backoff: float = 0.0, backoff_factor: float = 2.0,
+                      max_backoff: float = 60.0) -> Any:
         """Runs, then again in a fresh child while the task's exception is
         an instance of `exception` (a class or a tuple of them; subclasses
         count) and fewer than max_retry retries were made.  Sleeps `backoff`
@@ -275,6 +323,7 @@ class _Task:
         next one, at most max_backoff.  `attempts` says how many ran;
         `usage` and the rest are the last one's, and `history` has each
         one's (its exception, exit code, signal and usage)."""
+        _check_retry(max_retry, exception, backoff, backoff_factor, max_backoff)
         self._begin()
         try:
             outcome = self._retry(max_retry, exception, backoff, backoff_factor, max_backoff)
@@ -297,7 +346,8 @@ class _Task:
                 delay = min(delay * backoff_factor, max_backoff)
         raise AssertionError("unreachable")
 
-    def run_profiler(self, out=None, sort="cumulative", limit=25):
+    def run_profiler(self, out: Optional[TextIO] = None, sort: str = "cumulative",
+                     limit: int = 25) -> Any:
         """Runs the task and prints where its time went to `out` (default
         sys.stdout), then returns or raises as run() does."""
         self._begin()
@@ -323,7 +373,7 @@ class FunctionTask(_Task):
 
     _allowed = (_options.KNOWN - {"env", "clear_env"}) | {"trust", "log_level"}
 
-    def __init__(self, func, *args, **kwargs):
+    def __init__(self, func: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
         if not callable(func):
             raise TypeError("FunctionTask needs a callable")
         self.func, self.args, self.kwargs = func, args, kwargs
@@ -441,11 +491,14 @@ class ShellCommand(_Task):
 
     _allowed = _options.KNOWN | {"check"}
 
-    def __init__(self, command, **options):
+    def __init__(self, command: Union[str, List[str], Tuple[str, ...]], **options: Any) -> None:
         if isinstance(command, str):
             self.command = command
-        else:
+        elif isinstance(command, (list, tuple)) and command:
             self.command = [str(arg) for arg in command]
+        else:
+            raise TypeError(f"command={command!r}: expected a shell line (str) or a non-empty "
+                            f"list of arguments")
         self._command_profile = None
         super().__init__(**options)
 
@@ -453,7 +506,7 @@ class ShellCommand(_Task):
         return f"<ShellCommand {self.command!r}>"
 
     @property
-    def returncode(self):
+    def returncode(self) -> int:
         """subprocess's name for exit_code."""
         return self.exit_code
 
@@ -496,3 +549,21 @@ class ShellCommand(_Task):
 
     def _print_profile(self, out, sort, limit):
         out.write(self._command_profile or "")
+
+
+def _kill_at_exit():
+    """Before the interpreter joins its threads: a run still going on (a
+    run_async never joined, a run on another thread, the interpreter
+    leaving on KeyboardInterrupt or sys.exit) is killed, so that exit
+    neither waits for a task that may never end nor leaves one behind.
+    Join a task whose end you need before the program ends."""
+    with _running_lock:
+        tasks = list(_running)
+    for task in tasks:
+        try:
+            task.cancel()
+        except RuntimeError:  # a command's run_profiler: it runs to its end
+            pass
+
+
+threading._register_atexit(_kill_at_exit)

@@ -87,6 +87,11 @@ static int add_constants(PyObject *m)
         { "LIMIT_RETURN", CORDON_LIMIT_RETURN },
         { "EXCEPTION", CORDON_EXCEPTION },
         { "MEMORY_MIN", CORDON_MEMORY_MIN },
+        { "READ", CORDON_READ },
+        { "WRITE", CORDON_WRITE },
+        { "EXEC", CORDON_EXEC },
+        { "NETWORK_HOST", CORDON_NETWORK_HOST },
+        { "NETWORK_NONE", CORDON_NETWORK_NONE },
     };
     for (size_t i = 0; i < sizeof constants / sizeof *constants; i++) {
         if (PyModule_AddIntConstant(m, constants[i].name, constants[i].value) < 0)

@@ -220,6 +220,41 @@ static PyObject *task_set_tree_accounting(cordon_py_task *self, PyObject *arg)
     return none_or_error(cordon_set_tree_accounting(self->task, on));
 }
 
+/* set_isolation(preset): cordon_set_isolation ("judge", "isolated"). */
+static PyObject *task_set_isolation(cordon_py_task *self, PyObject *arg)
+{
+    const char *preset = PyUnicode_AsUTF8(arg);
+    if (!preset || not_busy(self) < 0)
+        return NULL;
+    return none_or_error(cordon_set_isolation(self->task, preset));
+}
+
+/* allow_path(path, access): a Landlock file rule (READ, WRITE, EXEC). */
+static PyObject *task_allow_path(cordon_py_task *self, PyObject *args)
+{
+    const char *path;
+    unsigned int access;
+    if (!PyArg_ParseTuple(args, "sI", &path, &access) || not_busy(self) < 0)
+        return NULL;
+    return none_or_error(cordon_allow_path(self->task, path, access));
+}
+
+static PyObject *task_allow_system_paths(cordon_py_task *self, PyObject *unused)
+{
+    (void)unused;
+    if (not_busy(self) < 0)
+        return NULL;
+    return none_or_error(cordon_allow_system_paths(self->task));
+}
+
+static PyObject *task_set_network(cordon_py_task *self, PyObject *arg)
+{
+    long network = PyLong_AsLong(arg);
+    if ((network == -1 && PyErr_Occurred()) || not_busy(self) < 0)
+        return NULL;
+    return none_or_error(cordon_set_network(self->task, (cordon_network)network));
+}
+
 static int run_plain(cordon_task *t, void *unused)
 {
     (void)unused;
@@ -396,6 +431,10 @@ static PyMethodDef task_methods[] = {
     METHOD(set_stdin, METH_O),
     METHOD(set_core_dumps, METH_O),
     METHOD(set_tree_accounting, METH_O),
+    METHOD(set_isolation, METH_O),
+    METHOD(allow_path, METH_VARARGS),
+    METHOD(allow_system_paths, METH_NOARGS),
+    METHOD(set_network, METH_O),
     METHOD(run, METH_NOARGS),
     METHOD(start, METH_NOARGS),
     METHOD(join, METH_O),

@@ -4,6 +4,8 @@ import concurrent.futures
 import io
 import os
 import signal
+import subprocess
+import sys
 import threading
 
 import pytest
@@ -202,3 +204,40 @@ def test_keyboard_interrupt_while_waiting_kills_the_task():
     t.cancel()
     with pytest.raises(cordon.Cancelled):
         t.join()
+
+
+EXIT_PROGRAM = """
+import os, signal, sys, threading
+sys.path.insert(0, {tests!r})
+import helpers
+from cordon.tasks import FunctionTask, ShellCommand
+signal.signal(signal.SIGINT, signal.default_int_handler)
+FunctionTask(helpers.linger, {name!r}, 1).run_async()          # never joined
+threading.Thread(target=FunctionTask(helpers.linger, {name!r}).run).start()
+helpers.wait_until(lambda: len(helpers.named({name!r})) == 3, "running")
+print("leaving", flush=True)
+{ending}
+"""
+
+
+@pytest.mark.parametrize("ending", ["sys.exit(3)", "os.kill(os.getpid(), signal.SIGINT)",
+                                    "pass"])
+def test_the_interpreter_s_exit_kills_the_runs_going_on(ending):
+    # A run_async never joined, or a run on another thread, held the
+    # exit (sys.exit, a KeyboardInterrupt, the script's end) for as long
+    # as the task ran: for ever for these.
+    name = helpers.marker()
+    program = EXIT_PROGRAM.format(tests=os.path.dirname(os.path.abspath(__file__)), name=name,
+                                  ending=ending)
+    env = dict(os.environ, PYTHONPATH=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    try:
+        out = subprocess.run([sys.executable, "-c", program], env=env, capture_output=True,
+                             text=True, timeout=60)
+    finally:
+        for pid in helpers.named(name):            # a hung exit's tasks, after the timeout
+            os.kill(pid, signal.SIGKILL)
+        helpers.assert_none_left(name)
+    assert out.stdout == "leaving\n"
+    # Python ends an uncaught KeyboardInterrupt by dying of SIGINT
+    assert out.returncode == {"sys.exit(3)": 3, "pass": 0}.get(ending, -signal.SIGINT), out.stderr
+    assert ("KeyboardInterrupt" in out.stderr) == ending.startswith("os.kill")

@@ -170,6 +170,35 @@ def test_every_bad_option_value_is_a_value_or_type_error_naming_the_option():
     assert t.run() == 3
 
 
+def test_counts_directories_stdin_commands_and_retry_arguments_are_named():
+    # each was taken as something else or failed far from its cause: "2M"
+    # processes as 2 MiB of them, open_files=2 as the child's
+    # ConfinementError, a missing cwd likewise, stdin=5 as a TypeError
+    # naming no option, max_retry=-1 as an AssertionError ("unreachable")
+    with pytest.raises(ValueError, match=r"^processes='2M': expected a whole number from 1"):
+        ShellCommand("true", processes="2M").run()
+    with pytest.raises(ValueError, match=r"^open_files=2: expected a whole number from 6"):
+        FunctionTask(helpers.add, 1).configure(open_files=2).run()
+    with pytest.raises(FileNotFoundError, match=r"cwd='/no/such/dir': No such file"):
+        ShellCommand("true", cwd="/no/such/dir").run()
+    with pytest.raises(NotADirectoryError, match=r"cwd='/etc/passwd': Not a directory"):
+        ShellCommand("true", cwd="/etc/passwd").run()
+    with pytest.raises(TypeError, match=r"^stdin=5: expected bytes or str$"):
+        ShellCommand("cat", stdin=5).run()
+    with pytest.raises(TypeError, match=r"^command=5: expected a shell line"):
+        ShellCommand(5)
+    with pytest.raises(ValueError, match=r"^max_retry=-1: expected a whole number from 0$"):
+        FunctionTask(helpers.add, 1).run_and_retry(max_retry=-1)
+    with pytest.raises(TypeError, match=r"^exception=5: expected an exception class"):
+        FunctionTask(helpers.add, 1).run_and_retry(exception=5)
+    with pytest.raises(ValueError, match=r"^backoff_factor=0.5: expected a factor from 1$"):
+        FunctionTask(helpers.add, 1).run_and_retry(backoff_factor=0.5)
+    t = ShellCommand("pwd", cwd="/etc", processes=4, open_files=64, stdin="x").run()
+    assert t.std_out == "/etc\n"
+    assert FunctionTask(helpers.add, 1, 2).run_and_retry(max_retry=0,
+                                                        exception=(ValueError, KeyError)) == 3
+
+
 def test_log_level_option():
     def log():
         logging.debug("fine detail")

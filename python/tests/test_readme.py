@@ -46,3 +46,12 @@ def test_the_executor_example(tmp_path):
     assert out.stdout.splitlines() == [
         "[0, 1, 4, 9, 16, 25, 36, 49]", "[49, 64, 81]", "True True", "map timed out",
         "Cancelled 9"]
+
+
+def test_the_package_docstring_example(tmp_path):
+    # help(cordon) opens with it: a program as it stands, imports included
+    import cordon
+    code = re.search(r"\n\n((?:    .*\n)+)", cordon.__doc__).group(1)
+    out = run_example("\n".join(line[4:] for line in code.splitlines()), tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout == "[1, 2]\n"

@@ -1,0 +1,145 @@
+"""isolate=, paths= and network=: the C library's presets, file rules and
+network namespace, for functions, commands and the Executor."""
+import errno
+import os
+import shutil
+import socket
+import tempfile
+
+import pytest
+
+import cordon
+from cordon.tasks import FunctionTask, ShellCommand
+
+
+def _judge_or_skip():
+    """The presets need Landlock and pid and mount namespaces: a machine,
+    user or valgrind without them is a skip, named."""
+    try:
+        FunctionTask(os.getpid).configure(isolate="judge").run()
+    except OSError as e:
+        pytest.skip(f"no isolation preset here: {e}")
+    except cordon.ConfinementError as e:
+        pytest.skip(f"no isolation preset here: {e}")
+
+
+@pytest.fixture
+def scratch():
+    """A directory outside /tmp (the presets hide /tmp behind their own)."""
+    path = tempfile.mkdtemp(dir="/var/tmp")
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def read(path):
+    with open(path) as f:
+        return f.read()
+
+
+def write_and_read(path):
+    with open(path, "w") as f:
+        f.write("mine")
+    return read(path)
+
+
+def reach(port):
+    with socket.create_connection(("127.0.0.1", port), timeout=2):
+        return True
+
+
+def test_judge_reaches_its_scratch_and_nothing_else(scratch):
+    _judge_or_skip()
+    other = tempfile.mkdtemp(dir="/var/tmp")
+    try:
+        with open(os.path.join(other, "secret"), "w") as f:
+            f.write("secret")
+        task = FunctionTask(write_and_read, os.path.join(scratch, "out"))
+        assert task.configure(isolate="judge", paths={scratch: "rw"}).run() == "mine"
+        assert read(os.path.join(scratch, "out")) == "mine"
+        with pytest.raises(PermissionError):
+            FunctionTask(read, os.path.join(other, "secret")).configure(
+                isolate="judge", paths={scratch: "rw"}).run()
+    finally:
+        shutil.rmtree(other, ignore_errors=True)
+
+
+def test_judge_has_a_private_tmp_and_no_network():
+    _judge_or_skip()
+    with socket.socket() as server:                 # the caller's own loopback
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        port = server.getsockname()[1]
+        assert FunctionTask(reach, port).run() is True
+        with pytest.raises(ConnectionRefusedError):
+            FunctionTask(reach, port).configure(isolate="judge").run()
+    name = f"/tmp/cordon-isolation-test-{os.getpid()}"
+    assert FunctionTask(write_and_read, name).configure(isolate="judge").run() == "mine"
+    assert not os.path.exists(name)
+
+
+def test_a_command_under_judge_runs_from_its_scratch(scratch):
+    _judge_or_skip()
+    program = os.path.join(scratch, "prog")
+    with open(program, "w") as f:
+        f.write("#!/bin/sh\necho ran; cat /etc/hostname >/dev/null 2>&1 || echo refused\n")
+    os.chmod(program, 0o755)
+    ls = ShellCommand(program, isolate="judge", paths={scratch: "rx"}, timeout=10).run()
+    assert ls.exit_code == 0
+    assert ls.std_out == "ran\nrefused\n"
+    refused = ShellCommand(program, isolate="judge", paths={scratch: "r"}).run()
+    assert refused.exit_code == 126                  # no x: the shell may not execute it
+    assert "Permission denied" in refused.std_err
+
+
+def test_paths_alone_grant_the_system_and_the_paths(scratch):
+    _judge_or_skip()
+    with open(os.path.join(scratch, "data"), "w") as f:
+        f.write("data")
+    t = ShellCommand(f"cat {scratch}/data; cat /etc/hostname >/dev/null 2>&1 || echo no",
+                     paths={scratch: "r"}).run()
+    assert t.std_out == "datano\n"
+
+
+def test_the_executor_takes_the_preset(scratch):
+    _judge_or_skip()
+    with cordon.Executor(max_workers=2, isolate="judge", paths={scratch: "rw"},
+                         timeout=10) as ex:
+        futures = [ex.submit(write_and_read, os.path.join(scratch, str(n))) for n in range(3)]
+        assert [f.result() for f in futures] == ["mine"] * 3
+        with pytest.raises(PermissionError):
+            ex.submit(read, "/root/.bashrc" if os.path.isdir("/root") else "/home").result()
+
+
+def test_network_none_reaches_no_caller_port():
+    _judge_or_skip()
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        with pytest.raises(ConnectionRefusedError):
+            FunctionTask(reach, server.getsockname()[1]).configure(network="none").run()
+
+
+def test_bad_isolation_values_name_the_option(scratch):
+    with pytest.raises(ValueError, match=r"^isolate='jail': expected one of judge, isolated$"):
+        FunctionTask(os.getpid).configure(isolate="jail").run()
+    with pytest.raises(TypeError, match=r"^paths='/var/tmp': expected a mapping"):
+        ShellCommand("true", paths="/var/tmp").run()
+    with pytest.raises(ValueError, match=r"^paths\['/var/tmp'\]='rq': expected letters"):
+        ShellCommand("true", paths={"/var/tmp": "rq"}).run()
+    with pytest.raises(FileNotFoundError, match=r"^\[Errno 2\] paths: '/no/such/dir': "):
+        ShellCommand("true", paths={"/no/such/dir": "r"}).run()
+    with pytest.raises(ValueError, match=r"^network='off': expected 'none' or 'host'$"):
+        ShellCommand("true", network="off").run()
+    with pytest.raises(ValueError, match=r"^isolate='jail'"):
+        cordon.Executor(isolate="jail")
+    hidden = tempfile.mkdtemp(dir="/tmp")
+    try:
+        ShellCommand("true", isolate="judge", paths={hidden: "rw"}).run()
+    except OSError as e:                             # no Landlock: said so
+        assert e.errno == errno.EOPNOTSUPP and str(e).startswith("[Errno 95] isolate='judge'")
+    except ValueError as e:
+        assert str(e).startswith(f"paths: {hidden!r} lies beneath the task's private /tmp")
+    else:
+        pytest.fail("a rule hidden by the private /tmp was taken")
+    finally:
+        os.rmdir(hidden)
