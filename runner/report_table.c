@@ -80,7 +80,8 @@ static void print_totals(const report_rows *list)
     units_format_time_us(c, sizeof c, cpu);
     units_format_time_us(w, sizeof w, wall);
     units_format_kb(r, sizeof r, rss);
-    printf("\ntotal: %zu tasks, cpu %s, wall %s, peak rss %s\n", list->count, c, w, r);
+    printf("\ntotal: %zu task%s, cpu %s, wall %s, peak rss %s\n", list->count,
+           list->count == 1 ? "" : "s", c, w, r);
 }
 
 typedef struct class_count {

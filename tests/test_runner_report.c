@@ -495,6 +495,22 @@ static void test_report_skips_planted_files_in_an_audit_directory(void **state)
  * attempt's in "history": the report counts the CPU of all of them (the
  * figure the batch's own summary gives), and the wall time and peak of
  * the last.  Before, only the last attempt's CPU was counted. */
+/* One task is one task (the total said "1 tasks"). */
+static void test_report_total_of_one_task(void **state)
+{
+    (void)state;
+    char *dir = make_temp_dir();
+    char *audit = path_in(dir, "a.jsonl");
+    write_file(audit, "{\"command\":\"once\",\"line\":1,\"exit_code\":0,\"usage\":{\"wall_us\":"
+                      "20000,\"user_us\":7000,\"sys_us\":3000,\"max_rss_kb\":1024}}\n");
+    captured c = CORDON("report", audit);
+    expect_status(&c, 0);
+    assert_non_null(strstr(c.out, "\ntotal: 1 task, cpu 10ms, wall 20ms, peak rss 1.0M\n"));
+    captured_free(&c);
+    free(audit);
+    remove_tree(dir);
+}
+
 static void test_report_counts_every_attempt_s_cpu(void **state)
 {
     (void)state;
@@ -552,6 +568,7 @@ int main(void)
         cmocka_unit_test(test_report_prints_no_control_bytes_of_names),
         cmocka_unit_test(test_report_skips_planted_files_in_an_audit_directory),
         cmocka_unit_test(test_report_refuses_a_line_past_its_bound),
+        cmocka_unit_test(test_report_total_of_one_task),
         cmocka_unit_test(test_report_counts_every_attempt_s_cpu),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
