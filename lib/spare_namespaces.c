@@ -60,12 +60,19 @@ static void close_fd(int *fd)
     *fd = -1;
 }
 
-/* A forked copy holds its parent's fds: closed, never used, and the
- * copy's story starts afresh. */
-static void forget_the_parent_s(void)
+/* A forked copy's story starts afresh.  The parent's fds are closed only
+ * where they are known to be the copy's inheritance still (the fork
+ * handler, run as fork returns in the copy); found later, their numbers
+ * may be the copy's own files by now (a daemon closes every fd and opens
+ * its own; a function task's child closes what it inherits), and are
+ * only forgotten. */
+static void forget_the_parent_s(bool close_them)
 {
-    close_fd(&keeper.socket);
-    close_fd(&keeper.pidfd);
+    if (close_them) {
+        close_fd(&keeper.socket);
+        close_fd(&keeper.pidfd);
+    }
+    keeper.socket = keeper.pidfd = -1;
     keeper.given_up = false;
     keeper.starts = 0;
     keeper.asked = 0;
@@ -173,6 +180,8 @@ static bool receive_spare(int *fds, int want)
 static void fresh_lock_in_child(void)
 {
     pthread_mutex_init(&lock, NULL);
+    if (keeper.owner && keeper.owner != getpid())
+        forget_the_parent_s(true);
 }
 
 static void watch_forks(void)
@@ -191,7 +200,7 @@ void cordon__spare_take(cordon__launch *l)
     bool user = l->namespaces & CORDON__NAMESPACE_USER;
     pthread_mutex_lock(&lock);
     if (keeper.owner != getpid())
-        forget_the_parent_s();
+        forget_the_parent_s(false);
     /* A caller whose ids changed since (a setuid of its own) gets no
      * namespace mapped for the old ones. */
     bool matches = keeper.user == user && keeper.uid == getuid() && keeper.gid == getgid();
@@ -217,7 +226,7 @@ void cordon_release_spares(void)
 {
     pthread_mutex_lock(&lock);
     if (keeper.owner != getpid())
-        forget_the_parent_s();
+        forget_the_parent_s(false);
     else
         end_keeper();
     keeper.asked = 0;

@@ -15,6 +15,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 
 #include "support.h"
 
@@ -590,6 +591,50 @@ static void forked_copy_keeps_its_own(int out)
     CHECK(out, runs_soon(&s) && s.problem == 0);
 }
 
+static void daemon_copy_keeps_its_fds(int out)
+{
+    seen s;
+    CHECK(out, run_looking(&s, 0) && run_looking(&s, 0));
+    CHECK(out, keeper_of(getpid(), 5000) > 0);
+    int report[2];
+    CHECK(out, pipe2(report, O_CLOEXEC) == 0);
+    pid_t copy = fork();
+    CHECK(out, copy >= 0);
+    if (copy == 0) {
+        /* As a daemon does: every inherited fd closed, its own opened. */
+        int keep = fcntl(report[1], F_DUPFD_CLOEXEC, 900);
+        syscall(SYS_close_range, 3, 899, 0);
+        int own[40], lost = 0;
+        for (int i = 0; i < 40; i++)
+            own[i] = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        bool ran = run_looking(&s, 0) && s.problem == 0;
+        for (int i = 0; i < 40; i++)
+            lost += own[i] < 0 || fcntl(own[i], F_GETFD) < 0;
+        dprintf(keep, "%d %d", ran, lost);
+        _exit(0);
+    }
+    close(report[1]);
+    char text[64] = "";
+    CHECK(out, read(report[0], text, sizeof text - 1) > 0);
+    CHECK(out, waitpid(copy, NULL, 0) == copy);
+    int ran = 0, lost = -1;
+    CHECK(out, sscanf(text, "%d %d", &ran, &lost) == 2 && ran == 1);
+    if (lost != 0) {
+        dprintf(out, "cordon closed %d of the copy's own fds", lost);
+        _exit(1);
+    }
+}
+
+/* A forked copy that closed what it inherited and opened files of its own
+ * under the same numbers: cordon closed two of them (its parent's keeper's
+ * socket and pidfd, forgotten by number). */
+static void test_a_forked_copy_keeps_its_own_fds(void **state)
+{
+    (void)state;
+    require_network_namespaces();
+    in_a_copy(daemon_copy_keeps_its_fds);
+}
+
 /* A forked copy of a caller never takes its parent's spares: it starts a
  * keeper of its own (which dies with it), and the parent's keeps serving
  * the parent. */
@@ -740,6 +785,7 @@ int main(void)
         cmocka_unit_test(test_keeper_keeps_to_itself),
         cmocka_unit_test(test_keeper_holds_none_of_the_caller_s_memory),
         cmocka_unit_test(test_forked_copy_starts_its_own_keeper),
+        cmocka_unit_test(test_a_forked_copy_keeps_its_own_fds),
         cmocka_unit_test(test_threads_never_share_a_spare),
         cmocka_unit_test(test_tasks_run_when_the_keeper_stops_or_dies),
         cmocka_unit_test(test_tasks_run_when_the_maker_fails),
