@@ -30,6 +30,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -184,6 +185,20 @@ static void fresh_lock_in_child(void)
         forget_the_parent_s(true);
 }
 
+/* Under a tight process limit of the caller's user (RLIMIT_NPROC, which
+ * the kernel does not apply to root), the keeper and its maker would take
+ * one or two of the user's processes just as a task's child needs one:
+ * tasks failed to start (EAGAIN) that would have run without spares.
+ * The kernel's default is some tens of thousands; a limit set in the
+ * hundreds or a few thousands is one a caller means to run close to. */
+#define PROCESS_LIMIT_FOR_SPARES 4096
+static bool processes_counted(void)
+{
+    struct rlimit processes;
+    return geteuid() != 0 && getrlimit(RLIMIT_NPROC, &processes) == 0 &&
+           processes.rlim_cur < PROCESS_LIMIT_FOR_SPARES;
+}
+
 static void watch_forks(void)
 {
     pthread_atfork(NULL, NULL, fresh_lock_in_child);
@@ -193,7 +208,7 @@ void cordon__spare_take(cordon__launch *l)
 {
     l->spare_user_fd = l->spare_net_fd = -1;
     if (!(l->namespaces & CORDON__NAMESPACE_NET) || l->lacks_namespaces ||
-        getenv("CORDON_NO_SPARE_NAMESPACES"))
+        getenv("CORDON_NO_SPARE_NAMESPACES") || processes_counted())
         return;
     static pthread_once_t once = PTHREAD_ONCE_INIT;
     pthread_once(&once, watch_forks);

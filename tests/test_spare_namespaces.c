@@ -14,6 +14,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 
@@ -635,6 +636,63 @@ static void test_a_forked_copy_keeps_its_own_fds(void **state)
     in_a_copy(daemon_copy_keeps_its_fds);
 }
 
+/* The threads of the machine that run as `uid`: what RLIMIT_NPROC counts. */
+static int threads_of(uid_t uid)
+{
+    DIR *proc = opendir("/proc");
+    struct dirent *e;
+    int count = 0;
+    while (proc && (e = readdir(proc))) {
+        char path[300];
+        struct stat st;
+        snprintf(path, sizeof path, "/proc/%s/task", e->d_name);
+        if (e->d_name[0] < '1' || e->d_name[0] > '9' || stat(path, &st) != 0 || st.st_uid != uid)
+            continue;
+        DIR *tasks = opendir(path);
+        struct dirent *t;
+        while (tasks && (t = readdir(tasks)))
+            count += t->d_name[0] != '.';
+        if (tasks)
+            closedir(tasks);
+    }
+    if (proc)
+        closedir(proc);
+    return count;
+}
+
+static void tasks_under_a_process_limit(int out)
+{
+    /* Room for the caller's copy and a task's three processes (its child,
+     * the init, the task), not for a keeper and its maker besides. */
+    struct rlimit room = { 0, 0 };
+    room.rlim_cur = room.rlim_max = (rlim_t)threads_of(getuid()) + 3;
+    CHECK(out, setrlimit(RLIMIT_NPROC, &room) == 0);
+    int failed = 0;
+    for (int i = 0; i < 30; i++) {
+        seen s;
+        failed += !run_looking(&s, 0) || s.problem != 0;
+    }
+    if (failed) {
+        dprintf(out, "%d of 30 tasks failed to start under the caller's process limit", failed);
+        _exit(1);
+    }
+    CHECK(out, keeper_of(getpid(), 0) == 0);
+}
+
+/* Under a process limit of the caller's user, the keeper and its maker
+ * took the processes a task's start needed: tasks that would have run
+ * failed with EAGAIN (10 to 28 of 30).  No keeper is started there. */
+static void test_no_spares_under_the_caller_s_process_limit(void **state)
+{
+    (void)state;
+    require_network_namespaces();
+    if (geteuid() == 0) {
+        print_message("skipped: the kernel holds no root process to RLIMIT_NPROC\n");
+        skip();
+    }
+    in_a_copy(tasks_under_a_process_limit);
+}
+
 /* A forked copy of a caller never takes its parent's spares: it starts a
  * keeper of its own (which dies with it), and the parent's keeps serving
  * the parent. */
@@ -786,6 +844,7 @@ int main(void)
         cmocka_unit_test(test_keeper_holds_none_of_the_caller_s_memory),
         cmocka_unit_test(test_forked_copy_starts_its_own_keeper),
         cmocka_unit_test(test_a_forked_copy_keeps_its_own_fds),
+        cmocka_unit_test(test_no_spares_under_the_caller_s_process_limit),
         cmocka_unit_test(test_threads_never_share_a_spare),
         cmocka_unit_test(test_tasks_run_when_the_keeper_stops_or_dies),
         cmocka_unit_test(test_tasks_run_when_the_maker_fails),
