@@ -469,6 +469,9 @@ int cordon__task_init_main(void *launch)
         mount_beside_the_task(l);
     else
         publish_own_cpu(report, give_back);
+    /* The task's processes keep the oom_score_adj of 1000 they inherit
+     * from the init; the init, a copy of the caller, leaves them now. */
+    cordon__leave_oom_victims();
     /* Out of the task's process group: whatever the task's processes do to
      * their group does not reach the init. */
     setpgid(0, 0);
