@@ -241,7 +241,7 @@ typedef struct cordon__launch {
     /* command tasks */
     char **exec_paths;                           /* candidates for argv[0] */
     char **argv, **envp;
-    cordon__address_range *loaded_bss;           /* the caller's objects', sorted (owned) */
+    cordon__address_range *loaded_bss;           /* libc's and the loader's, sorted (owned) */
     size_t loaded_bss_count;
     bool loaded_bss_known;                       /* every loaded object's is listed */
     /* function tasks */
@@ -589,8 +589,9 @@ typedef struct cordon__exec_plan {
     const cordon__address_range *loaded_bss; /* sorted; NULL: not known */
     size_t loaded_bss_count;
 } cordon__exec_plan;
-/* Parent, before the fork (lib/loaded_bss.c): the .bss of every object
- * the caller has loaded, in whole pages, sorted and apart, in a malloc'd
+/* Parent, before the fork (lib/loaded_bss.c): the .bss of the objects
+ * whose code runs after a command's give-back (libc and the loader; a
+ * static program whole), in whole pages, sorted and apart, in a malloc'd
  * array of *count (NULL when out of memory); *complete is false where
  * objects loaded meanwhile did not fit. */
 cordon__address_range *cordon__loaded_bss(size_t *count, bool *complete);
