@@ -26,12 +26,11 @@
 #define CORDON__RULESET_FD    5   /* its Landlock ruleset */
 #define CORDON__HOST_PROC_FD  6   /* the caller's /proc, where its pid is named */
 #define CORDON__CALLER_PIDFD  7   /* the caller, whose death ends the init */
-#define CORDON__STARTER_PIDFD 8   /* the child that started the init */
 /* A command's first process, for the give-back of its memory before the
  * exec (lib/child.c): opened before its Landlock domain, closed before
  * the exec. */
-#define CORDON__MAPS_FD       9   /* its /proc/self/maps */
-#define CORDON__CLEAR_REFS_FD 10  /* its /proc/self/clear_refs */
+#define CORDON__MAPS_FD       8   /* its /proc/self/maps */
+#define CORDON__CLEAR_REFS_FD 9   /* its /proc/self/clear_refs */
 
 /* A growing buffer that keeps at most `cap` bytes and counts the rest. */
 typedef struct cordon__buffer {
@@ -153,6 +152,8 @@ typedef struct cordon__init_report {
                                            first process keeps when it gives back memory */
     uint64_t give_back_cpu_ns;          /* the CPU that give-back cost (before its exec):
                                            cordon's, left out of the task's */
+    uint32_t starter_reaped;            /* the parent reaped the child that started the init,
+                                           which counted in the task's pids cgroup till then */
 } cordon__init_report;
 
 enum cordon__hook_state { HOOK_NONE = 0, HOOK_RUNNING = 1, HOOK_DONE = 2, HOOK_FAILED = 3 };

@@ -610,6 +610,37 @@ static void test_limit_memory_never_kills_cordon_s_init(void **state)
     cordon_task_free(t);
 }
 
+/* cordon's start of a task in namespaces is a child that starts the init
+ * and leaves: under a process limit the init waited for it to exit, but a
+ * process counts against a pids cgroup until it is reaped, which its
+ * parent, the caller, does on its own time.  A task that the limit allows
+ * was refused a fork (sh and two children under 3), or never ran
+ * (/bin/true under 1: ProcessLimit with exit_code 127), in about one run
+ * of four.  Every run of a task within its limit runs. */
+#define START_RUNS 30
+static void test_limit_process_counts_nothing_of_cordon_s_start(void **state)
+{
+    (void)state;
+    for (int i = 0; i < START_RUNS; i++) {
+        const char *truth[] = { "/bin/true", NULL };
+        cordon_task *t = i % 2 ? shell("sleep 0.05 & sleep 0.05 & wait; exit 0")
+                               : cordon_command_task(truth);
+        assert_int_equal(cordon_set_limit(t, CORDON_LIMIT_PROCESSES, i % 2 ? 3 : 1), 0);
+        cordon_set_timeout_ms(t, 20000);
+        int rc = cordon_run(t);
+        const cordon_result *r = cordon_task_result(t);
+        if (!(r->confinement & CORDON_CONFINED_CGROUP)) {
+            cordon_task_free(t);
+            print_message("skipped: no pids cgroup for this caller\n");
+            skip();
+        }
+        if (rc != 0 || r->exit_code != 0)
+            fail_msg("run %d (%s): rc %d, exit_code %d: %s", i, i % 2 ? "sh" : "/bin/true", rc,
+                     r->exit_code, r->exc_out.data);
+        cordon_task_free(t);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -629,6 +660,7 @@ int main(void)
         cmocka_unit_test(test_limit_open_files_too_low_for_the_set_up_is_explained),
         cmocka_unit_test(test_limit_fork_bomb_is_stopped_by_process_limit),
         cmocka_unit_test(test_limit_process_is_named_for_its_own_limit_only),
+        cmocka_unit_test(test_limit_process_counts_nothing_of_cordon_s_start),
         cmocka_unit_test(test_limit_cores_are_never_dumped),
         cmocka_unit_test(test_limit_cores_are_dumped_when_asked),
     };
