@@ -335,6 +335,7 @@ typedef struct cordon__attempt_state {
     struct cordon__process_table *processes;     /* a profiled command's tree, or NULL */
     int cancel_fd;              /* readable: end the task now (cordon_task_free); -1: none */
     bool cancelled;
+    uint64_t cancel_kill_ns;    /* CLOCK_MONOTONIC as the cancel's kill was sent */
     bool deadline_is_total;     /* the deadline is the total one of all attempts */
 } cordon__attempt_state;
 
