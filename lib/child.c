@@ -521,16 +521,6 @@ static int open_at(int fd, int target)
     return rc < 0 ? -saved : 0;
 }
 
-/* Its own pidfd, for an init that must outlive it (under a process
- * limit): nothing else waits on it, and a pidfd costs a fresh process
- * some microseconds. */
-static int hand_over_own_pidfd(const cordon__launch *l)
-{
-    if (!l->counts_processes)
-        return 0;
-    return open_at((int)syscall(SYS_pidfd_open, getpid(), 0), CORDON__STARTER_PIDFD);
-}
-
 /* A spare network namespace made ahead (lib/spare_namespaces.c), with
  * the user namespace that owns it for a caller that is not root: joined
  * instead of made.  What is still to be made is returned: a setns(2)
@@ -556,9 +546,8 @@ static unsigned join_spare(const cordon__launch *l)
 /* The caller's child: joins the caller's watch, keeps only the fds the
  * task needs, makes the namespaces and starts their init as a child of
  * the caller (so that the caller waits for it and its usage counts the
- * whole tree), then leaves.  Its /proc and pidfds of the caller and (under
- * a process limit) of itself go to the init and the task's first process,
- * which close them. */
+ * whole tree), then leaves.  Its /proc and a pidfd of the caller go to
+ * the init and the task's first process, which close them. */
 static _Noreturn void start_in_namespaces(const cordon__launch *l)
 {
     cordon__setup_record *shared = l->setup;
@@ -570,8 +559,7 @@ static _Noreturn void start_in_namespaces(const cordon__launch *l)
     unsigned still_to_make = join_spare(l);
     if ((rc = place_file_descriptors(l, true)) < 0 ||
         (rc = open_at(open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC), CORDON__HOST_PROC_FD)) < 0 ||
-        (rc = open_at((int)syscall(SYS_pidfd_open, l->parent_pid, 0), CORDON__CALLER_PIDFD)) < 0 ||
-        (rc = hand_over_own_pidfd(l)) < 0)
+        (rc = open_at((int)syscall(SYS_pidfd_open, l->parent_pid, 0), CORDON__CALLER_PIDFD)) < 0)
         fail(shared, STEP_FILE_DESCRIPTORS, rc);
     if ((rc = cordon__enter_namespaces(still_to_make)) < 0)
         fail(shared, STEP_NAMESPACES, rc);
@@ -740,17 +728,17 @@ static const cordon__exec_plan *prepare_give_back(const cordon__launch *l,
 }
 #endif
 
-_Static_assert(CORDON__MAPS_FD == CORDON__STARTER_PIDFD + 1 &&
+_Static_assert(CORDON__MAPS_FD == CORDON__CALLER_PIDFD + 1 &&
                    CORDON__CLEAR_REFS_FD == CORDON__MAPS_FD + 1,
                "the give-back's files follow the fds the task's first process closes");
 
-/* The fds of the start (CORDON__RULESET_FD to CORDON__STARTER_PIDFD) and
+/* The fds of the start (CORDON__RULESET_FD to CORDON__CALLER_PIDFD) and
  * anything above them but the give-back's files. */
 static int close_start_fds(bool keep_give_back_files)
 {
     if (!keep_give_back_files)
         return close_from(CORDON__RULESET_FD);
-    for (int fd = CORDON__RULESET_FD; fd <= CORDON__STARTER_PIDFD; fd++)
+    for (int fd = CORDON__RULESET_FD; fd <= CORDON__CALLER_PIDFD; fd++)
         close(fd);
     return close_from(CORDON__CLEAR_REFS_FD + 1);
 }

@@ -418,13 +418,31 @@ static unsigned confinement(const cordon__attempt_state *s, const cordon__launch
     return held;
 }
 
+/* When the task's first process ended, as cordon's init timed it as it
+ * reaped it (at or after the end itself): 0 where no init timed it. */
+static uint64_t first_process_end_ns(const cordon__attempt_state *s,
+                                     const cordon__launch *launch)
+{
+    if (!s->in_namespaces ||
+        !__atomic_load_n(&launch->init_report->task_status_valid, __ATOMIC_ACQUIRE))
+        return 0;
+    return launch->init_report->task_end_ns;
+}
+
 /* cordon_cancel's kill ended the task: asked for before any limit or the
  * deadline killed it, and the task died of SIGKILL (a task that ended by
- * itself before the kill reached it keeps its own ending). */
-static bool cancelled(cordon_task *t, const cordon__attempt_state *s, int status)
+ * itself before the kill reached it keeps its own ending).  A caller held
+ * up (a slow output callback) acts on a cancel late, after a task that
+ * killed itself had ended: in namespaces the init's time of that end says
+ * whether the kill came first; without them there is no such time. */
+static bool cancelled(cordon_task *t, const cordon__attempt_state *s, int status,
+                      const cordon__launch *launch)
 {
     if (!s->cancelled || s->timed_out || s->cpu_exceeded || !WIFSIGNALED(status) ||
         WTERMSIG(status) != SIGKILL)
+        return false;
+    uint64_t end = first_process_end_ns(s, launch);
+    if (end && end < s->cancel_kill_ns)
         return false;
     set_exception(t, "Cancelled");
     record_killing_signal(t, status);
@@ -449,10 +467,7 @@ void cordon__refuse_start(cordon_task *t, const char *why)
  * task whose end the caller saw late stays a Timeout. */
 static bool ended_before_deadline(const cordon__attempt_state *s, const cordon__launch *launch)
 {
-    if (!s->in_namespaces || !s->deadline_ns ||
-        !__atomic_load_n(&launch->init_report->task_status_valid, __ATOMIC_ACQUIRE))
-        return false;
-    uint64_t end = launch->init_report->task_end_ns;
+    uint64_t end = s->deadline_ns ? first_process_end_ns(s, launch) : 0;
     return end && end < s->deadline_ns;
 }
 
@@ -482,7 +497,7 @@ void cordon__classify(cordon_task *t, const cordon__attempt_state *s,
         own_ending(t, shared, status);
         return;
     }
-    if (cancelled(t, s, status))
+    if (cancelled(t, s, status, launch))
         return;
     if (cpu_limit_reached(t, s, shared))
         return;

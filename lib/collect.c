@@ -493,6 +493,7 @@ static void dispatch(cordon_task *t, cordon__attempt_state *s, struct pollfd *fd
         clear_timer(s);
     if (fds[SLOT_CANCEL].revents && !s->exited) {
         s->cancelled = true; /* the task is being freed: no one waits for it */
+        s->cancel_kill_ns = cordon__now_ns();
         kill_group(s);
     }
     if (fds[SLOT_PID].revents && !s->exited)

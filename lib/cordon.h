@@ -530,9 +530,11 @@ int cordon_wait_any(cordon_task *const tasks[], size_t n, int timeout_ms);
  * namespace) at once.  Returns at once; join it for the result, which
  * ends in the exception "Cancelled" (exit_code 137, signal SIGKILL) when
  * the kill ended it; a task that had ended by itself keeps its own
- * ending.  0, or -EINVAL when no async run is going on (a task still
- * queued in a pool cannot be cancelled; cordon_pool_free drops it).  Safe
- * from any thread, and from a done callback. */
+ * ending (one that died of a SIGKILL of its own before the kill was sent
+ * too, in a pid namespace, where cordon's init times its end).  0, or
+ * -EINVAL when no async run is going on (a task still queued in a pool
+ * cannot be cancelled; cordon_pool_free drops it).  Safe from any
+ * thread, and from a done callback. */
 int cordon_cancel(cordon_task *t);
 /* Called once at the end of each async run (cordon_run_async or a pool),
  * on the run's collector thread, once the result is complete and before

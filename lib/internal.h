@@ -26,12 +26,11 @@
 #define CORDON__RULESET_FD    5   /* its Landlock ruleset */
 #define CORDON__HOST_PROC_FD  6   /* the caller's /proc, where its pid is named */
 #define CORDON__CALLER_PIDFD  7   /* the caller, whose death ends the init */
-#define CORDON__STARTER_PIDFD 8   /* the child that started the init */
 /* A command's first process, for the give-back of its memory before the
  * exec (lib/child.c): opened before its Landlock domain, closed before
  * the exec. */
-#define CORDON__MAPS_FD       9   /* its /proc/self/maps */
-#define CORDON__CLEAR_REFS_FD 10  /* its /proc/self/clear_refs */
+#define CORDON__MAPS_FD       8   /* its /proc/self/maps */
+#define CORDON__CLEAR_REFS_FD 9   /* its /proc/self/clear_refs */
 
 /* A growing buffer that keeps at most `cap` bytes and counts the rest. */
 typedef struct cordon__buffer {
@@ -153,6 +152,8 @@ typedef struct cordon__init_report {
                                            first process keeps when it gives back memory */
     uint64_t give_back_cpu_ns;          /* the CPU that give-back cost (before its exec):
                                            cordon's, left out of the task's */
+    uint32_t starter_reaped;            /* the parent reaped the child that started the init,
+                                           which counted in the task's pids cgroup till then */
 } cordon__init_report;
 
 enum cordon__hook_state { HOOK_NONE = 0, HOOK_RUNNING = 1, HOOK_DONE = 2, HOOK_FAILED = 3 };
@@ -248,7 +249,7 @@ typedef struct cordon__launch {
     /* command tasks */
     char **exec_paths;                           /* candidates for argv[0] */
     char **argv, **envp;
-    cordon__address_range *loaded_bss;           /* the caller's objects', sorted (owned) */
+    cordon__address_range *loaded_bss;           /* libc's and the loader's, sorted (owned) */
     size_t loaded_bss_count;
     bool loaded_bss_known;                       /* every loaded object's is listed */
     /* function tasks */
@@ -341,6 +342,7 @@ typedef struct cordon__attempt_state {
     struct cordon__process_table *processes;     /* a profiled command's tree, or NULL */
     int cancel_fd;              /* readable: end the task now (cordon_task_free); -1: none */
     bool cancelled;
+    uint64_t cancel_kill_ns;    /* CLOCK_MONOTONIC as the cancel's kill was sent */
     bool deadline_is_total;     /* the deadline is the total one of all attempts */
 } cordon__attempt_state;
 
@@ -616,8 +618,9 @@ typedef struct cordon__exec_plan {
     const cordon__address_range *loaded_bss; /* sorted; NULL: not known */
     size_t loaded_bss_count;
 } cordon__exec_plan;
-/* Parent, before the fork (lib/loaded_bss.c): the .bss of every object
- * the caller has loaded, in whole pages, sorted and apart, in a malloc'd
+/* Parent, before the fork (lib/loaded_bss.c): the .bss of the objects
+ * whose code runs after a command's give-back (libc and the loader; a
+ * static program whole), in whole pages, sorted and apart, in a malloc'd
  * array of *count (NULL when out of memory); *complete is false where
  * objects loaded meanwhile did not fit. */
 cordon__address_range *cordon__loaded_bss(size_t *count, bool *complete);

@@ -746,6 +746,11 @@ static int follow_init(cordon__launch *l, cordon__attempt_state *s)
     while (rc == 0 && wait4(s->pid, NULL, __WALL, &starter) < 0 && errno == EINTR)
         ;
     s->starter_cpu_ns = cordon__rusage_cpu_ns(&starter);
+    /* Reaped (or by the kernel, for a caller that ignores SIGCHLD): it no
+     * longer counts in the task's pids cgroup, and the init, which waits
+     * for this under a process limit, may start the task. */
+    __atomic_store_n(&l->init_report->starter_reaped, 1, __ATOMIC_RELEASE);
+    syscall(SYS_futex, &l->init_report->starter_reaped, FUTEX_WAKE, 1, NULL, NULL, 0);
     if (s->pidfd >= 0)
         close(s->pidfd);
     s->pid = init;

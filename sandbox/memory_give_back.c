@@ -10,11 +10,11 @@
  * the init, which shares it, or by cordon's own code) finds zeros, not a
  * fault.  The caller's own memory is another process's and stays as it
  * is.  What the remaining code reads (its stack, its thread's TLS, the
- * init's stack, the copied exec data) is in `keep`, and so is every
- * loaded object's .bss, which holds libc's and cordon's own globals: as
- * the caller's loader listed them (lib/loaded_bss.c), or, where that list
- * is not known, taken to be any anonymous mapping directly after a file
- * mapping (a library's .data), whole.  The kernel's own mappings ([vdso],
+ * init's stack, the copied exec data) is in `keep`, and so is the .bss of
+ * libc and the loader, whose code runs after: as the caller's loader
+ * listed them (lib/loaded_bss.c), or, where that list is not known, taken
+ * to be any anonymous mapping directly after a file mapping (a library's
+ * .data), whole.  The kernel's own mappings ([vdso],
  * [vvar]) are kept.
  *
  * Child side, so async-signal-safe: nothing is allocated.

@@ -11,6 +11,17 @@
  * below): this holds against a task that runs out of memory by accident,
  * not against one that means to (a memory limit does).
  *
+ * cordon's init inherits that setting, and it holds a copy of the caller
+ * (all of a function task's caller, a command's kept .bss): under the
+ * task's memory limit the kernel took it, the largest process at 1000,
+ * and the whole namespace with it, so that a task that would have handled
+ * its child's kill was ended for the caller's memory.  Once the task has
+ * started, the init leaves the victims: -1000 where it may ask that
+ * (CAP_SYS_RESOURCE of the machine's user namespace, which an init in a
+ * user namespace of its own lacks), else 0, which a process that raised
+ * its own setting without that capability may go back to: the task's
+ * processes, at 1000, then go first by the whole of the memory limit.
+ *
  * Child side: plain system calls only.
  */
 #include <errno.h>
@@ -19,7 +30,7 @@
 
 #include "confine.h"
 
-int cordon__prefer_as_oom_victim(void)
+static int write_oom_score_adj(const char *value, size_t length)
 {
     int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
     /* No /proc, or a caller that made itself undumpable (its /proc/self
@@ -28,9 +39,21 @@ int cordon__prefer_as_oom_victim(void)
         return errno == ENOENT || errno == EACCES ? 0 : -errno;
     ssize_t n;
     do
-        n = write(fd, "1000", 4);
+        n = write(fd, value, length);
     while (n < 0 && errno == EINTR);
-    int rc = n == 4 ? 0 : n < 0 ? -errno : -EIO;
+    int rc = n == (ssize_t)length ? 0 : n < 0 ? -errno : -EIO;
     close(fd);
     return rc;
+}
+
+int cordon__prefer_as_oom_victim(void)
+{
+    return write_oom_score_adj("1000", 4);
+}
+
+/* Nothing to do about a refusal: the init is then as it was. */
+void cordon__leave_oom_victims(void)
+{
+    if (write_oom_score_adj("-1000", 5) < 0)
+        write_oom_score_adj("0", 1);
 }

@@ -198,6 +198,19 @@ static const ending endings[] = {
       "sleep 5 & exit 3", NULL, 3, 0, 3 },
     { "USR1 to cordon's init, then a failure", { NULL },
       "kill -USR1 1 2>/dev/null; sleep 0.1; exit 3", NULL, 3, 0, 3 },
+    /* endings nobody tried before (audit 6): numbers of a failed exec the
+     * task's own shell gives, a signal's number passed on under the limit
+     * it names, cordon's init signalled with what it cannot take, and a
+     * deadline over a task that ignores the polite signal */
+    { "exit 126, a not-executable command's number", { NULL }, "exit 126", NULL, 126, 0, 126 },
+    { "a shell's own exec of a missing program", { NULL }, "exec /nonexistent/command", NULL,
+      127, 0, 127 },
+    { "a child's XCPU passed on under a CPU limit not reached", { "--cpu", "10s", NULL },
+      "sh -c 'kill -XCPU $$'; exit $?", NULL, 152, 0, 152 },
+    { "KILL to cordon's init, then a failure", { NULL },
+      "kill -KILL 1 2>/dev/null; sleep 0.1; exit 3", NULL, 3, 0, 3 },
+    { "a deadline over a task that ignores TERM", { "--timeout", "300ms", NULL },
+      "trap '' TERM; while :; do :; done", "Timeout", 137, 9, 124 },
     /* the policy */
     { "policy violation", { "--policy", "nonet-kill", "--", "env", "sh", "-c", NULL },
       "exec " H "socket-inet", "PolicyViolation", 137, 9, 159 },

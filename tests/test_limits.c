@@ -1,6 +1,7 @@
 /* Resource limits and the exceptions they end a task with. */
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -597,6 +598,83 @@ static void test_limit_task_processes_are_the_first_oom_victims(void **state)
     assert_true(caller < 1000);
 }
 
+/* A function that runs a shell whose child allocates without end, and
+ * exits 0 once that child was killed: it handled the kill. */
+static int runs_a_shell_that_outlives_an_oom_kill(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    (void)arg;
+    execl("/bin/sh", "sh", "-c", "sh -c 'a=x; while :; do a=$a$a; done'; exit 0", (char *)NULL);
+    return 127;
+}
+
+/* cordon's init is a copy of the caller and held all of its memory, with
+ * the task's processes' oom_score_adj of 1000: under the task's memory
+ * limit the kernel killed the init, the largest, and the whole namespace
+ * with it, so that a task from a caller holding 96 MiB that handled its
+ * child's kill ended in MemoryLimit (137) where one from a small caller
+ * exited 0.  The init goes back to the caller's standing once the task
+ * started (0), and the task's processes, at 1000, are preferred by the
+ * whole limit: a child at the 64 MiB limit goes before an init of some
+ * 100 MiB. */
+static void test_limit_memory_never_kills_cordon_s_init(void **state)
+{
+    (void)state;
+    size_t held = 96u << 20;
+    char *caller = mmap(NULL, held, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    assert_true(caller != MAP_FAILED);
+    memset(caller, 1, held);
+    cordon_task *t = cordon_function_task(runs_a_shell_that_outlives_an_oom_kill, NULL);
+    cordon_set_limit(t, CORDON_LIMIT_MEMORY, 64u << 20);
+    cordon_set_timeout_ms(t, 20000);
+    int rc = cordon_run(t);
+    munmap(caller, held);
+    const cordon_result *r = cordon_task_result(t);
+    bool cgroup = r->confinement & CORDON_CONFINED_CGROUP;
+    bool init = r->confinement & CORDON_CONFINED_PID_NAMESPACE;
+    if (!cgroup || !init) {
+        cordon_task_free(t);
+        print_message("skipped: no memory cgroup or no pid namespace (no init) for this caller\n");
+        skip();
+    }
+    assert_null(r->exception);
+    assert_int_equal(rc, 0);
+    assert_int_equal(r->exit_code, 0);
+    assert_int_equal(r->signal, 0);
+    cordon_task_free(t);
+}
+
+/* cordon's start of a task in namespaces is a child that starts the init
+ * and leaves: under a process limit the init waited for it to exit, but a
+ * process counts against a pids cgroup until it is reaped, which its
+ * parent, the caller, does on its own time.  A task that the limit allows
+ * was refused a fork (sh and two children under 3), or never ran
+ * (/bin/true under 1: ProcessLimit with exit_code 127), in about one run
+ * of four.  Every run of a task within its limit runs. */
+#define START_RUNS 30
+static void test_limit_process_counts_nothing_of_cordon_s_start(void **state)
+{
+    (void)state;
+    for (int i = 0; i < START_RUNS; i++) {
+        const char *truth[] = { "/bin/true", NULL };
+        cordon_task *t = i % 2 ? shell("sleep 0.05 & sleep 0.05 & wait; exit 0")
+                               : cordon_command_task(truth);
+        assert_int_equal(cordon_set_limit(t, CORDON_LIMIT_PROCESSES, i % 2 ? 3 : 1), 0);
+        cordon_set_timeout_ms(t, 20000);
+        int rc = cordon_run(t);
+        const cordon_result *r = cordon_task_result(t);
+        if (!(r->confinement & CORDON_CONFINED_CGROUP)) {
+            cordon_task_free(t);
+            print_message("skipped: no pids cgroup for this caller\n");
+            skip();
+        }
+        if (rc != 0 || r->exit_code != 0)
+            fail_msg("run %d (%s): rc %d, exit_code %d: %s", i, i % 2 ? "sh" : "/bin/true", rc,
+                     r->exit_code, r->exc_out.data);
+        cordon_task_free(t);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -604,6 +682,7 @@ int main(void)
         cmocka_unit_test(test_limit_memory_too_small_to_start_is_refused),
         cmocka_unit_test(test_limit_task_processes_are_the_first_oom_victims),
         cmocka_unit_test(test_limit_memory_with_a_cgroup_is_memory_limit),
+        cmocka_unit_test(test_limit_memory_never_kills_cordon_s_init),
         cmocka_unit_test(test_limit_cpu_ends_with_cpu_limit),
         cmocka_unit_test(test_limit_cpu_holds_while_the_caller_is_away),
         cmocka_unit_test(test_limit_file_size_is_never_a_signal_the_task_sent),
@@ -616,6 +695,7 @@ int main(void)
         cmocka_unit_test(test_limit_open_files_too_low_for_the_set_up_is_explained),
         cmocka_unit_test(test_limit_fork_bomb_is_stopped_by_process_limit),
         cmocka_unit_test(test_limit_process_is_named_for_its_own_limit_only),
+        cmocka_unit_test(test_limit_process_counts_nothing_of_cordon_s_start),
         cmocka_unit_test(test_limit_cores_are_never_dumped),
         cmocka_unit_test(test_limit_cores_are_dumped_when_asked),
     };

@@ -230,6 +230,64 @@ static void test_cancel_after_the_end_keeps_the_tasks_ending(void **state)
     cordon_task_free(t);
 }
 
+/* Writes a line, then kills itself. */
+static int writes_then_kills_itself(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    (void)arg;
+    fputs("done\n", stdout);
+    fflush(stdout);
+    kill(getpid(), SIGKILL);
+    return 0;
+}
+
+/* Holds the collecting thread in its first call until released (or 20 s),
+ * as a slow output callback would. */
+typedef struct holder {
+    int entered, released;
+} holder;
+
+static void holds_the_collector(void *user, int stream, const char *data, size_t len)
+{
+    (void)stream, (void)data, (void)len;
+    holder *h = user;
+    if (__atomic_exchange_n(&h->entered, 1, __ATOMIC_ACQ_REL))
+        return;
+    for (int i = 0; i < 2000 && !__atomic_load_n(&h->released, __ATOMIC_ACQUIRE); i++)
+        usleep(10 * 1000);
+}
+
+/* A task that died of a SIGKILL it sent itself, cancelled a second later
+ * while the caller's collecting thread was held up: the cancel's kill did
+ * not end it, so it is no Cancelled (it was, in a pid namespace).  Its
+ * first process's end is timed by cordon's init, so this holds there. */
+static void test_cancel_after_the_task_killed_itself_keeps_its_signal(void **state)
+{
+    (void)state;
+    cordon_task *t = cordon_function_task(writes_then_kills_itself, NULL);
+    holder h = { 0, 0 };
+    cordon_set_output_callback(t, holds_the_collector, &h);
+    assert_int_equal(cordon_run_async(t), 0);
+    for (int i = 0; i < 3000 && !__atomic_load_n(&h.entered, __ATOMIC_ACQUIRE); i++)
+        usleep(10 * 1000);
+    usleep(1000 * 1000); /* the task is long dead and reaped */
+    assert_int_equal(cordon_cancel(t), 0);
+    __atomic_store_n(&h.released, 1, __ATOMIC_RELEASE);
+    cordon_join(t);
+    const cordon_result *r = cordon_task_result(t);
+    if (!(r->confinement & CORDON_CONFINED_PID_NAMESPACE)) {
+        cordon_task_free(t);
+        print_message("skipped: no pid namespace here (the first process's end is timed by "
+                      "cordon's init)\n");
+        skip();
+    }
+    assert_string_equal(r->exception, "SIGKILL");
+    assert_int_equal(r->exit_code, 128 + SIGKILL);
+    assert_int_equal(r->signal, SIGKILL);
+    assert_string_equal(r->std_out.data, "done\n");
+    cordon_task_free(t);
+}
+
 /* A function task cancelled from another thread while the caller waits. */
 static int spin(cordon_ctx *ctx, void *arg)
 {
@@ -300,6 +358,7 @@ int main(void)
         cmocka_unit_test(test_wait_done_callback_called_once_with_the_result),
         cmocka_unit_test(test_cancel_kills_the_whole_tree),
         cmocka_unit_test(test_cancel_after_the_end_keeps_the_tasks_ending),
+        cmocka_unit_test(test_cancel_after_the_task_killed_itself_keeps_its_signal),
         cmocka_unit_test(test_cancel_from_another_thread),
         cmocka_unit_test(test_wait_calls_refuse_a_task_never_started),
         cmocka_unit_test(test_wait_free_while_running_closes_its_fds),
