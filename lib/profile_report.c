@@ -289,21 +289,27 @@ static int by_weight(const void *a, const void *b)
     return (x->weight < y->weight) - (x->weight > y->weight);
 }
 
-/* As written: the caller's own C++ names demangled (lib/demangle.c).  A
- * hook-loaded object's names and file name are the task's: escaped, never
- * parsed, so that they can neither drive the reader's terminal nor end a
- * line of the report and pass for the next. */
+/* As written: the caller's own C++ names demangled (lib/demangle.c), a
+ * hook-loaded object's never parsed; both escaped, so that they can
+ * neither drive the reader's terminal nor end a line of the report and
+ * pass for the next (a hook-loaded object's are the task's, and the
+ * caller's own come from files a task of the caller's user may have
+ * replaced). */
 static void write_plain_name(FILE *out, const function_entry *f)
 {
-    char plain[512];
-    if (!f->name)
+    if (!f->name) {
         fprintf(out, "??");
-    else if (f->foreign && cordon__escape_text(plain, sizeof plain, f->name, (size_t)f->name_len))
-        fprintf(out, "%s", plain);
-    else if (!f->foreign && cordon__demangle(f->name, f->name_len, plain, sizeof plain))
-        fprintf(out, "%s", plain);
-    else
-        fprintf(out, "%.*s", f->name_len, f->name);
+        return;
+    }
+    char plain[512], escaped[512];
+    const char *shown = f->name;
+    size_t len = (size_t)f->name_len;
+    if (!f->foreign && cordon__demangle(f->name, f->name_len, plain, sizeof plain)) {
+        shown = plain;
+        len = strlen(plain);
+    }
+    cordon__escape_text(escaped, sizeof escaped, shown, len < sizeof escaped ? len : sizeof escaped);
+    fprintf(out, "%s", escaped);
 }
 
 static void write_function_name(FILE *out, const function_entry *f)
@@ -311,9 +317,8 @@ static void write_function_name(FILE *out, const function_entry *f)
     write_plain_name(out, f);
     const char *object = f->object_name && f->object_name[0] ? f->object_name : "unmapped";
     char escaped[512];
-    if (f->foreign)
-        cordon__escape_text(escaped, sizeof escaped, object, strlen(object));
-    fprintf(out, " (%s)", f->foreign ? escaped : object);
+    cordon__escape_text(escaped, sizeof escaped, object, strlen(object));
+    fprintf(out, " (%s)", escaped);
 }
 
 static void write_table(FILE *out, const profile *p, bool cumulative_first)

@@ -296,12 +296,14 @@ static long collect_symbols(struct symbolizer_object *object, struct elf_file *f
 }
 
 
-/* Opens a path a task named only if it is a regular file, checked before
+/* Opens an object's file only if it is a regular file, checked before
  * the open: opening a device can act (a watchdog arms itself), a FIFO
- * blocks.  The path is resolved once, to an O_PATH fd (which opens
- * nothing); the file is then opened through that fd, not the path, so
- * that the task cannot swap it in between. */
-static int open_foreign(const char *path)
+ * blocks.  A task named the paths of the objects its hook loaded, and a
+ * task of the caller's user may have put anything at the path of one of
+ * the caller's own.  The path is resolved once, to an O_PATH fd (which
+ * opens nothing); the file is then opened through that fd, not the path,
+ * so that nothing can be swapped in between. */
+static int open_regular_file(const char *path)
 {
     int path_fd = open(path, O_PATH | O_CLOEXEC);
     if (path_fd < 0)
@@ -353,11 +355,10 @@ static void load_symbols(struct symbolizer_object *object, uint64_t *foreign_bud
     const char *path = object->main_program ? "/proc/self/exe" : object->path;
     if (path[0] != '/')
         return;
-    /* The caller's own objects by path too, but a task of the caller's
-     * user may have put a FIFO there (an open for reading waited for a
-     * writer for good), or anything else: non-blocking, regular only. */
-    int fd = object->foreign ? open_foreign(path)
-                             : open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+    /* The caller's own objects by path too, where a task of the caller's
+     * user may have put a FIFO (an open for reading waited for a writer
+     * for good) or a device: regular files only. */
+    int fd = open_regular_file(path);
     if (fd < 0)
         return;
     struct stat st;
@@ -453,18 +454,28 @@ void cordon__symbolizer_free(cordon__symbolizer *s)
     free(s);
 }
 
-/* A hook-loaded object's file name and symbol names are the task's: shown
- * escaped, so that they can neither drive the reader's terminal nor end
- * the report's line and pass for its next one (an ESC or a newline in a
- * plugin's symbol name came through as it was). */
-static void escape_foreign(cordon__symbol *symbol, char *name, char *object, size_t size)
+/* Names as a report shows them, escaped (`\x1b`, `\x0a`) so that they can
+ * neither drive the reader's terminal nor end the report's line and pass
+ * for its next one: a hook-loaded object's are the task's, and the
+ * caller's own are read from files a task of the caller's user may have
+ * replaced (a symbol named with a forged frame line and escape sequences
+ * came through as it was).  The caller's own are demangled first; a
+ * hook-loaded object's are never parsed.  `name` and `object` hold what
+ * the symbol then points to. */
+static void escape_names(cordon__symbol *symbol, char *name, char *object, size_t size)
 {
-    if (!symbol->foreign)
-        return;
+    char plain[512];
+    const char *shown = symbol->name ? symbol->name : "";
     size_t len = symbol->name ? (size_t)symbol->name_len : 0;
-    cordon__escape_text(name, size, symbol->name ? symbol->name : "", len < size ? len : size);
+    if (symbol->name && !symbol->foreign &&
+        cordon__demangle(symbol->name, symbol->name_len, plain, sizeof plain)) {
+        shown = plain;
+        len = strlen(plain);
+    }
+    cordon__escape_text(name, size, shown, len < size ? len : size);
     cordon__escape_text(object, size, symbol->object, strnlen(symbol->object, size));
-    symbol->name = name;
+    if (symbol->name)
+        symbol->name = name;
     symbol->name_len = (int)strlen(name);
     symbol->object = object;
 }
@@ -474,15 +485,8 @@ int cordon__symbolizer_describe(cordon__symbolizer *s, uintptr_t address, char *
     cordon__symbol symbol;
     int rc = cordon__symbolizer_lookup(s, address, &symbol);
     char escaped_name[512], escaped_object[512];
-    escape_foreign(&symbol, escaped_name, escaped_object, sizeof escaped_name);
-    /* The caller's own objects' names are demangled; a hook-loaded
-     * object's are the task's, shown as they are, never parsed. */
-    char plain[512];
-    if (rc == 0 && !symbol.foreign &&
-        cordon__demangle(symbol.name, symbol.name_len, plain, sizeof plain))
-        snprintf(out, size, "%s+0x%llx (%s)", plain, (unsigned long long)symbol.offset,
-                 symbol.object);
-    else if (rc == 0)
+    escape_names(&symbol, escaped_name, escaped_object, sizeof escaped_name);
+    if (rc == 0)
         snprintf(out, size, "%.*s+0x%llx (%s)", symbol.name_len, symbol.name,
                  (unsigned long long)symbol.offset, symbol.object);
     else if (symbol.object_index < 0)

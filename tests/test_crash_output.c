@@ -363,6 +363,53 @@ static void test_crash_output_caller_object_cut_short_crashes_nothing(void **sta
     assert_int_equal(atoi(text), SHRINKING_CRASHES);
 }
 
+static char forged_object[128];
+
+__attribute__((noinline)) static int put_the_forged_object_in_place_then_crash(cordon_ctx *ctx,
+                                                                             void *arg)
+{
+    if (rename(forged_object, swapped_object) != 0)
+        return 99;
+    return run_plugin(ctx, arg);
+}
+
+/* The names of the caller's own objects come from files a task of the
+ * caller's user may replace: a task put at the plugin's path a copy whose
+ * crashing function is named "plugin\x1b[2J\nzz" (an escape sequence and
+ * a line break, 14 bytes as "plugin_analyze"), and the report carried them
+ * as they were: a terminal cleared, a line that could pass for another
+ * frame.  They are escaped, as a hook-loaded object's always were. */
+static void test_crash_output_caller_object_names_are_escaped(void **state)
+{
+    (void)state;
+    SKIP_UNDER_VALGRIND("its signal frames hide the faulting function");
+    plugin_fn analyze = load_a_copy_of_the_plugin();
+    int fd = open(swapped_object, O_RDONLY | O_CLOEXEC);
+    assert_true(fd >= 0);
+    ssize_t got = read(fd, plugin_bytes, sizeof plugin_bytes);
+    close(fd);
+    assert_true(got > 0 && (size_t)got < sizeof plugin_bytes);
+    unsigned char *name = memmem(plugin_bytes, (size_t)got, "plugin_analyze", 15);
+    assert_non_null(name);
+    memcpy(name, "plugin\x1b[2J\nzz", 14);
+    snprintf(forged_object, sizeof forged_object, "%s.forged", swapped_object);
+    fd = open(forged_object, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0700);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, plugin_bytes, (size_t)got), got);
+    close(fd);
+    cordon_task *t = cordon_function_task(put_the_forged_object_in_place_then_crash,
+                                          (void *)(uintptr_t)analyze);
+    const cordon_result *r = run_task(t, CORDON_EXCEPTION);
+    unlink(forged_object);
+    unlink(swapped_object);
+    const char *report = r->exc_out.data;
+    const char *frame0 = strstr(report, "#0  ");
+    assert_non_null(frame0);
+    if (strchr(report, '\x1b') || !strstr(frame0, "plugin\\x1b[2J\\x0azz+0x"))
+        fail_msg("the forged name came through as it was:\n%s", report);
+    cordon_task_free(t);
+}
+
 /* The backtrace ends with the task's function: cordon's frames and the
  * caller's beyond it are no part of the task. */
 static void test_crash_output_backtrace_stops_at_the_task_function(void **state)
@@ -394,6 +441,7 @@ int main(void)
         cmocka_unit_test(test_crash_output_caller_object_swapped_for_a_fifo_hangs_nothing),
         cmocka_unit_test(test_crash_output_caller_object_cut_short_crashes_nothing),
         cmocka_unit_test(test_crash_output_caller_object_swapped_for_a_sparse_table_is_bounded),
+        cmocka_unit_test(test_crash_output_caller_object_names_are_escaped),
         cmocka_unit_test(test_crash_output_backtrace_stops_at_the_task_function),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
