@@ -34,11 +34,13 @@
  * file no longer holds is a short read, and the table is skipped.  What
  * one object may have read is bounded by its size at the open, so that a
  * file naming one table from many section headers is read no more than
- * once over, and by OBJECT_READ_MAX. */
+ * once over, and what it holds (what was read, and the symbols sorted)
+ * by OBJECT_READ_MAX. */
 struct elf_file {
     int fd;
     uint64_t size;          /* at the open */
-    uint64_t read_bytes;    /* pieces read so far, of `size` and OBJECT_READ_MAX */
+    uint64_t read_bytes;    /* pieces read so far, of `size` */
+    uint64_t held;          /* memory held for it: pieces and sorted symbols, of OBJECT_READ_MAX */
     uint64_t *shared_used;  /* a task's objects: all of them, of FOREIGN_MAX; or NULL */
 };
 
@@ -205,9 +207,8 @@ cordon__symbolizer *cordon__symbolizer_new(void)
 static const unsigned char *read_piece(struct symbolizer_object *object, struct elf_file *file,
                                        uint64_t offset, uint64_t len)
 {
-    uint64_t bound = file->size < OBJECT_READ_MAX ? file->size : OBJECT_READ_MAX;
-    if (len == 0 || !in_file(file, offset, len) || file->read_bytes > bound ||
-        len > bound - file->read_bytes)
+    if (len == 0 || !in_file(file, offset, len) || len > file->size - file->read_bytes ||
+        file->held > OBJECT_READ_MAX || len > OBJECT_READ_MAX - file->held)
         return NULL;
     if (file->shared_used && len > FOREIGN_MAX - *file->shared_used)
         return NULL;
@@ -219,6 +220,7 @@ static const unsigned char *read_piece(struct symbolizer_object *object, struct 
     if (!bytes)
         return NULL;
     file->read_bytes += len;
+    file->held += len;
     if (file->shared_used)
         *file->shared_used += len;
     size_t got = 0;
@@ -260,6 +262,11 @@ static int add_table(struct symbolizer_object *object, const Elf64_Sym *symbols,
     return 0;
 }
 
+/* What one symbol may cost in memory: its entry as read, its sorted copy,
+ * and the sort's own copy of that (glibc's qsort merges through a buffer
+ * as large as the array). */
+#define SYMBOL_COST (sizeof(Elf64_Sym) + 2 * sizeof(struct sorted_symbol))
+
 /* Appends the function symbols of every section of `type`; returns how many
  * were added, or -ENOMEM.  A file holds no more symbols than its size
  * has room for: a task's plugin named one table from each of 256 section
@@ -280,6 +287,14 @@ static long collect_symbols(struct symbolizer_object *object, struct elf_file *f
         size_t symbol_count = symtab->sh_size / sizeof(Elf64_Sym);
         if (symbol_count > room - object->symbol_count)
             symbol_count = room - object->symbol_count;
+        /* What the table will hold, its names and sorted copies included,
+         * within what one object may hold. */
+        uint64_t left = file->held < OBJECT_READ_MAX ? OBJECT_READ_MAX - file->held : 0;
+        left = left > strtab->sh_size ? left - strtab->sh_size : 0;
+        if (symbol_count > left / SYMBOL_COST)
+            symbol_count = (size_t)(left / SYMBOL_COST);
+        if (symbol_count == 0)
+            continue;
         const unsigned char *symbols =
             read_piece(object, file, symtab->sh_offset, symbol_count * sizeof(Elf64_Sym));
         const unsigned char *names = symbols ? read_piece(object, file, strtab->sh_offset,
@@ -291,6 +306,7 @@ static long collect_symbols(struct symbolizer_object *object, struct elf_file *f
                            (const char *)names, strtab->sh_size);
         if (rc < 0)
             return rc;
+        file->held += symbol_count * 2 * sizeof(struct sorted_symbol);
     }
     return (long)(object->symbol_count - before);
 }
