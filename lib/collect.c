@@ -430,10 +430,19 @@ static void on_exit_seen(cordon__attempt_state *s, uint64_t *grace_end)
  * tick would have put the next check 80 ms off, and the limit as far
  * past. */
 #define CPU_CHECK_COST_SHARE 20u
+/* A tree whose counter stood still for two ticks is asleep: checks every
+ * tick's length, not every quarter of a millisecond (a task asleep just
+ * short of its limit had the caller wake 4,000 times a second for as long
+ * as it slept).  One that wakes and spins is seen within that. */
+#define CPU_IDLE_AFTER_NS  (8ull * 1000 * 1000)
+#define CPU_IDLE_CHECK_NS  (4ull * 1000 * 1000)
 static void check_cpu(cordon__attempt_state *s, uint64_t now)
 {
     uint64_t read_start = cordon__thread_cpu_ns();
+    uint64_t before = s->cpu_used_ns;
     s->cpu_used_ns = cordon__tree_cpu_ns(s);
+    if (s->cpu_used_ns != before || !s->cpu_changed_ns)
+        s->cpu_changed_ns = now;
     uint64_t read_end = cordon__thread_cpu_ns();
     uint64_t read_ns = read_end > read_start ? read_end - read_start : 0;
     if (s->cpu_used_ns >= s->cpu_limit_ns) {
@@ -451,6 +460,8 @@ static void check_cpu(cordon__attempt_state *s, uint64_t now)
         wait = CPU_CHECK_MIN_NS;
     if (wait < read_ns * CPU_CHECK_COST_SHARE)
         wait = read_ns * CPU_CHECK_COST_SHARE;
+    if (now - s->cpu_changed_ns >= CPU_IDLE_AFTER_NS && wait < CPU_IDLE_CHECK_NS)
+        wait = CPU_IDLE_CHECK_NS;
     s->next_cpu_check_ns = now + wait;
 }
 

@@ -161,6 +161,48 @@ static void test_limit_cpu_holds_while_the_caller_is_away(void **state)
     cordon_task_free(t);
 }
 
+/* Spins to just short of a 100 ms limit, then sleeps 2 s. */
+static int spins_close_then_sleeps(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    (void)arg;
+    struct timespec used;
+    do
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &used);
+    while (used.tv_sec * 1000000L + used.tv_nsec / 1000L < 98000);
+    usleep(2 * 1000 * 1000);
+    return 0;
+}
+
+/* Checks come a quarter of a millisecond apart near the limit, but a tree
+ * asleep there does not move its counter: the caller woke some 4,000
+ * times a second for as long as the task slept.  Counted by the caller's
+ * own voluntary switches (each check is a sleep and a wake-up). */
+static void test_limit_cpu_costs_little_while_the_task_sleeps_near_it(void **state)
+{
+    (void)state;
+    SKIP_UNDER_VALGRIND("the task's CPU time is valgrind's");
+    cordon_task *t = cordon_function_task(spins_close_then_sleeps, NULL);
+    cordon_set_limit(t, CORDON_LIMIT_CPU_MS, 100);
+    cordon_set_timeout_ms(t, 20000);
+    struct rusage before, after;
+    getrusage(RUSAGE_THREAD, &before);
+    int rc = cordon_run(t);
+    getrusage(RUSAGE_THREAD, &after);
+    const cordon_result *r = cordon_task_result(t);
+    if (rc != 0 || r->exception) {
+        /* The counter reached the limit (a set-up that cost next to
+         * nothing): not the case this test is about. */
+        print_message("skipped: the task reached its limit (%s)\n", r->exception);
+        cordon_task_free(t);
+        skip();
+    }
+    long wakeups = after.ru_nvcsw - before.ru_nvcsw;
+    if (wakeups > 1500)
+        fail_msg("the caller woke %ld times while the task slept 2 s near its limit", wakeups);
+    cordon_task_free(t);
+}
+
 static void test_limit_cpu_of_a_command(void **state)
 {
     (void)state;
@@ -685,6 +727,7 @@ int main(void)
         cmocka_unit_test(test_limit_memory_never_kills_cordon_s_init),
         cmocka_unit_test(test_limit_cpu_ends_with_cpu_limit),
         cmocka_unit_test(test_limit_cpu_holds_while_the_caller_is_away),
+        cmocka_unit_test(test_limit_cpu_costs_little_while_the_task_sleeps_near_it),
         cmocka_unit_test(test_limit_file_size_is_never_a_signal_the_task_sent),
         cmocka_unit_test(test_limit_cpu_of_a_command),
         cmocka_unit_test(test_limit_cpu_holds_the_whole_tree),
