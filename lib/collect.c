@@ -425,10 +425,9 @@ static void on_exit_seen(cordon__attempt_state *s, uint64_t *grace_end)
  * cgroup) costs with the machine's processes, which a task can multiply:
  * checks are kept at least CPU_CHECK_COST_SHARE times the last read's CPU
  * time apart, so that they never take more than a twentieth of a CPU.
- * Its CPU time, not
- * its wall time: a read the task's own spinners kept off the CPU for a
- * tick would have put the next check 80 ms off, and the limit as far
- * past. */
+ * Its CPU time, not its wall time: a read the task's own spinners kept
+ * off the CPU for a tick would have put the next check 80 ms off, and
+ * the limit as far past. */
 #define CPU_CHECK_COST_SHARE 20u
 /* A tree whose counter stood still for two ticks is asleep: checks every
  * tick's length, not every quarter of a millisecond (a task asleep just
