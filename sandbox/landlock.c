@@ -20,24 +20,7 @@
 #include <unistd.h>
 
 #include "confine.h"
-
-/* The uapi header of older systems lacks the scoped field; the layout is
- * fixed by the kernel ABI. */
-struct landlock_ruleset_attributes {
-    uint64_t handled_access_fs;
-    uint64_t handled_access_net;
-    uint64_t scoped;
-};
-struct landlock_path_beneath {
-    uint64_t allowed_access;
-    int32_t parent_fd;
-} __attribute__((packed));
-
-#define LANDLOCK_CREATE_RULESET_VERSION (1u << 0)
-#define LANDLOCK_RULE_PATH_BENEATH 1
-#define LANDLOCK_ACCESS_FS_EXECUTE (1ull << 0)
-#define LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET (1ull << 0)
-#define LANDLOCK_SCOPE_SIGNAL (1ull << 1)
+#include "landlock_abi.h"
 
 /* Made once per process: a function task's child closes the fds it
  * inherits, so a task that runs tasks of its own makes its own ruleset.
@@ -48,7 +31,7 @@ static int landlock_abi;
 static pid_t ruleset_pid;
 static pthread_mutex_t ruleset_lock = PTHREAD_MUTEX_INITIALIZER;
 
-static long create_ruleset(const struct landlock_ruleset_attributes *attributes, size_t size,
+static long create_ruleset(const struct ruleset_attributes *attributes, size_t size,
                            uint32_t flags)
 {
     return syscall(SYS_landlock_create_ruleset, attributes, size, flags);
@@ -56,8 +39,8 @@ static long create_ruleset(const struct landlock_ruleset_attributes *attributes,
 
 static int scoped_ruleset(void)
 {
-    struct landlock_ruleset_attributes attributes = {
-        .scoped = LANDLOCK_SCOPE_SIGNAL | LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET,
+    struct ruleset_attributes attributes = {
+        .scoped = SCOPE_SIGNAL | SCOPE_ABSTRACT_UNIX_SOCKET,
     };
     return (int)create_ruleset(&attributes, sizeof attributes, 0);
 }
@@ -66,17 +49,17 @@ static int scoped_ruleset(void)
  * restricts nothing but still makes a domain. */
 static int permissive_ruleset(void)
 {
-    struct landlock_ruleset_attributes attributes = {
-        .handled_access_fs = LANDLOCK_ACCESS_FS_EXECUTE,
+    struct ruleset_attributes attributes = {
+        .handled_access_fs = FS_EXECUTE,
     };
     int fd = (int)create_ruleset(&attributes, sizeof(uint64_t), 0);
     if (fd < 0)
         return fd;
-    struct landlock_path_beneath everything = { .allowed_access = LANDLOCK_ACCESS_FS_EXECUTE };
+    struct path_beneath everything = { .allowed_access = FS_EXECUTE };
     everything.parent_fd = open("/", O_PATH | O_CLOEXEC);
     long rc = everything.parent_fd < 0
                   ? -1
-                  : syscall(SYS_landlock_add_rule, fd, LANDLOCK_RULE_PATH_BENEATH, &everything, 0);
+                  : syscall(SYS_landlock_add_rule, fd, RULE_PATH_BENEATH, &everything, 0);
     if (everything.parent_fd >= 0)
         close(everything.parent_fd);
     if (rc != 0) {
@@ -89,7 +72,7 @@ static int permissive_ruleset(void)
 static void prepare_ruleset(void)
 {
     ruleset_fd = -1;
-    landlock_abi = (int)create_ruleset(NULL, 0, LANDLOCK_CREATE_RULESET_VERSION);
+    landlock_abi = (int)create_ruleset(NULL, 0, CREATE_RULESET_VERSION);
     if (landlock_abi >= 6)
         ruleset_fd = scoped_ruleset();
     else if (landlock_abi >= 1)

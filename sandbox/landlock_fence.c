@@ -33,32 +33,7 @@
 #include <unistd.h>
 
 #include "confine.h"
-
-struct fence_attributes {
-    uint64_t handled_access_fs;
-    uint64_t handled_access_net;
-    uint64_t scoped;
-};
-struct fence_rule {
-    uint64_t allowed_access;
-    int32_t parent_fd;
-} __attribute__((packed));
-
-#define RULE_PATH_BENEATH 1
-#define FS_WRITE_FILE  (1ull << 1)
-#define FS_REMOVE_DIR  (1ull << 4)
-#define FS_REMOVE_FILE (1ull << 5)
-#define FS_MAKE_CHAR   (1ull << 6)
-#define FS_MAKE_DIR    (1ull << 7)
-#define FS_MAKE_REG    (1ull << 8)
-#define FS_MAKE_SOCK   (1ull << 9)
-#define FS_MAKE_FIFO   (1ull << 10)
-#define FS_MAKE_BLOCK  (1ull << 11)
-#define FS_MAKE_SYM    (1ull << 12)
-#define FS_REFER       (1ull << 13) /* ABI 2 */
-#define FS_TRUNCATE    (1ull << 14) /* ABI 3 */
-#define SCOPE_ABSTRACT_UNIX_SOCKET (1ull << 0) /* ABI 6 */
-#define SCOPE_SIGNAL               (1ull << 1)
+#include "landlock_abi.h"
 
 static int fence_fd = -1;
 static pid_t fence_pid;
@@ -90,7 +65,7 @@ static int grant_entry(int ruleset, int root_fd, const char *name, int abi)
     if (fd < 0)
         return 0;
     struct stat st;
-    struct fence_rule rule = { .allowed_access = write_rights(abi), .parent_fd = fd };
+    struct path_beneath rule = { .allowed_access = write_rights(abi), .parent_fd = fd };
     int rc = 0;
     if (fstat(fd, &st) != 0)
         rc = -errno;
@@ -123,7 +98,7 @@ static int make_fence(void)
     int abi = cordon__landlock_abi();
     if (abi < 2)
         return -1;
-    struct fence_attributes attributes = { .handled_access_fs = write_rights(abi) };
+    struct ruleset_attributes attributes = { .handled_access_fs = write_rights(abi) };
     if (abi >= 6)
         attributes.scoped = SCOPE_SIGNAL | SCOPE_ABSTRACT_UNIX_SOCKET;
     int fd = (int)syscall(SYS_landlock_create_ruleset, &attributes, sizeof attributes, 0);
