@@ -743,19 +743,6 @@ static int close_start_fds(bool keep_give_back_files)
     return close_from(CORDON__CLEAR_REFS_FD + 1);
 }
 
-/* Page-wide margins: the frames still to run, below the stack pointer,
- * and those above it; the static TLS below the thread pointer and the
- * thread's descriptor above it. */
-#define STACK_BELOW (32 * 1024)
-#define STACK_ABOVE (128 * 1024)
-#define TLS_BELOW   (64 * 1024)
-#define TLS_ABOVE   (8 * 1024)
-
-static cordon__address_range around(uintptr_t at, uintptr_t below, uintptr_t above)
-{
-    return (cordon__address_range){ at > below ? at - below : 0, at + above };
-}
-
 /* Everything read from here to the exec is the plan, this stack, the
  * TLS, and the shared setup record and init report; the init, which
  * resumes after the exec, reads its own stack and locals
@@ -773,10 +760,11 @@ static void give_back_and_reset_peak(const cordon__launch *l, const cordon__exec
     uintptr_t here = (uintptr_t)__builtin_frame_address(0);
     cordon__address_range keep[4] = {
         plan_range,
-        around(here, STACK_BELOW, STACK_ABOVE),
-        around((uintptr_t)__builtin_thread_pointer(), TLS_BELOW, TLS_ABOVE),
-        around((uintptr_t)__atomic_load_n(&report->init_stack, __ATOMIC_ACQUIRE), STACK_ABOVE,
-               STACK_ABOVE),
+        cordon__range_around(here, CORDON__KEEP_STACK_BELOW, CORDON__KEEP_STACK_ABOVE),
+        cordon__range_around((uintptr_t)__builtin_thread_pointer(), CORDON__KEEP_TLS_BELOW,
+                             CORDON__KEEP_TLS_ABOVE),
+        cordon__range_around((uintptr_t)__atomic_load_n(&report->init_stack, __ATOMIC_ACQUIRE),
+                             CORDON__KEEP_STACK_ABOVE, CORDON__KEEP_STACK_ABOVE),
     };
     /* Nothing of the launch is read after this line. */
     cordon__give_back_keep kept = { keep, 4, plan->loaded_bss, plan->loaded_bss_count };

@@ -139,16 +139,6 @@ static void give_back_the_caller_s_memory(const cordon__keeper_plan *plan)
     (void)plan;
 }
 #else
-#define STACK_BELOW (32 * 1024)
-#define STACK_ABOVE (128 * 1024)
-#define TLS_BELOW   (64 * 1024)
-#define TLS_ABOVE   (8 * 1024)
-
-static cordon__address_range around(uintptr_t at, uintptr_t below, uintptr_t above)
-{
-    return (cordon__address_range){ at > below ? at - below : 0, at + above };
-}
-
 /* The keeper is a copy of the caller, however big: it would hold every
  * page the caller had at its start for the caller's lifetime, and the
  * caller's every rewrite of one would cost the machine a page more.  It
@@ -168,8 +158,9 @@ static void give_back_the_caller_s_memory(const cordon__keeper_plan *plan)
         return;
     uintptr_t here = (uintptr_t)__builtin_frame_address(0);
     cordon__address_range keep[4] = {
-        around(here, STACK_BELOW, STACK_ABOVE),
-        around((uintptr_t)__builtin_thread_pointer(), TLS_BELOW, TLS_ABOVE),
+        cordon__range_around(here, CORDON__KEEP_STACK_BELOW, CORDON__KEEP_STACK_ABOVE),
+        cordon__range_around((uintptr_t)__builtin_thread_pointer(), CORDON__KEEP_TLS_BELOW,
+                             CORDON__KEEP_TLS_ABOVE),
         { (uintptr_t)plan, (uintptr_t)(plan + 1) },
         { (uintptr_t)plan->loaded_bss,
           (uintptr_t)(plan->loaded_bss + plan->loaded_bss_count) },

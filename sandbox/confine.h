@@ -194,6 +194,20 @@ typedef struct cordon__give_back_keep {
     const cordon__address_range *bss;
     size_t bss_count;
 } cordon__give_back_keep;
+/* What a give-back keeps around the code that goes on running: its stack
+ * (the frames still to run below the stack pointer, and those above it)
+ * and its thread's static TLS (below the thread pointer) and descriptor
+ * (above it), in page-wide margins. */
+#define CORDON__KEEP_STACK_BELOW (32 * 1024)
+#define CORDON__KEEP_STACK_ABOVE (128 * 1024)
+#define CORDON__KEEP_TLS_BELOW   (64 * 1024)
+#define CORDON__KEEP_TLS_ABOVE   (8 * 1024)
+static inline cordon__address_range cordon__range_around(uintptr_t at, uintptr_t below,
+                                                         uintptr_t above)
+{
+    return (cordon__address_range){ at > below ? at - below : 0, at + above };
+}
+
 /* A command's first process, in memory copied from its caller
  * (memory_give_back.c): gives back (MADV_DONTNEED) every private anonymous
  * mapping listed at `maps_fd` but the kernel's own, except the pages
