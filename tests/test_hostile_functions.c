@@ -74,6 +74,7 @@ static char *temporary_file(size_t size)
     assert_true(map != MAP_FAILED);
     memcpy(map, "original!", 9);
     close(fd);
+    unlink(path); /* the mapping is the file's until unmapped */
     return map;
 }
 

@@ -157,6 +157,7 @@ static void test_retry_on_a_list_of_classes(void **state)
     assert_int_equal(cordon_run_and_retry(t, 5, "Timeout,ServerError"), 0);
     assert_int_equal(cordon_task_result(t)->attempts, 3);
     cordon_task_free(t);
+    unlink(f.counter_path);
     f = make_flaky(2, "ServerError");
     t = cordon_function_task(flaky_call, &f);
     assert_int_equal(cordon_run_and_retry(t, 5, " Timeout , ServerError "), 0);
