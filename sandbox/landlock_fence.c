@@ -28,7 +28,9 @@
 #include <pthread.h>
 #include <stdint.h>
 #include <string.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -56,27 +58,37 @@ static bool fenced_off(const char *name)
            !strcmp(name, "..");
 }
 
-/* Grants writing beneath one entry of "/" (a file gets what a file can
- * be granted).  An entry that vanished or cannot be opened is left out:
- * writing beneath it is refused, which is the safe side. */
-static int grant_entry(int ruleset, int root_fd, const char *name, int abi)
+/* A file system of the kernel's settings or of its processes, wherever
+ * it is mounted (a container's second /proc, a cgroup hierarchy). */
+static bool kernel_file_system(int fd)
 {
-    int fd = openat(root_fd, name, O_PATH | O_CLOEXEC);
+    struct statfs fs;
+    if (fstatfs(fd, &fs) != 0)
+        return true;
+    return fs.f_type == PROC_SUPER_MAGIC || fs.f_type == SYSFS_MAGIC ||
+           fs.f_type == CGROUP_SUPER_MAGIC || fs.f_type == CGROUP2_SUPER_MAGIC ||
+           fs.f_type == DEBUGFS_MAGIC || fs.f_type == TRACEFS_MAGIC ||
+           fs.f_type == SECURITYFS_MAGIC || fs.f_type == BPF_FS_MAGIC;
+}
+
+/* Grants writing beneath one entry of "/" (a file gets what a file can
+ * be granted).  A link is not followed (its target is an entry of its
+ * own, /bin's /usr); an entry that vanished, cannot be opened or granted,
+ * or holds one of the kernel's file systems is left out: writing beneath
+ * it is refused, which is the safe side. */
+static void grant_entry(int ruleset, int root_fd, const char *name, int abi)
+{
+    int fd = openat(root_fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0)
-        return 0;
+        return;
     struct stat st;
     struct path_beneath rule = { .allowed_access = write_rights(abi), .parent_fd = fd };
-    int rc = 0;
-    if (fstat(fd, &st) != 0)
-        rc = -errno;
-    else {
+    if (fstat(fd, &st) == 0 && !S_ISLNK(st.st_mode) && !kernel_file_system(fd)) {
         if (!S_ISDIR(st.st_mode))
             rule.allowed_access &= FS_WRITE_FILE | FS_TRUNCATE;
-        if (syscall(SYS_landlock_add_rule, ruleset, RULE_PATH_BENEATH, &rule, 0) != 0)
-            rc = -errno;
+        syscall(SYS_landlock_add_rule, ruleset, RULE_PATH_BENEATH, &rule, 0);
     }
     close(fd);
-    return rc;
 }
 
 static int grant_all_but_the_fenced(int ruleset, int abi)
@@ -84,13 +96,12 @@ static int grant_all_but_the_fenced(int ruleset, int abi)
     DIR *root = opendir("/");
     if (!root)
         return -errno;
-    int rc = 0;
     struct dirent *entry;
-    while (rc == 0 && (entry = readdir(root)) != NULL)
+    while ((entry = readdir(root)) != NULL)
         if (!fenced_off(entry->d_name))
-            rc = grant_entry(ruleset, dirfd(root), entry->d_name, abi);
+            grant_entry(ruleset, dirfd(root), entry->d_name, abi);
     closedir(root);
-    return rc;
+    return 0;
 }
 
 static int make_fence(void)
