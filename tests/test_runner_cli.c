@@ -144,57 +144,11 @@ static void test_cli_started_with_standard_fds_closed(void **state)
     assert_non_null(strstr(line, "\"std_out\":\"printed\\n\""));
 }
 
-static void test_cli_batch_progress_line_on_a_terminal(void **state)
+/* `cordon batch -j 2` with its stderr on a terminal and its stdin a pipe
+ * that `feed` fills (and closes, or hands on) in the batch's process
+ * before its exec; what the terminal showed, and the batch's status. */
+static char *batch_on_a_terminal(void (*feed)(int write_end), int *status)
 {
-    (void)state;
-    const char *runner = runner_path();
-    int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
-    assert_true(master >= 0);
-    assert_int_equal(grantpt(master), 0);
-    assert_int_equal(unlockpt(master), 0);
-    char *slave_name = ptsname(master);
-    assert_non_null(slave_name);
-    int slave = open(slave_name, O_RDWR | O_NOCTTY | O_CLOEXEC);
-    assert_true(slave >= 0);
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        int in[2];
-        if (pipe(in) < 0 || write(in[1], "sleep 0.3\nsleep 0.3\nfalse\n", 26) != 26)
-            _exit(98);
-        close(in[1]);
-        dup2(in[0], 0);
-        dup2(open("/dev/null", O_WRONLY), 1);
-        dup2(slave, 2);
-        execl(runner, "cordon", "batch", "-j", "2", (char *)NULL);
-        _exit(99);
-    }
-    close(slave);
-    char *text = NULL;
-    size_t len = 0;
-    char buf[4096];
-    ssize_t n;
-    while ((n = read(master, buf, sizeof buf)) > 0 || (n < 0 && errno == EINTR))
-        if (n > 0)
-            append_bytes(&text, &len, buf, (size_t)n);
-    int status;
-    assert_int_equal(waitpid(pid, &status, 0), pid);
-    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 1);
-    close(master);
-    assert_non_null(text);
-    assert_non_null(strstr(text, "\r\033[Kcordon: 0/3 done, 0 failed, "));
-    assert_non_null(strstr(text, " running, "));
-    assert_non_null(strstr(text, " elapsed, ETA "));
-    assert_non_null(strstr(text, "3/3 done, 1 failed, 0 running"));
-    assert_non_null(strstr(text, "cordon: batch: 3 tasks in "));
-    free(text);
-}
-
-/* While a streamed input is still open the total is not known: the line
- * said "1/1 done, ..., ETA 0s" with more lines on their way. */
-static void test_cli_batch_progress_while_the_input_is_open(void **state)
-{
-    (void)state;
     const char *runner = runner_path();
     int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
     assert_true(master >= 0);
@@ -210,14 +164,7 @@ static void test_cli_batch_progress_while_the_input_is_open(void **state)
         int in[2];
         if (pipe(in) < 0)
             _exit(98);
-        if (fork() == 0) {          /* the generator: a line, a pause, a line */
-            close(in[0]);
-            if (write(in[1], "true\n", 5) != 5)
-                _exit(1);
-            sleep(2);
-            _exit(write(in[1], "true\n", 5) == 5 ? 0 : 1);
-        }
-        close(in[1]);
+        feed(in[1]);
         dup2(in[0], 0);
         dup2(open("/dev/null", O_WRONLY), 1);
         dup2(slave, 2);
@@ -232,11 +179,54 @@ static void test_cli_batch_progress_while_the_input_is_open(void **state)
     while ((n = read(master, buf, sizeof buf)) > 0 || (n < 0 && errno == EINTR))
         if (n > 0)
             append_bytes(&text, &len, buf, (size_t)n);
-    int status;
-    assert_int_equal(waitpid(pid, &status, 0), pid);
-    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    assert_int_equal(waitpid(pid, status, 0), pid);
     close(master);
     assert_non_null(text);
+    return text;
+}
+
+/* Three lines, all there at the start. */
+static void feed_three_lines(int write_end)
+{
+    if (write(write_end, "sleep 0.3\nsleep 0.3\nfalse\n", 26) != 26)
+        _exit(98);
+    close(write_end);
+}
+
+static void test_cli_batch_progress_line_on_a_terminal(void **state)
+{
+    (void)state;
+    int status;
+    char *text = batch_on_a_terminal(feed_three_lines, &status);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 1);
+    assert_non_null(strstr(text, "\r\033[Kcordon: 0/3 done, 0 failed, "));
+    assert_non_null(strstr(text, " running, "));
+    assert_non_null(strstr(text, " elapsed, ETA "));
+    assert_non_null(strstr(text, "3/3 done, 1 failed, 0 running"));
+    assert_non_null(strstr(text, "cordon: batch: 3 tasks in "));
+    free(text);
+}
+
+/* A generator: a line, a pause, a line. */
+static void feed_a_line_then_another(int write_end)
+{
+    if (fork() == 0) {
+        if (write(write_end, "true\n", 5) != 5)
+            _exit(1);
+        sleep(2);
+        _exit(write(write_end, "true\n", 5) == 5 ? 0 : 1);
+    }
+    close(write_end);
+}
+
+/* While a streamed input is still open the total is not known: the line
+ * said "1/1 done, ..., ETA 0s" with more lines on their way. */
+static void test_cli_batch_progress_while_the_input_is_open(void **state)
+{
+    (void)state;
+    int status;
+    char *text = batch_on_a_terminal(feed_a_line_then_another, &status);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
     assert_non_null(strstr(text, "\r\033[Kcordon: 1/1 done, 0 failed, 0 running, "));
     assert_non_null(strstr(text, " elapsed, more lines to come"));
     assert_null(strstr(text, "1/1 done, 0 failed, 0 running, 0s elapsed, ETA"));
