@@ -13,6 +13,7 @@
 #include <sys/syscall.h>
 
 #include "support.h"
+#include "unserved_page.h"
 
 static char threads_path[512];
 static char data_path[] = "/tmp/cordon-learn-XXXXXX";
@@ -416,38 +417,6 @@ static void test_learn_keeps_the_base_policys_kills_and_errnos(void **state)
     cordon_task_free(t);
     free(text);
     cordon_learned_free(l);
-}
-
-/* A page the task's own userfaultfd holds and never serves (its device:
- * root's, opened without a capability), or NULL. */
-static char *page_nobody_serves(void)
-{
-    int dev = open("/dev/userfaultfd", O_RDWR | O_CLOEXEC);
-    int uffd = dev >= 0 ? ioctl(dev, USERFAULTFD_IOC_NEW, O_CLOEXEC) : -1;
-    struct uffdio_api api = { .api = UFFD_API };
-    if (uffd < 0 || ioctl(uffd, UFFDIO_API, &api) != 0) {
-        printf("no userfaultfd: %s\n", strerror(errno));
-        return NULL;
-    }
-    char *page = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    struct uffdio_register range = { .range = { (uintptr_t)page, 4096 },
-                                     .mode = UFFDIO_REGISTER_MODE_MISSING };
-    if (page == MAP_FAILED || ioctl(uffd, UFFDIO_REGISTER, &range) != 0) {
-        printf("no userfaultfd: register: %s\n", strerror(errno));
-        return NULL;
-    }
-    return page;
-}
-
-static int open_a_path_nobody_serves(cordon_ctx *ctx, void *arg)
-{
-    (void)ctx;
-    (void)arg;
-    char *page = page_nobody_serves();
-    fflush(stdout);
-    if (page)
-        syscall(SYS_openat, AT_FDCWD, page, O_WRONLY, 0);
-    return 0;
 }
 
 /* Learns the task above under a base that refuses userfaultfd by its

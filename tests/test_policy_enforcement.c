@@ -22,6 +22,7 @@
 #include <time.h>
 
 #include "support.h"
+#include "unserved_page.h"
 #include "runner_support.h"
 
 static char hostile_path[512];
@@ -241,40 +242,6 @@ static void test_policy_violation_reads_paths_from_the_task(void **state)
     assert_violation(r, "openat(AT_FDCWD, 0x10000, O_WRONLY|O_CREAT, 0600)");
     cordon_task_free(t);
     cordon_policy_free(p);
-}
-
-/* A page of the task's that a userfaultfd of its own holds, and nobody
- * serves: any read of it waits until someone does.  NULL, with why in
- * the task's stdout, where the task cannot have one (/dev/userfaultfd is
- * root's; the syscall is killed by the default policy). */
-static char *page_nobody_serves(void)
-{
-    int dev = open("/dev/userfaultfd", O_RDWR | O_CLOEXEC);
-    int uffd = dev >= 0 ? ioctl(dev, USERFAULTFD_IOC_NEW, O_CLOEXEC) : -1;
-    struct uffdio_api api = { .api = UFFD_API };
-    if (uffd < 0 || ioctl(uffd, UFFDIO_API, &api) != 0) {
-        printf("no userfaultfd: %s\n", strerror(errno));
-        return NULL;
-    }
-    char *page = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    struct uffdio_register range = { .range = { (uintptr_t)page, 4096 },
-                                     .mode = UFFDIO_REGISTER_MODE_MISSING };
-    if (page == MAP_FAILED || ioctl(uffd, UFFDIO_REGISTER, &range) != 0) {
-        printf("no userfaultfd: register: %s\n", strerror(errno));
-        return NULL;
-    }
-    return page;
-}
-
-static int open_a_path_nobody_serves(cordon_ctx *ctx, void *arg)
-{
-    (void)ctx;
-    (void)arg;
-    char *page = page_nobody_serves();
-    fflush(stdout);
-    if (page)
-        syscall(SYS_openat, AT_FDCWD, page, O_WRONLY, 0);
-    return 0;
 }
 
 /* The parent reads a violating call's path (for the report, and to see
