@@ -194,6 +194,18 @@ static inline cordon_task *shell(const char *command)
     return t;
 }
 
+/* Skips (freeing `t`) a test of what cordon's init timed: the end of the
+ * task's first process, known only in a pid namespace. */
+static inline void skip_without_the_init_s_timing(cordon_task *t)
+{
+    if (cordon_task_result(t)->confinement & CORDON_CONFINED_PID_NAMESPACE)
+        return;
+    cordon_task_free(t);
+    print_message("skipped: no pid namespace here (the first process's end is timed by "
+                  "cordon's init)\n");
+    skip();
+}
+
 /* Runs `body(out)` in a copy of the test, which writes what it found to
  * the pipe `out` and _exits: a test that changes the process (its /dev,
  * its scheduling policy) keeps the test itself as it was.  Waits at most

@@ -275,12 +275,7 @@ static void test_cancel_after_the_task_killed_itself_keeps_its_signal(void **sta
     __atomic_store_n(&h.released, 1, __ATOMIC_RELEASE);
     cordon_join(t);
     const cordon_result *r = cordon_task_result(t);
-    if (!(r->confinement & CORDON_CONFINED_PID_NAMESPACE)) {
-        cordon_task_free(t);
-        print_message("skipped: no pid namespace here (the first process's end is timed by "
-                      "cordon's init)\n");
-        skip();
-    }
+    skip_without_the_init_s_timing(t);
     assert_string_equal(r->exception, "SIGKILL");
     assert_int_equal(r->exit_code, 128 + SIGKILL);
     assert_int_equal(r->signal, SIGKILL);
