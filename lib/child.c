@@ -225,9 +225,10 @@ static int64_t wait_while_pending(uint32_t *word)
 
 /* A forked child is moved into its cgroups by the parent, which would
  * otherwise sit idle while the child sets up: the move (tens of
- * microseconds of the kernel's cgroup locking) then costs no time.  Nothing
- * of the task runs, and nothing forks, before the move is done. */
-static int wait_until_moved(cordon__setup_record *setup)
+ * microseconds of the kernel's cgroup locking) then costs no time.  The
+ * parent attaches the tree's CPU counter then too.  Nothing of the task
+ * runs, and nothing forks, before that is done. */
+static int wait_for_the_parent(cordon__setup_record *setup)
 {
     int64_t state = wait_while_pending(&setup->cgroup_moved);
     if (state < 0)
@@ -305,7 +306,7 @@ static void set_up(const cordon__launch *l)
     if ((rc = place_file_descriptors(l, false)) < 0)
         fail(shared, STEP_FILE_DESCRIPTORS, rc);
     confine(l);
-    if (l->parent_moves_child && (rc = wait_until_moved(shared)) < 0)
+    if ((l->parent_moves_child || l->parent_counts_child) && (rc = wait_for_the_parent(shared)) < 0)
         fail(shared, STEP_CGROUP, rc);
 }
 
@@ -553,7 +554,7 @@ static _Noreturn void start_in_namespaces(const cordon__launch *l)
     cordon__setup_record *shared = l->setup;
     int rc;
     join_the_caller_s_watch(l);
-    if (l->parent_moves_child && (rc = wait_until_moved(shared)) < 0)
+    if (l->parent_moves_child && (rc = wait_for_the_parent(shared)) < 0)
         fail(shared, STEP_CGROUP, rc);
     /* Before the fds are placed, which closes the spare's. */
     unsigned still_to_make = join_spare(l);

@@ -153,7 +153,9 @@ typedef struct cordon__init_report {
     uint64_t give_back_cpu_ns;          /* the CPU that give-back cost (before its exec):
                                            cordon's, left out of the task's */
     uint32_t starter_reaped;            /* the parent reaped the child that started the init,
-                                           which counted in the task's pids cgroup till then */
+                                           which counted in the task's pids cgroup till then,
+                                           and attached the tree's CPU counter to the init */
+    uint64_t init_cpu_uncounted_ns;     /* the init's own CPU before that: not in the counter */
 } cordon__init_report;
 
 enum cordon__hook_state { HOOK_NONE = 0, HOOK_RUNNING = 1, HOOK_DONE = 2, HOOK_FAILED = 3 };
@@ -205,6 +207,8 @@ typedef struct cordon__launch {
     cordon__capability_plan capabilities;
     cordon__cgroup cgroup;
     bool parent_moves_child;                     /* forked: the parent writes cgroup.procs */
+    bool parent_counts_child;                    /* forked, no namespaces: the parent attaches the
+                                                    tree's CPU counter (lib/tree_cpu_counter.c) */
     unsigned namespaces;                         /* CORDON__NAMESPACE_*: 0 starts the task directly */
     int dumpable;                                /* the caller's PR_GET_DUMPABLE, as 0 or 1 */
     bool traceable_by_its_user;                  /* the caller's is 1 (SUID_DUMP_USER) */
@@ -316,6 +320,7 @@ typedef struct cordon__attempt_state {
     uint64_t init_own_cpu_ns;   /* the init's whole own CPU, known once it was reaped (its
                                    end's teardown of its copy of the caller included): cordon's */
     uint64_t next_cpu_check_ns;
+    int cpu_counter_fd;         /* the tree's exact CPU counter (lib/tree_cpu_counter.c), or -1 */
     int timer_fd;               /* absolute CLOCK_MONOTONIC wake-ups, or -1 */
     bool timer_tried;           /* timer_fd was made, or could not be */
     bool timed_out, cpu_exceeded, violated, exited;
@@ -730,6 +735,15 @@ void cordon__usage_count_unwaited(cordon__attempt_state *s);
 void cordon__usage_count_scanned(cordon__attempt_state *s);
 /* The CPUs the caller may run on: how fast a tree can spend CPU time. */
 unsigned cordon__usable_cpus(void);
+
+/* lib/tree_cpu_counter.c: an exact count of the CPU time of `pid` and of
+ * every thread and process it starts from now on (the parent's, which
+ * nothing of the task turns off): an fd, or -errno where the kernel or the
+ * caller's user may not have one (or CORDON_NO_CPU_COUNTER is set). */
+int cordon__tree_cpu_counter_attach(pid_t pid);
+/* Not known to be refused: worth starting a command by fork for. */
+bool cordon__tree_cpu_counter_usable(void);
+int cordon__tree_cpu_counter_read(int fd, uint64_t *ns);
 
 void cordon__process_table_tick(struct cordon__process_table *table, pid_t root, pid_t group,
                                 uint64_t now_ns);

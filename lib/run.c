@@ -34,6 +34,7 @@ static void close_fd(int *fd)
 static void release_attempt(cordon__attempt_state *s)
 {
     close_fd(&s->pidfd);
+    close_fd(&s->cpu_counter_fd);
     close_fd(&s->stdout_fd);
     close_fd(&s->stderr_fd);
     close_fd(&s->log_fd);
@@ -102,6 +103,7 @@ static int attempt_start(cordon_task *t, attempt *a)
     state->pidfd = state->stdout_fd = state->stderr_fd = state->log_fd = state->stdin_fd = -1;
     state->listener_socket = state->listener_fd = state->cancel_fd = state->stdin_source = -1;
     state->stdin_terminal.fd = -1;
+    state->cpu_counter_fd = -1;
     starting_attempt = t->result.attempts;
     int rc = cordon__spawn(t, launch, state);
     /* The child has its copies; the parent keeps only its own ends. */

@@ -625,12 +625,18 @@ void cordon__launch_release(cordon__launch *l)
     l->shared = NULL;
 }
 
-/* The forked child waits for this before anything of the task runs. */
-static void move_into_cgroups(cordon__launch *l, pid_t pid)
+/* The forked child waits for this before anything of the task runs: its
+ * cgroups, and the counter of its tree's CPU, which counts only the
+ * processes started after it. */
+static void attend_the_child(cordon__launch *l, cordon__attempt_state *s, pid_t pid)
 {
-    if (!l->parent_moves_child)
+    if (l->parent_counts_child) {
+        int counter = cordon__tree_cpu_counter_attach(pid);
+        s->cpu_counter_fd = counter >= 0 ? counter : -1;
+    }
+    if (!l->parent_moves_child && !l->parent_counts_child)
         return;
-    int rc = cordon__cgroup_move(&l->cgroup, pid);
+    int rc = l->parent_moves_child ? cordon__cgroup_move(&l->cgroup, pid) : 0;
     l->setup->cgroup_move_errno = -rc;
     __atomic_store_n(&l->setup->cgroup_moved, rc < 0 ? CGROUP_MOVE_FAILED : CGROUP_MOVE_DONE,
                      __ATOMIC_RELEASE);
@@ -640,6 +646,8 @@ static void move_into_cgroups(cordon__launch *l, pid_t pid)
 static int fork_child(cordon__launch *l, cordon__attempt_state *s)
 {
     l->parent_moves_child = l->cgroup.count > 0;
+    /* In namespaces the counter is attached to the init (follow_init). */
+    l->parent_counts_child = l->cpu_limit_ns && !l->namespaces;
     pid_t pid = fork();
     if (pid < 0)
         return -errno;
@@ -647,7 +655,7 @@ static int fork_child(cordon__launch *l, cordon__attempt_state *s)
         cordon__child_main(l);
     /* The child makes its own session (and group): a group the parent
      * made for it first would make its setsid() fail. */
-    move_into_cgroups(l, pid);
+    attend_the_child(l, s, pid);
     s->pid = pid;
     /* A child that makes namespaces is followed by its init's pidfd
      * (follow_init); its own is opened only if it started none. */
@@ -673,9 +681,20 @@ static pid_t start_in_v2_cgroup(cordon__launch *l, char *stack, int *pidfd)
     return pid;
 }
 
+/* A CPU limit's counter must be attached before the task's first process
+ * can start another, which the parent of a child that borrows its memory
+ * cannot do (it waits for the exec): without namespaces (whose init waits
+ * for it) such a command is forked, its start costing with the caller's
+ * size. */
+static bool command_needs_counting_from_its_start(const cordon__launch *l)
+{
+    return l->cpu_limit_ns && !l->namespaces && cordon__tree_cpu_counter_usable();
+}
+
 static int start_command(cordon__launch *l, cordon__attempt_state *s, bool may_share_memory)
 {
-    if (!may_share_memory) /* the parent must answer the child's first exec */
+    /* fork: the parent must answer the child's first exec, or count it */
+    if (!may_share_memory || command_needs_counting_from_its_start(l))
         return fork_child(l, s);
     char *stack = mmap(NULL, CLONE_STACK_SIZE, PROT_READ | PROT_WRITE,
                        MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
@@ -746,6 +765,12 @@ static int follow_init(cordon__launch *l, cordon__attempt_state *s)
     while (rc == 0 && wait4(s->pid, NULL, __WALL, &starter) < 0 && errno == EINTR)
         ;
     s->starter_cpu_ns = cordon__rusage_cpu_ns(&starter);
+    /* The init waits for the word below before it starts the task: the
+     * counter sees the whole tree (an unreaped init keeps its pid). */
+    if (l->cpu_limit_ns) {
+        int counter = cordon__tree_cpu_counter_attach(init);
+        s->cpu_counter_fd = counter >= 0 ? counter : -1;
+    }
     /* Reaped (or by the kernel, for a caller that ignores SIGCHLD): it no
      * longer counts in the task's pids cgroup, and the init, which waits
      * for this under a process limit, may start the task. */

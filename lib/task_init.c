@@ -58,7 +58,9 @@ static int die_with_caller(void)
  * A process counts in a pids cgroup until it is reaped, not only until it
  * exits: waiting for its exit (its pidfd) alone, a task that its
  * limit allowed was refused a fork, or never ran, in about one run of
- * four.  The parent reaps the starter and says so in the report. */
+ * four.  The parent reaps the starter and says so in the report.  Under a
+ * CPU limit the parent attaches the tree's CPU counter to the init first,
+ * which counts only processes started after it: the init waits too. */
 #define STARTER_WAIT_NS (1000ull * 1000 * 1000)
 static int outlive_the_starter(cordon__init_report *report)
 {
@@ -373,6 +375,17 @@ static void publish_own_cpu(cordon__init_report *report, uint64_t give_back)
     __atomic_store_n(&report->task_started, 1, __ATOMIC_RELEASE);
 }
 
+/* The init's own CPU before the counter of the tree's was attached (the
+ * parent does that before it lets the init start the task): the CPU limit
+ * leaves out the init's own, which the counter saw only from then on. */
+static void record_uncounted_cpu(cordon__init_report *report)
+{
+    struct rusage own;
+    if (getrusage(RUSAGE_SELF, &own) == 0)
+        __atomic_store_n(&report->init_cpu_uncounted_ns, cordon__rusage_cpu_ns(&own),
+                         __ATOMIC_RELEASE);
+}
+
 /* Reaps until no process is left, each with its usage counted in the
  * init's own (which the caller's wait4 reads).  When the task's first
  * process ends, or the caller asks (its deadline, a limit, a violation),
@@ -450,15 +463,21 @@ int cordon__task_init_main(void *launch)
     int rc;
     if ((rc = die_with_caller()) < 0)
         cordon__child_fail(setup, STEP_PARENT_DEATH_SIGNAL, rc);
-    if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
-        cordon__child_fail(setup, STEP_NAMESPACES, -errno);
     bool beside = cordon__mounts_after_start(l);
     if (!beside && (rc = mount_all(l)) < 0)
         cordon__child_fail(setup, STEP_NAMESPACES, rc);
     sigset_t awaited;
     accept_end_request(&awaited);
-    if (l->counts_processes && (rc = outlive_the_starter(l->init_report)) < 0)
+    if ((l->counts_processes || l->cpu_limit_ns) && (rc = outlive_the_starter(l->init_report)) < 0)
         cordon__child_fail(setup, STEP_NAMESPACES, rc);
+    record_uncounted_cpu(l->init_report);
+    /* Out of the reach of the task's processes (its user's), before the
+     * first of them starts; not before the wait: the parent's counter of
+     * the tree's CPU may be attached to a process of its user's only
+     * while that process is dumpable (or the parent is root).  Until the
+     * task starts, nothing in the namespace but the init runs. */
+    if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
+        cordon__child_fail(setup, STEP_NAMESPACES, -errno);
     if (!l->fn)
         forget_callers_command_line();
     /* A command's first process gives back the memory it shares with the

@@ -273,10 +273,41 @@ static void remember_scan(cordon__attempt_state *s, const scan_sum *sum)
     s->scanned_system_ticks = sum->system_ticks;
 }
 
+/* The counter counts the init's own from the moment it was attached,
+ * not the starter: the same leaving out of cordon's start as above. */
+static uint64_t counted_less_cordon_s_start(const cordon__attempt_state *s, uint64_t counted_ns)
+{
+    if (!s->in_namespaces)
+        return counted_ns;
+    uint64_t init_s = __atomic_load_n(&s->init_report->init_cpu_ns, __ATOMIC_ACQUIRE);
+    if (s->init_own_cpu_ns > init_s)
+        init_s = s->init_own_cpu_ns;
+    uint64_t uncounted = __atomic_load_n(&s->init_report->init_cpu_uncounted_ns, __ATOMIC_ACQUIRE);
+    init_s -= uncounted < init_s ? uncounted : init_s;
+    return counted_ns > init_s ? counted_ns - init_s : 0;
+}
+
+/* The counter's figure is exact when it is read and is the limit's only
+ * reading; it is kept, as a scan's is, for the usage of the processes
+ * wait4 will not count (its split is wait4's). */
+static bool read_the_counter(cordon__attempt_state *s, uint64_t *ns)
+{
+    uint64_t counted;
+    if (s->cpu_counter_fd < 0 || cordon__tree_cpu_counter_read(s->cpu_counter_fd, &counted) < 0)
+        return false;
+    *ns = counted_less_cordon_s_start(s, counted);
+    scan_sum sum = { *ns, 0, 0 };
+    remember_scan(s, &sum);
+    return true;
+}
+
 uint64_t cordon__tree_cpu_ns(cordon__attempt_state *s)
 {
     if (!task_started(s))
         return 0;
+    uint64_t counted;
+    if (read_the_counter(s, &counted))
+        return counted;
     int64_t cgroup_us = s->cgroup ? cordon__cgroup_cpu_usage_us(s->cgroup) : -ENOENT;
     if (cgroup_us >= 0)
         return less_cordon_s_start(s, (uint64_t)cgroup_us * 1000u);
@@ -294,26 +325,53 @@ static void add_us(struct timeval *tv, uint64_t us)
                             .tv_usec = (suseconds_t)(total % 1000000u) };
 }
 
-/* Without a v2 cgroup, the scans behind a CPU limit saw processes that
- * wait4 does not count (an orphan the machine's init reaped, a child
- * still running when the first process ended, one reaped by a parent
- * that ignored SIGCHLD): where the largest figure a scan saw is larger
- * by more than the scan's own imprecision, the difference is added,
- * split as /proc's ticks split it, so that usage shows at least what
- * the limit counted.  What ran after the last scan stays uncounted. */
+/* The share of `part` that is user time, as `user` and `system` split. */
+static uint64_t user_share(uint64_t part, uint64_t user, uint64_t system)
+{
+    if (user + system == 0)
+        return part;
+    return (uint64_t)((double)part * (double)user / (double)(user + system));
+}
+
+static uint64_t timeval_us(struct timeval tv)
+{
+    return (uint64_t)tv.tv_sec * 1000000u + (uint64_t)tv.tv_usec;
+}
+
+/* Adds `missed_us` to the usage, split as the ticks split it, or where
+ * none are known (the counter's figure) as wait4's figures do. */
+static void add_missed(cordon__attempt_state *s, uint64_t missed_us, uint64_t user_ticks,
+                       uint64_t system_ticks)
+{
+    uint64_t user_us = user_ticks + system_ticks
+                           ? user_share(missed_us, user_ticks, system_ticks)
+                           : user_share(missed_us, timeval_us(s->rusage.ru_utime),
+                                        timeval_us(s->rusage.ru_stime));
+    add_us(&s->rusage.ru_utime, user_us);
+    add_us(&s->rusage.ru_stime, missed_us - user_us);
+}
+
+/* Without a v2 cgroup, the scans behind a CPU limit (or the tree's CPU
+ * counter) saw processes that wait4 does not count (an orphan the
+ * machine's init reaped, a child still running when the first process
+ * ended, one reaped by a parent that ignored SIGCHLD): where the largest
+ * figure read is larger by more than a scan's imprecision, the difference
+ * is added, so that usage shows at least what the limit counted.  What ran
+ * after the last scan stays uncounted; the counter's last reading is after
+ * the end.  A limit that fired is shown in usage at the figure that fired
+ * it (the message's): the counter's runs ahead of wait4's by the time the
+ * kernel took for interrupts (and a hypervisor for itself) while a
+ * process of the task was on the CPU, some 0.1 %. */
 void cordon__usage_count_scanned(cordon__attempt_state *s)
 {
     uint64_t waited_ns = cordon__rusage_cpu_ns(&s->rusage);
     uint64_t margin = waited_ns / 50u > UNWAITED_MIN_NS ? waited_ns / 50u : UNWAITED_MIN_NS;
-    if (s->scanned_cpu_ns <= waited_ns + margin)
-        return;
-    uint64_t missed_us = (s->scanned_cpu_ns - waited_ns) / 1000u;
-    uint64_t ticks = s->scanned_user_ticks + s->scanned_system_ticks;
-    uint64_t user_us = ticks ? (uint64_t)((double)missed_us * (double)s->scanned_user_ticks /
-                                          (double)ticks)
-                             : missed_us;
-    add_us(&s->rusage.ru_utime, user_us);
-    add_us(&s->rusage.ru_stime, missed_us - user_us);
+    if (s->scanned_cpu_ns > waited_ns + margin)
+        add_missed(s, (s->scanned_cpu_ns - waited_ns) / 1000u, s->scanned_user_ticks,
+                   s->scanned_system_ticks);
+    waited_ns = cordon__rusage_cpu_ns(&s->rusage);
+    if (s->cpu_exceeded && s->cpu_used_ns > waited_ns)
+        add_missed(s, (s->cpu_used_ns - waited_ns + 999u) / 1000u, 0, 0);
 }
 
 unsigned cordon__usable_cpus(void)

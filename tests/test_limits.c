@@ -114,6 +114,20 @@ static int spins_forever(cordon_ctx *ctx, void *arg)
     return 0;
 }
 
+/* A limit that fired shows in the usage at least at the figure its
+ * message gives: the limit's counter and wait4's differ (the exact
+ * counter counts what interrupts took while the task was on the CPU),
+ * and an account that says "used 300 ms, reaching its limit" beside a
+ * usage of 299.6 ms contradicts itself. */
+static void assert_usage_shows_the_limit_s_figure(const cordon_result *r)
+{
+    const char *used = strstr(r->exc_out.data, "used ");
+    assert_non_null(used);
+    unsigned long long said_ms = strtoull(used + 5, NULL, 10);
+    assert_true(said_ms > 0);
+    assert_true(r->usage.user_us + r->usage.sys_us >= said_ms * 1000u);
+}
+
 static void test_limit_cpu_ends_with_cpu_limit(void **state)
 {
     (void)state;
@@ -124,6 +138,7 @@ static void test_limit_cpu_ends_with_cpu_limit(void **state)
     assert_string_equal(r->exception, "CpuLimit");
     assert_true(r->usage.user_us + r->usage.sys_us >= 300000);
     assert_non_null(strstr(r->exc_out.data, "reaching its limit of 300 ms"));
+    assert_usage_shows_the_limit_s_figure(r);
     cordon_task_free(t);
 }
 
@@ -228,8 +243,10 @@ static void cpu_limit_holds(const char *command)
      * rusage counts orphans only where the init reaped them */
     uint64_t used_us = r->usage.user_us + r->usage.sys_us;
     assert_true(used_us < 800000);
-    if (r->confinement & CORDON_CONFINED_PID_NAMESPACE)
+    if (r->confinement & CORDON_CONFINED_PID_NAMESPACE) {
         assert_true(used_us >= 300000);
+        assert_usage_shows_the_limit_s_figure(r);
+    }
     cordon_task_free(t);
 }
 

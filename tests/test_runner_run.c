@@ -1,6 +1,9 @@
 /* cordon run: exit statuses, every option with its units, validation
  * before anything runs, and the messages that name what was wrong. */
 #include <linux/capability.h>
+#include <linux/perf_event.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <sched.h>
 #include <grp.h>
 #include <pwd.h>
@@ -319,6 +322,59 @@ static void test_run_cpu_limit(void **state)
                         "while :; do :; done");
     assert_true(c.status == 128 + SIGXCPU || c.status == 128 + SIGKILL);
     assert_non_null(strstr(c.err, "cordon: CpuLimit: "));
+    captured_free(&c);
+}
+
+/* Whether this caller may count a child's CPU time with the kernel's
+ * task-clock counter, as cordon does for a CPU limit where it can. */
+static bool may_count_a_child_s_cpu(void)
+{
+    pid_t child = fork();
+    assert_true(child >= 0);
+    if (child == 0) {
+        pause();
+        _exit(0);
+    }
+    struct perf_event_attr attr = { .size = sizeof attr, .type = PERF_TYPE_SOFTWARE,
+                                    .config = PERF_COUNT_SW_TASK_CLOCK, .inherit = 1,
+                                    .exclude_kernel = 1, .exclude_hv = 1 };
+    int fd = (int)syscall(SYS_perf_event_open, &attr, child, -1, -1, PERF_FLAG_FD_CLOEXEC);
+    if (fd >= 0)
+        close(fd);
+    kill(child, SIGKILL);
+    waitpid(child, NULL, 0);
+    return fd >= 0;
+}
+
+/* Without a pid namespace, a cgroup or a filter, a process of the task
+ * may leave its session, where no scan of the session finds it: the
+ * tree's CPU counter, inherited by every process the task starts, counts
+ * it all the same.  Before, it spun on to its own RLIMIT_CPU (2 s here),
+ * and only its parent's count of it, once reaped, ended the task.  Its
+ * RLIMIT_CPU ends it (cordon cannot: nothing holds it), or `timeout`. */
+static void test_run_cpu_limit_counts_a_process_that_left_the_session(void **state)
+{
+    (void)state;
+    if (!may_count_a_child_s_cpu()) {
+        print_message("skipped: the kernel's CPU counter is not this caller's to use "
+                      "(perf_event_paranoid)\n");
+        skip();
+    }
+    char command[1024];
+    snprintf(command, sizeof command,
+             "setsid timeout -s KILL 8 \"%s/hostile\" spin & sleep 10", getenv("CORDON_HOSTILE_DIR"));
+    setenv("CORDON_NO_NAMESPACES", "1", 1);
+    setenv("CORDON_CGROUP", "none", 1);
+    captured c = CORDON("run", "--policy", "none", "--cpu", "300ms", "--timeout", "20s", "--shell",
+                        command);
+    unsetenv("CORDON_NO_NAMESPACES");
+    unsetenv("CORDON_CGROUP");
+    const char *used = strstr(c.err, "cordon: CpuLimit: the task's processes used ");
+    assert_non_null(used);
+    /* the limit, and what the spinner spun while the rest ended */
+    assert_true(strtoul(used + strlen("cordon: CpuLimit: the task's processes used "), NULL, 10) <
+                1000);
+    assert_int_equal(c.status, 128 + SIGKILL);
     captured_free(&c);
 }
 
@@ -739,6 +795,7 @@ int main(void)
         cmocka_unit_test(test_run_output_passes_through_live),
         cmocka_unit_test(test_run_limits_take_units),
         cmocka_unit_test(test_run_cpu_limit),
+        cmocka_unit_test(test_run_cpu_limit_counts_a_process_that_left_the_session),
         cmocka_unit_test(test_run_mem_limit),
         cmocka_unit_test(test_run_fsize_limit),
         cmocka_unit_test(test_run_nofile_and_procs_limits),
