@@ -478,6 +478,27 @@ static void arm_cpu_backstop(uint64_t limit_ns)
     syscall(SYS_timer_settime, timer, 0, &at, NULL);
 }
 
+/* The deadline's backstop, as the CPU limit's above: a parent kept from
+ * its loop ends a function's process late, this ends it at the deadline
+ * (the kernel's CLOCK_MONOTONIC, as the parent's).  The parent still
+ * names the Timeout, from the deadline it finds passed; in namespaces the
+ * init also ends the rest of the tree then (lib/task_init.c). */
+static void arm_deadline_backstop(uint64_t deadline_ns)
+{
+    if (!deadline_ns || deadline_ns == UINT64_MAX)
+        return;
+    struct sigevent kill_it;
+    memset(&kill_it, 0, sizeof kill_it);
+    kill_it.sigev_notify = SIGEV_SIGNAL;
+    kill_it.sigev_signo = SIGKILL;
+    int timer;
+    if (syscall(SYS_timer_create, CLOCK_MONOTONIC, &kill_it, &timer) != 0)
+        return;
+    struct itimerspec at = { .it_value = { .tv_sec = (time_t)(deadline_ns / 1000000000ull),
+                                           .tv_nsec = (long)(deadline_ns % 1000000000ull) } };
+    syscall(SYS_timer_settime, timer, TIMER_ABSTIME, &at, NULL);
+}
+
 static _Noreturn void call_function(const cordon__launch *l)
 {
     cordon__shared *shared = l->shared;
@@ -493,6 +514,7 @@ static _Noreturn void call_function(const cordon__launch *l)
     if (l->profile)
         cordon__profile_child_start(l->profile);
     arm_cpu_backstop(l->cpu_limit_ns);
+    arm_deadline_backstop(l->deadline_ns);
     if ((rc = install_filter(l, l->setup_fn ? HOOK_RESERVED_FD : ~0u)) < 0)
         fail(l->setup, STEP_SECCOMP, rc);
     release_setup_record(l);

@@ -464,14 +464,19 @@ static void check_cpu(cordon__attempt_state *s, uint64_t now)
     s->next_cpu_check_ns = now + wait;
 }
 
-static void check_limits(cordon__attempt_state *s, uint64_t now)
+static void check_deadline(cordon__attempt_state *s, uint64_t now)
 {
-    if (s->exited)
-        return;
     if (s->deadline_ns && now >= s->deadline_ns && !s->timed_out) {
         s->timed_out = true;
         kill_group(s);
     }
+}
+
+static void check_limits(cordon__attempt_state *s, uint64_t now)
+{
+    if (s->exited)
+        return;
+    check_deadline(s, now);
     if (s->cpu_limit_ns && !s->cpu_exceeded && now >= s->next_cpu_check_ns)
         check_cpu(s, now);
 }
@@ -506,8 +511,13 @@ static void dispatch(cordon_task *t, cordon__attempt_state *s, struct pollfd *fd
         s->cancel_kill_ns = cordon__now_ns();
         kill_group(s);
     }
-    if (fds[SLOT_PID].revents && !s->exited)
+    if (fds[SLOT_PID].revents && !s->exited) {
+        /* The end of a task still running at its deadline, which its
+         * backstop (its init, a function's own timer) kept while this
+         * loop was away: a Timeout, as if this loop had been there. */
+        check_deadline(s, cordon__now_ns());
         on_exit_seen(s, grace_end);
+    }
 }
 
 static void drain_remaining(cordon_task *t, cordon__attempt_state *s)

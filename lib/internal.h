@@ -241,6 +241,8 @@ typedef struct cordon__launch {
     bool view_stays_writable;
     int landlock_abi;
     uint64_t cpu_limit_ns;                       /* a CPU limit: a function's own backstop */
+    uint64_t deadline_ns;                        /* CLOCK_MONOTONIC, 0: none; the init's and a
+                                                    function's own backstop (lib/deadline.c) */
     bool counts_processes;                       /* a process limit: the init starts the task
                                                     only once the starter has left */
     bool lacks_namespaces;                       /* asked for what only namespaces give, and the
@@ -517,6 +519,12 @@ void cordon__result_message_fill(cordon_task *t);
 void cordon__result_message_raised(cordon_task *t, const char *text, size_t len);
 /* Allocates the parent's side and the child's plan, starts the child. */
 int cordon__spawn(cordon_task *t, cordon__launch *launch, cordon__attempt_state *state);
+
+/* lib/deadline.c: the attempt's deadline from its start (s->started_ns),
+ * into s->deadline_ns and s->deadline_is_total; 0 for none. */
+void cordon__attempt_deadline(const cordon_task *t, cordon__attempt_state *s);
+uint64_t cordon__ms_to_ns(uint64_t ms);              /* saturating */
+uint64_t cordon__saturating_add(uint64_t a, uint64_t b);
 void cordon__launch_release(cordon__launch *launch);
 /* Spare network namespaces (lib/spare_namespaces.c): for a task without a
  * network, a spare's fds in launch->spare_user_fd and spare_net_fd if one

@@ -58,17 +58,6 @@ static void abandon_child(cordon__attempt_state *s)
         ;
 }
 
-/* A limit of centuries is no limit, not one that wrapped around to now. */
-static uint64_t ms_to_ns(uint64_t ms)
-{
-    return ms > UINT64_MAX / 1000000u ? UINT64_MAX : ms * 1000000u;
-}
-
-static uint64_t saturating_add(uint64_t a, uint64_t b)
-{
-    return a > UINT64_MAX - b ? UINT64_MAX : a + b;
-}
-
 /* The number of the attempt this thread is starting: a forked child keeps
  * its thread's copy, which is how a function task learns its own. */
 static __thread unsigned starting_attempt;
@@ -139,13 +128,7 @@ static void keep_hook_objects(cordon_task *t, const cordon__setup_record *setup)
 static int attempt_finish(cordon_task *t, attempt *a)
 {
     cordon__attempt_state *state = &a->state;
-    if (t->timeout_ms)
-        state->deadline_ns = saturating_add(state->started_ns, ms_to_ns(t->timeout_ms));
-    if (t->total_deadline_ns && (!state->deadline_ns || t->total_deadline_ns < state->deadline_ns)) {
-        state->deadline_ns = t->total_deadline_ns;
-        state->deadline_is_total = true;
-    }
-    state->cpu_limit_ns = ms_to_ns(t->limits[CORDON_LIMIT_CPU_MS]);
+    state->cpu_limit_ns = cordon__ms_to_ns(t->limits[CORDON_LIMIT_CPU_MS]);
     int rc = cordon__collect(t, state);
     if (rc < 0)
         abandon_child(state);
@@ -173,8 +156,10 @@ int cordon__run_once(cordon_task *t)
 
 void cordon__total_deadline_start(cordon_task *t)
 {
-    t->total_deadline_ns =
-        t->total_timeout_ms ? saturating_add(cordon__now_ns(), ms_to_ns(t->total_timeout_ms)) : 0;
+    t->total_deadline_ns = t->total_timeout_ms ? cordon__saturating_add(
+                                                     cordon__now_ns(),
+                                                     cordon__ms_to_ns(t->total_timeout_ms))
+                                               : 0;
 }
 
 static int run_blocking(cordon_task *t)

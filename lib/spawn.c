@@ -797,6 +797,8 @@ int cordon__spawn(cordon_task *t, cordon__launch *l, cordon__attempt_state *s)
     pthread_sigmask(SIG_SETMASK, &all, &previous);
     /* Before the fork: a quick task may be done before the fork returns. */
     s->started_ns = cordon__now_ns();
+    cordon__attempt_deadline(t, s);
+    l->deadline_ns = s->deadline_ns;
     if (t->kind == KIND_FUNCTION)
         rc = fork_child(l, s);
     else

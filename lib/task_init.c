@@ -386,23 +386,42 @@ static void record_uncounted_cpu(cordon__init_report *report)
                          __ATOMIC_RELEASE);
 }
 
+/* How long the init may wait for a signal: a tenth of a second (its
+ * published CPU stays fresh), or to the deadline, which it then keeps. */
+#define INIT_TICK_NS (100ull * 1000 * 1000)
+static struct timespec until_next_look(uint64_t deadline_ns)
+{
+    uint64_t wait = INIT_TICK_NS, now = cordon__now_ns();
+    if (deadline_ns && deadline_ns < now + wait)
+        wait = deadline_ns > now ? deadline_ns - now : 0;
+    return (struct timespec){ .tv_sec = (time_t)(wait / 1000000000u),
+                              .tv_nsec = (long)(wait % 1000000000u) };
+}
+
 /* Reaps until no process is left, each with its usage counted in the
  * init's own (which the caller's wait4 reads).  When the task's first
  * process ends, or the caller asks (its deadline, a limit, a violation),
  * every other process of the namespace is killed: killed by the init,
- * not by the kernel's end of the namespace, whose reaping counts nothing. */
+ * not by the kernel's end of the namespace, whose reaping counts nothing.
+ * At the deadline the init ends the tree by itself: the parent, which
+ * names the Timeout, may be kept from its loop (a busy machine, a stdin
+ * callback that blocks) and would end it late. */
 static void reap_all(cordon__init_report *report, pid_t task, uint64_t give_back,
-                     const sigset_t *awaited)
+                     const sigset_t *awaited, uint64_t deadline_ns)
 {
     enum task_end end = TASK_RUNNING;
-    struct timespec tick = { .tv_sec = 0, .tv_nsec = 100 * 1000 * 1000 };
     while (reap_ended(report, task, give_back, &end)) {
         /* Its work as it goes is published too, so that the count the
          * limit reads while the task runs is the task's own, as its usage
          * will be. */
         publish_own_cpu(report, give_back);
+        if (deadline_ns && cordon__now_ns() >= deadline_ns) {
+            kill(-1, SIGKILL);
+            deadline_ns = 0;
+        }
         siginfo_t info;
-        if (sigtimedwait(awaited, &info, &tick) == SIGUSR1)
+        struct timespec wait = until_next_look(deadline_ns);
+        if (sigtimedwait(awaited, &info, &wait) == SIGUSR1)
             kill(-1, SIGKILL);
     }
 }
@@ -502,7 +521,8 @@ int cordon__task_init_main(void *launch)
     /* Out of the task's process group: whatever the task's processes do to
      * their group does not reach the init. */
     setpgid(0, 0);
-    reap_all(report, task, give_back, &awaited);
+    reap_all(report, task, give_back, &awaited,
+             l->deadline_ns == UINT64_MAX ? 0 : l->deadline_ns);
     publish_tree_usage(report, give_back);
     _exit(0);
 }

@@ -297,6 +297,80 @@ static void test_deadline_passed_as_the_task_ended_by_itself(void **state)
     }
 }
 
+/* Writes the time (CLOCK_MONOTONIC, ms) every 10 ms, for ever. */
+static int writes_the_time(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    (void)arg;
+    for (;;) {
+        char line[32];
+        int n = snprintf(line, sizeof line, "%llu\n",
+                         (unsigned long long)(monotonic_ns() / 1000000u));
+        if (write(1, line, (size_t)n) != n)
+            return 1;
+        usleep(10 * 1000);
+    }
+}
+
+/* A stdin callback that keeps the caller's loop away for 1.5 s, as a
+ * caller kept off the CPU by a busy machine would be. */
+static ssize_t slow_to_answer(void *user, char *buf, size_t cap)
+{
+    (void)user, (void)buf, (void)cap;
+    usleep(1500 * 1000);
+    return 0;
+}
+
+/* How long the task wrote times for: the last line's less the first's,
+ * each line a number (of ms, or of /proc/uptime's seconds as "S.CC"). */
+static double span_of_times(const char *lines, double unit)
+{
+    char *end;
+    double first = strtod(lines, &end), last = first;
+    for (const char *at = strchr(lines, '\n'); at && at[1]; at = strchr(at + 1, '\n'))
+        last = strtod(at + 1, NULL);
+    assert_true(end != lines);
+    return (last - first) * unit;
+}
+
+/* The deadline is the parent's, and a parent kept from its loop (a stdin
+ * callback that blocks, a busy machine) ended the task late: a function
+ * with a 200 ms deadline ran the 1.5 s the caller was away.  Its process
+ * now carries the kernel's own timer at the deadline, and the parent
+ * still names the Timeout. */
+static void test_deadline_holds_while_the_caller_is_away(void **state)
+{
+    (void)state;
+    cordon_task *t = cordon_function_task(writes_the_time, NULL);
+    cordon_set_timeout_ms(t, 200);
+    cordon_set_stdin_callback(t, slow_to_answer, NULL);
+    const cordon_result *r = run_task(t, CORDON_EXCEPTION);
+    assert_string_equal(r->exception, "Timeout");
+    assert_int_equal(r->signal, SIGKILL);
+    double ran_ms = span_of_times(r->std_out.data, 1);
+    if (ran_ms > 1000)
+        fail_msg("the task ran for %.0f ms under a 200 ms deadline while the caller was away", ran_ms);
+    cordon_task_free(t);
+}
+
+/* A command loses such a timer at its exec: in a pid namespace its init
+ * keeps the deadline for it, and ends the whole tree then. */
+static void test_deadline_of_a_command_holds_while_the_caller_is_away(void **state)
+{
+    (void)state;
+    cordon_task *t = shell("while :; do cat /proc/uptime; sleep 0.01; done");
+    cordon_set_timeout_ms(t, 200);
+    cordon_set_stdin_callback(t, slow_to_answer, NULL);
+    const cordon_result *r = run_task(t, CORDON_EXCEPTION);
+    skip_without_the_init_s_timing(t);
+    assert_string_equal(r->exception, "Timeout");
+    double ran_ms = span_of_times(r->std_out.data, 1000);
+    if (ran_ms > 1000)
+        fail_msg("the command ran for %.0f ms under a 200 ms deadline while the caller was away",
+                 ran_ms);
+    cordon_task_free(t);
+}
+
 /* Writes a line, then returns 3 at once. */
 static int writes_then_fails(cordon_ctx *ctx, void *arg)
 {
@@ -352,6 +426,8 @@ int main(void)
         cmocka_unit_test(test_deadline_of_a_silent_task_without_a_policy),
         cmocka_unit_test(test_deadline_passed_as_the_task_ended_by_itself),
         cmocka_unit_test(test_deadline_passed_after_the_task_ended_is_no_timeout),
+        cmocka_unit_test(test_deadline_holds_while_the_caller_is_away),
+        cmocka_unit_test(test_deadline_of_a_command_holds_while_the_caller_is_away),
         cmocka_unit_test(test_deadline_end_is_awaited_without_spinning),
         cmocka_unit_test(test_deadline_cpu_limit_end_is_awaited_without_spinning),
     };

@@ -38,8 +38,10 @@ static int set_up(void **state)
     sigaction(SIGUSR1, &counting, NULL);
     sigaction(SIGCONT, &counting, NULL);
     /* The first task makes what cordon keeps for the process's life (the
-     * Landlock ruleset); count fds after it. */
+     * Landlock ruleset; under a CPU limit, the counter that keeps the
+     * kernel's hooks for CPU counters on); count fds after it. */
     cordon_task *warm_up = cordon_function_task(trivial, NULL);
+    cordon_set_limit(warm_up, CORDON_LIMIT_CPU_MS, 10000);
     cordon_run(warm_up);
     cordon_task_free(warm_up);
     fds_at_start = count_open_fds();
