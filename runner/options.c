@@ -125,12 +125,13 @@ static int opt_mem(command_options *o, const char *name, const char *value)
         return 0;
     size_t len = strlen(value);
     bool bare_number = len > 0 && value[len - 1] >= '0' && value[len - 1] <= '9';
+    unsigned long long bytes = o->task.memory;
     if (bare_number)
-        runner_error("%s %s: %llu bytes is too small to start any task; did you mean %sM?",
-                     name, value, (unsigned long long)o->task.memory, value);
+        runner_error("%s %s: %llu %s too small to start any task; did you mean %sM?", name,
+                     value, bytes, runner_plural(bytes, "byte is", "bytes is"), value);
     else
-        runner_error("%s %s: %llu bytes is too small to start any task; it takes at least 1M",
-                     name, value, (unsigned long long)o->task.memory);
+        runner_error("%s %s: %llu %s too small to start any task; it takes at least 1M", name,
+                     value, bytes, runner_plural(bytes, "byte is", "bytes is"));
     return -1;
 }
 

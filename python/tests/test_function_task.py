@@ -182,6 +182,8 @@ def test_options_are_checked_before_anything_runs():
 
 def test_a_limit_cordon_refuses_is_a_value_error_naming_the_option():
     # a forgotten unit: 64 bytes, not 64 MiB; never an OSError from a setter
+    with pytest.raises(ValueError, match=r"memory=1: 1 byte is too small to start any "):
+        FunctionTask(helpers.add, 1).configure(memory=1).run()
     with pytest.raises(ValueError, match=r"memory=64: 64 bytes is too small to start any "
                                          r"task \(at least 1M\); did you mean '64M'\?"):
         FunctionTask(helpers.add, 1).configure(memory=64).run()
