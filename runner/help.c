@@ -33,6 +33,8 @@ static const char top_help[] =
     "  cordon run --timeout 2s --mem 256M --policy nonet -- make test\n";
 
 static const char task_options_help[] =
+    "An option that takes a value takes one (given twice it is an error), but for\n"
+    "those marked repeatable.\n"
     "Confinement and limits (a bare number is bytes for a size, seconds for a time;\n"
     "sizes take K, M, G, T, powers of 1024; times take us, ms, s, m (minutes), h):\n"
     "  --policy NAME|FILE  seccomp policy: a shipped name, a policy file, or\n"
@@ -66,9 +68,11 @@ static const char task_options_help[] =
     "                      and execute on /usr, /bin, /sbin, /lib*, the loader's\n"
     "                      files and a few of /etc, /dev/null and such) (repeatable)\n"
     "  --rw PATH           read and write (create, remove, rename) beneath PATH\n"
-    "  --exec PATH         read and execute beneath PATH\n"
+    "                      (repeatable)\n"
+    "  --exec PATH         read and execute beneath PATH (repeatable)\n"
     "  --tmpfs DIR         an empty tmpfs of the task's own over DIR (e.g. /tmp);\n"
     "                      needs a mount namespace; give it --rw DIR to use it\n"
+    "                      (repeatable)\n"
     "  --net none|host     none: a network namespace with only its own loopback\n"
     "                      (the caller's 127.0.0.1 is out of reach); default host\n"
     "  --isolate PRESET    judge: system directories read-only, a private /tmp,\n"
@@ -80,7 +84,7 @@ static const char task_options_help[] =
     "  --bind SRC DST      SRC bound over DST (which must exist, absolute) in the\n"
     "                      task's mount namespace; a grant of its own under file\n"
     "                      rules (repeatable, at most 8)\n"
-    "  --ro-bind SRC DST   the same, read-only, submounts included\n"
+    "  --ro-bind SRC DST   the same, read-only, submounts included (repeatable)\n"
     "  --dev minimal|host  minimal: a /dev of its own with null, zero, full, random,\n"
     "                      urandom, tty, pts, shm (the presets' default); host: the\n"
     "                      caller's\n"
