@@ -74,6 +74,9 @@ static bool setup_failed(cordon_task *t, const cordon__setup_record *setup,
                           cordon__step_name(step), strerror(error));
     if (step == STEP_WORKING_DIRECTORY && error == ENOENT && t->cwd)
         cordon__explain_hidden(t, t->cwd, "the working directory");
+    if (step == STEP_NAMESPACES && launch->lacks_namespaces)
+        cordon__buffer_printf(&t->exc_out, "  (the task's options need namespaces this "
+                              "process cannot make: %s)\n", cordon__namespaces_missing_why());
     uint64_t open_files = t->limits[CORDON_LIMIT_OPEN_FILES];
     if (error == EMFILE && open_files)
         cordon__buffer_printf(&t->exc_out,
