@@ -58,7 +58,8 @@ class FileSizeLimit(TaskError):
 
 
 class ProcessLimit(TaskError):
-    """The task started more processes than its limit."""
+    """The task started more processes than its limit (each thread counts as
+    one, as the kernel's pids.max and RLIMIT_NPROC count them)."""
 
 
 class PolicyViolation(TaskError):
