@@ -53,6 +53,9 @@ static struct {
     int starts;
     unsigned asked;   /* tasks without a network, to start it with the second */
 } keeper = { .socket = -1, .pidfd = -1 };
+/* Set once a keeper was started (and the fork handler set up): until
+ * then a task without a network takes no lock. */
+static bool keeper_ever;
 
 static void close_fd(int *fd)
 {
@@ -126,6 +129,7 @@ static void start_keeper(bool user)
         keeper.given_up = true;
         return;
     }
+    __atomic_store_n(&keeper_ever, true, __ATOMIC_RELEASE);
     keeper.socket = pair[0];
     keeper.pidfd = pidfd;
     keeper.user = user;
@@ -227,6 +231,8 @@ void cordon__spare_take(cordon__launch *l)
     bool user = l->namespaces & CORDON__NAMESPACE_USER;
     if (!(l->namespaces & CORDON__NAMESPACE_NET) || l->lacks_namespaces ||
         getenv("CORDON_NO_SPARE_NAMESPACES") || processes_counted()) {
+        if (!__atomic_load_n(&keeper_ever, __ATOMIC_ACQUIRE))
+            return;
         pthread_mutex_lock(&lock);
         if (keeper.socket >= 0 && keeper.owner == getpid() &&
             (keeper.uid != getuid() || keeper.gid != getgid()))
