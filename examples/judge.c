@@ -140,6 +140,12 @@ static int judge_one(const char *dir, const char *scratch, const char *name,
                f.next, NUMBERS);
         if (r->exception)
             printf("               %.*s\n", (int)strcspn(r->exc_out.data, "\n"), r->exc_out.data);
+        else if (r->exit_code != 0) /* its own ending: say which, and what the limit was */
+            printf("               exit code %d%s\n", r->exit_code,
+                   r->confinement & CORDON_CONFINED_CGROUP
+                       ? ""
+                       : " (no cgroup here: the memory limit is RLIMIT_AS, and an allocation"
+                         "\n               that fails is the program's to handle)");
         if (r->std_err.len)
             printf("%s", r->std_err.data);
     }

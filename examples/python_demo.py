@@ -57,7 +57,8 @@ step("a crash is an exception with a report; the caller lives on")
 try:
     FunctionTask(crash).run()
 except cordon.SIGSEGV as e:
-    print("  ", "\n   ".join(e.exc_out.splitlines()[:4]))
+    # The report's head and the innermost frame of its backtrace.
+    print("  ", "\n   ".join(e.exc_out.splitlines()[:5] + ["  ..."]))
 
 for title, fn, options, cls in [
         ("an endless loop under a deadline", spin, {"timeout": 0.3}, cordon.Timeout),
@@ -76,7 +77,9 @@ step("8 tasks at once with run_async; the GIL stays free while they run")
 tasks = [FunctionTask(pow, 2, n) for n in range(8)]
 for t in tasks:
     t.run_async()
-print("   ", [t.join() for t in tasks], f"({threading.active_count()} thread(s) left)")
+results = [t.join() for t in tasks]
+threads = threading.active_count()
+print("   ", results, f"({threads} thread{'' if threads == 1 else 's'} of this process left)")
 
 step("concurrent.futures: cordon.Executor; a running call's cancel() kills it")
 with cordon.Executor(max_workers=2, timeout=10) as ex:

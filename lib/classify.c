@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 
 #include "internal.h"
+#include "../sandbox/plural.h"
 #include "../sandbox/policy.h"
 
 static void set_exception(cordon_task *t, const char *class_name)
@@ -73,6 +74,9 @@ static bool setup_failed(cordon_task *t, const cordon__setup_record *setup,
                           cordon__step_name(step), strerror(error));
     if (step == STEP_WORKING_DIRECTORY && error == ENOENT && t->cwd)
         cordon__explain_hidden(t, t->cwd, "the working directory");
+    if (step == STEP_NAMESPACES && launch->lacks_namespaces)
+        cordon__buffer_printf(&t->exc_out, "  (the task's options need namespaces this "
+                              "process cannot make: %s)\n", cordon__namespaces_missing_why());
     uint64_t open_files = t->limits[CORDON_LIMIT_OPEN_FILES];
     if (error == EMFILE && open_files)
         cordon__buffer_printf(&t->exc_out,
@@ -160,9 +164,11 @@ static bool cgroup_limit_reached(cordon_task *t, const cordon__attempt_state *s,
     if (s->pids_limited) {
         set_exception(t, "ProcessLimit");
         own_ending(t, shared, status);
+        /* pids.max counts threads as processes, as RLIMIT_NPROC does. */
+        unsigned long long most = t->limits[CORDON_LIMIT_PROCESSES];
         cordon__buffer_printf(&t->exc_out, "ProcessLimit: the task tried to run more than %llu "
-                              "processes at once and then failed\n",
-                              (unsigned long long)t->limits[CORDON_LIMIT_PROCESSES]);
+                              "%s at once and then failed\n", most,
+                              cordon__plural(most, "process or thread", "processes and threads"));
         return true;
     }
     return false;
@@ -182,8 +188,9 @@ static bool file_size_limit_reached(cordon_task *t, const cordon__attempt_state 
     set_exception(t, "FileSizeLimit");
     cordon__buffer_printf(&t->exc_out,
                           "FileSizeLimit: the task died of SIGXFSZ, the kernel's signal for "
-                          "a write past its file size limit of %llu bytes\n",
-                          (unsigned long long)t->limits[CORDON_LIMIT_FILE_SIZE]);
+                          "a write past its file size limit of %llu %s\n",
+                          (unsigned long long)t->limits[CORDON_LIMIT_FILE_SIZE],
+                          cordon__bytes(t->limits[CORDON_LIMIT_FILE_SIZE]));
     return true;
 }
 
@@ -272,19 +279,22 @@ static void signal_ending(cordon_task *t, const cordon__attempt_state *s,
                               "that does, so this is not taken as a policy violation)\n");
     if (signo == SIGXFSZ && s->file_size_lowered)
         cordon__buffer_printf(&t->exc_out, "  (the caller's own file size limit, lower than the "
-                              "task's %llu bytes, is what the task had, so this is not taken as "
+                              "task's %llu %s, is what the task had, so this is not taken as "
                               "the task's limit)\n",
-                              (unsigned long long)t->limits[CORDON_LIMIT_FILE_SIZE]);
+                              (unsigned long long)t->limits[CORDON_LIMIT_FILE_SIZE],
+                              cordon__bytes(t->limits[CORDON_LIMIT_FILE_SIZE]));
     else if (signo == SIGXFSZ && t->limits[CORDON_LIMIT_FILE_SIZE] && s->signal_source_used)
-        cordon__buffer_printf(&t->exc_out, "  (the task had a file size limit of %llu bytes, but "
+        cordon__buffer_printf(&t->exc_out, "  (the task had a file size limit of %llu %s, but "
                               "it set a timer or a message queue notification, whose signal may "
                               "be this one, so this is not taken as the limit)\n",
-                              (unsigned long long)t->limits[CORDON_LIMIT_FILE_SIZE]);
+                              (unsigned long long)t->limits[CORDON_LIMIT_FILE_SIZE],
+                              cordon__bytes(t->limits[CORDON_LIMIT_FILE_SIZE]));
     else if (signo == SIGXFSZ && t->limits[CORDON_LIMIT_FILE_SIZE])
-        cordon__buffer_printf(&t->exc_out, "  (the task had a file size limit of %llu bytes, but "
+        cordon__buffer_printf(&t->exc_out, "  (the task had a file size limit of %llu %s, but "
                               "nothing kept it from sending itself SIGXFSZ (no filter, or a "
                               "policy that allows it), so this is not taken as the limit)\n",
-                              (unsigned long long)t->limits[CORDON_LIMIT_FILE_SIZE]);
+                              (unsigned long long)t->limits[CORDON_LIMIT_FILE_SIZE],
+                              cordon__bytes(t->limits[CORDON_LIMIT_FILE_SIZE]));
 }
 
 /* The classes cordon raises itself: a task that raises one of them would
@@ -521,10 +531,11 @@ void cordon__classify(cordon_task *t, const cordon__attempt_state *s,
     if (s->stdin_error) {
         set_exception(t, "StdinError");
         own_ending(t, shared, status);
-        cordon__buffer_printf(&t->exc_out, "StdinError: %s failed after %llu bytes: %s; "
+        cordon__buffer_printf(&t->exc_out, "StdinError: %s failed after %llu %s: %s; "
                               "the task was ended\n",
                               t->stdin_fn ? "the stdin callback" : "reading the stdin fd",
-                              (unsigned long long)s->stdin_fed, strerror(-s->stdin_error));
+                              (unsigned long long)s->stdin_fed, cordon__bytes(s->stdin_fed),
+                              strerror(-s->stdin_error));
         return;
     }
     if (cgroup_limit_reached(t, s, shared))

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "../sandbox/plural.h"
 
 static void write_all(int fd, const char *data, size_t len)
 {
@@ -28,8 +29,9 @@ int cordon_return(cordon_ctx *ctx, const void *data, size_t len)
         return -EINVAL;
     if (len > ctx->return_capacity)
         cordon_raise(ctx, "ReturnTooLarge",
-                     "cordon_return: %zu bytes exceed the return limit of %zu bytes "
-                     "(CORDON_LIMIT_RETURN)", len, ctx->return_capacity);
+                     "cordon_return: %zu bytes exceed the return limit of %zu %s "
+                     "(CORDON_LIMIT_RETURN)", len, ctx->return_capacity,
+                     cordon__bytes(ctx->return_capacity));
     cordon__shared *shared = ctx->shared;
     /* A child that dies between WRITING and COMMITTED has not returned. */
     __atomic_store_n(&shared->return_state, RETURN_WRITING, __ATOMIC_RELEASE);

@@ -129,7 +129,8 @@ typedef enum cordon_limit {
     CORDON_LIMIT_FILE_SIZE,   /* bytes per written file; FileSizeLimit */
     CORDON_LIMIT_OPEN_FILES,  /* highest fd number + 1; at least 6 under a policy
                                  (fds 0-3, the listener and its socket) */
-    CORDON_LIMIT_PROCESSES,   /* processes of the task; ProcessLimit */
+    CORDON_LIMIT_PROCESSES,   /* processes of the task at once, each thread counted as
+                                 one (pids.max, RLIMIT_NPROC); ProcessLimit */
     CORDON_LIMIT_OUTPUT,      /* bytes kept per stream; default 64 MiB */
     CORDON_LIMIT_RETURN,      /* bytes of cordon_return; default 1 MiB */
     CORDON_LIMIT_COUNT_

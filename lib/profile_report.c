@@ -16,6 +16,7 @@
 
 #include "profiler.h"
 #include "../sandbox/text_escape.h"
+#include "../sandbox/plural.h"
 
 #define TABLE_ROWS 25
 #define EDGE_ROWS  15
@@ -395,16 +396,17 @@ static void write_header(FILE *out, const profile *p, const struct cordon__profi
         fprintf(out, "  the sampling timer could not be started: %s\n",
                 timer_errno > 0 ? strerror(timer_errno) : "unknown error");
     if (dropped)
-        fprintf(out, "  %" PRIu64 " samples dropped: the region holds %" PRIu32 "\n", dropped,
-                capacity);
+        fprintf(out, "  %" PRIu64 " %s dropped: the region holds %" PRIu32 "\n", dropped,
+                cordon__plural(dropped, "sample", "samples"), capacity);
     if (p->incomplete)
-        fprintf(out, "  %zu samples incomplete (the task ended while one was taken)\n",
-                p->incomplete);
+        fprintf(out, "  %zu %s incomplete (the task ended while one was taken)\n",
+                p->incomplete, cordon__plural(p->incomplete, "sample", "samples"));
     if (p->truncated)
-        fprintf(out, "  %zu samples cut to their innermost %d frames\n", p->truncated,
-                CORDON_PROFILE_FRAMES);
+        fprintf(out, "  %zu %s cut to their innermost %d frames\n", p->truncated,
+                cordon__plural(p->truncated, "sample", "samples"), CORDON_PROFILE_FRAMES);
     if (p->pc_only)
-        fprintf(out, "  %zu samples without a call stack (the unwinder stopped)\n", p->pc_only);
+        fprintf(out, "  %zu %s without a call stack (the unwinder stopped)\n", p->pc_only,
+                cordon__plural(p->pc_only, "sample", "samples"));
     if (p->sample_count == 0 && !timer_errno)
         fprintf(out, "  none: the task used too little CPU time to be sampled\n");
 }

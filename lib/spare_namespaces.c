@@ -53,6 +53,9 @@ static struct {
     int starts;
     unsigned asked;   /* tasks without a network, to start it with the second */
 } keeper = { .socket = -1, .pidfd = -1 };
+/* Set once a keeper was started (and the fork handler set up): until
+ * then a task without a network takes no lock. */
+static bool keeper_ever;
 
 static void close_fd(int *fd)
 {
@@ -126,6 +129,7 @@ static void start_keeper(bool user)
         keeper.given_up = true;
         return;
     }
+    __atomic_store_n(&keeper_ever, true, __ATOMIC_RELEASE);
     keeper.socket = pair[0];
     keeper.pidfd = pidfd;
     keeper.user = user;
@@ -204,28 +208,49 @@ static void watch_forks(void)
     pthread_atfork(NULL, NULL, fresh_lock_in_child);
 }
 
+/* A caller whose ids changed since its keeper started (a setuid of its
+ * own) gets no namespace mapped for the old ones, and keeps no keeper of
+ * its old ids (root's, for a root caller that became another user),
+ * whatever its next task asks: that one is ended, and one for the new ids
+ * may start.  Under the lock. */
+static void end_a_keeper_of_other_ids(bool user)
+{
+    if (keeper.owner != getpid())
+        forget_the_parent_s(false);
+    if (keeper.socket >= 0 &&
+        (keeper.user != user || keeper.uid != getuid() || keeper.gid != getgid())) {
+        end_keeper();
+        keeper.starts = 0;
+        keeper.asked = 0;
+    }
+}
+
 void cordon__spare_take(cordon__launch *l)
 {
     l->spare_user_fd = l->spare_net_fd = -1;
+    bool user = l->namespaces & CORDON__NAMESPACE_USER;
     if (!(l->namespaces & CORDON__NAMESPACE_NET) || l->lacks_namespaces ||
-        getenv("CORDON_NO_SPARE_NAMESPACES") || processes_counted())
+        getenv("CORDON_NO_SPARE_NAMESPACES") || processes_counted()) {
+        if (!__atomic_load_n(&keeper_ever, __ATOMIC_ACQUIRE))
+            return;
+        pthread_mutex_lock(&lock);
+        if (keeper.socket >= 0 && keeper.owner == getpid() &&
+            (keeper.uid != getuid() || keeper.gid != getgid()))
+            end_a_keeper_of_other_ids(user);
+        pthread_mutex_unlock(&lock);
         return;
+    }
     static pthread_once_t once = PTHREAD_ONCE_INIT;
     pthread_once(&once, watch_forks);
-    bool user = l->namespaces & CORDON__NAMESPACE_USER;
     pthread_mutex_lock(&lock);
-    if (keeper.owner != getpid())
-        forget_the_parent_s(false);
-    /* A caller whose ids changed since (a setuid of its own) gets no
-     * namespace mapped for the old ones. */
-    bool matches = keeper.user == user && keeper.uid == getuid() && keeper.gid == getgid();
-    if (keeper.socket >= 0 && matches) {
+    end_a_keeper_of_other_ids(user);
+    if (keeper.socket >= 0) {
         int fds[2];
         if (receive_spare(fds, user ? 2 : 1)) {
             l->spare_user_fd = user ? fds[0] : -1;
             l->spare_net_fd = user ? fds[1] : fds[0];
         }
-    } else if (keeper.socket < 0 && !keeper.given_up && ++keeper.asked >= 2) {
+    } else if (!keeper.given_up && ++keeper.asked >= 2) {
         start_keeper(user);
     }
     pthread_mutex_unlock(&lock);

@@ -239,6 +239,6 @@ int audit_files_read(audit_reader *r, const char *path)
     int rc = runner_read_stream(r->option, path, in, take_line, &rd);
     fclose(in);
     if (rd.bad)
-        runner_error("%s: %zu lines skipped", path, rd.bad);
+        runner_error("%s: %zu %s skipped", path, rd.bad, runner_plural(rd.bad, "line", "lines"));
     return rc;
 }

@@ -136,7 +136,8 @@ void batch_summary_print(const batch_task *tasks, size_t count, uint64_t elapsed
     if (shard)
         add(&out, "  shard %s: the job file's lines L with (L-1) mod N = K\n", shard);
     if (resumed)
-        add(&out, "  resumed: %zu lines had succeeded before and were not run again\n", resumed);
+        add(&out, "  resumed: %zu %s succeeded before and %s not run again\n", resumed,
+            runner_plural(resumed, "line had", "lines had"), runner_plural(resumed, "was", "were"));
     if (count > not_run) { /* the lines not run are the last ones */
         add_outcomes(&out, tasks, count);
         add_cpu(&out, tasks, count);

@@ -67,7 +67,8 @@ static int split_options(int argc, char **argv, learn_options *l, char **rest, i
         const char *value;
         const char *name = argv[i];
         if ((value = take_value(argc, argv, &i, "--out", &missing))) {
-            l->out = value;
+            if (runner_take_once("--out", &l->out, value) < 0)
+                return -1;
         } else if ((value = take_value(argc, argv, &i, "--merge", &missing))) {
             l->merge = runner_realloc(l->merge, (l->merge_count + 1) * sizeof *l->merge);
             l->merge[l->merge_count++] = value;

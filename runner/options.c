@@ -125,12 +125,13 @@ static int opt_mem(command_options *o, const char *name, const char *value)
         return 0;
     size_t len = strlen(value);
     bool bare_number = len > 0 && value[len - 1] >= '0' && value[len - 1] <= '9';
+    unsigned long long bytes = o->task.memory;
     if (bare_number)
-        runner_error("%s %s: %llu bytes is too small to start any task; did you mean %sM?",
-                     name, value, (unsigned long long)o->task.memory, value);
+        runner_error("%s %s: %llu %s too small to start any task; did you mean %sM?", name,
+                     value, bytes, runner_plural(bytes, "byte is", "bytes is"), value);
     else
-        runner_error("%s %s: %llu bytes is too small to start any task; it takes at least 1M",
-                     name, value, (unsigned long long)o->task.memory);
+        runner_error("%s %s: %llu %s too small to start any task; it takes at least 1M", name,
+                     value, bytes, runner_plural(bytes, "byte is", "bytes is"));
     return -1;
 }
 
@@ -451,6 +452,9 @@ static int opt_cgroup_ns(command_options *o, const char *name, const char *value
 /* ---- the table ----------------------------------------------------------- */
 
 #define BOTH (OPTIONS_RUN | OPTIONS_BATCH)
+/* In a spec's scope: each value adds one more.  Any other option that
+ * takes a value takes one. */
+#define REPEATABLE (1u << 8)
 static const option_spec specs[] = {
     { "--policy", true, BOTH, opt_policy },
     { "--timeout", true, BOTH, opt_timeout },
@@ -460,10 +464,10 @@ static const option_spec specs[] = {
     { "--procs", true, BOTH, opt_procs },
     { "--nofile", true, BOTH, opt_nofile },
     { "--out-cap", true, BOTH, opt_out_cap },
-    { "--ro", true, BOTH, opt_ro },
-    { "--rw", true, BOTH, opt_rw },
-    { "--exec", true, BOTH, opt_exec },
-    { "--tmpfs", true, BOTH, opt_tmpfs },
+    { "--ro", true, BOTH | REPEATABLE, opt_ro },
+    { "--rw", true, BOTH | REPEATABLE, opt_rw },
+    { "--exec", true, BOTH | REPEATABLE, opt_exec },
+    { "--tmpfs", true, BOTH | REPEATABLE, opt_tmpfs },
     { "--net", true, BOTH, opt_net },
     { "--isolate", true, BOTH, opt_isolate },
     { "--dev", true, BOTH, opt_dev },
@@ -471,7 +475,7 @@ static const option_spec specs[] = {
     { "--cgroup-ns", false, BOTH, opt_cgroup_ns },
     { "--user", true, BOTH, opt_user },
     { "--cwd", true, BOTH, opt_cwd },
-    { "--env", true, BOTH, opt_env },
+    { "--env", true, BOTH | REPEATABLE, opt_env },
     { "--clear-env", false, BOTH, opt_clear_env },
     { "--retry", true, BOTH, opt_retry },
     { "--retry-on", true, BOTH, opt_retry_on },
@@ -491,7 +495,7 @@ static const option_spec specs[] = {
     { "--audit-output", true, BOTH, opt_audit_output },
     { "--run-id", true, BOTH, opt_run_id },
     { "--shard", true, OPTIONS_BATCH, opt_shard },
-    { "--resume", true, OPTIONS_BATCH, opt_resume },
+    { "--resume", true, OPTIONS_BATCH | REPEATABLE, opt_resume },
     { "--no-label", false, OPTIONS_BATCH, opt_no_label },
 };
 
@@ -529,8 +533,21 @@ static const option_spec *find_spec(const char *arg, size_t name_len, unsigned s
     return NULL;
 }
 
+#define SPEC_COUNT (sizeof specs / sizeof *specs)
+
+/* The value a single-value option was given, by its first spec (-j and
+ * --jobs are one option). */
+static const char **given_slot(const option_spec *s, const char **given)
+{
+    size_t k = 0;
+    while (specs[k].apply != s->apply)
+        k++;
+    return &given[k];
+}
+
 /* Applies the option at argv[*i]; advances *i past a separate value. */
-static int apply_option(int argc, char **argv, int *i, unsigned scope, command_options *o)
+static int apply_option(int argc, char **argv, int *i, unsigned scope, command_options *o,
+                        const char **given)
 {
     int paired = apply_pair_option(argc, argv, i, o);
     if (paired <= 0)
@@ -558,6 +575,9 @@ static int apply_option(int argc, char **argv, int *i, unsigned scope, command_o
         runner_error("%s takes no value", s->name);
         return -1;
     }
+    if (s->takes_value && !(s->scope & REPEATABLE) &&
+        runner_take_once(s->name, given_slot(s, given), value) < 0)
+        return -1;
     return s->apply(o, s->name, value ? value : "");
 }
 
@@ -588,6 +608,7 @@ int options_parse(int argc, char **argv, unsigned scope, command_options *o)
 {
     set_defaults(o);
     o->name = argv[0];
+    const char *given[SPEC_COUNT] = { NULL };
     for (int i = 1; i < argc;) {
         const char *arg = argv[i];
         if (strcmp(arg, "--") == 0) {
@@ -599,7 +620,7 @@ int options_parse(int argc, char **argv, unsigned scope, command_options *o)
             return 0;
         }
         if (arg[0] == '-' && arg[1] != '\0') {
-            if (apply_option(argc, argv, &i, scope, o) < 0)
+            if (apply_option(argc, argv, &i, scope, o, given) < 0)
                 return -1;
             if (o->help)
                 return 0;

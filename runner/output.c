@@ -305,11 +305,13 @@ static int report_losses(int fd)
     unsigned long long dropped = streams[fd].dropped, lost = streams[fd].lost;
     pthread_mutex_unlock(&w->lock);
     if (dropped)
-        runner_error("%s took nothing for %u ms: %llu bytes for it were dropped", names[fd],
-                     OUTPUT_STALL_MS, dropped);
+        runner_error("%s took nothing for %u ms: %llu %s for it %s dropped", names[fd],
+                     OUTPUT_STALL_MS, dropped, runner_plural(dropped, "byte", "bytes"),
+                     runner_plural(dropped, "was", "were"));
     if (failed)
-        runner_error("%s: cannot write: %s; %llu bytes for it were not written", names[fd],
-                     strerror(error), lost);
+        runner_error("%s: cannot write: %s; %llu %s for it %s not written", names[fd],
+                     strerror(error), lost, runner_plural(lost, "byte", "bytes"),
+                     runner_plural(lost, "was", "were"));
     return failed || dropped ? -1 : 0;
 }
 

@@ -147,8 +147,10 @@ static int parse_arguments(int argc, char **argv, const char *action, policy_arg
             a->with_bpf = 1;
         else if ((import || check) && strcmp(argv[i], "--strict") == 0)
             a->strict = true;
-        else if (import && strcmp(argv[i], "--out") == 0 && i + 1 < argc)
-            a->out = argv[++i];
+        else if (import && strcmp(argv[i], "--out") == 0 && i + 1 < argc) {
+            if (runner_take_once("--out", &a->out, argv[++i]) < 0)
+                return RUNNER_EXIT_OWN_ERROR;
+        }
         else if (argv[i][0] == '-' && argv[i][1])
             return usage_error(import && strcmp(argv[i], "--out") == 0 ? "--out needs a FILE"
                                                                       : "unknown option");

@@ -24,6 +24,7 @@ typedef struct report_options {
     const char *jobs;           /* --jobs FILE */
     uint64_t lines;             /* --lines N */
     bool help;
+    const char *given[4];       /* each option's value, by its place in names */
 } report_options;
 
 static int parse_sort(const char *value, enum sort_key *key)
@@ -68,9 +69,10 @@ static int parse_option(int argc, char **argv, int *i, report_options *o)
     const char *eq = strchr(arg, '=');
     size_t name_len = eq ? (size_t)(eq - arg) : strlen(arg);
     const char *name = NULL;
+    size_t which = 0;
     for (size_t k = 0; k < sizeof names / sizeof *names; k++)
         if (strlen(names[k]) == name_len && strncmp(arg, names[k], name_len) == 0)
-            name = names[k];
+            name = names[which = k];
     if (!name) {
         runner_error("report: unknown option '%.*s' (see 'cordon report --help')",
                      (int)name_len, arg);
@@ -81,12 +83,14 @@ static int parse_option(int argc, char **argv, int *i, report_options *o)
         runner_error("%s needs a value (see 'cordon report --help')", name);
         return -1;
     }
+    if (runner_take_once(name, &o->given[which], value) < 0)
+        return -1;
     return apply_value(name, value, o);
 }
 
 static int parse_report_options(int argc, char **argv, report_options *o)
 {
-    *o = (report_options){ SORT_CPU, 20, NULL, 0, NULL, 0, false };
+    *o = (report_options){ SORT_CPU, 20, NULL, 0, NULL, 0, false, { NULL } };
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             o->help = true;

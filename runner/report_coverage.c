@@ -240,7 +240,8 @@ static void print_ranges(const missing *m)
         i = j + 1;
     }
     if (ranges > RANGES_SHOWN)
-        printf(", ... (%zu more ranges)", ranges - RANGES_SHOWN);
+        printf(", ... (%zu more %s)", ranges - RANGES_SHOWN,
+               runner_plural(ranges - RANGES_SHOWN, "range", "ranges"));
     printf("\n");
 }
 
@@ -310,7 +311,8 @@ static void print_all_several(const coverage *c, const path_list *files, size_t 
         r += n;
     }
     if (shown > LINES_SHOWN)
-        printf("    ... (%zu more lines)\n", shown - LINES_SHOWN);
+        printf("    ... (%zu more %s)\n", shown - LINES_SHOWN,
+               runner_plural(shown - LINES_SHOWN, "line", "lines"));
 }
 
 /* Counts lines seen once and several times, and (when lines are expected)
@@ -380,16 +382,18 @@ size_t coverage_print(coverage *c, const path_list *files)
     printf("\nrecords: %zu from %zu file%s, %zu run%s on %zu host%s\n",
            c->count + c->unnumbered + c->mismatched, files->count, files->count == 1 ? "" : "s",
            runs, runs == 1 ? "" : "s", hosts, hosts == 1 ? "" : "s");
-    if (c->expect)
-        printf("lines of %s: %llu jobs; %zu ran once, %zu several times, %zu not at all\n",
-               c->jobs_path ? c->jobs_path : "the job file",
-               (unsigned long long)(c->jobs_path ? c->job_count : c->lines), t.once, t.several,
-               t.none);
-    else
+    if (c->expect) {
+        unsigned long long jobs = c->jobs_path ? c->job_count : c->lines;
+        printf("lines of %s: %llu %s; %zu ran once, %zu several times, %zu not at all\n",
+               c->jobs_path ? c->jobs_path : "the job file", jobs,
+               runner_plural(jobs, "job", "jobs"), t.once, t.several, t.none);
+    } else {
         printf("lines: %zu with records; %zu ran once, %zu several times (give --jobs FILE to "
                "find the lines with no record)\n", t.once + t.several, t.once, t.several);
+    }
     if (c->unnumbered)
-        printf("  %zu records name no line (cordon run's)\n", c->unnumbered);
+        printf("  %zu %s no line (cordon run's)\n", c->unnumbered,
+               runner_plural(c->unnumbered, "record names", "records name"));
     if (m.count) {
         print_ranges(&m);
         print_missing_shards(c, &m);

@@ -24,6 +24,17 @@ enum {
  * concurrent tasks never interleave. */
 void runner_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* Takes `value` for an option that takes one value, into *given; one
+ * given already is an error naming the option and both values (the last
+ * one would silently have won). */
+int runner_take_once(const char *name, const char **given, const char *value);
+
+/* `one` when n is 1, else `many`: the noun after a count in a message. */
+static inline const char *runner_plural(unsigned long long n, const char *one, const char *many)
+{
+    return n == 1 ? one : many;
+}
+
 /* Allocation that cannot fail: the command has nothing sensible to do
  * without memory, so it says so and exits 125. */
 void *runner_alloc(size_t size);

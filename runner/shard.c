@@ -72,8 +72,9 @@ static int scheduler_index(const char *spec, bool count_given, uint64_t *index, 
         if (slurm_index(spec, index, &slurm_count) < 0)
             return -1;
         if (count_given && *count != slurm_count) {
-            runner_error("--shard %s: the Slurm array has %llu tasks, not %llu", spec,
-                         (unsigned long long)slurm_count, (unsigned long long)*count);
+            runner_error("--shard %s: the Slurm array has %llu %s, not %llu", spec,
+                         (unsigned long long)slurm_count,
+                         runner_plural(slurm_count, "task", "tasks"), (unsigned long long)*count);
             return -1;
         }
         *count = slurm_count;

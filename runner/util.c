@@ -38,6 +38,17 @@ void runner_error(const char *fmt, ...)
     (void)output_write(STDERR_FILENO, line, len);
 }
 
+int runner_take_once(const char *name, const char **given, const char *value)
+{
+    if (*given) {
+        runner_error("%s given twice ('%s', then '%s'): it takes one value", name, *given,
+                     value);
+        return -1;
+    }
+    *given = value;
+    return 0;
+}
+
 static void out_of_memory(void)
 {
     runner_error("out of memory");

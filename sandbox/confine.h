@@ -79,6 +79,9 @@ int cordon__leave_callers_keyrings(void);
 #define CORDON__NAMESPACE_UTS  32u  /* only when a task asks: a hostname of its own */
 #define CORDON__NAMESPACE_CGROUP 64u /* only when a task asks: its cgroup is its root */
 unsigned cordon__namespaces_available(void);
+/* Why the last probe found fewer namespaces than a task may ask for: a
+ * static text. */
+const char *cordon__namespaces_missing_why(void);
 /* Child side: unshares `what` (the pid namespace takes effect for the
  * children) and maps the caller's own uid and gid in a user namespace. */
 int cordon__enter_namespaces(unsigned what);

@@ -14,6 +14,11 @@
  * What the machine allows is probed once per process, in a forked child,
  * so that a kernel or a container that refuses a namespace is known before
  * any task starts: the task then runs without it, and its result says so.
+ * It is probed again when the process's ids or dumpability changed: a
+ * root caller that switched to another user (setresuid) makes namespaces
+ * as that user now, through a user namespace, and the kernel made it
+ * undumpable, so that the id maps of one cannot be written (the /proc
+ * files of an undumpable process are root's).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -26,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -33,8 +39,17 @@
 
 #include "confine.h"
 
+/* Who probed: a process whose ids or dumpability differ probes again. */
+typedef struct prober {
+    pid_t pid;
+    uid_t euid;
+    gid_t egid;
+    int dumpable;
+} prober;
+
 static unsigned available;
-static pid_t probed_pid;
+static const char *unavailable_why = "";
+static prober probed;
 static pthread_mutex_t probe_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* Child side: every write of a map file whole, or an errno. */
@@ -229,13 +244,28 @@ static bool works(unsigned what)
     return WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
 
-static unsigned probe(void)
+/* Why no namespace works for this process, as far as it can tell. */
+static const char *why_none(const prober *p)
 {
-    if (getenv("CORDON_NO_NAMESPACES"))
+    if (p->euid != 0 && p->dumpable != 1)
+        return "it is neither root nor dumpable, so the id maps of a user namespace "
+               "cannot be written; a process that switched from root to another user "
+               "(setresuid) is undumpable until it calls prctl(PR_SET_DUMPABLE, 1) or execs";
+    return "the kernel or the container refused them (user namespaces turned off, or no "
+           "CAP_SYS_ADMIN)";
+}
+
+static unsigned probe(const prober *p)
+{
+    if (getenv("CORDON_NO_NAMESPACES")) {
+        unavailable_why = "CORDON_NO_NAMESPACES is set in this process's environment";
         return 0;
+    }
     /* Root makes them directly; anyone else, and root in a container
      * that took CAP_SYS_ADMIN away, through a user namespace. */
     unsigned users[2] = { geteuid() == 0 ? 0 : CORDON__NAMESPACE_USER, CORDON__NAMESPACE_USER };
+    unavailable_why = "the machine lets this process make a pid namespace but no mount "
+                      "namespace";
     for (int i = 0; i < (users[0] ? 1 : 2); i++) {
         unsigned full = users[i] | CORDON__NAMESPACE_PID | CORDON__NAMESPACE_MOUNT |
                         CORDON__NAMESPACE_IPC;
@@ -244,18 +274,27 @@ static unsigned probe(void)
         if (works(users[i] | CORDON__NAMESPACE_PID))
             return users[i] | CORDON__NAMESPACE_PID;
     }
+    unavailable_why = why_none(p);
     return 0;
 }
 
 unsigned cordon__namespaces_available(void)
 {
-    pid_t pid = getpid();
+    prober now = { getpid(), geteuid(), getegid(), prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) };
     pthread_mutex_lock(&probe_lock);
-    if (probed_pid != pid) {
-        available = probe();
-        probed_pid = pid;
+    if (memcmp(&probed, &now, sizeof now) != 0) {
+        available = probe(&now);
+        probed = now;
     }
     unsigned result = available;
     pthread_mutex_unlock(&probe_lock);
     return result;
+}
+
+const char *cordon__namespaces_missing_why(void)
+{
+    pthread_mutex_lock(&probe_lock);
+    const char *why = unavailable_why;
+    pthread_mutex_unlock(&probe_lock);
+    return why;
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "policy.h"
+#include "plural.h"
 #include "policy_rules.h"
 #include "syscall_args.h"
 
@@ -155,7 +156,8 @@ static void report(FILE *out, const comparison *cmp, int nr)
     if (cmp->differing == cmp->tried)
         fprintf(out, "%s: every call\n", label);
     else
-        fprintf(out, "%s: %u of the %u calls tried\n", label, cmp->differing, cmp->tried);
+        fprintf(out, "%s: %u of the %u %s tried\n", label, cmp->differing, cmp->tried,
+                cordon__plural(cmp->tried, "call", "calls"));
     for (unsigned k = 0; k < cmp->kind_count; k++) {
         const difference *d = &cmp->kinds[k];
         char call[256];

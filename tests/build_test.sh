@@ -29,6 +29,30 @@ env -u LD_LIBRARY_PATH sh -c "LD_LIBRARY_PATH='$src/build' '$tmp/linked_to_build
     fail "a program linked against build/ (LD_LIBRARY_PATH)"
 echo "build_test: a program linked against build/ runs"
 
+# The README's whole C programs (its blocks with a main) build under the
+# project's warnings and run as a user would run them; the first one
+# prints what its tasks gave back (it printed nothing before).
+awk -v dir="$tmp" '/^```c$/ { n++; p = 1; f = dir "/readme" n ".c"; next }
+                   p && /^```$/ { p = 0; next }
+                   p { print > f }' README.md
+programs=0
+for prog in "$tmp"/readme*.c; do
+    grep -q '^int main' "$prog" || continue
+    cc -std=gnu11 -Wall -Wextra -Werror -Ilib "$prog" -o "${prog%.c}" \
+        -Lbuild -lcordon -Wl,-rpath,"$src/build" || fail "README.md's program $(basename "$prog")"
+    (cd "$tmp" && CORDON_POLICY_PATH="$src/policies" "${prog%.c}") > "${prog%.c}.out" ||
+        fail "README.md's program $(basename "$prog") exited $?"
+    programs=$((programs + 1))
+done
+[ "$programs" -ge 2 ] || fail "README.md's C programs: $programs found, 2 expected"
+first=$(sed -n 1,4p "$tmp/readme1.out")
+[ "$first" = "parsing data.json
+log: opened data.json
+returned 42
+ls: exit code 0, attempts: 1" ] || fail "README.md's first program said:
+$(cat "$tmp/readme1.out")"
+echo "build_test: README.md's $programs C programs build and run"
+
 # The shared library exports the header's calls and nothing else: no
 # cordon__ internals (or the importer's docker__ ones) for a program to call
 # or to interpose by defining the same name.

@@ -527,9 +527,32 @@ static void test_limit_fork_bomb_is_stopped_by_process_limit(void **state)
     if (cgroup) {
         assert_int_equal(rc, CORDON_EXCEPTION);
         assert_string_equal(r->exception, "ProcessLimit");
+        assert_string_equal(r->exc_out.data, "ProcessLimit: the task tried to run more than 20 "
+                                             "processes and threads at once and then failed\n");
     }
     cordon_task_free(t);
     assert_true(no_children_left());
+    if (!cgroup) {
+        print_message("skipped: no pids cgroup for this caller\n");
+        skip();
+    }
+}
+
+/* A limit of one: "1 process or thread" (pids.max counts threads). */
+static void test_limit_process_limit_of_one_is_said_in_the_singular(void **state)
+{
+    (void)state;
+    cordon_task *t = shell("sleep 1 & wait; exit 1");
+    cordon_set_limit(t, CORDON_LIMIT_PROCESSES, 1);
+    int rc = cordon_run(t);
+    const cordon_result *r = cordon_task_result(t);
+    bool cgroup = r->confinement & CORDON_CONFINED_CGROUP;
+    if (cgroup) {
+        assert_int_equal(rc, CORDON_EXCEPTION);
+        assert_string_equal(r->exc_out.data, "ProcessLimit: the task tried to run more than 1 "
+                                             "process or thread at once and then failed\n");
+    }
+    cordon_task_free(t);
     if (!cgroup) {
         print_message("skipped: no pids cgroup for this caller\n");
         skip();
@@ -754,6 +777,7 @@ int main(void)
         cmocka_unit_test(test_limit_open_files),
         cmocka_unit_test(test_limit_open_files_too_low_for_the_set_up_is_explained),
         cmocka_unit_test(test_limit_fork_bomb_is_stopped_by_process_limit),
+        cmocka_unit_test(test_limit_process_limit_of_one_is_said_in_the_singular),
         cmocka_unit_test(test_limit_process_is_named_for_its_own_limit_only),
         cmocka_unit_test(test_limit_process_counts_nothing_of_cordon_s_start),
         cmocka_unit_test(test_limit_cores_are_never_dumped),

@@ -2,7 +2,9 @@
  * network namespace of its own, with its loopback up and nothing else:
  * the caller's 127.0.0.1 is out of its reach, its own is not. */
 #include <arpa/inet.h>
+#include <grp.h>
 #include <netinet/in.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -84,6 +86,17 @@ static const cordon_result *require_network_namespace(cordon_task *t)
         skip();
     }
     return r;
+}
+
+/* The same, before a test that forks a copy to try what it needs. */
+static void require_network_namespace_here(void)
+{
+    const char *const argv[] = { "true", NULL };
+    cordon_task *t = cordon_command_task(argv);
+    assert_non_null(t);
+    assert_int_equal(cordon_set_network(t, CORDON_NETWORK_NONE), 0);
+    require_network_namespace(t);
+    cordon_task_free(t);
 }
 
 static void test_network_none_cannot_reach_the_caller_s_loopback(void **state)
@@ -414,6 +427,101 @@ static void test_network_none_without_namespaces_fails_closed(void **state)
     assert_int_equal(WEXITSTATUS(status), 0);
 }
 
+/* A root caller's spare keeper still running as root among its children:
+ * a process named cordon-spares whose parent is this one and whose real
+ * uid is 0. */
+static bool a_root_keeper_is_left(void)
+{
+    DIR *proc = opendir("/proc");
+    bool found = false;
+    struct dirent *e;
+    while (proc && !found && (e = readdir(proc)) != NULL) {
+        char path[300], line[256], comm[64] = "";
+        long ppid = -1, uid = -1;
+        snprintf(path, sizeof path, "/proc/%s/status", e->d_name);
+        FILE *f = fopen(path, "r");
+        while (f && fgets(line, sizeof line, f)) {
+            sscanf(line, "Name: %63s", comm);
+            sscanf(line, "PPid: %ld", &ppid);
+            sscanf(line, "Uid: %ld", &uid);
+        }
+        if (f)
+            fclose(f);
+        found = ppid == getpid() && uid == 0 && strcmp(comm, "cordon-spares") == 0;
+    }
+    if (proc)
+        closedir(proc);
+    return found;
+}
+
+/* Runs `id -u` without a network: 0 when it ran, 1 when it was not
+ * started with a ConfinementError whose report holds `why`, 2 otherwise. */
+static int id_without_network(const char *why)
+{
+    const char *const argv[] = { "id", "-u", NULL };
+    cordon_task *t = cordon_command_task(argv);
+    if (!t || cordon_set_network(t, CORDON_NETWORK_NONE) != 0)
+        return 2;
+    int rc = cordon_run(t);
+    const cordon_result *r = cordon_task_result(t);
+    int outcome = 2;
+    if (rc == 0 && !r->exception && (r->confinement & CORDON_CONFINED_NETWORK_NAMESPACE))
+        outcome = 0;
+    else if (rc == CORDON_EXCEPTION && strcmp(r->exception, "ConfinementError") == 0 &&
+             r->std_out.len == 0 && why && strstr(r->exc_out.data, why))
+        outcome = 1;
+    if (outcome == 2)
+        fprintf(stderr, "rc %d, %s, out '%s': %s", rc, r->exception ? r->exception : "none",
+                r->std_out.data, r->exc_out.data);
+    cordon_task_free(t);
+    return outcome;
+}
+
+/* A root caller that switches itself to nobody after some tasks ran: its
+ * next task without a network is refused with the reason (undumpable, so
+ * no user namespace's id maps can be written), not made as root's were
+ * (EPERM, said as nothing more); dumpable again, it runs as nobody in a
+ * network namespace of its own; and no keeper of spares is left running
+ * as root. */
+static void test_network_none_after_the_caller_switched_from_root_to_nobody(void **state)
+{
+    (void)state;
+    SKIP_UNDER_VALGRIND("valgrind exits a forked copy of itself with its own status");
+    if (geteuid() != 0) {
+        print_message("skipped: the caller must be root to switch to nobody\n");
+        skip();
+    }
+    require_network_namespace_here();
+    pid_t copy = fork();
+    assert_true(copy >= 0);
+    if (copy == 0) {
+        /* The second task without a network starts the keeper. */
+        for (int i = 0; i < 3; i++)
+            if (id_without_network(NULL) != 0)
+                _exit(10);
+        if (setgroups(0, NULL) != 0 || setresgid(65534, 65534, 65534) != 0 ||
+            setresuid(65534, 65534, 65534) != 0)
+            _exit(11);
+        if (id_without_network("it is neither root nor dumpable, so the id maps of a user "
+                               "namespace cannot be written") != 1)
+            _exit(12);
+        if (a_root_keeper_is_left())
+            _exit(13);
+        if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) != 0)
+            _exit(14);
+        int dumpable = id_without_network("the kernel or the container refused them");
+        _exit(dumpable == 1 ? 77 : dumpable == 0 ? 0 : 15);
+    }
+    int status;
+    assert_int_equal(waitpid(copy, &status, 0), copy);
+    assert_true(WIFEXITED(status));
+    if (WEXITSTATUS(status) == 77) {
+        print_message("skipped in part: this machine makes no user namespace for nobody\n");
+        return;
+    }
+    assert_int_equal(WEXITSTATUS(status), 0);
+}
+
 /* i386's socketcall hides a socket's family from the filter, so a policy
  * that lets in i386 cannot hold a task without a network: the task is not
  * started, and the ConfinementError names the 'arch' line and the way
@@ -463,6 +571,7 @@ int main(void)
         cmocka_unit_test(test_network_none_command_sees_only_loopback),
         cmocka_unit_test(test_network_host_is_the_default),
         cmocka_unit_test(test_network_none_without_namespaces_fails_closed),
+        cmocka_unit_test(test_network_none_after_the_caller_switched_from_root_to_nobody),
         cmocka_unit_test(test_network_none_under_an_i386_policy_names_the_arch_line),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

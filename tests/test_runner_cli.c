@@ -109,6 +109,53 @@ static void test_cli_unknown_or_missing_command_is_125(void **state)
     captured_free(&c);
 }
 
+/* An option that takes one value, given twice, is refused with both
+ * values named (the last one used to win silently), in every command;
+ * nothing runs.  -j and --jobs are one option. */
+static void test_cli_a_single_value_option_given_twice_is_refused(void **state)
+{
+    (void)state;
+    const struct { const char *args[9]; const char *message; } cases[] = {
+        { { "batch", "--shard", "0/4", "--shard", "1/4", "/dev/null", NULL },
+          "cordon: --shard given twice ('0/4', then '1/4'): it takes one value\n" },
+        { { "run", "--isolate", "judge", "--isolate=isolated", "--", "true", NULL },
+          "cordon: --isolate given twice ('judge', then 'isolated'): it takes one value\n" },
+        { { "run", "--timeout", "1s", "--policy", "none", "--timeout", "2s", "true", NULL },
+          "cordon: --timeout given twice ('1s', then '2s'): it takes one value\n" },
+        { { "batch", "-j2", "--jobs", "3", "/dev/null", NULL },
+          "cordon: --jobs given twice ('2', then '3'): it takes one value\n" },
+        { { "run", "--user", "nobody", "--user", "root", "--", "true", NULL },
+          "cordon: --user given twice ('nobody', then 'root'): it takes one value\n" },
+        { { "report", "--top", "3", "--top", "4", "/dev/null", NULL },
+          "cordon: --top given twice ('3', then '4'): it takes one value\n" },
+        { { "learn", "--out", "/nonexistent/a", "--out", "/nonexistent/b", "--", "true", NULL },
+          "cordon: --out given twice ('/nonexistent/a', then '/nonexistent/b'): it takes one "
+          "value\n" },
+        { { "policy", "import", "--out", "/nonexistent/a", "--out", "/nonexistent/b", "x",
+            NULL },
+          "cordon: --out given twice ('/nonexistent/a', then '/nonexistent/b'): it takes one "
+          "value\n" },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        captured c = cordon_with_input(NULL, cases[i].args);
+        expect_status(&c, 125);
+        assert_string_equal(c.out, "");
+        assert_string_equal(c.err, cases[i].message);
+        captured_free(&c);
+    }
+}
+
+/* The options that add one more each stay repeatable. */
+static void test_cli_repeatable_options_add_up(void **state)
+{
+    (void)state;
+    captured c = CORDON("run", "--quiet", "--env", "A=1", "--env", "B=2", "--", "sh", "-c",
+                        "echo $A$B");
+    expect_status(&c, 0);
+    assert_string_equal(c.out, "12\n");
+    captured_free(&c);
+}
+
 /* On a terminal batch redraws one progress line in place. */
 /* Started with fd 0, 1 or 2 closed, cordon does not hand those numbers to
  * what it opens next: with stdin closed, a Landlock ruleset became the
@@ -244,6 +291,8 @@ int main(void)
         cmocka_unit_test(test_cli_help_claims_no_more_than_holds),
         cmocka_unit_test(test_cli_policy_and_report_help),
         cmocka_unit_test(test_cli_unknown_or_missing_command_is_125),
+        cmocka_unit_test(test_cli_a_single_value_option_given_twice_is_refused),
+        cmocka_unit_test(test_cli_repeatable_options_add_up),
         cmocka_unit_test(test_cli_started_with_standard_fds_closed),
         cmocka_unit_test(test_cli_batch_progress_line_on_a_terminal),
         cmocka_unit_test(test_cli_batch_progress_while_the_input_is_open),

@@ -182,6 +182,33 @@ static void test_report_names_broken_lines(void **state)
     remove_tree(dir);
 }
 
+/* Counts of one are said in the singular: one job, one line skipped, one
+ * record of cordon run's with no line. */
+static void test_report_says_one_in_the_singular(void **state)
+{
+    (void)state;
+    char *dir = make_temp_dir();
+    char *audit = path_in(dir, "a.jsonl");
+    FILE *f = fopen(audit, "w");
+    assert_non_null(f);
+    fputs("{\"command\":\"echo 1\",\"line\":1,\"status\":0,\"usage\":{\"wall_us\":5}}\n", f);
+    fputs("{\"command\":\"echo run\",\"status\":0,\"usage\":{\"wall_us\":5}}\n", f);
+    fputs("not a record\n", f);
+    assert_int_equal(fclose(f), 0);
+    captured c = CORDON("report", "--lines", "1", audit);
+    expect_status(&c, 1);
+    char expected[600];
+    snprintf(expected, sizeof expected,
+             "cordon: %s:3: not a cordon audit record; skipped\n"
+             "cordon: %s: 1 line skipped\n", audit, audit);
+    assert_string_equal(c.err, expected);
+    assert_non_null(strstr(c.out, "lines of the job file: 1 job; 1 ran once, 0 several times, "
+                                  "0 not at all\n  1 record names no line (cordon run's)\n"));
+    captured_free(&c);
+    free(audit);
+    remove_tree(dir);
+}
+
 /* A number cordon never writes (past 2^53, fractional, with an exponent,
  * negative where a count is, an exit code past an int, a status past
  * 0-255) skips its record with the field named, instead of being held
@@ -559,6 +586,7 @@ int main(void)
         cmocka_unit_test(test_report_merges_and_finds_missing_and_duplicate_lines),
         cmocka_unit_test(test_report_names_a_directory_s_files_once_slashed),
         cmocka_unit_test(test_report_records_of_no_job),
+        cmocka_unit_test(test_report_says_one_in_the_singular),
         cmocka_unit_test(test_report_names_broken_lines),
         cmocka_unit_test(test_report_of_many_files_is_fast),
         cmocka_unit_test(test_report_option_errors_are_125),

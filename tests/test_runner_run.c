@@ -157,6 +157,8 @@ static void test_run_bad_sizes_name_the_option(void **state)
     /* A forgotten unit: 64 bytes could start no task at all. */
     expect_run_option_error("--mem", "64", "cordon: --mem 64: 64 bytes is too small to start any task; "
                                 "did you mean 64M?\n");
+    expect_run_option_error("--mem", "1", "cordon: --mem 1: 1 byte is too small to start any task; "
+                                "did you mean 1M?\n");
     expect_run_option_error("--mem", "512K", "cordon: --mem 512K: 524288 bytes is too small to start any "
                                   "task; it takes at least 1M\n");
     expect_run_option_error("--out-cap", "2G", "cordon: --out-cap: '2G' is out of range (1 byte to 1G)\n");

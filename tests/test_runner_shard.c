@@ -233,7 +233,7 @@ static void test_resume_skips_succeeded_lines_only(void **state)
                                   "writing it?); skipped\n"));
     assert_non_null(strstr(c.err, "cordon: line 4: exited with 1: false\n"));
     assert_non_null(strstr(c.err, "cordon: batch: 3 tasks in "));
-    assert_non_null(strstr(c.err, "\n  resumed: 1 lines had succeeded before and were not "
+    assert_non_null(strstr(c.err, "\n  resumed: 1 line had succeeded before and was not "
                                   "run again\n"));
     captured_free(&c);
 

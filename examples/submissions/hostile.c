@@ -12,7 +12,7 @@
 
 static void attempt(const char *what, int ok)
 {
-    fprintf(stderr, "  %-34s %s\n", what, ok ? "SUCCEEDED" : "refused");
+    fprintf(stderr, "  %-38s %s\n", what, ok ? "SUCCEEDED" : "refused");
 }
 
 int main(void)

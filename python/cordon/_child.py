@@ -93,6 +93,7 @@ def _exception_envelope(exc, profiler):
     }
     if isinstance(exc, SystemExit):
         envelope["code"] = exc.code if isinstance(exc.code, (int, str, type(None))) else str(exc.code)
+        envelope["status"] = _exit_status(exc.code)
         return envelope
     try:
         exc.__traceback__ = None
@@ -100,6 +101,22 @@ def _exception_envelope(exc, profiler):
     except Exception as error:
         envelope["unpicklable"] = _safe_str(error)
     return envelope
+
+
+def _exit_status(code):
+    """The status python3 itself exits with after sys.exit(code), so that
+    a task's exit_code is the same after sys.exit(n) as after os._exit(n):
+    None is 0, an int its low 8 bits (what the kernel keeps of any exit),
+    anything else 1, its text written to stderr first."""
+    if code is None:
+        return 0
+    if isinstance(code, int):
+        return code & 0xFF
+    try:
+        print(code, file=sys.stderr)
+    except Exception:
+        pass
+    return 1
 
 
 def _own_frames(exc):
@@ -139,7 +156,8 @@ def _send(envelope, spec):
 
 def main(spec):
     """Called (through the C trampoline) in the child with the task's spec:
-    func, args, kwargs, log_level, profile, return_limit."""
+    func, args, kwargs, log_level, profile, return_limit.  Returns the
+    status the child exits with (the task's exit_code): sys.exit's, else 0."""
     _replace_streams()
     _route_logging(spec["log_level"])
     profiler = cProfile.Profile() if spec["profile"] else None
@@ -152,7 +170,7 @@ def main(spec):
         envelope = _exception_envelope(exc, profiler)
         flush()
         _send(envelope, spec)
-        return
+        return envelope.get("status", 0)
     envelope = {"kind": "ok", "profile": _profile_stats(profiler)}
     try:
         envelope["value"] = _wire.dumps(value)
@@ -161,3 +179,4 @@ def main(spec):
                     "error": _safe_str(error), "profile": envelope["profile"]}
     flush()
     _send(envelope, spec)
+    return 0

@@ -58,7 +58,8 @@ class FileSizeLimit(TaskError):
 
 
 class ProcessLimit(TaskError):
-    """The task started more processes than its limit."""
+    """The task started more processes than its limit (each thread counts as
+    one, as the kernel's pids.max and RLIMIT_NPROC count them)."""
 
 
 class PolicyViolation(TaskError):
@@ -100,7 +101,10 @@ class RemoteError(TaskError):
 
 
 class Exited(TaskError):
-    """The function ended its process (os._exit, sys.exit) instead of returning."""
+    """The function ended its process (os._exit, sys.exit) instead of
+    returning.  Either way the task's exit_code is the status python3
+    would have exited with (sys.exit(4) and os._exit(4): 4; None: 0; a
+    text: 1); ``code`` is what sys.exit was given, or os._exit's status."""
 
     def __init__(self, message, *, code=None, **kwargs):
         super().__init__(message, **kwargs)
@@ -108,7 +112,8 @@ class Exited(TaskError):
 
 
 class CommandFailed(TaskError):
-    """A command run with check=True exited with a status other than 0."""
+    """A command run with check=True exited with a status other than 0;
+    ``exc_out`` ends with the last 4096 characters of its stderr."""
 
 
 class Crashed(TaskError):

@@ -134,6 +134,7 @@ class _Pool:
         self.lock = threading.Lock()
         self.threads = set()
         self.running = set()
+        self.queued = 0  # futures in the queue, for the executor's repr
         # Released by a worker each time it is free again, as
         # ThreadPoolExecutor counts its idle workers.
         self.idle = threading.Semaphore(0)
@@ -148,6 +149,7 @@ class _Pool:
             if _exiting:
                 raise RuntimeError("cannot schedule new futures after interpreter shutdown")
             self.queue.put(future)
+            self.queued += 1
             if self.idle.acquire(timeout=0) or len(self.threads) >= self.max_workers:
                 return
             thread = threading.Thread(target=self._work, name=f"{self.name}_{len(self.threads)}")
@@ -161,6 +163,7 @@ class _Pool:
                 self.queue.put(None)  # wakes the next worker
                 return
             with self.lock:
+                self.queued -= 1
                 # close() kills what is in `running`: one taken from the
                 # queue after it must not start.
                 killing = self.killing
@@ -197,6 +200,8 @@ class _Pool:
             except queue.Empty:
                 return
             if future is not None:
+                with self.lock:
+                    self.queued -= 1
                 _drop(future)
 
     def join(self):
@@ -222,6 +227,13 @@ class Executor(concurrent.futures.Executor):
         self._max_workers = max_workers
         self._pool = _Pool(max_workers, f"cordon.Executor-{id(self):x}")
         weakref.finalize(self, _Pool.close, self._pool, False, False)
+
+    def __repr__(self):
+        pool = self._pool
+        with pool.lock:
+            state = (f"max_workers={self._max_workers} running={len(pool.running)} "
+                     f"queued={pool.queued}{' shut down' if pool.closed else ''}")
+        return f"<cordon.Executor {state}>"
 
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> "Future":
         """Schedules fn(*args, **kwargs) in a confined child: a Future."""

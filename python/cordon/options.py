@@ -73,8 +73,8 @@ def _set_limit(task, name, what, raw, value):
         if what == _cordon.LIMIT_MEMORY and value < _cordon.MEMORY_MIN:
             unitless = re.fullmatch(r"\s*\d+\s*", str(raw)) is not None
             hint = f"; did you mean '{str(raw).strip()}M'?" if unitless else ""
-            raise ValueError(f"{name}={raw!r}: {value} bytes is too small to start any task "
-                             f"(at least 1M){hint}") from None
+            raise ValueError(f"{name}={raw!r}: {value} byte{'' if value == 1 else 's'} is too "
+                             f"small to start any task (at least 1M){hint}") from None
         if what in (_cordon.LIMIT_OUTPUT, _cordon.LIMIT_RETURN):
             raise ValueError(f"{name}={raw!r}: {value} bytes is out of range (1 to 1G)") from None
         raise ValueError(f"{name}={raw!r}: {value} is refused by cordon") from None

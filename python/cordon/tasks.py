@@ -28,6 +28,8 @@ __all__ = ["FunctionTask", "ShellCommand", "Usage", "Attempt", "TaskThread"]
 # Room in cordon's return region for the envelope around the value.
 _ENVELOPE_HEADROOM = 256 << 10
 _PROFILE_HEADROOM = 32 << 20
+# How much of a failed command's stderr CommandFailed's report carries.
+_FAILED_STDERR_TAIL = 4096
 # The main thread waits for a run in slices, so that a signal's handler
 # (KeyboardInterrupt) runs; other threads wait in one go.
 _MAIN_JOIN_SLICE_MS = 100
@@ -176,6 +178,21 @@ class _Task:
         self.attempts = 0
         self.dropped = {}
         self.result = {}
+
+    def _repr(self, what):
+        """<Class what: state>, the state being "not run", "running", or
+        the last run's ending: its exit code and exception."""
+        if self._active:
+            state = "running"
+        elif not self.attempts:
+            state = "not run"
+        else:
+            state = f"exit_code={self.exit_code}"
+            if self.exception:
+                state += f" exception={_wire.printable(self.exception)!r}"
+            if self.attempts > 1:
+                state += f" attempts={self.attempts}"
+        return f"<{type(self).__name__} {what}: {state}>"
 
     # ---- running --------------------------------------------------------
 
@@ -380,7 +397,7 @@ class FunctionTask(_Task):
         super().__init__()
 
     def __repr__(self):
-        return f"<FunctionTask {getattr(self.func, '__qualname__', self.func)!r}>"
+        return self._repr(repr(getattr(self.func, '__qualname__', self.func)))
 
     def _make(self):
         opts = {k: v for k, v in self._options.items() if k not in ("trust", "log_level")}
@@ -402,9 +419,8 @@ class FunctionTask(_Task):
             return False, errors.from_cordon(self.exception, self.exc_out, self.signal, self)
         data = self.result["returns"]
         if not data:
-            return False, errors.Exited(
-                f"the function ended its process with status {self.exit_code} "
-                "instead of returning", code=self.exit_code, exception="Exited", task=self)
+            return self._exited(f"the function ended its process with status {self.exit_code} "
+                                "instead of returning", self.exit_code)
         try:
             envelope = _wire.load_envelope(data)
         except Exception as error:
@@ -441,8 +457,16 @@ class FunctionTask(_Task):
 
     def _kind_exit(self, envelope, return_limit):
         self.exc_out = _wire.printable(envelope["traceback"])
-        return False, errors.Exited(f"the function called sys.exit({envelope['code']!r})",
-                                    code=envelope["code"], exception="SystemExit",
+        # exit_code is the child's status, which the child took from
+        # sys.exit's argument as python3 does: the same as after os._exit.
+        return self._exited(f"the function called sys.exit({envelope['code']!r})",
+                            envelope["code"])
+
+    def _exited(self, message, code):
+        """Exited, however the function ended its process: the task's
+        exception is "Exited" and its exit_code the process's status."""
+        self.exception = "Exited"
+        return False, errors.Exited(message, code=code, exception="Exited",
                                     exc_out=self.exc_out, task=self)
 
     def _kind_raise(self, envelope, return_limit):
@@ -503,7 +527,7 @@ class ShellCommand(_Task):
         super().__init__(**options)
 
     def __repr__(self):
-        return f"<ShellCommand {self.command!r}>"
+        return self._repr(repr(self.command))
 
     @property
     def returncode(self) -> int:
@@ -541,11 +565,27 @@ class ShellCommand(_Task):
         if self.exception:
             return False, errors.from_cordon(self.exception, self.exc_out, self.signal, self)
         if self._options.get("check") and self.exit_code != 0:
-            return False, errors.CommandFailed(
-                f"{self.command!r} exited with status {self.exit_code}",
-                exception="CommandFailed", task=self)
+            return self._failed()
         self.returns = self
         return True, self
+
+    def _failed(self):
+        """CommandFailed, whose report (the task's exc_out too) says what
+        failed and ends with what the command wrote to stderr, its last
+        _FAILED_STDERR_TAIL characters, control characters escaped (the
+        command's words)."""
+        message = f"{self.command!r} exited with status {self.exit_code}"
+        report = f"CommandFailed: {message}\n"
+        if self.std_err:
+            tail = self.std_err[-_FAILED_STDERR_TAIL:]
+            cut = len(self.std_err) - len(tail)
+            report += (f"its stderr{f' (its last {len(tail)} characters)' if cut else ''}:\n"
+                       f"{_wire.printable(tail)}")
+            if not report.endswith("\n"):
+                report += "\n"
+        self.exception, self.exc_out = "CommandFailed", report
+        return False, errors.CommandFailed(message, exception="CommandFailed", exc_out=report,
+                                           task=self)
 
     def _print_profile(self, out, sort, limit):
         out.write(self._command_profile or "")

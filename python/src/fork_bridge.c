@@ -175,7 +175,14 @@ int cordon_py_trampoline(cordon_ctx *ctx, void *task_object)
         cordon_raise(ctx, "ChildSetupError", "cordon's Python code in the child failed; "
                      "its traceback is in std_err");
     }
+    /* The status cordon.tasks asks for (sys.exit's) is the task's exit
+     * code, as os._exit's is. */
+    long status = PyLong_Check(r) ? PyLong_AsLong(r) : 0;
+    if (status == -1 && PyErr_Occurred()) {
+        PyErr_Clear();
+        status = 0;
+    }
     Py_DECREF(r);
     flush_python_streams();
-    return 0;
+    return (int)(status & 0xFF);
 }

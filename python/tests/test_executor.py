@@ -36,6 +36,17 @@ def test_it_is_a_concurrent_futures_executor_with_the_usable_cpus():
     assert future.task.usage.wall_us > 0
 
 
+def test_an_executor_s_repr_shows_its_workers_and_calls():
+    ex = cordon.Executor(max_workers=1)
+    assert repr(ex) == "<cordon.Executor max_workers=1 running=0 queued=0>"
+    first, name = submit_lingering(ex)
+    second = ex.submit(helpers.add, 1)
+    assert repr(ex) == "<cordon.Executor max_workers=1 running=1 queued=1>"
+    assert first.cancel() and second.result() == 1
+    ex.shutdown()
+    assert repr(ex) == "<cordon.Executor max_workers=1 running=0 queued=0 shut down>"
+
+
 def test_map_gives_the_results_in_order():
     with cordon.Executor(max_workers=3) as ex:
         assert list(ex.map(helpers.add, range(20), range(20))) == [2 * i for i in range(20)]

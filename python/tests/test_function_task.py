@@ -1,5 +1,6 @@
 import logging
 import pickle
+import re
 
 import pytest
 
@@ -129,6 +130,47 @@ def test_os_exit_is_exited_with_the_status():
     assert t.exit_code == 5
 
 
+@pytest.mark.parametrize("code", [4, 0, 259])
+@pytest.mark.parametrize("how", [helpers.exit_with, helpers.hard_exit])
+def test_sys_exit_and_os_exit_end_alike(how, code):
+    """exit_code is the status the process would have had, either way;
+    code is sys.exit's argument (all an os._exit leaves is its status)."""
+    t = FunctionTask(how, code)
+    with pytest.raises(cordon.Exited) as info:
+        t.run()
+    assert (info.value.exception, t.exception) == ("Exited", "Exited")
+    assert info.value.code == (code if how is helpers.exit_with else code & 0xFF)
+    assert t.exit_code == t.result["exit_code"] == code & 0xFF
+    assert t.history[0].exit_code == code & 0xFF
+
+
+@pytest.mark.parametrize("code, status", [(None, 0), ("bad input", 1), (True, 1)])
+def test_sys_exit_s_status_is_python_s_own(code, status):
+    t = FunctionTask(helpers.exit_with, code)
+    with pytest.raises(cordon.Exited):
+        t.run()
+    assert t.exit_code == status
+    assert t.std_err == ("bad input\n" if isinstance(code, str) else "")
+
+
+def test_a_task_s_repr_shows_its_state():
+    t = FunctionTask(helpers.add, 1, 2)
+    assert repr(t) == "<FunctionTask 'add': not run>"
+    assert t.run() == 3
+    assert repr(t) == "<FunctionTask 'add': exit_code=0>"
+    t = FunctionTask(helpers.hard_exit, 3)
+    with pytest.raises(cordon.Exited):
+        t.run()
+    assert repr(t) == "<FunctionTask 'hard_exit': exit_code=3 exception='Exited'>"
+    t = FunctionTask(helpers.sleep, 30)
+    t.run_async()
+    assert repr(t) == "<FunctionTask 'sleep': running>"
+    t.cancel()
+    with pytest.raises(cordon.Cancelled):
+        t.join()
+    assert re.fullmatch(r"<FunctionTask 'sleep': exit_code=\d+ exception='Cancelled'>", repr(t))
+
+
 def test_options_are_checked_before_anything_runs():
     with pytest.raises(TypeError, match="unknown option"):
         FunctionTask(helpers.add, 1).configure(tiemout=1)
@@ -140,6 +182,8 @@ def test_options_are_checked_before_anything_runs():
 
 def test_a_limit_cordon_refuses_is_a_value_error_naming_the_option():
     # a forgotten unit: 64 bytes, not 64 MiB; never an OSError from a setter
+    with pytest.raises(ValueError, match=r"memory=1: 1 byte is too small to start any "):
+        FunctionTask(helpers.add, 1).configure(memory=1).run()
     with pytest.raises(ValueError, match=r"memory=64: 64 bytes is too small to start any "
                                          r"task \(at least 1M\); did you mean '64M'\?"):
         FunctionTask(helpers.add, 1).configure(memory=64).run()

@@ -28,6 +28,33 @@ def test_check_raises_on_a_failed_status():
         ShellCommand("exit 2", check=True).run()
 
 
+def test_command_failed_s_report_carries_what_the_command_wrote():
+    t = ShellCommand("echo 'no such file: x' >&2; exit 2", check=True)
+    with pytest.raises(cordon.CommandFailed) as info:
+        t.run()
+    assert info.value.exc_out == ("CommandFailed: \"echo 'no such file: x' >&2; exit 2\" "
+                                  "exited with status 2\nits stderr:\nno such file: x\n")
+    assert (t.exc_out, t.exception) == (info.value.exc_out, "CommandFailed")
+
+
+def test_command_failed_s_report_holds_the_tail_of_stderr_escaped():
+    t = ShellCommand(["python3", "-c", "import sys; sys.stderr.write('x' * 10000 + '\\x1b[2J end')"
+                      "; sys.exit(1)"], check=True)
+    with pytest.raises(cordon.CommandFailed) as info:
+        t.run()
+    report = info.value.exc_out
+    assert "its stderr (its last 4096 characters):\n" in report
+    assert report.endswith("\\x1b[2J end\n") and "\x1b" not in report
+    assert len(report) < 4096 + 200
+
+
+def test_a_command_s_repr_shows_its_state():
+    t = ShellCommand("exit 3")
+    assert repr(t) == "<ShellCommand 'exit 3': not run>"
+    t.run()
+    assert repr(t) == "<ShellCommand 'exit 3': exit_code=3>"
+
+
 def test_a_timeout_kills_the_whole_group():
     t = ShellCommand("sleep 5 & sleep 5", timeout=0.3)
     with pytest.raises(cordon.Timeout) as info:
