@@ -748,6 +748,10 @@ unsigned cordon__usable_cpus(void);
  * every thread and process it starts from now on (the parent's, which
  * nothing of the task turns off): an fd, or -errno where the kernel or the
  * caller's user may not have one (or CORDON_NO_CPU_COUNTER is set). */
+/* lib/namespace_tree.c: the pids beneath `init` (sorted, each once;
+ * malloc'd, or NULL when none), or -ENOTSUP where the kernel has no
+ * /proc children files, -ESRCH where the init is gone, -ENOMEM. */
+int cordon__namespace_tree(pid_t init, pid_t **pids, size_t *count);
 int cordon__tree_cpu_counter_attach(pid_t pid);
 /* Not known to be refused: worth starting a command by fork for. */
 bool cordon__tree_cpu_counter_usable(void);

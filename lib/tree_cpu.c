@@ -3,14 +3,18 @@
  * limit: threads, waited and unwaited children, pipelines and daemons.
  *
  * Best first:
+ *  - the kernel's task-clock counter attached to the tree's first process
+ *    (lib/tree_cpu_counter.c): exact when read, every process counted;
  *  - the task's v2 cgroup: cpu.stat's usage_usec is in every v2 cgroup,
  *    with or without the cpu controller, counts every process that ever ran
  *    in it, and costs one read (a task with a CPU limit is given one);
  *  - else, for a task in a pid namespace, the sum over the descendants of
- *    its init (every process of the namespace is one: an orphan is
- *    reparented to the init or to a subreaper beneath it, whatever session
- *    or group it made for itself), and what the init reaped, which it
- *    publishes in the setup record with the precision of wait4;
+ *    its init, found from it down (lib/namespace_tree.c; a scan of all of
+ *    /proc where the kernel has no children files): every process of the
+ *    namespace is one (an orphan is reparented to the init or to a
+ *    subreaper beneath it, whatever session or group it made for itself),
+ *    and what the init reaped, which it publishes in the setup record with
+ *    the precision of wait4;
  *  - else the sum over the processes of the task's session (every task
  *    starts a session of its own; without a pid namespace the policies
  *    forbid leaving it).  What that misses: a process that left the
@@ -185,8 +189,29 @@ static bool beneath(scanned *all, size_t count, scanned *p, pid_t init)
     return answer == 1;
 }
 
+/* The tree beneath the init, found from it down (lib/namespace_tree.c):
+ * what a scan of the machine finds, at the cost of the task's own tree. */
+static bool walked_cpu(const cordon__attempt_state *s, scan_sum *sum)
+{
+    pid_t *pids = NULL;
+    size_t count = 0;
+    if (cordon__namespace_tree(s->pid, &pids, &count) < 0)
+        return false;
+    uint64_t tick = tick_ns();
+    for (size_t i = 0; i < count; i++) {
+        cordon__proc_stat st;
+        if (cordon__proc_stat_read(pids[i], &st))
+            add_process(sum, s, pids[i], &st, tick);
+    }
+    free(pids);
+    return true;
+}
+
 static scan_sum namespace_cpu(const cordon__attempt_state *s)
 {
+    scan_sum walked = { 0, 0, 0 };
+    if (walked_cpu(s, &walked))
+        return walked;
     size_t count;
     scanned *all = scan_machine(&count);
     if (!all)
