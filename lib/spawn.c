@@ -531,6 +531,15 @@ static int prepare(cordon_task *t, cordon__launch *l, cordon__attempt_state *s)
     if ((rc = cordon__cgroup_create(&l->cgroup, memory, processes, contain,
                                     t->tree_accounting)) < 0)
         return rc;
+    /* RLIMIT_NPROC binds no process of uid 0: a task of root's under a
+     * process limit without a pids cgroup forked without end (some 28,000
+     * processes in 3 s, and the caller could not run to end them). */
+    if (processes && l->cgroup.pids_dir < 0 && l->runs_as_root) {
+        cordon__refuse_start(t, "a process limit for a task that runs as root needs a pids "
+                                "cgroup, and none could be made (RLIMIT_NPROC does not bind "
+                                "root)");
+        return -EPERM;
+    }
     /* Without a pid namespace the task can name every process, and
      * without a v2 cgroup its process group alone holds its tree. */
     unsigned kind = ((l->namespaces & CORDON__NAMESPACE_NET) ? CORDON__VARIANT_NO_NETWORK : 0) |

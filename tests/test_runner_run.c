@@ -357,7 +357,7 @@ static bool may_count_a_child_s_cpu(void)
 static void test_run_cpu_limit_counts_a_process_that_left_the_session(void **state)
 {
     (void)state;
-    if (!may_count_a_child_s_cpu()) {
+    if (!may_count_a_child_s_cpu() || getenv("CORDON_NO_CPU_COUNTER")) {
         print_message("skipped: the kernel's CPU counter is not this caller's to use "
                       "(perf_event_paranoid)\n");
         skip();
@@ -377,6 +377,25 @@ static void test_run_cpu_limit_counts_a_process_that_left_the_session(void **sta
     assert_true(strtoul(used + strlen("cordon: CpuLimit: the task's processes used "), NULL, 10) <
                 1000);
     assert_int_equal(c.status, 128 + SIGKILL);
+    captured_free(&c);
+}
+
+/* RLIMIT_NPROC binds no process of uid 0: a root task under --procs
+ * without a pids cgroup is refused, not run with a limit that holds
+ * nothing (a fork bomb made some 28,000 processes in 3 s). */
+static void test_run_procs_as_root_without_a_pids_cgroup_is_refused(void **state)
+{
+    (void)state;
+    if (geteuid() != 0) {
+        print_message("skipped: a task runs as root only for a root caller\n");
+        skip();
+    }
+    setenv("CORDON_CGROUP", "none", 1);
+    captured c = CORDON("run", "--user", "root", "--procs", "5", "--", "true");
+    unsetenv("CORDON_CGROUP");
+    assert_int_equal(c.status, 125);
+    assert_non_null(strstr(c.err, "ConfinementError"));
+    assert_non_null(strstr(c.err, "needs a pids cgroup"));
     captured_free(&c);
 }
 
@@ -798,6 +817,7 @@ int main(void)
         cmocka_unit_test(test_run_limits_take_units),
         cmocka_unit_test(test_run_cpu_limit),
         cmocka_unit_test(test_run_cpu_limit_counts_a_process_that_left_the_session),
+        cmocka_unit_test(test_run_procs_as_root_without_a_pids_cgroup_is_refused),
         cmocka_unit_test(test_run_mem_limit),
         cmocka_unit_test(test_run_fsize_limit),
         cmocka_unit_test(test_run_nofile_and_procs_limits),
