@@ -214,6 +214,7 @@ typedef struct cordon__launch {
     bool started_in_v2_cgroup;                   /* clone3 put it there: no write needed */
     int landlock_ruleset;                        /* -1: none */
     bool owns_ruleset;                           /* the task's file rules: closed after the run */
+    bool closes_ruleset;                         /* the fence's copy: closed after the run */
     char *const *tmpfs_paths;                    /* mounted by the init, in the task's namespace */
     char tmpfs_options[64];                      /* theirs and /dev/shm's (cordon__tmpfs_options) */
     size_t tmpfs_count;

@@ -600,9 +600,9 @@ void cordon__isolation_release(cordon__launch *l)
     l->writable_tree_fds = NULL;
     l->writable_tree_count = 0;
     l->view_stays_writable = false;
-    if (l->owns_ruleset && l->landlock_ruleset >= 0)
+    if ((l->owns_ruleset || l->closes_ruleset) && l->landlock_ruleset >= 0)
         close(l->landlock_ruleset);
-    l->owns_ruleset = false;
+    l->owns_ruleset = l->closes_ruleset = false;
     l->landlock_ruleset = -1;
 }
 

@@ -495,8 +495,10 @@ static int prepare(cordon_task *t, cordon__launch *l, cordon__attempt_state *s)
      * the kernel's settings, its own cgroup's membership). */
     if (!l->owns_ruleset && !(l->namespaces & CORDON__NAMESPACE_MOUNT) && l->landlock_ruleset >= 0) {
         int fence = cordon__landlock_fence_ruleset();
-        if (fence >= 0)
+        if (fence >= 0) {
             l->landlock_ruleset = fence;
+            l->closes_ruleset = true;
+        }
     }
     int dumpable = prctl(PR_GET_DUMPABLE, 0, 0, 0, 0);
     l->dumpable = dumpable > 0;

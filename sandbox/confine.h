@@ -27,10 +27,22 @@ int  cordon__capability_plan_prepare(cordon__capability_plan *plan);
  * (made once; -1 when the kernel has no Landlock) and the kernel's ABI. */
 int cordon__landlock_ruleset(void);
 int cordon__landlock_abi(void);
-/* Parent side (landlock_fence.c): the shared ruleset of a task without a
- * mount namespace, which also refuses writing beneath /proc and /sys;
- * -1 where Landlock cannot make it (before ABI 2). */
+/* Parent side (landlock_fence.c): the ruleset of a task without a mount
+ * namespace, which also refuses writing beneath /proc, /sys and every
+ * other mount of the kernel's file systems; a new fd the caller closes,
+ * or -1 where Landlock cannot make it (before ABI 2). */
 int cordon__landlock_fence_ruleset(void);
+
+/* Parent side (kernel_mounts.c): the mount points of the kernel's file
+ * systems of settings and processes (proc, sysfs, cgroup, debugfs, ...)
+ * in the caller's mount namespace.  0 or -errno; free with
+ * cordon__path_list_free. */
+typedef struct cordon__path_list {
+    char **paths;
+    size_t count;
+} cordon__path_list;
+int cordon__kernel_mounts(cordon__path_list *out);
+void cordon__path_list_free(cordon__path_list *list);
 
 /* Parent side (landlock_rules.c): a ruleset of a task's own that refuses
  * every file access but those granted (and carries the scopes of the

@@ -339,6 +339,121 @@ static void test_without_namespaces_a_task_cannot_tune_the_caller_or_the_machine
     assert_int_equal(settings_opened, 0);
 }
 
+/* What a task writes through mounts of proc beneath a granted directory:
+ * the caller's oom_score_adj by a proc mounted two levels down and by a
+ * bind mount of that one file, and a file in a plain directory beside
+ * them.  Bit 1: the caller's oom_score_adj through the proc, 2: through
+ * the bound file, 4: the plain file (which must stay writable). */
+struct nested_mounts {
+    char top[64];
+    pid_t caller;
+};
+
+static int write_text(const char *path, const char *text)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return 0;
+    int wrote = write(fd, text, strlen(text)) == (ssize_t)strlen(text);
+    close(fd);
+    return wrote;
+}
+
+static int writes_through_nested_mounts(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    const struct nested_mounts *m = arg;
+    char path[160];
+    int wrote = 0;
+    snprintf(path, sizeof path, "%s/a/proc/%d/oom_score_adj", m->top, (int)m->caller);
+    wrote |= write_text(path, "1000") ? 1 : 0;
+    snprintf(path, sizeof path, "%s/bound", m->top);
+    wrote |= write_text(path, "1000") ? 2 : 0;
+    snprintf(path, sizeof path, "%s/plain/file", m->top);
+    wrote |= write_text(path, "x") ? 4 : 0;
+    return wrote;
+}
+
+/* In a copy, in a mount namespace of its own (root): a first task makes
+ * the fence, then proc is mounted beneath /tmp and one proc file bound
+ * over a file there, then a task writes through them.  "rc wrote
+ * oom_moved landlock" in `out`; exit 2 where no mount namespace could be
+ * had. */
+static void write_through_mounts_made_later(int out)
+{
+    if (unshare(CLONE_NEWNS) != 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
+        _exit(2);
+    setenv("CORDON_NO_NAMESPACES", "1", 1);
+    struct nested_mounts m = { .caller = getpid() };
+    snprintf(m.top, sizeof m.top, "/tmp/cordon-nested-%d", (int)getpid());
+    cordon_task *t = cordon_function_task(writes_through_nested_mounts, &m);
+    cordon_run(t); /* the fence is made before the mounts */
+    char proc[96], oom[96], bound[96], plain[96];
+    snprintf(proc, sizeof proc, "%s/a/proc", m.top);
+    snprintf(oom, sizeof oom, "/proc/%d/oom_score_adj", (int)m.caller);
+    snprintf(bound, sizeof bound, "%s/bound", m.top);
+    snprintf(plain, sizeof plain, "%s/plain", m.top);
+    mkdir(m.top, 0755);
+    snprintf(proc, sizeof proc, "%s/a", m.top);
+    mkdir(proc, 0755);
+    snprintf(proc, sizeof proc, "%s/a/proc", m.top);
+    mkdir(proc, 0755);
+    mkdir(plain, 0755);
+    close(open(bound, O_WRONLY | O_CREAT | O_CLOEXEC, 0600));
+    int before = read_oom_score_adj(m.caller);
+    int mounted = mount("proc", proc, "proc", 0, NULL) == 0 &&
+                  mount(oom, bound, NULL, MS_BIND, NULL) == 0;
+    int rc = mounted ? cordon_run(t) : -1;
+    const cordon_result *r = cordon_task_result(t);
+    int moved = read_oom_score_adj(m.caller) - before;
+    dprintf(out, "%d %d %d %d", rc, mounted ? r->exit_code : -1, moved,
+            (r->confinement & CORDON_CONFINED_LANDLOCK) != 0);
+    cordon_task_free(t);
+    umount(bound);
+    umount(proc);
+    snprintf(proc, sizeof proc, "%s/plain/file", m.top);
+    unlink(proc);
+    rmdir(plain);
+    unlink(bound);
+    snprintf(proc, sizeof proc, "%s/a/proc", m.top);
+    rmdir(proc);
+    snprintf(proc, sizeof proc, "%s/a", m.top);
+    rmdir(proc);
+    rmdir(m.top);
+    _exit(0);
+}
+
+/* The fence left out the top-level /proc and /sys only: a proc mounted
+ * anywhere else (a container runtime's, an administrator's), a cgroup
+ * hierarchy or a bind mount of one file of /proc beneath a granted
+ * directory let a task raise the caller's oom_score_adj to 1000 and a
+ * root task open the kernel's settings; and a mount made after the
+ * process's first task was never seen.  Every mount of the kernel's file
+ * systems is left out, and the fence is made again when the mount table
+ * changes. */
+static void test_without_namespaces_no_mount_of_proc_is_writable(void **state)
+{
+    (void)state;
+    char text[64];
+    int status = run_in_a_copy(write_through_mounts_made_later, text, sizeof text,
+                               "the tasks beside nested mounts took over 30 s");
+    assert_true(WIFEXITED(status));
+    if (WEXITSTATUS(status) == 2) {
+        print_message("skipped: no mount namespace of the test's own (root only)\n");
+        skip();
+    }
+    int rc, wrote, moved, landlock;
+    if (sscanf(text, "%d %d %d %d", &rc, &wrote, &moved, &landlock) != 4)
+        fail_msg("the copy said: %s", text);
+    assert_int_equal(rc, 0);
+    if (!landlock) {
+        print_message("skipped: no Landlock here\n");
+        skip();
+    }
+    assert_int_equal(wrote, 4); /* the plain file only */
+    assert_int_equal(moved, 0);
+}
+
 /* Exit status 0 when the task can take neither a real-time policy nor a
  * nice value below the one it started with, whatever the caller may. */
 static int takes_no_priority(cordon_ctx *ctx, void *arg)
@@ -554,6 +669,7 @@ int main(void)
         cmocka_unit_test(test_clone_parent_never_hands_a_process_to_the_caller),
         cmocka_unit_test(test_a_task_cannot_see_or_tune_the_caller),
         cmocka_unit_test(test_without_namespaces_a_task_cannot_tune_the_caller_or_the_machine),
+        cmocka_unit_test(test_without_namespaces_no_mount_of_proc_is_writable),
         cmocka_unit_test(test_a_task_takes_no_real_time_priority),
         cmocka_unit_test(test_a_task_does_not_inherit_a_real_time_policy),
         cmocka_unit_test(test_a_task_cannot_tune_a_sibling_task),
