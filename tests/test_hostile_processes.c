@@ -454,6 +454,54 @@ static void test_without_namespaces_no_mount_of_proc_is_writable(void **state)
     assert_int_equal(moved, 0);
 }
 
+static int reports_its_io_class(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    (void)arg;
+    long io = syscall(SYS_ioprio_get, 1 /* IOPRIO_WHO_PROCESS */, 0);
+    return io < 0 ? 100 : (int)(io >> 13);
+}
+
+/* In a copy of the test given the real-time I/O class: the class a
+ * function task and a command started with, as "function command", in
+ * `out`.  Exit 2 where the copy could not take the class. */
+static void run_from_a_real_time_io_caller(int out)
+{
+    if (syscall(SYS_ioprio_set, 1, 0, (1 << 13) | 4) != 0)
+        _exit(2);
+    cordon_task *t = cordon_function_task(reports_its_io_class, NULL);
+    cordon_run(t);
+    int function = cordon_task_result(t)->exit_code;
+    cordon_task_free(t);
+    const char *dir = getenv("CORDON_HOSTILE_DIR");
+    char hostile[256];
+    snprintf(hostile, sizeof hostile, "%s/hostile", dir ? dir : "build/hostile");
+    t = cordon_command_task((const char *[]){ hostile, "io-class", NULL });
+    cordon_run(t);
+    int from_command = cordon_task_result(t)->exit_code;
+    cordon_task_free(t);
+    dprintf(out, "%d %d", function, from_command);
+    _exit(0);
+}
+
+/* A caller of the real-time I/O class (ionice -c1) handed it on: the
+ * task's reads and writes went before every other process's, the
+ * caller's own among them.  A task starts in the class of its nice value
+ * (0, IOPRIO_CLASS_NONE). */
+static void test_a_task_does_not_inherit_a_real_time_io_class(void **state)
+{
+    (void)state;
+    char text[64];
+    int status = run_in_a_copy(run_from_a_real_time_io_caller, text, sizeof text,
+                               "a task from a real-time I/O caller hung");
+    assert_true(WIFEXITED(status));
+    if (WEXITSTATUS(status) == 2) {
+        print_message("skipped: the caller cannot take the real-time I/O class here\n");
+        skip();
+    }
+    assert_string_equal(text, "0 0");
+}
+
 /* Exit status 0 when the task can take neither a real-time policy nor a
  * nice value below the one it started with, whatever the caller may. */
 static int takes_no_priority(cordon_ctx *ctx, void *arg)
@@ -672,6 +720,7 @@ int main(void)
         cmocka_unit_test(test_without_namespaces_no_mount_of_proc_is_writable),
         cmocka_unit_test(test_a_task_takes_no_real_time_priority),
         cmocka_unit_test(test_a_task_does_not_inherit_a_real_time_policy),
+        cmocka_unit_test(test_a_task_does_not_inherit_a_real_time_io_class),
         cmocka_unit_test(test_a_task_cannot_tune_a_sibling_task),
         cmocka_unit_test(test_a_root_task_cannot_write_kernel_settings),
         cmocka_unit_test(test_a_function_task_never_runs_before_its_own_proc),
