@@ -4,6 +4,7 @@ raises only Exception classes that are not cordon's own (those come from
 the C library's evidence only)."""
 import importlib.util
 import io
+import os
 import pickle
 import sys
 
@@ -258,6 +259,44 @@ def test_containers_of_a_few_keys_of_one_hash_still_come_back():
     value[-1] = value[-2] = 0  # hash(-1) == hash(-2)
     got = outcome(forged(value_envelope(pickle.dumps([value, set(value), frozenset(value)]))))
     assert got == [value, set(value), frozenset(value)]
+
+
+def nested_tuple(depth):
+    """Protocol-4 opcodes of a tuple nested `depth` deep: one byte a level."""
+    return b")" + b"\x85" * (depth - 1)
+
+
+@pytest.mark.parametrize("container", [(b"}", b"K\x01s"), (b"\x8f(", b"\x90"), (b"", b"")],
+                         ids=["dict key", "set element", "the value"])
+def test_a_return_of_a_deeply_nested_tuple_never_crashes_the_caller(container):
+    # hash() of a tuple recurses in C unchecked: a 300 KB return of a dict
+    # keyed by a tuple 300,000 deep killed the caller with SIGSEGV; the
+    # value itself would, at the caller's own hash() of it.  Run in a copy
+    # of the test, so that a crash fails this test, not the run.
+    opening, closing = container
+    data = b"\x80\x04" + opening + nested_tuple(300000) + closing + b"."
+    pid = os.fork()
+    if pid == 0:
+        code = 1
+        try:
+            raised = outcome(forged(value_envelope(data)))
+            if type(raised) is not tuple:
+                code = 0 if (type(raised) is cordon.UntrustedReturn
+                             and "nests tuples" in str(raised)) else 2
+            else:
+                hash(raised)
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0, status
+
+
+def test_tuples_as_deep_as_the_child_can_pickle_still_come_back():
+    value = ()
+    for _ in range(sys.getrecursionlimit() // 2):
+        value = (value, 1)
+    got = outcome(forged(value_envelope(pickle.dumps({value: 1, "shared": [value, value]}))))
+    assert got == {value: 1, "shared": [value, value]}
 
 
 def test_a_task_s_words_reach_the_caller_without_control_bytes():
