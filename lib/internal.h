@@ -233,6 +233,7 @@ typedef struct cordon__launch {
      * another), or none at all where a rule lets the task write the root. */
     char **writable_trees;
     size_t writable_tree_count;
+    cordon__file_identity *writable_tree_ids;    /* each tree as the parent resolved it */
     int *writable_tree_fds;                      /* one per writable tree, for the init's clones
                                                     (it allocates nothing) */
     bool view_stays_writable;

@@ -187,7 +187,7 @@ static int read_only_but_granted(const cordon__launch *l, writable_trees *trees)
     /* The init's copy of the launch: its own to write. */
     int *rule_tree = l->writable_tree_fds;
     for (size_t i = 0; i < l->writable_tree_count; i++) {
-        rule_tree[i] = cordon__clone_tree(l->writable_trees[i], true);
+        rule_tree[i] = cordon__clone_planned_tree(l->writable_trees[i], &l->writable_tree_ids[i]);
         if (rule_tree[i] < 0 && rule_tree[i] != -ENOENT)
             return rule_tree[i];
     }
@@ -200,7 +200,8 @@ static int read_only_but_granted(const cordon__launch *l, writable_trees *trees)
     int rc = cordon__mount_everything_read_only();
     for (size_t i = 0; i < l->writable_tree_count && rc == 0; i++) {
         if (rule_tree[i] >= 0)
-            rc = cordon__mount_clone(rule_tree[i], l->writable_trees[i]);
+            rc = cordon__mount_clone_on_planned(rule_tree[i], l->writable_trees[i],
+                                                &l->writable_tree_ids[i]);
         rule_tree[i] = -1;
     }
     return rc;

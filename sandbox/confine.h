@@ -153,6 +153,19 @@ int cordon__mount_bind(const cordon__bind *bind, int clone);
 int cordon__mount_everything_read_only(void);
 int cordon__clone_tree(const char *path, bool files_only);
 int cordon__mount_clone(int tree, const char *target);
+/* A writable path's tree as the parent resolved it (realpath, then this):
+ * inode 0 where it could not.  The init clones it, and mounts the clone
+ * back, only where the path still leads to that file without a link: a
+ * component swapped for a link since (by a sibling of the task's user)
+ * is -ESTALE, never another tree made writable.  Raw system calls. */
+typedef struct cordon__file_identity {
+    dev_t device;
+    ino_t inode;
+} cordon__file_identity;
+cordon__file_identity cordon__planned_identity(const char *path);
+int cordon__clone_planned_tree(const char *path, const cordon__file_identity *planned);
+int cordon__mount_clone_on_planned(int tree, const char *target,
+                                   const cordon__file_identity *planned);
 /* In the task's mount namespace (minimal_dev.c): a tmpfs over /dev with
  * only null, zero, full, random, urandom and tty (the caller's nodes,
  * bound), a devpts of its own at /dev/pts with the ptmx link, a tmpfs
