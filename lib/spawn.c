@@ -490,6 +490,11 @@ static int prepare(cordon_task *t, cordon__launch *l, cordon__attempt_state *s)
     /* The task's own ruleset, if it has file rules, replaces the shared one. */
     if ((rc = cordon__isolation_prepare(t, l)) < 0)
         return rc;
+    /* With one, the kernel's file systems mounted elsewhere in the
+     * caller's view come along: the init covers them. */
+    if ((l->namespaces & CORDON__NAMESPACE_MOUNT) &&
+        (rc = cordon__kernel_mounts_elsewhere(&l->hidden_mounts, NULL)) < 0)
+        return rc;
     /* Without a mount namespace the task sees the machine's /proc and /sys:
      * the fence keeps it from writing there (the caller's /proc/PID files,
      * the kernel's settings, its own cgroup's membership). */
@@ -609,6 +614,7 @@ void cordon__launch_release(cordon__launch *l)
     close_fd(&l->listener_socket);
     cordon__spare_close(l);
     cordon__isolation_release(l);
+    cordon__path_list_free(&l->hidden_mounts);
     cordon__cgroup_destroy(&l->cgroup);
     free_strings(l->exec_paths);
     free_strings(l->envp);

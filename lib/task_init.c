@@ -207,6 +207,17 @@ static int read_only_but_granted(const cordon__launch *l, writable_trees *trees)
     return rc;
 }
 
+/* The kernel's file systems mounted elsewhere in the caller's view (a
+ * second proc, a cgroup hierarchy), covered before anything is cloned
+ * from the view, so that no clone takes one along. */
+static int hide_kernel_mounts(const cordon__launch *l)
+{
+    int rc = 0;
+    for (size_t i = 0; i < l->hidden_mounts.count && rc == 0; i++)
+        rc = cordon__hide_kernel_mount(l->hidden_mounts.paths[i]);
+    return rc;
+}
+
 /* Everything the init mounts for the task.  Then the working directory
  * is looked up again: the one inherited is the directory of the mount
  * beneath, and a mount made over it (a writable bind, a tmpfs over /tmp)
@@ -223,6 +234,7 @@ static int mount_task_view(const cordon__launch *l)
     bool read_only_view = l->owns_ruleset && !l->view_stays_writable;
     int rc;
     if ((rc = cordon__keep_mounts_apart(read_only_view)) < 0 ||
+        (rc = hide_kernel_mounts(l)) < 0 ||
         (rc = read_only_but_granted(l, &trees)) < 0 || (rc = cordon__mount_own_proc()) < 0 ||
         (rc = cordon__make_sys_read_only()) < 0 ||
         (l->runs_as_root && (rc = cordon__protect_kernel_settings()) < 0) ||

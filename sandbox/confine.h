@@ -43,6 +43,15 @@ typedef struct cordon__path_list {
 } cordon__path_list;
 int cordon__kernel_mounts(cordon__path_list *out);
 void cordon__path_list_free(cordon__path_list *list);
+/* Those not beneath /proc or /sys, as last read (again only when the
+ * mount table changed): a copy in `copy` (unless NULL) and in
+ * `generation` a number that moves on with each reading.  0 or -errno. */
+int cordon__kernel_mounts_elsewhere(cordon__path_list *copy, unsigned *generation);
+/* In the task's mount namespace (hidden_mounts.c): covers the mount at
+ * `path`, one of those, with an empty read-only tmpfs (mode 000) or, for
+ * a file, an empty read-only file (mode 000).  0 where nothing is there any more;
+ * -ESTALE where a link now lies on the way.  Raw system calls. */
+int cordon__hide_kernel_mount(const char *path);
 
 /* Parent side (landlock_rules.c): a ruleset of a task's own that refuses
  * every file access but those granted (and carries the scopes of the

@@ -8,15 +8,25 @@
  * /proc/sys: each is a way to the caller's /proc/PID files or the
  * machine's settings beneath a directory the fence would grant.
  *
+ * With a mount namespace the task's view is a copy of the caller's, and
+ * those mounts come along: a second proc shows the machine's processes
+ * past the task's pid namespace (and, to a root task, the kernel's
+ * settings), so the init covers each (hidden_mounts.c) but those beneath
+ * /proc and /sys, which the task's own /proc and a read-only /sys cover.
+ *
  * Read from /proc/self/mountinfo, whose file system type is the mount's
- * source's, so a bind mount of a piece of /proc shows as proc.  Parent
- * side: allocates.
+ * source's, so a bind mount of a piece of /proc shows as proc; read again
+ * only when the mount table changed (the file polls POLLPRI then).
+ * Parent side: allocates.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "confine.h"
 
@@ -112,4 +122,79 @@ void cordon__path_list_free(cordon__path_list *list)
     free(list->paths);
     list->paths = NULL;
     list->count = 0;
+}
+
+/* Beneath /proc or /sys, or one of them. */
+static bool beneath_proc_or_sys(const char *path)
+{
+    return !strncmp(path, "/proc", 5) && (path[5] == '\0' || path[5] == '/') ? true
+           : !strncmp(path, "/sys", 4) && (path[4] == '\0' || path[4] == '/');
+}
+
+static int copy_list(const cordon__path_list *from, cordon__path_list *to)
+{
+    to->paths = NULL;
+    to->count = 0;
+    for (size_t i = 0; i < from->count; i++) {
+        int rc = add_path(to, from->paths[i]);
+        if (rc < 0) {
+            cordon__path_list_free(to);
+            return rc;
+        }
+    }
+    return 0;
+}
+
+static struct {
+    pthread_mutex_t lock;
+    pid_t owner;
+    int watch;                  /* /proc/self/mountinfo, polled for changes */
+    cordon__path_list elsewhere;
+    unsigned generation;
+    bool known;
+} cache = { .lock = PTHREAD_MUTEX_INITIALIZER, .watch = -1 };
+
+static bool table_changed(void)
+{
+    struct pollfd watch = { .fd = cache.watch, .events = POLLPRI };
+    return cache.watch < 0 || poll(&watch, 1, 0) != 0;
+}
+
+/* The list read again; on a failure to read it the old one stays, the
+ * generation moves on regardless (the fence is made again). */
+static void read_again(void)
+{
+    if (cache.watch >= 0)
+        close(cache.watch);
+    /* Opened first: a change while the table is read is seen next time. */
+    cache.watch = open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
+    cordon__path_list all;
+    if (cordon__kernel_mounts(&all) == 0) {
+        cordon__path_list_free(&cache.elsewhere);
+        for (size_t i = 0; i < all.count; i++)
+            if (!beneath_proc_or_sys(all.paths[i]) && add_path(&cache.elsewhere, all.paths[i]) < 0)
+                break;
+        cordon__path_list_free(&all);
+    }
+    cache.generation++;
+    cache.known = true;
+}
+
+int cordon__kernel_mounts_elsewhere(cordon__path_list *copy, unsigned *generation)
+{
+    pthread_mutex_lock(&cache.lock);
+    /* A forked copy's fd of its parent's may be its own file by now (a
+     * daemon closes what it inherits): forgotten, not closed. */
+    if (cache.owner != getpid()) {
+        cache.owner = getpid();
+        cache.watch = -1;
+        cache.known = false;
+    }
+    if (!cache.known || table_changed())
+        read_again();
+    int rc = copy ? copy_list(&cache.elsewhere, copy) : 0;
+    if (generation)
+        *generation = cache.generation;
+    pthread_mutex_unlock(&cache.lock);
+    return rc;
 }

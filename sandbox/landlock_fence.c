@@ -26,7 +26,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdint.h>
@@ -41,7 +40,7 @@
 #include "landlock_abi.h"
 
 static int fence_fd = -1;
-static int mounts_fd = -1; /* /proc/self/mountinfo, polled for changes */
+static unsigned fence_generation; /* of the kernel's mounts it left out */
 static pid_t fence_pid;
 static pthread_mutex_t fence_lock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -158,7 +157,7 @@ static int grant_all_but_the_fenced(int ruleset, int abi)
     /* Unread, the mounts are unknown: /proc and /sys are fenced still,
      * and the other kernel mounts' statfs at the top level. */
     cordon__path_list mounts = { NULL, 0 };
-    if (cordon__kernel_mounts(&mounts) < 0)
+    if (cordon__kernel_mounts_elsewhere(&mounts, NULL) < 0)
         cordon__path_list_free(&mounts);
     int rc = 0;
     int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -191,32 +190,23 @@ static int make_fence(void)
     return fd;
 }
 
-/* The mount table changed since the fence was made (or cannot be
- * watched): a mount made since would be granted with its parent. */
-static bool mounts_changed(void)
-{
-    struct pollfd watch = { .fd = mounts_fd, .events = POLLPRI };
-    return mounts_fd < 0 || poll(&watch, 1, 0) != 0;
-}
-
 int cordon__landlock_fence_ruleset(void)
 {
     pid_t pid = getpid();
+    unsigned generation = 0;
+    cordon__kernel_mounts_elsewhere(NULL, &generation);
     pthread_mutex_lock(&fence_lock);
-    /* A forked copy's fds of its parent's fence may be its own files by
-     * now (a daemon closes what it inherits): forgotten, not closed. */
+    /* A forked copy's fd of its parent's fence may be its own file by now
+     * (a daemon closes what it inherits): forgotten, not closed. */
     if (fence_pid != pid)
-        fence_fd = mounts_fd = -1;
-    if (fence_pid != pid || mounts_changed()) {
-        /* Made once per process, and again when a mount came or went; the
-         * watch is opened first so that no change while reading is missed. */
-        if (mounts_fd >= 0)
-            close(mounts_fd);
+        fence_fd = -1;
+    if (fence_pid != pid || generation != fence_generation) {
+        /* Made once per process, and again when a mount came or went. */
         if (fence_fd >= 0)
             close(fence_fd);
-        mounts_fd = open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
         fence_fd = make_fence();
         fence_pid = pid;
+        fence_generation = generation;
     }
     /* Each task holds a copy: a fence remade by another thread meanwhile
      * closes only the process's own. */

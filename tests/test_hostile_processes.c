@@ -339,11 +339,12 @@ static void test_without_namespaces_a_task_cannot_tune_the_caller_or_the_machine
     assert_int_equal(settings_opened, 0);
 }
 
-/* What a task writes through mounts of proc beneath a granted directory:
- * the caller's oom_score_adj by a proc mounted two levels down and by a
- * bind mount of that one file, and a file in a plain directory beside
+/* What a task reaches through mounts of proc beneath a directory it may
+ * write: the caller's oom_score_adj by a proc mounted two levels down and
+ * by a bind mount of that one file, and a file in a plain directory beside
  * them.  Bit 1: the caller's oom_score_adj through the proc, 2: through
- * the bound file, 4: the plain file (which must stay writable). */
+ * the bound file, 4: the plain file (which must stay writable), 8: the
+ * machine's processes listed through the proc. */
 struct nested_mounts {
     char top[64];
     pid_t caller;
@@ -371,21 +372,28 @@ static int writes_through_nested_mounts(cordon_ctx *ctx, void *arg)
     wrote |= write_text(path, "1000") ? 2 : 0;
     snprintf(path, sizeof path, "%s/plain/file", m->top);
     wrote |= write_text(path, "x") ? 4 : 0;
+    snprintf(path, sizeof path, "%s/a/proc", m->top);
+    DIR *dir = opendir(path);
+    for (struct dirent *e; dir && (e = readdir(dir));)
+        if (e->d_name[0] >= '1' && e->d_name[0] <= '9')
+            wrote |= 8;
+    if (dir)
+        closedir(dir);
     return wrote;
 }
 
-/* In a copy, in a mount namespace of its own (root): a first task makes
- * the fence, then proc is mounted beneath /tmp and one proc file bound
- * over a file there, then a task writes through them.  "rc wrote
- * oom_moved landlock" in `out`; exit 2 where no mount namespace could be
- * had. */
-static void write_through_mounts_made_later(int out)
+/* In a copy, in a mount namespace of its own (root): a first task, then
+ * proc is mounted beneath /var/tmp and one proc file bound over a file
+ * there, then a task reaches through them.  "rc wrote oom_moved
+ * confinement" in `out`; exit 2 where no mount namespace could be had. */
+static void reach_through_mounts_made_later(int out, bool without_namespaces)
 {
     if (unshare(CLONE_NEWNS) != 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
         _exit(2);
-    setenv("CORDON_NO_NAMESPACES", "1", 1);
+    if (without_namespaces)
+        setenv("CORDON_NO_NAMESPACES", "1", 1);
     struct nested_mounts m = { .caller = getpid() };
-    snprintf(m.top, sizeof m.top, "/tmp/cordon-nested-%d", (int)getpid());
+    snprintf(m.top, sizeof m.top, "/var/tmp/cordon-nested-%d", (int)getpid());
     cordon_task *t = cordon_function_task(writes_through_nested_mounts, &m);
     cordon_run(t); /* the fence is made before the mounts */
     char proc[96], oom[96], bound[96], plain[96];
@@ -406,8 +414,7 @@ static void write_through_mounts_made_later(int out)
     int rc = mounted ? cordon_run(t) : -1;
     const cordon_result *r = cordon_task_result(t);
     int moved = read_oom_score_adj(m.caller) - before;
-    dprintf(out, "%d %d %d %d", rc, mounted ? r->exit_code : -1, moved,
-            (r->confinement & CORDON_CONFINED_LANDLOCK) != 0);
+    dprintf(out, "%d %d %d %u", rc, mounted ? r->exit_code : -1, moved, r->confinement);
     cordon_task_free(t);
     umount(bound);
     umount(proc);
@@ -423,6 +430,40 @@ static void write_through_mounts_made_later(int out)
     _exit(0);
 }
 
+static void reach_through_mounts_without_namespaces(int out)
+{
+    reach_through_mounts_made_later(out, true);
+}
+
+static void reach_through_mounts_in_namespaces(int out)
+{
+    reach_through_mounts_made_later(out, false);
+}
+
+/* What the copy said: the task's bits, and whether it had `held`; fails
+ * on what the copy could not do, skips where it could not mount. */
+static int reached_through_mounts(void (*body)(int out), unsigned held, const char *lacking)
+{
+    char text[64];
+    int status = run_in_a_copy(body, text, sizeof text, "the tasks beside nested mounts took over 30 s");
+    assert_true(WIFEXITED(status));
+    if (WEXITSTATUS(status) == 2) {
+        print_message("skipped: no mount namespace of the test's own (root only)\n");
+        skip();
+    }
+    int rc, reached, moved;
+    unsigned confinement;
+    if (sscanf(text, "%d %d %d %u", &rc, &reached, &moved, &confinement) != 4)
+        fail_msg("the copy said: %s", text);
+    assert_int_equal(rc, 0);
+    if (!(confinement & held)) {
+        print_message("skipped: %s\n", lacking);
+        skip();
+    }
+    assert_int_equal(moved, 0);
+    return reached;
+}
+
 /* The fence left out the top-level /proc and /sys only: a proc mounted
  * anywhere else (a container runtime's, an administrator's), a cgroup
  * hierarchy or a bind mount of one file of /proc beneath a granted
@@ -434,24 +475,23 @@ static void write_through_mounts_made_later(int out)
 static void test_without_namespaces_no_mount_of_proc_is_writable(void **state)
 {
     (void)state;
-    char text[64];
-    int status = run_in_a_copy(write_through_mounts_made_later, text, sizeof text,
-                               "the tasks beside nested mounts took over 30 s");
-    assert_true(WIFEXITED(status));
-    if (WEXITSTATUS(status) == 2) {
-        print_message("skipped: no mount namespace of the test's own (root only)\n");
-        skip();
-    }
-    int rc, wrote, moved, landlock;
-    if (sscanf(text, "%d %d %d %d", &rc, &wrote, &moved, &landlock) != 4)
-        fail_msg("the copy said: %s", text);
-    assert_int_equal(rc, 0);
-    if (!landlock) {
-        print_message("skipped: no Landlock here\n");
-        skip();
-    }
-    assert_int_equal(wrote, 4); /* the plain file only */
-    assert_int_equal(moved, 0);
+    int reached = reached_through_mounts(reach_through_mounts_without_namespaces,
+                                         CORDON_CONFINED_LANDLOCK, "no Landlock here");
+    assert_int_equal(reached & 7, 4); /* the plain file only */
+}
+
+/* With namespaces the task's view is a copy of the caller's, and a proc
+ * mounted elsewhere than /proc came along: the task listed the machine's
+ * processes past its pid namespace, and (as root) raised the caller's
+ * oom_score_adj to 1000 through it and through a bind of that one file.
+ * The init covers every mount of the kernel's file systems outside /proc
+ * and /sys. */
+static void test_in_namespaces_no_second_proc_shows_through(void **state)
+{
+    (void)state;
+    int reached = reached_through_mounts(reach_through_mounts_in_namespaces,
+                                         CORDON_CONFINED_PID_NAMESPACE, "no pid namespace here");
+    assert_int_equal(reached, 4); /* the plain file only */
 }
 
 static int reports_its_io_class(cordon_ctx *ctx, void *arg)
@@ -718,6 +758,7 @@ int main(void)
         cmocka_unit_test(test_a_task_cannot_see_or_tune_the_caller),
         cmocka_unit_test(test_without_namespaces_a_task_cannot_tune_the_caller_or_the_machine),
         cmocka_unit_test(test_without_namespaces_no_mount_of_proc_is_writable),
+        cmocka_unit_test(test_in_namespaces_no_second_proc_shows_through),
         cmocka_unit_test(test_a_task_takes_no_real_time_priority),
         cmocka_unit_test(test_a_task_does_not_inherit_a_real_time_policy),
         cmocka_unit_test(test_a_task_does_not_inherit_a_real_time_io_class),
