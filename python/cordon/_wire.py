@@ -36,6 +36,7 @@ import pathlib
 import pickle
 import re
 import sys
+import traceback
 import types
 import uuid
 
@@ -354,6 +355,31 @@ class _Unpickler(pickle._Unpickler):
             return rebuildable_exception(found)
         return (found in _SAFE_TYPES or found in self._types
                 or found.__module__ in self._modules)
+
+
+def _shows_control(text):
+    return not text.isprintable() and any(
+        not c.isprintable() and c not in "\n\t" for c in text)
+
+
+def escaped_exception(exc):
+    """A task's exception with its words as printable() shows them (its
+    string args and notes), or None where what Python would print of it
+    (its chain and groups included) still holds a control character: an
+    OSError's strerror, a SyntaxError's text, a class's own __str__.  A
+    rebuilt exception is raised in the caller as itself, and the
+    traceback of one that reaches the top is written to the caller's
+    terminal as it is (an ESC sequence in a message retitled and cleared
+    it)."""
+    try:
+        exc.args = tuple(printable(a) if type(a) is str else a for a in exc.args)
+        notes = exc.__dict__.get("__notes__")
+        if type(notes) is list:
+            exc.__notes__ = [printable(n) if type(n) is str else n for n in notes]
+        shown = "".join(traceback.format_exception(exc))
+    except Exception:
+        return None
+    return None if _shows_control(shown) else exc
 
 
 def printable(text):

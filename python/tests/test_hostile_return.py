@@ -7,6 +7,7 @@ import io
 import os
 import pickle
 import sys
+import traceback
 
 import pytest
 
@@ -309,6 +310,41 @@ def test_a_task_s_words_reach_the_caller_without_control_bytes():
         assert not any(c in text for c in "\x1b\x07\x9b"), repr(text)
     assert "\\x1b]0;title\\x07" in str(raised) and "\\x9b31m" in str(raised)
     assert "\n" in raised.exc_out and "\t" in raised.exc_out
+
+
+def raise_with_escapes():
+    exc = ValueError("clear \x1b[2J title \x1b]0;pwned\x07 end")
+    exc.add_note("note \x1b[2K")
+    raise exc
+
+
+def shown(exc):
+    return "".join(traceback.format_exception(exc))
+
+
+def test_a_rebuilt_exception_s_words_reach_the_caller_without_control_bytes():
+    # A task's ValueError was raised in the caller as itself, its message
+    # and notes as the task wrote them: the traceback of it drove the
+    # caller's terminal.  Its words are escaped as a RemoteError's are.
+    raised = outcome(FunctionTask(raise_with_escapes))
+    assert type(raised) is ValueError
+    assert not _controls(shown(raised)), repr(shown(raised))
+    assert "\\x1b]0;pwned\\x07" in str(raised)
+    assert any("note \\x1b[2K" == n for n in raised.__notes__)
+
+
+@pytest.mark.parametrize("exc", [OSError(2, "gone \x1b[2J", "file\x1b]0;t\x07"),
+                                 SyntaxError("bad", ("f.py", 1, 1, "x\x1b[2J\n", 1, 2))],
+                         ids=["OSError", "SyntaxError"])
+def test_a_rebuilt_exception_whose_words_cannot_be_escaped_is_a_remote_error(exc):
+    raised = outcome(forged(raise_envelope(pickle.dumps(exc), type(exc).__module__,
+                                           type(exc).__qualname__)))
+    assert type(raised) is cordon.RemoteError
+    assert not _controls(shown(raised)), repr(shown(raised))
+
+
+def _controls(text):
+    return any(not c.isprintable() and c not in "\n\t" for c in text)
 
 
 def test_a_profile_naming_one_table_from_every_function_is_refused():
