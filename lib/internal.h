@@ -522,6 +522,10 @@ void cordon__launch_release(cordon__launch *launch);
  * cordon__spare_close once the child has joined it. */
 void cordon__spare_take(cordon__launch *launch);
 void cordon__spare_close(cordon__launch *launch);
+/* The caller is out of fds (a task's start failed with EMFILE or ENFILE):
+ * a running keeper is ended and no spare is made again in this process.
+ * True if one was, whose fds the start may try again without. */
+bool cordon__spares_give_up(void);
 /* The keeper (lib/spare_keeper.c), a copy of the caller that makes them. */
 #define CORDON__SPARES_AHEAD 2
 #define CORDON__KEEPER_CANNOT_MAKE 3 /* its exit status: its maker failed */

@@ -767,12 +767,9 @@ static int follow_init(cordon__launch *l, cordon__attempt_state *s)
     return 0;
 }
 
-int cordon__spawn(cordon_task *t, cordon__launch *l, cordon__attempt_state *s)
+/* The child, made or not: -errno before any child exists. */
+static int start_child(cordon_task *t, cordon__launch *l, cordon__attempt_state *s)
 {
-    int rc = prepare(t, l, s);
-    if (rc < 0)
-        return rc;
-    cordon__spare_take(l);
     /* Signals stay blocked across the fork so that no handler of the
      * caller's runs in the child before it resets them all. */
     sigset_t all, previous;
@@ -780,12 +777,24 @@ int cordon__spawn(cordon_task *t, cordon__launch *l, cordon__attempt_state *s)
     pthread_sigmask(SIG_SETMASK, &all, &previous);
     /* Before the fork: a quick task may be done before the fork returns. */
     s->started_ns = cordon__now_ns();
-    if (t->kind == KIND_FUNCTION)
-        rc = fork_child(l, s);
-    else
-        rc = start_command(l, s, command_may_share_memory(l));
+    int rc = t->kind == KIND_FUNCTION ? fork_child(l, s)
+                                      : start_command(l, s, command_may_share_memory(l));
     pthread_sigmask(SIG_SETMASK, &previous, NULL);
+    return rc;
+}
+
+int cordon__spawn(cordon_task *t, cordon__launch *l, cordon__attempt_state *s)
+{
+    int rc = prepare(t, l, s);
+    if (rc < 0)
+        return rc;
+    cordon__spare_take(l);
+    rc = start_child(t, l, s);
     /* The child joined the spare, or holds its own copies of the fds. */
     cordon__spare_close(l);
+    /* No child was made (the clone's pidfd had no fd left): without the
+     * keeper's fds, as without spares, it may fit. */
+    if ((rc == -EMFILE || rc == -ENFILE) && cordon__spares_give_up())
+        rc = start_child(t, l, s);
     return rc < 0 ? rc : follow_init(l, s);
 }
