@@ -486,7 +486,8 @@ static int prepare(cordon_task *t, cordon__launch *l, cordon__attempt_state *s)
      * filter" lifts the limits on its own calls, not its fence around the
      * caller (it still cannot signal the caller or its sibling tasks). */
     l->landlock_ruleset = cordon__landlock_ruleset();
-    l->namespaces = cordon__namespaces_available();
+    if ((rc = cordon__namespaces_available(&l->namespaces)) < 0)
+        return rc;
     /* The task's own ruleset, if it has file rules, replaces the shared one. */
     if ((rc = cordon__isolation_prepare(t, l)) < 0)
         return rc;

@@ -99,7 +99,10 @@ int cordon__leave_callers_keyrings(void);
 #define CORDON__NAMESPACE_IPC  16u  /* System V IPC and POSIX message queues */
 #define CORDON__NAMESPACE_UTS  32u  /* only when a task asks: a hostname of its own */
 #define CORDON__NAMESPACE_CGROUP 64u /* only when a task asks: its cgroup is its root */
-unsigned cordon__namespaces_available(void);
+/* The namespaces the machine gives (probed once per process) in
+ * *available; -errno (EAGAIN, ENOMEM, EMFILE, ENFILE) where the probe was
+ * short of processes, memory or fds and could not tell: not kept. */
+int cordon__namespaces_available(unsigned *available);
 /* Child side: unshares `what` (the pid namespace takes effect for the
  * children) and maps the caller's own uid and gid in a user namespace. */
 int cordon__enter_namespaces(unsigned what);
