@@ -485,6 +485,8 @@ static int prepare(cordon_task *t, cordon__launch *l, cordon__attempt_state *s)
     /* Every task gets the Landlock scope, with or without a policy: "no
      * filter" lifts the limits on its own calls, not its fence around the
      * caller (it still cannot signal the caller or its sibling tasks). */
+    if ((rc = cordon__landlock_prepare()) < 0)
+        return rc;
     l->landlock_ruleset = cordon__landlock_ruleset();
     if ((rc = cordon__namespaces_available(&l->namespaces)) < 0)
         return rc;
@@ -504,6 +506,8 @@ static int prepare(cordon_task *t, cordon__launch *l, cordon__attempt_state *s)
         if (fence >= 0) {
             l->landlock_ruleset = fence;
             l->closes_ruleset = true;
+        } else if (fence != -EOPNOTSUPP) {
+            return fence; /* not made now: no task runs without it */
         }
     }
     int dumpable = prctl(PR_GET_DUMPABLE, 0, 0, 0, 0);

@@ -27,10 +27,15 @@ int  cordon__capability_plan_prepare(cordon__capability_plan *plan);
  * (made once; -1 when the kernel has no Landlock) and the kernel's ABI. */
 int cordon__landlock_ruleset(void);
 int cordon__landlock_abi(void);
+/* Makes that ruleset if it is not made yet: 0, or -errno where the kernel
+ * has Landlock but no fd or memory was left to make it (not kept: a task
+ * fails with it rather than run without its domain). */
+int cordon__landlock_prepare(void);
 /* Parent side (landlock_fence.c): the ruleset of a task without a mount
  * namespace, which also refuses writing beneath /proc, /sys and every
  * other mount of the kernel's file systems; a new fd the caller closes,
- * or -1 where Landlock cannot make it (before ABI 2). */
+ * -EOPNOTSUPP where Landlock cannot make it (before ABI 2), or another
+ * -errno where it could not be made now (no fd or memory left). */
 int cordon__landlock_fence_ruleset(void);
 
 /* Parent side (kernel_mounts.c): the mount points of the kernel's file

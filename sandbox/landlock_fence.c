@@ -39,7 +39,7 @@
 #include "confine.h"
 #include "landlock_abi.h"
 
-static int fence_fd = -1;
+static int fence_fd = -EOPNOTSUPP; /* or -errno: none made */
 static unsigned fence_generation; /* of the kernel's mounts it left out */
 static pid_t fence_pid;
 static pthread_mutex_t fence_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -71,7 +71,16 @@ static bool kernel_file_system(int fd)
  * file systems (kernel_mounts.c), as absolute paths. */
 typedef struct fenced {
     const cordon__path_list *mounts;
+    int shortage;  /* -errno: an entry left out for want of an fd or memory */
 } fenced;
+
+/* An entry that could not be opened for want of an fd or memory would be
+ * left out of this fence, which is kept: noted, and the fence not made. */
+static void note_shortage(const fenced *f)
+{
+    if (errno == EMFILE || errno == ENFILE || errno == ENOMEM)
+        ((fenced *)f)->shortage = -errno;
+}
 
 static bool is_fenced(const fenced *f, const char *path)
 {
@@ -123,8 +132,10 @@ static void grant_entry(int ruleset, int dir_fd, const char *dir_path, const cha
         is_fenced(f, path))
         return;
     int fd = openat(dir_fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0)
+    if (fd < 0) {
+        note_shortage(f);
         return;
+    }
     struct stat st;
     if (fstat(fd, &st) == 0 && !S_ISLNK(st.st_mode)) {
         if (!holds_fenced(f, path))
@@ -141,6 +152,7 @@ static void grant_beneath(int ruleset, int dir_fd, const char *dir_path, const f
     int fd = openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     DIR *dir = fd < 0 ? NULL : fdopendir(fd);
     if (!dir) {
+        note_shortage(f);
         if (fd >= 0)
             close(fd);
         return;
@@ -164,8 +176,9 @@ static int grant_all_but_the_fenced(int ruleset, int abi)
     if (root < 0) {
         rc = -errno;
     } else {
-        fenced f = { &mounts };
+        fenced f = { &mounts, 0 };
         grant_beneath(ruleset, root, "", &f, abi, 0);
+        rc = f.shortage;
         close(root);
     }
     cordon__path_list_free(&mounts);
@@ -176,16 +189,17 @@ static int make_fence(void)
 {
     int abi = cordon__landlock_abi();
     if (abi < 2)
-        return -1;
+        return -EOPNOTSUPP;
     struct ruleset_attributes attributes = { .handled_access_fs = write_rights(abi) };
     if (abi >= 6)
         attributes.scoped = SCOPE_SIGNAL | SCOPE_ABSTRACT_UNIX_SOCKET;
     int fd = (int)syscall(SYS_landlock_create_ruleset, &attributes, sizeof attributes, 0);
     if (fd < 0)
-        return -1;
-    if (grant_all_but_the_fenced(fd, abi) < 0) {
+        return -errno;
+    int rc = grant_all_but_the_fenced(fd, abi);
+    if (rc < 0) {
         close(fd);
-        return -1;
+        return rc;
     }
     return fd;
 }
@@ -199,18 +213,23 @@ int cordon__landlock_fence_ruleset(void)
     /* A forked copy's fd of its parent's fence may be its own file by now
      * (a daemon closes what it inherits): forgotten, not closed. */
     if (fence_pid != pid)
-        fence_fd = -1;
+        fence_fd = -EOPNOTSUPP;
     if (fence_pid != pid || generation != fence_generation) {
-        /* Made once per process, and again when a mount came or went. */
+        /* Made once per process, and again when a mount came or went; a
+         * fence that could not be made for want of an fd or memory is not
+         * kept (every later task would have run without it). */
         if (fence_fd >= 0)
             close(fence_fd);
         fence_fd = make_fence();
-        fence_pid = pid;
+        bool keep = fence_fd >= 0 || fence_fd == -EOPNOTSUPP;
+        fence_pid = keep ? pid : 0;
         fence_generation = generation;
     }
     /* Each task holds a copy: a fence remade by another thread meanwhile
      * closes only the process's own. */
-    int fd = fence_fd < 0 ? -1 : fcntl(fence_fd, F_DUPFD_CLOEXEC, 3);
+    int fd = fence_fd;
+    if (fd >= 0 && (fd = fcntl(fence_fd, F_DUPFD_CLOEXEC, 3)) < 0)
+        fd = -errno;
     pthread_mutex_unlock(&fence_lock);
     return fd;
 }
