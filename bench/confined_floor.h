@@ -108,9 +108,11 @@ static inline void floor_plan_prepare(floor_plan *plan)
 {
     if (cordon__capability_plan_prepare(&plan->capabilities) != 0)
         abort();
-    plan->namespaces = cordon__namespaces_available() &
-                       (CORDON__NAMESPACE_USER | CORDON__NAMESPACE_PID |
-                        CORDON__NAMESPACE_MOUNT | CORDON__NAMESPACE_IPC);
+    unsigned available = 0;
+    if (cordon__namespaces_available(&available) < 0)
+        abort();
+    plan->namespaces = available & (CORDON__NAMESPACE_USER | CORDON__NAMESPACE_PID |
+                                    CORDON__NAMESPACE_MOUNT | CORDON__NAMESPACE_IPC);
     plan->landlock_scope = cordon__landlock_ruleset();
     plan->runs_as_root = geteuid() == 0;
     cordon__tmpfs_options(plan->tmpfs_options, 0);

@@ -856,8 +856,27 @@ int cordon__task_clone_entry(void *launch)
  * normal policy (its nice value stays the caller's, which RLIMIT_NICE 0
  * then keeps it from lowering).  Leaving a real-time policy for
  * SCHED_OTHER needs no privilege. */
+#define IOPRIO_WHO_PROCESS 1
+#define IOPRIO_CLASS_SHIFT 13
+#define IOPRIO_CLASS_RT 1
+
+/* The real-time I/O class is the disk's SCHED_FIFO: a task holding the
+ * caller's (ionice -c1: a recorder, a database's log writer) would go
+ * before every other process's reads and writes, the caller's own among
+ * them.  It gets the class of its nice value instead (IOPRIO_CLASS_NONE,
+ * no privilege needed); a best-effort or idle class it may take anyway. */
+static void leave_real_time_io(const cordon__launch *l)
+{
+    long io = syscall(SYS_ioprio_get, IOPRIO_WHO_PROCESS, 0);
+    if (io < 0 || (io >> IOPRIO_CLASS_SHIFT) != IOPRIO_CLASS_RT)
+        return;
+    if (syscall(SYS_ioprio_set, IOPRIO_WHO_PROCESS, 0, 0) != 0)
+        fail(l->setup, STEP_RESOURCE_LIMITS, -errno);
+}
+
 static void leave_real_time(const cordon__launch *l)
 {
+    leave_real_time_io(l);
     int policy = sched_getscheduler(0);
     if (policy < 0)
         return;

@@ -218,6 +218,7 @@ typedef struct cordon__launch {
     bool started_in_v2_cgroup;                   /* clone3 put it there: no write needed */
     int landlock_ruleset;                        /* -1: none */
     bool owns_ruleset;                           /* the task's file rules: closed after the run */
+    bool closes_ruleset;                         /* the fence's copy: closed after the run */
     char *const *tmpfs_paths;                    /* mounted by the init, in the task's namespace */
     char tmpfs_options[64];                      /* theirs and /dev/shm's (cordon__tmpfs_options) */
     size_t tmpfs_count;
@@ -236,6 +237,8 @@ typedef struct cordon__launch {
      * another), or none at all where a rule lets the task write the root. */
     char **writable_trees;
     size_t writable_tree_count;
+    cordon__file_identity *writable_tree_ids;    /* each tree as the parent resolved it */
+    cordon__path_list hidden_mounts;             /* the kernel's, the init covers (mount namespace) */
     int *writable_tree_fds;                      /* one per writable tree, for the init's clones
                                                     (it allocates nothing) */
     bool view_stays_writable;
@@ -532,6 +535,10 @@ void cordon__launch_release(cordon__launch *launch);
  * cordon__spare_close once the child has joined it. */
 void cordon__spare_take(cordon__launch *launch);
 void cordon__spare_close(cordon__launch *launch);
+/* The caller is out of fds (a task's start failed with EMFILE or ENFILE):
+ * a running keeper is ended and no spare is made again in this process.
+ * True if one was, whose fds the start may try again without. */
+bool cordon__spares_give_up(void);
 /* The keeper (lib/spare_keeper.c), a copy of the caller that makes them. */
 #define CORDON__SPARES_AHEAD 2
 #define CORDON__KEEPER_CANNOT_MAKE 3 /* its exit status: its maker failed */

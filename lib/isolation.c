@@ -460,7 +460,18 @@ static int plan_writable_trees(cordon__launch *l)
             free(real[i]);
     }
     free(real);
+    cordon__file_identity *ids = calloc(kept + 1, sizeof *ids);
+    if (!ids) {
+        for (size_t i = 0; i < kept; i++)
+            free(trees[i]);
+        free(trees);
+        free(fds);
+        return -ENOMEM;
+    }
+    for (size_t i = 0; i < kept; i++)
+        ids[i] = cordon__planned_identity(trees[i]);
     l->writable_trees = trees;
+    l->writable_tree_ids = ids;
     l->writable_tree_fds = fds;
     l->writable_tree_count = l->view_stays_writable ? 0 : kept;
     return 0;
@@ -598,11 +609,13 @@ void cordon__isolation_release(cordon__launch *l)
     l->writable_trees = NULL;
     free(l->writable_tree_fds);
     l->writable_tree_fds = NULL;
+    free(l->writable_tree_ids);
+    l->writable_tree_ids = NULL;
     l->writable_tree_count = 0;
     l->view_stays_writable = false;
-    if (l->owns_ruleset && l->landlock_ruleset >= 0)
+    if ((l->owns_ruleset || l->closes_ruleset) && l->landlock_ruleset >= 0)
         close(l->landlock_ruleset);
-    l->owns_ruleset = false;
+    l->owns_ruleset = l->closes_ruleset = false;
     l->landlock_ruleset = -1;
 }
 

@@ -21,6 +21,9 @@
  * never takes its parent's spares (they are the parent's, and the socket
  * would be shared), and starts its own.
  *
+ * A caller that runs out of open files (a task's start failing with
+ * EMFILE or ENFILE) gets no spares from then on (cordon__spares_give_up).
+ *
  * CORDON_NO_SPARE_NAMESPACES in the environment turns spares off (every
  * namespace made inline): for a comparison, or a machine where a
  * long-lived copy of the caller is unwelcome.
@@ -260,6 +263,25 @@ void cordon__spare_close(cordon__launch *l)
 {
     close_fd(&l->spare_user_fd);
     close_fd(&l->spare_net_fd);
+}
+
+/* A caller at its open-file limit: the keeper's socket and pidfd, held
+ * for the process's life, and a spare's two fds, held until the child has
+ * joined it, are fds a task's start needed (a command whose start took a
+ * spare failed with EMFILE some 3 fds short of the limit, where it ran
+ * without spares).  Ended, and never started again in this process. */
+bool cordon__spares_give_up(void)
+{
+    pthread_mutex_lock(&lock);
+    if (keeper.owner != getpid())
+        forget_the_parent_s(false);
+    bool had = keeper.socket >= 0;
+    if (had) {
+        end_keeper();
+        keeper.given_up = true;
+    }
+    pthread_mutex_unlock(&lock);
+    return had;
 }
 
 void cordon_release_spares(void)

@@ -485,18 +485,30 @@ static int prepare(cordon_task *t, cordon__launch *l, cordon__attempt_state *s)
     /* Every task gets the Landlock scope, with or without a policy: "no
      * filter" lifts the limits on its own calls, not its fence around the
      * caller (it still cannot signal the caller or its sibling tasks). */
+    if ((rc = cordon__landlock_prepare()) < 0)
+        return rc;
     l->landlock_ruleset = cordon__landlock_ruleset();
-    l->namespaces = cordon__namespaces_available();
+    if ((rc = cordon__namespaces_available(&l->namespaces)) < 0)
+        return rc;
     /* The task's own ruleset, if it has file rules, replaces the shared one. */
     if ((rc = cordon__isolation_prepare(t, l)) < 0)
+        return rc;
+    /* With one, the kernel's file systems mounted elsewhere in the
+     * caller's view come along: the init covers them. */
+    if ((l->namespaces & CORDON__NAMESPACE_MOUNT) &&
+        (rc = cordon__kernel_mounts_elsewhere(&l->hidden_mounts, NULL)) < 0)
         return rc;
     /* Without a mount namespace the task sees the machine's /proc and /sys:
      * the fence keeps it from writing there (the caller's /proc/PID files,
      * the kernel's settings, its own cgroup's membership). */
     if (!l->owns_ruleset && !(l->namespaces & CORDON__NAMESPACE_MOUNT) && l->landlock_ruleset >= 0) {
         int fence = cordon__landlock_fence_ruleset();
-        if (fence >= 0)
+        if (fence >= 0) {
             l->landlock_ruleset = fence;
+            l->closes_ruleset = true;
+        } else if (fence != -EOPNOTSUPP) {
+            return fence; /* not made now: no task runs without it */
+        }
     }
     int dumpable = prctl(PR_GET_DUMPABLE, 0, 0, 0, 0);
     l->dumpable = dumpable > 0;
@@ -616,6 +628,7 @@ void cordon__launch_release(cordon__launch *l)
     close_fd(&l->listener_socket);
     cordon__spare_close(l);
     cordon__isolation_release(l);
+    cordon__path_list_free(&l->hidden_mounts);
     cordon__cgroup_destroy(&l->cgroup);
     free_strings(l->exec_paths);
     free_strings(l->envp);
@@ -793,12 +806,9 @@ static int follow_init(cordon__launch *l, cordon__attempt_state *s)
     return 0;
 }
 
-int cordon__spawn(cordon_task *t, cordon__launch *l, cordon__attempt_state *s)
+/* The child, made or not: -errno before any child exists. */
+static int start_child(cordon_task *t, cordon__launch *l, cordon__attempt_state *s)
 {
-    int rc = prepare(t, l, s);
-    if (rc < 0)
-        return rc;
-    cordon__spare_take(l);
     /* Signals stay blocked across the fork so that no handler of the
      * caller's runs in the child before it resets them all. */
     sigset_t all, previous;
@@ -808,12 +818,24 @@ int cordon__spawn(cordon_task *t, cordon__launch *l, cordon__attempt_state *s)
     s->started_ns = cordon__now_ns();
     cordon__attempt_deadline(t, s);
     l->deadline_ns = s->deadline_ns;
-    if (t->kind == KIND_FUNCTION)
-        rc = fork_child(l, s);
-    else
-        rc = start_command(l, s, command_may_share_memory(l));
+    int rc = t->kind == KIND_FUNCTION ? fork_child(l, s)
+                                      : start_command(l, s, command_may_share_memory(l));
     pthread_sigmask(SIG_SETMASK, &previous, NULL);
+    return rc;
+}
+
+int cordon__spawn(cordon_task *t, cordon__launch *l, cordon__attempt_state *s)
+{
+    int rc = prepare(t, l, s);
+    if (rc < 0)
+        return rc;
+    cordon__spare_take(l);
+    rc = start_child(t, l, s);
     /* The child joined the spare, or holds its own copies of the fds. */
     cordon__spare_close(l);
+    /* No child was made (the clone's pidfd had no fd left): without the
+     * keeper's fds, as without spares, it may fit. */
+    if ((rc == -EMFILE || rc == -ENFILE) && cordon__spares_give_up())
+        rc = start_child(t, l, s);
     return rc < 0 ? rc : follow_init(l, s);
 }

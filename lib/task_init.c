@@ -189,7 +189,7 @@ static int read_only_but_granted(const cordon__launch *l, writable_trees *trees)
     /* The init's copy of the launch: its own to write. */
     int *rule_tree = l->writable_tree_fds;
     for (size_t i = 0; i < l->writable_tree_count; i++) {
-        rule_tree[i] = cordon__clone_tree(l->writable_trees[i], true);
+        rule_tree[i] = cordon__clone_planned_tree(l->writable_trees[i], &l->writable_tree_ids[i]);
         if (rule_tree[i] < 0 && rule_tree[i] != -ENOENT)
             return rule_tree[i];
     }
@@ -202,9 +202,21 @@ static int read_only_but_granted(const cordon__launch *l, writable_trees *trees)
     int rc = cordon__mount_everything_read_only();
     for (size_t i = 0; i < l->writable_tree_count && rc == 0; i++) {
         if (rule_tree[i] >= 0)
-            rc = cordon__mount_clone(rule_tree[i], l->writable_trees[i]);
+            rc = cordon__mount_clone_on_planned(rule_tree[i], l->writable_trees[i],
+                                                &l->writable_tree_ids[i]);
         rule_tree[i] = -1;
     }
+    return rc;
+}
+
+/* The kernel's file systems mounted elsewhere in the caller's view (a
+ * second proc, a cgroup hierarchy), covered before anything is cloned
+ * from the view, so that no clone takes one along. */
+static int hide_kernel_mounts(const cordon__launch *l)
+{
+    int rc = 0;
+    for (size_t i = 0; i < l->hidden_mounts.count && rc == 0; i++)
+        rc = cordon__hide_kernel_mount(l->hidden_mounts.paths[i]);
     return rc;
 }
 
@@ -224,6 +236,7 @@ static int mount_task_view(const cordon__launch *l)
     bool read_only_view = l->owns_ruleset && !l->view_stays_writable;
     int rc;
     if ((rc = cordon__keep_mounts_apart(read_only_view)) < 0 ||
+        (rc = hide_kernel_mounts(l)) < 0 ||
         (rc = read_only_but_granted(l, &trees)) < 0 || (rc = cordon__mount_own_proc()) < 0 ||
         (rc = cordon__make_sys_read_only()) < 0 ||
         (l->runs_as_root && (rc = cordon__protect_kernel_settings()) < 0) ||

@@ -22,7 +22,14 @@ static struct {
     char v1_memory_parent[4096];
     char v1_pids_parent[4096];
 } places;
-static pthread_once_t places_once = PTHREAD_ONCE_INIT;
+/* Found once per process, by the first task that needs a cgroup; not
+ * where a file could not be read for want of an fd or memory, which says
+ * nothing of the machine (kept, every later task of the process ran
+ * without a cgroup: its memory limit an RLIMIT_AS, its process limit its
+ * user's RLIMIT_NPROC). */
+static pthread_mutex_t places_lock = PTHREAD_MUTEX_INITIALIZER;
+static bool places_known;
+static int places_shortage; /* -errno, while finding them */
 static atomic_uint cgroup_sequence;
 
 static int read_file(const char *path, char *buffer, size_t size)
@@ -84,10 +91,19 @@ static bool has_word_in_list(const char *comma_list, const char *word)
 
 /* The caller's own cgroup in one hierarchy, from /proc/self/cgroup:
  * "0::/path" for v2, "N:memory:/path" for v1 controllers. */
+static void note_shortage(int error)
+{
+    if (error == EMFILE || error == ENFILE || error == ENOMEM)
+        places_shortage = -error;
+}
+
 static bool own_cgroup(const char *controller, char *path, size_t size)
 {
     char text[8192];
-    if (read_file("/proc/self/cgroup", text, sizeof text) <= 0)
+    int n = read_file("/proc/self/cgroup", text, sizeof text);
+    if (n < 0)
+        note_shortage(-n);
+    if (n <= 0)
         return false;
     char *line_state = NULL;
     for (char *line = strtok_r(text, "\n", &line_state); line;
@@ -114,8 +130,10 @@ static bool own_cgroup(const char *controller, char *path, size_t size)
 static bool mount_point(bool v2, const char *controller, char *out, size_t size)
 {
     FILE *f = fopen("/proc/self/mountinfo", "re");
-    if (!f)
+    if (!f) {
+        note_shortage(errno);
         return false;
+    }
     char line[4096];
     bool found = false;
     while (!found && fgets(line, sizeof line, f)) {
@@ -151,7 +169,9 @@ static void find_v2_parent(const char *mode)
     }
     char path[4200], enabled[1024];
     snprintf(path, sizeof path, "%s/cgroup.subtree_control", places.v2_parent);
-    if (read_file(path, enabled, sizeof enabled) < 0) {
+    int n = read_file(path, enabled, sizeof enabled);
+    if (n < 0) {
+        note_shortage(-n);
         places.v2_parent[0] = '\0';
         return;
     }
@@ -185,6 +205,23 @@ static void find_places(void)
     for (size_t i = 0; i < sizeof parents / sizeof *parents; i++)
         if (parents[i][0])
             cordon__cgroup_sweep_orphans(parents[i]);
+}
+
+static int know_places(void)
+{
+    int rc = 0;
+    pthread_mutex_lock(&places_lock);
+    if (!places_known) {
+        places_shortage = 0;
+        memset(&places, 0, sizeof places);
+        find_places();
+        rc = places_shortage;
+        places_known = rc == 0;
+        if (rc < 0)
+            memset(&places, 0, sizeof places);
+    }
+    pthread_mutex_unlock(&places_lock);
+    return rc;
 }
 
 /* Records `path` (now owned by cg) and opens its cgroup.procs. */
@@ -329,8 +366,10 @@ int cordon__cgroup_create(cordon__cgroup *cg, uint64_t memory_bytes, uint64_t ma
     cordon__cgroup_init_empty(cg);
     if (!memory_bytes && !max_processes && !contain && !count_memory)
         return 0; /* nothing to find the machine's cgroups for */
-    pthread_once(&places_once, find_places);
-    int rc = create_v2(cg, memory_bytes, max_processes, contain, count_memory);
+    int rc = know_places();
+    if (rc < 0)
+        return rc;
+    rc = create_v2(cg, memory_bytes, max_processes, contain, count_memory);
     bool v1_memory = memory_bytes ? cg->memory_dir < 0 : count_memory && cg->peak_dir < 0;
     if (rc == 0 && v1_memory && places.v1_memory_parent[0]) {
         int index = make_dir(cg, places.v1_memory_parent, CGROUP_V1);

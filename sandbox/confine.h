@@ -27,10 +27,36 @@ int  cordon__capability_plan_prepare(cordon__capability_plan *plan);
  * (made once; -1 when the kernel has no Landlock) and the kernel's ABI. */
 int cordon__landlock_ruleset(void);
 int cordon__landlock_abi(void);
-/* Parent side (landlock_fence.c): the shared ruleset of a task without a
- * mount namespace, which also refuses writing beneath /proc and /sys;
- * -1 where Landlock cannot make it (before ABI 2). */
+/* Makes that ruleset if it is not made yet: 0, or -errno where the kernel
+ * has Landlock but no fd or memory was left to make it (not kept: a task
+ * fails with it rather than run without its domain). */
+int cordon__landlock_prepare(void);
+/* Parent side (landlock_fence.c): the ruleset of a task without a mount
+ * namespace, which also refuses writing beneath /proc, /sys and every
+ * other mount of the kernel's file systems; a new fd the caller closes,
+ * -EOPNOTSUPP where Landlock cannot make it (before ABI 2), or another
+ * -errno where it could not be made now (no fd or memory left). */
 int cordon__landlock_fence_ruleset(void);
+
+/* Parent side (kernel_mounts.c): the mount points of the kernel's file
+ * systems of settings and processes (proc, sysfs, cgroup, debugfs, ...)
+ * in the caller's mount namespace.  0 or -errno; free with
+ * cordon__path_list_free. */
+typedef struct cordon__path_list {
+    char **paths;
+    size_t count;
+} cordon__path_list;
+int cordon__kernel_mounts(cordon__path_list *out);
+void cordon__path_list_free(cordon__path_list *list);
+/* Those not beneath /proc or /sys, as last read (again only when the
+ * mount table changed): a copy in `copy` (unless NULL) and in
+ * `generation` a number that moves on with each reading.  0 or -errno. */
+int cordon__kernel_mounts_elsewhere(cordon__path_list *copy, unsigned *generation);
+/* In the task's mount namespace (hidden_mounts.c): covers the mount at
+ * `path`, one of those, with an empty read-only tmpfs (mode 000) or, for
+ * a file, an empty read-only file (mode 000).  0 where nothing is there any more;
+ * -ESTALE where a link now lies on the way.  Raw system calls. */
+int cordon__hide_kernel_mount(const char *path);
 
 /* Parent side (landlock_rules.c): a ruleset of a task's own that refuses
  * every file access but those granted (and carries the scopes of the
@@ -78,7 +104,11 @@ int cordon__leave_callers_keyrings(void);
 #define CORDON__NAMESPACE_IPC  16u  /* System V IPC and POSIX message queues */
 #define CORDON__NAMESPACE_UTS  32u  /* only when a task asks: a hostname of its own */
 #define CORDON__NAMESPACE_CGROUP 64u /* only when a task asks: its cgroup is its root */
-unsigned cordon__namespaces_available(void);
+/* The namespaces the machine gives (probed once per process, and again
+ * when its ids or dumpability change) in *available; -errno (EAGAIN,
+ * ENOMEM, EMFILE, ENFILE) where the probe was short of processes, memory
+ * or fds and could not tell: not kept. */
+int cordon__namespaces_available(unsigned *available);
 /* Why the last probe found fewer namespaces than a task may ask for: a
  * static text. */
 const char *cordon__namespaces_missing_why(void);
@@ -144,6 +174,19 @@ int cordon__mount_bind(const cordon__bind *bind, int clone);
 int cordon__mount_everything_read_only(void);
 int cordon__clone_tree(const char *path, bool files_only);
 int cordon__mount_clone(int tree, const char *target);
+/* A writable path's tree as the parent resolved it (realpath, then this):
+ * inode 0 where it could not.  The init clones it, and mounts the clone
+ * back, only where the path still leads to that file without a link: a
+ * component swapped for a link since (by a sibling of the task's user)
+ * is -ESTALE, never another tree made writable.  Raw system calls. */
+typedef struct cordon__file_identity {
+    dev_t device;
+    ino_t inode;
+} cordon__file_identity;
+cordon__file_identity cordon__planned_identity(const char *path);
+int cordon__clone_planned_tree(const char *path, const cordon__file_identity *planned);
+int cordon__mount_clone_on_planned(int tree, const char *target,
+                                   const cordon__file_identity *planned);
 /* In the task's mount namespace (minimal_dev.c): a tmpfs over /dev with
  * only null, zero, full, random, urandom and tty (the caller's nodes,
  * bound), a devpts of its own at /dev/pts with the ptmx link, a tmpfs

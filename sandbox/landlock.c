@@ -69,7 +69,9 @@ static int permissive_ruleset(void)
     return fd;
 }
 
-static void prepare_ruleset(void)
+/* 0, or -errno where the kernel has Landlock but the ruleset could not be
+ * made (no fd or memory left for it). */
+static int prepare_ruleset(void)
 {
     ruleset_fd = -1;
     landlock_abi = (int)create_ruleset(NULL, 0, CREATE_RULESET_VERSION);
@@ -77,17 +79,31 @@ static void prepare_ruleset(void)
         ruleset_fd = scoped_ruleset();
     else if (landlock_abi >= 1)
         ruleset_fd = permissive_ruleset();
+    return landlock_abi >= 1 && ruleset_fd < 0 ? (errno ? -errno : -ENOMEM) : 0;
 }
 
-static void prepare_for_this_process(void)
+/* Made once per process.  A ruleset the kernel could not make for want of
+ * an fd or memory says nothing of the machine: kept as "no Landlock",
+ * every later task of the process ran without its domain (no scope on
+ * signals or abstract sockets: without namespaces a task with no filter
+ * could signal its caller).  It is made again for the next task. */
+static int prepare_for_this_process(void)
 {
     pid_t pid = getpid();
+    int rc = 0;
     pthread_mutex_lock(&ruleset_lock);
     if (ruleset_pid != pid) {
-        prepare_ruleset();
-        ruleset_pid = pid;
+        rc = prepare_ruleset();
+        if (rc == 0)
+            ruleset_pid = pid;
     }
     pthread_mutex_unlock(&ruleset_lock);
+    return rc;
+}
+
+int cordon__landlock_prepare(void)
+{
+    return prepare_for_this_process();
 }
 
 int cordon__landlock_ruleset(void)

@@ -204,28 +204,48 @@ int cordon__make_sys_read_only(void)
     return 0;
 }
 
+/* What a probe's child says: the machine refuses (1 to 4), or it was
+ * short of something for the moment (SHORT), which says nothing of the
+ * machine. */
+#define PROBE_SHORT 10
+
+static _Noreturn void probe_exit(int code, int error)
+{
+    _exit(error == EAGAIN || error == ENOMEM || error == EMFILE || error == ENFILE
+              ? PROBE_SHORT
+              : code);
+}
+
 /* The probe: unshares what is asked in a forked child, starts an init in
  * the new pid namespace and, if asked, mounts its /proc there. */
-static int probe_child(unsigned what)
+static _Noreturn void probe_child(unsigned what)
 {
     /* The start in namespaces also needs pidfds (lib/child.c). */
     if (syscall(SYS_pidfd_open, getpid(), 0) < 0)
-        _exit(5);
-    if (cordon__enter_namespaces(what) < 0)
-        _exit(1);
+        probe_exit(5, errno);
+    int rc = cordon__enter_namespaces(what);
+    if (rc < 0)
+        probe_exit(1, -rc);
     pid_t init = _Fork();
     if (init < 0)
-        _exit(2);
-    if (init == 0)
-        _exit((what & CORDON__NAMESPACE_MOUNT) &&
-                      (cordon__keep_mounts_apart(false) < 0 || cordon__mount_own_proc() < 0) ? 3 : 0);
+        probe_exit(2, errno);
+    if (init == 0) {
+        rc = (what & CORDON__NAMESPACE_MOUNT) ? cordon__keep_mounts_apart(false) : 0;
+        if (rc == 0 && (what & CORDON__NAMESPACE_MOUNT))
+            rc = cordon__mount_own_proc();
+        if (rc < 0)
+            probe_exit(3, -rc);
+        _exit(0);
+    }
     int status;
     while (waitpid(init, &status, 0) < 0 && errno == EINTR)
         ;
     _exit(WIFEXITED(status) ? WEXITSTATUS(status) : 4);
 }
 
-static bool works(unsigned what)
+/* 1: the namespaces work; 0: the machine refuses them; -errno: the probe
+ * was short of processes, memory or fds, and knows nothing. */
+static int works(unsigned what)
 {
     sigset_t all, previous;
     sigfillset(&all);
@@ -233,14 +253,17 @@ static bool works(unsigned what)
     /* _Fork: the caller's fork handlers are for forks of its own, not for
      * a probe that runs nothing of the caller's. */
     pid_t pid = _Fork();
+    int fork_errno = errno;
     if (pid == 0)
         probe_child(what);
     pthread_sigmask(SIG_SETMASK, &previous, NULL);
     if (pid < 0)
-        return false;
+        return -fork_errno;
     int status;
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
         ;
+    if (WIFEXITED(status) && WEXITSTATUS(status) == PROBE_SHORT)
+        return -EAGAIN;
     return WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
 
@@ -255,8 +278,11 @@ static const char *why_none(const prober *p)
            "CAP_SYS_ADMIN)";
 }
 
-static unsigned probe(const prober *p)
+/* The namespaces this machine gives, in *found; -errno where a probe was
+ * short of something and could not tell. */
+static int probe(const prober *p, unsigned *found)
 {
+    *found = 0;
     if (getenv("CORDON_NO_NAMESPACES")) {
         unavailable_why = "CORDON_NO_NAMESPACES is set in this process's environment";
         return 0;
@@ -269,26 +295,41 @@ static unsigned probe(const prober *p)
     for (int i = 0; i < (users[0] ? 1 : 2); i++) {
         unsigned full = users[i] | CORDON__NAMESPACE_PID | CORDON__NAMESPACE_MOUNT |
                         CORDON__NAMESPACE_IPC;
-        if (works(full))
-            return full;
-        if (works(users[i] | CORDON__NAMESPACE_PID))
-            return users[i] | CORDON__NAMESPACE_PID;
+        const unsigned tried[2] = { full, users[i] | CORDON__NAMESPACE_PID };
+        for (int t = 0; t < 2; t++) {
+            int rc = works(tried[t]);
+            if (rc < 0)
+                return rc;
+            if (rc > 0) {
+                *found = tried[t];
+                return 0;
+            }
+        }
     }
     unavailable_why = why_none(p);
     return 0;
 }
 
-unsigned cordon__namespaces_available(void)
+/* Probed once per process, by its first task.  A probe short of
+ * processes, memory or fds (a caller at its limits, a sibling task of its
+ * user holding every process it may have) says nothing of the machine:
+ * kept as "no namespaces", every later task ran without them (a pid
+ * namespace missing: the task saw the machine's processes) and every
+ * preset failed.  It is not kept; the task fails with that errno, and the
+ * next one probes again. */
+int cordon__namespaces_available(unsigned *available_out)
 {
     prober now = { getpid(), geteuid(), getegid(), prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) };
+    int rc = 0;
     pthread_mutex_lock(&probe_lock);
     if (memcmp(&probed, &now, sizeof now) != 0) {
-        available = probe(&now);
-        probed = now;
+        rc = probe(&now, &available);
+        if (rc == 0)
+            probed = now;
     }
-    unsigned result = available;
+    *available_out = rc == 0 ? available : 0;
     pthread_mutex_unlock(&probe_lock);
-    return result;
+    return rc;
 }
 
 const char *cordon__namespaces_missing_why(void)

@@ -82,7 +82,7 @@ char *cordon__policy_find(const char *name)
 }
 
 static cordon_policy *builtin_default;
-static pthread_once_t builtin_once = PTHREAD_ONCE_INIT;
+static pthread_mutex_t builtin_lock = PTHREAD_MUTEX_INITIALIZER;
 
 void cordon_policy_free(cordon_policy *p)
 {
@@ -243,16 +243,19 @@ cordon_policy *cordon_policy_load(const char *name_or_path, cordon_error *err)
     return p;
 }
 
-static void compile_builtin_default(void)
-{
-    cordon_error err;
-    builtin_default = build(cordon__builtin_default_text, "default", "default", &err);
-}
-
+/* Compiled once, by the first task that needs it.  A compile that failed
+ * (no memory, no fd left for libseccomp) is not kept: every later task of
+ * the process without a policy of its own failed with ENOMEM. */
 const cordon_policy *cordon__policy_builtin_default(void)
 {
-    pthread_once(&builtin_once, compile_builtin_default);
-    return builtin_default;
+    pthread_mutex_lock(&builtin_lock);
+    if (!builtin_default) {
+        cordon_error err;
+        builtin_default = build(cordon__builtin_default_text, "default", "default", &err);
+    }
+    const cordon_policy *p = builtin_default;
+    pthread_mutex_unlock(&builtin_lock);
+    return p;
 }
 
 const char *cordon_policy_name(const cordon_policy *p)

@@ -16,6 +16,7 @@
 #include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+#include <linux/openat2.h>
 
 #include "confine.h"
 
@@ -102,6 +103,72 @@ int cordon__clone_tree(const char *path, bool files_only)
     long fd = syscall(SYS_open_tree, AT_FDCWD, path,
                       OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
     return fd < 0 ? -errno : (int)fd;
+}
+
+/* `path` opened without following any link (the parent resolved it),
+ * and the file it had then; `st` what it is. */
+static int open_planned(const char *path, const cordon__file_identity *planned, struct stat *st)
+{
+    struct open_how how = { .flags = O_PATH | O_CLOEXEC, .resolve = RESOLVE_NO_SYMLINKS };
+    long fd = syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof how);
+    if (fd < 0)
+        return errno == ELOOP ? -ESTALE : -errno;
+    if (fstat((int)fd, st) != 0 || st->st_dev != planned->device || st->st_ino != planned->inode) {
+        close((int)fd);
+        return -ESTALE;
+    }
+    return (int)fd;
+}
+
+cordon__file_identity cordon__planned_identity(const char *path)
+{
+    cordon__file_identity id = { 0, 0 };
+    struct open_how how = { .flags = O_PATH | O_CLOEXEC, .resolve = RESOLVE_NO_SYMLINKS };
+    long fd = syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof how);
+    struct stat st;
+    if (fd >= 0 && fstat((int)fd, &st) == 0) {
+        id.device = st.st_dev;
+        id.inode = st.st_ino;
+    }
+    if (fd >= 0)
+        close((int)fd);
+    return id;
+}
+
+int cordon__clone_planned_tree(const char *path, const cordon__file_identity *planned)
+{
+    if (planned->inode == 0)
+        return -ENOENT; /* gone before the parent could know it */
+    struct stat st;
+    int fd = open_planned(path, planned, &st);
+    if (fd < 0)
+        return fd;
+    /* A device is written through on a read-only mount; cloned writable it
+     * would also take a chmod (root owns /dev/null). */
+    long tree = -ENOENT;
+    if (S_ISDIR(st.st_mode) || S_ISREG(st.st_mode)) {
+        tree = syscall(SYS_open_tree, fd, "",
+                       OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE | AT_EMPTY_PATH);
+        if (tree < 0)
+            tree = -errno;
+    }
+    close(fd);
+    return (int)tree;
+}
+
+int cordon__mount_clone_on_planned(int tree, const char *target,
+                                   const cordon__file_identity *planned)
+{
+    struct stat st;
+    int fd = open_planned(target, planned, &st);
+    long rc = fd < 0 ? fd
+                     : syscall(SYS_move_mount, tree, "", fd, "",
+                               MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
+    int saved = rc < 0 && fd >= 0 ? errno : 0;
+    if (fd >= 0)
+        close(fd);
+    close(tree);
+    return rc < 0 ? (fd < 0 ? fd : -saved) : 0;
 }
 
 int cordon__mount_clone(int tree, const char *target)

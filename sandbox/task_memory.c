@@ -137,29 +137,65 @@ static int start_helper(struct read_job *job, char *stack)
     return pid < 0 ? -clone_errno : pidfd;
 }
 
-/* One job page and one stack for every read, made once and lent out one
- * read at a time: mapping and unmapping them per read cost more than the
- * read. */
-static struct read_job *shared_job;
-static char *helper_stack;
+/* A job page and a stack for one read at a time, made once and lent out:
+ * mapping and unmapping them per read cost more than the read.  One read
+ * may take READ_TIMEOUT_MS, and sibling tasks are read by their own
+ * collecting threads: a read that finds them lent out maps its own rather
+ * than wait (a task that kept the parent reading unserved pages made every
+ * other task's read wait its turn, 500 ms a read). */
+struct helper_memory {
+    struct read_job *job;
+    char *stack;
+};
+
+static struct helper_memory kept;
 static pthread_once_t helper_once = PTHREAD_ONCE_INIT;
 static pthread_mutex_t helper_lock = PTHREAD_MUTEX_INITIALIZER;
 
-static void map_helper_memory(void)
+static int map_helper_memory(struct helper_memory *m)
 {
-    void *job = mmap(NULL, sizeof *shared_job, PROT_READ | PROT_WRITE,
+    void *job = mmap(NULL, sizeof *m->job, PROT_READ | PROT_WRITE,
                      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     void *stack = mmap(NULL, HELPER_STACK, PROT_READ | PROT_WRITE,
                        MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
     if (job == MAP_FAILED || stack == MAP_FAILED) {
         if (job != MAP_FAILED)
-            munmap(job, sizeof *shared_job);
+            munmap(job, sizeof *m->job);
         if (stack != MAP_FAILED)
             munmap(stack, HELPER_STACK);
-        return;
+        return -ENOMEM;
     }
-    shared_job = job;
-    helper_stack = stack;
+    m->job = job;
+    m->stack = stack;
+    return 0;
+}
+
+static void unmap_helper_memory(struct helper_memory *m)
+{
+    munmap(m->job, sizeof *m->job);
+    munmap(m->stack, HELPER_STACK);
+}
+
+static void map_kept_memory(void)
+{
+    map_helper_memory(&kept);
+}
+
+/* The helper's read into `m`, given up after READ_TIMEOUT_MS. */
+static int read_by_helper(struct helper_memory *m, pid_t pid, uint64_t address, char *buffer,
+                          size_t size)
+{
+    struct read_job *job = m->job;
+    *job = (struct read_job){ .pid = pid, .address = address, .size = size, .result = -EFAULT };
+    int rc = start_helper(job, m->stack);
+    if (rc >= 0) {
+        int pidfd = rc;
+        rc = helper_ended(pidfd) ? job->result : -ETIMEDOUT;
+        close(pidfd);
+    }
+    if (rc >= 0)
+        memcpy(buffer, job->text, (size_t)rc + 1);
+    return rc;
 }
 
 int cordon__task_read_string(pid_t pid, uint64_t address, char *buffer, size_t size, bool may_wait)
@@ -175,20 +211,17 @@ int cordon__task_read_string(pid_t pid, uint64_t address, char *buffer, size_t s
             memcpy(buffer, job.text, (size_t)job.result + 1);
         return job.result;
     }
-    pthread_once(&helper_once, map_helper_memory);
-    if (!shared_job)
-        return -ENOMEM;
-    pthread_mutex_lock(&helper_lock);
-    struct read_job *job = shared_job;
-    *job = (struct read_job){ .pid = pid, .address = address, .size = size, .result = -EFAULT };
-    int rc = start_helper(job, helper_stack);
-    if (rc >= 0) {
-        int pidfd = rc;
-        rc = helper_ended(pidfd) ? job->result : -ETIMEDOUT;
-        close(pidfd);
+    pthread_once(&helper_once, map_kept_memory);
+    if (kept.job && pthread_mutex_trylock(&helper_lock) == 0) {
+        int rc = read_by_helper(&kept, pid, address, buffer, size);
+        pthread_mutex_unlock(&helper_lock);
+        return rc;
     }
-    if (rc >= 0)
-        memcpy(buffer, job->text, (size_t)rc + 1);
-    pthread_mutex_unlock(&helper_lock);
+    struct helper_memory own;
+    int rc = map_helper_memory(&own);
+    if (rc < 0)
+        return rc;
+    rc = read_by_helper(&own, pid, address, buffer, size);
+    unmap_helper_memory(&own);
     return rc;
 }

@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -436,6 +437,72 @@ static void test_cgroup_v2_a_task_cannot_write_the_cgroups_of_its_user(void **st
     assert_int_equal(WEXITSTATUS(status), 0);
 }
 
+/* A task that needs a cgroup (a CPU limit): its rc, and whether it had one. */
+static bool with_a_cgroup(int *rc)
+{
+    const char *argv[] = { "/bin/true", NULL };
+    cordon_task *t = cordon_command_task(argv);
+    cordon_set_limit(t, CORDON_LIMIT_CPU_MS, 60000);
+    *rc = cordon_run(t);
+    bool held = cordon_task_result(t)->confinement & CORDON_CONFINED_CGROUP;
+    cordon_task_free(t);
+    return held;
+}
+
+/* In a fresh process, which has not looked for the cgroup hierarchies: for
+ * each soft limit of open files from 4 to 24, a copy runs its first task
+ * that needs a cgroup at that limit, then one with the limit back.  Exit
+ * status: how many of the second ones had no cgroup (0 to 21), or 100
+ * where a task with no shortage had none. */
+static int tasks_after_a_shortage(void)
+{
+    cordon_task *warm = cordon_shell_task("true"); /* what needs no cgroup, made */
+    cordon_run(warm);
+    cordon_task_free(warm);
+    int lost = 0;
+    for (rlim_t soft = 4; soft <= 24; soft++) {
+        pid_t pid = fork();
+        if (pid == 0) {
+            struct rlimit saved, tight;
+            getrlimit(RLIMIT_NOFILE, &saved);
+            tight = saved;
+            tight.rlim_cur = soft;
+            setrlimit(RLIMIT_NOFILE, &tight);
+            int rc;
+            with_a_cgroup(&rc);
+            setrlimit(RLIMIT_NOFILE, &saved);
+            _exit(with_a_cgroup(&rc) && rc == 0 ? 0 : 1);
+        }
+        int status;
+        if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+            return 101;
+        lost += WEXITSTATUS(status);
+    }
+    int rc;
+    return with_a_cgroup(&rc) && rc == 0 ? lost : 100;
+}
+
+/* cordon finds the machine's cgroup hierarchies once per process, by the
+ * first task that needs a cgroup.  Found while the caller was short of
+ * fds, "no cgroups" was kept: every later task ran without one (a memory
+ * limit then an RLIMIT_AS, a process limit its user's RLIMIT_NPROC).  The
+ * task that finds the shortage fails with it; the next one looks again. */
+static void test_cgroup_v2_a_shortage_at_the_first_task_costs_no_later_task_its_cgroup(void **state)
+{
+    (void)state;
+    REQUIRE_V2_ROOT();
+    pid_t fresh = fork();
+    if (fresh == 0) {
+        execl(own_path, own_path, "--tasks-after-a-shortage", (char *)NULL);
+        _exit(127);
+    }
+    int status;
+    assert_int_equal(waitpid(fresh, &status, 0), fresh);
+    assert_true(WIFEXITED(status));
+    assert_int_not_equal(WEXITSTATUS(status), 100); /* cgroups there are */
+    assert_int_equal(WEXITSTATUS(status), 0);
+}
+
 static int run_one_task(void)
 {
     const char *argv[] = { "/bin/true", NULL };
@@ -450,6 +517,8 @@ int main(int argc, char **argv)
 {
     if (argc > 1 && strcmp(argv[1], "--run-one-task") == 0)
         return run_one_task();
+    if (argc > 1 && strcmp(argv[1], "--tasks-after-a-shortage") == 0)
+        return tasks_after_a_shortage();
     if (argc > 2 && strcmp(argv[1], "--write-own-cgroup") == 0)
         return write_own_cgroup(argv[2]);
     own_path = argv[0];
@@ -462,6 +531,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_cgroup_v2_killed_cgroup_is_not_reused),
         cmocka_unit_test(test_cgroup_v2_idle_cgroup_removed_by_hand_is_replaced),
         cmocka_unit_test(test_cgroup_v2_forked_caller_keeps_to_its_own_and_removes_them_at_exit),
+        cmocka_unit_test(test_cgroup_v2_a_shortage_at_the_first_task_costs_no_later_task_its_cgroup),
         cmocka_unit_test(test_cgroup_v2_function_task_removes_the_cgroups_of_its_own_tasks),
         cmocka_unit_test(test_cgroup_v2_next_process_sweeps_what_dead_callers_left),
         cmocka_unit_test(test_cgroup_v2_a_task_cannot_write_the_cgroups_of_its_user),

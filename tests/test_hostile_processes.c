@@ -339,6 +339,209 @@ static void test_without_namespaces_a_task_cannot_tune_the_caller_or_the_machine
     assert_int_equal(settings_opened, 0);
 }
 
+/* What a task reaches through mounts of proc beneath a directory it may
+ * write: the caller's oom_score_adj by a proc mounted two levels down and
+ * by a bind mount of that one file, and a file in a plain directory beside
+ * them.  Bit 1: the caller's oom_score_adj through the proc, 2: through
+ * the bound file, 4: the plain file (which must stay writable), 8: the
+ * machine's processes listed through the proc. */
+struct nested_mounts {
+    char top[64];
+    pid_t caller;
+};
+
+static int write_text(const char *path, const char *text)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return 0;
+    int wrote = write(fd, text, strlen(text)) == (ssize_t)strlen(text);
+    close(fd);
+    return wrote;
+}
+
+static int writes_through_nested_mounts(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    const struct nested_mounts *m = arg;
+    char path[160];
+    int wrote = 0;
+    snprintf(path, sizeof path, "%s/a/proc/%d/oom_score_adj", m->top, (int)m->caller);
+    wrote |= write_text(path, "1000") ? 1 : 0;
+    snprintf(path, sizeof path, "%s/bound", m->top);
+    wrote |= write_text(path, "1000") ? 2 : 0;
+    snprintf(path, sizeof path, "%s/plain/file", m->top);
+    wrote |= write_text(path, "x") ? 4 : 0;
+    snprintf(path, sizeof path, "%s/a/proc", m->top);
+    DIR *dir = opendir(path);
+    for (struct dirent *e; dir && (e = readdir(dir));)
+        if (e->d_name[0] >= '1' && e->d_name[0] <= '9')
+            wrote |= 8;
+    if (dir)
+        closedir(dir);
+    return wrote;
+}
+
+/* In a copy, in a mount namespace of its own (root): a first task, then
+ * proc is mounted beneath /var/tmp and one proc file bound over a file
+ * there, then a task reaches through them.  "rc wrote oom_moved
+ * confinement" in `out`; exit 2 where no mount namespace could be had. */
+static void reach_through_mounts_made_later(int out, bool without_namespaces)
+{
+    if (unshare(CLONE_NEWNS) != 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
+        _exit(2);
+    if (without_namespaces)
+        setenv("CORDON_NO_NAMESPACES", "1", 1);
+    struct nested_mounts m = { .caller = getpid() };
+    snprintf(m.top, sizeof m.top, "/var/tmp/cordon-nested-%d", (int)getpid());
+    cordon_task *t = cordon_function_task(writes_through_nested_mounts, &m);
+    cordon_run(t); /* the fence is made before the mounts */
+    char proc[96], oom[96], bound[96], plain[96];
+    snprintf(proc, sizeof proc, "%s/a/proc", m.top);
+    snprintf(oom, sizeof oom, "/proc/%d/oom_score_adj", (int)m.caller);
+    snprintf(bound, sizeof bound, "%s/bound", m.top);
+    snprintf(plain, sizeof plain, "%s/plain", m.top);
+    mkdir(m.top, 0755);
+    snprintf(proc, sizeof proc, "%s/a", m.top);
+    mkdir(proc, 0755);
+    snprintf(proc, sizeof proc, "%s/a/proc", m.top);
+    mkdir(proc, 0755);
+    mkdir(plain, 0755);
+    close(open(bound, O_WRONLY | O_CREAT | O_CLOEXEC, 0600));
+    int before = read_oom_score_adj(m.caller);
+    int mounted = mount("proc", proc, "proc", 0, NULL) == 0 &&
+                  mount(oom, bound, NULL, MS_BIND, NULL) == 0;
+    int rc = mounted ? cordon_run(t) : -1;
+    const cordon_result *r = cordon_task_result(t);
+    int moved = read_oom_score_adj(m.caller) - before;
+    dprintf(out, "%d %d %d %u", rc, mounted ? r->exit_code : -1, moved, r->confinement);
+    cordon_task_free(t);
+    umount(bound);
+    umount(proc);
+    snprintf(proc, sizeof proc, "%s/plain/file", m.top);
+    unlink(proc);
+    rmdir(plain);
+    unlink(bound);
+    snprintf(proc, sizeof proc, "%s/a/proc", m.top);
+    rmdir(proc);
+    snprintf(proc, sizeof proc, "%s/a", m.top);
+    rmdir(proc);
+    rmdir(m.top);
+    _exit(0);
+}
+
+static void reach_through_mounts_without_namespaces(int out)
+{
+    reach_through_mounts_made_later(out, true);
+}
+
+static void reach_through_mounts_in_namespaces(int out)
+{
+    reach_through_mounts_made_later(out, false);
+}
+
+/* What the copy said: the task's bits, and whether it had `held`; fails
+ * on what the copy could not do, skips where it could not mount. */
+static int reached_through_mounts(void (*body)(int out), unsigned held, const char *lacking)
+{
+    char text[64];
+    int status = run_in_a_copy(body, text, sizeof text, "the tasks beside nested mounts took over 30 s");
+    assert_true(WIFEXITED(status));
+    if (WEXITSTATUS(status) == 2) {
+        print_message("skipped: no mount namespace of the test's own (root only)\n");
+        skip();
+    }
+    int rc, reached, moved;
+    unsigned confinement;
+    if (sscanf(text, "%d %d %d %u", &rc, &reached, &moved, &confinement) != 4)
+        fail_msg("the copy said: %s", text);
+    assert_int_equal(rc, 0);
+    if (!(confinement & held)) {
+        print_message("skipped: %s\n", lacking);
+        skip();
+    }
+    assert_int_equal(moved, 0);
+    return reached;
+}
+
+/* The fence left out the top-level /proc and /sys only: a proc mounted
+ * anywhere else (a container runtime's, an administrator's), a cgroup
+ * hierarchy or a bind mount of one file of /proc beneath a granted
+ * directory let a task raise the caller's oom_score_adj to 1000 and a
+ * root task open the kernel's settings; and a mount made after the
+ * process's first task was never seen.  Every mount of the kernel's file
+ * systems is left out, and the fence is made again when the mount table
+ * changes. */
+static void test_without_namespaces_no_mount_of_proc_is_writable(void **state)
+{
+    (void)state;
+    int reached = reached_through_mounts(reach_through_mounts_without_namespaces,
+                                         CORDON_CONFINED_LANDLOCK, "no Landlock here");
+    assert_int_equal(reached & 7, 4); /* the plain file only */
+}
+
+/* With namespaces the task's view is a copy of the caller's, and a proc
+ * mounted elsewhere than /proc came along: the task listed the machine's
+ * processes past its pid namespace, and (as root) raised the caller's
+ * oom_score_adj to 1000 through it and through a bind of that one file.
+ * The init covers every mount of the kernel's file systems outside /proc
+ * and /sys. */
+static void test_in_namespaces_no_second_proc_shows_through(void **state)
+{
+    (void)state;
+    int reached = reached_through_mounts(reach_through_mounts_in_namespaces,
+                                         CORDON_CONFINED_PID_NAMESPACE, "no pid namespace here");
+    assert_int_equal(reached, 4); /* the plain file only */
+}
+
+static int reports_its_io_class(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    (void)arg;
+    long io = syscall(SYS_ioprio_get, 1 /* IOPRIO_WHO_PROCESS */, 0);
+    return io < 0 ? 100 : (int)(io >> 13);
+}
+
+/* In a copy of the test given the real-time I/O class: the class a
+ * function task and a command started with, as "function command", in
+ * `out`.  Exit 2 where the copy could not take the class. */
+static void run_from_a_real_time_io_caller(int out)
+{
+    if (syscall(SYS_ioprio_set, 1, 0, (1 << 13) | 4) != 0)
+        _exit(2);
+    cordon_task *t = cordon_function_task(reports_its_io_class, NULL);
+    cordon_run(t);
+    int function = cordon_task_result(t)->exit_code;
+    cordon_task_free(t);
+    const char *dir = getenv("CORDON_HOSTILE_DIR");
+    char hostile[256];
+    snprintf(hostile, sizeof hostile, "%s/hostile", dir ? dir : "build/hostile");
+    t = cordon_command_task((const char *[]){ hostile, "io-class", NULL });
+    cordon_run(t);
+    int from_command = cordon_task_result(t)->exit_code;
+    cordon_task_free(t);
+    dprintf(out, "%d %d", function, from_command);
+    _exit(0);
+}
+
+/* A caller of the real-time I/O class (ionice -c1) handed it on: the
+ * task's reads and writes went before every other process's, the
+ * caller's own among them.  A task starts in the class of its nice value
+ * (0, IOPRIO_CLASS_NONE). */
+static void test_a_task_does_not_inherit_a_real_time_io_class(void **state)
+{
+    (void)state;
+    char text[64];
+    int status = run_in_a_copy(run_from_a_real_time_io_caller, text, sizeof text,
+                               "a task from a real-time I/O caller hung");
+    assert_true(WIFEXITED(status));
+    if (WEXITSTATUS(status) == 2) {
+        print_message("skipped: the caller cannot take the real-time I/O class here\n");
+        skip();
+    }
+    assert_string_equal(text, "0 0");
+}
+
 /* Exit status 0 when the task can take neither a real-time policy nor a
  * nice value below the one it started with, whatever the caller may. */
 static int takes_no_priority(cordon_ctx *ctx, void *arg)
@@ -554,8 +757,11 @@ int main(void)
         cmocka_unit_test(test_clone_parent_never_hands_a_process_to_the_caller),
         cmocka_unit_test(test_a_task_cannot_see_or_tune_the_caller),
         cmocka_unit_test(test_without_namespaces_a_task_cannot_tune_the_caller_or_the_machine),
+        cmocka_unit_test(test_without_namespaces_no_mount_of_proc_is_writable),
+        cmocka_unit_test(test_in_namespaces_no_second_proc_shows_through),
         cmocka_unit_test(test_a_task_takes_no_real_time_priority),
         cmocka_unit_test(test_a_task_does_not_inherit_a_real_time_policy),
+        cmocka_unit_test(test_a_task_does_not_inherit_a_real_time_io_class),
         cmocka_unit_test(test_a_task_cannot_tune_a_sibling_task),
         cmocka_unit_test(test_a_root_task_cannot_write_kernel_settings),
         cmocka_unit_test(test_a_function_task_never_runs_before_its_own_proc),

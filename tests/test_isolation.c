@@ -2,6 +2,7 @@
  * what it did not start — its parent above all — even as the same user. */
 #include <linux/keyctl.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 
 #include "support.h"
@@ -191,6 +192,124 @@ static void test_isolation_task_cannot_reach_the_callers_user_keyring(void **sta
     assert_true(planted < 0);
 }
 
+/* In a copy (the limit is the process's): the first task with no process
+ * to spare, then one with the limit back.  "rc_first rc_next held_next". */
+static void first_task_short_of_processes(int out)
+{
+    struct rlimit saved, none;
+    if (getrlimit(RLIMIT_NPROC, &saved) != 0)
+        _exit(2);
+    none = saved;
+    none.rlim_cur = 1;
+    if (setrlimit(RLIMIT_NPROC, &none) != 0)
+        _exit(2);
+    cordon_task *t = cordon_shell_task("true");
+    int first = cordon_run(t);
+    cordon_task_free(t);
+    setrlimit(RLIMIT_NPROC, &saved);
+    t = cordon_shell_task("true");
+    int next = cordon_run(t);
+    dprintf(out, "%d %d %u", first, next, cordon_task_result(t)->confinement);
+    cordon_task_free(t);
+    _exit(0);
+}
+
+/* cordon asks the machine for namespaces once per process, at its first
+ * task.  A first task started while the caller's user had no process to
+ * spare (a sibling task of that user holding them all) found none, and
+ * "no namespaces" was kept: every later task ran without a pid, mount,
+ * IPC or network namespace (one listed the machine's 96 processes) and
+ * every preset failed.  The task that finds the shortage fails with it;
+ * the next one asks again. */
+static void test_isolation_a_shortage_at_the_first_task_costs_no_later_task_its_namespaces(void **state)
+{
+    (void)state;
+    SKIP_UNDER_VALGRIND("valgrind lacks pidfd_open: no task gets namespaces under it");
+    if (geteuid() == 0) {
+        print_message("skipped: the kernel holds no root process to RLIMIT_NPROC\n");
+        skip();
+    }
+    cordon_task *probe = cordon_shell_task("true");
+    assert_int_equal(cordon_run(probe), 0);
+    bool namespaces = cordon_task_result(probe)->confinement & CORDON_CONFINED_PID_NAMESPACE;
+    cordon_task_free(probe);
+    if (!namespaces) {
+        print_message("skipped: no pid namespace here\n");
+        skip();
+    }
+    char text[64];
+    int status = run_in_a_copy(first_task_short_of_processes, text, sizeof text,
+                               "the tasks short of processes hung");
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    int first, next;
+    unsigned held;
+    if (sscanf(text, "%d %d %u", &first, &next, &held) != 3)
+        fail_msg("the copy said: %s", text);
+    assert_int_equal(first, -EAGAIN);
+    assert_int_equal(next, 0);
+    assert_true(held & CORDON_CONFINED_PID_NAMESPACE);
+}
+
+static int may_signal(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    return kill((pid_t)(intptr_t)arg, 0) == 0;
+}
+
+/* In a copy without namespaces (Landlock is then what keeps a task with no
+ * filter from signalling its caller): the first task with no fd to spare,
+ * then one with the limit back.  "rc_first rc_next may_signal held". */
+static void first_task_short_of_fds(int out)
+{
+    setenv("CORDON_NO_NAMESPACES", "1", 1);
+    struct rlimit saved, none;
+    if (getrlimit(RLIMIT_NOFILE, &saved) != 0)
+        _exit(2);
+    none = saved;
+    none.rlim_cur = 3;
+    cordon_task *t = cordon_shell_task("true");
+    cordon_set_policy(t, NULL);
+    if (setrlimit(RLIMIT_NOFILE, &none) != 0)
+        _exit(2);
+    int first = cordon_run(t);
+    setrlimit(RLIMIT_NOFILE, &saved);
+    cordon_task_free(t);
+    t = cordon_function_task(may_signal, (void *)(intptr_t)getpid());
+    cordon_set_policy(t, NULL);
+    int next = cordon_run(t);
+    dprintf(out, "%d %d %d %u", first, next, cordon_task_result(t)->exit_code,
+            cordon_task_result(t)->confinement);
+    cordon_task_free(t);
+    _exit(0);
+}
+
+/* The Landlock ruleset is made once per process, at its first task.  One
+ * the kernel could not make for want of an fd was kept as "no Landlock":
+ * every later task ran without its domain, and without namespaces a task
+ * with no filter could signal its caller.  The task that finds the
+ * shortage fails with it; the next one makes the ruleset. */
+static void test_isolation_a_shortage_at_the_first_task_costs_no_later_task_its_landlock_domain(void **state)
+{
+    (void)state;
+    SKIP_UNDER_VALGRIND("valgrind does not know Landlock's system calls");
+    if (syscall(SYS_landlock_create_ruleset, NULL, 0, 1u) < 6) {
+        print_message("skipped: no Landlock signal scoping here (ABI 6)\n");
+        skip();
+    }
+    char text[64];
+    int status = run_in_a_copy(first_task_short_of_fds, text, sizeof text,
+                               "the tasks short of fds hung");
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    int first, next, signalled;
+    unsigned held;
+    if (sscanf(text, "%d %d %d %u", &first, &next, &signalled, &held) != 4)
+        fail_msg("the copy said: %s", text);
+    assert_true(first < 0);
+    assert_int_equal(next, 0);
+    assert_true(held & CORDON_CONFINED_LANDLOCK);
+    assert_int_equal(signalled, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -200,6 +319,8 @@ int main(void)
         cmocka_unit_test(test_isolation_function_cannot_signal_its_parent),
         cmocka_unit_test(test_isolation_task_cannot_reach_the_callers_session_keyring),
         cmocka_unit_test(test_isolation_task_cannot_reach_the_callers_user_keyring),
+        cmocka_unit_test(test_isolation_a_shortage_at_the_first_task_costs_no_later_task_its_namespaces),
+        cmocka_unit_test(test_isolation_a_shortage_at_the_first_task_costs_no_later_task_its_landlock_domain),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

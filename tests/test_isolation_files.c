@@ -7,9 +7,34 @@
 #include <sys/inotify.h>
 #include <sys/xattr.h>
 
+#include <dlfcn.h>
+
 #include "support.h"
 
 static char outside[64], granted[64];
+
+/* A sibling of the task's user that swaps a component of a writable path
+ * for a link just after cordon resolved it: this test's realpath (cordon's
+ * is this one, the test being linked first) does so once, when armed. */
+static char swap_after_resolving[160]; /* the path cordon resolves */
+static char swap_component[160];       /* a directory on its way */
+static char swap_link_target[160];     /* what the link to put there names */
+
+char *realpath(const char *restrict path, char *restrict resolved)
+{
+    static char *(*real)(const char *restrict, char *restrict);
+    if (!real)
+        real = (char *(*)(const char *restrict, char *restrict))dlsym(RTLD_NEXT, "realpath");
+    char *found = real(path, resolved);
+    if (found && swap_after_resolving[0] && !strcmp(path, swap_after_resolving)) {
+        char moved[192];
+        snprintf(moved, sizeof moved, "%s.moved", swap_component);
+        if (rename(swap_component, moved) == 0)
+            (void)!symlink(swap_link_target, swap_component);
+        swap_after_resolving[0] = '\0';
+    }
+    return found;
+}
 static char secret[128], scratch_file[128];
 
 static bool landlock_available(void)
@@ -361,6 +386,62 @@ static void test_files_a_hundred_writable_paths_are_all_writable(void **state)
     }
 }
 
+/* The init cloned each writable path's tree, and mounted the clone back,
+ * by the name the parent had resolved: a component swapped for a link in
+ * between (by a sibling of the task's user, where the directory above is
+ * theirs to write) made another tree writable in the task's read-only
+ * view, where the task could chmod, chown and utimes what no rule gave it
+ * (Landlock, holding the rule's own directory, refuses only its contents).
+ * Now the init clones and mounts only the file the parent resolved, with
+ * no link on the way. */
+static void test_files_a_writable_path_swapped_for_a_link_makes_nothing_else_writable(void **state)
+{
+    (void)state;
+    require_landlock();
+    require_own_proc();
+    /* outside/swapped/w is given; outside/other/w is not.  Once cordon has
+     * resolved the first, outside/swapped becomes a link to outside/other. */
+    char swapped[160], other[160], writable[192], other_w[192], file[224], moved[192];
+    snprintf(swapped, sizeof swapped, "%s/swapped", outside);
+    snprintf(other, sizeof other, "%s/other", outside);
+    snprintf(writable, sizeof writable, "%s/w", swapped);
+    snprintf(other_w, sizeof other_w, "%s/w", other);
+    snprintf(file, sizeof file, "%s/file", other_w);
+    snprintf(moved, sizeof moved, "%s.moved", swapped);
+    assert_int_equal(mkdir(swapped, 0777), 0);
+    assert_int_equal(mkdir(writable, 0777), 0);
+    assert_int_equal(mkdir(other, 0777), 0);
+    assert_int_equal(mkdir(other_w, 0777), 0);
+    write_file(file, "not given\n");
+    chmod(file, 0666);
+    cordon_task *t = confined_shell("chmod 0600 %s 2>/dev/null && echo chmod-went-through; "
+                                    "stat -c %%a %s", file, file);
+    assert_int_equal(cordon_allow_path(t, writable, CORDON_READ | CORDON_WRITE), 0);
+    strcpy(swap_link_target, other);
+    strcpy(swap_component, swapped);
+    strcpy(swap_after_resolving, writable);
+    int rc = cordon_run(t);
+    bool armed = swap_after_resolving[0];
+    swap_after_resolving[0] = '\0';
+    const cordon_result *r = cordon_task_result(t);
+    struct stat st;
+    assert_int_equal(stat(file, &st), 0);
+    bool restored = unlink(swapped) == 0 && rename(moved, swapped) == 0;
+    assert_false(armed); /* the swap took place */
+    assert_true(restored);
+    if (rc == 0)
+        assert_string_equal(r->std_out.data, "666\n");
+    else /* a run refused for what it found is no breach */
+        assert_int_equal(rc, CORDON_EXCEPTION);
+    assert_int_equal(st.st_mode & 0777, 0666);
+    cordon_task_free(t);
+    assert_int_equal(unlink(file), 0);
+    assert_int_equal(rmdir(other_w), 0);
+    assert_int_equal(rmdir(other), 0);
+    assert_int_equal(rmdir(writable), 0);
+    assert_int_equal(rmdir(swapped), 0);
+}
+
 static void test_files_bad_rules_are_refused(void **state)
 {
     (void)state;
@@ -604,6 +685,7 @@ int main(void)
         cmocka_unit_test(test_files_a_rename_between_nested_writable_paths_works),
         cmocka_unit_test(test_files_presets_keep_only_a_minimal_environment),
         cmocka_unit_test(test_files_a_hundred_writable_paths_are_all_writable),
+        cmocka_unit_test(test_files_a_writable_path_swapped_for_a_link_makes_nothing_else_writable),
         cmocka_unit_test(test_files_bad_rules_are_refused),
         cmocka_unit_test(test_files_vanished_path_fails_the_run),
         cmocka_unit_test(test_files_a_rule_replaced_by_a_link_grants_nothing),

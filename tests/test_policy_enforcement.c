@@ -284,6 +284,67 @@ static void test_policy_violation_path_on_a_page_nobody_serves_hangs_nothing(voi
     cordon_policy_free(p);
 }
 
+static int open_a_plain_path_for_writing(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    (void)arg;
+    syscall(SYS_openat, AT_FDCWD, "/cordon-a-sibling-s-path", O_WRONLY, 0);
+    return 0;
+}
+
+static long milliseconds_now(void)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return now.tv_sec * 1000L + now.tv_nsec / 1000000L;
+}
+
+#define UNSERVED_READERS 6
+
+/* Each read of a task's memory that may wait (the task may have made a
+ * userfaultfd) took the one helper memory of the process in turn: tasks
+ * whose paths lay on pages nobody serves held every sibling's read 500 ms
+ * each (six of them: a sibling's plain violation took some 3 s).  A read
+ * that finds the helper memory lent out now maps its own. */
+static void test_policy_unserved_reads_never_hold_a_sibling_s_read(void **state)
+{
+    (void)state;
+    SKIP_UNDER_VALGRIND("valgrind does not know seccomp(2)");
+    cordon_policy *p = inline_policy("default allow\nkill openat if arg2 & O_ACCMODE == O_WRONLY\n");
+    cordon_task *readers[UNSERVED_READERS];
+    for (int i = 0; i < UNSERVED_READERS; i++) {
+        readers[i] = cordon_function_task(open_a_path_nobody_serves, NULL);
+        cordon_set_policy(readers[i], p);
+        cordon_set_timeout_ms(readers[i], 10000);
+        assert_int_equal(cordon_run_async(readers[i]), 0);
+    }
+    usleep(300 * 1000); /* their reads have begun */
+    cordon_task *t = cordon_function_task(open_a_plain_path_for_writing, NULL);
+    cordon_set_policy(t, p);
+    long started = milliseconds_now();
+    int rc = cordon_run(t);
+    long took = milliseconds_now() - started;
+    bool served = true;
+    for (int i = 0; i < UNSERVED_READERS; i++) {
+        if (cordon_join_timeout(readers[i], 30000) == -ETIMEDOUT)
+            fail_msg("the caller is stuck reading a task's memory");
+        served = served && !strstr(cordon_task_result(readers[i])->std_out.data, "no userfaultfd");
+        cordon_task_free(readers[i]);
+    }
+    if (!served) {
+        cordon_task_free(t);
+        cordon_policy_free(p);
+        print_message("skipped: no userfaultfd for the tasks here (root's device)\n");
+        skip();
+    }
+    assert_int_equal(rc, CORDON_EXCEPTION);
+    assert_violation(cordon_task_result(t), "openat(AT_FDCWD, \"/cordon-a-sibling-s-path\"");
+    /* Some tens of milliseconds alone; waiting its turn, 2.7 s or more. */
+    assert_true(took < 1500);
+    cordon_task_free(t);
+    cordon_policy_free(p);
+}
+
 static int open_userfaultfd_device(cordon_ctx *ctx, void *arg)
 {
     (void)ctx;
@@ -1404,6 +1465,7 @@ int main(void)
         cmocka_unit_test(test_policy_violation_decodes_arguments_and_names_the_rule),
         cmocka_unit_test(test_policy_violation_reads_paths_from_the_task),
         cmocka_unit_test(test_policy_violation_path_on_a_page_nobody_serves_hangs_nothing),
+        cmocka_unit_test(test_policy_unserved_reads_never_hold_a_sibling_s_read),
         cmocka_unit_test(test_policy_default_kills_userfaultfd_through_the_device),
         cmocka_unit_test(test_policy_device_open_of_a_fifo_put_as_ptmx_hangs_nothing),
         cmocka_unit_test(test_policy_violation_names_the_paths_of_every_path_call),

@@ -764,6 +764,67 @@ static void test_tasks_run_when_the_keeper_stops_or_dies(void **state)
     in_a_copy(runs_without_a_working_keeper);
 }
 
+/* A command without a network: whether it ran (exit 0, no exception). */
+static bool command_runs(void)
+{
+    cordon_task *t = cordon_shell_task("exit 0");
+    cordon_set_network(t, CORDON_NETWORK_NONE);
+    bool ran = cordon_run(t) == 0 && cordon_task_result(t)->exit_code == 0;
+    cordon_task_free(t);
+    return ran;
+}
+
+static bool set_open_files(rlim_t soft)
+{
+    struct rlimit now;
+    if (getrlimit(RLIMIT_NOFILE, &now) != 0)
+        return false;
+    now.rlim_cur = soft;
+    return setrlimit(RLIMIT_NOFILE, &now) == 0;
+}
+
+static void commands_at_the_open_file_limit(int out)
+{
+    /* The fewest open files a command's start fits in without spares. */
+    setenv("CORDON_NO_SPARE_NAMESPACES", "1", 1);
+    rlim_t fits = 0;
+    for (rlim_t soft = 8; soft < 64 && !fits; soft++) {
+        CHECK(out, set_open_files(soft));
+        if (command_runs())
+            fits = soft;
+    }
+    CHECK(out, set_open_files(1024));
+    CHECK(out, fits > 0);
+    /* Spares flowing, then that limit: every command still runs. */
+    unsetenv("CORDON_NO_SPARE_NAMESPACES");
+    for (int i = 0; i < 3; i++)
+        CHECK(out, command_runs());
+    CHECK(out, keeper_of(getpid(), 5000) > 0);
+    usleep(200 * 1000);
+    CHECK(out, set_open_files(fits));
+    int failed = 0;
+    for (int i = 0; i < 10; i++)
+        failed += !command_runs();
+    if (failed) {
+        dprintf(out, "%d of 10 commands failed at %d open files, where each ran without spares",
+                failed, (int)fits);
+        _exit(1);
+    }
+}
+
+/* The keeper's socket and pidfd, held for the caller's life, and a
+ * spare's two fds, held until the child joins it, are fds a command's
+ * start needs: a caller some three fds short of its open-file limit had
+ * every command fail with EMFILE (0 of 10 at 16 open files) where each ran
+ * without spares.  A start that finds no fd left ends the keeper and runs
+ * without spares from then on. */
+static void test_tasks_run_at_the_caller_s_open_file_limit(void **state)
+{
+    (void)state;
+    require_network_namespaces();
+    in_a_copy(commands_at_the_open_file_limit);
+}
+
 /* A filter of the caller's that refuses the keeper's maker its exact
  * unshare (a namespace, and for a caller that is not root its user
  * namespace, alone), which a task's own start never asks for. */
@@ -847,6 +908,7 @@ int main(void)
         cmocka_unit_test(test_no_spares_under_the_caller_s_process_limit),
         cmocka_unit_test(test_threads_never_share_a_spare),
         cmocka_unit_test(test_tasks_run_when_the_keeper_stops_or_dies),
+        cmocka_unit_test(test_tasks_run_at_the_caller_s_open_file_limit),
         cmocka_unit_test(test_tasks_run_when_the_maker_fails),
         cmocka_unit_test(test_tasks_run_when_joining_is_refused),
     };

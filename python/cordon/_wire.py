@@ -36,6 +36,7 @@ import pathlib
 import pickle
 import re
 import sys
+import traceback
 import types
 import uuid
 
@@ -227,9 +228,20 @@ def rebuildable_exception(cls):
             and not issubclass(cls, errors.TaskError))
 
 
+# Tuples within tuples: hash() of a tuple hashes its items in C with no
+# recursion check, and a task's 300 KB pickle of a dict whose key was a
+# tuple nested 300,000 deep (one TUPLE1 opcode a level) killed the caller's
+# interpreter with SIGSEGV in the insertion, as would the caller's own
+# hash() of such a returned value.  No tuple deeper than the parent's
+# recursion limit is rebuilt (the child's pickler stops at its own), and
+# never one deeper than _TUPLE_DEPTH_CAP, which a thread's stack holds.
+_TUPLE_DEPTH_CAP = 10000
+
+
 class _Unpickler(pickle._Unpickler):
     """pickle's own unpickler in Python (the C one gives no hook where a
-    dict or a set is filled), each container's keys counted by hash."""
+    dict or a set is filled), each container's keys counted by hash and
+    each tuple's depth of tuples within it held to a limit."""
     dispatch = dict(pickle._Unpickler.dispatch)
 
     def __init__(self, data, trusted_modules=(), trusted_types=()):
@@ -237,6 +249,41 @@ class _Unpickler(pickle._Unpickler):
         self._modules = frozenset(trusted_modules)
         self._types = frozenset(trusted_types)
         self._filled = {}  # id(container) -> _HashCounts (which keeps it alive)
+        self._depths = {}  # id(tuple) -> its depth, where more than 1
+        self._measured_tuples = []
+        self._depth_max = min(sys.getrecursionlimit(), _TUPLE_DEPTH_CAP)
+
+    def _measure_tuple(self):
+        """The depth of the tuple (or tuple subclass) just built on top of
+        the stack: one more than its deepest item's."""
+        top = self.stack[-1] if self.stack else None
+        if not isinstance(top, tuple):
+            return
+        depths = self._depths
+        depth = 1
+        for item in tuple.__iter__(top):
+            if isinstance(item, tuple):
+                below = depths.get(id(item), 1)
+                if below >= depth:
+                    depth = below + 1
+        if depth > self._depth_max:
+            raise pickle.UnpicklingError(
+                f"the task's return nests tuples {depth} deep, more than the parent's "
+                f"{self._depth_max}: hashing them would overflow the parent's stack")
+        if depth > 1:
+            depths[id(top)] = depth
+            self._measured_tuples.append(top)  # alive: its id names no other
+
+    def _measured(load):
+        def load_and_measure(self):
+            load(self)
+            self._measure_tuple()
+        return load_and_measure
+
+    for _name in ("TUPLE", "TUPLE1", "TUPLE2", "TUPLE3", "REDUCE", "NEWOBJ", "NEWOBJ_EX"):
+        _code = getattr(pickle, _name)[0]
+        dispatch[_code] = _measured(pickle._Unpickler.dispatch[_code])
+    del _name, _code, _measured
 
     def _admit(self, container, keys):
         counts = self._filled.get(id(container))
@@ -308,6 +355,31 @@ class _Unpickler(pickle._Unpickler):
             return rebuildable_exception(found)
         return (found in _SAFE_TYPES or found in self._types
                 or found.__module__ in self._modules)
+
+
+def _shows_control(text):
+    return not text.isprintable() and any(
+        not c.isprintable() and c not in "\n\t" for c in text)
+
+
+def escaped_exception(exc):
+    """A task's exception with its words as printable() shows them (its
+    string args and notes), or None where what Python would print of it
+    (its chain and groups included) still holds a control character: an
+    OSError's strerror, a SyntaxError's text, a class's own __str__.  A
+    rebuilt exception is raised in the caller as itself, and the
+    traceback of one that reaches the top is written to the caller's
+    terminal as it is (an ESC sequence in a message retitled and cleared
+    it)."""
+    try:
+        exc.args = tuple(printable(a) if type(a) is str else a for a in exc.args)
+        notes = exc.__dict__.get("__notes__")
+        if type(notes) is list:
+            exc.__notes__ = [printable(n) if type(n) is str else n for n in notes]
+        shown = "".join(traceback.format_exception(exc))
+    except Exception:
+        return None
+    return None if _shows_control(shown) else exc
 
 
 def printable(text):

@@ -493,7 +493,9 @@ class FunctionTask(_Task):
     def _rebuilt_exception(self, data):
         """The task's exception as itself, or None when it cannot be rebuilt
         or is none the parent raises for a task (_wire.rebuildable_exception:
-        under trust=True too).  A MemoryError stays the task's own: only the
+        under trust=True too), nor one whose words would still show a
+        control character (_wire.escaped_exception, under trust=True too).
+        A MemoryError stays the task's own: only the
         C library's evidence (result["exception"]) makes a MemoryLimit."""
         if data is None:
             return None
@@ -501,7 +503,9 @@ class FunctionTask(_Task):
             exc = self._load(data)
         except Exception:
             return None
-        return exc if _wire.rebuildable_exception(type(exc)) else None
+        if not _wire.rebuildable_exception(type(exc)):
+            return None
+        return _wire.escaped_exception(exc)
 
     def _print_profile(self, out, sort, limit):
         _profile.print_report(self._profile, out, sort, limit)

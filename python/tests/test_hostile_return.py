@@ -4,8 +4,10 @@ raises only Exception classes that are not cordon's own (those come from
 the C library's evidence only)."""
 import importlib.util
 import io
+import os
 import pickle
 import sys
+import traceback
 
 import pytest
 
@@ -260,6 +262,44 @@ def test_containers_of_a_few_keys_of_one_hash_still_come_back():
     assert got == [value, set(value), frozenset(value)]
 
 
+def nested_tuple(depth):
+    """Protocol-4 opcodes of a tuple nested `depth` deep: one byte a level."""
+    return b")" + b"\x85" * (depth - 1)
+
+
+@pytest.mark.parametrize("container", [(b"}", b"K\x01s"), (b"\x8f(", b"\x90"), (b"", b"")],
+                         ids=["dict key", "set element", "the value"])
+def test_a_return_of_a_deeply_nested_tuple_never_crashes_the_caller(container):
+    # hash() of a tuple recurses in C unchecked: a 300 KB return of a dict
+    # keyed by a tuple 300,000 deep killed the caller with SIGSEGV; the
+    # value itself would, at the caller's own hash() of it.  Run in a copy
+    # of the test, so that a crash fails this test, not the run.
+    opening, closing = container
+    data = b"\x80\x04" + opening + nested_tuple(300000) + closing + b"."
+    pid = os.fork()
+    if pid == 0:
+        code = 1
+        try:
+            raised = outcome(forged(value_envelope(data)))
+            if type(raised) is not tuple:
+                code = 0 if (type(raised) is cordon.UntrustedReturn
+                             and "nests tuples" in str(raised)) else 2
+            else:
+                hash(raised)
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0, status
+
+
+def test_tuples_as_deep_as_the_child_can_pickle_still_come_back():
+    value = ()
+    for _ in range(sys.getrecursionlimit() // 2):
+        value = (value, 1)
+    got = outcome(forged(value_envelope(pickle.dumps({value: 1, "shared": [value, value]}))))
+    assert got == {value: 1, "shared": [value, value]}
+
+
 def test_a_task_s_words_reach_the_caller_without_control_bytes():
     envelope = raise_envelope(None, "mod\x1b[2J", "Bad\x9b31m")
     envelope["message"] = "clear \x1b]0;title\x07 end"
@@ -270,6 +310,41 @@ def test_a_task_s_words_reach_the_caller_without_control_bytes():
         assert not any(c in text for c in "\x1b\x07\x9b"), repr(text)
     assert "\\x1b]0;title\\x07" in str(raised) and "\\x9b31m" in str(raised)
     assert "\n" in raised.exc_out and "\t" in raised.exc_out
+
+
+def raise_with_escapes():
+    exc = ValueError("clear \x1b[2J title \x1b]0;pwned\x07 end")
+    exc.add_note("note \x1b[2K")
+    raise exc
+
+
+def shown(exc):
+    return "".join(traceback.format_exception(exc))
+
+
+def test_a_rebuilt_exception_s_words_reach_the_caller_without_control_bytes():
+    # A task's ValueError was raised in the caller as itself, its message
+    # and notes as the task wrote them: the traceback of it drove the
+    # caller's terminal.  Its words are escaped as a RemoteError's are.
+    raised = outcome(FunctionTask(raise_with_escapes))
+    assert type(raised) is ValueError
+    assert not _controls(shown(raised)), repr(shown(raised))
+    assert "\\x1b]0;pwned\\x07" in str(raised)
+    assert any("note \\x1b[2K" == n for n in raised.__notes__)
+
+
+@pytest.mark.parametrize("exc", [OSError(2, "gone \x1b[2J", "file\x1b]0;t\x07"),
+                                 SyntaxError("bad", ("f.py", 1, 1, "x\x1b[2J\n", 1, 2))],
+                         ids=["OSError", "SyntaxError"])
+def test_a_rebuilt_exception_whose_words_cannot_be_escaped_is_a_remote_error(exc):
+    raised = outcome(forged(raise_envelope(pickle.dumps(exc), type(exc).__module__,
+                                           type(exc).__qualname__)))
+    assert type(raised) is cordon.RemoteError
+    assert not _controls(shown(raised)), repr(shown(raised))
+
+
+def _controls(text):
+    return any(not c.isprintable() and c not in "\n\t" for c in text)
 
 
 def test_a_profile_naming_one_table_from_every_function_is_refused():

@@ -256,6 +256,13 @@ static int probe_variants(void)
     return write(1, line, (size_t)n) == n ? 0 : 1;
 }
 
+/* Exits with its I/O priority class (1: real-time). */
+static int io_class(void)
+{
+    long io = syscall(SYS_ioprio_get, 1 /* IOPRIO_WHO_PROCESS */, 0);
+    return io < 0 ? 100 : (int)(io >> 13);
+}
+
 int main(int argc, char **argv)
 {
     const char *mode = argc > 1 ? argv[1] : "";
@@ -279,6 +286,7 @@ int main(int argc, char **argv)
     if (strcmp(mode, "grab-tty") == 0) return grab_tty();
     if (strcmp(mode, "tamper-stdin") == 0) return tamper_stdin();
     if (strcmp(mode, "probe-variants") == 0) return probe_variants();
+    if (strcmp(mode, "io-class") == 0) return io_class();
     fprintf(stderr, "hostile: unknown mode '%s'\n", mode);
     return 64;
 }
