@@ -4,7 +4,10 @@
  * function task (confined_floor.h) for function tasks, posix_spawn+wait4
  * for commands.
  * Rounds are interleaved and the median of each is reported, because the
- * machines this runs on are shared and noisy.
+ * machines this runs on are shared and noisy.  Beside the wall time, the
+ * CPU time of each case (this process's and every reaped process's, each
+ * process's children counted once their parent waited for them): on a
+ * loaded machine it moves much less than the wall time.
  */
 #include <fcntl.h>
 #include <stdbool.h>
@@ -115,6 +118,7 @@ struct case_ {
     const char *name;
     void (*run)(void);
     double samples[ROUNDS];
+    double cpu_samples[ROUNDS];
     bool holds;             /* run while the caller holds HELD_MIB, fewer tasks */
 };
 
@@ -127,6 +131,20 @@ static char *hold_memory(void)
         abort();
     memset(held, 1, len);
     return held;
+}
+
+/* µs of CPU: this process's and its reaped children's. */
+static double cpu_us(void)
+{
+    struct rusage self, children;
+    getrusage(RUSAGE_SELF, &self);
+    getrusage(RUSAGE_CHILDREN, &children);
+    const struct timeval *t[4] = { &self.ru_utime, &self.ru_stime, &children.ru_utime,
+                                   &children.ru_stime };
+    double us = 0;
+    for (int i = 0; i < 4; i++)
+        us += (double)t[i]->tv_sec * 1e6 + (double)t[i]->tv_usec;
+    return us;
 }
 
 static int compare_doubles(const void *a, const void *b)
@@ -158,17 +176,17 @@ int main(int argc, char **argv)
     hand_confined_command = hand_confined;
     hand_confined_command.command = true_command;
     struct case_ cases[] = {
-        { "floor: fork+pipe+wait4", raw_fork_pipe_wait, { 0 }, false },
-        { "floor: posix_spawn+wait4 /bin/true", raw_posix_spawn, { 0 }, false },
-        { "floor: confined by hand, no policy", floor_no_policy, { 0 }, false },
-        { "floor: confined by hand, default", floor_default_policy, { 0 }, false },
-        { "function task, no policy", function_no_policy, { 0 }, false },
-        { "function task, default policy", function_default_policy, { 0 }, false },
-        { "floor: /bin/true confined by hand", floor_command, { 0 }, false },
-        { "floor: /bin/true by hand, default", floor_command_policy, { 0 }, false },
-        { "command /bin/true, no policy", command_no_policy, { 0 }, false },
-        { "command /bin/true, default policy", command_default_policy, { 0 }, false },
-        { "command, caller holding 256 MiB", command_default_policy, { 0 }, true },
+        { .name = "floor: fork+pipe+wait4", .run = raw_fork_pipe_wait },
+        { .name = "floor: posix_spawn+wait4 /bin/true", .run = raw_posix_spawn },
+        { .name = "floor: confined by hand, no policy", .run = floor_no_policy },
+        { .name = "floor: confined by hand, default", .run = floor_default_policy },
+        { .name = "function task, no policy", .run = function_no_policy },
+        { .name = "function task, default policy", .run = function_default_policy },
+        { .name = "floor: /bin/true confined by hand", .run = floor_command },
+        { .name = "floor: /bin/true by hand, default", .run = floor_command_policy },
+        { .name = "command /bin/true, no policy", .run = command_no_policy },
+        { .name = "command /bin/true, default policy", .run = command_default_policy },
+        { .name = "command, caller holding 256 MiB", .run = command_default_policy, .holds = true },
     };
     size_t count = sizeof cases / sizeof *cases;
     int held_tasks = tasks_per_round / 10 > 0 ? tasks_per_round / 10 : 1;
@@ -184,15 +202,16 @@ int main(int argc, char **argv)
             if (!cases[c].holds)
                 cases[c].run();
             uint64_t start = now_ns();
+            double cpu_start = cpu_us();
             for (int i = 0; i < tasks; i++)
                 cases[c].run();
             cases[c].samples[round] = (double)(now_ns() - start) / tasks / 1000.0;
+            cases[c].cpu_samples[round] = (cpu_us() - cpu_start) / tasks;
             if (held)
                 munmap(held, (size_t)HELD_MIB << 20);
         }
     }
     double fork_floor = median(cases[0].samples), spawn_floor = median(cases[1].samples);
-    double by_hand = median(cases[2].samples), by_hand_policy = median(cases[3].samples);
     printf("per-task cost (uid %d), median of %d interleaved rounds of %d tasks\n",
            (int)geteuid(), ROUNDS, tasks_per_round);
     printf("the floor confined by hand: %s\n",
@@ -200,15 +219,18 @@ int main(int argc, char **argv)
            : hand_confined.cgroup.count ? "without namespaces, its tree held by a v2 cgroup, "
                                           "as cordon here"
                                         : "without namespaces, as cordon here");
-    printf("%-36s %10s %8s %12s\n", "case", "us/task", "ratio", "vs by hand");
+    printf("%-36s %10s %8s %12s %10s %12s\n", "case", "us/task", "ratio", "vs by hand",
+           "CPU us", "CPU by hand");
     for (size_t c = 0; c < count; c++) {
-        double m = median(cases[c].samples);
+        double m = median(cases[c].samples), cpu = median(cases[c].cpu_samples);
         double floor = c <= 5 && c != 1 ? fork_floor : spawn_floor;
         printf("%-36s %10.1f %7.2fx", cases[c].name, m, m / floor);
-        if (c == 4 || c == 5)
-            printf(" %11.2fx", m / (c == 4 ? by_hand : by_hand_policy));
-        if (c == 8 || c == 9)
-            printf(" %11.2fx", m / median(cases[c - 2].samples));
+        size_t hand = c == 4 || c == 5 ? c - 2 : c == 8 || c == 9 ? c - 2 : 0;
+        if (hand)
+            printf(" %11.2fx %10.1f %11.2fx", m / median(cases[hand].samples), cpu,
+                   cpu / median(cases[hand].cpu_samples));
+        else
+            printf(" %12s %10.1f", "", cpu);
         if (cases[c].holds)
             printf("  (%d tasks a round)", held_tasks);
         printf("\n");

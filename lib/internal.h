@@ -267,6 +267,7 @@ typedef struct cordon__launch {
     cordon_setup_fn setup_fn;                    /* NULL: no set-up hook */
     void *setup_arg;
     cordon__region region;
+    bool setup_record_reusable;                  /* the tree ended, no hook: kept, not unmapped */
     cordon__setup_record *setup;                 /* region.setup */
     cordon__init_report *init_report;            /* region.init_report */
     cordon__shared *shared;                      /* region.shared */
@@ -529,6 +530,11 @@ void cordon__attempt_deadline(const cordon_task *t, cordon__attempt_state *s);
 uint64_t cordon__ms_to_ns(uint64_t ms);              /* saturating */
 uint64_t cordon__saturating_add(uint64_t a, uint64_t b);
 void cordon__launch_release(cordon__launch *launch);
+/* lib/setup_record_pool.c: a kept setup record mapping of `size` bytes,
+ * zeroed, or NULL (then one is made); give_back keeps one whose task's
+ * tree ended and ran no code of the task's while it was mapped. */
+void *cordon__setup_record_take(size_t size);
+void cordon__setup_record_give_back(void *record, size_t size);
 /* Spare network namespaces (lib/spare_namespaces.c): for a task without a
  * network, a spare's fds in launch->spare_user_fd and spare_net_fd if one
  * is waiting (else both -1: the child makes it inline); closed by

@@ -137,6 +137,8 @@ static int attempt_finish(cordon_task *t, attempt *a)
         keep_hook_objects(t, a->launch.setup);
         cordon__confinement_record(t, state, &a->launch);
         cordon__result_message_fill(t);
+        /* Collected to its end: no process of the tree maps the record. */
+        a->launch.setup_record_reusable = !a->launch.setup_fn;
     }
     release_attempt(state);
     cordon__launch_release(&a->launch);

@@ -419,8 +419,10 @@ static int map_shared_region(cordon_task *t, cordon__launch *l)
     _Static_assert(sizeof(cordon__init_report) <= 4096, "the init's report fits a page");
     l->region.setup_size = record_size + page;
     l->region.shared_size = sizeof(cordon__shared) + l->return_capacity;
-    if (!(l->region.setup = map_shared(l->region.setup_size)) ||
-        !(l->region.shared = map_shared(l->region.shared_size)))
+    if (!(l->region.setup = cordon__setup_record_take(l->region.setup_size)) &&
+        !(l->region.setup = map_shared(l->region.setup_size)))
+        return -errno;
+    if (!(l->region.shared = map_shared(l->region.shared_size)))
         return -errno;
     l->region.init_report = (cordon__init_report *)((char *)l->region.setup + record_size);
     l->setup = l->region.setup;
@@ -635,7 +637,9 @@ void cordon__launch_release(cordon__launch *l)
     l->exec_paths = l->envp = NULL;
     free(l->loaded_bss);
     l->loaded_bss = NULL;
-    if (l->region.setup)
+    if (l->region.setup && l->setup_record_reusable)
+        cordon__setup_record_give_back(l->region.setup, l->region.setup_size);
+    else if (l->region.setup)
         munmap(l->region.setup, l->region.setup_size);
     if (l->region.shared)
         munmap(l->region.shared, l->region.shared_size);

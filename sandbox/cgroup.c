@@ -51,6 +51,27 @@ static int read_file(const char *path, char *buffer, size_t size)
     return (int)len;
 }
 
+/* An open kernfs file read whole from its start: each read of one gives
+ * the values of that moment.  A read shorter than asked reached the end
+ * (kernfs fills what it can), which spares a second call. */
+static int pread_file(int fd, char *buffer, size_t size)
+{
+    size_t len = 0;
+    while (len + 1 < size) {
+        size_t wanted = size - 1 - len;
+        ssize_t n = pread(fd, buffer + len, wanted, (off_t)len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return -errno;
+        len += (size_t)n;
+        if ((size_t)n < wanted)
+            break;
+    }
+    buffer[len] = '\0';
+    return (int)len;
+}
+
 static int write_file(const char *dir, const char *name, const char *value)
 {
     char path[4200];
@@ -342,6 +363,12 @@ static int create_v2(cordon__cgroup *cg, uint64_t memory_bytes, uint64_t max_pro
         cg->events_fd = open(events, O_RDONLY | O_CLOEXEC);
         cg->reusable = cg->events_fd >= 0;
     }
+    /* Read at the task's start and end, and by a CPU limit's checks: one
+     * open for them all (closed with the task: an idle cordon holds no
+     * descriptors). */
+    char cpu_stat[4300];
+    snprintf(cpu_stat, sizeof cpu_stat, "%s/cpu.stat", cg->dirs[index]);
+    cg->cpu_stat_fd = open(cpu_stat, O_RDONLY | O_CLOEXEC);
     if (places.v2_memory)
         open_v2_peak(cg, index, reused);
     if (memory_bytes && places.v2_memory)
@@ -354,7 +381,7 @@ static int create_v2(cordon__cgroup *cg, uint64_t memory_bytes, uint64_t max_pro
 void cordon__cgroup_init_empty(cordon__cgroup *cg)
 {
     memset(cg, 0, sizeof *cg);
-    cg->memory_dir = cg->pids_dir = cg->v2_dir = cg->events_fd = -1;
+    cg->memory_dir = cg->pids_dir = cg->v2_dir = cg->events_fd = cg->cpu_stat_fd = -1;
     cg->peak_dir = cg->peak_fd = -1;
     for (int i = 0; i < CORDON_CGROUP_MAX_DIRS; i++)
         cg->join_fds[i] = -1;
@@ -412,11 +439,16 @@ int cordon__cgroup_join(const cordon__cgroup *cg, bool except_v2)
     return write_to_procs(cg, "0", 1, except_v2 ? cg->v2_dir : -1);
 }
 
+/* Called between the fork and the child's end, while every page the
+ * caller writes is copied: the digits by hand, not snprintf, whose deep
+ * stack frames cost copies of stack pages. */
 int cordon__cgroup_move(const cordon__cgroup *cg, pid_t pid)
 {
     char pid_text[24];
-    int len = snprintf(pid_text, sizeof pid_text, "%d", (int)pid);
-    return write_to_procs(cg, pid_text, (size_t)len, -1);
+    size_t len = 0;
+    for (unsigned value = (unsigned)pid; len == 0 || value > 0; value /= 10)
+        pid_text[sizeof pid_text - ++len] = (char)('0' + value % 10);
+    return write_to_procs(cg, pid_text + sizeof pid_text - len, len, -1);
 }
 
 /* Kills what `dir`'s cgroup.procs lists, but `spared` (0: none). */
@@ -569,15 +601,23 @@ uint64_t cordon__cgroup_memory_peak(const cordon__cgroup *cg)
     return strtoull(text, NULL, 10);
 }
 
+static int cpu_stat_text(const cordon__cgroup *cg, char *text, size_t size)
+{
+    if (cg->cpu_stat_fd >= 0)
+        return pread_file(cg->cpu_stat_fd, text, size);
+    char path[4200];
+    snprintf(path, sizeof path, "%s/cpu.stat", cg->dirs[cg->v2_dir]);
+    return read_file(path, text, size);
+}
+
 /* cpu.stat's usage_usec, user_usec and system_usec: one read. */
 static int read_cpu_stat(const cordon__cgroup *cg, uint64_t values[3])
 {
     static const char *const keys[3] = { "usage_usec ", "user_usec ", "system_usec " };
     if (cg->v2_dir < 0)
         return -ENOENT;
-    char path[4200], text[1024];
-    snprintf(path, sizeof path, "%s/cpu.stat", cg->dirs[cg->v2_dir]);
-    if (read_file(path, text, sizeof text) <= 0)
+    char text[1024];
+    if (cpu_stat_text(cg, text, sizeof text) <= 0)
         return -ENOENT;
     for (int i = 0; i < 3; i++) {
         const char *line = strstr(text, keys[i]);
@@ -672,10 +712,12 @@ void cordon__cgroup_destroy(cordon__cgroup *cg)
     }
     if (cg->events_fd >= 0)
         close(cg->events_fd);
+    if (cg->cpu_stat_fd >= 0)
+        close(cg->cpu_stat_fd);
     if (cg->peak_fd >= 0)
         close(cg->peak_fd);
     cg->count = 0;
-    cg->memory_dir = cg->pids_dir = cg->v2_dir = cg->events_fd = -1;
+    cg->memory_dir = cg->pids_dir = cg->v2_dir = cg->events_fd = cg->cpu_stat_fd = -1;
     cg->peak_dir = cg->peak_fd = -1;
     cg->reusable = false;
 }

@@ -37,6 +37,7 @@ typedef struct cordon__cgroup {
     bool reusable;                          /* the v2 cgroup holds no limit: pooled after */
     bool v2_killed;                         /* cgroup.kill written: never pooled */
     int events_fd;                          /* its cgroup.events, or -1 */
+    int cpu_stat_fd;                        /* its cpu.stat, open while the task runs, or -1 */
     uint64_t cpu_base_us;                   /* the v2 cgroup's usage_usec before the task, */
     uint64_t user_base_us, system_base_us;  /* and its user_usec and system_usec */
     bool cpu_started;                       /* those were read for this task */
