@@ -128,7 +128,7 @@ static void test_cgroup_v2_task_runs_in_its_own_cgroup_below_the_root(void **sta
     (void)state;
     REQUIRE_V2_ROOT();
     cordon_task *t = shell("grep '^0::' /proc/self/cgroup");
-    cordon_set_limit(t, CORDON_LIMIT_PROCESSES, 50);
+    cordon_set_limit(t, CORDON_LIMIT_CPU_MS, 60000); /* a limit a cgroup holds */
     const cordon_result *r = run_task(t, 0);
     const char *name = strrchr(root, '/');
     char expected_prefix[600];
@@ -146,7 +146,7 @@ static void test_cgroup_v2_kills_what_left_the_process_group(void **state)
      * process group and session, and only the cgroup still holds it. */
     cordon_task *t = shell("setsid sh -c 'echo $$; exec sleep 60.0801' </dev/null 2>&1 & sleep 0.3");
     cordon_set_policy(t, NULL);
-    cordon_set_limit(t, CORDON_LIMIT_PROCESSES, 50);
+    cordon_set_limit(t, CORDON_LIMIT_CPU_MS, 60000); /* a limit a cgroup holds */
     const cordon_result *r = run_task(t, 0);
     assert_true(atoi(r->std_out.data) > 0);
     assert_true(marked_processes_gone("60.0801", false));

@@ -77,11 +77,23 @@ static void test_fallback_memory_limit_is_the_function_s_own(void **state)
     munmap(reservation, reserved);
 }
 
+/* RLIMIT_NPROC binds no process of uid 0: a root task under a process
+ * limit without a pids cgroup is refused (a fork bomb so made some
+ * 28,000 processes in 3 s); one that runs as another user gets it. */
 static void test_fallback_process_limit_is_rlimit_nproc(void **state)
 {
     (void)state;
     cordon_task *t = shell("grep 'Max processes' /proc/self/limits | tr -s ' '");
     cordon_set_limit(t, CORDON_LIMIT_PROCESSES, 33);
+    if (geteuid() == 0) {
+        const cordon_result *refused = run_task(t, CORDON_EXCEPTION);
+        assert_string_equal(refused->exception, "ConfinementError");
+        assert_non_null(strstr(refused->exc_out.data, "needs a pids cgroup"));
+        cordon_task_free(t);
+        t = shell("grep 'Max processes' /proc/self/limits | tr -s ' '");
+        cordon_set_limit(t, CORDON_LIMIT_PROCESSES, 33);
+        assert_int_equal(cordon_set_user(t, 65534, 65534), 0);
+    }
     const cordon_result *r = run_task(t, 0);
     /* Per user: a task's init, where it has one, counts too. */
     bool init = r->confinement & CORDON_CONFINED_PID_NAMESPACE;
