@@ -758,8 +758,9 @@ void cordon__usage_count_scanned(cordon__attempt_state *s);
 unsigned cordon__usable_cpus(void);
 
 /* lib/tree_cpu_counter.c: an exact count of the CPU time of `pid` and of
- * every thread and process it starts from now on (the parent's, which
- * nothing of the task turns off): an fd, or -errno where the kernel or the
+ * every thread and process it starts from now on, but for a process that
+ * execs a file it may not read or a set-user-ID one (the kernel takes the
+ * counter off it and what it starts): an fd, or -errno where the kernel or the
  * caller's user may not have one (or CORDON_NO_CPU_COUNTER is set). */
 /* lib/namespace_tree.c: the pids beneath `init` (sorted, each once;
  * malloc'd, or NULL when none), or -ENOTSUP where the kernel has no

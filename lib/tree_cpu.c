@@ -312,9 +312,9 @@ static uint64_t counted_less_cordon_s_start(const cordon__attempt_state *s, uint
     return counted_ns > init_s ? counted_ns - init_s : 0;
 }
 
-/* The counter's figure is exact when it is read and is the limit's only
- * reading; it is kept, as a scan's is, for the usage of the processes
- * wait4 will not count (its split is wait4's). */
+/* The counter's figure is exact when it is read; it is kept, as a scan's
+ * is, for the usage of the processes wait4 will not count (its split is
+ * wait4's). */
 static bool read_the_counter(cordon__attempt_state *s, uint64_t *ns)
 {
     uint64_t counted;
@@ -326,13 +326,9 @@ static bool read_the_counter(cordon__attempt_state *s, uint64_t *ns)
     return true;
 }
 
-uint64_t cordon__tree_cpu_ns(cordon__attempt_state *s)
+/* The tree's CPU as its cgroup, else a scan, sees it. */
+static uint64_t read_without_the_counter(cordon__attempt_state *s)
 {
-    if (!task_started(s))
-        return 0;
-    uint64_t counted;
-    if (read_the_counter(s, &counted))
-        return counted;
     int64_t cgroup_us = s->cgroup ? cordon__cgroup_cpu_usage_us(s->cgroup) : -ENOENT;
     if (cgroup_us >= 0)
         return less_cordon_s_start(s, (uint64_t)cgroup_us * 1000u);
@@ -341,6 +337,24 @@ uint64_t cordon__tree_cpu_ns(cordon__attempt_state *s)
         sum.ns += __atomic_load_n(&s->init_report->reaped_cpu_ns, __ATOMIC_ACQUIRE);
     remember_scan(s, &sum);
     return sum.ns;
+}
+
+/* The counter is exact, but not always the whole tree's: the kernel takes
+ * every perf counter off a process that execs a file it may not read
+ * (mode 0111) or a set-user-ID one (fs/exec.c: "disable monitoring ...
+ * when executing setuid binaries"), which any task can do; that process
+ * and all it starts afterwards are then seen only by the cgroup or the
+ * scans.  The larger figure is the tree's (the counter alone let such a
+ * process spin to its own RLIMIT_CPU, 2 s under a 300 ms limit, and each
+ * process of a fork of them as long). */
+uint64_t cordon__tree_cpu_ns(cordon__attempt_state *s)
+{
+    if (!task_started(s))
+        return 0;
+    uint64_t counted = 0;
+    bool exact = read_the_counter(s, &counted);
+    uint64_t seen = read_without_the_counter(s);
+    return exact && counted > seen ? counted : seen;
 }
 
 static void add_us(struct timeval *tv, uint64_t us)

@@ -16,8 +16,11 @@
  * time, which a task-clock does not split: it counts the kernel's time
  * too), or the caller is root.  Where it is refused (paranoid 3, a
  * container's filter, no perf events), the tree's CPU is read as before
- * (lib/tree_cpu.c).  The counter is the parent's: nothing the task does
- * (prctl(PR_TASK_PERF_EVENTS_DISABLE) is for one's own) turns it off.
+ * (lib/tree_cpu.c).  The counter is the parent's: the task cannot turn it
+ * off (prctl(PR_TASK_PERF_EVENTS_DISABLE) is for one's own), but the
+ * kernel takes it off a process that execs a file it may not read or a
+ * set-user-ID one, and off all that process starts: the limit reads the
+ * cgroup or the scans beside it (lib/tree_cpu.c).
  *
  * The kernel turns its context-switch hooks for such counters on when the
  * first one is made and off a second after the last is gone; turning them

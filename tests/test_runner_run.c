@@ -4,6 +4,8 @@
 #include <linux/perf_event.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <sys/stat.h>
+#include <fcntl.h>
 #include <sched.h>
 #include <grp.h>
 #include <pwd.h>
@@ -397,6 +399,58 @@ static void test_run_procs_as_root_without_a_pids_cgroup_is_refused(void **state
     assert_non_null(strstr(c.err, "ConfinementError"));
     assert_non_null(strstr(c.err, "needs a pids cgroup"));
     captured_free(&c);
+}
+
+/* A copy of the hostile program that its task may execute but not read. */
+static void make_execute_only_copy(const char *dir, char *copy, size_t size)
+{
+    char source[512];
+    snprintf(source, sizeof source, "%s/hostile", getenv("CORDON_HOSTILE_DIR"));
+    snprintf(copy, size, "%s/spinner", dir);
+    int in = open(source, O_RDONLY | O_CLOEXEC);
+    int out = open(copy, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0700);
+    assert_true(in >= 0 && out >= 0);
+    char buffer[65536];
+    ssize_t got;
+    while ((got = read(in, buffer, sizeof buffer)) > 0)
+        assert_int_equal(write(out, buffer, (size_t)got), got);
+    assert_int_equal(got, 0);
+    close(in);
+    close(out);
+    assert_int_equal(chmod(copy, 0111), 0);
+    assert_int_equal(chmod(dir, 0711), 0); /* a task of root's runs as nobody */
+}
+
+/* The kernel takes its CPU counter off a process that execs a file it may
+ * not read (as off a set-user-ID one): the limit still counts it, with
+ * namespaces and without (and without a cgroup, by the scans).  Spun to
+ * its own RLIMIT_CPU, 2 s, before. */
+static void test_run_cpu_limit_counts_a_process_that_execs_an_unreadable_file(void **state)
+{
+    (void)state;
+    char *dir = make_temp_dir();
+    char copy[512], command[1024];
+    make_execute_only_copy(dir, copy, sizeof copy);
+    snprintf(command, sizeof command, "exec \"%s\" spin", copy);
+    for (int without_namespaces = 0; without_namespaces < 2; without_namespaces++) {
+        if (without_namespaces) {
+            setenv("CORDON_NO_NAMESPACES", "1", 1);
+            setenv("CORDON_CGROUP", "none", 1);
+        }
+        captured c = CORDON("run", "--policy", "none", "--cpu", "300ms", "--timeout", "20s",
+                            "--shell", command);
+        unsetenv("CORDON_NO_NAMESPACES");
+        unsetenv("CORDON_CGROUP");
+        const char *prefix = "cordon: CpuLimit: the task's processes used ";
+        const char *used = strstr(c.err, prefix);
+        if (!used)
+            print_message("without namespaces %d: %s\n", without_namespaces, c.err);
+        assert_non_null(used);
+        assert_true(strtoul(used + strlen(prefix), NULL, 10) < 1000);
+        assert_int_equal(c.status, 128 + SIGKILL);
+        captured_free(&c);
+    }
+    remove_tree(dir);
 }
 
 static void test_run_mem_limit(void **state)
@@ -818,6 +872,7 @@ int main(void)
         cmocka_unit_test(test_run_cpu_limit),
         cmocka_unit_test(test_run_cpu_limit_counts_a_process_that_left_the_session),
         cmocka_unit_test(test_run_procs_as_root_without_a_pids_cgroup_is_refused),
+        cmocka_unit_test(test_run_cpu_limit_counts_a_process_that_execs_an_unreadable_file),
         cmocka_unit_test(test_run_mem_limit),
         cmocka_unit_test(test_run_fsize_limit),
         cmocka_unit_test(test_run_nofile_and_procs_limits),
