@@ -1,8 +1,8 @@
 /*
  * The Landlock ruleset of a task that has no mount namespace (no
  * namespaces on the machine, CORDON_NO_NAMESPACES=1) and no file rules of
- * its own: it may write wherever its user may, but nothing beneath /proc
- * or /sys.
+ * its own: it may write wherever its user may, but nothing beneath /proc,
+ * /sys or any other mount of the kernel's file systems, wherever mounted.
  *
  * With a mount namespace the task has a /proc of its own pid namespace and
  * a read-only /sys (and /proc/sys for uid 0).  Without one it sees the
@@ -16,7 +16,9 @@
  *
  * Landlock grants beneath a directory, never "all but": the ruleset
  * grants the rights of writing beneath every entry of "/" but proc and
- * sys, as "/" lists them when the ruleset is made (once per process).  A
+ * sys, and, above any other mount of the kernel's file systems
+ * (sandbox/kernel_mounts.c), entry by entry around it rather than the
+ * whole directory.  It is made again when the mount table changes.  A
  * top-level directory made later (by root) is not writable to the task.
  * Before ABI 2 a ruleset that handles any write refuses every rename
  * across directories, which would break ordinary programs: there the
