@@ -454,6 +454,23 @@ static void run_setup_hook(const cordon__launch *l)
     fail(setup, STEP_SETUP_HOOK, 0);
 }
 
+/* A kernel timer on `clock` that kills the function's process at `at_ns`
+ * (flags: 0 or TIMER_ABSTIME); raw system calls, between fork and the
+ * function. */
+static void arm_kill_timer(clockid_t clock, int flags, uint64_t at_ns)
+{
+    struct sigevent kill_it;
+    memset(&kill_it, 0, sizeof kill_it);
+    kill_it.sigev_notify = SIGEV_SIGNAL;
+    kill_it.sigev_signo = SIGKILL;
+    int timer;
+    if (syscall(SYS_timer_create, clock, &kill_it, &timer) != 0)
+        return;
+    struct itimerspec at = { .it_value = { .tv_sec = (time_t)(at_ns / 1000000000ull),
+                                           .tv_nsec = (long)(at_ns % 1000000000ull) } };
+    syscall(SYS_timer_settime, timer, flags, &at, NULL);
+}
+
 /* The kernel's own CPU-time timer on the function's process, at its
  * limit: the parent reads the whole tree's counter, and on a busy machine
  * it may be kept off a CPU for tens of milliseconds while the function
@@ -464,18 +481,8 @@ static void run_setup_hook(const cordon__launch *l)
  * processes, and a task may delete the timer. */
 static void arm_cpu_backstop(uint64_t limit_ns)
 {
-    if (!limit_ns)
-        return;
-    struct sigevent kill_it;
-    memset(&kill_it, 0, sizeof kill_it);
-    kill_it.sigev_notify = SIGEV_SIGNAL;
-    kill_it.sigev_signo = SIGKILL;
-    int timer;
-    if (syscall(SYS_timer_create, CLOCK_PROCESS_CPUTIME_ID, &kill_it, &timer) != 0)
-        return;
-    struct itimerspec at = { .it_value = { .tv_sec = (time_t)(limit_ns / 1000000000ull),
-                                           .tv_nsec = (long)(limit_ns % 1000000000ull) } };
-    syscall(SYS_timer_settime, timer, 0, &at, NULL);
+    if (limit_ns)
+        arm_kill_timer(CLOCK_PROCESS_CPUTIME_ID, 0, limit_ns);
 }
 
 /* The deadline's backstop, as the CPU limit's above: a parent kept from
@@ -485,18 +492,8 @@ static void arm_cpu_backstop(uint64_t limit_ns)
  * init also ends the rest of the tree then (lib/task_init.c). */
 static void arm_deadline_backstop(uint64_t deadline_ns)
 {
-    if (!deadline_ns || deadline_ns == UINT64_MAX)
-        return;
-    struct sigevent kill_it;
-    memset(&kill_it, 0, sizeof kill_it);
-    kill_it.sigev_notify = SIGEV_SIGNAL;
-    kill_it.sigev_signo = SIGKILL;
-    int timer;
-    if (syscall(SYS_timer_create, CLOCK_MONOTONIC, &kill_it, &timer) != 0)
-        return;
-    struct itimerspec at = { .it_value = { .tv_sec = (time_t)(deadline_ns / 1000000000ull),
-                                           .tv_nsec = (long)(deadline_ns % 1000000000ull) } };
-    syscall(SYS_timer_settime, timer, TIMER_ABSTIME, &at, NULL);
+    if (deadline_ns && deadline_ns != UINT64_MAX)
+        arm_kill_timer(CLOCK_MONOTONIC, TIMER_ABSTIME, deadline_ns);
 }
 
 static _Noreturn void call_function(const cordon__launch *l)
