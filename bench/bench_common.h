@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -31,6 +32,20 @@ static inline double bench_median(const double *samples, int count)
     memcpy(sorted, samples, (size_t)count * sizeof *sorted);
     qsort(sorted, (size_t)count, sizeof *sorted, bench_compare);
     return sorted[count / 2];
+}
+
+/* µs of CPU: this process's and its reaped children's (rusage). */
+static inline double bench_rusage_cpu_us(void)
+{
+    struct rusage self, children;
+    getrusage(RUSAGE_SELF, &self);
+    getrusage(RUSAGE_CHILDREN, &children);
+    const struct timeval *t[4] = { &self.ru_utime, &self.ru_stime, &children.ru_utime,
+                                   &children.ru_stime };
+    double us = 0;
+    for (int i = 0; i < 4; i++)
+        us += (double)t[i]->tv_sec * 1e6 + (double)t[i]->tv_usec;
+    return us;
 }
 
 /* This process's resident set, in KiB. */

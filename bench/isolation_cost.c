@@ -159,15 +159,7 @@ static double cpu_us(void)
     uint64_t ns;
     if (task_clock_fd >= 0 && read(task_clock_fd, &ns, sizeof ns) == (ssize_t)sizeof ns)
         return (double)ns / 1e3;
-    struct rusage self, children;
-    getrusage(RUSAGE_SELF, &self);
-    getrusage(RUSAGE_CHILDREN, &children);
-    const struct timeval *t[4] = { &self.ru_utime, &self.ru_stime, &children.ru_utime,
-                                   &children.ru_stime };
-    double us = 0;
-    for (int i = 0; i < 4; i++)
-        us += (double)t[i]->tv_sec * 1e6 + (double)t[i]->tv_usec;
-    return us;
+    return bench_rusage_cpu_us();
 }
 
 static size_t case_named(const char *name)

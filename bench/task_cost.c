@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "../lib/cordon.h"
+#include "bench_common.h"
 #include "confined_floor.h"
 
 #define ROUNDS 9
@@ -133,20 +134,6 @@ static char *hold_memory(void)
     return held;
 }
 
-/* µs of CPU: this process's and its reaped children's. */
-static double cpu_us(void)
-{
-    struct rusage self, children;
-    getrusage(RUSAGE_SELF, &self);
-    getrusage(RUSAGE_CHILDREN, &children);
-    const struct timeval *t[4] = { &self.ru_utime, &self.ru_stime, &children.ru_utime,
-                                   &children.ru_stime };
-    double us = 0;
-    for (int i = 0; i < 4; i++)
-        us += (double)t[i]->tv_sec * 1e6 + (double)t[i]->tv_usec;
-    return us;
-}
-
 static int compare_doubles(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -202,11 +189,11 @@ int main(int argc, char **argv)
             if (!cases[c].holds)
                 cases[c].run();
             uint64_t start = now_ns();
-            double cpu_start = cpu_us();
+            double cpu_start = bench_rusage_cpu_us();
             for (int i = 0; i < tasks; i++)
                 cases[c].run();
             cases[c].samples[round] = (double)(now_ns() - start) / tasks / 1000.0;
-            cases[c].cpu_samples[round] = (cpu_us() - cpu_start) / tasks;
+            cases[c].cpu_samples[round] = (bench_rusage_cpu_us() - cpu_start) / tasks;
             if (held)
                 munmap(held, (size_t)HELD_MIB << 20);
         }

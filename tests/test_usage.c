@@ -611,6 +611,23 @@ static void test_usage_commands_peak_is_not_the_callers_mapping(void **state)
         skip_msg(skip_reason);
 }
 
+/* In a copy of the test: /bin/true's max_rss_kb, or -1 where it failed
+ * and -3 where it did not start in namespaces (the copies' exit statuses
+ * for those). */
+static long long true_s_peak_in_a_copy(void)
+{
+    const char *truth[] = { "/bin/true", NULL };
+    cordon_task *t = cordon_command_task(truth);
+    if (!t || cordon_run(t) != 0)
+        return -1;
+    const cordon_result *r = cordon_task_result(t);
+    if (r->exit_code != 0 || r->exception)
+        return -1;
+    long long kb = started_in_namespaces(r) ? (long long)r->usage.max_rss_kb : -3;
+    cordon_task_free(t);
+    return kb;
+}
+
 /* A caller that made itself undumpable keeps its secrets from its own
  * user, and the copy of it that a command's first process gives back is
  * never made dumpable for that (lib/child.c, open_clear_refs).  Root opens
@@ -627,17 +644,10 @@ static int run_from_an_undumpable_caller(const void *unused)
     char *held = hold_mapping(len);
     if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
         return 1;
-    const char *truth[] = { "/bin/true", NULL };
-    cordon_task *t = cordon_command_task(truth);
-    if (!t || cordon_run(t) != 0)
-        return 1;
-    const cordon_result *r = cordon_task_result(t);
-    if (r->exit_code != 0 || r->exception)
-        return 1;
-    if (!started_in_namespaces(r))
-        return 3;
-    bool reset = r->usage.max_rss_kb < SMALL_KB;
-    cordon_task_free(t);
+    long long kb = true_s_peak_in_a_copy();
+    if (kb < 0)
+        return (int)-kb;
+    bool reset = kb < SMALL_KB;
     return intact(held, len) && reset ? 0 : 2;
 }
 
@@ -952,14 +962,10 @@ static int run_from_a_caller_of_many_objects(const void *dir)
         return 4;
     size_t reserved;
     hold_after_a_file_mapping((size_t)CALLER_MIB << 20, &reserved);
-    const char *truth[] = { "/bin/true", NULL };
-    cordon_task *t = cordon_command_task(truth);
-    if (!t || cordon_run(t) != 0 || cordon_task_result(t)->exit_code != 0)
-        return 1;
-    const cordon_result *r = cordon_task_result(t);
-    if (!started_in_namespaces(r))
-        return 3;
-    return r->usage.max_rss_kb < SMALL_KB ? 0 : 2;
+    long long kb = true_s_peak_in_a_copy();
+    if (kb < 0)
+        return (int)-kb;
+    return kb < SMALL_KB ? 0 : 2;
 }
 
 /* The loader's list has no length of its own: a caller of more objects
@@ -989,16 +995,12 @@ static int run_from_a_caller_with_a_big_bss(const void *arg)
 {
     (void)arg;
     fill(own_bss, sizeof own_bss);
-    const char *truth[] = { "/bin/true", NULL };
-    cordon_task *t = cordon_command_task(truth);
-    if (!t || cordon_run(t) != 0 || cordon_task_result(t)->exit_code != 0)
-        return 1;
-    const cordon_result *r = cordon_task_result(t);
-    if (!started_in_namespaces(r))
-        return 3;
-    int status = r->usage.max_rss_kb < SMALL_KB ? 0 : 2;
+    long long kb = true_s_peak_in_a_copy();
+    if (kb < 0)
+        return (int)-kb;
+    int status = kb < SMALL_KB ? 0 : 2;
     if (status)
-        fprintf(stderr, "/bin/true reported %llu KiB\n", (unsigned long long)r->usage.max_rss_kb);
+        fprintf(stderr, "/bin/true reported %lld KiB\n", kb);
     return intact(own_bss, sizeof own_bss) ? status : 1;
 }
 
