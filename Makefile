@@ -110,8 +110,10 @@ build/tests/libcrash.so: tests/plugin/crash_plugin.c
 # Only the calls of lib/cordon.h are the shared library's: its internal
 # functions (cordon__*, the importer's docker__*) are neither callable by a
 # program nor interposable by one that happens to define the same name.
+# Never unloaded (nodelete): a thread's kept task is freed at its exit by
+# a destructor of the library's (lib/task.c), which dlclose would unmap.
 build/libcordon.so: $(patsubst %.c,build/obj/%.o,$(LIB_SRC)) lib/cordon.map
-	$(CC) -shared -Wl,-soname,libcordon.so.0 -Wl,--no-undefined \
+	$(CC) -shared -Wl,-soname,libcordon.so.0 -Wl,--no-undefined -Wl,-z,nodelete \
 	    -Wl,--version-script=lib/cordon.map -o $@ $(filter %.o,$^) $(LDLIBS_ALL)
 
 # The name a program linked against build/ asks the loader for.

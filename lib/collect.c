@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <stdlib.h>
 #include <sys/timerfd.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -27,6 +28,7 @@
 #include "../sandbox/policy_learn.h"
 
 #define READ_CHUNK         (64 * 1024)
+#define FIRST_READ         1024
 #define DRAIN_GRACE_NS     (100ull * 1000 * 1000)
 #define CPU_CHECK_NS       (10ull * 1000 * 1000)
 #define CPU_CHECK_MIN_NS   (250ull * 1000)
@@ -121,6 +123,27 @@ static bool closed_for_the_caller(cordon_task *t, cordon__attempt_state *s, int 
     return closed;
 }
 
+/* Where a read goes that cannot go straight into the buffer.  Most tasks
+ * write little: a small first read on the stack keeps this frame, and so
+ * the pages of the caller's stack it writes after each fork (each a
+ * copy-on-write fault while the task lives), small; a stream that fills
+ * it has a chunk of its buffer reserved, and only past the buffer's cap,
+ * where what comes is dropped, a chunk of its own for the attempt. */
+static char *read_target(cordon__attempt_state *s, const cordon__buffer *buffer, int round,
+                         char *first, size_t *room)
+{
+    if (buffer->len + READ_CHUNK <= buffer->cap && buffer->len + READ_CHUNK < buffer->size) {
+        *room = READ_CHUNK;
+        return buffer->data + buffer->len;
+    }
+    if (round > 0 && (s->flood_chunk || (s->flood_chunk = malloc(READ_CHUNK)))) {
+        *room = READ_CHUNK;
+        return s->flood_chunk;
+    }
+    *room = FIRST_READ;
+    return first;
+}
+
 /* Reads what is there now; returns false at end of stream. */
 static bool read_stream(cordon_task *t, cordon__attempt_state *s, int *fd,
                         cordon__buffer *buffer, int stream)
@@ -129,17 +152,11 @@ static bool read_stream(cordon_task *t, cordon__attempt_state *s, int *fd,
         return false;
     if (stream < 3 && s->relayed[stream])
         return cordon__relay_read(s, fd, stream, buffer);
-    char chunk[READ_CHUNK];
+    char first[FIRST_READ];
     for (int round = 0; round < 16; round++) {
-        /* Read straight into the buffer once a flood has grown it; most
-         * tasks write little, and reserving a whole chunk for each of
-         * their streams would cost every task a large allocation. */
-        char *target = chunk;
-        size_t room = sizeof chunk;
-        bool direct = buffer->len + sizeof chunk <= buffer->cap &&
-                      buffer->len + sizeof chunk < buffer->size;
-        if (direct)
-            target = buffer->data + buffer->len;
+        size_t room;
+        char *target = read_target(s, buffer, round, first, &room);
+        bool direct = target != first && target != s->flood_chunk;
         ssize_t n = read(*fd, target, room);
         if (n < 0 && errno == EINTR)
             continue;
@@ -155,15 +172,15 @@ static bool read_stream(cordon_task *t, cordon__attempt_state *s, int *fd,
             buffer->len += (size_t)n;
             buffer->data[buffer->len] = '\0';
         } else {
-            cordon__buffer_append(buffer, chunk, (size_t)n);
+            cordon__buffer_append(buffer, target, (size_t)n);
         }
         if (closed_for_the_caller(t, s, fd, stream))
             return false;
         if ((size_t)n < room)
             return true;
         enlarge_pipe_once(s, *fd, stream);
-        if (buffer->len + sizeof chunk <= buffer->cap) /* best effort: else copy */
-            cordon__buffer_reserve(buffer, buffer->len + sizeof chunk);
+        if (buffer->len + READ_CHUNK <= buffer->cap) /* best effort: else copy */
+            cordon__buffer_reserve(buffer, buffer->len + READ_CHUNK);
     }
     return true;
 }
@@ -627,6 +644,7 @@ int cordon__collect(cordon_task *t, cordon__attempt_state *s)
 {
     s->timer_fd = -1;
     s->timer_tried = false;
+    s->flood_chunk = NULL;
     int rc = collect_loop(t, s);
     close_fd(&s->timer_fd);
     if (rc == 0)
@@ -638,6 +656,8 @@ int cordon__collect(cordon_task *t, cordon__attempt_state *s)
     /* What the terminal has not taken by now is dropped, and counted. */
     cordon__relay_finish(s, 1, &t->std_out);
     cordon__relay_finish(s, 2, &t->std_err);
+    free(s->flood_chunk);
+    s->flood_chunk = NULL;
     if (rc < 0)
         return rc;
     rc = reap(s);

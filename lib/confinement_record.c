@@ -90,7 +90,8 @@ void cordon__confinement_record(cordon_task *t, const cordon__attempt_state *s,
                                 const cordon__launch *l)
 {
     t->result.confinement |= cordon__isolation_confinement(s, l);
-    if (!t->confinement_store && !(t->confinement_store = calloc(1, sizeof *t->confinement_store)))
+    if (!t->confinement_store &&
+        !(t->confinement_store = cordon__zeroed(1, sizeof *t->confinement_store)))
         return;
     struct cordon__confinement_store *st = t->confinement_store;
     cordon_confinement *v = &st->view;

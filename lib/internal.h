@@ -42,6 +42,9 @@ int  cordon__buffer_reserve(cordon__buffer *b, size_t want);
 void cordon__buffer_append(cordon__buffer *b, const char *data, size_t len);
 void cordon__buffer_reset(cordon__buffer *b, size_t cap);
 void cordon__buffer_free(cordon__buffer *b);
+
+/* calloc that reuses what the allocator's per-thread cache holds (lib/zeroed_memory.c). */
+void *cordon__zeroed(size_t count, size_t size);
 void cordon__buffer_printf(cordon__buffer *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /* Appends text a task chose with its control bytes shown as \xNN. */
@@ -258,6 +261,7 @@ typedef struct cordon__launch {
     /* command tasks */
     char **exec_paths;                           /* candidates for argv[0] */
     char **argv, **envp;
+    char *environment_block;                     /* envp's strings, one allocation */
     cordon__address_range *loaded_bss;           /* libc's and the loader's, sorted (owned) */
     size_t loaded_bss_count;
     bool loaded_bss_known;                       /* every loaded object's is listed */
@@ -329,6 +333,7 @@ typedef struct cordon__attempt_state {
     int cpu_counter_fd;         /* the tree's exact CPU counter (lib/tree_cpu_counter.c), or -1 */
     int timer_fd;               /* absolute CLOCK_MONOTONIC wake-ups, or -1 */
     bool timer_tried;           /* timer_fd was made, or could not be */
+    char *flood_chunk;          /* READ_CHUNK bytes, made when a stream floods past its cap */
     bool timed_out, cpu_exceeded, violated, exited;
     bool listener_received;     /* violations reach the parent as notifications */
     const char *handover_forged; /* what arrived on the listener's socket that was not
@@ -405,6 +410,12 @@ struct cordon_task {
     char (*history_classes)[CORDON_CLASS_MAX];
     char (*history_messages)[CORDON_HISTORY_MESSAGE_MAX];  /* each attempt's result.message */
     size_t history_count, history_size;
+    /* The first attempt's record, in the task: most tasks make one, and
+     * three allocations per task are pages of the caller's heap written
+     * after each fork (lib/task.c). */
+    cordon_attempt history_first;
+    char history_first_class[CORDON_CLASS_MAX];
+    char history_first_message[CORDON_HISTORY_MESSAGE_MAX];
 
     /* async */
     pthread_t collector;

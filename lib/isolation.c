@@ -431,11 +431,11 @@ static bool covered(char *const *real, size_t count, size_t index)
 static int plan_writable_trees(cordon__launch *l)
 {
     size_t count = l->file_rule_count;
-    char **real = calloc(count + 1, sizeof *real), **trees = calloc(count + 1, sizeof *trees);
+    char **real = cordon__zeroed(count + 1, sizeof *real), **trees = cordon__zeroed(count + 1, sizeof *trees);
     /* As many clones as rules at most, each held by the init at once:
      * the number of paths a task may write is not bounded by anything
      * but the init's open files. */
-    int *fds = calloc(count + 1, sizeof *fds);
+    int *fds = cordon__zeroed(count + 1, sizeof *fds);
     if (!real || !trees || !fds) {
         free(real);
         free(trees);
@@ -460,7 +460,7 @@ static int plan_writable_trees(cordon__launch *l)
             free(real[i]);
     }
     free(real);
-    cordon__file_identity *ids = calloc(kept + 1, sizeof *ids);
+    cordon__file_identity *ids = cordon__zeroed(kept + 1, sizeof *ids);
     if (!ids) {
         for (size_t i = 0; i < kept; i++)
             free(trees[i]);
@@ -481,7 +481,7 @@ static int plan_writable_trees(cordon__launch *l)
 static int make_file_ruleset(const cordon__isolation *iso, bool own_proc, cordon__launch *l)
 {
     size_t count = 0, capacity = iso->rule_count + SYSTEM_RULE_COUNT + 1;
-    cordon__path_rule *rules = calloc(capacity, sizeof *rules);
+    cordon__path_rule *rules = cordon__zeroed(capacity, sizeof *rules);
     if (!rules)
         return -ENOMEM;
     for (size_t i = 0; i < iso->rule_count; i++)

@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "../sandbox/per_task_state.h"
 
 /* More than the tasks ever run at once would only hold memory. */
 #define POOL_CAPACITY 8
@@ -36,7 +37,7 @@ static struct {
     int count;
     void *records[POOL_CAPACITY];
     size_t sizes[POOL_CAPACITY];
-} pool = { .lock = PTHREAD_MUTEX_INITIALIZER };
+} pool CORDON__PER_TASK_STATE = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
 static pthread_once_t fork_handler_once = PTHREAD_ONCE_INIT;
 

@@ -218,7 +218,7 @@ static int resolve_exec_paths(cordon__launch *l)
 {
     const char *name = l->argv[0];
     if (strchr(name, '/')) {
-        l->exec_paths = calloc(2, sizeof *l->exec_paths);
+        l->exec_paths = cordon__zeroed(2, sizeof *l->exec_paths);
         if (!l->exec_paths || !(l->exec_paths[0] = strdup(name)))
             return -ENOMEM;
         return 0;
@@ -229,7 +229,7 @@ static int resolve_exec_paths(cordon__launch *l)
     size_t count = 1;
     for (const char *c = search; *c; c++)
         count += *c == ':';
-    l->exec_paths = calloc(count + 1, sizeof *l->exec_paths);
+    l->exec_paths = cordon__zeroed(count + 1, sizeof *l->exec_paths);
     if (!l->exec_paths)
         return -ENOMEM;
     const char *start = search;
@@ -278,43 +278,79 @@ static bool kept_by_a_preset(const char *entry)
 static const char *const preset_entries[] = { "HOME=/tmp", "TMPDIR=/tmp" };
 #define PRESET_ENTRIES (sizeof preset_entries / sizeof *preset_entries)
 
+/* The entries of a task's environment, counted, then copied into one
+ * block: one allocation rather than one per entry (some fifty), each on
+ * a page of the caller's heap that its next fork makes a copy-on-write
+ * fault.  Copied, not pointed at: a putenv'd entry is its caller's buffer. */
+typedef struct environment_builder {
+    char **envp;                /* NULL while counting */
+    char *block;
+    size_t entries, bytes;      /* so far */
+    size_t entry_room, byte_room;
+    bool overflowed;            /* the caller's environment grew meanwhile */
+} environment_builder;
+
+static void add_entry(environment_builder *b, const char *entry)
+{
+    size_t len = strlen(entry) + 1;
+    if (b->envp) {
+        if (b->entries == b->entry_room || len > b->byte_room - b->bytes) {
+            b->overflowed = true;
+            return;
+        }
+        memcpy(b->block + b->bytes, entry, len);
+        b->envp[b->entries] = b->block + b->bytes;
+    }
+    b->entries++;
+    b->bytes += len;
+}
+
 /* The caller's environment (unless cleared; under a preset only what
  * kept_by_a_preset keeps, with HOME and TMPDIR at /tmp), the task's
  * overrides, and CORDON_LOG_FD naming the log pipe, CORDON_ATTEMPT the
  * attempt's number. */
-static int build_environment(const cordon_task *t, cordon__launch *l)
+static void gather_environment(const cordon_task *t, environment_builder *b)
 {
-    size_t inherited = 0;
     char **source = t->clear_env ? NULL : environ;
     bool preset = t->preset_environment && !t->clear_env;
     for (char **e = source; e && *e; e++)
-        inherited++;
-    l->envp = calloc(inherited + PRESET_ENTRIES + t->env_count + 3, sizeof *l->envp);
-    if (!l->envp)
-        return -ENOMEM;
-    size_t n = 0;
-    for (char **e = source; e && *e; e++) {
-        if (preset && !kept_by_a_preset(*e))
-            continue;
-        if (!overridden(t, *e) && !(l->envp[n++] = strdup(*e)))
+        if ((!preset || kept_by_a_preset(*e)) && !overridden(t, *e))
+            add_entry(b, *e);
+    for (size_t i = 0; preset && i < PRESET_ENTRIES; i++)
+        if (!overridden(t, preset_entries[i]))
+            add_entry(b, preset_entries[i]);
+    for (size_t i = 0; i < t->env_count; i++)
+        add_entry(b, t->env_overrides[i]);
+    char entry[32];
+    snprintf(entry, sizeof entry, "CORDON_LOG_FD=%d", CORDON_LOG_FD);
+    add_entry(b, entry);
+    snprintf(entry, sizeof entry, "CORDON_ATTEMPT=%u", t->result.attempts);
+    add_entry(b, entry);
+}
+
+static int build_environment(const cordon_task *t, cordon__launch *l)
+{
+    for (int tries = 0; tries < 8; tries++) {
+        environment_builder b = { 0 };
+        gather_environment(t, &b);
+        b = (environment_builder){ .entry_room = b.entries, .byte_room = b.bytes };
+        b.envp = cordon__zeroed(b.entry_room + 1, sizeof *b.envp);
+        b.block = malloc(b.byte_room);
+        if (!b.envp || !b.block) {
+            free(b.envp);
+            free(b.block);
             return -ENOMEM;
+        }
+        gather_environment(t, &b);
+        if (!b.overflowed) {
+            l->envp = b.envp;
+            l->environment_block = b.block;
+            return 0;
+        }
+        free(b.envp);
+        free(b.block);
     }
-    for (size_t i = 0; preset && i < PRESET_ENTRIES; i++) {
-        if (!overridden(t, preset_entries[i]) && !(l->envp[n++] = strdup(preset_entries[i])))
-            return -ENOMEM;
-    }
-    for (size_t i = 0; i < t->env_count; i++) {
-        if (!(l->envp[n++] = strdup(t->env_overrides[i])))
-            return -ENOMEM;
-    }
-    char log_entry[32];
-    snprintf(log_entry, sizeof log_entry, "CORDON_LOG_FD=%d", CORDON_LOG_FD);
-    if (!(l->envp[n++] = strdup(log_entry)))
-        return -ENOMEM;
-    snprintf(log_entry, sizeof log_entry, "CORDON_ATTEMPT=%u", t->result.attempts);
-    if (!(l->envp[n++] = strdup(log_entry)))
-        return -ENOMEM;
-    return 0;
+    return -EAGAIN; /* another thread kept changing the environment */
 }
 
 /* A limit never above the caller's own hard one: the task could not be
@@ -633,7 +669,9 @@ void cordon__launch_release(cordon__launch *l)
     cordon__path_list_free(&l->hidden_mounts);
     cordon__cgroup_destroy(&l->cgroup);
     free_strings(l->exec_paths);
-    free_strings(l->envp);
+    free(l->envp);
+    free(l->environment_block);
+    l->environment_block = NULL;
     l->exec_paths = l->envp = NULL;
     free(l->loaded_bss);
     l->loaded_bss = NULL;

@@ -1,5 +1,7 @@
 /* Task objects: construction, options and the result they own. */
 #include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,10 +9,67 @@
 
 #include "internal.h"
 
+/* One freed task is kept per thread for its next: a task (3.5 KiB) is
+ * too large for the allocator's per-thread cache, and its allocation and
+ * release wrote four or five pages of the caller's heap and the
+ * allocator's state per task, each a copy-on-write fault after the task's
+ * fork.  Not under AddressSanitizer, which must see a task used after
+ * cordon_task_free. */
+#if defined(__SANITIZE_ADDRESS__)
+#define KEEP_A_FREED_TASK 0
+#else
+#define KEEP_A_FREED_TASK 1
+#endif
+
+static __thread cordon_task *kept_task;
+static __thread bool kept_task_key_set;
+static pthread_key_t kept_task_key;
+static pthread_once_t kept_task_key_once = PTHREAD_ONCE_INIT;
+
+static void free_kept_task(void *task)
+{
+    free(task);
+    kept_task = NULL;
+}
+
+static void make_kept_task_key(void)
+{
+    if (pthread_key_create(&kept_task_key, free_kept_task) != 0)
+        kept_task_key_set = true; /* never kept: no destructor to free it */
+}
+
+/* Kept where the thread's exit will free it; else false. */
+static bool keep_freed_task(cordon_task *t)
+{
+    if (!KEEP_A_FREED_TASK || kept_task)
+        return false;
+    if (!kept_task_key_set) {
+        pthread_once(&kept_task_key_once, make_kept_task_key);
+        if (kept_task_key_set || pthread_setspecific(kept_task_key, t) != 0)
+            return false;
+        kept_task_key_set = true;
+    } else if (pthread_setspecific(kept_task_key, t) != 0) {
+        return false;
+    }
+    kept_task = t;
+    return true;
+}
+
+static cordon_task *new_task_memory(void)
+{
+    cordon_task *t = kept_task;
+    if (!t)
+        return calloc(1, sizeof *t);
+    kept_task = NULL;
+    pthread_setspecific(kept_task_key, NULL);
+    memset(t, 0, sizeof *t);
+    return t;
+}
+
 static cordon_task *task_new(enum cordon__kind kind)
 {
     cordon__global_init();
-    cordon_task *t = calloc(1, sizeof *t);
+    cordon_task *t = new_task_memory();
     if (!t)
         return NULL;
     t->kind = kind;
@@ -56,7 +115,7 @@ static char **copy_argv(const char *const argv[], size_t *joined_len)
     *joined_len = 0;
     while (argv[count])
         *joined_len += strlen(argv[count++]) + 1;
-    char **copy = calloc(count + 1, sizeof *copy);
+    char **copy = cordon__zeroed(count + 1, sizeof *copy);
     if (!copy)
         return NULL;
     for (size_t i = 0; i < count; i++) {
@@ -160,11 +219,14 @@ void cordon_task_free(cordon_task *t)
     cordon__buffer_free(&t->log_out);
     cordon__buffer_free(&t->exc_out);
     cordon__buffer_free(&t->returns);
-    free(t->history);
-    free(t->history_classes);
-    free(t->history_messages);
+    if (t->history != &t->history_first) {
+        free(t->history);
+        free(t->history_classes);
+        free(t->history_messages);
+    }
     cordon__done_destroy(t);
-    free(t);
+    if (!keep_freed_task(t))
+        free(t);
 }
 
 /* Options belong to the next run: the running one (and its collector
@@ -400,25 +462,50 @@ const cordon_result *cordon_task_result(const cordon_task *t)
     return r;
 }
 
+/* The first attempt's record is kept in the task itself. */
+static void use_the_first_record(cordon_task *t)
+{
+    t->history = &t->history_first;
+    t->history_classes = &t->history_first_class;
+    t->history_messages = &t->history_first_message;
+    t->history_size = 1;
+}
+
+/* From the record in the task to allocated ones, copied over. */
+static int grow_history(cordon_task *t)
+{
+    size_t size = t->history_size * 2 < 4 ? 4 : t->history_size * 2;
+    bool inside = t->history == &t->history_first;
+    cordon_attempt *history = malloc(size * sizeof *history);
+    char (*classes)[CORDON_CLASS_MAX] = malloc(size * sizeof *classes);
+    char (*messages)[CORDON_HISTORY_MESSAGE_MAX] = malloc(size * sizeof *messages);
+    if (!history || !classes || !messages) {
+        free(history);
+        free(classes);
+        free(messages);
+        return -ENOMEM;
+    }
+    memcpy(history, t->history, t->history_count * sizeof *history);
+    memcpy(classes, t->history_classes, t->history_count * sizeof *classes);
+    memcpy(messages, t->history_messages, t->history_count * sizeof *messages);
+    if (!inside) {
+        free(t->history);
+        free(t->history_classes);
+        free(t->history_messages);
+    }
+    t->history = history;
+    t->history_classes = classes;
+    t->history_messages = messages;
+    t->history_size = size;
+    return 0;
+}
+
 void cordon__history_push(cordon_task *t)
 {
-    if (t->history_count == t->history_size) {
-        size_t size = t->history_size ? t->history_size * 2 : 4;
-        cordon_attempt *history = realloc(t->history, size * sizeof *history);
-        if (!history)
-            return;
-        t->history = history;
-        char (*classes)[CORDON_CLASS_MAX] = realloc(t->history_classes, size * sizeof *classes);
-        if (!classes)
-            return;
-        t->history_classes = classes;
-        char (*messages)[CORDON_HISTORY_MESSAGE_MAX] =
-            realloc(t->history_messages, size * sizeof *messages);
-        if (!messages)
-            return;
-        t->history_messages = messages;
-        t->history_size = size;
-    }
+    if (!t->history)
+        use_the_first_record(t);
+    if (t->history_count == t->history_size && grow_history(t) < 0)
+        return;
     size_t i = t->history_count++;
     memcpy(t->history_classes[i], t->exception_class, CORDON_CLASS_MAX);
     /* The result's message, so that an attempt says what result.message

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "cgroup.h"
+#include "per_task_state.h"
 
 /* More idle cgroups than tasks that ever ran at once would be waste. */
 #define POOL_CAPACITY 8
@@ -38,7 +39,7 @@ static struct {
     int count;
     char *paths[POOL_CAPACITY];
     bool exit_hook_set;
-} pool = { .lock = PTHREAD_MUTEX_INITIALIZER };
+} pool CORDON__PER_TASK_STATE = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
 /* A copy made by fork holds its parent's paths: they are not its own. */
 static void forget_if_inherited(void)

@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "confine.h"
+#include "per_task_state.h"
 
 static const char *const kernel_types[] = {
     "proc",     "sysfs",    "cgroup",      "cgroup2", "debugfs", "tracefs",
@@ -152,7 +153,7 @@ static struct {
     cordon__path_list elsewhere;
     unsigned generation;
     bool known;
-} cache = { .lock = PTHREAD_MUTEX_INITIALIZER, .watch = -1 };
+} cache CORDON__PER_TASK_STATE = { .lock = PTHREAD_MUTEX_INITIALIZER, .watch = -1 };
 
 static bool table_changed(void)
 {

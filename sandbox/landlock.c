@@ -90,12 +90,16 @@ static int prepare_ruleset(void)
 static int prepare_for_this_process(void)
 {
     pid_t pid = getpid();
+    /* Made already: no lock taken, since a lock written at every task is
+     * a page of the caller's the kernel copies after each of its forks. */
+    if (__atomic_load_n(&ruleset_pid, __ATOMIC_ACQUIRE) == pid)
+        return 0;
     int rc = 0;
     pthread_mutex_lock(&ruleset_lock);
     if (ruleset_pid != pid) {
         rc = prepare_ruleset();
         if (rc == 0)
-            ruleset_pid = pid;
+            __atomic_store_n(&ruleset_pid, pid, __ATOMIC_RELEASE);
     }
     pthread_mutex_unlock(&ruleset_lock);
     return rc;

@@ -38,6 +38,7 @@
 #include <unistd.h>
 
 #include "confine.h"
+#include "per_task_state.h"
 
 /* Who probed: a process whose ids or dumpability differ probes again. */
 typedef struct prober {
@@ -50,7 +51,7 @@ typedef struct prober {
 static unsigned available;
 static const char *unavailable_why = "";
 static prober probed;
-static pthread_mutex_t probe_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t probe_lock CORDON__PER_TASK_STATE = PTHREAD_MUTEX_INITIALIZER;
 
 /* Child side: every write of a map file whole, or an errno. */
 static int write_file(const char *path, const char *text, size_t len)
