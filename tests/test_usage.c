@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 
@@ -430,6 +431,9 @@ static void test_usage_tree_peak_is_not_the_callers(void **state)
  * a big caller's page tables costs it milliseconds of CPU: that is
  * cordon's, not the task's.  /bin/true from a caller holding 500 MiB used
  * 11 ms of CPU by the caller's wait4 on the init, 0.8 ms without it. */
+static uint64_t true_own_cpu_us(void);
+static uint64_t give_back_cpu_us(char *held, size_t len);
+
 static void test_usage_excludes_the_inits_own(void **state)
 {
     (void)state;
@@ -441,6 +445,11 @@ static void test_usage_excludes_the_inits_own(void **state)
     print_message("skipped under AddressSanitizer: the command starts from a copy\n");
     skip();
 #endif
+    /* /bin/true's own figure from this caller before it grows: a few
+     * hundred us on most machines, 3.5-7 ms on a virtual machine whose
+     * page tables the hypervisor keeps (a fixed bound of 5 ms failed
+     * there with nothing of the init's counted). */
+    uint64_t alone = true_own_cpu_us();
     size_t len = 500u << 20;
     char *held = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     assert_true(held != MAP_FAILED);
@@ -454,9 +463,15 @@ static void test_usage_excludes_the_inits_own(void **state)
         least = cpu < least ? cpu : least;
         cordon_task_free(t);
     }
+    /* What the init's end would add, were it counted: about what a copy
+     * of this caller spends freeing the memory. */
+    uint64_t freeing = give_back_cpu_us(held, len);
     munmap(held, len);
-    if (least >= 5000)
-        fail_msg("/bin/true used %llu us of CPU", (unsigned long long)least);
+    uint64_t bound = (alone ? alone : 2000u) + (freeing > 2000u ? freeing / 2 : 1000u);
+    if (least >= bound)
+        fail_msg("/bin/true used %llu us of CPU (alone %llu us; freeing the caller's copy "
+                 "%llu us)", (unsigned long long)least, (unsigned long long)alone,
+                 (unsigned long long)freeing);
 }
 
 /* Without a memory cgroup nothing is claimed: 0, not a guess.  A task
@@ -1018,38 +1033,94 @@ static void test_usage_commands_peak_is_not_the_caller_s_bss(void **state)
 }
 
 /* The first process of a command gives the init's copy of the caller
- * back before its exec: some 7 ms of CPU for 256 MiB, cordon's and not
- * the task's.  /bin/true, which uses about a millisecond itself, is not
+ * back before its exec: some 7 ms of CPU for 256 MiB (this test holds
+ * 1 GiB), cordon's and not the task's.  /bin/true, which uses about a millisecond itself, is not
  * ended by a CPU limit of 4 ms for it (before: CpuLimit, every time, as
- * root), and its figure leaves it out. */
+ * root), and its figure leaves it out.  The limit is set from /bin/true's
+ * own figure here, with room (on a virtual machine whose page tables
+ * the hypervisor keeps, /bin/true alone took 3.5-7 ms, and a fixed 4 ms
+ * failed with or without the give-back counted); where giving back the
+ * memory costs no more than that room, the test cannot tell and says so. */
 #define SMALL_CPU_LIMIT_MS 4u
+#define GIVE_BACK_MIB (4 * CALLER_MIB) /* its give-back well above /bin/true's own */
+
+static uint64_t command_cpu_us(const cordon_result *r)
+{
+    return r->usage.user_us + r->usage.sys_us;
+}
+
+/* The most /bin/true used of three runs from this caller, without a
+ * limit; 0 where it did not run in namespaces. */
+static uint64_t true_own_cpu_us(void)
+{
+    uint64_t most = 0;
+    for (int i = 0; i < 3; i++) {
+        const char *truth[] = { "/bin/true", NULL };
+        cordon_task *t = cordon_command_task(truth);
+        cordon_run(t);
+        const cordon_result *r = cordon_task_result(t);
+        bool counted = started_in_namespaces(r) && !r->exception;
+        if (counted && command_cpu_us(r) > most)
+            most = command_cpu_us(r);
+        cordon_task_free(t);
+        if (!counted)
+            return 0;
+    }
+    return most;
+}
+
+/* What a copy of this caller spends giving `held` back. */
+static uint64_t give_back_cpu_us(char *held, size_t len)
+{
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        munmap(held, len);
+        _exit(0);
+    }
+    int status;
+    struct rusage usage;
+    assert_int_equal(wait4(pid, &status, 0, &usage), pid);
+    return (uint64_t)(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) * 1000000u +
+           (uint64_t)(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec);
+}
+
 static void test_usage_commands_give_back_is_not_against_its_cpu_limit(void **state)
 {
     (void)state;
     SKIP_UNDER_VALGRIND("no namespaces under valgrind");
-    size_t len = (size_t)CALLER_MIB << 20;
+    size_t len = (size_t)GIVE_BACK_MIB << 20;
     char *held = hold_mapping(len);
-    bool ran = true;
+    uint64_t own_us = true_own_cpu_us();
+    if (!own_us) {
+        munmap(held, len);
+        skip_msg(skip_reason);
+        return;
+    }
+    uint64_t limit_ms = SMALL_CPU_LIMIT_MS;
+    if (limit_ms * 1000u < 2 * own_us + 1000u)
+        limit_ms = (2 * own_us + 1000u + 999u) / 1000u;
+    uint64_t give_back_us = give_back_cpu_us(held, len);
     for (int i = 0; i < 3; i++) {
         const char *truth[] = { "/bin/true", NULL };
         cordon_task *t = cordon_command_task(truth);
-        assert_int_equal(cordon_set_limit(t, CORDON_LIMIT_CPU_MS, SMALL_CPU_LIMIT_MS), 0);
+        assert_int_equal(cordon_set_limit(t, CORDON_LIMIT_CPU_MS, limit_ms), 0);
         cordon_run(t); /* from a fork (AddressSanitizer), its exec frees a whole copy */
         const cordon_result *r = cordon_task_result(t);
-        if (!started_in_namespaces(r)) {
-            ran = false;
-        } else {
-            if (r->exception)
-                fail_msg("run %d: %s", i, r->exc_out.data);
-            assert_int_equal(r->exit_code, 0);
-            assert_true(r->usage.user_us + r->usage.sys_us < SMALL_CPU_LIMIT_MS * 1000u);
-        }
+        if (r->exception)
+            fail_msg("run %d: %s", i, r->exc_out.data);
+        assert_int_equal(r->exit_code, 0);
+        assert_true(command_cpu_us(r) < limit_ms * 1000u);
         cordon_task_free(t);
     }
     assert_true(intact(held, len));
     munmap(held, len);
-    if (!ran)
-        skip_msg(skip_reason);
+    if (give_back_us + own_us < limit_ms * 1000u) {
+        print_message("giving back the caller's memory (%llu us) and /bin/true (%llu us) fit "
+                      "in the limit of %llu ms here\n", (unsigned long long)give_back_us,
+                      (unsigned long long)own_us, (unsigned long long)limit_ms);
+        skip_msg("the test cannot tell here");
+    }
 }
 
 static int touch_own_memory(void)
