@@ -42,15 +42,17 @@ int  cordon__buffer_reserve(cordon__buffer *b, size_t want);
 void cordon__buffer_append(cordon__buffer *b, const char *data, size_t len);
 void cordon__buffer_reset(cordon__buffer *b, size_t cap);
 void cordon__buffer_free(cordon__buffer *b);
-
-/* calloc that reuses what the allocator's per-thread cache holds (lib/zeroed_memory.c). */
-void *cordon__zeroed(size_t count, size_t size);
 void cordon__buffer_printf(cordon__buffer *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /* Appends text a task chose with its control bytes shown as \xNN. */
 void cordon__buffer_append_escaped(cordon__buffer *b, const char *data, size_t len);
+
 /* The public view: data NUL-terminated, never NULL. */
 cordon_bytes cordon__buffer_view(const cordon__buffer *b);
+
+/* calloc that reuses what the allocator's per-thread cache holds
+ * (lib/zeroed_memory.c). */
+void *cordon__zeroed(size_t count, size_t size);
 
 /*
  * The region shared between the parent and a function task's child

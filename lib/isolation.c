@@ -431,7 +431,8 @@ static bool covered(char *const *real, size_t count, size_t index)
 static int plan_writable_trees(cordon__launch *l)
 {
     size_t count = l->file_rule_count;
-    char **real = cordon__zeroed(count + 1, sizeof *real), **trees = cordon__zeroed(count + 1, sizeof *trees);
+    char **real = cordon__zeroed(count + 1, sizeof *real);
+    char **trees = cordon__zeroed(count + 1, sizeof *trees);
     /* As many clones as rules at most, each held by the init at once:
      * the number of paths a task may write is not bounded by anything
      * but the init's open files. */

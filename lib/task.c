@@ -22,8 +22,8 @@
 #endif
 
 static __thread cordon_task *kept_task;
-static __thread bool kept_task_key_set;
-static pthread_key_t kept_task_key;
+static pthread_key_t kept_task_key; /* its destructor frees a kept task at its thread's exit */
+static bool kept_task_key_made;
 static pthread_once_t kept_task_key_once = PTHREAD_ONCE_INIT;
 
 static void free_kept_task(void *task)
@@ -34,8 +34,7 @@ static void free_kept_task(void *task)
 
 static void make_kept_task_key(void)
 {
-    if (pthread_key_create(&kept_task_key, free_kept_task) != 0)
-        kept_task_key_set = true; /* never kept: no destructor to free it */
+    kept_task_key_made = pthread_key_create(&kept_task_key, free_kept_task) == 0;
 }
 
 /* Kept where the thread's exit will free it; else false. */
@@ -43,14 +42,9 @@ static bool keep_freed_task(cordon_task *t)
 {
     if (!KEEP_A_FREED_TASK || kept_task)
         return false;
-    if (!kept_task_key_set) {
-        pthread_once(&kept_task_key_once, make_kept_task_key);
-        if (kept_task_key_set || pthread_setspecific(kept_task_key, t) != 0)
-            return false;
-        kept_task_key_set = true;
-    } else if (pthread_setspecific(kept_task_key, t) != 0) {
+    pthread_once(&kept_task_key_once, make_kept_task_key);
+    if (!kept_task_key_made || pthread_setspecific(kept_task_key, t) != 0)
         return false;
-    }
     kept_task = t;
     return true;
 }
