@@ -306,6 +306,10 @@ static void set_up(const cordon__launch *l)
     if ((rc = place_file_descriptors(l, false)) < 0)
         fail(shared, STEP_FILE_DESCRIPTORS, rc);
     confine(l);
+    /* Again: the kernel clears the parent-death signal when a process
+     * changes its user, and here no init ends the tree with the caller. */
+    if ((rc = die_with_parent(l->parent_pid)) < 0)
+        fail(shared, STEP_PARENT_DEATH_SIGNAL, rc);
     if ((l->parent_moves_child || l->parent_counts_child) && (rc = wait_for_the_parent(shared)) < 0)
         fail(shared, STEP_CGROUP, rc);
 }

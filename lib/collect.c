@@ -77,11 +77,13 @@ static void close_fd(int *fd)
  * counts.  Otherwise the task's group, and whatever left it in its cgroup.
  * The group's id stays taken while the unreaped child is one of its
  * members. */
-static void kill_group(const cordon__attempt_state *s)
+static void kill_group(cordon__attempt_state *s)
 {
     if (s->in_namespaces) {
         if (!s->exited) {
             kill(s->pid, SIGUSR1);
+            if (!s->init_asked_ns)
+                s->init_asked_ns = cordon__now_ns();
             /* The init kills the rest once it runs; a task that keeps
              * every CPU busy would have it wait its turn: what the cgroup
              * lists dies now (the init, spared, reaps and counts it). */
@@ -98,6 +100,18 @@ static void kill_group(const cordon__attempt_state *s)
         kill(s->pid, SIGKILL); /* in case it left its group after all */
     if (s->cgroup && s->cgroup->count)
         cordon__cgroup_kill(s->cgroup); /* and whatever left the group */
+}
+
+/* An init that does not end the tree it was asked to end (stopped from
+ * outside by root or the caller's own user, whose child it is) would keep
+ * the caller waiting for good: after this long it is killed, and its
+ * namespace with it (what it had not reaped then is missing from the
+ * usage).  Ending and reaping even a large tree takes it far less. */
+#define INIT_ANSWER_NS (2000u * 1000u * 1000u)
+
+static bool init_answer_pending(const cordon__attempt_state *s)
+{
+    return s->init_asked_ns && s->init_asked_ns != UINT64_MAX && !s->exited;
 }
 
 /* A larger pipe means fewer wake-ups under a flood, but costs every task
@@ -372,6 +386,8 @@ static uint64_t next_wake_ns(const cordon__attempt_state *s, uint64_t now, uint6
         until = s->deadline_ns;
     if (grace_end && grace_end < until)
         until = grace_end;
+    if (init_answer_pending(s) && s->init_asked_ns + INIT_ANSWER_NS < until)
+        until = s->init_asked_ns + INIT_ANSWER_NS;
     if (s->cpu_limit_ns && !s->exited && !s->cpu_exceeded && s->next_cpu_check_ns < until)
         until = s->next_cpu_check_ns;
     if ((s->pidfd < 0 || s->processes) && !s->exited) {
@@ -489,6 +505,14 @@ static void check_deadline(cordon__attempt_state *s, uint64_t now)
     }
 }
 
+static void check_init_answered(cordon__attempt_state *s, uint64_t now)
+{
+    if (init_answer_pending(s) && now >= s->init_asked_ns + INIT_ANSWER_NS) {
+        kill(s->pid, SIGKILL);
+        s->init_asked_ns = UINT64_MAX;
+    }
+}
+
 static void check_limits(cordon__attempt_state *s, uint64_t now)
 {
     if (s->exited)
@@ -496,6 +520,7 @@ static void check_limits(cordon__attempt_state *s, uint64_t now)
     check_deadline(s, now);
     if (s->cpu_limit_ns && !s->cpu_exceeded && now >= s->next_cpu_check_ns)
         check_cpu(s, now);
+    check_init_answered(s, now);
 }
 
 static void dispatch(cordon_task *t, cordon__attempt_state *s, struct pollfd *fds,

@@ -768,7 +768,10 @@ typedef struct cordon_bytes {
 /*   user_us, sys_us  the tree's CPU time: wait4's, or the task's v2
  *                 cgroup's (it has one with a CPU limit, without a pid
  *                 namespace, or with cordon_set_tree_accounting) where
- *                 that is larger: processes nobody waited for count. */
+ *                 that is larger: processes nobody waited for count.
+ * Without a pid namespace, a caller that ignores SIGCHLD has the kernel
+ * reap the task's first process, and wait4's figures are lost: 0 but for
+ * a cgroup's or a CPU limit's CPU (README, "Accounting"). */
 typedef struct cordon_usage {
     uint64_t wall_us, user_us, sys_us;
     uint64_t max_rss_kb;

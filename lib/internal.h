@@ -362,6 +362,8 @@ typedef struct cordon__attempt_state {
     int cancel_fd;              /* readable: end the task now (cordon_task_free); -1: none */
     bool cancelled;
     uint64_t cancel_kill_ns;    /* CLOCK_MONOTONIC as the cancel's kill was sent */
+    uint64_t init_asked_ns;     /* CLOCK_MONOTONIC as the init was first asked to end the
+                                   tree; 0: not asked, UINT64_MAX: killed for not answering */
     bool deadline_is_total;     /* the deadline is the total one of all attempts */
 } cordon__attempt_state;
 
@@ -461,7 +463,7 @@ int cordon__task_settable(const cordon_task *t);
  * that is not cordon's message alone is refused: handover_forged says
  * what, end_task kills the task, and nothing is read or answered more. */
 void cordon__listener_receive(cordon__attempt_state *s,
-                              void (*end_task)(const cordon__attempt_state *));
+                              void (*end_task)(cordon__attempt_state *));
 /* Closes the socket, the listener and whatever a refusal held. */
 void cordon__listener_release(cordon__attempt_state *s);
 

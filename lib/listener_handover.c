@@ -66,7 +66,7 @@ static bool not_a_listener(int fd)
 
 /* One message: false when there is none to read now, or it ended the
  * hand-over (the end of the socket, or a refusal, which ends the task). */
-static bool receive_one(cordon__attempt_state *s, void (*end_task)(const cordon__attempt_state *))
+static bool receive_one(cordon__attempt_state *s, void (*end_task)(cordon__attempt_state *))
 {
     char data[8];
     struct iovec iov = { .iov_base = data, .iov_len = sizeof data };
@@ -114,7 +114,7 @@ static bool receive_one(cordon__attempt_state *s, void (*end_task)(const cordon_
 }
 
 void cordon__listener_receive(cordon__attempt_state *s,
-                              void (*end_task)(const cordon__attempt_state *))
+                              void (*end_task)(cordon__attempt_state *))
 {
     for (int i = 0; i < HANDOVER_READS && s->listener_socket >= 0 && !s->handover_forged; i++) {
         if (!receive_one(s, end_task))

@@ -8,7 +8,9 @@
  * failed.  Function tasks need a real copy of the parent and use fork().
  * Both children are created with the exit signal... of their kind: commands
  * with none at all, so that a caller's waitpid(-1) or an ignored SIGCHLD
- * cannot reap them before cordon does.
+ * cannot reap them before cordon does — until their exec, which gives a
+ * process the usual SIGCHLD: without a pid namespace (whose init never
+ * execs) a caller that ignores SIGCHLD loses a command's wait4 figures.
  */
 #include <errno.h>
 #include <fcntl.h>

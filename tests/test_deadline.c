@@ -390,6 +390,84 @@ static void holds_the_caller(void *user, int stream, const char *data, size_t le
         usleep(600 * 1000);
 }
 
+/* The init of the task's namespaces, stopped from outside (root, or the
+ * caller's own user: it is the caller's child), neither kills nor reaps:
+ * the caller, which asks it at the deadline, waited for it for good (a
+ * `cordon run --timeout 300ms` of a sleep, its init sent SIGSTOP, still
+ * ran 10 minutes later).  Unanswered, the init is killed, and its
+ * namespace with it.  In a copy: the runner is started, its init found by
+ * name among its children and stopped; what is left is ended here. */
+static pid_t child_named(pid_t parent, const char *name)
+{
+    DIR *proc = opendir("/proc");
+    pid_t found = 0;
+    for (struct dirent *e; proc && !found && (e = readdir(proc));) {
+        char path[300], text[512] = "";
+        snprintf(path, sizeof path, "/proc/%s/stat", e->d_name);
+        FILE *f = fopen(path, "r");
+        if (!f)
+            continue;
+        size_t n = fread(text, 1, sizeof text - 1, f);
+        fclose(f);
+        text[n] = '\0';
+        char *open_paren = strchr(text, '('), *close_paren = strrchr(text, ')');
+        int ppid = 0;
+        if (!open_paren || !close_paren || sscanf(close_paren + 2, "%*c %d", &ppid) != 1)
+            continue;
+        *close_paren = '\0';
+        if (ppid == parent && strcmp(open_paren + 1, name) == 0)
+            found = atoi(e->d_name);
+    }
+    if (proc)
+        closedir(proc);
+    return found;
+}
+
+static void test_deadline_holds_when_the_init_is_stopped(void **state)
+{
+    (void)state;
+    const char *runner = getenv("CORDON_RUNNER");
+    if (!runner)
+        skip();
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        int null = open("/dev/null", O_WRONLY);
+        dup2(null, 1);
+        dup2(null, 2);
+        execl(runner, runner, "run", "--timeout", "2s", "--", "sleep", "30", (char *)NULL);
+        _exit(127);
+    }
+    pid_t init = 0;
+    for (int i = 0; i < 500 && !init; i++) {
+        usleep(10 * 1000);
+        init = child_named(pid, "cordon-init");
+    }
+    if (!init) { /* no namespaces here: nothing of cordon's to stop */
+        kill(pid, SIGKILL);
+        waitpid(pid, NULL, 0);
+        print_message("skipped: the task has no init here\n");
+        skip();
+    }
+    kill(init, SIGSTOP);
+    int status = 0;
+    pid_t ended = 0;
+    for (int i = 0; i < 3000 && ended == 0; i++) { /* 30 s, far past the deadline */
+        ended = waitpid(pid, &status, WNOHANG);
+        if (ended == 0)
+            usleep(10 * 1000);
+    }
+    if (ended == 0) {
+        kill(init, SIGKILL);
+        kill(pid, SIGKILL);
+        waitpid(pid, &status, 0);
+        fail_msg("the runner was still waiting 30 s after its 2 s deadline");
+    }
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 124);
+}
+
+
 /* A task that failed by itself well before its deadline, whose end the
  * caller saw only after the deadline (its thread was held by an output
  * callback): the deadline did not end it, so it is no Timeout.  It was a
@@ -427,6 +505,7 @@ int main(void)
         cmocka_unit_test(test_deadline_passed_as_the_task_ended_by_itself),
         cmocka_unit_test(test_deadline_passed_after_the_task_ended_is_no_timeout),
         cmocka_unit_test(test_deadline_holds_while_the_caller_is_away),
+        cmocka_unit_test(test_deadline_holds_when_the_init_is_stopped),
         cmocka_unit_test(test_deadline_of_a_command_holds_while_the_caller_is_away),
         cmocka_unit_test(test_deadline_end_is_awaited_without_spinning),
         cmocka_unit_test(test_deadline_cpu_limit_end_is_awaited_without_spinning),

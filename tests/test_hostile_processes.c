@@ -145,6 +145,67 @@ static void test_the_tree_dies_with_a_runner_that_is_killed(void **state)
     }
 }
 
+/* Without a pid namespace the first process dies with the caller by its
+ * parent-death signal alone, and the kernel clears that signal when the
+ * process changes its user: a task that root ran as another user outlived
+ * a caller killed outright (`cordon run` as root, CORDON_NO_NAMESPACES=1,
+ * SIGKILL: its shell and what it started ran on as orphans). */
+static int name_and_wait(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    (void)arg;
+    prctl(PR_SET_NAME, "cordon-first3");
+    printf("ready\n");
+    fflush(stdout);
+    pause();
+    return 0;
+}
+
+static void test_without_namespaces_a_task_of_another_user_dies_with_its_caller(void **state)
+{
+    (void)state;
+    if (geteuid() != 0) {
+        print_message("skipped: running a task as another user needs root\n");
+        skip();
+    }
+    int ready[2];
+    assert_int_equal(pipe(ready), 0);
+    pid_t caller = fork();
+    assert_true(caller >= 0);
+    if (caller == 0) {
+        close(ready[0]);
+        setenv("CORDON_NO_NAMESPACES", "1", 1);
+        cordon_task *t = cordon_function_task(name_and_wait, NULL);
+        cordon_set_user(t, 65534, 65534);
+        cordon_set_output_callback(t, announce, &ready[1]);
+        cordon_run(t);
+        _exit(1);
+    }
+    close(ready[1]);
+    char byte;
+    assert_int_equal(read(ready[0], &byte, 1), 1);
+    close(ready[0]);
+    assert_int_equal(count_marked_processes("cordon-first3", true), 1);
+    kill(caller, SIGKILL);
+    waitpid(caller, NULL, 0);
+    bool gone = marked_processes_gone("cordon-first3", true);
+    if (!gone) { /* end it here, not leave it to the machine */
+        DIR *proc = opendir("/proc");
+        for (struct dirent *e; proc && (e = readdir(proc));) {
+            char path[300], name[64] = "";
+            snprintf(path, sizeof path, "/proc/%s/comm", e->d_name);
+            FILE *f = fopen(path, "r");
+            if (f && fgets(name, sizeof name, f) && strcmp(name, "cordon-first3\n") == 0)
+                kill(atoi(e->d_name), SIGKILL);
+            if (f)
+                fclose(f);
+        }
+        if (proc)
+            closedir(proc);
+    }
+    assert_true(gone);
+}
+
 /* ---- no process of the task becomes the caller's ---------------------- */
 
 static int clone_parent_many(cordon_ctx *ctx, void *arg)
@@ -754,6 +815,7 @@ int main(void)
         cmocka_unit_test(test_a_command_cannot_read_the_callers_command_line),
         cmocka_unit_test(test_the_whole_tree_dies_with_a_terminated_caller),
         cmocka_unit_test(test_the_tree_dies_with_a_runner_that_is_killed),
+        cmocka_unit_test(test_without_namespaces_a_task_of_another_user_dies_with_its_caller),
         cmocka_unit_test(test_clone_parent_never_hands_a_process_to_the_caller),
         cmocka_unit_test(test_a_task_cannot_see_or_tune_the_caller),
         cmocka_unit_test(test_without_namespaces_a_task_cannot_tune_the_caller_or_the_machine),
