@@ -566,6 +566,9 @@ static int prepare(cordon_task *t, cordon__launch *l, cordon__attempt_state *s)
     /* The user keyring is a user namespace's, per user id. */
     if (!(l->namespaces & CORDON__NAMESPACE_USER))
         kind |= CORDON__VARIANT_SHARED_USER_KEYRING;
+    /* RLIMIT_AS alone does not see a memfd's or a segment's pages. */
+    if (memory && l->cgroup.memory_dir < 0)
+        kind |= CORDON__VARIANT_UNCOUNTED_SHARED_MEMORY;
     if (l->policy && (rc = policy_for(t, l, kind)) < 0)
         return rc;
     s->sigxfsz_refused = cordon__policy_refuses_own_sigxfsz(l->policy);

@@ -72,6 +72,13 @@ const cordon_policy *cordon__policy_builtin_default(void);
  * caller and its siblings of that user.  add_key, request_key and keyctl
  * fail with EPERM, whatever the policy's own allow rules say. */
 #define CORDON__VARIANT_SHARED_USER_KEYRING 64u
+/* UNCOUNTED_SHARED_MEMORY (a memory limit held by RLIMIT_AS alone, no
+ * memory cgroup): address space counts memory only while it is mapped,
+ * and a memfd or a System V segment keeps its pages when unmapped: a task
+ * under a 64 MiB limit wrote 512 MiB into a memfd (and a segment filled
+ * through shmat stays filled after shmdt).  memfd_create, memfd_secret
+ * and shmget fail with EPERM, whatever `p`'s own allow rules say. */
+#define CORDON__VARIANT_UNCOUNTED_SHARED_MEMORY 128u
 /* NULL with errno ENOMEM; EPERM where the compiled variant would still
  * let through a call it must refuse; EINVAL where the policy's rules and
  * the variant's cannot be put together (the task is then not run), with

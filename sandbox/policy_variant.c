@@ -33,7 +33,11 @@
  * - without a user namespace of its own, the keyring calls fail with
  *   EPERM: the user keyring is the task's user's, shared with the caller
  *   of that user and every sibling task, and any process of the user
- *   possesses it (its session keyring is its own: sandbox/keyrings.c).
+ *   possesses it (its session keyring is its own: sandbox/keyrings.c);
+ * - with a memory limit that only RLIMIT_AS holds (no memory cgroup),
+ *   memfd_create, memfd_secret and shmget fail with EPERM: their pages
+ *   outlive every mapping of them, and address space counts a page only
+ *   while it is mapped (a task under 64 MiB held 512 MiB in a memfd).
  * Each holds whatever the policy's own allow rules say (an imported Docker
  * profile allows setsid, prlimit64, inotify and sockets by name): the
  * user asked for the isolation these complete.  What the policy refuses
@@ -283,6 +287,9 @@ static bool refuses_what_it_must(const cordon_policy *v, unsigned kind)
         { CORDON__VARIANT_SHARED_USER_KEYRING, SYS_keyctl, { 1, (uint64_t)-4, (uint64_t)-3 } },
         { CORDON__VARIANT_SHARED_USER_KEYRING, SYS_add_key, { 0, 0, 0, 0, (uint64_t)-4 } },
         { CORDON__VARIANT_SHARED_USER_KEYRING, SYS_request_key, { 0, 0, 0, (uint64_t)-4 } },
+        { CORDON__VARIANT_UNCOUNTED_SHARED_MEMORY, SYS_memfd_create, { 4096, 1 } },
+        { CORDON__VARIANT_UNCOUNTED_SHARED_MEMORY, SYS_memfd_secret, { 0 } },
+        { CORDON__VARIANT_UNCOUNTED_SHARED_MEMORY, SYS_shmget, { 0, 1 << 20, 01000 | 0600 } },
     };
     for (size_t i = 0; i < sizeof musts / sizeof *musts; i++)
         if ((kind & musts[i].kind) &&
@@ -324,6 +331,10 @@ static int add_variant_rules(const cordon_policy *p, cordon_policy *v, unsigned 
     static const int keyring_calls[] = { SYS_add_key, SYS_request_key, SYS_keyctl };
     for (size_t i = 0; i < 3 && rc == 0 && (kind & CORDON__VARIANT_SHARED_USER_KEYRING); i++)
         rc = refuse_outright(v, keyring_calls[i], EPERM);
+    /* Memory an address-space limit does not see once unmapped. */
+    static const int shared_memory_calls[] = { SYS_memfd_create, SYS_memfd_secret, SYS_shmget };
+    for (size_t i = 0; i < 3 && rc == 0 && (kind & CORDON__VARIANT_UNCOUNTED_SHARED_MEMORY); i++)
+        rc = refuse_outright(v, shared_memory_calls[i], EPERM);
     return rc;
 }
 
@@ -368,7 +379,7 @@ static cordon_policy *build_variant(const cordon_policy *p, unsigned kind, cordo
         socket_rules += p->rules[i].syscall == SYS_socket ||
                         p->rules[i].syscall == SYS_socketpair ||
                         p->rules[i].syscall == SYS_prlimit64;
-    v->rule_size = p->rule_count + 3 * socket_rules + 8 + CORDON__NETWORK_RULES +
+    v->rule_size = p->rule_count + 3 * socket_rules + 11 + CORDON__NETWORK_RULES +
                    2 * CORDON__OWN_SIGNAL_RULES + cordon__variant_tuning_rules(p);
     v->rules = malloc(v->rule_size * sizeof *v->rules);
     if (!v->name || !v->rules) {
@@ -443,7 +454,8 @@ const cordon_policy *cordon__policy_variant(const cordon_policy *p, unsigned kin
 {
     kind &= CORDON__VARIANT_NO_PID_NAMESPACE | CORDON__VARIANT_NO_TREE_HOLD |
             CORDON__VARIANT_NO_NETWORK | CORDON__VARIANT_FILE_RULES |
-            CORDON__VARIANT_FILE_SIZE_LIMIT | CORDON__VARIANT_SHARED_USER_KEYRING;
+            CORDON__VARIANT_FILE_SIZE_LIMIT | CORDON__VARIANT_SHARED_USER_KEYRING |
+            CORDON__VARIANT_UNCOUNTED_SHARED_MEMORY;
     /* Not a variant of its own for a policy that refuses them already
      * (the default one kills them): the same filter. */
     if ((kind & CORDON__VARIANT_SHARED_USER_KEYRING) && !lets_keyring_calls_through(p))
