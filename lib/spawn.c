@@ -569,6 +569,16 @@ static int prepare(cordon_task *t, cordon__launch *l, cordon__attempt_state *s)
     /* RLIMIT_AS alone does not see a memfd's or a segment's pages. */
     if (memory && l->cgroup.memory_dir < 0)
         kind |= CORDON__VARIANT_UNCOUNTED_SHARED_MEMORY;
+    /* "No filter" lifts the limits on the task's own calls, not its fence
+     * around the caller: without a pid namespace a task with no filter
+     * reniced its caller, pinned it to one CPU, gave it the idle I/O
+     * class, and, without a v2 cgroup either, left its process group
+     * with setsid and outlived its run.  It gets cordon's rules alone. */
+    if (!l->policy && !held_by_namespace) {
+        kind &= CORDON__VARIANT_NO_PID_NAMESPACE | CORDON__VARIANT_NO_TREE_HOLD;
+        if (!(l->policy = cordon__policy_fence_alone()))
+            return -ENOMEM;
+    }
     if (l->policy && (rc = policy_for(t, l, kind)) < 0)
         return rc;
     s->sigxfsz_refused = cordon__policy_refuses_own_sigxfsz(l->policy);

@@ -23,6 +23,10 @@
 /* The built-in "default" policy, compiled once on first use and never freed.
  * NULL only if compiling it failed (out of memory). */
 const cordon_policy *cordon__policy_builtin_default(void);
+/* The filter of a task with no policy that has no pid namespace: every
+ * call allowed, for cordon's rules of that kind to be added (NULL with
+ * ENOMEM). */
+const cordon_policy *cordon__policy_fence_alone(void);
 
 /* What `p` means for a task without a pid namespace (policy_variant.c):
  * NO_PID_NAMESPACE refuses prlimit64 setting the limits of any pid but 0
