@@ -83,6 +83,16 @@ const cordon_policy *cordon__policy_fence_alone(void);
  * through shmat stays filled after shmdt).  memfd_create, memfd_secret
  * and shmget fail with EPERM, whatever `p`'s own allow rules say. */
 #define CORDON__VARIANT_UNCOUNTED_SHARED_MEMORY 128u
+/* CGROUP_MOVES (a task of uid 0, or one with a v2 cgroup of its own): a
+ * task of uid 0 may write root's cgroup.procs (the owner's write bit, no
+ * capability needed), a delegated user its own, and clone3 with
+ * CLONE_INTO_CGROUP starts a child in any cgroup whose directory it can
+ * open, which neither a read-only mount nor Landlock governs: a root task
+ * with no policy and no pid namespace started a child in the v2 root
+ * cgroup, out of the cgroup that held its tree, which outlived its run.
+ * clone3 fails with ENOSYS (its flags are in memory no filter reads; C
+ * libraries fall back to clone), whatever `p`'s own allow rules say. */
+#define CORDON__VARIANT_CGROUP_MOVES 256u
 /* NULL with errno ENOMEM; EPERM where the compiled variant would still
  * let through a call it must refuse; EINVAL where the policy's rules and
  * the variant's cannot be put together (the task is then not run), with

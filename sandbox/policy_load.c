@@ -270,6 +270,8 @@ const cordon_policy *cordon__policy_fence_alone(void)
         cordon_error err;
         fence_alone = build("# no policy: cordon's own rules alone\ndefault allow\n", "none",
                             "none", &err);
+        if (fence_alone)
+            fence_alone->fence_alone = true;
     }
     const cordon_policy *p = fence_alone;
     pthread_mutex_unlock(&builtin_lock);
