@@ -604,6 +604,26 @@ static int prepare(cordon_task *t, cordon__launch *l, cordon__attempt_state *s)
     /* The user keyring is a user namespace's, per user id. */
     if (!(l->namespaces & CORDON__NAMESPACE_USER))
         kind |= CORDON__VARIANT_SHARED_USER_KEYRING;
+    /* A cgroup.procs the task's user owns takes a child of clone3's. */
+    if (l->runs_as_root || l->cgroup.v2_dir >= 0)
+        kind |= CORDON__VARIANT_CGROUP_MOVES;
+    /* RLIMIT_AS alone does not see a memfd's or a segment's pages. */
+    if (memory && l->cgroup.memory_dir < 0)
+        kind |= CORDON__VARIANT_UNCOUNTED_SHARED_MEMORY;
+    /* "No filter" lifts the limits on the task's own calls, not its fence
+     * around the caller: without a pid namespace a task with no filter
+     * reniced its caller, pinned it to one CPU, gave it the idle I/O
+     * class, and, without a v2 cgroup either, left its process group
+     * with setsid and outlived its run; with a v2 cgroup (in a pid
+     * namespace too) a root task started a child in another cgroup, out
+     * of the one that holds its tree and limits.  It gets cordon's rules
+     * alone. */
+    if (!l->policy && (!held_by_namespace || l->cgroup.v2_dir >= 0)) {
+        kind &= CORDON__VARIANT_NO_PID_NAMESPACE | CORDON__VARIANT_NO_TREE_HOLD |
+                CORDON__VARIANT_CGROUP_MOVES;
+        if (!(l->policy = cordon__policy_fence_alone()))
+            return -ENOMEM;
+    }
     if (l->policy && (rc = policy_for(t, l, kind)) < 0)
         return rc;
     s->sigxfsz_refused = cordon__policy_refuses_own_sigxfsz(l->policy);

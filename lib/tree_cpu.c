@@ -18,7 +18,11 @@
  *  - else the sum over the processes of the task's session (every task
  *    starts a session of its own; without a pid namespace the policies
  *    forbid leaving it).  What that misses: a process that left the
- *    session (no policy), and an orphan once the machine's init reaped it.
+ *    session (where nothing refuses it), and an orphan once the machine's
+ *    init reaped it.
+ * Neither scan sees a child the kernel reaped itself (its parent ignores
+ * SIGCHLD or set SA_NOCLDWAIT): its time goes into no parent's cutime, so
+ * short-lived children reaped so escape a limit read by the scans alone.
  * A process counts its CPU clock (ns) and what it reaped (cutime and
  * cstime, in clock ticks).  A scan of /proc costs some 5 µs per process
  * of the machine.  The largest figure a scan saw is kept for the task's

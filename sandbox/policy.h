@@ -23,6 +23,10 @@
 /* The built-in "default" policy, compiled once on first use and never freed.
  * NULL only if compiling it failed (out of memory). */
 const cordon_policy *cordon__policy_builtin_default(void);
+/* The filter of a task with no policy that has no pid namespace: every
+ * call allowed, for cordon's rules of that kind to be added (NULL with
+ * ENOMEM). */
+const cordon_policy *cordon__policy_fence_alone(void);
 
 /* What `p` means for a task without a pid namespace (policy_variant.c):
  * NO_PID_NAMESPACE refuses prlimit64 setting the limits of any pid but 0
@@ -72,6 +76,23 @@ const cordon_policy *cordon__policy_builtin_default(void);
  * caller and its siblings of that user.  add_key, request_key and keyctl
  * fail with EPERM, whatever the policy's own allow rules say. */
 #define CORDON__VARIANT_SHARED_USER_KEYRING 64u
+/* UNCOUNTED_SHARED_MEMORY (a memory limit held by RLIMIT_AS alone, no
+ * memory cgroup): address space counts memory only while it is mapped,
+ * and a memfd or a System V segment keeps its pages when unmapped: a task
+ * under a 64 MiB limit wrote 512 MiB into a memfd (and a segment filled
+ * through shmat stays filled after shmdt).  memfd_create, memfd_secret
+ * and shmget fail with EPERM, whatever `p`'s own allow rules say. */
+#define CORDON__VARIANT_UNCOUNTED_SHARED_MEMORY 128u
+/* CGROUP_MOVES (a task of uid 0, or one with a v2 cgroup of its own): a
+ * task of uid 0 may write root's cgroup.procs (the owner's write bit, no
+ * capability needed), a delegated user its own, and clone3 with
+ * CLONE_INTO_CGROUP starts a child in any cgroup whose directory it can
+ * open, which neither a read-only mount nor Landlock governs: a root task
+ * with no policy and no pid namespace started a child in the v2 root
+ * cgroup, out of the cgroup that held its tree, which outlived its run.
+ * clone3 fails with ENOSYS (its flags are in memory no filter reads; C
+ * libraries fall back to clone), whatever `p`'s own allow rules say. */
+#define CORDON__VARIANT_CGROUP_MOVES 256u
 /* NULL with errno ENOMEM; EPERM where the compiled variant would still
  * let through a call it must refuse; EINVAL where the policy's rules and
  * the variant's cannot be put together (the task is then not run), with

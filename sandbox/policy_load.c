@@ -81,12 +81,12 @@ char *cordon__policy_find(const char *name)
     return path;
 }
 
-static cordon_policy *builtin_default;
+static cordon_policy *builtin_default, *fence_alone;
 static pthread_mutex_t builtin_lock = PTHREAD_MUTEX_INITIALIZER;
 
 void cordon_policy_free(cordon_policy *p)
 {
-    if (!p || p == builtin_default)
+    if (!p || p == builtin_default || p == fence_alone)
         return;
     free(p->name);
     free(p->description);
@@ -254,6 +254,26 @@ const cordon_policy *cordon__policy_builtin_default(void)
         builtin_default = build(cordon__builtin_default_text, "default", "default", &err);
     }
     const cordon_policy *p = builtin_default;
+    pthread_mutex_unlock(&builtin_lock);
+    return p;
+}
+
+/* A task asked to run with no filter but started without a pid namespace
+ * names every process of the machine: its filter is this policy, which
+ * allows every call, with cordon's own rules added (policy_variant.c):
+ * "no filter" lifts the limits on the task's own calls, not its fence
+ * around the caller. */
+const cordon_policy *cordon__policy_fence_alone(void)
+{
+    pthread_mutex_lock(&builtin_lock);
+    if (!fence_alone) {
+        cordon_error err;
+        fence_alone = build("# no policy: cordon's own rules alone\ndefault allow\n", "none",
+                            "none", &err);
+        if (fence_alone)
+            fence_alone->fence_alone = true;
+    }
+    const cordon_policy *p = fence_alone;
     pthread_mutex_unlock(&builtin_lock);
     return p;
 }

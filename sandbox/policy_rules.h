@@ -98,10 +98,11 @@ struct cordon_policy {
     bool watches_exec;
     /* policy_variant.c: this policy for a task without a pid namespace,
      * by CORDON__VARIANT_* bits; made on first use, freed with the policy */
-    struct cordon_policy *variants[128];
+    struct cordon_policy *variants[512];
     bool refuses_own_sigxfsz; /* a FILE_SIZE_LIMIT variant whose filter refuses them all */
     bool refuses_own_sigsys;  /* a NO_LISTENER variant whose filter refuses them all */
     bool watches_signal_sources; /* its kills of timer_create and mq_notify are watches */
+    bool fence_alone;         /* cordon__policy_fence_alone's: a task given no policy */
 };
 
 /* Building a variant (policy_variant.c): the last unconditional rule for

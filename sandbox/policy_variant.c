@@ -33,7 +33,15 @@
  * - without a user namespace of its own, the keyring calls fail with
  *   EPERM: the user keyring is the task's user's, shared with the caller
  *   of that user and every sibling task, and any process of the user
- *   possesses it (its session keyring is its own: sandbox/keyrings.c).
+ *   possesses it (its session keyring is its own: sandbox/keyrings.c);
+ * - for a task of uid 0 or one with a v2 cgroup of its own, clone3 fails
+ *   with ENOSYS: CLONE_INTO_CGROUP moves a child into any cgroup whose
+ *   cgroup.procs the task's user owns, past a read-only mount and
+ *   Landlock, out of the cgroup that holds its tree and its limits;
+ * - with a memory limit that only RLIMIT_AS holds (no memory cgroup),
+ *   memfd_create, memfd_secret and shmget fail with EPERM: their pages
+ *   outlive every mapping of them, and address space counts a page only
+ *   while it is mapped (a task under 64 MiB held 512 MiB in a memfd).
  * Each holds whatever the policy's own allow rules say (an imported Docker
  * profile allows setsid, prlimit64, inotify and sockets by name): the
  * user asked for the isolation these complete.  What the policy refuses
@@ -283,6 +291,10 @@ static bool refuses_what_it_must(const cordon_policy *v, unsigned kind)
         { CORDON__VARIANT_SHARED_USER_KEYRING, SYS_keyctl, { 1, (uint64_t)-4, (uint64_t)-3 } },
         { CORDON__VARIANT_SHARED_USER_KEYRING, SYS_add_key, { 0, 0, 0, 0, (uint64_t)-4 } },
         { CORDON__VARIANT_SHARED_USER_KEYRING, SYS_request_key, { 0, 0, 0, (uint64_t)-4 } },
+        { CORDON__VARIANT_CGROUP_MOVES, SYS_clone3, { 4096, 88 } },
+        { CORDON__VARIANT_UNCOUNTED_SHARED_MEMORY, SYS_memfd_create, { 4096, 1 } },
+        { CORDON__VARIANT_UNCOUNTED_SHARED_MEMORY, SYS_memfd_secret, { 0 } },
+        { CORDON__VARIANT_UNCOUNTED_SHARED_MEMORY, SYS_shmget, { 0, 1 << 20, 01000 | 0600 } },
     };
     for (size_t i = 0; i < sizeof musts / sizeof *musts; i++)
         if ((kind & musts[i].kind) &&
@@ -324,6 +336,13 @@ static int add_variant_rules(const cordon_policy *p, cordon_policy *v, unsigned 
     static const int keyring_calls[] = { SYS_add_key, SYS_request_key, SYS_keyctl };
     for (size_t i = 0; i < 3 && rc == 0 && (kind & CORDON__VARIANT_SHARED_USER_KEYRING); i++)
         rc = refuse_outright(v, keyring_calls[i], EPERM);
+    /* clone3's flags (CLONE_INTO_CGROUP) are in memory no filter reads. */
+    if (rc == 0 && (kind & CORDON__VARIANT_CGROUP_MOVES))
+        rc = refuse_outright(v, SYS_clone3, ENOSYS);
+    /* Memory an address-space limit does not see once unmapped. */
+    static const int shared_memory_calls[] = { SYS_memfd_create, SYS_memfd_secret, SYS_shmget };
+    for (size_t i = 0; i < 3 && rc == 0 && (kind & CORDON__VARIANT_UNCOUNTED_SHARED_MEMORY); i++)
+        rc = refuse_outright(v, shared_memory_calls[i], EPERM);
     return rc;
 }
 
@@ -368,7 +387,7 @@ static cordon_policy *build_variant(const cordon_policy *p, unsigned kind, cordo
         socket_rules += p->rules[i].syscall == SYS_socket ||
                         p->rules[i].syscall == SYS_socketpair ||
                         p->rules[i].syscall == SYS_prlimit64;
-    v->rule_size = p->rule_count + 3 * socket_rules + 8 + CORDON__NETWORK_RULES +
+    v->rule_size = p->rule_count + 3 * socket_rules + 12 + CORDON__NETWORK_RULES +
                    2 * CORDON__OWN_SIGNAL_RULES + cordon__variant_tuning_rules(p);
     v->rules = malloc(v->rule_size * sizeof *v->rules);
     if (!v->name || !v->rules) {
@@ -415,27 +434,28 @@ static bool traps(const cordon_policy *p)
     return false;
 }
 
-/* Whether a keyring call can go through: as refuse_outright sees it, the
- * call's last unconditional rule, else its allow rules and the default
- * (the default policy kills all three by name: no variant of its own). */
+/* Whether a call can go through: as refuse_outright sees it, the call's
+ * last unconditional rule, else its allow rules and the default.  A policy
+ * that refuses them already (the default one kills the keyring calls by
+ * name and refuses clone3) needs no variant of its own for them. */
+static bool lets_call_through(const cordon_policy *p, int nr)
+{
+    cordon_policy *rules = (cordon_policy *)p; /* only read */
+    const cordon__rule *decider = cordon__variant_last_unconditional(rules, nr);
+    if (decider)
+        return cordon__action_allows(decider->action);
+    if (cordon__action_allows(p->default_action))
+        return true;
+    for (size_t i = 0; i < p->rule_count; i++)
+        if (p->rules[i].syscall == nr && cordon__action_allows(p->rules[i].action))
+            return true;
+    return false;
+}
+
 static bool lets_keyring_calls_through(const cordon_policy *p)
 {
-    static const int calls[] = { SYS_add_key, SYS_request_key, SYS_keyctl };
-    cordon_policy *rules = (cordon_policy *)p; /* only read */
-    for (size_t c = 0; c < sizeof calls / sizeof *calls; c++) {
-        const cordon__rule *decider = cordon__variant_last_unconditional(rules, calls[c]);
-        if (decider) {
-            if (cordon__action_allows(decider->action))
-                return true;
-            continue;
-        }
-        if (cordon__action_allows(p->default_action))
-            return true;
-        for (size_t i = 0; i < p->rule_count; i++)
-            if (p->rules[i].syscall == calls[c] && cordon__action_allows(p->rules[i].action))
-                return true;
-    }
-    return false;
+    return lets_call_through(p, SYS_add_key) || lets_call_through(p, SYS_request_key) ||
+           lets_call_through(p, SYS_keyctl);
 }
 
 const cordon_policy *cordon__policy_variant(const cordon_policy *p, unsigned kind,
@@ -443,13 +463,19 @@ const cordon_policy *cordon__policy_variant(const cordon_policy *p, unsigned kin
 {
     kind &= CORDON__VARIANT_NO_PID_NAMESPACE | CORDON__VARIANT_NO_TREE_HOLD |
             CORDON__VARIANT_NO_NETWORK | CORDON__VARIANT_FILE_RULES |
-            CORDON__VARIANT_FILE_SIZE_LIMIT | CORDON__VARIANT_SHARED_USER_KEYRING;
+            CORDON__VARIANT_FILE_SIZE_LIMIT | CORDON__VARIANT_SHARED_USER_KEYRING |
+            CORDON__VARIANT_UNCOUNTED_SHARED_MEMORY | CORDON__VARIANT_CGROUP_MOVES;
     /* Not a variant of its own for a policy that refuses them already
      * (the default one kills them): the same filter. */
     if ((kind & CORDON__VARIANT_SHARED_USER_KEYRING) && !lets_keyring_calls_through(p))
         kind &= ~CORDON__VARIANT_SHARED_USER_KEYRING;
-    /* A filter without a listener kills with a bare SIGSYS. */
-    if (!p->notifies && !traps(p))
+    if ((kind & CORDON__VARIANT_CGROUP_MOVES) && !lets_call_through(p, SYS_clone3))
+        kind &= ~CORDON__VARIANT_CGROUP_MOVES;
+    /* A filter without a listener kills with a bare SIGSYS.  Not the one
+     * of a task given no policy: it kills nothing by a rule of its own (a
+     * foreign ABI's call alone), and a SIGSYS the task sends itself stays
+     * the plain signal it is without a filter. */
+    if (!p->notifies && !traps(p) && !p->fence_alone)
         kind |= CORDON__VARIANT_NO_LISTENER;
     if (!kind)
         return p;

@@ -1,7 +1,9 @@
 /* Limits where no cgroup can be made: the rlimit fallback.  This file runs
  * in its own process with CORDON_CGROUP=none, read once per process. */
+#include <sys/ipc.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/shm.h>
 
 #include "support.h"
 
@@ -120,6 +122,51 @@ static void test_fallback_memory_rlimit_is_visible_to_a_command(void **state)
     cordon_task_free(t);
 }
 
+/* MiB put into memory that outlives its mappings: a memfd written to,
+ * then System V segments filled through a mapping and detached. */
+static int holds_unmapped_shared_memory(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    (void)arg;
+    static char chunk[1 << 20];
+    memset(chunk, 7, sizeof chunk);
+    int held = 0;
+    int fd = memfd_create("hoard", MFD_CLOEXEC);
+    while (fd >= 0 && held < 256 && write(fd, chunk, sizeof chunk) == (ssize_t)sizeof chunk)
+        held++;
+    for (int segment = 0; segment < 16; segment++) {
+        int id = shmget(IPC_PRIVATE, 16u << 20, IPC_CREAT | 0600);
+        if (id < 0)
+            break;
+        char *at = shmat(id, NULL, 0);
+        if (at == (void *)-1)
+            break;
+        memset(at, 7, 16u << 20);
+        shmdt(at);
+        shmctl(id, IPC_RMID, NULL); /* freed with the task's last hold */
+        held += 16;
+    }
+    printf("%d MiB held", held);
+    return 0;
+}
+
+/* RLIMIT_AS counts a page only while it is mapped: a task under a 64 MiB
+ * limit held 256 MiB in a memfd and 256 MiB more in System V segments it
+ * had filled and detached (each segment is kept by the task's IPC
+ * namespace, or the machine's, until its last process ends). */
+static void test_fallback_memory_limit_holds_memory_that_outlives_its_mappings(void **state)
+{
+    (void)state;
+    cordon_task *t = cordon_function_task(holds_unmapped_shared_memory, NULL);
+    cordon_set_limit(t, CORDON_LIMIT_MEMORY, 64u << 20);
+    cordon_set_timeout_ms(t, 20000);
+    const cordon_result *r = run_task(t, 0);
+    int held = -1;
+    assert_int_equal(sscanf(r->std_out.data, "%d MiB held", &held), 1);
+    assert_true(held < 64);
+    cordon_task_free(t);
+}
+
 /* Without a cgroup the CPU limit sums the processes of the task's pid
  * namespace: spinners that made sessions of their own (the policies let a
  * task in a pid namespace do so) are counted while they spin, not only
@@ -150,6 +197,7 @@ int main(void)
         cmocka_unit_test(test_fallback_memory_limit_is_the_function_s_own),
         cmocka_unit_test(test_fallback_process_limit_is_rlimit_nproc),
         cmocka_unit_test(test_fallback_memory_rlimit_is_visible_to_a_command),
+        cmocka_unit_test(test_fallback_memory_limit_holds_memory_that_outlives_its_mappings),
         cmocka_unit_test(test_fallback_cpu_limit_counts_processes_in_sessions_of_their_own),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -490,6 +490,57 @@ static void test_hostile_audit_plants_are_refused(void **state)
  * held by someone else never costs a record.  An audit file cordon makes
  * is its caller's alone (0600): a task a root runner runs as nobody
  * cannot open it to read its siblings' records, nor to lock it. */
+/* ---- the tree ---------------------------------------------------------- */
+
+/* Without a pid namespace or a v2 cgroup (a machine without them) only its
+ * process group holds the task's tree, and the policies refuse leaving it.
+ * A task given no policy left it with setsid and slept on after cordon had
+ * returned; it gets cordon's own rules, which refuse setsid and setpgid. */
+static void test_hostile_no_policy_does_not_outlive_its_run_without_namespaces(void **state)
+{
+    (void)state;
+    setenv("CORDON_NO_NAMESPACES", "1", 1);
+    setenv("CORDON_CGROUP", "none", 1);
+    captured c = CORDON_BOUNDED("run", "--policy", "none", "--", hostile_path(), "escape-group");
+    unsetenv("CORDON_NO_NAMESPACES");
+    unsetenv("CORDON_CGROUP");
+    pid_t left = (pid_t)atoi(c.out);
+    bool gone = marked_processes_gone("cordon-escaped", true);
+    if (!gone && left > 0)
+        kill(left, SIGKILL); /* the test's own leftover */
+    expect_status(&c, 0);
+    captured_free(&c);
+    assert_true(left > 0);
+    assert_true(gone);
+}
+
+/* A task of uid 0 may write the cgroup.procs of root's cgroups (the owner's
+ * write bit; no capability is needed), and clone3(CLONE_INTO_CGROUP) moves
+ * a child into one without opening it, which neither a read-only mount nor
+ * Landlock governs.  Without a pid namespace, where its v2 cgroup holds the
+ * tree (and the policies let it call setsid), a root task with no policy
+ * started a child in the v2 root cgroup, in a session of its own, which
+ * slept on after cordon had returned.  clone3 fails with ENOSYS there, as
+ * under the default policy (the filter cannot read its flags). */
+static void test_hostile_no_policy_cannot_move_a_child_out_of_its_cgroup(void **state)
+{
+    (void)state;
+    setenv("CORDON_NO_NAMESPACES", "1", 1);
+    captured c = geteuid() == 0
+                     ? CORDON_BOUNDED("run", "--user", "root", "--policy", "none", "--",
+                                      hostile_path(), "escape-cgroup")
+                     : CORDON_BOUNDED("run", "--policy", "none", "--", hostile_path(),
+                                      "escape-cgroup");
+    unsetenv("CORDON_NO_NAMESPACES");
+    pid_t left = strncmp(c.out, "refused", 7) == 0 ? 0 : (pid_t)atoi(c.out);
+    bool gone = marked_processes_gone("cordon-moved", true);
+    if (!gone && left > 0)
+        kill(left, SIGKILL); /* the test's own leftover */
+    expect_status(&c, 0);
+    captured_free(&c);
+    assert_true(gone);
+}
+
 static void test_hostile_audit_lock_held_for_ever(void **state)
 {
     (void)state;
@@ -541,6 +592,8 @@ int main(void)
         cmocka_unit_test(test_hostile_out_dir_that_is_a_link_is_refused),
         cmocka_unit_test(test_hostile_audit_plants_are_refused),
         cmocka_unit_test(test_hostile_audit_lock_held_for_ever),
+        cmocka_unit_test(test_hostile_no_policy_does_not_outlive_its_run_without_namespaces),
+        cmocka_unit_test(test_hostile_no_policy_cannot_move_a_child_out_of_its_cgroup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -256,6 +257,63 @@ static int probe_variants(void)
     return write(1, line, (size_t)n) == n ? 0 : 1;
 }
 
+/* The machine's cgroup v2 mount, from the mount table: "" where none. */
+static void cgroup2_mount(char *out, size_t size)
+{
+    out[0] = '\0';
+    FILE *table = fopen("/proc/self/mountinfo", "re");
+    char line[4096];
+    while (table && fgets(line, sizeof line, table)) {
+        char point[2048];
+        const char *type = strstr(line, " - ");
+        if (type && strncmp(type, " - cgroup2 ", 11) == 0 &&
+            sscanf(line, "%*s %*s %*s %*s %2047s", point) == 1) {
+            snprintf(out, size, "%s", point);
+            break;
+        }
+    }
+    if (table)
+        fclose(table);
+}
+
+/* A child started by clone3(CLONE_INTO_CGROUP) straight into the v2 root
+ * cgroup (a task of uid 0 may write root's cgroup.procs, and a read-only
+ * mount does not guard it: the kernel checks the file's owner), in a
+ * session of its own: it tries to leave every hold on the task's tree.
+ * The child prints its pid, or "refused ERRNO"; it sleeps as
+ * "cordon-moved", which the tests look for. */
+static int escape_cgroup(void)
+{
+    char root[2048];
+    cgroup2_mount(root, sizeof root);
+    int dir = root[0] ? open(root, O_PATH | O_DIRECTORY | O_CLOEXEC) : -1;
+    if (dir < 0) {
+        printf("refused %d\n", errno);
+        return 0;
+    }
+    struct {
+        uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls,
+            set_tid, set_tid_size, cgroup;
+    } args = { .flags = 0x200000000ull /* CLONE_INTO_CGROUP */, .exit_signal = SIGCHLD,
+               .cgroup = (uint64_t)dir };
+    fflush(stdout);
+    long child = syscall(SYS_clone3, &args, sizeof args);
+    if (child < 0) {
+        printf("refused %d\n", errno);
+        return 0;
+    }
+    if (child == 0) {
+        setsid();
+        prctl(PR_SET_NAME, "cordon-moved");
+        printf("%d\n", (int)getpid());
+        fflush(stdout);
+        sleep(60);
+        _exit(0);
+    }
+    sleep(1);
+    return 0;
+}
+
 /* Exits with its I/O priority class (1: real-time). */
 static int io_class(void)
 {
@@ -287,6 +345,7 @@ int main(int argc, char **argv)
     if (strcmp(mode, "tamper-stdin") == 0) return tamper_stdin();
     if (strcmp(mode, "probe-variants") == 0) return probe_variants();
     if (strcmp(mode, "io-class") == 0) return io_class();
+    if (strcmp(mode, "escape-cgroup") == 0) return escape_cgroup();
     fprintf(stderr, "hostile: unknown mode '%s'\n", mode);
     return 64;
 }
