@@ -451,20 +451,56 @@ int cordon__cgroup_move(const cordon__cgroup *cg, pid_t pid)
     return write_to_procs(cg, pid_text + sizeof pid_text - len, len, -1);
 }
 
-/* Kills what `dir`'s cgroup.procs lists, but `spared` (0: none). */
+/* One line of cgroup.procs: a pid in digits alone, else nothing. */
+static int kill_line(const char *line, size_t len, pid_t spared)
+{
+    if (len == 0 || len > 10)
+        return 0;
+    long long pid = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (line[i] < '0' || line[i] > '9')
+            return 0;
+        pid = pid * 10 + (line[i] - '0');
+    }
+    if (pid <= 0 || pid > INT32_MAX || (pid_t)pid == spared)
+        return 0;
+    return kill((pid_t)pid, SIGKILL) == 0;
+}
+
+/* Kills what `dir`'s cgroup.procs lists, but `spared` (0: none).  Read in
+ * pieces, a pid killed only once its line is whole: the list was read
+ * once into 64 KiB, and past some 11,000 processes (a task's own making)
+ * its last line was cut mid-number, a prefix of a task's pid naming
+ * another process, which root would have killed. */
 static int kill_listed_but(const char *dir, pid_t spared)
 {
-    char path[4200], pids[65536];
+    char path[4200];
     snprintf(path, sizeof path, "%s/cgroup.procs", dir);
-    if (read_file(path, pids, sizeof pids) <= 0)
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
         return 0;
+    char text[4096];
+    size_t kept = 0; /* the start of a line not yet whole */
     int killed = 0;
-    char *state = NULL;
-    for (char *line = strtok_r(pids, "\n", &state); line; line = strtok_r(NULL, "\n", &state)) {
-        pid_t pid = (pid_t)atoi(line);
-        if (pid > 0 && pid != spared && kill(pid, SIGKILL) == 0)
-            killed++;
+    for (;;) {
+        ssize_t n = read(fd, text + kept, sizeof text - kept);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        size_t end = kept + (size_t)n, start = 0;
+        for (size_t i = 0; i < end; i++) {
+            if (text[i] == '\n') {
+                killed += kill_line(text + start, i - start, spared);
+                start = i + 1;
+            }
+        }
+        kept = end - start;
+        memmove(text, text + start, kept);
+        if (kept == sizeof text) /* no line of a pid is that long */
+            kept = 0;
     }
+    close(fd);
     return killed;
 }
 
