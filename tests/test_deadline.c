@@ -426,18 +426,10 @@ static pid_t child_named(pid_t parent, const char *name)
 static void test_deadline_holds_when_the_init_is_stopped(void **state)
 {
     (void)state;
-    const char *runner = getenv("CORDON_RUNNER");
-    if (!runner)
+    const char *const args[] = { "run", "--timeout", "2s", "--", "sleep", "30", NULL };
+    pid_t pid = start_runner_quietly(args);
+    if (pid < 0)
         skip();
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        int null = open("/dev/null", O_WRONLY);
-        dup2(null, 1);
-        dup2(null, 2);
-        execl(runner, runner, "run", "--timeout", "2s", "--", "sleep", "30", (char *)NULL);
-        _exit(127);
-    }
     pid_t init = 0;
     for (int i = 0; i < 500 && !init; i++) {
         usleep(10 * 1000);

@@ -46,6 +46,28 @@ static void announce(void *fd, int stream, const char *data, size_t len)
     (void)!write(*(int *)fd, &byte, 1);
 }
 
+/* A caller in a process of its own runs the task `make` gives it; back
+ * once the task has printed. */
+static pid_t caller_running(cordon_task *(*make)(void *), void *arg)
+{
+    int ready[2];
+    assert_int_equal(pipe(ready), 0);
+    pid_t caller = fork();
+    assert_true(caller >= 0);
+    if (caller == 0) {
+        close(ready[0]);
+        cordon_task *t = make(arg);
+        cordon_set_output_callback(t, announce, &ready[1]);
+        cordon_run(t);
+        _exit(1);
+    }
+    close(ready[1]);
+    char byte;
+    assert_int_equal(read(ready[0], &byte, 1), 1);
+    close(ready[0]);
+    return caller;
+}
+
 /* A task that hides one process from the death signal and one from the
  * process group, then waits. */
 static int hide_and_wait(cordon_ctx *ctx, void *leave_session)
@@ -73,26 +95,18 @@ static int hide_and_wait(cordon_ctx *ctx, void *leave_session)
     return 0;
 }
 
+static cordon_task *hiding_task(void *without_policy)
+{
+    cordon_task *t = cordon_function_task(hide_and_wait, without_policy);
+    if (without_policy)
+        cordon_set_policy(t, NULL);
+    return t;
+}
+
 /* A caller runs the task, says when it printed, and is then killed. */
 static void caller_dies_by(int signo, bool without_policy)
 {
-    int ready[2];
-    assert_int_equal(pipe(ready), 0);
-    pid_t caller = fork();
-    assert_true(caller >= 0);
-    if (caller == 0) {
-        close(ready[0]);
-        cordon_task *t = cordon_function_task(hide_and_wait, (void *)(intptr_t)without_policy);
-        if (without_policy)
-            cordon_set_policy(t, NULL);
-        cordon_set_output_callback(t, announce, &ready[1]);
-        cordon_run(t);
-        _exit(1);
-    }
-    close(ready[1]);
-    char byte;
-    assert_int_equal(read(ready[0], &byte, 1), 1);
-    close(ready[0]);
+    pid_t caller = caller_running(hiding_task, (void *)(intptr_t)without_policy);
     usleep(50 * 1000);
     assert_true(count_marked_processes("cordon-hidden1", true) >= 1);
     kill(caller, signo);
@@ -120,21 +134,13 @@ static void test_the_tree_dies_with_a_runner_that_is_killed(void **state)
 {
     (void)state;
     require_pid_namespace();
-    const char *runner = getenv("CORDON_RUNNER");
-    if (!runner)
+    const char *const args[] = { "run", "--timeout", "30s", "--", "sh", "-c",
+                                 "sleep 100.0111 & sleep 100.0112", NULL };
+    if (!getenv("CORDON_RUNNER"))
         skip();
     for (int i = 0; i < 2; i++) {
         int signo = i ? SIGKILL : SIGTERM;
-        pid_t pid = fork();
-        assert_true(pid >= 0);
-        if (pid == 0) {
-            int null = open("/dev/null", O_WRONLY);
-            dup2(null, 1);
-            dup2(null, 2);
-            execl(runner, runner, "run", "--timeout", "30s", "--", "sh", "-c",
-                  "sleep 100.0111 & sleep 100.0112", (char *)NULL);
-            _exit(127);
-        }
+        pid_t pid = start_runner_quietly(args);
         for (int k = 0; k < 500 && count_marked_processes("100.0111", false) == 0; k++)
             usleep(10 * 1000);
         assert_int_equal(count_marked_processes("100.0111", false), 1);
@@ -161,6 +167,16 @@ static int name_and_wait(cordon_ctx *ctx, void *arg)
     return 0;
 }
 
+/* Made in the caller's own process: the setting is its. */
+static cordon_task *task_of_nobody_without_namespaces(void *arg)
+{
+    (void)arg;
+    setenv("CORDON_NO_NAMESPACES", "1", 1);
+    cordon_task *t = cordon_function_task(name_and_wait, NULL);
+    cordon_set_user(t, 65534, 65534);
+    return t;
+}
+
 static void test_without_namespaces_a_task_of_another_user_dies_with_its_caller(void **state)
 {
     (void)state;
@@ -168,23 +184,7 @@ static void test_without_namespaces_a_task_of_another_user_dies_with_its_caller(
         print_message("skipped: running a task as another user needs root\n");
         skip();
     }
-    int ready[2];
-    assert_int_equal(pipe(ready), 0);
-    pid_t caller = fork();
-    assert_true(caller >= 0);
-    if (caller == 0) {
-        close(ready[0]);
-        setenv("CORDON_NO_NAMESPACES", "1", 1);
-        cordon_task *t = cordon_function_task(name_and_wait, NULL);
-        cordon_set_user(t, 65534, 65534);
-        cordon_set_output_callback(t, announce, &ready[1]);
-        cordon_run(t);
-        _exit(1);
-    }
-    close(ready[1]);
-    char byte;
-    assert_int_equal(read(ready[0], &byte, 1), 1);
-    close(ready[0]);
+    pid_t caller = caller_running(task_of_nobody_without_namespaces, NULL);
     assert_int_equal(count_marked_processes("cordon-first3", true), 1);
     kill(caller, SIGKILL);
     waitpid(caller, NULL, 0);
