@@ -62,6 +62,26 @@ cordon_ctx *cordon_py_child_ctx(void)
     return child_ctx;
 }
 
+/* threading's after-fork hook, in the child, makes a _MainThread for a
+ * forking thread it does not know (a C thread such as libcordon's
+ * collector), and in CPython 3.11 that takes threading's shutdown lock
+ * before the hook resets it: held by another thread at the fork, the
+ * child hung there (eight run_async at once from eight threads, 1 run in
+ * 8).  Known to threading (a dummy thread, as any C thread asking for
+ * current_thread() becomes), the forking thread is found instead. */
+static void make_known_to_threading(void)
+{
+    PyObject *modules = PyImport_GetModuleDict();
+    PyObject *threading = modules ? PyDict_GetItemString(modules, "threading") : NULL;
+    if (!threading)
+        return;
+    PyObject *current = PyObject_CallMethod(threading, "current_thread", NULL);
+    if (current)
+        Py_DECREF(current);
+    else
+        PyErr_Clear();
+}
+
 static void before_fork(void)
 {
     /* An interpreter shutting down would end this thread inside fork();
@@ -70,6 +90,7 @@ static void before_fork(void)
         if (_Py_IsFinalizing())
             return;
         PyEval_RestoreThread(released_state);
+        make_known_to_threading();
         PyOS_BeforeFork();
         fork_took_gil = GIL_RESTORED;
         return;
@@ -79,6 +100,7 @@ static void before_fork(void)
     if (atomic_load(&async_starts) == 0 || PyGILState_GetThisThreadState() || _Py_IsFinalizing())
         return;
     ensured_state = PyGILState_Ensure();
+    make_known_to_threading();
     PyOS_BeforeFork();
     fork_took_gil = GIL_ENSURED;
 }
