@@ -40,6 +40,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "../sandbox/environment_switch.h"
 
 /* A keeper killed is started again, a few times at most per process. */
 #define KEEPER_STARTS_MAX 4
@@ -233,7 +234,7 @@ void cordon__spare_take(cordon__launch *l)
     l->spare_user_fd = l->spare_net_fd = -1;
     bool user = l->namespaces & CORDON__NAMESPACE_USER;
     if (!(l->namespaces & CORDON__NAMESPACE_NET) || l->lacks_namespaces ||
-        getenv("CORDON_NO_SPARE_NAMESPACES") || processes_counted()) {
+        cordon__environment_switch("CORDON_NO_SPARE_NAMESPACES") || processes_counted()) {
         if (!__atomic_load_n(&keeper_ever, __ATOMIC_ACQUIRE))
             return;
         pthread_mutex_lock(&lock);

@@ -39,6 +39,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "../sandbox/environment_switch.h"
 
 static int open_task_clock(pid_t pid, bool inherit, bool disabled)
 {
@@ -78,7 +79,7 @@ static bool refused;
 
 bool cordon__tree_cpu_counter_usable(void)
 {
-    return !__atomic_load_n(&refused, __ATOMIC_RELAXED) && !getenv("CORDON_NO_CPU_COUNTER");
+    return !__atomic_load_n(&refused, __ATOMIC_RELAXED) && !cordon__environment_switch("CORDON_NO_CPU_COUNTER");
 }
 
 int cordon__tree_cpu_counter_attach(pid_t pid)

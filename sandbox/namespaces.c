@@ -38,6 +38,7 @@
 #include <unistd.h>
 
 #include "confine.h"
+#include "environment_switch.h"
 #include "per_task_state.h"
 
 /* Who probed: a process whose ids or dumpability differ probes again. */
@@ -284,8 +285,8 @@ static const char *why_none(const prober *p)
 static int probe(const prober *p, unsigned *found)
 {
     *found = 0;
-    if (getenv("CORDON_NO_NAMESPACES")) {
-        unavailable_why = "CORDON_NO_NAMESPACES is set in this process's environment";
+    if (cordon__environment_switch("CORDON_NO_NAMESPACES")) {
+        unavailable_why = "CORDON_NO_NAMESPACES turns them off in this process's environment";
         return 0;
     }
     /* Root makes them directly; anyone else, and root in a container

@@ -17,6 +17,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "environment_switch.h"
 #include "policy.h"
 #include "policy_rules.h"
 
@@ -33,7 +34,7 @@ static pthread_once_t api_once = PTHREAD_ONCE_INIT;
 static void probe_api_level(void)
 {
     api_level = (int)seccomp_api_get();
-    if (getenv("CORDON_NO_SECCOMP_NOTIFY") && api_level >= 5)
+    if (cordon__environment_switch("CORDON_NO_SECCOMP_NOTIFY") && api_level >= 5)
         api_level = 4;
 }
 

@@ -384,6 +384,32 @@ static void test_run_cpu_limit_counts_a_process_that_tries_to_leave_the_session(
     captured_free(&c);
 }
 
+/* The switch is off when empty or "0": CORDON_NO_NAMESPACES=0 keeps the
+ * namespaces (any value turned them off before), and "1" turns them off. */
+static void test_run_namespace_switch_reads_0_and_empty_as_off(void **state)
+{
+    (void)state;
+    captured plain = CORDON("run", "--json", "--", "true");
+    if (!strstr(plain.out, "\"pid_namespace\"")) {
+        print_message("skipped: this machine gives no pid namespace\n");
+        captured_free(&plain);
+        skip();
+    }
+    captured_free(&plain);
+    const char *values[] = { "0", "", "1", "yes" };
+    const bool namespaces[] = { true, true, false, false };
+    for (size_t i = 0; i < sizeof values / sizeof *values; i++) {
+        setenv("CORDON_NO_NAMESPACES", values[i], 1);
+        captured c = CORDON("run", "--json", "--", "true");
+        unsetenv("CORDON_NO_NAMESPACES");
+        if ((strstr(c.out, "\"pid_namespace\"") != NULL) != namespaces[i])
+            print_message("CORDON_NO_NAMESPACES='%s': %s\n", values[i], c.out);
+        assert_int_equal(c.status, 0);
+        assert_int_equal(strstr(c.out, "\"pid_namespace\"") != NULL, namespaces[i]);
+        captured_free(&c);
+    }
+}
+
 /* RLIMIT_NPROC binds no process of uid 0: a root task under --procs
  * without a pids cgroup is refused, not run with a limit that holds
  * nothing (a fork bomb made some 28,000 processes in 3 s). */
@@ -873,6 +899,7 @@ int main(void)
         cmocka_unit_test(test_run_limits_take_units),
         cmocka_unit_test(test_run_cpu_limit),
         cmocka_unit_test(test_run_cpu_limit_counts_a_process_that_tries_to_leave_the_session),
+        cmocka_unit_test(test_run_namespace_switch_reads_0_and_empty_as_off),
         cmocka_unit_test(test_run_procs_as_root_without_a_pids_cgroup_is_refused),
         cmocka_unit_test(test_run_cpu_limit_counts_a_process_that_execs_an_unreadable_file),
         cmocka_unit_test(test_run_mem_limit),
