@@ -12,6 +12,15 @@
 
 #define H "\"$CORDON_HOSTILE_DIR/hostile\" "
 
+/* What a row needs of the task's confinement beyond a filter and limits.
+ * Without a pid namespace or a cgroup of its own (an unprivileged caller
+ * with CORDON_NO_NAMESPACES=1) a task may not start a session (the
+ * filter refuses setsid: nothing could end a session that left), so a
+ * daemon's setsid and a nested cordon fail; and without a cgroup or a
+ * user namespace a process limit is RLIMIT_NPROC, which counts every
+ * process of the user's, the caller's included. */
+enum needs { NEEDS_NOTHING, NEEDS_SESSIONS, NEEDS_OWN_PROCESS_COUNT };
+
 typedef struct ending {
     const char *name;
     const char *options[8];     /* before --shell, NULL-terminated */
@@ -227,6 +236,28 @@ static const char *json_value(const char *json, const char *key)
     return at ? at + strlen(pattern) : NULL;
 }
 
+static const struct {
+    const char *name;
+    enum needs needs;
+} row_needs[] = {
+    { "process limit, handled", NEEDS_OWN_PROCESS_COUNT },
+    { "process limit, then a hang", NEEDS_OWN_PROCESS_COUNT },
+    { "process limit reached exactly, none refused, then a failure", NEEDS_OWN_PROCESS_COUNT },
+    { "a CPU limit above the caller's own", NEEDS_SESSIONS },
+    { "nested CPU limits, the outer one reached", NEEDS_SESSIONS },
+    { "nested CPU limits, the inner one reached", NEEDS_SESSIONS },
+    { "a file size limit above the caller's own", NEEDS_SESSIONS },
+    { "CPU limit over a daemon that made its own session", NEEDS_SESSIONS },
+};
+
+static enum needs needs_of(const ending *e)
+{
+    for (size_t i = 0; i < sizeof row_needs / sizeof *row_needs; i++)
+        if (strcmp(row_needs[i].name, e->name) == 0)
+            return row_needs[i].needs;
+    return NEEDS_NOTHING;
+}
+
 static bool check_row(const ending *e)
 {
     const char *args[16] = { "run", "--json" };
@@ -247,7 +278,14 @@ static bool check_row(const ending *e)
      * refusal instead: those rows do not apply. */
     bool needs_cgroup = e->exception && (strcmp(e->exception, "MemoryLimit") == 0 ||
                                          strcmp(e->exception, "ProcessLimit") == 0);
-    if (needs_cgroup && !record_held_by(c.out, "cgroup")) {
+    bool cgroup = record_held_by(c.out, "cgroup");
+    bool lacking = (needs_cgroup && !cgroup) ||
+                   (needs_of(e) == NEEDS_SESSIONS && !cgroup &&
+                    !record_held_by(c.out, "pid_namespace")) ||
+                   (needs_of(e) == NEEDS_OWN_PROCESS_COUNT && !cgroup &&
+                    !record_held_by(c.out, "user_namespace"));
+    if (lacking) {
+        fprintf(stderr, "%s: does not apply to a task confined as this one was\n", e->name);
         captured_free(&c);
         return true;
     }
