@@ -192,6 +192,61 @@ static void test_hygiene_task_starts_with_default_signals(void **state)
     cordon_task_free(t);
 }
 
+static volatile sig_atomic_t caller_handler_ran;
+static void caller_handler(int signo)
+{
+    (void)signo;
+    caller_handler_ran = 1;
+}
+
+/* In a function's process: SIGTERM at its default, the caller's SIGUSR1
+ * handler gone (raising it ends the process), and its children left for
+ * it to wait for (no SA_NOCLDWAIT of the caller's). */
+static int report_signal_state(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    (void)arg;
+    struct sigaction term;
+    if (sigaction(SIGTERM, NULL, &term) != 0 || term.sa_handler != SIG_DFL)
+        return 1;
+    pid_t child = fork();
+    if (child == 0)
+        _exit(7);
+    int status;
+    if (child < 0 || waitpid(child, &status, 0) != child || !WIFEXITED(status) ||
+        WEXITSTATUS(status) != 7)
+        return 2;
+    raise(SIGUSR1);
+    return caller_handler_ran ? 3 : 4;
+}
+
+/* A function's process is a copy of the caller: none of the caller's
+ * dispositions reach it, handlers, ignored signals and SIGCHLD's flags
+ * alike (SIG_DFL with SA_NOCLDWAIT would have the kernel reap the
+ * function's children). */
+static void test_hygiene_function_starts_with_default_signals(void **state)
+{
+    (void)state;
+    struct sigaction handle = { .sa_handler = caller_handler }, ignore = { .sa_handler = SIG_IGN },
+                     no_zombies = { .sa_handler = SIG_DFL, .sa_flags = SA_NOCLDWAIT };
+    struct sigaction previous_usr1, previous_term, previous_chld;
+    sigaction(SIGUSR1, &handle, &previous_usr1);
+    sigaction(SIGTERM, &ignore, &previous_term);
+    sigaction(SIGCHLD, &no_zombies, &previous_chld);
+    cordon_task *t = cordon_function_task(report_signal_state, NULL);
+    cordon_set_policy(t, NULL);
+    cordon_run(t);
+    const cordon_result *r = cordon_task_result(t);
+    sigaction(SIGUSR1, &previous_usr1, NULL);
+    sigaction(SIGTERM, &previous_term, NULL);
+    sigaction(SIGCHLD, &previous_chld, NULL);
+    if (r->signal != SIGUSR1)
+        print_message("exit %d, exception %s\n", r->exit_code, r->exception);
+    assert_int_equal(r->signal, SIGUSR1);
+    assert_false(caller_handler_ran);
+    cordon_task_free(t);
+}
+
 /* The caller runs a task, tells us the task's pid, and is killed. */
 static void pass_pid_on(void *user, int stream, const char *data, size_t len)
 {
@@ -265,6 +320,7 @@ int main(void)
         cmocka_unit_test(test_hygiene_works_when_caller_blocks_sigchld),
         cmocka_unit_test(test_hygiene_tasks_survive_a_caller_ignoring_sigchld),
         cmocka_unit_test(test_hygiene_task_starts_with_default_signals),
+        cmocka_unit_test(test_hygiene_function_starts_with_default_signals),
         cmocka_unit_test(test_hygiene_tasks_die_with_their_caller),
         cmocka_unit_test(test_hygiene_caller_with_thousands_of_fds),
     };
