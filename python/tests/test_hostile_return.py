@@ -111,6 +111,32 @@ def test_a_task_s_base_exception_is_a_remote_error(exc, trust):
     assert f"{cls.__qualname__}" in raised.exc_out and "raise exc" in raised.exc_out
 
 
+@pytest.mark.parametrize("trust", [None, True])
+@pytest.mark.parametrize("exc", [StopIteration("quiet end"), StopAsyncIteration("quiet end")],
+                         ids=["StopIteration", "StopAsyncIteration"])
+def test_a_task_cannot_end_the_caller_s_iteration(exc, trust):
+    """StopIteration and StopAsyncIteration are Exceptions, but the ends of
+    an iteration: raised again in the caller, the first ended the caller's
+    map() over tasks early with no error (list(map(run, jobs)) held the
+    results of the tasks before it and the rest never ran), the second an
+    async for whose __anext__ awaits a task."""
+    tasks = [FunctionTask(helpers.add, 1), FunctionTask(helpers.raise_instance, exc),
+             FunctionTask(helpers.add, 3)]
+    if trust:
+        for t in tasks:
+            t.configure(trust=True)
+    try:
+        results = list(map(FunctionTask.run, tasks))
+    except cordon.RemoteError as raised:
+        cls = type(exc)
+        assert raised.class_name == f"{cls.__module__}.{cls.__qualname__}" == tasks[1].exception
+        assert "quiet end" in raised.exc_out
+    else:
+        pytest.fail(f"the caller's map ended early with {results}")
+    raised = outcome(FunctionTask(helpers.raise_instance, exc))
+    assert type(raised) is cordon.RemoteError
+
+
 @pytest.mark.parametrize("exc", [
     SystemExit(0), KeyboardInterrupt(), GeneratorExit(),
     cordon.Timeout("the task ran past its deadline of 1 ms"),
