@@ -2,6 +2,8 @@
 puts there, the parent imports nothing, runs nothing of a module's, and
 raises only Exception classes that are not cordon's own (those come from
 the C library's evidence only)."""
+import asyncio
+import concurrent.futures
 import importlib.util
 import io
 import os
@@ -135,6 +137,32 @@ def test_a_task_cannot_end_the_caller_s_iteration(exc, trust):
         pytest.fail(f"the caller's map ended early with {results}")
     raised = outcome(FunctionTask(helpers.raise_instance, exc))
     assert type(raised) is cordon.RemoteError
+
+
+@pytest.mark.parametrize("trust", [None, True])
+def test_a_task_cannot_cancel_the_caller_s_coroutine(trust):
+    """concurrent.futures.CancelledError is an Exception, but asyncio takes
+    it from a concurrent future as its own CancelledError, a BaseException:
+    raised again in the caller, a task's passed the caller's except
+    Exception around await loop.run_in_executor(None, task.run) and
+    cancelled the caller's coroutine (asyncio.run ended with it)."""
+    task = FunctionTask(helpers.raise_instance, concurrent.futures.CancelledError("not really"))
+    if trust:
+        task.configure(trust=True)
+
+    async def caller():
+        try:
+            await asyncio.get_running_loop().run_in_executor(None, task.run)
+        except Exception as error:
+            return error
+        return None
+
+    try:
+        caught = asyncio.run(caller())
+    except BaseException as escaped:  # noqa: B902 (the point of the test)
+        pytest.fail(f"the task's exception escaped the caller's except Exception: {escaped!r}")
+    assert type(caught) is cordon.RemoteError
+    assert caught.class_name == "concurrent.futures._base.CancelledError" == task.exception
 
 
 @pytest.mark.parametrize("exc", [
