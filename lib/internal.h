@@ -288,6 +288,7 @@ typedef struct cordon__terminal_state {
     int fd;                     /* the caller's, open until the run ends */
     struct termios modes;
     int discipline;
+    int exclusive;              /* TIOCGEXCL's */
 } cordon__terminal_state;
 void cordon__terminal_save(int fd, cordon__terminal_state *state);
 void cordon__terminal_restore(cordon__terminal_state *state);

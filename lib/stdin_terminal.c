@@ -1,11 +1,15 @@
 /*
  * A terminal handed over as stdin (cordon_set_stdin_fd): the task reads a
  * description of its own (lib/stdin_fd.c), but a terminal's modes, its
- * flow control and its line discipline are the terminal's, not the
- * description's.  A task turned off echo and canonical input and stopped
- * the terminal's output (TCOOFF): after the run the caller's next write to
- * its own terminal waited for ever.  They are saved when the attempt
- * starts and put back when it ends, whatever the task did.
+ * flow control, its line discipline and its exclusive mode are the
+ * terminal's, not the description's.  A task turned off echo and canonical
+ * input and stopped the terminal's output (TCOOFF): after the run the
+ * caller's next write to its own terminal waited for ever.  Another made
+ * it exclusive (TIOCEXCL, which asks for no privilege): every later open
+ * of it but root's failed with EBUSY — the caller's /dev/tty, and the
+ * next attempt's stdin, which is the terminal opened again.  They are
+ * saved when the attempt starts and put back when it ends, whatever the
+ * task did.
  *
  * The caller may be in the background of that terminal: SIGTTOU is
  * blocked in this thread around the calls (the kernel then lets them
@@ -21,9 +25,14 @@ void cordon__terminal_save(int fd, cordon__terminal_state *state)
 {
     state->fd = -1;
     state->discipline = 0; /* what TIOCGETD fills (valgrind does not know it does) */
+    state->exclusive = 0;  /* TIOCGEXCL likewise */
     if (!isatty(fd) || tcgetattr(fd, &state->modes) != 0 ||
         ioctl(fd, TIOCGETD, &state->discipline) != 0)
         return;
+    /* Before Linux 3.8 it cannot be read: taken as not exclusive, which
+     * is what a terminal a caller still opens is. */
+    if (ioctl(fd, TIOCGEXCL, &state->exclusive) != 0)
+        state->exclusive = 0;
     state->fd = fd;
 }
 
@@ -40,6 +49,8 @@ void cordon__terminal_restore(cordon__terminal_state *state)
         ioctl(state->fd, TIOCSETD, &state->discipline);
     tcsetattr(state->fd, TCSANOW, &state->modes);
     tcflow(state->fd, TCOON);
+    if (!state->exclusive)
+        ioctl(state->fd, TIOCNXCL);
     pthread_sigmask(SIG_SETMASK, &previous, NULL);
     state->fd = -1;
 }

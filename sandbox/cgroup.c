@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -451,8 +452,58 @@ int cordon__cgroup_move(const cordon__cgroup *cg, pid_t pid)
     return write_to_procs(cg, pid_text + sizeof pid_text - len, len, -1);
 }
 
+/* Whether `dir` ends with `rel` (a path /proc/PID/cgroup gives, relative
+ * to the hierarchy's root) at a component's start.  Never the root ("/"):
+ * a cgroup of cordon's is none. */
+static bool dir_is(const char *dir, const char *rel, size_t rel_len)
+{
+    size_t dir_len = strlen(dir);
+    if (rel_len < 2 || rel[0] != '/' || rel_len > dir_len)
+        return false;
+    return memcmp(dir + dir_len - rel_len, rel, rel_len) == 0;
+}
+
+/* Whether /proc/PID/cgroup puts the process in `dir`, on any of its lines
+ * ("ID:CONTROLLERS:PATH", v1 and v2 alike). */
+static bool lists_dir(pid_t pid, const char *dir)
+{
+    char path[64], text[4096];
+    snprintf(path, sizeof path, "/proc/%d/cgroup", (int)pid);
+    if (read_file(path, text, sizeof text) <= 0)
+        return false;
+    for (char *line = text; *line;) {
+        char *end = strchrnul(line, '\n');
+        char *colon = memchr(line, ':', (size_t)(end - line));
+        char *rel = colon ? memchr(colon + 1, ':', (size_t)(end - colon - 1)) : NULL;
+        if (rel && dir_is(dir, rel + 1, (size_t)(end - rel - 1)))
+            return true;
+        line = *end ? end + 1 : end;
+    }
+    return false;
+}
+
+/* Kills `pid` if it is still the process `dir` listed.  Between the read
+ * of the list and the kill, that process may end and be reaped (the init
+ * reaps what it kills meanwhile, the task its own children) and its pid
+ * go to any new process of the machine, which root would have killed.
+ * A pidfd holds whatever process has the pid now; it is signalled only if
+ * /proc/PID/cgroup puts that process in `dir`, read while the pidfd's
+ * process was unreaped (a signal 0 through it succeeds after the read),
+ * so that the pid still named it then. */
+static int kill_member(pid_t pid, const char *dir)
+{
+    int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+    if (pidfd < 0) /* before Linux 5.3 the check alone; else gone */
+        return errno == ENOSYS && lists_dir(pid, dir) && kill(pid, SIGKILL) == 0;
+    bool member = lists_dir(pid, dir) &&
+                  syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) == 0;
+    int killed = member && syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0) == 0;
+    close(pidfd);
+    return killed;
+}
+
 /* One line of cgroup.procs: a pid in digits alone, else nothing. */
-static int kill_line(const char *line, size_t len, pid_t spared)
+static int kill_line(const char *line, size_t len, pid_t spared, const char *dir)
 {
     if (len == 0 || len > 10)
         return 0;
@@ -464,7 +515,7 @@ static int kill_line(const char *line, size_t len, pid_t spared)
     }
     if (pid <= 0 || pid > INT32_MAX || (pid_t)pid == spared)
         return 0;
-    return kill((pid_t)pid, SIGKILL) == 0;
+    return kill_member((pid_t)pid, dir);
 }
 
 /* Kills what `dir`'s cgroup.procs lists, but `spared` (0: none).  Read in
@@ -491,7 +542,7 @@ static int kill_listed_but(const char *dir, pid_t spared)
         size_t end = kept + (size_t)n, start = 0;
         for (size_t i = 0; i < end; i++) {
             if (text[i] == '\n') {
-                killed += kill_line(text + start, i - start, spared);
+                killed += kill_line(text + start, i - start, spared, dir);
                 start = i + 1;
             }
         }

@@ -222,7 +222,7 @@ static void test_stdin_fd_a_terminal_keeps_its_flags(void **state)
 }
 
 /* What a task can do to a terminal through any description of it: its
- * modes, its flow control, its line discipline. */
+ * modes, its flow control, its line discipline, its exclusive mode. */
 static int unsettle_the_terminal(cordon_ctx *ctx, void *arg)
 {
     (void)ctx;
@@ -233,12 +233,17 @@ static int unsettle_the_terminal(cordon_ctx *ctx, void *arg)
     modes.c_lflag &= ~(tcflag_t)(ECHO | ICANON);
     int discipline = N_HDLC;
     ioctl(0, TIOCSETD, &discipline); /* refused without the module: not required */
+    if (ioctl(0, TIOCEXCL) != 0)
+        return 102;
     return tcsetattr(0, TCSANOW, &modes) == 0 && tcflow(0, TCOOFF) == 0 ? 0 : 101;
 }
 
 /* The terminal is the caller's too: echo and canonical input turned off and
  * its output stopped stayed so after the run, and the caller's next write
- * to it waited for ever.  Put back when the attempt ends. */
+ * to it waited for ever; made exclusive (TIOCEXCL), it stayed so, and
+ * every later open of it but root's failed with EBUSY: the caller's
+ * /dev/tty (a password prompt, an editor) and the next task's stdin,
+ * which is the terminal opened again.  Put back when the attempt ends. */
 static void test_stdin_fd_a_terminal_is_put_back_as_it_was(void **state)
 {
     (void)state;
@@ -260,6 +265,9 @@ static void test_stdin_fd_a_terminal_is_put_back_as_it_was(void **state)
     assert_int_equal(after.c_lflag, before.c_lflag);
     assert_int_equal(ioctl(slave, TIOCGETD, &discipline), 0);
     assert_int_equal(discipline, N_TTY);
+    int exclusive = -1;
+    assert_int_equal(ioctl(slave, TIOCGEXCL, &exclusive), 0);
+    assert_int_equal(exclusive, 0);
     /* Output flows: what the caller writes reaches the other end. */
     assert_int_equal(fcntl(slave, F_SETFL, O_NONBLOCK), 0);
     assert_int_equal(write(slave, "on\n", 3), 3);

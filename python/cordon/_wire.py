@@ -21,13 +21,16 @@ of one hash: ints, floats and tuples hash the same in every process, and a
 task's 558 KB pickle of a dict whose 40,000 int keys all hash alike
 (k * (2**61 - 1)) held the caller 16 s in the insertions (O(n**2); 14 MB,
 hours), after the task's end, past any deadline of its own.  Never a BaseException that is no Exception (SystemExit,
-KeyboardInterrupt, GeneratorExit: the caller would exit or stop) and never
+KeyboardInterrupt, GeneratorExit: the caller would exit or stop), never
+StopIteration, StopAsyncIteration or concurrent.futures.CancelledError (the
+caller's loop would end, its coroutine be cancelled) and never
 one of cordon's own classes (a task would pass for a limit, a deadline or
 a crash, which only the C library's evidence names).  trust=True restores
 plain pickle for tasks the caller trusts.
 """
 import builtins
 import collections
+import concurrent.futures
 import datetime
 import decimal
 import fractions
@@ -221,10 +224,23 @@ def _loaded(module, qualname):
     return found
 
 
+# Exceptions that steer the caller's own machinery rather than report an
+# error.  Raised again in the caller, a task's StopIteration ended the
+# caller's map(FunctionTask.run, tasks) early with no error (the results
+# before it kept, the rest never run), as StopAsyncIteration would an
+# async for; a concurrent.futures.CancelledError, which asyncio takes from
+# a concurrent future as its own CancelledError (a BaseException), passed
+# the caller's except Exception around await run_in_executor(None,
+# task.run) and cancelled the caller's coroutine.
+_CONTROL_FLOW = (StopIteration, StopAsyncIteration, concurrent.futures.CancelledError)
+
+
 def rebuildable_exception(cls):
     """An exception class the parent raises again for a task: an Exception
-    (not SystemExit, KeyboardInterrupt, GeneratorExit) and not cordon's own."""
+    (not SystemExit, KeyboardInterrupt, GeneratorExit), none that steers
+    the caller (_CONTROL_FLOW) and not cordon's own."""
     return (_is_class(cls) and issubclass(cls, Exception)
+            and not issubclass(cls, _CONTROL_FLOW)
             and not issubclass(cls, errors.TaskError))
 
 

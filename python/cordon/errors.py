@@ -8,8 +8,10 @@ as itself (a ServerError stays a ServerError) when it can be rebuilt here
 from the modules already loaded, else as RemoteError.  The classes of this
 module come only from what the C library saw (a signal, a cgroup's OOM
 kill, a deadline), never from the task's word: a task that raises one of
-them, or a BaseException that is no Exception (KeyboardInterrupt,
-GeneratorExit), ends with RemoteError too.
+them, a BaseException that is no Exception (KeyboardInterrupt,
+GeneratorExit), or one that steers the caller (StopIteration,
+StopAsyncIteration, concurrent.futures.CancelledError), ends with
+RemoteError too.
 """
 import concurrent.futures as _futures
 import signal as _signal
@@ -92,7 +94,8 @@ class RemoteError(TaskError):
     """The task raised an exception that cannot be rebuilt here (its class
     not loaded in the parent, or not picklable), or one the parent never
     raises for a task: a BaseException that is no Exception
-    (KeyboardInterrupt, GeneratorExit) or one of cordon's own classes.
+    (KeyboardInterrupt, GeneratorExit), StopIteration, StopAsyncIteration,
+    concurrent.futures.CancelledError or one of cordon's own classes.
     ``class_name`` names it and ``exc_out`` holds the child's traceback."""
 
     def __init__(self, message, *, class_name="", **kwargs):

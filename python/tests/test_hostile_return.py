@@ -2,6 +2,8 @@
 puts there, the parent imports nothing, runs nothing of a module's, and
 raises only Exception classes that are not cordon's own (those come from
 the C library's evidence only)."""
+import asyncio
+import concurrent.futures
 import importlib.util
 import io
 import os
@@ -109,6 +111,58 @@ def test_a_task_s_base_exception_is_a_remote_error(exc, trust):
     assert type(raised) is cordon.RemoteError
     assert raised.class_name == f"{cls.__module__}.{cls.__qualname__}" == t.exception
     assert f"{cls.__qualname__}" in raised.exc_out and "raise exc" in raised.exc_out
+
+
+@pytest.mark.parametrize("trust", [None, True])
+@pytest.mark.parametrize("exc", [StopIteration("quiet end"), StopAsyncIteration("quiet end")],
+                         ids=["StopIteration", "StopAsyncIteration"])
+def test_a_task_cannot_end_the_caller_s_iteration(exc, trust):
+    """StopIteration and StopAsyncIteration are Exceptions, but the ends of
+    an iteration: raised again in the caller, the first ended the caller's
+    map() over tasks early with no error (list(map(run, jobs)) held the
+    results of the tasks before it and the rest never ran), the second an
+    async for whose __anext__ awaits a task."""
+    tasks = [FunctionTask(helpers.add, 1), FunctionTask(helpers.raise_instance, exc),
+             FunctionTask(helpers.add, 3)]
+    if trust:
+        for t in tasks:
+            t.configure(trust=True)
+    try:
+        results = list(map(FunctionTask.run, tasks))
+    except cordon.RemoteError as raised:
+        cls = type(exc)
+        assert raised.class_name == f"{cls.__module__}.{cls.__qualname__}" == tasks[1].exception
+        assert "quiet end" in raised.exc_out
+    else:
+        pytest.fail(f"the caller's map ended early with {results}")
+    raised = outcome(FunctionTask(helpers.raise_instance, exc))
+    assert type(raised) is cordon.RemoteError
+
+
+@pytest.mark.parametrize("trust", [None, True])
+def test_a_task_cannot_cancel_the_caller_s_coroutine(trust):
+    """concurrent.futures.CancelledError is an Exception, but asyncio takes
+    it from a concurrent future as its own CancelledError, a BaseException:
+    raised again in the caller, a task's passed the caller's except
+    Exception around await loop.run_in_executor(None, task.run) and
+    cancelled the caller's coroutine (asyncio.run ended with it)."""
+    task = FunctionTask(helpers.raise_instance, concurrent.futures.CancelledError("not really"))
+    if trust:
+        task.configure(trust=True)
+
+    async def caller():
+        try:
+            await asyncio.get_running_loop().run_in_executor(None, task.run)
+        except Exception as error:
+            return error
+        return None
+
+    try:
+        caught = asyncio.run(caller())
+    except BaseException as escaped:  # noqa: B902 (the point of the test)
+        pytest.fail(f"the task's exception escaped the caller's except Exception: {escaped!r}")
+    assert type(caught) is cordon.RemoteError
+    assert caught.class_name == "concurrent.futures._base.CancelledError" == task.exception
 
 
 @pytest.mark.parametrize("exc", [
