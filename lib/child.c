@@ -587,6 +587,8 @@ static _Noreturn void start_in_namespaces(const cordon__launch *l)
         fail(shared, STEP_FILE_DESCRIPTORS, rc);
     if ((rc = cordon__enter_namespaces(still_to_make)) < 0)
         fail(shared, STEP_NAMESPACES, rc);
+    if (l->namespaces & CORDON__NAMESPACE_USER)
+        cordon__share_per_user_limits(CORDON__HOST_PROC_FD);
     if ((still_to_make & CORDON__NAMESPACE_NET) && (rc = cordon__bring_up_loopback()) < 0)
         fail(shared, STEP_NAMESPACES, rc);
     if ((l->namespaces & CORDON__NAMESPACE_UTS) && (rc = cordon__set_hostname(l->hostname)) < 0)

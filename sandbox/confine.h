@@ -115,6 +115,9 @@ const char *cordon__namespaces_missing_why(void);
 /* Child side: unshares `what` (the pid namespace takes effect for the
  * children) and maps the caller's own uid and gid in a user namespace. */
 int cordon__enter_namespaces(unsigned what);
+/* In a user namespace just made, as its root: a quarter of the machine's
+ * per-user inotify and fanotify limits (sandbox/per_user_limits.c). */
+void cordon__share_per_user_limits(int proc_fd);
 /* In a new user namespace: the caller's uid and gid mapped to themselves,
  * setgroups denied (what cordon__enter_namespaces writes). */
 int cordon__map_own_ids(uid_t uid, gid_t gid);

@@ -1,6 +1,8 @@
 /* Isolation: a confined task cannot signal, trace or read the memory of
  * what it did not start — its parent above all — even as the same user. */
+#include <fcntl.h>
 #include <linux/keyctl.h>
+#include <sys/inotify.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -310,6 +312,67 @@ static void test_isolation_a_shortage_at_the_first_task_costs_no_later_task_its_
     assert_int_equal(signalled, 0);
 }
 
+static int does_nothing(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    (void)arg;
+    return 0;
+}
+
+/* Makes inotify instances until refused, says so with `ready`, and holds
+ * them until that file is gone. */
+static int take_every_inotify_instance(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    const char *ready = arg;
+    int made = 0;
+    while (made < 100000 && inotify_init1(IN_CLOEXEC) >= 0)
+        made++;
+    int fd = open(ready, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+    if (fd < 0)
+        return 1;
+    close(fd);
+    for (int waited = 0; waited < 20000 && access(ready, F_OK) == 0; waited += 5)
+        usleep(5000);
+    return made > 0 ? 0 : 2;
+}
+
+/* inotify instances (and watches, fanotify groups and marks) are counted
+ * per user, with no rlimit or cgroup: a task that took them all left the
+ * caller, of the same user, without one (EMFILE) for as long as it ran.
+ * In a user namespace of its own the task gets a quarter of them. */
+static void test_isolation_a_task_leaves_the_caller_inotify_instances(void **state)
+{
+    (void)state;
+    cordon_task *probe = cordon_function_task(does_nothing, NULL);
+    cordon_run(probe);
+    bool user_namespace = cordon_task_result(probe)->confinement & CORDON_CONFINED_USER_NAMESPACE;
+    cordon_task_free(probe);
+    if (!user_namespace) {
+        print_message("skipped: the task has no user namespace (a root caller, or none here)\n");
+        skip();
+    }
+    char ready[] = "/tmp/cordon-inotify-XXXXXX";
+    int made = mkstemp(ready);
+    assert_true(made >= 0);
+    close(made);
+    unlink(ready);
+    cordon_task *t = cordon_function_task(take_every_inotify_instance, ready);
+    assert_int_equal(cordon_run_async(t), 0);
+    for (int waited = 0; waited < 20000 && access(ready, F_OK) != 0; waited += 5)
+        usleep(5000);
+    int mine = inotify_init1(IN_CLOEXEC);
+    int why = errno;
+    unlink(ready);
+    assert_int_equal(cordon_join(t), 0);
+    if (mine < 0)
+        print_message("the caller's inotify_init1: %s\n", strerror(why));
+    assert_true(mine >= 0);
+    close(mine);
+    assert_int_equal(cordon_task_result(t)->exit_code, 0);
+    cordon_task_free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -321,6 +384,7 @@ int main(void)
         cmocka_unit_test(test_isolation_task_cannot_reach_the_callers_user_keyring),
         cmocka_unit_test(test_isolation_a_shortage_at_the_first_task_costs_no_later_task_its_namespaces),
         cmocka_unit_test(test_isolation_a_shortage_at_the_first_task_costs_no_later_task_its_landlock_domain),
+        cmocka_unit_test(test_isolation_a_task_leaves_the_caller_inotify_instances),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
