@@ -369,6 +369,20 @@ static void set_limit(cordon__launch *l, int resource, rlim_t soft, rlim_t hard)
     l->limit_set[resource] = true;
 }
 
+/* Queued signals and POSIX message queue bytes are counted per user, the
+ * caller's and every other process of that user together, against the
+ * limit of the process that queues or makes them: a task at the caller's
+ * limit could queue until none was left to the caller (sigqueue EAGAIN)
+ * for as long as it ran.  It gets a quarter of the caller's. */
+static void share_per_user_limit(cordon__launch *l, int resource)
+{
+    struct rlimit own;
+    if (getrlimit(resource, &own) != 0 || own.rlim_cur == RLIM_INFINITY || l->limit_set[resource])
+        return;
+    rlim_t share = own.rlim_cur / 4;
+    set_limit(l, resource, share, share);
+}
+
 static void plan_resource_limits(const cordon_task *t, cordon__launch *l)
 {
     const uint64_t *lim = t->limits;
@@ -397,6 +411,8 @@ static void plan_resource_limits(const cordon_task *t, cordon__launch *l)
         set_limit(l, RLIMIT_FSIZE, lim[CORDON_LIMIT_FILE_SIZE], lim[CORDON_LIMIT_FILE_SIZE]);
     if (lim[CORDON_LIMIT_OPEN_FILES])
         set_limit(l, RLIMIT_NOFILE, lim[CORDON_LIMIT_OPEN_FILES], lim[CORDON_LIMIT_OPEN_FILES]);
+    share_per_user_limit(l, RLIMIT_SIGPENDING);
+    share_per_user_limit(l, RLIMIT_MSGQUEUE);
     /* Per user, so the task's init counts too. */
     rlim_t processes = lim[CORDON_LIMIT_PROCESSES] + (l->namespaces ? 1 : 0);
     if (lim[CORDON_LIMIT_PROCESSES] && l->cgroup.pids_dir < 0)

@@ -373,6 +373,73 @@ static void test_isolation_a_task_leaves_the_caller_inotify_instances(void **sta
     cordon_task_free(t);
 }
 
+/* Queues SIGRTMIN to itself (blocked) until refused, says so with
+ * `ready`, and holds what it queued until that file is gone. */
+static int queue_every_signal(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    const char *ready = arg;
+    sigset_t rt;
+    sigemptyset(&rt);
+    sigaddset(&rt, SIGRTMIN);
+    sigprocmask(SIG_BLOCK, &rt, NULL);
+    long queued = 0;
+    union sigval value = { .sival_int = 0 };
+    while (queued < 10000000 && sigqueue(getpid(), SIGRTMIN, value) == 0)
+        queued++;
+    int fd = open(ready, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+    if (fd < 0)
+        return 1;
+    close(fd);
+    for (int waited = 0; waited < 20000 && access(ready, F_OK) == 0; waited += 5)
+        usleep(5000);
+    return queued > 0 ? 0 : 2;
+}
+
+/* Queued signals are counted per user, against the limit of the process
+ * that queues: a task at its caller's RLIMIT_SIGPENDING queued until the
+ * caller, of the same user, could queue none (EAGAIN) for as long as it
+ * ran.  The task gets a quarter of the caller's limit. */
+static void test_isolation_a_task_leaves_the_caller_queued_signals(void **state)
+{
+    (void)state;
+    struct rlimit pending;
+    assert_int_equal(getrlimit(RLIMIT_SIGPENDING, &pending), 0);
+    if (pending.rlim_cur == RLIM_INFINITY || pending.rlim_cur > 1000000) {
+        print_message("skipped: RLIMIT_SIGPENDING is too large to fill here\n");
+        skip();
+    }
+    char ready[] = "/tmp/cordon-sigpending-XXXXXX";
+    int made = mkstemp(ready);
+    assert_true(made >= 0);
+    close(made);
+    unlink(ready);
+    cordon_task *t = cordon_function_task(queue_every_signal, ready);
+    cordon_set_policy(t, NULL);
+    assert_int_equal(cordon_run_async(t), 0);
+    for (int waited = 0; waited < 20000 && access(ready, F_OK) != 0; waited += 5)
+        usleep(5000);
+    sigset_t rt, previous;
+    sigemptyset(&rt);
+    sigaddset(&rt, SIGRTMIN + 1);
+    sigprocmask(SIG_BLOCK, &rt, &previous);
+    union sigval value = { .sival_int = 0 };
+    int queued = sigqueue(getpid(), SIGRTMIN + 1, value);
+    int why = errno;
+    unlink(ready);
+    assert_int_equal(cordon_join(t), 0);
+    if (queued == 0) {
+        struct timespec none = { 0, 0 };
+        assert_int_equal(sigtimedwait(&rt, NULL, &none), SIGRTMIN + 1);
+    }
+    sigprocmask(SIG_SETMASK, &previous, NULL);
+    if (queued != 0)
+        print_message("the caller's sigqueue: %s\n", strerror(why));
+    assert_int_equal(queued, 0);
+    assert_int_equal(cordon_task_result(t)->exit_code, 0);
+    cordon_task_free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -385,6 +452,7 @@ int main(void)
         cmocka_unit_test(test_isolation_a_shortage_at_the_first_task_costs_no_later_task_its_namespaces),
         cmocka_unit_test(test_isolation_a_shortage_at_the_first_task_costs_no_later_task_its_landlock_domain),
         cmocka_unit_test(test_isolation_a_task_leaves_the_caller_inotify_instances),
+        cmocka_unit_test(test_isolation_a_task_leaves_the_caller_queued_signals),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
