@@ -138,8 +138,12 @@ static PyObject *task_set_timeout_ms(cordon_py_task *self, PyObject *arg)
 static PyObject *task_set_limit(cordon_py_task *self, PyObject *args)
 {
     int what;
-    unsigned long long value;
-    if (!PyArg_ParseTuple(args, "iK", &what, &value) || not_busy(self) < 0)
+    PyObject *number;
+    if (!PyArg_ParseTuple(args, "iO", &what, &number))
+        return NULL;
+    /* Not "K", which wraps modulo 2^64: 2**64 bytes would be no limit. */
+    unsigned long long value = PyLong_AsUnsignedLongLong(number);
+    if (PyErr_Occurred() || not_busy(self) < 0)
         return NULL;
     return none_or_error(cordon_set_limit(self->task, (cordon_limit)what, value));
 }
