@@ -621,7 +621,9 @@ const char *cordon_policy_description(const cordon_policy *p);
  * `with_bpf` nonzero also the compiled filter's size and a disassembly.
  * Returns 0 or a negative errno. */
 int cordon_policy_show(const cordon_policy *p, FILE *out, int with_bpf);
-/* Writes one line per shipped policy, "name  description", to `out`. */
+/* Writes one line per shipped policy, "name  description", to `out`.
+ * Returns 0, -EINVAL for a NULL `out`, -EIO when writing failed, or
+ * -ENOMEM. */
 int cordon_policy_list(FILE *out);
 /* Translates the Docker/OCI seccomp profile (JSON) at `path` into cordon's
  * policy language, deciding as Docker does when a container starts on this

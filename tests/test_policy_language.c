@@ -364,6 +364,20 @@ static void test_policy_show_disassembles_the_filter(void **state)
     cordon_policy_free(p);
 }
 
+/* cordon_policy_list(NULL) crashed the caller (fprintf on a NULL
+ * stream) where every other call of the library refuses a NULL with
+ * -EINVAL, and a list that could not be written (a full disk, a closed
+ * pipe) was 0, as if written, where cordon_policy_show says -EIO. */
+static void test_policy_list_refuses_no_stream_and_says_a_failed_write(void **state)
+{
+    (void)state;
+    assert_int_equal(cordon_policy_list(NULL), -EINVAL);
+    FILE *full = fopen("/dev/full", "w");
+    assert_non_null(full);
+    assert_int_equal(cordon_policy_list(full), -EIO);
+    fclose(full);
+}
+
 static void test_policy_list_names_every_shipped_policy(void **state)
 {
     (void)state;
@@ -510,6 +524,7 @@ int main(void)
         cmocka_unit_test(test_policy_nul_byte_is_an_error_with_its_place),
         cmocka_unit_test(test_policy_show_disassembles_the_filter),
         cmocka_unit_test(test_policy_list_names_every_shipped_policy),
+        cmocka_unit_test(test_policy_list_refuses_no_stream_and_says_a_failed_write),
         cmocka_unit_test(test_policy_foreign_abi_on_request),
     };
     return cmocka_run_group_tests(tests, make_scratch, remove_scratch);
