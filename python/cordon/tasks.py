@@ -107,6 +107,10 @@ _T = TypeVar("_T", bound="_Task")
 _ExceptionClasses = Union[Type[BaseException], Tuple[Type[BaseException], ...]]
 
 
+# The longest pause between attempts: what a thread's wait takes.
+_LONGEST_PAUSE = threading.TIMEOUT_MAX
+
+
 def _check_retry(max_retry, exception, backoff, backoff_factor, max_backoff):
     """run_and_retry's arguments, each named when wrong (a negative count
     reached an 'unreachable' assertion; a class that is none, isinstance's
@@ -124,6 +128,13 @@ def _check_retry(max_retry, exception, backoff, backoff_factor, max_backoff):
             raise ValueError(f"{name}={value!r}: expected seconds from {low}"
                              if name != "backoff_factor" else
                              f"{name}={value!r}: expected a factor from 1")
+        # Every pause is at most max_backoff; one longer than a wait takes
+        # (infinity too) raised OverflowError only after the first attempt
+        # had failed.
+        if name == "max_backoff" and value > _LONGEST_PAUSE:
+            raise ValueError(f"{name}={value!r}: expected seconds from 0 to "
+                             f"{_LONGEST_PAUSE:.0f}")
+
 
 
 class _Task:
@@ -356,10 +367,13 @@ class _Task:
             if (ok or not isinstance(value, exception) or attempt == max_retry
                     or self._cancelled.is_set()):
                 return outcome
-            if delay > 0:
+            # Each pause, the first too, at most max_backoff, as the C
+            # library's min(initial * factor^(n-1), max).
+            pause = min(delay, max_backoff)
+            if pause > 0:
                 # A cancel during the pause ends it: the next attempt
                 # then never starts.
-                self._cancelled.wait(delay)
+                self._cancelled.wait(pause)
                 delay = min(delay * backoff_factor, max_backoff)
         raise AssertionError("unreachable")
 
