@@ -318,3 +318,15 @@ def test_an_environment_name_that_cannot_be_one_is_a_value_error():
         with pytest.raises(ValueError, match=rf"^env: {re.escape(repr(key))} is not a variable name"):
             ShellCommand("true", env={key: "c"}).run()
     assert ShellCommand("echo $A", env={"A": "B=c"}).run().std_out == "B=c\n"
+
+
+def test_trust_that_names_no_class_or_module_is_a_type_error_before_the_run():
+    # trust=5 ran the task and then failed its return as a ReturnError
+    # ("'int' object is not iterable"); trust=[5] was taken and ignored
+    for trust in (5, "helpers", [5], [None], ["helpers", 2.5]):
+        with pytest.raises(TypeError, match=r"^trust="):
+            FunctionTask(helpers.add, 1).configure(trust=trust).run()
+    for trust in (True, False, None, [], [helpers.Point], ("helpers",)):
+        assert FunctionTask(helpers.add, 1).configure(trust=trust).run() == 1
+    with pytest.raises(TypeError, match=r"^trust=5: "):
+        cordon.Executor(max_workers=1, trust=5)
