@@ -211,8 +211,9 @@ int cordon_clear_env(cordon_task *t);
  * presets too; `cordon run` started by root runs its tasks as nobody
  * (65534) by this call.  The pipes cordon makes for the task's stdin, stdout, stderr
  * and log are then that user's, so that it may open them again by name
- * (/dev/stderr); a stdin fd of the caller's stays the caller's.  -EPERM
- * when not root. */
+ * (/dev/stderr); a stdin fd of the caller's stays the caller's.  -EINVAL
+ * for (uid_t)-1 or (gid_t)-1 (setresuid's "unchanged": the task would keep
+ * root's uid or group), -EPERM when not root. */
 int cordon_set_user(cordon_task *t, uid_t uid, gid_t gid);
 
 /* Core dumps: none by default (RLIMIT_CORE 0, whatever the caller's
@@ -621,7 +622,9 @@ const char *cordon_policy_description(const cordon_policy *p);
  * `with_bpf` nonzero also the compiled filter's size and a disassembly.
  * Returns 0 or a negative errno. */
 int cordon_policy_show(const cordon_policy *p, FILE *out, int with_bpf);
-/* Writes one line per shipped policy, "name  description", to `out`. */
+/* Writes one line per shipped policy, "name  description", to `out`.
+ * Returns 0, -EINVAL for a NULL `out`, -EIO when writing failed, or
+ * -ENOMEM. */
 int cordon_policy_list(FILE *out);
 /* Translates the Docker/OCI seccomp profile (JSON) at `path` into cordon's
  * policy language, deciding as Docker does when a container starts on this

@@ -385,6 +385,10 @@ int cordon_set_user(cordon_task *t, uid_t uid, gid_t gid)
     int busy = settable(t);
     if (busy < 0)
         return busy;
+    /* -1 is "leave it as it is" to setresuid and setresgid: the task
+     * would keep root's uid or group, the opposite of what was asked. */
+    if (uid == (uid_t)-1 || gid == (gid_t)-1)
+        return -EINVAL;
     if (geteuid() != 0)
         return -EPERM;
     t->switch_user = true;

@@ -47,7 +47,7 @@ static bool is_regular(const char *option, int dir_fd, const char *shown, const 
     return false;
 }
 
-static int add_directory(path_list *list, const char *option, const char *dir)
+static int add_directory(path_list *list, const char *option, const char *dir, bool need_one)
 {
     DIR *d = opendir(dir);
     if (!d) {
@@ -55,10 +55,12 @@ static int add_directory(path_list *list, const char *option, const char *dir)
         return -1;
     }
     size_t first = list->count;
+    bool named = false;
     struct dirent *entry;
     while ((entry = readdir(d)) != NULL) {
         if (!is_jsonl(entry->d_name))
             continue;
+        named = true;
         size_t size = strlen(dir) + strlen(entry->d_name) + 2;
         char *path = runner_alloc(size);
         /* "audit/" names its files audit/0.jsonl, not audit//0.jsonl */
@@ -69,6 +71,11 @@ static int add_directory(path_list *list, const char *option, const char *dir)
         free(path);
     }
     closedir(d);
+    /* planted files skipped were said; a directory of none was not */
+    if (need_one && !named) {
+        runner_error("%s: the directory '%s' holds no *.jsonl file", option, dir);
+        return -1;
+    }
     if (list->count > first)
         qsort(list->items + first, list->count - first, sizeof *list->items, by_path);
     return 0;
@@ -93,11 +100,12 @@ static int add_pattern(path_list *list, const char *option, const char *pattern)
     return 0;
 }
 
-int audit_files_add(path_list *list, const char *option, const char *arg)
+int audit_files_add(path_list *list, const char *option, const char *arg, bool need_one)
 {
     struct stat st;
     if (stat(arg, &st) == 0)
-        return S_ISDIR(st.st_mode) ? add_directory(list, option, arg) : (add_path(list, arg), 0);
+        return S_ISDIR(st.st_mode) ? add_directory(list, option, arg, need_one)
+                                   : (add_path(list, arg), 0);
     if (strpbrk(arg, "*?["))
         return add_pattern(list, option, arg);
     runner_error("%s: cannot read '%s': %s", option, arg, strerror(errno));

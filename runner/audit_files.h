@@ -6,6 +6,7 @@
 #ifndef CORDON_RUNNER_AUDIT_FILES_H
 #define CORDON_RUNNER_AUDIT_FILES_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "json_read.h"
@@ -17,8 +18,12 @@ typedef struct path_list {
 
 /* Adds the files `arg` names: a file as given; a directory: its *.jsonl
  * files; a pattern with * ? or [ that names no file: the files it matches.
- * Sorted within one argument.  0, or -1 after a message under `option`. */
-int audit_files_add(path_list *list, const char *option, const char *arg);
+ * Sorted within one argument.  0, or -1 after a message under `option`.
+ * With `need_one`, a directory holding no *.jsonl name is such an error
+ * (report: a report of nothing read as one of a run where nothing failed);
+ * without, it adds nothing (--resume: an audit directory no worker has
+ * written to yet). */
+int audit_files_add(path_list *list, const char *option, const char *arg, bool need_one);
 /* Leaves out a file named again (a directory and a pattern over it, a
  * link): its records would count twice, every line of it "run several
  * times".  The first naming is kept. */

@@ -35,6 +35,11 @@ static void take_line(void *user, char *line, size_t len, size_t lineno)
     }
     while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
         line[--len] = '\0';
+    /* An editor's UTF-8 byte order mark starts the file, not the first
+     * job: run, it was the command "\xEF\xBB\xBFecho", said as the
+     * invisible "cannot execute 'echo'". */
+    if (lineno == 1 && len >= 3 && memcmp(line, "\xEF\xBB\xBF", 3) == 0)
+        line += 3;
     if (is_job(line))
         r->each(r->user, line, lineno);
 }

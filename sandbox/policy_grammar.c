@@ -823,6 +823,10 @@ static int read_text(cordon_policy *policy, const char *text, const char *origin
         return -ENOMEM;
     }
     bool at_top = depth == 0;
+    /* An editor's UTF-8 byte order mark is no part of the text: columns of
+     * the first line count from after it, as the editor shows them. */
+    if (strncmp(text, "\xEF\xBB\xBF", 3) == 0)
+        text += 3;
     for (const char *line = text; *line;) {
         const char *end = strchr(line, '\n');
         const char *next = end ? end + 1 : line + strlen(line);

@@ -160,10 +160,13 @@ static char *shipped_directory(void)
 
 int cordon_policy_list(FILE *out)
 {
+    if (!out)
+        return -EINVAL;
     char *dir_path = shipped_directory();
     DIR *dir = dir_path ? opendir(dir_path) : NULL;
     char **names = NULL;
     size_t count = 0;
+    int rc = 0;
     for (struct dirent *e; dir && (e = readdir(dir));) {
         size_t len = strlen(e->d_name);
         if (len <= 7 || strcmp(e->d_name + len - 7, ".policy") != 0)
@@ -171,6 +174,7 @@ int cordon_policy_list(FILE *out)
         char **grown = realloc(names, (count + 1) * sizeof *names);
         if (!grown || !(grown[count] = strndup(e->d_name, len - 7))) {
             names = grown ? grown : names;
+            rc = -ENOMEM; /* a list cut short is not the list */
             break;
         }
         names = grown;
@@ -190,5 +194,8 @@ int cordon_policy_list(FILE *out)
     if (!dir_path)
         fprintf(out, "%-10s %s\n", "default", cordon_policy_description(cordon__policy_builtin_default()));
     free(dir_path);
-    return 0;
+    /* flushed: a stream's buffer would hide a write that failed */
+    if (fflush(out) != 0 || ferror(out))
+        return -EIO;
+    return rc;
 }

@@ -53,6 +53,24 @@ static void test_policy_unknown_syscall_names_file_line_column(void **state)
                         "t.policy:3:7: unknown syscall 'sockett' (did you mean 'socket'?)");
 }
 
+/* A policy file saved with a UTF-8 byte order mark was refused at 1:1
+ * ("unexpected character", showing one byte of the mark) and then again
+ * for having no default action.  The mark is no part of the text; columns
+ * count from after it, as the editor shows the line. */
+static void test_policy_skips_a_byte_order_mark(void **state)
+{
+    (void)state;
+    cordon_error err;
+    cordon_policy *p = cordon_policy_parse("\xEF\xBB\xBF# Marked.\ndefault allow\nkill socket\n",
+                                           "t.policy", &err);
+    if (!p)
+        fail_msg("%s", err.message);
+    assert_string_equal(cordon_policy_description(p), "Marked.");
+    cordon_policy_free(p);
+    assert_string_equal(refused("\xEF\xBB\xBF" "kill sockett\ndefault allow\n", 1, 6),
+                        "t.policy:1:6: unknown syscall 'sockett' (did you mean 'socket'?)");
+}
+
 /* A slip of the keyboard gets the nearest name; a name near none gets no
  * guess. */
 static void test_policy_did_you_mean(void **state)
@@ -346,6 +364,20 @@ static void test_policy_show_disassembles_the_filter(void **state)
     cordon_policy_free(p);
 }
 
+/* cordon_policy_list(NULL) crashed the caller (fprintf on a NULL
+ * stream) where every other call of the library refuses a NULL with
+ * -EINVAL, and a list that could not be written (a full disk, a closed
+ * pipe) was 0, as if written, where cordon_policy_show says -EIO. */
+static void test_policy_list_refuses_no_stream_and_says_a_failed_write(void **state)
+{
+    (void)state;
+    assert_int_equal(cordon_policy_list(NULL), -EINVAL);
+    FILE *full = fopen("/dev/full", "w");
+    assert_non_null(full);
+    assert_int_equal(cordon_policy_list(full), -EIO);
+    fclose(full);
+}
+
 static void test_policy_list_names_every_shipped_policy(void **state)
 {
     (void)state;
@@ -470,6 +502,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_policy_every_shipped_policy_loads),
         cmocka_unit_test(test_policy_unknown_syscall_names_file_line_column),
+        cmocka_unit_test(test_policy_skips_a_byte_order_mark),
         cmocka_unit_test(test_policy_did_you_mean),
         cmocka_unit_test(test_policy_syscall_by_number),
         cmocka_unit_test(test_policy_newer_syscalls_refused_before_the_rules),
@@ -491,6 +524,7 @@ int main(void)
         cmocka_unit_test(test_policy_nul_byte_is_an_error_with_its_place),
         cmocka_unit_test(test_policy_show_disassembles_the_filter),
         cmocka_unit_test(test_policy_list_names_every_shipped_policy),
+        cmocka_unit_test(test_policy_list_refuses_no_stream_and_says_a_failed_write),
         cmocka_unit_test(test_policy_foreign_abi_on_request),
     };
     return cmocka_run_group_tests(tests, make_scratch, remove_scratch);

@@ -108,6 +108,26 @@ static void test_privileges_root_can_run_a_task_as_nobody(void **state)
     cordon_task_free(t);
 }
 
+/* (uid_t)-1 and (gid_t)-1 are what setresuid and setresgid take as "leave
+ * it as it is": cordon_set_user(t, (uid_t)-1, gid) was 0 and the task ran
+ * as root (a uid from a failed look-up, "pw ? pw->pw_uid : -1"), and
+ * cordon_set_user(t, 65534, (gid_t)-1) ran it as nobody in group 0, which
+ * reads what root's group may.  Both are refused, as root and not. */
+static void test_privileges_set_user_refuses_the_unchanged_ids(void **state)
+{
+    (void)state;
+    cordon_task *t = shell("id -u; id -g");
+    assert_int_equal(cordon_set_user(t, (uid_t)-1, 65534), -EINVAL);
+    assert_int_equal(cordon_set_user(t, 65534, (gid_t)-1), -EINVAL);
+    assert_int_equal(cordon_set_user(t, (uid_t)-1, (gid_t)-1), -EINVAL);
+    if (geteuid() == 0) {
+        /* refused, the task runs as it would have without the call */
+        const cordon_result *r = run_task(t, 0);
+        assert_string_equal(r->std_out.data, "0\n0\n");
+    }
+    cordon_task_free(t);
+}
+
 static void test_privileges_nobody_cannot_touch_root_files(void **state)
 {
     (void)state;
@@ -195,6 +215,7 @@ int main(void)
         cmocka_unit_test(test_privileges_ambient_capabilities_are_not_inherited),
         cmocka_unit_test(test_privileges_function_has_no_capabilities_and_no_new_privs),
         cmocka_unit_test(test_privileges_root_can_run_a_task_as_nobody),
+        cmocka_unit_test(test_privileges_set_user_refuses_the_unchanged_ids),
         cmocka_unit_test(test_privileges_nobody_cannot_touch_root_files),
         cmocka_unit_test(test_privileges_a_task_run_as_nobody_opens_its_own_pipes_again),
         cmocka_unit_test(test_privileges_the_bounding_set_follows_the_callers_setpcap),

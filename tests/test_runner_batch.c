@@ -131,6 +131,27 @@ static void test_batch_plain_lines_run_without_a_shell(void **state)
     captured_free(&c);
 }
 
+/* A job file saved by an editor that starts UTF-8 text with a byte order
+ * mark (EF BB BF) ran its first line as the command "\xEF\xBB\xBFecho",
+ * reported as "cannot execute 'echo'" with the mark invisible in the
+ * message.  The mark is not part of the first job, as a CR is not part of
+ * a line's end. */
+static void test_batch_skips_a_byte_order_mark(void **state)
+{
+    (void)state;
+    captured c = CORDON_IN("\xEF\xBB\xBF" "echo bom\r\necho two\n",
+                           "batch", "-j", "1", "--env", "PATH=/usr/bin:/bin");
+    expect_status(&c, 0);
+    assert_string_equal(c.out, "[1] bom\n[2] two\n");
+    captured_free(&c);
+    /* only at the start of the file: elsewhere it is the line's text */
+    c = CORDON_IN("echo one\n\xEF\xBB\xBF" "echo two\n", "batch", "-j", "1", "--quiet",
+                  "--env", "PATH=/usr/bin:/bin");
+    expect_status(&c, 1);
+    assert_string_equal(c.out, "[1] one\n");
+    captured_free(&c);
+}
+
 /* Records the caller asked for and could not get are cordon's failure. */
 /* A NUL byte in a job line cut the line there: "echo one" ran for the
  * line "echo one<NUL>; echo two", and nothing said so.  Now nothing runs. */
@@ -549,6 +570,7 @@ int main(void)
         cmocka_unit_test(test_batch_summary_counts),
         cmocka_unit_test(test_batch_exit_status_is_zero_only_when_all_succeed),
         cmocka_unit_test(test_batch_plain_lines_run_without_a_shell),
+        cmocka_unit_test(test_batch_skips_a_byte_order_mark),
         cmocka_unit_test(test_batch_lost_records_are_cordons_error),
         cmocka_unit_test(test_batch_refuses_a_nul_byte_in_a_job_line),
         cmocka_unit_test(test_batch_runs_streamed_lines_before_the_input_ends),

@@ -342,6 +342,40 @@ static void test_report_option_errors_are_125(void **state)
     remove_tree(dir);
 }
 
+/* A directory with no *.jsonl file in it (batch's --out-dir, given for the
+ * audit directory; a misspelt one's sibling) was "0 tasks", exit 0: a
+ * report of nothing that passed for one of a run where nothing failed.
+ * It is an error, as a pattern that matches no file is. */
+static void test_report_of_a_directory_holding_no_audit_file_is_an_error(void **state)
+{
+    (void)state;
+    char *dir = make_temp_dir();
+    char *out = path_in(dir, "1.out");
+    write_file(out, "hello\n");
+    char expected[400];
+    snprintf(expected, sizeof expected,
+             "cordon: report: the directory '%s' holds no *.jsonl file\n", dir);
+    captured c = CORDON("report", dir);
+    expect_status(&c, 125);
+    assert_string_equal(c.err, expected);
+    assert_string_equal(c.out, "");
+    captured_free(&c);
+    /* batch --resume on an audit directory that no worker has written to
+     * yet (the first submission of an array) resumes nothing, and runs */
+    char *jobs = path_in(dir, "jobs.txt");
+    write_file(jobs, "echo 1\n");
+    c = CORDON("batch", "--quiet", "--no-label", "--resume", dir, jobs);
+    expect_status(&c, 0);
+    assert_string_equal(c.out, "1\n");
+    captured_free(&c);
+    unlink(jobs);
+    unlink(out);
+    rmdir(dir);
+    free(jobs);
+    free(out);
+    free(dir);
+}
+
 /* A task that can write where audit files are kept may plant a FIFO
  * (opening it would wait for ever) or a link to /dev/zero (one endless
  * line) under a name ending in .jsonl.  Named on the command line, cordon
@@ -590,6 +624,7 @@ int main(void)
         cmocka_unit_test(test_report_names_broken_lines),
         cmocka_unit_test(test_report_of_many_files_is_fast),
         cmocka_unit_test(test_report_option_errors_are_125),
+        cmocka_unit_test(test_report_of_a_directory_holding_no_audit_file_is_an_error),
         cmocka_unit_test(test_report_skips_records_with_numbers_out_of_range),
         cmocka_unit_test(test_report_refuses_fifos_and_devices),
         cmocka_unit_test(test_report_says_a_line_too_long_to_hold),

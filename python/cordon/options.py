@@ -48,18 +48,29 @@ KNOWN = frozenset(_LIMITS) | {"timeout", "cpu", "policy", "user", "core_dumps", 
                               "network"}
 DEFAULT_RETURN_LIMIT = 1 << 20
 
+# The largest size or time any option takes, the CLI's bound: a century of
+# milliseconds, an exbibyte of memory.  Past 2**64 the extension's setters
+# would wrap the value (memory=2**64 was no limit at all).
+_MOST = 4 * 10**18
+
 _policies = {}
 _policies_lock = threading.Lock()
+
+
+def _at_most(name, value, result, what):
+    if result > _MOST:
+        raise ValueError(f"{name}={value!r}: more {what} than cordon takes (at most 4e18)")
+    return result
 
 
 def size(name, value):
     """Bytes from 1048576, "1M", "64k", "2G"."""
     if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
-        return value
+        return _at_most(name, value, value, "bytes")
     match = re.fullmatch(r"\s*(\d+)\s*([kKmMgGtT]?)i?[bB]?\s*", str(value))
     if not match:
         raise ValueError(f"{name}={value!r}: expected bytes, e.g. 268435456 or '256M'")
-    return int(match.group(1)) * _UNITS[match.group(2).lower()]
+    return _at_most(name, value, int(match.group(1)) * _UNITS[match.group(2).lower()], "bytes")
 
 
 def _set_limit(task, name, what, raw, value):
@@ -81,26 +92,36 @@ def _set_limit(task, name, what, raw, value):
 
 
 # Counts, not sizes: "2M" processes is no number of processes.  The least
-# is what cordon needs (fds 0-3, the listener and its socket), as the CLI.
+# is what cordon needs (fds 0-3, the listener and its socket), the most
+# what the CLI takes (the kernel's own fd ceiling is 2**20).
 _COUNTS = {"processes": 1, "open_files": 6}
+_MOST_COUNT = 1000000
 
 
 def count(name, value):
     """A whole number of processes or fds, checked here."""
     low = _COUNTS[name]
-    if isinstance(value, bool) or not isinstance(value, int) or value < low:
-        raise ValueError(f"{name}={value!r}: expected a whole number from {low}, e.g. 64")
+    if (isinstance(value, bool) or not isinstance(value, int)
+            or not low <= value <= _MOST_COUNT):
+        raise ValueError(f"{name}={value!r}: expected a whole number from {low} to "
+                         f"{_MOST_COUNT}, e.g. 64")
     return value
 
 
 def milliseconds(name, value):
     """Milliseconds from seconds (2.5) or "300ms", "2s", "1m"."""
     if isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0:
+        if value > _MOST / 1000:    # infinity too: round() would raise OverflowError
+            raise ValueError(f"{name}={value!r}: more seconds than cordon takes "
+                             f"(at most 4e15)")
         return max(1, round(value * 1000)) if value else 0
     match = re.fullmatch(r"\s*(\d+(?:\.\d*)?)\s*(ms|s|m|h)?\s*", str(value))
     if not match:
         raise ValueError(f"{name}={value!r}: expected seconds, e.g. 2.5 or '300ms'")
-    return max(1, round(float(match.group(1)) * _TIME[match.group(2) or "s"]))
+    ms = float(match.group(1)) * _TIME[match.group(2) or "s"]
+    if ms > _MOST:
+        raise ValueError(f"{name}={value!r}: more seconds than cordon takes (at most 4e15)")
+    return max(1, round(ms))
 
 
 def policy(value):
@@ -139,10 +160,17 @@ def log_level(value):
 
 
 def environment(value):
-    """The env option's entries, a mapping of names to values."""
+    """The env option's entries, a mapping of names to values.  A name holding
+    '=' (or none at all) would make another variable: {"A=B": "c"} sets A
+    to "B=c"."""
     if not isinstance(value, collections.abc.Mapping):
         raise TypeError(f"env={value!r}: expected a mapping of names to values, "
                         f"e.g. {{'LANG': 'C'}}")
+    for key in value:
+        name = str(key)
+        if not name or "=" in name or "\0" in name:
+            raise ValueError(f"env: {key!r} is not a variable name (one without '=' "
+                             f"or NUL, not empty)")
     return value.items()
 
 

@@ -14,6 +14,7 @@ caller.  A task is run by one thread at a time; many tasks may run at once
 from many threads.  task.cancel(), from any thread, kills a run going on
 (its whole process tree): the waiting call raises cordon.Cancelled.
 """
+import collections.abc
 import dataclasses
 import pickle
 import sys
@@ -107,6 +108,10 @@ _T = TypeVar("_T", bound="_Task")
 _ExceptionClasses = Union[Type[BaseException], Tuple[Type[BaseException], ...]]
 
 
+# The longest pause between attempts: what a thread's wait takes.
+_LONGEST_PAUSE = threading.TIMEOUT_MAX
+
+
 def _check_retry(max_retry, exception, backoff, backoff_factor, max_backoff):
     """run_and_retry's arguments, each named when wrong (a negative count
     reached an 'unreachable' assertion; a class that is none, isinstance's
@@ -124,6 +129,26 @@ def _check_retry(max_retry, exception, backoff, backoff_factor, max_backoff):
             raise ValueError(f"{name}={value!r}: expected seconds from {low}"
                              if name != "backoff_factor" else
                              f"{name}={value!r}: expected a factor from 1")
+        # Every pause is at most max_backoff; one longer than a wait takes
+        # (infinity too) raised OverflowError only after the first attempt
+        # had failed.
+        if name == "max_backoff" and value > _LONGEST_PAUSE:
+            raise ValueError(f"{name}={value!r}: expected seconds from 0 to "
+                             f"{_LONGEST_PAUSE:.0f}")
+
+
+def _check_trust(trust):
+    """trust= is True, or classes and module names: a bare string would be
+    read letter by letter as module names, and an int failed only when the
+    task's value came back (ReturnError)."""
+    if trust is None or isinstance(trust, bool):
+        return
+    if isinstance(trust, (str, bytes)) or not isinstance(trust, collections.abc.Iterable):
+        raise TypeError(f"trust={trust!r}: expected True or a list of classes and module "
+                        f"names, e.g. [Point, 'mypackage.models']")
+    for item in trust:
+        if not isinstance(item, (type, str)):
+            raise TypeError(f"trust={trust!r}: {item!r} is neither a class nor a module name")
 
 
 class _Task:
@@ -356,10 +381,13 @@ class _Task:
             if (ok or not isinstance(value, exception) or attempt == max_retry
                     or self._cancelled.is_set()):
                 return outcome
-            if delay > 0:
+            # Each pause, the first too, at most max_backoff, as the C
+            # library's min(initial * factor^(n-1), max).
+            pause = min(delay, max_backoff)
+            if pause > 0:
                 # A cancel during the pause ends it: the next attempt
                 # then never starts.
-                self._cancelled.wait(delay)
+                self._cancelled.wait(pause)
                 delay = min(delay * backoff_factor, max_backoff)
         raise AssertionError("unreachable")
 
@@ -400,6 +428,7 @@ class FunctionTask(_Task):
         return self._repr(repr(getattr(self.func, '__qualname__', self.func)))
 
     def _make(self):
+        _check_trust(self._options.get("trust"))
         opts = {k: v for k, v in self._options.items() if k not in ("trust", "log_level")}
         headroom = _ENVELOPE_HEADROOM + (_PROFILE_HEADROOM if self._profiling else 0)
         spec = {

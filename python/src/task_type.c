@@ -62,11 +62,26 @@ PyObject *cordon_py_function_task(PyObject *module, PyObject *child_main)
     return (PyObject *)self;
 }
 
+/* A str as a C string, refused when it holds a NUL: PyUnicode_AsUTF8
+ * gives the bytes past it too, and cordon would read only up to it
+ * ("echo a\0; rm x" ran "echo a", and nothing said so). */
+static const char *c_string(PyObject *arg, const char *what)
+{
+    Py_ssize_t size;
+    const char *text = PyUnicode_AsUTF8AndSize(arg, &size);
+    if (text && strlen(text) != (size_t)size) {
+        PyErr_Format(PyExc_ValueError, "%s %R holds a NUL byte, where the C string cordon "
+                     "passes on would end", what, arg);
+        return NULL;
+    }
+    return text;
+}
+
 PyObject *cordon_py_shell_task(PyObject *module, PyObject *arg);
 PyObject *cordon_py_shell_task(PyObject *module, PyObject *arg)
 {
     (void)module;
-    const char *command = PyUnicode_AsUTF8(arg);
+    const char *command = c_string(arg, "the command");
     if (!command)
         return NULL;
     return (PyObject *)new_task(cordon_shell_task(command));
@@ -92,7 +107,7 @@ PyObject *cordon_py_command_task(PyObject *module, PyObject *arg)
     }
     PyObject *result = NULL;
     for (Py_ssize_t i = 0; i < n; i++) {
-        if (!(argv[i] = PyUnicode_AsUTF8(PySequence_Fast_GET_ITEM(seq, i))))
+        if (!(argv[i] = c_string(PySequence_Fast_GET_ITEM(seq, i), "the argument")))
             goto out;
     }
     result = (PyObject *)new_task(cordon_command_task(argv));
@@ -138,8 +153,12 @@ static PyObject *task_set_timeout_ms(cordon_py_task *self, PyObject *arg)
 static PyObject *task_set_limit(cordon_py_task *self, PyObject *args)
 {
     int what;
-    unsigned long long value;
-    if (!PyArg_ParseTuple(args, "iK", &what, &value) || not_busy(self) < 0)
+    PyObject *number;
+    if (!PyArg_ParseTuple(args, "iO", &what, &number))
+        return NULL;
+    /* Not "K", which wraps modulo 2^64: 2**64 bytes would be no limit. */
+    unsigned long long value = PyLong_AsUnsignedLongLong(number);
+    if (PyErr_Occurred() || not_busy(self) < 0)
         return NULL;
     return none_or_error(cordon_set_limit(self->task, (cordon_limit)what, value));
 }
@@ -164,7 +183,7 @@ static PyObject *task_set_policy(cordon_py_task *self, PyObject *arg)
 
 static PyObject *task_set_cwd(cordon_py_task *self, PyObject *arg)
 {
-    const char *dir = PyUnicode_AsUTF8(arg);
+    const char *dir = c_string(arg, "the working directory");
     if (!dir || not_busy(self) < 0)
         return NULL;
     return none_or_error(cordon_set_cwd(self->task, dir));
@@ -172,7 +191,7 @@ static PyObject *task_set_cwd(cordon_py_task *self, PyObject *arg)
 
 static PyObject *task_set_env(cordon_py_task *self, PyObject *arg)
 {
-    const char *entry = PyUnicode_AsUTF8(arg);
+    const char *entry = c_string(arg, "the environment entry");
     if (!entry || not_busy(self) < 0)
         return NULL;
     return none_or_error(cordon_set_env(self->task, entry));
@@ -223,7 +242,7 @@ static PyObject *task_set_tree_accounting(cordon_py_task *self, PyObject *arg)
 /* set_isolation(preset): cordon_set_isolation ("judge", "isolated"). */
 static PyObject *task_set_isolation(cordon_py_task *self, PyObject *arg)
 {
-    const char *preset = PyUnicode_AsUTF8(arg);
+    const char *preset = c_string(arg, "the preset");
     if (!preset || not_busy(self) < 0)
         return NULL;
     return none_or_error(cordon_set_isolation(self->task, preset));

@@ -292,3 +292,41 @@ def test_tree_memory_counts_the_whole_tree():
         pytest.skip("no memory cgroup could be made for the task")
     assert t.usage.tree_peak_kb >= 120 * 1024
     assert t.usage.max_rss_kb < 100 * 1024
+
+
+def test_numbers_past_what_cordon_takes_are_value_errors_naming_the_option():
+    # each was wrapped modulo 2**64 by the extension or failed far from its
+    # cause: memory=2**64 ran with no limit at all, memory=2**64 + 64 MiB
+    # under a 64 MiB one, cpu=1e30 under some other CPU limit, timeout=1e30
+    # and core_dumps=2**65 as an OverflowError naming no option,
+    # timeout=float("inf") as "cannot convert float infinity to integer"
+    cases = [("memory", 2**64), ("memory", 2**64 + (64 << 20)), ("file_size", 2**64),
+             ("output", "99999999999999T"), ("core_dumps", 2**65), ("timeout", 1e30),
+             ("timeout", float("inf")), ("timeout", "9999999999999999999h"), ("cpu", 1e30),
+             ("processes", 2**40), ("open_files", 2**64)]
+    for name, value in cases:
+        with pytest.raises(ValueError, match=rf"^{name}={re.escape(repr(value))}: "):
+            FunctionTask(helpers.add, 1).configure(**{name: value}).run()
+    with pytest.raises(ValueError, match=r"^timeout=1e\+30: "):
+        cordon.Executor(max_workers=1, timeout=1e30)
+
+
+def test_an_environment_name_that_cannot_be_one_is_a_value_error():
+    # {"A=B": "c"} set the variable A to "B=c", and {"": "x"} an entry
+    # "=x" that no program reads by a name
+    for key in ("A=B", "", "A\0B"):
+        with pytest.raises(ValueError, match=rf"^env: {re.escape(repr(key))} is not a variable name"):
+            ShellCommand("true", env={key: "c"}).run()
+    assert ShellCommand("echo $A", env={"A": "B=c"}).run().std_out == "B=c\n"
+
+
+def test_trust_that_names_no_class_or_module_is_a_type_error_before_the_run():
+    # trust=5 ran the task and then failed its return as a ReturnError
+    # ("'int' object is not iterable"); trust=[5] was taken and ignored
+    for trust in (5, "helpers", [5], [None], ["helpers", 2.5]):
+        with pytest.raises(TypeError, match=r"^trust="):
+            FunctionTask(helpers.add, 1).configure(trust=trust).run()
+    for trust in (True, False, None, [], [helpers.Point], ("helpers",)):
+        assert FunctionTask(helpers.add, 1).configure(trust=trust).run() == 1
+    with pytest.raises(TypeError, match=r"^trust=5: "):
+        cordon.Executor(max_workers=1, trust=5)

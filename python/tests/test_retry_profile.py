@@ -1,4 +1,5 @@
 import io
+import re
 
 import pytest
 
@@ -70,3 +71,22 @@ def test_run_profiler_of_a_failing_task_still_reports():
     with pytest.raises(helpers.ServerError):
         FunctionTask(helpers.raise_server_error, "x").run_profiler(out=out)
     assert "raise_server_error" in out.getvalue()
+
+
+def test_the_first_delay_is_held_to_max_backoff_and_delays_past_a_wait_refused(tmp_path):
+    # The first pause was `backoff` itself, whatever max_backoff said
+    # (backoff=2, max_backoff=0.1 slept 2 s), and a delay past what a wait
+    # takes (backoff=1e30, or inf) raised "OverflowError: timestamp too
+    # large" after the first attempt, naming nothing.
+    for i, backoff in enumerate((1e30, float("inf"))):
+        t = FunctionTask(helpers.fail_until, str(tmp_path / f"tries{i}"), 10)
+        with pytest.raises(helpers.FlakyServerError, match="try 2"):
+            t.run_and_retry(max_retry=1, exception=helpers.ServerError, backoff=backoff,
+                            max_backoff=0.01)
+        assert t.attempts == 2
+    for value in (float("inf"), 1e30):
+        t = FunctionTask(helpers.fail_until, str(tmp_path / "refused"), 10)
+        with pytest.raises(ValueError, match=rf"^max_backoff={re.escape(repr(value))}: expected seconds "
+                                             rf"from 0 to "):
+            t.run_and_retry(max_retry=1, exception=helpers.ServerError, max_backoff=value)
+        assert not (tmp_path / "refused").exists()  # nothing ran

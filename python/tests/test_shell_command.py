@@ -106,3 +106,14 @@ def test_the_callers_fds_are_not_the_tasks(tmp_path):
         assert str(fd) not in t.std_out.split() or fd <= 3
     finally:
         os.close(fd)
+
+
+def test_a_nul_byte_in_a_command_or_its_environment_is_a_value_error():
+    # a C string ends at a NUL: "echo a\0; rm x" ran "echo a", ["echo",
+    # "a\0b"] printed "a", env={"A": "b\0c"} set A to "b", and nothing said so
+    cases = [("echo a\0b", {}), (["echo", "a\0b"], {}), (["ec\0ho"], {}),
+             ("true", {"env": {"A": "b\0c"}})]
+    for command, options in cases:
+        with pytest.raises(ValueError, match="NUL"):
+            ShellCommand(command, **options).run()
+    assert ShellCommand(["printf", "%s", "a b"]).run().std_out == "a b"
