@@ -516,7 +516,8 @@ int cordon_join(cordon_task *t);
  * -EINVAL when the task's last run was no async one (or it never ran).
  * Never blocks. */
 int cordon_task_done(const cordon_task *t);
-/* cordon_join that gives up after timeout_ms (-1: never; 0: just look):
+/* cordon_join that gives up after timeout_ms (negative, e.g. -1: never,
+ * as poll(2) has it; 0: just look):
  * -ETIMEDOUT then, with the task still running and joinable later.
  * Otherwise what cordon_join returns.  -EDEADLK from the task's own done
  * callback. */
@@ -530,7 +531,7 @@ int cordon_task_fd(const cordon_task *t);
 /* Waits for any of n tasks' async runs to end: returns the lowest index
  * of one that has ended and is not yet joined (the caller joins it, after
  * which it is no longer waited for), -ETIMEDOUT when none ended within
- * timeout_ms (-1: no limit), -EINVAL when no entry is an async run
+ * timeout_ms (negative, e.g. -1: no limit), -EINVAL when no entry is an async run
  * waiting for its join (NULL entries, tasks in a pool and other tasks
  * are skipped). */
 int cordon_wait_any(cordon_task *const tasks[], size_t n, int timeout_ms);
@@ -573,7 +574,7 @@ cordon_pool *cordon_pool_new(unsigned max);
 int cordon_pool_submit(cordon_pool *pool, cordon_task *t);
 /* Takes one ended task out of the pool, joined, in the order they ended:
  * *done gets it and the return is what its cordon_join returned (which
- * cordon_join gives again).  With none ended within timeout_ms (-1: no
+ * cordon_join gives again).  With none ended within timeout_ms (negative: no
  * limit), *done is NULL and the return -ETIMEDOUT; with no task submitted
  * and not yet taken out, *done is NULL and the return -ECHILD. */
 int cordon_pool_wait_any(cordon_pool *pool, int timeout_ms, cordon_task **done);

@@ -45,6 +45,20 @@ static void test_async_join_reports_exceptions(void **state)
     cordon_task_free(t);
 }
 
+/* A negative timeout other than -1 waits without a limit, as poll(2)
+ * has it and the header says: the task, which sleeps past the first look,
+ * is joined, not given up on. */
+static void test_async_any_negative_timeout_waits_for_the_end(void **state)
+{
+    (void)state;
+    cordon_task *tasks[1] = { shell("sleep 0.2; exit 5") };
+    assert_int_equal(cordon_run_async(tasks[0]), 0);
+    assert_int_equal(cordon_wait_any(tasks, 1, -5), 0);
+    assert_int_equal(cordon_join_timeout(tasks[0], -7), 0);
+    assert_int_equal(cordon_task_result(tasks[0])->exit_code, 5);
+    cordon_task_free(tasks[0]);
+}
+
 #define THREADS 8
 #define TASKS_PER_THREAD 25
 
@@ -189,6 +203,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_async_returns_before_the_task_ends),
         cmocka_unit_test(test_async_join_reports_exceptions),
+        cmocka_unit_test(test_async_any_negative_timeout_waits_for_the_end),
         cmocka_unit_test(test_async_many_threads_run_tasks_at_once),
         cmocka_unit_test(test_async_many_tasks_in_flight),
         cmocka_unit_test(test_async_free_joins_a_running_task),
