@@ -199,7 +199,8 @@ int cordon_close_output(cordon_task *t, int stream);
 int cordon_set_cwd(cordon_task *t, const char *dir);
 /* Command tasks: "KEY=VALUE" added to (or replacing in) the environment.
  * -EINVAL for a function task, whose environment is the caller's as it was
- * at the fork (set it in the function), and for an entry without '='. */
+ * at the fork (set it in the function), for an entry without '=', and for
+ * CORDON_LOG_FD and CORDON_ATTEMPT, which cordon always sets itself. */
 int cordon_set_env(cordon_task *t, const char *key_equals_value);
 /* Command tasks: start from an empty environment (then cordon_set_env).
  * CORDON_LOG_FD and CORDON_ATTEMPT are always set.  -EINVAL for a

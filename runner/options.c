@@ -183,6 +183,12 @@ static int opt_env(command_options *o, const char *name, const char *value)
         runner_error("%s: '%s' is not KEY=VALUE", name, value);
         return -1;
     }
+    if ((eq - value == 13 && strncmp(value, "CORDON_LOG_FD", 13) == 0) ||
+        (eq - value == 14 && strncmp(value, "CORDON_ATTEMPT", 14) == 0)) {
+        runner_error("%s: '%.*s' is set by cordon itself for every task", name,
+                     (int)(eq - value), value);
+        return -1;
+    }
     task_options *t = &o->task;
     t->env = runner_realloc(t->env, (t->env_count + 1) * sizeof *t->env);
     t->env[t->env_count++] = value;

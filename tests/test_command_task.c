@@ -171,6 +171,10 @@ static void test_command_environment_can_be_set_and_cleared(void **state)
     r = run_task(t, 0);
     assert_string_equal(r->std_out.data, "replaced/given\n");
     assert_int_equal(cordon_set_env(t, "NO_EQUALS_SIGN"), -EINVAL);
+    /* set by cordon itself: a value given would be dropped (0 before) */
+    assert_int_equal(cordon_set_env(t, "CORDON_LOG_FD=7"), -EINVAL);
+    assert_int_equal(cordon_set_env(t, "CORDON_ATTEMPT=9"), -EINVAL);
+    assert_int_equal(cordon_set_env(t, "CORDON_LOG_FDX=7"), 0);
     cordon_task_free(t);
 
     const char *argv[] = { "/usr/bin/env", NULL };

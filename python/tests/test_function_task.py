@@ -320,6 +320,14 @@ def test_an_environment_name_that_cannot_be_one_is_a_value_error():
     assert ShellCommand("echo $A", env={"A": "B=c"}).run().std_out == "B=c\n"
 
 
+def test_an_environment_variable_cordon_sets_is_a_value_error():
+    # the library refused it with EINVAL, which came out as an OSError
+    # naming nothing; before that it was taken and dropped
+    for key in ("CORDON_LOG_FD", "CORDON_ATTEMPT"):
+        with pytest.raises(ValueError, match=rf"^env: {re.escape(repr(key))} is set by cordon"):
+            ShellCommand("true", env={key: "7"}).run()
+
+
 def test_trust_that_names_no_class_or_module_is_a_type_error_before_the_run():
     # trust=5 ran the task and then failed its return as a ReturnError
     # ("'int' object is not iterable"); trust=[5] was taken and ignored
