@@ -410,6 +410,17 @@ static void test_run_namespace_switch_reads_0_and_empty_as_off(void **state)
     }
 }
 
+/* cordon sets CORDON_LOG_FD and CORDON_ATTEMPT itself: --env for either
+ * is an error naming it (it was taken and silently replaced). */
+static void test_run_env_refuses_what_cordon_sets(void **state)
+{
+    (void)state;
+    captured c = CORDON("run", "--env", "CORDON_ATTEMPT=9", "--", "true");
+    assert_int_equal(c.status, 125);
+    assert_non_null(strstr(c.err, "--env: 'CORDON_ATTEMPT' is set by cordon itself"));
+    captured_free(&c);
+}
+
 /* RLIMIT_NPROC binds no process of uid 0: a root task under --procs
  * without a pids cgroup is refused, not run with a limit that holds
  * nothing (a fork bomb made some 28,000 processes in 3 s). */
@@ -900,6 +911,7 @@ int main(void)
         cmocka_unit_test(test_run_cpu_limit),
         cmocka_unit_test(test_run_cpu_limit_counts_a_process_that_tries_to_leave_the_session),
         cmocka_unit_test(test_run_namespace_switch_reads_0_and_empty_as_off),
+        cmocka_unit_test(test_run_env_refuses_what_cordon_sets),
         cmocka_unit_test(test_run_procs_as_root_without_a_pids_cgroup_is_refused),
         cmocka_unit_test(test_run_cpu_limit_counts_a_process_that_execs_an_unreadable_file),
         cmocka_unit_test(test_run_mem_limit),
