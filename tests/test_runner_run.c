@@ -421,6 +421,31 @@ static void test_run_env_refuses_what_cordon_sets(void **state)
     captured_free(&c);
 }
 
+/* --user naming the runner's own user is no change of user: it runs
+ * (refused before with "only root can run a task as another user"). */
+static void test_run_user_naming_the_runner_s_own_user_runs(void **state)
+{
+    (void)state;
+    char command[1024];
+    snprintf(command, sizeof command,
+             "%s\"%s\" run --quiet --user nobody -- id -u",
+             geteuid() == 0 ? "setpriv --reuid=65534 --regid=65534 --clear-groups " : "",
+             getenv("CORDON_RUNNER"));
+    if (geteuid() != 0 && geteuid() != 65534) {
+        print_message("skipped: run as root or as nobody\n");
+        skip();
+    }
+    FILE *out = popen(command, "r");
+    assert_non_null(out);
+    char line[64] = "";
+    char *got = fgets(line, sizeof line, out);
+    int status = pclose(out);
+    if (!got || WEXITSTATUS(status) != 0)
+        print_message("%s: status %d, printed '%s'\n", command, status, line);
+    assert_int_equal(WEXITSTATUS(status), 0);
+    assert_string_equal(line, "65534\n");
+}
+
 /* RLIMIT_NPROC binds no process of uid 0: a root task under --procs
  * without a pids cgroup is refused, not run with a limit that holds
  * nothing (a fork bomb made some 28,000 processes in 3 s). */
@@ -573,9 +598,10 @@ static void test_run_user_by_name_and_uid(void **state)
 {
     (void)state;
     if (geteuid() != 0) {
-        captured c = CORDON("run", "--user", "nobody", "--", "true");
+        /* another user than the runner's: refused, naming it */
+        captured c = CORDON("run", "--user", "root", "--", "true");
         expect_status(&c, 125);
-        assert_string_equal(c.err, "cordon: --user: only root can run a task as another user\n");
+        assert_non_null(strstr(c.err, "cordon: --user: this runner cannot run its tasks as 'root'"));
         captured_free(&c);
         return;
     }
@@ -912,6 +938,7 @@ int main(void)
         cmocka_unit_test(test_run_cpu_limit_counts_a_process_that_tries_to_leave_the_session),
         cmocka_unit_test(test_run_namespace_switch_reads_0_and_empty_as_off),
         cmocka_unit_test(test_run_env_refuses_what_cordon_sets),
+        cmocka_unit_test(test_run_user_naming_the_runner_s_own_user_runs),
         cmocka_unit_test(test_run_procs_as_root_without_a_pids_cgroup_is_refused),
         cmocka_unit_test(test_run_cpu_limit_counts_a_process_that_execs_an_unreadable_file),
         cmocka_unit_test(test_run_mem_limit),
