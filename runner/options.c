@@ -183,8 +183,9 @@ static int opt_env(command_options *o, const char *name, const char *value)
         runner_error("%s: '%s' is not KEY=VALUE", name, value);
         return -1;
     }
-    if ((eq - value == 13 && strncmp(value, "CORDON_LOG_FD", 13) == 0) ||
-        (eq - value == 14 && strncmp(value, "CORDON_ATTEMPT", 14) == 0)) {
+    size_t key_length = (size_t)(eq - value);
+    if ((key_length == strlen("CORDON_LOG_FD") && strncmp(value, "CORDON_LOG_FD", key_length) == 0) ||
+        (key_length == strlen("CORDON_ATTEMPT") && strncmp(value, "CORDON_ATTEMPT", key_length) == 0)) {
         runner_error("%s: '%.*s' is set by cordon itself for every task", name,
                      (int)(eq - value), value);
         return -1;
@@ -656,8 +657,9 @@ static int resolve_user(task_options *t)
         t->uid = pw->pw_uid;
         t->gid = pw->pw_gid;
     }
-    /* Whether the runner may become that user (its own ids, or root's
-     * capabilities) is said by the caller, naming the user. */
+    /* Whether the runner may become that user (it is the runner's own, or
+     * the runner has the capabilities) is checked with the other options,
+     * where a refusal names the user. */
     return 0;
 }
 
