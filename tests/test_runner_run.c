@@ -384,8 +384,9 @@ static void test_run_cpu_limit_counts_a_process_that_tries_to_leave_the_session(
     captured_free(&c);
 }
 
-/* The switch is off when empty or "0": CORDON_NO_NAMESPACES=0 keeps the
- * namespaces (any value turned them off before), and "1" turns them off. */
+/* The switch is on only for 1, yes, true or on: CORDON_NO_NAMESPACES=0
+ * (or false, no, empty, anything else) keeps the namespaces (any value
+ * turned them off before). */
 static void test_run_namespace_switch_reads_0_and_empty_as_off(void **state)
 {
     (void)state;
@@ -396,8 +397,8 @@ static void test_run_namespace_switch_reads_0_and_empty_as_off(void **state)
         skip();
     }
     captured_free(&plain);
-    const char *values[] = { "0", "", "1", "yes" };
-    const bool namespaces[] = { true, true, false, false };
+    const char *values[] = { "0", "", "false", "no", "2", "1", "yes", "TRUE", "on" };
+    const bool namespaces[] = { true, true, true, true, true, false, false, false, false };
     for (size_t i = 0; i < sizeof values / sizeof *values; i++) {
         setenv("CORDON_NO_NAMESPACES", values[i], 1);
         captured c = CORDON("run", "--json", "--", "true");
