@@ -199,8 +199,10 @@ int cordon_close_output(cordon_task *t, int stream);
 int cordon_set_cwd(cordon_task *t, const char *dir);
 /* Command tasks: "KEY=VALUE" added to (or replacing in) the environment.
  * -EINVAL for a function task, whose environment is the caller's as it was
- * at the fork (set it in the function), for an entry without '=', and for
- * CORDON_LOG_FD and CORDON_ATTEMPT, which cordon always sets itself. */
+ * at the fork (set it in the function), and for an entry without '='.
+ * CORDON_LOG_FD and CORDON_ATTEMPT are always cordon's own: a value given
+ * for either is replaced (a program run by cordon, which has both in its
+ * environment, may pass its whole environment on to a task of its own). */
 int cordon_set_env(cordon_task *t, const char *key_equals_value);
 /* Command tasks: start from an empty environment (then cordon_set_env).
  * CORDON_LOG_FD and CORDON_ATTEMPT are always set.  -EINVAL for a

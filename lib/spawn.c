@@ -245,12 +245,18 @@ static int resolve_exec_paths(cordon__launch *l)
     return 0;
 }
 
+/* CORDON_LOG_FD and CORDON_ATTEMPT: cordon's own in every task. */
+static bool set_by_cordon(const char *entry, size_t key_len)
+{
+    return (key_len == strlen("CORDON_LOG_FD") && strncmp(entry, "CORDON_LOG_FD", key_len) == 0) ||
+           (key_len == strlen("CORDON_ATTEMPT") && strncmp(entry, "CORDON_ATTEMPT", key_len) == 0);
+}
+
 static bool overridden(const cordon_task *t, const char *entry)
 {
     const char *eq = strchr(entry, '=');
     size_t key_len = eq ? (size_t)(eq - entry) : strlen(entry);
-    if ((key_len == strlen("CORDON_LOG_FD") && strncmp(entry, "CORDON_LOG_FD", key_len) == 0) ||
-        (key_len == strlen("CORDON_ATTEMPT") && strncmp(entry, "CORDON_ATTEMPT", key_len) == 0))
+    if (set_by_cordon(entry, key_len))
         return true;
     for (size_t i = 0; i < t->env_count; i++) {
         if (strncmp(t->env_overrides[i], entry, key_len) == 0 &&
@@ -321,8 +327,11 @@ static void gather_environment(const cordon_task *t, environment_builder *b)
     for (size_t i = 0; preset && i < PRESET_ENTRIES; i++)
         if (!overridden(t, preset_entries[i]))
             add_entry(b, preset_entries[i]);
+    /* A value given for one of cordon's own would come first, and be the
+     * one getenv finds. */
     for (size_t i = 0; i < t->env_count; i++)
-        add_entry(b, t->env_overrides[i]);
+        if (!set_by_cordon(t->env_overrides[i], strcspn(t->env_overrides[i], "=")))
+            add_entry(b, t->env_overrides[i]);
     char entry[32];
     snprintf(entry, sizeof entry, "CORDON_LOG_FD=%d", CORDON_LOG_FD);
     add_entry(b, entry);

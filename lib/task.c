@@ -361,10 +361,6 @@ int cordon_set_env(cordon_task *t, const char *key_equals_value)
         return busy;
     if (!key_equals_value || !strchr(key_equals_value, '=') || key_equals_value[0] == '=')
         return -EINVAL;
-    /* cordon sets these itself: a value given here would be dropped. */
-    if (strncmp(key_equals_value, "CORDON_LOG_FD=", strlen("CORDON_LOG_FD=")) == 0 ||
-        strncmp(key_equals_value, "CORDON_ATTEMPT=", strlen("CORDON_ATTEMPT=")) == 0)
-        return -EINVAL;
     char **grown = realloc(t->env_overrides, (t->env_count + 1) * sizeof *grown);
     if (!grown)
         return -ENOMEM;

@@ -420,6 +420,15 @@ static void test_run_env_refuses_what_cordon_sets(void **state)
     assert_int_equal(c.status, 125);
     assert_non_null(strstr(c.err, "--env: 'CORDON_ATTEMPT' is set by cordon itself"));
     captured_free(&c);
+    c = CORDON("run", "--env", "CORDON_LOG_FD=9", "--", "true");
+    assert_int_equal(c.status, 125);
+    assert_non_null(strstr(c.err, "--env: 'CORDON_LOG_FD' is set by cordon itself"));
+    captured_free(&c);
+    /* a longer name that begins alike is the caller's to set */
+    c = CORDON("run", "--env", "CORDON_LOG_FDX=9", "--shell", "echo $CORDON_LOG_FDX");
+    assert_int_equal(c.status, 0);
+    assert_string_equal(c.out, "9\n");
+    captured_free(&c);
 }
 
 /* --user naming the runner's own user is no change of user: it runs

@@ -171,8 +171,6 @@ def environment(value):
         if not name or "=" in name or "\0" in name:
             raise ValueError(f"env: {key!r} is not a variable name (one without '=' "
                              f"or NUL, not empty)")
-        if name in ("CORDON_LOG_FD", "CORDON_ATTEMPT"):
-            raise ValueError(f"env: {key!r} is set by cordon itself for every task")
     return value.items()
 
 

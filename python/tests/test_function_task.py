@@ -320,12 +320,13 @@ def test_an_environment_name_that_cannot_be_one_is_a_value_error():
     assert ShellCommand("echo $A", env={"A": "B=c"}).run().std_out == "B=c\n"
 
 
-def test_an_environment_variable_cordon_sets_is_a_value_error():
-    # the library refused it with EINVAL, which came out as an OSError
-    # naming nothing; before that it was taken and dropped
-    for key in ("CORDON_LOG_FD", "CORDON_ATTEMPT"):
-        with pytest.raises(ValueError, match=rf"^env: {re.escape(repr(key))} is set by cordon"):
-            ShellCommand("true", env={key: "7"}).run()
+def test_a_whole_environment_passed_on_keeps_cordon_s_own_variables():
+    # a program run by cordon has CORDON_LOG_FD and CORDON_ATTEMPT in its
+    # environment, and env={**os.environ, ...} passes them on: the task
+    # still gets cordon's own, whatever was given
+    run = ShellCommand('echo "$CORDON_LOG_FD $CORDON_ATTEMPT"',
+                       env={"CORDON_LOG_FD": "7", "CORDON_ATTEMPT": "9"}).run()
+    assert run.std_out == "3 1\n"
 
 
 def test_trust_that_names_no_class_or_module_is_a_type_error_before_the_run():
