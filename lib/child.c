@@ -588,7 +588,7 @@ static _Noreturn void start_in_namespaces(const cordon__launch *l)
     if ((rc = cordon__enter_namespaces(still_to_make)) < 0)
         fail(shared, STEP_NAMESPACES, rc);
     if (l->namespaces & CORDON__NAMESPACE_USER)
-        cordon__share_per_user_limits(CORDON__HOST_PROC_FD);
+        cordon__share_per_user_limits(CORDON__HOST_PROC_FD, l->per_user_share);
     if ((still_to_make & CORDON__NAMESPACE_NET) && (rc = cordon__bring_up_loopback()) < 0)
         fail(shared, STEP_NAMESPACES, rc);
     if ((l->namespaces & CORDON__NAMESPACE_UTS) && (rc = cordon__set_hostname(l->hostname)) < 0)

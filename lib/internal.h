@@ -259,6 +259,9 @@ typedef struct cordon__launch {
      * the user namespace that owns it (a caller that is not root), which
      * the child joins instead of unsharing its own; -1: none, made inline. */
     int spare_user_fd, spare_net_fd;
+    /* What the task's user namespace may make of the kernel objects
+     * counted per user (sandbox/per_user_limits.c); -1: left as made. */
+    long per_user_share[CORDON__PER_USER_LIMITS];
     const char *cwd;
     /* command tasks */
     char **exec_paths;                           /* candidates for argv[0] */

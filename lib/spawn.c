@@ -379,16 +379,18 @@ static void set_limit(cordon__launch *l, int resource, rlim_t soft, rlim_t hard)
 }
 
 /* Queued signals and POSIX message queue bytes are counted per user, the
- * caller's and every other process of that user together, against the
- * limit of the process that queues or makes them: a task at the caller's
- * limit could queue until none was left to the caller (sigqueue EAGAIN)
- * for as long as it ran.  It gets a quarter of the caller's. */
+ * caller's and every other process of that user together, each against
+ * an rlimit of one process's (a signal's receiver's, a queue's maker's),
+ * and a task signals and makes queues only within its own tree: a task at
+ * the caller's limit queued until none was left to the caller (sigqueue
+ * EAGAIN) for as long as it ran.  It gets a quarter of the caller's (one
+ * at least: none at all would refuse it every queued signal). */
 static void share_per_user_limit(cordon__launch *l, int resource)
 {
     struct rlimit own;
     if (getrlimit(resource, &own) != 0 || own.rlim_cur == RLIM_INFINITY || l->limit_set[resource])
         return;
-    rlim_t share = own.rlim_cur / 4;
+    rlim_t share = own.rlim_cur / 4 > 0 ? own.rlim_cur / 4 : own.rlim_cur;
     set_limit(l, resource, share, share);
 }
 
@@ -555,6 +557,8 @@ static int prepare(cordon_task *t, cordon__launch *l, cordon__attempt_state *s)
     l->landlock_ruleset = cordon__landlock_ruleset();
     if ((rc = cordon__namespaces_available(&l->namespaces)) < 0)
         return rc;
+    if (l->namespaces & CORDON__NAMESPACE_USER)
+        cordon__per_user_limits_plan(l->per_user_share);
     /* The task's own ruleset, if it has file rules, replaces the shared one. */
     if ((rc = cordon__isolation_prepare(t, l)) < 0)
         return rc;

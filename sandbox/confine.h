@@ -115,9 +115,13 @@ const char *cordon__namespaces_missing_why(void);
 /* Child side: unshares `what` (the pid namespace takes effect for the
  * children) and maps the caller's own uid and gid in a user namespace. */
 int cordon__enter_namespaces(unsigned what);
-/* In a user namespace just made, as its root: a quarter of the machine's
- * per-user inotify and fanotify limits (sandbox/per_user_limits.c). */
-void cordon__share_per_user_limits(int proc_fd);
+/* The per-user inotify and fanotify limits a task's user namespace gets
+ * (sandbox/per_user_limits.c): planned by the parent, a quarter of what
+ * its own user namespace allows (-1 where that cannot be read), and
+ * written by the child that made the namespace, as its root. */
+#define CORDON__PER_USER_LIMITS 4
+void cordon__per_user_limits_plan(long share[CORDON__PER_USER_LIMITS]);
+void cordon__share_per_user_limits(int proc_fd, const long share[CORDON__PER_USER_LIMITS]);
 /* In a new user namespace: the caller's uid and gid mapped to themselves,
  * setgroups denied (what cordon__enter_namespaces writes). */
 int cordon__map_own_ids(uid_t uid, gid_t gid);

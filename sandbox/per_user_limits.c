@@ -5,14 +5,12 @@
  * left none to the caller and every other process of that user for as
  * long as it lived.  A user namespace has limits of its own, and what is
  * made in it counts against its parent's too: the task's namespace (made
- * with no limit of its own) gets a quarter of what the machine gives a
- * user, so that one task cannot take the rest.  A task without a user
- * namespace (a root caller's) is not held so (README, "What it does not
- * defend against").
- *
- * Child side, in the child that made the namespaces while it is root in
- * the new user namespace: async-signal-safe, and best effort (an older
- * kernel has no such file; the task then runs as before).
+ * with no limit of its own) gets a quarter of what the caller's allows —
+ * the machine's per-user limit, or, for a caller in a user namespace of
+ * its own (cordon run by a task of cordon's), that namespace's own where
+ * it is lower.  A task without a user namespace (a root caller's,
+ * CORDON_NO_NAMESPACES, a machine without them) is not held so (README,
+ * "What it does not defend against").
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -20,10 +18,21 @@
 
 #include "confine.h"
 
-static long read_number(int proc_fd, const char *path)
+static const struct {
+    const char *machine, *namespace;
+} limits[CORDON__PER_USER_LIMITS] = {
+    { "/proc/sys/fs/inotify/max_user_instances", "sys/user/max_inotify_instances" },
+    { "/proc/sys/fs/inotify/max_user_watches", "sys/user/max_inotify_watches" },
+    { "/proc/sys/fs/fanotify/max_user_groups", "sys/user/max_fanotify_groups" },
+    { "/proc/sys/fs/fanotify/max_user_marks", "sys/user/max_fanotify_marks" },
+};
+
+/* A decimal number from a file (at `dir_fd`, or absolute), -1 where there
+ * is none.  Async-signal-safe. */
+static long read_number(int dir_fd, const char *path)
 {
     char text[32];
-    int fd = openat(proc_fd, path, O_RDONLY | O_CLOEXEC);
+    int fd = openat(dir_fd, path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return -1;
     ssize_t n;
@@ -36,6 +45,43 @@ static long read_number(int proc_fd, const char *path)
     for (; i < n && text[i] >= '0' && text[i] <= '9' && value < 1000000000L; i++)
         value = value * 10 + (text[i] - '0');
     return i > 0 ? value : -1;
+}
+
+/* Parent side: the caller's user namespace's limit is the lower of its
+ * own (a new namespace's is unlimited) and the machine's per user. */
+static void plan(long share[CORDON__PER_USER_LIMITS])
+{
+    int proc = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    for (size_t i = 0; i < CORDON__PER_USER_LIMITS; i++) {
+        long machine = read_number(AT_FDCWD, limits[i].machine);
+        long own = proc >= 0 ? read_number(proc, limits[i].namespace) : -1;
+        long allowed = own >= 0 && (machine < 0 || own < machine) ? own : machine;
+        share[i] = allowed < 0 ? -1 : allowed / 4 > 0 ? allowed / 4 : 1;
+    }
+    if (proc >= 0)
+        close(proc);
+}
+
+/* Read once per process (a dozen system calls a task would pay), and again
+ * in a forked copy: a function task running tasks of its own is in the
+ * task's user namespace, whose limits are a quarter of its caller's.
+ * Without a lock, which a copy forked while another thread held it would
+ * find held for good: threads that race compute the same figures. */
+static long planned_share[CORDON__PER_USER_LIMITS];
+static pid_t planned_by;
+
+void cordon__per_user_limits_plan(long share[CORDON__PER_USER_LIMITS])
+{
+    pid_t self = getpid();
+    if (__atomic_load_n(&planned_by, __ATOMIC_ACQUIRE) == self) {
+        for (size_t i = 0; i < CORDON__PER_USER_LIMITS; i++)
+            share[i] = __atomic_load_n(&planned_share[i], __ATOMIC_RELAXED);
+        return;
+    }
+    plan(share);
+    for (size_t i = 0; i < CORDON__PER_USER_LIMITS; i++)
+        __atomic_store_n(&planned_share[i], share[i], __ATOMIC_RELAXED);
+    __atomic_store_n(&planned_by, self, __ATOMIC_RELEASE);
 }
 
 static void write_number(int proc_fd, const char *path, long value)
@@ -55,19 +101,13 @@ static void write_number(int proc_fd, const char *path, long value)
     close(fd);
 }
 
-void cordon__share_per_user_limits(int proc_fd)
+/* Child side, in the child that made the namespaces, as root of the new
+ * user namespace (whose limits a /proc/sys/user file names, whatever
+ * /proc it is read through): async-signal-safe, and best effort (an
+ * older kernel has no such file; the task then runs as before). */
+void cordon__share_per_user_limits(int proc_fd, const long share[CORDON__PER_USER_LIMITS])
 {
-    static const struct {
-        const char *machine, *namespace;
-    } limits[] = {
-        { "sys/fs/inotify/max_user_instances", "sys/user/max_inotify_instances" },
-        { "sys/fs/inotify/max_user_watches", "sys/user/max_inotify_watches" },
-        { "sys/fs/fanotify/max_user_groups", "sys/user/max_fanotify_groups" },
-        { "sys/fs/fanotify/max_user_marks", "sys/user/max_fanotify_marks" },
-    };
-    for (size_t i = 0; i < sizeof limits / sizeof *limits; i++) {
-        long per_user = read_number(proc_fd, limits[i].machine);
-        if (per_user > 0)
-            write_number(proc_fd, limits[i].namespace, per_user / 4 > 0 ? per_user / 4 : 1);
-    }
+    for (size_t i = 0; i < CORDON__PER_USER_LIMITS; i++)
+        if (share[i] > 0)
+            write_number(proc_fd, limits[i].namespace, share[i]);
 }

@@ -373,6 +373,56 @@ static void test_isolation_a_task_leaves_the_caller_inotify_instances(void **sta
     cordon_task_free(t);
 }
 
+/* A task that runs a task of its own, which takes every inotify
+ * instance it can, then makes one itself: 0 when it could. */
+static int nested_inotify_caller(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    const char *ready = arg;
+    cordon_task *inner = cordon_function_task(take_every_inotify_instance, (void *)ready);
+    cordon_set_policy(inner, NULL);
+    if (!inner || cordon_run_async(inner) != 0)
+        return 2;
+    for (int waited = 0; waited < 20000 && access(ready, F_OK) != 0; waited += 5)
+        usleep(5000);
+    int mine = inotify_init1(IN_CLOEXEC);
+    unlink(ready);
+    cordon_join(inner);
+    cordon_task_free(inner);
+    return mine >= 0 ? 0 : 3;
+}
+
+/* One level down the same: a task of a task gets a quarter of its caller's
+ * namespace's limit, not of the machine's (it got the whole of it, 32 of
+ * 32, and its caller none). */
+static void test_isolation_a_nested_task_leaves_its_caller_inotify_instances(void **state)
+{
+    (void)state;
+    cordon_task *probe = cordon_function_task(does_nothing, NULL);
+    cordon_run(probe);
+    bool user_namespace = cordon_task_result(probe)->confinement & CORDON_CONFINED_USER_NAMESPACE;
+    cordon_task_free(probe);
+    if (!user_namespace) {
+        print_message("skipped: the task has no user namespace (a root caller, or none here)\n");
+        skip();
+    }
+    char ready[] = "/tmp/cordon-inotify-nested-XXXXXX";
+    int made = mkstemp(ready);
+    assert_true(made >= 0);
+    close(made);
+    unlink(ready);
+    cordon_task *t = cordon_function_task(nested_inotify_caller, ready);
+    cordon_set_policy(t, NULL); /* its own tasks need namespaces */
+    cordon_run(t);
+    unlink(ready);
+    const cordon_result *r = cordon_task_result(t);
+    if (r->exit_code != 0 || r->exception)
+        print_message("exit %d, exception %s: %s\n", r->exit_code, r->exception, r->exc_out.data);
+    assert_null(r->exception);
+    assert_int_equal(r->exit_code, 0);
+    cordon_task_free(t);
+}
+
 /* Queues SIGRTMIN to itself (blocked) until refused, says so with
  * `ready`, and holds what it queued until that file is gone. */
 static int queue_every_signal(cordon_ctx *ctx, void *arg)
@@ -452,6 +502,7 @@ int main(void)
         cmocka_unit_test(test_isolation_a_shortage_at_the_first_task_costs_no_later_task_its_namespaces),
         cmocka_unit_test(test_isolation_a_shortage_at_the_first_task_costs_no_later_task_its_landlock_domain),
         cmocka_unit_test(test_isolation_a_task_leaves_the_caller_inotify_instances),
+        cmocka_unit_test(test_isolation_a_nested_task_leaves_its_caller_inotify_instances),
         cmocka_unit_test(test_isolation_a_task_leaves_the_caller_queued_signals),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
