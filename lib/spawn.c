@@ -390,7 +390,7 @@ static void share_per_user_limit(cordon__launch *l, int resource)
     struct rlimit own;
     if (getrlimit(resource, &own) != 0 || own.rlim_cur == RLIM_INFINITY || l->limit_set[resource])
         return;
-    rlim_t share = own.rlim_cur / 4 > 0 ? own.rlim_cur / 4 : own.rlim_cur;
+    rlim_t share = own.rlim_cur / 4 > 0 ? own.rlim_cur / 4 : own.rlim_cur > 0;
     set_limit(l, resource, share, share);
 }
 
