@@ -724,6 +724,23 @@ static bool can_become(uid_t uid, gid_t gid)
            id_mapped("gid_map", gid, false) && !setgroups_denied();
 }
 
+/* Whether the runner holds a group besides `gid`: a task run as its own
+ * user by a runner that cannot change ids would keep them, and --user
+ * promises supplementary groups cleared. */
+static bool holds_other_groups(gid_t gid)
+{
+    int count = getgroups(0, NULL);
+    if (count <= 0)
+        return false;
+    gid_t *groups = runner_alloc((size_t)count * sizeof *groups);
+    count = getgroups(count, groups);
+    bool other = false;
+    for (int i = 0; i < count; i++)
+        other = other || groups[i] != gid;
+    free(groups);
+    return other;
+}
+
 /* What a task of a root runner runs as when --user is not given: nobody
  * where the runner can make it so; else, for the root of a user namespace,
  * that root (a user outside); else an error, never the machine's root. */
@@ -831,6 +848,13 @@ int options_validate(command_options *o, unsigned scope)
     t->user_is_the_runner = t->user && t->uid == getuid() && t->uid == geteuid() &&
                             t->gid == getgid() && t->gid == getegid() &&
                             !can_become(t->uid, t->gid);
+    if (t->user_is_the_runner && holds_other_groups(t->gid)) {
+        runner_error("--user: '%s' is this runner's own user, but the runner holds other "
+                     "groups besides %u, which a task it cannot change the ids of would keep; "
+                     "drop --user, or run cordon without those groups", t->user,
+                     (unsigned)t->gid);
+        return -1;
+    }
     /* Said here, naming the user: the library could only fail the run
      * with EINVAL (an id the namespace does not map) or EPERM. */
     if (t->user && !t->user_is_the_runner && !can_become(t->uid, t->gid)) {

@@ -454,6 +454,20 @@ static void test_run_user_naming_the_runner_s_own_user_runs(void **state)
         print_message("%s: status %d, printed '%s'\n", command, status, line);
     assert_int_equal(WEXITSTATUS(status), 0);
     assert_string_equal(line, "65534\n");
+    if (geteuid() != 0)
+        return;
+    /* a runner holding another group could not clear it: refused */
+    snprintf(command, sizeof command,
+             "setpriv --reuid=65534 --regid=65534 --groups=100 env CORDON_NO_NAMESPACES=1 "
+             "\"%s\" run --user nobody -- id 2>&1", getenv("CORDON_RUNNER"));
+    out = popen(command, "r");
+    assert_non_null(out);
+    char text[512] = "";
+    size_t got_bytes = fread(text, 1, sizeof text - 1, out);
+    text[got_bytes] = '\0';
+    status = pclose(out);
+    assert_int_equal(WEXITSTATUS(status), 125);
+    assert_non_null(strstr(text, "holds other groups besides 65534"));
 }
 
 /* RLIMIT_NPROC binds no process of uid 0: a root task under --procs
