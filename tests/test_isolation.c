@@ -319,6 +319,47 @@ static int does_nothing(cordon_ctx *ctx, void *arg)
     return 0;
 }
 
+/* A task's side of a rendezvous by file: `ready` made, then held until
+ * the caller removes it.  False where it could not be made. */
+static bool say_ready_and_hold(const char *ready)
+{
+    int fd = open(ready, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+    if (fd < 0)
+        return false;
+    close(fd);
+    for (int waited = 0; waited < 20000 && access(ready, F_OK) == 0; waited += 5)
+        usleep(5000);
+    return true;
+}
+
+/* The caller's side: waits until `ready` is there (20 s at most). */
+static void wait_until_ready(const char *ready)
+{
+    for (int waited = 0; waited < 20000 && access(ready, F_OK) != 0; waited += 5)
+        usleep(5000);
+}
+
+/* A name in /tmp for the rendezvous, no file there yet. */
+static void name_a_rendezvous(char *path)
+{
+    int made = mkstemp(path);
+    assert_true(made >= 0);
+    close(made);
+    unlink(path);
+}
+
+static void skip_without_a_user_namespace(void)
+{
+    cordon_task *probe = cordon_function_task(does_nothing, NULL);
+    cordon_run(probe);
+    bool user_namespace = cordon_task_result(probe)->confinement & CORDON_CONFINED_USER_NAMESPACE;
+    cordon_task_free(probe);
+    if (!user_namespace) {
+        print_message("skipped: the task has no user namespace (a root caller, or none here)\n");
+        skip();
+    }
+}
+
 /* Makes inotify instances until refused, says so with `ready`, and holds
  * them until that file is gone. */
 static int take_every_inotify_instance(cordon_ctx *ctx, void *arg)
@@ -328,12 +369,8 @@ static int take_every_inotify_instance(cordon_ctx *ctx, void *arg)
     int made = 0;
     while (made < 100000 && inotify_init1(IN_CLOEXEC) >= 0)
         made++;
-    int fd = open(ready, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-    if (fd < 0)
+    if (!say_ready_and_hold(ready))
         return 1;
-    close(fd);
-    for (int waited = 0; waited < 20000 && access(ready, F_OK) == 0; waited += 5)
-        usleep(5000);
     return made > 0 ? 0 : 2;
 }
 
@@ -344,23 +381,12 @@ static int take_every_inotify_instance(cordon_ctx *ctx, void *arg)
 static void test_isolation_a_task_leaves_the_caller_inotify_instances(void **state)
 {
     (void)state;
-    cordon_task *probe = cordon_function_task(does_nothing, NULL);
-    cordon_run(probe);
-    bool user_namespace = cordon_task_result(probe)->confinement & CORDON_CONFINED_USER_NAMESPACE;
-    cordon_task_free(probe);
-    if (!user_namespace) {
-        print_message("skipped: the task has no user namespace (a root caller, or none here)\n");
-        skip();
-    }
+    skip_without_a_user_namespace();
     char ready[] = "/tmp/cordon-inotify-XXXXXX";
-    int made = mkstemp(ready);
-    assert_true(made >= 0);
-    close(made);
-    unlink(ready);
+    name_a_rendezvous(ready);
     cordon_task *t = cordon_function_task(take_every_inotify_instance, ready);
     assert_int_equal(cordon_run_async(t), 0);
-    for (int waited = 0; waited < 20000 && access(ready, F_OK) != 0; waited += 5)
-        usleep(5000);
+    wait_until_ready(ready);
     int mine = inotify_init1(IN_CLOEXEC);
     int why = errno;
     unlink(ready);
@@ -383,8 +409,7 @@ static int nested_inotify_caller(cordon_ctx *ctx, void *arg)
     cordon_set_policy(inner, NULL);
     if (!inner || cordon_run_async(inner) != 0)
         return 2;
-    for (int waited = 0; waited < 20000 && access(ready, F_OK) != 0; waited += 5)
-        usleep(5000);
+    wait_until_ready(ready);
     int mine = inotify_init1(IN_CLOEXEC);
     unlink(ready);
     cordon_join(inner);
@@ -398,19 +423,9 @@ static int nested_inotify_caller(cordon_ctx *ctx, void *arg)
 static void test_isolation_a_nested_task_leaves_its_caller_inotify_instances(void **state)
 {
     (void)state;
-    cordon_task *probe = cordon_function_task(does_nothing, NULL);
-    cordon_run(probe);
-    bool user_namespace = cordon_task_result(probe)->confinement & CORDON_CONFINED_USER_NAMESPACE;
-    cordon_task_free(probe);
-    if (!user_namespace) {
-        print_message("skipped: the task has no user namespace (a root caller, or none here)\n");
-        skip();
-    }
+    skip_without_a_user_namespace();
     char ready[] = "/tmp/cordon-inotify-nested-XXXXXX";
-    int made = mkstemp(ready);
-    assert_true(made >= 0);
-    close(made);
-    unlink(ready);
+    name_a_rendezvous(ready);
     cordon_task *t = cordon_function_task(nested_inotify_caller, ready);
     cordon_set_policy(t, NULL); /* its own tasks need namespaces */
     cordon_run(t);
@@ -437,12 +452,8 @@ static int queue_every_signal(cordon_ctx *ctx, void *arg)
     union sigval value = { .sival_int = 0 };
     while (queued < 10000000 && sigqueue(getpid(), SIGRTMIN, value) == 0)
         queued++;
-    int fd = open(ready, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-    if (fd < 0)
+    if (!say_ready_and_hold(ready))
         return 1;
-    close(fd);
-    for (int waited = 0; waited < 20000 && access(ready, F_OK) == 0; waited += 5)
-        usleep(5000);
     return queued > 0 ? 0 : 2;
 }
 
@@ -460,15 +471,11 @@ static void test_isolation_a_task_leaves_the_caller_queued_signals(void **state)
         skip();
     }
     char ready[] = "/tmp/cordon-sigpending-XXXXXX";
-    int made = mkstemp(ready);
-    assert_true(made >= 0);
-    close(made);
-    unlink(ready);
+    name_a_rendezvous(ready);
     cordon_task *t = cordon_function_task(queue_every_signal, ready);
     cordon_set_policy(t, NULL);
     assert_int_equal(cordon_run_async(t), 0);
-    for (int waited = 0; waited < 20000 && access(ready, F_OK) != 0; waited += 5)
-        usleep(5000);
+    wait_until_ready(ready);
     sigset_t rt, previous;
     sigemptyset(&rt);
     sigaddset(&rt, SIGRTMIN + 1);
