@@ -261,6 +261,22 @@ static inline int run_in_a_copy(void (*body)(int out), char *text, size_t size, 
     return status;
 }
 
+/* Skips the test where a task run with the defaults lacks `mechanism` (a
+ * CORDON_CONFINED_* bit), saying `why`: a machine, a user or valgrind
+ * (no pidfd_open) that gives none. */
+static inline void skip_unless_tasks_get(unsigned mechanism, const char *why)
+{
+    cordon_task *probe = cordon_shell_task("true");
+    assert_non_null(probe);
+    assert_int_equal(cordon_run(probe), 0);
+    bool held = cordon_task_result(probe)->confinement & mechanism;
+    cordon_task_free(probe);
+    if (!held) {
+        print_message("%s\n", why);
+        skip();
+    }
+}
+
 /* A /dev of the process's own, in a mount namespace of its own, holding
  * the nodes cordon and the task use: a task running as root may swap
  * them there without touching the machine's (needs root). */

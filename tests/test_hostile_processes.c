@@ -13,26 +13,12 @@
 
 #include "support.h"
 
-static int nothing(cordon_ctx *ctx, void *arg)
-{
-    (void)ctx;
-    (void)arg;
-    return 0;
-}
-
 /* These attacks are held by the pid namespace: where the machine (or
  * valgrind, which has no pidfd_open) gives none, the README says what
  * holds instead, and the tests skip. */
 static void require_pid_namespace(void)
 {
-    cordon_task *t = cordon_function_task(nothing, NULL);
-    cordon_run(t);
-    bool held = cordon_task_result(t)->confinement & CORDON_CONFINED_PID_NAMESPACE;
-    cordon_task_free(t);
-    if (!held) {
-        print_message("skipped: no pid namespace here\n");
-        skip();
-    }
+    skip_unless_tasks_get(CORDON_CONFINED_PID_NAMESPACE, "skipped: no pid namespace here");
 }
 
 /* ---- the tree dies with the caller ------------------------------------ */

@@ -231,14 +231,7 @@ static void test_isolation_a_shortage_at_the_first_task_costs_no_later_task_its_
         print_message("skipped: the kernel holds no root process to RLIMIT_NPROC\n");
         skip();
     }
-    cordon_task *probe = cordon_shell_task("true");
-    assert_int_equal(cordon_run(probe), 0);
-    bool namespaces = cordon_task_result(probe)->confinement & CORDON_CONFINED_PID_NAMESPACE;
-    cordon_task_free(probe);
-    if (!namespaces) {
-        print_message("skipped: no pid namespace here\n");
-        skip();
-    }
+    skip_unless_tasks_get(CORDON_CONFINED_PID_NAMESPACE, "skipped: no pid namespace here");
     char text[64];
     int status = run_in_a_copy(first_task_short_of_processes, text, sizeof text,
                                "the tasks short of processes hung");
@@ -312,13 +305,6 @@ static void test_isolation_a_shortage_at_the_first_task_costs_no_later_task_its_
     assert_int_equal(signalled, 0);
 }
 
-static int does_nothing(cordon_ctx *ctx, void *arg)
-{
-    (void)ctx;
-    (void)arg;
-    return 0;
-}
-
 /* A task's side of a rendezvous by file: `ready` made, then held until
  * the caller removes it.  False where it could not be made. */
 static bool say_ready_and_hold(const char *ready)
@@ -350,14 +336,8 @@ static void name_a_rendezvous(char *path)
 
 static void skip_without_a_user_namespace(void)
 {
-    cordon_task *probe = cordon_function_task(does_nothing, NULL);
-    cordon_run(probe);
-    bool user_namespace = cordon_task_result(probe)->confinement & CORDON_CONFINED_USER_NAMESPACE;
-    cordon_task_free(probe);
-    if (!user_namespace) {
-        print_message("skipped: the task has no user namespace (a root caller, or none here)\n");
-        skip();
-    }
+    skip_unless_tasks_get(CORDON_CONFINED_USER_NAMESPACE,
+                          "skipped: the task has no user namespace (a root caller, or none here)");
 }
 
 /* Makes inotify instances until refused, says so with `ready`, and holds
