@@ -438,7 +438,8 @@ static int queue_every_signal(cordon_ctx *ctx, void *arg)
 }
 
 /* Queued signals are counted per user, against the limit of the process
- * that queues: a task at its caller's RLIMIT_SIGPENDING queued until the
+ * they are queued to (here the task itself): a task at its caller's
+ * RLIMIT_SIGPENDING queued until the
  * caller, of the same user, could queue none (EAGAIN) for as long as it
  * ran.  The task gets a quarter of the caller's limit. */
 static void test_isolation_a_task_leaves_the_caller_queued_signals(void **state)

@@ -17,15 +17,8 @@ static void require_isolated_preset(void)
         print_message("no Landlock here: the presets cannot run\n");
         skip();
     }
-    cordon_task *t = cordon_shell_task("true");
-    assert_non_null(t);
-    assert_int_equal(cordon_run(t), 0);
-    bool own = cordon_task_result(t)->confinement & CORDON_CONFINED_OWN_PROC;
-    cordon_task_free(t);
-    if (!own) {
-        print_message("no pid and mount namespaces here: the presets cannot run\n");
-        skip();
-    }
+    skip_unless_tasks_get(CORDON_CONFINED_OWN_PROC,
+                          "no pid and mount namespaces here: the presets cannot run");
 }
 
 static void require_program(const char *path)
