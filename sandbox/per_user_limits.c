@@ -28,21 +28,25 @@ static const struct {
 };
 
 /* A decimal number from a file (at `dir_fd`, or absolute), -1 where there
- * is none.  Async-signal-safe. */
+ * is none. */
 static long read_number(int dir_fd, const char *path)
 {
     char text[32];
     int fd = openat(dir_fd, path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return -1;
-    ssize_t n;
-    do
-        n = read(fd, text, sizeof text - 1);
-    while (n < 0 && errno == EINTR);
+    size_t have = 0;
+    for (;;) {
+        ssize_t n = read(fd, text + have, sizeof text - 1 - have);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0 || (have += (size_t)n) == sizeof text - 1)
+            break;
+    }
     close(fd);
     long value = 0;
-    ssize_t i = 0;
-    for (; i < n && text[i] >= '0' && text[i] <= '9' && value < 1000000000L; i++)
+    size_t i = 0;
+    for (; i < have && text[i] >= '0' && text[i] <= '9' && value < 1000000000L; i++)
         value = value * 10 + (text[i] - '0');
     return i > 0 ? value : -1;
 }
