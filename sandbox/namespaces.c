@@ -228,6 +228,10 @@ static _Noreturn void probe_child(unsigned what)
     int rc = cordon__enter_namespaces(what);
     if (rc < 0)
         probe_exit(1, -rc);
+    /* A caller that ignores SIGCHLD passed that on: the kernel would reap
+     * the init at its end, and its status would be lost. */
+    struct sigaction default_action = { .sa_handler = SIG_DFL };
+    sigaction(SIGCHLD, &default_action, NULL);
     pid_t init = _Fork();
     if (init < 0)
         probe_exit(2, errno);
@@ -239,10 +243,11 @@ static _Noreturn void probe_child(unsigned what)
             probe_exit(3, -rc);
         _exit(0);
     }
-    int status;
-    while (waitpid(init, &status, 0) < 0 && errno == EINTR)
+    int status = 0;
+    pid_t reaped;
+    while ((reaped = waitpid(init, &status, 0)) < 0 && errno == EINTR)
         ;
-    _exit(WIFEXITED(status) ? WEXITSTATUS(status) : 4);
+    _exit(reaped == init && WIFEXITED(status) ? WEXITSTATUS(status) : 4);
 }
 
 /* 1: the namespaces work; 0: the machine refuses them; -errno: the probe
@@ -252,18 +257,24 @@ static int works(unsigned what)
     sigset_t all, previous;
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &previous);
-    /* _Fork: the caller's fork handlers are for forks of its own, not for
-     * a probe that runs nothing of the caller's. */
-    pid_t pid = _Fork();
+    /* A copy without the caller's fork handlers (they are for forks of
+     * its own, not for a probe that runs nothing of the caller's) and
+     * without an exit signal: a caller that ignores SIGCHLD had the kernel
+     * reap it, and the probe read a status nobody wrote; a caller's
+     * SIGCHLD handler or waitpid(-1) neither sees nor reaps it. */
+    pid_t pid = (pid_t)syscall(SYS_clone, 0, NULL, NULL, NULL, 0);
     int fork_errno = errno;
     if (pid == 0)
         probe_child(what);
     pthread_sigmask(SIG_SETMASK, &previous, NULL);
     if (pid < 0)
         return -fork_errno;
-    int status;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+    int status = 0;
+    pid_t reaped;
+    while ((reaped = waitpid(pid, &status, __WALL)) < 0 && errno == EINTR)
         ;
+    if (reaped != pid)
+        return -ECHILD; /* knows nothing: the next task probes again */
     if (WIFEXITED(status) && WEXITSTATUS(status) == PROBE_SHORT)
         return -EAGAIN;
     return WIFEXITED(status) && WEXITSTATUS(status) == 0;
