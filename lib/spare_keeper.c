@@ -206,6 +206,11 @@ static bool asked(int socket, int caller)
 _Noreturn void cordon__keeper_main(cordon__keeper_plan *plan)
 {
     plan->keeper = getpid();
+    /* A caller that ignores SIGCHLD passed that on: the kernel reaped
+     * every maker, whose status then said nothing, and the keeper gave up
+     * at its first spare. */
+    struct sigaction default_action = { .sa_handler = SIG_DFL };
+    sigaction(SIGCHLD, &default_action, NULL);
     if (keep_only(plan->socket) < 0)
         _exit(1);
     give_back_the_caller_s_memory(plan);

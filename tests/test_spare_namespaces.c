@@ -706,6 +706,29 @@ static void test_no_spares_under_the_caller_s_process_limit(void **state)
     in_a_copy(tasks_under_a_process_limit);
 }
 
+static void spares_with_sigchld_ignored(int out)
+{
+    struct sigaction ignore = { .sa_handler = SIG_IGN };
+    sigaction(SIGCHLD, &ignore, NULL);
+    seen s[4];
+    CHECK(out, run_looking(&s[0], 0) && run_looking(&s[1], 0));
+    usleep(100 * 1000);
+    CHECK(out, keeper_of(getpid(), 5000) > 0);
+    CHECK(out, refuse_own_network_namespaces() == 0);
+    for (int i = 0; i < 4; i++)
+        CHECK(out, runs_soon(&s[i]) && s[i].problem == 0);
+}
+
+/* The keeper is a copy of the caller, SIGCHLD's disposition included: a
+ * caller that ignores SIGCHLD had every maker reaped by the kernel, and
+ * its keeper ended at its first spare (none was ever made). */
+static void test_spares_for_a_caller_ignoring_sigchld(void **state)
+{
+    (void)state;
+    require_network_namespaces();
+    in_a_copy(spares_with_sigchld_ignored);
+}
+
 /* A forked copy of a caller never takes its parent's spares: it starts a
  * keeper of its own (which dies with it), and the parent's keeps serving
  * the parent. */
@@ -919,6 +942,7 @@ int main(void)
         cmocka_unit_test(test_forked_copy_starts_its_own_keeper),
         cmocka_unit_test(test_a_forked_copy_keeps_its_own_fds),
         cmocka_unit_test(test_no_spares_under_the_caller_s_process_limit),
+        cmocka_unit_test(test_spares_for_a_caller_ignoring_sigchld),
         cmocka_unit_test(test_threads_never_share_a_spare),
         cmocka_unit_test(test_tasks_run_when_the_keeper_stops_or_dies),
         cmocka_unit_test(test_tasks_run_at_the_caller_s_open_file_limit),
