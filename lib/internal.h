@@ -161,6 +161,7 @@ typedef struct cordon__init_report {
                                            which counted in the task's pids cgroup till then,
                                            and attached the tree's CPU counter to the init */
     uint64_t init_cpu_uncounted_ns;     /* the init's own CPU before that: not in the counter */
+    uint32_t namespaces_made;           /* the init made its mounts: the namespaces work */
 } cordon__init_report;
 
 enum cordon__hook_state { HOOK_NONE = 0, HOOK_RUNNING = 1, HOOK_DONE = 2, HOOK_FAILED = 3 };
@@ -215,6 +216,7 @@ typedef struct cordon__launch {
     bool parent_counts_child;                    /* forked, no namespaces: the parent attaches the
                                                     tree's CPU counter (lib/tree_cpu_counter.c) */
     unsigned namespaces;                         /* CORDON__NAMESPACE_*: 0 starts the task directly */
+    bool namespaces_presumed;                    /* not probed: this start shows whether they work */
     int dumpable;                                /* the caller's PR_GET_DUMPABLE, as 0 or 1 */
     bool traceable_by_its_user;                  /* the caller's is 1 (SUID_DUMP_USER) */
     bool caller_filtered;                        /* the caller runs under a seccomp filter of
@@ -682,6 +684,9 @@ int cordon__task_clone_entry(void *launch);
  * the evidence of a set-up failure. */
 #define CORDON__CHILD_SETUP_FAILED 127
 _Noreturn void cordon__child_fail(cordon__setup_record *setup, int step, int error);
+/* cordon__spawn: the namespaces presumed for this process could not be
+ * made; nothing of the start is left, and the next start probes. */
+#define CORDON__NAMESPACES_NOT_AS_PRESUMED (-4096)
 
 /* spawn_clone3.c: a vfork-style child of `fn`, started inside the cgroup
  * `cgroup_fd`; the pid, or -errno (-ENOSYS where it cannot be done). */

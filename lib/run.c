@@ -77,13 +77,8 @@ typedef struct attempt {
 } attempt;
 
 /* Forks (or clones) the child; on failure nothing is left behind. */
-static int attempt_start(cordon_task *t, attempt *a)
+static int spawn_attempt(cordon_task *t, attempt *a)
 {
-    cordon__result_reset(t);
-    t->start_refused = false;
-    for (int stream = 0; stream < 4; stream++)
-        __atomic_store_n(&t->output_closed[stream], false, __ATOMIC_RELEASE);
-    t->async_joined = false;
     cordon__launch *launch = &a->launch;
     cordon__attempt_state *state = &a->state;
     memset(a, 0, sizeof *a);
@@ -105,6 +100,20 @@ static int attempt_start(cordon_task *t, attempt *a)
         release_attempt(state);
         cordon__launch_release(launch);
     }
+    return rc;
+}
+
+static int attempt_start(cordon_task *t, attempt *a)
+{
+    cordon__result_reset(t);
+    t->start_refused = false;
+    for (int stream = 0; stream < 4; stream++)
+        __atomic_store_n(&t->output_closed[stream], false, __ATOMIC_RELEASE);
+    t->async_joined = false;
+    int rc = spawn_attempt(t, a);
+    /* Nothing of the task ran: started again with what the probe finds. */
+    if (rc == CORDON__NAMESPACES_NOT_AS_PRESUMED)
+        rc = spawn_attempt(t, a);
     if (rc < 0 && t->start_refused) {
         cordon__result_message_fill(t);
         return 1; /* ended without a child, in t->result */

@@ -555,7 +555,7 @@ static int prepare(cordon_task *t, cordon__launch *l, cordon__attempt_state *s)
     if ((rc = cordon__landlock_prepare()) < 0)
         return rc;
     l->landlock_ruleset = cordon__landlock_ruleset();
-    if ((rc = cordon__namespaces_available(&l->namespaces)) < 0)
+    if ((rc = cordon__namespaces_presumed(&l->namespaces, &l->namespaces_presumed)) < 0)
         return rc;
     if (l->namespaces & CORDON__NAMESPACE_USER)
         cordon__per_user_limits_plan(l->per_user_share);
@@ -848,6 +848,56 @@ static bool command_may_share_memory(const cordon__launch *l)
 #endif
 }
 
+/* A start in namespaces presumed rather than probed (at a process's
+ * first task: sandbox/namespaces.c) has shown they work once its init has
+ * made its mounts.  A child or an init that ended before (a container
+ * that refuses a namespace or a /proc of its own, a filter of the
+ * caller's) is reaped here, nothing of the task having run, and the start
+ * is made again after the probe.  An init held up for long (stopped from
+ * outside) proves nothing either way: the collector deals with it. */
+#define PRESUMED_WAIT_NS (2000ull * 1000 * 1000)
+static bool init_ended(pid_t init)
+{
+    siginfo_t info;
+    memset(&info, 0, sizeof info);
+    int rc;
+    do
+        rc = waitid(P_PID, (id_t)init, &info, WEXITED | WNOHANG | WNOWAIT | __WALL);
+    while (rc < 0 && errno == EINTR);
+    return rc < 0 || info.si_pid == init;
+}
+
+static int not_as_presumed(cordon__attempt_state *s)
+{
+    while (wait4(s->pid, NULL, __WALL, NULL) < 0 && errno == EINTR)
+        ;
+    s->pid = 0;
+    if (s->pidfd >= 0)
+        close(s->pidfd);
+    s->pidfd = -1;
+    cordon__namespaces_not_as_presumed();
+    return CORDON__NAMESPACES_NOT_AS_PRESUMED;
+}
+
+static int presumption_shown(cordon__launch *l, cordon__attempt_state *s)
+{
+    uint32_t *made = &l->init_report->namespaces_made;
+    uint64_t until = cordon__now_ns() + PRESUMED_WAIT_NS;
+    struct timespec a_while = { 0, 5 * 1000 * 1000 };
+    while (!__atomic_load_n(made, __ATOMIC_ACQUIRE)) {
+        if (init_ended(s->pid)) {
+            if (__atomic_load_n(made, __ATOMIC_ACQUIRE))
+                break;
+            return not_as_presumed(s);
+        }
+        if (cordon__now_ns() >= until)
+            return 0;
+        syscall(SYS_futex, made, FUTEX_WAIT, 0, &a_while, NULL, 0);
+    }
+    cordon__namespaces_seen(l->namespaces);
+    return 0;
+}
+
 /* The caller's child of a task in namespaces leaves once it has started
  * the task's init, a child of the caller too: from then on cordon waits
  * for the init.  A child that failed before that is waited for itself. */
@@ -864,6 +914,8 @@ static int follow_init(cordon__launch *l, cordon__attempt_state *s)
         rc = waitid(P_PID, (id_t)s->pid, &info, WEXITED | WNOWAIT | __WALL);
     while (rc < 0 && errno == EINTR);
     pid_t init = __atomic_load_n(&l->init_report->init_pid, __ATOMIC_ACQUIRE);
+    if (init <= 0 && l->namespaces_presumed)
+        return not_as_presumed(s);
     if (init <= 0) {
         /* It failed before it started one, and is watched itself: still
          * there to be named (WNOWAIT), unless the kernel reaped it for a
@@ -896,7 +948,7 @@ static int follow_init(cordon__launch *l, cordon__attempt_state *s)
     s->pid = init;
     s->pidfd = (int)syscall(SYS_pidfd_open, init, 0);
     s->in_namespaces = true;
-    return 0;
+    return l->namespaces_presumed ? presumption_shown(l, s) : 0;
 }
 
 /* The child, made or not: -errno before any child exists. */

@@ -474,6 +474,15 @@ static int mount_all(const cordon__launch *l)
     return (l->namespaces & CORDON__NAMESPACE_MOUNT) ? mount_task_view(l) : 0;
 }
 
+/* The namespaces work: a start whose namespaces the caller presumed
+ * rather than probed waits for this word (lib/spawn.c). */
+static void say_namespaces_made(const cordon__launch *l)
+{
+    __atomic_store_n(&l->init_report->namespaces_made, 1, __ATOMIC_RELEASE);
+    if (l->namespaces_presumed)
+        syscall(SYS_futex, &l->init_report->namespaces_made, FUTEX_WAKE, 1, NULL, NULL, 0);
+}
+
 /* Mounts made while the task's first process sets itself up (on the
  * other CPU, where there is one): it waits for this word before anything
  * of the task runs, and on a failure is killed with the rest. */
@@ -489,6 +498,7 @@ static void mount_beside_the_task(const cordon__launch *l)
         kill(-1, SIGKILL);
         cordon__child_fail(setup, STEP_NAMESPACES, rc);
     }
+    say_namespaces_made(l);
 }
 
 int cordon__task_init_main(void *launch)
@@ -501,6 +511,8 @@ int cordon__task_init_main(void *launch)
     bool beside = cordon__mounts_after_start(l);
     if (!beside && (rc = mount_all(l)) < 0)
         cordon__child_fail(setup, STEP_NAMESPACES, rc);
+    if (!beside)
+        say_namespaces_made(l);
     sigset_t awaited;
     accept_end_request(&awaited);
     if ((l->counts_processes || l->cpu_limit_ns) && (rc = outlive_the_starter(l->init_report)) < 0)

@@ -109,6 +109,16 @@ int cordon__leave_callers_keyrings(void);
  * ENOMEM, EMFILE, ENFILE) where the probe was short of processes, memory
  * or fds and could not tell: not kept. */
 int cordon__namespaces_available(unsigned *available);
+/* The same without the probe, where it may be skipped: the namespaces a
+ * process like this one gets on nearly every machine, presumed (*presumed
+ * true) until a start shows them (cordon__namespaces_seen) or shows they
+ * were refused (cordon__namespaces_not_as_presumed: the next call
+ * probes).  The probe at a process's first task cost a start of its own
+ * (a copy of the caller, namespaces made, a /proc mounted, all torn down):
+ * for a program that runs one task, the CLI, about a sixth of its CPU. */
+int cordon__namespaces_presumed(unsigned *available, bool *presumed);
+void cordon__namespaces_seen(unsigned available);
+void cordon__namespaces_not_as_presumed(void);
 /* Why the last probe found fewer namespaces than a task may ask for: a
  * static text. */
 const char *cordon__namespaces_missing_why(void);

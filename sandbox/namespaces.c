@@ -11,9 +11,13 @@
  * nothing else: files keep their owners, and the task's ids are the
  * caller's.  Its capabilities inside it are dropped like any other.
  *
- * What the machine allows is probed once per process, in a forked child,
- * so that a kernel or a container that refuses a namespace is known before
- * any task starts: the task then runs without it, and its result says so.
+ * What the machine allows is presumed at a process's first task (the
+ * namespaces nearly every machine gives), and shown by that start: where
+ * its init made its mounts, they work.  A start that could not make them
+ * is undone before anything of its task runs, and what the machine allows
+ * is then probed, in a copy of the process, so that a kernel or a
+ * container that refuses a namespace is known before the task starts
+ * again: it then runs without it, and its result says so.
  * It is probed again when the process's ids or dumpability changed: a
  * root caller that switched to another user (setresuid) makes namespaces
  * as that user now, through a user namespace, and the kernel made it
@@ -343,6 +347,64 @@ int cordon__namespaces_available(unsigned *available_out)
     *available_out = rc == 0 ? available : 0;
     pthread_mutex_unlock(&probe_lock);
     return rc;
+}
+
+/* The set presumed for a process like `p`, or 0 where the probe must
+ * decide: CORDON_NO_NAMESPACES (the probe says so cheaply), no pidfds
+ * (the start in namespaces needs them: valgrind, kernels before 5.3), an
+ * undumpable process that is not root (it cannot write a user
+ * namespace's id maps). */
+static unsigned presumable(const prober *p)
+{
+    if (cordon__environment_switch("CORDON_NO_NAMESPACES"))
+        return 0;
+    if (p->euid != 0 && p->dumpable != 1)
+        return 0;
+    int pidfd = (int)syscall(SYS_pidfd_open, p->pid, 0);
+    if (pidfd < 0)
+        return 0;
+    close(pidfd);
+    return (p->euid == 0 ? 0 : CORDON__NAMESPACE_USER) | CORDON__NAMESPACE_PID |
+           CORDON__NAMESPACE_MOUNT | CORDON__NAMESPACE_IPC;
+}
+
+static prober presumed_for, refused_for;
+
+int cordon__namespaces_presumed(unsigned *available_out, bool *presumed)
+{
+    prober now = { getpid(), geteuid(), getegid(), prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) };
+    *presumed = false;
+    pthread_mutex_lock(&probe_lock);
+    bool known = memcmp(&probed, &now, sizeof now) == 0;
+    unsigned set = known || memcmp(&refused_for, &now, sizeof now) == 0 ? 0 : presumable(&now);
+    if (set) {
+        presumed_for = now;
+        *presumed = true;
+        *available_out = set;
+    }
+    pthread_mutex_unlock(&probe_lock);
+    return set ? 0 : cordon__namespaces_available(available_out);
+}
+
+void cordon__namespaces_seen(unsigned set)
+{
+    prober now = { getpid(), geteuid(), getegid(), prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) };
+    pthread_mutex_lock(&probe_lock);
+    /* Seen for the ids it was presumed for: ids changed meanwhile (a
+     * setresuid on another thread) are presumed or probed afresh. */
+    if (memcmp(&presumed_for, &now, sizeof now) == 0 && memcmp(&probed, &now, sizeof now) != 0) {
+        available = set;
+        probed = now;
+    }
+    pthread_mutex_unlock(&probe_lock);
+}
+
+void cordon__namespaces_not_as_presumed(void)
+{
+    prober now = { getpid(), geteuid(), getegid(), prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) };
+    pthread_mutex_lock(&probe_lock);
+    refused_for = now;
+    pthread_mutex_unlock(&probe_lock);
 }
 
 const char *cordon__namespaces_missing_why(void)

@@ -1,6 +1,7 @@
 /* Hygiene: nothing leaks over many tasks, a task sees only its own fds, and
  * the caller's signal state is left as it was. */
 #include <fcntl.h>
+#include <seccomp.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -228,6 +229,52 @@ static void test_hygiene_a_fresh_caller_s_first_task_sends_it_no_sigchld(void **
     }
 }
 
+/* In a fresh copy under a filter that refuses `call` (EPERM): a command
+ * and a function task run, each in the namespaces `wanted` says (bits of
+ * CORDON_CONFINED_*, checked under `mask`). */
+static void tasks_run_when_refused(int call, unsigned mask, unsigned wanted)
+{
+    pid_t copy = fork();
+    assert_true(copy >= 0);
+    if (copy == 0) {
+        scmp_filter_ctx f = seccomp_init(SCMP_ACT_ALLOW);
+        if (!f || seccomp_rule_add(f, SCMP_ACT_ERRNO(EPERM), call, 0) != 0 || seccomp_load(f) != 0)
+            _exit(20);
+        seccomp_release(f);
+        for (int kind = 0; kind < 2; kind++) {
+            cordon_task *t = kind ? cordon_function_task(tiny, NULL) : shell("exit 5");
+            cordon_run(t);
+            const cordon_result *r = cordon_task_result(t);
+            if (r->exception || r->exit_code != (kind ? 7 : 5))
+                _exit(10 + kind);
+            if ((r->confinement & mask) != wanted)
+                _exit(12 + kind);
+            cordon_task_free(t);
+        }
+        _exit(0);
+    }
+    int status = 0;
+    assert_int_equal(waitpid(copy, &status, 0), copy);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        print_message("refused %d: status %#x (10/11: the command/function failed, 12/13: "
+                      "other namespaces than wanted)\n", call, status);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+/* A process's first task presumes the namespaces most machines give,
+ * rather than probing them: where they are refused (a container, a
+ * filter of the caller's) that start is undone before anything of the
+ * task runs, and the task starts again with what the probe finds. */
+static void test_hygiene_a_first_task_refused_its_namespaces_runs_with_what_there_is(void **state)
+{
+    (void)state;
+    if (runs_in_a_pid_namespace() != 1)
+        skip();
+    const unsigned namespaces = CORDON_CONFINED_PID_NAMESPACE | CORDON_CONFINED_OWN_PROC;
+    tasks_run_when_refused(SCMP_SYS(unshare), namespaces, 0);
+    tasks_run_when_refused(SCMP_SYS(mount), namespaces, CORDON_CONFINED_PID_NAMESPACE);
+}
+
 static void test_hygiene_task_starts_with_default_signals(void **state)
 {
     (void)state;
@@ -377,6 +424,7 @@ int main(void)
         cmocka_unit_test(test_hygiene_works_when_caller_blocks_sigchld),
         cmocka_unit_test(test_hygiene_tasks_survive_a_caller_ignoring_sigchld),
         cmocka_unit_test(test_hygiene_a_fresh_caller_s_first_task_sends_it_no_sigchld),
+        cmocka_unit_test(test_hygiene_a_first_task_refused_its_namespaces_runs_with_what_there_is),
         cmocka_unit_test(test_hygiene_task_starts_with_default_signals),
         cmocka_unit_test(test_hygiene_function_starts_with_default_signals),
         cmocka_unit_test(test_hygiene_tasks_die_with_their_caller),
