@@ -115,11 +115,11 @@ const char *cordon__namespaces_missing_why(void);
 /* Child side: unshares `what` (the pid namespace takes effect for the
  * children) and maps the caller's own uid and gid in a user namespace. */
 int cordon__enter_namespaces(unsigned what);
-/* The per-user inotify and fanotify limits a task's user namespace gets
- * (sandbox/per_user_limits.c): planned by the parent, a quarter of what
- * its own user namespace allows (-1 where that cannot be read), and
- * written by the child that made the namespace, as its root. */
-#define CORDON__PER_USER_LIMITS 4
+/* The per-user inotify, fanotify and namespace limits a task's user
+ * namespace gets (sandbox/per_user_limits.c): planned by the parent, a
+ * quarter of what its own user namespace allows (-1 where that cannot be
+ * read), and written by the child that made the namespace, as its root. */
+#define CORDON__PER_USER_LIMITS 12
 void cordon__per_user_limits_plan(long share[CORDON__PER_USER_LIMITS]);
 void cordon__share_per_user_limits(int proc_fd, const long share[CORDON__PER_USER_LIMITS]);
 /* In a new user namespace: the caller's uid and gid mapped to themselves,

@@ -1,6 +1,7 @@
 /* Isolation: a confined task cannot signal, trace or read the memory of
  * what it did not start — its parent above all — even as the same user. */
 #include <fcntl.h>
+#include <sched.h>
 #include <linux/keyctl.h>
 #include <sys/inotify.h>
 #include <signal.h>
@@ -478,6 +479,136 @@ static void test_isolation_a_task_leaves_the_caller_queued_signals(void **state)
     cordon_task_free(t);
 }
 
+/* In a copy: a user namespace of its own whose root it is, with the ids
+ * it had.  False where the machine refuses one. */
+static bool own_user_namespace(void)
+{
+    uid_t uid = getuid();
+    gid_t gid = getgid();
+    if (unshare(CLONE_NEWUSER) != 0)
+        return false;
+    char line[64];
+    int fd = open("/proc/self/setgroups", O_WRONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        if (write(fd, "deny", 4) != 4)
+            return false;
+        close(fd);
+    }
+    const char *maps[2] = { "/proc/self/uid_map", "/proc/self/gid_map" };
+    unsigned ids[2] = { uid, gid };
+    for (int i = 0; i < 2; i++) {
+        int len = snprintf(line, sizeof line, "%u %u 1\n", ids[i], ids[i]);
+        fd = open(maps[i], O_WRONLY | O_CLOEXEC);
+        if (fd < 0 || write(fd, line, (size_t)len) != len)
+            return false;
+        close(fd);
+    }
+    return true;
+}
+
+/* How many user namespaces the copy's user may make in its namespace. */
+static bool allow_user_namespaces(long count)
+{
+    FILE *f = fopen("/proc/sys/user/max_user_namespaces", "we");
+    if (!f)
+        return false;
+    bool written = fprintf(f, "%ld\n", count) > 0;
+    return fclose(f) == 0 && written;
+}
+
+/* Makes user namespaces until refused, each process of its a chain of them
+ * as deep as the kernel lets it, says so with `ready`, and holds them
+ * until that file is gone (its processes die with its pid namespace). */
+static int take_every_user_namespace(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    const char *ready = arg;
+    int made = 0;
+    for (int holders = 0; holders < 64; holders++) {
+        int said[2];
+        if (pipe2(said, O_CLOEXEC) != 0)
+            break;
+        pid_t pid = fork();
+        if (pid == 0) {
+            int chain = 0;
+            while (chain < 64 && unshare(CLONE_NEWUSER) == 0)
+                chain++;
+            if (write(said[1], &chain, sizeof chain) != sizeof chain)
+                _exit(1);
+            for (;;)
+                pause();
+        }
+        close(said[1]);
+        int chain = 0;
+        if (pid < 0 || read(said[0], &chain, sizeof chain) != sizeof chain)
+            chain = 0;
+        close(said[0]);
+        made += chain;
+        if (chain == 0)
+            break;
+    }
+    if (!say_ready_and_hold(ready))
+        return 1;
+    return made > 0 ? 0 : 2;
+}
+
+/* In a copy whose user may make 40 user namespaces: a task that takes all
+ * it can, then another task.  "rc_next exit_next exit_taker why_next". */
+static void a_task_takes_every_user_namespace(int out)
+{
+    if (!own_user_namespace() || !allow_user_namespaces(40))
+        _exit(3);
+    char ready[] = "/tmp/cordon-userns-XXXXXX";
+    int made = mkstemp(ready);
+    if (made < 0)
+        _exit(4);
+    close(made);
+    unlink(ready);
+    cordon_task *t = cordon_function_task(take_every_user_namespace, ready);
+    cordon_set_policy(t, NULL);
+    if (cordon_run_async(t) != 0)
+        _exit(5);
+    wait_until_ready(ready);
+    cordon_task *next = cordon_shell_task("true");
+    int rc = cordon_run(next);
+    unlink(ready);
+    cordon_join(t);
+    const cordon_result *r = cordon_task_result(next);
+    dprintf(out, "%d %d %d %s", rc, r->exit_code, cordon_task_result(t)->exit_code,
+            r->exception ? r->exc_out.data : "-");
+    cordon_task_free(next);
+    cordon_task_free(t);
+    _exit(0);
+}
+
+/* User namespaces (and the others) are counted per user, in the caller's
+ * namespace and every one above it, with no rlimit or cgroup: a task with
+ * no filter made them (nested ones, which are its to make) until the
+ * caller's user had none left, and the caller's next task failed to enter
+ * its namespaces (ENOSPC) for as long as it ran.  The task's namespace
+ * gets a quarter of the caller's. */
+static void test_isolation_a_task_leaves_the_caller_user_namespaces(void **state)
+{
+    (void)state;
+    skip_without_a_user_namespace();
+    char text[512];
+    int status = run_in_a_copy(a_task_takes_every_user_namespace, text, sizeof text,
+                               "the tasks taking user namespaces hung");
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 3) {
+        print_message("skipped: no user namespace of the test's own here\n");
+        skip();
+    }
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    int rc, exit_code, taker;
+    if (sscanf(text, "%d %d %d", &rc, &exit_code, &taker) != 3)
+        fail_msg("the copy said: %s", text);
+    if (rc != 0)
+        print_message("the next task: %s\n", text);
+    assert_int_equal(rc, 0);
+    assert_int_equal(exit_code, 0);
+    assert_int_equal(taker, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -492,6 +623,7 @@ int main(void)
         cmocka_unit_test(test_isolation_a_task_leaves_the_caller_inotify_instances),
         cmocka_unit_test(test_isolation_a_nested_task_leaves_its_caller_inotify_instances),
         cmocka_unit_test(test_isolation_a_task_leaves_the_caller_queued_signals),
+        cmocka_unit_test(test_isolation_a_task_leaves_the_caller_user_namespaces),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
