@@ -105,9 +105,9 @@ int cordon__leave_callers_keyrings(void);
 #define CORDON__NAMESPACE_UTS  32u  /* only when a task asks: a hostname of its own */
 #define CORDON__NAMESPACE_CGROUP 64u /* only when a task asks: its cgroup is its root */
 /* The namespaces the machine gives (probed once per process, and again
- * when its ids or dumpability change) in *available; -errno (EAGAIN,
- * ENOMEM, EMFILE, ENFILE) where the probe was short of processes, memory
- * or fds and could not tell: not kept. */
+ * when its ids or dumpability change) in *available; -EAGAIN where the
+ * probe was short of processes, memory or fds, -ENOSPC of namespaces (its
+ * user's all made), and could not tell: not kept. */
 int cordon__namespaces_available(unsigned *available);
 /* Why the last probe found fewer namespaces than a task may ask for: a
  * static text. */

@@ -609,6 +609,50 @@ static void test_isolation_a_task_leaves_the_caller_user_namespaces(void **state
     assert_int_equal(taker, 0);
 }
 
+/* In a copy whose user may make no user namespace: the first task, then,
+ * with 40 allowed, the next.  "rc_first rc_next held_next". */
+static void first_task_short_of_user_namespaces(int out)
+{
+    if (!own_user_namespace() || !allow_user_namespaces(0))
+        _exit(3);
+    cordon_task *t = cordon_shell_task("true");
+    int first = cordon_run(t);
+    cordon_task_free(t);
+    if (!allow_user_namespaces(40))
+        _exit(4);
+    t = cordon_shell_task("true");
+    int next = cordon_run(t);
+    dprintf(out, "%d %d %u", first, next, cordon_task_result(t)->confinement);
+    cordon_task_free(t);
+    _exit(0);
+}
+
+/* A first task started while the caller's user had no namespace left to
+ * make (other tasks of that user holding them all: ENOSPC) was taken for
+ * a machine that refuses namespaces, and "no namespaces" kept: every
+ * later task ran with no pid, mount or IPC namespace.  The task that
+ * finds the shortage fails with it; the next one asks again. */
+static void test_isolation_no_namespace_left_at_the_first_task_costs_no_later_task_its_namespaces(void **state)
+{
+    (void)state;
+    skip_without_a_user_namespace();
+    char text[64];
+    int status = run_in_a_copy(first_task_short_of_user_namespaces, text, sizeof text,
+                               "the tasks short of user namespaces hung");
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 3) {
+        print_message("skipped: no user namespace of the test's own here\n");
+        skip();
+    }
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    int first, next;
+    unsigned held;
+    if (sscanf(text, "%d %d %u", &first, &next, &held) != 3)
+        fail_msg("the copy said: %s", text);
+    assert_int_equal(first, -ENOSPC);
+    assert_int_equal(next, 0);
+    assert_true(held & CORDON_CONFINED_PID_NAMESPACE);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -624,6 +668,7 @@ int main(void)
         cmocka_unit_test(test_isolation_a_nested_task_leaves_its_caller_inotify_instances),
         cmocka_unit_test(test_isolation_a_task_leaves_the_caller_queued_signals),
         cmocka_unit_test(test_isolation_a_task_leaves_the_caller_user_namespaces),
+        cmocka_unit_test(test_isolation_no_namespace_left_at_the_first_task_costs_no_later_task_its_namespaces),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
