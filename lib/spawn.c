@@ -378,13 +378,16 @@ static void set_limit(cordon__launch *l, int resource, rlim_t soft, rlim_t hard)
     l->limit_set[resource] = true;
 }
 
-/* Queued signals and POSIX message queue bytes are counted per user, the
- * caller's and every other process of that user together, each against
- * an rlimit of one process's (a signal's receiver's, a queue's maker's),
- * and a task signals and makes queues only within its own tree: a task at
- * the caller's limit queued until none was left to the caller (sigqueue
- * EAGAIN) for as long as it ran.  It gets a quarter of the caller's (one
- * at least: none at all would refuse it every queued signal). */
+/* Queued signals, POSIX message queue bytes and memory locked for shared
+ * use (SHM_LOCK, hugetlb files, io_uring's buffers) are counted per user,
+ * the caller's and every other process of that user together, each
+ * against an rlimit of one process's (a signal's receiver's, a queue's
+ * maker's, the locker's), and a task signals, makes queues and locks only
+ * within its own tree: a task at the caller's limit queued (or locked)
+ * until none was left to the caller (sigqueue EAGAIN, SHM_LOCK ENOMEM)
+ * for as long as it ran.  It gets a quarter of the caller's (one at
+ * least: none at all would refuse it every queued signal); a process's
+ * own mlock is held to that quarter too. */
 static void share_per_user_limit(cordon__launch *l, int resource)
 {
     struct rlimit own;
@@ -424,6 +427,7 @@ static void plan_resource_limits(const cordon_task *t, cordon__launch *l)
         set_limit(l, RLIMIT_NOFILE, lim[CORDON_LIMIT_OPEN_FILES], lim[CORDON_LIMIT_OPEN_FILES]);
     share_per_user_limit(l, RLIMIT_SIGPENDING);
     share_per_user_limit(l, RLIMIT_MSGQUEUE);
+    share_per_user_limit(l, RLIMIT_MEMLOCK);
     /* Per user, so the task's init counts too. */
     rlim_t processes = lim[CORDON_LIMIT_PROCESSES] + (l->namespaces ? 1 : 0);
     if (lim[CORDON_LIMIT_PROCESSES] && l->cgroup.pids_dir < 0)

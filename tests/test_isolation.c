@@ -6,6 +6,7 @@
 #include <sys/inotify.h>
 #include <signal.h>
 #include <sys/resource.h>
+#include <sys/shm.h>
 #include <sys/syscall.h>
 
 #include "support.h"
@@ -653,6 +654,61 @@ static void test_isolation_no_namespace_left_at_the_first_task_costs_no_later_ta
     assert_true(held & CORDON_CONFINED_PID_NAMESPACE);
 }
 
+/* Locks System V shared memory (its own IPC namespace's) until refused,
+ * says so with `ready`, and holds it until that file is gone. */
+static int lock_every_shared_page(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    const char *ready = arg;
+    size_t locked = 0;
+    for (int i = 0; i < 4096; i++) {
+        int id = shmget(IPC_PRIVATE, 64 << 10, IPC_CREAT | 0600);
+        if (id < 0)
+            break;
+        if (shmctl(id, SHM_LOCK, NULL) != 0) {
+            shmctl(id, IPC_RMID, NULL);
+            break;
+        }
+        locked += 64 << 10;
+    }
+    if (!say_ready_and_hold(ready))
+        return 1;
+    return locked > 0 ? 0 : 2;
+}
+
+/* Memory locked with SHM_LOCK (and hugetlb files, io_uring's buffers) is
+ * counted per user, against the locking process's RLIMIT_MEMLOCK: a task
+ * at its caller's limit locked until the caller, of the same user, could
+ * lock none (ENOMEM) for as long as it ran.  The task gets a quarter of
+ * the caller's limit. */
+static void test_isolation_a_task_leaves_the_caller_locked_memory(void **state)
+{
+    (void)state;
+    struct rlimit memlock;
+    assert_int_equal(getrlimit(RLIMIT_MEMLOCK, &memlock), 0);
+    if (memlock.rlim_cur == RLIM_INFINITY || memlock.rlim_cur > (256u << 20)) {
+        print_message("skipped: RLIMIT_MEMLOCK is too large to fill here\n");
+        skip();
+    }
+    char ready[] = "/tmp/cordon-memlock-XXXXXX";
+    name_a_rendezvous(ready);
+    cordon_task *t = cordon_function_task(lock_every_shared_page, ready);
+    assert_int_equal(cordon_run_async(t), 0);
+    wait_until_ready(ready);
+    int id = shmget(IPC_PRIVATE, 4096, IPC_CREAT | 0600);
+    assert_true(id >= 0);
+    int locked = shmctl(id, SHM_LOCK, NULL);
+    int why = errno;
+    shmctl(id, IPC_RMID, NULL);
+    unlink(ready);
+    assert_int_equal(cordon_join(t), 0);
+    if (locked != 0)
+        print_message("the caller's SHM_LOCK: %s\n", strerror(why));
+    assert_int_equal(locked, 0);
+    assert_int_equal(cordon_task_result(t)->exit_code, 0);
+    cordon_task_free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -667,6 +723,7 @@ int main(void)
         cmocka_unit_test(test_isolation_a_task_leaves_the_caller_inotify_instances),
         cmocka_unit_test(test_isolation_a_nested_task_leaves_its_caller_inotify_instances),
         cmocka_unit_test(test_isolation_a_task_leaves_the_caller_queued_signals),
+        cmocka_unit_test(test_isolation_a_task_leaves_the_caller_locked_memory),
         cmocka_unit_test(test_isolation_a_task_leaves_the_caller_user_namespaces),
         cmocka_unit_test(test_isolation_no_namespace_left_at_the_first_task_costs_no_later_task_its_namespaces),
     };
