@@ -634,9 +634,9 @@ static int prepare(cordon_task *t, cordon__launch *l, cordon__attempt_state *s)
                 (l->cgroup.v2_dir < 0 ? CORDON__VARIANT_NO_TREE_HOLD : 0);
     if (t->limits[CORDON_LIMIT_FILE_SIZE])
         kind |= CORDON__VARIANT_FILE_SIZE_LIMIT;
-    /* The user keyring is a user namespace's, per user id. */
-    if (!(l->namespaces & CORDON__NAMESPACE_USER))
-        kind |= CORDON__VARIANT_SHARED_USER_KEYRING;
+    /* The user keyring is a user namespace's, per user id, and the key
+     * quota every namespace's (sandbox/policy.h). */
+    kind |= CORDON__VARIANT_SHARED_KEYS;
     /* A cgroup.procs the task's user owns takes a child of clone3's. */
     if (l->runs_as_root || l->cgroup.v2_dir >= 0)
         kind |= CORDON__VARIANT_CGROUP_MOVES;

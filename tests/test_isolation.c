@@ -709,6 +709,67 @@ static void test_isolation_a_task_leaves_the_caller_locked_memory(void **state)
     cordon_task_free(t);
 }
 
+/* Adds keys to its own session keyring until refused, says so with
+ * `ready`, and holds them until that file is gone. */
+static int take_every_key(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    const char *ready = arg;
+    int made = 0;
+    char name[32];
+    for (; made < 100000; made++) {
+        snprintf(name, sizeof name, "cordon-test-quota-%d", made);
+        if (add_user_key(name, "x", KEY_SPEC_SESSION_KEYRING) < 0)
+            break;
+    }
+    if (!say_ready_and_hold(ready))
+        return 1;
+    return 0;
+}
+
+/* Keys are counted per user id against the kernel's quota (200 keys and
+ * 20,000 bytes for any user but root), whatever the user namespace: a
+ * task under a policy that allows keyring calls took them all, and for as
+ * long as it ran its caller's user could add no key (EDQUOT) and the
+ * caller's next task, whose first process must join a session keyring of
+ * its own, failed to start.  Keyring calls are refused to every task. */
+static void test_isolation_a_task_leaves_the_caller_its_key_quota(void **state)
+{
+    (void)state;
+    if (geteuid() == 0) {
+        print_message("skipped: root's key quota is too large to fill here\n");
+        skip();
+    }
+    cordon_error err;
+    cordon_policy *allows = cordon_policy_parse("default allow\n", "keyrings", &err);
+    assert_non_null(allows);
+    char ready[] = "/tmp/cordon-keys-XXXXXX";
+    name_a_rendezvous(ready);
+    cordon_task *t = cordon_function_task(take_every_key, ready);
+    assert_int_equal(cordon_set_policy(t, allows), 0);
+    assert_int_equal(cordon_run_async(t), 0);
+    wait_until_ready(ready);
+    cordon_task *next = cordon_shell_task("true");
+    int rc = cordon_run(next);
+    const cordon_result *r = cordon_task_result(next);
+    if (rc != 0)
+        print_message("the next task: %s\n", r->exception ? r->exc_out.data : strerror(-rc));
+    long mine = add_user_key("cordon-test-quota-caller", "x", KEY_SPEC_PROCESS_KEYRING);
+    int why = errno;
+    unlink(ready);
+    assert_int_equal(cordon_join(t), 0);
+    if (mine < 0)
+        print_message("the caller's add_key: %s\n", strerror(why));
+    else
+        syscall(SYS_keyctl, KEYCTL_UNLINK, mine, KEY_SPEC_PROCESS_KEYRING);
+    assert_int_equal(rc, 0);
+    assert_true(mine >= 0);
+    assert_int_equal(cordon_task_result(t)->exit_code, 0);
+    cordon_task_free(next);
+    cordon_task_free(t);
+    cordon_policy_free(allows);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -718,6 +779,7 @@ int main(void)
         cmocka_unit_test(test_isolation_function_cannot_signal_its_parent),
         cmocka_unit_test(test_isolation_task_cannot_reach_the_callers_session_keyring),
         cmocka_unit_test(test_isolation_task_cannot_reach_the_callers_user_keyring),
+        cmocka_unit_test(test_isolation_a_task_leaves_the_caller_its_key_quota),
         cmocka_unit_test(test_isolation_a_shortage_at_the_first_task_costs_no_later_task_its_namespaces),
         cmocka_unit_test(test_isolation_a_shortage_at_the_first_task_costs_no_later_task_its_landlock_domain),
         cmocka_unit_test(test_isolation_a_task_leaves_the_caller_inotify_instances),
