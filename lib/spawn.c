@@ -378,13 +378,16 @@ static void set_limit(cordon__launch *l, int resource, rlim_t soft, rlim_t hard)
     l->limit_set[resource] = true;
 }
 
-/* Queued signals and POSIX message queue bytes are counted per user, the
- * caller's and every other process of that user together, each against
- * an rlimit of one process's (a signal's receiver's, a queue's maker's),
- * and a task signals and makes queues only within its own tree: a task at
- * the caller's limit queued until none was left to the caller (sigqueue
- * EAGAIN) for as long as it ran.  It gets a quarter of the caller's (one
- * at least: none at all would refuse it every queued signal). */
+/* Queued signals, POSIX message queue bytes and memory locked for shared
+ * use (SHM_LOCK, hugetlb files, io_uring's buffers) are counted per user,
+ * the caller's and every other process of that user together, each
+ * against an rlimit of one process's (a signal's receiver's, a queue's
+ * maker's, the locker's), and a task signals, makes queues and locks only
+ * within its own tree: a task at the caller's limit queued (or locked)
+ * until none was left to the caller (sigqueue EAGAIN, SHM_LOCK ENOMEM)
+ * for as long as it ran.  It gets a quarter of the caller's (one at
+ * least: none at all would refuse it every queued signal); a process's
+ * own mlock is held to that quarter too. */
 static void share_per_user_limit(cordon__launch *l, int resource)
 {
     struct rlimit own;
@@ -424,6 +427,7 @@ static void plan_resource_limits(const cordon_task *t, cordon__launch *l)
         set_limit(l, RLIMIT_NOFILE, lim[CORDON_LIMIT_OPEN_FILES], lim[CORDON_LIMIT_OPEN_FILES]);
     share_per_user_limit(l, RLIMIT_SIGPENDING);
     share_per_user_limit(l, RLIMIT_MSGQUEUE);
+    share_per_user_limit(l, RLIMIT_MEMLOCK);
     /* Per user, so the task's init counts too. */
     rlim_t processes = lim[CORDON_LIMIT_PROCESSES] + (l->namespaces ? 1 : 0);
     if (lim[CORDON_LIMIT_PROCESSES] && l->cgroup.pids_dir < 0)
@@ -630,9 +634,9 @@ static int prepare(cordon_task *t, cordon__launch *l, cordon__attempt_state *s)
                 (l->cgroup.v2_dir < 0 ? CORDON__VARIANT_NO_TREE_HOLD : 0);
     if (t->limits[CORDON_LIMIT_FILE_SIZE])
         kind |= CORDON__VARIANT_FILE_SIZE_LIMIT;
-    /* The user keyring is a user namespace's, per user id. */
-    if (!(l->namespaces & CORDON__NAMESPACE_USER))
-        kind |= CORDON__VARIANT_SHARED_USER_KEYRING;
+    /* The user keyring is a user namespace's, per user id, and the key
+     * quota every namespace's (sandbox/policy.h). */
+    kind |= CORDON__VARIANT_SHARED_KEYS;
     /* A cgroup.procs the task's user owns takes a child of clone3's. */
     if (l->runs_as_root || l->cgroup.v2_dir >= 0)
         kind |= CORDON__VARIANT_CGROUP_MOVES;

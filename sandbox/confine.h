@@ -105,9 +105,9 @@ int cordon__leave_callers_keyrings(void);
 #define CORDON__NAMESPACE_UTS  32u  /* only when a task asks: a hostname of its own */
 #define CORDON__NAMESPACE_CGROUP 64u /* only when a task asks: its cgroup is its root */
 /* The namespaces the machine gives (probed once per process, and again
- * when its ids or dumpability change) in *available; -errno (EAGAIN,
- * ENOMEM, EMFILE, ENFILE) where the probe was short of processes, memory
- * or fds and could not tell: not kept. */
+ * when its ids or dumpability change) in *available; -EAGAIN where the
+ * probe was short of processes, memory or fds, -ENOSPC of namespaces (its
+ * user's all made), and could not tell: not kept. */
 int cordon__namespaces_available(unsigned *available);
 /* The same without the probe, where it may be skipped: the namespaces a
  * process like this one gets on nearly every machine, presumed (*presumed
@@ -125,11 +125,11 @@ const char *cordon__namespaces_missing_why(void);
 /* Child side: unshares `what` (the pid namespace takes effect for the
  * children) and maps the caller's own uid and gid in a user namespace. */
 int cordon__enter_namespaces(unsigned what);
-/* The per-user inotify and fanotify limits a task's user namespace gets
- * (sandbox/per_user_limits.c): planned by the parent, a quarter of what
- * its own user namespace allows (-1 where that cannot be read), and
- * written by the child that made the namespace, as its root. */
-#define CORDON__PER_USER_LIMITS 4
+/* The per-user inotify, fanotify and namespace limits a task's user
+ * namespace gets (sandbox/per_user_limits.c): planned by the parent, a
+ * quarter of what its own user namespace allows (-1 where that cannot be
+ * read), and written by the child that made the namespace, as its root. */
+#define CORDON__PER_USER_LIMITS 12
 void cordon__per_user_limits_plan(long share[CORDON__PER_USER_LIMITS]);
 void cordon__share_per_user_limits(int proc_fd, const long share[CORDON__PER_USER_LIMITS]);
 /* In a new user namespace: the caller's uid and gid mapped to themselves,

@@ -211,12 +211,20 @@ int cordon__make_sys_read_only(void)
 }
 
 /* What a probe's child says: the machine refuses (1 to 4), or it was
- * short of something for the moment (SHORT), which says nothing of the
- * machine. */
+ * short of something for the moment (SHORT, NO_SPACE), which says
+ * nothing of the machine.  ENOSPC is the user's namespaces all made
+ * (other tasks of the user holding them: the count is per user, and a
+ * task's nested ones count against its caller's): taken for a refusal,
+ * every later task of the process ran without a pid, mount or IPC
+ * namespace.  A pid namespace nested deeper than the kernel allows is
+ * ENOSPC too: there every task fails, none runs without. */
 #define PROBE_SHORT 10
+#define PROBE_NO_SPACE 11
 
 static _Noreturn void probe_exit(int code, int error)
 {
+    if (error == ENOSPC)
+        _exit(PROBE_NO_SPACE);
     _exit(error == EAGAIN || error == ENOMEM || error == EMFILE || error == ENFILE
               ? PROBE_SHORT
               : code);
@@ -255,7 +263,7 @@ static _Noreturn void probe_child(unsigned what)
 }
 
 /* 1: the namespaces work; 0: the machine refuses them; -errno: the probe
- * was short of processes, memory or fds, and knows nothing. */
+ * was short of processes, memory, fds or namespaces, and knows nothing. */
 static int works(unsigned what)
 {
     sigset_t all, previous;
@@ -281,6 +289,8 @@ static int works(unsigned what)
         return -ECHILD; /* knows nothing: the next task probes again */
     if (WIFEXITED(status) && WEXITSTATUS(status) == PROBE_SHORT)
         return -EAGAIN;
+    if (WIFEXITED(status) && WEXITSTATUS(status) == PROBE_NO_SPACE)
+        return -ENOSPC;
     return WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
 

@@ -1,16 +1,19 @@
 /*
  * Kernel objects counted per user and held by no rlimit or cgroup:
- * inotify instances and watches, fanotify groups and marks.  A task of
- * the caller's user that made all it could (128 inotify instances here)
- * left none to the caller and every other process of that user for as
- * long as it lived.  A user namespace has limits of its own, and what is
- * made in it counts against its parent's too: the task's namespace (made
- * with no limit of its own) gets a quarter of what the caller's allows —
- * the machine's per-user limit, or, for a caller in a user namespace of
- * its own (cordon run by a task of cordon's), that namespace's own where
- * it is lower.  A task without a user namespace (a root caller's,
- * CORDON_NO_NAMESPACES, a machine without them) is not held so (README,
- * "What it does not defend against").
+ * inotify instances and watches, fanotify groups and marks, and the
+ * namespaces of each kind.  A task of the caller's user that made all it
+ * could (128 inotify instances here; every user namespace its caller's
+ * user had left, nested ones, which are any task's to make) left none to
+ * the caller and every other process of that user for as long as it
+ * lived: the caller's next task failed to enter its namespaces (ENOSPC).
+ * A user namespace has limits of its own, and what is made in it counts
+ * against its parent's too: the task's namespace (made with no limit of
+ * its own) gets a quarter of what the caller's allows — the machine's
+ * per-user limit, or, for a caller in a user namespace of its own (cordon
+ * run by a task of cordon's), that namespace's own where it is lower.  A
+ * task without a user namespace (a root caller's, CORDON_NO_NAMESPACES, a
+ * machine without them) is not held so (README, "What it does not defend
+ * against").
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -25,6 +28,16 @@ static const struct {
     { "/proc/sys/fs/inotify/max_user_watches", "sys/user/max_inotify_watches" },
     { "/proc/sys/fs/fanotify/max_user_groups", "sys/user/max_fanotify_groups" },
     { "/proc/sys/fs/fanotify/max_user_marks", "sys/user/max_fanotify_marks" },
+    /* The machine's namespace limits are its user namespace's own: what
+     * the caller's says is all there is to read. */
+    { NULL, "sys/user/max_user_namespaces" },
+    { NULL, "sys/user/max_mnt_namespaces" },
+    { NULL, "sys/user/max_pid_namespaces" },
+    { NULL, "sys/user/max_ipc_namespaces" },
+    { NULL, "sys/user/max_net_namespaces" },
+    { NULL, "sys/user/max_uts_namespaces" },
+    { NULL, "sys/user/max_cgroup_namespaces" },
+    { NULL, "sys/user/max_time_namespaces" },
 };
 
 /* A decimal number from a file (at `dir_fd`, or absolute), -1 where there
@@ -57,7 +70,7 @@ static void plan(long share[CORDON__PER_USER_LIMITS])
 {
     int proc = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
     for (size_t i = 0; i < CORDON__PER_USER_LIMITS; i++) {
-        long machine = read_number(AT_FDCWD, limits[i].machine);
+        long machine = limits[i].machine ? read_number(AT_FDCWD, limits[i].machine) : -1;
         long own = proc >= 0 ? read_number(proc, limits[i].namespace) : -1;
         long allowed = own >= 0 && (machine < 0 || own < machine) ? own : machine;
         share[i] = allowed < 0 ? -1 : allowed / 4 > 0 ? allowed / 4 : 1;

@@ -68,14 +68,19 @@ const cordon_policy *cordon__policy_fence_alone(void);
  * SIGSYS fail with EPERM, and cordon__policy_sigsys_is_evidence says
  * whether they all do. */
 #define CORDON__VARIANT_NO_LISTENER      32u
-/* SHARED_USER_KEYRING (a task without a user namespace of its own): the
- * user keyring (@u, and @us which links it) is its user's, kept by the
- * kernel per user id and user namespace, and a process names it as its
- * possessor (KEY_SPEC_USER_KEYRING): a task linked it into its own session
- * keyring, read the keys the caller keeps there and planted keys for the
- * caller and its siblings of that user.  add_key, request_key and keyctl
- * fail with EPERM, whatever the policy's own allow rules say. */
-#define CORDON__VARIANT_SHARED_USER_KEYRING 64u
+/* SHARED_KEYS (every task): keys are no namespace's.  The user keyring
+ * (@u, and @us which links it) is its user's, kept by the kernel per user
+ * id and user namespace, and a process names it as its possessor
+ * (KEY_SPEC_USER_KEYRING): a task without a user namespace of its own
+ * linked it into its own session keyring, read the keys the caller keeps
+ * there and planted keys for the caller and its siblings of that user.
+ * And every key counts against its user id's quota (200 keys, 20,000
+ * bytes for any user but root), whatever the user namespace: a task in
+ * one of its own took it all, and its caller's user could add no key
+ * (EDQUOT), nor the caller's next task join a session keyring of its own
+ * to start.  add_key, request_key and keyctl fail with EPERM, whatever
+ * the policy's own allow rules say. */
+#define CORDON__VARIANT_SHARED_KEYS 64u
 /* UNCOUNTED_SHARED_MEMORY (a memory limit held by RLIMIT_AS alone, no
  * memory cgroup): address space counts memory only while it is mapped,
  * and a memfd or a System V segment keeps its pages when unmapped: a task

@@ -1,10 +1,12 @@
 /* Isolation: a confined task cannot signal, trace or read the memory of
  * what it did not start — its parent above all — even as the same user. */
 #include <fcntl.h>
+#include <sched.h>
 #include <linux/keyctl.h>
 #include <sys/inotify.h>
 #include <signal.h>
 #include <sys/resource.h>
+#include <sys/shm.h>
 #include <sys/syscall.h>
 
 #include "support.h"
@@ -478,6 +480,296 @@ static void test_isolation_a_task_leaves_the_caller_queued_signals(void **state)
     cordon_task_free(t);
 }
 
+/* In a copy: a user namespace of its own whose root it is, with the ids
+ * it had.  False where the machine refuses one. */
+static bool own_user_namespace(void)
+{
+    uid_t uid = getuid();
+    gid_t gid = getgid();
+    if (unshare(CLONE_NEWUSER) != 0)
+        return false;
+    char line[64];
+    int fd = open("/proc/self/setgroups", O_WRONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        if (write(fd, "deny", 4) != 4)
+            return false;
+        close(fd);
+    }
+    const char *maps[2] = { "/proc/self/uid_map", "/proc/self/gid_map" };
+    unsigned ids[2] = { uid, gid };
+    for (int i = 0; i < 2; i++) {
+        int len = snprintf(line, sizeof line, "%u %u 1\n", ids[i], ids[i]);
+        fd = open(maps[i], O_WRONLY | O_CLOEXEC);
+        if (fd < 0 || write(fd, line, (size_t)len) != len)
+            return false;
+        close(fd);
+    }
+    return true;
+}
+
+/* How many user namespaces the copy's user may make in its namespace. */
+static bool allow_user_namespaces(long count)
+{
+    FILE *f = fopen("/proc/sys/user/max_user_namespaces", "we");
+    if (!f)
+        return false;
+    bool written = fprintf(f, "%ld\n", count) > 0;
+    return fclose(f) == 0 && written;
+}
+
+/* Makes user namespaces until refused, each process of its a chain of them
+ * as deep as the kernel lets it, says so with `ready`, and holds them
+ * until that file is gone (its processes die with its pid namespace). */
+static int take_every_user_namespace(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    const char *ready = arg;
+    int made = 0;
+    for (int holders = 0; holders < 64; holders++) {
+        int said[2];
+        if (pipe2(said, O_CLOEXEC) != 0)
+            break;
+        pid_t pid = fork();
+        if (pid == 0) {
+            int chain = 0;
+            while (chain < 64 && unshare(CLONE_NEWUSER) == 0)
+                chain++;
+            if (write(said[1], &chain, sizeof chain) != sizeof chain)
+                _exit(1);
+            for (;;)
+                pause();
+        }
+        close(said[1]);
+        int chain = 0;
+        if (pid < 0 || read(said[0], &chain, sizeof chain) != sizeof chain)
+            chain = 0;
+        close(said[0]);
+        made += chain;
+        if (chain == 0)
+            break;
+    }
+    if (!say_ready_and_hold(ready))
+        return 1;
+    return made > 0 ? 0 : 2;
+}
+
+/* In a copy whose user may make 40 user namespaces: a task that takes all
+ * it can, then another task.  "rc_next exit_next exit_taker why_next". */
+static void a_task_takes_every_user_namespace(int out)
+{
+    if (!own_user_namespace() || !allow_user_namespaces(40))
+        _exit(3);
+    char ready[] = "/tmp/cordon-userns-XXXXXX";
+    int made = mkstemp(ready);
+    if (made < 0)
+        _exit(4);
+    close(made);
+    unlink(ready);
+    cordon_task *t = cordon_function_task(take_every_user_namespace, ready);
+    cordon_set_policy(t, NULL);
+    if (cordon_run_async(t) != 0)
+        _exit(5);
+    wait_until_ready(ready);
+    cordon_task *next = cordon_shell_task("true");
+    int rc = cordon_run(next);
+    unlink(ready);
+    cordon_join(t);
+    const cordon_result *r = cordon_task_result(next);
+    dprintf(out, "%d %d %d %s", rc, r->exit_code, cordon_task_result(t)->exit_code,
+            r->exception ? r->exc_out.data : "-");
+    cordon_task_free(next);
+    cordon_task_free(t);
+    _exit(0);
+}
+
+/* User namespaces (and the others) are counted per user, in the caller's
+ * namespace and every one above it, with no rlimit or cgroup: a task with
+ * no filter made them (nested ones, which are its to make) until the
+ * caller's user had none left, and the caller's next task failed to enter
+ * its namespaces (ENOSPC) for as long as it ran.  The task's namespace
+ * gets a quarter of the caller's. */
+static void test_isolation_a_task_leaves_the_caller_user_namespaces(void **state)
+{
+    (void)state;
+    skip_without_a_user_namespace();
+    char text[512];
+    int status = run_in_a_copy(a_task_takes_every_user_namespace, text, sizeof text,
+                               "the tasks taking user namespaces hung");
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 3) {
+        print_message("skipped: no user namespace of the test's own here\n");
+        skip();
+    }
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    int rc, exit_code, taker;
+    if (sscanf(text, "%d %d %d", &rc, &exit_code, &taker) != 3)
+        fail_msg("the copy said: %s", text);
+    if (rc != 0)
+        print_message("the next task: %s\n", text);
+    assert_int_equal(rc, 0);
+    assert_int_equal(exit_code, 0);
+    assert_int_equal(taker, 0);
+}
+
+/* In a copy whose user may make no user namespace: the first task, then,
+ * with 40 allowed, the next.  "rc_first rc_next held_next". */
+static void first_task_short_of_user_namespaces(int out)
+{
+    if (!own_user_namespace() || !allow_user_namespaces(0))
+        _exit(3);
+    cordon_task *t = cordon_shell_task("true");
+    int first = cordon_run(t);
+    cordon_task_free(t);
+    if (!allow_user_namespaces(40))
+        _exit(4);
+    t = cordon_shell_task("true");
+    int next = cordon_run(t);
+    dprintf(out, "%d %d %u", first, next, cordon_task_result(t)->confinement);
+    cordon_task_free(t);
+    _exit(0);
+}
+
+/* A first task started while the caller's user had no namespace left to
+ * make (other tasks of that user holding them all: ENOSPC) was taken for
+ * a machine that refuses namespaces, and "no namespaces" kept: every
+ * later task ran with no pid, mount or IPC namespace.  The task that
+ * finds the shortage fails with it; the next one asks again. */
+static void test_isolation_no_namespace_left_at_the_first_task_costs_no_later_task_its_namespaces(void **state)
+{
+    (void)state;
+    skip_without_a_user_namespace();
+    char text[64];
+    int status = run_in_a_copy(first_task_short_of_user_namespaces, text, sizeof text,
+                               "the tasks short of user namespaces hung");
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 3) {
+        print_message("skipped: no user namespace of the test's own here\n");
+        skip();
+    }
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    int first, next;
+    unsigned held;
+    if (sscanf(text, "%d %d %u", &first, &next, &held) != 3)
+        fail_msg("the copy said: %s", text);
+    assert_int_equal(first, -ENOSPC);
+    assert_int_equal(next, 0);
+    assert_true(held & CORDON_CONFINED_PID_NAMESPACE);
+}
+
+/* Locks System V shared memory (its own IPC namespace's) until refused,
+ * says so with `ready`, and holds it until that file is gone. */
+static int lock_every_shared_page(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    const char *ready = arg;
+    size_t locked = 0;
+    for (int i = 0; i < 4096; i++) {
+        int id = shmget(IPC_PRIVATE, 64 << 10, IPC_CREAT | 0600);
+        if (id < 0)
+            break;
+        if (shmctl(id, SHM_LOCK, NULL) != 0) {
+            shmctl(id, IPC_RMID, NULL);
+            break;
+        }
+        locked += 64 << 10;
+    }
+    if (!say_ready_and_hold(ready))
+        return 1;
+    return locked > 0 ? 0 : 2;
+}
+
+/* Memory locked with SHM_LOCK (and hugetlb files, io_uring's buffers) is
+ * counted per user, against the locking process's RLIMIT_MEMLOCK: a task
+ * at its caller's limit locked until the caller, of the same user, could
+ * lock none (ENOMEM) for as long as it ran.  The task gets a quarter of
+ * the caller's limit. */
+static void test_isolation_a_task_leaves_the_caller_locked_memory(void **state)
+{
+    (void)state;
+    struct rlimit memlock;
+    assert_int_equal(getrlimit(RLIMIT_MEMLOCK, &memlock), 0);
+    if (memlock.rlim_cur == RLIM_INFINITY || memlock.rlim_cur > (256u << 20)) {
+        print_message("skipped: RLIMIT_MEMLOCK is too large to fill here\n");
+        skip();
+    }
+    char ready[] = "/tmp/cordon-memlock-XXXXXX";
+    name_a_rendezvous(ready);
+    cordon_task *t = cordon_function_task(lock_every_shared_page, ready);
+    assert_int_equal(cordon_run_async(t), 0);
+    wait_until_ready(ready);
+    int id = shmget(IPC_PRIVATE, 4096, IPC_CREAT | 0600);
+    assert_true(id >= 0);
+    int locked = shmctl(id, SHM_LOCK, NULL);
+    int why = errno;
+    shmctl(id, IPC_RMID, NULL);
+    unlink(ready);
+    assert_int_equal(cordon_join(t), 0);
+    if (locked != 0)
+        print_message("the caller's SHM_LOCK: %s\n", strerror(why));
+    assert_int_equal(locked, 0);
+    assert_int_equal(cordon_task_result(t)->exit_code, 0);
+    cordon_task_free(t);
+}
+
+/* Adds keys to its own session keyring until refused, says so with
+ * `ready`, and holds them until that file is gone. */
+static int take_every_key(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    const char *ready = arg;
+    int made = 0;
+    char name[32];
+    for (; made < 100000; made++) {
+        snprintf(name, sizeof name, "cordon-test-quota-%d", made);
+        if (add_user_key(name, "x", KEY_SPEC_SESSION_KEYRING) < 0)
+            break;
+    }
+    if (!say_ready_and_hold(ready))
+        return 1;
+    return 0;
+}
+
+/* Keys are counted per user id against the kernel's quota (200 keys and
+ * 20,000 bytes for any user but root), whatever the user namespace: a
+ * task under a policy that allows keyring calls took them all, and for as
+ * long as it ran its caller's user could add no key (EDQUOT) and the
+ * caller's next task, whose first process must join a session keyring of
+ * its own, failed to start.  Keyring calls are refused to every task. */
+static void test_isolation_a_task_leaves_the_caller_its_key_quota(void **state)
+{
+    (void)state;
+    if (geteuid() == 0) {
+        print_message("skipped: root's key quota is too large to fill here\n");
+        skip();
+    }
+    cordon_error err;
+    cordon_policy *allows = cordon_policy_parse("default allow\n", "keyrings", &err);
+    assert_non_null(allows);
+    char ready[] = "/tmp/cordon-keys-XXXXXX";
+    name_a_rendezvous(ready);
+    cordon_task *t = cordon_function_task(take_every_key, ready);
+    assert_int_equal(cordon_set_policy(t, allows), 0);
+    assert_int_equal(cordon_run_async(t), 0);
+    wait_until_ready(ready);
+    cordon_task *next = cordon_shell_task("true");
+    int rc = cordon_run(next);
+    const cordon_result *r = cordon_task_result(next);
+    if (rc != 0)
+        print_message("the next task: %s\n", r->exception ? r->exc_out.data : strerror(-rc));
+    long mine = add_user_key("cordon-test-quota-caller", "x", KEY_SPEC_PROCESS_KEYRING);
+    int why = errno;
+    unlink(ready);
+    assert_int_equal(cordon_join(t), 0);
+    if (mine < 0)
+        print_message("the caller's add_key: %s\n", strerror(why));
+    else
+        syscall(SYS_keyctl, KEYCTL_UNLINK, mine, KEY_SPEC_PROCESS_KEYRING);
+    assert_int_equal(rc, 0);
+    assert_true(mine >= 0);
+    assert_int_equal(cordon_task_result(t)->exit_code, 0);
+    cordon_task_free(next);
+    cordon_task_free(t);
+    cordon_policy_free(allows);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -487,11 +779,15 @@ int main(void)
         cmocka_unit_test(test_isolation_function_cannot_signal_its_parent),
         cmocka_unit_test(test_isolation_task_cannot_reach_the_callers_session_keyring),
         cmocka_unit_test(test_isolation_task_cannot_reach_the_callers_user_keyring),
+        cmocka_unit_test(test_isolation_a_task_leaves_the_caller_its_key_quota),
         cmocka_unit_test(test_isolation_a_shortage_at_the_first_task_costs_no_later_task_its_namespaces),
         cmocka_unit_test(test_isolation_a_shortage_at_the_first_task_costs_no_later_task_its_landlock_domain),
         cmocka_unit_test(test_isolation_a_task_leaves_the_caller_inotify_instances),
         cmocka_unit_test(test_isolation_a_nested_task_leaves_its_caller_inotify_instances),
         cmocka_unit_test(test_isolation_a_task_leaves_the_caller_queued_signals),
+        cmocka_unit_test(test_isolation_a_task_leaves_the_caller_locked_memory),
+        cmocka_unit_test(test_isolation_a_task_leaves_the_caller_user_namespaces),
+        cmocka_unit_test(test_isolation_no_namespace_left_at_the_first_task_costs_no_later_task_its_namespaces),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
