@@ -1,6 +1,7 @@
 /* Resource limits and the exceptions they end a task with. */
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
@@ -498,9 +499,10 @@ static void test_limit_file_size_is_never_a_signal_the_task_sent(void **state)
 /* Grows the file at `arg` every way fallocate(2) can without the size
  * check RLIMIT_FSIZE makes: 64 MiB inserted in front of its first
  * 64 KiB (INSERT_RANGE), and 64 MiB of blocks reserved past its end
- * (KEEP_SIZE); then, what stays allowed: blocks within the limit, and a
- * hole punched.  Returns a bit per way that went through, 8 and 16 for
- * the allowed ones that failed. */
+ * (KEEP_SIZE, and the FS_IOC_RESVSP64 ioctl that asks for it); then,
+ * what stays allowed: blocks within the limit, and a hole punched.
+ * Returns a bit per way that went through, 8 and 16 for the allowed ones
+ * that failed. */
 static int grows_a_file_past_its_limit(cordon_ctx *ctx, void *arg)
 {
     (void)ctx;
@@ -513,6 +515,14 @@ static int grows_a_file_past_its_limit(cordon_ctx *ctx, void *arg)
     through |= fallocate(fd, FALLOC_FL_KEEP_SIZE, 0, 64 << 20) == 0 ? 2 : 0;
     through |= fallocate(fd, FALLOC_FL_KEEP_SIZE | FALLOC_FL_ZERO_RANGE, 1 << 20, 64 << 20) == 0
                    ? 4 : 0;
+    struct {
+        int16_t type, whence;
+        int64_t start, len;
+        int32_t sysid;
+        uint32_t pid;
+        int32_t pad[4];
+    } reservation = { .start = 0, .len = 64 << 20 };
+    through |= ioctl(fd, _IOW('X', 42, reservation), &reservation) == 0 ? 64 : 0;
     through |= fallocate(fd, 0, 0, 512 << 10) != 0 ? 8 : 0;
     through |= fallocate(fd, FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE, 0, 4096) != 0 ? 16 : 0;
     return through;
@@ -523,13 +533,14 @@ static int grows_a_file_past_its_limit(cordon_ctx *ctx, void *arg)
  * shifts the data up and lengthens the file, nor by KEEP_SIZE, which
  * reserves blocks past the end: under a 1 MiB limit a task made a file of
  * 64 MiB and 64 KiB, and reserved 64 MiB of disk for one whose size
- * stayed 0.  Under a file size limit the filter refuses both (as a file
- * system without them does), whatever the policy's own allow says. */
+ * stayed 0 (as the FS_IOC_RESVSP64 ioctl did).  Under a file size limit
+ * the filter refuses them (as a file system without them does), whatever
+ * the policy's own allows say. */
 static void test_limit_file_size_holds_against_fallocate(void **state)
 {
     (void)state;
     SKIP_UNDER_VALGRIND("valgrind has no seccomp(2)");
-    static const char *const policies[] = { NULL, "default allow\nallow fallocate\n" };
+    static const char *const policies[] = { NULL, "default allow\nallow fallocate ioctl\n" };
     for (size_t i = 0; i < sizeof policies / sizeof *policies; i++) {
         char path[] = "/var/tmp/cordon-fallocate-XXXXXX"; /* a disk's, not a tmpfs */
         int fd = mkstemp(path);
