@@ -60,7 +60,9 @@ const cordon_policy *cordon__policy_fence_alone(void);
  * its limit; so do setrlimit and prlimit64 setting RLIMIT_FSIZE, so that
  * the limit it meets is cordon's (reading it is allowed).  Where the
  * policy's own rules still let one through,
- * cordon__policy_refuses_own_sigxfsz says so. */
+ * cordon__policy_refuses_own_sigxfsz says so.  And fallocate's
+ * INSERT_RANGE and KEEP_SIZE (but with PUNCH_HOLE), which lengthen a file
+ * or reserve its blocks past the limit unchecked, fail with EOPNOTSUPP. */
 #define CORDON__VARIANT_FILE_SIZE_LIMIT  16u
 /* NO_LISTENER (added by cordon__policy_variant itself to every kind of a
  * policy whose filter has no listener (it refuses sendmsg, or the kernel

@@ -144,6 +144,13 @@ int cordon__variant_refuse_tuning_others(cordon_policy *v);
 size_t cordon__variant_tuning_rules(const cordon_policy *p);
 bool cordon__variant_refuses_tuning_others(const cordon_policy *v);
 
+/* policy_variant_file_size.c: the FILE_SIZE_LIMIT variant's refusal of
+ * the fallocate modes RLIMIT_FSIZE does not check, how many rules it adds
+ * at most to `p`'s, and whether the compiled filter refuses them all. */
+int cordon__variant_refuse_unchecked_growth(cordon_policy *v);
+size_t cordon__variant_file_size_rules(const cordon_policy *p);
+bool cordon__variant_refuses_unchecked_growth(const cordon_policy *v);
+
 /* policy_variant_signals.c: the FILE_SIZE_LIMIT and NO_LISTENER
  * variants' rules for a signal (at most this many added per signal), and
  * whether the compiled filter refuses them all. */

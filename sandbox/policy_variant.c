@@ -302,6 +302,8 @@ static bool refuses_what_it_must(const cordon_policy *v, unsigned kind)
             return false;
     if ((kind & CORDON__VARIANT_NO_PID_NAMESPACE) && !cordon__variant_refuses_tuning_others(v))
         return false;
+    if ((kind & CORDON__VARIANT_FILE_SIZE_LIMIT) && !cordon__variant_refuses_unchecked_growth(v))
+        return false;
     return !(kind & CORDON__VARIANT_NO_NETWORK) ||
            cordon__variant_refuses_sockets_outside_the_namespace(v);
 }
@@ -328,6 +330,8 @@ static int add_variant_rules(const cordon_policy *p, cordon_policy *v, unsigned 
         rc = refuse_outright(v, SYS_fanotify_mark, EACCES);
     if (rc == 0 && (kind & CORDON__VARIANT_FILE_SIZE_LIMIT))
         rc = cordon__variant_refuse_own_signal(v, SIGXFSZ);
+    if (rc == 0 && (kind & CORDON__VARIANT_FILE_SIZE_LIMIT))
+        rc = cordon__variant_refuse_unchecked_growth(v);
     if (rc == 0 && (kind & CORDON__VARIANT_NO_LISTENER))
         rc = cordon__variant_refuse_own_signal(v, SIGSYS);
     /* The keyring calls name keyrings by numbers any process of the user
@@ -388,7 +392,8 @@ static cordon_policy *build_variant(const cordon_policy *p, unsigned kind, cordo
                         p->rules[i].syscall == SYS_socketpair ||
                         p->rules[i].syscall == SYS_prlimit64;
     v->rule_size = p->rule_count + 3 * socket_rules + 12 + CORDON__NETWORK_RULES +
-                   2 * CORDON__OWN_SIGNAL_RULES + cordon__variant_tuning_rules(p);
+                   2 * CORDON__OWN_SIGNAL_RULES + cordon__variant_tuning_rules(p) +
+                   cordon__variant_file_size_rules(p);
     v->rules = malloc(v->rule_size * sizeof *v->rules);
     if (!v->name || !v->rules) {
         cordon_policy_free(v);

@@ -1,6 +1,7 @@
 /* Resource limits and the exceptions they end a task with. */
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
@@ -495,6 +496,77 @@ static void test_limit_file_size_is_never_a_signal_the_task_sent(void **state)
     cordon_task_free(t);
 }
 
+/* Grows the file at `arg` every way fallocate(2) can without the size
+ * check RLIMIT_FSIZE makes: 64 MiB inserted in front of its first
+ * 64 KiB (INSERT_RANGE), and 64 MiB of blocks reserved past its end
+ * (KEEP_SIZE, and the FS_IOC_RESVSP64 ioctl that asks for it); then,
+ * what stays allowed: blocks within the limit, and a hole punched.
+ * Returns a bit per way that went through, 8 and 16 for the allowed ones
+ * that failed. */
+static int grows_a_file_past_its_limit(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    int fd = open(arg, O_RDWR | O_CLOEXEC);
+    static char block[65536];
+    if (fd < 0 || write(fd, block, sizeof block) != (ssize_t)sizeof block)
+        return 32;
+    int through = 0;
+    through |= fallocate(fd, FALLOC_FL_INSERT_RANGE, 0, 64 << 20) == 0 ? 1 : 0;
+    through |= fallocate(fd, FALLOC_FL_KEEP_SIZE, 0, 64 << 20) == 0 ? 2 : 0;
+    through |= fallocate(fd, FALLOC_FL_KEEP_SIZE | FALLOC_FL_ZERO_RANGE, 1 << 20, 64 << 20) == 0
+                   ? 4 : 0;
+    struct {
+        int16_t type, whence;
+        int64_t start, len;
+        int32_t sysid;
+        uint32_t pid;
+        int32_t pad[4];
+    } reservation = { .start = 0, .len = 64 << 20 };
+    through |= ioctl(fd, _IOW('X', 42, reservation), &reservation) == 0 ? 64 : 0;
+    through |= fallocate(fd, 0, 0, 512 << 10) != 0 ? 8 : 0;
+    through |= fallocate(fd, FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE, 0, 4096) != 0 ? 16 : 0;
+    return through;
+}
+
+/* RLIMIT_FSIZE is checked where a write, a truncate or fallocate's
+ * plain mode makes a file longer, not by fallocate's INSERT_RANGE, which
+ * shifts the data up and lengthens the file, nor by KEEP_SIZE, which
+ * reserves blocks past the end: under a 1 MiB limit a task made a file of
+ * 64 MiB and 64 KiB, and reserved 64 MiB of disk for one whose size
+ * stayed 0 (as the FS_IOC_RESVSP64 ioctl did).  Under a file size limit
+ * the filter refuses them (as a file system without them does), whatever
+ * the policy's own allows say. */
+static void test_limit_file_size_holds_against_fallocate(void **state)
+{
+    (void)state;
+    SKIP_UNDER_VALGRIND("valgrind has no seccomp(2)");
+    static const char *const policies[] = { NULL, "default allow\nallow fallocate ioctl\n" };
+    for (size_t i = 0; i < sizeof policies / sizeof *policies; i++) {
+        char path[] = "/var/tmp/cordon-fallocate-XXXXXX"; /* a disk's, not a tmpfs */
+        int fd = mkstemp(path);
+        assert_true(fd >= 0);
+        close(fd);
+        cordon_task *t = cordon_function_task(grows_a_file_past_its_limit, path);
+        cordon_policy *p = NULL;
+        if (policies[i]) {
+            cordon_error err;
+            if (!(p = cordon_policy_parse(policies[i], "fallocate.policy", &err)))
+                fail_msg("%s", err.message);
+            cordon_set_policy(t, p);
+        }
+        cordon_set_limit(t, CORDON_LIMIT_FILE_SIZE, 1 << 20);
+        const cordon_result *r = run_task(t, 0);
+        struct stat st;
+        assert_int_equal(stat(path, &st), 0);
+        unlink(path);
+        if (r->exit_code != 0 || st.st_size > 1 << 20 || st.st_blocks * 512 > 2 << 20)
+            fail_msg("policy %zu: fallocate's ways %#x; the file %lld bytes, %lld on disk", i,
+                     r->exit_code, (long long)st.st_size, (long long)st.st_blocks * 512);
+        cordon_task_free(t);
+        cordon_policy_free(p);
+    }
+}
+
 static void test_limit_open_files(void **state)
 {
     (void)state;
@@ -789,6 +861,7 @@ int main(void)
         cmocka_unit_test(test_limit_cpu_not_from_a_signal),
         cmocka_unit_test(test_limit_cpu_reached_at_the_end_only_if_then_failed),
         cmocka_unit_test(test_limit_file_size_ends_with_file_size_limit),
+        cmocka_unit_test(test_limit_file_size_holds_against_fallocate),
         cmocka_unit_test(test_limit_open_files),
         cmocka_unit_test(test_limit_open_files_too_low_for_the_set_up_is_explained),
         cmocka_unit_test(test_limit_fork_bomb_is_stopped_by_process_limit),

@@ -228,7 +228,11 @@ class _Task:
         if not self._execute(task):
             return self._never_started()
         self._take(task.result())
-        outcome = self._outcome(return_limit)
+        return self._recorded(self._outcome(return_limit))
+
+    def _recorded(self, outcome):
+        """The outcome of an attempt that ran, kept in the history: what it
+        raised (None when it returned), its exit code, signal and usage."""
         self.history.append(Attempt(None if outcome[0] else outcome[1], self.exit_code,
                                     self.signal, self.usage))
         return outcome
@@ -592,7 +596,7 @@ class ShellCommand(_Task):
         elif not self._execute(task):
             return self._never_started()
         self._take(task.result())
-        return self._outcome()
+        return self._recorded(self._outcome())
 
     def _outcome(self):
         if self.exception:

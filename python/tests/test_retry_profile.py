@@ -4,7 +4,7 @@ import re
 import pytest
 
 import cordon
-from cordon.tasks import FunctionTask
+from cordon.tasks import FunctionTask, ShellCommand
 
 import helpers
 
@@ -54,6 +54,29 @@ def test_retry_keeps_every_attempt_s_ending_and_usage(tmp_path):
     assert t.run_and_retry(max_retry=3, exception=helpers.ServerError) == 2
     assert [type(a.exception) for a in t.history] == [helpers.FlakyServerError, type(None)]
     t.run()  # a new run starts a new history
+    assert len(t.history) == 1 and t.history[0].exception is None
+
+
+def test_retry_of_a_command_keeps_every_attempt_s_ending_and_usage():
+    """A command's attempts are in its history as a function's are (its
+    history was empty, so that the sum over it of a command retried three
+    times was 0 s of CPU)."""
+    t = ShellCommand("i=0; while [ $i -lt 2000 ]; do i=$((i+1)); done; kill -TERM $$")
+    with pytest.raises(cordon.Crashed):
+        t.run_and_retry(max_retry=2, exception=cordon.Crashed)
+    assert len(t.history) == t.attempts == 3
+    assert all(isinstance(a.exception, cordon.Crashed) and a.signal == 15 and
+               a.exit_code == 143 for a in t.history)
+    assert t.history[-1].usage == t.usage
+    assert sum(a.usage.cpu for a in t.history) > t.usage.cpu
+    t = ShellCommand("exit 3", check=True)
+    with pytest.raises(cordon.CommandFailed):
+        t.run()
+    assert len(t.history) == 1
+    assert isinstance(t.history[0].exception, cordon.CommandFailed)
+    assert t.history[0].exit_code == 3
+    t = ShellCommand("exit 0")
+    t.run()
     assert len(t.history) == 1 and t.history[0].exception is None
 
 
