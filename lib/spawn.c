@@ -898,7 +898,7 @@ static int presumption_shown(cordon__launch *l, cordon__attempt_state *s)
             return 0;
         syscall(SYS_futex, made, FUTEX_WAIT, 0, &a_while, NULL, 0);
     }
-    cordon__namespaces_seen(l->namespaces);
+    cordon__namespaces_seen();
     return 0;
 }
 

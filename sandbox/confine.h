@@ -117,7 +117,7 @@ int cordon__namespaces_available(unsigned *available);
  * (a copy of the caller, namespaces made, a /proc mounted, all torn down):
  * for a program that runs one task, the CLI, about a sixth of its CPU. */
 int cordon__namespaces_presumed(unsigned *available, bool *presumed);
-void cordon__namespaces_seen(unsigned available);
+void cordon__namespaces_seen(void);
 void cordon__namespaces_not_as_presumed(void);
 /* Why the last probe found fewer namespaces than a task may ask for: a
  * static text. */

@@ -379,6 +379,7 @@ static unsigned presumable(const prober *p)
 }
 
 static prober presumed_for, refused_for;
+static unsigned presumed_set;
 
 int cordon__namespaces_presumed(unsigned *available_out, bool *presumed)
 {
@@ -389,6 +390,7 @@ int cordon__namespaces_presumed(unsigned *available_out, bool *presumed)
     unsigned set = known || memcmp(&refused_for, &now, sizeof now) == 0 ? 0 : presumable(&now);
     if (set) {
         presumed_for = now;
+        presumed_set = set;
         *presumed = true;
         *available_out = set;
     }
@@ -396,14 +398,16 @@ int cordon__namespaces_presumed(unsigned *available_out, bool *presumed)
     return set ? 0 : cordon__namespaces_available(available_out);
 }
 
-void cordon__namespaces_seen(unsigned set)
+void cordon__namespaces_seen(void)
 {
     prober now = { getpid(), geteuid(), getegid(), prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) };
     pthread_mutex_lock(&probe_lock);
     /* Seen for the ids it was presumed for: ids changed meanwhile (a
      * setresuid on another thread) are presumed or probed afresh. */
     if (memcmp(&presumed_for, &now, sizeof now) == 0 && memcmp(&probed, &now, sizeof now) != 0) {
-        available = set;
+        /* What was presumed, not what the task added (a network, a
+         * hostname of its own): every later task would have had them. */
+        available = presumed_set;
         probed = now;
     }
     pthread_mutex_unlock(&probe_lock);

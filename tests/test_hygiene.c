@@ -275,6 +275,38 @@ static void test_hygiene_a_first_task_refused_its_namespaces_runs_with_what_ther
     tasks_run_when_refused(SCMP_SYS(mount), namespaces, CORDON_CONFINED_PID_NAMESPACE);
 }
 
+/* What a process's first task added to the namespaces presumed for it
+ * (a network of its own) is that task's: a start that showed them work
+ * once kept its own set as the process's, and every later task had no
+ * network. */
+static void test_hygiene_a_first_task_s_own_namespaces_stay_its_own(void **state)
+{
+    (void)state;
+    if (runs_in_a_pid_namespace() != 1)
+        skip();
+    pid_t copy = fork();
+    assert_true(copy >= 0);
+    if (copy == 0) {
+        cordon_task *t = shell("exit 5");
+        if (cordon_set_network(t, CORDON_NETWORK_NONE) != 0 || cordon_run(t) != 0 ||
+            !(cordon_task_result(t)->confinement & CORDON_CONFINED_NETWORK_NAMESPACE))
+            _exit(10);
+        cordon_task_free(t);
+        for (int i = 0; i < 2; i++) {
+            t = shell("exit 5");
+            if (cordon_run(t) != 0 ||
+                (cordon_task_result(t)->confinement & CORDON_CONFINED_NETWORK_NAMESPACE))
+                _exit(11);
+            cordon_task_free(t);
+        }
+        _exit(0);
+    }
+    int status = 0;
+    assert_int_equal(waitpid(copy, &status, 0), copy);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+}
+
 static void test_hygiene_task_starts_with_default_signals(void **state)
 {
     (void)state;
@@ -425,6 +457,7 @@ int main(void)
         cmocka_unit_test(test_hygiene_tasks_survive_a_caller_ignoring_sigchld),
         cmocka_unit_test(test_hygiene_a_fresh_caller_s_first_task_sends_it_no_sigchld),
         cmocka_unit_test(test_hygiene_a_first_task_refused_its_namespaces_runs_with_what_there_is),
+        cmocka_unit_test(test_hygiene_a_first_task_s_own_namespaces_stay_its_own),
         cmocka_unit_test(test_hygiene_task_starts_with_default_signals),
         cmocka_unit_test(test_hygiene_function_starts_with_default_signals),
         cmocka_unit_test(test_hygiene_tasks_die_with_their_caller),
