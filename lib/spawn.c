@@ -886,7 +886,10 @@ static int not_as_presumed(cordon__attempt_state *s)
 static int presumption_shown(cordon__launch *l, cordon__attempt_state *s)
 {
     uint32_t *made = &l->init_report->namespaces_made;
+    /* Never past the task's deadline, which the collector keeps. */
     uint64_t until = cordon__now_ns() + PRESUMED_WAIT_NS;
+    if (s->deadline_ns && s->deadline_ns < until)
+        until = s->deadline_ns;
     struct timespec a_while = { 0, 5 * 1000 * 1000 };
     while (!__atomic_load_n(made, __ATOMIC_ACQUIRE)) {
         if (init_ended(s->pid)) {
