@@ -443,9 +443,23 @@ lparen := (
 CALLS = $(shell grep -vE '^[[:space:]]*(/[*]|[*])' lib/cordon.h | grep -oE 'cordon_[a-z_]+[$(lparen)]' | \
           sed 's/.$$//' | sort -u)
 
+# The directories make install puts files in.  Those of them (and of their
+# parents) that did not exist before are written to MADE_DIRS (without
+# DESTDIR: a staged tree names its own paths), kept over later installs,
+# so that make uninstall removes them again when empty and never one that
+# was there before.
+INSTALL_DIRS = $(LIBDIR) $(INCLUDEDIR) $(BINDIR) $(POLICYDIR) $(LIBDIR)/pkgconfig \
+               $(MANDIR)/man1 $(MANDIR)/man3 $(PY_DIST)/cordon
+MADE_DIRS    = $(DESTDIR)$(patsubst %/,%,$(dir $(POLICYDIR)))/installed-directories
+
 install: all python
-	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(BINDIR) \
-	    $(DESTDIR)$(POLICYDIR) $(DESTDIR)$(LIBDIR)/pkgconfig
+	@made=$$(for d in $(INSTALL_DIRS); do \
+	    while [ "$$d" != / ] && [ "$$d" != . ] && [ ! -e "$(DESTDIR)$$d" ]; do \
+	        printf '%s\n' "$$d"; d=$$(dirname "$$d"); done; done); \
+	install -d $(addprefix $(DESTDIR),$(INSTALL_DIRS)) && \
+	{ if [ -f '$(MADE_DIRS)' ]; then cat '$(MADE_DIRS)'; fi; \
+	  if [ -n "$$made" ]; then printf '%s\n' "$$made"; fi; } | sort -u > '$(MADE_DIRS).new' && \
+	mv '$(MADE_DIRS).new' '$(MADE_DIRS)' && chmod 644 '$(MADE_DIRS)'
 	install -m 644 build/libcordon.a $(DESTDIR)$(LIBDIR)/
 	install -m 755 build/libcordon.so $(DESTDIR)$(LIBDIR)/libcordon.so.0
 	ln -sf libcordon.so.0 $(DESTDIR)$(LIBDIR)/libcordon.so
@@ -454,19 +468,18 @@ install: all python
 	install -m 644 policies/*.policy $(DESTDIR)$(POLICYDIR)/
 	sed -e 's|@PREFIX@|$(PREFIX)|; s|@LIBDIR@|$(LIBDIR)|; s|@INCLUDEDIR@|$(INCLUDEDIR)|; s|@VERSION@|0.1.0|' \
 	    cordon.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/cordon.pc
-	install -d $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man3
 	install -m 644 man/cordon.1 $(DESTDIR)$(MANDIR)/man1/
 	install -m 644 man/cordon.3 $(DESTDIR)$(MANDIR)/man3/
 	for call in $(CALLS); do \
 	    printf '.so man3/cordon.3\n' > $(DESTDIR)$(MANDIR)/man3/$$call.3 && \
 	    chmod 644 $(DESTDIR)$(MANDIR)/man3/$$call.3 || exit 1; \
 	done
-	install -d $(DESTDIR)$(PY_DIST)/cordon
 	install -m 644 $(PY_FILES) python/cordon/py.typed $(DESTDIR)$(PY_DIST)/cordon/
 	install -m 755 $(PY_EXT) $(DESTDIR)$(PY_DIST)/cordon/
 
-# Only the files make install writes, by name, and then the directories of
-# cordon's own if they are left empty: never a directory others share.
+# Only the files make install writes, by name, then the directories of
+# cordon's own and those make install made (MADE_DIRS), each only if it is
+# left empty: never a directory that was there before, nor one others use.
 uninstall:
 	rm -f $(DESTDIR)$(LIBDIR)/libcordon.a $(DESTDIR)$(LIBDIR)/libcordon.so.0 \
 	    $(DESTDIR)$(LIBDIR)/libcordon.so $(DESTDIR)$(INCLUDEDIR)/cordon.h \
@@ -476,7 +489,9 @@ uninstall:
 	    $(patsubst policies/%,$(DESTDIR)$(POLICYDIR)/%,$(wildcard policies/*.policy)) \
 	    $(patsubst python/cordon/%,$(DESTDIR)$(PY_DIST)/cordon/%,$(PY_FILES) $(PY_EXT) python/cordon/py.typed)
 	rm -rf $(DESTDIR)$(PY_DIST)/cordon/__pycache__
-	-rmdir $(DESTDIR)$(PY_DIST)/cordon $(DESTDIR)$(POLICYDIR) $(dir $(DESTDIR)$(POLICYDIR)) 2>/dev/null
+	@made=$$(if [ -f '$(MADE_DIRS)' ]; then sort -r '$(MADE_DIRS)'; fi); rm -f '$(MADE_DIRS)'; \
+	rmdir $(DESTDIR)$(PY_DIST)/cordon $(DESTDIR)$(POLICYDIR) $(dir $(DESTDIR)$(POLICYDIR)) 2>/dev/null; \
+	for d in $$made; do rmdir "$(DESTDIR)$$d" 2>/dev/null; done; true
 
 clean:
 	rm -rf build $(PY_EXT) python/cordon/__pycache__ python/tests/__pycache__

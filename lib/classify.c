@@ -7,12 +7,14 @@
  */
 #include <errno.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
 
 #include "internal.h"
 #include "../sandbox/plural.h"
 #include "../sandbox/policy.h"
+#include "../sandbox/text_escape.h"
 
 static void set_exception(cordon_task *t, const char *class_name)
 {
@@ -70,8 +72,16 @@ static bool setup_failed(cordon_task *t, const cordon__setup_record *setup,
     }
     set_exception(t, "ConfinementError");
     t->result.exit_code = 125;
-    cordon__buffer_printf(&t->exc_out, "ConfinementError: the task's child failed %s: %s\n",
-                          cordon__step_name(step), strerror(error));
+    /* The directory is named: "No such file or directory" alone leaves
+     * the caller to guess which of its paths was meant.  Escaped, since a
+     * newline in it would split the one-line message. */
+    char dir[1024] = "", named[sizeof dir + 4] = "";
+    if (step == STEP_WORKING_DIRECTORY && t->cwd) {
+        cordon__escape_text(dir, sizeof dir, t->cwd, strlen(t->cwd));
+        snprintf(named, sizeof named, " '%s'", dir);
+    }
+    cordon__buffer_printf(&t->exc_out, "ConfinementError: the task's child failed %s%s: %s\n",
+                          cordon__step_name(step), named, strerror(error));
     if (step == STEP_WORKING_DIRECTORY && error == ENOENT && t->cwd)
         cordon__explain_hidden(t, t->cwd, "the working directory");
     if (step == STEP_NAMESPACES && launch->lacks_namespaces)

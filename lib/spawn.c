@@ -613,6 +613,11 @@ static int prepare(cordon_task *t, cordon__launch *l, cordon__attempt_state *s)
     bool held_by_namespace = l->namespaces & CORDON__NAMESPACE_PID;
     bool contain = memory || processes || !held_by_namespace || t->limits[CORDON_LIMIT_CPU_MS] ||
                    t->tree_accounting;
+    char why[512];
+    if (!cordon__cgroup_settings_valid(why, sizeof why)) {
+        cordon__refuse_start(t, why);
+        return -EINVAL;
+    }
     if ((rc = cordon__cgroup_create(&l->cgroup, memory, processes, contain,
                                     t->tree_accounting)) < 0)
         return rc;

@@ -335,6 +335,10 @@ int cordon_set_cwd(cordon_task *t, const char *dir)
     int busy = settable(t);
     if (busy < 0)
         return busy;
+    /* "" names no directory: chdir would refuse it only in the child, as
+     * a ConfinementError that the call could have prevented. */
+    if (dir && !dir[0])
+        return -EINVAL;
     char *copy = NULL;
     if (dir && !(copy = strdup(dir)))
         return -ENOMEM;

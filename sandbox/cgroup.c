@@ -176,6 +176,34 @@ static bool mount_point(bool v2, const char *controller, char *out, size_t size)
     return found;
 }
 
+bool cordon__cgroup_settings_valid(char *why, size_t size)
+{
+    const char *mode = getenv("CORDON_CGROUP");
+    if (mode && mode[0] && strcmp(mode, "none") != 0 && strcmp(mode, "v1") != 0 &&
+        strcmp(mode, "v2") != 0 && strcmp(mode, "auto") != 0) {
+        snprintf(why, size, "CORDON_CGROUP='%.64s' is none of none, v1, v2 or auto", mode);
+        return false;
+    }
+    if (mode && (strcmp(mode, "none") == 0 || strcmp(mode, "v1") == 0))
+        return true; /* the v2 root is not used */
+    const char *root = getenv("CORDON_CGROUP_ROOT");
+    if (!root || !root[0])
+        return true;
+    if (root[0] != '/') {
+        snprintf(why, size, "CORDON_CGROUP_ROOT='%.200s' is not an absolute path", root);
+        return false;
+    }
+    char path[4200];
+    snprintf(path, sizeof path, "%s/cgroup.subtree_control", root);
+    if (access(path, R_OK) != 0) {
+        int error = errno;
+        snprintf(why, size, "CORDON_CGROUP_ROOT='%.200s' is no v2 cgroup cordon can use (%s: %s)",
+                 root, path, strerror(error));
+        return false;
+    }
+    return true;
+}
+
 static void find_v2_parent(const char *mode)
 {
     const char *root = getenv("CORDON_CGROUP_ROOT");

@@ -49,6 +49,14 @@ typedef struct cordon__cgroup {
  * release without closing a descriptor of the caller's. */
 void cordon__cgroup_init_empty(cordon__cgroup *cg);
 
+/* Parent.  Whether CORDON_CGROUP (none, v1, v2, auto or unset) and
+ * CORDON_CGROUP_ROOT (an absolute path to a v2 cgroup) say something
+ * cordon can follow; if not, writes why into `why` and returns false.
+ * Read at each call: a misspelt setting is refused rather than taken
+ * for "auto" (CORDON_CGROUP=off would have made cgroups all the same,
+ * a root with a typo put the tasks elsewhere). */
+bool cordon__cgroup_settings_valid(char *why, size_t size);
+
 /* Parent, before the fork.  Makes the cgroups the limits need (a limit of 0
  * needs none) and, when `contain` is set, a v2 cgroup to kill the task's
  * whole tree by; with `count_memory`, a memory cgroup even without a

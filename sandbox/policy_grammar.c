@@ -124,6 +124,34 @@ static const char *shown(const token *t, char *buffer, size_t size)
     return buffer;
 }
 
+/* The character a message names, quoted: a printable one as it is (a
+ * pasted curly quote whole, not its first byte), any other byte as \xNN,
+ * so that a control byte in a policy file (an escape sequence) never
+ * reaches the terminal that shows the message. */
+static const char *unexpected(const char *c, const char *end, char *out)
+{
+    const unsigned char *u = (const unsigned char *)c;
+    size_t len = *u >= 0xf0 && *u < 0xf5 ? 4 : *u >= 0xe0 ? 3 : *u >= 0xc2 ? 2 : 1;
+    bool whole = *u >= 0x21 && *u < 0x7f;
+    if (len > 1 && (size_t)(end - c) >= len) {
+        unsigned code = *u & (0x7f >> len);
+        whole = true;
+        for (size_t i = 1; i < len; i++) {
+            whole = whole && (u[i] & 0xc0) == 0x80;
+            code = code << 6 | (u[i] & 0x3f);
+        }
+        /* no overlong form, surrogate, C1 control or code point past U+10FFFF */
+        unsigned least[] = { 0, 0, 0xa0, 0x800, 0x10000 };
+        whole = whole && code >= least[len] && code <= 0x10ffff &&
+                (code < 0xd800 || code > 0xdfff);
+    }
+    if (whole)
+        snprintf(out, 16, "'%.*s'", (int)len, c);
+    else
+        snprintf(out, 16, "'\\x%02x'", *u);
+    return out;
+}
+
 static bool is_word_start(char c)
 {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
@@ -167,9 +195,8 @@ static int next_token(reader *r, token *t)
         if (end == c && *c == '=')
             return fail_at(r, t, "'=' is no operator (did you mean '%s'?)", "==");
         if (end == c) {
-            char bad[8];
-            snprintf(bad, sizeof bad, "%c", *c);
-            return fail_at(r, t, "unexpected character '%s'", bad);
+            char bad[16];
+            return fail_at(r, t, "unexpected character %s", unexpected(c, r->line_end, bad));
         }
     }
     t->len = (size_t)(end - c);

@@ -13,7 +13,8 @@
 #   option of the --help texts (cordon(1)) and every call of lib/cordon.h
 #   (cordon(3)); `man cordon_run` finds cordon(3) for every call;
 # - `make uninstall` with the same PREFIX removes everything `make install`
-#   put there.
+#   put there, the directories it made included, and no directory that was
+#   there before.
 set -eu
 unset CORDON_POLICY_PATH
 src=$(pwd)
@@ -99,6 +100,12 @@ judged=$(cd "$tmp/src" && ./build/examples/judge) || fail "the judge example in 
 echo "$judged" | grep -q '^  sum  *Accepted ' || fail "the judge example, built beneath /tmp:
 $judged"
 echo "build_test: the judge example accepts the right submission from a tree beneath /tmp"
+# Directories that were there before the install (one holding another
+# package's file, one empty) must outlive the uninstall; those it made
+# must not.  A second install over the first keeps what the first made.
+mkdir -p "$tmp/prefix/lib" "$tmp/prefix/share/man"
+echo other > "$tmp/prefix/lib/other-package.txt"
+make -s -C "$tmp/src" install PREFIX="$tmp/prefix" >/dev/null
 make -s -C "$tmp/src" install PREFIX="$tmp/prefix" >/dev/null
 mv "$tmp/src" "$tmp/moved"
 calls=$(grep -v '^[[:space:]]*\(/\*\|\*\)' lib/cordon.h | grep -oE 'cordon_[a-z_]+\(' | tr -d '(' | sort -u)
@@ -166,7 +173,11 @@ echo "build_test: the Python package is installed typed"
 
 # make uninstall, from the tree it was installed from, takes it all away.
 make -s -C "$tmp/moved" uninstall PREFIX="$tmp/prefix" >/dev/null
-left=$(find "$tmp/prefix" -type f -o -type l)
+left=$(find "$tmp/prefix" \( -type f -o -type l \) ! -name other-package.txt)
 [ -z "$left" ] || fail "make uninstall left files in the prefix:
 $left"
-echo "build_test: make uninstall removes everything make install put in the prefix"
+[ -f "$tmp/prefix/lib/other-package.txt" ] || fail "make uninstall removed another package's file"
+left=$(cd "$tmp/prefix" && find . -type d | sort | tr '\n' ' ')
+[ "$left" = ". ./lib ./share ./share/man " ] || fail "make uninstall should leave exactly the
+directories that were there before the install (. ./lib ./share ./share/man), not: $left"
+echo "build_test: make uninstall removes everything make install put in the prefix, directories it made included"

@@ -204,7 +204,20 @@ static void test_command_runs_in_the_given_directory(void **state)
     r = run_task(t, CORDON_EXCEPTION);
     assert_string_equal(r->exception, "ConfinementError");
     assert_string_equal(r->exc_out.data, "ConfinementError: the task's child failed changing to "
-                                         "its working directory: No such file or directory\n");
+                                         "its working directory '/cordon/no/such/dir': No such "
+                                         "file or directory\n");
+    assert_string_equal(r->message, "the task's child failed changing to its working directory "
+                                    "'/cordon/no/such/dir': No such file or directory");
+    /* a newline in the name stays inside the one line of the message */
+    cordon_set_cwd(t, "/cordon/no\nsuch");
+    r = run_task(t, CORDON_EXCEPTION);
+    assert_string_equal(r->message, "the task's child failed changing to its working directory "
+                                    "'/cordon/no\\x0asuch': No such file or directory");
+    /* "" names no directory: refused by the call */
+    assert_int_equal(cordon_set_cwd(t, ""), -EINVAL);
+    assert_int_equal(cordon_set_cwd(t, "/usr/share"), 0);
+    r = run_task(t, 0);
+    assert_string_equal(r->std_out.data, "/usr/share\n");
     cordon_task_free(t);
 }
 

@@ -71,6 +71,28 @@ static void test_policy_skips_a_byte_order_mark(void **state)
                         "t.policy:1:6: unknown syscall 'sockett' (did you mean 'socket'?)");
 }
 
+/* A character the grammar has no use for is named as it is when it is
+ * printable, a pasted curly quote whole, and as \xNN otherwise: the byte
+ * itself went into the message, so that a policy file's escape sequence
+ * reached the terminal of whoever checked it, and a multibyte character
+ * was cut to its first byte. */
+static void test_policy_unexpected_character_is_shown_safely(void **state)
+{
+    (void)state;
+    assert_string_equal(refused("default allow\nkill \x1b]0;title\x07\n", 2, 6),
+                        "t.policy:2:6: unexpected character '\\x1b'");
+    assert_string_equal(refused("default allow\nkill \xff\n", 2, 6),
+                        "t.policy:2:6: unexpected character '\\xff'");
+    assert_string_equal(refused("default allow\nkill \xc2\x9b\n", 2, 6),
+                        "t.policy:2:6: unexpected character '\\xc2'");
+    assert_string_equal(refused("default allow\nkill \xe2\x80\x98socket\n", 2, 6),
+                        "t.policy:2:6: unexpected character '\xe2\x80\x98'");
+    assert_string_equal(refused("default allow\nkill \xe2\x80\n", 2, 6),
+                        "t.policy:2:6: unexpected character '\\xe2'");
+    assert_string_equal(refused("default allow\nkill @\n", 2, 6),
+                        "t.policy:2:6: unexpected character '@'");
+}
+
 /* A slip of the keyboard gets the nearest name; a name near none gets no
  * guess. */
 static void test_policy_did_you_mean(void **state)
@@ -503,6 +525,7 @@ int main(void)
         cmocka_unit_test(test_policy_every_shipped_policy_loads),
         cmocka_unit_test(test_policy_unknown_syscall_names_file_line_column),
         cmocka_unit_test(test_policy_skips_a_byte_order_mark),
+        cmocka_unit_test(test_policy_unexpected_character_is_shown_safely),
         cmocka_unit_test(test_policy_did_you_mean),
         cmocka_unit_test(test_policy_syscall_by_number),
         cmocka_unit_test(test_policy_newer_syscalls_refused_before_the_rules),

@@ -411,6 +411,50 @@ static void test_run_namespace_switch_reads_0_and_empty_as_off(void **state)
     }
 }
 
+/* A CORDON_CGROUP or CORDON_CGROUP_ROOT cordon cannot follow is refused,
+ * named, before any task starts: it was taken for "auto" (CORDON_CGROUP=off
+ * made cgroups all the same, a misspelt root put them elsewhere). */
+static void test_run_cgroup_settings_that_mean_nothing_are_refused(void **state)
+{
+    (void)state;
+    const char *names[] = { "CORDON_CGROUP", "CORDON_CGROUP", "CORDON_CGROUP_ROOT",
+                            "CORDON_CGROUP_ROOT" };
+    const char *values[] = { "off", "V2", "sys/fs/cgroup", "/cordon/no/such/cgroup" };
+    const char *said[] = { "CORDON_CGROUP='off' is none of none, v1, v2 or auto",
+                           "CORDON_CGROUP='V2' is none of none, v1, v2 or auto",
+                           "CORDON_CGROUP_ROOT='sys/fs/cgroup' is not an absolute path",
+                           "CORDON_CGROUP_ROOT='/cordon/no/such/cgroup' is no v2 cgroup cordon "
+                           "can use (/cordon/no/such/cgroup/cgroup.subtree_control: No such "
+                           "file or directory)" };
+    for (size_t i = 0; i < sizeof values / sizeof *values; i++) {
+        setenv(names[i], values[i], 1);
+        captured c = CORDON("run", "--", "true");
+        unsetenv(names[i]);
+        if (c.status != 125 || !strstr(c.err, said[i]))
+            print_message("%s='%s': %d, %s\n", names[i], values[i], c.status, c.err);
+        assert_int_equal(c.status, 125);
+        assert_non_null(strstr(c.err, said[i]));
+        captured_free(&c);
+    }
+    /* what the documentation names still runs */
+    const char *good[] = { "none", "v1", "v2", "auto", "" };
+    for (size_t i = 0; i < sizeof good / sizeof *good; i++) {
+        setenv("CORDON_CGROUP", good[i], 1);
+        captured c = CORDON("run", "--", "true");
+        unsetenv("CORDON_CGROUP");
+        assert_int_equal(c.status, 0);
+        captured_free(&c);
+    }
+    /* a root that v1 never reads does not matter there */
+    setenv("CORDON_CGROUP", "v1", 1);
+    setenv("CORDON_CGROUP_ROOT", "relative", 1);
+    captured c = CORDON("run", "--", "true");
+    unsetenv("CORDON_CGROUP");
+    unsetenv("CORDON_CGROUP_ROOT");
+    assert_int_equal(c.status, 0);
+    captured_free(&c);
+}
+
 /* cordon sets CORDON_LOG_FD and CORDON_ATTEMPT itself: --env for either
  * is an error naming it (it was taken and silently replaced). */
 static void test_run_env_refuses_what_cordon_sets(void **state)
@@ -961,6 +1005,7 @@ int main(void)
         cmocka_unit_test(test_run_cpu_limit),
         cmocka_unit_test(test_run_cpu_limit_counts_a_process_that_tries_to_leave_the_session),
         cmocka_unit_test(test_run_namespace_switch_reads_0_and_empty_as_off),
+        cmocka_unit_test(test_run_cgroup_settings_that_mean_nothing_are_refused),
         cmocka_unit_test(test_run_env_refuses_what_cordon_sets),
         cmocka_unit_test(test_run_user_naming_the_runner_s_own_user_runs),
         cmocka_unit_test(test_run_procs_as_root_without_a_pids_cgroup_is_refused),
