@@ -664,6 +664,8 @@ static int prepare(cordon_task *t, cordon__launch *l, cordon__attempt_state *s)
     }
     if (l->policy && (rc = policy_for(t, l, kind)) < 0)
         return rc;
+    if (l->policy && !cordon__policy_may_make_namespaces(l->policy))
+        cordon__per_user_limits_leave_namespaces(l->per_user_share);
     s->sigxfsz_refused = cordon__policy_refuses_own_sigxfsz(l->policy);
     s->signal_sources_watched = cordon__policy_watches_signal_sources(l->policy);
     s->sigsys_is_evidence = cordon__policy_sigsys_is_evidence(l->policy);

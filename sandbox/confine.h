@@ -132,6 +132,10 @@ int cordon__enter_namespaces(unsigned what);
 #define CORDON__PER_USER_LIMITS 12
 void cordon__per_user_limits_plan(long share[CORDON__PER_USER_LIMITS]);
 void cordon__share_per_user_limits(int proc_fd, const long share[CORDON__PER_USER_LIMITS]);
+/* Drops the namespace limits from a plan: for a task whose filter lets it
+ * make no namespace (cordon__policy_may_make_namespaces), eight writes it
+ * would pay for nothing. */
+void cordon__per_user_limits_leave_namespaces(long share[CORDON__PER_USER_LIMITS]);
 /* In a new user namespace: the caller's uid and gid mapped to themselves,
  * setgroups denied (what cordon__enter_namespaces writes). */
 int cordon__map_own_ids(uid_t uid, gid_t gid);

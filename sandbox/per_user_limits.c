@@ -16,6 +16,7 @@
  * against").
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -23,21 +24,22 @@
 
 static const struct {
     const char *machine, *namespace;
+    bool of_namespaces; /* counts namespaces: matters only where the task may make them */
 } limits[CORDON__PER_USER_LIMITS] = {
-    { "/proc/sys/fs/inotify/max_user_instances", "sys/user/max_inotify_instances" },
-    { "/proc/sys/fs/inotify/max_user_watches", "sys/user/max_inotify_watches" },
-    { "/proc/sys/fs/fanotify/max_user_groups", "sys/user/max_fanotify_groups" },
-    { "/proc/sys/fs/fanotify/max_user_marks", "sys/user/max_fanotify_marks" },
+    { "/proc/sys/fs/inotify/max_user_instances", "sys/user/max_inotify_instances", false },
+    { "/proc/sys/fs/inotify/max_user_watches", "sys/user/max_inotify_watches", false },
+    { "/proc/sys/fs/fanotify/max_user_groups", "sys/user/max_fanotify_groups", false },
+    { "/proc/sys/fs/fanotify/max_user_marks", "sys/user/max_fanotify_marks", false },
     /* The machine's namespace limits are its user namespace's own: what
      * the caller's says is all there is to read. */
-    { NULL, "sys/user/max_user_namespaces" },
-    { NULL, "sys/user/max_mnt_namespaces" },
-    { NULL, "sys/user/max_pid_namespaces" },
-    { NULL, "sys/user/max_ipc_namespaces" },
-    { NULL, "sys/user/max_net_namespaces" },
-    { NULL, "sys/user/max_uts_namespaces" },
-    { NULL, "sys/user/max_cgroup_namespaces" },
-    { NULL, "sys/user/max_time_namespaces" },
+    { NULL, "sys/user/max_user_namespaces", true },
+    { NULL, "sys/user/max_mnt_namespaces", true },
+    { NULL, "sys/user/max_pid_namespaces", true },
+    { NULL, "sys/user/max_ipc_namespaces", true },
+    { NULL, "sys/user/max_net_namespaces", true },
+    { NULL, "sys/user/max_uts_namespaces", true },
+    { NULL, "sys/user/max_cgroup_namespaces", true },
+    { NULL, "sys/user/max_time_namespaces", true },
 };
 
 /* A decimal number from a file (at `dir_fd`, or absolute), -1 where there
@@ -99,6 +101,13 @@ void cordon__per_user_limits_plan(long share[CORDON__PER_USER_LIMITS])
     for (size_t i = 0; i < CORDON__PER_USER_LIMITS; i++)
         __atomic_store_n(&planned_share[i], share[i], __ATOMIC_RELAXED);
     __atomic_store_n(&planned_by, self, __ATOMIC_RELEASE);
+}
+
+void cordon__per_user_limits_leave_namespaces(long share[CORDON__PER_USER_LIMITS])
+{
+    for (size_t i = 0; i < CORDON__PER_USER_LIMITS; i++)
+        if (limits[i].of_namespaces)
+            share[i] = -1;
 }
 
 static void write_number(int proc_fd, const char *path, long value)

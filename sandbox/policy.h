@@ -130,6 +130,10 @@ bool cordon__policy_may_trap(const cordon_policy *p, int nr);
 
 /* The compiled program, ready for the child. */
 const struct sock_fprog *cordon__policy_program(const cordon_policy *p);
+/* Whether a task under `p` may make a namespace of its own (unshare,
+ * clone or clone3 let through): only then do its user namespace's
+ * namespace limits need writing (per_user_limits.c). */
+bool cordon__policy_may_make_namespaces(const cordon_policy *p);
 
 /* Child side, async-signal-safe (raw syscalls only).  Installs the program;
  * PR_SET_NO_NEW_PRIVS must already be set.  Returns the user-notification

@@ -326,7 +326,13 @@ int cordon__policy_compile(cordon_policy *p, cordon_error *err)
         rc = refuse_newer(p, err);
     seccomp_release(ctx);
     p->may_make_userfaultfd = cordon__policy_lets_userfaultfd_be_made(p);
+    p->may_make_namespaces = cordon__policy_lets_namespaces_be_made(p);
     return rc;
+}
+
+bool cordon__policy_may_make_namespaces(const cordon_policy *p)
+{
+    return p->may_make_namespaces;
 }
 
 const struct sock_fprog *cordon__policy_program(const cordon_policy *p)

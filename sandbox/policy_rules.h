@@ -95,6 +95,7 @@ struct cordon_policy {
     struct sock_fprog program;
     bool notifies;            /* some path ends in SECCOMP_RET_USER_NOTIF */
     bool may_make_userfaultfd; /* userfaultfd_reach.c: reads of the task may wait */
+    bool may_make_namespaces;  /* namespace_reach.c: its user namespace's limits matter */
     bool watches_exec;
     /* policy_variant.c: this policy for a task without a pid namespace,
      * by CORDON__VARIANT_* bits; made on first use, freed with the policy */
@@ -281,5 +282,7 @@ void cordon__error_set(cordon_error *err, int code, const char *origin, unsigned
 /* Whether a task under `p` may make a userfaultfd (userfaultfd_reach.c):
  * its pages could then make a read of its memory wait for good. */
 bool cordon__policy_lets_userfaultfd_be_made(const cordon_policy *p);
+/* Whether a task under `p` may make a namespace (namespace_reach.c). */
+bool cordon__policy_lets_namespaces_be_made(const cordon_policy *p);
 
 #endif

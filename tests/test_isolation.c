@@ -553,6 +553,11 @@ static int take_every_user_namespace(cordon_ctx *ctx, void *arg)
     return made > 0 ? 0 : 2;
 }
 
+/* The taker's policy: none, or one that lets unshare(CLONE_NEWUSER)
+ * through (a task under a policy that lets it make no namespace is not
+ * given the namespace limits: it cannot use them). */
+static const char *taker_policy;
+
 /* In a copy whose user may make 40 user namespaces: a task that takes all
  * it can, then another task.  "rc_next exit_next exit_taker why_next". */
 static void a_task_takes_every_user_namespace(int out)
@@ -566,7 +571,11 @@ static void a_task_takes_every_user_namespace(int out)
     close(made);
     unlink(ready);
     cordon_task *t = cordon_function_task(take_every_user_namespace, ready);
-    cordon_set_policy(t, NULL);
+    cordon_error err;
+    cordon_policy *policy = taker_policy ? cordon_policy_parse(taker_policy, "taker", &err) : NULL;
+    if (taker_policy && !policy)
+        _exit(6);
+    cordon_set_policy(t, policy);
     if (cordon_run_async(t) != 0)
         _exit(5);
     wait_until_ready(ready);
@@ -579,19 +588,13 @@ static void a_task_takes_every_user_namespace(int out)
             r->exception ? r->exc_out.data : "-");
     cordon_task_free(next);
     cordon_task_free(t);
+    cordon_policy_free(policy);
     _exit(0);
 }
 
-/* User namespaces (and the others) are counted per user, in the caller's
- * namespace and every one above it, with no rlimit or cgroup: a task with
- * no filter made them (nested ones, which are its to make) until the
- * caller's user had none left, and the caller's next task failed to enter
- * its namespaces (ENOSPC) for as long as it ran.  The task's namespace
- * gets a quarter of the caller's. */
-static void test_isolation_a_task_leaves_the_caller_user_namespaces(void **state)
+/* The copy below, judged: the taker ended well, the next task ran. */
+static void takes_every_user_namespace_and_leaves_some(void)
 {
-    (void)state;
-    skip_without_a_user_namespace();
     char text[512];
     int status = run_in_a_copy(a_task_takes_every_user_namespace, text, sizeof text,
                                "the tasks taking user namespaces hung");
@@ -608,6 +611,26 @@ static void test_isolation_a_task_leaves_the_caller_user_namespaces(void **state
     assert_int_equal(rc, 0);
     assert_int_equal(exit_code, 0);
     assert_int_equal(taker, 0);
+}
+
+/* User namespaces (and the others) are counted per user, in the caller's
+ * namespace and every one above it, with no rlimit or cgroup: a task with
+ * no filter made them (nested ones, which are its to make) until the
+ * caller's user had none left, and the caller's next task failed to enter
+ * its namespaces (ENOSPC) for as long as it ran.  The task's namespace
+ * gets a quarter of the caller's, under no filter and under one that lets
+ * it make namespaces. */
+static void test_isolation_a_task_leaves_the_caller_user_namespaces(void **state)
+{
+    (void)state;
+    skip_without_a_user_namespace();
+    static const char *const policies[] = {
+        NULL, "default allow\nkill unshare if arg0 & CLONE_NEWNET == CLONE_NEWNET\n",
+    };
+    for (size_t i = 0; i < sizeof policies / sizeof *policies; i++) {
+        taker_policy = policies[i];
+        takes_every_user_namespace_and_leaves_some();
+    }
 }
 
 /* In a copy whose user may make no user namespace: the first task, then,
