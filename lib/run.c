@@ -110,10 +110,13 @@ static int attempt_start(cordon_task *t, attempt *a)
     for (int stream = 0; stream < 4; stream++)
         __atomic_store_n(&t->output_closed[stream], false, __ATOMIC_RELEASE);
     t->async_joined = false;
+    /* Nothing of the task ran: started again with what the probe finds
+     * (a third time only for ids changed meanwhile, presumed afresh). */
     int rc = spawn_attempt(t, a);
-    /* Nothing of the task ran: started again with what the probe finds. */
-    if (rc == CORDON__NAMESPACES_NOT_AS_PRESUMED)
+    for (int again = 0; again < 2 && rc == CORDON__NAMESPACES_NOT_AS_PRESUMED; again++)
         rc = spawn_attempt(t, a);
+    if (rc == CORDON__NAMESPACES_NOT_AS_PRESUMED)
+        rc = -EAGAIN;
     if (rc < 0 && t->start_refused) {
         cordon__result_message_fill(t);
         return 1; /* ended without a child, in t->result */
