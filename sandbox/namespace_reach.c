@@ -26,15 +26,6 @@
 #define CLONE_NEWTIME 0x00000080
 #endif
 
-static bool lets_through(const cordon_policy *p, int nr, const uint64_t args[6])
-{
-    enum cordon__action action;
-    int errno_value;
-    if (!cordon__policy_decide(p, nr, args, &action, &errno_value))
-        action = p->default_action;
-    return action == ACTION_ALLOW || action == ACTION_LOG;
-}
-
 static bool refuses_by_flag_bits(const cordon__rule *rule)
 {
     if (rule->action == ACTION_ALLOW || rule->action == ACTION_LOG)
@@ -67,18 +58,19 @@ bool cordon__policy_lets_namespaces_be_made(const cordon_policy *p)
         !readable(p, SYS_clone3, false))
         return true;
     const uint64_t none[6] = { 0 };
-    if (lets_through(p, SYS_clone3, none))
+    if (cordon__variant_lets_through(p, SYS_clone3, none))
         return true;
     static const uint64_t kinds[] = { CLONE_NEWNS, CLONE_NEWCGROUP, CLONE_NEWUTS, CLONE_NEWIPC,
                                       CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET, CLONE_NEWTIME };
     for (size_t i = 0; i < sizeof kinds / sizeof *kinds; i++) {
         const uint64_t alone[6] = { kinds[i] }, with_signal[6] = { kinds[i] | SIGCHLD };
-        if (lets_through(p, SYS_unshare, alone))
+        if (cordon__variant_lets_through(p, SYS_unshare, alone))
             return true;
         /* clone(2) reads 0x80 as part of the exit signal: a time
          * namespace is unshare's or clone3's only. */
         if (kinds[i] != CLONE_NEWTIME &&
-            (lets_through(p, SYS_clone, alone) || lets_through(p, SYS_clone, with_signal)))
+            (cordon__variant_lets_through(p, SYS_clone, alone) ||
+             cordon__variant_lets_through(p, SYS_clone, with_signal)))
             return true;
     }
     return false;
