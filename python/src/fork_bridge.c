@@ -54,6 +54,16 @@ static _Thread_local int fork_took_gil;
 static _Thread_local PyGILState_STATE ensured_state;
 /* Python function tasks inside cordon_run_async, waiting for their fork. */
 static atomic_int async_starts;
+/* Held from `prepare` to `parent` by every fork the handlers act on.  A
+ * fresh thread state (PyGILState_Ensure on a collector) is made, without
+ * the GIL, under the interpreter's list lock; CPython 3.11's
+ * PyOS_AfterFork_Child takes that lock before it makes it anew, so a child
+ * forked while another collector was making its state waited forever (one
+ * task in about 2,000 of eight threads' run_async, on a loaded machine).
+ * With the gate, no collector of ours makes or drops a state while one of
+ * our forks is under way.  Taken before the GIL, never while holding it. */
+static pthread_mutex_t fork_gate = PTHREAD_MUTEX_INITIALIZER;
+static _Thread_local int holds_fork_gate;
 
 static cordon_ctx *child_ctx;
 
@@ -82,6 +92,20 @@ static void make_known_to_threading(void)
         PyErr_Clear();
 }
 
+static void take_fork_gate(void)
+{
+    pthread_mutex_lock(&fork_gate);
+    holds_fork_gate = 1;
+}
+
+static void give_fork_gate_back(void)
+{
+    if (!holds_fork_gate)
+        return;
+    holds_fork_gate = 0;
+    pthread_mutex_unlock(&fork_gate);
+}
+
 static void before_fork(void)
 {
     /* An interpreter shutting down would end this thread inside fork();
@@ -89,6 +113,7 @@ static void before_fork(void)
     if (released_state) {
         if (_Py_IsFinalizing())
             return;
+        take_fork_gate();
         PyEval_RestoreThread(released_state);
         make_known_to_threading();
         PyOS_BeforeFork();
@@ -99,6 +124,7 @@ static void before_fork(void)
      * itself (os.fork has taken the GIL) or one that is none of ours. */
     if (atomic_load(&async_starts) == 0 || PyGILState_GetThisThreadState() || _Py_IsFinalizing())
         return;
+    take_fork_gate();
     ensured_state = PyGILState_Ensure();
     make_known_to_threading();
     PyOS_BeforeFork();
@@ -116,6 +142,7 @@ static void after_fork_in_parent(void)
         released_state = PyEval_SaveThread();
     else
         PyGILState_Release(ensured_state); /* drops the fresh state too */
+    give_fork_gate_back();
 }
 
 int cordon_py_fork_bridge_init(void)
@@ -182,6 +209,10 @@ int cordon_py_trampoline(cordon_ctx *ctx, void *task_object)
                      "no Python code ran");
     fork_took_gil = GIL_NOT_TAKEN;
     released_state = NULL;
+    /* The gate came along held by the forking thread (this one): a task
+     * of the task's own would wait on it forever. */
+    holds_fork_gate = 0;
+    pthread_mutex_init(&fork_gate, NULL);
     /* Rebuilds the GIL and the import lock for this thread, forgets the
      * threads that did not come along, and runs the os.register_at_fork
      * child hooks (threading, logging and random reset themselves there). */

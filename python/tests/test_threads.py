@@ -90,6 +90,33 @@ def test_eight_threads_start_tasks_at_once():
         assert out == f"out {i * 100 + round_}\n"
 
 
+def test_many_starts_from_eight_threads_never_hang_a_child():
+    """Each start forks from a collector thread that makes itself a Python
+    thread state while the others fork: a child forked while a state was
+    being made once waited forever for the interpreter's list lock (about
+    one task in 2,000).  Each task here would end as a Timeout."""
+    barrier = threading.Barrier(8)
+    values, failures = [], []
+
+    def worker(i):
+        try:
+            barrier.wait()
+            for n in range(60):
+                t = FunctionTask(helpers.add, i * 1000 + n, i * 1000 + n).configure(timeout=5)
+                t.run_async()
+                values.append(t.join())
+        except BaseException as error:  # reported below
+            failures.append(error)
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(8)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join(120)
+    assert not failures
+    assert sorted(values) == sorted(2 * (i * 1000 + n) for i in range(8) for n in range(60))
+
+
 def test_eight_async_tasks_at_once_from_eight_threads():
     tasks = [FunctionTask(helpers.fib, 18).configure(timeout=20) for _ in range(8)]
     barrier = threading.Barrier(8)
