@@ -18,7 +18,9 @@
  *           /dev/shm and message queues, the working directory looked up
  *           again; a byte on a pipe lets the task go on; wait4
  *   task:   no_new_privs, the caller's shared mappings unmapped, the
- *           Landlock scope, RLIMIT_CORE, _RTPRIO and _NICE 0, the bounding set dropped, a
+ *           Landlock scope, RLIMIT_CORE, _RTPRIO and _NICE 0, RLIMIT_NOFILE's soft
+ *           limit at its hard one (half the caller's soft limit after the
+ *           hand-over), the bounding set dropped, a
  *           session keyring of its own, no capabilities, waits for the
  *           mounts, the same compiled filter (with its listener handed to
  *           the caller over SCM_RIGHTS), then the function: one byte to
@@ -63,6 +65,7 @@ typedef struct floor_plan {
     char *const *command;  /* NULL: the function; else execve'd after the filter */
     cordon__cgroup cgroup; /* without a pid namespace: the v2 cgroup holding the tree */
     int cgroup_dir_fd;     /* its directory, for a command's clone3 */
+    struct rlimit open_files; /* half of the caller's soft limit, as cordon's */
 } floor_plan;
 
 /* The cgroup cordon would hold the task's tree by, or none. */
@@ -116,6 +119,9 @@ static inline void floor_plan_prepare(floor_plan *plan)
     plan->landlock_scope = cordon__landlock_ruleset();
     plan->runs_as_root = geteuid() == 0;
     cordon__tmpfs_options(plan->tmpfs_options, 0);
+    if (getrlimit(RLIMIT_NOFILE, &plan->open_files) != 0)
+        abort();
+    plan->open_files.rlim_cur = plan->open_files.rlim_max = plan->open_files.rlim_cur / 2;
     plan->command = NULL;
     floor_plan_hold_trees(plan);
 }
@@ -189,6 +195,7 @@ static inline _Noreturn void floor_task(const floor_plan *plan, const cordon_pol
         cordon__enter_landlock_domain(plan->landlock_scope) != 0 ||
         setrlimit(RLIMIT_CORE, &none) != 0 || setrlimit(RLIMIT_RTPRIO, &none) != 0 ||
         setrlimit(RLIMIT_NICE, &none) != 0 ||
+        (policy ? cordon__raise_open_files_to_hard() : setrlimit(RLIMIT_NOFILE, &plan->open_files)) != 0 ||
         cordon__drop_bounding_set(&plan->capabilities) != 0 ||
         cordon__leave_callers_keyrings() != 0 ||
         cordon__clear_capabilities(&plan->capabilities) != 0)
@@ -202,6 +209,9 @@ static inline _Noreturn void floor_task(const floor_plan *plan, const cordon_pol
         if (listener >= 0)
             floor_send_fd(4, listener);
         syscall(SYS_close_range, 4, ~0u, 0);
+        /* The hand-over at the caller's hard limit, then the task's own. */
+        if (syscall(SYS_prlimit64, 0, RLIMIT_NOFILE, &plan->open_files, NULL) != 0)
+            floor_fail();
     }
     if (plan->command) {
         execve(plan->command[0], plan->command, environ);

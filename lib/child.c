@@ -175,7 +175,8 @@ static int hand_over_listener(int listener)
  * hook, whose fds the function keeps, only the listener at
  * HOOK_RESERVED_FD).  The task must never hold the listener: it could
  * answer its own notifications. */
-static int hand_over_and_close(int listener, bool has_socket, unsigned last_fd)
+static int hand_over_and_close(int listener, bool has_socket, unsigned last_fd,
+                               const struct rlimit *open_files)
 {
     int rc = listener >= 0 ? hand_over_listener(listener) : 0;
     if (has_socket && syscall(SYS_close_range, LISTENER_SOCKET_FD, last_fd, 0) != 0) {
@@ -183,6 +184,11 @@ static int hand_over_and_close(int listener, bool has_socket, unsigned last_fd)
         if (listener >= 0)
             close(listener);
     }
+    /* The hand-over was made at the caller's hard limit: the task's own is
+     * set before anything of the task's runs (cordon's filter lets this one
+     * prlimit64 through). */
+    if (rc == 0 && open_files && syscall(SYS_prlimit64, 0, RLIMIT_NOFILE, open_files, NULL) != 0)
+        rc = -errno;
     return rc;
 }
 
@@ -195,7 +201,8 @@ static int install_filter(const cordon__launch *l, unsigned last_fd)
                                : cordon__policy_install(l->policy);
     if (listener < -1)
         return listener;
-    return hand_over_and_close(listener, l->listener_socket >= 0, last_fd);
+    return hand_over_and_close(listener, l->listener_socket >= 0, last_fd,
+                               l->open_files_after_handover ? &l->open_files : NULL);
 }
 
 /* A command's, from its plan (which may be a copy: nothing of the launch
@@ -207,7 +214,8 @@ static int install_planned_filter(const cordon__exec_plan *p)
     int listener = cordon__install_program(p->program, p->notifies);
     if (listener < -1)
         return listener;
-    return hand_over_and_close(listener, p->hands_over_listener, ~0u);
+    return hand_over_and_close(listener, p->hands_over_listener, ~0u,
+                               p->open_files_after_handover ? &p->open_files : NULL);
 }
 
 /* A word of the setup record's once it leaves 0 (its pending value);
@@ -245,7 +253,8 @@ static void confine(const cordon__launch *l)
         fail(shared, STEP_SIGNALS, rc);
     if ((rc = change_directory(l->cwd)) < 0)
         fail(shared, STEP_WORKING_DIRECTORY, rc);
-    if ((rc = cordon__apply_resource_limits(l->limits, l->limit_set)) < 0)
+    if ((rc = cordon__apply_resource_limits(l->limits, l->limit_set)) < 0 ||
+        (l->open_files_after_handover && (rc = cordon__raise_open_files_to_hard()) < 0))
         fail(shared, STEP_RESOURCE_LIMITS, rc);
     if ((rc = cordon__drop_bounding_set(&l->capabilities)) < 0)
         fail(shared, STEP_CAPABILITIES, rc);

@@ -88,7 +88,10 @@ static bool setup_failed(cordon_task *t, const cordon__setup_record *setup,
         cordon__buffer_printf(&t->exc_out, "  (the task's options need namespaces this "
                               "process cannot make: %s)\n", cordon__namespaces_missing_why());
     uint64_t open_files = t->limits[CORDON_LIMIT_OPEN_FILES];
-    if (error == EMFILE && open_files)
+    /* EBADF: an fd of cordon's moved to its number (a set-up hook's
+     * reserved fd 5) at or above the limit. */
+    if (open_files && (error == EMFILE || (error == EBADF && step == STEP_FILE_DESCRIPTORS &&
+                                           open_files <= CORDON__CLEAR_REFS_FD)))
         cordon__buffer_printf(&t->exc_out,
                               "  (the open-files limit of %llu leaves no fd for cordon's own "
                               "set-up: fds 0-3, and under a policy the seccomp listener and "

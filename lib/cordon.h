@@ -133,7 +133,10 @@ typedef enum cordon_limit {
                                  each process's address space (RLIMIT_AS);
                                  MemoryLimit.  At least CORDON_MEMORY_MIN */
     CORDON_LIMIT_FILE_SIZE,   /* bytes per written file; FileSizeLimit */
-    CORDON_LIMIT_OPEN_FILES,  /* highest fd number + 1; at least 6 under a policy
+    CORDON_LIMIT_OPEN_FILES,  /* highest fd number + 1, soft and hard; unset: half
+                                 of the caller's soft limit, which keeps the
+                                 task's fds in flight over unix sockets below
+                                 the caller's.  At least 6 with a set-up hook
                                  (fds 0-3, the listener and its socket) */
     CORDON_LIMIT_PROCESSES,   /* processes of the task at once, each thread counted as
                                  one (pids.max, RLIMIT_NPROC); ProcessLimit */

@@ -207,6 +207,10 @@ typedef struct cordon__launch {
     const cordon_policy *policy;                 /* NULL: no filter */
     struct rlimit limits[RLIM_NLIMITS];
     bool limit_set[RLIM_NLIMITS];
+    /* Set after the listener's hand-over, which is made at the caller's
+     * hard limit (lib/spawn.c's share_open_files); then not in `limits`. */
+    bool open_files_after_handover;
+    struct rlimit open_files;
     bool switch_user;
     uid_t uid;
     gid_t gid;
@@ -662,6 +666,8 @@ typedef struct cordon__exec_plan {
     const struct sock_fprog *program;   /* NULL: no filter */
     bool notifies;                      /* the program has notify rules */
     bool hands_over_listener;           /* the launch has a listener socket */
+    bool open_files_after_handover;     /* the launch's, with its limit: */
+    struct rlimit open_files;
     char **exec_paths, **argv, **envp;
     const cordon__address_range *loaded_bss; /* sorted; NULL: not known */
     size_t loaded_bss_count;

@@ -397,6 +397,40 @@ static void share_per_user_limit(cordon__launch *l, int resource)
     set_limit(l, resource, share, share);
 }
 
+/* Fds in flight over unix sockets (sent, not yet received) are counted
+ * per user, each send checked against the sender's soft RLIMIT_NOFILE: a
+ * task that raised its own to the caller's and kept that many in flight
+ * made every fd passing of its user fail with ETOOMANYREFS while it ran,
+ * the caller's own and each sibling's start (whose first process hands
+ * its listener to the parent that way).  The task's hard limit is half of
+ * the caller's soft one: the caller's own passing, checked against that
+ * soft limit, and the hand-over, made at the caller's hard limit
+ * (lib/child.c), keep the other half, room for the racing sends of up to
+ * 253 fds each that may pass the check together. */
+static void share_open_files(cordon__launch *l)
+{
+    struct rlimit own;
+    if (l->limit_set[RLIMIT_NOFILE] || getrlimit(RLIMIT_NOFILE, &own) != 0 ||
+        own.rlim_cur == RLIM_INFINITY)
+        return;
+    rlim_t half = own.rlim_cur / 2 > 0 ? own.rlim_cur / 2 : own.rlim_cur;
+    set_limit(l, RLIMIT_NOFILE, half, half);
+}
+
+/* A child that hands a listener over (and runs no set-up hook of the
+ * task's first) does it with its soft limit at its hard one, and sets the
+ * task's afterwards: the hand-over then holds however many fds a task
+ * keeps in flight within its own limit. */
+static void open_files_after_handover(cordon__launch *l)
+{
+    if (!l->limit_set[RLIMIT_NOFILE] || l->setup_fn || l->listener_socket < 0 ||
+        !cordon__policy_lowers_open_files_after_handover(l->policy))
+        return;
+    l->open_files_after_handover = true;
+    l->open_files = l->limits[RLIMIT_NOFILE];
+    l->limit_set[RLIMIT_NOFILE] = false;
+}
+
 static void plan_resource_limits(const cordon_task *t, cordon__launch *l)
 {
     const uint64_t *lim = t->limits;
@@ -428,6 +462,7 @@ static void plan_resource_limits(const cordon_task *t, cordon__launch *l)
     share_per_user_limit(l, RLIMIT_SIGPENDING);
     share_per_user_limit(l, RLIMIT_MSGQUEUE);
     share_per_user_limit(l, RLIMIT_MEMLOCK);
+    share_open_files(l);
     /* Per user, so the task's init counts too. */
     rlim_t processes = lim[CORDON_LIMIT_PROCESSES] + (l->namespaces ? 1 : 0);
     if (lim[CORDON_LIMIT_PROCESSES] && l->cgroup.pids_dir < 0)
@@ -694,6 +729,7 @@ static int prepare(cordon_task *t, cordon__launch *l, cordon__attempt_state *s)
         if ((rc = set_nonblocking(pair[0])) < 0)
             return rc;
     }
+    open_files_after_handover(l);
     if (t->kind == KIND_COMMAND) {
         l->argv = t->argv;
         if ((rc = build_environment(t, l)) < 0 || (rc = resolve_exec_paths(l)) < 0)

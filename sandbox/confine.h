@@ -81,6 +81,8 @@ int cordon__landlock_grant(int ruleset, int abi, const char *path, unsigned acce
 /* Needs no_new_privs.  A ruleset of -1 is a machine without Landlock. */
 int cordon__enter_landlock_domain(int ruleset);
 int cordon__apply_resource_limits(const struct rlimit *limits, const bool *limit_set);
+/* The soft RLIMIT_NOFILE up to the hard one, for the listener's hand-over. */
+int cordon__raise_open_files_to_hard(void);
 int cordon__switch_user(uid_t uid, gid_t gid);
 int cordon__drop_bounding_set(const cordon__capability_plan *plan); /* and ambient */
 int cordon__clear_capabilities(const cordon__capability_plan *plan); /* E, P, I */

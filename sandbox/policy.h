@@ -134,6 +134,11 @@ const struct sock_fprog *cordon__policy_program(const cordon_policy *p);
  * clone or clone3 let through): only then do its user namespace's
  * namespace limits need writing (per_user_limits.c). */
 bool cordon__policy_may_make_namespaces(const cordon_policy *p);
+/* Whether a child that hands over a listener under `p` may lower its own
+ * RLIMIT_NOFILE afterwards (cordon's allow for it, not undone by a rule of
+ * the policy's): only then is the hand-over made at the caller's hard
+ * limit (lib/spawn.c). */
+bool cordon__policy_lowers_open_files_after_handover(const cordon_policy *p);
 
 /* Child side, async-signal-safe (raw syscalls only).  Installs the program;
  * PR_SET_NO_NEW_PRIVS must already be set.  Returns the user-notification

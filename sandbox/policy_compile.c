@@ -13,7 +13,9 @@
 #include <seccomp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/audit.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -227,8 +229,11 @@ static int add_rules(cordon_policy *p, scmp_filter_ctx ctx, cordon_error *err)
         }
     }
     /* After the filter is in, the child sends the listener to the parent
-     * and closes what the task must not hold, both on fd 4: a policy that
-     * denies by default must let these two through. */
+     * and closes what the task must not hold, both on fd 4, then sets
+     * its own RLIMIT_NOFILE to the task's (lib/child.c; no old value
+     * asked for): a policy that denies by default must let these three
+     * through.  The last lets a task do no more than setrlimit already
+     * may: lower its hard limit, move its soft one below it. */
     if (p->default_action == ACTION_ALLOW)
         return 0;
     int rc = 0;
@@ -238,10 +243,29 @@ static int add_rules(cordon_policy *p, scmp_filter_ctx ctx, cordon_error *err)
     if (rc == 0 && !allows_always(p, SYS_close_range))
         rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SYS_close_range, 1,
                               SCMP_A0(SCMP_CMP_EQ, LISTENER_SOCKET_FD));
+    if (rc == 0 && p->notifies && !allows_always(p, SYS_prlimit64))
+        rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SYS_prlimit64, 3, SCMP_A0(SCMP_CMP_EQ, 0),
+                              SCMP_A1(SCMP_CMP_EQ, RLIMIT_NOFILE), SCMP_A3(SCMP_CMP_EQ, 0));
     if (rc < 0)
         cordon__error_set(err, rc, p->name, 0, 0, "libseccomp refused the rules cordon adds for "
-                          "its own sendmsg and close_range on fd 4: %s", strerror(-rc));
+                          "its own sendmsg and close_range on fd 4 and prlimit64 of its "
+                          "RLIMIT_NOFILE: %s", strerror(-rc));
     return rc;
+}
+
+/* Whether the compiled filter lets through the child's own lowering of its
+ * RLIMIT_NOFILE after the hand-over (a policy's "kill prlimit64" wins over
+ * cordon's allow, and one that allows by default adds none). */
+static bool lets_open_files_be_lowered(const cordon_policy *p)
+{
+    static const uint64_t own_open_files[6] = { 0, RLIMIT_NOFILE, 0x10000, 0 };
+    struct seccomp_data data = { .nr = SYS_prlimit64, .arch = AUDIT_ARCH_X86_64 };
+    memcpy(data.args, own_open_files, sizeof data.args);
+    uint32_t value;
+    if (!p->program.filter || cordon__bpf_run(&p->program, &data, &value) != 0)
+        return false;
+    uint32_t action = value & SECCOMP_RET_ACTION_FULL;
+    return action == SECCOMP_RET_ALLOW || action == SECCOMP_RET_LOG;
 }
 
 static int set_architectures(const cordon_policy *p, scmp_filter_ctx ctx)
@@ -327,7 +351,13 @@ int cordon__policy_compile(cordon_policy *p, cordon_error *err)
     seccomp_release(ctx);
     p->may_make_userfaultfd = cordon__policy_lets_userfaultfd_be_made(p);
     p->may_make_namespaces = cordon__policy_lets_namespaces_be_made(p);
+    p->lowers_open_files_after_handover = rc == 0 && p->notifies && lets_open_files_be_lowered(p);
     return rc;
+}
+
+bool cordon__policy_lowers_open_files_after_handover(const cordon_policy *p)
+{
+    return p && p->lowers_open_files_after_handover;
 }
 
 bool cordon__policy_may_make_namespaces(const cordon_policy *p)

@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 
 #include "policy_decide.h"
@@ -70,8 +71,11 @@ static bool always_allowed(const cordon_policy *p, int nr)
 /* cordon's own conditional allows (policy_compile.c's add_rules). */
 static bool handover_allows(const cordon_policy *p, int nr, const uint64_t args[6])
 {
-    if (p->default_action == ACTION_ALLOW || args[0] != LISTENER_SOCKET_FD ||
-        always_allowed(p, nr))
+    if (p->default_action == ACTION_ALLOW || always_allowed(p, nr))
+        return false;
+    if (nr == SYS_prlimit64)
+        return p->notifies && args[0] == 0 && args[1] == RLIMIT_NOFILE && args[3] == 0;
+    if (args[0] != LISTENER_SOCKET_FD)
         return false;
     return nr == SYS_close_range || (nr == SYS_sendmsg && p->notifies);
 }

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 
 #include "policy.h"
 #include "policy_rules.h"
@@ -133,7 +134,10 @@ static void put_reason(FILE *out, const cordon_policy *p, int nr, const uint64_t
         fprintf(out, "  decided by 'newer': syscall %d is above cordon's table (%d) and no "
                 "rule names it\n", nr, CORDON_NEWEST_KNOWN_SYSCALL);
     } else if (strcmp(d->reason, "cordon") == 0) {
-        fputs("  decided by cordon's own rule: the listener hand-over on fd 4 is let through\n",
+        fputs(nr == SYS_prlimit64
+                  ? "  decided by cordon's own rule: the task's own RLIMIT_NOFILE, lowered after "
+                    "the listener hand-over, is let through\n"
+                  : "  decided by cordon's own rule: the listener hand-over on fd 4 is let through\n",
               out);
     } else if (strcmp(d->reason, "default") == 0) {
         fprintf(out, "  no rule for %s holds: the default applies (%s:%u)\n",

@@ -15,6 +15,15 @@ int cordon__apply_resource_limits(const struct rlimit *limits, const bool *limit
     return 0;
 }
 
+int cordon__raise_open_files_to_hard(void)
+{
+    struct rlimit open_files;
+    if (getrlimit(RLIMIT_NOFILE, &open_files) != 0)
+        return -errno;
+    open_files.rlim_cur = open_files.rlim_max;
+    return setrlimit(RLIMIT_NOFILE, &open_files) == 0 ? 0 : -errno;
+}
+
 /* Raw system calls, not glibc's wrappers: those change every thread of
  * the process by signalling the threads glibc has on its list, and the
  * child's list is a copy of the caller's, naming threads the child does

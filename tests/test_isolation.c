@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/shm.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 
 #include "support.h"
@@ -797,6 +798,145 @@ static void test_isolation_a_task_leaves_the_caller_its_key_quota(void **state)
     cordon_policy_free(allows);
 }
 
+/* Sends `fd` 253 times a message (the kernel's most) over `socket`; the
+ * count sent, or -1 with errno. */
+static int send_copies(int socket, int fd)
+{
+    enum { COPIES = 253 };
+    char byte = 0;
+    struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+    union {
+        struct cmsghdr header;
+        char space[CMSG_SPACE(COPIES * sizeof(int))];
+    } control;
+    memset(&control, 0, sizeof control);
+    struct msghdr message = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.space,
+                              .msg_controllen = sizeof control.space };
+    struct cmsghdr *cmsg = CMSG_FIRSTHDR(&message);
+    cmsg->cmsg_level = SOL_SOCKET;
+    cmsg->cmsg_type = SCM_RIGHTS;
+    cmsg->cmsg_len = CMSG_LEN(COPIES * sizeof(int));
+    for (int i = 0; i < COPIES; i++)
+        memcpy(CMSG_DATA(cmsg) + i * sizeof(int), &fd, sizeof fd);
+    return sendmsg(socket, &message, MSG_DONTWAIT) == 1 ? COPIES : -1;
+}
+
+/* Raises its soft RLIMIT_NOFILE to its hard one, keeps fds in flight over
+ * socket pairs it never reads until refused, prints how many and its
+ * hard limit, says so with `ready` and holds them until that file is
+ * gone. */
+static int keep_fds_in_flight(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    const char *ready = arg;
+    struct rlimit open_files;
+    getrlimit(RLIMIT_NOFILE, &open_files);
+    open_files.rlim_cur = open_files.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &open_files);
+    long in_flight = 0;
+    int why = 0;
+    while (!why && in_flight < 4000000) {
+        int pair[2];
+        if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, pair) != 0) {
+            why = errno;
+            break;
+        }
+        int sent;
+        while ((sent = send_copies(pair[0], pair[1])) > 0)
+            in_flight += sent;
+        if (errno != EAGAIN)
+            why = errno;
+        close(pair[0]);
+    }
+    printf("%ld %s %llu\n", in_flight, strerror(why), (unsigned long long)open_files.rlim_max);
+    fflush(stdout);
+    return say_ready_and_hold(ready) ? 0 : 1;
+}
+
+static int return_zero(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    (void)arg;
+    return 0;
+}
+
+/* One fd sent over a fresh pair and received back: 0, or -errno. */
+static int pass_one_fd(void)
+{
+    int pair[2];
+    if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, pair) != 0)
+        return -errno;
+    int rc = 0;
+    char byte = 0;
+    struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+    union {
+        struct cmsghdr header;
+        char space[CMSG_SPACE(sizeof(int))];
+    } control;
+    memset(&control, 0, sizeof control);
+    struct msghdr message = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.space,
+                              .msg_controllen = sizeof control.space };
+    struct cmsghdr *cmsg = CMSG_FIRSTHDR(&message);
+    cmsg->cmsg_level = SOL_SOCKET;
+    cmsg->cmsg_type = SCM_RIGHTS;
+    cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(cmsg), &pair[0], sizeof(int));
+    if (sendmsg(pair[0], &message, 0) != 1)
+        rc = -errno;
+    else if (recvmsg(pair[1], &message, MSG_CMSG_CLOEXEC) == 1 && CMSG_FIRSTHDR(&message))
+        close(*(int *)CMSG_DATA(CMSG_FIRSTHDR(&message)));
+    close(pair[0]);
+    close(pair[1]);
+    return rc;
+}
+
+/* Fds in flight over unix sockets are counted per user and checked
+ * against the sender's soft RLIMIT_NOFILE: a task under the default
+ * policy that raised its own to the caller's hard limit and kept 20,240
+ * in flight made every sibling's start fail ("installing the seccomp
+ * filter: Too many references": the listener goes to the parent that
+ * way) and the caller's own passing too.  The task's hard limit is now
+ * half of the caller's soft one, and the hand-over is made at the
+ * caller's hard limit. */
+static void test_isolation_a_task_leaves_its_siblings_and_caller_fd_passing(void **state)
+{
+    (void)state;
+    struct rlimit own;
+    assert_int_equal(getrlimit(RLIMIT_NOFILE, &own), 0);
+    if (own.rlim_max > 1100000) {
+        print_message("skipped: RLIMIT_NOFILE is too large to fill here\n");
+        skip();
+    }
+    char ready[] = "/tmp/cordon-in-flight-XXXXXX";
+    name_a_rendezvous(ready);
+    cordon_task *t = cordon_function_task(keep_fds_in_flight, ready);
+    assert_int_equal(cordon_run_async(t), 0);
+    wait_until_ready(ready);
+    cordon_task *command = cordon_shell_task("true");
+    int command_rc = cordon_run(command);
+    cordon_task *function = cordon_function_task(return_zero, NULL);
+    int function_rc = cordon_run(function);
+    int passed = pass_one_fd();
+    unlink(ready);
+    assert_int_equal(cordon_join(t), 0);
+    const cordon_result *r = cordon_task_result(t);
+    print_message("the task: %s", r->std_out.data);
+    if (command_rc != 0 || function_rc != 0)
+        print_message("the siblings: %s / %s\n",
+                      cordon_task_result(command)->exc_out.data,
+                      cordon_task_result(function)->exc_out.data);
+    assert_int_equal(command_rc, 0);
+    assert_int_equal(function_rc, 0);
+    assert_int_equal(passed, 0);
+    assert_int_equal(r->exit_code, 0);
+    unsigned long long task_hard = 0;
+    assert_int_equal(sscanf(strrchr(r->std_out.data, ' ') ? strrchr(r->std_out.data, ' ') : "", " %llu", &task_hard), 1);
+    assert_int_equal(task_hard, own.rlim_cur / 2);
+    cordon_task_free(function);
+    cordon_task_free(command);
+    cordon_task_free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -812,6 +952,7 @@ int main(void)
         cmocka_unit_test(test_isolation_a_task_leaves_the_caller_inotify_instances),
         cmocka_unit_test(test_isolation_a_nested_task_leaves_its_caller_inotify_instances),
         cmocka_unit_test(test_isolation_a_task_leaves_the_caller_queued_signals),
+        cmocka_unit_test(test_isolation_a_task_leaves_its_siblings_and_caller_fd_passing),
         cmocka_unit_test(test_isolation_a_task_leaves_the_caller_locked_memory),
         cmocka_unit_test(test_isolation_a_task_leaves_the_caller_user_namespaces),
         cmocka_unit_test(test_isolation_no_namespace_left_at_the_first_task_costs_no_later_task_its_namespaces),

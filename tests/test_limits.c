@@ -580,17 +580,56 @@ static void test_limit_open_files(void **state)
 
 /* Too few fds for cordon's own set-up is a ConfinementError that says so,
  * not a task that fails for reasons of its own. */
+static int return_zero(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    (void)arg;
+    return 0;
+}
+
+static int hook_that_does_nothing(void *arg, cordon_error *err)
+{
+    (void)arg;
+    (void)err;
+    return 0;
+}
+
 static void test_limit_open_files_too_low_for_the_set_up_is_explained(void **state)
 {
     (void)state;
     SKIP_UNDER_VALGRIND("it keeps fds of its own under the fd limit");
-    cordon_task *t = shell("true");
+    /* A set-up hook runs under the task's limits, and the listener is
+     * made after it. */
+    cordon_task *t = cordon_function_task(return_zero, NULL);
+    assert_int_equal(cordon_set_setup_hook(t, hook_that_does_nothing, NULL), 0);
     cordon_set_limit(t, CORDON_LIMIT_OPEN_FILES, 4);
     const cordon_result *r = run_task(t, CORDON_EXCEPTION);
     assert_string_equal(r->exception, "ConfinementError");
-    assert_non_null(strstr(r->exc_out.data, "Too many open files"));
+    assert_non_null(strstr(r->exc_out.data, "Bad file descriptor"));
     assert_non_null(strstr(r->exc_out.data, "the open-files limit of 4 leaves no fd for "
                                             "cordon's own set-up"));
+    cordon_task_free(t);
+}
+
+/* Under a policy whose listener is handed over, the limit is set after
+ * the hand-over (lib/spawn.c): cordon's set-up needs no fd of it, and the
+ * task's program meets the limit itself. */
+static void test_limit_open_files_set_after_the_hand_over_binds_the_program(void **state)
+{
+    (void)state;
+    SKIP_UNDER_VALGRIND("valgrind has no seccomp(2), so no listener is handed over");
+    cordon_task *t = shell("true");
+    cordon_set_limit(t, CORDON_LIMIT_OPEN_FILES, 4);
+    const cordon_result *r = run_task(t, 0);
+    assert_null(r->exception);
+    assert_int_equal(r->exit_code, 127);
+    assert_non_null(strstr(r->std_err.data, "libc.so.6"));
+    cordon_task_free(t);
+    t = shell("ulimit -n; ulimit -Hn");
+    cordon_set_limit(t, CORDON_LIMIT_OPEN_FILES, 64);
+    r = run_task(t, 0);
+    assert_null(r->exception);
+    assert_string_equal(r->std_out.data, "64\n64\n");
     cordon_task_free(t);
 }
 
@@ -864,6 +903,7 @@ int main(void)
         cmocka_unit_test(test_limit_file_size_holds_against_fallocate),
         cmocka_unit_test(test_limit_open_files),
         cmocka_unit_test(test_limit_open_files_too_low_for_the_set_up_is_explained),
+        cmocka_unit_test(test_limit_open_files_set_after_the_hand_over_binds_the_program),
         cmocka_unit_test(test_limit_fork_bomb_is_stopped_by_process_limit),
         cmocka_unit_test(test_limit_process_limit_of_one_is_said_in_the_singular),
         cmocka_unit_test(test_limit_process_is_named_for_its_own_limit_only),
