@@ -101,7 +101,7 @@ def test_many_starts_from_eight_threads_never_hang_a_child():
     def worker(i):
         try:
             barrier.wait()
-            for n in range(60):
+            for n in range(40):
                 t = FunctionTask(helpers.add, i * 1000 + n, i * 1000 + n).configure(timeout=5)
                 t.run_async()
                 values.append(t.join())
@@ -114,7 +114,7 @@ def test_many_starts_from_eight_threads_never_hang_a_child():
     for th in threads:
         th.join(120)
     assert not failures
-    assert sorted(values) == sorted(2 * (i * 1000 + n) for i in range(8) for n in range(60))
+    assert sorted(values) == sorted(2 * (i * 1000 + n) for i in range(8) for n in range(40))
 
 
 def test_eight_async_tasks_at_once_from_eight_threads():
