@@ -14,7 +14,8 @@ static pthread_once_t global_once = PTHREAD_ONCE_INIT;
 static void global_init_once(void)
 {
     /* backtrace() loads libgcc's unwinder on first use, which allocates;
-     * a crash handler in a child must find it already loaded. */
+     * a crash handler in a function task's process must find it already
+     * loaded (lib/task.c: made for the first function task). */
     void *frames[4];
     backtrace(frames, 4);
 }

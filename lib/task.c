@@ -62,7 +62,10 @@ static cordon_task *new_task_memory(void)
 
 static cordon_task *task_new(enum cordon__kind kind)
 {
-    cordon__global_init();
+    /* Only a function's process runs cordon's crash handler; a command's
+     * caller (every `cordon run`) need not load the unwinder. */
+    if (kind == KIND_FUNCTION)
+        cordon__global_init();
     cordon_task *t = new_task_memory();
     if (!t)
         return NULL;
