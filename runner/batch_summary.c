@@ -79,7 +79,9 @@ static int by_cpu(const void *a, const void *b)
 
 static void add_task_ref(text *out, const batch_task *t)
 {
-    add(out, "  line %zu: %.60s%s\n", t->lineno, t->line, strlen(t->line) > 60 ? "..." : "");
+    char shown[256];
+    snprintf(shown, sizeof shown, "%s", t->line);
+    add(out, "  line %zu: %s\n", t->lineno, runner_fit_columns(shown, 60));
 }
 
 static void add_cpu(text *out, const batch_task *tasks, size_t count)

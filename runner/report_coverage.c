@@ -349,21 +349,22 @@ static void print_mismatches(const coverage *c, const path_list *files)
         return;
     printf("  records of no job of %s (%zu):\n", c->jobs_path ? c->jobs_path : "the line count",
            c->mismatched);
-    char ran[128], job_there[128];
+    char ran[256], job_there[256];
     for (size_t i = 0; i < c->mismatched && i < MISMATCHES_SHOWN; i++) {
         const mismatch *x = &c->shown[i];
         const char *text = job_text(c, x->line);
         char name[256];
-        printf("    %s:%zu: line %llu ran '%.60s'", base_name(name, files->items[x->file]),
-               x->lineno, (unsigned long long)x->line,
-               report_printable(ran, sizeof ran, x->command));
+        report_printable(ran, sizeof ran, x->command);
+        printf("    %s:%zu: line %llu ran '%s'", base_name(name, files->items[x->file]),
+               x->lineno, (unsigned long long)x->line, runner_fit_columns(ran, 60));
         if (!text)
             printf(", past the last line\n");
         else if (!*text)
             printf(", but that line is no job\n");
         else
-            printf(", but the job there is '%.60s'\n",
-                   report_printable(job_there, sizeof job_there, text));
+            printf(", but the job there is '%s'\n",
+                   runner_fit_columns((char *)report_printable(job_there, sizeof job_there, text),
+                                      60));
     }
     if (c->mismatched > MISMATCHES_SHOWN)
         printf("    ... (%zu more)\n", c->mismatched - MISMATCHES_SHOWN);

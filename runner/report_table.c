@@ -46,9 +46,10 @@ static void print_row(const report_row *e)
     units_format_time_us(cpu, sizeof cpu, e->cpu_us);
     units_format_time_us(wall, sizeof wall, e->wall_us);
     units_format_kb(rss, sizeof rss, e->max_rss_kb);
-    printf("%9s %9s %9s  %-16s %.70s\n", cpu, wall, rss,
+    report_printable(command, sizeof command, e->command);
+    printf("%9s %9s %9s  %-16s %s\n", cpu, wall, rss,
            report_printable(outcome, sizeof outcome, e->outcome),
-           report_printable(command, sizeof command, e->command));
+           runner_fit_columns(command, 70));
 }
 
 static void print_table(report_rows *list, enum sort_key sort, uint64_t top, const char *source)

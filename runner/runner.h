@@ -8,6 +8,10 @@
 /* Replaces in place each byte of `text` that a terminal could take as a
  * control (C0, DEL, C1 as UTF-8, bytes of no UTF-8 sequence) by '?'. */
 void runner_make_printable(char *text, size_t len);
+/* `text` cut to `columns` characters (at least 4) where it is longer, at
+ * a character's start (a byte count splits a UTF-8 sequence), the cut
+ * marked with "..."; returns `text`. */
+char *runner_fit_columns(char *text, size_t columns);
 
 /* Exit statuses of the command, after timeout(1) and env(1). */
 enum {

@@ -19,6 +19,22 @@ void runner_make_printable(char *text, size_t len)
     terminal_text_clean(&fresh, text, len, false);
 }
 
+char *runner_fit_columns(char *text, size_t columns)
+{
+    size_t characters = 0, keep = 0;
+    for (size_t i = 0; text[i]; i++) {
+        if (((unsigned char)text[i] & 0xc0) == 0x80)
+            continue; /* inside a character */
+        if (characters + 3 == columns)
+            keep = i;
+        if (++characters > columns) {
+            memcpy(text + keep, "...", 4);
+            break;
+        }
+    }
+    return text;
+}
+
 void runner_error(const char *fmt, ...)
 {
     char line[1024];

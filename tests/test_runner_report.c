@@ -572,6 +572,30 @@ static void test_report_total_of_one_task(void **state)
     remove_tree(dir);
 }
 
+/* The command column holds 70 characters: a longer command was cut at
+ * its 70th byte, without a mark and inside a UTF-8 character when one
+ * spanned it.  It is now cut at a character, marked "...". */
+static void test_report_cuts_a_long_command_at_a_character_and_says_so(void **state)
+{
+    (void)state;
+    char *dir = make_temp_dir();
+    char *audit = path_in(dir, "a.jsonl");
+    /* 69 ASCII bytes, then "é" (two bytes) across the 70th, then more */
+    write_file(audit, "{\"command\":\"echo "
+                      "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+                      "\303\251 tail\",\"line\":1,\"exit_code\":0,\"usage\":{\"wall_us\":5}}\n"
+                      "{\"command\":\"short \303\251\",\"line\":2,\"exit_code\":0,"
+                      "\"usage\":{\"wall_us\":4}}\n");
+    captured c = CORDON("report", audit);
+    expect_status(&c, 0);
+    assert_non_null(strstr(c.out, " echo aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa...\n"));
+    assert_non_null(strstr(c.out, " short \303\251\n"));
+    assert_null(strstr(c.out, "tail"));
+    captured_free(&c);
+    free(audit);
+    remove_tree(dir);
+}
+
 static void test_report_counts_every_attempt_s_cpu(void **state)
 {
     (void)state;
@@ -632,6 +656,7 @@ int main(void)
         cmocka_unit_test(test_report_skips_planted_files_in_an_audit_directory),
         cmocka_unit_test(test_report_refuses_a_line_past_its_bound),
         cmocka_unit_test(test_report_total_of_one_task),
+        cmocka_unit_test(test_report_cuts_a_long_command_at_a_character_and_says_so),
         cmocka_unit_test(test_report_counts_every_attempt_s_cpu),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
