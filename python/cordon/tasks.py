@@ -41,15 +41,18 @@ _running = weakref.WeakSet()
 _running_lock = threading.Lock()
 
 
-def _fresh_running_lock():
-    """In a child of os.fork: a thread that held the lock at the fork
-    (starting or ending a run) did not come along, and the child's first
-    run would wait for it forever."""
-    global _running_lock
+def _forget_the_parents_runs():
+    """In a child of os.fork: the runs going on are the parent's (each
+    task's copy shares its cancel pipe: the child's exit would cancel
+    them), and a thread that held the lock at the fork (starting or ending
+    a run) did not come along: the child's first run would wait for it
+    forever."""
+    global _running, _running_lock
+    _running = weakref.WeakSet()
     _running_lock = threading.Lock()
 
 
-os.register_at_fork(after_in_child=_fresh_running_lock)
+os.register_at_fork(after_in_child=_forget_the_parents_runs)
 
 
 @dataclasses.dataclass(frozen=True)

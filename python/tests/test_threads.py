@@ -178,6 +178,35 @@ def test_a_child_of_os_fork_starts_a_task_while_other_threads_start_theirs():
     assert codes == [0] * 20
 
 
+def test_a_child_of_os_fork_that_ends_leaves_the_parents_task_running():
+    """threading's exit hooks run in a child of os.fork that ends as the
+    interpreter does, and cordon's cancelled every run it had copied from
+    the parent, through the parent's own cancel pipe: the parent's task
+    ended Cancelled."""
+    t = FunctionTask(helpers.sleep, 1).configure(timeout=10)
+    t.run_async()
+    time.sleep(0.2)
+    pid = os.fork()
+    if pid == 0:
+        try:
+            threading._shutdown()  # the first thing the interpreter's exit does
+        finally:
+            os._exit(0)
+    os.waitpid(pid, 0)
+    assert t.join() == 1
+    with cordon.Executor(max_workers=1) as ex:
+        future = ex.submit(helpers.sleep, 1)
+        time.sleep(0.2)
+        pid = os.fork()
+        if pid == 0:
+            try:
+                threading._shutdown()
+            finally:
+                os._exit(0)
+        os.waitpid(pid, 0)
+        assert future.result() == 1
+
+
 def test_eight_async_tasks_at_once_from_eight_threads():
     tasks = [FunctionTask(helpers.fib, 18).configure(timeout=20) for _ in range(8)]
     barrier = threading.Barrier(8)
