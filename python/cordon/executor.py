@@ -273,3 +273,14 @@ def _at_exit():
 
 
 threading._register_atexit(_at_exit)
+
+
+def _forget_the_parents_pools():
+    """In a child of os.fork: the pools are the parent's, their workers
+    did not come along, and their tasks' cancel pipes are the parent's:
+    the child's exit must not cancel them."""
+    global _live_pools
+    _live_pools = weakref.WeakSet()
+
+
+os.register_at_fork(after_in_child=_forget_the_parents_pools)

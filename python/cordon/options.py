@@ -57,6 +57,16 @@ _policies = {}
 _policies_lock = threading.Lock()
 
 
+def _fresh_policies_lock():
+    """In a child of os.fork: a thread compiling a policy at the fork did
+    not come along, and would hold the lock for good."""
+    global _policies_lock
+    _policies_lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_fresh_policies_lock)
+
+
 def _at_most(name, value, result, what):
     if result > _MOST:
         raise ValueError(f"{name}={value!r}: more {what} than cordon takes (at most 4e18)")

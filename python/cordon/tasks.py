@@ -16,6 +16,7 @@ from many threads.  task.cancel(), from any thread, kills a run going on
 """
 import collections.abc
 import dataclasses
+import os
 import pickle
 import sys
 import threading
@@ -38,6 +39,20 @@ _MAIN_JOIN_SLICE_MS = 100
 # Every task with a run going on, for the interpreter's exit to kill.
 _running = weakref.WeakSet()
 _running_lock = threading.Lock()
+
+
+def _forget_the_parents_runs():
+    """In a child of os.fork: the runs going on are the parent's (each
+    task's copy shares its cancel pipe: the child's exit would cancel
+    them), and a thread that held the lock at the fork (starting or ending
+    a run) did not come along: the child's first run would wait for it
+    forever."""
+    global _running, _running_lock
+    _running = weakref.WeakSet()
+    _running_lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_forget_the_parents_runs)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -17,7 +17,8 @@
  *
  *   prepare  take the GIL back with the thread's own state, PyOS_BeforeFork
  *   parent   PyOS_AfterFork_Parent, release the GIL again
- *   child    nothing: cordon's child code must stay async-signal-safe
+ *   child    only the fork gate's reset (two plain stores, in every
+ *            child): cordon's child code must stay async-signal-safe
  *            until the task's function runs; the trampoline below calls
  *            PyOS_AfterFork_Child there, already confined, before any
  *            Python code.
@@ -131,6 +132,18 @@ static void before_fork(void)
     fork_took_gil = GIL_ENSURED;
 }
 
+/* Every child of a fork (os.fork, multiprocessing's workers, a C
+ * library's, cordon's own) starts with the gate open: it was copied
+ * locked whenever a thread that does not come along held it (a collector
+ * waiting for the GIL in `prepare` while a Python thread forked with the
+ * GIL held), and the first task the child started then waited for it
+ * forever.  Plain stores, as async-signal-safe as the child needs. */
+static void fresh_fork_gate_in_child(void)
+{
+    fork_gate = (pthread_mutex_t)PTHREAD_MUTEX_INITIALIZER;
+    holds_fork_gate = 0;
+}
+
 static void after_fork_in_parent(void)
 {
     int took = fork_took_gil;
@@ -147,7 +160,7 @@ static void after_fork_in_parent(void)
 
 int cordon_py_fork_bridge_init(void)
 {
-    int rc = pthread_atfork(before_fork, after_fork_in_parent, NULL);
+    int rc = pthread_atfork(before_fork, after_fork_in_parent, fresh_fork_gate_in_child);
     if (rc != 0) {
         errno = rc;
         PyErr_SetFromErrno(PyExc_OSError);
@@ -209,10 +222,8 @@ int cordon_py_trampoline(cordon_ctx *ctx, void *task_object)
                      "no Python code ran");
     fork_took_gil = GIL_NOT_TAKEN;
     released_state = NULL;
-    /* The gate came along held by the forking thread (this one): a task
-     * of the task's own would wait on it forever. */
-    holds_fork_gate = 0;
-    pthread_mutex_init(&fork_gate, NULL);
+    /* The gate came along held by the forking thread (this one); the
+     * child handler (fresh_fork_gate_in_child) has opened it already. */
     /* Rebuilds the GIL and the import lock for this thread, forgets the
      * threads that did not come along, and runs the os.register_at_fork
      * child hooks (threading, logging and random reset themselves there). */

@@ -2,6 +2,8 @@
 the fork happens holding the GIL, and the child never inherits a lock that
 another thread held."""
 import logging
+import os
+import signal
 import sys
 import threading
 import time
@@ -115,6 +117,94 @@ def test_many_starts_from_eight_threads_never_hang_a_child():
         th.join(120)
     assert not failures
     assert sorted(values) == sorted(2 * (i * 1000 + n) for i in range(8) for n in range(40))
+
+
+def _fork_and_start_one(hung):
+    """os.fork from this thread; the child runs one function task and ends
+    with 0 when it gave 5.  A child still there after 8 s is counted in
+    `hung` and killed."""
+    pid = os.fork()
+    if pid == 0:
+        try:
+            code = 0 if FunctionTask(helpers.add, 2, 3).configure(timeout=5).run() == 5 else 3
+        except BaseException:
+            code = 4
+        os._exit(code)
+    deadline = time.monotonic() + 8
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return os.waitstatus_to_exitcode(status)
+        if time.monotonic() > deadline:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            hung.append(pid)
+            return None
+        time.sleep(0.01)
+
+
+def test_a_child_of_os_fork_starts_a_task_while_other_threads_start_theirs():
+    """A child of os.fork inherits every lock another thread held at the
+    fork: cordon's fork gate (a collector holds it while it waits for the
+    GIL, which the forking thread holds) and the lock of the runs going on
+    (a starting thread's).  Its first task then waited forever: about one
+    child in three here, under three starters and a spinner."""
+    stop = threading.Event()
+
+    def starter():
+        while not stop.is_set():
+            t = FunctionTask(helpers.add, 1, 2).configure(timeout=5)
+            t.run_async()
+            t.join()
+
+    def spinner():
+        n = 0
+        while not stop.is_set():
+            n += 1
+
+    threads = [threading.Thread(target=starter) for _ in range(3)]
+    threads.append(threading.Thread(target=spinner))
+    for th in threads:
+        th.start()
+    hung, codes = [], []
+    try:
+        for _ in range(20):
+            codes.append(_fork_and_start_one(hung))
+    finally:
+        stop.set()
+        for th in threads:
+            th.join()
+    assert not hung
+    assert codes == [0] * 20
+
+
+def test_a_child_of_os_fork_that_ends_leaves_the_parents_task_running():
+    """threading's exit hooks run in a child of os.fork that ends as the
+    interpreter does, and cordon's cancelled every run it had copied from
+    the parent, through the parent's own cancel pipe: the parent's task
+    ended Cancelled."""
+    t = FunctionTask(helpers.sleep, 1).configure(timeout=10)
+    t.run_async()
+    time.sleep(0.2)
+    pid = os.fork()
+    if pid == 0:
+        try:
+            threading._shutdown()  # the first thing the interpreter's exit does
+        finally:
+            os._exit(0)
+    os.waitpid(pid, 0)
+    assert t.join() == 1
+    with cordon.Executor(max_workers=1) as ex:
+        future = ex.submit(helpers.sleep, 1)
+        time.sleep(0.2)
+        pid = os.fork()
+        if pid == 0:
+            try:
+                threading._shutdown()
+            finally:
+                os._exit(0)
+        os.waitpid(pid, 0)
+        assert future.result() == 1
 
 
 def test_eight_async_tasks_at_once_from_eight_threads():
