@@ -22,10 +22,11 @@
  *           limit at its hard one (half the caller's soft limit after the
  *           hand-over), the bounding set dropped, a
  *           session keyring of its own, no capabilities, waits for the
- *           mounts, the same compiled filter (with its listener handed to
- *           the caller over SCM_RIGHTS), then the function: one byte to
+ *           mounts, the same compiled filter (its listener offered to the
+ *           caller, which takes it with pidfd_getfd and answers, as
+ *           cordon's), then the function: one byte to
  *           the pipe
- *   caller: receives the listener, reads the pipe to its end, wait4 twice
+ *   caller: takes the listener, reads the pipe to its end, wait4 twice
  * Without namespaces (CORDON_NO_NAMESPACES) the child is the task, and,
  * as cordon's, it is held by a v2 cgroup where one can be made (without a
  * pid namespace, nothing else holds a tree that leaves its session): made
@@ -131,43 +132,43 @@ static inline void floor_fail(void)
     _exit(127);
 }
 
-static inline void floor_send_fd(int socket_fd, int fd)
+/* The child's side of cordon's hand-over: the listener's number offered,
+ * the caller's answer awaited before the listener is closed. */
+static inline void floor_offer_fd(int socket_fd, int fd)
 {
-    char byte = 0;
-    struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
-    union {
-        struct cmsghdr header;
-        char space[CMSG_SPACE(sizeof(int))];
-    } control;
-    memset(&control, 0, sizeof control);
-    struct msghdr message = { .msg_iov = &iov, .msg_iovlen = 1,
-                              .msg_control = control.space,
-                              .msg_controllen = sizeof control.space };
-    struct cmsghdr *cmsg = CMSG_FIRSTHDR(&message);
-    cmsg->cmsg_level = SOL_SOCKET;
-    cmsg->cmsg_type = SCM_RIGHTS;
-    cmsg->cmsg_len = CMSG_LEN(sizeof(int));
-    memcpy(CMSG_DATA(cmsg), &fd, sizeof fd);
-    if (sendmsg(socket_fd, &message, MSG_NOSIGNAL) != 1)
+    char offer[1 + sizeof(int)] = { 'P' }, answer = 0;
+    memcpy(offer + 1, &fd, sizeof fd);
+    if (send(socket_fd, offer, sizeof offer, MSG_NOSIGNAL) != (ssize_t)sizeof offer ||
+        read(socket_fd, &answer, 1) != 1 || answer != 'T')
         floor_fail();
 }
 
-static inline int floor_receive_fd(int socket_fd)
+/* The caller's side: the offered fd taken out of its sender (named by
+ * SCM_CREDENTIALS) with pidfd_getfd, then the answer. */
+static inline int floor_take_offered_fd(int socket_fd)
 {
-    char byte;
-    struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+    char offer[1 + sizeof(int)];
+    struct iovec iov = { .iov_base = offer, .iov_len = sizeof offer };
     union {
         struct cmsghdr header;
-        char space[CMSG_SPACE(sizeof(int))];
+        char space[CMSG_SPACE(sizeof(struct ucred))];
     } control;
     struct msghdr message = { .msg_iov = &iov, .msg_iovlen = 1,
                               .msg_control = control.space,
                               .msg_controllen = sizeof control.space };
-    if (recvmsg(socket_fd, &message, MSG_CMSG_CLOEXEC) != 1)
+    struct cmsghdr *cmsg;
+    if (recvmsg(socket_fd, &message, 0) != (ssize_t)sizeof offer ||
+        !(cmsg = CMSG_FIRSTHDR(&message)) || cmsg->cmsg_type != SCM_CREDENTIALS)
         return -1;
-    int fd;
-    memcpy(&fd, CMSG_DATA(CMSG_FIRSTHDR(&message)), sizeof fd);
-    return fd;
+    struct ucred sender;
+    int number;
+    memcpy(&sender, CMSG_DATA(cmsg), sizeof sender);
+    memcpy(&number, offer + 1, sizeof number);
+    int pidfd = (int)syscall(SYS_pidfd_open, sender.pid, 0);
+    int fd = pidfd < 0 ? -1 : (int)syscall(438 /* pidfd_getfd */, pidfd, number, 0);
+    if (pidfd >= 0)
+        close(pidfd);
+    return fd >= 0 && send(socket_fd, "T", 1, MSG_NOSIGNAL) == 1 ? fd : -1;
 }
 
 /* Until the init's byte (or its end) on `mounts_done`: nothing of the task
@@ -207,7 +208,7 @@ static inline _Noreturn void floor_task(const floor_plan *plan, const cordon_pol
         if (listener < -1)
             floor_fail();
         if (listener >= 0)
-            floor_send_fd(4, listener);
+            floor_offer_fd(4, listener);
         syscall(SYS_close_range, 4, ~0u, 0);
         /* The hand-over at the caller's hard limit, then the task's own. */
         if (syscall(SYS_prlimit64, 0, RLIMIT_NOFILE, &plan->open_files, NULL) != 0)
@@ -297,7 +298,9 @@ static inline void floor_run(const floor_plan *plan, const cordon_policy *policy
     int pipe_fds[2], sockets[2] = { -1, -1 }, moved[2] = { -1, -1 };
     int with_listener = policy != NULL, held = plan->cgroup.count > 0 && !plan->command;
     if (pipe2(pipe_fds, O_CLOEXEC) != 0 ||
-        (with_listener && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sockets) != 0) ||
+        (with_listener && (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sockets) != 0 ||
+                           setsockopt(sockets[0], SOL_SOCKET, SO_PASSCRED, &(int){ 1 },
+                                      sizeof(int)) != 0)) ||
         (held && pipe2(moved, O_CLOEXEC) != 0))
         abort();
     pid_t child = floor_fork(plan);
@@ -315,9 +318,10 @@ static inline void floor_run(const floor_plan *plan, const cordon_policy *policy
     }
     if (with_listener) {
         close(sockets[1]);
-        int listener = floor_receive_fd(sockets[0]);
-        if (listener >= 0)
-            close(listener);
+        int listener = floor_take_offered_fd(sockets[0]);
+        if (listener < 0)
+            abort();
+        close(listener);
         close(sockets[0]);
     }
     char byte;

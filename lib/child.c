@@ -168,6 +168,40 @@ static int hand_over_listener(int listener)
     return sent == 1 ? 0 : -errno;
 }
 
+/* Offers the listener to the parent, which takes it out of this process
+ * with pidfd_getfd: a send with SCM_RIGHTS is checked against its user's
+ * count of fds in flight over unix sockets, which a task of the same user
+ * can hold past any limit (senders blocked on a full receiver are counted
+ * once they are let through), and failed every sibling's start.  The
+ * message names the fd (lib/listener_handover.c); the parent answers 'T'
+ * (taken) or 'S' (send it: pidfd_getfd refused, e.g. a ptrace scope that
+ * forbids it), and the listener is only closed after that answer.  Only
+ * where the parent is free to answer: not a command's child it waits for
+ * in vfork. */
+static int offer_listener(int listener)
+{
+    char offer[1 + sizeof(int)] = { CORDON__LISTENER_OFFER };
+    memcpy(offer + 1, &listener, sizeof listener);
+    struct iovec iov = { .iov_base = offer, .iov_len = sizeof offer };
+    struct msghdr message = { .msg_iov = &iov, .msg_iovlen = 1 };
+    ssize_t sent;
+    do
+        sent = sendmsg(LISTENER_SOCKET_FD, &message, MSG_NOSIGNAL);
+    while (sent < 0 && errno == EINTR);
+    if (sent != (ssize_t)sizeof offer)
+        return sent < 0 ? -errno : -EPROTO;
+    char answer = 0;
+    ssize_t got;
+    do
+        got = read(LISTENER_SOCKET_FD, &answer, 1);
+    while (got < 0 && errno == EINTR);
+    if (got != 1)
+        return got < 0 ? -errno : -EPIPE;
+    if (answer == CORDON__LISTENER_TAKEN)
+        return 0;
+    return answer == CORDON__LISTENER_SEND ? hand_over_listener(listener) : -EPROTO;
+}
+
 /* Hands a listener (if any) to the parent and closes the socket with it:
  * one close_range, so that a policy refusing close does not catch
  * cordon's own.  `last_fd`: the highest fd cordon's own may hold after the
@@ -175,10 +209,10 @@ static int hand_over_listener(int listener)
  * hook, whose fds the function keeps, only the listener at
  * HOOK_RESERVED_FD).  The task must never hold the listener: it could
  * answer its own notifications. */
-static int hand_over_and_close(int listener, bool has_socket, unsigned last_fd,
+static int hand_over_and_close(int listener, bool has_socket, bool offer, unsigned last_fd,
                                const struct rlimit *open_files)
 {
-    int rc = listener >= 0 ? hand_over_listener(listener) : 0;
+    int rc = listener < 0 ? 0 : offer ? offer_listener(listener) : hand_over_listener(listener);
     if (has_socket && syscall(SYS_close_range, LISTENER_SOCKET_FD, last_fd, 0) != 0) {
         close(LISTENER_SOCKET_FD);
         if (listener >= 0)
@@ -201,8 +235,8 @@ static int install_filter(const cordon__launch *l, unsigned last_fd)
                                : cordon__policy_install(l->policy);
     if (listener < -1)
         return listener;
-    return hand_over_and_close(listener, l->listener_socket >= 0, last_fd,
-                               l->open_files_after_handover ? &l->open_files : NULL);
+    return hand_over_and_close(listener, l->listener_socket >= 0, l->parent_takes_listener,
+                               last_fd, l->open_files_after_handover ? &l->open_files : NULL);
 }
 
 /* A command's, from its plan (which may be a copy: nothing of the launch
@@ -214,7 +248,7 @@ static int install_planned_filter(const cordon__exec_plan *p)
     int listener = cordon__install_program(p->program, p->notifies);
     if (listener < -1)
         return listener;
-    return hand_over_and_close(listener, p->hands_over_listener, ~0u,
+    return hand_over_and_close(listener, p->hands_over_listener, p->parent_takes_listener, ~0u,
                                p->open_files_after_handover ? &p->open_files : NULL);
 }
 
@@ -835,6 +869,15 @@ _Noreturn void cordon__task_main(const cordon__launch *l)
     /* The init made itself undumpable, and a function's process copies
      * that: the task gets the caller's own setting back. */
     if (l->fn && prctl(PR_SET_DUMPABLE, l->dumpable, 0, 0, 0) != 0)
+        fail(shared, STEP_CAPABILITIES, -errno);
+    /* A command's first process in namespaces shares the init's memory,
+     * undumpable: the parent could not take its listener (pidfd_getfd
+     * needs the right to trace it, which the caller's user has over a
+     * dumpable process of its own).  Dumpable until its exec, which the
+     * init waits for in vfork and then makes its memory undumpable again
+     * (lib/task_init.c); not for a caller that made itself undumpable. */
+    if (!l->fn && l->namespaces && l->parent_takes_listener && l->traceable_by_its_user &&
+        prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) != 0)
         fail(shared, STEP_CAPABILITIES, -errno);
     confine(l);
     /* Nothing of the task runs before its namespace's mounts are made. */

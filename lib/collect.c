@@ -347,6 +347,15 @@ static bool relay_waits(const cordon__attempt_state *s)
            s->stdin_written == s->stdin_len;
 }
 
+/* The task's first process waits for the parent's answer to its offer of
+ * the listener (lib/listener_handover.c): a stdin callback that keeps the
+ * loop away must not hold it, and no byte of stdin is read by the task
+ * before its set-up ends anyway. */
+static bool handover_pending(const cordon__attempt_state *s)
+{
+    return s->listener_socket >= 0 && !s->listener_received && !s->handover_forged;
+}
+
 /* The streams still to be read, and the bytes still to be passed on. */
 static int build_poll_set(cordon__attempt_state *s, struct pollfd *fds)
 {
@@ -354,8 +363,8 @@ static int build_poll_set(cordon__attempt_state *s, struct pollfd *fds)
         [SLOT_PID] = s->exited ? -1 : s->pidfd,
         [SLOT_STDOUT] = readable_stream(s, s->stdout_fd, 1),
         [SLOT_STDERR] = readable_stream(s, s->stderr_fd, 2), [SLOT_LOG] = s->log_fd,
-        [SLOT_STDIN] = s->stdin_error || relay_waits(s) ? -1 : s->stdin_fd,
-        [SLOT_STDIN_SOURCE] = relay_waits(s) ? s->stdin_source : -1,
+        [SLOT_STDIN] = s->stdin_error || relay_waits(s) || handover_pending(s) ? -1 : s->stdin_fd,
+        [SLOT_STDIN_SOURCE] = relay_waits(s) && !handover_pending(s) ? s->stdin_source : -1,
         [SLOT_SOCKET] = s->handover_forged ? -1 : s->listener_socket,
         [SLOT_LISTENER] = s->exited ? -1 : s->listener_fd,
         [SLOT_CANCEL] = s->exited || s->cancelled ? -1 : s->cancel_fd,

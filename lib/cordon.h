@@ -135,9 +135,10 @@ typedef enum cordon_limit {
     CORDON_LIMIT_FILE_SIZE,   /* bytes per written file; FileSizeLimit */
     CORDON_LIMIT_OPEN_FILES,  /* highest fd number + 1, soft and hard; unset: half
                                  of the caller's soft limit, which keeps the
-                                 task's fds in flight over unix sockets below
-                                 the caller's.  At least 6 with a set-up hook
-                                 (fds 0-3, the listener and its socket) */
+                                 task's plain sends of fds over unix sockets
+                                 below the caller's (README, "Threat model").
+                                 At least 6 with a set-up hook (fds 0-3, the
+                                 listener and its socket) */
     CORDON_LIMIT_PROCESSES,   /* processes of the task at once, each thread counted as
                                  one (pids.max, RLIMIT_NPROC); ProcessLimit */
     CORDON_LIMIT_OUTPUT,      /* bytes kept per stream; default 64 MiB */

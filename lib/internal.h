@@ -211,6 +211,9 @@ typedef struct cordon__launch {
      * hard limit (lib/spawn.c's share_open_files); then not in `limits`. */
     bool open_files_after_handover;
     struct rlimit open_files;
+    /* The parent is free to answer an offer of the listener (not waiting
+     * for a command's child in vfork): lib/child.c's offer_listener. */
+    bool parent_takes_listener;
     bool switch_user;
     uid_t uid;
     gid_t gid;
@@ -304,6 +307,11 @@ void cordon__terminal_restore(cordon__terminal_state *state);
 
 /* The fds one message on the listener's socket is read with. */
 #define CORDON__HANDOVER_MAX_FDS 8
+/* The listener's hand-over (lib/child.c, lib/listener_handover.c): the
+ * child's offer (this byte, then the fd's number), the parent's answers. */
+#define CORDON__LISTENER_OFFER 'P'
+#define CORDON__LISTENER_TAKEN 'T'
+#define CORDON__LISTENER_SEND  'S'
 
 /* A running attempt: the parent's ends and what it learns. */
 typedef struct cordon__attempt_state {
@@ -348,6 +356,7 @@ typedef struct cordon__attempt_state {
     char *flood_chunk;          /* READ_CHUNK bytes, made when a stream floods past its cap */
     bool timed_out, cpu_exceeded, violated, exited;
     bool listener_received;     /* violations reach the parent as notifications */
+    bool listener_send_asked;   /* an offer the parent could not take: the fd is sent */
     const char *handover_forged; /* what arrived on the listener's socket that was not
                                     cordon's (lib/listener_handover.c), or NULL; then what
                                     it carried is held here, unanswered, until the end */
@@ -666,6 +675,7 @@ typedef struct cordon__exec_plan {
     const struct sock_fprog *program;   /* NULL: no filter */
     bool notifies;                      /* the program has notify rules */
     bool hands_over_listener;           /* the launch has a listener socket */
+    bool parent_takes_listener;         /* the launch's */
     bool open_files_after_handover;     /* the launch's, with its limit: */
     struct rlimit open_files;
     char **exec_paths, **argv, **envp;

@@ -8,19 +8,25 @@
  * parent would watch that one while cordon's filter, with no one
  * listening, turned every kill into ENOSYS.
  *
- * cordon sends exactly one message: one byte carrying one fd, a seccomp
- * listener.  Whatever else arrives — a second message before or after it,
- * another shape, another kind of fd — means the channel is not cordon's
- * alone, and no listener received on it can be trusted to be the
- * filter's: the hand-over is refused, the task ended and the ending named
- * ConfinementError.  A forged message ahead of cordon's is always seen:
- * cordon's own follows it (or the child fails its set-up), and the socket
- * is read to the end after the task's end as well.
+ * cordon's child sends either one byte carrying one fd, a seccomp
+ * listener (a command's child the parent waits for in vfork), or an offer:
+ * the listener's fd number, which the parent takes out of the sender (its
+ * pid from SCM_CREDENTIALS) with pidfd_getfd, answering 'T'; where that
+ * is refused it answers 'S' and the one byte with the fd follows.  No fd
+ * then travels over a unix socket, where a task of the same user holding
+ * fds in flight made the send fail.  Whatever else arrives — a message
+ * past those, another shape, another kind of fd — means the channel is
+ * not cordon's alone, and no listener received on it can be trusted to be
+ * the filter's: the hand-over is refused, the task ended and the ending
+ * named ConfinementError.  A forged message ahead of cordon's is always
+ * seen: cordon's own follows it (or the child fails its set-up), and the
+ * socket is read to the end after the task's end as well.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -64,6 +70,70 @@ static bool not_a_listener(int fd)
     return strcmp(target, "anon_inode:seccomp notify") != 0;
 }
 
+#ifndef SYS_pidfd_getfd
+#define SYS_pidfd_getfd 438
+#endif
+
+/* The sender's pid, from the credentials the kernel attached (SO_PASSCRED
+ * on the parent's end), or 0. */
+static pid_t sender_of(struct msghdr *message)
+{
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(message); c; c = CMSG_NXTHDR(message, c)) {
+        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_CREDENTIALS &&
+            c->cmsg_len >= CMSG_LEN(sizeof(struct ucred))) {
+            struct ucred cred;
+            memcpy(&cred, CMSG_DATA(c), sizeof cred);
+            return cred.pid;
+        }
+    }
+    return 0;
+}
+
+/* The offered fd taken out of its sender, or -errno. */
+static int take_offered(pid_t sender, const char *data)
+{
+    int number;
+    memcpy(&number, data + 1, sizeof number);
+    if (sender <= 0)
+        return -ESRCH;
+    int pidfd = (int)syscall(SYS_pidfd_open, sender, 0);
+    if (pidfd < 0)
+        return -errno;
+    int fd = (int)syscall(SYS_pidfd_getfd, pidfd, number, 0);
+    int saved = errno;
+    close(pidfd);
+    return fd < 0 ? -saved : fd;
+}
+
+static bool answer(cordon__attempt_state *s, char word)
+{
+    ssize_t n;
+    do
+        n = send(s->listener_socket, &word, 1, MSG_DONTWAIT | MSG_NOSIGNAL);
+    while (n < 0 && errno == EINTR);
+    return n == 1;
+}
+
+/* An offer: the fd taken (and 'T'), or 'S' asked for; what was wrong, or
+ * NULL (a taken fd that is no listener goes to fds[0], *count 1). */
+static const char *accept_offer(cordon__attempt_state *s, struct msghdr *message,
+                                const char *data, int fds[MAX_FDS], int *count)
+{
+    int taken = take_offered(sender_of(message), data);
+    if (taken >= 0 && not_a_listener(taken)) {
+        fds[0] = taken;
+        *count = 1;
+        return "an offered fd that is not a seccomp listener";
+    }
+    if (taken >= 0) {
+        s->listener_fd = taken;
+        s->listener_received = true;
+        return answer(s, CORDON__LISTENER_TAKEN) ? NULL : "a socket that takes no answer";
+    }
+    s->listener_send_asked = true;
+    return answer(s, CORDON__LISTENER_SEND) ? NULL : "a socket that takes no answer";
+}
+
 /* One message: false when there is none to read now, or it ended the
  * hand-over (the end of the socket, or a refusal, which ends the task). */
 static bool receive_one(cordon__attempt_state *s, void (*end_task)(cordon__attempt_state *))
@@ -72,7 +142,7 @@ static bool receive_one(cordon__attempt_state *s, void (*end_task)(cordon__attem
     struct iovec iov = { .iov_base = data, .iov_len = sizeof data };
     union {
         struct cmsghdr header;
-        char space[CMSG_SPACE(MAX_FDS * sizeof(int))];
+        char space[CMSG_SPACE(MAX_FDS * sizeof(int)) + CMSG_SPACE(sizeof(struct ucred))];
     } control;
     struct msghdr message = {
         .msg_iov = &iov, .msg_iovlen = 1,
@@ -90,10 +160,16 @@ static bool receive_one(cordon__attempt_state *s, void (*end_task)(cordon__attem
     }
     int fds[MAX_FDS];
     int count = received_fds(&message, fds);
+    bool offer = n == 1 + (ssize_t)sizeof(int) && data[0] == CORDON__LISTENER_OFFER &&
+                 count == 0 && !s->listener_send_asked;
     const char *problem = s->listener_received ? "a second message"
-                          : n != 1 || count != 1 || (message.msg_flags & (MSG_CTRUNC | MSG_TRUNC))
+                          : message.msg_flags & (MSG_CTRUNC | MSG_TRUNC)
                               ? "a message not of cordon's shape"
+                          : offer ? accept_offer(s, &message, data, fds, &count)
+                          : n != 1 || count != 1 ? "a message not of cordon's shape"
                           : not_a_listener(fds[0]) ? "an fd that is not a seccomp listener" : NULL;
+    if (offer && !problem)
+        return s->listener_received; /* 'S': the fd follows */
     if (problem) {
         /* Nothing received is answered any more, and nothing closed
          * before the attempt ends: a listener closed now (cordon's may be

@@ -726,8 +726,12 @@ static int prepare(cordon_task *t, cordon__launch *l, cordon__attempt_state *s)
             return -errno;
         s->listener_socket = pair[0];
         l->listener_socket = pair[1];
-        if ((rc = set_nonblocking(pair[0])) < 0)
-            return rc;
+        /* Each message names its sender: an offered listener is taken
+         * out of it (lib/listener_handover.c). */
+        int on = 1;
+        if ((rc = set_nonblocking(pair[0])) < 0 ||
+            setsockopt(pair[0], SOL_SOCKET, SO_PASSCRED, &on, sizeof on) != 0)
+            return rc < 0 ? rc : -errno;
     }
     open_files_after_handover(l);
     if (t->kind == KIND_COMMAND) {
@@ -810,6 +814,7 @@ static int fork_child(cordon__launch *l, cordon__attempt_state *s)
     l->parent_moves_child = l->cgroup.count > 0;
     /* In namespaces the counter is attached to the init (follow_init). */
     l->parent_counts_child = l->cpu_limit_ns && !l->namespaces;
+    l->parent_takes_listener = cordon__policy_reads_handover_answer(l->policy);
     pid_t pid = fork();
     if (pid < 0)
         return -errno;
@@ -863,6 +868,9 @@ static int start_command(cordon__launch *l, cordon__attempt_state *s, bool may_s
     if (stack == MAP_FAILED)
         return -errno;
     int pidfd = -1;
+    /* Waiting in vfork, the parent cannot answer the task's offer of its
+     * listener; in namespaces its child leaves once the init is started. */
+    l->parent_takes_listener = l->namespaces && cordon__policy_reads_handover_answer(l->policy);
     int saved_errno = errno; /* the child shares our errno until it execs */
     pid_t pid = start_in_v2_cgroup(l, stack, &pidfd);
     int clone_errno = pid < 0 ? -pid : 0;

@@ -107,6 +107,11 @@ static pid_t start_task(const cordon__launch *l)
                       CLONE_VM | CLONE_VFORK | SIGCHLD, (void *)l);
     int saved = errno;
     munmap(stack, TASK_STACK_SIZE);
+    /* The command's first process, in this memory, may have made it
+     * dumpable for the parent to take its listener (lib/child.c); it has
+     * exec'd or ended now. */
+    if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0 && pid > 0)
+        return -errno;
     return pid < 0 ? -saved : pid;
 }
 

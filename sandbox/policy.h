@@ -139,6 +139,10 @@ bool cordon__policy_may_make_namespaces(const cordon_policy *p);
  * the policy's): only then is the hand-over made at the caller's hard
  * limit (lib/spawn.c). */
 bool cordon__policy_lowers_open_files_after_handover(const cordon_policy *p);
+/* Whether a child under `p` may offer its listener and read the parent's
+ * answer on fd 4 (cordon's allow, not undone by a rule of the policy's):
+ * only then is the listener taken with pidfd_getfd (lib/child.c). */
+bool cordon__policy_reads_handover_answer(const cordon_policy *p);
 
 /* Child side, async-signal-safe (raw syscalls only).  Installs the program;
  * PR_SET_NO_NEW_PRIVS must already be set.  Returns the user-notification

@@ -229,9 +229,10 @@ static int add_rules(cordon_policy *p, scmp_filter_ctx ctx, cordon_error *err)
         }
     }
     /* After the filter is in, the child sends the listener to the parent
-     * and closes what the task must not hold, both on fd 4, then sets
+     * (or offers it, and reads the parent's answer) and closes what the
+     * task must not hold, all on fd 4, then sets
      * its own RLIMIT_NOFILE to the task's (lib/child.c; no old value
-     * asked for): a policy that denies by default must let these three
+     * asked for): a policy that denies by default must let these
      * through.  The last lets a task do no more than setrlimit already
      * may: lower its hard limit, move its soft one below it. */
     if (p->default_action == ACTION_ALLOW)
@@ -243,6 +244,9 @@ static int add_rules(cordon_policy *p, scmp_filter_ctx ctx, cordon_error *err)
     if (rc == 0 && !allows_always(p, SYS_close_range))
         rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SYS_close_range, 1,
                               SCMP_A0(SCMP_CMP_EQ, LISTENER_SOCKET_FD));
+    if (rc == 0 && p->notifies && !allows_always(p, SYS_read))
+        rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SYS_read, 1,
+                              SCMP_A0(SCMP_CMP_EQ, LISTENER_SOCKET_FD));
     if (rc == 0 && p->notifies && !allows_always(p, SYS_prlimit64))
         rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SYS_prlimit64, 3, SCMP_A0(SCMP_CMP_EQ, 0),
                               SCMP_A1(SCMP_CMP_EQ, RLIMIT_NOFILE), SCMP_A3(SCMP_CMP_EQ, 0));
@@ -253,19 +257,38 @@ static int add_rules(cordon_policy *p, scmp_filter_ctx ctx, cordon_error *err)
     return rc;
 }
 
-/* Whether the compiled filter lets through the child's own lowering of its
- * RLIMIT_NOFILE after the hand-over (a policy's "kill prlimit64" wins over
- * cordon's allow, and one that allows by default adds none). */
-static bool lets_open_files_be_lowered(const cordon_policy *p)
+/* Whether the compiled filter lets a call of cordon's own after the
+ * hand-over through (a policy's rule wins over cordon's allow, and one
+ * that allows by default adds none). */
+static bool program_lets_through(const cordon_policy *p, int nr, const uint64_t args[6])
 {
-    static const uint64_t own_open_files[6] = { 0, RLIMIT_NOFILE, 0x10000, 0 };
-    struct seccomp_data data = { .nr = SYS_prlimit64, .arch = AUDIT_ARCH_X86_64 };
-    memcpy(data.args, own_open_files, sizeof data.args);
+    struct seccomp_data data = { .nr = nr, .arch = AUDIT_ARCH_X86_64 };
+    memcpy(data.args, args, sizeof data.args);
     uint32_t value;
     if (!p->program.filter || cordon__bpf_run(&p->program, &data, &value) != 0)
         return false;
     uint32_t action = value & SECCOMP_RET_ACTION_FULL;
     return action == SECCOMP_RET_ALLOW || action == SECCOMP_RET_LOG;
+}
+
+/* The lowering of its RLIMIT_NOFILE (any new value's address), and the
+ * read of the parent's answer to its offer of the listener. */
+static bool lets_open_files_be_lowered(const cordon_policy *p)
+{
+    for (uint64_t at = 0x1000; at; at <<= 4) {
+        const uint64_t own_open_files[6] = { 0, RLIMIT_NOFILE, at, 0 };
+        if (!program_lets_through(p, SYS_prlimit64, own_open_files))
+            return false;
+    }
+    return true;
+}
+
+static bool lets_the_answer_be_read(const cordon_policy *p)
+{
+    const uint64_t answer[6] = { LISTENER_SOCKET_FD, 0x1000, 1 };
+    const uint64_t high_answer[6] = { LISTENER_SOCKET_FD, 0x7ffc00000000ull, 1 };
+    return program_lets_through(p, SYS_read, answer) &&
+           program_lets_through(p, SYS_read, high_answer);
 }
 
 static int set_architectures(const cordon_policy *p, scmp_filter_ctx ctx)
@@ -352,7 +375,13 @@ int cordon__policy_compile(cordon_policy *p, cordon_error *err)
     p->may_make_userfaultfd = cordon__policy_lets_userfaultfd_be_made(p);
     p->may_make_namespaces = cordon__policy_lets_namespaces_be_made(p);
     p->lowers_open_files_after_handover = rc == 0 && p->notifies && lets_open_files_be_lowered(p);
+    p->reads_handover_answer = rc == 0 && p->notifies && lets_the_answer_be_read(p);
     return rc;
+}
+
+bool cordon__policy_reads_handover_answer(const cordon_policy *p)
+{
+    return p && p->reads_handover_answer;
 }
 
 bool cordon__policy_lowers_open_files_after_handover(const cordon_policy *p)

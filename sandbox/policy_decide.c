@@ -77,7 +77,7 @@ static bool handover_allows(const cordon_policy *p, int nr, const uint64_t args[
         return p->notifies && args[0] == 0 && args[1] == RLIMIT_NOFILE && args[3] == 0;
     if (args[0] != LISTENER_SOCKET_FD)
         return false;
-    return nr == SYS_close_range || (nr == SYS_sendmsg && p->notifies);
+    return nr == SYS_close_range || ((nr == SYS_sendmsg || nr == SYS_read) && p->notifies);
 }
 
 const cordon__rule *cordon__policy_deciding_rule(const cordon_policy *p, int nr,

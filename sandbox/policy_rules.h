@@ -97,6 +97,7 @@ struct cordon_policy {
     bool may_make_userfaultfd; /* userfaultfd_reach.c: reads of the task may wait */
     bool may_make_namespaces;  /* namespace_reach.c: its user namespace's limits matter */
     bool lowers_open_files_after_handover; /* the filter lets the child lower them then */
+    bool reads_handover_answer; /* the filter lets the child read the parent's answer */
     bool watches_exec;
     /* policy_variant.c: this policy for a task without a pid namespace,
      * by CORDON__VARIANT_* bits; made on first use, freed with the policy */

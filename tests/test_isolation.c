@@ -6,7 +6,10 @@
 #include <sys/inotify.h>
 #include <signal.h>
 #include <sys/resource.h>
+#include <sys/ptrace.h>
 #include <sys/shm.h>
+#include <sys/wait.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 
@@ -937,6 +940,101 @@ static void test_isolation_a_task_leaves_its_siblings_and_caller_fd_passing(void
     cordon_task_free(t);
 }
 
+/* The same from a task whose threads wait with their sends on full
+ * receivers: each got past the kernel's check before its wait, and the
+ * task kept 25,300 fds in flight under a limit of 10,000 (this machine's
+ * hard limit 20,000), every sibling's start failing as before as nobody
+ * (the hand-over by SCM_RIGHTS).  The parent now takes the listener out
+ * of the task's process with pidfd_getfd. */
+static void test_isolation_waiting_senders_leave_its_siblings_their_starts(void **state)
+{
+    (void)state;
+    /* Past what a hand-over by SCM_RIGHTS would hold (the caller's hard
+     * limit, which this process lowers for good to keep the task small). */
+    struct rlimit own;
+    assert_int_equal(getrlimit(RLIMIT_NOFILE, &own), 0);
+    if (own.rlim_max > 2048) {
+        own.rlim_cur = own.rlim_max = 2048;
+        assert_int_equal(setrlimit(RLIMIT_NOFILE, &own), 0);
+    }
+    char threads[16];
+    snprintf(threads, sizeof threads, "%d", (int)(own.rlim_max / 253) + 20);
+    const char *dir = getenv("CORDON_HOSTILE_DIR");
+    char program[512];
+    snprintf(program, sizeof program, "%s/fds_in_flight", dir ? dir : "build/hostile");
+    char ready[] = "/tmp/cordon-waiting-senders-XXXXXX";
+    name_a_rendezvous(ready);
+    const char *argv[] = { program, threads, ready, NULL };
+    cordon_task *t = cordon_command_task(argv);
+    cordon_set_timeout_ms(t, 60000);
+    assert_int_equal(cordon_run_async(t), 0);
+    wait_until_ready(ready);
+    cordon_task *command = cordon_shell_task("true");
+    int command_rc = cordon_run(command);
+    cordon_task *function = cordon_function_task(return_zero, NULL);
+    int function_rc = cordon_run(function);
+    unlink(ready);
+    assert_int_equal(cordon_join(t), 0);
+    const cordon_result *r = cordon_task_result(t);
+    print_message("the task: %s", r->std_out.data);
+    if (command_rc != 0 || function_rc != 0)
+        print_message("the siblings: %s / %s\n", cordon_task_result(command)->exc_out.data,
+                      cordon_task_result(function)->exc_out.data);
+    assert_int_equal(r->exit_code, 0);
+    long in_flight = strtol(r->std_out.data, NULL, 10);
+    assert_true(in_flight > (long)own.rlim_max); /* past any limit of the user's */
+    assert_int_equal(command_rc, 0);
+    assert_int_equal(function_rc, 0);
+    cordon_task_free(function);
+    cordon_task_free(command);
+    cordon_task_free(t);
+}
+
+static int makes_a_forbidden_call(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    (void)arg;
+    return (int)syscall(SYS_ptrace, PTRACE_TRACEME, 0, NULL, NULL); /* killed, named */
+}
+
+/* In a child of the test: 0 where a task under the default policy had its
+ * violation named by the parent, which needs the listener. */
+static int names_a_violation(void)
+{
+    cordon_task *t = cordon_function_task(makes_a_forbidden_call, NULL);
+    cordon_task *c = cordon_shell_task("exec python3 -c 'import ctypes; ctypes.CDLL(None).ptrace(0, 0, 0, 0)'");
+    int rc = cordon_run(t) == CORDON_EXCEPTION && cordon_run(c) == CORDON_EXCEPTION ? 0 : 1;
+    const cordon_result *r = cordon_task_result(t), *q = cordon_task_result(c);
+    if (!r->exception || strcmp(r->exception, "PolicyViolation") != 0 || !q->exception ||
+        strcmp(q->exception, "PolicyViolation") != 0) {
+        fprintf(stderr, "%s / %s\n", r->exc_out.data, q->exc_out.data);
+        rc = 1;
+    }
+    cordon_task_free(c);
+    cordon_task_free(t);
+    return rc;
+}
+
+/* Where the parent may not take the listener out of the task's process
+ * (a caller that made itself undumpable, so its tasks are too, as nobody;
+ * a ptrace scope that forbids it), the task sends it, and its violations
+ * are still named.  As root the parent takes it either way. */
+static void test_isolation_an_undumpable_caller_s_tasks_still_hand_their_listener_over(void **state)
+{
+    (void)state;
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
+            _exit(2);
+        _exit(names_a_violation());
+    }
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -953,6 +1051,8 @@ int main(void)
         cmocka_unit_test(test_isolation_a_nested_task_leaves_its_caller_inotify_instances),
         cmocka_unit_test(test_isolation_a_task_leaves_the_caller_queued_signals),
         cmocka_unit_test(test_isolation_a_task_leaves_its_siblings_and_caller_fd_passing),
+        cmocka_unit_test(test_isolation_waiting_senders_leave_its_siblings_their_starts),
+        cmocka_unit_test(test_isolation_an_undumpable_caller_s_tasks_still_hand_their_listener_over),
         cmocka_unit_test(test_isolation_a_task_leaves_the_caller_locked_memory),
         cmocka_unit_test(test_isolation_a_task_leaves_the_caller_user_namespaces),
         cmocka_unit_test(test_isolation_no_namespace_left_at_the_first_task_costs_no_later_task_its_namespaces),
