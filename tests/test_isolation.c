@@ -801,61 +801,6 @@ static void test_isolation_a_task_leaves_the_caller_its_key_quota(void **state)
     cordon_policy_free(allows);
 }
 
-/* Sends `fd` 253 times a message (the kernel's most) over `socket`; the
- * count sent, or -1 with errno. */
-static int send_copies(int socket, int fd)
-{
-    enum { COPIES = 253 };
-    char byte = 0;
-    struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
-    union {
-        struct cmsghdr header;
-        char space[CMSG_SPACE(COPIES * sizeof(int))];
-    } control;
-    memset(&control, 0, sizeof control);
-    struct msghdr message = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.space,
-                              .msg_controllen = sizeof control.space };
-    struct cmsghdr *cmsg = CMSG_FIRSTHDR(&message);
-    cmsg->cmsg_level = SOL_SOCKET;
-    cmsg->cmsg_type = SCM_RIGHTS;
-    cmsg->cmsg_len = CMSG_LEN(COPIES * sizeof(int));
-    for (int i = 0; i < COPIES; i++)
-        memcpy(CMSG_DATA(cmsg) + i * sizeof(int), &fd, sizeof fd);
-    return sendmsg(socket, &message, MSG_DONTWAIT) == 1 ? COPIES : -1;
-}
-
-/* Raises its soft RLIMIT_NOFILE to its hard one, keeps fds in flight over
- * socket pairs it never reads until refused, prints how many and its
- * hard limit, says so with `ready` and holds them until that file is
- * gone. */
-static int keep_fds_in_flight(cordon_ctx *ctx, void *arg)
-{
-    (void)ctx;
-    const char *ready = arg;
-    struct rlimit open_files;
-    getrlimit(RLIMIT_NOFILE, &open_files);
-    open_files.rlim_cur = open_files.rlim_max;
-    setrlimit(RLIMIT_NOFILE, &open_files);
-    long in_flight = 0;
-    int why = 0;
-    while (!why && in_flight < 4000000) {
-        int pair[2];
-        if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, pair) != 0) {
-            why = errno;
-            break;
-        }
-        int sent;
-        while ((sent = send_copies(pair[0], pair[1])) > 0)
-            in_flight += sent;
-        if (errno != EAGAIN)
-            why = errno;
-        close(pair[0]);
-    }
-    printf("%ld %s %llu\n", in_flight, strerror(why), (unsigned long long)open_files.rlim_max);
-    fflush(stdout);
-    return say_ready_and_hold(ready) ? 0 : 1;
-}
-
 static int return_zero(cordon_ctx *ctx, void *arg)
 {
     (void)ctx;
@@ -893,14 +838,59 @@ static int pass_one_fd(void)
     return rc;
 }
 
+/* What happened beside a task that kept fds in flight. */
+typedef struct beside_fds_in_flight {
+    long in_flight;
+    unsigned long long task_hard_limit;
+    int command_rc, function_rc; /* a sibling command's and function's start */
+    int passed;                  /* the caller's own passing of one fd */
+} beside_fds_in_flight;
+
+/* Runs tests/hostile/fds_in_flight MODE [THREADS] and, while it holds its
+ * fds in flight, a command and a function task and the caller's own
+ * passing of an fd. */
+static beside_fds_in_flight run_beside_fds_in_flight(const char *mode, const char *threads)
+{
+    const char *dir = getenv("CORDON_HOSTILE_DIR");
+    char program[512];
+    snprintf(program, sizeof program, "%s/fds_in_flight", dir ? dir : "build/hostile");
+    char ready[] = "/tmp/cordon-in-flight-XXXXXX";
+    name_a_rendezvous(ready);
+    const char *argv[] = { program, mode, threads ? threads : ready, threads ? ready : NULL,
+                           NULL };
+    cordon_task *t = cordon_command_task(argv);
+    cordon_set_timeout_ms(t, 60000);
+    assert_int_equal(cordon_run_async(t), 0);
+    wait_until_ready(ready);
+    beside_fds_in_flight seen = { 0 };
+    cordon_task *command = cordon_shell_task("true");
+    seen.command_rc = cordon_run(command);
+    cordon_task *function = cordon_function_task(return_zero, NULL);
+    seen.function_rc = cordon_run(function);
+    seen.passed = pass_one_fd();
+    unlink(ready);
+    assert_int_equal(cordon_join(t), 0);
+    const cordon_result *r = cordon_task_result(t);
+    print_message("the task: %s", r->std_out.data);
+    if (seen.command_rc != 0 || seen.function_rc != 0)
+        print_message("the siblings: %s / %s\n", cordon_task_result(command)->exc_out.data,
+                      cordon_task_result(function)->exc_out.data);
+    assert_int_equal(r->exit_code, 0);
+    assert_int_equal(sscanf(r->std_out.data, "%ld in flight, RLIMIT_NOFILE %llu", &seen.in_flight,
+                            &seen.task_hard_limit), 2);
+    cordon_task_free(function);
+    cordon_task_free(command);
+    cordon_task_free(t);
+    return seen;
+}
+
 /* Fds in flight over unix sockets are counted per user and checked
  * against the sender's soft RLIMIT_NOFILE: a task under the default
  * policy that raised its own to the caller's hard limit and kept 20,240
  * in flight made every sibling's start fail ("installing the seccomp
- * filter: Too many references": the listener goes to the parent that
- * way) and the caller's own passing too.  The task's hard limit is now
- * half of the caller's soft one, and the hand-over is made at the
- * caller's hard limit. */
+ * filter: Too many references": the listener went to the parent that
+ * way) and the caller's own passing too.  The task's hard limit is half
+ * of the caller's soft one, which its plain sends stay below. */
 static void test_isolation_a_task_leaves_its_siblings_and_caller_fd_passing(void **state)
 {
     (void)state;
@@ -910,34 +900,11 @@ static void test_isolation_a_task_leaves_its_siblings_and_caller_fd_passing(void
         print_message("skipped: RLIMIT_NOFILE is too large to fill here\n");
         skip();
     }
-    char ready[] = "/tmp/cordon-in-flight-XXXXXX";
-    name_a_rendezvous(ready);
-    cordon_task *t = cordon_function_task(keep_fds_in_flight, ready);
-    assert_int_equal(cordon_run_async(t), 0);
-    wait_until_ready(ready);
-    cordon_task *command = cordon_shell_task("true");
-    int command_rc = cordon_run(command);
-    cordon_task *function = cordon_function_task(return_zero, NULL);
-    int function_rc = cordon_run(function);
-    int passed = pass_one_fd();
-    unlink(ready);
-    assert_int_equal(cordon_join(t), 0);
-    const cordon_result *r = cordon_task_result(t);
-    print_message("the task: %s", r->std_out.data);
-    if (command_rc != 0 || function_rc != 0)
-        print_message("the siblings: %s / %s\n",
-                      cordon_task_result(command)->exc_out.data,
-                      cordon_task_result(function)->exc_out.data);
-    assert_int_equal(command_rc, 0);
-    assert_int_equal(function_rc, 0);
-    assert_int_equal(passed, 0);
-    assert_int_equal(r->exit_code, 0);
-    unsigned long long task_hard = 0;
-    assert_int_equal(sscanf(strrchr(r->std_out.data, ' ') ? strrchr(r->std_out.data, ' ') : "", " %llu", &task_hard), 1);
-    assert_int_equal(task_hard, own.rlim_cur / 2);
-    cordon_task_free(function);
-    cordon_task_free(command);
-    cordon_task_free(t);
+    beside_fds_in_flight seen = run_beside_fds_in_flight("plain", NULL);
+    assert_int_equal(seen.command_rc, 0);
+    assert_int_equal(seen.function_rc, 0);
+    assert_int_equal(seen.passed, 0);
+    assert_int_equal(seen.task_hard_limit, own.rlim_cur / 2);
 }
 
 /* The same from a task whose threads wait with their sends on full
@@ -945,7 +912,8 @@ static void test_isolation_a_task_leaves_its_siblings_and_caller_fd_passing(void
  * task kept 25,300 fds in flight under a limit of 10,000 (this machine's
  * hard limit 20,000), every sibling's start failing as before as nobody
  * (the hand-over by SCM_RIGHTS).  The parent now takes the listener out
- * of the task's process with pidfd_getfd. */
+ * of the task's process with pidfd_getfd.  The caller's own passing is
+ * not held (README, "Threat model"). */
 static void test_isolation_waiting_senders_leave_its_siblings_their_starts(void **state)
 {
     (void)state;
@@ -959,35 +927,10 @@ static void test_isolation_waiting_senders_leave_its_siblings_their_starts(void 
     }
     char threads[16];
     snprintf(threads, sizeof threads, "%d", (int)(own.rlim_max / 253) + 20);
-    const char *dir = getenv("CORDON_HOSTILE_DIR");
-    char program[512];
-    snprintf(program, sizeof program, "%s/fds_in_flight", dir ? dir : "build/hostile");
-    char ready[] = "/tmp/cordon-waiting-senders-XXXXXX";
-    name_a_rendezvous(ready);
-    const char *argv[] = { program, threads, ready, NULL };
-    cordon_task *t = cordon_command_task(argv);
-    cordon_set_timeout_ms(t, 60000);
-    assert_int_equal(cordon_run_async(t), 0);
-    wait_until_ready(ready);
-    cordon_task *command = cordon_shell_task("true");
-    int command_rc = cordon_run(command);
-    cordon_task *function = cordon_function_task(return_zero, NULL);
-    int function_rc = cordon_run(function);
-    unlink(ready);
-    assert_int_equal(cordon_join(t), 0);
-    const cordon_result *r = cordon_task_result(t);
-    print_message("the task: %s", r->std_out.data);
-    if (command_rc != 0 || function_rc != 0)
-        print_message("the siblings: %s / %s\n", cordon_task_result(command)->exc_out.data,
-                      cordon_task_result(function)->exc_out.data);
-    assert_int_equal(r->exit_code, 0);
-    long in_flight = strtol(r->std_out.data, NULL, 10);
-    assert_true(in_flight > (long)own.rlim_max); /* past any limit of the user's */
-    assert_int_equal(command_rc, 0);
-    assert_int_equal(function_rc, 0);
-    cordon_task_free(function);
-    cordon_task_free(command);
-    cordon_task_free(t);
+    beside_fds_in_flight seen = run_beside_fds_in_flight("waiting", threads);
+    assert_true(seen.in_flight > (long)own.rlim_max); /* past any limit of the user's */
+    assert_int_equal(seen.command_rc, 0);
+    assert_int_equal(seen.function_rc, 0);
 }
 
 static int makes_a_forbidden_call(cordon_ctx *ctx, void *arg)
