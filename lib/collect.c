@@ -349,11 +349,16 @@ static bool relay_waits(const cordon__attempt_state *s)
 
 /* The task's first process waits for the parent's answer to its offer of
  * the listener (lib/listener_handover.c): a stdin callback that keeps the
- * loop away must not hold it, and no byte of stdin is read by the task
- * before its set-up ends anyway. */
+ * loop away must not hold it.  Only while a listener is to come (a filter
+ * without one sends none, and a process a set-up hook forked may keep the
+ * socket open to the end), and not while a set-up hook may still run: it
+ * is the caller's code, and may read its stdin before the filter. */
 static bool handover_pending(const cordon__attempt_state *s)
 {
-    return s->listener_socket >= 0 && !s->listener_received && !s->handover_forged;
+    if (!s->listener_expected || s->listener_socket < 0 || s->listener_received ||
+        s->handover_forged)
+        return false;
+    return !s->hook_state || __atomic_load_n(s->hook_state, __ATOMIC_ACQUIRE) == HOOK_DONE;
 }
 
 /* The streams still to be read, and the bytes still to be passed on. */

@@ -357,6 +357,9 @@ typedef struct cordon__attempt_state {
     bool timed_out, cpu_exceeded, violated, exited;
     bool listener_received;     /* violations reach the parent as notifications */
     bool listener_send_asked;   /* an offer the parent could not take: the fd is sent */
+    bool listener_expected;     /* the filter has a listener to hand over (it notifies) */
+    const uint32_t *hook_state; /* the setup record's, where a function's set-up hook runs
+                                   first (it may read stdin); else NULL */
     const char *handover_forged; /* what arrived on the listener's socket that was not
                                     cordon's (lib/listener_handover.c), or NULL; then what
                                     it carried is held here, unanswered, until the end */

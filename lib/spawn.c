@@ -726,6 +726,8 @@ static int prepare(cordon_task *t, cordon__launch *l, cordon__attempt_state *s)
             return -errno;
         s->listener_socket = pair[0];
         l->listener_socket = pair[1];
+        s->listener_expected = cordon__policy_notifies(l->policy);
+        s->hook_state = t->setup_fn ? &l->setup->hook_state : NULL;
         /* Each message names its sender: an offered listener is taken
          * out of it (lib/listener_handover.c). */
         int on = 1;
@@ -809,12 +811,23 @@ static void attend_the_child(cordon__launch *l, cordon__attempt_state *s, pid_t 
     syscall(SYS_futex, &l->setup->cgroup_moved, FUTEX_WAKE, 1, NULL, NULL, 0);
 }
 
+/* Whether the parent takes the task's listener with pidfd_getfd
+ * (lib/listener_handover.c).  Not for a caller under a seccomp filter of
+ * its own: its rules were never asked about pidfd_getfd, which a
+ * service's filter may kill (systemd's @system-service leaves out
+ * @debug, where it is): the caller would die at its task's start.  Its
+ * tasks send the listener over SCM_RIGHTS, as before. */
+static bool parent_may_take_listener(const cordon__launch *l)
+{
+    return !l->caller_filtered && cordon__policy_reads_handover_answer(l->policy);
+}
+
 static int fork_child(cordon__launch *l, cordon__attempt_state *s)
 {
     l->parent_moves_child = l->cgroup.count > 0;
     /* In namespaces the counter is attached to the init (follow_init). */
     l->parent_counts_child = l->cpu_limit_ns && !l->namespaces;
-    l->parent_takes_listener = cordon__policy_reads_handover_answer(l->policy);
+    l->parent_takes_listener = parent_may_take_listener(l);
     pid_t pid = fork();
     if (pid < 0)
         return -errno;
@@ -870,7 +883,7 @@ static int start_command(cordon__launch *l, cordon__attempt_state *s, bool may_s
     int pidfd = -1;
     /* Waiting in vfork, the parent cannot answer the task's offer of its
      * listener; in namespaces its child leaves once the init is started. */
-    l->parent_takes_listener = l->namespaces && cordon__policy_reads_handover_answer(l->policy);
+    l->parent_takes_listener = l->namespaces && parent_may_take_listener(l);
     int saved_errno = errno; /* the child shares our errno until it execs */
     pid_t pid = start_in_v2_cgroup(l, stack, &pidfd);
     int clone_errno = pid < 0 ? -pid : 0;

@@ -12,6 +12,10 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <stddef.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 
 #include "support.h"
 
@@ -978,6 +982,64 @@ static void test_isolation_an_undumpable_caller_s_tasks_still_hand_their_listene
     assert_int_equal(WEXITSTATUS(status), 0);
 }
 
+#ifndef SYS_pidfd_getfd
+#define SYS_pidfd_getfd 438
+#endif
+
+/* A filter of the caller's own that kills the process at pidfd_getfd, as
+ * a service's does under systemd's SystemCallFilter=@system-service
+ * (pidfd_getfd is in @debug, which that leaves out). */
+static int kill_at_pidfd_getfd(void)
+{
+    struct sock_filter code[] = {
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_pidfd_getfd, 0, 1),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+    };
+    struct sock_fprog program = { .len = sizeof code / sizeof *code, .filter = code };
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
+        return -1;
+    return (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &program);
+}
+
+static int run_two_tasks(void)
+{
+    cordon_task *t = cordon_function_task(return_zero, NULL);
+    cordon_task *c = cordon_shell_task("true");
+    int rc = cordon_run(t) == 0 && cordon_run(c) == 0 ? 0 : 1;
+    if (rc)
+        fprintf(stderr, "%s / %s\n", cordon_task_result(t)->exc_out.data,
+                cordon_task_result(c)->exc_out.data);
+    cordon_task_free(c);
+    cordon_task_free(t);
+    return rc;
+}
+
+/* A caller under a seccomp filter of its own was never asked about
+ * pidfd_getfd: the parent took its task's listener with it, and a filter
+ * that kills it killed the caller (SIGSYS) at its first task's start. */
+static void test_isolation_a_filtered_caller_is_not_killed_taking_a_listener(void **state)
+{
+    (void)state;
+    SKIP_UNDER_VALGRIND("valgrind does not know seccomp(2)");
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        if (kill_at_pidfd_getfd() != 0)
+            _exit(2);
+        _exit(run_two_tasks());
+    }
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    if (WIFSIGNALED(status))
+        fail_msg("the caller was killed by signal %d", WTERMSIG(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -996,6 +1058,7 @@ int main(void)
         cmocka_unit_test(test_isolation_a_task_leaves_its_siblings_and_caller_fd_passing),
         cmocka_unit_test(test_isolation_waiting_senders_leave_its_siblings_their_starts),
         cmocka_unit_test(test_isolation_an_undumpable_caller_s_tasks_still_hand_their_listener_over),
+        cmocka_unit_test(test_isolation_a_filtered_caller_is_not_killed_taking_a_listener),
         cmocka_unit_test(test_isolation_a_task_leaves_the_caller_locked_memory),
         cmocka_unit_test(test_isolation_a_task_leaves_the_caller_user_namespaces),
         cmocka_unit_test(test_isolation_no_namespace_left_at_the_first_task_costs_no_later_task_its_namespaces),

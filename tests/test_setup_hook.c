@@ -1052,6 +1052,85 @@ static void test_setup_hook_children_cannot_forge_the_inits_report(void **state)
     cordon_task_free(t);
 }
 
+/* ---- stdin while the listener is handed over --------------------------- */
+
+static char hook_input[64]; /* the child's copy: read by the hook or the function */
+
+static int read_stdin_in_the_hook(void *arg, cordon_error *err)
+{
+    (void)arg;
+    ssize_t n = read(0, hook_input, sizeof hook_input - 1);
+    if (n < 0) {
+        snprintf(err->message, sizeof err->message, "read: %s", strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+/* A helper that outlives the hook keeps a copy of every fd it had, the
+ * listener's socket among them (a plugin's worker, say). */
+static int fork_a_sleeper(void *arg, cordon_error *err)
+{
+    (void)arg;
+    (void)err;
+    pid_t pid = fork();
+    if (pid == 0) {
+        sleep(10);
+        _exit(0);
+    }
+    return pid < 0 ? -errno : 0;
+}
+
+static int return_the_input(cordon_ctx *ctx, void *arg)
+{
+    (void)arg;
+    if (!hook_input[0] && read(0, hook_input, sizeof hook_input - 1) < 0)
+        return 1;
+    cordon_return(ctx, hook_input, strlen(hook_input));
+    return 0;
+}
+
+static void run_with_input(cordon_setup_fn hook, const char *policy_text)
+{
+    cordon_error err;
+    cordon_policy *p = cordon_policy_parse(policy_text, "stdin-test", &err);
+    if (!p)
+        fail_msg("%s", err.message);
+    cordon_task *t = cordon_function_task(return_the_input, NULL);
+    assert_int_equal(cordon_set_policy(t, p), 0);
+    assert_int_equal(cordon_set_setup_hook(t, hook, NULL), 0);
+    assert_int_equal(cordon_set_stdin(t, "the input\n", 10), 0);
+    assert_int_equal(cordon_set_timeout_ms(t, 5000), 0);
+    int rc = cordon_run(t);
+    const cordon_result *r = cordon_task_result(t);
+    if (rc != 0)
+        fail_msg("%s", r->exc_out.data);
+    assert_int_equal(r->returns.len, 10);
+    assert_memory_equal(r->returns.data, "the input\n", 10);
+    cordon_task_free(t);
+    cordon_policy_free(p);
+}
+
+/* The hook is the caller's code, run before the filter: its stdin is
+ * there for it, though the listener is handed over only after it.  The
+ * stdin was held back until the listener came, and the task met its
+ * deadline (Timeout) blocked in the hook's read. */
+static void test_setup_hook_reads_its_stdin_before_the_hand_over(void **state)
+{
+    (void)state;
+    SKIP_UNDER_VALGRIND("valgrind does not know seccomp(2)");
+    run_with_input(read_stdin_in_the_hook, "include default\n");
+}
+
+/* A filter without a listener hands none over: its socket's end, which a
+ * process the hook forked still holds, held back the stdin for good. */
+static void test_setup_hook_s_helper_holds_no_stdin_back_without_a_listener(void **state)
+{
+    (void)state;
+    SKIP_UNDER_VALGRIND("valgrind does not know seccomp(2)");
+    run_with_input(fork_a_sleeper, "default allow\nerrno EPERM ptrace\n");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1078,6 +1157,8 @@ int main(void)
         cmocka_unit_test(test_setup_hook_is_refused_for_commands),
         cmocka_unit_test(test_setup_hook_class_cannot_be_raised_by_the_task),
         cmocka_unit_test(test_setup_hook_children_cannot_forge_the_inits_report),
+        cmocka_unit_test(test_setup_hook_reads_its_stdin_before_the_hand_over),
+        cmocka_unit_test(test_setup_hook_s_helper_holds_no_stdin_back_without_a_listener),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
