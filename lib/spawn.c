@@ -400,13 +400,12 @@ static void share_per_user_limit(cordon__launch *l, int resource)
 /* Fds in flight over unix sockets (sent, not yet received) are counted
  * per user, each send checked against the sender's soft RLIMIT_NOFILE: a
  * task that raised its own to the caller's and kept that many in flight
- * made every fd passing of its user fail with ETOOMANYREFS while it ran,
- * the caller's own and each sibling's start (whose first process hands
- * its listener to the parent that way).  The task's hard limit is half of
- * the caller's soft one: the caller's own passing, checked against that
- * soft limit, and the hand-over, made at the caller's hard limit
- * (lib/child.c), keep the other half, room for the racing sends of up to
- * 253 fds each that may pass the check together. */
+ * made every fd passing of its user fail with ETOOMANYREFS while it ran.
+ * The task's hard limit is half of the caller's soft one, which keeps its
+ * plain sends below the caller's limit.  It bounds no sender that waits
+ * for room in a full receiver (checked before the wait, counted after),
+ * so the listener's hand-over does not rest on it: the parent takes the
+ * listener with pidfd_getfd (lib/listener_handover.c). */
 static void share_open_files(cordon__launch *l)
 {
     struct rlimit own;
@@ -419,8 +418,8 @@ static void share_open_files(cordon__launch *l)
 
 /* A child that hands a listener over (and runs no set-up hook of the
  * task's first) does it with its soft limit at its hard one, and sets the
- * task's afterwards: the hand-over then holds however many fds a task
- * keeps in flight within its own limit. */
+ * task's afterwards: where the listener is still sent over SCM_RIGHTS,
+ * the send then holds against a task's plain sends. */
 static void open_files_after_handover(cordon__launch *l)
 {
     if (!l->limit_set[RLIMIT_NOFILE] || l->setup_fn || l->listener_socket < 0 ||
