@@ -818,24 +818,16 @@ static int pass_one_fd(void)
     int pair[2];
     if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, pair) != 0)
         return -errno;
-    int rc = 0;
-    char byte = 0;
+    int rc = send_byte_with_fd(pair[0], pair[0]);
+    char byte;
     struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
     union {
         struct cmsghdr header;
         char space[CMSG_SPACE(sizeof(int))];
     } control;
-    memset(&control, 0, sizeof control);
     struct msghdr message = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.space,
                               .msg_controllen = sizeof control.space };
-    struct cmsghdr *cmsg = CMSG_FIRSTHDR(&message);
-    cmsg->cmsg_level = SOL_SOCKET;
-    cmsg->cmsg_type = SCM_RIGHTS;
-    cmsg->cmsg_len = CMSG_LEN(sizeof(int));
-    memcpy(CMSG_DATA(cmsg), &pair[0], sizeof(int));
-    if (sendmsg(pair[0], &message, 0) != 1)
-        rc = -errno;
-    else if (recvmsg(pair[1], &message, MSG_CMSG_CLOEXEC) == 1 && CMSG_FIRSTHDR(&message))
+    if (rc == 0 && recvmsg(pair[1], &message, MSG_CMSG_CLOEXEC) == 1 && CMSG_FIRSTHDR(&message))
         close(*(int *)CMSG_DATA(CMSG_FIRSTHDR(&message)));
     close(pair[0]);
     close(pair[1]);

@@ -721,24 +721,7 @@ enum { HANDOVER_SOCKET_FD = 4 };
 
 static int send_on_handover(int fd)
 {
-    char byte = 0;
-    struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
-    union {
-        struct cmsghdr header;
-        char space[CMSG_SPACE(sizeof(int))];
-    } control;
-    memset(&control, 0, sizeof control);
-    struct msghdr message = { .msg_iov = &iov, .msg_iovlen = 1 };
-    if (fd >= 0) {
-        message.msg_control = control.space;
-        message.msg_controllen = sizeof control.space;
-        struct cmsghdr *cmsg = CMSG_FIRSTHDR(&message);
-        cmsg->cmsg_level = SOL_SOCKET;
-        cmsg->cmsg_type = SCM_RIGHTS;
-        cmsg->cmsg_len = CMSG_LEN(sizeof(int));
-        memcpy(CMSG_DATA(cmsg), &fd, sizeof fd);
-    }
-    return sendmsg(HANDOVER_SOCKET_FD, &message, MSG_NOSIGNAL) == 1 ? 0 : -errno;
+    return send_byte_with_fd(HANDOVER_SOCKET_FD, fd);
 }
 
 /* A real listener of the hook's own making: a helper process's (the
