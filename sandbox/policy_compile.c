@@ -13,7 +13,6 @@
 #include <seccomp.h>
 #include <stdlib.h>
 #include <string.h>
-#include <linux/audit.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -252,32 +251,21 @@ static int add_rules(cordon_policy *p, scmp_filter_ctx ctx, cordon_error *err)
                               SCMP_A1(SCMP_CMP_EQ, RLIMIT_NOFILE), SCMP_A3(SCMP_CMP_EQ, 0));
     if (rc < 0)
         cordon__error_set(err, rc, p->name, 0, 0, "libseccomp refused the rules cordon adds for "
-                          "its own sendmsg and close_range on fd 4 and prlimit64 of its "
-                          "RLIMIT_NOFILE: %s", strerror(-rc));
+                          "its own sendmsg, read and close_range on fd 4 and prlimit64 of "
+                          "its RLIMIT_NOFILE: %s", strerror(-rc));
     return rc;
 }
 
-/* Whether the compiled filter lets a call of cordon's own after the
- * hand-over through (a policy's rule wins over cordon's allow, and one
- * that allows by default adds none). */
-static bool program_lets_through(const cordon_policy *p, int nr, const uint64_t args[6])
-{
-    struct seccomp_data data = { .nr = nr, .arch = AUDIT_ARCH_X86_64 };
-    memcpy(data.args, args, sizeof data.args);
-    uint32_t value;
-    if (!p->program.filter || cordon__bpf_run(&p->program, &data, &value) != 0)
-        return false;
-    uint32_t action = value & SECCOMP_RET_ACTION_FULL;
-    return action == SECCOMP_RET_ALLOW || action == SECCOMP_RET_LOG;
-}
-
-/* The lowering of its RLIMIT_NOFILE (any new value's address), and the
- * read of the parent's answer to its offer of the listener. */
+/* Whether the compiled filter, run in user space, lets cordon's own calls
+ * after the hand-over through (a policy's rule wins over cordon's allow,
+ * and one that allows by default adds none): the lowering of its
+ * RLIMIT_NOFILE (any new value's address), and the read of the parent's
+ * answer to its offer of the listener. */
 static bool lets_open_files_be_lowered(const cordon_policy *p)
 {
     for (uint64_t at = 0x1000; at; at <<= 4) {
         const uint64_t own_open_files[6] = { 0, RLIMIT_NOFILE, at, 0 };
-        if (!program_lets_through(p, SYS_prlimit64, own_open_files))
+        if (cordon__variant_filter_lets_through(p, SYS_prlimit64, own_open_files) != 1)
             return false;
     }
     return true;
@@ -287,8 +275,8 @@ static bool lets_the_answer_be_read(const cordon_policy *p)
 {
     const uint64_t answer[6] = { LISTENER_SOCKET_FD, 0x1000, 1 };
     const uint64_t high_answer[6] = { LISTENER_SOCKET_FD, 0x7ffc00000000ull, 1 };
-    return program_lets_through(p, SYS_read, answer) &&
-           program_lets_through(p, SYS_read, high_answer);
+    return cordon__variant_filter_lets_through(p, SYS_read, answer) == 1 &&
+           cordon__variant_filter_lets_through(p, SYS_read, high_answer) == 1;
 }
 
 static int set_architectures(const cordon_policy *p, scmp_filter_ctx ctx)
