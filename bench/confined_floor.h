@@ -6,7 +6,10 @@
  * accounting, no result).
  *
  * Its kernel work is cordon's, through the same sandbox primitives:
- *   caller: pipe, socketpair for the listener, fork
+ *   caller: pipe, socketpair for the listener, fork; where the task has no
+ *           user namespace (root), the child moved into a pids cgroup
+ *           holding cordon's process share (made once and kept, as cordon
+ *           pools it) before it goes on
  *   child:  setsid, PDEATHSIG, first in line for the OOM killer, fds
  *           closed, unshare (pid, mount, IPC, and a user namespace when not
  *           root: the namespaces cordon makes here), fork of the
@@ -18,7 +21,8 @@
  *           /dev/shm and message queues, the working directory looked up
  *           again; a byte on a pipe lets the task go on; wait4
  *   task:   no_new_privs, the caller's shared mappings unmapped, the
- *           Landlock scope, RLIMIT_CORE, _RTPRIO and _NICE 0, RLIMIT_NOFILE's soft
+ *           Landlock scope, RLIMIT_CORE, _RTPRIO and _NICE 0, RLIMIT_NPROC at
+ *           cordon's process share (in a user namespace), RLIMIT_NOFILE's soft
  *           limit at its hard one (half the caller's soft limit after the
  *           hand-over), the bounding set dropped, a
  *           session keyring of its own, no capabilities, waits for the
@@ -63,10 +67,14 @@ typedef struct floor_plan {
     int landlock_scope;    /* cordon's shared scope ruleset, or -1 */
     int runs_as_root;
     char tmpfs_options[64]; /* /dev/shm's, as cordon's */
+    char devpts_options[CORDON__DEVPTS_OPTIONS_SIZE]; /* /dev/pts's, as cordon's */
     char *const *command;  /* NULL: the function; else execve'd after the filter */
     cordon__cgroup cgroup; /* without a pid namespace: the v2 cgroup holding the tree */
     int cgroup_dir_fd;     /* its directory, for a command's clone3 */
     struct rlimit open_files; /* half of the caller's soft limit, as cordon's */
+    struct rlimit processes;  /* cordon's share (sandbox/process_share.c), its init's too */
+    int share_by_cgroup;      /* no user namespace: a pids cgroup holds the share */
+    cordon__cgroup share;     /* in namespaces, that cgroup: made once, as cordon pools it */
 } floor_plan;
 
 /* The cgroup cordon would hold the task's tree by, or none. */
@@ -93,6 +101,7 @@ static inline void floor_plan_release(floor_plan *plan)
     if (plan->cgroup_dir_fd >= 0)
         close(plan->cgroup_dir_fd);
     cordon__cgroup_destroy(&plan->cgroup);
+    cordon__cgroup_destroy(&plan->share);
 }
 
 /* A command's child starts in the cgroup, as cordon's does (clone3 with
@@ -120,10 +129,18 @@ static inline void floor_plan_prepare(floor_plan *plan)
     plan->landlock_scope = cordon__landlock_ruleset();
     plan->runs_as_root = geteuid() == 0;
     cordon__tmpfs_options(plan->tmpfs_options, 0);
+    cordon__devpts_options(plan->devpts_options);
     if (getrlimit(RLIMIT_NOFILE, &plan->open_files) != 0)
         abort();
     plan->open_files.rlim_cur = plan->open_files.rlim_max = plan->open_files.rlim_cur / 2;
     plan->command = NULL;
+    uint64_t share = cordon__process_share() + (plan->namespaces ? 1 : 0);
+    plan->processes.rlim_cur = plan->processes.rlim_max = (rlim_t)share;
+    plan->share_by_cgroup = !(plan->namespaces & CORDON__NAMESPACE_USER);
+    cordon__cgroup_init_empty(&plan->share);
+    if (plan->share_by_cgroup && plan->namespaces &&
+        cordon__cgroup_hold_process_share(&plan->share, share) != 0)
+        abort();
     floor_plan_hold_trees(plan);
 }
 
@@ -196,6 +213,7 @@ static inline _Noreturn void floor_task(const floor_plan *plan, const cordon_pol
         cordon__enter_landlock_domain(plan->landlock_scope) != 0 ||
         setrlimit(RLIMIT_CORE, &none) != 0 || setrlimit(RLIMIT_RTPRIO, &none) != 0 ||
         setrlimit(RLIMIT_NICE, &none) != 0 ||
+        (!plan->share_by_cgroup && setrlimit(RLIMIT_NPROC, &plan->processes) != 0) ||
         (policy ? cordon__raise_open_files_to_hard() : setrlimit(RLIMIT_NOFILE, &plan->open_files)) != 0 ||
         cordon__drop_bounding_set(&plan->capabilities) != 0 ||
         cordon__leave_callers_keyrings() != 0 ||
@@ -230,7 +248,7 @@ static inline int floor_mount(const floor_plan *plan)
     if (!getcwd(cwd, sizeof cwd) || cordon__keep_mounts_apart(false) != 0 ||
         cordon__mount_own_proc() != 0 || cordon__make_sys_read_only() != 0 ||
         (plan->runs_as_root && cordon__protect_kernel_settings() != 0) ||
-        cordon__mount_own_pts() != 0)
+        cordon__mount_own_pts(plan->devpts_options) != 0)
         return -1;
     int rc = cordon__mount_private_tmpfs("/dev/shm", plan->tmpfs_options);
     if (rc != 0 && rc != -ENOENT && rc != -ENOTDIR)
@@ -296,7 +314,10 @@ static inline _Noreturn void floor_child(const floor_plan *plan, const cordon_po
 static inline void floor_run(const floor_plan *plan, const cordon_policy *policy)
 {
     int pipe_fds[2], sockets[2] = { -1, -1 }, moved[2] = { -1, -1 };
-    int with_listener = policy != NULL, held = plan->cgroup.count > 0 && !plan->command;
+    /* In namespaces the share's pids cgroup, else the tree's (the plan's). */
+    int by_share = plan->share.count > 0;
+    const cordon__cgroup *moves = by_share ? &plan->share : &plan->cgroup;
+    int with_listener = policy != NULL, held = moves->count > 0 && (!plan->command || by_share);
     if (pipe2(pipe_fds, O_CLOEXEC) != 0 ||
         (with_listener && (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sockets) != 0 ||
                            setsockopt(sockets[0], SOL_SOCKET, SO_PASSCRED, &(int){ 1 },
@@ -312,7 +333,7 @@ static inline void floor_run(const floor_plan *plan, const cordon_policy *policy
     close(pipe_fds[1]);
     if (held) {
         close(moved[0]);
-        if (cordon__cgroup_move(&plan->cgroup, child) != 0 || write(moved[1], "m", 1) != 1)
+        if (cordon__cgroup_move(moves, child) != 0 || write(moved[1], "m", 1) != 1)
             abort();
         close(moved[1]);
     }

@@ -716,7 +716,9 @@ int cordon__collect(cordon_task *t, cordon__attempt_state *s)
     cordon__usage_count_scanned(s);
     if (s->cgroup) {
         s->oom_killed = cordon__cgroup_oom_killed(s->cgroup);
-        s->pids_limited = cordon__cgroup_pids_limited(s->cgroup);
+        /* cordon's process share names nothing: the task sees its fork
+         * refused, as under RLIMIT_NPROC (sandbox/process_share.c). */
+        s->pids_limited = !s->process_share && cordon__cgroup_pids_limited(s->cgroup);
         s->tree_peak_bytes = cordon__cgroup_memory_peak(s->cgroup);
     }
     return rc;

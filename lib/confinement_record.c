@@ -7,6 +7,7 @@
  * of its own, the cgroup that held it — never what was merely asked.
  */
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -73,6 +74,17 @@ static void record_cgroup(cordon_confinement *v, const cordon__cgroup *cg)
         v->cgroup_pids_version = (int)cg->versions[cg->pids_dir];
 }
 
+/* What held the number of the task's processes: a pids cgroup, or
+ * RLIMIT_NPROC, which binds no process of root's. */
+static void record_process_bound(cordon_confinement *v, const cordon_task *t,
+                                 const cordon__launch *l)
+{
+    uint64_t most = t->limits[CORDON_LIMIT_PROCESSES] ? t->limits[CORDON_LIMIT_PROCESSES]
+                                                      : l->process_share;
+    bool held = l->cgroup.pids_dir >= 0 || (l->limit_set[RLIMIT_NPROC] && !l->runs_as_root);
+    v->max_processes = held ? most : 0;
+}
+
 static void record_names(struct cordon__confinement_store *st, const cordon__attempt_state *s,
                          const cordon__launch *l)
 {
@@ -107,6 +119,7 @@ void cordon__confinement_record(cordon_task *t, const cordon__attempt_state *s,
     v->binds = st->binds;
     v->bind_count = binds;
     record_cgroup(v, &l->cgroup);
+    record_process_bound(v, t, l);
     v->uid = l->switch_user ? l->uid : geteuid();
     v->gid = l->switch_user ? l->gid : getegid();
     t->result.confinement_details = v;

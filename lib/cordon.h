@@ -825,6 +825,17 @@ typedef struct cordon_confinement {
     uid_t uid;                          /* the ids it ran as (the caller's, or
                                            cordon_set_user's) */
     gid_t gid;
+    uint64_t max_processes;             /* the most processes and threads its tree could
+                                           hold at once (cordon's init aside): its
+                                           CORDON_LIMIT_PROCESSES, or without one cordon's
+                                           share, a quarter of the fewest of pid_max,
+                                           threads-max and the caller's soft RLIMIT_NPROC.
+                                           Held by the pids cgroup (cgroup_pids_version),
+                                           else by RLIMIT_NPROC, which counts the task's
+                                           processes alone in its user namespace
+                                           (CORDON_CONFINED_USER_NAMESPACE) and all of
+                                           its user's without one.  0: nothing held it
+                                           (a root task without a pids cgroup) */
 } cordon_confinement;
 
 struct cordon_result {         /* cordon_result, typedef'd above */

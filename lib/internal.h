@@ -235,6 +235,7 @@ typedef struct cordon__launch {
     bool closes_ruleset;                         /* the fence's copy: closed after the run */
     char *const *tmpfs_paths;                    /* mounted by the init, in the task's namespace */
     char tmpfs_options[64];                      /* theirs and /dev/shm's (cordon__tmpfs_options) */
+    char devpts_options[CORDON__DEVPTS_OPTIONS_SIZE]; /* its own /dev/pts's (cordon__devpts_options) */
     size_t tmpfs_count;
     /* What the init grants on the mounts it made, which no rule made
      * before them reaches (CORDON__ACCESS_*; with owns_ruleset only). */
@@ -262,6 +263,9 @@ typedef struct cordon__launch {
                                                     function's own backstop (lib/deadline.c) */
     bool counts_processes;                       /* a process limit: the init starts the task
                                                     only once the starter has left */
+    uint64_t process_share;                      /* no process limit was asked: cordon's share
+                                                    (sandbox/process_share.c) holds the tree;
+                                                    0: a limit of the caller's, or none */
     bool lacks_namespaces;                       /* asked for what only namespaces give, and the
                                                     machine has none: the child fails closed */
     /* A spare network namespace made ahead (lib/spare_namespaces.c), and
@@ -368,6 +372,8 @@ typedef struct cordon__attempt_state {
     const volatile uint32_t *exec_attempts;      /* command tasks: the child's count */
     cordon__cgroup *cgroup;
     bool oom_killed, pids_limited;
+    uint64_t process_share;     /* the launch's: cordon's share held the tree, no limit
+                                   (no ProcessLimit is named from it) */
     bool sigxfsz_refused;       /* the task's filter refuses every way it would send
                                    itself SIGXFSZ: a SIGXFSZ death is its file size limit */
     bool sigsys_is_evidence;    /* a SIGSYS death is the filter's: it reports on a listener,

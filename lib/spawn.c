@@ -462,9 +462,11 @@ static void plan_resource_limits(const cordon_task *t, cordon__launch *l)
     share_per_user_limit(l, RLIMIT_MSGQUEUE);
     share_per_user_limit(l, RLIMIT_MEMLOCK);
     share_open_files(l);
-    /* Per user, so the task's init counts too. */
-    rlim_t processes = lim[CORDON_LIMIT_PROCESSES] + (l->namespaces ? 1 : 0);
-    if (lim[CORDON_LIMIT_PROCESSES] && l->cgroup.pids_dir < 0)
+    /* Per user, so the task's init counts too.  In a user namespace of
+     * the task's own the count is the namespace's: the task's alone. */
+    uint64_t most = lim[CORDON_LIMIT_PROCESSES] ? lim[CORDON_LIMIT_PROCESSES] : l->process_share;
+    rlim_t processes = (rlim_t)most + (l->namespaces ? 1 : 0);
+    if (most && l->cgroup.pids_dir < 0)
         set_limit(l, RLIMIT_NPROC, processes, processes);
 }
 
@@ -639,10 +641,16 @@ static int prepare(cordon_task *t, cordon__launch *l, cordon__attempt_state *s)
      * tree where asked (tree accounting: what wait4 misses, its memory). */
     uint64_t memory = t->limits[CORDON_LIMIT_MEMORY], processes = t->limits[CORDON_LIMIT_PROCESSES];
     cordon__tmpfs_options(l->tmpfs_options, memory);
+    cordon__devpts_options(l->devpts_options);
     /* The task's init is cordon's, not one of the task's processes. */
     if (processes && l->namespaces)
         processes++;
     l->counts_processes = processes != 0;
+    /* Without a limit of the caller's, cordon's share holds the tree: by
+     * RLIMIT_NPROC where the task has a user namespace of its own (which
+     * counts the task's processes alone), else by a pids cgroup (a
+     * per-user count would be the siblings' too, and binds no root). */
+    l->process_share = processes ? 0 : cordon__process_share();
     /* A CPU limit reads the tree's time from the v2 cgroup's counter. */
     bool held_by_namespace = l->namespaces & CORDON__NAMESPACE_PID;
     bool contain = memory || processes || !held_by_namespace || t->limits[CORDON_LIMIT_CPU_MS] ||
@@ -654,6 +662,10 @@ static int prepare(cordon_task *t, cordon__launch *l, cordon__attempt_state *s)
     }
     if ((rc = cordon__cgroup_create(&l->cgroup, memory, processes, contain,
                                     t->tree_accounting)) < 0)
+        return rc;
+    if (l->process_share && !(l->namespaces & CORDON__NAMESPACE_USER) &&
+        (rc = cordon__cgroup_hold_process_share(&l->cgroup, l->process_share +
+                                                               (l->namespaces ? 1 : 0))) < 0)
         return rc;
     /* RLIMIT_NPROC binds no process of uid 0: a task of root's under a
      * process limit without a pids cgroup forked without end (some 28,000
@@ -675,7 +687,7 @@ static int prepare(cordon_task *t, cordon__launch *l, cordon__attempt_state *s)
         kind |= CORDON__VARIANT_FILE_SIZE_LIMIT;
     /* The user keyring is a user namespace's, per user id, and the key
      * quota every namespace's (sandbox/policy.h). */
-    kind |= CORDON__VARIANT_SHARED_KEYS;
+    kind |= CORDON__VARIANT_SHARED_COUNTS;
     /* A cgroup.procs the task's user owns takes a child of clone3's. */
     if (l->runs_as_root || l->cgroup.v2_dir >= 0)
         kind |= CORDON__VARIANT_CGROUP_MOVES;
@@ -708,6 +720,7 @@ static int prepare(cordon_task *t, cordon__launch *l, cordon__attempt_state *s)
     if (l->cgroup.v2_dir >= 0)
         cordon__cgroup_cpu_start(&l->cgroup);
     s->cgroup = &l->cgroup;
+    s->process_share = l->process_share;
     plan_resource_limits(t, l);
     s->file_size_lowered = t->limits[CORDON_LIMIT_FILE_SIZE] &&
                            l->limits[RLIMIT_FSIZE].rlim_cur < t->limits[CORDON_LIMIT_FILE_SIZE];

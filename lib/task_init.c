@@ -140,7 +140,7 @@ typedef struct writable_trees {
  * /dev/mqueue (sandbox/own_mqueue.c).  The task gets its own of each. */
 static int own_dev_state(const cordon__launch *l)
 {
-    int rc = cordon__mount_own_pts();
+    int rc = cordon__mount_own_pts(l->devpts_options);
     if (rc == 0) {
         rc = cordon__mount_private_tmpfs("/dev/shm", l->tmpfs_options);
         if (rc == -ENOENT || rc == -ENOTDIR)
@@ -170,7 +170,7 @@ static int mount_own_tree(const cordon__launch *l, writable_trees *trees)
             rc = grant(l, l->binds[i].target, l->bind_access[i]);
     }
     if (rc == 0 && l->minimal_dev) {
-        rc = cordon__mount_minimal_dev(l->tmpfs_options);
+        rc = cordon__mount_minimal_dev(l->tmpfs_options, l->devpts_options);
         /* Only the task's own or harmless files are left there. */
         if (rc == 0)
             rc = grant(l, "/dev", CORDON__ACCESS_READ | CORDON__ACCESS_WRITE);

@@ -179,6 +179,16 @@ static void binds_json(json_writer *w, const cordon_confinement *c)
     json_end_array(w);
 }
 
+/* The bound on the tree's processes and threads, and what held it. */
+static void max_processes_json(json_writer *w, const cordon_confinement *c)
+{
+    json_key(w, "max_processes");
+    if (!c->max_processes)
+        json_null(w);
+    else
+        json_uint(w, c->max_processes);
+}
+
 static void cgroup_json(json_writer *w, const cordon_confinement *c)
 {
     json_key(w, "cgroup");
@@ -225,6 +235,7 @@ static void confinement_details_json(json_writer *w, const cordon_confinement *c
     json_key(w, "hostname");
     json_cstring(w, c->hostname);
     cgroup_json(w, c);
+    max_processes_json(w, c);
     json_key(w, "uid");
     json_uint(w, c->uid);
     json_key(w, "gid");

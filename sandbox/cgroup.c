@@ -304,10 +304,11 @@ static int make_dir(cordon__cgroup *cg, const char *parent, cordon__cgroup_versi
 
 /* One from the pool; a pooled cgroup that has gone (removed by hand) is
  * dropped and the next one tried. */
-static int reuse_dir(cordon__cgroup *cg)
+static int reuse_dir(cordon__cgroup *cg, cordon__cgroup_pool_kind kind)
 {
-    for (char *path; (path = cordon__cgroup_pool_take());) {
-        int index = add_dir(cg, path, CGROUP_V2);
+    cordon__cgroup_version version = kind == CORDON__CGROUP_POOL_V2_TREE ? CGROUP_V2 : CGROUP_V1;
+    for (char *path; (path = cordon__cgroup_pool_take(kind));) {
+        int index = add_dir(cg, path, version);
         if (index >= 0)
             return index;
         cg->count--;
@@ -377,7 +378,7 @@ static int create_v2(cordon__cgroup *cg, uint64_t memory_bytes, uint64_t max_pro
     if (!places.v2_parent[0] || !(contain || v2_memory || v2_pids))
         return 0;
     bool reusable = !(memory_bytes && places.v2_memory) && !v2_pids;
-    int index = reusable ? reuse_dir(cg) : -ENOENT;
+    int index = reusable ? reuse_dir(cg, CORDON__CGROUP_POOL_V2_TREE) : -ENOENT;
     bool reused = index >= 0;
     if (index < 0)
         index = make_dir(cg, places.v2_parent, CGROUP_V2);
@@ -411,17 +412,25 @@ void cordon__cgroup_init_empty(cordon__cgroup *cg)
 {
     memset(cg, 0, sizeof *cg);
     cg->memory_dir = cg->pids_dir = cg->v2_dir = cg->events_fd = cg->cpu_stat_fd = -1;
-    cg->peak_dir = cg->peak_fd = -1;
+    cg->peak_dir = cg->peak_fd = cg->share_pids_dir = -1;
     for (int i = 0; i < CORDON_CGROUP_MAX_DIRS; i++)
         cg->join_fds[i] = -1;
+}
+
+/* CORDON_CGROUP=none, read at each task: the machine's places are known
+ * once per process (and a forked copy inherits them), the setting is not. */
+static bool cgroups_refused(void)
+{
+    const char *mode = getenv("CORDON_CGROUP");
+    return mode && strcmp(mode, "none") == 0;
 }
 
 int cordon__cgroup_create(cordon__cgroup *cg, uint64_t memory_bytes, uint64_t max_processes,
                           bool contain, bool count_memory)
 {
     cordon__cgroup_init_empty(cg);
-    if (!memory_bytes && !max_processes && !contain && !count_memory)
-        return 0; /* nothing to find the machine's cgroups for */
+    if ((!memory_bytes && !max_processes && !contain && !count_memory) || cgroups_refused())
+        return 0; /* nothing to find the machine's cgroups for, or none wanted */
     int rc = know_places();
     if (rc < 0)
         return rc;
@@ -444,6 +453,33 @@ int cordon__cgroup_create(cordon__cgroup *cg, uint64_t memory_bytes, uint64_t ma
     if (rc < 0)
         cordon__cgroup_destroy(cg);
     return rc;
+}
+
+int cordon__cgroup_hold_process_share(cordon__cgroup *cg, uint64_t share)
+{
+    if (!share || cgroups_refused())
+        return 0;
+    int rc = know_places();
+    if (rc < 0)
+        return rc;
+    if (places.v2_pids && cg->v2_dir < 0 && (rc = create_v2(cg, 0, 0, true, false)) < 0)
+        return rc;
+    if (places.v2_pids && cg->v2_dir >= 0) {
+        limit_pids(cg, cg->v2_dir, share);
+        return 0;
+    }
+    if (!places.v1_pids_parent[0] || cg->count >= CORDON_CGROUP_MAX_DIRS)
+        return 0;
+    int index = reuse_dir(cg, CORDON__CGROUP_POOL_V1_PIDS);
+    if (index < 0)
+        index = make_dir(cg, places.v1_pids_parent, CGROUP_V1);
+    if (index == -ENOMEM)
+        return index;
+    if (index < 0)
+        return 0;
+    limit_pids(cg, index, share);
+    cg->share_pids_dir = index;
+    return 0;
 }
 
 static int write_to_procs(const cordon__cgroup *cg, const char *pid_text, size_t len,
@@ -649,12 +685,21 @@ static uint64_t keyed_value(const char *dir, const char *file, const char *key)
     return 0;
 }
 
-/* A file that holds one number. */
-static uint64_t single_value(const char *dir, const char *file)
+/* A file that holds one number: the number, or -1 when it cannot be read. */
+static int64_t single_value_read(const char *dir, const char *file)
 {
     char path[4200], text[64];
     snprintf(path, sizeof path, "%s/%s", dir, file);
-    return read_file(path, text, sizeof text) > 0 ? strtoull(text, NULL, 10) : 0;
+    if (read_file(path, text, sizeof text) <= 0 || text[0] < '0' || text[0] > '9')
+        return -1;
+    return (int64_t)strtoull(text, NULL, 10);
+}
+
+/* The same, 0 when it cannot be read. */
+static uint64_t single_value(const char *dir, const char *file)
+{
+    int64_t value = single_value_read(dir, file);
+    return value < 0 ? 0 : (uint64_t)value;
 }
 
 /* An OOM kill (hierarchical: a victim in this cgroup, whoever's limit
@@ -818,7 +863,14 @@ void cordon__cgroup_destroy(cordon__cgroup *cg)
             close(cg->join_fds[i]);
         cg->join_fds[i] = -1;
         if (i == cg->v2_dir && cg->reusable && emptied(cg, i) && !cg->v2_killed) {
-            cordon__cgroup_pool_give_back(cg->dirs[i]);
+            cordon__cgroup_pool_give_back(CORDON__CGROUP_POOL_V2_TREE, cg->dirs[i]);
+            cg->dirs[i] = NULL;
+            continue;
+        }
+        /* pids.current counts a process until it is reaped: 0, none is
+         * left, and none can come in (nothing of the task is left). */
+        if (i == cg->share_pids_dir && single_value_read(cg->dirs[i], "pids.current") == 0) {
+            cordon__cgroup_pool_give_back(CORDON__CGROUP_POOL_V1_PIDS, cg->dirs[i]);
             cg->dirs[i] = NULL;
             continue;
         }
@@ -842,6 +894,6 @@ void cordon__cgroup_destroy(cordon__cgroup *cg)
         close(cg->peak_fd);
     cg->count = 0;
     cg->memory_dir = cg->pids_dir = cg->v2_dir = cg->events_fd = cg->cpu_stat_fd = -1;
-    cg->peak_dir = cg->peak_fd = -1;
+    cg->peak_dir = cg->peak_fd = cg->share_pids_dir = -1;
     cg->reusable = false;
 }

@@ -35,6 +35,8 @@ typedef struct cordon__cgroup {
     int memory_dir, pids_dir;               /* index into dirs, or -1 */
     int v2_dir;                             /* index of the v2 cgroup (for cgroup.kill) */
     bool reusable;                          /* the v2 cgroup holds no limit: pooled after */
+    int share_pids_dir;                     /* a v1 pids cgroup holding only cordon's process
+                                               share, pooled after; or -1 */
     bool v2_killed;                         /* cgroup.kill written: never pooled */
     int events_fd;                          /* its cgroup.events, or -1 */
     int cpu_stat_fd;                        /* its cpu.stat, open while the task runs, or -1 */
@@ -70,6 +72,15 @@ int cordon__cgroup_create(cordon__cgroup *cg, uint64_t memory_bytes, uint64_t ma
 /* Child, async-signal-safe: moves the calling process into every cgroup,
  * or every one but the v2 cgroup when clone3 started it there. */
 int cordon__cgroup_join(const cordon__cgroup *cg, bool except_v2);
+
+/* Parent, after cordon__cgroup_create, for a task without a process limit
+ * that no user namespace of its own holds: cordon's process share
+ * (sandbox/process_share.c) as pids.max of its v2 cgroup (one is taken
+ * where the v2 tree has the pids controller), else of a v1 pids cgroup.
+ * Either is pooled after; nothing is named from it (pids_limited is for a
+ * limit of the caller's).  0 also where no pids cgroup could be had (the
+ * share then rests on RLIMIT_NPROC); negative errno for out of memory. */
+int cordon__cgroup_hold_process_share(cordon__cgroup *cg, uint64_t share);
 
 /* Parent: moves the forked child `pid` into every cgroup, while the child
  * goes on with its set-up. */
@@ -115,10 +126,16 @@ int cordon__cgroup_cpu_times(const cordon__cgroup *cg, uint64_t *user_us, uint64
  * (or gives a reusable one, once empty, back to the pool). */
 void cordon__cgroup_destroy(cordon__cgroup *cg);
 
-/* The pool of empty tree-holding cgroups (cgroup_pool.c).  take returns a
- * path the caller then owns, or NULL; give_back takes the path over. */
-char *cordon__cgroup_pool_take(void);
-void cordon__cgroup_pool_give_back(char *path);
+/* The pools of empty cgroups (cgroup_pool.c): v2 ones that held a tree,
+ * v1 pids ones that held cordon's process share.  take returns a path the
+ * caller then owns, or NULL; give_back takes the path over. */
+typedef enum cordon__cgroup_pool_kind {
+    CORDON__CGROUP_POOL_V2_TREE,
+    CORDON__CGROUP_POOL_V1_PIDS,
+    CORDON__CGROUP_POOL_KINDS
+} cordon__cgroup_pool_kind;
+char *cordon__cgroup_pool_take(cordon__cgroup_pool_kind kind);
+void cordon__cgroup_pool_give_back(cordon__cgroup_pool_kind kind, char *path);
 
 /* For a function task's child, which ends with _exit and so runs no exit
  * hook: removes the idle cgroups of tasks it ran itself, if any. */

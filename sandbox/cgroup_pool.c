@@ -1,10 +1,12 @@
 /*
- * A cgroup that only holds a task's tree (v2, no limit set in it) is kept,
- * empty, for the next task instead of being removed.  Making one, moving
- * a child into a new one and removing it cost more than the fork itself
- * (some 300 µs per task on the machines cordon is built on, against some
- * 60 µs for moving a child into one that exists), and a cgroup that never
- * had a limit carries no limit or verdict from one task to the next.
+ * A cgroup that only holds a task's tree (v2, no limit set in it but
+ * cordon's process share) is kept, empty, for the next task instead of
+ * being removed, and so is a v1 pids cgroup that held only the share.
+ * Making one, moving a child into a new one and removing it cost more
+ * than the fork itself (some 300 µs per task on the machines cordon is
+ * built on, against some 60 µs for moving a child into one that exists),
+ * and such a cgroup carries no limit or verdict from one task to the next:
+ * the share is every such task's bound, and no exception is named from it.
  *
  * The pool belongs to one process: a forked copy of the caller starts its
  * own and never touches its parent's.  It keeps paths, not fds, so that an
@@ -36,8 +38,8 @@
 static struct {
     pthread_mutex_t lock;
     pid_t owner;
-    int count;
-    char *paths[POOL_CAPACITY];
+    int count[CORDON__CGROUP_POOL_KINDS];
+    char *paths[CORDON__CGROUP_POOL_KINDS][POOL_CAPACITY];
     bool exit_hook_set;
 } pool CORDON__PER_TASK_STATE = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
@@ -46,28 +48,32 @@ static void forget_if_inherited(void)
 {
     if (pool.owner == getpid())
         return;
-    for (int i = 0; i < pool.count; i++)
-        free(pool.paths[i]);
-    pool.count = 0;
+    for (int kind = 0; kind < CORDON__CGROUP_POOL_KINDS; kind++) {
+        for (int i = 0; i < pool.count[kind]; i++)
+            free(pool.paths[kind][i]);
+        pool.count[kind] = 0;
+    }
     pool.owner = getpid();
 }
 
-char *cordon__cgroup_pool_take(void)
+char *cordon__cgroup_pool_take(cordon__cgroup_pool_kind kind)
 {
     pthread_mutex_lock(&pool.lock);
     forget_if_inherited();
-    char *path = pool.count > 0 ? pool.paths[--pool.count] : NULL;
+    char *path = pool.count[kind] > 0 ? pool.paths[kind][--pool.count[kind]] : NULL;
     pthread_mutex_unlock(&pool.lock);
     return path;
 }
 
 static void remove_all_locked(void)
 {
-    for (int i = 0; i < pool.count; i++) {
-        rmdir(pool.paths[i]);
-        free(pool.paths[i]);
+    for (int kind = 0; kind < CORDON__CGROUP_POOL_KINDS; kind++) {
+        for (int i = 0; i < pool.count[kind]; i++) {
+            rmdir(pool.paths[kind][i]);
+            free(pool.paths[kind][i]);
+        }
+        pool.count[kind] = 0;
     }
-    pool.count = 0;
 }
 
 static void remove_pooled(void)
@@ -88,15 +94,15 @@ void cordon__cgroup_pool_remove_before_exit(void)
     pthread_mutex_unlock(&pool.lock);
 }
 
-void cordon__cgroup_pool_give_back(char *path)
+void cordon__cgroup_pool_give_back(cordon__cgroup_pool_kind kind, char *path)
 {
     pthread_mutex_lock(&pool.lock);
     forget_if_inherited();
-    bool kept = pool.count < POOL_CAPACITY;
+    bool kept = pool.count[kind] < POOL_CAPACITY;
     if (kept && !pool.exit_hook_set)
         kept = pool.exit_hook_set = atexit(remove_pooled) == 0;
     if (kept)
-        pool.paths[pool.count++] = path;
+        pool.paths[kind][pool.count[kind]++] = path;
     pthread_mutex_unlock(&pool.lock);
     if (!kept) {
         rmdir(path);

@@ -138,6 +138,11 @@ void cordon__share_per_user_limits(int proc_fd, const long share[CORDON__PER_USE
  * make no namespace (cordon__policy_may_make_namespaces), eight writes it
  * would pay for nothing. */
 void cordon__per_user_limits_leave_namespaces(long share[CORDON__PER_USER_LIMITS]);
+/* The most processes and threads a task without a process limit of its
+ * own may hold at once: a quarter of the fewest of kernel.pid_max,
+ * kernel.threads-max and the caller's soft RLIMIT_NPROC
+ * (sandbox/process_share.c); 0 where none can be read. */
+uint64_t cordon__process_share(void);
 /* In a new user namespace: the caller's uid and gid mapped to themselves,
  * setgroups denied (what cordon__enter_namespaces writes). */
 int cordon__map_own_ids(uid_t uid, gid_t gid);
@@ -215,12 +220,17 @@ int cordon__mount_clone_on_planned(int tree, const char *target,
  * bound), a devpts of its own at /dev/pts with the ptmx link, a tmpfs
  * /dev/shm and the fd, stdin, stdout, stderr links; /dev itself then
  * read-only.  Needs the task's own /proc mounted. */
-int cordon__mount_minimal_dev(const char *shm_options);
+int cordon__mount_minimal_dev(const char *shm_options, const char *devpts_options);
 /* In the task's mount namespace (own_pts.c), without a minimal /dev: a
  * devpts of the task's own over the caller's /dev/pts (or, where none can
  * be made, an empty read-only tmpfs), so that no terminal of the caller's
  * can be opened by name. */
-int cordon__mount_own_pts(void);
+int cordon__mount_own_pts(const char *devpts_options);
+/* Parent: the options of a task's devpts instance: its own, at most a
+ * quarter of the pool every instance but the machine's first draws on
+ * (kernel.pty.max less kernel.pty.reserve) (own_pts.c). */
+#define CORDON__DEVPTS_OPTIONS_SIZE 80
+void cordon__devpts_options(char out[CORDON__DEVPTS_OPTIONS_SIZE]);
 /* In the task's mount namespace and IPC namespace (own_mqueue.c), without
  * a minimal /dev: the task's own message queues over the caller's at
  * /dev/mqueue (or, where they cannot be mounted, an empty read-only

@@ -96,12 +96,11 @@ static int make_device(const char *name, int node_fd)
  * kernel refuses one (before Linux 4.7 in a user namespace, or a
  * container's policy) the task has no pseudo-terminals: less to use, not
  * less confinement. */
-static int make_terminals(void)
+static int make_terminals(const char *devpts_options)
 {
     if (mkdir("/dev/pts", 0755) != 0)
         return -errno;
-    if (mount("devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC,
-              "newinstance,ptmxmode=0666,mode=0620") != 0) {
+    if (mount("devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, devpts_options) != 0) {
         int refused = errno;
         if (refused != EPERM && refused != EACCES && refused != EINVAL && refused != ENODEV)
             return -refused;
@@ -110,9 +109,9 @@ static int make_terminals(void)
     return symlink("pts/ptmx", "/dev/ptmx") == 0 ? 0 : -errno;
 }
 
-static int make_terminals_and_shm(const char *shm_options)
+static int make_terminals_and_shm(const char *shm_options, const char *devpts_options)
 {
-    int rc = make_terminals();
+    int rc = make_terminals(devpts_options);
     if (rc < 0)
         return rc;
     if (mkdir("/dev/shm", 01777) != 0)
@@ -125,7 +124,7 @@ static int make_terminals_and_shm(const char *shm_options)
     return 0;
 }
 
-static int fill_dev(const int *node_fds, const char *shm_options)
+static int fill_dev(const int *node_fds, const char *shm_options, const char *devpts_options)
 {
     if (mount("tmpfs", "/dev", "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=0755") != 0)
         return -errno;
@@ -133,7 +132,7 @@ static int fill_dev(const int *node_fds, const char *shm_options)
     for (size_t i = 0; i < DEVICE_COUNT && rc == 0; i++)
         rc = make_device(devices[i], node_fds[i]);
     if (rc == 0)
-        rc = make_terminals_and_shm(shm_options);
+        rc = make_terminals_and_shm(shm_options, devpts_options);
     /* Nothing more can be made in /dev; its submounts keep their own
      * flags (shm and pts stay writable). */
     if (rc == 0 && mount(NULL, "/dev", NULL,
@@ -142,7 +141,7 @@ static int fill_dev(const int *node_fds, const char *shm_options)
     return rc;
 }
 
-int cordon__mount_minimal_dev(const char *shm_options)
+int cordon__mount_minimal_dev(const char *shm_options, const char *devpts_options)
 {
     int node_fds[DEVICE_COUNT];
     for (size_t i = 0; i < DEVICE_COUNT; i++)
@@ -155,7 +154,7 @@ int cordon__mount_minimal_dev(const char *shm_options)
             rc = -errno;
     }
     if (rc == 0)
-        rc = fill_dev(node_fds, shm_options);
+        rc = fill_dev(node_fds, shm_options, devpts_options);
     close_all(node_fds, DEVICE_COUNT);
     return rc;
 }

@@ -13,18 +13,66 @@
  * Runs in the init: plain system calls only, nothing allocated.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <sys/mount.h>
+#include <unistd.h>
 
 #include "confine.h"
+
+/* A /proc/sys number, or 0 when it cannot be read. */
+static uint64_t read_setting(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    char text[32];
+    ssize_t n;
+    do
+        n = read(fd, text, sizeof text - 1);
+    while (n < 0 && errno == EINTR);
+    close(fd);
+    uint64_t value = 0;
+    for (ssize_t i = 0; i < n && text[i] >= '0' && text[i] <= '9'; i++)
+        value = value * 10 + (uint64_t)(text[i] - '0');
+    return value;
+}
+
+/* Every devpts instance but the machine's first draws on one pool of
+ * kernel.pty.max less kernel.pty.reserve (4,096 less 1,024 here), which
+ * no namespace divides: a task that opened /dev/ptmx until it failed
+ * (ENOSPC at some 3,000) left no pseudo-terminal to its siblings' own
+ * instances, nor to a container's, while it ran (the caller's, in the
+ * first instance, keep the reserve).  A task's instance holds a quarter
+ * of that pool.  The settings are read once, in the parent. */
+void cordon__devpts_options(char out[CORDON__DEVPTS_OPTIONS_SIZE])
+{
+    static uint64_t share; /* 0: not read yet; UINT64_MAX: unreadable */
+    uint64_t known = __atomic_load_n(&share, __ATOMIC_ACQUIRE);
+    if (!known) {
+        uint64_t most = read_setting("/proc/sys/kernel/pty/max");
+        uint64_t reserve = read_setting("/proc/sys/kernel/pty/reserve");
+        known = most > reserve ? (most - reserve) / 4 : UINT64_MAX;
+        if (!known)
+            known = 1;
+        __atomic_store_n(&share, known, __ATOMIC_RELEASE);
+    }
+    if (known == UINT64_MAX)
+        snprintf(out, CORDON__DEVPTS_OPTIONS_SIZE, "newinstance,ptmxmode=0666,mode=0620");
+    else
+        snprintf(out, CORDON__DEVPTS_OPTIONS_SIZE, "newinstance,ptmxmode=0666,mode=0620,max=%llu",
+                 (unsigned long long)known);
+}
 
 /* Where the kernel refuses a devpts (before Linux 4.7 in a user
  * namespace, a container's policy) an empty, read-only tmpfs hides the
  * caller's terminals all the same: no pseudo-terminals for the task, not
  * less confinement.  A machine without /dev/pts has nothing to hide. */
-int cordon__mount_own_pts(void)
+int cordon__mount_own_pts(const char *devpts_options)
 {
     const unsigned long flags = MS_NOSUID | MS_NOEXEC;
-    if (mount("devpts", "/dev/pts", "devpts", flags, "newinstance,ptmxmode=0666,mode=0620") == 0)
+    if (mount("devpts", "/dev/pts", "devpts", flags, devpts_options) == 0)
         return 0;
     if (errno == ENOENT || errno == ENOTDIR)
         return 0;

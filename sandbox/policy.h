@@ -70,7 +70,7 @@ const cordon_policy *cordon__policy_fence_alone(void);
  * SIGSYS fail with EPERM, and cordon__policy_sigsys_is_evidence says
  * whether they all do. */
 #define CORDON__VARIANT_NO_LISTENER      32u
-/* SHARED_KEYS (every task): keys are no namespace's.  The user keyring
+/* SHARED_COUNTS (every task): counts no namespace divides.  Keys:  The user keyring
  * (@u, and @us which links it) is its user's, kept by the kernel per user
  * id and user namespace, and a process names it as its possessor
  * (KEY_SPEC_USER_KEYRING): a task without a user namespace of its own
@@ -81,8 +81,12 @@ const cordon_policy *cordon__policy_fence_alone(void);
  * one of its own took it all, and its caller's user could add no key
  * (EDQUOT), nor the caller's next task join a session keyring of its own
  * to start.  add_key, request_key and keyctl fail with EPERM, whatever
- * the policy's own allow rules say. */
-#define CORDON__VARIANT_SHARED_KEYS 64u
+ * the policy's own allow rules say.  And the machine's AIO contexts
+ * (fs.aio-max-nr, 65,536 events here, for every process of the machine):
+ * a task's one io_setup took them all, and no other process could make
+ * one (EAGAIN) while it ran.  io_setup fails with ENOSYS, as on a kernel
+ * without AIO (libaio's users fall back to threads). */
+#define CORDON__VARIANT_SHARED_COUNTS 64u
 /* UNCOUNTED_SHARED_MEMORY (a memory limit held by RLIMIT_AS alone, no
  * memory cgroup): address space counts memory only while it is mapped,
  * and a memfd or a System V segment keeps its pages when unmapped: a task

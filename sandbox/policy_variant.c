@@ -288,9 +288,10 @@ static bool refuses_what_it_must(const cordon_policy *v, unsigned kind)
         { CORDON__VARIANT_FILE_RULES, SYS_inotify_add_watch, { 3, 4096, 0x100 } },
         { CORDON__VARIANT_FILE_RULES, SYS_fanotify_mark, { 3, 1, 0x100, (uint64_t)-100 } },
         { CORDON__VARIANT_NO_NETWORK, SYS_io_uring_setup, { 8, 0x1000 } },
-        { CORDON__VARIANT_SHARED_KEYS, SYS_keyctl, { 1, (uint64_t)-4, (uint64_t)-3 } },
-        { CORDON__VARIANT_SHARED_KEYS, SYS_add_key, { 0, 0, 0, 0, (uint64_t)-4 } },
-        { CORDON__VARIANT_SHARED_KEYS, SYS_request_key, { 0, 0, 0, (uint64_t)-4 } },
+        { CORDON__VARIANT_SHARED_COUNTS, SYS_keyctl, { 1, (uint64_t)-4, (uint64_t)-3 } },
+        { CORDON__VARIANT_SHARED_COUNTS, SYS_add_key, { 0, 0, 0, 0, (uint64_t)-4 } },
+        { CORDON__VARIANT_SHARED_COUNTS, SYS_request_key, { 0, 0, 0, (uint64_t)-4 } },
+        { CORDON__VARIANT_SHARED_COUNTS, SYS_io_setup, { 1, 4096 } },
         { CORDON__VARIANT_CGROUP_MOVES, SYS_clone3, { 4096, 88 } },
         { CORDON__VARIANT_UNCOUNTED_SHARED_MEMORY, SYS_memfd_create, { 4096, 1 } },
         { CORDON__VARIANT_UNCOUNTED_SHARED_MEMORY, SYS_memfd_secret, { 0 } },
@@ -338,8 +339,11 @@ static int add_variant_rules(const cordon_policy *p, cordon_policy *v, unsigned 
      * may learn (/proc/keys) and by the special ids, in most of their
      * arguments: refused whole. */
     static const int keyring_calls[] = { SYS_add_key, SYS_request_key, SYS_keyctl };
-    for (size_t i = 0; i < 3 && rc == 0 && (kind & CORDON__VARIANT_SHARED_KEYS); i++)
+    for (size_t i = 0; i < 3 && rc == 0 && (kind & CORDON__VARIANT_SHARED_COUNTS); i++)
         rc = refuse_outright(v, keyring_calls[i], EPERM);
+    /* The machine's AIO contexts: refused as a kernel without AIO would. */
+    if (rc == 0 && (kind & CORDON__VARIANT_SHARED_COUNTS))
+        rc = refuse_outright(v, SYS_io_setup, ENOSYS);
     /* clone3's flags (CLONE_INTO_CGROUP) are in memory no filter reads. */
     if (rc == 0 && (kind & CORDON__VARIANT_CGROUP_MOVES))
         rc = refuse_outright(v, SYS_clone3, ENOSYS);
@@ -457,10 +461,10 @@ static bool lets_call_through(const cordon_policy *p, int nr)
     return false;
 }
 
-static bool lets_keyring_calls_through(const cordon_policy *p)
+static bool lets_shared_counts_grow(const cordon_policy *p)
 {
     return lets_call_through(p, SYS_add_key) || lets_call_through(p, SYS_request_key) ||
-           lets_call_through(p, SYS_keyctl);
+           lets_call_through(p, SYS_keyctl) || lets_call_through(p, SYS_io_setup);
 }
 
 const cordon_policy *cordon__policy_variant(const cordon_policy *p, unsigned kind,
@@ -468,12 +472,12 @@ const cordon_policy *cordon__policy_variant(const cordon_policy *p, unsigned kin
 {
     kind &= CORDON__VARIANT_NO_PID_NAMESPACE | CORDON__VARIANT_NO_TREE_HOLD |
             CORDON__VARIANT_NO_NETWORK | CORDON__VARIANT_FILE_RULES |
-            CORDON__VARIANT_FILE_SIZE_LIMIT | CORDON__VARIANT_SHARED_KEYS |
+            CORDON__VARIANT_FILE_SIZE_LIMIT | CORDON__VARIANT_SHARED_COUNTS |
             CORDON__VARIANT_UNCOUNTED_SHARED_MEMORY | CORDON__VARIANT_CGROUP_MOVES;
     /* Not a variant of its own for a policy that refuses them already
      * (the default one kills them): the same filter. */
-    if ((kind & CORDON__VARIANT_SHARED_KEYS) && !lets_keyring_calls_through(p))
-        kind &= ~CORDON__VARIANT_SHARED_KEYS;
+    if ((kind & CORDON__VARIANT_SHARED_COUNTS) && !lets_shared_counts_grow(p))
+        kind &= ~CORDON__VARIANT_SHARED_COUNTS;
     if ((kind & CORDON__VARIANT_CGROUP_MOVES) && !lets_call_through(p, SYS_clone3))
         kind &= ~CORDON__VARIANT_CGROUP_MOVES;
     /* A filter without a listener kills with a bare SIGSYS.  Not the one

@@ -562,6 +562,78 @@ static void test_a_task_cannot_open_the_callers_terminal_by_name(void **state)
     assert_int_equal(written, 0);
 }
 
+/* Opens pseudo-terminals until refused, in 8 processes (each under its
+ * open-files limit); prints the count, then holds them 3 s. */
+static int opens_terminals_until_refused(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    (void)arg;
+    int counts[2];
+    if (pipe(counts) != 0)
+        return 98;
+    for (int i = 0; i < 8; i++) {
+        if (fork() != 0)
+            continue;
+        int made = 0;
+        while (posix_openpt(O_RDWR | O_NOCTTY) >= 0)
+            made++;
+        (void)!write(counts[1], &made, sizeof made);
+        sleep(3);
+        _exit(0);
+    }
+    close(counts[1]);
+    int total = 0, made;
+    while (read(counts[0], &made, sizeof made) == (ssize_t)sizeof made)
+        total += made;
+    printf("%d\n", total);
+    fflush(stdout);
+    while (wait(NULL) > 0)
+        ;
+    return 0;
+}
+
+static int opens_a_terminal(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    (void)arg;
+    return posix_openpt(O_RDWR | O_NOCTTY) >= 0 ? 0 : errno;
+}
+
+/* The pool of pseudo-terminals every devpts instance but the machine's
+ * first draws on (kernel.pty.max less kernel.pty.reserve) is no
+ * namespace's: a task that opened them until refused left none to its
+ * siblings' own instances (ENOSPC) while it ran.  Its instance holds a
+ * quarter of the pool. */
+static void test_a_task_leaves_its_siblings_pseudo_terminals(void **state)
+{
+    (void)state;
+    cordon_task *hog = cordon_function_task(opens_terminals_until_refused, NULL);
+    cordon_set_timeout_ms(hog, 30000);
+    assert_int_equal(cordon_run_async(hog), 0);
+    usleep(2000 * 1000); /* it holds all it could open */
+    cordon_task *sibling = cordon_function_task(opens_a_terminal, NULL);
+    const cordon_result *r = run_task(sibling, 0);
+    bool own_mounts = r->confinement & CORDON_CONFINED_OWN_PROC;
+    int sibling_errno = r->exit_code;
+    cordon_join(hog);
+    int held = atoi(cordon_task_result(hog)->std_out.data);
+    cordon_task_free(sibling);
+    cordon_task_free(hog);
+    if (!own_mounts) {
+        fprintf(stderr, "no mount namespace here: the tasks share the caller's devpts\n");
+        skip();
+    }
+    assert_int_equal(sibling_errno, 0);
+    FILE *f = fopen("/proc/sys/kernel/pty/max", "r");
+    int most = 0, reserve = 0;
+    assert_true(f && fscanf(f, "%d", &most) == 1);
+    fclose(f);
+    f = fopen("/proc/sys/kernel/pty/reserve", "r");
+    assert_true(f && fscanf(f, "%d", &reserve) == 1);
+    fclose(f);
+    assert_in_range(held, 1, (most - reserve) / 4);
+}
+
 /* ---- the caller's signals without a policy ------------------------------ */
 
 static volatile sig_atomic_t usr1_received;
@@ -675,6 +747,7 @@ int main(void)
         cmocka_unit_test(test_raised_text_reaches_the_caller_without_control_bytes),
         cmocka_unit_test(test_a_task_cannot_reach_the_callers_terminal),
         cmocka_unit_test(test_a_task_cannot_open_the_callers_terminal_by_name),
+        cmocka_unit_test(test_a_task_leaves_its_siblings_pseudo_terminals),
         cmocka_unit_test(test_without_a_policy_a_task_still_cannot_signal_its_caller),
         cmocka_unit_test(test_a_fifo_left_as_dev_null_hangs_no_later_run),
     };

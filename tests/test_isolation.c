@@ -204,6 +204,50 @@ static void test_isolation_task_cannot_reach_the_callers_user_keyring(void **sta
     assert_true(planted < 0);
 }
 
+/* io_setup for all the machine's AIO events (fs.aio-max-nr): 0 when it
+ * got a context, else the errno. */
+static int takes_every_aio_context(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    (void)arg;
+    unsigned long aio = 0;
+    FILE *f = fopen("/proc/sys/fs/aio-max-nr", "r");
+    unsigned long most = 65536;
+    if (f) {
+        if (fscanf(f, "%lu", &most) != 1)
+            most = 65536;
+        fclose(f);
+    }
+    return syscall(SYS_io_setup, (unsigned)most, &aio) == 0 ? 0 : errno;
+}
+
+/* The machine's AIO contexts are one count for every process of it
+ * (fs.aio-max-nr): a task's one io_setup took them all, and no process of
+ * the machine could make one (EAGAIN) while it ran.  A task's io_setup
+ * fails as on a kernel without AIO, under the default policy and under
+ * one that allows everything. */
+static void test_isolation_a_task_leaves_the_machine_its_aio_contexts(void **state)
+{
+    (void)state;
+    SKIP_UNDER_VALGRIND("valgrind has no seccomp(2)");
+    cordon_error err;
+    cordon_policy *allows = cordon_policy_parse("default allow\n", "aio", &err);
+    assert_non_null(allows);
+    for (int i = 0; i < 2; i++) {
+        cordon_task *t = cordon_function_task(takes_every_aio_context, NULL);
+        if (i == 1)
+            assert_int_equal(cordon_set_policy(t, allows), 0);
+        const cordon_result *r = run_task(t, 0);
+        assert_null(r->exception);
+        assert_int_equal(r->exit_code, ENOSYS);
+        cordon_task_free(t);
+    }
+    cordon_policy_free(allows);
+    unsigned long own = 0;
+    assert_int_equal(syscall(SYS_io_setup, 1, &own), 0);
+    syscall(SYS_io_destroy, own);
+}
+
 /* In a copy (the limit is the process's): the first task with no process
  * to spare, then one with the limit back.  "rc_first rc_next held_next". */
 static void first_task_short_of_processes(int out)
@@ -1046,6 +1090,7 @@ int main(void)
         cmocka_unit_test(test_isolation_function_cannot_signal_its_parent),
         cmocka_unit_test(test_isolation_task_cannot_reach_the_callers_session_keyring),
         cmocka_unit_test(test_isolation_task_cannot_reach_the_callers_user_keyring),
+        cmocka_unit_test(test_isolation_a_task_leaves_the_machine_its_aio_contexts),
         cmocka_unit_test(test_isolation_a_task_leaves_the_caller_its_key_quota),
         cmocka_unit_test(test_isolation_a_shortage_at_the_first_task_costs_no_later_task_its_namespaces),
         cmocka_unit_test(test_isolation_a_shortage_at_the_first_task_costs_no_later_task_its_landlock_domain),

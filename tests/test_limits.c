@@ -664,6 +664,163 @@ static void test_limit_fork_bomb_is_stopped_by_process_limit(void **state)
     }
 }
 
+/* Forks children that wait, until a fork is refused or 300 are made;
+ * prints how many, and returns *arg. */
+static int forks_until_refused(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    int made = 0;
+    while (made < 300) {
+        pid_t child = fork();
+        if (child < 0)
+            break;
+        if (child == 0) {
+            pause();
+            _exit(0);
+        }
+        made++;
+    }
+    printf("%d\n", made);
+    fflush(stdout);
+    if (arg && *(int *)arg < 0)
+        sleep(3); /* holds its share while a sibling starts */
+    return arg ? abs(*(int *)arg) : 0;
+}
+
+/* The caller's soft process limit, lowered to `soft` (its hard limit kept):
+ * cordon's share of it is a quarter.  Returns the limit before. */
+static struct rlimit lower_own_process_limit(rlim_t soft)
+{
+    struct rlimit before, lowered;
+    assert_int_equal(getrlimit(RLIMIT_NPROC, &before), 0);
+    lowered = before;
+    lowered.rlim_cur = soft;
+    assert_int_equal(setrlimit(RLIMIT_NPROC, &lowered), 0);
+    return before;
+}
+
+/* Without a process limit, a task that forks without end is held to
+ * cordon's share (a quarter of the fewest of pid_max, threads-max and the
+ * caller's soft RLIMIT_NPROC): before, it forked until the machine's pids
+ * (or its user's count) were gone, and no task beside it could start. */
+static void test_limit_without_a_process_limit_a_task_holds_only_its_share(void **state)
+{
+    (void)state;
+    /* Root is held only by a pids cgroup: where none can be made, there
+     * is nothing to test (the README says so). */
+    cordon_task *probe = shell("true");
+    cordon_set_limit(probe, CORDON_LIMIT_PROCESSES, 1000);
+    cordon_run(probe);
+    const cordon_confinement *pc = cordon_task_result(probe)->confinement_details;
+    bool unheld = geteuid() == 0 && !(pc && pc->cgroup_pids_version);
+    cordon_task_free(probe);
+    if (unheld) {
+        print_message("skipped: root without a pids cgroup: nothing holds the share\n");
+        skip();
+    }
+    struct rlimit before = lower_own_process_limit(200);
+    static int succeeds = 0;
+    cordon_task *t = cordon_function_task(forks_until_refused, &succeeds);
+    cordon_set_timeout_ms(t, 20000);
+    const cordon_result *r = run_task(t, 0);
+    /* 50, less its own first process (and nothing of cordon's) */
+    int made = atoi(r->std_out.data);
+    assert_int_equal(setrlimit(RLIMIT_NPROC, &before), 0);
+    assert_in_range(made, 40, 49);
+    assert_non_null(r->confinement_details);
+    assert_int_equal(r->confinement_details->max_processes, 50);
+    assert_null(r->exception);
+    assert_int_equal(r->exit_code, 0);
+    cordon_task_free(t);
+    assert_true(no_children_left());
+}
+
+/* cordon's share names no exception, whatever held it: a task that met
+ * it and then failed ends with its own ending, as under RLIMIT_NPROC (a
+ * bound the caller did not set is not the caller's limit). */
+static void test_limit_share_names_no_exception(void **state)
+{
+    (void)state;
+    struct rlimit before = lower_own_process_limit(200);
+    static int fails = 1;
+    cordon_task *t = cordon_function_task(forks_until_refused, &fails);
+    cordon_set_timeout_ms(t, 20000);
+    const cordon_result *r = run_task(t, 0);
+    assert_int_equal(setrlimit(RLIMIT_NPROC, &before), 0);
+    assert_null(r->exception);
+    assert_int_equal(r->exit_code, 1);
+    assert_in_range(atoi(r->std_out.data), 1, 49);
+    cordon_task_free(t);
+    assert_true(no_children_left());
+}
+
+/* While one task holds its whole share, another starts and forks. */
+static void test_limit_a_task_at_its_share_leaves_its_siblings_their_starts(void **state)
+{
+    (void)state;
+    struct rlimit before = lower_own_process_limit(200);
+    static int waits = -1; /* holds its children a while, then returns 1 */
+    cordon_task *hog = cordon_function_task(forks_until_refused, &waits);
+    cordon_set_timeout_ms(hog, 20000);
+    assert_int_equal(cordon_run_async(hog), 0);
+    usleep(1500 * 1000); /* it has made its children */
+    cordon_task *sibling = shell("sleep 0 & sleep 0 & wait; echo started");
+    cordon_set_timeout_ms(sibling, 20000);
+    const cordon_result *r = run_task(sibling, 0);
+    assert_null(r->exception);
+    assert_string_equal(r->std_out.data, "started\n");
+    assert_int_equal(r->exit_code, 0);
+    cordon_join(hog);
+    const cordon_result *h = cordon_task_result(hog);
+    bool held = h->confinement_details && h->confinement_details->max_processes;
+    if (held)
+        assert_in_range(atoi(h->std_out.data), 40, 49);
+    cordon_task_free(sibling);
+    cordon_task_free(hog);
+    assert_int_equal(setrlimit(RLIMIT_NPROC, &before), 0);
+    assert_true(no_children_left());
+}
+
+static bool own_v1_pids_cgroup(char *dir, size_t size);
+
+/* The share's v1 pids cgroup is kept, empty, for the process's next task
+ * (making and removing one cost a tenth of a root task here), and never
+ * shared by two tasks at once. */
+static void test_limit_share_cgroup_is_kept_for_the_next_task(void **state)
+{
+    (void)state;
+    char parent[512];
+    if (!own_v1_pids_cgroup(parent, sizeof parent)) {
+        print_message("skipped: no v1 pids cgroup this caller may make one in\n");
+        skip();
+    }
+    char seen[2][512];
+    for (int i = 0; i < 2; i++) {
+        cordon_task *t = shell("grep :pids: /proc/self/cgroup");
+        const cordon_result *r = run_task(t, 0);
+        assert_non_null(strstr(r->std_out.data, "/cordon-"));
+        snprintf(seen[i], sizeof seen[i], "%s", r->std_out.data);
+        assert_int_equal(r->confinement_details->cgroup_pids_version, 1);
+        cordon_task_free(t);
+    }
+    assert_string_equal(seen[0], seen[1]);
+    /* Two at once: two cgroups. */
+    cordon_task *first = shell("grep :pids: /proc/self/cgroup; sleep 1");
+    assert_int_equal(cordon_run_async(first), 0);
+    cordon_task *second = shell("grep :pids: /proc/self/cgroup");
+    const cordon_result *r = run_task(second, 0);
+    cordon_join(first);
+    assert_string_not_equal(cordon_task_result(first)->std_out.data, r->std_out.data);
+    cordon_task_free(first);
+    cordon_task_free(second);
+    int all = 0, holding = 0;
+    char prefix[64];
+    snprintf(prefix, sizeof prefix, "cordon-%d-", (int)getpid());
+    count_cgroups(parent, prefix, &all, &holding);
+    assert_int_equal(holding, 0);
+    assert_in_range(all, 1, 2);
+}
+
 /* A limit of one: "1 process or thread" (pids.max counts threads). */
 static void test_limit_process_limit_of_one_is_said_in_the_singular(void **state)
 {
@@ -905,6 +1062,10 @@ int main(void)
         cmocka_unit_test(test_limit_open_files_too_low_for_the_set_up_is_explained),
         cmocka_unit_test(test_limit_open_files_set_after_the_hand_over_binds_the_program),
         cmocka_unit_test(test_limit_fork_bomb_is_stopped_by_process_limit),
+        cmocka_unit_test(test_limit_without_a_process_limit_a_task_holds_only_its_share),
+        cmocka_unit_test(test_limit_share_names_no_exception),
+        cmocka_unit_test(test_limit_a_task_at_its_share_leaves_its_siblings_their_starts),
+        cmocka_unit_test(test_limit_share_cgroup_is_kept_for_the_next_task),
         cmocka_unit_test(test_limit_process_limit_of_one_is_said_in_the_singular),
         cmocka_unit_test(test_limit_process_is_named_for_its_own_limit_only),
         cmocka_unit_test(test_limit_process_counts_nothing_of_cordon_s_start),

@@ -48,6 +48,33 @@ static void test_json_tree_peak_is_the_tasks(void **state)
     captured_free(&c);
 }
 
+/* The bound that held the tree's processes: --procs where given, else
+ * cordon's share (a quarter of the fewest of pid_max, threads-max and the
+ * runner's soft RLIMIT_NPROC); null only where nothing held it (root
+ * without a pids cgroup). */
+static void test_json_names_the_process_bound(void **state)
+{
+    (void)state;
+    captured c = CORDON("run", "--json", "--procs", "100", "--", "true");
+    expect_status(&c, 0);
+    assert_int_equal(python_check(c.out, c.out_len,
+        "assert d['confinement_details']['max_processes'] in (100, None), d\n"), 0);
+    captured_free(&c);
+    c = CORDON("run", "--json", "--", "true");
+    expect_status(&c, 0);
+    assert_int_equal(python_check(c.out, c.out_len,
+        "import resource\n"
+        "def setting(name):\n"
+        "    return int(open('/proc/sys/kernel/' + name).read())\n"
+        "most = min(setting('pid_max'), setting('threads-max'))\n"
+        "soft = resource.getrlimit(resource.RLIMIT_NPROC)[0]\n"
+        "if soft != resource.RLIM_INFINITY and soft > 0:\n"
+        "    most = min(most, soft)\n"
+        "got = d['confinement_details']['max_processes']\n"
+        "assert got == most // 4 or (got is None and __import__('os').geteuid() == 0), got\n"), 0);
+    captured_free(&c);
+}
+
 static void test_json_prints_only_the_object(void **state)
 {
     (void)state;
@@ -257,6 +284,7 @@ int main(void)
         cmocka_unit_test(test_json_random_binary_output_parses),
         cmocka_unit_test(test_json_history_after_retries),
         cmocka_unit_test(test_json_tree_peak_is_the_tasks),
+        cmocka_unit_test(test_json_names_the_process_bound),
         cmocka_unit_test(test_audit_appends_one_line_per_task),
         cmocka_unit_test(test_audit_survives_an_unfinished_line_and_a_full_disk),
         cmocka_unit_test(test_audit_concurrent_appends_are_not_torn),

@@ -478,7 +478,8 @@ static void test_usage_excludes_the_inits_own(void **state)
 }
 
 /* Without a memory cgroup nothing is claimed: 0, not a guess.  A task
- * under a policy, with no limit and no tree accounting, gets no cgroup. */
+ * under a policy, with no limit and no tree accounting, gets no memory
+ * cgroup (a root caller's has a pids cgroup, for cordon's process share). */
 static void test_usage_tree_peak_is_zero_without_a_memory_cgroup(void **state)
 {
     (void)state;
@@ -486,7 +487,8 @@ static void test_usage_tree_peak_is_zero_without_a_memory_cgroup(void **state)
     cordon_task *t = cordon_function_task(three_hold_memory_at_once, NULL);
     const cordon_result *r = run_task(t, 0);
     assert_int_equal(r->exit_code, 0);
-    assert_false(r->confinement & CORDON_CONFINED_CGROUP);
+    assert_non_null(r->confinement_details);
+    assert_int_equal(r->confinement_details->cgroup_memory_version, 0);
     assert_int_equal(r->usage.tree_peak_kb, 0);
     assert_true(r->usage.max_rss_kb >= TOUCHED_MIB * 1024u); /* rusage still has its own */
     cordon_task_free(t);

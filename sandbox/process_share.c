@@ -1,0 +1,70 @@
+/*
+ * The most processes and threads a task may hold at once when its caller
+ * set no process limit: a quarter of the fewest the machine or the caller
+ * allows (kernel.pid_max, kernel.threads-max, the caller's soft
+ * RLIMIT_NPROC).  Every pid a task's processes take is the machine's too,
+ * its pid namespace's and every one above it: a task that forked without
+ * end (nobody's RLIMIT_NPROC here is 96,362, pid_max 32,768) left no pid
+ * to the caller, to the task started beside it or to anything else on the
+ * machine, until its deadline.  With a share, four tasks doing that at
+ * once still leave room; a task that needs more says so (--procs).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "confine.h"
+
+/* A /proc/sys number, or 0 when it cannot be read. */
+static uint64_t read_setting(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    char text[32];
+    ssize_t n;
+    do
+        n = read(fd, text, sizeof text - 1);
+    while (n < 0 && errno == EINTR);
+    close(fd);
+    uint64_t value = 0;
+    for (ssize_t i = 0; i < n && text[i] >= '0' && text[i] <= '9'; i++)
+        value = value * 10 + (uint64_t)(text[i] - '0');
+    return value;
+}
+
+static uint64_t fewer(uint64_t a, uint64_t b)
+{
+    if (!a)
+        return b;
+    return b && b < a ? b : a;
+}
+
+/* The machine's settings are read once: they are the administrator's,
+ * seldom changed, and two opens per task would be paid by every one. */
+static uint64_t machine_most(void)
+{
+    static uint64_t most; /* 0: not read yet */
+    uint64_t known = __atomic_load_n(&most, __ATOMIC_ACQUIRE);
+    if (known)
+        return known;
+    known = fewer(read_setting("/proc/sys/kernel/pid_max"),
+                  read_setting("/proc/sys/kernel/threads-max"));
+    if (!known)
+        known = UINT64_MAX; /* no /proc: the caller's limit alone */
+    __atomic_store_n(&most, known, __ATOMIC_RELEASE);
+    return known;
+}
+
+uint64_t cordon__process_share(void)
+{
+    uint64_t most = machine_most();
+    struct rlimit own;
+    if (getrlimit(RLIMIT_NPROC, &own) == 0 && own.rlim_cur != RLIM_INFINITY)
+        most = fewer(most, (uint64_t)own.rlim_cur);
+    if (most == UINT64_MAX)
+        return 0; /* nothing to take a share of */
+    return most / 4 > 0 ? most / 4 : 1;
+}
