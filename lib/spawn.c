@@ -474,18 +474,7 @@ static void plan_resource_limits(const cordon_task *t, cordon__launch *l)
  * 0 when it cannot be read. */
 static uint64_t own_address_space(void)
 {
-    int fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return 0;
-    char text[64];
-    ssize_t n;
-    do
-        n = read(fd, text, sizeof text - 1);
-    while (n < 0 && errno == EINTR);
-    close(fd);
-    uint64_t pages = 0;
-    for (ssize_t i = 0; i < n && text[i] >= '0' && text[i] <= '9'; i++)
-        pages = pages * 10 + (uint64_t)(text[i] - '0');
+    uint64_t pages = cordon__file_leading_number("/proc/self/statm");
     long page = sysconf(_SC_PAGESIZE);
     return page > 0 && pages < UINT64_MAX / (uint64_t)page ? pages * (uint64_t)page : 0;
 }

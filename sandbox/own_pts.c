@@ -13,31 +13,11 @@
  * Runs in the init: plain system calls only, nothing allocated.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/mount.h>
-#include <unistd.h>
 
 #include "confine.h"
-
-/* A /proc/sys number, or 0 when it cannot be read. */
-static uint64_t read_setting(const char *path)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return 0;
-    char text[32];
-    ssize_t n;
-    do
-        n = read(fd, text, sizeof text - 1);
-    while (n < 0 && errno == EINTR);
-    close(fd);
-    uint64_t value = 0;
-    for (ssize_t i = 0; i < n && text[i] >= '0' && text[i] <= '9'; i++)
-        value = value * 10 + (uint64_t)(text[i] - '0');
-    return value;
-}
 
 /* Every devpts instance but the machine's first draws on one pool of
  * kernel.pty.max less kernel.pty.reserve (4,096 less 1,024 here), which
@@ -51,8 +31,8 @@ void cordon__devpts_options(char out[CORDON__DEVPTS_OPTIONS_SIZE])
     static uint64_t share; /* 0: not read yet; UINT64_MAX: unreadable */
     uint64_t known = __atomic_load_n(&share, __ATOMIC_ACQUIRE);
     if (!known) {
-        uint64_t most = read_setting("/proc/sys/kernel/pty/max");
-        uint64_t reserve = read_setting("/proc/sys/kernel/pty/reserve");
+        uint64_t most = cordon__file_leading_number("/proc/sys/kernel/pty/max");
+        uint64_t reserve = cordon__file_leading_number("/proc/sys/kernel/pty/reserve");
         known = most > reserve ? (most - reserve) / 4 : UINT64_MAX;
         if (!known)
             known = 1;

@@ -9,31 +9,10 @@
  * machine, until its deadline.  With a share, four tasks doing that at
  * once still leave room; a task that needs more says so (--procs).
  */
-#include <errno.h>
-#include <fcntl.h>
 #include <stdint.h>
 #include <sys/resource.h>
-#include <unistd.h>
 
 #include "confine.h"
-
-/* A /proc/sys number, or 0 when it cannot be read. */
-static uint64_t read_setting(const char *path)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return 0;
-    char text[32];
-    ssize_t n;
-    do
-        n = read(fd, text, sizeof text - 1);
-    while (n < 0 && errno == EINTR);
-    close(fd);
-    uint64_t value = 0;
-    for (ssize_t i = 0; i < n && text[i] >= '0' && text[i] <= '9'; i++)
-        value = value * 10 + (uint64_t)(text[i] - '0');
-    return value;
-}
 
 static uint64_t fewer(uint64_t a, uint64_t b)
 {
@@ -50,8 +29,8 @@ static uint64_t machine_most(void)
     uint64_t known = __atomic_load_n(&most, __ATOMIC_ACQUIRE);
     if (known)
         return known;
-    known = fewer(read_setting("/proc/sys/kernel/pid_max"),
-                  read_setting("/proc/sys/kernel/threads-max"));
+    known = fewer(cordon__file_leading_number("/proc/sys/kernel/pid_max"),
+                  cordon__file_leading_number("/proc/sys/kernel/threads-max"));
     if (!known)
         known = UINT64_MAX; /* no /proc: the caller's limit alone */
     __atomic_store_n(&most, known, __ATOMIC_RELEASE);
