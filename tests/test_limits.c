@@ -904,6 +904,69 @@ static void test_limit_share_cgroup_is_kept_for_the_next_task(void **state)
     assert_in_range(all, 1, 2);
 }
 
+/* The runner, as root, in a process whose first cgroup names a process
+ * killed outright with the same pid left behind: its JSON in text.
+ * procs: its --procs, or NULL for none. */
+static void run_where_names_are_taken(const char *parent, const char *procs, char *text,
+                                      size_t size)
+{
+    const char *runner = getenv("CORDON_RUNNER");
+    int out[2];
+    assert_int_equal(pipe2(out, O_CLOEXEC), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        char path[700];
+        for (int i = 0; i < 16; i++) {
+            snprintf(path, sizeof path, "%s/cordon-%d-%d", parent, (int)getpid(), i);
+            if (mkdir(path, 0755) != 0)
+                _exit(126);
+        }
+        dup2(out[1], 1);
+        char *with_limit[] = { (char *)runner, "run", "--json", "--user", "root", "--procs",
+                               (char *)procs, "--", "true", NULL };
+        char *without[] = { (char *)runner, "run", "--json", "--user", "root", "--", "true", NULL };
+        execv(runner, procs ? with_limit : without);
+        _exit(127);
+    }
+    close(out[1]);
+    size_t got = 0;
+    for (ssize_t n; got < size - 1 && (n = read(out[0], text + got, size - 1 - got)) > 0;)
+        got += (size_t)n;
+    text[got] = '\0';
+    close(out[0]);
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    char path[700];
+    for (int i = 0; i < 16; i++) {
+        snprintf(path, sizeof path, "%s/cordon-%d-%d", parent, (int)pid, i);
+        rmdir(path);
+    }
+    assert_true(WIFEXITED(status));
+}
+
+/* A process killed outright (SIGKILL) leaves its cgroups, and a later
+ * process given its pid found their names taken: its root task ran
+ * without cordon's process share, in the caller's pids cgroup
+ * ("max_processes": null), and under --procs failed with a
+ * ConfinementError.  Both are held now. */
+static void test_limit_a_dead_process_s_cgroups_cost_no_task_its_bound(void **state)
+{
+    (void)state;
+    char parent[512];
+    if (geteuid() != 0 || !getenv("CORDON_RUNNER") || !own_v1_pids_cgroup(parent, sizeof parent)) {
+        print_message("skipped: root, the runner and a v1 pids cgroup are needed\n");
+        skip();
+    }
+    char text[16384];
+    run_where_names_are_taken(parent, NULL, text, sizeof text);
+    assert_non_null(strstr(text, "\"max_processes\":"));
+    assert_null(strstr(text, "\"max_processes\":null"));
+    run_where_names_are_taken(parent, "10", text, sizeof text);
+    assert_null(strstr(text, "ConfinementError"));
+    assert_non_null(strstr(text, "\"max_processes\":10"));
+}
+
 /* A limit of one: "1 process or thread" (pids.max counts threads). */
 static void test_limit_process_limit_of_one_is_said_in_the_singular(void **state)
 {
@@ -1150,6 +1213,7 @@ int main(void)
         cmocka_unit_test(test_limit_a_task_at_its_share_leaves_its_siblings_their_starts),
         cmocka_unit_test(test_limit_share_cgroup_is_kept_for_the_next_task),
         cmocka_unit_test(test_limit_share_is_not_taken_from_the_user_s_whole_count),
+        cmocka_unit_test(test_limit_a_dead_process_s_cgroups_cost_no_task_its_bound),
         cmocka_unit_test(test_limit_process_limit_of_one_is_said_in_the_singular),
         cmocka_unit_test(test_limit_process_is_named_for_its_own_limit_only),
         cmocka_unit_test(test_limit_process_counts_nothing_of_cordon_s_start),
