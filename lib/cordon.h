@@ -834,8 +834,11 @@ typedef struct cordon_confinement {
                                            else by RLIMIT_NPROC, which counts the task's
                                            processes alone in its user namespace
                                            (CORDON_CONFINED_USER_NAMESPACE) and all of
-                                           its user's without one.  0: nothing held it
-                                           (a root task without a pids cgroup) */
+                                           its user's without one (a limit of the
+                                           caller's only, then: the share is no task's
+                                           there).  0: nothing held it (a task without
+                                           a pids cgroup and, for the share, without a
+                                           user namespace of its own) */
 } cordon_confinement;
 
 struct cordon_result {         /* cordon_result, typedef'd above */

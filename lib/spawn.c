@@ -416,6 +416,21 @@ static void share_open_files(cordon__launch *l)
     set_limit(l, RLIMIT_NOFILE, half, half);
 }
 
+/* cordon's share, where RLIMIT_NPROC can hold it: in a user namespace of
+ * the task's own, whose count is the task's processes alone; else 0.
+ * Without one the count is all of the user's processes, the caller's and
+ * every sibling task's too: a quarter of the caller's limit counted so
+ * was not a task's share but the user's, and under `batch -j 4` four
+ * tasks of 20 processes each (soft limit 200) got 8 to 12 forks each,
+ * where before each had its 20; a user already running a quarter of its
+ * limit could not fork in a task at all.  Such a task is held as before
+ * the share, by the caller's own limit (max_processes says nothing held
+ * it); a pids cgroup, where one is had, holds the share. */
+static uint64_t share_held_by_own_count(const cordon__launch *l)
+{
+    return (l->namespaces & CORDON__NAMESPACE_USER) ? l->process_share : 0;
+}
+
 /* A child that hands a listener over (and runs no set-up hook of the
  * task's first) does it with its soft limit at its hard one, and sets the
  * task's afterwards: where the listener is still sent over SCM_RIGHTS,
@@ -464,7 +479,8 @@ static void plan_resource_limits(const cordon_task *t, cordon__launch *l)
     share_open_files(l);
     /* Per user, so the task's init counts too.  In a user namespace of
      * the task's own the count is the namespace's: the task's alone. */
-    uint64_t most = lim[CORDON_LIMIT_PROCESSES] ? lim[CORDON_LIMIT_PROCESSES] : l->process_share;
+    uint64_t most = lim[CORDON_LIMIT_PROCESSES] ? lim[CORDON_LIMIT_PROCESSES]
+                                                : share_held_by_own_count(l);
     rlim_t processes = (rlim_t)most + (l->namespaces ? 1 : 0);
     if (most && l->cgroup.pids_dir < 0)
         set_limit(l, RLIMIT_NPROC, processes, processes);

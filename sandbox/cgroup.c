@@ -286,14 +286,36 @@ static int add_dir(cordon__cgroup *cg, char *path, cordon__cgroup_version versio
     return cg->join_fds[index] < 0 ? -errno : index;
 }
 
+/* A name can be taken already: a process killed outright leaves its
+ * cgroups behind, which the sweep removes only once no process has their
+ * maker's pid, and never those named with this process's own.  A later
+ * process given that pid found its first names taken, and its root task
+ * ran without cordon's process share (max_processes null, its processes
+ * in the caller's pids cgroup) or failed under --procs (ConfinementError).
+ * The next names are tried. */
+#define TAKEN_NAMES_SKIPPED 64
+
+/* Makes a cgroup of a name of this process's below `parent`: 0, or
+ * negative errno. */
+static int make_named_dir(const char *parent, char *path, size_t size)
+{
+    for (int taken = 0;; taken++) {
+        snprintf(path, size, "%s/cordon-%d-%u", parent, (int)getpid(),
+                 atomic_fetch_add(&cgroup_sequence, 1));
+        if (mkdir(path, 0755) == 0)
+            return 0;
+        if (errno != EEXIST || taken == TAKEN_NAMES_SKIPPED)
+            return -errno;
+    }
+}
+
 /* Makes one cgroup below `parent` and opens its cgroup.procs. */
 static int make_dir(cordon__cgroup *cg, const char *parent, cordon__cgroup_version version)
 {
     char path[4200];
-    snprintf(path, sizeof path, "%s/cordon-%d-%u", parent, (int)getpid(),
-             atomic_fetch_add(&cgroup_sequence, 1));
-    if (mkdir(path, 0755) != 0)
-        return -errno;
+    int rc = make_named_dir(parent, path, sizeof path);
+    if (rc < 0)
+        return rc;
     char *owned = strdup(path);
     if (!owned) {
         rmdir(path);

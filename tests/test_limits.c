@@ -781,6 +781,89 @@ static void test_limit_a_task_at_its_share_leaves_its_siblings_their_starts(void
     assert_true(no_children_left());
 }
 
+/* Forks 20 children that wait (what a modest `make -j` holds); prints
+ * how many it made. */
+static int forks_twenty(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    (void)arg;
+    int made = 0;
+    while (made < 20) {
+        pid_t child = fork();
+        if (child < 0)
+            break;
+        if (child == 0) {
+            pause();
+            _exit(0);
+        }
+        made++;
+    }
+    printf("%d\n", made);
+    fflush(stdout);
+    return 0;
+}
+
+/* In a copy without namespaces, its soft process limit 200: 60 processes
+ * of the caller's own hold part of its user's count, and a task forks 20
+ * beside them.  Writes "made max_processes". */
+static void forks_beside_the_callers_processes(int out)
+{
+    setenv("CORDON_NO_NAMESPACES", "1", 1);
+    struct rlimit lowered;
+    if (getrlimit(RLIMIT_NPROC, &lowered) != 0)
+        _exit(2);
+    lowered.rlim_cur = 200;
+    if (lowered.rlim_max < 200 || setrlimit(RLIMIT_NPROC, &lowered) != 0)
+        _exit(2);
+    pid_t held[60];
+    int holding = 0;
+    for (; holding < 60; holding++) {
+        held[holding] = fork();
+        if (held[holding] < 0)
+            break;
+        if (held[holding] == 0) {
+            pause();
+            _exit(0);
+        }
+    }
+    cordon_task *t = cordon_function_task(forks_twenty, NULL);
+    cordon_set_timeout_ms(t, 20000);
+    cordon_run(t);
+    const cordon_result *r = cordon_task_result(t);
+    const cordon_confinement *c = r->confinement_details;
+    dprintf(out, "%d %llu", r->std_out.data ? atoi(r->std_out.data) : -1,
+            c ? (unsigned long long)c->max_processes : 1ull);
+    cordon_task_free(t);
+    for (int i = 0; i < holding; i++)
+        kill(held[i], SIGKILL);
+    for (int i = 0; i < holding; i++)
+        waitpid(held[i], NULL, 0);
+}
+
+/* Without a user namespace of its own RLIMIT_NPROC counts every process of
+ * the task's user, the caller's and its sibling tasks' too: it cannot
+ * hold a task's share.  Lowered to a quarter of the caller's limit, it
+ * left a task of a caller already running more than that no fork at all
+ * (here 0 of 20, under a limit of 200 with 60 running; under `batch -j 4`
+ * four such tasks got 8 to 12 each).  The caller's own limit holds such a
+ * task, as before the share, and nothing is claimed: max_processes 0
+ * (root's task is held by its pids cgroup, the same either way). */
+static void test_limit_share_is_not_taken_from_the_user_s_whole_count(void **state)
+{
+    (void)state;
+    char text[64];
+    int status = run_in_a_copy(forks_beside_the_callers_processes, text, sizeof text,
+                               "the task beside the caller's processes took over 30 s");
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    int made = -1;
+    unsigned long long most = 1;
+    assert_int_equal(sscanf(text, "%d %llu", &made, &most), 2);
+    assert_int_equal(made, 20);
+    if (geteuid() != 0)
+        assert_int_equal(most, 0);
+    assert_true(no_children_left());
+}
+
 static bool own_v1_pids_cgroup(char *dir, size_t size);
 
 /* The share's v1 pids cgroup is kept, empty, for the process's next task
@@ -819,6 +902,69 @@ static void test_limit_share_cgroup_is_kept_for_the_next_task(void **state)
     count_cgroups(parent, prefix, &all, &holding);
     assert_int_equal(holding, 0);
     assert_in_range(all, 1, 2);
+}
+
+/* The runner, as root, in a process whose first cgroup names a process
+ * killed outright with the same pid left behind: its JSON in text.
+ * procs: its --procs, or NULL for none. */
+static void run_where_names_are_taken(const char *parent, const char *procs, char *text,
+                                      size_t size)
+{
+    const char *runner = getenv("CORDON_RUNNER");
+    int out[2];
+    assert_int_equal(pipe2(out, O_CLOEXEC), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        char path[700];
+        for (int i = 0; i < 16; i++) {
+            snprintf(path, sizeof path, "%s/cordon-%d-%d", parent, (int)getpid(), i);
+            if (mkdir(path, 0755) != 0)
+                _exit(126);
+        }
+        dup2(out[1], 1);
+        char *with_limit[] = { (char *)runner, "run", "--json", "--user", "root", "--procs",
+                               (char *)procs, "--", "true", NULL };
+        char *without[] = { (char *)runner, "run", "--json", "--user", "root", "--", "true", NULL };
+        execv(runner, procs ? with_limit : without);
+        _exit(127);
+    }
+    close(out[1]);
+    size_t got = 0;
+    for (ssize_t n; got < size - 1 && (n = read(out[0], text + got, size - 1 - got)) > 0;)
+        got += (size_t)n;
+    text[got] = '\0';
+    close(out[0]);
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    char path[700];
+    for (int i = 0; i < 16; i++) {
+        snprintf(path, sizeof path, "%s/cordon-%d-%d", parent, (int)pid, i);
+        rmdir(path);
+    }
+    assert_true(WIFEXITED(status));
+}
+
+/* A process killed outright (SIGKILL) leaves its cgroups, and a later
+ * process given its pid found their names taken: its root task ran
+ * without cordon's process share, in the caller's pids cgroup
+ * ("max_processes": null), and under --procs failed with a
+ * ConfinementError.  Both are held now. */
+static void test_limit_a_dead_process_s_cgroups_cost_no_task_its_bound(void **state)
+{
+    (void)state;
+    char parent[512];
+    if (geteuid() != 0 || !getenv("CORDON_RUNNER") || !own_v1_pids_cgroup(parent, sizeof parent)) {
+        print_message("skipped: root, the runner and a v1 pids cgroup are needed\n");
+        skip();
+    }
+    char text[16384];
+    run_where_names_are_taken(parent, NULL, text, sizeof text);
+    assert_non_null(strstr(text, "\"max_processes\":"));
+    assert_null(strstr(text, "\"max_processes\":null"));
+    run_where_names_are_taken(parent, "10", text, sizeof text);
+    assert_null(strstr(text, "ConfinementError"));
+    assert_non_null(strstr(text, "\"max_processes\":10"));
 }
 
 /* A limit of one: "1 process or thread" (pids.max counts threads). */
@@ -1066,6 +1212,8 @@ int main(void)
         cmocka_unit_test(test_limit_share_names_no_exception),
         cmocka_unit_test(test_limit_a_task_at_its_share_leaves_its_siblings_their_starts),
         cmocka_unit_test(test_limit_share_cgroup_is_kept_for_the_next_task),
+        cmocka_unit_test(test_limit_share_is_not_taken_from_the_user_s_whole_count),
+        cmocka_unit_test(test_limit_a_dead_process_s_cgroups_cost_no_task_its_bound),
         cmocka_unit_test(test_limit_process_limit_of_one_is_said_in_the_singular),
         cmocka_unit_test(test_limit_process_is_named_for_its_own_limit_only),
         cmocka_unit_test(test_limit_process_counts_nothing_of_cordon_s_start),
