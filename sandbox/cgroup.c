@@ -237,6 +237,65 @@ static void find_v1_parent(const char *controller, char *out, size_t size)
         snprintf(out, size, "%s%s", mount, strcmp(own, "/") == 0 ? "" : own);
 }
 
+static int64_t single_value_read(const char *dir, const char *file);
+
+/* The cgroups, the caller's own and those above it, whose pids.max holds
+ * the caller (a systemd unit's TasksMax, a user slice's, a container's),
+ * in the v1 pids hierarchy and in v2: found once per process.  A task's
+ * processes count in each of them too. */
+#define PIDS_LIMITS_MAX 8
+static struct {
+    pthread_once_t once;
+    int count;
+    char dirs[PIDS_LIMITS_MAX][1024];
+} pids_limits = { .once = PTHREAD_ONCE_INIT };
+
+static void note_pids_limits_above(const char *mount, const char *own)
+{
+    char dir[1024];
+    snprintf(dir, sizeof dir, "%s%s", mount, strcmp(own, "/") == 0 ? "" : own);
+    /* Up to the hierarchy's root, which has no pids.max. */
+    while (strlen(dir) > strlen(mount) && pids_limits.count < PIDS_LIMITS_MAX) {
+        char path[1100], text[32];
+        snprintf(path, sizeof path, "%s/pids.max", dir);
+        if (read_file(path, text, sizeof text) > 0 && text[0] >= '0' && text[0] <= '9')
+            snprintf(pids_limits.dirs[pids_limits.count++], sizeof *pids_limits.dirs, "%s", dir);
+        char *slash = strrchr(dir, '/');
+        if (!slash)
+            break;
+        *slash = '\0';
+    }
+}
+
+static void find_pids_limits(void)
+{
+    char mount[1024], own[1024];
+    /* The readers note a shortage for the places, which are found under
+     * this lock too. */
+    pthread_mutex_lock(&places_lock);
+    if (mount_point(false, "pids", mount, sizeof mount) && own_cgroup("pids", own, sizeof own))
+        note_pids_limits_above(mount, own);
+    if (mount_point(true, NULL, mount, sizeof mount) && own_cgroup("", own, sizeof own))
+        note_pids_limits_above(mount, own);
+    pthread_mutex_unlock(&places_lock);
+}
+
+uint64_t cordon__cgroup_pids_room(void)
+{
+    pthread_once(&pids_limits.once, find_pids_limits);
+    uint64_t room = UINT64_MAX;
+    for (int i = 0; i < pids_limits.count; i++) {
+        int64_t most = single_value_read(pids_limits.dirs[i], "pids.max");
+        int64_t now = single_value_read(pids_limits.dirs[i], "pids.current");
+        if (most < 0 || now < 0)
+            continue; /* "max" now, or gone */
+        uint64_t left = now < most ? (uint64_t)(most - now) : 0;
+        if (left < room)
+            room = left;
+    }
+    return room;
+}
+
 static void find_places(void)
 {
     const char *mode = getenv("CORDON_CGROUP");
@@ -409,6 +468,10 @@ static int create_v2(cordon__cgroup *cg, uint64_t memory_bytes, uint64_t max_pro
     if (index < 0)
         return 0;
     cg->v2_dir = index;
+    /* A pooled one may hold an earlier task's process share, read when
+     * the caller had less room: this task's own bound is set after. */
+    if (reused && places.v2_pids)
+        write_file(cg->dirs[index], "pids.max", "max");
     if (reusable) {
         char events[4300];
         snprintf(events, sizeof events, "%s/cgroup.events", cg->dirs[index]);

@@ -82,6 +82,12 @@ int cordon__cgroup_join(const cordon__cgroup *cg, bool except_v2);
  * share then rests on RLIMIT_NPROC); negative errno for out of memory. */
 int cordon__cgroup_hold_process_share(cordon__cgroup *cg, uint64_t share);
 
+/* How many more processes and threads the cgroups that hold the caller
+ * (its own and those above it, v1 pids and v2) let it start: the least of
+ * their pids.max less pids.current; UINT64_MAX where none sets one.
+ * Which of them set one is found once per process. */
+uint64_t cordon__cgroup_pids_room(void);
+
 /* Parent: moves the forked child `pid` into every cgroup, while the child
  * goes on with its set-up. */
 int cordon__cgroup_move(const cordon__cgroup *cg, pid_t pid);

@@ -2,16 +2,19 @@
  * The most processes and threads a task may hold at once when its caller
  * set no process limit: a quarter of the fewest the machine or the caller
  * allows (kernel.pid_max, kernel.threads-max, the caller's soft
- * RLIMIT_NPROC).  Every pid a task's processes take is the machine's too,
- * its pid namespace's and every one above it: a task that forked without
- * end (nobody's RLIMIT_NPROC here is 96,362, pid_max 32,768) left no pid
- * to the caller, to the task started beside it or to anything else on the
- * machine, until its deadline.  With a share, four tasks doing that at
- * once still leave room; a task that needs more says so (--procs).
+ * RLIMIT_NPROC, the room left in the pids cgroups that hold the caller).
+ * Every pid a task's processes take is the machine's too, its pid
+ * namespace's and every one above it: a task that forked without end
+ * (nobody's RLIMIT_NPROC here is 96,362, pid_max 32,768) left no pid to
+ * the caller, to the task started beside it or to anything else on the
+ * machine, until its deadline.  The share bounds each task, not the sum
+ * of many: four tasks that each take all of theirs at once leave nothing
+ * (README, "Threat model").  A task that needs more says so (--procs).
  */
 #include <stdint.h>
 #include <sys/resource.h>
 
+#include "cgroup.h"
 #include "confine.h"
 
 static uint64_t fewer(uint64_t a, uint64_t b)
@@ -43,6 +46,12 @@ uint64_t cordon__process_share(void)
     struct rlimit own;
     if (getrlimit(RLIMIT_NPROC, &own) == 0 && own.rlim_cur != RLIM_INFINITY)
         most = fewer(most, (uint64_t)own.rlim_cur);
+    /* A caller held by a pids cgroup (a unit's TasksMax, a container's)
+     * has only the room left there: a task given a quarter of pid_max
+     * took all of a cap of 400, and the caller could not fork. */
+    uint64_t room = cordon__cgroup_pids_room();
+    if (room < most)
+        most = room > 0 ? room : 1;
     if (most == UINT64_MAX)
         return 0; /* nothing to take a share of */
     return most / 4 > 0 ? most / 4 : 1;

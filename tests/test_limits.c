@@ -664,13 +664,12 @@ static void test_limit_fork_bomb_is_stopped_by_process_limit(void **state)
     }
 }
 
-/* Forks children that wait, until a fork is refused or 300 are made;
- * prints how many, and returns *arg. */
-static int forks_until_refused(cordon_ctx *ctx, void *arg)
+/* Forks children that wait, until a fork is refused or `most` are made;
+ * prints how many. */
+static void fork_waiting_children(int most)
 {
-    (void)ctx;
     int made = 0;
-    while (made < 300) {
+    while (made < most) {
         pid_t child = fork();
         if (child < 0)
             break;
@@ -682,6 +681,14 @@ static int forks_until_refused(cordon_ctx *ctx, void *arg)
     }
     printf("%d\n", made);
     fflush(stdout);
+}
+
+/* Forks children that wait, until a fork is refused or 300 are made;
+ * prints how many, and returns *arg. */
+static int forks_until_refused(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    fork_waiting_children(300);
     if (arg && *(int *)arg < 0)
         sleep(3); /* holds its share while a sibling starts */
     return arg ? abs(*(int *)arg) : 0;
@@ -787,19 +794,7 @@ static int forks_twenty(cordon_ctx *ctx, void *arg)
 {
     (void)ctx;
     (void)arg;
-    int made = 0;
-    while (made < 20) {
-        pid_t child = fork();
-        if (child < 0)
-            break;
-        if (child == 0) {
-            pause();
-            _exit(0);
-        }
-        made++;
-    }
-    printf("%d\n", made);
-    fflush(stdout);
+    fork_waiting_children(20);
     return 0;
 }
 
@@ -1031,6 +1026,73 @@ static _Noreturn void run_in_enclosing(const char *enclosing)
     _exit(4);
 }
 
+/* The copy in a pids cgroup of 400 (a unit's TasksMax, a container's):
+ * a fork bomb through the runner for 4 s, and after 2 s a fork of the
+ * caller's own; prints "forked" when that fork went through and the
+ * cgroup's count then. */
+static _Noreturn void fork_beside_a_bomb(const char *enclosing)
+{
+    char path[700];
+    snprintf(path, sizeof path, "%s/cgroup.procs", enclosing);
+    FILE *f = fopen(path, "w");
+    if (!f || fprintf(f, "%d\n", (int)getpid()) < 0 || fclose(f) != 0)
+        _exit(3);
+    setenv("ENCLOSING", enclosing, 1);
+    execl("/bin/sh", "sh", "-c",
+          "\"$CORDON_RUNNER\" run --timeout 4s -- \"$CORDON_HOSTILE_DIR/hostile\" fork-bomb "
+          ">/dev/null 2>&1 & sleep 2; /bin/true 2>/dev/null && echo forked; "
+          "cat \"$ENCLOSING/pids.current\"; wait",
+          (char *)NULL);
+    _exit(4);
+}
+
+/* A caller held by a pids cgroup has only the room left there: a task's
+ * share of pid_max took all of a cap of 400, and the caller could not
+ * fork until the task's deadline.  Its share is now a quarter of the
+ * room. */
+static void test_limit_share_leaves_a_capped_caller_room(void **state)
+{
+    (void)state;
+    char own[512], enclosing[600];
+    if (!own_v1_pids_cgroup(own, sizeof own) || !getenv("CORDON_RUNNER") ||
+        !getenv("CORDON_HOSTILE_DIR")) {
+        print_message("skipped: no v1 pids cgroup this caller may make one in\n");
+        skip();
+    }
+    snprintf(enclosing, sizeof enclosing, "%s/cordon-test-capped-%d", own, (int)getpid());
+    assert_int_equal(mkdir(enclosing, 0755), 0);
+    char path[700];
+    snprintf(path, sizeof path, "%s/pids.max", enclosing);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fprintf(f, "400\n");
+    assert_int_equal(fclose(f), 0);
+    int out[2];
+    assert_int_equal(pipe(out), 0);
+    pid_t copy = fork();
+    assert_true(copy >= 0);
+    if (copy == 0) {
+        dup2(out[1], 1);
+        close(out[0]);
+        fork_beside_a_bomb(enclosing);
+    }
+    close(out[1]);
+    char said[256] = "";
+    ssize_t got, have = 0;
+    while ((got = read(out[0], said + have, sizeof said - 1 - (size_t)have)) > 0)
+        have += got;
+    said[have > 0 ? have : 0] = '\0';
+    close(out[0]);
+    int status;
+    assert_int_equal(waitpid(copy, &status, 0), copy);
+    for (int i = 0; i < 500 && rmdir(enclosing) != 0; i++)
+        usleep(10000);
+    assert_non_null(strstr(said, "forked\n"));
+    const char *count = strchr(said, '\n');
+    /* the bomb at about 100, the copy and its runner */
+    assert_in_range(atoi(count + 1), 1, 120);
+}
+
 static void test_limit_process_is_named_for_its_own_limit_only(void **state)
 {
     (void)state;
@@ -1216,6 +1278,7 @@ int main(void)
         cmocka_unit_test(test_limit_a_dead_process_s_cgroups_cost_no_task_its_bound),
         cmocka_unit_test(test_limit_process_limit_of_one_is_said_in_the_singular),
         cmocka_unit_test(test_limit_process_is_named_for_its_own_limit_only),
+        cmocka_unit_test(test_limit_share_leaves_a_capped_caller_room),
         cmocka_unit_test(test_limit_process_counts_nothing_of_cordon_s_start),
         cmocka_unit_test(test_limit_cores_are_never_dumped),
         cmocka_unit_test(test_limit_cores_are_dumped_when_asked),
