@@ -828,8 +828,10 @@ typedef struct cordon_confinement {
     uint64_t max_processes;             /* the most processes and threads its tree could
                                            hold at once (cordon's init aside): its
                                            CORDON_LIMIT_PROCESSES, or without one cordon's
-                                           share, a quarter of the fewest of pid_max,
-                                           threads-max and the caller's soft RLIMIT_NPROC.
+                                           share, a quarter of the fewest of pid_max and
+                                           threads-max less the machine's threads at the
+                                           start, the caller's soft RLIMIT_NPROC and the
+                                           room its pids cgroups leave it.
                                            Held by the pids cgroup (cgroup_pids_version),
                                            else by RLIMIT_NPROC, which counts the task's
                                            processes alone in its user namespace

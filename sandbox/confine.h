@@ -142,8 +142,9 @@ void cordon__per_user_limits_leave_namespaces(long share[CORDON__PER_USER_LIMITS
  * be read or begins with none. */
 uint64_t cordon__file_leading_number(const char *path);
 /* The most processes and threads a task without a process limit of its
- * own may hold at once: a quarter of the fewest of kernel.pid_max,
- * kernel.threads-max and the caller's soft RLIMIT_NPROC
+ * own may hold at once: a quarter of the fewest of kernel.pid_max and
+ * kernel.threads-max less the machine's threads now, the caller's soft
+ * RLIMIT_NPROC and the room its pids cgroups leave it
  * (sandbox/process_share.c); 0 where none can be read. */
 uint64_t cordon__process_share(void);
 /* In a new user namespace: the caller's uid and gid mapped to themselves,

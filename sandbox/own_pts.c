@@ -25,24 +25,27 @@
  * (ENOSPC at some 3,000) left no pseudo-terminal to its siblings' own
  * instances, nor to a container's, while it ran (the caller's, in the
  * first instance, keep the reserve).  A task's instance holds a quarter
- * of that pool.  The settings are read once, in the parent. */
+ * of what is free of that pool when it starts (kernel.pty.nr counts every
+ * instance's): tasks started one after another never take its last.  The
+ * limits are read once, the count at each task, in the parent. */
 void cordon__devpts_options(char out[CORDON__DEVPTS_OPTIONS_SIZE])
 {
-    static uint64_t share; /* 0: not read yet; UINT64_MAX: unreadable */
-    uint64_t known = __atomic_load_n(&share, __ATOMIC_ACQUIRE);
+    static uint64_t pool; /* 0: not read yet; UINT64_MAX: unreadable */
+    uint64_t known = __atomic_load_n(&pool, __ATOMIC_ACQUIRE);
     if (!known) {
         uint64_t most = cordon__file_leading_number("/proc/sys/kernel/pty/max");
         uint64_t reserve = cordon__file_leading_number("/proc/sys/kernel/pty/reserve");
-        known = most > reserve ? (most - reserve) / 4 : UINT64_MAX;
-        if (!known)
-            known = 1;
-        __atomic_store_n(&share, known, __ATOMIC_RELEASE);
+        known = most > reserve ? most - reserve : UINT64_MAX;
+        __atomic_store_n(&pool, known, __ATOMIC_RELEASE);
     }
-    if (known == UINT64_MAX)
+    if (known == UINT64_MAX) {
         snprintf(out, CORDON__DEVPTS_OPTIONS_SIZE, "newinstance,ptmxmode=0666,mode=0620");
-    else
-        snprintf(out, CORDON__DEVPTS_OPTIONS_SIZE, "newinstance,ptmxmode=0666,mode=0620,max=%llu",
-                 (unsigned long long)known);
+        return;
+    }
+    uint64_t used = cordon__file_leading_number("/proc/sys/kernel/pty/nr");
+    uint64_t share = (used < known ? known - used : 0) / 4;
+    snprintf(out, CORDON__DEVPTS_OPTIONS_SIZE, "newinstance,ptmxmode=0666,mode=0620,max=%llu",
+             (unsigned long long)(share ? share : 1));
 }
 
 /* Where the kernel refuses a devpts (before Linux 4.7 in a user

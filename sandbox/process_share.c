@@ -1,8 +1,9 @@
 /*
  * The most processes and threads a task may hold at once when its caller
  * set no process limit: a quarter of the fewest the machine or the caller
- * allows (kernel.pid_max, kernel.threads-max, the caller's soft
- * RLIMIT_NPROC, the room left in the pids cgroups that hold the caller).
+ * has free (kernel.pid_max and kernel.threads-max less the threads the
+ * machine holds when the task starts, the caller's soft RLIMIT_NPROC, the
+ * room left in the pids cgroups that hold the caller).
  * Every pid a task's processes take is the machine's too, its pid
  * namespace's and every one above it: a task that forked without end
  * (nobody's RLIMIT_NPROC here is 96,362, pid_max 32,768) left no pid to
@@ -11,8 +12,12 @@
  * of many: four tasks that each take all of theirs at once leave nothing
  * (README, "Threat model").  A task that needs more says so (--procs).
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include "cgroup.h"
 #include "confine.h"
@@ -40,9 +45,37 @@ static uint64_t machine_most(void)
     return known;
 }
 
+/* The threads the machine holds now (/proc/loadavg's "running/total"),
+ * or 0 when it cannot be read. */
+static uint64_t machine_threads_now(void)
+{
+    int fd = open("/proc/loadavg", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    char text[128];
+    ssize_t n;
+    do
+        n = read(fd, text, sizeof text - 1);
+    while (n < 0 && errno == EINTR);
+    close(fd);
+    text[n > 0 ? n : 0] = '\0';
+    const char *slash = strchr(text, '/');
+    uint64_t threads = 0;
+    for (const char *c = slash ? slash + 1 : ""; *c >= '0' && *c <= '9'; c++)
+        threads = threads * 10 + (uint64_t)(*c - '0');
+    return threads;
+}
+
+/* Of what is free now: a task started while another holds its share gets
+ * a quarter of what that one left, so that tasks started one after
+ * another never take the last pid.  Tasks started at the same moment
+ * each see the same room (README, "Threat model"). */
 uint64_t cordon__process_share(void)
 {
     uint64_t most = machine_most();
+    uint64_t threads = most == UINT64_MAX ? 0 : machine_threads_now();
+    if (threads)
+        most = threads < most ? most - threads : 1;
     struct rlimit own;
     if (getrlimit(RLIMIT_NPROC, &own) == 0 && own.rlim_cur != RLIM_INFINITY)
         most = fewer(most, (uint64_t)own.rlim_cur);

@@ -615,6 +615,11 @@ static void test_a_task_leaves_its_siblings_pseudo_terminals(void **state)
     const cordon_result *r = run_task(sibling, 0);
     bool own_mounts = r->confinement & CORDON_CONFINED_OWN_PROC;
     int sibling_errno = r->exit_code;
+    /* and a quarter of what the hog left is the next task's */
+    cordon_task *next = cordon_shell_task("grep ' /dev/pts ' /proc/self/mountinfo | "
+                                          "grep -o 'max=[0-9]*' | tail -1 | cut -d= -f2");
+    int next_share = atoi(run_task(next, 0)->std_out.data);
+    cordon_task_free(next);
     cordon_join(hog);
     int held = atoi(cordon_task_result(hog)->std_out.data);
     cordon_task_free(sibling);
@@ -632,6 +637,7 @@ static void test_a_task_leaves_its_siblings_pseudo_terminals(void **state)
     assert_true(f && fscanf(f, "%d", &reserve) == 1);
     fclose(f);
     assert_in_range(held, 1, (most - reserve) / 4);
+    assert_in_range(next_share, 1, (most - reserve - held) / 4 + 2);
 }
 
 /* ---- the caller's signals without a policy ------------------------------ */

@@ -694,6 +694,49 @@ static int forks_until_refused(cordon_ctx *ctx, void *arg)
     return arg ? abs(*(int *)arg) : 0;
 }
 
+/* Forks 400 children that wait, holds them 3 s. */
+static int holds_four_hundred(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    (void)arg;
+    fork_waiting_children(400);
+    sleep(3);
+    return 0;
+}
+
+static uint64_t share_of_a_task_now(void)
+{
+    cordon_task *t = cordon_shell_task("true");
+    const cordon_result *r = run_task(t, 0);
+    uint64_t share = r->confinement_details ? r->confinement_details->max_processes : 0;
+    cordon_task_free(t);
+    return share;
+}
+
+/* The share is a quarter of what is free when the task starts: a task
+ * started while another holds 400 processes gets 100 fewer, so that tasks
+ * started one after another never take the machine's last pid. */
+static void test_limit_share_is_of_what_is_free_at_the_start(void **state)
+{
+    (void)state;
+    uint64_t before = share_of_a_task_now();
+    if (!before) {
+        print_message("skipped: nothing holds a share here\n");
+        skip();
+    }
+    cordon_task *hog = cordon_function_task(holds_four_hundred, NULL);
+    cordon_set_timeout_ms(hog, 30000);
+    assert_int_equal(cordon_run_async(hog), 0);
+    usleep(2000 * 1000);
+    uint64_t beside = share_of_a_task_now();
+    cordon_join(hog);
+    assert_string_equal(cordon_task_result(hog)->std_out.data, "400\n");
+    cordon_task_free(hog);
+    /* 400 / 4, give or take what else the machine started or ended */
+    assert_in_range(beside, before - 100 - 50, before - 100 + 25);
+    assert_true(no_children_left());
+}
+
 /* The caller's soft process limit, lowered to `soft` (its hard limit kept):
  * cordon's share of it is a quarter.  Returns the limit before. */
 static struct rlimit lower_own_process_limit(rlim_t soft)
@@ -1271,6 +1314,7 @@ int main(void)
         cmocka_unit_test(test_limit_open_files_set_after_the_hand_over_binds_the_program),
         cmocka_unit_test(test_limit_fork_bomb_is_stopped_by_process_limit),
         cmocka_unit_test(test_limit_without_a_process_limit_a_task_holds_only_its_share),
+        cmocka_unit_test(test_limit_share_is_of_what_is_free_at_the_start),
         cmocka_unit_test(test_limit_share_names_no_exception),
         cmocka_unit_test(test_limit_a_task_at_its_share_leaves_its_siblings_their_starts),
         cmocka_unit_test(test_limit_share_cgroup_is_kept_for_the_next_task),

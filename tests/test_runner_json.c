@@ -66,12 +66,14 @@ static void test_json_names_the_process_bound(void **state)
         "import resource\n"
         "def setting(name):\n"
         "    return int(open('/proc/sys/kernel/' + name).read())\n"
-        "most = min(setting('pid_max'), setting('threads-max'))\n"
+        "threads = int(open('/proc/loadavg').read().split()[3].split('/')[1])\n"
+        "most = min(setting('pid_max'), setting('threads-max')) - threads\n"
         "soft = resource.getrlimit(resource.RLIMIT_NPROC)[0]\n"
         "if soft != resource.RLIM_INFINITY and soft > 0:\n"
         "    most = min(most, soft)\n"
         "got = d['confinement_details']['max_processes']\n"
-        "assert got == most // 4 or (got is None and __import__('os').geteuid() == 0), got\n"), 0);
+        "near = got is not None and most // 4 - 50 <= got <= most // 4 + 50\n"
+        "assert near or (got is None and __import__('os').geteuid() == 0), (got, most)\n"), 0);
     captured_free(&c);
 }
 
