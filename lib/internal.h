@@ -785,8 +785,6 @@ typedef struct cordon__proc_stat {
     long threads, rss_pages;
     char comm[32];
 } cordon__proc_stat;
-/* A small /proc file read whole, NUL-terminated; its length, or -1. */
-ssize_t cordon__read_small_file(const char *path, char *text, size_t size);
 bool cordon__proc_stat_parse(char *text, cordon__proc_stat *stat);
 bool cordon__proc_stat_read(pid_t pid, cordon__proc_stat *stat);
 

@@ -9,25 +9,6 @@
 
 #include "internal.h"
 
-ssize_t cordon__read_small_file(const char *path, char *text, size_t size)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -1; /* the process ended meanwhile */
-    size_t len = 0;
-    while (len < size - 1) {
-        ssize_t n = read(fd, text + len, size - 1 - len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            break;
-        len += (size_t)n;
-    }
-    close(fd);
-    text[len] = '\0';
-    return (ssize_t)len;
-}
-
 static void store_field(cordon__proc_stat *stat, int field, long long value)
 {
     switch (field) {

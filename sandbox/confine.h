@@ -138,6 +138,9 @@ void cordon__share_per_user_limits(int proc_fd, const long share[CORDON__PER_USE
  * make no namespace (cordon__policy_may_make_namespaces), eight writes it
  * would pay for nothing. */
 void cordon__per_user_limits_leave_namespaces(long share[CORDON__PER_USER_LIMITS]);
+/* A small file (a /proc file) read whole, NUL-terminated, up to `size`
+ * less one bytes: its length, or -1 (file_number.c). */
+ssize_t cordon__read_small_file(const char *path, char *text, size_t size);
 /* The number a small file begins with (file_number.c); 0 when it cannot
  * be read or begins with none. */
 uint64_t cordon__file_leading_number(const char *path);

@@ -12,12 +12,9 @@
  * of many: four tasks that each take all of theirs at once leave nothing
  * (README, "Threat model").  A task that needs more says so (--procs).
  */
-#include <errno.h>
-#include <fcntl.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <unistd.h>
 
 #include "cgroup.h"
 #include "confine.h"
@@ -49,16 +46,9 @@ static uint64_t machine_most(void)
  * or 0 when it cannot be read. */
 static uint64_t machine_threads_now(void)
 {
-    int fd = open("/proc/loadavg", O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return 0;
     char text[128];
-    ssize_t n;
-    do
-        n = read(fd, text, sizeof text - 1);
-    while (n < 0 && errno == EINTR);
-    close(fd);
-    text[n > 0 ? n : 0] = '\0';
+    if (cordon__read_small_file("/proc/loadavg", text, sizeof text) <= 0)
+        return 0;
     const char *slash = strchr(text, '/');
     uint64_t threads = 0;
     for (const char *c = slash ? slash + 1 : ""; *c >= '0' && *c <= '9'; c++)

@@ -1069,6 +1069,21 @@ static _Noreturn void run_in_enclosing(const char *enclosing)
     _exit(4);
 }
 
+/* A v1 pids cgroup below `own`, named for `what` and this process, with
+ * a pids.max of `most`; its path in `dir`. */
+static void make_capped_cgroup(const char *own, const char *what, int most, char *dir,
+                               size_t size)
+{
+    snprintf(dir, size, "%s/cordon-test-%s-%d", own, what, (int)getpid());
+    assert_int_equal(mkdir(dir, 0755), 0);
+    char path[700];
+    snprintf(path, sizeof path, "%s/pids.max", dir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fprintf(f, "%d\n", most);
+    assert_int_equal(fclose(f), 0);
+}
+
 /* The copy in a pids cgroup of 400 (a unit's TasksMax, a container's):
  * a fork bomb through the runner for 4 s, and after 2 s a fork of the
  * caller's own; prints "forked" when that fork went through and the
@@ -1102,14 +1117,7 @@ static void test_limit_share_leaves_a_capped_caller_room(void **state)
         print_message("skipped: no v1 pids cgroup this caller may make one in\n");
         skip();
     }
-    snprintf(enclosing, sizeof enclosing, "%s/cordon-test-capped-%d", own, (int)getpid());
-    assert_int_equal(mkdir(enclosing, 0755), 0);
-    char path[700];
-    snprintf(path, sizeof path, "%s/pids.max", enclosing);
-    FILE *f = fopen(path, "w");
-    assert_non_null(f);
-    fprintf(f, "400\n");
-    assert_int_equal(fclose(f), 0);
+    make_capped_cgroup(own, "capped", 400, enclosing, sizeof enclosing);
     int out[2];
     assert_int_equal(pipe(out), 0);
     pid_t copy = fork();
@@ -1144,14 +1152,7 @@ static void test_limit_process_is_named_for_its_own_limit_only(void **state)
         print_message("skipped: no v1 pids cgroup this caller may make one in\n");
         skip();
     }
-    snprintf(enclosing, sizeof enclosing, "%s/cordon-test-enclosing-%d", own, (int)getpid());
-    assert_int_equal(mkdir(enclosing, 0755), 0);
-    char path[700];
-    snprintf(path, sizeof path, "%s/pids.max", enclosing);
-    FILE *f = fopen(path, "w");
-    assert_non_null(f);
-    fprintf(f, "12\n");
-    assert_int_equal(fclose(f), 0);
+    make_capped_cgroup(own, "enclosing", 12, enclosing, sizeof enclosing);
     pid_t copy = fork();
     assert_true(copy >= 0);
     if (copy == 0)
