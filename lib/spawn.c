@@ -646,7 +646,9 @@ static int prepare(cordon_task *t, cordon__launch *l, cordon__attempt_state *s)
      * tree where asked (tree accounting: what wait4 misses, its memory). */
     uint64_t memory = t->limits[CORDON_LIMIT_MEMORY], processes = t->limits[CORDON_LIMIT_PROCESSES];
     cordon__tmpfs_options(l->tmpfs_options, memory);
-    cordon__devpts_options(l->devpts_options);
+    /* Its /dev/pts, only where the init mounts one: a read per task. */
+    if (l->namespaces & CORDON__NAMESPACE_MOUNT)
+        cordon__devpts_options(l->devpts_options);
     /* The task's init is cordon's, not one of the task's processes. */
     if (processes && l->namespaces)
         processes++;

@@ -256,9 +256,7 @@ static void note_pids_limits_above(const char *mount, const char *own)
     snprintf(dir, sizeof dir, "%s%s", mount, strcmp(own, "/") == 0 ? "" : own);
     /* Up to the hierarchy's root, which has no pids.max. */
     while (strlen(dir) > strlen(mount) && pids_limits.count < PIDS_LIMITS_MAX) {
-        char path[1100], text[32];
-        snprintf(path, sizeof path, "%s/pids.max", dir);
-        if (read_file(path, text, sizeof text) > 0 && text[0] >= '0' && text[0] <= '9')
+        if (single_value_read(dir, "pids.max") >= 0) /* a number, not "max" */
             snprintf(pids_limits.dirs[pids_limits.count++], sizeof *pids_limits.dirs, "%s", dir);
         char *slash = strrchr(dir, '/');
         if (!slash)
