@@ -129,12 +129,16 @@ static inline void floor_plan_prepare(floor_plan *plan)
     plan->landlock_scope = cordon__landlock_ruleset();
     plan->runs_as_root = geteuid() == 0;
     cordon__tmpfs_options(plan->tmpfs_options, 0);
-    cordon__devpts_options(plan->devpts_options);
     if (getrlimit(RLIMIT_NOFILE, &plan->open_files) != 0)
         abort();
     plan->open_files.rlim_cur = plan->open_files.rlim_max = plan->open_files.rlim_cur / 2;
     plan->command = NULL;
-    uint64_t share = cordon__process_share() + (plan->namespaces ? 1 : 0);
+    /* The share a lone task gets: the floor's tasks run one at a time. */
+    uint64_t given[CORDON__SHARE_KINDS] = { 0 };
+    uint64_t share = given[CORDON__SHARE_PROCESSES] = cordon__process_share();
+    given[CORDON__SHARE_TERMINALS] = cordon__devpts_options(plan->devpts_options);
+    cordon__shares_give_back(given);
+    share += plan->namespaces ? 1 : 0;
     plan->processes.rlim_cur = plan->processes.rlim_max = (rlim_t)share;
     plan->share_by_cgroup = !(plan->namespaces & CORDON__NAMESPACE_USER);
     cordon__cgroup_init_empty(&plan->share);

@@ -275,6 +275,9 @@ typedef struct cordon__launch {
     /* What the task's user namespace may make of the kernel objects
      * counted per user (sandbox/per_user_limits.c); -1: left as made. */
     long per_user_share[CORDON__PER_USER_LIMITS];
+    /* What the task took of the process's shares (sandbox/share_ledger.c),
+     * per kind: given back when the launch is released. */
+    uint64_t share_given[CORDON__SHARE_KINDS];
     const char *cwd;
     /* command tasks */
     char **exec_paths;                           /* candidates for argv[0] */

@@ -648,7 +648,7 @@ static int prepare(cordon_task *t, cordon__launch *l, cordon__attempt_state *s)
     cordon__tmpfs_options(l->tmpfs_options, memory);
     /* Its /dev/pts, only where the init mounts one: a read per task. */
     if (l->namespaces & CORDON__NAMESPACE_MOUNT)
-        cordon__devpts_options(l->devpts_options);
+        l->share_given[CORDON__SHARE_TERMINALS] = cordon__devpts_options(l->devpts_options);
     /* The task's init is cordon's, not one of the task's processes. */
     if (processes && l->namespaces)
         processes++;
@@ -658,6 +658,7 @@ static int prepare(cordon_task *t, cordon__launch *l, cordon__attempt_state *s)
      * counts the task's processes alone), else by a pids cgroup (a
      * per-user count would be the siblings' too, and binds no root). */
     l->process_share = processes ? 0 : cordon__process_share();
+    l->share_given[CORDON__SHARE_PROCESSES] = l->process_share;
     /* A CPU limit reads the tree's time from the v2 cgroup's counter. */
     bool held_by_namespace = l->namespaces & CORDON__NAMESPACE_PID;
     bool contain = memory || processes || !held_by_namespace || t->limits[CORDON_LIMIT_CPU_MS] ||
@@ -719,6 +720,8 @@ static int prepare(cordon_task *t, cordon__launch *l, cordon__attempt_state *s)
         return rc;
     if (l->policy && !cordon__policy_may_make_namespaces(l->policy))
         cordon__per_user_limits_leave_namespaces(l->per_user_share);
+    if (l->namespaces & CORDON__NAMESPACE_USER)
+        cordon__per_user_limits_take(l->per_user_share, l->share_given + CORDON__SHARE_PER_USER);
     s->sigxfsz_refused = cordon__policy_refuses_own_sigxfsz(l->policy);
     s->signal_sources_watched = cordon__policy_watches_signal_sources(l->policy);
     s->sigsys_is_evidence = cordon__policy_sigsys_is_evidence(l->policy);
@@ -791,6 +794,7 @@ void cordon__launch_release(cordon__launch *l)
     cordon__isolation_release(l);
     cordon__path_list_free(&l->hidden_mounts);
     cordon__cgroup_destroy(&l->cgroup);
+    cordon__shares_give_back(l->share_given);
     free_strings(l->exec_paths);
     free(l->envp);
     free(l->environment_block);

@@ -128,11 +128,16 @@ const char *cordon__namespaces_missing_why(void);
  * children) and maps the caller's own uid and gid in a user namespace. */
 int cordon__enter_namespaces(unsigned what);
 /* The per-user inotify, fanotify and namespace limits a task's user
- * namespace gets (sandbox/per_user_limits.c): planned by the parent, a
- * quarter of what its own user namespace allows (-1 where that cannot be
- * read), and written by the child that made the namespace, as its root. */
+ * namespace gets (sandbox/per_user_limits.c): planned by the parent
+ * (what its own user namespace allows, -1 where that cannot be read),
+ * taken as a share of that, and written by the child that made the
+ * namespace, as its root. */
 #define CORDON__PER_USER_LIMITS 12
 void cordon__per_user_limits_plan(long share[CORDON__PER_USER_LIMITS]);
+/* Turns a plan's limits into the task's shares, taken from the ledger
+ * (`given` records each, for cordon__shares_give_back). */
+void cordon__per_user_limits_take(long share[CORDON__PER_USER_LIMITS],
+                                  uint64_t given[CORDON__PER_USER_LIMITS]);
 void cordon__share_per_user_limits(int proc_fd, const long share[CORDON__PER_USER_LIMITS]);
 /* Drops the namespace limits from a plan: for a task whose filter lets it
  * make no namespace (cordon__policy_may_make_namespaces), eight writes it
@@ -148,8 +153,31 @@ uint64_t cordon__file_leading_number(const char *path);
  * own may hold at once: a quarter of the fewest of kernel.pid_max and
  * kernel.threads-max less the machine's threads now, the caller's soft
  * RLIMIT_NPROC and the room its pids cgroups leave it
- * (sandbox/process_share.c); 0 where none can be read. */
+ * (sandbox/process_share.c), taken from the ledger (CORDON__SHARE_PROCESSES);
+ * 0 where none can be read. */
 uint64_t cordon__process_share(void);
+/* The live tasks' shares, per process (sandbox/share_ledger.c): each
+ * count a task gets a quarter of has a kind; a task's share is a quarter
+ * of the lesser of `room` (what is free now) and what the process's live
+ * tasks were not given of the room when the first of them started (one at
+ * least), and is given back when the task has ended. */
+enum {
+    CORDON__SHARE_PROCESSES,
+    CORDON__SHARE_TERMINALS,
+    CORDON__SHARE_PER_USER, /* one kind per per-user limit */
+    CORDON__SHARE_KINDS = CORDON__SHARE_PER_USER + CORDON__PER_USER_LIMITS
+};
+uint64_t cordon__share_take(unsigned kind, uint64_t room);
+/* `count` kinds from `first_kind` under one lock; a room of
+ * CORDON__SHARE_NOT_TAKEN takes nothing and leaves its share be. */
+#define CORDON__SHARE_NOT_TAKEN UINT64_MAX
+void cordon__shares_take(unsigned first_kind, unsigned count, const uint64_t *room,
+                         uint64_t *share);
+/* Gives back what a task took (its own record, per kind), and zeroes it. */
+void cordon__shares_give_back(uint64_t given[CORDON__SHARE_KINDS]);
+/* Child side, async-signal-safe: a task's process runs cordon's tasks of
+ * its own with a ledger of its own, not its caller's. */
+void cordon__share_ledger_forget(void);
 /* In a new user namespace: the caller's uid and gid mapped to themselves,
  * setgroups denied (what cordon__enter_namespaces writes). */
 int cordon__map_own_ids(uid_t uid, gid_t gid);
@@ -235,9 +263,10 @@ int cordon__mount_minimal_dev(const char *shm_options, const char *devpts_option
 int cordon__mount_own_pts(const char *devpts_options);
 /* Parent: the options of a task's devpts instance: its own, at most a
  * quarter of the pool every instance but the machine's first draws on
- * (kernel.pty.max less kernel.pty.reserve) (own_pts.c). */
+ * (kernel.pty.max less kernel.pty.reserve) (own_pts.c); returns the
+ * share taken (CORDON__SHARE_TERMINALS), 0 where the pool is unreadable. */
 #define CORDON__DEVPTS_OPTIONS_SIZE 80
-void cordon__devpts_options(char out[CORDON__DEVPTS_OPTIONS_SIZE]);
+uint64_t cordon__devpts_options(char out[CORDON__DEVPTS_OPTIONS_SIZE]);
 /* In the task's mount namespace and IPC namespace (own_mqueue.c), without
  * a minimal /dev: the task's own message queues over the caller's at
  * /dev/mqueue (or, where they cannot be mounted, an empty read-only

@@ -26,9 +26,11 @@
  * instances, nor to a container's, while it ran (the caller's, in the
  * first instance, keep the reserve).  A task's instance holds a quarter
  * of what is free of that pool when it starts (kernel.pty.nr counts every
- * instance's): tasks started one after another never take its last.  The
- * limits are read once, the count at each task, in the parent. */
-void cordon__devpts_options(char out[CORDON__DEVPTS_OPTIONS_SIZE])
+ * instance's) and of what the process's live tasks were not given
+ * (share_ledger.c): tasks started one after another, or at once by one
+ * process, never take its last.  The limits are read once, the count at
+ * each task, in the parent. */
+uint64_t cordon__devpts_options(char out[CORDON__DEVPTS_OPTIONS_SIZE])
 {
     static uint64_t pool; /* 0: not read yet; UINT64_MAX: unreadable */
     uint64_t known = __atomic_load_n(&pool, __ATOMIC_ACQUIRE);
@@ -40,12 +42,13 @@ void cordon__devpts_options(char out[CORDON__DEVPTS_OPTIONS_SIZE])
     }
     if (known == UINT64_MAX) {
         snprintf(out, CORDON__DEVPTS_OPTIONS_SIZE, "newinstance,ptmxmode=0666,mode=0620");
-        return;
+        return 0;
     }
     uint64_t used = cordon__file_leading_number("/proc/sys/kernel/pty/nr");
-    uint64_t share = (used < known ? known - used : 0) / 4;
+    uint64_t share = cordon__share_take(CORDON__SHARE_TERMINALS, used < known ? known - used : 0);
     snprintf(out, CORDON__DEVPTS_OPTIONS_SIZE, "newinstance,ptmxmode=0666,mode=0620,max=%llu",
-             (unsigned long long)(share ? share : 1));
+             (unsigned long long)share);
+    return share;
 }
 
 /* Where the kernel refuses a devpts (before Linux 4.7 in a user

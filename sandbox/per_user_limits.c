@@ -75,7 +75,7 @@ static void plan(long share[CORDON__PER_USER_LIMITS])
         long machine = limits[i].machine ? read_number(AT_FDCWD, limits[i].machine) : -1;
         long own = proc >= 0 ? read_number(proc, limits[i].namespace) : -1;
         long allowed = own >= 0 && (machine < 0 || own < machine) ? own : machine;
-        share[i] = allowed < 0 ? -1 : allowed / 4 > 0 ? allowed / 4 : 1;
+        share[i] = allowed;
     }
     if (proc >= 0)
         close(proc);
@@ -101,6 +101,23 @@ void cordon__per_user_limits_plan(long share[CORDON__PER_USER_LIMITS])
     for (size_t i = 0; i < CORDON__PER_USER_LIMITS; i++)
         __atomic_store_n(&planned_share[i], share[i], __ATOMIC_RELAXED);
     __atomic_store_n(&planned_by, self, __ATOMIC_RELEASE);
+}
+
+/* Of what the process's live tasks were not given (share_ledger.c):
+ * four tasks started at once each took a quarter of the caller's 128
+ * inotify instances, and left it none. */
+void cordon__per_user_limits_take(long share[CORDON__PER_USER_LIMITS],
+                                  uint64_t given[CORDON__PER_USER_LIMITS])
+{
+    uint64_t room[CORDON__PER_USER_LIMITS];
+    for (size_t i = 0; i < CORDON__PER_USER_LIMITS; i++) {
+        given[i] = 0;
+        room[i] = share[i] < 0 ? CORDON__SHARE_NOT_TAKEN : (uint64_t)share[i];
+    }
+    cordon__shares_take(CORDON__SHARE_PER_USER, CORDON__PER_USER_LIMITS, room, given);
+    for (size_t i = 0; i < CORDON__PER_USER_LIMITS; i++)
+        if (given[i])
+            share[i] = (long)given[i];
 }
 
 void cordon__per_user_limits_leave_namespaces(long share[CORDON__PER_USER_LIMITS])

@@ -8,8 +8,8 @@
  * namespace's and every one above it: a task that forked without end
  * (nobody's RLIMIT_NPROC here is 96,362, pid_max 32,768) left no pid to
  * the caller, to the task started beside it or to anything else on the
- * machine, until its deadline.  The share bounds each task, not the sum
- * of many: four tasks that each take all of theirs at once leave nothing
+ * machine, until its deadline.  A process's tasks that run at once
+ * share what was free (share_ledger.c); separate processes do not
  * (README, "Threat model").  A task that needs more says so (--procs).
  */
 #include <stdint.h>
@@ -58,8 +58,8 @@ static uint64_t machine_threads_now(void)
 
 /* Of what is free now: a task started while another holds its share gets
  * a quarter of what that one left, so that tasks started one after
- * another never take the last pid.  Tasks started at the same moment
- * each see the same room (README, "Threat model"). */
+ * another never take the last pid, and of what this process's live tasks
+ * were not given, so that tasks started at the same moment do not. */
 uint64_t cordon__process_share(void)
 {
     uint64_t most = machine_most();
@@ -77,5 +77,5 @@ uint64_t cordon__process_share(void)
         most = room > 0 ? room : 1;
     if (most == UINT64_MAX)
         return 0; /* nothing to take a share of */
-    return most / 4 > 0 ? most / 4 : 1;
+    return cordon__share_take(CORDON__SHARE_PROCESSES, most);
 }

@@ -640,6 +640,49 @@ static void test_a_task_leaves_its_siblings_pseudo_terminals(void **state)
     assert_in_range(next_share, 1, (most - reserve - held) / 4 + 2);
 }
 
+/* Four such tasks started at once each saw the whole pool free and took a
+ * quarter of it: together all of it, and a sibling's pseudo-terminal was
+ * refused (ENOSPC) while they held theirs.  Each now gets a quarter of
+ * what the process's live tasks were not given. */
+static void test_terminal_hogs_started_at_once_leave_a_sibling_its_terminal(void **state)
+{
+    (void)state;
+    cordon_task *hogs[4];
+    for (int i = 0; i < 4; i++) {
+        hogs[i] = cordon_function_task(opens_terminals_until_refused, NULL);
+        cordon_set_timeout_ms(hogs[i], 30000);
+    }
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(cordon_run_async(hogs[i]), 0);
+    usleep(2000 * 1000); /* they hold all they could open */
+    cordon_task *sibling = cordon_function_task(opens_a_terminal, NULL);
+    const cordon_result *r = run_task(sibling, 0);
+    bool own_mounts = r->confinement & CORDON_CONFINED_OWN_PROC;
+    int sibling_errno = r->exit_code;
+    int held = 0;
+    for (int i = 0; i < 4; i++) {
+        cordon_join(hogs[i]);
+        held += atoi(cordon_task_result(hogs[i])->std_out.data);
+        cordon_task_free(hogs[i]);
+    }
+    cordon_task_free(sibling);
+    if (!own_mounts) {
+        fprintf(stderr, "no mount namespace here: the tasks share the caller's devpts\n");
+        skip();
+    }
+    print_message("held %d together; the sibling's errno %d\n", held, sibling_errno);
+    assert_int_equal(sibling_errno, 0);
+    /* some 1/4 + 3/16 + 9/64 + 27/256 of the pool, where before all of it */
+    FILE *f = fopen("/proc/sys/kernel/pty/max", "r");
+    int most = 0, reserve = 0;
+    assert_true(f && fscanf(f, "%d", &most) == 1);
+    fclose(f);
+    f = fopen("/proc/sys/kernel/pty/reserve", "r");
+    assert_true(f && fscanf(f, "%d", &reserve) == 1);
+    fclose(f);
+    assert_in_range(held, 1, (most - reserve) * 3 / 4);
+}
+
 /* ---- the caller's signals without a policy ------------------------------ */
 
 static volatile sig_atomic_t usr1_received;
@@ -754,6 +797,7 @@ int main(void)
         cmocka_unit_test(test_a_task_cannot_reach_the_callers_terminal),
         cmocka_unit_test(test_a_task_cannot_open_the_callers_terminal_by_name),
         cmocka_unit_test(test_a_task_leaves_its_siblings_pseudo_terminals),
+        cmocka_unit_test(test_terminal_hogs_started_at_once_leave_a_sibling_its_terminal),
         cmocka_unit_test(test_without_a_policy_a_task_still_cannot_signal_its_caller),
         cmocka_unit_test(test_a_fifo_left_as_dev_null_hangs_no_later_run),
     };

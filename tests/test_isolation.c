@@ -433,6 +433,40 @@ static void test_isolation_a_task_leaves_the_caller_inotify_instances(void **sta
     cordon_task_free(t);
 }
 
+/* Four tasks started at once each got a quarter of the caller's limit
+ * (32 of 128 here) and together left it none: the caller's own
+ * inotify_init1 failed (EMFILE) while they held theirs.  Each now gets a
+ * quarter of what the process's live tasks were not given. */
+static void test_isolation_tasks_started_at_once_leave_the_caller_inotify_instances(void **state)
+{
+    (void)state;
+    skip_without_a_user_namespace();
+    char ready[4][40];
+    cordon_task *tasks[4];
+    for (int i = 0; i < 4; i++) {
+        snprintf(ready[i], sizeof ready[i], "/tmp/cordon-inotify-%d-XXXXXX", i);
+        name_a_rendezvous(ready[i]);
+        tasks[i] = cordon_function_task(take_every_inotify_instance, ready[i]);
+    }
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(cordon_run_async(tasks[i]), 0);
+    for (int i = 0; i < 4; i++)
+        wait_until_ready(ready[i]);
+    int mine = inotify_init1(IN_CLOEXEC);
+    int why = errno;
+    for (int i = 0; i < 4; i++)
+        unlink(ready[i]);
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(cordon_join(tasks[i]), 0);
+        assert_int_equal(cordon_task_result(tasks[i])->exit_code, 0);
+        cordon_task_free(tasks[i]);
+    }
+    if (mine < 0)
+        print_message("the caller's inotify_init1: %s\n", strerror(why));
+    assert_true(mine >= 0);
+    close(mine);
+}
+
 /* A task that runs a task of its own, which takes every inotify
  * instance it can, then makes one itself: 0 when it could. */
 static int nested_inotify_caller(cordon_ctx *ctx, void *arg)
@@ -1095,6 +1129,7 @@ int main(void)
         cmocka_unit_test(test_isolation_a_shortage_at_the_first_task_costs_no_later_task_its_namespaces),
         cmocka_unit_test(test_isolation_a_shortage_at_the_first_task_costs_no_later_task_its_landlock_domain),
         cmocka_unit_test(test_isolation_a_task_leaves_the_caller_inotify_instances),
+        cmocka_unit_test(test_isolation_tasks_started_at_once_leave_the_caller_inotify_instances),
         cmocka_unit_test(test_isolation_a_nested_task_leaves_its_caller_inotify_instances),
         cmocka_unit_test(test_isolation_a_task_leaves_the_caller_queued_signals),
         cmocka_unit_test(test_isolation_a_task_leaves_its_siblings_and_caller_fd_passing),

@@ -715,7 +715,9 @@ static uint64_t share_of_a_task_now(void)
 
 /* The share is a quarter of what is free when the task starts: a task
  * started while another holds 400 processes gets 100 fewer, so that tasks
- * started one after another never take the machine's last pid. */
+ * started one after another never take the machine's last pid.  (The
+ * other is under a process limit of its own, so that it takes no share
+ * and holds only what it made.) */
 static void test_limit_share_is_of_what_is_free_at_the_start(void **state)
 {
     (void)state;
@@ -726,6 +728,7 @@ static void test_limit_share_is_of_what_is_free_at_the_start(void **state)
     }
     cordon_task *hog = cordon_function_task(holds_four_hundred, NULL);
     cordon_set_timeout_ms(hog, 30000);
+    cordon_set_limit(hog, CORDON_LIMIT_PROCESSES, 1000);
     assert_int_equal(cordon_run_async(hog), 0);
     usleep(2000 * 1000);
     uint64_t beside = share_of_a_task_now();
@@ -734,6 +737,139 @@ static void test_limit_share_is_of_what_is_free_at_the_start(void **state)
     cordon_task_free(hog);
     /* 400 / 4, give or take what else the machine started or ended */
     assert_in_range(beside, before - 100 - 50, before - 100 + 25);
+    assert_true(no_children_left());
+}
+
+static struct rlimit lower_own_process_limit(rlim_t soft);
+
+static uint64_t max_processes_of(const cordon_task *t)
+{
+    const cordon_result *r = cordon_task_result(t);
+    return r->confinement_details ? r->confinement_details->max_processes : 0;
+}
+
+static int compare_descending(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? 1 : x > y ? -1 : 0;
+}
+
+/* Tasks of one process started at the same moment used to each get a
+ * quarter of the same room: four fork bombs under `batch -j 4` took
+ * every pid of the machine.  Each now gets a quarter of what the live
+ * ones were not given (about 1/4, 3/16, 9/64, 27/256 of the room,
+ * together some 0.68 of it, where before they had all of it), and gives
+ * its share back at its end: the next task alone has a whole quarter. */
+static void test_limit_tasks_started_at_once_share_one_room(void **state)
+{
+    (void)state;
+    uint64_t alone = share_of_a_task_now();
+    if (!alone) {
+        print_message("skipped: nothing holds a share here\n");
+        skip();
+    }
+    cordon_task *tasks[4];
+    for (int i = 0; i < 4; i++) {
+        tasks[i] = shell("sleep 1");
+        cordon_set_timeout_ms(tasks[i], 20000);
+    }
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(cordon_run_async(tasks[i]), 0);
+    uint64_t shares[4], sum = 0;
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(cordon_join(tasks[i]), 0);
+        sum += shares[i] = max_processes_of(tasks[i]);
+        cordon_task_free(tasks[i]);
+    }
+    qsort(shares, 4, sizeof shares[0], compare_descending);
+    print_message("alone %llu; at once %llu %llu %llu %llu\n", (unsigned long long)alone,
+                  (unsigned long long)shares[0], (unsigned long long)shares[1],
+                  (unsigned long long)shares[2], (unsigned long long)shares[3]);
+    assert_true(shares[3] > 0);
+    /* give or take what else the machine started or ended meanwhile */
+    assert_in_range(shares[0], alone - alone / 20 - 5, alone + alone / 20 + 5);
+    assert_in_range(shares[1], shares[0] * 7 / 10, shares[0] * 8 / 10);
+    assert_true(sum < 3 * shares[0]);
+    uint64_t after = share_of_a_task_now();
+    assert_in_range(after, alone - alone / 20 - 5, alone + alone / 20 + 5);
+    assert_true(no_children_left());
+}
+
+/* Many tasks at once each still get a useful share: never less than a
+ * sixteenth of a lone task's, where a quarter of what the others left
+ * alone gave the twentieth 1/236 of it (8 processes here). */
+static void test_limit_many_tasks_at_once_each_get_a_sixteenth_at_least(void **state)
+{
+    (void)state;
+    uint64_t alone = share_of_a_task_now();
+    if (!alone) {
+        print_message("skipped: nothing holds a share here\n");
+        skip();
+    }
+    enum { MANY = 20 };
+    cordon_task *tasks[MANY];
+    for (int i = 0; i < MANY; i++) {
+        tasks[i] = shell("sleep 2");
+        cordon_set_timeout_ms(tasks[i], 30000);
+    }
+    for (int i = 0; i < MANY; i++)
+        assert_int_equal(cordon_run_async(tasks[i]), 0);
+    uint64_t least = UINT64_MAX, sum = 0;
+    for (int i = 0; i < MANY; i++) {
+        assert_int_equal(cordon_join(tasks[i]), 0);
+        uint64_t share = max_processes_of(tasks[i]);
+        sum += share;
+        least = share < least ? share : least;
+        cordon_task_free(tasks[i]);
+    }
+    print_message("alone %llu; the least of %d at once %llu, together %llu\n",
+                  (unsigned long long)alone, MANY, (unsigned long long)least,
+                  (unsigned long long)sum);
+    assert_true(least >= alone / 16 - alone / 50 - 5);
+    assert_true(no_children_left());
+}
+
+/* Four fork bombs started at once under a caller whose limit is 400: each
+ * forks until refused and holds its children.  Before, each made its
+ * quarter (some 396 together) and, for a caller that is not root, the
+ * user's count was gone: the caller's own fork failed.  Together they
+ * now make some 270, and the caller forks beside them. */
+static void test_limit_fork_bombs_started_at_once_leave_the_caller_room(void **state)
+{
+    (void)state;
+    if (!share_of_a_task_now()) {
+        print_message("skipped: nothing holds a share here\n");
+        skip();
+    }
+    struct rlimit before = lower_own_process_limit(400);
+    static int waits = -1; /* holds its children a while, then returns 1 */
+    cordon_task *bombs[4];
+    for (int i = 0; i < 4; i++) {
+        bombs[i] = cordon_function_task(forks_until_refused, &waits);
+        cordon_set_timeout_ms(bombs[i], 20000);
+    }
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(cordon_run_async(bombs[i]), 0);
+    usleep(1500 * 1000); /* they have made their children */
+    pid_t own = fork();
+    if (own == 0)
+        _exit(0);
+    int status = -1;
+    if (own > 0)
+        assert_int_equal(waitpid(own, &status, 0), own);
+    int made = 0;
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(cordon_join(bombs[i]), 0);
+        const cordon_result *r = cordon_task_result(bombs[i]);
+        assert_null(r->exception);
+        made += atoi(r->std_out.data);
+        cordon_task_free(bombs[i]);
+    }
+    assert_int_equal(setrlimit(RLIMIT_NPROC, &before), 0);
+    print_message("made %d together\n", made);
+    assert_true(own > 0);
+    assert_int_equal(status, 0);
+    assert_in_range(made, 200, 300);
     assert_true(no_children_left());
 }
 
@@ -915,6 +1051,11 @@ static void test_limit_share_cgroup_is_kept_for_the_next_task(void **state)
         print_message("skipped: no v1 pids cgroup this caller may make one in\n");
         skip();
     }
+    /* Earlier tests' tasks that ran at once left as many idle ones. */
+    int all_before = 0, holding_before = 0;
+    char prefix[64];
+    snprintf(prefix, sizeof prefix, "cordon-%d-", (int)getpid());
+    count_cgroups(parent, prefix, &all_before, &holding_before);
     char seen[2][512];
     for (int i = 0; i < 2; i++) {
         cordon_task *t = shell("grep :pids: /proc/self/cgroup");
@@ -935,11 +1076,9 @@ static void test_limit_share_cgroup_is_kept_for_the_next_task(void **state)
     cordon_task_free(first);
     cordon_task_free(second);
     int all = 0, holding = 0;
-    char prefix[64];
-    snprintf(prefix, sizeof prefix, "cordon-%d-", (int)getpid());
     count_cgroups(parent, prefix, &all, &holding);
     assert_int_equal(holding, 0);
-    assert_in_range(all, 1, 2);
+    assert_in_range(all, 1, all_before > 2 ? all_before : 2);
 }
 
 /* The runner, as root, in a process whose first cgroup names a process
@@ -1316,6 +1455,9 @@ int main(void)
         cmocka_unit_test(test_limit_fork_bomb_is_stopped_by_process_limit),
         cmocka_unit_test(test_limit_without_a_process_limit_a_task_holds_only_its_share),
         cmocka_unit_test(test_limit_share_is_of_what_is_free_at_the_start),
+        cmocka_unit_test(test_limit_tasks_started_at_once_share_one_room),
+        cmocka_unit_test(test_limit_many_tasks_at_once_each_get_a_sixteenth_at_least),
+        cmocka_unit_test(test_limit_fork_bombs_started_at_once_leave_the_caller_room),
         cmocka_unit_test(test_limit_share_names_no_exception),
         cmocka_unit_test(test_limit_a_task_at_its_share_leaves_its_siblings_their_starts),
         cmocka_unit_test(test_limit_share_cgroup_is_kept_for_the_next_task),

@@ -1,0 +1,134 @@
+/*
+ * What the live tasks of one process were given of the counts a task
+ * gets a quarter of (its processes, its pseudo-terminals, the per-user
+ * objects its user namespace may make).  Each share used to be a quarter
+ * of what was free when the task started, and tasks started at the same
+ * moment each saw the same room: under `batch -j 4` four fork bombs made
+ * 8,191, 8,191, 8,191 and 7,857 processes, and a process outside cordon
+ * could not fork; four pseudo-terminal hogs left a fifth task ENOSPC.
+ * Now a task gets a quarter of the lesser of what is free and what the
+ * process's live tasks have not been given of what was free when the
+ * first of them started, but never less than a sixteenth of what a lone
+ * task gets: ten tasks started at once hold at most 0.94 of it together
+ * (0.68 for four), each can reach its own share, and many more still each
+ * get a useful share (fourteen started at the same instant could hold it
+ * all).  The ledger is one process's: separate cordon
+ * processes started at the same moment still each see the same room
+ * (README, "Threat model").
+ *
+ * The lock is a word holding its holder's pid, not a mutex: a copy forked
+ * while another thread held it (a function task, a caller's own fork)
+ * finds a pid not its own there, and a figure that is not its own, and
+ * starts afresh instead of waiting for good.  The figures are written at
+ * each task: they live with the other per-process state (per_task_state.h).
+ */
+#include <sched.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "confine.h"
+#include "per_task_state.h"
+
+static struct {
+    pid_t holder; /* 0: free */
+    pid_t owner;  /* the process whose tasks the figures are */
+    unsigned live[CORDON__SHARE_KINDS];
+    uint64_t first_room[CORDON__SHARE_KINDS]; /* free when the first live task started */
+    uint64_t given[CORDON__SHARE_KINDS];
+} ledger CORDON__PER_TASK_STATE;
+
+static void lock_ledger(void)
+{
+    pid_t self = getpid();
+    for (;;) {
+        pid_t holder = 0;
+        if (__atomic_compare_exchange_n(&ledger.holder, &holder, self, false, __ATOMIC_ACQUIRE,
+                                        __ATOMIC_RELAXED))
+            break;
+        /* Another process's hold came with a fork: nobody here releases it. */
+        if (holder != self && __atomic_compare_exchange_n(&ledger.holder, &holder, self, false,
+                                                          __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+            break;
+        sched_yield();
+    }
+    if (ledger.owner != self) {
+        memset(ledger.live, 0, sizeof ledger.live);
+        memset(ledger.given, 0, sizeof ledger.given);
+        ledger.owner = self;
+    }
+}
+
+static void unlock_ledger(void)
+{
+    __atomic_store_n(&ledger.holder, 0, __ATOMIC_RELEASE);
+}
+
+/* Under the lock. */
+static uint64_t take_locked(unsigned kind, uint64_t room)
+{
+    if (!ledger.live[kind]) {
+        ledger.first_room[kind] = room;
+        ledger.given[kind] = 0;
+    }
+    uint64_t left = ledger.first_room[kind] > ledger.given[kind]
+                        ? ledger.first_room[kind] - ledger.given[kind]
+                        : 0;
+    uint64_t share = (room < left ? room : left) / 4;
+    /* Not below a sixteenth of a lone task's (of what is free now): a
+     * quarter of what is left alone shrinks the twentieth task of a
+     * `batch -j 20` to 1/236 of a lone one's (8 processes here), too few
+     * for a compiler's jobs. */
+    uint64_t least = (ledger.first_room[kind] < room ? ledger.first_room[kind] : room) / 64;
+    if (share < least)
+        share = least;
+    if (!share)
+        share = 1; /* none at all would refuse the task its first process */
+    ledger.given[kind] += share;
+    ledger.live[kind]++;
+    return share;
+}
+
+void cordon__shares_take(unsigned first_kind, unsigned count, const uint64_t *room,
+                         uint64_t *share)
+{
+    lock_ledger();
+    for (unsigned i = 0; i < count; i++)
+        if (room[i] != CORDON__SHARE_NOT_TAKEN)
+            share[i] = take_locked(first_kind + i, room[i]);
+    unlock_ledger();
+}
+
+uint64_t cordon__share_take(unsigned kind, uint64_t room)
+{
+    uint64_t share = 0;
+    cordon__shares_take(kind, 1, &room, &share);
+    return share;
+}
+
+void cordon__shares_give_back(uint64_t given[CORDON__SHARE_KINDS])
+{
+    bool any = false;
+    for (unsigned kind = 0; kind < CORDON__SHARE_KINDS; kind++)
+        any |= given[kind] != 0;
+    if (!any)
+        return;
+    lock_ledger();
+    for (unsigned kind = 0; kind < CORDON__SHARE_KINDS; kind++) {
+        if (given[kind] && ledger.live[kind]) {
+            ledger.live[kind]--;
+            ledger.given[kind] -= given[kind] < ledger.given[kind] ? given[kind] : ledger.given[kind];
+        }
+        given[kind] = 0;
+    }
+    unlock_ledger();
+}
+
+void cordon__share_ledger_forget(void)
+{
+    memset(ledger.live, 0, sizeof ledger.live);
+    memset(ledger.given, 0, sizeof ledger.given);
+    ledger.owner = 0;
+    __atomic_store_n(&ledger.holder, 0, __ATOMIC_RELEASE);
+}
