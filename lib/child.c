@@ -630,6 +630,8 @@ static _Noreturn void start_in_namespaces(const cordon__launch *l)
         (rc = open_at(open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC), CORDON__HOST_PROC_FD)) < 0 ||
         (rc = open_at((int)syscall(SYS_pidfd_open, l->parent_pid, 0), CORDON__CALLER_PIDFD)) < 0)
         fail(shared, STEP_FILE_DESCRIPTORS, rc);
+    if (still_to_make & CORDON__NAMESPACE_USER)
+        cordon__lower_process_ceiling(l->user_processes_ceiling);
     if ((rc = cordon__enter_namespaces(still_to_make)) < 0)
         fail(shared, STEP_NAMESPACES, rc);
     if (l->namespaces & CORDON__NAMESPACE_USER)

@@ -275,6 +275,9 @@ typedef struct cordon__launch {
     /* What the task's user namespace may make of the kernel objects
      * counted per user (sandbox/per_user_limits.c); -1: left as made. */
     long per_user_share[CORDON__PER_USER_LIMITS];
+    /* The soft RLIMIT_NPROC its user namespace is made with: the user's
+     * whole count (sandbox/process_share.c); 0: the caller's. */
+    uint64_t user_processes_ceiling;
     /* What the task took of the process's shares (sandbox/share_ledger.c),
      * per kind: given back when the launch is released. */
     uint64_t share_given[CORDON__SHARE_KINDS];
@@ -601,6 +604,7 @@ typedef struct cordon__keeper_plan {
     bool user;        /* a user namespace owns each spare */
     uid_t uid;        /* mapped to themselves there */
     gid_t gid;
+    uint64_t processes_ceiling; /* each spare user namespace's (cordon__user_processes_ceiling) */
     const cordon__address_range *loaded_bss; /* the caller's objects', sorted; NULL: */
     size_t loaded_bss_count;                 /* not known (kept whole) */
 } cordon__keeper_plan;

@@ -76,6 +76,7 @@ static int maker_main(void *arg)
     /* With CLONE_VFORK the keeper waits, so its death is the caller's. */
     if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0 || getppid() != plan->keeper)
         _exit(1);
+    cordon__lower_process_ceiling(plan->processes_ceiling);
     if (unshare(CLONE_NEWNET | (plan->user ? CLONE_NEWUSER : 0)) != 0)
         _exit(2);
     if (plan->user && cordon__map_own_ids(plan->uid, plan->gid) < 0)

@@ -112,6 +112,7 @@ static void start_keeper(bool user)
         return;
     cordon__keeper_plan plan = { .socket = pair[1], .caller = getpid(), .user = user,
                                  .uid = getuid(), .gid = getgid(),
+                                 .processes_ceiling = user ? cordon__user_processes_ceiling() : 0,
                                  .started_by_main_thread = syscall(SYS_gettid) == getpid() };
     /* What the keeper keeps when it gives back its copy of the caller. */
     bool complete = false;

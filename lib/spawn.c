@@ -659,6 +659,12 @@ static int prepare(cordon_task *t, cordon__launch *l, cordon__attempt_state *s)
      * per-user count would be the siblings' too, and binds no root). */
     l->process_share = processes ? 0 : cordon__process_share();
     l->share_given[CORDON__SHARE_PROCESSES] = l->process_share;
+    /* Separate cordon processes' tasks together: a ceiling on the user's
+     * whole count, unless the caller asked for more than it. */
+    if (l->namespaces & CORDON__NAMESPACE_USER)
+        l->user_processes_ceiling = cordon__user_processes_ceiling();
+    if (processes >= l->user_processes_ceiling)
+        l->user_processes_ceiling = 0;
     /* A CPU limit reads the tree's time from the v2 cgroup's counter. */
     bool held_by_namespace = l->namespaces & CORDON__NAMESPACE_PID;
     bool contain = memory || processes || !held_by_namespace || t->limits[CORDON_LIMIT_CPU_MS] ||

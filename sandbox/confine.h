@@ -156,6 +156,14 @@ uint64_t cordon__file_leading_number(const char *path);
  * (sandbox/process_share.c), taken from the ledger (CORDON__SHARE_PROCESSES);
  * 0 where none can be read. */
 uint64_t cordon__process_share(void);
+/* Three quarters of the fewer of kernel.pid_max and kernel.threads-max:
+ * the soft RLIMIT_NPROC a user namespace is made with, which the kernel
+ * holds the user's whole count to for every process of that namespace
+ * (sandbox/process_share.c); 0: none. */
+uint64_t cordon__user_processes_ceiling(void);
+/* Child side, async-signal-safe: lowers the soft RLIMIT_NPROC to
+ * `ceiling` (never raises it) before a user namespace is made. */
+void cordon__lower_process_ceiling(uint64_t ceiling);
 /* The live tasks' shares, per process (sandbox/share_ledger.c): each
  * count a task gets a quarter of has a kind; a task's share is a quarter
  * of the lesser of `room` (what is free now) and what the process's live

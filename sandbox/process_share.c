@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include "cgroup.h"
 #include "confine.h"
@@ -54,6 +55,31 @@ static uint64_t machine_threads_now(void)
     for (const char *c = slash ? slash + 1 : ""; *c >= '0' && *c <= '9'; c++)
         threads = threads * 10 + (uint64_t)(*c - '0');
     return threads;
+}
+
+/* What a task's user namespace lets the caller's user hold in all, its
+ * processes outside any namespace included: the kernel counts every
+ * process a namespace's tasks make against its creator's soft
+ * RLIMIT_NPROC at the namespace's making, at the creator's own level
+ * (the user's whole count), whoever made them.  The process share bounds
+ * each task, and the tasks one process runs at once together
+ * (share_ledger.c), but not those of separate cordon processes started at
+ * the same moment, which each see the same room: four `cordon run` fork
+ * bombs started at once each had a quarter of it, together all of it.
+ * With a ceiling of
+ * three quarters of the machine's pids on every task's namespace, no
+ * number of them takes the last quarter from other users, root and the
+ * machine's services.  Of the machine's, not of the caller's own limit,
+ * which holds the user's count already and which callers run close to:
+ * three quarters of it refused 15 of 30 tasks of a caller with four
+ * processes to spare.  0: no ceiling (none to read, or root's, which the
+ * kernel does not count). */
+uint64_t cordon__user_processes_ceiling(void)
+{
+    uint64_t most = machine_most();
+    if (most == UINT64_MAX || geteuid() == 0)
+        return 0;
+    return most - most / 4;
 }
 
 /* Of what is free now: a task started while another holds its share gets

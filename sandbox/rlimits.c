@@ -15,6 +15,16 @@ int cordon__apply_resource_limits(const struct rlimit *limits, const bool *limit
     return 0;
 }
 
+void cordon__lower_process_ceiling(uint64_t ceiling)
+{
+    struct rlimit processes;
+    if (!ceiling || getrlimit(RLIMIT_NPROC, &processes) != 0 ||
+        (processes.rlim_cur != RLIM_INFINITY && processes.rlim_cur <= ceiling))
+        return;
+    processes.rlim_cur = (rlim_t)ceiling;
+    (void)setrlimit(RLIMIT_NPROC, &processes); /* best effort, as the share is */
+}
+
 int cordon__raise_open_files_to_hard(void)
 {
     struct rlimit open_files;

@@ -873,6 +873,42 @@ static void test_limit_fork_bombs_started_at_once_leave_the_caller_room(void **s
     assert_true(no_children_left());
 }
 
+/* Separate cordon processes keep no ledger together: four started at the
+ * same moment each get a quarter of the same room.  Every task's user
+ * namespace is made under a ceiling of three quarters of the machine's
+ * pids, which the kernel holds the user's whole count to (the soft
+ * RLIMIT_NPROC of the namespace's maker, at its making): what the task's
+ * init inherited from that maker shows it. */
+static void test_limit_a_task_s_user_namespace_is_made_under_the_machine_s_ceiling(void **state)
+{
+    (void)state;
+    cordon_task *t = shell("grep 'Max processes' /proc/1/limits");
+    const cordon_result *r = run_task(t, 0);
+    bool own_user_namespace = r->confinement & CORDON_CONFINED_USER_NAMESPACE;
+    bool own_pid_namespace = r->confinement & CORDON_CONFINED_PID_NAMESPACE;
+    unsigned long long soft = 0;
+    sscanf(r->std_out.data, "Max processes %llu", &soft);
+    cordon_task_free(t);
+    if (!own_user_namespace || !own_pid_namespace) {
+        print_message("skipped: the task has no user and pid namespace (a root caller, or none here)\n");
+        skip();
+    }
+    unsigned long long pid_max = 0, threads_max = 0;
+    FILE *f = fopen("/proc/sys/kernel/pid_max", "r");
+    assert_true(f && fscanf(f, "%llu", &pid_max) == 1);
+    fclose(f);
+    f = fopen("/proc/sys/kernel/threads-max", "r");
+    assert_true(f && fscanf(f, "%llu", &threads_max) == 1);
+    fclose(f);
+    unsigned long long most = pid_max < threads_max ? pid_max : threads_max;
+    struct rlimit own;
+    assert_int_equal(getrlimit(RLIMIT_NPROC, &own), 0);
+    unsigned long long expected = most - most / 4;
+    if (own.rlim_cur != RLIM_INFINITY && own.rlim_cur < expected)
+        expected = own.rlim_cur; /* the caller's own is lower still */
+    assert_int_equal(soft, expected);
+}
+
 /* The caller's soft process limit, lowered to `soft` (its hard limit kept):
  * cordon's share of it is a quarter.  Returns the limit before. */
 static struct rlimit lower_own_process_limit(rlim_t soft)
@@ -1458,6 +1494,7 @@ int main(void)
         cmocka_unit_test(test_limit_tasks_started_at_once_share_one_room),
         cmocka_unit_test(test_limit_many_tasks_at_once_each_get_a_sixteenth_at_least),
         cmocka_unit_test(test_limit_fork_bombs_started_at_once_leave_the_caller_room),
+        cmocka_unit_test(test_limit_a_task_s_user_namespace_is_made_under_the_machine_s_ceiling),
         cmocka_unit_test(test_limit_share_names_no_exception),
         cmocka_unit_test(test_limit_a_task_at_its_share_leaves_its_siblings_their_starts),
         cmocka_unit_test(test_limit_share_cgroup_is_kept_for_the_next_task),
