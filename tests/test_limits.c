@@ -873,6 +873,40 @@ static void test_limit_fork_bombs_started_at_once_leave_the_caller_room(void **s
     assert_true(no_children_left());
 }
 
+/* The room the live tasks share is what was free when the first of them
+ * started: a first task started while the room was small (here the
+ * caller's limit lowered to 400; a busy machine, a pids cgroup near its
+ * cap) left every task started beside it a quarter of that small room
+ * less its share, 75 processes, however much was free by then, and so
+ * for as long as any task of the process lived (under `batch -j 4`, the
+ * whole batch). */
+static void test_limit_share_grows_with_the_room_while_another_task_lives(void **state)
+{
+    (void)state;
+    uint64_t alone = share_of_a_task_now();
+    if (!alone) {
+        print_message("skipped: nothing holds a share here\n");
+        skip();
+    }
+    struct rlimit before = lower_own_process_limit(400);
+    cordon_task *first = shell("sleep 2");
+    cordon_set_timeout_ms(first, 20000);
+    int started = cordon_run_async(first);
+    assert_int_equal(setrlimit(RLIMIT_NPROC, &before), 0);
+    assert_int_equal(started, 0);
+    uint64_t beside = share_of_a_task_now();
+    assert_int_equal(cordon_join(first), 0);
+    uint64_t first_share = max_processes_of(first);
+    cordon_task_free(first);
+    print_message("alone %llu; the first, started under 400, %llu; beside it %llu\n",
+                  (unsigned long long)alone, (unsigned long long)first_share,
+                  (unsigned long long)beside);
+    assert_in_range(first_share, 1, 100);
+    /* a quarter of what was free less the first's share */
+    assert_in_range(beside, alone - alone / 20 - 30, alone + alone / 20 + 5);
+    assert_true(no_children_left());
+}
+
 /* The caller's soft process limit, lowered to `soft` (its hard limit kept):
  * cordon's share of it is a quarter.  Returns the limit before. */
 static struct rlimit lower_own_process_limit(rlim_t soft)
@@ -1458,6 +1492,7 @@ int main(void)
         cmocka_unit_test(test_limit_tasks_started_at_once_share_one_room),
         cmocka_unit_test(test_limit_many_tasks_at_once_each_get_a_sixteenth_at_least),
         cmocka_unit_test(test_limit_fork_bombs_started_at_once_leave_the_caller_room),
+        cmocka_unit_test(test_limit_share_grows_with_the_room_while_another_task_lives),
         cmocka_unit_test(test_limit_share_names_no_exception),
         cmocka_unit_test(test_limit_a_task_at_its_share_leaves_its_siblings_their_starts),
         cmocka_unit_test(test_limit_share_cgroup_is_kept_for_the_next_task),
