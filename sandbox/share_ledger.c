@@ -87,8 +87,9 @@ static uint64_t take_locked(unsigned kind, uint64_t room)
     uint64_t share = (room < left ? room : left) / 4;
     /* Not below a sixteenth of a lone task's (of what is free now): a
      * quarter of what is left alone shrinks the twentieth task of a
-     * `batch -j 20` to 1/236 of a lone one's (8 processes here), too few
-     * for a compiler's jobs. */
+     * `batch -j 20` to 1/236 of a lone one's (35 processes here of
+     * 8,168), and each task after it further, too few for a compiler's
+     * jobs. */
     uint64_t least = (ledger.first_room[kind] < room ? ledger.first_room[kind] : room) / 64;
     if (share < least)
         share = least;

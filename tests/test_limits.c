@@ -797,7 +797,7 @@ static void test_limit_tasks_started_at_once_share_one_room(void **state)
 
 /* Many tasks at once each still get a useful share: never less than a
  * sixteenth of a lone task's, where a quarter of what the others left
- * alone gave the twentieth 1/236 of it (8 processes here). */
+ * alone gave the twentieth 1/236 of it (35 processes here of 8,168). */
 static void test_limit_many_tasks_at_once_each_get_a_sixteenth_at_least(void **state)
 {
     (void)state;
