@@ -9,13 +9,12 @@
  * Now a task gets a quarter of the lesser of what is free and what the
  * process's live tasks have not been given of what was free when the
  * first of them started (or at a later start, where more was), but never
- * less than a sixteenth of what a lone
- * task gets: ten tasks started at once hold at most 0.94 of it together
- * (0.68 for four), each can reach its own share, and many more still each
- * get a useful share (fourteen started at the same instant could hold it
- * all).  The ledger is one process's: separate cordon
- * processes started at the same moment still each see the same room
- * (README, "Threat model").
+ * less than a sixteenth of what a lone task gets: ten tasks started at
+ * once hold at most 0.94 of it together (0.68 for four), each can reach
+ * its own share, and many more still each get a useful share (fourteen
+ * started at the same instant could hold it all).  The ledger is one
+ * process's: separate cordon processes started at the same moment still
+ * each see the same room (README, "Threat model").
  *
  * The lock is a word holding its holder's pid, not a mutex: a copy forked
  * while another thread held it (a function task, a caller's own fork)
