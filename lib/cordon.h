@@ -831,7 +831,10 @@ typedef struct cordon_confinement {
                                            share, a quarter of the fewest of pid_max and
                                            threads-max less the machine's threads at the
                                            start, the caller's soft RLIMIT_NPROC and the
-                                           room its pids cgroups leave it.
+                                           room its pids cgroups leave it, less what the
+                                           process's tasks running at the same time were
+                                           given (never below a sixteenth of a lone
+                                           task's share).
                                            Held by the pids cgroup (cgroup_pids_version),
                                            else by RLIMIT_NPROC, which counts the task's
                                            processes alone in its user namespace

@@ -167,8 +167,9 @@ void cordon__lower_process_ceiling(uint64_t ceiling);
 /* The live tasks' shares, per process (sandbox/share_ledger.c): each
  * count a task gets a quarter of has a kind; a task's share is a quarter
  * of the lesser of `room` (what is free now) and what the process's live
- * tasks were not given of the room when the first of them started (one at
- * least), and is given back when the task has ended. */
+ * tasks were not given of the room when the first of them started, or of
+ * the most found free at a start since (never less than a sixteenth of a
+ * lone task's, one at least), and is given back when the task has ended. */
 enum {
     CORDON__SHARE_PROCESSES,
     CORDON__SHARE_TERMINALS,

@@ -27,9 +27,10 @@
  * first instance, keep the reserve).  A task's instance holds a quarter
  * of what is free of that pool when it starts (kernel.pty.nr counts every
  * instance's) and of what the process's live tasks were not given
- * (share_ledger.c): tasks started one after another, or at once by one
- * process, never take its last.  The limits are read once, the count at
- * each task, in the parent. */
+ * (share_ledger.c): tasks started one after another never take its last,
+ * nor do ten started at once by one process (fourteen could: each gets a
+ * sixteenth of a lone task's share at least).  The limits are read once,
+ * the count at each task, in the parent. */
 uint64_t cordon__devpts_options(char out[CORDON__DEVPTS_OPTIONS_SIZE])
 {
     static uint64_t pool; /* 0: not read yet; UINT64_MAX: unreadable */

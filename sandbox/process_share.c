@@ -85,7 +85,8 @@ uint64_t cordon__user_processes_ceiling(void)
 /* Of what is free now: a task started while another holds its share gets
  * a quarter of what that one left, so that tasks started one after
  * another never take the last pid, and of what this process's live tasks
- * were not given, so that tasks started at the same moment do not. */
+ * were not given, so that ten started at the same moment do not either
+ * (fourteen could: share_ledger.c's floor). */
 uint64_t cordon__process_share(void)
 {
     uint64_t most = machine_most();

@@ -8,13 +8,13 @@
  * could not fork; four pseudo-terminal hogs left a fifth task ENOSPC.
  * Now a task gets a quarter of the lesser of what is free and what the
  * process's live tasks have not been given of what was free when the
- * first of them started, but never less than a sixteenth of what a lone
- * task gets: ten tasks started at once hold at most 0.94 of it together
- * (0.68 for four), each can reach its own share, and many more still each
- * get a useful share (fourteen started at the same instant could hold it
- * all).  The ledger is one process's: separate cordon
- * processes started at the same moment still each see the same room
- * (README, "Threat model").
+ * first of them started (or at a later start, where more was), but never
+ * less than a sixteenth of what a lone task gets: ten tasks started at
+ * once hold at most 0.94 of it together (0.68 for four), each can reach
+ * its own share, and many more still each get a useful share (fourteen
+ * started at the same instant could hold it all).  The ledger is one
+ * process's: separate cordon processes started at the same moment still
+ * each see the same room (README, "Threat model").
  *
  * The lock is a word holding its holder's pid, not a mutex: a copy forked
  * while another thread held it (a function task, a caller's own fork)
@@ -35,7 +35,8 @@ static struct {
     pid_t holder; /* 0: free */
     pid_t owner;  /* the process whose tasks the figures are */
     unsigned live[CORDON__SHARE_KINDS];
-    uint64_t first_room[CORDON__SHARE_KINDS]; /* free when the first live task started */
+    uint64_t first_room[CORDON__SHARE_KINDS]; /* free when the first live task started,
+                                                 or the most free at a start since */
     uint64_t given[CORDON__SHARE_KINDS];
 } ledger CORDON__PER_TASK_STATE;
 
@@ -71,6 +72,13 @@ static uint64_t take_locked(unsigned kind, uint64_t room)
     if (!ledger.live[kind]) {
         ledger.first_room[kind] = room;
         ledger.given[kind] = 0;
+    } else if (room > ledger.first_room[kind]) {
+        /* More is free than when the first started: a first task started
+         * while the room was small (a busy machine, a pids cgroup near its
+         * cap) left every task beside it a quarter of that room, for as
+         * long as any lived (under `batch -j 4`, the whole batch).  What
+         * the live tasks were given stays given. */
+        ledger.first_room[kind] = room;
     }
     uint64_t left = ledger.first_room[kind] > ledger.given[kind]
                         ? ledger.first_room[kind] - ledger.given[kind]
@@ -78,8 +86,9 @@ static uint64_t take_locked(unsigned kind, uint64_t room)
     uint64_t share = (room < left ? room : left) / 4;
     /* Not below a sixteenth of a lone task's (of what is free now): a
      * quarter of what is left alone shrinks the twentieth task of a
-     * `batch -j 20` to 1/236 of a lone one's (8 processes here), too few
-     * for a compiler's jobs. */
+     * `batch -j 20` to 1/236 of a lone one's (35 processes here of
+     * 8,168), and each task after it further, too few for a compiler's
+     * jobs. */
     uint64_t least = (ledger.first_room[kind] < room ? ledger.first_room[kind] : room) / 64;
     if (share < least)
         share = least;

@@ -797,7 +797,7 @@ static void test_limit_tasks_started_at_once_share_one_room(void **state)
 
 /* Many tasks at once each still get a useful share: never less than a
  * sixteenth of a lone task's, where a quarter of what the others left
- * alone gave the twentieth 1/236 of it (8 processes here). */
+ * alone gave the twentieth 1/236 of it (35 processes here of 8,168). */
 static void test_limit_many_tasks_at_once_each_get_a_sixteenth_at_least(void **state)
 {
     (void)state;
@@ -907,6 +907,156 @@ static void test_limit_a_task_s_user_namespace_is_made_under_the_machine_s_ceili
     if (own.rlim_cur != RLIM_INFINITY && own.rlim_cur < expected)
         expected = own.rlim_cur; /* the caller's own is lower still */
     assert_int_equal(soft, expected);
+}
+
+/* The room the live tasks share is what was free when the first of them
+ * started: a first task started while the room was small (here the
+ * caller's limit lowered to 400; a busy machine, a pids cgroup near its
+ * cap) left every task started beside it a quarter of that small room
+ * less its share, 75 processes, however much was free by then, and so
+ * for as long as any task of the process lived (under `batch -j 4`, the
+ * whole batch). */
+static void test_limit_share_grows_with_the_room_while_another_task_lives(void **state)
+{
+    (void)state;
+    uint64_t alone = share_of_a_task_now();
+    if (!alone) {
+        print_message("skipped: nothing holds a share here\n");
+        skip();
+    }
+    struct rlimit before = lower_own_process_limit(400);
+    cordon_task *first = shell("sleep 2");
+    cordon_set_timeout_ms(first, 20000);
+    int started = cordon_run_async(first);
+    assert_int_equal(setrlimit(RLIMIT_NPROC, &before), 0);
+    assert_int_equal(started, 0);
+    uint64_t beside = share_of_a_task_now();
+    assert_int_equal(cordon_join(first), 0);
+    uint64_t first_share = max_processes_of(first);
+    cordon_task_free(first);
+    print_message("alone %llu; the first, started under 400, %llu; beside it %llu\n",
+                  (unsigned long long)alone, (unsigned long long)first_share,
+                  (unsigned long long)beside);
+    assert_in_range(first_share, 1, 100);
+    /* a quarter of what was free less the first's share */
+    assert_in_range(beside, alone - alone / 20 - 30, alone + alone / 20 + 5);
+    assert_true(no_children_left());
+}
+
+static int crashes(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    (void)arg;
+    raise(SIGSEGV);
+    return 0;
+}
+
+static int refuses_its_set_up(void *arg, cordon_error *err)
+{
+    (void)arg;
+    (void)err;
+    return 3;
+}
+
+/* One task that ends some way other than a plain success, started and
+ * ended by `way`. */
+static void run_an_odd_task(int way)
+{
+    static const char *const missing[] = { "/nonexistent/cordon-program", NULL };
+    cordon_task *t = NULL;
+    switch (way) {
+    case 0: /* its program cannot be run */
+        t = cordon_command_task(missing);
+        break;
+    case 1:
+        t = shell("sleep 5");
+        cordon_set_timeout_ms(t, 50);
+        break;
+    case 2: /* cancelled */
+    case 3: /* freed unjoined */
+        t = shell("sleep 5");
+        assert_int_equal(cordon_run_async(t), 0);
+        usleep(20 * 1000);
+        if (way == 2) {
+            cordon_cancel(t);
+            cordon_join(t);
+        }
+        cordon_task_free(t);
+        return;
+    case 4:
+        t = cordon_function_task(return_zero, NULL);
+        cordon_set_setup_hook(t, refuses_its_set_up, NULL);
+        break;
+    case 5: /* refused before its start */
+        t = shell("true");
+        cordon_set_cwd(t, "/nonexistent-cordon-dir");
+        break;
+    case 6:
+        t = cordon_function_task(crashes, NULL);
+        break;
+    case 7:
+        t = cordon_function_task(spins_forever, NULL);
+        cordon_set_limit(t, CORDON_LIMIT_CPU_MS, 50);
+        cordon_set_timeout_ms(t, 20000);
+        break;
+    case 8: /* retried, failing each time */
+        t = shell("exit 3");
+        cordon_run_and_retry(t, 2, NULL);
+        cordon_task_free(t);
+        return;
+    default: { /* refused once its shares were taken (ConfinementError) */
+        const char *mode = getenv("CORDON_CGROUP");
+        char *kept = mode ? strdup(mode) : NULL;
+        setenv("CORDON_CGROUP", "no-such-mode", 1);
+        t = shell("true");
+        assert_int_equal(cordon_run(t), CORDON_EXCEPTION);
+        if (kept)
+            setenv("CORDON_CGROUP", kept, 1);
+        else
+            unsetenv("CORDON_CGROUP");
+        free(kept);
+        cordon_task_free(t);
+        return;
+    }
+    }
+    cordon_run(t);
+    cordon_task_free(t);
+}
+
+/* What the per-user share of a task's user namespace is: its inotify
+ * instances (a task without one reads the caller's). */
+static int inotify_share_of_a_task_now(void)
+{
+    cordon_task *t = shell("cat /proc/sys/user/max_inotify_instances");
+    const cordon_result *r = run_task(t, 0);
+    int share = atoi(r->std_out.data);
+    cordon_task_free(t);
+    return share;
+}
+
+/* Every way a task can end gives its shares back: after many that failed
+ * to start, were refused, timed out, were cancelled or freed unjoined,
+ * crashed or were retried, a lone task still gets the share the first lone one got (a
+ * share kept by any would leave each later task less). */
+static void test_limit_odd_tasks_give_their_shares_back(void **state)
+{
+    (void)state;
+    uint64_t alone = share_of_a_task_now();
+    if (!alone) {
+        print_message("skipped: nothing holds a share here\n");
+        skip();
+    }
+    int inotify_alone = inotify_share_of_a_task_now();
+    for (int i = 0; i < 50; i++)
+        run_an_odd_task(i % 10);
+    uint64_t after = share_of_a_task_now();
+    int inotify_after = inotify_share_of_a_task_now();
+    print_message("alone %llu, after 50 odd tasks %llu; inotify instances %d, %d\n",
+                  (unsigned long long)alone, (unsigned long long)after, inotify_alone,
+                  inotify_after);
+    assert_in_range(after, alone - alone / 50 - 5, alone + alone / 50 + 5);
+    assert_int_equal(inotify_after, inotify_alone);
+    assert_true(no_children_left());
 }
 
 /* The caller's soft process limit, lowered to `soft` (its hard limit kept):
@@ -1495,6 +1645,8 @@ int main(void)
         cmocka_unit_test(test_limit_many_tasks_at_once_each_get_a_sixteenth_at_least),
         cmocka_unit_test(test_limit_fork_bombs_started_at_once_leave_the_caller_room),
         cmocka_unit_test(test_limit_a_task_s_user_namespace_is_made_under_the_machine_s_ceiling),
+        cmocka_unit_test(test_limit_share_grows_with_the_room_while_another_task_lives),
+        cmocka_unit_test(test_limit_odd_tasks_give_their_shares_back),
         cmocka_unit_test(test_limit_share_names_no_exception),
         cmocka_unit_test(test_limit_a_task_at_its_share_leaves_its_siblings_their_starts),
         cmocka_unit_test(test_limit_share_cgroup_is_kept_for_the_next_task),
