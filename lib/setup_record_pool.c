@@ -25,6 +25,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "../sandbox/fork_reset.h"
 #include "internal.h"
 #include "../sandbox/per_task_state.h"
 
@@ -39,20 +40,7 @@ static struct {
     size_t sizes[POOL_CAPACITY];
 } pool CORDON__PER_TASK_STATE = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
-static pthread_once_t fork_handler_once = PTHREAD_ONCE_INIT;
-
-/* A copy made while another thread held the lock would find it held for
- * good (a function task running tasks of its own): the copy has one
- * thread, and a lock of its own. */
-static void unlock_in_the_copy(void)
-{
-    pthread_mutex_init(&pool.lock, NULL);
-}
-
-static void watch_forks(void)
-{
-    pthread_atfork(NULL, NULL, unlock_in_the_copy);
-}
+CORDON__RESET_IN_FORKED_COPIES(&pool.lock);
 
 /* A copy made by fork shares its parent's kept pages: never its own. */
 static void forget_if_inherited(void)
@@ -68,7 +56,6 @@ static void forget_if_inherited(void)
 void *cordon__setup_record_take(size_t size)
 {
     void *record = NULL;
-    pthread_once(&fork_handler_once, watch_forks);
     pthread_mutex_lock(&pool.lock);
     forget_if_inherited();
     for (int i = pool.count - 1; i >= 0 && !record; i--) {

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../sandbox/fork_reset.h"
 #include "internal.h"
 
 /* One freed task is kept per thread for its next: a task (3.5 KiB) is
@@ -66,6 +67,9 @@ static cordon_task *task_new(enum cordon__kind kind)
      * caller (every `cordon run`) need not load the unwinder. */
     if (kind == KIND_FUNCTION)
         cordon__global_init();
+    /* A copy forked while a thread of the caller's ran a task must find
+     * cordon's locks free (sandbox/fork_reset.h). */
+    cordon__fork_reset_watch();
     cordon_task *t = new_task_memory();
     if (!t)
         return NULL;

@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fork_reset.h"
 #include "cgroup.h"
 
 /* Where new cgroups go, found once per process. */
@@ -29,6 +30,7 @@ static struct {
  * without a cgroup: its memory limit an RLIMIT_AS, its process limit its
  * user's RLIMIT_NPROC). */
 static pthread_mutex_t places_lock = PTHREAD_MUTEX_INITIALIZER;
+CORDON__RESET_IN_FORKED_COPIES(&places_lock);
 static bool places_known;
 static int places_shortage; /* -errno, while finding them */
 static atomic_uint cgroup_sequence;

@@ -26,6 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fork_reset.h"
 #include "cgroup.h"
 #include "per_task_state.h"
 
@@ -42,6 +43,7 @@ static struct {
     char *paths[CORDON__CGROUP_POOL_KINDS][POOL_CAPACITY];
     bool exit_hook_set;
 } pool CORDON__PER_TASK_STATE = { .lock = PTHREAD_MUTEX_INITIALIZER };
+CORDON__RESET_IN_FORKED_COPIES(&pool.lock);
 
 /* A copy made by fork holds its parent's paths: they are not its own. */
 static void forget_if_inherited(void)

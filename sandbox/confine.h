@@ -134,6 +134,9 @@ int cordon__enter_namespaces(unsigned what);
  * namespace, as its root. */
 #define CORDON__PER_USER_LIMITS 12
 void cordon__per_user_limits_plan(long share[CORDON__PER_USER_LIMITS]);
+/* Child side, async-signal-safe: a task's process plans its own tasks'
+ * limits from its own namespace, not from what its caller read. */
+void cordon__per_user_limits_forget(void);
 /* Turns a plan's limits into the task's shares, taken from the ledger
  * (`given` records each, for cordon__shares_give_back). */
 void cordon__per_user_limits_take(long share[CORDON__PER_USER_LIMITS],

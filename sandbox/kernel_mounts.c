@@ -28,6 +28,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fork_reset.h"
 #include "confine.h"
 #include "per_task_state.h"
 
@@ -154,6 +155,7 @@ static struct {
     unsigned generation;
     bool known;
 } cache CORDON__PER_TASK_STATE = { .lock = PTHREAD_MUTEX_INITIALIZER, .watch = -1 };
+CORDON__RESET_IN_FORKED_COPIES(&cache.lock);
 
 static bool table_changed(void)
 {

@@ -19,6 +19,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "fork_reset.h"
 #include "confine.h"
 #include "landlock_abi.h"
 
@@ -30,6 +31,7 @@ static int ruleset_fd = -1;
 static int landlock_abi;
 static pid_t ruleset_pid;
 static pthread_mutex_t ruleset_lock = PTHREAD_MUTEX_INITIALIZER;
+CORDON__RESET_IN_FORKED_COPIES(&ruleset_lock);
 
 static long create_ruleset(const struct ruleset_attributes *attributes, size_t size,
                            uint32_t flags)

@@ -38,6 +38,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "fork_reset.h"
 #include "confine.h"
 #include "landlock_abi.h"
 
@@ -45,6 +46,7 @@ static int fence_fd = -EOPNOTSUPP; /* or -errno: none made */
 static unsigned fence_generation; /* of the kernel's mounts it left out */
 static pid_t fence_pid;
 static pthread_mutex_t fence_lock = PTHREAD_MUTEX_INITIALIZER;
+CORDON__RESET_IN_FORKED_COPIES(&fence_lock);
 
 static uint64_t write_rights(int abi)
 {

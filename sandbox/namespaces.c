@@ -41,6 +41,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "fork_reset.h"
 #include "confine.h"
 #include "environment_switch.h"
 #include "per_task_state.h"
@@ -57,6 +58,7 @@ static unsigned available;
 static const char *unavailable_why = "";
 static prober probed;
 static pthread_mutex_t probe_lock CORDON__PER_TASK_STATE = PTHREAD_MUTEX_INITIALIZER;
+CORDON__RESET_IN_FORKED_COPIES(&probe_lock);
 
 /* Child side: every write of a map file whole, or an errno. */
 static int write_file(const char *path, const char *text, size_t len)

@@ -89,6 +89,13 @@ static void plan(long share[CORDON__PER_USER_LIMITS])
 static long planned_share[CORDON__PER_USER_LIMITS];
 static pid_t planned_by;
 
+/* A function task's process is pid 2 of its own namespace at every
+ * level: the pid alone would not tell a task's copy from its caller. */
+void cordon__per_user_limits_forget(void)
+{
+    __atomic_store_n(&planned_by, 0, __ATOMIC_RELEASE);
+}
+
 void cordon__per_user_limits_plan(long share[CORDON__PER_USER_LIMITS])
 {
     pid_t self = getpid();

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fork_reset.h"
 #include "policy.h"
 #include "policy_docker.h"
 #include "policy_minijail.h"
@@ -83,6 +84,7 @@ char *cordon__policy_find(const char *name)
 
 static cordon_policy *builtin_default, *fence_alone;
 static pthread_mutex_t builtin_lock = PTHREAD_MUTEX_INITIALIZER;
+CORDON__RESET_IN_FORKED_COPIES(&builtin_lock);
 
 void cordon_policy_free(cordon_policy *p)
 {

@@ -56,11 +56,13 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 
+#include "fork_reset.h"
 #include "policy.h"
 #include "policy_decide.h"
 #include "policy_rules.h"
 
 static pthread_mutex_t variant_lock = PTHREAD_MUTEX_INITIALIZER;
+CORDON__RESET_IN_FORKED_COPIES(&variant_lock);
 
 static bool kills_some(const cordon_policy *p, int nr)
 {

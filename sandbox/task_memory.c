@@ -29,6 +29,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fork_reset.h"
 #include "syscall_args.h"
 
 #ifndef P_PIDFD
@@ -151,6 +152,7 @@ struct helper_memory {
 static struct helper_memory kept;
 static pthread_once_t helper_once = PTHREAD_ONCE_INIT;
 static pthread_mutex_t helper_lock = PTHREAD_MUTEX_INITIALIZER;
+CORDON__RESET_IN_FORKED_COPIES(&helper_lock);
 
 static int map_helper_memory(struct helper_memory *m)
 {

@@ -198,6 +198,65 @@ static void test_async_free_kills_a_running_task(void **state)
     assert_true(no_children_left());
 }
 
+static volatile int stop_running_tasks;
+
+static int returns_zero(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    (void)arg;
+    return 0;
+}
+
+/* Runs function tasks until told to stop. */
+static void *runs_tasks_until_stopped(void *arg)
+{
+    (void)arg;
+    while (!__atomic_load_n(&stop_running_tasks, __ATOMIC_ACQUIRE)) {
+        cordon_task *t = cordon_function_task(returns_zero, NULL);
+        cordon_run(t);
+        cordon_task_free(t);
+    }
+    return NULL;
+}
+
+/* A copy the caller forks while its other threads run tasks (its own
+ * fork, Python's multiprocessing starting a worker) has only the forking
+ * thread: a lock of cordon's that another thread held at the fork stayed
+ * held for good, and the copy's first task hung in it.  Each copy here
+ * runs one task of its own; an alarm ends one that hangs. */
+static void test_async_a_copy_forked_beside_running_tasks_runs_its_own(void **state)
+{
+    (void)state;
+    enum { RUNNING_THREADS = 4, FORKED_COPIES = 150 };
+    pthread_t threads[RUNNING_THREADS];
+    __atomic_store_n(&stop_running_tasks, 0, __ATOMIC_RELEASE);
+    for (int i = 0; i < RUNNING_THREADS; i++)
+        assert_int_equal(pthread_create(&threads[i], NULL, runs_tasks_until_stopped, NULL), 0);
+    int hung = 0, failed = 0;
+    for (int i = 0; i < FORKED_COPIES; i++) {
+        usleep(500 + (i % 7) * 500);
+        pid_t copy = fork();
+        if (copy == 0) {
+            alarm(8);
+            cordon_task *t = cordon_function_task(returns_zero, NULL);
+            cordon_set_timeout_ms(t, 6000);
+            int rc = cordon_run(t);
+            _exit(rc == 0 && cordon_task_result(t)->exit_code == 0 ? 0 : 1);
+        }
+        assert_true(copy > 0);
+        int status = 0;
+        assert_int_equal(waitpid(copy, &status, 0), copy);
+        hung += WIFSIGNALED(status) && WTERMSIG(status) == SIGALRM;
+        failed += !WIFEXITED(status) || WEXITSTATUS(status) != 0;
+    }
+    __atomic_store_n(&stop_running_tasks, 1, __ATOMIC_RELEASE);
+    for (int i = 0; i < RUNNING_THREADS; i++)
+        pthread_join(threads[i], NULL);
+    print_message("%d of %d copies hung, %d failed\n", hung, FORKED_COPIES, failed);
+    assert_int_equal(hung, 0);
+    assert_int_equal(failed, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -210,6 +269,7 @@ int main(void)
         cmocka_unit_test(test_async_forks_before_it_returns),
         cmocka_unit_test(test_async_options_are_fixed_while_running),
         cmocka_unit_test(test_async_free_kills_a_running_task),
+        cmocka_unit_test(test_async_a_copy_forked_beside_running_tasks_runs_its_own),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,29 @@
+/*
+ * The locks CORDON__RESET_IN_FORKED_COPIES names, made anew in a forked
+ * copy (fork_reset.h).  The linker gathers their addresses in one section
+ * and names its bounds; weak, so that a program that links no such lock
+ * still links.  Runs in the copy right after fork(), before fork returns
+ * there: nothing but pthread_mutex_init.
+ */
+#include "fork_reset.h"
+
+extern pthread_mutex_t *const __start_cordon_fork_reset[] __attribute__((weak));
+extern pthread_mutex_t *const __stop_cordon_fork_reset[] __attribute__((weak));
+
+static void reset_in_the_copy(void)
+{
+    for (pthread_mutex_t *const *lock = __start_cordon_fork_reset;
+         lock && lock < __stop_cordon_fork_reset; lock++)
+        pthread_mutex_init(*lock, NULL);
+}
+
+static void watch_forks(void)
+{
+    pthread_atfork(NULL, NULL, reset_in_the_copy);
+}
+
+void cordon__fork_reset_watch(void)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, watch_forks);
+}

@@ -1,0 +1,24 @@
+/* The per-process locks a forked copy of the caller finds free.  A copy
+ * made while another thread held one (a caller's own fork beside a
+ * thread that runs a task; Python's multiprocessing forking its workers)
+ * has only the forking thread: the lock stayed held for good, and the
+ * copy's first task hung in it.  Each lock named here is made anew in
+ * the copy (fork_reset.c); what it guards is the copy's to take over,
+ * and each module forgets what of it was its parent's (an owner's pid). */
+#ifndef CORDON_SANDBOX_FORK_RESET_H
+#define CORDON_SANDBOX_FORK_RESET_H
+
+#include <pthread.h>
+
+#define CORDON__FORK_RESET_NAME2(line) cordon__fork_reset_##line
+#define CORDON__FORK_RESET_NAME(line) CORDON__FORK_RESET_NAME2(line)
+/* At file scope, after the lock: `lock` is its address. */
+#define CORDON__RESET_IN_FORKED_COPIES(lock)                                                 \
+    static pthread_mutex_t *const CORDON__FORK_RESET_NAME(__LINE__)                          \
+        __attribute__((section("cordon_fork_reset"), used)) = (lock)
+
+/* Registers the reset with pthread_atfork, once per process (from the
+ * first task's start). */
+void cordon__fork_reset_watch(void);
+
+#endif
