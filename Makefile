@@ -257,7 +257,7 @@ demo-run: build/demo build/cordon $(EXAMPLES)
 	@$(MAKE) --no-print-directory python
 	@CORDON_POLICY_PATH=$(abspath policies) PYTHONPATH=$(abspath python) $(PYTHON) examples/python_demo.py
 
-build/bench/%: bench/%.c build/libcordon.a bench/bench_common.h
+build/bench/%: bench/%.c build/libcordon.a bench/bench_common.h bench/confined_floor.h
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $< -o $@ build/libcordon.a $(LDLIBS_ALL) -lm
 

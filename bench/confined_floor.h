@@ -223,6 +223,12 @@ static inline _Noreturn void floor_task(const floor_plan *plan, const cordon_pol
         cordon__leave_callers_keyrings() != 0 ||
         cordon__clear_capabilities(&plan->capabilities) != 0)
         floor_fail();
+    /* The init made itself undumpable and the task's process copies that:
+     * it gets the caller's setting back, as in cordon's child, or the
+     * caller (not root) could not take its listener (pidfd_getfd needs
+     * the right to trace it), and the floor aborted as nobody. */
+    if (plan->namespaces && prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) != 0)
+        floor_fail();
     if (mounts_done >= 0)
         floor_wait_for_mounts(mounts_done);
     if (policy) {
