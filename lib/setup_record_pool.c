@@ -41,6 +41,7 @@ static struct {
 } pool CORDON__PER_TASK_STATE = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
 CORDON__RESET_IN_FORKED_COPIES(&pool.lock);
+CORDON__FORGOTTEN_IN_FORKED_COPIES(&pool.owner);
 
 /* A copy made by fork shares its parent's kept pages: never its own. */
 static void forget_if_inherited(void)

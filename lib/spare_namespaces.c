@@ -190,7 +190,9 @@ static bool receive_spare(int *fds, int want)
 static void fresh_lock_in_child(void)
 {
     pthread_mutex_init(&lock, NULL);
-    if (keeper.owner && keeper.owner != getpid())
+    /* Any owner is the parent's: a function task's process has the pid of
+     * its parent when that was one too (2, of its own pid namespace). */
+    if (keeper.owner)
         forget_the_parent_s(true);
 }
 

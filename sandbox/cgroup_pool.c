@@ -44,6 +44,7 @@ static struct {
     bool exit_hook_set;
 } pool CORDON__PER_TASK_STATE = { .lock = PTHREAD_MUTEX_INITIALIZER };
 CORDON__RESET_IN_FORKED_COPIES(&pool.lock);
+CORDON__FORGOTTEN_IN_FORKED_COPIES(&pool.owner);
 
 /* A copy made by fork holds its parent's paths: they are not its own. */
 static void forget_if_inherited(void)

@@ -3,18 +3,24 @@
  * copy (fork_reset.h).  The linker gathers their addresses in one section
  * and names its bounds; weak, so that a program that links no such lock
  * still links.  Runs in the copy right after fork(), before fork returns
- * there: nothing but pthread_mutex_init.
+ * there: nothing but pthread_mutex_init, and the owners'
+ * pids CORDON__FORGOTTEN_IN_FORKED_COPIES names set to 0.
  */
 #include "fork_reset.h"
 
 extern pthread_mutex_t *const __start_cordon_fork_reset[] __attribute__((weak));
 extern pthread_mutex_t *const __stop_cordon_fork_reset[] __attribute__((weak));
+extern pid_t *const __start_cordon_fork_forget[] __attribute__((weak));
+extern pid_t *const __stop_cordon_fork_forget[] __attribute__((weak));
 
 static void reset_in_the_copy(void)
 {
     for (pthread_mutex_t *const *lock = __start_cordon_fork_reset;
          lock && lock < __stop_cordon_fork_reset; lock++)
         pthread_mutex_init(*lock, NULL);
+    for (pid_t *const *owner = __start_cordon_fork_forget;
+         owner && owner < __stop_cordon_fork_forget; owner++)
+        **owner = 0;
 }
 
 static void watch_forks(void)

@@ -9,6 +9,7 @@
 #define CORDON_SANDBOX_FORK_RESET_H
 
 #include <pthread.h>
+#include <sys/types.h>
 
 #define CORDON__FORK_RESET_NAME2(line) cordon__fork_reset_##line
 #define CORDON__FORK_RESET_NAME(line) CORDON__FORK_RESET_NAME2(line)
@@ -16,6 +17,17 @@
 #define CORDON__RESET_IN_FORKED_COPIES(lock)                                                 \
     static pthread_mutex_t *const CORDON__FORK_RESET_NAME(__LINE__)                          \
         __attribute__((section("cordon_fork_reset"), used)) = (lock)
+
+/* At file scope, after the word: `owner` is the address of a pid_t that
+ * names the process whose state it is, set to 0 in a forked copy, which
+ * then takes none of that state for its own.  The pid alone does not
+ * tell a copy from its parent: a function task's process is pid 2 of its
+ * own pid namespace, and so is that of a function task it runs, which
+ * took its parent's Landlock ruleset fd (closed at its start, by then one
+ * of its own files) for its own. */
+#define CORDON__FORGOTTEN_IN_FORKED_COPIES(owner)                                            \
+    static pid_t *const CORDON__FORK_RESET_NAME(__LINE__)                                    \
+        __attribute__((section("cordon_fork_forget"), used)) = (owner)
 
 /* Registers the reset with pthread_atfork, once per process (from the
  * first task's start). */

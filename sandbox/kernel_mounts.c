@@ -156,6 +156,7 @@ static struct {
     bool known;
 } cache CORDON__PER_TASK_STATE = { .lock = PTHREAD_MUTEX_INITIALIZER, .watch = -1 };
 CORDON__RESET_IN_FORKED_COPIES(&cache.lock);
+CORDON__FORGOTTEN_IN_FORKED_COPIES(&cache.owner);
 
 static bool table_changed(void)
 {

@@ -32,6 +32,7 @@ static int landlock_abi;
 static pid_t ruleset_pid;
 static pthread_mutex_t ruleset_lock = PTHREAD_MUTEX_INITIALIZER;
 CORDON__RESET_IN_FORKED_COPIES(&ruleset_lock);
+CORDON__FORGOTTEN_IN_FORKED_COPIES(&ruleset_pid);
 
 static long create_ruleset(const struct ruleset_attributes *attributes, size_t size,
                            uint32_t flags)

@@ -47,6 +47,7 @@ static unsigned fence_generation; /* of the kernel's mounts it left out */
 static pid_t fence_pid;
 static pthread_mutex_t fence_lock = PTHREAD_MUTEX_INITIALIZER;
 CORDON__RESET_IN_FORKED_COPIES(&fence_lock);
+CORDON__FORGOTTEN_IN_FORKED_COPIES(&fence_pid);
 
 static uint64_t write_rights(int abi)
 {

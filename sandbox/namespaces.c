@@ -59,6 +59,7 @@ static const char *unavailable_why = "";
 static prober probed;
 static pthread_mutex_t probe_lock CORDON__PER_TASK_STATE = PTHREAD_MUTEX_INITIALIZER;
 CORDON__RESET_IN_FORKED_COPIES(&probe_lock);
+CORDON__FORGOTTEN_IN_FORKED_COPIES(&probed.pid);
 
 /* Child side: every write of a map file whole, or an errno. */
 static int write_file(const char *path, const char *text, size_t len)
@@ -381,6 +382,8 @@ static unsigned presumable(const prober *p)
 }
 
 static prober presumed_for, refused_for;
+CORDON__FORGOTTEN_IN_FORKED_COPIES(&presumed_for.pid);
+CORDON__FORGOTTEN_IN_FORKED_COPIES(&refused_for.pid);
 static unsigned presumed_set;
 
 int cordon__namespaces_presumed(unsigned *available_out, bool *presumed)

@@ -150,9 +150,14 @@ struct helper_memory {
 };
 
 static struct helper_memory kept;
-static pthread_once_t helper_once = PTHREAD_ONCE_INIT;
+/* The process that mapped `kept`: the job page is MAP_SHARED, so a
+ * forked copy shares it with its parent, whose reads wrote it at the same
+ * time as the copy's (each got the other's strings back).  A copy maps
+ * its own. */
+static pid_t kept_owner;
 static pthread_mutex_t helper_lock = PTHREAD_MUTEX_INITIALIZER;
 CORDON__RESET_IN_FORKED_COPIES(&helper_lock);
+CORDON__FORGOTTEN_IN_FORKED_COPIES(&kept_owner);
 
 static int map_helper_memory(struct helper_memory *m)
 {
@@ -178,9 +183,23 @@ static void unmap_helper_memory(struct helper_memory *m)
     munmap(m->stack, HELPER_STACK);
 }
 
-static void map_kept_memory(void)
+/* Under helper_lock: whether `kept` is this process's own, mapped now
+ * if not.  The parent's, in a copy, is unmapped there: only the copy's
+ * own mapping of it goes. */
+static bool kept_is_own(void)
 {
-    map_helper_memory(&kept);
+    pid_t self = getpid();
+    if (kept_owner == self && kept.job)
+        return true;
+    if (kept.job)
+        unmap_helper_memory(&kept);
+    kept.job = NULL;
+    if (map_helper_memory(&kept) < 0) {
+        kept.job = NULL;
+        return false;
+    }
+    kept_owner = self;
+    return true;
 }
 
 /* The helper's read into `m`, given up after READ_TIMEOUT_MS. */
@@ -213,11 +232,13 @@ int cordon__task_read_string(pid_t pid, uint64_t address, char *buffer, size_t s
             memcpy(buffer, job.text, (size_t)job.result + 1);
         return job.result;
     }
-    pthread_once(&helper_once, map_kept_memory);
-    if (kept.job && pthread_mutex_trylock(&helper_lock) == 0) {
-        int rc = read_by_helper(&kept, pid, address, buffer, size);
+    if (pthread_mutex_trylock(&helper_lock) == 0) {
+        if (kept_is_own()) {
+            int rc = read_by_helper(&kept, pid, address, buffer, size);
+            pthread_mutex_unlock(&helper_lock);
+            return rc;
+        }
         pthread_mutex_unlock(&helper_lock);
-        return rc;
     }
     struct helper_memory own;
     int rc = map_helper_memory(&own);

@@ -227,6 +227,84 @@ static void test_function_result_before_any_run_is_empty(void **state)
     cordon_task_free(t);
 }
 
+/* What a function task's process saw of a command task it ran. */
+struct nested_run {
+    pid_t pid;
+    int rc, exit_code;
+    char why[256];
+};
+
+static void run_true_in(struct nested_run *run)
+{
+    const char *argv[] = { "/bin/true", NULL };
+    cordon_task *t = cordon_command_task(argv);
+    run->pid = getpid();
+    run->rc = cordon_run(t);
+    const cordon_result *r = cordon_task_result(t);
+    run->exit_code = r->exit_code;
+    snprintf(run->why, sizeof run->why, "%s", r->exc_out.data ? r->exc_out.data : "");
+    cordon_task_free(t);
+}
+
+/* Its fds are its own: the caller's, closed at its start, are taken by
+ * files of its own before it runs a task. */
+static int runs_a_command_on_fds_of_its_own(cordon_ctx *ctx, void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < 8; i++)
+        open("/dev/null", O_RDONLY);
+    struct nested_run run;
+    run_true_in(&run);
+    cordon_return(ctx, &run, sizeof run);
+    return 0;
+}
+
+/* Runs a command task, then a function task that runs one. */
+static int runs_a_command_then_a_function(cordon_ctx *ctx, void *arg)
+{
+    (void)arg;
+    struct nested_run runs[2];
+    run_true_in(&runs[0]);
+    cordon_task *t = cordon_function_task(runs_a_command_on_fds_of_its_own, NULL);
+    cordon_set_policy(t, NULL);
+    memset(&runs[1], 0, sizeof runs[1]);
+    if (cordon_run(t) == 0 && cordon_task_result(t)->returns.len == sizeof runs[1])
+        memcpy(&runs[1], cordon_task_result(t)->returns.data, sizeof runs[1]);
+    else
+        runs[1].rc = -1;
+    cordon_task_free(t);
+    cordon_return(ctx, runs, sizeof runs);
+    return 0;
+}
+
+/* A function task's process is pid 2 of its own pid namespace, and so is
+ * that of a function task it runs: what cordon keeps per process (the
+ * Landlock ruleset's fd among others) was kept by pid, and the inner one
+ * took its parent's for its own.  Its command task was refused ("the
+ * task's child failed entering its Landlock domain: File descriptor in
+ * bad state": the fd was one of its own files by then). */
+static void test_function_task_in_a_function_task_runs_tasks_of_its_own(void **state)
+{
+    (void)state;
+    cordon_task *t = cordon_function_task(runs_a_command_then_a_function, NULL);
+    cordon_set_policy(t, NULL);
+    const cordon_result *r = run_task(t, 0);
+    struct nested_run runs[2];
+    assert_int_equal(r->returns.len, sizeof runs);
+    memcpy(runs, r->returns.data, sizeof runs);
+    cordon_task_free(t);
+    assert_int_equal(runs[0].rc, 0);
+    if (runs[1].pid != runs[0].pid) {
+        print_message("skipped: the inner process's pid is not its parent's (%d, %d): no pid namespace of its own\n",
+                      (int)runs[1].pid, (int)runs[0].pid);
+        skip();
+    }
+    if (runs[1].rc != 0)
+        print_message("inner task: rc %d, %s\n", runs[1].rc, runs[1].why);
+    assert_int_equal(runs[1].rc, 0);
+    assert_int_equal(runs[1].exit_code, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -241,6 +319,7 @@ int main(void)
         cmocka_unit_test(test_function_task_refuses_bad_arguments),
         cmocka_unit_test(test_function_result_before_any_run_is_empty),
         cmocka_unit_test(test_function_task_refuses_environment_options_it_cannot_apply),
+        cmocka_unit_test(test_function_task_in_a_function_task_runs_tasks_of_its_own),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
