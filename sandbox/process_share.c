@@ -66,10 +66,9 @@ static uint64_t machine_threads_now(void)
  * (share_ledger.c), but not those of separate cordon processes started at
  * the same moment, which each see the same room: four `cordon run` fork
  * bombs started at once each had a quarter of it, together all of it.
- * With a ceiling of
- * three quarters of the machine's pids on every task's namespace, no
- * number of them takes the last quarter from other users, root and the
- * machine's services.  Of the machine's, not of the caller's own limit,
+ * With a ceiling of three quarters of the machine's pids on every task's
+ * namespace, no number of them takes the last quarter from other users,
+ * root and the machine's services.  Of the machine's, not of the caller's own limit,
  * which holds the user's count already and which callers run close to:
  * three quarters of it refused 15 of 30 tasks of a caller with four
  * processes to spare.  0: no ceiling (none to read, or root's, which the
