@@ -33,3 +33,11 @@ void cordon__fork_reset_watch(void)
     static pthread_once_t once = PTHREAD_ONCE_INIT;
     pthread_once(&once, watch_forks);
 }
+
+/* From the program's start, not only from its first task: a program that
+ * used only the policy functions from threads, then forked, left its
+ * copy a lock held for good as well. */
+__attribute__((constructor)) static void watch_from_the_start(void)
+{
+    cordon__fork_reset_watch();
+}

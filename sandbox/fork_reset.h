@@ -29,8 +29,8 @@
     static pid_t *const CORDON__FORK_RESET_NAME(__LINE__)                                    \
         __attribute__((section("cordon_fork_forget"), used)) = (owner)
 
-/* Registers the reset with pthread_atfork, once per process (from the
- * first task's start). */
+/* Registers the reset with pthread_atfork, once per process (at the
+ * program's start, and again harmlessly from each task's making). */
 void cordon__fork_reset_watch(void);
 
 #endif

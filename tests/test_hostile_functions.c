@@ -592,6 +592,20 @@ static int opens_terminals_until_refused(cordon_ctx *ctx, void *arg)
     return 0;
 }
 
+/* The pool every devpts instance but the machine's first draws on:
+ * kernel.pty.max less kernel.pty.reserve. */
+static int pseudo_terminal_pool(void)
+{
+    FILE *f = fopen("/proc/sys/kernel/pty/max", "r");
+    int most = 0, reserve = 0;
+    assert_true(f && fscanf(f, "%d", &most) == 1);
+    fclose(f);
+    f = fopen("/proc/sys/kernel/pty/reserve", "r");
+    assert_true(f && fscanf(f, "%d", &reserve) == 1);
+    fclose(f);
+    return most - reserve;
+}
+
 static int opens_a_terminal(cordon_ctx *ctx, void *arg)
 {
     (void)ctx;
@@ -629,15 +643,9 @@ static void test_a_task_leaves_its_siblings_pseudo_terminals(void **state)
         skip();
     }
     assert_int_equal(sibling_errno, 0);
-    FILE *f = fopen("/proc/sys/kernel/pty/max", "r");
-    int most = 0, reserve = 0;
-    assert_true(f && fscanf(f, "%d", &most) == 1);
-    fclose(f);
-    f = fopen("/proc/sys/kernel/pty/reserve", "r");
-    assert_true(f && fscanf(f, "%d", &reserve) == 1);
-    fclose(f);
-    assert_in_range(held, 1, (most - reserve) / 4);
-    assert_in_range(next_share, 1, (most - reserve - held) / 4 + 2);
+    int pool = pseudo_terminal_pool();
+    assert_in_range(held, 1, pool / 4);
+    assert_in_range(next_share, 1, (pool - held) / 4 + 2);
 }
 
 /* Four such tasks started at once each saw the whole pool free and took a
@@ -673,14 +681,8 @@ static void test_terminal_hogs_started_at_once_leave_a_sibling_its_terminal(void
     print_message("held %d together; the sibling's errno %d\n", held, sibling_errno);
     assert_int_equal(sibling_errno, 0);
     /* some 1/4 + 3/16 + 9/64 + 27/256 of the pool, where before all of it */
-    FILE *f = fopen("/proc/sys/kernel/pty/max", "r");
-    int most = 0, reserve = 0;
-    assert_true(f && fscanf(f, "%d", &most) == 1);
-    fclose(f);
-    f = fopen("/proc/sys/kernel/pty/reserve", "r");
-    assert_true(f && fscanf(f, "%d", &reserve) == 1);
-    fclose(f);
-    assert_in_range(held, 1, (most - reserve) * 3 / 4);
+    int pool = pseudo_terminal_pool();
+    assert_in_range(held, 1, pool * 3 / 4);
 }
 
 /* ---- the caller's signals without a policy ------------------------------ */

@@ -713,6 +713,17 @@ static uint64_t share_of_a_task_now(void)
     return share;
 }
 
+/* A lone task's share now; the test is skipped where nothing holds one. */
+static uint64_t share_held_or_skip(void)
+{
+    uint64_t share = share_of_a_task_now();
+    if (!share) {
+        print_message("skipped: nothing holds a share here\n");
+        skip();
+    }
+    return share;
+}
+
 /* The share is a quarter of what is free when the task starts: a task
  * started while another holds 400 processes gets 100 fewer, so that tasks
  * started one after another never take the machine's last pid.  (The
@@ -721,11 +732,7 @@ static uint64_t share_of_a_task_now(void)
 static void test_limit_share_is_of_what_is_free_at_the_start(void **state)
 {
     (void)state;
-    uint64_t before = share_of_a_task_now();
-    if (!before) {
-        print_message("skipped: nothing holds a share here\n");
-        skip();
-    }
+    uint64_t before = share_held_or_skip();
     cordon_task *hog = cordon_function_task(holds_four_hundred, NULL);
     cordon_set_timeout_ms(hog, 30000);
     cordon_set_limit(hog, CORDON_LIMIT_PROCESSES, 1000);
@@ -763,11 +770,7 @@ static int compare_descending(const void *a, const void *b)
 static void test_limit_tasks_started_at_once_share_one_room(void **state)
 {
     (void)state;
-    uint64_t alone = share_of_a_task_now();
-    if (!alone) {
-        print_message("skipped: nothing holds a share here\n");
-        skip();
-    }
+    uint64_t alone = share_held_or_skip();
     cordon_task *tasks[4];
     for (int i = 0; i < 4; i++) {
         tasks[i] = shell("sleep 1");
@@ -801,11 +804,7 @@ static void test_limit_tasks_started_at_once_share_one_room(void **state)
 static void test_limit_many_tasks_at_once_each_get_a_sixteenth_at_least(void **state)
 {
     (void)state;
-    uint64_t alone = share_of_a_task_now();
-    if (!alone) {
-        print_message("skipped: nothing holds a share here\n");
-        skip();
-    }
+    uint64_t alone = share_held_or_skip();
     enum { MANY = 20 };
     cordon_task *tasks[MANY];
     for (int i = 0; i < MANY; i++) {
@@ -837,10 +836,7 @@ static void test_limit_many_tasks_at_once_each_get_a_sixteenth_at_least(void **s
 static void test_limit_fork_bombs_started_at_once_leave_the_caller_room(void **state)
 {
     (void)state;
-    if (!share_of_a_task_now()) {
-        print_message("skipped: nothing holds a share here\n");
-        skip();
-    }
+    share_held_or_skip();
     struct rlimit before = lower_own_process_limit(400);
     static int waits = -1; /* holds its children a while, then returns 1 */
     cordon_task *bombs[4];
@@ -919,11 +915,7 @@ static void test_limit_a_task_s_user_namespace_is_made_under_the_machine_s_ceili
 static void test_limit_share_grows_with_the_room_while_another_task_lives(void **state)
 {
     (void)state;
-    uint64_t alone = share_of_a_task_now();
-    if (!alone) {
-        print_message("skipped: nothing holds a share here\n");
-        skip();
-    }
+    uint64_t alone = share_held_or_skip();
     struct rlimit before = lower_own_process_limit(400);
     cordon_task *first = shell("sleep 2");
     cordon_set_timeout_ms(first, 20000);
@@ -1041,11 +1033,7 @@ static int inotify_share_of_a_task_now(void)
 static void test_limit_odd_tasks_give_their_shares_back(void **state)
 {
     (void)state;
-    uint64_t alone = share_of_a_task_now();
-    if (!alone) {
-        print_message("skipped: nothing holds a share here\n");
-        skip();
-    }
+    uint64_t alone = share_held_or_skip();
     int inotify_alone = inotify_share_of_a_task_now();
     for (int i = 0; i < 50; i++)
         run_an_odd_task(i % 10);
