@@ -553,9 +553,6 @@ static _Noreturn void call_function(const cordon__launch *l)
     discard_pending(stderr);
     int rc;
     cordon__crash_handlers_install(shared);
-    /* The caller's figures, not this process's: its own tasks start afresh. */
-    cordon__share_ledger_forget();
-    cordon__per_user_limits_forget();
     run_setup_hook(l);
     /* After the alternate stack (the sampler runs on it), before the filter. */
     if (l->profile)

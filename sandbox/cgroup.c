@@ -16,6 +16,7 @@
 
 #include "fork_reset.h"
 #include "cgroup.h"
+#include "confine.h"
 
 /* Where new cgroups go, found once per process. */
 static struct {
@@ -34,25 +35,6 @@ CORDON__RESET_IN_FORKED_COPIES(&places_lock);
 static bool places_known;
 static int places_shortage; /* -errno, while finding them */
 static atomic_uint cgroup_sequence;
-
-static int read_file(const char *path, char *buffer, size_t size)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -errno;
-    size_t len = 0;
-    while (len + 1 < size) {
-        ssize_t n = read(fd, buffer + len, size - 1 - len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            break;
-        len += (size_t)n;
-    }
-    buffer[len] = '\0';
-    close(fd);
-    return (int)len;
-}
 
 /* An open kernfs file read whole from its start: each read of one gives
  * the values of that moment.  A read shorter than asked reached the end
@@ -124,7 +106,7 @@ static void note_shortage(int error)
 static bool own_cgroup(const char *controller, char *path, size_t size)
 {
     char text[8192];
-    int n = read_file("/proc/self/cgroup", text, sizeof text);
+    int n = (int)cordon__read_small_file("/proc/self/cgroup", text, sizeof text);
     if (n < 0)
         note_shortage(-n);
     if (n <= 0)
@@ -221,7 +203,7 @@ static void find_v2_parent(const char *mode)
     }
     char path[4200], enabled[1024];
     snprintf(path, sizeof path, "%s/cgroup.subtree_control", places.v2_parent);
-    int n = read_file(path, enabled, sizeof enabled);
+    int n = (int)cordon__read_small_file(path, enabled, sizeof enabled);
     if (n < 0) {
         note_shortage(-n);
         places.v2_parent[0] = '\0';
@@ -618,7 +600,7 @@ static bool lists_dir(pid_t pid, const char *dir)
 {
     char path[64], text[4096];
     snprintf(path, sizeof path, "/proc/%d/cgroup", (int)pid);
-    if (read_file(path, text, sizeof text) <= 0)
+    if (cordon__read_small_file(path, text, sizeof text) <= 0)
         return false;
     for (char *line = text; *line;) {
         char *end = strchrnul(line, '\n');
@@ -759,7 +741,7 @@ static uint64_t keyed_value(const char *dir, const char *file, const char *key)
 {
     char path[4200], text[4096];
     snprintf(path, sizeof path, "%s/%s", dir, file);
-    if (read_file(path, text, sizeof text) <= 0)
+    if (cordon__read_small_file(path, text, sizeof text) <= 0)
         return 0;
     size_t len = strlen(key);
     char *state = NULL;
@@ -775,7 +757,7 @@ static int64_t single_value_read(const char *dir, const char *file)
 {
     char path[4200], text[64];
     snprintf(path, sizeof path, "%s/%s", dir, file);
-    if (read_file(path, text, sizeof text) <= 0 || text[0] < '0' || text[0] > '9')
+    if (cordon__read_small_file(path, text, sizeof text) <= 0 || text[0] < '0' || text[0] > '9')
         return -1;
     return (int64_t)strtoull(text, NULL, 10);
 }
@@ -854,7 +836,7 @@ static __attribute__((noinline)) int cpu_stat_text_by_path(const cordon__cgroup 
 {
     char path[4200];
     snprintf(path, sizeof path, "%s/cpu.stat", cg->dirs[cg->v2_dir]);
-    return read_file(path, text, size);
+    return (int)cordon__read_small_file(path, text, size);
 }
 
 static int cpu_stat_text(const cordon__cgroup *cg, char *text, size_t size)

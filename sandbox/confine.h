@@ -134,9 +134,6 @@ int cordon__enter_namespaces(unsigned what);
  * namespace, as its root. */
 #define CORDON__PER_USER_LIMITS 12
 void cordon__per_user_limits_plan(long share[CORDON__PER_USER_LIMITS]);
-/* Child side, async-signal-safe: a task's process plans its own tasks'
- * limits from its own namespace, not from what its caller read. */
-void cordon__per_user_limits_forget(void);
 /* Turns a plan's limits into the task's shares, taken from the ledger
  * (`given` records each, for cordon__shares_give_back). */
 void cordon__per_user_limits_take(long share[CORDON__PER_USER_LIMITS],
@@ -147,7 +144,8 @@ void cordon__share_per_user_limits(int proc_fd, const long share[CORDON__PER_USE
  * would pay for nothing. */
 void cordon__per_user_limits_leave_namespaces(long share[CORDON__PER_USER_LIMITS]);
 /* A small file (a /proc file) read whole, NUL-terminated, up to `size`
- * less one bytes: its length, or -1 (file_number.c). */
+ * less one bytes: its length, or -errno where it cannot be opened
+ * (file_number.c). */
 ssize_t cordon__read_small_file(const char *path, char *text, size_t size);
 /* The number a small file begins with (file_number.c); 0 when it cannot
  * be read or begins with none. */
@@ -187,9 +185,6 @@ void cordon__shares_take(unsigned first_kind, unsigned count, const uint64_t *ro
                          uint64_t *share);
 /* Gives back what a task took (its own record, per kind), and zeroes it. */
 void cordon__shares_give_back(uint64_t given[CORDON__SHARE_KINDS]);
-/* Child side, async-signal-safe: a task's process runs cordon's tasks of
- * its own with a ledger of its own, not its caller's. */
-void cordon__share_ledger_forget(void);
 /* In a new user namespace: the caller's uid and gid mapped to themselves,
  * setgroups denied (what cordon__enter_namespaces writes). */
 int cordon__map_own_ids(uid_t uid, gid_t gid);

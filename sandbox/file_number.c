@@ -10,7 +10,7 @@ ssize_t cordon__read_small_file(const char *path, char *text, size_t size)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
-        return -1; /* gone (a process that ended meanwhile), or not there */
+        return -errno; /* gone (a process that ended meanwhile), or not there */
     size_t len = 0;
     while (len < size - 1) {
         ssize_t n = read(fd, text + len, size - 1 - len);

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "confine.h"
+#include "fork_reset.h"
 
 static const struct {
     const char *machine, *namespace;
@@ -88,13 +89,9 @@ static void plan(long share[CORDON__PER_USER_LIMITS])
  * find held for good: threads that race compute the same figures. */
 static long planned_share[CORDON__PER_USER_LIMITS];
 static pid_t planned_by;
-
 /* A function task's process is pid 2 of its own namespace at every
  * level: the pid alone would not tell a task's copy from its caller. */
-void cordon__per_user_limits_forget(void)
-{
-    __atomic_store_n(&planned_by, 0, __ATOMIC_RELEASE);
-}
+CORDON__FORGOTTEN_IN_FORKED_COPIES(&planned_by);
 
 void cordon__per_user_limits_plan(long share[CORDON__PER_USER_LIMITS])
 {

@@ -16,44 +16,36 @@
  * process's: separate cordon processes started at the same moment still
  * each see the same room (README, "Threat model").
  *
- * The lock is a word holding its holder's pid, not a mutex: a copy forked
- * while another thread held it (a function task, a caller's own fork)
- * finds a pid not its own there, and a figure that is not its own, and
- * starts afresh instead of waiting for good.  The figures are written at
- * each task: they live with the other per-process state (per_task_state.h).
+ * A forked copy (a function task's process, a caller's own fork) finds
+ * the lock free and the figures not its own (fork_reset.h): its tasks
+ * start a ledger of their own.  The figures are written at each task:
+ * they live with the other per-process state (per_task_state.h).
  */
-#include <sched.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "confine.h"
+#include "fork_reset.h"
 #include "per_task_state.h"
 
 static struct {
-    pid_t holder; /* 0: free */
-    pid_t owner;  /* the process whose tasks the figures are */
+    pthread_mutex_t lock;
+    pid_t owner; /* the process whose tasks the figures are */
     unsigned live[CORDON__SHARE_KINDS];
     uint64_t first_room[CORDON__SHARE_KINDS]; /* free when the first live task started,
                                                  or the most free at a start since */
     uint64_t given[CORDON__SHARE_KINDS];
-} ledger CORDON__PER_TASK_STATE;
+} ledger CORDON__PER_TASK_STATE = { .lock = PTHREAD_MUTEX_INITIALIZER };
+CORDON__RESET_IN_FORKED_COPIES(&ledger.lock);
+CORDON__FORGOTTEN_IN_FORKED_COPIES(&ledger.owner);
 
 static void lock_ledger(void)
 {
+    pthread_mutex_lock(&ledger.lock);
     pid_t self = getpid();
-    for (;;) {
-        pid_t holder = 0;
-        if (__atomic_compare_exchange_n(&ledger.holder, &holder, self, false, __ATOMIC_ACQUIRE,
-                                        __ATOMIC_RELAXED))
-            break;
-        /* Another process's hold came with a fork: nobody here releases it. */
-        if (holder != self && __atomic_compare_exchange_n(&ledger.holder, &holder, self, false,
-                                                          __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
-            break;
-        sched_yield();
-    }
     if (ledger.owner != self) {
         memset(ledger.live, 0, sizeof ledger.live);
         memset(ledger.given, 0, sizeof ledger.given);
@@ -63,7 +55,7 @@ static void lock_ledger(void)
 
 static void unlock_ledger(void)
 {
-    __atomic_store_n(&ledger.holder, 0, __ATOMIC_RELEASE);
+    pthread_mutex_unlock(&ledger.lock);
 }
 
 /* Under the lock. */
@@ -132,12 +124,4 @@ void cordon__shares_give_back(uint64_t given[CORDON__SHARE_KINDS])
         given[kind] = 0;
     }
     unlock_ledger();
-}
-
-void cordon__share_ledger_forget(void)
-{
-    memset(ledger.live, 0, sizeof ledger.live);
-    memset(ledger.given, 0, sizeof ledger.given);
-    ledger.owner = 0;
-    __atomic_store_n(&ledger.holder, 0, __ATOMIC_RELEASE);
 }
