@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "../sandbox/loaded_objects_walk.h"
 
 static int count_one(struct dl_phdr_info *info, size_t size, void *data)
 {
@@ -24,7 +25,7 @@ static int count_one(struct dl_phdr_info *info, size_t size, void *data)
 int cordon__loaded_object_count(void)
 {
     int count = 0;
-    dl_iterate_phdr(count_one, &count);
+    cordon__walk_loaded_objects(count_one, &count);
     return count;
 }
 
@@ -65,5 +66,5 @@ static int record_one(struct dl_phdr_info *info, size_t size, void *data)
 void cordon__record_loaded_objects(cordon__setup_record *setup, int before)
 {
     recording r = { .setup = setup, .before = before };
-    dl_iterate_phdr(record_one, &r);
+    cordon__walk_loaded_objects(record_one, &r);
 }

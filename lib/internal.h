@@ -286,7 +286,7 @@ typedef struct cordon__launch {
     char **exec_paths;                           /* candidates for argv[0] */
     char **argv, **envp;
     char *environment_block;                     /* envp's strings, one allocation */
-    cordon__address_range *loaded_bss;           /* libc's and the loader's, sorted (owned) */
+    const cordon__address_range *loaded_bss;     /* libc's and the loader's, sorted */
     size_t loaded_bss_count;
     bool loaded_bss_known;                       /* every loaded object's is listed */
     /* function tasks */
@@ -700,10 +700,10 @@ typedef struct cordon__exec_plan {
 } cordon__exec_plan;
 /* Parent, before the fork (lib/loaded_bss.c): the .bss of the objects
  * whose code runs after a command's give-back (libc and the loader; a
- * static program whole), in whole pages, sorted and apart, in a malloc'd
- * array of *count (NULL when out of memory); *complete is false where
- * objects loaded meanwhile did not fit. */
-cordon__address_range *cordon__loaded_bss(size_t *count, bool *complete);
+ * static program whole), in whole pages, sorted and apart: *count ranges
+ * of a list made once per process; *complete is false where they did not
+ * fit. */
+const cordon__address_range *cordon__loaded_bss(size_t *count, bool *complete);
 /* The plan as the launch holds it: pointers into the launch data. */
 void cordon__exec_plan_view(const cordon__launch *l, cordon__exec_plan *plan);
 /* Child side: a deep copy of `view` in a fresh private mapping, whose

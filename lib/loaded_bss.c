@@ -16,16 +16,19 @@
  * give-back keeps just the .bss and gives the rest back; without this
  * list it keeps the whole merged mapping.
  *
- * Parent side, before the fork: dl_iterate_phdr takes the loader's lock,
- * which a forked child of a threaded caller may find held.
+ * Parent side, listed once per process: a walk of the loader's list at
+ * every command's start was a walk a copy the caller forked beside it
+ * could catch half-done (sandbox/loaded_objects_walk.h).
  */
 #include <gnu/libc-version.h>
 #include <link.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <sys/auxv.h>
 #include <unistd.h>
 
 #include "internal.h"
+#include "../sandbox/loaded_objects_walk.h"
 
 /* The objects whose .bss is kept: the loader, at AT_BASE (0 for a static
  * program, which has none), and libc, found by an address in its data
@@ -57,9 +60,13 @@ static bool kept(const struct dl_phdr_info *info, const kept_objects *keep)
            holds(info, keep->in_libc);
 }
 
+/* libc's and the loader's .bss take a few segments; room for a static
+ * program's (libc is the program) and some to spare. */
+#define MOST_BSS_SEGMENTS 16
+
 typedef struct collected {
-    cordon__address_range *ranges;
-    size_t count, max;
+    cordon__address_range ranges[MOST_BSS_SEGMENTS];
+    size_t count;
     uintptr_t page_mask;
     bool overflowed;
     kept_objects keep;
@@ -77,7 +84,7 @@ static int collect_object(struct dl_phdr_info *info, size_t size, void *context)
         const ElfW(Phdr) *segment = &info->dlpi_phdr[i];
         if (segment->p_type != PT_LOAD || segment->p_memsz <= segment->p_filesz)
             continue;
-        if (c->count == c->max) {
+        if (c->count == MOST_BSS_SEGMENTS) {
             c->overflowed = true;
             return 1; /* stops the iteration */
         }
@@ -96,52 +103,42 @@ static int by_start(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-typedef struct counted {
-    size_t count;
-    kept_objects keep;
-} counted;
+/* libc and the loader stay where they are for the life of the process:
+ * their list is made once, not walked again at every command's start. */
+static collected listed;
+static pthread_once_t listing = PTHREAD_ONCE_INIT;
 
-/* Counts the segments collect_object would list. */
-static int count_object(struct dl_phdr_info *info, size_t size, void *context)
+static void list_once(void)
 {
-    (void)size;
-    counted *c = context;
-    if (!kept(info, &c->keep))
-        return 0;
-    for (ElfW(Half) i = 0; i < info->dlpi_phnum; i++)
-        c->count += info->dlpi_phdr[i].p_type == PT_LOAD &&
-                    info->dlpi_phdr[i].p_memsz > info->dlpi_phdr[i].p_filesz;
-    return 0;
-}
-
-/* Room for a few objects another thread may load between the count and
- * the listing; more than that and the list is not complete. */
-#define LOADED_WHILE_LISTING 16
-
-cordon__address_range *cordon__loaded_bss(size_t *count, bool *complete)
-{
-    counted segments = { 0, objects_to_keep() };
-    dl_iterate_phdr(count_object, &segments);
-    size_t max = segments.count + LOADED_WHILE_LISTING;
-    cordon__address_range *ranges = malloc(max * sizeof *ranges);
-    *count = 0;
-    *complete = false;
-    if (!ranges)
-        return NULL;
-    collected c = { ranges, 0, max, (uintptr_t)sysconf(_SC_PAGESIZE) - 1, false, segments.keep };
-    dl_iterate_phdr(collect_object, &c);
-    qsort(ranges, c.count, sizeof *ranges, by_start);
+    collected *c = &listed;
+    c->page_mask = (uintptr_t)sysconf(_SC_PAGESIZE) - 1;
+    c->keep = objects_to_keep();
+    cordon__walk_loaded_objects(collect_object, c);
+    qsort(c->ranges, c->count, sizeof *c->ranges, by_start);
     /* Sorted and apart, for the child's binary search. */
     size_t merged = 0;
-    for (size_t i = 0; i < c.count; i++) {
-        if (merged && ranges[i].start <= ranges[merged - 1].end) {
-            if (ranges[i].end > ranges[merged - 1].end)
-                ranges[merged - 1].end = ranges[i].end;
+    for (size_t i = 0; i < c->count; i++) {
+        if (merged && c->ranges[i].start <= c->ranges[merged - 1].end) {
+            if (c->ranges[i].end > c->ranges[merged - 1].end)
+                c->ranges[merged - 1].end = c->ranges[i].end;
         } else {
-            ranges[merged++] = ranges[i];
+            c->ranges[merged++] = c->ranges[i];
         }
     }
-    *complete = !c.overflowed;
-    *count = merged;
-    return ranges;
+    c->count = merged;
+}
+
+/* At the program's start (or the library's loading), before the caller's
+ * threads start commands and fork copies. */
+__attribute__((constructor)) static void list_from_the_start(void)
+{
+    pthread_once(&listing, list_once);
+}
+
+const cordon__address_range *cordon__loaded_bss(size_t *count, bool *complete)
+{
+    pthread_once(&listing, list_once);
+    *count = listed.count;
+    *complete = !listed.overflowed;
+    return listed.ranges;
 }

@@ -116,7 +116,7 @@ static void start_keeper(bool user)
                                  .started_by_main_thread = syscall(SYS_gettid) == getpid() };
     /* What the keeper keeps when it gives back its copy of the caller. */
     bool complete = false;
-    cordon__address_range *bss = cordon__loaded_bss(&plan.loaded_bss_count, &complete);
+    const cordon__address_range *bss = cordon__loaded_bss(&plan.loaded_bss_count, &complete);
     plan.loaded_bss = complete ? bss : NULL;
     sigset_t all, previous;
     sigfillset(&all);
@@ -127,7 +127,6 @@ static void start_keeper(bool user)
     if (pid == 0)
         cordon__keeper_main(&plan); /* its signals stay blocked */
     pthread_sigmask(SIG_SETMASK, &previous, NULL);
-    free(bss);
     close(pair[1]);
     if (pid < 0) { /* refused (a filter of the caller's): not tried again */
         close(pair[0]);

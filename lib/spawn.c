@@ -806,8 +806,6 @@ void cordon__launch_release(cordon__launch *l)
     free(l->environment_block);
     l->environment_block = NULL;
     l->exec_paths = l->envp = NULL;
-    free(l->loaded_bss);
-    l->loaded_bss = NULL;
     if (l->region.setup && l->setup_record_reusable)
         cordon__setup_record_give_back(l->region.setup, l->region.setup_size);
     else if (l->region.setup)

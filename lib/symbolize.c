@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "../sandbox/loaded_objects_walk.h"
 #include "../sandbox/text_escape.h"
 
 /* What is read of the files a task named (its set-up hook's objects):
@@ -191,7 +192,7 @@ cordon__symbolizer *cordon__symbolizer_new(void)
     cordon__symbolizer *s = calloc(1, sizeof *s);
     if (!s)
         return NULL;
-    dl_iterate_phdr(snapshot_object, s);
+    cordon__walk_loaded_objects(snapshot_object, s);
     if (s->error) {
         cordon__symbolizer_free(s);
         errno = ENOMEM;
