@@ -111,6 +111,10 @@ static pthread_once_t listing = PTHREAD_ONCE_INIT;
 static void list_once(void)
 {
     collected *c = &listed;
+    /* From the start: a copy forked while another thread was listing
+     * lists again (pthread_once runs it anew there) over a part-list. */
+    c->count = 0;
+    c->overflowed = false;
     c->page_mask = (uintptr_t)sysconf(_SC_PAGESIZE) - 1;
     c->keep = objects_to_keep();
     cordon__walk_loaded_objects(collect_object, c);
