@@ -1,10 +1,11 @@
-/* The per-process locks a forked copy of the caller finds free.  A copy
- * made while another thread held one (a caller's own fork beside a
- * thread that runs a task; Python's multiprocessing forking its workers)
- * has only the forking thread: the lock stayed held for good, and the
- * copy's first task hung in it.  Each lock named here is made anew in
- * the copy (fork_reset.c); what it guards is the copy's to take over,
- * and each module forgets what of it was its parent's (an owner's pid). */
+/* What a forked copy of the caller must find in order.  A copy made
+ * while another thread held one of cordon's locks (a caller's own fork
+ * beside a thread that runs a task; Python's multiprocessing forking its
+ * workers) has only the forking thread: the lock stayed held for good,
+ * and the copy's first task hung in it.  Each lock named here is made
+ * anew in the copy, each owner word is cleared there, and each gate is
+ * taken by the fork itself so that no holder is inside it when the copy
+ * is made (fork_reset.c): one pthread_atfork registration for all. */
 #ifndef CORDON_SANDBOX_FORK_RESET_H
 #define CORDON_SANDBOX_FORK_RESET_H
 
@@ -13,7 +14,8 @@
 
 #define CORDON__FORK_RESET_NAME2(line) cordon__fork_reset_##line
 #define CORDON__FORK_RESET_NAME(line) CORDON__FORK_RESET_NAME2(line)
-/* At file scope, after the lock: `lock` is its address. */
+/* At file scope, after the lock: `lock` is its address.  What it guards
+ * is the copy's to take over. */
 #define CORDON__RESET_IN_FORKED_COPIES(lock)                                                 \
     static pthread_mutex_t *const CORDON__FORK_RESET_NAME(__LINE__)                          \
         __attribute__((section("cordon_fork_reset"), used)) = (lock)
@@ -29,8 +31,19 @@
     static pid_t *const CORDON__FORK_RESET_NAME(__LINE__)                                    \
         __attribute__((section("cordon_fork_forget"), used)) = (owner)
 
-/* Registers the reset with pthread_atfork, once per process (at the
- * program's start, and again harmlessly from each task's making). */
+/* At file scope, after the gate: `gate` is the address of a rwlock whose
+ * readers do what no fork may catch half done (a walk of the loader's
+ * list, whose lock glibc's fork leaves held in the copy).  A fork takes
+ * it as writer before it is made, so it waits for the readers under way
+ * and none starts until it is made; the parent gives it back, and the
+ * copy makes it anew.  A fork waits at most a second (fork_reset.c). */
+#define CORDON__HELD_ACROSS_FORKS(gate)                                                      \
+    static pthread_rwlock_t *const CORDON__FORK_RESET_NAME(__LINE__)                         \
+        __attribute__((section("cordon_fork_gate"), used)) = (gate)
+
+/* Registers the handlers with pthread_atfork, once per process (at the
+ * program's or the library's start, and again harmlessly from each
+ * task's making and each gate's first use). */
 void cordon__fork_reset_watch(void);
 
 #endif

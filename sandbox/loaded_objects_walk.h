@@ -5,7 +5,7 @@
  * naming its frames, the profiler) found it held for good, and its own
  * walk, or any dlopen it made (Python importing a module), waited for
  * ever.  A fork waits for cordon's walks to end, and none starts until
- * it is made (loaded_objects_walk.c). */
+ * it is made (fork_reset.h). */
 #ifndef CORDON_SANDBOX_LOADED_OBJECTS_WALK_H
 #define CORDON_SANDBOX_LOADED_OBJECTS_WALK_H
 
