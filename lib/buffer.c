@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "../sandbox/text_escape.h"
 
 int cordon__buffer_reserve(cordon__buffer *b, size_t want)
 {
@@ -99,23 +100,23 @@ static void append_hex_escape(cordon__buffer *b, unsigned char c)
     cordon__buffer_append(b, escaped, sizeof escaped);
 }
 
-/* Text a task chose (an exception's class or message) may reach a terminal:
- * control bytes, DEL and the C1 controls (UTF-8 0xC2 0x80..0x9F) come out
- * as \xNN, so that printing a report cannot drive the reader's terminal.
- * Newlines, tabs and other UTF-8 text stay as they are. */
+/* Text a task chose (an exception's class or message) may reach a terminal
+ * and sits among cordon's own lines: every byte that is not part of a
+ * printable character (controls, newlines and tabs too, DEL, the C1
+ * controls however encoded, bytes of no UTF-8 sequence) comes out as
+ * \xNN, so that printing a report cannot drive the reader's terminal and
+ * a raised message cannot add a line that passes for cordon's.  Other
+ * UTF-8 text stays as it is. */
 void cordon__buffer_append_escaped(cordon__buffer *b, const char *data, size_t len)
 {
     const unsigned char *bytes = (const unsigned char *)data;
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = bytes[i];
-        bool c1_control = c == 0xC2 && i + 1 < len && bytes[i + 1] >= 0x80 && bytes[i + 1] <= 0x9F;
-        if (c1_control) {
-            append_hex_escape(b, c);
-            append_hex_escape(b, bytes[++i]);
-        } else if ((c >= 0x20 && c != 0x7F) || c == '\n' || c == '\t') {
-            cordon__buffer_append(b, &data[i], 1);
+    for (size_t i = 0; i < len;) {
+        size_t shown = cordon__printable_character_length(&bytes[i], len - i);
+        if (shown) {
+            cordon__buffer_append(b, &data[i], shown);
+            i += shown;
         } else {
-            append_hex_escape(b, c);
+            append_hex_escape(b, bytes[i++]);
         }
     }
 }

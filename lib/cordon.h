@@ -857,7 +857,8 @@ struct cordon_result {         /* cordon_result, typedef'd above */
     const char *message;    /* the exception's one-line message, without its class or
                                report (backtrace): "connection refused" for
                                cordon_raise(ctx, "ServerError", "connection refused")
-                               (its control bytes, newlines too, shown as \xNN),
+                               (its control bytes, newlines too, and bytes of no
+                               well-formed UTF-8 shown as \xNN, as in exc_out),
                                "Segmentation fault" for a SIGSEGV, the first line of
                                exc_out without "Class: " for cordon's own exceptions;
                                "" without an exception */

@@ -2,27 +2,32 @@
 #include <string.h>
 
 #include "internal.h"
+#include "../sandbox/text_escape.h"
 
 /*
  * The first line of exc_out is "Class: message" for every ending cordon
  * reports (a raise, a crash, a deadline, a limit, a violation): the
  * message is that line without its class.  A raised message reaches
- * exc_out with its control bytes escaped, so it is one line already.
+ * exc_out with its control bytes escaped (newlines too, and the C1
+ * controls however encoded: text_escape.h), so it is one line already.
  */
 void cordon__result_message_raised(cordon_task *t, const char *text, size_t len)
 {
     static const char hex[] = "0123456789abcdef";
+    const unsigned char *bytes = (const unsigned char *)text;
     size_t at = 0;
-    for (size_t i = 0; i < len && at + 5 <= sizeof t->message; i++) {
-        unsigned char c = (unsigned char)text[i];
-        bool c1_control = c == 0xC2 && i + 1 < len && (unsigned char)text[i + 1] >= 0x80 &&
-                          (unsigned char)text[i + 1] <= 0x9F;
-        if (c1_control)
-            c = (unsigned char)text[++i]; /* shown as the control it encodes */
-        if (c >= 0x20 && c != 0x7F && !c1_control) {
-            t->message[at++] = (char)c;
+    for (size_t i = 0; i < len;) {
+        size_t shown = cordon__printable_character_length(&bytes[i], len - i);
+        size_t room = shown ? shown : 4; /* "\xNN" */
+        if (at + room >= sizeof t->message)
+            break; /* a character whole or not at all */
+        if (shown) {
+            memcpy(&t->message[at], &text[i], shown);
+            at += shown;
+            i += shown;
             continue;
         }
+        unsigned char c = bytes[i++];
         t->message[at++] = '\\';
         t->message[at++] = 'x';
         t->message[at++] = hex[c >> 4];

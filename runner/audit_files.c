@@ -206,7 +206,7 @@ static void take_line(void *user, char *line, size_t len, size_t lineno)
  * to a device (/dev/zero: one endless line).  Only a regular file is read;
  * O_NONBLOCK keeps the open itself, and the reads, from waiting.  A stream, or NULL after
  * saying why. */
-static FILE *open_audit(const char *option, const char *path)
+static FILE *open_audit(const char *option, const char *path, bool callers_only)
 {
     int fd;
     do
@@ -226,6 +226,10 @@ static FILE *open_audit(const char *option, const char *path)
         why = "a device, not an audit file";
     else if (!S_ISREG(st.st_mode))
         why = "not a regular file";
+    else if (callers_only && st.st_uid != geteuid())
+        why = "a file of another user, whose records could be forged";
+    else if (callers_only && (st.st_mode & S_IWOTH))
+        why = "writable by every user, whose records could be forged (chmod o-w)";
     /* Left non-blocking: reading a regular file never waits anyway, and
      * a "regular" file of the kernel's that would (/proc/kmsg, through a
      * link planted among the audit files) fails instead of holding the
@@ -241,7 +245,7 @@ static FILE *open_audit(const char *option, const char *path)
 int audit_files_read(audit_reader *r, const char *path)
 {
     reading rd = { r, path, 0 };
-    FILE *in = open_audit(r->option, path);
+    FILE *in = open_audit(r->option, path, r->callers_files_only);
     if (!in)
         return -1;
     int rc = runner_read_stream(r->option, path, in, take_line, &rd);

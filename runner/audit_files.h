@@ -36,6 +36,10 @@ typedef struct audit_reader {
     void (*each)(void *user, audit_entry *e, const char *path, size_t lineno);
     void *user;
     size_t records, bad_lines;  /* counted over every file read */
+    /* Only files of the caller's own that not every user may write: their
+     * records decide what runs (--resume), and a task that could write
+     * the directory could plant a success of its own. */
+    bool callers_files_only;
 } audit_reader;
 
 /* Reads `path` record by record; names the first lines that are not

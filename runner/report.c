@@ -145,7 +145,7 @@ static int read_all(const report_options *o, path_list *files, reading *r, size_
         return -1;
     if (o->lines)
         coverage_expect_lines(r->cover, o->lines);
-    audit_reader reader = { "report", take_record, r, 0, 0 };
+    audit_reader reader = { "report", take_record, r, 0, 0, false };
     for (r->file = 0; r->file < files->count; r->file++)
         if (audit_files_read(&reader, files->items[r->file]) < 0)
             return -1;

@@ -65,7 +65,7 @@ int resume_skip_done(const char *const *args, size_t nargs, batch_task *tasks, s
         rc = audit_files_add(&files, "--resume", args[i], false);
     audit_files_unique(&files);
     matching m = { tasks, *count };
-    audit_reader reader = { "--resume", take_record, &m, 0, 0 };
+    audit_reader reader = { "--resume", take_record, &m, 0, 0, true };
     for (size_t i = 0; i < files.count && rc == 0; i++)
         rc = audit_files_read(&reader, files.items[i]);
     audit_files_free(&files);

@@ -147,15 +147,49 @@ static int open_failed(const char *option, const char *path, int error)
     return -1;
 }
 
+/* A file another user made there (a task run as nobody, which renamed the
+ * caller's file away, or planted one before its first use) stays theirs
+ * to read and rewrite, as does one every user may write: what cordon
+ * writes into it could be read, changed or forged after.  A file its
+ * group may write is its owner's sharing (a umask of 002 makes them). */
+static int check_owned(int fd, const char *option, const char *path)
+{
+    struct stat st;
+    if (fstat(fd, &st) < 0) {
+        int saved = errno;
+        close(fd);
+        runner_error("%s: cannot examine '%s': %s", option, path, strerror(saved));
+        return -1;
+    }
+    if (st.st_uid != geteuid()) {
+        close(fd);
+        runner_error("%s: '%s' belongs to another user (uid %u), who could read and rewrite "
+                     "what cordon writes there; remove it or give another path",
+                     option, path, (unsigned)st.st_uid);
+        return -1;
+    }
+    if (st.st_mode & S_IWOTH) {
+        close(fd);
+        runner_error("%s: '%s' may be written by every user (mode %04o), who could rewrite "
+                     "what cordon writes there; make it yours alone (chmod o-w) or give "
+                     "another path",
+                     option, path, (unsigned)(st.st_mode & 07777));
+        return -1;
+    }
+    return fd;
+}
+
 int safe_open_append(const char *option, const char *path)
 {
     int fd = open_retrying(AT_FDCWD, path,
                            O_RDWR | O_APPEND | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY |
                                O_CLOEXEC,
                            0600); /* the records of every task: no task's to read */
-    if (fd >= 0)
-        return check_regular(fd, option, "", path);
-    return open_failed(option, path, errno);
+    if (fd < 0)
+        return open_failed(option, path, errno);
+    if ((fd = check_regular(fd, option, "", path)) < 0)
+        return -1;
+    return check_owned(fd, option, path);
 }
 
 int safe_open_replace(const char *option, const char *path)
@@ -167,13 +201,9 @@ int safe_open_replace(const char *option, const char *path)
                            0644);
     if (fd < 0)
         return open_failed(option, path, errno);
-    if ((fd = check_regular(fd, option, "", path)) < 0)
+    if ((fd = check_regular(fd, option, "", path)) < 0 ||
+        (fd = check_owned(fd, option, path)) < 0)
         return -1;
-    /* A file another user made there (the task, as nobody) stays theirs to
-     * rewrite: what cordon writes into it could be changed after. */
-    struct stat st;
-    if (fstat(fd, &st) == 0 && st.st_uid != geteuid())
-        return refuse(fd, option, "", path, "a file of another user");
     if (ftruncate(fd, 0) < 0) {
         runner_error("%s: cannot empty '%s': %s", option, path, strerror(errno));
         close(fd);

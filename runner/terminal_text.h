@@ -23,8 +23,9 @@ typedef struct terminal_text {
 /* Replaces in place, by '?', each byte of `text` a terminal could take as
  * a control: C0 (but '\n' and '\t' when `keep_lines`), DEL, the C1
  * controls as UTF-8 (0xC2 0x80-0x9F, also when cut between two pieces),
- * and bytes of no UTF-8 sequence (where 8-bit C1 controls such as 0x9B,
- * CSI, would hide).  Every other byte stays; the length does not change. */
+ * and bytes of no well-formed UTF-8 sequence (where 8-bit C1 controls
+ * such as 0x9B, CSI, would hide, alone or in an over-long form such as
+ * 0xE0 0x82 0x9B).  Every other byte stays; the length does not change. */
 void terminal_text_clean(terminal_text *state, char *text, size_t len, bool keep_lines);
 
 /* Whether the task's output to `fd` (1 or 2) is cleaned: fd is a terminal

@@ -16,4 +16,14 @@
  * does (at most 4 * len). */
 size_t cordon__escape_text(char *out, size_t size, const char *data, size_t len);
 
+/* For text that keeps its UTF-8 (a raised exception's class and message):
+ * the length of the character at `s` (of `len` bytes) that may be shown
+ * as it is.  1 for printable ASCII; 2 to 4 for a well-formed UTF-8
+ * sequence of a character past the C1 controls (RFC 3629: no over-long
+ * form, no surrogate, nothing above U+10FFFF: an over-long CSI, 0xE0 0x82
+ * 0x9B, is still a CSI to a lenient decoder); 0 for a byte to show as
+ * "\xNN": a control, a newline too, DEL, and each byte of no such
+ * sequence (where an 8-bit C1 control such as 0x9B hides). */
+size_t cordon__printable_character_length(const unsigned char *s, size_t len);
+
 #endif

@@ -459,7 +459,22 @@ static int raise_with_escapes(cordon_ctx *ctx, void *arg)
     (void)arg;
     if (arg)
         cordon_raise(ctx, "Bad\x1b[31m", "x");
-    cordon_raise(ctx, "Bad", "clear \x1b[2J bell \a c1 \xc2\x9b end");
+    cordon_raise(ctx, "Bad", "clear \x1b[2J bell \a c1 \xc2\x9b over-long \xe0\x82\x9b"
+                             " \xf0\x80\x82\x9b lone \x9b surrogate \xed\xa0\x80 end"
+                             " h\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80"
+                             "\nTimeout: the task ran past its deadline of 2000 ms");
+}
+
+/* No byte of a CSI however encoded, and no line of the task's own. */
+static void assert_shows_no_control(const char *text)
+{
+    assert_null(strchr(text, '\x1b'));
+    assert_null(strchr(text, '\a'));
+    assert_null(strchr(text, '\x9b'));
+    assert_null(strchr(text, (char)0xe0));
+    assert_null(strchr(text, (char)0xed));
+    const char *newline = strchr(text, '\n');
+    assert_true(!newline || !newline[1]); /* one line, ended */
 }
 
 static void test_raised_text_reaches_the_caller_without_control_bytes(void **state)
@@ -469,10 +484,17 @@ static void test_raised_text_reaches_the_caller_without_control_bytes(void **sta
         cordon_task *t = cordon_function_task(raise_with_escapes, (void *)(intptr_t)with_bad_class);
         const cordon_result *r = run_task(t, CORDON_EXCEPTION);
         assert_string_equal(r->exception, with_bad_class ? "InvalidException" : "Bad");
-        assert_null(strchr(r->exc_out.data, '\x1b'));
-        assert_null(strchr(r->exc_out.data, '\a'));
-        assert_null(strstr(r->exc_out.data, "\xc2\x9b"));
+        assert_shows_no_control(r->exc_out.data);
+        assert_shows_no_control(r->message);
         assert_non_null(strstr(r->exc_out.data, "\\x1b"));
+        if (!with_bad_class) {
+            assert_non_null(strstr(r->message, "c1 \\xc2\\x9b over-long \\xe0\\x82\\x9b "
+                                               "\\xf0\\x80\\x82\\x9b lone \\x9b surrogate "
+                                               "\\xed\\xa0\\x80 end"));
+            /* Text in UTF-8 is only text. */
+            assert_non_null(strstr(r->exc_out.data, " h\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80"
+                                                    "\\x0aTimeout: "));
+        }
         cordon_task_free(t);
     }
 }

@@ -334,6 +334,24 @@ static void test_hostile_task_output_cannot_drive_the_terminal(void **state)
     assert_true(holds_no_terminal_control(&screen));
     free(screen.data);
 
+    /* A CSI in over-long forms (three and four bytes), a surrogate and a
+     * character above U+10FFFF: no well-formed UTF-8, so each byte goes,
+     * the over-long CSI too, also cut between two pieces. */
+    screen = (shown){ NULL, 0 };
+    status = run_on_terminal_then(30, &seconds, (const char *const[]){
+        "run", "--quiet", "--shell",
+        "printf 'o\\340\\202\\233c|\\360\\200\\202\\233c|\\355\\240\\200|"
+        "\\364\\220\\200\\200|\\340'; sleep 0.3; printf '\\202\\233c|h\\303\\251\\n'",
+        NULL }, NULL, &screen);
+    assert_int_equal(status, 0);
+    append_bytes(&screen.data, &screen.len, "", 1);
+    if (!strstr(screen.data, "o???c|????c|???|????|\340??c|h\303\251\r\n"))
+        fprintf(stderr, "the terminal showed:\n%s\n", screen.data);
+    assert_non_null(strstr(screen.data, "o???c|????c|???|????|\340??c|h\303\251\r\n"));
+    screen.len--;
+    assert_true(holds_no_terminal_control(&screen));
+    free(screen.data);
+
     /* --raw: as they are. */
     screen = (shown){ NULL, 0 };
     status = run_on_terminal_then(30, &seconds, (const char *const[]){
@@ -485,6 +503,82 @@ static void test_hostile_audit_plants_are_refused(void **state)
     remove_tree(dir);
 }
 
+/* A task that can write the audit file's directory (a task a root runner
+ * runs as nobody, in a directory open to all) moved the caller's file
+ * away and left one of its own, writable by all: every later run appended
+ * to it, and the task read the records of the tasks after it and rewrote
+ * them.  Such a file is refused before anything runs and nothing is
+ * written to it; so are the records `batch --resume` would take from it
+ * (a forged success would make it skip a task). */
+static void test_hostile_audit_file_swapped_by_a_task_is_refused(void **state)
+{
+    (void)state;
+    char *dir = make_temp_dir();
+    char audit[300], swap[600], jobs[300], message[700];
+    snprintf(audit, sizeof audit, "%s/audit.jsonl", dir);
+    snprintf(jobs, sizeof jobs, "%s/jobs", dir);
+    write_file(jobs, "echo 1\n");
+    captured c = CORDON("run", "--quiet", "--audit", audit, "--", "true");
+    expect_status(&c, 0);
+    captured_free(&c);
+    snprintf(swap, sizeof swap,
+             "cd %s && mv audit.jsonl old.jsonl && printf '' > audit.jsonl && chmod 666 audit.jsonl",
+             dir);
+    c = CORDON("run", "--quiet", "--audit", audit, "--shell", swap);
+    expect_status(&c, 0);
+    captured_free(&c);
+    struct stat st;
+    assert_int_equal(stat(audit, &st), 0);
+    assert_int_equal(st.st_size, 0);
+
+    c = CORDON("run", "--quiet", "--audit", audit, "--", "echo", "a later task's record");
+    expect_status(&c, 125);
+    if (geteuid() == 0) /* the task ran as nobody: the file is nobody's */
+        snprintf(message, sizeof message,
+                 "cordon: --audit: '%s' belongs to another user (uid %u), who could read and "
+                 "rewrite what cordon writes there; remove it or give another path\n",
+                 audit, (unsigned)st.st_uid);
+    else /* the task ran as its caller: the file is the caller's, but open to all */
+        snprintf(message, sizeof message,
+                 "cordon: --audit: '%s' may be written by every user (mode 0666), who could "
+                 "rewrite what cordon writes there; make it yours alone (chmod o-w) or give "
+                 "another path\n", audit);
+    assert_string_equal(c.err, message);
+    assert_string_equal(c.out, ""); /* refused before it ran */
+    captured_free(&c);
+    assert_int_equal(stat(audit, &st), 0);
+    assert_int_equal(st.st_size, 0);
+
+    /* A planted record of a success, which --resume would skip. */
+    unlink(audit);
+    write_file(audit, "{\"command\":\"echo 1\",\"line\":1,\"status\":0,\"usage\":{}}\n");
+    assert_int_equal(chmod(audit, 0666), 0);
+    c = CORDON("batch", "--quiet", "--no-label", "--resume", audit, jobs);
+    expect_status(&c, 125);
+    assert_non_null(strstr(c.err, "writable by every user, whose records could be forged"));
+    assert_string_equal(c.out, "");
+    captured_free(&c);
+    if (geteuid() == 0) {
+        assert_int_equal(chmod(audit, 0600), 0);
+        assert_int_equal(chown(audit, 65534, 65534), 0);
+        c = CORDON("batch", "--quiet", "--no-label", "--resume", audit, jobs);
+        expect_status(&c, 125);
+        assert_non_null(strstr(c.err, "a file of another user, whose records could be forged"));
+        captured_free(&c);
+    }
+    /* The caller's own file, as cordon made it, is resumed from. */
+    unlink(audit);
+    c = CORDON("batch", "--quiet", "--no-label", "--audit", audit, jobs);
+    expect_status(&c, 0);
+    assert_string_equal(c.out, "1\n");
+    captured_free(&c);
+    c = CORDON("batch", "--quiet", "--no-label", "--resume", audit, jobs);
+    expect_status(&c, 0);
+    assert_string_equal(c.out, ""); /* done already */
+    captured_free(&c);
+    remove_tree(dir);
+}
+
 /* A task that can read the audit file can lock it; cordon waits a bounded
  * time for the lock, says so, and appends the record without it: a lock
  * held by someone else never costs a record.  An audit file cordon makes
@@ -591,6 +685,7 @@ int main(void)
         cmocka_unit_test(test_hostile_out_dir_plants_are_never_written_through),
         cmocka_unit_test(test_hostile_out_dir_that_is_a_link_is_refused),
         cmocka_unit_test(test_hostile_audit_plants_are_refused),
+        cmocka_unit_test(test_hostile_audit_file_swapped_by_a_task_is_refused),
         cmocka_unit_test(test_hostile_audit_lock_held_for_ever),
         cmocka_unit_test(test_hostile_no_policy_does_not_outlive_its_run_without_namespaces),
         cmocka_unit_test(test_hostile_no_policy_cannot_move_a_child_out_of_its_cgroup),
