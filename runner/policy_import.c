@@ -7,10 +7,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../lib/cordon.h"
 #include "policy_import.h"
 #include "runner.h"
+#include "safe_open.h"
 
 /* Each line of `notes` as its own message on stderr. */
 static size_t say_notes(const char *notes, size_t len)
@@ -50,10 +52,18 @@ static int import(const char *path, char **policy, size_t *policy_len, size_t *n
 
 static int write_policy(const char *out_path, const char *policy, size_t len)
 {
-    FILE *f = out_path ? fopen(out_path, "we") : stdout;
-    if (!f) {
-        runner_error("policy import: cannot write '%s': %s", out_path, strerror(errno));
-        return RUNNER_EXIT_OWN_ERROR;
+    /* As learn's --out: never through a link, a FIFO or another user's file
+     * (a policy another user could rewrite after would confine nothing). */
+    FILE *f = stdout;
+    if (out_path) {
+        int fd = safe_open_replace("--out", out_path);
+        if (fd < 0)
+            return RUNNER_EXIT_OWN_ERROR;
+        if (!(f = fdopen(fd, "w"))) {
+            runner_error("policy import: cannot write '%s': %s", out_path, strerror(errno));
+            close(fd);
+            return RUNNER_EXIT_OWN_ERROR;
+        }
     }
     errno = 0;
     bool ok = fwrite(policy, 1, len, f) == len;

@@ -44,6 +44,25 @@ static void test_import_out_file_then_check(void **state)
     c = CORDON("policy", "check", path);
     expect_status(&c, 0);
     captured_free(&c);
+
+    /* A name another may have planted is never written through: a link
+     * (before: the file it named was emptied and rewritten) or a policy
+     * file every user may write, which could be loosened after. */
+    char victim[300], link_path[300];
+    snprintf(victim, sizeof victim, "%s/victim", dir);
+    snprintf(link_path, sizeof link_path, "%s/link.policy", dir);
+    write_file(victim, "secret\n");
+    assert_int_equal(symlink(victim, link_path), 0);
+    c = CORDON("policy", "import", "--out", link_path, DEFAULT_PROFILE);
+    expect_status(&c, 125);
+    assert_non_null(strstr(c.err, "is a symbolic link"));
+    captured_free(&c);
+    assert_int_equal(file_size(victim), 7); /* "secret\n", untouched */
+    assert_int_equal(chmod(path, 0666), 0);
+    c = CORDON("policy", "import", "--out", path, DEFAULT_PROFILE);
+    expect_status(&c, 125);
+    assert_non_null(strstr(c.err, "may be written by every user (mode 0666)"));
+    captured_free(&c);
     remove_tree(dir);
 }
 
