@@ -234,8 +234,12 @@ int cordon_set_core_dumps(cordon_task *t, uint64_t max_bytes);
  * usage.tree_peak_kb counts its whole tree's peak, and a v2 cgroup, so
  * that user_us and sys_us count what wait4 cannot (a child whose parent
  * ignored SIGCHLD).  Costs the making and removal of a cgroup per run.
- * Where no cgroup can be made the task runs anyway, tree_peak_kb is 0
- * and the CPU figures are wait4's.  Default: off. */
+ * CORDON_TREE_CPU asks for the v2 cgroup alone: the CPU figures count
+ * the whole tree, and its cgroup, kept idle between tasks, costs little
+ * (a v1 memory cgroup is made and removed for each task).  Where no
+ * cgroup can be made the task runs anyway, tree_peak_kb is 0 and the
+ * CPU figures are wait4's.  Default: off. */
+#define CORDON_TREE_CPU 2
 int cordon_set_tree_accounting(cordon_task *t, int on);
 
 /* Delay before retry n (n >= 1) of cordon_run_and_retry:

@@ -412,6 +412,7 @@ struct cordon_task {
     uint64_t timeout_ms;
     uint64_t core_dump_bytes;   /* RLIMIT_CORE; 0: no cores (the default) */
     bool tree_accounting;       /* a memory cgroup even without a memory limit */
+    bool tree_cpu_accounting;   /* a v2 cgroup whatever else holds the tree */
     uint64_t limits[CORDON_LIMIT_COUNT_];
     char *stdin_data;
     size_t stdin_len;

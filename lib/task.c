@@ -422,7 +422,8 @@ int cordon_set_tree_accounting(cordon_task *t, int on)
     int busy = settable(t);
     if (busy < 0)
         return busy;
-    t->tree_accounting = on != 0;
+    t->tree_accounting = on != 0 && on != CORDON_TREE_CPU;
+    t->tree_cpu_accounting = on != 0;
     return 0;
 }
 

@@ -244,6 +244,13 @@ static void run_one(batch *b, size_t index, batch_task *bt)
     cordon_task *t = words ? task_build(o, b->policy, NULL, words)
                            : task_build(o, b->policy, bt->line, NULL);
     simple_command_free(words);
+    /* The tree's CPU, children nobody waited for included, as run --json
+     * counts it: a v2 cgroup kept idle between tasks costs little (the
+     * tree's memory peak, a v1 cgroup made per task here, only with --mem). */
+    if (t && cordon_set_tree_accounting(t, CORDON_TREE_CPU) < 0) {
+        cordon_task_free(t);
+        t = NULL;
+    }
     if (!t) {
         bt->status = RUNNER_EXIT_OWN_ERROR;
         snprintf(bt->outcome, sizeof bt->outcome, "cordon error");

@@ -276,12 +276,13 @@ static int autoreaped_children(cordon_ctx *ctx, void *arg)
 static void test_usage_counts_children_nobody_waited_for(void **state)
 {
     (void)state;
-    for (int with_cpu_limit = 1; with_cpu_limit >= 0; with_cpu_limit--) {
+    /* a CPU limit, tree accounting, and its CPU part alone */
+    for (int how = 0; how < 3; how++) {
         cordon_task *t = cordon_function_task(autoreaped_children, NULL);
-        if (with_cpu_limit)
+        if (how == 0)
             cordon_set_limit(t, CORDON_LIMIT_CPU_MS, 20000);
         else
-            cordon_set_tree_accounting(t, 1);
+            assert_int_equal(cordon_set_tree_accounting(t, how == 1 ? 1 : CORDON_TREE_CPU), 0);
         cordon_set_timeout_ms(t, 60000);
         const cordon_result *r = run_task(t, 0);
         if (r->exit_code == 77) {
