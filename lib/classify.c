@@ -58,7 +58,12 @@ static bool setup_failed(cordon_task *t, const cordon__setup_record *setup,
         if (unfound)
             error = ENOENT;
         t->result.exit_code = (error == ENOENT || error == ENOTDIR) ? 127 : 126;
-        cordon__buffer_printf(&t->exc_out, "ExecError: cannot execute '%s': %s\n", t->argv[0],
+        /* Escaped as the working directory below is: a newline or an
+         * escape sequence in the name (a job line's) would split the
+         * one-line message or reach the reader's terminal. */
+        char program[1024];
+        cordon__escape_text(program, sizeof program, t->argv[0], strlen(t->argv[0]));
+        cordon__buffer_printf(&t->exc_out, "ExecError: cannot execute '%s': %s\n", program,
                               strerror(error));
         if (unfound)
             cordon__buffer_printf(&t->exc_out,

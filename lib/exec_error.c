@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "../sandbox/text_escape.h"
 
 /* execvp's rule (lib/child.c) reports EACCES when any candidate said so,
  * and a directory of PATH the task may not search says so for every name
@@ -107,11 +108,14 @@ void cordon__explain_unexecutable(cordon_task *t, const cordon__launch *launch, 
     if (error != EACCES || !launch->owns_ruleset)
         return;
     char *program = program_tried(t, launch);
-    if (program && !some_grant_executes(launch, program))
+    if (program && !some_grant_executes(launch, program)) {
+        char shown[1024];
+        cordon__escape_text(shown, sizeof shown, program, strlen(program));
         cordon__buffer_printf(&t->exc_out,
                               "  (no file rule of the task's lets it execute %s: grant "
                               "CORDON_EXEC on it or a directory above it, as cordon run's "
                               "--exec does)\n",
-                              program);
+                              shown);
+    }
     free(program);
 }

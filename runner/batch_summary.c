@@ -81,6 +81,9 @@ static void add_task_ref(text *out, const batch_task *t)
 {
     char shown[256];
     snprintf(shown, sizeof shown, "%s", t->line);
+    /* A job line's text, as runner_error shows it: the job file may be
+     * anyone's, and no byte of it may drive the terminal. */
+    runner_make_printable(shown, strlen(shown));
     add(out, "  line %zu: %s\n", t->lineno, runner_fit_columns(shown, 60));
 }
 

@@ -40,6 +40,18 @@ static void test_command_not_found_is_exec_error_127(void **state)
     assert_string_equal(r->exc_out.data, "ExecError: cannot execute 'cordon-no-such-command': "
                                          "No such file or directory\n");
     cordon_task_free(t);
+    /* A name with a newline and an escape sequence (a job line's) stays
+     * in the one line, and cannot drive the reader's terminal: before,
+     * the message stopped at the newline and lost the reason. */
+    const char *odd[] = { "cordon-no\nsuch\x1b[31m", NULL };
+    t = cordon_command_task(odd);
+    cordon_set_env(t, "PATH=/usr/bin:/bin");
+    r = run_task(t, CORDON_EXCEPTION);
+    assert_string_equal(r->message, "cannot execute 'cordon-no\\x0asuch\\x1b[31m': "
+                                    "No such file or directory");
+    assert_string_equal(r->exc_out.data, "ExecError: cannot execute 'cordon-no\\x0asuch"
+                                         "\\x1b[31m': No such file or directory\n");
+    cordon_task_free(t);
 }
 
 /* Root's PATH holds directories only root may search (/root/.local/bin),

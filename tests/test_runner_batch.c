@@ -339,6 +339,20 @@ static void test_batch_counts_children_nobody_waited_for(void **state)
         print_message("no v2 cgroup for this caller's tasks: batch's CPU is wait4's\n");
 }
 
+/* The summary names a line by its text, which may come from anyone's job
+ * file: an escape sequence in it reached the terminal (a window title set
+ * by "top cpu ... line 1: "), while the failure line above showed '?'. */
+static void test_batch_summary_shows_no_control_bytes_of_a_line(void **state)
+{
+    (void)state;
+    captured c = CORDON_IN("true # \033]0;title\007 \033[2J\n", "batch");
+    expect_status(&c, 0);
+    assert_null(strchr(c.err, '\033'));
+    assert_null(strchr(c.err, '\007'));
+    assert_non_null(strstr(c.err, "line 1: true # ?]0;title? ?[2J\n"));
+    captured_free(&c);
+}
+
 static void test_batch_takes_the_options_of_run(void **state)
 {
     (void)state;
@@ -608,6 +622,7 @@ int main(void)
         cmocka_unit_test(test_batch_out_dir_keeps_no_stale_exception),
         cmocka_unit_test(test_batch_audit_and_json_lines),
         cmocka_unit_test(test_batch_counts_children_nobody_waited_for),
+        cmocka_unit_test(test_batch_summary_shows_no_control_bytes_of_a_line),
         cmocka_unit_test(test_batch_takes_the_options_of_run),
         cmocka_unit_test(test_batch_option_errors_are_125),
         cmocka_unit_test(test_batch_labels_each_line),
