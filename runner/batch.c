@@ -380,13 +380,28 @@ static int run_all(batch *b)
 
 /* The files written on the tasks' behalf, opened once before any task
  * runs (see safe_open.h). */
+/* Last of the checks, so that a batch refused leaves nothing made: the
+ * out-dir (checked to be makeable with the options) is made here, and
+ * removed again if the audit file then cannot be opened. */
 static int open_record_files(batch *b)
 {
     const command_options *o = b->o;
-    if (o->task.audit && (b->audit_fd = audit_open(o->task.audit)) < 0)
+    bool made = false;
+    if (o->out_dir) {
+        if (mkdir(o->out_dir, 0755) == 0)
+            made = true;
+        else if (errno != EEXIST) {
+            runner_error("--out-dir: cannot create '%s': %s", o->out_dir, strerror(errno));
+            return -1;
+        }
+        if ((b->out_dir_fd = safe_open_dir("--out-dir", o->out_dir)) < 0)
+            return -1;
+    }
+    if (o->task.audit && (b->audit_fd = audit_open(o->task.audit)) < 0) {
+        if (made)
+            rmdir(o->out_dir);
         return -1;
-    if (o->out_dir && (b->out_dir_fd = safe_open_dir("--out-dir", o->out_dir)) < 0)
-        return -1;
+    }
     return 0;
 }
 

@@ -779,6 +779,35 @@ static int check_directory(const char *option, const char *dir)
     return 0;
 }
 
+/* --out-dir is made only once every other check has passed (batch.c):
+ * a batch refused for another reason left an empty directory behind.
+ * Here: that it is a directory, or that it can be made where it is. */
+static int check_out_dir(const char *dir)
+{
+    struct stat st;
+    if (stat(dir, &st) == 0 || errno != ENOENT)
+        return check_directory("--out-dir", dir);
+    char *parent = strdup(dir);
+    if (!parent) {
+        runner_error("--out-dir: %s", strerror(ENOMEM));
+        return -1;
+    }
+    size_t len = strlen(parent);
+    while (len > 1 && parent[len - 1] == '/')
+        parent[--len] = '\0'; /* "new/" names "new" */
+    char *slash = strrchr(parent, '/');
+    const char *where = !slash ? "." : slash == parent ? "/" : (*slash = '\0', parent);
+    int error = 0;
+    if (stat(where, &st) < 0 || access(where, W_OK | X_OK) < 0)
+        error = errno;
+    else if (!S_ISDIR(st.st_mode))
+        error = ENOTDIR;
+    free(parent);
+    if (error)
+        runner_error("--out-dir: cannot create '%s': %s", dir, strerror(error));
+    return error ? -1 : 0;
+}
+
 static int validate_run(const command_options *o)
 {
     if (o->shell && o->command) {
@@ -806,11 +835,7 @@ static int validate_batch(command_options *o)
         runner_error("batch: --profile works only with run");
         return -1;
     }
-    if (o->out_dir && mkdir(o->out_dir, 0755) < 0 && errno != EEXIST) {
-        runner_error("--out-dir: cannot create '%s': %s", o->out_dir, strerror(errno));
-        return -1;
-    }
-    return o->out_dir ? check_directory("--out-dir", o->out_dir) : 0;
+    return o->out_dir ? check_out_dir(o->out_dir) : 0;
 }
 
 /* Both ends must exist: nothing is created on the caller's file system

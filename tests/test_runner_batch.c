@@ -246,6 +246,55 @@ static void test_batch_out_dir_saves_each_output(void **state)
     remove_tree(dir);
 }
 
+/* A batch refused for any reason makes no --out-dir: it was made before
+ * the other checks, and each refusal left an empty directory behind.  An
+ * out-dir that cannot be made is said before anything runs. */
+static void test_batch_refused_makes_no_out_dir(void **state)
+{
+    (void)state;
+    char *dir = make_temp_dir();
+    char out_dir[300], audit_in_nowhere[300], bad_out[300];
+    snprintf(out_dir, sizeof out_dir, "%s/out", dir);
+    snprintf(audit_in_nowhere, sizeof audit_in_nowhere, "%s/nowhere/a.jsonl", dir);
+    snprintf(bad_out, sizeof bad_out, "%s/nowhere/out", dir);
+    char *input = lines_file(dir, "true\n");
+    const char *const refused[][8] = {
+        { "--resume", "/cordon/no/such.jsonl", input },
+        { "--audit", dir, input },
+        { "--audit", audit_in_nowhere, input },
+        { "--shard", "5/4", input },
+        { "--policy", "cordon-no-such-policy", input },
+        { "/cordon/no/such/jobs" },
+    };
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+        const char *args[12] = { "batch", "--quiet", "--out-dir", out_dir };
+        size_t n = 4;
+        for (size_t k = 0; refused[i][k]; k++)
+            args[n++] = refused[i][k];
+        captured c = cordon_with_input(NULL, args);
+        expect_status(&c, 125);
+        captured_free(&c);
+        if (access(out_dir, F_OK) == 0)
+            fail_msg("refusal %zu made the out-dir", i);
+    }
+    captured c = CORDON("batch", "--quiet", "--out-dir", bad_out, input);
+    expect_status(&c, 125);
+    char expected[700];
+    snprintf(expected, sizeof expected,
+             "cordon: --out-dir: cannot create '%s': No such file or directory\n", bad_out);
+    assert_string_equal(c.err, expected);
+    assert_string_equal(c.out, "");
+    captured_free(&c);
+    /* a name with a slash at its end names the directory */
+    strcat(out_dir, "/");
+    c = CORDON("batch", "--quiet", "--out-dir", out_dir, input);
+    expect_status(&c, 0);
+    captured_free(&c);
+    assert_int_equal(access(out_dir, F_OK), 0);
+    free(input);
+    remove_tree(dir);
+}
+
 /* LINE.log and LINE.exc are written only when there is something to
  * say; run again into the same directory, a line that no longer fails
  * must not keep the exception of the earlier batch. */
@@ -623,6 +672,7 @@ int main(void)
         cmocka_unit_test(test_batch_audit_and_json_lines),
         cmocka_unit_test(test_batch_counts_children_nobody_waited_for),
         cmocka_unit_test(test_batch_summary_shows_no_control_bytes_of_a_line),
+        cmocka_unit_test(test_batch_refused_makes_no_out_dir),
         cmocka_unit_test(test_batch_takes_the_options_of_run),
         cmocka_unit_test(test_batch_option_errors_are_125),
         cmocka_unit_test(test_batch_labels_each_line),
