@@ -131,7 +131,9 @@ def milliseconds(name, value):
     ms = float(match.group(1)) * _TIME[match.group(2) or "s"]
     if ms > _MOST:
         raise ValueError(f"{name}={value!r}: more seconds than cordon takes (at most 4e15)")
-    return max(1, round(ms))
+    # "0" or "0s" means what 0 means, no limit: it was a limit of 1 ms, and
+    # every run under it ended at once.
+    return max(1, round(ms)) if ms else 0
 
 
 def policy(value):

@@ -196,6 +196,14 @@ def test_a_limit_cordon_refuses_is_a_value_error_naming_the_option():
         FunctionTask(helpers.add, 1).configure(returns=0).run()
 
 
+def test_a_time_of_zero_as_text_is_no_limit_as_zero_is():
+    # "0", "0s" and "0ms" were a limit of 1 ms: every run under them ended
+    # at once, while timeout=0 means no limit
+    for zero in (0, "0", "0s", "0ms", " 0.0 s"):
+        assert FunctionTask(helpers.add, 1, 2).configure(timeout=zero, cpu=zero).run() == 3
+    assert ShellCommand("sleep 0.05", timeout="0").run()
+
+
 def test_every_bad_option_value_is_a_value_or_type_error_naming_the_option():
     # a user, a level, an environment or a policy that cannot be: said before
     # the task runs, in the option's words, never a KeyError, an

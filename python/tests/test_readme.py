@@ -55,3 +55,16 @@ def test_the_package_docstring_example(tmp_path):
     out = run_example("\n".join(line[4:] for line in code.splitlines()), tmp_path)
     assert out.returncode == 0, out.stderr
     assert out.stdout == "[1, 2]\n"
+
+
+def test_an_unbuilt_extension_says_how_to_build_it(tmp_path):
+    # a source tree before 'make python': Python's own words blamed "a
+    # circular import"
+    import shutil
+    shutil.copytree(os.path.join(ROOT, "python", "cordon"), tmp_path / "cordon",
+                    ignore=shutil.ignore_patterns("_cordon*.so", "__pycache__"))
+    out = subprocess.run([sys.executable, "-c", "import cordon"], cwd=tmp_path,
+                         env=dict(os.environ, PYTHONPATH=str(tmp_path)),
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode != 0
+    assert "is not built or cannot be loaded: build it with 'make python'" in out.stderr
