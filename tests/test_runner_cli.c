@@ -189,6 +189,22 @@ static void test_cli_started_with_standard_fds_closed(void **state)
     assert_true(line[0] == '{');
     assert_false(more);
     assert_non_null(strstr(line, "\"std_out\":\"printed\\n\""));
+    /* What cordon owes a closed stdout is not delivered: a run that
+     * succeeded is 125, as with a full stdout (it was 0, the record lost
+     * in /dev/null); with nothing to write, 0. */
+    const struct { const char *args; int status; } closed_stdout[] = {
+        { "run --json -- true", 125 },
+        { "run -- echo printed", 125 },
+        { "run -- true", 0 },
+    };
+    for (size_t i = 0; i < sizeof closed_stdout / sizeof closed_stdout[0]; i++) {
+        snprintf(cmd, sizeof cmd, "%s %s >&- 2>/dev/null", runner_path(),
+                 closed_stdout[i].args);
+        status = system(cmd);
+        assert_true(WIFEXITED(status));
+        if (WEXITSTATUS(status) != closed_stdout[i].status)
+            fail_msg("'%s' with stdout closed: %d", closed_stdout[i].args, WEXITSTATUS(status));
+    }
 }
 
 /* `cordon batch -j 2` with its stderr on a terminal and its stdin a pipe
