@@ -906,7 +906,9 @@ typedef struct cordon_attempt {
 } cordon_attempt;
 
 /* The last run's result; valid until the next run or cordon_task_free.
- * Before any run: all zero, empty buffers. */
+ * Before any run: all zero, empty buffers.  The address is the task's
+ * for its life, and what it points to is current at each run's end: a
+ * pointer kept from before a run reads that run's result. */
 const cordon_result *cordon_task_result(const cordon_task *t);
 /* The attempts of the last run, oldest first; *count gets their number. */
 const cordon_attempt *cordon_task_history(const cordon_task *t, size_t *count);

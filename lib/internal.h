@@ -567,8 +567,11 @@ void cordon__pool_task_ended(struct cordon_pool *pool, cordon_task *t);
 void cordon__pool_forget(struct cordon_pool *pool, cordon_task *t);
 /* lib/backoff.c: the delay before retry n (n >= 1), jitter included. */
 uint64_t cordon__backoff_ms(cordon_task *t, unsigned retry);
+/* lib/task.c: the result's pointers (views, class, message) made current. */
+void cordon__result_refresh(cordon_task *t);
 /* lib/result_message.c: result.message from exc_out's first line, unless
- * a raise gave it already (its whole text, every control byte escaped). */
+ * a raise gave it already (its whole text, every control byte escaped);
+ * then the result made current. */
 void cordon__result_message_fill(cordon_task *t);
 void cordon__result_message_raised(cordon_task *t, const char *text, size_t len);
 /* Allocates the parent's side and the child's plan, starts the child. */

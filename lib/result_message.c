@@ -36,7 +36,7 @@ void cordon__result_message_raised(cordon_task *t, const char *text, size_t len)
     t->message[at] = '\0';
 }
 
-void cordon__result_message_fill(cordon_task *t)
+static void fill(cordon_task *t)
 {
     if (!t->exception_class[0]) {
         t->message[0] = '\0';
@@ -56,6 +56,12 @@ void cordon__result_message_fill(cordon_task *t)
         len = sizeof t->message - 1;
     memcpy(t->message, line, len);
     t->message[len] = '\0';
+}
+
+void cordon__result_message_fill(cordon_task *t)
+{
+    fill(t);
+    cordon__result_refresh(t);
 }
 
 int cordon_succeeded(const cordon_result *r)

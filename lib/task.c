@@ -453,15 +453,15 @@ void cordon__result_reset(cordon_task *t)
     t->result.attempts = attempts;
     t->exception_class[0] = '\0';
     t->message[0] = '\0';
+    cordon__result_refresh(t);
 }
 
-const cordon_result *cordon_task_result(const cordon_task *t)
+/* The views are refreshed on every read, and at every run's start and
+ * end: buffers may have moved, and a caller that kept the pointer across
+ * runs (it stays the same) read a NULL message and the last run's views. */
+void cordon__result_refresh(cordon_task *t)
 {
-    if (!t)
-        return NULL;
-    cordon_task *mutable_task = (cordon_task *)t;
-    cordon_result *r = &mutable_task->result;
-    /* The views are refreshed on every read: buffers may have moved. */
+    cordon_result *r = &t->result;
     r->std_out = cordon__buffer_view(&t->std_out);
     r->std_err = cordon__buffer_view(&t->std_err);
     r->log_out = cordon__buffer_view(&t->log_out);
@@ -469,7 +469,15 @@ const cordon_result *cordon_task_result(const cordon_task *t)
     r->returns = cordon__buffer_view(&t->returns);
     r->exception = t->exception_class[0] ? t->exception_class : NULL;
     r->message = t->message;
-    return r;
+}
+
+const cordon_result *cordon_task_result(const cordon_task *t)
+{
+    if (!t)
+        return NULL;
+    cordon_task *mutable_task = (cordon_task *)t;
+    cordon__result_refresh(mutable_task);
+    return &mutable_task->result;
 }
 
 /* The first attempt's record is kept in the task itself. */

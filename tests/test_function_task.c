@@ -170,6 +170,35 @@ static void test_function_task_runs_again_with_a_fresh_result(void **state)
     cordon_task_free(t);
 }
 
+static int raises_then_prints(cordon_ctx *ctx, void *arg)
+{
+    printf("%s", (const char *)arg);
+    fflush(stdout);
+    cordon_raise(ctx, "Kept", "read through the pointer kept");
+}
+
+/* The result's address stays the same across runs; one kept from before a
+ * run read a NULL message and the views of the run before it until
+ * cordon_task_result was called again.  It is current at every run's end. */
+static void test_function_result_kept_across_runs_is_current(void **state)
+{
+    (void)state;
+    cordon_task *t = cordon_function_task(raises_then_prints, "first");
+    const cordon_result *kept = cordon_task_result(t);
+    assert_int_equal(cordon_run(t), CORDON_EXCEPTION);
+    assert_string_equal(kept->exception, "Kept");
+    assert_string_equal(kept->message, "read through the pointer kept");
+    assert_string_equal(kept->std_out.data, "first");
+    assert_non_null(strstr(kept->exc_out.data, "Kept: read through the pointer kept"));
+    cordon_task_free(t);
+    t = cordon_function_task(returns_normally, NULL);
+    kept = cordon_task_result(t);
+    assert_int_equal(cordon_run(t), 0);
+    assert_null(kept->exception);
+    assert_string_equal(kept->message, "");
+    cordon_task_free(t);
+}
+
 static void test_function_task_refuses_bad_arguments(void **state)
 {
     (void)state;
@@ -316,6 +345,7 @@ int main(void)
         cmocka_unit_test(test_function_log_goes_to_log_out),
         cmocka_unit_test(test_function_stdin_is_dev_null_by_default),
         cmocka_unit_test(test_function_task_runs_again_with_a_fresh_result),
+        cmocka_unit_test(test_function_result_kept_across_runs_is_current),
         cmocka_unit_test(test_function_task_refuses_bad_arguments),
         cmocka_unit_test(test_function_result_before_any_run_is_empty),
         cmocka_unit_test(test_function_task_refuses_environment_options_it_cannot_apply),
