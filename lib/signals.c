@@ -20,16 +20,29 @@ static const char *const signal_names[] = {
     [SIGSYS] = "SIGSYS",
 };
 
-/* "SIGRTMIN+n" names are built once; the table is then read-only.  Signal
- * numbers run from 1 to _NSIG - 1 (SIGRTMAX, 64 on Linux, included). */
+/* The real-time signals' names are built once; the table is then
+ * read-only.  Signal numbers run from 1 to _NSIG - 1 (SIGRTMAX, 64 on
+ * Linux, included).  As `kill -l` names them: the lower half counts up
+ * from SIGRTMIN, the upper half down from SIGRTMAX (64 is SIGRTMAX, as in
+ * Python's signal module, not SIGRTMIN+30). */
 static char realtime_names[_NSIG][16];
 static pthread_once_t realtime_once = PTHREAD_ONCE_INIT;
 
 static void name_realtime_signals(void)
 {
-    for (int signo = SIGRTMIN; signo <= SIGRTMAX && signo < _NSIG; signo++)
-        snprintf(realtime_names[signo], sizeof realtime_names[signo],
-                 signo == SIGRTMIN ? "SIGRTMIN" : "SIGRTMIN+%d", signo - SIGRTMIN);
+    int half = (SIGRTMAX - SIGRTMIN) / 2;
+    for (int signo = SIGRTMIN; signo <= SIGRTMAX && signo < _NSIG; signo++) {
+        char *name = realtime_names[signo];
+        size_t size = sizeof realtime_names[signo];
+        if (signo == SIGRTMIN)
+            snprintf(name, size, "SIGRTMIN");
+        else if (signo == SIGRTMAX)
+            snprintf(name, size, "SIGRTMAX");
+        else if (signo - SIGRTMIN <= half)
+            snprintf(name, size, "SIGRTMIN+%d", signo - SIGRTMIN);
+        else
+            snprintf(name, size, "SIGRTMAX-%d", SIGRTMAX - signo);
+    }
 }
 
 const char *cordon_signal_name(int signo)
