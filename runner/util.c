@@ -2,10 +2,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <poll.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -201,24 +203,57 @@ int runner_read_stream(const char *command, const char *name, FILE *in, runner_l
     return 0;
 }
 
-/* Opened non-blocking, then blocking again: a FIFO that no process holds
- * open for writing (one planted where a file was expected) then reads as
- * empty instead of waiting for a writer forever; a pipe the user gave
- * (<(command)) still reads as ever. */
-static FILE *open_for_reading(const char *path)
+/* A FIFO the user named is read as `cat` reads it: waiting for its writer
+ * to come (before, one not yet opened by its writer read as empty, the
+ * batch ran nothing, exit 0, and the writer then waited for a reader for
+ * good).  A FIFO of another user's (one planted where a file was
+ * expected, by a task a root runner ran as nobody) is refused instead of
+ * waited on.  0, or -1 with errno set. */
+static int wait_for_a_writer(const char *command, const char *path, int fd)
+{
+    struct stat st;
+    if (fstat(fd, &st) < 0) {
+        runner_error("%s: cannot read '%s': %s", command, path, strerror(errno));
+        return -1;
+    }
+    if (!S_ISFIFO(st.st_mode))
+        return 0;
+    if (st.st_uid != geteuid()) {
+        runner_error("%s: '%s' is a FIFO of another user (uid %u); cordon waits for a writer "
+                     "only on its caller's own", command, path, (unsigned)st.st_uid);
+        return -1;
+    }
+    /* No event until a writer has come: POLLIN once it wrote, POLLHUP
+     * once it left without writing. */
+    struct pollfd fifo = { .fd = fd, .events = POLLIN };
+    int ready;
+    do
+        ready = poll(&fifo, 1, -1);
+    while (ready < 0 && errno == EINTR);
+    if (ready < 0)
+        runner_error("%s: cannot read '%s': %s", command, path, strerror(errno));
+    return ready < 0 ? -1 : 0;
+}
+
+/* Opened non-blocking (open() itself would wait for a FIFO's writer, and
+ * is refused for another user's below), then blocking again: a pipe the
+ * user gave (<(command)) reads as ever. */
+static FILE *open_for_reading(const char *command, const char *path)
 {
     int fd;
     do
         fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
     while (fd < 0 && errno == EINTR);
-    if (fd < 0)
-        return NULL;
-    int flags = fcntl(fd, F_GETFL);
+    if (fd >= 0 && wait_for_a_writer(command, path, fd) < 0) {
+        close(fd);
+        return NULL; /* said */
+    }
+    int flags = fd < 0 ? -1 : fcntl(fd, F_GETFL);
     FILE *in = flags >= 0 && fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) == 0 ? fdopen(fd, "r") : NULL;
     if (!in) {
-        int saved = errno;
-        close(fd);
-        errno = saved;
+        runner_error("%s: cannot read '%s': %s", command, path, strerror(errno));
+        if (fd >= 0)
+            close(fd);
     }
     return in;
 }
@@ -226,11 +261,9 @@ static FILE *open_for_reading(const char *path)
 int runner_read_lines(const char *command, const char *path, runner_line_fn each, void *user)
 {
     bool from_stdin = !path || strcmp(path, "-") == 0;
-    FILE *in = from_stdin ? stdin : open_for_reading(path);
-    if (!in) {
-        runner_error("%s: cannot read '%s': %s", command, path, strerror(errno));
-        return -1;
-    }
+    FILE *in = from_stdin ? stdin : open_for_reading(command, path);
+    if (!in)
+        return -1; /* said */
     int rc = runner_read_stream(command, from_stdin ? "stdin" : path, in, each, user);
     if (!from_stdin)
         fclose(in);
