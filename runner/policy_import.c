@@ -29,8 +29,10 @@ static size_t say_notes(const char *notes, size_t len)
 }
 
 /* Imports `path`; the policy text in *policy (malloc'd), the notes said
- * on stderr and counted in *noted.  0, or -1 after saying why. */
-static int import(const char *path, char **policy, size_t *policy_len, size_t *noted)
+ * on stderr and counted in *noted.  0, or -1 (after saying why when
+ * `say_error`). */
+static int import(const char *path, char **policy, size_t *policy_len, size_t *noted,
+                  bool say_error)
 {
     char *notes = NULL;
     size_t notes_len = 0;
@@ -45,7 +47,7 @@ static int import(const char *path, char **policy, size_t *policy_len, size_t *n
         fclose(note_stream);
     *noted = notes ? say_notes(notes, notes_len) : 0;
     free(notes);
-    if (rc < 0)
+    if (rc < 0 && say_error)
         runner_error("%s", err.message[0] ? err.message : strerror(-rc));
     return rc < 0 ? -1 : 0;
 }
@@ -81,7 +83,7 @@ int policy_import(const char *path, const char *out_path, bool strict)
 {
     char *policy = NULL;
     size_t len = 0, noted = 0;
-    int rc = import(path, &policy, &len, &noted);
+    int rc = import(path, &policy, &len, &noted, true);
     if (rc == 0 && strict && noted) {
         runner_error("policy import: %zu note%s, and --strict makes them errors", noted,
                      noted == 1 ? "" : "s");
@@ -101,6 +103,8 @@ void policy_import_notes(const char *policy_name)
         return;
     char *policy = NULL;
     size_t len = 0, noted = 0;
-    import(policy_name + prefix, &policy, &len, &noted);
+    /* Only the notes: a profile that cannot be read or parsed fails the
+     * load that follows, which says so once, as the --policy's error. */
+    import(policy_name + prefix, &policy, &len, &noted, false);
     free(policy);
 }

@@ -14,7 +14,8 @@ enum { POLICY_INVALID = 1 };
 int policy_import(const char *path, const char *out_path, bool strict);
 
 /* For a policy named "docker:PATH" or "minijail:PATH": says on stderr what importing it
- * noted (unknown names, ignored members), as `import` would.  Any other
+ * noted (unknown names, ignored members), as `import` would, but not why
+ * it could not be imported: loading the policy says that.  Any other
  * name: nothing. */
 void policy_import_notes(const char *policy_name);
 

@@ -87,6 +87,69 @@ static void test_import_malformed_profile_is_1_with_its_place(void **state)
     remove_tree(dir);
 }
 
+/* A docker: or minijail: policy that cannot be read or parsed is said
+ * once, as the --policy's error (before: the import that looks for notes
+ * said it too, in the same words). */
+static void test_unreadable_or_malformed_profile_is_said_once(void **state)
+{
+    (void)state;
+    char *dir = make_temp_dir();
+    char jobs[300], truncated[300], bad_minijail[300], policy[320], expected[600];
+    snprintf(jobs, sizeof jobs, "%s/jobs", dir);
+    write_file(jobs, "true\n");
+    const char *missing[][2] = { { "docker:/nonexistent.json", "/nonexistent.json" },
+                                 { "minijail:/nonexistent", "/nonexistent" } };
+    for (size_t i = 0; i < 2; i++) {
+        snprintf(expected, sizeof expected, "cordon: --policy: cannot read policy file '%s': "
+                 "No such file or directory\n", missing[i][1]);
+        const char *const run_args[] = { "run", "--policy", missing[i][0], "--", "true", NULL };
+        const char *const batch_args[] = { "batch", "--policy", missing[i][0], jobs, NULL };
+        const char *const learn_args[] = { "learn", "--policy", missing[i][0], "--", "true",
+                                           NULL };
+        const char *const *each[] = { run_args, batch_args, learn_args };
+        for (size_t k = 0; k < 3; k++) {
+            captured c = cordon_with_input(NULL, each[k]);
+            expect_status(&c, 125);
+            assert_string_equal(c.err, expected);
+            assert_string_equal(c.out, "");
+            captured_free(&c);
+        }
+    }
+    /* A parse error says its place, once. */
+    snprintf(truncated, sizeof truncated, "%s/truncated.json", dir);
+    write_file(truncated, "{\"defaultAction\": \"SCMP_ACT_ERRNO\", \"syscalls\": [");
+    snprintf(policy, sizeof policy, "docker:%s", truncated);
+    snprintf(expected, sizeof expected, "cordon: %s:1:50: expected a value, found end of input\n",
+             truncated);
+    captured c = CORDON("run", "--policy", policy, "--", "true");
+    expect_status(&c, 125);
+    assert_string_equal(c.err, expected);
+    captured_free(&c);
+    c = CORDON("batch", "--policy", policy, jobs);
+    expect_status(&c, 125);
+    assert_string_equal(c.err, expected);
+    captured_free(&c);
+    c = CORDON("policy", "explain", policy, "read");
+    expect_status(&c, 1);
+    assert_string_equal(c.err, expected);
+    captured_free(&c);
+    snprintf(bad_minijail, sizeof bad_minijail, "%s/bad.policy", dir);
+    write_file(bad_minijail, "read\n");
+    snprintf(policy, sizeof policy, "minijail:%s", bad_minijail);
+    snprintf(expected, sizeof expected, "cordon: %s:1:5: expected 'SYSCALL: \xe2\x80\xa6'\n",
+             bad_minijail);
+    c = CORDON("run", "--policy", policy, "--", "true");
+    expect_status(&c, 125);
+    assert_string_equal(c.err, expected);
+    captured_free(&c);
+    c = CORDON("policy", "explain", "docker:/nonexistent.json", "read");
+    expect_status(&c, 1);
+    assert_string_equal(c.err, "cordon: cannot read policy file '/nonexistent.json': "
+                               "No such file or directory\n");
+    captured_free(&c);
+    remove_tree(dir);
+}
+
 static void test_import_usage_errors_are_125(void **state)
 {
     (void)state;
@@ -145,6 +208,7 @@ int main(void)
         cmocka_unit_test(test_import_strict_makes_notes_errors),
         cmocka_unit_test(test_import_out_file_then_check),
         cmocka_unit_test(test_import_malformed_profile_is_1_with_its_place),
+        cmocka_unit_test(test_unreadable_or_malformed_profile_is_said_once),
         cmocka_unit_test(test_import_usage_errors_are_125),
         cmocka_unit_test(test_run_under_a_docker_profile),
     };
