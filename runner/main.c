@@ -90,6 +90,12 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < sizeof subcommands / sizeof *subcommands; i++)
         if (strcmp(name, subcommands[i].name) == 0)
             return subcommands[i].main(argc - 1, argv + 1);
-    runner_error("unknown command '%s' (see 'cordon --help')", name);
+    /* Options belong to a command (`cordon run --timeout 1s …`); cordon
+     * itself takes only --help and --version. */
+    if (name[0] == '-' && name[1])
+        runner_error("unknown option '%s': cordon takes only --help and --version before a "
+                     "command (see 'cordon --help')", name);
+    else
+        runner_error("unknown command '%s' (see 'cordon --help')", name);
     return RUNNER_EXIT_OWN_ERROR;
 }

@@ -26,6 +26,19 @@ static int usage_error(const char *what)
     return RUNNER_EXIT_OWN_ERROR;
 }
 
+/* A word that looks like an option but is none of `action`'s, named as
+ * run, batch and report name theirs. */
+static int unknown_option(const char *action, const char *word)
+{
+    runner_error("policy %s: unknown option '%s' (see 'cordon policy --help')", action, word);
+    return RUNNER_EXIT_OWN_ERROR;
+}
+
+static bool looks_like_option(const char *word)
+{
+    return word[0] == '-' && word[1];
+}
+
 static int finish_output(void)
 {
     return runner_flush_stdout() == 0 ? 0 : RUNNER_EXIT_OWN_ERROR;
@@ -54,6 +67,10 @@ static int policy_check(const char *name, bool strict)
 /* explain POLICY SYSCALL [ARGS…] */
 static int policy_explain(int argc, char **argv)
 {
+    /* Only the policy and the syscall: an argument may be negative. */
+    for (int i = 2; i < argc && i < 4; i++)
+        if (looks_like_option(argv[i]))
+            return unknown_option("explain", argv[i]);
     if (argc < 4)
         return usage_error("explain takes a POLICY, a SYSCALL and its arguments");
     if (argc > 4 + 6)
@@ -86,6 +103,9 @@ static int policy_explain(int argc, char **argv)
 /* diff A B: exit 0 when they decide every call alike, 1 when not. */
 static int policy_diff(int argc, char **argv)
 {
+    for (int i = 2; i < argc; i++)
+        if (looks_like_option(argv[i]))
+            return unknown_option("diff", argv[i]);
     if (argc != 4)
         return usage_error("diff takes two policies, A and B");
     cordon_policy *a = load(argv[2]);
@@ -151,9 +171,10 @@ static int parse_arguments(int argc, char **argv, const char *action, policy_arg
             if (runner_take_once("--out", &a->out, argv[++i]) < 0)
                 return RUNNER_EXIT_OWN_ERROR;
         }
-        else if (argv[i][0] == '-' && argv[i][1])
-            return usage_error(import && strcmp(argv[i], "--out") == 0 ? "--out needs a FILE"
-                                                                      : "unknown option");
+        else if (import && strcmp(argv[i], "--out") == 0)
+            return usage_error("--out needs a FILE");
+        else if (looks_like_option(argv[i]))
+            return unknown_option(action, argv[i]);
         else if (a->name)
             return usage_error(import ? "give one profile FILE" : "give one policy FILE or NAME");
         else
@@ -181,15 +202,23 @@ int policy_main(int argc, char **argv)
         return usage_error("no action given (check, show, list, import, explain or diff)");
     const char *action = argv[1];
     if (strcmp(action, "list") == 0)
-        return argc == 2 ? policy_list() : usage_error("list takes no argument");
+        return argc == 2                     ? policy_list()
+               : looks_like_option(argv[2]) ? unknown_option("list", argv[2])
+                                             : usage_error("list takes no argument");
     if (strcmp(action, "explain") == 0)
         return policy_explain(argc, argv);
     if (strcmp(action, "diff") == 0)
         return policy_diff(argc, argv);
     if (strcmp(action, "show") != 0 && strcmp(action, "check") != 0 &&
-        strcmp(action, "import") != 0)
-        return usage_error("unknown action (expected check, show, list, import, explain or "
-                           "diff)");
+        strcmp(action, "import") != 0) {
+        if (looks_like_option(action))
+            runner_error("policy: '%s' before the action: give the action first (check, show, "
+                         "list, import, explain or diff; see 'cordon policy --help')", action);
+        else
+            runner_error("policy: unknown action '%s' (expected check, show, list, import, "
+                         "explain or diff; see 'cordon policy --help')", action);
+        return RUNNER_EXIT_OWN_ERROR;
+    }
     policy_arguments a = { 0 };
     int rc = parse_arguments(argc, argv, action, &a);
     if (rc)

@@ -90,6 +90,18 @@ static void test_cli_unknown_or_missing_command_is_125(void **state)
     expect_status(&c, 125);
     assert_string_equal(c.err, "cordon: unknown command 'frobnicate' (see 'cordon --help')\n");
     captured_free(&c);
+    /* An option before any command is said to be one (before: "unknown
+     * command '--frob'"). */
+    c = CORDON("--frob");
+    expect_status(&c, 125);
+    assert_string_equal(c.err, "cordon: unknown option '--frob': cordon takes only --help and "
+                               "--version before a command (see 'cordon --help')\n");
+    captured_free(&c);
+    c = CORDON("--timeout", "1s", "run", "true");
+    expect_status(&c, 125);
+    assert_string_equal(c.err, "cordon: unknown option '--timeout': cordon takes only --help "
+                               "and --version before a command (see 'cordon --help')\n");
+    captured_free(&c);
     const char *argv[] = { runner_path(), NULL };
     c = exec_capture(argv, NULL, 0);
     expect_status(&c, 125);

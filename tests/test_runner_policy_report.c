@@ -116,6 +116,47 @@ static void test_policy_usage_errors_are_125(void **state)
     captured_free(&c);
     c = CORDON("policy", "frob", "x");
     expect_status(&c, 125);
+    assert_string_equal(c.err, "cordon: policy: unknown action 'frob' (expected check, show, "
+                               "list, import, explain or diff; see 'cordon policy --help')\n");
+    captured_free(&c);
+}
+
+/* A word that is no option of the action is named, as run, batch and
+ * report name theirs (before: "unknown option" alone, or for diff "diff
+ * takes two policies"). */
+static void test_policy_unknown_options_are_named(void **state)
+{
+    (void)state;
+    const struct { const char *args[6]; const char *message; } cases[] = {
+        { { "policy", "check", "--bogus", "default", NULL },
+          "cordon: policy check: unknown option '--bogus' (see 'cordon policy --help')\n" },
+        { { "policy", "import", "--bogus", "d.json", NULL },
+          "cordon: policy import: unknown option '--bogus' (see 'cordon policy --help')\n" },
+        { { "policy", "show", "default", "--strict", NULL },
+          "cordon: policy show: unknown option '--strict' (see 'cordon policy --help')\n" },
+        { { "policy", "diff", "--x", "default", "nonet", NULL },
+          "cordon: policy diff: unknown option '--x' (see 'cordon policy --help')\n" },
+        { { "policy", "diff", "default", "nonet", "-q", NULL },
+          "cordon: policy diff: unknown option '-q' (see 'cordon policy --help')\n" },
+        { { "policy", "explain", "--x", "default", "read", NULL },
+          "cordon: policy explain: unknown option '--x' (see 'cordon policy --help')\n" },
+        { { "policy", "list", "--all", NULL },
+          "cordon: policy list: unknown option '--all' (see 'cordon policy --help')\n" },
+        { { "policy", "--strict", "check", "default", NULL },
+          "cordon: policy: '--strict' before the action: give the action first (check, show, "
+          "list, import, explain or diff; see 'cordon policy --help')\n" },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        captured c = cordon_with_input(NULL, cases[i].args);
+        expect_status(&c, 125);
+        assert_string_equal(c.err, cases[i].message);
+        assert_string_equal(c.out, "");
+        captured_free(&c);
+    }
+    /* A negative argument of the syscall is no option. */
+    captured c = CORDON("policy", "explain", "default", "read", "-1");
+    expect_status(&c, 0);
+    assert_non_null(strstr(c.out, "read(-1, 0, 0, 0, 0, 0) under default: allow"));
     captured_free(&c);
 }
 
@@ -290,6 +331,7 @@ int main(void)
         cmocka_unit_test(test_run_with_a_bad_policy_is_125),
         cmocka_unit_test(test_policy_show_expands_includes),
         cmocka_unit_test(test_policy_usage_errors_are_125),
+        cmocka_unit_test(test_policy_unknown_options_are_named),
         cmocka_unit_test(test_run_policy_none_and_a_violation),
         cmocka_unit_test(test_report_sorts_by_cpu_and_groups_failures),
         cmocka_unit_test(test_report_sort_rss_and_wall),
