@@ -441,6 +441,13 @@ static int prepare_and_run(command_options *o)
     if (task_policy_open(&o->task, &policy) < 0)
         return status;
     b.policy = policy;
+    /* Before a streamed input starts the workers, whose end says a
+     * summary: a directory is refused as a missing file is, alone. */
+    if (job_file_check("batch", o->input) < 0) {
+        if (policy)
+            cordon_policy_free(policy);
+        return status;
+    }
     b.streaming = input_streams(o);
     b.eof = !b.streaming;
     pthread_mutex_init(&b.lock, NULL);

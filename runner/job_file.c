@@ -1,5 +1,8 @@
 /* Reading the jobs of a job file. */
+#include <stdbool.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "job_file.h"
 #include "runner.h"
@@ -44,8 +47,27 @@ static void take_line(void *user, char *line, size_t len, size_t lineno)
         r->each(r->user, line, lineno);
 }
 
+int job_file_check(const char *command, const char *path)
+{
+    /* A directory opens for reading; its first read fails with EISDIR,
+     * said as "cannot read '/tmp' past line 0" (and batch, streaming it,
+     * had its summary of no task follow).  What cannot be stat'ed is left
+     * to the open, which says why. */
+    bool from_stdin = !path || strcmp(path, "-") == 0;
+    struct stat st;
+    if ((from_stdin ? fstat(STDIN_FILENO, &st) : stat(path, &st)) < 0 || !S_ISDIR(st.st_mode))
+        return 0;
+    if (from_stdin)
+        runner_error("%s: stdin is a directory, not a job file", command);
+    else
+        runner_error("%s: '%s' is a directory, not a job file", command, path);
+    return -1;
+}
+
 int job_file_read(const char *command, const char *path, job_fn each, void *user)
 {
+    if (job_file_check(command, path) < 0)
+        return -1;
     reading r = { each, user, command, path, 0 };
     int rc = runner_read_lines(command, path, take_line, &r);
     return rc < 0 || r.nul_lines ? -1 : 0;

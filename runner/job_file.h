@@ -12,4 +12,9 @@
 typedef void (*job_fn)(void *user, char *text, size_t lineno);
 int job_file_read(const char *command, const char *path, job_fn each, void *user);
 
+/* -1 after a message under `command` when `path` ("-" or NULL: stdin) is
+ * a directory, which no job file is; else 0 (a path that does not exist
+ * is left to job_file_read to say). */
+int job_file_check(const char *command, const char *path);
+
 #endif

@@ -474,6 +474,36 @@ static void test_batch_option_errors_are_125(void **state)
     captured_free(&c);
 }
 
+/* A directory as the job file is refused alone, as a missing file is
+ * (before: "cannot read '/tmp' past line 0: Is a directory", then the
+ * summary of no task). */
+static void test_batch_refuses_a_directory_as_the_job_file(void **state)
+{
+    (void)state;
+    char *dir = make_temp_dir();
+    char expected[400];
+    snprintf(expected, sizeof expected, "cordon: batch: '%s' is a directory, not a job file\n",
+             dir);
+    captured c = CORDON("batch", dir);
+    expect_status(&c, 125);
+    assert_string_equal(c.err, expected);
+    assert_string_equal(c.out, "");
+    captured_free(&c);
+    c = CORDON("batch", "--policy", "none", "--json", dir);
+    expect_status(&c, 125);
+    assert_string_equal(c.err, expected);
+    assert_string_equal(c.out, "");
+    captured_free(&c);
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    assert_true(fd >= 0);
+    c = CORDON_WITH(fd, NULL, "batch", "-");
+    expect_status(&c, 125);
+    assert_string_equal(c.err, "cordon: batch: stdin is a directory, not a job file\n");
+    captured_free(&c);
+    close(fd);
+    remove_tree(dir);
+}
+
 
 /* Each line of a task's output is headed by its job line, on stdout and
  * stderr; output without a last newline gets one; --no-label passes the
@@ -719,6 +749,7 @@ int main(void)
         cmocka_unit_test(test_batch_waits_for_a_fifo_s_writer),
         cmocka_unit_test(test_batch_takes_the_options_of_run),
         cmocka_unit_test(test_batch_option_errors_are_125),
+        cmocka_unit_test(test_batch_refuses_a_directory_as_the_job_file),
         cmocka_unit_test(test_batch_labels_each_line),
         cmocka_unit_test(test_batch_audit_output_is_cut),
         cmocka_unit_test(test_batch_records_say_where_and_when),

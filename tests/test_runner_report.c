@@ -338,6 +338,14 @@ static void test_report_option_errors_are_125(void **state)
                                        "No such file or directory\n");
         captured_free(&c);
     }
+    /* A directory as the job file (before: "cannot read past line 0"). */
+    captured c = CORDON("report", "--jobs", dir, audit);
+    expect_status(&c, 125);
+    char expected[400];
+    snprintf(expected, sizeof expected, "cordon: report --jobs: '%s' is a directory, not a job "
+             "file\n", dir);
+    assert_string_equal(c.err, expected);
+    captured_free(&c);
     free(audit);
     remove_tree(dir);
 }
