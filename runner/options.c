@@ -51,26 +51,30 @@ static int bad_size(const char *name, const char *value)
     return -1;
 }
 
-static int parse_time(const char *name, const char *value, uint64_t *ms)
+/* A size written well but too large is said to be so, with the largest
+ * (before: "is not a size", for 4194304T beside an accepted 1000000T);
+ * `instead` says what to give for no bound. */
+static int too_large_size(const char *name, const char *value, const char *instead)
 {
-    return units_parse_time_ms(value, ms) < 0 ? bad_time(name, value) : 0;
-}
-
-static int parse_size(const char *name, const char *value, uint64_t *bytes)
-{
-    return units_parse_size(value, bytes) < 0 ? bad_size(name, value) : 0;
+    runner_error("%s: '%s' is larger than " UNITS_SIZE_MAX_TEXT ", the largest size cordon "
+                 "takes; %s", name, value, instead);
+    return -1;
 }
 
 /* A limit of 0 would read as "no limit" in the library: a person who wrote
  * --mem 0 meant something else.  And a deadline is not a date. */
 #define LIMIT_TIME_MAX_MS 1000000000000ull /* about 31 years */
+#define NO_LIMIT "leave the option out for no limit"
 
 static int parse_limit_time(const char *name, const char *value, uint64_t *ms)
 {
-    if (parse_time(name, value, ms) < 0)
-        return -1;
+    int rc = units_parse_time_ms(value, ms);
+    if (rc == UNITS_TOO_LARGE)
+        *ms = UINT64_MAX; /* said as the times past 31 years are, below */
+    else if (rc < 0)
+        return bad_time(name, value);
     if (*ms == 0 || *ms > LIMIT_TIME_MAX_MS) {
-        runner_error("%s: '%s' is %s; leave the option out for no limit", name, value,
+        runner_error("%s: '%s' is %s; " NO_LIMIT, name, value,
                      *ms ? "longer than 31 years" : "zero");
         return -1;
     }
@@ -79,10 +83,13 @@ static int parse_limit_time(const char *name, const char *value, uint64_t *ms)
 
 static int parse_limit_size(const char *name, const char *value, uint64_t *bytes)
 {
-    if (parse_size(name, value, bytes) < 0)
-        return -1;
+    int rc = units_parse_size(value, bytes);
+    if (rc == UNITS_TOO_LARGE)
+        return too_large_size(name, value, NO_LIMIT);
+    if (rc < 0)
+        return bad_size(name, value);
     if (*bytes == 0) {
-        runner_error("%s: '%s' is zero; leave the option out for no limit", name, value);
+        runner_error("%s: '%s' is zero; " NO_LIMIT, name, value);
         return -1;
     }
     return 0;
@@ -154,9 +161,10 @@ static int opt_nofile(command_options *o, const char *name, const char *value)
 
 static int opt_out_cap(command_options *o, const char *name, const char *value)
 {
-    if (parse_size(name, value, &o->task.output_cap) < 0)
-        return -1;
-    if (o->task.output_cap >= 1 && o->task.output_cap <= (1u << 30))
+    int rc = units_parse_size(value, &o->task.output_cap);
+    if (rc == -1)
+        return bad_size(name, value);
+    if (rc == 0 && o->task.output_cap >= 1 && o->task.output_cap <= (1u << 30))
         return 0;
     runner_error("%s: '%s' is out of range (1 byte to 1G)", name, value);
     return -1;
@@ -361,8 +369,11 @@ static int opt_audit_output(command_options *o, const char *name, const char *va
         o->task.audit_output = 0;
         return 0;
     }
-    if (units_parse_size(value, &o->task.audit_output) == 0)
+    int rc = units_parse_size(value, &o->task.audit_output);
+    if (rc == 0)
         return 0;
+    if (rc == UNITS_TOO_LARGE)
+        return too_large_size(name, value, "give 'full' to keep all of it");
     runner_error("%s: '%s' is neither full, none nor a size (e.g. 4K, 1M)", name, value);
     return -1;
 }

@@ -7,11 +7,13 @@
 
 #include "units.h"
 
-/* The largest value any option takes; keeps every product far from
- * overflow (a century of milliseconds, a exbibyte of memory). */
-#define UNITS_MAX 4.0e18
+/* The largest time any option takes; keeps every product far from
+ * overflow (a century of milliseconds and more). */
+#define UNITS_TIME_MAX 4.0e18
 
-/* Reads "DIGITS[.DIGITS]" and returns a pointer past it, or NULL. */
+/* Reads "DIGITS[.DIGITS]" and returns a pointer past it, or NULL.  A
+ * number of any length is read (past about 309 digits it is infinite):
+ * too large is said apart from not a number, by the unit's check. */
 static const char *read_decimal(const char *s, double *value)
 {
     double v = 0, scale = 1;
@@ -24,7 +26,7 @@ static const char *read_decimal(const char *s, double *value)
             v += (*s - '0') * scale;
         }
     }
-    if (digits == 0 || v > UNITS_MAX)
+    if (digits == 0)
         return NULL;
     *value = v;
     return s;
@@ -33,13 +35,13 @@ static const char *read_decimal(const char *s, double *value)
 struct unit { const char *suffix; double factor; };
 
 static int apply_unit(const char *rest, double value, const struct unit *units, size_t count,
-                      double *out)
+                      double max, double *out)
 {
     for (size_t i = 0; i < count; i++) {
         if (strcasecmp(rest, units[i].suffix) == 0) {
             double v = value * units[i].factor;
-            if (v > UNITS_MAX)
-                return -1;
+            if (v > max)
+                return UNITS_TOO_LARGE;
             *out = v;
             return 0;
         }
@@ -58,8 +60,12 @@ int units_parse_size(const char *text, uint64_t *bytes)
     };
     double value, total;
     const char *rest = read_decimal(text, &value);
-    if (!rest || apply_unit(rest, value, units, sizeof units / sizeof *units, &total) < 0)
+    if (!rest)
         return -1;
+    int rc = apply_unit(rest, value, units, sizeof units / sizeof *units, (double)UNITS_SIZE_MAX,
+                        &total);
+    if (rc < 0)
+        return rc;
     *bytes = (uint64_t)(total + 0.5); /* "0.1K" is 102 bytes */
     return 0;
 }
@@ -72,8 +78,11 @@ int units_parse_time_ms(const char *text, uint64_t *ms)
     };
     double value, total;
     const char *rest = read_decimal(text, &value);
-    if (!rest || apply_unit(rest, value, units, sizeof units / sizeof *units, &total) < 0)
+    if (!rest)
         return -1;
+    int rc = apply_unit(rest, value, units, sizeof units / sizeof *units, UNITS_TIME_MAX, &total);
+    if (rc < 0)
+        return rc;
     uint64_t whole = (uint64_t)(total + 0.5);
     *ms = (whole == 0 && total > 0) ? 1 : whole;
     return 0;

@@ -167,6 +167,50 @@ static void test_run_bad_sizes_name_the_option(void **state)
     expect_run_option_error("--out-cap", "0", "cordon: --out-cap: '0' is out of range (1 byte to 1G)\n");
 }
 
+/* A size written well but past the largest is said to be too large, with
+ * the largest, in every option that takes a size (before: "is not a
+ * size" for 4194304T, beside an accepted 1000000T); a time so long is
+ * past 31 years, as a shorter one is. */
+static void test_run_sizes_past_the_largest_say_so(void **state)
+{
+    (void)state;
+    const char *const limits[] = { "--mem", "--fsize" };
+    for (size_t i = 0; i < 2; i++) {
+        char expected[300];
+        snprintf(expected, sizeof expected, "cordon: %s: '4194304T' is larger than 1048576T "
+                 "(1 EiB), the largest size cordon takes; leave the option out for no limit\n",
+                 limits[i]);
+        expect_run_option_error(limits[i], "4194304T", expected);
+        snprintf(expected, sizeof expected, "cordon: %s: '99999999999999999999' is larger than "
+                 "1048576T (1 EiB), the largest size cordon takes; leave the option out for no "
+                 "limit\n", limits[i]);
+        expect_run_option_error(limits[i], "99999999999999999999", expected);
+    }
+    expect_run_option_error("--mem", "1048577T", "cordon: --mem: '1048577T' is larger than "
+                            "1048576T (1 EiB), the largest size cordon takes; leave the option "
+                            "out for no limit\n");
+    expect_run_option_error("--out-cap", "4194304T", "cordon: --out-cap: '4194304T' is out of "
+                            "range (1 byte to 1G)\n");
+    expect_run_option_error("--audit-output", "4194304T", "cordon: --audit-output: '4194304T' is "
+                            "larger than 1048576T (1 EiB), the largest size cordon takes; give "
+                            "'full' to keep all of it\n");
+    expect_run_option_error("--timeout", "99999999999999999999", "cordon: --timeout: "
+                            "'99999999999999999999' is longer than 31 years; leave the option "
+                            "out for no limit\n");
+    /* The largest itself is taken, and batch says the same. */
+    captured c = CORDON("run", "--mem", "1048576T", "--fsize", "1048576T", "--audit-output",
+                        "1048576T", "--", "true");
+    expect_status(&c, 0);
+    assert_string_equal(c.err, "");
+    captured_free(&c);
+    c = CORDON_IN("true\n", "batch", "--fsize", "4194304T");
+    expect_status(&c, 125);
+    assert_string_equal(c.err, "cordon: --fsize: '4194304T' is larger than 1048576T (1 EiB), "
+                               "the largest size cordon takes; leave the option out for no "
+                               "limit\n");
+    captured_free(&c);
+}
+
 static void test_run_bad_counts_name_the_option(void **state)
 {
     (void)state;
@@ -995,6 +1039,7 @@ int main(void)
         cmocka_unit_test(test_run_without_a_command_is_125),
         cmocka_unit_test(test_run_bad_times_name_the_option),
         cmocka_unit_test(test_run_bad_sizes_name_the_option),
+        cmocka_unit_test(test_run_sizes_past_the_largest_say_so),
         cmocka_unit_test(test_run_bad_counts_name_the_option),
         cmocka_unit_test(test_run_bad_env_user_cwd_name_the_option),
         cmocka_unit_test(test_run_bad_retry_options_name_the_option),
