@@ -38,16 +38,29 @@ static bool is_jsonl(const char *name)
  * a task planted in a directory it could write: only a regular file
  * itself (not a link, FIFO or device: a FIFO would be waited on, a link to
  * /dev/zero read without end) is taken; the rest is said and skipped. */
-static bool is_regular(const char *option, int dir_fd, const char *shown, const char *name)
+static bool is_regular(const char *option, int dir_fd, const char *shown, const char *name,
+                       bool callers_only)
 {
     struct stat st;
-    if (fstatat(dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode))
-        return true;
-    runner_error("%s: '%s' is not a regular file; skipped", option, shown);
-    return false;
+    if (fstatat(dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode)) {
+        runner_error("%s: '%s' is not a regular file; skipped", option, shown);
+        return false;
+    }
+    /* Records that decide what runs: a file another could have written
+     * (planted in a shared audit directory) is said and skipped, as a
+     * FIFO is, rather than failing every later resubmission. */
+    if (callers_only && (st.st_uid != geteuid() || (st.st_mode & S_IWOTH) || st.st_nlink > 1)) {
+        runner_error("%s: '%s' is %s, whose records could be forged; skipped", option, shown,
+                     st.st_uid != geteuid() ? "a file of another user"
+                     : st.st_nlink > 1      ? "one of several hard links to a file"
+                                            : "writable by every user");
+        return false;
+    }
+    return true;
 }
 
-static int add_directory(path_list *list, const char *option, const char *dir, bool need_one)
+static int add_directory(path_list *list, const char *option, const char *dir, bool need_one,
+                         bool callers_only)
 {
     DIR *d = opendir(dir);
     if (!d) {
@@ -66,7 +79,7 @@ static int add_directory(path_list *list, const char *option, const char *dir, b
         /* "audit/" names its files audit/0.jsonl, not audit//0.jsonl */
         const char *slash = dir[strlen(dir) - 1] == '/' ? "" : "/";
         snprintf(path, size, "%s%s%s", dir, slash, entry->d_name);
-        if (is_regular(option, dirfd(d), path, entry->d_name))
+        if (is_regular(option, dirfd(d), path, entry->d_name, callers_only))
             add_path(list, path);
         free(path);
     }
@@ -81,7 +94,8 @@ static int add_directory(path_list *list, const char *option, const char *dir, b
     return 0;
 }
 
-static int add_pattern(path_list *list, const char *option, const char *pattern)
+static int add_pattern(path_list *list, const char *option, const char *pattern,
+                       bool callers_only)
 {
     glob_t g;
     int rc = glob(pattern, 0, NULL, &g);
@@ -94,20 +108,21 @@ static int add_pattern(path_list *list, const char *option, const char *pattern)
         return -1;
     }
     for (size_t i = 0; i < g.gl_pathc; i++)
-        if (is_regular(option, AT_FDCWD, g.gl_pathv[i], g.gl_pathv[i]))
+        if (is_regular(option, AT_FDCWD, g.gl_pathv[i], g.gl_pathv[i], callers_only))
             add_path(list, g.gl_pathv[i]);
     globfree(&g);
     return 0;
 }
 
-int audit_files_add(path_list *list, const char *option, const char *arg, bool need_one)
+int audit_files_add(path_list *list, const char *option, const char *arg, bool need_one,
+                    bool callers_only)
 {
     struct stat st;
     if (stat(arg, &st) == 0)
-        return S_ISDIR(st.st_mode) ? add_directory(list, option, arg, need_one)
+        return S_ISDIR(st.st_mode) ? add_directory(list, option, arg, need_one, callers_only)
                                    : (add_path(list, arg), 0);
     if (strpbrk(arg, "*?["))
-        return add_pattern(list, option, arg);
+        return add_pattern(list, option, arg, callers_only);
     runner_error("%s: cannot read '%s': %s", option, arg, strerror(errno));
     return -1;
 }
@@ -209,11 +224,17 @@ static void take_line(void *user, char *line, size_t len, size_t lineno)
 static FILE *open_audit(const char *option, const char *path, bool callers_only)
 {
     int fd;
+    /* Records that decide what runs are never read through a link: one a
+     * task put there could name a file of the caller's that the task
+     * wrote (its --out-dir output) as a success to skip. */
+    int no_link = callers_only ? O_NOFOLLOW : 0;
     do
-        fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+        fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY | no_link);
     while (fd < 0 && errno == EINTR);
     if (fd < 0) {
-        runner_error("%s: cannot read '%s': %s", option, path, strerror(errno));
+        runner_error("%s: cannot read '%s': %s", option, path,
+                     errno == ELOOP && no_link ? "a symbolic link, whose records could be "
+                                                 "forged" : strerror(errno));
         return NULL;
     }
     struct stat st;
@@ -228,6 +249,8 @@ static FILE *open_audit(const char *option, const char *path, bool callers_only)
         why = "not a regular file";
     else if (callers_only && st.st_uid != geteuid())
         why = "a file of another user, whose records could be forged";
+    else if (callers_only && st.st_nlink > 1)
+        why = "one of several hard links to a file, whose records could be forged";
     else if (callers_only && (st.st_mode & S_IWOTH))
         why = "writable by every user, whose records could be forged (chmod o-w)";
     /* Left non-blocking: reading a regular file never waits anyway, and

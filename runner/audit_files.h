@@ -22,8 +22,11 @@ typedef struct path_list {
  * With `need_one`, a directory holding no *.jsonl name is such an error
  * (report: a report of nothing read as one of a run where nothing failed);
  * without, it adds nothing (--resume: an audit directory no worker has
- * written to yet). */
-int audit_files_add(path_list *list, const char *option, const char *arg, bool need_one);
+ * written to yet).  With `callers_only`, a file found by listing or by
+ * pattern that another could have written (another user's, one every
+ * user may write, a hard link) is said and skipped. */
+int audit_files_add(path_list *list, const char *option, const char *arg, bool need_one,
+                    bool callers_only);
 /* Leaves out a file named again (a directory and a pattern over it, a
  * link): its records would count twice, every line of it "run several
  * times".  The first naming is kept. */

@@ -138,7 +138,7 @@ static void take_record(void *user, audit_entry *e, const char *path, size_t lin
 static int read_all(const report_options *o, path_list *files, reading *r, size_t *bad)
 {
     for (size_t i = 0; i < o->path_count; i++)
-        if (audit_files_add(files, "report", o->paths[i], true) < 0)
+        if (audit_files_add(files, "report", o->paths[i], true, false) < 0)
             return -1;
     audit_files_unique(files);
     if (o->jobs && coverage_expect_file(r->cover, o->jobs) < 0)

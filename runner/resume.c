@@ -62,7 +62,7 @@ int resume_skip_done(const char *const *args, size_t nargs, batch_task *tasks, s
     path_list files = { NULL, 0 };
     int rc = 0;
     for (size_t i = 0; i < nargs && rc == 0; i++)
-        rc = audit_files_add(&files, "--resume", args[i], false);
+        rc = audit_files_add(&files, "--resume", args[i], false, true);
     audit_files_unique(&files);
     matching m = { tasks, *count };
     audit_reader reader = { "--resume", take_record, &m, 0, 0, true };

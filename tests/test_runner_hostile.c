@@ -509,7 +509,10 @@ static void test_hostile_audit_plants_are_refused(void **state)
  * to it, and the task read the records of the tasks after it and rewrote
  * them.  Such a file is refused before anything runs and nothing is
  * written to it; so are the records `batch --resume` would take from it
- * (a forged success would make it skip a task). */
+ * (a forged success would make it skip a task), and a link planted for
+ * them.  Run as nobody, the task is the caller's own user, and only a
+ * file open to all is refused (a same-user task writes what its caller
+ * may: file rules keep it out). */
 static void test_hostile_audit_file_swapped_by_a_task_is_refused(void **state)
 {
     (void)state;
@@ -566,6 +569,36 @@ static void test_hostile_audit_file_swapped_by_a_task_is_refused(void **state)
         assert_non_null(strstr(c.err, "a file of another user, whose records could be forged"));
         captured_free(&c);
     }
+    /* A link to a file of the caller's that says success (one a task
+     * wrote through the caller's --out-dir), by name and in a directory. */
+    char own[400], linked_dir[400], link_in_dir[500];
+    snprintf(own, sizeof own, "%s/own.jsonl", dir);
+    snprintf(linked_dir, sizeof linked_dir, "%s/resume", dir);
+    snprintf(link_in_dir, sizeof link_in_dir, "%s/a.jsonl", linked_dir);
+    write_file(own, "{\"command\":\"echo 1\",\"line\":1,\"status\":0,\"usage\":{}}\n");
+    unlink(audit);
+    assert_int_equal(symlink(own, audit), 0);
+    c = CORDON("batch", "--quiet", "--no-label", "--resume", audit, jobs);
+    expect_status(&c, 125);
+    assert_non_null(strstr(c.err, "a symbolic link, whose records could be forged"));
+    captured_free(&c);
+    assert_int_equal(mkdir(linked_dir, 0700), 0);
+    assert_int_equal(symlink(own, link_in_dir), 0);
+    c = CORDON("batch", "--quiet", "--no-label", "--resume", linked_dir, jobs);
+    expect_status(&c, 0);
+    assert_string_equal(c.out, "1\n"); /* run: the link was not taken */
+    assert_non_null(strstr(c.err, "is not a regular file; skipped"));
+    captured_free(&c);
+    /* a file of another user's found in the directory is skipped, said */
+    unlink(link_in_dir);
+    write_file(link_in_dir, "{\"command\":\"echo 1\",\"line\":1,\"status\":0,\"usage\":{}}\n");
+    assert_int_equal(chmod(link_in_dir, 0666), 0);
+    c = CORDON("batch", "--quiet", "--no-label", "--resume", linked_dir, jobs);
+    expect_status(&c, 0);
+    assert_string_equal(c.out, "1\n");
+    assert_non_null(strstr(c.err, "writable by every user, whose records could be forged; skipped"));
+    captured_free(&c);
+    unlink(audit);
     /* The caller's own file, as cordon made it, is resumed from. */
     unlink(audit);
     c = CORDON("batch", "--quiet", "--no-label", "--audit", audit, jobs);
