@@ -38,6 +38,7 @@ typedef struct batch {
     const cordon_policy *policy;
     int audit_fd;
     int out_dir_fd;                 /* --out-dir, opened once */
+    bool out_dir_made;              /* made by this batch (removed if it is refused) */
     batch_task *tasks;
     size_t count, next, done, failed, running;
     pthread_mutex_t lock;           /* the counters, and whole-task output */
@@ -84,11 +85,45 @@ static void take_job(void *user, char *text, size_t lineno)
         add_task(b, text, lineno);
 }
 
+/* Makes --out-dir where it is missing (checked to be makeable with the
+ * options), once. */
+static int make_out_dir(batch *b)
+{
+    const char *dir = b->o->out_dir;
+    if (!dir || b->out_dir_made)
+        return 0;
+    if (mkdir(dir, 0755) == 0)
+        b->out_dir_made = true;
+    else if (errno != EEXIST) {
+        runner_error("--out-dir: cannot create '%s': %s", dir, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+/* Whether a --resume argument names the out-dir or something beneath it
+ * (`--out-dir D --audit D/a.jsonl --resume D`): the out-dir is then made
+ * before the records are read, as an audit directory no batch has
+ * written to yet resumes nothing rather than failing for good. */
+static bool resumes_from_the_out_dir(const command_options *o)
+{
+    size_t len = o->out_dir ? strlen(o->out_dir) : 0;
+    while (len > 1 && o->out_dir[len - 1] == '/')
+        len--;
+    for (size_t i = 0; len && i < o->resume_count; i++)
+        if (strncmp(o->resume[i], o->out_dir, len) == 0 &&
+            (o->resume[i][len] == '\0' || o->resume[i][len] == '/'))
+            return true;
+    return false;
+}
+
 static int read_tasks(batch *b, const char *input)
 {
     if (job_file_read("batch", input, take_job, b) < 0)
         return -1;
     const command_options *o = b->o;
+    if (resumes_from_the_out_dir(o) && make_out_dir(b) < 0)
+        return -1;
     if (o->resume_count &&
         resume_skip_done(o->resume, o->resume_count, b->tasks, &b->count, &b->resumed) < 0)
         return -1;
@@ -247,7 +282,7 @@ static void run_one(batch *b, size_t index, batch_task *bt)
     /* The tree's CPU, children nobody waited for included, as run --json
      * counts it: a v2 cgroup kept idle between tasks costs little (the
      * tree's memory peak, a v1 cgroup made per task here, only with --mem). */
-    if (t && cordon_set_tree_accounting(t, CORDON_TREE_CPU) < 0) {
+    if (t && cordon_set_tree_cpu_accounting(t, 1) < 0) {
         cordon_task_free(t);
         t = NULL;
     }
@@ -386,22 +421,12 @@ static int run_all(batch *b)
 static int open_record_files(batch *b)
 {
     const command_options *o = b->o;
-    bool made = false;
-    if (o->out_dir) {
-        if (mkdir(o->out_dir, 0755) == 0)
-            made = true;
-        else if (errno != EEXIST) {
-            runner_error("--out-dir: cannot create '%s': %s", o->out_dir, strerror(errno));
-            return -1;
-        }
-        if ((b->out_dir_fd = safe_open_dir("--out-dir", o->out_dir)) < 0)
-            return -1;
-    }
-    if (o->task.audit && (b->audit_fd = audit_open(o->task.audit)) < 0) {
-        if (made)
-            rmdir(o->out_dir);
+    if (make_out_dir(b) < 0)
         return -1;
-    }
+    if (o->out_dir && (b->out_dir_fd = safe_open_dir("--out-dir", o->out_dir)) < 0)
+        return -1;
+    if (o->task.audit && (b->audit_fd = audit_open(o->task.audit)) < 0)
+        return -1;
     return 0;
 }
 
@@ -458,6 +483,8 @@ static int prepare_and_run(command_options *o)
         b.clean[1] = terminal_text_wanted(STDOUT_FILENO, o->task.raw);
         b.clean[2] = terminal_text_wanted(STDERR_FILENO, o->task.raw);
         status = run_all(&b);
+    } else if (b.out_dir_made) {
+        rmdir(o->out_dir); /* a refused batch leaves nothing it made */
     }
     pthread_cond_destroy(&b.changed);
     pthread_mutex_destroy(&b.lock);

@@ -291,6 +291,18 @@ static void test_batch_refused_makes_no_out_dir(void **state)
     expect_status(&c, 0);
     captured_free(&c);
     assert_int_equal(access(out_dir, F_OK), 0);
+    /* an out-dir that holds the audit, resumed from: made before the
+     * records are read, so the first run resumes nothing, and the next
+     * resumes what the first did */
+    char kept[300], kept_audit[400];
+    snprintf(kept, sizeof kept, "%s/kept", dir);
+    snprintf(kept_audit, sizeof kept_audit, "%s/a.jsonl", kept);
+    for (int round = 0; round < 2; round++) {
+        c = CORDON("batch", "--out-dir", kept, "--audit", kept_audit, "--resume", kept, input);
+        expect_status(&c, 0);
+        assert_int_equal(strstr(c.err, "resumed: 1 line had succeeded") != NULL, round == 1);
+        captured_free(&c);
+    }
     free(input);
     remove_tree(dir);
 }
