@@ -234,13 +234,15 @@ int cordon_set_core_dumps(cordon_task *t, uint64_t max_bytes);
  * usage.tree_peak_kb counts its whole tree's peak, and a v2 cgroup, so
  * that user_us and sys_us count what wait4 cannot (a child whose parent
  * ignored SIGCHLD).  Costs the making and removal of a cgroup per run.
- * CORDON_TREE_CPU asks for the v2 cgroup alone: the CPU figures count
- * the whole tree, and its cgroup, kept idle between tasks, costs little
- * (a v1 memory cgroup is made and removed for each task).  Where no
- * cgroup can be made the task runs anyway, tree_peak_kb is 0 and the
- * CPU figures are wait4's.  Default: off. */
-#define CORDON_TREE_CPU 2
+ * Where no cgroup can be made the task runs anyway, tree_peak_kb is 0
+ * and the CPU figures are wait4's.  Default: off. */
 int cordon_set_tree_accounting(cordon_task *t, int on);
+/* Nonzero: the v2 cgroup alone, so that user_us and sys_us count the
+ * whole tree, children nobody waited for included; kept idle between
+ * tasks, it costs little (the memory part makes a v1 cgroup for each task
+ * where memory is v1).  Where none can be made, the figures are wait4's.
+ * Default: off; cordon_set_tree_accounting implies it. */
+int cordon_set_tree_cpu_accounting(cordon_task *t, int on);
 
 /* Delay before retry n (n >= 1) of cordon_run_and_retry:
  * min(initial_ms * factor^(n-1), max_ms); max_ms 0 is no cap.  factor is
@@ -913,8 +915,14 @@ const cordon_result *cordon_task_result(const cordon_task *t);
 /* The attempts of the last run, oldest first; *count gets their number. */
 const cordon_attempt *cordon_task_history(const cordon_task *t, size_t *count);
 
-/* "SIGSEGV" for 11, "SIGRTMIN+2", …; NULL for a number that is no signal. */
+/* "SIGSEGV" for 11, "SIGRTMIN+2", "SIGRTMAX-3", "SIGRTMAX", as `kill -l`
+ * names them; NULL for a number that is no signal. */
 const char *cordon_signal_name(int signo);
+/* The number of a signal's name: what cordon_signal_name gives, the "SIG"
+ * optional and in any case ("segv"), and a real-time signal counted from
+ * either end ("SIGRTMIN+30" and "SIGRTMAX" are both 64, as bash's kill
+ * takes them); 0 for a name that is no signal. */
+int cordon_signal_number(const char *name);
 
 #ifdef __cplusplus
 }

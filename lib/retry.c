@@ -85,7 +85,14 @@ static bool item_matches(const cordon_task *t, const char *item)
         return !t->exception_class[0] && t->result.exit_code == code;
     if (!t->exception_class[0])
         return false;
-    return strcmp(item, "*") == 0 || strcmp(item, t->exception_class) == 0;
+    if (strcmp(item, "*") == 0 || strcmp(item, t->exception_class) == 0)
+        return true;
+    /* A signal named another way than cordon's: "SIGRTMIN+20" for
+     * SIGRTMAX-10, the name real-time signals had before they followed
+     * kill -l. */
+    int signo = strncmp(item, "SIG", 3) == 0 ? cordon_signal_number(item) : 0;
+    const char *name = signo ? cordon_signal_name(signo) : NULL;
+    return name && strcmp(name, t->exception_class) == 0;
 }
 
 static bool should_retry(const cordon_task *t, const char *list)

@@ -3,6 +3,8 @@
 #include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <string.h>
+#include <strings.h>
 
 #include "internal.h"
 
@@ -55,6 +57,38 @@ const char *cordon_signal_name(int signo)
         return realtime_names[signo];
     }
     return NULL;
+}
+
+/* "+n" or "-n" after a real-time end's name: the signal it counts to, or 0. */
+static int counted_from(int end, int sign, const char *count)
+{
+    if (!*count)
+        return end;
+    if (*count != (sign > 0 ? '+' : '-') || !count[1])
+        return 0;
+    int n = 0;
+    for (const char *c = count + 1; *c; c++) {
+        if (*c < '0' || *c > '9' || n > SIGRTMAX)
+            return 0;
+        n = n * 10 + (*c - '0');
+    }
+    int signo = end + sign * n;
+    return signo >= SIGRTMIN && signo <= SIGRTMAX ? signo : 0;
+}
+
+int cordon_signal_number(const char *name)
+{
+    if (!name)
+        return 0;
+    const char *bare = strncasecmp(name, "SIG", 3) == 0 ? name + 3 : name;
+    if (strncasecmp(bare, "RTMIN", 5) == 0)
+        return counted_from(SIGRTMIN, 1, bare + 5);
+    if (strncasecmp(bare, "RTMAX", 5) == 0)
+        return counted_from(SIGRTMAX, -1, bare + 5);
+    for (int signo = 1; (size_t)signo < sizeof signal_names / sizeof *signal_names; signo++)
+        if (signal_names[signo] && strcasecmp(signal_names[signo] + 3, bare) == 0)
+            return signo;
+    return 0;
 }
 
 struct code_name {

@@ -668,7 +668,7 @@ static int prepare(cordon_task *t, cordon__launch *l, cordon__attempt_state *s)
     /* A CPU limit reads the tree's time from the v2 cgroup's counter. */
     bool held_by_namespace = l->namespaces & CORDON__NAMESPACE_PID;
     bool contain = memory || processes || !held_by_namespace || t->limits[CORDON_LIMIT_CPU_MS] ||
-                   t->tree_cpu_accounting;
+                   t->tree_accounting || t->tree_cpu_accounting;
     char why[512];
     if (!cordon__cgroup_settings_valid(why, sizeof why)) {
         cordon__refuse_start(t, why);

@@ -422,7 +422,15 @@ int cordon_set_tree_accounting(cordon_task *t, int on)
     int busy = settable(t);
     if (busy < 0)
         return busy;
-    t->tree_accounting = on != 0 && on != CORDON_TREE_CPU;
+    t->tree_accounting = on != 0;
+    return 0;
+}
+
+int cordon_set_tree_cpu_accounting(cordon_task *t, int on)
+{
+    int busy = settable(t);
+    if (busy < 0)
+        return busy;
     t->tree_cpu_accounting = on != 0;
     return 0;
 }

@@ -33,15 +33,12 @@ static int canonical_class(const char *word, char *out, size_t size)
             return 0;
         }
     }
-    const char *bare = strncasecmp(word, "SIG", 3) == 0 ? word + 3 : word;
-    for (int signo = 1; signo < 65; signo++) {
-        const char *name = cordon_signal_name(signo);
-        if (name && strcasecmp(name + 3, bare) == 0) {
-            snprintf(out, size, "%s", name);
-            return 0;
-        }
-    }
-    return -1;
+    /* "segv", "SIGRTMIN+20" (SIGRTMAX-10 as kill -l names it), … */
+    const char *name = cordon_signal_name(cordon_signal_number(word));
+    if (!name)
+        return -1;
+    snprintf(out, size, "%s", name);
+    return 0;
 }
 
 static int parse_class(const char *option, const char *word, retry_class *c)

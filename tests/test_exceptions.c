@@ -212,6 +212,20 @@ static void test_exception_signal_names_follow_kill_l(void **state)
     }
     assert_null(cordon_signal_name(0));
     assert_null(cordon_signal_name(200));
+    /* and back: every name, and the other spellings bash's kill takes */
+    for (int signo = 1; signo <= SIGRTMAX; signo++)
+        if (cordon_signal_name(signo))
+            assert_int_equal(cordon_signal_number(cordon_signal_name(signo)), signo);
+    assert_int_equal(cordon_signal_number("segv"), SIGSEGV);
+    assert_int_equal(cordon_signal_number("KILL"), SIGKILL);
+    assert_int_equal(cordon_signal_number("SIGRTMIN+30"), SIGRTMIN + 30 <= SIGRTMAX ? SIGRTMIN + 30 : 0);
+    assert_int_equal(cordon_signal_number("rtmax-10"), SIGRTMAX - 10);
+    const char *no_signal[] = { "", "SIG", "SIGFOO", "SIGRTMIN+", "SIGRTMIN-1", "SIGRTMAX+1",
+                                "SIGRTMIN+99", "SIGRTMAX-99", "SIGRTMIN+1x", "SIGSEGV2" };
+    for (size_t i = 0; i < sizeof no_signal / sizeof *no_signal; i++)
+        if (cordon_signal_number(no_signal[i]) != 0)
+            fail_msg("'%s' named a signal", no_signal[i]);
+    assert_int_equal(cordon_signal_number(NULL), 0);
 }
 
 /* The last real-time signal is a signal like the others: a task that dies

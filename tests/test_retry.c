@@ -235,6 +235,26 @@ static void test_retry_refuses_malformed_lists(void **state)
     cordon_task_free(t);
 }
 
+/* A real-time signal named from either end matches: "SIGRTMIN+n" was
+ * the only name of each before names followed kill -l (SIGRTMAX-n in the
+ * upper half), and a list written then silently stopped matching. */
+static void test_retry_matches_a_real_time_signal_named_either_way(void **state)
+{
+    (void)state;
+    char line[64], old_name[32];
+    int signo = SIGRTMAX - 10;
+    snprintf(line, sizeof line, "kill -%d $$", signo);
+    snprintf(old_name, sizeof old_name, "SIGRTMIN+%d", signo - SIGRTMIN);
+    const char *lists[] = { old_name, "SIGRTMAX-10" };
+    for (size_t i = 0; i < 2; i++) {
+        cordon_task *t = shell(line);
+        assert_int_equal(cordon_run_and_retry(t, 2, lists[i]), CORDON_EXCEPTION);
+        assert_string_equal(cordon_task_result(t)->exception, "SIGRTMAX-10");
+        assert_int_equal(cordon_task_result(t)->attempts, 3);
+        cordon_task_free(t);
+    }
+}
+
 /* Retry by callback: the caller reads each attempt's result and decides. */
 typedef struct retry_decisions {
     unsigned calls, attempts_seen[8];
@@ -404,6 +424,7 @@ int main(void)
         cmocka_unit_test(test_retry_on_an_exit_code),
         cmocka_unit_test(test_retry_attempt_number_and_messages),
         cmocka_unit_test(test_retry_refuses_malformed_lists),
+        cmocka_unit_test(test_retry_matches_a_real_time_signal_named_either_way),
         cmocka_unit_test(test_retry_by_callback),
         cmocka_unit_test(test_retry_backoff_jitter_varies_the_delays),
         cmocka_unit_test(test_retry_total_timeout_cuts_the_last_attempt),

@@ -257,6 +257,14 @@ static void test_run_bad_retry_options_name_the_option(void **state)
     expect_status(&c, 125);
     assert_string_equal(c.err, "cordon: --retry-on needs --retry N\n");
     captured_free(&c);
+    /* a real-time signal by either end's count, as bash's kill takes it:
+     * "SIGRTMIN+20" was refused once its name became SIGRTMAX-10 */
+    char kill_line[64];
+    snprintf(kill_line, sizeof kill_line, "kill -%d $$", SIGRTMIN + 20);
+    c = CORDON("run", "--retry", "1", "--retry-on", "SIGRTMIN+20", "--shell", kill_line);
+    expect_status(&c, 128 + SIGRTMIN + 20);
+    assert_non_null(strstr(c.err, "attempt 1 ended with SIGRTMAX-10; retrying"));
+    captured_free(&c);
     c = CORDON("run", "--retry", "1", "--backoff", "100ms,y2", "true");
     expect_status(&c, 125);
     assert_string_equal(c.err, "cordon: --backoff: '100ms,y2' is not INITIAL[,xFACTOR][,max "

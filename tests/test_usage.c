@@ -282,7 +282,8 @@ static void test_usage_counts_children_nobody_waited_for(void **state)
         if (how == 0)
             cordon_set_limit(t, CORDON_LIMIT_CPU_MS, 20000);
         else
-            assert_int_equal(cordon_set_tree_accounting(t, how == 1 ? 1 : CORDON_TREE_CPU), 0);
+            assert_int_equal(how == 1 ? cordon_set_tree_accounting(t, 1)
+                                      : cordon_set_tree_cpu_accounting(t, 1), 0);
         cordon_set_timeout_ms(t, 60000);
         const cordon_result *r = run_task(t, 0);
         if (r->exit_code == 77) {
