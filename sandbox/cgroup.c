@@ -433,6 +433,33 @@ static void open_v2_peak(cordon__cgroup *cg, int index, bool reused)
     cg->peak_dir = index;
 }
 
+/* A v1 memory limit's cgroup, in one of cordon's own that holds no limit,
+ * each watched for OOMs (memory_oom_events_v1.c): the index of the inner
+ * one, which the task joins, or negative errno.  Where the pair or its
+ * watches cannot be made, one cgroup as before, whose OOM is told by its
+ * peak alone. */
+static int make_v1_memory_pair(cordon__cgroup *cg)
+{
+    int around = make_dir(cg, places.v1_memory_parent, CGROUP_V1);
+    if (around < 0)
+        return around;
+    close(cg->join_fds[around]); /* the task joins the inner one alone */
+    cg->join_fds[around] = -1;
+    int inner = make_dir(cg, cg->dirs[around], CGROUP_V1);
+    if (inner < 0)
+        return inner; /* the outer one is removed with the rest */
+    cg->oom_watch_fd = cordon__v1_oom_watch(cg->dirs[inner]);
+    cg->enclosing_oom_watch_fd = cordon__v1_oom_watch(cg->dirs[around]);
+    if (cg->oom_watch_fd < 0 || cg->enclosing_oom_watch_fd < 0) {
+        if (cg->oom_watch_fd >= 0)
+            close(cg->oom_watch_fd);
+        if (cg->enclosing_oom_watch_fd >= 0)
+            close(cg->enclosing_oom_watch_fd);
+        cg->oom_watch_fd = cg->enclosing_oom_watch_fd = -1;
+    }
+    return inner;
+}
+
 static int create_v2(cordon__cgroup *cg, uint64_t memory_bytes, uint64_t max_processes,
                      bool contain, bool count_memory)
 {
@@ -480,6 +507,7 @@ void cordon__cgroup_init_empty(cordon__cgroup *cg)
     memset(cg, 0, sizeof *cg);
     cg->memory_dir = cg->pids_dir = cg->v2_dir = cg->events_fd = cg->cpu_stat_fd = -1;
     cg->peak_dir = cg->peak_fd = cg->share_pids_dir = -1;
+    cg->oom_watch_fd = cg->enclosing_oom_watch_fd = -1;
     for (int i = 0; i < CORDON_CGROUP_MAX_DIRS; i++)
         cg->join_fds[i] = -1;
 }
@@ -504,7 +532,8 @@ int cordon__cgroup_create(cordon__cgroup *cg, uint64_t memory_bytes, uint64_t ma
     rc = create_v2(cg, memory_bytes, max_processes, contain, count_memory);
     bool v1_memory = memory_bytes ? cg->memory_dir < 0 : count_memory && cg->peak_dir < 0;
     if (rc == 0 && v1_memory && places.v1_memory_parent[0]) {
-        int index = make_dir(cg, places.v1_memory_parent, CGROUP_V1);
+        int index = memory_bytes ? make_v1_memory_pair(cg)
+                                 : make_dir(cg, places.v1_memory_parent, CGROUP_V1);
         rc = index == -ENOMEM ? index : 0;
         if (index >= 0 && memory_bytes)
             limit_memory(cg, index, memory_bytes);
@@ -783,11 +812,20 @@ bool cordon__cgroup_oom_killed(const cordon__cgroup *cg)
         uint64_t own = keyed_value(dir, local ? "memory.events.local" : "memory.events", "oom");
         return own > 0 && keyed_value(dir, "memory.events", "oom_kill") > 0;
     }
-    /* v1 counts an OOM kill in the victim's cgroup only, and its failcnt
-     * stays 0 on recent kernels: the peak tells whether this limit was
-     * reached (charges stop at it; a megabyte of slack for batching). */
-    uint64_t limit = single_value(dir, "memory.limit_in_bytes");
-    bool reached = limit && single_value(dir, "memory.max_usage_in_bytes") + (1u << 20) >= limit;
+    /* v1 counts an OOM kill in the victim's cgroup only, whatever limit
+     * chose it.  An OOM of the task's cgroup is notified there and not in
+     * the one around it, which has no limit; one above both, in both. */
+    bool reached;
+    if (cg->oom_watch_fd >= 0 && cg->enclosing_oom_watch_fd >= 0) {
+        uint64_t seen = cordon__v1_oom_count(cg->oom_watch_fd);
+        reached = seen > cordon__v1_oom_count(cg->enclosing_oom_watch_fd);
+    } else {
+        /* No watch: whether this limit was reached at some time (charges
+         * stop at it; a megabyte of slack for batching), which page cache
+         * alone also does. */
+        uint64_t limit = single_value(dir, "memory.limit_in_bytes");
+        reached = limit && single_value(dir, "memory.max_usage_in_bytes") + (1u << 20) >= limit;
+    }
     return reached && keyed_value(dir, "memory.oom_control", "oom_kill") > 0;
 }
 
@@ -925,7 +963,9 @@ static bool emptied(cordon__cgroup *cg, int index)
 
 void cordon__cgroup_destroy(cordon__cgroup *cg)
 {
-    for (int i = 0; i < cg->count; i++) {
+    /* The last made first: a v1 memory limit's cgroup before the one
+     * around it, which cannot be removed while it holds it. */
+    for (int i = cg->count - 1; i >= 0; i--) {
         if (cg->join_fds[i] >= 0)
             close(cg->join_fds[i]);
         cg->join_fds[i] = -1;
@@ -959,6 +999,11 @@ void cordon__cgroup_destroy(cordon__cgroup *cg)
         close(cg->cpu_stat_fd);
     if (cg->peak_fd >= 0)
         close(cg->peak_fd);
+    if (cg->oom_watch_fd >= 0)
+        close(cg->oom_watch_fd);
+    if (cg->enclosing_oom_watch_fd >= 0)
+        close(cg->enclosing_oom_watch_fd);
+    cg->oom_watch_fd = cg->enclosing_oom_watch_fd = -1;
     cg->count = 0;
     cg->memory_dir = cg->pids_dir = cg->v2_dir = cg->events_fd = cg->cpu_stat_fd = -1;
     cg->peak_dir = cg->peak_fd = cg->share_pids_dir = -1;

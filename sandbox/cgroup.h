@@ -45,6 +45,8 @@ typedef struct cordon__cgroup {
     bool cpu_started;                       /* those were read for this task */
     int peak_dir;                           /* the cgroup that counts the tree's memory, or -1 */
     int peak_fd;                            /* its v2 memory.peak, reset for this task, or -1 */
+    int oom_watch_fd;                       /* v1: OOMs of the limited cgroup and above, */
+    int enclosing_oom_watch_fd;             /* and of the one around it and above; or -1 */
 } cordon__cgroup;
 
 /* Holds nothing (no directory, every fd -1): what a failed start may
@@ -99,10 +101,17 @@ void cordon__cgroup_kill(cordon__cgroup *cg);
  * waiting for the init to be scheduled on a machine the task keeps busy. */
 void cordon__cgroup_kill_all_but(const cordon__cgroup *cg, pid_t spared);
 
+/* sandbox/memory_oom_events_v1.c: an eventfd that counts the OOMs of the
+ * v1 memory cgroup `dir` and of every cgroup above it, or -1; and its
+ * count since the last read (0 when none). */
+int cordon__v1_oom_watch(const char *dir);
+uint64_t cordon__v1_oom_count(int watch);
+
 /* Parent, after the task ended: did the task's own memory limit make the
  * kernel kill one of its processes?  Its own: the limit of the task's
- * cgroup was reached (v2 memory.events.local `oom`, v1 memory.failcnt),
- * not an enclosing one that picked a victim in it. */
+ * cgroup was reached (v2 memory.events.local `oom`, v1 an OOM its
+ * cgroup saw that the one around it did not), not an enclosing one that
+ * picked a victim in it.  Reads the v1 counts: once per task. */
 bool cordon__cgroup_oom_killed(const cordon__cgroup *cg);
 /* Parent, after the end: did the task's own process limit refuse a fork
  * (pids.events `max`, with the cgroup's peak at its pids.max), not an

@@ -131,6 +131,22 @@ static bool old_enough(int dir_fd, const char *name)
            time(NULL) - st.st_mtime >= SWEEP_MIN_AGE_S;
 }
 
+/* The cgroups cordon made inside `name` (one level: a v1 memory limit's). */
+static void remove_inner_cgroups(int parent_fd, const char *name)
+{
+    int fd = openat(parent_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    DIR *inner = fd >= 0 ? fdopendir(fd) : NULL;
+    if (!inner) {
+        if (fd >= 0)
+            close(fd);
+        return;
+    }
+    for (struct dirent *entry; (entry = readdir(inner));)
+        if (maker_of(entry->d_name) > 0)
+            unlinkat(dirfd(inner), entry->d_name, AT_REMOVEDIR);
+    closedir(inner);
+}
+
 void cordon__cgroup_sweep_orphans(const char *parent)
 {
     DIR *dir = opendir(parent);
@@ -143,7 +159,9 @@ void cordon__cgroup_sweep_orphans(const char *parent)
         /* EPERM means alive, only not ours to signal. */
         if (kill(maker, 0) == 0 || errno != ESRCH || !old_enough(dirfd(dir), entry->d_name))
             continue;
-        /* rmdir refuses a cgroup that still holds a process. */
+        /* rmdir refuses a cgroup that still holds a process, or a cgroup:
+         * a v1 memory limit's sits in one of cordon's (cgroup.c). */
+        remove_inner_cgroups(dirfd(dir), entry->d_name);
         unlinkat(dirfd(dir), entry->d_name, AT_REMOVEDIR);
     }
     closedir(dir);

@@ -301,6 +301,17 @@ static pid_t dead_pid(void)
     return pid;
 }
 
+static void age_cgroup(const char *name, time_t age_seconds)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s", root, name);
+    struct timespec times[2];
+    clock_gettime(CLOCK_REALTIME, &times[0]);
+    times[0].tv_sec -= age_seconds;
+    times[1] = times[0];
+    assert_int_equal(utimensat(AT_FDCWD, path, times, 0), 0);
+}
+
 static void make_cgroup_aged(const char *name, time_t age_seconds)
 {
     char path[1024];
@@ -326,8 +337,11 @@ static void test_cgroup_v2_next_process_sweeps_what_dead_callers_left(void **sta
 {
     (void)state;
     REQUIRE_V2_ROOT();
-    char dead_old[64], dead_young[64], alive_old[64], foreign[64];
+    char dead_old[64], dead_young[64], alive_old[64], foreign[64], dead_pair[64], inner[160];
     snprintf(dead_old, sizeof dead_old, "cordon-%d-0", (int)dead_pid());
+    /* a v1 memory limit's cgroup sits in one of cordon's: both go */
+    snprintf(dead_pair, sizeof dead_pair, "cordon-%d-2", (int)dead_pid());
+    snprintf(inner, sizeof inner, "%s/cordon-%d-3", dead_pair, (int)dead_pid());
     snprintf(dead_young, sizeof dead_young, "cordon-%d-1", (int)dead_pid());
     snprintf(alive_old, sizeof alive_old, "cordon-%d-0", (int)getpid());
     snprintf(foreign, sizeof foreign, "not-cordon-%d-0", (int)dead_pid());
@@ -335,6 +349,9 @@ static void test_cgroup_v2_next_process_sweeps_what_dead_callers_left(void **sta
     make_cgroup_aged(dead_young, 0);
     make_cgroup_aged(alive_old, 3600);
     make_cgroup_aged(foreign, 3600);
+    make_cgroup_aged(dead_pair, 0);
+    make_cgroup_aged(inner, 0);
+    age_cgroup(dead_pair, 3600); /* after the inner one was made in it */
     /* A fresh process: this one looked at the place already. */
     pid_t fresh = fork();
     if (fresh == 0) {
@@ -345,6 +362,7 @@ static void test_cgroup_v2_next_process_sweeps_what_dead_callers_left(void **sta
     assert_int_equal(waitpid(fresh, &status, 0), fresh);
     assert_int_equal(status, 0);
     assert_false(cgroup_exists(dead_old));
+    assert_false(cgroup_exists(dead_pair));
     assert_true(cgroup_exists(dead_young)); /* may be a process's of another pid namespace */
     assert_true(cgroup_exists(alive_old));
     assert_true(cgroup_exists(foreign));

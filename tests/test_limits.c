@@ -1339,23 +1339,30 @@ static void test_limit_process_limit_of_one_is_said_in_the_singular(void **state
     }
 }
 
-/* The caller's own v1 pids cgroup, or false (not root, no v1 pids). */
-static bool own_v1_pids_cgroup(char *dir, size_t size)
+/* The caller's own v1 cgroup of `controller`, or false (not root, no such
+ * v1 controller). */
+static bool own_v1_cgroup(const char *controller, char *dir, size_t size)
 {
-    char line[512];
+    char line[512], key[64];
+    snprintf(key, sizeof key, ":%s:", controller);
     bool found = false;
     FILE *f = fopen("/proc/self/cgroup", "r");
     while (f && !found && fgets(line, sizeof line, f)) {
-        char *at = strstr(line, ":pids:");
+        char *at = strstr(line, key);
         if (at) {
             at[strcspn(at, "\n")] = '\0';
-            snprintf(dir, size, "/sys/fs/cgroup/pids%s", at + strlen(":pids:"));
+            snprintf(dir, size, "/sys/fs/cgroup/%s%s", controller, at + strlen(key));
             found = true;
         }
     }
     if (f)
         fclose(f);
     return found && geteuid() == 0 && access(dir, W_OK) == 0;
+}
+
+static bool own_v1_pids_cgroup(char *dir, size_t size)
+{
+    return own_v1_cgroup("pids", dir, size);
 }
 
 /* In a cgroup with a lower process limit, as in a container: a task with
@@ -1480,6 +1487,82 @@ static void test_limit_process_is_named_for_its_own_limit_only(void **state)
         skip();
     }
     assert_int_equal(WEXITSTATUS(status), 0);
+}
+
+/* v1 counts an OOM kill in the victim's cgroup whatever limit chose it,
+ * and page cache alone fills a cgroup to its limit without killing: a
+ * task under --mem 60M whose written file's cache once filled its limit,
+ * and whose process the enclosing limit of 100M (a container's) later
+ * killed beside a 55M process of the container's, was named MemoryLimit.
+ * A copy of the test moves into that cgroup and runs the task through the
+ * runner; it prints the task's ending.  The container's process starts
+ * once the cache has filled the task's limit, and the task then holds
+ * 50M, well within its own limit, past the container's; the kernel
+ * picks the task's process (oom_score_adj 1000) to kill. */
+static _Noreturn void oom_beside_a_container_process(const char *enclosing, const char *work)
+{
+    char path[700];
+    snprintf(path, sizeof path, "%s/cgroup.procs", enclosing);
+    FILE *f = fopen(path, "w");
+    if (!f || fprintf(f, "%d\n", (int)getpid()) < 0 || fclose(f) != 0)
+        _exit(3);
+    setenv("WORK", work, 1);
+    execl("/bin/sh", "sh", "-c",
+          "export H=\"$CORDON_HOSTILE_DIR/hostile\"; "
+          "(while [ ! -e \"$WORK/cached\" ]; do sleep 0.05; done; exec \"$H\" hold-mib 55 20) & "
+          "\"$CORDON_RUNNER\" run --json --timeout 30s --mem 60M --shell 'dd if=/dev/zero "
+          "of=\"$WORK/cache\" bs=1M count=200 conv=fsync 2>/dev/null; rm \"$WORK/cache\"; "
+          "touch \"$WORK/cached\"; sleep 1; exec \"$H\" hold-mib 50 20' | "
+          "grep -o '\"exit_code\":[0-9]*,\"signal\":[0-9]*,\"exception\":[^,]*'; "
+          "kill $! 2>/dev/null; wait",
+          (char *)NULL);
+    _exit(4);
+}
+
+static void test_limit_memory_is_named_for_its_own_limit_only(void **state)
+{
+    (void)state;
+    char own[512], enclosing[600], limit_file[700];
+    if (!own_v1_cgroup("memory", own, sizeof own) || !getenv("CORDON_HOSTILE_DIR")) {
+        print_message("skipped: no v1 memory cgroup this caller may make one in\n");
+        skip();
+    }
+    snprintf(enclosing, sizeof enclosing, "%s/cordon-test-container-%d", own, (int)getpid());
+    assert_int_equal(mkdir(enclosing, 0755), 0);
+    snprintf(limit_file, sizeof limit_file, "%s/memory.limit_in_bytes", enclosing);
+    FILE *f = fopen(limit_file, "w");
+    assert_non_null(f);
+    fprintf(f, "%d\n", 100 << 20);
+    assert_int_equal(fclose(f), 0);
+    char work[] = "/var/tmp/cordon-test-oom-XXXXXX"; /* a disk's page cache, not tmpfs */
+    assert_non_null(mkdtemp(work));
+    assert_int_equal(chmod(work, 0777), 0); /* the task runs as nobody */
+    int out[2];
+    assert_int_equal(pipe(out), 0);
+    pid_t copy = fork();
+    assert_true(copy >= 0);
+    if (copy == 0) {
+        dup2(out[1], 1);
+        close(out[0]);
+        oom_beside_a_container_process(enclosing, work);
+    }
+    close(out[1]);
+    char said[256] = "";
+    ssize_t got, have = 0;
+    while (have < (ssize_t)sizeof said - 1 &&
+           (got = read(out[0], said + have, sizeof said - 1 - (size_t)have)) > 0)
+        have += got;
+    close(out[0]);
+    int status;
+    assert_int_equal(waitpid(copy, &status, 0), copy);
+    for (int i = 0; i < 500 && rmdir(enclosing) != 0; i++)
+        usleep(10000); /* the copy's last processes leave it as they end */
+    char cached[300];
+    snprintf(cached, sizeof cached, "%s/cached", work);
+    unlink(cached);
+    rmdir(work);
+    /* killed by the container's limit, a signal of the kernel's */
+    assert_string_equal(said, "\"exit_code\":137,\"signal\":9,\"exception\":\"SIGKILL\"\n");
 }
 
 static void test_limit_cores_are_never_dumped(void **state)
@@ -1642,6 +1725,7 @@ int main(void)
         cmocka_unit_test(test_limit_a_dead_process_s_cgroups_cost_no_task_its_bound),
         cmocka_unit_test(test_limit_process_limit_of_one_is_said_in_the_singular),
         cmocka_unit_test(test_limit_process_is_named_for_its_own_limit_only),
+        cmocka_unit_test(test_limit_memory_is_named_for_its_own_limit_only),
         cmocka_unit_test(test_limit_share_leaves_a_capped_caller_room),
         cmocka_unit_test(test_limit_process_counts_nothing_of_cordon_s_start),
         cmocka_unit_test(test_limit_cores_are_never_dumped),

@@ -340,6 +340,19 @@ static int autoreaped_children(int count, long ms)
     return 0;
 }
 
+/* Touches `mib` MiB and holds them for `seconds`. */
+static int hold_mib(long mib, unsigned seconds)
+{
+    size_t len = (size_t)mib << 20;
+    char *volatile block = malloc(len);
+    if (!block)
+        return 1;
+    for (size_t i = 0; i < len; i += 4096)
+        block[i] = 1;
+    sleep(seconds);
+    return 0;
+}
+
 /* Exits with its I/O priority class (1: real-time). */
 static int io_class(void)
 {
@@ -372,6 +385,8 @@ int main(int argc, char **argv)
     if (strcmp(mode, "probe-variants") == 0) return probe_variants();
     if (strcmp(mode, "io-class") == 0) return io_class();
     if (strcmp(mode, "escape-cgroup") == 0) return escape_cgroup();
+    if (strcmp(mode, "hold-mib") == 0 && argc > 3)
+        return hold_mib(atol(argv[2]), (unsigned)atoi(argv[3]));
     if (strcmp(mode, "autoreaped-children") == 0 && argc > 3)
         return autoreaped_children(atoi(argv[2]), atol(argv[3]));
     fprintf(stderr, "hostile: unknown mode '%s'\n", mode);
