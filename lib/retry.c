@@ -3,6 +3,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "internal.h"
@@ -90,7 +91,7 @@ static bool item_matches(const cordon_task *t, const char *item)
     /* A signal named another way than cordon's: "SIGRTMIN+20" for
      * SIGRTMAX-10, the name real-time signals had before they followed
      * kill -l. */
-    int signo = strncmp(item, "SIG", 3) == 0 ? cordon_signal_number(item) : 0;
+    int signo = strncasecmp(item, "SIG", 3) == 0 ? cordon_signal_number(item) : 0;
     const char *name = signo ? cordon_signal_name(signo) : NULL;
     return name && strcmp(name, t->exception_class) == 0;
 }

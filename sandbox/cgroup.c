@@ -353,6 +353,8 @@ static int make_named_dir(const char *parent, char *path, size_t size)
 /* Makes one cgroup below `parent` and opens its cgroup.procs. */
 static int make_dir(cordon__cgroup *cg, const char *parent, cordon__cgroup_version version)
 {
+    if (cg->count >= CORDON_CGROUP_MAX_DIRS)
+        return -ENOSPC; /* never past the table: a task without it runs as without a cgroup */
     char path[4200];
     int rc = make_named_dir(parent, path, sizeof path);
     if (rc < 0)
@@ -369,6 +371,8 @@ static int make_dir(cordon__cgroup *cg, const char *parent, cordon__cgroup_versi
  * dropped and the next one tried. */
 static int reuse_dir(cordon__cgroup *cg, cordon__cgroup_pool_kind kind)
 {
+    if (cg->count >= CORDON_CGROUP_MAX_DIRS)
+        return -ENOSPC;
     cordon__cgroup_version version = kind == CORDON__CGROUP_POOL_V2_TREE ? CGROUP_V2 : CGROUP_V1;
     for (char *path; (path = cordon__cgroup_pool_take(kind));) {
         int index = add_dir(cg, path, version);
@@ -440,6 +444,8 @@ static void open_v2_peak(cordon__cgroup *cg, int index, bool reused)
  * peak alone. */
 static int make_v1_memory_pair(cordon__cgroup *cg)
 {
+    if (cg->count + 2 > CORDON_CGROUP_MAX_DIRS)
+        return make_dir(cg, places.v1_memory_parent, CGROUP_V1);
     int around = make_dir(cg, places.v1_memory_parent, CGROUP_V1);
     if (around < 0)
         return around;

@@ -19,7 +19,9 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-enum { CORDON_CGROUP_MAX_DIRS = 3 };
+/* The most a task holds: its v2 cgroup, a v1 memory limit's pair, and a
+ * v1 pids cgroup (its limit's, or cordon's share when it has none). */
+enum { CORDON_CGROUP_MAX_DIRS = 4 };
 
 typedef enum cordon__cgroup_version {
     CGROUP_NONE = 0,

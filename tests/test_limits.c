@@ -1565,6 +1565,40 @@ static void test_limit_memory_is_named_for_its_own_limit_only(void **state)
     assert_string_equal(said, "\"exit_code\":137,\"signal\":9,\"exception\":\"SIGKILL\"\n");
 }
 
+/* A memory limit and a process limit at once: under v1 the memory
+ * limit's pair of cgroups, the v2 tree's and the pids one made four, one
+ * past the table that held three: the fourth was written over the
+ * caller's fds (its stdout closed at the task's end) and the runner
+ * crashed reading a memory cgroup at a garbage address; and a task with a
+ * memory limit alone lost its process share.  Each limit still names its
+ * own ending, and the caller's stdout stays open. */
+static void test_limit_memory_and_processes_at_once(void **state)
+{
+    (void)state;
+    const char *hostile = getenv("CORDON_HOSTILE_DIR");
+    if (!hostile)
+        skip();
+    char program[512];
+    snprintf(program, sizeof program, "%s/hostile", hostile);
+    const char *argv[] = { program, "hold-mib", "200", "1", NULL };
+    for (int round = 0; round < 3; round++) {
+        cordon_task *t = cordon_command_task(argv);
+        assert_int_equal(cordon_set_limit(t, CORDON_LIMIT_MEMORY, 64u << 20), 0);
+        assert_int_equal(cordon_set_limit(t, CORDON_LIMIT_PROCESSES, 50), 0);
+        const cordon_result *r = run_task(t, CORDON_EXCEPTION);
+        if (strcmp(r->exception, "MemoryLimit") != 0)
+            fail_msg("round %d: %s: %s", round, r->exception, r->message);
+        assert_int_equal(r->confinement_details->max_processes, 50);
+        assert_true(fcntl(STDOUT_FILENO, F_GETFD) >= 0);
+        cordon_task_free(t);
+    }
+    cordon_task *t = cordon_command_task((const char *[]){ "true", NULL });
+    assert_int_equal(cordon_set_limit(t, CORDON_LIMIT_MEMORY, 64u << 20), 0);
+    const cordon_result *r = run_task(t, 0);
+    assert_true(r->confinement_details->max_processes > 0); /* the share, or the ceiling */
+    cordon_task_free(t);
+}
+
 static void test_limit_cores_are_never_dumped(void **state)
 {
     (void)state;
@@ -1726,6 +1760,7 @@ int main(void)
         cmocka_unit_test(test_limit_process_limit_of_one_is_said_in_the_singular),
         cmocka_unit_test(test_limit_process_is_named_for_its_own_limit_only),
         cmocka_unit_test(test_limit_memory_is_named_for_its_own_limit_only),
+        cmocka_unit_test(test_limit_memory_and_processes_at_once),
         cmocka_unit_test(test_limit_share_leaves_a_capped_caller_room),
         cmocka_unit_test(test_limit_process_counts_nothing_of_cordon_s_start),
         cmocka_unit_test(test_limit_cores_are_never_dumped),

@@ -245,8 +245,8 @@ static void test_retry_matches_a_real_time_signal_named_either_way(void **state)
     int signo = SIGRTMAX - 10;
     snprintf(line, sizeof line, "kill -%d $$", signo);
     snprintf(old_name, sizeof old_name, "SIGRTMIN+%d", signo - SIGRTMIN);
-    const char *lists[] = { old_name, "SIGRTMAX-10" };
-    for (size_t i = 0; i < 2; i++) {
+    const char *lists[] = { old_name, "SIGRTMAX-10", "sigrtmax-10" };
+    for (size_t i = 0; i < 3; i++) {
         cordon_task *t = shell(line);
         assert_int_equal(cordon_run_and_retry(t, 2, lists[i]), CORDON_EXCEPTION);
         assert_string_equal(cordon_task_result(t)->exception, "SIGRTMAX-10");
