@@ -1365,6 +1365,16 @@ static bool own_v1_pids_cgroup(char *dir, size_t size)
     return own_v1_cgroup("pids", dir, size);
 }
 
+/* A copy of the test moves itself into `enclosing` (v1), or exits 3. */
+static void join_or_exit(const char *enclosing)
+{
+    char path[700];
+    snprintf(path, sizeof path, "%s/cgroup.procs", enclosing);
+    FILE *f = fopen(path, "w");
+    if (!f || fprintf(f, "%d\n", (int)getpid()) < 0 || fclose(f) != 0)
+        _exit(3);
+}
+
 /* In a cgroup with a lower process limit, as in a container: a task with
  * a limit of 1000 that has a fork refused by the enclosing limit of 12 did
  * not reach its own.  A copy of the test moves into a cgroup made for it
@@ -1373,11 +1383,7 @@ static bool own_v1_pids_cgroup(char *dir, size_t size)
  * pids cgroup. */
 static _Noreturn void run_in_enclosing(const char *enclosing)
 {
-    char path[700];
-    snprintf(path, sizeof path, "%s/cgroup.procs", enclosing);
-    FILE *f = fopen(path, "w");
-    if (!f || fprintf(f, "%d\n", (int)getpid()) < 0 || fclose(f) != 0)
-        _exit(3);
+    join_or_exit(enclosing);
     setenv("CORDON_CGROUP", "v1", 1);
     execl("/bin/sh", "sh", "-c",
           "out=$(\"$CORDON_RUNNER\" run --json --procs 1000 --shell 'for i in 1 2 3 4 5 6 7 8 "
@@ -1404,24 +1410,53 @@ static void make_capped_cgroup(const char *own, const char *what, int most, char
     assert_int_equal(fclose(f), 0);
 }
 
+/* A copy of the test, moved into `enclosing`, runs `script` with sh;
+ * what it printed goes into `said` (NUL-terminated), and the cgroup is
+ * removed once the copy has ended. */
+static void said_in_enclosing(const char *enclosing, const char *script, char *said,
+                              size_t size)
+{
+    int out[2];
+    assert_int_equal(pipe(out), 0);
+    pid_t copy = fork();
+    assert_true(copy >= 0);
+    if (copy == 0) {
+        dup2(out[1], 1);
+        close(out[0]);
+        join_or_exit(enclosing);
+        execl("/bin/sh", "sh", "-c", script, (char *)NULL);
+        _exit(4);
+    }
+    close(out[1]);
+    size_t have = 0;
+    for (ssize_t got; have < size - 1;) {
+        got = read(out[0], said + have, size - 1 - have);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got <= 0)
+            break;
+        have += (size_t)got;
+    }
+    said[have] = '\0';
+    close(out[0]);
+    int status;
+    assert_int_equal(waitpid(copy, &status, 0), copy);
+    for (int i = 0; i < 500 && rmdir(enclosing) != 0; i++)
+        usleep(10000); /* the copy's last processes leave it as they end */
+}
+
 /* The copy in a pids cgroup of 400 (a unit's TasksMax, a container's):
  * a fork bomb through the runner for 4 s, and after 2 s a fork of the
  * caller's own; prints "forked" when that fork went through and the
  * cgroup's count then. */
-static _Noreturn void fork_beside_a_bomb(const char *enclosing)
+static void fork_beside_a_bomb(const char *enclosing, char *said, size_t size)
 {
-    char path[700];
-    snprintf(path, sizeof path, "%s/cgroup.procs", enclosing);
-    FILE *f = fopen(path, "w");
-    if (!f || fprintf(f, "%d\n", (int)getpid()) < 0 || fclose(f) != 0)
-        _exit(3);
-    setenv("ENCLOSING", enclosing, 1);
-    execl("/bin/sh", "sh", "-c",
-          "\"$CORDON_RUNNER\" run --timeout 4s -- \"$CORDON_HOSTILE_DIR/hostile\" fork-bomb "
-          ">/dev/null 2>&1 & sleep 2; /bin/true 2>/dev/null && echo forked; "
-          "cat \"$ENCLOSING/pids.current\"; wait",
-          (char *)NULL);
-    _exit(4);
+    char script[1200];
+    snprintf(script, sizeof script,
+             "\"$CORDON_RUNNER\" run --timeout 4s -- \"$CORDON_HOSTILE_DIR/hostile\" fork-bomb "
+             ">/dev/null 2>&1 & sleep 2; /bin/true 2>/dev/null && echo forked; "
+             "cat '%s/pids.current'; wait", enclosing);
+    said_in_enclosing(enclosing, script, said, size);
 }
 
 /* A caller held by a pids cgroup has only the room left there: a task's
@@ -1438,26 +1473,8 @@ static void test_limit_share_leaves_a_capped_caller_room(void **state)
         skip();
     }
     make_capped_cgroup(own, "capped", 400, enclosing, sizeof enclosing);
-    int out[2];
-    assert_int_equal(pipe(out), 0);
-    pid_t copy = fork();
-    assert_true(copy >= 0);
-    if (copy == 0) {
-        dup2(out[1], 1);
-        close(out[0]);
-        fork_beside_a_bomb(enclosing);
-    }
-    close(out[1]);
-    char said[256] = "";
-    ssize_t got, have = 0;
-    while ((got = read(out[0], said + have, sizeof said - 1 - (size_t)have)) > 0)
-        have += got;
-    said[have > 0 ? have : 0] = '\0';
-    close(out[0]);
-    int status;
-    assert_int_equal(waitpid(copy, &status, 0), copy);
-    for (int i = 0; i < 500 && rmdir(enclosing) != 0; i++)
-        usleep(10000);
+    char said[256];
+    fork_beside_a_bomb(enclosing, said, sizeof said);
     assert_non_null(strstr(said, "forked\n"));
     const char *count = strchr(said, '\n');
     /* the bomb at about 100, the copy and its runner */
@@ -1499,24 +1516,20 @@ static void test_limit_process_is_named_for_its_own_limit_only(void **state)
  * once the cache has filled the task's limit, and the task then holds
  * 50M, well within its own limit, past the container's; the kernel
  * picks the task's process (oom_score_adj 1000) to kill. */
-static _Noreturn void oom_beside_a_container_process(const char *enclosing, const char *work)
+static void oom_beside_a_container_process(const char *enclosing, const char *work,
+                                          char *said, size_t size)
 {
-    char path[700];
-    snprintf(path, sizeof path, "%s/cgroup.procs", enclosing);
-    FILE *f = fopen(path, "w");
-    if (!f || fprintf(f, "%d\n", (int)getpid()) < 0 || fclose(f) != 0)
-        _exit(3);
-    setenv("WORK", work, 1);
-    execl("/bin/sh", "sh", "-c",
-          "export H=\"$CORDON_HOSTILE_DIR/hostile\"; "
-          "(while [ ! -e \"$WORK/cached\" ]; do sleep 0.05; done; exec \"$H\" hold-mib 55 20) & "
-          "\"$CORDON_RUNNER\" run --json --timeout 30s --mem 60M --shell 'dd if=/dev/zero "
-          "of=\"$WORK/cache\" bs=1M count=200 conv=fsync 2>/dev/null; rm \"$WORK/cache\"; "
-          "touch \"$WORK/cached\"; sleep 1; exec \"$H\" hold-mib 50 20' | "
-          "grep -o '\"exit_code\":[0-9]*,\"signal\":[0-9]*,\"exception\":[^,]*'; "
-          "kill $! 2>/dev/null; wait",
-          (char *)NULL);
-    _exit(4);
+    char script[1500];
+    snprintf(script, sizeof script,
+             "export H=\"$CORDON_HOSTILE_DIR/hostile\"; "
+             "(while [ ! -e '%s/cached' ]; do sleep 0.05; done; exec \"$H\" hold-mib 55 20) & "
+             "\"$CORDON_RUNNER\" run --json --timeout 30s --mem 60M --shell 'dd if=/dev/zero "
+             "of=%s/cache bs=1M count=200 conv=fsync 2>/dev/null; rm %s/cache; "
+             "touch %s/cached; sleep 1; exec \"$H\" hold-mib 50 20' | "
+             "grep -o '\"exit_code\":[0-9]*,\"signal\":[0-9]*,\"exception\":[^,]*'; "
+             "kill $! 2>/dev/null; wait",
+             work, work, work, work);
+    said_in_enclosing(enclosing, script, said, size);
 }
 
 static void test_limit_memory_is_named_for_its_own_limit_only(void **state)
@@ -1537,26 +1550,8 @@ static void test_limit_memory_is_named_for_its_own_limit_only(void **state)
     char work[] = "/var/tmp/cordon-test-oom-XXXXXX"; /* a disk's page cache, not tmpfs */
     assert_non_null(mkdtemp(work));
     assert_int_equal(chmod(work, 0777), 0); /* the task runs as nobody */
-    int out[2];
-    assert_int_equal(pipe(out), 0);
-    pid_t copy = fork();
-    assert_true(copy >= 0);
-    if (copy == 0) {
-        dup2(out[1], 1);
-        close(out[0]);
-        oom_beside_a_container_process(enclosing, work);
-    }
-    close(out[1]);
-    char said[256] = "";
-    ssize_t got, have = 0;
-    while (have < (ssize_t)sizeof said - 1 &&
-           (got = read(out[0], said + have, sizeof said - 1 - (size_t)have)) > 0)
-        have += got;
-    close(out[0]);
-    int status;
-    assert_int_equal(waitpid(copy, &status, 0), copy);
-    for (int i = 0; i < 500 && rmdir(enclosing) != 0; i++)
-        usleep(10000); /* the copy's last processes leave it as they end */
+    char said[256];
+    oom_beside_a_container_process(enclosing, work, said, sizeof said);
     char cached[300];
     snprintf(cached, sizeof cached, "%s/cached", work);
     unlink(cached);
