@@ -681,8 +681,8 @@ static void test_hostile_audit_lock_held_for_ever(void **state)
     captured c = CORDON_BOUNDED("run", "--quiet", "--audit", path, "--", "true");
     expect_status(&c, 0);
     snprintf(message, sizeof message,
-             "cordon: --audit: another process held the lock of '%s' for 5 s: appending "
-             "without it\n", path);
+             "cordon: --audit: another process held the lock of '%s' for 1 s: appending "
+             "without it from now on\n", path);
     assert_string_equal(c.err, message);
     assert_true(c.seconds < 10);
     captured_free(&c);
@@ -707,6 +707,67 @@ static void test_hostile_audit_lock_held_for_ever(void **state)
     remove_tree(dir);
 }
 
+/* Seconds of the day of an audit line's "started" (…THH:MM:SS.mmmZ). */
+static double started_seconds(const char *line)
+{
+    const char *t = strstr(line, "\"started\":\"");
+    assert_non_null(t);
+    t = strchr(t + 11, 'T');
+    assert_non_null(t);
+    int h = 0, m = 0;
+    double sec = 0;
+    assert_int_equal(sscanf(t + 1, "%d:%d:%lf", &h, &m, &sec), 3);
+    return h * 3600.0 + m * 60 + sec;
+}
+
+/* A batch task that keeps the audit file locked (it may read the file)
+ * holds up no sibling: the runner waits for the lock once, then appends
+ * without it for the rest of the run.  Before, each record waited 5 s,
+ * so the lines after the holder's started 5 s apart. */
+static void test_hostile_audit_lock_kept_by_a_task_holds_up_no_sibling(void **state)
+{
+    (void)state;
+    char *dir = make_temp_dir();
+    assert_int_equal(chmod(dir, 0755), 0);
+    char audit[300], jobs[300];
+    snprintf(audit, sizeof audit, "%s/audit.jsonl", dir);
+    snprintf(jobs, sizeof jobs, "%s/jobs", dir);
+    write_file(audit, "");
+    assert_int_equal(chmod(audit, 0644), 0);
+    FILE *f = fopen(jobs, "w");
+    assert_non_null(f);
+    fprintf(f, "flock -s %s sleep 30\n", audit);
+    for (int i = 0; i < 5; i++)
+        fprintf(f, "sleep 0.2\n");
+    fclose(f);
+    captured c = CORDON_BOUNDED("batch", "--quiet", "-j", "2", "--timeout", "6s", "--audit",
+                                audit, jobs);
+    expect_status(&c, 1); /* the holder's Timeout */
+    const char *said = strstr(c.err, "another process held the lock");
+    assert_non_null(said);
+    assert_null(strstr(said + 1, "another process held the lock"));
+    captured_free(&c);
+    f = fopen(audit, "r");
+    assert_non_null(f);
+    char line[16384];
+    double first = 0, last = 0;
+    int quick = 0;
+    while (fgets(line, sizeof line, f)) {
+        if (!strstr(line, "\"command\":\"sleep 0.2\""))
+            continue;
+        double at = started_seconds(line);
+        if (quick++ == 0 || at < first)
+            first = at;
+        if (at > last)
+            last = at;
+    }
+    fclose(f);
+    assert_int_equal(quick, 5);
+    /* Five lines of 0.2 s one after another, one wait of 1 s among them. */
+    assert_true(last - first < 4.0);
+    remove_tree(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -720,6 +781,7 @@ int main(void)
         cmocka_unit_test(test_hostile_audit_plants_are_refused),
         cmocka_unit_test(test_hostile_audit_file_swapped_by_a_task_is_refused),
         cmocka_unit_test(test_hostile_audit_lock_held_for_ever),
+        cmocka_unit_test(test_hostile_audit_lock_kept_by_a_task_holds_up_no_sibling),
         cmocka_unit_test(test_hostile_no_policy_does_not_outlive_its_run_without_namespaces),
         cmocka_unit_test(test_hostile_no_policy_cannot_move_a_child_out_of_its_cgroup),
     };
