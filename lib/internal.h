@@ -234,6 +234,7 @@ typedef struct cordon__launch {
     bool owns_ruleset;                           /* the task's file rules: closed after the run */
     bool closes_ruleset;                         /* the fence's copy: closed after the run */
     char *const *tmpfs_paths;                    /* mounted by the init, in the task's namespace */
+    const cordon__file_identity *tmpfs_given;    /* what each named when it was given */
     char tmpfs_options[64];                      /* theirs and /dev/shm's (cordon__tmpfs_options) */
     char devpts_options[CORDON__DEVPTS_OPTIONS_SIZE]; /* its own /dev/pts's (cordon__devpts_options) */
     size_t tmpfs_count;

@@ -29,6 +29,7 @@ typedef struct cordon__isolation {
     cordon__path_rule *rules;      /* paths owned */
     size_t rule_count;
     char *tmpfs[TMPFS_MAX];
+    cordon__file_identity tmpfs_given[TMPFS_MAX]; /* what each named when given */
     size_t tmpfs_count;
     bool system_paths;             /* cordon_allow_system_paths */
     bool read_everything;          /* the "isolated" preset: READ|EXEC on / */
@@ -242,6 +243,7 @@ int cordon_add_tmpfs(cordon_task *t, const char *path)
         return -EXDEV;
     if (!(iso->tmpfs[iso->tmpfs_count] = strdup(path)))
         return -ENOMEM;
+    iso->tmpfs_given[iso->tmpfs_count] = (cordon__file_identity){ st.st_dev, st.st_ino };
     iso->tmpfs_count++;
     return 0;
 }
@@ -255,12 +257,12 @@ static int same_kind(const struct stat *a, const struct stat *b)
     return S_ISDIR(b->st_mode) ? -EISDIR : -ENOTDIR;
 }
 
-static int check_bind(const char *source, const char *target, struct stat *from)
+static int check_bind(const char *source, const char *target, struct stat *from,
+                      struct stat *to)
 {
-    struct stat to;
-    if (stat(source, from) != 0 || stat(target, &to) != 0)
+    if (stat(source, from) != 0 || stat(target, to) != 0)
         return -errno;
-    return same_kind(from, &to);
+    return same_kind(from, to);
 }
 
 int cordon_add_bind(cordon_task *t, const char *source, const char *target, unsigned flags)
@@ -271,8 +273,8 @@ int cordon_add_bind(cordon_task *t, const char *source, const char *target, unsi
     if (rc < 0)
         return rc;
     cordon__isolation *iso = t->isolation;
-    struct stat from_stat;
-    if ((rc = check_bind(source, target, &from_stat)) < 0)
+    struct stat from_stat, to_stat;
+    if ((rc = check_bind(source, target, &from_stat, &to_stat)) < 0)
         return rc;
     char *from = realpath(source, NULL), *to = realpath(target, NULL);
     if (!from || !to)
@@ -288,8 +290,10 @@ int cordon_add_bind(cordon_task *t, const char *source, const char *target, unsi
         free(to);
         return rc;
     }
-    iso->binds[iso->bind_count++] = (cordon__bind){ from, to, flags & CORDON_BIND_READONLY,
-                                                    from_stat.st_dev, from_stat.st_ino };
+    iso->binds[iso->bind_count++] = (cordon__bind){
+        from, to, flags & CORDON_BIND_READONLY, from_stat.st_dev, from_stat.st_ino,
+        { to_stat.st_dev, to_stat.st_ino },
+    };
     return 0;
 }
 
@@ -584,6 +588,7 @@ int cordon__isolation_prepare(const cordon_task *t, cordon__launch *l)
                     (l->namespaces & CORDON__NAMESPACE_MOUNT);
     plan_namespaces(iso, l);
     l->tmpfs_paths = iso->tmpfs;
+    l->tmpfs_given = iso->tmpfs_given;
     l->tmpfs_count = iso->tmpfs_count;
     l->binds = iso->binds;
     l->bind_count = iso->bind_count;

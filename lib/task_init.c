@@ -176,7 +176,8 @@ static int mount_own_tree(const cordon__launch *l, writable_trees *trees)
             rc = grant(l, "/dev", CORDON__ACCESS_READ | CORDON__ACCESS_WRITE);
     }
     for (size_t i = 0; i < l->tmpfs_count && rc == 0; i++) {
-        rc = cordon__mount_private_tmpfs(l->tmpfs_paths[i], l->tmpfs_options);
+        rc = cordon__mount_private_tmpfs_on(l->tmpfs_paths[i], &l->tmpfs_given[i],
+                                            l->tmpfs_options);
         if (rc == 0)
             rc = grant(l, l->tmpfs_paths[i], l->tmpfs_access[i]);
     }

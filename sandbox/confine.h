@@ -213,23 +213,44 @@ int cordon__make_sys_read_only(void);
 /* In a new network namespace (network.c): brings its loopback up, the
  * one interface there is. */
 int cordon__bring_up_loopback(void);
+/* What a path named when it was given (stat's device and inode). */
+typedef struct cordon__file_identity {
+    dev_t device;
+    ino_t inode;
+} cordon__file_identity;
 /* In the task's mount namespace (private_mounts.c): an empty tmpfs of the
  * task's own over the directory `path`. */
 int cordon__mount_private_tmpfs(const char *path, const char *options);
+/* The same over the directory `path` named when it was given: a task
+ * that could write above it (an earlier task of a batch, an attempt
+ * before a retry) may have renamed a parent and left a link or another
+ * directory in its place, which the path now leads to.  The directory
+ * is opened, checked against `given` and the tmpfs mounted on that fd,
+ * never looked up again: -ESTALE where the path leads elsewhere now. */
+int cordon__mount_private_tmpfs_on(const char *path, const cordon__file_identity *given,
+                                   const char *options);
+/* A tmpfs mounted nowhere yet (fsopen, Linux 5.2: -ENOSYS before), of
+ * `options` ("key=value,..." as mount(2) takes them) and the mount
+ * attributes `attributes` (MOUNT_ATTR_*) besides nosuid and nodev: its
+ * mount's fd, or -errno.  Raw system calls. */
+int cordon__detached_tmpfs(const char *options, unsigned attributes);
 /* The options of a task's tmpfs mounts ("mode=1777", with ",size=N" under
  * a memory limit: without a memory cgroup nothing else bounds what the
  * task keeps there), made in the parent: `out` holds 64 bytes. */
 void cordon__tmpfs_options(char out[64], uint64_t memory_limit);
 /* In the task's mount namespace (private_mounts.c): `source` bound over
  * `target` with everything mounted beneath it; read-only, submounts
- * included, when asked.  -ESTALE when what was bound is not the file
- * `source` named when the bind was given (replaced since, e.g. by a link
- * planted by a task that could write beneath it). */
+ * included, when asked.  -ESTALE when the file `source` or `target`
+ * leads to is not the one it named when the bind was given (replaced
+ * since, e.g. a parent renamed and a link left in its place by a task
+ * that could write above it): the bind is made on the target's fd,
+ * opened and checked, never on a path looked up again. */
 typedef struct cordon__bind {
     char *source, *target;  /* absolute, resolved when the bind was given */
     bool read_only;
     dev_t device;           /* what `source` was then */
     ino_t inode;
+    cordon__file_identity target_given; /* what `target` was then */
 } cordon__bind;
 int cordon__mount_bind(const cordon__bind *bind, int clone);
 /* In the task's mount namespace (private_mounts.c), for a task with file
@@ -249,10 +270,6 @@ int cordon__mount_clone(int tree, const char *target);
  * back, only where the path still leads to that file without a link: a
  * component swapped for a link since (by a sibling of the task's user)
  * is -ESTALE, never another tree made writable.  Raw system calls. */
-typedef struct cordon__file_identity {
-    dev_t device;
-    ino_t inode;
-} cordon__file_identity;
 cordon__file_identity cordon__planned_identity(const char *path);
 int cordon__clone_planned_tree(const char *path, const cordon__file_identity *planned);
 int cordon__mount_clone_on_planned(int tree, const char *target,

@@ -25,29 +25,10 @@
 
 #include "confine.h"
 
-/* A small tmpfs, not mounted anywhere; its root of `mode` (NULL: the
- * default) and the mount of `attributes`. */
-static int small_tmpfs(const char *mode, unsigned attributes)
-{
-    int fs = (int)syscall(SYS_fsopen, "tmpfs", FSOPEN_CLOEXEC);
-    if (fs < 0)
-        return -errno;
-    int mount_fd = -1;
-    if ((!mode || syscall(SYS_fsconfig, fs, FSCONFIG_SET_STRING, "mode", mode, 0) == 0) &&
-        syscall(SYS_fsconfig, fs, FSCONFIG_SET_STRING, "size", "4k", 0) == 0 &&
-        syscall(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) == 0)
-        mount_fd = (int)syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC,
-                                attributes | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
-                                    MOUNT_ATTR_NOEXEC);
-    int saved = errno;
-    close(fs);
-    return mount_fd >= 0 ? mount_fd : -saved;
-}
-
 /* An empty directory no one may list or write. */
 static int empty_directory(void)
 {
-    return small_tmpfs("0", MOUNT_ATTR_RDONLY);
+    return cordon__detached_tmpfs("mode=0,size=4k", MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOEXEC);
 }
 
 /* An empty regular file of mode 000 on a read-only mount (EROFS to a
@@ -55,7 +36,7 @@ static int empty_directory(void)
  * cloned alone. */
 static int empty_file(void)
 {
-    int tmpfs = small_tmpfs(NULL, 0);
+    int tmpfs = cordon__detached_tmpfs("size=4k", MOUNT_ATTR_NOEXEC);
     if (tmpfs < 0)
         return tmpfs;
     int rc = (int)syscall(SYS_openat, tmpfs, "empty", O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0);

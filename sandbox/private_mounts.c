@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -43,6 +44,93 @@ int cordon__mount_private_tmpfs(const char *path, const char *options)
     if (mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, options) != 0)
         return -errno;
     return 0;
+}
+
+/* `path` opened as it was looked up when it was given (links followed),
+ * and only if it still leads to the file it named then. */
+static int open_given(const char *path, const cordon__file_identity *given)
+{
+    int fd;
+    do
+        fd = open(path, O_PATH | O_CLOEXEC);
+    while (fd < 0 && errno == EINTR);
+    if (fd < 0)
+        return -errno;
+    struct stat st;
+    if (fstat(fd, &st) != 0 || st.st_dev != given->device || st.st_ino != given->inode) {
+        close(fd);
+        return -ESTALE;
+    }
+    return fd;
+}
+
+/* One "key=value" of a comma-separated option list given to `fs`. */
+static int configure_one(int fs, const char *option, size_t len)
+{
+    char key[32], value[32];
+    const char *equals = memchr(option, '=', len);
+    size_t key_len = equals ? (size_t)(equals - option) : len;
+    size_t value_len = equals ? len - key_len - 1 : 0;
+    if (key_len == 0 || key_len >= sizeof key || value_len >= sizeof value)
+        return -EINVAL;
+    memcpy(key, option, key_len);
+    key[key_len] = '\0';
+    if (equals)
+        memcpy(value, equals + 1, value_len);
+    value[value_len] = '\0';
+    if (syscall(SYS_fsconfig, fs, equals ? FSCONFIG_SET_STRING : FSCONFIG_SET_FLAG, key,
+                equals ? value : NULL, 0) != 0)
+        return -errno;
+    return 0;
+}
+
+int cordon__detached_tmpfs(const char *options, unsigned attributes)
+{
+    int fs = (int)syscall(SYS_fsopen, "tmpfs", FSOPEN_CLOEXEC);
+    if (fs < 0)
+        return -errno;
+    int rc = 0;
+    for (const char *option = options; rc == 0 && option && *option;) {
+        const char *comma = strchr(option, ',');
+        size_t len = comma ? (size_t)(comma - option) : strlen(option);
+        rc = configure_one(fs, option, len);
+        option = comma ? comma + 1 : NULL;
+    }
+    if (rc == 0 && syscall(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) != 0)
+        rc = -errno;
+    if (rc == 0) {
+        /* No devices, no set-uid files. */
+        long mount_fd = syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC,
+                                attributes | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
+        rc = mount_fd < 0 ? -errno : (int)mount_fd;
+    }
+    close(fs);
+    return rc;
+}
+
+static int attach_on(int mount_fd, int target)
+{
+    long rc = syscall(SYS_move_mount, mount_fd, "", target, "",
+                      MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
+    int saved = errno;
+    close(mount_fd);
+    return rc < 0 ? -saved : 0;
+}
+
+int cordon__mount_private_tmpfs_on(const char *path, const cordon__file_identity *given,
+                                   const char *options)
+{
+    int target = open_given(path, given);
+    if (target < 0)
+        return target;
+    int tmpfs = cordon__detached_tmpfs(options, 0);
+    /* Before Linux 5.2 (no fsopen) on the path, checked a moment before:
+     * only a task running beside this one could still move it. */
+    int rc = tmpfs == -ENOSYS ? cordon__mount_private_tmpfs(path, options)
+             : tmpfs < 0      ? tmpfs
+                              : attach_on(tmpfs, target);
+    close(target);
+    return rc;
 }
 
 /* Before mount_setattr (Linux 5.12) no one call makes a tree read-only:
@@ -179,18 +267,18 @@ int cordon__mount_clone(int tree, const char *target)
     return rc < 0 ? -saved : 0;
 }
 
-int cordon__mount_bind(const cordon__bind *bind, int clone)
+/* The bind by paths, where the kernel has no open_tree (before 5.2) or
+ * no mount_setattr (before 5.12): the target was checked a moment
+ * before, the source is checked after. */
+static int bind_by_paths(const cordon__bind *bind)
 {
     /* Recursive: a bind of a tree whose submounts the kernel locked (in a
      * user namespace) must take them along, or it would show what they
-     * cover.  A writable bind in a view made read-only comes from a clone
-     * taken before, with the caller's own flags. */
-    int rc = clone >= 0 ? cordon__mount_clone(clone, bind->target)
-             : mount(bind->source, bind->target, NULL, MS_BIND | MS_REC, NULL) != 0 ? -errno
-                                                                                  : 0;
-    if (rc < 0)
-        return rc;
-    if ((rc = check_bound(bind)) < 0 || !bind->read_only)
+     * cover. */
+    if (mount(bind->source, bind->target, NULL, MS_BIND | MS_REC, NULL) != 0)
+        return -errno;
+    int rc = check_bound(bind);
+    if (rc < 0 || !bind->read_only)
         return rc;
     /* Not MS_BIND | MS_RDONLY in the bind itself: the kernel ignores
      * every flag but MS_REC there, and the bind would stay writable. */
@@ -201,4 +289,51 @@ int cordon__mount_bind(const cordon__bind *bind, int clone)
     if (errno != ENOSYS)
         return -errno;
     return bind_read_only_alone(bind);
+}
+
+/* A detached copy of the source's tree, submounts included, checked to
+ * be the file the source named when the bind was given. */
+static int source_tree(const cordon__bind *bind, int clone)
+{
+    cordon__file_identity source = { bind->device, bind->inode };
+    if (clone >= 0) {
+        struct stat st;
+        if (fstat(clone, &st) == 0 && st.st_dev == source.device && st.st_ino == source.inode)
+            return clone;
+        close(clone);
+        return -ESTALE;
+    }
+    int fd = open_given(bind->source, &source);
+    if (fd < 0)
+        return fd;
+    long tree = syscall(SYS_open_tree, fd, "",
+                        OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE | AT_EMPTY_PATH);
+    int saved = errno;
+    close(fd);
+    return tree < 0 ? -saved : (int)tree;
+}
+
+int cordon__mount_bind(const cordon__bind *bind, int clone)
+{
+    int target = open_given(bind->target, &bind->target_given);
+    if (target < 0) {
+        if (clone >= 0)
+            close(clone);
+        return target;
+    }
+    /* A writable bind in a view made read-only comes from a clone taken
+     * before, with the caller's own flags. */
+    int tree = source_tree(bind, clone);
+    int rc = tree;
+    if (tree >= 0 && bind->read_only) {
+        struct tree_attributes read_only = { .attr_set = TREE_READ_ONLY };
+        rc = syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &read_only,
+                     sizeof read_only) == 0 ? 0 : -errno;
+        if (rc < 0)
+            close(tree);
+    }
+    if (rc >= 0)
+        rc = attach_on(tree, target);
+    close(target);
+    return rc == -ENOSYS && clone < 0 ? bind_by_paths(bind) : rc;
 }

@@ -585,6 +585,113 @@ static void test_mounts_replaced_source_is_not_bound(void **state)
     rmdir(moved);
 }
 
+/* A mount point's parent renamed and something else left at its old
+ * name, as an earlier task of a batch (or an attempt before a retry)
+ * that may write above it can do: `how` 0 a link to a decoy directory,
+ * 1 a new directory, 2 a link back to the moved one.  The mount point
+ * is then BASE/home2/repo. */
+static void move_parent_away(const char *base, int how)
+{
+    char home[128], moved[128], decoy[160];
+    snprintf(home, sizeof home, "%s/home", base);
+    snprintf(moved, sizeof moved, "%s/home2", base);
+    snprintf(decoy, sizeof decoy, "%s/decoy", base);
+    assert_int_equal(rename(home, moved), 0);
+    if (how == 1) {
+        assert_int_equal(mkdir(home, 0755), 0);
+        snprintf(decoy, sizeof decoy, "%s/repo", home);
+        assert_int_equal(mkdir(decoy, 0755), 0);
+        return;
+    }
+    if (how == 0) {
+        assert_int_equal(mkdir(decoy, 0755), 0);
+        strcat(decoy, "/repo");
+        assert_int_equal(mkdir(decoy, 0755), 0);
+    }
+    assert_int_equal(symlink(how == 0 ? "decoy" : "home2", home), 0);
+}
+
+static void make_repo(char *base, size_t size)
+{
+    snprintf(base, size, "/var/tmp/cordon-moved-XXXXXX");
+    assert_non_null(mkdtemp(base));
+    char path[160];
+    snprintf(path, sizeof path, "%s/home", base);
+    assert_int_equal(mkdir(path, 0755), 0);
+    strcat(path, "/repo");
+    assert_int_equal(mkdir(path, 0755), 0);
+    put_file(path, "file", "original\n");
+}
+
+static void remove_repo(const char *base)
+{
+    char command[200];
+    snprintf(command, sizeof command, "rm -rf '%s'", base);
+    assert_int_equal(system(command), 0);
+}
+
+/* A read-only bind's or a tmpfs's mount point moved since it was given
+ * is not mounted on where the path leads now: before, an earlier task of
+ * a batch renamed a parent and left a link to a decoy, and the next
+ * task's read-only bind (or tmpfs) covered the decoy while the real
+ * directory, at its new name, was open to it.  A link back to the moved
+ * directory leads to the same one: mounted on it. */
+static void test_mounts_mount_point_moved_since_it_was_given_is_not_mounted_elsewhere(
+    void **state)
+{
+    (void)state;
+    require_mount_namespace();
+    for (int how = 0; how < 3; how++) {
+        for (int tmpfs = 0; tmpfs < 2; tmpfs++) {
+            char base[64], repo[96], command[400];
+            make_repo(base, sizeof base);
+            snprintf(repo, sizeof repo, "%s/home/repo", base);
+            snprintf(command, sizeof command,
+                     "cat %s/home2/repo/file; echo pwned > %s/home2/repo/file && echo wrote",
+                     base, base);
+            cordon_task *t = shell(command);
+            /* Binds the same files over the directory: the source stays where
+             * it is, in another directory. */
+            char source_copy[96];
+            snprintf(source_copy, sizeof source_copy, "%s/source", base);
+            assert_int_equal(mkdir(source_copy, 0755), 0);
+            put_file(source_copy, "file", "original\n");
+            assert_int_equal(tmpfs ? cordon_add_tmpfs(t, repo)
+                                   : cordon_add_bind(t, source_copy, repo, CORDON_BIND_READONLY),
+                             0);
+            move_parent_away(base, how);
+            int rc = cordon_run(t);
+            const cordon_result *r = cordon_task_result(t);
+            if (rc != (how < 2 ? CORDON_EXCEPTION : 0))
+                print_message("how %d, tmpfs %d: rc %d, %s\n", how, tmpfs, rc, r->exc_out.data);
+            if (how < 2) {
+                assert_int_equal(rc, CORDON_EXCEPTION);
+                assert_string_equal(r->exception, "ConfinementError");
+                assert_non_null(strstr(r->message, "Stale file handle"));
+                assert_int_equal(r->std_out.len, 0);
+            } else {
+                /* The same directory: covered (tmpfs) or read-only (bind). */
+                assert_int_equal(rc, 0);
+                if (tmpfs) { /* empty, and the task's own to write */
+                    assert_string_equal(r->std_out.data, "wrote\n");
+                } else {
+                    assert_string_equal(r->std_out.data, "original\n");
+                    assert_non_null(strstr(r->std_err.data, "Read-only file system"));
+                }
+            }
+            char file[160], text[32] = "";
+            snprintf(file, sizeof file, "%s/home2/repo/file", base);
+            FILE *f = fopen(file, "r");
+            assert_non_null(f);
+            assert_non_null(fgets(text, sizeof text, f));
+            fclose(f);
+            assert_string_equal(text, "original\n");
+            cordon_task_free(t);
+            remove_repo(base);
+        }
+    }
+}
+
 /* Under file rules a bind is a grant of its own: read (and execute),
  * and no write when read-only. */
 static void test_mounts_bind_is_granted_under_file_rules(void **state)
@@ -900,6 +1007,7 @@ int main(void)
         cmocka_unit_test(test_mounts_bad_binds_are_refused),
         cmocka_unit_test(test_mounts_tmpfs_is_bounded_by_the_memory_limit),
         cmocka_unit_test(test_mounts_replaced_source_is_not_bound),
+        cmocka_unit_test(test_mounts_mount_point_moved_since_it_was_given_is_not_mounted_elsewhere),
         cmocka_unit_test(test_mounts_bind_is_granted_under_file_rules),
         cmocka_unit_test(test_mounts_minimal_dev_holds_only_the_listed_nodes),
         cmocka_unit_test(test_mounts_minimal_dev_gives_pseudo_terminals_of_its_own),
