@@ -71,13 +71,15 @@ int cordon__hide_kernel_mount(const char *path)
 {
     struct open_how how = { .flags = O_PATH | O_CLOEXEC | O_NOFOLLOW,
                             .resolve = RESOLVE_NO_SYMLINKS };
-    /* Gone, or beneath a directory the init may not search (another
-     * user's, 0700), which the task, with no more rights, may not either. */
+    /* Beneath a directory the init may not search (another user's,
+     * 0700), which the task, with no more rights, may not either.  A path
+     * that leads nowhere now was moved since the parent checked it (a
+     * parent directory renamed): the mount is still there, elsewhere. */
     int target = (int)syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof how);
     if (target < 0)
-        return errno == ENOENT || errno == ENOTDIR || errno == EACCES ? 0
-               : errno == ELOOP                                     ? -ESTALE
-                                                                    : -errno;
+        return errno == EACCES                                       ? 0
+               : errno == ELOOP || errno == ENOENT || errno == ENOTDIR ? -ESTALE
+                                                                      : -errno;
     int rc = cover_for(target);
     if (rc > 0) {
         int cover = rc;

@@ -16,16 +16,19 @@
  *
  * Read from /proc/self/mountinfo, whose file system type is the mount's
  * source's, so a bind mount of a piece of /proc shows as proc; read again
- * only when the mount table changed (the file polls POLLPRI then).
+ * only when the mount table changed (the file polls POLLPRI then) or a
+ * path of it no longer leads to its mount (a parent directory renamed).
  * Parent side: allocates.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "fork_reset.h"
@@ -152,6 +155,7 @@ static struct {
     pid_t owner;
     int watch;                  /* /proc/self/mountinfo, polled for changes */
     cordon__path_list elsewhere;
+    uint64_t *mount_ids;        /* the mount each path led to when read (0: unknown) */
     unsigned generation;
     bool known;
 } cache CORDON__PER_TASK_STATE = { .lock = PTHREAD_MUTEX_INITIALIZER, .watch = -1 };
@@ -162,6 +166,41 @@ static bool table_changed(void)
 {
     struct pollfd watch = { .fd = cache.watch, .events = POLLPRI };
     return cache.watch < 0 || poll(&watch, 1, 0) != 0;
+}
+
+/* The mount `path` leads to, not following a link at its end; 0 where
+ * it leads nowhere or the kernel does not say (before Linux 5.8). */
+static uint64_t mount_id_at(const char *path)
+{
+    struct statx st;
+    if (statx(AT_FDCWD, path, AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT, STATX_MNT_ID, &st) != 0 ||
+        !(st.stx_mask & STATX_MNT_ID))
+        return 0;
+    return st.stx_mnt_id;
+}
+
+/* A rename of a directory above a mount moves the mount without
+ * changing the table (nothing to poll): its path then leads nowhere,
+ * or to whatever was left in its place.  A second proc in a chroot
+ * whose parent an earlier task renamed stayed uncovered for the next
+ * task, which set the caller's oom_score_adj through it. */
+static bool paths_moved(void)
+{
+    for (size_t i = 0; i < cache.elsewhere.count; i++)
+        if (!cache.mount_ids || cache.mount_ids[i] == 0 ||
+            mount_id_at(cache.elsewhere.paths[i]) != cache.mount_ids[i])
+            return true;
+    return false;
+}
+
+static void note_mount_ids(void)
+{
+    free(cache.mount_ids);
+    cache.mount_ids = cache.elsewhere.count
+                          ? calloc(cache.elsewhere.count, sizeof *cache.mount_ids)
+                          : NULL;
+    for (size_t i = 0; cache.mount_ids && i < cache.elsewhere.count; i++)
+        cache.mount_ids[i] = mount_id_at(cache.elsewhere.paths[i]);
 }
 
 /* The list read again; on a failure to read it the old one stays, the
@@ -180,6 +219,7 @@ static void read_again(void)
                 break;
         cordon__path_list_free(&all);
     }
+    note_mount_ids();
     cache.generation++;
     cache.known = true;
 }
@@ -194,7 +234,7 @@ int cordon__kernel_mounts_elsewhere(cordon__path_list *copy, unsigned *generatio
         cache.watch = -1;
         cache.known = false;
     }
-    if (!cache.known || table_changed())
+    if (!cache.known || table_changed() || paths_moved())
         read_again();
     int rc = copy ? copy_list(&cache.elsewhere, copy) : 0;
     if (generation)

@@ -405,6 +405,7 @@ static void test_without_namespaces_a_task_cannot_tune_the_caller_or_the_machine
 struct nested_mounts {
     char top[64];
     pid_t caller;
+    const char *parent; /* of the proc: "a", or "b" once renamed */
 };
 
 static int write_text(const char *path, const char *text)
@@ -423,13 +424,14 @@ static int writes_through_nested_mounts(cordon_ctx *ctx, void *arg)
     const struct nested_mounts *m = arg;
     char path[160];
     int wrote = 0;
-    snprintf(path, sizeof path, "%s/a/proc/%d/oom_score_adj", m->top, (int)m->caller);
+    snprintf(path, sizeof path, "%s/%s/proc/%d/oom_score_adj", m->top, m->parent,
+             (int)m->caller);
     wrote |= write_text(path, "1000") ? 1 : 0;
     snprintf(path, sizeof path, "%s/bound", m->top);
     wrote |= write_text(path, "1000") ? 2 : 0;
     snprintf(path, sizeof path, "%s/plain/file", m->top);
     wrote |= write_text(path, "x") ? 4 : 0;
-    snprintf(path, sizeof path, "%s/a/proc", m->top);
+    snprintf(path, sizeof path, "%s/%s/proc", m->top, m->parent);
     DIR *dir = opendir(path);
     for (struct dirent *e; dir && (e = readdir(dir));)
         if (e->d_name[0] >= '1' && e->d_name[0] <= '9')
@@ -441,15 +443,18 @@ static int writes_through_nested_mounts(cordon_ctx *ctx, void *arg)
 
 /* In a copy, in a mount namespace of its own (root): a first task, then
  * proc is mounted beneath /var/tmp and one proc file bound over a file
- * there, then a task reaches through them.  "rc wrote oom_moved
- * confinement" in `out`; exit 2 where no mount namespace could be had. */
-static void reach_through_mounts_made_later(int out, bool without_namespaces)
+ * there, then a task reaches through them; with `renamed`, after a task
+ * that ran with them there, their parent directory is renamed (which
+ * moves the proc and leaves the mount table as it was) before the last
+ * task.  "rc wrote oom_moved confinement" in `out`; exit 2 where no
+ * mount namespace could be had. */
+static void reach_through_mounts_made_later(int out, bool without_namespaces, bool renamed)
 {
     if (unshare(CLONE_NEWNS) != 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
         _exit(2);
     if (without_namespaces)
         setenv("CORDON_NO_NAMESPACES", "1", 1);
-    struct nested_mounts m = { .caller = getpid() };
+    struct nested_mounts m = { .caller = getpid(), .parent = "a" };
     snprintf(m.top, sizeof m.top, "/var/tmp/cordon-nested-%d", (int)getpid());
     cordon_task *t = cordon_function_task(writes_through_nested_mounts, &m);
     cordon_run(t); /* the fence is made before the mounts */
@@ -468,13 +473,26 @@ static void reach_through_mounts_made_later(int out, bool without_namespaces)
     int before = read_oom_score_adj(m.caller);
     int mounted = mount("proc", proc, "proc", 0, NULL) == 0 &&
                   mount(oom, bound, NULL, MS_BIND, NULL) == 0;
+    char renamed_to[96];
+    snprintf(renamed_to, sizeof renamed_to, "%s/b", m.top);
+    if (mounted && renamed) {
+        cordon_run(t);
+        snprintf(proc, sizeof proc, "%s/a", m.top);
+        mounted = rename(proc, renamed_to) == 0;
+        m.parent = "b";
+    }
     int rc = mounted ? cordon_run(t) : -1;
     const cordon_result *r = cordon_task_result(t);
     int moved = read_oom_score_adj(m.caller) - before;
     dprintf(out, "%d %d %d %u", rc, mounted ? r->exit_code : -1, moved, r->confinement);
     cordon_task_free(t);
     umount(bound);
+    snprintf(proc, sizeof proc, "%s/%s/proc", m.top, m.parent);
     umount(proc);
+    if (renamed) {
+        snprintf(proc, sizeof proc, "%s/a", m.top);
+        rename(renamed_to, proc);
+    }
     snprintf(proc, sizeof proc, "%s/plain/file", m.top);
     unlink(proc);
     rmdir(plain);
@@ -489,12 +507,22 @@ static void reach_through_mounts_made_later(int out, bool without_namespaces)
 
 static void reach_through_mounts_without_namespaces(int out)
 {
-    reach_through_mounts_made_later(out, true);
+    reach_through_mounts_made_later(out, true, false);
 }
 
 static void reach_through_mounts_in_namespaces(int out)
 {
-    reach_through_mounts_made_later(out, false);
+    reach_through_mounts_made_later(out, false, false);
+}
+
+static void reach_through_renamed_mounts_without_namespaces(int out)
+{
+    reach_through_mounts_made_later(out, true, true);
+}
+
+static void reach_through_renamed_mounts_in_namespaces(int out)
+{
+    reach_through_mounts_made_later(out, false, true);
 }
 
 /* What the copy said: the task's bits, and whether it had `held`; fails
@@ -549,6 +577,25 @@ static void test_in_namespaces_no_second_proc_shows_through(void **state)
     int reached = reached_through_mounts(reach_through_mounts_in_namespaces,
                                          CORDON_CONFINED_PID_NAMESPACE, "no pid namespace here");
     assert_int_equal(reached, 4); /* the plain file only */
+}
+
+/* A rename of the directory above a second proc moves it without
+ * changing the mount table: the mounts cordon had read were looked for
+ * at their old paths, found nowhere and taken as gone, and the next task
+ * (of a batch, a retry) listed the machine's processes and raised the
+ * caller's oom_score_adj through the proc at its new name.  Each path is
+ * checked to lead to its mount still at every task, and the table read
+ * again where one does not; the init fails the task where one has moved
+ * since the parent's check. */
+static void test_a_second_proc_moved_by_a_rename_is_still_out_of_reach(void **state)
+{
+    (void)state;
+    int reached = reached_through_mounts(reach_through_renamed_mounts_in_namespaces,
+                                         CORDON_CONFINED_PID_NAMESPACE, "no pid namespace here");
+    assert_int_equal(reached, 4);
+    reached = reached_through_mounts(reach_through_renamed_mounts_without_namespaces,
+                                     CORDON_CONFINED_LANDLOCK, "no Landlock here");
+    assert_int_equal(reached & 7, 4);
 }
 
 static int reports_its_io_class(cordon_ctx *ctx, void *arg)
@@ -817,6 +864,7 @@ int main(void)
         cmocka_unit_test(test_without_namespaces_a_task_cannot_tune_the_caller_or_the_machine),
         cmocka_unit_test(test_without_namespaces_no_mount_of_proc_is_writable),
         cmocka_unit_test(test_in_namespaces_no_second_proc_shows_through),
+        cmocka_unit_test(test_a_second_proc_moved_by_a_rename_is_still_out_of_reach),
         cmocka_unit_test(test_a_task_takes_no_real_time_priority),
         cmocka_unit_test(test_a_task_does_not_inherit_a_real_time_policy),
         cmocka_unit_test(test_a_task_does_not_inherit_a_real_time_io_class),
