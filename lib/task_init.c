@@ -235,7 +235,15 @@ static int hide_kernel_mounts(const cordon__launch *l)
 static int mount_task_view(const cordon__launch *l)
 {
     char cwd[PATH_MAX];
-    bool known = syscall(SYS_getcwd, cwd, sizeof cwd) > 0 && cwd[0] == '/';
+    long length = syscall(SYS_getcwd, cwd, sizeof cwd);
+    /* Longer than a path can be: it cannot be looked up again, and kept
+     * it would open onto what a mount of the task's hides.  Deleted: no
+     * mount can be over it and nothing is reached from it, so it is kept,
+     * as it is without namespaces (before, both ran the task in "/"). */
+    if (length < 0 && errno == ENAMETOOLONG)
+        return -ENAMETOOLONG;
+    bool deleted = length < 0 && errno == ENOENT;
+    bool known = length > 0 && cwd[0] == '/';
     writable_trees trees;
     for (size_t i = 0; i < sizeof trees.bind_tree / sizeof *trees.bind_tree; i++)
         trees.bind_tree[i] = -1;
@@ -248,6 +256,8 @@ static int mount_task_view(const cordon__launch *l)
         (l->runs_as_root && (rc = cordon__protect_kernel_settings()) < 0) ||
         (rc = mount_own_tree(l, &trees)) < 0)
         return rc;
+    if (deleted)
+        return 0;
     if (!known || chdir(cwd) != 0)
         return chdir("/") == 0 ? 0 : -errno;
     return 0;

@@ -180,6 +180,62 @@ static void test_mounts_working_directory_hidden_by_a_mount_becomes_the_root(voi
     unlink(made);
 }
 
+/* A deleted working directory is kept, as it is without namespaces: no
+ * mount can be over it and nothing is reached from it.  Before, the task
+ * ran in "/", where a root task's relative writes landed. */
+static void test_mounts_deleted_working_directory_is_kept(void **state)
+{
+    (void)state;
+    require_mount_namespace();
+    char previous[PATH_MAX], gone[96];
+    assert_non_null(getcwd(previous, sizeof previous));
+    snprintf(gone, sizeof gone, "%s/gone", target);
+    assert_int_equal(mkdir(gone, 0755), 0);
+    assert_int_equal(chdir(gone), 0);
+    assert_int_equal(rmdir(gone), 0);
+    cordon_task *t = shell("readlink /proc/self/cwd; echo x > made-in-the-cwd || true");
+    const cordon_result *r = run_task(t, 0);
+    assert_int_equal(chdir(previous), 0);
+    char expected[128];
+    snprintf(expected, sizeof expected, "%s (deleted)\n", gone);
+    assert_string_equal(r->std_out.data, expected);
+    assert_int_equal(access("/made-in-the-cwd", F_OK), -1);
+    cordon_task_free(t);
+}
+
+/* A working directory whose path is longer than PATH_MAX cannot be
+ * looked up again in the task's view, and kept it would open onto what a
+ * mount of the task's hides: the task fails closed.  Before, it ran in
+ * "/". */
+static void test_mounts_working_directory_too_long_to_look_up_fails_closed(void **state)
+{
+    (void)state;
+    require_mount_namespace();
+    char previous[PATH_MAX], base[96], name[201];
+    assert_non_null(getcwd(previous, sizeof previous));
+    snprintf(base, sizeof base, "%s/deep", target);
+    assert_int_equal(mkdir(base, 0755), 0);
+    assert_int_equal(chdir(base), 0);
+    memset(name, 'd', 200);
+    name[200] = '\0';
+    for (int i = 0; i < 22; i++) { /* 22 * 201 bytes: past PATH_MAX */
+        assert_int_equal(mkdir(name, 0755), 0);
+        assert_int_equal(chdir(name), 0);
+    }
+    cordon_task *t = shell("echo ran");
+    int rc = cordon_run(t);
+    const cordon_result *r = cordon_task_result(t);
+    assert_int_equal(chdir(previous), 0);
+    assert_int_equal(rc, CORDON_EXCEPTION);
+    assert_string_equal(r->exception, "ConfinementError");
+    assert_non_null(strstr(r->message, "File name too long"));
+    assert_int_equal(r->std_out.len, 0);
+    cordon_task_free(t);
+    char command[160];
+    snprintf(command, sizeof command, "rm -rf '%s'", base);
+    assert_int_equal(system(command), 0);
+}
+
 /* A mount the caller has read-only stays so in the task's view, under a
  * rule that lets the task write it and as the source of a writable bind:
  * the writable trees are clones with the caller's own flags. */
@@ -1001,6 +1057,8 @@ int main(void)
         cmocka_unit_test(test_mounts_bind_is_seen_and_written_through),
         cmocka_unit_test(test_mounts_inherited_working_directory_is_the_mounted_one),
         cmocka_unit_test(test_mounts_working_directory_hidden_by_a_mount_becomes_the_root),
+        cmocka_unit_test(test_mounts_deleted_working_directory_is_kept),
+        cmocka_unit_test(test_mounts_working_directory_too_long_to_look_up_fails_closed),
         cmocka_unit_test(test_mounts_a_read_only_mount_of_the_caller_stays_read_only),
         cmocka_unit_test(test_mounts_read_only_bind_refuses_writes_beneath_submounts),
         cmocka_unit_test(test_mounts_read_only_bind_of_a_file),
