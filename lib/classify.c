@@ -62,7 +62,7 @@ static bool setup_failed(cordon_task *t, const cordon__setup_record *setup,
          * escape sequence in the name (a job line's) would split the
          * one-line message or reach the reader's terminal. */
         char program[1024];
-        cordon__escape_text(program, sizeof program, t->argv[0], strlen(t->argv[0]));
+        cordon__escape_text_keeping_utf8(program, sizeof program, t->argv[0], strlen(t->argv[0]));
         cordon__buffer_printf(&t->exc_out, "ExecError: cannot execute '%s': %s\n", program,
                               strerror(error));
         if (unfound)
@@ -82,7 +82,7 @@ static bool setup_failed(cordon_task *t, const cordon__setup_record *setup,
      * newline in it would split the one-line message. */
     char dir[1024] = "", named[sizeof dir + 4] = "";
     if (step == STEP_WORKING_DIRECTORY && t->cwd) {
-        cordon__escape_text(dir, sizeof dir, t->cwd, strlen(t->cwd));
+        cordon__escape_text_keeping_utf8(dir, sizeof dir, t->cwd, strlen(t->cwd));
         snprintf(named, sizeof named, " '%s'", dir);
     }
     cordon__buffer_printf(&t->exc_out, "ConfinementError: the task's child failed %s%s: %s\n",

@@ -110,7 +110,7 @@ void cordon__explain_unexecutable(cordon_task *t, const cordon__launch *launch, 
     char *program = program_tried(t, launch);
     if (program && !some_grant_executes(launch, program)) {
         char shown[1024];
-        cordon__escape_text(shown, sizeof shown, program, strlen(program));
+        cordon__escape_text_keeping_utf8(shown, sizeof shown, program, strlen(program));
         cordon__buffer_printf(&t->exc_out,
                               "  (no file rule of the task's lets it execute %s: grant "
                               "CORDON_EXEC on it or a directory above it, as cordon run's "

@@ -37,23 +37,49 @@ char *runner_fit_columns(char *text, size_t columns)
     return text;
 }
 
+/* As long as it needs: a message names paths (PATH_MAX each) and what
+ * was wrong after them; cut at a fixed 1 KiB, a long path lost the
+ * reason.  Past this, cut, and said to be. */
+#define RUNNER_ERROR_MAX (64 * 1024)
+
 void runner_error(const char *fmt, ...)
 {
-    char line[1024];
-    int prefix = snprintf(line, sizeof line, "cordon: ");
-    va_list ap;
+    static const char prefix[] = "cordon: ", cut[] = "... (cut)";
+    va_list ap, again;
     va_start(ap, fmt);
-    int n = vsnprintf(line + prefix, sizeof line - (size_t)prefix - 1, fmt, ap);
+    va_copy(again, ap);
+    int wanted = vsnprintf(NULL, 0, fmt, ap);
     va_end(ap);
-    size_t len = (size_t)prefix + (n < 0 ? 0 : (size_t)n);
-    if (len > sizeof line - 2)
-        len = sizeof line - 2;
+    size_t text = wanted < 0 ? 0 : (size_t)wanted;
+    bool shortened = text > RUNNER_ERROR_MAX;
+    if (shortened)
+        text = RUNNER_ERROR_MAX;
+    size_t room = sizeof prefix - 1 + text + sizeof cut + 1;
+    char fallback[1024], *line = malloc(room);
+    if (!line) {
+        line = fallback;
+        room = sizeof fallback;
+        shortened = sizeof prefix - 1 + text + sizeof cut + 1 > room;
+        text = shortened ? room - sizeof prefix - sizeof cut - 1 : text;
+    }
+    memcpy(line, prefix, sizeof prefix - 1);
+    size_t len = sizeof prefix - 1;
+    if (wanted > 0)
+        vsnprintf(line + len, text + 1, fmt, again);
+    va_end(again);
     /* Messages name paths and text from files a task may have written (an
      * audit directory's file names, a record's command): no byte of them
      * may move the cursor, clear the screen or split the line. */
-    runner_make_printable(line + prefix, len - (size_t)prefix);
+    runner_make_printable(line + len, text);
+    len += text;
+    if (shortened) {
+        memcpy(line + len, cut, sizeof cut - 1);
+        len += sizeof cut - 1;
+    }
     line[len++] = '\n';
     (void)output_write(STDERR_FILENO, line, len);
+    if (line != fallback)
+        free(line);
 }
 
 int runner_take_once(const char *name, const char **given, const char *value)

@@ -1,33 +1,76 @@
 /* One escaping for a task's bytes in cordon's reports (text_escape.h). */
+#include <stdbool.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "text_escape.h"
 
-size_t cordon__escape_text(char *out, size_t size, const char *data, size_t len)
+/* One piece of escaped text into `out` (of `size`), at `*used`: whole or
+ * not at all, so that a cut never leaves half an escape ("\x" alone, a
+ * "\xc3\x" that reads as another byte).  Counted either way. */
+static void put_piece(char *out, size_t size, size_t *used, bool *cut, const char *piece,
+                      size_t n)
+{
+    if (!*cut && *used + n < size)
+        memcpy(out + *used, piece, n);
+    else
+        *cut = true;
+    *used += n;
+}
+
+static size_t escape(char *out, size_t size, const char *data, size_t len, bool keep_utf8,
+                     size_t *kept)
 {
     size_t used = 0;
-    for (size_t i = 0; i < len; i++) {
+    bool cut = false;
+    *kept = 0;
+    for (size_t i = 0; i < len;) {
         unsigned char c = (unsigned char)data[i];
         char piece[5];
-        size_t n;
+        size_t n = 1, taken = 1;
+        size_t character = keep_utf8 && c >= 0x80
+                               ? cordon__printable_character_length((const unsigned char *)&data[i],
+                                                                    len - i)
+                               : 0;
         if (c == '"' || c == '\\') {
             piece[0] = '\\';
             piece[1] = (char)c;
             n = 2;
         } else if (c >= 0x20 && c < 0x7f) {
             piece[0] = (char)c;
-            n = 1;
+        } else if (character) {
+            memcpy(piece, &data[i], character);
+            n = taken = character;
         } else {
             n = (size_t)snprintf(piece, sizeof piece, "\\x%02x", c);
         }
-        for (size_t k = 0; k < n; k++, used++) {
-            if (used + 1 < size)
-                out[used] = piece[k];
-        }
+        put_piece(out, size, &used, &cut, piece, n);
+        if (!cut)
+            *kept = used;
+        i += taken;
     }
     if (size > 0)
-        out[used < size ? used : size - 1] = '\0';
+        out[*kept] = '\0';
     return used;
+}
+
+size_t cordon__escape_text(char *out, size_t size, const char *data, size_t len)
+{
+    size_t kept;
+    return escape(out, size, data, len, false, &kept);
+}
+
+void cordon__escape_text_keeping_utf8(char *out, size_t size, const char *data, size_t len)
+{
+    if (size < 4) {
+        if (size > 0)
+            out[0] = '\0';
+        return;
+    }
+    size_t kept;
+    /* Room for "..." where it is cut, which says that it was. */
+    if (escape(out, size - 3, data, len, true, &kept) > kept)
+        memcpy(out + kept, "...", 4);
 }
 
 size_t cordon__printable_character_length(const unsigned char *s, size_t len)

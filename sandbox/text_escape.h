@@ -12,9 +12,18 @@
 /* Writes `len` bytes of `data` into `out` with printable ASCII kept, '"'
  * and '\\' preceded by a backslash, and every other byte (controls,
  * newlines, DEL, bytes above 0x7f) as "\xNN".  `out` is always
- * NUL-terminated when size > 0; returns the length it wanted, as snprintf
- * does (at most 4 * len). */
+ * NUL-terminated when size > 0 and holds whole pieces only (never half
+ * an escape); returns the length it wanted, as snprintf does (at most
+ * 4 * len). */
 size_t cordon__escape_text(char *out, size_t size, const char *data, size_t len);
+
+/* The same for a message that keeps its UTF-8 (a program's or a
+ * directory's name in an ExecError or a ConfinementError): printable
+ * characters (cordon__printable_character_length) kept as they are.  Cut
+ * between pieces, never inside an escape or a character, and then
+ * ending in "..." so that the reader sees it was cut; `out` is always
+ * NUL-terminated when size > 0. */
+void cordon__escape_text_keeping_utf8(char *out, size_t size, const char *data, size_t len);
 
 /* For text that keeps its UTF-8 (a raised exception's class and message):
  * the length of the character at `s` (of `len` bytes) that may be shown

@@ -52,6 +52,30 @@ static void test_command_not_found_is_exec_error_127(void **state)
     assert_string_equal(r->exc_out.data, "ExecError: cannot execute 'cordon-no\\x0asuch"
                                          "\\x1b[31m': No such file or directory\n");
     cordon_task_free(t);
+    /* UTF-8 stays as it is, as in the rest of cordon's messages (it was
+     * "\xc3\xa9"); a name too long to show whole is cut between
+     * characters, says so, and the reason still follows (a name of 700
+     * such characters was cut inside an escape, "\xc3\xa9\x'"). */
+    const char *accented[] = { "/cordon-no-such-dir/\xc3\xa9", NULL };
+    t = cordon_command_task(accented);
+    r = run_task(t, CORDON_EXCEPTION);
+    assert_string_equal(r->message, "cannot execute '/cordon-no-such-dir/\xc3\xa9': "
+                                    "No such file or directory");
+    cordon_task_free(t);
+    static char long_name[7 * (1 + 100 * 2) + 1];
+    for (int part = 0; part < 7; part++) {
+        strcat(long_name, "/");
+        for (int i = 0; i < 100; i++)
+            strcat(long_name, "\xc3\xa9");
+    }
+    const char *long_argv[] = { long_name, NULL };
+    t = cordon_command_task(long_argv);
+    r = run_task(t, CORDON_EXCEPTION);
+    const char *end = strstr(r->message, "...': No such file or directory");
+    assert_non_null(end);
+    assert_null(strchr(r->message, '\\'));
+    assert_true(end[-1] == '/' || (unsigned char)end[-1] == 0xa9); /* a whole character */
+    cordon_task_free(t);
 }
 
 /* Root's PATH holds directories only root may search (/root/.local/bin),

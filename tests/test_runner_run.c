@@ -230,6 +230,13 @@ static void test_run_bad_env_user_cwd_name_the_option(void **state)
     expect_run_option_error("--cwd", "/cordon/no/such/dir", "cordon: --cwd: '/cordon/no/such/dir': "
                                                  "No such file or directory\n");
     expect_run_option_error("--cwd", "/etc/passwd", "cordon: --cwd: '/etc/passwd' is not a directory\n");
+    /* A path longer than 1 KiB is named whole and the reason follows it:
+     * the message was cut at 1 KiB, mid-path, without the reason. */
+    char long_dir[1 + 110 * 10 + 1] = "", said[sizeof long_dir + 80];
+    for (int i = 0; i < 110; i++)
+        strcat(long_dir, "/abcdefghi");
+    snprintf(said, sizeof said, "cordon: --cwd: '%s': No such file or directory\n", long_dir);
+    expect_run_option_error("--cwd", long_dir, said);
     captured c = CORDON("run", "--policy", "cordon-no-such-policy", "--", "true");
     expect_status(&c, 125);
     assert_non_null(strstr(c.err, "cordon: --policy: no policy named 'cordon-no-such-policy'"));
