@@ -554,8 +554,14 @@ int cordon_wait_any(cordon_task *const tasks[], size_t n, int timeout_ms);
  * ends in the exception "Cancelled" (exit_code 137, signal SIGKILL) when
  * the kill ended it; a task that had ended by itself keeps its own
  * ending (one that died of a SIGKILL of its own before the kill was sent
- * too, in a pid namespace, where cordon's init times its end).  0, or
- * -EINVAL when no async run is going on (a task still queued in a pool
+ * too, in a pid namespace, where cordon's init times its end).  A
+ * blocking run going on in another thread (cordon_run,
+ * cordon_run_and_retry, cordon_run_profiler, cordon_learn) is ended the
+ * same way: that call returns with the "Cancelled" result, and
+ * cordon_run_and_retry makes no further attempt (a program that stops on
+ * a signal cancels its runs from a thread of its own and so gets every
+ * task's cleanup: cgroups removed, a terminal's modes put back).  0, or
+ * -EINVAL when no run is going on (a task still queued in a pool
  * cannot be cancelled; cordon_pool_free drops it).  Safe from any
  * thread, and from a done callback. */
 int cordon_cancel(cordon_task *t);

@@ -462,7 +462,11 @@ struct cordon_task {
     bool async_running;
     bool async_joined;          /* async_status holds the last join's answer */
     int async_status;
-    int cancel_pipe[2];         /* an async run's: a byte written ends the task */
+    /* A blocking run's (cordon_run, cordon_run_and_retry) going on in some
+     * thread, which cordon_cancel may end as it ends an async run. */
+    bool blocking_running;
+    bool cancel_requested;      /* cordon_cancel was called during the run */
+    int cancel_pipe[2];         /* a run's: a byte written ends the task */
 
     /* async completion (lib/wait.c): set by the collector once the result
      * is complete, under done_lock; done_fd (an eventfd) turns readable */
@@ -543,6 +547,13 @@ size_t cordon__stdin_chunk_size(void);
 /* One attempt from fork to result; fills t->result.  Returns what cordon_run
  * returns. */
 int cordon__run_once(cordon_task *t);
+/* Around a blocking run: its cancel pipe made (-errno where it cannot
+ * be), and closed. */
+int cordon__blocking_begin(cordon_task *t);
+void cordon__blocking_end(cordon_task *t);
+/* Sleeps `ms`, or less where the run is cancelled meanwhile: whether it
+ * was (under done_lock). */
+bool cordon__cancelled_while_sleeping(cordon_task *t, uint64_t ms);
 /* Kills the task's async run, if one is going on, and joins it. */
 void cordon__cancel(cordon_task *t);
 /* cordon_run_async and cordon_join without the check that the task is

@@ -108,13 +108,6 @@ static bool should_retry(const cordon_task *t, const char *list)
     return false;
 }
 
-static void sleep_ms(uint64_t ms)
-{
-    struct timespec left = { .tv_sec = (time_t)(ms / 1000), .tv_nsec = (long)(ms % 1000) * 1000000 };
-    while (nanosleep(&left, &left) != 0 && errno == EINTR)
-        ;
-}
-
 /* What is left of the run's total deadline, in ms; UINT64_MAX: none. */
 static uint64_t total_left_ms(const cordon_task *t)
 {
@@ -132,12 +125,10 @@ static bool wants_retry(cordon_task *t, const char *exception, unsigned attempt)
     return t->retry_fn && t->retry_fn(cordon_task_result(t), attempt, t->retry_user) != 0;
 }
 
-int cordon_run_and_retry(cordon_task *t, unsigned max_retry, const char *exception)
+/* The attempts of one blocking run; a cancel (cordon_cancel from another
+ * thread) ends the attempt going on and makes no other. */
+static int attempts(cordon_task *t, unsigned max_retry, const char *exception)
 {
-    if (!t || (exception && check_retry_list(exception) < 0) || (!exception && !t->retry_fn))
-        return -EINVAL;
-    if (t->async_running || t->pool)
-        return -EBUSY;
     t->history_count = 0;
     cordon__total_deadline_start(t);
     int rc;
@@ -152,10 +143,23 @@ int cordon_run_and_retry(cordon_task *t, unsigned max_retry, const char *excepti
         /* A retry that the total deadline would end before it starts is
          * not made: the last attempt's result stands. */
         uint64_t delay = cordon__backoff_ms(t, attempt);
-        if (total_left_ms(t) <= delay)
+        if (total_left_ms(t) <= delay || cordon__cancelled_while_sleeping(t, delay))
             return rc;
-        sleep_ms(delay);
     }
+}
+
+int cordon_run_and_retry(cordon_task *t, unsigned max_retry, const char *exception)
+{
+    if (!t || (exception && check_retry_list(exception) < 0) || (!exception && !t->retry_fn))
+        return -EINVAL;
+    if (t->async_running || t->pool)
+        return -EBUSY;
+    int rc = cordon__blocking_begin(t);
+    if (rc < 0)
+        return rc;
+    rc = attempts(t, max_retry, exception);
+    cordon__blocking_end(t);
+    return rc;
 }
 
 int cordon_set_retry_callback(cordon_task *t, cordon_retry_fn fn, void *user)

@@ -2,7 +2,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <execinfo.h>
+#include <poll.h>
 #include <signal.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -166,7 +168,48 @@ int cordon__run_once(cordon_task *t)
     int rc = attempt_start(t, &a);
     if (rc > 0)
         return CORDON_EXCEPTION;
+    if (rc == 0 && t->blocking_running)
+        a.state.cancel_fd = t->cancel_pipe[0];
     return rc < 0 ? rc : attempt_finish(t, &a);
+}
+
+static void close_cancel_pipe(cordon_task *t);
+
+int cordon__blocking_begin(cordon_task *t)
+{
+    int fds[2];
+    if (pipe2(fds, O_CLOEXEC | O_NONBLOCK) != 0)
+        return -errno;
+    pthread_mutex_lock(&t->done_lock);
+    t->cancel_pipe[0] = fds[0];
+    t->cancel_pipe[1] = fds[1];
+    t->blocking_running = true;
+    t->cancel_requested = false;
+    pthread_mutex_unlock(&t->done_lock);
+    return 0;
+}
+
+void cordon__blocking_end(cordon_task *t)
+{
+    pthread_mutex_lock(&t->done_lock);
+    t->blocking_running = false;
+    close_cancel_pipe(t);
+    pthread_mutex_unlock(&t->done_lock);
+}
+
+bool cordon__cancelled_while_sleeping(cordon_task *t, uint64_t ms)
+{
+    struct pollfd cancel = { .fd = t->cancel_pipe[0], .events = POLLIN };
+    uint64_t end = cordon__now_ns() + ms * 1000000u;
+    for (uint64_t now = cordon__now_ns(); now < end; now = cordon__now_ns()) {
+        uint64_t left_ms = (end - now + 999999u) / 1000000u;
+        if (poll(&cancel, 1, left_ms > INT32_MAX ? INT32_MAX : (int)left_ms) > 0)
+            break;
+    }
+    pthread_mutex_lock(&t->done_lock);
+    bool cancelled = t->cancel_requested;
+    pthread_mutex_unlock(&t->done_lock);
+    return cancelled;
 }
 
 void cordon__total_deadline_start(cordon_task *t)
@@ -179,12 +222,16 @@ void cordon__total_deadline_start(cordon_task *t)
 
 static int run_blocking(cordon_task *t)
 {
+    int rc = cordon__blocking_begin(t);
+    if (rc < 0)
+        return rc;
     cordon__total_deadline_start(t);
     t->history_count = 0;
     t->result.attempts = 1;
-    int rc = cordon__run_once(t);
+    rc = cordon__run_once(t);
     if (rc >= 0)
         cordon__history_push(t);
+    cordon__blocking_end(t);
     return rc;
 }
 

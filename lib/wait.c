@@ -193,7 +193,8 @@ int cordon_cancel(cordon_task *t)
     pthread_mutex_lock(&t->done_lock);
     ssize_t n = -1;
     int error = EINVAL;
-    if (t->async_running) {
+    if (t->async_running || t->blocking_running) {
+        t->cancel_requested = true;
         do
             n = write(t->cancel_pipe[1], "x", 1);
         while (n < 0 && errno == EINTR);

@@ -27,6 +27,7 @@
 #include "output.h"
 #include "record_origin.h"
 #include "resume.h"
+#include "stop_signals.h"
 #include "runner.h"
 #include "safe_open.h"
 #include "shard.h"
@@ -313,7 +314,8 @@ static void run_one(batch *b, size_t index, batch_task *bt)
 /* Standard output's reader is gone (`cordon batch jobs | head`): nothing
  * more of the tasks' output or records can reach it, so, as in a shell
  * pipeline, no further line is started; those running end as they
- * would.  The lines left are "not run" (--resume runs them later).
+ * would.  So too when a signal stops cordon (stop_signals.c), which
+ * cancels those running.  The lines left are "not run" (--resume runs them later).
  * Called with the lock held. */
 static void leave_the_rest(batch *b)
 {
@@ -337,7 +339,7 @@ static void *worker(void *arg)
         pthread_mutex_lock(&b->lock);
         while (!b->eof && b->next == b->count)
             pthread_cond_wait(&b->changed, &b->lock);
-        if (reader_gone && b->next < b->count)
+        if ((reader_gone || stop_signals_caught()) && b->next < b->count)
             leave_the_rest(b);
         if (b->next == b->count) {
             pthread_mutex_unlock(&b->lock);

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "stop_signals.h"
 #include "batch.h"
 #include "output.h"
 #include "runner.h"
@@ -135,7 +136,11 @@ void batch_summary_print(const batch_task *tasks, size_t count, uint64_t elapsed
     units_format_time_us(elapsed, sizeof elapsed, elapsed_us);
     add(&out, "cordon: batch: %zu task%s in %s (-j %u): %zu succeeded, %zu failed", count,
         count == 1 ? "" : "s", elapsed, jobs, count - failed - not_run, failed);
-    if (not_run)
+    int stopped_by = stop_signals_caught();
+    if (not_run && stopped_by)
+        add(&out, ", %zu not run: cordon was stopped by %s", not_run,
+            cordon_signal_name(stopped_by));
+    else if (not_run)
         add(&out, ", %zu not run: standard output's reader is gone", not_run);
     add(&out, "\n");
     if (shard)

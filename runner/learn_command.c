@@ -12,6 +12,7 @@
 #include "output.h"
 #include "runner.h"
 #include "safe_open.h"
+#include "stop_signals.h"
 #include "task_setup.h"
 #include "task_stdin.h"
 
@@ -157,7 +158,9 @@ static int verify(const command_options *o, const char *text, const char *origin
     cordon_task *t = task_build(&o->task, p, o->shell, o->command);
     int status = RUNNER_EXIT_OWN_ERROR;
     if (t) {
+        stop_signals_watch(t);
         int rc = cordon_run(t);
+        stop_signals_unwatch(t);
         const cordon_result *r = cordon_task_result(t);
         char was[256], is[256];
         ending(learned_run, was, sizeof was);

@@ -10,6 +10,7 @@
 #include <sys/sysmacros.h>
 
 #include "../lib/cordon.h"
+#include "stop_signals.h"
 #include "help.h"
 #include "runner.h"
 
@@ -76,6 +77,8 @@ int main(int argc, char **argv)
      * EIO).  The task itself starts with every signal at its default. */
     signal(SIGTTOU, SIG_IGN);
     signal(SIGTTIN, SIG_IGN);
+    /* Before any thread: ^C and the like end the tasks' runs first. */
+    stop_signals_start();
     if (argc < 2) {
         runner_error("no command given (see 'cordon --help')");
         return RUNNER_EXIT_OWN_ERROR;
@@ -88,8 +91,11 @@ int main(int argc, char **argv)
         return runner_flush_stdout() == 0 ? 0 : RUNNER_EXIT_OWN_ERROR;
     }
     for (size_t i = 0; i < sizeof subcommands / sizeof *subcommands; i++)
-        if (strcmp(name, subcommands[i].name) == 0)
-            return subcommands[i].main(argc - 1, argv + 1);
+        if (strcmp(name, subcommands[i].name) == 0) {
+            int status = subcommands[i].main(argc - 1, argv + 1);
+            stop_signals_die_if_caught();
+            return status;
+        }
     /* Options belong to a command (`cordon run --timeout 1s …`); cordon
      * itself takes only --help and --version. */
     if (name[0] == '-' && name[1])

@@ -12,6 +12,7 @@
 
 #include "output.h"
 #include "retry.h"
+#include "stop_signals.h"
 #include "runner.h"
 #include "units.h"
 
@@ -209,7 +210,7 @@ static int retry_profiled(cordon_task *t, const task_options *o, bool announce, 
             return rc;
         record_attempt(log, cordon_task_result(t));
         const attempt_record *last = &log->items[log->count - 1];
-        if (attempt > o->retry || !wants_retry(o, last))
+        if (attempt > o->retry || !wants_retry(o, last) || stop_signals_caught())
             return rc;
         if (announce)
             announce_retry(attempt, last);
@@ -241,7 +242,19 @@ static int decide(const cordon_result *r, unsigned attempt, void *user)
 /* The attempts are the library's, so that each is numbered for the task
  * (CORDON_ATTEMPT, cordon_attempt_number: every one was 1 when the
  * runner called cordon_run again) and delayed as --backoff says. */
+static int retry_watched(cordon_task *t, const task_options *o, bool announce, attempt_log *log);
+
+/* Cancelled, with the rest of the runner's runs, by a signal that stops
+ * the runner (stop_signals.c). */
 int retry_run(cordon_task *t, const task_options *o, bool announce, attempt_log *log)
+{
+    stop_signals_watch(t);
+    int rc = retry_watched(t, o, announce, log);
+    stop_signals_unwatch(t);
+    return rc;
+}
+
+static int retry_watched(cordon_task *t, const task_options *o, bool announce, attempt_log *log)
 {
     if (o->profile)
         return retry_profiled(t, o, announce, log);

@@ -340,6 +340,53 @@ static void test_async_a_copy_forked_beside_running_tasks_runs_its_own(void **st
     assert_int_equal(failed, 0);
 }
 
+static double seconds_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void *run_and_retry_on_a_thread(void *arg)
+{
+    cordon_task *t = arg;
+    static int rc;
+    rc = cordon_run_and_retry(t, 3, "Cancelled,SIGKILL");
+    return &rc;
+}
+
+/* cordon_cancel ends a blocking run going on in another thread as it ends
+ * an async one, and cordon_run_and_retry then makes no further attempt,
+ * even where its list would retry the ending: how a program that stops
+ * on a signal (the cordon command) gets each task's cleanup.  Before, it
+ * was -EINVAL: only async runs could be cancelled. */
+static void test_async_cancel_ends_a_blocking_run_on_another_thread(void **state)
+{
+    (void)state;
+    cordon_task *t = cordon_shell_task("sleep 30");
+    assert_non_null(t);
+    pthread_t thread;
+    double start = seconds_now();
+    assert_int_equal(pthread_create(&thread, NULL, run_and_retry_on_a_thread, t), 0);
+    int cancelled = -EINVAL;
+    /* -EINVAL until the run has begun on the thread. */
+    while (cancelled == -EINVAL && seconds_now() - start < 5) {
+        usleep(20 * 1000);
+        cancelled = cordon_cancel(t);
+    }
+    assert_int_equal(cancelled, 0);
+    void *rc;
+    assert_int_equal(pthread_join(thread, &rc), 0);
+    assert_int_equal(*(int *)rc, CORDON_EXCEPTION);
+    const cordon_result *r = cordon_task_result(t);
+    assert_string_equal(r->exception, "Cancelled");
+    assert_int_equal(r->attempts, 1);
+    assert_true(seconds_now() - start < 10);
+    /* Nothing going on any more. */
+    assert_int_equal(cordon_cancel(t), -EINVAL);
+    cordon_task_free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -352,6 +399,7 @@ int main(void)
         cmocka_unit_test(test_async_forks_before_it_returns),
         cmocka_unit_test(test_async_options_are_fixed_while_running),
         cmocka_unit_test(test_async_free_kills_a_running_task),
+        cmocka_unit_test(test_async_cancel_ends_a_blocking_run_on_another_thread),
         cmocka_unit_test(test_async_a_copy_forked_beside_running_tasks_runs_its_own),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

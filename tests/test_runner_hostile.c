@@ -103,8 +103,11 @@ static _Noreturn void terminal_shell(const char *slave_name, int report, const c
     while (waitpid(job, &status, 0) < 0)
         if (errno != EINTR)
             _exit(96);
-    _exit(WIFEXITED(status) ? WEXITSTATUS(status) : 200);
+    _exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
 }
+
+/* Seconds after which the terminal's user types ^C (0: never). */
+static double interrupt_after;
 
 /* What a terminal showed. */
 typedef struct shown {
@@ -163,7 +166,10 @@ static int run_on_terminal_then(double limit, double *seconds, const char *const
     assert_int_equal(read(report[0], &job, sizeof job), sizeof job);
     close(report[0]);
     int status = -1, ended = 0;
+    bool interrupted = false;
     while (!ended && now_seconds() - start < limit) {
+        if (interrupt_after && !interrupted && now_seconds() - start >= interrupt_after)
+            interrupted = write(master, "\x03", 1) == 1;
         read_terminal(master, 50, screen);
         ended = waitpid(shell, &status, WNOHANG) == shell;
     }
@@ -224,6 +230,25 @@ static void test_hostile_foreground_grab_does_not_stop_cordon(void **state)
 }
 
 static void expect_file(const char *path, const char *expected);
+
+/* ^C while a task with --tty has changed the terminal's modes: cordon puts
+ * them back, then dies of SIGINT as a shell expects.  Before, SIGINT's
+ * default action ended cordon at once and the user's terminal was left
+ * with echo and canonical input off. */
+static void test_hostile_interrupted_run_puts_the_terminal_back(void **state)
+{
+    (void)state;
+    double seconds;
+    struct termios after;
+    interrupt_after = 1.0;
+    int status = run_on_terminal_then(15, &seconds, (const char *const[]){
+        "run", "--tty", "--shell", "stty -echo -icanon; sleep 30", NULL }, &after, NULL);
+    interrupt_after = 0;
+    assert_int_equal(status, 128 + SIGINT);
+    assert_true(seconds < 8);
+    assert_true(after.c_lflag & ECHO);
+    assert_true(after.c_lflag & ICANON);
+}
 
 /* Without --tty a terminal is not the task's stdin: nothing the task does
  * can change the terminal's modes or stop it for whoever uses it next. */
@@ -775,6 +800,7 @@ int main(void)
         cmocka_unit_test(test_hostile_frozen_terminal_does_not_stop_the_deadline),
         cmocka_unit_test(test_hostile_foreground_grab_does_not_stop_cordon),
         cmocka_unit_test(test_hostile_terminal_stdin_only_when_asked),
+        cmocka_unit_test(test_hostile_interrupted_run_puts_the_terminal_back),
         cmocka_unit_test(test_hostile_task_output_cannot_drive_the_terminal),
         cmocka_unit_test(test_hostile_out_dir_plants_are_never_written_through),
         cmocka_unit_test(test_hostile_out_dir_that_is_a_link_is_refused),

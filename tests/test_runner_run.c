@@ -1040,6 +1040,94 @@ static void test_run_profile_prints_after_the_run(void **state)
     captured_free(&c);
 }
 
+/* ---- a signal that stops the runner ---------------------------------- */
+
+static char stop_pid_file[64];
+
+/* In the child before cordon's exec: a process of its own that sends
+ * cordon SIGTERM a second later (once its task runs), after writing
+ * cordon's pid down; it holds none of the test's pipes. */
+static void terminate_in_a_second(void)
+{
+    pid_t cordon = getpid();
+    if (fork() != 0)
+        return;
+    for (int fd = 0; fd < 1024; fd++)
+        close(fd);
+    int fd = open(stop_pid_file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd >= 0) {
+        dprintf(fd, "%d", (int)cordon);
+        close(fd);
+    }
+    usleep(1000 * 1000);
+    kill(cordon, SIGTERM);
+    _exit(0);
+}
+
+/* Directories of cordon's under /sys/fs/cgroup that runner `pid` made. */
+static int cgroups_left_by(pid_t pid)
+{
+    char command[160], line[512];
+    snprintf(command, sizeof command,
+             "find /sys/fs/cgroup -name 'cordon-%d-*' -type d 2>/dev/null", (int)pid);
+    FILE *found = popen(command, "r");
+    assert_non_null(found);
+    int count = 0;
+    while (fgets(line, sizeof line, found)) {
+        print_message("left: %s", line);
+        count++;
+    }
+    pclose(found);
+    return count;
+}
+
+static captured run_stopped(const char *const args[])
+{
+    snprintf(stop_pid_file, sizeof stop_pid_file, "/tmp/cordon-stop-%d", (int)getpid());
+    unlink(stop_pid_file);
+    const char *argv[64];
+    cordon_argv(argv, args);
+    captured c = exec_capture_with(argv, NULL, 0, -1, terminate_in_a_second);
+    FILE *f = fopen(stop_pid_file, "r");
+    assert_non_null(f);
+    int pid = 0;
+    assert_int_equal(fscanf(f, "%d", &pid), 1);
+    fclose(f);
+    unlink(stop_pid_file);
+    assert_int_equal(cgroups_left_by(pid), 0);
+    return c;
+}
+
+/* SIGTERM (or ^C, SIGHUP) to cordon ends its tasks' runs first: each is
+ * cancelled and cleaned up (its cgroups removed, the ones kept idle for a
+ * next task too), and then cordon dies of the signal, as a shell expects.
+ * Before, the signal's default action killed cordon at once: its tasks
+ * died by their watch of it, but their cgroups stayed behind (and a
+ * terminal handed over with --tty kept the task's modes). */
+static void test_run_stopped_by_a_signal_ends_its_task_and_leaves_nothing(void **state)
+{
+    (void)state;
+    captured c = run_stopped((const char *const[]){ "run", "--mem", "64M", "--shell",
+                                                    "sleep 30 & sleep 31", NULL });
+    assert_int_equal(c.status, 1000 + SIGTERM);
+    assert_non_null(strstr(c.err, "Cancelled"));
+    assert_true(c.seconds < 10);
+    captured_free(&c);
+    assert_int_equal(system("pgrep -f 'sleep 3[01]$' >/dev/null"), 256); /* none left */
+    /* A batch: the lines running are cancelled, the rest not run. */
+    char *dir = make_temp_dir();
+    char jobs[300];
+    snprintf(jobs, sizeof jobs, "%s/jobs", dir);
+    write_file(jobs, "sleep 30.25\nsleep 30.5\nsleep 30.75\n");
+    c = run_stopped((const char *const[]){ "batch", "-j", "2", "--mem", "64M", jobs, NULL });
+    assert_int_equal(c.status, 1000 + SIGTERM);
+    assert_non_null(strstr(c.err, "0 succeeded, 2 failed, 1 not run: cordon was stopped by "
+                                  "SIGTERM"));
+    assert_int_equal(system("pgrep -f 'sleep 30[.]' >/dev/null"), 256);
+    captured_free(&c);
+    remove_tree(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1071,6 +1159,7 @@ int main(void)
         cmocka_unit_test(test_run_procs_as_root_without_a_pids_cgroup_is_refused),
         cmocka_unit_test(test_run_cpu_limit_counts_a_process_that_execs_an_unreadable_file),
         cmocka_unit_test(test_run_mem_limit),
+        cmocka_unit_test(test_run_stopped_by_a_signal_ends_its_task_and_leaves_nothing),
         cmocka_unit_test(test_run_fsize_limit),
         cmocka_unit_test(test_run_nofile_and_procs_limits),
         cmocka_unit_test(test_run_out_cap_keeps_only_that_much),
