@@ -234,6 +234,11 @@ static int prepare_and_learn(command_options *o, const learn_options *l)
                      "policy)", inapplicable);
         return RUNNER_EXIT_OWN_ERROR;
     }
+    /* Checked again when written (a task may change what stands there
+     * meanwhile); checked here so that a bad --out refuses the command
+     * before it runs, and its side effects happen for nothing. */
+    if (l->out && safe_check_replace("--out", l->out) < 0)
+        return RUNNER_EXIT_OWN_ERROR;
     cordon_policy *base;
     if (task_policy_open(&o->task, &base) < 0)
         return RUNNER_EXIT_OWN_ERROR;

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -210,4 +211,53 @@ int safe_open_replace(const char *option, const char *path)
         return -1;
     }
     return fd;
+}
+
+/* The directory that would hold a new `path` (said as the failed open would say it), writable and searchable by
+ * this process's effective ids (those that create the file). */
+static int check_parent(const char *option, const char *path)
+{
+    char *parent = strdup(path);
+    if (!parent) {
+        runner_error("%s: %s", option, strerror(ENOMEM));
+        return -1;
+    }
+    char *slash = strrchr(parent, '/');
+    const char *dir = !slash ? "." : slash == parent ? "/" : (*slash = '\0', parent);
+    struct stat st;
+    int error = 0;
+    if (stat(dir, &st) < 0)
+        error = errno;
+    else if (!S_ISDIR(st.st_mode))
+        error = ENOTDIR;
+    else if (faccessat(AT_FDCWD, dir, W_OK | X_OK, AT_EACCESS) < 0)
+        error = errno;
+    free(parent);
+    if (error)
+        runner_error("%s: cannot open '%s': %s", option, path, strerror(error));
+    return error ? -1 : 0;
+}
+
+int safe_check_replace(const char *option, const char *path)
+{
+    if (!*path) {
+        runner_error("%s: the name is empty", option);
+        return -1;
+    }
+    if (path[strlen(path) - 1] == '/') {
+        runner_error("%s: '%s' names a directory; give a file", option, path);
+        return -1;
+    }
+    /* No O_CREAT, no truncation: what stands there is only looked at. */
+    int fd = open_retrying(AT_FDCWD, path,
+                           O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC, 0);
+    if (fd < 0 && errno == ENOENT)
+        return check_parent(option, path);
+    if (fd < 0)
+        return open_failed(option, path, errno);
+    if ((fd = check_regular(fd, option, "", path)) < 0 ||
+        (fd = check_owned(fd, option, path)) < 0)
+        return -1;
+    close(fd);
+    return 0;
 }

@@ -32,4 +32,11 @@ int safe_open_append(const char *option, const char *path);
  * (write-only), or -1. */
 int safe_open_replace(const char *option, const char *path);
 
+/* Whether safe_open_replace would take `path` (by the same rules, said
+ * the same way), checked before a run whose result it will hold, so that
+ * a bad path is refused before anything runs.  Nothing is created or
+ * emptied: a missing file needs a directory this process may write.  0,
+ * or -1 after saying why. */
+int safe_check_replace(const char *option, const char *path);
+
 #endif

@@ -751,6 +751,61 @@ static void test_learn_option_errors_and_out_with_equals(void **state)
     assert_string_equal(line, "# Learned by cordon from 1 run: true\n");
 }
 
+/* A --out that cannot be written is refused before the command runs
+ * (it ran, with its side effects, and only the write failed, 125): a
+ * missing directory, a directory, a symbolic link (dangling too: its
+ * target is not made), a directory this user may not write.  Nothing is
+ * created at either end. */
+static void test_learn_bad_out_is_refused_before_the_command_runs(void **state)
+{
+    (void)state;
+    const char *runner = getenv("CORDON_RUNNER");
+    runner = runner ? runner : "build/cordon";
+    char dir[] = "/tmp/cordon-learn-badout-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    assert_int_equal(chmod(dir, 0777), 0); /* the CLI as root runs the task as nobody */
+    char mark[600], sub[600], link[600], target[600], locked[600], cmd[4096], expected[2048];
+    snprintf(mark, sizeof mark, "%s/ran", dir);
+    snprintf(sub, sizeof sub, "%s/sub", dir);
+    snprintf(link, sizeof link, "%s/link", dir);
+    snprintf(target, sizeof target, "%s/target", dir);
+    snprintf(locked, sizeof locked, "%s/locked", dir);
+    assert_int_equal(mkdir(sub, 0755), 0);
+    assert_int_equal(symlink(target, link), 0);
+    assert_int_equal(mkdir(locked, 0555), 0);
+    struct bad_out { const char *out, *why; } cases[5] = {
+        { "/cordon/no/such/dir/x.policy", "cannot open '/cordon/no/such/dir/x.policy': No "
+                                          "such file or directory" },
+        { sub, "is a directory; cordon writes only to a regular file with one name" },
+        { link, "is a symbolic link; cordon writes only to a regular file with one name" },
+    };
+    size_t count = 3;
+    char in_locked[700];
+    snprintf(in_locked, sizeof in_locked, "%s/x.policy", locked);
+    if (geteuid() != 0) /* root writes there anyway */
+        cases[count++] = (struct bad_out){ in_locked, NULL };
+    for (size_t i = 0; i < count; i++) {
+        snprintf(cmd, sizeof cmd, "%s learn --no-verify --out %s -- sh -c 'echo ran >> %s' "
+                 "2>&1; echo $?", runner, cases[i].out, mark);
+        if (!cases[i].why)
+            snprintf(expected, sizeof expected, "cordon: --out: cannot open '%s': "
+                     "Permission denied\n125\n", cases[i].out);
+        else if (cases[i].why[0] == 'c')
+            snprintf(expected, sizeof expected, "cordon: --out: %s\n125\n", cases[i].why);
+        else
+            snprintf(expected, sizeof expected, "cordon: --out: '%s' %s\n125\n", cases[i].out,
+                     cases[i].why);
+        assert_string_equal(command_output(cmd), expected);
+        assert_int_equal(access(mark, F_OK), -1);
+    }
+    assert_int_equal(access(target, F_OK), -1);
+    assert_int_equal(access(in_locked, F_OK), -1);
+    unlink(link);
+    rmdir(sub);
+    rmdir(locked);
+    rmdir(dir);
+}
+
 /* A learning run that crashes: said, its status is cordon's, and the
  * policy of what ran until then is still written. */
 static void test_learn_run_that_crashes_still_writes_its_policy(void **state)
@@ -793,6 +848,7 @@ int main(void)
         cmocka_unit_test(test_learn_help),
         cmocka_unit_test(test_learn_option_errors_and_out_with_equals),
         cmocka_unit_test(test_learn_run_that_crashes_still_writes_its_policy),
+        cmocka_unit_test(test_learn_bad_out_is_refused_before_the_command_runs),
     };
     return cmocka_run_group_tests(tests, set_up, tear_down);
 }
