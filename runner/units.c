@@ -49,24 +49,66 @@ static int apply_unit(const char *rest, double value, const struct unit *units, 
     return -1;
 }
 
+/* The multiple a size's suffix names, or 0 for no known suffix. */
+static uint64_t size_factor(const char *suffix)
+{
+    static const struct { const char *suffix; unsigned shift; } units[] = {
+        { "", 0 }, { "B", 0 },
+        { "K", 10 }, { "KB", 10 }, { "KiB", 10 },
+        { "M", 20 }, { "MB", 20 }, { "MiB", 20 },
+        { "G", 30 }, { "GB", 30 }, { "GiB", 30 },
+        { "T", 40 }, { "TB", 40 }, { "TiB", 40 },
+    };
+    for (size_t i = 0; i < sizeof units / sizeof *units; i++)
+        if (strcasecmp(suffix, units[i].suffix) == 0)
+            return 1ull << units[i].shift;
+    return 0;
+}
+
+/* "DIGITS" as an integer, exactly, saturating past UNITS_SIZE_MAX (too
+ * large is said by the caller); a pointer past it. */
+static const char *read_whole(const char *s, uint64_t *value)
+{
+    uint64_t v = 0;
+    for (; isdigit((unsigned char)*s); s++)
+        v = v > UNITS_SIZE_MAX ? v : v * 10 + (uint64_t)(*s - '0');
+    *value = v;
+    return s;
+}
+
+/* ".DIGITS" (none is a fraction of 0); a pointer past it. */
+static const char *read_fraction(const char *s, double *value)
+{
+    double v = 0, scale = 1;
+    if (*s == '.')
+        for (s++; isdigit((unsigned char)*s); s++) {
+            scale /= 10;
+            v += (*s - '0') * scale;
+        }
+    *value = v;
+    return s;
+}
+
+/* The whole part of a size is read as an integer, exactly: through a
+ * double, 9007199254740993 (2^53 + 1) became ...992, and sizes near
+ * UNITS_SIZE_MAX were off by hundreds.  Only a fraction ("1.5G") goes
+ * through a double, and it adds less than one multiple. */
 int units_parse_size(const char *text, uint64_t *bytes)
 {
-    static const struct unit units[] = {
-        { "", 1 }, { "B", 1 },
-        { "K", 1024.0 }, { "KB", 1024.0 }, { "KiB", 1024.0 },
-        { "M", 1048576.0 }, { "MB", 1048576.0 }, { "MiB", 1048576.0 },
-        { "G", 1073741824.0 }, { "GB", 1073741824.0 }, { "GiB", 1073741824.0 },
-        { "T", 1099511627776.0 }, { "TB", 1099511627776.0 }, { "TiB", 1099511627776.0 },
-    };
-    double value, total;
-    const char *rest = read_decimal(text, &value);
-    if (!rest)
+    uint64_t whole, factor;
+    double fraction;
+    const char *point = read_whole(text, &whole);
+    const char *rest = read_fraction(point, &fraction);
+    /* digits on at least one side of the point: "2", "2.", ".5" */
+    if (rest - text == (*point == '.' ? 1 : 0) || !(factor = size_factor(rest)))
         return -1;
-    int rc = apply_unit(rest, value, units, sizeof units / sizeof *units, (double)UNITS_SIZE_MAX,
-                        &total);
-    if (rc < 0)
-        return rc;
-    *bytes = (uint64_t)(total + 0.5); /* "0.1K" is 102 bytes */
+    if (whole > UNITS_SIZE_MAX / factor)
+        return UNITS_TOO_LARGE;
+    /* "0.1K" is 102 bytes */
+    uint64_t total = whole * factor + (uint64_t)(fraction * (double)factor + 0.5);
+    if (total > UNITS_SIZE_MAX)
+        return UNITS_TOO_LARGE;
+    *bytes = total;
     return 0;
 }
 

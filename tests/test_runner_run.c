@@ -211,6 +211,42 @@ static void test_run_sizes_past_the_largest_say_so(void **state)
     captured_free(&c);
 }
 
+/* A size in bytes is read as the integer it is: through a double,
+ * 2^53 + 1 became 2^53 in the record and in the RLIMIT_FSIZE applied,
+ * 2^60 came out 2^60 - 256, and 2^60 + 1 passed as 2^60.  A fraction
+ * of a multiple is still taken. */
+static void test_run_sizes_are_read_exactly(void **state)
+{
+    (void)state;
+    captured c = CORDON("run", "--json", "--mem", "9007199254740993", "--fsize",
+                        "9007199254740993", "--", "sh", "-c",
+                        "grep 'Max file size' /proc/self/limits >&2");
+    expect_status(&c, 0);
+    assert_int_equal(python_check(c.out, c.out_len,
+                                  "l = d['limits']\n"
+                                  "assert (l['memory'], l['file_size']) == (2**53 + 1, 2**53 + 1), l\n"
+                                  "assert d['std_err'].split()[3:5] == ['9007199254740993'] * 2, "
+                                  "d['std_err']"), 0);
+    captured_free(&c);
+    c = CORDON("run", "--json", "--fsize", "1152921504606846976", "--mem", "1.5G", "--", "true");
+    expect_status(&c, 0);
+    assert_int_equal(python_check(c.out, c.out_len,
+                                  "l = d['limits']\n"
+                                  "assert (l['file_size'], l['memory']) == (2**60, 3 << 29), l"), 0);
+    captured_free(&c);
+    const char *const options[] = { "--mem", "--fsize" };
+    for (size_t i = 0; i < 2; i++) {
+        char expected[300];
+        snprintf(expected, sizeof expected, "cordon: %s: '1152921504606846977' is larger than "
+                 "1048576T (1 EiB), the largest size cordon takes; leave the option out for no "
+                 "limit\n", options[i]);
+        expect_run_option_error(options[i], "1152921504606846977", expected);
+    }
+    expect_run_option_error("--audit-output", "1152921504606846977", "cordon: --audit-output: "
+                            "'1152921504606846977' is larger than 1048576T (1 EiB), the largest "
+                            "size cordon takes; give 'full' to keep all of it\n");
+}
+
 static void test_run_bad_counts_name_the_option(void **state)
 {
     (void)state;
@@ -1143,6 +1179,7 @@ int main(void)
         cmocka_unit_test(test_run_bad_times_name_the_option),
         cmocka_unit_test(test_run_bad_sizes_name_the_option),
         cmocka_unit_test(test_run_sizes_past_the_largest_say_so),
+        cmocka_unit_test(test_run_sizes_are_read_exactly),
         cmocka_unit_test(test_run_bad_counts_name_the_option),
         cmocka_unit_test(test_run_bad_env_user_cwd_name_the_option),
         cmocka_unit_test(test_run_bad_retry_options_name_the_option),
