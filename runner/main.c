@@ -67,6 +67,11 @@ static void hold_standard_fds(void)
 int main(int argc, char **argv)
 {
     hold_standard_fds();
+    /* Inherited from a parent that ignores it (SIG_IGN survives exec),
+     * SIGCHLD ignored makes the kernel reap the task itself: its wait
+     * then finds no child and its rusage is lost (usage all zeros,
+     * max_rss_kb 0). */
+    signal(SIGCHLD, SIG_DFL);
     /* A reader of our stdout going away must not kill cordon before it
      * has reaped and reported its task. */
     signal(SIGPIPE, SIG_IGN);

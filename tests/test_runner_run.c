@@ -1066,6 +1066,37 @@ static void test_run_backoff_waits_between_attempts(void **state)
     captured_free(&c);
 }
 
+static void ignore_sigchld(void)
+{
+    signal(SIGCHLD, SIG_IGN);
+}
+
+static void ignore_sigchld_without_namespaces(void)
+{
+    signal(SIGCHLD, SIG_IGN);
+    setenv("CORDON_NO_NAMESPACES", "1", 1);
+}
+
+/* A SIGCHLD ignored by the parent survives exec: cordon kept it, so the
+ * kernel reaped the task itself and its rusage was lost (max_rss_kb 0,
+ * every count 0).  With or without a pid namespace (whose init reports
+ * the figures otherwise), the figures are the task's. */
+static void test_run_usage_survives_an_ignored_sigchld(void **state)
+{
+    (void)state;
+    child_setup_fn setups[] = { ignore_sigchld, ignore_sigchld_without_namespaces };
+    for (size_t i = 0; i < 2; i++) {
+        captured c = CORDON_WITH(-1, setups[i], "run", "--json", "--", "sh", "-c",
+                                 "i=0; while [ $i -lt 100000 ]; do i=$((i+1)); done");
+        expect_status(&c, 0);
+        assert_int_equal(python_check(c.out, c.out_len,
+                                      "u = d['usage']\n"
+                                      "assert u['max_rss_kb'] > 0 and u['minflt'] > 0 and "
+                                      "u['user_us'] + u['sys_us'] > 0, u"), 0);
+        captured_free(&c);
+    }
+}
+
 static void test_run_profile_prints_after_the_run(void **state)
 {
     (void)state;
@@ -1214,6 +1245,7 @@ int main(void)
         cmocka_unit_test(test_run_retry_without_classes_retries_any_exception),
         cmocka_unit_test(test_run_backoff_waits_between_attempts),
         cmocka_unit_test(test_run_profile_prints_after_the_run),
+        cmocka_unit_test(test_run_usage_survives_an_ignored_sigchld),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
