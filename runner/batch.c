@@ -46,6 +46,7 @@ typedef struct batch {
     pthread_cond_t changed;
     bool progress, progress_shown;
     bool records_lost;              /* an audit line, JSON or saved output */
+    size_t output_lost;             /* tasks that succeeded but whose output did not */
     bool lines_left;                /* not run: standard output's reader was gone */
     bool streaming;                 /* the input is read while tasks run */
     bool eof;                       /* every line of the input has been taken */
@@ -151,7 +152,9 @@ static void draw_progress(batch *b)
     b->progress_shown = true;
 }
 
-static void save_stream(batch *b, const batch_task *bt, const char *ext,
+/* false when the stream's file was not written (said, and counted as a
+ * record lost). */
+static bool save_stream(batch *b, const batch_task *bt, const char *ext,
                         const cordon_bytes *bytes, bool always)
 {
     char name[64];
@@ -161,18 +164,20 @@ static void save_stream(batch *b, const batch_task *bt, const char *ext,
     if (!always && bytes->len == 0) {
         if (safe_remove_at("--out-dir", b->out_dir_fd, b->o->out_dir, name) < 0)
             b->records_lost = true;
-        return;
+        return !b->records_lost;
     }
     int fd = safe_create_at("--out-dir", b->out_dir_fd, b->o->out_dir, name);
     if (fd < 0) {
         b->records_lost = true;
-        return;
+        return false;
     }
     if (runner_write_all(fd, bytes->data, bytes->len) < 0 || close(fd) < 0) {
         runner_error("--out-dir: cannot write '%s/%s': %s", b->o->out_dir, name,
                      strerror(errno));
         b->records_lost = true;
+        return false;
     }
+    return true;
 }
 
 static void print_failure(const batch_task *bt, const cordon_result *r)
@@ -187,31 +192,52 @@ static void print_failure(const batch_task *bt, const cordon_result *r)
     }
 }
 
-static void emit_output(batch *b, const batch_task *bt, const cordon_result *r,
+/* Whether what was queued for `fd` (this task's output among it) was
+ * written.  With an audit file it is waited for, so that the task's line
+ * there can say whether its output arrived (a line that says success
+ * is skipped by --resume); without one, a failure seen so far. */
+static bool delivered(const batch *b, int fd, int queued)
+{
+    if (queued < 0)
+        return false;
+    return b->audit_fd < 0 || output_drain(fd) == 0;
+}
+
+/* The task's output (or its --json record) to where it goes; false when
+ * some of it did not get there. */
+static bool emit_output(batch *b, const batch_task *bt, const cordon_result *r,
                         const json_writer *record)
 {
     const task_options *o = &b->o->task;
+    bool ok = true;
     if (o->json) {
-        if (output_write(STDOUT_FILENO, record->data, record->len) < 0) {
+        ok = delivered(b, STDOUT_FILENO, output_write(STDOUT_FILENO, record->data, record->len));
+        if (!ok) {
             runner_error("--json: cannot write the record of line %zu", bt->lineno);
             b->records_lost = true;
         }
     } else if (b->o->out_dir) {
-        save_stream(b, bt, "out", &r->std_out, true);
-        save_stream(b, bt, "err", &r->std_err, true);
-        save_stream(b, bt, "log", &r->log_out, false);
-        save_stream(b, bt, "exc", &r->exc_out, false);
-    } else if (b->o->no_label) {
-        (void)batch_plain_write(STDOUT_FILENO, r->std_out.data, r->std_out.len, b->clean[1]);
-        (void)batch_plain_write(STDERR_FILENO, r->std_err.data, r->std_err.len, b->clean[2]);
+        ok = save_stream(b, bt, "out", &r->std_out, true);
+        ok = save_stream(b, bt, "err", &r->std_err, true) && ok;
+        ok = save_stream(b, bt, "log", &r->log_out, false) && ok;
+        ok = save_stream(b, bt, "exc", &r->exc_out, false) && ok;
     } else {
-        (void)batch_label_write(STDOUT_FILENO, bt->lineno, r->std_out.data, r->std_out.len,
-                                b->clean[1]);
-        (void)batch_label_write(STDERR_FILENO, bt->lineno, r->std_err.data, r->std_err.len,
-                                b->clean[2]);
+        int out = b->o->no_label
+                      ? batch_plain_write(STDOUT_FILENO, r->std_out.data, r->std_out.len,
+                                          b->clean[1])
+                      : batch_label_write(STDOUT_FILENO, bt->lineno, r->std_out.data,
+                                          r->std_out.len, b->clean[1]);
+        int err = b->o->no_label
+                      ? batch_plain_write(STDERR_FILENO, r->std_err.data, r->std_err.len,
+                                          b->clean[2])
+                      : batch_label_write(STDERR_FILENO, bt->lineno, r->std_err.data,
+                                          r->std_err.len, b->clean[2]);
+        ok = (!r->std_out.len || delivered(b, STDOUT_FILENO, out)) &&
+             (!r->std_err.len || delivered(b, STDERR_FILENO, err));
     }
     if (!o->quiet && !o->json)
         print_failure(bt, r);
+    return ok;
 }
 
 /* ---- running ------------------------------------------------------------ */
@@ -233,14 +259,34 @@ static void set_outcome(batch_task *bt, int rc, const cordon_result *r, const at
     bt->max_rss_kb = r->usage.max_rss_kb;
 }
 
+/* The audit line of a task whose output (or --json record) did not get
+ * where it goes: made again with cordon's status for it, 125, as `cordon
+ * run` exits with then, so that --resume runs it again. */
+static void output_lost(batch *b, batch_task *bt, task_record *rec, json_writer *audit_line)
+{
+    if (bt->status != 0)
+        return;
+    b->output_lost++;
+    bt->status = RUNNER_EXIT_OWN_ERROR;
+    snprintf(bt->outcome, sizeof bt->outcome, "output lost");
+    if (b->audit_fd < 0)
+        return;
+    rec->status = bt->status;
+    rec->audit = true;
+    json_free(audit_line);
+    json_init(audit_line);
+    task_record_json(audit_line, rec);
+    json_raw(audit_line, "\n", 1);
+}
+
 static void finish_task(batch *b, size_t index, batch_task *bt, const cordon_result *r,
-                        const json_writer *record, const json_writer *audit_line)
+                        task_record *rec, const json_writer *record, json_writer *audit_line)
 {
     pthread_mutex_lock(&b->lock);
-    b->tasks[index] = *bt;
     clear_progress(b);
-    if (r)
-        emit_output(b, bt, r, record);
+    if (r && !emit_output(b, bt, r, record))
+        output_lost(b, bt, rec, audit_line);
+    b->tasks[index] = *bt;
     if (b->audit_fd >= 0 && audit_line->len &&
         audit_append(b->audit_fd, b->o->task.audit, audit_line->data, audit_line->len) < 0)
         b->records_lost = true;
@@ -290,7 +336,7 @@ static void run_one(batch *b, size_t index, batch_task *bt)
     if (!t) {
         bt->status = RUNNER_EXIT_OWN_ERROR;
         snprintf(bt->outcome, sizeof bt->outcome, "cordon error");
-        finish_task(b, index, bt, NULL, &record, &audit_line);
+        finish_task(b, index, bt, NULL, NULL, &record, &audit_line);
         return;
     }
     attempt_log log = { NULL, 0 };
@@ -304,7 +350,7 @@ static void run_one(batch *b, size_t index, batch_task *bt)
     task_record rec = { bt->line, b->policy ? cordon_policy_name(b->policy) : NULL, o, r,
                         &log, rc < 0 ? rc : 0, bt->status, &origin, false };
     write_records(b, &rec, &record, &audit_line);
-    finish_task(b, index, bt, r, &record, &audit_line);
+    finish_task(b, index, bt, r, &rec, &record, &audit_line);
     json_free(&record);
     json_free(&audit_line);
     attempt_log_free(&log);
@@ -412,7 +458,9 @@ static int run_all(batch *b)
         b->records_lost = true;
     if (b->records_lost || b->lines_left || input_failed)
         return RUNNER_EXIT_OWN_ERROR;
-    return b->failed ? 1 : 0;
+    /* A task that failed on its own says so (1) before output lost does
+     * (125), as with `cordon run`. */
+    return b->failed > b->output_lost ? 1 : b->output_lost ? RUNNER_EXIT_OWN_ERROR : 0;
 }
 
 /* The files written on the tasks' behalf, opened once before any task

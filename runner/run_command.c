@@ -69,7 +69,10 @@ static void record_line(json_writer *w, task_record *rec, bool audit)
 }
 
 /* The JSON object goes to stdout (--json), whole, and/or the audit file,
- * its output cut to --audit-output. */
+ * its output cut to --audit-output.  The audit line is written last, its
+ * status 125 when the task's output or its --json record did not reach
+ * stdout or stderr (a full disk, a reader gone): `cordon run` exits 125
+ * then, and a line saying 0 was skipped by `batch --resume`. */
 static int write_record(const command_options *o, task_record *rec, int audit_fd)
 {
     json_writer w;
@@ -85,6 +88,10 @@ static int write_record(const command_options *o, task_record *rec, int audit_fd
         json_free(&w);
     }
     if (audit_fd >= 0) {
+        bool passed_on = o->task.json || (output_drain(STDOUT_FILENO) == 0 &&
+                                          output_drain(STDERR_FILENO) == 0);
+        if ((rc < 0 || !passed_on) && rec->status == 0)
+            rec->status = RUNNER_EXIT_OWN_ERROR;
         record_line(&w, rec, true);
         if (audit_append(audit_fd, o->task.audit, w.data, w.len) < 0)
             rc = -1;

@@ -61,7 +61,8 @@ static void test_runner_stdout_full_keeps_a_failed_commands_status(void **state)
 }
 
 /* A reader that went away: what the task wrote before is captured (the
- * audit record has it), and the exit says what was lost. */
+ * audit record has it), and the exit says what was lost, as the record's
+ * status does. */
 static void test_runner_stdout_closed_fails_the_run_and_audit_keeps_the_output(void **state)
 {
     (void)state;
@@ -82,7 +83,7 @@ static void test_runner_stdout_closed_fails_the_run_and_audit_keeps_the_output(v
     assert_int_equal(python_check(line, strlen(line),
         "assert len(lines) == 1\n"
         "assert d['std_out'] == 'first\\n', d['std_out']\n"
-        "assert d['exit_code'] == 0 and d['status'] == 0"), 0);
+        "assert d['exit_code'] == 0 and d['status'] == 125, d['status']"), 0);
     remove_tree(dir);
 }
 
@@ -250,6 +251,82 @@ static void test_batch_stdout_full_fails_the_batch(void **state)
     expect_status(&c, 125);
     assert_string_equal(c.err, "cordon: stdout: cannot write: No space left on device; 8 bytes "
                                "for it were not written\n");
+    captured_free(&c);
+    remove_tree(dir);
+}
+
+/* The first line of `path`, in a buffer of the caller's. */
+static void first_line(const char *path, char *line, size_t size)
+{
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    assert_non_null(fgets(line, (int)size, f));
+    fclose(f);
+}
+
+/* The audit line's status is the run's exit status: 125 when the task's
+ * output or its --json record could not be written (it said 0, beside an
+ * exit of 125, and --resume then skipped the task). */
+static void test_runner_audit_status_says_the_output_was_lost(void **state)
+{
+    (void)state;
+    char *dir = make_temp_dir();
+    char audit[300], line[65536];
+    snprintf(audit, sizeof audit, "%s/audit.jsonl", dir);
+    captured c = CORDON_WITH(-1, stdout_to_dev_full, "run", "--audit", audit, "--", "echo", "hi");
+    expect_status(&c, 125);
+    captured_free(&c);
+    first_line(audit, line, sizeof line);
+    assert_int_equal(python_check(line, strlen(line),
+        "assert d['exit_code'] == 0 and d['status'] == 125, d['status']"), 0);
+    unlink(audit);
+    c = CORDON_WITH(-1, stdout_to_dev_full, "run", "--json", "--audit", audit, "--", "true");
+    expect_status(&c, 125);
+    captured_free(&c);
+    first_line(audit, line, sizeof line);
+    assert_int_equal(python_check(line, strlen(line), "assert d['status'] == 125, d"), 0);
+    remove_tree(dir);
+}
+
+/* A batch line whose output (or --json record) could not be written is
+ * recorded with status 125, so that --resume runs it again: it said 0,
+ * and --resume skipped every line of a batch whose stdout was full. */
+static void test_batch_lines_whose_output_was_lost_are_resumed(void **state)
+{
+    (void)state;
+    char *dir = make_temp_dir();
+    char jobs[300], audit[300], audit_json[300];
+    snprintf(jobs, sizeof jobs, "%s/jobs", dir);
+    snprintf(audit, sizeof audit, "%s/audit.jsonl", dir);
+    snprintf(audit_json, sizeof audit_json, "%s/json.jsonl", dir);
+    write_file(jobs, "echo one\necho two\n");
+    captured c = CORDON_WITH(-1, stdout_to_dev_full, "batch", "--quiet", "--audit", audit, jobs);
+    expect_status(&c, 125);
+    captured_free(&c);
+    c = CORDON_WITH(-1, stdout_to_dev_full, "batch", "--quiet", "--json", "--audit", audit_json,
+                    jobs);
+    expect_status(&c, 125);
+    captured_free(&c);
+    const char *const audits[] = { audit, audit_json };
+    for (size_t i = 0; i < 2; i++) {
+        char *text = NULL;
+        size_t len = 0;
+        FILE *f = fopen(audits[i], "r");
+        assert_non_null(f);
+        char buf[65536];
+        size_t n;
+        while ((n = fread(buf, 1, sizeof buf, f)) > 0)
+            append_bytes(&text, &len, buf, n);
+        fclose(f);
+        assert_int_equal(python_check(text, len,
+            "assert sorted((r['line'], r['status']) for r in lines) == [(1, 125), (2, 125)], "
+            "lines"), 0);
+        free(text);
+    }
+    c = CORDON("batch", "--quiet", "--resume", audit, jobs);
+    expect_status(&c, 0);
+    assert_int_equal(count_lines_starting(c.out, "[1] one"), 1);
+    assert_int_equal(count_lines_starting(c.out, "[2] two"), 1);
     captured_free(&c);
     remove_tree(dir);
 }
@@ -461,6 +538,8 @@ int main(void)
         cmocka_unit_test(test_runner_stdout_cut_short_writes_a_prefix_and_fails),
         cmocka_unit_test(test_runner_json_to_full_stdout_fails_and_audit_keeps_the_record),
         cmocka_unit_test(test_batch_stdout_full_fails_the_batch),
+        cmocka_unit_test(test_runner_audit_status_says_the_output_was_lost),
+        cmocka_unit_test(test_batch_lines_whose_output_was_lost_are_resumed),
         cmocka_unit_test(test_runner_own_output_to_full_stdout_is_an_error),
         cmocka_unit_test(test_runner_policy_output_to_failing_stdout_names_the_write),
         cmocka_unit_test(test_runner_audit_refuses_a_socket_and_a_directory),
