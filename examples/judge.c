@@ -7,6 +7,9 @@
  *
  *   build/examples/judge [SUBMISSIONS_DIR]     (make demo runs it)
  *
+ * SUBMISSIONS_DIR defaults to submissions/ beside the judge's own
+ * executable, so that it runs from any directory.
+ *
  * The problem: print the sum of the numbers on stdin.  The submissions are
  * the programs in examples/submissions/, built by make: one right, one wrong, one
  * endless, one that crashes, one that hogs memory, one hostile.
@@ -23,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "../lib/cordon.h"
@@ -97,6 +101,48 @@ static int copy_program(const char *from, const char *to)
     return rc;
 }
 
+/* The directory of this program's own executable, where make put the
+ * files it goes with: found that way, it runs from any directory (a
+ * relative path was the source tree's, and from elsewhere it found
+ * nothing, said so per file, and exited 0).  0, or -1. */
+static int own_directory(char *dir, size_t size)
+{
+    ssize_t n = readlink("/proc/self/exe", dir, size - 1);
+    if (n <= 0 || (size_t)n >= size - 1)
+        return -1;
+    dir[n] = '\0';
+    char *slash = strrchr(dir, '/');
+    if (!slash)
+        return -1;
+    *slash = '\0';
+    return 0;
+}
+
+/* SUBMISSIONS_DIR, or the submissions beside the executable; NULL after
+ * saying what is missing. */
+static const char *submissions_dir(int argc, char **argv, char *buf, size_t size)
+{
+    if (argc > 1)
+        snprintf(buf, size, "%s", argv[1]);
+    else if (own_directory(buf, size) < 0 || strlen(buf) + sizeof "/submissions" > size) {
+        fprintf(stderr, "judge: cannot find its own directory through /proc/self/exe: give "
+                        "the submissions' directory (judge SUBMISSIONS_DIR)\n");
+        return NULL;
+    } else {
+        strcat(buf, "/submissions");
+    }
+    struct stat st;
+    const char *why = stat(buf, &st) < 0       ? strerror(errno)
+                      : !S_ISDIR(st.st_mode) ? "not a directory"
+                                             : NULL;
+    if (why) {
+        fprintf(stderr, "judge: no submissions in '%s': %s (make examples builds them)\n", buf,
+                why);
+        return NULL;
+    }
+    return buf;
+}
+
 /* One submission, confined; returns cordon_run's answer. */
 static int judge_one(const char *dir, const char *scratch, const char *name,
                      const char *expected, bool *isolated)
@@ -156,7 +202,10 @@ static int judge_one(const char *dir, const char *scratch, const char *name,
 
 int main(int argc, char **argv)
 {
-    const char *dir = argc > 1 ? argv[1] : "build/examples/submissions";
+    char dir_buf[4096];
+    const char *dir = submissions_dir(argc, argv, dir_buf, sizeof dir_buf);
+    if (!dir)
+        return 1;
     long long sum = 0;
     for (unsigned i = 0; i < NUMBERS; i++)
         sum += number(i);
@@ -171,10 +220,14 @@ int main(int argc, char **argv)
         return 1;
     }
     bool isolated = true;
+    unsigned unjudged = 0; /* could not be copied, confined or run */
     for (size_t i = 0; i < sizeof submissions / sizeof *submissions; i++)
-        judge_one(dir, scratch, submissions[i], expected, &isolated);
+        unjudged += judge_one(dir, scratch, submissions[i], expected, &isolated) < 0;
     rmdir(scratch);
     if (!isolated)
         printf("(no Landlock here: submissions ran with limits, a policy and namespaces only)\n");
-    return 0;
+    if (unjudged)
+        fprintf(stderr, "judge: %u of %zu submissions could not be judged\n", unjudged,
+                sizeof submissions / sizeof *submissions);
+    return unjudged ? 1 : 0;
 }

@@ -12,12 +12,16 @@
  * loaded is reported per plugin; the host goes on.  What a plugin writes
  * to stderr goes to the host's stderr as it comes.
  *
- *   build/examples/plugin_host [PLUGIN.so...]   (default: every .so in build/examples/plugins)
+ *   build/examples/plugin_host [PLUGIN.so...]
+ *
+ * Without arguments: every .so in plugins/ beside the host's own
+ * executable, so that it runs from any directory.
  */
 #include <dlfcn.h>
 #include <glob.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../lib/cordon.h"
 
@@ -83,6 +87,43 @@ static void run_plugin(const char *path, const cordon_policy *compute)
     cordon_task_free(t);
 }
 
+/* The directory of this program's own executable, where make put the
+ * files it goes with: found that way, it runs from any directory (a
+ * relative path was the source tree's, and from elsewhere it found
+ * nothing, said so per file, and exited 0).  0, or -1. */
+static int own_directory(char *dir, size_t size)
+{
+    ssize_t n = readlink("/proc/self/exe", dir, size - 1);
+    if (n <= 0 || (size_t)n >= size - 1)
+        return -1;
+    dir[n] = '\0';
+    char *slash = strrchr(dir, '/');
+    if (!slash)
+        return -1;
+    *slash = '\0';
+    return 0;
+}
+
+/* Every plugin beside the executable, into `found`; -1 after saying
+ * what is missing. */
+static int find_plugins(glob_t *found)
+{
+    char pattern[4096];
+    if (own_directory(pattern, sizeof pattern - sizeof "/plugins/*.so") < 0) {
+        fprintf(stderr, "plugin_host: cannot find its own directory through /proc/self/exe: "
+                        "name the plugins (plugin_host PLUGIN.so...)\n");
+        return -1;
+    }
+    strcat(pattern, "/plugins/*.so");
+    if (glob(pattern, 0, NULL, found) != 0 || found->gl_pathc == 0) {
+        fprintf(stderr, "plugin_host: no plugins match '%s' (make examples builds them)\n",
+                pattern);
+        globfree(found);
+        return -1;
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     cordon_error err;
@@ -92,8 +133,10 @@ int main(int argc, char **argv)
         return 1;
     }
     glob_t found = { 0 };
-    if (argc < 2)
-        glob("build/examples/plugins/*.so", 0, NULL, &found);
+    if (argc < 2 && find_plugins(&found) < 0) {
+        cordon_policy_free(compute);
+        return 1;
+    }
     size_t count = argc > 1 ? (size_t)argc - 1 : found.gl_pathc;
     for (size_t i = 0; i < count; i++)
         run_plugin(argc > 1 ? argv[i + 1] : found.gl_pathv[i], compute);

@@ -4,7 +4,8 @@
 # - build/libcordon.so exports exactly the calls lib/cordon.h declares;
 # - lib/cordon.h compiles as C++ and links;
 # - the online judge example, built in a tree beneath /tmp (which the judge
-#   preset's private /tmp hides), accepts the right submission;
+#   preset's private /tmp hides), accepts the right submission, run from
+#   there and from another directory, as the plugin host runs;
 # - `make` with the default PREFIX, then `make install PREFIX=...`, gives a
 #   runner and a library that find every shipped policy in PREFIX, with the
 #   source tree moved away and CORDON_POLICY_PATH unset, and never look
@@ -100,6 +101,22 @@ judged=$(cd "$tmp/src" && ./build/examples/judge) || fail "the judge example in 
 echo "$judged" | grep -q '^  sum  *Accepted ' || fail "the judge example, built beneath /tmp:
 $judged"
 echo "build_test: the judge example accepts the right submission from a tree beneath /tmp"
+# Run from another directory, the examples find their files beside their
+# own executables (they found none, said so per file, and exited 0); the
+# judge given nothing to judge says so and fails.
+judged=$(cd / && "$tmp/src/build/examples/judge") || fail "the judge example run from /:
+$judged"
+echo "$judged" | grep -q '^  sum  *Accepted ' || fail "the judge example, run from /:
+$judged"
+hosted=$(cd / && "$tmp/src/build/examples/plugin_host" 2>&1) || fail "the plugin host run from /:
+$hosted"
+echo "$hosted" | grep -q '^  libwordcount.so  ok: 9 words' || fail "the plugin host, run from /:
+$hosted"
+mkdir "$tmp/no-submissions"
+if (cd / && "$tmp/src/build/examples/judge" "$tmp/no-submissions") >/dev/null 2>&1; then
+    fail "the judge example exits 0 having judged nothing"
+fi
+echo "build_test: the judge and the plugin host run from any directory"
 # Directories that were there before the install (one holding another
 # package's file, one empty) must outlive the uninstall; those it made
 # must not.  A second install over the first keeps what the first made.
