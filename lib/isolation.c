@@ -125,6 +125,15 @@ static bool hidden_by(const char *path, const char *tmpfs)
     return hidden;
 }
 
+static bool same_place(const char *a, const char *b)
+{
+    char *real_a = realpath(a, NULL), *real_b = realpath(b, NULL);
+    bool same = real_a && real_b && strcmp(real_a, real_b) == 0;
+    free(real_a);
+    free(real_b);
+    return same;
+}
+
 const char *cordon__isolation_hiding_tmpfs(const cordon__isolation *iso, const char *path)
 {
     for (size_t i = 0; iso && i < iso->tmpfs_count; i++)
@@ -142,11 +151,15 @@ static bool conflicts(const cordon__isolation *iso, const char *path, const char
         for (size_t i = 0; i < iso->rule_count; i++)
             if (hidden_by(iso->rules[i].path, mount))
                 return true;
+        /* The same mount point twice: the second would cover the first,
+         * and its directory is no longer the one it named when given. */
         for (size_t i = 0; i < iso->tmpfs_count; i++)
-            if (hidden_by(mount, iso->tmpfs[i]) || hidden_by(iso->tmpfs[i], mount))
+            if (hidden_by(mount, iso->tmpfs[i]) || hidden_by(iso->tmpfs[i], mount) ||
+                same_place(mount, iso->tmpfs[i]))
                 return true;
         for (size_t i = 0; i < iso->bind_count; i++)
-            if (hidden_by(mount, iso->binds[i].target) || hidden_by(iso->binds[i].target, mount))
+            if (hidden_by(mount, iso->binds[i].target) ||
+                hidden_by(iso->binds[i].target, mount) || same_place(mount, iso->binds[i].target))
                 return true;
     }
     if (path) {
@@ -217,6 +230,23 @@ int cordon_set_network(cordon_task *t, cordon_network network)
     return 0;
 }
 
+/* What a mount point named when it was given, for the init to check
+ * (sandbox/private_mounts.c); none for the ones the init mounts itself
+ * before the task's binds and tmpfs (a /dev/pts, /dev/shm and /dev/mqueue
+ * of the task's own, fresh for each task), whose directory is then
+ * another than the caller's. */
+static cordon__file_identity given_mount_point(const char *path, const struct stat *st)
+{
+    static const char *const own[] = { "/dev/pts", "/dev/shm", "/dev/mqueue" };
+    char *real = realpath(path, NULL);
+    bool cordon_s = false;
+    for (size_t i = 0; real && i < sizeof own / sizeof *own; i++)
+        cordon_s |= strcmp(real, own[i]) == 0;
+    free(real);
+    return cordon_s ? (cordon__file_identity){ 0, 0 }
+                    : (cordon__file_identity){ st->st_dev, st->st_ino };
+}
+
 int cordon_add_tmpfs(cordon_task *t, const char *path)
 {
     if (!path || path[0] != '/')
@@ -226,7 +256,7 @@ int cordon_add_tmpfs(cordon_task *t, const char *path)
         return rc;
     cordon__isolation *iso = t->isolation;
     for (size_t i = 0; i < iso->tmpfs_count; i++)
-        if (strcmp(iso->tmpfs[i], path) == 0)
+        if (strcmp(iso->tmpfs[i], path) == 0 || same_place(iso->tmpfs[i], path))
             return 0;
     if (iso->tmpfs_count == TMPFS_MAX)
         return -E2BIG;
@@ -243,7 +273,7 @@ int cordon_add_tmpfs(cordon_task *t, const char *path)
         return -EXDEV;
     if (!(iso->tmpfs[iso->tmpfs_count] = strdup(path)))
         return -ENOMEM;
-    iso->tmpfs_given[iso->tmpfs_count] = (cordon__file_identity){ st.st_dev, st.st_ino };
+    iso->tmpfs_given[iso->tmpfs_count] = given_mount_point(path, &st);
     iso->tmpfs_count++;
     return 0;
 }
@@ -292,7 +322,7 @@ int cordon_add_bind(cordon_task *t, const char *source, const char *target, unsi
     }
     iso->binds[iso->bind_count++] = (cordon__bind){
         from, to, flags & CORDON_BIND_READONLY, from_stat.st_dev, from_stat.st_ino,
-        { to_stat.st_dev, to_stat.st_ino },
+        given_mount_point(to, &to_stat),
     };
     return 0;
 }

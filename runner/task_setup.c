@@ -88,6 +88,10 @@ static int isolation_error(const char *option, const char *what, int rc)
     if (rc == -EOPNOTSUPP)
         runner_error("%s%s%s: this kernel has no Landlock: file rules cannot be enforced",
                      option, what ? " " : "", what ? what : "");
+    else if (rc == -EXDEV && strcmp(option, "--tmpfs") == 0)
+        runner_error("--tmpfs %s: is, lies beneath, or holds another mount of the task's (a "
+                     "tmpfs, a bind's target) or a --ro/--rw/--exec path; mounts may not hide "
+                     "each other", what);
     else if (rc == -EXDEV)
         runner_error("%s%s%s: beneath a tmpfs of the task's own (--tmpfs, or the preset's "
                      "/tmp), which hides it; use a directory elsewhere (e.g. /var/tmp)",
@@ -100,7 +104,7 @@ static int isolation_error(const char *option, const char *what, int rc)
 static int bind_error(const struct bind_option *b, int rc)
 {
     if (rc == -EXDEV)
-        runner_error("%s %s %s: the target lies beneath, or holds, a tmpfs, a bind or a "
+        runner_error("%s %s %s: the target is, lies beneath, or holds, a tmpfs, a bind or a "
                      "--ro/--rw/--exec path of the task's; mounts may not hide each other",
                      b->name, b->source, b->target);
     else if (rc == -ENOTDIR || rc == -EISDIR)

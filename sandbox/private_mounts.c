@@ -47,7 +47,8 @@ int cordon__mount_private_tmpfs(const char *path, const char *options)
 }
 
 /* `path` opened as it was looked up when it was given (links followed),
- * and only if it still leads to the file it named then. */
+ * and only if it still leads to the file it named then (an inode of 0:
+ * one of the init's own mount points, not checked). */
 static int open_given(const char *path, const cordon__file_identity *given)
 {
     int fd;
@@ -57,7 +58,8 @@ static int open_given(const char *path, const cordon__file_identity *given)
     if (fd < 0)
         return -errno;
     struct stat st;
-    if (fstat(fd, &st) != 0 || st.st_dev != given->device || st.st_ino != given->inode) {
+    if (given->inode &&
+        (fstat(fd, &st) != 0 || st.st_dev != given->device || st.st_ino != given->inode)) {
         close(fd);
         return -ESTALE;
     }

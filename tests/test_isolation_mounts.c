@@ -590,8 +590,11 @@ static void test_mounts_bad_binds_are_refused(void **state)
     t = shell("true");
     assert_int_equal(cordon_add_bind(t, source, target, 0), 0);
     assert_int_equal(cordon_add_tmpfs(t, "/var/tmp"), -EXDEV);
-    for (int i = 1; i < 8; i++)
-        assert_int_equal(cordon_add_bind(t, "/usr", "/usr", CORDON_BIND_READONLY), 0);
+    /* The same target twice is refused (below): seven apart. */
+    const char *const apart[] = { "/usr/bin", "/usr/lib", "/usr/sbin", "/usr/share",
+                                  "/usr/include", "/usr/local", "/etc" };
+    for (int i = 0; i < 7; i++)
+        assert_int_equal(cordon_add_bind(t, apart[i], apart[i], CORDON_BIND_READONLY), 0);
     assert_int_equal(cordon_add_bind(t, "/usr", "/usr", CORDON_BIND_READONLY), -E2BIG);
     cordon_task_free(t);
     /* Nothing to mount on in a /dev of the task's own. */
@@ -746,6 +749,33 @@ static void test_mounts_mount_point_moved_since_it_was_given_is_not_mounted_else
             remove_repo(base);
         }
     }
+}
+
+/* The same mount point twice (a bind's target and a tmpfs, two binds) is
+ * refused when given, as one beneath another is: the second would cover
+ * the first, and the init would find its directory no longer the one it
+ * named.  A bind over a directory the init mounts for the task itself
+ * (its own /dev/shm) is made over that, as before. */
+static void test_mounts_the_same_mount_point_twice_is_refused(void **state)
+{
+    (void)state;
+    require_mount_namespace();
+    cordon_task *t = shell("true");
+    assert_int_equal(cordon_add_tmpfs(t, target), 0);
+    assert_int_equal(cordon_add_bind(t, source, target, CORDON_BIND_READONLY), -EXDEV);
+    cordon_task_free(t);
+    t = shell("true");
+    assert_int_equal(cordon_add_bind(t, source, target, 0), 0);
+    assert_int_equal(cordon_add_tmpfs(t, target), -EXDEV);
+    assert_int_equal(cordon_add_bind(t, "/etc", target, CORDON_BIND_READONLY), -EXDEV);
+    cordon_task_free(t);
+    char shown[128];
+    snprintf(shown, sizeof shown, "ls /dev/shm; test -d /dev/shm/sub && echo bound");
+    t = shell(shown);
+    assert_int_equal(cordon_add_bind(t, source, "/dev/shm", CORDON_BIND_READONLY), 0);
+    const cordon_result *r = run_task(t, 0);
+    assert_non_null(strstr(r->std_out.data, "bound"));
+    cordon_task_free(t);
 }
 
 /* Under file rules a bind is a grant of its own: read (and execute),
@@ -1066,6 +1096,7 @@ int main(void)
         cmocka_unit_test(test_mounts_tmpfs_is_bounded_by_the_memory_limit),
         cmocka_unit_test(test_mounts_replaced_source_is_not_bound),
         cmocka_unit_test(test_mounts_mount_point_moved_since_it_was_given_is_not_mounted_elsewhere),
+        cmocka_unit_test(test_mounts_the_same_mount_point_twice_is_refused),
         cmocka_unit_test(test_mounts_bind_is_granted_under_file_rules),
         cmocka_unit_test(test_mounts_minimal_dev_holds_only_the_listed_nodes),
         cmocka_unit_test(test_mounts_minimal_dev_gives_pseudo_terminals_of_its_own),
