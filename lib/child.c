@@ -528,7 +528,7 @@ static void arm_kill_timer(clockid_t clock, int flags, uint64_t at_ns)
  * processes, and a task may delete the timer. */
 static void arm_cpu_backstop(uint64_t limit_ns)
 {
-    if (limit_ns)
+    if (limit_ns && limit_ns != UINT64_MAX) /* UINT64_MAX: centuries, no limit */
         arm_kill_timer(CLOCK_PROCESS_CPUTIME_ID, 0, limit_ns);
 }
 

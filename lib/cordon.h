@@ -123,7 +123,8 @@ unsigned cordon_attempt_number(cordon_ctx *ctx);
  * built-in "default". */
 int cordon_set_policy(cordon_task *t, const cordon_policy *p);
 /* Wall-clock deadline of each attempt; 0 (the default) means none.  At the
- * deadline the task's whole process group is killed with SIGKILL. */
+ * deadline the task's whole process group is killed with SIGKILL.  One
+ * past 584 years (2^64 ns from the machine's start) is none too. */
 int cordon_set_timeout_ms(cordon_task *t, uint64_t ms);
 
 typedef enum cordon_limit {
@@ -150,7 +151,15 @@ typedef enum cordon_limit {
 #define CORDON_MEMORY_MIN (1u << 20)
 /* 0 for the resource limits means "no limit" (the default).  OUTPUT and
  * RETURN must be > 0 and at most 1 GiB; MEMORY 0 or at least
- * CORDON_MEMORY_MIN.  -EINVAL on a bad `what` or value. */
+ * CORDON_MEMORY_MIN.  -EINVAL on a bad `what` or value.  Any large
+ * value of the others is taken, and one past what the kernel can count is no
+ * limit: a CPU_MS past 584 years (2^64 ns; past some 18,446,744,072 s the
+ * kernel's per-process RLIMIT_CPU backstop, which counts nanoseconds, is
+ * RLIM_INFINITY instead of one that wraps around to a fraction of a
+ * second), a MEMORY or FILE_SIZE of 2^63 bytes and more (the kernel's
+ * page counters and RLIM_INFINITY).  A value above the caller's own hard
+ * rlimit of the same kind is held to it (README, "Limits, capabilities,
+ * users"). */
 int cordon_set_limit(cordon_task *t, cordon_limit what, uint64_t value);
 
 /* Bytes given to the task's stdin (copied).  Without this, or a stdin fd,

@@ -445,6 +445,33 @@ static void open_files_after_handover(cordon__launch *l)
     l->limit_set[RLIMIT_NOFILE] = false;
 }
 
+/* The most seconds of RLIMIT_CPU the kernel holds: it counts the limit
+ * in nanoseconds (seconds * NSEC_PER_SEC, unchecked), so a larger one
+ * wraps to a fraction of a second (a CPU limit of 584 years ended its
+ * task with SIGXCPU after 0.3 s). */
+#define CPU_RLIMIT_MOST_SECONDS (UINT64_MAX / 1000000000u - 1)
+
+/* RLIMIT_CPU counts whole seconds per process; the parent watches the
+ * tree's exact milliseconds and this is the kernel's backstop.  A second
+ * more: the rlimit's own sampling runs ahead of the counters the parent
+ * reads, and must not end a process first.  One the kernel cannot hold is
+ * no backstop at all: the parent's limit is then of centuries, which no
+ * run reaches. */
+static rlim_t cpu_backstop_seconds(uint64_t ms)
+{
+    uint64_t seconds = ms / 1000 + (ms % 1000 != 0) + 1;
+    return seconds >= CPU_RLIMIT_MOST_SECONDS ? RLIM_INFINITY : (rlim_t)seconds;
+}
+
+/* The kernel compares a write's end with RLIMIT_FSIZE as a signed file
+ * offset: a limit of 2^63 bytes or more (but RLIM_INFINITY) is negative
+ * there, and the task's first write died of SIGXFSZ.  No file is that
+ * long (MAX_LFS_FILESIZE), so such a limit is none. */
+static rlim_t file_size_rlimit(uint64_t bytes)
+{
+    return bytes > INT64_MAX ? RLIM_INFINITY : (rlim_t)bytes;
+}
+
 static void plan_resource_limits(const cordon_task *t, cordon__launch *l)
 {
     const uint64_t *lim = t->limits;
@@ -457,20 +484,18 @@ static void plan_resource_limits(const cordon_task *t, cordon__launch *l)
     set_limit(l, RLIMIT_RTPRIO, 0, 0);
     set_limit(l, RLIMIT_NICE, 0, 0);
     if (lim[CORDON_LIMIT_CPU_MS]) {
-        /* RLIMIT_CPU counts whole seconds per process; the parent watches
-         * the tree's exact milliseconds and this is the kernel's backstop.
-         * A second more: the rlimit's own sampling runs ahead of the
-         * counters the parent reads, and must not end a process first. */
-        rlim_t seconds = (rlim_t)((lim[CORDON_LIMIT_CPU_MS] + 999) / 1000) + 1;
-        set_limit(l, RLIMIT_CPU, seconds, seconds + 1);
-        l->cpu_limit_ns = lim[CORDON_LIMIT_CPU_MS] * 1000000ull;
+        rlim_t seconds = cpu_backstop_seconds(lim[CORDON_LIMIT_CPU_MS]);
+        set_limit(l, RLIMIT_CPU, seconds, seconds == RLIM_INFINITY ? seconds : seconds + 1);
+        l->cpu_limit_ns = cordon__ms_to_ns(lim[CORDON_LIMIT_CPU_MS]);
     }
     /* A cgroup limit is exact and counts the whole tree; the rlimits are
      * the fallback where no cgroup could be made. */
     if (lim[CORDON_LIMIT_MEMORY] && l->cgroup.memory_dir < 0)
         set_limit(l, RLIMIT_AS, lim[CORDON_LIMIT_MEMORY], lim[CORDON_LIMIT_MEMORY]);
-    if (lim[CORDON_LIMIT_FILE_SIZE])
-        set_limit(l, RLIMIT_FSIZE, lim[CORDON_LIMIT_FILE_SIZE], lim[CORDON_LIMIT_FILE_SIZE]);
+    if (lim[CORDON_LIMIT_FILE_SIZE]) {
+        rlim_t bytes = file_size_rlimit(lim[CORDON_LIMIT_FILE_SIZE]);
+        set_limit(l, RLIMIT_FSIZE, bytes, bytes);
+    }
     if (lim[CORDON_LIMIT_OPEN_FILES])
         set_limit(l, RLIMIT_NOFILE, lim[CORDON_LIMIT_OPEN_FILES], lim[CORDON_LIMIT_OPEN_FILES]);
     share_per_user_limit(l, RLIMIT_SIGPENDING);

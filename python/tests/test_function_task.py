@@ -1,6 +1,7 @@
 import logging
 import pickle
 import re
+import resource
 
 import pytest
 
@@ -317,6 +318,16 @@ def test_numbers_past_what_cordon_takes_are_value_errors_naming_the_option():
             FunctionTask(helpers.add, 1).configure(**{name: value}).run()
     with pytest.raises(ValueError, match=r"^timeout=1e\+30: "):
         cordon.Executor(max_workers=1, timeout=1e30)
+
+
+def test_a_cpu_limit_past_the_kernel_s_count_is_no_backstop_that_wraps():
+    # the per-process RLIMIT_CPU of 18446744074 s wrapped in the kernel's
+    # nanoseconds: the task died of SIGXCPU after 0.3 s of CPU
+    if resource.getrlimit(resource.RLIMIT_CPU)[1] != resource.RLIM_INFINITY:
+        pytest.skip("the caller has a CPU limit of its own")
+    r = ShellCommand("grep 'Max cpu time' /proc/self/limits", cpu=18446744073).run()
+    assert r.exception is None
+    assert r.std_out.split()[3:5] == ["unlimited", "unlimited"]
 
 
 def test_an_environment_name_that_cannot_be_one_is_a_value_error():

@@ -1,0 +1,150 @@
+/* The largest limits: what the kernel cannot hold is refused when set, or,
+ * past what it can count, is no limit; and limits the caller's own lower
+ * hard rlimits hold instead. */
+#include <sys/resource.h>
+#include <time.h>
+
+#include "support.h"
+
+/* The kernel counts RLIMIT_CPU in nanoseconds: seconds above this wrap. */
+#define KERNEL_CPU_SECONDS_MOST (UINT64_MAX / 1000000000u)
+
+static const uint64_t huge_cpu_ms[] = {
+    INT64_MAX, UINT64_MAX, UINT64_MAX - 999, UINT64_MAX / 1000,
+    18446744073000ull /* 584 years */, 18446744074500ull,
+};
+
+static bool caller_cpu_unlimited(void)
+{
+    struct rlimit own;
+    return getrlimit(RLIMIT_CPU, &own) == 0 && own.rlim_max == RLIM_INFINITY;
+}
+
+/* 0 when the process's RLIMIT_CPU is none, or one the kernel holds as
+ * set (not wrapped) and no lower than the task's limit of *arg ms. */
+static int cpu_rlimit_holds(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    uint64_t ms = *(const uint64_t *)arg;
+    struct rlimit now;
+    if (getrlimit(RLIMIT_CPU, &now) != 0)
+        return 1;
+    if (now.rlim_cur == RLIM_INFINITY && now.rlim_max == RLIM_INFINITY)
+        return 0;
+    printf("RLIMIT_CPU %llu %llu", (unsigned long long)now.rlim_cur,
+           (unsigned long long)now.rlim_max);
+    if (now.rlim_cur < ms / 1000 || now.rlim_max == RLIM_INFINITY)
+        return 2;
+    return now.rlim_max > KERNEL_CPU_SECONDS_MOST ? 3 : 0;
+}
+
+static void test_bounds_cpu_limit_past_the_kernel_s_count_does_not_wrap(void **state)
+{
+    (void)state;
+    if (!caller_cpu_unlimited())
+        skip();
+    for (size_t i = 0; i < sizeof huge_cpu_ms / sizeof *huge_cpu_ms; i++) {
+        uint64_t ms = huge_cpu_ms[i];
+        cordon_task *t = cordon_function_task(cpu_rlimit_holds, &ms);
+        assert_int_equal(cordon_set_limit(t, CORDON_LIMIT_CPU_MS, ms), 0);
+        const cordon_result *r = run_task(t, 0);
+        if (r->exit_code != 0)
+            fail_msg("CPU limit %llu ms: %s (code %d)", (unsigned long long)ms,
+                     r->std_out.data, r->exit_code);
+        cordon_task_free(t);
+    }
+}
+
+static int spins(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    (void)arg;
+    struct timespec used;
+    do
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &used);
+    while (used.tv_sec < 1 || used.tv_nsec < 200000000);
+    return 0;
+}
+
+/* Before, a limit of 584 years ended a spinning task with SIGXCPU after
+ * 0.3 s of CPU, one of 2^64 - 1000 ms after 1 s, and one of 2^64 / 1000
+ * ms by the function's own CPU timer, wrapped. */
+static void test_bounds_a_task_spins_past_a_second_under_a_limit_of_centuries(void **state)
+{
+    (void)state;
+    if (!caller_cpu_unlimited())
+        skip();
+    const uint64_t limits[] = { 18446744073000ull, UINT64_MAX - 999, UINT64_MAX / 1000 };
+    for (size_t i = 0; i < sizeof limits / sizeof *limits; i++) {
+        cordon_task *t = cordon_function_task(spins, NULL);
+        cordon_set_limit(t, CORDON_LIMIT_CPU_MS, limits[i]);
+        cordon_set_timeout_ms(t, UINT64_MAX);
+        const cordon_result *r = run_task(t, 0);
+        if (r->exception || r->exit_code != 0)
+            fail_msg("CPU limit %llu ms: %s, exit %d: %s", (unsigned long long)limits[i],
+                     r->exception ? r->exception : "", r->exit_code, r->exc_out.data);
+        cordon_task_free(t);
+    }
+}
+
+/* A command too: its RLIMIT_CPU as /proc/self/limits shows it. */
+static void test_bounds_a_command_s_cpu_backstop_past_the_kernel_s_count_is_none(void **state)
+{
+    (void)state;
+    if (!caller_cpu_unlimited())
+        skip();
+    cordon_task *t = shell("grep 'Max cpu time' /proc/self/limits");
+    cordon_set_limit(t, CORDON_LIMIT_CPU_MS, UINT64_MAX - 999);
+    const cordon_result *r = run_task(t, 0);
+    assert_non_null(strstr(r->std_out.data, "unlimited            unlimited"));
+    cordon_task_free(t);
+}
+
+static int writes_a_file(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    char *block = malloc(8u << 20);
+    if (!block)
+        return 1;
+    memset(block, 1, 8u << 20);
+    FILE *f = fopen(arg, "w");
+    if (!f)
+        return 2;
+    size_t n = fwrite(block, 1, 8u << 20, f);
+    return fclose(f) == 0 && n == 8u << 20 ? 0 : 3;
+}
+
+/* Memory and file sizes past the kernel's counters are no limit. */
+static void test_bounds_memory_and_file_size_of_2_64_bytes_are_no_limit(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/cordon-bounds-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    chmod(path, 0666);
+    const uint64_t sizes[] = { UINT64_MAX, 1ull << 63, UINT64_MAX - 4095 };
+    for (size_t i = 0; i < sizeof sizes / sizeof *sizes; i++) {
+        cordon_task *t = cordon_function_task(writes_a_file, path);
+        assert_int_equal(cordon_set_limit(t, CORDON_LIMIT_MEMORY, sizes[i]), 0);
+        assert_int_equal(cordon_set_limit(t, CORDON_LIMIT_FILE_SIZE, sizes[i]), 0);
+        cordon_set_policy(t, NULL);
+        const cordon_result *r = run_task(t, 0);
+        if (r->exception || r->exit_code != 0)
+            fail_msg("limit %llu: %s, exit %d: %s", (unsigned long long)sizes[i],
+                     r->exception ? r->exception : "", r->exit_code, r->exc_out.data);
+        cordon_task_free(t);
+    }
+    unlink(path);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_bounds_cpu_limit_past_the_kernel_s_count_does_not_wrap),
+        cmocka_unit_test(test_bounds_a_task_spins_past_a_second_under_a_limit_of_centuries),
+        cmocka_unit_test(test_bounds_a_command_s_cpu_backstop_past_the_kernel_s_count_is_none),
+        cmocka_unit_test(test_bounds_memory_and_file_size_of_2_64_bytes_are_no_limit),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
