@@ -149,10 +149,18 @@ typedef enum cordon_limit {
 /* The smallest memory limit accepted: below it no task could even start
  * (a limit of 64 is 64 bytes, not 64 MiB). */
 #define CORDON_MEMORY_MIN (1u << 20)
+/* The most processes any kernel holds (its PID_MAX_LIMIT, above which
+ * pids.max takes no number). */
+#define CORDON_MAX_PROCESSES 4194304u
+/* The most open files any kernel holds (fs.nr_open's own ceiling on a
+ * 64-bit kernel). */
+#define CORDON_MAX_OPEN_FILES 2147483584u
 /* 0 for the resource limits means "no limit" (the default).  OUTPUT and
  * RETURN must be > 0 and at most 1 GiB; MEMORY 0 or at least
- * CORDON_MEMORY_MIN.  -EINVAL on a bad `what` or value.  Any large
- * value of the others is taken, and one past what the kernel can count is no
+ * CORDON_MEMORY_MIN.  -EINVAL on a bad `what` or value; -ERANGE for
+ * PROCESSES above CORDON_MAX_PROCESSES or OPEN_FILES above
+ * CORDON_MAX_OPEN_FILES, which no kernel could hold.  Any larger value
+ * of the others is taken, and one past what the kernel can count is no
  * limit: a CPU_MS past 584 years (2^64 ns; past some 18,446,744,072 s the
  * kernel's per-process RLIMIT_CPU backstop, which counts nanoseconds, is
  * RLIM_INFINITY instead of one that wraps around to a fraction of a

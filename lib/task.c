@@ -275,6 +275,12 @@ int cordon_set_limit(cordon_task *t, cordon_limit what, uint64_t value)
         return -EINVAL;
     if (what == CORDON_LIMIT_MEMORY && value && value < CORDON_MEMORY_MIN)
         return -EINVAL; /* a forgotten unit: no task could start */
+    /* More than any kernel holds: pids.max takes no number above its
+     * PID_MAX_LIMIT (a root task's run failed), and no fd table grows
+     * past fs.nr_open's own ceiling. */
+    if ((what == CORDON_LIMIT_PROCESSES && value > CORDON_MAX_PROCESSES) ||
+        (what == CORDON_LIMIT_OPEN_FILES && value > CORDON_MAX_OPEN_FILES))
+        return -ERANGE;
     t->limits[what] = value;
     return 0;
 }

@@ -407,9 +407,16 @@ static void limit_memory(cordon__cgroup *cg, int index, uint64_t bytes)
         cg->memory_dir = index;
 }
 
+/* pids.max takes no number above PID_MAX_LIMIT, the most pids any kernel
+ * has (CORDON_MAX_PROCESSES): a count past it (a task's limit of 4194304
+ * and cordon's init) is "max", which holds as much. */
+#define PID_MAX_LIMIT 4194304u
+
 static void limit_pids(cordon__cgroup *cg, int index, uint64_t count)
 {
-    if (set_value(cg->dirs[index], "pids.max", count) == 0)
+    int rc = count > PID_MAX_LIMIT ? write_file(cg->dirs[index], "pids.max", "max")
+                                          : set_value(cg->dirs[index], "pids.max", count);
+    if (rc == 0)
         cg->pids_dir = index;
 }
 

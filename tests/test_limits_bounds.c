@@ -138,6 +138,26 @@ static void test_bounds_memory_and_file_size_of_2_64_bytes_are_no_limit(void **s
     unlink(path);
 }
 
+/* pids.max takes no number above PID_MAX_LIMIT: before, 4194304 and
+ * above were taken and then, as root, every run failed. */
+static void test_bounds_processes_above_any_kernel_s_are_refused(void **state)
+{
+    (void)state;
+    cordon_task *t = shell("exit 0");
+    assert_int_equal(cordon_set_limit(t, CORDON_LIMIT_PROCESSES, CORDON_MAX_PROCESSES + 1),
+                     -ERANGE);
+    assert_int_equal(cordon_set_limit(t, CORDON_LIMIT_PROCESSES, UINT64_MAX), -ERANGE);
+    assert_int_equal(cordon_set_limit(t, CORDON_LIMIT_OPEN_FILES, CORDON_MAX_OPEN_FILES + 1),
+                     -ERANGE);
+    assert_int_equal(cordon_set_limit(t, CORDON_LIMIT_OPEN_FILES, UINT64_MAX), -ERANGE);
+    assert_int_equal(cordon_set_limit(t, CORDON_LIMIT_PROCESSES, CORDON_MAX_PROCESSES), 0);
+    const cordon_result *r = run_task(t, 0);
+    assert_int_equal(r->exit_code, 0);
+    assert_null(r->exception);
+    assert_true(r->confinement_details->max_processes <= CORDON_MAX_PROCESSES);
+    cordon_task_free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -145,6 +165,7 @@ int main(void)
         cmocka_unit_test(test_bounds_a_task_spins_past_a_second_under_a_limit_of_centuries),
         cmocka_unit_test(test_bounds_a_command_s_cpu_backstop_past_the_kernel_s_count_is_none),
         cmocka_unit_test(test_bounds_memory_and_file_size_of_2_64_bytes_are_no_limit),
+        cmocka_unit_test(test_bounds_processes_above_any_kernel_s_are_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -150,6 +150,17 @@ static PyObject *task_set_timeout_ms(cordon_py_task *self, PyObject *arg)
     return none_or_error(cordon_set_timeout_ms(self->task, ms));
 }
 
+/* A count no kernel holds is the caller's mistake, said with the most
+ * the limit takes, not an OSError. */
+static PyObject *limit_out_of_range(int what, unsigned long long value)
+{
+    const char *name = what == CORDON_LIMIT_PROCESSES ? "processes" : "open_files";
+    unsigned most = what == CORDON_LIMIT_PROCESSES ? CORDON_MAX_PROCESSES
+                                                   : CORDON_MAX_OPEN_FILES;
+    return PyErr_Format(PyExc_ValueError, "%s=%llu: more than any kernel holds (at most %u)",
+                        name, value, most);
+}
+
 static PyObject *task_set_limit(cordon_py_task *self, PyObject *args)
 {
     int what;
@@ -160,7 +171,10 @@ static PyObject *task_set_limit(cordon_py_task *self, PyObject *args)
     unsigned long long value = PyLong_AsUnsignedLongLong(number);
     if (PyErr_Occurred() || not_busy(self) < 0)
         return NULL;
-    return none_or_error(cordon_set_limit(self->task, (cordon_limit)what, value));
+    int rc = cordon_set_limit(self->task, (cordon_limit)what, value);
+    if (rc == -ERANGE)
+        return limit_out_of_range(what, value);
+    return none_or_error(rc);
 }
 
 static PyObject *task_set_policy(cordon_py_task *self, PyObject *arg)
