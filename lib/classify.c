@@ -255,7 +255,7 @@ static bool setup_hook_ended(cordon_task *t, const cordon__setup_record *setup,
 
 static void signal_ending(cordon_task *t, const cordon__attempt_state *s,
                           const cordon__shared *shared, const cordon__setup_record *setup,
-                          int signo)
+                          const cordon__launch *launch, int signo)
 {
     t->result.signal = signo;
     t->result.exit_code = 128 + signo;
@@ -313,6 +313,9 @@ static void signal_ending(cordon_task *t, const cordon__attempt_state *s,
                               "policy that allows it), so this is not taken as the limit)\n",
                               (unsigned long long)t->limits[CORDON_LIMIT_FILE_SIZE],
                               cordon__bytes(t->limits[CORDON_LIMIT_FILE_SIZE]));
+    uint64_t used_ns = cordon__rusage_cpu_ns(&s->rusage);
+    cordon__limit_clamps_explain(t, launch, used_ns > s->cpu_used_ns ? used_ns : s->cpu_used_ns,
+                                 signo);
 }
 
 /* The classes cordon raises itself: a task that raises one of them would
@@ -567,7 +570,7 @@ void cordon__classify(cordon_task *t, const cordon__attempt_state *s,
         !(t->kind == KIND_FUNCTION && shared->finished) && setup_failed(t, &setup, launch))
         return;
     if (WIFSIGNALED(status)) {
-        signal_ending(t, s, shared, &setup, WTERMSIG(status));
+        signal_ending(t, s, shared, &setup, launch, WTERMSIG(status));
         return;
     }
     int code = WIFEXITED(status) ? WEXITSTATUS(status) : 0;

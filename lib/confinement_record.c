@@ -83,6 +83,17 @@ static void record_process_bound(cordon_confinement *v, const cordon_task *t,
                                                       : l->process_share;
     bool held = l->cgroup.pids_dir >= 0 || (l->limit_set[RLIMIT_NPROC] && !l->runs_as_root);
     v->max_processes = held ? most : 0;
+    /* The caller's own lower RLIMIT_NPROC held it lower: that is the bound. */
+    if (l->clamped_limits & (1u << CORDON_LIMIT_PROCESSES))
+        v->max_processes = l->held_limits[CORDON_LIMIT_PROCESSES];
+}
+
+static void record_clamps(cordon_confinement *v, const cordon__launch *l)
+{
+    _Static_assert(sizeof v->held_limits / sizeof *v->held_limits == CORDON__RLIMIT_BACKED,
+                   "one per rlimit-backed limit");
+    v->clamped_limits = l->clamped_limits;
+    memcpy(v->held_limits, l->held_limits, sizeof v->held_limits);
 }
 
 static void record_names(struct cordon__confinement_store *st, const cordon__attempt_state *s,
@@ -120,6 +131,7 @@ void cordon__confinement_record(cordon_task *t, const cordon__attempt_state *s,
     v->bind_count = binds;
     record_cgroup(v, &l->cgroup);
     record_process_bound(v, t, l);
+    record_clamps(v, l);
     v->uid = l->switch_user ? l->uid : geteuid();
     v->gid = l->switch_user ? l->gid : getegid();
     t->result.confinement_details = v;

@@ -872,7 +872,23 @@ typedef struct cordon_confinement {
                                            caller's only, then: the share is no task's
                                            there).  0: nothing held it (a task without
                                            a pids cgroup and, for the share, without a
-                                           user namespace of its own) */
+                                           user namespace of its own).  Where the
+                                           caller's own lower RLIMIT_NPROC held the
+                                           task's limit lower, that (clamped_limits) */
+    unsigned clamped_limits;            /* bits 1u << CORDON_LIMIT_* (CPU_MS, MEMORY,
+                                           FILE_SIZE, OPEN_FILES, PROCESSES): limits of the
+                                           task's that the caller's own lower rlimit of
+                                           the same kind held lower (the task cannot be
+                                           given more than its caller has) */
+    uint64_t held_limits[5];            /* for each bit, the value that held, in the
+                                           limit's unit: CPU_MS the caller's hard
+                                           RLIMIT_CPU in ms, per process; MEMORY the
+                                           bytes of address space each process could
+                                           map; FILE_SIZE bytes; OPEN_FILES fds;
+                                           PROCESSES the caller's RLIMIT_NPROC less
+                                           cordon's init, which counts all of the user's
+                                           processes outside a user namespace of the
+                                           task's own */
 } cordon_confinement;
 
 struct cordon_result {         /* cordon_result, typedef'd above */

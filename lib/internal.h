@@ -197,6 +197,10 @@ struct cordon_ctx {
 
 enum cordon__kind { KIND_FUNCTION, KIND_COMMAND };
 
+/* CPU_MS, MEMORY, FILE_SIZE, OPEN_FILES and PROCESSES: the limits an
+ * rlimit may hold (CORDON_LIMIT_* are their indices). */
+#define CORDON__RLIMIT_BACKED 5
+
 /* Everything the child needs, prepared before the fork so that the child
  * allocates nothing. */
 typedef struct cordon__launch {
@@ -211,6 +215,11 @@ typedef struct cordon__launch {
      * hard limit (lib/spawn.c's share_open_files); then not in `limits`. */
     bool open_files_after_handover;
     struct rlimit open_files;
+    /* The task's limits the caller's own lower rlimits held lower
+     * (lib/limit_clamps.c): bits 1u << CORDON_LIMIT_*, and the value that
+     * held each, in the limit's own unit. */
+    unsigned clamped_limits;
+    uint64_t held_limits[CORDON__RLIMIT_BACKED];
     /* The parent is free to answer an offer of the listener (not waiting
      * for a command's child in vfork): lib/child.c's offer_listener. */
     bool parent_takes_listener;
@@ -593,6 +602,12 @@ int cordon__spawn(cordon_task *t, cordon__launch *launch, cordon__attempt_state 
  * into s->deadline_ns and s->deadline_is_total; 0 for none. */
 void cordon__attempt_deadline(const cordon_task *t, cordon__attempt_state *s);
 uint64_t cordon__ms_to_ns(uint64_t ms);              /* saturating */
+/* lib/limit_clamps.c: which limits the caller's own rlimits held lower,
+ * found once the task's rlimits are planned; a line in exc_out for an
+ * ending the caller's CPU time limit caused. */
+void cordon__limit_clamps_find(const cordon_task *t, cordon__launch *l);
+void cordon__limit_clamps_explain(cordon_task *t, const cordon__launch *l, uint64_t used_ns,
+                                  int signo);
 uint64_t cordon__saturating_add(uint64_t a, uint64_t b);
 void cordon__launch_release(cordon__launch *launch);
 /* lib/setup_record_pool.c: a kept setup record mapping of `size` bytes,

@@ -789,6 +789,7 @@ static int prepare(cordon_task *t, cordon__launch *l, cordon__attempt_state *s)
             return rc < 0 ? rc : -errno;
     }
     open_files_after_handover(l);
+    cordon__limit_clamps_find(t, l);
     if (t->kind == KIND_COMMAND) {
         l->argv = t->argv;
         if ((rc = build_environment(t, l)) < 0 || (rc = resolve_exec_paths(l)) < 0)

@@ -189,6 +189,25 @@ static void max_processes_json(json_writer *w, const cordon_confinement *c)
         json_uint(w, c->max_processes);
 }
 
+/* The limits the caller's own lower rlimits held lower, each with what
+ * held it, keyed as in `limits` (which says what was asked). */
+static void clamped_limits_json(json_writer *w, const cordon_confinement *c)
+{
+    static const char *const keys[] = { "cpu_ms", "memory", "file_size", "open_files",
+                                        "processes" };
+    _Static_assert(CORDON_LIMIT_CPU_MS == 0 && CORDON_LIMIT_PROCESSES == 4,
+                   "keys in cordon_limit's order");
+    json_key(w, "clamped_limits");
+    json_begin_object(w);
+    for (unsigned which = 0; which < sizeof keys / sizeof *keys; which++) {
+        if (!(c->clamped_limits & (1u << which)))
+            continue;
+        json_key(w, keys[which]);
+        json_uint(w, c->held_limits[which]);
+    }
+    json_end_object(w);
+}
+
 static void cgroup_json(json_writer *w, const cordon_confinement *c)
 {
     json_key(w, "cgroup");
@@ -236,6 +255,7 @@ static void confinement_details_json(json_writer *w, const cordon_confinement *c
     json_cstring(w, c->hostname);
     cgroup_json(w, c);
     max_processes_json(w, c);
+    clamped_limits_json(w, c);
     json_key(w, "uid");
     json_uint(w, c->uid);
     json_key(w, "gid");

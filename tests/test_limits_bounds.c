@@ -2,6 +2,7 @@
  * past what it can count, is no limit; and limits the caller's own lower
  * hard rlimits hold instead. */
 #include <sys/resource.h>
+#include <sys/wait.h>
 #include <time.h>
 
 #include "support.h"
@@ -158,6 +159,168 @@ static void test_bounds_processes_above_any_kernel_s_are_refused(void **state)
     cordon_task_free(t);
 }
 
+/* What the caller's own lower rlimits held: written to `out` by the copy
+ * of the test that lowered them, as "ok" or what was wrong. */
+static void report(int out, const char *what)
+{
+    (void)!write(out, what, strlen(what));
+}
+
+static const cordon_result *run_spinner(cordon_task *t)
+{
+    cordon_set_timeout_ms(t, 20000);
+    cordon_run(t);
+    return cordon_task_result(t);
+}
+
+/* Under the caller's hard RLIMIT_CPU of 1 s, a task's limit of 10 s is
+ * the caller's 1 s per process, and the kernel's SIGKILL at it is said to
+ * be that: before, a bare "Killed" under a record of 10000 ms. */
+static const char *cpu_clamped_finding(void)
+{
+    struct rlimit one = { 1, 1 };
+    if (setrlimit(RLIMIT_CPU, &one) != 0)
+        return "setrlimit";
+    cordon_task *t = shell("while :; do :; done");
+    cordon_set_limit(t, CORDON_LIMIT_CPU_MS, 10000);
+    const cordon_result *r = run_spinner(t);
+    const cordon_confinement *c = r->confinement_details;
+    if (r->signal != SIGKILL || (r->exception && strcmp(r->exception, "SIGKILL") != 0))
+        return r->exc_out.data;
+    if (!c || !(c->clamped_limits & (1u << CORDON_LIMIT_CPU_MS)) ||
+        c->held_limits[CORDON_LIMIT_CPU_MS] != 1000)
+        return "the record claims the task's own CPU limit held";
+    if (!strstr(r->exc_out.data, "the caller's own CPU time limit, RLIMIT_CPU of 1 s per "
+                                 "process, is what the task had, lower than its limit of "
+                                 "10000 ms"))
+        return r->exc_out.data;
+    cordon_task_free(t);
+    /* Without a CPU limit of the task's, the caller's ends it all the same. */
+    t = shell("while :; do :; done");
+    r = run_spinner(t);
+    if (r->signal != SIGKILL || !strstr(r->exc_out.data, "the caller's own CPU time limit"))
+        return r->exc_out.data;
+    cordon_task_free(t);
+    return "ok";
+}
+
+static void cpu_clamped(int out)
+{
+    report(out, cpu_clamped_finding());
+}
+
+static void test_clamp_cpu_limit_above_the_caller_s_is_said_and_its_end_explained(void **state)
+{
+    (void)state;
+    char text[4096];
+    int status = run_in_a_copy(cpu_clamped, text, sizeof text, "the copy hung");
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        fail_msg("the copy ended with status %#x: %s", status, text);
+    assert_string_equal(text, "ok");
+}
+
+static void set_both(int resource, rlim_t value)
+{
+    struct rlimit r = { value, value };
+    setrlimit(resource, &r);
+}
+
+/* Open files, file size and memory above the caller's own: the task has
+ * the caller's, and the record says so with what held. */
+static const char *others_clamped_finding(void)
+{
+    set_both(RLIMIT_NOFILE, 64);
+    set_both(RLIMIT_FSIZE, 1u << 20);
+#if !defined(__SANITIZE_ADDRESS__)
+    set_both(RLIMIT_AS, 8ull << 30); /* AddressSanitizer's shadow alone is more */
+#endif
+    cordon_task *t = shell("ulimit -n");
+    cordon_set_limit(t, CORDON_LIMIT_OPEN_FILES, 1000);
+    cordon_set_limit(t, CORDON_LIMIT_FILE_SIZE, 1u << 30);
+    cordon_set_limit(t, CORDON_LIMIT_MEMORY, 16ull << 30);
+    const cordon_result *r = run_spinner(t);
+    const cordon_confinement *c = r->confinement_details;
+    static char found[512];
+    snprintf(found, sizeof found, "exit %d, out %s, clamped %#x, held %llu %llu %llu: %s",
+             r->exit_code, r->std_out.data, c ? c->clamped_limits : 0,
+             c ? (unsigned long long)c->held_limits[CORDON_LIMIT_OPEN_FILES] : 0,
+             c ? (unsigned long long)c->held_limits[CORDON_LIMIT_FILE_SIZE] : 0,
+             c ? (unsigned long long)c->held_limits[CORDON_LIMIT_MEMORY] : 0, r->exc_out.data);
+    bool as_too = true;
+#if defined(__SANITIZE_ADDRESS__)
+    as_too = false;
+#endif
+    if (r->exit_code != 0 || strcmp(r->std_out.data, "64\n") != 0 || !c ||
+        !(c->clamped_limits & (1u << CORDON_LIMIT_OPEN_FILES)) ||
+        c->held_limits[CORDON_LIMIT_OPEN_FILES] != 64 ||
+        !(c->clamped_limits & (1u << CORDON_LIMIT_FILE_SIZE)) ||
+        c->held_limits[CORDON_LIMIT_FILE_SIZE] != 1u << 20 ||
+        (as_too && (!(c->clamped_limits & (1u << CORDON_LIMIT_MEMORY)) ||
+                    c->held_limits[CORDON_LIMIT_MEMORY] > 8ull << 30)) ||
+        (c->clamped_limits & (1u << CORDON_LIMIT_CPU_MS)))
+        return found;
+    cordon_task_free(t);
+    return "ok";
+}
+
+static void others_clamped(int out)
+{
+    report(out, others_clamped_finding());
+}
+
+static void test_clamp_open_files_file_size_and_memory_above_the_caller_s_are_said(void **state)
+{
+    (void)state;
+    char text[4096];
+    int status = run_in_a_copy(others_clamped, text, sizeof text, "the copy hung");
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        fail_msg("the copy ended with status %#x: %s", status, text);
+    assert_string_equal(text, "ok");
+}
+
+/* A process limit above the caller's RLIMIT_NPROC: for a caller that is
+ * not root max_processes is the caller's (before, nobody's 50 under a
+ * limit of 1000 recorded 1000); root's RLIMIT_NPROC binds nothing, and
+ * its pids cgroup holds the task's own. */
+static const char *processes_clamped_finding(void)
+{
+    set_both(RLIMIT_NPROC, 50);
+    cordon_task *t = shell("exit 0");
+    cordon_set_limit(t, CORDON_LIMIT_PROCESSES, 1000);
+    const cordon_result *r = run_spinner(t);
+    const cordon_confinement *c = r->confinement_details;
+    static char found[512];
+    snprintf(found, sizeof found, "exit %d, clamped %#x, held %llu, max_processes %llu: %s",
+             r->exit_code, c ? c->clamped_limits : 0,
+             c ? (unsigned long long)c->held_limits[CORDON_LIMIT_PROCESSES] : 0,
+             c ? (unsigned long long)c->max_processes : 0, r->exc_out.data);
+    bool clamped = c && (c->clamped_limits & (1u << CORDON_LIMIT_PROCESSES));
+    if (geteuid() == 0) {
+        if (!c || clamped || (r->exit_code == 0 && c->max_processes != 1000))
+            return found;
+    } else if (r->exit_code != 0 || !clamped || c->held_limits[CORDON_LIMIT_PROCESSES] > 50 ||
+               c->max_processes != c->held_limits[CORDON_LIMIT_PROCESSES]) {
+        return found;
+    }
+    cordon_task_free(t);
+    return "ok";
+}
+
+static void processes_clamped(int out)
+{
+    report(out, processes_clamped_finding());
+}
+
+static void test_clamp_processes_above_the_caller_s_are_said_for_all_but_root(void **state)
+{
+    (void)state;
+    char text[4096];
+    int status = run_in_a_copy(processes_clamped, text, sizeof text, "the copy hung");
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        fail_msg("the copy ended with status %#x: %s", status, text);
+    assert_string_equal(text, "ok");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -166,6 +329,9 @@ int main(void)
         cmocka_unit_test(test_bounds_a_command_s_cpu_backstop_past_the_kernel_s_count_is_none),
         cmocka_unit_test(test_bounds_memory_and_file_size_of_2_64_bytes_are_no_limit),
         cmocka_unit_test(test_bounds_processes_above_any_kernel_s_are_refused),
+        cmocka_unit_test(test_clamp_cpu_limit_above_the_caller_s_is_said_and_its_end_explained),
+        cmocka_unit_test(test_clamp_open_files_file_size_and_memory_above_the_caller_s_are_said),
+        cmocka_unit_test(test_clamp_processes_above_the_caller_s_are_said_for_all_but_root),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1195,10 +1195,44 @@ static void test_run_stopped_by_a_signal_ends_its_task_and_leaves_nothing(void *
     remove_tree(dir);
 }
 
+/* A child setup: the caller's own CPU time, 1 s per process at most, and
+ * 64 open files. */
+static void caller_cpu_one_second(void)
+{
+    struct rlimit one = { 1, 1 }, files = { 64, 64 };
+    setrlimit(RLIMIT_CPU, &one);
+    setrlimit(RLIMIT_NOFILE, &files);
+}
+
+/* `--cpu 10s` under the caller's `ulimit -t 1`: the task has the caller's
+ * 1 s, and the record says so (confinement_details.clamped_limits) and
+ * that the kernel's SIGKILL at it was the caller's limit; before, a bare
+ * "Killed" after 1 s under a record of cpu_ms 10000.  With the caller's
+ * lower open files the same rule: the record says what held. */
+static void test_run_a_limit_held_by_the_caller_s_own_says_so(void **state)
+{
+    (void)state;
+    captured c = CORDON_WITH(-1, caller_cpu_one_second, "run", "--cpu", "10s", "--nofile",
+                             "1000", "--json", "--quiet", "--", "sh", "-c",
+                             "while :; do :; done");
+    expect_status(&c, 137);
+    const char *code =
+        "held = d['confinement_details']['clamped_limits']\n"
+        "assert held['cpu_ms'] == 1000, held\n"
+        "assert held['open_files'] == 64, held\n"
+        "assert d['limits']['cpu_ms'] == 10000\n"
+        "assert d['signal'] == 9 and d['exception'] == 'SIGKILL', d['exception']\n"
+        "assert \"the caller's own CPU time limit, RLIMIT_CPU of 1 s per process\" "
+        "in d['exc_out'], d['exc_out']\n";
+    assert_int_equal(python_check(c.out, strlen(c.out), code), 0);
+    captured_free(&c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_run_exit_status_is_the_commands_own),
+        cmocka_unit_test(test_run_a_limit_held_by_the_caller_s_own_says_so),
         cmocka_unit_test(test_run_shell_line_output_passes_through),
         cmocka_unit_test(test_run_signal_is_128_plus_n),
         cmocka_unit_test(test_run_timeout_is_124),
