@@ -1580,9 +1580,17 @@ static void test_limit_memory_and_processes_at_once(void **state)
         cordon_task *t = cordon_command_task(argv);
         assert_int_equal(cordon_set_limit(t, CORDON_LIMIT_MEMORY, 64u << 20), 0);
         assert_int_equal(cordon_set_limit(t, CORDON_LIMIT_PROCESSES, 50), 0);
-        const cordon_result *r = run_task(t, CORDON_EXCEPTION);
-        if (strcmp(r->exception, "MemoryLimit") != 0)
-            fail_msg("round %d: %s: %s", round, r->exception, r->message);
+        cordon_run(t);
+        const cordon_result *r = cordon_task_result(t);
+        if (r->confinement_details->cgroup_memory_version == 0) {
+            /* RLIMIT_AS: the allocation fails, no MemoryLimit to name. */
+            cordon_task_free(t);
+            print_message("skipped: no memory cgroup for this caller\n");
+            skip();
+        }
+        if (!r->exception || strcmp(r->exception, "MemoryLimit") != 0)
+            fail_msg("round %d: %s: %s", round, r->exception ? r->exception : "(none)",
+                     r->message);
         assert_int_equal(r->confinement_details->max_processes, 50);
         assert_true(fcntl(STDOUT_FILENO, F_GETFD) >= 0);
         cordon_task_free(t);
