@@ -185,7 +185,12 @@ static int learn_and_write(const command_options *o, const learn_options *l, cor
 {
     if (!o->task.quiet)
         cordon_set_output_callback(t, pass_output, NULL);
+    stop_signals_watch(t);
     int rc = cordon_learn(t, learned);
+    stop_signals_unwatch(t);
+    /* Stopped by a signal: nothing written, nothing checked. */
+    if (stop_signals_caught())
+        return RUNNER_EXIT_OWN_ERROR;
     if (rc == -EOPNOTSUPP) {
         runner_error("learn needs seccomp user notification (Linux 5.5), which this kernel "
                      "does not offer");

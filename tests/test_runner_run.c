@@ -1192,6 +1192,14 @@ static void test_run_stopped_by_a_signal_ends_its_task_and_leaves_nothing(void *
                                   "SIGTERM"));
     assert_int_equal(system("pgrep -f 'sleep 30[.]' >/dev/null"), 256);
     captured_free(&c);
+    /* learn: stopped while learning, it writes no policy. */
+    char out[320];
+    snprintf(out, sizeof out, "%s/learned.policy", dir);
+    c = run_stopped((const char *const[]){ "learn", "--out", out, "--", "sleep", "30.125",
+                                           NULL });
+    assert_int_equal(c.status, 1000 + SIGTERM);
+    assert_int_equal(access(out, F_OK), -1);
+    captured_free(&c);
     remove_tree(dir);
 }
 
