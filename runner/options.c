@@ -860,7 +860,8 @@ static int check_bind(struct bind_option *b)
                          strerror(errno));
             return -1;
         }
-    if (pinned_path(b->source, b->pinned_source) < 0) {
+    if (pinned_path(b->source, b->pinned_source) < 0 ||
+        pinned_path(b->target, b->pinned_target) < 0) {
         runner_error("%s %s %s: '%s': %s", b->name, b->source, b->target, b->source,
                      strerror(errno));
         return -1;
@@ -913,8 +914,11 @@ int options_validate(command_options *o, unsigned scope)
             return -1;
         }
     }
+    free(t->tmpfs_pinned);
+    t->tmpfs_pinned = runner_alloc((t->tmpfs_count + 1) * sizeof *t->tmpfs_pinned);
     for (size_t i = 0; i < t->tmpfs_count; i++)
-        if (check_directory("--tmpfs", t->tmpfs[i]) < 0)
+        if (check_directory("--tmpfs", t->tmpfs[i]) < 0 ||
+            pinned_path(t->tmpfs[i], t->tmpfs_pinned[i]) < 0)
             return -1;
     for (size_t i = 0; i < t->bind_count; i++)
         if (check_bind(&t->binds[i]) < 0)
@@ -932,6 +936,8 @@ void options_free(command_options *o)
     free(o->task.retry_on);
     free(o->task.paths);
     free(o->task.tmpfs);
+    free(o->task.tmpfs_pinned);
+    o->task.tmpfs_pinned = NULL;
     free(o->resume);
     o->resume = NULL;
     free(o->task.binds);

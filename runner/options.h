@@ -48,6 +48,7 @@ typedef struct task_options {
     } *paths;
     size_t path_count;
     const char **tmpfs;
+    char (*tmpfs_pinned)[PINNED_PATH_SIZE]; /* what each named then */
     size_t tmpfs_count;
     bool net_none;
     const char *isolate;
@@ -62,6 +63,7 @@ typedef struct task_options {
         const char *name, *source, *target;
         bool read_only;
         char pinned_source[PINNED_PATH_SIZE]; /* what the source named then */
+        char pinned_target[PINNED_PATH_SIZE]; /* and the target */
     } *binds;
     size_t bind_count;
     const char *dev;                    /* "minimal", "host", or NULL: as the preset says */

@@ -215,6 +215,8 @@ static int retry_profiled(cordon_task *t, const task_options *o, bool announce, 
         if (announce)
             announce_retry(attempt, last);
         sleep_ms(backoff_delay_ms(o, attempt));
+        if (stop_signals_caught())
+            return rc; /* stopped during the backoff: no other attempt */
     }
 }
 

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <signal.h>
 #include <stdio.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -128,6 +129,18 @@ static bool target_in_dev(const char *target)
     return in;
 }
 
+/* Where a mount point pinned when the options were read is now: each
+ * task's tmpfs or bind goes over that directory, wherever an earlier job
+ * moved it (by its name it went over a link's decoy, and the directory
+ * itself, renamed, was open to the next job).  Gone: its pinned name,
+ * which leads nowhere in the task's init (the task fails). */
+static const char *now_at(const char *pinned, const char *given, char buf[PATH_MAX])
+{
+    if (!pinned[0])
+        return given;
+    return realpath(pinned, buf) ? buf : pinned;
+}
+
 /* Binds, /dev, hostname and cgroup namespace, after the preset (--dev
  * host takes its minimal /dev back). */
 static int apply_mounts_and_names(cordon_task *t, const task_options *o)
@@ -135,7 +148,9 @@ static int apply_mounts_and_names(cordon_task *t, const task_options *o)
     int rc;
     for (size_t i = 0; i < o->bind_count; i++) {
         const struct bind_option *b = &o->binds[i];
-        if ((rc = cordon_add_bind(t, pinned_or(b->pinned_source, b->source), b->target,
+        char target[PATH_MAX];
+        if ((rc = cordon_add_bind(t, pinned_or(b->pinned_source, b->source),
+                                  now_at(b->pinned_target, b->target, target),
                                   b->read_only ? CORDON_BIND_READONLY : 0)) < 0)
             return bind_error(b, rc);
     }
@@ -177,9 +192,13 @@ static int apply_isolation(cordon_task *t, const task_options *o)
         if ((rc = cordon_allow_path(t, pinned_or(o->paths[i].pinned, o->paths[i].path),
                                     o->paths[i].access)) < 0)
             return isolation_error("--ro/--rw/--exec", o->paths[i].path, rc);
-    for (size_t i = 0; i < o->tmpfs_count; i++)
-        if ((rc = cordon_add_tmpfs(t, o->tmpfs[i])) < 0)
+    for (size_t i = 0; i < o->tmpfs_count; i++) {
+        char directory[PATH_MAX];
+        const char *at = o->tmpfs_pinned ? now_at(o->tmpfs_pinned[i], o->tmpfs[i], directory)
+                                         : o->tmpfs[i];
+        if ((rc = cordon_add_tmpfs(t, at)) < 0)
             return isolation_error("--tmpfs", o->tmpfs[i], rc);
+    }
     if (o->net_none && (rc = cordon_set_network(t, CORDON_NETWORK_NONE)) < 0)
         return isolation_error("--net", "none", rc);
     return apply_mounts_and_names(t, o);

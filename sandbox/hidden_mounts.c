@@ -71,15 +71,16 @@ int cordon__hide_kernel_mount(const char *path)
 {
     struct open_how how = { .flags = O_PATH | O_CLOEXEC | O_NOFOLLOW,
                             .resolve = RESOLVE_NO_SYMLINKS };
-    /* Beneath a directory the init may not search (another user's,
-     * 0700), which the task, with no more rights, may not either.  A path
-     * that leads nowhere now was moved since the parent checked it (a
-     * parent directory renamed): the mount is still there, elsewhere. */
+    /* Gone, hidden beneath a later mount (the table lists it, its path
+     * leads nowhere), or beneath a directory the init may not search
+     * (another user's, 0700), which the task, with no more rights, may
+     * not either.  A mount moved by a rename is found by the parent,
+     * which checks each path's mount at each task (kernel_mounts.c). */
     int target = (int)syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof how);
     if (target < 0)
-        return errno == EACCES                                       ? 0
-               : errno == ELOOP || errno == ENOENT || errno == ENOTDIR ? -ESTALE
-                                                                      : -errno;
+        return errno == ENOENT || errno == ENOTDIR || errno == EACCES ? 0
+               : errno == ELOOP                                     ? -ESTALE
+                                                                    : -errno;
     int rc = cover_for(target);
     if (rc > 0) {
         int cover = rc;

@@ -186,9 +186,10 @@ static uint64_t mount_id_at(const char *path)
  * task, which set the caller's oom_score_adj through it. */
 static bool paths_moved(void)
 {
+    /* A path that led to no mount when read (hidden beneath a later
+     * mount, unreachable) is 0 both times while it stays so. */
     for (size_t i = 0; i < cache.elsewhere.count; i++)
-        if (!cache.mount_ids || cache.mount_ids[i] == 0 ||
-            mount_id_at(cache.elsewhere.paths[i]) != cache.mount_ids[i])
+        if (!cache.mount_ids || mount_id_at(cache.elsewhere.paths[i]) != cache.mount_ids[i])
             return true;
     return false;
 }

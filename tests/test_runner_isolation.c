@@ -224,9 +224,52 @@ static void test_runner_isolation_a_job_cannot_redirect_the_next_job_s_grant(voi
     assert_string_equal(seen, "the caller's\n");
 }
 
+/* A batch job that renames a parent of the next job's --ro-bind target
+ * (or --tmpfs directory) and leaves a link to a decoy at its name: the
+ * next job's mount goes over the directory itself, at its new name, not
+ * the decoy (each job named the target again, and the real directory
+ * was written). */
+static void test_runner_isolation_a_job_cannot_move_the_next_job_s_mount_point(void **state)
+{
+    (void)state;
+    char *dir = make_temp_dir();
+    assert_int_equal(chmod(dir, 0777), 0);
+    for (int tmpfs = 0; tmpfs < 2; tmpfs++) {
+        char cmd[1600], jobs[300], dst[300], file[320], src[300];
+        snprintf(cmd, sizeof cmd, "rm -rf %s/bt %s/decoy %s/src; mkdir -p %s/bt/p/dst %s/decoy/dst "
+                 "%s/src && echo real > %s/bt/p/dst/real && chmod -R 777 %s/bt %s/decoy", dir, dir,
+                 dir, dir, dir, dir, dir, dir, dir);
+        assert_int_equal(system(cmd), 0);
+        snprintf(jobs, sizeof jobs, "%s/jobs", dir);
+        snprintf(cmd, sizeof cmd, "mv %s/bt/p %s/bt/p2 && ln -s %s/decoy %s/bt/p\n"
+                 "cat %s/bt/p2/dst/real; echo written > %s/bt/p2/dst/real && echo wrote\n",
+                 dir, dir, dir, dir, dir, dir);
+        write_file(jobs, cmd);
+        snprintf(dst, sizeof dst, "%s/bt/p/dst", dir);
+        snprintf(src, sizeof src, "%s/src", dir);
+        snprintf(file, sizeof file, "%s/bt", dir);
+        captured c = tmpfs ? CORDON("batch", "-j", "1", "--rw", file, "--tmpfs", dst, jobs)
+                           : CORDON("batch", "-j", "1", "--rw", file, "--ro-bind", src, dst, jobs);
+        /* Under the tmpfs the directory is empty and the task's own. */
+        assert_null(strstr(c.out, "[2] real"));
+        if (!tmpfs)
+            assert_null(strstr(c.out, "[2] wrote"));
+        captured_free(&c);
+        snprintf(file, sizeof file, "%s/bt/p2/dst/real", dir);
+        FILE *f = fopen(file, "r");
+        assert_non_null(f);
+        char text[32] = "";
+        assert_non_null(fgets(text, sizeof text, f));
+        fclose(f);
+        assert_string_equal(text, "real\n");
+    }
+    remove_tree(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_runner_isolation_a_job_cannot_move_the_next_job_s_mount_point),
         cmocka_unit_test(test_runner_isolation_bad_values_name_the_option),
         cmocka_unit_test(test_runner_isolation_scratch_under_private_tmp_is_refused),
         cmocka_unit_test(test_runner_isolation_judge_runs_a_command),
