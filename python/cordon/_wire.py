@@ -296,7 +296,11 @@ class _Unpickler(pickle._Unpickler):
             self._measure_tuple()
         return load_and_measure
 
-    for _name in ("TUPLE", "TUPLE1", "TUPLE2", "TUPLE3", "REDUCE", "NEWOBJ", "NEWOBJ_EX"):
+    # OBJ and INST too: a tuple subclass built by either (a namedtuple of
+    # the function's module) was never measured, and 200,000 of them nested
+    # hashed in C past the caller's stack (SIGSEGV).
+    for _name in ("TUPLE", "TUPLE1", "TUPLE2", "TUPLE3", "REDUCE", "NEWOBJ", "NEWOBJ_EX",
+                  "OBJ", "INST"):
         _code = getattr(pickle, _name)[0]
         dispatch[_code] = _measured(pickle._Unpickler.dispatch[_code])
     del _name, _code, _measured
@@ -378,6 +382,33 @@ def _shows_control(text):
         not c.isprintable() and c not in "\n\t" for c in text)
 
 
+# Exceptions chained within exceptions (__cause__, __context__, a group's
+# members): the interpreter prints an uncaught one by recursing in C down
+# the chain, and a task's crafted pickle of a chain 70,000 long killed the
+# caller with SIGSEGV when it reached the top (shorter ones lost the
+# traceback).  The child's pickler stops long before; beyond this the
+# exception is not raised as itself.
+_CHAIN_DEPTH_CAP = 200
+
+
+def _chain_depth(exc):
+    """The longest path of chained exceptions below `exc`, counted without
+    recursion and stopping past the cap (cycles counted once)."""
+    deepest, seen, pending = 0, set(), [(exc, 1)]
+    while pending:
+        current, depth = pending.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        deepest = max(deepest, depth)
+        if deepest > _CHAIN_DEPTH_CAP:
+            break
+        below = [current.__cause__, current.__context__]
+        below += list(getattr(current, "exceptions", ()) or ())
+        pending += [(e, depth + 1) for e in below if isinstance(e, BaseException)]
+    return deepest
+
+
 def escaped_exception(exc):
     """A task's exception with its words as printable() shows them (its
     string args and notes), or None where what Python would print of it
@@ -388,6 +419,8 @@ def escaped_exception(exc):
     terminal as it is (an ESC sequence in a message retitled and cleared
     it)."""
     try:
+        if _chain_depth(exc) > _CHAIN_DEPTH_CAP:
+            return None
         exc.args = tuple(printable(a) if type(a) is str else a for a in exc.args)
         notes = exc.__dict__.get("__notes__")
         if type(notes) is list:

@@ -346,6 +346,40 @@ def test_a_return_of_a_deeply_nested_tuple_never_crashes_the_caller(container):
     assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0, status
 
 
+def test_tuples_nested_by_the_obj_opcode_never_crash_the_caller():
+    # OBJ builds a tuple subclass (a namedtuple of the function's module)
+    # outside the opcodes the depth limit watched: a dict keyed by 200,000
+    # of them nested killed the caller with SIGSEGV when it hashed the key.
+    depth = 100000
+    data = (b"\x80\x02chelpers\nPair\nq\x00}q\x01" + b"(h\x00" * depth + b"K\x00"
+            + b"o" * depth + b"K\x01s.")
+    pid = os.fork()
+    if pid == 0:
+        code = 1
+        try:
+            raised = outcome(FunctionTask(helpers.send_envelope, value_envelope(data))
+                             .configure(returns=4 << 20))
+            code = 0 if (type(raised) is cordon.UntrustedReturn
+                         and "nests tuples" in str(raised)) else 2
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0, status
+
+
+def test_an_exception_chained_too_deep_is_not_raised_as_itself():
+    # The interpreter prints an uncaught exception by recursing in C down
+    # its __context__ chain: a forged chain 70,000 long killed the caller
+    # (SIGSEGV) at the top level, shorter ones lost the traceback.
+    chain = bytearray(b"\x80\x04cbuiltins\nValueError\nq\x00\x8c\x0b__context__q\x02")
+    chain += b"h\x00)Rq\x010"
+    chain += b"h\x00)R}h\x02h\x01sbq\x010" * 5000
+    chain += b"h\x01."
+    raised = outcome(forged(raise_envelope(bytes(chain), "builtins", "ValueError")))
+    assert type(raised) is not ValueError, type(raised)
+    assert isinstance(raised, cordon.TaskError), raised
+
+
 def test_tuples_as_deep_as_the_child_can_pickle_still_come_back():
     value = ()
     for _ in range(sys.getrecursionlimit() // 2):
