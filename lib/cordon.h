@@ -574,8 +574,10 @@ int cordon_wait_any(cordon_task *const tasks[], size_t n, int timeout_ms);
  * too, in a pid namespace, where cordon's init times its end).  A
  * blocking run going on in another thread (cordon_run,
  * cordon_run_and_retry, cordon_run_profiler, cordon_learn) is ended the
- * same way: that call returns with the "Cancelled" result, and
- * cordon_run_and_retry makes no further attempt (a program that stops on
+ * same way: that call returns with the "Cancelled" result (cancelled
+ * during cordon_run_and_retry's backoff, between attempts, the last
+ * attempt's result stands), and cordon_run_and_retry makes no further
+ * attempt (a program that stops on
  * a signal cancels its runs from a thread of its own and so gets every
  * task's cleanup: cgroups removed, a terminal's modes put back).  0, or
  * -EINVAL when no run is going on (a task still queued in a pool

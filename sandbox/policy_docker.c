@@ -103,7 +103,7 @@ static int errno_text(docker_importer *im, const json_value *ret, const char *pa
 {
     uint64_t value = EPERM; /* runc's choice when errnoRet is missing */
     if (ret && !cordon__json_uint64(ret, &value)) {
-        cordon__docker_fail(im, ret, path, "expected a whole number from 0");
+        cordon__docker_fail(im, ret, path, "expected a whole number from 0 to 4094");
         return -EINVAL;
     }
     if (value > 4094) {

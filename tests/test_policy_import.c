@@ -394,7 +394,7 @@ static void test_import_profile_errors_name_their_json_path(void **state)
           "defaultAction: SCMP_ACT_NOTIFY needs a supervisor listening for the calls; cordon "
           "cannot import it" },
         { "{\"defaultAction\": \"SCMP_ACT_ERRNO\", \"defaultErrnoRet\": -1}", 1, 56,
-          "defaultErrnoRet: expected a whole number from 0" },
+          "defaultErrnoRet: expected a whole number from 0 to 4094" },
         { "{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": [{\"names\": [\"read\", 7],"
           " \"action\": \"SCMP_ACT_ERRNO\"}]}", 1, 69,
           "syscalls[0].names[1]: expected a string, found a number" },
