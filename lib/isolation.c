@@ -30,6 +30,7 @@ typedef struct cordon__isolation {
     size_t rule_count;
     char *tmpfs[TMPFS_MAX];
     cordon__file_identity tmpfs_given[TMPFS_MAX]; /* what each named when given */
+    char *tmpfs_resolved[TMPFS_MAX]; /* where each led when given, or NULL */
     size_t tmpfs_count;
     bool system_paths;             /* cordon_allow_system_paths */
     bool read_everything;          /* the "isolated" preset: READ|EXEC on / */
@@ -271,8 +272,14 @@ int cordon_add_tmpfs(cordon_task *t, const char *path)
         return -EINVAL;
     if (conflicts(iso, NULL, path))
         return -EXDEV;
-    if (!(iso->tmpfs[iso->tmpfs_count] = strdup(path)))
+    char *resolved = NULL;
+    if ((rc = resolve(path, &resolved)) < 0)
+        return rc;
+    if (!(iso->tmpfs[iso->tmpfs_count] = strdup(path))) {
+        free(resolved);
         return -ENOMEM;
+    }
+    iso->tmpfs_resolved[iso->tmpfs_count] = resolved;
     iso->tmpfs_given[iso->tmpfs_count] = given_mount_point(path, &st);
     iso->tmpfs_count++;
     return 0;
@@ -413,8 +420,10 @@ void cordon__isolation_free(cordon__isolation *iso)
         free((char *)iso->rules[i].path);
         free((char *)iso->rules[i].resolved);
     }
-    for (size_t i = 0; i < iso->tmpfs_count; i++)
+    for (size_t i = 0; i < iso->tmpfs_count; i++) {
         free(iso->tmpfs[i]);
+        free(iso->tmpfs_resolved[i]);
+    }
     for (size_t i = 0; i < iso->bind_count; i++) {
         free(iso->binds[i].source);
         free(iso->binds[i].target);
@@ -423,12 +432,27 @@ void cordon__isolation_free(cordon__isolation *iso)
     free(iso);
 }
 
+/* Does a rule name the directory of tmpfs `i`?  By where each led when
+ * it was given, not by its spelling: the CLI gives a rule's path as the
+ * fd it pinned ("/proc/self/fd/N") and the tmpfs by its real path, and a
+ * caller may write "/tmp/" for one and "/tmp" for the other.  The rule
+ * was on the directory the tmpfs hides, and granted the tmpfs nothing:
+ * "--tmpfs /tmp --rw /tmp" left the task's /tmp unwritable. */
+static bool rule_names_tmpfs(const cordon__isolation *iso, const cordon__path_rule *rule,
+                             size_t i)
+{
+    if (strcmp(rule->path, iso->tmpfs[i]) == 0)
+        return true;
+    const char *tmpfs = iso->tmpfs_resolved[i];
+    return tmpfs && strcmp(rule->resolved ? rule->resolved : rule->path, tmpfs) == 0;
+}
+
 /* A rule on a directory a tmpfs of the task's covers would be on what
  * the tmpfs hides: the init grants the tmpfs its access instead. */
-static bool names_a_tmpfs(const cordon__isolation *iso, const char *path)
+static bool names_a_tmpfs(const cordon__isolation *iso, const cordon__path_rule *rule)
 {
     for (size_t i = 0; i < iso->tmpfs_count; i++)
-        if (strcmp(path, iso->tmpfs[i]) == 0)
+        if (rule_names_tmpfs(iso, rule, i))
             return true;
     return false;
 }
@@ -520,7 +544,7 @@ static int make_file_ruleset(const cordon__isolation *iso, bool own_proc, cordon
     if (!rules)
         return -ENOMEM;
     for (size_t i = 0; i < iso->rule_count; i++)
-        if (!names_a_tmpfs(iso, iso->rules[i].path))
+        if (!names_a_tmpfs(iso, &iso->rules[i]))
             rules[count++] = iso->rules[i];
     if (iso->system_paths) {
         for (size_t i = 0; i < SYSTEM_RULE_COUNT; i++)
@@ -548,7 +572,7 @@ static int make_file_ruleset(const cordon__isolation *iso, bool own_proc, cordon
     /* A tmpfs gets what a rule gave its directory, by the same name. */
     for (size_t i = 0; i < iso->tmpfs_count; i++)
         for (size_t r = 0; r < iso->rule_count; r++)
-            if (strcmp(iso->rules[r].path, iso->tmpfs[i]) == 0)
+            if (rule_names_tmpfs(iso, &iso->rules[r], i))
                 l->tmpfs_access[i] |= iso->rules[r].access;
     /* A bind is a grant of its own: the caller handed that tree over. */
     for (size_t i = 0; i < iso->bind_count; i++)

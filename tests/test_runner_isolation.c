@@ -266,11 +266,53 @@ static void test_runner_isolation_a_job_cannot_move_the_next_job_s_mount_point(v
     remove_tree(dir);
 }
 
+/* A --rw (or --ro) path that is also a --tmpfs directory grants the
+ * tmpfs: the rule named the directory the tmpfs hides, by the fd the CLI
+ * pinned, and the task could not write its own tmpfs (EACCES), though
+ * --help says "give it --rw DIR to use it". */
+static void test_runner_isolation_rw_on_a_tmpfs_grants_the_tmpfs(void **state)
+{
+    (void)state;
+    if (!landlock_available()) {
+        print_message("no Landlock here\n");
+        skip();
+    }
+    char *dir = make_temp_dir();
+    char script[600], slashed[300];
+    snprintf(script, sizeof script, "ls %s; echo made > %s/x && cat %s/x", dir, dir, dir);
+    snprintf(slashed, sizeof slashed, "%s/", dir);
+    char hidden[320];
+    snprintf(hidden, sizeof hidden, "%s/hidden", dir);
+    write_file(hidden, "the caller's\n");
+    for (int order = 0; order < 2; order++) {
+        captured c = order ? CORDON("run", "--rw", slashed, "--tmpfs", dir, "--shell", script)
+                           : CORDON("run", "--tmpfs", dir, "--rw", dir, "--shell", script);
+        if (c.status == 125 && strstr(c.err, "namespace")) {
+            print_message("no mount namespace here\n");
+            captured_free(&c);
+            break;
+        }
+        expect_status(&c, 0);
+        assert_string_equal(c.out, "made\n");
+        captured_free(&c);
+        /* Read-only: the tmpfs is seen, empty, and not written. */
+        c = CORDON("run", "--ro", dir, "--tmpfs", dir, "--shell", script);
+        assert_int_not_equal(c.status, 0);
+        assert_non_null(strstr(c.err, "Permission denied"));
+        captured_free(&c);
+    }
+    char path[320];
+    snprintf(path, sizeof path, "%s/x", dir);
+    assert_int_equal(access(path, F_OK), -1);
+    remove_tree(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_runner_isolation_a_job_cannot_move_the_next_job_s_mount_point),
         cmocka_unit_test(test_runner_isolation_bad_values_name_the_option),
+        cmocka_unit_test(test_runner_isolation_rw_on_a_tmpfs_grants_the_tmpfs),
         cmocka_unit_test(test_runner_isolation_scratch_under_private_tmp_is_refused),
         cmocka_unit_test(test_runner_isolation_judge_runs_a_command),
         cmocka_unit_test(test_runner_isolation_bad_binds_and_names),
