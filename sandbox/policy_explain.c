@@ -97,6 +97,16 @@ static int parse_syscall(const char *text, int *nr, cordon_error *err)
             *nr = (int)n;
             return 0;
         }
+        /* No rule can name such a number, so none can decide it alone:
+         * the policy's `newer` line (or its default) answers it. */
+        if (!*end && n >= CORDON_SYSCALL_TABLE_SIZE) {
+            cordon__error_set(err, -EINVAL, NULL, 0, 0, "syscall %s is beyond what a policy can "
+                              "name (0 to %d); every call numbered above %d takes the policy's "
+                              "'newer' action: explain %d for it", text,
+                              CORDON_SYSCALL_TABLE_SIZE - 1, CORDON_NEWEST_KNOWN_SYSCALL,
+                              CORDON_NEWEST_KNOWN_SYSCALL + 1);
+            return -EINVAL;
+        }
     } else if ((*nr = cordon__syscall_lookup(text, strlen(text), &stored)) >= 0) {
         return 0;
     }

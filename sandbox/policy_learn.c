@@ -47,9 +47,16 @@ static int decide(void *user, int nr, const uint64_t args[6])
     enum cordon__action action = base_decides(learning->base, nr, args, &errno_value);
     if (action == ACTION_KILL || action == ACTION_TRAP)
         return -1;
-    if (nr < 0 || nr >= CORDON_SYSCALL_TABLE_SIZE)
-        return action != ACTION_ERRNO ? ENOSYS /* no policy can name it */
-               : errno_value ? errno_value : CORDON__NOTIFY_ERRNO_ZERO;
+    if (nr < 0 || nr >= CORDON_SYSCALL_TABLE_SIZE) {
+        /* No rule can name it: the learned policy's `newer` answers it,
+         * and every other newer call, as the learning did (it killed the
+         * task in the check run).  x32's numbers are foreign to any
+         * policy's program. */
+        int answer = action != ACTION_ERRNO ? ENOSYS : errno_value;
+        if (nr < 0x40000000 && answer)
+            learning->learned->beyond_table_errno = answer;
+        return answer ? answer : CORDON__NOTIFY_ERRNO_ZERO;
+    }
     cordon__learn_record(learning->learned, learning->base, nr, args,
                          action == ACTION_ERRNO ? ACTION_ERRNO : ACTION_ALLOW, errno_value);
     if (action != ACTION_ERRNO)

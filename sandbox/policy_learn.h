@@ -56,6 +56,9 @@ struct cordon_learned {
      * one of the runs has a refusing rule for: never added, the base
      * decides */
     bool companion_ruled[CORDON_SYSCALL_TABLE_SIZE];
+    /* the errno a call numbered beyond any rule's reach (1024 and up) was
+     * answered with, or 0: the policy's `newer` answers the same */
+    int beyond_table_errno;
 };
 
 /* The state of one learning run, hung on the task while it runs. */

@@ -53,6 +53,8 @@ int cordon_learned_merge(cordon_learned *l, const cordon_policy *p, cordon_error
                           p->name, cordon__action_name(p->default_action));
         return -EINVAL;
     }
+    if (p->newer_set && p->newer_action == ACTION_ERRNO && p->newer_errno)
+        l->beyond_table_errno = p->newer_errno;
     for (size_t i = 0; i < p->rule_count; i++) {
         const cordon__rule *rule = &p->rules[i];
         cordon__learned_call *call = &l->calls[rule->syscall];
@@ -315,6 +317,16 @@ static void put_header(text *t, const cordon_learned *l, const char *title)
         put(t, "':\n# the calls it refuses with an errno are refused here too.\n");
     }
     put(t, "\ndefault kill\n");
+    if (l->beyond_table_errno) {
+        put(t, "\n# The learning runs made calls numbered beyond any rule's reach (1024 and\n"
+               "# up) and were answered with an errno; so are all calls newer than\n"
+               "# cordon's table that no rule here names.\n");
+        text action = { NULL, 0, 0, false };
+        put_errno_action(&action, l->beyond_table_errno);
+        put(t, "newer %s\n", action.failed ? "errno" : action.data);
+        t->failed |= action.failed;
+        free(action.data);
+    }
 }
 
 static void put_group(text *t, unsigned g, const cordon_learned *l)

@@ -386,6 +386,54 @@ static void test_learn_function_task(void **state)
     cordon_learned_free(l);
 }
 
+/* Calls a number no rule can name (1024 and up): learning answers them
+ * ENOSYS, and so must the learned policy, through its `newer` line (it
+ * killed the task that learning had let run: the check run failed). */
+static int call_beyond_the_table(cordon_ctx *ctx, void *arg)
+{
+    (void)arg;
+    char buf[64];
+    long first = syscall(2000);
+    int first_errno = errno;
+    long second = syscall(100000);
+    snprintf(buf, sizeof buf, "%ld %d %ld %d", first, first_errno, second, errno);
+    cordon_return(ctx, buf, strlen(buf));
+    return 0;
+}
+
+static void test_learn_calls_beyond_the_table_are_answered_alike(void **state)
+{
+    (void)state;
+    SKIP_UNDER_VALGRIND("valgrind has no seccomp(2), so no user notification");
+    cordon_learned *l = cordon_learned_new();
+    cordon_task *t = cordon_function_task(call_beyond_the_table, NULL);
+    learn(t, l, 0);
+    char expected[64];
+    snprintf(expected, sizeof expected, "-1 %d -1 %d", ENOSYS, ENOSYS);
+    assert_memory_equal(cordon_task_result(t)->returns.data, expected, strlen(expected));
+    char *text = written(l, "beyond");
+    if (!strstr(text, "\nnewer errno ENOSYS\n"))
+        fail_msg("no newer line:\n%s", text);
+    cordon_policy *p = compiled(text);
+    const cordon_result *r = run_under(t, p, 0);
+    assert_null(r->exception);
+    assert_memory_equal(r->returns.data, expected, strlen(expected));
+    cordon_policy_free(p);
+
+    /* Merged into the next learning, the answer stays. */
+    cordon_learned *next = cordon_learned_new();
+    p = compiled(text);
+    assert_int_equal(cordon_learned_merge(next, p, NULL), 0);
+    char *again = written(next, "merged");
+    assert_non_null(strstr(again, "\nnewer errno ENOSYS\n"));
+    free(again);
+    cordon_learned_free(next);
+    cordon_policy_free(p);
+    cordon_task_free(t);
+    free(text);
+    cordon_learned_free(l);
+}
+
 /* Learning is no way around the base policy: what it kills still ends
  * the run (named), what it refuses with an errno is refused and written
  * as that errno. */
@@ -838,6 +886,7 @@ int main(void)
         cmocka_unit_test(test_learn_calls_made_by_timing_alone_come_with_their_cause),
         cmocka_unit_test(test_learn_merges_policies_of_two_runs),
         cmocka_unit_test(test_learn_function_task),
+        cmocka_unit_test(test_learn_calls_beyond_the_table_are_answered_alike),
         cmocka_unit_test(test_learn_keeps_the_base_policys_kills_and_errnos),
         cmocka_unit_test(test_learn_a_path_on_a_page_nobody_serves_hangs_nothing),
         cmocka_unit_test(test_learn_is_no_looser_than_its_base),

@@ -356,6 +356,11 @@ static void test_explain_refuses_unknown_names_with_a_suggestion(void **state)
     const char *empty[] = { "AF_UNIX|" };
     free(explained(p, "socket", empty, 1, -EINVAL, &err));
     assert_string_equal(err.message, "malformed value 'AF_UNIX|'");
+    /* A number no rule can name is answered by `newer`: said so. */
+    free(explained(p, "2000", NULL, 0, -EINVAL, &err));
+    assert_string_equal(err.message, "syscall 2000 is beyond what a policy can name (0 to 1023); "
+                        "every call numbered above 470 takes the policy's 'newer' action: "
+                        "explain 471 for it");
     cordon_policy_free(p);
 }
 
