@@ -89,12 +89,9 @@ static int settable(cordon_task *t)
  * caller's to free. */
 static int resolve(const char *path, char **resolved)
 {
-    int fd;
-    do
-        fd = open(path, O_PATH | O_CLOEXEC);
-    while (fd < 0 && errno == EINTR);
+    int fd = cordon__open_path(path, true);
     if (fd < 0)
-        return -errno;
+        return fd;
     char link[32], target[PATH_MAX];
     snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
     ssize_t n = readlink(link, target, sizeof target - 1);

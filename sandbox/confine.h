@@ -8,6 +8,7 @@
 #define CORDON_SANDBOX_CONFINE_H
 
 #include <stdbool.h>
+#include <sys/stat.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/resource.h>
@@ -218,6 +219,13 @@ typedef struct cordon__file_identity {
     dev_t device;
     ino_t inode;
 } cordon__file_identity;
+/* Either side (checked_open.c): `path` as an O_PATH fd, links followed or
+ * none allowed (a link on the way: -ESTALE), or -errno; and the same,
+ * with `st` what it is, only if it is the file `expected` records
+ * (-ESTALE otherwise; NULL: not checked). */
+int cordon__open_path(const char *path, bool follow_links);
+int cordon__open_checked(const char *path, bool follow_links,
+                         const cordon__file_identity *expected, struct stat *st);
 /* In the task's mount namespace (private_mounts.c): an empty tmpfs of the
  * task's own over the directory `path`. */
 int cordon__mount_private_tmpfs(const char *path, const char *options);

@@ -96,12 +96,9 @@ static int fd_target(int fd, char *out, size_t size)
 static int grant(int ruleset, int abi, const char *path, unsigned access,
                  const cordon__path_rule *expected)
 {
-    int fd;
-    do
-        fd = open(path, O_PATH | O_CLOEXEC);
-    while (fd < 0 && errno == EINTR);
+    int fd = cordon__open_path(path, true);
     if (fd < 0)
-        return -errno;
+        return fd;
     struct stat st;
     struct path_beneath beneath = {
         .allowed_access = granted_rights(access, abi), .parent_fd = fd,

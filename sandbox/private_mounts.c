@@ -17,7 +17,6 @@
 #include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
-#include <linux/openat2.h>
 
 #include "confine.h"
 
@@ -51,19 +50,8 @@ int cordon__mount_private_tmpfs(const char *path, const char *options)
  * one of the init's own mount points, not checked). */
 static int open_given(const char *path, const cordon__file_identity *given)
 {
-    int fd;
-    do
-        fd = open(path, O_PATH | O_CLOEXEC);
-    while (fd < 0 && errno == EINTR);
-    if (fd < 0)
-        return -errno;
     struct stat st;
-    if (given->inode &&
-        (fstat(fd, &st) != 0 || st.st_dev != given->device || st.st_ino != given->inode)) {
-        close(fd);
-        return -ESTALE;
-    }
-    return fd;
+    return cordon__open_checked(path, true, given->inode ? given : NULL, &st);
 }
 
 /* One "key=value" of a comma-separated option list given to `fs`. */
@@ -199,29 +187,20 @@ int cordon__clone_tree(const char *path, bool files_only)
  * and the file it had then; `st` what it is. */
 static int open_planned(const char *path, const cordon__file_identity *planned, struct stat *st)
 {
-    struct open_how how = { .flags = O_PATH | O_CLOEXEC, .resolve = RESOLVE_NO_SYMLINKS };
-    long fd = syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof how);
-    if (fd < 0)
-        return errno == ELOOP ? -ESTALE : -errno;
-    if (fstat((int)fd, st) != 0 || st->st_dev != planned->device || st->st_ino != planned->inode) {
-        close((int)fd);
-        return -ESTALE;
-    }
-    return (int)fd;
+    return cordon__open_checked(path, false, planned, st);
 }
 
 cordon__file_identity cordon__planned_identity(const char *path)
 {
     cordon__file_identity id = { 0, 0 };
-    struct open_how how = { .flags = O_PATH | O_CLOEXEC, .resolve = RESOLVE_NO_SYMLINKS };
-    long fd = syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof how);
+    int fd = cordon__open_path(path, false);
     struct stat st;
-    if (fd >= 0 && fstat((int)fd, &st) == 0) {
+    if (fd >= 0 && fstat(fd, &st) == 0) {
         id.device = st.st_dev;
         id.inode = st.st_ino;
     }
     if (fd >= 0)
-        close((int)fd);
+        close(fd);
     return id;
 }
 
