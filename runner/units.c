@@ -11,27 +11,6 @@
  * overflow (a century of milliseconds and more). */
 #define UNITS_TIME_MAX 4.0e18
 
-/* Reads "DIGITS[.DIGITS]" and returns a pointer past it, or NULL.  A
- * number of any length is read (past about 309 digits it is infinite):
- * too large is said apart from not a number, by the unit's check. */
-static const char *read_decimal(const char *s, double *value)
-{
-    double v = 0, scale = 1;
-    int digits = 0;
-    for (; isdigit((unsigned char)*s); s++, digits++)
-        v = v * 10 + (*s - '0');
-    if (*s == '.') {
-        for (s++; isdigit((unsigned char)*s); s++, digits++) {
-            scale /= 10;
-            v += (*s - '0') * scale;
-        }
-    }
-    if (digits == 0)
-        return NULL;
-    *value = v;
-    return s;
-}
-
 struct unit { const char *suffix; double factor; };
 
 static int apply_unit(const char *rest, double value, const struct unit *units, size_t count,
@@ -87,6 +66,23 @@ static const char *read_fraction(const char *s, double *value)
         }
     *value = v;
     return s;
+}
+
+/* Reads "DIGITS[.DIGITS]" and returns a pointer past it, or NULL.  A
+ * number of any length is read (past about 309 digits it is infinite):
+ * too large is said apart from not a number, by the unit's check. */
+static const char *read_decimal(const char *s, double *value)
+{
+    double whole = 0, fraction;
+    const char *point = s;
+    for (; isdigit((unsigned char)*point); point++)
+        whole = whole * 10 + (*point - '0');
+    const char *rest = read_fraction(point, &fraction);
+    /* digits on at least one side of the point: "2", "2.", ".5" */
+    if (rest - s == (*point == '.' ? 1 : 0))
+        return NULL;
+    *value = whole + fraction;
+    return rest;
 }
 
 /* The whole part of a size is read as an integer, exactly: through a
