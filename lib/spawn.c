@@ -635,7 +635,7 @@ static int prepare(cordon_task *t, cordon__launch *l, cordon__attempt_state *s)
     /* With one, the kernel's file systems mounted elsewhere in the
      * caller's view come along: the init covers them. */
     if ((l->namespaces & CORDON__NAMESPACE_MOUNT) &&
-        (rc = cordon__kernel_mounts_elsewhere(&l->hidden_mounts, NULL)) < 0)
+        (rc = cordon__mounts_to_hide(&l->hidden_mounts)) < 0)
         return rc;
     /* Without a mount namespace the task sees the machine's /proc and /sys:
      * the fence keeps it from writing there (the caller's /proc/PID files,

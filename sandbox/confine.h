@@ -41,18 +41,23 @@ int cordon__landlock_fence_ruleset(void);
 
 /* Parent side (kernel_mounts.c): the mount points of the kernel's file
  * systems of settings and processes (proc, sysfs, cgroup, debugfs, ...)
- * in the caller's mount namespace.  0 or -errno; free with
- * cordon__path_list_free. */
+ * in the caller's mount namespace, and those of the caller's terminals
+ * and shared state.  0 or -errno; free with cordon__path_list_free. */
 typedef struct cordon__path_list {
     char **paths;
     size_t count;
 } cordon__path_list;
-int cordon__kernel_mounts(cordon__path_list *out);
+int cordon__kernel_mounts(cordon__path_list *kernel, cordon__path_list *caller_state);
 void cordon__path_list_free(cordon__path_list *list);
 /* Those not beneath /proc or /sys, as last read (again only when the
  * mount table changed): a copy in `copy` (unless NULL) and in
  * `generation` a number that moves on with each reading.  0 or -errno. */
 int cordon__kernel_mounts_elsewhere(cordon__path_list *copy, unsigned *generation);
+/* What the init covers in a task's mount namespace: those, and the mounts
+ * of the caller's terminals and shared state (a devpts, mqueue, hugetlbfs
+ * or devtmpfs, or the file system of /dev/shm) other than where the task
+ * gets its own.  0 or -errno. */
+int cordon__mounts_to_hide(cordon__path_list *copy);
 /* In the task's mount namespace (hidden_mounts.c): covers the mount at
  * `path`, one of those, with an empty read-only tmpfs (mode 000) or, for
  * a file, an empty read-only file (mode 000).  0 where nothing is there any more;

@@ -14,6 +14,18 @@
  * settings), so the init covers each (hidden_mounts.c) but those beneath
  * /proc and /sys, which the task's own /proc and a read-only /sys cover.
  *
+ * The caller's terminals, POSIX shared memory, message queues, huge page
+ * files and device nodes are the same kind of door: cordon gives the task
+ * its own /dev/pts, /dev/shm and /dev/mqueue (and, asked, a minimal /dev),
+ * but a second mount of them elsewhere (a chroot's `mount --rbind /dev`)
+ * came along into the view: a task read what the user typed on the
+ * caller's terminal and wrote into the caller's shared memory through
+ * it.  Those are covered too (a devpts, mqueue, hugetlbfs or devtmpfs
+ * anywhere but where cordon puts the task's own, and any other mount of
+ * the file system that holds /dev/shm), in the init only: the fence of a
+ * task without a mount namespace is about writing to the kernel's
+ * settings, and such a task's /dev is the caller's anyway.
+ *
  * Read from /proc/self/mountinfo, whose file system type is the mount's
  * source's, so a bind mount of a piece of /proc shows as proc; read again
  * only when the mount table changed (the file polls POLLPRI then) or a
@@ -28,7 +40,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <limits.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "fork_reset.h"
@@ -65,23 +79,49 @@ static void unescape(char *text)
     *out = '\0';
 }
 
-/* The mount point of one line, if its type is the kernel's; NULL else.
- * A line: id parent major:minor root MOUNT_POINT options [tags] - TYPE ... */
-static char *kernel_mount_point(char *line)
+/* The file systems through which the caller's terminals and shared
+ * state show, and where cordon mounts the task's own of each. */
+static const struct { const char *type, *own_place; } caller_state_types[] = {
+    { "devpts", "/dev/pts" }, { "mqueue", "/dev/mqueue" },
+    { "hugetlbfs", NULL },    { "devtmpfs", "/dev" },
+};
+
+/* One line: id parent major:minor root MOUNT_POINT options [tags] - TYPE ... */
+typedef struct mount_line {
+    const char *point, *type;
+    dev_t device;
+} mount_line;
+
+static bool read_line(char *line, mount_line *m)
 {
     char *fields[5], *save = NULL, *word = strtok_r(line, " \n", &save);
     int count = 0;
     for (; word && count < 5; word = strtok_r(NULL, " \n", &save))
         fields[count++] = word;
     if (count < 5)
-        return NULL;
+        return false;
     for (; word && strcmp(word, "-") != 0; word = strtok_r(NULL, " \n", &save))
         ;
-    const char *type = word ? strtok_r(NULL, " \n", &save) : NULL;
-    if (!type || !kernel_type(type))
-        return NULL;
+    m->type = word ? strtok_r(NULL, " \n", &save) : NULL;
+    unsigned major, minor;
+    if (!m->type || sscanf(fields[2], "%u:%u", &major, &minor) != 2)
+        return false;
+    m->device = makedev(major, minor);
     unescape(fields[4]);
-    return fields[4];
+    m->point = fields[4];
+    return m->point[0] == '/';
+}
+
+/* A mount of the caller's terminals or shared state, other than the one
+ * cordon replaces with the task's own: `shm_device` is the file system
+ * that holds the caller's /dev/shm, `shm_mount` where it is mounted. */
+static bool caller_state_mount(const mount_line *m, dev_t shm_device, const char *shm_mount)
+{
+    for (size_t i = 0; i < sizeof caller_state_types / sizeof *caller_state_types; i++)
+        if (!strcmp(m->type, caller_state_types[i].type))
+            return !caller_state_types[i].own_place ||
+                   strcmp(m->point, caller_state_types[i].own_place) != 0;
+    return shm_device && m->device == shm_device && strcmp(m->point, shm_mount) != 0;
 }
 
 static int add_path(cordon__path_list *list, const char *path)
@@ -96,27 +136,67 @@ static int add_path(cordon__path_list *list, const char *path)
     return 0;
 }
 
-int cordon__kernel_mounts(cordon__path_list *out)
+/* `point` is /dev/shm or a directory above it, other than the root. */
+static bool above_dev_shm(const char *point)
 {
-    out->paths = NULL;
-    out->count = 0;
+    size_t len = strlen(point);
+    return len > 1 && !strncmp("/dev/shm", point, len) && ("/dev/shm"[len] == '\0' ||
+                                                          "/dev/shm"[len] == '/');
+}
+
+/* The mount that holds /dev/shm, if it is a tmpfs (a container's /dev/shm
+ * may be a directory of its /dev): its file system, and in `point` where
+ * it is mounted; 0 where there is none.  A /dev/shm that is a directory of
+ * a disk, or of a root on tmpfs, is left out: every bind of that file
+ * system would count as the caller's shared memory. */
+static dev_t shm_mount_of(FILE *mounts, char *point, size_t size)
+{
+    struct stat st;
+    if (stat("/dev/shm", &st) != 0)
+        return 0;
+    char *line = NULL;
+    size_t line_size = 0, deepest = 0;
+    mount_line m;
+    while (getline(&line, &line_size, mounts) >= 0)
+        if (read_line(line, &m) && m.device == st.st_dev && !strcmp(m.type, "tmpfs") &&
+            above_dev_shm(m.point) && strlen(m.point) >= deepest && strlen(m.point) < size) {
+            deepest = strlen(m.point);
+            memcpy(point, m.point, deepest + 1);
+        }
+    free(line);
+    rewind(mounts);
+    return deepest ? st.st_dev : 0;
+}
+
+int cordon__kernel_mounts(cordon__path_list *kernel, cordon__path_list *caller_state)
+{
+    *kernel = (cordon__path_list){ NULL, 0 };
+    *caller_state = (cordon__path_list){ NULL, 0 };
     FILE *mounts = fopen("/proc/self/mountinfo", "re");
     if (!mounts)
         return -errno;
+    char shm_mount[PATH_MAX] = "";
+    dev_t shm_device = shm_mount_of(mounts, shm_mount, sizeof shm_mount);
     char *line = NULL;
     size_t size = 0;
     int rc = 0;
+    mount_line m;
     while (rc == 0 && getline(&line, &size, mounts) >= 0) {
-        const char *point = kernel_mount_point(line);
-        if (point && point[0] == '/')
-            rc = add_path(out, point);
+        if (!read_line(line, &m))
+            continue;
+        if (kernel_type(m.type))
+            rc = add_path(kernel, m.point);
+        else if (caller_state_mount(&m, shm_device, shm_mount))
+            rc = add_path(caller_state, m.point);
     }
     if (rc == 0 && ferror(mounts))
         rc = -EIO;
     free(line);
     fclose(mounts);
-    if (rc < 0)
-        cordon__path_list_free(out);
+    if (rc < 0) {
+        cordon__path_list_free(kernel);
+        cordon__path_list_free(caller_state);
+    }
     return rc;
 }
 
@@ -155,7 +235,9 @@ static struct {
     pid_t owner;
     int watch;                  /* /proc/self/mountinfo, polled for changes */
     cordon__path_list elsewhere;
-    uint64_t *mount_ids;        /* the mount each path led to when read (0: unknown) */
+    cordon__path_list caller_state; /* the caller's terminals and shared state */
+    uint64_t *mount_ids;        /* the mount each path led to when read (0: unknown),
+                                 * elsewhere's then caller_state's */
     unsigned generation;
     bool known;
 } cache CORDON__PER_TASK_STATE = { .lock = PTHREAD_MUTEX_INITIALIZER, .watch = -1 };
@@ -184,12 +266,23 @@ static uint64_t mount_id_at(const char *path)
  * or to whatever was left in its place.  A second proc in a chroot
  * whose parent an earlier task renamed stayed uncovered for the next
  * task, which set the caller's oom_score_adj through it. */
+static size_t cached_count(void)
+{
+    return cache.elsewhere.count + cache.caller_state.count;
+}
+
+static const char *cached_path(size_t i)
+{
+    return i < cache.elsewhere.count ? cache.elsewhere.paths[i]
+                                     : cache.caller_state.paths[i - cache.elsewhere.count];
+}
+
 static bool paths_moved(void)
 {
     /* A path that led to no mount when read (hidden beneath a later
      * mount, unreachable) is 0 both times while it stays so. */
-    for (size_t i = 0; i < cache.elsewhere.count; i++)
-        if (!cache.mount_ids || mount_id_at(cache.elsewhere.paths[i]) != cache.mount_ids[i])
+    for (size_t i = 0; i < cached_count(); i++)
+        if (!cache.mount_ids || mount_id_at(cached_path(i)) != cache.mount_ids[i])
             return true;
     return false;
 }
@@ -197,14 +290,12 @@ static bool paths_moved(void)
 static void note_mount_ids(void)
 {
     free(cache.mount_ids);
-    cache.mount_ids = cache.elsewhere.count
-                          ? calloc(cache.elsewhere.count, sizeof *cache.mount_ids)
-                          : NULL;
-    for (size_t i = 0; cache.mount_ids && i < cache.elsewhere.count; i++)
-        cache.mount_ids[i] = mount_id_at(cache.elsewhere.paths[i]);
+    cache.mount_ids = cached_count() ? calloc(cached_count(), sizeof *cache.mount_ids) : NULL;
+    for (size_t i = 0; cache.mount_ids && i < cached_count(); i++)
+        cache.mount_ids[i] = mount_id_at(cached_path(i));
 }
 
-/* The list read again; on a failure to read it the old one stays, the
+/* The lists read again; on a failure to read them the old ones stay, the
  * generation moves on regardless (the fence is made again). */
 static void read_again(void)
 {
@@ -212,22 +303,25 @@ static void read_again(void)
         close(cache.watch);
     /* Opened first: a change while the table is read is seen next time. */
     cache.watch = open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
-    cordon__path_list all;
-    if (cordon__kernel_mounts(&all) == 0) {
+    cordon__path_list kernel, caller_state;
+    if (cordon__kernel_mounts(&kernel, &caller_state) == 0) {
         cordon__path_list_free(&cache.elsewhere);
-        for (size_t i = 0; i < all.count; i++)
-            if (!beneath_proc_or_sys(all.paths[i]) && add_path(&cache.elsewhere, all.paths[i]) < 0)
+        cordon__path_list_free(&cache.caller_state);
+        cache.caller_state = caller_state;
+        for (size_t i = 0; i < kernel.count; i++)
+            if (!beneath_proc_or_sys(kernel.paths[i]) &&
+                add_path(&cache.elsewhere, kernel.paths[i]) < 0)
                 break;
-        cordon__path_list_free(&all);
+        cordon__path_list_free(&kernel);
     }
     note_mount_ids();
     cache.generation++;
     cache.known = true;
 }
 
-int cordon__kernel_mounts_elsewhere(cordon__path_list *copy, unsigned *generation)
+/* Under the lock: the lists as they are now. */
+static void bring_up_to_date(void)
 {
-    pthread_mutex_lock(&cache.lock);
     /* A forked copy's fd of its parent's may be its own file by now (a
      * daemon closes what it inherits): forgotten, not closed. */
     if (cache.owner != getpid()) {
@@ -237,6 +331,25 @@ int cordon__kernel_mounts_elsewhere(cordon__path_list *copy, unsigned *generatio
     }
     if (!cache.known || table_changed() || paths_moved())
         read_again();
+}
+
+int cordon__mounts_to_hide(cordon__path_list *copy)
+{
+    pthread_mutex_lock(&cache.lock);
+    bring_up_to_date();
+    int rc = copy_list(&cache.elsewhere, copy);
+    for (size_t i = 0; rc == 0 && i < cache.caller_state.count; i++)
+        rc = add_path(copy, cache.caller_state.paths[i]);
+    pthread_mutex_unlock(&cache.lock);
+    if (rc < 0)
+        cordon__path_list_free(copy);
+    return rc;
+}
+
+int cordon__kernel_mounts_elsewhere(cordon__path_list *copy, unsigned *generation)
+{
+    pthread_mutex_lock(&cache.lock);
+    bring_up_to_date();
     int rc = copy ? copy_list(&cache.elsewhere, copy) : 0;
     if (generation)
         *generation = cache.generation;

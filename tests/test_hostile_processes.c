@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -598,6 +599,123 @@ static void test_a_second_proc_moved_by_a_rename_is_still_out_of_reach(void **st
     assert_int_equal(reached & 7, 4);
 }
 
+/* What a task reached through a second mount of the caller's /dev (a
+ * chroot's `mount --rbind /dev`): bit 1 the caller's POSIX shared memory
+ * segment read, 2 the caller's terminals listed in its devpts, 4 the
+ * device nodes of its devtmpfs listed, 8 its message queues' file system
+ * listed. */
+struct second_dev {
+    char top[64], segment[64];
+};
+
+static int entries_in(const char *path)
+{
+    DIR *dir = opendir(path);
+    int count = 0;
+    for (struct dirent *e; dir && (e = readdir(dir));)
+        count += e->d_name[0] != '.';
+    if (dir)
+        closedir(dir);
+    return count;
+}
+
+static int reads_through_a_second_dev(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    const struct second_dev *d = arg;
+    char path[192], text[16] = "";
+    int reached = 0;
+    snprintf(path, sizeof path, "%s/dev/shm/%s", d->top, d->segment);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd >= 0 && read(fd, text, sizeof text - 1) > 0 && strstr(text, "caller"))
+        reached |= 1;
+    if (fd >= 0)
+        close(fd);
+    snprintf(path, sizeof path, "%s/dev/pts", d->top);
+    reached |= entries_in(path) > 1 ? 2 : 0; /* more than ptmx */
+    snprintf(path, sizeof path, "%s/dev", d->top);
+    reached |= entries_in(path) > 0 ? 4 : 0;
+    snprintf(path, sizeof path, "%s/mq", d->top);
+    reached |= entries_in(path) > 0 ? 8 : 0;
+    return reached;
+}
+
+/* In a copy with a mount namespace of its own (root): the caller's /dev
+ * bound again beneath /var/tmp, with a shared memory segment, a terminal
+ * and a message queue of the caller's in it; "rc reached confinement". */
+static void reach_through_a_second_dev(int out)
+{
+    if (unshare(CLONE_NEWNS) != 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
+        _exit(2);
+    struct second_dev d;
+    snprintf(d.top, sizeof d.top, "/var/tmp/cordon-second-dev-%d", (int)getpid());
+    snprintf(d.segment, sizeof d.segment, "cordon-second-dev-%d", (int)getpid());
+    char dev[96], mq[96], segment[96];
+    snprintf(dev, sizeof dev, "%s/dev", d.top);
+    snprintf(mq, sizeof mq, "%s/mq", d.top);
+    snprintf(segment, sizeof segment, "/dev/shm/%s", d.segment);
+    mkdir(d.top, 0755);
+    mkdir(dev, 0755);
+    mkdir(mq, 0755);
+    int terminal = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+    int shm = open(segment, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    bool made = terminal >= 0 && shm >= 0 && write(shm, "caller\n", 7) == 7 &&
+                grantpt(terminal) == 0 && unlockpt(terminal) == 0 &&
+                mount("/dev", dev, NULL, MS_BIND | MS_REC, NULL) == 0;
+    /* A second mqueue mount (of the caller's IPC namespace), and a queue. */
+    if (made && mount("mqueue", mq, "mqueue", 0, NULL) != 0)
+        made = false;
+    char queue[128];
+    snprintf(queue, sizeof queue, "%s/cordon-second-dev", mq);
+    int queue_fd = made ? open(queue, O_RDWR | O_CREAT | O_CLOEXEC, 0600) : -1;
+    made = made && queue_fd >= 0;
+    if (queue_fd >= 0)
+        close(queue_fd);
+    cordon_task *t = cordon_function_task(reads_through_a_second_dev, &d);
+    int rc = made ? cordon_run(t) : -1;
+    const cordon_result *r = cordon_task_result(t);
+    dprintf(out, "%d %d %u", rc, made ? r->exit_code : -1, r->confinement);
+    cordon_task_free(t);
+    unlink(queue);
+    umount2(mq, MNT_DETACH);
+    umount2(dev, MNT_DETACH);
+    unlink(segment);
+    rmdir(mq);
+    rmdir(dev);
+    rmdir(d.top);
+    _exit(made ? 0 : 3);
+}
+
+/* cordon gives a task its own /dev/pts, /dev/shm and /dev/mqueue, but a
+ * second mount of the caller's /dev came along into the task's view: a
+ * task read what the user typed on the caller's terminal and wrote into
+ * the caller's shared memory through it.  Every devpts, mqueue, hugetlbfs
+ * and devtmpfs mount but where the task gets its own, and every other
+ * mount of the file system of /dev/shm, is covered. */
+static void test_in_namespaces_no_second_dev_shows_through(void **state)
+{
+    (void)state;
+    char text[64];
+    int status = run_in_a_copy(reach_through_a_second_dev, text, sizeof text,
+                               "a task beside a second /dev took over 30 s");
+    assert_true(WIFEXITED(status));
+    if (WEXITSTATUS(status) == 2) {
+        print_message("skipped: no mount namespace of the test's own (root only)\n");
+        skip();
+    }
+    assert_int_equal(WEXITSTATUS(status), 0);
+    int rc, reached;
+    unsigned confinement;
+    if (sscanf(text, "%d %d %u", &rc, &reached, &confinement) != 3)
+        fail_msg("the copy said: %s", text);
+    assert_int_equal(rc, 0);
+    if (!(confinement & CORDON_CONFINED_PID_NAMESPACE)) {
+        print_message("skipped: no namespaces here\n");
+        skip();
+    }
+    assert_int_equal(reached, 0);
+}
+
 static int reports_its_io_class(cordon_ctx *ctx, void *arg)
 {
     (void)ctx;
@@ -865,6 +983,7 @@ int main(void)
         cmocka_unit_test(test_without_namespaces_no_mount_of_proc_is_writable),
         cmocka_unit_test(test_in_namespaces_no_second_proc_shows_through),
         cmocka_unit_test(test_a_second_proc_moved_by_a_rename_is_still_out_of_reach),
+        cmocka_unit_test(test_in_namespaces_no_second_dev_shows_through),
         cmocka_unit_test(test_a_task_takes_no_real_time_priority),
         cmocka_unit_test(test_a_task_does_not_inherit_a_real_time_policy),
         cmocka_unit_test(test_a_task_does_not_inherit_a_real_time_io_class),
