@@ -1,7 +1,12 @@
-/* Dropping every capability with libcap: effective, permitted, inheritable,
- * ambient (emptied by the kernel with the two before it) and bounding.
- * The cap_t is built in the parent because cap_init allocates; the child
- * only applies it. */
+/* Dropping every capability: effective, permitted, inheritable, ambient
+ * (emptied by the kernel with the two before it) and bounding.  libcap
+ * only tells the parent how many capabilities the kernel has; the child
+ * makes the system calls itself.  libcap's cap_set_proc takes a spin lock
+ * inside the cap_t: a command's first process, which shares the caller's
+ * memory until it execs, held it in the caller's copy, and a function
+ * task forked by another thread at that moment spun on the copied lock
+ * until its deadline (for ever without one, and in every later task once
+ * a first process was killed holding it). */
 #include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -12,37 +17,21 @@
 
 #include "confine.h"
 
-/* The empty set never changes: made once per process, on first use (a
- * failed attempt is tried again by the next task), and kept. */
-static cap_t empty_set;
-
-static cap_t shared_empty_set(void)
-{
-    cap_t set = __atomic_load_n(&empty_set, __ATOMIC_ACQUIRE);
-    if (set)
-        return set;
-    cap_t made = cap_init();
-    if (!made)
-        return NULL;
-    if (__atomic_compare_exchange_n(&empty_set, &set, made, false, __ATOMIC_ACQ_REL,
-                                    __ATOMIC_ACQUIRE))
-        return made;
-    cap_free(made); /* another thread's came first */
-    return set;
-}
+struct capability_header {
+    uint32_t version;
+    int pid;
+};
+struct capability_data {
+    uint32_t effective, permitted, inheritable;
+};
 
 /* Whether CAP_SETPCAP is effective now: asked per task, since the caller
  * may give it up between two tasks, with one capget (libcap's
  * cap_get_proc allocates and asks three times). */
 static bool setpcap_effective(void)
 {
-    struct {
-        uint32_t version;
-        int pid;
-    } header = { _LINUX_CAPABILITY_VERSION_3, 0 };
-    struct {
-        uint32_t effective, permitted, inheritable;
-    } data[_LINUX_CAPABILITY_U32S_3];
+    struct capability_header header = { _LINUX_CAPABILITY_VERSION_3, 0 };
+    struct capability_data data[_LINUX_CAPABILITY_U32S_3];
     if (syscall(SYS_capget, &header, data) != 0)
         return false;
     return data[CAP_TO_INDEX(CAP_SETPCAP)].effective & CAP_TO_MASK(CAP_SETPCAP);
@@ -50,9 +39,6 @@ static bool setpcap_effective(void)
 
 int cordon__capability_plan_prepare(cordon__capability_plan *plan)
 {
-    plan->empty = shared_empty_set();
-    if (!plan->empty)
-        return -ENOMEM;
     plan->last_capability = (int)cap_max_bits() - 1;
     plan->can_drop_bounding = setpcap_effective();
     return 0;
@@ -66,7 +52,7 @@ int cordon__drop_bounding_set(const cordon__capability_plan *plan)
      * no_new_privs. */
     if (plan->can_drop_bounding) {
         for (int cap = 0; cap <= plan->last_capability; cap++) {
-            if (cap_drop_bound((cap_value_t)cap) != 0 && errno != EINVAL)
+            if (prctl(PR_CAPBSET_DROP, (unsigned long)cap, 0, 0, 0) != 0 && errno != EINVAL)
                 return -errno;
         }
     }
@@ -79,7 +65,10 @@ int cordon__drop_bounding_set(const cordon__capability_plan *plan)
 
 int cordon__clear_capabilities(const cordon__capability_plan *plan)
 {
-    if (cap_set_proc((cap_t)plan->empty) != 0)
+    (void)plan;
+    struct capability_header header = { _LINUX_CAPABILITY_VERSION_3, 0 };
+    struct capability_data none[_LINUX_CAPABILITY_U32S_3] = { { 0, 0, 0 } };
+    if (syscall(SYS_capset, &header, none) != 0)
         return -errno;
     return 0;
 }

@@ -17,7 +17,6 @@
 /* Parent side: the state libcap needs, prepared before the fork (nothing
  * to release: the empty set is the process's, made once). */
 typedef struct cordon__capability_plan {
-    void *empty;            /* cap_t with every flag clear */
     bool can_drop_bounding; /* CAP_SETPCAP is effective */
     int last_capability;
 } cordon__capability_plan;
