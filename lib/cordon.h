@@ -521,6 +521,15 @@ int cordon_set_cgroup_namespace(cordon_task *t, int on);
  * an unknown name. */
 int cordon_set_isolation(cordon_task *t, const char *preset);
 
+/* What cordon_run would refuse of the task's options put together, said
+ * before any run, with nothing run or made: 0; -EXDEV for a bind whose
+ * target lies in the task's own /dev (cordon_set_minimal_dev, the
+ * presets); -EINVAL, with `err` (may be NULL) naming why and the policy's
+ * line, for a policy that cannot hold the task (one that admits i386, for
+ * a task without a network).  What depends on the machine (namespaces,
+ * cgroups, Landlock's reach) is found only by the run. */
+int cordon_task_check(const cordon_task *t, cordon_error *err);
+
 /* ---- Running ----------------------------------------------------------- */
 
 /* Each returns 0 when the task ended without an exception (whatever its exit

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "../sandbox/policy.h"
 
 #define TMPFS_MAX 8 /* the launch's tmpfs_access */
 #define BIND_MAX 8  /* the launch's bind_access */
@@ -586,6 +587,25 @@ static bool bind_under_dev(const cordon__isolation *iso)
             strncmp(iso->binds[i].target, "/dev/", 5) == 0)
             return true;
     return false;
+}
+
+int cordon_task_check(const cordon_task *t, cordon_error *err)
+{
+    cordon_error ignored;
+    if (!err)
+        err = &ignored;
+    memset(err, 0, sizeof *err);
+    if (!t)
+        return -EINVAL;
+    const cordon__isolation *iso = t->isolation;
+    if (iso && bind_under_dev(iso))
+        return -EXDEV;
+    /* Only a task without a network has a variant that a policy's
+     * rules can stand in the way of (sandbox/policy_variant.c). */
+    const cordon_policy *p = t->policy_set ? t->policy : cordon__policy_builtin_default();
+    if (!p || !iso || iso->network != CORDON_NETWORK_NONE)
+        return 0;
+    return cordon__policy_combinable(p, CORDON__VARIANT_NO_NETWORK, err);
 }
 
 /* The namespaces the options need, or the mark that the machine has none

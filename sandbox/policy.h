@@ -104,6 +104,12 @@ const cordon_policy *cordon__policy_fence_alone(void);
  * clone3 fails with ENOSYS (its flags are in memory no filter reads; C
  * libraries fall back to clone), whatever `p`'s own allow rules say. */
 #define CORDON__VARIANT_CGROUP_MOVES 256u
+/* 0 when `p`'s rules and those of a variant of `kind` can be put
+ * together; else -EINVAL, with `err` naming why and the policy's line that
+ * stands in the way (an 'arch i386' for a task without a network).  What
+ * cordon__policy_variant checks first, without compiling anything. */
+int cordon__policy_combinable(const cordon_policy *p, unsigned kind, cordon_error *err);
+
 /* NULL with errno ENOMEM; EPERM where the compiled variant would still
  * let through a call it must refuse; EINVAL where the policy's rules and
  * the variant's cannot be put together (the task is then not run), with

@@ -359,7 +359,7 @@ static int add_variant_rules(const cordon_policy *p, cordon_policy *v, unsigned 
 /* i386 passes a socket's family through socketcall, in memory a filter
  * cannot read, so the no-network rules on the family cannot hold there:
  * libseccomp refuses them ("File exists"), which says nothing to a user. */
-static int check_combinable(const cordon_policy *p, unsigned kind, cordon_error *err)
+int cordon__policy_combinable(const cordon_policy *p, unsigned kind, cordon_error *err)
 {
     if (!(kind & CORDON__VARIANT_NO_NETWORK) || !(p->foreign_arches & ARCH_I386))
         return 0;
@@ -376,7 +376,7 @@ static int check_combinable(const cordon_policy *p, unsigned kind, cordon_error 
  * variant) with the variant's added, compiled. */
 static cordon_policy *build_variant(const cordon_policy *p, unsigned kind, cordon_error *err)
 {
-    if (check_combinable(p, kind, err) < 0) {
+    if (cordon__policy_combinable(p, kind, err) < 0) {
         errno = EINVAL;
         return NULL;
     }

@@ -600,7 +600,10 @@ static void test_mounts_bad_binds_are_refused(void **state)
     /* Nothing to mount on in a /dev of the task's own. */
     t = shell("true");
     assert_int_equal(cordon_add_bind(t, "/dev/null", "/dev/zero", 0), 0);
+    assert_int_equal(cordon_task_check(t, NULL), 0);
     assert_int_equal(cordon_set_minimal_dev(t, 1), 0);
+    /* said before a run too */
+    assert_int_equal(cordon_task_check(t, NULL), -EXDEV);
     assert_int_equal(cordon_run(t), -EXDEV);
     cordon_task_free(t);
 }

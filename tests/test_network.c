@@ -560,6 +560,34 @@ static void test_network_none_under_an_i386_policy_names_the_arch_line(void **st
     cordon_policy_free(p);
 }
 
+/* The same refusal, said by cordon_task_check before any run (the
+ * runner refuses such options once, before its files are made); a task
+ * with the network, or without the policy, passes. */
+static void test_network_none_under_an_i386_policy_is_found_by_the_check(void **state)
+{
+    (void)state;
+    cordon_error err;
+    memset(&err, 0, sizeof err);
+    cordon_policy *p = cordon_policy_parse("default allow\narch i386\n", "old.policy", &err);
+    if (!p)
+        fail_msg("%s", err.message);
+    const char *const argv[] = { "true", NULL };
+    cordon_task *t = cordon_command_task(argv);
+    assert_non_null(t);
+    assert_int_equal(cordon_set_policy(t, p), 0);
+    assert_int_equal(cordon_task_check(t, &err), 0);
+    assert_int_equal(cordon_set_network(t, CORDON_NETWORK_NONE), 0);
+    assert_int_equal(cordon_task_check(t, &err), -EINVAL);
+    assert_non_null(strstr(err.message, "old.policy:2:1: 'arch i386' lets in the i386 ABI"));
+    assert_int_equal(err.line, 2);
+    assert_int_equal(cordon_task_check(t, NULL), -EINVAL);
+    assert_int_equal(cordon_set_policy(t, NULL), 0);
+    assert_int_equal(cordon_task_check(t, &err), 0);
+    assert_int_equal(cordon_task_check(NULL, &err), -EINVAL);
+    cordon_task_free(t);
+    cordon_policy_free(p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -574,6 +602,7 @@ int main(void)
         cmocka_unit_test(test_network_none_without_namespaces_fails_closed),
         cmocka_unit_test(test_network_none_after_the_caller_switched_from_root_to_nobody),
         cmocka_unit_test(test_network_none_under_an_i386_policy_names_the_arch_line),
+        cmocka_unit_test(test_network_none_under_an_i386_policy_is_found_by_the_check),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
