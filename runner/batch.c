@@ -517,8 +517,9 @@ static int prepare_and_run(command_options *o)
         return status;
     b.policy = policy;
     /* Before a streamed input starts the workers, whose end says a
-     * summary: a directory is refused as a missing file is, alone. */
-    if (job_file_check("batch", o->input) < 0) {
+     * summary: a directory is refused as a missing file is, alone; and
+     * options no task could take, once, not for each line. */
+    if (task_options_check(&o->task, policy) < 0 || job_file_check("batch", o->input) < 0) {
         if (policy)
             cordon_policy_free(policy);
         return status;

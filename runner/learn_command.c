@@ -247,6 +247,10 @@ static int prepare_and_learn(command_options *o, const learn_options *l)
     cordon_policy *base;
     if (task_policy_open(&o->task, &base) < 0)
         return RUNNER_EXIT_OWN_ERROR;
+    if (task_options_check(&o->task, base) < 0) {
+        cordon_policy_free(base);
+        return RUNNER_EXIT_OWN_ERROR;
+    }
     cordon_learned *learned = cordon_learned_new();
     int status = RUNNER_EXIT_OWN_ERROR;
     if (!learned)

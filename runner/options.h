@@ -99,7 +99,8 @@ enum { OPTIONS_RUN = 1, OPTIONS_BATCH = 2 };
  * printing "cordon: ..." naming the option.  Free with options_free. */
 int options_parse(int argc, char **argv, unsigned scope, command_options *o);
 /* Checks what needs the system (users, directories) and how options fit
- * together.  0 or -1 after a message. */
+ * together (what a task makes of them: task_options_check, once the
+ * policy is loaded).  0 or -1 after a message. */
 int options_validate(command_options *o, unsigned scope);
 void options_free(command_options *o);
 

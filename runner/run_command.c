@@ -146,6 +146,12 @@ static int prepare_and_run(command_options *o)
     cordon_policy *policy;
     if (task_policy_open(&o->task, &policy) < 0)
         return RUNNER_EXIT_OWN_ERROR;
+    /* Before the audit file is made. */
+    if (task_options_check(&o->task, policy) < 0) {
+        if (policy)
+            cordon_policy_free(policy);
+        return RUNNER_EXIT_OWN_ERROR;
+    }
     int status = RUNNER_EXIT_OWN_ERROR;
     output_start();
     int audit_fd = o->task.audit ? audit_open(o->task.audit) : -1;

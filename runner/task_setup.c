@@ -242,6 +242,33 @@ cordon_task *task_build(const task_options *o, const cordon_policy *policy, cons
     return t;
 }
 
+/* A task of a fixed command ("true", never run) with every option and
+ * the policy applied, then freed: what the options alone make task_build
+ * refuse (mounts that would hide each other, a bind of a file over a
+ * directory, too many binds, a bind over / or into the task's own /dev,
+ * the host name, the preset, a limit), and what cordon_run would refuse
+ * of them put together (a policy that cannot hold a task without a
+ * network), is refused once, before anything is made or run, rather than
+ * per task after --audit and --out-dir were made (a batch repeated it for
+ * each line and ended 1).  The command is none of a job's, so no job
+ * line can be what fails here. */
+int task_options_check(const task_options *o, const cordon_policy *policy)
+{
+    static char *const probe[] = { "true", NULL };
+    cordon_task *t = task_build(o, policy, NULL, probe);
+    if (!t)
+        return -1;
+    cordon_error err;
+    int rc = cordon_task_check(t, &err);
+    cordon_task_free(t);
+    /* A policy's error says where ("FILE:LINE:COL: ..."). */
+    if (rc < 0 && err.message[0])
+        runner_error("%s", err.message);
+    else if (rc < 0)
+        runner_error("cannot set up the task: %s", strerror(-rc));
+    return rc < 0 ? -1 : 0;
+}
+
 /* Quoted the way a POSIX shell reads it back. */
 static bool needs_quotes(const char *word)
 {

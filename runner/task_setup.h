@@ -18,6 +18,12 @@ int task_policy_open(const task_options *o, cordon_policy **out);
 cordon_task *task_build(const task_options *o, const cordon_policy *policy, const char *shell,
                         char *const *argv);
 
+/* 0 when task_build would take the options and `policy`, whatever the
+ * command, and cordon_run would not refuse them put together; else -1
+ * after the message a task would give.  Nothing is run or made: called
+ * once the policy is loaded, before any file is. */
+int task_options_check(const task_options *o, const cordon_policy *policy);
+
 /* The command as a person would type it: a shell line as given, an argv
  * joined with quotes where a word needs them.  Free the result. */
 char *task_command_text(const char *shell, char *const *argv);

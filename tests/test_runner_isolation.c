@@ -307,6 +307,114 @@ static void test_runner_isolation_rw_on_a_tmpfs_grants_the_tmpfs(void **state)
     remove_tree(dir);
 }
 
+/* `dir`/`name` exists? */
+static bool made(const char *dir, const char *name)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    return access(path, F_OK) == 0;
+}
+
+/* A refusal of options no task could take: 125, the one message once,
+ * as the whole of stderr (no batch summary), nothing made. */
+static void expect_refused_once(captured *c, const char *message, const char *dir,
+                                const char *audit, const char *out_dir)
+{
+    expect_status(c, 125);
+    assert_string_equal(c->err, message);
+    assert_false(made(dir, audit));
+    if (out_dir)
+        assert_false(made(dir, out_dir));
+    captured_free(c);
+}
+
+/* Mounts that would hide each other were found only as each task was
+ * built, after the audit file and the out-dir were made: a run refused
+ * left an empty audit file, and a batch said the same for every line,
+ * its summary "cordon error", and ended 1 (not 125, as cordon's own
+ * errors do). */
+static void test_runner_isolation_hidden_mounts_are_refused_before_any_file(void **state)
+{
+    (void)state;
+    if (!landlock_available()) {
+        print_message("no Landlock here\n");
+        skip();
+    }
+    char *dir = make_temp_dir(); /* beneath /tmp, which judge's tmpfs hides */
+    char job[300], audit[300], out_dir[300], jobs[300], message[600];
+    snprintf(job, sizeof job, "%s/job42", dir);
+    assert_int_equal(mkdir(job, 0777), 0);
+    snprintf(jobs, sizeof jobs, "%s/jobs.txt", dir);
+    write_file(jobs, "true\necho hi\n");
+    snprintf(message, sizeof message, "cordon: --ro/--rw/--exec %s: beneath a tmpfs of the task's "
+             "own (--tmpfs, or the preset's /tmp), which hides it; use a directory elsewhere "
+             "(e.g. /var/tmp)\n", job);
+    snprintf(audit, sizeof audit, "%s/n11.jsonl", dir);
+    captured c = CORDON("run", "--audit", audit, "--isolate", "judge", "--rw", job, "--", "true");
+    expect_refused_once(&c, message, dir, "n11.jsonl", NULL);
+    snprintf(audit, sizeof audit, "%s/n14.jsonl", dir);
+    snprintf(out_dir, sizeof out_dir, "%s/od9", dir);
+    c = CORDON("batch", "--out-dir", out_dir, "--audit", audit, "--isolate", "judge", "--rw", job,
+               jobs);
+    expect_refused_once(&c, message, dir, "n14.jsonl", "od9");
+    c = CORDON("learn", "--isolate", "judge", "--rw", job, "--", "true");
+    expect_refused_once(&c, message, dir, "n14.jsonl", NULL);
+    snprintf(audit, sizeof audit, "%s/n13.jsonl", dir);
+    c = CORDON("run", "--audit", audit, "--tmpfs", "/tmp", "--rw", job, "--", "true");
+    expect_refused_once(&c, "cordon: --tmpfs /tmp: is, lies beneath, or holds another mount of "
+                            "the task's (a tmpfs, a bind's target) or a --ro/--rw/--exec path; "
+                            "mounts may not hide each other\n", dir, "n13.jsonl", NULL);
+    remove_tree(dir);
+}
+
+/* So too a bind of a file over a directory. */
+static void test_runner_isolation_a_bad_bind_refuses_the_batch_once(void **state)
+{
+    (void)state;
+    char *dir = make_temp_dir();
+    char job[300], jobs[300], out_dir[300], message[800];
+    snprintf(job, sizeof job, "%s/job42", dir);
+    assert_int_equal(mkdir(job, 0777), 0);
+    snprintf(jobs, sizeof jobs, "%s/jobs.txt", dir);
+    write_file(jobs, "true\necho hi\n");
+    snprintf(out_dir, sizeof out_dir, "%s/od10", dir);
+    snprintf(message, sizeof message, "cordon: --bind %s %s: one is a directory and the other "
+             "is not\n", jobs, job);
+    captured c = CORDON("batch", "--out-dir", out_dir, "--bind", jobs, job, jobs);
+    expect_refused_once(&c, message, dir, "od10", NULL);
+    remove_tree(dir);
+}
+
+/* A policy that admits i386 cannot hold a task without a network: said
+ * once, naming the line, before the audit file or the out-dir is made
+ * (run wrote an audit line of a task never started; batch ended 1 with
+ * a ConfinementError for each line). */
+static void test_runner_isolation_an_i386_policy_without_a_network_is_refused_first(void **state)
+{
+    (void)state;
+    char *dir = make_temp_dir();
+    char policy[300], jobs[300], audit[300], out_dir[300], message[800];
+    snprintf(policy, sizeof policy, "%s/old.policy", dir);
+    write_file(policy, "default allow\narch i386\n");
+    snprintf(jobs, sizeof jobs, "%s/jobs.txt", dir);
+    write_file(jobs, "true\necho hi\n");
+    snprintf(audit, sizeof audit, "%s/a.jsonl", dir);
+    snprintf(out_dir, sizeof out_dir, "%s/od", dir);
+    snprintf(message, sizeof message, "cordon: %s:2:1: 'arch i386' lets in the i386 ABI, whose "
+             "socket calls hide the socket's family from a seccomp filter, so a task without a "
+             "network (CORDON_NETWORK_NONE, --net none, the isolated presets) cannot be held to "
+             "its namespace's families under it; drop the 'arch i386' or give the task the "
+             "network\n", policy);
+    captured c = CORDON("run", "--policy", policy, "--net", "none", "--audit", audit, "--", "true");
+    expect_refused_once(&c, message, dir, "a.jsonl", NULL);
+    c = CORDON("batch", "--policy", policy, "--net", "none", "--out-dir", out_dir, "--audit",
+               audit, jobs);
+    expect_refused_once(&c, message, dir, "a.jsonl", "od");
+    c = CORDON("learn", "--policy", policy, "--net", "none", "--", "true");
+    expect_refused_once(&c, message, dir, "a.jsonl", NULL);
+    remove_tree(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -319,6 +427,9 @@ int main(void)
         cmocka_unit_test(test_runner_isolation_bind_dev_hostname),
         cmocka_unit_test(test_runner_isolation_audit_carries_the_rules),
         cmocka_unit_test(test_runner_isolation_a_job_cannot_redirect_the_next_job_s_grant),
+        cmocka_unit_test(test_runner_isolation_hidden_mounts_are_refused_before_any_file),
+        cmocka_unit_test(test_runner_isolation_a_bad_bind_refuses_the_batch_once),
+        cmocka_unit_test(test_runner_isolation_an_i386_policy_without_a_network_is_refused_first),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
