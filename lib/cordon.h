@@ -774,7 +774,10 @@ void cordon_learned_free(cordon_learned *l);
  * through — but for what the task's policy (the built-in `default` when it
  * was given none) kills, which still ends it with a PolicyViolation, and
  * what that policy refuses with an errno, which the task still meets (and
- * `l` records).  Every other rule and the policy's default are not
+ * `l` records), and for what cordon adds to a run's filter for the
+ * task's isolation (a unix socket without a network, another process
+ * reniced without a pid namespace, ...), refused as in a run with the
+ * same isolation and recorded as such.  Every other rule and the policy's default are not
  * applied: a learning run lets through what a deny-list would and what an
  * allow-list would not.  Returns what cordon_run returns, or -EOPNOTSUPP
  * where the kernel has no seccomp user notification (Linux 5.5). */

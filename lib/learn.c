@@ -40,6 +40,7 @@ int cordon_learn(cordon_task *t, cordon_learned *learned)
     t->policy = saved;
     t->policy_set = saved_set;
     cordon_policy_free(filter);
+    cordon_policy_free(learning.confinement);
     free(learned->base);
     learned->base = base_name;
     learned->runs++;

@@ -31,6 +31,7 @@
 #include "internal.h"
 #include "profiler.h"
 #include "../sandbox/policy.h"
+#include "../sandbox/policy_learn.h"
 
 #define CLONE_STACK_SIZE (128 * 1024)
 
@@ -584,6 +585,24 @@ static void list_loaded_bss(cordon__launch *l)
     l->loaded_bss = cordon__loaded_bss(&l->loaded_bss_count, &l->loaded_bss_known);
 }
 
+/* A learning run's filter sends every call to the parent, which decides
+ * from the base policy's rules: the rules the task's isolation adds to a
+ * run's filter must decide there too, or learning would be a way around
+ * them (a unix socket without a network, the caller reniced without a
+ * pid namespace), and the learned policy would not say what the run
+ * refused.  Made per attempt, as the isolation may differ. */
+static int learning_confinement(cordon_task *t, unsigned kind, cordon_error *err)
+{
+    if (!t->learning)
+        return 0;
+    cordon_policy_free(t->learning->confinement);
+    t->learning->confinement = NULL;
+    int rc = cordon__learning_confinement(t->learning->base, kind, &t->learning->confinement, err);
+    if (rc == -EINVAL && err->message[0])
+        cordon__refuse_start(t, err->message);
+    return rc;
+}
+
 /* The task's policy with the rules its isolation adds; a combination
  * that cannot be had (EINVAL) ends the attempt in a ConfinementError that
  * says why.  A variant that would let through what it must refuse is
@@ -592,12 +611,15 @@ static int policy_for(cordon_task *t, cordon__launch *l, unsigned kind)
 {
     cordon_error err;
     memset(&err, 0, sizeof err);
+    int rc = learning_confinement(t, kind, &err);
+    if (rc < 0)
+        return rc;
     const cordon_policy *variant = cordon__policy_variant(l->policy, kind, &err);
     if (variant) {
         l->policy = variant;
         return 0;
     }
-    int rc = errno == EPERM || errno == EINVAL ? -errno : -ENOMEM;
+    rc = errno == EPERM || errno == EINVAL ? -errno : -ENOMEM;
     if (rc == -EINVAL && err.message[0])
         cordon__refuse_start(t, err.message);
     return rc;
@@ -749,7 +771,9 @@ static int prepare(cordon_task *t, cordon__launch *l, cordon__attempt_state *s)
     }
     if (l->policy && (rc = policy_for(t, l, kind)) < 0)
         return rc;
-    if (l->policy && !cordon__policy_may_make_namespaces(l->policy))
+    /* The learning filter refuses nothing itself: what the base's rules
+     * let through is made, namespaces among them, so their limits hold. */
+    if (l->policy && !t->learning && !cordon__policy_may_make_namespaces(l->policy))
         cordon__per_user_limits_leave_namespaces(l->per_user_share);
     if (l->namespaces & CORDON__NAMESPACE_USER)
         cordon__per_user_limits_take(l->per_user_share, l->share_given + CORDON__SHARE_PER_USER);

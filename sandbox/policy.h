@@ -116,6 +116,12 @@ int cordon__policy_combinable(const cordon_policy *p, unsigned kind, cordon_erro
  * `err` naming why and the policy's line that stands in the way. */
 const cordon_policy *cordon__policy_variant(const cordon_policy *p, unsigned kind,
                                             cordon_error *err);
+/* For a learning run under `base` with the isolation `kind`: the variant
+ * of a copy of `base` whose default allows, whose compiled filter says
+ * what cordon refuses besides the base's rules (*out NULL: nothing).
+ * Owned by the caller (cordon_policy_free); errors as above. */
+int cordon__learning_confinement(const cordon_policy *base, unsigned kind, cordon_policy **out,
+                                 cordon_error *err);
 
 /* Whether `p` (a FILE_SIZE_LIMIT variant) refuses every way of sending
  * SIGXFSZ and of changing RLIMIT_FSIZE listed above, as its compiled

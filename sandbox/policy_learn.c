@@ -8,6 +8,8 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/audit.h>
+#include <linux/seccomp.h>
 #include <sys/syscall.h>
 
 #include "policy_decide.h"
@@ -40,11 +42,51 @@ static enum cordon__action base_decides(const cordon_policy *base, int nr, const
     return ACTION_ALLOW;
 }
 
+/* What the run's filter adds to the base's rules refuses as it would in
+ * a run (its compiled program, as the kernel would run it): an errno, a
+ * kill; a notification is the base's to answer. */
+static enum cordon__action confinement_decides(const cordon_policy *confinement, int nr,
+                                               const uint64_t args[6], int *errno_value)
+{
+    struct seccomp_data data = { .nr = nr, .arch = AUDIT_ARCH_X86_64 };
+    memcpy(data.args, args, sizeof data.args);
+    uint32_t value;
+    if (!confinement || cordon__bpf_run(&confinement->program, &data, &value) < 0)
+        return ACTION_ALLOW;
+    switch (value & SECCOMP_RET_ACTION_FULL) {
+    case SECCOMP_RET_ERRNO:
+        *errno_value = (int)(value & SECCOMP_RET_DATA);
+        return ACTION_ERRNO;
+    case SECCOMP_RET_TRAP:
+        return ACTION_TRAP;
+    case SECCOMP_RET_KILL_PROCESS:
+    case SECCOMP_RET_KILL_THREAD:
+        return ACTION_KILL;
+    default:
+        return ACTION_ALLOW;
+    }
+}
+
+static enum cordon__action run_decides(const cordon__learning *learning, int nr,
+                                       const uint64_t args[6], int *errno_value)
+{
+    enum cordon__action action = base_decides(learning->base, nr, args, errno_value);
+    if (action == ACTION_KILL || action == ACTION_TRAP || nr < 0 ||
+        nr >= CORDON_SYSCALL_TABLE_SIZE)
+        return action;
+    int refused_with = 0;
+    enum cordon__action added = confinement_decides(learning->confinement, nr, args, &refused_with);
+    if (added == ACTION_ALLOW)
+        return action;
+    *errno_value = refused_with;
+    return added;
+}
+
 static int decide(void *user, int nr, const uint64_t args[6])
 {
     cordon__learning *learning = user;
     int errno_value = 0;
-    enum cordon__action action = base_decides(learning->base, nr, args, &errno_value);
+    enum cordon__action action = run_decides(learning, nr, args, &errno_value);
     if (action == ACTION_KILL || action == ACTION_TRAP)
         return -1;
     if (nr < 0 || nr >= CORDON_SYSCALL_TABLE_SIZE) {
@@ -57,7 +99,8 @@ static int decide(void *user, int nr, const uint64_t args[6])
             learning->learned->beyond_table_errno = answer;
         return answer ? answer : CORDON__NOTIFY_ERRNO_ZERO;
     }
-    cordon__learn_record(learning->learned, learning->base, nr, args,
+    cordon__learn_record(learning->learned,
+                         learning->confinement ? learning->confinement : learning->base, nr, args,
                          action == ACTION_ERRNO ? ACTION_ERRNO : ACTION_ALLOW, errno_value);
     if (action != ACTION_ERRNO)
         return 0;

@@ -65,6 +65,9 @@ struct cordon_learned {
 typedef struct cordon__learning {
     struct cordon_learned *learned;
     const cordon_policy *base;     /* NULL: no base, nothing refused */
+    /* what a run with the same isolation refuses besides the base's rules
+     * (cordon__learning_confinement), made by the start; NULL: nothing */
+    cordon_policy *confinement;
 } cordon__learning;
 
 /* Parent side, in place of cordon__notification_handle while learning:

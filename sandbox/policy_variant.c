@@ -373,8 +373,10 @@ int cordon__policy_combinable(const cordon_policy *p, unsigned kind, cordon_erro
 }
 
 /* A copy of `p`'s rules (their origins stay `p`'s, which outlives the
- * variant) with the variant's added, compiled. */
-static cordon_policy *build_variant(const cordon_policy *p, unsigned kind, cordon_error *err)
+ * variant) with the variant's added, compiled; `lets_through` makes the
+ * copy's default allow (learning's, cordon__learning_confinement). */
+static cordon_policy *build_variant(const cordon_policy *p, unsigned kind, bool lets_through,
+                                    cordon_error *err)
 {
     if (cordon__policy_combinable(p, kind, err) < 0) {
         errno = EINVAL;
@@ -391,6 +393,8 @@ static cordon_policy *build_variant(const cordon_policy *p, unsigned kind, cordo
     v->program.filter = NULL;
     v->program.len = 0;
     memset(v->variants, 0, sizeof v->variants);
+    if (lets_through)
+        v->default_action = ACTION_ALLOW;
     v->name = strdup(p->name);
     size_t socket_rules = 0; /* allows split up to four ways */
     for (size_t i = 0; i < p->rule_count; i++)
@@ -469,13 +473,32 @@ static bool lets_shared_counts_grow(const cordon_policy *p)
            lets_call_through(p, SYS_keyctl) || lets_call_through(p, SYS_io_setup);
 }
 
+#define CONFINING_KINDS                                                                    \
+    (CORDON__VARIANT_NO_PID_NAMESPACE | CORDON__VARIANT_NO_TREE_HOLD |                     \
+     CORDON__VARIANT_NO_NETWORK | CORDON__VARIANT_FILE_RULES |                             \
+     CORDON__VARIANT_FILE_SIZE_LIMIT | CORDON__VARIANT_SHARED_COUNTS |                     \
+     CORDON__VARIANT_UNCOUNTED_SHARED_MEMORY | CORDON__VARIANT_CGROUP_MOVES)
+
+/* Learning lets through every call no rule of the base refuses, the
+ * base's default aside: so its variant is that of a copy whose default
+ * allows, which gets every refusal cordon adds to a policy that lets a
+ * call through (NO_LISTENER is not confinement, and the learning filter
+ * has a listener).  Not cached: one per learning run. */
+int cordon__learning_confinement(const cordon_policy *base, unsigned kind, cordon_policy **out,
+                                 cordon_error *err)
+{
+    *out = NULL;
+    if (!(kind &= CONFINING_KINDS))
+        return 0;
+    if (!(*out = build_variant(base, kind, true, err)))
+        return errno == EPERM || errno == EINVAL ? -errno : -ENOMEM;
+    return 0;
+}
+
 const cordon_policy *cordon__policy_variant(const cordon_policy *p, unsigned kind,
                                             cordon_error *err)
 {
-    kind &= CORDON__VARIANT_NO_PID_NAMESPACE | CORDON__VARIANT_NO_TREE_HOLD |
-            CORDON__VARIANT_NO_NETWORK | CORDON__VARIANT_FILE_RULES |
-            CORDON__VARIANT_FILE_SIZE_LIMIT | CORDON__VARIANT_SHARED_COUNTS |
-            CORDON__VARIANT_UNCOUNTED_SHARED_MEMORY | CORDON__VARIANT_CGROUP_MOVES;
+    kind &= CONFINING_KINDS;
     /* Not a variant of its own for a policy that refuses them already
      * (the default one kills them): the same filter. */
     if ((kind & CORDON__VARIANT_SHARED_COUNTS) && !lets_shared_counts_grow(p))
@@ -493,7 +516,7 @@ const cordon_policy *cordon__policy_variant(const cordon_policy *p, unsigned kin
     cordon_policy *mutable = (cordon_policy *)p;
     pthread_mutex_lock(&variant_lock);
     if (!mutable->variants[kind])
-        mutable->variants[kind] = build_variant(p, kind, err);
+        mutable->variants[kind] = build_variant(p, kind, false, err);
     const cordon_policy *v = mutable->variants[kind];
     pthread_mutex_unlock(&variant_lock);
     return v;

@@ -5,9 +5,11 @@
  * cannot be made to say more than the runs did.
  */
 #include <fcntl.h>
+#include <grp.h>
 #include <linux/userfaultfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -467,6 +469,119 @@ static void test_learn_keeps_the_base_policys_kills_and_errnos(void **state)
     cordon_learned_free(l);
 }
 
+/* The errnos (0: made) of calls that cordon's isolation refuses in a run
+ * whatever the policy allows: a unix socket without a network, the
+ * caller reniced without a pid namespace, the machine's AIO contexts,
+ * io_uring without a network, a user namespace. */
+static int try_refused_calls(cordon_ctx *ctx, void *arg)
+{
+    (void)arg;
+    char buf[128], params[120] = { 0 };
+    int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+    int unix_errno = fd < 0 ? errno : 0;
+    int nice_errno = setpriority(PRIO_PROCESS, (id_t)getppid(), 5) != 0 ? errno : 0;
+    unsigned long aio = 0;
+    int aio_errno = syscall(SYS_io_setup, 1, &aio) != 0 ? errno : 0;
+    int uring_errno = syscall(425 /* io_uring_setup */, 8, params) < 0 ? errno : 0;
+    int user_errno = unshare(CLONE_NEWUSER) != 0 ? errno : 0;
+    snprintf(buf, sizeof buf, "unix %d renice %d io_setup %d io_uring %d newuser %d", unix_errno,
+             nice_errno, aio_errno, uring_errno, user_errno);
+    cordon_return(ctx, buf, strlen(buf));
+    return 0;
+}
+
+/* What a run and a learning run of try_refused_calls under `base` (and
+ * the network `net`) said, and the learned policy. */
+static void run_and_learn(const cordon_policy *base, cordon_network net, char ran[128],
+                          char learned[128], char **text)
+{
+    cordon_task *t = cordon_function_task(try_refused_calls, NULL);
+    assert_int_equal(cordon_set_network(t, net), 0);
+    const cordon_result *r = run_under(t, base, 0);
+    snprintf(ran, 128, "%.*s", (int)r->returns.len, r->returns.data);
+    cordon_learned *l = cordon_learned_new();
+    int rc = cordon_learn(t, l);
+    r = cordon_task_result(t);
+    snprintf(learned, 128, "%.*s", (int)r->returns.len, r->returns.data);
+    *text = rc == 0 ? written(l, "refused") : NULL;
+    cordon_learned_free(l);
+    cordon_task_free(t);
+}
+
+/* Learning is no way around cordon's own rules either: a learning run is
+ * refused what a run with the same isolation is, with the same errno,
+ * and the learned policy says so. */
+static void test_learn_is_refused_what_a_run_is(void **state)
+{
+    (void)state;
+    SKIP_UNDER_VALGRIND("valgrind has no seccomp(2), so no user notification");
+    cordon_error err;
+    cordon_policy *base = cordon_policy_parse("default allow\n", "allow.policy", &err);
+    assert_non_null(base);
+    char ran[128], learned[128], *text;
+    run_and_learn(base, CORDON_NETWORK_NONE, ran, learned, &text);
+    if (!strstr(ran, "unix 0 ")) { /* the machine gave it a network of its own */
+        assert_string_equal(learned, ran);
+        char expected[64];
+        snprintf(expected, sizeof expected, "unix %d ", EACCES);
+        assert_non_null(strstr(learned, expected));
+        snprintf(expected, sizeof expected, "io_setup %d ", ENOSYS);
+        assert_non_null(strstr(learned, expected));
+        if (!text || !strstr(text, "\nerrno EACCES socket if arg0 == AF_UNIX") ||
+            !strstr(text, "\nerrno ENOSYS io_setup\n") ||
+            !strstr(text, "\nerrno EPERM io_uring_setup\n"))
+            fail_msg("the refusals are not in the learned policy:\n%s", text ? text : "");
+    }
+    free(text);
+    cordon_policy_free(base);
+}
+
+/* Without namespaces (CORDON_NO_NAMESPACES, read once per process: in a
+ * child of the test's, as nobody), the caller is not reniced by a learning run any
+ * more than by a run. */
+static void test_learn_without_namespaces_renices_no_caller(void **state)
+{
+    (void)state;
+    SKIP_UNDER_VALGRIND("valgrind has no seccomp(2), so no user notification");
+    int pipe_fds[2];
+    assert_int_equal(pipe(pipe_fds), 0);
+    pid_t child = fork();
+    assert_true(child >= 0);
+    if (child == 0) {
+        close(pipe_fds[0]);
+        setenv("CORDON_NO_NAMESPACES", "1", 1);
+        /* root's task without a user namespace runs as nobody, which may
+         * not renice root's processes anyway: the caller is nobody too */
+        if (geteuid() == 0 && (setgroups(0, NULL) != 0 || setgid(65534) != 0 ||
+                               setuid(65534) != 0))
+            _exit(1);
+        cordon_error err;
+        cordon_policy *base = cordon_policy_parse("default allow\n", "allow.policy", &err);
+        char ran[128] = "", learned[128] = "", *text = NULL, out[300];
+        if (base)
+            run_and_learn(base, CORDON_NETWORK_HOST, ran, learned, &text);
+        int n = snprintf(out, sizeof out, "%s\n%s\n%d\n", ran, learned,
+                         text && strstr(text, "\nerrno EPERM setpriority") != NULL);
+        _exit(write(pipe_fds[1], out, (size_t)n) == n ? 0 : 1);
+    }
+    close(pipe_fds[1]);
+    char out[300] = "";
+    ssize_t n = read(pipe_fds[0], out, sizeof out - 1);
+    close(pipe_fds[0]);
+    int status;
+    assert_int_equal(waitpid(child, &status, 0), child);
+    assert_true(n > 0);
+    out[n] = '\0';
+    char ran[128], learned[128];
+    int written_as_errno = 0;
+    assert_int_equal(sscanf(out, "%127[^\n]\n%127[^\n]\n%d", ran, learned, &written_as_errno), 3);
+    char expected[64];
+    snprintf(expected, sizeof expected, "renice %d ", EPERM);
+    assert_non_null(strstr(ran, expected));
+    assert_string_equal(learned, ran);
+    assert_int_equal(written_as_errno, 1);
+}
+
 /* Learns the task above under a base that refuses userfaultfd by its
  * default alone, and writes what came of it: "skipped", "named" (the
  * violation, its path shown as an address) or what else happened. */
@@ -888,6 +1003,8 @@ int main(void)
         cmocka_unit_test(test_learn_function_task),
         cmocka_unit_test(test_learn_calls_beyond_the_table_are_answered_alike),
         cmocka_unit_test(test_learn_keeps_the_base_policys_kills_and_errnos),
+        cmocka_unit_test(test_learn_is_refused_what_a_run_is),
+        cmocka_unit_test(test_learn_without_namespaces_renices_no_caller),
         cmocka_unit_test(test_learn_a_path_on_a_page_nobody_serves_hangs_nothing),
         cmocka_unit_test(test_learn_is_no_looser_than_its_base),
         cmocka_unit_test(test_learn_errno_zero_of_the_base_is_not_made),
