@@ -777,9 +777,9 @@ void cordon_learned_free(cordon_learned *l);
  * `l` records), and for what cordon adds to a run's filter for the
  * task's isolation (a unix socket without a network, another process
  * reniced without a pid namespace, ...), refused as in a run with the
- * same isolation and recorded as such.  Every other rule and the policy's default are not
- * applied: a learning run lets through what a deny-list would and what an
- * allow-list would not.  Returns what cordon_run returns, or -EOPNOTSUPP
+ * same isolation and recorded as such.  Every other rule and the
+ * policy's default are not applied: a learning run lets through what a
+ * deny-list would and what an allow-list would not.  Returns what cordon_run returns, or -EOPNOTSUPP
  * where the kernel has no seccomp user notification (Linux 5.5). */
 int cordon_learn(cordon_task *t, cordon_learned *l);
 /* Adds an allow-list's rules to `l` (an earlier learned policy, so that
