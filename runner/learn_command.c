@@ -22,6 +22,8 @@ typedef struct learn_options {
     const char **merge;
     size_t merge_count;
     bool no_verify;
+    int out_dir_fd;       /* --out's directory, pinned before the run */
+    const char *out_name; /* --out's last component, in it */
 } learn_options;
 
 static void pass_output(void *user, int stream, const char *data, size_t len)
@@ -107,10 +109,13 @@ static int merge_earlier(cordon_learned *learned, const learn_options *l)
 
 /* The policy text, to --out FILE or stdout.  FILE may be in a directory
  * the task could write: a link or FIFO it planted there is refused, never
- * written through or waited on (safe_open.h). */
-static int write_policy(const char *text, size_t len, const char *out)
+ * written through or waited on, and it is made in the directory pinned
+ * before the run, whatever the task renamed or linked above it
+ * (safe_open.h). */
+static int write_policy(const char *text, size_t len, const learn_options *l)
 {
-    int fd = out ? safe_open_replace("--out", out) : -1;
+    const char *out = l->out;
+    int fd = out ? safe_open_replace_in("--out", l->out_dir_fd, l->out_name, out) : -1;
     if (out && fd < 0)
         return -1;
     FILE *f = out ? fdopen(fd, "w") : stdout;
@@ -215,7 +220,7 @@ static int learn_and_write(const command_options *o, const learn_options *l, cor
     free(title);
     if (mem && fclose(mem) != 0 && written == 0)
         written = -ENOMEM;
-    int status = written < 0 || write_policy(text, len, l->out) < 0 ? RUNNER_EXIT_OWN_ERROR : 0;
+    int status = written < 0 || write_policy(text, len, l) < 0 ? RUNNER_EXIT_OWN_ERROR : 0;
     if (written < 0)
         runner_error("cannot write the policy: %s", strerror(-written));
     if (status == 0 && !l->no_verify)
@@ -226,7 +231,7 @@ static int learn_and_write(const command_options *o, const learn_options *l, cor
     return status;
 }
 
-static int prepare_and_learn(command_options *o, const learn_options *l)
+static int prepare_and_learn(command_options *o, learn_options *l)
 {
     if (options_validate(o, OPTIONS_RUN) < 0)
         return RUNNER_EXIT_OWN_ERROR;
@@ -242,7 +247,8 @@ static int prepare_and_learn(command_options *o, const learn_options *l)
     /* Checked again when written (a task may change what stands there
      * meanwhile); checked here so that a bad --out refuses the command
      * before it runs, and its side effects happen for nothing. */
-    if (l->out && safe_check_replace("--out", l->out) < 0)
+    if (l->out && (safe_check_replace("--out", l->out) < 0 ||
+                   (l->out_dir_fd = safe_pin_parent("--out", l->out, &l->out_name)) < 0))
         return RUNNER_EXIT_OWN_ERROR;
     cordon_policy *base;
     if (task_policy_open(&o->task, &base) < 0)
@@ -273,7 +279,7 @@ static int prepare_and_learn(command_options *o, const learn_options *l)
 
 int learn_main(int argc, char **argv)
 {
-    learn_options l = { NULL, NULL, 0, false };
+    learn_options l = { NULL, NULL, 0, false, -1, NULL };
     char **rest = runner_alloc(((size_t)argc + 1) * sizeof *rest);
     int rest_count = 0;
     command_options o;
@@ -293,6 +299,8 @@ int learn_main(int argc, char **argv)
      * cordon's failure when nothing else failed. */
     if (output_finish() < 0 && status == 0)
         status = RUNNER_EXIT_OWN_ERROR;
+    if (l.out_dir_fd >= 0)
+        close(l.out_dir_fd);
     free(l.merge);
     free(rest);
     return status;

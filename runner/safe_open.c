@@ -135,14 +135,17 @@ int safe_create_at(const char *option, int dir_fd, const char *dir, const char *
     return -1;
 }
 
-/* open() itself refused what stands at `path`: a symbolic link (ELOOP),
- * a socket or a FIFO without a reader (ENXIO), a directory (EISDIR). */
-static int open_failed(const char *option, const char *path, int error)
+/* open() itself refused what stands at `name` in `dir_fd` (`path` in
+ * messages): a symbolic link (ELOOP), a socket or a FIFO without a
+ * reader (ENXIO), a directory (EISDIR). */
+static int open_failed(const char *option, int dir_fd, const char *name, const char *path,
+                       int error)
 {
     struct stat st;
     if (error == ELOOP)
         return refuse(-1, option, "", path, "a symbolic link");
-    if ((error == ENXIO || error == EISDIR) && lstat(path, &st) == 0)
+    if ((error == ENXIO || error == EISDIR) &&
+        fstatat(dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0)
         return refuse(-1, option, "", path, kind_of(st.st_mode));
     runner_error("%s: cannot open '%s': %s", option, path, strerror(error));
     return -1;
@@ -187,21 +190,38 @@ int safe_open_append(const char *option, const char *path)
                                O_CLOEXEC,
                            0600); /* the records of every task: no task's to read */
     if (fd < 0)
-        return open_failed(option, path, errno);
+        return open_failed(option, AT_FDCWD, path, path, errno);
     if ((fd = check_regular(fd, option, "", path)) < 0)
         return -1;
     return check_owned(fd, option, path);
 }
 
-int safe_open_replace(const char *option, const char *path)
+int safe_pin_parent(const char *option, const char *path, const char **name)
+{
+    const char *slash = strrchr(path, '/');
+    *name = slash ? slash + 1 : path;
+    char *dir = slash ? strndup(path, slash == path ? 1 : (size_t)(slash - path)) : strdup(".");
+    if (!dir) {
+        runner_error("%s: %s", option, strerror(ENOMEM));
+        return -1;
+    }
+    int fd = open_retrying(AT_FDCWD, dir, O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
+    if (fd < 0)
+        runner_error("%s: cannot open the directory '%s' of '%s': %s", option, dir, path,
+                     strerror(errno));
+    free(dir);
+    return fd;
+}
+
+int safe_open_replace_in(const char *option, int dir_fd, const char *name, const char *path)
 {
     /* no O_TRUNC: a hard link planted there is refused before anything
      * is cut */
-    int fd = open_retrying(AT_FDCWD, path,
+    int fd = open_retrying(dir_fd, name,
                            O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC,
                            0644);
     if (fd < 0)
-        return open_failed(option, path, errno);
+        return open_failed(option, dir_fd, name, path, errno);
     if ((fd = check_regular(fd, option, "", path)) < 0 ||
         (fd = check_owned(fd, option, path)) < 0)
         return -1;
@@ -210,6 +230,17 @@ int safe_open_replace(const char *option, const char *path)
         close(fd);
         return -1;
     }
+    return fd;
+}
+
+int safe_open_replace(const char *option, const char *path)
+{
+    const char *name;
+    int dir_fd = safe_pin_parent(option, path, &name);
+    if (dir_fd < 0)
+        return -1;
+    int fd = safe_open_replace_in(option, dir_fd, name, path);
+    close(dir_fd);
     return fd;
 }
 
@@ -254,7 +285,7 @@ int safe_check_replace(const char *option, const char *path)
     if (fd < 0 && errno == ENOENT)
         return check_parent(option, path);
     if (fd < 0)
-        return open_failed(option, path, errno);
+        return open_failed(option, AT_FDCWD, path, path, errno);
     if ((fd = check_regular(fd, option, "", path)) < 0 ||
         (fd = check_owned(fd, option, path)) < 0)
         return -1;

@@ -32,6 +32,17 @@ int safe_open_append(const char *option, const char *path);
  * (write-only), or -1. */
 int safe_open_replace(const char *option, const char *path);
 
+/* The directory that holds `path` (its last component is *name), pinned
+ * now as an O_PATH fd: a file the runner writes after a task ran is
+ * opened relative to it (safe_open_replace_in), so that a link the task
+ * planted in place of a parent directory (it may write the one above)
+ * cannot send it elsewhere.  The fd, or -1 after saying why. */
+int safe_pin_parent(const char *option, const char *path, const char **name);
+
+/* safe_open_replace of `name` in the pinned `dir_fd` (`path`, for
+ * messages). */
+int safe_open_replace_in(const char *option, int dir_fd, const char *name, const char *path);
+
 /* Whether safe_open_replace would take `path` (by the same rules, said
  * the same way), checked before a run whose result it will hold, so that
  * a bad path is refused before anything runs.  Nothing is created or

@@ -831,6 +831,43 @@ static void test_learn_out_plants_are_never_written_through(void **state)
     assert_int_not_equal(WEXITSTATUS(status), 0);
 }
 
+/* The task may move --out's directory away and plant a link to another
+ * in its place (it may write the directory above): the policy is still
+ * written into the directory --out named when learn started. */
+static void test_learn_out_is_written_where_its_directory_was_when_learn_began(void **state)
+{
+    (void)state;
+    SKIP_UNDER_VALGRIND("valgrind has no seccomp(2), so no user notification");
+    const char *runner = getenv("CORDON_RUNNER");
+    char top[] = "/tmp/cordon-learn-pin-XXXXXX", path[700], cmd[2048];
+    assert_non_null(mkdtemp(top));
+    assert_int_equal(chmod(top, 0755), 0);
+    snprintf(path, sizeof path, "%s/proj", top);
+    assert_int_equal(mkdir(path, 0777), 0);
+    assert_int_equal(chmod(path, 0777), 0); /* the CLI as root runs the task as nobody */
+    snprintf(path, sizeof path, "%s/proj/pol", top);
+    assert_int_equal(mkdir(path, 0755), 0);
+    snprintf(path, sizeof path, "%s/elsewhere", top);
+    assert_int_equal(mkdir(path, 0755), 0);
+    snprintf(cmd, sizeof cmd, "timeout -s KILL 60 %s learn --no-verify --rw %s/proj --cwd "
+             "%s/proj --out %s/proj/pol/p.policy -- sh -c 'mv pol pol.orig && ln -s "
+             "%s/elsewhere pol' >/dev/null 2>&1", runner ? runner : "build/cordon", top, top,
+             top, top);
+    int status = system(cmd);
+    struct stat elsewhere, pinned;
+    snprintf(path, sizeof path, "%s/elsewhere/p.policy", top);
+    int planted = stat(path, &elsewhere);
+    unlink(path);
+    snprintf(path, sizeof path, "%s/proj/pol.orig/p.policy", top);
+    int kept = stat(path, &pinned);
+    snprintf(cmd, sizeof cmd, "rm -rf %s", top);
+    assert_int_equal(system(cmd), 0);
+    assert_int_equal(WEXITSTATUS(status), 0);
+    assert_int_not_equal(planted, 0);
+    assert_int_equal(kept, 0);
+    assert_true(pinned.st_size > 0);
+}
+
 /* Output of the command line `cmd` (stdout), up to 16 KiB. */
 static char *command_output(const char *cmd)
 {
@@ -1011,6 +1048,7 @@ int main(void)
         cmocka_unit_test(test_learn_merge_and_title_checks),
         cmocka_unit_test(test_learn_command_writes_and_checks),
         cmocka_unit_test(test_learn_out_plants_are_never_written_through),
+        cmocka_unit_test(test_learn_out_is_written_where_its_directory_was_when_learn_began),
         cmocka_unit_test(test_learn_help),
         cmocka_unit_test(test_learn_option_errors_and_out_with_equals),
         cmocka_unit_test(test_learn_run_that_crashes_still_writes_its_policy),
