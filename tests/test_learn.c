@@ -904,6 +904,23 @@ static void test_learn_help(void **state)
                                              "the command once and writes a policy)\n125\n");
 }
 
+/* A learning run that timed out, whose check timed out too, ends learn
+ * with the Timeout's status (124), as --help says. */
+static void test_learn_exit_status_of_a_run_that_timed_out_is_said(void **state)
+{
+    (void)state;
+    SKIP_UNDER_VALGRIND("valgrind has no seccomp(2), so no user notification");
+    const char *runner = getenv("CORDON_RUNNER");
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "%s learn --help", runner ? runner : "build/cordon");
+    if (!strstr(command_output(cmd), "(124 Timeout, 127 a command not\nfound, ...)"))
+        fail_msg("'cordon learn --help' does not say a Timeout's status:\n%s",
+                 command_output(cmd));
+    snprintf(cmd, sizeof cmd, "%s learn --timeout 1s -- sleep 5 >/dev/null 2>&1; echo $?",
+             runner ? runner : "build/cordon");
+    assert_string_equal(command_output(cmd), "124\n");
+}
+
 /* learn's own options: a value missing, a policy to merge that cannot be
  * read or does not parse (each 125, named), and --out=FILE. */
 static void test_learn_option_errors_and_out_with_equals(void **state)
@@ -1050,6 +1067,7 @@ int main(void)
         cmocka_unit_test(test_learn_out_plants_are_never_written_through),
         cmocka_unit_test(test_learn_out_is_written_where_its_directory_was_when_learn_began),
         cmocka_unit_test(test_learn_help),
+        cmocka_unit_test(test_learn_exit_status_of_a_run_that_timed_out_is_said),
         cmocka_unit_test(test_learn_option_errors_and_out_with_equals),
         cmocka_unit_test(test_learn_run_that_crashes_still_writes_its_policy),
         cmocka_unit_test(test_learn_bad_out_is_refused_before_the_command_runs),
