@@ -231,19 +231,27 @@ static int learn_and_write(const command_options *o, const learn_options *l, cor
     return status;
 }
 
+/* learn prints a policy, not a result: the options of retries and of
+ * records are none of its own.  Said before the checks of the options
+ * they depend on, which would name an option learn does not take. */
+static const char *inapplicable_option(const task_options *t)
+{
+    return t->retry ? "--retry" : t->retry_on_count ? "--retry-on"
+           : t->backoff_ms ? "--backoff" : t->json ? "--json" : t->audit ? "--audit"
+           : t->audit_output_given ? "--audit-output" : t->run_id ? "--run-id"
+           : t->profile ? "--profile" : t->tty ? "--tty" : NULL;
+}
+
 static int prepare_and_learn(command_options *o, learn_options *l)
 {
-    if (options_validate(o, OPTIONS_RUN) < 0)
-        return RUNNER_EXIT_OWN_ERROR;
-    /* learn prints a policy, not a result */
-    const char *inapplicable = o->task.retry ? "--retry" : o->task.json ? "--json"
-                               : o->task.audit ? "--audit" : o->task.profile ? "--profile"
-                               : o->task.tty ? "--tty" : NULL;
+    const char *inapplicable = inapplicable_option(&o->task);
     if (inapplicable) {
         runner_error("learn: %s does not apply (learn runs the command once and writes a "
                      "policy)", inapplicable);
         return RUNNER_EXIT_OWN_ERROR;
     }
+    if (options_validate(o, OPTIONS_RUN) < 0)
+        return RUNNER_EXIT_OWN_ERROR;
     /* Checked again when written (a task may change what stands there
      * meanwhile); checked here so that a bad --out refuses the command
      * before it runs, and its side effects happen for nothing. */

@@ -15,6 +15,7 @@
 
 #include "options.h"
 #include "pinned_path.h"
+#include "record_origin.h"
 #include "retry.h"
 #include "runner.h"
 #include "units.h"
@@ -361,6 +362,7 @@ static int opt_isolate(command_options *o, const char *name, const char *value)
 
 static int opt_audit_output(command_options *o, const char *name, const char *value)
 {
+    o->task.audit_output_given = true;
     if (strcmp(value, "full") == 0) {
         o->task.audit_output = UINT64_MAX;
         return 0;
@@ -381,6 +383,10 @@ static int opt_audit_output(command_options *o, const char *name, const char *va
 static int opt_run_id(command_options *o, const char *name, const char *value)
 {
     (void)name;
+    /* a bad value is said before what the option lacks */
+    char checked[RUN_ID_MAX + 1];
+    if (origin_run_id(value, checked) < 0)
+        return -1;
     o->task.run_id = value;
     return 0;
 }
@@ -878,6 +884,16 @@ int options_validate(command_options *o, unsigned scope)
     }
     if (t->backoff_ms && !t->retry) {
         runner_error("--backoff needs --retry N");
+        return -1;
+    }
+    /* Each shapes records only (the audit line's outputs, the records'
+     * run id): without them it would be taken and do nothing. */
+    if (t->audit_output_given && !t->audit) {
+        runner_error("--audit-output needs --audit FILE (it sets what each audit line keeps)");
+        return -1;
+    }
+    if (t->run_id && !t->audit && !t->json) {
+        runner_error("--run-id needs --audit FILE or --json (it names the records they write)");
         return -1;
     }
     if (t->user && resolve_user(t) < 0)

@@ -56,6 +56,7 @@ typedef struct task_options {
      * line keeps (--audit-output: UINT64_MAX full, 0 none), and the run id
      * given (NULL: a random one). */
     uint64_t audit_output;
+    bool audit_output_given; /* refused without --audit: it would shape nothing */
     const char *run_id;
     /* Isolation, continued: --bind/--ro-bind SRC DST, --dev, --hostname,
      * --cgroup-ns; strings point into argv. */

@@ -902,6 +902,18 @@ static void test_learn_help(void **state)
              runner ? runner : "build/cordon");
     assert_string_equal(command_output(cmd), "cordon: learn: --json does not apply (learn runs "
                                              "the command once and writes a policy)\n125\n");
+    /* nor do the options that only shape retries or records (--retry-on
+     * once said it needed --retry, which learn refuses) */
+    const char *others[][2] = { { "--retry-on", "Timeout" }, { "--backoff", "1s" },
+                                { "--audit-output", "1K" }, { "--run-id", "nightly" } };
+    for (size_t i = 0; i < sizeof others / sizeof *others; i++) {
+        snprintf(cmd, sizeof cmd, "%s learn %s %s -- true 2>&1; echo $?",
+                 runner ? runner : "build/cordon", others[i][0], others[i][1]);
+        char expected[200];
+        snprintf(expected, sizeof expected, "cordon: learn: %s does not apply (learn runs the "
+                 "command once and writes a policy)\n125\n", others[i][0]);
+        assert_string_equal(command_output(cmd), expected);
+    }
 }
 
 /* A learning run that timed out, whose check timed out too, ends learn

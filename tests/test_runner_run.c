@@ -198,8 +198,13 @@ static void test_run_sizes_past_the_largest_say_so(void **state)
                             "'99999999999999999999' is longer than 31 years; leave the option "
                             "out for no limit\n");
     /* The largest itself is taken, and batch says the same. */
-    captured c = CORDON("run", "--mem", "1048576T", "--fsize", "1048576T", "--audit-output",
-                        "1048576T", "--", "true");
+    char audit[] = "/tmp/cordon-run-largest-XXXXXX";
+    int audit_fd = mkstemp(audit);
+    assert_true(audit_fd >= 0);
+    close(audit_fd);
+    captured c = CORDON("run", "--mem", "1048576T", "--fsize", "1048576T", "--audit", audit,
+                        "--audit-output", "1048576T", "--", "true");
+    unlink(audit);
     expect_status(&c, 0);
     assert_string_equal(c.err, "");
     captured_free(&c);
@@ -280,6 +285,34 @@ static void test_run_bad_env_user_cwd_name_the_option(void **state)
     expect_run_option_error("--audit", "/cordon/no/such/dir/a.jsonl",
                  "cordon: --audit: cannot open '/cordon/no/such/dir/a.jsonl': "
                  "No such file or directory\n");
+}
+
+/* The options of records do nothing without the records: --audit-output
+ * without --audit, --run-id without --audit or --json are refused, named,
+ * by run and batch alike, before anything runs. */
+static void test_run_record_options_without_records_are_refused(void **state)
+{
+    (void)state;
+    static const struct { const char *option, *value, *message; } cases[] = {
+        { "--audit-output", "1K", "cordon: --audit-output needs --audit FILE (it sets what "
+                                  "each audit line keeps)\n" },
+        { "--run-id", "nightly", "cordon: --run-id needs --audit FILE or --json (it names the "
+                                 "records they write)\n" },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        captured c = CORDON("run", cases[i].option, cases[i].value, "--", "true");
+        expect_status(&c, 125);
+        assert_string_equal(c.err, cases[i].message);
+        captured_free(&c);
+        c = CORDON_IN("true\n", "batch", cases[i].option, cases[i].value);
+        expect_status(&c, 125);
+        assert_string_equal(c.err, cases[i].message);
+        captured_free(&c);
+    }
+    captured c = CORDON("run", "--json", "--run-id", "nightly", "--", "true");
+    expect_status(&c, 0);
+    assert_non_null(strstr(c.out, "\"run_id\":\"nightly\""));
+    captured_free(&c);
 }
 
 static void test_run_bad_retry_options_name_the_option(void **state)
@@ -1256,6 +1289,7 @@ int main(void)
         cmocka_unit_test(test_run_bad_counts_name_the_option),
         cmocka_unit_test(test_run_bad_env_user_cwd_name_the_option),
         cmocka_unit_test(test_run_bad_retry_options_name_the_option),
+        cmocka_unit_test(test_run_record_options_without_records_are_refused),
         cmocka_unit_test(test_run_validates_every_option_before_running),
         cmocka_unit_test(test_run_stdin_is_the_runners),
         cmocka_unit_test(test_run_output_passes_through_live),
