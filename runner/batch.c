@@ -195,12 +195,17 @@ static void print_failure(const batch_task *bt, const cordon_result *r)
 /* Whether what was queued for `fd` (this task's output among it) was
  * written.  With an audit file it is waited for, so that the task's line
  * there can say whether its output arrived (a line that says success
- * is skipped by --resume); without one, a failure seen so far. */
+ * is skipped by --resume); without one, a failure seen so far.  While
+ * other tasks run, a stalled reader is waited for a bounded time (see
+ * output.h); when this ended task is the only one, nothing's deadline
+ * depends on it: waited for as any program waits for its reader. */
 static bool delivered(const batch *b, int fd, int queued)
 {
     if (queued < 0)
         return false;
-    return b->audit_fd < 0 || output_drain(fd) == 0;
+    if (b->audit_fd < 0)
+        return true;
+    return (b->running == 1 ? output_flush(fd) : output_drain(fd)) == 0;
 }
 
 /* The task's output (or its --json record) to where it goes; false when
@@ -454,7 +459,7 @@ static int run_all(batch *b)
                             b->shard.count ? b->shard_text : NULL, b->resumed);
     /* Every task may have succeeded, but a record the caller asked for is
      * gone: that is cordon's failure. */
-    if (b->o->task.json && output_drain(STDOUT_FILENO) < 0)
+    if (b->o->task.json && output_flush(STDOUT_FILENO) < 0)
         b->records_lost = true;
     if (b->records_lost || b->lines_left || input_failed)
         return RUNNER_EXIT_OWN_ERROR;

@@ -205,8 +205,8 @@ static int learn_and_write(const command_options *o, const learn_options *l, cor
         runner_error("cannot run the task: %s", strerror(-rc));
         return RUNNER_EXIT_OWN_ERROR;
     }
-    output_drain(STDOUT_FILENO);
-    output_drain(STDERR_FILENO);
+    output_flush(STDOUT_FILENO);
+    output_flush(STDERR_FILENO);
     const cordon_result *r = cordon_task_result(t);
     char buf[256];
     if (r->exception)

@@ -50,6 +50,8 @@ typedef struct writer {
     chunk *head, *tail;
     size_t queued;
     size_t piece;                   /* bytes per write() */
+    size_t writing;                 /* bytes of the head in the write() going on */
+    bool terminal;                  /* a task can freeze it (tcflow TCOOFF) */
     bool busy, quit;
     unsigned long long busy_since_us;
 } writer;
@@ -148,6 +150,7 @@ static void *writer_main(void *arg)
         chunk *c = w->head;
         size_t piece = c->len - c->off < w->piece ? c->len - c->off : w->piece;
         w->busy = true;
+        w->writing = piece;
         w->busy_since_us = runner_now_us();
         pthread_mutex_unlock(&w->lock);
         ssize_t n = write_piece(c->fd, c->data + c->off, piece);
@@ -174,6 +177,7 @@ static writer *writer_start(int fd)
     if (!w)
         return NULL;
     w->piece = piece_for(fd);
+    w->terminal = isatty(fd);
     pthread_condattr_t attr;
     pthread_condattr_init(&attr);
     pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
@@ -281,17 +285,63 @@ int output_write(int fd, const void *data, size_t len)
     return rc;
 }
 
-int output_drain(int fd)
+/* Gives up on what is queued for `fd` behind a stalled write: counted as
+ * dropped, so that what output_drain said (-1) and what output_finish
+ * says agree.  The piece in the write() going on stays the writer's. */
+static void drop_queued(writer *w, int fd)
+{
+    chunk **link = &w->head;
+    w->tail = NULL;
+    while (*link) {
+        chunk *c = *link;
+        size_t keep = c == w->head && w->busy ? c->off + w->writing : 0;
+        if (c->fd == fd && c->len > keep) {
+            w->queued -= c->len - (keep > c->off ? keep : c->off);
+            streams[fd].dropped += c->len - (keep > c->off ? keep : c->off);
+            c->len = keep;
+        }
+        if (c->fd == fd && c->len == 0) {
+            *link = c->next;
+            free(c);
+        } else {
+            w->tail = c;
+            link = &c->next;
+        }
+    }
+}
+
+static bool has_queued(const writer *w, int fd)
+{
+    for (const chunk *c = w->head; c; c = c->next)
+        if (c->fd == fd)
+            return true;
+    return false;
+}
+
+static int drain(int fd, bool patient)
 {
     writer *w = fd == 1 || fd == 2 ? streams[fd].w : NULL;
     if (!w)
-        return 0;
+        return streams[fd].failed ? -1 : 0;
     pthread_mutex_lock(&w->lock);
-    while (w->head && !stalled(w))
+    patient = patient && !w->terminal;
+    while (has_queued(w, fd) && (patient || !stalled(w)))
         wait_a_little(w);
-    int rc = w->head || streams[fd].failed || streams[fd].dropped ? -1 : 0;
+    if (has_queued(w, fd))
+        drop_queued(w, fd);
+    int rc = streams[fd].failed || streams[fd].dropped ? -1 : 0;
     pthread_mutex_unlock(&w->lock);
     return rc;
+}
+
+int output_drain(int fd)
+{
+    return drain(fd, false);
+}
+
+int output_flush(int fd)
+{
+    return drain(fd, true);
 }
 
 /* Says on stderr what of stream `fd` never reached it; -1 when any. */
@@ -338,11 +388,11 @@ int output_finish(void)
     for (int fd = 1; fd <= 2; fd++) {
         if (!streams[fd].w)
             continue;
-        output_drain(fd);
+        output_flush(fd);
         if (report_losses(fd) < 0)
             rc = -1;
     }
-    output_drain(STDERR_FILENO);
+    output_flush(STDERR_FILENO);
     writer *one = streams[1].w, *two = streams[2].w;
     if (one && writer_stop(one))
         streams[1].w = NULL;

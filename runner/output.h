@@ -29,14 +29,23 @@ int output_write(int fd, const void *data, size_t len);
  * nothing written to it will ever be read. */
 bool output_reader_gone(int fd);
 
-/* Waits until what is queued for `fd` is written, or its writer stalls.
- * 0 when every byte ever given for `fd` was written, -1 otherwise. */
+/* While a task runs (its deadline must not wait on a reader): waits until
+ * what is queued for `fd` is written, or its writer stalls; then what is
+ * still queued is dropped and counted.  0 when every byte ever given for
+ * `fd` was written, -1 otherwise. */
 int output_drain(int fd);
 
-/* Drains both streams, says on stderr what of either was not written (a
+/* When no task runs: waits as any program writing to a pipe does, as long
+ * as the reader takes the bytes (`| less` gets them all), and fails only
+ * when the reader is gone (EPIPE) or the write fails.  A terminal is
+ * waited for as output_drain does: a task can freeze it (tcflow TCOOFF)
+ * and leave it frozen.  Returns as output_drain. */
+int output_flush(int fd);
+
+/* Flushes both streams (output_flush), says on stderr what of either was not written (a
  * write that failed: EPIPE, ENOSPC, EFBIG; bytes dropped while it
- * stalled), and stops the threads that are not stalled.  A stalled thread
- * is left in its write(): the process's exit ends it.  0, or -1 when
+ * stalled), and stops the threads that are not stalled.  A thread stalled
+ * on a terminal is left in its write(): the process's exit ends it.  0, or -1 when
  * some byte given for stdout or stderr was not written: the caller's exit
  * status must then say so. */
 int output_finish(void);

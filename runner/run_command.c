@@ -81,15 +81,15 @@ static int write_record(const command_options *o, task_record *rec, int audit_fd
      * the exit status says so. */
     if (o->task.json) {
         record_line(&w, rec, false);
-        if (output_write(STDOUT_FILENO, w.data, w.len) < 0 || output_drain(STDOUT_FILENO) < 0) {
+        if (output_write(STDOUT_FILENO, w.data, w.len) < 0 || output_flush(STDOUT_FILENO) < 0) {
             runner_error("--json: cannot write the record to stdout");
             rc = -1;
         }
         json_free(&w);
     }
     if (audit_fd >= 0) {
-        bool passed_on = o->task.json || (output_drain(STDOUT_FILENO) == 0 &&
-                                          output_drain(STDERR_FILENO) == 0);
+        bool passed_on = o->task.json || (output_flush(STDOUT_FILENO) == 0 &&
+                                          output_flush(STDERR_FILENO) == 0);
         if ((rc < 0 || !passed_on) && rec->status == 0)
             rec->status = RUNNER_EXIT_OWN_ERROR;
         record_line(&w, rec, true);

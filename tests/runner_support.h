@@ -282,6 +282,22 @@ static inline void write_kilobyte_file(const char *path)
     write_file(path, text);
 }
 
+/* The whole of a file, NUL-terminated (fails the test when unreadable). */
+static inline char *read_file_text(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        fail_msg("cannot open %s: %s", path, strerror(errno));
+    char *text = NULL, buf[65536];
+    size_t len = 0;
+    ssize_t n;
+    append_bytes(&text, &len, "", 0);
+    while ((n = read(fd, buf, sizeof buf)) > 0)
+        append_bytes(&text, &len, buf, (size_t)n);
+    close(fd);
+    return text;
+}
+
 static inline size_t file_size(const char *path)
 {
     struct stat st;

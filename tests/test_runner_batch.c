@@ -739,6 +739,45 @@ static void test_batch_streamed_input_stops_at_a_nul_line(void **state)
     remove_tree(dir);
 }
 
+/* `cordon ARGS` in a shell, its stdout into `reader` (a shell command);
+ * cordon's exit status added to its stderr as "rc=N". */
+static captured cordon_into(const char *args, const char *reader)
+{
+    char line[1024];
+    snprintf(line, sizeof line, "{ \"$0\" %s; echo \"rc=$?\" >&2; } | (%s)", args, reader);
+    const char *argv[] = { "/bin/sh", "-c", line, runner_path(), NULL };
+    return exec_capture(argv, NULL, 0);
+}
+
+/* A task's output still queued when no task runs any more is waited for,
+ * however slow its reader: before, cordon gave up after 1.5 s, exited 0
+ * and said "1 succeeded" with 64 KiB of 1 MB delivered (and, with
+ * --audit, called it lost: 125). */
+static void test_batch_waits_for_a_slow_reader(void **state)
+{
+    (void)state;
+    char *dir = make_temp_dir(), args[800], audit[512];
+    char *jobs = lines_file(dir, "head -c 1000000 /dev/zero\n");
+    snprintf(args, sizeof args, "batch --quiet --no-label %s", jobs);
+    captured c = cordon_into(args, "sleep 2.5; wc -c");
+    assert_int_equal(atoi(c.out), 1000000);
+    if (!strstr(c.err, "rc=0"))
+        fail_msg("stderr: %s", c.err);
+    captured_free(&c);
+    snprintf(audit, sizeof audit, "%s/st.jsonl", dir);
+    snprintf(args, sizeof args, "batch --quiet --no-label --audit %s %s", audit, jobs);
+    c = cordon_into(args, "sleep 2.5; wc -c");
+    assert_int_equal(atoi(c.out), 1000000);
+    if (!strstr(c.err, "rc=0"))
+        fail_msg("stderr: %s", c.err);
+    captured_free(&c);
+    char *line = read_file_text(audit);
+    assert_non_null(strstr(line, "\"status\":0"));
+    free(line);
+    free(jobs);
+    remove_tree(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -765,6 +804,7 @@ int main(void)
         cmocka_unit_test(test_batch_labels_each_line),
         cmocka_unit_test(test_batch_audit_output_is_cut),
         cmocka_unit_test(test_batch_records_say_where_and_when),
+        cmocka_unit_test(test_batch_waits_for_a_slow_reader),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1269,6 +1269,60 @@ static void test_run_a_limit_held_by_the_caller_s_own_says_so(void **state)
     captured_free(&c);
 }
 
+/* `cordon ARGS` in a shell, its stdout into `reader` (a shell command);
+ * cordon's exit status added to its stderr as "rc=N". */
+static captured cordon_into(const char *args, const char *reader)
+{
+    char line[1024];
+    snprintf(line, sizeof line, "{ \"$0\" %s; echo \"rc=$?\" >&2; } | (%s)", args, reader);
+    const char *argv[] = { "/bin/sh", "-c", line, runner_path(), NULL };
+    return exec_capture(argv, NULL, 0);
+}
+
+/* Once the task has ended, nothing protects a deadline any more: cordon
+ * waits for a reader slower than its stall bound, as any program writing
+ * to a pipe does.  Before, it gave up on the reader after 1.5 s and
+ * exited 0, the rest of the output lost unsaid (and the audit line said
+ * 125 while cordon exited 0). */
+static void test_run_waits_for_a_slow_reader_at_exit(void **state)
+{
+    (void)state;
+    captured c = cordon_into("run -- seq 1 200000", "sleep 2.5; tail -1");
+    assert_string_equal(c.out, "200000\n");
+    assert_non_null(strstr(c.err, "rc=0"));
+    captured_free(&c);
+    char *dir = make_temp_dir(), args[600], audit[512];
+    snprintf(audit, sizeof audit, "%s/st.jsonl", dir);
+    snprintf(args, sizeof args, "run --audit %s -- head -c 1000000 /dev/zero", audit);
+    c = cordon_into(args, "sleep 2.5; wc -c");
+    assert_int_equal(atoi(c.out), 1000000);
+    if (!strstr(c.err, "rc=0"))
+        fail_msg("stderr: %s", c.err);
+    captured_free(&c);
+    char *line = read_file_text(audit);
+    assert_non_null(strstr(line, "\"status\":0"));
+    free(line);
+    remove_tree(dir);
+}
+
+/* A reader that goes away before it took everything is a loss: said, 125,
+ * and the audit line says 125 too. */
+static void test_run_reader_gone_at_exit_is_said(void **state)
+{
+    (void)state;
+    char *dir = make_temp_dir(), args[600], audit[512];
+    snprintf(audit, sizeof audit, "%s/st.jsonl", dir);
+    snprintf(args, sizeof args, "run --audit %s -- head -c 1000000 /dev/zero", audit);
+    captured c = cordon_into(args, "sleep 2.5; head -c 10 >/dev/null");
+    if (!strstr(c.err, "rc=125") || !strstr(c.err, "stdout: cannot write: Broken pipe"))
+        fail_msg("stderr: %s", c.err);
+    captured_free(&c);
+    char *line = read_file_text(audit);
+    assert_non_null(strstr(line, "\"status\":125"));
+    free(line);
+    remove_tree(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1322,6 +1376,8 @@ int main(void)
         cmocka_unit_test(test_run_backoff_waits_between_attempts),
         cmocka_unit_test(test_run_profile_prints_after_the_run),
         cmocka_unit_test(test_run_usage_survives_an_ignored_sigchld),
+        cmocka_unit_test(test_run_waits_for_a_slow_reader_at_exit),
+        cmocka_unit_test(test_run_reader_gone_at_exit_is_said),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
