@@ -1,6 +1,7 @@
 /* Several runners may append to one audit file at once.  O_APPEND makes
- * each write land at the end, but a write may be cut short (a signal, a
- * full disk, a line of many megabytes), and the rest would then land after
+ * each write land at the end, but a line is written in pieces (it is
+ * made as it is written, never held whole: see json.h) and a write may be
+ * cut short (a signal, a full disk), and the rest would then land after
  * another runner's line; the exclusive lock keeps the pieces of one line
  * together until the last byte is written. */
 #include <errno.h>
@@ -23,8 +24,8 @@ int audit_open(const char *path)
 
 /* Another process holding the lock (a task can flock a file it can only
  * read) must not hold cordon for ever, nor cost a record: wait this long,
- * then append without the lock (O_APPEND still puts a whole write at the
- * end; only a write cut short could then interleave).  Another runner
+ * then append without the lock (O_APPEND still puts each write at the
+ * end; only a line longer than one piece could then interleave).  Another runner
  * holds it for one write; a holder that kept it the whole wait is taken
  * to keep it: from then on this run only tries it, never waits again
  * (a batch task that kept the lock held up every sibling's record 5 s,
@@ -69,23 +70,39 @@ static int end_previous_line(int fd)
     return last == '\n' ? 0 : runner_write_all(fd, "\n", 1);
 }
 
-int audit_append(int fd, const char *path, const char *line, size_t len)
+int audit_begin(audit_line *a, int fd, const char *path)
 {
-    bool locked = lock_exclusive(fd, path);
+    *a = (audit_line){ fd, path, lock_exclusive(fd, path), false, 0, 0, 0 };
     struct stat before;
     /* Mending and taking back need the lock: without it the end of the
      * file may be another runner's. */
-    bool measured = locked && fstat(fd, &before) == 0 && S_ISREG(before.st_mode);
-    int rc = measured ? end_previous_line(fd) : 0;
-    if (rc == 0)
-        rc = runner_write_all(fd, line, len);
-    int saved = errno;
+    a->measured = a->locked && fstat(fd, &before) == 0 && S_ISREG(before.st_mode);
+    a->start = a->measured ? before.st_size : 0;
+    if (a->measured && end_previous_line(fd) < 0) {
+        a->rc = -1;
+        a->error = errno;
+    }
+    return a->rc;
+}
+
+int audit_write(void *line, const char *data, size_t len)
+{
+    audit_line *a = line;
+    if (a->rc == 0 && runner_write_all(a->fd, data, len) < 0) {
+        a->rc = -1;
+        a->error = errno;
+    }
+    return a->rc;
+}
+
+int audit_end(audit_line *a)
+{
     /* A line cut short (a full disk) is taken back whole. */
-    if (rc < 0 && measured && ftruncate(fd, before.st_size) != 0)
-        saved = errno;
-    if (locked)
-        flock(fd, LOCK_UN);
-    if (rc < 0)
-        runner_error("--audit: cannot write '%s': %s", path, strerror(saved));
-    return rc;
+    if (a->rc < 0 && a->measured && ftruncate(a->fd, a->start) != 0)
+        a->error = errno;
+    if (a->locked)
+        flock(a->fd, LOCK_UN);
+    if (a->rc < 0)
+        runner_error("--audit: cannot write '%s': %s", a->path, strerror(a->error));
+    return a->rc;
 }

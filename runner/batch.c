@@ -208,15 +208,23 @@ static bool delivered(const batch *b, int fd, int queued)
     return (b->running == 1 ? output_flush(fd) : output_drain(fd)) == 0;
 }
 
-/* The task's output (or its --json record) to where it goes; false when
- * some of it did not get there. */
+static int to_stdout(void *batch_, const char *data, size_t len)
+{
+    const batch *b = batch_;
+    return b->running == 1 ? output_write_patient(STDOUT_FILENO, data, len)
+                           : output_write(STDOUT_FILENO, data, len);
+}
+
 static bool emit_output(batch *b, const batch_task *bt, const cordon_result *r,
-                        const json_writer *record)
+                        task_record *rec)
 {
     const task_options *o = &b->o->task;
     bool ok = true;
     if (o->json) {
-        ok = delivered(b, STDOUT_FILENO, output_write(STDOUT_FILENO, record->data, record->len));
+        /* Written as it is made (see json.h), under b->lock: whole between
+         * the other tasks' records. */
+        rec->audit = false;
+        ok = delivered(b, STDOUT_FILENO, task_record_send(rec, to_stdout, b));
         if (!ok) {
             runner_error("--json: cannot write the record of line %zu", bt->lineno);
             b->records_lost = true;
@@ -264,37 +272,41 @@ static void set_outcome(batch_task *bt, int rc, const cordon_result *r, const at
     bt->max_rss_kb = r->usage.max_rss_kb;
 }
 
-/* The audit line of a task whose output (or --json record) did not get
- * where it goes: made again with cordon's status for it, 125, as `cordon
- * run` exits with then, so that --resume runs it again. */
-static void output_lost(batch *b, batch_task *bt, task_record *rec, json_writer *audit_line)
+/* A task whose output (or --json record) did not get where it goes gets
+ * cordon's status for it, 125, in its audit line too, as `cordon run`
+ * exits with then, so that --resume runs it again. */
+static void output_lost(batch *b, batch_task *bt)
 {
     if (bt->status != 0)
         return;
     b->output_lost++;
     bt->status = RUNNER_EXIT_OWN_ERROR;
     snprintf(bt->outcome, sizeof bt->outcome, "output lost");
-    if (b->audit_fd < 0)
-        return;
-    rec->status = bt->status;
+}
+
+/* The audit line (its output cut to --audit-output), written as it is
+ * made (see json.h). */
+static void append_audit_line(batch *b, const batch_task *bt, task_record *rec)
+{
     rec->audit = true;
-    json_free(audit_line);
-    json_init(audit_line);
-    task_record_json(audit_line, rec);
-    json_raw(audit_line, "\n", 1);
+    rec->status = bt->status;
+    audit_line line;
+    audit_begin(&line, b->audit_fd, b->o->task.audit);
+    task_record_send(rec, audit_write, &line);
+    if (audit_end(&line) < 0)
+        b->records_lost = true;
 }
 
 static void finish_task(batch *b, size_t index, batch_task *bt, const cordon_result *r,
-                        task_record *rec, const json_writer *record, json_writer *audit_line)
+                        task_record *rec)
 {
     pthread_mutex_lock(&b->lock);
     clear_progress(b);
-    if (r && !emit_output(b, bt, r, record))
-        output_lost(b, bt, rec, audit_line);
+    if (r && !emit_output(b, bt, r, rec))
+        output_lost(b, bt);
     b->tasks[index] = *bt;
-    if (b->audit_fd >= 0 && audit_line->len &&
-        audit_append(b->audit_fd, b->o->task.audit, audit_line->data, audit_line->len) < 0)
-        b->records_lost = true;
+    if (b->audit_fd >= 0 && rec)
+        append_audit_line(b, bt, rec);
     b->running--;
     b->done++;
     b->failed += bt->status != 0;
@@ -304,29 +316,9 @@ static void finish_task(batch *b, size_t index, batch_task *bt, const cordon_res
     pthread_mutex_unlock(&b->lock);
 }
 
-/* The --json record (whole) and the audit line (its output cut to
- * --audit-output) of one task. */
-static void write_records(const batch *b, task_record *rec, json_writer *record,
-                          json_writer *audit_line)
-{
-    if (b->o->task.json) {
-        rec->audit = false;
-        task_record_json(record, rec);
-        json_raw(record, "\n", 1);
-    }
-    if (b->audit_fd >= 0) {
-        rec->audit = true;
-        task_record_json(audit_line, rec);
-        json_raw(audit_line, "\n", 1);
-    }
-}
-
 static void run_one(batch *b, size_t index, batch_task *bt)
 {
     const task_options *o = &b->o->task;
-    json_writer record, audit_line;
-    json_init(&record);
-    json_init(&audit_line);
     char **words = simple_command_split(bt->line);
     cordon_task *t = words ? task_build(o, b->policy, NULL, words)
                            : task_build(o, b->policy, bt->line, NULL);
@@ -341,7 +333,7 @@ static void run_one(batch *b, size_t index, batch_task *bt)
     if (!t) {
         bt->status = RUNNER_EXIT_OWN_ERROR;
         snprintf(bt->outcome, sizeof bt->outcome, "cordon error");
-        finish_task(b, index, bt, NULL, NULL, &record, &audit_line);
+        finish_task(b, index, bt, NULL, NULL);
         return;
     }
     attempt_log log = { NULL, 0 };
@@ -354,10 +346,7 @@ static void run_one(batch *b, size_t index, batch_task *bt)
         runner_error("line %zu: cannot run the task: %s", bt->lineno, strerror(-rc));
     task_record rec = { bt->line, b->policy ? cordon_policy_name(b->policy) : NULL, o, r,
                         &log, rc < 0 ? rc : 0, bt->status, &origin, false };
-    write_records(b, &rec, &record, &audit_line);
-    finish_task(b, index, bt, r, &rec, &record, &audit_line);
-    json_free(&record);
-    json_free(&audit_line);
+    finish_task(b, index, bt, r, &rec);
     attempt_log_free(&log);
     cordon_task_free(t);
 }

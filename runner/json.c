@@ -20,8 +20,38 @@ void json_free(json_writer *w)
     json_init(w);
 }
 
+/* Bytes buffered before they go to a sink. */
+#define JSON_PIECE (64u << 10)
+
+void json_set_sink(json_writer *w, json_sink sink, void *user)
+{
+    w->sink = sink;
+    w->sink_user = user;
+}
+
+/* In pieces: a sink may copy what it is given (a queue for stdout). */
+static void give(json_writer *w, const char *data, size_t len)
+{
+    for (size_t at = 0; at < len && !w->sink_failed; at += JSON_PIECE) {
+        size_t piece = len - at < JSON_PIECE ? len - at : JSON_PIECE;
+        if (w->sink(w->sink_user, data + at, piece) < 0)
+            w->sink_failed = true;
+    }
+}
+
+int json_flush(json_writer *w)
+{
+    if (w->sink) {
+        give(w, w->data, w->len);
+        w->len = 0;
+    }
+    return w->sink_failed ? -1 : 0;
+}
+
 static void reserve(json_writer *w, size_t more)
 {
+    if (w->sink && w->len + more > JSON_PIECE)
+        json_flush(w);
     if (w->len + more + 1 <= w->cap)
         return;
     size_t cap = w->cap ? w->cap : 256;
@@ -33,6 +63,11 @@ static void reserve(json_writer *w, size_t more)
 
 void json_raw(json_writer *w, const char *data, size_t len)
 {
+    if (w->sink && len > JSON_PIECE) {
+        json_flush(w); /* a long run of plain text goes as it is */
+        give(w, data, len);
+        return;
+    }
     reserve(w, len);
     memcpy(w->data + w->len, data, len);
     w->len += len;
@@ -158,7 +193,8 @@ static void escape_code_point(json_writer *w, const unsigned char *s, size_t n)
 void json_string(json_writer *w, const char *data, size_t len)
 {
     before_value(w);
-    reserve(w, len + 2);
+    if (!w->sink)
+        reserve(w, len + 2);
     put(w, '"');
     const unsigned char *s = (const unsigned char *)data;
     for (size_t i = 0; i < len;) {

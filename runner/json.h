@@ -1,4 +1,7 @@
-/* A JSON writer into a growing buffer.  Strings are taken as bytes: valid
+/* A JSON writer into a growing buffer, or through a small one into a sink
+ * (json_set_sink): a record of a task's captured output, escaped, can be
+ * six times the output, and the caps on the output bound the runner's
+ * memory only if the record is never held whole.  Strings are taken as bytes: valid
  * UTF-8 is kept, every byte that is not part of valid UTF-8 is written as
  * \u00XX, so the output always parses whatever the task printed. */
 #ifndef CORDON_RUNNER_JSON_H
@@ -10,15 +13,27 @@
 
 #define JSON_MAX_DEPTH 8
 
+/* Takes `len` bytes of the text; 0, or -1 when they could not go. */
+typedef int (*json_sink)(void *user, const char *data, size_t len);
+
 typedef struct json_writer {
     char *data;
     size_t len, cap;
+    json_sink sink;
+    void *sink_user;
+    bool sink_failed;
     int depth;
     bool need_comma[JSON_MAX_DEPTH];
 } json_writer;
 
 void json_init(json_writer *w);
 void json_free(json_writer *w);
+/* From now on the text goes to `sink` in pieces of some 64 KiB (the rest
+ * at json_flush); after a piece it refused, nothing more is given to it. */
+void json_set_sink(json_writer *w, json_sink sink, void *user);
+/* Gives the sink what is buffered: 0, or -1 when the sink refused any
+ * piece of the text. */
+int json_flush(json_writer *w);
 
 void json_begin_object(json_writer *w);
 void json_end_object(json_writer *w);

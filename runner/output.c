@@ -251,7 +251,7 @@ bool output_reader_gone(int fd)
     return gone;
 }
 
-int output_write(int fd, const void *data, size_t len)
+static int queue_bytes(int fd, const void *data, size_t len, bool patient)
 {
     writer *w = fd == 1 || fd == 2 ? streams[fd].w : NULL;
     if (!w)
@@ -259,8 +259,9 @@ int output_write(int fd, const void *data, size_t len)
     /* Not runner_alloc: it reports running out of memory through here. */
     chunk *c = len ? malloc(sizeof *c + len) : NULL;
     pthread_mutex_lock(&w->lock);
+    patient = patient && !w->terminal;
     while (!streams[fd].failed && w->queued > 0 && w->queued + len > OUTPUT_QUEUE_MAX &&
-           !stalled(w))
+           (patient || !stalled(w)))
         wait_a_little(w);
     int rc = streams[fd].failed ? -1 : 0;
     if (rc < 0)
@@ -332,6 +333,16 @@ static int drain(int fd, bool patient)
     int rc = streams[fd].failed || streams[fd].dropped ? -1 : 0;
     pthread_mutex_unlock(&w->lock);
     return rc;
+}
+
+int output_write(int fd, const void *data, size_t len)
+{
+    return queue_bytes(fd, data, len, false);
+}
+
+int output_write_patient(int fd, const void *data, size_t len)
+{
+    return queue_bytes(fd, data, len, true);
 }
 
 int output_drain(int fd)

@@ -24,6 +24,8 @@ void output_start(void);
  * queued is dropped and counted.  0, or -1 when the stream failed (EPIPE)
  * or the bytes were dropped. */
 int output_write(int fd, const void *data, size_t len);
+/* When no task runs: waits for room as output_flush waits. */
+int output_write_patient(int fd, const void *data, size_t len);
 
 /* Whether the reader of fd 1 or 2 went away (a write failed with EPIPE):
  * nothing written to it will ever be read. */

@@ -315,3 +315,15 @@ void task_record_json(json_writer *w, const task_record *rec)
         history_json(w, rec->attempts);
     json_end_object(w);
 }
+
+int task_record_send(const task_record *rec, json_sink sink, void *user)
+{
+    json_writer w;
+    json_init(&w);
+    json_set_sink(&w, sink, user);
+    task_record_json(&w, rec);
+    json_raw(&w, "\n", 1);
+    int rc = json_flush(&w);
+    json_free(&w);
+    return rc;
+}

@@ -60,42 +60,41 @@ static void report_exception(const cordon_result *r)
     free(text);
 }
 
-static void record_line(json_writer *w, task_record *rec, bool audit)
+static int to_stdout(void *unused, const char *data, size_t len)
 {
-    json_init(w);
-    rec->audit = audit;
-    task_record_json(w, rec);
-    json_raw(w, "\n", 1);
+    (void)unused;
+    return output_write_patient(STDOUT_FILENO, data, len);
 }
 
 /* The JSON object goes to stdout (--json), whole, and/or the audit file,
- * its output cut to --audit-output.  The audit line is written last, its
- * status 125 when the task's output or its --json record did not reach
- * stdout or stderr (a full disk, a reader gone): `cordon run` exits 125
- * then, and a line saying 0 was skipped by `batch --resume`. */
+ * its output cut to --audit-output; either is written as it is made (see
+ * json.h).  The audit line is written last, its status 125 when the
+ * task's output or its --json record did not reach stdout or stderr (a
+ * full disk, a reader gone): `cordon run` exits 125 then, and a line
+ * saying 0 was skipped by `batch --resume`. */
 static int write_record(const command_options *o, task_record *rec, int audit_fd)
 {
-    json_writer w;
     int rc = 0;
     /* The record is lost if stdout takes nothing: waited for here, since
      * the exit status says so. */
     if (o->task.json) {
-        record_line(&w, rec, false);
-        if (output_write(STDOUT_FILENO, w.data, w.len) < 0 || output_flush(STDOUT_FILENO) < 0) {
+        rec->audit = false;
+        if (task_record_send(rec, to_stdout, NULL) < 0 || output_flush(STDOUT_FILENO) < 0) {
             runner_error("--json: cannot write the record to stdout");
             rc = -1;
         }
-        json_free(&w);
     }
     if (audit_fd >= 0) {
         bool passed_on = o->task.json || (output_flush(STDOUT_FILENO) == 0 &&
                                           output_flush(STDERR_FILENO) == 0);
         if ((rc < 0 || !passed_on) && rec->status == 0)
             rec->status = RUNNER_EXIT_OWN_ERROR;
-        record_line(&w, rec, true);
-        if (audit_append(audit_fd, o->task.audit, w.data, w.len) < 0)
+        rec->audit = true;
+        audit_line line;
+        audit_begin(&line, audit_fd, o->task.audit);
+        task_record_send(rec, audit_write, &line);
+        if (audit_end(&line) < 0)
             rc = -1;
-        json_free(&w);
     }
     return rc;
 }

@@ -49,5 +49,8 @@ typedef struct task_record {
 
 /* Appends the record as one JSON object (no newline). */
 void task_record_json(json_writer *w, const task_record *rec);
+/* The record as one JSON line given to `sink` piece by piece, never held
+ * whole: 0, or -1 when the sink refused a piece. */
+int task_record_send(const task_record *rec, json_sink sink, void *user);
 
 #endif

@@ -276,6 +276,74 @@ static void test_audit_concurrent_appends_are_not_torn(void **state)
     remove_tree(dir);
 }
 
+/* Runs `cordon ARGS` with stdout into `out_path`; cordon's peak RSS in KB
+ * (wait4), after asserting it exited 0. */
+static long cordon_peak_kb(const char *const args[], const char *out_path)
+{
+    const char *argv[64];
+    cordon_argv(argv, args);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        int out = open(out_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+        dup2(null, 0);
+        dup2(out, 1);
+        dup2(null, 2); /* the task's stderr, passed on without --json */
+        execv(argv[0], (char *const *)argv);
+        _exit(99);
+    }
+    int status;
+    struct rusage usage;
+    while (wait4(pid, &status, 0, &usage) < 0)
+        assert_int_equal(errno, EINTR);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+    return usage.ru_maxrss;
+}
+
+/* Whether the JSON object in `path` (its first line) holds 4 MiB of 0x01
+ * as std_out and as std_err. */
+static void expect_control_bytes_record(const char *path)
+{
+    char code[600];
+    snprintf(code, sizeof code,
+             "import json, sys\n"
+             "d = json.loads(open(sys.argv[1], encoding='utf-8').readline())\n"
+             "sys.exit(0 if d['std_out'] == d['std_err'] == '\\x01' * 4194304 else 1)\n");
+    const char *argv[] = { "/usr/bin/env", "python3", "-c", code, path, NULL };
+    captured c = exec_capture(argv, NULL, 0);
+    if (c.status != 0)
+        fail_msg("the record in %s does not read back: %s", path, c.err);
+    captured_free(&c);
+}
+
+/* A record is written as it is made, never held whole: each control byte
+ * becomes six (\u0001), and the whole object in a doubling buffer took
+ * cordon to some 13 times the output it captured (1.7 GB for 128 MB).
+ * The caps bound cordon's memory only so. */
+static void test_json_record_memory_is_bounded_by_the_output(void **state)
+{
+    (void)state;
+    char *dir = make_temp_dir(), out[512], audit[512];
+    snprintf(out, sizeof out, "%s/out.json", dir);
+    snprintf(audit, sizeof audit, "%s/audit.jsonl", dir);
+    const char *task = "head -c 4194304 /dev/zero | tr '\\0' '\\1'; "
+                       "head -c 4194304 /dev/zero | tr '\\0' '\\1' >&2";
+    /* 8 MiB captured: six times that would be the record itself */
+    long limit_kb = 6 * 8192;
+    long kb = cordon_peak_kb((const char *const[]){ "run", "--json", "--shell", task, NULL }, out);
+    if (kb > limit_kb)
+        fail_msg("cordon run --json peaked at %ld KB for 8 MiB of output", kb);
+    expect_control_bytes_record(out);
+    kb = cordon_peak_kb((const char *const[]){ "run", "--audit", audit, "--audit-output", "full",
+                                               "--shell", task, NULL }, out);
+    if (kb > limit_kb)
+        fail_msg("cordon run --audit-output full peaked at %ld KB for 8 MiB of output", kb);
+    expect_control_bytes_record(audit);
+    remove_tree(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -290,6 +358,7 @@ int main(void)
         cmocka_unit_test(test_audit_appends_one_line_per_task),
         cmocka_unit_test(test_audit_survives_an_unfinished_line_and_a_full_disk),
         cmocka_unit_test(test_audit_concurrent_appends_are_not_torn),
+        cmocka_unit_test(test_json_record_memory_is_bounded_by_the_output),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
