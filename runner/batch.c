@@ -184,7 +184,11 @@ static void print_failure(const batch_task *bt, const cordon_result *r)
 {
     if (strcmp(bt->outcome, "cordon error") == 0)
         return; /* said when it happened */
-    if (r->exception) {
+    if (task_stopped_by(r)) {
+        char stopped[160];
+        task_stop_message(r, stopped, sizeof stopped);
+        runner_error("line %zu: Cancelled: %s", bt->lineno, stopped);
+    } else if (r->exception) {
         size_t len = strcspn(r->exc_out.data, "\n");
         runner_error("line %zu: %.*s", bt->lineno, (int)len, r->exc_out.data);
     } else if (bt->status != 0) {

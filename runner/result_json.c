@@ -272,13 +272,22 @@ static void result_fields_json(json_writer *w, const cordon_result *r, unsigned 
     json_int(w, r->signal);
     json_key(w, "exception");
     json_cstring(w, r->exception);
-    /* the one line a script wants, without parsing exc_out for it */
+    /* the one line a script wants, without parsing exc_out for it; for a
+     * run cordon cancelled as it was stopped, what the user did */
+    char stopped[160], exc[200];
+    if (task_stopped_by(r)) {
+        task_stop_message(r, stopped, sizeof stopped);
+        snprintf(exc, sizeof exc, "Cancelled: %s\n", stopped);
+    }
     json_key(w, "message");
-    json_cstring(w, r->message);
+    json_cstring(w, task_stopped_by(r) ? stopped : r->message);
     bytes_json(w, "std_out", &r->std_out, limit);
     bytes_json(w, "std_err", &r->std_err, limit);
     bytes_json(w, "log_out", &r->log_out, limit);
-    bytes_json(w, "exc_out", &r->exc_out, limit);
+    if (task_stopped_by(r))
+        bytes_json(w, "exc_out", &(cordon_bytes){ .data = exc, .len = strlen(exc) }, limit);
+    else
+        bytes_json(w, "exc_out", &r->exc_out, limit);
     bytes_json(w, "returns", &r->returns, limit);
     dropped_json(w, r);
     json_key(w, "usage");

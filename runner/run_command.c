@@ -49,6 +49,12 @@ static void pass_output(void *user, int stream, const char *data, size_t len)
 
 static void report_exception(const cordon_result *r)
 {
+    if (task_stopped_by(r)) {
+        char stopped[160];
+        task_stop_message(r, stopped, sizeof stopped);
+        runner_error("Cancelled: %s", stopped);
+        return;
+    }
     size_t len = r->exc_out.len;
     char *text = runner_alloc(len + 16);
     memcpy(text, "cordon: ", 8);

@@ -14,6 +14,7 @@
 #include "pinned_path.h"
 #include "policy_import.h"
 #include "runner.h"
+#include "stop_signals.h"
 #include "task_setup.h"
 
 int task_policy_open(const task_options *o, cordon_policy **out)
@@ -320,6 +321,21 @@ char *task_command_text(const char *shell, char *const *argv)
     return text;
 }
 
+/* The runner cancels a run only when a stop signal came
+ * (stop_signals.c). */
+int task_stopped_by(const cordon_result *r)
+{
+    if (!r->exception || strcmp(r->exception, "Cancelled") != 0)
+        return 0;
+    return stop_signals_caught();
+}
+
+void task_stop_message(const cordon_result *r, char *buf, size_t size)
+{
+    snprintf(buf, size, "cordon was stopped by %s; the task's whole tree was killed",
+             cordon_signal_name(task_stopped_by(r)));
+}
+
 int task_exit_status(int rc, const cordon_result *r)
 {
     if (rc < 0)
@@ -334,6 +350,9 @@ int task_exit_status(int rc, const cordon_result *r)
         return RUNNER_EXIT_POLICY_VIOLATION;
     if (strcmp(r->exception, "ExecError") == 0)
         return r->exit_code;
+    /* cordon itself dies of that signal: its status is the shell's */
+    if (task_stopped_by(r))
+        return 128 + task_stopped_by(r);
     if (r->signal > 0)
         return 128 + r->signal;
     /* An exception without a signal (a limit seen in the exit status):

@@ -28,7 +28,16 @@ int task_options_check(const task_options *o, const cordon_policy *policy);
  * joined with quotes where a word needs them.  Free the result. */
 char *task_command_text(const char *shell, char *const *argv);
 
-/* cordon's exit status for a run that returned `rc` with result `r`. */
+/* The signal that stopped cordon when it cancelled the run of `r`
+ * (INT, TERM, HUP, QUIT), else 0. */
+int task_stopped_by(const cordon_result *r);
+/* Then, the message the user is shown instead of the library's (which
+ * names cordon_cancel, a call the user never made): one line, without
+ * the class "Cancelled: " and without a newline. */
+void task_stop_message(const cordon_result *r, char *buf, size_t size);
+
+/* cordon's exit status for a run that returned `r`: 128 + the signal for
+ * a run cordon cancelled when it was stopped, as cordon then dies of it. */
 int task_exit_status(int rc, const cordon_result *r);
 
 /* Everything one task's JSON object is made of. */

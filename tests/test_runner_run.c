@@ -1323,6 +1323,81 @@ static void test_run_reader_gone_at_exit_is_said(void **state)
     remove_tree(dir);
 }
 
+/* `cordon ARGS`, its stdout and stderr into files of `dir`, sent `sig`
+ * after a second; returns its wait status, leaves what it wrote in
+ * `*out` and `*err`. */
+static int cordon_stopped(const char *dir, int sig, char **out, char **err,
+                          const char *const args[])
+{
+    char out_path[512], err_path[512];
+    snprintf(out_path, sizeof out_path, "%s/out", dir);
+    snprintf(err_path, sizeof err_path, "%s/err", dir);
+    const char *argv[64];
+    cordon_argv(argv, args);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        int fds[3] = { open("/dev/null", O_RDONLY),
+                       open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0644),
+                       open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0644) };
+        for (int i = 0; i < 3; i++)
+            dup2(fds[i], i);
+        signal(sig, SIG_DFL); /* one left ignored is never taken */
+        execv(argv[0], (char *const *)argv);
+        _exit(99);
+    }
+    struct timespec second = { 1, 0 };
+    nanosleep(&second, NULL);
+    kill(pid, sig);
+    int status;
+    while (waitpid(pid, &status, 0) < 0)
+        assert_int_equal(errno, EINTR);
+    *out = read_file_text(out_path);
+    *err = read_file_text(err_path);
+    return status;
+}
+
+/* cordon stopped by a signal dies of it, and its record says the status a
+ * shell sees (130 for SIGINT), not the task's 137; the user is told what
+ * stopped it, not of a library call (cordon_cancel) they never made. */
+static void test_run_stopped_by_a_signal_says_so(void **state)
+{
+    (void)state;
+    char *dir = make_temp_dir(), *out, *err;
+    int status = cordon_stopped(dir, SIGINT, &out, &err, (const char *const[]){
+        "run", "--json", "--shell", "sleep 29", NULL });
+    assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGINT);
+    assert_int_equal(python_check(out, strlen(out),
+                                  "assert d['status'] == 130, d['status']\n"
+                                  "assert d['exception'] == 'Cancelled'\n"
+                                  "assert d['message'].startswith("
+                                  "'cordon was stopped by SIGINT'), d['message']\n"
+                                  "assert 'cordon_cancel' not in d['exc_out'], d['exc_out']"),
+                     0);
+    free(out);
+    free(err);
+    status = cordon_stopped(dir, SIGINT, &out, &err, (const char *const[]){
+        "run", "--shell", "sleep 29", NULL });
+    assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGINT);
+    if (!strstr(err, "cordon: Cancelled: cordon was stopped by SIGINT") ||
+        strstr(err, "cordon_cancel"))
+        fail_msg("stderr: %s", err);
+    free(out);
+    free(err);
+    char jobs[600];
+    snprintf(jobs, sizeof jobs, "%s/jobs", dir);
+    write_file(jobs, "sleep 29\n");
+    status = cordon_stopped(dir, SIGTERM, &out, &err, (const char *const[]){
+        "batch", jobs, NULL });
+    assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM);
+    if (!strstr(err, "line 1: Cancelled: cordon was stopped by SIGTERM") ||
+        strstr(err, "cordon_cancel"))
+        fail_msg("stderr: %s", err);
+    free(out);
+    free(err);
+    remove_tree(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1378,6 +1453,7 @@ int main(void)
         cmocka_unit_test(test_run_usage_survives_an_ignored_sigchld),
         cmocka_unit_test(test_run_waits_for_a_slow_reader_at_exit),
         cmocka_unit_test(test_run_reader_gone_at_exit_is_said),
+        cmocka_unit_test(test_run_stopped_by_a_signal_says_so),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
