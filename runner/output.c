@@ -4,7 +4,9 @@
  * a slow reader (a pipe into a pager) still slows the task down as before,
  * but a reader that takes nothing (a terminal stopped with TCOOFF, a
  * pager left paused) costs at most OUTPUT_STALL_MS, then bytes are
- * dropped and counted.
+ * dropped and counted.  That bound is for a task's deadline: once no task
+ * runs, output_flush waits for a slow reader as long as it reads (not
+ * for a terminal, which a task can leave frozen).
  *
  * Why not O_NONBLOCK on fd 1 and 2: the file description is shared with
  * the caller's shell and every other process on that terminal; a flag we
@@ -323,7 +325,7 @@ static int drain(int fd, bool patient)
 {
     writer *w = fd == 1 || fd == 2 ? streams[fd].w : NULL;
     if (!w)
-        return streams[fd].failed ? -1 : 0;
+        return output_reader_gone(fd) ? -1 : 0; /* written directly */
     pthread_mutex_lock(&w->lock);
     patient = patient && !w->terminal;
     while (has_queued(w, fd) && (patient || !stalled(w)))
