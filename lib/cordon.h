@@ -182,12 +182,18 @@ int cordon_set_stdin(cordon_task *t, const void *data, size_t len);
  *   offset at the start of each attempt, and that offset does not move
  *   (a retry reads the same input); a terminal's modes, flow control and
  *   line discipline (the terminal's, not the description's) are put back
- *   as they were when the attempt ended;
+ *   as they were when the attempt ended; for a task with file rules
+ *   the task's init opens it again by its name on the task's read-only
+ *   view of the files (a fchmod, futimens or fsetxattr on it fails with
+ *   EROFS), and a run whose view no longer holds it by that name (renamed,
+ *   on a mount the view lacks) fails with "ConfinementError";
  * - anything else (a socket, a device other than a terminal; for a
  *   task with file rules an anonymous pipe, which a task holding any
  *   description of could open again the other way through its /proc and
  *   write the caller's next input into), or one that cannot be opened
- *   again (no /proc, a pipe of another user), is relayed: the task reads a pipe that the collecting thread fills from
+ *   again (no /proc, a pipe of another user), or for a task with file
+ *   rules a regular file no name leads to (deleted, a memfd), is
+ *   relayed: the task reads a pipe that the collecting thread fills from
  *   `fd`, reading it only when poll says it is readable and only while
  *   the task runs.  Input read but not yet consumed when the task ends
  *   (at most a pipe's capacity and 64 KiB) is lost to the caller; a

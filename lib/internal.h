@@ -88,6 +88,9 @@ enum cordon__step {
     STEP_EXEC,
     STEP_SETUP_HOOK,            /* the caller's set-up hook returned non-zero */
     STEP_KEYRING,
+    STEP_STDIN_VIEW,            /* fd 0, 1 or 2 opened again on the read-only view */
+    STEP_STDOUT_VIEW,
+    STEP_STDERR_VIEW,
     STEP_COUNT_
 };
 const char *cordon__step_name(int step);
@@ -698,6 +701,10 @@ void cordon__confinement_store_free(struct cordon__confinement_store *store);
  * for it.  It starts the task's first process, reaps every process of the
  * namespace, and reports the first one's status in the setup record. */
 int cordon__task_init_main(void *launch);
+/* In the init, the task's view just made read-only (stream_view.c): its
+ * fds 0-2 that are files on a mount of the caller's, opened again by
+ * their names on the view; 0, or -errno with `failed_fd` the stream. */
+int cordon__streams_on_view(int *failed_fd);
 /* Whether the init makes its mounts (its /proc, the kernel settings
  * read-only) after starting the task's first process, which does its own
  * set-up meanwhile and waits for them before anything of the task runs.

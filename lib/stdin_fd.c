@@ -11,7 +11,12 @@
  * description.  O_NONBLOCK during the open keeps a FIFO whose writers are
  * gone (its data still buffered) from waiting for a writer for ever; it is
  * cleared on the new description at once.  A regular file is read from
- * the caller's offset, which stays where it was.
+ * the caller's offset, which stays where it was.  Under file rules the
+ * task's init opens it again on the task's read-only view, by its name
+ * (lib/stream_view.c): held as opened here, on the caller's writable
+ * mount, it let the task change the file's mode, times and attributes.
+ * A regular file no name leads to (a here-document's deleted file, a
+ * memfd) cannot be: it is relayed, from a description of cordon's own.
  *
  * A pipe is opened again too, but for a task with file rules: one given
  * even a read-only description of it opened it again for writing through
@@ -93,6 +98,16 @@ failed:;
     return error;
 }
 
+/* A regular file no name leads to (deleted, a memfd, O_TMPFILE): a task
+ * with file rules holds its stdin file only on its read-only view, opened
+ * there by its name (lib/stream_view.c), which this one has not; it is
+ * relayed from cordon's own description, at the caller's offset. */
+static bool is_unnamed_file(int fd)
+{
+    struct stat st;
+    return fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_nlink == 0;
+}
+
 int cordon__stdin_fd_check(int fd)
 {
     int flags = fcntl(fd, F_GETFL);
@@ -115,7 +130,7 @@ int cordon__stdin_fd_open(int fd, bool governed, int *copy, int *relay_source)
     if (reopens_as_itself(fd, governed)) {
         rc = reopen(fd);
         if (rc >= 0) {
-            *copy = rc;
+            *(governed && is_unnamed_file(rc) ? relay_source : copy) = rc;
             return 0;
         }
         if (rc == -EMFILE || rc == -ENFILE || rc == -ENOMEM)

@@ -2,9 +2,13 @@
  * executes only beneath the paths it was given; the presets give a
  * program what it needs to run, a private /tmp and nothing else. */
 #include <fcntl.h>
+#include <pty.h>
+#include <termios.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/inotify.h>
+#include <sys/mount.h>
+#include <sched.h>
 #include <sys/xattr.h>
 
 #include <dlfcn.h>
@@ -235,6 +239,255 @@ static void test_files_metadata_unchangeable_outside_writable_paths(void **state
     assert_int_equal(stat(outside, &after), 0);
     assert_int_equal(after.st_mode & 0777, 0777);
     cordon_task_free(t);
+}
+
+/* In the task: what of its stdin's metadata it changed, one bit each
+ * (its mode, its times, an attribute), 8 if a refusal said other than
+ * EROFS, 16 if it did not read `arg` from where the caller left off. */
+static int change_stdin_metadata(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    int changed = 0;
+    int refusals[3];
+    refusals[0] = fchmod(0, 04777) == 0 ? 0 : errno;
+    refusals[1] = futimens(0, (struct timespec[2]){ { 0, 0 }, { 0, 0 } }) == 0 ? 0 : errno;
+    refusals[2] = fsetxattr(0, "user.cordon", "planted", 7, 0) == 0 ? 0 : errno;
+    for (int i = 0; i < 3; i++) {
+        if (!refusals[i])
+            changed |= 1 << i;
+        else if (refusals[i] != EROFS)
+            changed |= 8;
+    }
+    const char *expected = arg;
+    char text[64] = "";
+    ssize_t n = read(0, text, sizeof text - 1);
+    if (n != (ssize_t)strlen(expected) || memcmp(text, expected, (size_t)n) != 0)
+        changed |= 16;
+    return changed;
+}
+
+/* The stdin the caller hands over is a description the parent opened on
+ * the caller's own, writable, mount: through it a task under file rules
+ * made the caller's file set-uid and world-writable, dated it 1970 and
+ * planted an attribute on it.  It reads it from its read-only view, from
+ * the caller's offset. */
+static void test_files_stdin_metadata_unchangeable_under_file_rules(void **state)
+{
+    (void)state;
+    require_landlock();
+    require_own_proc();
+    char path[160];
+    snprintf(path, sizeof path, "%s/input", outside);
+    write_file(path, "01234abcde\n");
+    struct stat before, after;
+    assert_int_equal(stat(path, &before), 0);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    assert_true(fd >= 0);
+    char skipped[5];
+    assert_int_equal(read(fd, skipped, 5), 5);
+    cordon_task *t = cordon_function_task(change_stdin_metadata, "abcde\n");
+    assert_int_equal(cordon_allow_path(t, granted, CORDON_READ | CORDON_WRITE), 0);
+    assert_int_equal(cordon_set_stdin_fd(t, fd), 0);
+    const cordon_result *r = run_task(t, 0);
+    assert_int_equal(r->exit_code, 0);
+    cordon_task_free(t);
+    assert_int_equal(stat(path, &after), 0);
+    assert_int_equal(after.st_mode, before.st_mode);
+    assert_int_equal(after.st_mtim.tv_sec, before.st_mtim.tv_sec);
+    char attribute[16];
+    assert_int_equal(getxattr(path, "user.cordon", attribute, sizeof attribute), -1);
+    assert_int_equal(lseek(fd, 0, SEEK_CUR), 5);
+    /* A command under a preset, by the name of its stdin too. */
+    t = shell("chmod 4777 /proc/self/fd/0; touch -d 1999-01-01 /proc/self/fd/0; cat");
+    assert_int_equal(cordon_set_isolation(t, "judge"), 0);
+    assert_int_equal(cordon_set_stdin_fd(t, fd), 0);
+    r = run_task(t, 0);
+    assert_string_equal(r->std_out.data, "abcde\n");
+    assert_int_equal(stat(path, &after), 0);
+    assert_int_equal(after.st_mode, before.st_mode);
+    assert_int_equal(after.st_mtim.tv_sec, before.st_mtim.tv_sec);
+    cordon_task_free(t);
+    close(fd);
+}
+
+/* A stdin file already deleted (a shell's here-document, a memfd) has no
+ * name the task's view could open it by: it is relayed, from the
+ * caller's offset. */
+static void test_files_a_deleted_stdin_is_read_under_file_rules(void **state)
+{
+    (void)state;
+    require_landlock();
+    require_own_proc();
+    char path[160];
+    snprintf(path, sizeof path, "%s/gone", outside);
+    write_file(path, "01234abcde\n");
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    assert_true(fd >= 0);
+    assert_int_equal(unlink(path), 0);
+    char skipped[5];
+    assert_int_equal(read(fd, skipped, 5), 5);
+    cordon_task *t = shell("chmod 4777 /proc/self/fd/0 2>/dev/null; cat");
+    assert_int_equal(cordon_set_isolation(t, "judge"), 0);
+    assert_int_equal(cordon_set_stdin_fd(t, fd), 0);
+    const cordon_result *r = run_task(t, 0);
+    assert_string_equal(r->std_out.data, "abcde\n");
+    struct stat after;
+    assert_int_equal(fstat(fd, &after), 0);
+    assert_int_equal(after.st_mode & 07777, 0644);
+    assert_int_equal(lseek(fd, 0, SEEK_CUR), 5);
+    cordon_task_free(t);
+    close(fd);
+}
+
+/* In the task: 1 if it changed its terminal's mode, 2 if the refusal was
+ * not EROFS, 4 if the terminal did not work (its modes, a line read). */
+static int change_terminal_mode(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    (void)arg;
+    int changed = fchmod(0, 0666) == 0 ? 1 : errno == EROFS ? 0 : 2;
+    struct termios modes;
+    char line[16] = "";
+    if (!isatty(0) || tcgetattr(0, &modes) != 0 || tcsetattr(0, TCSANOW, &modes) != 0 ||
+        read(0, line, sizeof line) != 3 || memcmp(line, "hi\n", 3) != 0)
+        changed |= 4;
+    return changed;
+}
+
+/* A terminal handed over as stdin (the runner's --tty): the task's is on
+ * its read-only view of /dev/pts, where it reads it and sets its modes,
+ * but left it world-writable before. */
+static void test_files_a_terminal_stdin_keeps_its_mode_under_file_rules(void **state)
+{
+    (void)state;
+    require_landlock();
+    require_own_proc();
+    int master, slave;
+    if (openpty(&master, &slave, NULL, NULL, NULL) != 0) {
+        print_message("skipped: no pseudo-terminal here (%s)\n", strerror(errno));
+        skip();
+    }
+    assert_int_equal(write(master, "hi\n", 3), 3);
+    struct stat before, after;
+    assert_int_equal(fstat(slave, &before), 0);
+    cordon_task *t = cordon_function_task(change_terminal_mode, NULL);
+    assert_int_equal(cordon_allow_path(t, granted, CORDON_READ | CORDON_WRITE), 0);
+    assert_int_equal(cordon_set_stdin_fd(t, slave), 0);
+    const cordon_result *r = run_task(t, 0);
+    assert_int_equal(r->exit_code, 0);
+    assert_int_equal(fstat(slave, &after), 0);
+    assert_int_equal(after.st_mode, before.st_mode);
+    cordon_task_free(t);
+    close(slave);
+    close(master);
+}
+
+/* In a copy of the test, root's: a stdin file on a mount of a mount
+ * namespace the caller has left, which the task's view cannot name.
+ * 0 if the run failed closed, naming stdin; 1 if it could not be set up. */
+static int run_with_stdin_out_of_view(const char *dir)
+{
+    int own_namespace = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
+    if (own_namespace < 0 || unshare(CLONE_NEWNS) != 0 ||
+        mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0 ||
+        mount("tmpfs", dir, "tmpfs", 0, NULL) != 0)
+        return 1;
+    char path[192];
+    snprintf(path, sizeof path, "%s/input", dir);
+    write_file(path, "elsewhere\n");
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || setns(own_namespace, CLONE_NEWNS) != 0)
+        return 1;
+    cordon_task *t = cordon_shell_task("chmod 4777 /proc/self/fd/0; cat");
+    if (!t || cordon_set_isolation(t, "judge") != 0 || cordon_set_stdin_fd(t, fd) != 0)
+        return 1;
+    int rc = cordon_run(t);
+    const cordon_result *r = cordon_task_result(t);
+    struct stat after;
+    bool closed = rc == CORDON_EXCEPTION && r->exception &&
+                  !strcmp(r->exception, "ConfinementError") && r->std_out.len == 0 &&
+                  strstr(r->exc_out.data, "opening its stdin again") &&
+                  strstr(r->exc_out.data, "deleted, renamed") && fstat(fd, &after) == 0 &&
+                  (after.st_mode & 07777) == 0644;
+    if (!closed)
+        fprintf(stderr, "rc %d: %s\n", rc, r->exc_out.data);
+    return closed ? 0 : 2;
+}
+
+/* A stdin the task's view holds by no name (a file of another mount
+ * namespace, or renamed since cordon opened it) fails the start: it
+ * never runs with its stdin on the caller's writable mount. */
+static void test_files_a_stdin_out_of_the_view_fails_closed(void **state)
+{
+    (void)state;
+    require_landlock();
+    require_own_proc();
+    if (geteuid() != 0) {
+        print_message("skipped: only root mounts the file the test hides\n");
+        skip();
+    }
+    char dir[160];
+    snprintf(dir, sizeof dir, "%s/hidden", outside);
+    assert_int_equal(mkdir(dir, 0755), 0);
+    fflush(NULL);
+    pid_t copy = fork();
+    assert_true(copy >= 0);
+    if (copy == 0)
+        _exit(run_with_stdin_out_of_view(dir));
+    int status;
+    assert_int_equal(waitpid(copy, &status, 0), copy);
+    rmdir(dir);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+}
+
+/* In the task: 1 if it changed its stdout's mode, 2 if the refusal was
+ * not EROFS, 4 if it could not write to it. */
+static int change_stdout_mode(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    (void)arg;
+    int changed = fchmod(1, 0666) == 0 ? 1 : errno == EROFS ? 0 : 2;
+    if (write(1, "out\n", 4) != 4)
+        changed |= 4;
+    return changed;
+}
+
+/* An output handed over as it is (CORDON_OUTPUT_INHERIT) to a named FIFO:
+ * the task writes to a description of its own on its read-only view,
+ * not on the caller's writable mount, where it made the FIFO
+ * world-writable. */
+static void test_files_an_inherited_fifo_keeps_its_mode_under_file_rules(void **state)
+{
+    (void)state;
+    require_landlock();
+    require_own_proc();
+    char fifo[160];
+    snprintf(fifo, sizeof fifo, "%s/fifo", outside);
+    assert_int_equal(mkfifo(fifo, 0600), 0);
+    int reader = open(fifo, O_RDWR | O_CLOEXEC); /* a reader, and no wait */
+    assert_true(reader >= 0);
+    int saved = dup(1);
+    assert_true(saved >= 0);
+    fflush(stdout);
+    assert_int_equal(dup2(reader, 1), 1);
+    cordon_task *t = cordon_function_task(change_stdout_mode, NULL);
+    assert_int_equal(cordon_allow_path(t, granted, CORDON_READ | CORDON_WRITE), 0);
+    assert_int_equal(cordon_set_output_mode(t, 1, CORDON_OUTPUT_INHERIT), 0);
+    int rc = cordon_run(t);
+    dup2(saved, 1);
+    close(saved);
+    assert_int_equal(rc, 0);
+    assert_int_equal(cordon_task_result(t)->exit_code, 0);
+    cordon_task_free(t);
+    char out[8] = "";
+    assert_int_equal(read(reader, out, sizeof out), 4);
+    assert_memory_equal(out, "out\n", 4);
+    struct stat after;
+    assert_int_equal(stat(fifo, &after), 0);
+    assert_int_equal(after.st_mode & 07777, 0600);
+    close(reader);
+    unlink(fifo);
 }
 
 /* In the task: the errno of a watch on `arg`, or 0 if one was made. */
@@ -674,6 +927,11 @@ int main(void)
         cmocka_unit_test(test_files_function_task_is_held_too),
         cmocka_unit_test(test_files_metadata_unchangeable_outside_writable_paths),
         cmocka_unit_test(test_files_directories_cannot_be_watched_under_file_rules),
+        cmocka_unit_test(test_files_stdin_metadata_unchangeable_under_file_rules),
+        cmocka_unit_test(test_files_a_deleted_stdin_is_read_under_file_rules),
+        cmocka_unit_test(test_files_a_terminal_stdin_keeps_its_mode_under_file_rules),
+        cmocka_unit_test(test_files_an_inherited_fifo_keeps_its_mode_under_file_rules),
+        cmocka_unit_test(test_files_a_stdin_out_of_the_view_fails_closed),
         cmocka_unit_test(test_files_a_writable_root_stays_writable),
         cmocka_unit_test(test_files_a_rename_between_nested_writable_paths_works),
         cmocka_unit_test(test_files_presets_keep_only_a_minimal_environment),
