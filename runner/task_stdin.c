@@ -4,6 +4,7 @@
  * and the pipeline's next reader, and a stdin open read-write reaches the
  * task read-only. */
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "runner.h"
@@ -12,6 +13,9 @@
 void terminal_save(terminal_state *state)
 {
     state->saved = tcgetattr(STDIN_FILENO, &state->modes) == 0;
+    struct stat st;
+    state->permissions_saved = state->saved && fstat(STDIN_FILENO, &st) == 0;
+    state->permissions = state->permissions_saved ? st.st_mode & 07777 : 0;
 }
 
 void terminal_restore(const terminal_state *state)
@@ -20,6 +24,10 @@ void terminal_restore(const terminal_state *state)
         return;
     tcsetattr(STDIN_FILENO, TCSANOW, &state->modes);
     tcflow(STDIN_FILENO, TCOON);
+    struct stat st;
+    if (state->permissions_saved && fstat(STDIN_FILENO, &st) == 0 &&
+        (st.st_mode & 07777) != state->permissions)
+        (void)!fchmod(STDIN_FILENO, state->permissions);
 }
 
 int task_stdin_open(bool tty)

@@ -7,6 +7,7 @@
 #define CORDON_RUNNER_TASK_STDIN_H
 
 #include <stdbool.h>
+#include <sys/types.h>
 #include <termios.h>
 
 /* The fd to give the task as its stdin (cordon_set_stdin_fd, which gives
@@ -18,10 +19,14 @@
 int task_stdin_open(bool tty);
 
 /* With --tty: the terminal's modes before the run, put back after it
- * (and its output restarted), whatever the task did to them. */
+ * (and its output restarted), whatever the task did to them; and its
+ * permissions, which a task without file rules (its user's, who owns the
+ * terminal) could open to every user. */
 typedef struct terminal_state {
     bool saved;
     struct termios modes;
+    bool permissions_saved;
+    mode_t permissions;
 } terminal_state;
 void terminal_save(terminal_state *state);
 void terminal_restore(const terminal_state *state);

@@ -109,6 +109,9 @@ static _Noreturn void terminal_shell(const char *slave_name, int report, const c
 /* Seconds after which the terminal's user types ^C (0: never). */
 static double interrupt_after;
 
+/* The terminal's permissions once cordon has ended, and before it ran. */
+static mode_t terminal_permissions_after, terminal_permissions_before;
+
 /* What a terminal showed. */
 typedef struct shown {
     char *data;
@@ -154,6 +157,9 @@ static int run_on_terminal_then(double limit, double *seconds, const char *const
     assert_int_equal(unlockpt(master), 0);
     char slave_name[128];
     assert_int_equal(ptsname_r(master, slave_name, sizeof slave_name), 0);
+    struct stat slave;
+    assert_int_equal(stat(slave_name, &slave), 0);
+    terminal_permissions_before = slave.st_mode & 07777;
     int report[2];
     assert_int_equal(pipe2(report, O_CLOEXEC), 0);
     double start = now_seconds();
@@ -185,6 +191,8 @@ static int run_on_terminal_then(double limit, double *seconds, const char *const
     }
     if (modes_after) /* on a pty's master: the terminal's own modes */
         assert_int_equal(tcgetattr(master, modes_after), 0);
+    assert_int_equal(stat(slave_name, &slave), 0);
+    terminal_permissions_after = slave.st_mode & 07777;
     close(master);
     return ended && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
@@ -283,6 +291,32 @@ static void test_hostile_terminal_stdin_only_when_asked(void **state)
     unlink(path);
     rmdir(dir);
     free(dir);
+}
+
+/* A task with --tty holds the terminal, which its user owns: it opened it
+ * to every user (chmod 666), and the terminal stayed so after the run.
+ * Under file rules it holds it on its read-only view and cannot; without
+ * them cordon puts the terminal's permissions back with its modes. */
+static void test_hostile_terminal_keeps_its_permissions(void **state)
+{
+    (void)state;
+    double seconds;
+    const char *line = "chmod 666 /proc/self/fd/0 2>/dev/null && echo changed; true";
+    /* Root's terminal is root's: its task runs as root to own it. */
+    const char *user = geteuid() == 0 ? "root" : "nobody";
+    int status = run_on_terminal_then(15, &seconds, (const char *const[]){
+        "run", "--tty", "--user", user, "--timeout", "5s", "--shell", line, NULL }, NULL,
+        NULL);
+    assert_int_equal(status, 0);
+    assert_int_equal(terminal_permissions_after, terminal_permissions_before);
+    shown screen = { NULL, 0 };
+    status = run_on_terminal_then(15, &seconds, (const char *const[]){
+        "run", "--tty", "--user", user, "--ro", "/usr", "--timeout", "5s", "--shell", line,
+        NULL }, NULL, &screen);
+    assert_int_equal(status, 0);
+    assert_int_equal(terminal_permissions_after, terminal_permissions_before);
+    assert_null(memmem(screen.data, screen.len, "changed", 7));
+    free(screen.data);
 }
 
 /* A task's bytes that would drive a terminal: a carriage return and
@@ -800,6 +834,7 @@ int main(void)
         cmocka_unit_test(test_hostile_frozen_terminal_does_not_stop_the_deadline),
         cmocka_unit_test(test_hostile_foreground_grab_does_not_stop_cordon),
         cmocka_unit_test(test_hostile_terminal_stdin_only_when_asked),
+        cmocka_unit_test(test_hostile_terminal_keeps_its_permissions),
         cmocka_unit_test(test_hostile_interrupted_run_puts_the_terminal_back),
         cmocka_unit_test(test_hostile_task_output_cannot_drive_the_terminal),
         cmocka_unit_test(test_hostile_out_dir_plants_are_never_written_through),
