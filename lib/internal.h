@@ -270,6 +270,12 @@ typedef struct cordon__launch {
     int *writable_tree_fds;                      /* one per writable tree, for the init's clones
                                                     (it allocates nothing) */
     bool view_stays_writable;
+    /* The task's fds 0-2 that are files of the caller's tree, named by
+     * the parent (owned; NULL: none, or not on a mount), with the file
+     * each was: the init opens them again on the read-only view
+     * (lib/stream_view.c). */
+    char *stream_names[3];
+    cordon__file_identity stream_ids[3];
     int landlock_abi;
     uint64_t cpu_limit_ns;                       /* a CPU limit: a function's own backstop */
     uint64_t deadline_ns;                        /* CLOCK_MONOTONIC, 0: none; the init's and a
@@ -701,10 +707,15 @@ void cordon__confinement_store_free(struct cordon__confinement_store *store);
  * for it.  It starts the task's first process, reaps every process of the
  * namespace, and reports the first one's status in the setup record. */
 int cordon__task_init_main(void *launch);
-/* In the init, the task's view just made read-only (stream_view.c): its
- * fds 0-2 that are files on a mount of the caller's, opened again by
- * their names on the view; 0, or -errno with `failed_fd` the stream. */
-int cordon__streams_on_view(int *failed_fd);
+/* Parent side (stream_view.c), for a task whose view will be made
+ * read-only: the names of its streams that are files of the caller's
+ * tree, as the caller's root sees them.  0 or -errno. */
+int cordon__streams_name(cordon__launch *l);
+void cordon__streams_forget(cordon__launch *l);
+/* In the init, the task's view just made read-only: those streams opened
+ * again by their names on the view; 0, or -errno with `failed_fd` the
+ * stream. */
+int cordon__streams_on_view(const cordon__launch *l, int *failed_fd);
 /* Whether the init makes its mounts (its /proc, the kernel settings
  * read-only) after starting the task's first process, which does its own
  * set-up meanwhile and waits for them before anything of the task runs.

@@ -120,6 +120,17 @@ static int output_target(const cordon_task *t, const cordon__launch *l, int stre
     }
 }
 
+/* A task whose view of the files will be read-only holds its streams
+ * that are files there (lib/stream_view.c): named here, in the caller's
+ * namespace and under its root, as the init, in its copy of them, could
+ * not. */
+static int name_streams(cordon__launch *l)
+{
+    bool read_only_view = l->owns_ruleset && !l->view_stays_writable &&
+                          (l->namespaces & CORDON__NAMESPACE_MOUNT);
+    return read_only_view ? cordon__streams_name(l) : 0;
+}
+
 /* The caller's fd (cordon_set_stdin_fd), as a description of the task's
  * own, opened again or relayed (lib/stdin_fd.c). */
 static int stdin_of_caller(cordon_task *t, cordon__launch *l, cordon__attempt_state *s)
@@ -794,7 +805,8 @@ static int prepare(cordon_task *t, cordon__launch *l, cordon__attempt_state *s)
         (rc = output_target(t, l, 1, &s->stdout_fd, &l->stdout_fd)) < 0 ||
         (rc = output_target(t, l, 2, &s->stderr_fd, &l->stderr_fd)) < 0 ||
         (rc = output_pipe(&s->log_fd, &l->log_fd)) < 0 ||
-        (rc = stdin_source(t, l, s)) < 0 || (rc = give_pipes_to_task_user(t, s)) < 0)
+        (rc = stdin_source(t, l, s)) < 0 || (rc = give_pipes_to_task_user(t, s)) < 0 ||
+        (rc = name_streams(l)) < 0)
         return rc;
     make_room_for_the_caller(t, l);
     if (l->policy) {
@@ -849,6 +861,7 @@ void cordon__launch_release(cordon__launch *l)
     cordon__spare_close(l);
     cordon__isolation_release(l);
     cordon__path_list_free(&l->hidden_mounts);
+    cordon__streams_forget(l);
     cordon__cgroup_destroy(&l->cgroup);
     cordon__shares_give_back(l->share_given);
     free_strings(l->exec_paths);

@@ -12,10 +12,13 @@
  * file set-uid and world-writable, dated it 1970, planted an attribute on
  * it, and left the caller's terminal world-writable (--tty).
  *
- * So the init opens each such stream again by its name in the task's copy
- * of the tree, once that copy is read-only and before anything of the
- * task's (its /proc, binds, /dev, tmpfs) is mounted over a part of it,
- * and puts the new description in its place: the same file (checked), the
+ * So the parent names each such stream (/proc/self/fd: as the caller's
+ * root sees it, which the init's copy of the tree keeps; the init's own
+ * look would name it from the root of a namespace it has left), and the
+ * init opens it again by that name in the task's copy of the tree, once
+ * that copy is read-only and before anything of the task's (its /proc,
+ * binds, /dev, tmpfs) is mounted over a part of it, and puts the new
+ * description in its place: the same file (checked), the
  * same access mode and status flags, the same offset, on the read-only
  * mount.  A terminal or a FIFO is still read and written there, and a
  * terminal's ioctls work; only what would change the file's inode fails.
@@ -27,16 +30,69 @@
  * file open for writing never gets here: an output to a regular file is
  * relayed, and the task holds only its pipe.
  *
- * Plain system calls only: the init is a forked copy of the caller.
+ * The init's side makes plain system calls only: it is a forked copy of
+ * the caller.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "internal.h"
+
+/* ---- The parent's side ---------------------------------------------- */
+
+/* `fd`'s file's name, owned, or NULL where it is on no mount of the
+ * caller's tree ("pipe:[n]", "socket:[n]", "anon_inode:…").  0 or -errno. */
+static int name_of(int fd, char **name)
+{
+    *name = NULL;
+    char link[32], text[PATH_MAX];
+    snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+    ssize_t n = readlink(link, text, sizeof text - 1);
+    if (n < 0)
+        return -errno;
+    if ((size_t)n >= sizeof text - 1)
+        return -ENAMETOOLONG;
+    text[n] = '\0';
+    if (text[0] != '/')
+        return 0;
+    *name = strdup(text);
+    return *name ? 0 : -ENOMEM;
+}
+
+int cordon__streams_name(cordon__launch *l)
+{
+    const int fds[3] = { l->stdin_fd, l->stdout_fd, l->stderr_fd };
+    for (int i = 0; i < 3; i++) {
+        struct stat st;
+        if (fds[i] < 0)
+            continue;
+        if (fstat(fds[i], &st) != 0)
+            return -errno;
+        if (S_ISSOCK(st.st_mode))
+            continue;
+        int rc = name_of(fds[i], &l->stream_names[i]);
+        if (rc < 0)
+            return rc;
+        l->stream_ids[i] = (cordon__file_identity){ st.st_dev, st.st_ino };
+    }
+    return 0;
+}
+
+void cordon__streams_forget(cordon__launch *l)
+{
+    for (int i = 0; i < 3; i++) {
+        free(l->stream_names[i]);
+        l->stream_names[i] = NULL;
+    }
+}
+
+/* ---- The init's side ------------------------------------------------ */
 
 /* "self/fd/N", relative to the caller's /proc (CORDON__HOST_PROC_FD). */
 static void fd_link(char link[24], int fd)
@@ -52,21 +108,6 @@ static void fd_link(char link[24], int fd)
     while (n > 0)
         *at++ = digits[--n];
     *at = '\0';
-}
-
-/* `fd`'s file's name in the caller's tree: 1, or 0 where it is on no
- * mount of it ("pipe:[n]", "socket:[n]", "anon_inode:…"), or -errno. */
-static int name_of(int fd, char *name, size_t size)
-{
-    char link[24];
-    fd_link(link, fd);
-    ssize_t n = readlinkat(CORDON__HOST_PROC_FD, link, name, size - 1);
-    if (n < 0)
-        return -errno;
-    if ((size_t)n >= size - 1)
-        return -ENAMETOOLONG;
-    name[n] = '\0';
-    return name[0] == '/';
 }
 
 /* The file `path_fd` holds (on the view), opened as `fd` is: its access
@@ -98,37 +139,34 @@ static int open_like(int fd, int path_fd, const struct stat *st)
     return copy;
 }
 
-/* Stream `fd` on the view, if it is on a mount: 0, or -errno (-ESTALE:
- * its name leads to another file, or through a link). */
-static int view_stream(int fd)
+/* Stream `fd` on the view, named `name` by the parent when it was the
+ * file `id`: 0, or -errno (-ESTALE: the name leads to another file, or
+ * through a link). */
+static int view_stream(int fd, const char *name, const cordon__file_identity *id)
 {
-    struct stat st;
+    struct stat st, found;
     if (fstat(fd, &st) != 0)
-        return errno == EBADF ? 0 : -errno;
-    if (S_ISSOCK(st.st_mode))
-        return 0;
-    char name[PATH_MAX];
-    int rc = name_of(fd, name, sizeof name);
-    if (rc <= 0)
-        return rc;
-    cordon__file_identity same = { st.st_dev, st.st_ino };
-    struct stat found;
-    int path_fd = cordon__open_checked(name, false, &same, &found);
+        return -errno;
+    if (st.st_dev != id->device || st.st_ino != id->inode)
+        return -ESTALE; /* not the description the parent named */
+    int path_fd = cordon__open_checked(name, false, id, &found);
     if (path_fd < 0)
         return path_fd;
     int copy = open_like(fd, path_fd, &st);
     close(path_fd);
     if (copy < 0)
         return copy;
-    rc = dup3(copy, fd, 0) < 0 ? -errno : 0;
+    int rc = dup3(copy, fd, 0) < 0 ? -errno : 0;
     close(copy);
     return rc;
 }
 
-int cordon__streams_on_view(int *failed_fd)
+int cordon__streams_on_view(const cordon__launch *l, int *failed_fd)
 {
     for (int fd = 0; fd <= 2; fd++) {
-        int rc = view_stream(fd);
+        if (!l->stream_names[fd])
+            continue;
+        int rc = view_stream(fd, l->stream_names[fd], &l->stream_ids[fd]);
         if (rc < 0) {
             *failed_fd = fd;
             return rc;

@@ -224,7 +224,7 @@ static int read_only_but_granted(const cordon__launch *l, writable_trees *trees)
 static int streams_on_view(const cordon__launch *l)
 {
     int fd = 0;
-    int rc = cordon__streams_on_view(&fd);
+    int rc = cordon__streams_on_view(l, &fd);
     if (rc < 0)
         cordon__child_fail(l->setup, STEP_STDIN_VIEW + fd, rc);
     return rc;

@@ -441,6 +441,54 @@ static void test_files_a_stdin_out_of_the_view_fails_closed(void **state)
     assert_int_equal(WEXITSTATUS(status), 0);
 }
 
+/* In a copy of the test, root's: the test run from a chroot (the whole
+ * tree bound again beneath `dir`), its stdin a file.  0 if the task read
+ * it; 1 if the chroot could not be made. */
+static int run_in_a_chroot(const char *dir, const char *input)
+{
+    if (unshare(CLONE_NEWNS) != 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0 ||
+        mount("/", dir, NULL, MS_BIND | MS_REC, NULL) != 0 || chroot(dir) != 0 || chdir("/") != 0)
+        return 1;
+    int fd = open(input, O_RDONLY | O_CLOEXEC);
+    cordon_task *t = cordon_shell_task("cat");
+    if (fd < 0 || !t || cordon_set_isolation(t, "judge") != 0 || cordon_set_stdin_fd(t, fd) != 0)
+        return 1;
+    int rc = cordon_run(t);
+    const cordon_result *r = cordon_task_result(t);
+    bool read = rc == 0 && r->std_out.data && !strcmp(r->std_out.data, "secret\n");
+    if (!read)
+        fprintf(stderr, "rc %d: %s\n", rc, r->exc_out.data);
+    return read ? 0 : 2;
+}
+
+/* A caller in a chroot: the task's stdin is named as the caller's root
+ * sees it, which the task's copy of the tree keeps (named from the root
+ * of the namespace, it led nowhere there, and every run under file rules
+ * failed). */
+static void test_files_a_stdin_file_is_read_by_a_caller_in_a_chroot(void **state)
+{
+    (void)state;
+    require_landlock();
+    require_own_proc();
+    if (geteuid() != 0) {
+        print_message("skipped: only root makes the chroot\n");
+        skip();
+    }
+    char dir[160];
+    snprintf(dir, sizeof dir, "%s/root", outside);
+    assert_int_equal(mkdir(dir, 0755), 0);
+    fflush(NULL);
+    pid_t copy = fork();
+    assert_true(copy >= 0);
+    if (copy == 0)
+        _exit(run_in_a_chroot(dir, secret));
+    int status;
+    assert_int_equal(waitpid(copy, &status, 0), copy);
+    rmdir(dir);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+}
+
 /* In the task: 1 if it changed its stdout's mode, 2 if the refusal was
  * not EROFS, 4 if it could not write to it. */
 static int change_stdout_mode(cordon_ctx *ctx, void *arg)
@@ -932,6 +980,7 @@ int main(void)
         cmocka_unit_test(test_files_a_terminal_stdin_keeps_its_mode_under_file_rules),
         cmocka_unit_test(test_files_an_inherited_fifo_keeps_its_mode_under_file_rules),
         cmocka_unit_test(test_files_a_stdin_out_of_the_view_fails_closed),
+        cmocka_unit_test(test_files_a_stdin_file_is_read_by_a_caller_in_a_chroot),
         cmocka_unit_test(test_files_a_writable_root_stays_writable),
         cmocka_unit_test(test_files_a_rename_between_nested_writable_paths_works),
         cmocka_unit_test(test_files_presets_keep_only_a_minimal_environment),
