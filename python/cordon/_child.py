@@ -157,7 +157,8 @@ def _send(envelope, spec):
 def main(spec):
     """Called (through the C trampoline) in the child with the task's spec:
     func, args, kwargs, log_level, profile, return_limit.  Returns the
-    status the child exits with (the task's exit_code): sys.exit's, else 0."""
+    status the child exits with (the task's exit_code): sys.exit's, 1 for
+    a raise, else 0."""
     _replace_streams()
     _route_logging(spec["log_level"])
     profiler = cProfile.Profile() if spec["profile"] else None
@@ -170,7 +171,12 @@ def main(spec):
         envelope = _exception_envelope(exc, profiler)
         flush()
         _send(envelope, spec)
-        return envelope.get("status", 0)
+        # A raise ends the process as python3's own uncaught exception
+        # does, and as cordon_raise does in C: status 1.  A function that
+        # failed so is then held to the same rule as a C task's: a memory
+        # or process limit that refused it is named (with status 0 the
+        # limit was hidden behind the function's own BlockingIOError).
+        return envelope.get("status", 1)
     envelope = {"kind": "ok", "profile": _profile_stats(profiler)}
     try:
         envelope["value"] = _wire.dumps(value)

@@ -252,3 +252,24 @@ def flood_forever(marker):
     name_self(marker)
     while True:
         sys.stdout.write(chunk)
+
+
+def fork_until_refused(count):
+    """Forks `count` children that sleep a little; a refused fork raises
+    the task's own BlockingIOError, after reaping what it made."""
+    children = []
+    try:
+        for _ in range(count):
+            pid = os.fork()
+            if pid == 0:
+                time.sleep(0.5)
+                os._exit(0)
+            children.append(pid)
+    finally:
+        for pid in children:
+            os.waitpid(pid, 0)
+    return len(children)
+
+
+def raise_value_error():
+    raise ValueError("the task's own")

@@ -97,3 +97,28 @@ def test_a_confinement_failure_means_the_task_never_ran():
         assert t.std_out == ""
     finally:
         os.rmdir(hidden)
+
+
+def test_a_raise_ends_the_process_with_status_1():
+    t = FunctionTask(helpers.raise_value_error)
+    with pytest.raises(ValueError, match="the task's own"):
+        t.run()
+    assert t.exit_code == 1 and t.result["exception"] is None
+
+
+def test_a_process_limit_that_refused_a_fork_is_named_when_the_task_then_raises():
+    """As in C (cordon_raise is a failure): a function that raised after a
+    fork its process limit refused ends in ProcessLimit, where a pids
+    cgroup counted it; with status 0 the limit was hidden behind the
+    task's own BlockingIOError."""
+    t = FunctionTask(helpers.fork_until_refused, 10).configure(processes=4, timeout=20)
+    with pytest.raises(Exception) as info:
+        t.run()
+    if t.result["exception"] == "ProcessLimit":
+        assert type(info.value) is cordon.ProcessLimit and t.exit_code == 1
+    elif os.geteuid() == 0:
+        # Root's processes are held by a pids cgroup or not run at all.
+        assert type(info.value) is cordon.ConfinementError
+    else:
+        # RLIMIT_NPROC, without a pids cgroup: the task's own refusal.
+        assert type(info.value) is BlockingIOError and t.result["exception"] is None
