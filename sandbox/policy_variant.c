@@ -488,7 +488,8 @@ int cordon__learning_confinement(const cordon_policy *base, unsigned kind, cordo
                                  cordon_error *err)
 {
     *out = NULL;
-    if (!(kind &= CONFINING_KINDS))
+    /* No base (--policy none): no filter, and nothing cordon adds to one. */
+    if (!base || !(kind &= CONFINING_KINDS))
         return 0;
     if (!(*out = build_variant(base, kind, true, err)))
         return errno == EPERM || errno == EINVAL ? -errno : -ENOMEM;
