@@ -75,9 +75,28 @@ void cordon__limit_clamps_find(const cordon_task *t, cordon__launch *l)
  * first process had used that much, is said to be the caller's limit.
  * cordon's own backstop, above the task's limit, ends nothing the parent
  * does not name CpuLimit first. */
+/* A SIGXFSZ under the caller's own file size limit (the task asked for
+ * none): said, as the CPU time limit's is, so that the ending is not left
+ * bare.  It stays the signal: the task may have sent it itself. */
+static void explain_file_size(cordon_task *t, const cordon__launch *l)
+{
+    struct rlimit r = task_rlimit(l, RLIMIT_FSIZE);
+    if (t->limits[CORDON_LIMIT_FILE_SIZE] || r.rlim_cur == RLIM_INFINITY)
+        return;
+    cordon__buffer_printf(&t->exc_out, "  (the caller's own file size limit, RLIMIT_FSIZE of "
+                          "%llu bytes, is what the task had: the kernel sends SIGXFSZ to a "
+                          "process that writes past it; the task asked for no file size "
+                          "limit, so this is not taken as a FileSizeLimit)\n",
+                          (unsigned long long)r.rlim_cur);
+}
+
 void cordon__limit_clamps_explain(cordon_task *t, const cordon__launch *l, uint64_t used_ns,
                                   int signo)
 {
+    if (signo == SIGXFSZ) {
+        explain_file_size(t, l);
+        return;
+    }
     uint64_t asked = t->limits[CORDON_LIMIT_CPU_MS];
     if ((signo != SIGKILL && signo != SIGXCPU) ||
         (asked && !(l->clamped_limits & (1u << CORDON_LIMIT_CPU_MS))))

@@ -219,6 +219,45 @@ static void test_clamp_cpu_limit_above_the_caller_s_is_said_and_its_end_explaine
     assert_string_equal(text, "ok");
 }
 
+/* Under the caller's own RLIMIT_FSIZE and no file size limit of the
+ * task's, a write past it ends the task with SIGXFSZ: said to be the
+ * caller's limit, as the CPU time limit's ending is (it was bare). */
+static const char *file_size_of_the_caller_finding(void)
+{
+    struct rlimit small = { 64 << 10, 64 << 10 };
+    if (setrlimit(RLIMIT_FSIZE, &small) != 0)
+        return "setrlimit";
+    char path[64];
+    snprintf(path, sizeof path, "/tmp/cordon-fsize-%d", (int)getpid());
+    char script[160];
+    snprintf(script, sizeof script, "exec head -c 1000000 /dev/zero > %s", path);
+    cordon_task *t = shell(script);
+    const cordon_result *r = run_spinner(t);
+    unlink(path);
+    if (r->signal != SIGXFSZ || (r->exception && strcmp(r->exception, "SIGXFSZ") != 0))
+        return r->exc_out.data;
+    if (!strstr(r->exc_out.data, "the caller's own file size limit, RLIMIT_FSIZE of 65536 bytes, "
+                                 "is what the task had"))
+        return r->exc_out.data;
+    cordon_task_free(t);
+    return "ok";
+}
+
+static void file_size_of_the_caller(int out)
+{
+    report(out, file_size_of_the_caller_finding());
+}
+
+static void test_clamp_file_size_of_the_caller_ending_a_task_is_said(void **state)
+{
+    (void)state;
+    char text[4096];
+    int status = run_in_a_copy(file_size_of_the_caller, text, sizeof text, "the copy hung");
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        fail_msg("the copy ended with status %#x: %s", status, text);
+    assert_string_equal(text, "ok");
+}
+
 static void set_both(int resource, rlim_t value)
 {
     struct rlimit r = { value, value };
@@ -330,6 +369,7 @@ int main(void)
         cmocka_unit_test(test_bounds_memory_and_file_size_of_2_64_bytes_are_no_limit),
         cmocka_unit_test(test_bounds_processes_above_any_kernel_s_are_refused),
         cmocka_unit_test(test_clamp_cpu_limit_above_the_caller_s_is_said_and_its_end_explained),
+        cmocka_unit_test(test_clamp_file_size_of_the_caller_ending_a_task_is_said),
         cmocka_unit_test(test_clamp_open_files_file_size_and_memory_above_the_caller_s_are_said),
         cmocka_unit_test(test_clamp_processes_above_the_caller_s_are_said_for_all_but_root),
     };
