@@ -141,6 +141,16 @@ static inline captured exec_capture(const char *const argv[], const char *input,
     return exec_capture_with(argv, input, input_len, -1, NULL);
 }
 
+/* `cordon ARGS` in a shell, its stdout into `reader` (a shell command);
+ * cordon's exit status added to its stderr as "rc=N". */
+static inline captured cordon_into(const char *args, const char *reader)
+{
+    char line[1024];
+    snprintf(line, sizeof line, "{ \"$0\" %s; echo \"rc=$?\" >&2; } | (%s)", args, reader);
+    const char *argv[] = { "/bin/sh", "-c", line, runner_path(), NULL };
+    return exec_capture(argv, NULL, 0);
+}
+
 /* `cordon ARGS...` as argv, in `argv` (64 entries). */
 static inline void cordon_argv(const char *argv[64], const char *const args[])
 {

@@ -739,16 +739,6 @@ static void test_batch_streamed_input_stops_at_a_nul_line(void **state)
     remove_tree(dir);
 }
 
-/* `cordon ARGS` in a shell, its stdout into `reader` (a shell command);
- * cordon's exit status added to its stderr as "rc=N". */
-static captured cordon_into(const char *args, const char *reader)
-{
-    char line[1024];
-    snprintf(line, sizeof line, "{ \"$0\" %s; echo \"rc=$?\" >&2; } | (%s)", args, reader);
-    const char *argv[] = { "/bin/sh", "-c", line, runner_path(), NULL };
-    return exec_capture(argv, NULL, 0);
-}
-
 /* A task's output still queued when no task runs any more is waited for,
  * however slow its reader: before, cordon gave up after 1.5 s, exited 0
  * and said "1 succeeded" with 64 KiB of 1 MB delivered (and, with

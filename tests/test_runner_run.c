@@ -1269,16 +1269,6 @@ static void test_run_a_limit_held_by_the_caller_s_own_says_so(void **state)
     captured_free(&c);
 }
 
-/* `cordon ARGS` in a shell, its stdout into `reader` (a shell command);
- * cordon's exit status added to its stderr as "rc=N". */
-static captured cordon_into(const char *args, const char *reader)
-{
-    char line[1024];
-    snprintf(line, sizeof line, "{ \"$0\" %s; echo \"rc=$?\" >&2; } | (%s)", args, reader);
-    const char *argv[] = { "/bin/sh", "-c", line, runner_path(), NULL };
-    return exec_capture(argv, NULL, 0);
-}
-
 /* Once the task has ended, nothing protects a deadline any more: cordon
  * waits for a reader slower than its stall bound, as any program writing
  * to a pipe does.  Before, it gave up on the reader after 1.5 s and
