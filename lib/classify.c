@@ -92,14 +92,6 @@ static bool setup_failed(cordon_task *t, const cordon__setup_record *setup,
     if (step == STEP_NAMESPACES && launch->lacks_namespaces)
         cordon__buffer_printf(&t->exc_out, "  (the task's options need namespaces this "
                               "process cannot make: %s)\n", cordon__namespaces_missing_why());
-    if (step >= STEP_STDIN_VIEW && step <= STEP_STDERR_VIEW &&
-        (error == ENOENT || error == ENOTDIR || error == ESTALE))
-        cordon__buffer_printf(&t->exc_out,
-                              "  (under file rules the task holds a stream that is a file only "
-                              "on its read-only view of the caller's files, where it cannot "
-                              "change the file's mode, times or attributes; this one's name no "
-                              "longer leads to its file there (deleted, renamed, or on a mount "
-                              "the view does not hold): hand it over through a pipe instead)\n");
     uint64_t open_files = t->limits[CORDON_LIMIT_OPEN_FILES];
     /* EBADF: an fd of cordon's moved to its number (a set-up hook's
      * reserved fd 5) at or above the limit. */

@@ -88,9 +88,6 @@ enum cordon__step {
     STEP_EXEC,
     STEP_SETUP_HOOK,            /* the caller's set-up hook returned non-zero */
     STEP_KEYRING,
-    STEP_STDIN_VIEW,            /* fd 0, 1 or 2 opened again on the read-only view */
-    STEP_STDOUT_VIEW,
-    STEP_STDERR_VIEW,
     STEP_COUNT_
 };
 const char *cordon__step_name(int step);
@@ -712,10 +709,10 @@ int cordon__task_init_main(void *launch);
  * tree, as the caller's root sees them.  0 or -errno. */
 int cordon__streams_name(cordon__launch *l);
 void cordon__streams_forget(cordon__launch *l);
-/* In the init, the task's view just made read-only: those streams opened
- * again by their names on the view; 0, or -errno with `failed_fd` the
- * stream. */
-int cordon__streams_on_view(const cordon__launch *l, int *failed_fd);
+/* In the init, the task's view just made read-only: each of those streams
+ * that its name opens as the same file on the view is put there; one it
+ * does not keeps the parent's description (stream_view.c says when). */
+void cordon__streams_on_view(const cordon__launch *l);
 /* Whether the init makes its mounts (its /proc, the kernel settings
  * read-only) after starting the task's first process, which does its own
  * set-up meanwhile and waits for them before anything of the task runs.

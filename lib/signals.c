@@ -160,9 +160,6 @@ static const char *const step_names[STEP_COUNT_] = {
     [STEP_EXEC] = "executing the command",
     [STEP_SETUP_HOOK] = "running its set-up hook",
     [STEP_KEYRING] = "leaving the caller's session keyring",
-    [STEP_STDIN_VIEW] = "opening its stdin again on its read-only view of the files",
-    [STEP_STDOUT_VIEW] = "opening its stdout again on its read-only view of the files",
-    [STEP_STDERR_VIEW] = "opening its stderr again on its read-only view of the files",
 };
 
 const char *cordon__step_name(int step)

@@ -23,10 +23,16 @@
  * mount.  A terminal or a FIFO is still read and written there, and a
  * terminal's ioctls work; only what would change the file's inode fails.
  * A pipe, a socket, an anonymous file is on no mount of the tree and is
- * left as it is.  A name that no longer leads to the file (deleted,
- * renamed, out of the task's root) fails the start, naming the stream:
- * the task never runs with less confinement than it was given.  (The
- * parent relays a stdin file deleted already: lib/stdin_fd.c.)  A regular
+ * left as it is.  A stream its name does not open as the same file on
+ * the view keeps the parent's description, as every stream did before:
+ * one opened by a more privileged caller in a directory the task may not
+ * enter, /dev/tty (the init has no controlling terminal), one on a mount
+ * the init covers (a bind of a pty node, as containers give
+ * /dev/console), a name past PATH_MAX, a deleted FIFO.  Failing those
+ * refused runs that had always worked; a task that could make its own
+ * stream's name lead elsewhere (a rename in the file's directory) could
+ * replace the file itself anyway.  (The parent relays a stdin file
+ * deleted already: lib/stdin_fd.c.)  A regular
  * file open for writing never gets here: an output to a regular file is
  * relayed, and the task holds only its pipe.
  *
@@ -161,16 +167,9 @@ static int view_stream(int fd, const char *name, const cordon__file_identity *id
     return rc;
 }
 
-int cordon__streams_on_view(const cordon__launch *l, int *failed_fd)
+void cordon__streams_on_view(const cordon__launch *l)
 {
-    for (int fd = 0; fd <= 2; fd++) {
-        if (!l->stream_names[fd])
-            continue;
-        int rc = view_stream(fd, l->stream_names[fd], &l->stream_ids[fd]);
-        if (rc < 0) {
-            *failed_fd = fd;
-            return rc;
-        }
-    }
-    return 0;
+    for (int fd = 0; fd <= 2; fd++)
+        if (l->stream_names[fd])
+            (void)view_stream(fd, l->stream_names[fd], &l->stream_ids[fd]);
 }

@@ -215,21 +215,6 @@ static int read_only_but_granted(const cordon__launch *l, writable_trees *trees)
     return rc;
 }
 
-/* The task's streams that are files of the caller's tree (its stdin a
- * file or a terminal), opened again on the view just made read-only,
- * before any mount of the task's hides a part of it: held as the parent
- * opened them, on the caller's writable mount, they let the task change
- * the file's mode, times and attributes (lib/stream_view.c).  A stream
- * the view no longer holds fails the start, named. */
-static int streams_on_view(const cordon__launch *l)
-{
-    int fd = 0;
-    int rc = cordon__streams_on_view(l, &fd);
-    if (rc < 0)
-        cordon__child_fail(l->setup, STEP_STDIN_VIEW + fd, rc);
-    return rc;
-}
-
 /* The kernel's file systems mounted elsewhere in the caller's view (a
  * second proc, a cgroup hierarchy), covered before anything is cloned
  * from the view, so that no clone takes one along. */
@@ -265,10 +250,16 @@ static int mount_task_view(const cordon__launch *l)
     bool read_only_view = l->owns_ruleset && !l->view_stays_writable;
     int rc;
     if ((rc = cordon__keep_mounts_apart(read_only_view)) < 0 ||
-        (rc = hide_kernel_mounts(l)) < 0 ||
-        (rc = read_only_but_granted(l, &trees)) < 0 ||
-        (read_only_view && (rc = streams_on_view(l)) < 0) || (rc = cordon__mount_own_proc()) < 0 ||
-        (rc = cordon__make_sys_read_only()) < 0 ||
+        (rc = hide_kernel_mounts(l)) < 0 || (rc = read_only_but_granted(l, &trees)) < 0)
+        return rc;
+    /* The task's streams that are files of the caller's tree (its stdin
+     * a file or a terminal), opened again on the view just made
+     * read-only, before any mount of the task's hides a part of it: held
+     * as the parent opened them, on the caller's writable mount, they let
+     * the task change the file's mode, times and attributes. */
+    if (read_only_view)
+        cordon__streams_on_view(l);
+    if ((rc = cordon__mount_own_proc()) < 0 || (rc = cordon__make_sys_read_only()) < 0 ||
         (l->runs_as_root && (rc = cordon__protect_kernel_settings()) < 0) ||
         (rc = mount_own_tree(l, &trees)) < 0)
         return rc;
