@@ -257,7 +257,10 @@ static inline void skip_without_the_init_s_timing(cordon_task *t)
  * the pipe `out` and _exits: a test that changes the process (its /dev,
  * its scheduling policy) keeps the test itself as it was.  Waits at most
  * 30 s; a copy still running then is killed, and the test fails with
- * `hung`.  What it wrote goes to `text`; its wait status is returned. */
+ * `hung`.  What it wrote goes to `text`; its wait status is returned.
+ * The copy is a process group of its own, killed whole at the end: a
+ * process it started and left (one holding the test's output pipe would
+ * keep a `| tail` of the suite from ending) goes with it. */
 static inline int run_in_a_copy(void (*body)(int out), char *text, size_t size, const char *hung)
 {
     int out[2];
@@ -265,21 +268,31 @@ static inline int run_in_a_copy(void (*body)(int out), char *text, size_t size, 
     pid_t pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) {
+        setpgid(0, 0);
         close(out[0]);
         body(out[1]);
         _exit(0);
     }
+    setpgid(pid, pid); /* either side's call may come first */
     close(out[1]);
     int status = 0;
-    for (int waited = 0; waitpid(pid, &status, WNOHANG) == 0; waited++) {
+    for (int waited = 0;; waited++) {
+        /* Not reaped yet: its pid, the group's, is not another's. */
+        siginfo_t ended;
+        memset(&ended, 0, sizeof ended);
+        if (waitid(P_PID, (id_t)pid, &ended, WEXITED | WNOHANG | WNOWAIT) != 0 || ended.si_pid)
+            break;
         if (waited == 300) {
-            kill(pid, SIGKILL);
+            kill(-pid, SIGKILL);
+            kill(pid, SIGKILL); /* had it left its group */
             waitpid(pid, &status, 0);
             close(out[0]);
             fail_msg("%s", hung);
         }
         usleep(100 * 1000);
     }
+    kill(-pid, SIGKILL); /* what the copy left behind */
+    waitpid(pid, &status, 0);
     ssize_t n = read(out[0], text, size - 1);
     close(out[0]);
     text[n > 0 ? n : 0] = '\0';
