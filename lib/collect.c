@@ -237,7 +237,7 @@ static void write_stdin_unguarded(cordon__attempt_state *s)
         if (n <= 0) {
             /* The task closed its stdin: that is its business, and the
              * relay reads no more of the caller's input for it. */
-            close_fd(&s->stdin_source);
+            cordon__stdin_source_close(s);
             break;
         }
         s->stdin_written += (size_t)n;
@@ -454,6 +454,7 @@ static void on_exit_seen(cordon__attempt_state *s, uint64_t *grace_end)
     s->ended_ns = cordon__now_ns();
     kill_group(s);
     close_fd(&s->stdin_fd);
+    cordon__stdin_source_close(s); /* nothing more of the caller's is read for it */
     *grace_end = cordon__now_ns() + DRAIN_GRACE_NS;
 }
 
@@ -684,7 +685,9 @@ int cordon__collect(cordon_task *t, cordon__attempt_state *s)
     s->timer_fd = -1;
     s->timer_tried = false;
     s->flood_chunk = NULL;
-    int rc = collect_loop(t, s);
+    int rc = cordon__stdin_reader_start(s->stdin_reader);
+    if (rc == 0)
+        rc = collect_loop(t, s);
     close_fd(&s->timer_fd);
     if (rc == 0)
         drain_remaining(t, s);

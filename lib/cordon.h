@@ -197,7 +197,11 @@ int cordon_set_stdin(cordon_task *t, const void *data, size_t len);
  *   `fd`, reading it only when poll says it is readable and only while
  *   the task runs.  Input read but not yet consumed when the task ends
  *   (at most a pipe's capacity and 64 KiB) is lost to the caller; a
- *   failed read ends the task with "StdinError".
+ *   failed read ends the task with "StdinError".  Where `fd`'s own
+ *   description must be read (not a socket: a pty master, a pipe of
+ *   another user, no /proc), a thread of cordon's reads it while the task
+ *   runs, so that another reader of the caller's taking the bytes cannot
+ *   hold the deadline; it reads ahead 64 KiB and a page more.
  * -EBADF when `fd` is not open for reading (closed, O_PATH, write-only:
  * a read-only opening would read what is meant for someone else),
  * -EISDIR for a directory, -EINVAL below -1. */

@@ -358,6 +358,7 @@ typedef struct cordon__attempt_state {
     int stdin_error;            /* the callback's (or relay's) negative errno: StdinError */
     uint64_t stdin_fed;         /* bytes the callback (or relay) gave */
     int stdin_source;           /* relayed stdin: the caller's fd (a dup), or -1 */
+    struct cordon__stdin_reader *stdin_reader; /* reads it for stdin_source, or NULL */
     cordon__terminal_state stdin_terminal; /* put back when the attempt ends */
     /* Streams inherited from the caller's terminal, passed on by the
      * collector (lib/relay.c); [1] stdout, [2] stderr. */
@@ -548,11 +549,26 @@ bool   cordon__is_anonymous_pipe(int fd);
  * a description of its own.  _check: 0, or -EBADF (-errno) when `fd` is
  * not open for reading, -EISDIR for a directory.  _open: 0 with either
  * *copy, a new read-only description of it (the child's stdin), or
- * *relay_source, a dup of it that the collector relays through a pipe
+ * *relay_source, a dup of it (or, with *reader set, the pipe its reader
+ * thread fills from it) that the collector relays through a pipe
  * (cordon__stdin_relay_read, when poll says it is readable, into a
  * stdin_chunk of cordon__stdin_chunk_size()), set; or a negative errno. */
 int    cordon__stdin_fd_check(int fd);
-int    cordon__stdin_fd_open(int fd, bool governed, int *copy, int *relay_source);
+int    cordon__stdin_fd_open(int fd, bool governed, int *copy, int *relay_source,
+                             struct cordon__stdin_reader **reader);
+/* Ends a relayed stdin: stops its reader (if any) and closes its source. */
+void   cordon__stdin_source_close(cordon__attempt_state *s);
+/* lib/stdin_reader.c: a thread of cordon's own reads the caller's blocking
+ * description into a pipe; *relay_source is the pipe's non-blocking read
+ * end.  _open: 0 or a negative errno; _start (the collection begins): 0 or
+ * a negative errno; _error: the failed read's negative errno once
+ * *relay_source read EOF, else 0; _stop: cancels, joins, closes, frees. */
+struct cordon__stdin_reader;
+int    cordon__stdin_reader_open(int caller_fd, int *relay_source,
+                                 struct cordon__stdin_reader **reader);
+int    cordon__stdin_reader_start(struct cordon__stdin_reader *r);
+int    cordon__stdin_reader_error(struct cordon__stdin_reader *r);
+void   cordon__stdin_reader_stop(struct cordon__stdin_reader *r);
 /* Reads the next chunk of a relayed stdin into stdin_chunk.  At the end
  * of the input, closes the source and the task's pipe (it reads EOF).
  * 0, or the read's negative errno (the source is closed; StdinError). */

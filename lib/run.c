@@ -42,7 +42,7 @@ static void release_attempt(cordon__attempt_state *s)
     close_fd(&s->stderr_fd);
     close_fd(&s->log_fd);
     close_fd(&s->stdin_fd);
-    close_fd(&s->stdin_source);
+    cordon__stdin_source_close(s);
     cordon__terminal_restore(&s->stdin_terminal);
     cordon__listener_release(s);
 }

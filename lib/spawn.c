@@ -136,7 +136,7 @@ static int name_streams(cordon__launch *l)
 static int stdin_of_caller(cordon_task *t, cordon__launch *l, cordon__attempt_state *s)
 {
     int rc = cordon__stdin_fd_open(t->stdin_fd, cordon__isolation_governs_files(t->isolation),
-                                   &l->stdin_fd, &s->stdin_source);
+                                   &l->stdin_fd, &s->stdin_source, &s->stdin_reader);
     if (rc == 0 && l->stdin_fd >= 0)
         cordon__terminal_save(t->stdin_fd, &s->stdin_terminal);
     if (rc < 0 || s->stdin_source < 0)

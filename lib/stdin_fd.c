@@ -35,6 +35,11 @@
  * callback may give (64 KiB): a task that stops reading strands at most
  * that and its pipe's content; smaller reads cost throughput (4 KiB
  * relayed 200 MiB at a quarter of the speed of a reopened pipe here).
+ * The collector's reads must not block (another reader of the caller's
+ * may take what poll saw): a socket is read with MSG_DONTWAIT; any other
+ * fd relayed from the caller's own description, which is blocking and
+ * stays so, is read by a thread of cordon's own into a non-blocking pipe
+ * (lib/stdin_reader.c), which reads ahead a chunk and a page more.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -108,6 +113,12 @@ static bool is_unnamed_file(int fd)
     return fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_nlink == 0;
 }
 
+static bool is_socket(int fd)
+{
+    struct stat st;
+    return fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode);
+}
+
 int cordon__stdin_fd_check(int fd)
 {
     int flags = fcntl(fd, F_GETFL);
@@ -121,9 +132,11 @@ int cordon__stdin_fd_check(int fd)
     return S_ISDIR(st.st_mode) ? -EISDIR : 0;
 }
 
-int cordon__stdin_fd_open(int fd, bool governed, int *copy, int *relay_source)
+int cordon__stdin_fd_open(int fd, bool governed, int *copy, int *relay_source,
+                          struct cordon__stdin_reader **reader)
 {
     *copy = *relay_source = -1;
+    *reader = NULL;
     int rc = cordon__stdin_fd_check(fd);
     if (rc < 0)
         return rc;
@@ -146,14 +159,20 @@ int cordon__stdin_fd_open(int fd, bool governed, int *copy, int *relay_source)
         if (rc == -EMFILE || rc == -ENFILE || rc == -ENOMEM)
             return rc;
     }
-    *relay_source = fcntl(fd, F_DUPFD_CLOEXEC, 0);
-    return *relay_source < 0 ? -errno : 0;
+    if (is_socket(fd)) {
+        *relay_source = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+        return *relay_source < 0 ? -errno : 0;
+    }
+    /* the caller's blocking description: read by a thread of cordon's own
+     * (lib/stdin_reader.c) */
+    return cordon__stdin_reader_open(fd, relay_source, reader);
 }
 
 /* One read that cannot block: poll said the fd is readable, but another
  * reader of the caller's may have taken the bytes since.  A socket is
- * read with MSG_DONTWAIT; a pipe or device cannot be made non-blocking
- * without changing the caller's description, and is read as poll said. */
+ * read with MSG_DONTWAIT; anything else relayed is a description of
+ * cordon's own: non-blocking (the reader thread's pipe, an anonymous
+ * pipe) or a regular file, which does not wait. */
 static ssize_t read_once(int fd, char *buf, size_t len)
 {
     ssize_t n = recv(fd, buf, len, MSG_DONTWAIT);
@@ -177,12 +196,20 @@ int cordon__stdin_relay_read(cordon__attempt_state *s)
         s->stdin_fed += (uint64_t)n;
         return 0;
     }
-    int error = n < 0 ? -errno : 0;
-    close(s->stdin_source);
-    s->stdin_source = -1;
+    int error = n < 0 ? -errno : cordon__stdin_reader_error(s->stdin_reader);
+    cordon__stdin_source_close(s);
     if (!error) { /* the end of the input: the task reads EOF */
         close(s->stdin_fd);
         s->stdin_fd = -1;
     }
     return error;
+}
+
+void cordon__stdin_source_close(cordon__attempt_state *s)
+{
+    cordon__stdin_reader_stop(s->stdin_reader);
+    s->stdin_reader = NULL;
+    if (s->stdin_source >= 0)
+        close(s->stdin_source);
+    s->stdin_source = -1;
 }

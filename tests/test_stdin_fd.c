@@ -414,6 +414,123 @@ static void test_stdin_fd_a_silent_relay_holds_no_deadline(void **state)
     close(pair[1]);
 }
 
+/* A pty master cannot be opened again: it is relayed from the caller's
+ * own description, which is blocking.  Another reader of the caller's
+ * (here a child blocked in read) may take the bytes poll saw: the
+ * collector's read of them then waited for ever, the deadline passed
+ * unseen and cordon_run never returned.  Run in a copy, whose process
+ * group (the other reader with it) is killed at the end. */
+static int pty_master;
+static int pty_slave;
+
+static void *type_a_line(void *arg)
+{
+    (void)arg;
+    usleep(300 * 1000);
+    ssize_t n = write(pty_slave, "x\n", 2);
+    (void)n;
+    return NULL;
+}
+
+static void a_shared_pty_master_relayed(int out)
+{
+    pid_t other = fork();
+    if (other == 0) {
+        char line[16];
+        _exit(read(pty_master, line, sizeof line) > 0 ? 0 : 1); /* and no more */
+    }
+    usleep(100 * 1000); /* the other reader waits first */
+    cordon_task *t = cordon_function_task(digest_stdin, NULL);
+    pthread_t typist;
+    struct timespec start, end;
+    if (other < 0 || !t || cordon_set_stdin_fd(t, pty_master) != 0 ||
+        cordon_set_timeout_ms(t, 1000) != 0 ||
+        pthread_create(&typist, NULL, type_a_line, NULL) != 0) {
+        dprintf(out, "setup failed (%s)", strerror(errno));
+        return;
+    }
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    int rc = cordon_run(t);
+    clock_gettime(CLOCK_MONOTONIC, &end);
+    pthread_join(typist, NULL);
+    const cordon_result *r = cordon_task_result(t);
+    double seconds = (double)(end.tv_sec - start.tv_sec) + (double)(end.tv_nsec - start.tv_nsec) / 1e9;
+    dprintf(out, "rc=%d %s %.1f", rc, r->exception ? r->exception : "-", seconds);
+    cordon_task_free(t);
+    kill(other, SIGKILL);
+    waitpid(other, NULL, 0);
+}
+
+static void test_stdin_fd_a_relay_whose_bytes_another_takes_holds_no_deadline(void **state)
+{
+    (void)state;
+    if (openpty(&pty_master, &pty_slave, NULL, NULL, NULL) != 0) {
+        print_message("skipped: no pseudo-terminal here (%s)\n", strerror(errno));
+        skip();
+    }
+    char text[128];
+    int status = run_in_a_copy(a_shared_pty_master_relayed, text, sizeof text,
+                               "cordon_run did not return: the relay's read waited "
+                               "past the deadline");
+    close(pty_master);
+    close(pty_slave);
+    assert_true(WIFEXITED(status));
+    double seconds = 99;
+    char exception[32] = "";
+    assert_int_equal(sscanf(text, "rc=%*d %31s %lf", exception, &seconds), 2);
+    assert_string_equal(exception, "Timeout");
+    assert_true(seconds < 5);
+}
+
+/* Reads five bytes of its stdin and returns them. */
+static int read_a_word(cordon_ctx *ctx, void *arg)
+{
+    (void)arg;
+    char word[5];
+    for (size_t got = 0; got < sizeof word;) {
+        ssize_t n = read(0, word + got, sizeof word - got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return 1;
+        got += (size_t)n;
+    }
+    cordon_return(ctx, word, sizeof word);
+    return 0;
+}
+
+/* What a relay reads from a pty master reaches the task, and the task's
+ * end stops the relay: the caller's next input stays the caller's. */
+static void test_stdin_fd_a_pty_master_is_relayed(void **state)
+{
+    (void)state;
+    int master, slave;
+    if (openpty(&master, &slave, NULL, NULL, NULL) != 0) {
+        print_message("skipped: no pseudo-terminal here (%s)\n", strerror(errno));
+        skip();
+    }
+    struct termios raw;
+    assert_int_equal(tcgetattr(slave, &raw), 0);
+    cfmakeraw(&raw);
+    assert_int_equal(tcsetattr(slave, TCSANOW, &raw), 0);
+    assert_int_equal(write(slave, "hello", 5), 5);
+    cordon_task *t = cordon_function_task(read_a_word, NULL);
+    assert_int_equal(cordon_set_stdin_fd(t, master), 0);
+    assert_int_equal(cordon_set_timeout_ms(t, 10000), 0);
+    const cordon_result *r = run_task(t, 0);
+    assert_int_equal(r->returns.len, 5);
+    assert_memory_equal(r->returns.data, "hello", 5);
+    cordon_task_free(t);
+    assert_int_equal(write(slave, "after", 5), 5);
+    struct pollfd readable = { .fd = master, .events = POLLIN };
+    assert_int_equal(poll(&readable, 1, 5000), 1);
+    char got[16] = "";
+    assert_int_equal(read(master, got, sizeof got - 1), 5);
+    assert_string_equal(got, "after");
+    close(master);
+    close(slave);
+}
+
 /* A read of the caller's fd that fails cuts the task's input short:
  * StdinError, not an EOF the task would take for the whole.  A unix
  * socket whose peer closed with bytes unread fails with ECONNRESET. */
@@ -478,6 +595,8 @@ int main(void)
         cmocka_unit_test(test_stdin_fd_a_pipe_cannot_be_written_by_a_task_with_file_rules),
         cmocka_unit_test(test_stdin_fd_a_pipe_keeps_what_the_task_did_not_read),
         cmocka_unit_test(test_stdin_fd_a_silent_relay_holds_no_deadline),
+        cmocka_unit_test(test_stdin_fd_a_relay_whose_bytes_another_takes_holds_no_deadline),
+        cmocka_unit_test(test_stdin_fd_a_pty_master_is_relayed),
         cmocka_unit_test(test_stdin_fd_a_failing_relay_is_a_stdin_error),
         cmocka_unit_test(test_stdin_fd_unreadable_fds_are_refused),
     };
