@@ -29,6 +29,8 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/timerfd.h>
+#include <pty.h>
+#include <termios.h>
 
 #include "support.h"
 
@@ -415,6 +417,34 @@ static cordon_task *stdin_task(void)
     return t;
 }
 
+/* A pty master, which cordon relays through a reader thread of its own
+ * (lib/stdin_reader.c), its slave typing five bytes per run. */
+static int pty_master = -1, pty_slave = -1;
+
+static cordon_task *pty_task(void)
+{
+    static const char *const argv[] = { "head", "-c", "5", NULL };
+    if (pty_master < 0) {
+        struct termios raw;
+        if (openpty(&pty_master, &pty_slave, NULL, NULL, NULL) != 0)
+            return NULL;
+        fcntl(pty_master, F_SETFD, FD_CLOEXEC);
+        fcntl(pty_slave, F_SETFD, FD_CLOEXEC);
+        tcgetattr(pty_slave, &raw);
+        cfmakeraw(&raw);
+        tcsetattr(pty_slave, TCSANOW, &raw);
+    }
+    tcflush(pty_slave, TCIOFLUSH); /* what a failed run left unread */
+    if (__real_write(pty_slave, "typed", 5) != 5)
+        return NULL;
+    cordon_task *t = cordon_command_task(argv);
+    if (t && (cordon_set_stdin_fd(t, pty_master) < 0 || cordon_set_timeout_ms(t, 10000) < 0)) {
+        cordon_task_free(t);
+        return NULL;
+    }
+    return t;
+}
+
 static void record(outcome *o, int rc, const cordon_task *t)
 {
     memset(o, 0, sizeof *o);
@@ -551,6 +581,19 @@ static void test_fault_injection_stdin_fed(void **state)
     inject_each_call(&s);
 }
 
+static void test_fault_injection_stdin_relayed_by_a_thread(void **state)
+{
+    (void)state;
+    scenario s = { "command reading a pty master", pty_task, false };
+    cordon_task *probe = pty_task();
+    if (!probe) {
+        print_message("skipped: no pseudo-terminal here\n");
+        skip();
+    }
+    cordon_task_free(probe);
+    inject_each_call(&s);
+}
+
 /* Short writes: every write to a pipe or socket made short in turn. */
 static void test_fault_injection_short_writes(void **state)
 {
@@ -560,6 +603,12 @@ static void test_fault_injection_short_writes(void **state)
     inject_each_call(&fed);
     scenario async = { "async function, short writes", function_task, true };
     inject_each_call(&async);
+    cordon_task *probe = pty_task();
+    if (probe) { /* the relay's reader thread writes its pipe */
+        cordon_task_free(probe);
+        scenario relayed = { "command reading a pty master, short writes", pty_task, false };
+        inject_each_call(&relayed);
+    }
     short_writes = false;
 }
 
@@ -635,6 +684,7 @@ int main(void)
         cmocka_unit_test(test_fault_injection_async_run_and_join),
         cmocka_unit_test(test_fault_injection_async_command),
         cmocka_unit_test(test_fault_injection_stdin_fed),
+        cmocka_unit_test(test_fault_injection_stdin_relayed_by_a_thread),
         cmocka_unit_test(test_fault_injection_short_writes),
         cmocka_unit_test(test_slow_caller_follows_only_the_init_the_kernel_named),
     };
