@@ -6,6 +6,7 @@
  * together until the last byte is written. */
 #include <errno.h>
 #include <stdbool.h>
+#include <stdlib.h>
 #include <fcntl.h>
 #include <string.h>
 #include <sys/file.h>
@@ -25,7 +26,7 @@ int audit_open(const char *path)
 /* Another process holding the lock (a task can flock a file it can only
  * read) must not hold cordon for ever, nor cost a record: wait this long,
  * then append without the lock (O_APPEND still puts each write at the
- * end; only a line longer than one piece could then interleave).  Another runner
+ * end, and the line is then written in one piece: audit_write).  Another runner
  * holds it for one write; a holder that kept it the whole wait is taken
  * to keep it: from then on this run only tries it, never waits again
  * (a batch task that kept the lock held up every sibling's record 5 s,
@@ -72,7 +73,7 @@ static int end_previous_line(int fd)
 
 int audit_begin(audit_line *a, int fd, const char *path)
 {
-    *a = (audit_line){ fd, path, lock_exclusive(fd, path), false, 0, 0, 0 };
+    *a = (audit_line){ fd, path, lock_exclusive(fd, path), false, 0, 0, 0, NULL, 0, 0 };
     struct stat before;
     /* Mending and taking back need the lock: without it the end of the
      * file may be another runner's. */
@@ -85,10 +86,31 @@ int audit_begin(audit_line *a, int fd, const char *path)
     return a->rc;
 }
 
+/* Without the lock, another runner's pieces would land between this
+ * line's: the line is held whole and appended in one write (a write of
+ * O_APPEND to a regular file is not split by another's). */
+static int hold(audit_line *a, const char *data, size_t len)
+{
+    if (a->held_len + len > a->held_size) {
+        size_t size = a->held_size ? a->held_size : 65536;
+        while (size < a->held_len + len)
+            size *= 2;
+        char *grown = realloc(a->held, size);
+        if (!grown)
+            return -1;
+        a->held = grown;
+        a->held_size = size;
+    }
+    memcpy(a->held + a->held_len, data, len);
+    a->held_len += len;
+    return 0;
+}
+
 int audit_write(void *line, const char *data, size_t len)
 {
     audit_line *a = line;
-    if (a->rc == 0 && runner_write_all(a->fd, data, len) < 0) {
+    if (a->rc == 0 &&
+        (a->locked ? runner_write_all(a->fd, data, len) : hold(a, data, len)) < 0) {
         a->rc = -1;
         a->error = errno;
     }
@@ -97,6 +119,12 @@ int audit_write(void *line, const char *data, size_t len)
 
 int audit_end(audit_line *a)
 {
+    if (a->rc == 0 && a->held_len && runner_write_all(a->fd, a->held, a->held_len) < 0) {
+        a->rc = -1;
+        a->error = errno;
+    }
+    free(a->held);
+    a->held = NULL;
     /* A line cut short (a full disk) is taken back whole. */
     if (a->rc < 0 && a->measured && ftruncate(a->fd, a->start) != 0)
         a->error = errno;

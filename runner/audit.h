@@ -22,6 +22,8 @@ typedef struct audit_line {
     bool locked, measured;
     off_t start;
     int rc, error;
+    char *held;           /* without the lock: the whole line, written at the end */
+    size_t held_len, held_size;
 } audit_line;
 
 int audit_begin(audit_line *a, int fd, const char *path);

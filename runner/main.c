@@ -75,6 +75,11 @@ int main(int argc, char **argv)
     /* A reader of our stdout going away must not kill cordon before it
      * has reaped and reported its task. */
     signal(SIGPIPE, SIG_IGN);
+    /* Under the caller's own file size limit (ulimit -f) a write of an
+     * audit line or a record past it would kill cordon, leaving the line
+     * cut short for every later reader: EFBIG instead, said, the line
+     * taken back.  The task gets every signal's default back. */
+    signal(SIGXFSZ, SIG_IGN);
     /* A task can set TOSTOP on the terminal it shares with cordon and make
      * its own group the foreground one: cordon's next write there (or a
      * read) would stop cordon with SIGTTOU (SIGTTIN) while its task runs

@@ -827,6 +827,58 @@ static void test_hostile_audit_lock_kept_by_a_task_holds_up_no_sibling(void **st
     remove_tree(dir);
 }
 
+/* With the lock given up (a task holds it), runners writing long lines
+ * to the same audit file at once: each line is still whole.  Written in
+ * pieces without the lock, four lines of 3 MB interleaved and none was
+ * JSON. */
+static void test_hostile_audit_lines_without_the_lock_stay_whole(void **state)
+{
+    (void)state;
+    char *dir = make_temp_dir();
+    char audit[300], script[1400];
+    snprintf(audit, sizeof audit, "%s/audit.jsonl", dir);
+    write_file(audit, "");
+    snprintf(script, sizeof script,
+             "flock %s sleep 3 & sleep 0.3; for i in 1 2 3 4 5 6; do \"$0\" run --audit %s "
+             "--audit-output full -- sh -c \"head -c 6000000 /dev/zero | tr '\\\\0' $i\" "
+             ">/dev/null 2>&1 & done; wait",
+             audit, audit);
+    const char *argv[] = { "/bin/sh", "-c", script, runner_path(), NULL };
+    captured c = exec_capture(argv, NULL, 0);
+    captured_free(&c);
+    char check[600];
+    snprintf(check, sizeof check, "python3 -c 'import json,sys; n=sum(1 for l in open(sys.argv[1]) "
+             "if json.loads(l)[\"usage\"] is not None); sys.exit(n != 6)' %s", audit);
+    assert_int_equal(system(check), 0);
+    remove_tree(dir);
+}
+
+/* Under the caller's own file size limit an audit line past it killed
+ * cordon with SIGXFSZ, leaving the line cut short (every later run to the
+ * file died too): the write fails, is said, and the line is taken back. */
+static void test_hostile_audit_line_past_the_caller_s_file_size_limit_is_taken_back(void **state)
+{
+    (void)state;
+    char *dir = make_temp_dir();
+    char audit[300], script[1000];
+    snprintf(audit, sizeof audit, "%s/audit.jsonl", dir);
+    snprintf(script, sizeof script,
+             "ulimit -f 100; \"$0\" run --audit %s -- echo first >/dev/null; "
+             "\"$0\" run --audit %s --audit-output full -- head -c 300000 /dev/urandom >/dev/null; "
+             "echo \"rc=$?\" >&2",
+             audit, audit);
+    const char *argv[] = { "/bin/sh", "-c", script, runner_path(), NULL };
+    captured c = exec_capture(argv, NULL, 0);
+    assert_non_null(strstr(c.err, "rc=125"));
+    assert_non_null(strstr(c.err, "File too large"));
+    captured_free(&c);
+    char check[600];
+    snprintf(check, sizeof check, "python3 -c 'import json,sys; n=sum(1 for l in open(sys.argv[1]) "
+             "if json.loads(l)); sys.exit(n != 1)' %s", audit);
+    assert_int_equal(system(check), 0);
+    remove_tree(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -843,6 +895,8 @@ int main(void)
         cmocka_unit_test(test_hostile_audit_file_swapped_by_a_task_is_refused),
         cmocka_unit_test(test_hostile_audit_lock_held_for_ever),
         cmocka_unit_test(test_hostile_audit_lock_kept_by_a_task_holds_up_no_sibling),
+        cmocka_unit_test(test_hostile_audit_lines_without_the_lock_stay_whole),
+        cmocka_unit_test(test_hostile_audit_line_past_the_caller_s_file_size_limit_is_taken_back),
         cmocka_unit_test(test_hostile_no_policy_does_not_outlive_its_run_without_namespaces),
         cmocka_unit_test(test_hostile_no_policy_cannot_move_a_child_out_of_its_cgroup),
     };
