@@ -292,12 +292,8 @@ static void output_lost(batch *b, batch_task *bt)
  * made (see json.h). */
 static void append_audit_line(batch *b, const batch_task *bt, task_record *rec)
 {
-    rec->audit = true;
     rec->status = bt->status;
-    audit_line line;
-    audit_begin(&line, b->audit_fd, b->o->task.audit);
-    task_record_send(rec, audit_write, &line);
-    if (audit_end(&line) < 0)
+    if (task_record_audit(rec, b->audit_fd, b->o->task.audit) < 0)
         b->records_lost = true;
 }
 

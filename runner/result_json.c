@@ -2,6 +2,7 @@
  * a C caller reads and what a script reads are the same words. */
 #include <string.h>
 
+#include "audit.h"
 #include "task_setup.h"
 
 static void usage_json(json_writer *w, const cordon_usage *u)
@@ -335,4 +336,13 @@ int task_record_send(const task_record *rec, json_sink sink, void *user)
     int rc = json_flush(&w);
     json_free(&w);
     return rc;
+}
+
+int task_record_audit(task_record *rec, int fd, const char *path)
+{
+    rec->audit = true;
+    audit_line line;
+    audit_begin(&line, fd, path);
+    task_record_send(rec, audit_write, &line);
+    return audit_end(&line);
 }

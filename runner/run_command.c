@@ -95,11 +95,7 @@ static int write_record(const command_options *o, task_record *rec, int audit_fd
                                           output_flush(STDERR_FILENO) == 0);
         if ((rc < 0 || !passed_on) && rec->status == 0)
             rec->status = RUNNER_EXIT_OWN_ERROR;
-        rec->audit = true;
-        audit_line line;
-        audit_begin(&line, audit_fd, o->task.audit);
-        task_record_send(rec, audit_write, &line);
-        if (audit_end(&line) < 0)
+        if (task_record_audit(rec, audit_fd, o->task.audit) < 0)
             rc = -1;
     }
     return rc;

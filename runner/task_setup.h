@@ -61,5 +61,9 @@ void task_record_json(json_writer *w, const task_record *rec);
 /* The record as one JSON line given to `sink` piece by piece, never held
  * whole: 0, or -1 when the sink refused a piece. */
 int task_record_send(const task_record *rec, json_sink sink, void *user);
+/* The record as the audit line (its output cut to --audit-output)
+ * appended to `fd`, the file --audit named `path` (runner/audit.h): 0, or
+ * -1 after a message. */
+int task_record_audit(task_record *rec, int fd, const char *path);
 
 #endif
