@@ -308,6 +308,23 @@ static inline char *read_file_text(const char *path)
     return text;
 }
 
+/* `cordon ARGS` (a task writing 1,000,000 bytes) into a reader slower
+ * than cordon's stall bound: every byte arrives, cordon exits 0, and the
+ * audit file `audit` (unless NULL) says status 0. */
+static inline void expect_a_slow_reader_gets_every_byte(const char *args, const char *audit)
+{
+    captured c = cordon_into(args, "sleep 2.5; wc -c");
+    assert_int_equal(atoi(c.out), 1000000);
+    if (!strstr(c.err, "rc=0"))
+        fail_msg("stderr: %s", c.err);
+    captured_free(&c);
+    if (!audit)
+        return;
+    char *line = read_file_text(audit);
+    assert_non_null(strstr(line, "\"status\":0"));
+    free(line);
+}
+
 static inline size_t file_size(const char *path)
 {
     struct stat st;

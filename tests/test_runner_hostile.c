@@ -829,7 +829,7 @@ static void test_hostile_audit_lock_kept_by_a_task_holds_up_no_sibling(void **st
 
 /* With the lock given up (a task holds it), runners writing long lines
  * to the same audit file at once: each line is still whole.  Written in
- * pieces without the lock, four lines of 3 MB interleaved and none was
+ * pieces without the lock, six lines of 6 MB interleaved and none was
  * JSON. */
 static void test_hostile_audit_lines_without_the_lock_stay_whole(void **state)
 {
