@@ -534,7 +534,11 @@ int cordon_set_isolation(cordon_task *t, const char *preset);
 /* What cordon_run would refuse of the task's options put together, said
  * before any run, with nothing run or made: 0; -EXDEV for a bind whose
  * target lies in the task's own /dev (cordon_set_minimal_dev, the
- * presets); -EINVAL, with `err` (may be NULL) naming why and the policy's
+ * presets), and, with `err` naming it, for a working directory, a file
+ * rule's path, a bind's source or target or a tmpfs that lies on a mount
+ * the task's view covers (another mount of the caller's proc, sysfs,
+ * cgroups, terminals, shared memory, message queues or devices: the task
+ * would find an empty cover there; cordon_run refuses it too); -EINVAL, with `err` (may be NULL) naming why and the policy's
  * line, for a policy that cannot hold the task (one that admits i386, for
  * a task without a network).  What depends on the machine (namespaces,
  * cgroups, Landlock's reach) is found only by the run. */

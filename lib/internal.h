@@ -685,6 +685,11 @@ int cordon__child_clone_entry(void *launch);
  * (0 or -errno: nothing runs with less than asked). */
 int  cordon__isolation_prepare(const cordon_task *t, cordon__launch *launch);
 void cordon__isolation_release(cordon__launch *launch);
+/* -EXDEV, with `err` naming it, when the task's working directory, a file
+ * rule's path, a bind's source or target or a tmpfs is or lies beneath
+ * one of `hidden`, the mounts its view covers; else 0. */
+int cordon__isolation_uncovered(const cordon_task *t, const cordon__path_list *hidden,
+                                cordon_error *err);
 /* Whether the task has file rules (a Landlock ruleset of its own): what
  * it may write is then only what they grant. */
 bool cordon__isolation_governs_files(const struct cordon__isolation *isolation);

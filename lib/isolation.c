@@ -578,6 +578,78 @@ static int make_file_ruleset(const cordon__isolation *iso, bool own_proc, cordon
     return plan_writable_trees(l);
 }
 
+/* A path that is, or lies beneath, a mount the task's view covers
+ * (sandbox/kernel_mounts.c: a second proc, sysfs or cgroup mount, the
+ * caller's terminals, shared memory, message queues or devices mounted
+ * again elsewhere) leads to an empty, unreadable cover there: a rule
+ * would grant nothing, a bind or tmpfs would be mounted on the cover,
+ * and the task failed with "Stale file handle" or ran refused its own
+ * working directory.  Refused, naming the path and the mount. */
+static const char *covered_by(const char *resolved, const cordon__path_list *hidden)
+{
+    for (size_t i = 0; resolved && i < hidden->count; i++)
+        if (strcmp(resolved, hidden->paths[i]) == 0 || resolved_beneath(resolved, hidden->paths[i]))
+            return hidden->paths[i];
+    return NULL;
+}
+
+static int refuse_covered(const char *what, const char *path, const char *mount,
+                          cordon_error *err)
+{
+    err->code = -EXDEV;
+    snprintf(err->message, sizeof err->message,
+             "%s '%s' lies on %s, another mount of the caller's proc, sysfs, cgroups, "
+             "terminals, shared memory, message queues or devices, which the task's view "
+             "covers: the task would reach nothing there; give a path elsewhere",
+             what, path, mount);
+    return -EXDEV;
+}
+
+int cordon__isolation_uncovered(const cordon_task *t, const cordon__path_list *hidden,
+                                cordon_error *err)
+{
+    const char *mount;
+    if (t->cwd) {
+        char *real = realpath(t->cwd, NULL);
+        mount = covered_by(real, hidden);
+        free(real);
+        if (mount)
+            return refuse_covered("the working directory", t->cwd, mount, err);
+    }
+    const cordon__isolation *iso = t->isolation;
+    for (size_t i = 0; iso && i < iso->rule_count; i++)
+        if ((mount = covered_by(iso->rules[i].resolved, hidden)))
+            return refuse_covered("the file rule's path", iso->rules[i].resolved, mount, err);
+    for (size_t i = 0; iso && i < iso->bind_count; i++) {
+        if ((mount = covered_by(iso->binds[i].source, hidden)))
+            return refuse_covered("the bind's source", iso->binds[i].source, mount, err);
+        if ((mount = covered_by(iso->binds[i].target, hidden)))
+            return refuse_covered("the bind's target", iso->binds[i].target, mount, err);
+    }
+    for (size_t i = 0; iso && i < iso->tmpfs_count; i++)
+        if ((mount = covered_by(iso->tmpfs_resolved[i], hidden)))
+            return refuse_covered("the tmpfs", iso->tmpfs[i], mount, err);
+    return 0;
+}
+
+/* Whether the task will have a mount namespace (the machine's, as far as
+ * is known without a run) and, if so, none of its paths lies on a
+ * covered mount. */
+static int check_covered(const cordon_task *t, cordon_error *err)
+{
+    unsigned namespaces = 0;
+    bool presumed;
+    if (cordon__namespaces_presumed(&namespaces, &presumed) < 0 ||
+        !(namespaces & CORDON__NAMESPACE_MOUNT))
+        return 0;
+    cordon__path_list hidden;
+    if (cordon__mounts_to_hide(&hidden) < 0)
+        return 0; /* the run says what failed */
+    int rc = cordon__isolation_uncovered(t, &hidden, err);
+    cordon__path_list_free(&hidden);
+    return rc;
+}
+
 /* A bind's target beneath the task's own /dev would have nothing to be
  * mounted on. */
 static bool bind_under_dev(const cordon__isolation *iso)
@@ -600,6 +672,9 @@ int cordon_task_check(const cordon_task *t, cordon_error *err)
     const cordon__isolation *iso = t->isolation;
     if (iso && bind_under_dev(iso))
         return -EXDEV;
+    int rc = check_covered(t, err);
+    if (rc < 0)
+        return rc;
     /* Only a task without a network has a variant that a policy's
      * rules can stand in the way of (sandbox/policy_variant.c). */
     const cordon_policy *p = t->policy_set ? t->policy : cordon__policy_builtin_default();

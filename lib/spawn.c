@@ -667,8 +667,10 @@ static int prepare(cordon_task *t, cordon__launch *l, cordon__attempt_state *s)
         return rc;
     /* With one, the kernel's file systems mounted elsewhere in the
      * caller's view come along: the init covers them. */
+    cordon_error covered;
     if ((l->namespaces & CORDON__NAMESPACE_MOUNT) &&
-        (rc = cordon__mounts_to_hide(&l->hidden_mounts)) < 0)
+        ((rc = cordon__mounts_to_hide(&l->hidden_mounts)) < 0 ||
+         (rc = cordon__isolation_uncovered(t, &l->hidden_mounts, &covered)) < 0))
         return rc;
     /* Without a mount namespace the task sees the machine's /proc and /sys:
      * the fence keeps it from writing there (the caller's /proc/PID files,

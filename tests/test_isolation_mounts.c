@@ -1084,6 +1084,85 @@ static void test_mounts_a_path_hidden_by_the_task_s_tmpfs_is_named(void **state)
     cordon_task_free(t);
 }
 
+/* One way of naming a path on a covered mount, 0 where cordon refused it
+ * before the run (cordon_task_check and cordon_run both -EXDEV, the
+ * check's message naming the mount), else 1. */
+static int covered_path_refused(int way, const char *top)
+{
+    char pts[96], proc[96], plain[96];
+    snprintf(pts, sizeof pts, "%s/pts", top);
+    snprintf(proc, sizeof proc, "%s/proc", top);
+    snprintf(plain, sizeof plain, "%s/plain", top);
+    cordon_task *t = cordon_shell_task("true");
+    const char *mount = way == 1 || way == 3 ? proc : pts;
+    int given = way == 0 ? cordon_set_cwd(t, pts)
+              : way == 1 ? cordon_allow_path(t, proc, CORDON_READ)
+              : way == 2 ? cordon_add_bind(t, pts, plain, 0)
+              : way == 3 ? cordon_add_bind(t, plain, proc, 0)
+                         : cordon_add_tmpfs(t, pts);
+    cordon_error err;
+    int checked = cordon_task_check(t, &err), ran = given == 0 ? cordon_run(t) : given;
+    cordon_task_free(t);
+    return !(given == 0 && checked == -EXDEV && strstr(err.message, mount) && ran == -EXDEV);
+}
+
+/* In a copy with a mount namespace of its own (root): the caller's
+ * terminals bound again and a second proc, beneath /var/tmp; "refused
+ * plain" with a bit per way not refused, and the run of a task with a
+ * working directory beside them. */
+static void name_paths_on_covered_mounts(int out)
+{
+    if (unshare(CLONE_NEWNS) != 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
+        _exit(2);
+    char top[64], pts[96], proc[96], plain[96];
+    snprintf(top, sizeof top, "/var/tmp/cordon-covered-%d", (int)getpid());
+    snprintf(pts, sizeof pts, "%s/pts", top);
+    snprintf(proc, sizeof proc, "%s/proc", top);
+    snprintf(plain, sizeof plain, "%s/plain", top);
+    bool made = mkdir(top, 0755) == 0 && mkdir(pts, 0755) == 0 && mkdir(proc, 0755) == 0 &&
+                mkdir(plain, 0755) == 0 && mount("/dev/pts", pts, NULL, MS_BIND, NULL) == 0 &&
+                mount("proc", proc, "proc", 0, NULL) == 0;
+    int not_refused = 0;
+    for (int way = 0; made && way < 5; way++)
+        not_refused |= covered_path_refused(way, top) << way;
+    cordon_task *t = cordon_shell_task("true");
+    int plain_rc = cordon_set_cwd(t, plain) == 0 ? cordon_run(t) : -1;
+    cordon_task_free(t);
+    dprintf(out, "%d %d", not_refused, plain_rc);
+    umount2(proc, MNT_DETACH);
+    umount2(pts, MNT_DETACH);
+    rmdir(plain);
+    rmdir(proc);
+    rmdir(pts);
+    rmdir(top);
+    _exit(made ? 0 : 3);
+}
+
+/* A working directory, a file rule, a bind's source or target or a tmpfs
+ * on a mount the task's view covers (a second proc, the caller's
+ * terminals mounted again) reached nothing there: the task ran refused
+ * its own working directory or file rule, or failed with "Stale file
+ * handle".  Each is refused before the run, naming the mount. */
+static void test_mounts_a_path_on_a_covered_mount_is_refused_by_name(void **state)
+{
+    (void)state;
+    require_mount_namespace();
+    char text[64];
+    int status = run_in_a_copy(name_paths_on_covered_mounts, text, sizeof text,
+                               "tasks beside covered mounts took over 30 s");
+    assert_true(WIFEXITED(status));
+    if (WEXITSTATUS(status) == 2) {
+        print_message("skipped: no mount namespace of the test's own (root only)\n");
+        skip();
+    }
+    assert_int_equal(WEXITSTATUS(status), 0);
+    int not_refused, plain_rc;
+    if (sscanf(text, "%d %d", &not_refused, &plain_rc) != 2)
+        fail_msg("the copy said: %s", text);
+    assert_int_equal(not_refused, 0);
+    assert_int_equal(plain_rc, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1110,6 +1189,7 @@ int main(void)
         cmocka_unit_test(test_mounts_a_path_hidden_by_the_task_s_tmpfs_is_named),
         cmocka_unit_test(test_mounts_propagation_stays_out_of_both_views),
         cmocka_unit_test(test_mounts_the_callers_message_queues_are_out_of_reach_by_path),
+        cmocka_unit_test(test_mounts_a_path_on_a_covered_mount_is_refused_by_name),
     };
     return cmocka_run_group_tests(tests, make_dirs, remove_dirs);
 }
