@@ -148,6 +148,20 @@ static const char *ending(const cordon_result *r, char *buf, size_t size)
     return buf;
 }
 
+/* The lines of the exception after its first (a hint where the program
+ * or working directory lies, a crash's backtrace), as `run` shows them. */
+static void exception_detail(const cordon_result *r)
+{
+    const char *rest = r->exc_out.len ? memchr(r->exc_out.data, '\n', r->exc_out.len) : NULL;
+    if (!rest || rest + 1 == r->exc_out.data + r->exc_out.len)
+        return;
+    rest++;
+    size_t len = r->exc_out.len - (size_t)(rest - r->exc_out.data);
+    (void)output_write(STDERR_FILENO, rest, len);
+    if (rest[len - 1] != '\n')
+        (void)output_write(STDERR_FILENO, "\n", 1);
+}
+
 /* The learned policy's check: the command again, under it, its output
  * captured rather than shown a second time.  0 when it ended as the
  * learning run did. */
@@ -209,9 +223,11 @@ static int learn_and_write(const command_options *o, const learn_options *l, cor
     output_flush(STDERR_FILENO);
     const cordon_result *r = cordon_task_result(t);
     char buf[256];
-    if (r->exception)
+    if (r->exception) {
         runner_error("the learning run ended with %s; the policy covers what ran until then",
                      ending(r, buf, sizeof buf));
+        exception_detail(r);
+    }
     char *text = NULL;
     size_t len = 0;
     FILE *mem = open_memstream(&text, &len);

@@ -1076,7 +1076,8 @@ static void test_learn_run_that_crashes_still_writes_its_policy(void **state)
              "echo $?", runner ? runner : "build/cordon", out);
     assert_string_equal(command_output(cmd), "cordon: the learning run ended with SIGSEGV: "
                                              "Segmentation fault; the policy covers what ran "
-                                             "until then\n139\n");
+                                             "until then\n  (a command's crash carries no "
+                                             "backtrace)\n139\n");
     FILE *f = fopen(out, "r");
     assert_non_null(f);
     char line[256] = "";
@@ -1084,6 +1085,37 @@ static void test_learn_run_that_crashes_still_writes_its_policy(void **state)
     fclose(f);
     unlink(out);
     assert_string_equal(line, "# Learned by cordon from 1 run: kill -SEGV $$\n");
+}
+
+/* A program the task cannot reach (beneath the preset's own /tmp): the
+ * learning run says why as `run` does, not only "No such file". */
+static void test_learn_run_that_cannot_exec_says_why(void **state)
+{
+    (void)state;
+    SKIP_UNDER_VALGRIND("valgrind has no seccomp(2), so no user notification");
+    const char *runner = getenv("CORDON_RUNNER");
+    char dir[] = "/tmp/cordon-learn-hidden-XXXXXX", out[] = "/var/tmp/cordon-learn-hidden-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    int fd = mkstemp(out);
+    assert_true(fd >= 0);
+    close(fd);
+    char program[64], cmd[1024];
+    snprintf(program, sizeof program, "%s/progXXXXXX", dir);
+    write_file(program, "#!/bin/sh\necho ran\n");
+    assert_int_equal(chmod(program, 0755), 0);
+    snprintf(cmd, sizeof cmd, "%s learn --isolate judge --no-verify --out %s -- %s 2>&1; echo $?",
+             runner ? runner : "build/cordon", out, program);
+    char *said = command_output(cmd);
+    unlink(program);
+    rmdir(dir);
+    unlink(out);
+    if (strstr(said, "namespaces")) {
+        print_message("skipped: %s", said);
+        skip();
+    }
+    assert_non_null(strstr(said, "the learning run ended with ExecError"));
+    assert_non_null(strstr(said, "\n  (the program lies beneath /tmp, where the task has an "
+                                 "empty tmpfs of its own"));
 }
 
 int main(void)
@@ -1110,6 +1142,7 @@ int main(void)
         cmocka_unit_test(test_learn_exit_status_of_a_run_that_timed_out_is_said),
         cmocka_unit_test(test_learn_option_errors_and_out_with_equals),
         cmocka_unit_test(test_learn_run_that_crashes_still_writes_its_policy),
+        cmocka_unit_test(test_learn_run_that_cannot_exec_says_why),
         cmocka_unit_test(test_learn_bad_out_is_refused_before_the_command_runs),
     };
     return cmocka_run_group_tests(tests, set_up, tear_down);
