@@ -14,9 +14,11 @@
  * used by one thread at a time; different tasks may run from many threads.
  *
  * While a task runs (from cordon_run_async, or its cordon_pool_submit,
- * until its join) its options are fixed: every cordon_set_* call returns
- * -EBUSY, and so do the run calls and cordon_pool_submit; its result and
- * history are read after the join (or in its done callback).  What may be
+ * until its join; in cordon_run, cordon_run_and_retry, cordon_learn or
+ * cordon_run_profiler until the call returns, its own callbacks included)
+ * its options are fixed: every cordon_set_* call returns -EBUSY, and so
+ * do the run calls and cordon_pool_submit; its result and history are
+ * read after the join or the call (or in its done callback).  What may be
  * called on a running task: cordon_task_done, cordon_task_fd,
  * cordon_join_timeout, cordon_wait_any, cordon_cancel (from any thread),
  * and the join; cordon_task_free kills it first.  A task in a pool is

@@ -581,6 +581,10 @@ int cordon__run_once(cordon_task *t);
 /* Around a blocking run: its cancel pipe made (-errno where it cannot
  * be), and closed. */
 int cordon__blocking_begin(cordon_task *t);
+/* A run of the task is going on: cordon_run or cordon_run_and_retry
+ * until it returns (its callbacks included), cordon_run_async or a pool
+ * until the join.  Its options and the run calls are then -EBUSY. */
+bool cordon__task_running(const cordon_task *t);
 void cordon__blocking_end(cordon_task *t);
 /* Sleeps `ms`, or less where the run is cancelled meanwhile: whether it
  * was (under done_lock). */

@@ -14,7 +14,7 @@ int cordon_learn(cordon_task *t, cordon_learned *learned)
 {
     if (!t || !learned)
         return -EINVAL;
-    if (t->async_running)
+    if (cordon__task_running(t))
         return -EBUSY;
     const cordon_policy *base = t->policy_set ? t->policy : cordon__policy_builtin_default();
     if (!t->policy_set && !base)

@@ -127,7 +127,7 @@ int cordon_pool_submit(cordon_pool *pool, cordon_task *t)
     e->task = t;
     pthread_mutex_lock(&pool->lock);
     int rc = 0;
-    if (t->pool || t->async_running)
+    if (cordon__task_running(t))
         rc = -EBUSY;
     else if (pool->closing)
         rc = -EINVAL;

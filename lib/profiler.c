@@ -28,7 +28,7 @@ int cordon_set_profiler_hz(cordon_task *t, unsigned hz)
 {
     if (!t || hz == 0 || hz > CORDON_PROFILE_MAX_HZ)
         return -EINVAL;
-    if (t->async_running)
+    if (cordon__task_running(t))
         return -EBUSY;
     t->profile_hz = hz;
     return 0;
@@ -97,7 +97,7 @@ int cordon_run_profiler(cordon_task *t, FILE *out)
 {
     if (!t || !out)
         return -EINVAL;
-    if (t->async_running)
+    if (cordon__task_running(t))
         return -EBUSY;
     uint32_t hz = t->profile_hz ? t->profile_hz : CORDON_PROFILE_DEFAULT_HZ;
     struct cordon__profile_region *region = NULL;

@@ -152,7 +152,7 @@ int cordon_run_and_retry(cordon_task *t, unsigned max_retry, const char *excepti
 {
     if (!t || (exception && check_retry_list(exception) < 0) || (!exception && !t->retry_fn))
         return -EINVAL;
-    if (t->async_running || t->pool)
+    if (cordon__task_running(t))
         return -EBUSY;
     int rc = cordon__blocking_begin(t);
     if (rc < 0)

@@ -175,24 +175,41 @@ int cordon__run_once(cordon_task *t)
 
 static void close_cancel_pipe(cordon_task *t);
 
+bool cordon__task_running(const cordon_task *t)
+{
+    return t->async_running || t->pool || __atomic_load_n(&t->blocking_running, __ATOMIC_ACQUIRE);
+}
+
+/* A run already going on keeps its cancel pipe and its mark: a second
+ * run (from the run's own output callback, or another thread) had
+ * replaced the pipe, leaking it, and its end had marked the first run
+ * Cancelled; from a callback each run forked the next without end. */
 int cordon__blocking_begin(cordon_task *t)
 {
     int fds[2];
     if (pipe2(fds, O_CLOEXEC | O_NONBLOCK) != 0)
         return -errno;
     pthread_mutex_lock(&t->done_lock);
-    t->cancel_pipe[0] = fds[0];
-    t->cancel_pipe[1] = fds[1];
-    t->blocking_running = true;
-    t->cancel_requested = false;
+    bool busy = t->async_running || t->blocking_running;
+    if (!busy) {
+        t->cancel_pipe[0] = fds[0];
+        t->cancel_pipe[1] = fds[1];
+        __atomic_store_n(&t->blocking_running, true, __ATOMIC_RELEASE);
+        t->cancel_requested = false;
+    }
     pthread_mutex_unlock(&t->done_lock);
+    if (busy) {
+        close(fds[0]);
+        close(fds[1]);
+        return -EBUSY;
+    }
     return 0;
 }
 
 void cordon__blocking_end(cordon_task *t)
 {
     pthread_mutex_lock(&t->done_lock);
-    t->blocking_running = false;
+    __atomic_store_n(&t->blocking_running, false, __ATOMIC_RELEASE);
     close_cancel_pipe(t);
     pthread_mutex_unlock(&t->done_lock);
 }
@@ -239,7 +256,7 @@ int cordon_run(cordon_task *t)
 {
     if (!t)
         return -EINVAL;
-    if (t->async_running || t->pool)
+    if (cordon__task_running(t))
         return -EBUSY;
     return run_blocking(t);
 }
@@ -324,7 +341,7 @@ int cordon_run_async(cordon_task *t)
 
 int cordon__run_async(cordon_task *t)
 {
-    if (t->async_running)
+    if (t->async_running || __atomic_load_n(&t->blocking_running, __ATOMIC_ACQUIRE))
         return -EBUSY;
     /* cordon_task_free writes here to end a task still running. */
     int fds[2];

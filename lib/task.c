@@ -236,7 +236,7 @@ static int settable(const cordon_task *t)
 {
     if (!t)
         return -EINVAL;
-    return t->async_running || t->pool ? -EBUSY : 0;
+    return cordon__task_running(t) ? -EBUSY : 0;
 }
 
 int cordon__task_settable(const cordon_task *t)

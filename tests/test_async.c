@@ -387,6 +387,104 @@ static void test_async_cancel_ends_a_blocking_run_on_another_thread(void **state
     cordon_task_free(t);
 }
 
+/* What the run's own output callback got from the calls it made on its
+ * task: a blocking run is running until it returns. */
+struct reentry {
+    cordon_task *task;
+    int run, run_async, retry, timeout, calls;
+};
+
+static void run_again_from_output(void *user, int stream, const char *data, size_t len)
+{
+    (void)stream;
+    (void)data;
+    (void)len;
+    struct reentry *e = user;
+    if (e->calls++)
+        return;
+    e->run = cordon_run(e->task);
+    e->run_async = cordon_run_async(e->task);
+    e->retry = cordon_run_and_retry(e->task, 1, "Timeout");
+    e->timeout = cordon_set_timeout_ms(e->task, 1);
+}
+
+/* A blocking run is a run: its own output callback's cordon_run forked
+ * another task whose output called it again, without end (hundreds of
+ * children in seconds, the deadline never kept), and each nested run
+ * replaced the cancel pipe, leaking it.  Now every run call and setter
+ * is -EBUSY until the run returns, and the run ends as it would have. */
+static void test_async_a_blocking_run_refuses_a_run_from_its_own_callback(void **state)
+{
+    (void)state;
+    int fds_before = count_open_fds();
+    cordon_task *t = shell("echo one; sleep 0.2; echo two");
+    struct reentry e = { .task = t };
+    assert_int_equal(cordon_set_output_callback(t, run_again_from_output, &e), 0);
+    assert_int_equal(cordon_set_timeout_ms(t, 10000), 0);
+    assert_int_equal(cordon_run(t), 0);
+    assert_int_equal(e.run, -EBUSY);
+    assert_int_equal(e.run_async, -EBUSY);
+    assert_int_equal(e.retry, -EBUSY);
+    assert_int_equal(e.timeout, -EBUSY);
+    const cordon_result *r = cordon_task_result(t);
+    assert_null(r->exception);
+    assert_int_equal(r->exit_code, 0);
+    cordon_task_free(t);
+    assert_int_equal(count_open_fds(), fds_before);
+}
+
+static void *run_on_a_thread(void *arg)
+{
+    static int rc;
+    rc = cordon_run(arg);
+    return &rc;
+}
+
+static void note_output(void *user, int stream, const char *data, size_t len)
+{
+    (void)stream;
+    (void)data;
+    __atomic_add_fetch((size_t *)user, len, __ATOMIC_RELEASE);
+}
+
+/* Another thread's cordon_run beside a blocking run: it had run the task
+ * a second time at once, and its end (closing the cancel pipe it had put
+ * in place of the first run's) marked the first run Cancelled, no one
+ * having cancelled anything; two fds leaked per pair.  Now -EBUSY, and
+ * the first run's result is its own. */
+static void test_async_a_blocking_run_refuses_a_run_from_another_thread(void **state)
+{
+    (void)state;
+    int fds_before = count_open_fds();
+    int fds[2];
+    assert_int_equal(pipe(fds), 0);
+    cordon_task *t = shell("echo started; cat; echo done");
+    size_t shown = 0;
+    assert_int_equal(cordon_set_stdin_fd(t, fds[0]), 0);
+    assert_int_equal(cordon_set_output_callback(t, note_output, &shown), 0);
+    pthread_t thread;
+    assert_int_equal(pthread_create(&thread, NULL, run_on_a_thread, t), 0);
+    double start = seconds_now();
+    while (seconds_now() - start < 10 && __atomic_load_n(&shown, __ATOMIC_ACQUIRE) == 0)
+        usleep(20 * 1000);
+    assert_int_equal(__atomic_load_n(&shown, __ATOMIC_ACQUIRE), 8); /* "started\n" */
+    assert_int_equal(cordon_run(t), -EBUSY);
+    assert_int_equal(cordon_run_async(t), -EBUSY);
+    assert_int_equal(cordon_set_cwd(t, "/"), -EBUSY);
+    assert_int_equal(write(fds[1], "fed\n", 4), 4);
+    close(fds[1]);
+    void *rc;
+    assert_int_equal(pthread_join(thread, &rc), 0);
+    assert_int_equal(*(int *)rc, 0);
+    const cordon_result *r = cordon_task_result(t);
+    assert_null(r->exception);
+    assert_int_equal(r->exit_code, 0);
+    assert_int_equal(shown, 8 + 4 + 5);
+    close(fds[0]);
+    cordon_task_free(t);
+    assert_int_equal(count_open_fds(), fds_before);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -401,6 +499,8 @@ int main(void)
         cmocka_unit_test(test_async_free_kills_a_running_task),
         cmocka_unit_test(test_async_cancel_ends_a_blocking_run_on_another_thread),
         cmocka_unit_test(test_async_a_copy_forked_beside_running_tasks_runs_its_own),
+        cmocka_unit_test(test_async_a_blocking_run_refuses_a_run_from_its_own_callback),
+        cmocka_unit_test(test_async_a_blocking_run_refuses_a_run_from_another_thread),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
