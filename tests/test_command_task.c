@@ -300,6 +300,10 @@ static void test_command_task_refuses_empty_argv(void **state)
     assert_null(cordon_command_task(blank));
     assert_null(cordon_command_task(NULL));
     assert_null(cordon_shell_task(NULL));
+    /* "" names no command: sh -c '' had run and ended 0. */
+    errno = 0;
+    assert_null(cordon_shell_task(""));
+    assert_int_equal(errno, EINVAL);
 }
 
 int main(void)
