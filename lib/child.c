@@ -285,8 +285,6 @@ static void confine(const cordon__launch *l)
     int rc;
     if ((rc = reset_signals()) < 0)
         fail(shared, STEP_SIGNALS, rc);
-    if ((rc = change_directory(l->cwd)) < 0)
-        fail(shared, STEP_WORKING_DIRECTORY, rc);
     if ((rc = cordon__apply_resource_limits(l->limits, l->limit_set)) < 0 ||
         (l->open_files_after_handover && (rc = cordon__raise_open_files_to_hard()) < 0))
         fail(shared, STEP_RESOURCE_LIMITS, rc);
@@ -298,6 +296,11 @@ static void confine(const cordon__launch *l)
         fail(shared, STEP_KEYRING, rc);
     if ((rc = cordon__clear_capabilities(&l->capabilities)) < 0)
         fail(shared, STEP_CAPABILITIES, rc);
+    /* With the task's own rights: entered as root (or with root's
+     * capabilities), a task that runs as nobody started in a directory
+     * nobody may not enter, and read what lies there. */
+    if ((rc = change_directory(l->cwd)) < 0)
+        fail(shared, STEP_WORKING_DIRECTORY, rc);
 }
 
 /* Session, death with the parent and cgroups: the steps of the process the

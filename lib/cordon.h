@@ -229,8 +229,9 @@ int cordon_set_output_callback(cordon_task *t, cordon_output_fn fn, void *user);
 int cordon_close_output(cordon_task *t, int stream);
 
 /* The task's working directory, for function and command tasks alike
- * (copied; NULL: the caller's; -EINVAL for "").  One the task's child
- * cannot enter ends the run in ConfinementError, whose message names it. */
+ * (copied; NULL: the caller's; -EINVAL for "").  Entered with the task's
+ * own rights (its user, without capabilities): one the task cannot enter
+ * ends the run in ConfinementError, whose message names it. */
 int cordon_set_cwd(cordon_task *t, const char *dir);
 /* Command tasks: "KEY=VALUE" added to (or replacing in) the environment.
  * -EINVAL for a function task, whose environment is the caller's as it was

@@ -208,6 +208,47 @@ static void test_privileges_the_bounding_set_follows_the_callers_setpcap(void **
     assert_int_equal(WEXITSTATUS(status), 101); /* emptied, not emptied, emptied */
 }
 
+/* The working directory is entered with the task's own rights: entered
+ * while the child was still root, a task run as nobody started in a
+ * directory beneath one only root may enter, and read the file there.
+ * Now it ends in ConfinementError, having run nothing; the same directory
+ * is entered where the task may. */
+static void test_privileges_the_working_directory_is_entered_as_the_task_s_user(void **state)
+{
+    (void)state;
+    if (geteuid() != 0) {
+        print_message("skipped: only root runs a task as another user\n");
+        skip();
+    }
+    char top[] = "/tmp/cordon-cwd-rights-XXXXXX", sub[64], secret[96];
+    assert_non_null(mkdtemp(top)); /* 0700, root's */
+    snprintf(sub, sizeof sub, "%s/open", top);
+    snprintf(secret, sizeof secret, "%s/secret", sub);
+    assert_int_equal(mkdir(sub, 0755), 0);
+    int fd = open(secret, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, "root's\n", 7), 7);
+    close(fd);
+    cordon_task *t = shell("cat secret; echo ran");
+    assert_int_equal(cordon_set_user(t, 65534, 65534), 0);
+    assert_int_equal(cordon_set_cwd(t, sub), 0);
+    const cordon_result *r = run_task(t, CORDON_EXCEPTION);
+    assert_string_equal(r->exception, "ConfinementError");
+    assert_non_null(strstr(r->exc_out.data, "working directory"));
+    assert_null(strstr(r->std_out.data, "root's"));
+    cordon_task_free(t);
+    /* Opened to others, it is the task's to enter. */
+    assert_int_equal(chmod(top, 0755), 0);
+    t = shell("cat secret");
+    assert_int_equal(cordon_set_user(t, 65534, 65534), 0);
+    assert_int_equal(cordon_set_cwd(t, sub), 0);
+    assert_string_equal(run_task(t, 0)->std_out.data, "root's\n");
+    cordon_task_free(t);
+    unlink(secret);
+    rmdir(sub);
+    rmdir(top);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -219,6 +260,7 @@ int main(void)
         cmocka_unit_test(test_privileges_nobody_cannot_touch_root_files),
         cmocka_unit_test(test_privileges_a_task_run_as_nobody_opens_its_own_pipes_again),
         cmocka_unit_test(test_privileges_the_bounding_set_follows_the_callers_setpcap),
+        cmocka_unit_test(test_privileges_the_working_directory_is_entered_as_the_task_s_user),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
