@@ -88,6 +88,11 @@ static _Noreturn void terminal_shell(const char *slave_name, int report, const c
     pid_t job = fork();
     if (job == 0) {
         setpgid(0, 0);
+        /* As an interactive shell starts a foreground job: a test run in
+         * the background of a script inherits ^C's signals ignored, and
+         * cordon keeps a signal it was started with ignored. */
+        signal(SIGINT, SIG_DFL);
+        signal(SIGQUIT, SIG_DFL);
         dup2(slave, 0);
         dup2(slave, 1);
         dup2(slave, 2);
