@@ -643,7 +643,13 @@ static void final_cpu_check(cordon__attempt_state *s)
         used = reaped;
     if (used > s->cpu_used_ns)
         s->cpu_used_ns = used;
-    if (s->cpu_used_ns >= s->cpu_limit_ns)
+    /* The init's own count, when it ended the tree at the limit while
+     * this loop was kept away (lib/init_cpu_limit.c). */
+    uint64_t init_count = s->in_namespaces
+        ? __atomic_load_n(&s->init_report->cpu_limit_reached_ns, __ATOMIC_ACQUIRE) : 0;
+    if (init_count > s->cpu_used_ns)
+        s->cpu_used_ns = init_count;
+    if (s->cpu_used_ns >= s->cpu_limit_ns || init_count)
         s->cpu_exceeded = true;
 }
 

@@ -162,7 +162,22 @@ typedef struct cordon__init_report {
                                            and attached the tree's CPU counter to the init */
     uint64_t init_cpu_uncounted_ns;     /* the init's own CPU before that: not in the counter */
     uint32_t namespaces_made;           /* the init made its mounts: the namespaces work */
+    uint64_t cpu_limit_reached_ns;      /* the init's count of the tree's CPU when it ended
+                                           the tree at the CPU limit; 0: it did not */
 } cordon__init_report;
+
+/* lib/init_cpu_limit.c: the init's own count of the task's CPU, for its
+ * hold on the CPU limit while the parent's loop is kept away.  Read from
+ * the namespace's own /proc; the init's part (raw calls, its stack). */
+typedef struct cordon__init_cpu_limit {
+    uint64_t limit_ns;                  /* 0: none held by the init */
+    uint64_t tick_ns;                   /* a clock tick of /proc/PID/stat */
+    uint64_t give_back_ns;              /* the task's first process's CPU that was cordon's */
+    pid_t first;                        /* that process, as the namespace sees it */
+    uint64_t last_count_ns;             /* the count at the last look */
+} cordon__init_cpu_limit;
+uint64_t cordon__init_tree_cpu_ns(const cordon__init_cpu_limit *limit,
+                                  const cordon__init_report *report);
 
 enum cordon__hook_state { HOOK_NONE = 0, HOOK_RUNNING = 1, HOOK_DONE = 2, HOOK_FAILED = 3 };
 
@@ -274,7 +289,9 @@ typedef struct cordon__launch {
     char *stream_names[3];
     cordon__file_identity stream_ids[3];
     int landlock_abi;
-    uint64_t cpu_limit_ns;                       /* a CPU limit: a function's own backstop */
+    uint64_t cpu_limit_ns;                       /* a CPU limit: a function's own backstop, and
+                                                    the init's (lib/init_cpu_limit.c) */
+    uint64_t clock_tick_ns;                      /* with it: a tick of /proc's figures */
     uint64_t deadline_ns;                        /* CLOCK_MONOTONIC, 0: none; the init's and a
                                                     function's own backstop (lib/deadline.c) */
     bool counts_processes;                       /* a process limit: the init starts the task

@@ -499,6 +499,8 @@ static void plan_resource_limits(const cordon_task *t, cordon__launch *l)
         rlim_t seconds = cpu_backstop_seconds(lim[CORDON_LIMIT_CPU_MS]);
         set_limit(l, RLIMIT_CPU, seconds, seconds == RLIM_INFINITY ? seconds : seconds + 1);
         l->cpu_limit_ns = cordon__ms_to_ns(lim[CORDON_LIMIT_CPU_MS]);
+        long ticks = sysconf(_SC_CLK_TCK);
+        l->clock_tick_ns = ticks > 0 ? 1000000000ull / (uint64_t)ticks : 10000000ull;
     }
     /* A cgroup limit is exact and counts the whole tree; the rlimits are
      * the fallback where no cgroup could be made. */

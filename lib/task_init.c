@@ -426,11 +426,16 @@ static void record_uncounted_cpu(cordon__init_report *report)
 }
 
 /* How long the init may wait for a signal: a tenth of a second (its
- * published CPU stays fresh), or to the deadline, which it then keeps. */
+ * published CPU stays fresh), or to the deadline, which it then keeps,
+ * or, under a CPU limit, a quarter of what is left of it (the tree on
+ * every CPU overshoots by little more than a look), not less than 5 ms. */
 #define INIT_TICK_NS (100ull * 1000 * 1000)
-static struct timespec until_next_look(uint64_t deadline_ns)
+#define INIT_CPU_LOOK_MIN_NS (5ull * 1000 * 1000)
+static struct timespec until_next_look(uint64_t deadline_ns, uint64_t cpu_left_ns)
 {
     uint64_t wait = INIT_TICK_NS, now = cordon__now_ns();
+    if (cpu_left_ns && cpu_left_ns / 4 < wait)
+        wait = cpu_left_ns / 4 > INIT_CPU_LOOK_MIN_NS ? cpu_left_ns / 4 : INIT_CPU_LOOK_MIN_NS;
     if (deadline_ns && deadline_ns < now + wait)
         wait = deadline_ns > now ? deadline_ns - now : 0;
     return (struct timespec){ .tv_sec = (time_t)(wait / 1000000000u),
@@ -444,9 +449,28 @@ static struct timespec until_next_look(uint64_t deadline_ns)
  * not by the kernel's end of the namespace, whose reaping counts nothing.
  * At the deadline the init ends the tree by itself: the parent, which
  * names the Timeout, may be kept from its loop (a busy machine, a stdin
- * callback that blocks) and would end it late. */
+ * callback that blocks) and would end it late.  So at the CPU limit
+ * (lib/init_cpu_limit.c), where it counts the tree itself. */
+static uint64_t hold_cpu_limit(cordon__init_report *report, cordon__init_cpu_limit *cpu)
+{
+    if (!cpu->limit_ns)
+        return 0;
+    uint64_t used = cordon__init_tree_cpu_ns(cpu, report);
+    /* A tree asleep is looked at again a tick later, not every few
+     * milliseconds: each look costs the caller a check too (the count
+     * moves by the look's own CPU until it is published). */
+    bool asleep = used == cpu->last_count_ns;
+    cpu->last_count_ns = used;
+    if (used < cpu->limit_ns)
+        return asleep ? 0 : cpu->limit_ns - used;
+    __atomic_store_n(&report->cpu_limit_reached_ns, used, __ATOMIC_RELEASE);
+    kill(-1, SIGKILL);
+    cpu->limit_ns = 0;
+    return 0;
+}
+
 static void reap_all(cordon__init_report *report, pid_t task, uint64_t give_back,
-                     const sigset_t *awaited, uint64_t deadline_ns)
+                     const sigset_t *awaited, uint64_t deadline_ns, cordon__init_cpu_limit *cpu)
 {
     enum task_end end = TASK_RUNNING;
     while (reap_ended(report, task, give_back, &end)) {
@@ -458,8 +482,13 @@ static void reap_all(cordon__init_report *report, pid_t task, uint64_t give_back
             kill(-1, SIGKILL);
             deadline_ns = 0;
         }
+        uint64_t cpu_left = end == TASK_RUNNING ? hold_cpu_limit(report, cpu) : 0; /* 0: a tick */
+        /* The look's own CPU is cordon's: published at once, or the
+         * tree's count would seem to move while the task sleeps. */
+        if (cpu->limit_ns)
+            publish_own_cpu(report, give_back);
         siginfo_t info;
-        struct timespec wait = until_next_look(deadline_ns);
+        struct timespec wait = until_next_look(deadline_ns, cpu_left);
         if (sigtimedwait(awaited, &info, &wait) == SIGUSR1)
             kill(-1, SIGKILL);
     }
@@ -556,6 +585,11 @@ int cordon__task_init_main(void *launch)
      * shared), and a function's launch data (nothing is given back). */
     cordon__init_report *report = l->init_report;
     __atomic_store_n(&report->init_stack, (uint64_t)(uintptr_t)&awaited, __ATOMIC_RELEASE);
+    /* Counted only where the namespace's own /proc lists the tree alone. */
+    cordon__init_cpu_limit cpu = {
+        .limit_ns = (l->namespaces & CORDON__NAMESPACE_MOUNT) ? l->cpu_limit_ns : 0,
+        .tick_ns = l->clock_tick_ns,
+    };
     pid_t task = start_task(l);
     if (task < 0)
         cordon__child_fail(setup, STEP_NAMESPACES, task);
@@ -572,8 +606,10 @@ int cordon__task_init_main(void *launch)
     /* Out of the task's process group: whatever the task's processes do to
      * their group does not reach the init. */
     setpgid(0, 0);
+    cpu.first = task;
+    cpu.give_back_ns = give_back;
     reap_all(report, task, give_back, &awaited,
-             l->deadline_ns == UINT64_MAX ? 0 : l->deadline_ns);
+             l->deadline_ns == UINT64_MAX ? 0 : l->deadline_ns, &cpu);
     publish_tree_usage(report, give_back);
     _exit(0);
 }

@@ -1,0 +1,138 @@
+/*
+ * The init's own hold on a task's CPU limit.  The parent reads the tree's
+ * exact counter and ends the task within a check of its limit, but only
+ * while its loop runs: a caller stopped (^Z, SIGSTOP), an output callback
+ * that takes seconds, a machine that keeps the caller off its CPUs, and a
+ * command's tree spun on unchecked — 5 to 10 times its limit, each
+ * process stopped only by its own RLIMIT_CPU a second past it, and a shell
+ * whose spinners died so ended 0 as a plain success.  As it keeps the
+ * deadline by itself (lib/task_init.c), the init of a task in a pid
+ * namespace with a /proc of its own now counts the tree's CPU too and
+ * ends the tree when the count reaches the limit, saying so in its report:
+ * that count is the limit's own, which the parent then names.
+ *
+ * The count: what the init reaped (its report's reaped_cpu_ns), and for
+ * each process alive in the namespace its own CPU clock (exact) and what
+ * it reaped (cutime and cstime of /proc/PID/stat, in clock ticks), less
+ * the CPU of the task's first process that was cordon's (a command's
+ * give-back).  It never counts more than the parent's counter would, so
+ * the limit is never reached early; a child the kernel reaped itself (its
+ * parent ignores SIGCHLD) is missed, as by the parent's scans.
+ *
+ * The init's part: raw system calls and its own stack only, no stdio, no
+ * allocation (a command's first process gives back the memory it shares
+ * with the init, but the init's stack).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+/* The kernel's clock id for a process's CPU time (CPUCLOCK_SCHED). */
+static uint64_t process_clock_ns(pid_t pid)
+{
+    clockid_t clock = (clockid_t)((~(unsigned)pid << 3) | 2u);
+    struct timespec used;
+    if (syscall(SYS_clock_gettime, clock, &used) != 0)
+        return 0;
+    return (uint64_t)used.tv_sec * 1000000000ull + (uint64_t)used.tv_nsec;
+}
+
+/* cutime + cstime of /proc/PID/stat (fields 16 and 17, counted from 3
+ * after the command name's last parenthesis), in ticks; 0 unread. */
+static uint64_t reaped_ticks(int proc, const char *pid_name)
+{
+    char path[32], text[512];
+    size_t n = strnlen(pid_name, sizeof path - 6);
+    memcpy(path, pid_name, n);
+    memcpy(path + n, "/stat", 6);
+    int fd = (int)syscall(SYS_openat, proc, path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    ssize_t got;
+    do
+        got = read(fd, text, sizeof text);
+    while (got < 0 && errno == EINTR);
+    close(fd);
+    if (got <= 0)
+        return 0;
+    const char *end = text + got, *s = end;
+    while (s > text && s[-1] != ')')
+        s--;
+    if (s == text)
+        return 0;
+    uint64_t sum = 0;
+    for (int number = 3; number <= 17; number++) {
+        while (s < end && *s == ' ')
+            s++;
+        const char *word = s;
+        while (s < end && *s != ' ')
+            s++;
+        if (s == end)
+            return 0; /* cut short */
+        if (number < 16)
+            continue;
+        uint64_t ticks = 0;
+        for (; word < s; word++) {
+            if (*word < '0' || *word > '9')
+                return 0;
+            ticks = ticks * 10 + (uint64_t)(*word - '0');
+        }
+        sum += ticks;
+    }
+    return sum;
+}
+
+struct raw_dirent {
+    uint64_t inode;
+    int64_t offset;
+    unsigned short length;
+    unsigned char type;
+    char name[];
+};
+
+static bool is_pid(const char *name, pid_t *pid)
+{
+    uint64_t v = 0;
+    if (!*name)
+        return false;
+    for (const char *s = name; *s; s++) {
+        if (*s < '0' || *s > '9' || v > 100000000u)
+            return false;
+        v = v * 10 + (uint64_t)(*s - '0');
+    }
+    *pid = (pid_t)v;
+    return v > 0;
+}
+
+uint64_t cordon__init_tree_cpu_ns(const cordon__init_cpu_limit *c,
+                                  const cordon__init_report *report)
+{
+    uint64_t total = __atomic_load_n(&report->reaped_cpu_ns, __ATOMIC_ACQUIRE);
+    int proc = (int)syscall(SYS_openat, AT_FDCWD, "/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (proc < 0)
+        return total;
+    char buffer[2048] __attribute__((aligned(8)));
+    long got;
+    while ((got = syscall(SYS_getdents64, proc, buffer, sizeof buffer)) > 0) {
+        for (long at = 0; at < got;) {
+            const struct raw_dirent *e = (const struct raw_dirent *)(buffer + at);
+            at += e->length;
+            pid_t pid;
+            if (!is_pid(e->name, &pid) || pid == 1)
+                continue; /* the init's own CPU is cordon's */
+            uint64_t own = process_clock_ns(pid);
+            if (pid == c->first)
+                own = own > c->give_back_ns ? own - c->give_back_ns : 0;
+            total += own + reaped_ticks(proc, e->name) * c->tick_ns;
+        }
+    }
+    close(proc);
+    return total;
+}
