@@ -655,10 +655,11 @@ void cordon_pool_free(cordon_pool *pool);
 
 /* Runs, then runs again in a fresh child while the ending matches
  * `exception` and fewer than max_retry retries were made.  `exception` is
- * a comma-separated list of what to retry on: exception classes
- * ("Timeout,ServerError"), "exit:N" for an ending without exception whose
- * exit code is N (N != 0), or "*" for any exception.  -EINVAL for an empty
- * list, an empty item or a malformed exit:N. */
+ * a comma-separated list of what to retry on: exception classes, compared
+ * as written ("Timeout,ServerError"; a signal by its name with SIG, in any
+ * case), "exit:N" for an ending without exception whose exit code is N
+ * (N != 0), or "*" for any exception.  -EINVAL for an empty list, an empty
+ * item or a malformed exit:N. */
 int cordon_run_and_retry(cordon_task *t, unsigned max_retry, const char *exception);
 /* Runs the task and writes a breakdown of where its time went to `out`:
  * for a function task, sampled self and cumulative time per function and

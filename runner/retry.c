@@ -22,6 +22,15 @@ static const char *const known_classes[] = {
     "PolicyViolation", "ExecError", "ConfinementError",
 };
 
+/* The forms cordon_run_and_retry takes, and with the same meaning (the
+ * README promises the library takes what --retry-on takes): cordon's own
+ * classes by their exact names (the library compares class names as they
+ * are, a task's own "timeout" being another class than Timeout), signal
+ * names with their SIG (in any case: the library reads "sigsegv" as
+ * SIGSEGV, but a bare "segv" as a class of that name, which no command
+ * ends with), "*", and exit:N with N from 1 to 255 (exit 0 is a success,
+ * which the library never retries; a command has no other codes).  A
+ * near miss is refused naming the form meant, never retried on silently. */
 static int canonical_class(const char *word, char *out, size_t size)
 {
     if (strcmp(word, "*") == 0) {
@@ -29,17 +38,33 @@ static int canonical_class(const char *word, char *out, size_t size)
         return 0;
     }
     for (size_t i = 0; i < sizeof known_classes / sizeof *known_classes; i++) {
-        if (strcasecmp(word, known_classes[i]) == 0) {
+        if (strcmp(word, known_classes[i]) == 0) {
             snprintf(out, size, "%s", known_classes[i]);
             return 0;
         }
     }
-    /* "segv", "SIGRTMIN+20" (SIGRTMAX-10 as kill -l names it), … */
-    const char *name = cordon_signal_name(cordon_signal_number(word));
+    /* "SIGSEGV", "sigsegv", "SIGRTMIN+20" (SIGRTMAX-10 as kill -l names it) */
+    const char *name = strncasecmp(word, "SIG", 3) == 0
+                           ? cordon_signal_name(cordon_signal_number(word)) : NULL;
     if (!name)
         return -1;
     snprintf(out, size, "%s", name);
     return 0;
+}
+
+/* What `word`, refused, was most likely meant as: one of cordon's classes
+ * in another case, or a signal without its SIG; NULL when nothing is. */
+static const char *meant_class(const char *word, char *buf, size_t size)
+{
+    for (size_t i = 0; i < sizeof known_classes / sizeof *known_classes; i++)
+        if (strcasecmp(word, known_classes[i]) == 0)
+            return known_classes[i];
+    const char *signal = strncasecmp(word, "SIG", 3) != 0
+                             ? cordon_signal_name(cordon_signal_number(word)) : NULL;
+    if (!signal)
+        return NULL;
+    snprintf(buf, size, "%s", signal);
+    return buf;
 }
 
 static int parse_class(const char *option, const char *word, retry_class *c)
@@ -47,8 +72,9 @@ static int parse_class(const char *option, const char *word, retry_class *c)
     uint64_t code;
     c->exit_code = -1;
     if (strncmp(word, "exit:", 5) == 0) {
-        if (units_parse_count(word + 5, 0, 255, &code) < 0) {
-            runner_error("%s: '%s': the exit code must be from 0 to 255", option, word);
+        if (units_parse_count(word + 5, 1, 255, &code) < 0) {
+            runner_error("%s: '%s': the exit code must be from 1 to 255 (exit 0 is a success, "
+                         "never retried)", option, word);
             return -1;
         }
         c->exit_code = (int)code;
@@ -57,30 +83,52 @@ static int parse_class(const char *option, const char *word, retry_class *c)
     }
     if (canonical_class(word, c->name, sizeof c->name) == 0)
         return 0;
+    char buf[sizeof c->name];
+    const char *meant = meant_class(word, buf, sizeof buf);
+    if (meant) {
+        runner_error("%s: unknown class '%s' (did you mean %s? class names are written as "
+                     "cordon reports them, signals with SIG)", option, word, meant);
+        return -1;
+    }
     runner_error("%s: unknown class '%s' (expected a signal name like SIGSEGV, Timeout, "
                  "CpuLimit, MemoryLimit, FileSizeLimit, ProcessLimit, PolicyViolation, "
-                 "ExecError, exit:N or *)", option, word);
+                 "ExecError, ConfinementError, exit:N or *)", option, word);
     return -1;
 }
 
+/* A comma list, spaces around each comma allowed, as the library reads
+ * it: an empty item, or two classes apart by a space only, is refused
+ * (the library refuses the list whole). */
 int retry_parse_classes(task_options *o, const char *option, const char *value)
 {
     char *copy = runner_strdup(value);
     int rc = 0;
-    char *save = NULL;
-    bool any = false;
-    for (char *word = strtok_r(copy, ", ", &save); word && rc == 0;
-         word = strtok_r(NULL, ", ", &save)) {
-        o->retry_on = runner_realloc(o->retry_on, (o->retry_on_count + 1) * sizeof *o->retry_on);
-        rc = parse_class(option, word, &o->retry_on[o->retry_on_count]);
-        o->retry_on_count += rc == 0;
-        any = true;
+    char *next = copy;
+    while (next && rc == 0) {
+        char *word = next, *comma = strchr(next, ',');
+        next = comma ? comma + 1 : NULL;
+        if (comma)
+            *comma = '\0';
+        while (*word == ' ')
+            word++;
+        size_t len = strlen(word);
+        while (len > 0 && word[len - 1] == ' ')
+            word[--len] = '\0';
+        if (len == 0) {
+            runner_error("%s: '%s': an empty class (give CLASS[,CLASS...])", option, value);
+            rc = -1;
+        } else if (strchr(word, ' ')) {
+            runner_error("%s: '%s': classes are separated by commas (CLASS[,CLASS...])",
+                         option, value);
+            rc = -1;
+        } else {
+            o->retry_on = runner_realloc(o->retry_on,
+                                         (o->retry_on_count + 1) * sizeof *o->retry_on);
+            rc = parse_class(option, word, &o->retry_on[o->retry_on_count]);
+            o->retry_on_count += rc == 0;
+        }
     }
     free(copy);
-    if (rc == 0 && !any) {
-        runner_error("%s: no class given", option);
-        rc = -1;
-    }
     return rc;
 }
 

@@ -309,6 +309,70 @@ static void test_cli_batch_progress_while_the_input_is_open(void **state)
     free(text);
 }
 
+/* --retry-on takes what cordon_run_and_retry takes, with the same meaning
+ * (the README says the library takes --retry-on's forms): a list the
+ * library refuses (exit:0, an empty item, classes apart by a space) is
+ * refused by run and batch alike, naming the option and the value, and
+ * a near miss the library would take as a class no command ends with
+ * ("timeout", "segv") is refused naming the class meant, never accepted
+ * to retry on nothing.  exit:0 was taken, and retried successful runs. */
+static void test_cli_retry_on_takes_the_forms_the_library_takes(void **state)
+{
+    (void)state;
+    const struct { const char *value, *said; } refused[] = {
+        { "exit:0", "'exit:0': the exit code must be from 1 to 255 (exit 0 is a success, "
+                    "never retried)" },
+        { "Timeout,exit:0", "'exit:0': the exit code must be from 1 to 255" },
+        { "exit:256", "'exit:256': the exit code must be from 1 to 255" },
+        { "Timeout,,SIGSEGV", "'Timeout,,SIGSEGV': an empty class" },
+        { "Timeout,", "'Timeout,': an empty class" },
+        { ",Timeout", "',Timeout': an empty class" },
+        { "Timeout SIGSEGV", "'Timeout SIGSEGV': classes are separated by commas" },
+        { "timeout", "unknown class 'timeout' (did you mean Timeout?" },
+        { "segv", "unknown class 'segv' (did you mean SIGSEGV?" },
+    };
+    for (size_t i = 0; i < sizeof refused / sizeof *refused; i++) {
+        char want[256];
+        snprintf(want, sizeof want, "cordon: --retry-on: %s", refused[i].said);
+        captured c = CORDON("run", "--retry", "2", "--retry-on", refused[i].value, "--", "true");
+        expect_status(&c, 125);
+        if (strncmp(c.err, want, strlen(want)) != 0)
+            fail_msg("run --retry-on '%s' said: %s", refused[i].value, c.err);
+        assert_null(strstr(c.err, "retrying"));
+        captured_free(&c);
+        c = CORDON_IN("true\n", "batch", "--retry", "1", "--retry-on", refused[i].value, "-");
+        expect_status(&c, 125);
+        if (strncmp(c.err, want, strlen(want)) != 0)
+            fail_msg("batch --retry-on '%s' said: %s", refused[i].value, c.err);
+        captured_free(&c);
+    }
+    /* What the CLI takes the library takes: the list whole (no -EINVAL)
+     * and each form to the same ending (a SIGSEGV retried as sigsegv). */
+    const char *const taken[] = { "exit:1", "exit:255", "*", " Timeout , SIGSEGV ",
+                                  "sigsegv", "SIGRTMIN+20", "ConfinementError,exit:3" };
+    for (size_t i = 0; i < sizeof taken / sizeof *taken; i++) {
+        captured c = CORDON("run", "--retry", "1", "--retry-on", taken[i], "--", "true");
+        expect_status(&c, 0);
+        assert_string_equal(c.err, "");
+        captured_free(&c);
+        const char *argv[] = { "true", NULL };
+        cordon_task *t = cordon_command_task(argv);
+        assert_non_null(t);
+        if (cordon_run_and_retry(t, 1, taken[i]) != 0)
+            fail_msg("cordon_run_and_retry refuses '%s', which --retry-on takes", taken[i]);
+        cordon_task_free(t);
+    }
+    const char *argv[] = { "/bin/sh", "-c", "kill -SEGV $$", NULL };
+    cordon_task *t = cordon_command_task(argv);
+    assert_non_null(t);
+    cordon_run_and_retry(t, 1, "sigsegv");
+    assert_int_equal(cordon_task_result(t)->attempts, 2);
+    cordon_task_free(t);
+    captured c = CORDON("run", "--retry", "1", "--retry-on", "sigsegv", "--shell", "kill -SEGV $$");
+    assert_non_null(strstr(c.err, "attempt 1 ended with SIGSEGV; retrying"));
+    captured_free(&c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -324,6 +388,7 @@ int main(void)
         cmocka_unit_test(test_cli_started_with_standard_fds_closed),
         cmocka_unit_test(test_cli_batch_progress_line_on_a_terminal),
         cmocka_unit_test(test_cli_batch_progress_while_the_input_is_open),
+        cmocka_unit_test(test_cli_retry_on_takes_the_forms_the_library_takes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

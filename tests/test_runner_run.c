@@ -322,12 +322,13 @@ static void test_run_bad_retry_options_name_the_option(void **state)
     expect_status(&c, 125);
     assert_string_equal(c.err, "cordon: --retry-on: unknown class 'Timout' (expected a signal "
                                "name like SIGSEGV, Timeout, CpuLimit, MemoryLimit, FileSizeLimit, "
-                               "ProcessLimit, PolicyViolation, ExecError, exit:N or *)\n");
+                               "ProcessLimit, PolicyViolation, ExecError, ConfinementError, exit:N "
+                               "or *)\n");
     captured_free(&c);
     c = CORDON("run", "--retry", "2", "--retry-on", "exit:300", "true");
     expect_status(&c, 125);
-    assert_string_equal(c.err, "cordon: --retry-on: 'exit:300': the exit code must be from 0 "
-                               "to 255\n");
+    assert_string_equal(c.err, "cordon: --retry-on: 'exit:300': the exit code must be from 1 "
+                               "to 255 (exit 0 is a success, never retried)\n");
     captured_free(&c);
     c = CORDON("run", "--retry-on", "Timeout", "true");
     expect_status(&c, 125);
