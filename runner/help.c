@@ -135,7 +135,7 @@ static const char run_help[] =
     "up the deadline.  Its stdin is cordon's, through a read-only description of\n"
     "its own (opened again, or relayed for a socket): flags it sets and seeks\n"
     "stay off cordon's stdin.  A terminal is replaced by /dev/null unless --tty\n"
-    "is given.\n"
+    "is given, a closed stdin too; a directory is refused (125).\n"
     "The task runs in a session of its own, with no controlling terminal.  When\n"
     "it ends with an exception (a signal, Timeout, a limit) cordon says so on\n"
     "stderr.\n"

@@ -277,7 +277,7 @@ static int prepare_and_learn(command_options *o, learn_options *l)
     cordon_policy *base;
     if (task_policy_open(&o->task, &base) < 0)
         return RUNNER_EXIT_OWN_ERROR;
-    if (task_options_check(&o->task, base) < 0) {
+    if (task_options_check(&o->task, base) < 0 || task_stdin_check(false) < 0) {
         cordon_policy_free(base);
         return RUNNER_EXIT_OWN_ERROR;
     }
@@ -288,12 +288,8 @@ static int prepare_and_learn(command_options *o, learn_options *l)
     else if (merge_earlier(learned, l) == 0) {
         output_start();
         cordon_task *t = task_build(&o->task, base, o->shell, o->command);
-        if (t) {
-            int stdin_fd = task_stdin_open(false);
-            if (stdin_fd >= 0)
-                cordon_set_stdin_fd(t, stdin_fd);
+        if (t && task_stdin_give(t, false) == 0)
             status = learn_and_write(o, l, t, learned);
-        }
         cordon_task_free(t);
     }
     cordon_learned_free(learned);

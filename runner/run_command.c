@@ -108,11 +108,10 @@ static int run_task(const command_options *o, cordon_task *t, const cordon_polic
                        terminal_text_wanted(STDERR_FILENO, o->task.raw) }, { { 0, 0 } }, t };
     if (!o->task.json)
         cordon_set_output_callback(t, pass_output, &pass);
-    int stdin_fd = task_stdin_open(o->task.tty);
-    if (stdin_fd >= 0)
-        cordon_set_stdin_fd(t, stdin_fd);
+    if (task_stdin_give(t, o->task.tty) < 0)
+        return RUNNER_EXIT_OWN_ERROR;
     terminal_state terminal = { .saved = false };
-    if (stdin_fd >= 0 && o->task.tty)
+    if (o->task.tty && task_stdin_open(true) >= 0)
         terminal_save(&terminal);
     attempt_log log = { NULL, 0 };
     bool talk = !o->task.quiet && !o->task.json;
@@ -148,7 +147,7 @@ static int prepare_and_run(command_options *o)
     if (task_policy_open(&o->task, &policy) < 0)
         return RUNNER_EXIT_OWN_ERROR;
     /* Before the audit file is made. */
-    if (task_options_check(&o->task, policy) < 0) {
+    if (task_options_check(&o->task, policy) < 0 || task_stdin_check(o->task.tty) < 0) {
         if (policy)
             cordon_policy_free(policy);
         return RUNNER_EXIT_OWN_ERROR;

@@ -3,7 +3,9 @@
  * the task does to it (O_NONBLOCK, a seek) stays off the caller's shell
  * and the pipeline's next reader, and a stdin open read-write reaches the
  * task read-only. */
+#include <errno.h>
 #include <fcntl.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -33,9 +35,45 @@ void terminal_restore(const terminal_state *state)
 int task_stdin_open(bool tty)
 {
     int flags = fcntl(STDIN_FILENO, F_GETFL);
-    if (flags < 0 || (flags & O_ACCMODE) == O_WRONLY)
-        return -1; /* closed; or write-only, which the task could not read */
+    /* Closed; or write-only, which the task could not read; or a path-only
+     * fd, which is how main holds a closed stdin where /dev/null is not the
+     * null device. */
+    if (flags < 0 || (flags & O_ACCMODE) == O_WRONLY || (flags & O_PATH))
+        return -1;
     if (isatty(STDIN_FILENO) && !tty)
         return -1;
     return STDIN_FILENO;
+}
+
+/* The library refuses a stdin it cannot hand over (a directory: -EISDIR).
+ * Ignored, the task read /dev/null instead and a `cordon run -- cat < dir`
+ * ended 0 with no output, as if the input were empty. */
+int task_stdin_give(cordon_task *t, bool tty)
+{
+    int fd = task_stdin_open(tty);
+    int rc = fd >= 0 ? cordon_set_stdin_fd(t, fd) : 0;
+    if (rc == -EISDIR)
+        runner_error("stdin is a directory, which cordon cannot hand to the task as its input "
+                     "(give a file or a pipe, or </dev/null for none)");
+    else if (rc == -EBADF)
+        runner_error("stdin is not open for reading, and cordon cannot hand it to the task "
+                     "(give a file or a pipe, or </dev/null for no input)");
+    else if (rc < 0)
+        runner_error("stdin: cordon cannot hand it to the task: %s", strerror(-rc));
+    return rc < 0 ? -1 : 0;
+}
+
+/* A task that is never run, given the stdin the real one will get: the
+ * library's own check, made before anything (an audit file) is made. */
+int task_stdin_check(bool tty)
+{
+    static const char *const probe[] = { "true", NULL };
+    cordon_task *t = cordon_command_task(probe);
+    if (!t) {
+        runner_error("cannot create the task: %s", strerror(errno));
+        return -1;
+    }
+    int rc = task_stdin_give(t, tty);
+    cordon_task_free(t);
+    return rc;
 }

@@ -10,13 +10,21 @@
 #include <sys/types.h>
 #include <termios.h>
 
+#include "../lib/cordon.h"
+
 /* The fd to give the task as its stdin (cordon_set_stdin_fd, which gives
  * the task a read-only description of its own): STDIN_FILENO when it is
- * open for reading, -1 (the task reads /dev/null) when it is closed or
- * open write-only.  A terminal is handed over only with `tty` (--tty):
+ * open for reading, -1 (the task reads /dev/null) when it is closed, open
+ * write-only or path-only.  A terminal is handed over only with `tty` (--tty):
  * through any fd of it a task can change its modes or stop its output for
  * whoever uses it next. */
 int task_stdin_open(bool tty);
+/* Gives `t` the stdin task_stdin_open chooses.  0, or -1 after a message
+ * naming stdin and why cordon cannot hand it over (a directory): the
+ * command's own error, never a task quietly given /dev/null. */
+int task_stdin_give(cordon_task *t, bool tty);
+/* The same check before anything is made or run, on a task never run. */
+int task_stdin_check(bool tty);
 
 /* With --tty: the terminal's modes before the run, put back after it
  * (and its output restarted), whatever the task did to them; and its

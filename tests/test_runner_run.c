@@ -384,6 +384,46 @@ static void test_run_stdin_is_the_runners(void **state)
     captured_free(&c);
 }
 
+/* A stdin cordon cannot hand over (a directory: the library refuses it
+ * with EISDIR) is cordon's own error, said naming stdin, before anything
+ * is made: the task had quietly read /dev/null instead, and `cordon run
+ * -- cat < /tmp` ended 0 with no output, as for an empty input. */
+static void test_run_stdin_that_cannot_be_handed_over_is_an_error(void **state)
+{
+    (void)state;
+    char *dir = make_temp_dir();
+    char audit[300];
+    snprintf(audit, sizeof audit, "%s/audit.jsonl", dir);
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    assert_true(fd >= 0);
+    const char *const said = "cordon: stdin is a directory, which cordon cannot hand to the "
+                             "task as its input (give a file or a pipe, or </dev/null for "
+                             "none)\n";
+    captured c = CORDON_WITH(fd, NULL, "run", "--", "cat");
+    expect_status(&c, 125);
+    assert_string_equal(c.err, said);
+    assert_string_equal(c.out, "");
+    captured_free(&c);
+    c = CORDON_WITH(fd, NULL, "run", "--json", "--audit", audit, "--", "cat");
+    expect_status(&c, 125);
+    assert_string_equal(c.err, said);
+    assert_string_equal(c.out, "");
+    assert_int_equal(access(audit, F_OK), -1);
+    captured_free(&c);
+    c = CORDON_WITH(fd, NULL, "learn", "--quiet", "--no-verify", "--", "cat");
+    expect_status(&c, 125);
+    assert_string_equal(c.err, said);
+    assert_string_equal(c.out, "");
+    captured_free(&c);
+    /* batch reads its jobs from stdin, and says so of a directory there */
+    c = CORDON_WITH(fd, NULL, "batch", "-");
+    expect_status(&c, 125);
+    assert_string_equal(c.err, "cordon: batch: stdin is a directory, not a job file\n");
+    captured_free(&c);
+    close(fd);
+    remove_tree(dir);
+}
+
 /* The first line must reach our pipe while the command still sleeps. */
 static void test_run_output_passes_through_live(void **state)
 {
@@ -1405,6 +1445,7 @@ int main(void)
         cmocka_unit_test(test_run_record_options_without_records_are_refused),
         cmocka_unit_test(test_run_validates_every_option_before_running),
         cmocka_unit_test(test_run_stdin_is_the_runners),
+        cmocka_unit_test(test_run_stdin_that_cannot_be_handed_over_is_an_error),
         cmocka_unit_test(test_run_output_passes_through_live),
         cmocka_unit_test(test_run_limits_take_units),
         cmocka_unit_test(test_run_cpu_limit),
