@@ -46,6 +46,14 @@ static int bad_time(const char *name, const char *value)
     return -1;
 }
 
+/* Made 1 ms, a time below that ran under a deadline the message then
+ * called "1 ms", which is not what was given. */
+static int too_small_time(const char *name, const char *value)
+{
+    runner_error("%s: '%s' is below cordon's 1 ms resolution", name, value);
+    return -1;
+}
+
 static int bad_size(const char *name, const char *value)
 {
     runner_error("%s: '%s' is not a size (e.g. 512K, 256M, 1.5G)", name, value);
@@ -70,6 +78,8 @@ static int too_large_size(const char *name, const char *value, const char *inste
 static int parse_limit_time(const char *name, const char *value, uint64_t *ms)
 {
     int rc = units_parse_time_ms(value, ms);
+    if (rc == UNITS_TOO_SMALL)
+        return too_small_time(name, value);
     if (rc == UNITS_TOO_LARGE)
         *ms = UINT64_MAX; /* said as the times past 31 years are, below */
     else if (rc < 0)

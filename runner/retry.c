@@ -139,12 +139,21 @@ static int bad_backoff(const char *option, const char *value)
     return -1;
 }
 
+/* -1 for a part that is not one, UNITS_TOO_SMALL for a time below 1 ms. */
+static int parse_time_part(const char *part, uint64_t *ms)
+{
+    int rc = units_parse_time_ms(part, ms);
+    return rc == UNITS_TOO_SMALL ? rc : rc < 0 ? -1 : 0;
+}
+
 static int parse_backoff_part(task_options *o, char *part, bool first)
 {
     while (isspace((unsigned char)*part))
         part++;
-    if (first)
-        return units_parse_time_ms(part, &o->backoff_ms) < 0 || o->backoff_ms == 0 ? -1 : 0;
+    if (first) {
+        int rc = parse_time_part(part, &o->backoff_ms);
+        return rc < 0 ? rc : o->backoff_ms == 0 ? -1 : 0;
+    }
     if (part[0] == 'x' || part[0] == '*') {
         double factor = 0;
         if (units_parse_number(part + 1, &factor) < 0 || !(factor >= 1.0 && factor <= 100.0))
@@ -156,7 +165,7 @@ static int parse_backoff_part(task_options *o, char *part, bool first)
         part += 3;
         while (isspace((unsigned char)*part) || *part == '=')
             part++;
-        return units_parse_time_ms(part, &o->backoff_max_ms) < 0 ? -1 : 0;
+        return parse_time_part(part, &o->backoff_max_ms);
     }
     return -1;
 }
@@ -171,6 +180,10 @@ int retry_parse_backoff(task_options *o, const char *option, const char *value)
          part = strtok_r(NULL, ",", &save), first = false)
         rc = parse_backoff_part(o, part, first);
     free(copy);
+    if (rc == UNITS_TOO_SMALL) {
+        runner_error("%s: '%s': a time below cordon's 1 ms resolution", option, value);
+        return -1;
+    }
     if (rc < 0 || first)
         return bad_backoff(option, value);
     return 0;

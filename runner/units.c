@@ -121,8 +121,18 @@ int units_parse_time_ms(const char *text, uint64_t *ms)
     int rc = apply_unit(rest, value, units, sizeof units / sizeof *units, UNITS_TIME_MAX, &total);
     if (rc < 0)
         return rc;
-    uint64_t whole = (uint64_t)(total + 0.5);
-    *ms = (whole == 0 && total > 0) ? 1 : whole;
+    /* The double's own error is no fraction anyone wrote (1.1s is
+     * 1100.0000000000002 ms): within a nanosecond of a whole ms is that ms.
+     * A real fraction is rounded up (1500us is 2 ms), so that a deadline or
+     * a delay is never shorter than asked; below 1 ms, which cordon cannot
+     * keep, the time is refused rather than made 1 ms (or 0, no limit). */
+    const double slack = 1e-6;
+    if (total > 0 && total < 1 - slack)
+        return UNITS_TOO_SMALL;
+    uint64_t whole = (uint64_t)total;
+    if (total - (double)whole > slack)
+        whole++;
+    *ms = whole;
     return 0;
 }
 

@@ -8,6 +8,9 @@
 /* What the parsers of a size and of a time return for a number written
  * well but past the most they take (-1: the text is not one). */
 #define UNITS_TOO_LARGE (-2)
+/* What the parser of a time returns for one above 0 but below cordon's
+ * resolution, 1 ms. */
+#define UNITS_TOO_SMALL (-3)
 
 /* The largest size: 1 EiB, "1048576T", far past any memory or file, so
  * that no size an option takes is near overflow. */
@@ -18,9 +21,10 @@
  * "iB" is allowed).  0 on success, -1 when the text is not a size,
  * UNITS_TOO_LARGE past UNITS_SIZE_MAX. */
 int units_parse_size(const char *text, uint64_t *bytes);
-/* "250ms", "1.5s", "2m", "1h"; a bare number is seconds.  A positive time
- * shorter than a millisecond becomes 1 ms.  0, -1, or UNITS_TOO_LARGE
- * past about a hundred million years. */
+/* "250ms", "1.5s", "2m", "1h"; a bare number is seconds.  A time that is
+ * not a whole number of milliseconds is rounded up to the next ms.  0, -1,
+ * UNITS_TOO_SMALL above 0 but below 1 ms, or UNITS_TOO_LARGE past about a
+ * hundred million years. */
 int units_parse_time_ms(const char *text, uint64_t *ms);
 /* "2", "1.5": digits with an optional fraction, nothing else.  0 or -1. */
 int units_parse_number(const char *text, double *value);

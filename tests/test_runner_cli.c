@@ -373,6 +373,55 @@ static void test_cli_retry_on_takes_the_forms_the_library_takes(void **state)
     captured_free(&c);
 }
 
+/* cordon keeps times to the millisecond: a time below 1 ms is refused
+ * naming the option and the value (it was made 1 ms, and the Timeout
+ * message then said "deadline of 1 ms" of a '100us'), and one that is
+ * not a whole number of ms is rounded up, never down (1400us was 1 ms,
+ * shorter than asked), for every option that takes a time. */
+static void test_cli_times_below_cordon_s_resolution(void **state)
+{
+    (void)state;
+    const char *const refused[][2] = {
+        { "--timeout", "100us" }, { "--timeout", "0.0001ms" }, { "--timeout", "0.9ms" },
+        { "--cpu", "100us" },
+    };
+    for (size_t i = 0; i < sizeof refused / sizeof *refused; i++) {
+        char want[128];
+        snprintf(want, sizeof want, "cordon: %s: '%s' is below cordon's 1 ms resolution\n",
+                 refused[i][0], refused[i][1]);
+        captured c = CORDON("run", refused[i][0], refused[i][1], "--", "true");
+        expect_status(&c, 125);
+        assert_string_equal(c.err, want);
+        captured_free(&c);
+        c = CORDON_IN("true\n", "batch", refused[i][0], refused[i][1], "-");
+        expect_status(&c, 125);
+        assert_string_equal(c.err, want);
+        captured_free(&c);
+    }
+    const char *const backoffs[] = { "100us", "1ms,max 0.5ms" };
+    for (size_t i = 0; i < sizeof backoffs / sizeof *backoffs; i++) {
+        char want[128];
+        snprintf(want, sizeof want,
+                 "cordon: --backoff: '%s': a time below cordon's 1 ms resolution\n", backoffs[i]);
+        captured c = CORDON("run", "--retry", "1", "--backoff", backoffs[i], "--", "true");
+        expect_status(&c, 125);
+        assert_string_equal(c.err, want);
+        captured_free(&c);
+    }
+    const struct { const char *timeout, *cpu, *limits; } rounded[] = {
+        { "1500us", "1.0005s", "\"limits\":{\"timeout_ms\":2,\"cpu_ms\":1001," },
+        { "1400us", "1.1s", "\"limits\":{\"timeout_ms\":2,\"cpu_ms\":1100," },
+        { "1ms", "2.5ms", "\"limits\":{\"timeout_ms\":1,\"cpu_ms\":3," },
+    };
+    for (size_t i = 0; i < sizeof rounded / sizeof *rounded; i++) {
+        captured c = CORDON("run", "--json", "--timeout", rounded[i].timeout, "--cpu",
+                            rounded[i].cpu, "--", "true");
+        if (!strstr(c.out, rounded[i].limits))
+            fail_msg("--timeout %s --cpu %s: %s", rounded[i].timeout, rounded[i].cpu, c.out);
+        captured_free(&c);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -389,6 +438,7 @@ int main(void)
         cmocka_unit_test(test_cli_batch_progress_line_on_a_terminal),
         cmocka_unit_test(test_cli_batch_progress_while_the_input_is_open),
         cmocka_unit_test(test_cli_retry_on_takes_the_forms_the_library_takes),
+        cmocka_unit_test(test_cli_times_below_cordon_s_resolution),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

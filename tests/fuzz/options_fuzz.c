@@ -27,7 +27,7 @@ static void units_of(const char *text)
         units_format_kb(buf, sizeof buf, v / 1024);
     if (units_parse_time_ms(text, &v) == 0) {
         if (v == 0 && strspn(text, "0.") == 0)
-            abort(); /* only a zero is zero: "a positive time ... becomes 1 ms" */
+            abort(); /* only a zero is zero: below 1 ms is refused, a fraction rounded up */
         units_format_time_us(buf, sizeof buf, v > UINT64_MAX / 1000 ? UINT64_MAX : v * 1000);
     }
     if (units_parse_count(text, 3, 1000, &v) == 0 && (v < 3 || v > 1000))
