@@ -1,6 +1,7 @@
 /* Help texts.  Every option of every subcommand is listed here, with an
  * example, so `cordon X --help` is the whole manual of X. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "help.h"
@@ -28,6 +29,7 @@ static const char top_help[] =
     "Exit status of run: the command's own; 128+N if it died of signal N; 124 on\n"
     "timeout; 125 for cordon's own errors; 126 not executable; 127 not found;\n"
     "159 (128+SIGSYS) when the policy killed it.\n"
+    "Help and --version exit 0, also when their reader stops early (| head).\n"
     "\n"
     "Example:\n"
     "  cordon run --timeout 2s --mem 256M --policy nonet -- make test\n";
@@ -316,24 +318,35 @@ static const char report_help[] =
     "  cordon report --sort rss runs.jsonl\n"
     "  cordon report --jobs jobs.txt audit/          # one file per shard\n";
 
+/* Written whole, not through stdio: a reader gone before the end is then
+ * told apart (EPIPE, status 0: `cordon run --help | head -1`) from a
+ * stdout that failed, which stdio's error flag did not say. */
 int help_print(const char *topic)
 {
+    const char *text = NULL, *task_options = NULL;
     if (strcmp(topic, "run") == 0)
-        printf(run_help, task_options_help);
+        text = run_help, task_options = task_options_help;
     else if (strcmp(topic, "batch") == 0)
-        printf(batch_help, task_options_help);
+        text = batch_help, task_options = task_options_help;
     else if (strcmp(topic, "policy") == 0)
-        fputs(policy_help, stdout);
+        text = policy_help;
     else if (strcmp(topic, "learn") == 0)
-        fputs(learn_help, stdout);
+        text = learn_help;
     else if (strcmp(topic, "report") == 0)
-        fputs(report_help, stdout);
+        text = report_help;
     else if (strcmp(topic, "cordon") == 0)
-        fputs(top_help, stdout);
+        text = top_help;
     else {
         /* `cordon help frobnicate` is the mistake `cordon frobnicate` is. */
         runner_error("help: no command '%s' (run, batch, policy, report, learn)", topic);
         return RUNNER_EXIT_OWN_ERROR;
     }
-    return runner_flush_stdout() == 0 ? 0 : RUNNER_EXIT_OWN_ERROR;
+    char *whole = NULL;
+    if (task_options && asprintf(&whole, text, task_options) < 0) {
+        runner_error("out of memory");
+        return RUNNER_EXIT_OWN_ERROR;
+    }
+    int rc = runner_print_text(whole ? whole : text);
+    free(whole);
+    return rc == 0 ? 0 : RUNNER_EXIT_OWN_ERROR;
 }

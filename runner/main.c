@@ -97,8 +97,8 @@ int main(int argc, char **argv)
     if (strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0 || strcmp(name, "help") == 0)
         return help_print(argc > 2 && strcmp(name, "help") == 0 ? argv[2] : "cordon");
     if (strcmp(name, "--version") == 0) {
-        printf("cordon %s\n", CORDON_VERSION);
-        return runner_flush_stdout() == 0 ? 0 : RUNNER_EXIT_OWN_ERROR;
+        return runner_print_text("cordon " CORDON_VERSION "\n") == 0 ? 0
+                                                                   : RUNNER_EXIT_OWN_ERROR;
     }
     for (size_t i = 0; i < sizeof subcommands / sizeof *subcommands; i++)
         if (strcmp(name, subcommands[i].name) == 0) {

@@ -48,6 +48,10 @@ char *runner_strdup(const char *s);
 /* Flushes what was printed to stdout; when stdout did not take all of it
  * (a full disk, a reader gone), says so: 0, or -1. */
 int runner_flush_stdout(void);
+/* Writes help or the version, `text`, to stdout: 0, also when the reader
+ * went away before the end (EPIPE: `cordon --help | head -1` is no error,
+ * and says nothing); -1 after saying any other failure (a full disk). */
+int runner_print_text(const char *text);
 /* A library call that writes to stdout (cordon_policy_show, _diff, …)
  * returned the negative errno `rc`, and errno was `saved` just after it.
  * Says why: when stdout is what failed (the library returns -EIO for any

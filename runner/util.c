@@ -136,6 +136,25 @@ int runner_flush_stdout(void)
     return -1;
 }
 
+int runner_print_text(const char *text)
+{
+    if (runner_flush_stdout() < 0)
+        return -1;
+    errno = 0;
+    if (runner_write_all(STDOUT_FILENO, text, strlen(text)) == 0)
+        return 0;
+    int saved = errno;
+    /* `cordon run --help | head -1`: the reader took what it wanted and
+     * went.  Nothing was lost that anyone would read. */
+    if (saved == EPIPE)
+        return 0;
+    if (saved)
+        runner_error("cannot write to stdout: %s", strerror(saved));
+    else
+        runner_error("cannot write to stdout");
+    return -1;
+}
+
 void runner_library_failed(const char *what, int rc, int saved)
 {
     if (rc == -EIO && ferror(stdout)) {

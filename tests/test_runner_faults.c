@@ -359,6 +359,30 @@ static void test_runner_own_output_to_full_stdout_is_an_error(void **state)
     remove_tree(dir);
 }
 
+/* Help and the version to a reader that went away (`cordon run --help |
+ * head -1`): it took what it wanted, and that is no error: status 0 and
+ * nothing said ("cordon: cannot write to stdout: Broken pipe" and 125
+ * before).  What a command prints as its result (a policy, a report)
+ * still fails so (above and below). */
+static void test_runner_help_to_a_reader_gone_is_no_error(void **state)
+{
+    (void)state;
+    const char *const commands[][3] = {
+        { "--version", NULL }, { "--help", NULL }, { "run", "--help", NULL },
+        { "batch", "--help", NULL }, { "help", "policy", NULL }, { "learn", "--help", NULL },
+        { "report", "--help", NULL },
+    };
+    for (size_t i = 0; i < sizeof commands / sizeof *commands; i++) {
+        const char *argv[64];
+        cordon_argv(argv, commands[i]);
+        captured c = exec_capture_with(argv, NULL, 0, -1, stdout_to_closed_pipe);
+        if (c.status != 0 || c.err_len != 0)
+            fail_msg("cordon %s %s: status %d, said: %s", commands[i][0],
+                     commands[i][1] ? commands[i][1] : "", c.status, c.err);
+        captured_free(&c);
+    }
+}
+
 /* Output the library writes for a policy command (a diff, a filter's
  * disassembly, a check, an import, a learned policy) is more than stdio
  * holds, so the failed write is met inside the library call: said as
@@ -541,6 +565,7 @@ int main(void)
         cmocka_unit_test(test_runner_audit_status_says_the_output_was_lost),
         cmocka_unit_test(test_batch_lines_whose_output_was_lost_are_resumed),
         cmocka_unit_test(test_runner_own_output_to_full_stdout_is_an_error),
+        cmocka_unit_test(test_runner_help_to_a_reader_gone_is_no_error),
         cmocka_unit_test(test_runner_policy_output_to_failing_stdout_names_the_write),
         cmocka_unit_test(test_runner_audit_refuses_a_socket_and_a_directory),
         cmocka_unit_test(test_batch_out_dir_refuses_a_directory_in_place_and_a_file),
