@@ -126,8 +126,12 @@ static const char task_options_help[] =
     "                      it, on a terminal (never in a file or pipe), each byte\n"
     "                      that could drive the terminal (controls but newline and\n"
     "                      tab, escape sequences, C1) is shown as '?': a task\n"
-    "                      cannot erase a label, fake cordon's lines, set the\n"
-    "                      title or make the terminal type into the shell\n";
+    "                      cannot erase or overwrite a line (a label, cordon's\n"
+    "                      messages), move the cursor, set the title or make the\n"
+    "                      terminal type into the shell.  It can still print\n"
+    "                      plain text that reads as cordon's (\"cordon: Timeout:\n"
+    "                      ...\" and exit 124): only --json's \"exception\" is\n"
+    "                      cordon's own word, which no task can set\n";
 
 static const char run_help[] =
     "Usage: cordon run [OPTIONS] -- CMD ARGS...\n"

@@ -72,6 +72,21 @@ static void test_cli_help_claims_no_more_than_holds(void **state)
     const char *const run_only[] = { "through a read-only description of\nits own",
                                      "gets the rest dropped", NULL };
     expect_help_mentions("run", run_only);
+    /* Escaping control bytes holds a task's output off the terminal's
+     * controls, not off cordon's words: a task can print "cordon:
+     * Timeout: ..." and exit 124.  The help said it could not "fake
+     * cordon's lines". */
+    const char *const escaping[] = {
+        "cannot erase or overwrite a line", "move the cursor",
+        "It can still print\n                      plain text that reads as cordon's",
+        "only --json's \"exception\" is\n                      cordon's own word", NULL,
+    };
+    for (int i = 0; i < 2; i++) {
+        expect_help_mentions(i ? "batch" : "run", escaping);
+        captured c = CORDON(i ? "batch" : "run", "--help");
+        assert_null(strstr(c.out, "fake cordon's lines"));
+        captured_free(&c);
+    }
 }
 
 static void test_cli_policy_and_report_help(void **state)
