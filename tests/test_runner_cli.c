@@ -437,6 +437,28 @@ static void test_cli_times_below_cordon_s_resolution(void **state)
     }
 }
 
+/* Sizes are binary whatever the spelling of the unit (1MB is not 10^6
+ * bytes), and the help says so, as it says what it takes. */
+static void test_cli_sizes_are_binary_in_every_spelling(void **state)
+{
+    (void)state;
+    const char *const spellings[] = { "1M", "1MB", "1Mb", "1mb", "1MiB", "1mib", "1024K",
+                                      "1024kB", "1048576", "1048576B" };
+    for (size_t i = 0; i < sizeof spellings / sizeof *spellings; i++) {
+        captured c = CORDON("run", "--json", "--fsize", spellings[i], "--", "true");
+        expect_status(&c, 0);
+        if (!strstr(c.out, "\"file_size\":1048576,"))
+            fail_msg("--fsize %s: %s", spellings[i], c.out);
+        captured_free(&c);
+    }
+    const char *const said[] = {
+        "powers of 1024 in any case and with or without B or\niB (1M, 1MB, 1mb and 1MiB are "
+        "all 1048576 bytes)", NULL,
+    };
+    expect_help_mentions("run", said);
+    expect_help_mentions("batch", said);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -454,6 +476,7 @@ int main(void)
         cmocka_unit_test(test_cli_batch_progress_while_the_input_is_open),
         cmocka_unit_test(test_cli_retry_on_takes_the_forms_the_library_takes),
         cmocka_unit_test(test_cli_times_below_cordon_s_resolution),
+        cmocka_unit_test(test_cli_sizes_are_binary_in_every_spelling),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
