@@ -1,9 +1,13 @@
 """The options both kinds of task take, checked and turned into libcordon
 calls before anything runs.
 
-    timeout=2.5            seconds of wall clock (or "300ms", "2s", "1m")
-    memory="256M"          bytes (K, M, G suffixes), cpu="2s" or seconds,
+    timeout=2.5            seconds of wall clock (a number), or text as the
+                           CLI's --timeout takes it: "300ms", "1.5s", "2m"
+    memory="256M"          bytes (an int), or text as the CLI's --mem takes
+                           it: "1.5G", "64K", "2MiB"; cpu=2 or "250ms",
     processes=N, file_size="10M", open_files=N,
+                           None (or leaving one out) is no limit; 0 and a
+                           negative value are refused (ValueError)
     output="64M"           bytes kept per stream (the rest is counted),
     returns="1M"           bytes of a function's pickled return value,
     policy="nonet"         a shipped name, a .policy path, a Policy, or None
@@ -29,15 +33,12 @@ import errno
 import logging
 import os
 import pwd
-import re
 import threading
 
-from . import _cordon
+from . import _cordon, _units
 
 Policy = _cordon.Policy
 
-_UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
-_TIME = {"ms": 1, "s": 1000, "m": 60000, "h": 3600000}
 _LIMITS = {
     "memory": _cordon.LIMIT_MEMORY, "processes": _cordon.LIMIT_PROCESSES,
     "file_size": _cordon.LIMIT_FILE_SIZE, "open_files": _cordon.LIMIT_OPEN_FILES,
@@ -47,11 +48,6 @@ KNOWN = frozenset(_LIMITS) | {"timeout", "cpu", "policy", "user", "core_dumps", 
                               "env", "clear_env", "stdin", "tree_memory", "isolate", "paths",
                               "network"}
 DEFAULT_RETURN_LIMIT = 1 << 20
-
-# The largest size or time any option takes, the CLI's bound: a century of
-# milliseconds, an exbibyte of memory.  Past 2**64 the extension's setters
-# would wrap the value (memory=2**64 was no limit at all).
-_MOST = 4 * 10**18
 
 _policies = {}
 _policies_lock = threading.Lock()
@@ -67,73 +63,161 @@ def _fresh_policies_lock():
 os.register_at_fork(after_in_child=_fresh_policies_lock)
 
 
-def _at_most(name, value, result, what):
-    if result > _MOST:
-        raise ValueError(f"{name}={value!r}: more {what} than cordon takes (at most 4e18)")
-    return result
-
-
-def size(name, value):
-    """Bytes from 1048576, "1M", "64k", "2G"."""
-    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
-        return _at_most(name, value, value, "bytes")
-    match = re.fullmatch(r"\s*(\d+)\s*([kKmMgGtT]?)i?[bB]?\s*", str(value))
-    if not match:
-        raise ValueError(f"{name}={value!r}: expected bytes, e.g. 268435456 or '256M'")
-    return _at_most(name, value, int(match.group(1)) * _UNITS[match.group(2).lower()], "bytes")
-
-
-def _set_limit(task, name, what, raw, value):
-    """A value libcordon refuses is the caller's mistake: a ValueError that
-    names the option and what it takes, never the setter's OSError."""
-    try:
-        task.set_limit(what, value)
-    except OSError as e:
-        if e.errno != errno.EINVAL:
-            raise
-        if what == _cordon.LIMIT_MEMORY and value < _cordon.MEMORY_MIN:
-            unitless = re.fullmatch(r"\s*\d+\s*", str(raw)) is not None
-            hint = f"; did you mean '{str(raw).strip()}M'?" if unitless else ""
-            raise ValueError(f"{name}={raw!r}: {value} byte{'' if value == 1 else 's'} is too "
-                             f"small to start any task (at least 1M){hint}") from None
-        if what in (_cordon.LIMIT_OUTPUT, _cordon.LIMIT_RETURN):
-            raise ValueError(f"{name}={raw!r}: {value} bytes is out of range (1 to 1G)") from None
-        raise ValueError(f"{name}={raw!r}: {value} is refused by cordon") from None
-
-
+# Every limit, size and time option's value goes through limit() below,
+# from configure() (a mistake shows there) and again from apply().  None
+# (or leaving the option out) is no limit; 0 is refused, as the CLI refuses
+# it: in the library 0 reads as no limit, so timeout=0 or memory=0 ran
+# with none at all, which is never what one who wrote it meant.  Text is
+# read by _units, the CLI's own parsers ported, so that "1.5M" or "250ms"
+# means here what it means to `cordon run`.
+_NO_LIMIT = "pass None (or leave the option out) for no limit"
+# A deadline is not a date: the CLI's bound on a time limit.
+_TIME_LIMIT_MAX_MS = 10**12
+_ONE_G = 1 << 30
 # Counts, not sizes: "2M" processes is no number of processes.  The least
 # is what cordon needs (fds 0-3, the listener and its socket), the most
 # what the CLI takes (the kernel's own fd ceiling is 2**20).
 _COUNTS = {"processes": 1, "open_files": 6}
 _MOST_COUNT = 1000000
+# What None gives where it is not "no limit".
+_DEFAULTS = {"output": "for the default, 64M", "returns": "for the default, 1M",
+             "open_files": "for the default (half the caller's own limit)"}
 
 
-def count(name, value):
-    """A whole number of processes or fds, checked here."""
+def _refused(name, value, what, instead=_NO_LIMIT):
+    return ValueError(f"{name}={value!r}: {what}; {instead}")
+
+
+def _bytes(name, value):
+    """An int as it is (any sign, any size), or text read as the CLI's
+    sizes are, SIZE_MAX + 1 standing for text past the largest."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        try:
+            return _units.parse_size(value)
+        except _units.TooLarge:
+            return _units.SIZE_MAX + 1
+        except _units.NotAUnit:
+            pass
+    raise ValueError(f"{name}={value!r}: not a size (e.g. 512K, 256M, 1.5G, or an int "
+                     f"of bytes)")
+
+
+def _ms(name, value):
+    """Milliseconds of a number of seconds or of text read as the CLI's
+    times are (a positive time under 1 ms is 1 ms); None past any bound."""
+    try:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value * 1000
+        if isinstance(value, float) and value == value:  # not NaN
+            return -1 if value < 0 else _units.ms_of(value, 1000.0, value)
+        if isinstance(value, str):
+            return _units.parse_time_ms(value)
+    except _units.TooLarge:
+        return None
+    except _units.NotAUnit:
+        pass
+    raise ValueError(f"{name}={value!r}: not a time (e.g. 500ms, 1.5s, 2m, or a number of "
+                     f"seconds)")
+
+
+def _time_limit(name, value):
+    ms = _ms(name, value)
+    if ms is not None and ms < 0:
+        raise _refused(name, value, "a negative limit is refused")
+    if ms == 0:
+        raise _refused(name, value, "a limit of zero is refused")
+    if ms is None or ms > _TIME_LIMIT_MAX_MS:
+        raise _refused(name, value, "longer than 31 years")
+    return ms
+
+
+def _too_large(name, value, instead):
+    return _refused(name, value, f"larger than {_units.SIZE_MAX_TEXT}, the largest size "
+                                 f"cordon takes", instead)
+
+
+def _size_limit(name, value):
+    size = _bytes(name, value)
+    if size < 0:
+        raise _refused(name, value, "a negative limit is refused")
+    if size == 0:
+        raise _refused(name, value, "a limit of zero is refused")
+    if size > _units.SIZE_MAX:
+        raise _too_large(name, value, _NO_LIMIT)
+    # A forgotten unit (memory=64) would end in a baffling failure of the
+    # task's set-up: the library's floor, said as the CLI's --mem says it.
+    if name == "memory" and size < _cordon.MEMORY_MIN:
+        what = f"{size} byte{'' if size == 1 else 's'} is too small to start any task"
+        bare = isinstance(value, int) or value[-1] in "0123456789"
+        raise ValueError(f"{name}={value!r}: {what}; "
+                         + (f"did you mean '{value}M'?" if bare else "it takes at least 1M"))
+    return size
+
+
+def _kept_bytes(name, value):
+    """output and returns: from 1 byte to 1G, as the CLI's --out-cap."""
+    size = _bytes(name, value)
+    if not 1 <= size <= _ONE_G:
+        raise _refused(name, value, "out of range (1 byte to 1G)",
+                       f"pass None (or leave the option out) {_DEFAULTS[name]}")
+    return size
+
+
+def _core_bytes(name, value):
+    """Cores allowed up to this size: 0 is none, as None is."""
+    size = _bytes(name, value)
+    if size < 0:
+        raise _refused(name, value, "a negative size is refused",
+                       "pass 0 or None for no core dumps")
+    if size > _units.SIZE_MAX:
+        raise _too_large(name, value, "pass 0 or None for no core dumps")
+    return size
+
+
+def _count(name, value):
+    """A whole number of processes or fds."""
     low = _COUNTS[name]
     if (isinstance(value, bool) or not isinstance(value, int)
             or not low <= value <= _MOST_COUNT):
-        raise ValueError(f"{name}={value!r}: expected a whole number from {low} to "
-                         f"{_MOST_COUNT}, e.g. 64")
+        raise _refused(name, value, f"expected a whole number from {low} to {_MOST_COUNT}, "
+                                    f"e.g. 64",
+                       f"pass None (or leave the option out) {_DEFAULTS.get(name, 'for no limit')}")
     return value
 
 
-def milliseconds(name, value):
-    """Milliseconds from seconds (2.5) or "300ms", "2s", "1m"."""
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0:
-        if value > _MOST / 1000:    # infinity too: round() would raise OverflowError
-            raise ValueError(f"{name}={value!r}: more seconds than cordon takes "
-                             f"(at most 4e15)")
-        return max(1, round(value * 1000)) if value else 0
-    match = re.fullmatch(r"\s*(\d+(?:\.\d*)?)\s*(ms|s|m|h)?\s*", str(value))
-    if not match:
-        raise ValueError(f"{name}={value!r}: expected seconds, e.g. 2.5 or '300ms'")
-    ms = float(match.group(1)) * _TIME[match.group(2) or "s"]
-    if ms > _MOST:
-        raise ValueError(f"{name}={value!r}: more seconds than cordon takes (at most 4e15)")
-    # "0" or "0s" means what 0 means, no limit: it was a limit of 1 ms, and
-    # every run under it ended at once.
-    return max(1, round(ms)) if ms else 0
+_KINDS = {"timeout": _time_limit, "cpu": _time_limit,
+          "memory": _size_limit, "file_size": _size_limit,
+          "output": _kept_bytes, "returns": _kept_bytes,
+          "core_dumps": _core_bytes,
+          "processes": _count, "open_files": _count}
+
+
+def limit(name, value):
+    """The value of a limit, size or time option as libcordon takes it
+    (milliseconds, bytes, a count), or a ValueError naming the option and
+    what it takes."""
+    return _KINDS[name](name, value)
+
+
+def check_values(options):
+    """Every limit option's value not None, checked (configure's check)."""
+    for name, value in options.items():
+        if name in _KINDS and value is not None:
+            limit(name, value)
+
+
+def _set_limit(task, name, what, raw, value):
+    """A value libcordon refuses is the caller's mistake: a ValueError that
+    names the option, never the setter's OSError (limit() said every one it
+    knows already)."""
+    try:
+        task.set_limit(what, value)
+    except OSError as e:
+        if e.errno != errno.EINVAL:
+            raise
+        raise ValueError(f"{name}={raw!r}: {value} is refused by cordon") from None
 
 
 def policy(value):
@@ -269,18 +353,15 @@ def apply(task, options, return_headroom=0):
     limit (bytes), for a function task's child to hold its value to."""
     check(options)
     if options.get("timeout") is not None:
-        task.set_timeout_ms(milliseconds("timeout", options["timeout"]))
+        task.set_timeout_ms(limit("timeout", options["timeout"]))
     if options.get("cpu") is not None:
-        task.set_limit(_cordon.LIMIT_CPU_MS, milliseconds("cpu", options["cpu"]))
+        task.set_limit(_cordon.LIMIT_CPU_MS, limit("cpu", options["cpu"]))
     return_limit = DEFAULT_RETURN_LIMIT
     for name, what in _LIMITS.items():
         if options.get(name) is None:
             continue
-        value = count(name, options[name]) if name in _COUNTS else size(name, options[name])
+        value = limit(name, options[name])
         if name == "returns":
-            if not 0 < value <= 1 << 30:
-                raise ValueError(f"returns={options[name]!r}: {value} bytes is out of range "
-                                 f"(1 to 1G)")
             return_limit = value
             continue
         _set_limit(task, name, what, options[name], value)
@@ -292,7 +373,7 @@ def apply(task, options, return_headroom=0):
     if options.get("user") is not None:
         task.set_user(*user_ids(options["user"]))
     if options.get("core_dumps") is not None:
-        task.set_core_dumps(size("core_dumps", options["core_dumps"]))
+        task.set_core_dumps(limit("core_dumps", options["core_dumps"]))
     if options.get("tree_memory") is not None:
         task.set_tree_accounting(bool(options["tree_memory"]))
     if options.get("cwd") is not None:

@@ -201,6 +201,7 @@ class _Task:
     def configure(self: _T, **options: Any) -> _T:
         """Sets options (see cordon.options); returns the task."""
         _options.check(options, self._allowed)
+        _options.check_values(options)  # timeout=0 is refused now, not at run
         if "policy" in options:
             _options.policy(options["policy"])  # a mistake shows now, not at run
         self._options.update(options)
