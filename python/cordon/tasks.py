@@ -570,9 +570,15 @@ class ShellCommand(_Task):
 
     def __init__(self, command: Union[str, List[str], Tuple[str, ...]], **options: Any) -> None:
         if isinstance(command, str):
+            # as the CLI's --shell '': /bin/sh -c '' ran nothing and "succeeded"
+            if not command:
+                raise ValueError("command='': the command line is empty")
             self.command = command
         elif isinstance(command, (list, tuple)) and command:
             self.command = [str(arg) for arg in command]
+            # as the CLI's `cordon run -- ''`, rather than the setter's bare EINVAL
+            if not self.command[0]:
+                raise ValueError(f"command={command!r}: the command name is empty")
         else:
             raise TypeError(f"command={command!r}: expected a shell line (str) or a non-empty "
                             f"list of arguments")

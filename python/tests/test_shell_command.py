@@ -1,4 +1,5 @@
 import os
+import re
 
 import pytest
 
@@ -117,3 +118,17 @@ def test_a_nul_byte_in_a_command_or_its_environment_is_a_value_error():
         with pytest.raises(ValueError, match="NUL"):
             ShellCommand(command, **options).run()
     assert ShellCommand(["printf", "%s", "a b"]).run().std_out == "a b"
+
+
+def test_an_empty_command_line_or_name_is_a_value_error():
+    # ShellCommand("") ran /bin/sh -c '' and "succeeded" with status 0, and
+    # [""] was a bare OSError (EINVAL); the CLI refuses --shell '' ("the
+    # command line is empty") and `cordon run -- ''`.  A line of blanks is
+    # the shell's to run, as the CLI's --shell ' ' is.
+    with pytest.raises(ValueError, match=r"^command='': the command line is empty$"):
+        ShellCommand("")
+    for command in ([""], ("", "x")):
+        with pytest.raises(ValueError, match=rf"^command={re.escape(repr(command))}: the "
+                                             rf"command name is empty$"):
+            ShellCommand(command)
+    assert ShellCommand(" ").run().exit_code == 0
