@@ -35,6 +35,10 @@ class TooLarge(ValueError):
     """The text is one, written well, but past the most cordon takes."""
 
 
+class TooSmall(ValueError):
+    """A time above 0 but below the millisecond cordon keeps."""
+
+
 def _suffix(rest):
     # strcasecmp folds ASCII letters only
     return rest.lower() if rest.isascii() else None
@@ -88,9 +92,9 @@ def parse_size(text):
 
 
 def parse_time_ms(text):
-    """Milliseconds from "250ms", "1.5s", "2m", "1h", "10us" (a bare number
-    is seconds).  A positive time under a millisecond is 1 ms.  NotAUnit,
-    or TooLarge past TIME_MAX."""
+    """Milliseconds from "250ms", "1.5s", "2m", "1h", "1500us" (a bare
+    number is seconds).  A fraction of a ms is rounded up; NotAUnit,
+    TooSmall under 1 ms, or TooLarge past TIME_MAX."""
     whole, point = 0.0, 0
     while point < len(text) and text[point] in _DIGITS:
         whole = whole * 10 + (ord(text[point]) - 48)
@@ -103,9 +107,17 @@ def parse_time_ms(text):
 
 
 def ms_of(value, factor, text):
-    """value * factor milliseconds, rounded as units.c rounds them."""
+    """value * factor milliseconds, rounded as units.c rounds them: a
+    fraction of a ms up (1500us is 2 ms), the double's own error (1.1s is
+    1100.0000000000002 ms) not taken for one; above 0 but below 1 ms,
+    which cordon cannot keep, TooSmall."""
     total = value * factor
     if total > TIME_MAX:
         raise TooLarge(text)
-    ms = int(total + 0.5)
-    return 1 if ms == 0 and total > 0 else ms
+    slack = 1e-6
+    if 0 < total < 1 - slack:
+        raise TooSmall(text)
+    whole = int(total)
+    if total - whole > slack:
+        whole += 1
+    return whole

@@ -106,7 +106,8 @@ def _bytes(name, value):
 
 def _ms(name, value):
     """Milliseconds of a number of seconds or of text read as the CLI's
-    times are (a positive time under 1 ms is 1 ms); None past any bound."""
+    times are (a fraction of a ms rounded up, a time under 1 ms refused);
+    None past any bound."""
     try:
         if isinstance(value, int) and not isinstance(value, bool):
             return value * 1000
@@ -116,6 +117,8 @@ def _ms(name, value):
             return _units.parse_time_ms(value)
     except _units.TooLarge:
         return None
+    except _units.TooSmall:
+        raise ValueError(f"{name}={value!r}: is below cordon's 1 ms resolution") from None
     except _units.NotAUnit:
         pass
     raise ValueError(f"{name}={value!r}: not a time (e.g. 500ms, 1.5s, 2m, or a number of "

@@ -17,7 +17,7 @@ _HERE = os.path.dirname(os.path.abspath(__file__))
 RUNNER = os.environ.get("CORDON_RUNNER") or os.path.join(_HERE, "..", "..", "build", "cordon")
 
 TIMES = ["0", "0s", "0ms", "0.0", "0us", "0.4us", "1us", "1US", "999us", "1500us", "0.0001ms",
-         "1ms", "1MS", "250ms", "0.0005", "0.0015", "1.5", "1.5s", "1.23456789s", "2.", ".5",
+         "1ms", "1MS", "1400us", "1.1s", "0.9999999ms", "250ms", "0.0005", "0.0015", "1.5", "1.5s", "1.23456789s", "2.", ".5",
          "1m", "1M", "1min", "1MIN", "1h", "1H", "2.5h", "277777h", "277778h", "1000000000",
          "1000000001", "99999999999999999999", "9" * 400, "0" * 30 + "1",
          ".", "", "s", "1e3", "-1", "+1", " 1", "1 ", "1s5", "1d", "1y", "0x10", "inf", "nan",
@@ -33,11 +33,11 @@ SIZES = ["0", "0B", "0.4", "0.5", ".5", "1", "2.", "64", "64.", "1023", "1024", 
 _CLI_KINDS = [("is not a time", "garbage"), ("is not a size", "garbage"),
               ("is zero", "zero"), ("longer than 31 years", "too large"),
               ("is larger than", "too large"), ("too small to start", "too small"),
-              ("out of range", "out of range")]
+              ("out of range", "out of range"), ("below cordon's 1 ms", "below resolution")]
 _PY_KINDS = [("not a time", "garbage"), ("not a size", "garbage"),
              ("a limit of zero", "zero"), ("longer than 31 years", "too large"),
              ("larger than", "too large"), ("too small to start", "too small"),
-             ("out of range", "out of range")]
+             ("out of range", "out of range"), ("below cordon's 1 ms", "below resolution")]
 
 
 def _kind(message, kinds):
