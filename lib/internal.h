@@ -234,6 +234,8 @@ typedef struct cordon__launch {
      * (lib/limit_clamps.c): bits 1u << CORDON_LIMIT_*, and the value that
      * held each, in the limit's own unit. */
     unsigned clamped_limits;
+    bool cpu_rlimit_callers;                     /* the caller's hard RLIMIT_CPU is below
+                                                    cordon's backstop: it is what may fire */
     uint64_t held_limits[CORDON__RLIMIT_BACKED];
     /* The parent is free to answer an offer of the listener (not waiting
      * for a command's child in vfork): lib/child.c's offer_listener. */

@@ -497,7 +497,9 @@ static void plan_resource_limits(const cordon_task *t, cordon__launch *l)
     set_limit(l, RLIMIT_NICE, 0, 0);
     if (lim[CORDON_LIMIT_CPU_MS]) {
         rlim_t seconds = cpu_backstop_seconds(lim[CORDON_LIMIT_CPU_MS]);
-        set_limit(l, RLIMIT_CPU, seconds, seconds == RLIM_INFINITY ? seconds : seconds + 1);
+        rlim_t hard = seconds == RLIM_INFINITY ? seconds : seconds + 1;
+        set_limit(l, RLIMIT_CPU, seconds, hard);
+        l->cpu_rlimit_callers = l->limits[RLIMIT_CPU].rlim_max < hard;
         l->cpu_limit_ns = cordon__ms_to_ns(lim[CORDON_LIMIT_CPU_MS]);
         long ticks = sysconf(_SC_CLK_TCK);
         l->clock_tick_ns = ticks > 0 ? 1000000000ull / (uint64_t)ticks : 10000000ull;

@@ -195,6 +195,22 @@ static const char *cpu_clamped_finding(void)
                                  "10000 ms"))
         return r->exc_out.data;
     cordon_task_free(t);
+    /* A limit of 1 s, no higher than the caller's: the caller's limit is
+     * still below cordon's backstop, and the kernel's count runs ahead by
+     * ticks, so it may end the task before its own limit (787-983 ms
+     * seen, a bare "Killed" under a record of no clamp). */
+    t = shell("while :; do :; done");
+    cordon_set_limit(t, CORDON_LIMIT_CPU_MS, 1000);
+    r = run_spinner(t);
+    c = r->confinement_details;
+    if (!c || !(c->clamped_limits & (1u << CORDON_LIMIT_CPU_MS)) ||
+        c->held_limits[CORDON_LIMIT_CPU_MS] != 1000)
+        return "the record of a limit equal to the caller's does not say the caller's held";
+    if (r->signal == SIGKILL && (!r->exception || strcmp(r->exception, "CpuLimit") != 0) &&
+        !strstr(r->exc_out.data, "the caller's own CPU time limit, RLIMIT_CPU of 1 s per "
+                                 "process, is what the task had"))
+        return r->exc_out.data;
+    cordon_task_free(t);
     /* Without a CPU limit of the task's, the caller's ends it all the same. */
     t = shell("while :; do :; done");
     r = run_spinner(t);
