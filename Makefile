@@ -140,6 +140,7 @@ SAN_ENV := env ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 UBSAN_OPT
 # then build with the libraries found.
 test:
 	@sh scripts/setup
+	@$(MAKE) --no-print-directory -j$(JOBS) test-binaries
 	@$(MAKE) --no-print-directory test-plain test-asan test-tsan test-python
 check: test
 
@@ -358,6 +359,17 @@ test-tsan tsan: build/tsan/cordon build/tsan/tests/test_async build/tsan/tests/t
 	$(call run_tests,build/tsan,build/tsan/tests/test_async,$(TSAN_ENV))
 	$(call run_tests,build/tsan,build/tsan/tests/test_hostile_threads,\
 	    $(TSAN_ENV) CORDON_TEST_FILTER=test_hostile_two_hundred_at_once_from_eight_threads)
+
+# Everything make test runs, built first with every CPU: a make without -j
+# compiled the plain, ASan and TSan builds one file at a time, minutes of a
+# CI run.  The suites then run one after another, as timing-sensitive tests
+# want.  (Here, below the definitions its list expands.)
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+.PHONY: test-binaries
+test-binaries: all $(TESTS) $(HOSTILE_BINS) build/asan/cordon $(ASAN_TESTS) \
+               build/tsan/cordon build/tsan/tests/test_async build/tsan/tests/test_hostile_threads \
+               $(patsubst %,build/replay/%,$(FUZZ_TARGETS)) \
+               $(patsubst %,build/asan/replay/%,$(FUZZ_TARGETS)) $(PY_EXT)
 
 .PHONY: test-tsan tsan fuzz-replay fuzz-replay-asan coverage soak
 
