@@ -17,8 +17,10 @@
  * until its join; in cordon_run, cordon_run_and_retry, cordon_learn or
  * cordon_run_profiler until the call returns, its own callbacks included)
  * its options are fixed: every cordon_set_* call returns -EBUSY, and so
- * do the run calls and cordon_pool_submit; its result and history are
- * read after the join or the call (or in its done callback).  What may be
+ * do the run calls and cordon_pool_submit (a second run claimed on
+ * another thread is refused too, but a setter there that races a run's
+ * start is the caller's race); its result and history are read after the
+ * join or the call (or in its done callback).  What may be
  * called on a running task: cordon_task_done, cordon_task_fd,
  * cordon_join_timeout, cordon_wait_any, cordon_cancel (from any thread),
  * and the join; cordon_task_free kills it first.  A task in a pool is

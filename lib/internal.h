@@ -175,6 +175,7 @@ typedef struct cordon__init_cpu_limit {
     uint64_t give_back_ns;              /* the task's first process's CPU that was cordon's */
     pid_t first;                        /* that process, as the namespace sees it */
     uint64_t last_count_ns;             /* the count at the last look */
+    uint64_t next_look_ns;              /* CLOCK_MONOTONIC: no look before */
 } cordon__init_cpu_limit;
 uint64_t cordon__init_tree_cpu_ns(const cordon__init_cpu_limit *limit,
                                   const cordon__init_report *report);

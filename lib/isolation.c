@@ -598,7 +598,7 @@ static int refuse_covered(const char *what, const char *path, const char *mount,
 {
     err->code = -EXDEV;
     snprintf(err->message, sizeof err->message,
-             "%s '%s' lies on %s, another mount of the caller's proc, sysfs, cgroups, "
+             "%s '%.120s' lies on %.120s, another mount of the caller's proc, sysfs, cgroups, "
              "terminals, shared memory, message queues or devices, which the task's view "
              "covers: the task would reach nothing there; give a path elsewhere",
              what, path, mount);
@@ -615,6 +615,12 @@ int cordon__isolation_uncovered(const cordon_task *t, const cordon__path_list *h
         free(real);
         if (mount)
             return refuse_covered("the working directory", t->cwd, mount, err);
+    } else if (hidden->count) {
+        /* The caller's, which the task starts in when given no other. */
+        char here[PATH_MAX];
+        if (getcwd(here, sizeof here) && (mount = covered_by(here, hidden)))
+            return refuse_covered("the caller's working directory, the task's (no other was "
+                                  "given),", here, mount, err);
     }
     const cordon__isolation *iso = t->isolation;
     for (size_t i = 0; iso && i < iso->rule_count; i++)

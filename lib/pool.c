@@ -132,16 +132,16 @@ int cordon_pool_submit(cordon_pool *pool, cordon_task *t)
     else if (pool->closing)
         rc = -EINVAL;
     else if (pool->running_count < pool->max) {
-        t->pool = pool; /* before the start: its collector reads it at the end */
+        __atomic_store_n(&t->pool, pool, __ATOMIC_RELEASE); /* before the start: its collector reads it at the end */
         rc = cordon__run_async(t);
         if (rc == 0) {
             pool->running_count++;
             list_push(&pool->running, e);
         } else {
-            t->pool = NULL;
+            __atomic_store_n(&t->pool, NULL, __ATOMIC_RELEASE);
         }
     } else {
-        t->pool = pool;
+        __atomic_store_n(&t->pool, pool, __ATOMIC_RELEASE);
         list_push(&pool->queued, e);
     }
     pthread_mutex_unlock(&pool->lock);
@@ -179,7 +179,7 @@ void cordon__pool_forget(cordon_pool *pool, cordon_task *t)
         pthread_mutex_unlock(&pool->lock);
     }
     free(e);
-    t->pool = NULL;
+    __atomic_store_n(&t->pool, NULL, __ATOMIC_RELEASE);
 }
 
 /* Outside the lock: joins a finished task and gives it back to the caller. */
@@ -193,7 +193,7 @@ static int take_out(pool_entry *e)
     } else {
         status = cordon__join(t);
     }
-    t->pool = NULL;
+    __atomic_store_n(&t->pool, NULL, __ATOMIC_RELEASE);
     free(e);
     return status;
 }
@@ -274,7 +274,7 @@ void cordon_pool_free(cordon_pool *pool)
     pthread_mutex_lock(&pool->lock);
     pool->closing = true;
     for (pool_entry *e; (e = list_pop(&pool->queued));) {
-        e->task->pool = NULL; /* never started: the caller's again */
+        __atomic_store_n(&e->task->pool, NULL, __ATOMIC_RELEASE); /* never started: the caller's again */
         free(e);
     }
     for (pool_entry *e = pool->running.head; e; e = e->next)

@@ -175,9 +175,14 @@ int cordon__run_once(cordon_task *t)
 
 static void close_cancel_pipe(cordon_task *t);
 
+/* Read without the lock: the run's own callbacks (its thread) see their
+ * run exactly; another thread, which the header tells to use a task only
+ * when no run is going on, sees it as well as atomics give. */
 bool cordon__task_running(const cordon_task *t)
 {
-    return t->async_running || t->pool || __atomic_load_n(&t->blocking_running, __ATOMIC_ACQUIRE);
+    return __atomic_load_n(&t->async_running, __ATOMIC_ACQUIRE) ||
+           __atomic_load_n(&t->pool, __ATOMIC_ACQUIRE) ||
+           __atomic_load_n(&t->blocking_running, __ATOMIC_ACQUIRE);
 }
 
 /* A run already going on keeps its cancel pipe and its mark: a second
@@ -341,35 +346,41 @@ int cordon_run_async(cordon_task *t)
 
 int cordon__run_async(cordon_task *t)
 {
-    if (t->async_running || __atomic_load_n(&t->blocking_running, __ATOMIC_ACQUIRE))
-        return -EBUSY;
     /* cordon_task_free writes here to end a task still running. */
     int fds[2];
     if (pipe2(fds, O_CLOEXEC | O_NONBLOCK) != 0)
         return -errno;
-    t->cancel_pipe[0] = fds[0];
-    t->cancel_pipe[1] = fds[1];
-    int rc = cordon__done_arm(t);
-    if (rc < 0) {
-        close_cancel_pipe(t);
-        return rc;
-    }
-    async_start start = { .task = t, .lock = PTHREAD_MUTEX_INITIALIZER,
-                          .forked = PTHREAD_COND_INITIALIZER };
-    /* Marked running before the collector can end: its done callback may
-     * ask (cordon_cancel, cordon_task_done on another thread). */
+    /* Claimed with the pipe under the lock: a blocking run begun meanwhile
+     * (another thread, the run's own callback) keeps its pipe, and no
+     * blocking run can begin from here on. */
     pthread_mutex_lock(&t->done_lock);
-    t->async_running = true;
+    bool busy = t->async_running || t->blocking_running;
+    if (!busy) {
+        t->cancel_pipe[0] = fds[0];
+        t->cancel_pipe[1] = fds[1];
+        __atomic_store_n(&t->async_running, true, __ATOMIC_RELEASE);
+    }
     pthread_mutex_unlock(&t->done_lock);
-    rc = start_collector(t, &start);
-    pthread_cond_destroy(&start.forked);
-    pthread_mutex_destroy(&start.lock);
+    if (busy) {
+        close(fds[0]);
+        close(fds[1]);
+        return -EBUSY;
+    }
+    int rc = cordon__done_arm(t);
+    if (rc == 0) {
+        async_start start = { .task = t, .lock = PTHREAD_MUTEX_INITIALIZER,
+                              .forked = PTHREAD_COND_INITIALIZER };
+        rc = start_collector(t, &start);
+        pthread_cond_destroy(&start.forked);
+        pthread_mutex_destroy(&start.lock);
+        if (rc < 0)
+            cordon__done_disarm(t);
+    }
     if (rc < 0) {
         pthread_mutex_lock(&t->done_lock);
-        t->async_running = false;
-        pthread_mutex_unlock(&t->done_lock);
+        __atomic_store_n(&t->async_running, false, __ATOMIC_RELEASE);
         close_cancel_pipe(t);
-        cordon__done_disarm(t);
+        pthread_mutex_unlock(&t->done_lock);
         return rc;
     }
     return 0;
@@ -382,7 +393,7 @@ int cordon__join(cordon_task *t)
     int rc = pthread_join(t->collector, NULL);
     /* cordon_cancel writes to the pipe under the same lock. */
     pthread_mutex_lock(&t->done_lock);
-    t->async_running = false;
+    __atomic_store_n(&t->async_running, false, __ATOMIC_RELEASE);
     close_cancel_pipe(t);
     pthread_mutex_unlock(&t->done_lock);
     cordon__done_disarm(t);

@@ -426,16 +426,14 @@ static void record_uncounted_cpu(cordon__init_report *report)
 }
 
 /* How long the init may wait for a signal: a tenth of a second (its
- * published CPU stays fresh), or to the deadline, which it then keeps,
- * or, under a CPU limit, a quarter of what is left of it (the tree on
- * every CPU overshoots by little more than a look), not less than 5 ms. */
+ * published CPU stays fresh), less where its next look at the tree's CPU
+ * is due sooner, or to the deadline, which it then keeps. */
 #define INIT_TICK_NS (100ull * 1000 * 1000)
-#define INIT_CPU_LOOK_MIN_NS (5ull * 1000 * 1000)
-static struct timespec until_next_look(uint64_t deadline_ns, uint64_t cpu_left_ns)
+static struct timespec until_next_look(uint64_t deadline_ns, uint64_t look_in_ns)
 {
     uint64_t wait = INIT_TICK_NS, now = cordon__now_ns();
-    if (cpu_left_ns && cpu_left_ns / 4 < wait)
-        wait = cpu_left_ns / 4 > INIT_CPU_LOOK_MIN_NS ? cpu_left_ns / 4 : INIT_CPU_LOOK_MIN_NS;
+    if (look_in_ns && look_in_ns < wait)
+        wait = look_in_ns;
     if (deadline_ns && deadline_ns < now + wait)
         wait = deadline_ns > now ? deadline_ns - now : 0;
     return (struct timespec){ .tv_sec = (time_t)(wait / 1000000000u),
@@ -451,22 +449,53 @@ static struct timespec until_next_look(uint64_t deadline_ns, uint64_t cpu_left_n
  * names the Timeout, may be kept from its loop (a busy machine, a stdin
  * callback that blocks) and would end it late.  So at the CPU limit
  * (lib/init_cpu_limit.c), where it counts the tree itself. */
+static uint64_t own_thread_cpu_ns(void)
+{
+    struct timespec used;
+    if (syscall(SYS_clock_gettime, CLOCK_THREAD_CPUTIME_ID, &used) != 0)
+        return 0;
+    return (uint64_t)used.tv_sec * 1000000000ull + (uint64_t)used.tv_nsec;
+}
+
+/* A look at the tree's CPU is due a quarter of what is left of the limit
+ * later (the tree on every CPU overshoots by little more than a look),
+ * not under 5 ms, a tick later where the count stood still (each look
+ * costs the caller a check too: the count moves by the look's own CPU
+ * until it is published), and never sooner than twenty times what the
+ * last look cost: a tree of thousands of processes made each scan tens of
+ * milliseconds, which the task does not pay for (the init's CPU is
+ * cordon's) and which a child's end, waking the init, would repeat.
+ * Returns the time to the next look, 0 where none is due any more. */
+#define INIT_CPU_LOOK_MIN_NS (5ull * 1000 * 1000)
+#define INIT_CPU_LOOK_COST_SHARE 20
 static uint64_t hold_cpu_limit(cordon__init_report *report, cordon__init_cpu_limit *cpu)
 {
     if (!cpu->limit_ns)
         return 0;
+    uint64_t now = cordon__now_ns();
+    if (now < cpu->next_look_ns)
+        return cpu->next_look_ns - now;
+    uint64_t look_start = own_thread_cpu_ns();
     uint64_t used = cordon__init_tree_cpu_ns(cpu, report);
-    /* A tree asleep is looked at again a tick later, not every few
-     * milliseconds: each look costs the caller a check too (the count
-     * moves by the look's own CPU until it is published). */
+    uint64_t look_end = own_thread_cpu_ns();
+    uint64_t look_cost = look_end > look_start ? look_end - look_start : 0;
     bool asleep = used == cpu->last_count_ns;
     cpu->last_count_ns = used;
-    if (used < cpu->limit_ns)
-        return asleep ? 0 : cpu->limit_ns - used;
-    __atomic_store_n(&report->cpu_limit_reached_ns, used, __ATOMIC_RELEASE);
-    kill(-1, SIGKILL);
-    cpu->limit_ns = 0;
-    return 0;
+    if (used >= cpu->limit_ns) {
+        __atomic_store_n(&report->cpu_limit_reached_ns, used, __ATOMIC_RELEASE);
+        kill(-1, SIGKILL);
+        cpu->limit_ns = 0;
+        return 0;
+    }
+    uint64_t wait = asleep ? INIT_TICK_NS : (cpu->limit_ns - used) / 4;
+    if (wait > INIT_TICK_NS)
+        wait = INIT_TICK_NS;
+    if (wait < INIT_CPU_LOOK_MIN_NS)
+        wait = INIT_CPU_LOOK_MIN_NS;
+    if (wait < look_cost * INIT_CPU_LOOK_COST_SHARE)
+        wait = look_cost * INIT_CPU_LOOK_COST_SHARE;
+    cpu->next_look_ns = now + wait;
+    return wait;
 }
 
 static void reap_all(cordon__init_report *report, pid_t task, uint64_t give_back,
@@ -482,13 +511,13 @@ static void reap_all(cordon__init_report *report, pid_t task, uint64_t give_back
             kill(-1, SIGKILL);
             deadline_ns = 0;
         }
-        uint64_t cpu_left = end == TASK_RUNNING ? hold_cpu_limit(report, cpu) : 0; /* 0: a tick */
+        uint64_t look_in = end == TASK_RUNNING ? hold_cpu_limit(report, cpu) : 0;
         /* The look's own CPU is cordon's: published at once, or the
          * tree's count would seem to move while the task sleeps. */
         if (cpu->limit_ns)
             publish_own_cpu(report, give_back);
         siginfo_t info;
-        struct timespec wait = until_next_look(deadline_ns, cpu_left);
+        struct timespec wait = until_next_look(deadline_ns, look_in);
         if (sigtimedwait(awaited, &info, &wait) == SIGUSR1)
             kill(-1, SIGKILL);
     }
@@ -589,6 +618,7 @@ int cordon__task_init_main(void *launch)
     cordon__init_cpu_limit cpu = {
         .limit_ns = (l->namespaces & CORDON__NAMESPACE_MOUNT) ? l->cpu_limit_ns : 0,
         .tick_ns = l->clock_tick_ns,
+        .last_count_ns = UINT64_MAX, /* the first look is no sleeping tree's */
     };
     pid_t task = start_task(l);
     if (task < 0)

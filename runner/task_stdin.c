@@ -35,11 +35,14 @@ void terminal_restore(const terminal_state *state)
 int task_stdin_open(bool tty)
 {
     int flags = fcntl(STDIN_FILENO, F_GETFL);
-    /* Closed; or write-only, which the task could not read; or a path-only
-     * fd, which is how main holds a closed stdin where /dev/null is not the
-     * null device. */
-    if (flags < 0 || (flags & O_ACCMODE) == O_WRONLY || (flags & O_PATH))
+    /* Closed; or a path-only fd, which is how main holds a closed stdin
+     * where /dev/null is not the null device. */
+    if (flags < 0 || (flags & O_PATH))
         return -1;
+    /* Write-only (`0>file`): a task given /dev/null instead read nothing
+     * and ended 0 where it would have failed reading it. */
+    if ((flags & O_ACCMODE) == O_WRONLY)
+        return -2;
     if (isatty(STDIN_FILENO) && !tty)
         return -1;
     return STDIN_FILENO;
@@ -51,7 +54,7 @@ int task_stdin_open(bool tty)
 int task_stdin_give(cordon_task *t, bool tty)
 {
     int fd = task_stdin_open(tty);
-    int rc = fd >= 0 ? cordon_set_stdin_fd(t, fd) : 0;
+    int rc = fd >= 0 ? cordon_set_stdin_fd(t, fd) : fd == -2 ? -EBADF : 0;
     if (rc == -EISDIR)
         runner_error("stdin is a directory, which cordon cannot hand to the task as its input "
                      "(give a file or a pipe, or </dev/null for none)");

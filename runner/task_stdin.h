@@ -14,8 +14,8 @@
 
 /* The fd to give the task as its stdin (cordon_set_stdin_fd, which gives
  * the task a read-only description of its own): STDIN_FILENO when it is
- * open for reading, -1 (the task reads /dev/null) when it is closed, open
- * write-only or path-only.  A terminal is handed over only with `tty` (--tty):
+ * open for reading, -1 (the task reads /dev/null) when it is closed or
+ * path-only, -2 (refused) when it is open write-only.  A terminal is handed over only with `tty` (--tty):
  * through any fd of it a task can change its modes or stop its output for
  * whoever uses it next. */
 int task_stdin_open(bool tty);

@@ -1125,6 +1125,18 @@ static void name_paths_on_covered_mounts(int out)
     int not_refused = 0;
     for (int way = 0; made && way < 5; way++)
         not_refused |= covered_path_refused(way, top) << way;
+    /* The caller's own working directory there, the task given none. */
+    int here = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (made && here >= 0 && chdir(pts) == 0) {
+        cordon_task *inherits = cordon_shell_task("true");
+        cordon_error err;
+        int checked = cordon_task_check(inherits, &err), ran = cordon_run(inherits);
+        not_refused |= !(checked == -EXDEV && strstr(err.message, pts) && ran == -EXDEV) << 5;
+        cordon_task_free(inherits);
+        (void)!fchdir(here);
+    }
+    if (here >= 0)
+        close(here);
     cordon_task *t = cordon_shell_task("true");
     int plain_rc = cordon_set_cwd(t, plain) == 0 ? cordon_run(t) : -1;
     cordon_task_free(t);
@@ -1138,8 +1150,8 @@ static void name_paths_on_covered_mounts(int out)
     _exit(made ? 0 : 3);
 }
 
-/* A working directory, a file rule, a bind's source or target or a tmpfs
- * on a mount the task's view covers (a second proc, the caller's
+/* A working directory (given, or the caller's), a file rule, a bind's
+ * source or target or a tmpfs on a mount the task's view covers (a second proc, the caller's
  * terminals mounted again) reached nothing there: the task ran refused
  * its own working directory or file rule, or failed with "Stale file
  * handle".  Each is refused before the run, naming the mount. */

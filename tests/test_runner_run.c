@@ -415,6 +415,17 @@ static void test_run_stdin_that_cannot_be_handed_over_is_an_error(void **state)
     assert_string_equal(c.err, said);
     assert_string_equal(c.out, "");
     captured_free(&c);
+    /* Write-only (`0>file`): the task had read /dev/null and ended 0. */
+    char file[300];
+    snprintf(file, sizeof file, "%s/written", dir);
+    int write_only = open(file, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+    assert_true(write_only >= 0);
+    c = CORDON_WITH(write_only, NULL, "run", "--", "cat");
+    expect_status(&c, 125);
+    assert_string_equal(c.err, "cordon: stdin is not open for reading, and cordon cannot hand it "
+                               "to the task (give a file or a pipe, or </dev/null for no input)\n");
+    captured_free(&c);
+    close(write_only);
     /* batch reads its jobs from stdin, and says so of a directory there */
     c = CORDON_WITH(fd, NULL, "batch", "-");
     expect_status(&c, 125);
