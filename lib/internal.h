@@ -347,6 +347,7 @@ typedef struct cordon__terminal_state {
     struct termios modes;
     int discipline;
     int exclusive;              /* TIOCGEXCL's */
+    mode_t permissions;         /* the terminal file's (its inode's, the caller's too) */
 } cordon__terminal_state;
 void cordon__terminal_save(int fd, cordon__terminal_state *state);
 void cordon__terminal_restore(cordon__terminal_state *state);

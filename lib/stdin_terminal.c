@@ -7,9 +7,10 @@
  * caller's next write to its own terminal waited for ever.  Another made
  * it exclusive (TIOCEXCL, which asks for no privilege): every later open
  * of it but root's failed with EBUSY — the caller's /dev/tty, and the
- * next attempt's stdin, which is the terminal opened again.  They are
- * saved when the attempt starts and put back when it ends, whatever the
- * task did.
+ * next attempt's stdin, which is the terminal opened again.  A task of
+ * the terminal's owner's made it 0666 (fchmod on its stdin), open to
+ * every user's writes.  They are saved when the attempt starts and put
+ * back when it ends, whatever the task did.
  *
  * The caller may be in the background of that terminal: SIGTTOU is
  * blocked in this thread around the calls (the kernel then lets them
@@ -17,6 +18,7 @@
  */
 #include <signal.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -26,9 +28,11 @@ void cordon__terminal_save(int fd, cordon__terminal_state *state)
     state->fd = -1;
     state->discipline = 0; /* what TIOCGETD fills (valgrind does not know it does) */
     state->exclusive = 0;  /* TIOCGEXCL likewise */
+    struct stat st;
     if (!isatty(fd) || tcgetattr(fd, &state->modes) != 0 ||
-        ioctl(fd, TIOCGETD, &state->discipline) != 0)
+        ioctl(fd, TIOCGETD, &state->discipline) != 0 || fstat(fd, &st) != 0)
         return;
+    state->permissions = st.st_mode & 07777;
     /* Before Linux 3.8 it cannot be read: taken as not exclusive, which
      * is what a terminal a caller still opens is. */
     if (ioctl(fd, TIOCGEXCL, &state->exclusive) != 0)
@@ -51,6 +55,9 @@ void cordon__terminal_restore(cordon__terminal_state *state)
     tcflow(state->fd, TCOON);
     if (!state->exclusive)
         ioctl(state->fd, TIOCNXCL);
+    struct stat st;
+    if (fstat(state->fd, &st) == 0 && (st.st_mode & 07777) != state->permissions)
+        (void)!fchmod(state->fd, state->permissions);
     pthread_sigmask(SIG_SETMASK, &previous, NULL);
     state->fd = -1;
 }

@@ -235,6 +235,8 @@ static int unsettle_the_terminal(cordon_ctx *ctx, void *arg)
     ioctl(0, TIOCSETD, &discipline); /* refused without the module: not required */
     if (ioctl(0, TIOCEXCL) != 0)
         return 102;
+    if (fchmod(0, 0666) != 0)
+        return 103;
     return tcsetattr(0, TCSANOW, &modes) == 0 && tcflow(0, TCOOFF) == 0 ? 0 : 101;
 }
 
@@ -243,7 +245,8 @@ static int unsettle_the_terminal(cordon_ctx *ctx, void *arg)
  * to it waited for ever; made exclusive (TIOCEXCL), it stayed so, and
  * every later open of it but root's failed with EBUSY: the caller's
  * /dev/tty (a password prompt, an editor) and the next task's stdin,
- * which is the terminal opened again.  Put back when the attempt ends. */
+ * which is the terminal opened again; made 0666, it stayed open to every
+ * user's writes.  Put back when the attempt ends. */
 static void test_stdin_fd_a_terminal_is_put_back_as_it_was(void **state)
 {
     (void)state;
@@ -255,6 +258,8 @@ static void test_stdin_fd_a_terminal_is_put_back_as_it_was(void **state)
     struct termios before, after;
     int discipline = -1;
     assert_int_equal(tcgetattr(slave, &before), 0);
+    struct stat permissions_before, permissions_after;
+    assert_int_equal(fstat(slave, &permissions_before), 0);
     cordon_task *t = cordon_function_task(unsettle_the_terminal, NULL);
     cordon_set_policy(t, NULL);
     assert_int_equal(cordon_set_stdin_fd(t, slave), 0);
@@ -268,6 +273,8 @@ static void test_stdin_fd_a_terminal_is_put_back_as_it_was(void **state)
     int exclusive = -1;
     assert_int_equal(ioctl(slave, TIOCGEXCL, &exclusive), 0);
     assert_int_equal(exclusive, 0);
+    assert_int_equal(fstat(slave, &permissions_after), 0);
+    assert_int_equal(permissions_after.st_mode & 07777, permissions_before.st_mode & 07777);
     /* Output flows: what the caller writes reaches the other end. */
     assert_int_equal(fcntl(slave, F_SETFL, O_NONBLOCK), 0);
     assert_int_equal(write(slave, "on\n", 3), 3);
