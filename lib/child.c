@@ -13,6 +13,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/futex.h>
 #include <sched.h>
 #include <signal.h>
@@ -134,11 +135,25 @@ static int reset_signals(void)
     return 0;
 }
 
-static int change_directory(const char *dir)
+/* A task run as another user given no working directory starts in the
+ * caller's, entered again by its path with that user's rights: kept as
+ * the caller (root) had entered it, a task run as nobody started beneath
+ * a 0700 directory of root's and read the files there.  One it may not
+ * enter leaves it at "/", as an unknown one does in namespaces. */
+static int reenter_callers_directory(void)
 {
-    if (dir && chdir(dir) != 0)
-        return -errno;
-    return 0;
+    char here[PATH_MAX];
+    long length = syscall(SYS_getcwd, here, sizeof here);
+    if (length > 0 && here[0] == '/' && chdir(here) == 0)
+        return 0;
+    return chdir("/") == 0 ? 0 : -errno;
+}
+
+static int change_directory(const cordon__launch *l)
+{
+    if (l->cwd)
+        return chdir(l->cwd) == 0 ? 0 : -errno;
+    return l->switch_user ? reenter_callers_directory() : 0;
 }
 
 /* Sends the seccomp listener to the parent over LISTENER_SOCKET_FD; the
@@ -299,7 +314,7 @@ static void confine(const cordon__launch *l)
     /* With the task's own rights: entered as root (or with root's
      * capabilities), a task that runs as nobody started in a directory
      * nobody may not enter, and read what lies there. */
-    if ((rc = change_directory(l->cwd)) < 0)
+    if ((rc = change_directory(l)) < 0)
         fail(shared, STEP_WORKING_DIRECTORY, rc);
 }
 

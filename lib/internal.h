@@ -348,6 +348,8 @@ typedef struct cordon__terminal_state {
     int discipline;
     int exclusive;              /* TIOCGEXCL's */
     mode_t permissions;         /* the terminal file's (its inode's, the caller's too) */
+    uid_t owner;
+    gid_t group;
 } cordon__terminal_state;
 void cordon__terminal_save(int fd, cordon__terminal_state *state);
 void cordon__terminal_restore(cordon__terminal_state *state);

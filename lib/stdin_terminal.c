@@ -9,7 +9,9 @@
  * of it but root's failed with EBUSY — the caller's /dev/tty, and the
  * next attempt's stdin, which is the terminal opened again.  A task of
  * the terminal's owner's made it 0666 (fchmod on its stdin), open to
- * every user's writes.  They are saved when the attempt starts and put
+ * every user's writes, or gave it a group of its own (fchown), whose
+ * members a mode of 0620 then let write to it; the group is put back
+ * where the caller may (root, or a member of the group).  They are saved when the attempt starts and put
  * back when it ends, whatever the task did.
  *
  * The caller may be in the background of that terminal: SIGTTOU is
@@ -33,6 +35,8 @@ void cordon__terminal_save(int fd, cordon__terminal_state *state)
         ioctl(fd, TIOCGETD, &state->discipline) != 0 || fstat(fd, &st) != 0)
         return;
     state->permissions = st.st_mode & 07777;
+    state->owner = st.st_uid;
+    state->group = st.st_gid;
     /* Before Linux 3.8 it cannot be read: taken as not exclusive, which
      * is what a terminal a caller still opens is. */
     if (ioctl(fd, TIOCGEXCL, &state->exclusive) != 0)
@@ -56,6 +60,10 @@ void cordon__terminal_restore(cordon__terminal_state *state)
     if (!state->exclusive)
         ioctl(state->fd, TIOCNXCL);
     struct stat st;
+    /* The owner first: a chown clears set-id bits, which the mode then
+     * puts back as they were. */
+    if (fstat(state->fd, &st) == 0 && (st.st_uid != state->owner || st.st_gid != state->group))
+        (void)!fchown(state->fd, state->owner, state->group);
     if (fstat(state->fd, &st) == 0 && (st.st_mode & 07777) != state->permissions)
         (void)!fchmod(state->fd, state->permissions);
     pthread_sigmask(SIG_SETMASK, &previous, NULL);

@@ -237,6 +237,19 @@ static void test_privileges_the_working_directory_is_entered_as_the_task_s_user(
     assert_non_null(strstr(r->exc_out.data, "working directory"));
     assert_null(strstr(r->std_out.data, "root's"));
     cordon_task_free(t);
+    /* Given none, the task starts in the caller's, entered again as its
+     * user: it had kept the caller's, entered as root, and read the file.
+     * One it may not enter leaves it at "/". */
+    int here = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    assert_true(here >= 0);
+    assert_int_equal(chdir(sub), 0);
+    t = shell("pwd; cat secret 2>/dev/null");
+    assert_int_equal(cordon_set_user(t, 65534, 65534), 0);
+    r = run_task(t, 0);
+    assert_int_equal(fchdir(here), 0);
+    close(here);
+    assert_string_equal(r->std_out.data, "/\n");
+    cordon_task_free(t);
     /* Opened to others, it is the task's to enter. */
     assert_int_equal(chmod(top, 0755), 0);
     t = shell("cat secret");
