@@ -10,9 +10,9 @@
  * next attempt's stdin, which is the terminal opened again.  A task of
  * the terminal's owner's made it 0666 (fchmod on its stdin), open to
  * every user's writes, or gave it a group of its own (fchown), whose
- * members a mode of 0620 then let write to it; the group is put back
- * where the caller may (root, or a member of the group).  They are saved when the attempt starts and put
- * back when it ends, whatever the task did.
+ * members a mode of 0620 then let write to it.  They are saved when the
+ * attempt starts and put back when it ends, whatever the task did (the
+ * group where the caller may give it: as root, or as a member).
  *
  * The caller may be in the background of that terminal: SIGTTOU is
  * blocked in this thread around the calls (the kernel then lets them
