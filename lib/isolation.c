@@ -593,12 +593,39 @@ static const char *covered_by(const char *resolved, const cordon__path_list *hid
     return NULL;
 }
 
+/* The task's child changes to its working directory by the path as given,
+ * through each directory it names: "P/.." with P covered leads somewhere
+ * uncovered, but the walk goes through the cover and is refused.  The
+ * covered mount the walk meets first, or NULL. */
+static const char *walked_through(const char *path, const cordon__path_list *hidden)
+{
+    char prefix[PATH_MAX];
+    size_t len = strlen(path);
+    if (len >= sizeof prefix)
+        return NULL;
+    memcpy(prefix, path, len + 1);
+    for (size_t i = 1; i <= len; i++) {
+        if (prefix[i] != '/' && prefix[i] != '\0')
+            continue;
+        char kept = prefix[i];
+        prefix[i] = '\0';
+        char *real = realpath(prefix, NULL);
+        const char *mount = covered_by(real, hidden);
+        free(real);
+        prefix[i] = kept;
+        if (mount)
+            return mount;
+    }
+    return NULL;
+}
+
 static int refuse_covered(const char *what, const char *path, const char *mount,
                           cordon_error *err)
 {
     err->code = -EXDEV;
     snprintf(err->message, sizeof err->message,
-             "%s '%.120s' lies on %.120s, another mount of the caller's proc, sysfs, cgroups, "
+             "%s '%.100s' lies on (or its path passes through) %.100s, another mount of the "
+             "caller's proc, sysfs, cgroups, "
              "terminals, shared memory, message queues or devices, which the task's view "
              "covers: the task would reach nothing there; give a path elsewhere",
              what, path, mount);
@@ -613,7 +640,7 @@ int cordon__isolation_uncovered(const cordon_task *t, const cordon__path_list *h
         char *real = realpath(t->cwd, NULL);
         mount = covered_by(real, hidden);
         free(real);
-        if (mount)
+        if (mount || (hidden->count && (mount = walked_through(t->cwd, hidden))))
             return refuse_covered("the working directory", t->cwd, mount, err);
     } else if (hidden->count) {
         /* The caller's, which the task starts in when given no other. */

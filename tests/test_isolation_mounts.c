@@ -1093,9 +1093,12 @@ static int covered_path_refused(int way, const char *top)
     snprintf(pts, sizeof pts, "%s/pts", top);
     snprintf(proc, sizeof proc, "%s/proc", top);
     snprintf(plain, sizeof plain, "%s/plain", top);
+    char through[128];
+    snprintf(through, sizeof through, "%s/..", pts); /* the top, reached through the cover */
     cordon_task *t = cordon_shell_task("true");
     const char *mount = way == 1 || way == 3 ? proc : pts;
     int given = way == 0 ? cordon_set_cwd(t, pts)
+              : way == 5 ? cordon_set_cwd(t, through)
               : way == 1 ? cordon_allow_path(t, proc, CORDON_READ)
               : way == 2 ? cordon_add_bind(t, pts, plain, 0)
               : way == 3 ? cordon_add_bind(t, plain, proc, 0)
@@ -1123,7 +1126,7 @@ static void name_paths_on_covered_mounts(int out)
                 mkdir(plain, 0755) == 0 && mount("/dev/pts", pts, NULL, MS_BIND, NULL) == 0 &&
                 mount("proc", proc, "proc", 0, NULL) == 0;
     int not_refused = 0;
-    for (int way = 0; made && way < 5; way++)
+    for (int way = 0; made && way < 6; way++)
         not_refused |= covered_path_refused(way, top) << way;
     /* The caller's own working directory there, the task given none. */
     int here = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -1131,7 +1134,7 @@ static void name_paths_on_covered_mounts(int out)
         cordon_task *inherits = cordon_shell_task("true");
         cordon_error err;
         int checked = cordon_task_check(inherits, &err), ran = cordon_run(inherits);
-        not_refused |= !(checked == -EXDEV && strstr(err.message, pts) && ran == -EXDEV) << 5;
+        not_refused |= !(checked == -EXDEV && strstr(err.message, pts) && ran == -EXDEV) << 6;
         cordon_task_free(inherits);
         (void)!fchdir(here);
     }
