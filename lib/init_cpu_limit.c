@@ -11,13 +11,16 @@
  * ends the tree when the count reaches the limit, saying so in its report:
  * that count is the limit's own, which the parent then names.
  *
- * The count: what the init reaped (its report's reaped_cpu_ns), and for
- * each process alive in the namespace its own CPU clock (exact) and what
- * it reaped (cutime and cstime of /proc/PID/stat, in clock ticks), less
- * the CPU of the task's first process that was cordon's (a command's
- * give-back).  It never counts more than the parent's counter would, so
- * the limit is never reached early; a child the kernel reaped itself (its
- * parent ignores SIGCHLD) is missed, as by the parent's scans.
+ * The count, where the task has a v2 cgroup: its cpu.stat's usage since
+ * the init's first look, less the init's own CPU since then — every
+ * process that ran in it, a child the kernel reaped itself (its parent
+ * ignoring SIGCHLD) included, which no scan of /proc sees.  Else: what the
+ * init reaped (its report's reaped_cpu_ns), and for each process alive in
+ * the namespace its own CPU clock (exact) and what it reaped (cutime and
+ * cstime of /proc/PID/stat, in clock ticks, rounded down), less the CPU of
+ * the task's first process that was cordon's (a command's give-back).
+ * Neither counts more than the parent's counter would, so the limit is
+ * not reached early by them.
  *
  * The init's part: raw system calls and its own stack only, no stdio, no
  * allocation (a command's first process gives back the memory it shares
@@ -28,6 +31,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -111,9 +115,53 @@ static bool is_pid(const char *name, pid_t *pid)
     return v > 0;
 }
 
-uint64_t cordon__init_tree_cpu_ns(const cordon__init_cpu_limit *c,
-                                  const cordon__init_report *report)
+/* usage_usec of the cgroup's cpu.stat, in ns; 0 where it cannot be read. */
+static uint64_t cgroup_usage_ns(int fd)
 {
+    char text[256];
+    ssize_t got;
+    do
+        got = pread(fd, text, sizeof text - 1, 0);
+    while (got < 0 && errno == EINTR);
+    static const char key[] = "usage_usec ";
+    if (got < (ssize_t)sizeof key || memcmp(text, key, sizeof key - 1) != 0)
+        return 0;
+    uint64_t us = 0;
+    for (const char *s = text + sizeof key - 1; s < text + got && *s >= '0' && *s <= '9'; s++)
+        us = us * 10 + (uint64_t)(*s - '0');
+    return us * 1000u;
+}
+
+static uint64_t own_cpu_ns(void)
+{
+    struct rusage own;
+    return getrusage(RUSAGE_SELF, &own) == 0 ? cordon__rusage_cpu_ns(&own) : 0;
+}
+
+/* Since the first look: what ran before it (cordon's start of the task,
+ * a pooled cgroup's earlier tasks) is not counted, nor the init's own. */
+static bool count_by_cgroup(cordon__init_cpu_limit *c, uint64_t *count)
+{
+    uint64_t usage = c->cpu_stat_fd >= 0 ? cgroup_usage_ns(c->cpu_stat_fd) : 0;
+    if (!usage)
+        return false;
+    uint64_t own = own_cpu_ns();
+    if (!c->counted_once) {
+        c->cgroup_base_ns = usage;
+        c->own_base_ns = own;
+        c->counted_once = true;
+    }
+    uint64_t others = usage > c->cgroup_base_ns ? usage - c->cgroup_base_ns : 0;
+    uint64_t own_since = own > c->own_base_ns ? own - c->own_base_ns : 0;
+    *count = others > own_since ? others - own_since : 0;
+    return true;
+}
+
+uint64_t cordon__init_tree_cpu_ns(cordon__init_cpu_limit *c, const cordon__init_report *report)
+{
+    uint64_t by_cgroup;
+    if (count_by_cgroup(c, &by_cgroup))
+        return by_cgroup;
     uint64_t total = __atomic_load_n(&report->reaped_cpu_ns, __ATOMIC_ACQUIRE);
     int proc = (int)syscall(SYS_openat, AT_FDCWD, "/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (proc < 0)

@@ -176,8 +176,11 @@ typedef struct cordon__init_cpu_limit {
     pid_t first;                        /* that process, as the namespace sees it */
     uint64_t last_count_ns;             /* the count at the last look */
     uint64_t next_look_ns;              /* CLOCK_MONOTONIC: no look before */
+    int cpu_stat_fd;                    /* the task's v2 cgroup's cpu.stat, or -1 */
+    bool counted_once;                  /* the cgroup's bases below are read */
+    uint64_t cgroup_base_ns, own_base_ns;
 } cordon__init_cpu_limit;
-uint64_t cordon__init_tree_cpu_ns(const cordon__init_cpu_limit *limit,
+uint64_t cordon__init_tree_cpu_ns(cordon__init_cpu_limit *limit,
                                   const cordon__init_report *report);
 
 enum cordon__hook_state { HOOK_NONE = 0, HOOK_RUNNING = 1, HOOK_DONE = 2, HOOK_FAILED = 3 };

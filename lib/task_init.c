@@ -484,7 +484,10 @@ static uint64_t hold_cpu_limit(cordon__init_report *report, cordon__init_cpu_lim
      * limit is taken only if a second look at once says so too. */
     if (used >= cpu->limit_ns)
         used = cordon__init_tree_cpu_ns(cpu, report);
-    bool asleep = used == cpu->last_count_ns;
+    /* Asleep: the count moved by less than a tenth of the shortest wait
+     * (a cgroup's count moves a little with cordon's own work). */
+    bool asleep = cpu->last_count_ns != UINT64_MAX &&
+                  used <= cpu->last_count_ns + INIT_CPU_LOOK_MIN_NS / 10;
     cpu->last_count_ns = used;
     if (used >= cpu->limit_ns) {
         __atomic_store_n(&report->cpu_limit_reached_ns, used, __ATOMIC_RELEASE);
@@ -624,7 +627,17 @@ int cordon__task_init_main(void *launch)
         .limit_ns = (l->namespaces & CORDON__NAMESPACE_MOUNT) ? l->cpu_limit_ns : 0,
         .tick_ns = l->clock_tick_ns,
         .last_count_ns = UINT64_MAX, /* the first look is no sleeping tree's */
+        .cpu_stat_fd = -1,
     };
+    /* The task's v2 cgroup's cpu.stat, by a path kept on this stack (the
+     * launch may be given back), opened once the task has started, so
+     * that the task's first process never holds it. */
+    char cpu_stat[PATH_MAX] = "";
+    if (cpu.limit_ns && l->cgroup.v2_dir >= 0 && l->cgroup.dirs[l->cgroup.v2_dir] &&
+        strlen(l->cgroup.dirs[l->cgroup.v2_dir]) < sizeof cpu_stat - sizeof "/cpu.stat") {
+        strcpy(cpu_stat, l->cgroup.dirs[l->cgroup.v2_dir]);
+        strcat(cpu_stat, "/cpu.stat");
+    }
     pid_t task = start_task(l);
     if (task < 0)
         cordon__child_fail(setup, STEP_NAMESPACES, task);
@@ -643,6 +656,8 @@ int cordon__task_init_main(void *launch)
     setpgid(0, 0);
     cpu.first = task;
     cpu.give_back_ns = give_back;
+    if (cpu_stat[0])
+        cpu.cpu_stat_fd = open(cpu_stat, O_RDONLY | O_CLOEXEC);
     reap_all(report, task, give_back, &awaited,
              l->deadline_ns == UINT64_MAX ? 0 : l->deadline_ns, &cpu);
     publish_tree_usage(report, give_back);

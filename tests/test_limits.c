@@ -356,6 +356,55 @@ static void test_limit_cpu_reached_at_the_end_only_if_then_failed(void **state)
     assert_true(succeeded >= 2 && failed >= 2);
 }
 
+/* Ignores SIGCHLD, so that the kernel reaps its children itself, and
+ * starts forty children one after another, some two at a time, each
+ * spinning 100 ms of its own CPU: 4 s in all. */
+static int forks_spinners_the_kernel_reaps(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    (void)arg;
+    signal(SIGCHLD, SIG_IGN);
+    for (int i = 0; i < 40; i++) {
+        pid_t child = fork();
+        if (child == 0) {
+            struct timespec used;
+            do
+                clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &used);
+            while (used.tv_sec * 1000L + used.tv_nsec / 1000000L < 100);
+            _exit(0);
+        }
+        usleep(60 * 1000);
+    }
+    return 0;
+}
+
+/* The init's count of a tree whose children the kernel reaps itself: no
+ * scan of /proc finds them (no parent's cutime holds them), and with the
+ * caller away 3 s such a tree spent 2.8 s under a 300 ms limit.  Where the
+ * task has a v2 cgroup, the init counts its cpu.stat, which holds them. */
+static void test_limit_cpu_holds_children_the_kernel_reaps_while_the_caller_is_away(void **state)
+{
+    (void)state;
+    SKIP_UNDER_VALGRIND("the task's CPU time is valgrind's");
+    cordon_task *t = cordon_function_task(forks_spinners_the_kernel_reaps, NULL);
+    cordon_set_limit(t, CORDON_LIMIT_CPU_MS, 300);
+    cordon_set_timeout_ms(t, 20000);
+    cordon_set_stdin_callback(t, slow_to_answer, NULL); /* away 1.5 s */
+    cordon_run(t);
+    const cordon_result *r = cordon_task_result(t);
+    const cordon_confinement *c = r->confinement_details;
+    if (!(r->confinement & CORDON_CONFINED_OWN_PROC) || !c || c->cgroup_version != 2) {
+        print_message("skipped: no pid namespace or no v2 cgroup for this caller\n");
+        cordon_task_free(t);
+        skip();
+    }
+    long used_ms = (long)((r->usage.user_us + r->usage.sys_us) / 1000);
+    if (!r->exception || strcmp(r->exception, "CpuLimit") != 0 || used_ms > 800)
+        fail_msg("%s after %ld ms of CPU under a 300 ms limit, the caller away",
+                 r->exception ? r->exception : "no exception", used_ms);
+    cordon_task_free(t);
+}
+
 /* The parent's check needs the parent's loop: a caller stopped (^Z), an
  * output or stdin callback that takes seconds, a machine that keeps the
  * caller off its CPUs, and a command's tree spun on unchecked, each
@@ -1810,6 +1859,7 @@ int main(void)
         cmocka_unit_test(test_limit_cpu_not_from_a_signal),
         cmocka_unit_test(test_limit_cpu_reached_at_the_end_only_if_then_failed),
         cmocka_unit_test(test_limit_cpu_holds_a_command_s_tree_while_the_caller_is_away),
+        cmocka_unit_test(test_limit_cpu_holds_children_the_kernel_reaps_while_the_caller_is_away),
         cmocka_unit_test(test_limit_file_size_ends_with_file_size_limit),
         cmocka_unit_test(test_limit_file_size_holds_against_fallocate),
         cmocka_unit_test(test_limit_open_files),
