@@ -38,8 +38,10 @@
 
 #include "internal.h"
 
-/* The kernel's clock id for a process's CPU time (CPUCLOCK_SCHED). */
-static uint64_t process_clock_ns(pid_t pid)
+/* The kernel's clock id for a process's CPU time (CPUCLOCK_SCHED), made
+ * here rather than by clock_getcpuclockid, which is not on the list of
+ * async-signal-safe calls. */
+uint64_t cordon__process_clock_ns(pid_t pid)
 {
     clockid_t clock = (clockid_t)((~(unsigned)pid << 3) | 2u);
     struct timespec used;
@@ -48,8 +50,7 @@ static uint64_t process_clock_ns(pid_t pid)
     return (uint64_t)used.tv_sec * 1000000000ull + (uint64_t)used.tv_nsec;
 }
 
-/* cutime + cstime of /proc/PID/stat (fields 16 and 17, counted from 3
- * after the command name's last parenthesis), in ticks; 0 unread. */
+/* cutime + cstime of /proc/PID/stat, in ticks; 0 unread. */
 static uint64_t reaped_ticks(int proc, const char *pid_name)
 {
     char path[32], text[512];
@@ -61,36 +62,14 @@ static uint64_t reaped_ticks(int proc, const char *pid_name)
         return 0;
     ssize_t got;
     do
-        got = read(fd, text, sizeof text);
+        got = read(fd, text, sizeof text - 1);
     while (got < 0 && errno == EINTR);
     close(fd);
     if (got <= 0)
         return 0;
-    const char *end = text + got, *s = end;
-    while (s > text && s[-1] != ')')
-        s--;
-    if (s == text)
-        return 0;
-    uint64_t sum = 0;
-    for (int number = 3; number <= 17; number++) {
-        while (s < end && *s == ' ')
-            s++;
-        const char *word = s;
-        while (s < end && *s != ' ')
-            s++;
-        if (s == end)
-            return 0; /* cut short */
-        if (number < 16)
-            continue;
-        uint64_t ticks = 0;
-        for (; word < s; word++) {
-            if (*word < '0' || *word > '9')
-                return 0;
-            ticks = ticks * 10 + (uint64_t)(*word - '0');
-        }
-        sum += ticks;
-    }
-    return sum;
+    text[got] = '\0';
+    cordon__proc_stat stat;
+    return cordon__proc_stat_parse(text, &stat) ? stat.cutime + stat.cstime : 0;
 }
 
 struct raw_dirent {
@@ -175,7 +154,7 @@ uint64_t cordon__init_tree_cpu_ns(cordon__init_cpu_limit *c, const cordon__init_
             pid_t pid;
             if (!is_pid(e->name, &pid) || pid == 1)
                 continue; /* the init's own CPU is cordon's */
-            uint64_t own = process_clock_ns(pid);
+            uint64_t own = cordon__process_clock_ns(pid);
             if (pid == c->first)
                 own = own > c->give_back_ns ? own - c->give_back_ns : 0;
             total += own + reaped_ticks(proc, e->name) * c->tick_ns;

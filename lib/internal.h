@@ -182,6 +182,9 @@ typedef struct cordon__init_cpu_limit {
 } cordon__init_cpu_limit;
 uint64_t cordon__init_tree_cpu_ns(cordon__init_cpu_limit *limit,
                                   const cordon__init_report *report);
+/* A process's CPU time in ns by its CPU clock (exact, its exited threads
+ * included), 0 where it cannot be read; async-signal-safe. */
+uint64_t cordon__process_clock_ns(pid_t pid);
 
 enum cordon__hook_state { HOOK_NONE = 0, HOOK_RUNNING = 1, HOOK_DONE = 2, HOOK_FAILED = 3 };
 
@@ -889,7 +892,7 @@ typedef struct cordon__proc_stat {
     long threads, rss_pages;
     char comm[32];
 } cordon__proc_stat;
-bool cordon__proc_stat_parse(char *text, cordon__proc_stat *stat);
+bool cordon__proc_stat_parse(const char *text, cordon__proc_stat *stat);
 bool cordon__proc_stat_read(pid_t pid, cordon__proc_stat *stat);
 
 /* lib/tree_cpu.c: the CPU time of the task's whole tree, in ns: its

@@ -1,5 +1,7 @@
 /* /proc/PID/stat, read for the profiler's process table and for the CPU
- * time of a task's tree: one reader and one parser for both. */
+ * time of a task's tree (the parent's scans, and the init's own count of
+ * it, lib/init_cpu_limit.c): one reader and one parser for all.  The
+ * parser is async-signal-safe (no strtok, no strtoll), as the init needs. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -26,12 +28,31 @@ static void store_field(cordon__proc_stat *stat, int field, long long value)
     }
 }
 
+/* The field at `s` (blanks before it skipped) as a number, 0 for one
+ * that is none (the state letter); the text past it, or NULL at the end. */
+static const char *next_field(const char *s, long long *value)
+{
+    while (*s == ' ')
+        s++;
+    if (!*s)
+        return NULL;
+    bool negative = *s == '-';
+    s += negative;
+    unsigned long long v = 0;
+    for (; *s >= '0' && *s <= '9'; s++)
+        v = v * 10 + (unsigned long long)(*s - '0');
+    while (*s && *s != ' ')
+        s++;
+    *value = negative ? -(long long)v : (long long)v;
+    return s;
+}
+
 /* "pid (comm) state ppid pgrp …": comm may hold spaces and parentheses,
  * so the numbered fields start after the last ')'. */
-bool cordon__proc_stat_parse(char *text, cordon__proc_stat *stat)
+bool cordon__proc_stat_parse(const char *text, cordon__proc_stat *stat)
 {
-    char *open = strchr(text, '(');
-    char *close = strrchr(text, ')');
+    const char *open = strchr(text, '(');
+    const char *close = strrchr(text, ')');
     if (!open || !close || close < open)
         return false;
     size_t len = (size_t)(close - open - 1);
@@ -40,13 +61,12 @@ bool cordon__proc_stat_parse(char *text, cordon__proc_stat *stat)
     memcpy(stat->comm, open + 1, len);
     stat->comm[len] = '\0';
     /* Field 3 is the state letter; the rest wanted are numbers. */
-    char *cursor = close + 1, *save = NULL;
+    const char *cursor = close + 1;
     for (int field = 3; field <= 24; field++) {
-        char *token = strtok_r(cursor, " ", &save);
-        cursor = NULL;
-        if (!token)
+        long long value;
+        if (!(cursor = next_field(cursor, &value)))
             return false;
-        store_field(stat, field, strtoll(token, NULL, 10));
+        store_field(stat, field, value);
     }
     return true;
 }

@@ -39,15 +39,6 @@
 
 #include "internal.h"
 
-static uint64_t process_clock_ns(pid_t pid)
-{
-    clockid_t clock;
-    struct timespec used;
-    if (clock_getcpuclockid(pid, &clock) != 0 || clock_gettime(clock, &used) != 0)
-        return 0;
-    return (uint64_t)used.tv_sec * 1000000000ull + (uint64_t)used.tv_nsec;
-}
-
 /* One process of the session: its own clock (else its ticks) and what it
  * reaped.  The task's init is cordon's: only what it reaped counts, and
  * that comes from the setup record. */
@@ -56,7 +47,7 @@ static uint64_t process_share_ns(const cordon__attempt_state *s, pid_t pid, cons
 {
     if (s->in_namespaces && pid == s->pid)
         return 0;
-    uint64_t own = process_clock_ns(pid);
+    uint64_t own = cordon__process_clock_ns(pid);
     if (own == 0)
         own = (st->utime + st->stime) * tick_ns;
     /* A command's first process gave the init's copy of the caller back
