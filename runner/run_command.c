@@ -110,14 +110,10 @@ static int run_task(const command_options *o, cordon_task *t, const cordon_polic
         cordon_set_output_callback(t, pass_output, &pass);
     if (task_stdin_give(t, o->task.tty) < 0)
         return RUNNER_EXIT_OWN_ERROR;
-    terminal_state terminal = { .saved = false };
-    if (o->task.tty && task_stdin_open(true) >= 0)
-        terminal_save(&terminal);
     attempt_log log = { NULL, 0 };
     bool talk = !o->task.quiet && !o->task.json;
     origin->started_ms = origin_now_ms();
     int rc = retry_run(t, &o->task, talk, &log);
-    terminal_restore(&terminal);
     const cordon_result *r = cordon_task_result(t);
     int status = task_exit_status(rc, r);
     if (rc < 0)

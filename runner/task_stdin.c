@@ -6,31 +6,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "runner.h"
 #include "task_stdin.h"
-
-void terminal_save(terminal_state *state)
-{
-    state->saved = tcgetattr(STDIN_FILENO, &state->modes) == 0;
-    struct stat st;
-    state->permissions_saved = state->saved && fstat(STDIN_FILENO, &st) == 0;
-    state->permissions = state->permissions_saved ? st.st_mode & 07777 : 0;
-}
-
-void terminal_restore(const terminal_state *state)
-{
-    if (!state->saved)
-        return;
-    tcsetattr(STDIN_FILENO, TCSANOW, &state->modes);
-    tcflow(STDIN_FILENO, TCOON);
-    struct stat st;
-    if (state->permissions_saved && fstat(STDIN_FILENO, &st) == 0 &&
-        (st.st_mode & 07777) != state->permissions)
-        (void)!fchmod(STDIN_FILENO, state->permissions);
-}
 
 int task_stdin_open(bool tty)
 {

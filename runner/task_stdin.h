@@ -8,7 +8,6 @@
 
 #include <stdbool.h>
 #include <sys/types.h>
-#include <termios.h>
 
 #include "../lib/cordon.h"
 
@@ -26,17 +25,8 @@ int task_stdin_give(cordon_task *t, bool tty);
 /* The same check before anything is made or run, on a task never run. */
 int task_stdin_check(bool tty);
 
-/* With --tty: the terminal's modes before the run, put back after it
- * (and its output restarted), whatever the task did to them; and its
- * permissions, which a task without file rules (its user's, who owns the
- * terminal) could open to every user. */
-typedef struct terminal_state {
-    bool saved;
-    struct termios modes;
-    bool permissions_saved;
-    mode_t permissions;
-} terminal_state;
-void terminal_save(terminal_state *state);
-void terminal_restore(const terminal_state *state);
+/* With --tty the library puts the terminal back after each attempt
+ * (lib/stdin_terminal.c): its modes, flow, line discipline, exclusive
+ * mode, permissions, owner and group, whatever the task did to them. */
 
 #endif
