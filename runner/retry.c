@@ -165,6 +165,7 @@ static int parse_backoff_part(task_options *o, char *part, bool first)
         part += 3;
         while (isspace((unsigned char)*part) || *part == '=')
             part++;
+        o->backoff_max_ms_given = true;
         return parse_time_part(part, &o->backoff_max_ms);
     }
     return -1;
@@ -186,6 +187,12 @@ int retry_parse_backoff(task_options *o, const char *option, const char *value)
     }
     if (rc < 0 || first)
         return bad_backoff(option, value);
+    /* "max 0" read as no cap, and a cap below the first delay made the
+     * first delay a lie: both are refused rather than quietly meant. */
+    if (o->backoff_max_ms_given && o->backoff_max_ms < o->backoff_ms) {
+        runner_error("%s: '%s': the cap (max) is below the first delay", option, value);
+        return -1;
+    }
     return 0;
 }
 

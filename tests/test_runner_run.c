@@ -352,6 +352,22 @@ static void test_run_bad_retry_options_name_the_option(void **state)
     expect_status(&c, 125);
     assert_non_null(strstr(c.err, "cordon: --backoff: '100ms,x1e2' is not"));
     captured_free(&c);
+    /* A cap of 0 was read as no cap, and one below the first delay quietly
+     * shortened it: both are refused. */
+    const char *caps[] = { "1ms,max 0", "100ms,x2,max 0ms", "10ms,max 5ms" };
+    for (size_t i = 0; i < sizeof caps / sizeof *caps; i++) {
+        c = CORDON("run", "--retry", "1", "--backoff", caps[i], "true");
+        expect_status(&c, 125);
+        char want[128];
+        snprintf(want, sizeof want, "cordon: --backoff: '%s': the cap (max) is below the "
+                 "first delay\n", caps[i]);
+        assert_string_equal(c.err, want);
+        captured_free(&c);
+    }
+    c = CORDON("run", "--quiet", "--retry", "1", "--retry-on", "exit:1", "--backoff",
+               "10ms,max 10ms", "false");
+    expect_status(&c, 1);
+    captured_free(&c);
 }
 
 /* A bad option anywhere stops cordon before the command starts. */
