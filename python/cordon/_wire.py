@@ -128,6 +128,7 @@ def _guard(cls, extra=(), keys=None):
             _HashCounts(None, cls.__name__).admit(keys(args[0]))
         return cls(*args)
     build.rebuilds = cls
+    build.hashes = keys
     return build
 
 
@@ -253,6 +254,75 @@ def rebuildable_exception(cls):
 # never one deeper than _TUPLE_DEPTH_CAP, which a thread's stack holds.
 _TUPLE_DEPTH_CAP = 10000
 
+# Work the parent does for a return, held to what the task's bytes paid
+# for.  A pickle's memo names a stored value again for 2-5 bytes, and the
+# checks above looked at each constructor's arguments, not at how often
+# the same ones came back: a 406 KB return that passed one stored 400 KB
+# bytes to bytearray 1,000 times made the caller hold 403 MB (a 1 MB one,
+# 40 GB), and one that rebuilt set() of one stored list of 60,000 ints
+# 2,000 times held it 14.8 s after the task's end.  So every constructor
+# call is charged the size of its arguments, every key hashed what hashing
+# it walks (a tuple of tuples, its whole tree), and every class looked up
+# its name's length, within _WORK_PER_BYTE units a byte of the return
+# (and _WORK_FLOOR for a small one): an ordinary pickle costs about one
+# unit a byte.  And the value itself is held to _EXPANDED_PER_BYTE items
+# a byte when walked as a tree (each shared reference counted again, a
+# cycle once): ten bytes a level, t = (t, t) nested 100 deep is a value
+# whose repr(), hash() or == would walk 2**100 items, and the caller's
+# print of what its task returned would never end.
+_WORK_PER_BYTE = 8
+_WORK_FLOOR = 1 << 20
+_EXPANDED_PER_BYTE = 16
+_EXPANDED_FLOOR = 1 << 24
+_SIZED = (str, bytes, bytearray, list, tuple, dict, set, frozenset)
+_ATOMS = frozenset({int, float, complex, str, bytes, bool, type(None)})
+
+
+def _argument_cost(arg):
+    """What a constructor may copy or walk of one argument."""
+    return len(arg) + 1 if type(arg) in _SIZED else 1
+
+
+def _walk_children(obj):
+    """What walking obj as a tree (repr, ==, a deep copy) goes through."""
+    if isinstance(obj, dict):
+        return list(dict.keys(obj)) + list(dict.values(obj))
+    if isinstance(obj, (list, tuple, set, frozenset, collections.deque)):
+        return list(obj) if not isinstance(obj, tuple) else list(tuple.__iter__(obj))
+    if isinstance(obj, BaseException):
+        return list(BaseException.__getattribute__(obj, "args"))
+    try:
+        attributes = object.__getattribute__(obj, "__dict__")
+    except AttributeError:
+        return ()
+    return list(attributes.values()) if type(attributes) is dict else ()
+
+
+def _expanded_size(root, limit):
+    """Items in root walked as a tree (a cycle counted once), or more than
+    limit: an iterative walk, each container's size computed once."""
+    sizes = {}  # id -> size; a container on the walk's path counts 1
+    keep = []  # the ids stay valid while their objects are alive
+    stack = [(root, None)]
+    while stack:
+        obj, inner = stack.pop()
+        if inner is None:
+            if type(obj) in _ATOMS or id(obj) in sizes:
+                continue
+            children = _walk_children(obj)
+            inner = [c for c in children if type(c) not in _ATOMS]
+            sizes[id(obj)] = 1
+            keep.append(obj)
+            stack.append((obj, (len(children), inner)))
+            stack.extend((c, None) for c in inner)
+            continue
+        count, inner = inner
+        total = 1 + count + sum(sizes.get(id(c), 1) - 1 for c in inner)
+        if total > limit:
+            return total
+        sizes[id(obj)] = total
+    return sizes.get(id(root), 1)
+
 
 class _Unpickler(pickle._Unpickler):
     """pickle's own unpickler in Python (the C one gives no hook where a
@@ -268,6 +338,52 @@ class _Unpickler(pickle._Unpickler):
         self._depths = {}  # id(tuple) -> its depth, where more than 1
         self._measured_tuples = []
         self._depth_max = min(sys.getrecursionlimit(), _TUPLE_DEPTH_CAP)
+        self._weights = {}  # id(tuple) -> items hashing it walks, where it holds tuples
+        self._size = len(data)
+        self._work_left = _WORK_FLOOR + _WORK_PER_BYTE * len(data)
+        self._shares = False  # a container named twice (the memo, DUP)
+
+    def load(self, walk_limit=True):
+        value = super().load()
+        # A value no part of which is named twice is a tree, as large as
+        # the bytes that built it: only shared parts can make it larger.
+        if not walk_limit or not self._shares:
+            return value
+        limit = _EXPANDED_FLOOR + _EXPANDED_PER_BYTE * self._size
+        if _expanded_size(value, limit) > limit:
+            raise pickle.UnpicklingError(
+                f"the task's return of {self._size} bytes is a value of more than {limit} "
+                "items when walked (its shared parts counted each time, as repr(), hash() "
+                "and == walk it)")
+        return value
+
+    def _charge(self, units):
+        self._work_left -= units
+        if self._work_left < 0:
+            raise pickle.UnpicklingError(
+                f"the task's return of {self._size} bytes makes the parent copy or hash "
+                f"more than {_WORK_PER_BYTE} items a byte (it passes the same stored "
+                "values to constructors, or hashes them, again and again)")
+
+    def _hash_cost(self, key):
+        """What hashing key walks: a tuple's whole tree of tuples."""
+        if isinstance(key, tuple):
+            return self._weights.get(id(key), tuple.__len__(key)) + 1
+        return 1
+
+    def _charge_hashing(self, keys):
+        self._charge(sum(self._hash_cost(k) for k in keys))
+
+    def _charge_call(self, func, args):
+        """A constructor's arguments; and the keys it hashes, if it does."""
+        if type(args) is not tuple:
+            return
+        self._charge(1 + sum(_argument_cost(a) for a in args))
+        # Only cordon's own guards (plain functions) are asked: an object
+        # of a trusted class may compute its attributes.
+        keys = getattr(func, "hashes", None) if type(func) is types.FunctionType else None
+        if keys and args and type(args[0]) in (list, tuple):
+            self._charge_hashing(keys(args[0]))
 
     def _measure_tuple(self):
         """The depth of the tuple (or tuple subclass) just built on top of
@@ -275,19 +391,22 @@ class _Unpickler(pickle._Unpickler):
         top = self.stack[-1] if self.stack else None
         if not isinstance(top, tuple):
             return
-        depths = self._depths
+        depths, weights = self._depths, self._weights
         depth = 1
+        weight = tuple.__len__(top)
         for item in tuple.__iter__(top):
             if isinstance(item, tuple):
                 below = depths.get(id(item), 1)
                 if below >= depth:
                     depth = below + 1
+                weight += weights.get(id(item), tuple.__len__(item))
         if depth > self._depth_max:
             raise pickle.UnpicklingError(
                 f"the task's return nests tuples {depth} deep, more than the parent's "
                 f"{self._depth_max}: hashing them would overflow the parent's stack")
         if depth > 1:
             depths[id(top)] = depth
+            weights[id(top)] = weight
             self._measured_tuples.append(top)  # alive: its id names no other
 
     def _measured(load):
@@ -296,16 +415,51 @@ class _Unpickler(pickle._Unpickler):
             self._measure_tuple()
         return load_and_measure
 
+    # What each calling opcode finds on the stack: the callable and its
+    # arguments (OBJ and INST: the class and the arguments since the mark).
+    def _charged(load, where):
+        def load_and_charge(self):
+            self._charge_call(*where(self))
+            load(self)
+        return load_and_charge
+
+    for _name, _where in (
+            ("REDUCE", lambda u: (u.stack[-2], u.stack[-1])),
+            ("NEWOBJ", lambda u: (u.stack[-2], u.stack[-1])),
+            ("NEWOBJ_EX", lambda u: (u.stack[-3], u.stack[-2] + tuple(u.stack[-1].values())
+                                     if type(u.stack[-2]) is tuple
+                                     and type(u.stack[-1]) is dict else None)),
+            ("OBJ", lambda u: (u.stack[0] if u.stack else None, tuple(u.stack[1:]))),
+            ("INST", lambda u: (None, tuple(u.stack))),
+            ("BUILD", lambda u: (None, u.stack[-1] if type(u.stack[-1]) is tuple
+                                 else (u.stack[-1],)))):
+        _code = getattr(pickle, _name)[0]
+        dispatch[_code] = _charged(pickle._Unpickler.dispatch[_code], _where)
+    del _name, _where, _code, _charged
+
+    def _noting_shares(load):
+        def load_and_note(self):
+            load(self)
+            if type(self.stack[-1]) not in _ATOMS:
+                self._shares = True
+        return load_and_note
+
+    for _name in ("GET", "BINGET", "LONG_BINGET", "DUP"):
+        _code = getattr(pickle, _name)[0]
+        dispatch[_code] = _noting_shares(pickle._Unpickler.dispatch[_code])
+    del _name, _code, _noting_shares
+
     # OBJ and INST too: a tuple subclass built by either (a namedtuple of
     # the function's module) was never measured, and 200,000 of them nested
     # hashed in C past the caller's stack (SIGSEGV).
     for _name in ("TUPLE", "TUPLE1", "TUPLE2", "TUPLE3", "REDUCE", "NEWOBJ", "NEWOBJ_EX",
                   "OBJ", "INST"):
         _code = getattr(pickle, _name)[0]
-        dispatch[_code] = _measured(pickle._Unpickler.dispatch[_code])
+        dispatch[_code] = _measured(dispatch[_code])
     del _name, _code, _measured
 
     def _admit(self, container, keys):
+        self._charge_hashing(keys)
         counts = self._filled.get(id(container))
         if counts is None or counts.container is not container:
             counts = _HashCounts(container, type(container).__name__)
@@ -338,11 +492,13 @@ class _Unpickler(pickle._Unpickler):
 
     def _load_frozenset(self):
         items = self.pop_mark()
+        self._charge_hashing(items)
         _HashCounts(None, "frozenset").admit(items)
         self.append(frozenset(items))
 
     def _load_dict(self):
         items = self.pop_mark()
+        self._charge_hashing(items[0::2])
         _HashCounts(None, "dict").admit(items[0::2])
         self.append({items[i]: items[i + 1] for i in range(0, len(items), 2)})
 
@@ -354,6 +510,7 @@ class _Unpickler(pickle._Unpickler):
 
     def find_class(self, module, name):
         sys.audit("pickle.find_class", module, name)
+        self._charge(len(module) + len(name))
         helper = _SAFE_HELPERS.get((module, name))
         if helper is not None:
             return helper()
@@ -462,7 +619,9 @@ def load_envelope(data):
     reads of the type it expects."""
     unpickler = _Unpickler(data)
     unpickler.find_class = _refuse_any_class
-    envelope = unpickler.load()
+    # Its fields are bytes, text and numbers; the profile is copied within
+    # a budget of its own (_profile).
+    envelope = unpickler.load(walk_limit=False)
     if type(envelope) is not dict or envelope.get("kind") not in _ENVELOPE_FIELDS:
         raise pickle.UnpicklingError("the task's return is not cordon's envelope")
     for field, expected in _ENVELOPE_FIELDS[envelope["kind"]].items():

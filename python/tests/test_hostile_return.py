@@ -316,6 +316,67 @@ def test_containers_of_a_few_keys_of_one_hash_still_come_back():
     assert got == [value, set(value), frozenset(value)]
 
 
+def _memo_reuse(opening, stored, call, times):
+    """Protocol-4 opcodes storing a callable (memo 0) and a value (memo 1),
+    then calling the one on the other `times` times: 6 bytes a call."""
+    return (b"\x80\x04" + opening + b"\x94" + stored + b"\x94(" +
+            b"h\x00h\x01\x85R" * times + call + b".")
+
+
+def test_a_stored_value_passed_again_and_again_never_expands_in_the_parent():
+    # The memo names a stored value again for 2 bytes: a 406 KB return
+    # that passed one 400 KB bytes to bytearray 1,000 times made the caller
+    # hold 403 MB; one that rebuilt set() of one stored list of 60,000 ints
+    # 2,000 times held it 14.8 s after the task's end.
+    import struct
+    stored_bytes = b"B" + struct.pack("<I", 50000) + b"a" * 50000
+    ints = b"](" + b"".join(b"J" + struct.pack("<i", i) for i in range(20000)) + b"e"
+    cases = [_memo_reuse(b"cbuiltins\nbytearray\n", stored_bytes, b"l", 2000),
+             _memo_reuse(b"cbuiltins\nset\n", ints, b"l", 200),
+             _memo_reuse(b"cbuiltins\nfrozenset\n", ints, b"l", 200),
+             _memo_reuse(b"ccollections\nCounter\n", ints, b"l", 200)]
+    for data in cases:
+        raised = outcome(forged(value_envelope(data)))
+        assert type(raised) is cordon.UntrustedReturn, raised
+        assert "again and again" in str(raised)
+
+
+def _doubling(empty, level, closing, depth):
+    """A value of `depth` levels, each holding the one below twice."""
+    body = empty + b"\x94" + b"".join(level(i) for i in range(depth))
+    return b"\x80\x04" + body + closing + b"."
+
+
+def test_a_value_that_doubles_at_each_level_never_holds_the_caller():
+    # t = (t, t), ten bytes a level: hashing (or printing, comparing) 100
+    # levels walks 2**100 items, and the caller would never get past it.
+    def tuple_level(i):
+        return b"h" + bytes([i]) + b"h" + bytes([i]) + b"\x86\x94"
+
+    def list_level(i):
+        return b"]\x94(h" + bytes([i]) + b"h" + bytes([i]) + b"e"
+    as_key = _doubling(b")", tuple_level, b"}h\x16K\x01s", 22)
+    raised = outcome(forged(value_envelope(as_key)))
+    assert type(raised) is cordon.UntrustedReturn, raised
+    assert "again and again" in str(raised)
+    as_value = _doubling(b"]", list_level, b"", 26)
+    raised = outcome(forged(value_envelope(as_value)))
+    assert type(raised) is cordon.UntrustedReturn, raised
+    assert "when walked" in str(raised)
+
+
+def test_shared_and_cyclic_values_still_come_back():
+    row = list(range(1000))
+    table = [row] * 1000
+    cyclic = [1]
+    cyclic.append(cyclic)
+    keyed = {(i, (i, i)): frozenset(row[:10]) for i in range(1000)}
+    got = outcome(forged(value_envelope(pickle.dumps([table, keyed, bytearray(b"x" * 100000)]))))
+    assert got == [table, keyed, bytearray(b"x" * 100000)]
+    got = outcome(forged(value_envelope(pickle.dumps(cyclic))))
+    assert got[0] == 1 and got[1] is got
+
+
 def nested_tuple(depth):
     """Protocol-4 opcodes of a tuple nested `depth` deep: one byte a level."""
     return b")" + b"\x85" * (depth - 1)
