@@ -772,17 +772,22 @@ static int prepare(cordon_task *t, cordon__launch *l, cordon__attempt_state *s)
     /* RLIMIT_AS alone does not see a memfd's or a segment's pages. */
     if (memory && l->cgroup.memory_dir < 0)
         kind |= CORDON__VARIANT_UNCOUNTED_SHARED_MEMORY;
+    /* The caller's terminal: its window size is the caller's. */
+    bool terminal = t->stdin_fd >= 0 && isatty(t->stdin_fd);
+    if (terminal)
+        kind |= CORDON__VARIANT_TERMINAL_STDIN;
     /* "No filter" lifts the limits on the task's own calls, not its fence
      * around the caller: without a pid namespace a task with no filter
      * reniced its caller, pinned it to one CPU, gave it the idle I/O
      * class, and, without a v2 cgroup either, left its process group
      * with setsid and outlived its run; with a v2 cgroup (in a pid
      * namespace too) a root task started a child in another cgroup, out
-     * of the one that holds its tree and limits.  It gets cordon's rules
-     * alone. */
-    if (!l->policy && (!held_by_namespace || l->cgroup.v2_dir >= 0)) {
+     * of the one that holds its tree and limits; given the caller's
+     * terminal, it resized the caller's screen and signalled the caller's
+     * shell.  It gets cordon's rules alone. */
+    if (!l->policy && (!held_by_namespace || l->cgroup.v2_dir >= 0 || terminal)) {
         kind &= CORDON__VARIANT_NO_PID_NAMESPACE | CORDON__VARIANT_NO_TREE_HOLD |
-                CORDON__VARIANT_CGROUP_MOVES;
+                CORDON__VARIANT_CGROUP_MOVES | CORDON__VARIANT_TERMINAL_STDIN;
         if (!(l->policy = cordon__policy_fence_alone()))
             return -ENOMEM;
     }

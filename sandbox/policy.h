@@ -104,6 +104,15 @@ const cordon_policy *cordon__policy_fence_alone(void);
  * clone3 fails with ENOSYS (its flags are in memory no filter reads; C
  * libraries fall back to clone), whatever `p`'s own allow rules say. */
 #define CORDON__VARIANT_CGROUP_MOVES 256u
+/* TERMINAL_STDIN (a task given a terminal as its stdin, --tty): the
+ * terminal is the caller's, and setting its window size (TIOCSWINSZ)
+ * sends SIGWINCH to the terminal's foreground process group — the
+ * caller's shell, the caller itself — and leaves the caller's screen at
+ * a size it does not have: a task set it to 3 rows of 7 columns, and the
+ * caller's shell got the signal.  ioctl(TIOCSWINSZ) fails with EPERM on
+ * any fd (a filter cannot tell the caller's terminal from a pseudo-
+ * terminal of the task's own), whatever `p`'s own allow rules say. */
+#define CORDON__VARIANT_TERMINAL_STDIN 512u
 /* 0 when `p`'s rules and those of a variant of `kind` can be put
  * together; else -EINVAL, with `err` naming why and the policy's line that
  * stands in the way (an 'arch i386' for a task without a network).  What

@@ -101,7 +101,7 @@ struct cordon_policy {
     bool watches_exec;
     /* policy_variant.c: this policy for a task without a pid namespace,
      * by CORDON__VARIANT_* bits; made on first use, freed with the policy */
-    struct cordon_policy *variants[512];
+    struct cordon_policy *variants[1024];
     bool refuses_own_sigxfsz; /* a FILE_SIZE_LIMIT variant whose filter refuses them all */
     bool refuses_own_sigsys;  /* a NO_LISTENER variant whose filter refuses them all */
     bool watches_signal_sources; /* its kills of timer_create and mq_notify are watches */
@@ -130,6 +130,21 @@ int cordon__variant_append(cordon_policy *v, const cordon__rule *rule);
  * one rule each (policy_variant.c). */
 int cordon__variant_split_allows(cordon_policy *v, int nr, const cordon__condition *kept,
                                  size_t count);
+
+/* Each allow of ioctl that holds for `command` — an unconditional one, or
+ * a copy an earlier split of this kind left — becomes one allow per bit of
+ * `mask` in which a command differs from `command`, so that none holds
+ * where a refusal of `command` (argument 1 & mask) does: "!=" compares the
+ * whole 64-bit argument, of which the kernel reads the int.  Allows of
+ * named commands stay (policy_variant.c). */
+int cordon__variant_split_ioctl_allows(cordon_policy *v, uint64_t mask, uint64_t command);
+
+/* policy_variant_terminal.c: the TERMINAL_STDIN variant's refusal of
+ * setting a terminal's window size, how many rules it adds at most to
+ * `p`'s, and whether the compiled filter refuses it. */
+int cordon__variant_refuse_window_size(cordon_policy *v);
+size_t cordon__variant_terminal_rules(const cordon_policy *p);
+bool cordon__variant_refuses_window_size(const cordon_policy *v);
 
 /* policy_variant_network.c: the NO_NETWORK variant's rules (at most this
  * many added, besides the policy's own allows of socket and socketpair

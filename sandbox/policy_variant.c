@@ -236,6 +236,47 @@ int cordon__variant_split_allows(cordon_policy *v, int nr, const cordon__conditi
     return 0;
 }
 
+/* An allow of ioctl that holds for `command`: an unconditional one, or
+ * one an earlier split left (one masked condition on the command). */
+static bool splits_for(const cordon__rule *r, uint64_t command)
+{
+    if (r->syscall != SYS_ioctl || !cordon__action_allows(r->action))
+        return false;
+    const cordon__condition *c = &r->conditions[0];
+    return r->condition_count == 0 ||
+           (r->condition_count == 1 && c->arg == 1 && c->compare == COMPARE_MASKED_EQ &&
+            (command & c->mask) == c->value);
+}
+
+int cordon__variant_split_ioctl_allows(cordon_policy *v, uint64_t mask, uint64_t command)
+{
+    unsigned bits = (unsigned)__builtin_popcountll(mask);
+    for (size_t i = 0; i < v->rule_count;) {
+        cordon__rule original = v->rules[i];
+        if (!splits_for(&original, command)) {
+            i++;
+            continue;
+        }
+        if (v->rule_count - 1 + bits > v->rule_size)
+            return -ENOSPC;
+        memmove(&v->rules[i], &v->rules[i + 1], (v->rule_count - i - 1) * sizeof *v->rules);
+        v->rule_count--;
+        cordon__condition held = original.condition_count ? original.conditions[0]
+                                                          : cordon__masked_condition(1, 0, 0);
+        for (unsigned bit = 0; bit < 64; bit++) {
+            uint64_t one = 1ull << bit;
+            if (!(mask & one) || (held.mask & one))
+                continue; /* on a bit it holds for, the command's own value */
+            cordon__rule copy = original; /* holds for no command it was cut for */
+            copy.condition_count = 1;
+            copy.conditions[0] = cordon__masked_condition(1, held.mask | one,
+                                                          held.value | (~command & one));
+            v->rules[v->rule_count++] = copy;
+        }
+    }
+    return 0;
+}
+
 /* `nr` fails with `error` whatever the policy's allow rules say, unless
  * the policy refuses it outright itself (its own action stands). */
 static int refuse_outright(cordon_policy *v, int nr, int error)
@@ -307,6 +348,8 @@ static bool refuses_what_it_must(const cordon_policy *v, unsigned kind)
         return false;
     if ((kind & CORDON__VARIANT_FILE_SIZE_LIMIT) && !cordon__variant_refuses_unchecked_growth(v))
         return false;
+    if ((kind & CORDON__VARIANT_TERMINAL_STDIN) && !cordon__variant_refuses_window_size(v))
+        return false;
     return !(kind & CORDON__VARIANT_NO_NETWORK) ||
            cordon__variant_refuses_sockets_outside_the_namespace(v);
 }
@@ -337,6 +380,8 @@ static int add_variant_rules(const cordon_policy *p, cordon_policy *v, unsigned 
         rc = cordon__variant_refuse_unchecked_growth(v);
     if (rc == 0 && (kind & CORDON__VARIANT_NO_LISTENER))
         rc = cordon__variant_refuse_own_signal(v, SIGSYS);
+    if (rc == 0 && (kind & CORDON__VARIANT_TERMINAL_STDIN))
+        rc = cordon__variant_refuse_window_size(v);
     /* The keyring calls name keyrings by numbers any process of the user
      * may learn (/proc/keys) and by the special ids, in most of their
      * arguments: refused whole. */
@@ -403,7 +448,7 @@ static cordon_policy *build_variant(const cordon_policy *p, unsigned kind, bool 
                         p->rules[i].syscall == SYS_prlimit64;
     v->rule_size = p->rule_count + 3 * socket_rules + 12 + CORDON__NETWORK_RULES +
                    2 * CORDON__OWN_SIGNAL_RULES + cordon__variant_tuning_rules(p) +
-                   cordon__variant_file_size_rules(p);
+                   cordon__variant_file_size_rules(p) + cordon__variant_terminal_rules(p);
     v->rules = malloc(v->rule_size * sizeof *v->rules);
     if (!v->name || !v->rules) {
         cordon_policy_free(v);
@@ -477,7 +522,8 @@ static bool lets_shared_counts_grow(const cordon_policy *p)
     (CORDON__VARIANT_NO_PID_NAMESPACE | CORDON__VARIANT_NO_TREE_HOLD |                     \
      CORDON__VARIANT_NO_NETWORK | CORDON__VARIANT_FILE_RULES |                             \
      CORDON__VARIANT_FILE_SIZE_LIMIT | CORDON__VARIANT_SHARED_COUNTS |                     \
-     CORDON__VARIANT_UNCOUNTED_SHARED_MEMORY | CORDON__VARIANT_CGROUP_MOVES)
+     CORDON__VARIANT_UNCOUNTED_SHARED_MEMORY | CORDON__VARIANT_CGROUP_MOVES |              \
+     CORDON__VARIANT_TERMINAL_STDIN)
 
 /* Learning lets through every call no rule of the base refuses, the
  * base's default aside: so its variant is that of a copy whose default

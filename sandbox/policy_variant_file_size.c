@@ -41,38 +41,6 @@ static cordon__rule refusal(int nr, unsigned arg, uint64_t mask, uint64_t value)
     return r;
 }
 
-/* An allow of every ioctl (a Docker profile's) becomes one allow per bit
- * in which a command differs from the two reservations', so that none
- * holds where their refusal does ("!=" compares the whole 64-bit
- * argument, of which the kernel reads the int).  Allows of named commands
- * stay: the refusals come before them. */
-static int split_ioctl_allows(cordon_policy *v)
-{
-    for (size_t i = 0; i < v->rule_count;) {
-        cordon__rule original = v->rules[i];
-        if (original.syscall != SYS_ioctl || !cordon__action_allows(original.action) ||
-            original.condition_count != 0) {
-            i++;
-            continue;
-        }
-        if (v->rule_count - 1 + RESVSP_SPLIT > v->rule_size)
-            return -ENOSPC;
-        memmove(&v->rules[i], &v->rules[i + 1], (v->rule_count - i - 1) * sizeof *v->rules);
-        v->rule_count--;
-        for (unsigned bit = 0; bit < 32; bit++) {
-            uint64_t one = 1ull << bit;
-            if (!(RESVSP_MASK & one))
-                continue;
-            cordon__rule copy = original;
-            copy.condition_count = 1;
-            copy.conditions[0] = cordon__masked_condition(IOCTL_CMD_ARG, one,
-                                                          ~FS_IOC_RESVSP & one);
-            v->rules[v->rule_count++] = copy;
-        }
-    }
-    return 0;
-}
-
 /* The modes asked about: what a task grows a file with, and the same
  * with bits above the int the kernel reads. */
 static const uint64_t growing_modes[] = {
@@ -88,7 +56,7 @@ int cordon__variant_refuse_unchecked_growth(cordon_policy *v)
     static const uint64_t reservation[6] = { 3, FS_IOC_RESVSP64, 4096 };
     int rc = 0;
     if (cordon__variant_lets_through(v, SYS_ioctl, reservation)) {
-        rc = split_ioctl_allows(v);
+        rc = cordon__variant_split_ioctl_allows(v, RESVSP_MASK, FS_IOC_RESVSP);
         const cordon__rule refusals[] = {
             refusal(SYS_ioctl, IOCTL_CMD_ARG, RESVSP_MASK, FS_IOC_RESVSP),
         };

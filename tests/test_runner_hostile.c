@@ -116,6 +116,8 @@ static double interrupt_after;
 
 /* The terminal's permissions once cordon has ended, and before it ran. */
 static mode_t terminal_permissions_after, terminal_permissions_before;
+/* The terminal's window: 40 rows of 100 columns when the run starts. */
+static struct winsize terminal_window_after;
 
 /* What a terminal showed. */
 typedef struct shown {
@@ -158,6 +160,8 @@ static int run_on_terminal_then(double limit, double *seconds, const char *const
     cordon_argv(argv, args);
     int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
     assert_true(master >= 0);
+    const struct winsize window = { .ws_row = 40, .ws_col = 100 };
+    assert_int_equal(ioctl(master, TIOCSWINSZ, &window), 0);
     assert_int_equal(grantpt(master), 0);
     assert_int_equal(unlockpt(master), 0);
     char slave_name[128];
@@ -198,6 +202,7 @@ static int run_on_terminal_then(double limit, double *seconds, const char *const
         assert_int_equal(tcgetattr(master, modes_after), 0);
     assert_int_equal(stat(slave_name, &slave), 0);
     terminal_permissions_after = slave.st_mode & 07777;
+    assert_int_equal(ioctl(master, TIOCGWINSZ, &terminal_window_after), 0);
     close(master);
     return ended && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
@@ -322,6 +327,58 @@ static void test_hostile_terminal_keeps_its_permissions(void **state)
     assert_int_equal(terminal_permissions_after, terminal_permissions_before);
     assert_true(!screen.data || !memmem(screen.data, screen.len, "changed", 7));
     free(screen.data);
+}
+
+/* The window's size is the caller's terminal's: a task with --tty set it
+ * to 3 rows of 7 columns, which stayed after the run, and the kernel sent
+ * SIGWINCH to the terminal's foreground group, the caller's shell.  It is
+ * refused under any policy and under none; reading it is not. */
+static void test_hostile_terminal_keeps_its_window_size(void **state)
+{
+    (void)state;
+    const char *line = "stty size <&0; stty rows 3 cols 7 <&0 2>/dev/null && echo resized; "
+                       "stty size <&0";
+    const char *policies[] = { "default", "none", "nonet" };
+    for (size_t i = 0; i < sizeof policies / sizeof *policies; i++) {
+        double seconds;
+        shown screen = { NULL, 0 };
+        int status = run_on_terminal_then(15, &seconds, (const char *const[]){
+            "run", "--tty", "--policy", policies[i], "--timeout", "5s", "--shell", line, NULL },
+            NULL, &screen);
+        assert_int_equal(status, 0);
+        if (terminal_window_after.ws_row != 40 || terminal_window_after.ws_col != 100)
+            fail_msg("--policy %s: the window is %u x %u after the run", policies[i],
+                     terminal_window_after.ws_row, terminal_window_after.ws_col);
+        assert_non_null(screen.data);
+        assert_non_null(memmem(screen.data, screen.len, "40 100", 6)); /* read as it is */
+        assert_null(memmem(screen.data, screen.len, "resized", 7));
+        assert_null(memmem(screen.data, screen.len, "3 7", 3));
+        free(screen.data);
+    }
+    /* A policy that allows every ioctl by name (as an imported Docker
+     * profile does), under a file size limit too, whose refusal of the
+     * space reservations splits that allow first. */
+    char *dir = make_temp_dir();
+    char policy[600];
+    snprintf(policy, sizeof policy, "%s/all-ioctl.policy", dir);
+    write_file(policy, "default allow\nallow ioctl\n");
+    const char *limits[][2] = { { "--fsize", "1M" }, { "--timeout", "5s" } };
+    for (size_t i = 0; i < 2; i++) {
+        double seconds;
+        shown screen = { NULL, 0 };
+        int status = run_on_terminal_then(15, &seconds, (const char *const[]){
+            "run", "--tty", "--policy", policy, limits[i][0], limits[i][1], "--shell", line,
+            NULL }, NULL, &screen);
+        assert_int_equal(status, 0);
+        assert_int_equal(terminal_window_after.ws_row, 40);
+        assert_int_equal(terminal_window_after.ws_col, 100);
+        assert_non_null(screen.data);
+        assert_null(memmem(screen.data, screen.len, "resized", 7));
+        free(screen.data);
+    }
+    unlink(policy);
+    rmdir(dir);
+    free(dir);
 }
 
 /* A task's bytes that would drive a terminal: a carriage return and
@@ -892,6 +949,7 @@ int main(void)
         cmocka_unit_test(test_hostile_foreground_grab_does_not_stop_cordon),
         cmocka_unit_test(test_hostile_terminal_stdin_only_when_asked),
         cmocka_unit_test(test_hostile_terminal_keeps_its_permissions),
+        cmocka_unit_test(test_hostile_terminal_keeps_its_window_size),
         cmocka_unit_test(test_hostile_interrupted_run_puts_the_terminal_back),
         cmocka_unit_test(test_hostile_task_output_cannot_drive_the_terminal),
         cmocka_unit_test(test_hostile_out_dir_plants_are_never_written_through),
