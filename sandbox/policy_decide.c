@@ -101,6 +101,8 @@ const cordon__rule *cordon__policy_deciding_rule(const cordon_policy *p, int nr,
     return found;
 }
 
+#define X32_SYSCALL_BIT 0x40000000
+
 int cordon_policy_decide(const cordon_policy *p, int nr, const uint64_t args[6],
                          cordon_decision *d)
 {
@@ -109,6 +111,16 @@ int cordon_policy_decide(const cordon_policy *p, int nr, const uint64_t args[6],
         return -EINVAL;
     args = args ? args : zeros;
     memset(d, 0, sizeof *d);
+    /* An x32 call (x86_64's numbers with bit 30 set): a foreign ABI, which
+     * the filter kills unless the policy admits it ('arch x32'), and then
+     * decides by the rules for the same call. */
+    if (nr & X32_SYSCALL_BIT) {
+        if (!(p->foreign_arches & ARCH_X32)) {
+            set_decision(d, ACTION_KILL, 0, "abi", NULL, 0);
+            return 0;
+        }
+        nr &= ~X32_SYSCALL_BIT;
+    }
     enum cordon__action newer;
     int newer_errno;
     if (nr > CORDON_NEWEST_KNOWN_SYSCALL && cordon__policy_refuses_newer(p, &newer, &newer_errno) &&

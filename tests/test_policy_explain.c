@@ -114,6 +114,8 @@ static void expect_agreement(const cordon_policy *p, const char *name, unsigned 
     for (unsigned i = 0; i < calls; i++) {
         uint64_t r = next_random(&seed);
         int nr = r % 3 ? interesting_calls[(r >> 8) % COUNT(interesting_calls)] : (int)((r >> 8) % 520);
+        if ((r >> 40) % 8 == 0)
+            nr |= 0x40000000; /* x32's: "newer" by number, and a foreign ABI */
         uint64_t args[6];
         for (int a = 0; a < 6; a++)
             args[a] = random_value(&seed);
@@ -193,6 +195,10 @@ static void test_decide_names_the_line_the_default_and_newer(void **state)
     assert_string_equal(d.reason, "newer");
     assert_int_equal(d.errno_value, ENOSYS);
     assert_int_equal(cordon_policy_decide(p, -1, NULL, &d), -EINVAL);
+    /* x32's getpid was read as a newer call (errno), and the filter kills it */
+    assert_int_equal(cordon_policy_decide(p, 0x40000000 | SYS_getpid, NULL, &d), 0);
+    assert_string_equal(d.action, "kill");
+    assert_string_equal(d.reason, "abi");
     cordon_policy_free(p);
     /* cordon's own hand-over of the listener, in a policy that kills by default */
     p = parse("default kill\nallow read\n");
@@ -361,6 +367,11 @@ static void test_explain_refuses_unknown_names_with_a_suggestion(void **state)
     assert_string_equal(err.message, "syscall 2000 is beyond what a policy can name (0 to 1023); "
                         "every call numbered above 470 takes the policy's 'newer' action: "
                         "explain 471 for it");
+    /* An x32 call is not a newer one: the filter kills it. */
+    free(explained(p, "1073741863", NULL, 0, -EINVAL, &err));
+    assert_string_equal(err.message, "syscall 1073741863 is an x32 call (bit 0x40000000 set): "
+                        "explain takes x86_64's calls; a policy without 'arch x32' kills every "
+                        "x32 call, and one with it holds them to its rules for the same calls");
     cordon_policy_free(p);
 }
 
