@@ -31,6 +31,8 @@
  * the exec. */
 #define CORDON__MAPS_FD       8   /* its /proc/self/maps */
 #define CORDON__CLEAR_REFS_FD 9   /* its /proc/self/clear_refs */
+/* The least open-files limit a task with a set-up hook can start under. */
+#define CORDON__HOOK_OPEN_FILES_MIN 6
 
 /* A growing buffer that keeps at most `cap` bytes and counts the rest. */
 typedef struct cordon__buffer {

@@ -685,13 +685,13 @@ static int check_covered(const cordon_task *t, cordon_error *err)
 
 /* A bind's target beneath the task's own /dev would have nothing to be
  * mounted on. */
-static bool bind_under_dev(const cordon__isolation *iso)
+static const char *bind_under_dev(const cordon__isolation *iso)
 {
     for (size_t i = 0; iso->minimal_dev && i < iso->bind_count; i++)
         if (strcmp(iso->binds[i].target, "/dev") == 0 ||
             strncmp(iso->binds[i].target, "/dev/", 5) == 0)
-            return true;
-    return false;
+            return iso->binds[i].target;
+    return NULL;
 }
 
 int cordon_task_check(const cordon_task *t, cordon_error *err)
@@ -703,8 +703,14 @@ int cordon_task_check(const cordon_task *t, cordon_error *err)
     if (!t)
         return -EINVAL;
     const cordon__isolation *iso = t->isolation;
-    if (iso && bind_under_dev(iso))
+    const char *under_dev = iso ? bind_under_dev(iso) : NULL;
+    if (under_dev) {
+        err->code = -EXDEV;
+        snprintf(err->message, sizeof err->message, "the bind's target %.200s lies in the "
+                 "task's own /dev (cordon_set_minimal_dev, or the preset's), which has nothing "
+                 "to bind over; bind elsewhere, or give the task the host's /dev", under_dev);
         return -EXDEV;
+    }
     int rc = check_covered(t, err);
     if (rc < 0)
         return rc;

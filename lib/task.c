@@ -287,6 +287,11 @@ int cordon_set_limit(cordon_task *t, cordon_limit what, uint64_t value)
     if ((what == CORDON_LIMIT_PROCESSES && value > CORDON_MAX_PROCESSES) ||
         (what == CORDON_LIMIT_OPEN_FILES && value > CORDON_MAX_OPEN_FILES))
         return -ERANGE;
+    /* A set-up hook's fds (0-3, the listener and its socket) need 6: the
+     * run failed "setting up its file descriptors: Bad file descriptor". */
+    if (what == CORDON_LIMIT_OPEN_FILES && value && value < CORDON__HOOK_OPEN_FILES_MIN &&
+        t->setup_fn)
+        return -EINVAL;
     t->limits[what] = value;
     return 0;
 }

@@ -51,6 +51,9 @@ int cordon_set_setup_hook(cordon_task *t, cordon_setup_fn fn, void *arg)
         return busy;
     if (t->kind != KIND_FUNCTION)
         return -EINVAL;
+    uint64_t open_files = t->limits[CORDON_LIMIT_OPEN_FILES];
+    if (fn && open_files && open_files < CORDON__HOOK_OPEN_FILES_MIN)
+        return -EINVAL; /* cordon_set_limit's rule, set the other way round */
     t->setup_fn = fn;
     t->setup_arg = arg;
     return 0;

@@ -602,8 +602,12 @@ static void test_mounts_bad_binds_are_refused(void **state)
     assert_int_equal(cordon_add_bind(t, "/dev/null", "/dev/zero", 0), 0);
     assert_int_equal(cordon_task_check(t, NULL), 0);
     assert_int_equal(cordon_set_minimal_dev(t, 1), 0);
-    /* said before a run too */
+    /* said before a run too, naming the target (the error was empty) */
     assert_int_equal(cordon_task_check(t, NULL), -EXDEV);
+    cordon_error err;
+    assert_int_equal(cordon_task_check(t, &err), -EXDEV);
+    assert_int_equal(err.code, -EXDEV);
+    assert_non_null(strstr(err.message, "the bind's target /dev/zero lies in the task's own /dev"));
     assert_int_equal(cordon_run(t), -EXDEV);
     cordon_task_free(t);
 }
