@@ -144,7 +144,8 @@ typedef enum cordon_limit {
                                  task's plain sends of fds over unix sockets
                                  below the caller's (README, "Threat model").
                                  At least 6 with a set-up hook (fds 0-3, the
-                                 listener and its socket) */
+                                 listener and its socket): less is -EINVAL,
+                                 from this or from cordon_set_setup_hook */
     CORDON_LIMIT_PROCESSES,   /* processes of the task at once, each thread counted as
                                  one (pids.max, RLIMIT_NPROC); ProcessLimit */
     CORDON_LIMIT_OUTPUT,      /* bytes kept per stream; default 64 MiB */
@@ -339,7 +340,8 @@ int cordon_set_retry_callback(cordon_task *t, cordon_retry_fn fn, void *user);
 typedef int (*cordon_setup_fn)(void *arg, cordon_error *err);
 /* Sets (fn) or removes (NULL) the hook.  -EINVAL for a command task: its
  * child runs only async-signal-safe code until it execs, and a hook would
- * run in a copy of the caller's memory that the command replaces. */
+ * run in a copy of the caller's memory that the command replaces; and for
+ * a task whose open-files limit is below 6 (CORDON_LIMIT_OPEN_FILES). */
 int cordon_set_setup_hook(cordon_task *t, cordon_setup_fn fn, void *arg);
 
 /* Where the task's stdout (stream 1) or stderr (stream 2) goes:
@@ -749,7 +751,9 @@ typedef struct cordon_decision {
     const char *reason;     /* "rule", "default", "newer" (a call above cordon's
                                table), "cordon" (its own rule for the listener
                                hand-over), "ambiguous" (conditional rules with
-                               different actions both hold), "filter" */
+                               different actions both hold), "filter", "abi" (an
+                               x32 call, numbered with bit 0x40000000, which a
+                               policy without 'arch x32' kills) */
     const char *origin;     /* the deciding rule's (or default's) file, or NULL */
     unsigned line;          /* and line, 0 when none */
 } cordon_decision;
