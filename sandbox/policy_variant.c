@@ -38,6 +38,9 @@
  *   with ENOSYS: CLONE_INTO_CGROUP moves a child into any cgroup whose
  *   cgroup.procs the task's user owns, past a read-only mount and
  *   Landlock, out of the cgroup that holds its tree and its limits;
+ * - given a terminal as its stdin, ioctl(TIOCSWINSZ) fails with EPERM:
+ *   the window's size is the caller's terminal's, and setting it signals
+ *   the caller's foreground group (policy_variant_terminal.c);
  * - with a memory limit that only RLIMIT_AS holds (no memory cgroup),
  *   memfd_create, memfd_secret and shmget fail with EPERM: their pages
  *   outlive every mapping of them, and address space counts a page only
