@@ -344,6 +344,31 @@ def network(task, value):
     task.set_network(_NETWORKS[value])
 
 
+def check_shapes(options):
+    """What configure() can tell of the other options without a task: a
+    preset, a network, file rules, a user, an environment or a stdin the
+    run would refuse is refused now, naming the option (a typo in
+    isolate= showed only at run())."""
+    if options.get("isolate") is not None and options["isolate"] not in _PRESETS:
+        raise ValueError(f"isolate={options['isolate']!r}: expected one of {', '.join(_PRESETS)}")
+    if options.get("network") is not None and options["network"] not in _NETWORKS:
+        raise ValueError(f"network={options['network']!r}: expected 'none' or 'host'")
+    if options.get("paths") is not None:
+        value = options["paths"]
+        if not isinstance(value, collections.abc.Mapping):
+            raise TypeError(f"paths={value!r}: expected a mapping of paths to access, "
+                            f"e.g. {{'/var/tmp/job': 'rw'}}")
+        for path, letters in value.items():
+            _access(path, letters)
+    if options.get("user") is not None:
+        user_ids(options["user"])
+    if options.get("env") is not None:
+        environment(options["env"])
+    data = options.get("stdin")
+    if data is not None and not isinstance(data, (str, bytes, bytearray, memoryview)):
+        raise TypeError(f"stdin={data!r}: expected bytes or str")
+
+
 def check(options, allowed=KNOWN):
     unknown = set(options) - allowed
     if unknown:

@@ -199,9 +199,16 @@ class _Task:
         self._clear()
 
     def configure(self: _T, **options: Any) -> _T:
-        """Sets options (see cordon.options); returns the task."""
+        """Sets options (see cordon.options); returns the task.
+        RuntimeError while the task runs (run_async): the run has its
+        options already, as the library's setters say (-EBUSY)."""
+        with self._run_lock:
+            if self._active:
+                raise RuntimeError("the task is running (run_async); join() it before "
+                                   "configuring it")
         _options.check(options, self._allowed)
         _options.check_values(options)  # timeout=0 is refused now, not at run
+        _options.check_shapes(options)
         if "policy" in options:
             _options.policy(options["policy"])  # a mistake shows now, not at run
         self._options.update(options)

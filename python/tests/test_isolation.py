@@ -119,6 +119,33 @@ def test_network_none_reaches_no_caller_port():
             FunctionTask(reach, server.getsockname()[1]).configure(network="none").run()
 
 
+def test_bad_option_values_are_refused_by_configure_not_at_run():
+    # A typo in isolate= (or network=, paths=, user=) showed only at run(),
+    # where the task was already handed to a pool or a thread.
+    bad = [({"isolate": "jduge"}, ValueError, r"^isolate='jduge': expected one of"),
+           ({"network": "nonee"}, ValueError, r"^network='nonee': expected"),
+           ({"paths": {"/var/tmp": "q"}}, ValueError, r"^paths\['/var/tmp'\]='q'"),
+           ({"paths": "/var/tmp"}, TypeError, r"^paths='/var/tmp': expected a mapping"),
+           ({"user": "no-such-user-here"}, ValueError, r"^user='no-such-user-here': no such"),
+           ({"env": {"A=B": "c"}}, ValueError, r"^env: 'A=B' is not a variable name"),
+           ({"stdin": 42}, TypeError, r"^stdin=42: expected bytes or str")]
+    for options, kind, message in bad:
+        task = ShellCommand("true")
+        with pytest.raises(kind, match=message):
+            task.configure(**options)
+
+
+def test_configure_while_running_is_refused():
+    t = ShellCommand("sleep 0.3")
+    t.run_async()
+    try:
+        with pytest.raises(RuntimeError, match="running"):
+            t.configure(timeout=1)
+    finally:
+        t.join()
+    assert t.configure(timeout=1) is t
+
+
 def test_bad_isolation_values_name_the_option(scratch):
     with pytest.raises(ValueError, match=r"^isolate='jail': expected one of judge, isolated$"):
         FunctionTask(os.getpid).configure(isolate="jail").run()
