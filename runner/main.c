@@ -97,6 +97,10 @@ int main(int argc, char **argv)
     if (strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0 || strcmp(name, "help") == 0)
         return help_print(argc > 2 && strcmp(name, "help") == 0 ? argv[2] : "cordon");
     if (strcmp(name, "--version") == 0) {
+        if (argc > 2) {
+            runner_error("--version takes nothing after it (found '%s')", argv[2]);
+            return RUNNER_EXIT_OWN_ERROR;
+        }
         return runner_print_text("cordon " CORDON_VERSION "\n") == 0 ? 0
                                                                    : RUNNER_EXIT_OWN_ERROR;
     }

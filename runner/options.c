@@ -569,6 +569,50 @@ static const option_spec *find_spec(const char *arg, size_t name_len, unsigned s
 
 #define SPEC_COUNT (sizeof specs / sizeof *specs)
 
+/* Edits (insert, delete, replace, swap of two neighbours) from a to b,
+ * counted up to 3: enough to tell a typo from another word. */
+static unsigned edits(const char *a, size_t a_len, const char *b)
+{
+    size_t b_len = strlen(b);
+    if (a_len > 40 || b_len > 40 || (a_len > b_len ? a_len - b_len : b_len - a_len) > 2)
+        return 3;
+    unsigned d[41][41];
+    for (size_t i = 0; i <= a_len; i++)
+        for (size_t j = 0; j <= b_len; j++) {
+            if (!i || !j) {
+                d[i][j] = (unsigned)(i + j);
+                continue;
+            }
+            unsigned best = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+            best = d[i - 1][j] + 1 < best ? d[i - 1][j] + 1 : best;
+            best = d[i][j - 1] + 1 < best ? d[i][j - 1] + 1 : best;
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+                d[i - 2][j - 2] + 1 < best)
+                best = d[i - 2][j - 2] + 1;
+            d[i][j] = best;
+        }
+    return d[a_len][b_len] < 3 ? d[a_len][b_len] : 3;
+}
+
+/* The option of this command `arg` most likely meant, or NULL. */
+static const char *meant_option(const char *arg, size_t name_len, unsigned scope)
+{
+    const char *meant = NULL;
+    unsigned least = 3;
+    for (size_t i = 0; i < SPEC_COUNT + sizeof pair_specs / sizeof *pair_specs; i++) {
+        const char *name = i < SPEC_COUNT ? specs[i].name : pair_specs[i - SPEC_COUNT].name;
+        if (i < SPEC_COUNT && !(specs[i].scope & scope))
+            continue;
+        unsigned n = name[1] == '-' ? edits(arg, name_len, name) : 3; /* not -j */
+        unsigned most = strlen(name) <= 8 ? 1 : 2; /* "--shell" is not "--help" */
+        if (n <= most && n < least) {
+            least = n;
+            meant = name;
+        }
+    }
+    return meant;
+}
+
 /* The value a single-value option was given, by its first spec (-j and
  * --jobs are one option). */
 static const char **given_slot(const option_spec *s, const char **given)
@@ -592,8 +636,10 @@ static int apply_option(int argc, char **argv, int *i, unsigned scope, command_o
     size_t name_len = eq && arg[1] == '-' ? (size_t)(eq - arg) : short_joined ? 2 : strlen(arg);
     const option_spec *s = find_spec(arg, name_len, scope);
     if (!s) {
-        runner_error("%s: unknown option '%.*s' (see 'cordon %s --help')", argv[0],
-                     (int)name_len, arg, argv[0]);
+        const char *meant = meant_option(arg, name_len, scope);
+        runner_error("%s: unknown option '%.*s' (%s%s%ssee 'cordon %s --help')", argv[0],
+                     (int)name_len, arg, meant ? "did you mean '" : "", meant ? meant : "",
+                     meant ? "'? " : "", argv[0]);
         return -1;
     }
     const char *value = NULL;

@@ -9,6 +9,35 @@ static void test_cli_version(void **state)
     expect_status(&c, 0);
     assert_string_equal(c.out, "cordon " CORDON_VERSION "\n");
     captured_free(&c);
+    c = CORDON("--version", "extra"); /* was 0, the word ignored */
+    expect_status(&c, 125);
+    assert_string_equal(c.err, "cordon: --version takes nothing after it (found 'extra')\n");
+    captured_free(&c);
+}
+
+/* A mistyped option names the one most likely meant, among the command's
+ * own; a word near none gets no guess. */
+static void test_cli_a_mistyped_option_names_the_one_meant(void **state)
+{
+    (void)state;
+    const char *cases[][3] = {
+        { "run", "--polcy", "did you mean '--policy'? " },
+        { "run", "--timout", "did you mean '--timeout'? " },
+        { "run", "--isloate", "did you mean '--isolate'? " },
+        { "run", "--ro-bnd", "did you mean '--ro-bind'? " },
+        { "batch", "--jbos", "did you mean '--jobs'? " },
+        { "run", "--jobs", "" }, /* batch's, not run's */
+        { "run", "--frobnicate", "" },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        captured c = CORDON(cases[i][0], cases[i][1], "x", "--", "true");
+        expect_status(&c, 125);
+        char want[256];
+        snprintf(want, sizeof want, "cordon: %s: unknown option '%s' (%ssee 'cordon %s --help')\n",
+                 cases[i][0], cases[i][1], cases[i][2], cases[i][0]);
+        assert_string_equal(c.err, want);
+        captured_free(&c);
+    }
 }
 
 static void expect_help_mentions(const char *topic, const char *const words[])
@@ -463,6 +492,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cli_version),
+        cmocka_unit_test(test_cli_a_mistyped_option_names_the_one_meant),
         cmocka_unit_test(test_cli_help_lists_the_commands),
         cmocka_unit_test(test_cli_run_help_lists_every_option),
         cmocka_unit_test(test_cli_batch_help_lists_every_option),
