@@ -117,6 +117,28 @@ int audit_write(void *line, const char *data, size_t len)
     return a->rc;
 }
 
+/* A task that may write the audit file's directory can remove or rename
+ * the file while it runs: its record then went to a file no longer at
+ * that name, and cordon had ended 0 without a word.  Said, as a failed
+ * write is (the record is where the file now is, if anywhere). */
+static int still_named(audit_line *a)
+{
+    struct stat held, named;
+    if (fstat(a->fd, &held) != 0)
+        return 0;
+    const char *what = held.st_nlink == 0 ? "removed"
+                       : lstat(a->path, &named) != 0 || named.st_dev != held.st_dev ||
+                               named.st_ino != held.st_ino
+                           ? "renamed or replaced"
+                           : NULL;
+    if (!what)
+        return 0;
+    runner_error("--audit: '%s' was %s while the task ran (its directory is writable by the "
+                 "task's user): this record went to the file it was, not to that name",
+                 a->path, what);
+    return -1;
+}
+
 int audit_end(audit_line *a)
 {
     if (a->rc == 0 && a->held_len && runner_write_all(a->fd, a->held, a->held_len) < 0) {
@@ -132,5 +154,7 @@ int audit_end(audit_line *a)
         flock(a->fd, LOCK_UN);
     if (a->rc < 0)
         runner_error("--audit: cannot write '%s': %s", a->path, strerror(a->error));
+    else
+        a->rc = still_named(a);
     return a->rc;
 }

@@ -649,7 +649,24 @@ static void test_hostile_audit_file_swapped_by_a_task_is_refused(void **state)
              "cd %s && mv audit.jsonl old.jsonl && printf '' > audit.jsonl && chmod 666 audit.jsonl",
              dir);
     c = CORDON("run", "--quiet", "--audit", audit, "--shell", swap);
-    expect_status(&c, 0);
+    /* The record went to the file moved away, and cordon said nothing. */
+    expect_status(&c, 125);
+    snprintf(message, sizeof message, "cordon: --audit: '%s' was renamed or replaced while the "
+             "task ran (its directory is writable by the task's user): this record went to the "
+             "file it was, not to that name\n", audit);
+    assert_string_equal(c.err, message);
+    captured_free(&c);
+    snprintf(swap, sizeof swap, "%s/old.jsonl", dir);
+    char *moved = read_file_text(swap);
+    assert_int_equal(count_lines_starting(moved, "{\"command\""), 2); /* where it went */
+    free(moved);
+    char removed[300];
+    snprintf(removed, sizeof removed, "%s/gone.jsonl", dir);
+    write_file(removed, "");
+    snprintf(swap, sizeof swap, "rm %s", removed);
+    c = CORDON("run", "--quiet", "--audit", removed, "--shell", swap);
+    expect_status(&c, 125);
+    assert_non_null(strstr(c.err, "gone.jsonl' was removed while the task ran"));
     captured_free(&c);
     struct stat st;
     assert_int_equal(stat(audit, &st), 0);
