@@ -470,7 +470,7 @@ void cordon_release_spares(void);
  * there.  Counts against a memory cgroup's limit.  Repeatable (at most
  * 8); with file rules, give `path` a rule too.  -EINVAL for a path that
  * is not absolute, -ENOTDIR, -ENOENT, -EXDEV when a rule's path is
- * beneath it. */
+ * beneath it, -E2BIG for a ninth. */
 int cordon_add_tmpfs(cordon_task *t, const char *path);
 
 /* `source` (a file or directory, opened as the caller sees it) bound over

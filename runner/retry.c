@@ -132,6 +132,9 @@ int retry_parse_classes(task_options *o, const char *option, const char *value)
     return rc;
 }
 
+/* parse_backoff_part's answer for a factor outside 1 to 100. */
+#define BAD_FACTOR (-1000)
+
 static int bad_backoff(const char *option, const char *value)
 {
     runner_error("%s: '%s' is not INITIAL[,xFACTOR][,max LIMIT] (e.g. 100ms,x2,max 5s)",
@@ -156,8 +159,10 @@ static int parse_backoff_part(task_options *o, char *part, bool first)
     }
     if (part[0] == 'x' || part[0] == '*') {
         double factor = 0;
-        if (units_parse_number(part + 1, &factor) < 0 || !(factor >= 1.0 && factor <= 100.0))
+        if (units_parse_number(part + 1, &factor) < 0)
             return -1;
+        if (!(factor >= 1.0 && factor <= 100.0))
+            return BAD_FACTOR;
         o->backoff_factor = factor;
         return 0;
     }
@@ -183,6 +188,10 @@ int retry_parse_backoff(task_options *o, const char *option, const char *value)
     free(copy);
     if (rc == UNITS_TOO_SMALL) {
         runner_error("%s: '%s': a time below cordon's 1 ms resolution", option, value);
+        return -1;
+    }
+    if (rc == BAD_FACTOR) {
+        runner_error("%s: '%s': the factor (xFACTOR) is from 1 to 100", option, value);
         return -1;
     }
     if (rc < 0 || first)

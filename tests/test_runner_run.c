@@ -364,6 +364,11 @@ static void test_run_bad_retry_options_name_the_option(void **state)
         assert_string_equal(c.err, want);
         captured_free(&c);
     }
+    c = CORDON("run", "--retry", "1", "--backoff", "100ms,x0", "true");
+    expect_status(&c, 125);
+    assert_string_equal(c.err, "cordon: --backoff: '100ms,x0': the factor (xFACTOR) is from 1 "
+                               "to 100\n");
+    captured_free(&c);
     c = CORDON("run", "--quiet", "--retry", "1", "--retry-on", "exit:1", "--backoff",
                "10ms,max 10ms", "false");
     expect_status(&c, 1);
