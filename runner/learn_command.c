@@ -26,11 +26,14 @@ typedef struct learn_options {
     const char *out_name; /* --out's last component, in it */
 } learn_options;
 
+/* The command's output, passed on as it comes; its stdout goes to
+ * cordon's stderr when the policy goes to stdout (no --out): in the same
+ * stream, a task's "allow ptrace" line became a rule of its own policy. */
 static void pass_output(void *user, int stream, const char *data, size_t len)
 {
-    (void)user;
+    const learn_options *l = user;
     if (stream == 1 || stream == 2)
-        (void)output_write(stream == 1 ? STDOUT_FILENO : STDERR_FILENO, data, len);
+        (void)output_write(stream == 1 && l->out ? STDOUT_FILENO : STDERR_FILENO, data, len);
 }
 
 /* "--out FILE", "--out=FILE": the value, advancing *i past it; NULL if
@@ -203,7 +206,7 @@ static int learn_and_write(const command_options *o, const learn_options *l, cor
                            cordon_learned *learned)
 {
     if (!o->task.quiet)
-        cordon_set_output_callback(t, pass_output, NULL);
+        cordon_set_output_callback(t, pass_output, (void *)l);
     stop_signals_watch(t);
     int rc = cordon_learn(t, learned);
     stop_signals_unwatch(t);

@@ -806,6 +806,55 @@ static void test_learn_command_writes_and_checks(void **state)
     unlink(err_path);
 }
 
+/* The policy on stdout (no --out) and the command's own stdout in one
+ * stream: a task's "allow ptrace" line became a rule of its own learned
+ * policy.  The command's stdout goes to stderr then; with --out it stays
+ * on stdout. */
+static void test_learn_command_output_never_enters_the_policy(void **state)
+{
+    (void)state;
+    SKIP_UNDER_VALGRIND("valgrind has no seccomp(2), so no user notification");
+    const char *runner = getenv("CORDON_RUNNER");
+    char dir[] = "/tmp/cordon-learn-stdout-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char cmd[2048], path[600];
+    snprintf(cmd, sizeof cmd, "%s learn --no-verify --shell 'echo \"allow ptrace\"; echo hi "
+             ">&2' >%s/policy 2>%s/err", runner ? runner : "build/cordon", dir, dir);
+    int status = system(cmd);
+    snprintf(path, sizeof path, "%s/err", dir);
+    char err[8192] = "", policy[65536] = "";
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    err[fread(err, 1, sizeof err - 1, f)] = '\0';
+    fclose(f);
+    if (strstr(err, "seccomp user notification")) {
+        snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+        assert_int_equal(system(cmd), 0);
+        skip();
+    }
+    assert_int_equal(WEXITSTATUS(status), 0);
+    snprintf(path, sizeof path, "%s/policy", dir);
+    f = fopen(path, "r");
+    assert_non_null(f);
+    policy[fread(policy, 1, sizeof policy - 1, f)] = '\0';
+    fclose(f);
+    assert_null(strstr(policy, "\nallow ptrace")); /* as a rule: the title names it */
+    assert_true(strncmp(policy, "# ", 2) == 0); /* the policy's own header first */
+    assert_non_null(strstr(err, "allow ptrace\n"));
+    assert_non_null(strstr(err, "hi\n"));
+    /* With --out, stdout is the command's. */
+    snprintf(cmd, sizeof cmd, "%s learn --no-verify --out %s/out.policy --shell 'echo \"allow "
+             "ptrace\"' >%s/policy 2>%s/err", runner ? runner : "build/cordon", dir, dir, dir);
+    assert_int_equal(WEXITSTATUS(system(cmd)), 0);
+    f = fopen(path, "r");
+    assert_non_null(f);
+    policy[fread(policy, 1, sizeof policy - 1, f)] = '\0';
+    fclose(f);
+    assert_string_equal(policy, "allow ptrace\n");
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
 /* The --out file may sit in a directory the task can write: a link the
  * task planted there is never written through (as root, it would make
  * cordon overwrite any file), a FIFO never waited on. */
@@ -1136,6 +1185,7 @@ int main(void)
         cmocka_unit_test(test_learn_merge_and_title_checks),
         cmocka_unit_test(test_learn_without_a_base_policy_runs),
         cmocka_unit_test(test_learn_command_writes_and_checks),
+        cmocka_unit_test(test_learn_command_output_never_enters_the_policy),
         cmocka_unit_test(test_learn_out_plants_are_never_written_through),
         cmocka_unit_test(test_learn_out_is_written_where_its_directory_was_when_learn_began),
         cmocka_unit_test(test_learn_help),
