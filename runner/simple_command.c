@@ -15,7 +15,7 @@ static const char shell_syntax[] = "|&;<>()$`\\\"'*?[]#~=%{}!\n";
 
 /* Words that are builtins or keywords of sh: no program does their job. */
 static const char *const shell_words[] = {
-    ".", ":", "alias", "bg", "break", "case", "cd", "command", "continue", "do", "done",
+    ".", ":", "alias", "bg", "break", "case", "cd", "chdir", "command", "continue", "do", "done",
     "elif", "else", "esac", "eval", "exec", "exit", "export", "fc", "fg", "fi", "for",
     "getopts", "hash", "if", "jobs", "local", "read", "readonly", "return", "set", "shift",
     "source", "then", "times", "trap", "type", "ulimit", "umask", "unalias", "unset",

@@ -118,7 +118,8 @@ static void test_batch_plain_lines_run_without_a_shell(void **state)
                            "no-such-program-cordon arg; true\n"
                            "echo   two  words\n"
                            "echo \"$((6 * 7))\"\n"
-                           "cd /\n",
+                           "cd /\n"
+                           "chdir /\n",
                            /* not the caller's PATH: see test_run_not_found_is_127 */
                            "batch", "-j", "1", "--env", "PATH=/usr/bin:/bin");
     expect_status(&c, 1);
@@ -127,6 +128,7 @@ static void test_batch_plain_lines_run_without_a_shell(void **state)
                                   "'no-such-program-cordon': No such file or directory\n"));
     assert_null(strstr(c.err, "cordon: line 2:")); /* the shell's "; true" ran */
     assert_null(strstr(c.err, "cordon: line 5:")); /* cd is the shell's builtin */
+    assert_null(strstr(c.err, "cordon: line 6:")); /* and so is dash's chdir */
     assert_non_null(strstr(c.err, "  ExecError             1\n"));
     captured_free(&c);
 }
