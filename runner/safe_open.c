@@ -78,11 +78,17 @@ static int check_regular(int fd, const char *option, const char *dir, const char
     return fd;
 }
 
+static int check_owned(int fd, const char *option, const char *path);
+
 int safe_open_dir(const char *option, const char *path)
 {
     int fd = open_retrying(AT_FDCWD, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0);
+    /* Another user's directory, or one every user may write (/tmp): a
+     * task run as that user (or any task) removed a sibling's N.out there
+     * and wrote its own, or renamed one of cordon's files (its content
+     * the task's) to where --resume reads records. */
     if (fd >= 0)
-        return fd;
+        return check_owned(fd, option, path);
     int saved = errno;
     struct stat st;
     if (saved == ELOOP || (saved == ENOTDIR && lstat(path, &st) == 0 && S_ISLNK(st.st_mode)))

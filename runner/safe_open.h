@@ -8,7 +8,9 @@
 
 /* The directory itself, not a symbolic link to one: later files are
  * opened relative to this fd, so renaming a component of `path` cannot
- * redirect them.  The fd, or -1. */
+ * redirect them; and the caller's, not writable by every user (a task
+ * that may write it rewrites or renames what cordon writes there).  The
+ * fd, or -1 after a message. */
 int safe_open_dir(const char *option, const char *path);
 
 /* A new, empty regular file `name` in `dir_fd` (whose path is `dir`, for

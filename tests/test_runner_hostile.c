@@ -532,9 +532,42 @@ static void make_victim(const char *path)
     assert_int_equal(chmod(path, 0600), 0);
 }
 
-/* The tasks plant a symbolic link and a FIFO where later tasks' outputs
- * will go; the test plants a hard link.  Each later output lands in a file
- * of its own and the batch ends. */
+/* An out-dir every user may write, or another user's: a task (run as
+ * nobody by a root runner) removed a sibling's N.out there and wrote its
+ * own, and renamed one of cordon's files, its content the task's, to where
+ * --resume reads records.  Refused before anything runs. */
+static void test_hostile_out_dir_open_to_tasks_is_refused(void **state)
+{
+    (void)state;
+    char *dir = make_temp_dir();
+    char out[300], message[700];
+    snprintf(out, sizeof out, "%s/out", dir);
+    assert_int_equal(mkdir(out, 0700), 0);
+    assert_int_equal(chmod(out, 01777), 0);
+    captured c = CORDON_IN("echo ran\n", "batch", "--quiet", "--out-dir", out, "-");
+    expect_status(&c, 125);
+    snprintf(message, sizeof message, "cordon: --out-dir: '%s' may be written by every user "
+             "(mode 1777), who could rewrite what cordon writes there; make it yours alone "
+             "(chmod o-w) or give another path\n", out);
+    assert_string_equal(c.err, message);
+    assert_string_equal(c.out, "");
+    captured_free(&c);
+    if (geteuid() == 0) {
+        assert_int_equal(chmod(out, 0755), 0);
+        assert_int_equal(chown(out, 65534, 65534), 0);
+        c = CORDON_IN("echo ran\n", "batch", "--quiet", "--out-dir", out, "-");
+        expect_status(&c, 125);
+        assert_non_null(strstr(c.err, "belongs to another user (uid 65534)"));
+        assert_string_equal(c.out, "");
+        captured_free(&c);
+    }
+    remove_tree(dir);
+}
+
+/* The tasks (of the caller's own user, who may write the out-dir) plant a
+ * symbolic link and a FIFO where later tasks' outputs will go; the test
+ * plants a hard link.  Each later output lands in a file of its own and
+ * the batch ends. */
 static void test_hostile_out_dir_plants_are_never_written_through(void **state)
 {
     (void)state;
@@ -544,8 +577,7 @@ static void test_hostile_out_dir_plants_are_never_written_through(void **state)
     snprintf(victim, sizeof victim, "%s/victim", dir);
     snprintf(tasks, sizeof tasks, "%s/tasks", dir);
     make_victim(victim);
-    assert_int_equal(mkdir(out, 0777), 0);
-    assert_int_equal(chmod(out, 0777), 0);
+    assert_int_equal(mkdir(out, 0755), 0);
     snprintf(path, sizeof path, "%s/4.out", out);
     assert_int_equal(link(victim, path), 0);
     snprintf(text, sizeof text,
@@ -555,7 +587,9 @@ static void test_hostile_out_dir_plants_are_never_written_through(void **state)
              "echo payload four\n",
              victim, out, victim, out, out);
     write_file(tasks, text);
-    captured c = CORDON_BOUNDED("batch", "-j", "1", "--quiet", "--out-dir", out, tasks);
+    const char *user = geteuid() == 0 ? "root" : "nobody"; /* the out-dir's owner */
+    captured c = CORDON_BOUNDED("batch", "-j", "1", "--quiet", "--user", user, "--out-dir", out,
+                                tasks);
     expect_status(&c, 0);
     expect_file(victim, "secret\n");
     const char *expected[][2] = { { "2.out", "payload two\n" }, { "2.err", "" },
@@ -969,6 +1003,7 @@ int main(void)
         cmocka_unit_test(test_hostile_terminal_keeps_its_window_size),
         cmocka_unit_test(test_hostile_interrupted_run_puts_the_terminal_back),
         cmocka_unit_test(test_hostile_task_output_cannot_drive_the_terminal),
+        cmocka_unit_test(test_hostile_out_dir_open_to_tasks_is_refused),
         cmocka_unit_test(test_hostile_out_dir_plants_are_never_written_through),
         cmocka_unit_test(test_hostile_out_dir_that_is_a_link_is_refused),
         cmocka_unit_test(test_hostile_audit_plants_are_refused),
