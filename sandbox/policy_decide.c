@@ -111,15 +111,15 @@ int cordon_policy_decide(const cordon_policy *p, int nr, const uint64_t args[6],
         return -EINVAL;
     args = args ? args : zeros;
     memset(d, 0, sizeof *d);
-    /* An x32 call (x86_64's numbers with bit 30 set): a foreign ABI, which
-     * the filter kills unless the policy admits it ('arch x32'), and then
-     * decides by the rules for the same call. */
+    /* An x32 call (numbered with bit 30 set): a foreign ABI, which the
+     * filter kills unless the policy admits it ('arch x32').  Admitted,
+     * libseccomp translates each rule to x32's own numbers (ioctl is 514
+     * there, and x86_64's 16 is none): its compiled filter answers. */
     if (nr & X32_SYSCALL_BIT) {
-        if (!(p->foreign_arches & ARCH_X32)) {
-            set_decision(d, ACTION_KILL, 0, "abi", NULL, 0);
-            return 0;
-        }
-        nr &= ~X32_SYSCALL_BIT;
+        if (p->foreign_arches & ARCH_X32)
+            return cordon_policy_simulate(p, nr, args, d);
+        set_decision(d, ACTION_KILL, 0, "abi", NULL, 0);
+        return 0;
     }
     enum cordon__action newer;
     int newer_errno;

@@ -103,7 +103,7 @@ static int parse_syscall(const char *text, int *nr, cordon_error *err)
             cordon__error_set(err, -EINVAL, NULL, 0, 0, "syscall %s is an x32 call (bit "
                               "0x40000000 set): explain takes x86_64's calls; a policy without "
                               "'arch x32' kills every x32 call, and one with it holds them to "
-                              "its rules for the same calls", text);
+                              "its rules as libseccomp translates them to x32's numbers", text);
             return -EINVAL;
         }
         if (!*end && n >= CORDON_SYSCALL_TABLE_SIZE) {

@@ -200,6 +200,21 @@ static void test_decide_names_the_line_the_default_and_newer(void **state)
     assert_string_equal(d.action, "kill");
     assert_string_equal(d.reason, "abi");
     cordon_policy_free(p);
+    /* Admitted, x32's own numbers: its ioctl is 514 (rules say EPERM), and
+     * x86_64's 16 is no x32 call (the default allows) — as the filter. */
+    p = parse("default allow\narch x86_64 x32\nerrno EPERM ioctl\n");
+    const int x32_calls[] = { 514, 16, 39 };
+    for (size_t i = 0; i < 3; i++) {
+        cordon_decision filter;
+        assert_int_equal(cordon_policy_decide(p, 0x40000000 | x32_calls[i], NULL, &d), 0);
+        assert_int_equal(cordon_policy_simulate(p, 0x40000000 | x32_calls[i], NULL, &filter), 0);
+        assert_string_equal(d.action, filter.action);
+        assert_int_equal(d.errno_value, filter.errno_value);
+    }
+    assert_int_equal(cordon_policy_decide(p, 0x40000000 | 514, NULL, &d), 0);
+    assert_string_equal(d.action, "errno");
+    assert_int_equal(d.errno_value, EPERM);
+    cordon_policy_free(p);
     /* cordon's own hand-over of the listener, in a policy that kills by default */
     p = parse("default kill\nallow read\n");
     uint64_t fd4[6] = { 4 };
@@ -371,7 +386,8 @@ static void test_explain_refuses_unknown_names_with_a_suggestion(void **state)
     free(explained(p, "1073741863", NULL, 0, -EINVAL, &err));
     assert_string_equal(err.message, "syscall 1073741863 is an x32 call (bit 0x40000000 set): "
                         "explain takes x86_64's calls; a policy without 'arch x32' kills every "
-                        "x32 call, and one with it holds them to its rules for the same calls");
+                        "x32 call, and one with it holds them to its rules as libseccomp "
+                        "translates them to x32's numbers");
     cordon_policy_free(p);
 }
 

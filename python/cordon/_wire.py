@@ -272,15 +272,45 @@ _TUPLE_DEPTH_CAP = 10000
 # print of what its task returned would never end.
 _WORK_PER_BYTE = 8
 _WORK_FLOOR = 1 << 20
-_EXPANDED_PER_BYTE = 16
-_EXPANDED_FLOOR = 1 << 24
+_EXPANDED_PER_BYTE = 256
+_EXPANDED_FLOOR = 1 << 28
 _SIZED = (str, bytes, bytearray, list, tuple, dict, set, frozenset)
 _ATOMS = frozenset({int, float, complex, str, bytes, bool, type(None)})
+
+
+def _key_cost(key):
+    """What hashing a key (or comparing it with an equal one) walks: an
+    int's digits (its hash is made anew each time), a text's or a frozenset's
+    length (compared whole with an equal key of another object)."""
+    kind = type(key)
+    if kind is int:
+        return key.bit_length() // 64 + 1
+    if kind is str or kind is bytes:
+        return len(key) // 64 + 1
+    if kind is frozenset:
+        return len(key) + 1
+    return 1
 
 
 def _argument_cost(arg):
     """What a constructor may copy or walk of one argument."""
     return len(arg) + 1 if type(arg) in _SIZED else 1
+
+
+def _slot_values(obj):
+    """What obj holds in the __slots__ of its class and their bases (a
+    slot-only class of the function's module), read through the slots'
+    own member descriptors: nothing of the class's runs."""
+    values = []
+    for cls in _TYPE_MRO.__get__(type(obj)):
+        namespace = _TYPE_DICT.__get__(cls)
+        for name, member in namespace.items():
+            if type(member) is types.MemberDescriptorType:
+                try:
+                    values.append(member.__get__(obj))
+                except AttributeError:
+                    pass  # a slot never set
+    return values
 
 
 def _walk_children(obj):
@@ -289,13 +319,16 @@ def _walk_children(obj):
         return list(dict.keys(obj)) + list(dict.values(obj))
     if isinstance(obj, (list, tuple, set, frozenset, collections.deque)):
         return list(obj) if not isinstance(obj, tuple) else list(tuple.__iter__(obj))
+    if type(obj) is slice:
+        return [obj.start, obj.stop, obj.step]  # t = slice(t, t): as a tuple's items
+    children = _slot_values(obj)
     if isinstance(obj, BaseException):
-        return list(BaseException.__getattribute__(obj, "args"))
+        children += list(BaseException.__getattribute__(obj, "args"))
     try:
         attributes = object.__getattribute__(obj, "__dict__")
     except AttributeError:
-        return ()
-    return list(attributes.values()) if type(attributes) is dict else ()
+        return children
+    return children + list(attributes.values()) if type(attributes) is dict else children
 
 
 def _expanded_size(root, limit):
@@ -335,10 +368,11 @@ class _Unpickler(pickle._Unpickler):
         self._modules = frozenset(trusted_modules)
         self._types = frozenset(trusted_types)
         self._filled = {}  # id(container) -> _HashCounts (which keeps it alive)
-        self._depths = {}  # id(tuple) -> its depth, where more than 1
+        # id(tuple) -> (its depth, the items hashing it walks), where it
+        # holds tuples or costly items: a tuple not in it is flat and cheap.
+        self._shapes = {}
         self._measured_tuples = []
         self._depth_max = min(sys.getrecursionlimit(), _TUPLE_DEPTH_CAP)
-        self._weights = {}  # id(tuple) -> items hashing it walks, where it holds tuples
         self._size = len(data)
         self._work_left = _WORK_FLOOR + _WORK_PER_BYTE * len(data)
         self._shares = False  # a container named twice (the memo, DUP)
@@ -366,18 +400,21 @@ class _Unpickler(pickle._Unpickler):
                 "values to constructors, or hashes them, again and again)")
 
     def _hash_cost(self, key):
-        """What hashing key walks: a tuple's whole tree of tuples."""
+        """What hashing key walks: a tuple's whole tree, each item's cost."""
         if isinstance(key, tuple):
-            return self._weights.get(id(key), tuple.__len__(key)) + 1
-        return 1
+            shape = self._shapes.get(id(key))
+            return (shape[1] if shape else tuple.__len__(key)) + 1
+        return _key_cost(key)
 
     def _charge_hashing(self, keys):
         self._charge(sum(self._hash_cost(k) for k in keys))
 
     def _charge_call(self, func, args):
         """A constructor's arguments; and the keys it hashes, if it does."""
-        if type(args) is not tuple:
-            return
+        if type(args) is not tuple:  # pickle calls func(*args) on any iterable
+            raise pickle.UnpicklingError(
+                f"the task's return calls a constructor with its arguments in a "
+                f"{type(args).__name__}, which no pickler writes")
         self._charge(1 + sum(_argument_cost(a) for a in args))
         # Only cordon's own guards (plain functions) are asked: an object
         # of a trusted class may compute its attributes.
@@ -391,22 +428,33 @@ class _Unpickler(pickle._Unpickler):
         top = self.stack[-1] if self.stack else None
         if not isinstance(top, tuple):
             return
-        depths, weights = self._depths, self._weights
+        shapes = self._shapes
         depth = 1
-        weight = tuple.__len__(top)
+        weight = 0
         for item in tuple.__iter__(top):
-            if isinstance(item, tuple):
-                below = depths.get(id(item), 1)
-                if below >= depth:
-                    depth = below + 1
-                weight += weights.get(id(item), tuple.__len__(item))
+            kind = type(item)
+            if kind is int:  # _key_cost's, inline: the common items first
+                weight += item.bit_length() // 64 + 1
+            elif kind is str or kind is bytes:
+                weight += len(item) // 64 + 1
+            elif isinstance(item, tuple):
+                shape = shapes.get(id(item))
+                if shape is None:
+                    weight += tuple.__len__(item) + 1
+                    if depth < 2:
+                        depth = 2
+                else:
+                    weight += shape[1] + 1
+                    if shape[0] >= depth:
+                        depth = shape[0] + 1
+            else:
+                weight += _key_cost(item)
         if depth > self._depth_max:
             raise pickle.UnpicklingError(
                 f"the task's return nests tuples {depth} deep, more than the parent's "
                 f"{self._depth_max}: hashing them would overflow the parent's stack")
-        if depth > 1:
-            depths[id(top)] = depth
-            weights[id(top)] = weight
+        if depth > 1 or weight > tuple.__len__(top):
+            shapes[id(top)] = (depth, weight)
             self._measured_tuples.append(top)  # alive: its id names no other
 
     def _measured(load):
@@ -428,7 +476,7 @@ class _Unpickler(pickle._Unpickler):
             ("NEWOBJ", lambda u: (u.stack[-2], u.stack[-1])),
             ("NEWOBJ_EX", lambda u: (u.stack[-3], u.stack[-2] + tuple(u.stack[-1].values())
                                      if type(u.stack[-2]) is tuple
-                                     and type(u.stack[-1]) is dict else None)),
+                                     and type(u.stack[-1]) is dict else u.stack[-1])),
             ("OBJ", lambda u: (u.stack[0] if u.stack else None, tuple(u.stack[1:]))),
             ("INST", lambda u: (None, tuple(u.stack))),
             ("BUILD", lambda u: (None, u.stack[-1] if type(u.stack[-1]) is tuple
