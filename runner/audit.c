@@ -133,9 +133,14 @@ static int still_named(audit_line *a)
                            : NULL;
     if (!what)
         return 0;
-    runner_error("--audit: '%s' was %s while the task ran (its directory is writable by the "
-                 "task's user): this record went to the file it was, not to that name",
-                 a->path, what);
+    /* Said once: a batch's later records go the same way (each is still
+     * counted lost), and the first one's task is the likeliest mover. */
+    static bool said;
+    if (!said)
+        runner_error("--audit: '%s' was %s while the task ran (its directory is writable by "
+                     "the task's user): this record, and any after it, went to the file it "
+                     "was, not to that name", a->path, what);
+    said = true;
     return -1;
 }
 

@@ -686,8 +686,8 @@ static void test_hostile_audit_file_swapped_by_a_task_is_refused(void **state)
     /* The record went to the file moved away, and cordon said nothing. */
     expect_status(&c, 125);
     snprintf(message, sizeof message, "cordon: --audit: '%s' was renamed or replaced while the "
-             "task ran (its directory is writable by the task's user): this record went to the "
-             "file it was, not to that name\n", audit);
+             "task ran (its directory is writable by the task's user): this record, and any after "
+             "it, went to the file it was, not to that name\n", audit);
     assert_string_equal(c.err, message);
     captured_free(&c);
     snprintf(swap, sizeof swap, "%s/old.jsonl", dir);
