@@ -635,7 +635,9 @@ static int policy_for(cordon_task *t, cordon__launch *l, unsigned kind)
         return 0;
     }
     rc = errno == EPERM || errno == EINVAL ? -errno : -ENOMEM;
-    if (rc == -EINVAL && err.message[0])
+    /* Said: "Operation not permitted" alone named neither the policy nor
+     * the call its rules left open. */
+    if ((rc == -EINVAL || rc == -EPERM) && err.message[0])
         cordon__refuse_start(t, err.message);
     return rc;
 }

@@ -251,11 +251,31 @@ static bool splits_for(const cordon__rule *r, uint64_t command)
             (command & c->mask) == c->value);
 }
 
+/* An allow of ioctl that holds for `command` alone, in the bits the
+ * kernel reads ("allow ioctl if arg1 == 0x100005414"): no part of it
+ * survives the refusal. */
+static bool allows_only(const cordon__rule *r, uint64_t mask, uint64_t command)
+{
+    const cordon__condition *c = &r->conditions[0];
+    if (r->syscall != SYS_ioctl || !cordon__action_allows(r->action) ||
+        r->condition_count != 1 || c->arg != 1)
+        return false;
+    if (c->compare == COMPARE_EQ)
+        return (c->value & mask) == (command & mask);
+    return c->compare == COMPARE_MASKED_EQ && (c->mask & mask) == mask &&
+           (c->value & mask) == (command & mask);
+}
+
 int cordon__variant_split_ioctl_allows(cordon_policy *v, uint64_t mask, uint64_t command)
 {
     unsigned bits = (unsigned)__builtin_popcountll(mask);
     for (size_t i = 0; i < v->rule_count;) {
         cordon__rule original = v->rules[i];
+        if (allows_only(&original, mask, command)) {
+            memmove(&v->rules[i], &v->rules[i + 1], (v->rule_count - i - 1) * sizeof *v->rules);
+            v->rule_count--;
+            continue;
+        }
         if (!splits_for(&original, command)) {
             i++;
             continue;
@@ -323,7 +343,7 @@ static int refuse_others_limits(const cordon_policy *p, cordon_policy *v)
 /* The compiled variant, asked what it must refuse: a policy under which
  * one would still go through (libseccomp's tree of the policy's rules and
  * the variant's) is not used. */
-static bool refuses_what_it_must(const cordon_policy *v, unsigned kind)
+static const char *unrefused(const cordon_policy *v, unsigned kind)
 {
     static const struct { unsigned kind; int nr; uint64_t args[6]; } musts[] = {
         { CORDON__VARIANT_NO_PID_NAMESPACE, SYS_prlimit64, { 4194304, RLIMIT_NOFILE, 4096 } },
@@ -346,15 +366,17 @@ static bool refuses_what_it_must(const cordon_policy *v, unsigned kind)
     for (size_t i = 0; i < sizeof musts / sizeof *musts; i++)
         if ((kind & musts[i].kind) &&
             cordon__variant_filter_lets_through(v, musts[i].nr, musts[i].args) != 0)
-            return false;
+            return cordon__syscall_name(musts[i].nr);
     if ((kind & CORDON__VARIANT_NO_PID_NAMESPACE) && !cordon__variant_refuses_tuning_others(v))
-        return false;
+        return "tuning another process";
     if ((kind & CORDON__VARIANT_FILE_SIZE_LIMIT) && !cordon__variant_refuses_unchecked_growth(v))
-        return false;
+        return "a file grown past the size limit unchecked (fallocate, FS_IOC_RESVSP)";
     if ((kind & CORDON__VARIANT_TERMINAL_STDIN) && !cordon__variant_refuses_window_size(v))
-        return false;
-    return !(kind & CORDON__VARIANT_NO_NETWORK) ||
-           cordon__variant_refuses_sockets_outside_the_namespace(v);
+        return "setting the caller's terminal's window size (ioctl TIOCSWINSZ)";
+    if ((kind & CORDON__VARIANT_NO_NETWORK) &&
+        !cordon__variant_refuses_sockets_outside_the_namespace(v))
+        return "a socket outside the task's network namespace";
+    return NULL;
 }
 
 static int add_variant_rules(const cordon_policy *p, cordon_policy *v, unsigned kind)
@@ -470,10 +492,13 @@ static cordon_policy *build_variant(const cordon_policy *p, unsigned kind, bool 
         errno = rc == -ENOMEM ? ENOMEM : EINVAL; /* libseccomp refused the rules put together */
         return NULL;
     }
-    if (!refuses_what_it_must(v, kind)) {
+    const char *through = unrefused(v, kind);
+    if (through) {
         cordon_policy_free(v); /* fails closed: a task never runs with less */
         cordon__error_set(err, -EPERM, p->name, 0, 0, "the policy '%s' with cordon's rules "
-                          "added still lets through a call they must refuse", p->name);
+                          "added still lets through %s, which they must refuse: a rule of "
+                          "the policy's allows it in a form cordon cannot cut down; allow "
+                          "that call outright or by other conditions", p->name, through);
         errno = EPERM;
         return NULL;
     }

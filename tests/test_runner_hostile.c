@@ -361,9 +361,13 @@ static void test_hostile_terminal_keeps_its_window_size(void **state)
     char *dir = make_temp_dir();
     char policy[600];
     snprintf(policy, sizeof policy, "%s/all-ioctl.policy", dir);
-    write_file(policy, "default allow\nallow ioctl\n");
-    const char *limits[][2] = { { "--fsize", "1M" }, { "--timeout", "5s" } };
-    for (size_t i = 0; i < 2; i++) {
+    const char *limits[][2] = { { "--fsize", "1M" }, { "--timeout", "5s" },
+                                { "--timeout", "5s" } };
+    for (size_t i = 0; i < 3; i++) {
+        /* the last: an allow of the window size alone, by its 64-bit form,
+         * which the task could not run under at all */
+        write_file(policy, i < 2 ? "default allow\nallow ioctl\n"
+                                 : "default allow\nallow ioctl if arg1 == 0x100005414\n");
         double seconds;
         shown screen = { NULL, 0 };
         int status = run_on_terminal_then(15, &seconds, (const char *const[]){
