@@ -34,7 +34,7 @@ typedef struct task_options {
     retry_class *retry_on;
     size_t retry_on_count;
     uint64_t backoff_ms, backoff_max_ms;
-    bool backoff_max_ms_given;
+    bool backoff_max_ms_given, backoff_factor_given;
     double backoff_factor;
     bool json, quiet, profile;
     bool tty;                           /* run --tty: a terminal stdin is handed over */

@@ -134,6 +134,8 @@ int retry_parse_classes(task_options *o, const char *option, const char *value)
 
 /* parse_backoff_part's answer for a factor outside 1 to 100. */
 #define BAD_FACTOR (-1000)
+/* ... and for a part given twice ("x2,x3": the later one won unsaid). */
+#define TWICE (-1001)
 
 static int bad_backoff(const char *option, const char *value)
 {
@@ -158,6 +160,9 @@ static int parse_backoff_part(task_options *o, char *part, bool first)
         return rc < 0 ? rc : o->backoff_ms == 0 ? -1 : 0;
     }
     if (part[0] == 'x' || part[0] == '*') {
+        if (o->backoff_factor_given)
+            return TWICE;
+        o->backoff_factor_given = true;
         double factor = 0;
         if (units_parse_number(part + 1, &factor) < 0)
             return -1;
@@ -167,6 +172,8 @@ static int parse_backoff_part(task_options *o, char *part, bool first)
         return 0;
     }
     if (strncmp(part, "max", 3) == 0) {
+        if (o->backoff_max_ms_given)
+            return TWICE;
         part += 3;
         while (isspace((unsigned char)*part) || *part == '=')
             part++;
@@ -188,6 +195,10 @@ int retry_parse_backoff(task_options *o, const char *option, const char *value)
     free(copy);
     if (rc == UNITS_TOO_SMALL) {
         runner_error("%s: '%s': a time below cordon's 1 ms resolution", option, value);
+        return -1;
+    }
+    if (rc == TWICE) {
+        runner_error("%s: '%s': each part (xFACTOR, max LIMIT) is given once", option, value);
         return -1;
     }
     if (rc == BAD_FACTOR) {

@@ -364,6 +364,16 @@ static void test_run_bad_retry_options_name_the_option(void **state)
         assert_string_equal(c.err, want);
         captured_free(&c);
     }
+    const char *twice[] = { "100ms,max 5s,max 6s", "100ms,x2,x3", "100ms,max 0,max 5s" };
+    for (size_t i = 0; i < 3; i++) {
+        c = CORDON("run", "--retry", "1", "--backoff", twice[i], "true");
+        expect_status(&c, 125);
+        char want[160];
+        snprintf(want, sizeof want, "cordon: --backoff: '%s': each part (xFACTOR, max LIMIT) "
+                 "is given once\n", twice[i]);
+        assert_string_equal(c.err, want);
+        captured_free(&c);
+    }
     c = CORDON("run", "--retry", "1", "--backoff", "100ms,x0", "true");
     expect_status(&c, 125);
     assert_string_equal(c.err, "cordon: --backoff: '100ms,x0': the factor (xFACTOR) is from 1 "
