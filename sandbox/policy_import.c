@@ -43,16 +43,26 @@ static int note_warnings(const char *prefix, const char *path, const char *polic
     FILE *out = rc == 0 ? open_memstream(&lint, &lint_len) : NULL;
     if (rc == 0 && !out)
         rc = -ENOMEM;
+    cordon_check_counts counts = { 0, 0 };
     if (rc == 0) {
-        int checked = cordon_policy_check(origin, policy, out, 0, NULL);
+        int checked = cordon_policy_check(origin, policy, out, 0, &counts);
         rc = checked == -ENOMEM ? -ENOMEM : 0;
     }
     if (out && fclose(out) != 0 && rc == 0)
         rc = -ENOMEM;
     if (rc == 0)
         copy_warnings(lint, lint_len, notes);
-    if (rc < 0)
+    /* A policy no load would take (more rules than a policy holds: a
+     * profile naming one call 120,000 times) is not written at all. */
+    if (rc == 0 && counts.errors) {
+        const char *first = lint ? strstr(lint, ": error: ") : NULL;
+        const char *end = first ? strchr(first, '\n') : NULL;
+        cordon__error_set(err, rc = -EINVAL, path, 0, 0, "the imported policy cannot be used: "
+                          "%.*s", first ? (int)(end ? end - first - 9 : (long)strlen(first) - 9)
+                                        : 0, first ? first + 9 : "");
+    } else if (rc < 0) {
         cordon__error_set(err, rc, path, 0, 0, "out of memory");
+    }
     free(lint);
     free(origin);
     free(name);

@@ -223,6 +223,43 @@ static void test_import_probes_differ_without_the_profile(void **state)
 
 /* Docker's fixture asks for errno 12345, which libseccomp (and so Docker)
  * refuses; with that one value in range it imports. */
+/* One entry naming read 120,000 times held the import's checks 39 s (and
+ * a native policy of 30,000 rules libseccomp's compile 28 s), for a
+ * policy no filter could hold: more rules than a policy holds are
+ * refused, in the import (nothing written) and in the language. */
+static void test_import_of_more_rules_than_a_policy_holds_is_refused(void **state)
+{
+    (void)state;
+    size_t size = 64 + 8 * 5000;
+    char *text = malloc(size);
+    assert_non_null(text);
+    size_t len = (size_t)snprintf(text, size, "{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"syscalls\":"
+                                  "[{\"action\":\"SCMP_ACT_ALLOW\",\"names\":[");
+    for (int i = 0; i < 5000; i++)
+        len += (size_t)snprintf(text + len, size - len, "%s\"read\"", i ? "," : "");
+    snprintf(text + len, size - len, "]}]}");
+    imported i = import_file(profile(text));
+    assert_int_equal(i.rc, -EINVAL);
+    assert_string_equal(i.policy, "");
+    assert_non_null(strstr(i.err.message, "the imported policy cannot be used: more than 4096 "
+                                          "rules"));
+    imported_free(&i);
+    free(text);
+    size = 32 + 16 * 4100;
+    text = malloc(size);
+    assert_non_null(text);
+    len = (size_t)snprintf(text, size, "default allow\n");
+    for (int n = 0; n < 4100; n++)
+        len += (size_t)snprintf(text + len, size - len, "errno 1 read\n");
+    cordon_error err;
+    cordon_policy *p = cordon_policy_parse(text, "many.policy", &err);
+    assert_null(p);
+    assert_int_equal(err.code, -E2BIG);
+    assert_int_equal(err.line, 4098);
+    assert_non_null(strstr(err.message, "more than 4096 rules"));
+    free(text);
+}
+
 static void test_import_fixture_with_a_single_name_and_a_large_errno(void **state)
 {
     (void)state;
@@ -545,6 +582,7 @@ int main(void)
         cmocka_unit_test(test_import_docker_default_behaves_call_by_call),
         cmocka_unit_test(test_import_probes_differ_without_the_profile),
         cmocka_unit_test(test_import_fixture_with_a_single_name_and_a_large_errno),
+        cmocka_unit_test(test_import_of_more_rules_than_a_policy_holds_is_refused),
         cmocka_unit_test(test_import_fixture_conditional_on_capabilities),
         cmocka_unit_test(test_import_args_and_or),
         cmocka_unit_test(test_import_kill_is_a_named_violation),
