@@ -234,7 +234,10 @@ int cordon_close_output(cordon_task *t, int stream);
 /* The task's working directory, for function and command tasks alike
  * (copied; NULL: the caller's; -EINVAL for "").  Entered with the task's
  * own rights (its user, without capabilities): one the task cannot enter
- * ends the run in ConfinementError, whose message names it. */
+ * ends the run in ConfinementError, whose message names it.  The
+ * directory the path names now is noted: a run whose path leads
+ * elsewhere by then (moved, or replaced by a link) ends in
+ * ConfinementError too, not followed. */
 int cordon_set_cwd(cordon_task *t, const char *dir);
 /* Command tasks: "KEY=VALUE" added to (or replacing in) the environment.
  * -EINVAL for a function task, whose environment is the caller's as it was

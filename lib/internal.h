@@ -475,6 +475,11 @@ struct cordon_task {
     void *stdin_user;
     char *stdin_chunk;          /* the callback's buffer, made when it is set */
     char *cwd;
+    /* What the working directory was when set: a run whose path leads
+     * elsewhere since (a batch job moved it) fails rather than follow. */
+    bool cwd_pinned;
+    dev_t cwd_device;
+    ino_t cwd_inode;
     char **env_overrides;
     size_t env_count;
     bool clear_env;

@@ -642,6 +642,24 @@ static int policy_for(cordon_task *t, cordon__launch *l, unsigned kind)
     return rc;
 }
 
+/* The working directory, by its path, is still the one it named when it
+ * was set: a batch job that could write beside it moved it away and left
+ * a link to another directory, and the next job started there (its file
+ * rules held, but it ran where the earlier job chose).  As for a bind's
+ * source, such a task fails rather than follow. */
+static int cwd_as_given(cordon_task *t)
+{
+    struct stat st;
+    if (!t->cwd_pinned || (stat(t->cwd, &st) == 0 && st.st_dev == t->cwd_device &&
+                           st.st_ino == t->cwd_inode))
+        return 0;
+    char why[600];
+    snprintf(why, sizeof why, "the working directory '%.400s' leads elsewhere than when it was "
+             "given (moved or replaced since): the task does not follow it", t->cwd);
+    cordon__refuse_start(t, why);
+    return -ESTALE;
+}
+
 static int prepare(cordon_task *t, cordon__launch *l, cordon__attempt_state *s)
 {
     int rc;
@@ -658,6 +676,8 @@ static int prepare(cordon_task *t, cordon__launch *l, cordon__attempt_state *s)
     if (!t->policy_set && !l->policy)
         return -ENOMEM;
     l->cwd = t->cwd;
+    if ((rc = cwd_as_given(t)) < 0)
+        return rc;
     /* Every task gets the Landlock scope, with or without a policy: "no
      * filter" lifts the limits on its own calls, not its fence around the
      * caller (it still cannot signal the caller or its sibling tasks). */

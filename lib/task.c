@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "../sandbox/fork_reset.h"
@@ -368,6 +369,10 @@ int cordon_set_cwd(cordon_task *t, const char *dir)
         return -ENOMEM;
     free(t->cwd);
     t->cwd = copy;
+    struct stat st;
+    t->cwd_pinned = copy && stat(copy, &st) == 0;
+    t->cwd_device = t->cwd_pinned ? st.st_dev : 0;
+    t->cwd_inode = t->cwd_pinned ? st.st_ino : 0;
     return 0;
 }
 

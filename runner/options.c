@@ -976,6 +976,11 @@ int options_validate(command_options *o, unsigned scope)
         return -1;
     if (t->cwd && check_directory("--cwd", t->cwd) < 0)
         return -1;
+    struct stat cwd_now;
+    if (t->cwd && stat(t->cwd, &cwd_now) == 0) {
+        t->cwd_device = cwd_now.st_dev;
+        t->cwd_inode = cwd_now.st_ino;
+    }
     for (size_t i = 0; i < t->path_count; i++) {
         const char *option = t->paths[i].access & CORDON_EXEC    ? "--exec"
                              : t->paths[i].access & CORDON_WRITE ? "--rw"

@@ -27,6 +27,8 @@ typedef struct task_options {
     bool user_is_the_runner;            /* --user names the runner's own ids, which it
                                            cannot change: the task runs as the runner */
     const char *cwd;
+    dev_t cwd_device;                   /* what --cwd named when cordon started */
+    ino_t cwd_inode;
     const char **env;                   /* "K=V", pointing into argv */
     size_t env_count;
     bool clear_env;

@@ -9,6 +9,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "pinned_path.h"
@@ -205,6 +206,21 @@ static int apply_isolation(cordon_task *t, const task_options *o)
     return apply_mounts_and_names(t, o);
 }
 
+/* --cwd names, by its path, the directory it named when cordon started:
+ * a batch job that could write beside it moved it away and left a link
+ * to another directory, and the next jobs started there.  Such a task is
+ * refused rather than follow (the library then holds it to what it named
+ * when set, until its start). */
+static int cwd_as_given(const task_options *o)
+{
+    struct stat st;
+    if (stat(o->cwd, &st) == 0 && st.st_dev == o->cwd_device && st.st_ino == o->cwd_inode)
+        return 0;
+    runner_error("--cwd: '%s' leads elsewhere than when cordon started (moved or replaced "
+                 "since, by an earlier task?): not followed", o->cwd);
+    return -ESTALE;
+}
+
 static int apply_options(cordon_task *t, const task_options *o, const cordon_policy *policy)
 {
     int rc = cordon_set_policy(t, policy);
@@ -214,7 +230,7 @@ static int apply_options(cordon_task *t, const task_options *o, const cordon_pol
         rc = apply_limits(t, o);
     if (rc == 0)
         rc = apply_environment(t, o);
-    if (rc == 0 && o->cwd)
+    if (rc == 0 && o->cwd && (rc = cwd_as_given(o)) == 0)
         rc = cordon_set_cwd(t, o->cwd);
     if (rc == 0 && o->user && !o->user_is_the_runner)
         rc = cordon_set_user(t, o->uid, o->gid);

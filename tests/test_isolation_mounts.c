@@ -631,6 +631,33 @@ static void test_mounts_tmpfs_is_bounded_by_the_memory_limit(void **state)
     cordon_task_free(t);
 }
 
+/* The working directory swapped for a link between its giving and the
+ * run (a batch job did it to the next one's): not followed, said. */
+static void test_mounts_replaced_working_directory_is_not_entered(void **state)
+{
+    (void)state;
+    char swapped[96], moved[112];
+    snprintf(swapped, sizeof swapped, "%s/cwd", source);
+    snprintf(moved, sizeof moved, "%s/cwd-moved", source);
+    assert_int_equal(mkdir(swapped, 0755), 0);
+    cordon_task *t = shell("pwd -P");
+    assert_int_equal(cordon_set_cwd(t, swapped), 0);
+    assert_int_equal(rename(swapped, moved), 0);
+    assert_int_equal(symlink("/etc", swapped), 0);
+    assert_int_equal(cordon_run(t), CORDON_EXCEPTION);
+    const cordon_result *r = cordon_task_result(t);
+    assert_string_equal(r->exception, "ConfinementError");
+    assert_non_null(strstr(r->exc_out.data, "leads elsewhere than when it was given"));
+    assert_int_equal(r->std_out.len, 0);
+    /* set again, it is what the path names now */
+    assert_int_equal(cordon_set_cwd(t, swapped), 0);
+    assert_int_equal(cordon_run(t), 0);
+    assert_string_equal(cordon_task_result(t)->std_out.data, "/etc\n");
+    cordon_task_free(t);
+    unlink(swapped);
+    rmdir(moved);
+}
+
 /* A source swapped for a link between the bind's giving and the run (by
  * anyone who may write beside it) is not followed: the run fails. */
 static void test_mounts_replaced_source_is_not_bound(void **state)
@@ -1196,6 +1223,7 @@ int main(void)
         cmocka_unit_test(test_mounts_bad_binds_are_refused),
         cmocka_unit_test(test_mounts_tmpfs_is_bounded_by_the_memory_limit),
         cmocka_unit_test(test_mounts_replaced_source_is_not_bound),
+        cmocka_unit_test(test_mounts_replaced_working_directory_is_not_entered),
         cmocka_unit_test(test_mounts_mount_point_moved_since_it_was_given_is_not_mounted_elsewhere),
         cmocka_unit_test(test_mounts_the_same_mount_point_twice_is_refused),
         cmocka_unit_test(test_mounts_bind_is_granted_under_file_rules),

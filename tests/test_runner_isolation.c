@@ -266,6 +266,34 @@ static void test_runner_isolation_a_job_cannot_move_the_next_job_s_mount_point(v
     remove_tree(dir);
 }
 
+/* The working directory likewise: a job that could write beside --cwd
+ * moved it away and left a link to another directory, and the next job
+ * started there.  It is refused, saying why; the first job's own run is
+ * unchanged. */
+static void test_runner_isolation_a_job_cannot_move_the_next_job_s_working_directory(void **state)
+{
+    (void)state;
+    char *dir = make_temp_dir();
+    char cmd[1200], jobs[300], cwd[300];
+    snprintf(cmd, sizeof cmd, "mkdir -p %s/w/build %s/other && chmod -R 777 %s/w %s/other",
+             dir, dir, dir, dir);
+    assert_int_equal(system(cmd), 0);
+    snprintf(jobs, sizeof jobs, "%s/jobs", dir);
+    snprintf(cmd, sizeof cmd, "cd %s/w && mv build old && ln -s %s/other build && echo moved\n"
+             "pwd -P\n", dir, dir);
+    write_file(jobs, cmd);
+    snprintf(cwd, sizeof cwd, "%s/w/build", dir);
+    captured c = CORDON("batch", "-j", "1", "--cwd", cwd, jobs);
+    expect_status(&c, 1);
+    assert_string_equal(c.out, "[1] moved\n");
+    char message[600];
+    snprintf(message, sizeof message, "cordon: --cwd: '%s' leads elsewhere than when cordon "
+             "started (moved or replaced since, by an earlier task?): not followed\n", cwd);
+    assert_non_null(strstr(c.err, message));
+    captured_free(&c);
+    remove_tree(dir);
+}
+
 /* A --rw (or --ro) path that is also a --tmpfs directory grants the
  * tmpfs: the rule named the directory the tmpfs hides, by the fd the CLI
  * pinned, and the task could not write its own tmpfs (EACCES), though
@@ -419,6 +447,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_runner_isolation_a_job_cannot_move_the_next_job_s_mount_point),
+        cmocka_unit_test(test_runner_isolation_a_job_cannot_move_the_next_job_s_working_directory),
         cmocka_unit_test(test_runner_isolation_bad_values_name_the_option),
         cmocka_unit_test(test_runner_isolation_rw_on_a_tmpfs_grants_the_tmpfs),
         cmocka_unit_test(test_runner_isolation_scratch_under_private_tmp_is_refused),
