@@ -101,8 +101,6 @@ const cordon__rule *cordon__policy_deciding_rule(const cordon_policy *p, int nr,
     return found;
 }
 
-#define X32_SYSCALL_BIT 0x40000000
-
 int cordon_policy_decide(const cordon_policy *p, int nr, const uint64_t args[6],
                          cordon_decision *d)
 {

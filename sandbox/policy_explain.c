@@ -99,7 +99,7 @@ static int parse_syscall(const char *text, int *nr, cordon_error *err)
         }
         /* No rule can name such a number, so none can decide it alone:
          * the policy's `newer` line (or its default) answers it. */
-        if (!*end && n >= 0x40000000 && n < 0x40000000 + CORDON_SYSCALL_TABLE_SIZE) {
+        if (!*end && n >= X32_SYSCALL_BIT && n < X32_SYSCALL_BIT + CORDON_SYSCALL_TABLE_SIZE) {
             cordon__error_set(err, -EINVAL, NULL, 0, 0, "syscall %s is an x32 call (bit "
                               "0x40000000 set): explain takes x86_64's calls; a policy without "
                               "'arch x32' kills every x32 call, and one with it holds them to "

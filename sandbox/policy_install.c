@@ -46,7 +46,6 @@ bool cordon__policy_notifies(const cordon_policy *p)
 #ifndef SYS_pidfd_getfd
 #define SYS_pidfd_getfd 438
 #endif
-#define X32_SYSCALL_BIT 0x40000000u
 
 /* Refuses pidfd_getfd (EPERM) on every ABI, lets the rest through to the
  * policy's own filter. */

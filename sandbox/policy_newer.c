@@ -35,7 +35,6 @@
 
 #include "policy_rules.h"
 
-#define X32_SYSCALL_BIT 0x40000000u
 #define X32_OWN_FIRST   512u
 #define X32_OWN_LAST    547u
 /* A conditional jump reaches at most 255 instructions ahead. */

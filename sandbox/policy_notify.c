@@ -33,8 +33,6 @@ static int append(char *out, size_t size, size_t used, const char *fmt, ...)
     return n < 0 ? (int)used : (int)(used + (size_t)n);
 }
 
-#define X32_SYSCALL_BIT 0x40000000
-
 /* "an i386 call: getpid(…)": a call through another ABI than the task's
  * own, which no policy rule covers. */
 static size_t describe_foreign(const struct seccomp_data *data, char *out, size_t size)

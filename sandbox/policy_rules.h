@@ -68,6 +68,8 @@ typedef struct cordon__rule {
 
 /* Foreign ABIs the policy lets through (its rules then apply to them too). */
 enum { ARCH_I386 = 1u << 0, ARCH_X32 = 1u << 1 };
+/* The bit that marks a call of the x32 ABI in seccomp_data.nr. */
+#define X32_SYSCALL_BIT 0x40000000u
 
 struct cordon_policy {
     char *name;
