@@ -838,14 +838,16 @@ static int default_to_nobody(task_options *t)
     return -1;
 }
 
-static int check_directory(const char *option, const char *dir)
+/* 0 with the directory's stat in `found` (may be NULL), or -1 said. */
+static int check_directory(const char *option, const char *dir, struct stat *found)
 {
-    struct stat st;
-    if (stat(dir, &st) < 0) {
+    struct stat own;
+    struct stat *st = found ? found : &own;
+    if (stat(dir, st) < 0) {
         runner_error("%s: '%s': %s", option, dir, strerror(errno));
         return -1;
     }
-    if (!S_ISDIR(st.st_mode)) {
+    if (!S_ISDIR(st->st_mode)) {
         runner_error("%s: '%s' is not a directory", option, dir);
         return -1;
     }
@@ -859,7 +861,7 @@ static int check_out_dir(const char *dir)
 {
     struct stat st;
     if (stat(dir, &st) == 0 || errno != ENOENT)
-        return check_directory("--out-dir", dir);
+        return check_directory("--out-dir", dir, NULL);
     char *parent = strdup(dir);
     if (!parent) {
         runner_error("--out-dir: %s", strerror(ENOMEM));
@@ -974,10 +976,10 @@ int options_validate(command_options *o, unsigned scope)
     }
     if (!t->user && geteuid() == 0 && default_to_nobody(t) < 0)
         return -1;
-    if (t->cwd && check_directory("--cwd", t->cwd) < 0)
-        return -1;
     struct stat cwd_now;
-    if (t->cwd && stat(t->cwd, &cwd_now) == 0) {
+    if (t->cwd && check_directory("--cwd", t->cwd, &cwd_now) < 0)
+        return -1;
+    if (t->cwd) {
         t->cwd_device = cwd_now.st_dev;
         t->cwd_inode = cwd_now.st_ino;
     }
@@ -994,7 +996,7 @@ int options_validate(command_options *o, unsigned scope)
     free(t->tmpfs_pinned);
     t->tmpfs_pinned = runner_alloc((t->tmpfs_count + 1) * sizeof *t->tmpfs_pinned);
     for (size_t i = 0; i < t->tmpfs_count; i++)
-        if (check_directory("--tmpfs", t->tmpfs[i]) < 0 ||
+        if (check_directory("--tmpfs", t->tmpfs[i], NULL) < 0 ||
             pinned_path(t->tmpfs[i], t->tmpfs_pinned[i]) < 0)
             return -1;
     for (size_t i = 0; i < t->bind_count; i++)
