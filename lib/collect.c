@@ -500,13 +500,10 @@ static void check_cpu(cordon__attempt_state *s, uint64_t now)
     static unsigned cpus;
     if (!__atomic_load_n(&cpus, __ATOMIC_RELAXED))
         __atomic_store_n(&cpus, cordon__usable_cpus(), __ATOMIC_RELAXED);
-    uint64_t wait = (s->cpu_limit_ns - s->cpu_used_ns) / __atomic_load_n(&cpus, __ATOMIC_RELAXED);
-    if (wait > CPU_CHECK_NS)
-        wait = CPU_CHECK_NS;
-    if (wait < CPU_CHECK_MIN_NS)
-        wait = CPU_CHECK_MIN_NS;
-    if (wait < read_ns * CPU_CHECK_COST_SHARE)
-        wait = read_ns * CPU_CHECK_COST_SHARE;
+    uint64_t wait = cordon__cpu_look_wait((s->cpu_limit_ns - s->cpu_used_ns) /
+                                              __atomic_load_n(&cpus, __ATOMIC_RELAXED),
+                                          CPU_CHECK_NS, CPU_CHECK_MIN_NS,
+                                          read_ns * CPU_CHECK_COST_SHARE);
     if (now - s->cpu_changed_ns >= CPU_IDLE_AFTER_NS && wait < CPU_IDLE_CHECK_NS)
         wait = CPU_IDLE_CHECK_NS;
     s->next_cpu_check_ns = now + wait;

@@ -187,6 +187,18 @@ uint64_t cordon__init_tree_cpu_ns(cordon__init_cpu_limit *limit,
 /* A process's CPU time in ns by its CPU clock (exact, its exited threads
  * included), 0 where it cannot be read; async-signal-safe. */
 uint64_t cordon__process_clock_ns(pid_t pid);
+/* The wait before the next look at a CPU count (the parent's, the init's):
+ * `wait` held to at most `most`, at least `least`, and at least `cost_floor`
+ * (the look's own cost times the share it may take); async-signal-safe. */
+static inline uint64_t cordon__cpu_look_wait(uint64_t wait, uint64_t most, uint64_t least,
+                                             uint64_t cost_floor)
+{
+    if (wait > most)
+        wait = most;
+    if (wait < least)
+        wait = least;
+    return wait < cost_floor ? cost_floor : wait;
+}
 
 enum cordon__hook_state { HOOK_NONE = 0, HOOK_RUNNING = 1, HOOK_DONE = 2, HOOK_FAILED = 3 };
 

@@ -495,13 +495,9 @@ static uint64_t hold_cpu_limit(cordon__init_report *report, cordon__init_cpu_lim
         cpu->limit_ns = 0;
         return 0;
     }
-    uint64_t wait = asleep ? INIT_TICK_NS : (cpu->limit_ns - used) / 4;
-    if (wait > INIT_TICK_NS)
-        wait = INIT_TICK_NS;
-    if (wait < INIT_CPU_LOOK_MIN_NS)
-        wait = INIT_CPU_LOOK_MIN_NS;
-    if (wait < look_cost * INIT_CPU_LOOK_COST_SHARE)
-        wait = look_cost * INIT_CPU_LOOK_COST_SHARE;
+    uint64_t wait = cordon__cpu_look_wait(asleep ? INIT_TICK_NS : (cpu->limit_ns - used) / 4,
+                                          INIT_TICK_NS, INIT_CPU_LOOK_MIN_NS,
+                                          look_cost * INIT_CPU_LOOK_COST_SHARE);
     cpu->next_look_ns = now + wait;
     return wait;
 }
