@@ -308,6 +308,15 @@ static void *runs_tasks_until_stopped(void *arg)
 static void test_async_a_copy_forked_beside_running_tasks_runs_its_own(void **state)
 {
     (void)state;
+#if defined(__SANITIZE_ADDRESS__)
+    /* ASan's own allocator (gcc 12's runtime) takes no lock around a
+     * fork: a copy forked while another thread allocates waits for good
+     * in its first malloc, before any of cordon's code (seen: the test's
+     * cordon_function_task in calloc's size-class lock).  What the test
+     * asks of cordon is asked of the plain and the TSan builds, whose
+     * allocators are made safe across a fork. */
+    skip();
+#endif
     enum { RUNNING_THREADS = 4, FORKED_COPIES = 150 };
     pthread_t threads[RUNNING_THREADS];
     __atomic_store_n(&stop_running_tasks, 0, __ATOMIC_RELEASE);
