@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 
 #include "internal.h"
@@ -89,6 +90,14 @@ static bool setup_failed(cordon_task *t, const cordon__setup_record *setup,
                           cordon__step_name(step), named, strerror(error));
     if (step == STEP_WORKING_DIRECTORY && error == ENOENT && t->cwd)
         cordon__explain_hidden(t, t->cwd, "the working directory");
+    /* A fresh child is never a group leader, so its setsid fails with
+     * EPERM only by a filter this process is under itself: it is a task
+     * whose tree its process group holds (policy_variant.c). */
+    if (step == STEP_PROCESS_GROUP && error == EPERM && prctl(PR_GET_SECCOMP, 0, 0, 0, 0) == 2)
+        cordon__buffer_printf(&t->exc_out, "  (this process is itself a task whose filter "
+                              "refuses setsid: one without a pid namespace or a v2 cgroup of "
+                              "its own, which its process group holds, runs no tasks of its "
+                              "own)\n");
     if (step == STEP_NAMESPACES && launch->lacks_namespaces)
         cordon__buffer_printf(&t->exc_out, "  (the task's options need namespaces this "
                               "process cannot make: %s)\n", cordon__namespaces_missing_why());
