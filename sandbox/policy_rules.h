@@ -156,6 +156,17 @@ bool cordon__variant_refuses_window_size(const cordon_policy *v);
 int cordon__variant_refuse_sockets_outside_the_namespace(cordon_policy *v);
 bool cordon__variant_refuses_sockets_outside_the_namespace(const cordon_policy *v);
 
+/* policy_variant_unix_sockets.c: the FILE_RULES variant's refusal of
+ * unix sockets (how many rules it adds at most to `p`'s, the policy's
+ * allows of socket split one way per family), the datagram pairs it
+ * shares with NO_NETWORK, and the form the compiled filter still lets
+ * through, or NULL. */
+int cordon__variant_refuse_unix_sockets(cordon_policy *v);
+size_t cordon__variant_unix_socket_rules(const cordon_policy *p);
+const char *cordon__variant_unrefused_unix_socket(const cordon_policy *v);
+int cordon__variant_refuse_datagram_pairs(cordon_policy *v);
+bool cordon__variant_refuses_datagram_pairs(const cordon_policy *v);
+
 /* policy_variant_tuning.c: the NO_PID_NAMESPACE variant's refusals of
  * tuning another process (its nice value, affinity, scheduling, I/O
  * priority), how many rules they add at most to `p`'s, and whether the

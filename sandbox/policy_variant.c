@@ -376,6 +376,10 @@ static const char *unrefused(const cordon_policy *v, unsigned kind)
     if ((kind & CORDON__VARIANT_NO_NETWORK) &&
         !cordon__variant_refuses_sockets_outside_the_namespace(v))
         return "a socket outside the task's network namespace";
+    const char *unix_socket = NULL;
+    if ((kind & CORDON__VARIANT_FILE_RULES) && !(kind & CORDON__VARIANT_NO_NETWORK) &&
+        (unix_socket = cordon__variant_unrefused_unix_socket(v)))
+        return unix_socket;
     return NULL;
 }
 
@@ -399,6 +403,9 @@ static int add_variant_rules(const cordon_policy *p, cordon_policy *v, unsigned 
         rc = refuse_outright(v, SYS_inotify_add_watch, EACCES);
     if (rc == 0 && (kind & CORDON__VARIANT_FILE_RULES))
         rc = refuse_outright(v, SYS_fanotify_mark, EACCES);
+    /* Without a network the unix sockets are refused already. */
+    if (rc == 0 && (kind & CORDON__VARIANT_FILE_RULES) && !(kind & CORDON__VARIANT_NO_NETWORK))
+        rc = cordon__variant_refuse_unix_sockets(v);
     if (rc == 0 && (kind & CORDON__VARIANT_FILE_SIZE_LIMIT))
         rc = cordon__variant_refuse_own_signal(v, SIGXFSZ);
     if (rc == 0 && (kind & CORDON__VARIANT_FILE_SIZE_LIMIT))
@@ -473,7 +480,8 @@ static cordon_policy *build_variant(const cordon_policy *p, unsigned kind, bool 
                         p->rules[i].syscall == SYS_prlimit64;
     v->rule_size = p->rule_count + 3 * socket_rules + 12 + CORDON__NETWORK_RULES +
                    2 * CORDON__OWN_SIGNAL_RULES + cordon__variant_tuning_rules(p) +
-                   cordon__variant_file_size_rules(p) + cordon__variant_terminal_rules(p);
+                   cordon__variant_file_size_rules(p) + cordon__variant_terminal_rules(p) +
+                   cordon__variant_unix_socket_rules(p);
     v->rules = malloc(v->rule_size * sizeof *v->rules);
     if (!v->name || !v->rules) {
         cordon_policy_free(v);

@@ -98,27 +98,10 @@ static int socket_rules(cordon_policy *v)
     return rc;
 }
 
-static int socketpair_rules(cordon_policy *v)
-{
-    static const cordon__condition kept[] = {
-        { .arg = 1, .compare = COMPARE_MASKED_EQ, .mask = 0xf, .value = SOCK_STREAM },
-        { .arg = 1, .compare = COMPARE_MASKED_EQ, .mask = 0xf, .value = SOCK_SEQPACKET },
-    };
-    cordon__rule *decider = cordon__variant_last_unconditional(v, SYS_socketpair);
-    if (decider && !cordon__action_allows(decider->action))
-        return 0;
-    const uint64_t args[6] = { AF_UNIX, SOCK_DGRAM, 0, 0, 0, 0 };
-    bool through = cordon__variant_lets_through(v, SYS_socketpair, args);
-    int rc = cordon__variant_split_allows(v, SYS_socketpair, kept, sizeof kept / sizeof *kept);
-    if (rc == 0 && through)
-        rc = add(v, refusal(SYS_socketpair, EACCES, cordon__masked_condition(1, 0xf, SOCK_DGRAM)));
-    return rc;
-}
-
 int cordon__variant_refuse_sockets_outside_the_namespace(cordon_policy *v)
 {
     int rc = socket_rules(v);
-    return rc < 0 ? rc : socketpair_rules(v);
+    return rc < 0 ? rc : cordon__variant_refuse_datagram_pairs(v);
 }
 
 bool cordon__variant_refuses_sockets_outside_the_namespace(const cordon_policy *v)
@@ -134,12 +117,5 @@ bool cordon__variant_refuses_sockets_outside_the_namespace(const cordon_policy *
                 return false;
         }
     }
-    static const uint64_t pair_types[] = { SOCK_DGRAM, SOCK_DGRAM | SOCK_CLOEXEC,
-                                           SOCK_DGRAM | (1ull << 32) };
-    for (size_t i = 0; i < sizeof pair_types / sizeof *pair_types; i++) {
-        uint64_t args[6] = { AF_UNIX, pair_types[i], 0, 0, 0, 0 };
-        if (cordon__variant_filter_lets_through(v, SYS_socketpair, args) != 0)
-            return false;
-    }
-    return true;
+    return cordon__variant_refuses_datagram_pairs(v);
 }

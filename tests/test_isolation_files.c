@@ -10,6 +10,8 @@
 #include <sys/mount.h>
 #include <sched.h>
 #include <sys/xattr.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 
 #include <dlfcn.h>
 
@@ -584,6 +586,105 @@ static void test_files_directories_cannot_be_watched_under_file_rules(void **sta
     cordon_task_free(t);
 }
 
+/* In the task: 0 if it reached the unix socket bound at `arg` (a stream
+ * socketpair of its own must work: -1 if not), else the errno. */
+static int connects_to(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    int pair[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0)
+        return -1;
+    close(pair[0]);
+    close(pair[1]);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return errno;
+    struct sockaddr_un address = { .sun_family = AF_UNIX };
+    snprintf(address.sun_path, sizeof address.sun_path, "%s", (const char *)arg);
+    int rc = connect(fd, (struct sockaddr *)&address, sizeof address) == 0 ? 0 : errno;
+    close(fd);
+    return rc;
+}
+
+/* In the task: the errno of socket(AF_UNIX) with bits above the 32 the
+ * kernel reads, of a datagram socketpair (which sends to any path), and
+ * of an IPv4 socket, as three bytes; 0 for each made. */
+static int makes_other_sockets(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    (void)arg;
+    unsigned char errors[3] = { 0 };
+    long fd = syscall(SYS_socket, (1L << 32) | AF_UNIX, SOCK_STREAM, 0);
+    errors[0] = fd < 0 ? (unsigned char)errno : 0;
+    int pair[2];
+    errors[1] = socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, pair) != 0 ? (unsigned char)errno : 0;
+    fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    errors[2] = fd < 0 ? (unsigned char)errno : 0;
+    cordon_return(ctx, errors, sizeof errors);
+    return 0;
+}
+
+/* Landlock does not govern connect() to a socket file: with file rules
+ * and its network a task reached a socket bound outside every grant (the
+ * caller's session bus, an ssh agent, a container engine's socket) and
+ * talked to the service behind it.  Under file rules it makes no unix
+ * socket, whatever its policy allows (outright, or every family but
+ * vsock as a Docker profile does), nor a datagram pair; a stream pair
+ * and an IPv4 socket work; without file rules it reaches the socket. */
+static void test_files_rules_keep_the_task_from_the_caller_s_socket_files(void **state)
+{
+    (void)state;
+    require_landlock();
+    char path[96];
+    snprintf(path, sizeof path, "%s/service.sock", outside);
+    int listener = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    struct sockaddr_un address = { .sun_family = AF_UNIX };
+    snprintf(address.sun_path, sizeof address.sun_path, "%s", path);
+    assert_int_equal(bind(listener, (struct sockaddr *)&address, sizeof address), 0);
+    assert_int_equal(chmod(path, 0777), 0);
+    assert_int_equal(listen(listener, 8), 0);
+    static const char *const policies[] = {
+        "default", "nonet", "readonly",
+        "default allow\nallow socket socketpair\n",
+        "default errno EPERM\nallow socket if arg0 != 40\nallow socketpair connect close munmap "
+        "exit_group exit write read mmap brk rt_sigreturn rt_sigprocmask\n",
+    };
+    for (size_t i = 0; i < sizeof policies / sizeof *policies; i++) {
+        cordon_error err;
+        cordon_policy *p = strchr(policies[i], '\n')
+                               ? cordon_policy_parse(policies[i], "own-allows.policy", &err)
+                               : cordon_policy_load(policies[i], &err);
+        if (!p)
+            fail_msg("%s", err.message);
+        cordon_task *t = cordon_function_task(connects_to, path);
+        assert_int_equal(cordon_allow_path(t, granted, CORDON_READ | CORDON_WRITE), 0);
+        cordon_set_policy(t, p);
+        const cordon_result *r = run_task(t, 0);
+        if (r->exception || r->exit_code != EACCES)
+            fail_msg("policy %zu: %s, exit %d\n%s", i, r->exception ? r->exception : "no exception",
+                     r->exit_code, r->exc_out.data);
+        cordon_task_free(t);
+        t = cordon_function_task(makes_other_sockets, NULL);
+        assert_int_equal(cordon_allow_path(t, granted, CORDON_READ | CORDON_WRITE), 0);
+        cordon_set_policy(t, p);
+        r = run_task(t, 0);
+        assert_int_equal(r->returns.len, 3);
+        const unsigned char *errors = (const unsigned char *)r->returns.data;
+        if (errors[0] == 0 || errors[1] != EACCES || (i != 1 && errors[2] != 0))
+            fail_msg("policy %zu: wide AF_UNIX %d, datagram pair %d, IPv4 %d", i, errors[0],
+                     errors[1], errors[2]);
+        cordon_task_free(t);
+        cordon_policy_free(p);
+    }
+    assert_true(accept4(listener, NULL, NULL, SOCK_CLOEXEC) < 0 && errno == EAGAIN);
+    cordon_task *t = cordon_function_task(connects_to, path);
+    const cordon_result *r = run_task(t, 0);
+    assert_int_equal(r->exit_code, 0);
+    cordon_task_free(t);
+    close(listener);
+    unlink(path);
+}
+
 /* A preset's command gets the caller's PATH and locale, not the rest of
  * its environment (a token, an ssh agent's socket), and /tmp as home;
  * cordon_set_env still adds to it. */
@@ -1000,6 +1101,7 @@ int main(void)
         cmocka_unit_test(test_files_a_writable_root_stays_writable),
         cmocka_unit_test(test_files_a_rename_between_nested_writable_paths_works),
         cmocka_unit_test(test_files_presets_keep_only_a_minimal_environment),
+        cmocka_unit_test(test_files_rules_keep_the_task_from_the_caller_s_socket_files),
         cmocka_unit_test(test_files_a_hundred_writable_paths_are_all_writable),
         cmocka_unit_test(test_files_a_writable_path_swapped_for_a_link_makes_nothing_else_writable),
         cmocka_unit_test(test_files_bad_rules_are_refused),
