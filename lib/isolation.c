@@ -714,12 +714,16 @@ int cordon_task_check(const cordon_task *t, cordon_error *err)
     int rc = check_covered(t, err);
     if (rc < 0)
         return rc;
-    /* Only a task without a network has a variant that a policy's
-     * rules can stand in the way of (sandbox/policy_variant.c). */
+    /* Only a task without a network or with file rules has a variant
+     * that a policy's rules can stand in the way of
+     * (sandbox/policy_variant.c). */
     const cordon_policy *p = t->policy_set ? t->policy : cordon__policy_builtin_default();
-    if (!p || !iso || iso->network != CORDON_NETWORK_NONE)
+    if (!p || !iso)
         return 0;
-    return cordon__policy_combinable(p, CORDON__VARIANT_NO_NETWORK, err);
+    unsigned kind = (iso->network == CORDON_NETWORK_NONE ? CORDON__VARIANT_NO_NETWORK : 0) |
+                    (iso->rule_count || iso->system_paths || iso->read_everything
+                         ? CORDON__VARIANT_FILE_RULES : 0);
+    return cordon__policy_combinable(p, kind, err);
 }
 
 /* The namespaces the options need, or the mark that the machine has none

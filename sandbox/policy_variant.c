@@ -434,18 +434,28 @@ static int add_variant_rules(const cordon_policy *p, cordon_policy *v, unsigned 
 }
 
 /* i386 passes a socket's family through socketcall, in memory a filter
- * cannot read, so the no-network rules on the family cannot hold there:
+ * cannot read, so the no-network and file rules' refusals of a family
+ * cannot hold there:
  * libseccomp refuses them ("File exists"), which says nothing to a user. */
 int cordon__policy_combinable(const cordon_policy *p, unsigned kind, cordon_error *err)
 {
-    if (!(kind & CORDON__VARIANT_NO_NETWORK) || !(p->foreign_arches & ARCH_I386))
+    if (!(kind & (CORDON__VARIANT_NO_NETWORK | CORDON__VARIANT_FILE_RULES)) ||
+        !(p->foreign_arches & ARCH_I386))
         return 0;
-    cordon__error_set(err, -EINVAL, p->i386_origin, p->i386_line, 1,
-                      "'arch i386' lets in the i386 ABI, whose socket calls hide the socket's "
-                      "family from a seccomp filter, so a task without a network "
-                      "(CORDON_NETWORK_NONE, --net none, the isolated presets) cannot be held "
-                      "to its namespace's families under it; drop the 'arch i386' or give the "
-                      "task the network");
+    if (kind & CORDON__VARIANT_NO_NETWORK)
+        cordon__error_set(err, -EINVAL, p->i386_origin, p->i386_line, 1,
+                          "'arch i386' lets in the i386 ABI, whose socket calls hide the "
+                          "socket's family from a seccomp filter, so a task without a network "
+                          "(CORDON_NETWORK_NONE, --net none, the isolated presets) cannot be "
+                          "held to its namespace's families under it; drop the 'arch i386' or "
+                          "give the task the network");
+    else
+        cordon__error_set(err, -EINVAL, p->i386_origin, p->i386_line, 1,
+                          "'arch i386' lets in the i386 ABI, whose socket calls hide the "
+                          "socket's family from a seccomp filter, so a task with file rules "
+                          "(cordon_allow_path, --ro, --rw, --exec) cannot be kept from unix "
+                          "sockets outside them under it; drop the 'arch i386' or the file "
+                          "rules");
     return -EINVAL;
 }
 

@@ -685,6 +685,35 @@ static void test_files_rules_keep_the_task_from_the_caller_s_socket_files(void *
     unlink(path);
 }
 
+/* i386's socket calls hide the family from a filter: under a policy that
+ * admits the ABI, file rules cannot keep a task from unix sockets, and
+ * cordon_task_check and the run say which line stands in the way (the run
+ * said "libseccomp refused the rule for 'socket': File exists"). */
+static void test_files_rules_under_an_i386_policy_name_the_arch_line(void **state)
+{
+    (void)state;
+    require_landlock();
+    cordon_error err;
+    memset(&err, 0, sizeof err);
+    cordon_policy *p = cordon_policy_parse("default allow\narch i386\n", "old.policy", &err);
+    if (!p)
+        fail_msg("%s", err.message);
+    const char *const argv[] = { "true", NULL };
+    cordon_task *t = cordon_command_task(argv);
+    assert_int_equal(cordon_set_policy(t, p), 0);
+    assert_int_equal(cordon_task_check(t, &err), 0);
+    assert_int_equal(cordon_allow_path(t, granted, CORDON_READ), 0);
+    assert_int_equal(cordon_task_check(t, &err), -EINVAL);
+    assert_non_null(strstr(err.message, "old.policy:2:1: 'arch i386' lets in the i386 ABI"));
+    assert_non_null(strstr(err.message, "cannot be kept from unix sockets"));
+    assert_int_equal(cordon_run(t), CORDON_EXCEPTION);
+    const cordon_result *r = cordon_task_result(t);
+    assert_string_equal(r->exception, "ConfinementError");
+    assert_non_null(strstr(r->message, "drop the 'arch i386' or the file rules"));
+    cordon_task_free(t);
+    cordon_policy_free(p);
+}
+
 /* A preset's command gets the caller's PATH and locale, not the rest of
  * its environment (a token, an ssh agent's socket), and /tmp as home;
  * cordon_set_env still adds to it. */
@@ -1102,6 +1131,7 @@ int main(void)
         cmocka_unit_test(test_files_a_rename_between_nested_writable_paths_works),
         cmocka_unit_test(test_files_presets_keep_only_a_minimal_environment),
         cmocka_unit_test(test_files_rules_keep_the_task_from_the_caller_s_socket_files),
+        cmocka_unit_test(test_files_rules_under_an_i386_policy_name_the_arch_line),
         cmocka_unit_test(test_files_a_hundred_writable_paths_are_all_writable),
         cmocka_unit_test(test_files_a_writable_path_swapped_for_a_link_makes_nothing_else_writable),
         cmocka_unit_test(test_files_bad_rules_are_refused),
