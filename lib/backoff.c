@@ -49,6 +49,10 @@ uint64_t cordon__backoff_ms(cordon_task *t, unsigned retry)
         delay = (double)t->backoff_max_ms;
     if (t->backoff_jitter > 0)
         delay *= 1.0 - t->backoff_jitter * unit_random(t);
+    /* A delay past what a uint64_t holds is the longest one, not a value
+     * the conversion makes up (0 on x86-64: a retry at once). */
+    if (!(delay < 18446744073709551616.0))
+        return UINT64_MAX;
     return (uint64_t)delay;
 }
 

@@ -282,8 +282,9 @@ int cordon_set_tree_accounting(cordon_task *t, int on);
 int cordon_set_tree_cpu_accounting(cordon_task *t, int on);
 
 /* Delay before retry n (n >= 1) of cordon_run_and_retry:
- * min(initial_ms * factor^(n-1), max_ms); max_ms 0 is no cap.  factor is
- * from 1 to 1000 (-EINVAL otherwise).  Default: no delay. */
+ * min(initial_ms * factor^(n-1), max_ms); max_ms 0 is no cap, and a delay
+ * past UINT64_MAX ms is UINT64_MAX.  factor is from 1 to 1000 (-EINVAL
+ * otherwise).  Default: no delay. */
 int cordon_set_backoff(cordon_task *t, uint64_t initial_ms, double factor, uint64_t max_ms);
 /* Jitter on that delay: each delay d becomes d * (1 - fraction * u), u
  * uniform in [0, 1), so that many callers retrying at once spread out.

@@ -72,7 +72,6 @@ static int too_large_size(const char *name, const char *value, const char *inste
 
 /* A limit of 0 would read as "no limit" in the library: a person who wrote
  * --mem 0 meant something else.  And a deadline is not a date. */
-#define LIMIT_TIME_MAX_MS 1000000000000ull /* about 31 years */
 #define NO_LIMIT "leave the option out for no limit"
 
 static int parse_limit_time(const char *name, const char *value, uint64_t *ms)
@@ -84,7 +83,7 @@ static int parse_limit_time(const char *name, const char *value, uint64_t *ms)
         *ms = UINT64_MAX; /* said as the times past 31 years are, below */
     else if (rc < 0)
         return bad_time(name, value);
-    if (*ms == 0 || *ms > LIMIT_TIME_MAX_MS) {
+    if (*ms == 0 || *ms > UNITS_TIME_LONGEST_MS) {
         runner_error("%s: '%s' is %s; " NO_LIMIT, name, value,
                      *ms ? "longer than 31 years" : "zero");
         return -1;

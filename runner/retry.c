@@ -136,6 +136,8 @@ int retry_parse_classes(task_options *o, const char *option, const char *value)
 #define BAD_FACTOR (-1000)
 /* ... and for a part given twice ("x2,x3": the later one won unsaid). */
 #define TWICE (-1001)
+/* ... and for a time past UNITS_TIME_LONGEST_MS, as the limits' times. */
+#define TOO_LONG (-1002)
 
 static int bad_backoff(const char *option, const char *value)
 {
@@ -144,10 +146,13 @@ static int bad_backoff(const char *option, const char *value)
     return -1;
 }
 
-/* -1 for a part that is not one, UNITS_TOO_SMALL for a time below 1 ms. */
+/* -1 for a part that is not one, UNITS_TOO_SMALL for a time below 1 ms,
+ * TOO_LONG past about 31 years. */
 static int parse_time_part(const char *part, uint64_t *ms)
 {
     int rc = units_parse_time_ms(part, ms);
+    if (rc == UNITS_TOO_LARGE || (rc == 0 && *ms > UNITS_TIME_LONGEST_MS))
+        return TOO_LONG;
     return rc == UNITS_TOO_SMALL ? rc : rc < 0 ? -1 : 0;
 }
 
@@ -195,6 +200,10 @@ int retry_parse_backoff(task_options *o, const char *option, const char *value)
     free(copy);
     if (rc == UNITS_TOO_SMALL) {
         runner_error("%s: '%s': a time below cordon's 1 ms resolution", option, value);
+        return -1;
+    }
+    if (rc == TOO_LONG) {
+        runner_error("%s: '%s': a time longer than 31 years", option, value);
         return -1;
     }
     if (rc == TWICE) {

@@ -12,6 +12,10 @@
  * resolution, 1 ms. */
 #define UNITS_TOO_SMALL (-3)
 
+/* The longest time an option takes: about 31 years.  A deadline or a
+ * delay is not a date, and no product of one with a factor nears 64 bits. */
+#define UNITS_TIME_LONGEST_MS 1000000000000ull
+
 /* The largest size: 1 EiB, "1048576T", far past any memory or file, so
  * that no size an option takes is near overflow. */
 #define UNITS_SIZE_MAX (1ull << 60)

@@ -388,6 +388,31 @@ static void test_retry_total_timeout_makes_no_retry_it_cannot_wait_for(void **st
     unlink(f.counter_path);
 }
 
+/* A delay that grows past what 64 bits of ms hold is the longest, never a
+ * retry at once: UINT64_MAX ms, or 1 ms x1000 from the eighth retry, gave
+ * 0 ms (a double converted out of range), and a total of 3 s saw four
+ * attempts in 54 ms. */
+static void test_retry_backoff_past_the_range_makes_no_retry_at_once(void **state)
+{
+    (void)state;
+    const uint64_t initial[] = { UINT64_MAX, 1 };
+    const unsigned retries[] = { 3, 9 };
+    for (int i = 0; i < 2; i++) {
+        struct flaky f = make_flaky(20, "ServerError");
+        cordon_task *t = cordon_function_task(flaky_call, &f);
+        assert_int_equal(cordon_set_backoff(t, initial[i], 1000.0, 0), 0);
+        assert_int_equal(cordon_set_total_timeout_ms(t, 3000), 0);
+        assert_int_equal(cordon_run_and_retry(t, retries[i], "ServerError"), CORDON_EXCEPTION);
+        const cordon_result *r = cordon_task_result(t);
+        /* the first: no delay fits in 3 s; the second: 1 ms, 1 s, then
+         * none that fits */
+        assert_int_equal(r->attempts, i == 0 ? 1 : 3);
+        assert_string_equal(r->exception, "ServerError");
+        cordon_task_free(t);
+        unlink(f.counter_path);
+    }
+}
+
 /* A single run has the total as its deadline too, async ones included. */
 static void test_retry_total_timeout_bounds_a_single_run(void **state)
 {
@@ -427,6 +452,7 @@ int main(void)
         cmocka_unit_test(test_retry_matches_a_real_time_signal_named_either_way),
         cmocka_unit_test(test_retry_by_callback),
         cmocka_unit_test(test_retry_backoff_jitter_varies_the_delays),
+        cmocka_unit_test(test_retry_backoff_past_the_range_makes_no_retry_at_once),
         cmocka_unit_test(test_retry_total_timeout_cuts_the_last_attempt),
         cmocka_unit_test(test_retry_total_timeout_makes_no_retry_it_cannot_wait_for),
         cmocka_unit_test(test_retry_total_timeout_bounds_a_single_run),

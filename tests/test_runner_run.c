@@ -364,6 +364,20 @@ static void test_run_bad_retry_options_name_the_option(void **state)
         assert_string_equal(c.err, want);
         captured_free(&c);
     }
+    /* A delay is a time as --timeout's is: past 31 years it is refused,
+     * where before it was taken and slept on (a value too large to count
+     * was "not INITIAL..."). */
+    const char *too_long[] = { "1000000001s", "99999999999999s", "18446744073709551s",
+                               "1s,max 1000000001s" };
+    for (size_t i = 0; i < sizeof too_long / sizeof *too_long; i++) {
+        c = CORDON("run", "--retry", "1", "--backoff", too_long[i], "true");
+        expect_status(&c, 125);
+        char want[128];
+        snprintf(want, sizeof want, "cordon: --backoff: '%s': a time longer than 31 years\n",
+                 too_long[i]);
+        assert_string_equal(c.err, want);
+        captured_free(&c);
+    }
     const char *twice[] = { "100ms,max 5s,max 6s", "100ms,x2,x3", "100ms,max 0,max 5s" };
     for (size_t i = 0; i < 3; i++) {
         c = CORDON("run", "--retry", "1", "--backoff", twice[i], "true");
