@@ -369,12 +369,16 @@ static void raised_ending(cordon_task *t, const cordon__shared *shared)
         cordon__buffer_printf(&t->exc_out, "%s: ", t->exception_class);
         cordon__result_message_raised(t, shared->raise_message, len);
     } else {
+        size_t name_len = strlen(class_name), cut_len = sizeof CORDON__CLASS_CUT - 1;
+        bool cut = name_len >= cut_len &&
+                   strcmp(class_name + name_len - cut_len, CORDON__CLASS_CUT) == 0;
         set_exception(t, "InvalidException");
         cordon__buffer_printf(&t->exc_out, "InvalidException: the task raised the class '");
-        cordon__buffer_append_escaped(&t->exc_out, class_name, strlen(class_name));
+        cordon__buffer_append_escaped(&t->exc_out, class_name, name_len);
         cordon__buffer_printf(&t->exc_out, "', %s: ",
-                              well_formed_class(class_name) ? "which is reserved for cordon's own "
-                              "exceptions" : "which is not a class name");
+                              cut ? "which is longer than a class name may be (63 bytes)"
+                              : well_formed_class(class_name) ? "which is reserved for cordon's "
+                              "own exceptions" : "which is not a class name");
     }
     cordon__buffer_append_escaped(&t->exc_out, shared->raise_message, len);
     cordon__buffer_append(&t->exc_out, "\n", 1);

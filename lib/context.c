@@ -69,10 +69,20 @@ void cordon_log(cordon_ctx *ctx, const char *fmt, ...)
         free(text);
 }
 
-static bool valid_class(const char *name)
+/* The class as the parent reads it: NULL is the empty name, and a name
+ * too long for the record is cut and marked (CORDON__CLASS_CUT, not a
+ * class's byte), so that the parent names it an InvalidException rather
+ * than a class the task never raised. */
+static void record_class(char *to, const char *name)
 {
     size_t len = name ? strnlen(name, CORDON_CLASS_MAX) : 0;
-    return len > 0 && len < CORDON_CLASS_MAX;
+    if (len < CORDON_CLASS_MAX) {
+        memcpy(to, name ? name : "", len + 1);
+        return;
+    }
+    size_t kept = CORDON_CLASS_MAX - sizeof CORDON__CLASS_CUT;
+    memcpy(to, name, kept);
+    memcpy(to + kept, CORDON__CLASS_CUT, sizeof CORDON__CLASS_CUT);
 }
 
 _Noreturn void cordon_raise(cordon_ctx *ctx, const char *exception, const char *fmt, ...)
@@ -81,8 +91,7 @@ _Noreturn void cordon_raise(cordon_ctx *ctx, const char *exception, const char *
     if (!ctx)
         _exit(1);
     cordon__shared *shared = ctx->shared;
-    const char *name = valid_class(exception) ? exception : "Exception";
-    memcpy(shared->raise_class, name, strlen(name) + 1);
+    record_class(shared->raise_class, exception);
     shared->raise_message[0] = '\0';
     if (fmt) {
         va_list ap;

@@ -107,7 +107,10 @@ int cordon_return(cordon_ctx *ctx, const void *data, size_t len);
 void cordon_log(cordon_ctx *ctx, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /* Ends the task with the exception class `exception` and a message;
- * stdio is flushed first.  result.exit_code is 1 then. */
+ * stdio is flushed first.  result.exit_code is 1 then.  A class is 1 to 63
+ * bytes of letters, digits and `_ . - :`, not one of cordon's own; any
+ * other (NULL, "", longer, other bytes) ends the task in
+ * "InvalidException", whose message quotes it. */
 CORDON_NORETURN void cordon_raise(cordon_ctx *ctx, const char *exception, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* Which attempt this is: 1 for the first run, n + 1 for retry n of
@@ -667,7 +670,7 @@ void cordon_pool_free(cordon_pool *pool);
  * as written ("Timeout,ServerError"; a signal by its name with SIG, in any
  * case), "exit:N" for an ending without exception whose exit code is N
  * (N != 0), or "*" for any exception.  -EINVAL for an empty list, an empty
- * item or a malformed exit:N. */
+ * item, an item of 64 bytes or more (no class is) or a malformed exit:N. */
 int cordon_run_and_retry(cordon_task *t, unsigned max_retry, const char *exception);
 /* Runs the task and writes a breakdown of where its time went to `out`:
  * for a function task, sampled self and cumulative time per function and

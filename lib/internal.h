@@ -63,6 +63,8 @@ void *cordon__zeroed(size_t count, size_t size);
  */
 #define CORDON_MAX_FRAMES   64
 #define CORDON_CLASS_MAX    64
+/* Ends a raised class cut to fit CORDON_CLASS_MAX (lib/context.c). */
+#define CORDON__CLASS_CUT   "\xe2\x80\xa6" /* U+2026, an ellipsis */
 #define CORDON_MESSAGE_MAX  2048
 #define CORDON_HISTORY_MESSAGE_MAX 256
 

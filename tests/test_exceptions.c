@@ -159,18 +159,45 @@ static void test_exception_raised_class_and_message(void **state)
     cordon_task_free(t);
 }
 
-static int raises_bad_class(cordon_ctx *ctx, void *arg)
+static int raises_the_class(cordon_ctx *ctx, void *arg)
 {
-    (void)arg;
-    cordon_raise(ctx, "", NULL);
+    cordon_raise(ctx, arg, "down");
 }
 
-static void test_exception_empty_class_becomes_exception(void **state)
+#define CLASS_63 "com.example.payments.gateway.errors.UpstreamServiceTimeoutError"
+#define CLASS_67 "com.example.payments.gateway.errors.UpstreamServiceTimeoutError_v2"
+
+/* A class no name can be (NULL, empty, 64 bytes or more) is an
+ * InvalidException that quotes it, as one of other bytes is: each was
+ * "Exception" before, and a 67-byte class a retry list could not name
+ * either came back as that catch-all.  63 bytes is a class. */
+static void test_exception_a_class_that_is_no_name_is_an_invalid_exception(void **state)
 {
     (void)state;
-    cordon_task *t = cordon_function_task(raises_bad_class, NULL);
-    const cordon_result *r = run_task(t, CORDON_EXCEPTION);
-    assert_string_equal(r->exception, "Exception");
+    struct { const char *raised, *exception, *exc_out; } cases[] = {
+        { "", "InvalidException", "InvalidException: the task raised the class '', which is not "
+                                  "a class name: down\n" },
+        { NULL, "InvalidException", "InvalidException: the task raised the class '', which is not "
+                                    "a class name: down\n" },
+        { CLASS_67, "InvalidException",
+          "InvalidException: the task raised the class 'com.example.payments.gateway.errors."
+          "UpstreamServiceTimeoutEr\xe2\x80\xa6', which is longer than a class name may be (63 bytes): "
+          "down\n" },
+        { CLASS_63, CLASS_63, CLASS_63 ": down\n" },
+    };
+    assert_int_equal(strlen(CLASS_63), 63);
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        cordon_task *t = cordon_function_task(raises_the_class, (void *)cases[i].raised);
+        const cordon_result *r = run_task(t, CORDON_EXCEPTION);
+        assert_string_equal(r->exception, cases[i].exception);
+        assert_string_equal(r->exc_out.data, cases[i].exc_out);
+        assert_int_equal(r->exit_code, 1);
+        cordon_task_free(t);
+    }
+    cordon_task *t = cordon_function_task(raises_the_class, (void *)CLASS_63);
+    assert_int_equal(cordon_run_and_retry(t, 2, CLASS_63), CORDON_EXCEPTION);
+    assert_int_equal(cordon_task_result(t)->attempts, 3);
+    assert_int_equal(cordon_run_and_retry(t, 2, CLASS_67), -EINVAL);
     cordon_task_free(t);
 }
 
@@ -273,7 +300,7 @@ int main(void)
         cmocka_unit_test(test_exception_integer_division_by_zero_is_sigfpe),
         cmocka_unit_test(test_exception_stack_overflow_still_gets_a_report),
         cmocka_unit_test(test_exception_raised_class_and_message),
-        cmocka_unit_test(test_exception_empty_class_becomes_exception),
+        cmocka_unit_test(test_exception_a_class_that_is_no_name_is_an_invalid_exception),
         cmocka_unit_test(test_exception_command_killed_by_signal_is_named),
         cmocka_unit_test(test_exception_signal_names_follow_kill_l),
         cmocka_unit_test(test_exception_command_killed_by_sigrtmax_is_named),
