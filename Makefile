@@ -489,9 +489,10 @@ install: all python
 	install -m 644 $(PY_FILES) python/cordon/py.typed $(DESTDIR)$(PY_DIST)/cordon/
 	install -m 755 $(PY_EXT) $(DESTDIR)$(PY_DIST)/cordon/
 
-# Only the files make install writes, by name, then the directories of
-# cordon's own and those make install made (MADE_DIRS), each only if it is
-# left empty: never a directory that was there before, nor one others use.
+# Only the files make install writes, by name, then the directories make
+# install made (MADE_DIRS), each only if it is left empty: never a
+# directory that was there before (cordon's own names included), nor one
+# others use.
 uninstall:
 	rm -f $(DESTDIR)$(LIBDIR)/libcordon.a $(DESTDIR)$(LIBDIR)/libcordon.so.0 \
 	    $(DESTDIR)$(LIBDIR)/libcordon.so $(DESTDIR)$(INCLUDEDIR)/cordon.h \
@@ -502,7 +503,6 @@ uninstall:
 	    $(patsubst python/cordon/%,$(DESTDIR)$(PY_DIST)/cordon/%,$(PY_FILES) $(PY_EXT) python/cordon/py.typed)
 	rm -rf $(DESTDIR)$(PY_DIST)/cordon/__pycache__
 	@made=$$(if [ -f '$(MADE_DIRS)' ]; then sort -r '$(MADE_DIRS)'; fi); rm -f '$(MADE_DIRS)'; \
-	rmdir $(DESTDIR)$(PY_DIST)/cordon $(DESTDIR)$(POLICYDIR) $(dir $(DESTDIR)$(POLICYDIR)) 2>/dev/null; \
 	for d in $$made; do rmdir "$(DESTDIR)$$d" 2>/dev/null; done; true
 
 clean:

@@ -120,7 +120,7 @@ echo "build_test: the judge and the plugin host run from any directory"
 # Directories that were there before the install (one holding another
 # package's file, one empty) must outlive the uninstall; those it made
 # must not.  A second install over the first keeps what the first made.
-mkdir -p "$tmp/prefix/lib" "$tmp/prefix/share/man"
+mkdir -p "$tmp/prefix/lib" "$tmp/prefix/share/man" "$tmp/prefix/share/cordon/policies"
 echo other > "$tmp/prefix/lib/other-package.txt"
 make -s -C "$tmp/src" install PREFIX="$tmp/prefix" >/dev/null
 make -s -C "$tmp/src" install PREFIX="$tmp/prefix" >/dev/null
@@ -195,6 +195,9 @@ left=$(find "$tmp/prefix" \( -type f -o -type l \) ! -name other-package.txt)
 $left"
 [ -f "$tmp/prefix/lib/other-package.txt" ] || fail "make uninstall removed another package's file"
 left=$(cd "$tmp/prefix" && find . -type d | sort | tr '\n' ' ')
-[ "$left" = ". ./lib ./share ./share/man " ] || fail "make uninstall should leave exactly the
-directories that were there before the install (. ./lib ./share ./share/man), not: $left"
+# cordon's own directories too, when they were there (an empty one a
+# package manager left): they were removed whatever the record said.
+[ "$left" = ". ./lib ./share ./share/cordon ./share/cordon/policies ./share/man " ] ||
+    fail "make uninstall should leave exactly the directories that were there before the
+install (. ./lib ./share ./share/cordon ./share/cordon/policies ./share/man), not: $left"
 echo "build_test: make uninstall removes everything make install put in the prefix, directories it made included"
