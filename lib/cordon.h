@@ -100,8 +100,9 @@ void cordon_task_free(cordon_task *t);
 /* ---- Inside a function task (call only from the child) ---------------- */
 
 /* Publishes `len` bytes as result.returns (each call replaces the last).
- * Returns 0.  A return larger than CORDON_LIMIT_RETURN raises the exception
- * "ReturnTooLarge" and does not come back. */
+ * Returns 0; -EINVAL for a NULL ctx, or NULL data with a nonzero len
+ * (nothing is published then).  A return larger than CORDON_LIMIT_RETURN
+ * raises the exception "ReturnTooLarge" and does not come back. */
 int cordon_return(cordon_ctx *ctx, const void *data, size_t len);
 /* Appends one formatted line (a newline is added if missing) to log_out. */
 void cordon_log(cordon_ctx *ctx, const char *fmt, ...)

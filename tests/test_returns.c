@@ -24,6 +24,40 @@ static void test_returns_last_call_wins_byte_exact(void **state)
     cordon_task_free(t);
 }
 
+/* NULL bytes with a length publish nothing and say so; NULL with none is
+ * an empty return, which replaces the one before. */
+static int return_null(cordon_ctx *ctx, void *arg)
+{
+    (void)arg;
+    cordon_return(ctx, "kept", 4);
+    if (cordon_return(ctx, NULL, 5) != -EINVAL || cordon_return(NULL, "x", 1) != -EINVAL)
+        return 1;
+    return 0;
+}
+
+static int return_null_empty(cordon_ctx *ctx, void *arg)
+{
+    (void)arg;
+    cordon_return(ctx, "gone", 4);
+    return cordon_return(ctx, NULL, 0);
+}
+
+static void test_returns_null_bytes_are_refused_but_an_empty_return_is_one(void **state)
+{
+    (void)state;
+    cordon_task *t = cordon_function_task(return_null, NULL);
+    const cordon_result *r = run_task(t, 0);
+    assert_int_equal(r->exit_code, 0);
+    assert_int_equal(r->returns.len, 4);
+    assert_memory_equal(r->returns.data, "kept", 4);
+    cordon_task_free(t);
+    t = cordon_function_task(return_null_empty, NULL);
+    r = run_task(t, 0);
+    assert_int_equal(r->exit_code, 0);
+    assert_int_equal(r->returns.len, 0);
+    cordon_task_free(t);
+}
+
 static int return_struct(cordon_ctx *ctx, void *arg)
 {
     (void)arg;
@@ -136,6 +170,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_returns_last_call_wins_byte_exact),
         cmocka_unit_test(test_returns_a_struct),
+        cmocka_unit_test(test_returns_null_bytes_are_refused_but_an_empty_return_is_one),
         cmocka_unit_test(test_returns_too_large_is_an_exception),
         cmocka_unit_test(test_returns_child_killed_mid_write_returns_nothing),
         cmocka_unit_test(test_returns_none_after_corruption_and_crash),
