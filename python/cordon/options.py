@@ -346,9 +346,10 @@ def network(task, value):
 
 def check_shapes(options):
     """What configure() can tell of the other options without a task: a
-    preset, a network, file rules, a user, an environment or a stdin the
-    run would refuse is refused now, naming the option (a typo in
-    isolate= showed only at run())."""
+    preset, a network, file rules (a path that is not there among them), a
+    log level, a user, an environment or a stdin the run would refuse is
+    refused now, naming the option (a typo in isolate= showed only at
+    run())."""
     if options.get("isolate") is not None and options["isolate"] not in _PRESETS:
         raise ValueError(f"isolate={options['isolate']!r}: expected one of {', '.join(_PRESETS)}")
     if options.get("network") is not None and options["network"] not in _NETWORKS:
@@ -360,6 +361,12 @@ def check_shapes(options):
                             f"e.g. {{'/var/tmp/job': 'rw'}}")
         for path, letters in value.items():
             _access(path, letters)
+            try:  # as the library's rule opens it at run()
+                os.stat(path)
+            except OSError as e:
+                raise OSError(e.errno, f"paths: {path!r}: {e.strerror}") from None
+    if "log_level" in options:
+        log_level(options["log_level"])
     if options.get("user") is not None:
         user_ids(options["user"])
     if options.get("env") is not None:

@@ -128,11 +128,16 @@ def test_bad_option_values_are_refused_by_configure_not_at_run():
            ({"paths": "/var/tmp"}, TypeError, r"^paths='/var/tmp': expected a mapping"),
            ({"user": "no-such-user-here"}, ValueError, r"^user='no-such-user-here': no such"),
            ({"env": {"A=B": "c"}}, ValueError, r"^env: 'A=B' is not a variable name"),
-           ({"stdin": 42}, TypeError, r"^stdin=42: expected bytes or str")]
+           ({"stdin": 42}, TypeError, r"^stdin=42: expected bytes or str"),
+           ({"paths": {"/no/such/dir": "r"}}, FileNotFoundError,
+            r"^\[Errno 2\] paths: '/no/such/dir': No such file")]
     for options, kind, message in bad:
         task = ShellCommand("true")
         with pytest.raises(kind, match=message):
             task.configure(**options)
+    # and a function's log level, which only its child used
+    with pytest.raises(ValueError, match=r"^log_level='LOUD': expected a logging level"):
+        FunctionTask(os.getpid).configure(log_level="LOUD")
 
 
 def test_configure_while_running_is_refused():
