@@ -60,21 +60,28 @@ static int die_with_caller(void)
  * limit allowed was refused a fork, or never ran, in about one run of
  * four.  The parent reaps the starter and says so in the report.  Under a
  * CPU limit the parent attaches the tree's CPU counter to the init first,
- * which counts only processes started after it: the init waits too. */
-#define STARTER_WAIT_NS (1000ull * 1000 * 1000)
+ * which counts only processes started after it: the init waits too.
+ * For as long as the caller lives: a caller stopped (^Z, SIGSTOP) at that
+ * moment says so once it runs again, and the init, which gave up after a
+ * second, failed the task with a ConfinementError of its own making.  A
+ * caller that ends kills the init (PDEATHSIG); its pidfd, looked at each
+ * second, is the init's word for one that ended before the request. */
+#define STARTER_LOOK_NS (1000ull * 1000 * 1000)
 static int outlive_the_starter(cordon__init_report *report)
 {
-    uint64_t deadline = cordon__now_ns() + STARTER_WAIT_NS;
     while (!__atomic_load_n(&report->starter_reaped, __ATOMIC_ACQUIRE)) {
-        uint64_t now = cordon__now_ns();
-        if (now >= deadline)
-            return -ETIMEDOUT;
-        uint64_t left = deadline - now;
-        struct timespec wait = { .tv_sec = (time_t)(left / 1000000000u),
-                                 .tv_nsec = (long)(left % 1000000000u) };
+        struct timespec wait = { .tv_sec = (time_t)(STARTER_LOOK_NS / 1000000000u),
+                                 .tv_nsec = (long)(STARTER_LOOK_NS % 1000000000u) };
         if (syscall(SYS_futex, &report->starter_reaped, FUTEX_WAIT, 0, &wait, NULL, 0) != 0 &&
             errno != EAGAIN && errno != EINTR && errno != ETIMEDOUT)
             return -errno;
+        struct pollfd caller = { .fd = CORDON__CALLER_PIDFD, .events = POLLIN };
+        int gone;
+        do
+            gone = poll(&caller, 1, 0);
+        while (gone < 0 && errno == EINTR);
+        if (gone != 0)
+            return -ESRCH;
     }
     return 0;
 }

@@ -702,6 +702,37 @@ static void test_slow_caller_follows_only_the_init_the_kernel_named(void **state
     cordon_task_free(t);
 }
 
+/* A caller stopped while its task starts (^Z, SIGSTOP: here, slow to
+ * reap the child that started the init) is the same caller once it runs
+ * again: the init waited a second for it under a CPU or process limit and
+ * then failed the task, "entering its namespaces: Connection timed out". */
+static void test_a_caller_away_for_a_while_at_the_start_still_runs_its_task(void **state)
+{
+    (void)state;
+    SKIP_UNDER_VALGRIND("valgrind has no pidfd_open: no pid namespace");
+    caller = getpid();
+    for (int limit = 0; limit < 2; limit++) {
+        cordon_task *t = cordon_function_task(returns_at_once, NULL);
+        assert_int_equal(cordon_set_limit(t, limit ? CORDON_LIMIT_PROCESSES : CORDON_LIMIT_CPU_MS,
+                                          limit ? 20 : 5000), 0);
+        assert_int_equal(cordon_set_timeout_ms(t, 10000), 0);
+        atomic_store(&slow_start_wait_ms, 1500);
+        int rc = cordon_run(t);
+        atomic_store(&slow_start_wait_ms, 0);
+        const cordon_result *r = cordon_task_result(t);
+        if (!(r->confinement & CORDON_CONFINED_PID_NAMESPACE) && rc == 0) {
+            cordon_task_free(t);
+            print_message("skipped: no pid namespace here\n");
+            skip();
+        }
+        if (rc != 0)
+            fail_msg("limit %d: rc %d, %s", limit, rc, r->exc_out.data);
+        assert_null(r->exception);
+        cordon_task_free(t);
+    }
+    assert_true(no_children_left());
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -714,6 +745,7 @@ int main(void)
         cmocka_unit_test(test_fault_injection_stdin_relayed_by_a_thread),
         cmocka_unit_test(test_fault_injection_short_writes),
         cmocka_unit_test(test_slow_caller_follows_only_the_init_the_kernel_named),
+        cmocka_unit_test(test_a_caller_away_for_a_while_at_the_start_still_runs_its_task),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
