@@ -466,9 +466,12 @@ static uint64_t own_thread_cpu_ns(void)
 
 /* A look at the tree's CPU is due a quarter of what is left of the limit
  * later (the tree on every CPU overshoots by little more than a look),
- * not under 5 ms, a tick later where the count stood still (each look
- * costs the caller a check too: the count moves by the look's own CPU
- * until it is published), and never sooner than twenty times what the
+ * not under 5 ms, half of what is left later where the count stood still
+ * (each look costs the caller a check too: the count moves by the look's
+ * own CPU until it is published; a tick later, a spinner the machine's
+ * load kept off the CPU for one look, which seemed asleep, ran on up to
+ * 100 ms past its limit while the caller was stopped), and never sooner
+ * than twenty times what the
  * last look cost: a tree of thousands of processes made each scan tens of
  * milliseconds, which the task does not pay for (the init's CPU is
  * cordon's) and which a child's end, waking the init, would repeat.
@@ -502,7 +505,7 @@ static uint64_t hold_cpu_limit(cordon__init_report *report, cordon__init_cpu_lim
         cpu->limit_ns = 0;
         return 0;
     }
-    uint64_t wait = cordon__cpu_look_wait(asleep ? INIT_TICK_NS : (cpu->limit_ns - used) / 4,
+    uint64_t wait = cordon__cpu_look_wait((cpu->limit_ns - used) / (asleep ? 2 : 4),
                                           INIT_TICK_NS, INIT_CPU_LOOK_MIN_NS,
                                           look_cost * INIT_CPU_LOOK_COST_SHARE);
     cpu->next_look_ns = now + wait;
