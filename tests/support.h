@@ -18,6 +18,7 @@
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -198,6 +199,26 @@ static inline int send_byte_with_fd(int socket, int fd)
         memcpy(CMSG_DATA(cmsg), &fd, sizeof fd);
     }
     return sendmsg(socket, &message, MSG_NOSIGNAL) == 1 ? 0 : -errno;
+}
+
+/* In the task: 0 if it reached the unix socket bound at `arg`, else the
+ * errno; and a stream socketpair of its own works either way (-1 if not). */
+static inline int connects_to_a_socket_file(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    int pair[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0)
+        return -1;
+    close(pair[0]);
+    close(pair[1]);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return errno;
+    struct sockaddr_un address = { .sun_family = AF_UNIX };
+    snprintf(address.sun_path, sizeof address.sun_path, "%s", (const char *)arg);
+    int rc = connect(fd, (struct sockaddr *)&address, sizeof address) == 0 ? 0 : errno;
+    close(fd);
+    return rc;
 }
 
 static inline const cordon_result *run_task(cordon_task *t, int expected_rc)

@@ -10,8 +10,6 @@
 #include <sys/mount.h>
 #include <sched.h>
 #include <sys/xattr.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 
 #include <dlfcn.h>
 
@@ -586,26 +584,6 @@ static void test_files_directories_cannot_be_watched_under_file_rules(void **sta
     cordon_task_free(t);
 }
 
-/* In the task: 0 if it reached the unix socket bound at `arg` (a stream
- * socketpair of its own must work: -1 if not), else the errno. */
-static int connects_to(cordon_ctx *ctx, void *arg)
-{
-    (void)ctx;
-    int pair[2];
-    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0)
-        return -1;
-    close(pair[0]);
-    close(pair[1]);
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        return errno;
-    struct sockaddr_un address = { .sun_family = AF_UNIX };
-    snprintf(address.sun_path, sizeof address.sun_path, "%s", (const char *)arg);
-    int rc = connect(fd, (struct sockaddr *)&address, sizeof address) == 0 ? 0 : errno;
-    close(fd);
-    return rc;
-}
-
 /* In the task: the errno of socket(AF_UNIX) with bits above the 32 the
  * kernel reads, of a datagram socketpair (which sends to any path), and
  * of an IPv4 socket, as three bytes; 0 for each made. */
@@ -656,7 +634,7 @@ static void test_files_rules_keep_the_task_from_the_caller_s_socket_files(void *
                                : cordon_policy_load(policies[i], &err);
         if (!p)
             fail_msg("%s", err.message);
-        cordon_task *t = cordon_function_task(connects_to, path);
+        cordon_task *t = cordon_function_task(connects_to_a_socket_file, path);
         assert_int_equal(cordon_allow_path(t, granted, CORDON_READ | CORDON_WRITE), 0);
         cordon_set_policy(t, p);
         const cordon_result *r = run_task(t, 0);
@@ -677,7 +655,7 @@ static void test_files_rules_keep_the_task_from_the_caller_s_socket_files(void *
         cordon_policy_free(p);
     }
     assert_true(accept4(listener, NULL, NULL, SOCK_CLOEXEC) < 0 && errno == EAGAIN);
-    cordon_task *t = cordon_function_task(connects_to, path);
+    cordon_task *t = cordon_function_task(connects_to_a_socket_file, path);
     const cordon_result *r = run_task(t, 0);
     assert_int_equal(r->exit_code, 0);
     cordon_task_free(t);

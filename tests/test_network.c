@@ -146,26 +146,6 @@ static int makes_a_pair_of(cordon_ctx *ctx, void *arg)
 #define DATAGRAMS ((void *)(intptr_t)SOCK_DGRAM)
 #define STREAMS ((void *)(intptr_t)SOCK_STREAM)
 
-/* In the task: 0 if it reached the unix socket bound at `arg`, else the
- * errno; and a stream socketpair of its own works either way (-1 if not). */
-static int connects_to_a_socket_file(cordon_ctx *ctx, void *arg)
-{
-    (void)ctx;
-    int pair[2];
-    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0)
-        return -1;
-    close(pair[0]);
-    close(pair[1]);
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        return errno;
-    struct sockaddr_un address = { .sun_family = AF_UNIX };
-    snprintf(address.sun_path, sizeof address.sun_path, "%s", (const char *)arg);
-    int rc = connect(fd, (struct sockaddr *)&address, sizeof address) == 0 ? 0 : errno;
-    close(fd);
-    return rc;
-}
-
 /* A network namespace does not hold a unix socket bound to a path (the
  * caller's services: a container engine, a session bus, an ssh agent):
  * without a network the task cannot make one, under the default policy
