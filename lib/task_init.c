@@ -129,6 +129,17 @@ static int grant(const cordon__launch *l, const char *path, unsigned access)
     return cordon__landlock_grant(CORDON__RULESET_FD, l->landlock_abi, path, access);
 }
 
+/* The grant for a bind or a tmpfs of the task's, at a path a sibling of
+ * its user may have moved since the mount: only on the mount's root. */
+static int grant_mounted(const cordon__launch *l, const char *path, unsigned access,
+                         cordon__file_identity mounted)
+{
+    if (!l->owns_ruleset || !access)
+        return 0;
+    return cordon__landlock_grant_mounted(CORDON__RULESET_FD, l->landlock_abi, path, access,
+                                          &mounted);
+}
+
 /* What a view made read-only gives back: the writable binds' sources,
  * cloned before with the caller's own flags (-1: none).  The trees a rule
  * lets the task write go to the launch's writable_tree_fds, as many as
@@ -173,8 +184,10 @@ static int mount_own_tree(const cordon__launch *l, writable_trees *trees)
     for (size_t i = 0; i < l->bind_count && rc == 0; i++) {
         rc = cordon__mount_bind(&l->binds[i], trees->bind_tree[i]);
         trees->bind_tree[i] = -1; /* taken, closed */
+        /* A bind's root is its source's. */
+        cordon__file_identity source = { l->binds[i].device, l->binds[i].inode };
         if (rc == 0)
-            rc = grant(l, l->binds[i].target, l->bind_access[i]);
+            rc = grant_mounted(l, l->binds[i].target, l->bind_access[i], source);
     }
     if (rc == 0 && l->minimal_dev) {
         rc = cordon__mount_minimal_dev(l->tmpfs_options, l->devpts_options);
@@ -183,10 +196,11 @@ static int mount_own_tree(const cordon__launch *l, writable_trees *trees)
             rc = grant(l, "/dev", CORDON__ACCESS_READ | CORDON__ACCESS_WRITE);
     }
     for (size_t i = 0; i < l->tmpfs_count && rc == 0; i++) {
+        cordon__file_identity mounted;
         rc = cordon__mount_private_tmpfs_on(l->tmpfs_paths[i], &l->tmpfs_given[i],
-                                            l->tmpfs_options);
+                                            l->tmpfs_options, &mounted);
         if (rc == 0)
-            rc = grant(l, l->tmpfs_paths[i], l->tmpfs_access[i]);
+            rc = grant_mounted(l, l->tmpfs_paths[i], l->tmpfs_access[i], mounted);
     }
     return rc;
 }

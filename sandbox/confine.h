@@ -223,6 +223,14 @@ typedef struct cordon__file_identity {
     dev_t device;
     ino_t inode;
 } cordon__file_identity;
+/* cordon__landlock_grant for what was just mounted at `path`, in the
+ * task's namespace: -ESTALE where the path leads to another file than
+ * `mounted`'s root.  A sibling of the task's user may rename a directory
+ * it owns even while it is a mount point in another namespace, and left a
+ * link to its own directory there: looked up again, the path moved the
+ * mount's grant onto whatever the link named (landlock_rules.c). */
+int cordon__landlock_grant_mounted(int ruleset, int abi, const char *path, unsigned access,
+                                   const cordon__file_identity *mounted);
 /* Either side (checked_open.c): `path` as an O_PATH fd, links followed or
  * none allowed (a link on the way: -ESTALE), or -errno; and the same,
  * with `st` what it is, only if it is the file `expected` records
@@ -240,7 +248,7 @@ int cordon__mount_private_tmpfs(const char *path, const char *options);
  * is opened, checked against `given` and the tmpfs mounted on that fd,
  * never looked up again: -ESTALE where the path leads elsewhere now. */
 int cordon__mount_private_tmpfs_on(const char *path, const cordon__file_identity *given,
-                                   const char *options);
+                                   const char *options, cordon__file_identity *mounted);
 /* A tmpfs mounted nowhere yet (fsopen, Linux 5.2: -ENOSYS before), of
  * `options` ("key=value,..." as mount(2) takes them) and the mount
  * attributes `attributes` (MOUNT_ATTR_*) besides nosuid and nodev: its

@@ -94,7 +94,7 @@ static int fd_target(int fd, char *out, size_t size)
  * never given.  A file replaced by another at the same place (a rename
  * over it) is still what the rule names. */
 static int grant(int ruleset, int abi, const char *path, unsigned access,
-                 const cordon__path_rule *expected)
+                 const cordon__path_rule *expected, const cordon__file_identity *identity)
 {
     int fd = cordon__open_path(path, true);
     if (fd < 0)
@@ -107,6 +107,8 @@ static int grant(int ruleset, int abi, const char *path, unsigned access,
     char now[PATH_MAX];
     if (rc == 0 && expected && expected->resolved &&
         (rc = fd_target(fd, now, sizeof now)) == 0 && strcmp(now, expected->resolved) != 0)
+        rc = -ESTALE;
+    if (rc == 0 && identity && (st.st_dev != identity->device || st.st_ino != identity->inode))
         rc = -ESTALE;
     if (rc == 0 && !S_ISDIR(st.st_mode))
         beneath.allowed_access &= FILE_RIGHTS;
@@ -121,7 +123,13 @@ static int grant(int ruleset, int abi, const char *path, unsigned access,
  * with a rule silently left out.  Plain system calls only. */
 int cordon__landlock_grant(int ruleset, int abi, const char *path, unsigned access)
 {
-    return grant(ruleset, abi, path, access, NULL);
+    return grant(ruleset, abi, path, access, NULL, NULL);
+}
+
+int cordon__landlock_grant_mounted(int ruleset, int abi, const char *path, unsigned access,
+                                   const cordon__file_identity *mounted)
+{
+    return grant(ruleset, abi, path, access, NULL, mounted);
 }
 
 int cordon__landlock_file_ruleset(const cordon__path_rule *rules, size_t count,
@@ -141,7 +149,7 @@ int cordon__landlock_file_ruleset(const cordon__path_rule *rules, size_t count,
     if (ruleset < 0)
         return -errno;
     for (size_t i = 0; i < count; i++) {
-        int rc = grant(ruleset, abi, rules[i].path, rules[i].access, &rules[i]);
+        int rc = grant(ruleset, abi, rules[i].path, rules[i].access, &rules[i], NULL);
         /* An optional rule (a preset's system directory) that does not
          * exist on this machine grants nothing, and refuses nothing. */
         if (rc == -ENOENT && rules[i].optional)

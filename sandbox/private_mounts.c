@@ -107,18 +107,29 @@ static int attach_on(int mount_fd, int target)
     return rc < 0 ? -saved : 0;
 }
 
+/* The identity of the tmpfs's root in *mounted, for the grant that
+ * follows. */
 int cordon__mount_private_tmpfs_on(const char *path, const cordon__file_identity *given,
-                                   const char *options)
+                                   const char *options, cordon__file_identity *mounted)
 {
     int target = open_given(path, given);
     if (target < 0)
         return target;
     int tmpfs = cordon__detached_tmpfs(options, 0);
+    struct stat root;
+    if (tmpfs >= 0 && fstat(tmpfs, &root) != 0) {
+        close(tmpfs);
+        tmpfs = -errno;
+    }
     /* Before Linux 5.2 (no fsopen) on the path, checked a moment before:
      * only a task running beside this one could still move it. */
     int rc = tmpfs == -ENOSYS ? cordon__mount_private_tmpfs(path, options)
              : tmpfs < 0      ? tmpfs
                               : attach_on(tmpfs, target);
+    if (rc == 0 && tmpfs == -ENOSYS && stat(path, &root) != 0)
+        rc = -errno;
+    if (rc == 0)
+        *mounted = (cordon__file_identity){ root.st_dev, root.st_ino };
     close(target);
     return rc;
 }

@@ -6,6 +6,7 @@
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <mqueue.h>
+#include <pthread.h>
 #include <sched.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
@@ -838,6 +839,88 @@ static void test_mounts_bind_is_granted_under_file_rules(void **state)
     cordon_task_free(t);
 }
 
+/* A sibling of the task's user swapping a mount point it owns for a link
+ * to a directory of its own, over and over (renameat2 RENAME_EXCHANGE: in
+ * the caller's namespace the mount point is a plain directory). */
+struct swapping {
+    char point[160], link[160];
+    volatile int stop;
+};
+
+static void *swap_until_stopped(void *arg)
+{
+    struct swapping *s = arg;
+    while (!s->stop)
+        syscall(SYS_renameat2, AT_FDCWD, s->point, AT_FDCWD, s->link, 2 /* RENAME_EXCHANGE */);
+    return NULL;
+}
+
+/* In the task: 1 if it read the file at `arg`, else 0. */
+static int reads_the_file(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    char text[16];
+    int fd = open(arg, O_RDONLY | O_CLOEXEC);
+    return fd >= 0 && read(fd, text, sizeof text) > 0;
+}
+
+/* A bind's or a tmpfs's grant was added by looking its path up again
+ * after the mount: a sibling that swapped the mount point for a link in
+ * between had the grant land on the link's directory, and the task read
+ * a file no rule of its granted (12 runs of 200).  Every run now reads
+ * nothing there: it runs, or ends in a ConfinementError (the mount point
+ * moved). */
+static void test_mounts_a_grant_follows_the_mount_not_a_link_swapped_in(void **state)
+{
+    (void)state;
+    require_mount_namespace();
+    cordon_task *probe = shell("true");
+    int landlock = cordon_allow_system_paths(probe);
+    cordon_task_free(probe);
+    if (landlock == -EOPNOTSUPP) {
+        print_message("no Landlock here: no grant to move\n");
+        skip();
+    }
+    char base[64] = "/var/tmp/cordon-grant-race-XXXXXX", dir[160], secret[160];
+    assert_non_null(mkdtemp(base));
+    snprintf(dir, sizeof dir, "%s/job", base);
+    assert_int_equal(mkdir(dir, 0755), 0);
+    snprintf(dir, sizeof dir, "%s/victim", base);
+    assert_int_equal(mkdir(dir, 0755), 0);
+    put_file(dir, "secret", "secret\n");
+    snprintf(secret, sizeof secret, "%s/victim/secret", base);
+    struct swapping swap = { .stop = 0 };
+    snprintf(swap.point, sizeof swap.point, "%s/job/point", base);
+    snprintf(swap.link, sizeof swap.link, "%s/job/link", base);
+    assert_int_equal(mkdir(swap.point, 0755), 0);
+    assert_int_equal(symlink("../victim", swap.link), 0);
+    pthread_t swapper;
+    assert_int_equal(pthread_create(&swapper, NULL, swap_until_stopped, &swap), 0);
+    int read_it = 0, ran = 0, refused = 0;
+    for (int i = 0; i < 200; i++) {
+        cordon_task *t = cordon_function_task(reads_the_file, secret);
+        assert_int_equal(cordon_allow_path(t, source, CORDON_READ), 0);
+        int added = i % 2 ? cordon_add_tmpfs(t, swap.point)
+                          : cordon_add_bind(t, source, swap.point, CORDON_BIND_READONLY);
+        if (added == 0) { /* the point named a directory when given */
+            int rc = cordon_run(t);
+            const cordon_result *r = cordon_task_result(t);
+            read_it += rc == 0 && r->exit_code == 1;
+            ran += rc == 0;
+            refused += rc == CORDON_EXCEPTION && strcmp(r->exception, "ConfinementError") == 0;
+        }
+        cordon_task_free(t);
+    }
+    swap.stop = 1;
+    pthread_join(swapper, NULL);
+    print_message("200 runs: %d ran, %d refused, %d read the file\n", ran, refused, read_it);
+    char command[128];
+    snprintf(command, sizeof command, "rm -rf '%s'", base);
+    assert_int_equal(system(command), 0);
+    assert_int_equal(read_it, 0);
+    assert_true(ran > 0);
+}
+
 /* ---- /dev ---- */
 
 static void test_mounts_minimal_dev_holds_only_the_listed_nodes(void **state)
@@ -1227,6 +1310,7 @@ int main(void)
         cmocka_unit_test(test_mounts_mount_point_moved_since_it_was_given_is_not_mounted_elsewhere),
         cmocka_unit_test(test_mounts_the_same_mount_point_twice_is_refused),
         cmocka_unit_test(test_mounts_bind_is_granted_under_file_rules),
+        cmocka_unit_test(test_mounts_a_grant_follows_the_mount_not_a_link_swapped_in),
         cmocka_unit_test(test_mounts_minimal_dev_holds_only_the_listed_nodes),
         cmocka_unit_test(test_mounts_minimal_dev_gives_pseudo_terminals_of_its_own),
         cmocka_unit_test(test_mounts_hostname_is_the_task_s_own),
