@@ -994,9 +994,11 @@ void cordon__cgroup_destroy(cordon__cgroup *cg)
             cg->dirs[i] = NULL;
             continue;
         }
-        /* Killed processes leave the cgroup as they exit: give them time. */
+        /* Killed processes leave the cgroup as they exit: give them time.
+         * A cgroup the task made inside its own keeps it from rmdir too. */
         for (int attempt = 0; attempt < 500 && rmdir(cg->dirs[i]) != 0 && errno == EBUSY;
              attempt++) {
+            cordon__cgroup_remove_inner(AT_FDCWD, cg->dirs[i]);
             if (cg->versions[i] == CGROUP_V2)
                 write_file(cg->dirs[i], "cgroup.kill", "1");
             else

@@ -162,4 +162,9 @@ void cordon__cgroup_pool_remove_before_exit(void);
  * in `parent`. */
 void cordon__cgroup_sweep_orphans(const char *parent);
 
+/* Removes the empty cgroups below the cgroup `name` of `parent_fd`
+ * (cgroup_pool.c), deepest first: a v1 memory limit's that cordon made,
+ * or any that a task which could write its own cgroup made there. */
+void cordon__cgroup_remove_inner(int parent_fd, const char *name);
+
 #endif

@@ -131,8 +131,11 @@ static bool old_enough(int dir_fd, const char *name)
            time(NULL) - st.st_mtime >= SWEEP_MIN_AGE_S;
 }
 
-/* The cgroups cordon made inside `name` (one level: a v1 memory limit's). */
-static void remove_inner_cgroups(int parent_fd, const char *name)
+/* Deeper than any cgroup tree a task is let make is left (the kernel's
+ * own bound, cgroup.max.depth, is unbounded by default). */
+#define INNER_DEPTH_MAX 32
+
+static void remove_inner_at(int parent_fd, const char *name, int depth)
 {
     int fd = openat(parent_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     DIR *inner = fd >= 0 ? fdopendir(fd) : NULL;
@@ -141,10 +144,21 @@ static void remove_inner_cgroups(int parent_fd, const char *name)
             close(fd);
         return;
     }
-    for (struct dirent *entry; (entry = readdir(inner));)
-        if (maker_of(entry->d_name) > 0)
-            unlinkat(dirfd(inner), entry->d_name, AT_REMOVEDIR);
+    /* A cgroup's directory holds its files and the cgroups below it. */
+    for (struct dirent *entry; (entry = readdir(inner));) {
+        if (entry->d_type != DT_DIR || strcmp(entry->d_name, ".") == 0 ||
+            strcmp(entry->d_name, "..") == 0)
+            continue;
+        if (depth < INNER_DEPTH_MAX)
+            remove_inner_at(dirfd(inner), entry->d_name, depth + 1);
+        unlinkat(dirfd(inner), entry->d_name, AT_REMOVEDIR);
+    }
     closedir(inner);
+}
+
+void cordon__cgroup_remove_inner(int parent_fd, const char *name)
+{
+    remove_inner_at(parent_fd, name, 0);
 }
 
 void cordon__cgroup_sweep_orphans(const char *parent)
@@ -160,8 +174,9 @@ void cordon__cgroup_sweep_orphans(const char *parent)
         if (kill(maker, 0) == 0 || errno != ESRCH || !old_enough(dirfd(dir), entry->d_name))
             continue;
         /* rmdir refuses a cgroup that still holds a process, or a cgroup:
-         * a v1 memory limit's sits in one of cordon's (cgroup.c). */
-        remove_inner_cgroups(dirfd(dir), entry->d_name);
+         * a v1 memory limit's sits in one of cordon's (cgroup.c), and a
+         * task that could write its cgroup may have made its own. */
+        cordon__cgroup_remove_inner(dirfd(dir), entry->d_name);
         unlinkat(dirfd(dir), entry->d_name, AT_REMOVEDIR);
     }
     closedir(dir);

@@ -394,11 +394,50 @@ static int write_own_cgroup(const char *mount)
     return rc;
 }
 
+static int run_one_task(void);
+static int delegate_then_run(const char *helper);
+
+/* The helper for a task with no filter, which can mount its own view of
+ * its cgroup (a user namespace, a cgroup namespace, cgroupfs): it kills its
+ * own cgroup and makes one inside, each in turn.  The next tasks must run
+ * (12: killed at birth in a pooled cgroup the task had killed), and once
+ * the caller's tasks are freed no cgroup the task made may be left (13).
+ * 10 when the task could not mount cgroupfs here. */
+static int poison_own_cgroup(const char *mount)
+{
+    (void)mount;
+    static const char *const harms[] = { "echo 1 > /tmp/cg/cgroup.kill",
+                                         "mkdir /tmp/cg/stay && echo 0 > /tmp/cg/cgroup.max.depth" };
+    for (size_t i = 0; i < 2; i++) {
+        char command[400];
+        snprintf(command, sizeof command,
+                 "unshare -U -r -C -m sh -c 'mount -t tmpfs none /tmp && mkdir /tmp/cg && "
+                 "mount -t cgroup2 none /tmp/cg && echo mounted && %s'", harms[i]);
+        cordon_task *t = cordon_shell_task(command);
+        cordon_set_policy(t, NULL);
+        cordon_set_limit(t, CORDON_LIMIT_CPU_MS, 60000); /* a cgroup of the pool's */
+        cordon_run(t);
+        bool mounted = strstr(cordon_task_result(t)->std_out.data, "mounted") != NULL;
+        cordon_task_free(t);
+        if (!mounted)
+            return 10;
+        for (int next = 0; next < 3; next++)
+            if (run_one_task() != 0)
+                return 12;
+    }
+    return 0;
+}
+
 /* In a forked copy: becomes a user (65534) to whom `root` is delegated, as
  * systemd delegates a user's own subtree, from a cgroup of its own below
  * it, and runs the helper; its status, or 10 when this machine cannot set
  * that up. */
 static int delegate_then_write(void)
+{
+    return delegate_then_run("--write-own-cgroup");
+}
+
+static int delegate_then_run(const char *helper)
 {
     char path[1100], own[800];
     snprintf(path, sizeof path, "%s/cgroup.procs", root);
@@ -421,7 +460,7 @@ static int delegate_then_write(void)
         return 10;
     char mount[600];
     snprintf(mount, sizeof mount, "%.*s", (int)(strrchr(root, '/') - root), root);
-    execl(own_path, own_path, "--write-own-cgroup", mount, (char *)NULL);
+    execl(own_path, own_path, helper, mount, (char *)NULL);
     return 10;
 }
 
@@ -453,6 +492,42 @@ static void test_cgroup_v2_a_task_cannot_write_the_cgroups_of_its_user(void **st
         skip();
     }
     assert_int_equal(WEXITSTATUS(status), 0);
+}
+
+/* A task with no filter, of the user that owns its cgroup, can mount
+ * cgroupfs in namespaces of its own and write its cgroup's files: a
+ * cgroup.kill it wrote went unseen, its cgroup was pooled, and every later
+ * task of the caller died of SIGKILL before it ran; a cgroup it made in
+ * its own was left behind for good (the sweep looked one level down, for
+ * cordon's names only), and its cgroup.max.depth was the next task's.
+ * Such a cgroup is removed, whatever is inside, not pooled. */
+static void test_cgroup_v2_a_task_that_could_write_its_cgroup_leaves_no_later_task_harm(void **state)
+{
+    (void)state;
+    REQUIRE_V2_ROOT();
+    if (geteuid() != 0 || getenv("CORDON_UNDER_VALGRIND")) {
+        fprintf(stderr, "delegating a subtree to another user needs root (and no valgrind)\n");
+        skip();
+    }
+    pid_t copy = fork();
+    assert_true(copy >= 0);
+    if (copy == 0)
+        _exit(delegate_then_run("--poison-own-cgroup"));
+    int status;
+    assert_int_equal(waitpid(copy, &status, 0), copy);
+    char path[700], helpers[64];
+    snprintf(path, sizeof path, "%s/caller", root);
+    rmdir(path);
+    snprintf(helpers, sizeof helpers, "cordon-%d-", (int)copy);
+    int left = cgroups_below_root(helpers, false);
+    assert_int_equal(chown(root, 0, 0), 0);
+    assert_true(WIFEXITED(status));
+    if (WEXITSTATUS(status) == 10) {
+        fprintf(stderr, "no cgroup delegated to another user, or no cgroupfs of a task's own\n");
+        skip();
+    }
+    assert_int_equal(WEXITSTATUS(status), 0);
+    assert_int_equal(left, 0);
 }
 
 /* A task that needs a cgroup (a CPU limit): its rc, and whether it had one. */
@@ -539,6 +614,8 @@ int main(int argc, char **argv)
         return tasks_after_a_shortage();
     if (argc > 2 && strcmp(argv[1], "--write-own-cgroup") == 0)
         return write_own_cgroup(argv[2]);
+    if (argc > 2 && strcmp(argv[1], "--poison-own-cgroup") == 0)
+        return poison_own_cgroup(argv[2]);
     own_path = argv[0];
 
     const struct CMUnitTest tests[] = {
@@ -553,6 +630,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_cgroup_v2_function_task_removes_the_cgroups_of_its_own_tasks),
         cmocka_unit_test(test_cgroup_v2_next_process_sweeps_what_dead_callers_left),
         cmocka_unit_test(test_cgroup_v2_a_task_cannot_write_the_cgroups_of_its_user),
+        cmocka_unit_test(test_cgroup_v2_a_task_that_could_write_its_cgroup_leaves_no_later_task_harm),
     };
     return cmocka_run_group_tests(tests, make_root, remove_root);
 }
