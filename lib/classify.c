@@ -91,13 +91,14 @@ static bool setup_failed(cordon_task *t, const cordon__setup_record *setup,
     if (step == STEP_WORKING_DIRECTORY && error == ENOENT && t->cwd)
         cordon__explain_hidden(t, t->cwd, "the working directory");
     /* A fresh child is never a group leader, so its setsid fails with
-     * EPERM only by a filter this process is under itself: it is a task
-     * whose tree its process group holds (policy_variant.c). */
+     * EPERM only by a filter this process is under itself: cordon's for a
+     * task whose tree its process group holds (policy_variant.c), or any
+     * other that refuses setsid. */
     if (step == STEP_PROCESS_GROUP && error == EPERM && prctl(PR_GET_SECCOMP, 0, 0, 0, 0) == 2)
-        cordon__buffer_printf(&t->exc_out, "  (this process is itself a task whose filter "
-                              "refuses setsid: one without a pid namespace or a v2 cgroup of "
-                              "its own, which its process group holds, runs no tasks of its "
-                              "own)\n");
+        cordon__buffer_printf(&t->exc_out, "  (this process is under a seccomp filter that "
+                              "refuses setsid, so it runs no tasks of its own: cordon's, for a "
+                              "task without a pid namespace or a v2 cgroup, which its process "
+                              "group holds, or a policy's or a container's)\n");
     if (step == STEP_NAMESPACES && launch->lacks_namespaces)
         cordon__buffer_printf(&t->exc_out, "  (the task's options need namespaces this "
                               "process cannot make: %s)\n", cordon__namespaces_missing_why());
@@ -369,14 +370,12 @@ static void raised_ending(cordon_task *t, const cordon__shared *shared)
         cordon__buffer_printf(&t->exc_out, "%s: ", t->exception_class);
         cordon__result_message_raised(t, shared->raise_message, len);
     } else {
-        size_t name_len = strlen(class_name), cut_len = sizeof CORDON__CLASS_CUT - 1;
-        bool cut = name_len >= cut_len &&
-                   strcmp(class_name + name_len - cut_len, CORDON__CLASS_CUT) == 0;
         set_exception(t, "InvalidException");
         cordon__buffer_printf(&t->exc_out, "InvalidException: the task raised the class '");
-        cordon__buffer_append_escaped(&t->exc_out, class_name, name_len);
+        cordon__buffer_append_escaped(&t->exc_out, class_name, strlen(class_name));
         cordon__buffer_printf(&t->exc_out, "', %s: ",
-                              cut ? "which is longer than a class name may be (63 bytes)"
+                              shared->raise_class_cut
+                                  ? "which is longer than a class name may be (63 bytes)"
                               : well_formed_class(class_name) ? "which is reserved for cordon's "
                               "own exceptions" : "which is not a class name");
     }

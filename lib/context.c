@@ -70,13 +70,15 @@ void cordon_log(cordon_ctx *ctx, const char *fmt, ...)
 }
 
 /* The class as the parent reads it: NULL is the empty name, and a name
- * too long for the record is cut and marked (CORDON__CLASS_CUT, not a
- * class's byte), so that the parent names it an InvalidException rather
- * than a class the task never raised. */
-static void record_class(char *to, const char *name)
+ * too long for the record is cut, marked (CORDON__CLASS_CUT, not a
+ * class's byte) and said to be, so that the parent names it an
+ * InvalidException rather than a class the task never raised. */
+static void record_class(cordon__shared *shared, const char *name)
 {
+    char *to = shared->raise_class;
     size_t len = name ? strnlen(name, CORDON_CLASS_MAX) : 0;
-    if (len < CORDON_CLASS_MAX) {
+    shared->raise_class_cut = len >= CORDON_CLASS_MAX;
+    if (!shared->raise_class_cut) {
         memcpy(to, name ? name : "", len + 1);
         return;
     }
@@ -91,7 +93,7 @@ _Noreturn void cordon_raise(cordon_ctx *ctx, const char *exception, const char *
     if (!ctx)
         _exit(1);
     cordon__shared *shared = ctx->shared;
-    record_class(shared->raise_class, exception);
+    record_class(shared, exception);
     shared->raise_message[0] = '\0';
     if (fmt) {
         va_list ap;

@@ -621,7 +621,10 @@ int cordon_wait_any(cordon_task *const tasks[], size_t n, int timeout_ms);
  * task's cleanup: cgroups removed, a terminal's modes put back).  0, or
  * -EINVAL when no run is going on (a task still queued in a pool
  * cannot be cancelled; cordon_pool_free drops it).  Safe from any
- * thread, and from a done callback. */
+ * thread, and from a done callback.  The calls that run, wait for or free
+ * tasks are no cancellation points: a pthread_cancel of a thread inside
+ * one acts when it returns (the run's cleanup done); end the run with
+ * this first. */
 int cordon_cancel(cordon_task *t);
 /* Called once at the end of each async run (cordon_run_async or a pool),
  * on the run's collector thread, once the result is complete and before

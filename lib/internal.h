@@ -63,7 +63,8 @@ void *cordon__zeroed(size_t count, size_t size);
  */
 #define CORDON_MAX_FRAMES   64
 #define CORDON_CLASS_MAX    64
-/* Ends a raised class cut to fit CORDON_CLASS_MAX (lib/context.c). */
+/* Ends a raised class cut to fit CORDON_CLASS_MAX (lib/context.c), which
+ * the shared record's raise_class_cut says. */
 #define CORDON__CLASS_CUT   "\xe2\x80\xa6" /* U+2026, an ellipsis */
 #define CORDON_MESSAGE_MAX  2048
 #define CORDON_HISTORY_MESSAGE_MAX 256
@@ -202,6 +203,27 @@ static inline uint64_t cordon__cpu_look_wait(uint64_t wait, uint64_t most, uint6
     return wait < cost_floor ? cost_floor : wait;
 }
 
+/* cordon's calls that run, wait for or free tasks are no cancellation
+ * points: a pthread_cancel of the caller's thread acts once the call has
+ * returned.  Acted on inside, it left a mutex of cordon's held (the next
+ * task of any thread waited for it for good), a command's child, which
+ * shares the thread's memory and TLS until its exec, unwinding the
+ * caller's stack, and the task's processes, fds and cgroups behind.
+ * cordon_cancel ends a run from another thread. */
+static inline int cordon__cancel_off(void)
+{
+    int old = PTHREAD_CANCEL_ENABLE;
+    pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &old);
+    return old;
+}
+static inline void cordon__cancel_back(const int *old)
+{
+    pthread_setcancelstate(*old, NULL);
+}
+#define CORDON__NO_CANCELLATION                                                        \
+    int cordon__cancel_state __attribute__((cleanup(cordon__cancel_back))) =           \
+        cordon__cancel_off()
+
 enum cordon__hook_state { HOOK_NONE = 0, HOOK_RUNNING = 1, HOOK_DONE = 2, HOOK_FAILED = 3 };
 
 /* What the task itself writes: every field is the task's word only. */
@@ -209,6 +231,7 @@ typedef struct cordon__shared {
     int32_t finished, function_return;  /* the function returned this */
     int32_t raised;                     /* cordon_raise was called */
     char raise_class[CORDON_CLASS_MAX];
+    int32_t raise_class_cut;            /* the class was longer, and cut */
     char raise_message[CORDON_MESSAGE_MAX];
     cordon__crash_record crash;
     uint32_t return_state;

@@ -119,6 +119,7 @@ static void start_queued(cordon_pool *pool)
 
 int cordon_pool_submit(cordon_pool *pool, cordon_task *t)
 {
+    CORDON__NO_CANCELLATION;
     if (!pool || !t)
         return -EINVAL;
     pool_entry *e = calloc(1, sizeof *e);
@@ -209,6 +210,7 @@ static bool wait_changed(cordon_pool *pool, int timeout_ms, const struct timespe
 
 int cordon_pool_wait_any(cordon_pool *pool, int timeout_ms, cordon_task **done)
 {
+    CORDON__NO_CANCELLATION;
     if (done)
         *done = NULL;
     if (!pool || !done)
@@ -253,6 +255,7 @@ static void take_out_all(entry_list *list)
 
 int cordon_pool_wait_all(cordon_pool *pool, int timeout_ms)
 {
+    CORDON__NO_CANCELLATION;
     if (!pool)
         return -EINVAL;
     pthread_mutex_lock(&pool->lock);
@@ -269,6 +272,7 @@ int cordon_pool_wait_all(cordon_pool *pool, int timeout_ms)
 
 void cordon_pool_free(cordon_pool *pool)
 {
+    CORDON__NO_CANCELLATION;
     if (!pool)
         return;
     pthread_mutex_lock(&pool->lock);

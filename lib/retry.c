@@ -150,6 +150,7 @@ static int attempts(cordon_task *t, unsigned max_retry, const char *exception)
 
 int cordon_run_and_retry(cordon_task *t, unsigned max_retry, const char *exception)
 {
+    CORDON__NO_CANCELLATION;
     if (!t || (exception && check_retry_list(exception) < 0) || (!exception && !t->retry_fn))
         return -EINVAL;
     if (cordon__task_running(t))

@@ -222,7 +222,8 @@ void cordon__blocking_end(cordon_task *t)
 bool cordon__cancelled_while_sleeping(cordon_task *t, uint64_t ms)
 {
     struct pollfd cancel = { .fd = t->cancel_pipe[0], .events = POLLIN };
-    uint64_t end = cordon__now_ns() + ms * 1000000u;
+    /* Saturating: a delay of 584 years or more wrapped to a retry at once. */
+    uint64_t end = cordon__saturating_add(cordon__now_ns(), cordon__ms_to_ns(ms));
     for (uint64_t now = cordon__now_ns(); now < end; now = cordon__now_ns()) {
         uint64_t left_ms = (end - now + 999999u) / 1000000u;
         if (poll(&cancel, 1, left_ms > INT32_MAX ? INT32_MAX : (int)left_ms) > 0)
@@ -259,6 +260,7 @@ static int run_blocking(cordon_task *t)
 
 int cordon_run(cordon_task *t)
 {
+    CORDON__NO_CANCELLATION;
     if (!t)
         return -EINVAL;
     if (cordon__task_running(t))
@@ -337,6 +339,7 @@ static int start_collector(cordon_task *t, async_start *start)
 
 int cordon_run_async(cordon_task *t)
 {
+    CORDON__NO_CANCELLATION;
     if (!t)
         return -EINVAL;
     if (t->pool)
@@ -405,6 +408,7 @@ int cordon__join(cordon_task *t)
 
 int cordon_join(cordon_task *t)
 {
+    CORDON__NO_CANCELLATION;
     if (!t)
         return -EINVAL;
     if (t->pool)

@@ -209,6 +209,7 @@ static void free_argv(char **argv)
 
 void cordon_task_free(cordon_task *t)
 {
+    CORDON__NO_CANCELLATION;
     if (!t)
         return;
     if (t->pool)

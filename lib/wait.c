@@ -122,6 +122,7 @@ static bool wait_for_end(cordon_task *t, int timeout_ms)
 
 int cordon_join_timeout(cordon_task *t, int timeout_ms)
 {
+    CORDON__NO_CANCELLATION;
     if (!t)
         return -EINVAL;
     if (t->async_running && pthread_equal(pthread_self(), t->collector))
@@ -160,6 +161,7 @@ static int remaining_ms(const struct timespec *at)
 
 int cordon_wait_any(cordon_task *const tasks[], size_t n, int timeout_ms)
 {
+    CORDON__NO_CANCELLATION;
     if (!tasks || n == 0 || n > INT_MAX)
         return -EINVAL;
     struct pollfd *fds = calloc(n, sizeof *fds);

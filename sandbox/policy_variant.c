@@ -354,6 +354,7 @@ static const char *unrefused(const cordon_policy *v, unsigned kind)
         { CORDON__VARIANT_FILE_RULES, SYS_inotify_add_watch, { 3, 4096, 0x100 } },
         { CORDON__VARIANT_FILE_RULES, SYS_fanotify_mark, { 3, 1, 0x100, (uint64_t)-100 } },
         { CORDON__VARIANT_NO_NETWORK, SYS_io_uring_setup, { 8, 0x1000 } },
+        { CORDON__VARIANT_FILE_RULES, SYS_io_uring_setup, { 8, 0x1000 } },
         { CORDON__VARIANT_SHARED_COUNTS, SYS_keyctl, { 1, (uint64_t)-4, (uint64_t)-3 } },
         { CORDON__VARIANT_SHARED_COUNTS, SYS_add_key, { 0, 0, 0, 0, (uint64_t)-4 } },
         { CORDON__VARIANT_SHARED_COUNTS, SYS_request_key, { 0, 0, 0, (uint64_t)-4 } },
@@ -396,8 +397,9 @@ static int add_variant_rules(const cordon_policy *p, cordon_policy *v, unsigned 
         rc = refuse_outright(v, SYS_setpgid, EPERM);
     if (rc == 0 && (kind & CORDON__VARIANT_NO_NETWORK))
         rc = cordon__variant_refuse_sockets_outside_the_namespace(v);
-    /* io_uring makes sockets (IORING_OP_SOCKET) that no filter sees */
-    if (rc == 0 && (kind & CORDON__VARIANT_NO_NETWORK))
+    /* io_uring makes sockets (IORING_OP_SOCKET) that no filter sees, and
+     * connects them */
+    if (rc == 0 && (kind & (CORDON__VARIANT_NO_NETWORK | CORDON__VARIANT_FILE_RULES)))
         rc = refuse_outright(v, SYS_io_uring_setup, EPERM);
     if (rc == 0 && (kind & CORDON__VARIANT_FILE_RULES))
         rc = refuse_outright(v, SYS_inotify_add_watch, EACCES);

@@ -77,7 +77,10 @@ static int socket_rules(cordon_policy *v)
 }
 
 /* A datagram pair sends to any path it names: refused, a stream or a
- * seqpacket pair kept (each allow of socketpair cut down to them). */
+ * seqpacket pair kept (each allow of socketpair cut down to them).  A raw
+ * unix pair is a datagram one to the kernel (unix_create). */
+static const uint64_t datagram_types[] = { SOCK_DGRAM, SOCK_RAW };
+
 int cordon__variant_refuse_datagram_pairs(cordon_policy *v)
 {
     static const cordon__condition kept[] = {
@@ -87,21 +90,28 @@ int cordon__variant_refuse_datagram_pairs(cordon_policy *v)
     cordon__rule *decider = cordon__variant_last_unconditional(v, SYS_socketpair);
     if (decider && !cordon__action_allows(decider->action))
         return 0;
-    const uint64_t args[6] = { AF_UNIX, SOCK_DGRAM, 0, 0, 0, 0 };
-    bool through = cordon__variant_lets_through(v, SYS_socketpair, args);
+    bool through[2];
+    for (size_t i = 0; i < 2; i++) {
+        const uint64_t args[6] = { AF_UNIX, datagram_types[i], 0, 0, 0, 0 };
+        through[i] = cordon__variant_lets_through(v, SYS_socketpair, args);
+    }
     int rc = cordon__variant_split_allows(v, SYS_socketpair, kept, sizeof kept / sizeof *kept);
-    if (rc < 0 || !through)
-        return rc;
-    cordon__rule r = { .action = ACTION_ERRNO, .errno_value = EACCES, .syscall = SYS_socketpair,
-                       .condition_count = 1 };
-    r.conditions[0] = cordon__masked_condition(1, 0xf, SOCK_DGRAM);
-    return cordon__variant_append(v, &r);
+    for (size_t i = 0; i < 2 && rc == 0; i++) {
+        if (!through[i])
+            continue;
+        cordon__rule r = { .action = ACTION_ERRNO, .errno_value = EACCES,
+                           .syscall = SYS_socketpair, .condition_count = 1 };
+        r.conditions[0] = cordon__masked_condition(1, 0xf, datagram_types[i]);
+        rc = cordon__variant_append(v, &r);
+    }
+    return rc;
 }
 
 bool cordon__variant_refuses_datagram_pairs(const cordon_policy *v)
 {
     static const uint64_t pair_types[] = { SOCK_DGRAM, SOCK_DGRAM | SOCK_CLOEXEC,
-                                           SOCK_DGRAM | (1ull << 32) };
+                                           SOCK_DGRAM | (1ull << 32), SOCK_RAW,
+                                           SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK };
     for (size_t i = 0; i < sizeof pair_types / sizeof *pair_types; i++) {
         uint64_t args[6] = { AF_UNIX, pair_types[i], 0, 0, 0, 0 };
         if (cordon__variant_filter_lets_through(v, SYS_socketpair, args) != 0)
@@ -115,7 +125,7 @@ size_t cordon__variant_unix_socket_rules(const cordon_policy *p)
     size_t allows = 0;
     for (size_t i = 0; i < p->rule_count; i++)
         allows += p->rules[i].syscall == SYS_socket && cordon__action_allows(p->rules[i].action);
-    return allows * (AF_MAX - 1) + 4;
+    return allows * (AF_MAX - 1) + 5;
 }
 
 int cordon__variant_refuse_unix_sockets(cordon_policy *v)

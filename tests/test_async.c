@@ -349,6 +349,51 @@ static void test_async_a_copy_forked_beside_running_tasks_runs_its_own(void **st
     assert_int_equal(failed, 0);
 }
 
+static void *runs_a_limited_command(void *arg)
+{
+    (void)arg;
+    static const char *const argv[] = { "/bin/sleep", "0.1", NULL };
+    cordon_task *t = cordon_command_task(argv);
+    cordon_set_limit(t, CORDON_LIMIT_PROCESSES, 20);
+    cordon_set_limit(t, CORDON_LIMIT_CPU_MS, 5000);
+    cordon_run(t);
+    cordon_task_free(t);
+    return NULL;
+}
+
+/* A thread cancelled (pthread_cancel) while it runs a task: cordon acted
+ * on the cancel inside its calls, leaving a mutex of its own held (the
+ * next task of any thread waited for it for good) or a command's child,
+ * which shares the thread's memory until its exec, unwinding the thread.
+ * The cancel now acts once the run has returned: every cancelled thread
+ * is joined, and the caller runs tasks after. */
+static void test_async_a_thread_cancelled_in_a_run_leaves_cordon_whole(void **state)
+{
+    (void)state;
+    pid_t copy = fork();
+    assert_true(copy >= 0);
+    if (copy == 0) {
+        alarm(30);
+        for (int i = 0; i < 30; i++) {
+            pthread_t thread;
+            if (pthread_create(&thread, NULL, runs_a_limited_command, NULL) != 0)
+                _exit(2);
+            usleep((useconds_t)(i * 677 % 20000));
+            pthread_cancel(thread);
+            pthread_join(thread, NULL);
+        }
+        cordon_task *t = task_of_kind(1);
+        int rc = cordon_run(t);
+        _exit(ended_as_its_kind(1, t, rc) ? 0 : 1);
+    }
+    int status = 0;
+    assert_int_equal(waitpid(copy, &status, 0), copy);
+    if (WIFSIGNALED(status))
+        fail_msg("the caller hung or died: %s", strsignal(WTERMSIG(status)));
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+}
+
 static double seconds_now(void)
 {
     struct timespec ts;
@@ -508,6 +553,7 @@ int main(void)
         cmocka_unit_test(test_async_free_kills_a_running_task),
         cmocka_unit_test(test_async_cancel_ends_a_blocking_run_on_another_thread),
         cmocka_unit_test(test_async_a_copy_forked_beside_running_tasks_runs_its_own),
+        cmocka_unit_test(test_async_a_thread_cancelled_in_a_run_leaves_cordon_whole),
         cmocka_unit_test(test_async_a_blocking_run_refuses_a_run_from_its_own_callback),
         cmocka_unit_test(test_async_a_blocking_run_refuses_a_run_from_another_thread),
     };

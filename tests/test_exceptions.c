@@ -184,6 +184,10 @@ static void test_exception_a_class_that_is_no_name_is_an_invalid_exception(void 
           "UpstreamServiceTimeoutEr\xe2\x80\xa6', which is longer than a class name may be (63 bytes): "
           "down\n" },
         { CLASS_63, CLASS_63, CLASS_63 ": down\n" },
+        /* short, ending as a cut one is marked: not called long */
+        { "Short\xe2\x80\xa6", "InvalidException",
+          "InvalidException: the task raised the class 'Short\xe2\x80\xa6', which is not a class "
+          "name: down\n" },
     };
     assert_int_equal(strlen(CLASS_63), 63);
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {

@@ -332,7 +332,7 @@ static void test_function_task_in_a_function_task_runs_tasks_of_its_own(void **s
         assert_int_equal(runs[1].rc, CORDON_EXCEPTION);
         assert_non_null(strstr(runs[1].why, "ConfinementError: the task's child failed starting "
                                             "a session of its own"));
-        assert_non_null(strstr(runs[1].why, "itself a task whose filter refuses setsid"));
+        assert_non_null(strstr(runs[1].why, "under a seccomp filter that refuses setsid"));
         return;
     }
     if (runs[1].rc != 0)

@@ -585,20 +585,36 @@ static void test_files_directories_cannot_be_watched_under_file_rules(void **sta
 }
 
 /* In the task: the errno of socket(AF_UNIX) with bits above the 32 the
- * kernel reads, of a datagram socketpair (which sends to any path), and
- * of an IPv4 socket, as three bytes; 0 for each made. */
+ * kernel reads, of a datagram socketpair (which sends to any path), of an
+ * IPv4 socket, and of a raw unix socketpair (a datagram one to the
+ * kernel), as four bytes; 0 for each made. */
 static int makes_other_sockets(cordon_ctx *ctx, void *arg)
 {
     (void)ctx;
     (void)arg;
-    unsigned char errors[3] = { 0 };
+    unsigned char errors[4] = { 0 };
     long fd = syscall(SYS_socket, (1L << 32) | AF_UNIX, SOCK_STREAM, 0);
     errors[0] = fd < 0 ? (unsigned char)errno : 0;
     int pair[2];
     errors[1] = socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, pair) != 0 ? (unsigned char)errno : 0;
     fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     errors[2] = fd < 0 ? (unsigned char)errno : 0;
+    errors[3] = socketpair(AF_UNIX, SOCK_RAW | SOCK_CLOEXEC, 0, pair) != 0 ? (unsigned char)errno : 0;
     cordon_return(ctx, errors, sizeof errors);
+    return 0;
+}
+
+/* In the task: the errno of io_uring_setup (whose IORING_OP_SOCKET and
+ * IORING_OP_CONNECT no filter sees), or 0 if a ring was made. */
+static int makes_a_ring(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    (void)arg;
+    unsigned char params[120] = { 0 }; /* struct io_uring_params */
+    long fd = syscall(SYS_io_uring_setup, 8, params);
+    if (fd < 0)
+        return errno;
+    close((int)fd);
     return 0;
 }
 
@@ -646,12 +662,23 @@ static void test_files_rules_keep_the_task_from_the_caller_s_socket_files(void *
         assert_int_equal(cordon_allow_path(t, granted, CORDON_READ | CORDON_WRITE), 0);
         cordon_set_policy(t, p);
         r = run_task(t, 0);
-        assert_int_equal(r->returns.len, 3);
+        assert_int_equal(r->returns.len, 4);
         const unsigned char *errors = (const unsigned char *)r->returns.data;
-        if (errors[0] == 0 || errors[1] != EACCES || (i != 1 && errors[2] != 0))
-            fail_msg("policy %zu: wide AF_UNIX %d, datagram pair %d, IPv4 %d", i, errors[0],
-                     errors[1], errors[2]);
+        if (errors[0] == 0 || errors[1] != EACCES || (i != 1 && errors[2] != 0) ||
+            errors[3] != EACCES)
+            fail_msg("policy %zu: wide AF_UNIX %d, datagram pair %d, IPv4 %d, raw pair %d", i,
+                     errors[0], errors[1], errors[2], errors[3]);
         cordon_task_free(t);
+        /* A policy that lets io_uring in: no ring under file rules (the
+         * shipped ones kill it). */
+        if (i >= 3) {
+            t = cordon_function_task(makes_a_ring, NULL);
+            assert_int_equal(cordon_allow_path(t, granted, CORDON_READ | CORDON_WRITE), 0);
+            cordon_set_policy(t, p);
+            r = run_task(t, 0);
+            assert_int_equal(r->exit_code, EPERM);
+            cordon_task_free(t);
+        }
         cordon_policy_free(p);
     }
     assert_true(accept4(listener, NULL, NULL, SOCK_CLOEXEC) < 0 && errno == EAGAIN);

@@ -3,6 +3,8 @@
 #include <fcntl.h>
 #include <time.h>
 
+#include <pthread.h>
+
 #include "support.h"
 
 struct flaky {
@@ -388,6 +390,19 @@ static void test_retry_total_timeout_makes_no_retry_it_cannot_wait_for(void **st
     unlink(f.counter_path);
 }
 
+struct retrying {
+    cordon_task *task;
+    unsigned max_retry;
+    int rc;
+};
+
+static void *retries_on_a_thread(void *arg)
+{
+    struct retrying *run = arg;
+    run->rc = cordon_run_and_retry(run->task, run->max_retry, "ServerError");
+    return NULL;
+}
+
 /* A delay that grows past what 64 bits of ms hold is the longest, never a
  * retry at once: UINT64_MAX ms, or 1 ms x1000 from the eighth retry, gave
  * 0 ms (a double converted out of range), and a total of 3 s saw four
@@ -411,6 +426,21 @@ static void test_retry_backoff_past_the_range_makes_no_retry_at_once(void **stat
         cordon_task_free(t);
         unlink(f.counter_path);
     }
+    /* Without a total: 18446744073710 ms is past 64 bits of nanoseconds,
+     * and the sleep's end wrapped to a retry at once (four attempts in
+     * 30 ms).  It is slept on, until cordon_cancel ends it. */
+    struct flaky f = make_flaky(20, "ServerError");
+    cordon_task *t = cordon_function_task(flaky_call, &f);
+    assert_int_equal(cordon_set_backoff(t, 18446744073710ull, 1.0, 0), 0);
+    pthread_t thread;
+    struct retrying run = { t, 3, 0 };
+    assert_int_equal(pthread_create(&thread, NULL, retries_on_a_thread, &run), 0);
+    usleep(500 * 1000);
+    cordon_cancel(t);
+    pthread_join(thread, NULL);
+    assert_int_equal(cordon_task_result(t)->attempts, 1);
+    cordon_task_free(t);
+    unlink(f.counter_path);
 }
 
 /* A single run has the total as its deadline too, async ones included. */

@@ -365,6 +365,8 @@ def check_shapes(options):
                 os.stat(path)
             except OSError as e:
                 raise OSError(e.errno, f"paths: {path!r}: {e.strerror}") from None
+            except ValueError:  # a NUL in it
+                raise ValueError(f"paths: {path!r} is not a path") from None
     if "log_level" in options:
         log_level(options["log_level"])
     if options.get("user") is not None:

@@ -130,7 +130,8 @@ def test_bad_option_values_are_refused_by_configure_not_at_run():
            ({"env": {"A=B": "c"}}, ValueError, r"^env: 'A=B' is not a variable name"),
            ({"stdin": 42}, TypeError, r"^stdin=42: expected bytes or str"),
            ({"paths": {"/no/such/dir": "r"}}, FileNotFoundError,
-            r"^\[Errno 2\] paths: '/no/such/dir': No such file")]
+            r"^\[Errno 2\] paths: '/no/such/dir': No such file"),
+           ({"paths": {"/var/tmp\0x": "r"}}, ValueError, r"^paths: '/var/tmp\\x00x' is not a path")]
     for options, kind, message in bad:
         task = ShellCommand("true")
         with pytest.raises(kind, match=message):
