@@ -58,6 +58,7 @@ uint64_t cordon__backoff_ms(cordon_task *t, unsigned retry)
 
 int cordon_set_backoff_jitter(cordon_task *t, double fraction)
 {
+    CORDON__NO_CANCELLATION;
     int busy = cordon__task_settable(t);
     if (busy < 0)
         return busy;
@@ -69,6 +70,7 @@ int cordon_set_backoff_jitter(cordon_task *t, double fraction)
 
 int cordon_set_total_timeout_ms(cordon_task *t, uint64_t ms)
 {
+    CORDON__NO_CANCELLATION;
     int busy = cordon__task_settable(t);
     if (busy < 0)
         return busy;

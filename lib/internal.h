@@ -14,6 +14,7 @@
 #include "cordon.h"
 #include "../sandbox/cgroup.h"
 #include "../sandbox/confine.h"
+#include "../sandbox/no_cancellation.h"
 
 #define CORDON_DEFAULT_OUTPUT_CAP (64u << 20)
 #define CORDON_DEFAULT_RETURN_CAP (1u << 20)
@@ -203,26 +204,6 @@ static inline uint64_t cordon__cpu_look_wait(uint64_t wait, uint64_t most, uint6
     return wait < cost_floor ? cost_floor : wait;
 }
 
-/* cordon's calls that run, wait for or free tasks are no cancellation
- * points: a pthread_cancel of the caller's thread acts once the call has
- * returned.  Acted on inside, it left a mutex of cordon's held (the next
- * task of any thread waited for it for good), a command's child, which
- * shares the thread's memory and TLS until its exec, unwinding the
- * caller's stack, and the task's processes, fds and cgroups behind.
- * cordon_cancel ends a run from another thread. */
-static inline int cordon__cancel_off(void)
-{
-    int old = PTHREAD_CANCEL_ENABLE;
-    pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &old);
-    return old;
-}
-static inline void cordon__cancel_back(const int *old)
-{
-    pthread_setcancelstate(*old, NULL);
-}
-#define CORDON__NO_CANCELLATION                                                        \
-    int cordon__cancel_state __attribute__((cleanup(cordon__cancel_back))) =           \
-        cordon__cancel_off()
 
 enum cordon__hook_state { HOOK_NONE = 0, HOOK_RUNNING = 1, HOOK_DONE = 2, HOOK_FAILED = 3 };
 

@@ -189,6 +189,7 @@ static int add_rule(cordon__isolation *iso, const char *path, unsigned access, c
 
 int cordon_allow_path(cordon_task *t, const char *path, unsigned access)
 {
+    CORDON__NO_CANCELLATION;
     if (!path || !*path || !access || (access & ~ACCESS_ALL))
         return -EINVAL;
     int rc = settable(t);
@@ -209,6 +210,7 @@ int cordon_allow_path(cordon_task *t, const char *path, unsigned access)
 
 int cordon_allow_system_paths(cordon_task *t)
 {
+    CORDON__NO_CANCELLATION;
     int rc = settable(t);
     if (rc < 0)
         return rc;
@@ -220,6 +222,7 @@ int cordon_allow_system_paths(cordon_task *t)
 
 int cordon_set_network(cordon_task *t, cordon_network network)
 {
+    CORDON__NO_CANCELLATION;
     if (network != CORDON_NETWORK_HOST && network != CORDON_NETWORK_NONE)
         return -EINVAL;
     int rc = settable(t);
@@ -248,6 +251,7 @@ static cordon__file_identity given_mount_point(const char *path, const struct st
 
 int cordon_add_tmpfs(cordon_task *t, const char *path)
 {
+    CORDON__NO_CANCELLATION;
     if (!path || path[0] != '/')
         return -EINVAL;
     int rc = settable(t);
@@ -302,6 +306,7 @@ static int check_bind(const char *source, const char *target, struct stat *from,
 
 int cordon_add_bind(cordon_task *t, const char *source, const char *target, unsigned flags)
 {
+    CORDON__NO_CANCELLATION;
     if (!source || !*source || !target || target[0] != '/' || (flags & ~CORDON_BIND_READONLY))
         return -EINVAL;
     int rc = settable(t);
@@ -334,6 +339,7 @@ int cordon_add_bind(cordon_task *t, const char *source, const char *target, unsi
 
 int cordon_set_minimal_dev(cordon_task *t, int on)
 {
+    CORDON__NO_CANCELLATION;
     int rc = settable(t);
     if (rc == 0)
         t->isolation->minimal_dev = on != 0;
@@ -357,6 +363,7 @@ static bool hostname_valid(const char *name)
 
 int cordon_set_hostname(cordon_task *t, const char *name)
 {
+    CORDON__NO_CANCELLATION;
     if (name && !hostname_valid(name))
         return -EINVAL;
     int rc = settable(t);
@@ -367,6 +374,7 @@ int cordon_set_hostname(cordon_task *t, const char *name)
 
 int cordon_set_cgroup_namespace(cordon_task *t, int on)
 {
+    CORDON__NO_CANCELLATION;
     int rc = settable(t);
     if (rc == 0)
         t->isolation->cgroup_namespace = on != 0;
@@ -396,6 +404,7 @@ static int isolate(cordon_task *t)
 
 int cordon_set_isolation(cordon_task *t, const char *preset)
 {
+    CORDON__NO_CANCELLATION;
     bool judge = preset && strcmp(preset, "judge") == 0;
     bool isolated = preset && strcmp(preset, "isolated") == 0;
     if (!judge && !isolated)
@@ -696,6 +705,7 @@ static const char *bind_under_dev(const cordon__isolation *iso)
 
 int cordon_task_check(const cordon_task *t, cordon_error *err)
 {
+    CORDON__NO_CANCELLATION;
     cordon_error ignored;
     if (!err)
         err = &ignored;

@@ -12,6 +12,7 @@
 
 int cordon_learn(cordon_task *t, cordon_learned *learned)
 {
+    CORDON__NO_CANCELLATION;
     if (!t || !learned)
         return -EINVAL;
     if (cordon__task_running(t))

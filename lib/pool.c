@@ -75,6 +75,7 @@ static pool_entry *list_remove_task(entry_list *list, const cordon_task *t)
 
 cordon_pool *cordon_pool_new(unsigned max)
 {
+    CORDON__NO_CANCELLATION;
     if (max == 0) {
         errno = EINVAL;
         return NULL;

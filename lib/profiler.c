@@ -26,6 +26,7 @@ size_t cordon__profile_region_size(uint32_t capacity)
 
 int cordon_set_profiler_hz(cordon_task *t, unsigned hz)
 {
+    CORDON__NO_CANCELLATION;
     if (!t || hz == 0 || hz > CORDON_PROFILE_MAX_HZ)
         return -EINVAL;
     if (cordon__task_running(t))
@@ -95,6 +96,7 @@ static void write_ending(FILE *out, const cordon_result *r)
 
 int cordon_run_profiler(cordon_task *t, FILE *out)
 {
+    CORDON__NO_CANCELLATION;
     if (!t || !out)
         return -EINVAL;
     if (cordon__task_running(t))

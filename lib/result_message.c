@@ -66,5 +66,6 @@ void cordon__result_message_fill(cordon_task *t)
 
 int cordon_succeeded(const cordon_result *r)
 {
+    CORDON__NO_CANCELLATION;
     return r && r->attempts > 0 && !r->exception && r->exit_code == 0;
 }

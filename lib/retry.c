@@ -165,6 +165,7 @@ int cordon_run_and_retry(cordon_task *t, unsigned max_retry, const char *excepti
 
 int cordon_set_retry_callback(cordon_task *t, cordon_retry_fn fn, void *user)
 {
+    CORDON__NO_CANCELLATION;
     int busy = cordon__task_settable(t);
     if (busy < 0)
         return busy;

@@ -49,6 +49,7 @@ static void name_realtime_signals(void)
 
 const char *cordon_signal_name(int signo)
 {
+    CORDON__NO_CANCELLATION;
     if (signo > 0 && (size_t)signo < sizeof signal_names / sizeof *signal_names &&
         signal_names[signo])
         return signal_names[signo];
@@ -78,6 +79,7 @@ static int counted_from(int end, int sign, const char *count)
 
 int cordon_signal_number(const char *name)
 {
+    CORDON__NO_CANCELLATION;
     if (!name)
         return 0;
     const char *bare = strncasecmp(name, "SIG", 3) == 0 ? name + 3 : name;

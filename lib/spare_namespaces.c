@@ -289,6 +289,7 @@ bool cordon__spares_give_up(void)
 
 void cordon_release_spares(void)
 {
+    CORDON__NO_CANCELLATION;
     pthread_mutex_lock(&lock);
     if (keeper.owner != getpid())
         forget_the_parent_s(false);

@@ -91,6 +91,7 @@ static cordon_task *task_new(enum cordon__kind kind)
 
 cordon_task *cordon_function_task(cordon_fn fn, void *arg)
 {
+    CORDON__NO_CANCELLATION;
     if (!fn) {
         errno = EINVAL;
         return NULL;
@@ -153,6 +154,7 @@ static char *join_argv(char **argv, size_t joined_len)
 
 cordon_task *cordon_command_task(const char *const argv[])
 {
+    CORDON__NO_CANCELLATION;
     if (!argv || !argv[0] || !argv[0][0]) {
         errno = EINVAL;
         return NULL;
@@ -174,6 +176,7 @@ cordon_task *cordon_command_task(const char *const argv[])
 
 cordon_task *cordon_shell_task(const char *command)
 {
+    CORDON__NO_CANCELLATION;
     /* "" names no command: sh -c '' would end 0 having run nothing. */
     if (!command || !command[0]) {
         errno = EINVAL;
@@ -254,6 +257,7 @@ int cordon__task_settable(const cordon_task *t)
 
 int cordon_set_policy(cordon_task *t, const cordon_policy *p)
 {
+    CORDON__NO_CANCELLATION;
     int busy = settable(t);
     if (busy < 0)
         return busy;
@@ -264,6 +268,7 @@ int cordon_set_policy(cordon_task *t, const cordon_policy *p)
 
 int cordon_set_timeout_ms(cordon_task *t, uint64_t ms)
 {
+    CORDON__NO_CANCELLATION;
     int busy = settable(t);
     if (busy < 0)
         return busy;
@@ -273,6 +278,7 @@ int cordon_set_timeout_ms(cordon_task *t, uint64_t ms)
 
 int cordon_set_limit(cordon_task *t, cordon_limit what, uint64_t value)
 {
+    CORDON__NO_CANCELLATION;
     int busy = settable(t);
     if (busy < 0)
         return busy;
@@ -300,6 +306,7 @@ int cordon_set_limit(cordon_task *t, cordon_limit what, uint64_t value)
 
 int cordon_set_stdin(cordon_task *t, const void *data, size_t len)
 {
+    CORDON__NO_CANCELLATION;
     int busy = settable(t);
     if (busy < 0)
         return busy;
@@ -320,6 +327,7 @@ int cordon_set_stdin(cordon_task *t, const void *data, size_t len)
 
 int cordon_set_stdin_fd(cordon_task *t, int fd)
 {
+    CORDON__NO_CANCELLATION;
     int busy = settable(t);
     if (busy < 0)
         return busy;
@@ -340,6 +348,7 @@ int cordon_set_stdin_fd(cordon_task *t, int fd)
 
 int cordon_close_output(cordon_task *t, int stream)
 {
+    CORDON__NO_CANCELLATION;
     if (!t || stream < 1 || stream > 3)
         return -EINVAL;
     __atomic_store_n(&t->output_closed[stream], true, __ATOMIC_RELEASE);
@@ -348,6 +357,7 @@ int cordon_close_output(cordon_task *t, int stream)
 
 int cordon_set_output_callback(cordon_task *t, cordon_output_fn fn, void *user)
 {
+    CORDON__NO_CANCELLATION;
     int busy = settable(t);
     if (busy < 0)
         return busy;
@@ -358,6 +368,7 @@ int cordon_set_output_callback(cordon_task *t, cordon_output_fn fn, void *user)
 
 int cordon_set_cwd(cordon_task *t, const char *dir)
 {
+    CORDON__NO_CANCELLATION;
     int busy = settable(t);
     if (busy < 0)
         return busy;
@@ -390,6 +401,7 @@ static int environment_settable(const cordon_task *t)
 
 int cordon_set_env(cordon_task *t, const char *key_equals_value)
 {
+    CORDON__NO_CANCELLATION;
     int busy = environment_settable(t);
     if (busy < 0)
         return busy;
@@ -407,6 +419,7 @@ int cordon_set_env(cordon_task *t, const char *key_equals_value)
 
 int cordon_clear_env(cordon_task *t)
 {
+    CORDON__NO_CANCELLATION;
     int busy = environment_settable(t);
     if (busy < 0)
         return busy;
@@ -416,6 +429,7 @@ int cordon_clear_env(cordon_task *t)
 
 int cordon_set_user(cordon_task *t, uid_t uid, gid_t gid)
 {
+    CORDON__NO_CANCELLATION;
     int busy = settable(t);
     if (busy < 0)
         return busy;
@@ -433,6 +447,7 @@ int cordon_set_user(cordon_task *t, uid_t uid, gid_t gid)
 
 int cordon_set_core_dumps(cordon_task *t, uint64_t max_bytes)
 {
+    CORDON__NO_CANCELLATION;
     int busy = settable(t);
     if (busy < 0)
         return busy;
@@ -442,6 +457,7 @@ int cordon_set_core_dumps(cordon_task *t, uint64_t max_bytes)
 
 int cordon_set_tree_accounting(cordon_task *t, int on)
 {
+    CORDON__NO_CANCELLATION;
     int busy = settable(t);
     if (busy < 0)
         return busy;
@@ -451,6 +467,7 @@ int cordon_set_tree_accounting(cordon_task *t, int on)
 
 int cordon_set_tree_cpu_accounting(cordon_task *t, int on)
 {
+    CORDON__NO_CANCELLATION;
     int busy = settable(t);
     if (busy < 0)
         return busy;
@@ -460,6 +477,7 @@ int cordon_set_tree_cpu_accounting(cordon_task *t, int on)
 
 int cordon_set_backoff(cordon_task *t, uint64_t initial_ms, double factor, uint64_t max_ms)
 {
+    CORDON__NO_CANCELLATION;
     int busy = settable(t);
     if (busy < 0)
         return busy;
@@ -504,6 +522,7 @@ void cordon__result_refresh(cordon_task *t)
 
 const cordon_result *cordon_task_result(const cordon_task *t)
 {
+    CORDON__NO_CANCELLATION;
     if (!t)
         return NULL;
     cordon_task *mutable_task = (cordon_task *)t;
@@ -572,6 +591,7 @@ void cordon__history_push(cordon_task *t)
 
 const cordon_attempt *cordon_task_history(const cordon_task *t, size_t *count)
 {
+    CORDON__NO_CANCELLATION;
     if (!t) {
         if (count)
             *count = 0;

@@ -10,6 +10,7 @@
 
 int cordon_set_stdin_callback(cordon_task *t, cordon_stdin_fn fn, void *user)
 {
+    CORDON__NO_CANCELLATION;
     int busy = cordon__task_settable(t);
     if (busy < 0)
         return busy;
@@ -33,6 +34,7 @@ size_t cordon__stdin_chunk_size(void)
 
 int cordon_set_output_mode(cordon_task *t, int stream, unsigned mode)
 {
+    CORDON__NO_CANCELLATION;
     int busy = cordon__task_settable(t);
     if (busy < 0)
         return busy;
@@ -46,6 +48,7 @@ int cordon_set_output_mode(cordon_task *t, int stream, unsigned mode)
 
 int cordon_set_setup_hook(cordon_task *t, cordon_setup_fn fn, void *arg)
 {
+    CORDON__NO_CANCELLATION;
     int busy = cordon__task_settable(t);
     if (busy < 0)
         return busy;

@@ -89,6 +89,7 @@ static bool ended(cordon_task *t)
 
 int cordon_task_done(const cordon_task *t)
 {
+    CORDON__NO_CANCELLATION;
     if (!t)
         return -EINVAL;
     if (!t->async_running)
@@ -98,6 +99,7 @@ int cordon_task_done(const cordon_task *t)
 
 int cordon_task_fd(const cordon_task *t)
 {
+    CORDON__NO_CANCELLATION;
     if (!t || !t->async_running)
         return -EINVAL;
     return t->done_fd;
@@ -190,6 +192,7 @@ int cordon_wait_any(cordon_task *const tasks[], size_t n, int timeout_ms)
  * cancel from another thread never writes to a closed (or reused) fd. */
 int cordon_cancel(cordon_task *t)
 {
+    CORDON__NO_CANCELLATION;
     if (!t)
         return -EINVAL;
     pthread_mutex_lock(&t->done_lock);
@@ -209,6 +212,7 @@ int cordon_cancel(cordon_task *t)
 
 int cordon_set_done_callback(cordon_task *t, cordon_done_fn fn, void *user)
 {
+    CORDON__NO_CANCELLATION;
     int busy = cordon__task_settable(t);
     if (busy < 0)
         return busy;

@@ -12,6 +12,7 @@
 #include <sys/resource.h>
 #include <sys/syscall.h>
 
+#include "no_cancellation.h"
 #include "policy_decide.h"
 #include "policy_rules.h"
 
@@ -104,6 +105,7 @@ const cordon__rule *cordon__policy_deciding_rule(const cordon_policy *p, int nr,
 int cordon_policy_decide(const cordon_policy *p, int nr, const uint64_t args[6],
                          cordon_decision *d)
 {
+    CORDON__NO_CANCELLATION;
     static const uint64_t zeros[6];
     if (!p || !d || nr < 0)
         return -EINVAL;

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "no_cancellation.h"
 #include "policy.h"
 #include "plural.h"
 #include "policy_rules.h"
@@ -185,6 +186,7 @@ static bool worth_trying(const cordon_policy *a, const cordon_policy *b, int nr)
 
 int cordon_policy_diff(const cordon_policy *a, const cordon_policy *b, FILE *out)
 {
+    CORDON__NO_CANCELLATION;
     if (!a || !b || !out)
         return -EINVAL;
     unsigned syscalls = 0;

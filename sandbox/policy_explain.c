@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/syscall.h>
 
+#include "no_cancellation.h"
 #include "policy.h"
 #include "policy_rules.h"
 #include "syscall_args.h"
@@ -181,6 +182,7 @@ static void put_reason(FILE *out, const cordon_policy *p, int nr, const uint64_t
 int cordon_policy_explain(const cordon_policy *p, const char *syscall, const char *const args[],
                           size_t arg_count, FILE *out, cordon_error *err)
 {
+    CORDON__NO_CANCELLATION;
     if (!p || !syscall || !out || arg_count > 6 || (arg_count && !args)) {
         cordon__error_set(err, -EINVAL, NULL, 0, 0, "bad arguments");
         return -EINVAL;

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "no_cancellation.h"
 #include "policy_docker.h"
 #include "policy_minijail.h"
 #include "policy_rules.h"
@@ -71,6 +72,7 @@ static int note_warnings(const char *prefix, const char *path, const char *polic
 
 int cordon_policy_import(const char *path, FILE *out, FILE *notes, cordon_error *err)
 {
+    CORDON__NO_CANCELLATION;
     if (!path) {
         cordon__error_set(err, -EINVAL, NULL, 0, 0, "no profile given");
         return -EINVAL;

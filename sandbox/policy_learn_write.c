@@ -14,10 +14,12 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 
+#include "no_cancellation.h"
 #include "policy_learn.h"
 
 cordon_learned *cordon_learned_new(void)
 {
+    CORDON__NO_CANCELLATION;
     cordon_learned *l = calloc(1, sizeof *l);
     if (l && !(l->calls = calloc(CORDON_SYSCALL_TABLE_SIZE, sizeof *l->calls))) {
         free(l);
@@ -28,6 +30,7 @@ cordon_learned *cordon_learned_new(void)
 
 void cordon_learned_free(cordon_learned *l)
 {
+    CORDON__NO_CANCELLATION;
     if (!l)
         return;
     free(l->calls);
@@ -37,6 +40,7 @@ void cordon_learned_free(cordon_learned *l)
 
 unsigned cordon_learned_runs(const cordon_learned *l)
 {
+    CORDON__NO_CANCELLATION;
     return l ? l->runs : 0;
 }
 
@@ -45,6 +49,7 @@ unsigned cordon_learned_runs(const cordon_learned *l)
  * A policy that allows by default has nothing to merge into an allow-list. */
 int cordon_learned_merge(cordon_learned *l, const cordon_policy *p, cordon_error *err)
 {
+    CORDON__NO_CANCELLATION;
     if (!l || !p)
         return -EINVAL;
     if (p->default_action == ACTION_ALLOW || p->default_action == ACTION_LOG) {
@@ -384,6 +389,7 @@ static void put_group(text *t, unsigned g, const cordon_learned *l)
 
 int cordon_learned_write(const cordon_learned *l, FILE *out, const char *title)
 {
+    CORDON__NO_CANCELLATION;
     if (!l || !out)
         return -EINVAL;
     text t = { NULL, 0, 0, false };

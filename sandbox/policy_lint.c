@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "no_cancellation.h"
 #include "policy.h"
 #include "policy_lint.h"
 
@@ -317,6 +318,7 @@ static int lint(linter *l, const char *text, const char *origin)
 int cordon_policy_check(const char *name_or_path, const char *text, FILE *out, unsigned flags,
                         cordon_check_counts *counts)
 {
+    CORDON__NO_CANCELLATION;
     if (!name_or_path || (flags & ~(unsigned)CORDON_CHECK_STRICT))
         return -EINVAL;
     linter l = { .notes = { .report = report_read_error }, .out = out, .name = name_or_path };

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "no_cancellation.h"
 #include "fork_reset.h"
 #include "policy.h"
 #include "policy_docker.h"
@@ -88,6 +89,7 @@ CORDON__RESET_IN_FORKED_COPIES(&builtin_lock);
 
 void cordon_policy_free(cordon_policy *p)
 {
+    CORDON__NO_CANCELLATION;
     if (!p || p == builtin_default || p == fence_alone)
         return;
     free(p->name);
@@ -122,6 +124,7 @@ static cordon_policy *build(const char *text, const char *origin, const char *na
 
 cordon_policy *cordon_policy_parse(const char *text, const char *origin, cordon_error *err)
 {
+    CORDON__NO_CANCELLATION;
     if (!text) {
         cordon__error_set(err, -EINVAL, NULL, 0, 0, "no policy text");
         return NULL;
@@ -215,6 +218,7 @@ static cordon_policy *load_docker(const char *name, cordon_error *err)
 
 cordon_policy *cordon_policy_load(const char *name_or_path, cordon_error *err)
 {
+    CORDON__NO_CANCELLATION;
     if (!name_or_path || !name_or_path[0]) {
         cordon__error_set(err, -EINVAL, NULL, 0, 0, "no policy name given");
         return NULL;
@@ -282,10 +286,12 @@ const cordon_policy *cordon__policy_fence_alone(void)
 
 const char *cordon_policy_name(const cordon_policy *p)
 {
+    CORDON__NO_CANCELLATION;
     return p ? p->name : "none";
 }
 
 const char *cordon_policy_description(const cordon_policy *p)
 {
+    CORDON__NO_CANCELLATION;
     return p && p->description ? p->description : "";
 }

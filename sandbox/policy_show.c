@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "no_cancellation.h"
 #include "policy.h"
 #include "policy_rules.h"
 
@@ -112,6 +113,7 @@ static void show_instruction(FILE *out, unsigned index, const struct sock_filter
 
 int cordon_policy_show(const cordon_policy *p, FILE *out, int with_bpf)
 {
+    CORDON__NO_CANCELLATION;
     if (!p || !out)
         return -EINVAL;
     fprintf(out, "# policy %s%s%s\n", p->name, p->description ? ": " : "",
@@ -160,6 +162,7 @@ static char *shipped_directory(void)
 
 int cordon_policy_list(FILE *out)
 {
+    CORDON__NO_CANCELLATION;
     if (!out)
         return -EINVAL;
     char *dir_path = shipped_directory();

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "no_cancellation.h"
 #include "policy.h"
 #include "policy_rules.h"
 
@@ -138,6 +139,7 @@ static void decision_of(uint32_t value, cordon_decision *d)
 int cordon_policy_simulate(const cordon_policy *p, int syscall_nr, const uint64_t args[6],
                            cordon_decision *decision)
 {
+    CORDON__NO_CANCELLATION;
     if (!p || !decision || syscall_nr < 0 || !p->program.filter)
         return -EINVAL;
     struct seccomp_data data = { .nr = syscall_nr, .arch = AUDIT_ARCH_X86_64 };
