@@ -50,9 +50,9 @@ const cordon_policy *cordon__policy_fence_alone(void);
  * inotify or fanotify, with which a task would follow the names and the
  * activity of the files in a directory it may not list;
  * inotify_add_watch and fanotify_mark fail with EACCES.  Nor connect() to
- * a socket file outside the rules: socket(AF_UNIX) and a datagram
- * socketpair fail with EACCES, as under NO_NETWORK
- * (policy_variant_unix_sockets.c). */
+ * a socket file outside the rules: socket(AF_UNIX) and a datagram or raw
+ * socketpair fail with EACCES, and io_uring_setup with EPERM, as under
+ * NO_NETWORK (policy_variant_unix_sockets.c). */
 #define CORDON__VARIANT_FILE_RULES       8u
 /* FILE_SIZE_LIMIT (a task with RLIMIT_FSIZE): the limit's only report is
  * the SIGXFSZ the kernel sends the writer, as kill(2) would; kill, tkill,

@@ -25,7 +25,9 @@
  *   reach (the caller's services), nor a vsock;
  * - with file rules, inotify_add_watch and fanotify_mark fail with EACCES:
  *   Landlock does not govern them, and a watch shows the names in a
- *   directory the task may not list;
+ *   directory the task may not list; nor connect() to a socket file, so
+ *   socket(AF_UNIX) and a datagram or raw socketpair fail with EACCES and
+ *   io_uring_setup with EPERM (policy_variant_unix_sockets.c);
  * - with a file size limit, the ways a task would send itself SIGXFSZ or
  *   change its RLIMIT_FSIZE fail with EPERM (policy_variant_signals.c), so
  *   that a SIGXFSZ death

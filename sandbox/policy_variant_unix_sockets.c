@@ -8,9 +8,11 @@
  * it a service manager that starts processes outliving the run), an ssh
  * agent, a container engine.  Under file rules socket(AF_UNIX) fails with
  * EACCES, as without a network (policy_variant_network.c), and so does a
- * datagram socketpair, which can send to any path it names; a stream or
- * seqpacket pair reaches only its peer, and abstract sockets are
- * Landlock's scope already (sandbox/landlock.c).
+ * datagram (or raw) socketpair, which can send to any path it names; a
+ * stream or seqpacket pair reaches only its peer, and abstract sockets are
+ * Landlock's scope already (sandbox/landlock.c).  io_uring, whose socket
+ * and connect operations no filter sees, is refused beside it
+ * (policy_variant.c).
  *
  * A policy's allow does not undo it: each allow rule of the policy's for
  * socket is cut down to one rule per other family the kernel knows, and a
