@@ -38,17 +38,23 @@
 
 #define TASK_STACK_SIZE (128 * 1024)
 
-/* PDEATHSIG counts from here; a caller already gone is seen on its pidfd. */
-static int die_with_caller(void)
+/* 0 while the caller lives, -ESRCH once its pidfd says it ended. */
+static int caller_alive(void)
 {
-    if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0)
-        return -errno;
     struct pollfd caller = { .fd = CORDON__CALLER_PIDFD, .events = POLLIN };
     int ready;
     do
         ready = poll(&caller, 1, 0);
     while (ready < 0 && errno == EINTR);
     return ready == 0 ? 0 : -ESRCH;
+}
+
+/* PDEATHSIG counts from here; a caller already gone is seen on its pidfd. */
+static int die_with_caller(void)
+{
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0)
+        return -errno;
+    return caller_alive();
 }
 
 /* The child that started the init leaves at once; under a process limit
@@ -75,13 +81,9 @@ static int outlive_the_starter(cordon__init_report *report)
         if (syscall(SYS_futex, &report->starter_reaped, FUTEX_WAIT, 0, &wait, NULL, 0) != 0 &&
             errno != EAGAIN && errno != EINTR && errno != ETIMEDOUT)
             return -errno;
-        struct pollfd caller = { .fd = CORDON__CALLER_PIDFD, .events = POLLIN };
-        int gone;
-        do
-            gone = poll(&caller, 1, 0);
-        while (gone < 0 && errno == EINTR);
-        if (gone != 0)
-            return -ESRCH;
+        int rc = caller_alive();
+        if (rc < 0)
+            return rc;
     }
     return 0;
 }
