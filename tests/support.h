@@ -19,6 +19,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -199,6 +200,34 @@ static inline int send_byte_with_fd(int socket, int fd)
         memcpy(CMSG_DATA(cmsg), &fd, sizeof fd);
     }
     return sendmsg(socket, &message, MSG_NOSIGNAL) == 1 ? 0 : -errno;
+}
+
+/* A unix socket of the caller's bound at /var/tmp/cordon-NAME-PID (any
+ * user may connect), listening; its path in `path`. */
+static inline int listen_on_a_socket_file(char *path, size_t size, const char *name)
+{
+    snprintf(path, size, "/var/tmp/cordon-%s-%d", name, (int)getpid());
+    int listener = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_un address = { .sun_family = AF_UNIX };
+    snprintf(address.sun_path, sizeof address.sun_path, "%s", path);
+    assert_int_equal(bind(listener, (struct sockaddr *)&address, sizeof address), 0);
+    assert_int_equal(chmod(path, 0777), 0);
+    assert_int_equal(listen(listener, 8), 0);
+    return listener;
+}
+
+/* In the task: the errno of io_uring_setup (whose IORING_OP_SOCKET and
+ * IORING_OP_CONNECT no filter sees), or 0 if a ring was made. */
+static inline int makes_an_io_uring(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    (void)arg;
+    unsigned char params[120] = { 0 }; /* struct io_uring_params */
+    long fd = syscall(SYS_io_uring_setup, 8, params);
+    if (fd < 0)
+        return errno;
+    close((int)fd);
+    return 0;
 }
 
 /* In the task: 0 if it reached the unix socket bound at `arg`, else the

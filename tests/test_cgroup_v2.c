@@ -395,7 +395,6 @@ static int write_own_cgroup(const char *mount)
 }
 
 static int run_one_task(void);
-static int delegate_then_run(const char *helper);
 
 /* The helper for a task with no filter, which can mount its own view of
  * its cgroup (a user namespace, a cgroup namespace, cgroupfs): it kills its
@@ -432,11 +431,6 @@ static int poison_own_cgroup(const char *mount)
  * systemd delegates a user's own subtree, from a cgroup of its own below
  * it, and runs the helper; its status, or 10 when this machine cannot set
  * that up. */
-static int delegate_then_write(void)
-{
-    return delegate_then_run("--write-own-cgroup");
-}
-
 static int delegate_then_run(const char *helper)
 {
     char path[1100], own[800];
@@ -464,6 +458,35 @@ static int delegate_then_run(const char *helper)
     return 10;
 }
 
+/* The helper run by a copy as the user `root` is delegated to (skipped
+ * where this machine cannot, saying `unavailable`): its exit status, and
+ * in *left the cgroups of the copy's own still below the root. */
+static int run_delegated(const char *helper, const char *unavailable, int *left)
+{
+    if (geteuid() != 0 || getenv("CORDON_UNDER_VALGRIND")) {
+        fprintf(stderr, "delegating a subtree to another user needs root (and no valgrind)\n");
+        skip();
+    }
+    pid_t copy = fork();
+    assert_true(copy >= 0);
+    if (copy == 0)
+        _exit(delegate_then_run(helper));
+    int status;
+    assert_int_equal(waitpid(copy, &status, 0), copy);
+    char path[700], copys[64];
+    snprintf(path, sizeof path, "%s/caller", root);
+    rmdir(path);
+    snprintf(copys, sizeof copys, "cordon-%d-", (int)copy);
+    *left = cgroups_below_root(copys, false);
+    assert_int_equal(chown(root, 0, 0), 0);
+    assert_true(WIFEXITED(status));
+    if (WEXITSTATUS(status) == 10) {
+        fprintf(stderr, "%s\n", unavailable);
+        skip();
+    }
+    return WEXITSTATUS(status);
+}
+
 /* A user owns the cgroups made in a subtree delegated to it: a task of the
  * caller's user froze the caller's own cgroup (the caller stopped, its
  * deadline with it), could kill it, and could raise its own cgroup's
@@ -472,26 +495,9 @@ static void test_cgroup_v2_a_task_cannot_write_the_cgroups_of_its_user(void **st
 {
     (void)state;
     REQUIRE_V2_ROOT();
-    if (geteuid() != 0 || getenv("CORDON_UNDER_VALGRIND")) {
-        fprintf(stderr, "delegating a subtree to another user needs root (and no valgrind)\n");
-        skip();
-    }
-    pid_t copy = fork();
-    assert_true(copy >= 0);
-    if (copy == 0)
-        _exit(delegate_then_write());
-    int status;
-    assert_int_equal(waitpid(copy, &status, 0), copy);
-    char path[700];
-    snprintf(path, sizeof path, "%s/caller", root);
-    rmdir(path);
-    assert_int_equal(chown(root, 0, 0), 0);
-    assert_true(WIFEXITED(status));
-    if (WEXITSTATUS(status) == 10) {
-        fprintf(stderr, "no cgroup delegated to another user, or no mount namespace for it\n");
-        skip();
-    }
-    assert_int_equal(WEXITSTATUS(status), 0);
+    int left;
+    assert_int_equal(run_delegated("--write-own-cgroup", "no cgroup delegated to another user, "
+                                   "or no mount namespace for it", &left), 0);
 }
 
 /* A task with no filter, of the user that owns its cgroup, can mount
@@ -505,28 +511,9 @@ static void test_cgroup_v2_a_task_that_could_write_its_cgroup_leaves_no_later_ta
 {
     (void)state;
     REQUIRE_V2_ROOT();
-    if (geteuid() != 0 || getenv("CORDON_UNDER_VALGRIND")) {
-        fprintf(stderr, "delegating a subtree to another user needs root (and no valgrind)\n");
-        skip();
-    }
-    pid_t copy = fork();
-    assert_true(copy >= 0);
-    if (copy == 0)
-        _exit(delegate_then_run("--poison-own-cgroup"));
-    int status;
-    assert_int_equal(waitpid(copy, &status, 0), copy);
-    char path[700], helpers[64];
-    snprintf(path, sizeof path, "%s/caller", root);
-    rmdir(path);
-    snprintf(helpers, sizeof helpers, "cordon-%d-", (int)copy);
-    int left = cgroups_below_root(helpers, false);
-    assert_int_equal(chown(root, 0, 0), 0);
-    assert_true(WIFEXITED(status));
-    if (WEXITSTATUS(status) == 10) {
-        fprintf(stderr, "no cgroup delegated to another user, or no cgroupfs of a task's own\n");
-        skip();
-    }
-    assert_int_equal(WEXITSTATUS(status), 0);
+    int left;
+    assert_int_equal(run_delegated("--poison-own-cgroup", "no cgroup delegated to another user, "
+                                   "or no cgroupfs of a task's own", &left), 0);
     assert_int_equal(left, 0);
 }
 

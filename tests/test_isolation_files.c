@@ -604,20 +604,6 @@ static int makes_other_sockets(cordon_ctx *ctx, void *arg)
     return 0;
 }
 
-/* In the task: the errno of io_uring_setup (whose IORING_OP_SOCKET and
- * IORING_OP_CONNECT no filter sees), or 0 if a ring was made. */
-static int makes_a_ring(cordon_ctx *ctx, void *arg)
-{
-    (void)ctx;
-    (void)arg;
-    unsigned char params[120] = { 0 }; /* struct io_uring_params */
-    long fd = syscall(SYS_io_uring_setup, 8, params);
-    if (fd < 0)
-        return errno;
-    close((int)fd);
-    return 0;
-}
-
 /* Landlock does not govern connect() to a socket file: with file rules
  * and its network a task reached a socket bound outside every grant (the
  * caller's session bus, an ssh agent, a container engine's socket) and
@@ -630,13 +616,9 @@ static void test_files_rules_keep_the_task_from_the_caller_s_socket_files(void *
     (void)state;
     require_landlock();
     char path[96];
-    snprintf(path, sizeof path, "%s/service.sock", outside);
-    int listener = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    struct sockaddr_un address = { .sun_family = AF_UNIX };
-    snprintf(address.sun_path, sizeof address.sun_path, "%s", path);
-    assert_int_equal(bind(listener, (struct sockaddr *)&address, sizeof address), 0);
-    assert_int_equal(chmod(path, 0777), 0);
-    assert_int_equal(listen(listener, 8), 0);
+    int listener = listen_on_a_socket_file(path, sizeof path, "service");
+    /* only asked at the end whether anything connected */
+    assert_int_equal(fcntl(listener, F_SETFL, O_NONBLOCK), 0);
     static const char *const policies[] = {
         "default", "nonet", "readonly",
         "default allow\nallow socket socketpair\n",
@@ -672,7 +654,7 @@ static void test_files_rules_keep_the_task_from_the_caller_s_socket_files(void *
         /* A policy that lets io_uring in: no ring under file rules (the
          * shipped ones kill it). */
         if (i >= 3) {
-            t = cordon_function_task(makes_a_ring, NULL);
+            t = cordon_function_task(makes_an_io_uring, NULL);
             assert_int_equal(cordon_allow_path(t, granted, CORDON_READ | CORDON_WRITE), 0);
             cordon_set_policy(t, p);
             r = run_task(t, 0);

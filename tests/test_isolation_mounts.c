@@ -39,6 +39,18 @@ static void require_mount_namespace(void)
     }
 }
 
+/* Landlock, as a task's first file rule finds it. */
+static void require_file_rules(const char *why)
+{
+    cordon_task *probe = shell("true");
+    int landlock = cordon_allow_system_paths(probe);
+    cordon_task_free(probe);
+    if (landlock == -EOPNOTSUPP) {
+        print_message("no Landlock here: %s\n", why);
+        skip();
+    }
+}
+
 static void put_file(const char *dir, const char *name, const char *text)
 {
     char path[160];
@@ -819,13 +831,7 @@ static void test_mounts_bind_is_granted_under_file_rules(void **state)
 {
     (void)state;
     require_mount_namespace();
-    cordon_task *probe = shell("true");
-    int landlock = cordon_allow_system_paths(probe);
-    cordon_task_free(probe);
-    if (landlock == -EOPNOTSUPP) {
-        print_message("no Landlock here: no file rules to grant a bind under\n");
-        skip();
-    }
+    require_file_rules("no file rules to grant a bind under");
     put_file(source, "given", "granted\n");
     char command[400];
     snprintf(command, sizeof command, "cat %s/given; echo x > %s/new || echo refused", target,
@@ -874,13 +880,7 @@ static void test_mounts_a_grant_follows_the_mount_not_a_link_swapped_in(void **s
 {
     (void)state;
     require_mount_namespace();
-    cordon_task *probe = shell("true");
-    int landlock = cordon_allow_system_paths(probe);
-    cordon_task_free(probe);
-    if (landlock == -EOPNOTSUPP) {
-        print_message("no Landlock here: no grant to move\n");
-        skip();
-    }
+    require_file_rules("no grant to move");
     char base[64] = "/var/tmp/cordon-grant-race-XXXXXX", dir[160], secret[160];
     assert_non_null(mkdtemp(base));
     snprintf(dir, sizeof dir, "%s/job", base);

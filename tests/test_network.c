@@ -116,20 +116,6 @@ static void test_network_none_cannot_reach_the_caller_s_loopback(void **state)
     close(listener);
 }
 
-/* A unix socket of the caller's bound at /var/tmp/cordon-NAME-PID (any
- * user may connect), listening; its path in `path`. */
-static int listen_on_a_socket_file(char *path, size_t size, const char *name)
-{
-    snprintf(path, size, "/var/tmp/cordon-%s-%d", name, (int)getpid());
-    int listener = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    struct sockaddr_un address = { .sun_family = AF_UNIX };
-    snprintf(address.sun_path, sizeof address.sun_path, "%s", path);
-    assert_int_equal(bind(listener, (struct sockaddr *)&address, sizeof address), 0);
-    assert_int_equal(chmod(path, 0777), 0);
-    assert_int_equal(listen(listener, 8), 0);
-    return listener;
-}
-
 /* In the task: 0 if it made a unix socketpair of type `arg` (with
  * SOCK_CLOEXEC), else the errno. */
 static int makes_a_pair_of(cordon_ctx *ctx, void *arg)
@@ -275,19 +261,6 @@ static void test_network_none_holds_against_a_policy_s_own_allows(void **state)
     }
     close(listener);
     unlink(path);
-}
-
-/* In the task: the errno of io_uring_setup, or 0 if a ring was made. */
-static int makes_an_io_uring(cordon_ctx *ctx, void *arg)
-{
-    (void)ctx;
-    (void)arg;
-    unsigned char params[120] = { 0 }; /* struct io_uring_params */
-    long fd = syscall(SYS_io_uring_setup, 8, params);
-    if (fd < 0)
-        return errno;
-    close((int)fd);
-    return 0;
 }
 
 /* In the task: the errno of a unix datagram socket, or 0 if one was made. */
