@@ -124,22 +124,15 @@ static pid_t start_task(const cordon__launch *l)
     return pid < 0 ? -saved : pid;
 }
 
-static int grant(const cordon__launch *l, const char *path, unsigned access)
+/* A bind's or a tmpfs's grant is made only on the mount's root
+ * (`mounted`): a sibling of the task's user may have moved its path since
+ * the mount.  /proc and /dev are root's: NULL. */
+static int grant(const cordon__launch *l, const char *path, unsigned access,
+                 const cordon__file_identity *mounted)
 {
     if (!l->owns_ruleset || !access)
         return 0;
-    return cordon__landlock_grant(CORDON__RULESET_FD, l->landlock_abi, path, access);
-}
-
-/* The grant for a bind or a tmpfs of the task's, at a path a sibling of
- * its user may have moved since the mount: only on the mount's root. */
-static int grant_mounted(const cordon__launch *l, const char *path, unsigned access,
-                         cordon__file_identity mounted)
-{
-    if (!l->owns_ruleset || !access)
-        return 0;
-    return cordon__landlock_grant_mounted(CORDON__RULESET_FD, l->landlock_abi, path, access,
-                                          &mounted);
+    return cordon__landlock_grant(CORDON__RULESET_FD, l->landlock_abi, path, access, mounted);
 }
 
 /* What a view made read-only gives back: the writable binds' sources,
@@ -179,7 +172,7 @@ static int own_dev_state(const cordon__launch *l)
  * mount over it. */
 static int mount_own_tree(const cordon__launch *l, writable_trees *trees)
 {
-    int rc = grant(l, "/proc", l->own_proc_access);
+    int rc = grant(l, "/proc", l->own_proc_access, NULL);
     /* Before the binds: one the task asks for over /dev/pts is its own. */
     if (rc == 0 && !l->minimal_dev)
         rc = own_dev_state(l);
@@ -189,20 +182,20 @@ static int mount_own_tree(const cordon__launch *l, writable_trees *trees)
         /* A bind's root is its source's. */
         cordon__file_identity source = { l->binds[i].device, l->binds[i].inode };
         if (rc == 0)
-            rc = grant_mounted(l, l->binds[i].target, l->bind_access[i], source);
+            rc = grant(l, l->binds[i].target, l->bind_access[i], &source);
     }
     if (rc == 0 && l->minimal_dev) {
         rc = cordon__mount_minimal_dev(l->tmpfs_options, l->devpts_options);
         /* Only the task's own or harmless files are left there. */
         if (rc == 0)
-            rc = grant(l, "/dev", CORDON__ACCESS_READ | CORDON__ACCESS_WRITE);
+            rc = grant(l, "/dev", CORDON__ACCESS_READ | CORDON__ACCESS_WRITE, NULL);
     }
     for (size_t i = 0; i < l->tmpfs_count && rc == 0; i++) {
         cordon__file_identity mounted;
         rc = cordon__mount_private_tmpfs_on(l->tmpfs_paths[i], &l->tmpfs_given[i],
                                             l->tmpfs_options, &mounted);
         if (rc == 0)
-            rc = grant_mounted(l, l->tmpfs_paths[i], l->tmpfs_access[i], mounted);
+            rc = grant(l, l->tmpfs_paths[i], l->tmpfs_access[i], &mounted);
     }
     return rc;
 }

@@ -78,9 +78,6 @@ typedef struct cordon__path_rule {
 } cordon__path_rule;
 int cordon__landlock_file_ruleset(const cordon__path_rule *rules, size_t count,
                                   size_t *failed_rule);
-/* Either side (plain system calls): adds a rule granting `access`
- * (CORDON__ACCESS_*) beneath `path` to `ruleset`, made for `abi`. */
-int cordon__landlock_grant(int ruleset, int abi, const char *path, unsigned access);
 
 /* Child side. */
 /* Needs no_new_privs.  A ruleset of -1 is a machine without Landlock. */
@@ -223,14 +220,16 @@ typedef struct cordon__file_identity {
     dev_t device;
     ino_t inode;
 } cordon__file_identity;
-/* cordon__landlock_grant for what was just mounted at `path`, in the
- * task's namespace: -ESTALE where the path leads to another file than
- * `mounted`'s root.  A sibling of the task's user may rename a directory
- * it owns even while it is a mount point in another namespace, and left a
- * link to its own directory there: looked up again, the path moved the
- * mount's grant onto whatever the link named (landlock_rules.c). */
-int cordon__landlock_grant_mounted(int ruleset, int abi, const char *path, unsigned access,
-                                   const cordon__file_identity *mounted);
+/* Either side (plain system calls): adds a rule granting `access`
+ * (CORDON__ACCESS_*) beneath `path` to `ruleset`, made for `abi`.  For
+ * what was just mounted at `path` in the task's namespace, `mounted` is
+ * its root (else NULL): -ESTALE where the path leads to another file.  A
+ * sibling of the task's user may rename a directory it owns even while it
+ * is a mount point in another namespace, and left a link to its own
+ * directory there: looked up again, the path moved the mount's grant onto
+ * whatever the link named (landlock_rules.c). */
+int cordon__landlock_grant(int ruleset, int abi, const char *path, unsigned access,
+                           const cordon__file_identity *mounted);
 /* Either side (checked_open.c): `path` as an O_PATH fd, links followed or
  * none allowed (a link on the way: -ESTALE), or -errno; and the same,
  * with `st` what it is, only if it is the file `expected` records

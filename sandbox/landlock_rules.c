@@ -121,13 +121,8 @@ static int grant(int ruleset, int abi, const char *path, unsigned access,
 
 /* 0, or -errno naming why the rule could not be added: a task never runs
  * with a rule silently left out.  Plain system calls only. */
-int cordon__landlock_grant(int ruleset, int abi, const char *path, unsigned access)
-{
-    return grant(ruleset, abi, path, access, NULL, NULL);
-}
-
-int cordon__landlock_grant_mounted(int ruleset, int abi, const char *path, unsigned access,
-                                   const cordon__file_identity *mounted)
+int cordon__landlock_grant(int ruleset, int abi, const char *path, unsigned access,
+                           const cordon__file_identity *mounted)
 {
     return grant(ruleset, abi, path, access, NULL, mounted);
 }
