@@ -282,16 +282,13 @@ static void test_hostile_binary_output_is_captured_exactly(void **state)
     cordon_task_free(t);
 }
 
-static void test_hostile_ten_thousand_tasks_in_a_row(void **state)
+static void test_hostile_two_thousand_tasks_in_a_row(void **state)
 {
     (void)state;
-    /* Under AddressSanitizer each task is three forks of an instrumented
-     * process (lib/child.c): fewer tasks keep the suite's time in hand. */
-#if defined(__SANITIZE_ADDRESS__)
-    int count = 2000;
-#else
-    int count = getenv("CORDON_UNDER_VALGRIND") ? 200 : 10000;
-#endif
+    /* More tasks than the default RLIMIT_NOFILE (1024), so that one fd
+     * kept per task fails here; bench/hostile_outcomes.c runs 10,000 for
+     * the README's table, outside the suite's time. */
+    int count = getenv("CORDON_UNDER_VALGRIND") ? 200 : 2000;
     for (int i = 0; i < count; i++) {
         cordon_task *t = cordon_function_task(trivial, (void *)(intptr_t)(i % 1000));
         assert_int_equal(cordon_run(t), 0);
@@ -345,7 +342,7 @@ int main(void)
         HOSTILE(test_hostile_32_bit_syscalls_are_blocked),
         HOSTILE(test_hostile_x32_syscalls_are_blocked),
         HOSTILE(test_hostile_binary_output_is_captured_exactly),
-        HOSTILE(test_hostile_ten_thousand_tasks_in_a_row),
+        HOSTILE(test_hostile_two_thousand_tasks_in_a_row),
         HOSTILE(test_hostile_two_hundred_at_once_from_eight_threads),
     };
     return cmocka_run_group_tests(tests, set_up, NULL);
