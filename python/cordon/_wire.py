@@ -15,15 +15,20 @@ imports nothing for a task: a name is looked up in the modules already
 loaded (sys.modules), in their dictionaries only (no module __getattr__,
 no lazy module is loaded), and rebuilt only if it is a type, never a
 function: the builtin and standard value types below, Exception classes,
-the classes of the function's own module, and those the caller lists
-(trust=).  And no container is built with more than _SAME_HASH_MAX keys
+the classes of the function's own module (unless that is one of Python's
+own library: builtins for exec and eval, subprocess for subprocess.run),
+and those the caller lists (trust=); a class of a trusted
+module only under the module and name it was made with (types.FunctionType
+calls itself builtins.function).  Nothing the pickle built is ever called:
+each constructor the bytes call is one the parent looked up by name.  And no container is built with more than _SAME_HASH_MAX keys
 of one hash: ints, floats and tuples hash the same in every process, and a
 task's 558 KB pickle of a dict whose 40,000 int keys all hash alike
 (k * (2**61 - 1)) held the caller 16 s in the insertions (O(n**2); 14 MB,
 hours), after the task's end, past any deadline of its own.  Never a BaseException that is no Exception (SystemExit,
 KeyboardInterrupt, GeneratorExit: the caller would exit or stop), never
-StopIteration, StopAsyncIteration or concurrent.futures.CancelledError (the
-caller's loop would end, its coroutine be cancelled) and never
+StopIteration, StopAsyncIteration, concurrent.futures.CancelledError or
+TimeoutError (the caller's loop would end, its coroutine be cancelled, its
+wait seem to have run out) and never
 one of cordon's own classes (a task would pass for a limit, a deadline or
 a crash, which only the C library's evidence names).  trust=True restores
 plain pickle for tasks the caller trusts.
@@ -181,11 +186,16 @@ def _latin1(text, encoding):
 
 
 # Helpers pickle itself names for ordinary objects (protocols 0-2).
+# Each is given the unpickler: copyreg's two call the class they are
+# passed, which must be one the parent looked up by name too.
 _SAFE_HELPERS = {
-    ("copyreg", "_reconstructor"): lambda: sys.modules["copyreg"]._reconstructor,
-    ("copyreg", "__newobj__"): lambda: sys.modules["copyreg"].__newobj__,
-    ("_codecs", "encode"): lambda: _latin1,
+    ("copyreg", "_reconstructor"): lambda u: u._reconstructor,
+    ("copyreg", "__newobj__"): lambda u: u._newobj,
+    ("_codecs", "encode"): lambda u: _latin1,
 }
+_TYPE_MODULE = type.__dict__["__module__"]
+_TYPE_QUALNAME = type.__dict__["__qualname__"]
+_UNNAMED = object()
 
 # type's own descriptors: read through them, a class's __dict__ and __mro__
 # are never asked of its metaclass (which may compute attributes).
@@ -232,8 +242,12 @@ def _loaded(module, qualname):
 # async for; a concurrent.futures.CancelledError, which asyncio takes from
 # a concurrent future as its own CancelledError (a BaseException), passed
 # the caller's except Exception around await run_in_executor(None,
-# task.run) and cancelled the caller's coroutine.
-_CONTROL_FLOW = (StopIteration, StopAsyncIteration, concurrent.futures.CancelledError)
+# task.run) and cancelled the caller's coroutine.  TimeoutError is
+# concurrent.futures' and asyncio's own: a task's read to the caller's
+# except TimeoutError around Future.result(timeout=) or map(timeout=) as
+# its own wait running out.
+_CONTROL_FLOW = (StopIteration, StopAsyncIteration, concurrent.futures.CancelledError,
+                 TimeoutError)
 
 
 def rebuildable_exception(cls):
@@ -376,6 +390,8 @@ class _Unpickler(pickle._Unpickler):
         self._size = len(data)
         self._work_left = _WORK_FLOOR + _WORK_PER_BYTE * len(data)
         self._shares = False  # a container named twice (the memo, DUP)
+        # id -> what find_class gave: the only things the bytes may call.
+        self._named = {}
 
     def load(self, walk_limit=True):
         value = super().load()
@@ -409,8 +425,32 @@ class _Unpickler(pickle._Unpickler):
     def _charge_hashing(self, keys):
         self._charge(sum(self._hash_cost(k) for k in keys))
 
-    def _charge_call(self, func, args):
-        """A constructor's arguments; and the keys it hashes, if it does."""
+    def _require_named(self, func):
+        """A task's pickle may call only what the parent looked up for it by
+        name: an object it built (a function made of a code object, a
+        callable instance) would run in the parent."""
+        if self._named.get(id(func), _UNNAMED) is not func:
+            raise pickle.UnpicklingError(
+                f"the task's return calls a {type(func).__name__} it built, not a class "
+                "the parent looked up by name")
+
+    def _reconstructor(self, cls, base, state):
+        self._require_named(cls)
+        self._require_named(base)
+        return sys.modules["copyreg"]._reconstructor(cls, base, state)
+
+    def _newobj(self, cls, *args):
+        self._require_named(cls)
+        return cls.__new__(cls, *args)
+
+    def _charge_call(self, func, args, calls=True):
+        """A constructor's arguments; and the keys it hashes, if it does.
+        `calls`: the opcode calls `func` (not INST, which names its class
+        itself, nor BUILD)."""
+        if calls:
+            self._require_named(func)
+            if func is _default_factory and args and args[0] is not None:  # called later
+                self._require_named(args[0])
         if type(args) is not tuple:  # pickle calls func(*args) on any iterable
             raise pickle.UnpicklingError(
                 f"the task's return calls a constructor with its arguments in a "
@@ -478,9 +518,9 @@ class _Unpickler(pickle._Unpickler):
                                      if type(u.stack[-2]) is tuple
                                      and type(u.stack[-1]) is dict else u.stack[-1])),
             ("OBJ", lambda u: (u.stack[0] if u.stack else None, tuple(u.stack[1:]))),
-            ("INST", lambda u: (None, tuple(u.stack))),
+            ("INST", lambda u: (None, tuple(u.stack), False)),
             ("BUILD", lambda u: (None, u.stack[-1] if type(u.stack[-1]) is tuple
-                                 else (u.stack[-1],)))):
+                                 else (u.stack[-1],), False))):
         _code = getattr(pickle, _name)[0]
         dispatch[_code] = _charged(pickle._Unpickler.dispatch[_code], _where)
     del _name, _where, _code, _charged
@@ -561,10 +601,10 @@ class _Unpickler(pickle._Unpickler):
         self._charge(len(module) + len(name))
         helper = _SAFE_HELPERS.get((module, name))
         if helper is not None:
-            return helper()
+            return self._name(helper(self))
         found = _loaded(module, name)
-        if self._rebuilds(found):
-            return _GUARDED.get(found, found)
+        if self._rebuilds(found, module, name):
+            return self._name(_GUARDED.get(found, found))
         if found is None:
             raise pickle.UnpicklingError(
                 f"the task's return names {module}.{name}, which is not loaded in the "
@@ -573,13 +613,18 @@ class _Unpickler(pickle._Unpickler):
             f"the task's return names {module}.{name}, which is not a class "
             "the parent rebuilds from a task's bytes")
 
-    def _rebuilds(self, found):
+    def _name(self, found):
+        self._named[id(found)] = found
+        return found
+
+    def _rebuilds(self, found, module, name):
         if not _is_class(found) or issubclass(found, type):
             return False
         if issubclass(found, BaseException):
             return rebuildable_exception(found)
         return (found in _SAFE_TYPES or found in self._types
-                or found.__module__ in self._modules)
+                or (module in self._modules and _TYPE_MODULE.__get__(found) == module
+                    and _TYPE_QUALNAME.__get__(found) == name))
 
 
 def _shows_control(text):
@@ -695,12 +740,21 @@ def _refuse_any_class(module, name):
     raise pickle.UnpicklingError(f"the envelope names {module}.{name}")
 
 
+def _standard(module):
+    """A module of Python's own library (builtins for exec and eval): not
+    the caller's, and among its classes are constructors that act
+    (subprocess.Popen runs a command, logging.FileHandler makes a file).
+    A task of subprocess.run whose pickle named Popen would have the parent
+    run its command."""
+    return module.partition(".")[0] in sys.stdlib_module_names
+
+
 def load_value(data, trust, own_module):
     """A value or an exception from the child.  `trust`: True (plain
     pickle), or an iterable of extra classes and module names."""
     if trust is True:
         return pickle.loads(data)
-    modules = {own_module} if own_module else set()
+    modules = {own_module} if own_module and not _standard(own_module) else set()
     classes = set()
     for item in trust or ():
         (modules if isinstance(item, str) else classes).add(item)

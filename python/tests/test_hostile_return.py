@@ -3,12 +3,15 @@ puts there, the parent imports nothing, runs nothing of a module's, and
 raises only Exception classes that are not cordon's own (those come from
 the C library's evidence only)."""
 import asyncio
+import builtins
 import concurrent.futures
 import importlib.util
 import io
 import os
 import pickle
+import subprocess
 import sys
+import time
 import traceback
 
 import pytest
@@ -206,6 +209,102 @@ def test_a_returned_base_exception_or_cordon_class_is_untrusted(value):
     raised = outcome(FunctionTask(lambda: value))
     assert type(raised) is cordon.UntrustedReturn
     assert type(value).__qualname__ in str(raised)
+
+
+# What a task returns instead of its value: a function made of a code
+# object that leaves `mark`, called by the pickle itself.
+_RUN_IN_THE_PARENT = r"""
+import pickle
+import cordon._wire as wire
+code = compile("open(%r, 'w').close() or 'returned by the parent'", "task", "eval")
+parts = (code.co_argcount, code.co_posonlyargcount, code.co_kwonlyargcount, code.co_nlocals,
+         code.co_stacksize, code.co_flags, code.co_code, code.co_consts, code.co_names,
+         code.co_varnames, code.co_filename, code.co_name, code.co_qualname,
+         code.co_firstlineno, code.co_linetable, code.co_exceptiontable, code.co_freevars,
+         code.co_cellvars)
+crafted = (b"\x80\x03c%s\nFunctionType\nc%s\nCodeType\n" + pickle.dumps(parts, 3)[2:-1]
+           + b"R}\x86R)R.")
+wire.dumps = lambda value, crafted=crafted, sent=wire.dumps: (
+    crafted if value is None else sent(value))
+"""
+
+
+@pytest.mark.parametrize("module", ["types", "builtins"])
+@pytest.mark.parametrize("builtin", ["exec", "eval"])
+def test_a_task_of_exec_or_eval_cannot_run_code_in_the_parent(tmp_path, builtin, module):
+    """FunctionTask(exec, code) is the plain way to run a stranger's Python:
+    exec's module is builtins, and types.FunctionType and CodeType call
+    themselves builtins.function and builtins.code.  A task's pickle that
+    built a function of its own code and called it ran that code in the
+    caller, outside every confinement."""
+    mark = tmp_path / "ran-in-the-parent"
+    source = _RUN_IN_THE_PARENT % (str(mark), module, module)
+    task = FunctionTask(getattr(builtins, builtin),
+                        source if builtin == "exec" else f"exec({source!r})")
+    raised = outcome(task)
+    assert type(raised) is cordon.UntrustedReturn, raised
+    assert not mark.exists()
+
+
+@pytest.mark.parametrize("module", ["subprocess", "builtins", "logging.handlers"])
+def test_a_standard_module_s_classes_are_not_trusted_for_its_function(tmp_path, module):
+    """A task of subprocess.run is trusted with no class of subprocess's:
+    its pickle of Popen(["touch", mark]) ran that command in the caller."""
+    mark = tmp_path / "ran-in-the-parent"
+    popen = (b"csubprocess\nPopen\n(](V/usr/bin/touch\nV" + str(mark).encode()
+             + b"\netR.")
+    raised = outcome(FunctionTask(helpers.send_envelope_as_of(module), value_envelope(popen)))
+    assert type(raised) is cordon.UntrustedReturn, raised
+    assert "subprocess.Popen" in str(raised)
+    time.sleep(0.1)
+    assert not mark.exists()
+    # The caller may still trust them by name.
+    result = b"csubprocess\nCompletedProcess\n(](VA\neI0\ntR."
+    task = FunctionTask(helpers.send_envelope_as_of(module), value_envelope(result))
+    assert type(outcome(task)) is cordon.UntrustedReturn
+    task.configure(trust=[subprocess.CompletedProcess])
+    assert task.run().args == ["A"]
+
+
+@pytest.mark.parametrize("trust", [None, ["builtins"], ["types"]])
+def test_a_trusted_module_s_class_is_trusted_under_its_own_name_only(trust):
+    data = naming("types", "FunctionType")
+    task = forged(value_envelope(data))
+    if trust:
+        task.configure(trust=trust)
+    raised = outcome(task)
+    assert type(raised) is cordon.UntrustedReturn, raised
+    assert "types.FunctionType" in str(raised)
+
+
+def test_a_returned_pickle_never_calls_an_object_it_built(tmp_path):
+    """helpers.Marker is of the function's own module, so trusted; an object
+    of it is callable.  The pickle builds one and calls it: REDUCE calls
+    whatever is below its arguments."""
+    mark = tmp_path / "called"
+    built = pickle.dumps(helpers.Marker(str(mark)), protocol=2)
+    assert built.endswith(b".")
+    called = built[:-1] + b")R."
+    with_reconstructor = (b"ccopyreg\n_reconstructor\n(" + built[:-1] + b"cbuiltins\nobject\nNtR.")
+    for data in (called, with_reconstructor):
+        raised = outcome(forged(value_envelope(data)))
+        assert type(raised) is cordon.UntrustedReturn, raised
+        assert not mark.exists()
+    # The object itself still comes back, uncalled.
+    returned = forged(value_envelope(built)).run()
+    assert type(returned) is helpers.Marker and not mark.exists()
+
+
+def test_a_task_s_timeout_error_is_not_the_caller_s_wait_timing_out():
+    """concurrent.futures.TimeoutError is TimeoutError: a task's own, raised
+    again, read to `except TimeoutError` around Executor.map(timeout=) or
+    Future.result(timeout=) as the caller's wait running out."""
+    with cordon.Executor(max_workers=1, timeout=30) as executor:
+        future = executor.submit(helpers.raise_instance, TimeoutError("not really"))
+        with pytest.raises(cordon.RemoteError) as raised:
+            future.result(timeout=20)
+        assert raised.value.class_name == "builtins.TimeoutError"
+    assert type(outcome(FunctionTask(helpers.raise_instance, TimeoutError()))) is cordon.RemoteError
 
 
 def test_a_returned_exception_is_still_a_value():
