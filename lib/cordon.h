@@ -214,7 +214,8 @@ int cordon_set_stdin(cordon_task *t, const void *data, size_t len);
  *   hold the deadline; it reads ahead 64 KiB and a page more.
  * -EBADF when `fd` is not open for reading (closed, O_PATH, write-only:
  * a read-only opening would read what is meant for someone else),
- * -EISDIR for a directory, -EINVAL below -1. */
+ * -EISDIR for a directory, -EINVAL below -1.  `fd` must stay open until
+ * the run ends: a run begun with it closed fails with -EBADF. */
 int cordon_set_stdin_fd(cordon_task *t, int fd);
 
 /* Called by the collecting thread with each chunk the task writes, as it

@@ -629,6 +629,11 @@ void   cordon__stdin_reader_stop(struct cordon__stdin_reader *r);
 int    cordon__stdin_relay_read(cordon__attempt_state *s);
 /* The size of a task's stdin_chunk (lib/task_streams.c). */
 size_t cordon__stdin_chunk_size(void);
+/* The caller's fds a run hands over (its stdin fd, fds 1 and 2 for
+ * CORDON_OUTPUT_INHERIT) still open, checked before the run takes an fd
+ * of its own: a closed one's number would be cordon's next pipe, which
+ * the task would then read or write.  0 or a negative errno. */
+int    cordon__caller_fds_check(const cordon_task *t);
 /* One attempt from fork to result; fills t->result.  Returns what cordon_run
  * returns. */
 int cordon__run_once(cordon_task *t);

@@ -192,6 +192,9 @@ bool cordon__task_running(const cordon_task *t)
 int cordon__blocking_begin(cordon_task *t)
 {
     int fds[2];
+    int rc = cordon__caller_fds_check(t);
+    if (rc < 0)
+        return rc;
     if (pipe2(fds, O_CLOEXEC | O_NONBLOCK) != 0)
         return -errno;
     pthread_mutex_lock(&t->done_lock);
@@ -351,6 +354,9 @@ int cordon__run_async(cordon_task *t)
 {
     /* cordon_task_free writes here to end a task still running. */
     int fds[2];
+    int checked = cordon__caller_fds_check(t);
+    if (checked < 0)
+        return checked;
     if (pipe2(fds, O_CLOEXEC | O_NONBLOCK) != 0)
         return -errno;
     /* Claimed with the pipe under the lock: a blocking run begun meanwhile

@@ -1,6 +1,7 @@
 /* The options of a task's set-up hook and of its standard streams:
  * where its output goes, and stdin streamed from a callback. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 
 #include "internal.h"
@@ -24,6 +25,19 @@ int cordon_set_stdin_callback(cordon_task *t, cordon_stdin_fn fn, void *user)
         t->stdin_len = 0;
         t->stdin_fd = -1;
     }
+    return 0;
+}
+
+int cordon__caller_fds_check(const cordon_task *t)
+{
+    if (t->stdin_fd >= 0) {
+        int rc = cordon__stdin_fd_check(t->stdin_fd);
+        if (rc < 0)
+            return rc;
+    }
+    for (int stream = 1; stream <= 2; stream++)
+        if (t->output_mode[stream] == CORDON_OUTPUT_INHERIT && fcntl(stream, F_GETFD) < 0)
+            return -errno;
     return 0;
 }
 

@@ -596,6 +596,47 @@ static void test_stdin_fd_unreadable_fds_are_refused(void **state)
     close(fds[0]);
 }
 
+/* The caller closes the fd it gave, then runs: the fd's number was the
+ * next one free, taken by a pipe of cordon's own before the run looked
+ * at it again, and `cat` read that pipe for good. */
+static void test_stdin_fd_closed_before_the_run_is_refused(void **state)
+{
+    (void)state;
+    int fds[2];
+    assert_int_equal(pipe2(fds, O_CLOEXEC), 0);
+    assert_int_equal(write(fds[1], "hello\n", 6), 6);
+    close(fds[1]);
+    cordon_task *t = cordon_shell_task("cat");
+    cordon_set_timeout_ms(t, 2000);
+    assert_int_equal(cordon_set_stdin_fd(t, fds[0]), 0);
+    close(fds[0]);
+    assert_int_equal(cordon_run(t), -EBADF);
+    assert_int_equal(cordon_run_async(t), -EBADF);
+    cordon_task_free(t);
+}
+
+/* A caller that closed its fds 0 and 1 (a daemon) and lets a task inherit
+ * its stdout: the run's first pipe took both numbers, and the task wrote
+ * into cordon's own pipe. */
+static void test_stdin_fd_an_inherited_output_closed_is_refused(void **state)
+{
+    (void)state;
+    pid_t caller = fork();
+    assert_true(caller >= 0);
+    if (caller == 0) {
+        close(0);
+        close(1);
+        cordon_task *t = cordon_shell_task("echo into the caller's stdout; sleep 5");
+        cordon_set_timeout_ms(t, 2000);
+        cordon_set_output_mode(t, 1, CORDON_OUTPUT_INHERIT);
+        _exit(cordon_run(t) == -EBADF ? 0 : 1);
+    }
+    int status;
+    assert_int_equal(waitpid(caller, &status, 0), caller);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -613,6 +654,8 @@ int main(void)
         cmocka_unit_test(test_stdin_fd_a_pty_master_is_relayed),
         cmocka_unit_test(test_stdin_fd_a_failing_relay_is_a_stdin_error),
         cmocka_unit_test(test_stdin_fd_unreadable_fds_are_refused),
+        cmocka_unit_test(test_stdin_fd_closed_before_the_run_is_refused),
+        cmocka_unit_test(test_stdin_fd_an_inherited_output_closed_is_refused),
     };
     return cmocka_run_group_tests(tests, make_scratch, remove_scratch);
 }
