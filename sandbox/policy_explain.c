@@ -192,8 +192,14 @@ int cordon_policy_explain(const cordon_policy *p, const char *syscall, const cha
     int rc = parse_syscall(syscall, &nr, err);
     if (rc == 0 && (rc = check_arity(nr, arg_count, err)) < 0)
         return rc;
-    for (size_t i = 0; i < arg_count && rc == 0; i++)
+    for (size_t i = 0; i < arg_count && rc == 0; i++) {
+        if (!args[i]) {
+            cordon__error_set(err, -EINVAL, NULL, 0, 0, "argument %zu of %zu is NULL", i + 1,
+                              arg_count);
+            return -EINVAL;
+        }
         rc = parse_value(args[i], &values[i], err);
+    }
     if (rc < 0)
         return rc;
     cordon_decision rules, filter;

@@ -377,6 +377,9 @@ static void test_explain_refuses_unknown_names_with_a_suggestion(void **state)
     const char *empty[] = { "AF_UNIX|" };
     free(explained(p, "socket", empty, 1, -EINVAL, &err));
     assert_string_equal(err.message, "malformed value 'AF_UNIX|'");
+    const char *missing[] = { "AF_INET", NULL };
+    free(explained(p, "socket", missing, 2, -EINVAL, &err));
+    assert_string_equal(err.message, "argument 2 of 2 is NULL");
     /* A number no rule can name is answered by `newer`: said so. */
     free(explained(p, "2000", NULL, 0, -EINVAL, &err));
     assert_string_equal(err.message, "syscall 2000 is beyond what a policy can name (0 to 1023); "
