@@ -583,6 +583,7 @@ static _Noreturn void call_function(const cordon__launch *l)
     struct cordon_ctx ctx = {
         .shared = shared, .return_capacity = l->return_capacity, .log_fd = CORDON_LOG_FD,
     };
+    cordon__context_enter(shared);
     int value = l->fn(&ctx, l->arg);
     cordon__function_child_wind_down();
     shared->function_return = value;

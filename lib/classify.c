@@ -365,7 +365,13 @@ static void raised_ending(cordon_task *t, const cordon__shared *shared)
     class_name[sizeof class_name - 1] = '\0';
     size_t len = strnlen(shared->raise_message, sizeof shared->raise_message);
     t->result.exit_code = 1;
-    if (well_formed_class(class_name) && !reserved_class(class_name)) {
+    if (shared->raise_without_ctx) {
+        set_exception(t, "InvalidException");
+        cordon__buffer_printf(&t->exc_out, "InvalidException: the task called cordon_raise "
+                              "with a NULL ctx, for the class '");
+        cordon__buffer_append_escaped(&t->exc_out, class_name, strlen(class_name));
+        cordon__buffer_printf(&t->exc_out, "': ");
+    } else if (well_formed_class(class_name) && !reserved_class(class_name)) {
         set_exception(t, class_name);
         cordon__buffer_printf(&t->exc_out, "%s: ", t->exception_class);
         cordon__result_message_raised(t, shared->raise_message, len);

@@ -87,12 +87,28 @@ static void record_class(cordon__shared *shared, const char *name)
     memcpy(to + kept, CORDON__CLASS_CUT, sizeof CORDON__CLASS_CUT);
 }
 
+/* Set in a function task's child before its function runs. */
+static cordon__shared *function_shared;
+
+void cordon__context_enter(cordon__shared *shared)
+{
+    function_shared = shared;
+}
+
 _Noreturn void cordon_raise(cordon_ctx *ctx, const char *exception, const char *fmt, ...)
 {
     cordon__function_child_wind_down();
-    if (!ctx)
-        _exit(1);
-    cordon__shared *shared = ctx->shared;
+    /* A NULL ctx in a task is the task's mistake, said as such
+     * (InvalidException) rather than dropped as a plain exit 1; outside
+     * any task there is no run to end but the caller's. */
+    cordon__shared *shared = ctx ? ctx->shared : function_shared;
+    if (!shared) {
+        static const char outside[] = "cordon_raise: called outside a function task's child "
+                                      "(ctx NULL): the caller ends\n";
+        (void)!write(2, outside, sizeof outside - 1);
+        abort();
+    }
+    shared->raise_without_ctx = !ctx;
     record_class(shared, exception);
     shared->raise_message[0] = '\0';
     if (fmt) {

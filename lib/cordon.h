@@ -111,7 +111,9 @@ void cordon_log(cordon_ctx *ctx, const char *fmt, ...)
  * stdio is flushed first.  result.exit_code is 1 then.  A class is 1 to 63
  * bytes of letters, digits and `_ . - :`, not one of cordon's own; any
  * other (NULL, "", longer, other bytes) ends the task in
- * "InvalidException", whose message quotes it. */
+ * "InvalidException", whose message quotes it; so does a NULL `ctx` in a
+ * function task's child (or a process it forked).  Called with a NULL
+ * `ctx` outside any task, it writes why to stderr and aborts. */
 CORDON_NORETURN void cordon_raise(cordon_ctx *ctx, const char *exception, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* Which attempt this is: 1 for the first run, n + 1 for retry n of

@@ -213,6 +213,7 @@ typedef struct cordon__shared {
     int32_t raised;                     /* cordon_raise was called */
     char raise_class[CORDON_CLASS_MAX];
     int32_t raise_class_cut;            /* the class was longer, and cut */
+    int32_t raise_without_ctx;          /* cordon_raise was given a NULL ctx */
     char raise_message[CORDON_MESSAGE_MAX];
     cordon__crash_record crash;
     uint32_t return_state;
@@ -740,6 +741,9 @@ _Noreturn void cordon__child_main(const cordon__launch *launch);
  * returned or raised: writes out what stdout and stderr hold, and removes
  * the idle cgroups of tasks it ran itself. */
 void cordon__function_child_wind_down(void);
+/* The shared record of the function task this process runs (or of the one
+ * whose child forked it), for a cordon_raise given a NULL ctx. */
+void cordon__context_enter(cordon__shared *shared);
 int cordon__child_clone_entry(void *launch);
 
 /* lib/isolation.c: what a task was given of the files, the network and

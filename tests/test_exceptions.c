@@ -205,6 +205,53 @@ static void test_exception_a_class_that_is_no_name_is_an_invalid_exception(void 
     cordon_task_free(t);
 }
 
+static int raises_without_its_ctx(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    if (arg) { /* from a process the function forked */
+        pid_t child = fork();
+        if (child == 0)
+            cordon_raise(NULL, "ServerError", "connection refused");
+        int status = 0;
+        waitpid(child, &status, 0);
+        return 0;
+    }
+    cordon_raise(NULL, "ServerError", "connection refused");
+}
+
+/* cordon_raise(NULL, …) in a task ended it as a plain exit 1: the class
+ * and the message were lost without a word.  Outside any task it ended
+ * the caller with status 1 and nothing said. */
+static void test_exception_a_raise_without_a_ctx_is_an_invalid_exception(void **state)
+{
+    (void)state;
+    for (intptr_t forked = 0; forked <= 1; forked++) {
+        cordon_task *t = cordon_function_task(raises_without_its_ctx, (void *)forked);
+        const cordon_result *r = run_task(t, CORDON_EXCEPTION);
+        assert_string_equal(r->exception, "InvalidException");
+        assert_string_equal(r->exc_out.data, "InvalidException: the task called cordon_raise with "
+                                             "a NULL ctx, for the class 'ServerError': "
+                                             "connection refused\n");
+        cordon_task_free(t);
+    }
+    int err[2];
+    assert_int_equal(pipe(err), 0);
+    pid_t caller = fork();
+    assert_true(caller >= 0);
+    if (caller == 0) {
+        dup2(err[1], 2);
+        cordon_raise(NULL, "ServerError", "outside any task");
+    }
+    close(err[1]);
+    char said[200] = "";
+    assert_true(read(err[0], said, sizeof said - 1) > 0);
+    close(err[0]);
+    int status;
+    assert_int_equal(waitpid(caller, &status, 0), caller);
+    assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT);
+    assert_non_null(strstr(said, "cordon_raise: called outside a function task's child"));
+}
+
 static void test_exception_command_killed_by_signal_is_named(void **state)
 {
     (void)state;
@@ -305,6 +352,7 @@ int main(void)
         cmocka_unit_test(test_exception_stack_overflow_still_gets_a_report),
         cmocka_unit_test(test_exception_raised_class_and_message),
         cmocka_unit_test(test_exception_a_class_that_is_no_name_is_an_invalid_exception),
+        cmocka_unit_test(test_exception_a_raise_without_a_ctx_is_an_invalid_exception),
         cmocka_unit_test(test_exception_command_killed_by_signal_is_named),
         cmocka_unit_test(test_exception_signal_names_follow_kill_l),
         cmocka_unit_test(test_exception_command_killed_by_sigrtmax_is_named),
