@@ -177,6 +177,9 @@ static int parse_arguments(int argc, char **argv, const char *action, policy_arg
             return unknown_option(action, argv[i]);
         else if (a->name)
             return usage_error(import ? "give one profile FILE" : "give one policy FILE or NAME");
+        else if (!argv[i][0])
+            return usage_error(import ? "the profile FILE is empty"
+                                      : "the policy FILE or NAME is empty");
         else
             a->name = argv[i];
     }

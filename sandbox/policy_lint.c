@@ -255,6 +255,10 @@ static void check_rules(linter *l)
 /* The text of `name_or_path`, as cordon_policy_load would find it. */
 static char *find_text(const char *name_or_path, char **origin, cordon_error *err)
 {
+    if (!name_or_path[0]) {
+        cordon__error_set(err, -EINVAL, NULL, 0, 0, "no policy name given");
+        return NULL;
+    }
     if (cordon__policy_is_imported(name_or_path)) {
         char *text = cordon__policy_import_text(name_or_path, err);
         if (text && !(*origin = cordon__policy_imported_origin(name_or_path, err))) {

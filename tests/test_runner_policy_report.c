@@ -114,6 +114,12 @@ static void test_policy_usage_errors_are_125(void **state)
     assert_string_equal(c.err, "cordon: policy: a policy FILE or NAME is needed "
                                "(see 'cordon policy --help')\n");
     captured_free(&c);
+    /* An empty name was checked as a policy of no name: ": error: …". */
+    c = CORDON("policy", "check", "");
+    expect_status(&c, 125);
+    assert_string_equal(c.err, "cordon: policy: the policy FILE or NAME is empty "
+                               "(see 'cordon policy --help')\n");
+    captured_free(&c);
     c = CORDON("policy", "frob", "x");
     expect_status(&c, 125);
     assert_string_equal(c.err, "cordon: policy: unknown action 'frob' (expected check, show, "
