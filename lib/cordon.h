@@ -244,7 +244,8 @@ int cordon_close_output(cordon_task *t, int stream);
  * ends the run in ConfinementError, whose message names it.  The
  * directory the path names now is noted: a run whose path leads
  * elsewhere by then (moved, or replaced by a link) ends in
- * ConfinementError too, not followed. */
+ * ConfinementError too, not followed; so does one that no longer leads
+ * anywhere (removed), whose message says why it cannot be found. */
 int cordon_set_cwd(cordon_task *t, const char *dir);
 /* Command tasks: "KEY=VALUE" added to (or replacing in) the environment.
  * -EINVAL for a function task, whose environment is the caller's as it was

@@ -650,12 +650,18 @@ static int policy_for(cordon_task *t, cordon__launch *l, unsigned kind)
 static int cwd_as_given(cordon_task *t)
 {
     struct stat st;
-    if (!t->cwd_pinned || (stat(t->cwd, &st) == 0 && st.st_dev == t->cwd_device &&
-                           st.st_ino == t->cwd_inode))
+    if (!t->cwd_pinned)
+        return 0;
+    bool found = stat(t->cwd, &st) == 0;
+    if (found && st.st_dev == t->cwd_device && st.st_ino == t->cwd_inode)
         return 0;
     char why[600];
-    snprintf(why, sizeof why, "the working directory '%.400s' leads elsewhere than when it was "
-             "given (moved or replaced since): the task does not follow it", t->cwd);
+    if (!found) /* removed since: not said to be elsewhere */
+        snprintf(why, sizeof why, "the working directory '%.400s' cannot be found since it was "
+                 "given: %m", t->cwd);
+    else
+        snprintf(why, sizeof why, "the working directory '%.400s' leads elsewhere than when it "
+                 "was given (moved or replaced since): the task does not follow it", t->cwd);
     cordon__refuse_start(t, why);
     return -ESTALE;
 }

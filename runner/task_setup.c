@@ -214,8 +214,14 @@ static int apply_isolation(cordon_task *t, const task_options *o)
 static int cwd_as_given(const task_options *o)
 {
     struct stat st;
-    if (stat(o->cwd, &st) == 0 && st.st_dev == o->cwd_device && st.st_ino == o->cwd_inode)
+    bool found = stat(o->cwd, &st) == 0;
+    if (found && st.st_dev == o->cwd_device && st.st_ino == o->cwd_inode)
         return 0;
+    if (!found) { /* removed since: not said to be elsewhere */
+        runner_error("--cwd: '%s' cannot be found since cordon started (removed, by an "
+                     "earlier task?): %m", o->cwd);
+        return -ENOENT;
+    }
     runner_error("--cwd: '%s' leads elsewhere than when cordon started (moved or replaced "
                  "since, by an earlier task?): not followed", o->cwd);
     return -ESTALE;

@@ -249,6 +249,18 @@ static void test_command_runs_in_the_given_directory(void **state)
     r = run_task(t, CORDON_EXCEPTION);
     assert_string_equal(r->message, "the task's child failed changing to its working directory "
                                     "'/cordon/no\\x0asuch': No such file or directory");
+    /* removed between two runs: said to be gone, not to lead elsewhere */
+    char removed[] = "/tmp/cordon-cwd-XXXXXX";
+    assert_non_null(mkdtemp(removed));
+    assert_int_equal(cordon_set_cwd(t, removed), 0);
+    run_task(t, 0);
+    assert_int_equal(rmdir(removed), 0);
+    r = run_task(t, CORDON_EXCEPTION);
+    char expected[200];
+    snprintf(expected, sizeof expected, "the task was not started: the working directory '%s' "
+             "cannot be found since it "
+             "was given: No such file or directory", removed);
+    assert_string_equal(r->message, expected);
     /* "" names no directory: refused by the call */
     assert_int_equal(cordon_set_cwd(t, ""), -EINVAL);
     assert_int_equal(cordon_set_cwd(t, "/usr/share"), 0);

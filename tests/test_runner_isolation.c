@@ -291,6 +291,19 @@ static void test_runner_isolation_a_job_cannot_move_the_next_job_s_working_direc
              "started (moved or replaced since, by an earlier task?): not followed\n", cwd);
     assert_non_null(strstr(c.err, message));
     captured_free(&c);
+    /* Removed by the first job: said to be gone, not to lead elsewhere. */
+    snprintf(cwd, sizeof cwd, "%s/w/gone", dir);
+    snprintf(cmd, sizeof cmd, "mkdir %s && chmod 777 %s", cwd, cwd);
+    assert_int_equal(system(cmd), 0);
+    snprintf(cmd, sizeof cmd, "rmdir %s && echo removed\npwd -P\n", cwd);
+    write_file(jobs, cmd);
+    c = CORDON("batch", "-j", "1", "--cwd", cwd, jobs);
+    expect_status(&c, 1);
+    assert_string_equal(c.out, "[1] removed\n");
+    snprintf(message, sizeof message, "cordon: --cwd: '%s' cannot be found since cordon started "
+             "(removed, by an earlier task?): No such file or directory\n", cwd);
+    assert_non_null(strstr(c.err, message));
+    captured_free(&c);
     remove_tree(dir);
 }
 
