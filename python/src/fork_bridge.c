@@ -80,17 +80,57 @@ cordon_ctx *cordon_py_child_ctx(void)
  * child hung there (eight run_async at once from eight threads, 1 run in
  * 8).  Known to threading (a dummy thread, as any C thread asking for
  * current_thread() becomes), the forking thread is found instead. */
-static void make_known_to_threading(void)
+static _Thread_local int made_dummy_thread;
+
+/* threading's table of the threads it knows (borrowed), or NULL. */
+static PyObject *threading_active(void)
 {
     PyObject *modules = PyImport_GetModuleDict();
     PyObject *threading = modules ? PyDict_GetItemString(modules, "threading") : NULL;
-    if (!threading)
+    PyObject *active = threading ? PyObject_GetAttrString(threading, "_active") : NULL;
+    if (!active) {
+        PyErr_Clear();
+        return NULL;
+    }
+    Py_DECREF(active); /* the module holds it */
+    return PyDict_Check(active) ? active : NULL;
+}
+
+static void make_known_to_threading(void)
+{
+    PyObject *active = threading_active();
+    PyObject *ident = active ? PyLong_FromUnsignedLong(PyThread_get_thread_ident()) : NULL;
+    if (!ident) {
+        PyErr_Clear();
         return;
-    PyObject *current = PyObject_CallMethod(threading, "current_thread", NULL);
+    }
+    made_dummy_thread = !PyDict_Contains(active, ident);
+    Py_DECREF(ident);
+    PyObject *modules = PyImport_GetModuleDict();
+    PyObject *threading = PyDict_GetItemString(modules, "threading");
+    PyObject *current = threading ? PyObject_CallMethod(threading, "current_thread", NULL) : NULL;
     if (current)
         Py_DECREF(current);
     else
         PyErr_Clear();
+}
+
+/* In the parent, after the fork: the dummy thread made for the collector
+ * is dropped.  CPython keeps a dummy thread for ever, and each run_async
+ * left one (threading.active_count() grew with every run; a test's check
+ * for leaked threads failed).  The child keeps its own: there the forking
+ * thread is the main one. */
+static void forget_dummy_thread(void)
+{
+    if (!made_dummy_thread)
+        return;
+    made_dummy_thread = 0;
+    PyObject *active = threading_active();
+    PyObject *ident = active ? PyLong_FromUnsignedLong(PyThread_get_thread_ident()) : NULL;
+    if (ident && PyDict_DelItem(active, ident) != 0)
+        PyErr_Clear();
+    Py_XDECREF(ident);
+    PyErr_Clear();
 }
 
 static void take_fork_gate(void)
@@ -151,6 +191,7 @@ static void after_fork_in_parent(void)
     if (took == GIL_NOT_TAKEN)
         return;
     PyOS_AfterFork_Parent();
+    forget_dummy_thread();
     if (took == GIL_RESTORED)
         released_state = PyEval_SaveThread();
     else

@@ -25,6 +25,20 @@ def test_run_async_returns_a_thread_and_join_gives_the_value():
     assert not t.is_alive()
 
 
+def test_async_runs_leave_threading_no_threads_that_are_gone():
+    """Each run_async's collector (a C thread) became a dummy thread of
+    threading's to fork, which CPython keeps for ever: active_count() grew
+    with every run while /proc/self/task held one thread."""
+    before = threading.active_count()
+    for _ in range(3):
+        tasks = [FunctionTask(helpers.add, n) for n in range(8)]
+        for t in tasks:
+            t.run_async()
+        assert [t.join() for t in tasks] == list(range(8))
+    assert threading.active_count() == before, threading.enumerate()
+    assert not [t for t in threading.enumerate() if isinstance(t, threading._DummyThread)]
+
+
 def test_join_raises_the_tasks_exception():
     t = FunctionTask(helpers.raise_server_error, "late")
     t.run_async()
