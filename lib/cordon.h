@@ -578,7 +578,9 @@ int cordon_run(cordon_task *t);
 int cordon_run_async(cordon_task *t);
 /* Waits for cordon_run_async's run and returns what cordon_run would.
  * Joined again (with no run since), it returns the same again; -EINVAL
- * when the task was never started with cordon_run_async. */
+ * when the task was never started with cordon_run_async; -EBUSY for a
+ * task submitted to a pool, which the pool joins (cordon_pool_wait_any,
+ * cordon_pool_wait_all). */
 int cordon_join(cordon_task *t);
 
 /* ---- Async control ------------------------------------------------------
@@ -636,7 +638,8 @@ int cordon_cancel(cordon_task *t);
  * see the end after the callback has returned).  It may read the task's
  * result and history and use other tasks and pools (start, submit,
  * cancel); on its own task it must not run, join or free (join returns
- * -EDEADLK).  It runs with every signal blocked.  NULL removes it. */
+ * -EDEADLK; -EBUSY for a pool's task, as anywhere).  It runs with every
+ * signal blocked.  NULL removes it. */
 typedef void (*cordon_done_fn)(cordon_task *t, void *user);
 int cordon_set_done_callback(cordon_task *t, cordon_done_fn fn, void *user);
 
