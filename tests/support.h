@@ -40,6 +40,23 @@
         }                                                                   \
     } while (0)
 
+/* How many times a loop repeats a task: `plain` in the plain build,
+ * `sanitized` under AddressSanitizer (each task there is several forks
+ * of an instrumented process, and a memory error or a leak shows in the
+ * first rounds), `valgrind` under valgrind. */
+static inline int rounds_for_build(int plain, int sanitized, int valgrind)
+{
+    if (getenv("CORDON_UNDER_VALGRIND"))
+        return valgrind;
+#if defined(__SANITIZE_ADDRESS__)
+    (void)plain;
+    return sanitized;
+#else
+    (void)sanitized;
+    return plain;
+#endif
+}
+
 /* Waits up to 5 s for `pid` to be gone, or dead and waiting for whoever
  * adopted it to reap it: true if it is. */
 static inline bool process_gone(pid_t pid)

@@ -271,7 +271,7 @@ static bool sane_class(const char *name)
 static void test_scribbling_over_its_own_region_leaves_the_caller_sane(void **state)
 {
     (void)state;
-    int rounds = getenv("CORDON_UNDER_VALGRIND") ? 50 : 2000;
+    int rounds = rounds_for_build(2000, 600, 50);
     cordon_task *t = cordon_function_task(scribble_over_shared, NULL);
     cordon_set_policy(t, NULL);
     cordon_set_limit(t, CORDON_LIMIT_RETURN, 4096);

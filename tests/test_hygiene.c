@@ -35,7 +35,7 @@ static int tiny(cordon_ctx *ctx, void *arg)
 static void test_hygiene_1000_tasks_leak_no_fd_child_or_memory(void **state)
 {
     (void)state;
-    int iterations = getenv("CORDON_UNDER_VALGRIND") ? 100 : 1000;
+    int iterations = rounds_for_build(1000, 250, 100);
     /* Warm up, so that one-time allocations are not counted as growth. */
     for (int i = 0; i < 20; i++) {
         cordon_task *t = cordon_function_task(tiny, NULL);
