@@ -379,9 +379,21 @@ static void set_up(const cordon__launch *l)
  * the parent.  The first one that exists but cannot be run (E2BIG,
  * ENOEXEC, ETXTBSY, ...) ends the search with its own error; EACCES from
  * any of them wins only over the ENOENT of a search that ran out. */
+/* When the task's own code begins: the deadline's evidence (a task begun
+ * past its deadline never had its time, whatever its end) and the init's
+ * (a first process that never began was cordon's alone).  The first call
+ * writes it. */
+static void note_task_start(cordon__setup_record *setup)
+{
+    uint64_t none = 0;
+    __atomic_compare_exchange_n(&setup->task_start_ns, &none, cordon__now_ns(), false,
+                                __ATOMIC_RELEASE, __ATOMIC_RELAXED);
+}
+
 static _Noreturn void exec_command(const cordon__exec_plan *p)
 {
     int error = ENOENT;
+    note_task_start(p->setup);
     bool saw_eacces = false;
     for (char **path = p->exec_paths; *path; path++) {
         /* Counted before the call: a policy that watches exec lets through
@@ -579,6 +591,7 @@ static _Noreturn void call_function(const cordon__launch *l)
     arm_deadline_backstop(l->deadline_ns);
     if ((rc = install_filter(l, l->setup_fn ? HOOK_RESERVED_FD : ~0u)) < 0)
         fail(l->setup, STEP_SECCOMP, rc);
+    note_task_start(l->setup);
     release_setup_record(l);
     struct cordon_ctx ctx = {
         .shared = shared, .return_capacity = l->return_capacity, .log_fd = CORDON_LOG_FD,

@@ -90,6 +90,14 @@ static bool setup_failed(cordon_task *t, const cordon__setup_record *setup,
                           cordon__step_name(step), named, strerror(error));
     if (step == STEP_WORKING_DIRECTORY && error == ENOENT && t->cwd)
         cordon__explain_hidden(t, t->cwd, "the working directory");
+    /* A limit smaller than cordon's start: the child is a copy of the
+     * caller until the task's own code begins, and under a memory limit
+     * that copy's pages count. */
+    if (error == ENOMEM && t->limits[CORDON_LIMIT_MEMORY])
+        cordon__buffer_printf(&t->exc_out, "  (under its memory limit of %llu bytes: the task's "
+                              "start, a copy of this process until the task's own code runs, "
+                              "did not fit in it)\n",
+                              (unsigned long long)t->limits[CORDON_LIMIT_MEMORY]);
     /* A fresh child is never a group leader, so its setsid fails with
      * EPERM only by a filter this process is under itself: cordon's for a
      * task whose tree its process group holds (policy_variant.c), or any
@@ -418,6 +426,24 @@ static void record_killing_signal(cordon_task *t, int status)
         t->result.exit_code = 128 + t->result.signal;
 }
 
+/* The memory limit reached before the task's own code began: by cordon's
+ * start, a copy of the caller whose pages count once touched, not by the
+ * task, which never ran. */
+static bool start_outgrew_memory_limit(cordon_task *t, const cordon__setup_record *setup,
+                                       const cordon__attempt_state *s)
+{
+    if (setup->task_start_ns || !s->oom_killed)
+        return false;
+    set_exception(t, "ConfinementError");
+    t->result.exit_code = 125;
+    record_killing_signal(t, s->wait_status);
+    cordon__buffer_printf(&t->exc_out, "ConfinementError: the task could not start within its "
+                          "memory limit of %llu bytes: its start (a copy of this process until "
+                          "the task's own code runs) reached it, and the kernel killed it\n",
+                          (unsigned long long)t->limits[CORDON_LIMIT_MEMORY]);
+    return true;
+}
+
 /* The listener's socket carried something not of cordon's making (a
  * set-up hook's own listener): which filter the parent watched is
  * unknown, so neither a violation nor its absence is evidence.  Named
@@ -535,6 +561,13 @@ void cordon__classify(cordon_task *t, const cordon__attempt_state *s,
         ended.wait_status = launch->init_report->task_status;
     s = &ended;
     fill_usage(&t->result.usage, s);
+    /* A task whose own code never began (ended in its start: a failed
+     * set-up, the deadline, a limit, a kill) used nothing of its own:
+     * what its processes used was cordon's copy of the caller (a
+     * /bin/true from a caller holding 1 GiB reported a max_rss_kb of
+     * 1,050,972 and 29 ms of CPU). */
+    if (!setup.task_start_ns)
+        t->result.usage = (cordon_usage){ .wall_us = t->result.usage.wall_us };
     int status = s->wait_status;
     if (handover_forged(t, s, status))
         return;
@@ -554,10 +587,20 @@ void cordon__classify(cordon_task *t, const cordon__attempt_state *s,
      * the deadline passed, before the kill reached it, keeps its ending;
      * one that failed then is a Timeout with its own exit code, and one
      * that ended before the deadline is none. */
-    if (s->timed_out && failed(t, shared, status) && !ended_before_deadline(s, launch)) {
+    bool began_late = s->deadline_ns && setup.task_start_ns >= s->deadline_ns;
+    if (((s->timed_out && failed(t, shared, status)) || began_late) &&
+        !ended_before_deadline(s, launch)) {
         set_exception(t, "Timeout");
         own_ending(t, shared, status);
-        if (s->deadline_is_total)
+        if (began_late)
+            cordon__buffer_printf(&t->exc_out, "Timeout: the task began %.1f ms after its%s "
+                                  "deadline of %llu ms had passed (its start took that long); "
+                                  "its process group was killed\n",
+                                  (double)(setup.task_start_ns - s->deadline_ns) / 1e6,
+                                  s->deadline_is_total ? " total" : "",
+                                  (unsigned long long)(s->deadline_is_total ? t->total_timeout_ms
+                                                                            : t->timeout_ms));
+        else if (s->deadline_is_total)
             cordon__buffer_printf(&t->exc_out, "Timeout: the task's attempts ran past their total "
                                   "deadline of %llu ms; its process group was killed\n",
                                   (unsigned long long)t->total_timeout_ms);
@@ -577,6 +620,8 @@ void cordon__classify(cordon_task *t, const cordon__attempt_state *s,
                               strerror(-s->stdin_error));
         return;
     }
+    if (start_outgrew_memory_limit(t, &setup, s))
+        return;
     if (cgroup_limit_reached(t, s, shared))
         return;
     if (setup_hook_ended(t, &setup, shared, status))

@@ -126,6 +126,8 @@ typedef struct cordon__loaded_object {
 typedef struct cordon__setup_record {
     int32_t setup_step, setup_errno;    /* a failed set-up step */
     uint32_t exec_attempts;             /* a command's execve calls, made or about to be */
+    uint64_t task_start_ns;             /* CLOCK_MONOTONIC as the task's own code began (its
+                                           function called, its first execve); 0: never */
     uint32_t cgroup_moved;              /* CGROUP_MOVE_*: the parent moved a forked child */
     int32_t cgroup_move_errno;
     uint32_t init_mounts;               /* INIT_MOUNTS_*: the init's mounts, where the task

@@ -105,13 +105,23 @@ static int take_offered(pid_t sender, const char *data)
     return fd < 0 ? -saved : fd;
 }
 
-static bool answer(cordon__attempt_state *s, char word)
+/* NULL once answered; what was wrong otherwise.  A child gone before the
+ * answer (ended by the deadline, a limit, a kill, while it offered) has no
+ * end of the socket left: the hand-over ends with it, and nothing is
+ * forged (the task never ran, and no process is left to send more). */
+static const char *answer(cordon__attempt_state *s, char word)
 {
     ssize_t n;
     do
         n = send(s->listener_socket, &word, 1, MSG_DONTWAIT | MSG_NOSIGNAL);
     while (n < 0 && errno == EINTR);
-    return n == 1;
+    if (n == 1)
+        return NULL;
+    if (n < 0 && (errno == EPIPE || errno == ECONNRESET)) {
+        close_fd(&s->listener_socket);
+        return NULL;
+    }
+    return "a socket that takes no answer";
 }
 
 /* An offer: the fd taken (and 'T'), or 'S' asked for; what was wrong, or
@@ -128,10 +138,10 @@ static const char *accept_offer(cordon__attempt_state *s, struct msghdr *message
     if (taken >= 0) {
         s->listener_fd = taken;
         s->listener_received = true;
-        return answer(s, CORDON__LISTENER_TAKEN) ? NULL : "a socket that takes no answer";
+        return answer(s, CORDON__LISTENER_TAKEN);
     }
     s->listener_send_asked = true;
-    return answer(s, CORDON__LISTENER_SEND) ? NULL : "a socket that takes no answer";
+    return answer(s, CORDON__LISTENER_SEND);
 }
 
 /* One message: false when there is none to read now, or it ended the

@@ -385,14 +385,37 @@ static void count_reaped(cordon__init_report *report, const struct rusage *usage
 /* Where the end of the task's first process has got to. */
 enum task_end { TASK_RUNNING, TASK_ENDED, REST_KILLED };
 
-/* Reaps whatever has ended; false once no process is left.  `give_back`:
- * the CPU of the task's first process that was cordon's.  Once that
- * process ended, what is left is killed; where nothing is (no child of
- * the init: every process of the namespace descends from it), no kill is
- * needed, and kill(-1) walks every process of the machine. */
-static bool reap_ended(cordon__init_report *report, pid_t task, uint64_t give_back,
-                       enum task_end *end)
+/* The init's reaping: the task's first process, what of it was cordon's,
+ * and the tree's figures as reaped. */
+typedef struct reaping {
+    pid_t task;
+    uint64_t give_back;                 /* the first process's CPU that was cordon's */
+    const cordon__setup_record *setup;  /* its task_start_ns: whether it began */
+    enum task_end end;
+    struct rusage cordons;              /* a first process that never began: all cordon's */
+    long max_rss_kb;                    /* the largest the task's processes reaped had */
+} reaping;
+
+/* A first process ended before its function or its exec (the deadline, a
+ * limit, a kill, a failed set-up) was cordon's copy of the caller: its
+ * CPU and its peak (the caller's memory) are not the task's. */
+static uint64_t cordons_share(reaping *r, const struct rusage *usage)
 {
+    if (__atomic_load_n(&r->setup->task_start_ns, __ATOMIC_ACQUIRE))
+        return r->give_back;
+    r->cordons = *usage;
+    return UINT64_MAX;
+}
+
+/* Reaps whatever has ended; false once no process is left.  Once the
+ * task's first process ended, what is left is killed; where nothing is
+ * (no child of the init: every process of the namespace descends from
+ * it), no kill is needed, and kill(-1) walks every process of the
+ * machine. */
+static bool reap_ended(cordon__init_report *report, reaping *r)
+{
+    enum task_end *end = &r->end;
+    pid_t task = r->task;
     for (;;) {
         int status;
         struct rusage usage;
@@ -408,7 +431,10 @@ static bool reap_ended(cordon__init_report *report, pid_t task, uint64_t give_ba
             }
             return true;
         }
-        count_reaped(report, &usage, pid == task ? give_back : 0);
+        uint64_t cordon_s = pid == task ? cordons_share(r, &usage) : 0;
+        count_reaped(report, &usage, cordon_s);
+        if (cordon_s != UINT64_MAX && usage.ru_maxrss > r->max_rss_kb)
+            r->max_rss_kb = usage.ru_maxrss;
         if (pid == task && *end == TASK_RUNNING) {
             *end = TASK_ENDED;
             report->task_status = status;
@@ -521,11 +547,11 @@ static uint64_t hold_cpu_limit(cordon__init_report *report, cordon__init_cpu_lim
     return wait;
 }
 
-static void reap_all(cordon__init_report *report, pid_t task, uint64_t give_back,
-                     const sigset_t *awaited, uint64_t deadline_ns, cordon__init_cpu_limit *cpu)
+static void reap_all(cordon__init_report *report, reaping *r, const sigset_t *awaited,
+                     uint64_t deadline_ns, cordon__init_cpu_limit *cpu)
 {
-    enum task_end end = TASK_RUNNING;
-    while (reap_ended(report, task, give_back, &end)) {
+    uint64_t give_back = r->give_back;
+    while (reap_ended(report, r)) {
         /* Its work as it goes is published too, so that the count the
          * limit reads while the task runs is the task's own, as its usage
          * will be. */
@@ -534,7 +560,7 @@ static void reap_all(cordon__init_report *report, pid_t task, uint64_t give_back
             kill(-1, SIGKILL);
             deadline_ns = 0;
         }
-        uint64_t look_in = end == TASK_RUNNING ? hold_cpu_limit(report, cpu) : 0;
+        uint64_t look_in = r->end == TASK_RUNNING ? hold_cpu_limit(report, cpu) : 0;
         /* The look's own CPU is cordon's: published at once, or the
          * tree's count would seem to move while the task sleeps. */
         if (cpu->limit_ns)
@@ -556,17 +582,31 @@ static void subtract_ns(struct timeval *from, uint64_t *ns)
     from->tv_usec = (suseconds_t)(have % 1000000000ull / 1000u);
 }
 
+static void subtract_count(long *from, long taken)
+{
+    *from = *from > taken ? *from - taken : 0;
+}
+
 /* The caller's wait4 would add the init's own use to the tree's: its CPU,
  * its faults, and as its peak the memory it shares with (or copied from)
- * the caller.  What it reaped is the task's alone. */
-static void publish_tree_usage(cordon__init_report *report, uint64_t give_back)
+ * the caller.  What it reaped is the task's alone, less what of its first
+ * process was cordon's. */
+static void publish_tree_usage(cordon__init_report *report, const reaping *r)
 {
     struct rusage tree;
     if (getrusage(RUSAGE_CHILDREN, &tree) != 0)
         return;
     /* The give-back's CPU is mostly the kernel's dropping of pages. */
-    subtract_ns(&tree.ru_stime, &give_back);
-    subtract_ns(&tree.ru_utime, &give_back);
+    uint64_t cordon_s = r->give_back + cordon__rusage_cpu_ns(&r->cordons);
+    subtract_ns(&tree.ru_stime, &cordon_s);
+    subtract_ns(&tree.ru_utime, &cordon_s);
+    subtract_count(&tree.ru_minflt, r->cordons.ru_minflt);
+    subtract_count(&tree.ru_majflt, r->cordons.ru_majflt);
+    subtract_count(&tree.ru_inblock, r->cordons.ru_inblock);
+    subtract_count(&tree.ru_oublock, r->cordons.ru_oublock);
+    subtract_count(&tree.ru_nvcsw, r->cordons.ru_nvcsw);
+    subtract_count(&tree.ru_nivcsw, r->cordons.ru_nivcsw);
+    tree.ru_maxrss = r->max_rss_kb;
     report->tree_usage = tree;
     __atomic_store_n(&report->tree_usage_valid, 1, __ATOMIC_RELEASE);
 }
@@ -673,8 +713,8 @@ int cordon__task_init_main(void *launch)
     cpu.give_back_ns = give_back;
     if (cpu_stat[0])
         cpu.cpu_stat_fd = open(cpu_stat, O_RDONLY | O_CLOEXEC);
-    reap_all(report, task, give_back, &awaited,
-             l->deadline_ns == UINT64_MAX ? 0 : l->deadline_ns, &cpu);
-    publish_tree_usage(report, give_back);
+    reaping reaped = { .task = task, .give_back = give_back, .setup = setup, .end = TASK_RUNNING };
+    reap_all(report, &reaped, &awaited, l->deadline_ns == UINT64_MAX ? 0 : l->deadline_ns, &cpu);
+    publish_tree_usage(report, &reaped);
     _exit(0);
 }

@@ -483,6 +483,57 @@ static void test_deadline_passed_after_the_task_ended_is_no_timeout(void **state
     cordon_task_free(t);
 }
 
+/* A command whose start took longer than its deadline (a caller holding
+ * much memory: the first process gives back its copy of it before its
+ * exec) ran after its deadline had passed and, ending before the init's
+ * kill reached it, was a success.  A task that begins at or after its
+ * deadline is a Timeout, whatever its end. */
+static void test_deadline_passed_before_the_command_began_is_a_timeout(void **state)
+{
+    (void)state;
+    SKIP_UNDER_VALGRIND("touching the caller's memory under valgrind takes minutes");
+    size_t size = 256u << 20;
+    char *held = malloc(size);
+    assert_non_null(held);
+    memset(held, 1, size);
+    for (int i = 0; i < 60; i++) {
+        cordon_task *t = shell("exec /bin/true");
+        cordon_set_timeout_ms(t, 1);
+        cordon_run(t);
+        const cordon_result *r = cordon_task_result(t);
+        if (!r->exception || strcmp(r->exception, "Timeout") != 0)
+            fail_msg("run %d: %s (%s), exit %d, signal %d", i, r->exception ? r->exception : "success",
+                     r->message ? r->message : "", r->exit_code, r->signal);
+        /* Ended before its exec or after, the figures are the task's:
+         * cordon's copy of the caller (256 MiB) is none of them. */
+        if (r->usage.max_rss_kb > 64 * 1024)
+            fail_msg("run %d: max_rss_kb %ld, the caller's (%s)", i, (long)r->usage.max_rss_kb,
+                     r->message);
+        cordon_task_free(t);
+    }
+    free(held);
+}
+
+/* A deadline that fell while the task's child offered its filter's
+ * listener: the child, killed, took no answer, and the run ended in a
+ * ConfinementError that blamed a forged hand-over (7 runs in 600 with
+ * deadlines of 1 to 8 ms, as root). */
+static void test_deadline_during_the_listener_hand_over_is_a_timeout(void **state)
+{
+    (void)state;
+    SKIP_UNDER_VALGRIND("the task's start under valgrind takes longer than the deadlines");
+    const char *argv[] = { "/bin/true", NULL };
+    for (int i = 0; i < 300; i++) {
+        cordon_task *t = cordon_command_task(argv);
+        cordon_set_timeout_ms(t, 1 + i % 8);
+        cordon_run(t);
+        const cordon_result *r = cordon_task_result(t);
+        if (r->exception && strcmp(r->exception, "Timeout") != 0)
+            fail_msg("run %d: %s: %s", i, r->exception, r->message ? r->message : "");
+        cordon_task_free(t);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -493,6 +544,8 @@ int main(void)
         cmocka_unit_test(test_deadline_kills_grandchildren_too),
         cmocka_unit_test(test_deadline_background_process_dies_when_task_ends),
         cmocka_unit_test(test_deadline_zero_means_none),
+        cmocka_unit_test(test_deadline_passed_before_the_command_began_is_a_timeout),
+        cmocka_unit_test(test_deadline_during_the_listener_hand_over_is_a_timeout),
         cmocka_unit_test(test_deadline_of_a_silent_task_without_a_policy),
         cmocka_unit_test(test_deadline_passed_as_the_task_ended_by_itself),
         cmocka_unit_test(test_deadline_passed_after_the_task_ended_is_no_timeout),

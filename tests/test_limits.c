@@ -106,6 +106,37 @@ static void test_limit_memory_too_small_to_start_is_refused(void **state)
     cordon_task_free(t);
 }
 
+/* A caller holding 512 MiB whose command had a memory limit of 1 MiB:
+ * the task's start (a copy of the caller until the exec) reached it, and
+ * the run ended in "MemoryLimit: the task reached its memory limit" with
+ * the copy's memory as its max_rss_kb, for a /bin/true that never ran
+ * (or failed to make its namespaces, ENOMEM, with nothing said of the
+ * limit). */
+static void test_limit_memory_reached_by_the_start_is_no_memory_limit_of_the_task(void **state)
+{
+    (void)state;
+    SKIP_UNDER_VALGRIND("touching the caller's memory under valgrind takes minutes");
+    size_t size = 512u << 20;
+    char *held = malloc(size);
+    assert_non_null(held);
+    memset(held, 1, size);
+    cordon_task *t = shell("exec /bin/true");
+    cordon_set_limit(t, CORDON_LIMIT_MEMORY, CORDON_MEMORY_MIN);
+    cordon_run(t);
+    free(held);
+    const cordon_result *r = cordon_task_result(t);
+    if (!(r->confinement & CORDON_CONFINED_CGROUP) || !r->exception) {
+        cordon_task_free(t);
+        print_message("skipped: no memory cgroup here, or the start fit in the limit\n");
+        skip();
+    }
+    assert_string_equal(r->exception, "ConfinementError");
+    assert_non_null(strstr(r->exc_out.data, "memory limit of 1048576 bytes"));
+    assert_int_equal(r->usage.max_rss_kb, 0);
+    assert_int_equal(r->usage.user_us + r->usage.sys_us, 0);
+    cordon_task_free(t);
+}
+
 static int spins_forever(cordon_ctx *ctx, void *arg)
 {
     (void)ctx;
@@ -1853,6 +1884,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_limit_memory_named_by_a_function_s_return),
         cmocka_unit_test(test_limit_memory_too_small_to_start_is_refused),
+        cmocka_unit_test(test_limit_memory_reached_by_the_start_is_no_memory_limit_of_the_task),
         cmocka_unit_test(test_limit_task_processes_are_the_first_oom_victims),
         cmocka_unit_test(test_limit_memory_with_a_cgroup_is_memory_limit),
         cmocka_unit_test(test_limit_memory_never_kills_cordon_s_init),
