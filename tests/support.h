@@ -57,6 +57,20 @@ static inline int rounds_for_build(int plain, int sanitized, int valgrind)
 #endif
 }
 
+/* Makes the caller large: `mib` MiB allocated and touched (every page
+ * resident), for tests of what a task's start copies of its caller.  The
+ * caller frees it, before any assertion that may fail: the tests after a
+ * failure run from a small caller.  Skips under valgrind, where touching
+ * it takes minutes. */
+static inline char *hold_touched_memory(size_t mib)
+{
+    SKIP_UNDER_VALGRIND("touching the caller's memory under valgrind takes minutes");
+    char *held = malloc(mib << 20);
+    assert_non_null(held);
+    memset(held, 1, mib << 20);
+    return held;
+}
+
 /* Waits up to 5 s for `pid` to be gone, or dead and waiting for whoever
  * adopted it to reap it: true if it is. */
 static inline bool process_gone(pid_t pid)

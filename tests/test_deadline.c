@@ -390,11 +390,7 @@ static void test_deadline_of_a_command_holds_while_the_caller_is_away(void **sta
 static void test_deadline_of_a_command_from_a_large_caller_holds_while_it_is_away(void **state)
 {
     (void)state;
-    SKIP_UNDER_VALGRIND("touching the caller's memory under valgrind takes minutes");
-    size_t size = 256u << 20;
-    char *held = malloc(size);
-    assert_non_null(held);
-    memset(held, 1, size);
+    char *held = hold_touched_memory(256);
     cordon_task *t = command_run_while_the_caller_is_away();
     free(held);
     assert_the_command_held_its_deadline(t);
@@ -520,11 +516,7 @@ static void test_deadline_passed_after_the_task_ended_is_no_timeout(void **state
 static void test_deadline_passed_before_the_command_began_is_a_timeout(void **state)
 {
     (void)state;
-    SKIP_UNDER_VALGRIND("touching the caller's memory under valgrind takes minutes");
-    size_t size = 256u << 20;
-    char *held = malloc(size);
-    assert_non_null(held);
-    memset(held, 1, size);
+    char *held = hold_touched_memory(256);
     char wrong[400] = "";
     for (int i = 0; i < 60 && !wrong[0]; i++) {
         cordon_task *t = shell("exec /bin/true");

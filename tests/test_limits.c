@@ -115,11 +115,7 @@ static void test_limit_memory_too_small_to_start_is_refused(void **state)
 static void test_limit_memory_reached_by_the_start_is_no_memory_limit_of_the_task(void **state)
 {
     (void)state;
-    SKIP_UNDER_VALGRIND("touching the caller's memory under valgrind takes minutes");
-    size_t size = 512u << 20;
-    char *held = malloc(size);
-    assert_non_null(held);
-    memset(held, 1, size);
+    char *held = hold_touched_memory(512);
     cordon_task *t = shell("exec /bin/true");
     cordon_set_limit(t, CORDON_LIMIT_MEMORY, CORDON_MEMORY_MIN);
     cordon_run(t);
