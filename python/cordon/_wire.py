@@ -218,6 +218,21 @@ def _class_attribute(cls, name):
     return None
 
 
+def _declared_slots(cls):
+    """The slot names cls and its bases declare (__slots__), as stored:
+    what copyreg's pickling of such an object names, mangled as Python
+    mangles a private one."""
+    names = set()
+    for base in _TYPE_MRO.__get__(cls):
+        declared = _TYPE_DICT.__get__(base).get("__slots__", ())
+        for name in (declared,) if type(declared) is str else declared:
+            if type(name) is not str:
+                continue
+            private = name.startswith("__") and not name.endswith("__")
+            names.add(f"_{base.__name__.lstrip('_')}{name}" if private else name)
+    return names
+
+
 def _loaded(module, qualname):
     """module.qualname if it is already there, found without importing and
     without running anything of the module's (a module's __getattr__, a
@@ -248,6 +263,24 @@ def _loaded(module, qualname):
 # its own wait running out.
 _CONTROL_FLOW = (StopIteration, StopAsyncIteration, concurrent.futures.CancelledError,
                  TimeoutError)
+
+
+def rebuildable_exception_tree(exc):
+    """rebuildable_exception for the exception and every member of every
+    group in it: an ExceptionGroup of an OSError(110), which its
+    constructor makes a TimeoutError, reached the caller's
+    except* TimeoutError."""
+    pending, seen = [exc], set()
+    while pending:
+        current = pending.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        if len(seen) > _CHAIN_DEPTH_CAP * 50 or not rebuildable_exception(type(current)):
+            return False
+        if isinstance(current, BaseExceptionGroup):
+            pending.extend(current.exceptions)
+    return True
 
 
 def rebuildable_exception(cls):
@@ -595,6 +628,45 @@ class _Unpickler(pickle._Unpickler):
     dispatch[pickle.ADDITEMS[0]] = _load_additems
     dispatch[pickle.FROZENSET[0]] = _load_frozenset
     dispatch[pickle.DICT[0]] = _load_dict
+
+    def _load_build(self):
+        """pickle's BUILD, held to an object the pickle built: never a class
+        (a task's state for pathlib.PosixPath rewrote the class, and every
+        Path the caller made after it named the task's file), nor what
+        find_class gave.  __setstate__ is the class's own, never one the
+        state put in the object's dict; slot state only fills the slots the
+        classes declare (not a defaultdict's default_factory, not
+        __class__)."""
+        stack = self.stack
+        self._charge_call(None, stack[-1] if type(stack[-1]) is tuple else (stack[-1],), False)
+        state = stack.pop()
+        inst = stack[-1]
+        if _is_class(inst) or self._named.get(id(inst), _UNNAMED) is inst:
+            raise pickle.UnpicklingError(
+                f"the task's return sets the state of {type(inst).__name__} "
+                f"{getattr(inst, '__name__', '')!s}, which it did not build")
+        cls = type(inst)
+        setstate = _class_attribute(cls, "__setstate__")
+        if setstate is not None:
+            getattr(setstate, "__get__")(inst, cls)(state)
+            return
+        slotstate = None
+        if type(state) is tuple and len(state) == 2:
+            state, slotstate = state
+        if state:
+            inst_dict = inst.__dict__
+            for key, value in state.items():
+                inst_dict[sys.intern(key) if type(key) is str else key] = value
+        if slotstate:
+            slots = _declared_slots(cls)
+            for key, value in slotstate.items():
+                if key not in slots:
+                    raise pickle.UnpicklingError(
+                        f"the task's return sets {key!r} of a {cls.__name__}, which is no slot "
+                        "its classes declare")
+                setattr(inst, key, value)
+
+    dispatch[pickle.BUILD[0]] = _load_build
 
     def find_class(self, module, name):
         sys.audit("pickle.find_class", module, name)

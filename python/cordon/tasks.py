@@ -559,7 +559,7 @@ class FunctionTask(_Task):
             exc = self._load(data)
         except Exception:
             return None
-        if not _wire.rebuildable_exception(type(exc)):
+        if not _wire.rebuildable_exception_tree(exc):
             return None
         return _wire.escaped_exception(exc)
 

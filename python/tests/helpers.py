@@ -169,6 +169,17 @@ class Outer:
         """Pickled by its qualname, Outer.Inner."""
 
 
+class Slotted:
+    """Slot state, one of them private (mangled _Slotted__secret)."""
+    __slots__ = ("name", "__secret")
+
+    def __init__(self, name, secret):
+        self.name, self.__secret = name, secret
+
+    def secret(self):
+        return self.__secret
+
+
 def send_envelope_as_of(module):
     """send_envelope, as a function of `module` says it is (a task of
     subprocess.run or exec: the parent trusts no class for its module)."""

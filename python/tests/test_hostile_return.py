@@ -4,10 +4,12 @@ raises only Exception classes that are not cordon's own (those come from
 the C library's evidence only)."""
 import asyncio
 import builtins
+import collections
 import concurrent.futures
 import importlib.util
 import io
 import os
+import pathlib
 import pickle
 import subprocess
 import sys
@@ -293,6 +295,54 @@ def test_a_returned_pickle_never_calls_an_object_it_built(tmp_path):
     # The object itself still comes back, uncalled.
     returned = forged(value_envelope(built)).run()
     assert type(returned) is helpers.Marker and not mark.exists()
+
+
+def test_a_returned_pickle_never_sets_the_state_of_a_class(tmp_path):
+    """BUILD on what find_class gave set attributes of the class itself:
+    every pathlib.Path the caller made afterwards named the task's file."""
+    rewrite = (b"\x80\x04cpathlib\nPosixPath\nN}X\x04\x00\x00\x00_strX\x0b\x00\x00\x00"
+               b"/tmp/hijack\x86b.")
+    raised = outcome(forged(value_envelope(rewrite)))
+    assert type(raised) is cordon.UntrustedReturn, raised
+    assert str(pathlib.Path(tmp_path / "results.json")) == str(tmp_path) + "/results.json"
+    point = b"\x80\x04chelpers\nPoint\n}X\x08\x00\x00\x00__init__Nsb."
+    assert type(outcome(forged(value_envelope(point)))) is cordon.UntrustedReturn
+    assert helpers.Point(1, 2).x == 1
+
+
+def test_a_returned_pickle_never_calls_what_it_put_in_an_object_s_state(tmp_path):
+    """A first BUILD put a built callable in the object's dict as
+    __setstate__, which the second BUILD called; slot state set a
+    defaultdict's default_factory, which the caller's first missing key
+    called."""
+    mark = tmp_path / "called"
+    marker = pickle.dumps(helpers.Marker(str(mark)), 2)[2:-1]
+    point = pickle.dumps(helpers.Point(1, 2), 2)[:-1]
+    planted = point + b"}X\x0c\x00\x00\x00__setstate__" + marker + b"sbN}\x86b."
+    value = forged(value_envelope(planted)).run()
+    assert type(value) is helpers.Point and not mark.exists()
+    factory = (pickle.dumps(collections.defaultdict(None), 2)[:-1]
+               + b"N}X\x0f\x00\x00\x00default_factory" + marker + b"s\x86b.")
+    raised = outcome(forged(value_envelope(factory)))
+    assert type(raised) is cordon.UntrustedReturn, raised
+    assert "default_factory" in str(raised) and not mark.exists()
+
+
+def test_objects_with_slots_still_come_back():
+    task = FunctionTask(lambda: [helpers.Slotted("a", 7), helpers.Pair(3)])
+    value = task.configure(trust=["helpers"]).run()
+    assert value[0].name == "a" and value[0].secret() == 7 and value[1].a == 3
+
+
+def test_a_timeout_error_in_an_exception_group_is_not_the_caller_s_either():
+    """OSError(110) is made a TimeoutError by its constructor; inside an
+    ExceptionGroup it reached the caller's except* TimeoutError."""
+    oserror = b"\x80\x04cbuiltins\nOSError\nK\x6eX\x01\x00\x00\x00t\x86R"
+    group = b"\x80\x04cbuiltins\nExceptionGroup\nX\x01\x00\x00\x00g]" + oserror + b"a\x86R."
+    raised = outcome(forged(raise_envelope(group, qualname="ExceptionGroup")))
+    assert type(raised) is cordon.RemoteError, raised
+    fine = FunctionTask(helpers.raise_instance, ExceptionGroup("g", [ValueError("v")]))
+    assert type(outcome(fine)) is ExceptionGroup
 
 
 def test_a_task_s_timeout_error_is_not_the_caller_s_wait_timing_out():
