@@ -973,7 +973,7 @@ static void test_setup_hook_class_cannot_be_raised_by_the_task(void **state)
  * was given, again and again: a forged wait status (2: killed by SIGINT),
  * a forged set-up step, forged CPU figures; and the hook's state "done",
  * so that the ending is not the SetupError a hook may always claim. */
-static _Noreturn void scribble_for_ever(void)
+static _Noreturn void scribble_for_ever(uint32_t value)
 {
     for (;;) {
         FILE *maps = fopen("/proc/self/maps", "r");
@@ -984,7 +984,7 @@ static _Noreturn void scribble_for_ever(void)
             if (sscanf(line, "%lx-%lx %4s", &start, &end, perms) == 3 && perms[1] == 'w' &&
                 perms[3] == 's')
                 for (uint32_t *p = (uint32_t *)start; p < (uint32_t *)end; p++)
-                    *p = 2;
+                    *p = value;
         }
         if (maps)
             fclose(maps);
@@ -992,13 +992,13 @@ static _Noreturn void scribble_for_ever(void)
     }
 }
 
+/* `arg`: the value to write, or NULL for 2. */
 static int fork_a_scribbler(void *arg, cordon_error *err)
 {
-    (void)arg;
     (void)err;
     pid_t pid = fork();
     if (pid == 0)
-        scribble_for_ever();
+        scribble_for_ever(arg ? *(const uint32_t *)arg : 2);
     return pid < 0 ? -errno : 0;
 }
 
@@ -1032,6 +1032,78 @@ static void test_setup_hook_children_cannot_forge_the_inits_report(void **state)
      * 2s: that much is its word.  A signal or a set-up failure is not. */
     if (r->signal != 0 || (r->exception && strcmp(r->exception, "InvalidException") != 0))
         fail_msg("%s (signal %d): %s", r->exception, r->signal, r->exc_out.data);
+    cordon_task_free(t);
+}
+
+static int spins_for_a_while(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    (void)arg;
+    struct timespec start, now;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &start);
+    do
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
+    while ((now.tv_sec - start.tv_sec) * 1000000000L + now.tv_nsec - start.tv_nsec < 200000000L);
+    return 7;
+}
+
+/* The record a hook's fork keeps mapped says when the task's own code
+ * began, and was trusted: all 0s made the task's usage vanish (a task
+ * that spun 1.5 s and touched 300 MiB reported none), all 1s a Timeout of
+ * a task that "began" long after its deadline. */
+static void test_setup_hook_children_cannot_hide_the_task_s_usage(void **state)
+{
+    (void)state;
+    SKIP_UNDER_VALGRIND("valgrind has no pidfd_open: no task gets namespaces under it");
+    const uint32_t values[] = { 0, 0xffffffffu };
+    for (size_t i = 0; i < sizeof values / sizeof *values; i++) {
+        cordon_task *t = cordon_function_task(spins_for_a_while, NULL);
+        assert_int_equal(cordon_set_setup_hook(t, fork_a_scribbler, (void *)&values[i]), 0);
+        assert_int_equal(cordon_set_timeout_ms(t, 20000), 0);
+        cordon_run(t);
+        const cordon_result *r = cordon_task_result(t);
+        if (!(r->confinement & CORDON_CONFINED_PID_NAMESPACE)) {
+            cordon_task_free(t);
+            skip(); /* without an init the scribbler outlives the task's group alone */
+        }
+        if (r->exception && strcmp(r->exception, "InvalidException") != 0)
+            fail_msg("%s: %s", r->exception, r->exc_out.data);
+        if (r->usage.user_us + r->usage.sys_us < 100000)
+            fail_msg("scribbling %#x: %llu us of CPU for a task that spun 200 ms", values[i],
+                     (unsigned long long)(r->usage.user_us + r->usage.sys_us));
+        cordon_task_free(t);
+    }
+}
+
+/* Touches 64 MiB. */
+static int touches_64_mib(void *arg, cordon_error *err)
+{
+    (void)arg;
+    (void)err;
+    size_t size = 64u << 20;
+    volatile char *block = malloc(size);
+    for (size_t i = 0; block && i < size; i += 4096)
+        block[i] = 1;
+    return 0;
+}
+
+/* A memory limit reached in the hook is the task's (the hook is its
+ * code): it was blamed on cordon's start, a ConfinementError with no
+ * usage, because the task's own code had "never begun". */
+static void test_setup_hook_s_memory_is_the_task_s(void **state)
+{
+    (void)state;
+    cordon_task *t = cordon_function_task(spins_for_a_while, NULL);
+    assert_int_equal(cordon_set_setup_hook(t, touches_64_mib, NULL), 0);
+    assert_int_equal(cordon_set_limit(t, CORDON_LIMIT_MEMORY, 32u << 20), 0);
+    cordon_run(t);
+    const cordon_result *r = cordon_task_result(t);
+    if (!(r->confinement & CORDON_CONFINED_CGROUP)) {
+        cordon_task_free(t);
+        skip(); /* no memory cgroup: the rlimit fallback makes the hook's malloc fail */
+    }
+    assert_string_equal(r->exception, "MemoryLimit");
+    assert_true(r->usage.max_rss_kb > 16 * 1024);
     cordon_task_free(t);
 }
 
@@ -1140,6 +1212,8 @@ int main(void)
         cmocka_unit_test(test_setup_hook_is_refused_for_commands),
         cmocka_unit_test(test_setup_hook_class_cannot_be_raised_by_the_task),
         cmocka_unit_test(test_setup_hook_children_cannot_forge_the_inits_report),
+        cmocka_unit_test(test_setup_hook_children_cannot_hide_the_task_s_usage),
+        cmocka_unit_test(test_setup_hook_s_memory_is_the_task_s),
         cmocka_unit_test(test_setup_hook_reads_its_stdin_before_the_hand_over),
         cmocka_unit_test(test_setup_hook_s_helper_holds_no_stdin_back_without_a_listener),
     };
