@@ -216,8 +216,9 @@ int cordon_set_stdin(cordon_task *t, const void *data, size_t len);
  *   hold the deadline; it reads ahead 64 KiB and a page more.
  * -EBADF when `fd` is not open for reading (closed, O_PATH, write-only:
  * a read-only opening would read what is meant for someone else),
- * -EISDIR for a directory, -EINVAL below -1.  `fd` must stay open until
- * the run ends: a run begun with it closed fails with -EBADF. */
+ * -EISDIR for a directory, -EINVAL below -1.  `fd` must stay open, and
+ * name the same file, until the run ends: a run begun with it closed, or
+ * reused for another file, fails with -EBADF. */
 int cordon_set_stdin_fd(cordon_task *t, int fd);
 
 /* Called by the collecting thread with each chunk the task writes, as it
@@ -568,7 +569,12 @@ int cordon_task_check(const cordon_task *t, cordon_error *err);
 
 /* Each returns 0 when the task ended without an exception (whatever its exit
  * code), CORDON_EXCEPTION when it ended with one, a negative errno when
- * cordon could not run it (no child is left behind then). */
+ * cordon could not run it (no child is left behind then): -EBADF when the
+ * stdin fd given is closed or names another file than when given, or an
+ * inherited fd 1 or 2 is closed.  Where the caller has closed its fd 0, 1
+ * or 2, a run first puts /dev/null there (close-on-exec), so that no fd
+ * of cordon's ever takes one of those numbers and passes for the
+ * caller's; to these checks that placeholder is closed. */
 int cordon_run(cordon_task *t);
 /* Starts the task and returns without waiting for it to end; a collector
  * thread does the rest.  The child is forked before this returns: it sees

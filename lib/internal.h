@@ -486,6 +486,8 @@ struct cordon_task {
     char *stdin_data;
     size_t stdin_len;
     int stdin_fd;
+    dev_t stdin_device;          /* what stdin_fd named when given: checked at each run */
+    ino_t stdin_inode;
     cordon_output_fn output_fn;
     void *output_user;
     bool output_closed[4];       /* cordon_close_output, by stream, for this run (atomic) */
@@ -637,6 +639,11 @@ size_t cordon__stdin_chunk_size(void);
  * of its own: a closed one's number would be cordon's next pipe, which
  * the task would then read or write.  0 or a negative errno. */
 int    cordon__caller_fds_check(const cordon_task *t);
+/* lib/standard_fds.c: /dev/null on each of the caller's fds 0-2 that is
+ * closed, before a run takes an fd of its own; and whether `fd` is such
+ * a placeholder (closed, to the caller's fd checks). */
+void   cordon__standard_fds_hold(void);
+bool   cordon__standard_fd_is_placeholder(int fd);
 /* One attempt from fork to result; fills t->result.  Returns what cordon_run
  * returns. */
 int cordon__run_once(cordon_task *t);

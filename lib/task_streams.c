@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 
 #include "internal.h"
 
@@ -30,14 +31,22 @@ int cordon_set_stdin_callback(cordon_task *t, cordon_stdin_fn fn, void *user)
 
 int cordon__caller_fds_check(const cordon_task *t)
 {
+    cordon__standard_fds_hold();
     if (t->stdin_fd >= 0) {
         int rc = cordon__stdin_fd_check(t->stdin_fd);
         if (rc < 0)
             return rc;
+        /* Closed and its number taken since (another run's pipe): not
+         * the file the caller gave. */
+        struct stat now;
+        if (fstat(t->stdin_fd, &now) != 0 || now.st_dev != t->stdin_device ||
+            now.st_ino != t->stdin_inode || cordon__standard_fd_is_placeholder(t->stdin_fd))
+            return -EBADF;
     }
     for (int stream = 1; stream <= 2; stream++)
-        if (t->output_mode[stream] == CORDON_OUTPUT_INHERIT && fcntl(stream, F_GETFD) < 0)
-            return -errno;
+        if (t->output_mode[stream] == CORDON_OUTPUT_INHERIT &&
+            (fcntl(stream, F_GETFD) < 0 || cordon__standard_fd_is_placeholder(stream)))
+            return -EBADF;
     return 0;
 }
 

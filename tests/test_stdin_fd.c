@@ -615,6 +615,55 @@ static void test_stdin_fd_closed_before_the_run_is_refused(void **state)
     cordon_task_free(t);
 }
 
+/* Closed and its number given to another file since: not the caller's
+ * input any more (another run's pipe took it, and passed the check). */
+static void test_stdin_fd_reused_for_another_file_is_refused(void **state)
+{
+    (void)state;
+    int fds[2];
+    assert_int_equal(pipe2(fds, O_CLOEXEC), 0);
+    cordon_task *t = cordon_shell_task("cat");
+    cordon_set_timeout_ms(t, 2000);
+    assert_int_equal(cordon_set_stdin_fd(t, fds[0]), 0);
+    close(fds[0]);
+    int other = open("/dev/zero", O_RDONLY | O_CLOEXEC);
+    assert_int_equal(other, fds[0]);
+    assert_int_equal(cordon_run(t), -EBADF);
+    close(other);
+    close(fds[1]);
+    cordon_task_free(t);
+}
+
+/* A daemon (fds 0 and 1 closed) runs one task capturing its output while
+ * another inherits its stdout: the first run's cancel pipe took fds 0 and
+ * 1, the second passed the check that fd 1 is open, and its task's output
+ * went into that pipe and cancelled the first run. */
+static void test_stdin_fd_a_closed_stdout_is_never_another_run_s_pipe(void **state)
+{
+    (void)state;
+    pid_t caller = fork();
+    assert_true(caller >= 0);
+    if (caller == 0) {
+        close(0);
+        close(1);
+        cordon_task *a = cordon_shell_task("sleep 0.5; echo A-done");
+        cordon_set_timeout_ms(a, 10000);
+        cordon_task *b = cordon_shell_task("echo B");
+        cordon_set_timeout_ms(b, 10000);
+        cordon_set_output_mode(b, 1, CORDON_OUTPUT_INHERIT);
+        int fine = cordon_run_async(a) == 0 && cordon_run(b) == -EBADF && cordon_join(a) == 0 &&
+                   strcmp(cordon_task_result(a)->std_out.data, "A-done\n") == 0;
+        if (!fine)
+            dprintf(2, "A: %s %s; B: %s\n", cordon_task_result(a)->exception,
+                    cordon_task_result(a)->std_out.data, cordon_task_result(b)->exception);
+        _exit(fine ? 0 : 1);
+    }
+    int status;
+    assert_int_equal(waitpid(caller, &status, 0), caller);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+}
+
 /* A caller that closed its fds 0 and 1 (a daemon) and lets a task inherit
  * its stdout: the run's first pipe took both numbers, and the task wrote
  * into cordon's own pipe. */
@@ -656,6 +705,8 @@ int main(void)
         cmocka_unit_test(test_stdin_fd_unreadable_fds_are_refused),
         cmocka_unit_test(test_stdin_fd_closed_before_the_run_is_refused),
         cmocka_unit_test(test_stdin_fd_an_inherited_output_closed_is_refused),
+        cmocka_unit_test(test_stdin_fd_reused_for_another_file_is_refused),
+        cmocka_unit_test(test_stdin_fd_a_closed_stdout_is_never_another_run_s_pipe),
     };
     return cmocka_run_group_tests(tests, make_scratch, remove_scratch);
 }
