@@ -192,11 +192,18 @@ static int hand_over_listener(int listener)
  * (taken) or 'S' (send it: pidfd_getfd refused, e.g. a ptrace scope that
  * forbids it), and the listener is only closed after that answer.  Only
  * where the parent is free to answer: not a command's child it waits for
- * in vfork. */
+ * in vfork.  The answer carries the offer's own word back: a set-up hook's
+ * fork that sent an offer of its own first had the parent answer it, and
+ * this process read that answer as its own, closed its listener and ran
+ * the function, whose calls the filter hands to the listener then failed
+ * with ENOSYS until the parent ended the task.  The word is made after
+ * the hook (the time to the nanosecond, mixed): its forks cannot know it. */
 static int offer_listener(int listener)
 {
-    char offer[1 + sizeof(int)] = { CORDON__LISTENER_OFFER };
+    char offer[CORDON__OFFER_SIZE] = { CORDON__LISTENER_OFFER };
+    uint64_t word = (cordon__now_ns() ^ (uint64_t)(uintptr_t)&offer) * 0x9e3779b97f4a7c15ull;
     memcpy(offer + 1, &listener, sizeof listener);
+    memcpy(offer + 1 + sizeof listener, &word, sizeof word);
     struct iovec iov = { .iov_base = offer, .iov_len = sizeof offer };
     struct msghdr message = { .msg_iov = &iov, .msg_iovlen = 1 };
     ssize_t sent;
@@ -205,16 +212,20 @@ static int offer_listener(int listener)
     while (sent < 0 && errno == EINTR);
     if (sent != (ssize_t)sizeof offer)
         return sent < 0 ? -errno : -EPROTO;
-    char answer = 0;
+    char answer[CORDON__ANSWER_SIZE] = { 0 };
     ssize_t got;
     do
-        got = read(LISTENER_SOCKET_FD, &answer, 1);
+        got = read(LISTENER_SOCKET_FD, answer, sizeof answer);
     while (got < 0 && errno == EINTR);
-    if (got != 1)
-        return got < 0 ? -errno : -EPIPE;
-    if (answer == CORDON__LISTENER_TAKEN)
+    if (got < 0)
+        return -errno;
+    if (got == 0)
+        return -EPIPE;
+    if (got != (ssize_t)sizeof answer || memcmp(answer + 1, &word, sizeof word) != 0)
+        return -EPROTO; /* no answer to this offer */
+    if (answer[0] == CORDON__LISTENER_TAKEN)
         return 0;
-    return answer == CORDON__LISTENER_SEND ? hand_over_listener(listener) : -EPROTO;
+    return answer[0] == CORDON__LISTENER_SEND ? hand_over_listener(listener) : -EPROTO;
 }
 
 /* Hands a listener (if any) to the parent and closes the socket with it:

@@ -386,10 +386,13 @@ void cordon__terminal_restore(cordon__terminal_state *state);
 /* The fds one message on the listener's socket is read with. */
 #define CORDON__HANDOVER_MAX_FDS 8
 /* The listener's hand-over (lib/child.c, lib/listener_handover.c): the
- * child's offer (this byte, then the fd's number), the parent's answers. */
+ * child's offer (this byte, the fd's number, then a word of its own), the
+ * parent's answers (the byte, then the offer's word). */
 #define CORDON__LISTENER_OFFER 'P'
 #define CORDON__LISTENER_TAKEN 'T'
 #define CORDON__LISTENER_SEND  'S'
+#define CORDON__OFFER_SIZE (1 + sizeof(int) + sizeof(uint64_t))
+#define CORDON__ANSWER_SIZE (1 + sizeof(uint64_t))
 
 /* A running attempt: the parent's ends and what it learns. */
 typedef struct cordon__attempt_state {

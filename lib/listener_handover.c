@@ -109,13 +109,15 @@ static int take_offered(pid_t sender, const char *data)
  * answer (ended by the deadline, a limit, a kill, while it offered) has no
  * end of the socket left: the hand-over ends with it, and nothing is
  * forged (the task never ran, and no process is left to send more). */
-static const char *answer(cordon__attempt_state *s, char word)
+static const char *answer(cordon__attempt_state *s, char word, const char *offer)
 {
+    char reply[CORDON__ANSWER_SIZE] = { word };
+    memcpy(reply + 1, offer + 1 + sizeof(int), CORDON__ANSWER_SIZE - 1); /* the offer's word */
     ssize_t n;
     do
-        n = send(s->listener_socket, &word, 1, MSG_DONTWAIT | MSG_NOSIGNAL);
+        n = send(s->listener_socket, reply, sizeof reply, MSG_DONTWAIT | MSG_NOSIGNAL);
     while (n < 0 && errno == EINTR);
-    if (n == 1)
+    if (n == (ssize_t)sizeof reply)
         return NULL;
     if (n < 0 && (errno == EPIPE || errno == ECONNRESET)) {
         close_fd(&s->listener_socket);
@@ -138,17 +140,17 @@ static const char *accept_offer(cordon__attempt_state *s, struct msghdr *message
     if (taken >= 0) {
         s->listener_fd = taken;
         s->listener_received = true;
-        return answer(s, CORDON__LISTENER_TAKEN);
+        return answer(s, CORDON__LISTENER_TAKEN, data);
     }
     s->listener_send_asked = true;
-    return answer(s, CORDON__LISTENER_SEND);
+    return answer(s, CORDON__LISTENER_SEND, data);
 }
 
 /* One message: false when there is none to read now, or it ended the
  * hand-over (the end of the socket, or a refusal, which ends the task). */
 static bool receive_one(cordon__attempt_state *s, void (*end_task)(cordon__attempt_state *))
 {
-    char data[8];
+    char data[CORDON__OFFER_SIZE + 3];
     struct iovec iov = { .iov_base = data, .iov_len = sizeof data };
     union {
         struct cmsghdr header;
@@ -170,7 +172,7 @@ static bool receive_one(cordon__attempt_state *s, void (*end_task)(cordon__attem
     }
     int fds[MAX_FDS];
     int count = received_fds(&message, fds);
-    bool offer = n == 1 + (ssize_t)sizeof(int) && data[0] == CORDON__LISTENER_OFFER &&
+    bool offer = n == (ssize_t)CORDON__OFFER_SIZE && data[0] == CORDON__LISTENER_OFFER &&
                  count == 0 && !s->listener_send_asked;
     const char *problem = s->listener_received ? "a second message"
                           : message.msg_flags & (MSG_CTRUNC | MSG_TRUNC)

@@ -745,6 +745,31 @@ static int forge_own_listener(void *arg, cordon_error *err)
     return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -EPROTO;
 }
 
+/* An offer in the child's shape, naming a listener of the hook's own:
+ * the parent took it and answered, cordon's child read that answer as its
+ * own, and the function ran, its socket() failing with ENOSYS (3 runs in
+ * 6).  `arg`: the offer's size (5, before the offer carried a word of
+ * the child's; 13 now). */
+static int forge_an_offer(void *arg, cordon_error *err)
+{
+    (void)err;
+    size_t size = (size_t)(uintptr_t)arg;
+    pid_t helper = fork();
+    if (helper == 0) {
+        struct sock_filter allow[] = { BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW) };
+        struct sock_fprog program = { .len = 1, .filter = allow };
+        int listener = (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
+                                    SECCOMP_FILTER_FLAG_NEW_LISTENER, &program);
+        char offer[16] = { 'P' };
+        memcpy(offer + 1, &listener, sizeof listener);
+        send(HANDOVER_SOCKET_FD, offer, size, MSG_NOSIGNAL);
+        sleep(1); /* until the parent has taken it */
+        _exit(0);
+    }
+    usleep(200 * 1000);
+    return helper < 0 ? -errno : 0;
+}
+
 static int forge_another_fd(void *arg, cordon_error *err)
 {
     (void)arg;
@@ -775,15 +800,17 @@ static void test_setup_hook_forging_the_listener_hand_over_fails_closed(void **s
 {
     (void)state;
     SKIP_UNDER_VALGRIND("valgrind does not know seccomp(2)");
-    static const struct { const char *what; cordon_setup_fn hook; } forgeries[] = {
-        { "its own listener", forge_own_listener },
-        { "a pipe", forge_another_fd },
-        { "a message without an fd", forge_a_bare_message },
+    static const struct { const char *what; cordon_setup_fn hook; uintptr_t arg; } forgeries[] = {
+        { "its own listener", forge_own_listener, 0 },
+        { "a pipe", forge_another_fd, 0 },
+        { "a message without an fd", forge_a_bare_message, 0 },
+        { "an offer of a listener of its own, short", forge_an_offer, 5 },
+        { "an offer of a listener of its own", forge_an_offer, 13 },
     };
     cordon_policy *p = compute_policy();
     for (size_t i = 0; i < sizeof forgeries / sizeof *forgeries; i++) {
         cordon_task *t = compute_task(open_a_socket, NULL, p);
-        assert_int_equal(cordon_set_setup_hook(t, forgeries[i].hook, NULL), 0);
+        assert_int_equal(cordon_set_setup_hook(t, forgeries[i].hook, (void *)forgeries[i].arg), 0);
         const cordon_result *r = run_task(t, CORDON_EXCEPTION);
         if (!r->exception || strcmp(r->exception, "ConfinementError") != 0)
             fail_msg("%s: %s (%s)", forgeries[i].what, r->exception ? r->exception : "no exception",
