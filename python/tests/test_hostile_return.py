@@ -301,7 +301,7 @@ def test_a_returned_pickle_never_sets_the_state_of_a_class(tmp_path):
     """BUILD on what find_class gave set attributes of the class itself:
     every pathlib.Path the caller made afterwards named the task's file."""
     rewrite = (b"\x80\x04cpathlib\nPosixPath\nN}X\x04\x00\x00\x00_strX\x0b\x00\x00\x00"
-               b"/tmp/hijack\x86b.")
+               b"/tmp/hijacks\x86b.")
     raised = outcome(forged(value_envelope(rewrite)))
     assert type(raised) is cordon.UntrustedReturn, raised
     assert str(pathlib.Path(tmp_path / "results.json")) == str(tmp_path) + "/results.json"
