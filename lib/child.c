@@ -386,10 +386,6 @@ static void set_up(const cordon__launch *l)
         fail(shared, STEP_CGROUP, rc);
 }
 
-/* execvp's rules without its allocations: the candidates were resolved in
- * the parent.  The first one that exists but cannot be run (E2BIG,
- * ENOEXEC, ETXTBSY, ...) ends the search with its own error; EACCES from
- * any of them wins only over the ENOENT of a search that ran out. */
 /* When the task's own code begins: the deadline's evidence (a task begun
  * past its deadline never had its time, whatever its end) and the init's
  * (a first process that never began was cordon's alone).  The first call
@@ -401,6 +397,10 @@ static void note_task_start(cordon__setup_record *setup)
                                 __ATOMIC_RELEASE, __ATOMIC_RELAXED);
 }
 
+/* execvp's rules without its allocations: the candidates were resolved in
+ * the parent.  The first one that exists but cannot be run (E2BIG,
+ * ENOEXEC, ETXTBSY, ...) ends the search with its own error; EACCES from
+ * any of them wins only over the ENOENT of a search that ran out. */
 static _Noreturn void exec_command(const cordon__exec_plan *p)
 {
     int error = ENOENT;

@@ -334,7 +334,7 @@ int cordon_set_stdin_fd(cordon_task *t, int fd)
     if (fd < -1)
         return -EINVAL;
     int readable = fd >= 0 ? cordon__stdin_fd_check(fd) : 0;
-    struct stat named;
+    struct stat named = { 0 };
     if (readable == 0 && fd >= 0 && cordon__standard_fd_is_placeholder(fd))
         readable = -EBADF; /* closed by the caller: cordon's /dev/null holds its number */
     if (readable == 0 && fd >= 0 && fstat(fd, &named) != 0)
@@ -345,8 +345,6 @@ int cordon_set_stdin_fd(cordon_task *t, int fd)
     if (fd >= 0) {
         t->stdin_device = named.st_dev;
         t->stdin_inode = named.st_ino;
-    }
-    if (fd >= 0) {
         free(t->stdin_data);
         t->stdin_data = NULL;
         t->stdin_len = 0;
