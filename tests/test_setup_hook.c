@@ -724,19 +724,25 @@ static int send_on_handover(int fd)
     return send_byte_with_fd(HANDOVER_SOCKET_FD, fd);
 }
 
-/* A real listener of the hook's own making: a helper process's (the
- * kernel gives the task itself no second one), of a filter that lets
- * everything through, sent on the inherited socket. */
+/* A listener of a filter that lets everything through, in a helper
+ * process (the kernel gives the task itself no second one). */
+static int listener_letting_all_through(void)
+{
+    struct sock_filter allow[] = { BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW) };
+    struct sock_fprog program = { .len = 1, .filter = allow };
+    return (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER,
+                        &program);
+}
+
+/* A real listener of the hook's own making, sent on the inherited
+ * socket. */
 static int forge_own_listener(void *arg, cordon_error *err)
 {
     (void)arg;
     (void)err;
     pid_t helper = fork();
     if (helper == 0) {
-        struct sock_filter allow[] = { BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW) };
-        struct sock_fprog program = { .len = 1, .filter = allow };
-        int listener = (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
-                                    SECCOMP_FILTER_FLAG_NEW_LISTENER, &program);
+        int listener = listener_letting_all_through();
         _exit(listener >= 0 && send_on_handover(listener) == 0 ? 0 : 1);
     }
     int status = 0;
@@ -756,10 +762,7 @@ static int forge_an_offer(void *arg, cordon_error *err)
     size_t size = (size_t)(uintptr_t)arg;
     pid_t helper = fork();
     if (helper == 0) {
-        struct sock_filter allow[] = { BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW) };
-        struct sock_fprog program = { .len = 1, .filter = allow };
-        int listener = (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
-                                    SECCOMP_FILTER_FLAG_NEW_LISTENER, &program);
+        int listener = listener_letting_all_through();
         char offer[16] = { 'P' };
         memcpy(offer + 1, &listener, sizeof listener);
         send(HANDOVER_SOCKET_FD, offer, size, MSG_NOSIGNAL);
@@ -1042,19 +1045,27 @@ static int returns_after_a_while(cordon_ctx *ctx, void *arg)
  * CPU counted against a limit) is not among it, and a set-up failure
  * needs the child to end as one: the function's own region is all it
  * could change (its return, here 2). */
-static void test_setup_hook_children_cannot_forge_the_inits_report(void **state)
+/* Runs `fn` after a hook that forks a scribbler of `value` (NULL: 2);
+ * skips where the task had no init. */
+static cordon_task *run_beside_a_scribbler(cordon_fn fn, const uint32_t *value)
 {
-    (void)state;
     SKIP_UNDER_VALGRIND("valgrind has no pidfd_open: no task gets namespaces under it");
-    cordon_task *t = cordon_function_task(returns_after_a_while, NULL);
-    assert_int_equal(cordon_set_setup_hook(t, fork_a_scribbler, NULL), 0);
+    cordon_task *t = cordon_function_task(fn, NULL);
+    assert_int_equal(cordon_set_setup_hook(t, fork_a_scribbler, (void *)value), 0);
     assert_int_equal(cordon_set_timeout_ms(t, 20000), 0);
     cordon_run(t);
-    const cordon_result *r = cordon_task_result(t);
-    if (!(r->confinement & CORDON_CONFINED_PID_NAMESPACE)) {
+    if (!(cordon_task_result(t)->confinement & CORDON_CONFINED_PID_NAMESPACE)) {
         cordon_task_free(t);
         skip(); /* without an init the scribbler outlives the task's group alone */
     }
+    return t;
+}
+
+static void test_setup_hook_children_cannot_forge_the_inits_report(void **state)
+{
+    (void)state;
+    cordon_task *t = run_beside_a_scribbler(returns_after_a_while, NULL);
+    const cordon_result *r = cordon_task_result(t);
     /* Its own region scribbled, the task may have "raised" a class of
      * 2s: that much is its word.  A signal or a set-up failure is not. */
     if (r->signal != 0 || (r->exception && strcmp(r->exception, "InvalidException") != 0))
@@ -1081,18 +1092,10 @@ static int spins_for_a_while(cordon_ctx *ctx, void *arg)
 static void test_setup_hook_children_cannot_hide_the_task_s_usage(void **state)
 {
     (void)state;
-    SKIP_UNDER_VALGRIND("valgrind has no pidfd_open: no task gets namespaces under it");
     const uint32_t values[] = { 0, 0xffffffffu };
     for (size_t i = 0; i < sizeof values / sizeof *values; i++) {
-        cordon_task *t = cordon_function_task(spins_for_a_while, NULL);
-        assert_int_equal(cordon_set_setup_hook(t, fork_a_scribbler, (void *)&values[i]), 0);
-        assert_int_equal(cordon_set_timeout_ms(t, 20000), 0);
-        cordon_run(t);
+        cordon_task *t = run_beside_a_scribbler(spins_for_a_while, &values[i]);
         const cordon_result *r = cordon_task_result(t);
-        if (!(r->confinement & CORDON_CONFINED_PID_NAMESPACE)) {
-            cordon_task_free(t);
-            skip(); /* without an init the scribbler outlives the task's group alone */
-        }
         if (r->exception && strcmp(r->exception, "InvalidException") != 0)
             fail_msg("%s: %s", r->exception, r->exc_out.data);
         if (r->usage.user_us + r->usage.sys_us < 100000)

@@ -634,29 +634,16 @@ static void test_stdin_fd_reused_for_another_file_is_refused(void **state)
     cordon_task_free(t);
 }
 
-/* A daemon (fds 0 and 1 closed) runs one task capturing its output while
- * another inherits its stdout: the first run's cancel pipe took fds 0 and
- * 1, the second passed the check that fd 1 is open, and its task's output
- * went into that pipe and cancelled the first run. */
-static void test_stdin_fd_a_closed_stdout_is_never_another_run_s_pipe(void **state)
+/* Runs `body` in a copy of this process that closed its fds 0 and 1, as
+ * a daemon does, and asserts that it returned true. */
+static void as_a_daemon(bool (*body)(void))
 {
-    (void)state;
     pid_t caller = fork();
     assert_true(caller >= 0);
     if (caller == 0) {
         close(0);
         close(1);
-        cordon_task *a = cordon_shell_task("sleep 0.5; echo A-done");
-        cordon_set_timeout_ms(a, 10000);
-        cordon_task *b = cordon_shell_task("echo B");
-        cordon_set_timeout_ms(b, 10000);
-        cordon_set_output_mode(b, 1, CORDON_OUTPUT_INHERIT);
-        int fine = cordon_run_async(a) == 0 && cordon_run(b) == -EBADF && cordon_join(a) == 0 &&
-                   strcmp(cordon_task_result(a)->std_out.data, "A-done\n") == 0;
-        if (!fine)
-            dprintf(2, "A: %s %s; B: %s\n", cordon_task_result(a)->exception,
-                    cordon_task_result(a)->std_out.data, cordon_task_result(b)->exception);
-        _exit(fine ? 0 : 1);
+        _exit(body() ? 0 : 1);
     }
     int status;
     assert_int_equal(waitpid(caller, &status, 0), caller);
@@ -664,26 +651,45 @@ static void test_stdin_fd_a_closed_stdout_is_never_another_run_s_pipe(void **sta
     assert_int_equal(WEXITSTATUS(status), 0);
 }
 
-/* A caller that closed its fds 0 and 1 (a daemon) and lets a task inherit
- * its stdout: the run's first pipe took both numbers, and the task wrote
- * into cordon's own pipe. */
+static bool capture_one_while_another_inherits(void)
+{
+    cordon_task *a = cordon_shell_task("sleep 0.5; echo A-done");
+    cordon_set_timeout_ms(a, 10000);
+    cordon_task *b = cordon_shell_task("echo B");
+    cordon_set_timeout_ms(b, 10000);
+    cordon_set_output_mode(b, 1, CORDON_OUTPUT_INHERIT);
+    bool fine = cordon_run_async(a) == 0 && cordon_run(b) == -EBADF && cordon_join(a) == 0 &&
+                strcmp(cordon_task_result(a)->std_out.data, "A-done\n") == 0;
+    if (!fine)
+        dprintf(2, "A: %s %s; B: %s\n", cordon_task_result(a)->exception,
+                cordon_task_result(a)->std_out.data, cordon_task_result(b)->exception);
+    return fine;
+}
+
+/* A daemon runs one task capturing its output while another inherits its
+ * stdout: the first run's cancel pipe took fds 0 and 1, the second passed
+ * the check that fd 1 is open, and its task's output went into that pipe
+ * and cancelled the first run. */
+static void test_stdin_fd_a_closed_stdout_is_never_another_run_s_pipe(void **state)
+{
+    (void)state;
+    as_a_daemon(capture_one_while_another_inherits);
+}
+
+static bool inherit_a_closed_stdout(void)
+{
+    cordon_task *t = cordon_shell_task("echo into the caller's stdout; sleep 5");
+    cordon_set_timeout_ms(t, 2000);
+    cordon_set_output_mode(t, 1, CORDON_OUTPUT_INHERIT);
+    return cordon_run(t) == -EBADF;
+}
+
+/* A daemon lets a task inherit its stdout: the run's first pipe took both
+ * numbers, and the task wrote into cordon's own pipe. */
 static void test_stdin_fd_an_inherited_output_closed_is_refused(void **state)
 {
     (void)state;
-    pid_t caller = fork();
-    assert_true(caller >= 0);
-    if (caller == 0) {
-        close(0);
-        close(1);
-        cordon_task *t = cordon_shell_task("echo into the caller's stdout; sleep 5");
-        cordon_set_timeout_ms(t, 2000);
-        cordon_set_output_mode(t, 1, CORDON_OUTPUT_INHERIT);
-        _exit(cordon_run(t) == -EBADF ? 0 : 1);
-    }
-    int status;
-    assert_int_equal(waitpid(caller, &status, 0), caller);
-    assert_true(WIFEXITED(status));
-    assert_int_equal(WEXITSTATUS(status), 0);
+    as_a_daemon(inherit_a_closed_stdout);
 }
 
 int main(void)
