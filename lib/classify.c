@@ -561,12 +561,8 @@ void cordon__classify(cordon_task *t, const cordon__attempt_state *s,
         ended.wait_status = launch->init_report->task_status;
     s = &ended;
     fill_usage(&t->result.usage, s);
-    /* When the task's own code began, where nothing of the task's could
-     * write it: a set-up hook is the task's code, runs before the note,
-     * and a process it forks keeps the record mapped (and could write any
-     * time there).  A task with a hook counts as begun from the start. */
-    if (launch->setup_fn)
-        setup.task_start_ns = 1;
+    if (!cordon__start_note_is_evidence(launch))
+        setup.task_start_ns = 1; /* begun from the start */
     /* A task whose own code never began (ended in its start: a failed
      * set-up, the deadline, a limit, a kill) used nothing of its own:
      * what its processes used was cordon's copy of the caller (a

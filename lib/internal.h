@@ -825,6 +825,15 @@ static inline bool cordon__mounts_after_start(const cordon__launch *l)
     return l->fn && !l->owns_ruleset && !l->cwd && l->bind_count == 0 && l->tmpfs_count == 0 &&
            !l->minimal_dev;
 }
+/* Whether the setup record's task_start_ns tells when the task began.  A
+ * set-up hook is the task's own code and runs before the note, and a
+ * process it forks keeps the record mapped (and could write there any
+ * time): a hooked task counts as begun from its start, in the parent's
+ * classification and in the init's reaping alike. */
+static inline bool cordon__start_note_is_evidence(const cordon__launch *l)
+{
+    return l->setup_fn == NULL;
+}
 /* The first process of a task in namespaces: the rest of its set-up, then
  * the function or the exec (lib/child.c). */
 _Noreturn void cordon__task_main(const cordon__launch *launch);

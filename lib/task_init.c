@@ -391,7 +391,7 @@ typedef struct reaping {
     pid_t task;
     uint64_t give_back;                 /* the first process's CPU that was cordon's */
     const cordon__setup_record *setup;  /* its task_start_ns: whether it began; NULL:
-                                           always (a set-up hook's forks may write it) */
+                                           always (cordon__start_note_is_evidence) */
     enum task_end end;
     struct rusage cordons;              /* a first process that never began: all cordon's */
     long max_rss_kb;                    /* the largest the task's processes reaped had */
@@ -700,7 +700,7 @@ int cordon__task_init_main(void *launch)
      * init held none while the caller was away (the task ran 1.5 s under
      * a 200 ms deadline, 20 runs of 20). */
     uint64_t deadline_ns = l->deadline_ns == UINT64_MAX ? 0 : l->deadline_ns;
-    bool hooked = l->setup_fn != NULL;
+    bool start_noted = cordon__start_note_is_evidence(l);
     pid_t task = start_task(l);
     if (task < 0)
         cordon__child_fail(setup, STEP_NAMESPACES, task);
@@ -721,7 +721,7 @@ int cordon__task_init_main(void *launch)
     cpu.give_back_ns = give_back;
     if (cpu_stat[0])
         cpu.cpu_stat_fd = open(cpu_stat, O_RDONLY | O_CLOEXEC);
-    reaping reaped = { .task = task, .give_back = give_back, .setup = hooked ? NULL : setup,
+    reaping reaped = { .task = task, .give_back = give_back, .setup = start_noted ? setup : NULL,
                        .end = TASK_RUNNING };
     reap_all(report, &reaped, &awaited, deadline_ns, &cpu);
     publish_tree_usage(report, &reaped);

@@ -272,17 +272,8 @@ def rebuildable_exception_tree(exc):
     group in it: an ExceptionGroup of an OSError(110), which its
     constructor makes a TimeoutError, reached the caller's
     except* TimeoutError."""
-    pending, seen = [exc], set()
-    while pending:
-        current = pending.pop()
-        if id(current) in seen:
-            continue
-        seen.add(id(current))
-        if len(seen) > _CHAIN_DEPTH_CAP * 50 or not rebuildable_exception(type(current)):
-            return False
-        if isinstance(current, BaseExceptionGroup):
-            pending.extend(current.exceptions)
-    return True
+    members = _exceptions_below(exc, _group_members, most=_CHAIN_DEPTH_CAP * 50)
+    return all(rebuildable_exception(type(e)) for e, _ in members)
 
 
 def rebuildable_exception(cls):
@@ -715,21 +706,41 @@ def _shows_control(text):
 _CHAIN_DEPTH_CAP = 200
 
 
-def _chain_depth(exc):
-    """The longest path of chained exceptions below `exc`, counted without
-    recursion and stopping past the cap (cycles counted once)."""
-    deepest, seen, pending = 0, set(), [(exc, 1)]
+def _exceptions_below(exc, edges, most):
+    """Each exception reachable from `exc` through `edges` (an exception's
+    neighbours), once (cycles too) and without recursion, with its depth
+    (`exc` is 1); a walk past `most` exceptions yields a last None, which
+    no check accepts."""
+    seen, pending = set(), [(exc, 1)]
     while pending:
         current, depth = pending.pop()
         if id(current) in seen:
             continue
         seen.add(id(current))
+        if len(seen) > most:
+            yield None, depth
+            return
+        yield current, depth
+        pending += [(e, depth + 1) for e in edges(current) if isinstance(e, BaseException)]
+
+
+def _group_members(exc):
+    # the group's own tuple: a task's state for the instance cannot shadow it
+    return exc.exceptions if isinstance(exc, BaseExceptionGroup) else ()
+
+
+def _chained(exc):
+    return [exc.__cause__, exc.__context__, *_group_members(exc)]
+
+
+def _chain_depth(exc):
+    """The longest path of chained exceptions below `exc` (cause, context,
+    a group's members), stopping past the cap."""
+    deepest = 0
+    for _, depth in _exceptions_below(exc, _chained, most=float("inf")):
         deepest = max(deepest, depth)
         if deepest > _CHAIN_DEPTH_CAP:
             break
-        below = [current.__cause__, current.__context__]
-        below += list(getattr(current, "exceptions", ()) or ())
-        pending += [(e, depth + 1) for e in below if isinstance(e, BaseException)]
     return deepest
 
 
