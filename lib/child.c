@@ -525,7 +525,9 @@ static void run_setup_hook(const cordon__launch *l)
     memset(&err, 0, sizeof err);
     int loaded_before = cordon__loaded_object_count();
     __atomic_store_n(&setup->hook_state, HOOK_RUNNING, __ATOMIC_RELEASE);
+    cordon__context_in_hook(setup);
     rc = l->setup_fn(l->setup_arg, &err);
+    cordon__context_in_hook(NULL);
     if (rc == 0) {
         cordon__record_loaded_objects(setup, loaded_before);
         __atomic_store_n(&setup->hook_state, HOOK_DONE, __ATOMIC_RELEASE);

@@ -95,9 +95,38 @@ void cordon__context_enter(cordon__shared *shared)
     function_shared = shared;
 }
 
+static cordon__setup_record *hook_setup;
+
+void cordon__context_in_hook(cordon__setup_record *setup)
+{
+    hook_setup = setup;
+}
+
+/* cordon_raise(NULL, ...) from the set-up hook: the hook's failure, said
+ * in its message (SetupError), as a hook's own non-zero return is. */
+static _Noreturn void fail_the_hook(const char *exception, const char *fmt, va_list ap)
+{
+    char *message = hook_setup->hook_message;
+    size_t room = sizeof hook_setup->hook_message;
+    int head = snprintf(message, room, "the set-up hook called cordon_raise with no ctx (a hook "
+                        "has none), raising %s", exception ? exception : "no exception");
+    if (fmt && head >= 0 && (size_t)head + 2 < room) {
+        memcpy(message + head, ": ", 2);
+        vsnprintf(message + head + 2, room - (size_t)head - 2, fmt, ap);
+    }
+    hook_setup->hook_return = -EINVAL;
+    __atomic_store_n(&hook_setup->hook_state, HOOK_FAILED, __ATOMIC_RELEASE);
+    cordon__child_fail(hook_setup, STEP_SETUP_HOOK, 0);
+}
+
 _Noreturn void cordon_raise(cordon_ctx *ctx, const char *exception, const char *fmt, ...)
 {
     cordon__function_child_wind_down();
+    if (!ctx && hook_setup) {
+        va_list ap;
+        va_start(ap, fmt);
+        fail_the_hook(exception, fmt, ap);
+    }
     /* A NULL ctx in a task is the task's mistake, said as such
      * (InvalidException) rather than dropped as a plain exit 1; outside
      * any task there is no run to end but the caller's. */

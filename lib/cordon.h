@@ -112,8 +112,11 @@ void cordon_log(cordon_ctx *ctx, const char *fmt, ...)
  * bytes of letters, digits and `_ . - :`, not one of cordon's own; any
  * other (NULL, "", longer, other bytes) ends the task in
  * "InvalidException", whose message quotes it; so does a NULL `ctx` in a
- * function task's child (or a process it forked).  Called with a NULL
- * `ctx` outside any task, it writes why to stderr and aborts. */
+ * function task's child (or a process it forked).  From a set-up hook
+ * (cordon_set_setup_hook), which has no ctx, cordon_raise(NULL, ...) fails
+ * the hook: "SetupError", with the class and the message in its words.
+ * Called with a NULL `ctx` outside any task, it writes why to stderr and
+ * aborts. */
 CORDON_NORETURN void cordon_raise(cordon_ctx *ctx, const char *exception, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* Which attempt this is: 1 for the first run, n + 1 for retry n of
@@ -215,7 +218,8 @@ int cordon_set_stdin(cordon_task *t, const void *data, size_t len);
  *   runs, so that another reader of the caller's taking the bytes cannot
  *   hold the deadline; it reads ahead 64 KiB and a page more.
  * -EBADF when `fd` is not open for reading (closed, O_PATH, write-only:
- * a read-only opening would read what is meant for someone else),
+ * a read-only opening would read what is meant for someone else), or is
+ * one of 0, 1 and 2 and close-on-exec (see cordon_run),
  * -EISDIR for a directory, -EINVAL below -1.  `fd` must stay open, and
  * name the same file, until the run ends: a run begun with it closed, or
  * reused for another file, fails with -EBADF. */
@@ -387,7 +391,8 @@ int cordon_set_setup_hook(cordon_task *t, cordon_setup_fn fn, void *arg);
  *                          the deadline still holds, and what it has not
  *                          taken when the task has ended is dropped
  *                          (counted in `dropped`).  -EBADF when the
- *                          caller's fd is closed or not open for writing;
+ *                          caller's fd is closed, close-on-exec (see
+ *                          cordon_run) or not open for writing;
  *                          -ENOTTY when its terminal cannot be opened
  *                          again (no /proc) or is a pseudo-terminal's
  *                          master (opening that again makes a new one)
@@ -571,10 +576,12 @@ int cordon_task_check(const cordon_task *t, cordon_error *err);
  * code), CORDON_EXCEPTION when it ended with one, a negative errno when
  * cordon could not run it (no child is left behind then): -EBADF when the
  * stdin fd given is closed or names another file than when given, or an
- * inherited fd 1 or 2 is closed.  Where the caller has closed its fd 0, 1
- * or 2, a run first puts /dev/null there (close-on-exec), so that no fd
- * of cordon's ever takes one of those numbers and passes for the
- * caller's; to these checks that placeholder is closed. */
+ * inherited fd 1 or 2 is closed, and each attempt of a retry checks again.
+ * A caller's fd 0, 1 or 2 that is close-on-exec is not the caller's to
+ * hand on (-EBADF too): every fd of cordon's is, and one may take such a
+ * number whenever the caller closes it.  Where the caller has closed its
+ * fd 0, 1 or 2, a run first puts /dev/null there (close-on-exec), so that
+ * the run's own fds stay off those numbers. */
 int cordon_run(cordon_task *t);
 /* Starts the task and returns without waiting for it to end; a collector
  * thread does the rest.  The child is forked before this returns: it sees

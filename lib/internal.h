@@ -643,10 +643,11 @@ size_t cordon__stdin_chunk_size(void);
  * the task would then read or write.  0 or a negative errno. */
 int    cordon__caller_fds_check(const cordon_task *t);
 /* lib/standard_fds.c: /dev/null on each of the caller's fds 0-2 that is
- * closed, before a run takes an fd of its own; and whether `fd` is such
- * a placeholder (closed, to the caller's fd checks). */
+ * closed, before a run takes an fd of its own; and whether `fd`, where it
+ * is one of 0-2, is the caller's to hand on (open, not close-on-exec, as
+ * no fd of cordon's is): 0 or -EBADF.  0 for any other fd. */
 void   cordon__standard_fds_hold(void);
-bool   cordon__standard_fd_is_placeholder(int fd);
+int    cordon__standard_fd_check(int fd);
 /* One attempt from fork to result; fills t->result.  Returns what cordon_run
  * returns. */
 int cordon__run_once(cordon_task *t);
@@ -756,6 +757,9 @@ void cordon__function_child_wind_down(void);
 /* The shared record of the function task this process runs (or of the one
  * whose child forked it), for a cordon_raise given a NULL ctx. */
 void cordon__context_enter(cordon__shared *shared);
+/* Set around a function task's set-up hook, which has no ctx: there
+ * cordon_raise(NULL, ...) fails the hook, with its words. */
+void cordon__context_in_hook(cordon__setup_record *setup);
 int cordon__child_clone_entry(void *launch);
 
 /* lib/isolation.c: what a task was given of the files, the network and

@@ -164,8 +164,13 @@ static int attempt_finish(cordon_task *t, attempt *a)
 
 int cordon__run_once(cordon_task *t)
 {
+    /* Again for each attempt: the caller may have closed a standard fd
+     * since the last, and the attempt's fds would take its number. */
+    int rc = cordon__caller_fds_check(t);
+    if (rc < 0)
+        return rc;
     attempt a;
-    int rc = attempt_start(t, &a);
+    rc = attempt_start(t, &a);
     if (rc > 0)
         return CORDON_EXCEPTION;
     if (rc == 0 && t->blocking_running)

@@ -335,8 +335,8 @@ int cordon_set_stdin_fd(cordon_task *t, int fd)
         return -EINVAL;
     int readable = fd >= 0 ? cordon__stdin_fd_check(fd) : 0;
     struct stat named = { 0 };
-    if (readable == 0 && fd >= 0 && cordon__standard_fd_is_placeholder(fd))
-        readable = -EBADF; /* closed by the caller: cordon's /dev/null holds its number */
+    if (readable == 0)
+        readable = cordon__standard_fd_check(fd); /* a 0-2 cordon's fd may hold */
     if (readable == 0 && fd >= 0 && fstat(fd, &named) != 0)
         readable = -errno;
     if (readable < 0)

@@ -40,12 +40,12 @@ int cordon__caller_fds_check(const cordon_task *t)
          * the file the caller gave. */
         struct stat now;
         if (fstat(t->stdin_fd, &now) != 0 || now.st_dev != t->stdin_device ||
-            now.st_ino != t->stdin_inode || cordon__standard_fd_is_placeholder(t->stdin_fd))
+            now.st_ino != t->stdin_inode || cordon__standard_fd_check(t->stdin_fd) < 0)
             return -EBADF;
     }
     for (int stream = 1; stream <= 2; stream++)
         if (t->output_mode[stream] == CORDON_OUTPUT_INHERIT &&
-            (fcntl(stream, F_GETFD) < 0 || cordon__standard_fd_is_placeholder(stream)))
+            cordon__standard_fd_check(stream) < 0)
             return -EBADF;
     return 0;
 }

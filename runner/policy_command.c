@@ -75,6 +75,8 @@ static int policy_explain(int argc, char **argv)
         return usage_error("explain takes a POLICY, a SYSCALL and its arguments");
     if (argc > 4 + 6)
         return usage_error("a syscall takes at most 6 arguments");
+    if (!argv[2][0] || !argv[3][0]) /* as check's, an empty name is a usage error */
+        return usage_error(!argv[2][0] ? "the policy FILE or NAME is empty" : "the SYSCALL is empty");
     cordon_policy *p = load(argv[2]);
     if (!p)
         return POLICY_INVALID;

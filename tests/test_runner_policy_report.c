@@ -120,6 +120,17 @@ static void test_policy_usage_errors_are_125(void **state)
     assert_string_equal(c.err, "cordon: policy: the policy FILE or NAME is empty "
                                "(see 'cordon policy --help')\n");
     captured_free(&c);
+    /* explain's empty name was the linter's "no policy name given", 1. */
+    c = CORDON("policy", "explain", "", "read");
+    expect_status(&c, 125);
+    assert_string_equal(c.err, "cordon: policy: the policy FILE or NAME is empty "
+                               "(see 'cordon policy --help')\n");
+    captured_free(&c);
+    c = CORDON("policy", "explain", "default", "");
+    expect_status(&c, 125);
+    assert_string_equal(c.err, "cordon: policy: the SYSCALL is empty "
+                               "(see 'cordon policy --help')\n");
+    captured_free(&c);
     c = CORDON("policy", "frob", "x");
     expect_status(&c, 125);
     assert_string_equal(c.err, "cordon: policy: unknown action 'frob' (expected check, show, "

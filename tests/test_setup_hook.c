@@ -714,6 +714,33 @@ static void test_setup_hook_that_closes_a_standard_fd_fails_closed(void **state)
     cordon_policy_free(p);
 }
 
+/* A hook has no ctx: cordon_raise(NULL, ...) from it was taken for a call
+ * outside any task, and aborted the task's process (SIGABRT, "called
+ * outside a function task's child"). */
+static int raise_without_ctx(void *arg, cordon_error *err)
+{
+    (void)arg;
+    (void)err;
+    cordon_raise(NULL, "ConfigMissing", "no %s in %d places", "config", 3);
+}
+
+static void test_setup_hook_raising_without_ctx_fails_the_hook(void **state)
+{
+    (void)state;
+    cordon_task *t = cordon_function_task(never_runs, NULL);
+    assert_int_equal(cordon_set_setup_hook(t, raise_without_ctx, NULL), 0);
+    const cordon_result *r = run_task(t, CORDON_EXCEPTION);
+    assert_string_equal(r->exception, "SetupError");
+    assert_int_equal(r->exit_code, 125);
+    assert_int_equal(r->signal, 0);
+    assert_non_null(strstr(r->exc_out.data, "SetupError: the set-up hook called cordon_raise "
+                                            "with no ctx (a hook has none), raising "
+                                            "ConfigMissing: no config in 3 places\n"));
+    assert_null(strstr(r->std_out.data, "the function ran"));
+    assert_null(strstr(r->std_err.data, "outside"));
+    cordon_task_free(t);
+}
+
 /* ---- a hook that forges the listener's hand-over ------------------- */
 
 /* fd 4 carries cordon's listener to the parent (lib/child.c). */
@@ -1235,6 +1262,7 @@ int main(void)
         cmocka_unit_test(test_setup_hook_that_hangs_meets_the_deadline),
         cmocka_unit_test(test_setup_hook_runs_confined_and_the_filter_holds_after_it),
         cmocka_unit_test(test_setup_hook_that_closes_a_standard_fd_fails_closed),
+        cmocka_unit_test(test_setup_hook_raising_without_ctx_fails_the_hook),
         cmocka_unit_test(test_setup_hook_forging_the_listener_hand_over_fails_closed),
         cmocka_unit_test(test_setup_hook_scribbled_records_are_read_within_bounds),
         cmocka_unit_test(test_setup_hook_threads_are_filtered_too),

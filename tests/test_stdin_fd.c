@@ -692,6 +692,113 @@ static void test_stdin_fd_an_inherited_output_closed_is_refused(void **state)
     as_a_daemon(inherit_a_closed_stdout);
 }
 
+/* A retry in another thread, its first attempt failed and its backoff
+ * going on. */
+static void *retry_a_failing_first_attempt(void *task)
+{
+    cordon_run_and_retry(task, 1, "exit:3");
+    return NULL;
+}
+
+static bool stdout_closed_during_a_retry_then_inherited(void)
+{
+    cordon_task *a = cordon_shell_task("[ \"$CORDON_ATTEMPT\" = 1 ] && exit 3; sleep 1");
+    cordon_set_timeout_ms(a, 10000);
+    cordon_set_backoff(a, 300, 1, 300);
+    cordon_task *b = cordon_shell_task("echo B");
+    cordon_set_timeout_ms(b, 10000);
+    cordon_set_output_mode(b, 1, CORDON_OUTPUT_INHERIT);
+    int null = open("/dev/null", O_WRONLY); /* fd 0: the daemon's 0 stays taken */
+    int out = open("/dev/null", O_WRONLY);  /* fd 1, the caller's own, inheritable */
+    pthread_t retrying;
+    if (null != 0 || out != 1 || pthread_create(&retrying, NULL, retry_a_failing_first_attempt, a))
+        return false;
+    usleep(100 * 1000);
+    close(1); /* in the backoff: the second attempt takes fds of its own */
+    usleep(500 * 1000);
+    int rc = cordon_run(b);
+    int flags = fcntl(1, F_GETFD);
+    pthread_join(retrying, NULL);
+    bool fine = rc == -EBADF && cordon_task_result(a)->attempts == 2;
+    if (!fine)
+        dprintf(2, "B: %d (fd 1's flags %d); A: %u attempts, %s\n", rc, flags,
+                cordon_task_result(a)->attempts, cordon_task_result(a)->exception);
+    cordon_task_free(a);
+    cordon_task_free(b);
+    return fine;
+}
+
+/* The caller closes its stdout while a retry of another thread's waits
+ * between attempts, then lets a task inherit it: the second attempt's
+ * fd (as root its cgroup's cgroup.procs) had taken fd 1 after the
+ * run's first check, and the task's output moved a process of the
+ * caller's into that cgroup, killed with the tree. */
+static void test_stdin_fd_a_stdout_closed_during_a_retry_is_never_cordon_s(void **state)
+{
+    (void)state;
+    as_a_daemon(stdout_closed_during_a_retry_then_inherited);
+}
+
+static int retried_rc;
+
+static void *retry_and_keep_its_return(void *task)
+{
+    retried_rc = cordon_run_and_retry(task, 1, "exit:3");
+    return NULL;
+}
+
+static bool inherit_through_a_retry_whose_stdout_closes(void)
+{
+    cordon_task *a = cordon_shell_task("[ \"$CORDON_ATTEMPT\" = 1 ] && exit 3; echo second");
+    cordon_set_timeout_ms(a, 10000);
+    cordon_set_backoff(a, 300, 1, 300);
+    cordon_set_output_mode(a, 1, CORDON_OUTPUT_INHERIT);
+    int null = open("/dev/null", O_WRONLY);
+    int out = open("/dev/null", O_WRONLY);
+    pthread_t retrying;
+    if (null != 0 || out != 1 || pthread_create(&retrying, NULL, retry_and_keep_its_return, a))
+        return false;
+    usleep(100 * 1000);
+    close(1);
+    pthread_join(retrying, NULL);
+    size_t attempts_kept = 0;
+    cordon_task_history(a, &attempts_kept);
+    /* The second attempt found fd 1 closed and was never made, rather
+     * than run with one of cordon's own fds as the stdout it inherits. */
+    bool fine = retried_rc == -EBADF && attempts_kept == 1;
+    if (!fine)
+        dprintf(2, "A: returned %d, %zu attempts kept, %s\n", retried_rc, attempts_kept,
+                cordon_task_result(a)->exception);
+    cordon_task_free(a);
+    return fine;
+}
+
+/* A task inheriting the caller's stdout, retried after the caller closed
+ * it: each attempt checks the caller's fds again. */
+static void test_stdin_fd_an_inherited_stdout_closed_between_attempts_ends_the_retry(void **state)
+{
+    (void)state;
+    as_a_daemon(inherit_through_a_retry_whose_stdout_closes);
+}
+
+/* Close-on-exec fds 0-2 are not the caller's to hand on: every fd of
+ * cordon's is one, whenever it took the number. */
+static void test_stdin_fd_a_close_on_exec_standard_fd_is_not_handed_on(void **state)
+{
+    (void)state;
+    int saved = fcntl(1, F_DUPFD_CLOEXEC, 3);
+    assert_true(saved >= 3);
+    assert_int_equal(fcntl(1, F_SETFD, FD_CLOEXEC), 0);
+    cordon_task *t = cordon_shell_task("true");
+    cordon_set_output_mode(t, 1, CORDON_OUTPUT_INHERIT);
+    int rc = cordon_run(t);
+    assert_int_equal(fcntl(1, F_SETFD, 0), 0);
+    assert_int_equal(rc, -EBADF);
+    assert_int_equal(cordon_run(t), 0); /* inheritable again */
+    cordon_task_free(t);
+    close(saved);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -713,6 +820,9 @@ int main(void)
         cmocka_unit_test(test_stdin_fd_an_inherited_output_closed_is_refused),
         cmocka_unit_test(test_stdin_fd_reused_for_another_file_is_refused),
         cmocka_unit_test(test_stdin_fd_a_closed_stdout_is_never_another_run_s_pipe),
+        cmocka_unit_test(test_stdin_fd_a_stdout_closed_during_a_retry_is_never_cordon_s),
+        cmocka_unit_test(test_stdin_fd_an_inherited_stdout_closed_between_attempts_ends_the_retry),
+        cmocka_unit_test(test_stdin_fd_a_close_on_exec_standard_fd_is_not_handed_on),
     };
     return cmocka_run_group_tests(tests, make_scratch, remove_scratch);
 }
