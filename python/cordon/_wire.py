@@ -294,6 +294,29 @@ def rebuildable_exception(cls):
 # never one deeper than _TUPLE_DEPTH_CAP, which a thread's stack holds.
 _TUPLE_DEPTH_CAP = 10000
 
+# Objects the interpreter frees by recursing in C without its guard for
+# deep nesting (the "trashcan"): deque, defaultdict, slice and the
+# exceptions of C types (OSError through its fields, any of them through
+# __context__).  A task's 1.2 MB return of a deque nested 200,000 deep
+# killed the caller with SIGSEGV when it freed the value, or when the
+# load dropped it on the way.  A guarded object between two (a list, a
+# tuple, a dict, a set, an instance of a class defined in Python) ends
+# such a run, and the interpreter defers what lies past 50 of those.  So
+# no run of unguarded objects within each other is built longer than
+# _UNGUARDED_RUN_CAP, and none that another already holds grows deeper
+# from inside, where the heights above it could no longer be kept.
+_UNGUARDED_RUN_CAP = 200
+_TYPE_FLAGS = type.__dict__["__flags__"]
+_HEAP_TYPE = 1 << 9
+_GUARDED_STATIC = frozenset({list, tuple, dict, set, frozenset, collections.OrderedDict, type})
+_EXCEPTION_LINKS = (BaseException.__dict__["__context__"], BaseException.__dict__["__cause__"])
+
+
+def _unguarded(obj):
+    kind = type(obj)
+    return kind not in _PLAIN and not _TYPE_FLAGS.__get__(kind) & _HEAP_TYPE
+
+
 # Work the parent does for a return, held to what the task's bytes paid
 # for.  A pickle's memo names a stored value again for 2-5 bytes, and the
 # checks above looked at each constructor's arguments, not at how often
@@ -314,8 +337,16 @@ _WORK_PER_BYTE = 8
 _WORK_FLOOR = 1 << 20
 _EXPANDED_PER_BYTE = 256
 _EXPANDED_FLOOR = 1 << 28
+# A value's floor lets a grid of shared rows ([[0] * 10000] * 10000) come
+# back.  An exception the parent formats itself, before the caller sees
+# it (escaped_exception): a 384-byte ValueError of one list shared 15
+# times a level, 7 levels, held the caller 46 s and 1 GB there, though
+# the task had ended in 44 ms.  No exception is a grid.
+_EXCEPTION_EXPANDED_PER_BYTE = 4
+_EXCEPTION_EXPANDED_FLOOR = 1 << 16
 _SIZED = (str, bytes, bytearray, list, tuple, dict, set, frozenset)
 _ATOMS = frozenset({int, float, complex, str, bytes, bool, type(None)})
+_PLAIN = _GUARDED_STATIC | _ATOMS  # never unguarded: the common case, found first
 
 
 def _key_cost(key):
@@ -371,6 +402,23 @@ def _walk_children(obj):
     return children + list(attributes.values()) if type(attributes) is dict else children
 
 
+def _members(obj):
+    """What obj holds itself, as its deallocation drops it."""
+    members = _walk_children(obj)
+    if issubclass(type(obj), BaseException):
+        members += [link.__get__(obj) for link in _EXCEPTION_LINKS]
+    return members
+
+
+def _state_parts(state):
+    """What BUILD's state gives an object to hold: its dicts' values."""
+    parts = [state]
+    for part in state if type(state) is tuple else (state,):
+        if type(part) is dict:
+            parts += list(part.values())
+    return parts
+
+
 def _expanded_size(root, limit):
     """Items in root walked as a tree (a cycle counted once), or more than
     limit: an iterative walk, each container's size computed once."""
@@ -418,14 +466,21 @@ class _Unpickler(pickle._Unpickler):
         self._shares = False  # a container named twice (the memo, DUP)
         # id -> what find_class gave: the only things the bytes may call.
         self._named = {}
+        # id(unguarded object) -> the length of the run it heads; the ids
+        # of those another holds; and the objects, alive while their ids
+        # are keys.
+        self._heights = {}
+        self._held_inside = set()
+        self._unguarded_built = []
 
-    def load(self, walk_limit=True):
+    def load(self, walk_limit=True, exception=False):
         value = super().load()
         # A value no part of which is named twice is a tree, as large as
         # the bytes that built it: only shared parts can make it larger.
         if not walk_limit or not self._shares:
             return value
-        limit = _EXPANDED_FLOOR + _EXPANDED_PER_BYTE * self._size
+        limit = (_EXCEPTION_EXPANDED_FLOOR + _EXCEPTION_EXPANDED_PER_BYTE * self._size
+                 if exception else _EXPANDED_FLOOR + _EXPANDED_PER_BYTE * self._size)
         if _expanded_size(value, limit) > limit:
             raise pickle.UnpicklingError(
                 f"the task's return of {self._size} bytes is a value of more than {limit} "
@@ -661,6 +716,68 @@ class _Unpickler(pickle._Unpickler):
 
     dispatch[pickle.BUILD[0]] = _load_build
 
+    def _settle(self, obj, added):
+        """obj, unguarded, was built or was given `added` to hold: the run
+        of unguarded objects it heads, held to _UNGUARDED_RUN_CAP."""
+        heights = self._heights
+        below = 0
+        for item in added:
+            if item is not obj and _unguarded(item):
+                below = max(below, heights.get(id(item), 1))
+                self._held_inside.add(id(item))
+        before = heights.get(id(obj), 0)
+        height = max(before, below + 1)
+        name = type(obj).__name__
+        if height > _UNGUARDED_RUN_CAP:
+            raise pickle.UnpicklingError(
+                "the task's return nests objects the parent frees by recursing in C (deque, "
+                f"defaultdict, slice, built-in exceptions; here {name}) more than "
+                f"{_UNGUARDED_RUN_CAP} deep, which would overflow the parent's stack")
+        if before and height > before and id(obj) in self._held_inside:
+            raise pickle.UnpicklingError(
+                f"the task's return makes an object ({name}) that another already holds nest "
+                "deeper, from inside, so that how deep such objects nest cannot be kept")
+        if not before:
+            self._unguarded_built.append(obj)
+        heights[id(obj)] = height
+
+    # Built: what it holds.  Filled (APPEND, SETITEM, BUILD ...): what it
+    # was given, as the opcode found it on the stack.
+    def _building(load):
+        def load_and_settle(self):
+            load(self)
+            top = self.stack[-1]
+            if _unguarded(top):
+                self._settle(top, _members(top))
+        return load_and_settle
+
+    def _filling(load, target_of, added_of):
+        def load_and_settle(self):
+            target = target_of(self)
+            if not _unguarded(target):
+                return load(self)
+            added = added_of(self)
+            load(self)
+            self._settle(target, added)
+        return load_and_settle
+
+    for _name in ("REDUCE", "NEWOBJ", "NEWOBJ_EX", "OBJ", "INST"):
+        _code = getattr(pickle, _name)[0]
+        dispatch[_code] = _building(dispatch[_code])
+    def _marked_target(u):
+        return u.metastack[-1][-1] if u.metastack and u.metastack[-1] else None
+
+    for _name, _target, _added in (
+            ("APPEND", lambda u: u.stack[-2], lambda u: (u.stack[-1],)),
+            ("APPENDS", _marked_target, lambda u: list(u.stack)),
+            ("SETITEM", lambda u: u.stack[-3], lambda u: (u.stack[-2], u.stack[-1])),
+            ("SETITEMS", _marked_target, lambda u: list(u.stack)),
+            ("ADDITEMS", _marked_target, lambda u: list(u.stack)),
+            ("BUILD", lambda u: u.stack[-2], lambda u: _state_parts(u.stack[-1]))):
+        _code = getattr(pickle, _name)[0]
+        dispatch[_code] = _filling(dispatch[_code], _target, _added)
+    del _name, _code, _target, _added, _building, _filling, _marked_target
+
     def find_class(self, module, name):
         sys.audit("pickle.find_class", module, name)
         self._charge(len(module) + len(name))
@@ -834,13 +951,14 @@ def _standard(module):
     return module.partition(".")[0] in sys.stdlib_module_names
 
 
-def load_value(data, trust, own_module):
-    """A value or an exception from the child.  `trust`: True (plain
-    pickle), or an iterable of extra classes and module names."""
+def load_value(data, trust, own_module, exception=False):
+    """A value or (`exception`) an exception from the child.  `trust`:
+    True (plain pickle), or an iterable of extra classes and module
+    names."""
     if trust is True:
         return pickle.loads(data)
     modules = {own_module} if own_module and not _standard(own_module) else set()
     classes = set()
     for item in trust or ():
         (modules if isinstance(item, str) else classes).add(item)
-    return _Unpickler(data, modules, classes).load()
+    return _Unpickler(data, modules, classes).load(exception=exception)

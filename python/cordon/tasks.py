@@ -486,9 +486,9 @@ class FunctionTask(_Task):
         # load_envelope let through only the kinds there is a method for.
         return getattr(self, "_kind_" + envelope["kind"])(envelope, return_limit)
 
-    def _load(self, data):
+    def _load(self, data, exception=False):
         return _wire.load_value(data, self._options.get("trust"),
-                                getattr(self.func, "__module__", None))
+                                getattr(self.func, "__module__", None), exception)
 
     def _kind_ok(self, envelope, return_limit):
         try:
@@ -556,7 +556,7 @@ class FunctionTask(_Task):
         if data is None:
             return None
         try:
-            exc = self._load(data)
+            exc = self._load(data, exception=True)
         except Exception:
             return None
         if not _wire.rebuildable_exception_tree(exc):
