@@ -886,6 +886,9 @@ typedef struct cordon_bytes {
  *                 cgroup's (it has one with a CPU limit, without a pid
  *                 namespace, or with cordon_set_tree_accounting) where
  *                 that is larger: processes nobody waited for count.
+ *                 Without a v2 cgroup, a CPU limit's watch (the
+ *                 task-clock counter, the scans of /proc) adds what it
+ *                 saw that wait4 did not, split as the scans saw it run.
  * Without a pid namespace, a caller that ignores SIGCHLD has the kernel
  * reap the task's first process, and wait4's figures are lost: 0 but for
  * a cgroup's or a CPU limit's CPU (README, "Accounting"). */

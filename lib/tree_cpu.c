@@ -282,15 +282,20 @@ void cordon__usage_count_unwaited(cordon__attempt_state *s)
                                            .tv_usec = (suseconds_t)(system_us % 1000000u) };
 }
 
-/* The largest figure a scan saw, and its split: the usage of processes
- * wait4 will not count (see cordon__usage_count_scanned). */
+/* The largest figure read (a scan's or the counter's), and the split of
+ * the scan that saw the most ticks: the usage of processes wait4 will not
+ * count (see cordon__usage_count_scanned).  The counter has no split of
+ * its own, and a figure of its replacing the scan's split with none had
+ * the children it saw split as wait4's figures for the rest: two children
+ * spinning 400 ms in user mode read as 402 ms of system time. */
 static void remember_scan(cordon__attempt_state *s, const scan_sum *sum)
 {
-    if (sum->ns <= s->scanned_cpu_ns)
-        return;
-    s->scanned_cpu_ns = sum->ns;
-    s->scanned_user_ticks = sum->user_ticks;
-    s->scanned_system_ticks = sum->system_ticks;
+    if (sum->ns > s->scanned_cpu_ns)
+        s->scanned_cpu_ns = sum->ns;
+    if (sum->user_ticks + sum->system_ticks > s->scanned_user_ticks + s->scanned_system_ticks) {
+        s->scanned_user_ticks = sum->user_ticks;
+        s->scanned_system_ticks = sum->system_ticks;
+    }
 }
 
 /* The counter counts the init's own from the moment it was attached,
@@ -372,8 +377,8 @@ static uint64_t timeval_us(struct timeval tv)
     return (uint64_t)tv.tv_sec * 1000000u + (uint64_t)tv.tv_usec;
 }
 
-/* Adds `missed_us` to the usage, split as the ticks split it, or where
- * none are known (the counter's figure) as wait4's figures do. */
+/* Adds `missed_us` to the usage, split as the scans' ticks split it, or
+ * where no scan saw any (the counter alone) as wait4's figures do. */
 static void add_missed(cordon__attempt_state *s, uint64_t missed_us, uint64_t user_ticks,
                        uint64_t system_ticks)
 {
@@ -405,7 +410,8 @@ void cordon__usage_count_scanned(cordon__attempt_state *s)
                    s->scanned_system_ticks);
     waited_ns = cordon__rusage_cpu_ns(&s->rusage);
     if (s->cpu_exceeded && s->cpu_used_ns > waited_ns)
-        add_missed(s, (s->cpu_used_ns - waited_ns + 999u) / 1000u, 0, 0);
+        add_missed(s, (s->cpu_used_ns - waited_ns + 999u) / 1000u, s->scanned_user_ticks,
+                   s->scanned_system_ticks);
 }
 
 unsigned cordon__usable_cpus(void)

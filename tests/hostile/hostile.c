@@ -340,6 +340,53 @@ static int autoreaped_children(int count, long ms)
     return 0;
 }
 
+/* Spins in user mode until it has used `ms` of CPU time (the CPU clock,
+ * a system call, read once in a million turns), then exits. */
+static int spin_user(long ms)
+{
+    struct timespec used;
+    do {
+        for (volatile unsigned long i = 0; i < 1000000; i++)
+            ;
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &used);
+    } while (used.tv_sec * 1000 + used.tv_nsec / 1000000 < ms);
+    return 0;
+}
+
+/* Kernel time of its own first (reads of /dev/zero, some 40 ms), then
+ * `count` children the kernel reaps, each exec'ing `self` to spin `ms` in
+ * user mode: what no wait4 counts is all user time, what wait4 counts of
+ * the rest nearly all system time. */
+static int kernel_time_then_autoreaped_user_spinners(const char *self, int count, long ms)
+{
+    static char buffer[1 << 20];
+    int zero = open("/dev/zero", O_RDONLY | O_CLOEXEC);
+    struct timespec used;
+    do {
+        if (zero < 0 || read(zero, buffer, sizeof buffer) < 0)
+            return 1;
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &used);
+    } while (used.tv_nsec / 1000000 < 40 && used.tv_sec == 0);
+    signal(SIGCHLD, SIG_IGN);
+    pid_t children[16];
+    count = count < 16 ? count : 16;
+    char spun[32];
+    snprintf(spun, sizeof spun, "%ld", ms);
+    for (int i = 0; i < count; i++) {
+        children[i] = fork();
+        if (children[i] < 0)
+            return 1;
+        if (children[i] == 0) {
+            execl(self, self, "spin-user", spun, (char *)NULL);
+            _exit(127);
+        }
+    }
+    for (int i = 0; i < count; i++)
+        while (kill(children[i], 0) == 0)
+            usleep(10000);
+    return 0;
+}
+
 /* Touches `mib` MiB and holds them for `seconds`. */
 static int hold_mib(long mib, unsigned seconds)
 {
@@ -389,6 +436,9 @@ int main(int argc, char **argv)
         return hold_mib(atol(argv[2]), (unsigned)atoi(argv[3]));
     if (strcmp(mode, "autoreaped-children") == 0 && argc > 3)
         return autoreaped_children(atoi(argv[2]), atol(argv[3]));
+    if (strcmp(mode, "spin-user") == 0 && argc > 2) return spin_user(atol(argv[2]));
+    if (strcmp(mode, "kernel-time-then-autoreaped-user-spinners") == 0 && argc > 3)
+        return kernel_time_then_autoreaped_user_spinners(argv[0], atoi(argv[2]), atol(argv[3]));
     fprintf(stderr, "hostile: unknown mode '%s'\n", mode);
     return 64;
 }
