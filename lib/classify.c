@@ -366,6 +366,18 @@ static bool well_formed_class(const char *name)
     return true;
 }
 
+/* The class as given: quoted, or NULL. */
+static void quote_class(cordon_task *t, const cordon__shared *shared, const char *class_name)
+{
+    if (shared->raise_class_null) {
+        cordon__buffer_printf(&t->exc_out, "NULL");
+        return;
+    }
+    cordon__buffer_append(&t->exc_out, "'", 1);
+    cordon__buffer_append_escaped(&t->exc_out, class_name, strlen(class_name));
+    cordon__buffer_append(&t->exc_out, "'", 1);
+}
+
 static void raised_ending(cordon_task *t, const cordon__shared *shared)
 {
     char class_name[CORDON_CLASS_MAX];
@@ -376,9 +388,12 @@ static void raised_ending(cordon_task *t, const cordon__shared *shared)
     if (shared->raise_without_ctx) {
         set_exception(t, "InvalidException");
         cordon__buffer_printf(&t->exc_out, "InvalidException: the task called cordon_raise "
-                              "with a NULL ctx, for the class '");
-        cordon__buffer_append_escaped(&t->exc_out, class_name, strlen(class_name));
-        cordon__buffer_printf(&t->exc_out, "': ");
+                              "with a NULL ctx, for the class ");
+        quote_class(t, shared, class_name);
+        cordon__buffer_printf(&t->exc_out, ": ");
+    } else if (shared->raise_class_null) {
+        set_exception(t, "InvalidException");
+        cordon__buffer_printf(&t->exc_out, "InvalidException: the task raised a NULL class: ");
     } else if (well_formed_class(class_name) && !reserved_class(class_name)) {
         set_exception(t, class_name);
         cordon__buffer_printf(&t->exc_out, "%s: ", t->exception_class);

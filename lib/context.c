@@ -77,6 +77,7 @@ static void record_class(cordon__shared *shared, const char *name)
 {
     char *to = shared->raise_class;
     size_t len = name ? strnlen(name, CORDON_CLASS_MAX) : 0;
+    shared->raise_class_null = !name;
     shared->raise_class_cut = len >= CORDON_CLASS_MAX;
     if (!shared->raise_class_cut) {
         memcpy(to, name ? name : "", len + 1);

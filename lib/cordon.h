@@ -390,12 +390,13 @@ int cordon_set_setup_hook(cordon_task *t, cordon_setup_fn fn, void *arg);
  *                          unread socket) the task waits on its writes,
  *                          the deadline still holds, and what it has not
  *                          taken when the task has ended is dropped
- *                          (counted in `dropped`).  -EBADF when the
- *                          caller's fd is closed, close-on-exec (see
- *                          cordon_run) or not open for writing;
- *                          -ENOTTY when its terminal cannot be opened
- *                          again (no /proc) or is a pseudo-terminal's
- *                          master (opening that again makes a new one)
+ *                          (counted in `dropped`).  The run (not
+ *                          this call) returns -EBADF when the caller's
+ *                          fd is closed, close-on-exec (see cordon_run)
+ *                          or not open for writing, and -ENOTTY when its
+ *                          terminal cannot be opened again (no /proc)
+ *                          or is a pseudo-terminal's master (opening
+ *                          that again makes a new one)
  *   CORDON_OUTPUT_DISCARD  /dev/null; nothing is captured
  * With INHERIT or DISCARD that stream's result buffer stays empty (len 0)
  * and the output callback never sees it.  -EINVAL for another stream or

@@ -216,6 +216,7 @@ typedef struct cordon__shared {
     char raise_class[CORDON_CLASS_MAX];
     int32_t raise_class_cut;            /* the class was longer, and cut */
     int32_t raise_without_ctx;          /* cordon_raise was given a NULL ctx */
+    int32_t raise_class_null;           /* ... or a NULL class */
     char raise_message[CORDON_MESSAGE_MAX];
     cordon__crash_record crash;
     uint32_t return_state;

@@ -183,8 +183,14 @@ int cordon_policy_explain(const cordon_policy *p, const char *syscall, const cha
                           size_t arg_count, FILE *out, cordon_error *err)
 {
     CORDON__NO_CANCELLATION;
-    if (!p || !syscall || !out || arg_count > 6 || (arg_count && !args)) {
-        cordon__error_set(err, -EINVAL, NULL, 0, 0, "bad arguments");
+    const char *wrong = !p ? "the policy is NULL"
+                        : !syscall ? "the syscall name is NULL"
+                        : !out ? "the output stream is NULL"
+                        : arg_count > 6 ? "a syscall takes at most 6 arguments"
+                        : arg_count && !args ? "the argument array is NULL" : NULL;
+    if (wrong) {
+        cordon__error_set(err, -EINVAL, NULL, 0, 0, "%s (%zu argument%s given)", wrong, arg_count,
+                          arg_count == 1 ? "" : "s");
         return -EINVAL;
     }
     int nr;

@@ -177,8 +177,8 @@ static void test_exception_a_class_that_is_no_name_is_an_invalid_exception(void 
     struct { const char *raised, *exception, *exc_out; } cases[] = {
         { "", "InvalidException", "InvalidException: the task raised the class '', which is not "
                                   "a class name: down\n" },
-        { NULL, "InvalidException", "InvalidException: the task raised the class '', which is not "
-                                    "a class name: down\n" },
+        /* told apart from "" (both quoted '' before) */
+        { NULL, "InvalidException", "InvalidException: the task raised a NULL class: down\n" },
         { CLASS_67, "InvalidException",
           "InvalidException: the task raised the class 'com.example.payments.gateway.errors."
           "UpstreamServiceTimeoutEr\xe2\x80\xa6', which is longer than a class name may be (63 bytes): "

@@ -380,6 +380,16 @@ static void test_explain_refuses_unknown_names_with_a_suggestion(void **state)
     const char *missing[] = { "AF_INET", NULL };
     free(explained(p, "socket", missing, 2, -EINVAL, &err));
     assert_string_equal(err.message, "argument 2 of 2 is NULL");
+    /* Each said what was wrong (before: "bad arguments" for all). */
+    const char *seven[] = { "1", "2", "3", "4", "5", "6", "7" };
+    free(explained(p, "socket", seven, 7, -EINVAL, &err));
+    assert_string_equal(err.message, "a syscall takes at most 6 arguments (7 arguments given)");
+    free(explained(p, "socket", NULL, 2, -EINVAL, &err));
+    assert_string_equal(err.message, "the argument array is NULL (2 arguments given)");
+    free(explained(p, NULL, NULL, 0, -EINVAL, &err));
+    assert_string_equal(err.message, "the syscall name is NULL (0 arguments given)");
+    free(explained(NULL, "read", NULL, 0, -EINVAL, &err));
+    assert_string_equal(err.message, "the policy is NULL (0 arguments given)");
     /* A number no rule can name is answered by `newer`: said so. */
     free(explained(p, "2000", NULL, 0, -EINVAL, &err));
     assert_string_equal(err.message, "syscall 2000 is beyond what a policy can name (0 to 1023); "

@@ -265,12 +265,25 @@ def environment(value):
     if not isinstance(value, collections.abc.Mapping):
         raise TypeError(f"env={value!r}: expected a mapping of names to values, "
                         f"e.g. {{'LANG': 'C'}}")
-    for key in value:
-        name = str(key)
-        if not name or "=" in name or "\0" in name:
+    entries = []
+    for key, text in value.items():
+        # as subprocess: text (or bytes, the file system's encoding), never
+        # another object made text (None became "None")
+        if isinstance(key, bytes):
+            key = os.fsdecode(key)
+        if isinstance(text, bytes):
+            text = os.fsdecode(text)
+        if type(key) is not str:
+            raise TypeError(f"env: the name {key!r} is a {type(key).__name__}, not a str")
+        if not key or "=" in key or "\0" in key:
             raise ValueError(f"env: {key!r} is not a variable name (one without '=' "
                              f"or NUL, not empty)")
-    return value.items()
+        if not isinstance(text, str):
+            raise TypeError(f"env: the value of {key!r} is a {type(text).__name__}, not a str")
+        if "\0" in text:
+            raise ValueError(f"env: the value of {key!r} holds a NUL byte, which would end it")
+        entries.append((key, text))
+    return entries
 
 
 _PRESETS = ("judge", "isolated")

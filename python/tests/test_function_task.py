@@ -369,6 +369,19 @@ def test_an_environment_name_that_cannot_be_one_is_a_value_error():
     assert ShellCommand("echo $A", env={"A": "B=c"}).run().std_out == "B=c\n"
 
 
+def test_an_environment_value_that_is_not_text_is_refused_at_once():
+    # {"A": None} ran with A=None and {"A": 5} with A=5 (subprocess raises
+    # TypeError), and a NUL in a value was found only by run(), in words
+    # that did not name env=
+    for env in ({"A": None}, {"A": 5}, {5: "x"}):
+        with pytest.raises(TypeError, match=r"^env: "):
+            ShellCommand("true").configure(env=env)
+    with pytest.raises(ValueError, match=r"^env: the value of 'A' holds a NUL byte"):
+        ShellCommand("true").configure(env={"A": "B\0C"})
+    run = ShellCommand('echo "$A $B"', env={"A": b"bytes", b"B": "too"}).run()
+    assert run.std_out == "bytes too\n"
+
+
 def test_a_whole_environment_passed_on_keeps_cordon_s_own_variables():
     # a program run by cordon has CORDON_LOG_FD and CORDON_ATTEMPT in its
     # environment, and env={**os.environ, ...} passes them on: the task
