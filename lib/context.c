@@ -97,10 +97,22 @@ void cordon__context_enter(cordon__shared *shared)
 }
 
 static cordon__setup_record *hook_setup;
+static pid_t hook_process;
 
 void cordon__context_in_hook(cordon__setup_record *setup)
 {
     hook_setup = setup;
+    hook_process = setup ? getpid() : 0;
+}
+
+/* The hook itself, still running: not a process it forked, which keeps
+ * the record mapped and whose call later must not rewrite how the hook
+ * ended (a helper's raise after the hook returned 0 turned the finished
+ * task into a SetupError). */
+static bool in_the_running_hook(void)
+{
+    return hook_setup && getpid() == hook_process &&
+           __atomic_load_n(&hook_setup->hook_state, __ATOMIC_ACQUIRE) == HOOK_RUNNING;
 }
 
 /* cordon_raise(NULL, ...) from the set-up hook: the hook's failure, said
@@ -123,7 +135,7 @@ static _Noreturn void fail_the_hook(const char *exception, const char *fmt, va_l
 _Noreturn void cordon_raise(cordon_ctx *ctx, const char *exception, const char *fmt, ...)
 {
     cordon__function_child_wind_down();
-    if (!ctx && hook_setup) {
+    if (!ctx && in_the_running_hook()) {
         va_list ap;
         va_start(ap, fmt);
         fail_the_hook(exception, fmt, ap);

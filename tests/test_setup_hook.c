@@ -741,6 +741,45 @@ static void test_setup_hook_raising_without_ctx_fails_the_hook(void **state)
     cordon_task_free(t);
 }
 
+/* A helper the hook forks raises after the hook returned 0: the hook's
+ * ending stays its own (the helper's call rewrote it, and a task that ran
+ * to its end was a SetupError). */
+static int fork_a_late_raiser(void *arg, cordon_error *err)
+{
+    (void)arg;
+    (void)err;
+    pid_t helper = fork();
+    if (helper == 0) {
+        usleep(200 * 1000);
+        cordon_raise(NULL, "Late", "from the hook's helper");
+    }
+    return helper > 0 ? 0 : 1;
+}
+
+static int sleeps_then_returns(cordon_ctx *ctx, void *arg)
+{
+    (void)arg;
+    usleep(600 * 1000);
+    printf("the function ran to its end\n");
+    fflush(stdout);
+    cordon_return(ctx, "ok", 2);
+    return 0;
+}
+
+static void test_setup_hook_s_helper_raising_later_leaves_the_hook_s_ending(void **state)
+{
+    (void)state;
+    cordon_task *t = cordon_function_task(sleeps_then_returns, NULL);
+    cordon_set_timeout_ms(t, 10000);
+    assert_int_equal(cordon_set_setup_hook(t, fork_a_late_raiser, NULL), 0);
+    const cordon_result *r = run_task(t, 0);
+    assert_null(r->exception);
+    assert_int_equal(r->exit_code, 0);
+    assert_string_equal(r->std_out.data, "the function ran to its end\n");
+    assert_int_equal(r->returns.len, 2);
+    cordon_task_free(t);
+}
+
 /* ---- a hook that forges the listener's hand-over ------------------- */
 
 /* fd 4 carries cordon's listener to the parent (lib/child.c). */
@@ -1263,6 +1302,7 @@ int main(void)
         cmocka_unit_test(test_setup_hook_runs_confined_and_the_filter_holds_after_it),
         cmocka_unit_test(test_setup_hook_that_closes_a_standard_fd_fails_closed),
         cmocka_unit_test(test_setup_hook_raising_without_ctx_fails_the_hook),
+        cmocka_unit_test(test_setup_hook_s_helper_raising_later_leaves_the_hook_s_ending),
         cmocka_unit_test(test_setup_hook_forging_the_listener_hand_over_fails_closed),
         cmocka_unit_test(test_setup_hook_scribbled_records_are_read_within_bounds),
         cmocka_unit_test(test_setup_hook_threads_are_filtered_too),

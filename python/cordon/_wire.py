@@ -310,11 +310,18 @@ _TYPE_FLAGS = type.__dict__["__flags__"]
 _HEAP_TYPE = 1 << 9
 _GUARDED_STATIC = frozenset({list, tuple, dict, set, frozenset, collections.OrderedDict, type})
 _EXCEPTION_LINKS = (BaseException.__dict__["__context__"], BaseException.__dict__["__cause__"])
+# The built-in exceptions with a deallocator of their own (and their
+# built-in subclasses, which inherit it); the others free through
+# BaseException's, which is guarded.
+_UNGUARDED_EXCEPTIONS = (StopIteration, SystemExit, ImportError, OSError, SyntaxError,
+                         UnicodeError, AttributeError, NameError, BaseExceptionGroup)
 
 
 def _unguarded(obj):
     kind = type(obj)
-    return kind not in _PLAIN and not _TYPE_FLAGS.__get__(kind) & _HEAP_TYPE
+    if kind in _PLAIN or _TYPE_FLAGS.__get__(kind) & _HEAP_TYPE:
+        return False
+    return not issubclass(kind, BaseException) or issubclass(kind, _UNGUARDED_EXCEPTIONS)
 
 
 # Work the parent does for a return, held to what the task's bytes paid
@@ -341,9 +348,10 @@ _EXPANDED_FLOOR = 1 << 28
 # back.  An exception the parent formats itself, before the caller sees
 # it (escaped_exception): a 384-byte ValueError of one list shared 15
 # times a level, 7 levels, held the caller 46 s and 1 GB there, though
-# the task had ended in 44 ms.  No exception is a grid.
-_EXCEPTION_EXPANDED_PER_BYTE = 4
-_EXCEPTION_EXPANDED_FLOOR = 1 << 16
+# the task had ended in 44 ms.  An exception's floor still lets one
+# carry a board of shared rows ([[0] * 1000] * 1000).
+_EXCEPTION_EXPANDED_PER_BYTE = 16
+_EXCEPTION_EXPANDED_FLOOR = 1 << 20
 _SIZED = (str, bytes, bytearray, list, tuple, dict, set, frozenset)
 _ATOMS = frozenset({int, float, complex, str, bytes, bool, type(None)})
 _PLAIN = _GUARDED_STATIC | _ATOMS  # never unguarded: the common case, found first
@@ -411,11 +419,14 @@ def _members(obj):
 
 
 def _state_parts(state):
-    """What BUILD's state gives an object to hold: its dicts' values."""
+    """What BUILD's state gives an object to hold: the values of its
+    dicts, of any dict class (BaseException.__setstate__ sets each item of
+    an OrderedDict or a Counter state as an attribute, __context__ too),
+    read as a dict's without a method of the class running."""
     parts = [state]
     for part in state if type(state) is tuple else (state,):
-        if type(part) is dict:
-            parts += list(part.values())
+        if isinstance(part, dict):
+            parts += list(dict.values(part))
     return parts
 
 
@@ -736,7 +747,9 @@ class _Unpickler(pickle._Unpickler):
         if before and height > before and id(obj) in self._held_inside:
             raise pickle.UnpicklingError(
                 f"the task's return makes an object ({name}) that another already holds nest "
-                "deeper, from inside, so that how deep such objects nest cannot be kept")
+                "deeper, from inside, so that how deep such objects nest cannot be kept "
+                "(deques, defaultdicts and built-in exceptions that hold each other in a cycle "
+                "are refused so too)")
         if not before:
             self._unguarded_built.append(obj)
         heights[id(obj)] = height

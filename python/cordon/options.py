@@ -282,6 +282,12 @@ def environment(value):
             raise TypeError(f"env: the value of {key!r} is a {type(text).__name__}, not a str")
         if "\0" in text:
             raise ValueError(f"env: the value of {key!r} holds a NUL byte, which would end it")
+        for part, what in ((key, "name"), (text, f"value of {key!r}")):
+            try:
+                part.encode("utf-8")
+            except UnicodeEncodeError:
+                raise ValueError(f"env: the {what} is not UTF-8 text (cordon passes the "
+                                 "environment as UTF-8)") from None
         entries.append((key, text))
     return entries
 

@@ -378,6 +378,9 @@ def test_an_environment_value_that_is_not_text_is_refused_at_once():
             ShellCommand("true").configure(env=env)
     with pytest.raises(ValueError, match=r"^env: the value of 'A' holds a NUL byte"):
         ShellCommand("true").configure(env={"A": "B\0C"})
+    for env in ({"A": b"\xff"}, {b"A\xff": "x"}, {"A": "\udcff"}):
+        with pytest.raises(ValueError, match=r"^env: the .* is not UTF-8 text"):
+            ShellCommand("true").configure(env=env)
     run = ShellCommand('echo "$A $B"', env={"A": b"bytes", b"B": "too"}).run()
     assert run.std_out == "bytes too\n"
 

@@ -679,14 +679,18 @@ def _survives(data, words):
     _slice_chain(300000) + b".",
     _defaultdict_chain(150000) + b".",
     _oserror_chain(100000) + b".",
+    # the state an OrderedDict: BaseException.__setstate__ takes any dict
+    (b"\x80\x04cbuiltins\nOSError\nq\x00ccollections\nOrderedDict\nq\x01"
+     b"\x8c\x0b__context__q\x02h\x00)Rq\x030"
+     + b"h\x00)Rh\x01}h\x02h\x03s\x85Rbq\x030" * 100000 + b"h\x03."),
     # built, then dropped from the stack while the load goes on
     _deque_chain(200000) + b"0N.",
     # a deque in a deque in a deque..., each grown from inside after it
     # was nested (the memo reaches the innermost)
     b"\x80\x04ccollections\ndeque\nq\x00h\x00)Rq\x01q\x020" + b"h\x01h\x00)Rq\x01a0" * 200000
     + b"h\x02.",
-], ids=["deque", "slice", "defaultdict", "OSError context", "dropped on the way",
-        "grown from inside"])
+], ids=["deque", "slice", "defaultdict", "OSError context", "OSError context, OrderedDict state",
+        "dropped on the way", "grown from inside"])
 def test_objects_nested_past_the_interpreter_s_guard_never_crash_the_caller(data):
     # deque, defaultdict, slice and the C exceptions free what they hold by
     # recursing in C without the interpreter's guard for deep nesting: a
@@ -711,16 +715,22 @@ def test_deques_slices_and_exceptions_nested_as_programs_nest_them_still_come_ba
     assert type(got) is list, got
     assert got[0] == nested and got[1] == tree and got[2].errno == 5
     assert got[3][1][0] is got[3]
+    # exceptions whose deallocation is guarded (ValueError) may hold the
+    # others in a cycle
+    one, two = ValueError("first"), OSError(2, "gone")
+    one.other, two.other = two, one
+    got = outcome(forged(value_envelope(pickle.dumps(one))))
+    assert type(got) is ValueError and got.other.other is got
 
 
 def test_a_small_exception_that_expands_never_holds_the_caller():
-    # ValueError(x), x = [x_below] * 16 at each of 5 levels: 1,000,000
+    # ValueError(x), x = [x_below] * 16 at each of 6 levels: 16,777,216
     # items from 300 bytes, which the parent formats (str() walks every
     # one) before the caller sees it: 7 levels of 15 held the caller 46 s.
     def wide_level(i):
         return b"]\x94(" + (b"h" + bytes([i])) * 16 + b"e"
-    value = _doubling(b"]", wide_level, b"", 5)[2:-1]
-    data = b"\x80\x04" + value + b"cbuiltins\nValueError\nh\x05\x85R."
+    value = _doubling(b"]", wide_level, b"", 6)[2:-1]
+    data = b"\x80\x04" + value + b"cbuiltins\nValueError\nh\x06\x85R."
     assert len(data) < 300
     started = time.monotonic()
     raised = outcome(forged(raise_envelope(data, "builtins", "ValueError")))
