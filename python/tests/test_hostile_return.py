@@ -731,6 +731,55 @@ def test_a_small_exception_that_expands_never_holds_the_caller():
     assert type(got) is list and len(got) == 16 and got[0] is got[1]
 
 
+def _one_stored_passed_again(stored, call, times):
+    """`stored` (leaving one value on the stack) kept in memo 1, then
+    `call` (naming it as h\x01) `times` times, each result dropped."""
+    return b"\x80\x04" + stored + b"q\x010" + (call + b"0") * times + b"N."
+
+
+@pytest.mark.parametrize("data", [
+    # ExceptionGroup("m", one stored deque of 100,000): copied at each call
+    _one_stored_passed_again(
+        b"cbuiltins\nException\n)Rq\x00ccollections\ndeque\n](" + b"h\x00" * 100000 + b"e\x85R",
+        b"cbuiltins\nExceptionGroup\n\x8c\x01mh\x01\x86R", 2000),
+    # PurePosixPath(p, p, ... p): p's 100,000 parts copied for each
+    _one_stored_passed_again(
+        b"cpathlib\nPurePosixPath\nX" + (200000).to_bytes(4, "little")
+        + b"a/" * 100000 + b"\x85R",
+        b"cpathlib\nPurePosixPath\n(" + b"h\x01" * 1000 + b"tR", 100),
+    # Decimal((0, digits, 0)) of one stored tuple of 100,000 digits
+    _one_stored_passed_again(
+        b"K\x00(" + b"K\x07" * 100000 + b"tK\x00\x87",
+        b"cdecimal\nDecimal\nh\x01\x85R", 2000),
+], ids=["ExceptionGroup of a deque", "PurePosixPath of paths", "Decimal of a digit tuple"])
+def test_a_constructor_is_charged_all_it_copies(data):
+    # Each was charged the length of its arguments alone (a deque, a path,
+    # a 3-tuple: a unit or four): 200-820 KB held the caller 8-20 s.
+    started = time.monotonic()
+    raised = outcome(FunctionTask(helpers.send_envelope, value_envelope(data))
+                     .configure(returns=8 << 20))
+    assert type(raised) is cordon.UntrustedReturn, raised
+    assert "copy or hash" in str(raised)
+    assert time.monotonic() - started < 5
+
+
+def test_an_exception_group_of_one_shared_large_member_never_holds_the_caller():
+    # 30 members, each the group below, 3 deep, over one ValueError of 30 KB
+    # bytes: the traceback the parent formats shows the bytes 27,000 times
+    # (6.8 s and 905 MB for 30 KB, when a text counted as one item).
+    exc = ValueError(b"p" * 30000)
+    for _ in range(3):
+        exc = ExceptionGroup("m", [exc] * 30)
+    started = time.monotonic()
+    raised = outcome(forged(raise_envelope(pickle.dumps(exc), "builtins", "ExceptionGroup")))
+    assert time.monotonic() - started < 5
+    assert type(raised) is not ExceptionGroup and isinstance(raised, cordon.TaskError), raised
+    # a small group shared the same way still comes back as itself
+    small = ExceptionGroup("m", [ExceptionGroup("n", [ValueError("v")] * 3)] * 3)
+    raised = outcome(forged(raise_envelope(pickle.dumps(small), "builtins", "ExceptionGroup")))
+    assert type(raised) is ExceptionGroup and len(raised.exceptions) == 3
+
+
 def test_a_task_s_words_reach_the_caller_without_control_bytes():
     envelope = raise_envelope(None, "mod\x1b[2J", "Bad\x9b31m")
     envelope["message"] = "clear \x1b]0;title\x07 end"
