@@ -352,7 +352,6 @@ _EXPANDED_FLOOR = 1 << 28
 # carry a board of shared rows ([[0] * 1000] * 1000).
 _EXCEPTION_EXPANDED_PER_BYTE = 16
 _EXCEPTION_EXPANDED_FLOOR = 1 << 20
-_SIZED = (str, bytes, bytearray, list, tuple, dict, set, frozenset)
 _ATOMS = frozenset({int, float, complex, str, bytes, bool, type(None)})
 _PLAIN = _GUARDED_STATIC | _ATOMS  # never unguarded: the common case, found first
 
@@ -529,8 +528,8 @@ class _Unpickler(pickle._Unpickler):
     # Decimal((0, digits, 0)) converted one stored tuple of 100,000 digits
     # at each call, each charged a unit or four: 200-820 KB returns held
     # the caller 8-20 s and up to 1.5 GB.  Each argument is walked whole
-    # (a part it names twice counted once, what find_class gave as one
-    # unit), and no further than the budget left.
+    # (each reference a unit, a part it names twice walked once, what
+    # find_class gave not walked), and no further than the budget left.
     def _argument_cost(self, arg, most):
         kind = type(arg)
         if kind in _ATOMS or kind is bytearray:
@@ -815,6 +814,7 @@ class _Unpickler(pickle._Unpickler):
     for _name in ("REDUCE", "NEWOBJ", "NEWOBJ_EX", "OBJ", "INST"):
         _code = getattr(pickle, _name)[0]
         dispatch[_code] = _building(dispatch[_code])
+
     def _marked_target(u):
         return u.metastack[-1][-1] if u.metastack and u.metastack[-1] else None
 
