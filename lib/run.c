@@ -197,9 +197,9 @@ bool cordon__task_running(const cordon_task *t)
 int cordon__blocking_begin(cordon_task *t)
 {
     int fds[2];
-    int rc = cordon__caller_fds_check(t);
-    if (rc < 0)
-        return rc;
+    /* The caller's fds are checked by each attempt (cordon__run_once);
+     * here only held, so that the cancel pipe stays off a closed 0-2. */
+    cordon__standard_fds_hold();
     if (pipe2(fds, O_CLOEXEC | O_NONBLOCK) != 0)
         return -errno;
     pthread_mutex_lock(&t->done_lock);
