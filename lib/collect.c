@@ -480,16 +480,29 @@ static void on_exit_seen(cordon__attempt_state *s, uint64_t *grace_end)
 /* A tree whose counter stood still for two ticks is asleep: checks every
  * tick's length, not every quarter of a millisecond (a task asleep just
  * short of its limit had the caller wake 4,000 times a second for as long
- * as it slept).  One that wakes and spins is seen within that. */
+ * as it slept).  One that wakes and spins is seen within that.  Still is
+ * within CPU_IDLE_MOVE_NS of where it last moved to: the init's looks at
+ * the tree's CPU move the counter until it publishes its own CPU, in
+ * microseconds rounded, so a sleeping tree's figure wanders a few
+ * microseconds up and down (compared exactly, it never stood still: the
+ * caller woke 1,800 times in the 2 s such a task slept, under ASan). */
 #define CPU_IDLE_AFTER_NS  (8ull * 1000 * 1000)
 #define CPU_IDLE_CHECK_NS  (4ull * 1000 * 1000)
+#define CPU_IDLE_MOVE_NS   (500ull * 1000)
+static void note_cpu_move(cordon__attempt_state *s, uint64_t now)
+{
+    if (!s->cpu_changed_ns || s->cpu_used_ns > s->cpu_moved_to_ns + CPU_IDLE_MOVE_NS ||
+        s->cpu_used_ns + CPU_IDLE_MOVE_NS < s->cpu_moved_to_ns) {
+        s->cpu_changed_ns = now;
+        s->cpu_moved_to_ns = s->cpu_used_ns;
+    }
+}
+
 static void check_cpu(cordon__attempt_state *s, uint64_t now)
 {
     uint64_t read_start = cordon__thread_cpu_ns();
-    uint64_t before = s->cpu_used_ns;
     s->cpu_used_ns = cordon__tree_cpu_ns(s);
-    if (s->cpu_used_ns != before || !s->cpu_changed_ns)
-        s->cpu_changed_ns = now;
+    note_cpu_move(s, now);
     uint64_t read_end = cordon__thread_cpu_ns();
     uint64_t read_ns = read_end > read_start ? read_end - read_start : 0;
     if (s->cpu_used_ns >= s->cpu_limit_ns) {

@@ -427,6 +427,7 @@ typedef struct cordon__attempt_state {
     uint64_t started_ns, ended_ns, deadline_ns, cpu_limit_ns;
     uint64_t cpu_used_ns;       /* the tree's CPU time at the last check */
     uint64_t cpu_changed_ns;    /* when a check last saw it move */
+    uint64_t cpu_moved_to_ns;   /* the figure it then moved to */
     uint64_t scanned_cpu_ns;    /* the largest figure a scan of /proc saw (no v2 cgroup) */
     uint64_t scanned_user_ticks, scanned_system_ticks; /* that scan's split, in ticks */
     uint64_t starter_cpu_ns;    /* the CPU of the child that started the init: cordon's */
