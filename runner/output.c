@@ -41,6 +41,7 @@
 typedef struct chunk {
     struct chunk *next;
     int fd;
+    bool own;                       /* cordon's own line: not the task's loss */
     size_t len, off;
     char data[];
 } chunk;
@@ -112,7 +113,8 @@ static void fail_stream(writer *w, int fd, int error)
         chunk *c = *link;
         if (c->fd == fd) {
             w->queued -= c->len - c->off;
-            streams[fd].lost += c->len - c->off;
+            if (!c->own)
+                streams[fd].lost += c->len - c->off;
             *link = c->next;
             free(c);
         } else {
@@ -225,17 +227,28 @@ void output_start(void)
  * it, under a lock of its own (batch writes from many threads). */
 static pthread_mutex_t direct_lock = PTHREAD_MUTEX_INITIALIZER;
 
-static int write_directly(int fd, const void *data, size_t len)
+/* A stream whose write failed refuses the task's later bytes, but not
+ * cordon's own lines: the failure may have been the task's doing and
+ * undone since (a terminal it set to a line discipline that refuses
+ * writes, which cordon puts back at the task's end), and the line that
+ * says what was lost must not be lost with it (cordon then exited 125
+ * saying nothing).  A reader gone (EPIPE) does not come back. */
+static bool refused(int fd, bool own)
+{
+    return streams[fd].failed && (!own || streams[fd].error == EPIPE);
+}
+
+static int write_directly(int fd, const void *data, size_t len, bool own)
 {
     if (fd != 1 && fd != 2)
         return runner_write_all(fd, data, len);
     pthread_mutex_lock(&direct_lock);
-    int rc = streams[fd].failed ? -1 : runner_write_all(fd, data, len);
+    int rc = refused(fd, own) ? -1 : runner_write_all(fd, data, len);
     if (rc < 0 && !streams[fd].failed && errno == EPIPE) {
         streams[fd].failed = true;
         streams[fd].error = EPIPE;
     }
-    if (rc < 0 && streams[fd].failed)
+    if (rc < 0 && streams[fd].failed && !own)
         streams[fd].lost += len;
     pthread_mutex_unlock(&direct_lock);
     return rc;
@@ -253,26 +266,26 @@ bool output_reader_gone(int fd)
     return gone;
 }
 
-static int queue_bytes(int fd, const void *data, size_t len, bool patient)
+static int queue_bytes(int fd, const void *data, size_t len, bool patient, bool own)
 {
     writer *w = fd == 1 || fd == 2 ? streams[fd].w : NULL;
     if (!w)
-        return write_directly(fd, data, len);
+        return write_directly(fd, data, len, own);
     /* Not runner_alloc: it reports running out of memory through here. */
     chunk *c = len ? malloc(sizeof *c + len) : NULL;
     pthread_mutex_lock(&w->lock);
     patient = patient && !w->terminal;
-    while (!streams[fd].failed && w->queued > 0 && w->queued + len > OUTPUT_QUEUE_MAX &&
+    while (!refused(fd, own) && w->queued > 0 && w->queued + len > OUTPUT_QUEUE_MAX &&
            (patient || !stalled(w)))
         wait_a_little(w);
-    int rc = streams[fd].failed ? -1 : 0;
-    if (rc < 0)
+    int rc = refused(fd, own) ? -1 : 0;
+    if (rc < 0 && !own)
         streams[fd].lost += len;
     if (rc == 0 && len && (!c || (w->queued > 0 && w->queued + len > OUTPUT_QUEUE_MAX))) {
         streams[fd].dropped += len;
         rc = -1;
     } else if (rc == 0 && len) {
-        *c = (chunk){ NULL, fd, len, 0 };
+        *c = (chunk){ NULL, fd, own, len, 0 };
         memcpy(c->data, data, len);
         if (w->tail)
             w->tail->next = c;
@@ -339,12 +352,17 @@ static int drain(int fd, bool patient)
 
 int output_write(int fd, const void *data, size_t len)
 {
-    return queue_bytes(fd, data, len, false);
+    return queue_bytes(fd, data, len, false, false);
+}
+
+int output_write_own(int fd, const void *data, size_t len)
+{
+    return queue_bytes(fd, data, len, false, true);
 }
 
 int output_write_patient(int fd, const void *data, size_t len)
 {
-    return queue_bytes(fd, data, len, true);
+    return queue_bytes(fd, data, len, true, false);
 }
 
 int output_drain(int fd)

@@ -24,6 +24,10 @@ void output_start(void);
  * queued is dropped and counted.  0, or -1 when the stream failed (EPIPE)
  * or the bytes were dropped. */
 int output_write(int fd, const void *data, size_t len);
+/* cordon's own line (an error, the exception, a report): as output_write,
+ * but tried even on a stream whose write failed, unless its reader is
+ * gone (see output.c). */
+int output_write_own(int fd, const void *data, size_t len);
 /* When no task runs: waits for room as output_flush waits. */
 int output_write_patient(int fd, const void *data, size_t len);
 

@@ -292,7 +292,7 @@ static int run_profiled(cordon_task *t)
     }
     int rc = cordon_run_profiler(t, report);
     if (fclose(report) == 0)
-        (void)output_write(STDERR_FILENO, text, len);
+        (void)output_write_own(STDERR_FILENO, text, len);
     free(text);
     return rc;
 }

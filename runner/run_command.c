@@ -62,7 +62,7 @@ static void report_exception(const cordon_result *r)
     len += 8;
     if (len == 8 || text[len - 1] != '\n')
         text[len++] = '\n';
-    (void)output_write(STDERR_FILENO, text, len);
+    (void)output_write_own(STDERR_FILENO, text, len);
     free(text);
 }
 

@@ -77,7 +77,7 @@ void runner_error(const char *fmt, ...)
         len += sizeof cut - 1;
     }
     line[len++] = '\n';
-    (void)output_write(STDERR_FILENO, line, len);
+    (void)output_write_own(STDERR_FILENO, line, len);
     if (line != fallback)
         free(line);
 }

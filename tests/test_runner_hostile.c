@@ -268,6 +268,27 @@ static void test_hostile_interrupted_run_puts_the_terminal_back(void **state)
     assert_true(after.c_lflag & ICANON);
 }
 
+/* A task given the terminal (--tty) sets it to a line discipline that
+ * refuses every write, then writes to stderr: cordon's copy of that line
+ * fails, cordon puts the discipline back at the end and must then say
+ * what was lost.  Before, its own line was refused with the task's (the
+ * stream stayed failed): exit 125 and not a word on why. */
+static void test_hostile_terminal_refusing_writes_leaves_cordon_its_say(void **state)
+{
+    (void)state;
+    double seconds;
+    shown screen = { NULL, 0 };
+    char command[600];
+    snprintf(command, sizeof command, "%s null-line-discipline", hostile_path());
+    int status = run_on_terminal_then(15, &seconds, (const char *const[]){
+        "run", "--tty", "--shell", command, NULL }, NULL, &screen);
+    if (!screen.data || !memmem(screen.data, screen.len, "stderr: cannot write", 20))
+        fail_msg("cordon ended with %d and showed \"%.*s\"", status,
+                 screen.data ? (int)screen.len : 0, screen.data ? screen.data : "");
+    assert_int_equal(status, 125);
+    free(screen.data);
+}
+
 /* Without --tty a terminal is not the task's stdin: nothing the task does
  * can change the terminal's modes or stop it for whoever uses it next. */
 static void test_hostile_terminal_stdin_only_when_asked(void **state)
@@ -1006,6 +1027,7 @@ int main(void)
         cmocka_unit_test(test_hostile_terminal_keeps_its_permissions),
         cmocka_unit_test(test_hostile_terminal_keeps_its_window_size),
         cmocka_unit_test(test_hostile_interrupted_run_puts_the_terminal_back),
+        cmocka_unit_test(test_hostile_terminal_refusing_writes_leaves_cordon_its_say),
         cmocka_unit_test(test_hostile_task_output_cannot_drive_the_terminal),
         cmocka_unit_test(test_hostile_out_dir_open_to_tasks_is_refused),
         cmocka_unit_test(test_hostile_out_dir_plants_are_never_written_through),

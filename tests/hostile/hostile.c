@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -198,6 +199,20 @@ static int freeze_tty(const char *path)
     }
     printf("frozen\n");
     fflush(stdout);
+    return 0;
+}
+
+/* Sets the terminal on fd 0 to the null line discipline (N_NULL, 27),
+ * which refuses every write with EOPNOTSUPP, then writes a line to
+ * stderr: the caller's copy of it to that terminal fails. */
+static int null_line_discipline(void)
+{
+    int discipline = 27;
+    if (ioctl(0, TIOCSETD, &discipline) < 0) {
+        perror("hostile: null-line-discipline");
+        return 2;
+    }
+    fputs("written while the terminal refused writes\n", stderr);
     return 0;
 }
 
@@ -428,6 +443,7 @@ int main(int argc, char **argv)
     if (strcmp(mode, "socket-inet") == 0) return socket_inet();
     if (strcmp(mode, "freeze-tty") == 0) return freeze_tty(argc > 2 ? argv[2] : NULL);
     if (strcmp(mode, "grab-tty") == 0) return grab_tty();
+    if (strcmp(mode, "null-line-discipline") == 0) return null_line_discipline();
     if (strcmp(mode, "tamper-stdin") == 0) return tamper_stdin();
     if (strcmp(mode, "probe-variants") == 0) return probe_variants();
     if (strcmp(mode, "io-class") == 0) return io_class();
