@@ -508,6 +508,20 @@ static void test_deadline_passed_after_the_task_ended_is_no_timeout(void **state
     cordon_task_free(t);
 }
 
+/* Under the sanitizers a command's first process is a fork of the init
+ * and keeps its copy of the caller (lib/child.c, prepare_give_back): one
+ * that began, its exec late under load, carries the caller's peak, as
+ * documented for those builds.  One that never began has no figures. */
+static bool copy_kept_by_a_begun_command(const cordon_result *r)
+{
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+    return r->message && strstr(r->message, "the task began") != NULL;
+#else
+    (void)r;
+    return false;
+#endif
+}
+
 /* A command whose start took longer than its deadline (a caller holding
  * much memory: the first process gives back its copy of it before its
  * exec) ran after its deadline had passed and, ending before the init's
@@ -529,7 +543,7 @@ static void test_deadline_passed_before_the_command_began_is_a_timeout(void **st
                      r->exit_code, r->signal);
         /* Ended before its exec or after, the figures are the task's:
          * cordon's copy of the caller (256 MiB) is none of them. */
-        else if (r->usage.max_rss_kb > 64 * 1024)
+        else if (r->usage.max_rss_kb > 64 * 1024 && !copy_kept_by_a_begun_command(r))
             snprintf(wrong, sizeof wrong, "run %d: max_rss_kb %ld, the caller's (%s)", i,
                      (long)r->usage.max_rss_kb, r->message);
         cordon_task_free(t);
