@@ -56,13 +56,19 @@ static pid_t caller_running(cordon_task *(*make)(void *), void *arg)
 }
 
 /* A task that hides one process from the death signal and one from the
- * process group, then waits. */
+ * process group, then waits.  Each says it has taken its name over a
+ * pipe before the task says it is ready: on a loaded machine a child had
+ * not yet run 150 ms after its fork. */
 static int hide_and_wait(cordon_ctx *ctx, void *leave_session)
 {
     (void)ctx;
+    int named[2];
+    if (pipe(named) != 0)
+        return 1;
     if (fork() == 0) {
         prctl(PR_SET_PDEATHSIG, 0);
         prctl(PR_SET_NAME, "cordon-hidden1");
+        (void)!write(named[1], "1", 1);
         pause();
     }
     if (fork() == 0) {
@@ -70,12 +76,19 @@ static int hide_and_wait(cordon_ctx *ctx, void *leave_session)
             setsid();
         if (fork() == 0) {
             prctl(PR_SET_NAME, "cordon-hidden2");
+            (void)!write(named[1], "2", 1);
             pause();
         }
         _exit(0);
     }
     prctl(PR_SET_PDEATHSIG, 0);
-    usleep(100 * 1000);
+    char both[2];
+    for (size_t got = 0; got < sizeof both;) {
+        ssize_t n = read(named[0], both + got, sizeof both - got);
+        if (n <= 0 && !(n < 0 && errno == EINTR))
+            return 1;
+        got += n > 0 ? (size_t)n : 0;
+    }
     printf("ready\n");
     fflush(stdout);
     pause();
@@ -96,6 +109,7 @@ static void caller_dies_by(int signo, bool without_policy)
     pid_t caller = caller_running(hiding_task, (void *)(intptr_t)without_policy);
     usleep(50 * 1000);
     assert_true(count_marked_processes("cordon-hidden1", true) >= 1);
+    assert_true(count_marked_processes("cordon-hidden2", true) >= 1);
     kill(caller, signo);
     waitpid(caller, NULL, 0);
     assert_true(marked_processes_gone("cordon-hidden1", true));
