@@ -593,8 +593,11 @@ static int opens_terminals_until_refused(cordon_ctx *ctx, void *arg)
     int counts[2];
     if (pipe(counts) != 0)
         return 98;
+    int forked = 0;
     for (int i = 0; i < 8; i++) {
-        if (fork() != 0)
+        pid_t child = fork();
+        forked += child > 0;
+        if (child != 0)
             continue;
         int made = 0;
         while (posix_openpt(O_RDWR | O_NOCTTY) >= 0)
@@ -604,14 +607,31 @@ static int opens_terminals_until_refused(cordon_ctx *ctx, void *arg)
         _exit(0);
     }
     close(counts[1]);
+    /* Said as soon as every child holds all it could open: the test's
+     * word to start the sibling. */
     int total = 0, made;
-    while (read(counts[0], &made, sizeof made) == (ssize_t)sizeof made)
+    for (int i = 0; i < forked && read(counts[0], &made, sizeof made) == (ssize_t)sizeof made; i++)
         total += made;
     printf("%d\n", total);
     fflush(stdout);
     while (wait(NULL) > 0)
         ;
     return 0;
+}
+
+/* Counts the hogs that said how many they hold. */
+static void count_the_word(void *user, int stream, const char *data, size_t len)
+{
+    (void)data;
+    if (stream == 1 && len)
+        __atomic_add_fetch((int *)user, 1, __ATOMIC_RELEASE);
+}
+
+/* Waits (at most 30 s) until `hogs` hogs said how many they hold. */
+static void wait_for_the_word(const int *said, int hogs)
+{
+    for (int i = 0; i < 3000 && __atomic_load_n(said, __ATOMIC_ACQUIRE) < hogs; i++)
+        usleep(10 * 1000);
 }
 
 /* The pool every devpts instance but the machine's first draws on:
@@ -645,8 +665,10 @@ static void test_a_task_leaves_its_siblings_pseudo_terminals(void **state)
     (void)state;
     cordon_task *hog = cordon_function_task(opens_terminals_until_refused, NULL);
     cordon_set_timeout_ms(hog, 30000);
+    int said = 0;
+    cordon_set_output_callback(hog, count_the_word, &said);
     assert_int_equal(cordon_run_async(hog), 0);
-    usleep(2000 * 1000); /* it holds all it could open */
+    wait_for_the_word(&said, 1); /* it holds all it could open */
     cordon_task *sibling = cordon_function_task(opens_a_terminal, NULL);
     const cordon_result *r = run_task(sibling, 0);
     bool own_mounts = r->confinement & CORDON_CONFINED_OWN_PROC;
@@ -678,13 +700,15 @@ static void test_terminal_hogs_started_at_once_leave_a_sibling_its_terminal(void
 {
     (void)state;
     cordon_task *hogs[4];
+    int said = 0;
     for (int i = 0; i < 4; i++) {
         hogs[i] = cordon_function_task(opens_terminals_until_refused, NULL);
         cordon_set_timeout_ms(hogs[i], 30000);
+        cordon_set_output_callback(hogs[i], count_the_word, &said);
     }
     for (int i = 0; i < 4; i++)
         assert_int_equal(cordon_run_async(hogs[i]), 0);
-    usleep(2000 * 1000); /* they hold all they could open */
+    wait_for_the_word(&said, 4); /* they hold all they could open */
     cordon_task *sibling = cordon_function_task(opens_a_terminal, NULL);
     const cordon_result *r = run_task(sibling, 0);
     bool own_mounts = r->confinement & CORDON_CONFINED_OWN_PROC;
