@@ -126,12 +126,21 @@ TEST_ENV = CORDON_RUNNER=$(abspath $(1)/cordon) CORDON_HOSTILE_DIR=$(abspath bui
            CORDON_PLUGIN_DIR=$(abspath build/tests) \
            CORDON_POLICY_PATH=$(abspath policies)
 
+# Each binary runs holding a lock named for its test file: the plain and
+# sanitized lanes run beside each other, and one file's two builds look for
+# the same marked processes (a `sleep 60.0701`, a process named
+# cordon-hidden1) left behind, which the other build's run would be.
+TEST_LOCKS := build/test-locks
 define run_tests
-	@pass=0; fail=0; for t in $(2); do \
+	@mkdir -p $(TEST_LOCKS); pass=0; fail=0; for t in $(2); do \
 	    echo "== $$t"; \
-	    if $(call TEST_ENV,$(1)) $(3) $$t; then pass=$$((pass+1)); else fail=$$((fail+1)); echo "FAILED: $$t"; fi; \
+	    lock=$(TEST_LOCKS)/$$(basename $$t _threads).lock; \
+	    if $(call TEST_ENV,$(1)) $(3) flock -o $$lock $$t; then pass=$$((pass+1)); else fail=$$((fail+1)); echo "FAILED: $$t"; fi; \
 	done; echo "test binaries ($(1)): $$pass passed, $$fail failed"; test $$fail -eq 0
 endef
+# The sanitized lane runs its binaries last to first, so that the lanes
+# meet on one file at most once (and then one waits for the other).
+reverse = $(if $(1),$(call reverse,$(wordlist 2,$(words $(1)),$(1))) $(firstword $(1)))
 
 # A task under an rlimit on its address space must see malloc fail, as it
 # would without the sanitizer, rather than have ASan abort it.
@@ -166,7 +175,7 @@ test-plain-beside: all $(TESTS) $(HOSTILE_BINS)
 	$(call run_tests,build,$(filter-out $(MACHINE_WIDE_PLAIN),$(TESTS)),)
 	@$(MAKE) --no-print-directory test-build fuzz-replay
 test-asan-beside: build/asan/cordon $(ASAN_TESTS) $(HOSTILE_BINS)
-	$(call run_tests,build/asan,$(filter-out $(MACHINE_WIDE_ASAN),$(ASAN_TESTS)),$(SAN_ENV))
+	$(call run_tests,build/asan,$(call reverse,$(filter-out $(MACHINE_WIDE_ASAN),$(ASAN_TESTS))),$(SAN_ENV))
 	@$(MAKE) --no-print-directory fuzz-replay-asan
 test-machine-wide: all $(MACHINE_WIDE_PLAIN) build/asan/cordon $(MACHINE_WIDE_ASAN) $(HOSTILE_BINS)
 	$(call run_tests,build,$(MACHINE_WIDE_PLAIN),)

@@ -1302,22 +1302,23 @@ static void test_run_stopped_by_a_signal_ends_its_task_and_leaves_nothing(void *
 {
     (void)state;
     captured c = run_stopped((const char *const[]){ "run", "--mem", "64M", "--shell",
-                                                    "sleep 30 & sleep 31", NULL });
+                                                    "sleep 31.0311 & sleep 31.0312", NULL });
     assert_int_equal(c.status, 1000 + SIGTERM);
     assert_non_null(strstr(c.err, "Cancelled"));
     assert_true(c.seconds < 10);
     captured_free(&c);
-    assert_int_equal(system("pgrep -f 'sleep 3[01]$' >/dev/null"), 256); /* none left */
+    /* none left (marks no other test uses: the other lane runs beside) */
+    assert_int_equal(system("pgrep -f 'sleep 31[.]031[12]$' >/dev/null"), 256);
     /* A batch: the lines running are cancelled, the rest not run. */
     char *dir = make_temp_dir();
     char jobs[300];
     snprintf(jobs, sizeof jobs, "%s/jobs", dir);
-    write_file(jobs, "sleep 30.25\nsleep 30.5\nsleep 30.75\n");
+    write_file(jobs, "sleep 32.0321\nsleep 32.0322\nsleep 32.0323\n");
     c = run_stopped((const char *const[]){ "batch", "-j", "2", "--mem", "64M", jobs, NULL });
     assert_int_equal(c.status, 1000 + SIGTERM);
     assert_non_null(strstr(c.err, "0 succeeded, 2 failed, 1 not run: cordon was stopped by "
                                   "SIGTERM"));
-    assert_int_equal(system("pgrep -f 'sleep 30[.]' >/dev/null"), 256);
+    assert_int_equal(system("pgrep -f 'sleep 32[.]032[123]$' >/dev/null"), 256);
     captured_free(&c);
     /* learn: stopped while learning, it writes no policy. */
     char out[320];
