@@ -105,6 +105,23 @@ static inline bool process_gone_now(const char *pid)
     return scanned == 1 && status == 'Z';
 }
 
+/* An output callback counting the lines tasks wrote to stdout (`user`:
+ * an int the tasks share): their word that they are ready. */
+static inline void count_stdout_lines(void *user, int stream, const char *data, size_t len)
+{
+    for (size_t i = 0; stream == 1 && i < len; i++)
+        if (data[i] == '\n')
+            __atomic_add_fetch((int *)user, 1, __ATOMIC_RELEASE);
+}
+
+/* Waits, at most 30 s, until `lines` lines were counted: on a loaded
+ * machine a fixed wait for a task's work was not always long enough. */
+static inline void wait_for_stdout_lines(const int *counted, int lines)
+{
+    for (int i = 0; i < 3000 && __atomic_load_n(counted, __ATOMIC_ACQUIRE) < lines; i++)
+        usleep(10 * 1000);
+}
+
 /* Processes, other than zombies, with `argument` as one of their argv
  * (e.g. a unique duration given to sleep) or, with `by_name`, as their
  * name.  A task's pids are its own namespace's: tests find its processes

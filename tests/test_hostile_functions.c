@@ -619,21 +619,6 @@ static int opens_terminals_until_refused(cordon_ctx *ctx, void *arg)
     return 0;
 }
 
-/* Counts the hogs that said how many they hold. */
-static void count_the_word(void *user, int stream, const char *data, size_t len)
-{
-    (void)data;
-    if (stream == 1 && len)
-        __atomic_add_fetch((int *)user, 1, __ATOMIC_RELEASE);
-}
-
-/* Waits (at most 30 s) until `hogs` hogs said how many they hold. */
-static void wait_for_the_word(const int *said, int hogs)
-{
-    for (int i = 0; i < 3000 && __atomic_load_n(said, __ATOMIC_ACQUIRE) < hogs; i++)
-        usleep(10 * 1000);
-}
-
 /* The pool every devpts instance but the machine's first draws on:
  * kernel.pty.max less kernel.pty.reserve. */
 static int pseudo_terminal_pool(void)
@@ -666,9 +651,9 @@ static void test_a_task_leaves_its_siblings_pseudo_terminals(void **state)
     cordon_task *hog = cordon_function_task(opens_terminals_until_refused, NULL);
     cordon_set_timeout_ms(hog, 30000);
     int said = 0;
-    cordon_set_output_callback(hog, count_the_word, &said);
+    cordon_set_output_callback(hog, count_stdout_lines, &said);
     assert_int_equal(cordon_run_async(hog), 0);
-    wait_for_the_word(&said, 1); /* it holds all it could open */
+    wait_for_stdout_lines(&said, 1); /* it holds all it could open */
     cordon_task *sibling = cordon_function_task(opens_a_terminal, NULL);
     const cordon_result *r = run_task(sibling, 0);
     bool own_mounts = r->confinement & CORDON_CONFINED_OWN_PROC;
@@ -704,11 +689,11 @@ static void test_terminal_hogs_started_at_once_leave_a_sibling_its_terminal(void
     for (int i = 0; i < 4; i++) {
         hogs[i] = cordon_function_task(opens_terminals_until_refused, NULL);
         cordon_set_timeout_ms(hogs[i], 30000);
-        cordon_set_output_callback(hogs[i], count_the_word, &said);
+        cordon_set_output_callback(hogs[i], count_stdout_lines, &said);
     }
     for (int i = 0; i < 4; i++)
         assert_int_equal(cordon_run_async(hogs[i]), 0);
-    wait_for_the_word(&said, 4); /* they hold all they could open */
+    wait_for_stdout_lines(&said, 4); /* they hold all they could open */
     cordon_task *sibling = cordon_function_task(opens_a_terminal, NULL);
     const cordon_result *r = run_task(sibling, 0);
     bool own_mounts = r->confinement & CORDON_CONFINED_OWN_PROC;

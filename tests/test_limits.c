@@ -892,22 +892,6 @@ static uint64_t share_held_or_skip(void)
     return share;
 }
 
-/* Counts the tasks that said how many children they made. */
-static void note_the_count(void *user, int stream, const char *data, size_t len)
-{
-    (void)data;
-    if (stream == 1 && len)
-        __atomic_add_fetch((int *)user, 1, __ATOMIC_RELEASE);
-}
-
-/* Waits (at most 20 s) until `tasks` tasks said how many they made: on a
- * loaded machine a fixed wait was not always long enough. */
-static void wait_for_the_counts(const int *said, int tasks)
-{
-    for (int i = 0; i < 2000 && __atomic_load_n(said, __ATOMIC_ACQUIRE) < tasks; i++)
-        usleep(10 * 1000);
-}
-
 /* The share is a quarter of what is free when the task starts: a task
  * started while another holds 400 processes gets 100 fewer, so that tasks
  * started one after another never take the machine's last pid.  (The
@@ -924,9 +908,9 @@ static void test_limit_share_is_of_what_is_free_at_the_start(void **state)
     cordon_set_timeout_ms(hog, 30000);
     cordon_set_limit(hog, CORDON_LIMIT_PROCESSES, 1000);
     int counted = 0;
-    cordon_set_output_callback(hog, note_the_count, &counted);
+    cordon_set_output_callback(hog, count_stdout_lines, &counted);
     assert_int_equal(cordon_run_async(hog), 0);
-    wait_for_the_counts(&counted, 1);
+    wait_for_stdout_lines(&counted, 1);
     uint64_t beside = share_of_a_task_now();
     cordon_join(hog);
     assert_string_equal(cordon_task_result(hog)->std_out.data, "400\n");
@@ -1037,11 +1021,11 @@ static void test_limit_fork_bombs_started_at_once_leave_the_caller_room(void **s
     for (int i = 0; i < 4; i++) {
         bombs[i] = cordon_function_task(forks_until_refused, &waits);
         cordon_set_timeout_ms(bombs[i], 20000);
-        cordon_set_output_callback(bombs[i], note_the_count, &said);
+        cordon_set_output_callback(bombs[i], count_stdout_lines, &said);
     }
     for (int i = 0; i < 4; i++)
         assert_int_equal(cordon_run_async(bombs[i]), 0);
-    wait_for_the_counts(&said, 4); /* they have made their children */
+    wait_for_stdout_lines(&said, 4); /* they have made their children */
     pid_t own = fork();
     if (own == 0)
         _exit(0);
@@ -1318,9 +1302,9 @@ static void test_limit_a_task_at_its_share_leaves_its_siblings_their_starts(void
     cordon_task *hog = cordon_function_task(forks_until_refused, &waits);
     cordon_set_timeout_ms(hog, 20000);
     int said = 0;
-    cordon_set_output_callback(hog, note_the_count, &said);
+    cordon_set_output_callback(hog, count_stdout_lines, &said);
     assert_int_equal(cordon_run_async(hog), 0);
-    wait_for_the_counts(&said, 1); /* it has made its children */
+    wait_for_stdout_lines(&said, 1); /* it has made its children */
     cordon_task *sibling = shell("sleep 0 & sleep 0 & wait; echo started");
     cordon_set_timeout_ms(sibling, 20000);
     const cordon_result *r = run_task(sibling, 0);
