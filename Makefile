@@ -135,7 +135,7 @@ define run_tests
 	@mkdir -p $(TEST_LOCKS); pass=0; fail=0; for t in $(2); do \
 	    echo "== $$t"; \
 	    lock=$(TEST_LOCKS)/$$(basename $$t _threads).lock; \
-	    if $(call TEST_ENV,$(1)) $(3) flock -o $$lock $$t; then pass=$$((pass+1)); else fail=$$((fail+1)); echo "FAILED: $$t"; fi; \
+	    if $(call TEST_ENV,$(1)) flock -o $$lock $(3) $$t; then pass=$$((pass+1)); else fail=$$((fail+1)); echo "FAILED: $$t"; fi; \
 	done; echo "test binaries ($(1)): $$pass passed, $$fail failed"; test $$fail -eq 0
 endef
 # The sanitized lane runs its binaries last to first, so that the lanes
