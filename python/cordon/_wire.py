@@ -531,9 +531,6 @@ class _Unpickler(pickle._Unpickler):
     # (each reference a unit, a part it names twice walked once, what
     # find_class gave not walked), and no further than the budget left.
     def _argument_cost(self, arg, most):
-        kind = type(arg)
-        if kind in _ATOMS or kind is bytearray:
-            return _atom_cost(arg)
         cost, seen, pending = 0, set(), [arg]
         while pending and cost <= most:
             item = pending.pop()
