@@ -104,10 +104,8 @@ static int compare_symbols(const void *a, const void *b)
 /* The complete samples; a slot the child had claimed but not finished when
  * it died (or that it scribbled over) has a depth of 0 or out of range. */
 static int gather_samples(profile *p, const struct cordon__profile_region *region,
-                          uint32_t capacity)
+                          uint32_t count)
 {
-    uint64_t claimed = __atomic_load_n(&region->claimed, __ATOMIC_ACQUIRE);
-    size_t count = claimed < capacity ? (size_t)claimed : capacity;
     p->samples = calloc(count ? count : 1, sizeof *p->samples);
     p->frames = calloc(count ? count * CORDON_PROFILE_FRAMES : 1, sizeof *p->frames);
     if (!p->samples || !p->frames)
@@ -379,9 +377,8 @@ static void write_edges(FILE *out, profile *p)
 }
 
 static void write_header(FILE *out, const profile *p, const struct cordon__profile_region *region,
-                         uint32_t capacity, uint32_t hz)
+                         uint32_t capacity, uint32_t hz, uint64_t claimed)
 {
-    uint64_t claimed = __atomic_load_n(&region->claimed, __ATOMIC_ACQUIRE);
     uint64_t dropped = claimed > capacity ? claimed - capacity : 0;
     fprintf(out, "\nsamples: %zu at %" PRIu32 " Hz of CPU time (a period of %.3f ms), "
             "covering %.1f ms of CPU\n", p->sample_count, hz, p->period_ms,
@@ -421,22 +418,56 @@ static void profile_free(profile *p)
     cordon__symbolizer_free(p->symbolizer);
 }
 
+/* The timer sends one signal per period of the first process's CPU time,
+ * and a signal's weight is the periods it covers, so neither the samples
+ * claimed nor their weights can pass the periods in the task's CPU time
+ * (its tree's, which holds that process's).  Two periods and a sixteenth
+ * spare cover the timer's first period and the clocks' rounding. */
+static uint64_t periods_in(uint64_t cpu_us, uint32_t hz)
+{
+    if (cpu_us > UINT64_MAX / 2 / hz)
+        return UINT64_MAX;
+    uint64_t periods = cpu_us * hz / 1000000u;
+    return periods + periods / 16 + 2;
+}
+
+/* Counts that pass what the task's CPU time allows were written by the
+ * task, not by the sampler: none of the region is shown as its profile. */
+static bool written_over(FILE *out, const profile *p, uint64_t claimed, uint64_t allowed,
+                         uint64_t task_cpu_us)
+{
+    if (claimed <= allowed && p->total_weight <= allowed)
+        return false;
+    fprintf(out, "\nsamples: none shown: the task wrote over the sample region (it claims %"
+            PRIu64 " %s covering %.1f ms of CPU, and used %.1f ms)\n", claimed,
+            cordon__plural(claimed, "sample", "samples"),
+            (double)p->total_weight * p->period_ms, (double)task_cpu_us / 1000.0);
+    return true;
+}
+
 void cordon__profile_report_samples(FILE *out, const struct cordon__profile_region *region,
-                                    uint32_t capacity, uint32_t hz,
+                                    uint32_t capacity, uint32_t hz, uint64_t task_cpu_us,
                                     const cordon__loaded_object *hook_objects,
                                     uint32_t hook_object_count)
 {
     profile p;
     memset(&p, 0, sizeof p);
     p.period_ms = 1000.0 / (double)hz;
-    int rc = gather_samples(&p, region, capacity);
+    /* Read once: the count the checks see is the count the report uses. */
+    uint64_t claimed = __atomic_load_n(&region->claimed, __ATOMIC_ACQUIRE);
+    uint64_t allowed = periods_in(task_cpu_us, hz);
+    int rc = gather_samples(&p, region, claimed < capacity ? (uint32_t)claimed : capacity);
+    if (rc == 0 && written_over(out, &p, claimed, allowed, task_cpu_us)) {
+        profile_free(&p);
+        return;
+    }
     if (rc == 0)
         rc = collect_addresses(&p, hook_objects, hook_object_count);
     if (rc == 0)
         rc = assign_functions(&p);
     if (rc == 0)
         rc = count_samples(&p);
-    write_header(out, &p, region, capacity, hz);
+    write_header(out, &p, region, capacity, hz, claimed);
     if (rc < 0) {
         fprintf(out, "  the samples could not be analysed: %s\n", strerror(-rc));
     } else if (p.sample_count) {

@@ -130,6 +130,7 @@ int cordon_run_profiler(cordon_task *t, FILE *out)
         write_ending(out, r);
         if (region)
             cordon__profile_report_samples(out, region, CORDON_PROFILE_CAPACITY, hz,
+                                           r->usage.user_us + r->usage.sys_us,
                                            t->profile_objects, t->profile_object_count);
         else
             cordon__process_table_report(out, processes);

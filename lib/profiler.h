@@ -57,9 +57,10 @@ struct cordon__profile_region {
 
 size_t cordon__profile_region_size(uint32_t capacity);
 
-/* Parent: aggregates, symbolizes and writes the function profile. */
+/* Parent: aggregates, symbolizes and writes the function profile;
+ * task_cpu_us, the task's CPU time, bounds what the region may claim. */
 void cordon__profile_report_samples(FILE *out, const struct cordon__profile_region *region,
-                                    uint32_t capacity, uint32_t hz,
+                                    uint32_t capacity, uint32_t hz, uint64_t task_cpu_us,
                                     const cordon__loaded_object *hook_objects,
                                     uint32_t hook_object_count);
 

@@ -312,6 +312,108 @@ static void test_profiler_samples_under_the_compute_allow_list(void **state)
     cordon_policy_free(compute);
 }
 
+/* The sample region as the sampler lays it out: a 24-byte head whose
+ * claimed count is at byte 16, then 528-byte samples (depth, flags, weight,
+ * a spare word, 64 frames).  A task finds it among its shared mappings as
+ * the only one of 8 MiB or more. */
+#define REGION_CLAIMED_AT 16
+#define REGION_HEAD 24
+#define REGION_SAMPLE 528
+
+static uint8_t *find_sample_region(size_t *size)
+{
+    FILE *maps = fopen("/proc/self/maps", "re");
+    if (!maps)
+        return NULL;
+    char line[512];
+    uint8_t *found = NULL;
+    while (!found && fgets(line, sizeof line, maps)) {
+        unsigned long start, end;
+        char perms[5];
+        if (sscanf(line, "%lx-%lx %4s", &start, &end, perms) == 3 &&
+            strcmp(perms, "rw-s") == 0 && end - start >= (8ul << 20)) {
+            found = (uint8_t *)start;
+            *size = end - start;
+        }
+    }
+    fclose(maps);
+    return found;
+}
+
+/* Writes a complete sample into every slot of the region, each weighing
+ * the most a sample may. */
+static void forge_samples(uint8_t *region, size_t size)
+{
+    for (size_t at = REGION_HEAD; at + REGION_SAMPLE <= size; at += REGION_SAMPLE) {
+        uint32_t head[4] = { 1, 0, 1u << 20, 0 };
+        uint64_t frame = (uint64_t)(uintptr_t)heavy_part;
+        memcpy(region + at + sizeof head, &frame, sizeof frame);
+        memcpy(region + at, head, sizeof head);
+    }
+}
+
+/* Spends a little CPU, then fills the region with forged samples and
+ * claims `arg` of them (0: far more than the region holds): a profile of
+ * some 17,000,000 s of CPU, or of 2,100 s in two samples, from a task that
+ * used a few ms.  The slots are forged again after the claim: the sampler
+ * took some of them while the first pass touched its pages. */
+static int forges_its_samples(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    uint64_t x = light_part(1, 1);
+    size_t size = 0;
+    uint8_t *region = find_sample_region(&size);
+    if (!region)
+        return 3;
+    forge_samples(region, size);
+    uint64_t claimed = arg ? (uint64_t)(uintptr_t)arg : 0x3333333333333333ull;
+    memcpy(region + REGION_CLAIMED_AT, &claimed, sizeof claimed);
+    forge_samples(region, arg ? REGION_HEAD + (size_t)claimed * REGION_SAMPLE : size);
+    return (int)(x & 0);
+}
+
+static char *profile_of_forger(uintptr_t claimed)
+{
+    unit = work_unit();
+    cordon_task *t = cordon_function_task(forges_its_samples, (void *)claimed);
+    char *report = profile(t, 0);
+    const cordon_result *r = cordon_task_result(t);
+    if (r->exit_code != 0 || !strstr(report, "wrote over the sample region"))
+        fprintf(stderr, "%s\ntask's stderr: %s\n", report, r->std_err.data);
+    assert_int_equal(r->exit_code, 0);
+    cordon_task_free(t);
+    /* Nothing of the forged region is shown as the task's profile. */
+    assert_null(strstr(report, "dropped"));
+    assert_null(strstr(report, "incomplete"));
+    assert_null(strstr(report, SELF));
+    assert_null(strstr(report, "heavy_part"));
+    return report;
+}
+
+/* The counts a task writes into the region are not its profile: more
+ * samples or weight than its CPU time allows are shown as written over,
+ * not as "3689348814741893939 samples dropped" or a table of them. */
+static void test_profiler_does_not_repeat_counts_a_task_forged(void **state)
+{
+    (void)state;
+    char *report = profile_of_forger(0);
+    assert_non_null(strstr(report, "samples: none shown: the task wrote over the sample region "
+                                   "(it claims 3689348814741910323 samples covering 17"));
+    free(report);
+}
+
+/* Two samples, as few as a task that used a few ms could have, but each
+ * weighing 2^20 periods. */
+static void test_profiler_does_not_repeat_weights_a_task_forged(void **state)
+{
+    (void)state;
+    char *report = profile_of_forger(2);
+    assert_non_null(strstr(report, "samples: none shown: the task wrote over the sample region "
+                                   "(it claims "));
+    assert_non_null(strstr(report, " samples covering 2103"));
+    free(report);
+}
+
 static void test_profiler_hz_out_of_range_is_rejected(void **state)
 {
     (void)state;
@@ -339,6 +441,8 @@ int main(void)
         cmocka_unit_test(test_profiler_hz_sets_the_sampling_rate),
         cmocka_unit_test(test_profiler_samples_under_the_compute_allow_list),
         cmocka_unit_test(test_profiler_hz_out_of_range_is_rejected),
+        cmocka_unit_test(test_profiler_does_not_repeat_counts_a_task_forged),
+        cmocka_unit_test(test_profiler_does_not_repeat_weights_a_task_forged),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -149,7 +149,10 @@ static void profile(input *in, const parent_view *v)
     if (!out)
         abort();
     uint32_t hz = 1 + v->hz % CORDON_PROFILE_MAX_HZ;
-    cordon__profile_report_samples(out, region, (uint32_t)capacity, hz, NULL, 0);
+    /* The task's CPU time, which bounds what the region may claim: from
+     * none to more than any region could claim, as the rate's bits say. */
+    uint64_t cpu_us = (uint64_t)(v->hz >> 14) << (v->hz >> 26);
+    cordon__profile_report_samples(out, region, (uint32_t)capacity, hz, cpu_us, NULL, 0);
     fclose(out);
     free(region);
 }
