@@ -143,7 +143,12 @@ static int opt_mem(command_options *o, const char *name, const char *value)
     size_t len = strlen(value);
     bool bare_number = len > 0 && value[len - 1] >= '0' && value[len - 1] <= '9';
     unsigned long long bytes = o->task.memory;
-    if (bare_number)
+    /* A megabyte count the machine could hold: "--mem 1048575" meant no
+     * terabyte. */
+    long pages = sysconf(_SC_PHYS_PAGES), page_size = sysconf(_SC_PAGESIZE);
+    bool plausible = pages > 0 && page_size > 0 &&
+                     bytes <= (unsigned long long)pages * (unsigned long long)page_size >> 20;
+    if (bare_number && plausible)
         runner_error("%s %s: %llu %s too small to start any task; did you mean %sM?", name,
                      value, bytes, runner_plural(bytes, "byte is", "bytes is"), value);
     else

@@ -163,6 +163,10 @@ static void test_run_bad_sizes_name_the_option(void **state)
                                 "did you mean 1M?\n");
     expect_run_option_error("--mem", "512K", "cordon: --mem 512K: 524288 bytes is too small to start any "
                                   "task; it takes at least 1M\n");
+    /* No hint of a terabyte the machine does not have (it said "did you
+     * mean 1048575M?"). */
+    expect_run_option_error("--mem", "1048575", "cordon: --mem 1048575: 1048575 bytes is too small to "
+                                     "start any task; it takes at least 1M\n");
     expect_run_option_error("--out-cap", "2G", "cordon: --out-cap: '2G' is out of range (1 byte to 1G)\n");
     expect_run_option_error("--out-cap", "0", "cordon: --out-cap: '0' is out of range (1 byte to 1G)\n");
 }

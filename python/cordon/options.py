@@ -12,7 +12,7 @@ calls before anything runs.
     returns="1M"           bytes of a function's pickled return value,
     policy="nonet"         a shipped name, a .policy path, a Policy, or None
                            for no filter (default: cordon's built-in default)
-    user="nobody"          a name or uid (cordon must run as root)
+    user="nobody"          a name or uid (cordon must run as root, or it is its own)
     core_dumps=bytes       allow cores up to that size (default: none)
     tree_memory=True       a memory cgroup even without a memory limit, so
                            that usage.tree_peak_kb counts the whole tree
@@ -248,6 +248,23 @@ def user_ids(value):
     return entry.pw_uid, entry.pw_gid
 
 
+def task_user(value):
+    """The (uid, gid) the task is to run as, or None for the caller's own
+    user, which nothing need change (as `cordon run --user`).  A caller
+    that is not root cannot switch: refused here, naming the option, rather
+    than as a bare EPERM from run()."""
+    uid, gid = user_ids(value)
+    if os.geteuid() == 0:
+        return uid, gid
+    own = (uid == os.getuid() == os.geteuid() and gid == os.getgid() == os.getegid()
+           and set(os.getgroups()) <= {gid})
+    if own:
+        return None
+    raise PermissionError(errno.EPERM, f"user={value!r}: cordon runs a task as another user "
+                          f"only when it runs as root (this process is uid {os.geteuid()}); "
+                          f"leave the option out to run it as this process's user")
+
+
 def log_level(value):
     """The numeric level of a logging level (20, "INFO"), checked in the
     caller: a bad one would only fail in the child, after the fork."""
@@ -389,7 +406,7 @@ def check_shapes(options):
     if "log_level" in options:
         log_level(options["log_level"])
     if options.get("user") is not None:
-        user_ids(options["user"])
+        task_user(options["user"])
     if options.get("env") is not None:
         environment(options["env"])
     data = options.get("stdin")
@@ -426,8 +443,9 @@ def apply(task, options, return_headroom=0):
     task.set_limit(_cordon.LIMIT_RETURN, min(return_limit + return_headroom, 1 << 30))
     if "policy" in options:
         task.set_policy(policy(options["policy"]))
-    if options.get("user") is not None:
-        task.set_user(*user_ids(options["user"]))
+    ids = task_user(options["user"]) if options.get("user") is not None else None
+    if ids is not None:
+        task.set_user(*ids)
     if options.get("core_dumps") is not None:
         task.set_core_dumps(limit("core_dumps", options["core_dumps"]))
     if options.get("tree_memory") is not None:

@@ -1,7 +1,11 @@
 import logging
+import os
 import pickle
 import re
 import resource
+import shutil
+import subprocess
+import sys
 
 import pytest
 
@@ -249,6 +253,42 @@ def test_every_bad_option_value_is_a_value_or_type_error_naming_the_option():
         FunctionTask(helpers.add, 1).configure(policy="no-such-policy")
     t = FunctionTask(helpers.add, 1, 2).configure(log_level="WARNING")
     assert t.run() == 3
+
+
+_NOT_ROOT_USER = """
+import operator, os
+from cordon.tasks import FunctionTask, ShellCommand
+for make in (lambda: FunctionTask(operator.add, 1, 2).configure(user="root"),
+             lambda: ShellCommand("id -u", user="daemon")):
+    try:
+        make()
+        print("accepted")
+    except PermissionError as e:
+        print(e)
+print(FunctionTask(operator.add, 1, 2).configure(user=os.getuid()).run())
+print(ShellCommand("id -u", user=os.getuid()).run().std_out.strip())
+"""
+
+
+def test_a_user_a_caller_that_is_not_root_cannot_switch_to_is_named_at_configure():
+    # was a bare "PermissionError: [Errno 1] Operation not permitted" from
+    # run(), naming neither the option nor the user; the caller's own user
+    # changes nothing and runs, as under `cordon run --user`
+    command = [sys.executable, "-c", _NOT_ROOT_USER]
+    package = os.path.dirname(os.path.dirname(os.path.abspath(cordon.__file__)))
+    if os.geteuid() == 0:
+        if not shutil.which("setpriv"):
+            pytest.skip("setpriv is needed to run as another user")
+        command = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] + command
+    done = subprocess.run(command, capture_output=True, text=True, timeout=60,
+                          env=dict(os.environ, HOME="/tmp", PYTHONPATH=package), cwd="/")
+    assert done.returncode == 0, done.stderr
+    uid = "65534" if os.geteuid() == 0 else str(os.geteuid())
+    lines = done.stdout.splitlines()
+    for line, user in zip(lines[:2], ("'root'", "'daemon'")):
+        assert re.fullmatch(rf"\[Errno 1\] user={user}: cordon runs a task as another user only "
+                            rf"when it runs as root \(this process is uid {uid}\); .*", line), line
+    assert lines[2:] == ["3", uid]
 
 
 def test_counts_directories_stdin_commands_and_retry_arguments_are_named():
