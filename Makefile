@@ -387,9 +387,9 @@ build/tsan/tests/test_hostile_threads: tests/test_hostile.c tests/tsan/filter_ma
 	$(CC) $(ALL_CFLAGS) $(TSAN_FLAGS) tests/tsan/filter_main.c $@.o -o $@ \
 	    build/tsan/libcordon.a $(CMOCKA_LIBS) $(LDLIBS_ALL) $(TSAN_FLAGS)
 
-test-tsan tsan: build/tsan/cordon build/tsan/tests/test_async build/tsan/tests/test_hostile_threads \
-                $(HOSTILE_BINS)
-	$(call run_tests,build/tsan,build/tsan/tests/test_async,$(TSAN_ENV))
+test-tsan tsan: build/tsan/cordon build/tsan/tests/test_async build/tsan/tests/test_pool \
+                build/tsan/tests/test_hostile_threads $(HOSTILE_BINS)
+	$(call run_tests,build/tsan,build/tsan/tests/test_async build/tsan/tests/test_pool,$(TSAN_ENV))
 	$(call run_tests,build/tsan,build/tsan/tests/test_hostile_threads,\
 	    $(TSAN_ENV) CORDON_TEST_FILTER=test_hostile_two_hundred_at_once_from_eight_threads)
 
@@ -400,8 +400,8 @@ test-tsan tsan: build/tsan/cordon build/tsan/tests/test_async build/tsan/tests/t
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 .PHONY: test-binaries
 test-binaries: all $(TESTS) $(HOSTILE_BINS) build/asan/cordon $(ASAN_TESTS) \
-               build/tsan/cordon build/tsan/tests/test_async build/tsan/tests/test_hostile_threads \
-               $(patsubst %,build/replay/%,$(FUZZ_TARGETS)) \
+               build/tsan/cordon build/tsan/tests/test_async build/tsan/tests/test_pool \
+               build/tsan/tests/test_hostile_threads $(patsubst %,build/replay/%,$(FUZZ_TARGETS)) \
                $(patsubst %,build/asan/replay/%,$(FUZZ_TARGETS)) $(PY_EXT)
 
 .PHONY: test-tsan tsan fuzz-replay fuzz-replay-asan coverage soak

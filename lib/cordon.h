@@ -623,7 +623,8 @@ int cordon_task_fd(const cordon_task *t);
  * which it is no longer waited for), -ETIMEDOUT when none ended within
  * timeout_ms (negative, e.g. -1: no limit), -EINVAL when no entry is an async run
  * waiting for its join (NULL entries, tasks in a pool and other tasks
- * are skipped). */
+ * are skipped), -EDEADLK from the done (or output) callback of a task
+ * among them, which ends only once its callback returns. */
 int cordon_wait_any(cordon_task *const tasks[], size_t n, int timeout_ms);
 /* Kills a running async run: its whole tree (process group, cgroup, pid
  * namespace) at once.  Returns at once; join it for the result, which
@@ -652,7 +653,9 @@ int cordon_cancel(cordon_task *t);
  * see the end after the callback has returned).  It may read the task's
  * result and history and use other tasks and pools (start, submit,
  * cancel); on its own task it must not run, join or free (join returns
- * -EDEADLK; -EBUSY for a pool's task, as anywhere).  It runs with every
+ * -EDEADLK; -EBUSY for a pool's task, as anywhere), and waits that would
+ * wait for its own task return -EDEADLK (cordon_wait_any with it among
+ * the tasks, cordon_pool_wait_any and _wait_all on its own pool).  It runs with every
  * signal blocked.  NULL removes it. */
 typedef void (*cordon_done_fn)(cordon_task *t, void *user);
 int cordon_set_done_callback(cordon_task *t, cordon_done_fn fn, void *user);
@@ -663,8 +666,10 @@ int cordon_set_done_callback(cordon_task *t, cordon_done_fn fn, void *user);
  * rest queued in submission order and started as running ones end.  The
  * tasks stay the caller's: one comes out of the pool (joined) through
  * cordon_pool_wait_any, cordon_pool_wait_all, cordon_pool_free, or
- * cordon_task_free (which cancels it first).  All pool calls are
- * thread-safe; a done callback may submit to a pool, not free it. */
+ * cordon_task_free (which cancels it first), once: a task freed while
+ * another thread's wait takes it out waits for that take-out.  All pool
+ * calls are thread-safe; a done callback may submit to a pool, not free
+ * it. */
 
 /* NULL with errno EINVAL for max 0, ENOMEM. */
 cordon_pool *cordon_pool_new(unsigned max);
@@ -678,11 +683,12 @@ int cordon_pool_submit(cordon_pool *pool, cordon_task *t);
  * *done gets it and the return is what its cordon_join returned (which
  * cordon_join gives again).  With none ended within timeout_ms (negative: no
  * limit), *done is NULL and the return -ETIMEDOUT; with no task submitted
- * and not yet taken out, *done is NULL and the return -ECHILD. */
+ * and not yet taken out, *done is NULL and the return -ECHILD; from a
+ * callback of one of the pool's running tasks, -EDEADLK. */
 int cordon_pool_wait_any(cordon_pool *pool, int timeout_ms, cordon_task **done);
 /* Waits until every submitted task has ended, and takes them all out,
  * joined (read each one's result).  0, or -ETIMEDOUT (nothing taken out
- * then). */
+ * then); -EDEADLK from a callback of one of the pool's running tasks. */
 int cordon_pool_wait_all(cordon_pool *pool, int timeout_ms);
 /* Cancels the running tasks, drops the queued ones (they never run; their
  * results stay as they were), joins, and frees the pool.  NULL is

@@ -9,6 +9,13 @@
  * pool's lock (a start only waits for a fork, never for a task), joins
  * outside it (a join waits for the collector, which takes the lock).
  * Lock order: the pool's, then a task's done_lock.
+ *
+ * A task leaves the pool once, by whichever call takes it first: a wait
+ * pops it off `finished` under the lock and joins it outside; a
+ * cordon_task_free from another thread meanwhile finds it in no list and
+ * waits for that take-out to be done (its task's pool cleared, under the
+ * lock) rather than join it a second time.  A running task being freed
+ * is marked so, and its collector drops it instead of finishing it.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -20,6 +27,7 @@ typedef struct pool_entry {
     cordon_task *task;
     int status;                 /* a start that failed: its -errno */
     bool start_failed;
+    bool being_freed;           /* running, and cordon_task_free joins it */
     struct pool_entry *next;
 } pool_entry;
 
@@ -33,6 +41,7 @@ struct cordon_pool {
     unsigned max, running_count;
     entry_list queued, running, finished;
     bool closing;               /* cordon_pool_free: start nothing more */
+    unsigned forgetting;        /* cordon_task_free calls still using the pool */
 };
 
 static void list_push(entry_list *list, pool_entry *e)
@@ -158,34 +167,64 @@ void cordon__pool_task_ended(cordon_pool *pool, cordon_task *t)
     pool_entry *e = list_remove_task(&pool->running, t);
     if (e) {
         pool->running_count--;
-        list_push(&pool->finished, e);
+        if (!e->being_freed) /* else the freeing call holds the entry */
+            list_push(&pool->finished, e);
     }
     start_queued(pool);
     pthread_cond_broadcast(&pool->changed);
     pthread_mutex_unlock(&pool->lock);
 }
 
-/* Out of the queue under the lock first, so that no collector starts it
- * meanwhile; else it was started: cancelled and joined, its collector has
- * moved it among the finished. */
+static pool_entry *list_find_task(const entry_list *list, const cordon_task *t)
+{
+    for (pool_entry *e = list->head; e; e = e->next)
+        if (e->task == t)
+            return e;
+    return NULL;
+}
+
+/* Under the lock: the entry that cordon_task_free now holds, or NULL for
+ * a task another thread took out (that take-out waited for).  Out of the
+ * queue first, so that no collector starts it meanwhile; a running one is
+ * marked, so that no wait takes it when it ends. */
+static pool_entry *claim_for_free(cordon_pool *pool, cordon_task *t)
+{
+    pool_entry *e = list_remove_task(&pool->queued, t);
+    if (!e)
+        e = list_remove_task(&pool->finished, t);
+    if (e)
+        return e;
+    if ((e = list_find_task(&pool->running, t))) {
+        e->being_freed = true;
+        return e;
+    }
+    while (__atomic_load_n(&t->pool, __ATOMIC_ACQUIRE) == pool)
+        pthread_cond_wait(&pool->changed, &pool->lock);
+    return NULL;
+}
+
+/* cordon_task_free's: takes the task out of the pool, cancelled and
+ * joined (a queued one never ran; the free's own cancel joins an ended
+ * one).  cordon_pool_free waits for this to be done before it frees. */
 void cordon__pool_forget(cordon_pool *pool, cordon_task *t)
 {
     pthread_mutex_lock(&pool->lock);
-    pool_entry *e = list_remove_task(&pool->queued, t);
+    pool->forgetting++;
+    pool_entry *e = claim_for_free(pool, t);
     pthread_mutex_unlock(&pool->lock);
-    if (!e) {
-        cordon__cancel(t);
-        pthread_mutex_lock(&pool->lock);
-        e = list_remove_task(&pool->finished, t);
-        pthread_cond_broadcast(&pool->changed);
-        pthread_mutex_unlock(&pool->lock);
-    }
-    free(e);
+    if (e && e->being_freed)
+        cordon__cancel(t); /* its collector drops the entry at its end */
+    pthread_mutex_lock(&pool->lock);
     __atomic_store_n(&t->pool, NULL, __ATOMIC_RELEASE);
+    pool->forgetting--;
+    pthread_cond_broadcast(&pool->changed);
+    pthread_mutex_unlock(&pool->lock);
+    free(e);
 }
 
-/* Outside the lock: joins a finished task and gives it back to the caller. */
-static int take_out(pool_entry *e)
+/* Outside the lock: joins a finished task and gives it back to the caller;
+ * a cordon_task_free waiting for it goes on once its pool is cleared. */
+static int take_out(cordon_pool *pool, pool_entry *e)
 {
     cordon_task *t = e->task;
     int status = e->status;
@@ -195,9 +234,24 @@ static int take_out(pool_entry *e)
     } else {
         status = cordon__join(t);
     }
+    pthread_mutex_lock(&pool->lock);
     __atomic_store_n(&t->pool, NULL, __ATOMIC_RELEASE);
+    pthread_cond_broadcast(&pool->changed);
+    pthread_mutex_unlock(&pool->lock);
     free(e);
     return status;
+}
+
+/* Under the lock: whether the calling thread is the collector of one of
+ * the pool's running tasks, in its done (or output) callback: that task
+ * ends only once the callback returns, so a wait on the pool there could
+ * never end (as cordon_join of its own task, -EDEADLK). */
+static bool on_a_running_task_s_collector(const cordon_pool *pool)
+{
+    for (const pool_entry *e = pool->running.head; e; e = e->next)
+        if (pthread_equal(pthread_self(), e->task->collector))
+            return true;
+    return false;
 }
 
 /* Under the lock: waits for the next change; false once the deadline
@@ -218,9 +272,9 @@ int cordon_pool_wait_any(cordon_pool *pool, int timeout_ms, cordon_task **done)
         return -EINVAL;
     struct timespec at = cordon__monotonic_after_ms(timeout_ms < 0 ? 0 : timeout_ms);
     pthread_mutex_lock(&pool->lock);
-    pool_entry *e;
-    int rc = 0;
-    while (!(e = list_pop(&pool->finished))) {
+    pool_entry *e = NULL;
+    int rc = on_a_running_task_s_collector(pool) ? -EDEADLK : 0;
+    while (rc == 0 && !(e = list_pop(&pool->finished))) {
         if (!pool->running.head && !pool->queued.head) {
             rc = -ECHILD;
             break;
@@ -234,7 +288,7 @@ int cordon_pool_wait_any(cordon_pool *pool, int timeout_ms, cordon_task **done)
     if (!e)
         return rc;
     *done = e->task;
-    return take_out(e);
+    return take_out(pool, e);
 }
 
 /* Under the lock: waits until nothing is queued or running. */
@@ -248,10 +302,10 @@ static int wait_idle(cordon_pool *pool, int timeout_ms)
     return 0;
 }
 
-static void take_out_all(entry_list *list)
+static void take_out_all(cordon_pool *pool, entry_list *list)
 {
     for (pool_entry *e; (e = list_pop(list));)
-        take_out(e);
+        take_out(pool, e);
 }
 
 int cordon_pool_wait_all(cordon_pool *pool, int timeout_ms)
@@ -260,14 +314,14 @@ int cordon_pool_wait_all(cordon_pool *pool, int timeout_ms)
     if (!pool)
         return -EINVAL;
     pthread_mutex_lock(&pool->lock);
-    int rc = wait_idle(pool, timeout_ms);
+    int rc = on_a_running_task_s_collector(pool) ? -EDEADLK : wait_idle(pool, timeout_ms);
     entry_list finished = { NULL, NULL };
     if (rc == 0) {
         finished = pool->finished;
         pool->finished = (entry_list){ NULL, NULL };
     }
     pthread_mutex_unlock(&pool->lock);
-    take_out_all(&finished);
+    take_out_all(pool, &finished);
     return rc;
 }
 
@@ -289,7 +343,13 @@ void cordon_pool_free(cordon_pool *pool)
     pool->finished = (entry_list){ NULL, NULL };
     pthread_mutex_unlock(&pool->lock);
     /* Each join also waits for its collector to leave the pool's lock. */
-    take_out_all(&finished);
+    take_out_all(pool, &finished);
+    /* A cordon_task_free of one of its tasks, racing this, is done with
+     * the pool before the pool goes. */
+    pthread_mutex_lock(&pool->lock);
+    while (pool->forgetting)
+        pthread_cond_wait(&pool->changed, &pool->lock);
+    pthread_mutex_unlock(&pool->lock);
     pthread_cond_destroy(&pool->changed);
     pthread_mutex_destroy(&pool->lock);
     free(pool);

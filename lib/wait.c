@@ -166,6 +166,11 @@ int cordon_wait_any(cordon_task *const tasks[], size_t n, int timeout_ms)
     CORDON__NO_CANCELLATION;
     if (!tasks || n == 0 || n > INT_MAX)
         return -EINVAL;
+    /* From a task's own callback: it ends only once the callback returns. */
+    for (size_t i = 0; i < n; i++)
+        if (tasks[i] && tasks[i]->async_running && !tasks[i]->pool &&
+            pthread_equal(pthread_self(), tasks[i]->collector))
+            return -EDEADLK;
     struct pollfd *fds = calloc(n, sizeof *fds);
     if (!fds)
         return -ENOMEM;

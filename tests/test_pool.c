@@ -310,6 +310,117 @@ static void test_pool_done_callback_may_submit(void **state)
     cordon_task_free(second);
 }
 
+/* One thread waits on the pool (wait_all, or wait_any until it is empty)
+ * while another frees the tasks it submitted: each task leaves the pool
+ * once.  Both once joined one collector twice and hung, or joined a task
+ * already freed. */
+#define RACED 6
+
+typedef struct raced_pool {
+    cordon_pool *pool;
+    bool by_any;
+    int finished;               /* the waiter came back */
+} raced_pool;
+
+static void *wait_on_pool(void *arg)
+{
+    raced_pool *r = arg;
+    if (r->by_any) {
+        cordon_task *done;
+        while (cordon_pool_wait_any(r->pool, -1, &done) != -ECHILD)
+            ;
+    } else {
+        cordon_pool_wait_all(r->pool, -1);
+    }
+    __atomic_store_n(&r->finished, 1, __ATOMIC_RELEASE);
+    return NULL;
+}
+
+static void *free_during_waits(void *arg)
+{
+    int *rounds_done = arg;
+    for (int round = 0; round < 24; round++) {
+        raced_pool r = { .pool = cordon_pool_new(round % 3 == 0 ? 2 : RACED),
+                         .by_any = round % 2 };
+        cordon_task *tasks[RACED];
+        for (int i = 0; i < RACED; i++) {
+            tasks[i] = shell("true");
+            if (cordon_pool_submit(r.pool, tasks[i]) != 0)
+                return NULL;
+        }
+        pthread_t waiter;
+        if (pthread_create(&waiter, NULL, wait_on_pool, &r) != 0)
+            return NULL;
+        usleep((useconds_t)(round % 6) * 1000);
+        for (int i = 0; i < RACED; i++)
+            cordon_task_free(tasks[i]);
+        pthread_join(waiter, NULL);
+        cordon_pool_free(r.pool);
+        __atomic_store_n(rounds_done, round + 1, __ATOMIC_RELEASE);
+    }
+    return NULL;
+}
+
+static void test_pool_task_freed_while_another_thread_waits_leaves_once(void **state)
+{
+    (void)state;
+    int rounds_done = 0;
+    pthread_t racer;
+    assert_int_equal(pthread_create(&racer, NULL, free_during_waits, &rounds_done), 0);
+    /* A hang fails the test rather than the suite's time. */
+    struct timespec at;
+    clock_gettime(CLOCK_REALTIME, &at);
+    at.tv_sec += 120;
+    int joined = pthread_timedjoin_np(racer, NULL, &at);
+    if (joined != 0)
+        fprintf(stderr, "hung after %d rounds\n", __atomic_load_n(&rounds_done, __ATOMIC_ACQUIRE));
+    assert_int_equal(joined, 0);
+    assert_int_equal(rounds_done, 24);
+    assert_true(no_children_left());
+}
+
+/* A done callback that waits on its own pool, or on its own task: that
+ * task ends only once the callback returns, so the wait is refused, as
+ * cordon_join's is, instead of hanging the pool and every waiter. */
+typedef struct waits_on_itself {
+    cordon_pool *pool;
+    int pool_any, pool_all, task_any;
+} waits_on_itself;
+
+static void wait_on_own_pool(cordon_task *t, void *user)
+{
+    waits_on_itself *w = user;
+    cordon_task *done = t;
+    w->pool_any = cordon_pool_wait_any(w->pool, -1, &done);
+    w->pool_all = cordon_pool_wait_all(w->pool, -1);
+    w->task_any = cordon_wait_any(&t, 1, -1);
+}
+
+static void test_pool_done_callback_waiting_on_its_own_pool_is_refused(void **state)
+{
+    (void)state;
+    waits_on_itself w = { .pool = cordon_pool_new(1), 1, 1, 1 };
+    cordon_task *t = shell("true");
+    assert_int_equal(cordon_set_done_callback(t, wait_on_own_pool, &w), 0);
+    assert_int_equal(cordon_pool_submit(w.pool, t), 0);
+    cordon_task *done;
+    assert_int_equal(cordon_pool_wait_any(w.pool, 60000, &done), 0);
+    assert_ptr_equal(done, t);
+    assert_int_equal(w.pool_any, -EDEADLK);
+    assert_int_equal(w.pool_all, -EDEADLK);
+    assert_int_equal(w.task_any, -EINVAL); /* a pool's task is the pool's to wait for */
+    cordon_pool_free(w.pool);
+    /* Outside a pool: waiting on itself is refused too. */
+    w = (waits_on_itself){ .pool = cordon_pool_new(1), 1, 1, 1 };
+    assert_int_equal(cordon_run_async(t), 0);
+    assert_int_equal(cordon_join(t), 0);
+    assert_int_equal(w.task_any, -EDEADLK);
+    assert_int_equal(w.pool_any, -ECHILD);
+    assert_int_equal(w.pool_all, 0);
+    cordon_pool_free(w.pool);
+    cordon_task_free(t);
+}
+
 static void test_pool_refuses_bad_arguments(void **state)
 {
     (void)state;
@@ -346,6 +457,8 @@ int main(void)
         cmocka_unit_test(test_pool_many_threads_submit_at_once),
         cmocka_unit_test(test_pool_done_callback_may_submit),
         cmocka_unit_test(test_pool_refuses_bad_arguments),
+        cmocka_unit_test(test_pool_task_freed_while_another_thread_waits_leaves_once),
+        cmocka_unit_test(test_pool_done_callback_waiting_on_its_own_pool_is_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
