@@ -366,6 +366,11 @@ static int forges_its_samples(cordon_ctx *ctx, void *arg)
     if (!region)
         return 3;
     forge_samples(region, size);
+    /* No sample after the claim: each would add one to it. */
+    sigset_t profiling;
+    sigemptyset(&profiling);
+    sigaddset(&profiling, SIGPROF);
+    sigprocmask(SIG_BLOCK, &profiling, NULL);
     uint64_t claimed = arg ? (uint64_t)(uintptr_t)arg : 0x3333333333333333ull;
     memcpy(region + REGION_CLAIMED_AT, &claimed, sizeof claimed);
     forge_samples(region, arg ? REGION_HEAD + (size_t)claimed * REGION_SAMPLE : size);
