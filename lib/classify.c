@@ -29,11 +29,25 @@ static uint64_t timeval_us(struct timeval tv)
     return (uint64_t)tv.tv_sec * 1000000u + (uint64_t)tv.tv_usec;
 }
 
+/* When the task ended: its first process's end as cordon's init timed it
+ * (in a pid namespace), else when the caller's loop saw it.  A caller
+ * held up (stopped, a slow callback, a busy machine) saw a task's end
+ * late: a 50 ms task whose caller was stopped 1.5 s had a wall_us of
+ * 1.5 s, three times its deadline, and no Timeout. */
+static uint64_t task_end_ns(const cordon__attempt_state *s)
+{
+    uint64_t seen = s->ended_ns ? s->ended_ns : cordon__now_ns();
+    if (!s->in_namespaces || !s->init_report ||
+        !__atomic_load_n(&s->init_report->task_status_valid, __ATOMIC_ACQUIRE))
+        return seen;
+    uint64_t timed = s->init_report->task_end_ns;
+    return timed >= s->started_ns && timed < seen ? timed : seen;
+}
+
 static void fill_usage(cordon_usage *u, const cordon__attempt_state *s)
 {
     const struct rusage *ru = &s->rusage;
-    uint64_t ended_ns = s->ended_ns ? s->ended_ns : cordon__now_ns();
-    u->wall_us = (ended_ns - s->started_ns) / 1000u;
+    u->wall_us = (task_end_ns(s) - s->started_ns) / 1000u;
     u->user_us = timeval_us(ru->ru_utime);
     u->sys_us = timeval_us(ru->ru_stime);
     u->max_rss_kb = (uint64_t)ru->ru_maxrss;

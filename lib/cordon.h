@@ -872,6 +872,12 @@ typedef struct cordon_bytes {
 /* From wait4 on the task's tree (with a pid namespace every process of
  * it, orphans killed at the end included; without one, what its first
  * process waited for), but wall_us and tree_peak_kb.
+ *   wall_us       from the attempt's start (where its deadline counts
+ *                 from) to the task's end: its first process's, as
+ *                 cordon's init timed it in a pid namespace, so that a
+ *                 caller held up (stopped, a slow callback, a busy
+ *                 machine) does not lengthen it; without one, when the
+ *                 caller saw the end.
  *   max_rss_kb    the largest single process's peak resident set
  *                 (ru_maxrss), not a sum.  A process's figure includes
  *                 what it inherited: a function task's process is a copy

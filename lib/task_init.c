@@ -560,6 +560,9 @@ static void reap_all(cordon__init_report *report, reaping *r, const sigset_t *aw
         if (deadline_ns && cordon__now_ns() >= deadline_ns) {
             kill(-1, SIGKILL);
             deadline_ns = 0;
+            /* The deadline ended it: a look at the dying tree's CPU must
+             * not report the limit as what did. */
+            cpu->limit_ns = 0;
         }
         uint64_t look_in = r->end == TASK_RUNNING ? hold_cpu_limit(report, cpu) : 0;
         /* The look's own CPU is cordon's: published at once, or the

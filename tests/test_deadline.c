@@ -1,8 +1,10 @@
 /* The deadline: the whole process group dies with SIGKILL, whatever the task
  * does to avoid it, and the result says Timeout. */
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -403,6 +405,105 @@ static void test_deadline_of_a_command_from_a_large_caller_holds_while_it_is_awa
     assert_the_command_held_its_deadline(t);
 }
 
+/* Spins for ever. */
+static int spins(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    (void)arg;
+    for (volatile unsigned long i = 0;; i++)
+        ;
+    return 0;
+}
+
+/* A task that reached its CPU limit while its caller was stopped past its
+ * deadline was ended at the limit (the init's hold on it, a function's own
+ * CPU timer), long before the deadline: a CpuLimit.  The caller, back after the deadline, took it for
+ * a Timeout, which the init's time of the end refuted, and named a bare
+ * SIGKILL (with cpu_ms past the limit), in 2 of 3 runs as root. */
+static int go_fd = -1;
+
+/* The caller's first word to the task's stdin: the test stops it now. */
+static ssize_t says_it_runs(void *user, char *buf, size_t cap)
+{
+    (void)user, (void)buf, (void)cap;
+    ssize_t n = write(go_fd, "g", 1);
+    (void)n;
+    return 0;
+}
+
+static bool spin_as_command;
+
+static void runs_a_spinner_under_a_cpu_limit(int out)
+{
+    cordon_task *t = spin_as_command ? shell("while :; do :; done")
+                                     : cordon_function_task(spins, NULL);
+    cordon_set_timeout_ms(t, 1000);
+    cordon_set_limit(t, CORDON_LIMIT_CPU_MS, 300);
+    cordon_set_stdin_callback(t, says_it_runs, NULL);
+    cordon_run(t);
+    const cordon_result *r = cordon_task_result(t);
+    dprintf(out, "%d %s %d %llu %llu", (r->confinement & CORDON_CONFINED_PID_NAMESPACE) != 0,
+            r->exception ? r->exception : "none", r->signal,
+            (unsigned long long)(r->usage.user_us + r->usage.sys_us) / 1000,
+            (unsigned long long)r->usage.wall_us / 1000);
+}
+
+static void assert_cpu_limit_held_while_the_caller_was_stopped(bool command)
+{
+    int go[2], out[2];
+    assert_int_equal(pipe2(go, O_CLOEXEC), 0);
+    assert_int_equal(pipe2(out, O_CLOEXEC), 0);
+    spin_as_command = command;
+    pid_t caller = fork();
+    assert_true(caller >= 0);
+    if (caller == 0) {
+        go_fd = go[1];
+        runs_a_spinner_under_a_cpu_limit(out[1]);
+        _exit(0);
+    }
+    close(go[1]);
+    close(out[1]);
+    struct pollfd started = { .fd = go[0], .events = POLLIN };
+    assert_int_equal(poll(&started, 1, 30000), 1);
+    /* Stopped from its task's start until well past the deadline. */
+    kill(caller, SIGSTOP);
+    usleep(1500 * 1000);
+    kill(caller, SIGCONT);
+    int status;
+    assert_int_equal(waitpid(caller, &status, 0), caller);
+    char text[128] = "";
+    ssize_t n = read(out[0], text, sizeof text - 1);
+    text[n > 0 ? n : 0] = '\0';
+    close(go[0]);
+    close(out[0]);
+    int namespaced = 0, signal = 0;
+    char exception[64] = "";
+    unsigned long long cpu_ms = 0, wall_ms = 0;
+    assert_int_equal(sscanf(text, "%d %63s %d %llu %llu", &namespaced, exception, &signal, &cpu_ms,
+                            &wall_ms), 5);
+    if (!namespaced) {
+        print_message("skipped: no pid namespace here (the first process's end is timed by "
+                      "cordon's init)\n");
+        skip();
+    }
+    if (strcmp(exception, "CpuLimit") != 0)
+        fail_msg("%s %s after %llu ms of CPU under a 300 ms limit", command ? "a command" : "a function",
+                 exception, cpu_ms);
+    assert_int_equal(signal, SIGKILL);
+    assert_true(cpu_ms >= 300);
+    /* Its wall time ends where it did, before the deadline, not 1.5 s
+     * later where the stopped caller saw it. */
+    if (wall_ms >= 1000)
+        fail_msg("wall_us %llu ms of a task that ended before its 1 s deadline", wall_ms);
+}
+
+static void test_deadline_a_cpu_limit_reached_while_the_caller_was_stopped_is_named(void **state)
+{
+    (void)state;
+    assert_cpu_limit_held_while_the_caller_was_stopped(false);
+    assert_cpu_limit_held_while_the_caller_was_stopped(true);
+}
+
 /* Writes a line, then returns 3 at once. */
 static int writes_then_fails(cordon_ctx *ctx, void *arg)
 {
@@ -504,10 +605,17 @@ static void test_deadline_passed_after_the_task_ended_is_no_timeout(void **state
     unsigned calls = 0;
     cordon_set_output_callback(t, holds_the_caller, &calls);
     cordon_set_timeout_ms(t, 300);
+    uint64_t before = monotonic_ns();
     cordon_run(t);
+    uint64_t held_ns = monotonic_ns() - before;
     const cordon_result *r = cordon_task_result(t);
     skip_without_the_init_s_timing(t);
-    assert_true(r->usage.wall_us >= 300000); /* the caller was held past the deadline */
+    assert_true(held_ns >= 600u * 1000 * 1000); /* the caller was held past the deadline */
+    /* Its wall time is its own, to its end as the init timed it, not to
+     * when the held caller saw it (it was the 600 ms and more). */
+    if (r->usage.wall_us * 1000 + 500u * 1000 * 1000 > held_ns)
+        fail_msg("wall_us %llu of a task that ended at once, its caller held %llu ms",
+                 (unsigned long long)r->usage.wall_us, (unsigned long long)(held_ns / 1000000));
     assert_null(r->exception);
     assert_int_equal(r->exit_code, 3);
     assert_int_equal(r->signal, 0);
@@ -591,6 +699,7 @@ int main(void)
         cmocka_unit_test(test_deadline_background_process_dies_when_task_ends),
         cmocka_unit_test(test_deadline_zero_means_none),
         cmocka_unit_test(test_deadline_of_a_command_from_a_large_caller_holds_while_it_is_away),
+        cmocka_unit_test(test_deadline_a_cpu_limit_reached_while_the_caller_was_stopped_is_named),
         cmocka_unit_test(test_deadline_passed_before_the_command_began_is_a_timeout),
         cmocka_unit_test(test_deadline_during_the_listener_hand_over_is_a_timeout),
         cmocka_unit_test(test_deadline_of_a_silent_task_without_a_policy),
