@@ -623,8 +623,9 @@ int cordon_task_fd(const cordon_task *t);
  * which it is no longer waited for), -ETIMEDOUT when none ended within
  * timeout_ms (negative, e.g. -1: no limit), -EINVAL when no entry is an async run
  * waiting for its join (NULL entries, tasks in a pool and other tasks
- * are skipped), -EDEADLK from the done (or output) callback of a task
- * among them, which ends only once its callback returns. */
+ * are skipped), -EDEADLK from a callback of a task among them when no
+ * other among them can end (its own, which ends only once the callback
+ * returns, is passed over; with a timeout of 0, -ETIMEDOUT). */
 int cordon_wait_any(cordon_task *const tasks[], size_t n, int timeout_ms);
 /* Kills a running async run: its whole tree (process group, cgroup, pid
  * namespace) at once.  Returns at once; join it for the result, which
@@ -653,9 +654,11 @@ int cordon_cancel(cordon_task *t);
  * see the end after the callback has returned).  It may read the task's
  * result and history and use other tasks and pools (start, submit,
  * cancel); on its own task it must not run, join or free (join returns
- * -EDEADLK; -EBUSY for a pool's task, as anywhere), and waits that would
- * wait for its own task return -EDEADLK (cordon_wait_any with it among
- * the tasks, cordon_pool_wait_any and _wait_all on its own pool).  It runs with every
+ * -EDEADLK; -EBUSY for a pool's task, as anywhere), and a wait that
+ * could only end with its own task returns -EDEADLK (cordon_wait_any with
+ * no other task to wait for, cordon_pool_wait_any on its own pool with
+ * nothing ended and nothing else running, cordon_pool_wait_all on its
+ * own pool); what has ended it may take.  It runs with every
  * signal blocked.  NULL removes it. */
 typedef void (*cordon_done_fn)(cordon_task *t, void *user);
 int cordon_set_done_callback(cordon_task *t, cordon_done_fn fn, void *user);
@@ -684,11 +687,13 @@ int cordon_pool_submit(cordon_pool *pool, cordon_task *t);
  * cordon_join gives again).  With none ended within timeout_ms (negative: no
  * limit), *done is NULL and the return -ETIMEDOUT; with no task submitted
  * and not yet taken out, *done is NULL and the return -ECHILD; from a
- * callback of one of the pool's running tasks, -EDEADLK. */
+ * callback of one of the pool's running tasks, with none ended and no
+ * other running, -EDEADLK (with a timeout of 0, -ETIMEDOUT). */
 int cordon_pool_wait_any(cordon_pool *pool, int timeout_ms, cordon_task **done);
 /* Waits until every submitted task has ended, and takes them all out,
  * joined (read each one's result).  0, or -ETIMEDOUT (nothing taken out
- * then); -EDEADLK from a callback of one of the pool's running tasks. */
+ * then); -EDEADLK from a callback of one of the pool's running tasks
+ * (with a timeout of 0, -ETIMEDOUT). */
 int cordon_pool_wait_all(cordon_pool *pool, int timeout_ms);
 /* Cancels the running tasks, drops the queued ones (they never run; their
  * results stay as they were), joins, and frees the pool.  NULL is

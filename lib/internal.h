@@ -669,6 +669,8 @@ void cordon__cancel(cordon_task *t);
 /* cordon_run_async and cordon_join without the check that the task is
  * not in a pool: the pool's own start and join. */
 int cordon__run_async(cordon_task *t);
+/* Whether the calling thread is t's collector (in t's callbacks). */
+bool cordon__collecting(const cordon_task *t);
 int cordon__join(cordon_task *t);
 /* At the start of a run: the total deadline of all its attempts. */
 void cordon__total_deadline_start(cordon_task *t);
@@ -686,7 +688,7 @@ void cordon__async_finished(cordon_task *t);
 /* lib/pool.c: a pool's task has ended (collector thread). */
 void cordon__pool_task_ended(struct cordon_pool *pool, cordon_task *t);
 /* A task freed while in its pool: cancelled, joined, and taken out. */
-void cordon__pool_forget(struct cordon_pool *pool, cordon_task *t);
+void cordon__pool_forget(cordon_task *t);
 /* lib/backoff.c: the delay before retry n (n >= 1), jitter included. */
 uint64_t cordon__backoff_ms(cordon_task *t, unsigned retry);
 /* lib/task.c: the result's pointers (views, class, message) made current. */

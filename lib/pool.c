@@ -41,8 +41,17 @@ struct cordon_pool {
     unsigned max, running_count;
     entry_list queued, running, finished;
     bool closing;               /* cordon_pool_free: start nothing more */
-    unsigned forgetting;        /* cordon_task_free calls still using the pool */
+    unsigned forgetting;        /* cordon_task_free calls still using the pool,
+                                   under `membership` */
 };
+
+/* A task's pool is read, and counted as in use, under this process-wide
+ * lock, which outlives every pool: a cordon_task_free that found its
+ * task's pool keeps cordon_pool_free from freeing it until it is done
+ * (it read the pointer unlocked, and a pool_free between that read and
+ * its first use of the pool's lock freed the pool under it). */
+static pthread_mutex_t membership = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t forgotten = PTHREAD_COND_INITIALIZER;
 
 static void list_push(entry_list *list, pool_entry *e)
 {
@@ -203,23 +212,33 @@ static pool_entry *claim_for_free(cordon_pool *pool, cordon_task *t)
     return NULL;
 }
 
-/* cordon_task_free's: takes the task out of the pool, cancelled and
- * joined (a queued one never ran; the free's own cancel joins an ended
- * one).  cordon_pool_free waits for this to be done before it frees. */
-void cordon__pool_forget(cordon_pool *pool, cordon_task *t)
+/* cordon_task_free's: takes the task out of its pool, if any, cancelled
+ * and joined (a queued one never ran; the free's own cancel joins an
+ * ended one).  cordon_pool_free waits for this to be done before it
+ * frees the pool. */
+void cordon__pool_forget(cordon_task *t)
 {
+    pthread_mutex_lock(&membership);
+    cordon_pool *pool = __atomic_load_n(&t->pool, __ATOMIC_ACQUIRE);
+    if (pool)
+        pool->forgetting++;
+    pthread_mutex_unlock(&membership);
+    if (!pool)
+        return;
     pthread_mutex_lock(&pool->lock);
-    pool->forgetting++;
     pool_entry *e = claim_for_free(pool, t);
     pthread_mutex_unlock(&pool->lock);
     if (e && e->being_freed)
         cordon__cancel(t); /* its collector drops the entry at its end */
     pthread_mutex_lock(&pool->lock);
     __atomic_store_n(&t->pool, NULL, __ATOMIC_RELEASE);
-    pool->forgetting--;
     pthread_cond_broadcast(&pool->changed);
     pthread_mutex_unlock(&pool->lock);
     free(e);
+    pthread_mutex_lock(&membership);
+    pool->forgetting--;
+    pthread_cond_broadcast(&forgotten);
+    pthread_mutex_unlock(&membership);
 }
 
 /* Outside the lock: joins a finished task and gives it back to the caller;
@@ -243,15 +262,17 @@ static int take_out(cordon_pool *pool, pool_entry *e)
 }
 
 /* Under the lock: whether the calling thread is the collector of one of
- * the pool's running tasks, in its done (or output) callback: that task
- * ends only once the callback returns, so a wait on the pool there could
- * never end (as cordon_join of its own task, -EDEADLK). */
-static bool on_a_running_task_s_collector(const cordon_pool *pool)
+ * the pool's running tasks (in its done or output callback), that task
+ * ending only once the callback returns; with `alone`, whether it is the
+ * only one running.  A wait on the pool there for it could never end (as
+ * cordon_join of its own task: -EDEADLK). */
+static bool in_a_running_task_s_callback(const cordon_pool *pool, bool alone)
 {
-    for (const pool_entry *e = pool->running.head; e; e = e->next)
-        if (pthread_equal(pthread_self(), e->task->collector))
-            return true;
-    return false;
+    bool own = false;
+    size_t running = 0;
+    for (const pool_entry *e = pool->running.head; e; e = e->next, running++)
+        own = own || cordon__collecting(e->task);
+    return own && (!alone || running == 1);
 }
 
 /* Under the lock: waits for the next change; false once the deadline
@@ -273,10 +294,16 @@ int cordon_pool_wait_any(cordon_pool *pool, int timeout_ms, cordon_task **done)
     struct timespec at = cordon__monotonic_after_ms(timeout_ms < 0 ? 0 : timeout_ms);
     pthread_mutex_lock(&pool->lock);
     pool_entry *e = NULL;
-    int rc = on_a_running_task_s_collector(pool) ? -EDEADLK : 0;
-    while (rc == 0 && !(e = list_pop(&pool->finished))) {
+    int rc = 0;
+    while (!(e = list_pop(&pool->finished))) {
         if (!pool->running.head && !pool->queued.head) {
             rc = -ECHILD;
+            break;
+        }
+        /* Nothing ended, and nothing running but the callback's own
+         * task (the queued wait for it to end). */
+        if (timeout_ms != 0 && in_a_running_task_s_callback(pool, true)) {
+            rc = -EDEADLK;
             break;
         }
         if (!wait_changed(pool, timeout_ms, &at) && !pool->finished.head) {
@@ -314,7 +341,8 @@ int cordon_pool_wait_all(cordon_pool *pool, int timeout_ms)
     if (!pool)
         return -EINVAL;
     pthread_mutex_lock(&pool->lock);
-    int rc = on_a_running_task_s_collector(pool) ? -EDEADLK : wait_idle(pool, timeout_ms);
+    int rc = timeout_ms != 0 && in_a_running_task_s_callback(pool, false)
+                 ? -EDEADLK : wait_idle(pool, timeout_ms);
     entry_list finished = { NULL, NULL };
     if (rc == 0) {
         finished = pool->finished;
@@ -345,11 +373,12 @@ void cordon_pool_free(cordon_pool *pool)
     /* Each join also waits for its collector to leave the pool's lock. */
     take_out_all(pool, &finished);
     /* A cordon_task_free of one of its tasks, racing this, is done with
-     * the pool before the pool goes. */
-    pthread_mutex_lock(&pool->lock);
+     * the pool before the pool goes; none can find it from here on (no
+     * task names it any more). */
+    pthread_mutex_lock(&membership);
     while (pool->forgetting)
-        pthread_cond_wait(&pool->changed, &pool->lock);
-    pthread_mutex_unlock(&pool->lock);
+        pthread_cond_wait(&forgotten, &membership);
+    pthread_mutex_unlock(&membership);
     pthread_cond_destroy(&pool->changed);
     pthread_mutex_destroy(&pool->lock);
     free(pool);

@@ -292,10 +292,21 @@ typedef struct async_start {
     int rc;
 } async_start;
 
+/* The task whose collector this thread is: a wait from its callbacks
+ * on it would wait for ever (no other thread's reading of t->collector,
+ * which pthread_create writes as the run starts). */
+static __thread const cordon_task *collected_task;
+
+bool cordon__collecting(const cordon_task *t)
+{
+    return t && collected_task == t;
+}
+
 static void *collector_main(void *arg)
 {
     async_start *start = arg;
     cordon_task *t = start->task;
+    collected_task = t;
     cordon__total_deadline_start(t);
     t->history_count = 0;
     t->result.attempts = 1;
@@ -424,7 +435,7 @@ int cordon_join(cordon_task *t)
         return -EINVAL;
     if (t->pool)
         return -EBUSY; /* the pool joins it */
-    if (t->async_running && pthread_equal(pthread_self(), t->collector))
+    if (cordon__collecting(t))
         return -EDEADLK; /* its own done callback */
     return cordon__join(t);
 }

@@ -215,11 +215,7 @@ void cordon_task_free(cordon_task *t)
     CORDON__NO_CANCELLATION;
     if (!t)
         return;
-    /* Read once, atomically: a wait on another thread may be taking the
-     * task out of its pool, and clears this when it has. */
-    cordon_pool *pool = __atomic_load_n(&t->pool, __ATOMIC_ACQUIRE);
-    if (pool)
-        cordon__pool_forget(pool, t);
+    cordon__pool_forget(t); /* out of its pool, if it is in one */
     cordon__cancel(t); /* never free under a running collector */
     free_argv(t->argv);
     free_strings(t->env_overrides, t->env_count);

@@ -127,7 +127,7 @@ int cordon_join_timeout(cordon_task *t, int timeout_ms)
     CORDON__NO_CANCELLATION;
     if (!t)
         return -EINVAL;
-    if (t->async_running && pthread_equal(pthread_self(), t->collector))
+    if (cordon__collecting(t))
         return -EDEADLK;
     if (t->async_running && !t->pool && !wait_for_end(t, timeout_ms))
         return -ETIMEDOUT;
@@ -136,15 +136,22 @@ int cordon_join_timeout(cordon_task *t, int timeout_ms)
 
 /* The lowest index of an ended, unjoined async run; -1 when none has
  * ended; -EINVAL when none can. */
-static int first_ended(cordon_task *const tasks[], size_t n, struct pollfd *fds)
+static int first_ended(cordon_task *const tasks[], size_t n, struct pollfd *fds, bool *own)
 {
     bool any = false;
     for (size_t i = 0; i < n; i++) {
         fds[i].fd = -1;
         fds[i].events = POLLIN;
         fds[i].revents = 0;
-        if (!tasks[i] || !tasks[i]->async_running || tasks[i]->pool)
+        /* Read atomically: a pool may be starting or taking out its
+         * task on another thread meanwhile. */
+        if (!tasks[i] || !__atomic_load_n(&tasks[i]->async_running, __ATOMIC_ACQUIRE) ||
+            __atomic_load_n(&tasks[i]->pool, __ATOMIC_ACQUIRE))
             continue; /* a pool's task is the pool's to wait for */
+        if (cordon__collecting(tasks[i])) {
+            *own = true; /* ends only once its callback, this call's caller, returns */
+            continue;
+        }
         if (ended(tasks[i]))
             return (int)i;
         fds[i].fd = tasks[i]->done_fd;
@@ -166,30 +173,30 @@ int cordon_wait_any(cordon_task *const tasks[], size_t n, int timeout_ms)
     CORDON__NO_CANCELLATION;
     if (!tasks || n == 0 || n > INT_MAX)
         return -EINVAL;
-    /* From a task's own callback: it ends only once the callback returns. */
-    for (size_t i = 0; i < n; i++)
-        if (tasks[i] && tasks[i]->async_running && !tasks[i]->pool &&
-            pthread_equal(pthread_self(), tasks[i]->collector))
-            return -EDEADLK;
     struct pollfd *fds = calloc(n, sizeof *fds);
     if (!fds)
         return -ENOMEM;
     struct timespec at = cordon__monotonic_after_ms(timeout_ms < 0 ? 0 : timeout_ms);
     int rc;
+    bool own = false;
     /* The end mark is read again after each wake: it, not the fd, is what
      * says a task ended (the fd only wakes the poll). */
-    while ((rc = first_ended(tasks, n, fds)) == -1) {
+    while ((rc = first_ended(tasks, n, fds, &own)) == -1) {
         int wait = timeout_ms < 0 ? -1 : remaining_ms(&at);
         if (poll(fds, (nfds_t)n, wait) < 0 && errno != EINTR) {
             rc = -errno;
             break;
         }
-        if (timeout_ms >= 0 && remaining_ms(&at) == 0 && (rc = first_ended(tasks, n, fds)) == -1) {
+        if (timeout_ms >= 0 && remaining_ms(&at) == 0 &&
+            (rc = first_ended(tasks, n, fds, &own)) == -1) {
             rc = -ETIMEDOUT;
             break;
         }
     }
     free(fds);
+    /* Nothing to wait for but the callback's own task: a wait for ever. */
+    if (rc == -EINVAL && own)
+        return timeout_ms == 0 ? -ETIMEDOUT : -EDEADLK;
     return rc;
 }
 

@@ -421,6 +421,51 @@ static void test_pool_done_callback_waiting_on_its_own_pool_is_refused(void **st
     cordon_task_free(t);
 }
 
+/* A callback may still take what has ended: from its pool, a task that
+ * ended before it; from a list, another task that ended (its own is
+ * passed over, not waited for). */
+typedef struct harvest {
+    cordon_pool *pool;
+    cordon_task *other;
+    cordon_task *got;
+    int pool_rc, list_rc;
+} harvest;
+
+static void takes_what_ended(cordon_task *t, void *user)
+{
+    harvest *h = user;
+    if (h->pool) {
+        h->pool_rc = cordon_pool_wait_any(h->pool, -1, &h->got);
+        return;
+    }
+    cordon_task *both[2] = { t, h->other };
+    h->list_rc = cordon_wait_any(both, 2, -1);
+}
+
+static void test_pool_done_callback_may_take_what_has_ended(void **state)
+{
+    (void)state;
+    harvest h = { .pool = cordon_pool_new(2), .pool_rc = 1 };
+    cordon_task *quick = shell("true"), *slow = shell("sleep 0.3");
+    assert_int_equal(cordon_set_done_callback(slow, takes_what_ended, &h), 0);
+    assert_int_equal(cordon_pool_submit(h.pool, quick), 0);
+    assert_int_equal(cordon_pool_submit(h.pool, slow), 0);
+    /* The slow one counts as running until its callback returns: the
+     * callback takes the quick one first. */
+    assert_int_equal(cordon_pool_wait_all(h.pool, 60000), 0);
+    assert_int_equal(h.pool_rc, 0);
+    assert_ptr_equal(h.got, quick);
+    cordon_pool_free(h.pool);
+    h = (harvest){ .other = quick, .list_rc = 7 };
+    assert_int_equal(cordon_run_async(quick), 0);
+    assert_int_equal(cordon_run_async(slow), 0);
+    assert_int_equal(cordon_join(slow), 0);
+    assert_int_equal(h.list_rc, 1);
+    assert_int_equal(cordon_join(quick), 0);
+    cordon_task_free(quick);
+    cordon_task_free(slow);
+}
+
 static void test_pool_refuses_bad_arguments(void **state)
 {
     (void)state;
@@ -459,6 +504,7 @@ int main(void)
         cmocka_unit_test(test_pool_refuses_bad_arguments),
         cmocka_unit_test(test_pool_task_freed_while_another_thread_waits_leaves_once),
         cmocka_unit_test(test_pool_done_callback_waiting_on_its_own_pool_is_refused),
+        cmocka_unit_test(test_pool_done_callback_may_take_what_has_ended),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

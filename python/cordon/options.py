@@ -256,10 +256,15 @@ def task_user(value):
     uid, gid = user_ids(value)
     if os.geteuid() == 0:
         return uid, gid
-    own = (uid == os.getuid() == os.geteuid() and gid == os.getgid() == os.getegid()
-           and set(os.getgroups()) <= {gid})
-    if own:
+    own = uid == os.getuid() == os.geteuid() and gid == os.getgid() == os.getegid()
+    others = sorted(set(os.getgroups()) - {gid})
+    if own and not others:
         return None
+    if own:
+        raise PermissionError(errno.EPERM, f"user={value!r} is this process's own user, but it "
+                              f"holds other groups besides {gid} ({', '.join(map(str, others))}), "
+                              f"which a task it cannot change the ids of would keep; leave the "
+                              f"option out, or run without those groups")
     raise PermissionError(errno.EPERM, f"user={value!r}: cordon runs a task as another user "
                           f"only when it runs as root (this process is uid {os.geteuid()}); "
                           f"leave the option out to run it as this process's user")

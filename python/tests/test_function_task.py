@@ -289,6 +289,17 @@ def test_a_user_a_caller_that_is_not_root_cannot_switch_to_is_named_at_configure
         assert re.fullmatch(rf"\[Errno 1\] user={user}: cordon runs a task as another user only "
                             rf"when it runs as root \(this process is uid {uid}\); .*", line), line
     assert lines[2:] == ["3", uid]
+    if os.geteuid() == 0:
+        # the own user, with a group besides: said so, as cordon run --user says it
+        own = ("from cordon.tasks import FunctionTask\n"
+               "try:\n    FunctionTask(abs, -1).configure(user=65534)\n"
+               "except PermissionError as e:\n    print(e)\n")
+        done = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--groups=65534,100",
+                               sys.executable, "-c", own], capture_output=True, text=True,
+                              timeout=60, env=dict(os.environ, HOME="/tmp", PYTHONPATH=package),
+                              cwd="/")
+        assert done.stdout.startswith("[Errno 1] user=65534 is this process's own user, but it "
+                                      "holds other groups besides 65534 (100)"), done
 
 
 def test_counts_directories_stdin_commands_and_retry_arguments_are_named():
