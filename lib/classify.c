@@ -37,10 +37,7 @@ static uint64_t timeval_us(struct timeval tv)
 static uint64_t task_end_ns(const cordon__attempt_state *s)
 {
     uint64_t seen = s->ended_ns ? s->ended_ns : cordon__now_ns();
-    if (!s->in_namespaces || !s->init_report ||
-        !__atomic_load_n(&s->init_report->task_status_valid, __ATOMIC_ACQUIRE))
-        return seen;
-    uint64_t timed = s->init_report->task_end_ns;
+    uint64_t timed = cordon__first_process_end_ns(s);
     return timed >= s->started_ns && timed < seen ? timed : seen;
 }
 
@@ -522,15 +519,12 @@ static unsigned confinement(const cordon__attempt_state *s, const cordon__launch
     return held;
 }
 
-/* When the task's first process ended, as cordon's init timed it as it
- * reaped it (at or after the end itself): 0 where no init timed it. */
-static uint64_t first_process_end_ns(const cordon__attempt_state *s,
-                                     const cordon__launch *launch)
+uint64_t cordon__first_process_end_ns(const cordon__attempt_state *s)
 {
     if (!s->in_namespaces ||
-        !__atomic_load_n(&launch->init_report->task_status_valid, __ATOMIC_ACQUIRE))
+        !__atomic_load_n(&s->init_report->task_status_valid, __ATOMIC_ACQUIRE))
         return 0;
-    return launch->init_report->task_end_ns;
+    return s->init_report->task_end_ns;
 }
 
 /* cordon_cancel's kill ended the task: asked for before any limit or the
@@ -539,13 +533,12 @@ static uint64_t first_process_end_ns(const cordon__attempt_state *s,
  * up (a slow output callback) acts on a cancel late, after a task that
  * killed itself had ended: in namespaces the init's time of that end says
  * whether the kill came first; without them there is no such time. */
-static bool cancelled(cordon_task *t, const cordon__attempt_state *s, int status,
-                      const cordon__launch *launch)
+static bool cancelled(cordon_task *t, const cordon__attempt_state *s, int status)
 {
     if (!s->cancelled || s->timed_out || s->cpu_exceeded || !WIFSIGNALED(status) ||
         WTERMSIG(status) != SIGKILL)
         return false;
-    uint64_t end = first_process_end_ns(s, launch);
+    uint64_t end = cordon__first_process_end_ns(s);
     if (end && end < s->cancel_kill_ns)
         return false;
     set_exception(t, "Cancelled");
@@ -563,15 +556,9 @@ void cordon__refuse_start(cordon_task *t, const char *why)
     t->start_refused = true;
 }
 
-/* The deadline's evidence is its kill ending the task, not the caller
- * finding the deadline passed: a caller held up (a slow output callback,
- * a loaded machine) can find it so after the task's first process ended
- * by itself.  In namespaces the init timed that end as it reaped it (at
- * or after the end itself); without them there is no such time, and a
- * task whose end the caller saw late stays a Timeout. */
-static bool ended_before_deadline(const cordon__attempt_state *s, const cordon__launch *launch)
+bool cordon__ended_before_deadline(const cordon__attempt_state *s)
 {
-    uint64_t end = s->deadline_ns ? first_process_end_ns(s, launch) : 0;
+    uint64_t end = s->deadline_ns ? cordon__first_process_end_ns(s) : 0;
     return end && end < s->deadline_ns;
 }
 
@@ -610,7 +597,7 @@ void cordon__classify(cordon_task *t, const cordon__attempt_state *s,
         own_ending(t, shared, status);
         return;
     }
-    if (cancelled(t, s, status, launch))
+    if (cancelled(t, s, status))
         return;
     if (cpu_limit_reached(t, s, shared))
         return;
@@ -620,7 +607,7 @@ void cordon__classify(cordon_task *t, const cordon__attempt_state *s,
      * that ended before the deadline is none. */
     bool began_late = s->deadline_ns && setup.task_start_ns >= s->deadline_ns;
     if (((s->timed_out && failed(t, shared, status)) || began_late) &&
-        !ended_before_deadline(s, launch)) {
+        !cordon__ended_before_deadline(s)) {
         set_exception(t, "Timeout");
         own_ending(t, shared, status);
         if (began_late)

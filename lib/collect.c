@@ -639,24 +639,17 @@ static int reap(cordon__attempt_state *s)
     return rc < 0 ? -errno : 0;
 }
 
-/* The first process ended, as the init timed it, before the deadline:
- * the deadline did not end the task, though this loop, kept away (a
- * stopped or busy caller), found it passed when it came back.  A CPU
- * limit reached by then (the init's hold on it, the function's own CPU
- * timer) did. */
-static bool ended_before_the_deadline(const cordon__attempt_state *s)
-{
-    return s->in_namespaces && s->deadline_ns &&
-           __atomic_load_n(&s->init_report->task_status_valid, __ATOMIC_ACQUIRE) &&
-           s->init_report->task_end_ns < s->deadline_ns;
-}
-
 /* After the end: the tree's final figure, for a CPU limit reached
- * between two checks (or enforced by RLIMIT_CPU's SIGXCPU). */
+ * between two checks (or enforced by RLIMIT_CPU's SIGXCPU).  Not when
+ * the deadline ended the task; but a task whose first process ended, as
+ * the init timed it, before the deadline that this loop, kept away (a
+ * stopped or busy caller), found passed when it came back, was ended by
+ * a CPU limit reached by then (the init's hold on it, a function's own
+ * CPU timer), if by one. */
 static void final_cpu_check(cordon__attempt_state *s)
 {
     if (!s->cpu_limit_ns || s->violated || s->cancelled ||
-        (s->timed_out && !ended_before_the_deadline(s)))
+        (s->timed_out && !cordon__ended_before_deadline(s)))
         return;
     uint64_t used = cordon__tree_cpu_ns(s);
     uint64_t reaped = (uint64_t)(s->rusage.ru_utime.tv_sec + s->rusage.ru_stime.tv_sec) *

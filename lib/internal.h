@@ -749,6 +749,17 @@ int cordon__collect(cordon_task *t, cordon__attempt_state *state);
  * given together (the task is not run), and `why` says what and where;
  * t->result becomes that ConfinementError. */
 void cordon__refuse_start(cordon_task *t, const char *why);
+/* When the task's first process ended, as cordon's init timed it as it
+ * reaped it (at or after the end itself): 0 where no init timed it (no
+ * pid namespace, or not yet). */
+uint64_t cordon__first_process_end_ns(const cordon__attempt_state *s);
+/* The deadline's evidence is its kill ending the task, not the caller
+ * finding the deadline passed: a caller held up (a slow output callback,
+ * a loaded machine, a stop) can find it so after the first process ended
+ * by itself or at a limit.  Whether the init timed that end before the
+ * deadline; without an init's time, false, and a task whose end the
+ * caller saw late stays a Timeout. */
+bool cordon__ended_before_deadline(const cordon__attempt_state *s);
 /* Turns the ending into t->result. */
 void cordon__classify(cordon_task *t, const cordon__attempt_state *state,
                       const cordon__launch *launch);
