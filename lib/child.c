@@ -139,12 +139,18 @@ static int reset_signals(void)
  * caller's, entered again by its path with that user's rights: kept as
  * the caller (root) had entered it, a task run as nobody started beneath
  * a 0700 directory of root's and read the files there.  One it may not
- * enter leaves it at "/", as an unknown one does in namespaces. */
+ * enter leaves it at "/", as an unknown one does in namespaces.  One that
+ * has no path to enter again by fails the task, with getcwd's errno: a
+ * deleted one (ENOENT; kept, its ".." would be walked with the caller's
+ * entry) or one longer than PATH_MAX (ENAMETOOLONG).  Before, such a task
+ * started at "/" without a word, where a root task's relative writes
+ * landed at the top of the machine. */
 static int reenter_callers_directory(void)
 {
     char here[PATH_MAX];
-    long length = syscall(SYS_getcwd, here, sizeof here);
-    if (length > 0 && here[0] == '/' && chdir(here) == 0)
+    if (syscall(SYS_getcwd, here, sizeof here) < 0)
+        return -errno;
+    if (here[0] == '/' && chdir(here) == 0)
         return 0;
     return chdir("/") == 0 ? 0 : -errno;
 }

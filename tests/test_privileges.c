@@ -262,6 +262,68 @@ static void test_privileges_the_working_directory_is_entered_as_the_task_s_user(
     rmdir(top);
 }
 
+/* Runs a task that writes beside it, as nobody and as root without
+ * capabilities, from this process's deleted working directory: 0 if each
+ * failed closed, saying why, with nothing run; else the check that did
+ * not hold. */
+static int deleted_directory_fails_each_task(const char *marker)
+{
+    const uid_t users[] = { 65534, 0 };
+    for (size_t i = 0; i < sizeof users / sizeof *users; i++) {
+        cordon_task *t = shell("pwd; echo x > cordon-made-from-a-deleted-directory");
+        if (!t || cordon_set_user(t, users[i], users[i]) != 0)
+            return 1;
+        int rc = cordon_run(t);
+        const cordon_result *r = cordon_task_result(t);
+        int failed = rc != CORDON_EXCEPTION ? 2
+                     : strcmp(r->exception, "ConfinementError") != 0 ? 3
+                     : !strstr(r->message, "working directory") ? 4
+                     : !strstr(r->exc_out.data, "the caller's was deleted") ? 5
+                     : r->std_out.len != 0 ? 6
+                     : access(marker, F_OK) == 0 ? 7 : 0;
+        cordon_task_free(t);
+        if (failed)
+            return failed * 10 + (int)i;
+    }
+    return 0;
+}
+
+/* A task run as another user given no working directory enters the
+ * caller's again by its path, and a deleted one has none: the task fails
+ * closed, saying why, with namespaces and without.  Before, it started at
+ * "/" without a word, and a root task's relative write landed there. */
+static void test_privileges_a_deleted_working_directory_is_not_traded_for_the_root(void **state)
+{
+    (void)state;
+    if (geteuid() != 0) {
+        print_message("skipped: only root runs a task as another user\n");
+        skip();
+    }
+    const char *marker = "/cordon-made-from-a-deleted-directory";
+    char gone[] = "/tmp/cordon-cwd-gone-XXXXXX";
+    assert_non_null(mkdtemp(gone));
+    assert_int_equal(chmod(gone, 0755), 0);
+    int here = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    assert_true(here >= 0);
+    assert_int_equal(chdir(gone), 0);
+    assert_int_equal(rmdir(gone), 0);
+    int in_namespaces = deleted_directory_fails_each_task(marker);
+    pid_t copy = fork(); /* namespaces are known once per process */
+    assert_true(copy >= 0);
+    if (copy == 0) {
+        setenv("CORDON_NO_NAMESPACES", "1", 1);
+        _exit(deleted_directory_fails_each_task(marker));
+    }
+    int status;
+    assert_int_equal(waitpid(copy, &status, 0), copy);
+    assert_int_equal(fchdir(here), 0);
+    close(here);
+    unlink(marker);
+    assert_int_equal(in_namespaces, 0);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -274,6 +336,7 @@ int main(void)
         cmocka_unit_test(test_privileges_a_task_run_as_nobody_opens_its_own_pipes_again),
         cmocka_unit_test(test_privileges_the_bounding_set_follows_the_callers_setpcap),
         cmocka_unit_test(test_privileges_the_working_directory_is_entered_as_the_task_s_user),
+        cmocka_unit_test(test_privileges_a_deleted_working_directory_is_not_traded_for_the_root),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
