@@ -160,6 +160,30 @@ static bool mount_point(bool v2, const char *controller, char *out, size_t size)
     return found;
 }
 
+/* A place cordon makes cgroups in is one no other user can change: owned
+ * by this process's user and writable by no one else.  In one another
+ * user could write, that user removed the cgroup cordon kept empty for
+ * its next task, made one of the same name and moved a process of its own
+ * into it: root's next task was charged that process's CPU (a false
+ * CpuLimit) and killed it with the tree.  NULL where it is such a place,
+ * else what is wrong with it, in `why`. */
+static const char *foreign_place(const char *dir, char *why, size_t size)
+{
+    struct stat st;
+    if (stat(dir, &st) != 0)
+        snprintf(why, size, "%s", strerror(errno));
+    else if (st.st_uid != geteuid())
+        snprintf(why, size, "it is owned by uid %u, not by this process's user (uid %u), and "
+                 "that user could replace the cgroups cordon makes in it",
+                 (unsigned)st.st_uid, (unsigned)geteuid());
+    else if (st.st_mode & (S_IWGRP | S_IWOTH))
+        snprintf(why, size, "it is writable by its group or others (mode %03o), who could "
+                 "replace the cgroups cordon makes in it", (unsigned)(st.st_mode & 07777));
+    else
+        return NULL;
+    return why;
+}
+
 bool cordon__cgroup_settings_valid(char *why, size_t size)
 {
     const char *mode = getenv("CORDON_CGROUP");
@@ -185,6 +209,12 @@ bool cordon__cgroup_settings_valid(char *why, size_t size)
                  root, path, strerror(error));
         return false;
     }
+    char wrong[256];
+    if (foreign_place(root, wrong, sizeof wrong)) {
+        snprintf(why, size, "CORDON_CGROUP_ROOT='%.200s' is no place for cordon's cgroups: %s",
+                 root, wrong);
+        return false;
+    }
     return true;
 }
 
@@ -197,7 +227,9 @@ static void find_v2_parent(const char *mode)
     else if (mount_point(true, NULL, mount, sizeof mount) && own_cgroup("", own, sizeof own))
         snprintf(places.v2_parent, sizeof places.v2_parent, "%s%s", mount,
                  strcmp(own, "/") == 0 ? "" : own);
-    if (!places.v2_parent[0] || strcmp(mode, "v1") == 0) {
+    char wrong[256];
+    if (!places.v2_parent[0] || strcmp(mode, "v1") == 0 ||
+        foreign_place(places.v2_parent, wrong, sizeof wrong)) {
         places.v2_parent[0] = '\0';
         return;
     }
@@ -216,9 +248,12 @@ static void find_v2_parent(const char *mode)
 static void find_v1_parent(const char *controller, char *out, size_t size)
 {
     char mount[2048], own[2048];
+    char wrong[256];
     if (mount_point(false, controller, mount, sizeof mount) &&
         own_cgroup(controller, own, sizeof own))
         snprintf(out, size, "%s%s", mount, strcmp(own, "/") == 0 ? "" : own);
+    if (out[0] && foreign_place(out, wrong, sizeof wrong))
+        out[0] = '\0'; /* the limits fall back, as where there is no cgroup */
 }
 
 static int64_t single_value_read(const char *dir, const char *file);

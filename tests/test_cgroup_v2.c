@@ -593,6 +593,46 @@ static int run_one_task(void)
     return rc == 0 ? 0 : 1;
 }
 
+/* The root cordon makes cgroups below must be one no other user can
+ * change: owned by the caller's user, writable by no one else.  Under a
+ * root another user owned, that user removed the cgroup cordon kept for
+ * the next task, made one of the same name with a spinner of its own in
+ * it, and root's next task ended in CpuLimit for that spinner's CPU and
+ * killed it. */
+static void test_cgroup_v2_a_root_another_user_could_change_is_refused(void **state)
+{
+    (void)state;
+    REQUIRE_V2_ROOT();
+    if (geteuid() != 0) {
+        fprintf(stderr, "giving the root to another user needs root\n");
+        skip();
+    }
+    const struct { uid_t owner; mode_t mode; const char *why; } roots[] = {
+        { 65534, 0755, "is owned by uid 65534, not by this process's user (uid 0)" },
+        { 0, 0775, "is writable by its group or others (mode 775)" },
+        { 0, 0757, "is writable by its group or others (mode 757)" },
+    };
+    for (size_t i = 0; i < sizeof roots / sizeof *roots; i++) {
+        assert_int_equal(chown(root, roots[i].owner, 0), 0);
+        assert_int_equal(chmod(root, roots[i].mode), 0);
+        cordon_task *t = shell("echo ran");
+        assert_non_null(t);
+        int rc = cordon_run(t);
+        const cordon_result *r = cordon_task_result(t);
+        assert_int_equal(chown(root, 0, 0), 0);
+        assert_int_equal(chmod(root, 0755), 0);
+        assert_int_equal(rc, CORDON_EXCEPTION);
+        assert_string_equal(r->exception, "ConfinementError");
+        assert_non_null(strstr(r->message, "CORDON_CGROUP_ROOT"));
+        assert_non_null(strstr(r->message, roots[i].why));
+        assert_int_equal(r->std_out.len, 0);
+        cordon_task_free(t);
+    }
+    cordon_task *t = shell("echo ran");
+    assert_string_equal(run_task(t, 0)->std_out.data, "ran\n");
+    cordon_task_free(t);
+}
+
 int main(int argc, char **argv)
 {
     if (argc > 1 && strcmp(argv[1], "--run-one-task") == 0)
@@ -618,6 +658,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_cgroup_v2_next_process_sweeps_what_dead_callers_left),
         cmocka_unit_test(test_cgroup_v2_a_task_cannot_write_the_cgroups_of_its_user),
         cmocka_unit_test(test_cgroup_v2_a_task_that_could_write_its_cgroup_leaves_no_later_task_harm),
+        cmocka_unit_test(test_cgroup_v2_a_root_another_user_could_change_is_refused),
     };
     return cmocka_run_group_tests(tests, make_root, remove_root);
 }
