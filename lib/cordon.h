@@ -446,7 +446,11 @@ int cordon_set_stdin_callback(cordon_task *t, cordon_stdin_fn fn, void *user);
  * its -errno; one that leads elsewhere than when it was given (a task
  * that could write there replaced it by a link: a retry, the next job of a
  * batch would have been granted the link's target) makes it return
- * -ESTALE.  A file replaced at the same place (renamed over) is fine. */
+ * -ESTALE.  A file replaced at the same place (renamed over) is fine.
+ * CORDON_EXEC governs execve alone: code the task may read still runs
+ * through the dynamic loader (ld.so ./a.out) or from a memfd, so leaving
+ * it out keeps a program from being started by name, not its code from
+ * running (the "noexec" policy refuses every exec but a command's own). */
 #define CORDON_READ  1u
 #define CORDON_WRITE 2u
 #define CORDON_EXEC  4u

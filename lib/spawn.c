@@ -794,6 +794,8 @@ static int prepare(cordon_task *t, cordon__launch *l, cordon__attempt_state *s)
     /* The user keyring is a user namespace's, per user id, and the key
      * quota every namespace's (sandbox/policy.h). */
     kind |= CORDON__VARIANT_SHARED_COUNTS;
+    /* A file made set-uid outlives the task (sandbox/policy.h). */
+    kind |= CORDON__VARIANT_SETID_MODES;
     /* A cgroup.procs the task's user owns takes a child of clone3's. */
     if (l->runs_as_root || l->cgroup.v2_dir >= 0)
         kind |= CORDON__VARIANT_CGROUP_MOVES;
@@ -815,7 +817,8 @@ static int prepare(cordon_task *t, cordon__launch *l, cordon__attempt_state *s)
      * shell.  It gets cordon's rules alone. */
     if (!l->policy && (!held_by_namespace || l->cgroup.v2_dir >= 0 || terminal)) {
         kind &= CORDON__VARIANT_NO_PID_NAMESPACE | CORDON__VARIANT_NO_TREE_HOLD |
-                CORDON__VARIANT_CGROUP_MOVES | CORDON__VARIANT_TERMINAL_STDIN;
+                CORDON__VARIANT_CGROUP_MOVES | CORDON__VARIANT_TERMINAL_STDIN |
+                CORDON__VARIANT_SETID_MODES;
         if (!(l->policy = cordon__policy_fence_alone()))
             return -ENOMEM;
     }

@@ -116,6 +116,13 @@ const cordon_policy *cordon__policy_fence_alone(void);
  * any fd (a filter cannot tell the caller's terminal from a pseudo-
  * terminal of the task's own), whatever `p`'s own allow rules say. */
 #define CORDON__VARIANT_TERMINAL_STDIN 512u
+/* SETID_MODES (every task): a task may set S_ISUID or S_ISGID on a file
+ * it owns, and the file outlives it: a task given a writable path left a
+ * program there set-uid to its user (root's, under --user root) for any
+ * user of the machine to run as that user.  chmod, fchmod, fchmodat and
+ * fchmodat2 fail with EPERM for such a mode, whatever `p`'s own allow
+ * rules say (policy_variant_setid.c). */
+#define CORDON__VARIANT_SETID_MODES 1024u
 /* 0 when `p`'s rules and those of a variant of `kind` can be put
  * together; else -EINVAL, with `err` naming why and the policy's line that
  * stands in the way (an 'arch i386' for a task without a network).  What

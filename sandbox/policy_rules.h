@@ -103,7 +103,7 @@ struct cordon_policy {
     bool watches_exec;
     /* policy_variant.c: this policy for a task without a pid namespace,
      * by CORDON__VARIANT_* bits; made on first use, freed with the policy */
-    struct cordon_policy *variants[1024];
+    struct cordon_policy *variants[2048];
     bool refuses_own_sigxfsz; /* a FILE_SIZE_LIMIT variant whose filter refuses them all */
     bool refuses_own_sigsys;  /* a NO_LISTENER variant whose filter refuses them all */
     bool watches_signal_sources; /* its kills of timer_create and mq_notify are watches */
@@ -140,6 +140,15 @@ int cordon__variant_split_allows(cordon_policy *v, int nr, const cordon__conditi
  * whole 64-bit argument, of which the kernel reads the int.  Allows of
  * named commands stay (policy_variant.c). */
 int cordon__variant_split_ioctl_allows(cordon_policy *v, uint64_t mask, uint64_t command);
+
+/* policy_variant_setid.c: whether `p` lets a set-uid or set-gid mode
+ * through chmod and its kin, the SETID_MODES variant's refusal of them,
+ * how many rules it adds at most to `p`'s, and whether the compiled
+ * variant refuses every such mode. */
+bool cordon__variant_lets_setid_modes(const cordon_policy *p);
+int cordon__variant_refuse_setid_modes(cordon_policy *v);
+size_t cordon__variant_setid_rules(const cordon_policy *p);
+bool cordon__variant_refuses_setid_modes(const cordon_policy *v);
 
 /* policy_variant_terminal.c: the TERMINAL_STDIN variant's refusal of
  * setting a terminal's window size, how many rules it adds at most to

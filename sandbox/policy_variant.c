@@ -376,6 +376,8 @@ static const char *unrefused(const cordon_policy *v, unsigned kind)
         return "a file grown past the size limit unchecked (fallocate, FS_IOC_RESVSP)";
     if ((kind & CORDON__VARIANT_TERMINAL_STDIN) && !cordon__variant_refuses_window_size(v))
         return "setting the caller's terminal's window size (ioctl TIOCSWINSZ)";
+    if ((kind & CORDON__VARIANT_SETID_MODES) && !cordon__variant_refuses_setid_modes(v))
+        return "a set-uid or set-gid mode (chmod, fchmod, fchmodat, fchmodat2)";
     if ((kind & CORDON__VARIANT_NO_NETWORK) &&
         !cordon__variant_refuses_sockets_outside_the_namespace(v))
         return "a socket outside the task's network namespace";
@@ -418,6 +420,8 @@ static int add_variant_rules(const cordon_policy *p, cordon_policy *v, unsigned 
         rc = cordon__variant_refuse_own_signal(v, SIGSYS);
     if (rc == 0 && (kind & CORDON__VARIANT_TERMINAL_STDIN))
         rc = cordon__variant_refuse_window_size(v);
+    if (rc == 0 && (kind & CORDON__VARIANT_SETID_MODES))
+        rc = cordon__variant_refuse_setid_modes(v);
     /* The keyring calls name keyrings by numbers any process of the user
      * may learn (/proc/keys) and by the special ids, in most of their
      * arguments: refused whole. */
@@ -495,7 +499,7 @@ static cordon_policy *build_variant(const cordon_policy *p, unsigned kind, bool 
     v->rule_size = p->rule_count + 3 * socket_rules + 12 + CORDON__NETWORK_RULES +
                    2 * CORDON__OWN_SIGNAL_RULES + cordon__variant_tuning_rules(p) +
                    cordon__variant_file_size_rules(p) + cordon__variant_terminal_rules(p) +
-                   cordon__variant_unix_socket_rules(p);
+                   cordon__variant_unix_socket_rules(p) + cordon__variant_setid_rules(p);
     v->rules = malloc(v->rule_size * sizeof *v->rules);
     if (!v->name || !v->rules) {
         cordon_policy_free(v);
@@ -573,7 +577,7 @@ static bool lets_shared_counts_grow(const cordon_policy *p)
      CORDON__VARIANT_NO_NETWORK | CORDON__VARIANT_FILE_RULES |                             \
      CORDON__VARIANT_FILE_SIZE_LIMIT | CORDON__VARIANT_SHARED_COUNTS |                     \
      CORDON__VARIANT_UNCOUNTED_SHARED_MEMORY | CORDON__VARIANT_CGROUP_MOVES |              \
-     CORDON__VARIANT_TERMINAL_STDIN)
+     CORDON__VARIANT_TERMINAL_STDIN | CORDON__VARIANT_SETID_MODES)
 
 /* Learning lets through every call no rule of the base refuses, the
  * base's default aside: so its variant is that of a copy whose default
@@ -584,9 +588,11 @@ int cordon__learning_confinement(const cordon_policy *base, unsigned kind, cordo
                                  cordon_error *err)
 {
     *out = NULL;
-    /* No base (--policy none): no filter, and nothing cordon adds to one. */
-    if (!base || !(kind &= CONFINING_KINDS))
+    /* No base (--policy none): no filter, and nothing cordon adds to one.
+     * A learning task makes no file set-id either. */
+    if (!base)
         return 0;
+    kind = (kind & CONFINING_KINDS) | CORDON__VARIANT_SETID_MODES;
     if (!(*out = build_variant(base, kind, true, err)))
         return errno == EPERM || errno == EINVAL ? -errno : -ENOMEM;
     return 0;
@@ -602,6 +608,8 @@ const cordon_policy *cordon__policy_variant(const cordon_policy *p, unsigned kin
         kind &= ~CORDON__VARIANT_SHARED_COUNTS;
     if ((kind & CORDON__VARIANT_CGROUP_MOVES) && !lets_call_through(p, SYS_clone3))
         kind &= ~CORDON__VARIANT_CGROUP_MOVES;
+    if ((kind & CORDON__VARIANT_SETID_MODES) && !cordon__variant_lets_setid_modes(p))
+        kind &= ~CORDON__VARIANT_SETID_MODES;
     /* A filter without a listener kills with a bare SIGSYS.  Not the one
      * of a task given no policy: it kills nothing by a rule of its own (a
      * foreign ABI's call alone), and a SIGSYS the task sends itself stays

@@ -249,7 +249,7 @@ static int change_stdin_metadata(cordon_ctx *ctx, void *arg)
     (void)ctx;
     int changed = 0;
     int refusals[3];
-    refusals[0] = fchmod(0, 04777) == 0 ? 0 : errno;
+    refusals[0] = fchmod(0, 0777) == 0 ? 0 : errno; /* a set-id mode is the filter's EPERM */
     refusals[1] = futimens(0, (struct timespec[2]){ { 0, 0 }, { 0, 0 } }) == 0 ? 0 : errno;
     refusals[2] = fsetxattr(0, "user.cordon", "planted", 7, 0) == 0 ? 0 : errno;
     for (int i = 0; i < 3; i++) {
@@ -298,7 +298,7 @@ static void test_files_stdin_metadata_unchangeable_under_file_rules(void **state
     assert_int_equal(getxattr(path, "user.cordon", attribute, sizeof attribute), -1);
     assert_int_equal(lseek(fd, 0, SEEK_CUR), 5);
     /* A command under a preset, by the name of its stdin too. */
-    t = shell("chmod 4777 /proc/self/fd/0; touch -d 1999-01-01 /proc/self/fd/0; cat");
+    t = shell("chmod 0777 /proc/self/fd/0; touch -d 1999-01-01 /proc/self/fd/0; cat");
     assert_int_equal(cordon_set_isolation(t, "judge"), 0);
     assert_int_equal(cordon_set_stdin_fd(t, fd), 0);
     r = run_task(t, 0);
@@ -326,7 +326,7 @@ static void test_files_a_deleted_stdin_is_read_under_file_rules(void **state)
     assert_int_equal(unlink(path), 0);
     char skipped[5];
     assert_int_equal(read(fd, skipped, 5), 5);
-    cordon_task *t = shell("chmod 4777 /proc/self/fd/0 2>/dev/null; cat");
+    cordon_task *t = shell("chmod 0777 /proc/self/fd/0 2>/dev/null; cat");
     assert_int_equal(cordon_set_isolation(t, "judge"), 0);
     assert_int_equal(cordon_set_stdin_fd(t, fd), 0);
     const cordon_result *r = run_task(t, 0);

@@ -1458,6 +1458,100 @@ static void test_policy_readonly_lets_devices_open_for_writing_but_not_files(voi
     cordon_policy_free(p);
 }
 
+/* Each way a task sets a file's mode, with the set-uid bit, the set-gid
+ * bit and both, then a plain mode: one line each, the errno's name or
+ * "done", and the file's mode at the end. */
+static int set_id_modes(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    const char *path = arg;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 1;
+    const unsigned modes[] = { 04755, 02755, 06755, 0700 };
+    for (size_t m = 0; m < sizeof modes / sizeof *modes; m++) {
+        long rc[4] = {
+            chmod(path, modes[m]),
+            fchmod(fd, modes[m]),
+            fchmodat(AT_FDCWD, path, modes[m], 0),
+            syscall(452 /* fchmodat2 */, AT_FDCWD, path, (unsigned long)modes[m], 0),
+        };
+        for (int w = 0; w < 4; w++)
+            printf("%s ", rc[w] == 0 ? "done" : strerrorname_np(errno));
+        printf("\n");
+        if (modes[m] != 0700)
+            for (int w = 0; w < 4; w++)
+                if (rc[w] == 0)
+                    return 2; /* errno was another call's */
+    }
+    struct stat st;
+    printf("%o\n", fstat(fd, &st) == 0 ? (unsigned)(st.st_mode & 07777) : 0u);
+    close(fd);
+    return 0;
+}
+
+static void assert_no_set_id_mode(cordon_policy *p, const char *path)
+{
+    cordon_task *t;
+    const cordon_result *r = run_under(p, set_id_modes, (void *)path, 0, &t);
+    const char *expected = "EPERM EPERM EPERM EPERM \nEPERM EPERM EPERM EPERM \n"
+                           "EPERM EPERM EPERM EPERM \ndone done done done \n700\n";
+    if (strcmp(r->std_out.data, expected) != 0)
+        fail_msg("under %s: %s", p ? cordon_policy_name(p) : "no policy", r->std_out.data);
+    assert_int_equal(r->exit_code, 0);
+    cordon_task_free(t);
+}
+
+/* No task makes a file set-uid or set-gid, under any policy that lets
+ * chmod through, whatever its own allows say, nor under cordon's own rules
+ * alone (no policy, no pid namespace).  A task without capabilities may
+ * set the bits on a file it owns, and the file outlives it: given a
+ * writable path, a task (as root) left a copy of `id` there set-uid, and
+ * any user who ran it afterwards had euid 0. */
+static void test_policy_no_task_makes_a_file_set_id(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/cordon-set-id-XXXXXX", path[64];
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/program", dir);
+    int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0755);
+    assert_true(fd >= 0);
+    close(fd);
+    const char *named[] = { "default", "noexec", "nonet" }; /* compute opens no file */
+    for (size_t i = 0; i < sizeof named / sizeof *named; i++) {
+        cordon_policy *p = policy(named[i]);
+        assert_no_set_id_mode(p, path);
+        cordon_policy_free(p);
+    }
+    const char *texts[] = {
+        "default allow\n",
+        "default allow\nallow chmod fchmod fchmodat fchmodat2\n",
+        "default allow\nallow fchmodat if arg2 == 04755\nallow chmod if arg1 & 04000 == 04000\n",
+    };
+    for (size_t i = 0; i < sizeof texts / sizeof *texts; i++) {
+        cordon_policy *p = inline_policy(texts[i]);
+        assert_no_set_id_mode(p, path);
+        cordon_policy_free(p);
+    }
+    pid_t copy = fork(); /* namespaces are known once per process */
+    assert_true(copy >= 0);
+    if (copy == 0) {
+        setenv("CORDON_NO_NAMESPACES", "1", 1);
+        cordon_task *t = cordon_function_task(set_id_modes, path);
+        cordon_set_policy(t, NULL); /* cordon's rules alone */
+        int rc = cordon_run(t);
+        const cordon_result *r = cordon_task_result(t);
+        _exit(rc == 0 && strstr(r->std_out.data, "EPERM EPERM EPERM EPERM \nEPERM") &&
+                      strstr(r->std_out.data, "\n700\n") ? 0 : 1);
+    }
+    int status;
+    assert_int_equal(waitpid(copy, &status, 0), copy);
+    unlink(path);
+    rmdir(dir);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1496,6 +1590,7 @@ int main(void)
         cmocka_unit_test(test_policy_nonet_looks_like_a_machine_without_a_network),
         cmocka_unit_test(test_policy_default_lets_a_task_set_its_own_limits),
         cmocka_unit_test(test_policy_readonly_lets_devices_open_for_writing_but_not_files),
+        cmocka_unit_test(test_policy_no_task_makes_a_file_set_id),
     };
     return cmocka_run_group_tests(tests, set_up, NULL);
 }
