@@ -413,6 +413,19 @@ int cordon_set_env(cordon_task *t, const char *key_equals_value)
         return busy;
     if (!key_equals_value || !strchr(key_equals_value, '=') || key_equals_value[0] == '=')
         return -EINVAL;
+    /* A name set again takes the new value, as the caller's own do: both
+     * entries went to the task, and which one a program saw was its C
+     * library's choice (Python the first, dash the last). */
+    size_t name_length = (size_t)(strchr(key_equals_value, '=') - key_equals_value) + 1;
+    for (size_t i = 0; i < t->env_count; i++)
+        if (strncmp(t->env_overrides[i], key_equals_value, name_length) == 0) {
+            char *copy = strdup(key_equals_value);
+            if (!copy)
+                return -ENOMEM;
+            free(t->env_overrides[i]);
+            t->env_overrides[i] = copy;
+            return 0;
+        }
     char **grown = realloc(t->env_overrides, (t->env_count + 1) * sizeof *grown);
     if (!grown)
         return -ENOMEM;

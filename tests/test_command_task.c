@@ -217,12 +217,19 @@ static void test_command_environment_can_be_set_and_cleared(void **state)
     t = cordon_command_task(argv);
     cordon_clear_env(t);
     cordon_set_env(t, "ONLY=this");
+    /* A name set again takes the last value, once: both went to the
+     * task, and a program saw the first or the last as its C library
+     * chose.  A name that only begins the same is another. */
+    assert_int_equal(cordon_set_env(t, "TWICE=first"), 0);
+    assert_int_equal(cordon_set_env(t, "TWICE_NOT=other"), 0);
+    assert_int_equal(cordon_set_env(t, "TWICE=last"), 0);
     /* cordon's own, whatever is given for them (a program run by cordon
      * may pass its environment on) */
     assert_int_equal(cordon_set_env(t, "CORDON_LOG_FD=7"), 0);
     assert_int_equal(cordon_set_env(t, "CORDON_ATTEMPT=9"), 0);
     r = run_task(t, 0);
-    assert_string_equal(r->std_out.data, "ONLY=this\nCORDON_LOG_FD=3\nCORDON_ATTEMPT=1\n");
+    assert_string_equal(r->std_out.data, "ONLY=this\nTWICE=last\nTWICE_NOT=other\n"
+                                         "CORDON_LOG_FD=3\nCORDON_ATTEMPT=1\n");
     cordon_task_free(t);
     unsetenv("CORDON_TEST_INHERITED");
 }
