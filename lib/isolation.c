@@ -710,8 +710,11 @@ int cordon_task_check(const cordon_task *t, cordon_error *err)
     if (!err)
         err = &ignored;
     memset(err, 0, sizeof *err);
-    if (!t)
+    if (!t) {
+        err->code = -EINVAL;
+        snprintf(err->message, sizeof err->message, "the task is NULL");
         return -EINVAL;
+    }
     const cordon__isolation *iso = t->isolation;
     const char *under_dev = iso ? bind_under_dev(iso) : NULL;
     if (under_dev) {

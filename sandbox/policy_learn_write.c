@@ -50,8 +50,11 @@ unsigned cordon_learned_runs(const cordon_learned *l)
 int cordon_learned_merge(cordon_learned *l, const cordon_policy *p, cordon_error *err)
 {
     CORDON__NO_CANCELLATION;
-    if (!l || !p)
+    if (!l || !p) {
+        cordon__error_set(err, -EINVAL, NULL, 0, 0, "%s is NULL",
+                          !l ? "the learned record" : "the policy to merge");
         return -EINVAL;
+    }
     if (p->default_action == ACTION_ALLOW || p->default_action == ACTION_LOG) {
         cordon__error_set(err, -EINVAL, p->name, 0, 0, "cannot merge '%s': it allows every call "
                           "it does not name (its default is '%s'), so it is not an allow-list",

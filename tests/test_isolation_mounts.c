@@ -621,6 +621,9 @@ static void test_mounts_bad_binds_are_refused(void **state)
     assert_int_equal(cordon_task_check(t, &err), -EXDEV);
     assert_int_equal(err.code, -EXDEV);
     assert_non_null(strstr(err.message, "the bind's target /dev/zero lies in the task's own /dev"));
+    assert_int_equal(cordon_task_check(NULL, &err), -EINVAL); /* said, not an empty error */
+    assert_int_equal(err.code, -EINVAL);
+    assert_string_equal(err.message, "the task is NULL");
     assert_int_equal(cordon_run(t), -EXDEV);
     cordon_task_free(t);
 }

@@ -238,6 +238,12 @@ static void test_learn_calls_made_by_timing_alone_come_with_their_cause(void **s
     cordon_policy *unlucky = compiled(text);
     l = cordon_learned_new();
     cordon_error err;
+    /* Each NULL is named: the error was left as an earlier call had it. */
+    snprintf(err.message, sizeof err.message, "stale");
+    assert_int_equal(cordon_learned_merge(l, NULL, &err), -EINVAL);
+    assert_string_equal(err.message, "the policy to merge is NULL");
+    assert_int_equal(cordon_learned_merge(NULL, unlucky, &err), -EINVAL);
+    assert_string_equal(err.message, "the learned record is NULL");
     assert_int_equal(cordon_learned_merge(l, unlucky, &err), 0);
     cordon_policy_free(unlucky);
     free(text);
