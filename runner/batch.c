@@ -345,7 +345,7 @@ static void run_one(batch *b, size_t index, batch_task *bt)
     if (rc < 0)
         runner_error("line %zu: cannot run the task: %s", bt->lineno, strerror(-rc));
     task_record rec = { bt->line, b->policy ? cordon_policy_name(b->policy) : NULL, o, r,
-                        &log, rc < 0 ? rc : 0, bt->status, &origin, false };
+                        &log, rc < 0 ? rc : 0, bt->status, &origin, false, 0 };
     finish_task(b, index, bt, r, &rec);
     attempt_log_free(&log);
     cordon_task_free(t);

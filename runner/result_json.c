@@ -317,6 +317,10 @@ void task_record_json(json_writer *w, const task_record *rec)
         truncated_json(w, rec->result, limit);
     json_key(w, "status");
     json_int(w, rec->status);
+    if (rec->stopped_after) {
+        json_key(w, "stopped_by");
+        json_cstring(w, cordon_signal_name(rec->stopped_after));
+    }
     if (rec->run_error) {
         json_key(w, "error");
         json_cstring(w, strerror(-rec->run_error));

@@ -331,7 +331,9 @@ static int decide(const cordon_result *r, unsigned attempt, void *user)
     retry_state *s = user;
     record_attempt(s->log, r);
     const attempt_record *last = &s->log->items[s->log->count - 1];
-    if (!wants_retry(s->o, last))
+    /* Stopped meanwhile: no other attempt (it said "retrying", and none
+     * came). */
+    if (!wants_retry(s->o, last) || stop_signals_caught())
         return 0;
     if (s->announce)
         announce_retry(attempt, last);

@@ -9,6 +9,7 @@
 #include "help.h"
 #include "output.h"
 #include "runner.h"
+#include "stop_signals.h"
 #include "task_setup.h"
 #include "task_stdin.h"
 #include "terminal_text.h"
@@ -116,13 +117,22 @@ static int run_task(const command_options *o, cordon_task *t, const cordon_polic
     int rc = retry_run(t, &o->task, talk, &log);
     const cordon_result *r = cordon_task_result(t);
     int status = task_exit_status(rc, r);
+    /* A stop that came once the last attempt had ended (in --backoff's
+     * wait): that attempt's result stands, and is said to be the last. */
+    int stopped_after = rc >= 0 && !task_stopped_by(r) ? stop_signals_caught() : 0;
+    if (stopped_after)
+        status = 128 + stopped_after; /* what a shell sees: cordon dies of it */
     if (rc < 0)
         runner_error("cannot run the task: %s", strerror(-rc));
     else if (r->exception && talk)
         report_exception(r);
+    if (stopped_after && !o->task.quiet)
+        runner_error("cordon was stopped by %s after attempt %zu; no other attempt was made, "
+                     "and that attempt's result stands", cordon_signal_name(stopped_after),
+                     log.count ? log.count : (size_t)1);
     char *command = task_command_text(o->shell, o->command);
     task_record rec = { command, policy ? cordon_policy_name(policy) : NULL, &o->task, r,
-                        &log, rc < 0 ? rc : 0, status, origin, false };
+                        &log, rc < 0 ? rc : 0, status, origin, false, stopped_after };
     if ((o->task.json || audit_fd >= 0) && write_record(o, &rec, audit_fd) < 0 && status == 0)
         status = RUNNER_EXIT_OWN_ERROR;
     free(command);

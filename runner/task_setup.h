@@ -54,6 +54,10 @@ typedef struct task_record {
     /* An audit line: each output stream cut to options->audit_output
      * bytes, with the bytes left out counted under "truncated". */
     bool audit;
+    /* The stop signal that came after the result's attempt had ended (in
+     * --backoff's wait, or as the last one ended): the result stands, and
+     * the record says cordon was stopped; 0: none. */
+    int stopped_after;
 } task_record;
 
 /* Appends the record as one JSON object (no newline). */

@@ -1466,6 +1466,39 @@ static void test_run_stopped_by_a_signal_says_so(void **state)
         fail_msg("stderr: %s", err);
     free(out);
     free(err);
+    /* Stopped during an attempt that would be retried: no "retrying" for
+     * a retry that never comes. */
+    status = cordon_stopped(dir, SIGINT, &out, &err, (const char *const[]){
+        "run", "--retry", "3", "--shell", "sleep 29", NULL });
+    assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGINT);
+    if (!strstr(err, "cordon: Cancelled: cordon was stopped by SIGINT") || strstr(err, "retrying"))
+        fail_msg("stderr: %s", err);
+    free(out);
+    free(err);
+    /* Stopped in --backoff's wait: the last attempt's result stands, and
+     * the user and the record are told it was the last (its Timeout was
+     * all they heard). */
+    status = cordon_stopped(dir, SIGINT, &out, &err, (const char *const[]){
+        "run", "--retry", "3", "--backoff", "20s", "--timeout", "200ms", "--json", "--shell",
+        "sleep 29", NULL });
+    assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGINT);
+    assert_int_equal(python_check(out, strlen(out),
+                                  "assert d['exception'] == 'Timeout', d['exception']\n"
+                                  "assert d['attempts'] == 1, d['attempts']\n"
+                                  "assert d['stopped_by'] == 'SIGINT', d.get('stopped_by')\n"
+                                  "assert d['status'] == 130, d['status']"),
+                     0);
+    free(out);
+    free(err);
+    status = cordon_stopped(dir, SIGINT, &out, &err, (const char *const[]){
+        "run", "--retry", "3", "--backoff", "20s", "--timeout", "200ms", "--shell", "sleep 29",
+        NULL });
+    assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGINT);
+    if (!strstr(err, "cordon: cordon was stopped by SIGINT after attempt 1; no other attempt "
+                     "was made, and that attempt's result stands"))
+        fail_msg("stderr: %s", err);
+    free(out);
+    free(err);
     char jobs[600];
     snprintf(jobs, sizeof jobs, "%s/jobs", dir);
     write_file(jobs, "sleep 29\n");
