@@ -68,3 +68,22 @@ def test_an_unbuilt_extension_says_how_to_build_it(tmp_path):
                          capture_output=True, text=True, timeout=60)
     assert out.returncode != 0
     assert "is not built or cannot be loaded: build it with 'make python'" in out.stderr
+
+
+def test_an_extension_for_another_python_says_which_and_how(tmp_path):
+    # one built for another Python (pyenv's 3.12 over Debian's 3.11): the
+    # message said "not built" and 'make python', which builds it for
+    # /usr/bin/python3 again
+    import shutil
+    import sysconfig
+    shutil.copytree(os.path.join(ROOT, "python", "cordon"), tmp_path / "cordon",
+                    ignore=shutil.ignore_patterns("_cordon*.so", "__pycache__"))
+    (tmp_path / "cordon" / "_cordon.cpython-39-x86_64-linux-gnu.so").write_bytes(b"")
+    out = subprocess.run([sys.executable, "-c", "import cordon"], cwd=tmp_path,
+                         env=dict(os.environ, PYTHONPATH=str(tmp_path)),
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode != 0
+    assert ("built for another Python (_cordon.cpython-39-x86_64-linux-gnu.so), not this one"
+            in out.stderr), out.stderr
+    assert "_cordon" + sysconfig.get_config_var("EXT_SUFFIX") in out.stderr
+    assert "'make python PYTHON=%s'" % sys.executable in out.stderr
