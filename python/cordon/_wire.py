@@ -40,6 +40,7 @@ import collections
 import concurrent.futures
 import datetime
 import decimal
+import enum
 import fractions
 import io
 import pathlib
@@ -187,13 +188,45 @@ def _latin1(text, encoding):
     return text.encode("latin-1")
 
 
-# Helpers pickle itself names for ordinary objects (protocols 0-2).
+def _enum_member(u):
+    """What an Enum's member pickles as, getattr(its class, its name), held
+    to that use: the member of that name in the class's own member map, the
+    class one the parent looked up by name and rebuilds.  getattr itself
+    would run any attribute lookup of the task's choosing in the parent (a
+    property, a class's __getattr__)."""
+    def member(cls, name, *rest):
+        u._require_named(cls)
+        members = (_class_attribute(cls, "_member_map_")
+                   if _is_class(cls) and issubclass(cls, enum.Enum) else None)
+        if rest or type(name) is not str or type(members) is not dict or name not in members:
+            raise pickle.UnpicklingError(
+                "the task's return names builtins.getattr for other than a member of an "
+                "Enum the parent rebuilds")
+        return members[name]
+    return member
+
+
+def _flag_union(a, b):
+    """What a Flag's combined members pickle as, operator.or_ of two,
+    held to members of one Flag class (each came back as a member by
+    _enum_member, or a union of them)."""
+    cls = type(a)
+    if type(b) is not cls or not issubclass(cls, enum.Flag):
+        raise pickle.UnpicklingError(
+            "the task's return names _operator.or_ for other than two members of one Flag")
+    return a | b
+
+
+# Helpers pickle itself names for ordinary objects (protocols 0-2), and
+# for an Enum's member.
 # Each is given the unpickler: copyreg's two call the class they are
 # passed, which must be one the parent looked up by name too.
 _SAFE_HELPERS = {
     ("copyreg", "_reconstructor"): lambda u: u._reconstructor,
     ("copyreg", "__newobj__"): lambda u: u._newobj,
     ("_codecs", "encode"): lambda u: _latin1,
+    ("builtins", "getattr"): _enum_member,
+    ("_operator", "or_"): lambda u: _flag_union,
 }
 _TYPE_MODULE = type.__dict__["__module__"]
 _TYPE_QUALNAME = type.__dict__["__qualname__"]

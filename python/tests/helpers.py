@@ -2,6 +2,7 @@
 exception or value names its class by module and name)."""
 import collections
 import ctypes
+import enum
 import logging
 import os
 import pickle
@@ -305,3 +306,25 @@ def fork_until_refused(count):
 
 def raise_value_error():
     raise ValueError("the task's own")
+
+
+class Shade(enum.Enum):
+    """An Enum of the function's own module: its members pickle as
+    getattr(Shade, name)."""
+    RED = 1
+    BLUE = 2
+
+    @property
+    def marked(self):
+        """A property: getattr of it by name would run it in the parent."""
+        open(os.environ["CORDON_TEST_MARK"], "w").close()
+        return True
+
+
+class Access(enum.Flag):
+    READ = 1
+    WRITE = 2
+
+
+def shades():
+    return [Shade.RED, Shade.BLUE, Access.READ | Access.WRITE, Access.READ]

@@ -857,3 +857,42 @@ def test_a_return_too_large_names_the_parent_s_limit_not_the_task_s():
     raised = outcome(t)
     assert type(raised) is cordon.ReturnTooLarge
     assert "return limit of 4096 bytes" in str(raised)
+
+
+def test_an_enum_member_of_a_trusted_class_comes_back_as_itself():
+    # pickled as getattr(Shade, "RED"), which was refused whatever the
+    # trust: no Enum member could come back
+    got = FunctionTask(helpers.shades).run()
+    assert got == [helpers.Shade.RED, helpers.Shade.BLUE,
+                   helpers.Access.READ | helpers.Access.WRITE, helpers.Access.READ]
+    assert got[0] is helpers.Shade.RED
+
+
+@pytest.mark.parametrize("target, name", [
+    (b"chelpers\nShade\n", b"Vmarked\n"),        # a property: would run in the parent
+    (b"chelpers\nShade\n", b"V__class__\n"),     # an attribute, not a member
+    (b"chelpers\nShade\n", b"I1\n"),             # not a name
+    (b"chelpers\nPoint\n", b"Vx\n"),             # not an Enum
+    (b"csignal\nSignals\n", b"VSIGINT\n"),       # an Enum the parent does not rebuild
+    (b"chelpers\nshades\n", b"VRED\n"),          # a function, not a class
+])
+def test_getattr_in_a_return_is_an_enum_member_and_nothing_else(tmp_path, monkeypatch, target,
+                                                                  name):
+    mark = tmp_path / "ran"
+    monkeypatch.setenv("CORDON_TEST_MARK", str(mark))
+    data = b"cbuiltins\ngetattr\n(" + target + name + b"tR."
+    raised = outcome(forged(value_envelope(data)))
+    assert type(raised) is cordon.UntrustedReturn, raised
+    assert not mark.exists()
+    # three arguments: getattr's default
+    data = b"cbuiltins\ngetattr\n(chelpers\nShade\nVRED\nI0\ntR."
+    assert type(outcome(forged(value_envelope(data)))) is cordon.UntrustedReturn
+
+
+@pytest.mark.parametrize("data", [
+    b"c_operator\nor_\n(I1\nI2\ntR.",                              # ints: not a Flag's
+    b"c_operator\nor_\n(cbuiltins\ngetattr\n(chelpers\nShade\nVRED\ntR"
+    b"cbuiltins\ngetattr\n(chelpers\nShade\nVBLUE\ntRtR.",         # an Enum, not a Flag
+])
+def test_or_in_a_return_joins_members_of_one_flag_and_nothing_else(data):
+    assert type(outcome(forged(value_envelope(data)))) is cordon.UntrustedReturn
