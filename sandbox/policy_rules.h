@@ -141,6 +141,14 @@ int cordon__variant_split_allows(cordon_policy *v, int nr, const cordon__conditi
  * named commands stay (policy_variant.c). */
 int cordon__variant_split_ioctl_allows(cordon_policy *v, uint64_t mask, uint64_t command);
 
+/* `nr` fails with `error` whatever the policy's allow rules say, unless
+ * the policy refuses it outright itself (its own action stands); and
+ * whether `p` lets `nr` through with some arguments: its last
+ * unconditional rule allows it, or (without one) an allow rule names it
+ * or its default allows (policy_variant.c). */
+int cordon__variant_refuse_outright(cordon_policy *v, int nr, int error);
+bool cordon__variant_lets_call_through(const cordon_policy *p, int nr);
+
 /* policy_variant_setid.c: whether `p` lets a set-uid or set-gid mode
  * through chmod and its kin, the SETID_MODES variant's refusal of them,
  * how many rules it adds at most to `p`'s, and whether the compiled

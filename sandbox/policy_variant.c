@@ -304,7 +304,7 @@ int cordon__variant_split_ioctl_allows(cordon_policy *v, uint64_t mask, uint64_t
 
 /* `nr` fails with `error` whatever the policy's allow rules say, unless
  * the policy refuses it outright itself (its own action stands). */
-static int refuse_outright(cordon_policy *v, int nr, int error)
+int cordon__variant_refuse_outright(cordon_policy *v, int nr, int error)
 {
     cordon__rule *decider = cordon__variant_last_unconditional(v, nr);
     if (decider && !cordon__action_allows(decider->action))
@@ -396,19 +396,19 @@ static int add_variant_rules(const cordon_policy *p, cordon_policy *v, unsigned 
     if (rc == 0 && (kind & CORDON__VARIANT_NO_PID_NAMESPACE))
         rc = cordon__variant_refuse_tuning_others(v);
     if (rc == 0 && (kind & CORDON__VARIANT_NO_TREE_HOLD))
-        rc = refuse_outright(v, SYS_setsid, EPERM);
+        rc = cordon__variant_refuse_outright(v, SYS_setsid, EPERM);
     if (rc == 0 && (kind & CORDON__VARIANT_NO_TREE_HOLD))
-        rc = refuse_outright(v, SYS_setpgid, EPERM);
+        rc = cordon__variant_refuse_outright(v, SYS_setpgid, EPERM);
     if (rc == 0 && (kind & CORDON__VARIANT_NO_NETWORK))
         rc = cordon__variant_refuse_sockets_outside_the_namespace(v);
     /* io_uring makes sockets (IORING_OP_SOCKET) that no filter sees, and
      * connects them */
     if (rc == 0 && (kind & (CORDON__VARIANT_NO_NETWORK | CORDON__VARIANT_FILE_RULES)))
-        rc = refuse_outright(v, SYS_io_uring_setup, EPERM);
+        rc = cordon__variant_refuse_outright(v, SYS_io_uring_setup, EPERM);
     if (rc == 0 && (kind & CORDON__VARIANT_FILE_RULES))
-        rc = refuse_outright(v, SYS_inotify_add_watch, EACCES);
+        rc = cordon__variant_refuse_outright(v, SYS_inotify_add_watch, EACCES);
     if (rc == 0 && (kind & CORDON__VARIANT_FILE_RULES))
-        rc = refuse_outright(v, SYS_fanotify_mark, EACCES);
+        rc = cordon__variant_refuse_outright(v, SYS_fanotify_mark, EACCES);
     /* Without a network the unix sockets are refused already. */
     if (rc == 0 && (kind & CORDON__VARIANT_FILE_RULES) && !(kind & CORDON__VARIANT_NO_NETWORK))
         rc = cordon__variant_refuse_unix_sockets(v);
@@ -427,17 +427,17 @@ static int add_variant_rules(const cordon_policy *p, cordon_policy *v, unsigned 
      * arguments: refused whole. */
     static const int keyring_calls[] = { SYS_add_key, SYS_request_key, SYS_keyctl };
     for (size_t i = 0; i < 3 && rc == 0 && (kind & CORDON__VARIANT_SHARED_COUNTS); i++)
-        rc = refuse_outright(v, keyring_calls[i], EPERM);
+        rc = cordon__variant_refuse_outright(v, keyring_calls[i], EPERM);
     /* The machine's AIO contexts: refused as a kernel without AIO would. */
     if (rc == 0 && (kind & CORDON__VARIANT_SHARED_COUNTS))
-        rc = refuse_outright(v, SYS_io_setup, ENOSYS);
+        rc = cordon__variant_refuse_outright(v, SYS_io_setup, ENOSYS);
     /* clone3's flags (CLONE_INTO_CGROUP) are in memory no filter reads. */
     if (rc == 0 && (kind & CORDON__VARIANT_CGROUP_MOVES))
-        rc = refuse_outright(v, SYS_clone3, ENOSYS);
+        rc = cordon__variant_refuse_outright(v, SYS_clone3, ENOSYS);
     /* Memory an address-space limit does not see once unmapped. */
     static const int shared_memory_calls[] = { SYS_memfd_create, SYS_memfd_secret, SYS_shmget };
     for (size_t i = 0; i < 3 && rc == 0 && (kind & CORDON__VARIANT_UNCOUNTED_SHARED_MEMORY); i++)
-        rc = refuse_outright(v, shared_memory_calls[i], EPERM);
+        rc = cordon__variant_refuse_outright(v, shared_memory_calls[i], EPERM);
     return rc;
 }
 
@@ -552,7 +552,7 @@ static bool traps(const cordon_policy *p)
  * last unconditional rule, else its allow rules and the default.  A policy
  * that refuses them already (the default one kills the keyring calls by
  * name and refuses clone3) needs no variant of its own for them. */
-static bool lets_call_through(const cordon_policy *p, int nr)
+bool cordon__variant_lets_call_through(const cordon_policy *p, int nr)
 {
     cordon_policy *rules = (cordon_policy *)p; /* only read */
     const cordon__rule *decider = cordon__variant_last_unconditional(rules, nr);
@@ -568,8 +568,8 @@ static bool lets_call_through(const cordon_policy *p, int nr)
 
 static bool lets_shared_counts_grow(const cordon_policy *p)
 {
-    return lets_call_through(p, SYS_add_key) || lets_call_through(p, SYS_request_key) ||
-           lets_call_through(p, SYS_keyctl) || lets_call_through(p, SYS_io_setup);
+    return cordon__variant_lets_call_through(p, SYS_add_key) || cordon__variant_lets_call_through(p, SYS_request_key) ||
+           cordon__variant_lets_call_through(p, SYS_keyctl) || cordon__variant_lets_call_through(p, SYS_io_setup);
 }
 
 #define CONFINING_KINDS                                                                    \
@@ -606,7 +606,7 @@ const cordon_policy *cordon__policy_variant(const cordon_policy *p, unsigned kin
      * (the default one kills them): the same filter. */
     if ((kind & CORDON__VARIANT_SHARED_COUNTS) && !lets_shared_counts_grow(p))
         kind &= ~CORDON__VARIANT_SHARED_COUNTS;
-    if ((kind & CORDON__VARIANT_CGROUP_MOVES) && !lets_call_through(p, SYS_clone3))
+    if ((kind & CORDON__VARIANT_CGROUP_MOVES) && !cordon__variant_lets_call_through(p, SYS_clone3))
         kind &= ~CORDON__VARIANT_CGROUP_MOVES;
     if ((kind & CORDON__VARIANT_SETID_MODES) && !cordon__variant_lets_setid_modes(p))
         kind &= ~CORDON__VARIANT_SETID_MODES;

@@ -7,13 +7,24 @@
  * may write) left a copy of a program there set-uid to its user — root,
  * under --user root — and any user of the machine who ran it afterwards
  * ran as that user.  no_new_privs and a nosuid mount hold inside the task
- * only.  So chmod, fchmod, fchmodat and fchmodat2 fail with EPERM for a
- * mode with S_ISUID or S_ISGID, whatever the policy's own allows say.
- * The other ways to such a mode leave nothing to run: a file created with
- * it (open, mknod) is empty, and the kernel takes both bits off at its
- * first write, truncate or fallocate by a process without CAP_FSETID, as
- * every task is; mkdir ignores S_ISUID, and a directory's S_ISGID only
+ * only.  So every call that takes a mode for a file fails with EPERM for
+ * one with S_ISUID or S_ISGID, whatever the policy's own allows say: the
+ * mode changers (chmod, fchmod, fchmodat, fchmodat2) and the creators
+ * (open, openat, creat, mknod, mknodat).  The creators too: the kernel
+ * takes S_ISGID off at a write only where the group may execute, so a
+ * file made with mode 02700, filled, then given g+x by a POSIX ACL
+ * (setxattr, which keeps the bit for an owner in the file's group) was a
+ * set-gid program.  openat2 carries its mode in memory no filter reads,
+ * so it fails with ENOSYS, as on a kernel before it (C libraries open
+ * with openat).  mkdir ignores S_ISUID, and a directory's S_ISGID only
  * names the group of what is made in it.
+ *
+ * The refusal is the policy's kill where it kills some form of the call
+ * (readonly kills an O_CREAT open), else EPERM.  Each allow of the
+ * policy's for these calls is cut down to modes
+ * without the bits, whatever else it compares (a file descriptor, a
+ * path's address): deciding from sample arguments missed an allow of
+ * fchmodat for any directory fd but AT_FDCWD.
  */
 #include <errno.h>
 #include <sys/stat.h>
@@ -32,74 +43,58 @@
 static const struct {
     int nr;
     unsigned mode_arg;
-} mode_setters[] = {
-    { SYS_chmod, 1 },
-    { SYS_fchmod, 1 },
-    { SYS_fchmodat, 2 },
-    { SYS_fchmodat2, 2 },
+} mode_takers[] = {
+    { SYS_chmod, 1 }, { SYS_fchmod, 1 }, { SYS_fchmodat, 2 }, { SYS_fchmodat2, 2 },
+    { SYS_open, 2 },  { SYS_openat, 3 }, { SYS_creat, 1 },    { SYS_mknod, 1 },
+    { SYS_mknodat, 2 },
 };
-#define SETTER_COUNT (sizeof mode_setters / sizeof *mode_setters)
-
-/* The modes asked about: each bit alone, both, and each with bits above
- * the 16 the kernel reads (umode_t). */
-static const uint64_t setid_modes[] = {
-    S_ISUID | 0755, S_ISGID | 0755, S_ISUID | S_ISGID | 0755,
-    (1ull << 32) | S_ISUID | 0755, (1ull << 16) | S_ISGID,
-};
-#define MODE_COUNT (sizeof setid_modes / sizeof *setid_modes)
-
-static void args_for(size_t setter, uint64_t mode, uint64_t args[6])
-{
-    for (int i = 0; i < 6; i++)
-        args[i] = 0;
-    args[0] = mode_setters[setter].mode_arg == 1 ? 3 : (uint64_t)(int64_t)-100; /* fd, AT_FDCWD */
-    args[1] = 4096;                                                             /* a path */
-    args[mode_setters[setter].mode_arg] = mode;
-}
-
-static bool lets_a_setid_mode_through(const cordon_policy *p, size_t setter)
-{
-    for (size_t m = 0; m < MODE_COUNT; m++) {
-        uint64_t args[6];
-        args_for(setter, setid_modes[m], args);
-        if (cordon__variant_lets_through(p, mode_setters[setter].nr, args))
-            return true;
-    }
-    return false;
-}
+#define TAKER_COUNT (sizeof mode_takers / sizeof *mode_takers)
 
 bool cordon__variant_lets_setid_modes(const cordon_policy *p)
 {
-    for (size_t s = 0; s < SETTER_COUNT; s++)
-        if (lets_a_setid_mode_through(p, s))
+    for (size_t t = 0; t < TAKER_COUNT; t++)
+        if (cordon__variant_lets_call_through(p, mode_takers[t].nr))
             return true;
-    return false;
+    return cordon__variant_lets_call_through(p, SYS_openat2);
 }
 
 size_t cordon__variant_setid_rules(const cordon_policy *p)
 {
     size_t allows = 0;
     for (size_t i = 0; i < p->rule_count; i++)
-        for (size_t s = 0; s < SETTER_COUNT; s++)
-            allows += p->rules[i].syscall == mode_setters[s].nr;
-    return allows + 2 * SETTER_COUNT;
+        for (size_t t = 0; t < TAKER_COUNT; t++)
+            allows += p->rules[i].syscall == mode_takers[t].nr;
+    return allows + 2 * TAKER_COUNT + 1;
+}
+
+/* Whether the policy kills some form of the call: where one of its
+ * kills and a refusal of cordon's both hold (readonly's of an O_CREAT
+ * open, given a mode with the bits), which acts is libseccomp's choice,
+ * so cordon's refusal is that kill too. */
+static bool kills_some(const cordon_policy *v, int nr)
+{
+    for (size_t i = 0; i < v->rule_count; i++)
+        if (v->rules[i].syscall == nr && v->rules[i].action == ACTION_KILL)
+            return true;
+    return false;
 }
 
 int cordon__variant_refuse_setid_modes(cordon_policy *v)
 {
-    for (size_t s = 0; s < SETTER_COUNT; s++) {
-        if (!lets_a_setid_mode_through(v, s))
-            continue; /* refused already, by the policy's rules or its default */
-        int nr = mode_setters[s].nr;
-        unsigned arg = mode_setters[s].mode_arg;
-        /* Every allow of the policy's holds only for a mode without
-         * them, so that none holds where a refusal does. */
+    for (size_t t = 0; t < TAKER_COUNT; t++) {
+        int nr = mode_takers[t].nr;
+        unsigned arg = mode_takers[t].mode_arg;
+        if (!cordon__variant_lets_call_through(v, nr))
+            continue; /* refused outright already, by the policy's rules or its default */
+        /* Every allow of the policy's holds only for a mode without them,
+         * so that none holds where a refusal does. */
         const cordon__condition kept = cordon__masked_condition(arg, SETID_BITS, 0);
         int rc = cordon__variant_split_allows(v, nr, &kept, 1);
         cordon__rule refusals[2];
         const uint64_t bits[2] = { S_ISUID, S_ISGID };
+        enum cordon__action action = kills_some(v, nr) ? ACTION_KILL : ACTION_ERRNO;
         for (int b = 0; b < 2; b++) {
-            refusals[b] = (cordon__rule){ .action = ACTION_ERRNO, .errno_value = EPERM,
+            refusals[b] = (cordon__rule){ .action = action, .errno_value = EPERM,
                                           .syscall = nr, .condition_count = 1 };
             refusals[b].conditions[0] = cordon__masked_condition(arg, bits[b], bits[b]);
         }
@@ -108,17 +103,27 @@ int cordon__variant_refuse_setid_modes(cordon_policy *v)
         if (rc < 0)
             return rc;
     }
-    return 0;
+    return cordon__variant_refuse_outright(v, SYS_openat2, ENOSYS);
 }
 
+/* The compiled filter, asked with each set-id mode and each of a few
+ * values of the other arguments (fds, AT_FDCWD, addresses, flags). */
 bool cordon__variant_refuses_setid_modes(const cordon_policy *v)
 {
-    for (size_t s = 0; s < SETTER_COUNT; s++)
-        for (size_t m = 0; m < MODE_COUNT; m++) {
-            uint64_t args[6];
-            args_for(s, setid_modes[m], args);
-            if (cordon__variant_filter_lets_through(v, mode_setters[s].nr, args) != 0)
-                return false;
-        }
-    return true;
+    static const uint64_t modes[] = {
+        S_ISUID | 0755, S_ISGID | 0700, S_ISUID | S_ISGID | 0755,
+        (1ull << 32) | S_ISUID | 0755, (1ull << 16) | S_ISGID,
+    };
+    static const uint64_t others[] = { 0, 3, 7, (uint64_t)(int64_t)-100, 4096, 1ull << 40,
+                                       0101 /* O_WRONLY|O_CREAT */ };
+    for (size_t t = 0; t < TAKER_COUNT; t++)
+        for (size_t m = 0; m < sizeof modes / sizeof *modes; m++)
+            for (size_t o = 0; o < sizeof others / sizeof *others; o++) {
+                uint64_t args[6] = { others[o], others[o], others[o], others[o], 0, 0 };
+                args[mode_takers[t].mode_arg] = modes[m];
+                if (cordon__variant_filter_lets_through(v, mode_takers[t].nr, args) != 0)
+                    return false;
+            }
+    static const uint64_t how[6] = { (uint64_t)(int64_t)-100, 4096, 4096, 24 };
+    return cordon__variant_filter_lets_through(v, SYS_openat2, how) == 0;
 }

@@ -304,8 +304,9 @@ static inline const cordon_result *run_task(cordon_task *t, int expected_rc)
     int rc = cordon_run(t);
     const cordon_result *r = cordon_task_result(t);
     if (rc != expected_rc)
-        fprintf(stderr, "rc %d, exception %s, exc_out:\n%s\nstderr:\n%s\n", rc,
-                r->exception ? r->exception : "(none)", r->exc_out.data, r->std_err.data);
+        fprintf(stderr, "rc %d, exception %s, exc_out:\n%s\nstdout:\n%s\nstderr:\n%s\n", rc,
+                r->exception ? r->exception : "(none)", r->exc_out.data, r->std_out.data,
+                r->std_err.data);
     assert_int_equal(rc, expected_rc);
     return r;
 }
