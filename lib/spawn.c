@@ -606,13 +606,18 @@ static void list_loaded_bss(cordon__launch *l)
  * them (a unix socket without a network, the caller reniced without a
  * pid namespace), and the learned policy would not say what the run
  * refused.  Made per attempt, as the isolation may differ. */
-static int learning_confinement(cordon_task *t, unsigned kind, cordon_error *err)
+static int learning_confinement(cordon_task *t, const cordon_policy *fence, unsigned kind,
+                                cordon_error *err)
 {
     if (!t->learning)
         return 0;
     cordon_policy_free(t->learning->confinement);
     t->learning->confinement = NULL;
-    int rc = cordon__learning_confinement(t->learning->base, kind, &t->learning->confinement, err);
+    /* With no base, cordon's own rules where a run would have them (no
+     * pid namespace): learning let a chmod 4755 through that the run
+     * refused. */
+    const cordon_policy *base = t->learning->base ? t->learning->base : fence;
+    int rc = cordon__learning_confinement(base, kind, &t->learning->confinement, err);
     if (rc == -EINVAL && err->message[0])
         cordon__refuse_start(t, err->message);
     return rc;
@@ -626,7 +631,7 @@ static int policy_for(cordon_task *t, cordon__launch *l, unsigned kind)
 {
     cordon_error err;
     memset(&err, 0, sizeof err);
-    int rc = learning_confinement(t, kind, &err);
+    int rc = learning_confinement(t, l->policy, kind, &err);
     if (rc < 0)
         return rc;
     const cordon_policy *variant = cordon__policy_variant(l->policy, kind, &err);

@@ -8,6 +8,7 @@
  * point would be worthless.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/seccomp.h>
 #include <pthread.h>
 #include <seccomp.h>
@@ -292,29 +293,62 @@ static int set_architectures(const cordon_policy *p, scmp_filter_ctx ctx)
     return rc == -EEXIST ? 0 : rc;
 }
 
-/* libseccomp writes the program to an fd; a memfd keeps it in memory. */
+/* Room for any program the kernel takes (4096 instructions), and more:
+ * one that fills it is too long. */
+#define EXPORT_ROOM (2 * MAX_PROGRAM_LENGTH * (int)sizeof(struct sock_filter))
+
+/* libseccomp writes the program to an fd, in one write it does not check
+ * for shortness.  A pipe keeps it in memory and, unlike a file (a memfd
+ * before), is not held to the caller's RLIMIT_FSIZE: a caller under
+ * `ulimit -f 1` got the first KiB of a longer program, cut short, and
+ * every task of it failed to start.  Non-blocking, so that a pipe the
+ * kernel keeps small (a user past its pipe pages) fails the export
+ * rather than waiting; a program that fills the pipe counts as cut. */
+static int read_exported(int fd, struct sock_filter *filter, size_t room, size_t *size)
+{
+    *size = 0;
+    for (;;) {
+        ssize_t n = read(fd, (char *)filter + *size, room - *size);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return errno == EAGAIN ? 0 : -errno; /* all there was: the writer is closed */
+        if (n == 0 || (*size += (size_t)n) == room)
+            return 0;
+    }
+}
+
 static int export_program(cordon_policy *p, scmp_filter_ctx ctx)
 {
-    int fd = memfd_create("cordon-policy", MFD_CLOEXEC);
-    if (fd < 0)
+    int fds[2];
+    if (pipe2(fds, O_CLOEXEC | O_NONBLOCK) != 0)
         return -errno;
-    int rc = seccomp_export_bpf(ctx, fd);
-    off_t size = rc == 0 ? lseek(fd, 0, SEEK_END) : -1;
-    if (rc == 0 && (size <= 0 || size % (off_t)sizeof(struct sock_filter) != 0))
-        rc = -EIO;
-    struct sock_filter *filter = rc == 0 ? malloc((size_t)size) : NULL;
+    (void)fcntl(fds[1], F_SETPIPE_SZ, EXPORT_ROOM);
+    int capacity = fcntl(fds[1], F_GETPIPE_SZ);
+    int rc = seccomp_export_bpf(ctx, fds[1]);
+    close(fds[1]);
+    struct sock_filter *filter = rc == 0 ? malloc(EXPORT_ROOM) : NULL;
     if (rc == 0 && !filter)
         rc = -ENOMEM;
-    if (rc == 0 && pread(fd, filter, (size_t)size, 0) != size)
+    size_t size = 0;
+    if (rc == 0)
+        rc = read_exported(fds[0], filter, EXPORT_ROOM, &size);
+    close(fds[0]);
+    if (rc == 0 && (size == 0 || size % sizeof(struct sock_filter) != 0))
         rc = -EIO;
-    close(fd);
-    if (rc < 0) {
+    /* Filled the pipe: cut short (a pipe the kernel kept small), or too
+     * long for the kernel anyway. */
+    if (rc == 0 && (capacity <= 0 || size >= (size_t)capacity))
+        rc = capacity < EXPORT_ROOM ? -ENOBUFS : -E2BIG;
+    struct sock_filter *fitted = rc == 0 ? realloc(filter, size) : NULL;
+    if (rc < 0 || !fitted) {
         free(filter);
-        return rc;
+        return rc < 0 ? rc : -ENOMEM;
     }
+    filter = fitted;
     p->program.filter = filter;
-    p->program.len = (unsigned short)(size / (off_t)sizeof(struct sock_filter));
-    return size / (off_t)sizeof(struct sock_filter) > MAX_PROGRAM_LENGTH ? -E2BIG : 0;
+    p->program.len = (unsigned short)(size / sizeof(struct sock_filter));
+    return size / sizeof(struct sock_filter) > MAX_PROGRAM_LENGTH ? -E2BIG : 0;
 }
 
 /* Calls newer than cordon's table meet the policy's "newer" action before

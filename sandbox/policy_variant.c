@@ -377,7 +377,8 @@ static const char *unrefused(const cordon_policy *v, unsigned kind)
     if ((kind & CORDON__VARIANT_TERMINAL_STDIN) && !cordon__variant_refuses_window_size(v))
         return "setting the caller's terminal's window size (ioctl TIOCSWINSZ)";
     if ((kind & CORDON__VARIANT_SETID_MODES) && !cordon__variant_refuses_setid_modes(v))
-        return "a set-uid or set-gid mode (chmod, fchmod, fchmodat, fchmodat2)";
+        return "a set-uid or set-gid mode (chmod and its kin, an O_CREAT open, mknod), "
+               "openat2 or io_uring_setup";
     if ((kind & CORDON__VARIANT_NO_NETWORK) &&
         !cordon__variant_refuses_sockets_outside_the_namespace(v))
         return "a socket outside the task's network namespace";

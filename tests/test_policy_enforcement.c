@@ -1535,6 +1535,20 @@ static void assert_no_set_id_mode(cordon_policy *p, const char *path)
     cordon_task_free(t);
 }
 
+/* io_uring, whose OPENAT takes its mode from memory, and a read-only open
+ * given a stray mode (the kernel reads it only to create). */
+static int uring_and_stray_mode(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    (void)arg;
+    char params[120] = { 0 };
+    long ring = syscall(SYS_io_uring_setup, 8, params);
+    printf("io_uring %s\n", ring >= 0 ? "made" : strerrorname_np(errno));
+    long fd = syscall(SYS_openat, AT_FDCWD, "/etc/hostname", O_RDONLY | O_CLOEXEC, 02644);
+    printf("stray mode %s\n", fd >= 0 ? "opened" : strerrorname_np(errno));
+    return 0;
+}
+
 /* No task makes a file set-uid or set-gid, under any policy that lets
  * chmod through, whatever its own allows say, nor under cordon's own rules
  * alone (no policy, no pid namespace).  A task without capabilities may
@@ -1579,15 +1593,29 @@ static void test_policy_no_task_makes_a_file_set_id(void **state)
         assert_no_set_id_mode(p, path);
         cordon_policy_free(p);
     }
+    cordon_policy *allowing = inline_policy("default allow\n");
+    cordon_task *t;
+    const cordon_result *r = run_under(allowing, uring_and_stray_mode, NULL, 0, &t);
+    assert_string_equal(r->std_out.data, "io_uring EPERM\nstray mode opened\n");
+    cordon_task_free(t);
+    cordon_policy_free(allowing);
     pid_t copy = fork(); /* namespaces are known once per process */
     assert_true(copy >= 0);
     if (copy == 0) {
         setenv("CORDON_NO_NAMESPACES", "1", 1);
-        cordon_task *t = cordon_function_task(set_id_modes, path);
+        t = cordon_function_task(set_id_modes, path);
         cordon_set_policy(t, NULL); /* cordon's rules alone */
         int rc = cordon_run(t);
-        const cordon_result *r = cordon_task_result(t);
-        _exit(rc == 0 && strcmp(r->std_out.data, set_id_refused) == 0 ? 0 : 1);
+        r = cordon_task_result(t);
+        bool refused = rc == 0 && strcmp(r->std_out.data, set_id_refused) == 0;
+        cordon_task_free(t);
+        t = cordon_function_task(uring_and_stray_mode, NULL);
+        cordon_set_policy(t, NULL);
+        rc = cordon_run(t);
+        r = cordon_task_result(t);
+        refused = refused && rc == 0 &&
+                  strcmp(r->std_out.data, "io_uring EPERM\nstray mode opened\n") == 0;
+        _exit(refused ? 0 : 1);
     }
     int status;
     assert_int_equal(waitpid(copy, &status, 0), copy);
