@@ -1576,7 +1576,10 @@ static void test_policy_no_task_makes_a_file_set_id(void **state)
     static const char allow_list[] =
         "default kill\n"
         "allow read write lseek close fstat newfstatat brk munmap mmap mprotect madvise\n"
-        "allow rt_sigreturn rt_sigaction rt_sigprocmask futex set_robust_list rseq\n"
+        "allow rt_sigreturn rt_sigaction rt_sigprocmask sigaltstack futex set_robust_list rseq\n"
+        "allow readv writev pread64 pwrite64 dup dup3 fcntl mremap membarrier sched_yield\n"
+        "allow clock_gettime clock_nanosleep nanosleep getuid geteuid getrlimit getrusage\n"
+        "allow restart_syscall sched_getaffinity getppid ioctl\n"
         "allow getpid gettid tgkill exit exit_group unlink unlinkat prlimit64 getrandom\n"
         "allow open creat chmod mknod if arg0 != 0\n"
         "allow openat fchmodat fchmodat2 mknodat openat2 if arg0 != 99\n"
