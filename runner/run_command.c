@@ -126,7 +126,7 @@ static int run_task(const command_options *o, cordon_task *t, const cordon_polic
         runner_error("cannot run the task: %s", strerror(-rc));
     else if (r->exception && talk)
         report_exception(r);
-    if (stopped_after && !o->task.quiet)
+    if (stopped_after && o->task.retry && !o->task.quiet)
         runner_error("cordon was stopped by %s after attempt %zu; no other attempt was made, "
                      "and that attempt's result stands", cordon_signal_name(stopped_after),
                      log.count ? log.count : (size_t)1);
