@@ -40,6 +40,15 @@ MODULES = [
 
 NOBODY = 65534
 
+# Verdicts that differ by cordon's design, each with the verdict expected
+# under cordon and why; any other difference, or this one turned into
+# another, still fails.
+EXPECTED = {
+    "test.test_os.MakedirTests.test_exist_ok_s_isgid_directory": (
+        "skipped", "every task's filter refuses a set-gid mode, on a directory too (a filter "
+        "cannot tell it from a file): README, Threat model, set-uid or set-gid programs"),
+}
+
 
 def verdicts(report):
     """{test id: verdict} from a JUnit report."""
@@ -99,9 +108,14 @@ def main():
                 differences += 1
                 continue
             diff = sorted(k for k in set(base) | set(mine) if base.get(k) != mine.get(k))
+            expected = [k for k in diff if k in EXPECTED and mine.get(k) == EXPECTED[k][0]]
+            diff = [k for k in diff if k not in expected]
             print("%-16s %4d tests, bare %5.1fs, under cordon %5.1fs: %s" % (
                 module, len(base), t_bare, t_cordon,
                 "same verdicts" if not diff else "%d differ" % len(diff)))
+            for k in expected:
+                print("    %s: bare %s, under cordon %s, as designed: %s" % (
+                    k, base.get(k, "absent"), mine[k], EXPECTED[k][1]))
             for k in diff:
                 print("    %s: bare %s, under cordon %s" % (k, base.get(k, "absent"),
                                                           mine.get(k, "absent")))
