@@ -147,6 +147,10 @@ int cordon__variant_split_ioctl_allows(cordon_policy *v, uint64_t mask, uint64_t
  * unconditional rule allows it, or (without one) an allow rule names it
  * or its default allows (policy_variant.c). */
 int cordon__variant_refuse_outright(cordon_policy *v, int nr, int error);
+/* Whether the policy has a kill rule for some form of `nr`: a refusal
+ * cordon adds is that kill too, where the two could both hold (libseccomp
+ * does not say which decides). */
+bool cordon__variant_kills_some(const cordon_policy *p, int nr);
 bool cordon__variant_lets_call_through(const cordon_policy *p, int nr);
 
 /* policy_variant_setid.c: whether `p` lets a set-uid or set-gid mode

@@ -69,7 +69,7 @@
 static pthread_mutex_t variant_lock = PTHREAD_MUTEX_INITIALIZER;
 CORDON__RESET_IN_FORKED_COPIES(&variant_lock);
 
-static bool kills_some(const cordon_policy *p, int nr)
+bool cordon__variant_kills_some(const cordon_policy *p, int nr)
 {
     for (size_t i = 0; i < p->rule_count; i++)
         if (p->rules[i].syscall == nr && p->rules[i].action == ACTION_KILL)
@@ -333,7 +333,7 @@ static int refuse_others_limits(const cordon_policy *p, cordon_policy *v)
     if (!cordon__variant_lets_through(v, SYS_prlimit64, others))
         return 0;
     int rc = cordon__variant_split_allows(v, SYS_prlimit64, kept, 2);
-    cordon__rule rule = { .action = kills_some(p, SYS_prlimit64) ? ACTION_KILL : ACTION_ERRNO,
+    cordon__rule rule = { .action = cordon__variant_kills_some(p, SYS_prlimit64) ? ACTION_KILL : ACTION_ERRNO,
                           .errno_value = EPERM, .syscall = SYS_prlimit64, .condition_count = 2 };
     rule.conditions[0] = (cordon__condition){ .arg = 0, .compare = COMPARE_NE };
     rule.conditions[1] = (cordon__condition){ .arg = 2, .compare = COMPARE_NE };

@@ -80,18 +80,6 @@ size_t cordon__variant_setid_rules(const cordon_policy *p)
     return 2 * allows + 4 * TAKER_COUNT + 2;
 }
 
-/* Whether the policy kills some form of the call: where one of its
- * kills and a refusal of cordon's both hold (readonly's of an O_CREAT
- * open, given a mode with the bits), which acts is libseccomp's choice,
- * so cordon's refusal is that kill too. */
-static bool kills_some(const cordon_policy *v, int nr)
-{
-    for (size_t i = 0; i < v->rule_count; i++)
-        if (v->rules[i].syscall == nr && v->rules[i].action == ACTION_KILL)
-            return true;
-    return false;
-}
-
 /* The refusals of one call: each bit, and for open and openat each with
  * each creating flag. */
 static size_t refusals_of(const cordon_policy *v, size_t t, cordon__rule out[4])
@@ -99,11 +87,12 @@ static size_t refusals_of(const cordon_policy *v, size_t t, cordon__rule out[4])
     int nr = mode_takers[t].nr, flags_arg = mode_takers[t].flags_arg;
     unsigned arg = mode_takers[t].mode_arg;
     const uint64_t bits[2] = { S_ISUID, S_ISGID };
+    bool kill = cordon__variant_kills_some(v, nr);
     size_t count = 0;
     for (int f = 0; f < (flags_arg < 0 ? 1 : 2); f++)
         for (int b = 0; b < 2; b++) {
             cordon__rule *r = &out[count++];
-            *r = (cordon__rule){ .action = kills_some(v, nr) ? ACTION_KILL : ACTION_ERRNO,
+            *r = (cordon__rule){ .action = kill ? ACTION_KILL : ACTION_ERRNO,
                                  .errno_value = EPERM, .syscall = nr };
             r->conditions[r->condition_count++] = cordon__masked_condition(arg, bits[b], bits[b]);
             if (flags_arg >= 0)
@@ -153,10 +142,12 @@ bool cordon__variant_refuses_setid_modes(const cordon_policy *v)
     static const uint64_t others[] = { 0, 3, 7, (uint64_t)(int64_t)-100, 4096, 1ull << 40 };
     static const uint64_t creating[] = { O_WRONLY | O_CREAT, O_RDWR | TMPFILE_BIT | O_DIRECTORY,
                                          O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC };
-    for (size_t t = 0; t < TAKER_COUNT; t++)
+    for (size_t t = 0; t < TAKER_COUNT; t++) {
+        /* the flags only where the call has them */
+        size_t flag_sets = mode_takers[t].flags_arg < 0 ? 1 : sizeof creating / sizeof *creating;
         for (size_t m = 0; m < sizeof modes / sizeof *modes; m++)
             for (size_t o = 0; o < sizeof others / sizeof *others; o++)
-                for (size_t c = 0; c < sizeof creating / sizeof *creating; c++) {
+                for (size_t c = 0; c < flag_sets; c++) {
                     uint64_t args[6] = { others[o], others[o], others[o], others[o], 0, 0 };
                     args[mode_takers[t].mode_arg] = modes[m];
                     if (mode_takers[t].flags_arg >= 0)
@@ -164,6 +155,7 @@ bool cordon__variant_refuses_setid_modes(const cordon_policy *v)
                     if (cordon__variant_filter_lets_through(v, mode_takers[t].nr, args) != 0)
                         return false;
                 }
+    }
     static const uint64_t how[6] = { (uint64_t)(int64_t)-100, 4096, 4096, 24 };
     static const uint64_t ring[6] = { 8, 4096 };
     return cordon__variant_filter_lets_through(v, SYS_openat2, how) == 0 &&
