@@ -59,6 +59,10 @@ PROTOCOL = pickle.HIGHEST_PROTOCOL
 _SAFE_TYPES = frozenset({
     builtins.set, builtins.frozenset, builtins.bytearray, builtins.complex,
     builtins.slice, builtins.range, builtins.object,
+    # a defaultdict's factory: each built from what it is given whole
+    # (_check_construction), texts charged as formatting walks them
+    builtins.list, builtins.tuple, builtins.dict, builtins.int, builtins.float,
+    builtins.str, builtins.bytes, builtins.bool,
     collections.OrderedDict, collections.deque, collections.Counter,
     collections.defaultdict,
     datetime.date, datetime.time, datetime.datetime, datetime.timedelta,
@@ -150,6 +154,11 @@ def _default_factory(*args):
 
 
 def _fraction(*args):
+    _check_fraction(args)
+    return fractions.Fraction(*args)
+
+
+def _check_fraction(args):
     """Fraction("n/d") as Fraction pickles itself, or of two ints; held to
     _FRACTION_DIGITS (no exponent: "1e99999999" is a number of 10**8
     digits)."""
@@ -161,11 +170,11 @@ def _fraction(*args):
         raise pickle.UnpicklingError(
             "the task's return builds a Fraction of more than "
             f"{_FRACTION_DIGITS} digits, or not from its own n/d form")
-    return fractions.Fraction(*args)
 
 
 _default_factory.rebuilds = collections.defaultdict
 _fraction.rebuilds = fractions.Fraction
+_FRACTION_NEW = fractions.Fraction.__dict__["__new__"]
 _GUARDED = {
     builtins.set: _guard(builtins.set, keys=_elements),
     builtins.frozenset: _guard(builtins.frozenset, keys=_elements),
@@ -176,6 +185,70 @@ _GUARDED = {
     collections.defaultdict: _default_factory,
     fractions.Fraction: _fraction,
 }
+
+
+# The guards above hold the classes themselves; a class of the function's
+# own module built on one of them (class Buf(bytearray): pass) reaches the
+# same constructor of Python's, which built as much as the task's
+# arguments said: Buf(10**9) of a 30-byte return made the caller touch
+# 1 GB, Rows(range(3 * 10**7)) held it 6 s, and ExceptionGroup("m",
+# range(N)) turned the range into a tuple before it looked at an item.
+# So whatever class is called, the constructor that runs is looked up in
+# its bases, and each built-in one that expands an argument gets that
+# argument whole (what the task's bytes paid for) or not at all: the kinds
+# each place may be, None for any.
+_WHOLE_OR_TEXT = _WHOLE + (str,)
+_EXPANDING_CONSTRUCTORS = {
+    (tuple, "__new__"): (_WHOLE,),
+    (frozenset, "__new__"): (_WHOLE,),
+    (bytes, "__new__"): (_WHOLE_OR_TEXT, (str,), (str,)),
+    (BaseExceptionGroup, "__new__"): (None, (list, tuple)),
+    (list, "__init__"): (_WHOLE,),
+    (set, "__init__"): (_WHOLE,),
+    (dict, "__init__"): (_WHOLE,),
+    (bytearray, "__init__"): (_WHOLE_OR_TEXT, (str,), (str,)),
+    (collections.deque, "__init__"): (_WHOLE, (int, type(None))),
+    (collections.OrderedDict, "__init__"): (_WHOLE,),
+    (collections.Counter, "__init__"): (_WHOLE,),
+    (collections.defaultdict, "__init__"): ((type, type(None)), _WHOLE),
+}
+# And those that hash what a list or tuple argument holds: the place of
+# that argument and the keys it gives (_HashCounts' limit, as above).
+_HASHING_CONSTRUCTORS = {
+    (frozenset, "__new__"): (0, _elements),
+    (set, "__init__"): (0, _elements),
+    (collections.Counter, "__init__"): (0, _elements),
+    (dict, "__init__"): (0, _pair_keys),
+    (collections.OrderedDict, "__init__"): (0, _pair_keys),
+    (collections.defaultdict, "__init__"): (1, _pair_keys),
+}
+_EXPANDING_BY_ID = {
+    id(owner.__dict__[method]): (owner.__dict__[method], owner, places,
+                                 _HASHING_CONSTRUCTORS.get((owner, method)))
+    for (owner, method), places in _EXPANDING_CONSTRUCTORS.items()}
+# Constructors written in C: any other runs Python code.
+_C_METHODS = (types.BuiltinFunctionType, types.WrapperDescriptorType,
+              types.MethodDescriptorType, types.ClassMethodDescriptorType)
+
+
+def _constructors(owner, calls_init):
+    """What building an instance through `owner` runs: its __new__ and,
+    where the opcode calls the class, its __init__, as stored."""
+    found = [_class_attribute(owner, "__new__")]
+    if calls_init:
+        found.append(_class_attribute(owner, "__init__"))
+    return [c for c in found if c is not None]
+
+
+def _check_whole_arguments(cls, owner, places, args):
+    for place, arg in enumerate(args):
+        allowed = places[place] if place < len(places) else ()
+        if allowed is not None and type(arg) not in allowed and not (
+                type in allowed and _is_class(arg)):
+            through = "" if cls is owner else f" (through {owner.__name__}'s constructor)"
+            raise pickle.UnpicklingError(
+                f"the task's return builds a {cls.__name__}{through} from a "
+                f"{type(arg).__name__}, which the parent would expand")
 
 
 def _latin1(text, encoding):
@@ -227,6 +300,9 @@ _SAFE_HELPERS = {
     ("_codecs", "encode"): lambda u: _latin1,
     ("builtins", "getattr"): _enum_member,
     ("_operator", "or_"): lambda u: _flag_union,
+    # values, not classes, that pickle names: nothing is built of them
+    ("builtins", "Ellipsis"): lambda u: Ellipsis,
+    ("builtins", "NotImplemented"): lambda u: NotImplemented,
 }
 _TYPE_MODULE = type.__dict__["__module__"]
 _TYPE_QUALNAME = type.__dict__["__qualname__"]
@@ -591,16 +667,54 @@ class _Unpickler(pickle._Unpickler):
     def _reconstructor(self, cls, base, state):
         self._require_named(cls)
         self._require_named(base)
+        if base is not object:  # base.__new__(cls, state), base.__init__(obj, state)
+            self._check_construction(base, (state,), calls_init=True)
         return sys.modules["copyreg"]._reconstructor(cls, base, state)
 
     def _newobj(self, cls, *args):
         self._require_named(cls)
+        self._check_construction(cls, args, calls_init=False)
         return cls.__new__(cls, *args)
 
-    def _charge_call(self, func, args, calls=True):
+    def _instantiate(self, klass, args):
+        """OBJ and INST: klass(*args)."""
+        self._check_construction(klass, tuple(args), calls_init=True)
+        super()._instantiate(klass, args)
+
+    def _check_construction(self, owner, args, calls_init):
+        """Building an instance through the class `owner` from `args`: a
+        built-in constructor that expands an argument gets it whole; one
+        written in Python, and those of exceptions and texts, are charged
+        the arguments' size walked as a tree (each shared part counted
+        each time it is named), which is what formatting them walks: the
+        __init__ of re.error and of json.JSONDecodeError formats its
+        message with %s, and a 200-byte return of a list [x, x] nested 26
+        deep held the caller, GIL and all, 34 s there (40 deep, days)."""
+        if not _is_class(owner):
+            return  # cordon's own guards, which check what they build
+        walks = issubclass(owner, (BaseException, str))
+        for constructor in _constructors(owner, calls_init):
+            expanding = _EXPANDING_BY_ID.get(id(constructor))
+            if expanding is not None and expanding[0] is constructor:
+                _, base, places, hashed = expanding
+                _check_whole_arguments(owner, base, places, args)
+                if hashed and len(args) > hashed[0] and type(args[hashed[0]]) in (list, tuple):
+                    keys = hashed[1](args[hashed[0]])
+                    self._charge_hashing(keys)
+                    _HashCounts(None, owner.__name__).admit(keys)
+            elif constructor is _FRACTION_NEW:
+                _check_fraction(args)
+            if not isinstance(constructor, _C_METHODS):
+                walks = True
+        if walks:
+            self._charge(_expanded_size(args, max(self._work_left, 0) + 1))
+
+    def _charge_call(self, func, args, calls=True, constructs=None):
         """A constructor's arguments; and the keys it hashes, if it does.
         `calls`: the opcode calls `func` (not INST, which names its class
-        itself, nor BUILD)."""
+        itself, nor BUILD).  `constructs`: "call" where the opcode calls
+        the class (REDUCE), "new" where only its __new__ (NEWOBJ); OBJ and
+        INST are checked where they build (_instantiate)."""
         if calls:
             self._require_named(func)
             if func is _default_factory and args and args[0] is not None:  # called later
@@ -620,6 +734,8 @@ class _Unpickler(pickle._Unpickler):
         keys = getattr(func, "hashes", None) if type(func) is types.FunctionType else None
         if keys and args and type(args[0]) in (list, tuple):
             self._charge_hashing(keys(args[0]))
+        if constructs:
+            self._check_construction(func, args, calls_init=constructs == "call")
 
     def _measure_tuple(self):
         """The depth of the tuple (or tuple subclass) just built on top of
@@ -671,11 +787,12 @@ class _Unpickler(pickle._Unpickler):
         return load_and_charge
 
     for _name, _where in (
-            ("REDUCE", lambda u: (u.stack[-2], u.stack[-1])),
-            ("NEWOBJ", lambda u: (u.stack[-2], u.stack[-1])),
+            ("REDUCE", lambda u: (u.stack[-2], u.stack[-1], True, "call")),
+            ("NEWOBJ", lambda u: (u.stack[-2], u.stack[-1], True, "new")),
             ("NEWOBJ_EX", lambda u: (u.stack[-3], u.stack[-2] + tuple(u.stack[-1].values())
                                      if type(u.stack[-2]) is tuple
-                                     and type(u.stack[-1]) is dict else u.stack[-1])),
+                                     and type(u.stack[-1]) is dict else u.stack[-1],
+                                     True, "new")),
             ("OBJ", lambda u: (u.stack[0] if u.stack else None, tuple(u.stack[1:]))),
             ("INST", lambda u: (None, tuple(u.stack), False)),
             ("BUILD", lambda u: (None, u.stack[-1] if type(u.stack[-1]) is tuple
@@ -774,6 +891,8 @@ class _Unpickler(pickle._Unpickler):
         cls = type(inst)
         setstate = _class_attribute(cls, "__setstate__")
         if setstate is not None:
+            if not isinstance(setstate, _C_METHODS):  # may format it, as an __init__
+                self._charge(_expanded_size(state, max(self._work_left, 0) + 1))
             getattr(setstate, "__get__")(inst, cls)(state)
             return
         slotstate = None

@@ -181,6 +181,39 @@ class Slotted:
         return self.__secret
 
 
+class Buffer(bytearray):
+    """Classes of the function's own module built on Python's expanding
+    containers: each comes back, from what it holds."""
+
+
+class Rows(list):
+    pass
+
+
+class Row(tuple):
+    pass
+
+
+class Bag(set):
+    pass
+
+
+class Text(str):
+    pass
+
+
+class Coded(Exception):
+    """Picklable the documented way: its constructor's arguments, which
+    its __init__ formats."""
+
+    def __init__(self, code, detail):
+        super().__init__(f"{code}: {detail}")
+        self.code, self.detail = code, detail
+
+    def __reduce__(self):
+        return (Coded, (self.code, self.detail))
+
+
 def send_envelope_as_of(module):
     """send_envelope, as a function of `module` says it is (a task of
     subprocess.run or exec: the parent trusts no class for its module)."""
