@@ -8,21 +8,82 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/openat2.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include "confine.h"
 
+/* One name of a path at a time, where openat2 is missing (a kernel
+ * before 5.6, or the filter of a cordon this one runs in, which refuses
+ * it with ENOSYS: a cordon inside a cordon with a limit could not start a
+ * task on a machine with a second proc mounted): each name opened without
+ * following it, and a link among them ELOOP, as RESOLVE_NO_SYMLINKS. */
+static long open_each_name(const char *path)
+{
+    char name[NAME_MAX + 1];
+    int at = path[0] == '/' ? (int)syscall(SYS_openat, AT_FDCWD, "/", O_PATH | O_CLOEXEC)
+                            : AT_FDCWD;
+    if (at < 0 && path[0] == '/')
+        return -1;
+    const char *rest = path;
+    for (;;) {
+        while (*rest == '/')
+            rest++;
+        size_t length = 0;
+        while (rest[length] && rest[length] != '/')
+            length++;
+        if (length == 0) /* "/" itself, or a trailing slash */
+            return at == AT_FDCWD ? syscall(SYS_openat, AT_FDCWD, ".", O_PATH | O_CLOEXEC) : at;
+        if (length > NAME_MAX) {
+            if (at != AT_FDCWD)
+                close(at);
+            errno = ENAMETOOLONG;
+            return -1;
+        }
+        memcpy(name, rest, length);
+        name[length] = '\0';
+        rest += length;
+        long next = syscall(SYS_openat, at, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+        int saved = errno;
+        struct stat st;
+        if (next >= 0 && fstat((int)next, &st) == 0 && S_ISLNK(st.st_mode)) {
+            close((int)next);
+            next = -1;
+            saved = ELOOP;
+        }
+        if (at != AT_FDCWD)
+            close(at);
+        if (next < 0) {
+            errno = saved;
+            return -1;
+        }
+        at = (int)next;
+        while (*rest == '/')
+            rest++;
+        if (!*rest)
+            return at;
+    }
+}
+
+long cordon__open_path_without_links(const char *path)
+{
+    struct open_how how = { .flags = O_PATH | O_CLOEXEC, .resolve = RESOLVE_NO_SYMLINKS };
+    long fd = syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof how);
+    if (fd < 0 && errno == ENOSYS)
+        fd = open_each_name(path);
+    return fd;
+}
+
 int cordon__open_path(const char *path, bool follow_links)
 {
-    struct open_how how = { .flags = O_PATH | O_CLOEXEC,
-                            .resolve = follow_links ? 0 : RESOLVE_NO_SYMLINKS };
     long fd;
     do
         fd = follow_links ? open(path, O_PATH | O_CLOEXEC)
-                          : syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof how);
+                          : cordon__open_path_without_links(path);
     while (fd < 0 && errno == EINTR);
     if (fd < 0)
         return !follow_links && errno == ELOOP ? -ESTALE : -errno;

@@ -235,6 +235,10 @@ int cordon__landlock_grant(int ruleset, int abi, const char *path, unsigned acce
  * with `st` what it is, only if it is the file `expected` records
  * (-ESTALE otherwise; NULL: not checked). */
 int cordon__open_path(const char *path, bool follow_links);
+/* `path` as an O_PATH fd, no link allowed on the way or at its end
+ * (ELOOP), by openat2 or, where it is missing, one name at a time; -1
+ * with errno on failure.  Plain system calls only. */
+long cordon__open_path_without_links(const char *path);
 int cordon__open_checked(const char *path, bool follow_links,
                          const cordon__file_identity *expected, struct stat *st);
 /* In the task's mount namespace (private_mounts.c): an empty tmpfs of the

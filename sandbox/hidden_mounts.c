@@ -21,7 +21,6 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
-#include <linux/openat2.h>
 
 #include "confine.h"
 
@@ -69,14 +68,12 @@ static int cover_for(int target)
 
 int cordon__hide_kernel_mount(const char *path)
 {
-    struct open_how how = { .flags = O_PATH | O_CLOEXEC | O_NOFOLLOW,
-                            .resolve = RESOLVE_NO_SYMLINKS };
     /* Gone, hidden beneath a later mount (the table lists it, its path
      * leads nowhere), or beneath a directory the init may not search
      * (another user's, 0700), which the task, with no more rights, may
      * not either.  A mount moved by a rename is found by the parent,
      * which checks each path's mount at each task (kernel_mounts.c). */
-    int target = (int)syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof how);
+    int target = (int)cordon__open_path_without_links(path);
     if (target < 0)
         return errno == ENOENT || errno == ENOTDIR || errno == EACCES ? 0
                : errno == ELOOP                                     ? -ESTALE

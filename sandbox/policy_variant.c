@@ -15,6 +15,9 @@
  *   prlimit64 (as the default one has for pid 1), else EPERM; so is, with
  *   EPERM, tuning any process but itself or its own process group (nice
  *   value, affinity, scheduling, I/O priority: policy_variant_tuning.c);
+ * - without a pid namespace, clone with CLONE_PARENT fails with EPERM and
+ *   clone3 with ENOSYS: the child would be the caller's, which nothing
+ *   reaps (refuse_clone_parent);
  * - without a pid namespace and a v2 cgroup, setsid and setpgid fail with
  *   EPERM, so that the tree stays in its process group and dies with it;
  * - without a network (the task's own network namespace), socket(AF_UNIX)
@@ -53,8 +56,9 @@
  * outright itself keeps its own action.
  */
 #include <errno.h>
-#include <signal.h>
 #include <pthread.h>
+#include <sched.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -342,6 +346,33 @@ static int refuse_others_limits(const cordon_policy *p, cordon_policy *v)
     return rc < 0 ? rc : cordon__variant_prepend(v, &rule, 1);
 }
 
+/* Without a pid namespace the task's first process is the caller's own
+ * child, and a child it starts with CLONE_PARENT is the caller's too: no
+ * init reaps it, and cordon cannot wait for a pid it never learns without
+ * taking the caller's other children.  A task that did so 500 times left
+ * 500 zombies of the caller's, for as long as the caller lived, each
+ * taking a pid of the machine's and of the caller's RLIMIT_NPROC.  So
+ * clone with CLONE_PARENT fails with EPERM (the policy's kill where it
+ * kills some clone), and clone3, whose flags are in memory no filter
+ * reads, with ENOSYS, as on a kernel without it (the C library falls back
+ * to clone). */
+static int refuse_clone_parent(const cordon_policy *p, cordon_policy *v)
+{
+    const uint64_t parent[6] = { CLONE_PARENT | SIGCHLD };
+    int rc = 0;
+    if (cordon__variant_lets_through(v, SYS_clone, parent)) {
+        const cordon__condition kept = cordon__masked_condition(0, CLONE_PARENT, 0);
+        rc = cordon__variant_split_allows(v, SYS_clone, &kept, 1);
+        cordon__rule rule = { .action = cordon__variant_kills_some(p, SYS_clone) ? ACTION_KILL
+                                                                                : ACTION_ERRNO,
+                              .errno_value = EPERM, .syscall = SYS_clone, .condition_count = 1 };
+        rule.conditions[0] = cordon__masked_condition(0, CLONE_PARENT, CLONE_PARENT);
+        if (rc == 0)
+            rc = cordon__variant_prepend(v, &rule, 1);
+    }
+    return rc < 0 ? rc : cordon__variant_refuse_outright(v, SYS_clone3, ENOSYS);
+}
+
 /* The compiled variant, asked what it must refuse: a policy under which
  * one would still go through (libseccomp's tree of the policy's rules and
  * the variant's) is not used. */
@@ -351,6 +382,10 @@ static const char *unrefused(const cordon_policy *v, unsigned kind)
         { CORDON__VARIANT_NO_PID_NAMESPACE, SYS_prlimit64, { 4194304, RLIMIT_NOFILE, 4096 } },
         { CORDON__VARIANT_NO_PID_NAMESPACE, SYS_prlimit64,
           { (1ull << 32) | 1, RLIMIT_NOFILE, 4096 } },
+        { CORDON__VARIANT_NO_PID_NAMESPACE, SYS_clone, { CLONE_PARENT | SIGCHLD } },
+        { CORDON__VARIANT_NO_PID_NAMESPACE, SYS_clone,
+          { CLONE_PARENT | CLONE_VM | CLONE_VFORK | SIGCHLD, 4096 } },
+        { CORDON__VARIANT_NO_PID_NAMESPACE, SYS_clone3, { 4096, 88 } },
         { CORDON__VARIANT_NO_TREE_HOLD, SYS_setsid, { 0 } },
         { CORDON__VARIANT_NO_TREE_HOLD, SYS_setpgid, { 0 } },
         { CORDON__VARIANT_FILE_RULES, SYS_inotify_add_watch, { 3, 4096, 0x100 } },
@@ -396,6 +431,8 @@ static int add_variant_rules(const cordon_policy *p, cordon_policy *v, unsigned 
         rc = refuse_others_limits(p, v);
     if (rc == 0 && (kind & CORDON__VARIANT_NO_PID_NAMESPACE))
         rc = cordon__variant_refuse_tuning_others(v);
+    if (rc == 0 && (kind & CORDON__VARIANT_NO_PID_NAMESPACE))
+        rc = refuse_clone_parent(p, v);
     if (rc == 0 && (kind & CORDON__VARIANT_NO_TREE_HOLD))
         rc = cordon__variant_refuse_outright(v, SYS_setsid, EPERM);
     if (rc == 0 && (kind & CORDON__VARIANT_NO_TREE_HOLD))
@@ -496,7 +533,7 @@ static cordon_policy *build_variant(const cordon_policy *p, unsigned kind, bool 
     for (size_t i = 0; i < p->rule_count; i++)
         socket_rules += p->rules[i].syscall == SYS_socket ||
                         p->rules[i].syscall == SYS_socketpair ||
-                        p->rules[i].syscall == SYS_prlimit64;
+                        p->rules[i].syscall == SYS_prlimit64 || p->rules[i].syscall == SYS_clone;
     v->rule_size = p->rule_count + 3 * socket_rules + 12 + CORDON__NETWORK_RULES +
                    2 * CORDON__OWN_SIGNAL_RULES + cordon__variant_tuning_rules(p) +
                    cordon__variant_file_size_rules(p) + cordon__variant_terminal_rules(p) +

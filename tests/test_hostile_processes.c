@@ -5,6 +5,7 @@
  * process outside its own tree — as the caller's own user, or as root.
  */
 #include <fcntl.h>
+#include <linux/sched.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/mount.h>
@@ -240,6 +241,64 @@ static void test_clone_parent_never_hands_a_process_to_the_caller(void **state)
         assert_true(no_children_left());
         cordon_task_free(t);
     }
+}
+
+/* Clones with CLONE_PARENT, and once clone3 with it: 100 for that one,
+ * and one for each clone that made a process. */
+static int clone_parent_and_clone3(cordon_ctx *ctx, void *arg)
+{
+    int made = clone_parent_many(ctx, arg);
+    struct clone_args args = { .flags = CLONE_PARENT, .exit_signal = SIGCHLD };
+    long pid = syscall(SYS_clone3, &args, sizeof args);
+    if (pid == 0)
+        _exit(0);
+    return made + (pid > 0 ? 100 : 0);
+}
+
+/* In a copy, without namespaces: "made by default policy, made with none,
+ * children the copy holds"; -1 for a task the policy killed. */
+static void clone_parent_without_namespaces(int out)
+{
+    setenv("CORDON_NO_NAMESPACES", "1", 1);
+    int made[2] = { -1, -1 };
+    for (int policy = 1; policy >= 0; policy--) {
+        cordon_task *t = cordon_function_task(clone_parent_and_clone3, NULL);
+        if (!policy)
+            cordon_set_policy(t, NULL);
+        int rc = cordon_run(t);
+        const cordon_result *r = cordon_task_result(t);
+        if (rc == 0)
+            made[policy] = r->exit_code;
+        else if (rc == CORDON_EXCEPTION && r->exception && !strcmp(r->exception, "PolicyViolation"))
+            made[policy] = -1;
+        else
+            made[policy] = 999;
+        cordon_task_free(t);
+    }
+    usleep(100 * 1000);
+    int held = 0;
+    while (waitpid(-1, NULL, WNOHANG) > 0)
+        held++;
+    dprintf(out, "%d %d %d", made[1], made[0], held);
+}
+
+/* Without a pid namespace the task's first process is the caller's child,
+ * and so was every child it made with CLONE_PARENT: no init reaped them,
+ * and 500 such clones left 500 zombies of the caller's for as long as it
+ * lived, whatever the policy. */
+static void test_without_namespaces_no_process_of_the_task_becomes_the_caller_s(void **state)
+{
+    (void)state;
+    char text[64];
+    int status = run_in_a_copy(clone_parent_without_namespaces, text, sizeof text,
+                               "the tasks without namespaces took over 30 s");
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    int by_default, with_none, held;
+    if (sscanf(text, "%d %d %d", &by_default, &with_none, &held) != 3)
+        fail_msg("the copy said: %s", text);
+    assert_true(by_default <= 0); /* refused, or killed by the policy's kill rule for clone */
+    assert_int_equal(with_none, 0);
+    assert_int_equal(held, 0);
 }
 
 /* ---- the caller's settings -------------------------------------------- */
@@ -592,6 +651,58 @@ static void test_in_namespaces_no_second_proc_shows_through(void **state)
     int reached = reached_through_mounts(reach_through_mounts_in_namespaces,
                                          CORDON_CONFINED_PID_NAMESPACE, "no pid namespace here");
     assert_int_equal(reached, 4); /* the plain file only */
+}
+
+/* In a copy, in a mount namespace of its own (root), with a second proc
+ * mounted: a task of nobody's under a CPU limit (and cordon's rules
+ * alone, which let it make namespaces) runs the runner, whose own task looks
+ * through that proc.  "rc exit exception output" in `out`; exit 2 where
+ * no mount namespace or runner could be had. */
+static void nested_beside_a_second_proc(int out)
+{
+    const char *runner = getenv("CORDON_RUNNER");
+    if (!runner || unshare(CLONE_NEWNS) != 0 ||
+        mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
+        _exit(2);
+    char proc[64], command[512];
+    snprintf(proc, sizeof proc, "/var/tmp/cordon-second-proc-%d", (int)getpid());
+    mkdir(proc, 0755);
+    if (mount("proc", proc, "proc", 0, NULL) != 0)
+        _exit(2);
+    snprintf(command, sizeof command,
+             "%s run --quiet -- /bin/sh -c "
+             "'ls %s/1/ >/dev/null 2>&1 && echo shown || echo hidden'",
+             runner, proc);
+    cordon_task *t = cordon_shell_task(command);
+    cordon_set_policy(t, NULL); /* one that lets it make namespaces */
+    cordon_set_user(t, 65534, 65534);
+    cordon_set_limit(t, CORDON_LIMIT_CPU_MS, 10000);
+    int rc = cordon_run(t);
+    const cordon_result *r = cordon_task_result(t);
+    dprintf(out, "%d %d %s %s", rc, r->exit_code, r->exception ? r->exception : "none",
+            r->std_out.data);
+    cordon_task_free(t);
+    umount(proc);
+    rmdir(proc);
+    _exit(0);
+}
+
+/* A cordon inside a cordon with a limit: the outer filter refuses openat2
+ * with ENOSYS (its mode is in memory no filter reads), and the inner init,
+ * which opened each second proc by openat2 to cover it, failed every task
+ * with "failed entering its namespaces: Function not implemented" on a
+ * machine with a second proc mounted (a chroot's, a container runtime's).
+ * It opens them one name at a time where openat2 is missing. */
+static void test_a_cordon_inside_a_cordon_covers_a_second_proc(void **state)
+{
+    (void)state;
+    char text[256] = "";
+    int status = run_in_a_copy(nested_beside_a_second_proc, text, sizeof text,
+                               "the nested cordon took over 30 s");
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 2)
+        skip(); /* not root, or no runner */
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    assert_string_equal(text, "0 0 none hidden\n");
 }
 
 /* A rename of the directory above a second proc moves it without
@@ -992,11 +1103,13 @@ int main(void)
         cmocka_unit_test(test_the_tree_dies_with_a_runner_that_is_killed),
         cmocka_unit_test(test_without_namespaces_a_task_of_another_user_dies_with_its_caller),
         cmocka_unit_test(test_clone_parent_never_hands_a_process_to_the_caller),
+        cmocka_unit_test(test_without_namespaces_no_process_of_the_task_becomes_the_caller_s),
         cmocka_unit_test(test_a_task_cannot_see_or_tune_the_caller),
         cmocka_unit_test(test_without_namespaces_a_task_cannot_tune_the_caller_or_the_machine),
         cmocka_unit_test(test_without_namespaces_no_mount_of_proc_is_writable),
         cmocka_unit_test(test_in_namespaces_no_second_proc_shows_through),
         cmocka_unit_test(test_a_second_proc_moved_by_a_rename_is_still_out_of_reach),
+        cmocka_unit_test(test_a_cordon_inside_a_cordon_covers_a_second_proc),
         cmocka_unit_test(test_in_namespaces_no_second_dev_shows_through),
         cmocka_unit_test(test_a_task_takes_no_real_time_priority),
         cmocka_unit_test(test_a_task_does_not_inherit_a_real_time_policy),
