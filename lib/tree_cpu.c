@@ -332,9 +332,16 @@ static uint64_t read_without_the_counter(cordon__attempt_state *s)
     int64_t cgroup_us = s->cgroup ? cordon__cgroup_cpu_usage_us(s->cgroup) : -ENOENT;
     if (cgroup_us >= 0)
         return less_cordon_s_start(s, (uint64_t)cgroup_us * 1000u);
+    /* What the init reaped, read before the walk: a zombie the walk
+     * counted that the init reaped before a later read would count twice
+     * (a task of 250 ms whose children it never waited for was read at
+     * 333 ms, and ended as a CpuLimit of 300 ms).  Read first, one reaped
+     * in between is missed by both, until the next read. */
+    uint64_t reaped = s->in_namespaces
+                          ? __atomic_load_n(&s->init_report->reaped_cpu_ns, __ATOMIC_ACQUIRE)
+                          : 0;
     scan_sum sum = s->in_namespaces ? namespace_cpu(s) : session_cpu(s);
-    if (s->in_namespaces)
-        sum.ns += __atomic_load_n(&s->init_report->reaped_cpu_ns, __ATOMIC_ACQUIRE);
+    sum.ns += reaped;
     remember_scan(s, &sum);
     return sum.ns;
 }
