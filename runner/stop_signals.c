@@ -1,6 +1,6 @@
 /*
  * A signal that stops the runner (SIGINT from ^C, SIGTERM, SIGHUP,
- * SIGQUIT) ends its tasks the way their runs end, not by the runner's
+ * SIGQUIT, and the others whose default ends a process) ends its tasks the way their runs end, not by the runner's
  * death: every run going on is cancelled (cordon_cancel), so that each
  * task's cleanup is done (its cgroups removed, a terminal handed over with
  * --tty put back in the modes it had), and then the runner dies of the
@@ -33,7 +33,15 @@
 #define STOP_WAIT_MS 2000
 #define CANCEL_EVERY_MS 50
 
-static const int stop_signals[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
+/* And every other signal whose default action ends a process, but those
+ * of its own faults (SIGSEGV and kin), its own limits (SIGXCPU, SIGXFSZ:
+ * a write past RLIMIT_FSIZE then fails with EFBIG, said as an error) and
+ * SIGPIPE (a reader that went away): killed by SIGUSR1, SIGUSR2 or
+ * SIGALRM, the runner left no record, the task's cgroups behind, and
+ * without namespaces a tree that went on running with no deadline. */
+static const int stop_signals[] = { SIGINT,    SIGTERM, SIGHUP, SIGQUIT,   SIGUSR1,
+                                    SIGUSR2,   SIGALRM, SIGIO,  SIGVTALRM, SIGPWR,
+                                    SIGSTKFLT };
 static sigset_t watched;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static cordon_task **running;
@@ -90,14 +98,20 @@ static void die_at_exit(void)
         die_of(sig);
 }
 
+static void watch_unless_ignored(int sig)
+{
+    struct sigaction now;
+    if (sigaction(sig, NULL, &now) == 0 && now.sa_handler != SIG_IGN)
+        sigaddset(&watched, sig);
+}
+
 void stop_signals_start(void)
 {
     sigemptyset(&watched);
-    for (size_t i = 0; i < sizeof stop_signals / sizeof *stop_signals; i++) {
-        struct sigaction now;
-        if (sigaction(stop_signals[i], NULL, &now) == 0 && now.sa_handler != SIG_IGN)
-            sigaddset(&watched, stop_signals[i]);
-    }
+    for (size_t i = 0; i < sizeof stop_signals / sizeof *stop_signals; i++)
+        watch_unless_ignored(stop_signals[i]);
+    for (int sig = SIGRTMIN; sig <= SIGRTMAX; sig++)
+        watch_unless_ignored(sig);
     if (atexit(die_at_exit) != 0)
         return; /* the signals end the runner as they did */
     sigset_t previous;

@@ -116,7 +116,9 @@ int units_parse_time_ms(const char *text, uint64_t *ms)
     };
     double value, total;
     const char *rest = read_decimal(text, &value);
-    if (!rest)
+    /* "M" alone is a size's (MiB): --cpu 500M, read as minutes, gave a
+     * CPU limit of 500 minutes beside --mem 500M's 500 MiB. */
+    if (!rest || strcmp(rest, "M") == 0)
         return -1;
     int rc = apply_unit(rest, value, units, sizeof units / sizeof *units, UNITS_TIME_MAX, &total);
     if (rc < 0)

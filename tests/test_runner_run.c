@@ -140,6 +140,9 @@ static void test_run_bad_times_name_the_option(void **state)
                                      "(e.g. 500ms, 1.5s, 2m)\n");
     expect_run_option_error("--timeout", "inf", "cordon: --timeout: 'inf' is not a time "
                                      "(e.g. 500ms, 1.5s, 2m)\n");
+    /* M alone is a size's: --cpu 500M was 500 minutes beside --mem 500M */
+    expect_run_option_error("--cpu", "500M", "cordon: --cpu: '500M' is not a time "
+                                     "(e.g. 500ms, 1.5s, 2m)\n");
     /* 0 would mean "no limit" to the library; centuries would wrap. */
     expect_run_option_error("--timeout", "0s", "cordon: --timeout: '0s' is zero; leave the option out "
                                     "for no limit\n");
@@ -1439,6 +1442,37 @@ static int cordon_stopped(const char *dir, int sig, char **out, char **err,
     return status;
 }
 
+/* Every signal whose default ends a process stops cordon the same way:
+ * killed by SIGUSR1, SIGUSR2 or SIGALRM it left no record, the task's
+ * cgroups behind, and (without namespaces) a tree that ran on with no
+ * deadline. */
+static void test_run_stopped_by_any_terminating_signal_says_so(void **state)
+{
+    (void)state;
+    char *dir = make_temp_dir(), *out, *err;
+    const int signals[] = { SIGUSR1, SIGUSR2, SIGALRM, SIGRTMIN + 5 };
+    for (size_t i = 0; i < sizeof signals / sizeof *signals; i++) {
+        char expected[96], check[300];
+        snprintf(expected, sizeof expected, "cordon was stopped by %s",
+                 signals[i] == SIGUSR1 ? "SIGUSR1" : signals[i] == SIGUSR2 ? "SIGUSR2"
+                 : signals[i] == SIGALRM ? "SIGALRM" : "SIGRTMIN+5");
+        int status = cordon_stopped(dir, signals[i], &out, &err, (const char *const[]){
+            "run", "--json", "--shell", "sleep 28.0281 & sleep 28.0282", NULL });
+        assert_true(WIFSIGNALED(status) && WTERMSIG(status) == signals[i]);
+        snprintf(check, sizeof check,
+                 "assert d['exception'] == 'Cancelled', d\n"
+                 "assert d['status'] == %d, d['status']\n"
+                 "assert d['message'].startswith(%s), d['message']\n",
+                 128 + signals[i], "'" "cordon was stopped by" "'");
+        assert_int_equal(python_check(out, strlen(out), check), 0);
+        assert_non_null(strstr(out, expected));
+        free(out);
+        free(err);
+    }
+    assert_int_equal(system("pgrep -f 'sleep 28[.]028[12]$' >/dev/null"), 256);
+    remove_tree(dir);
+}
+
 /* cordon stopped by a signal dies of it, and its record says the status a
  * shell sees (130 for SIGINT), not the task's 137; the user is told what
  * stopped it, not of a library call (cordon_cancel) they never made. */
@@ -1570,6 +1604,7 @@ int main(void)
         cmocka_unit_test(test_run_waits_for_a_slow_reader_at_exit),
         cmocka_unit_test(test_run_reader_gone_at_exit_is_said),
         cmocka_unit_test(test_run_stopped_by_a_signal_says_so),
+        cmocka_unit_test(test_run_stopped_by_any_terminating_signal_says_so),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
