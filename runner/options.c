@@ -358,7 +358,7 @@ static int opt_net(command_options *o, const char *name, const char *value)
         runner_error("%s: '%s' is neither 'none' nor 'host'", name, value);
         return -1;
     }
-    o->task.net_none = strcmp(value, "none") == 0;
+    o->task.net = value;
     return 0;
 }
 

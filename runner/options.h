@@ -53,7 +53,7 @@ typedef struct task_options {
     const char **tmpfs;
     char (*tmpfs_pinned)[PINNED_PATH_SIZE]; /* what each named then */
     size_t tmpfs_count;
-    bool net_none;
+    const char *net; /* "none", "host" (which undoes a preset's), or NULL */
     const char *isolate;
     /* Audit lines (record_origin.h): bytes of each output stream an audit
      * line keeps (--audit-output: UINT64_MAX full, 0 none), and the run id

@@ -152,6 +152,32 @@ static void test_runner_isolation_bind_dev_hostname(void **state)
     remove_tree(target);
 }
 
+/* An option after a preset changes it, --net host too: it was ignored,
+ * and the task had no network, without a word. */
+static void test_runner_isolation_net_host_gives_back_a_preset_s_network(void **state)
+{
+    (void)state;
+    captured c = CORDON("run", "--json", "--quiet", "--isolate", "isolated", "--net", "host",
+                        "--", "true");
+    if (c.status == 125 && strstr(c.out, "ConfinementError")) {
+        print_message("no namespaces here: the options fail closed\n");
+        captured_free(&c);
+        skip();
+    }
+    expect_status(&c, 0);
+    assert_int_equal(python_check(c.out, c.out_len,
+                                  "assert 'network_namespace' not in d['confinement'], d\n"
+                                  "assert 'private_tmpfs' in d['confinement'], d"),
+                     0);
+    captured_free(&c);
+    c = CORDON("run", "--json", "--quiet", "--isolate", "isolated", "--", "true");
+    expect_status(&c, 0);
+    assert_int_equal(python_check(c.out, c.out_len,
+                                  "assert 'network_namespace' in d['confinement'], d"),
+                     0);
+    captured_free(&c);
+}
+
 /* The audit line carries the rules as granted. */
 static void test_runner_isolation_audit_carries_the_rules(void **state)
 {
@@ -467,6 +493,7 @@ int main(void)
         cmocka_unit_test(test_runner_isolation_judge_runs_a_command),
         cmocka_unit_test(test_runner_isolation_bad_binds_and_names),
         cmocka_unit_test(test_runner_isolation_bind_dev_hostname),
+        cmocka_unit_test(test_runner_isolation_net_host_gives_back_a_preset_s_network),
         cmocka_unit_test(test_runner_isolation_audit_carries_the_rules),
         cmocka_unit_test(test_runner_isolation_a_job_cannot_redirect_the_next_job_s_grant),
         cmocka_unit_test(test_runner_isolation_hidden_mounts_are_refused_before_any_file),
