@@ -774,6 +774,13 @@ static int prepare(cordon_task *t, cordon__launch *l, cordon__attempt_state *s)
     if ((rc = cordon__cgroup_create(&l->cgroup, memory, processes, contain,
                                     t->tree_accounting)) < 0)
         return rc;
+    /* Where no memory cgroup counts them, the task's tmpfs mounts (its
+     * /dev/shm or minimal /dev, each --tmpfs, a preset's /tmp) share the
+     * memory limit, an equal part each: made each the whole limit, four
+     * of them held 256 MiB of files under --mem 64M, past RLIMIT_AS,
+     * which counts no tmpfs. */
+    if (memory && l->cgroup.memory_dir < 0 && (l->namespaces & CORDON__NAMESPACE_MOUNT))
+        cordon__tmpfs_options(l->tmpfs_options, memory / (1 + l->tmpfs_count));
     if (l->process_share && !(l->namespaces & CORDON__NAMESPACE_USER) &&
         (rc = cordon__cgroup_hold_process_share(&l->cgroup, l->process_share +
                                                                (l->namespaces ? 1 : 0))) < 0)

@@ -1295,6 +1295,36 @@ static void test_mounts_a_path_on_a_covered_mount_is_refused_by_name(void **stat
     assert_int_equal(plain_rc, 0);
 }
 
+/* Where no memory cgroup counts them (CORDON_CGROUP=none here; an
+ * unprivileged caller on cgroup v1), the task's tmpfs mounts share its
+ * memory limit: each was made the whole limit, and three of them held
+ * 120 MiB of files under a limit of 64 MiB, which RLIMIT_AS never sees. */
+static void test_mounts_tmpfs_mounts_share_the_memory_limit_without_a_cgroup(void **state)
+{
+    (void)state;
+    require_mount_namespace();
+    char first[] = "/var/tmp/cordon-share-XXXXXX", second[] = "/var/tmp/cordon-share-XXXXXX";
+    char command[512];
+    assert_non_null(mkdtemp(first));
+    assert_non_null(mkdtemp(second));
+    snprintf(command, sizeof command,
+             "for d in /dev/shm %s %s; do head -c 40M /dev/zero > $d/fill 2>/dev/null; done; "
+             "du -skc /dev/shm %s %s | tail -n 1 | cut -f 1", first, second, first, second);
+    setenv("CORDON_CGROUP", "none", 1);
+    cordon_task *t = shell(command);
+    assert_int_equal(cordon_set_limit(t, CORDON_LIMIT_MEMORY, 64u << 20), 0);
+    assert_int_equal(cordon_add_tmpfs(t, first), 0);
+    assert_int_equal(cordon_add_tmpfs(t, second), 0);
+    const cordon_result *r = run_task(t, 0);
+    unsetenv("CORDON_CGROUP");
+    long kib = atol(r->std_out.data);
+    cordon_task_free(t);
+    rmdir(first); /* the files were the task's tmpfs's */
+    rmdir(second);
+    assert_true(kib > 0);
+    assert_true(kib <= 64 * 1024 + 64); /* a tmpfs's own few pages aside */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1321,6 +1351,7 @@ int main(void)
         cmocka_unit_test(test_mounts_options_without_namespaces_fail_closed),
         cmocka_unit_test(test_mounts_refused_namespaces_fail_closed),
         cmocka_unit_test(test_mounts_a_path_hidden_by_the_task_s_tmpfs_is_named),
+        cmocka_unit_test(test_mounts_tmpfs_mounts_share_the_memory_limit_without_a_cgroup),
         cmocka_unit_test(test_mounts_propagation_stays_out_of_both_views),
         cmocka_unit_test(test_mounts_the_callers_message_queues_are_out_of_reach_by_path),
         cmocka_unit_test(test_mounts_a_path_on_a_covered_mount_is_refused_by_name),
