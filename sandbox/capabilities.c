@@ -49,8 +49,11 @@ int cordon__drop_bounding_set(const cordon__capability_plan *plan)
     /* Dropping the bounding set needs CAP_SETPCAP, which switching user or
      * clearing the sets takes away, so this comes first.  Without
      * CAP_SETPCAP there is nothing the bounding set could hand back under
-     * no_new_privs. */
-    if (plan->can_drop_bounding) {
+     * no_new_privs.  A caller without it has it in the task's own user
+     * namespace, asked here: the parent asked outside it, and the task of
+     * an unprivileged caller kept the whole bounding set, which the
+     * result and the README said was dropped. */
+    if (plan->can_drop_bounding || setpcap_effective()) {
         for (int cap = 0; cap <= plan->last_capability; cap++) {
             if (prctl(PR_CAPBSET_DROP, (unsigned long)cap, 0, 0, 0) != 0 && errno != EINVAL)
                 return -errno;

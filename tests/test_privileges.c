@@ -1,8 +1,10 @@
 /* Privileges: every capability set empty, no_new_privs, and the switch to
  * another user with supplementary groups cleared. */
+#include <grp.h>
 #include <pwd.h>
 
 #include <sys/capability.h>
+#include <sys/prctl.h>
 
 #include "support.h"
 
@@ -208,6 +210,39 @@ static void test_privileges_the_bounding_set_follows_the_callers_setpcap(void **
     assert_int_equal(WEXITSTATUS(status), 101); /* emptied, not emptied, emptied */
 }
 
+/* An unprivileged caller's task holds CAP_SETPCAP in its own user
+ * namespace, and drops the bounding set there: asked in the caller (which
+ * has no CAP_SETPCAP), the set was kept whole while the result and the
+ * README said it was dropped. */
+static void test_privileges_the_bounding_set_is_empty_in_a_user_namespace(void **state)
+{
+    (void)state;
+    if (geteuid() != 0)
+        skip();
+    pid_t pid = fork(); /* becomes nobody: a copy */
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        if (setgroups(0, NULL) != 0 || setresgid(65534, 65534, 65534) != 0 ||
+            setresuid(65534, 65534, 65534) != 0)
+            _exit(99);
+        /* as a process started as nobody is: its /proc its own */
+        if (chdir("/") != 0 || prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) != 0)
+            _exit(99);
+        cordon_task *t = cordon_command_task((const char *[]){ "/bin/true", NULL });
+        cordon_set_policy(t, NULL);
+        int in_namespace = cordon_run(t) == 0 &&
+                           (cordon_task_result(t)->confinement & CORDON_CONFINED_PID_NAMESPACE);
+        cordon_task_free(t);
+        _exit(in_namespace ? task_bounding_set_emptied() : 98);
+    }
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    if (WEXITSTATUS(status) == 98)
+        skip(); /* no user namespaces here */
+    assert_int_equal(WEXITSTATUS(status), 1);
+}
+
 /* The working directory is entered with the task's own rights: entered
  * while the child was still root, a task run as nobody started in a
  * directory beneath one only root may enter, and read the file there.
@@ -335,6 +370,7 @@ int main(void)
         cmocka_unit_test(test_privileges_nobody_cannot_touch_root_files),
         cmocka_unit_test(test_privileges_a_task_run_as_nobody_opens_its_own_pipes_again),
         cmocka_unit_test(test_privileges_the_bounding_set_follows_the_callers_setpcap),
+        cmocka_unit_test(test_privileges_the_bounding_set_is_empty_in_a_user_namespace),
         cmocka_unit_test(test_privileges_the_working_directory_is_entered_as_the_task_s_user),
         cmocka_unit_test(test_privileges_a_deleted_working_directory_is_not_traded_for_the_root),
     };
