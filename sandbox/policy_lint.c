@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "no_cancellation.h"
 #include "policy.h"
@@ -272,6 +273,12 @@ static char *find_text(const char *name_or_path, char **origin, cordon_error *er
     if (!path && strcmp(name_or_path, "default") == 0) {
         *origin = strdup("default");
         return *origin ? strdup(cordon__builtin_default_text) : NULL;
+    }
+    if (!path && access(name_or_path, F_OK) == 0) {
+        cordon__error_set(err, -ENOENT, name_or_path, 0, 0,
+                          "no policy by that name (a name is looked up in the policy path); "
+                          "for the file of that name here, give a path: ./%s", name_or_path);
+        return NULL;
     }
     if (!path) {
         cordon__error_set(err, -ENOENT, name_or_path, 0, 0, "no policy by that name or path");

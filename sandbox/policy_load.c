@@ -232,14 +232,21 @@ cordon_policy *cordon_policy_load(const char *name_or_path, cordon_error *err)
     if (!path && strcmp(name_or_path, "default") == 0)
         return build(cordon__builtin_default_text, "default", "default", err);
     if (!path) {
+        /* A file of that name beside the caller is not looked for: a name
+         * holds no '/' and does not end in .policy. */
+        const char *here = access(name_or_path, F_OK) == 0 ? "; for the file of that name "
+                                                             "here, give a path: ./"
+                                                           : "";
         if (installed())
             cordon__error_set(err, -ENOENT, NULL, 0, 0,
-                              "no policy named '%s' (looked in $CORDON_POLICY_PATH and %s)",
-                              name_or_path, CORDON_POLICY_DIR);
+                              "no policy named '%s' (looked in $CORDON_POLICY_PATH and %s)%s%s",
+                              name_or_path, CORDON_POLICY_DIR, here, *here ? name_or_path : "");
         else
             cordon__error_set(err, -ENOENT, NULL, 0, 0,
-                              "no policy named '%s' (looked in $CORDON_POLICY_PATH, %s and %s)",
-                              name_or_path, CORDON_POLICY_DIR, CORDON_SOURCE_POLICY_DIR);
+                              "no policy named '%s' (looked in $CORDON_POLICY_PATH, %s and "
+                              "%s)%s%s",
+                              name_or_path, CORDON_POLICY_DIR, CORDON_SOURCE_POLICY_DIR, here,
+                              *here ? name_or_path : "");
         return NULL;
     }
     char *text = cordon__policy_read_file(path, path, err);

@@ -338,6 +338,22 @@ static void test_policy_load_errors_name_what_is_missing(void **state)
     assert_null(cordon_policy_load("no-such-policy", &err));
     assert_int_equal(err.code, -ENOENT);
     assert_non_null(strstr(err.message, "no policy named 'no-such-policy'"));
+    assert_null(strstr(err.message, "./"));
+    /* A file of that name beside the caller is not a name's: said so. */
+    char dir[] = "/tmp/cordon-policy-here-XXXXXX", previous[4096];
+    assert_non_null(mkdtemp(dir));
+    assert_non_null(getcwd(previous, sizeof previous));
+    assert_int_equal(chdir(dir), 0);
+    FILE *f = fopen("mine", "w");
+    assert_non_null(f);
+    fputs("default allow\n", f);
+    fclose(f);
+    const cordon_policy *by_name = cordon_policy_load("mine", &err);
+    unlink("mine");
+    assert_int_equal(chdir(previous), 0);
+    rmdir(dir);
+    assert_null(by_name);
+    assert_non_null(strstr(err.message, "give a path: ./mine"));
     assert_null(cordon_policy_load("/nonexistent/x.policy", &err));
     assert_string_equal(err.message,
                         "cannot read policy file '/nonexistent/x.policy': No such file or directory");
