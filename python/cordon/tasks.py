@@ -204,8 +204,7 @@ class _Task:
         options already, as the library's setters say (-EBUSY)."""
         with self._run_lock:
             if self._active:
-                raise RuntimeError("the task is running (run_async); join() it before "
-                                   "configuring it")
+                raise RuntimeError(self._busy("before configuring it"))
         _options.check(options, self._allowed)
         _options.check_values(options)  # timeout=0 is refused now, not at run
         _options.check_shapes(options)
@@ -290,11 +289,19 @@ class _Task:
         return False, errors.Cancelled(self.exc_out.split(": ", 1)[1].strip(),
                                        exception="Cancelled", exc_out=self.exc_out, task=self)
 
+    def _busy(self, when):
+        """What to do about a run going on: join() one of run_async's; a
+        run() of another thread's has nothing to join (join() then says the
+        task was not started with run_async)."""
+        if self._thread is not None and self._thread.is_alive():
+            return f"the task is running (run_async); join() it {when}"
+        return f"the task is running (run() in another thread); wait for that run to end {when}"
+
     def _begin(self):
         """Marks a run going on (cancel() acts on it); RuntimeError when one is."""
         with self._run_lock:
             if self._active:
-                raise RuntimeError("the task is running (run_async); join() it first")
+                raise RuntimeError(self._busy("first"))
             self._active = True
             self._cancelled.clear()
         with _running_lock:

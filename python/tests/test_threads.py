@@ -56,6 +56,23 @@ def test_join_with_a_timeout_while_it_runs():
     assert t.join() == 0.5
 
 
+def test_a_task_running_in_another_thread_s_run_says_so():
+    # It said "(run_async); join() it first", and join() then said the task
+    # was not started with run_async.
+    task = FunctionTask(helpers.sleep, 0.6)
+    runner = threading.Thread(target=task.run)
+    runner.start()
+    time.sleep(0.3)
+    for call in (task.run, lambda: task.configure(timeout=1)):
+        with pytest.raises(RuntimeError, match="run\\(\\) in another thread"):
+            call()
+    runner.join()
+    task.run_async()
+    with pytest.raises(RuntimeError, match="run_async.*join"):
+        task.run()
+    task.join()
+
+
 def test_the_gil_is_free_while_a_task_runs():
     ticks = []
     stop = threading.Event()
