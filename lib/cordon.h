@@ -828,7 +828,8 @@ int cordon_policy_explain(const cordon_policy *p, const char *syscall, const cha
                           size_t arg_count, FILE *out, cordon_error *err);
 /* Writes the calls and argument values that `a` and `b` decide
  * differently, each with the deciding line in both, found by trying every
- * syscall with the values either policy's conditions distinguish.
+ * syscall with the values either policy's conditions distinguish (`out`
+ * NULL: writes nothing, for whether they differ alone).
  * Returns 0 when they decide alike, 1 when not, or a negative errno. */
 int cordon_policy_diff(const cordon_policy *a, const cordon_policy *b, FILE *out);
 
@@ -867,7 +868,9 @@ unsigned cordon_learned_runs(const cordon_learned *l);
  * patterns of its constrained arguments (socket's family and type,
  * clone's flags, ioctl's, fcntl's and prctl's request, …), the errno rules
  * the runs met.  `title` (NULL: none) goes into the first comment line,
- * control bytes replaced.  Returns 0, -EINVAL, -ENOMEM or -EIO. */
+ * control bytes replaced.  Returns 0, -EINVAL, -ENOMEM or -EIO; -ENODATA
+ * where `l` holds no run and no merged policy (what it would write,
+ * `default kill` and nothing else, kills every task). */
 int cordon_learned_write(const cordon_learned *l, FILE *out, const char *title);
 
 /* ---- Results ----------------------------------------------------------- */

@@ -395,6 +395,8 @@ int cordon_learned_write(const cordon_learned *l, FILE *out, const char *title)
     CORDON__NO_CANCELLATION;
     if (!l || !out)
         return -EINVAL;
+    if (cordon_learned_runs(l) == 0)
+        return -ENODATA;
     text t = { NULL, 0, 0, false };
     put_header(&t, l, title);
     for (unsigned g = 0; g <= GROUP_COUNT; g++)

@@ -740,6 +740,11 @@ static void test_learn_merge_and_title_checks(void **state)
     assert_int_equal(cordon_learned_write(NULL, stdout, NULL), -EINVAL);
     assert_int_equal(cordon_learn(NULL, l), -EINVAL);
     cordon_learned_free(l);
+    /* A record of no run would write "default kill" alone, which kills
+     * every task: refused, nothing written. */
+    cordon_learned *empty = cordon_learned_new();
+    assert_int_equal(cordon_learned_write(empty, stdout, NULL), -ENODATA);
+    cordon_learned_free(empty);
 }
 
 /* The command: writes the file, checks it by running again, says so. */

@@ -473,6 +473,10 @@ static void test_diff_of_default_and_nonet_is_the_network_calls(void **state)
     free(text);
     text = diffed(a, a, 0);
     assert_string_equal(text, "default and default decide every call alike\n");
+    /* whether they differ alone: nothing to write to */
+    assert_int_equal(cordon_policy_diff(a, b, NULL), 1);
+    assert_int_equal(cordon_policy_diff(a, a, NULL), 0);
+    assert_int_equal(cordon_policy_diff(a, NULL, NULL), -EINVAL);
     free(text);
     cordon_policy_free(b);
     /* readonly against default: the file-changing calls, and no socket */
