@@ -268,6 +268,21 @@ static void test_command_runs_in_the_given_directory(void **state)
              "cannot be found since it "
              "was given: No such file or directory", removed);
     assert_string_equal(r->message, expected);
+    /* relative, after the caller moved: said to be relative */
+    char previous[4096], parent_of[64];
+    assert_non_null(getcwd(previous, sizeof previous));
+    assert_int_equal(mkdir(removed, 0755), 0);
+    snprintf(parent_of, sizeof parent_of, "%s/sub", removed);
+    assert_int_equal(mkdir(parent_of, 0755), 0);
+    assert_int_equal(chdir(removed), 0);
+    assert_int_equal(cordon_set_cwd(t, "sub"), 0);
+    assert_int_equal(chdir("/"), 0);
+    r = run_task(t, CORDON_EXCEPTION);
+    assert_int_equal(chdir(previous), 0);
+    rmdir(parent_of);
+    rmdir(removed);
+    assert_non_null(strstr(r->message, "'sub' (a relative path, looked up from the caller's "
+                                       "working directory of now) cannot be found"));
     /* "" names no directory: refused by the call */
     assert_int_equal(cordon_set_cwd(t, ""), -EINVAL);
     assert_int_equal(cordon_set_cwd(t, "/usr/share"), 0);
