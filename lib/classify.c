@@ -57,6 +57,23 @@ static void fill_usage(cordon_usage *u, const cordon__attempt_state *s)
     u->tree_peak_kb = s->tree_peak_bytes / 1024u;
 }
 
+static size_t strings_count(char *const *strings)
+{
+    size_t n = 0;
+    while (strings && strings[n])
+        n++;
+    return n;
+}
+
+/* Bytes of a NULL-ended list of strings as execve copies them. */
+static size_t strings_size(char *const *strings)
+{
+    size_t bytes = 0;
+    for (size_t i = 0; strings && strings[i]; i++)
+        bytes += strlen(strings[i]) + 1;
+    return bytes;
+}
+
 static bool setup_failed(cordon_task *t, const cordon__setup_record *setup,
                          const cordon__launch *launch)
 {
@@ -82,6 +99,13 @@ static bool setup_failed(cordon_task *t, const cordon__setup_record *setup,
                                   "  (no directory of its PATH holds it; the exec said "
                                   "'Permission denied' for a directory of PATH the task may "
                                   "not search)\n");
+        if (error == E2BIG)
+            cordon__buffer_printf(&t->exc_out,
+                                  "  (its arguments and environment together, %zu bytes in "
+                                  "%zu strings, are more than the kernel takes: a quarter of "
+                                  "the stack limit, and 128 KiB for any one string)\n",
+                                  strings_size(t->argv) + strings_size(launch->envp),
+                                  strings_count(t->argv) + strings_count(launch->envp));
         if (error == ENOENT && strchr(t->argv[0], '/'))
             cordon__explain_hidden(t, t->argv[0], "the program");
         cordon__explain_unexecutable(t, launch, error);
