@@ -154,7 +154,11 @@ typedef enum cordon_limit {
                                  below the caller's (README, "Threat model").
                                  At least 6 with a set-up hook (fds 0-3, the
                                  listener and its socket): less is -EINVAL,
-                                 from this or from cordon_set_setup_hook */
+                                 from this or from cordon_set_setup_hook.
+                                 fds 0-3 are open in every task: a command
+                                 dynamically linked needs 5 at least to open
+                                 its libraries (at 4 and below it exits 127,
+                                 "cannot open shared object file") */
     CORDON_LIMIT_PROCESSES,   /* processes of the task at once, each thread counted as
                                  one (pids.max, RLIMIT_NPROC); ProcessLimit */
     CORDON_LIMIT_OUTPUT,      /* bytes kept per stream; default 64 MiB */
@@ -162,7 +166,10 @@ typedef enum cordon_limit {
     CORDON_LIMIT_COUNT_
 } cordon_limit;
 /* The smallest memory limit accepted: below it no task could even start
- * (a limit of 64 is 64 bytes, not 64 MiB). */
+ * (a limit of 64 is 64 bytes, not 64 MiB).  Where the limit is the
+ * address space (RLIMIT_AS, no memory cgroup), a command dynamically
+ * linked needs some 3 MiB to map its libraries: /bin/echo under 1 or
+ * 2 MiB exits 127 ("failed to map segment from shared object"). */
 #define CORDON_MEMORY_MIN (1u << 20)
 /* The most processes any kernel holds (its PID_MAX_LIMIT, above which
  * pids.max takes no number). */
