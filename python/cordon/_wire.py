@@ -175,6 +175,19 @@ def _check_fraction(args):
 _default_factory.rebuilds = collections.defaultdict
 _fraction.rebuilds = fractions.Fraction
 _FRACTION_NEW = fractions.Fraction.__dict__["__new__"]
+_INT_NEW = int.__dict__["__new__"]
+# int() of a text takes time as the square of its digits, held to 4300 by
+# Python unless the caller lifted that (sys.set_int_max_str_digits(0)):
+# held to it here whatever the caller's setting.
+_INT_TEXT_DIGITS = 4300
+
+
+def _check_int_text(cls, args):
+    for arg in args:
+        if type(arg) in (str, bytes, bytearray) and len(arg) > _INT_TEXT_DIGITS:
+            raise pickle.UnpicklingError(
+                f"the task's return builds a {cls.__name__} from a text of {len(arg)} "
+                f"characters, more than the {_INT_TEXT_DIGITS} digits the parent converts")
 _GUARDED = {
     builtins.set: _guard(builtins.set, keys=_elements),
     builtins.frozenset: _guard(builtins.frozenset, keys=_elements),
@@ -197,16 +210,19 @@ _GUARDED = {
 # its bases, and each built-in one that expands an argument gets that
 # argument whole (what the task's bytes paid for) or not at all: the kinds
 # each place may be, None for any.
-_WHOLE_OR_TEXT = _WHOLE + (str,)
+# Never an encoding (bytes(text, name), str(data, name)): the codec's
+# lookup imports the module of its name, which runs that module's code
+# in the parent, and cordon imports nothing for a task.
 _EXPANDING_CONSTRUCTORS = {
     (tuple, "__new__"): (_WHOLE,),
     (frozenset, "__new__"): (_WHOLE,),
-    (bytes, "__new__"): (_WHOLE_OR_TEXT, (str,), (str,)),
+    (bytes, "__new__"): (_WHOLE,),
+    (str, "__new__"): (None,),
     (BaseExceptionGroup, "__new__"): (None, (list, tuple)),
     (list, "__init__"): (_WHOLE,),
     (set, "__init__"): (_WHOLE,),
     (dict, "__init__"): (_WHOLE,),
-    (bytearray, "__init__"): (_WHOLE_OR_TEXT, (str,), (str,)),
+    (bytearray, "__init__"): (_WHOLE,),
     (collections.deque, "__init__"): (_WHOLE, (int, type(None))),
     (collections.OrderedDict, "__init__"): (_WHOLE,),
     (collections.Counter, "__init__"): (_WHOLE,),
@@ -246,9 +262,14 @@ def _check_whole_arguments(cls, owner, places, args):
         if allowed is not None and type(arg) not in allowed and not (
                 type in allowed and _is_class(arg)):
             through = "" if cls is owner else f" (through {owner.__name__}'s constructor)"
+            if list in allowed or tuple in allowed:  # a place a container fills
+                raise pickle.UnpicklingError(
+                    f"the task's return builds a {cls.__name__}{through} from a "
+                    f"{type(arg).__name__}, which the parent would expand")
             raise pickle.UnpicklingError(
-                f"the task's return builds a {cls.__name__}{through} from a "
-                f"{type(arg).__name__}, which the parent would expand")
+                f"the task's return builds a {cls.__name__}{through} with a "
+                f"{type(arg).__name__} as argument {place + 1}, which the parent takes from "
+                "no task (an encoding's name would import its codec's module)")
 
 
 def _latin1(text, encoding):
@@ -704,6 +725,8 @@ class _Unpickler(pickle._Unpickler):
                     _HashCounts(None, owner.__name__).admit(keys)
             elif constructor is _FRACTION_NEW:
                 _check_fraction(args)
+            elif constructor is _INT_NEW:
+                _check_int_text(owner, args)
             if not isinstance(constructor, _C_METHODS):
                 walks = True
         if walks:

@@ -845,6 +845,36 @@ def test_a_class_built_on_an_expanding_container_never_expands(call):
     assert "which the parent would expand" in str(raised)
 
 
+@pytest.mark.parametrize("call", [(bytes, "x", "idna"), (str, b"x", "idna"),
+                                  (helpers.Text, b"x", "utf-8"), (bytearray, "x", "idna")],
+                         ids=["bytes", "str", "str subclass", "bytearray"])
+def test_a_return_never_names_a_codec_for_the_parent_to_import(call):
+    # bytes(text, name) and str(data, name) look the codec up by the task's
+    # name, which imports the module of that name in the parent.
+    codec = f"encodings.{call[2].replace('-', '_')}"
+    loaded = codec in sys.modules
+    raised = outcome(forged(value_envelope(pickle.dumps(_Calls(*call), protocol=5))))
+    assert type(raised) is cordon.UntrustedReturn, raised
+    assert "an encoding's name" in str(raised) or "would expand" in str(raised)
+    assert (codec in sys.modules) == loaded
+
+
+def test_an_int_of_a_long_text_is_refused_whatever_the_caller_s_digit_limit():
+    # int() of a text is quadratic in its digits; Python's own limit (4300)
+    # is the caller's to lift, and a 200,000-digit text would then hold it.
+    before = sys.get_int_max_str_digits()
+    sys.set_int_max_str_digits(0)
+    try:
+        started = time.monotonic()
+        raised = outcome(forged(value_envelope(pickle.dumps(_Calls(int, "9" * 200000)))))
+    finally:
+        sys.set_int_max_str_digits(before)
+    assert type(raised) is cordon.UntrustedReturn, raised
+    assert "4300 digits" in str(raised)
+    assert time.monotonic() - started < 5
+    assert outcome(forged(value_envelope(pickle.dumps(_Calls(int, "12", 8))))) == 10
+
+
 @pytest.mark.parametrize("func", [helpers.Bag, dict], ids=["set subclass", "dict"])
 def test_a_class_built_on_a_hashing_container_is_held_to_keys_of_one_hash(func):
     keys = [k * ONE_HASH for k in range(1, 20000)]
