@@ -100,7 +100,8 @@ def parse_time_ms(text):
         whole = whole * 10 + (ord(text[point]) - 48)
         point += 1
     fraction, rest = _fraction(text, point)
-    factor = _TIME_FACTORS.get(_suffix(text[rest:]))
+    # "M" alone is a size's (MiB), as in units.c: not 500 minutes
+    factor = _TIME_FACTORS.get(_suffix(text[rest:])) if text[rest:] != "M" else None
     if not _numeral_read(text, point, rest) or factor is None:
         raise NotAUnit(text)
     return ms_of(whole + fraction, factor, text)
