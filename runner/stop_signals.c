@@ -33,15 +33,18 @@
 #define STOP_WAIT_MS 2000
 #define CANCEL_EVERY_MS 50
 
-/* And every other signal whose default action ends a process, but those
- * of its own faults (SIGSEGV and kin), its own limits (SIGXCPU, SIGXFSZ:
- * a write past RLIMIT_FSIZE then fails with EFBIG, said as an error) and
- * SIGPIPE (a reader that went away): killed by SIGUSR1, SIGUSR2 or
- * SIGALRM, the runner left no record, the task's cgroups behind, and
- * without namespaces a tree that went on running with no deadline. */
-static const int stop_signals[] = { SIGINT,    SIGTERM, SIGHUP, SIGQUIT,   SIGUSR1,
-                                    SIGUSR2,   SIGALRM, SIGIO,  SIGVTALRM, SIGPWR,
-                                    SIGSTKFLT };
+/* And every other signal whose default action ends a process, its own
+ * CPU limit's among them (SIGXCPU: the kernel's SIGKILL at the hard limit
+ * still ends it), but those of its own faults (SIGSEGV and kin), a write
+ * past its RLIMIT_FSIZE (SIGXFSZ, sent to the writing thread, whose write
+ * then fails with EFBIG, said as an error) and SIGPIPE (a reader that
+ * went away): killed by SIGUSR1, SIGUSR2, SIGALRM or SIGPROF, the runner
+ * left no record, the task's cgroups behind, and without namespaces a
+ * tree that went on running with no deadline.  (The profiler's SIGPROF
+ * is the task's, whose signals are its own.) */
+static const int stop_signals[] = { SIGINT,  SIGTERM,   SIGHUP, SIGQUIT,   SIGUSR1,
+                                    SIGUSR2, SIGALRM,   SIGIO,  SIGVTALRM, SIGPROF,
+                                    SIGPWR,  SIGSTKFLT, SIGXCPU };
 static sigset_t watched;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static cordon_task **running;

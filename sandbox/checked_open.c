@@ -25,6 +25,13 @@
 static long open_each_name(const char *path)
 {
     char name[NAME_MAX + 1];
+    size_t whole = strnlen(path, PATH_MAX);
+    if (whole == 0 || whole == PATH_MAX) {
+        errno = whole ? ENAMETOOLONG : ENOENT;
+        return -1;
+    }
+    /* "file/" names a directory, as openat2 reads it */
+    bool directory = path[whole - 1] == '/';
     int at = path[0] == '/' ? (int)syscall(SYS_openat, AT_FDCWD, "/", O_PATH | O_CLOEXEC)
                             : AT_FDCWD;
     if (at < 0 && path[0] == '/')
@@ -64,6 +71,11 @@ static long open_each_name(const char *path)
         at = (int)next;
         while (*rest == '/')
             rest++;
+        if (!*rest && directory && (fstat(at, &st) != 0 || !S_ISDIR(st.st_mode))) {
+            close(at);
+            errno = ENOTDIR;
+            return -1;
+        }
         if (!*rest)
             return at;
     }

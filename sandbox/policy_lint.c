@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "no_cancellation.h"
@@ -274,7 +275,8 @@ static char *find_text(const char *name_or_path, char **origin, cordon_error *er
         *origin = strdup("default");
         return *origin ? strdup(cordon__builtin_default_text) : NULL;
     }
-    if (!path && access(name_or_path, F_OK) == 0) {
+    struct stat here;
+    if (!path && stat(name_or_path, &here) == 0 && S_ISREG(here.st_mode)) {
         cordon__error_set(err, -ENOENT, name_or_path, 0, 0,
                           "no policy by that name (a name is looked up in the policy path); "
                           "for the file of that name here, give a path: ./%s", name_or_path);

@@ -234,9 +234,9 @@ cordon_policy *cordon_policy_load(const char *name_or_path, cordon_error *err)
     if (!path) {
         /* A file of that name beside the caller is not looked for: a name
          * holds no '/' and does not end in .policy. */
-        const char *here = access(name_or_path, F_OK) == 0 ? "; for the file of that name "
-                                                             "here, give a path: ./"
-                                                           : "";
+        struct stat st;
+        bool file_here = stat(name_or_path, &st) == 0 && S_ISREG(st.st_mode);
+        const char *here = file_here ? "; for the file of that name here, give a path: ./" : "";
         if (installed())
             cordon__error_set(err, -ENOENT, NULL, 0, 0,
                               "no policy named '%s' (looked in $CORDON_POLICY_PATH and %s)%s%s",

@@ -1443,19 +1443,20 @@ static int cordon_stopped(const char *dir, int sig, char **out, char **err,
 }
 
 /* Every signal whose default ends a process stops cordon the same way:
- * killed by SIGUSR1, SIGUSR2 or SIGALRM it left no record, the task's
+ * killed by SIGUSR1, SIGUSR2, SIGALRM or SIGPROF it left no record, the task's
  * cgroups behind, and (without namespaces) a tree that ran on with no
  * deadline. */
 static void test_run_stopped_by_any_terminating_signal_says_so(void **state)
 {
     (void)state;
     char *dir = make_temp_dir(), *out, *err;
-    const int signals[] = { SIGUSR1, SIGUSR2, SIGALRM, SIGRTMIN + 5 };
+    const int signals[] = { SIGUSR1, SIGUSR2, SIGALRM, SIGPROF, SIGXCPU, SIGRTMIN + 5 };
     for (size_t i = 0; i < sizeof signals / sizeof *signals; i++) {
         char expected[96], check[300];
         snprintf(expected, sizeof expected, "cordon was stopped by %s",
                  signals[i] == SIGUSR1 ? "SIGUSR1" : signals[i] == SIGUSR2 ? "SIGUSR2"
-                 : signals[i] == SIGALRM ? "SIGALRM" : "SIGRTMIN+5");
+                 : signals[i] == SIGALRM ? "SIGALRM" : signals[i] == SIGPROF ? "SIGPROF"
+                 : signals[i] == SIGXCPU ? "SIGXCPU" : "SIGRTMIN+5");
         int status = cordon_stopped(dir, signals[i], &out, &err, (const char *const[]){
             "run", "--json", "--shell", "sleep 28.0281 & sleep 28.0282", NULL });
         assert_true(WIFSIGNALED(status) && WTERMSIG(status) == signals[i]);

@@ -132,10 +132,28 @@ def _pair_keys(pairs):
     return [p[0] for p in pairs if type(p) in (tuple, list) and len(p) == 2]
 
 
+def _check_pairs(cls, args, place):
+    """What a dict-like constructor takes its items from: a dict, or a list
+    or tuple of pairs, each a tuple or a list (whose keys are counted);
+    never a set of pairs, pairs of any other kind (a deque, a range), whose
+    keys no count saw: 47,000 deques of keys of one hash held the caller
+    12.7 s."""
+    if len(args) <= place or type(args[place]) is dict:
+        return
+    items = args[place]
+    if type(items) not in (list, tuple) or not all(
+            type(p) in (tuple, list) and len(p) == 2 for p in items):
+        raise pickle.UnpicklingError(
+            f"the task's return builds a {cls.__name__} from a {type(items).__name__} "
+            "that is not a list of pairs, which the parent would hash unchecked")
+
+
 def _guard(cls, extra=(), keys=None):
     """`keys`: what of a list or tuple argument the constructor hashes."""
     def build(*args):
         _whole(cls, args, extra)
+        if keys is _pair_keys:
+            _check_pairs(cls, args, 0)
         if keys and args and type(args[0]) in (list, tuple):
             _HashCounts(None, cls.__name__).admit(keys(args[0]))
         return cls(*args)
@@ -183,11 +201,20 @@ _INT_TEXT_DIGITS = 4300
 
 
 def _check_int_text(cls, args):
-    for arg in args:
-        if type(arg) in (str, bytes, bytearray) and len(arg) > _INT_TEXT_DIGITS:
+    """An int of an int, a float, a bool or a text of at most 4300
+    characters, in a base: not of any other object, which converts itself
+    (int(Decimal('1e1000000')) held the caller 17 s from 74 bytes)."""
+    for place, arg in enumerate(args):
+        kind = type(arg)
+        if kind in (str, bytes, bytearray) and place == 0:
+            if len(arg) > _INT_TEXT_DIGITS:
+                raise pickle.UnpicklingError(
+                    f"the task's return builds a {cls.__name__} from a text of {len(arg)} "
+                    f"characters, more than the {_INT_TEXT_DIGITS} digits the parent converts")
+        elif kind not in ((int, float, bool) if place == 0 else (int,)):
             raise pickle.UnpicklingError(
-                f"the task's return builds a {cls.__name__} from a text of {len(arg)} "
-                f"characters, more than the {_INT_TEXT_DIGITS} digits the parent converts")
+                f"the task's return builds a {cls.__name__} from a {kind.__name__}, which "
+                "converts itself as it likes")
 _GUARDED = {
     builtins.set: _guard(builtins.set, keys=_elements),
     builtins.frozenset: _guard(builtins.frozenset, keys=_elements),
@@ -483,6 +510,7 @@ _EXPANDED_FLOOR = 1 << 28
 _EXCEPTION_EXPANDED_PER_BYTE = 16
 _EXCEPTION_EXPANDED_FLOOR = 1 << 20
 _ATOMS = frozenset({int, float, complex, str, bytes, bool, type(None)})
+_SIZED_ATOMS = (str, bytes, int)
 _PLAIN = _GUARDED_STATIC | _ATOMS  # never unguarded: the common case, found first
 
 
@@ -501,8 +529,13 @@ def _key_cost(key):
 
 
 def _atom_cost(atom):
-    """What copying or showing a text or bytes walks: its length."""
-    return len(atom) + 1 if type(atom) in (str, bytes, bytearray) else 1
+    """What copying or showing a text or bytes walks: its length; an int's,
+    its digits (str() of one of 4300 digits writes 4300 characters, in
+    time that grows faster than them)."""
+    kind = type(atom)
+    if kind in (str, bytes, bytearray):
+        return len(atom) + 1
+    return atom.bit_length() // 16 + 1 if kind is int else 1
 
 
 def _slot_values(obj):
@@ -576,7 +609,9 @@ def _expanded_size(root, limit):
                 continue
             children = _walk_children(obj)
             inner = [c for c in children if type(c) not in _ATOMS]
-            texts = sum(len(c) // 64 for c in children if type(c) is str or type(c) is bytes)
+            # a text a unit each 64 characters, an int each 64 bits
+            texts = sum(len(c) // 64 if type(c) is not int else c.bit_length() // 64
+                        for c in children if type(c) in _SIZED_ATOMS)
             sizes[id(obj)] = 1
             keep.append(obj)
             stack.append((obj, (len(children) + texts, inner)))
@@ -719,6 +754,8 @@ class _Unpickler(pickle._Unpickler):
             if expanding is not None and expanding[0] is constructor:
                 _, base, places, hashed = expanding
                 _check_whole_arguments(owner, base, places, args)
+                if hashed and hashed[1] is _pair_keys:
+                    _check_pairs(owner, args, hashed[0])
                 if hashed and len(args) > hashed[0] and type(args[hashed[0]]) in (list, tuple):
                     keys = hashed[1](args[hashed[0]])
                     self._charge_hashing(keys)
