@@ -200,6 +200,21 @@ _INT_NEW = int.__dict__["__new__"]
 _INT_TEXT_DIGITS = 4300
 
 
+# Constructors whose work on an int argument grows faster than its size
+# (decimal conversion): Decimal(int) of 4 M bits held the caller 31 s,
+# str() of 1 M bits 2.6 s where the caller lifted the digit limit.
+_INT_CONVERTERS = (decimal.Decimal.__dict__["__new__"], str.__dict__["__new__"])
+_INT_BITS = 14300  # 4300 digits
+
+
+def _check_int_size(cls, args):
+    for arg in args:
+        if type(arg) is int and arg.bit_length() > _INT_BITS:
+            raise pickle.UnpicklingError(
+                f"the task's return builds a {cls.__name__} of an int of {arg.bit_length()} "
+                f"bits, more than the {_INT_TEXT_DIGITS} digits the parent converts")
+
+
 def _check_int_text(cls, args):
     """An int of an int, a float, a bool or a text of at most 4300
     characters, in a base: not of any other object, which converts itself
@@ -433,12 +448,28 @@ def rebuildable_exception_tree(exc):
     return all(rebuildable_exception(type(e)) for e, _ in members)
 
 
+# A test runner's own: unittest's SkipTest, raised again from run() in a
+# test, had the test reported skipped, and its _ShouldStop had a test that
+# then failed reported passed (pytest's are BaseExceptions, refused above).
+_RUNNER_CONTROL = (("unittest.case", "SkipTest"), ("unittest.case", "_ShouldStop"))
+
+
+def _steers_a_test_runner(cls):
+    for module, name in _RUNNER_CONTROL:
+        mod = sys.modules.get(module)
+        found = object.__getattribute__(mod, "__dict__").get(name) if mod else None
+        if _is_class(found) and issubclass(cls, found):
+            return True
+    return False
+
+
 def rebuildable_exception(cls):
     """An exception class the parent raises again for a task: an Exception
     (not SystemExit, KeyboardInterrupt, GeneratorExit), none that steers
-    the caller (_CONTROL_FLOW) and not cordon's own."""
+    the caller (_CONTROL_FLOW, a test runner's) and not cordon's own."""
     return (_is_class(cls) and issubclass(cls, Exception)
             and not issubclass(cls, _CONTROL_FLOW)
+            and not _steers_a_test_runner(cls)
             and not issubclass(cls, errors.TaskError))
 
 
@@ -651,10 +682,12 @@ class _Unpickler(pickle._Unpickler):
         # are keys.
         self._heights = {}
         self._held_inside = set()
+        self._exceptions_built = []
         self._unguarded_built = []
 
     def load(self, walk_limit=True, exception=False):
         value = super().load()
+        self._check_exceptions_built()
         # A value no part of which is named twice is a tree, as large as
         # the bytes that built it: only shared parts can make it larger.
         if not walk_limit or not self._shares:
@@ -764,6 +797,8 @@ class _Unpickler(pickle._Unpickler):
                 _check_fraction(args)
             elif constructor is _INT_NEW:
                 _check_int_text(owner, args)
+            if constructor in _INT_CONVERTERS:
+                _check_int_size(owner, args)
             if not isinstance(constructor, _C_METHODS):
                 walks = True
         if walks:
@@ -797,10 +832,33 @@ class _Unpickler(pickle._Unpickler):
         if constructs:
             self._check_construction(func, args, calls_init=constructs == "call")
 
+    def _check_exceptions_built(self):
+        """Every exception the load built, once it is whole: its chain
+        (__context__, __cause__, a group's members) no longer than
+        _CHAIN_DEPTH_CAP, which a check as each was built could not tell
+        (links set from the top down each looked short), and a
+        SyntaxError's offsets within its text.  A value holding an
+        exception chained 70,000 deep killed the caller with SIGSEGV when
+        it raised it; SyntaxError('m', ('f', 1, 1, 'x', 1, 4 * 10**8)) had
+        the traceback draw 400 M carets (27 s, 781 MB)."""
+        heights = {}  # id -> (exception, height); alive while in it
+        for built in self._exceptions_built:
+            if _chain_height(built, heights) > _CHAIN_DEPTH_CAP:
+                raise pickle.UnpicklingError(
+                    f"the task's return chains exceptions more than {_CHAIN_DEPTH_CAP} "
+                    "deep (__context__, __cause__, groups), which the caller's traceback "
+                    "would recurse through")
+            if isinstance(built, SyntaxError):
+                _check_syntax_error(built)
+
     def _measure_tuple(self):
         """The depth of the tuple (or tuple subclass) just built on top of
-        the stack: one more than its deepest item's."""
+        the stack: one more than its deepest item's; and any exception
+        built is noted for _check_exceptions_built."""
         top = self.stack[-1] if self.stack else None
+        if isinstance(top, BaseException):
+            self._exceptions_built.append(top)
+            return
         if not isinstance(top, tuple):
             return
         shapes = self._shapes
@@ -949,6 +1007,7 @@ class _Unpickler(pickle._Unpickler):
                 f"the task's return sets the state of {type(inst).__name__} "
                 f"{getattr(inst, '__name__', '')!s}, which it did not build")
         cls = type(inst)
+        _check_state(inst, state)
         setstate = _class_attribute(cls, "__setstate__")
         if setstate is not None:
             if not isinstance(setstate, _C_METHODS):  # may format it, as an __init__
@@ -962,6 +1021,15 @@ class _Unpickler(pickle._Unpickler):
             inst_dict = inst.__dict__
             for key, value in state.items():
                 inst_dict[sys.intern(key) if type(key) is str else key] = value
+        if slotstate and _standard(_TYPE_MODULE.__get__(cls)):
+            # Python's own classes keep caches and invariants in slots their
+            # constructors fill: a PosixPath whose _str named /etc/shadow
+            # while its parts said /tmp/out/report.txt, a Fraction over 0,
+            # a path's _cached_cparts a range expanded at hash().  Their
+            # pickles never set slots; a class of the task's module may.
+            raise pickle.UnpicklingError(
+                f"the task's return sets the slots of a {cls.__name__}, a class of Python's "
+                "own library, which its pickles never do")
         if slotstate:
             slots = _declared_slots(cls)
             for key, value in slotstate.items():
@@ -972,6 +1040,26 @@ class _Unpickler(pickle._Unpickler):
                 setattr(inst, key, value)
 
     dispatch[pickle.BUILD[0]] = _load_build
+
+    # Protocol 0's ints are texts, which int() reads in time that grows as
+    # the square of their digits where the caller lifted Python's limit.
+    def _text_int(self, line):
+        if len(line) > _INT_TEXT_DIGITS + 3:
+            raise pickle.UnpicklingError(
+                f"the task's return holds an int written in {len(line)} characters, more "
+                f"than the {_INT_TEXT_DIGITS} digits the parent converts")
+        return line
+
+    def _load_int(self):
+        data = self._text_int(self.readline())
+        self.append(False if data == b"00\n" else True if data == b"01\n" else int(data, 0))
+
+    def _load_long(self):
+        digits = self._text_int(self.readline())[:-1]
+        self.append(int(digits[:-1] if digits.endswith(b"L") else digits, 0))
+
+    dispatch[pickle.INT[0]] = _load_int
+    dispatch[pickle.LONG[0]] = _load_long
 
     def _settle(self, obj, added):
         """obj, unguarded, was built or was given `added` to hold: the run
@@ -1069,6 +1157,30 @@ class _Unpickler(pickle._Unpickler):
                     and _TYPE_QUALNAME.__get__(found) == name))
 
 
+def _check_state(inst, state):
+    """BUILD's state for an exception (BaseException.__setstate__ sets each
+    key as an attribute: args made a tuple of a range of 3 * 10**7 in the
+    parent, 1.2 GB; __notes__ a range of 10**12 that the traceback
+    iterated without end) and for a UUID (its int, hashed at each use)."""
+    parts = state if type(state) is tuple else (state,)
+    dicts = [p for p in parts if isinstance(p, dict)]
+    if isinstance(inst, BaseException):
+        for d in dicts:
+            args = dict.get(d, "args", ())
+            notes = dict.get(d, "__notes__", [])
+            if type(args) is not tuple or type(notes) is not list or not all(
+                    type(n) is str for n in notes):
+                raise pickle.UnpicklingError(
+                    f"the task's return sets the args of a {type(inst).__name__} to other than "
+                    "a tuple, or its notes to other than a list of texts")
+    if isinstance(inst, uuid.UUID):
+        for d in dicts:
+            value = dict.get(d, "int", 0)
+            if type(value) is not int or not 0 <= value < 1 << 128:
+                raise pickle.UnpicklingError(
+                    "the task's return sets a UUID's int past 128 bits")
+
+
 def _shows_control(text):
     return not text.isprintable() and any(
         not c.isprintable() and c not in "\n\t" for c in text)
@@ -1099,6 +1211,42 @@ def _exceptions_below(exc, edges, most):
             return
         yield current, depth
         pending += [(e, depth + 1) for e in edges(current) if isinstance(e, BaseException)]
+
+
+def _chain_height(exc, heights):
+    """The longest path of chained exceptions from `exc` down (1: none
+    below), past _CHAIN_DEPTH_CAP counted as just past it; `heights`
+    memoizes it by id (the exceptions kept alive in it), a cycle counting
+    once.  Iterative: no recursion however deep."""
+    cap = _CHAIN_DEPTH_CAP + 1
+    pending, open_ = [(exc, False)], set()
+    while pending:
+        e, below_done = pending.pop()
+        known = heights.get(id(e))
+        if known is not None and known[0] is e:
+            continue
+        below = [x for x in _chained(e) if isinstance(x, BaseException)]
+        if not below_done:
+            open_.add(id(e))
+            pending.append((e, True))
+            pending.extend((x, False) for x in below if id(x) not in open_)
+            continue
+        open_.discard(id(e))
+        height = 1 + max((heights[id(x)][1] for x in below
+                          if id(x) in heights and heights[id(x)][0] is x), default=0)
+        heights[id(e)] = (e, min(height, cap))
+    return heights[id(exc)][1]
+
+
+def _check_syntax_error(exc):
+    """A SyntaxError's offsets within its text (or 1 past it): the
+    traceback draws a caret for each column between them."""
+    text = exc.text if type(exc.text) is str else ""
+    for offset in (exc.offset, exc.end_offset):
+        if offset is not None and (type(offset) is not int or abs(offset) > len(text) + 1):
+            raise pickle.UnpicklingError(
+                "the task's return is a SyntaxError whose offsets lie outside its text, "
+                "which the caller's traceback would draw a caret for each column of")
 
 
 def _group_members(exc):
