@@ -1,7 +1,8 @@
 /*
  * A signal that stops the runner (SIGINT from ^C, SIGTERM, SIGHUP,
- * SIGQUIT, and the others whose default ends a process) ends its tasks the way their runs end, not by the runner's
- * death: every run going on is cancelled (cordon_cancel), so that each
+ * SIGQUIT, and the others whose default ends a process) ends its tasks
+ * the way their runs end, not by the runner's death: every run going on
+ * is cancelled (cordon_cancel), so that each
  * task's cleanup is done (its cgroups removed, a terminal handed over with
  * --tty put back in the modes it had), and then the runner dies of the
  * same signal, as a shell expects of a program it interrupted (after

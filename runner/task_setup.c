@@ -203,8 +203,9 @@ static int apply_isolation(cordon_task *t, const task_options *o)
     }
     /* After the preset: --net host gives back the network a preset took
      * (it was ignored, and the task had none, without a word). */
-    bool none = o->net && strcmp(o->net, "none") == 0;
-    if (o->net && (rc = cordon_set_network(t, none ? CORDON_NETWORK_NONE : CORDON_NETWORK_HOST)) < 0)
+    cordon_network network = o->net && strcmp(o->net, "none") == 0 ? CORDON_NETWORK_NONE
+                                                                     : CORDON_NETWORK_HOST;
+    if (o->net && (rc = cordon_set_network(t, network)) < 0)
         return isolation_error("--net", o->net, rc);
     return apply_mounts_and_names(t, o);
 }
