@@ -1240,8 +1240,11 @@ def _chain_height(exc, heights):
 
 def _check_syntax_error(exc):
     """A SyntaxError's offsets within its text (or 1 past it): the
-    traceback draws a caret for each column between them."""
-    text = exc.text if type(exc.text) is str else ""
+    traceback draws a caret for each column between them (none without a
+    text)."""
+    if type(exc.text) is not str:
+        return
+    text = exc.text
     for offset in (exc.offset, exc.end_offset):
         if offset is not None and (type(offset) is not int or abs(offset) > len(text) + 1):
             raise pickle.UnpicklingError(

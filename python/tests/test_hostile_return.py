@@ -952,9 +952,18 @@ def test_a_test_runner_s_own_exception_is_not_raised_in_the_caller():
         data = b"\x80\x02cunittest.case\n" + name + b"\nX\x01\x00\x00\x00x\x85R."
         raised = outcome(forged(raise_envelope(data, "unittest.case", name.decode())))
         assert type(raised) is cordon.RemoteError, raised
-    # a chain as deep as the cap, built from the top down, still comes back
+    # a chain as deep as the cap, built from the top down, still comes back,
+    # and so do SyntaxErrors as compile() and a caller make them
     got = outcome(forged(value_envelope(_context_chain(150))))
     assert type(got) is list and type(got[0]) is ValueError
+    try:
+        compile("x = (", "f", "exec")
+    except SyntaxError as made:
+        compiled = made
+    errors = [compiled, SyntaxError("m", ("f", 1, 5, None)), SyntaxError("bare")]
+    got = outcome(forged(value_envelope(pickle.dumps(errors))))
+    assert [type(e) for e in got] == [SyntaxError] * 3, got
+    assert got[0].offset == compiled.offset and got[1].offset == 5
 
 
 def test_an_int_of_a_long_text_is_refused_whatever_the_caller_s_digit_limit():
