@@ -83,17 +83,6 @@ _FRACTION_DIGITS = 10000
 _FRACTION_TEXT = re.compile(r"[-+]?[0-9]+(/[0-9]+)?")
 
 
-def _whole(cls, args, extra=()):
-    """The first argument a whole container; the others of the types
-    `extra` gives for their place (deque's maxlen)."""
-    for place, arg in enumerate(args):
-        allowed = _WHOLE if place == 0 else extra[place - 1] if place <= len(extra) else ()
-        if type(arg) not in allowed:
-            raise pickle.UnpicklingError(
-                f"the task's return builds a {cls.__name__} from a "
-                f"{type(arg).__name__}, which the parent would expand")
-
-
 # Keys of one dict or set (or elements of a frozenset) that may share one
 # hash: Python's own values never come near it, and a probe of a key then
 # walks at most that many others.
@@ -151,7 +140,7 @@ def _check_pairs(cls, args, place):
 def _guard(cls, extra=(), keys=None):
     """`keys`: what of a list or tuple argument the constructor hashes."""
     def build(*args):
-        _whole(cls, args, extra)
+        _check_whole_arguments(cls, cls, (_WHOLE,) + extra, args)
         if keys is _pair_keys:
             _check_pairs(cls, args, 0)
         if keys and args and type(args[0]) in (list, tuple):
@@ -299,6 +288,9 @@ def _constructors(owner, calls_init):
 
 
 def _check_whole_arguments(cls, owner, places, args):
+    """Each argument of the kinds `places` gives for its place (None: any;
+    the first, of the expanding constructors, a whole container), else
+    refused: the guards' and the constructors' found through the bases."""
     for place, arg in enumerate(args):
         allowed = places[place] if place < len(places) else ()
         if allowed is not None and type(arg) not in allowed and not (
@@ -308,10 +300,12 @@ def _check_whole_arguments(cls, owner, places, args):
                 raise pickle.UnpicklingError(
                     f"the task's return builds a {cls.__name__}{through} from a "
                     f"{type(arg).__name__}, which the parent would expand")
+            codec = " (an encoding's name would import its codec's module)" if type(
+                arg) is str else ""
             raise pickle.UnpicklingError(
                 f"the task's return builds a {cls.__name__}{through} with a "
                 f"{type(arg).__name__} as argument {place + 1}, which the parent takes from "
-                "no task (an encoding's name would import its codec's module)")
+                f"no task there{codec}")
 
 
 def _latin1(text, encoding):
