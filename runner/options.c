@@ -20,8 +20,6 @@
 #include "runner.h"
 #include "units.h"
 
-#define COUNT_MAX 1000000u
-
 typedef int (*option_fn)(command_options *o, const char *name, const char *value);
 
 typedef int (*option_pair_fn)(command_options *o, const char *name, const char *first,
@@ -164,14 +162,14 @@ static int opt_fsize(command_options *o, const char *name, const char *value)
 
 static int opt_procs(command_options *o, const char *name, const char *value)
 {
-    return parse_count(name, value, 1, COUNT_MAX, &o->task.processes);
+    return parse_count(name, value, 1, CORDON_MAX_PROCESSES, &o->task.processes);
 }
 
 static int opt_nofile(command_options *o, const char *name, const char *value)
 {
     /* fds 0-3 (stdin, stdout, stderr, log) and, until the command starts,
      * the seccomp listener and the socket that carries it to cordon. */
-    return parse_count(name, value, 6, COUNT_MAX, &o->task.open_files);
+    return parse_count(name, value, 6, CORDON_MAX_OPEN_FILES, &o->task.open_files);
 }
 
 static int opt_out_cap(command_options *o, const char *name, const char *value)

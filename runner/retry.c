@@ -132,7 +132,8 @@ int retry_parse_classes(task_options *o, const char *option, const char *value)
     return rc;
 }
 
-/* parse_backoff_part's answer for a factor outside 1 to 100. */
+/* parse_backoff_part's answer for a factor outside 1 to 1000, the
+ * library's range (cordon_set_backoff). */
 #define BAD_FACTOR (-1000)
 /* ... and for a part given twice ("x2,x3": the later one won unsaid). */
 #define TWICE (-1001)
@@ -171,7 +172,7 @@ static int parse_backoff_part(task_options *o, char *part, bool first)
         double factor = 0;
         if (units_parse_number(part + 1, &factor) < 0)
             return -1;
-        if (!(factor >= 1.0 && factor <= 100.0))
+        if (!(factor >= 1.0 && factor <= 1000.0))
             return BAD_FACTOR;
         o->backoff_factor = factor;
         return 0;
@@ -211,7 +212,7 @@ int retry_parse_backoff(task_options *o, const char *option, const char *value)
         return -1;
     }
     if (rc == BAD_FACTOR) {
-        runner_error("%s: '%s': the factor (xFACTOR) is from 1 to 100", option, value);
+        runner_error("%s: '%s': the factor (xFACTOR) is from 1 to 1000", option, value);
         return -1;
     }
     if (rc < 0 || first)

@@ -374,6 +374,16 @@ static void test_explain_refuses_unknown_names_with_a_suggestion(void **state)
     const char *bad[] = { "AF_INETT" };
     free(explained(p, "socket", bad, 1, -EINVAL, &err));
     assert_string_equal(err.message, "unknown value 'AF_INETT' (did you mean 'AF_INET'?)");
+    /* A number past 64 bits is out of range, not unknown (it was "unknown
+     * value"). */
+    const char *huge[] = { "99999999999999999999999" };
+    free(explained(p, "socket", huge, 1, -ERANGE, &err));
+    assert_string_equal(err.message, "value '99999999999999999999999' is out of range (an "
+                                     "argument is at most 64 bits)");
+    const char *huge_negative[] = { "-0x1ffffffffffffffff" };
+    free(explained(p, "socket", huge_negative, 1, -ERANGE, &err));
+    assert_string_equal(err.message, "value '-0x1ffffffffffffffff' is out of range (an "
+                                     "argument is at most 64 bits)");
     const char *empty[] = { "AF_UNIX|" };
     free(explained(p, "socket", empty, 1, -EINVAL, &err));
     assert_string_equal(err.message, "malformed value 'AF_UNIX|'");

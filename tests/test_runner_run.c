@@ -262,9 +262,18 @@ static void test_run_sizes_are_read_exactly(void **state)
 static void test_run_bad_counts_name_the_option(void **state)
 {
     (void)state;
-    expect_run_option_error("--procs", "0", "cordon: --procs: '0' is not a whole number from 1 to 1000000\n");
-    expect_run_option_error("--nofile", "3", "cordon: --nofile: '3' is not a whole number from 6 to 1000000\n");
-    expect_run_option_error("--nofile", "5", "cordon: --nofile: '5' is not a whole number from 6 to 1000000\n");
+    expect_run_option_error("--procs", "0", "cordon: --procs: '0' is not a whole number from 1 to 4194304\n");
+    expect_run_option_error("--nofile", "3", "cordon: --nofile: '3' is not a whole number from 6 to 2147483584\n");
+    expect_run_option_error("--nofile", "5", "cordon: --nofile: '5' is not a whole number from 6 to 2147483584\n");
+    /* The most each takes is the library's, what any kernel holds (the
+     * CLI stopped at 1,000,000, where the library took 4,194,304). */
+    expect_run_option_error("--procs", "4194305",
+                            "cordon: --procs: '4194305' is not a whole number from 1 to 4194304\n");
+    expect_run_option_error("--nofile", "2147483585", "cordon: --nofile: '2147483585' is not a "
+                                                      "whole number from 6 to 2147483584\n");
+    captured c = CORDON("run", "--procs", "4194304", "--", "true");
+    expect_status(&c, 0);
+    captured_free(&c);
     expect_run_option_error("--retry", "x", "cordon: --retry: 'x' is not a whole number from 0 to 1000\n");
 }
 
@@ -359,6 +368,16 @@ static void test_run_bad_retry_options_name_the_option(void **state)
     expect_status(&c, 125);
     assert_non_null(strstr(c.err, "cordon: --backoff: '100ms,x1e2' is not"));
     captured_free(&c);
+    /* The factor is from 1 to 1000, as the library's (the CLI stopped at
+     * 100). */
+    c = CORDON("run", "--retry", "1", "--backoff", "1ms,x1000", "true");
+    expect_status(&c, 0);
+    captured_free(&c);
+    c = CORDON("run", "--retry", "1", "--backoff", "1ms,x1001", "true");
+    expect_status(&c, 125);
+    assert_string_equal(c.err, "cordon: --backoff: '1ms,x1001': the factor (xFACTOR) is from 1 "
+                               "to 1000\n");
+    captured_free(&c);
     /* A cap of 0 was read as no cap, and one below the first delay quietly
      * shortened it: both are refused. */
     const char *caps[] = { "1ms,max 0", "100ms,x2,max 0ms", "10ms,max 5ms" };
@@ -398,7 +417,7 @@ static void test_run_bad_retry_options_name_the_option(void **state)
     c = CORDON("run", "--retry", "1", "--backoff", "100ms,x0", "true");
     expect_status(&c, 125);
     assert_string_equal(c.err, "cordon: --backoff: '100ms,x0': the factor (xFACTOR) is from 1 "
-                               "to 100\n");
+                               "to 1000\n");
     captured_free(&c);
     c = CORDON("run", "--quiet", "--retry", "1", "--retry-on", "exit:1", "--backoff",
                "10ms,max 10ms", "false");

@@ -76,9 +76,9 @@ _TIME_LIMIT_MAX_MS = 10**12
 _ONE_G = 1 << 30
 # Counts, not sizes: "2M" processes is no number of processes.  The least
 # is what cordon needs (fds 0-3, the listener and its socket), the most
-# what the CLI takes (the kernel's own fd ceiling is 2**20).
+# what the library and the CLI take: what any kernel holds.
 _COUNTS = {"processes": 1, "open_files": 6}
-_MOST_COUNT = 1000000
+_MOST_COUNT = {"processes": _cordon.MAX_PROCESSES, "open_files": _cordon.MAX_OPEN_FILES}
 # What None gives where it is not "no limit".
 _DEFAULTS = {"output": "for the default, 64M", "returns": "for the default, 1M",
              "open_files": "for the default (half the caller's own limit)"}
@@ -181,10 +181,10 @@ def _core_bytes(name, value):
 
 def _count(name, value):
     """A whole number of processes or fds."""
-    low = _COUNTS[name]
+    low, most = _COUNTS[name], _MOST_COUNT[name]
     if (isinstance(value, bool) or not isinstance(value, int)
-            or not low <= value <= _MOST_COUNT):
-        raise _refused(name, value, f"expected a whole number from {low} to {_MOST_COUNT}, "
+            or not low <= value <= most):
+        raise _refused(name, value, f"expected a whole number from {low} to {most}, "
                                     f"e.g. 64",
                        f"pass None (or leave the option out) {_DEFAULTS.get(name, 'for no limit')}")
     return value

@@ -87,6 +87,8 @@ static int add_constants(PyObject *m)
         { "LIMIT_RETURN", CORDON_LIMIT_RETURN },
         { "EXCEPTION", CORDON_EXCEPTION },
         { "MEMORY_MIN", CORDON_MEMORY_MIN },
+        { "MAX_PROCESSES", CORDON_MAX_PROCESSES },
+        { "MAX_OPEN_FILES", CORDON_MAX_OPEN_FILES },
         { "READ", CORDON_READ },
         { "WRITE", CORDON_WRITE },
         { "EXEC", CORDON_EXEC },

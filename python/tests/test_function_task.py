@@ -311,6 +311,16 @@ def test_counts_directories_stdin_commands_and_retry_arguments_are_named():
         ShellCommand("true", processes="2M").run()
     with pytest.raises(ValueError, match=r"^open_files=2: expected a whole number from 6"):
         FunctionTask(helpers.add, 1).configure(open_files=2).run()
+    # the most each takes is the library's and the CLI's, what any kernel
+    # holds (it was 1,000,000 here and in the CLI, 4,194,304 processes in
+    # the library)
+    ShellCommand("true", processes=4194304, open_files=64).configure()
+    with pytest.raises(ValueError, match=r"^processes=4194305: expected a whole number from 1 "
+                                         r"to 4194304"):
+        ShellCommand("true", processes=4194305)
+    with pytest.raises(ValueError, match=r"^open_files=2147483585: expected a whole number "
+                                         r"from 6 to 2147483584"):
+        ShellCommand("true", open_files=2147483585)
     with pytest.raises(FileNotFoundError, match=r"cwd='/no/such/dir': No such file"):
         ShellCommand("true", cwd="/no/such/dir").run()
     with pytest.raises(NotADirectoryError, match=r"cwd='/etc/passwd': Not a directory"):
