@@ -260,6 +260,9 @@ static int hand_over_and_close(int listener, bool has_socket, bool offer, unsign
 
 static int install_filter(const cordon__launch *l, unsigned last_fd)
 {
+    int guarded = l->guards_terminal ? cordon__terminal_guard_install(l->setup_fn != NULL) : 0;
+    if (guarded < 0)
+        return guarded;
     if (!l->policy)
         return 0;
     /* After a set-up hook, threads it started must be filtered too. */
@@ -275,6 +278,9 @@ static int install_filter(const cordon__launch *l, unsigned last_fd)
  * is read). */
 static int install_planned_filter(const cordon__exec_plan *p)
 {
+    int guarded = p->guards_terminal ? cordon__terminal_guard_install(false) : 0;
+    if (guarded < 0)
+        return guarded;
     if (!p->program)
         return 0;
     int listener = cordon__install_program(p->program, p->notifies);

@@ -203,8 +203,11 @@ int cordon_set_stdin(cordon_task *t, const void *data, size_t len);
  *   /proc/self/fd, read-only; a regular file is read from the caller's
  *   offset at the start of each attempt, and that offset does not move
  *   (a retry reads the same input); a terminal's modes, flow control and
- *   line discipline (the terminal's, not the description's) are put back
- *   as they were when the attempt ended; for a task with file rules
+ *   line discipline (the terminal's, not the description's, whose signal
+ *   keys signal the caller's foreground group) cannot be set while the
+ *   task runs (EPERM, on any terminal, under any policy and under none),
+ *   and its exclusive mode and permissions are put back as they were
+ *   when the attempt ended; for a task with file rules
  *   the task's init opens it again by its name on the task's read-only
  *   view of the files (a fchmod, futimens or fsetxattr on it fails with
  *   EROFS), and a run whose view no longer holds it by that name (renamed,

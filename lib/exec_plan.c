@@ -24,6 +24,7 @@ void cordon__exec_plan_view(const cordon__launch *l, cordon__exec_plan *plan)
         .notifies = l->policy && cordon__policy_notifies(l->policy),
         .hands_over_listener = l->listener_socket >= 0,
         .parent_takes_listener = l->parent_takes_listener,
+        .guards_terminal = l->guards_terminal,
         .open_files_after_handover = l->open_files_after_handover,
         .open_files = l->open_files,
         .exec_paths = l->exec_paths, .argv = l->argv, .envp = l->envp,

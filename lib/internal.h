@@ -271,6 +271,8 @@ typedef struct cordon__launch {
     /* The parent is free to answer an offer of the listener (not waiting
      * for a command's child in vfork): lib/child.c's offer_listener. */
     bool parent_takes_listener;
+    bool guards_terminal;                        /* stdin is a terminal: its modes are refused
+                                                    (sandbox/terminal_guard.c) */
     bool switch_user;
     uid_t uid;
     gid_t gid;
@@ -866,6 +868,7 @@ typedef struct cordon__exec_plan {
     bool notifies;                      /* the program has notify rules */
     bool hands_over_listener;           /* the launch has a listener socket */
     bool parent_takes_listener;         /* the launch's */
+    bool guards_terminal;               /* the launch's */
     bool open_files_after_handover;     /* the launch's, with its limit: */
     struct rlimit open_files;
     char **exec_paths, **argv, **envp;

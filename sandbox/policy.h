@@ -189,6 +189,10 @@ int cordon__policy_install_all_threads(const cordon_policy *p);
 /* The same for a program copied out of the policy (a command's first
  * process, lib/exec_plan.c), with whether it has notify rules. */
 int cordon__install_program(const struct sock_fprog *program, bool notifies);
+/* Child side (terminal_guard.c), before the policy's filter: refuses
+ * setting a terminal's modes (EPERM), for a task given the caller's
+ * terminal; every thread's where all_threads.  0 or -errno. */
+int cordon__terminal_guard_install(bool all_threads);
 bool cordon__policy_notifies(const cordon_policy *p);
 
 /* Nonzero when the program sends execve/execveat to the listener (policies

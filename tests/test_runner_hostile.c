@@ -268,11 +268,12 @@ static void test_hostile_interrupted_run_puts_the_terminal_back(void **state)
     assert_true(after.c_lflag & ICANON);
 }
 
-/* A task given the terminal (--tty) sets it to a line discipline that
- * refuses every write, then writes to stderr: cordon's copy of that line
- * fails, cordon puts the discipline back at the end and must then say
- * what was lost.  Before, its own line was refused with the task's (the
- * stream stayed failed): exit 125 and not a word on why. */
+/* A task given the terminal (--tty) set it to a line discipline that
+ * refuses every write, then wrote to stderr: cordon's copy of that line
+ * failed, and its own line with it (exit 125 and not a word on why; then
+ * cordon put the discipline back and said what was lost).  The line
+ * discipline is now the caller's while the task runs: refused, and the
+ * task's own word on that reaches the terminal. */
 static void test_hostile_terminal_refusing_writes_leaves_cordon_its_say(void **state)
 {
     (void)state;
@@ -282,10 +283,11 @@ static void test_hostile_terminal_refusing_writes_leaves_cordon_its_say(void **s
     snprintf(command, sizeof command, "%s null-line-discipline", hostile_path());
     int status = run_on_terminal_then(15, &seconds, (const char *const[]){
         "run", "--tty", "--shell", command, NULL }, NULL, &screen);
-    if (!screen.data || !memmem(screen.data, screen.len, "stderr: cannot write", 20))
+    if (!screen.data ||
+        !memmem(screen.data, screen.len, "null-line-discipline: Operation not permitted", 45))
         fail_msg("cordon ended with %d and showed \"%.*s\"", status,
                  screen.data ? (int)screen.len : 0, screen.data ? screen.data : "");
-    assert_int_equal(status, 125);
+    assert_int_equal(status, 2);
     free(screen.data);
 }
 
@@ -309,12 +311,13 @@ static void test_hostile_terminal_stdin_only_when_asked(void **state)
     assert_true(after.c_lflag & ECHO);
     assert_true(after.c_lflag & ICANON);
     assert_false(after.c_lflag & TOSTOP);
-    /* Asked for: the task gets it, and cordon puts its modes back. */
+    /* Asked for: the task gets it, but not its modes (refused while it
+     * runs: test_hostile_terminal_keeps_its_signal_keys). */
     snprintf(line, sizeof line, "if test -t 0; then echo tty; else echo notty; fi > %s/seen; "
              "stty -echo -icanon tostop <&0", dir);
     status = run_on_terminal_then(15, &seconds, (const char *const[]){
         "run", "--tty", "--timeout", "5s", "--shell", line, NULL }, &after, NULL);
-    assert_int_equal(status, 0);
+    assert_int_equal(status, 1);
     expect_file(path, "tty\n");
     assert_true(after.c_lflag & ECHO);
     assert_true(after.c_lflag & ICANON);
@@ -348,6 +351,47 @@ static void test_hostile_terminal_keeps_its_permissions(void **state)
     assert_int_equal(terminal_permissions_after, terminal_permissions_before);
     assert_true(!screen.data || !memmem(screen.data, screen.len, "changed", 7));
     free(screen.data);
+}
+
+/* The keys of a terminal's modes are signals for its foreground group,
+ * the caller's: a task with --tty that set the suspend key to R (`stty
+ * susp R`) and had the terminal answer a cursor report stopped cordon and
+ * the shell that ran it, and `intr` and `quit` killed that shell.  Setting
+ * the modes, flow control and the line discipline is refused while the
+ * task runs, under any policy and under none, with namespaces and
+ * without; reading them is not. */
+static void test_hostile_terminal_keeps_its_signal_keys(void **state)
+{
+    (void)state;
+    const char *line = "stty susp R <&0 2>/dev/null && echo changed-susp; "
+                       "stty intr R quit R <&0 2>/dev/null && echo changed-intr; "
+                       "stty -isig <&0 2>/dev/null && echo changed-isig; "
+                       "stty -ixon <&0 2>/dev/null && echo changed-ixon; "
+                       "stty -a <&0 | tr -d ';' | tr ' ' '\\n' | grep -A2 -x susp";
+    const char *policies[] = { "default", "none", "nonet" };
+    for (size_t i = 0; i < 2 * sizeof policies / sizeof *policies; i++) {
+        bool bare = i >= sizeof policies / sizeof *policies;
+        const char *policy = policies[i % (sizeof policies / sizeof *policies)];
+        if (bare)
+            setenv("CORDON_NO_NAMESPACES", "1", 1);
+        double seconds;
+        shown screen = { NULL, 0 };
+        struct termios after;
+        int status = run_on_terminal_then(15, &seconds, (const char *const[]){
+            "run", "--tty", "--policy", policy, "--timeout", "5s", "--shell", line, NULL },
+            &after, &screen);
+        unsetenv("CORDON_NO_NAMESPACES");
+        assert_int_equal(status, 0);
+        assert_non_null(screen.data);
+        if (memmem(screen.data, screen.len, "changed", 7))
+            fail_msg("--policy %s%s: the task set the terminal's modes:\n%.*s", policy,
+                     bare ? " without namespaces" : "", (int)screen.len, screen.data);
+        /* read as they are, the suspend key ^Z */
+        assert_non_null(memmem(screen.data, screen.len, "^Z", 2));
+        assert_int_equal(after.c_cc[VSUSP], 032);
+        assert_true(after.c_lflag & ISIG);
+        free(screen.data);
+    }
 }
 
 /* The window's size is the caller's terminal's: a task with --tty set it
@@ -1026,6 +1070,7 @@ int main(void)
         cmocka_unit_test(test_hostile_terminal_stdin_only_when_asked),
         cmocka_unit_test(test_hostile_terminal_keeps_its_permissions),
         cmocka_unit_test(test_hostile_terminal_keeps_its_window_size),
+        cmocka_unit_test(test_hostile_terminal_keeps_its_signal_keys),
         cmocka_unit_test(test_hostile_interrupted_run_puts_the_terminal_back),
         cmocka_unit_test(test_hostile_terminal_refusing_writes_leaves_cordon_its_say),
         cmocka_unit_test(test_hostile_task_output_cannot_drive_the_terminal),

@@ -222,7 +222,9 @@ static void test_stdin_fd_a_terminal_keeps_its_flags(void **state)
 }
 
 /* What a task can do to a terminal through any description of it: its
- * modes, its flow control, its line discipline, its exclusive mode. */
+ * modes, its flow control, its line discipline (refused while it runs,
+ * sandbox/terminal_guard.c: the signal keys of its modes signal the
+ * caller), its exclusive mode and its permissions (put back after). */
 static int unsettle_the_terminal(cordon_ctx *ctx, void *arg)
 {
     (void)ctx;
@@ -231,19 +233,28 @@ static int unsettle_the_terminal(cordon_ctx *ctx, void *arg)
     if (tcgetattr(0, &modes) != 0)
         return 100;
     modes.c_lflag &= ~(tcflag_t)(ECHO | ICANON);
+    modes.c_cc[VSUSP] = 'R';
     int discipline = N_HDLC;
-    ioctl(0, TIOCSETD, &discipline); /* refused without the module: not required */
+    if (ioctl(0, TIOCSETD, &discipline) == 0 || errno != EPERM)
+        return 104;
     if (ioctl(0, TIOCEXCL) != 0)
         return 102;
     if (fchmod(0, 0666) != 0)
         return 103;
     (void)!fchown(0, (uid_t)-1, getgid()); /* a group of its own */
-    return tcsetattr(0, TCSANOW, &modes) == 0 && tcflow(0, TCOOFF) == 0 ? 0 : 101;
+    if (tcsetattr(0, TCSANOW, &modes) == 0 || errno != EPERM)
+        return 101;
+    if (tcflow(0, TCOOFF) == 0 || errno != EPERM)
+        return 105;
+    struct termios now;
+    return tcgetattr(0, &now) == 0 && (now.c_lflag & ICANON) && now.c_cc[VSUSP] != 'R' ? 0 : 106;
 }
 
 /* The terminal is the caller's too: echo and canonical input turned off and
  * its output stopped stayed so after the run, and the caller's next write
- * to it waited for ever; made exclusive (TIOCEXCL), it stayed so, and
+ * to it waited for ever (now refused while the task runs, the signal keys
+ * with them: exit 101, 104 or 105 before); made exclusive (TIOCEXCL), it
+ * stayed so, and
  * every later open of it but root's failed with EBUSY: the caller's
  * /dev/tty (a password prompt, an editor) and the next task's stdin,
  * which is the terminal opened again; made 0666, it stayed open to every

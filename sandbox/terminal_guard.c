@@ -1,0 +1,111 @@
+/*
+ * A filter stacked under the policy's for a task given a terminal as its
+ * stdin (--tty, cordon_set_stdin_fd of a terminal): the terminal's modes
+ * stay the caller's while the task runs.
+ *
+ * The terminal is the caller's, and its line discipline turns the keys of
+ * its modes into signals for its foreground process group, which is the
+ * caller's (the task runs in a session of its own).  A task that set the
+ * suspend key to `R` (`stty susp R`) and had the terminal answer a cursor
+ * report (ESC[6n, which it wrote to the terminal reopened through
+ * /proc/self/fd/0) stopped cordon and the shell that ran it; `intr` and
+ * `quit` killed that shell; under file rules an ordinary keystroke of the
+ * user's did the same.  Putting the modes back after the run comes too
+ * late for that, so setting them is refused while the task runs:
+ * tcsetattr in every form (TCSETS*, the old TCSETA* and termios2's),
+ * flow control (TCXONC: a TCOOFF held the caller's output, a TCIOFF sent
+ * the terminal a STOP), the line discipline (TIOCSETD) and breaks
+ * (TIOCSBRK, TCSBRKP; on a serial console a break is SysRq), with EPERM,
+ * on every fd: a terminal the task opens of its own too, which a filter
+ * cannot tell apart.  Reading the modes stays allowed.
+ *
+ * A filter of its own, stacked, rather than rules added to the policy's:
+ * the kernel takes the strictest answer of the filters a call meets, so
+ * EPERM here stands over every allow (and notification) of any policy's,
+ * whose allows of ioctl would otherwise be cut around thirteen commands,
+ * and a kill of the policy's still kills.  Async-signal-safe: one raw
+ * seccomp(2) call.
+ */
+#include <errno.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "policy.h"
+
+/* termios2's (a 44-byte struct whose header glibc's <termios.h> cannot be
+ * included beside) */
+#define SET_TERMIOS2(number) ((uint32_t)_IOC(_IOC_WRITE, 'T', (number), 44))
+#define SET_MODES2 SET_TERMIOS2(0x2B)
+#define SET_MODES2_DRAINED SET_TERMIOS2(0x2C)
+#define SET_MODES2_FLUSHED SET_TERMIOS2(0x2D)
+
+/* The command's 32 bits, the int the kernel reads. */
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define COMMAND_WORD offsetof(struct seccomp_data, args[1])
+#else
+#define COMMAND_WORD (offsetof(struct seccomp_data, args[1]) + 4)
+#endif
+
+#define REFUSE BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM)
+#define ALLOW BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW)
+/* jumps to the refusal, `left` instructions ahead less this one */
+#define REFUSED_IF(command, left) BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (command), (left), 0)
+
+#define CHECK_COMMANDS                                                                       \
+    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, COMMAND_WORD),                                        \
+    REFUSED_IF(TCSETS, 13), REFUSED_IF(TCSETSW, 12), REFUSED_IF(TCSETSF, 11),                \
+    REFUSED_IF(TCSETA, 10), REFUSED_IF(TCSETAW, 9), REFUSED_IF(TCSETAF, 8),                  \
+    REFUSED_IF(SET_MODES2, 7), REFUSED_IF(SET_MODES2_DRAINED, 6),                            \
+    REFUSED_IF(SET_MODES2_FLUSHED, 5),                                                       \
+    REFUSED_IF(TCXONC, 4), REFUSED_IF(TIOCSETD, 3), REFUSED_IF(TIOCSBRK, 2),                 \
+    REFUSED_IF(TCSBRKP, 1), ALLOW, REFUSE
+
+#if defined(__x86_64__)
+#ifndef X32_SYSCALL_BIT
+#define X32_SYSCALL_BIT 0x40000000
+#endif
+/* ioctl on each ABI a 64-bit x86 process may call: its own, x32's (514)
+ * and i386's (54). */
+static const struct sock_filter guard[] = {
+    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_I386, 5, 0),
+    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 0, 3),
+    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_ioctl, 5, 0),
+    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, X32_SYSCALL_BIT | 514, 4, 0),
+    ALLOW,
+    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 54, 1, 0),
+    ALLOW,
+    CHECK_COMMANDS,
+};
+#else
+/* The native ioctl (another ABI's call of that number is refused alike,
+ * which costs it nothing it needs on a terminal of the caller's). */
+static const struct sock_filter guard[] = {
+    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_ioctl, 1, 0),
+    ALLOW,
+    CHECK_COMMANDS,
+};
+#endif
+
+#ifndef SECCOMP_FILTER_FLAG_TSYNC_ESRCH
+#define SECCOMP_FILTER_FLAG_TSYNC_ESRCH (1UL << 4)
+#endif
+
+int cordon__terminal_guard_install(bool all_threads)
+{
+    struct sock_fprog program = { .len = sizeof guard / sizeof *guard,
+                                  .filter = (struct sock_filter *)guard };
+    unsigned flags = all_threads ? SECCOMP_FILTER_FLAG_TSYNC | SECCOMP_FILTER_FLAG_TSYNC_ESRCH : 0;
+    if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &program) != 0)
+        return -errno;
+    return 0;
+}
