@@ -258,9 +258,17 @@ static int hand_over_and_close(int listener, bool has_socket, bool offer, unsign
     return rc;
 }
 
+/* The guards stacked under the policy's filter (sandbox/terminal_guard.c,
+ * sandbox/device_events_guard.c), before it: under any policy and none. */
+static int install_guards(bool terminal, bool device_events, bool all_threads)
+{
+    int rc = terminal ? cordon__terminal_guard_install(all_threads) : 0;
+    return rc == 0 && device_events ? cordon__device_events_guard_install(all_threads) : rc;
+}
+
 static int install_filter(const cordon__launch *l, unsigned last_fd)
 {
-    int guarded = l->guards_terminal ? cordon__terminal_guard_install(l->setup_fn != NULL) : 0;
+    int guarded = install_guards(l->guards_terminal, l->guards_device_events, l->setup_fn != NULL);
     if (guarded < 0)
         return guarded;
     if (!l->policy)
@@ -278,7 +286,7 @@ static int install_filter(const cordon__launch *l, unsigned last_fd)
  * is read). */
 static int install_planned_filter(const cordon__exec_plan *p)
 {
-    int guarded = p->guards_terminal ? cordon__terminal_guard_install(false) : 0;
+    int guarded = install_guards(p->guards_terminal, p->guards_device_events, false);
     if (guarded < 0)
         return guarded;
     if (!p->program)

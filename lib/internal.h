@@ -273,6 +273,8 @@ typedef struct cordon__launch {
     bool parent_takes_listener;
     bool guards_terminal;                        /* stdin is a terminal: its modes are refused
                                                     (sandbox/terminal_guard.c) */
+    bool guards_device_events;                   /* no network: nor the kernel's device events
+                                                    (sandbox/device_events_guard.c) */
     bool switch_user;
     uid_t uid;
     gid_t gid;
@@ -869,6 +871,7 @@ typedef struct cordon__exec_plan {
     bool hands_over_listener;           /* the launch has a listener socket */
     bool parent_takes_listener;         /* the launch's */
     bool guards_terminal;               /* the launch's */
+    bool guards_device_events;          /* the launch's */
     bool open_files_after_handover;     /* the launch's, with its limit: */
     struct rlimit open_files;
     char **exec_paths, **argv, **envp;

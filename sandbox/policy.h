@@ -189,10 +189,17 @@ int cordon__policy_install_all_threads(const cordon_policy *p);
 /* The same for a program copied out of the policy (a command's first
  * process, lib/exec_plan.c), with whether it has notify rules. */
 int cordon__install_program(const struct sock_fprog *program, bool notifies);
-/* Child side (terminal_guard.c), before the policy's filter: refuses
- * setting a terminal's modes (EPERM), for a task given the caller's
- * terminal; every thread's where all_threads.  0 or -errno. */
+/* Child side: a guard, a small filter stacked under the policy's (the
+ * kernel takes the strictest answer of the two), installed before it;
+ * every thread's where all_threads.  0 or -errno. */
+int cordon__install_guard(const struct sock_filter *filter, size_t length, bool all_threads);
+/* terminal_guard.c: refuses setting a terminal's modes (EPERM), for a
+ * task given the caller's terminal. */
 int cordon__terminal_guard_install(bool all_threads);
+/* device_events_guard.c: refuses the kernel's device events (a netlink
+ * socket of NETLINK_KOBJECT_UEVENT, EACCES), for a task without a
+ * network. */
+int cordon__device_events_guard_install(bool all_threads);
 bool cordon__policy_notifies(const cordon_policy *p);
 
 /* Nonzero when the program sends execve/execveat to the listener (policies

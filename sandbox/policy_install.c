@@ -14,6 +14,10 @@
 #include "policy.h"
 #include "policy_rules.h"
 
+#ifndef SECCOMP_FILTER_FLAG_TSYNC_ESRCH
+#define SECCOMP_FILTER_FLAG_TSYNC_ESRCH (1UL << 4)
+#endif
+
 int cordon__install_program(const struct sock_fprog *program, bool notifies)
 {
     unsigned flags = notifies ? SECCOMP_FILTER_FLAG_NEW_LISTENER : 0;
@@ -29,6 +33,16 @@ int cordon__install_program(const struct sock_fprog *program, bool notifies)
     return notifies ? (int)rc : -1;
 }
 
+int cordon__install_guard(const struct sock_filter *filter, size_t length, bool all_threads)
+{
+    struct sock_fprog program = { .len = (unsigned short)length,
+                                  .filter = (struct sock_filter *)filter };
+    unsigned flags = all_threads ? SECCOMP_FILTER_FLAG_TSYNC | SECCOMP_FILTER_FLAG_TSYNC_ESRCH : 0;
+    if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &program) != 0)
+        return -errno;
+    return 0;
+}
+
 int cordon__policy_install(const cordon_policy *p)
 {
     return cordon__install_program(&p->program, p->notifies);
@@ -38,10 +52,6 @@ bool cordon__policy_notifies(const cordon_policy *p)
 {
     return p->notifies;
 }
-
-#ifndef SECCOMP_FILTER_FLAG_TSYNC_ESRCH
-#define SECCOMP_FILTER_FLAG_TSYNC_ESRCH (1UL << 4)
-#endif
 
 #ifndef SYS_pidfd_getfd
 #define SYS_pidfd_getfd 438

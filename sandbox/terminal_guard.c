@@ -24,7 +24,7 @@
  * EPERM here stands over every allow (and notification) of any policy's,
  * whose allows of ioctl would otherwise be cut around thirteen commands,
  * and a kill of the policy's still kills.  Async-signal-safe: one raw
- * seccomp(2) call.
+ * seccomp(2) call (policy_install.c).
  */
 #include <errno.h>
 #include <linux/audit.h>
@@ -96,16 +96,7 @@ static const struct sock_filter guard[] = {
 };
 #endif
 
-#ifndef SECCOMP_FILTER_FLAG_TSYNC_ESRCH
-#define SECCOMP_FILTER_FLAG_TSYNC_ESRCH (1UL << 4)
-#endif
-
 int cordon__terminal_guard_install(bool all_threads)
 {
-    struct sock_fprog program = { .len = sizeof guard / sizeof *guard,
-                                  .filter = (struct sock_filter *)guard };
-    unsigned flags = all_threads ? SECCOMP_FILTER_FLAG_TSYNC | SECCOMP_FILTER_FLAG_TSYNC_ESRCH : 0;
-    if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &program) != 0)
-        return -errno;
-    return 0;
+    return cordon__install_guard(guard, sizeof guard / sizeof *guard, all_threads);
 }

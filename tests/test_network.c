@@ -3,6 +3,7 @@
  * the caller's 127.0.0.1 is out of its reach, its own is not. */
 #include <arpa/inet.h>
 #include <grp.h>
+#include <linux/netlink.h>
 #include <netinet/in.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -205,6 +206,71 @@ static void test_network_none_leaves_only_the_namespaces_families(void **state)
         assert_int_equal(r->exit_code, 0);
         cordon_task_free(t);
     }
+}
+
+/* In the task: the errno of a netlink socket of the protocol given (in
+ * its 64-bit form when arg is negative), or 0. */
+static int makes_a_netlink_socket(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    long protocol = (long)(intptr_t)arg;
+    long fd = syscall(SYS_socket, AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC,
+                      protocol < 0 ? (1L << 32) | -protocol : protocol);
+    if (fd < 0)
+        return errno;
+    close((int)fd);
+    return 0;
+}
+
+/* The kernel's device events (NETLINK_KOBJECT_UEVENT) reach every network
+ * namespace its first user namespace owns, a root caller's task's: under
+ * --isolate judge such a task read the machine's device paths, numbers and
+ * USB ids as they came.  Refused under any policy and under none, one
+ * that allows every socket too; the task's own netlink (routes) is not. */
+static void test_network_none_hears_no_device_events(void **state)
+{
+    (void)state;
+    SKIP_UNDER_VALGRIND("valgrind lacks pidfd_open: the task gets no network namespace under it");
+    char dir[] = "/tmp/cordon-uevent-XXXXXX", allow_all[64];
+    assert_non_null(mkdtemp(dir));
+    snprintf(allow_all, sizeof allow_all, "%s/allow-socket.policy", dir);
+    FILE *f = fopen(allow_all, "w");
+    assert_non_null(f);
+    fputs("default allow\nallow socket\n", f);
+    fclose(f);
+    cordon_policy *loaded = cordon_policy_load(allow_all, NULL);
+    cordon_policy *builtin = cordon_policy_load("default", NULL);
+    assert_non_null(loaded);
+    assert_non_null(builtin);
+    const cordon_policy *policies[] = { builtin, NULL, loaded };
+    for (size_t i = 0; i < 3; i++) {
+        const long protocols[] = { NETLINK_KOBJECT_UEVENT, -NETLINK_KOBJECT_UEVENT,
+                                   NETLINK_ROUTE };
+        for (size_t k = 0; k < 3; k++) {
+            cordon_task *t = without_network(makes_a_netlink_socket,
+                                             (void *)(intptr_t)protocols[k]);
+            assert_int_equal(cordon_set_policy(t, policies[i]), 0);
+            const cordon_result *r = require_network_namespace(t);
+            if (r->exit_code != (k < 2 ? EACCES : 0))
+                fail_msg("policy %zu, protocol %ld: errno %d", i, protocols[k], r->exit_code);
+            cordon_task_free(t);
+        }
+    }
+    /* a command under the judge preset, as the CLI runs one */
+    const char *const argv[] = { "/bin/sh", "-c", "exec python3 -c 'import socket; "
+                                 "socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 15)' "
+                                 "2>&1 | grep -c PermissionError", NULL };
+    if (access("/usr/bin/python3", X_OK) == 0) {
+        cordon_task *t = cordon_command_task(argv);
+        assert_int_equal(cordon_set_isolation(t, "judge"), 0);
+        const cordon_result *r = require_network_namespace(t);
+        assert_int_equal(r->exit_code, 0); /* grep found the refusal */
+        cordon_task_free(t);
+    }
+    cordon_policy_free(loaded);
+    cordon_policy_free(builtin);
+    unlink(allow_all);
+    rmdir(dir);
 }
 
 /* In the task: the errno of socket() for a family given as the 64-bit
@@ -547,6 +613,7 @@ int main(void)
         cmocka_unit_test(test_network_none_cannot_reach_the_caller_s_loopback),
         cmocka_unit_test(test_network_none_cannot_reach_the_caller_s_socket_files),
         cmocka_unit_test(test_network_none_leaves_only_the_namespaces_families),
+        cmocka_unit_test(test_network_none_hears_no_device_events),
         cmocka_unit_test(test_network_none_holds_against_a_policy_s_own_allows),
         cmocka_unit_test(test_network_none_meets_the_policy_s_own_rules),
         cmocka_unit_test(test_network_none_has_its_own_loopback),
