@@ -967,6 +967,7 @@ void cordon__profile_child_start(struct cordon__profile_region *region);
 /* lib/proc_stat.c: /proc/PID/stat as the profiler and the CPU limit read
  * it.  Times are in clock ticks. */
 typedef struct cordon__proc_stat {
+    char state; /* 'R', 'S', 'Z'... */
     pid_t ppid, pgrp, session;
     unsigned long long utime, stime, cutime, cstime, start_time;
     long threads, rss_pages;
@@ -974,6 +975,11 @@ typedef struct cordon__proc_stat {
 } cordon__proc_stat;
 bool cordon__proc_stat_parse(const char *text, cordon__proc_stat *stat);
 bool cordon__proc_stat_read(pid_t pid, cordon__proc_stat *stat);
+
+/* lib/adopted_orphans.c: without a pid namespace, a caller that adopts
+ * orphans (a subreaper, or pid 1 of its namespace) reaps those of the
+ * task's once its tree is ended. */
+void cordon__reap_adopted_orphans(const cordon__attempt_state *s, const cordon__launch *l);
 
 /* lib/tree_cpu.c: the CPU time of the task's whole tree, in ns: its
  * cgroup's own counter where it has a v2 cgroup, else the sum over the

@@ -62,6 +62,9 @@ bool cordon__proc_stat_parse(const char *text, cordon__proc_stat *stat)
     stat->comm[len] = '\0';
     /* Field 3 is the state letter; the rest wanted are numbers. */
     const char *cursor = close + 1;
+    while (*cursor == ' ')
+        cursor++;
+    stat->state = *cursor;
     for (int field = 3; field <= 24; field++) {
         long long value;
         if (!(cursor = next_field(cursor, &value)))

@@ -155,6 +155,8 @@ static int attempt_finish(cordon_task *t, attempt *a)
         /* Collected to its end: no process of the tree maps the record. */
         a->launch.setup_record_reusable = !a->launch.setup_fn;
     }
+    /* before its cgroups go: a v1 pids cgroup counts a zombie */
+    cordon__reap_adopted_orphans(state, &a->launch);
     release_attempt(state);
     cordon__launch_release(&a->launch);
     if (rc < 0)

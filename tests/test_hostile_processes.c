@@ -4,6 +4,7 @@
  * process of its own to the caller, or see, renice, pin or tune any
  * process outside its own tree — as the caller's own user, or as root.
  */
+#include <dirent.h>
 #include <fcntl.h>
 #include <linux/sched.h>
 #include <sched.h>
@@ -299,6 +300,98 @@ static void test_without_namespaces_no_process_of_the_task_becomes_the_caller_s(
     assert_true(by_default <= 0); /* refused, or killed by the policy's kill rule for clone */
     assert_int_equal(with_none, 0);
     assert_int_equal(held, 0);
+}
+
+/* Double forks: each grandchild outlives its parent, as a daemon does. */
+static int orphan_many(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    (void)arg;
+    for (int i = 0; i < 50; i++) {
+        pid_t child = fork();
+        if (child == 0) {
+            if (fork() == 0)
+                pause();
+            _exit(0);
+        }
+        if (child > 0)
+            waitpid(child, NULL, 0);
+    }
+    return 0;
+}
+
+/* In a copy that is a subreaper, as a supervisor is: "zombies of the
+ * caller's left by a command, by a function, then the caller's own child
+ * still its to reap". */
+static void orphans_of_a_subreaper(int out)
+{
+    prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+    pid_t own = fork(); /* the caller's own, which cordon must leave be */
+    if (own == 0)
+        _exit(7);
+    int left[2] = { -1, -1 };
+    for (int kind = 0; kind < 2; kind++) {
+        cordon_task *t = kind ? cordon_function_task(orphan_many, NULL)
+                              : cordon_shell_task("for i in $(seq 50); do (sleep 100 &); done");
+        cordon_set_timeout_ms(t, 20000);
+        cordon_run(t);
+        cordon_task_free(t);
+        usleep(100 * 1000);
+        left[kind] = 0;
+        DIR *proc = opendir("/proc");
+        struct dirent *e;
+        while (proc && (e = readdir(proc))) {
+            char path[300], text[512];
+            snprintf(path, sizeof path, "/proc/%s/stat", e->d_name);
+            FILE *f = fopen(path, "r");
+            if (!f)
+                continue;
+            char state = 0;
+            int ppid = 0;
+            const char *end = fgets(text, sizeof text, f) ? strrchr(text, ')') : NULL;
+            if (end && sscanf(end + 1, " %c %d", &state, &ppid) == 2 && ppid == getpid() &&
+                atoi(e->d_name) != own)
+                left[kind]++;
+            fclose(f);
+        }
+        if (proc)
+            closedir(proc);
+    }
+    int status = 0;
+    int own_reaped = waitpid(own, &status, 0) == own && WIFEXITED(status) &&
+                     WEXITSTATUS(status) == 7;
+    while (waitpid(-1, NULL, WNOHANG) > 0)
+        ;
+    dprintf(out, "%d %d %d", left[0], left[1], own_reaped);
+}
+
+/* Without a pid namespace an orphan of the task is adopted by the nearest
+ * subreaper: the caller, when it is one (a supervisor) or pid 1 of a
+ * container.  cordon killed them with the tree, but nothing reaped them:
+ * three tasks of 100 double forks left 300 zombies of the caller's for as
+ * long as it lived.  The caller reaps the task's, and leaves its own. */
+static void orphans_of_a_subreaper_without_namespaces(int out)
+{
+    setenv("CORDON_NO_NAMESPACES", "1", 1);
+    orphans_of_a_subreaper(out);
+}
+
+static void test_a_subreaper_caller_is_left_no_orphan_of_the_task(void **state)
+{
+    (void)state;
+    void (*ways[])(int) = { orphans_of_a_subreaper_without_namespaces, orphans_of_a_subreaper };
+    for (size_t i = 0; i < 2; i++) {
+        char text[64];
+        int status = run_in_a_copy(ways[i], text, sizeof text, "the tasks took over 30 s");
+        assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+        int by_command, by_function, own_reaped;
+        if (sscanf(text, "%d %d %d", &by_command, &by_function, &own_reaped) != 3)
+            fail_msg("the copy said: %s", text);
+        if (by_command || by_function || !own_reaped)
+            fail_msg("%s namespaces: %d children of the caller's left by a command, %d by a "
+                     "function, its own child %s", i ? "with" : "without", by_command,
+                     by_function, own_reaped ? "reaped by it" : "taken");
+    }
 }
 
 /* ---- the caller's settings -------------------------------------------- */
@@ -1104,6 +1197,7 @@ int main(void)
         cmocka_unit_test(test_without_namespaces_a_task_of_another_user_dies_with_its_caller),
         cmocka_unit_test(test_clone_parent_never_hands_a_process_to_the_caller),
         cmocka_unit_test(test_without_namespaces_no_process_of_the_task_becomes_the_caller_s),
+        cmocka_unit_test(test_a_subreaper_caller_is_left_no_orphan_of_the_task),
         cmocka_unit_test(test_a_task_cannot_see_or_tune_the_caller),
         cmocka_unit_test(test_without_namespaces_a_task_cannot_tune_the_caller_or_the_machine),
         cmocka_unit_test(test_without_namespaces_no_mount_of_proc_is_writable),

@@ -1,0 +1,127 @@
+/*
+ * Without a pid namespace, a process of the task that outlives its parent
+ * is adopted by the nearest subreaper above it, and that is the caller
+ * when the caller is one (a supervisor's PR_SET_CHILD_SUBREAPER) or pid 1
+ * of its pid namespace (an application run as a container's first
+ * process).  cordon ends the tree, but nothing reaped what the caller
+ * adopted: after three tasks of 100 double forks each, a subreaper caller
+ * held 300 zombies for the rest of its life, each counted against its
+ * user's processes, and a pids cgroup that counted them could not be
+ * removed.  So such a caller reaps, once the tree is ended, each child of
+ * its that was the task's: in the task's process group or session (which
+ * a task leaves only where a v2 cgroup holds it) or in its v2 cgroup; a
+ * child of the caller's own is in none of them.  One still dying is
+ * waited for, at most a second; the kill was sent already.
+ *
+ * The caller's children are found by their parent in /proc; each is
+ * pinned by a pidfd and looked at again before it is reaped through it,
+ * so that a pid the caller's own thread reaped meanwhile and the kernel
+ * gave to a new child of the caller's is never taken for the task's.
+ */
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+#define DYING_WAIT_NS (1000ull * 1000 * 1000)
+
+static bool adopts_orphans(void)
+{
+    int flag = 0;
+    return getpid() == 1 || (prctl(PR_GET_CHILD_SUBREAPER, &flag, 0, 0, 0) == 0 && flag);
+}
+
+/* Whether /proc/PID/cgroup names the v2 cgroup `dir` (its path, mount
+ * point included): the entry is the path below the mount, with
+ * " (deleted)" once it is removed. */
+static bool in_v2_cgroup(pid_t pid, const char *dir)
+{
+    char path[64], text[4096];
+    snprintf(path, sizeof path, "/proc/%d/cgroup", (int)pid);
+    if (cordon__read_small_file(path, text, sizeof text) <= 0)
+        return false;
+    const char *entry = strncmp(text, "0::", 3) == 0 ? text : strstr(text, "\n0::");
+    if (!entry)
+        return false;
+    entry += entry[0] == '\n' ? 4 : 3;
+    size_t len = strcspn(entry, "\n");
+    const char *deleted = " (deleted)";
+    size_t cut = strlen(deleted);
+    if (len > cut && strncmp(entry + len - cut, deleted, cut) == 0)
+        len -= cut;
+    size_t dir_len = strlen(dir);
+    return len > 1 && len <= dir_len && strncmp(dir + dir_len - len, entry, len) == 0;
+}
+
+static bool was_the_tasks(pid_t pid, const cordon__proc_stat *st, const cordon__attempt_state *s,
+                          const cordon__launch *l)
+{
+    if (s->group > 0 && (st->pgrp == s->group || st->session == s->group))
+        return true;
+    return l->cgroup.v2_dir >= 0 && l->cgroup.dirs[l->cgroup.v2_dir] &&
+           in_v2_cgroup(pid, l->cgroup.dirs[l->cgroup.v2_dir]);
+}
+
+/* Reaps the zombie `pid` if it is still the caller's child and the
+ * task's once pinned. */
+static void reap_pinned(pid_t pid, const cordon__attempt_state *s, const cordon__launch *l)
+{
+    int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+    if (pidfd < 0)
+        return;
+    cordon__proc_stat st;
+    if (cordon__proc_stat_read(pid, &st) && st.ppid == getpid() && st.state == 'Z' &&
+        was_the_tasks(pid, &st, s, l)) {
+        siginfo_t info;
+        while (waitid((idtype_t)P_PIDFD, (id_t)pidfd, &info, WEXITED | WNOHANG) != 0 &&
+               errno == EINTR)
+            ;
+    }
+    close(pidfd);
+}
+
+/* One look over the caller's children: the task's zombies reaped; true
+ * while one of the task's is not a zombie yet. */
+static bool reap_once(const cordon__attempt_state *s, const cordon__launch *l)
+{
+    DIR *proc = opendir("/proc");
+    if (!proc)
+        return false;
+    bool dying = false;
+    pid_t self = getpid();
+    struct dirent *entry;
+    while ((entry = readdir(proc))) {
+        if (!isdigit((unsigned char)entry->d_name[0]))
+            continue;
+        pid_t pid = (pid_t)atoi(entry->d_name);
+        cordon__proc_stat st;
+        if (!cordon__proc_stat_read(pid, &st) || st.ppid != self || !was_the_tasks(pid, &st, s, l))
+            continue;
+        if (st.state == 'Z')
+            reap_pinned(pid, s, l);
+        else
+            dying = true;
+    }
+    closedir(proc);
+    return dying;
+}
+
+void cordon__reap_adopted_orphans(const cordon__attempt_state *s, const cordon__launch *l)
+{
+    if (s->in_namespaces || s->pid <= 0 || !adopts_orphans())
+        return;
+    uint64_t until = cordon__now_ns() + DYING_WAIT_NS;
+    while (reap_once(s, l) && cordon__now_ns() < until) {
+        struct timespec pause = { 0, 1000 * 1000 };
+        nanosleep(&pause, NULL);
+    }
+}
