@@ -105,6 +105,11 @@ class TaskThread(threading.Thread):
         super().__init__(name=f"cordon-{type(task).__name__}", daemon=False)
         self.task = task
         self.outcome = None
+        # Set once the outcome is in.  Waited on rather than the thread's
+        # end: a Thread.join that a KeyboardInterrupt stopped marks the
+        # thread ended while it runs (Python 3.11), and the next join read
+        # an outcome not there yet (a TypeError from deep inside).
+        self.done = threading.Event()
 
     def run(self) -> None:
         try:
@@ -113,6 +118,14 @@ class TaskThread(threading.Thread):
             self.outcome = (False, error)
         finally:
             self.task._end()
+            self.done.set()
+
+    def join(self, timeout: Optional[float] = None) -> None:
+        if self.done.wait(timeout):
+            super().join()
+
+    def is_alive(self) -> bool:
+        return (self._started.is_set() and not self.done.is_set()) or super().is_alive()
 
 
 def _text(data):
@@ -191,6 +204,7 @@ class _Task:
         self._run_lock = threading.Lock()
         self._active = False
         self._current = None
+        self._interrupted = None  # the attempt a KeyboardInterrupt ended
         self._cancelled = threading.Event()
         self._uncancellable = False
         self._profile = None
@@ -247,7 +261,7 @@ class _Task:
         """One run: (True, value) or (False, exception).  Raises only when
         cordon itself could not run the task."""
         task, return_limit = self._make()
-        if not self._execute(task):
+        if not self._execute_recorded(task, lambda: self._outcome(return_limit)):
             return self._never_started()
         self._take(task.result())
         return self._recorded(self._outcome(return_limit))
@@ -277,11 +291,24 @@ class _Task:
             # tree goes with it (cancel is True from the start to the join).
             if task.cancel():
                 task.join(-1)
+                self._interrupted = task
             raise
         finally:
             with self._run_lock:
                 self._current = None
         return True
+
+    def _execute_recorded(self, task, outcome):
+        """_execute, and when an interrupt (a KeyboardInterrupt) ended the
+        attempt, its record kept as cancel()'s is: it said "not run"."""
+        try:
+            return self._execute(task)
+        except BaseException:
+            if task is self._interrupted:
+                self._take(task.result())
+                self._recorded(outcome())
+                self.attempts = self.attempts or 1
+            raise
 
     def _never_started(self):
         self.exception = "Cancelled"
@@ -629,7 +656,7 @@ class ShellCommand(_Task):
             finally:
                 with self._run_lock:
                     self._uncancellable = False
-        elif not self._execute(task):
+        elif not self._execute_recorded(task, self._outcome):
             return self._never_started()
         self._take(task.result())
         return self._recorded(self._outcome())

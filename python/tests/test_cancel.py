@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 
 import pytest
 
@@ -200,10 +201,35 @@ def test_keyboard_interrupt_while_waiting_kills_the_task():
         timer.join()
         signal.signal(signal.SIGINT, previous)
     helpers.assert_none_left(name)
+    # the attempt is kept as cancel()'s is (it said "not run", 0 attempts)
+    assert t.exception == "Cancelled" and t.exit_code == 137, repr(t)
+    assert t.attempts == 1 and len(t.history) == 1
     assert t.run_async() is not None  # the task is free to run again
     t.cancel()
     with pytest.raises(cordon.Cancelled):
         t.join()
+
+
+def test_join_interrupted_by_a_keyboard_interrupt_can_be_joined_again():
+    # A Thread.join stopped by a KeyboardInterrupt marks the thread ended
+    # while it runs (Python 3.11): the next join() read an outcome not
+    # there yet and raised TypeError ("cannot unpack non-iterable
+    # NoneType") from inside cordon, with the task still running.
+    t = FunctionTask(time.sleep, 1.0)
+    thread = t.run_async()
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    timer = threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGINT))
+    timer.start()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            t.join()
+    finally:
+        timer.join()
+        signal.signal(signal.SIGINT, previous)
+    assert t.is_alive() and thread.is_alive()
+    assert t.join() is None  # time.sleep's value, once it has come
+    assert not t.is_alive() and not thread.is_alive()
+    assert t.exception is None
 
 
 EXIT_PROGRAM = """
