@@ -201,12 +201,28 @@ static bool failed(const cordon_task *t, const cordon__shared *shared, int statu
  * by itself and succeeded between reaching the limit and cordon's kill
  * (between two checks, or as the kill was sent) was not stopped by it,
  * and keeps its ending; its usage shows how far past the limit it got. */
+static void record_killing_signal(cordon_task *t, int status);
+
 static bool cpu_limit_reached(cordon_task *t, const cordon__attempt_state *s,
-                              const cordon__shared *shared)
+                              const cordon__shared *shared, const cordon__setup_record *setup)
 {
     uint64_t cpu_ms = t->limits[CORDON_LIMIT_CPU_MS];
     if (!cpu_ms || !s->cpu_exceeded || !failed(t, shared, s->wait_status))
         return false;
+    /* Reached before the task's own code began: by cordon's start of it
+     * (a limit of 1 ms ended a task whose usage said it never ran: all
+     * zeros, beside "used 1 ms"), as start_outgrew_memory_limit's. */
+    if (!setup->task_start_ns) {
+        set_exception(t, "ConfinementError");
+        t->result.exit_code = 125;
+        record_killing_signal(t, s->wait_status);
+        cordon__buffer_printf(&t->exc_out, "ConfinementError: the task could not start within "
+                              "its CPU time limit of %llu ms: its start (cordon's set-up of its "
+                              "process, before the task's own code runs) used %llu ms of it\n",
+                              (unsigned long long)cpu_ms,
+                              (unsigned long long)(s->cpu_used_ns / 1000000u));
+        return true;
+    }
     set_exception(t, "CpuLimit");
     own_ending(t, shared, s->wait_status);
     cordon__buffer_printf(&t->exc_out,
@@ -629,7 +645,7 @@ void cordon__classify(cordon_task *t, const cordon__attempt_state *s,
     }
     if (cancelled(t, s, status))
         return;
-    if (cpu_limit_reached(t, s, shared))
+    if (cpu_limit_reached(t, s, shared, &setup))
         return;
     /* As for the limits: a task that ended by itself and succeeded as
      * the deadline passed, before the kill reached it, keeps its ending;

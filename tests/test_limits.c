@@ -156,6 +156,35 @@ static void assert_usage_shows_the_limit_s_figure(const cordon_result *r)
     assert_true(r->usage.user_us + r->usage.sys_us >= said_ms * 1000u);
 }
 
+/* A CPU limit reached in cordon's start of the task, before its own code
+ * began, is no CpuLimit: it ended a task whose usage said it never ran
+ * (all zeros) beside "used 1 ms, reaching its limit" (9 of 10 runs of a
+ * 1 ms limit).  A ConfinementError says the start could not fit; a
+ * CpuLimit shows what it names in the usage. */
+static void test_limit_cpu_reached_in_the_start_is_no_cpu_limit(void **state)
+{
+    (void)state;
+    for (int run = 0; run < 2 * 8; run++) {
+        if (run == 8)
+            setenv("CORDON_NO_NAMESPACES", "1", 1);
+        cordon_task *t = cordon_function_task(spins_forever, NULL);
+        assert_int_equal(cordon_set_limit(t, CORDON_LIMIT_CPU_MS, 1), 0);
+        cordon_set_timeout_ms(t, 10000);
+        assert_int_equal(cordon_run(t), CORDON_EXCEPTION);
+        const cordon_result *r = cordon_task_result(t);
+        if (strcmp(r->exception, "CpuLimit") == 0) {
+            assert_usage_shows_the_limit_s_figure(r);
+        } else {
+            assert_string_equal(r->exception, "ConfinementError");
+            assert_non_null(strstr(r->exc_out.data, "could not start within its CPU time limit "
+                                                    "of 1 ms"));
+            assert_int_equal(r->usage.user_us + r->usage.sys_us, 0);
+        }
+        cordon_task_free(t);
+    }
+    unsetenv("CORDON_NO_NAMESPACES");
+}
+
 static void test_limit_cpu_ends_with_cpu_limit(void **state)
 {
     (void)state;
@@ -1916,6 +1945,7 @@ int main(void)
         cmocka_unit_test(test_limit_memory_with_a_cgroup_is_memory_limit),
         cmocka_unit_test(test_limit_memory_never_kills_cordon_s_init),
         cmocka_unit_test(test_limit_cpu_ends_with_cpu_limit),
+        cmocka_unit_test(test_limit_cpu_reached_in_the_start_is_no_cpu_limit),
         cmocka_unit_test(test_limit_cpu_holds_while_the_caller_is_away),
         cmocka_unit_test(test_limit_cpu_costs_little_while_the_task_sleeps_near_it),
         cmocka_unit_test(test_limit_file_size_is_never_a_signal_the_task_sent),
