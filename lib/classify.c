@@ -694,8 +694,12 @@ void cordon__classify(cordon_task *t, const cordon__attempt_state *s,
      * function, before its function finished): the record is the word of
      * any process a set-up hook forked, which kept it mapped. */
     if (WIFEXITED(status) && WEXITSTATUS(status) == CORDON__CHILD_SETUP_FAILED &&
-        !(t->kind == KIND_FUNCTION && shared->finished) && setup_failed(t, &setup, launch))
+        !(t->kind == KIND_FUNCTION && shared->finished) && setup_failed(t, &setup, launch)) {
+        /* No task ran, so nothing held one: an audit that selects runs by
+         * their mechanisms counted this among them. */
+        t->confinement_not_reached = !setup.task_start_ns;
         return;
+    }
     if (WIFSIGNALED(status)) {
         signal_ending(t, s, shared, &setup, launch, WTERMSIG(status));
         return;

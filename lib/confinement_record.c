@@ -112,6 +112,11 @@ static void record_names(struct cordon__confinement_store *st, const cordon__att
 void cordon__confinement_record(cordon_task *t, const cordon__attempt_state *s,
                                 const cordon__launch *l)
 {
+    if (t->confinement_not_reached) {
+        t->result.confinement = 0;
+        t->result.confinement_details = NULL;
+        return;
+    }
     t->result.confinement |= cordon__isolation_confinement(s, l);
     if (!t->confinement_store &&
         !(t->confinement_store = cordon__zeroed(1, sizeof *t->confinement_store)))

@@ -523,6 +523,7 @@ struct cordon_task {
     double backoff_factor;
     struct cordon__isolation *isolation;  /* file rules, network, mounts; NULL: none asked */
     struct cordon__confinement_store *confinement_store; /* result.confinement_details */
+    bool confinement_not_reached; /* the child failed its set-up: nothing held a task */
     struct cordon__learning *learning;    /* cordon_learn's run: every call recorded */
 
     /* the last run */

@@ -519,6 +519,7 @@ void cordon__result_reset(cordon_task *t)
     unsigned attempts = t->result.attempts;
     memset(&t->result, 0, sizeof t->result);
     t->result.attempts = attempts;
+    t->confinement_not_reached = false;
     t->exception_class[0] = '\0';
     t->message[0] = '\0';
     cordon__result_refresh(t);
