@@ -188,7 +188,7 @@ static const ending endings[] = {
     { "memory limit on a background child, then success", { "--mem", "64M", NULL },
       "(" H "allocate &); sleep 1; exit 0", NULL, 0, 0, 0 },
     { "memory limit on a background child, then a failure", { "--mem", "64M", NULL },
-      "(" H "allocate &); sleep 1; exit 1", "MemoryLimit", 1, 0, 1 },
+      H "allocate & wait; exit 1", "MemoryLimit", 1, 0, 1 },
     { "nested process limits, the outer one reached", { "--policy", "none", "--procs", "8", NULL },
       "\"$CORDON_RUNNER\" run --procs 100 --shell 'i=0; while [ $i -lt 10 ]; do sleep 0.3 & "
       "i=$((i+1)); done; wait' 2>/dev/null", "ProcessLimit", 2, 0, 2 },
