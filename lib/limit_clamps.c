@@ -120,11 +120,15 @@ void cordon__limit_clamps_explain(cordon_task *t, const cordon__launch *l, uint6
                               (uint64_t)at * 1000u < asked ? "lower than" : "which counts by "
                               "the clock's ticks and so may end it before",
                               (unsigned long long)asked);
-    cordon__buffer_printf(&t->exc_out, ", and it used %llu.%02llu s of CPU: the "
-                          "kernel ends a process at that limit with %s, so this ending "
-                          "is taken as the caller's limit, not an outside kill%s)\n",
+    /* The figure is the tree's and the limit each process's: a shell that
+     * ran three children of 1.3 s under a limit of 2 s and killed itself
+     * was said to have been ended by the limit.  So it is said what may
+     * be, not taken to be. */
+    cordon__buffer_printf(&t->exc_out, ", and its processes used %llu.%02llu s of CPU "
+                          "together: the kernel ends a process that reaches that limit "
+                          "with %s, so this ending may be the caller's limit%s)\n",
                           (unsigned long long)(us / 1000000u),
                           (unsigned long long)(us % 1000000u / 10000u),
                           signo == SIGKILL ? "SIGKILL" : "SIGXCPU",
-                          asked ? " nor the task's CpuLimit" : "");
+                          asked ? ", not the task's CpuLimit" : "");
 }
