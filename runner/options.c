@@ -547,7 +547,9 @@ static int apply_pair_option(int argc, char **argv, int *i, command_options *o)
     for (size_t k = 0; k < sizeof pair_specs / sizeof *pair_specs; k++) {
         if (strcmp(argv[*i], pair_specs[k].name) != 0)
             continue;
-        if (*i + 2 >= argc) {
+        /* "--" ends the options: it is no value ("--bind /tmp -- true"
+         * said "'--' is not an absolute path") */
+        if (*i + 2 >= argc || strcmp(argv[*i + 1], "--") == 0 || strcmp(argv[*i + 2], "--") == 0) {
             runner_error("%s needs two values, SRC DST (see 'cordon %s --help')",
                          pair_specs[k].name, argv[0]);
             return -1;
@@ -836,7 +838,9 @@ static int default_to_nobody(task_options *t)
         return 0;
     runner_error("run by root that cannot make its tasks nobody (without CAP_SETUID and "
                  "CAP_SETGID, or in a user namespace that does not map nobody): give --user root "
-                 "to run them as this root, without capabilities");
+                 "to run them as this root, without capabilities (inside another cordon's task, "
+                 "that task also needs a policy that lets it make namespaces, such as "
+                 "--policy none)");
     return -1;
 }
 

@@ -96,6 +96,13 @@ static void test_runner_isolation_bad_binds_and_names(void **state)
     assert_string_equal(c.err, "cordon: --ro-bind needs two values, SRC DST (see 'cordon run "
                                "--help')\n");
     captured_free(&c);
+    /* "--" ends the options, and is no value: it was taken for DST ("'--'
+     * is not an absolute path") */
+    c = CORDON("run", "--bind", "/tmp", "--", "true");
+    expect_status(&c, 125);
+    assert_string_equal(c.err, "cordon: --bind needs two values, SRC DST (see 'cordon run "
+                               "--help')\n");
+    captured_free(&c);
     /* A target in a minimal /dev was refused only as the task started,
      * as "cannot run the task: Invalid cross-device link". */
     c = CORDON("run", "--dev", "minimal", "--bind", "/tmp", "/dev/shm", "--", "true");
