@@ -15,8 +15,8 @@
  *
  * The caller's children are found by their parent in /proc; each is
  * pinned by a pidfd and looked at again before it is reaped through it,
- * so that a pid the caller's own thread reaped meanwhile and the kernel
- * gave to a new child of the caller's is never taken for the task's.
+ * so that a pid the caller's own thread reaped meanwhile is never taken
+ * for the task's (was_the_tasks says why the first process's is not).
  */
 #include <ctype.h>
 #include <dirent.h>
@@ -62,13 +62,34 @@ static bool in_v2_cgroup(pid_t pid, const char *dir)
     return len > 1 && len <= dir_len && strncmp(dir + dir_len - len, entry, len) == 0;
 }
 
+/* Boot time in clock ticks, as /proc gives a process's start. */
+unsigned long long cordon__boot_ticks(void)
+{
+    struct timespec now;
+    long ticks = sysconf(_SC_CLK_TCK);
+    if (clock_gettime(CLOCK_BOOTTIME, &now) != 0 || ticks <= 0)
+        return 0;
+    return (unsigned long long)now.tv_sec * (unsigned long long)ticks +
+           (unsigned long long)now.tv_nsec / (1000000000ull / (unsigned long long)ticks);
+}
+
+/* The task's: in its v2 cgroup, or in its group or session and started
+ * by the time its first process was reaped.  That process's pid is free
+ * from then on, and a new child of the caller's that got it and leads a
+ * group of its own was taken for the task's and reaped here (its owner's
+ * waitpid then failed with ECHILD): that pid is never the task's now,
+ * and while any process of the task is in the group its number cannot be
+ * given again. */
 static bool was_the_tasks(pid_t pid, const cordon__proc_stat *st, const cordon__attempt_state *s,
                           const cordon__launch *l)
 {
-    if (s->group > 0 && (st->pgrp == s->group || st->session == s->group))
+    if (pid == s->group)
+        return false;
+    if (l->cgroup.v2_dir >= 0 && l->cgroup.dirs[l->cgroup.v2_dir] &&
+        in_v2_cgroup(pid, l->cgroup.dirs[l->cgroup.v2_dir]))
         return true;
-    return l->cgroup.v2_dir >= 0 && l->cgroup.dirs[l->cgroup.v2_dir] &&
-           in_v2_cgroup(pid, l->cgroup.dirs[l->cgroup.v2_dir]);
+    return s->group > 0 && (st->pgrp == s->group || st->session == s->group) &&
+           st->start_time <= s->reaped_at_ticks;
 }
 
 /* Reaps the zombie `pid` if it is still the caller's child and the

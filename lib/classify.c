@@ -209,11 +209,19 @@ static bool cpu_limit_reached(cordon_task *t, const cordon__attempt_state *s,
     uint64_t cpu_ms = t->limits[CORDON_LIMIT_CPU_MS];
     if (!cpu_ms || !s->cpu_exceeded || !failed(t, shared, s->wait_status))
         return false;
+    /* A child that ended as a failed set-up step (an exec of a command
+     * that is not there, from a large caller whose copy the kernel freed
+     * on the limit's count) ended by that failure: it is said below. */
+    if (WIFEXITED(s->wait_status) && WEXITSTATUS(s->wait_status) == CORDON__CHILD_SETUP_FAILED &&
+        setup->setup_step > STEP_NONE && setup->setup_step < STEP_COUNT_ &&
+        !(t->kind == KIND_FUNCTION && shared->finished))
+        return false;
     /* Reached before the task's own code began: by cordon's start of it
      * (a limit of 1 ms ended a task whose usage said it never ran: all
      * zeros, beside "used 1 ms"), as start_outgrew_memory_limit's. */
     if (!setup->task_start_ns) {
         set_exception(t, "ConfinementError");
+        t->confinement_not_reached = true; /* no task ran */
         t->result.exit_code = 125;
         record_killing_signal(t, s->wait_status);
         cordon__buffer_printf(&t->exc_out, "ConfinementError: the task could not start within "
@@ -507,6 +515,7 @@ static bool start_outgrew_memory_limit(cordon_task *t, const cordon__setup_recor
     if (setup->task_start_ns || !s->oom_killed)
         return false;
     set_exception(t, "ConfinementError");
+    t->confinement_not_reached = true; /* no task ran */
     t->result.exit_code = 125;
     record_killing_signal(t, s->wait_status);
     cordon__buffer_printf(&t->exc_out, "ConfinementError: the task could not start within its "

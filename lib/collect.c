@@ -724,6 +724,7 @@ int cordon__collect(cordon_task *t, cordon__attempt_state *s)
     s->flood_chunk = NULL;
     if (rc < 0)
         return rc;
+    s->reaped_at_ticks = cordon__boot_ticks();
     rc = reap(s);
     /* The init's report of the tree, without the init's own use.  That
      * use is wait4's figure less the tree's: its CPU to the end, freeing

@@ -403,6 +403,9 @@ void cordon__terminal_restore(cordon__terminal_state *state);
 typedef struct cordon__attempt_state {
     pid_t pid;                  /* the child cordon waits for: the task's init, or the task */
     pid_t group;                /* the task's session and process group */
+    unsigned long long reaped_at_ticks; /* boot time in clock ticks as the first process was
+                                           reaped: every process of the task started before
+                                           (lib/adopted_orphans.c) */
     bool in_namespaces;         /* pid is an init; the task's status comes from it */
     const cordon__setup_record *setup;
     const cordon__init_report *init_report;
@@ -981,6 +984,8 @@ bool cordon__proc_stat_read(pid_t pid, cordon__proc_stat *stat);
  * orphans (a subreaper, or pid 1 of its namespace) reaps those of the
  * task's once its tree is ended. */
 void cordon__reap_adopted_orphans(const cordon__attempt_state *s, const cordon__launch *l);
+/* The boot clock in clock ticks, /proc/PID/stat's unit for a start. */
+unsigned long long cordon__boot_ticks(void);
 
 /* lib/tree_cpu.c: the CPU time of the task's whole tree, in ns: its
  * cgroup's own counter where it has a v2 cgroup, else the sum over the

@@ -11,7 +11,9 @@
  * the machine reaches it.  So socket(AF_NETLINK, *, NETLINK_KOBJECT_UEVENT)
  * fails with EACCES, under any policy and under none, and so does a
  * 32-bit socketcall(SYS_SOCKET), whose family is in memory a filter cannot
- * read (a 32-bit program of this kernel's age calls socket itself).  A
+ * read (a 32-bit program of this kernel's age calls socket itself), and
+ * io_uring_setup fails with EPERM (an io_uring's own sockets, made under
+ * --policy none, got one).  A
  * guard of its own for the reason terminal_guard.c gives: no policy's
  * allow of socket needs cutting around it.
  */
@@ -32,11 +34,19 @@
 #define LOW_WORD(n) (offsetof(struct seccomp_data, args[n]) + 4)
 #endif
 
+#ifndef SYS_io_uring_setup
+#define SYS_io_uring_setup 425
+#endif
+
 #define LOAD(where) BPF_STMT(BPF_LD | BPF_W | BPF_ABS, (where))
 #define ALLOW BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW)
 #define REFUSE BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EACCES)
+#define REFUSE_RING BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM)
 #define IF_EQUAL(value, then, otherwise) BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (value), (then), (otherwise))
 
+/* io_uring_setup is refused too (EPERM, as the policies' variants do): an
+ * io_uring makes sockets (IORING_OP_SOCKET) that no filter sees, and
+ * under no policy nothing else refuses it. */
 #if defined(__x86_64__)
 #ifndef X32_SYSCALL_BIT
 #define X32_SYSCALL_BIT 0x40000000
@@ -46,33 +56,38 @@
 #define SOCKETCALL_SOCKET 1
 static const struct sock_filter guard[] = {
     /* 0 */ LOAD(offsetof(struct seccomp_data, arch)),
-    /* 1 */ IF_EQUAL(AUDIT_ARCH_I386, 4, 0),
-    /* 2 */ IF_EQUAL(AUDIT_ARCH_X86_64, 0, 12),
+    /* 1 */ IF_EQUAL(AUDIT_ARCH_I386, 5, 0),
+    /* 2 */ IF_EQUAL(AUDIT_ARCH_X86_64, 0, 14),
     /* 3 */ LOAD(offsetof(struct seccomp_data, nr)),
     /* 4 */ BPF_STMT(BPF_ALU | BPF_AND | BPF_K, ~X32_SYSCALL_BIT),
-    /* 5 */ IF_EQUAL(SYS_socket, 5, 9),
-    /* 6 */ LOAD(offsetof(struct seccomp_data, nr)),
-    /* 7 */ IF_EQUAL(I386_SOCKET, 3, 0),
-    /* 8 */ IF_EQUAL(I386_SOCKETCALL, 0, 6),
-    /* 9 */ LOAD(LOW_WORD(0)),
-    /* 10 */ IF_EQUAL(SOCKETCALL_SOCKET, 5, 4),
+    /* 5 */ IF_EQUAL(SYS_socket, 7, 0),
+    /* 6 */ IF_EQUAL(SYS_io_uring_setup, 12, 10),
+    /* 7 */ LOAD(offsetof(struct seccomp_data, nr)),
+    /* 8 */ IF_EQUAL(I386_SOCKET, 4, 0),
+    /* 9 */ IF_EQUAL(SYS_io_uring_setup, 9, 0),
+    /* 10 */ IF_EQUAL(I386_SOCKETCALL, 0, 6),
     /* 11 */ LOAD(LOW_WORD(0)),
-    /* 12 */ IF_EQUAL(AF_NETLINK, 0, 2),
-    /* 13 */ LOAD(LOW_WORD(2)),
-    /* 14 */ IF_EQUAL(NETLINK_KOBJECT_UEVENT, 1, 0),
-    /* 15 */ ALLOW,
-    /* 16 */ REFUSE,
+    /* 12 */ IF_EQUAL(SOCKETCALL_SOCKET, 5, 4),
+    /* 13 */ LOAD(LOW_WORD(0)),
+    /* 14 */ IF_EQUAL(AF_NETLINK, 0, 2),
+    /* 15 */ LOAD(LOW_WORD(2)),
+    /* 16 */ IF_EQUAL(NETLINK_KOBJECT_UEVENT, 1, 0),
+    /* 17 */ ALLOW,
+    /* 18 */ REFUSE,
+    /* 19 */ REFUSE_RING,
 };
 #else
 static const struct sock_filter guard[] = {
-    LOAD(offsetof(struct seccomp_data, nr)),
-    IF_EQUAL(SYS_socket, 0, 4),
-    LOAD(LOW_WORD(0)),
-    IF_EQUAL(AF_NETLINK, 0, 2),
-    LOAD(LOW_WORD(2)),
-    IF_EQUAL(NETLINK_KOBJECT_UEVENT, 1, 0),
-    ALLOW,
-    REFUSE,
+    /* 0 */ LOAD(offsetof(struct seccomp_data, nr)),
+    /* 1 */ IF_EQUAL(SYS_io_uring_setup, 7, 0),
+    /* 2 */ IF_EQUAL(SYS_socket, 0, 4),
+    /* 3 */ LOAD(LOW_WORD(0)),
+    /* 4 */ IF_EQUAL(AF_NETLINK, 0, 2),
+    /* 5 */ LOAD(LOW_WORD(2)),
+    /* 6 */ IF_EQUAL(NETLINK_KOBJECT_UEVENT, 1, 0),
+    /* 7 */ ALLOW,
+    /* 8 */ REFUSE,
+    /* 9 */ REFUSE_RING,
 };
 #endif
 

@@ -75,11 +75,11 @@ static int parse_value(const char *text, uint64_t *value, cordon_error *err)
             one = copy[0] == '-' ? (uint64_t)strtoll(copy, &end, 0) : strtoull(copy, &end, 0);
         else
             end = cordon__constant_lookup(copy, len, &one) == 0 ? copy + len : copy;
-        if (errno == ERANGE && !*end) {
-            cordon__error_set(err, -ERANGE, NULL, 0, 0,
+        if (errno == ERANGE && !*end) { /* -EINVAL: a bad value, as the header says */
+            cordon__error_set(err, -EINVAL, NULL, 0, 0,
                               "value '%s' is out of range (an argument is at most 64 bits)",
                               copy);
-            return -ERANGE;
+            return -EINVAL;
         }
         if (errno || *end) {
             const char *near = cordon__suggest_constant(copy, len);

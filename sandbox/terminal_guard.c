@@ -15,7 +15,8 @@
  * tcsetattr in every form (TCSETS*, the old TCSETA* and termios2's),
  * flow control (TCXONC: a TCOOFF held the caller's output, a TCIOFF sent
  * the terminal a STOP), the line discipline (TIOCSETD) and breaks
- * (TIOCSBRK, TCSBRKP; on a serial console a break is SysRq), with EPERM,
+ * (TIOCSBRK, TCSBRKP, TCSBRK of 0; on a serial console a break is SysRq),
+ * with EPERM,
  * on every fd: a terminal the task opens of its own too, which a filter
  * cannot tell apart.  Reading the modes stays allowed.
  *
@@ -48,8 +49,10 @@
 /* The command's 32 bits, the int the kernel reads. */
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 #define COMMAND_WORD offsetof(struct seccomp_data, args[1])
+#define ARGUMENT_WORD offsetof(struct seccomp_data, args[2])
 #else
 #define COMMAND_WORD (offsetof(struct seccomp_data, args[1]) + 4)
+#define ARGUMENT_WORD (offsetof(struct seccomp_data, args[2]) + 4)
 #endif
 
 #define REFUSE BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM)
@@ -57,14 +60,19 @@
 /* jumps to the refusal, `left` instructions ahead less this one */
 #define REFUSED_IF(command, left) BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (command), (left), 0)
 
+/* TCSBRK sends a break when its argument is 0 (tcsendbreak), and waits
+ * for the output to drain otherwise (tcdrain, which stays). */
 #define CHECK_COMMANDS                                                                       \
     BPF_STMT(BPF_LD | BPF_W | BPF_ABS, COMMAND_WORD),                                        \
-    REFUSED_IF(TCSETS, 13), REFUSED_IF(TCSETSW, 12), REFUSED_IF(TCSETSF, 11),                \
-    REFUSED_IF(TCSETA, 10), REFUSED_IF(TCSETAW, 9), REFUSED_IF(TCSETAF, 8),                  \
-    REFUSED_IF(SET_MODES2, 7), REFUSED_IF(SET_MODES2_DRAINED, 6),                            \
-    REFUSED_IF(SET_MODES2_FLUSHED, 5),                                                       \
-    REFUSED_IF(TCXONC, 4), REFUSED_IF(TIOCSETD, 3), REFUSED_IF(TIOCSBRK, 2),                 \
-    REFUSED_IF(TCSBRKP, 1), ALLOW, REFUSE
+    REFUSED_IF(TCSETS, 16), REFUSED_IF(TCSETSW, 15), REFUSED_IF(TCSETSF, 14),                \
+    REFUSED_IF(TCSETA, 13), REFUSED_IF(TCSETAW, 12), REFUSED_IF(TCSETAF, 11),                \
+    REFUSED_IF(SET_MODES2, 10), REFUSED_IF(SET_MODES2_DRAINED, 9),                           \
+    REFUSED_IF(SET_MODES2_FLUSHED, 8),                                                       \
+    REFUSED_IF(TCXONC, 7), REFUSED_IF(TIOCSETD, 6), REFUSED_IF(TIOCSBRK, 5),                 \
+    REFUSED_IF(TCSBRKP, 4),                                                                  \
+    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, TCSBRK, 0, 2),                                       \
+    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, ARGUMENT_WORD),                                       \
+    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 1, 0), ALLOW, REFUSE
 
 #if defined(__x86_64__)
 #ifndef X32_SYSCALL_BIT

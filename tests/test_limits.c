@@ -179,10 +179,58 @@ static void test_limit_cpu_reached_in_the_start_is_no_cpu_limit(void **state)
             assert_non_null(strstr(r->exc_out.data, "could not start within its CPU time limit "
                                                     "of 1 ms"));
             assert_int_equal(r->usage.user_us + r->usage.sys_us, 0);
+            /* no task ran: nothing held one */
+            assert_int_equal(r->confinement, 0);
+            assert_null(r->confinement_details);
         }
         cordon_task_free(t);
     }
     unsetenv("CORDON_NO_NAMESPACES");
+}
+
+/* In a copy holding 256 MiB, without namespaces (its child is forked, a
+ * copy the kernel frees on the limit's count): a command that is not
+ * there, under a CPU limit of 5 ms: each run's exception and exit code. */
+static void missing_command_of_a_large_caller(int out)
+{
+    setenv("CORDON_NO_NAMESPACES", "1", 1);
+    size_t size = 256u << 20;
+    char *held = malloc(size);
+    if (!held)
+        _exit(1);
+    memset(held, 1, size);
+    char said[256] = "";
+    for (int run = 0; run < 3; run++) {
+        const char *argv[] = { "/cordon-no-such-command", NULL };
+        cordon_task *t = cordon_command_task(argv);
+        cordon_set_limit(t, CORDON_LIMIT_CPU_MS, 5);
+        cordon_run(t);
+        const cordon_result *r = cordon_task_result(t);
+        size_t len = strlen(said);
+        snprintf(said + len, sizeof said - len, "%s%s/%d", run ? " " : "",
+                 r->exception ? r->exception : "none", r->exit_code);
+        cordon_task_free(t);
+    }
+    free(held);
+    dprintf(out, "%s", said);
+}
+
+/* A command that cannot be executed is an ExecError whatever the CPU its
+ * failed start cost: a large caller's copy, freed by the kernel as the
+ * exec fails, reached a limit of a few ms, and the task "ended with
+ * CpuLimit, exit 127". */
+static void test_limit_cpu_a_command_never_found_is_an_exec_error(void **state)
+{
+    (void)state;
+    char text[256];
+    int status = run_in_a_copy(missing_command_of_a_large_caller, text, sizeof text,
+                               "the copy took over 30 s");
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    /* ExecError, or a start that did not fit in the limit (a copy of a
+     * large caller set up slowly): never CpuLimit (3 of 3 before) */
+    if (strstr(text, "CpuLimit") || (!strstr(text, "ExecError/127") &&
+                                      !strstr(text, "ConfinementError")))
+        fail_msg("the runs ended as: %s", text);
 }
 
 static void test_limit_cpu_ends_with_cpu_limit(void **state)
@@ -1946,6 +1994,7 @@ int main(void)
         cmocka_unit_test(test_limit_memory_never_kills_cordon_s_init),
         cmocka_unit_test(test_limit_cpu_ends_with_cpu_limit),
         cmocka_unit_test(test_limit_cpu_reached_in_the_start_is_no_cpu_limit),
+        cmocka_unit_test(test_limit_cpu_a_command_never_found_is_an_exec_error),
         cmocka_unit_test(test_limit_cpu_holds_while_the_caller_is_away),
         cmocka_unit_test(test_limit_cpu_costs_little_while_the_task_sleeps_near_it),
         cmocka_unit_test(test_limit_file_size_is_never_a_signal_the_task_sent),

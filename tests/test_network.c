@@ -256,6 +256,16 @@ static void test_network_none_hears_no_device_events(void **state)
             cordon_task_free(t);
         }
     }
+    /* nor through an io_uring's own sockets (IORING_OP_SOCKET), under a
+     * policy that lets io_uring_setup through and under none */
+    for (size_t i = 1; i < 3; i++) {
+        cordon_task *t = without_network(makes_an_io_uring, NULL);
+        assert_int_equal(cordon_set_policy(t, policies[i]), 0);
+        const cordon_result *r = require_network_namespace(t);
+        if (r->exit_code != EPERM)
+            fail_msg("policy %zu: io_uring_setup: errno %d", i, r->exit_code);
+        cordon_task_free(t);
+    }
     /* a command under the judge preset, as the CLI runs one */
     const char *const argv[] = { "/bin/sh", "-c", "exec python3 -c 'import socket; "
                                  "socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 15)' "

@@ -90,6 +90,12 @@ static void test_explain_prints_the_decision_and_its_line(void **state)
     assert_string_equal(c.out, "");
     assert_string_equal(c.err, "cordon: policy explain: getpid takes no arguments (3 given)\n");
     captured_free(&c);
+    /* a number past 64 bits is out of range, named ("unknown value") */
+    c = CORDON("policy", "explain", "default", "socket", "99999999999999999999999");
+    expect_status(&c, 125);
+    assert_string_equal(c.err, "cordon: policy explain: value '99999999999999999999999' is out "
+                               "of range (an argument is at most 64 bits)\n");
+    captured_free(&c);
 }
 
 static void test_diff_exit_status_says_whether_they_differ(void **state)

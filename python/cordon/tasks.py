@@ -121,7 +121,9 @@ class TaskThread(threading.Thread):
             self.done.set()
 
     def join(self, timeout: Optional[float] = None) -> None:
-        if self.done.wait(timeout):
+        if not self._started.is_set():
+            super().join(timeout)  # RuntimeError: never started
+        elif self.done.wait(timeout):
             super().join()
 
     def is_alive(self) -> bool:
