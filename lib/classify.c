@@ -203,6 +203,16 @@ static bool failed(const cordon_task *t, const cordon__shared *shared, int statu
  * and keeps its ending; its usage shows how far past the limit it got. */
 static void record_killing_signal(cordon_task *t, int status);
 
+/* A limit reached in cordon's start of the task, before its own code
+ * began: a ConfinementError, and no task ran, so nothing held one. */
+static void start_did_not_fit(cordon_task *t, const cordon__attempt_state *s)
+{
+    set_exception(t, "ConfinementError");
+    t->confinement_not_reached = true;
+    t->result.exit_code = 125;
+    record_killing_signal(t, s->wait_status);
+}
+
 static bool cpu_limit_reached(cordon_task *t, const cordon__attempt_state *s,
                               const cordon__shared *shared, const cordon__setup_record *setup)
 {
@@ -220,10 +230,7 @@ static bool cpu_limit_reached(cordon_task *t, const cordon__attempt_state *s,
      * (a limit of 1 ms ended a task whose usage said it never ran: all
      * zeros, beside "used 1 ms"), as start_outgrew_memory_limit's. */
     if (!setup->task_start_ns) {
-        set_exception(t, "ConfinementError");
-        t->confinement_not_reached = true; /* no task ran */
-        t->result.exit_code = 125;
-        record_killing_signal(t, s->wait_status);
+        start_did_not_fit(t, s);
         cordon__buffer_printf(&t->exc_out, "ConfinementError: the task could not start within "
                               "its CPU time limit of %llu ms: its start (cordon's set-up of its "
                               "process, before the task's own code runs) used %llu ms of it\n",
@@ -514,10 +521,7 @@ static bool start_outgrew_memory_limit(cordon_task *t, const cordon__setup_recor
 {
     if (setup->task_start_ns || !s->oom_killed)
         return false;
-    set_exception(t, "ConfinementError");
-    t->confinement_not_reached = true; /* no task ran */
-    t->result.exit_code = 125;
-    record_killing_signal(t, s->wait_status);
+    start_did_not_fit(t, s);
     cordon__buffer_printf(&t->exc_out, "ConfinementError: the task could not start within its "
                           "memory limit of %llu bytes: its start (a copy of this process until "
                           "the task's own code runs) reached it, and the kernel killed it\n",
