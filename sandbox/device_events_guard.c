@@ -13,9 +13,9 @@
  * 32-bit socketcall(SYS_SOCKET), whose family is in memory a filter cannot
  * read (a 32-bit program of this kernel's age calls socket itself), and
  * io_uring_setup fails with EPERM (an io_uring's own sockets, made under
- * --policy none, got one).  A
- * guard of its own for the reason terminal_guard.c gives: no policy's
- * allow of socket needs cutting around it.
+ * --policy none, got one).  A guard of its own for the reason
+ * terminal_guard.c gives: no policy's allow of socket needs cutting
+ * around it.
  */
 #include <errno.h>
 #include <linux/audit.h>

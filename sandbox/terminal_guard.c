@@ -16,14 +16,13 @@
  * flow control (TCXONC: a TCOOFF held the caller's output, a TCIOFF sent
  * the terminal a STOP), the line discipline (TIOCSETD) and breaks
  * (TIOCSBRK, TCSBRKP, TCSBRK of 0; on a serial console a break is SysRq),
- * with EPERM,
- * on every fd: a terminal the task opens of its own too, which a filter
- * cannot tell apart.  Reading the modes stays allowed.
+ * with EPERM, on every fd: a terminal the task opens of its own too,
+ * which a filter cannot tell apart.  Reading the modes stays allowed.
  *
  * A filter of its own, stacked, rather than rules added to the policy's:
  * the kernel takes the strictest answer of the filters a call meets, so
  * EPERM here stands over every allow (and notification) of any policy's,
- * whose allows of ioctl would otherwise be cut around thirteen commands,
+ * whose allows of ioctl would otherwise be cut around each command,
  * and a kill of the policy's still kills.  Async-signal-safe: one raw
  * seccomp(2) call (policy_install.c).
  */
