@@ -128,6 +128,15 @@ static const char *shown(const token *t, char *buffer, size_t size)
  * pasted curly quote whole, not its first byte), any other byte as \xNN,
  * so that a control byte in a policy file (an escape sequence) never
  * reaches the terminal that shows the message. */
+static unsigned decoded_code_point(const unsigned char *u, size_t len)
+{
+    unsigned code = *u & (0x7f >> len);
+    for (size_t i = 1; i < len; i++)
+        code = code << 6 | (u[i] & 0x3f);
+    return code;
+}
+
+/* `out` holds 32 bytes. */
 static const char *unexpected(const char *c, const char *end, char *out)
 {
     const unsigned char *u = (const unsigned char *)c;
@@ -145,10 +154,14 @@ static const char *unexpected(const char *c, const char *end, char *out)
         whole = whole && code >= least[len] && code <= 0x10ffff &&
                 (code < 0xd800 || code > 0xdfff);
     }
-    if (whole)
-        snprintf(out, 16, "'%.*s'", (int)len, c);
+    /* a character past ASCII is named by its code point too: a no-break
+     * space read as a space ("unexpected character ' '") */
+    if (whole && len > 1)
+        snprintf(out, 32, "'%.*s' (U+%04X)", (int)len, c, decoded_code_point(u, len));
+    else if (whole)
+        snprintf(out, 32, "'%.*s'", (int)len, c);
     else
-        snprintf(out, 16, "'\\x%02x'", *u);
+        snprintf(out, 32, "'\\x%02x'", *u);
     return out;
 }
 
@@ -182,6 +195,14 @@ static int next_token(reader *r, token *t)
         t->kind = is_word_start(*c) ? TOKEN_WORD : TOKEN_NUMBER;
         while (end < r->line_end && is_word_char(*end))
             end++;
+        /* a character past ASCII in a name is named itself: "kill sócket"
+         * said "unknown syscall 's'" */
+        if (end < r->line_end && (unsigned char)*end >= 0x80) {
+            char bad[32];
+            t->text = end;
+            t->column = (unsigned)(end - r->line_start) + 1;
+            return fail_at(r, t, "unexpected character %s", unexpected(end, r->line_end, bad));
+        }
     } else if (*c == ',') {
         t->kind = TOKEN_COMMA;
         end = c + 1;
@@ -195,7 +216,7 @@ static int next_token(reader *r, token *t)
         if (end == c && *c == '=')
             return fail_at(r, t, "'=' is no operator (did you mean '%s'?)", "==");
         if (end == c) {
-            char bad[16];
+            char bad[32];
             return fail_at(r, t, "unexpected character %s", unexpected(c, r->line_end, bad));
         }
     }

@@ -86,7 +86,14 @@ static void test_policy_unexpected_character_is_shown_safely(void **state)
     assert_string_equal(refused("default allow\nkill \xc2\x9b\n", 2, 6),
                         "t.policy:2:6: unexpected character '\\xc2'");
     assert_string_equal(refused("default allow\nkill \xe2\x80\x98socket\n", 2, 6),
-                        "t.policy:2:6: unexpected character '\xe2\x80\x98'");
+                        "t.policy:2:6: unexpected character '\xe2\x80\x98' (U+2018)");
+    /* in a name, the character is named, with its code point: "kill
+     * s\xc3\xb3cket" said "unknown syscall 's'", and a no-break space after
+     * a name showed as a plain space */
+    assert_string_equal(refused("default allow\nkill s\xc3\xb3" "cket\n", 2, 7),
+                        "t.policy:2:7: unexpected character '\xc3\xb3' (U+00F3)");
+    assert_string_equal(refused("default allow\nkill socket\xc2\xa0\n", 2, 12),
+                        "t.policy:2:12: unexpected character '\xc2\xa0' (U+00A0)");
     assert_string_equal(refused("default allow\nkill \xe2\x80\n", 2, 6),
                         "t.policy:2:6: unexpected character '\\xe2'");
     assert_string_equal(refused("default allow\nkill @\n", 2, 6),
