@@ -227,6 +227,12 @@ def policy(value):
     """A Policy, compiled once per name or path for the whole process."""
     if value is None or isinstance(value, Policy):
         return value
+    # policy=123 was looked for as a policy named '123' (a ValueError)
+    named = os.fspath(value) if isinstance(value, os.PathLike) else value
+    if not isinstance(named, str):
+        raise TypeError(f"policy={value!r}: expected a policy name, a .policy path, "
+                        f"a Policy or None")
+    value = named
     with _policies_lock:
         if value not in _policies:
             try:

@@ -1,5 +1,6 @@
 import logging
 import os
+import pathlib
 import pickle
 import re
 import resource
@@ -251,6 +252,11 @@ def test_every_bad_option_value_is_a_value_or_type_error_naming_the_option():
         ShellCommand("true", env="A=1").run()
     with pytest.raises(ValueError, match=r"^policy='no-such-policy': no policy named"):
         FunctionTask(helpers.add, 1).configure(policy="no-such-policy")
+    # a value of no kind a policy is named by ("no policy named '123'")
+    with pytest.raises(TypeError, match=r"^policy=123: expected a policy name"):
+        FunctionTask(helpers.add, 1).configure(policy=123)
+    assert FunctionTask(helpers.add, 1).configure(
+        policy=pathlib.Path(os.environ["CORDON_POLICY_PATH"]) / "nonet.policy").run() == 1
     t = FunctionTask(helpers.add, 1, 2).configure(log_level="WARNING")
     assert t.run() == 3
 
