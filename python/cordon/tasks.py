@@ -307,9 +307,13 @@ class _Task:
             return self._execute(task)
         except BaseException:
             if task is self._interrupted:
-                self._take(task.result())
-                self._recorded(outcome())
-                self.attempts = self.attempts or 1
+                self._interrupted = None
+                try:
+                    self._take(task.result())
+                    self._recorded(outcome())
+                    self.attempts = self.attempts or 1
+                except Exception:  # the interrupt is what the caller gets
+                    pass
             raise
 
     def _never_started(self):
