@@ -260,15 +260,17 @@ static int hand_over_and_close(int listener, bool has_socket, bool offer, unsign
 
 /* The guards stacked under the policy's filter (sandbox/terminal_guard.c,
  * sandbox/device_events_guard.c), before it: under any policy and none. */
-static int install_guards(bool terminal, bool device_events, bool all_threads)
+static int install_guards(bool terminal, bool device_events, bool all_threads, bool no_policy)
 {
     int rc = terminal ? cordon__terminal_guard_install(all_threads) : 0;
-    return rc == 0 && device_events ? cordon__device_events_guard_install(all_threads) : rc;
+    return rc == 0 && device_events ? cordon__device_events_guard_install(all_threads, no_policy)
+                                    : rc;
 }
 
 static int install_filter(const cordon__launch *l, unsigned last_fd)
 {
-    int guarded = install_guards(l->guards_terminal, l->guards_device_events, l->setup_fn != NULL);
+    int guarded = install_guards(l->guards_terminal, l->guards_device_events, l->setup_fn != NULL,
+                                 !l->policy);
     if (guarded < 0)
         return guarded;
     if (!l->policy)
@@ -286,7 +288,7 @@ static int install_filter(const cordon__launch *l, unsigned last_fd)
  * is read). */
 static int install_planned_filter(const cordon__exec_plan *p)
 {
-    int guarded = install_guards(p->guards_terminal, p->guards_device_events, false);
+    int guarded = install_guards(p->guards_terminal, p->guards_device_events, false, !p->program);
     if (guarded < 0)
         return guarded;
     if (!p->program)

@@ -44,9 +44,10 @@
 #define REFUSE_RING BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM)
 #define IF_EQUAL(value, then, otherwise) BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (value), (then), (otherwise))
 
-/* io_uring_setup is refused too (EPERM, as the policies' variants do): an
- * io_uring makes sockets (IORING_OP_SOCKET) that no filter sees, and
- * under no policy nothing else refuses it. */
+/* io_uring_setup is refused too (EPERM) where no policy refuses it (the
+ * policies' variant does, for a task without a network, and a learning
+ * run then learns it): an io_uring makes sockets (IORING_OP_SOCKET) that
+ * no filter sees. */
 #if defined(__x86_64__)
 #ifndef X32_SYSCALL_BIT
 #define X32_SYSCALL_BIT 0x40000000
@@ -54,44 +55,56 @@
 #define I386_SOCKET 359
 #define I386_SOCKETCALL 102
 #define SOCKETCALL_SOCKET 1
-static const struct sock_filter guard[] = {
-    /* 0 */ LOAD(offsetof(struct seccomp_data, arch)),
-    /* 1 */ IF_EQUAL(AUDIT_ARCH_I386, 5, 0),
-    /* 2 */ IF_EQUAL(AUDIT_ARCH_X86_64, 0, 14),
-    /* 3 */ LOAD(offsetof(struct seccomp_data, nr)),
-    /* 4 */ BPF_STMT(BPF_ALU | BPF_AND | BPF_K, ~X32_SYSCALL_BIT),
-    /* 5 */ IF_EQUAL(SYS_socket, 7, 0),
-    /* 6 */ IF_EQUAL(SYS_io_uring_setup, 12, 10),
-    /* 7 */ LOAD(offsetof(struct seccomp_data, nr)),
-    /* 8 */ IF_EQUAL(I386_SOCKET, 4, 0),
-    /* 9 */ IF_EQUAL(SYS_io_uring_setup, 9, 0),
-    /* 10 */ IF_EQUAL(I386_SOCKETCALL, 0, 6),
-    /* 11 */ LOAD(LOW_WORD(0)),
-    /* 12 */ IF_EQUAL(SOCKETCALL_SOCKET, 5, 4),
-    /* 13 */ LOAD(LOW_WORD(0)),
-    /* 14 */ IF_EQUAL(AF_NETLINK, 0, 2),
-    /* 15 */ LOAD(LOW_WORD(2)),
-    /* 16 */ IF_EQUAL(NETLINK_KOBJECT_UEVENT, 1, 0),
-    /* 17 */ ALLOW,
-    /* 18 */ REFUSE,
-    /* 19 */ REFUSE_RING,
-};
+/* RING: the io_uring_setup number, or one no call has (0xffffffff), for
+ * the guard of a task whose policy refuses io_uring_setup itself. */
+#define GUARD(RING)                                                                          \
+    {                                                                                        \
+        /* 0 */ LOAD(offsetof(struct seccomp_data, arch)),                                   \
+        /* 1 */ IF_EQUAL(AUDIT_ARCH_I386, 5, 0),                                             \
+        /* 2 */ IF_EQUAL(AUDIT_ARCH_X86_64, 0, 14),                                          \
+        /* 3 */ LOAD(offsetof(struct seccomp_data, nr)),                                     \
+        /* 4 */ BPF_STMT(BPF_ALU | BPF_AND | BPF_K, ~X32_SYSCALL_BIT),                       \
+        /* 5 */ IF_EQUAL(SYS_socket, 7, 0),                                                  \
+        /* 6 */ IF_EQUAL(RING, 12, 10),                                                      \
+        /* 7 */ LOAD(offsetof(struct seccomp_data, nr)),                                     \
+        /* 8 */ IF_EQUAL(I386_SOCKET, 4, 0),                                                 \
+        /* 9 */ IF_EQUAL(RING, 9, 0),                                                        \
+        /* 10 */ IF_EQUAL(I386_SOCKETCALL, 0, 6),                                            \
+        /* 11 */ LOAD(LOW_WORD(0)),                                                          \
+        /* 12 */ IF_EQUAL(SOCKETCALL_SOCKET, 5, 4),                                          \
+        /* 13 */ LOAD(LOW_WORD(0)),                                                          \
+        /* 14 */ IF_EQUAL(AF_NETLINK, 0, 2),                                                 \
+        /* 15 */ LOAD(LOW_WORD(2)),                                                          \
+        /* 16 */ IF_EQUAL(NETLINK_KOBJECT_UEVENT, 1, 0),                                     \
+        /* 17 */ ALLOW,                                                                      \
+        /* 18 */ REFUSE,                                                                     \
+        /* 19 */ REFUSE_RING,                                                                \
+    }
 #else
-static const struct sock_filter guard[] = {
-    /* 0 */ LOAD(offsetof(struct seccomp_data, nr)),
-    /* 1 */ IF_EQUAL(SYS_io_uring_setup, 7, 0),
-    /* 2 */ IF_EQUAL(SYS_socket, 0, 4),
-    /* 3 */ LOAD(LOW_WORD(0)),
-    /* 4 */ IF_EQUAL(AF_NETLINK, 0, 2),
-    /* 5 */ LOAD(LOW_WORD(2)),
-    /* 6 */ IF_EQUAL(NETLINK_KOBJECT_UEVENT, 1, 0),
-    /* 7 */ ALLOW,
-    /* 8 */ REFUSE,
-    /* 9 */ REFUSE_RING,
-};
+#define GUARD(RING)                                                                          \
+    {                                                                                        \
+        /* 0 */ LOAD(offsetof(struct seccomp_data, nr)),                                     \
+        /* 1 */ IF_EQUAL(RING, 7, 0),                                                        \
+        /* 2 */ IF_EQUAL(SYS_socket, 0, 4),                                                  \
+        /* 3 */ LOAD(LOW_WORD(0)),                                                           \
+        /* 4 */ IF_EQUAL(AF_NETLINK, 0, 2),                                                  \
+        /* 5 */ LOAD(LOW_WORD(2)),                                                           \
+        /* 6 */ IF_EQUAL(NETLINK_KOBJECT_UEVENT, 1, 0),                                      \
+        /* 7 */ ALLOW,                                                                       \
+        /* 8 */ REFUSE,                                                                      \
+        /* 9 */ REFUSE_RING,                                                                 \
+    }
 #endif
 
-int cordon__device_events_guard_install(bool all_threads)
+#define NO_CALL 0xffffffffu
+static const struct sock_filter guard_with_rings[] = GUARD(SYS_io_uring_setup);
+static const struct sock_filter guard[] = GUARD(NO_CALL);
+
+int cordon__device_events_guard_install(bool all_threads, bool refuse_rings)
 {
+    if (refuse_rings)
+        return cordon__install_guard(guard_with_rings,
+                                     sizeof guard_with_rings / sizeof *guard_with_rings,
+                                     all_threads);
     return cordon__install_guard(guard, sizeof guard / sizeof *guard, all_threads);
 }

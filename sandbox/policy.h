@@ -198,8 +198,8 @@ int cordon__install_guard(const struct sock_filter *filter, size_t length, bool 
 int cordon__terminal_guard_install(bool all_threads);
 /* device_events_guard.c: refuses the kernel's device events (a netlink
  * socket of NETLINK_KOBJECT_UEVENT, EACCES), for a task without a
- * network. */
-int cordon__device_events_guard_install(bool all_threads);
+ * network, and io_uring_setup (EPERM) where refuse_rings: no policy. */
+int cordon__device_events_guard_install(bool all_threads, bool refuse_rings);
 bool cordon__policy_notifies(const cordon_policy *p);
 
 /* Nonzero when the program sends execve/execveat to the listener (policies

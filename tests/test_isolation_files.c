@@ -340,7 +340,8 @@ static void test_files_a_deleted_stdin_is_read_under_file_rules(void **state)
 }
 
 /* In the task: 1 if it changed its terminal's mode, 2 if the refusal was
- * not EROFS, 4 if the terminal did not work (its modes, a line read). */
+ * not EROFS, 4 if the terminal did not work (its modes read, a line read;
+ * setting them is refused, EPERM: sandbox/terminal_guard.c). */
 static int change_terminal_mode(cordon_ctx *ctx, void *arg)
 {
     (void)ctx;
@@ -348,14 +349,15 @@ static int change_terminal_mode(cordon_ctx *ctx, void *arg)
     int changed = fchmod(0, 0666) == 0 ? 1 : errno == EROFS ? 0 : 2;
     struct termios modes;
     char line[16] = "";
-    if (!isatty(0) || tcgetattr(0, &modes) != 0 || tcsetattr(0, TCSANOW, &modes) != 0 ||
+    if (!isatty(0) || tcgetattr(0, &modes) != 0 ||
+        tcsetattr(0, TCSANOW, &modes) != -1 || errno != EPERM ||
         read(0, line, sizeof line) != 3 || memcmp(line, "hi\n", 3) != 0)
         changed |= 4;
     return changed;
 }
 
 /* A terminal handed over as stdin (the runner's --tty): the task's is on
- * its read-only view of /dev/pts, where it reads it and sets its modes,
+ * its read-only view of /dev/pts, where it reads it and reads its modes,
  * but left it world-writable before. */
 static void test_files_a_terminal_stdin_keeps_its_mode_under_file_rules(void **state)
 {
