@@ -194,14 +194,14 @@ static bool failed(const cordon_task *t, const cordon__shared *shared, int statu
     return WIFEXITED(status) && WEXITSTATUS(status) != 0;
 }
 
-/* The only evidence of a CPU limit is the tree's counter having reached
- * it (seen while the task ran, or in its final figure): never a SIGXCPU
- * or an exit status 152, which any process can produce.  And, as with the
- * memory and process limits, only if the task then failed: one that ended
- * by itself and succeeded between reaching the limit and cordon's kill
- * (between two checks, or as the kill was sent) was not stopped by it,
- * and keeps its ending; its usage shows how far past the limit it got. */
-static void record_killing_signal(cordon_task *t, int status);
+/* Whatever the exception, a task killed by a signal reads as a shell
+ * would report it: 128+N. */
+static void record_killing_signal(cordon_task *t, int status)
+{
+    t->result.signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+    if (t->result.signal)
+        t->result.exit_code = 128 + t->result.signal;
+}
 
 /* A limit reached in cordon's start of the task, before its own code
  * began: a ConfinementError, and no task ran, so nothing held one. */
@@ -213,6 +213,24 @@ static void start_did_not_fit(cordon_task *t, const cordon__attempt_state *s)
     record_killing_signal(t, s->wait_status);
 }
 
+/* The child ended as a failed set-up step of cordon's (and, for a
+ * function, before its function finished): the record is the word of
+ * any process a set-up hook forked, which kept it mapped. */
+static bool ended_in_setup(const cordon_task *t, const cordon__setup_record *setup,
+                           const cordon__shared *shared, int status)
+{
+    return WIFEXITED(status) && WEXITSTATUS(status) == CORDON__CHILD_SETUP_FAILED &&
+           setup->setup_step > STEP_NONE && setup->setup_step < STEP_COUNT_ &&
+           !(t->kind == KIND_FUNCTION && shared->finished);
+}
+
+/* The only evidence of a CPU limit is the tree's counter having reached
+ * it (seen while the task ran, or in its final figure): never a SIGXCPU
+ * or an exit status 152, which any process can produce.  And, as with the
+ * memory and process limits, only if the task then failed: one that ended
+ * by itself and succeeded between reaching the limit and cordon's kill
+ * (between two checks, or as the kill was sent) was not stopped by it,
+ * and keeps its ending; its usage shows how far past the limit it got. */
 static bool cpu_limit_reached(cordon_task *t, const cordon__attempt_state *s,
                               const cordon__shared *shared, const cordon__setup_record *setup)
 {
@@ -222,9 +240,7 @@ static bool cpu_limit_reached(cordon_task *t, const cordon__attempt_state *s,
     /* A child that ended as a failed set-up step (an exec of a command
      * that is not there, from a large caller whose copy the kernel freed
      * on the limit's count) ended by that failure: it is said below. */
-    if (WIFEXITED(s->wait_status) && WEXITSTATUS(s->wait_status) == CORDON__CHILD_SETUP_FAILED &&
-        setup->setup_step > STEP_NONE && setup->setup_step < STEP_COUNT_ &&
-        !(t->kind == KIND_FUNCTION && shared->finished))
+    if (ended_in_setup(t, setup, shared, s->wait_status))
         return false;
     /* Reached before the task's own code began: by cordon's start of it
      * (a limit of 1 ms ended a task whose usage said it never ran: all
@@ -504,15 +520,6 @@ static void function_ending(cordon_task *t, const cordon__shared *shared,
         cordon__buffer_append(&t->returns, (const char *)launch->shared->return_data, (size_t)len);
 }
 
-/* Whatever the exception, a task killed by a signal reads as a shell
- * would report it: 128+N. */
-static void record_killing_signal(cordon_task *t, int status)
-{
-    t->result.signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
-    if (t->result.signal)
-        t->result.exit_code = 128 + t->result.signal;
-}
-
 /* The memory limit reached before the task's own code began: by cordon's
  * start, a copy of the caller whose pages count once touched, not by the
  * task, which never ran. */
@@ -703,11 +710,7 @@ void cordon__classify(cordon_task *t, const cordon__attempt_state *s,
         return;
     if (setup_hook_ended(t, &setup, shared, status))
         return;
-    /* Only a child that ended as a failed set-up step does (and, for a
-     * function, before its function finished): the record is the word of
-     * any process a set-up hook forked, which kept it mapped. */
-    if (WIFEXITED(status) && WEXITSTATUS(status) == CORDON__CHILD_SETUP_FAILED &&
-        !(t->kind == KIND_FUNCTION && shared->finished) && setup_failed(t, &setup, launch)) {
+    if (ended_in_setup(t, &setup, shared, status) && setup_failed(t, &setup, launch)) {
         /* No task ran, so nothing held one: an audit that selects runs by
          * their mechanisms counted this among them. */
         t->confinement_not_reached = !setup.task_start_ns;
