@@ -62,17 +62,6 @@ static bool in_v2_cgroup(pid_t pid, const char *dir)
     return len > 1 && len <= dir_len && strncmp(dir + dir_len - len, entry, len) == 0;
 }
 
-/* Boot time in clock ticks, as /proc gives a process's start. */
-unsigned long long cordon__boot_ticks(void)
-{
-    struct timespec now;
-    long ticks = sysconf(_SC_CLK_TCK);
-    if (clock_gettime(CLOCK_BOOTTIME, &now) != 0 || ticks <= 0)
-        return 0;
-    return (unsigned long long)now.tv_sec * (unsigned long long)ticks +
-           (unsigned long long)now.tv_nsec / (1000000000ull / (unsigned long long)ticks);
-}
-
 /* The task's: in its v2 cgroup, or in its group or session and started
  * by the time its first process was reaped.  That process's pid is free
  * from then on, and a new child of the caller's that got it and leads a

@@ -269,8 +269,8 @@ static int install_guards(bool terminal, bool device_events, bool all_threads, b
 
 static int install_filter(const cordon__launch *l, unsigned last_fd)
 {
-    int guarded = install_guards(l->guards_terminal, l->guards_device_events, l->setup_fn != NULL,
-                                 !l->policy);
+    int guarded = install_guards(l->guards_terminal, (l->namespaces & CORDON__NAMESPACE_NET) != 0,
+                                 l->setup_fn != NULL, !l->policy);
     if (guarded < 0)
         return guarded;
     if (!l->policy)

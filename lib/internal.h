@@ -273,8 +273,6 @@ typedef struct cordon__launch {
     bool parent_takes_listener;
     bool guards_terminal;                        /* stdin is a terminal: its modes are refused
                                                     (sandbox/terminal_guard.c) */
-    bool guards_device_events;                   /* no network: nor the kernel's device events
-                                                    (sandbox/device_events_guard.c) */
     bool switch_user;
     uid_t uid;
     gid_t gid;
@@ -875,7 +873,9 @@ typedef struct cordon__exec_plan {
     bool hands_over_listener;           /* the launch has a listener socket */
     bool parent_takes_listener;         /* the launch's */
     bool guards_terminal;               /* the launch's */
-    bool guards_device_events;          /* the launch's */
+    bool guards_device_events;          /* a network namespace of its own: the kernel's
+                                           device events refused
+                                           (sandbox/device_events_guard.c) */
     bool open_files_after_handover;     /* the launch's, with its limit: */
     struct rlimit open_files;
     char **exec_paths, **argv, **envp;
@@ -979,13 +979,13 @@ typedef struct cordon__proc_stat {
 } cordon__proc_stat;
 bool cordon__proc_stat_parse(const char *text, cordon__proc_stat *stat);
 bool cordon__proc_stat_read(pid_t pid, cordon__proc_stat *stat);
+/* The boot clock in clock ticks, /proc/PID/stat's unit for a start. */
+unsigned long long cordon__boot_ticks(void);
 
 /* lib/adopted_orphans.c: without a pid namespace, a caller that adopts
  * orphans (a subreaper, or pid 1 of its namespace) reaps those of the
  * task's once its tree is ended. */
 void cordon__reap_adopted_orphans(const cordon__attempt_state *s, const cordon__launch *l);
-/* The boot clock in clock ticks, /proc/PID/stat's unit for a start. */
-unsigned long long cordon__boot_ticks(void);
 
 /* lib/tree_cpu.c: the CPU time of the task's whole tree, in ns: its
  * cgroup's own counter where it has a v2 cgroup, else the sum over the

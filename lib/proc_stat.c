@@ -1,12 +1,14 @@
 /* /proc/PID/stat, read for the profiler's process table and for the CPU
  * time of a task's tree (the parent's scans, and the init's own count of
- * it, lib/init_cpu_limit.c): one reader and one parser for all.  The
+ * it, lib/init_cpu_limit.c): one reader and one parser for all, and the
+ * boot clock in the ticks its start times are given in.  The
  * parser is async-signal-safe (no strtok, no strtoll), as the init needs. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -80,4 +82,15 @@ bool cordon__proc_stat_read(pid_t pid, cordon__proc_stat *stat)
     snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
     return cordon__read_small_file(path, text, sizeof text) > 0 &&
            cordon__proc_stat_parse(text, stat);
+}
+
+/* Boot time in clock ticks, as /proc gives a process's start. */
+unsigned long long cordon__boot_ticks(void)
+{
+    struct timespec now;
+    long ticks = sysconf(_SC_CLK_TCK);
+    if (clock_gettime(CLOCK_BOOTTIME, &now) != 0 || ticks <= 0)
+        return 0;
+    return (unsigned long long)now.tv_sec * (unsigned long long)ticks +
+           (unsigned long long)now.tv_nsec / (1000000000ull / (unsigned long long)ticks);
 }

@@ -824,7 +824,6 @@ static int prepare(cordon_task *t, cordon__launch *l, cordon__attempt_state *s)
     if (terminal)
         kind |= CORDON__VARIANT_TERMINAL_STDIN;
     l->guards_terminal = terminal; /* and its modes (sandbox/terminal_guard.c) */
-    l->guards_device_events = (l->namespaces & CORDON__NAMESPACE_NET) != 0;
     /* "No filter" lifts the limits on the task's own calls, not its fence
      * around the caller: without a pid namespace a task with no filter
      * reniced its caller, pinned it to one CPU, gave it the idle I/O
