@@ -18,40 +18,26 @@
  * around it.
  */
 #include <errno.h>
-#include <linux/audit.h>
-#include <linux/filter.h>
 #include <linux/netlink.h>
-#include <linux/seccomp.h>
-#include <stddef.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 
+#include "guard_filter.h"
 #include "policy.h"
-
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-#define LOW_WORD(n) offsetof(struct seccomp_data, args[n])
-#else
-#define LOW_WORD(n) (offsetof(struct seccomp_data, args[n]) + 4)
-#endif
 
 #ifndef SYS_io_uring_setup
 #define SYS_io_uring_setup 425
 #endif
 
-#define LOAD(where) BPF_STMT(BPF_LD | BPF_W | BPF_ABS, (where))
-#define ALLOW BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW)
-#define REFUSE BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EACCES)
-#define REFUSE_RING BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM)
-#define IF_EQUAL(value, then, otherwise) BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (value), (then), (otherwise))
+#define ALLOW GUARD_ALLOW
+#define REFUSE GUARD_ERRNO(EACCES)
+#define REFUSE_RING GUARD_ERRNO(EPERM)
 
 /* io_uring_setup is refused too (EPERM) where no policy refuses it (the
  * policies' variant does, for a task without a network, and a learning
  * run then learns it): an io_uring makes sockets (IORING_OP_SOCKET) that
  * no filter sees. */
 #if defined(__x86_64__)
-#ifndef X32_SYSCALL_BIT
-#define X32_SYSCALL_BIT 0x40000000
-#endif
 #define I386_SOCKET 359
 #define I386_SOCKETCALL 102
 #define SOCKETCALL_SOCKET 1
@@ -59,23 +45,23 @@
  * the guard of a task whose policy refuses io_uring_setup itself. */
 #define GUARD(RING)                                                                          \
     {                                                                                        \
-        /* 0 */ LOAD(offsetof(struct seccomp_data, arch)),                                   \
-        /* 1 */ IF_EQUAL(AUDIT_ARCH_I386, 5, 0),                                             \
-        /* 2 */ IF_EQUAL(AUDIT_ARCH_X86_64, 0, 14),                                          \
-        /* 3 */ LOAD(offsetof(struct seccomp_data, nr)),                                     \
+        /* 0 */ GUARD_LOAD(GUARD_ARCH),                                                      \
+        /* 1 */ GUARD_IF_EQUAL(AUDIT_ARCH_I386, 5, 0),                                       \
+        /* 2 */ GUARD_IF_EQUAL(AUDIT_ARCH_X86_64, 0, 14),                                    \
+        /* 3 */ GUARD_LOAD(GUARD_NUMBER),                                                    \
         /* 4 */ BPF_STMT(BPF_ALU | BPF_AND | BPF_K, ~X32_SYSCALL_BIT),                       \
-        /* 5 */ IF_EQUAL(SYS_socket, 7, 0),                                                  \
-        /* 6 */ IF_EQUAL(RING, 12, 10),                                                      \
-        /* 7 */ LOAD(offsetof(struct seccomp_data, nr)),                                     \
-        /* 8 */ IF_EQUAL(I386_SOCKET, 4, 0),                                                 \
-        /* 9 */ IF_EQUAL(RING, 9, 0),                                                        \
-        /* 10 */ IF_EQUAL(I386_SOCKETCALL, 0, 6),                                            \
-        /* 11 */ LOAD(LOW_WORD(0)),                                                          \
-        /* 12 */ IF_EQUAL(SOCKETCALL_SOCKET, 5, 4),                                          \
-        /* 13 */ LOAD(LOW_WORD(0)),                                                          \
-        /* 14 */ IF_EQUAL(AF_NETLINK, 0, 2),                                                 \
-        /* 15 */ LOAD(LOW_WORD(2)),                                                          \
-        /* 16 */ IF_EQUAL(NETLINK_KOBJECT_UEVENT, 1, 0),                                     \
+        /* 5 */ GUARD_IF_EQUAL(SYS_socket, 7, 0),                                            \
+        /* 6 */ GUARD_IF_EQUAL(RING, 12, 10),                                                \
+        /* 7 */ GUARD_LOAD(GUARD_NUMBER),                                                    \
+        /* 8 */ GUARD_IF_EQUAL(I386_SOCKET, 4, 0),                                           \
+        /* 9 */ GUARD_IF_EQUAL(RING, 9, 0),                                                  \
+        /* 10 */ GUARD_IF_EQUAL(I386_SOCKETCALL, 0, 6),                                      \
+        /* 11 */ GUARD_LOAD(GUARD_ARGUMENT(0)),                                              \
+        /* 12 */ GUARD_IF_EQUAL(SOCKETCALL_SOCKET, 5, 4),                                    \
+        /* 13 */ GUARD_LOAD(GUARD_ARGUMENT(0)),                                              \
+        /* 14 */ GUARD_IF_EQUAL(AF_NETLINK, 0, 2),                                           \
+        /* 15 */ GUARD_LOAD(GUARD_ARGUMENT(2)),                                              \
+        /* 16 */ GUARD_IF_EQUAL(NETLINK_KOBJECT_UEVENT, 1, 0),                               \
         /* 17 */ ALLOW,                                                                      \
         /* 18 */ REFUSE,                                                                     \
         /* 19 */ REFUSE_RING,                                                                \
@@ -83,13 +69,13 @@
 #else
 #define GUARD(RING)                                                                          \
     {                                                                                        \
-        /* 0 */ LOAD(offsetof(struct seccomp_data, nr)),                                     \
-        /* 1 */ IF_EQUAL(RING, 7, 0),                                                        \
-        /* 2 */ IF_EQUAL(SYS_socket, 0, 4),                                                  \
-        /* 3 */ LOAD(LOW_WORD(0)),                                                           \
-        /* 4 */ IF_EQUAL(AF_NETLINK, 0, 2),                                                  \
-        /* 5 */ LOAD(LOW_WORD(2)),                                                           \
-        /* 6 */ IF_EQUAL(NETLINK_KOBJECT_UEVENT, 1, 0),                                      \
+        /* 0 */ GUARD_LOAD(GUARD_NUMBER),                                                    \
+        /* 1 */ GUARD_IF_EQUAL(RING, 7, 0),                                                  \
+        /* 2 */ GUARD_IF_EQUAL(SYS_socket, 0, 4),                                            \
+        /* 3 */ GUARD_LOAD(GUARD_ARGUMENT(0)),                                               \
+        /* 4 */ GUARD_IF_EQUAL(AF_NETLINK, 0, 2),                                            \
+        /* 5 */ GUARD_LOAD(GUARD_ARGUMENT(2)),                                               \
+        /* 6 */ GUARD_IF_EQUAL(NETLINK_KOBJECT_UEVENT, 1, 0),                                \
         /* 7 */ ALLOW,                                                                       \
         /* 8 */ REFUSE,                                                                      \
         /* 9 */ REFUSE_RING,                                                                 \

@@ -27,15 +27,12 @@
  * seccomp(2) call (policy_install.c).
  */
 #include <errno.h>
-#include <linux/audit.h>
-#include <linux/filter.h>
-#include <linux/seccomp.h>
-#include <stddef.h>
 #include <stdint.h>
 #include <sys/ioctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "guard_filter.h"
 #include "policy.h"
 
 /* termios2's (a 44-byte struct whose header glibc's <termios.h> cannot be
@@ -45,50 +42,38 @@
 #define SET_MODES2_DRAINED SET_TERMIOS2(0x2C)
 #define SET_MODES2_FLUSHED SET_TERMIOS2(0x2D)
 
-/* The command's 32 bits, the int the kernel reads. */
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-#define COMMAND_WORD offsetof(struct seccomp_data, args[1])
-#define ARGUMENT_WORD offsetof(struct seccomp_data, args[2])
-#else
-#define COMMAND_WORD (offsetof(struct seccomp_data, args[1]) + 4)
-#define ARGUMENT_WORD (offsetof(struct seccomp_data, args[2]) + 4)
-#endif
-
-#define REFUSE BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM)
-#define ALLOW BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW)
+#define REFUSE GUARD_ERRNO(EPERM)
+#define ALLOW GUARD_ALLOW
 /* jumps to the refusal, `left` instructions ahead less this one */
-#define REFUSED_IF(command, left) BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (command), (left), 0)
+#define REFUSED_IF(command, left) GUARD_IF_EQUAL((command), (left), 0)
 
 /* TCSBRK sends a break when its argument is 0 (tcsendbreak), and waits
  * for the output to drain otherwise (tcdrain, which stays). */
 #define CHECK_COMMANDS                                                                       \
-    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, COMMAND_WORD),                                        \
+    GUARD_LOAD(GUARD_ARGUMENT(1)),                                                           \
     REFUSED_IF(TCSETS, 16), REFUSED_IF(TCSETSW, 15), REFUSED_IF(TCSETSF, 14),                \
     REFUSED_IF(TCSETA, 13), REFUSED_IF(TCSETAW, 12), REFUSED_IF(TCSETAF, 11),                \
     REFUSED_IF(SET_MODES2, 10), REFUSED_IF(SET_MODES2_DRAINED, 9),                           \
     REFUSED_IF(SET_MODES2_FLUSHED, 8),                                                       \
     REFUSED_IF(TCXONC, 7), REFUSED_IF(TIOCSETD, 6), REFUSED_IF(TIOCSBRK, 5),                 \
     REFUSED_IF(TCSBRKP, 4),                                                                  \
-    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, TCSBRK, 0, 2),                                       \
-    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, ARGUMENT_WORD),                                       \
-    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 1, 0), ALLOW, REFUSE
+    GUARD_IF_EQUAL(TCSBRK, 0, 2),                                                            \
+    GUARD_LOAD(GUARD_ARGUMENT(2)),                                                           \
+    GUARD_IF_EQUAL(0, 1, 0), ALLOW, REFUSE
 
 #if defined(__x86_64__)
-#ifndef X32_SYSCALL_BIT
-#define X32_SYSCALL_BIT 0x40000000
-#endif
 /* ioctl on each ABI a 64-bit x86 process may call: its own, x32's (514)
  * and i386's (54). */
 static const struct sock_filter guard[] = {
-    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
-    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_I386, 5, 0),
-    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 0, 3),
-    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
-    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_ioctl, 5, 0),
-    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, X32_SYSCALL_BIT | 514, 4, 0),
+    GUARD_LOAD(GUARD_ARCH),
+    GUARD_IF_EQUAL(AUDIT_ARCH_I386, 5, 0),
+    GUARD_IF_EQUAL(AUDIT_ARCH_X86_64, 0, 3),
+    GUARD_LOAD(GUARD_NUMBER),
+    GUARD_IF_EQUAL(SYS_ioctl, 5, 0),
+    GUARD_IF_EQUAL(X32_SYSCALL_BIT | 514, 4, 0),
     ALLOW,
-    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
-    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 54, 1, 0),
+    GUARD_LOAD(GUARD_NUMBER),
+    GUARD_IF_EQUAL(54, 1, 0),
     ALLOW,
     CHECK_COMMANDS,
 };
@@ -96,8 +81,8 @@ static const struct sock_filter guard[] = {
 /* The native ioctl (another ABI's call of that number is refused alike,
  * which costs it nothing it needs on a terminal of the caller's). */
 static const struct sock_filter guard[] = {
-    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
-    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_ioctl, 1, 0),
+    GUARD_LOAD(GUARD_NUMBER),
+    GUARD_IF_EQUAL(SYS_ioctl, 1, 0),
     ALLOW,
     CHECK_COMMANDS,
 };
