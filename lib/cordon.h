@@ -94,7 +94,10 @@ cordon_task *cordon_shell_task(const char *command);
  * cordon_run_async is killed first (its whole process group, at once) and
  * joined; nothing of it is left behind.  A task in a pool is cancelled (or
  * dropped from its queue) and taken out of the pool first.  NULL is
- * accepted. */
+ * accepted.  Called from a callback of the task's own run (its output,
+ * stdin, retry or done callback), which goes on using the task once the
+ * callback returns, it frees nothing and says so on stderr: free the task
+ * after the run returns, or after its join. */
 void cordon_task_free(cordon_task *t);
 
 /* ---- Inside a function task (call only from the child) ---------------- */
@@ -686,7 +689,9 @@ int cordon_set_done_callback(cordon_task *t, cordon_done_fn fn, void *user);
  * cordon_task_free (which cancels it first), once: a task freed while
  * another thread's wait takes it out waits for that take-out.  All pool
  * calls are thread-safe; a done callback may submit to a pool, not free
- * it. */
+ * it (cordon_pool_free from a callback of one of the pool's tasks, which
+ * would wait for that task and so for itself, frees nothing and says so
+ * on stderr). */
 
 /* NULL with errno EINVAL for max 0, ENOMEM. */
 cordon_pool *cordon_pool_new(unsigned max);

@@ -551,6 +551,7 @@ struct cordon_task {
     /* A blocking run's (cordon_run, cordon_run_and_retry) going on in some
      * thread, which cordon_cancel may end as it ends an async run. */
     bool blocking_running;
+    pthread_t blocking_thread;  /* the thread of that run, whose callbacks it calls */
     bool cancel_requested;      /* cordon_cancel was called during the run */
     int cancel_pipe[2];         /* a run's: a byte written ends the task */
 
@@ -677,6 +678,11 @@ void cordon__cancel(cordon_task *t);
 int cordon__run_async(cordon_task *t);
 /* Whether the calling thread is t's collector (in t's callbacks). */
 bool cordon__collecting(const cordon_task *t);
+/* Whether the calling thread is in a callback of t's own run, blocking
+ * or async: what t's run still uses must not be freed from there. */
+bool cordon__in_own_callback(cordon_task *t);
+/* Whether the calling thread is the collector of a task of `pool`. */
+bool cordon__collecting_for(const cordon_pool *pool);
 int cordon__join(cordon_task *t);
 /* At the start of a run: the total deadline of all its attempts. */
 void cordon__total_deadline_start(cordon_task *t);

@@ -20,6 +20,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "internal.h"
 
@@ -358,6 +359,15 @@ void cordon_pool_free(cordon_pool *pool)
     CORDON__NO_CANCELLATION;
     if (!pool)
         return;
+    /* It would wait for every task of the pool, this callback's own among
+     * them, which ends only once the callback returns: for ever. */
+    if (cordon__collecting_for(pool)) {
+        static const char refused[] = "cordon_pool_free: called from a callback of one of the "
+                                      "pool's tasks; the pool is not freed (free it from "
+                                      "another thread, or after its tasks have ended)\n";
+        (void)!write(STDERR_FILENO, refused, sizeof refused - 1);
+        return;
+    }
     pthread_mutex_lock(&pool->lock);
     pool->closing = true;
     for (pool_entry *e; (e = list_pop(&pool->queued));) {

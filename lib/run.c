@@ -209,6 +209,7 @@ int cordon__blocking_begin(cordon_task *t)
     if (!busy) {
         t->cancel_pipe[0] = fds[0];
         t->cancel_pipe[1] = fds[1];
+        t->blocking_thread = pthread_self();
         __atomic_store_n(&t->blocking_running, true, __ATOMIC_RELEASE);
         t->cancel_requested = false;
     }
@@ -302,6 +303,21 @@ static __thread const cordon_task *collected_task;
 bool cordon__collecting(const cordon_task *t)
 {
     return t && collected_task == t;
+}
+
+bool cordon__in_own_callback(cordon_task *t)
+{
+    if (cordon__collecting(t))
+        return true;
+    pthread_mutex_lock(&t->done_lock);
+    bool here = t->blocking_running && pthread_equal(t->blocking_thread, pthread_self());
+    pthread_mutex_unlock(&t->done_lock);
+    return here;
+}
+
+bool cordon__collecting_for(const cordon_pool *pool)
+{
+    return collected_task && __atomic_load_n(&collected_task->pool, __ATOMIC_ACQUIRE) == pool;
 }
 
 static void *collector_main(void *arg)

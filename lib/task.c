@@ -215,6 +215,15 @@ void cordon_task_free(cordon_task *t)
     CORDON__NO_CANCELLATION;
     if (!t)
         return;
+    /* Its run, which called this, goes on using it when the callback
+     * returns (freed there, the run read and wrote freed memory). */
+    if (cordon__in_own_callback(t)) {
+        static const char refused[] = "cordon_task_free: called from a callback of the task's "
+                                      "own run; the task is not freed (free it once the run "
+                                      "has returned, or joined)\n";
+        (void)!write(STDERR_FILENO, refused, sizeof refused - 1);
+        return;
+    }
     cordon__pool_forget(t); /* out of its pool, if it is in one */
     cordon__cancel(t); /* never free under a running collector */
     free_argv(t->argv);

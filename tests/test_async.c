@@ -494,6 +494,113 @@ static void test_async_a_blocking_run_refuses_a_run_from_its_own_callback(void *
     assert_int_equal(count_open_fds(), fds_before);
 }
 
+/* ---- Freeing a task, or its pool, from the task's own callbacks ------
+ *
+ * The run that called the callback goes on using the task (and a pool's
+ * free waits for the callback's own task): freed there, the run read and
+ * wrote freed memory (AddressSanitizer: heap-use-after-free in
+ * cordon__buffer_append, closed_for_the_caller, cordon__async_finished,
+ * cordon__blocking_end), and a pool freed from a done callback never
+ * returned.  Now the free is refused, with a line on stderr, and the task
+ * (or pool) stays whole for a free after the run. */
+static void free_from_output(void *user, int stream, const char *data, size_t len)
+{
+    (void)stream;
+    (void)data;
+    (void)len;
+    cordon_task_free(user);
+}
+
+static ssize_t free_from_stdin(void *user, char *buf, size_t cap)
+{
+    (void)buf;
+    (void)cap;
+    cordon_task_free(user);
+    return 0;
+}
+
+static int free_from_retry(const cordon_result *r, unsigned attempt, void *user)
+{
+    (void)r;
+    (void)attempt;
+    cordon_task_free(user);
+    return 0;
+}
+
+static void free_from_done(cordon_task *t, void *user)
+{
+    (void)user;
+    cordon_task_free(t);
+}
+
+static void free_pool_from_done(cordon_task *t, void *pool)
+{
+    (void)t;
+    cordon_pool_free(pool);
+}
+
+static void assert_ran_whole(cordon_task *t)
+{
+    const cordon_result *r = cordon_task_result(t);
+    assert_null(r->exception);
+    assert_int_equal(r->exit_code, 0);
+    assert_int_equal(r->std_out.len, 6);
+    assert_memory_equal(r->std_out.data, "hi\nho\n", 6);
+}
+
+static void test_async_a_task_freed_from_its_own_callbacks_stays_whole(void **state)
+{
+    (void)state;
+    for (int way = 0; way < 5; way++) {
+        /* a retry callback is called after an attempt that may be retried */
+        cordon_task *t = shell(way == 2 ? "echo hi; sleep 0.1; echo ho; exit 1"
+                                        : "echo hi; sleep 0.1; echo ho");
+        assert_int_equal(cordon_set_timeout_ms(t, 10000), 0);
+        if (way == 0 || way == 4)
+            assert_int_equal(cordon_set_output_callback(t, free_from_output, t), 0);
+        if (way == 1)
+            assert_int_equal(cordon_set_stdin_callback(t, free_from_stdin, t), 0);
+        if (way == 2)
+            assert_int_equal(cordon_set_retry_callback(t, free_from_retry, t), 0);
+        if (way == 3)
+            assert_int_equal(cordon_set_done_callback(t, free_from_done, NULL), 0);
+        if (way == 2) {
+            assert_int_equal(cordon_run_and_retry(t, 2, NULL), 0);
+            const cordon_result *r = cordon_task_result(t);
+            assert_int_equal(r->exit_code, 1);
+            assert_int_equal(r->attempts, 1);
+            assert_memory_equal(r->std_out.data, "hi\nho\n", 6);
+        } else if (way >= 3) { /* the callbacks on the collector's thread */
+            assert_int_equal(cordon_run_async(t), 0);
+            assert_int_equal(cordon_join(t), 0);
+            assert_ran_whole(t);
+        } else {
+            assert_int_equal(cordon_run(t), 0);
+            assert_ran_whole(t);
+        }
+        cordon_task_free(t);
+    }
+}
+
+static void test_async_a_pool_freed_from_its_task_s_callback_stays_whole(void **state)
+{
+    (void)state;
+    cordon_pool *pool = cordon_pool_new(2);
+    assert_non_null(pool);
+    cordon_task *tasks[2] = { shell("echo hi; sleep 0.1; echo ho"), shell("echo hi; echo ho") };
+    assert_int_equal(cordon_set_done_callback(tasks[0], free_pool_from_done, pool), 0);
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(cordon_pool_submit(pool, tasks[i]), 0);
+    cordon_task *done = NULL;
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(cordon_pool_wait_any(pool, 10000, &done), 0);
+        assert_ran_whole(done);
+    }
+    cordon_pool_free(pool);
+    for (int i = 0; i < 2; i++)
+        cordon_task_free(tasks[i]);
+}
+
 static void *run_on_a_thread(void *arg)
 {
     static int rc;
@@ -563,6 +670,8 @@ int main(void)
         cmocka_unit_test(test_async_a_thread_cancelled_in_a_run_leaves_cordon_whole),
         cmocka_unit_test(test_async_a_blocking_run_refuses_a_run_from_its_own_callback),
         cmocka_unit_test(test_async_a_blocking_run_refuses_a_run_from_another_thread),
+        cmocka_unit_test(test_async_a_task_freed_from_its_own_callbacks_stays_whole),
+        cmocka_unit_test(test_async_a_pool_freed_from_its_task_s_callback_stays_whole),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
