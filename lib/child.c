@@ -384,30 +384,6 @@ static void give_up_sharing(const cordon__launch *l)
         fail(l->setup, STEP_SHARED_MEMORY, rc);
 }
 
-/* The direct start, where no namespace could be made: the caller's child
- * is the task's first process. */
-static void set_up(const cordon__launch *l)
-{
-    cordon__setup_record *shared = l->setup;
-    int rc;
-    join_the_caller_s_watch(l);
-    /* no_new_privs first: Landlock requires it, and it is harmless early. */
-    if ((rc = cordon__set_no_new_privileges()) < 0)
-        fail(shared, STEP_NO_NEW_PRIVILEGES, rc);
-    give_up_sharing(l);
-    if ((rc = cordon__enter_landlock_domain(l->landlock_ruleset)) < 0)
-        fail(shared, STEP_LANDLOCK, rc);
-    if ((rc = place_file_descriptors(l, false)) < 0)
-        fail(shared, STEP_FILE_DESCRIPTORS, rc);
-    confine(l);
-    /* Again: the kernel clears the parent-death signal when a process
-     * changes its user, and here no init ends the tree with the caller. */
-    if ((rc = die_with_parent(l->parent_pid)) < 0)
-        fail(shared, STEP_PARENT_DEATH_SIGNAL, rc);
-    if ((l->parent_moves_child || l->parent_counts_child) && (rc = wait_for_the_parent(shared)) < 0)
-        fail(shared, STEP_CGROUP, rc);
-}
-
 /* When the task's own code begins: the deadline's evidence (a task begun
  * past its deadline never had its time, whatever its end) and the init's
  * (a first process that never began was cordon's alone).  The first call
@@ -904,6 +880,7 @@ static void give_back_and_reset_peak(const cordon__launch *l, const cordon__exec
         cordon__range_around((uintptr_t)__atomic_load_n(&report->init_stack, __ATOMIC_ACQUIRE),
                              CORDON__KEEP_STACK_ABOVE, CORDON__KEEP_STACK_ABOVE),
     };
+    __atomic_store_n(&report->giving_back, 1, __ATOMIC_RELEASE);
     /* Nothing of the launch is read after this line. */
     cordon__give_back_keep kept = { keep, 4, plan->loaded_bss, plan->loaded_bss_count };
     if (cordon__give_back_private_memory(CORDON__MAPS_FD, &kept) > 0) {
@@ -916,6 +893,7 @@ static void give_back_and_reset_peak(const cordon__launch *l, const cordon__exec
     close(CORDON__CLEAR_REFS_FD);
     uint64_t end = cordon__thread_cpu_ns();
     __atomic_store_n(&report->give_back_cpu_ns, end > start ? end - start : 0, __ATOMIC_RELEASE);
+    __atomic_store_n(&report->giving_back, 0, __ATOMIC_RELEASE);
 }
 
 _Noreturn void cordon__task_main(const cordon__launch *l)
@@ -1012,6 +990,46 @@ static void leave_real_time(const cordon__launch *l)
         fail(l->setup, STEP_RESOURCE_LIMITS, -errno);
 }
 
+/* The direct start, where no namespace could be made: the caller's child
+ * is the task's first process.  A command's forked copy of the caller
+ * (under a CPU limit, whose counter the parent attaches before the task
+ * starts, or a policy that watches its exec) gives that copy back before
+ * its exec, as a first process in namespaces does: its exec freed the
+ * copy on the task's count (/bin/true from a caller holding 1 GiB used
+ * 12-19 ms of a 10 ms limit), and its peak was the caller's.  One that
+ * shares the caller's own memory cannot.  The plan it reads from then on
+ * is returned. */
+static const cordon__exec_plan *set_up(const cordon__launch *l, cordon__exec_plan *view,
+                                       cordon__address_range *plan_range)
+{
+    cordon__setup_record *shared = l->setup;
+    int rc;
+    join_the_caller_s_watch(l);
+    /* no_new_privs first: Landlock requires it, and it is harmless early. */
+    if ((rc = cordon__set_no_new_privileges()) < 0)
+        fail(shared, STEP_NO_NEW_PRIVILEGES, rc);
+    give_up_sharing(l);
+    /* The ruleset at CORDON__RULESET_FD for the domain; the give-back's
+     * files are opened past the task's fds, before the domain. */
+    if ((rc = place_file_descriptors(l, true)) < 0)
+        fail(shared, STEP_FILE_DESCRIPTORS, rc);
+    cordon__exec_plan_view(l, view);
+    const cordon__exec_plan *plan = l->child_is_a_copy ? prepare_give_back(l, view, plan_range)
+                                                       : view;
+    if ((rc = cordon__enter_landlock_domain(l->landlock_ruleset >= 0 ? CORDON__RULESET_FD : -1)) < 0)
+        fail(shared, STEP_LANDLOCK, rc);
+    if ((rc = close_start_fds(plan != view)) < 0)
+        fail(shared, STEP_FILE_DESCRIPTORS, rc);
+    confine(l);
+    /* Again: the kernel clears the parent-death signal when a process
+     * changes its user, and here no init ends the tree with the caller. */
+    if ((rc = die_with_parent(l->parent_pid)) < 0)
+        fail(shared, STEP_PARENT_DEATH_SIGNAL, rc);
+    if ((l->parent_moves_child || l->parent_counts_child) && (rc = wait_for_the_parent(shared)) < 0)
+        fail(shared, STEP_CGROUP, rc);
+    return plan;
+}
+
 _Noreturn void cordon__child_main(const cordon__launch *l)
 {
     leave_real_time(l);
@@ -1020,14 +1038,14 @@ _Noreturn void cordon__child_main(const cordon__launch *l)
         fail(l->setup, STEP_NAMESPACES, EOPNOTSUPP);
     if (l->namespaces)
         start_in_namespaces(l);
-    set_up(l);
+    cordon__exec_plan view;
+    cordon__address_range plan_range = { 0, 0 };
+    const cordon__exec_plan *plan = set_up(l, &view, &plan_range);
     if (l->fn)
         call_function(l);
-    /* Started without namespaces, the process shares the caller's own
-     * memory (or is a copy of it): nothing of it can be given back. */
-    cordon__exec_plan plan;
-    cordon__exec_plan_view(l, &plan);
-    filter_and_exec(&plan);
+    if (plan != &view)
+        give_back_and_reset_peak(l, plan, plan_range);
+    filter_and_exec(plan);
 }
 
 int cordon__child_clone_entry(void *launch)

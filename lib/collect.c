@@ -737,6 +737,8 @@ int cordon__collect(cordon_task *t, cordon__attempt_state *s)
         uint64_t tree = cordon__rusage_cpu_ns(&s->rusage);
         s->init_own_cpu_ns = with_init > tree ? with_init - tree : 0;
     }
+    if (rc == 0)
+        cordon__usage_leave_out_give_back(s);
     cordon__usage_count_unwaited(s);
     final_cpu_check(s);
     cordon__usage_count_scanned(s);

@@ -165,6 +165,9 @@ typedef struct cordon__init_report {
                                            first process keeps when it gives back memory */
     uint64_t give_back_cpu_ns;          /* the CPU that give-back cost (before its exec):
                                            cordon's, left out of the task's */
+    uint32_t giving_back;               /* that process gives back now, its cost not yet
+                                           written: without namespaces the parent's CPU
+                                           limit holds its figure meanwhile */
     uint32_t starter_reaped;            /* the parent reaped the child that started the init,
                                            which counted in the task's pids cgroup till then,
                                            and attached the tree's CPU counter to the init */
@@ -279,6 +282,8 @@ typedef struct cordon__launch {
     cordon__capability_plan capabilities;
     cordon__cgroup cgroup;
     bool parent_moves_child;                     /* forked: the parent writes cgroup.procs */
+    bool child_is_a_copy;                        /* forked, not sharing the caller's memory:
+                                                    a command's may give its copy back */
     bool parent_counts_child;                    /* forked, no namespaces: the parent attaches the
                                                     tree's CPU counter (lib/tree_cpu_counter.c) */
     unsigned namespaces;                         /* CORDON__NAMESPACE_*: 0 starts the task directly */
@@ -1003,6 +1008,9 @@ uint64_t cordon__rusage_cpu_ns(const struct rusage *ru);
 /* After the reap: the task's user and system time from its v2 cgroup
  * where wait4 missed some of the tree (tree_cpu.c). */
 void cordon__usage_count_unwaited(cordon__attempt_state *s);
+/* Without namespaces, the first process's give-back out of its wait4
+ * figures (lib/tree_cpu.c). */
+void cordon__usage_leave_out_give_back(cordon__attempt_state *s);
 /* After the reap, without a v2 cgroup: at least what the CPU limit's
  * scans of /proc saw, where wait4 missed some of the tree. */
 void cordon__usage_count_scanned(cordon__attempt_state *s);

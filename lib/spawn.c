@@ -987,6 +987,7 @@ static int fork_child(cordon__launch *l, cordon__attempt_state *s)
     /* In namespaces the counter is attached to the init (follow_init). */
     l->parent_counts_child = l->cpu_limit_ns && !l->namespaces;
     l->parent_takes_listener = parent_may_take_listener(l);
+    l->child_is_a_copy = true;
     pid_t pid = fork();
     if (pid < 0)
         return -errno;
@@ -1043,6 +1044,7 @@ static int start_command(cordon__launch *l, cordon__attempt_state *s, bool may_s
     /* Waiting in vfork, the parent cannot answer the task's offer of its
      * listener; in namespaces its child leaves once the init is started. */
     l->parent_takes_listener = l->namespaces && parent_may_take_listener(l);
+    l->child_is_a_copy = false;
     int saved_errno = errno; /* the child shares our errno until it execs */
     pid_t pid = start_in_v2_cgroup(l, stack, &pidfd);
     int clone_errno = pid < 0 ? -pid : 0;

@@ -50,13 +50,23 @@ static uint64_t process_share_ns(const cordon__attempt_state *s, pid_t pid, cons
     uint64_t own = cordon__process_clock_ns(pid);
     if (own == 0)
         own = (st->utime + st->stime) * tick_ns;
-    /* A command's first process gave the init's copy of the caller back
-     * before its exec: cordon's work, in that process's clock. */
-    if (s->in_namespaces && pid == __atomic_load_n(&s->init_report->task_pid, __ATOMIC_ACQUIRE)) {
+    /* A command's first process gave its copy of the caller back before
+     * its exec: cordon's work, in that process's clock. */
+    pid_t first = s->in_namespaces ? __atomic_load_n(&s->init_report->task_pid, __ATOMIC_ACQUIRE)
+                                   : s->pid;
+    if (pid == first) {
         uint64_t give_back = __atomic_load_n(&s->init_report->give_back_cpu_ns, __ATOMIC_ACQUIRE);
         own -= give_back < own ? give_back : own;
     }
     return own + (st->cutime + st->cstime) * tick_ns;
+}
+
+/* Without namespaces, what of the tree's count was cordon's: the first
+ * process's give-back (with namespaces the init's start leaves it out). */
+static uint64_t less_the_give_back(const cordon__attempt_state *s, uint64_t ns)
+{
+    uint64_t give_back = __atomic_load_n(&s->init_report->give_back_cpu_ns, __ATOMIC_ACQUIRE);
+    return ns > give_back ? ns - give_back : 0;
 }
 
 /* A clock tick of /proc's stat files, in ns. */
@@ -243,7 +253,7 @@ static bool task_started(const cordon__attempt_state *s)
 static uint64_t less_cordon_s_start(const cordon__attempt_state *s, uint64_t cgroup_ns)
 {
     if (!s->in_namespaces)
-        return cgroup_ns;
+        return less_the_give_back(s, cgroup_ns);
     if (!task_started(s))
         return 0;
     uint64_t init_s = __atomic_load_n(&s->init_report->init_cpu_ns, __ATOMIC_ACQUIRE);
@@ -303,7 +313,7 @@ static void remember_scan(cordon__attempt_state *s, const scan_sum *sum)
 static uint64_t counted_less_cordon_s_start(const cordon__attempt_state *s, uint64_t counted_ns)
 {
     if (!s->in_namespaces)
-        return counted_ns;
+        return less_the_give_back(s, counted_ns);
     uint64_t init_s = __atomic_load_n(&s->init_report->init_cpu_ns, __ATOMIC_ACQUIRE);
     if (s->init_own_cpu_ns > init_s)
         init_s = s->init_own_cpu_ns;
@@ -358,10 +368,38 @@ uint64_t cordon__tree_cpu_ns(cordon__attempt_state *s)
 {
     if (!task_started(s))
         return 0;
+    /* A command's first process giving its copy back, whose cost is not
+     * yet known: the figure stays as last read (without namespaces a
+     * forked copy of a caller of 1 GiB took 10-20 ms, and a limit of
+     * 10 ms ended /bin/true as a CpuLimit). */
+    if (!s->in_namespaces && __atomic_load_n(&s->init_report->giving_back, __ATOMIC_ACQUIRE))
+        return s->cpu_used_ns;
     uint64_t counted = 0;
     bool exact = read_the_counter(s, &counted);
     uint64_t seen = read_without_the_counter(s);
     return exact && counted > seen ? counted : seen;
+}
+
+static void subtract_us(struct timeval *tv, uint64_t *us)
+{
+    uint64_t have = (uint64_t)tv->tv_sec * 1000000u + (uint64_t)tv->tv_usec;
+    uint64_t taken = *us < have ? *us : have;
+    have -= taken;
+    *us -= taken;
+    *tv = (struct timeval){ .tv_sec = (time_t)(have / 1000000u),
+                            .tv_usec = (suseconds_t)(have % 1000000u) };
+}
+
+/* Without namespaces the first process's wait4 figures count its
+ * give-back, mostly the kernel's dropping of pages: left out, as the init
+ * leaves it out of the tree's with them. */
+void cordon__usage_leave_out_give_back(cordon__attempt_state *s)
+{
+    if (s->in_namespaces)
+        return;
+    uint64_t give_back_us = __atomic_load_n(&s->init_report->give_back_cpu_ns, __ATOMIC_ACQUIRE) / 1000u;
+    subtract_us(&s->rusage.ru_stime, &give_back_us);
+    subtract_us(&s->rusage.ru_utime, &give_back_us);
 }
 
 static void add_us(struct timeval *tv, uint64_t us)
