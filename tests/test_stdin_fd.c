@@ -302,6 +302,94 @@ static void test_stdin_fd_a_terminal_is_put_back_as_it_was(void **state)
     close(master);
 }
 
+/* What a task does to take a terminal that is no session's controlling
+ * terminal: a session of its own, then TIOCSCTTY on it, /dev/tty, and
+ * (`arg` non-NULL: under no policy, where no filter of a policy's kills
+ * them first) typing into its input.  0 when all were refused. */
+static int take_the_terminal(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    (void)setsid();
+    if (ioctl(0, TIOCSCTTY, 0) == 0 || errno != EPERM)
+        return 1;
+    int tty = open("/dev/tty", O_RDWR | O_CLOEXEC);
+    if (tty >= 0)
+        return 2;
+    if (!arg)
+        return 0;
+    char typed = 'x';
+    if (ioctl(0, TIOCSTI, &typed) == 0 || errno != EPERM)
+        return 3;
+    char paste = 3; /* TIOCL_PASTESEL */
+    if (ioctl(0, TIOCLINUX, &paste) == 0 || errno != EPERM)
+        return 4;
+    return 0;
+}
+
+/* One run of it on a fresh pseudo-terminal whose slave the caller opened
+ * with O_NOCTTY; then nothing may wait in the terminal's input.  The
+ * task's exit status, 77 without a pseudo-terminal. */
+static int terminal_taken(bool no_policy)
+{
+    int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (master < 0 || grantpt(master) != 0 || unlockpt(master) != 0)
+        return 77;
+    int slave = open(ptsname(master), O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (slave < 0)
+        return 77;
+    cordon_task *t = cordon_function_task(take_the_terminal, no_policy ? "" : NULL);
+    if (no_policy)
+        cordon_set_policy(t, NULL);
+    cordon_set_stdin_fd(t, slave);
+    cordon_run(t);
+    const cordon_result *r = cordon_task_result(t);
+    int status = r->exception ? 50 : r->exit_code;
+    cordon_task_free(t);
+    char typed;
+    if (status == 0 && fcntl(slave, F_SETFL, O_NONBLOCK) == 0 && read(slave, &typed, 1) == 1)
+        status = 5;
+    close(slave);
+    close(master);
+    return status;
+}
+
+static int terminal_taken_without_namespaces(const void *no_policy)
+{
+    setenv("CORDON_NO_NAMESPACES", "1", 1);
+    return terminal_taken(no_policy != NULL);
+}
+
+/* A terminal that is no session's controlling terminal (one the caller
+ * opened with O_NOCTTY, a supervisor's pty, a console or serial line)
+ * the kernel gives to a session leader that asks with TIOCSCTTY: the task
+ * wrote raw escapes to it through /dev/tty under the default policy and
+ * the judge preset, typed into the caller's input with TIOCSTI under no
+ * policy (29 bytes of 29 read back by the caller), and its session's end
+ * hung a console up for the caller.  Refused under any policy and none,
+ * with and without namespaces (exit 1 before). */
+static void test_stdin_fd_a_terminal_is_never_the_task_s_own(void **state)
+{
+    (void)state;
+    for (int no_policy = 0; no_policy < 2; no_policy++) {
+        int status = terminal_taken(no_policy);
+        if (status == 77) {
+            print_message("skipped: no pseudo-terminal here\n");
+            skip();
+        }
+        if (status != 0)
+            fail_msg("in namespaces, %s: %d", no_policy ? "no policy" : "default policy", status);
+        /* the setting is the process's: in a copy */
+        pid_t copy = fork();
+        assert_true(copy >= 0);
+        if (copy == 0)
+            _exit(terminal_taken_without_namespaces(no_policy ? "" : NULL));
+        assert_int_equal(waitpid(copy, &status, 0), copy);
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+            fail_msg("without namespaces, %s: status %#x", no_policy ? "no policy" : "default policy",
+                     status);
+    }
+}
+
 /* A socket cannot be opened again: it is relayed, and the task's flags
  * land on its pipe. */
 typedef struct feeder {
@@ -819,6 +907,7 @@ int main(void)
         cmocka_unit_test(test_stdin_fd_a_read_write_file_is_handed_over_read_only),
         cmocka_unit_test(test_stdin_fd_a_terminal_keeps_its_flags),
         cmocka_unit_test(test_stdin_fd_a_terminal_is_put_back_as_it_was),
+        cmocka_unit_test(test_stdin_fd_a_terminal_is_never_the_task_s_own),
         cmocka_unit_test(test_stdin_fd_a_socket_is_relayed_whole),
         cmocka_unit_test(test_stdin_fd_a_pipe_cannot_be_written_by_a_task_with_file_rules),
         cmocka_unit_test(test_stdin_fd_a_pipe_keeps_what_the_task_did_not_read),
