@@ -508,6 +508,23 @@ static int make_v1_memory_pair(cordon__cgroup *cg)
     return inner;
 }
 
+/* A task that may write its cgroup (a root task with no filter, which
+ * mounts cgroup2 in namespaces of its own; a task of a user its cgroup
+ * was delegated to) makes cgroups inside it: 50 chains of 40 kept the
+ * caller 61 s past a deadline of 1 s, removing them, and one of 12,000
+ * five minutes, and chains deeper than the removal's walk stayed for
+ * good.  The kernel bounds how deep and how many (cordon inside cordon
+ * needs two levels); the task cannot raise the bounds of the cgroup that
+ * is the root of its own cgroup namespace (the kernel refuses writes to
+ * that root's files but cgroup.procs, .threads and .subtree_control). */
+#define INNER_CGROUPS_DEPTH "16"
+#define INNER_CGROUPS_MOST  "512"
+static void bound_inner_cgroups(const char *dir)
+{
+    (void)write_file(dir, "cgroup.max.depth", INNER_CGROUPS_DEPTH);
+    (void)write_file(dir, "cgroup.max.descendants", INNER_CGROUPS_MOST);
+}
+
 static int create_v2(cordon__cgroup *cg, uint64_t memory_bytes, uint64_t max_processes,
                      bool contain, bool count_memory)
 {
@@ -525,6 +542,8 @@ static int create_v2(cordon__cgroup *cg, uint64_t memory_bytes, uint64_t max_pro
     if (index < 0)
         return 0;
     cg->v2_dir = index;
+    if (!reused)
+        bound_inner_cgroups(cg->dirs[index]);
     /* A pooled one may hold an earlier task's process share, read when
      * the caller had less room: this task's own bound is set after. */
     if (reused && places.v2_pids)
@@ -1018,6 +1037,9 @@ void cordon__cgroup_destroy(cordon__cgroup *cg)
             close(cg->join_fds[i]);
         cg->join_fds[i] = -1;
         if (i == cg->v2_dir && cg->reusable && emptied(cg, i) && !cg->v2_killed) {
+            /* none of the task's own cgroups is handed to the next task */
+            if (keyed_value(cg->dirs[i], "cgroup.stat", "nr_descendants"))
+                cordon__cgroup_remove_inner(AT_FDCWD, cg->dirs[i]);
             cordon__cgroup_pool_give_back(CORDON__CGROUP_POOL_V2_TREE, cg->dirs[i]);
             cg->dirs[i] = NULL;
             continue;

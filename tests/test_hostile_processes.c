@@ -1187,6 +1187,108 @@ static void test_a_function_task_never_runs_before_its_own_proc(void **state)
     }
 }
 
+/* ---- Cgroups a task makes inside its own ----------------------------
+ *
+ * A root task with no filter mounts cgroup2 in namespaces of its own (its
+ * cgroup is that mount's root) and makes cgroups inside: 50 chains of 40
+ * kept the caller 61 s past a deadline of 1 s while cordon removed them,
+ * and chains deeper than the removal's walk stayed for good.  The task's
+ * v2 cgroup bounds how deep (16) and how many (512) it may make, and
+ * none is left after the run.  Returns the depth reached * 1000 + the
+ * cgroups made; 999999 where the mount was refused. */
+#define CHAINS 30
+#define CHAIN_DEPTH 40
+static int makes_cgroups_inside_its_own(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    (void)arg;
+    if (unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWCGROUP) != 0 ||
+        mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0 ||
+        mount("none", "/tmp", "cgroup2", 0, NULL) != 0)
+        return 999999;
+    int deepest = 0, made = 0;
+    for (int chain = 0; chain < CHAINS; chain++) {
+        char name[32];
+        snprintf(name, sizeof name, "/tmp/w%d", chain);
+        if (mkdir(name, 0755) != 0 || chdir(name) != 0)
+            continue;
+        made++;
+        int depth = 1;
+        for (; depth < CHAIN_DEPTH && mkdir("d", 0755) == 0 && chdir("d") == 0; depth++)
+            made++;
+        deepest = depth > deepest ? depth : deepest;
+    }
+    return deepest * 1000 + made;
+}
+
+/* The caller's own v2 cgroup's directory, where cordon makes the task's;
+ * false where there is none. */
+static bool own_v2_cgroup(char *dir, size_t size)
+{
+    char line[2048];
+    FILE *f = fopen("/proc/self/cgroup", "r");
+    bool found = false;
+    while (f && !found && fgets(line, sizeof line, f))
+        if (strncmp(line, "0::", 3) == 0) {
+            line[strcspn(line, "\n")] = '\0';
+            const char *mount = access("/sys/fs/cgroup/unified", F_OK) == 0
+                                    ? "/sys/fs/cgroup/unified" : "/sys/fs/cgroup";
+            snprintf(dir, size, "%s%s", mount, line + 3);
+            found = true;
+        }
+    if (f)
+        fclose(f);
+    return found;
+}
+
+/* Cgroups inside cordon's cgroups of this process's (cordon-PID-N). */
+static int cgroups_left_inside(const char *parent)
+{
+    char prefix[32], inner[8192];
+    snprintf(prefix, sizeof prefix, "cordon-%d-", (int)getpid());
+    int left = 0;
+    DIR *dir = opendir(parent);
+    for (struct dirent *e; dir && (e = readdir(dir));) {
+        if (strncmp(e->d_name, prefix, strlen(prefix)) != 0)
+            continue;
+        snprintf(inner, sizeof inner, "%s/%s", parent, e->d_name);
+        DIR *own = opendir(inner);
+        for (struct dirent *i; own && (i = readdir(own));)
+            left += i->d_type == DT_DIR && strcmp(i->d_name, ".") && strcmp(i->d_name, "..");
+        if (own)
+            closedir(own);
+    }
+    if (dir)
+        closedir(dir);
+    return left;
+}
+
+static void test_a_task_s_own_cgroups_are_bounded_and_removed(void **state)
+{
+    (void)state;
+    char parent[4096];
+    if (geteuid() != 0 || !own_v2_cgroup(parent, sizeof parent)) {
+        print_message("skipped: needs a root caller with a v2 cgroup\n");
+        skip();
+    }
+    cordon_task *t = cordon_function_task(makes_cgroups_inside_its_own, NULL);
+    cordon_set_policy(t, NULL);
+    assert_int_equal(cordon_set_user(t, 0, 0), 0);
+    assert_int_equal(cordon_set_limit(t, CORDON_LIMIT_CPU_MS, 60000), 0); /* a v2 cgroup */
+    assert_int_equal(cordon_set_timeout_ms(t, 30000), 0);
+    const cordon_result *r = run_task(t, 0);
+    int reached = r->exit_code;
+    bool held = r->confinement_details && r->confinement_details->cgroup_version == 2;
+    cordon_task_free(t);
+    if (!held || reached == 999999) {
+        print_message("skipped: no v2 cgroup for the task, or no cgroup2 mount in its namespaces\n");
+        skip();
+    }
+    if (reached / 1000 > 16 || reached % 1000 > 512)
+        fail_msg("the task made %d cgroups, %d deep", reached % 1000, reached / 1000);
+    assert_int_equal(cgroups_left_inside(parent), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1211,6 +1313,7 @@ int main(void)
         cmocka_unit_test(test_a_task_cannot_tune_a_sibling_task),
         cmocka_unit_test(test_a_root_task_cannot_write_kernel_settings),
         cmocka_unit_test(test_a_function_task_never_runs_before_its_own_proc),
+        cmocka_unit_test(test_a_task_s_own_cgroups_are_bounded_and_removed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
