@@ -87,8 +87,6 @@ static void write_buffered(FILE *stream, int fd)
 #endif
 }
 
-/* SYS_SECCOMP of the kernel's asm-generic/siginfo.h, which glibc lacks. */
-#define SIGSYS_BY_SECCOMP 1
 
 static void crash_handler(int signo, siginfo_t *info, void *context)
 {
@@ -103,7 +101,7 @@ static void crash_handler(int signo, siginfo_t *info, void *context)
         }
         /* only a filter's trap says which call: a sent SIGSYS has none */
         crash->syscall_nr =
-            signo == SIGSYS && info->si_code == SIGSYS_BY_SECCOMP ? info->si_syscall : -1;
+            signo == SIGSYS && info->si_code == CORDON__SIGSYS_BY_SECCOMP ? info->si_syscall : -1;
         record_frames(crash, faulting_pc(context));
         write_buffered(stdout, STDOUT_FILENO);
         write_buffered(stderr, STDERR_FILENO);

@@ -98,6 +98,10 @@ enum cordon__step {
 };
 const char *cordon__step_name(int step);
 
+/* SYS_SECCOMP of the kernel's asm-generic/siginfo.h, which glibc lacks:
+ * a SIGSYS a seccomp filter's trap sent. */
+#define CORDON__SIGSYS_BY_SECCOMP 1
+
 typedef struct cordon__crash_record {
     int32_t signal, code;
     int32_t syscall_nr;                 /* SIGSYS from a seccomp trap */

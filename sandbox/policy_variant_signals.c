@@ -207,7 +207,9 @@ static bool goes_through(const cordon_policy *v, int nr, const uint64_t args[6])
 /* Ways to a signal that no argument shows: a POSIX timer's or a message
  * queue's notification (the signal is in a struct), clone3's exit signal
  * (likewise) and, for SIGSYS, a seccomp filter of the task's own that
- * kills or traps.  Evidence only where the filter refuses each, or (a
+ * kills or traps, and syscall user dispatch (a task armed it and made a
+ * call: "the seccomp filter killed the task", under a policy whose every
+ * other way was refused).  Evidence only where the filter refuses each, or (a
  * timer, a queue) hands it to the parent, which then knows it was used
  * (cordon__variant_watch_signal_sources). */
 static bool unseen_ways_closed(const cordon_policy *v, int signo)
@@ -215,6 +217,10 @@ static bool unseen_ways_closed(const cordon_policy *v, int signo)
     static const uint64_t none[6] = { 0 };
     static const uint64_t own_filter[6] = { 1 /* SECCOMP_SET_MODE_FILTER */, 0, 0x1000 };
     static const uint64_t own_filter_by_prctl[6] = { PR_SET_SECCOMP, 2 /* FILTER */, 0x1000 };
+    /* Syscall user dispatch: the kernel sends SIGSYS for every call made
+     * outside the range given while the selector says block. */
+    static const uint64_t user_dispatch[6] = { 59 /* PR_SET_SYSCALL_USER_DISPATCH */,
+                                               1 /* PR_SYS_DISPATCH_ON */, 0, 0, 0x1000 };
     bool watched = signo == SIGXFSZ && v->watches_signal_sources;
     if (!watched && (goes_through(v, SYS_timer_create, none) ||
                      goes_through(v, SYS_mq_notify, none)))
@@ -222,7 +228,8 @@ static bool unseen_ways_closed(const cordon_policy *v, int signo)
     if (goes_through(v, SYS_clone3, none))
         return false;
     return signo != SIGSYS || (!goes_through(v, SYS_seccomp, own_filter) &&
-                               !goes_through(v, SYS_prctl, own_filter_by_prctl));
+                               !goes_through(v, SYS_prctl, own_filter_by_prctl) &&
+                               !goes_through(v, SYS_prctl, user_dispatch));
 }
 
 bool cordon__variant_own_signal_refused(const cordon_policy *v, int signo)

@@ -789,6 +789,18 @@ static int sends_itself_sigsys(cordon_ctx *ctx, void *arg)
     return through;
 }
 
+static volatile char dispatch_selector;
+static int arms_user_dispatch(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    (void)arg;
+    if (prctl(59 /* PR_SET_SYSCALL_USER_DISPATCH */, 1 /* ON */, 0, 0, &dispatch_selector) != 0)
+        return 3;
+    dispatch_selector = 1; /* SYSCALL_DISPATCH_FILTER_BLOCK */
+    syscall(SYS_getpid);
+    return 4;
+}
+
 /* A filter without a listener (its policy refuses sendmsg, with which the
  * listener is handed over) kills with a bare SIGSYS: the task cannot send
  * itself one.  But under a policy that lets it install a seccomp filter of
@@ -821,10 +833,34 @@ static void test_policy_without_a_listener_names_only_the_filter_s_sigsys(void *
     cordon_task_free(t);
     cordon_policy_free(p);
 
-    /* where it can make neither, the bare SIGSYS is the filter's */
+    /* Syscall user dispatch sends SIGSYS too: where the policy lets it be
+     * armed, the task's call made under it was "the seccomp filter killed
+     * the task", a command and a function alike. */
     p = inline_policy("include default\nerrno EPERM sendmsg\nkill socket if arg0 == 2\n"
                       "errno EPERM seccomp timer_create mq_notify\n"
                       "errno EPERM prctl if arg0 == PR_SET_SECCOMP\n");
+    const char *dispatch[] = { hostile_path, "user-dispatch", NULL };
+    t = cordon_command_task(dispatch);
+    cordon_set_policy(t, p);
+    r = run_task(t, CORDON_EXCEPTION);
+    assert_string_equal(r->exception, "SIGSYS");
+    assert_non_null(strstr(r->exc_out.data, "not taken as a policy violation"));
+    cordon_task_free(t);
+    r = run_under(p, arms_user_dispatch, NULL, CORDON_EXCEPTION, &t);
+    assert_string_equal(r->exception, "SIGSYS");
+    cordon_task_free(t);
+    cordon_policy_free(p);
+
+    /* where it can make none of them, the bare SIGSYS is the filter's */
+    p = inline_policy("include default\nerrno EPERM sendmsg\nkill socket if arg0 == 2\n"
+                      "errno EPERM seccomp timer_create mq_notify\n"
+                      "errno EPERM prctl if arg0 == PR_SET_SECCOMP\n"
+                      "errno EPERM prctl if arg0 == 59\n");
+    t = cordon_command_task(dispatch);
+    cordon_set_policy(t, p);
+    r = run_task(t, 0);
+    assert_int_equal(r->exit_code, 3); /* the dispatch refused */
+    cordon_task_free(t);
     t = cordon_command_task(argv);
     cordon_set_policy(t, p);
     r = run_task(t, CORDON_EXCEPTION);

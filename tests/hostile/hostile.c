@@ -180,6 +180,19 @@ static int socket_inet(void)
     return 0;
 }
 
+/* Arms syscall user dispatch over every address and makes a call: the
+ * kernel sends SIGSYS, which no seccomp filter sent.  3 where refused. */
+static volatile char dispatch_selector;
+static int user_dispatch(void)
+{
+    fprintf(stderr, "arming dispatch\n");
+    if (prctl(59 /* PR_SET_SYSCALL_USER_DISPATCH */, 1 /* ON */, 0, 0, &dispatch_selector) != 0)
+        return 3;
+    dispatch_selector = 1; /* SYSCALL_DISPATCH_FILTER_BLOCK */
+    syscall(SYS_getpid);
+    return 4;
+}
+
 static int binary_output(void)
 {
     static const char bytes[] = "ok\x00\xff\xfe\xc3\x28\xed\xa0\x80\n";
@@ -441,6 +454,7 @@ int main(int argc, char **argv)
     if (strcmp(mode, "binary-output") == 0) return binary_output();
     if (strcmp(mode, "x32") == 0) return x32_syscall();
     if (strcmp(mode, "socket-inet") == 0) return socket_inet();
+    if (strcmp(mode, "user-dispatch") == 0) return user_dispatch();
     if (strcmp(mode, "freeze-tty") == 0) return freeze_tty(argc > 2 ? argv[2] : NULL);
     if (strcmp(mode, "grab-tty") == 0) return grab_tty();
     if (strcmp(mode, "null-line-discipline") == 0) return null_line_discipline();
