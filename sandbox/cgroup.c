@@ -514,15 +514,28 @@ static int make_v1_memory_pair(cordon__cgroup *cg)
  * caller 61 s past a deadline of 1 s, removing them, and one of 12,000
  * five minutes, and chains deeper than the removal's walk stayed for
  * good.  The kernel bounds how deep and how many (cordon inside cordon
- * needs two levels); the task cannot raise the bounds of the cgroup that
- * is the root of its own cgroup namespace (the kernel refuses writes to
- * that root's files but cgroup.procs, .threads and .subtree_control). */
+ * needs two levels).  The bounds' files are the cgroup's owner's, and a
+ * root task wrote them through its own mount of cgroup2: a root cordon
+ * gives them to nobody, whom no task that may make a cgroup here is (a
+ * task of another user than root may not write the directory, root's).
+ * A cordon that is not root cannot: a task of its own user may raise
+ * them (README). */
 #define INNER_CGROUPS_DEPTH "16"
 #define INNER_CGROUPS_MOST  "512"
+#define NOBODY 65534
 static void bound_inner_cgroups(const char *dir)
 {
-    (void)write_file(dir, "cgroup.max.depth", INNER_CGROUPS_DEPTH);
-    (void)write_file(dir, "cgroup.max.descendants", INNER_CGROUPS_MOST);
+    static const char *const bounds[2][2] = {
+        { "cgroup.max.depth", INNER_CGROUPS_DEPTH },
+        { "cgroup.max.descendants", INNER_CGROUPS_MOST },
+    };
+    for (int i = 0; i < 2; i++) {
+        if (write_file(dir, bounds[i][0], bounds[i][1]) < 0 || geteuid() != 0)
+            continue;
+        char path[4200];
+        snprintf(path, sizeof path, "%s/%s", dir, bounds[i][0]);
+        (void)lchown(path, NOBODY, NOBODY);
+    }
 }
 
 static int create_v2(cordon__cgroup *cg, uint64_t memory_bytes, uint64_t max_processes,

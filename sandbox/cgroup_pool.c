@@ -131,34 +131,70 @@ static bool old_enough(int dir_fd, const char *name)
            time(NULL) - st.st_mtime >= SWEEP_MIN_AGE_S;
 }
 
-/* Deeper than any cgroup tree a task is let make is left (the kernel's
- * own bound, cgroup.max.depth, is unbounded by default). */
-#define INNER_DEPTH_MAX 32
-
-static void remove_inner_at(int parent_fd, const char *name, int depth)
+/* The first cgroup below `fd`'s, copied into `name`; false when none. */
+static bool first_inner(int fd, char *name, size_t size)
 {
-    int fd = openat(parent_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    DIR *inner = fd >= 0 ? fdopendir(fd) : NULL;
-    if (!inner) {
-        if (fd >= 0)
-            close(fd);
-        return;
+    int listing = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    DIR *dir = listing >= 0 ? fdopendir(listing) : NULL;
+    if (!dir) {
+        if (listing >= 0)
+            close(listing);
+        return false;
     }
+    bool found = false;
     /* A cgroup's directory holds its files and the cgroups below it. */
-    for (struct dirent *entry; (entry = readdir(inner));) {
+    for (struct dirent *entry; !found && (entry = readdir(dir));) {
         if (entry->d_type != DT_DIR || strcmp(entry->d_name, ".") == 0 ||
-            strcmp(entry->d_name, "..") == 0)
+            strcmp(entry->d_name, "..") == 0 || strlen(entry->d_name) >= size)
             continue;
-        if (depth < INNER_DEPTH_MAX)
-            remove_inner_at(dirfd(inner), entry->d_name, depth + 1);
-        unlinkat(dirfd(inner), entry->d_name, AT_REMOVEDIR);
+        strcpy(name, entry->d_name);
+        found = true;
     }
-    closedir(inner);
+    closedir(dir);
+    return found;
 }
 
+/* Depth first, with one directory open at a time and the names of the
+ * way down on the heap: a task that may write its cgroup may make a chain
+ * of any depth (a bound it could raise, a walk that stopped at 32 levels
+ * left the rest for good, and one fd per level would run out).  Stops at
+ * the first cgroup that cannot be removed (a process still leaving it):
+ * cordon__cgroup_destroy walks again. */
 void cordon__cgroup_remove_inner(int parent_fd, const char *name)
 {
-    remove_inner_at(parent_fd, name, 0);
+    int here = openat(parent_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    char (*way)[NAME_MAX + 1] = NULL;
+    size_t depth = 0, room = 0;
+    while (here >= 0) {
+        char inner[NAME_MAX + 1];
+        if (first_inner(here, inner, sizeof inner)) {
+            if (depth == room) {
+                size_t more = room ? 2 * room : 16;
+                void *grown = realloc(way, more * sizeof *way);
+                if (!grown)
+                    break;
+                way = grown;
+                room = more;
+            }
+            int below = openat(here, inner, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+            if (below < 0)
+                break;
+            strcpy(way[depth++], inner);
+            close(here);
+            here = below;
+            continue;
+        }
+        if (depth == 0)
+            break;
+        int above = openat(here, "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        close(here);
+        here = above;
+        if (here < 0 || unlinkat(here, way[--depth], AT_REMOVEDIR) != 0)
+            break;
+    }
+    if (here >= 0)
+        close(here);
+    free(way);
 }
 
 void cordon__cgroup_sweep_orphans(const char *parent)

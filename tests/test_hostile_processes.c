@@ -1193,8 +1193,9 @@ static void test_a_function_task_never_runs_before_its_own_proc(void **state)
  * cgroup is that mount's root) and makes cgroups inside: 50 chains of 40
  * kept the caller 61 s past a deadline of 1 s while cordon removed them,
  * and chains deeper than the removal's walk stayed for good.  The task's
- * v2 cgroup bounds how deep (16) and how many (512) it may make, and
- * none is left after the run.  Returns the depth reached * 1000 + the
+ * v2 cgroup bounds how deep (16) and how many (512) it may make, bounds
+ * it cannot raise (it wrote "max" to them, before they were nobody's),
+ * and none is left after the run.  Returns the depth reached * 1000 + the
  * cgroups made; 999999 where the mount was refused. */
 #define CHAINS 30
 #define CHAIN_DEPTH 40
@@ -1206,6 +1207,15 @@ static int makes_cgroups_inside_its_own(cordon_ctx *ctx, void *arg)
         mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0 ||
         mount("none", "/tmp", "cgroup2", 0, NULL) != 0)
         return 999999;
+    /* the bounds raised first, where the task may write them */
+    static const char *const bounds[] = { "/tmp/cgroup.max.depth", "/tmp/cgroup.max.descendants" };
+    for (int i = 0; i < 2; i++) {
+        int fd = open(bounds[i], O_WRONLY | O_CLOEXEC);
+        if (fd >= 0) {
+            (void)!write(fd, "max", 3);
+            close(fd);
+        }
+    }
     int deepest = 0, made = 0;
     for (int chain = 0; chain < CHAINS; chain++) {
         char name[32];
