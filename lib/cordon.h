@@ -203,7 +203,9 @@ int cordon_set_stdin(cordon_task *t, const void *data, size_t len);
  * caller's open file description, so nothing it does to its stdin (flags
  * such as O_NONBLOCK or O_APPEND, a seek, a write) reaches the caller's:
  * - a pipe, FIFO, regular file or terminal is opened again through
- *   /proc/self/fd, read-only; a regular file is read from the caller's
+ *   /proc/self/fd, read-only; a pipe's capacity (F_SETPIPE_SZ, the
+ *   pipe's, not the description's) is put back when the attempt ends, as
+ *   it is for an inherited output's pipe; a regular file is read from the caller's
  *   offset at the start of each attempt, and that offset does not move
  *   (a retry reads the same input); a terminal's modes, flow control and
  *   line discipline (the terminal's, not the description's, whose signal

@@ -395,6 +395,15 @@ typedef struct cordon__terminal_state {
 void cordon__terminal_save(int fd, cordon__terminal_state *state);
 void cordon__terminal_restore(cordon__terminal_state *state);
 
+/* lib/pipe_capacity.c: a pipe given to the task (its stdin, an inherited
+ * output), its capacity as it was when the attempt started (fd -1: none). */
+typedef struct cordon__pipe_capacity {
+    int fd;                     /* a copy of the caller's, until the attempt ends */
+    int size;
+} cordon__pipe_capacity;
+void cordon__pipe_capacity_save(int fd, cordon__pipe_capacity *saved);
+void cordon__pipe_capacity_restore(cordon__pipe_capacity *saved);
+
 /* The fds one message on the listener's socket is read with. */
 #define CORDON__HANDOVER_MAX_FDS 8
 /* The listener's hand-over (lib/child.c, lib/listener_handover.c): the
@@ -430,6 +439,7 @@ typedef struct cordon__attempt_state {
     int stdin_source;           /* relayed stdin: the caller's fd (a dup), or -1 */
     struct cordon__stdin_reader *stdin_reader; /* reads it for stdin_source, or NULL */
     cordon__terminal_state stdin_terminal; /* put back when the attempt ends */
+    cordon__pipe_capacity pipe_capacity[3]; /* stdin's, stdout's, stderr's: likewise */
     /* Streams inherited from the caller's terminal, passed on by the
      * collector (lib/relay.c); [1] stdout, [2] stderr. */
     bool relayed[3];

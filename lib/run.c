@@ -44,6 +44,8 @@ static void release_attempt(cordon__attempt_state *s)
     close_fd(&s->stdin_fd);
     cordon__stdin_source_close(s);
     cordon__terminal_restore(&s->stdin_terminal);
+    for (int stream = 0; stream < 3; stream++)
+        cordon__pipe_capacity_restore(&s->pipe_capacity[stream]);
     cordon__listener_release(s);
 }
 
@@ -90,6 +92,8 @@ static int spawn_attempt(cordon_task *t, attempt *a)
     state->pidfd = state->stdout_fd = state->stderr_fd = state->log_fd = state->stdin_fd = -1;
     state->listener_socket = state->listener_fd = state->cancel_fd = state->stdin_source = -1;
     state->stdin_terminal.fd = -1;
+    for (int stream = 0; stream < 3; stream++)
+        state->pipe_capacity[stream].fd = -1;
     state->cpu_counter_fd = -1;
     starting_attempt = t->result.attempts;
     int rc = cordon__spawn(t, launch, state);

@@ -75,6 +75,7 @@ static int take_inherited_outputs(const cordon_task *t, cordon__launch *l,
             return fd;
         if (!relay) {
             *child_ends[stream] = fd;
+            cordon__pipe_capacity_save(stream, &s->pipe_capacity[stream]);
             continue;
         }
         l->relay_fd[stream] = s->relay_fd[stream] = fd;
@@ -137,8 +138,10 @@ static int stdin_of_caller(cordon_task *t, cordon__launch *l, cordon__attempt_st
 {
     int rc = cordon__stdin_fd_open(t->stdin_fd, cordon__isolation_governs_files(t->isolation),
                                    &l->stdin_fd, &s->stdin_source, &s->stdin_reader);
-    if (rc == 0 && l->stdin_fd >= 0)
+    if (rc == 0 && l->stdin_fd >= 0) {
         cordon__terminal_save(t->stdin_fd, &s->stdin_terminal);
+        cordon__pipe_capacity_save(t->stdin_fd, &s->pipe_capacity[0]);
+    }
     if (rc < 0 || s->stdin_source < 0)
         return rc;
     if (!t->stdin_chunk && !(t->stdin_chunk = malloc(cordon__stdin_chunk_size())))

@@ -390,6 +390,61 @@ static void test_stdin_fd_a_terminal_is_never_the_task_s_own(void **state)
     }
 }
 
+/* Shrinks the pipes it was given, fd 0 and fd 1 alike, to a page. */
+static int shrink_the_pipes(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    (void)arg;
+    int shrunk = 0;
+    for (int fd = 0; fd < 2; fd++)
+        shrunk += fcntl(fd, F_SETPIPE_SZ, 4096) == 4096;
+    return shrunk;
+}
+
+/* The task's stdout is the copy's fd 1, a pipe inherited: its capacity
+ * after the run, or -1. */
+static int inherited_pipe_after(void)
+{
+    int fds[2];
+    if (pipe(fds) != 0 || dup2(fds[1], 1) != 1)
+        return -1;
+    cordon_task *t = cordon_function_task(shrink_the_pipes, NULL);
+    cordon_set_output_mode(t, 1, CORDON_OUTPUT_INHERIT);
+    cordon_run(t);
+    int exit_code = cordon_task_result(t)->exit_code;
+    cordon_task_free(t);
+    return exit_code >= 1 ? fcntl(fds[0], F_GETPIPE_SZ) : -2;
+}
+
+/* A pipe's capacity is the pipe's, not the description's, and asks for
+ * no privilege: a task left the caller's stdin pipe at 4,096 bytes
+ * (65,536 before), and every writer feeding it waited at each 4 KiB.  Put
+ * back when the attempt ends, for a stdin pipe and an inherited one. */
+static void test_stdin_fd_a_pipe_keeps_its_capacity(void **state)
+{
+    (void)state;
+    int fds[2];
+    assert_int_equal(pipe2(fds, O_CLOEXEC), 0);
+    int before = fcntl(fds[1], F_GETPIPE_SZ);
+    assert_true(before > 4096);
+    cordon_task *t = cordon_function_task(shrink_the_pipes, NULL);
+    assert_int_equal(cordon_set_stdin_fd(t, fds[0]), 0);
+    const cordon_result *r = run_task(t, 0);
+    assert_true(r->exit_code >= 1); /* it did shrink it */
+    cordon_task_free(t);
+    assert_int_equal(fcntl(fds[1], F_GETPIPE_SZ), before);
+    close(fds[0]);
+    close(fds[1]);
+    /* fd 1 of the caller's is the process's: in a copy */
+    pid_t copy = fork();
+    assert_true(copy >= 0);
+    if (copy == 0)
+        _exit(inherited_pipe_after() == before ? 0 : 1);
+    int status;
+    assert_int_equal(waitpid(copy, &status, 0), copy);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
 /* A socket cannot be opened again: it is relayed, and the task's flags
  * land on its pipe. */
 typedef struct feeder {
@@ -902,6 +957,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_stdin_fd_a_pipe_keeps_its_flags),
+        cmocka_unit_test(test_stdin_fd_a_pipe_keeps_its_capacity),
         cmocka_unit_test(test_stdin_fd_a_fifo_keeps_its_flags_and_its_data),
         cmocka_unit_test(test_stdin_fd_a_file_is_read_from_the_callers_offset),
         cmocka_unit_test(test_stdin_fd_a_read_write_file_is_handed_over_read_only),
