@@ -131,6 +131,15 @@ static bool setup_failed(cordon_task *t, const cordon__setup_record *setup,
                               "and %s: give the task one, cordon run --cwd or cordon_set_cwd)\n",
                               error == ENOENT ? "the caller's was deleted"
                                               : "the caller's path is longer than PATH_MAX");
+    /* A root caller's task runs as nobody: a directory of root's the
+     * caller enters is refused to it, which the caller cannot see from
+     * the message alone. */
+    if (step == STEP_WORKING_DIRECTORY && error == EACCES && launch->switch_user &&
+        launch->uid != geteuid())
+        cordon__buffer_printf(&t->exc_out, "  (the task runs as user %u%s, not as this process: "
+                              "give it a directory that user may enter, or run it as this "
+                              "process's user: cordon run --user, cordon_set_user)\n",
+                              (unsigned)launch->uid, launch->uid == 65534 ? " (nobody)" : "");
     /* A limit smaller than cordon's start: the child is a copy of the
      * caller until the task's own code begins, and under a memory limit
      * that copy's pages count. */

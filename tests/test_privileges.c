@@ -270,6 +270,9 @@ static void test_privileges_the_working_directory_is_entered_as_the_task_s_user(
     const cordon_result *r = run_task(t, CORDON_EXCEPTION);
     assert_string_equal(r->exception, "ConfinementError");
     assert_non_null(strstr(r->exc_out.data, "working directory"));
+    /* and says whose rights those are (a root caller saw only
+     * "Permission denied" for a directory it enters itself) */
+    assert_non_null(strstr(r->exc_out.data, "the task runs as user 65534 (nobody)"));
     assert_null(strstr(r->std_out.data, "root's"));
     cordon_task_free(t);
     /* Given none, the task starts in the caller's, entered again as its
