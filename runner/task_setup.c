@@ -104,9 +104,56 @@ static int isolation_error(const char *option, const char *what, int rc)
     return rc;
 }
 
-static int bind_error(const struct bind_option *b, int rc)
+/* Whether one of two paths is, lies beneath, or holds the other, as the
+ * kernel finds them (each resolved where it can be). */
+static bool overlap(const char *a, const char *b)
 {
-    if (rc == -EXDEV)
+    char *ra = realpath(a, NULL), *rb = realpath(b, NULL);
+    const char *x = ra ? ra : a, *y = rb ? rb : b;
+    size_t lx = strlen(x), ly = strlen(y);
+    bool hit = strcmp(x, y) == 0 || strcmp(x, "/") == 0 || strcmp(y, "/") == 0 ||
+               (lx < ly && strncmp(x, y, lx) == 0 && y[lx] == '/') ||
+               (ly < lx && strncmp(x, y, ly) == 0 && x[ly] == '/');
+    free(ra);
+    free(rb);
+    return hit;
+}
+
+/* The mount or path of the task's that bind `index`'s target runs into,
+ * said as the option that made it ("" when none is found). */
+static const char *bind_conflict(const task_options *o, size_t index, char *said, size_t size)
+{
+    const char *target = o->binds[index].target;
+    said[0] = '\0';
+    if (o->isolate && !o->tmpfs_count && overlap(target, "/tmp"))
+        snprintf(said, size, "the preset's /tmp (--isolate %s)", o->isolate);
+    for (size_t i = 0; !said[0] && i < o->tmpfs_count; i++)
+        if (overlap(target, o->tmpfs[i]))
+            snprintf(said, size, "--tmpfs %s", o->tmpfs[i]);
+    for (size_t i = 0; !said[0] && i < index; i++)
+        if (overlap(target, o->binds[i].target))
+            snprintf(said, size, "%s %s %s", o->binds[i].name, o->binds[i].source,
+                     o->binds[i].target);
+    for (size_t i = 0; !said[0] && i < o->path_count; i++)
+        if (overlap(target, o->paths[i].path))
+            snprintf(said, size, "%s %s",
+                     o->paths[i].access & CORDON_EXEC    ? "--exec"
+                     : o->paths[i].access & CORDON_WRITE ? "--rw"
+                                                         : "--ro",
+                     o->paths[i].path);
+    if (!said[0] && o->isolate && overlap(target, "/tmp"))
+        snprintf(said, size, "the preset's /tmp (--isolate %s)", o->isolate);
+    return said;
+}
+
+static int bind_error(const task_options *o, size_t index, int rc)
+{
+    const struct bind_option *b = &o->binds[index];
+    char conflict[3 * PATH_MAX];
+    if (rc == -EXDEV && bind_conflict(o, index, conflict, sizeof conflict)[0])
+        runner_error("%s %s %s: the target is, lies beneath, or holds %s; mounts may not hide "
+                     "each other", b->name, b->source, b->target, conflict);
+    else if (rc == -EXDEV)
         runner_error("%s %s %s: the target is, lies beneath, or holds, a tmpfs, a bind or a "
                      "--ro/--rw/--exec path of the task's; mounts may not hide each other",
                      b->name, b->source, b->target);
@@ -154,7 +201,7 @@ static int apply_mounts_and_names(cordon_task *t, const task_options *o)
         if ((rc = cordon_add_bind(t, pinned_or(b->pinned_source, b->source),
                                   now_at(b->pinned_target, b->target, target),
                                   b->read_only ? CORDON_BIND_READONLY : 0)) < 0)
-            return bind_error(b, rc);
+            return bind_error(o, i, rc);
     }
     if (o->dev && (rc = cordon_set_minimal_dev(t, strcmp(o->dev, "minimal") == 0)) < 0)
         return isolation_error("--dev", o->dev, rc);

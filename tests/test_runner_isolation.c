@@ -459,6 +459,45 @@ static void test_runner_isolation_a_bad_bind_refuses_the_batch_once(void **state
     remove_tree(dir);
 }
 
+/* A bind whose target runs into another mount of the task's names that
+ * mount: "a tmpfs, a bind or a --ro/--rw/--exec path of the task's" left
+ * the user to find which (the preset's own /tmp, for a repository under
+ * /tmp bound onto itself). */
+static void test_runner_isolation_a_bind_names_the_mount_it_runs_into(void **state)
+{
+    (void)state;
+    char *dir = make_temp_dir();
+    char a[300], b[300], inner[300], message[1400];
+    snprintf(a, sizeof a, "%s/a", dir);
+    snprintf(b, sizeof b, "%s/b", dir);
+    snprintf(inner, sizeof inner, "%s/b/in", dir);
+    assert_int_equal(mkdir(a, 0777), 0);
+    assert_int_equal(mkdir(b, 0777), 0);
+    assert_int_equal(mkdir(inner, 0777), 0);
+    captured c = CORDON("run", "--bind", a, b, "--bind", a, inner, "--", "true");
+    snprintf(message, sizeof message, "cordon: --bind %s %s: the target is, lies beneath, or "
+             "holds --bind %s %s; mounts may not hide each other\n", a, inner, a, b);
+    assert_int_equal(c.status, 125);
+    assert_string_equal(c.err, message);
+    captured_free(&c);
+    c = CORDON("run", "--tmpfs", b, "--ro-bind", a, inner, "--", "true");
+    snprintf(message, sizeof message, "cordon: --ro-bind %s %s: the target is, lies beneath, or "
+             "holds --tmpfs %s; mounts may not hide each other\n", a, inner, b);
+    assert_int_equal(c.status, 125);
+    assert_string_equal(c.err, message);
+    captured_free(&c);
+    if (strncmp(dir, "/tmp/", 5) == 0) {
+        c = CORDON("run", "--isolate", "isolated", "--ro-bind", a, a, "--", "true");
+        snprintf(message, sizeof message, "cordon: --ro-bind %s %s: the target is, lies beneath, "
+                 "or holds the preset's /tmp (--isolate isolated); mounts may not hide each "
+                 "other\n", a, a);
+        assert_int_equal(c.status, 125);
+        assert_string_equal(c.err, message);
+        captured_free(&c);
+    }
+    remove_tree(dir);
+}
+
 /* A policy that admits i386 cannot hold a task without a network: said
  * once, naming the line, before the audit file or the out-dir is made
  * (run wrote an audit line of a task never started; batch ended 1 with
@@ -505,6 +544,7 @@ int main(void)
         cmocka_unit_test(test_runner_isolation_a_job_cannot_redirect_the_next_job_s_grant),
         cmocka_unit_test(test_runner_isolation_hidden_mounts_are_refused_before_any_file),
         cmocka_unit_test(test_runner_isolation_a_bad_bind_refuses_the_batch_once),
+        cmocka_unit_test(test_runner_isolation_a_bind_names_the_mount_it_runs_into),
         cmocka_unit_test(test_runner_isolation_an_i386_policy_without_a_network_is_refused_first),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
