@@ -759,7 +759,10 @@ const char *cordon_policy_description(const cordon_policy *p);
  * `with_bpf` nonzero also the compiled filter's size and a disassembly.
  * Returns 0 or a negative errno. */
 int cordon_policy_show(const cordon_policy *p, FILE *out, int with_bpf);
-/* Writes one line per shipped policy, "name  description", to `out`.
+/* Writes one line per policy a name finds, "name  description", to `out`:
+ * those of $CORDON_POLICY_PATH's directories and the shipped ones, each
+ * name once, described as cordon_policy_load finds it, and followed by
+ * "  [its file]" where that is not the shipped one's.
  * Returns 0, -EINVAL for a NULL `out`, -EIO when writing failed, or
  * -ENOMEM. */
 int cordon_policy_list(FILE *out);

@@ -83,6 +83,11 @@ char *cordon__policy_find(const char *name)
     return path;
 }
 
+const char *cordon__policy_shipped_directory(void)
+{
+    return installed() ? CORDON_POLICY_DIR : CORDON_SOURCE_POLICY_DIR;
+}
+
 static cordon_policy *builtin_default, *fence_alone;
 static pthread_mutex_t builtin_lock = PTHREAD_MUTEX_INITIALIZER;
 CORDON__RESET_IN_FORKED_COPIES(&builtin_lock);

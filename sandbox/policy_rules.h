@@ -253,6 +253,9 @@ bool cordon__rule_same_as_default(const cordon_policy *policy, const cordon__rul
  * separated), the installed directory and the source tree that has
  * NAME.policy.  Returns a malloc'd path or NULL. */
 char *cordon__policy_find(const char *name);
+/* Where the shipped policies are: the install's directory, or the source
+ * tree's before any install (policy_load.c). */
+const char *cordon__policy_shipped_directory(void);
 /* Whether `name` is "docker:PATH" or "minijail:PATH", and the policy
  * text such a file imports to (malloc'd), or NULL with `err` filled
  * (policy_load.c). */

@@ -150,14 +150,62 @@ static int compare_names(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* The directory shipped policies are found in: where "default" is. */
-static char *shipped_directory(void)
+/* Adds the names of the policies in directory `dir` (`len` bytes of it)
+ * not listed yet; -ENOMEM. */
+static int add_names_in(const char *dir, size_t len, char ***names, size_t *count)
 {
-    char *path = cordon__policy_find("default");
-    char *slash = path ? strrchr(path, '/') : NULL;
-    if (slash)
-        *slash = '\0';
-    return path;
+    char *path = strndup(dir, len);
+    DIR *d = path ? opendir(path) : NULL;
+    free(path);
+    int rc = 0;
+    for (struct dirent *e; d && rc == 0 && (e = readdir(d));) {
+        size_t n = strlen(e->d_name);
+        if (n <= 7 || strcmp(e->d_name + n - 7, ".policy") != 0)
+            continue;
+        bool known = false;
+        for (size_t i = 0; i < *count && !known; i++)
+            known = strlen((*names)[i]) == n - 7 && strncmp((*names)[i], e->d_name, n - 7) == 0;
+        if (known)
+            continue;
+        char **grown = realloc(*names, (*count + 1) * sizeof **names);
+        if (grown)
+            *names = grown;
+        if (!grown || !(grown[*count] = strndup(e->d_name, n - 7)))
+            rc = -ENOMEM; /* a list cut short is not the list */
+        else
+            (*count)++;
+    }
+    if (d)
+        closedir(d);
+    return rc;
+}
+
+/* Every name the search finds: $CORDON_POLICY_PATH's directories, then
+ * the shipped one. */
+static int names_found(char ***names, size_t *count)
+{
+    int rc = 0;
+    const char *search = getenv("CORDON_POLICY_PATH");
+    for (const char *dir = search; dir && *dir && rc == 0;) {
+        const char *end = strchr(dir, ':');
+        size_t len = end ? (size_t)(end - dir) : strlen(dir);
+        if (len)
+            rc = add_names_in(dir, len, names, count);
+        dir = end ? end + 1 : dir + len;
+    }
+    const char *shipped = cordon__policy_shipped_directory();
+    return rc == 0 ? add_names_in(shipped, strlen(shipped), names, count) : rc;
+}
+
+/* The file a name resolves to, said where it is not the shipped one's. */
+static void say_where(FILE *out, const char *name)
+{
+    char *path = cordon__policy_find(name);
+    const char *shipped = cordon__policy_shipped_directory();
+    size_t len = strlen(shipped);
+    if (path && !(strncmp(path, shipped, len) == 0 && path[len] == '/'))
+        fprintf(out, "  [%s]", path);
+    free(path);
 }
 
 int cordon_policy_list(FILE *out)
@@ -165,38 +213,25 @@ int cordon_policy_list(FILE *out)
     CORDON__NO_CANCELLATION;
     if (!out)
         return -EINVAL;
-    char *dir_path = shipped_directory();
-    DIR *dir = dir_path ? opendir(dir_path) : NULL;
     char **names = NULL;
     size_t count = 0;
-    int rc = 0;
-    for (struct dirent *e; dir && (e = readdir(dir));) {
-        size_t len = strlen(e->d_name);
-        if (len <= 7 || strcmp(e->d_name + len - 7, ".policy") != 0)
-            continue;
-        char **grown = realloc(names, (count + 1) * sizeof *names);
-        if (!grown || !(grown[count] = strndup(e->d_name, len - 7))) {
-            names = grown ? grown : names;
-            rc = -ENOMEM; /* a list cut short is not the list */
-            break;
-        }
-        names = grown;
-        count++;
-    }
-    if (dir)
-        closedir(dir);
-    qsort(names, count, sizeof *names, compare_names);
+    int rc = names_found(&names, &count);
+    if (count)
+        qsort(names, count, sizeof *names, compare_names);
+    bool default_listed = false;
     for (size_t i = 0; i < count; i++) {
         cordon_error err;
         cordon_policy *p = cordon_policy_load(names[i], &err);
-        fprintf(out, "%-10s %s\n", names[i], p ? cordon_policy_description(p) : err.message);
+        fprintf(out, "%-10s %s", names[i], p ? cordon_policy_description(p) : err.message);
+        say_where(out, names[i]);
+        fputc('\n', out);
+        default_listed = default_listed || strcmp(names[i], "default") == 0;
         cordon_policy_free(p);
         free(names[i]);
     }
     free(names);
-    if (!dir_path)
+    if (!default_listed)
         fprintf(out, "%-10s %s\n", "default", cordon_policy_description(cordon__policy_builtin_default()));
-    free(dir_path);
     /* flushed: a stream's buffer would hide a write that failed */
     if (fflush(out) != 0 || ferror(out))
         return -EIO;

@@ -438,6 +438,50 @@ static void test_policy_list_names_every_shipped_policy(void **state)
     free(text);
 }
 
+/* With $CORDON_POLICY_PATH the list is what names resolve to: a policy
+ * only there was left out, though --policy found it, and one there that
+ * shadows a shipped name was shown with the shipped one's place, nothing
+ * saying which file it was.  Each such line names its file. */
+static void test_policy_list_follows_the_search_path(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/cordon-policy-list-XXXXXX", mine[96], nonet[96];
+    assert_non_null(mkdtemp(dir));
+    snprintf(mine, sizeof mine, "%s/mine.policy", dir);
+    snprintf(nonet, sizeof nonet, "%s/nonet.policy", dir);
+    FILE *f = fopen(mine, "w");
+    assert_non_null(f);
+    fputs("# mine: a policy of the user's own\ninclude default\n", f);
+    fclose(f);
+    assert_non_null(f = fopen(nonet, "w"));
+    fputs("# shadow: allows everything\ndefault allow\n", f);
+    fclose(f);
+    char *saved = getenv("CORDON_POLICY_PATH") ? strdup(getenv("CORDON_POLICY_PATH")) : NULL;
+    char search[512];
+    snprintf(search, sizeof search, "%s%s%s", dir, saved ? ":" : "", saved ? saved : "");
+    setenv("CORDON_POLICY_PATH", search, 1);
+    char *text = NULL;
+    size_t size = 0;
+    FILE *out = open_memstream(&text, &size);
+    assert_int_equal(cordon_policy_list(out), 0);
+    fclose(out);
+    if (saved)
+        setenv("CORDON_POLICY_PATH", saved, 1);
+    else
+        unsetenv("CORDON_POLICY_PATH");
+    free(saved);
+    char line[300];
+    snprintf(line, sizeof line, "mine       mine: a policy of the user's own  [%s]\n", mine);
+    assert_non_null(strstr(text, line));
+    snprintf(line, sizeof line, "nonet      shadow: allows everything  [%s]\n", nonet);
+    assert_non_null(strstr(text, line));
+    assert_non_null(strstr(text, "compute "));
+    free(text);
+    unlink(mine);
+    unlink(nonet);
+    rmdir(dir);
+}
+
 static void test_policy_foreign_abi_on_request(void **state)
 {
     (void)state;
@@ -570,6 +614,7 @@ int main(void)
         cmocka_unit_test(test_policy_nul_byte_is_an_error_with_its_place),
         cmocka_unit_test(test_policy_show_disassembles_the_filter),
         cmocka_unit_test(test_policy_list_names_every_shipped_policy),
+        cmocka_unit_test(test_policy_list_follows_the_search_path),
         cmocka_unit_test(test_policy_list_refuses_no_stream_and_says_a_failed_write),
         cmocka_unit_test(test_policy_foreign_abi_on_request),
     };
