@@ -234,7 +234,7 @@ static const char policy_help[] =
     "          with the deciding lines; exit 0 when alike, 1 when they differ\n"
     "  show    print the resolved rules, includes expanded, one per line\n"
     "          --bpf  also the compiled filter's size and a disassembly\n"
-    "  list    the shipped policies with their one-line descriptions\n"
+    "  list    the policies a name finds (CORDON_POLICY_PATH's too), with their descriptions\n"
     "  import  translate a Docker/OCI seccomp profile (JSON) or a minijail policy\n"
     "          into a cordon policy;\n"
     "          for a Docker profile,\n"
