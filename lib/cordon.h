@@ -287,7 +287,10 @@ int cordon_clear_env(cordon_task *t);
  * and log are then that user's, so that it may open them again by name
  * (/dev/stderr); a stdin fd of the caller's stays the caller's.  -EINVAL
  * for (uid_t)-1 or (gid_t)-1 (setresuid's "unchanged": the task would keep
- * root's uid or group), -EPERM when not root. */
+ * root's uid or group), -EPERM when not root, but for the caller's own ids
+ * where it holds no other group (0: the task runs as the caller, as it
+ * would without the call, as `cordon run --user` of the runner's own user
+ * does). */
 int cordon_set_user(cordon_task *t, uid_t uid, gid_t gid);
 
 /* Core dumps: none by default (RLIMIT_CORE 0, whatever the caller's

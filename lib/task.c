@@ -455,6 +455,22 @@ int cordon_clear_env(cordon_task *t)
     return 0;
 }
 
+/* Whether uid and gid are this process's every id, and it holds no
+ * group besides gid (a task it cannot change the ids of keeps them). */
+static bool is_the_caller_alone(uid_t uid, gid_t gid)
+{
+    if (uid != getuid() || uid != geteuid() || gid != getgid() || gid != getegid())
+        return false;
+    gid_t groups[64];
+    int count = getgroups(64, groups);
+    if (count < 0)
+        return false; /* more than 64: other groups */
+    for (int i = 0; i < count; i++)
+        if (groups[i] != gid)
+            return false;
+    return true;
+}
+
 int cordon_set_user(cordon_task *t, uid_t uid, gid_t gid)
 {
     CORDON__NO_CANCELLATION;
@@ -465,6 +481,12 @@ int cordon_set_user(cordon_task *t, uid_t uid, gid_t gid)
      * would keep root's uid or group, the opposite of what was asked. */
     if (uid == (uid_t)-1 || gid == (gid_t)-1)
         return -EINVAL;
+    /* The caller's own ids, without other groups: what the task runs as
+     * anyway (the CLI's --user of its own user), nothing to change. */
+    if (geteuid() != 0 && is_the_caller_alone(uid, gid)) {
+        t->switch_user = false;
+        return 0;
+    }
     if (geteuid() != 0)
         return -EPERM;
     t->switch_user = true;
