@@ -40,13 +40,23 @@ static void origin(cordon__buffer *out, const cordon__crash_record *crash)
         cordon__buffer_printf(out, "  address: 0x%016" PRIx64 "\n", crash->address);
 }
 
+/* The signals a program's own fault or abort raises. */
+static bool is_a_crash(int signo)
+{
+    return signo == SIGSEGV || signo == SIGBUS || signo == SIGILL || signo == SIGFPE ||
+           signo == SIGTRAP || signo == SIGABRT || signo == SIGSYS;
+}
+
 static void report(cordon__buffer *out, const cordon__crash_record *crash, bool function_task,
                    uintptr_t task_fn, const cordon__setup_record *setup)
 {
     const char *name = cordon_signal_name(crash->signal);
     cordon__buffer_printf(out, "%s: %s\n", name ? name : "signal", strsignal(crash->signal));
     if (!function_task) {
-        cordon__buffer_printf(out, "  (a command's crash carries no backtrace)\n");
+        /* Said of a crash only: a pipeline's SIGPIPE (yes | head -1) or a
+         * SIGTERM is no crash, and the line called it one. */
+        if (is_a_crash(crash->signal))
+            cordon__buffer_printf(out, "  (a command's crash carries no backtrace)\n");
         return;
     }
     const char *meaning = NULL;

@@ -260,7 +260,13 @@ static void test_exception_command_killed_by_signal_is_named(void **state)
     assert_string_equal(r->exception, "SIGUSR1");
     assert_int_equal(r->signal, SIGUSR1);
     assert_int_equal(r->exit_code, 128 + SIGUSR1);
-    assert_string_equal(r->exc_out.data, "SIGUSR1: User defined signal 1\n"
+    /* no crash: nothing said of a backtrace (a pipeline's SIGPIPE was
+     * called "a command's crash") */
+    assert_string_equal(r->exc_out.data, "SIGUSR1: User defined signal 1\n");
+    cordon_task_free(t);
+    t = shell("kill -SEGV $$");
+    r = run_task(t, CORDON_EXCEPTION);
+    assert_string_equal(r->exc_out.data, "SIGSEGV: Segmentation fault\n"
                                          "  (a command's crash carries no backtrace)\n");
     cordon_task_free(t);
 }
