@@ -18,6 +18,7 @@
  * executable, so that it runs from any directory.
  */
 #include <dlfcn.h>
+#include <errno.h>
 #include <glob.h>
 #include <stdio.h>
 #include <string.h>
@@ -138,9 +139,20 @@ int main(int argc, char **argv)
         return 1;
     }
     size_t count = argc > 1 ? (size_t)argc - 1 : found.gl_pathc;
-    for (size_t i = 0; i < count; i++)
-        run_plugin(argc > 1 ? argv[i + 1] : found.gl_pathv[i], compute);
+    int status = 0;
+    for (size_t i = 0; i < count; i++) {
+        const char *path = argc > 1 ? argv[i + 1] : found.gl_pathv[i];
+        /* A path given that names no file is the user's slip, not a
+         * plugin's failure: said, and the exit status is 1 (it was 0,
+         * after a SetupError per missing file). */
+        if (access(path, R_OK) != 0) {
+            fprintf(stderr, "plugin_host: '%s': %s\n", path, strerror(errno));
+            status = 1;
+            continue;
+        }
+        run_plugin(path, compute);
+    }
     globfree(&found);
     cordon_policy_free(compute);
-    return 0;
+    return status;
 }

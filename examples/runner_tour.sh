@@ -1,7 +1,15 @@
 #!/bin/sh
 # make demo, second half: a short tour of the cordon command.
 set -u
-cordon=${CORDON:-./build/cordon}
+# The cordon built beside this script, whatever the directory it is run
+# from (./build/cordon was the source tree's, and from elsewhere every
+# step said "not found" and the tour still ended 0).
+here=$(cd "$(dirname "$0")" && pwd)
+cordon=${CORDON:-$here/../build/cordon}
+if [ ! -x "$cordon" ]; then
+    echo "runner_tour: no cordon at $cordon (make builds it; or set CORDON)" >&2
+    exit 1
+fi
 step() { printf '\n== %s\n   $ %s\n' "$1" "$2"; }
 status() { printf '   (exit status %s)\n' "$1"; }
 

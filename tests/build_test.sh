@@ -116,7 +116,15 @@ mkdir "$tmp/no-submissions"
 if (cd / && "$tmp/src/build/examples/judge" "$tmp/no-submissions") >/dev/null 2>&1; then
     fail "the judge example exits 0 having judged nothing"
 fi
-echo "build_test: the judge and the plugin host run from any directory"
+# Nor does the plugin host, given a plugin that is no file, and the
+# tour runs its own cordon from any directory (every step was "not found").
+if (cd / && "$tmp/src/build/examples/plugin_host" "$tmp/no-such.so") >/dev/null 2>&1; then
+    fail "the plugin host exits 0 given a plugin that is no file"
+fi
+toured=$(cd / && sh "$tmp/src/examples/runner_tour.sh" 2>&1 | head -4)
+echo "$toured" | grep -q '^hello from a confined child' || fail "the runner tour run from /:
+$toured"
+echo "build_test: the judge, the plugin host and the runner tour run from any directory"
 # Directories that were there before the install (one holding another
 # package's file, one empty) must outlive the uninstall; those it made
 # must not.  A second install over the first keeps what the first made.
