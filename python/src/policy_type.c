@@ -8,7 +8,10 @@ static PyObject *policy_new(PyTypeObject *type, PyObject *args, PyObject *kwargs
     const char *name = NULL, *text = NULL, *origin = "<string>";
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|z$zs", keywords, &name, &text, &origin))
         return NULL;
-    if (!name == !text)
+    if (name && text)
+        return PyErr_Format(PyExc_TypeError, "Policy takes a name or path, or text=, not both "
+                                             "(given '%s' and text=)", name);
+    if (!name && !text)
         return PyErr_Format(PyExc_TypeError, "Policy needs a name or path, or text=");
     cordon_error err = { 0 };
     cordon_policy *p;

@@ -132,3 +132,14 @@ def test_an_empty_command_line_or_name_is_a_value_error():
                                              rf"command name is empty$"):
             ShellCommand(command)
     assert ShellCommand(" ").run().exit_code == 0
+
+
+def test_a_policy_takes_a_name_or_text_and_says_which_was_wrong():
+    # both given had said "needs a name or path, or text=" though both were
+    with pytest.raises(TypeError, match=r"^Policy takes a name or path, or text=, not both"):
+        cordon.Policy("nonet", text="default allow\n")
+    with pytest.raises(TypeError, match=r"^Policy needs a name or path, or text="):
+        cordon.Policy()
+    assert cordon.Policy(text="default allow\n").name
+    with pytest.raises(ValueError, match="no-such-policy"):
+        cordon.Policy("no-such-policy")
