@@ -226,6 +226,13 @@ static void write_subtree(FILE *out, struct cordon__process_table *table, proces
      * as a violation's path is, inside cordon's own table. */
     char name[4 * sizeof entry->comm + 1];
     cordon__escape_text(name, sizeof name, entry->comm, strnlen(entry->comm, sizeof entry->comm));
+    /* A command's first process last seen before its exec bears the name
+     * of the init whose memory it shares, and its figures are cordon's
+     * start: said so, not shown as a process of the task's named so (a
+     * short command's table held only "cordon-init", at the caller's
+     * copy's rss). */
+    if (strncmp(entry->comm, "cordon-init", sizeof entry->comm) == 0)
+        snprintf(name, sizeof name, "(cordon's start of the task, seen before its exec)");
     fprintf(out, "  %7d %7d %10.1f %10.1f %10.1f %10ld  %*s%s\n", (int)entry->pid,
             (int)entry->ppid, ticks_ms(table, entry->utime + entry->stime),
             ticks_ms(table, entry->utime), ticks_ms(table, entry->stime),
