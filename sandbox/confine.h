@@ -62,9 +62,6 @@ int cordon__mounts_to_hide(cordon__path_list *copy);
  * a file, an empty read-only file (mode 000).  0 where nothing is there any more;
  * -ESTALE where a link now lies on the way.  Raw system calls. */
 int cordon__hide_kernel_mount(const char *path);
-/* The task's own /proc's lists of keys (/proc/keys, /proc/key-users),
- * covered: no namespace divides keys (hidden_mounts.c). */
-int cordon__hide_key_lists(void);
 
 /* Parent side (landlock_rules.c): a ruleset of a task's own that refuses
  * every file access but those granted (and carries the scopes of the

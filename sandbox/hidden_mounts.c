@@ -92,38 +92,3 @@ int cordon__hide_kernel_mount(const char *path)
     close(target);
     return rc;
 }
-
-/* /proc/keys lists every key its reader may view: those of the user
- * keyring of the task's user, the caller's own keys where the task runs
- * as the caller's user (their names, serials and sizes: "user
- * github-token: 15" under --isolate judge), and /proc/key-users every
- * user holding keys.  No namespace divides them; the task's own /proc
- * has both covered by one empty file of mode 000, cloned. */
-int cordon__hide_key_lists(void)
-{
-    static const char *const lists[] = { "/proc/keys", "/proc/key-users" };
-    int cover = -1, rc = 0;
-    for (size_t i = 0; i < sizeof lists / sizeof *lists && rc == 0; i++) {
-        int target = (int)cordon__open_path_without_links(lists[i]);
-        if (target < 0) {
-            rc = errno == ENOENT ? 0 : -errno; /* a kernel without keys */
-            continue;
-        }
-        if (cover < 0 && (cover = empty_file()) < 0)
-            rc = cover;
-        int clone = rc < 0 ? -1
-                           : (int)syscall(SYS_open_tree, cover, "",
-                                          OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
-        if (rc == 0 && clone < 0)
-            rc = -errno;
-        if (rc == 0 && syscall(SYS_move_mount, clone, "", target, "",
-                               MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) != 0)
-            rc = -errno;
-        if (clone >= 0)
-            close(clone);
-        close(target);
-    }
-    if (cover >= 0)
-        close(cover);
-    return rc;
-}

@@ -204,39 +204,6 @@ static void test_isolation_task_cannot_reach_the_callers_user_keyring(void **sta
     assert_true(planted < 0);
 }
 
-/* /proc/keys lists every key its reader may view, and /proc/key-users
- * every user holding keys: no namespace divides them.  A task that runs as
- * its caller's user (a root caller's --user root, or any caller's key of
- * the task's user) read the names, serials and sizes of the caller's keys
- * there, under --isolate judge too.  The task's own /proc has both
- * covered.  A command, as root (the caller's user) and as the task's
- * default user, under the default policy and the judge preset. */
-static void test_isolation_task_s_proc_lists_no_key(void **state)
-{
-    (void)state;
-    long secret = add_user_key("cordon-test-listed-secret", "hunter4", KEY_SPEC_USER_KEYRING);
-    if (secret < 0) {
-        fprintf(stderr, "no user keyring on this machine: %s\n", strerror(errno));
-        skip();
-    }
-    for (int way = 0; way < 4; way++) {
-        cordon_task *t = cordon_shell_task("cat /proc/keys /proc/key-users 2>/dev/null; "
-                                           "grep -c . /proc/keys 2>/dev/null; exit 0");
-        if (way & 1)
-            assert_int_equal(cordon_set_isolation(t, "judge"), 0);
-        if ((way & 2) && geteuid() == 0)
-            assert_int_equal(cordon_set_user(t, 0, 0), 0);
-        const cordon_result *r = run_task(t, 0);
-        bool own_proc = (r->confinement & CORDON_CONFINED_OWN_PROC) != 0;
-        const char *out = r->std_out.data ? (const char *)r->std_out.data : "";
-        if (own_proc && strstr(out, "cordon-test-listed-secret"))
-            fail_msg("way %d: the task's /proc listed the caller's key: %s", way, out);
-        assert_null(r->exception);
-        cordon_task_free(t);
-    }
-    syscall(SYS_keyctl, KEYCTL_UNLINK, secret, KEY_SPEC_USER_KEYRING);
-}
-
 /* io_setup for all the machine's AIO events (fs.aio-max-nr): 0 when it
  * got a context, else the errno. */
 static int takes_every_aio_context(cordon_ctx *ctx, void *arg)
@@ -1157,7 +1124,6 @@ int main(void)
         cmocka_unit_test(test_isolation_function_cannot_signal_its_parent),
         cmocka_unit_test(test_isolation_task_cannot_reach_the_callers_session_keyring),
         cmocka_unit_test(test_isolation_task_cannot_reach_the_callers_user_keyring),
-        cmocka_unit_test(test_isolation_task_s_proc_lists_no_key),
         cmocka_unit_test(test_isolation_a_task_leaves_the_machine_its_aio_contexts),
         cmocka_unit_test(test_isolation_a_task_leaves_the_caller_its_key_quota),
         cmocka_unit_test(test_isolation_a_shortage_at_the_first_task_costs_no_later_task_its_namespaces),
