@@ -787,7 +787,12 @@ static const cordon__exec_plan *prepare_give_back(const cordon__launch *l,
  * open is tried as it is, and refused leaves the figure as it was. */
 static int open_clear_refs(const cordon__launch *l)
 {
-    bool toggle = l->traceable_by_its_user;
+    /* Only an undumpable copy (the init's) is toggled: a forked copy of
+     * a dumpable caller without namespaces, whose parent attaches the CPU
+     * counter meanwhile, is left as it is (made undumpable, the attach
+     * was refused as nobody, and the counter given up for the process). */
+    int was = prctl(PR_GET_DUMPABLE, 0, 0, 0, 0);
+    bool toggle = l->traceable_by_its_user && was != 1;
     if (toggle && prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) != 0)
         return -errno;
     int rc = open_at(open("/proc/self/clear_refs", O_WRONLY | O_CLOEXEC), CORDON__CLEAR_REFS_FD);
