@@ -383,15 +383,11 @@ static void signal_ending(cordon_task *t, const cordon__attempt_state *s,
      * bare SIGSYS is then the task's own (kill -SYS $$).  Without the
      * listener, a filter's kill is a SIGSYS with nothing more to see, and
      * evidence only where the task could not send itself one. */
-    /* A SIGSYS the task's own handler saw come from elsewhere than a
-     * filter (syscall user dispatch, a sender): a filter's kill runs no
-     * handler, and its trap says SYS_SECCOMP. */
-    bool not_a_filter_s = signo == SIGSYS && recorded && crash->code != CORDON__SIGSYS_BY_SECCOMP;
     bool trapped = recorded && crash->syscall_nr >= 0 &&
                    cordon__policy_may_trap(t->policy_set ? t->policy
                                                          : cordon__policy_builtin_default(),
                                            crash->syscall_nr);
-    if (signo == SIGSYS && filtered && !not_a_filter_s &&
+    if (signo == SIGSYS && filtered &&
         (trapped || (!s->listener_received && s->sigsys_is_evidence))) {
         set_exception(t, "PolicyViolation");
         const char *name = trapped ? cordon__syscall_name(crash->syscall_nr) : NULL;

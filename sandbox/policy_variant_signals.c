@@ -219,8 +219,10 @@ static bool unseen_ways_closed(const cordon_policy *v, int signo)
     static const uint64_t own_filter_by_prctl[6] = { PR_SET_SECCOMP, 2 /* FILTER */, 0x1000 };
     /* Syscall user dispatch: the kernel sends SIGSYS for every call made
      * outside the range given while the selector says block. */
-    static const uint64_t user_dispatch[6] = { 59 /* PR_SET_SYSCALL_USER_DISPATCH */,
-                                               1 /* PR_SYS_DISPATCH_ON */, 0, 0, 0x1000 };
+    static const uint64_t user_dispatch[2][6] = {
+        { 59 /* PR_SET_SYSCALL_USER_DISPATCH */, 1 /* exclusive on */, 0, 0, 0x1000 },
+        { 59, 2 /* inclusive on (Linux 6.16) */, 0, 0, 0x1000 },
+    };
     bool watched = signo == SIGXFSZ && v->watches_signal_sources;
     if (!watched && (goes_through(v, SYS_timer_create, none) ||
                      goes_through(v, SYS_mq_notify, none)))
@@ -229,7 +231,8 @@ static bool unseen_ways_closed(const cordon_policy *v, int signo)
         return false;
     return signo != SIGSYS || (!goes_through(v, SYS_seccomp, own_filter) &&
                                !goes_through(v, SYS_prctl, own_filter_by_prctl) &&
-                               !goes_through(v, SYS_prctl, user_dispatch));
+                               !goes_through(v, SYS_prctl, user_dispatch[0]) &&
+                               !goes_through(v, SYS_prctl, user_dispatch[1]));
 }
 
 bool cordon__variant_own_signal_refused(const cordon_policy *v, int signo)
