@@ -517,20 +517,22 @@ static int make_v1_memory_pair(cordon__cgroup *cg)
  * needs two levels).  The bounds' files are the cgroup's owner's, and a
  * root task wrote them through its own mount of cgroup2: a root cordon
  * gives them to nobody, whom no task that may make a cgroup here is (a
- * task of another user than root may not write the directory, root's).
- * A cordon that is not root cannot: a task of its own user may raise
- * them (README). */
+ * task of another user than root may not write the directory, root's),
+ * and writes them again at each task (a nobody task may raise them, for
+ * a root task that reuses the cgroup after it).  A cordon that is not
+ * root cannot give them away: a task of its own user may raise them
+ * (README). */
 #define INNER_CGROUPS_DEPTH "16"
 #define INNER_CGROUPS_MOST  "512"
 #define NOBODY 65534
-static void bound_inner_cgroups(const char *dir)
+static void bound_inner_cgroups(const char *dir, bool made_now)
 {
     static const char *const bounds[2][2] = {
         { "cgroup.max.depth", INNER_CGROUPS_DEPTH },
         { "cgroup.max.descendants", INNER_CGROUPS_MOST },
     };
     for (int i = 0; i < 2; i++) {
-        if (write_file(dir, bounds[i][0], bounds[i][1]) < 0 || geteuid() != 0)
+        if (write_file(dir, bounds[i][0], bounds[i][1]) < 0 || !made_now || geteuid() != 0)
             continue;
         char path[4200];
         snprintf(path, sizeof path, "%s/%s", dir, bounds[i][0]);
@@ -555,8 +557,9 @@ static int create_v2(cordon__cgroup *cg, uint64_t memory_bytes, uint64_t max_pro
     if (index < 0)
         return 0;
     cg->v2_dir = index;
-    if (!reused)
-        bound_inner_cgroups(cg->dirs[index]);
+    /* A pooled one's too: a task of nobody's, the files' owner, may have
+     * raised them for the next task, a root one, to use. */
+    bound_inner_cgroups(cg->dirs[index], !reused);
     /* A pooled one may hold an earlier task's process share, read when
      * the caller had less room: this task's own bound is set after. */
     if (reused && places.v2_pids)

@@ -1281,7 +1281,15 @@ static void test_a_task_s_own_cgroups_are_bounded_and_removed(void **state)
         print_message("skipped: needs a root caller with a v2 cgroup\n");
         skip();
     }
+    /* First a nobody task, whom the bounds' files belong to, raises them
+     * in the cgroup the pool then hands to the root task below. */
     cordon_task *t = cordon_function_task(makes_cgroups_inside_its_own, NULL);
+    cordon_set_policy(t, NULL);
+    assert_int_equal(cordon_set_user(t, 65534, 65534), 0);
+    assert_int_equal(cordon_set_limit(t, CORDON_LIMIT_CPU_MS, 60000), 0);
+    run_task(t, 0);
+    cordon_task_free(t);
+    t = cordon_function_task(makes_cgroups_inside_its_own, NULL);
     cordon_set_policy(t, NULL);
     assert_int_equal(cordon_set_user(t, 0, 0), 0);
     assert_int_equal(cordon_set_limit(t, CORDON_LIMIT_CPU_MS, 60000), 0); /* a v2 cgroup */
