@@ -423,6 +423,9 @@ typedef struct cordon__attempt_state {
                                            reaped: every process of the task started before
                                            (lib/adopted_orphans.c) */
     bool in_namespaces;         /* pid is an init; the task's status comes from it */
+    bool command_gives_back;    /* without namespaces: a command's forked copy, whose
+                                   give-back (init report) is cordon's; never a
+                                   function's, whose set-up hook could write it */
     const cordon__setup_record *setup;
     const cordon__init_report *init_report;
     int pidfd;

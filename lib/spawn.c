@@ -1140,6 +1140,7 @@ static int follow_init(cordon__launch *l, cordon__attempt_state *s)
 {
     s->group = s->pid;
     s->setup = l->setup;
+    s->command_gives_back = !l->fn && l->child_is_a_copy;
     s->init_report = l->init_report;
     if (!l->namespaces)
         return 0;

@@ -39,6 +39,14 @@
 
 #include "internal.h"
 
+/* Without namespaces, a command's forked copy's give-back (a function's
+ * process gives nothing back, and its set-up hook could write the field). */
+static uint64_t no_namespace_give_back(const cordon__attempt_state *s)
+{
+    return s->command_gives_back
+               ? __atomic_load_n(&s->init_report->give_back_cpu_ns, __ATOMIC_ACQUIRE) : 0;
+}
+
 /* One process of the session: its own clock (else its ticks) and what it
  * reaped.  The task's init is cordon's: only what it reaped counts, and
  * that comes from the setup record. */
@@ -55,7 +63,9 @@ static uint64_t process_share_ns(const cordon__attempt_state *s, pid_t pid, cons
     pid_t first = s->in_namespaces ? __atomic_load_n(&s->init_report->task_pid, __ATOMIC_ACQUIRE)
                                    : s->pid;
     if (pid == first) {
-        uint64_t give_back = __atomic_load_n(&s->init_report->give_back_cpu_ns, __ATOMIC_ACQUIRE);
+        uint64_t give_back = s->in_namespaces
+                                 ? __atomic_load_n(&s->init_report->give_back_cpu_ns, __ATOMIC_ACQUIRE)
+                                 : no_namespace_give_back(s);
         own -= give_back < own ? give_back : own;
     }
     return own + (st->cutime + st->cstime) * tick_ns;
@@ -65,7 +75,7 @@ static uint64_t process_share_ns(const cordon__attempt_state *s, pid_t pid, cons
  * process's give-back (with namespaces the init's start leaves it out). */
 static uint64_t less_the_give_back(const cordon__attempt_state *s, uint64_t ns)
 {
-    uint64_t give_back = __atomic_load_n(&s->init_report->give_back_cpu_ns, __ATOMIC_ACQUIRE);
+    uint64_t give_back = no_namespace_give_back(s);
     return ns > give_back ? ns - give_back : 0;
 }
 
@@ -372,7 +382,8 @@ uint64_t cordon__tree_cpu_ns(cordon__attempt_state *s)
      * yet known: the figure stays as last read (without namespaces a
      * forked copy of a caller of 1 GiB took 10-20 ms, and a limit of
      * 10 ms ended /bin/true as a CpuLimit). */
-    if (!s->in_namespaces && __atomic_load_n(&s->init_report->giving_back, __ATOMIC_ACQUIRE))
+    if (!s->in_namespaces && s->command_gives_back &&
+        __atomic_load_n(&s->init_report->giving_back, __ATOMIC_ACQUIRE))
         return s->cpu_used_ns;
     uint64_t counted = 0;
     bool exact = read_the_counter(s, &counted);
@@ -397,7 +408,7 @@ void cordon__usage_leave_out_give_back(cordon__attempt_state *s)
 {
     if (s->in_namespaces)
         return;
-    uint64_t give_back_us = __atomic_load_n(&s->init_report->give_back_cpu_ns, __ATOMIC_ACQUIRE) / 1000u;
+    uint64_t give_back_us = no_namespace_give_back(s) / 1000u;
     subtract_us(&s->rusage.ru_stime, &give_back_us);
     subtract_us(&s->rusage.ru_utime, &give_back_us);
 }
