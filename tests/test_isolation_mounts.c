@@ -1330,6 +1330,38 @@ static void test_mounts_tmpfs_mounts_share_the_memory_limit_without_a_cgroup(voi
     assert_true(kib <= 64 * 1024 + 64); /* a tmpfs's own few pages aside */
 }
 
+/* A task with no filter may mount a proc of its own in namespaces of its
+ * own (a cordon run as a task, bwrap, unshare --mount-proc): the kernel
+ * refuses that where anything is mounted over a file of the task's /proc
+ * ("too revealing"), which a cover of /proc/keys once did: the nested
+ * cordon's task lost its own /proc and listed the outer namespace's
+ * processes. */
+static void test_mounts_a_task_may_mount_a_proc_of_its_own(void **state)
+{
+    (void)state;
+    if (access("/usr/bin/unshare", X_OK) != 0) {
+        print_message("skipped: no unshare(1) here\n");
+        skip();
+    }
+    cordon_task *t = cordon_shell_task("unshare -Upf --mount-proc sh -c 'echo $$; ls /proc | "
+                                       "grep -c \"^[0-9]\"'");
+    cordon_set_policy(t, NULL);
+    /* a root task's /proc has its kernel settings bound read-only, over
+     * directories: too revealing to mount again, for it alone */
+    if (geteuid() == 0)
+        assert_int_equal(cordon_set_user(t, 65534, 65534), 0);
+    const cordon_result *r = run_task(t, 0);
+    if (!(r->confinement & CORDON_CONFINED_OWN_PROC)) {
+        cordon_task_free(t);
+        print_message("skipped: the task has no /proc of its own here\n");
+        skip();
+    }
+    if (r->exit_code != 0)
+        fail_msg("exit %d: %s", r->exit_code, r->std_err.data ? (const char *)r->std_err.data : "");
+    assert_string_equal(r->std_out.data, "1\n3\n"); /* its sh, ls and grep alone */
+    cordon_task_free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1360,6 +1392,7 @@ int main(void)
         cmocka_unit_test(test_mounts_propagation_stays_out_of_both_views),
         cmocka_unit_test(test_mounts_the_callers_message_queues_are_out_of_reach_by_path),
         cmocka_unit_test(test_mounts_a_path_on_a_covered_mount_is_refused_by_name),
+        cmocka_unit_test(test_mounts_a_task_may_mount_a_proc_of_its_own),
     };
     return cmocka_run_group_tests(tests, make_dirs, remove_dirs);
 }
