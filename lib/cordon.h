@@ -29,8 +29,10 @@
  *
  * Errors: functions returning int give 0 (or a documented positive value)
  * on success and a negative errno when cordon itself failed.  The library
- * never prints, installs no signal handler in the caller and changes none of
- * the caller's signal dispositions.
+ * prints nothing but a line on stderr for a misuse that has no error to
+ * return (cordon_task_free or cordon_pool_free from a callback of the run
+ * that still uses it), installs no signal handler in the caller and changes
+ * none of the caller's signal dispositions.
  */
 #ifndef CORDON_H
 #define CORDON_H
