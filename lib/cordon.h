@@ -213,8 +213,9 @@ int cordon_set_stdin(cordon_task *t, const void *data, size_t len);
  *   line discipline (the terminal's, not the description's, whose signal
  *   keys signal the caller's foreground group) cannot be set while the
  *   task runs (EPERM, on any terminal, under any policy and under none),
- *   nor can the task take it as its controlling terminal (TIOCSCTTY) or
- *   type into its input (TIOCSTI, TIOCLINUX), and its exclusive mode and permissions are put back as they were
+ *   nor can the task type into its input (TIOCSTI, TIOCLINUX) or take
+ *   it as its controlling terminal (one no session holds is held by a
+ *   keeper process of cordon's while the task runs), and its exclusive mode and permissions are put back as they were
  *   when the attempt ended; for a task with file rules
  *   the task's init opens it again by its name on the task's read-only
  *   view of the files (a fchmod, futimens or fsetxattr on it fails with

@@ -19,16 +19,14 @@
  * with EPERM, on every fd: a terminal the task opens of its own too,
  * which a filter cannot tell apart.  Reading the modes stays allowed.
  *
- * So is taking the terminal as the task's controlling terminal
- * (TIOCSCTTY), which the kernel grants a session leader for a terminal
- * that is no session's yet (one the caller opened with O_NOCTTY, a
- * supervisor's pty): the task then wrote to it through /dev/tty where
- * file rules or another user's mode kept it from reopening fd 0, and its
- * session's end hung a console or serial line up for the caller (EIO on
- * its every write after).  And typing into its input (TIOCSTI, and a
- * virtual console's paste of its selection, TIOCLINUX), which the
- * policies kill but no filter at all let through: the caller's next read
- * of the terminal returned what the task typed.
+ * So is typing into its input (TIOCSTI, and a virtual console's paste of
+ * its selection, TIOCLINUX), which the policies kill but no filter at
+ * all let through: the caller's next read of a terminal no session held
+ * returned what the task typed.  (Taking such a terminal as the task's
+ * own controlling terminal, by TIOCSCTTY or by an open without O_NOCTTY,
+ * which no filter sees, is kept from it by cordon's keeper holding the
+ * terminal meanwhile: lib/stdin_terminal.c.  TIOCSCTTY itself stays the
+ * task's, for pseudo-terminals of its own: login_tty, forkpty.)
  *
  * A filter of its own, stacked, rather than rules added to the policy's:
  * the kernel takes the strictest answer of the filters a call meets, so
@@ -62,7 +60,7 @@
  * for the output to drain otherwise (tcdrain, which stays). */
 #define CHECK_COMMANDS                                                                       \
     GUARD_LOAD(GUARD_ARGUMENT(1)),                                                           \
-    REFUSED_IF(TIOCSCTTY, 19), REFUSED_IF(TIOCSTI, 18), REFUSED_IF(TIOCLINUX, 17),           \
+    REFUSED_IF(TIOCSTI, 18), REFUSED_IF(TIOCLINUX, 17),                                      \
     REFUSED_IF(TCSETS, 16), REFUSED_IF(TCSETSW, 15), REFUSED_IF(TCSETSF, 14),                \
     REFUSED_IF(TCSETA, 13), REFUSED_IF(TCSETAW, 12), REFUSED_IF(TCSETAF, 11),                \
     REFUSED_IF(SET_MODES2, 10), REFUSED_IF(SET_MODES2_DRAINED, 9),                           \

@@ -303,18 +303,49 @@ static void test_stdin_fd_a_terminal_is_put_back_as_it_was(void **state)
 }
 
 /* What a task does to take a terminal that is no session's controlling
- * terminal: a session of its own, then TIOCSCTTY on it, /dev/tty, and
- * (`arg` non-NULL: under no policy, where no filter of a policy's kills
- * them first) typing into its input.  0 when all were refused. */
+ * terminal: a session of its own, then TIOCSCTTY on it, an open of it
+ * again without O_NOCTTY (which makes it a session leader's without any
+ * ioctl), /dev/tty, and (`arg` non-NULL: under no policy, where no
+ * filter of a policy's kills them first) typing into its input.  0 when
+ * all were refused and a pseudo-terminal of its own still became its
+ * controlling terminal (login_tty, forkpty). */
 static int take_the_terminal(cordon_ctx *ctx, void *arg)
 {
     (void)ctx;
-    (void)setsid();
-    if (ioctl(0, TIOCSCTTY, 0) == 0 || errno != EPERM)
-        return 1;
-    int tty = open("/dev/tty", O_RDWR | O_CLOEXEC);
-    if (tty >= 0)
-        return 2;
+    pid_t child = fork();
+    if (child < 0)
+        return 9;
+    if (child == 0) {
+        (void)setsid();
+        if (ioctl(0, TIOCSCTTY, 0) == 0)
+            _exit(1);
+        int again = open("/proc/self/fd/0", O_RDWR | O_CLOEXEC);
+        if (again >= 0)
+            close(again);
+        int tty = open("/dev/tty", O_RDWR | O_CLOEXEC);
+        if (tty >= 0)
+            _exit(2);
+        int master, slave;
+        if (openpty(&master, &slave, NULL, NULL, NULL) != 0)
+            _exit(0); /* no pseudo-terminal of its own here: nothing to show */
+        pid_t own = fork();
+        if (own == 0) { /* its own pty, as login_tty (forkpty) gives it one */
+            if (setsid() < 0) /* refused where nothing but its group holds the tree */
+                _exit(errno == EPERM ? 0 : 1);
+            _exit(ioctl(slave, TIOCSCTTY, 0) == 0 && open("/dev/tty", O_RDWR | O_CLOEXEC) >= 0
+                      ? 0 : 1);
+        }
+        int status;
+        if (own < 0 || waitpid(own, &status, 0) != own || !WIFEXITED(status) ||
+            WEXITSTATUS(status) != 0)
+            _exit(6);
+        _exit(0);
+    }
+    int status;
+    if (waitpid(child, &status, 0) != child || !WIFEXITED(status))
+        return 8;
+    if (WEXITSTATUS(status) != 0)
+        return WEXITSTATUS(status);
     if (!arg)
         return 0;
     char typed = 'x';
@@ -361,12 +392,16 @@ static int terminal_taken_without_namespaces(const void *no_policy)
 
 /* A terminal that is no session's controlling terminal (one the caller
  * opened with O_NOCTTY, a supervisor's pty, a console or serial line)
- * the kernel gives to a session leader that asks with TIOCSCTTY: the task
- * wrote raw escapes to it through /dev/tty under the default policy and
- * the judge preset, typed into the caller's input with TIOCSTI under no
- * policy (29 bytes of 29 read back by the caller), and its session's end
- * hung a console up for the caller.  Refused under any policy and none,
- * with and without namespaces (exit 1 before). */
+ * the kernel gives to a session leader that asks with TIOCSCTTY or opens
+ * it without O_NOCTTY: the task wrote raw escapes to it through /dev/tty
+ * under the default policy and the judge preset, typed into the caller's
+ * input with TIOCSTI under no policy (29 bytes of 29 read back by the
+ * caller), and its session's end hung a console up for the caller.  Held
+ * by cordon's keeper while the task runs, under any policy and none, with
+ * and without namespaces (exit 1 before; exit 2 with the keeper's open
+ * route alone refused); a pseudo-terminal of the task's own is still its
+ * controlling terminal on asking (a refusal of TIOCSCTTY on every
+ * terminal broke forkpty, pexpect and Python's pty.fork). */
 static void test_stdin_fd_a_terminal_is_never_the_task_s_own(void **state)
 {
     (void)state;
