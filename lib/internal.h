@@ -398,10 +398,12 @@ void cordon__terminal_save(int fd, cordon__terminal_state *state);
 void cordon__terminal_restore(cordon__terminal_state *state);
 
 /* lib/pipe_capacity.c: a pipe given to the task (its stdin, an inherited
- * output), its capacity as it was when the attempt started (fd -1: none). */
+ * output), whose capacity before the first attempt given it is put back
+ * when the last one ends. */
 typedef struct cordon__pipe_capacity {
-    int fd;                     /* a copy of the caller's, until the attempt ends */
-    int size;
+    bool held;                  /* this attempt counts in the pipe's saving */
+    dev_t dev;
+    ino_t ino;
 } cordon__pipe_capacity;
 void cordon__pipe_capacity_save(int fd, cordon__pipe_capacity *saved);
 void cordon__pipe_capacity_restore(cordon__pipe_capacity *saved);

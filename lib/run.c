@@ -92,8 +92,6 @@ static int spawn_attempt(cordon_task *t, attempt *a)
     state->pidfd = state->stdout_fd = state->stderr_fd = state->log_fd = state->stdin_fd = -1;
     state->listener_socket = state->listener_fd = state->cancel_fd = state->stdin_source = -1;
     state->stdin_terminal.fd = state->stdin_terminal.keeper = state->stdin_terminal.keeper_fd = -1;
-    for (int stream = 0; stream < 3; stream++)
-        state->pipe_capacity[stream].fd = -1;
     state->cpu_counter_fd = -1;
     starting_attempt = t->result.attempts;
     int rc = cordon__spawn(t, launch, state);

@@ -436,6 +436,17 @@ static int shrink_the_pipes(cordon_ctx *ctx, void *arg)
     return shrunk;
 }
 
+/* Shrinks its stdin pipe (`arg` NULL) and waits 300 ms, or (`arg`
+ * non-NULL) waits 600 ms holding it. */
+static int shrink_and_wait(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    if (!arg && fcntl(0, F_SETPIPE_SZ, 4096) != 4096)
+        return 1;
+    usleep(arg ? 600000 : 300000);
+    return 0;
+}
+
 /* The task's stdout is the copy's fd 1, a pipe inherited: its capacity
  * after the run, or -1. */
 static int inherited_pipe_after(void)
@@ -468,6 +479,23 @@ static void test_stdin_fd_a_pipe_keeps_its_capacity(void **state)
     assert_true(r->exit_code >= 1); /* it did shrink it */
     cordon_task_free(t);
     assert_int_equal(fcntl(fds[1], F_GETPIPE_SZ), before);
+    /* Two tasks on the pipe at once, the second started once the first
+     * had shrunk it: the second had saved the shrunk size and, ending
+     * last, put that back. */
+    cordon_task *shrinker = cordon_function_task(shrink_and_wait, NULL);
+    cordon_task *later = cordon_function_task(shrink_and_wait, "");
+    assert_int_equal(cordon_set_stdin_fd(shrinker, fds[0]), 0);
+    assert_int_equal(cordon_set_stdin_fd(later, fds[0]), 0);
+    assert_int_equal(cordon_run_async(shrinker), 0);
+    for (int waited = 0; fcntl(fds[1], F_GETPIPE_SZ) != 4096 && waited < 5000; waited += 10)
+        usleep(10000);
+    assert_int_equal(fcntl(fds[1], F_GETPIPE_SZ), 4096);
+    assert_int_equal(cordon_run_async(later), 0);
+    assert_int_equal(cordon_join(shrinker), 0);
+    assert_int_equal(cordon_join(later), 0);
+    assert_int_equal(fcntl(fds[1], F_GETPIPE_SZ), before);
+    cordon_task_free(shrinker);
+    cordon_task_free(later);
     close(fds[0]);
     close(fds[1]);
     /* fd 1 of the caller's is the process's: in a copy */
