@@ -391,8 +391,8 @@ typedef struct cordon__terminal_state {
     mode_t permissions;         /* the terminal file's (its inode's, the caller's too) */
     uid_t owner;
     gid_t group;
-    pid_t keeper;               /* holds a terminal no session held (-1: none) */
-    int keeper_fd;              /* its end of the keeper's socket, closed to release it */
+    bool kept;                  /* a keeper holds it for this attempt (one per terminal) */
+    dev_t kept_device;
 } cordon__terminal_state;
 void cordon__terminal_save(int fd, cordon__terminal_state *state);
 void cordon__terminal_restore(cordon__terminal_state *state);

@@ -84,13 +84,14 @@ void cordon__pipe_capacity_save(int fd, cordon__pipe_capacity *mine)
     struct stat st;
     if (fd < 0 || fstat(fd, &st) != 0 || !S_ISFIFO(st.st_mode))
         return;
-    int size = fcntl(fd, F_GETPIPE_SZ);
-    if (size <= 0)
-        return;
     pthread_mutex_lock(&saved.lock);
     own_the_table();
     saved_pipe *p = find(st.st_dev, st.st_ino);
-    if (!p)
+    /* Read under the lock: read before it, a size another attempt's task
+     * had shrunk could be saved as the pipe's just after that attempt put
+     * the pipe back and left the table. */
+    int size = p ? 0 : fcntl(fd, F_GETPIPE_SZ);
+    if (!p && size > 0)
         p = add(st.st_dev, st.st_ino, fd, size);
     if (p) {
         p->attempts++;

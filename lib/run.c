@@ -91,7 +91,7 @@ static int spawn_attempt(cordon_task *t, attempt *a)
     launch->listener_socket = launch->spare_user_fd = launch->spare_net_fd = -1;
     state->pidfd = state->stdout_fd = state->stderr_fd = state->log_fd = state->stdin_fd = -1;
     state->listener_socket = state->listener_fd = state->cancel_fd = state->stdin_source = -1;
-    state->stdin_terminal.fd = state->stdin_terminal.keeper = state->stdin_terminal.keeper_fd = -1;
+    state->stdin_terminal.fd = -1;
     state->cpu_counter_fd = -1;
     starting_attempt = t->result.attempts;
     int rc = cordon__spawn(t, launch, state);

@@ -32,9 +32,12 @@
  * (TIOCNOTTY, which hangs nothing up) when the attempt ends.
  */
 #include <errno.h>
+#include <linux/sched.h>
+#include <poll.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <sys/ioctl.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -42,6 +45,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "../sandbox/fork_reset.h"
 
 /* The kernel's layout of rt_sigaction's argument (lib/child.c's too). */
 struct keeper_sigaction {
@@ -51,7 +55,11 @@ struct keeper_sigaction {
     unsigned long mask;
 };
 
-/* The keeper, a _Fork of the caller: async-signal-safe calls only. */
+/* The keeper, a fork of the caller: async-signal-safe calls only.  It
+ * holds the terminal until a byte comes on its socket (not only its end:
+ * a fork of the caller made meanwhile holds the socket too) or the caller
+ * ends, and then lets it go: TIOCNOTTY hangs nothing up, where a session
+ * leader's exit hangs a console or serial line up. */
 static _Noreturn void keep(int tty, int sock, pid_t caller)
 {
     struct keeper_sigaction ignore = { .handler = SIG_IGN };
@@ -61,78 +69,175 @@ static _Noreturn void keep(int tty, int sock, pid_t caller)
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
-    if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0 || getppid() != caller)
+    /* The caller's end, watched by a pidfd: a parent-death signal follows
+     * the thread that started the keeper, a collector's that ends with its
+     * task while another task still needs the terminal held. */
+    int caller_fd = (int)syscall(SYS_pidfd_open, caller, 0);
+    if (caller_fd < 0 || getppid() != caller)
         _exit(1);
-    /* Nothing of the caller's but the terminal and the socket. */
-    unsigned low = (unsigned)(tty < sock ? tty : sock), high = (unsigned)(tty < sock ? sock : tty);
-    if (low > 0)
-        syscall(SYS_close_range, 0, low - 1, 0);
-    if (high - low > 1)
-        syscall(SYS_close_range, low + 1, high - 1, 0);
-    syscall(SYS_close_range, high + 1, ~0U, 0);
+    /* Nothing of the caller's but the terminal, the socket and the pidfd. */
+    int kept[3] = { tty, sock, caller_fd };
+    for (int i = 0; i < 3; i++) /* sorted */
+        for (int j = i + 1; j < 3; j++)
+            if (kept[j] < kept[i]) {
+                int swap = kept[i];
+                kept[i] = kept[j];
+                kept[j] = swap;
+            }
+    unsigned from = 0;
+    for (int i = 0; i < 3; i++) {
+        if ((unsigned)kept[i] > from)
+            syscall(SYS_close_range, from, (unsigned)kept[i] - 1, 0);
+        from = (unsigned)kept[i] + 1;
+    }
+    syscall(SYS_close_range, from, ~0U, 0);
     char held = setsid() >= 0 && ioctl(tty, TIOCSCTTY, 0) == 0 ? 'y' : 'n';
     while (write(sock, &held, 1) < 0 && errno == EINTR)
         ;
-    char end;
-    if (held == 'y')
-        while (read(sock, &end, 1) < 0 && errno == EINTR)
-            ;
+    /* Until a byte (or the socket's end), or the caller's end. */
+    struct pollfd watched[2] = { { .fd = sock, .events = POLLIN },
+                                 { .fd = caller_fd, .events = POLLIN } };
+    while (held == 'y' && poll(watched, 2, -1) < 0 && errno == EINTR)
+        ;
     if (held == 'y')
         ioctl(tty, TIOCNOTTY);
     _exit(0);
 }
 
-/* Started for a terminal that is not this process's controlling one (it
- * may be no session's); the keeper says at once whether it holds it, and
- * leaves at once where another session does. */
-static void start_keeper(int tty, cordon__terminal_state *state)
+/* One keeper per terminal for the attempts of this process that hold it
+ * at once (the first one's had let the terminal go while a second task
+ * still ran, which then took it). */
+typedef struct kept_terminal {
+    dev_t device;               /* the terminal's st_rdev */
+    pid_t keeper;
+    int pidfd, socket;
+    unsigned attempts;
+} kept_terminal;
+
+static struct {
+    pthread_mutex_t lock;
+    pid_t owner;                /* 0 in a forked copy: the table is the parent's */
+    kept_terminal *kept;
+    size_t count, room;
+} terminals = { .lock = PTHREAD_MUTEX_INITIALIZER };
+CORDON__RESET_IN_FORKED_COPIES(&terminals.lock);
+CORDON__FORGOTTEN_IN_FORKED_COPIES(&terminals.owner);
+
+static kept_terminal *kept_for(dev_t device)
 {
-    state->keeper = -1;
-    state->keeper_fd = -1;
-    pid_t sid;
-    if (ioctl(tty, TIOCGSID, &sid) == 0)
-        return; /* this process's own: a session holds it */
+    pid_t self = getpid();
+    if (terminals.owner != self) {
+        terminals.owner = self;
+        terminals.kept = NULL; /* the parent's: left to it */
+        terminals.count = terminals.room = 0;
+    }
+    for (size_t i = 0; i < terminals.count; i++)
+        if (terminals.kept[i].device == device)
+            return &terminals.kept[i];
+    return NULL;
+}
+
+/* A keeper started for `tty`, which says at once whether it holds it;
+ * started with no exit signal (the caller's SIGCHLD handler and wait(-1)
+ * never see it, as with every process of cordon's but a function's). */
+static bool start_keeper(int tty, kept_terminal *k)
+{
     int pair[2];
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0)
-        return;
+        return false;
     pid_t caller = getpid();
-    pid_t keeper = _Fork();
+    sigset_t all, previous;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &previous);
+    int pidfd = -1;
+    long keeper = syscall(SYS_clone, CLONE_PIDFD, NULL, &pidfd, NULL, 0);
     if (keeper == 0)
         keep(tty, pair[1], caller);
+    pthread_sigmask(SIG_SETMASK, &previous, NULL);
     close(pair[1]);
     if (keeper < 0) {
         close(pair[0]);
-        return;
+        return false;
     }
     char held = 'n';
     ssize_t got;
     do
         got = read(pair[0], &held, 1);
     while (got < 0 && errno == EINTR);
-    state->keeper = keeper;
-    state->keeper_fd = pair[0];
-    if (got != 1 || held != 'y') { /* another session's, or it failed: nothing to hold */
-        close(pair[0]);
-        state->keeper_fd = -1;
-    }
+    *k = (kept_terminal){ .keeper = (pid_t)keeper, .pidfd = pidfd, .socket = pair[0] };
+    if (got == 1 && held == 'y')
+        return true;
+    close(pair[0]); /* another session's: nothing to hold, and it has left */
+    while (waitid(P_PIDFD, (id_t)pidfd, &(siginfo_t){ 0 }, WEXITED | __WALL) < 0 && errno == EINTR)
+        ;
+    close(pidfd);
+    return false;
 }
 
-static void stop_keeper(cordon__terminal_state *state)
+static void stop_keeper(kept_terminal *k)
 {
-    if (state->keeper_fd >= 0)
-        close(state->keeper_fd);
-    state->keeper_fd = -1;
-    if (state->keeper > 0)
-        while (waitpid(state->keeper, NULL, __WALL) < 0 && errno == EINTR)
-            ;
-    state->keeper = -1;
+    char end = 'e';
+    /* MSG_NOSIGNAL: a keeper gone already is no SIGPIPE of the caller's */
+    while (send(k->socket, &end, 1, MSG_NOSIGNAL) < 0 && errno == EINTR)
+        ;
+    close(k->socket);
+    while (waitid(P_PIDFD, (id_t)k->pidfd, &(siginfo_t){ 0 }, WEXITED | __WALL) < 0 &&
+           errno == EINTR)
+        ;
+    close(k->pidfd);
+}
+
+/* For a terminal that is not this process's controlling one (it may be
+ * no session's): held by this process's keeper for it while any attempt
+ * given it runs.  One another session holds needs none. */
+static void hold(int tty, cordon__terminal_state *state)
+{
+    state->kept = false;
+    pid_t sid;
+    struct stat st;
+    if (ioctl(tty, TIOCGSID, &sid) == 0 || fstat(tty, &st) != 0)
+        return; /* this process's own: a session holds it */
+    pthread_mutex_lock(&terminals.lock);
+    kept_terminal *k = kept_for(st.st_rdev);
+    if (!k && terminals.count == terminals.room) {
+        size_t room = terminals.room ? 2 * terminals.room : 2;
+        kept_terminal *grown = realloc(terminals.kept, room * sizeof *grown);
+        if (grown) {
+            terminals.kept = grown;
+            terminals.room = room;
+        }
+    }
+    if (!k && terminals.count < terminals.room &&
+        start_keeper(tty, &terminals.kept[terminals.count])) {
+        k = &terminals.kept[terminals.count++];
+        k->device = st.st_rdev;
+    }
+    if (k) {
+        k->attempts++;
+        state->kept = true;
+        state->kept_device = st.st_rdev;
+    }
+    pthread_mutex_unlock(&terminals.lock);
+}
+
+static void let_go(cordon__terminal_state *state)
+{
+    if (!state->kept)
+        return;
+    state->kept = false;
+    pthread_mutex_lock(&terminals.lock);
+    kept_terminal *k = kept_for(state->kept_device);
+    if (k && --k->attempts == 0) {
+        stop_keeper(k);
+        *k = terminals.kept[--terminals.count];
+    }
+    pthread_mutex_unlock(&terminals.lock);
 }
 
 void cordon__terminal_save(int fd, cordon__terminal_state *state)
 {
     state->fd = -1;
-    state->keeper = -1;
-    state->keeper_fd = -1;
+    state->kept = false;
     state->discipline = 0; /* what TIOCGETD fills (valgrind does not know it does) */
     state->exclusive = 0;  /* TIOCGEXCL likewise */
     struct stat st;
@@ -147,7 +252,7 @@ void cordon__terminal_save(int fd, cordon__terminal_state *state)
     if (ioctl(fd, TIOCGEXCL, &state->exclusive) != 0)
         state->exclusive = 0;
     state->fd = fd;
-    start_keeper(fd, state);
+    hold(fd, state);
 }
 
 void cordon__terminal_restore(cordon__terminal_state *state)
@@ -173,6 +278,6 @@ void cordon__terminal_restore(cordon__terminal_state *state)
     if (fstat(state->fd, &st) == 0 && (st.st_mode & 07777) != state->permissions)
         (void)!fchmod(state->fd, state->permissions);
     pthread_sigmask(SIG_SETMASK, &previous, NULL);
-    stop_keeper(state);
+    let_go(state);
     state->fd = -1;
 }

@@ -518,8 +518,9 @@ static int make_v1_memory_pair(cordon__cgroup *cg)
  * root task wrote them through its own mount of cgroup2: a root cordon
  * gives them to nobody, whom no task that may make a cgroup here is (a
  * task of another user than root may not write the directory, root's),
- * and writes them again at each task (a nobody task may raise them, for
- * a root task that reuses the cgroup after it).  A cordon that is not
+ * and writes them again, with their mode, at each task (a nobody task
+ * may raise them or open them to everyone, for a root task that reuses
+ * the cgroup after it).  A cordon that is not
  * root cannot give them away: a task of its own user may raise them
  * (README). */
 #define INNER_CGROUPS_DEPTH "16"
@@ -532,11 +533,14 @@ static void bound_inner_cgroups(const char *dir, bool made_now)
         { "cgroup.max.descendants", INNER_CGROUPS_MOST },
     };
     for (int i = 0; i < 2; i++) {
-        if (write_file(dir, bounds[i][0], bounds[i][1]) < 0 || !made_now || geteuid() != 0)
+        if (write_file(dir, bounds[i][0], bounds[i][1]) < 0 || geteuid() != 0)
             continue;
         char path[4200];
         snprintf(path, sizeof path, "%s/%s", dir, bounds[i][0]);
-        (void)lchown(path, NOBODY, NOBODY);
+        if (made_now)
+            (void)lchown(path, NOBODY, NOBODY);
+        /* its owner, a nobody task, may have opened it to everyone */
+        (void)chmod(path, 0644);
     }
 }
 

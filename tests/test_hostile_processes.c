@@ -1207,9 +1207,11 @@ static int makes_cgroups_inside_its_own(cordon_ctx *ctx, void *arg)
         mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0 ||
         mount("none", "/tmp", "cgroup2", 0, NULL) != 0)
         return 999999;
-    /* the bounds raised first, where the task may write them */
+    /* the bounds raised first, where the task may write them, and opened
+     * to everyone, where it owns them */
     static const char *const bounds[] = { "/tmp/cgroup.max.depth", "/tmp/cgroup.max.descendants" };
     for (int i = 0; i < 2; i++) {
+        (void)chmod(bounds[i], 0666);
         int fd = open(bounds[i], O_WRONLY | O_CLOEXEC);
         if (fd >= 0) {
             (void)!write(fd, "max", 3);

@@ -508,6 +508,92 @@ static void test_stdin_fd_a_pipe_keeps_its_capacity(void **state)
     assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 }
 
+/* Waits `arg` ms, then tries to take its terminal (take_the_terminal). */
+static int wait_then_take(cordon_ctx *ctx, void *arg)
+{
+    usleep((useconds_t)(uintptr_t)arg * 1000u);
+    return take_the_terminal(ctx, NULL);
+}
+
+static volatile sig_atomic_t children_signalled;
+static void count_sigchld(int signo)
+{
+    (void)signo;
+    children_signalled++;
+}
+
+static pid_t forked_meanwhile;
+static void *fork_a_sleeper(void *arg)
+{
+    (void)arg;
+    usleep(100000);
+    forked_meanwhile = fork();
+    if (forked_meanwhile == 0) { /* a fork of the caller without exec, as multiprocessing's */
+        sleep(5);
+        _exit(0);
+    }
+    return NULL;
+}
+
+/* The terminal's keeper, against what runs beside it: two tasks given the
+ * terminal at once (the first one's keeper let it go as it ended, and
+ * the second task took it), a fork of the caller made during the run
+ * (it held the keeper's socket, and cordon_run waited 5 s for it), and a
+ * caller counting its SIGCHLDs (the keeper sent it one). */
+static void test_stdin_fd_a_terminal_s_keeper_holds_it_for_every_task(void **state)
+{
+    (void)state;
+    int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (master < 0 || grantpt(master) != 0 || unlockpt(master) != 0) {
+        print_message("skipped: no pseudo-terminal here\n");
+        skip();
+    }
+    int slave = open(ptsname(master), O_RDWR | O_NOCTTY | O_CLOEXEC);
+    assert_true(slave >= 0);
+    cordon_task *first = cordon_function_task(wait_then_take, (void *)(uintptr_t)0);
+    cordon_task *second = cordon_function_task(wait_then_take, (void *)(uintptr_t)700);
+    assert_int_equal(cordon_set_stdin_fd(first, slave), 0);
+    assert_int_equal(cordon_set_stdin_fd(second, slave), 0);
+    assert_int_equal(cordon_run_async(first), 0);
+    assert_int_equal(cordon_run_async(second), 0);
+    assert_int_equal(cordon_join(first), 0);
+    assert_int_equal(cordon_task_result(first)->exit_code, 0);
+    assert_int_equal(cordon_join(second), 0);
+    assert_int_equal(cordon_task_result(second)->exit_code, 0); /* 1 or 2: it took it */
+    cordon_task_free(first);
+    cordon_task_free(second);
+
+    struct sigaction counting = { .sa_handler = count_sigchld }, before;
+    assert_int_equal(sigaction(SIGCHLD, &counting, &before), 0);
+    /* What a run without a terminal signals (none; a sanitizer build's
+     * forked command, one) */
+    children_signalled = 0;
+    const char *quick[] = { "/bin/true", NULL };
+    cordon_task *plain = cordon_command_task(quick);
+    assert_int_equal(cordon_run(plain), 0);
+    cordon_task_free(plain);
+    int without = children_signalled;
+    children_signalled = 0;
+    pthread_t forker;
+    assert_int_equal(pthread_create(&forker, NULL, fork_a_sleeper, NULL), 0);
+    const char *argv[] = { "/bin/sleep", "0.3", NULL };
+    cordon_task *t = cordon_command_task(argv);
+    assert_int_equal(cordon_set_stdin_fd(t, slave), 0);
+    assert_int_equal(cordon_run(t), 0);
+    pthread_join(forker, NULL);
+    assert_true(forked_meanwhile > 0);
+    /* the run did not wait for the fork, still asleep */
+    assert_int_equal(waitpid(forked_meanwhile, NULL, WNOHANG), 0);
+    kill(forked_meanwhile, SIGKILL);
+    assert_int_equal(waitpid(forked_meanwhile, NULL, 0), forked_meanwhile);
+    int signalled = children_signalled;
+    sigaction(SIGCHLD, &before, NULL);
+    assert_int_equal(signalled, without + 1); /* the fork's own, none of the keeper's */
+    cordon_task_free(t);
+    close(slave);
+    close(master);
+}
+
 /* A socket cannot be opened again: it is relayed, and the task's flags
  * land on its pipe. */
 typedef struct feeder {
@@ -1027,6 +1113,7 @@ int main(void)
         cmocka_unit_test(test_stdin_fd_a_terminal_keeps_its_flags),
         cmocka_unit_test(test_stdin_fd_a_terminal_is_put_back_as_it_was),
         cmocka_unit_test(test_stdin_fd_a_terminal_is_never_the_task_s_own),
+        cmocka_unit_test(test_stdin_fd_a_terminal_s_keeper_holds_it_for_every_task),
         cmocka_unit_test(test_stdin_fd_a_socket_is_relayed_whole),
         cmocka_unit_test(test_stdin_fd_a_pipe_cannot_be_written_by_a_task_with_file_rules),
         cmocka_unit_test(test_stdin_fd_a_pipe_keeps_what_the_task_did_not_read),
