@@ -31,7 +31,8 @@
  * on success and a negative errno when cordon itself failed.  The library
  * prints nothing but a line on stderr for a misuse that has no error to
  * return (cordon_task_free or cordon_pool_free from a callback of the run
- * that still uses it), installs no signal handler in the caller and changes
+ * that still uses it; cordon_raise outside a function task, which then
+ * aborts, below), installs no signal handler in the caller and changes
  * none of the caller's signal dispositions.
  */
 #ifndef CORDON_H
