@@ -29,7 +29,8 @@
  * in a session of its own, holds such a terminal as its controlling
  * terminal, so that no session of the task's can take it; it ignores
  * every signal the terminal sends its group, and lets the terminal go
- * (TIOCNOTTY, which hangs nothing up) when the attempt ends.
+ * (TIOCNOTTY, which hangs nothing up) when the last attempt of the
+ * process given the terminal ends, or the caller does.
  */
 #include <errno.h>
 #include <linux/sched.h>

@@ -520,9 +520,8 @@ static int make_v1_memory_pair(cordon__cgroup *cg)
  * task of another user than root may not write the directory, root's),
  * and writes them again, with their mode, at each task (a nobody task
  * may raise them or open them to everyone, for a root task that reuses
- * the cgroup after it).  A cordon that is not
- * root cannot give them away: a task of its own user may raise them
- * (README). */
+ * the cgroup after it).  A cordon that is not root cannot give them
+ * away: a task of its own user may raise them (README). */
 #define INNER_CGROUPS_DEPTH "16"
 #define INNER_CGROUPS_MOST  "512"
 #define NOBODY 65534
