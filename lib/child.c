@@ -107,34 +107,6 @@ static int place_file_descriptors(const cordon__launch *l, bool keep_ruleset)
     return close_from(CORDON__RULESET_FD + 1);
 }
 
-/* The kernel's own layout of rt_sigaction's argument. */
-struct kernel_sigaction {
-    void (*handler)(int);
-    unsigned long flags;
-    void (*restorer)(void);
-    unsigned long mask;
-};
-
-/* The raw system call, because glibc's sigaction refuses the two signals it
- * keeps for itself (32 and 33), and a caller that ignored one of them would
- * otherwise hand that on to the task's command. */
-static int reset_signals(void)
-{
-    struct kernel_sigaction default_action = { .handler = SIG_DFL };
-    for (int signo = 1; signo < NSIG; signo++) {
-        if (signo == SIGKILL || signo == SIGSTOP)
-            continue;
-        if (syscall(SYS_rt_sigaction, signo, &default_action, NULL,
-                    sizeof default_action.mask) != 0 && errno != EINVAL)
-            return -errno;
-    }
-    sigset_t none;
-    sigemptyset(&none);
-    if (sigprocmask(SIG_SETMASK, &none, NULL) != 0)
-        return -errno;
-    return 0;
-}
-
 /* A task run as another user given no working directory starts in the
  * caller's, entered again by its path with that user's rights: kept as
  * the caller (root) had entered it, a task run as nobody started beneath
@@ -331,7 +303,7 @@ static void confine(const cordon__launch *l)
 {
     cordon__setup_record *shared = l->setup;
     int rc;
-    if ((rc = reset_signals()) < 0)
+    if ((rc = cordon__set_every_signal(SIG_DFL)) < 0)
         fail(shared, STEP_SIGNALS, rc);
     if ((rc = cordon__apply_resource_limits(l->limits, l->limit_set)) < 0 ||
         (l->open_files_after_handover && (rc = cordon__raise_open_files_to_hard()) < 0))

@@ -397,6 +397,16 @@ typedef struct cordon__terminal_state {
 void cordon__terminal_save(int fd, cordon__terminal_state *state);
 void cordon__terminal_restore(cordon__terminal_state *state);
 
+/* lib/quiet_copy.c: a copy of the caller with no exit signal, every
+ * signal blocked until `main` (which must not return) unblocks them:
+ * its pid, and its pidfd in *pidfd; -1 with errno in the caller. */
+pid_t cordon__quiet_copy(int *pidfd, void (*main)(void *), void *arg);
+
+/* lib/signal_dispositions.c: every catchable signal's disposition set to
+ * `handler` (SIG_DFL, SIG_IGN) and the signal mask emptied; 0 or -errno.
+ * Async-signal-safe. */
+int cordon__set_every_signal(void (*handler)(int));
+
 /* lib/pipe_capacity.c: a pipe given to the task (its stdin, an inherited
  * output), whose capacity before the first attempt given it is put back
  * when the last one ends. */

@@ -105,6 +105,11 @@ static bool end_keeper(void)
     return info.si_code == CLD_EXITED && info.si_status == CORDON__KEEPER_CANNOT_MAKE;
 }
 
+static void run_keeper(void *plan)
+{
+    cordon__keeper_main(plan);
+}
+
 static void start_keeper(bool user)
 {
     int pair[2];
@@ -118,15 +123,8 @@ static void start_keeper(bool user)
     bool complete = false;
     const cordon__address_range *bss = cordon__loaded_bss(&plan.loaded_bss_count, &complete);
     plan.loaded_bss = complete ? bss : NULL;
-    sigset_t all, previous;
-    sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &previous);
-    /* Exit signal 0: the caller's wait(-1) and SIGCHLD never see it. */
-    int pidfd = -1;
-    long pid = syscall(SYS_clone, CLONE_PIDFD, NULL, &pidfd, NULL, 0);
-    if (pid == 0)
-        cordon__keeper_main(&plan); /* its signals stay blocked */
-    pthread_sigmask(SIG_SETMASK, &previous, NULL);
+    int pidfd;
+    pid_t pid = cordon__quiet_copy(&pidfd, run_keeper, &plan); /* its signals stay blocked */
     close(pair[1]);
     if (pid < 0) { /* refused (a filter of the caller's): not tried again */
         close(pair[0]);

@@ -33,7 +33,6 @@
  * process given the terminal ends, or the caller does.
  */
 #include <errno.h>
-#include <linux/sched.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -48,28 +47,22 @@
 #include "internal.h"
 #include "../sandbox/fork_reset.h"
 
-/* The kernel's layout of rt_sigaction's argument (lib/child.c's too). */
-struct keeper_sigaction {
-    void (*handler)(int);
-    unsigned long flags;
-    void (*restorer)(void);
-    unsigned long mask;
-};
-
 /* The keeper, a fork of the caller: async-signal-safe calls only.  It
  * holds the terminal until a byte comes on its socket (not only its end:
  * a fork of the caller made meanwhile holds the socket too) or the caller
  * ends, and then lets it go: TIOCNOTTY hangs nothing up, where a session
  * leader's exit hangs a console or serial line up. */
-static _Noreturn void keep(int tty, int sock, pid_t caller)
+typedef struct keeper_fds {
+    int tty, sock;
+    pid_t caller;
+} keeper_fds;
+
+static void keep(void *arg)
 {
-    struct keeper_sigaction ignore = { .handler = SIG_IGN };
-    for (int signo = 1; signo < 65; signo++)
-        if (signo != SIGKILL && signo != SIGSTOP)
-            syscall(SYS_rt_sigaction, signo, &ignore, NULL, sizeof ignore.mask);
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, NULL);
+    const keeper_fds *fds = arg;
+    int tty = fds->tty, sock = fds->sock;
+    pid_t caller = fds->caller;
+    (void)cordon__set_every_signal(SIG_IGN);
     /* The caller's end, watched by a pidfd: a parent-death signal follows
      * the thread that started the keeper, a collector's that ends with its
      * task while another task still needs the terminal held. */
@@ -139,22 +132,16 @@ static kept_terminal *kept_for(dev_t device)
 }
 
 /* A keeper started for `tty`, which says at once whether it holds it;
- * started with no exit signal (the caller's SIGCHLD handler and wait(-1)
- * never see it, as with every process of cordon's but a function's). */
+ * a quiet copy (the caller's SIGCHLD handler and wait(-1) never see it,
+ * as with every process of cordon's but a function's). */
 static bool start_keeper(int tty, kept_terminal *k)
 {
     int pair[2];
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0)
         return false;
-    pid_t caller = getpid();
-    sigset_t all, previous;
-    sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &previous);
-    int pidfd = -1;
-    long keeper = syscall(SYS_clone, CLONE_PIDFD, NULL, &pidfd, NULL, 0);
-    if (keeper == 0)
-        keep(tty, pair[1], caller);
-    pthread_sigmask(SIG_SETMASK, &previous, NULL);
+    keeper_fds fds = { tty, pair[1], getpid() };
+    int pidfd;
+    pid_t keeper = cordon__quiet_copy(&pidfd, keep, &fds);
     close(pair[1]);
     if (keeper < 0) {
         close(pair[0]);
