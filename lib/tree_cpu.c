@@ -381,13 +381,21 @@ uint64_t cordon__tree_cpu_ns(cordon__attempt_state *s)
     /* A command's first process giving its copy back, whose cost is not
      * yet known: the figure stays as last read (without namespaces a
      * forked copy of a caller of 1 GiB took 10-20 ms, and a limit of
-     * 10 ms ended /bin/true as a CpuLimit). */
-    if (!s->in_namespaces && s->command_gives_back &&
-        __atomic_load_n(&s->init_report->giving_back, __ATOMIC_ACQUIRE))
+     * 10 ms ended /bin/true as a CpuLimit).  Looked at before and after
+     * the reads, as a sequence lock: a give-back that began after the
+     * first look was counted by the reads but not yet written (the
+     * caller's thread preempted between the two, under load: a CpuLimit
+     * of 10 ms for /bin/true again). */
+    bool watch = !s->in_namespaces && s->command_gives_back;
+    uint64_t written = watch ? __atomic_load_n(&s->init_report->give_back_cpu_ns, __ATOMIC_ACQUIRE) : 0;
+    if (watch && __atomic_load_n(&s->init_report->giving_back, __ATOMIC_ACQUIRE))
         return s->cpu_used_ns;
     uint64_t counted = 0;
     bool exact = read_the_counter(s, &counted);
     uint64_t seen = read_without_the_counter(s);
+    if (watch && (__atomic_load_n(&s->init_report->giving_back, __ATOMIC_ACQUIRE) ||
+                  __atomic_load_n(&s->init_report->give_back_cpu_ns, __ATOMIC_ACQUIRE) != written))
+        return s->cpu_used_ns;
     return exact && counted > seen ? counted : seen;
 }
 
