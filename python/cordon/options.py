@@ -27,6 +27,16 @@ calls before anything runs.
                            path; nothing else is reachable but the system's
                            directories, which come along
     network="none"         a network namespace with only its own loopback
+    tmpfs="/tmp"           an empty tmpfs of the task's own over that
+                           directory (or a list of them, at most 8)
+    bind=[(src, dst)]      src bound over dst (absolute, existing, the same
+                           kind) in the task's mount namespace; ro_bind=
+                           the same read-only (at most 8 in all)
+    dev="minimal"          a /dev of its own (null, zero, full, random,
+                           urandom, tty, its own ptys); "host" gives back
+                           a preset's
+    hostname="box"         a UTS namespace with that host name
+    cgroup_namespace=True  the task's cgroup is the root it sees
 """
 import collections.abc
 import errno
@@ -46,7 +56,8 @@ _LIMITS = {
 }
 KNOWN = frozenset(_LIMITS) | {"timeout", "cpu", "policy", "user", "core_dumps", "cwd",
                               "env", "clear_env", "stdin", "tree_memory", "isolate", "paths",
-                              "network"}
+                              "network", "tmpfs", "bind", "ro_bind", "dev", "hostname",
+                              "cgroup_namespace"}
 DEFAULT_RETURN_LIMIT = 1 << 20
 
 _policies = {}
@@ -391,6 +402,106 @@ def network(task, value):
     task.set_network(_NETWORKS[value])
 
 
+_DEVS = ("minimal", "host")
+_MOUNT_OPTIONS = ("isolate", "tmpfs", "bind", "ro_bind", "dev")
+_MOUNT_ERRORS = {
+    errno.ENOTDIR: "one is a directory and the other is not",
+    errno.EISDIR: "one is a directory and the other is not",
+    errno.E2BIG: "at most 8 of them",
+    errno.EXDEV: "is, lies beneath or holds another tmpfs, bind or paths= entry of the "
+                 "task's; mounts may not hide each other",
+}
+
+
+def _tmpfs_list(value):
+    if isinstance(value, (str, bytes, os.PathLike)):
+        value = [value]
+    if not isinstance(value, collections.abc.Iterable):
+        raise TypeError(f"tmpfs={value!r}: expected a directory or a list of them")
+    return [_path_text("tmpfs", p) for p in value]
+
+
+def _path_text(option, path):
+    try:
+        text = os.fsdecode(os.fspath(path))
+    except TypeError:
+        raise TypeError(f"{option}: {path!r} is not a path") from None
+    if "\0" in text or not text:
+        raise ValueError(f"{option}: {path!r} is not a path")
+    return text
+
+
+def _bind_pairs(option, value):
+    """(source, target) pairs: a list of them, or one."""
+    if (isinstance(value, tuple) and len(value) == 2 and
+            all(isinstance(v, (str, bytes, os.PathLike)) for v in value)):
+        value = [value]
+    pairs = []
+    for pair in value if isinstance(value, collections.abc.Iterable) else [value]:
+        if (isinstance(pair, (str, bytes)) or not isinstance(pair, collections.abc.Sequence)
+                or len(pair) != 2):
+            raise TypeError(f"{option}={value!r}: expected (source, target) pairs, e.g. "
+                            f"[('/srv/data', '/data')]")
+        pairs.append((_path_text(option, pair[0]), _path_text(option, pair[1])))
+    return pairs
+
+
+def _mount_error(what, e):
+    """A mistake in the options is a ValueError; the machine's refusal (a
+    path not found, no permission) the OSError of its errno."""
+    if e.errno == errno.EINVAL:
+        return ValueError(f"{what}: " + ("the target is not an absolute path, or is /"
+                                        if " over " in what else "not an absolute path"))
+    if e.errno in _MOUNT_ERRORS:
+        return ValueError(f"{what}: {_MOUNT_ERRORS[e.errno]}")
+    return OSError(e.errno, f"{what}: {e.strerror}")
+
+
+def mounts_and_names(task, options):
+    """tmpfs=, bind=, ro_bind=, dev=, hostname=, cgroup_namespace=: the
+    library's calls, in the CLI's order (after the preset and the paths),
+    each error naming the option and its value."""
+    for path in _tmpfs_list(options.get("tmpfs") or []):
+        try:
+            task.add_tmpfs(path)
+        except OSError as e:
+            raise _mount_error(f"tmpfs {path!r}", e) from None
+    for option in ("bind", "ro_bind"):
+        for source, target in _bind_pairs(option, options.get(option) or []):
+            try:
+                task.add_bind(source, target, option == "ro_bind")
+            except OSError as e:
+                raise _mount_error(f"{option} {source!r} over {target!r}", e) from None
+    if options.get("dev") is not None:
+        task.set_minimal_dev(options["dev"] == "minimal")
+    if options.get("hostname") is not None:
+        try:
+            task.set_hostname(options["hostname"])
+        except OSError:
+            raise ValueError(f"hostname={options['hostname']!r}: not a host name (letters, "
+                             f"digits, '-' and '.', at most 64)") from None
+    if options.get("cgroup_namespace") is not None:
+        task.set_cgroup_namespace(bool(options["cgroup_namespace"]))
+
+
+def _check_mount_shapes(options):
+    if options.get("tmpfs") is not None:
+        _tmpfs_list(options["tmpfs"])
+    for option in ("bind", "ro_bind"):
+        if options.get(option) is not None:
+            for source, target in _bind_pairs(option, options[option]):
+                for path in (source, target):
+                    try:
+                        os.stat(path)
+                    except OSError as e:
+                        raise OSError(e.errno, f"{option}: {path!r}: {e.strerror}") from None
+    if options.get("dev") is not None and options["dev"] not in _DEVS:
+        raise ValueError(f"dev={options['dev']!r}: expected 'minimal' or 'host'")
+    name = options.get("hostname")
+    if name is not None and not isinstance(name, str):
+        raise TypeError(f"hostname={name!r}: expected a str")
+
+
 def check_shapes(options):
     """What configure() can tell of the other options without a task: a
     preset, a network, file rules (a path that is not there among them), a
@@ -401,6 +512,7 @@ def check_shapes(options):
         raise ValueError(f"isolate={options['isolate']!r}: expected one of {', '.join(_PRESETS)}")
     if options.get("network") is not None and options["network"] not in _NETWORKS:
         raise ValueError(f"network={options['network']!r}: expected 'none' or 'host'")
+    _check_mount_shapes(options)
     if options.get("paths") is not None:
         value = options["paths"]
         if not isinstance(value, collections.abc.Mapping):
@@ -473,6 +585,9 @@ def apply(task, options, return_headroom=0):
         allow_paths(task, options["paths"], options.get("isolate"))
     if options.get("network") is not None:
         network(task, options["network"])
+    mounts_and_names(task, options)
+    if any(options.get(name) is not None for name in _MOUNT_OPTIONS):
+        task.check()  # a bind in the task's own /dev, a mount the task's view covers
     if options.get("stdin") is not None:
         data = options["stdin"]
         if not isinstance(data, (str, bytes, bytearray, memoryview)):

@@ -288,6 +288,67 @@ static PyObject *task_set_network(cordon_py_task *self, PyObject *arg)
     return none_or_error(cordon_set_network(self->task, (cordon_network)network));
 }
 
+/* add_tmpfs(path): cordon_add_tmpfs. */
+static PyObject *task_add_tmpfs(cordon_py_task *self, PyObject *arg)
+{
+    const char *path = c_string(arg, "the tmpfs directory");
+    if (!path || not_busy(self) < 0)
+        return NULL;
+    return none_or_error(cordon_add_tmpfs(self->task, path));
+}
+
+/* add_bind(source, target, read_only): cordon_add_bind. */
+static PyObject *task_add_bind(cordon_py_task *self, PyObject *args)
+{
+    const char *source, *target;
+    int read_only;
+    if (!PyArg_ParseTuple(args, "ssp", &source, &target, &read_only) || not_busy(self) < 0)
+        return NULL;
+    return none_or_error(cordon_add_bind(self->task, source, target,
+                                         read_only ? CORDON_BIND_READONLY : 0));
+}
+
+static PyObject *task_set_minimal_dev(cordon_py_task *self, PyObject *arg)
+{
+    int on = PyObject_IsTrue(arg);
+    if (on < 0 || not_busy(self) < 0)
+        return NULL;
+    return none_or_error(cordon_set_minimal_dev(self->task, on));
+}
+
+/* set_hostname(name or None): cordon_set_hostname. */
+static PyObject *task_set_hostname(cordon_py_task *self, PyObject *arg)
+{
+    const char *name = arg == Py_None ? NULL : c_string(arg, "the host name");
+    if ((!name && arg != Py_None) || not_busy(self) < 0)
+        return NULL;
+    return none_or_error(cordon_set_hostname(self->task, name));
+}
+
+static PyObject *task_set_cgroup_namespace(cordon_py_task *self, PyObject *arg)
+{
+    int on = PyObject_IsTrue(arg);
+    if (on < 0 || not_busy(self) < 0)
+        return NULL;
+    return none_or_error(cordon_set_cgroup_namespace(self->task, on));
+}
+
+/* check(): cordon_task_check, its message in a ValueError (what the run
+ * would refuse of the options put together, said before it). */
+static PyObject *task_check(cordon_py_task *self, PyObject *unused)
+{
+    (void)unused;
+    if (not_busy(self) < 0)
+        return NULL;
+    cordon_error err;
+    int rc = cordon_task_check(self->task, &err);
+    if (rc < 0 && err.message[0]) {
+        PyErr_SetString(PyExc_ValueError, err.message);
+        return NULL;
+    }
+    return none_or_error(rc);
+}
+
 static int run_plain(cordon_task *t, void *unused)
 {
     (void)unused;
@@ -468,6 +529,12 @@ static PyMethodDef task_methods[] = {
     METHOD(allow_path, METH_VARARGS),
     METHOD(allow_system_paths, METH_NOARGS),
     METHOD(set_network, METH_O),
+    METHOD(add_tmpfs, METH_O),
+    METHOD(add_bind, METH_VARARGS),
+    METHOD(set_minimal_dev, METH_O),
+    METHOD(set_hostname, METH_O),
+    METHOD(set_cgroup_namespace, METH_O),
+    METHOD(check, METH_NOARGS),
     METHOD(run, METH_NOARGS),
     METHOD(start, METH_NOARGS),
     METHOD(join, METH_O),

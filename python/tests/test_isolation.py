@@ -176,3 +176,68 @@ def test_bad_isolation_values_name_the_option(scratch):
         pytest.fail("a rule hidden by the private /tmp was taken")
     finally:
         os.rmdir(hidden)
+
+
+def _namespaces_or_skip():
+    """tmpfs=, bind=, dev=, hostname= need a mount or UTS namespace."""
+    try:
+        ShellCommand("true", hostname="probe", tmpfs="/tmp").run()
+    except (OSError, cordon.ConfinementError) as e:
+        pytest.skip(f"no namespaces here: {e}")
+
+
+def test_mounts_and_names_reach_the_task(scratch):
+    # The library's and the CLI's binds, tmpfs, /dev, host name and cgroup
+    # namespace, which Python had no option for.
+    _namespaces_or_skip()
+    with open(os.path.join(scratch, "in"), "w") as f:
+        f.write("given")
+    private = f"/tmp/cordon-mounts-test-{os.getpid()}"
+    script = ("cat /mnt/in; echo; echo no >/mnt/out 2>/dev/null || echo read-only; "
+              "echo written >/srv/out; hostname; test -e /dev/mem || echo no-mem; "
+              "test -c /dev/null && echo null; tail -n1 /proc/self/cgroup; "
+              f"echo x >{private} && echo tmp")
+    done = ShellCommand(script, ro_bind=[(scratch, "/mnt")], bind=(scratch, "/srv"),
+                        tmpfs="/tmp", dev="minimal", hostname="box", cgroup_namespace=True,
+                        timeout=20).run()
+    assert done.exit_code == 0, done.std_err
+    assert done.std_out == "given\nread-only\nbox\nno-mem\nnull\n0::/\ntmp\n"
+    assert read(os.path.join(scratch, "out")) == "written\n"
+    assert not os.path.exists(private)
+    assert FunctionTask(socket.gethostname).configure(hostname="fn").run() == "fn"
+    assert socket.gethostname() != "fn"
+    # dev="host" gives back the preset's own /dev
+    under = ShellCommand("test -e /dev/mem && echo host-dev", isolate="isolated", dev="host")
+    try:
+        assert under.run().std_out == "host-dev\n" or not os.path.exists("/dev/mem")
+    except (OSError, cordon.ConfinementError):
+        pass                                         # no preset here (Landlock)
+
+
+def test_mount_options_are_refused_with_their_names(scratch):
+    bad = [({"tmpfs": "relative"}, ValueError, r"^tmpfs 'relative': not an absolute path$"),
+           ({"tmpfs": 3}, TypeError, r"^tmpfs=3: expected a directory or a list"),
+           ({"bind": "/etc"}, TypeError, r"^bind='/etc': expected \(source, target\) pairs"),
+           ({"bind": [("/no/such", "/mnt")]}, FileNotFoundError,
+            r"^\[Errno 2\] bind: '/no/such': No such file"),
+           ({"ro_bind": [("/etc", "/etc/passwd")]}, ValueError,
+            r"^ro_bind '/etc' over '/etc/passwd': one is a directory and the other is not$"),
+           ({"bind": [(scratch, "/")]}, ValueError, r"over '/': the target is not an absolute"),
+           ({"bind": [(scratch, "/mnt"), (scratch, "/mnt")]}, ValueError,
+            r"over '/mnt': is, lies beneath or holds another tmpfs"),
+           ({"tmpfs": [f"/mnt/{n}" for n in range(9)]}, None, None),
+           ({"dev": "maybe"}, ValueError, r"^dev='maybe': expected 'minimal' or 'host'$"),
+           ({"hostname": "-x"}, ValueError, r"^hostname='-x': not a host name"),
+           ({"hostname": 5}, TypeError, r"^hostname=5: expected a str$"),
+           ({"ro_bind": [("/etc/hostname", "/dev/null")], "dev": "minimal"}, ValueError,
+            r"^the bind's target /dev/null lies in the task's own /dev")]
+    for options, kind, message in bad:
+        if kind is None:                             # nine directories: E2BIG, said so
+            dirs = [tempfile.mkdtemp(dir=scratch) for _ in range(9)]
+            with pytest.raises(ValueError, match=r"^tmpfs '.*': at most 8 of them$"):
+                ShellCommand("true", tmpfs=dirs).run()
+            continue
+        with pytest.raises(kind, match=message):
+            ShellCommand("true", **options).run()
+    with pytest.raises(TypeError, match=r"unknown option\(s\): bindd"):
+        ShellCommand("true", bindd=[])
