@@ -84,8 +84,8 @@ static void test_batch_summary_counts(void **state)
                            "exit 3\n"
                            "exit 3\n"
                            "kill -SEGV $$\n"
-                           "sleep 5\n",
-                           "batch", "-j", "3", "--timeout", "300ms");
+                           "sleep 60\n",
+                           "batch", "-j", "3", "--timeout", "3s");
     expect_status(&c, 1);
     assert_string_equal(c.out, "[4] fine\n");
     assert_non_null(strstr(c.err, "cordon: batch: 6 tasks in "));
