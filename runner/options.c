@@ -160,6 +160,21 @@ static int opt_fsize(command_options *o, const char *name, const char *value)
     return parse_limit_size(name, value, &o->task.file_size);
 }
 
+/* --core SIZE|unlimited: cores are off by default (RLIMIT_CORE 0); a
+ * crash under study may keep one, where the machine's core_pattern puts
+ * it. */
+static int opt_core(command_options *o, const char *name, const char *value)
+{
+    if (strcmp(value, "unlimited") == 0) {
+        o->task.core_dumps = UINT64_MAX;
+        return 0;
+    }
+    int rc = units_parse_size(value, &o->task.core_dumps);
+    if (rc == UNITS_TOO_LARGE)
+        return too_large_size(name, value, "give 'unlimited' for cores of any size");
+    return rc < 0 ? bad_size(name, value) : 0; /* 0: none, as without the option */
+}
+
 static int opt_procs(command_options *o, const char *name, const char *value)
 {
     return parse_count(name, value, 1, CORDON_MAX_PROCESSES, &o->task.processes);
@@ -497,6 +512,7 @@ static const option_spec specs[] = {
     { "--cpu", true, BOTH, opt_cpu },
     { "--mem", true, BOTH, opt_mem },
     { "--fsize", true, BOTH, opt_fsize },
+    { "--core", true, BOTH, opt_core },
     { "--procs", true, BOTH, opt_procs },
     { "--nofile", true, BOTH, opt_nofile },
     { "--out-cap", true, BOTH, opt_out_cap },

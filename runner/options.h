@@ -20,6 +20,8 @@ typedef struct retry_class {
 typedef struct task_options {
     const char *policy;                 /* a name, a path or "none" */
     uint64_t timeout_ms, cpu_ms, memory, file_size, processes, open_files, output_cap;
+    uint64_t core_dumps;                /* --core: the largest core in bytes, UINT64_MAX
+                                           for any; 0, none (the default) */
     const char *user;                   /* as given, or "nobody" when root gave
                                            none; uid/gid resolved */
     uid_t uid;

@@ -55,6 +55,8 @@ static int apply_limits(cordon_task *t, const task_options *o)
     for (size_t i = 0; i < sizeof limits / sizeof *limits && rc == 0; i++)
         if (limits[i].value)
             rc = cordon_set_limit(t, limits[i].what, limits[i].value);
+    if (rc == 0 && o->core_dumps)
+        rc = cordon_set_core_dumps(t, o->core_dumps);
     return rc;
 }
 

@@ -54,7 +54,7 @@ static void expect_help_mentions(const char *topic, const char *const words[])
 }
 
 static const char *const task_options[] = {
-    "--policy", "--timeout", "--cpu", "--mem", "--fsize", "--procs", "--nofile", "--out-cap",
+    "--policy", "--timeout", "--cpu", "--mem", "--fsize", "--core", "--procs", "--nofile", "--out-cap",
     "--user", "--cwd", "--env", "--clear-env", "--retry", "--retry-on", "--backoff", "--json",
     "--audit", "--quiet", "--raw", "exit:N", NULL,
 };

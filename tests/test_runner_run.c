@@ -152,6 +152,30 @@ static void test_run_bad_times_name_the_option(void **state)
                                               "than 31 years; leave the option out for no limit\n");
 }
 
+/* --core: the library's cordon_set_core_dumps had no option; a task
+ * under study could not keep a core. */
+static void test_run_core_lets_the_task_dump_cores(void **state)
+{
+    (void)state;
+    const char *const cases[][2] = { { NULL, " 0 " }, { "1M", " 1048576 " },
+                                     { "unlimited", " unlimited " }, { "0", " 0 " } };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        captured c = cases[i][0] ? CORDON("run", "--core", cases[i][0], "--", "grep", "-i",
+                                          "core file", "/proc/self/limits")
+                                 : CORDON("run", "--", "grep", "-i", "core file",
+                                          "/proc/self/limits");
+        expect_status(&c, 0);
+        if (!strstr(c.out, cases[i][1]))
+            fail_msg("--core %s: %s", cases[i][0] ? cases[i][0] : "(none)", c.out);
+        captured_free(&c);
+    }
+    expect_run_option_error("--core", "lots", "cordon: --core: 'lots' is not a size (e.g. 512K, "
+                                              "256M, 1.5G)\n");
+    expect_run_option_error("--core", "17E", "cordon: --core: '17E' is larger than 16E, the "
+                                             "largest size cordon takes; give 'unlimited' for "
+                                             "cores of any size\n");
+}
+
 static void test_run_bad_sizes_name_the_option(void **state)
 {
     (void)state;
@@ -1601,6 +1625,7 @@ int main(void)
         cmocka_unit_test(test_run_unknown_option_is_125),
         cmocka_unit_test(test_run_without_a_command_is_125),
         cmocka_unit_test(test_run_bad_times_name_the_option),
+        cmocka_unit_test(test_run_core_lets_the_task_dump_cores),
         cmocka_unit_test(test_run_bad_sizes_name_the_option),
         cmocka_unit_test(test_run_sizes_past_the_largest_say_so),
         cmocka_unit_test(test_run_sizes_are_read_exactly),
