@@ -171,9 +171,10 @@ static void test_run_core_lets_the_task_dump_cores(void **state)
     }
     expect_run_option_error("--core", "lots", "cordon: --core: 'lots' is not a size (e.g. 512K, "
                                               "256M, 1.5G)\n");
-    expect_run_option_error("--core", "17E", "cordon: --core: '17E' is larger than 16E, the "
-                                             "largest size cordon takes; give 'unlimited' for "
-                                             "cores of any size\n");
+    expect_run_option_error("--core", "2000000T", "cordon: --core: '2000000T' is larger than "
+                                                  "1048576T (1 EiB), the largest size cordon "
+                                                  "takes; give 'unlimited' for cores of any "
+                                                  "size\n");
 }
 
 static void test_run_bad_sizes_name_the_option(void **state)
