@@ -231,18 +231,21 @@ static int hand_over_and_close(int listener, bool has_socket, bool offer, unsign
 }
 
 /* The guards stacked under the policy's filter (sandbox/terminal_guard.c,
- * sandbox/device_events_guard.c), before it: under any policy and none. */
-static int install_guards(bool terminal, bool device_events, bool all_threads, bool no_policy)
+ * sandbox/device_events_guard.c, sandbox/shared_objects_guard.c), before
+ * it: under any policy and none. */
+static int install_guards(bool terminal, bool device_events, unsigned shared_objects,
+                          bool all_threads, bool no_policy)
 {
     int rc = terminal ? cordon__terminal_guard_install(all_threads) : 0;
-    return rc == 0 && device_events ? cordon__device_events_guard_install(all_threads, no_policy)
-                                    : rc;
+    if (rc == 0 && device_events)
+        rc = cordon__device_events_guard_install(all_threads, no_policy);
+    return rc == 0 ? cordon__shared_objects_guard_install(shared_objects, all_threads) : rc;
 }
 
 static int install_filter(const cordon__launch *l, unsigned last_fd)
 {
     int guarded = install_guards(l->guards_terminal, (l->namespaces & CORDON__NAMESPACE_NET) != 0,
-                                 l->setup_fn != NULL, !l->policy);
+                                 l->guards_shared_objects, l->setup_fn != NULL, !l->policy);
     if (guarded < 0)
         return guarded;
     if (!l->policy)
@@ -260,7 +263,8 @@ static int install_filter(const cordon__launch *l, unsigned last_fd)
  * is read). */
 static int install_planned_filter(const cordon__exec_plan *p)
 {
-    int guarded = install_guards(p->guards_terminal, p->guards_device_events, false, !p->program);
+    int guarded = install_guards(p->guards_terminal, p->guards_device_events,
+                                 p->guards_shared_objects, false, !p->program);
     if (guarded < 0)
         return guarded;
     if (!p->program)

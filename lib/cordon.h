@@ -31,7 +31,8 @@
  * on success and a negative errno when cordon itself failed.  The library
  * prints nothing but a line on stderr for a misuse that has no error to
  * return (cordon_task_free or cordon_pool_free from a callback of the run
- * that still uses it; cordon_raise outside a function task, which then
+ * that still uses it, cordon_task_free while another thread joins the
+ * task; cordon_raise outside a function task, which then
  * aborts, below), installs no signal handler in the caller and changes
  * none of the caller's signal dispositions.
  */
@@ -621,7 +622,10 @@ int cordon_run_async(cordon_task *t);
  * Joined again (with no run since), it returns the same again; -EINVAL
  * when the task was never started with cordon_run_async; -EBUSY for a
  * task submitted to a pool, which the pool joins (cordon_pool_wait_any,
- * cordon_pool_wait_all). */
+ * cordon_pool_wait_all), and while another thread joins it (one thread
+ * joins; once it has, a later join returns its answer again).  Freed
+ * while another thread joins it, the task is not freed, with a line on
+ * stderr. */
 int cordon_join(cordon_task *t);
 
 /* ---- Async control ------------------------------------------------------

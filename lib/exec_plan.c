@@ -25,6 +25,7 @@ void cordon__exec_plan_view(const cordon__launch *l, cordon__exec_plan *plan)
         .hands_over_listener = l->listener_socket >= 0,
         .parent_takes_listener = l->parent_takes_listener,
         .guards_terminal = l->guards_terminal,
+        .guards_shared_objects = l->guards_shared_objects,
         .guards_device_events = (l->namespaces & CORDON__NAMESPACE_NET) != 0,
         .open_files_after_handover = l->open_files_after_handover,
         .open_files = l->open_files,

@@ -280,6 +280,8 @@ typedef struct cordon__launch {
     bool parent_takes_listener;
     bool guards_terminal;                        /* stdin is a terminal: its modes are refused
                                                     (sandbox/terminal_guard.c) */
+    unsigned guards_shared_objects;              /* CORDON__SHARED_OBJECTS_* parts
+                                                    (sandbox/shared_objects_guard.c) */
     bool switch_user;
     uid_t uid;
     gid_t gid;
@@ -583,6 +585,9 @@ struct cordon_task {
     pthread_t collector;
     bool async_running;
     bool async_joined;          /* async_status holds the last join's answer */
+    bool async_joining;         /* a thread is in the join (under done_lock): another
+                                   one gets -EBUSY, not a second pthread_join */
+    unsigned async_waiters;     /* threads in cordon_join_timeout (under done_lock) */
     int async_status;
     /* A blocking run's (cordon_run, cordon_run_and_retry) going on in some
      * thread, which cordon_cancel may end as it ends an async run. */
@@ -720,6 +725,10 @@ bool cordon__in_own_callback(cordon_task *t);
 /* Whether the calling thread is the collector of a task of `pool`. */
 bool cordon__collecting_for(const cordon_pool *pool);
 int cordon__join(cordon_task *t);
+/* Another thread is in the task's join, or waits to join it, now. */
+bool cordon__joined_elsewhere(cordon_task *t);
+/* One more (+1) or one fewer (-1) thread waiting to join the task. */
+void cordon__join_waiters(cordon_task *t, int change);
 /* At the start of a run: the total deadline of all its attempts. */
 void cordon__total_deadline_start(cordon_task *t);
 /* lib/wait.c: the per-task completion state, made with the task and
@@ -915,6 +924,7 @@ typedef struct cordon__exec_plan {
     bool hands_over_listener;           /* the launch has a listener socket */
     bool parent_takes_listener;         /* the launch's */
     bool guards_terminal;               /* the launch's */
+    unsigned guards_shared_objects;     /* the launch's */
     bool guards_device_events;          /* a network namespace of its own: the kernel's
                                            device events refused
                                            (sandbox/device_events_guard.c) */

@@ -431,21 +431,43 @@ int cordon__run_async(cordon_task *t)
     return 0;
 }
 
+/* One thread joins: two in pthread_join of one collector left one of
+ * them blocked for good (and cordon_join_timeout past its timeout). */
 int cordon__join(cordon_task *t)
 {
-    if (!t->async_running)
-        return t->async_joined ? t->async_status : -EINVAL;
+    pthread_mutex_lock(&t->done_lock);
+    int early = !t->async_running ? (t->async_joined ? t->async_status : -EINVAL)
+                : t->async_joining ? -EBUSY : 1;
+    if (early == 1)
+        t->async_joining = true;
+    pthread_mutex_unlock(&t->done_lock);
+    if (early != 1)
+        return early;
     int rc = pthread_join(t->collector, NULL);
     /* cordon_cancel writes to the pipe under the same lock. */
     pthread_mutex_lock(&t->done_lock);
+    t->async_joined = rc == 0;
     __atomic_store_n(&t->async_running, false, __ATOMIC_RELEASE);
+    t->async_joining = false;
     close_cancel_pipe(t);
     pthread_mutex_unlock(&t->done_lock);
     cordon__done_disarm(t);
-    if (rc != 0)
-        return -rc;
-    t->async_joined = true;
-    return t->async_status;
+    return rc != 0 ? -rc : t->async_status;
+}
+
+bool cordon__joined_elsewhere(cordon_task *t)
+{
+    pthread_mutex_lock(&t->done_lock);
+    bool joining = t->async_joining || t->async_waiters > 0;
+    pthread_mutex_unlock(&t->done_lock);
+    return joining;
+}
+
+void cordon__join_waiters(cordon_task *t, int change)
+{
+    pthread_mutex_lock(&t->done_lock);
+    t->async_waiters += (unsigned)change;
+    pthread_mutex_unlock(&t->done_lock);
 }
 
 int cordon_join(cordon_task *t)

@@ -609,6 +609,25 @@ static void list_loaded_bss(cordon__launch *l)
  * them (a unix socket without a network, the caller reniced without a
  * pid namespace), and the learned policy would not say what the run
  * refused.  Made per attempt, as the isolation may differ. */
+/* What the task shares with its caller that no namespace of its own
+ * keeps apart (sandbox/shared_objects_guard.c); no_policy: none given. */
+static unsigned shared_objects_parts(const cordon__launch *l, bool no_policy)
+{
+    unsigned parts = 0;
+    /* The default policy refuses SO_REUSEPORT itself: a filter of its own
+     * cost some 65 us a task here. */
+    if (!(l->namespaces & CORDON__NAMESPACE_NET) &&
+        (no_policy || !cordon__policy_refuses_reuseport(l->policy)))
+        parts |= CORDON__SHARED_OBJECTS_REUSEPORT | (no_policy ? CORDON__SHARED_OBJECTS_RINGS : 0);
+    if (!(l->namespaces & CORDON__NAMESPACE_IPC))
+        parts |= CORDON__SHARED_OBJECTS_SYSTEM_V;
+    if (no_policy)
+        parts |= CORDON__SHARED_OBJECTS_KEYRINGS;
+    if (no_policy && l->owns_ruleset)
+        parts |= CORDON__SHARED_OBJECTS_WATCHES;
+    return parts;
+}
+
 static int learning_confinement(cordon_task *t, const cordon_policy *fence, unsigned kind,
                                 cordon_error *err)
 {
@@ -827,6 +846,7 @@ static int prepare(cordon_task *t, cordon__launch *l, cordon__attempt_state *s)
     if (terminal)
         kind |= CORDON__VARIANT_TERMINAL_STDIN;
     l->guards_terminal = terminal; /* and its modes (sandbox/terminal_guard.c) */
+    l->guards_shared_objects = shared_objects_parts(l, !l->policy);
     /* "No filter" lifts the limits on the task's own calls, not its fence
      * around the caller: without a pid namespace a task with no filter
      * reniced its caller, pinned it to one CPU, gave it the idle I/O

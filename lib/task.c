@@ -224,6 +224,15 @@ void cordon_task_free(cordon_task *t)
         (void)!write(STDERR_FILENO, refused, sizeof refused - 1);
         return;
     }
+    /* Freed under another thread's join, that join went on waiting on a
+     * task that no longer was. */
+    if (cordon__joined_elsewhere(t)) {
+        static const char refused[] = "cordon_task_free: called while another thread joins the "
+                                      "task; the task is not freed (free it once the join has "
+                                      "returned)\n";
+        (void)!write(STDERR_FILENO, refused, sizeof refused - 1);
+        return;
+    }
     cordon__pool_forget(t); /* out of its pool, if it is in one */
     cordon__cancel(t); /* never free under a running collector */
     free_argv(t->argv);

@@ -129,9 +129,13 @@ int cordon_join_timeout(cordon_task *t, int timeout_ms)
         return -EINVAL;
     if (cordon__collecting(t))
         return -EDEADLK;
-    if (t->async_running && !t->pool && !wait_for_end(t, timeout_ms))
-        return -ETIMEDOUT;
-    return cordon_join(t);
+    /* Counted from the wait through the join: a free from another thread
+     * meanwhile is refused (it freed the task under this wait). */
+    cordon__join_waiters(t, +1);
+    int rc = t->async_running && !t->pool && !wait_for_end(t, timeout_ms) ? -ETIMEDOUT
+                                                                          : cordon_join(t);
+    cordon__join_waiters(t, -1);
+    return rc;
 }
 
 /* The lowest index of an ended, unjoined async run; -1 when none has

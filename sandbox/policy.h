@@ -200,6 +200,16 @@ int cordon__terminal_guard_install(bool all_threads);
  * socket of NETLINK_KOBJECT_UEVENT, EACCES), for a task without a
  * network, and io_uring_setup (EPERM) where refuse_rings: no policy. */
 int cordon__device_events_guard_install(bool all_threads, bool refuse_rings);
+/* shared_objects_guard.c: what no namespace of the task's keeps from its
+ * caller, refused under any policy and none; parts, by when they apply: */
+#define CORDON__SHARED_OBJECTS_REUSEPORT 1u /* the caller's network: SO_REUSEPORT */
+#define CORDON__SHARED_OBJECTS_RINGS 2u     /* that, and no policy: io_uring_setup */
+#define CORDON__SHARED_OBJECTS_SYSTEM_V 4u  /* no IPC namespace: System V IPC */
+#define CORDON__SHARED_OBJECTS_KEYRINGS 8u  /* no policy: the keyring calls */
+#define CORDON__SHARED_OBJECTS_WATCHES 16u  /* file rules, no policy: inotify, fanotify */
+int cordon__shared_objects_guard_install(unsigned parts, bool all_threads);
+/* policy_variant_network.c: the policy's own rules refuse SO_REUSEPORT. */
+bool cordon__policy_refuses_reuseport(const cordon_policy *p);
 bool cordon__policy_notifies(const cordon_policy *p);
 
 /* Nonzero when the program sends execve/execveat to the listener (policies

@@ -30,6 +30,7 @@
 #include <sys/syscall.h>
 
 #include "policy.h"
+#include "policy_decide.h"
 #include "policy_rules.h"
 
 /* The socket types a family is asked with: a policy's rules may tell
@@ -118,4 +119,20 @@ bool cordon__variant_refuses_sockets_outside_the_namespace(const cordon_policy *
         }
     }
     return cordon__variant_refuses_datagram_pairs(v);
+}
+
+/* The policy refuses SO_REUSEPORT itself (the default one does), upper
+ * bits or none: the shared-objects guard's part is not needed then. */
+bool cordon__policy_refuses_reuseport(const cordon_policy *p)
+{
+    const uint64_t levels[] = { SOL_SOCKET, (1ull << 32) | SOL_SOCKET };
+    for (size_t i = 0; i < 2; i++) {
+        const uint64_t args[6] = { 3, levels[i], SO_REUSEPORT, 0, 4, 0 };
+        enum cordon__action action;
+        int errno_value = 0;
+        bool decided = cordon__policy_decide(p, SYS_setsockopt, args, &action, &errno_value);
+        if (!decided ? cordon__action_allows(p->default_action) : cordon__action_allows(action))
+            return false;
+    }
+    return true;
 }

@@ -548,6 +548,60 @@ static void assert_ran_whole(cordon_task *t)
     assert_memory_equal(r->std_out.data, "hi\nho\n", 6);
 }
 
+static int sleeps_a_little(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    (void)arg;
+    usleep(400 * 1000);
+    return 5;
+}
+
+typedef struct second_join {
+    cordon_task *task;
+    bool with_timeout;
+    int rc;
+} second_join;
+
+static void *joins_too(void *arg)
+{
+    second_join *j = arg;
+    j->rc = j->with_timeout ? cordon_join_timeout(j->task, 3000) : cordon_join(j->task);
+    return NULL;
+}
+
+/* Two threads joining one task both called pthread_join on its collector:
+ * one of them never returned (cordon_join_timeout past its 3 s too), and a
+ * task freed under another thread's join left that join waiting on freed
+ * memory.  One thread joins; another gets -EBUSY, or the answer once the
+ * join is done; a free meanwhile is refused, said on stderr. */
+static void test_async_two_threads_joining_one_task_both_return(void **state)
+{
+    (void)state;
+    for (int with_timeout = 0; with_timeout < 2; with_timeout++) {
+        cordon_task *t = cordon_function_task(sleeps_a_little, NULL);
+        assert_int_equal(cordon_run_async(t), 0);
+        second_join j = { .task = t, .with_timeout = with_timeout, .rc = -1000 };
+        pthread_t other;
+        assert_int_equal(pthread_create(&other, NULL, joins_too, &j), 0);
+        usleep(100 * 1000);
+        cordon_task_free(t); /* refused while the other thread joins */
+        int mine = cordon_join(t);
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += 10;
+        if (pthread_timedjoin_np(other, NULL, &until) != 0)
+            fail_msg("the other thread's join (%s) never returned",
+                     with_timeout ? "cordon_join_timeout" : "cordon_join");
+        if (!(mine == 0 || mine == -EBUSY) || !(j.rc == 0 || j.rc == -EBUSY))
+            fail_msg("%s: this thread's join %d, the other's %d",
+                     with_timeout ? "cordon_join_timeout" : "cordon_join", mine, j.rc);
+        assert_true(mine == 0 || j.rc == 0);
+        assert_int_equal(cordon_join(t), 0); /* the answer again, once joined */
+        assert_int_equal(cordon_task_result(t)->exit_code, 5);
+        cordon_task_free(t);
+    }
+}
+
 static void test_async_a_task_freed_from_its_own_callbacks_stays_whole(void **state)
 {
     (void)state;
@@ -670,6 +724,7 @@ int main(void)
         cmocka_unit_test(test_async_a_thread_cancelled_in_a_run_leaves_cordon_whole),
         cmocka_unit_test(test_async_a_blocking_run_refuses_a_run_from_its_own_callback),
         cmocka_unit_test(test_async_a_blocking_run_refuses_a_run_from_another_thread),
+        cmocka_unit_test(test_async_two_threads_joining_one_task_both_return),
         cmocka_unit_test(test_async_a_task_freed_from_its_own_callbacks_stays_whole),
         cmocka_unit_test(test_async_a_pool_freed_from_its_task_s_callback_stays_whole),
     };

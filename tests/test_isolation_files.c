@@ -580,6 +580,14 @@ static void test_files_directories_cannot_be_watched_under_file_rules(void **sta
     const cordon_result *r = run_task(t, 0);
     assert_int_equal(r->exit_code, EACCES);
     cordon_task_free(t);
+    /* and with no policy: the policies' variant refused it alone, and a
+     * task under --isolate judge --policy none watched /root */
+    t = cordon_function_task(watches, outside);
+    assert_int_equal(cordon_allow_path(t, granted, CORDON_READ | CORDON_WRITE), 0);
+    cordon_set_policy(t, NULL);
+    r = run_task(t, 0);
+    assert_int_equal(r->exit_code, EACCES);
+    cordon_task_free(t);
     t = cordon_function_task(watches, outside);
     r = run_task(t, 0);
     assert_int_equal(r->exit_code, 0);

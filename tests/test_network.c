@@ -620,6 +620,63 @@ static void test_network_none_under_an_i386_policy_is_found_by_the_check(void **
     cordon_policy_free(p);
 }
 
+/* In the task: a listener on the caller's port (*arg) beside the caller's
+ * own, with SO_REUSEPORT: 0 when it listens there, else the errno of the
+ * step refused. */
+static int joins_the_callers_listener(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
+    if (fd < 0)
+        return errno;
+    struct sockaddr_in address = { .sin_family = AF_INET, .sin_port = htons(*(int *)arg) };
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    int rc = setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0 ||
+                     bind(fd, (struct sockaddr *)&address, sizeof address) != 0 ||
+                     listen(fd, 8) != 0
+                 ? errno : 0;
+    close(fd);
+    return rc;
+}
+
+/* The kernel lets a socket of the same user join a listener that set
+ * SO_REUSEPORT and hands it a share of the connections: a task took 88 of
+ * 200 of its caller's (and a batch task 109 of 200 of a sibling's).
+ * Sharing the caller's network, under the default policy (its own rule)
+ * and under none (cordon's guard), the option is refused. */
+static void test_network_host_a_task_cannot_join_the_caller_s_listener(void **state)
+{
+    (void)state;
+    int listener = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
+    struct sockaddr_in address = { .sin_family = AF_INET };
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof address;
+    assert_true(listener >= 0);
+    assert_int_equal(setsockopt(listener, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one), 0);
+    assert_int_equal(bind(listener, (struct sockaddr *)&address, sizeof address), 0);
+    assert_int_equal(listen(listener, 8), 0);
+    assert_int_equal(getsockname(listener, (struct sockaddr *)&address, &len), 0);
+    int port = ntohs(address.sin_port);
+    for (int no_policy = 0; no_policy < 2; no_policy++) {
+        cordon_task *t = cordon_function_task(joins_the_callers_listener, &port);
+        if (no_policy)
+            cordon_set_policy(t, NULL);
+        const cordon_result *r = run_task(t, 0);
+        if (r->exit_code != EPERM)
+            fail_msg("%s: the task's listener: %s", no_policy ? "no policy" : "default",
+                     r->exit_code ? strerror(r->exit_code) : "joined the caller's");
+        cordon_task_free(t);
+    }
+    close(listener);
+    /* With a network of its own the listeners it finds are its own: no
+     * filter refuses the option (the default policy does, which cannot
+     * tell the two apart). */
+    cordon_task *own = without_network(joins_the_callers_listener, &port);
+    cordon_set_policy(own, NULL);
+    assert_int_equal(require_network_namespace(own)->exit_code, 0);
+    cordon_task_free(own);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -632,6 +689,7 @@ int main(void)
         cmocka_unit_test(test_network_none_has_its_own_loopback),
         cmocka_unit_test(test_network_none_command_sees_only_loopback),
         cmocka_unit_test(test_network_host_is_the_default),
+        cmocka_unit_test(test_network_host_a_task_cannot_join_the_caller_s_listener),
         cmocka_unit_test(test_network_none_without_namespaces_fails_closed),
         cmocka_unit_test(test_network_none_after_the_caller_switched_from_root_to_nobody),
         cmocka_unit_test(test_network_none_under_an_i386_policy_names_the_arch_line),

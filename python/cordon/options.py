@@ -386,14 +386,19 @@ def allow_paths(task, value, preset):
         task.allow_system_paths()
 
 
-def directory(task, value):
-    """The working directory, checked now as the CLI's --cwd is: a missing
-    one is the caller's mistake, not the child's ConfinementError."""
+def _checked_directory(value):
     path = os.fspath(value)
     if not os.path.isdir(path):
         code = errno.ENOTDIR if os.path.exists(path) else errno.ENOENT
         raise OSError(code, f"cwd={value!r}: {os.strerror(code)}")
-    task.set_cwd(str(path))
+    return path
+
+
+def directory(task, value):
+    """The working directory, checked now as the CLI's --cwd is: a missing
+    one is the caller's mistake, not the child's ConfinementError (and by
+    configure() too, as paths= is: it showed only at run())."""
+    task.set_cwd(str(_checked_directory(value)))
 
 
 def network(task, value):
@@ -530,6 +535,8 @@ def check_shapes(options):
         log_level(options["log_level"])
     if options.get("user") is not None:
         task_user(options["user"])
+    if options.get("cwd") is not None:
+        _checked_directory(options["cwd"])
     if options.get("env") is not None:
         environment(options["env"])
     data = options.get("stdin")

@@ -129,6 +129,8 @@ def test_bad_option_values_are_refused_by_configure_not_at_run():
            ({"user": "no-such-user-here"}, ValueError, r"^user='no-such-user-here': no such"),
            ({"env": {"A=B": "c"}}, ValueError, r"^env: 'A=B' is not a variable name"),
            ({"stdin": 42}, TypeError, r"^stdin=42: expected bytes or str"),
+           ({"cwd": "/no/such/dir"}, FileNotFoundError,
+            r"^\[Errno 2\] cwd='/no/such/dir': No such file"),
            ({"paths": {"/no/such/dir": "r"}}, FileNotFoundError,
             r"^\[Errno 2\] paths: '/no/such/dir': No such file"),
            ({"paths": {"/var/tmp\0x": "r"}}, ValueError, r"^paths: '/var/tmp\\x00x' is not a path")]

@@ -1,0 +1,226 @@
+/*
+ * A filter stacked under the policy's for what the task shares with its
+ * caller and no namespace of its own separates, under any policy and
+ * under none (each part only where it applies, cordon__shared_objects_*):
+ *
+ * - REUSEPORT, a task that shares the caller's network namespace:
+ *   setsockopt(SOL_SOCKET, SO_REUSEPORT) fails with EPERM.  The kernel
+ *   lets a socket of the same user join a listener that set the option,
+ *   and hands it a share of the connections: a task took 88 of 200 of
+ *   its caller's, and a batch task 109 of 200 of a sibling's.  A 32-bit
+ *   socketcall(SYS_SETSOCKOPT), whose arguments are in memory no filter
+ *   reads, fails too, and so does io_uring_setup (EPERM) where the task
+ *   has no policy (the default kills it): an io_uring sets socket options
+ *   (SOCKET_URING_OP_SETSOCKOPT) that no filter sees.
+ * - SYSTEM_V, a task without an IPC namespace: every System V IPC call
+ *   fails with EPERM.  Segments, queues and semaphores are the machine's:
+ *   a task left 350 MiB of segments behind past its --mem and its end,
+ *   and could attach, read or remove the caller's own by their ids
+ *   (/proc/sysvipc lists them).
+ * - KEYRINGS, a task given no policy: add_key, request_key and keyctl
+ *   fail with EPERM, as every policy's variant makes them fail
+ *   (policy_variant.c).  The user keyring is found by a serial any
+ *   process of the user reads in /proc/keys, and a user namespace does
+ *   not separate it: such a task emptied its caller's, and planted keys
+ *   of its own there.
+ * - WATCHES, a task with file rules and no policy: inotify_add_watch
+ *   and fanotify_mark fail with EACCES, as the policies' file-rules
+ *   variant makes them fail: Landlock does not govern them, and a watch
+ *   showed the names of files made in /root under --isolate judge.
+ *
+ * The program is built on the child's stack (nothing but stores), once
+ * per task, from the parts that apply.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+
+#include "guard_filter.h"
+#include "policy.h"
+
+#ifndef SYS_io_uring_setup
+#define SYS_io_uring_setup 425
+#endif
+#ifndef SO_REUSEPORT
+#define SO_REUSEPORT 15
+#endif
+
+/* The 32-bit x86 ABI's numbers, which a 64-bit kernel also takes. */
+#define I386_SOCKETCALL 102
+#define I386_SOCKETCALL_SETSOCKOPT 14
+#define I386_IPC 117
+#define I386_SETSOCKOPT 366
+#define I386_IO_URING_SETUP 425
+static const unsigned i386_keyrings[] = { 286, 287, 288 };
+static const unsigned i386_inotify_add_watch = 292, i386_fanotify_mark = 339;
+/* semget .. msgctl (393-402) and semtimedop_time64 (420). */
+static const unsigned i386_system_v[] = { 393, 394, 395, 396, 397, 398, 399, 400, 401, 402, 420 };
+
+static const unsigned native_keyrings[] = { SYS_add_key, SYS_request_key, SYS_keyctl };
+static const unsigned native_system_v[] = {
+#ifdef SYS_ipc
+    SYS_ipc,
+#endif
+#ifdef SYS_shmget
+    SYS_shmget, SYS_shmat, SYS_shmctl, SYS_shmdt,
+#endif
+#ifdef SYS_semget
+    SYS_semget, SYS_semctl,
+#endif
+#ifdef SYS_semop
+    SYS_semop,
+#endif
+#ifdef SYS_semtimedop
+    SYS_semtimedop,
+#endif
+#ifdef SYS_msgget
+    SYS_msgget, SYS_msgsnd, SYS_msgrcv, SYS_msgctl,
+#endif
+};
+
+#define LENGTH(a) (sizeof(a) / sizeof *(a))
+
+/* Where a jump lands: patched once the program's end is known. */
+enum target { TO_ALLOW, TO_EPERM, TO_EACCES, TO_ARGUMENTS, TO_SOCKETCALL, TARGETS };
+
+typedef struct program {
+    struct sock_filter code[96];
+    unsigned length;
+    unsigned short jump_from[64];
+    unsigned char jump_to[64];
+    unsigned jumps;
+    unsigned at[TARGETS];
+} program;
+
+static void emit(program *p, struct sock_filter instruction)
+{
+    if (p->length < LENGTH(p->code))
+        p->code[p->length] = instruction;
+    p->length++;
+}
+
+/* if (A == value) goto target; else next */
+static void refuse_if(program *p, unsigned value, enum target target)
+{
+    if (p->jumps < LENGTH(p->jump_from)) {
+        p->jump_from[p->jumps] = (unsigned short)p->length;
+        p->jump_to[p->jumps] = (unsigned char)target;
+    }
+    p->jumps++;
+    emit(p, (struct sock_filter)GUARD_IF_EQUAL(value, 0, 0));
+}
+
+static void refuse_each(program *p, const unsigned *numbers, unsigned count, enum target target)
+{
+    for (unsigned i = 0; i < count; i++)
+        refuse_if(p, numbers[i], target);
+}
+
+static void native_part(program *p, unsigned parts)
+{
+    emit(p, (struct sock_filter)GUARD_LOAD(GUARD_NUMBER));
+#if defined(__x86_64__)
+    emit(p, (struct sock_filter)BPF_STMT(BPF_ALU | BPF_AND | BPF_K, ~X32_SYSCALL_BIT));
+#endif
+    if (parts & CORDON__SHARED_OBJECTS_KEYRINGS)
+        refuse_each(p, native_keyrings, LENGTH(native_keyrings), TO_EPERM);
+    if (parts & CORDON__SHARED_OBJECTS_SYSTEM_V)
+        refuse_each(p, native_system_v, LENGTH(native_system_v), TO_EPERM);
+    if (parts & CORDON__SHARED_OBJECTS_WATCHES) {
+        refuse_if(p, SYS_inotify_add_watch, TO_EACCES);
+        refuse_if(p, SYS_fanotify_mark, TO_EACCES);
+    }
+    if (parts & CORDON__SHARED_OBJECTS_RINGS)
+        refuse_if(p, SYS_io_uring_setup, TO_EPERM);
+    if (parts & CORDON__SHARED_OBJECTS_REUSEPORT)
+        refuse_if(p, SYS_setsockopt, TO_ARGUMENTS);
+    emit(p, (struct sock_filter)GUARD_ALLOW);
+}
+
+#if defined(__x86_64__)
+static void i386_part(program *p, unsigned parts)
+{
+    emit(p, (struct sock_filter)GUARD_LOAD(GUARD_NUMBER));
+    if (parts & CORDON__SHARED_OBJECTS_KEYRINGS)
+        refuse_each(p, i386_keyrings, LENGTH(i386_keyrings), TO_EPERM);
+    if (parts & CORDON__SHARED_OBJECTS_SYSTEM_V) {
+        refuse_if(p, I386_IPC, TO_EPERM);
+        refuse_each(p, i386_system_v, LENGTH(i386_system_v), TO_EPERM);
+    }
+    if (parts & CORDON__SHARED_OBJECTS_WATCHES) {
+        refuse_if(p, i386_inotify_add_watch, TO_EACCES);
+        refuse_if(p, i386_fanotify_mark, TO_EACCES);
+    }
+    if (parts & CORDON__SHARED_OBJECTS_RINGS)
+        refuse_if(p, I386_IO_URING_SETUP, TO_EPERM);
+    if (parts & CORDON__SHARED_OBJECTS_REUSEPORT) {
+        refuse_if(p, I386_SETSOCKOPT, TO_ARGUMENTS);
+        refuse_if(p, I386_SOCKETCALL, TO_SOCKETCALL);
+    }
+    emit(p, (struct sock_filter)GUARD_ALLOW);
+}
+#endif
+
+/* The ends every jump lands on. */
+static void ends(program *p)
+{
+    p->at[TO_ARGUMENTS] = p->length;
+    emit(p, (struct sock_filter)GUARD_LOAD(GUARD_ARGUMENT(1)));
+    emit(p, (struct sock_filter)GUARD_IF_EQUAL(SOL_SOCKET, 0, 2));
+    emit(p, (struct sock_filter)GUARD_LOAD(GUARD_ARGUMENT(2)));
+    refuse_if(p, SO_REUSEPORT, TO_EPERM);
+    p->at[TO_ALLOW] = p->length;
+    emit(p, (struct sock_filter)GUARD_ALLOW);
+    p->at[TO_SOCKETCALL] = p->length;
+    emit(p, (struct sock_filter)GUARD_LOAD(GUARD_ARGUMENT(0)));
+    refuse_if(p, I386_SOCKETCALL_SETSOCKOPT, TO_EPERM);
+    emit(p, (struct sock_filter)GUARD_ALLOW);
+    p->at[TO_EPERM] = p->length;
+    emit(p, (struct sock_filter)GUARD_ERRNO(EPERM));
+    p->at[TO_EACCES] = p->length;
+    emit(p, (struct sock_filter)GUARD_ERRNO(EACCES));
+}
+
+/* Each "equal" jump to its target; "not equal" falls through.  -E2BIG
+ * for a program past the bounds (none of the parts' sums is). */
+static int patch(program *p)
+{
+    if (p->length > LENGTH(p->code) || p->jumps > LENGTH(p->jump_from))
+        return -E2BIG;
+    for (unsigned i = 0; i < p->jumps; i++) {
+        unsigned from = p->jump_from[i], to = p->at[p->jump_to[i]];
+        if (to <= from || to - from - 1 > 255)
+            return -E2BIG;
+        p->code[from].jt = (unsigned char)(to - from - 1);
+    }
+    return 0;
+}
+
+int cordon__shared_objects_guard_install(unsigned parts, bool all_threads)
+{
+    if (!parts)
+        return 0;
+    program p;
+    p.length = p.jumps = 0;
+#if defined(__x86_64__)
+    emit(&p, (struct sock_filter)GUARD_LOAD(GUARD_ARCH));
+    emit(&p, (struct sock_filter)GUARD_IF_EQUAL(AUDIT_ARCH_X86_64, 1, 0));
+    emit(&p, (struct sock_filter)GUARD_IF_EQUAL(AUDIT_ARCH_I386, 0, 0)); /* patched below */
+    unsigned to_i386 = p.length - 1;
+    native_part(&p, parts);
+    unsigned i386_start = p.length;
+    i386_part(&p, parts);
+    p.code[to_i386].jt = (unsigned char)(i386_start - to_i386 - 1);
+    /* Another ABI (x32 is the native part's): the native part's allow,
+     * and the policy's own filter answers it. */
+    p.code[to_i386].jf = (unsigned char)(i386_start - 1 - to_i386 - 1);
+#else
+    native_part(&p, parts);
+#endif
+    ends(&p);
+    int rc = patch(&p);
+    if (rc < 0)
+        return rc;
+    return cordon__install_guard(p.code, p.length, all_threads);
+}
