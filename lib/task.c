@@ -224,8 +224,9 @@ void cordon_task_free(cordon_task *t)
         (void)!write(STDERR_FILENO, refused, sizeof refused - 1);
         return;
     }
+    cordon__pool_forget(t); /* out of its pool (waiting for the pool's own join of it) */
     /* Freed under another thread's join, that join went on waiting on a
-     * task that no longer was. */
+     * task that no longer was.  After the pool's: its take-out is done. */
     if (cordon__joined_elsewhere(t)) {
         static const char refused[] = "cordon_task_free: called while another thread joins the "
                                       "task; the task is not freed (free it once the join has "
@@ -233,7 +234,6 @@ void cordon_task_free(cordon_task *t)
         (void)!write(STDERR_FILENO, refused, sizeof refused - 1);
         return;
     }
-    cordon__pool_forget(t); /* out of its pool, if it is in one */
     cordon__cancel(t); /* never free under a running collector */
     free_argv(t->argv);
     free_strings(t->env_overrides, t->env_count);

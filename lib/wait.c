@@ -122,6 +122,13 @@ static bool wait_for_end(cordon_task *t, int timeout_ms)
     return done;
 }
 
+static long elapsed_ms(const struct timespec *since)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (long)(now.tv_sec - since->tv_sec) * 1000 + (now.tv_nsec - since->tv_nsec) / 1000000;
+}
+
 int cordon_join_timeout(cordon_task *t, int timeout_ms)
 {
     CORDON__NO_CANCELLATION;
@@ -132,10 +139,19 @@ int cordon_join_timeout(cordon_task *t, int timeout_ms)
     /* Counted from the wait through the join: a free from another thread
      * meanwhile is refused (it freed the task under this wait). */
     cordon__join_waiters(t, +1);
+    struct timespec start;
+    clock_gettime(CLOCK_MONOTONIC, &start);
     int rc = t->async_running && !t->pool && !wait_for_end(t, timeout_ms) ? -ETIMEDOUT
                                                                           : cordon_join(t);
+    /* Ended, and another thread in its join: its answer once that is
+     * done, within the time left (-EBUSY came back with seconds to go). */
+    while (rc == -EBUSY && !t->pool && (timeout_ms < 0 || elapsed_ms(&start) < timeout_ms)) {
+        struct timespec pause = { 0, 1000000 };
+        nanosleep(&pause, NULL);
+        rc = cordon_join(t);
+    }
     cordon__join_waiters(t, -1);
-    return rc;
+    return rc == -EBUSY && !t->pool ? -ETIMEDOUT : rc;
 }
 
 /* The lowest index of an ended, unjoined async run; -1 when none has

@@ -52,6 +52,7 @@
 #define I386_IPC 117
 #define I386_SETSOCKOPT 366
 #define I386_IO_URING_SETUP 425
+#define X32_SETSOCKOPT 541
 static const unsigned i386_keyrings[] = { 286, 287, 288 };
 static const unsigned i386_inotify_add_watch = 292, i386_fanotify_mark = 339;
 /* semget .. msgctl (393-402) and semtimedop_time64 (420). */
@@ -135,6 +136,11 @@ static void native_part(program *p, unsigned parts)
         refuse_if(p, SYS_io_uring_setup, TO_EPERM);
     if (parts & CORDON__SHARED_OBJECTS_REUSEPORT)
         refuse_if(p, SYS_setsockopt, TO_ARGUMENTS);
+#if defined(__x86_64__)
+    /* x32's own setsockopt (541), its bit masked off above */
+    if (parts & CORDON__SHARED_OBJECTS_REUSEPORT)
+        refuse_if(p, X32_SETSOCKOPT, TO_ARGUMENTS);
+#endif
     emit(p, (struct sock_filter)GUARD_ALLOW);
 }
 

@@ -398,7 +398,7 @@ def directory(task, value):
     """The working directory, checked now as the CLI's --cwd is: a missing
     one is the caller's mistake, not the child's ConfinementError (and by
     configure() too, as paths= is: it showed only at run())."""
-    task.set_cwd(str(_checked_directory(value)))
+    task.set_cwd(os.fsdecode(_checked_directory(value)))
 
 
 def network(task, value):
@@ -421,7 +421,9 @@ _MOUNT_ERRORS = {
 def _tmpfs_list(value):
     if isinstance(value, (str, bytes, os.PathLike)):
         value = [value]
-    if not isinstance(value, collections.abc.Iterable):
+    # A sequence, not any iterable: configure() reads it once to check it
+    # and run() again (a generator's mounts were gone by then, unsaid).
+    if not isinstance(value, collections.abc.Sequence):
         raise TypeError(f"tmpfs={value!r}: expected a directory or a list of them")
     return [_path_text("tmpfs", p) for p in value]
 
@@ -433,6 +435,11 @@ def _path_text(option, path):
         raise TypeError(f"{option}: {path!r} is not a path") from None
     if "\0" in text or not text:
         raise ValueError(f"{option}: {path!r} is not a path")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError(f"{option}: {path!r} is not UTF-8 (cordon passes paths as "
+                         f"UTF-8)") from None
     return text
 
 
@@ -441,8 +448,11 @@ def _bind_pairs(option, value):
     if (isinstance(value, tuple) and len(value) == 2 and
             all(isinstance(v, (str, bytes, os.PathLike)) for v in value)):
         value = [value]
+    if not isinstance(value, collections.abc.Sequence) or isinstance(value, (str, bytes)):
+        raise TypeError(f"{option}={value!r}: expected (source, target) pairs, e.g. "
+                        f"[('/srv/data', '/data')]")
     pairs = []
-    for pair in value if isinstance(value, collections.abc.Iterable) else [value]:
+    for pair in value:
         if (isinstance(pair, (str, bytes)) or not isinstance(pair, collections.abc.Sequence)
                 or len(pair) != 2):
             raise TypeError(f"{option}={value!r}: expected (source, target) pairs, e.g. "
@@ -505,6 +515,9 @@ def _check_mount_shapes(options):
     name = options.get("hostname")
     if name is not None and not isinstance(name, str):
         raise TypeError(f"hostname={name!r}: expected a str")
+    flag = options.get("cgroup_namespace")
+    if flag is not None and not isinstance(flag, bool):
+        raise TypeError(f"cgroup_namespace={flag!r}: expected True or False")
 
 
 def check_shapes(options):

@@ -207,6 +207,7 @@ def test_mounts_and_names_reach_the_task(scratch):
     assert read(os.path.join(scratch, "out")) == "written\n"
     assert not os.path.exists(private)
     assert FunctionTask(socket.gethostname).configure(hostname="fn").run() == "fn"
+    assert ShellCommand("pwd", cwd=b"/tmp").run().std_out == "/tmp\n"  # bytes, as os takes
     assert socket.gethostname() != "fn"
     # dev="host" gives back the preset's own /dev
     under = ShellCommand("test -e /dev/mem && echo host-dev", isolate="isolated", dev="host")
@@ -231,6 +232,12 @@ def test_mount_options_are_refused_with_their_names(scratch):
            ({"dev": "maybe"}, ValueError, r"^dev='maybe': expected 'minimal' or 'host'$"),
            ({"hostname": "-x"}, ValueError, r"^hostname='-x': not a host name"),
            ({"hostname": 5}, TypeError, r"^hostname=5: expected a str$"),
+           # read once by configure(): a generator's mounts were gone at run()
+           ({"tmpfs": (p for p in ["/tmp"])}, TypeError, r"^tmpfs=<generator"),
+           ({"ro_bind": ((a, b) for a, b in [("/etc", "/mnt")])}, TypeError,
+            r"^ro_bind=<generator"),
+           ({"cgroup_namespace": "no"}, TypeError, r"^cgroup_namespace='no': expected True"),
+           ({"tmpfs": b"/tmp/\xff"}, ValueError, r"is not UTF-8"),
            ({"ro_bind": [("/etc/hostname", "/dev/null")], "dev": "minimal"}, ValueError,
             r"^the bind's target /dev/null lies in the task's own /dev")]
     for options, kind, message in bad:
