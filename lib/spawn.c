@@ -603,12 +603,6 @@ static void list_loaded_bss(cordon__launch *l)
     l->loaded_bss = cordon__loaded_bss(&l->loaded_bss_count, &l->loaded_bss_known);
 }
 
-/* A learning run's filter sends every call to the parent, which decides
- * from the base policy's rules: the rules the task's isolation adds to a
- * run's filter must decide there too, or learning would be a way around
- * them (a unix socket without a network, the caller reniced without a
- * pid namespace), and the learned policy would not say what the run
- * refused.  Made per attempt, as the isolation may differ. */
 /* What the task shares with its caller that no namespace of its own
  * keeps apart (sandbox/shared_objects_guard.c); no_policy: none given. */
 static unsigned shared_objects_parts(const cordon__launch *l, bool no_policy)
@@ -628,6 +622,12 @@ static unsigned shared_objects_parts(const cordon__launch *l, bool no_policy)
     return parts;
 }
 
+/* A learning run's filter sends every call to the parent, which decides
+ * from the base policy's rules: the rules the task's isolation adds to a
+ * run's filter must decide there too, or learning would be a way around
+ * them (a unix socket without a network, the caller reniced without a
+ * pid namespace), and the learned policy would not say what the run
+ * refused.  Made per attempt, as the isolation may differ. */
 static int learning_confinement(cordon_task *t, const cordon_policy *fence, unsigned kind,
                                 cordon_error *err)
 {
