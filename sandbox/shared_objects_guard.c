@@ -46,19 +46,22 @@
 #define SO_REUSEPORT 15
 #endif
 
-/* The 32-bit x86 ABI's numbers, which a 64-bit kernel also takes. */
-#define I386_SOCKETCALL 102
+#define NONE 0xffffffffu
 #define I386_SOCKETCALL_SETSOCKOPT 14
-#define I386_IPC 117
-#define I386_SETSOCKOPT 366
-#define I386_IO_URING_SETUP 425
-#define X32_SETSOCKOPT 541
-static const unsigned i386_keyrings[] = { 286, 287, 288 };
-static const unsigned i386_inotify_add_watch = 292, i386_fanotify_mark = 339;
-/* semget .. msgctl (393-402) and semtimedop_time64 (420). */
-static const unsigned i386_system_v[] = { 393, 394, 395, 396, 397, 398, 399, 400, 401, 402, 420 };
 
-static const unsigned native_keyrings[] = { SYS_add_key, SYS_request_key, SYS_keyctl };
+/* Each ABI's numbers of the calls each part refuses, in the order they
+ * are tested; NONE where the ABI has no such call. */
+typedef struct abi_calls {
+    bool masks_x32;                     /* x32 calls come with X32_SYSCALL_BIT set */
+    unsigned keyrings[3];
+    const unsigned *system_v;
+    unsigned system_v_count;
+    unsigned watches[2];                /* inotify_add_watch, fanotify_mark */
+    unsigned ring;                      /* io_uring_setup */
+    unsigned setsockopt[2];             /* x86-64's and x32's own (541) */
+    unsigned socketcall;                /* whose SETSOCKOPT's arguments are in memory */
+} abi_calls;
+
 static const unsigned native_system_v[] = {
 #ifdef SYS_ipc
     SYS_ipc,
@@ -79,6 +82,37 @@ static const unsigned native_system_v[] = {
     SYS_msgget, SYS_msgsnd, SYS_msgrcv, SYS_msgctl,
 #endif
 };
+
+static const abi_calls native = {
+#if defined(__x86_64__)
+    .masks_x32 = true,
+    .setsockopt = { SYS_setsockopt, 541 },
+#else
+    .setsockopt = { SYS_setsockopt, NONE },
+#endif
+    .keyrings = { SYS_add_key, SYS_request_key, SYS_keyctl },
+    .system_v = native_system_v,
+    .system_v_count = sizeof native_system_v / sizeof *native_system_v,
+    .watches = { SYS_inotify_add_watch, SYS_fanotify_mark },
+    .ring = SYS_io_uring_setup,
+    .socketcall = NONE,
+};
+
+#if defined(__x86_64__)
+/* The 32-bit x86 ABI's, which a 64-bit kernel also takes: ipc (117),
+ * semget .. msgctl (393-402) and semtimedop_time64 (420). */
+static const unsigned i386_system_v[] = { 117, 393, 394, 395, 396, 397, 398,
+                                          399, 400, 401, 402, 420 };
+static const abi_calls i386_abi = {
+    .keyrings = { 286, 287, 288 },
+    .system_v = i386_system_v,
+    .system_v_count = sizeof i386_system_v / sizeof *i386_system_v,
+    .watches = { 292, 339 },
+    .ring = 425,
+    .setsockopt = { 366, NONE },
+    .socketcall = 102,
+};
+#endif
 
 #define LENGTH(a) (sizeof(a) / sizeof *(a))
 
@@ -118,55 +152,34 @@ static void refuse_each(program *p, const unsigned *numbers, unsigned count, enu
         refuse_if(p, numbers[i], target);
 }
 
-static void native_part(program *p, unsigned parts)
+static void refuse_unless_none(program *p, unsigned nr, enum target target)
 {
-    emit(p, (struct sock_filter)GUARD_LOAD(GUARD_NUMBER));
-#if defined(__x86_64__)
-    emit(p, (struct sock_filter)BPF_STMT(BPF_ALU | BPF_AND | BPF_K, ~X32_SYSCALL_BIT));
-#endif
-    if (parts & CORDON__SHARED_OBJECTS_KEYRINGS)
-        refuse_each(p, native_keyrings, LENGTH(native_keyrings), TO_EPERM);
-    if (parts & CORDON__SHARED_OBJECTS_SYSTEM_V)
-        refuse_each(p, native_system_v, LENGTH(native_system_v), TO_EPERM);
-    if (parts & CORDON__SHARED_OBJECTS_WATCHES) {
-        refuse_if(p, SYS_inotify_add_watch, TO_EACCES);
-        refuse_if(p, SYS_fanotify_mark, TO_EACCES);
-    }
-    if (parts & CORDON__SHARED_OBJECTS_RINGS)
-        refuse_if(p, SYS_io_uring_setup, TO_EPERM);
-    if (parts & CORDON__SHARED_OBJECTS_REUSEPORT)
-        refuse_if(p, SYS_setsockopt, TO_ARGUMENTS);
-#if defined(__x86_64__)
-    /* x32's own setsockopt (541), its bit masked off above */
-    if (parts & CORDON__SHARED_OBJECTS_REUSEPORT)
-        refuse_if(p, X32_SETSOCKOPT, TO_ARGUMENTS);
-#endif
-    emit(p, (struct sock_filter)GUARD_ALLOW);
+    if (nr != NONE)
+        refuse_if(p, nr, target);
 }
 
-#if defined(__x86_64__)
-static void i386_part(program *p, unsigned parts)
+/* One ABI's part of the program: its calls of each part that applies,
+ * then the allow. */
+static void abi_part(program *p, const abi_calls *abi, unsigned parts)
 {
     emit(p, (struct sock_filter)GUARD_LOAD(GUARD_NUMBER));
+    if (abi->masks_x32)
+        emit(p, (struct sock_filter)BPF_STMT(BPF_ALU | BPF_AND | BPF_K, ~X32_SYSCALL_BIT));
     if (parts & CORDON__SHARED_OBJECTS_KEYRINGS)
-        refuse_each(p, i386_keyrings, LENGTH(i386_keyrings), TO_EPERM);
-    if (parts & CORDON__SHARED_OBJECTS_SYSTEM_V) {
-        refuse_if(p, I386_IPC, TO_EPERM);
-        refuse_each(p, i386_system_v, LENGTH(i386_system_v), TO_EPERM);
-    }
-    if (parts & CORDON__SHARED_OBJECTS_WATCHES) {
-        refuse_if(p, i386_inotify_add_watch, TO_EACCES);
-        refuse_if(p, i386_fanotify_mark, TO_EACCES);
-    }
+        refuse_each(p, abi->keyrings, LENGTH(abi->keyrings), TO_EPERM);
+    if (parts & CORDON__SHARED_OBJECTS_SYSTEM_V)
+        refuse_each(p, abi->system_v, abi->system_v_count, TO_EPERM);
+    if (parts & CORDON__SHARED_OBJECTS_WATCHES)
+        refuse_each(p, abi->watches, LENGTH(abi->watches), TO_EACCES);
     if (parts & CORDON__SHARED_OBJECTS_RINGS)
-        refuse_if(p, I386_IO_URING_SETUP, TO_EPERM);
+        refuse_if(p, abi->ring, TO_EPERM);
     if (parts & CORDON__SHARED_OBJECTS_REUSEPORT) {
-        refuse_if(p, I386_SETSOCKOPT, TO_ARGUMENTS);
-        refuse_if(p, I386_SOCKETCALL, TO_SOCKETCALL);
+        for (size_t i = 0; i < LENGTH(abi->setsockopt); i++)
+            refuse_unless_none(p, abi->setsockopt[i], TO_ARGUMENTS);
+        refuse_unless_none(p, abi->socketcall, TO_SOCKETCALL);
     }
     emit(p, (struct sock_filter)GUARD_ALLOW);
 }
-#endif
 
 /* The ends every jump lands on. */
 static void ends(program *p)
@@ -214,15 +227,15 @@ int cordon__shared_objects_guard_install(unsigned parts, bool all_threads)
     emit(&p, (struct sock_filter)GUARD_IF_EQUAL(AUDIT_ARCH_X86_64, 1, 0));
     emit(&p, (struct sock_filter)GUARD_IF_EQUAL(AUDIT_ARCH_I386, 0, 0)); /* patched below */
     unsigned to_i386 = p.length - 1;
-    native_part(&p, parts);
+    abi_part(&p, &native, parts);
     unsigned i386_start = p.length;
-    i386_part(&p, parts);
+    abi_part(&p, &i386_abi, parts);
     p.code[to_i386].jt = (unsigned char)(i386_start - to_i386 - 1);
     /* Another ABI (x32 is the native part's): the native part's allow,
      * and the policy's own filter answers it. */
     p.code[to_i386].jf = (unsigned char)(i386_start - 1 - to_i386 - 1);
 #else
-    native_part(&p, parts);
+    abi_part(&p, &native, parts);
 #endif
     ends(&p);
     int rc = patch(&p);
