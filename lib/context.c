@@ -145,9 +145,8 @@ _Noreturn void cordon_raise(cordon_ctx *ctx, const char *exception, const char *
      * any task there is no run to end but the caller's. */
     cordon__shared *shared = ctx ? ctx->shared : function_shared;
     if (!shared) {
-        static const char outside[] = "cordon_raise: called outside a function task's child "
-                                      "(ctx NULL): the caller ends\n";
-        (void)!write(2, outside, sizeof outside - 1);
+        cordon__say_misuse("cordon_raise: called outside a function task's child (ctx NULL): "
+                           "the caller ends\n");
         abort();
     }
     shared->raise_without_ctx = !ctx;

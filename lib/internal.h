@@ -725,6 +725,8 @@ bool cordon__in_own_callback(cordon_task *t);
 /* Whether the calling thread is the collector of a task of `pool`. */
 bool cordon__collecting_for(const cordon_pool *pool);
 int cordon__join(cordon_task *t);
+/* A line on stderr for a misuse with no error to return (lib/misuse_line.c). */
+void cordon__say_misuse(const char *line);
 /* Another thread is in the task's join, or waits to join it, now. */
 bool cordon__joined_elsewhere(cordon_task *t);
 /* One more (+1) or one fewer (-1) thread waiting to join the task. */

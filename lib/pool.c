@@ -362,10 +362,9 @@ void cordon_pool_free(cordon_pool *pool)
     /* It would wait for every task of the pool, this callback's own among
      * them, which ends only once the callback returns: for ever. */
     if (cordon__collecting_for(pool)) {
-        static const char refused[] = "cordon_pool_free: called from a callback of one of the "
-                                      "pool's tasks; the pool is not freed (free it from "
-                                      "another thread, or after its tasks have ended)\n";
-        (void)!write(STDERR_FILENO, refused, sizeof refused - 1);
+        cordon__say_misuse("cordon_pool_free: called from a callback of one of the pool's tasks; "
+                           "the pool is not freed (free it from another thread, or after its "
+                           "tasks have ended)\n");
         return;
     }
     pthread_mutex_lock(&pool->lock);

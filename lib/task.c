@@ -218,20 +218,16 @@ void cordon_task_free(cordon_task *t)
     /* Its run, which called this, goes on using it when the callback
      * returns (freed there, the run read and wrote freed memory). */
     if (cordon__in_own_callback(t)) {
-        static const char refused[] = "cordon_task_free: called from a callback of the task's "
-                                      "own run; the task is not freed (free it once the run "
-                                      "has returned, or joined)\n";
-        (void)!write(STDERR_FILENO, refused, sizeof refused - 1);
+        cordon__say_misuse("cordon_task_free: called from a callback of the task's own run; the "
+                           "task is not freed (free it once the run has returned, or joined)\n");
         return;
     }
     cordon__pool_forget(t); /* out of its pool (waiting for the pool's own join of it) */
     /* Freed under another thread's join, that join went on waiting on a
      * task that no longer was.  After the pool's: its take-out is done. */
     if (cordon__joined_elsewhere(t)) {
-        static const char refused[] = "cordon_task_free: called while another thread joins the "
-                                      "task; the task is not freed (free it once the join has "
-                                      "returned)\n";
-        (void)!write(STDERR_FILENO, refused, sizeof refused - 1);
+        cordon__say_misuse("cordon_task_free: called while another thread joins the task; the "
+                           "task is not freed (free it once the join has returned)\n");
         return;
     }
     cordon__cancel(t); /* never free under a running collector */
