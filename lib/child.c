@@ -863,7 +863,7 @@ static void give_back_and_reset_peak(const cordon__launch *l, const cordon__exec
     };
     __atomic_store_n(&report->giving_back, 1, __ATOMIC_RELEASE);
     /* Nothing of the launch is read after this line. */
-    cordon__give_back_keep kept = { keep, 4, plan->loaded_bss, plan->loaded_bss_count };
+    cordon__give_back_keep kept = { keep, 4, plan->kept_objects, plan->kept_objects_count };
     if (cordon__give_back_private_memory(CORDON__MAPS_FD, &kept) > 0) {
         ssize_t written;
         do

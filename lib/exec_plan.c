@@ -2,7 +2,7 @@
  * What a command's first process still reads between giving back its
  * memory (sandbox/memory_give_back.c) and its exec: the filter's program
  * and the exec's candidates, argv and envp; and, for the give-back, where
- * the loaded objects' .bss lies.  The launch data holding them
+ * the objects whose code runs after it lie (lib/kept_objects.c).  The launch data holding them
  * lives in memory copied from the caller, which is given back; the plan
  * is a deep copy of them in a fresh mapping of its own, which is kept.
  *
@@ -30,8 +30,8 @@ void cordon__exec_plan_view(const cordon__launch *l, cordon__exec_plan *plan)
         .open_files_after_handover = l->open_files_after_handover,
         .open_files = l->open_files,
         .exec_paths = l->exec_paths, .argv = l->argv, .envp = l->envp,
-        .loaded_bss = l->loaded_bss_known ? l->loaded_bss : NULL,
-        .loaded_bss_count = l->loaded_bss_known ? l->loaded_bss_count : 0,
+        .kept_objects = l->kept_objects_known ? l->kept_objects : NULL,
+        .kept_objects_count = l->kept_objects_known ? l->kept_objects_count : 0,
     };
 }
 
@@ -72,8 +72,8 @@ cordon__exec_plan *cordon__exec_plan_copy(const cordon__exec_plan *view,
 {
     size_t program_bytes =
         view->program ? view->program->len * sizeof(struct sock_filter) : 0;
-    size_t bss_bytes = view->loaded_bss_count * sizeof(cordon__address_range);
-    size_t size = sizeof(cordon__exec_plan) + bss_bytes + sizeof(struct sock_fprog) + program_bytes +
+    size_t objects_bytes = view->kept_objects_count * sizeof(cordon__address_range);
+    size_t size = sizeof(cordon__exec_plan) + objects_bytes + sizeof(struct sock_fprog) + program_bytes +
                   vector_size(view->exec_paths) + vector_size(view->argv) +
                   vector_size(view->envp) + 3 * sizeof(char *);
     char *base = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -82,10 +82,10 @@ cordon__exec_plan *cordon__exec_plan_copy(const cordon__exec_plan *view,
     cordon__exec_plan *plan = (cordon__exec_plan *)base;
     *plan = *view;
     char *at = base + sizeof *plan;
-    if (view->loaded_bss) {
-        memcpy(at, view->loaded_bss, bss_bytes);
-        plan->loaded_bss = (const cordon__address_range *)at;
-        at += bss_bytes;
+    if (view->kept_objects) {
+        memcpy(at, view->kept_objects, objects_bytes);
+        plan->kept_objects = (const cordon__address_range *)at;
+        at += objects_bytes;
     }
     if (view->program) {
         struct sock_fprog *program = (struct sock_fprog *)at;

@@ -365,9 +365,9 @@ typedef struct cordon__launch {
     char **exec_paths;                           /* candidates for argv[0] */
     char **argv, **envp;
     char *environment_block;                     /* envp's strings, one allocation */
-    const cordon__address_range *loaded_bss;     /* libc's and the loader's, sorted */
-    size_t loaded_bss_count;
-    bool loaded_bss_known;                       /* every loaded object's is listed */
+    const cordon__address_range *kept_objects;   /* lib/kept_objects.c's, sorted */
+    size_t kept_objects_count;
+    bool kept_objects_known;                       /* every loaded object's is listed */
     /* function tasks */
     cordon_fn fn;
     void *arg;
@@ -798,8 +798,8 @@ typedef struct cordon__keeper_plan {
     uid_t uid;        /* mapped to themselves there */
     gid_t gid;
     uint64_t processes_ceiling; /* each spare user namespace's (cordon__user_processes_ceiling) */
-    const cordon__address_range *loaded_bss; /* the caller's objects', sorted; NULL: */
-    size_t loaded_bss_count;                 /* not known (kept whole) */
+    const cordon__address_range *kept_objects; /* the caller's objects', sorted; NULL: */
+    size_t kept_objects_count;                 /* not known (kept whole) */
 } cordon__keeper_plan;
 _Noreturn void cordon__keeper_main(cordon__keeper_plan *plan);
 /* The parent's loop: pipes, deadline, notifications and the child's exit. */
@@ -933,15 +933,15 @@ typedef struct cordon__exec_plan {
     bool open_files_after_handover;     /* the launch's, with its limit: */
     struct rlimit open_files;
     char **exec_paths, **argv, **envp;
-    const cordon__address_range *loaded_bss; /* sorted; NULL: not known */
-    size_t loaded_bss_count;
+    const cordon__address_range *kept_objects; /* sorted; NULL: not known */
+    size_t kept_objects_count;
 } cordon__exec_plan;
-/* Parent, before the fork (lib/loaded_bss.c): the .bss of the objects
- * whose code runs after a command's give-back (libc and the loader; a
- * static program whole), in whole pages, sorted and apart: *count ranges
- * of a list made once per process; *complete is false where they did not
- * fit. */
-const cordon__address_range *cordon__loaded_bss(size_t *count, bool *complete);
+/* Parent, before the fork (lib/kept_objects.c): what a command's give-back
+ * keeps of the objects whose code runs after it: libc's and the loader's
+ * loadable segments whole, cordon's own object's file-backed part, in
+ * whole pages, sorted and apart: *count ranges of a list made once per
+ * process; *complete is false where they did not fit. */
+const cordon__address_range *cordon__kept_object_ranges(size_t *count, bool *complete);
 /* The plan as the launch holds it: pointers into the launch data. */
 void cordon__exec_plan_view(const cordon__launch *l, cordon__exec_plan *plan);
 /* Child side: a deep copy of `view` in a fresh private mapping, whose

@@ -146,8 +146,8 @@ static void give_back_the_caller_s_memory(const cordon__keeper_plan *plan)
  * gives that copy's private memory back at once (MADV_DONTNEED, as a
  * command's first process does before its exec: sandbox/memory_give_back.c),
  * keeping what it reads from here on: this stack with the plan, its
- * thread's TLS, and the loaded objects' .bss (libc's and cordon's
- * globals).  The maker's stack is mapped afterwards.  Every call it makes
+ * thread's TLS, and what the objects whose code runs after it hold
+ * (lib/kept_objects.c: libc's and the loader's globals, cordon's data).  The maker's stack is mapped afterwards.  Every call it makes
  * from here on is bound already (-fno-plt). */
 static void give_back_the_caller_s_memory(const cordon__keeper_plan *plan)
 {
@@ -163,11 +163,11 @@ static void give_back_the_caller_s_memory(const cordon__keeper_plan *plan)
         cordon__range_around((uintptr_t)__builtin_thread_pointer(), CORDON__KEEP_TLS_BELOW,
                              CORDON__KEEP_TLS_ABOVE),
         { (uintptr_t)plan, (uintptr_t)(plan + 1) },
-        { (uintptr_t)plan->loaded_bss,
-          (uintptr_t)(plan->loaded_bss + plan->loaded_bss_count) },
+        { (uintptr_t)plan->kept_objects,
+          (uintptr_t)(plan->kept_objects + plan->kept_objects_count) },
     };
-    cordon__give_back_keep kept = { keep, plan->loaded_bss ? 4 : 3, plan->loaded_bss,
-                                    plan->loaded_bss_count };
+    cordon__give_back_keep kept = { keep, plan->kept_objects ? 4 : 3, plan->kept_objects,
+                                    plan->kept_objects_count };
     cordon__give_back_private_memory(maps, &kept);
     close(maps);
 }

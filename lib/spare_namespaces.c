@@ -121,8 +121,9 @@ static void start_keeper(bool user)
                                  .started_by_main_thread = syscall(SYS_gettid) == getpid() };
     /* What the keeper keeps when it gives back its copy of the caller. */
     bool complete = false;
-    const cordon__address_range *bss = cordon__loaded_bss(&plan.loaded_bss_count, &complete);
-    plan.loaded_bss = complete ? bss : NULL;
+    const cordon__address_range *kept =
+        cordon__kept_object_ranges(&plan.kept_objects_count, &complete);
+    plan.kept_objects = complete ? kept : NULL;
     int pidfd;
     pid_t pid = cordon__quiet_copy(&pidfd, run_keeper, &plan); /* its signals stay blocked */
     close(pair[1]);

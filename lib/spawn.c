@@ -596,11 +596,11 @@ static int map_shared_region_for(cordon_task *t, cordon__launch *l, cordon__atte
 /* For the give-back of a command's first process, which only a start in
  * namespaces makes (lib/child.c): without the list it keeps whatever
  * anonymous memory follows a library's data. */
-static void list_loaded_bss(cordon__launch *l)
+static void list_kept_objects(cordon__launch *l)
 {
     if (!l->namespaces || l->caller_filtered)
         return;
-    l->loaded_bss = cordon__loaded_bss(&l->loaded_bss_count, &l->loaded_bss_known);
+    l->kept_objects = cordon__kept_object_ranges(&l->kept_objects_count, &l->kept_objects_known);
 }
 
 /* What the task shares with its caller that no namespace of its own
@@ -922,7 +922,7 @@ static int prepare(cordon_task *t, cordon__launch *l, cordon__attempt_state *s)
         l->argv = t->argv;
         if ((rc = build_environment(t, l)) < 0 || (rc = resolve_exec_paths(l)) < 0)
             return rc;
-        list_loaded_bss(l);
+        list_kept_objects(l);
     }
     return 0;
 }

@@ -347,14 +347,15 @@ int cordon__walk_mappings(int maps_fd, bool only_shared, cordon__mapping_visit *
 /* Whether `m` overlaps one of `keep` (half-open ranges). */
 bool cordon__range_kept(const cordon__mapping *m, const cordon__address_range *keep, size_t count);
 
-/* What a give-back keeps: a few ranges anywhere, and the loaded objects'
- * .bss (sorted and apart; NULL where not known: then every anonymous
- * mapping directly after a file mapping is taken for a library's .bss). */
+/* What a give-back keeps: a few ranges anywhere, and what the objects whose
+ * code runs after it hold (lib/kept_objects.c; sorted and apart; NULL
+ * where not known: then every file mapping is kept, and every anonymous
+ * mapping directly after one is taken for a library's .bss). */
 typedef struct cordon__give_back_keep {
     const cordon__address_range *ranges;
     size_t count;
-    const cordon__address_range *bss;
-    size_t bss_count;
+    const cordon__address_range *objects;
+    size_t object_count;
 } cordon__give_back_keep;
 /* What a give-back keeps around the code that goes on running: its stack
  * (the frames still to run below the stack pointer, and those above it)
@@ -371,9 +372,10 @@ static inline cordon__address_range cordon__range_around(uintptr_t at, uintptr_t
 }
 
 /* A command's first process, in memory copied from its caller
- * (memory_give_back.c): gives back (MADV_DONTNEED) every private anonymous
- * mapping listed at `maps_fd` but the kernel's own, except the pages
- * overlapping what `keep` names.  The bytes given back, or -errno (what
+ * (memory_give_back.c): gives back (MADV_DONTNEED) every private mapping
+ * listed at `maps_fd` but the kernel's own (file mappings only where the
+ * kept objects are known), except the pages overlapping what `keep`
+ * names.  The bytes given back, or -errno (what
  * was given back stays so). */
 long cordon__give_back_private_memory(int maps_fd, const cordon__give_back_keep *keep);
 

@@ -1,20 +1,27 @@
 /*
- * Where the .bss of the objects whose code runs after a command's
- * give-back (sandbox/memory_give_back.c) lies: libc's and the loader's.
- * What runs there (the filter's install, the exec, cordon's init reaping
- * until the end) makes plain system calls and reads no global of
- * cordon's, of the program's or of any other library's, whose .bss is
- * given back with the rest: kept, a program's own zero-filled arrays
- * (256 MiB of them) were the figure of its every command, and made
- * cordon's init the largest process for the OOM killer.  In a static
- * program libc is the program, whose .bss is then kept whole.
+ * What a command's give-back (sandbox/memory_give_back.c) keeps of the
+ * caller's loaded objects: those whose code runs after it.  What runs
+ * there (the filter's install, the exec, cordon's init reaping until the
+ * end) is cordon's code calling libc's, and reads no global of cordon's,
+ * of the program's or of any other library's.  So libc's and the
+ * loader's segments are kept whole (their data, their .bss), and of
+ * cordon's own object the part backed by its file: its GOT, through which
+ * every call it makes goes (-fno-plt), and its data; its .bss is given
+ * back.  Everything else is given back: the program's and other
+ * libraries' .bss (kept, a program's own zero-filled arrays, 256 MiB of
+ * them, were the figure of its every command, and made cordon's init the
+ * largest process for the OOM killer), and the written pages of every
+ * other private mapping of a file (a caller's data file mapped for
+ * copy-on-write: 200 MiB of them were /bin/true's figure too).  In a
+ * static program libc is the program, which is then kept whole.
  *
  * A .bss past its data's last page is an anonymous mapping of its own,
  * and anonymous mappings next to each other merge: memory the caller's
  * allocator placed right after a library's data (Python's arenas,
- * jemalloc's extents) joins that mapping.  Told where each .bss ends, the
- * give-back keeps just the .bss and gives the rest back; without this
- * list it keeps the whole merged mapping.
+ * jemalloc's extents) joins that mapping.  Told where each kept object
+ * ends, the give-back keeps just that and gives the rest back; without
+ * this list it keeps every file mapping and each anonymous mapping that
+ * follows one.
  *
  * Parent side, listed once per process: a walk of the loader's list at
  * every command's start was a walk a copy the caller forked beside it
@@ -30,18 +37,15 @@
 #include "internal.h"
 #include "../sandbox/loaded_objects_walk.h"
 
-/* The objects whose .bss is kept: the loader, at AT_BASE (0 for a static
- * program, which has none), and libc, found by an address in its data
- * (a function's address could be a program's PLT stub). */
+/* The objects kept: the loader, at AT_BASE (0 for a static program, which
+ * has none), libc, found by an address in its data (a function's address
+ * could be a program's PLT stub), and cordon's own, by an address in its
+ * .bss. */
 typedef struct kept_objects {
     uintptr_t loader_base;
     uintptr_t in_libc;
+    uintptr_t in_cordon;
 } kept_objects;
-
-static kept_objects objects_to_keep(void)
-{
-    return (kept_objects){ (uintptr_t)getauxval(AT_BASE), (uintptr_t)gnu_get_libc_version() };
-}
 
 static bool holds(const struct dl_phdr_info *info, uintptr_t address)
 {
@@ -54,42 +58,49 @@ static bool holds(const struct dl_phdr_info *info, uintptr_t address)
     return false;
 }
 
-static bool kept(const struct dl_phdr_info *info, const kept_objects *keep)
+/* How much of each loadable segment of an object is kept. */
+typedef enum kept_part { KEEP_NONE, KEEP_FILE_PART, KEEP_WHOLE } kept_part;
+
+static kept_part part_kept(const struct dl_phdr_info *info, const kept_objects *keep)
 {
-    return (keep->loader_base && info->dlpi_addr == keep->loader_base) ||
-           holds(info, keep->in_libc);
+    if ((keep->loader_base && info->dlpi_addr == keep->loader_base) ||
+        holds(info, keep->in_libc))
+        return KEEP_WHOLE;
+    return holds(info, keep->in_cordon) ? KEEP_FILE_PART : KEEP_NONE;
 }
 
-/* libc's and the loader's .bss take a few segments; room for a static
- * program's (libc is the program) and some to spare. */
-#define MOST_BSS_SEGMENTS 16
+/* A few segments each of libc, the loader and cordon's object, and some to
+ * spare. */
+#define MOST_KEPT_SEGMENTS 32
 
 typedef struct collected {
-    cordon__address_range ranges[MOST_BSS_SEGMENTS];
+    cordon__address_range ranges[MOST_KEPT_SEGMENTS];
     size_t count;
     uintptr_t page_mask;
     bool overflowed;
     kept_objects keep;
 } collected;
 
-/* Each loadable segment of a kept object whose memory size passes its
- * file size: its zero-filled tail, in whole pages. */
+/* Each loadable segment of a kept object, in whole pages: whole, or the
+ * part its file backs (its .bss, past p_filesz, left out). */
 static int collect_object(struct dl_phdr_info *info, size_t size, void *context)
 {
     (void)size;
     collected *c = context;
-    if (!kept(info, &c->keep))
+    kept_part part = part_kept(info, &c->keep);
+    if (part == KEEP_NONE)
         return 0;
     for (ElfW(Half) i = 0; i < info->dlpi_phnum; i++) {
         const ElfW(Phdr) *segment = &info->dlpi_phdr[i];
-        if (segment->p_type != PT_LOAD || segment->p_memsz <= segment->p_filesz)
+        ElfW(Xword) size_kept = part == KEEP_WHOLE ? segment->p_memsz : segment->p_filesz;
+        if (segment->p_type != PT_LOAD || size_kept == 0)
             continue;
-        if (c->count == MOST_BSS_SEGMENTS) {
+        if (c->count == MOST_KEPT_SEGMENTS) {
             c->overflowed = true;
             return 1; /* stops the iteration */
         }
-        uintptr_t start = info->dlpi_addr + segment->p_vaddr + segment->p_filesz;
-        uintptr_t end = info->dlpi_addr + segment->p_vaddr + segment->p_memsz;
+        uintptr_t start = info->dlpi_addr + segment->p_vaddr;
+        uintptr_t end = start + size_kept;
         c->ranges[c->count++] = (cordon__address_range){ start & ~c->page_mask,
                                                          (end + c->page_mask) & ~c->page_mask };
     }
@@ -103,8 +114,9 @@ static int by_start(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* libc and the loader stay where they are for the life of the process:
- * their list is made once, not walked again at every command's start. */
+/* libc, the loader and cordon stay where they are for the life of the
+ * process: their list is made once, not walked again at every command's
+ * start. */
 static collected listed;
 static pthread_once_t listing = PTHREAD_ONCE_INIT;
 
@@ -116,7 +128,8 @@ static void list_once(void)
     c->count = 0;
     c->overflowed = false;
     c->page_mask = (uintptr_t)sysconf(_SC_PAGESIZE) - 1;
-    c->keep = objects_to_keep();
+    c->keep = (kept_objects){ (uintptr_t)getauxval(AT_BASE),
+                              (uintptr_t)gnu_get_libc_version(), (uintptr_t)&listing };
     cordon__walk_loaded_objects(collect_object, c);
     qsort(c->ranges, c->count, sizeof *c->ranges, by_start);
     /* Sorted and apart, for the child's binary search. */
@@ -139,7 +152,7 @@ __attribute__((constructor)) static void list_from_the_start(void)
     pthread_once(&listing, list_once);
 }
 
-const cordon__address_range *cordon__loaded_bss(size_t *count, bool *complete)
+const cordon__address_range *cordon__kept_object_ranges(size_t *count, bool *complete)
 {
     pthread_once(&listing, list_once);
     *count = listed.count;
