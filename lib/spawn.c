@@ -593,12 +593,13 @@ static int map_shared_region_for(cordon_task *t, cordon__launch *l, cordon__atte
     return rc;
 }
 
-/* For the give-back of a command's first process, which only a start in
- * namespaces makes (lib/child.c): without the list it keeps whatever
- * anonymous memory follows a library's data. */
+/* For the give-back of a command's first process where it starts in a
+ * copy of the caller (in namespaces, or forked without them: lib/child.c),
+ * which a caller under a filter of its own never makes: without the list
+ * it keeps every file mapping and whatever anonymous memory follows one. */
 static void list_kept_objects(cordon__launch *l)
 {
-    if (!l->namespaces || l->caller_filtered)
+    if (l->caller_filtered)
         return;
     l->kept_objects = cordon__kept_object_ranges(&l->kept_objects_count, &l->kept_objects_known);
 }

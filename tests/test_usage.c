@@ -1235,6 +1235,9 @@ static int forked_command_without_namespaces(const void *unused)
     size_t len = (size_t)GIVE_BACK_MIB << 20;
     char *held = hold_mapping(len);
     uint64_t give_back_us = give_back_cpu_us(held, len);
+    /* and a data file written through a private mapping (this copy had
+     * it as its own: 11,904 KiB from a Python caller, 2 * SMALL_KB here) */
+    char *file_held = hold_written_file_mapping(2 * SMALL_KB * 1024u, false);
     setenv("CORDON_NO_NAMESPACES", "1", 1);
     uint64_t limit_ms = 10, own_us = 0;
     for (int i = 0; i < 3; i++) {
@@ -1266,7 +1269,7 @@ static int forked_command_without_namespaces(const void *unused)
         }
         cordon_task_free(t);
     }
-    if (!intact(held, len))
+    if (!intact(held, len) || !intact(file_held, 2 * SMALL_KB * 1024u))
         return 30;
     if (give_back_us + own_us < limit_ms * 1000u)
         fprintf(stderr, "freeing the caller's copy (%llu us) and /bin/true (%llu us) fit in "
