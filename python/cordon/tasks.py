@@ -23,7 +23,7 @@ import threading
 import weakref
 from typing import Any, Callable, Dict, List, Optional, TextIO, Tuple, Type, TypeVar, Union
 
-from . import _child, _cordon, _profile, _wire, errors, options as _options
+from . import _child, _cordon, _profile, _units, _wire, errors, options as _options
 
 __all__ = ["FunctionTask", "ShellCommand", "Usage", "Attempt", "TaskThread"]
 
@@ -145,7 +145,7 @@ _LONGEST_PAUSE = threading.TIMEOUT_MAX
 def _check_retry(max_retry, exception, backoff, backoff_factor, max_backoff):
     """run_and_retry's arguments, each named when wrong (a negative count
     reached an 'unreachable' assertion; a class that is none, isinstance's
-    TypeError only when the task failed)."""
+    TypeError only when the task failed); the pauses in seconds."""
     if isinstance(max_retry, bool) or not isinstance(max_retry, int) or max_retry < 0:
         raise ValueError(f"max_retry={max_retry!r}: expected a whole number from 0")
     classes = exception if isinstance(exception, tuple) else (exception,)
@@ -153,18 +153,41 @@ def _check_retry(max_retry, exception, backoff, backoff_factor, max_backoff):
                               for c in classes):
         raise TypeError(f"exception={exception!r}: expected an exception class or a tuple "
                         f"of them")
-    for name, value, low in (("backoff", backoff, 0), ("backoff_factor", backoff_factor, 1),
-                             ("max_backoff", max_backoff, 0)):
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= low:
-            raise ValueError(f"{name}={value!r}: expected seconds from {low}"
-                             if name != "backoff_factor" else
-                             f"{name}={value!r}: expected a factor from 1")
-        # Every pause is at most max_backoff; one longer than a wait takes
-        # (infinity too) raised OverflowError only after the first attempt
-        # had failed.
-        if name == "max_backoff" and value > _LONGEST_PAUSE:
-            raise ValueError(f"{name}={value!r}: expected seconds from 0 to "
-                             f"{_LONGEST_PAUSE:.0f}")
+    if (isinstance(backoff_factor, bool) or not isinstance(backoff_factor, (int, float))
+            or not 1 <= backoff_factor <= _FACTOR_MAX):
+        # the C library's and the CLI's bounds: 5000 ran here and failed there
+        raise ValueError(f"backoff_factor={backoff_factor!r}: expected a factor from 1 to "
+                         f"{_FACTOR_MAX}")
+    return _pause_seconds("backoff", backoff), _pause_seconds("max_backoff", max_backoff)
+
+
+# cordon_set_backoff's and --backoff's largest factor.
+_FACTOR_MAX = 1000
+
+
+def _pause_seconds(name, value):
+    """A pause of run_and_retry in seconds: a number of seconds, or text
+    read as the CLI's --backoff reads it ("100ms", "1.5s"), as timeout=
+    is; from 0 to what a wait takes."""
+    if isinstance(value, str):
+        try:
+            value = _units.parse_time_ms(value) / 1000.0
+        except _units.NotAUnit:
+            raise ValueError(f"{name}={value!r}: not a time (e.g. 100ms, 1.5s, or a number "
+                             f"of seconds)") from None
+        except _units.TooSmall:
+            raise ValueError(f"{name}={value!r}: is below cordon's 1 ms resolution") from None
+        except _units.TooLarge:
+            value = float("inf")
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
+        raise ValueError(f"{name}={value!r}: expected seconds from 0")
+    # Every pause is at most max_backoff; one longer than a wait takes
+    # (infinity too) raised OverflowError only after the first attempt
+    # had failed.
+    if name == "max_backoff" and value > _LONGEST_PAUSE:
+        raise ValueError(f"{name}={value!r}: expected seconds from 0 to "
+                         f"{_LONGEST_PAUSE:.0f}")
+    return value
 
 
 def _check_trust(trust):
@@ -423,16 +446,19 @@ class _Task:
         return self._deliver(self._thread.outcome)
 
     def run_and_retry(self, max_retry: int = 5, exception: _ExceptionClasses = Exception,
-                      backoff: float = 0.0, backoff_factor: float = 2.0,
-                      max_backoff: float = 60.0) -> Any:
+                      backoff: Union[float, str] = 0.0, backoff_factor: float = 2.0,
+                      max_backoff: Union[float, str] = 60.0) -> Any:
         """Runs, then again in a fresh child while the task's exception is
         an instance of `exception` (a class or a tuple of them; subclasses
         count) and fewer than max_retry retries were made.  Sleeps `backoff`
-        seconds before the first retry, times backoff_factor before each
-        next one, at most max_backoff.  `attempts` says how many ran;
+        before the first retry, times backoff_factor (1 to 1000) before each
+        next one, at most max_backoff (0: no pause at all; the C library's
+        0 is no cap).  The pauses are seconds or text as timeout= takes
+        ("100ms", "1.5s").  `attempts` says how many ran;
         `usage` and the rest are the last one's, and `history` has each
         one's (its exception, exit code, signal and usage)."""
-        _check_retry(max_retry, exception, backoff, backoff_factor, max_backoff)
+        backoff, max_backoff = _check_retry(max_retry, exception, backoff, backoff_factor,
+                                            max_backoff)
         self._begin()
         try:
             outcome = self._retry(max_retry, exception, backoff, backoff_factor, max_backoff)

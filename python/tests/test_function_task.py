@@ -339,8 +339,15 @@ def test_counts_directories_stdin_commands_and_retry_arguments_are_named():
         FunctionTask(helpers.add, 1).run_and_retry(max_retry=-1)
     with pytest.raises(TypeError, match=r"^exception=5: expected an exception class"):
         FunctionTask(helpers.add, 1).run_and_retry(exception=5)
-    with pytest.raises(ValueError, match=r"^backoff_factor=0.5: expected a factor from 1$"):
-        FunctionTask(helpers.add, 1).run_and_retry(backoff_factor=0.5)
+    for factor in (0.5, 5000, float("nan")):
+        with pytest.raises(ValueError, match=rf"^backoff_factor={factor!r}: expected a factor "
+                                             rf"from 1 to 1000$"):
+            FunctionTask(helpers.add, 1).run_and_retry(backoff_factor=factor)
+    for name, text, why in (("backoff", "100 apples", "not a time"),
+                            ("max_backoff", "10us", "is below cordon's 1 ms resolution"),
+                            ("backoff", "-1s", "not a time")):
+        with pytest.raises(ValueError, match=rf"^{name}='{text}': {why}"):
+            FunctionTask(helpers.add, 1).run_and_retry(**{name: text})
     t = ShellCommand("pwd", cwd="/etc", processes=4, open_files=64, stdin="x").run()
     assert t.std_out == "/etc\n"
     assert FunctionTask(helpers.add, 1, 2).run_and_retry(max_retry=0,

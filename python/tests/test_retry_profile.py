@@ -1,5 +1,6 @@
 import io
 import re
+import time
 
 import pytest
 
@@ -113,3 +114,13 @@ def test_the_first_delay_is_held_to_max_backoff_and_delays_past_a_wait_refused(t
                                              rf"from 0 to "):
             t.run_and_retry(max_retry=1, exception=helpers.ServerError, max_backoff=value)
         assert not (tmp_path / "refused").exists()  # nothing ran
+
+def test_pauses_are_taken_as_text_as_timeout_is(tmp_path):
+    # backoff="100ms" had been "expected seconds from 0", where timeout=
+    # and the CLI's --backoff take it.
+    t = FunctionTask(helpers.fail_until, str(tmp_path / "tries"), 3)
+    started = time.monotonic()
+    assert t.run_and_retry(max_retry=3, exception=helpers.ServerError, backoff="50ms",
+                           backoff_factor=2, max_backoff="0.08s") == 3
+    assert t.attempts == 3
+    assert time.monotonic() - started >= 0.05 + 0.08
