@@ -46,17 +46,18 @@ static int open_null(int flags)
 /* Started with fd 0, 1 or 2 closed (a service manager, `cmd <&-`), cordon
  * would hand the next fd it opens that number: a Landlock ruleset read as
  * the task's stdin (a StdinError), an audit file written as its stdout.
- * Each closed one is held: 0 and 2 by /dev/null (read for 0, written for
- * 2), and stdout by "/" as a path only, which holds the number and which
- * nothing can read or write.  Output cordon owes stdout (a --json record,
- * the task's output) then fails to reach it, and a run that succeeded
- * exits 125, as one whose stdout is full does: as /dev/null it was lost
- * with status 0.  Where /dev/null is not the null device, "/" too. */
+ * Each closed one is held: stdin by /dev/null, and stdout and stderr by
+ * "/" as a path only, which holds the number and which nothing can read
+ * or write.  Output cordon owes them (a --json record, the task's output)
+ * then fails to reach them, and a run that succeeded exits 125, as one
+ * whose stdout is full does: as /dev/null it was lost with status 0 (the
+ * task's stderr, with `2>&-`, until the last of them).  Where /dev/null
+ * is not the null device, "/" for stdin too. */
 static void hold_standard_fds(void)
 {
     for (int fd = 0; fd <= 2; fd++)
         if (fcntl(fd, F_GETFD) < 0 && errno == EBADF) {
-            int opened = fd == 1 ? -1 : open_null(fd == 0 ? O_RDONLY : O_WRONLY);
+            int opened = fd == 0 ? open_null(O_RDONLY) : -1;
             if (opened < 0)
                 opened = open("/", O_PATH);
             if (opened >= 0 && opened != fd) /* fd was free: open gives the lowest */

@@ -261,6 +261,23 @@ static void test_cli_started_with_standard_fds_closed(void **state)
         if (WEXITSTATUS(status) != closed_stdout[i].status)
             fail_msg("'%s' with stdout closed: %d", closed_stdout[i].args, WEXITSTATUS(status));
     }
+    /* So with a closed stderr: the task's stderr was lost in the
+     * /dev/null that held it, with status 0; its own status stands where
+     * nothing was owed, and --json keeps the stream in the record. */
+    const struct { const char *args; int status; } closed_stderr[] = {
+        { "run -- sh -c 'echo said >&2'", 125 },
+        { "run -- sh -c 'echo said >&2; exit 3'", 3 },
+        { "run -- sh -c 'exit 3'", 3 },
+        { "run -- true", 0 },
+        { "run --json -- sh -c 'echo said >&2'", 0 },
+    };
+    for (size_t i = 0; i < sizeof closed_stderr / sizeof closed_stderr[0]; i++) {
+        snprintf(cmd, sizeof cmd, "%s %s >/dev/null 2>&-", runner_path(), closed_stderr[i].args);
+        status = system(cmd);
+        assert_true(WIFEXITED(status));
+        if (WEXITSTATUS(status) != closed_stderr[i].status)
+            fail_msg("'%s' with stderr closed: %d", closed_stderr[i].args, WEXITSTATUS(status));
+    }
 }
 
 /* `cordon batch -j 2` with its stderr on a terminal and its stdin a pipe
