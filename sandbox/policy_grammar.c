@@ -709,6 +709,24 @@ static char *include_path(const char *including, const char *name)
     return path;
 }
 
+/* An included name is looked for beside the including file first, then
+ * where a policy's name is (cordon__policy_find): a shipped policy that
+ * includes "default" is built on the shipped default, not on a file of
+ * that name that a user's CORDON_POLICY_PATH happens to hold. */
+static char *included_by_name(const char *including, const char *name)
+{
+    if (strchr(including, '/')) {
+        char file[NAME_MAX + 1];
+        if (snprintf(file, sizeof file, "%s.policy", name) < (int)sizeof file) {
+            char *beside = include_path(including, file);
+            if (beside && access(beside, R_OK) == 0)
+                return beside;
+            free(beside);
+        }
+    }
+    return cordon__policy_find(name);
+}
+
 static int check_cycle(reader *r, const token *at, const char *key)
 {
     for (const include_frame *f = r->frame; f; f = f->outer) {
@@ -727,7 +745,7 @@ static int read_included(reader *r, const token *at, const char *name)
                        "files multiply)", "256");
     size_t len = strlen(name);
     bool is_path = strchr(name, '/') || (len > 7 && strcmp(name + len - 7, ".policy") == 0);
-    char *path = is_path ? include_path(r->origin, name) : cordon__policy_find(name);
+    char *path = is_path ? include_path(r->origin, name) : included_by_name(r->origin, name);
     const char *text = NULL;
     char *file_text = NULL;
     cordon_error problem;

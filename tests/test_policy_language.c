@@ -338,6 +338,47 @@ static void test_policy_include_of_a_shipped_policy_by_name(void **state)
                         "t.policy:2:11: cannot include 'nosuch': no such policy");
 }
 
+/* A user's directory on CORDON_POLICY_PATH that holds a default.policy of
+ * its own: the shipped nonet, which includes "default", had been built on
+ * that file (here, one that does not even read); a name in an include is
+ * looked for beside the including file first.  The user's own policy
+ * beside that file still gets it. */
+static void test_policy_include_by_name_looks_beside_the_including_file_first(void **state)
+{
+    (void)state;
+    char mine[256];
+    snprintf(mine, sizeof mine, "%s", write_scratch_file("mine.policy", "include default\n"));
+    const char *previous = getenv("CORDON_POLICY_PATH");
+    char *kept = previous ? strdup(previous) : NULL;
+    char search[1024];
+    snprintf(search, sizeof search, "%s%s%s", scratch_dir, kept ? ":" : "", kept ? kept : "");
+    setenv("CORDON_POLICY_PATH", search, 1);
+    write_scratch_file("default.policy", "default allow\nkill acct\nthis is no rule\n");
+    cordon_error err;
+    cordon_policy *nonet = cordon_policy_load("nonet", &err);
+    write_scratch_file("default.policy", "default allow\nkill acct\n");
+    cordon_policy *own = cordon_policy_load(mine, &err);
+    if (kept)
+        setenv("CORDON_POLICY_PATH", kept, 1);
+    else
+        unsetenv("CORDON_POLICY_PATH");
+    free(kept);
+    if (!nonet)
+        fail_msg("nonet: %s", err.message);
+    char *text = shown(nonet, 0);
+    assert_non_null(strstr(text, "kill bpf"));
+    assert_null(strstr(text, "kill acct"));
+    free(text);
+    cordon_policy_free(nonet);
+    if (!own)
+        fail_msg("mine: %s", err.message);
+    text = shown(own, 0);
+    assert_non_null(strstr(text, "kill acct"));
+    assert_null(strstr(text, "kill bpf"));
+    free(text);
+    cordon_policy_free(own);
+}
+
 static void test_policy_load_errors_name_what_is_missing(void **state)
 {
     (void)state;
@@ -610,6 +651,7 @@ int main(void)
         cmocka_unit_test(test_policy_includes_multiplying_are_bounded),
         cmocka_unit_test(test_policy_fifo_is_refused_without_waiting),
         cmocka_unit_test(test_policy_include_of_a_shipped_policy_by_name),
+        cmocka_unit_test(test_policy_include_by_name_looks_beside_the_including_file_first),
         cmocka_unit_test(test_policy_load_errors_name_what_is_missing),
         cmocka_unit_test(test_policy_nul_byte_is_an_error_with_its_place),
         cmocka_unit_test(test_policy_show_disassembles_the_filter),
