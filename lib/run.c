@@ -436,12 +436,16 @@ int cordon__run_async(cordon_task *t)
 int cordon__join(cordon_task *t)
 {
     pthread_mutex_lock(&t->done_lock);
-    int early = !t->async_running ? (t->async_joined ? t->async_status : -EINVAL)
-                : t->async_joining ? -EBUSY : 1;
-    if (early == 1)
+    /* Whether this thread joins the collector, apart from what the others
+     * return: 1 is also a status (an exception), and a second join of a
+     * task that raised had joined a collector joined already (a crash, or
+     * another thread of the caller's taken). */
+    bool joins = t->async_running && !t->async_joining;
+    int early = !t->async_running ? (t->async_joined ? t->async_status : -EINVAL) : -EBUSY;
+    if (joins)
         t->async_joining = true;
     pthread_mutex_unlock(&t->done_lock);
-    if (early != 1)
+    if (!joins)
         return early;
     int rc = pthread_join(t->collector, NULL);
     /* cordon_cancel writes to the pipe under the same lock. */

@@ -198,8 +198,9 @@ int cordon__install_guard(const struct sock_filter *filter, size_t length, bool 
 int cordon__terminal_guard_install(bool all_threads);
 /* device_events_guard.c: refuses the kernel's device events (a netlink
  * socket of NETLINK_KOBJECT_UEVENT, EACCES), for a task without a
- * network, and io_uring_setup (EPERM) where refuse_rings: no policy. */
-int cordon__device_events_guard_install(bool all_threads, bool refuse_rings);
+ * network; with no_policy also io_uring_setup (EPERM) and sockets of the
+ * families no network namespace holds (EAFNOSUPPORT). */
+int cordon__device_events_guard_install(bool all_threads, bool no_policy);
 /* shared_objects_guard.c: what no namespace of the task's keeps from its
  * caller, refused under any policy and none; parts, by when they apply: */
 #define CORDON__SHARED_OBJECTS_REUSEPORT 1u /* the caller's network: SO_REUSEPORT */

@@ -606,6 +606,56 @@ static void test_async_two_threads_joining_one_task_both_return(void **state)
     }
 }
 
+static int raises_at_once(cordon_ctx *ctx, void *arg)
+{
+    (void)arg;
+    cordon_raise(ctx, "Boom", "raised");
+}
+
+static void *returns_42_later(void *arg)
+{
+    (void)arg;
+    usleep(300 * 1000);
+    return (void *)(intptr_t)42;
+}
+
+/* A task that ended with an exception is joined again (status 1): the
+ * second join had taken 1, the exception's status, for "this thread
+ * joins" and joined the collector joined already: the caller crashed, or
+ * its join took another thread of the caller's (a worker's value lost to
+ * its own pthread_join, ESRCH).  Pools join their tasks, so a join after
+ * cordon_pool_wait_all was such a second one. */
+static void test_async_a_task_that_raised_is_joined_again(void **state)
+{
+    (void)state;
+    for (int way = 0; way < 2; way++) {
+        cordon_task *t = cordon_function_task(raises_at_once, NULL);
+        cordon_pool *pool = NULL;
+        if (way == 0) {
+            assert_int_equal(cordon_run_async(t), 0);
+            assert_int_equal(cordon_join(t), 1);
+        } else {
+            pool = cordon_pool_new(2);
+            assert_non_null(pool);
+            assert_int_equal(cordon_pool_submit(pool, t), 0);
+            assert_int_equal(cordon_pool_wait_all(pool, -1), 0);
+        }
+        pthread_t worker;
+        assert_int_equal(pthread_create(&worker, NULL, returns_42_later, NULL), 0);
+        for (int again = 0; again < 3; again++)
+            assert_int_equal(cordon_join(t), 1);
+        assert_int_equal(cordon_join_timeout(t, 0), 1);
+        assert_int_equal(cordon_task_done(t), 1);
+        void *value = NULL;
+        assert_int_equal(pthread_join(worker, &value), 0);
+        assert_int_equal((intptr_t)value, 42);
+        assert_string_equal(cordon_task_result(t)->exception, "Boom");
+        if (pool)
+            cordon_pool_free(pool);
+        cordon_task_free(t);
+    }
+}
+
 static void test_async_a_task_freed_from_its_own_callbacks_stays_whole(void **state)
 {
     (void)state;
@@ -729,6 +779,7 @@ int main(void)
         cmocka_unit_test(test_async_a_blocking_run_refuses_a_run_from_its_own_callback),
         cmocka_unit_test(test_async_a_blocking_run_refuses_a_run_from_another_thread),
         cmocka_unit_test(test_async_two_threads_joining_one_task_both_return),
+        cmocka_unit_test(test_async_a_task_that_raised_is_joined_again),
         cmocka_unit_test(test_async_a_task_freed_from_its_own_callbacks_stays_whole),
         cmocka_unit_test(test_async_a_pool_freed_from_its_task_s_callback_stays_whole),
     };

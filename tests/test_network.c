@@ -186,26 +186,38 @@ static int makes_a_socket_of(cordon_ctx *ctx, void *arg)
 
 /* Only the families a network namespace holds are left without a
  * network: a vsock (the hypervisor's host) and the others are refused as
- * on a machine without them; IPv4 and IPv6 are the task's own. */
+ * on a machine without them; IPv4 and IPv6 are the task's own.  With no
+ * policy too: there a vsock had been made (and a port of the machine's
+ * taken, under --isolate isolated --policy none). */
 static void test_network_none_leaves_only_the_namespaces_families(void **state)
 {
     (void)state;
     SKIP_UNDER_VALGRIND("valgrind lacks pidfd_open: the task gets no network namespace under it");
-    const int refused[] = { AF_VSOCK, AF_BLUETOOTH, AF_TIPC, AF_ALG, AF_CAN, AF_X25 };
-    for (size_t i = 0; i < sizeof refused / sizeof *refused; i++) {
-        cordon_task *t = without_network(makes_a_socket_of, (void *)(intptr_t)refused[i]);
-        const cordon_result *r = require_network_namespace(t);
-        if (r->exit_code != EAFNOSUPPORT)
-            fail_msg("family %d: errno %d", refused[i], r->exit_code);
-        cordon_task_free(t);
+    cordon_policy *builtin = cordon_policy_load("default", NULL);
+    assert_non_null(builtin);
+    const cordon_policy *policies[] = { builtin, NULL };
+    for (size_t p = 0; p < 2; p++) {
+        const int refused[] = { AF_VSOCK, AF_BLUETOOTH, AF_TIPC, AF_ALG, AF_CAN, AF_X25 };
+        for (size_t i = 0; i < sizeof refused / sizeof *refused; i++) {
+            cordon_task *t = without_network(makes_a_socket_of, (void *)(intptr_t)refused[i]);
+            assert_int_equal(cordon_set_policy(t, policies[p]), 0);
+            const cordon_result *r = require_network_namespace(t);
+            if (r->exit_code != EAFNOSUPPORT)
+                fail_msg("policy %zu, family %d: errno %d", p, refused[i], r->exit_code);
+            cordon_task_free(t);
+        }
+        const int kept[] = { AF_INET, AF_INET6, AF_UNIX };
+        for (size_t i = 0; i < sizeof kept / sizeof *kept; i++) {
+            cordon_task *t = without_network(makes_a_socket_of, (void *)(intptr_t)kept[i]);
+            assert_int_equal(cordon_set_policy(t, policies[p]), 0);
+            const cordon_result *r = require_network_namespace(t);
+            /* a unix socket: the default's EACCES without a network */
+            if (r->exit_code != (kept[i] == AF_UNIX && p == 0 ? EACCES : 0))
+                fail_msg("policy %zu, family %d: errno %d", p, kept[i], r->exit_code);
+            cordon_task_free(t);
+        }
     }
-    const int kept[] = { AF_INET, AF_INET6 };
-    for (size_t i = 0; i < sizeof kept / sizeof *kept; i++) {
-        cordon_task *t = without_network(makes_a_socket_of, (void *)(intptr_t)kept[i]);
-        const cordon_result *r = require_network_namespace(t);
-        assert_int_equal(r->exit_code, 0);
-        cordon_task_free(t);
-    }
+    cordon_policy_free(builtin);
 }
 
 /* In the task: the errno of a netlink socket of the protocol given (in
