@@ -25,7 +25,8 @@ calls before anything runs.
     paths={"/var/tmp/job": "rwx"}   file rules (Landlock): r read, w write
                            (create, remove, rename), x execute beneath each
                            path; nothing else is reachable but the system's
-                           directories, which come along
+                           directories, which come along (paths={}: those
+                           alone)
     network="none"         a network namespace with only its own loopback
     tmpfs="/tmp"           an empty tmpfs of the task's own over that
                            directory (or a list of them, at most 8)
@@ -382,7 +383,10 @@ def allow_paths(task, value, preset):
                                  f"which hides it; give a directory outside /tmp, "
                                  f"e.g. in /var/tmp") from None
             raise OSError(e.errno, f"paths: {path!r}: {e.strerror}") from None
-    if rules and not preset:
+    # An empty mapping (say, built from a list of scratch directories that
+    # came out empty) is file rules with nothing granted, not none: it had
+    # left every file of the user's reachable.
+    if not preset:
         task.allow_system_paths()
 
 

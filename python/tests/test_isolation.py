@@ -100,6 +100,20 @@ def test_paths_alone_grant_the_system_and_the_paths(scratch):
     assert t.std_out == "datano\n"
 
 
+def test_no_paths_grant_the_system_alone(scratch):
+    # paths={} (a mapping that came out empty) had given no file rules at
+    # all: the task read every file of the caller's user.
+    _judge_or_skip()
+    with open(os.path.join(scratch, "data"), "w") as f:
+        f.write("data")
+    t = ShellCommand(f"cat {scratch}/data 2>/dev/null || echo refused; cat /etc/os-release "
+                     f"| head -c 5", paths={}).run()
+    assert t.std_out.startswith("refused\n")
+    assert len(t.std_out) > len("refused\n")  # the system's files still read
+    with pytest.raises(PermissionError):
+        FunctionTask(read, os.path.join(scratch, "data")).configure(paths={}).run()
+
+
 def test_the_executor_takes_the_preset(scratch):
     _judge_or_skip()
     with cordon.Executor(max_workers=2, isolate="judge", paths={scratch: "rw"},
