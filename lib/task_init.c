@@ -150,17 +150,25 @@ typedef struct writable_trees {
  * semaphores, which no IPC namespace holds (a task of the caller's user
  * opened a segment by name and wrote into the caller's own mapping of
  * it); and the message queues of the caller's IPC namespace, mounted at
- * /dev/mqueue (sandbox/own_mqueue.c).  The task gets its own of each. */
+ * /dev/mqueue (sandbox/own_mqueue.c).  The task gets its own of each,
+ * and under file rules may use the last two as they are its own: the
+ * host's /dev granted nothing there (Python's multiprocessing under
+ * `--isolate isolated --dev host` failed with EACCES in /dev/shm). */
 static int own_dev_state(const cordon__launch *l)
 {
     int rc = cordon__mount_own_pts(l->devpts_options);
     if (rc == 0) {
         rc = cordon__mount_private_tmpfs("/dev/shm", l->tmpfs_options);
-        if (rc == -ENOENT || rc == -ENOTDIR)
+        if (rc == 0)
+            rc = grant(l, "/dev/shm", CORDON__ACCESS_READ | CORDON__ACCESS_WRITE, NULL);
+        else if (rc == -ENOENT || rc == -ENOTDIR)
             rc = 0;
     }
-    if (rc == 0 && (l->namespaces & CORDON__NAMESPACE_IPC))
+    if (rc == 0 && (l->namespaces & CORDON__NAMESPACE_IPC)) {
         rc = cordon__mount_own_mqueue();
+        if (rc == 0 && access("/dev/mqueue", F_OK) == 0) /* none mounted where none is */
+            rc = grant(l, "/dev/mqueue", CORDON__ACCESS_READ | CORDON__ACCESS_WRITE, NULL);
+    }
     return rc;
 }
 
