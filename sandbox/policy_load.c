@@ -64,22 +64,79 @@ static bool installed(void)
     return stat(CORDON_POLICY_DIR, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
+/* A file found by a policy's name is trusted only where no one but root
+ * and the caller could have put it there: it and every directory above it
+ * owned by one of them and writable by no one else (a sticky directory
+ * aside, whose entries only their owners move).  An install prefix under
+ * /tmp, removed by `make uninstall`, was anyone's to make again: a
+ * default.policy planted there by nobody was every root run's policy. */
+static bool trustworthy(const char *path)
+{
+    struct stat st;
+    if (stat(path, &st) != 0)
+        return false;
+    bool sticky_dir = S_ISDIR(st.st_mode) && (st.st_mode & S_ISVTX);
+    return (st.st_uid == 0 || st.st_uid == geteuid()) &&
+           (!(st.st_mode & S_IWOTH) || sticky_dir) &&
+           (!(st.st_mode & S_IWGRP) || st.st_gid == 0 || sticky_dir);
+}
+
+/* NULL if `path` and every directory above it are trustworthy, else the
+ * first (from the file up) that is not: the caller's to free. */
+static char *untrusted_part(const char *path)
+{
+    char *real = realpath(path, NULL);
+    if (!real)
+        return strdup(path);
+    size_t len = strlen(real);
+    for (;;) {
+        if (!trustworthy(len ? real : "/"))
+            return len ? real : (free(real), strdup("/"));
+        if (len == 0)
+            break;
+        while (len > 0 && real[len - 1] != '/')
+            len--;
+        if (len > 0)
+            len--; /* the slash: "/a" leaves "", which is "/" */
+        real[len] = '\0';
+    }
+    free(real);
+    return NULL;
+}
+
+/* The last policy skipped as untrusted, for the "no policy named" error. */
+static __thread char skipped_untrusted[512];
+
+static char *trusted(char *path)
+{
+    char *part = path ? untrusted_part(path) : NULL;
+    if (!part)
+        return path;
+    snprintf(skipped_untrusted, sizeof skipped_untrusted, "%s (%s: owned or writable by "
+             "someone other than root and you)", path, part);
+    free(part);
+    free(path);
+    return NULL;
+}
+
 char *cordon__policy_find(const char *name)
 {
     if (!valid_name(name))
         return NULL;
+    skipped_untrusted[0] = '\0';
     const char *search = getenv("CORDON_POLICY_PATH");
     for (const char *dir = search; dir && *dir;) {
         const char *end = strchr(dir, ':');
         size_t len = end ? (size_t)(end - dir) : strlen(dir);
-        char *path = len ? readable_in(dir, len, name) : NULL;
+        char *path = len ? trusted(readable_in(dir, len, name)) : NULL;
         if (path)
             return path;
         dir = end ? end + 1 : dir + len;
     }
-    char *path = readable_in(CORDON_POLICY_DIR, strlen(CORDON_POLICY_DIR), name);
+    char *path = trusted(readable_in(CORDON_POLICY_DIR, strlen(CORDON_POLICY_DIR), name));
     if (!path && !installed())
-        path = readable_in(CORDON_SOURCE_POLICY_DIR, strlen(CORDON_SOURCE_POLICY_DIR), name);
+        path = trusted(readable_in(CORDON_SOURCE_POLICY_DIR, strlen(CORDON_SOURCE_POLICY_DIR),
+                                   name));
     return path;
 }
 
@@ -242,7 +299,11 @@ cordon_policy *cordon_policy_load(const char *name_or_path, cordon_error *err)
         struct stat st;
         bool file_here = stat(name_or_path, &st) == 0 && S_ISREG(st.st_mode);
         const char *here = file_here ? "; for the file of that name here, give a path: ./" : "";
-        if (installed())
+        if (skipped_untrusted[0])
+            cordon__error_set(err, -EPERM, NULL, 0, 0,
+                              "policy '%s' not read from %s; give its path to read it anyway",
+                              name_or_path, skipped_untrusted);
+        else if (installed())
             cordon__error_set(err, -ENOENT, NULL, 0, 0,
                               "no policy named '%s' (looked in $CORDON_POLICY_PATH and %s)%s%s",
                               name_or_path, CORDON_POLICY_DIR, here, *here ? name_or_path : "");

@@ -379,6 +379,77 @@ static void test_policy_include_by_name_looks_beside_the_including_file_first(vo
     cordon_policy_free(own);
 }
 
+/* A policy found by its name in a place someone else could have put it
+ * (an install prefix under /tmp that `make uninstall` removed, made again
+ * by nobody; a file anyone may write) is not read: a planted
+ * default.policy there was every root run's policy.  Named in the error;
+ * a path given is read as asked. */
+static void test_policy_by_name_is_read_only_from_trusted_places(void **state)
+{
+    (void)state;
+    if (geteuid() != 0) {
+        print_message("skipped: needs root, to give a directory to another user\n");
+        skip();
+    }
+    char dir[] = "/tmp/cordon-planted-XXXXXX", file[96];
+    assert_non_null(mkdtemp(dir));
+    const char *const names[] = { "nonet", "planted" };
+    for (int i = 0; i < 2; i++) {
+        snprintf(file, sizeof file, "%s/%s.policy", dir, names[i]);
+        FILE *f = fopen(file, "w");
+        assert_non_null(f);
+        fputs("default allow\nkill acct\n", f);
+        fclose(f);
+    }
+    const char *previous = getenv("CORDON_POLICY_PATH");
+    char *kept = previous ? strdup(previous) : NULL;
+    char search[1024];
+    snprintf(search, sizeof search, "%s%s%s", dir, kept ? ":" : "", kept ? kept : "");
+    setenv("CORDON_POLICY_PATH", search, 1);
+    for (int way = 0; way < 3; way++) {
+        if (way == 1) /* the directory someone else's */
+            assert_int_equal(chown(dir, 65534, 65534), 0);
+        if (way == 2) { /* the directory root's again, the files anyone's to write */
+            assert_int_equal(chown(dir, 0, 0), 0);
+            for (int i = 0; i < 2; i++) {
+                snprintf(file, sizeof file, "%s/%s.policy", dir, names[i]);
+                assert_int_equal(chmod(file, 0666), 0);
+            }
+        }
+        cordon_error err;
+        cordon_policy *planted = cordon_policy_load("planted", &err);
+        cordon_policy *nonet = cordon_policy_load("nonet", NULL);
+        assert_non_null(nonet);
+        char *text = shown(nonet, 0);
+        bool shipped = strstr(text, "kill acct") == NULL;
+        free(text);
+        cordon_policy_free(nonet);
+        if (way == 0) {
+            assert_non_null(planted);
+            assert_false(shipped);
+        } else {
+            assert_null(planted);
+            assert_true(shipped);
+            assert_int_equal(err.code, -EPERM);
+            assert_non_null(strstr(err.message, "not read from"));
+            assert_non_null(strstr(err.message, "owned or writable by someone other than root "
+                                                "and you"));
+        }
+        cordon_policy_free(planted);
+    }
+    cordon_policy *by_path = cordon_policy_load(file, NULL);
+    assert_non_null(by_path);
+    cordon_policy_free(by_path);
+    if (kept)
+        setenv("CORDON_POLICY_PATH", kept, 1);
+    else
+        unsetenv("CORDON_POLICY_PATH");
+    free(kept);
+    char command[128];
+    snprintf(command, sizeof command, "rm -rf '%s'", dir);
+    assert_int_equal(system(command), 0);
+}
+
 static void test_policy_load_errors_name_what_is_missing(void **state)
 {
     (void)state;
@@ -652,6 +723,7 @@ int main(void)
         cmocka_unit_test(test_policy_fifo_is_refused_without_waiting),
         cmocka_unit_test(test_policy_include_of_a_shipped_policy_by_name),
         cmocka_unit_test(test_policy_include_by_name_looks_beside_the_including_file_first),
+        cmocka_unit_test(test_policy_by_name_is_read_only_from_trusted_places),
         cmocka_unit_test(test_policy_load_errors_name_what_is_missing),
         cmocka_unit_test(test_policy_nul_byte_is_an_error_with_its_place),
         cmocka_unit_test(test_policy_show_disassembles_the_filter),
