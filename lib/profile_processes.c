@@ -253,9 +253,10 @@ void cordon__process_table_report(FILE *out, const struct cordon__process_table 
         return;
     }
     memcpy(copy, table, sizeof *copy);
-    fprintf(out, "\nprocesses of its group (/proc read %" PRIu64 " times for its tree, "
+    fprintf(out, "\nprocesses of its group (/proc read %" PRIu64 " time%s for its tree, "
             "%" PRIu64 " for every process, every %.0f and %.0f ms; CPU as last seen, "
-            "rss at its largest seen):\n", copy->walks.runs, copy->sweeps.runs,
+            "rss at its largest seen):\n", copy->walks.runs, copy->walks.runs == 1 ? "" : "s",
+            copy->sweeps.runs,
             (double)copy->walks.interval_ns / 1e6, (double)copy->sweeps.interval_ns / 1e6);
     if (copy->count == 0) {
         fprintf(out, "  none seen (the task ended before the first scan)\n");

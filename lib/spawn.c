@@ -606,13 +606,14 @@ static void list_kept_objects(cordon__launch *l)
 
 /* What the task shares with its caller that no namespace of its own
  * keeps apart (sandbox/shared_objects_guard.c); no_policy: none given. */
-static unsigned shared_objects_parts(const cordon__launch *l, bool no_policy)
+static unsigned shared_objects_parts(const cordon__launch *l, const cordon_policy *policy)
 {
+    bool no_policy = !policy;
     unsigned parts = 0;
     /* The default policy refuses SO_REUSEPORT itself: a filter of its own
      * cost some 65 us a task here. */
     if (!(l->namespaces & CORDON__NAMESPACE_NET) &&
-        (no_policy || !cordon__policy_refuses_reuseport(l->policy)))
+        (no_policy || !cordon__policy_refuses_reuseport(policy)))
         parts |= CORDON__SHARED_OBJECTS_REUSEPORT | (no_policy ? CORDON__SHARED_OBJECTS_RINGS : 0);
     if (!(l->namespaces & CORDON__NAMESPACE_IPC))
         parts |= CORDON__SHARED_OBJECTS_SYSTEM_V;
@@ -847,7 +848,12 @@ static int prepare(cordon_task *t, cordon__launch *l, cordon__attempt_state *s)
     if (terminal)
         kind |= CORDON__VARIANT_TERMINAL_STDIN;
     l->guards_terminal = terminal; /* and its modes (sandbox/terminal_guard.c) */
-    l->guards_shared_objects = shared_objects_parts(l, !l->policy);
+    /* A learning run's filter sends every call to the parent, whose base
+     * policy answers: the guard is the one a run under that base gets
+     * (learning under --policy none, or a Docker profile's base, let a
+     * task join a listener with SO_REUSEPORT that the run refused). */
+    l->guards_shared_objects =
+        shared_objects_parts(l, t->learning ? t->learning->base : l->policy);
     /* "No filter" lifts the limits on the task's own calls, not its fence
      * around the caller: without a pid namespace a task with no filter
      * reniced its caller, pinned it to one CPU, gave it the idle I/O

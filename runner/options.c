@@ -958,12 +958,14 @@ static int check_bind(struct bind_option *b)
 int options_validate(command_options *o, unsigned scope)
 {
     task_options *t = &o->task;
+    /* --retry 0 is no retry: said so, where "needs --retry N" read as if
+     * --retry had not been given. */
     if (t->retry_on_count && !t->retry) {
-        runner_error("--retry-on needs --retry N");
+        runner_error("--retry-on needs --retry N with N of 1 or more");
         return -1;
     }
     if (t->backoff_ms && !t->retry) {
-        runner_error("--backoff needs --retry N");
+        runner_error("--backoff needs --retry N with N of 1 or more");
         return -1;
     }
     /* Each shapes records only (the audit line's outputs, the records'

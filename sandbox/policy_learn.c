@@ -44,7 +44,12 @@ static enum cordon__action base_decides(const cordon_policy *base, int nr, const
 
 /* What the run's filter adds to the base's rules refuses as it would in
  * a run (its compiled program, as the kernel would run it): an errno, a
- * kill; a notification is the base's to answer. */
+ * kill.  A notification is a kill too: the program's default lets every
+ * call through, and a kill of the base's own rules was decided before
+ * (run_decides), so it is a rule cordon added that kills where the base
+ * kills some form of the call (prlimit64 on the caller, clone with
+ * CLONE_PARENT, without a pid namespace: taken for "the base's to
+ * answer", learning let the task set its caller's limits). */
 static enum cordon__action confinement_decides(const cordon_policy *confinement, int nr,
                                                const uint64_t args[6], int *errno_value)
 {
@@ -61,6 +66,7 @@ static enum cordon__action confinement_decides(const cordon_policy *confinement,
         return ACTION_TRAP;
     case SECCOMP_RET_KILL_PROCESS:
     case SECCOMP_RET_KILL_THREAD:
+    case SECCOMP_RET_USER_NOTIF:
         return ACTION_KILL;
     default:
         return ACTION_ALLOW;

@@ -234,6 +234,13 @@ char *cordon__policy_import_text(const char *name, cordon_error *err)
     return text;
 }
 
+/* "$CORDON_POLICY_PATH, " where it is set: an error named it unset too. */
+static const char *searched_path_variable(void)
+{
+    const char *search = getenv("CORDON_POLICY_PATH");
+    return search && *search ? "$CORDON_POLICY_PATH, " : "";
+}
+
 /* The origin every position in an imported policy names: its lines are
  * those of the text `cordon policy import` writes, not the profile's (line
  * 64 of Docker's default.json is another entry than the imported text's
@@ -305,14 +312,14 @@ cordon_policy *cordon_policy_load(const char *name_or_path, cordon_error *err)
                               name_or_path, skipped_untrusted);
         else if (installed())
             cordon__error_set(err, -ENOENT, NULL, 0, 0,
-                              "no policy named '%s' (looked in $CORDON_POLICY_PATH and %s)%s%s",
-                              name_or_path, CORDON_POLICY_DIR, here, *here ? name_or_path : "");
+                              "no policy named '%s' (looked in %s%s)%s%s", name_or_path,
+                              searched_path_variable(), CORDON_POLICY_DIR, here,
+                              *here ? name_or_path : "");
         else
             cordon__error_set(err, -ENOENT, NULL, 0, 0,
-                              "no policy named '%s' (looked in $CORDON_POLICY_PATH, %s and "
-                              "%s)%s%s",
-                              name_or_path, CORDON_POLICY_DIR, CORDON_SOURCE_POLICY_DIR, here,
-                              *here ? name_or_path : "");
+                              "no policy named '%s' (looked in %s%s and %s)%s%s", name_or_path,
+                              searched_path_variable(), CORDON_POLICY_DIR,
+                              CORDON_SOURCE_POLICY_DIR, here, *here ? name_or_path : "");
         return NULL;
     }
     char *text = cordon__policy_read_file(path, path, err);

@@ -588,6 +588,91 @@ static void test_learn_without_namespaces_renices_no_caller(void **state)
     assert_int_equal(written_as_errno, 1);
 }
 
+/* Sets its caller's open-files limit (no pid namespace: getppid() is the
+ * caller), then returns. */
+static int sets_the_caller_s_limit(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    (void)arg;
+    struct rlimit low = { 64, 64 };
+    return syscall(SYS_prlimit64, getppid(), RLIMIT_NOFILE, &low, NULL) == 0 ? 0 : errno;
+}
+
+/* Without a pid namespace a learning run under the default policy, whose
+ * own rule kills prlimit64 of pid 1 only, let the task set its caller's
+ * limits: cordon's rule for any other pid (a kill, as the base kills some
+ * prlimit64) compiled to a notification, which learning took for the
+ * base's to answer, and let through.  A run kills the task; so does a
+ * learning run now, and the caller's limit stays (in a child of the
+ * test's: CORDON_NO_NAMESPACES is read once per process). */
+static void test_learn_without_namespaces_sets_no_caller_limit(void **state)
+{
+    (void)state;
+    SKIP_UNDER_VALGRIND("valgrind has no seccomp(2), so no user notification");
+    pid_t child = fork();
+    assert_true(child >= 0);
+    if (child == 0) {
+        setenv("CORDON_NO_NAMESPACES", "1", 1);
+        struct rlimit before, after;
+        getrlimit(RLIMIT_NOFILE, &before);
+        cordon_policy *base = cordon_policy_load("default", NULL);
+        cordon_task *t = cordon_function_task(sets_the_caller_s_limit, NULL);
+        cordon_learned *l = cordon_learned_new();
+        if (!base || !t || !l || cordon_set_policy(t, base) != 0)
+            _exit(10);
+        int rc = cordon_learn(t, l);
+        const cordon_result *r = cordon_task_result(t);
+        getrlimit(RLIMIT_NOFILE, &after);
+        if (after.rlim_cur != before.rlim_cur || after.rlim_max != before.rlim_max)
+            _exit(11); /* the caller's limit was set */
+        if (rc != CORDON_EXCEPTION || !r->exception || strcmp(r->exception, "PolicyViolation"))
+            _exit(12);
+        _exit(0);
+    }
+    int status;
+    assert_int_equal(waitpid(child, &status, 0), child);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+}
+
+/* SO_REUSEPORT on a socket of the caller's network: its errno, or 0. */
+static int joins_a_port(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    (void)arg;
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int on = 1;
+    int error = fd < 0 ? errno : setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof on) != 0 ? errno : 0;
+    if (fd >= 0)
+        close(fd);
+    return error;
+}
+
+/* A learning run under --policy none (or a base that lets the option
+ * through) took its guard from the learning filter, which refuses
+ * nothing itself: the task joined a listener of the caller's user with
+ * SO_REUSEPORT and took its connections, which a run refuses. */
+static void test_learn_takes_no_port_a_run_is_refused(void **state)
+{
+    (void)state;
+    SKIP_UNDER_VALGRIND("valgrind has no seccomp(2), so no user notification");
+    cordon_error err;
+    cordon_policy *allow = cordon_policy_parse("default allow\n", "allow.policy", &err);
+    assert_non_null(allow);
+    const cordon_policy *bases[] = { NULL, allow };
+    for (int i = 0; i < 2; i++) {
+        cordon_task *t = cordon_function_task(joins_a_port, NULL);
+        assert_int_equal(cordon_set_policy(t, bases[i]), 0);
+        cordon_learned *l = cordon_learned_new();
+        assert_int_equal(cordon_learn(t, l), 0);
+        if (cordon_task_result(t)->exit_code != EPERM)
+            fail_msg("base %d: SO_REUSEPORT gave %d", i, cordon_task_result(t)->exit_code);
+        cordon_learned_free(l);
+        cordon_task_free(t);
+    }
+    cordon_policy_free(allow);
+}
+
 /* Learns the task above under a base that refuses userfaultfd by its
  * default alone, and writes what came of it: "skipped", "named" (the
  * violation, its path shown as an address) or what else happened. */
@@ -1222,6 +1307,8 @@ int main(void)
         cmocka_unit_test(test_learn_keeps_the_base_policys_kills_and_errnos),
         cmocka_unit_test(test_learn_is_refused_what_a_run_is),
         cmocka_unit_test(test_learn_without_namespaces_renices_no_caller),
+        cmocka_unit_test(test_learn_without_namespaces_sets_no_caller_limit),
+        cmocka_unit_test(test_learn_takes_no_port_a_run_is_refused),
         cmocka_unit_test(test_learn_a_path_on_a_page_nobody_serves_hangs_nothing),
         cmocka_unit_test(test_learn_is_no_looser_than_its_base),
         cmocka_unit_test(test_learn_errno_zero_of_the_base_is_not_made),

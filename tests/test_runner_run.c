@@ -373,10 +373,14 @@ static void test_run_bad_retry_options_name_the_option(void **state)
     assert_string_equal(c.err, "cordon: --retry-on: 'exit:300': the exit code must be from 1 "
                                "to 255 (exit 0 is a success, never retried)\n");
     captured_free(&c);
-    c = CORDON("run", "--retry-on", "Timeout", "true");
-    expect_status(&c, 125);
-    assert_string_equal(c.err, "cordon: --retry-on needs --retry N\n");
-    captured_free(&c);
+    /* with --retry 0 too, which had been told "needs --retry N" */
+    for (int zero = 0; zero < 2; zero++) {
+        c = zero ? CORDON("run", "--retry", "0", "--retry-on", "Timeout", "true")
+                 : CORDON("run", "--retry-on", "Timeout", "true");
+        expect_status(&c, 125);
+        assert_string_equal(c.err, "cordon: --retry-on needs --retry N with N of 1 or more\n");
+        captured_free(&c);
+    }
     /* a real-time signal by either end's count, as bash's kill takes it:
      * "SIGRTMIN+20" was refused once its name became SIGRTMAX-10 */
     char kill_line[64];

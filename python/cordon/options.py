@@ -12,7 +12,9 @@ calls before anything runs.
     returns="1M"           bytes of a function's pickled return value,
     policy="nonet"         a shipped name, a .policy path, a Policy, or None
                            for no filter (default: cordon's built-in default)
-    user="nobody"          a name or uid (cordon must run as root, or it is its own)
+    user="nobody"          a name or uid (cordon must run as root, or it is its own);
+                           without it the caller's user (root's tasks: root,
+                           without capabilities; `cordon run` gives nobody)
     core_dumps=bytes       allow cores up to that size (default: none)
     tree_memory=True       a memory cgroup even without a memory limit, so
                            that usage.tree_peak_kb counts the whole tree
@@ -98,6 +100,11 @@ _DEFAULTS = {"output": "for the default, 64M", "returns": "for the default, 1M",
 
 def _refused(name, value, what, instead=_NO_LIMIT):
     return ValueError(f"{name}={value!r}: {what}; {instead}")
+
+
+def _a(noun):
+    """'a str', 'an int': the article a type's name takes."""
+    return ("an " if noun[:1] in "aeiou" else "a ") + noun
 
 
 def _bytes(name, value):
@@ -314,12 +321,12 @@ def environment(value):
         if isinstance(text, bytes):
             text = os.fsdecode(text)
         if type(key) is not str:
-            raise TypeError(f"env: the name {key!r} is a {type(key).__name__}, not a str")
+            raise TypeError(f"env: the name {key!r} is {_a(type(key).__name__)}, not a str")
         if not key or "=" in key or "\0" in key:
             raise ValueError(f"env: {key!r} is not a variable name (one without '=' "
                              f"or NUL, not empty)")
         if not isinstance(text, str):
-            raise TypeError(f"env: the value of {key!r} is a {type(text).__name__}, not a str")
+            raise TypeError(f"env: the value of {key!r} is {_a(type(text).__name__)}, not a str")
         if "\0" in text:
             raise ValueError(f"env: the value of {key!r} holds a NUL byte, which would end it")
         for part, what in ((key, "name"), (text, f"value of {key!r}")):

@@ -142,6 +142,48 @@ _ExceptionClasses = Union[Type[BaseException], Tuple[Type[BaseException], ...]]
 _LONGEST_PAUSE = threading.TIMEOUT_MAX
 
 
+# The mechanisms that held a task, by the names the CLI's --json gives
+# them (lib/cordon.h's CORDON_CONFINED_* bits, in their order).
+_CONFINEMENT_NAMES = ("seccomp", "landlock", "pid_namespace", "own_proc", "user_namespace",
+                      "cgroup", "network_namespace", "file_rules", "private_tmpfs",
+                      "ipc_namespace", "uts_namespace", "cgroup_namespace", "bind_mounts",
+                      "minimal_dev")
+_LIMIT_KEYS = ("cpu_ms", "memory", "file_size", "open_files", "processes")
+
+
+def _confinement_names(bits):
+    return [name for i, name in enumerate(_CONFINEMENT_NAMES) if bits & (1 << i)]
+
+
+def _confinement_details(raw):
+    """The library's record of how the task was confined, shaped as the
+    CLI's --json "confinement_details" (None where the task never ran)."""
+    if raw is None:
+        return None
+    cgroup = None
+    if raw["cgroup_version"]:
+        controllers = {name: raw[f"cgroup_{name}_version"] for name in ("memory", "pids")
+                       if raw[f"cgroup_{name}_version"]}
+        cgroup = {"version": raw["cgroup_version"], "controllers": controllers}
+    return {
+        "filter": raw["filter"],
+        "landlock_abi": raw["landlock_abi"],
+        "file_rules": [{"path": path, "access": "".join(letter for bit, letter in
+                                                        ((1, "r"), (2, "w"), (4, "x"))
+                                                        if access & bit)}
+                       for path, access in raw["file_rules"]],
+        "binds": [{"source": source, "target": target, "read_only": read_only}
+                  for source, target, read_only in raw["binds"]],
+        "hostname": raw["hostname"],
+        "cgroup": cgroup,
+        "max_processes": raw["max_processes"] or None,
+        "clamped_limits": {key: raw["held_limits"][i] for i, key in enumerate(_LIMIT_KEYS)
+                           if raw["clamped_limits"] & (1 << i)},
+        "uid": raw["uid"],
+        "gid": raw["gid"],
+    }
+
+
 def _check_retry(max_retry, exception, backoff, backoff_factor, max_backoff):
     """run_and_retry's arguments, each named when wrong (a negative count
     reached an 'unreachable' assertion; a class that is none, isinstance's
@@ -218,6 +260,12 @@ class _Task:
     usage: Usage
     attempts: int
     dropped: Dict[str, int]
+    # How the last run was confined: the mechanisms in force by the names
+    # of the CLI's --json "confinement" ("seccomp", "pid_namespace", ...),
+    # and its "confinement_details" (filter, Landlock ABI, file rules,
+    # binds, hostname, cgroup, uid, ...), None where the task never ran.
+    confinement: List[str]
+    confinement_details: Optional[Dict[str, Any]]
     result: Dict[str, Any]
     history: List[Attempt]
 
@@ -263,6 +311,8 @@ class _Task:
         self.usage = Usage()
         self.attempts = 0
         self.dropped = {}
+        self.confinement = []
+        self.confinement_details = None
         self.result = {}
 
     def _repr(self, what):
@@ -398,6 +448,8 @@ class _Task:
         self.exception = result["exception"]
         self.usage = Usage(**result["usage"])
         self.dropped = result["dropped"]
+        self.confinement = _confinement_names(result["confinement"])
+        self.confinement_details = _confinement_details(result["confinement_details"])
 
     def _deliver(self, outcome):
         ok, value = outcome

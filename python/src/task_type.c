@@ -482,6 +482,67 @@ static PyObject *bytes_of(const cordon_bytes *b)
     return PyBytes_FromStringAndSize(b->data, (Py_ssize_t)b->len);
 }
 
+/* A path or name from the library as str, undecodable bytes escaped as
+ * Python's os.fsdecode does; None for NULL. */
+static PyObject *text_or_none(const char *text)
+{
+    if (!text)
+        Py_RETURN_NONE;
+    return PyUnicode_DecodeFSDefault(text);
+}
+
+static PyObject *file_rules_of(const cordon_confinement *c)
+{
+    PyObject *list = PyList_New((Py_ssize_t)c->file_rule_count);
+    for (size_t i = 0; list && i < c->file_rule_count; i++) {
+        PyObject *rule = Py_BuildValue("(NI)", text_or_none(c->file_rules[i].path),
+                                       c->file_rules[i].access);
+        if (!rule) {
+            Py_CLEAR(list);
+            break;
+        }
+        PyList_SET_ITEM(list, (Py_ssize_t)i, rule);
+    }
+    return list;
+}
+
+static PyObject *binds_of(const cordon_confinement *c)
+{
+    PyObject *list = PyList_New((Py_ssize_t)c->bind_count);
+    for (size_t i = 0; list && i < c->bind_count; i++) {
+        PyObject *bind = Py_BuildValue("(NNO)", text_or_none(c->binds[i].source),
+                                       text_or_none(c->binds[i].target),
+                                       c->binds[i].read_only ? Py_True : Py_False);
+        if (!bind) {
+            Py_CLEAR(list);
+            break;
+        }
+        PyList_SET_ITEM(list, (Py_ssize_t)i, bind);
+    }
+    return list;
+}
+
+/* The run's confinement record as the library keeps it (the package
+ * shapes it as the CLI's JSON does); None where the task never ran. */
+static PyObject *confinement_details_of(const cordon_confinement *c)
+{
+    if (!c)
+        Py_RETURN_NONE;
+    const uint64_t *held = c->held_limits;
+    return Py_BuildValue(
+        "{s:N,s:i,s:N,s:N,s:N,s:i,s:i,s:i,s:K,s:I,s:(KKKKK),s:K,s:K}",
+        "filter", text_or_none(c->policy), "landlock_abi", c->landlock_abi,
+        "file_rules", file_rules_of(c), "binds", binds_of(c),
+        "hostname", text_or_none(c->hostname), "cgroup_version", c->cgroup_version,
+        "cgroup_memory_version", c->cgroup_memory_version,
+        "cgroup_pids_version", c->cgroup_pids_version,
+        "max_processes", (unsigned long long)c->max_processes,
+        "clamped_limits", c->clamped_limits, "held_limits",
+        (unsigned long long)held[0], (unsigned long long)held[1], (unsigned long long)held[2],
+        (unsigned long long)held[3], (unsigned long long)held[4],
+        "uid", (unsigned long long)c->uid, "gid", (unsigned long long)c->gid);
+}
+
 /* result() -> dict of the last run's result, byte buffers as bytes. */
 static PyObject *task_result(cordon_py_task *self, PyObject *unused)
 {
@@ -492,7 +553,7 @@ static PyObject *task_result(cordon_py_task *self, PyObject *unused)
     const cordon_usage *u = &r->usage;
     return Py_BuildValue(
         "{s:i,s:i,s:z,s:N,s:N,s:N,s:N,s:N,s:{s:n,s:n,s:n,s:n,s:n},"
-        "s:{s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:K},s:I}",
+        "s:{s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:K,s:K},s:I,s:I,s:N}",
         "exit_code", r->exit_code, "signal", r->signal, "exception", r->exception,
         "std_out", bytes_of(&r->std_out), "std_err", bytes_of(&r->std_err),
         "log_out", bytes_of(&r->log_out), "exc_out", bytes_of(&r->exc_out),
@@ -508,7 +569,8 @@ static PyObject *task_result(cordon_py_task *self, PyObject *unused)
         "nvcsw", (unsigned long long)u->nvcsw, "nivcsw", (unsigned long long)u->nivcsw,
         "inblock", (unsigned long long)u->inblock, "oublock", (unsigned long long)u->oublock,
         "tree_peak_kb", (unsigned long long)u->tree_peak_kb,
-        "attempts", r->attempts);
+        "attempts", r->attempts, "confinement", r->confinement,
+        "confinement_details", confinement_details_of(r->confinement_details));
 }
 
 #define METHOD(name, flags) \

@@ -114,6 +114,32 @@ def test_no_paths_grant_the_system_alone(scratch):
         FunctionTask(read, os.path.join(scratch, "data")).configure(paths={}).run()
 
 
+def test_the_result_says_how_the_task_was_confined(scratch):
+    # A Python caller had no record of what held its tasks; the CLI's
+    # --json had it.
+    _judge_or_skip()
+    t = ShellCommand("true", isolate="judge", paths={scratch: "rw"})
+    assert t.confinement == [] and t.confinement_details is None
+    t.run()
+    for name in ("landlock", "pid_namespace", "network_namespace", "file_rules",
+                 "private_tmpfs", "minimal_dev"):
+        assert name in t.confinement
+    details = t.confinement_details
+    assert details["filter"] == "default"
+    assert details["landlock_abi"] >= 1
+    assert {"path": os.path.realpath(scratch), "access": "rw"} in details["file_rules"]
+    assert details["uid"] == os.geteuid()
+    assert set(details) == {"filter", "landlock_abi", "file_rules", "binds", "hostname",
+                            "cgroup", "max_processes", "clamped_limits", "uid", "gid"}
+    plain = FunctionTask(os.getpid).configure(policy=None)
+    plain.run()
+    assert "file_rules" not in plain.confinement
+    # no filter, or cordon's own rules alone ("none") where a cgroup holds it
+    assert plain.confinement_details["filter"] in (None, "none")
+    assert ("seccomp" in plain.confinement) == (plain.confinement_details["filter"] == "none")
+    assert plain.confinement_details["file_rules"] == []
+
+
 def test_the_executor_takes_the_preset(scratch):
     _judge_or_skip()
     with cordon.Executor(max_workers=2, isolate="judge", paths={scratch: "rw"},
