@@ -12,10 +12,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "no_cancellation.h"
 #include "policy.h"
+#include "policy_decide.h"
 #include "policy_lint.h"
 
 /* short for the many warnings below */
@@ -224,6 +226,36 @@ static void mark_repeated(linter *l)
                     l->quiet[r] = true;
 }
 
+/* A command's own exec is let through a `kill` of execve (the parent
+ * answers it), never an errno, which the filter returns itself: a policy
+ * that refuses execve with an errno, by a rule or by its default, starts
+ * no command at all (ExecError), which `policy check` had called ok. */
+static void check_own_exec(linter *l)
+{
+    const cordon_policy *p = l->policy;
+    const uint64_t args[6] = { 0 };
+    enum cordon__action action = p->default_action;
+    int errno_value = p->default_errno;
+    bool by_rule = cordon__policy_decide(p, SYS_execve, args, &action, &errno_value);
+    if (action != ACTION_ERRNO)
+        return;
+    const cordon__rule *rule = NULL;
+    for (size_t i = p->rule_count; by_rule && i-- > 0 && !rule;)
+        if (p->rules[i].syscall == SYS_execve && p->rules[i].action == ACTION_ERRNO &&
+            p->rules[i].overridden_by < 0)
+            rule = &p->rules[i];
+    char buffer[32];
+    action_text(ACTION_ERRNO, errno_value, buffer, sizeof buffer);
+    if (rule)
+        warn(l, rule->origin, rule->line, rule->column, "'%s execve' refuses a command's own "
+             "exec too (it never starts: ExecError); 'kill execve' stops only the execs after "
+             "it", buffer);
+    else
+        warn(l, p->default_origin, p->default_line, 1, "the default '%s' refuses execve, and "
+             "so a command's own exec (it never starts: ExecError); allow execve, or kill it to "
+             "stop only the execs after the command's own", buffer);
+}
+
 static void check_rules(linter *l)
 {
     const cordon_policy *p = l->policy;
@@ -246,6 +278,7 @@ static void check_rules(linter *l)
         if (!l->quiet[i])
             cordon__lint_foreign_abis(l, i);
     }
+    check_own_exec(l);
     char buffer[32];
     if (p->rule_count > 0 && as_default == p->rule_count)
         warn(l, p->default_origin, p->default_line, 1, "every rule of this policy says what "

@@ -139,6 +139,30 @@ static void test_check_accepts_an_override_of_an_included_file(void **state)
     free(r.text);
 }
 
+/* A command's own exec passes a kill of execve (the parent answers it),
+ * never an errno: such a policy starts no command (ExecError), and check
+ * had called it ok. */
+static void test_check_warns_of_an_errno_that_refuses_the_own_exec(void **state)
+{
+    (void)state;
+    report r = check("e.policy", "default allow\nerrno EPERM execve\n", 0);
+    assert_int_equal(r.counts.warnings, 1);
+    expect_line(&r, "e.policy:2:13: warning: 'errno EPERM execve' refuses a command's own exec "
+                    "too (it never starts: ExecError); 'kill execve' stops only the execs after "
+                    "it\n");
+    free(r.text);
+    r = check("d.policy", "default errno EPERM\nallow read write exit_group\n", 0);
+    assert_int_equal(r.counts.warnings, 1);
+    expect_line(&r, "d.policy:1:1: warning: the default 'errno EPERM' refuses execve, and so a "
+                    "command's own exec (it never starts: ExecError); allow execve, or kill it "
+                    "to stop only the execs after the command's own\n");
+    free(r.text);
+    r = check("k.policy", "default allow\nkill execve\n", CORDON_CHECK_STRICT);
+    assert_int_equal(r.rc, 0);
+    assert_string_equal(r.text, "");
+    free(r.text);
+}
+
 static void test_check_warns_when_every_rule_is_the_default(void **state)
 {
     (void)state;
@@ -297,6 +321,7 @@ int main(void)
         cmocka_unit_test(test_check_warns_of_duplicates_and_rules_equal_to_the_default),
         cmocka_unit_test(test_check_accepts_an_override_of_an_included_file),
         cmocka_unit_test(test_check_warns_when_every_rule_is_the_default),
+        cmocka_unit_test(test_check_warns_of_an_errno_that_refuses_the_own_exec),
         cmocka_unit_test(test_check_warns_of_unmasked_int_arguments_only_where_a_task_gets_past),
         cmocka_unit_test(test_check_int_argument_warning_holds_in_the_kernel),
         cmocka_unit_test(test_check_warns_of_conditions_that_never_hold),
