@@ -315,6 +315,11 @@ static char *find_text(const char *name_or_path, char **origin, cordon_error *er
                           "for the file of that name here, give a path: ./%s", name_or_path);
         return NULL;
     }
+    if (!path && !is_path && cordon__policy_skipped_untrusted()[0]) {
+        cordon__error_set(err, -EPERM, name_or_path, 0, 0, "not read from %s; give its path to "
+                          "read it anyway", cordon__policy_skipped_untrusted());
+        return NULL;
+    }
     if (!path) {
         cordon__error_set(err, -ENOENT, name_or_path, 0, 0, "no policy by that name or path");
         return NULL;

@@ -107,6 +107,11 @@ static char *untrusted_part(const char *path)
 /* The last policy skipped as untrusted, for the "no policy named" error. */
 static __thread char skipped_untrusted[512];
 
+const char *cordon__policy_skipped_untrusted(void)
+{
+    return skipped_untrusted;
+}
+
 static char *trusted(char *path)
 {
     char *part = path ? untrusted_part(path) : NULL;
