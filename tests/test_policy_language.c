@@ -338,6 +338,26 @@ static void test_policy_include_of_a_shipped_policy_by_name(void **state)
                         "t.policy:2:11: cannot include 'nosuch': no such policy");
 }
 
+/* CORDON_POLICY_PATH with `dir` first; what it was, for search_again. */
+static char *search_first(const char *dir)
+{
+    const char *previous = getenv("CORDON_POLICY_PATH");
+    char *kept = previous ? strdup(previous) : NULL;
+    char search[1024];
+    snprintf(search, sizeof search, "%s%s%s", dir, kept ? ":" : "", kept ? kept : "");
+    setenv("CORDON_POLICY_PATH", search, 1);
+    return kept;
+}
+
+static void search_again(char *kept)
+{
+    if (kept)
+        setenv("CORDON_POLICY_PATH", kept, 1);
+    else
+        unsetenv("CORDON_POLICY_PATH");
+    free(kept);
+}
+
 /* A user's directory on CORDON_POLICY_PATH that holds a default.policy of
  * its own: the shipped nonet, which includes "default", had been built on
  * that file (here, one that does not even read); a name in an include is
@@ -348,21 +368,13 @@ static void test_policy_include_by_name_looks_beside_the_including_file_first(vo
     (void)state;
     char mine[256];
     snprintf(mine, sizeof mine, "%s", write_scratch_file("mine.policy", "include default\n"));
-    const char *previous = getenv("CORDON_POLICY_PATH");
-    char *kept = previous ? strdup(previous) : NULL;
-    char search[1024];
-    snprintf(search, sizeof search, "%s%s%s", scratch_dir, kept ? ":" : "", kept ? kept : "");
-    setenv("CORDON_POLICY_PATH", search, 1);
+    char *kept = search_first(scratch_dir);
     write_scratch_file("default.policy", "default allow\nkill acct\nthis is no rule\n");
     cordon_error err;
     cordon_policy *nonet = cordon_policy_load("nonet", &err);
     write_scratch_file("default.policy", "default allow\nkill acct\n");
     cordon_policy *own = cordon_policy_load(mine, &err);
-    if (kept)
-        setenv("CORDON_POLICY_PATH", kept, 1);
-    else
-        unsetenv("CORDON_POLICY_PATH");
-    free(kept);
+    search_again(kept);
     if (!nonet)
         fail_msg("nonet: %s", err.message);
     char *text = shown(nonet, 0);
@@ -401,11 +413,7 @@ static void test_policy_by_name_is_read_only_from_trusted_places(void **state)
         fputs("default allow\nkill acct\n", f);
         fclose(f);
     }
-    const char *previous = getenv("CORDON_POLICY_PATH");
-    char *kept = previous ? strdup(previous) : NULL;
-    char search[1024];
-    snprintf(search, sizeof search, "%s%s%s", dir, kept ? ":" : "", kept ? kept : "");
-    setenv("CORDON_POLICY_PATH", search, 1);
+    char *kept = search_first(dir);
     for (int way = 0; way < 3; way++) {
         if (way == 1) /* the directory someone else's */
             assert_int_equal(chown(dir, 65534, 65534), 0);
@@ -440,11 +448,7 @@ static void test_policy_by_name_is_read_only_from_trusted_places(void **state)
     cordon_policy *by_path = cordon_policy_load(file, NULL);
     assert_non_null(by_path);
     cordon_policy_free(by_path);
-    if (kept)
-        setenv("CORDON_POLICY_PATH", kept, 1);
-    else
-        unsetenv("CORDON_POLICY_PATH");
-    free(kept);
+    search_again(kept);
     char command[128];
     snprintf(command, sizeof command, "rm -rf '%s'", dir);
     assert_int_equal(system(command), 0);

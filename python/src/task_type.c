@@ -491,33 +491,31 @@ static PyObject *text_or_none(const char *text)
     return PyUnicode_DecodeFSDefault(text);
 }
 
-static PyObject *file_rules_of(const cordon_confinement *c)
+static PyObject *file_rule_at(const cordon_confinement *c, size_t i)
 {
-    PyObject *list = PyList_New((Py_ssize_t)c->file_rule_count);
-    for (size_t i = 0; list && i < c->file_rule_count; i++) {
-        PyObject *rule = Py_BuildValue("(NI)", text_or_none(c->file_rules[i].path),
-                                       c->file_rules[i].access);
-        if (!rule) {
-            Py_CLEAR(list);
-            break;
-        }
-        PyList_SET_ITEM(list, (Py_ssize_t)i, rule);
-    }
-    return list;
+    return Py_BuildValue("(NI)", text_or_none(c->file_rules[i].path), c->file_rules[i].access);
 }
 
-static PyObject *binds_of(const cordon_confinement *c)
+static PyObject *bind_at(const cordon_confinement *c, size_t i)
 {
-    PyObject *list = PyList_New((Py_ssize_t)c->bind_count);
-    for (size_t i = 0; list && i < c->bind_count; i++) {
-        PyObject *bind = Py_BuildValue("(NNO)", text_or_none(c->binds[i].source),
-                                       text_or_none(c->binds[i].target),
-                                       c->binds[i].read_only ? Py_True : Py_False);
-        if (!bind) {
+    return Py_BuildValue("(NNO)", text_or_none(c->binds[i].source),
+                         text_or_none(c->binds[i].target),
+                         c->binds[i].read_only ? Py_True : Py_False);
+}
+
+/* A list of `count` items made by `item`; NULL (an exception set) where
+ * one could not be made. */
+static PyObject *list_of(const cordon_confinement *c, size_t count,
+                         PyObject *(*item)(const cordon_confinement *, size_t))
+{
+    PyObject *list = PyList_New((Py_ssize_t)count);
+    for (size_t i = 0; list && i < count; i++) {
+        PyObject *one = item(c, i);
+        if (!one) {
             Py_CLEAR(list);
             break;
         }
-        PyList_SET_ITEM(list, (Py_ssize_t)i, bind);
+        PyList_SET_ITEM(list, (Py_ssize_t)i, one);
     }
     return list;
 }
@@ -532,7 +530,8 @@ static PyObject *confinement_details_of(const cordon_confinement *c)
     return Py_BuildValue(
         "{s:N,s:i,s:N,s:N,s:N,s:i,s:i,s:i,s:K,s:I,s:(KKKKK),s:K,s:K}",
         "filter", text_or_none(c->policy), "landlock_abi", c->landlock_abi,
-        "file_rules", file_rules_of(c), "binds", binds_of(c),
+        "file_rules", list_of(c, c->file_rule_count, file_rule_at),
+        "binds", list_of(c, c->bind_count, bind_at),
         "hostname", text_or_none(c->hostname), "cgroup_version", c->cgroup_version,
         "cgroup_memory_version", c->cgroup_memory_version,
         "cgroup_pids_version", c->cgroup_pids_version,
