@@ -96,13 +96,19 @@ $(eval $(call flavour,build/asan,$(SAN_FLAGS)))
 
 TESTS        := $(patsubst tests/%.c,build/tests/%,$(TEST_SRC))
 ASAN_TESTS   := $(patsubst tests/%.c,build/asan/tests/%,$(TEST_SRC))
-HOSTILE_BINS := $(patsubst tests/hostile/%.c,build/hostile/%,$(HOSTILE_SRC)) build/tests/libcrash.so
+HOSTILE_BINS := $(patsubst tests/hostile/%.c,build/hostile/%,$(HOSTILE_SRC)) build/tests/libcrash.so \
+                build/tests/libinterposer.so
 
 # A plugin for the crash-report tests, stripped as shipped plugins often
 # are: only its dynamic symbol table names its functions.
 build/tests/libcrash.so: tests/plugin/crash_plugin.c
 	@mkdir -p $(dir $@)
 	$(CC) -shared -fPIC -O1 -s $< -o $@
+
+# A preloaded shim that takes libc's calls, for the give-back's tests.
+build/tests/libinterposer.so: tests/plugin/interposer.c
+	@mkdir -p $(dir $@)
+	$(CC) -shared -fPIC -O1 -Wl,-z,now $< -o $@ -ldl
 
 .PHONY: all test check test-plain test-asan test-build asan valgrind test-plain-beside \
         test-asan-beside test-machine-wide demo demo-run bench fuzz install uninstall clean FORCE \

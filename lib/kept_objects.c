@@ -1,19 +1,30 @@
 /*
  * What a command's give-back (sandbox/memory_give_back.c) keeps of the
- * caller's loaded objects: those whose code runs after it.  What runs
- * there (the filter's install, the exec, cordon's init reaping until the
- * end) is cordon's code calling libc's, and reads no global of cordon's,
- * of the program's or of any other library's.  So libc's and the
- * loader's segments are kept whole (their data, their .bss), and of
- * cordon's own object the part backed by its file: its GOT, through which
- * every call it makes goes (-fno-plt), and its data; its .bss is given
- * back.  Everything else is given back: the program's and other
- * libraries' .bss (kept, a program's own zero-filled arrays, 256 MiB of
- * them, were the figure of its every command, and made cordon's init the
- * largest process for the OOM killer), and the written pages of every
- * other private mapping of a file (a caller's data file mapped for
- * copy-on-write: 200 MiB of them were /bin/true's figure too).  In a
- * static program libc is the program, which is then kept whole.
+ * caller's loaded objects: what the code that runs after it may use.
+ * That code (the filter's install, the exec, cordon's init reaping until
+ * the end) is cordon's, calling libc's functions, and reads no global of
+ * cordon's, of the program's or of any other library's.  But a call of
+ * libc's may be taken by an object that comes before libc in the
+ * lookup order and defines the same function: the program, an
+ * LD_PRELOAD shim (a clock_gettime or an execve of its own), a library
+ * the program needs.  So:
+ *  - libc's and the loader's segments are kept whole (their data, their
+ *    .bss), and so are those of every object between the program and
+ *    libc in the loader's list (a shim keeps the real function it passes
+ *    a call on to in a pointer of its .bss);
+ *  - of the program, and of cordon's own object, the part backed by its
+ *    file: its GOT, through which its calls go (-fno-plt), its relocated
+ *    data; their .bss is given back (kept, a program's own zero-filled
+ *    arrays, 256 MiB of them, were the figure of its every command, and
+ *    made cordon's init the largest process for the OOM killer);
+ *  - the objects after libc (loaded by dlopen: a Python caller's
+ *    extension modules), which can take no call of libc's, are given back
+ *    whole, and so is every private mapping of a file that is no object's
+ *    (a caller's data file mapped for copy-on-write and written: 200 MiB
+ *    of them were /bin/true's figure).  Given back, such a part reads as
+ *    its file again: an interposing shim whose GOT read so crashed every
+ *    command task, which is why the objects before libc keep theirs.
+ * In a static program libc is the program, which is then kept whole.
  *
  * A .bss past its data's last page is an anonymous mapping of its own,
  * and anonymous mappings next to each other merge: memory the caller's
@@ -61,23 +72,35 @@ static bool holds(const struct dl_phdr_info *info, uintptr_t address)
 /* How much of each loadable segment of an object is kept. */
 typedef enum kept_part { KEEP_NONE, KEEP_FILE_PART, KEEP_WHOLE } kept_part;
 
-static kept_part part_kept(const struct dl_phdr_info *info, const kept_objects *keep)
+static bool is_libc(const struct dl_phdr_info *info, const kept_objects *keep)
 {
-    if ((keep->loader_base && info->dlpi_addr == keep->loader_base) ||
-        holds(info, keep->in_libc))
+    return holds(info, keep->in_libc);
+}
+
+/* `index`: the object's place in the loader's list (0: the program);
+ * `before_libc`: libc not yet met there. */
+static kept_part part_kept(const struct dl_phdr_info *info, const kept_objects *keep,
+                           size_t index, bool before_libc)
+{
+    if ((keep->loader_base && info->dlpi_addr == keep->loader_base) || is_libc(info, keep))
         return KEEP_WHOLE;
+    if (before_libc)
+        return index == 0 ? KEEP_FILE_PART : KEEP_WHOLE;
     return holds(info, keep->in_cordon) ? KEEP_FILE_PART : KEEP_NONE;
 }
 
-/* A few segments each of libc, the loader and cordon's object, and some to
- * spare. */
-#define MOST_KEPT_SEGMENTS 32
+/* A few segments each of libc, the loader, cordon's object and the objects
+ * before libc (a program, its preloads and the libraries it needs), with
+ * room to spare; past it, nothing of any file mapping is given back. */
+#define MOST_KEPT_SEGMENTS 256
 
 typedef struct collected {
     cordon__address_range ranges[MOST_KEPT_SEGMENTS];
     size_t count;
     uintptr_t page_mask;
     bool overflowed;
+    bool libc_met;
+    size_t objects_met;
     kept_objects keep;
 } collected;
 
@@ -87,7 +110,8 @@ static int collect_object(struct dl_phdr_info *info, size_t size, void *context)
 {
     (void)size;
     collected *c = context;
-    kept_part part = part_kept(info, &c->keep);
+    kept_part part = part_kept(info, &c->keep, c->objects_met++, !c->libc_met);
+    c->libc_met = c->libc_met || is_libc(info, &c->keep);
     if (part == KEEP_NONE)
         return 0;
     for (ElfW(Half) i = 0; i < info->dlpi_phnum; i++) {
@@ -127,6 +151,8 @@ static void list_once(void)
      * lists again (pthread_once runs it anew there) over a part-list. */
     c->count = 0;
     c->overflowed = false;
+    c->libc_met = false;
+    c->objects_met = 0;
     c->page_mask = (uintptr_t)sysconf(_SC_PAGESIZE) - 1;
     c->keep = (kept_objects){ (uintptr_t)getauxval(AT_BASE),
                               (uintptr_t)gnu_get_libc_version(), (uintptr_t)&listing };
