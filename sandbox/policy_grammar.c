@@ -712,7 +712,8 @@ static char *include_path(const char *including, const char *name)
 /* An included name is looked for beside the including file first, then
  * where a policy's name is (cordon__policy_find): a shipped policy that
  * includes "default" is built on the shipped default, not on a file of
- * that name that a user's CORDON_POLICY_PATH happens to hold. */
+ * that name that a user's CORDON_POLICY_PATH happens to hold.  Either
+ * must be where only root and the caller could have put it. */
 static char *included_by_name(const char *including, const char *name)
 {
     if (strchr(including, '/')) {
@@ -720,7 +721,7 @@ static char *included_by_name(const char *including, const char *name)
         if (snprintf(file, sizeof file, "%s.policy", name) < (int)sizeof file) {
             char *beside = include_path(including, file);
             if (beside && access(beside, R_OK) == 0)
-                return beside;
+                return cordon__policy_trusted(beside);
             free(beside);
         }
     }
@@ -750,7 +751,7 @@ static int read_included(reader *r, const token *at, const char *name)
     char *file_text = NULL;
     cordon_error problem;
     memset(&problem, 0, sizeof problem);
-    if (!path && strcmp(name, "default") == 0)
+    if (!path && strcmp(name, "default") == 0 && !cordon__policy_skipped_untrusted()[0])
         text = cordon__builtin_default_text;
     else if (path && !(file_text = cordon__policy_read_file(path, path, &problem)))
         text = NULL;
@@ -764,6 +765,9 @@ static int read_included(reader *r, const token *at, const char *name)
             return problem.code;
         }
         char detail[600];
+        const char *skipped = cordon__policy_skipped_untrusted();
+        if (!problem.message[0] && !is_path && skipped[0])
+            snprintf(problem.message, sizeof problem.message, "not read from %s", skipped);
         snprintf(detail, sizeof detail, "'%s': %s", name,
                  problem.message[0] ? problem.message : "no such policy");
         return fail_at(r, at, "cannot include %s", detail);

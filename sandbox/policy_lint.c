@@ -304,7 +304,7 @@ static char *find_text(const char *name_or_path, char **origin, cordon_error *er
     }
     bool is_path = strchr(name_or_path, '/') || strstr(name_or_path, ".policy");
     char *path = is_path ? strdup(name_or_path) : cordon__policy_find(name_or_path);
-    if (!path && strcmp(name_or_path, "default") == 0) {
+    if (!path && strcmp(name_or_path, "default") == 0 && !cordon__policy_skipped_untrusted()[0]) {
         *origin = strdup("default");
         return *origin ? strdup(cordon__builtin_default_text) : NULL;
     }

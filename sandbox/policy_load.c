@@ -104,7 +104,7 @@ static char *untrusted_part(const char *path)
     return NULL;
 }
 
-/* The last policy skipped as untrusted, for the "no policy named" error. */
+/* The policy file the last search found and did not trust, for the error. */
 static __thread char skipped_untrusted[512];
 
 const char *cordon__policy_skipped_untrusted(void)
@@ -112,9 +112,34 @@ const char *cordon__policy_skipped_untrusted(void)
     return skipped_untrusted;
 }
 
+/* The first part of where `path` was found or leads that is not
+ * trustworthy: the directory it was found in and those above it, as
+ * given (a name there may be a link, which whoever may write that
+ * directory could point anywhere, or swap between a check and the read),
+ * and the file it leads to and the directories above that. */
+static char *untrusted_part_of_both(const char *path)
+{
+    char *dir = strdup(path);
+    if (!dir)
+        return strdup(path);
+    char *slash = strrchr(dir, '/');
+    if (slash)
+        *(slash == dir ? slash + 1 : slash) = '\0';
+    char *part = untrusted_part(slash ? dir : ".");
+    free(dir);
+    return part ? part : untrusted_part(path);
+}
+
+static char *trusted(char *path);
+
+char *cordon__policy_trusted(char *path)
+{
+    return trusted(path);
+}
+
 static char *trusted(char *path)
 {
-    char *part = path ? untrusted_part(path) : NULL;
+    char *part = path ? untrusted_part_of_both(path) : NULL;
     if (!part)
         return path;
     snprintf(skipped_untrusted, sizeof skipped_untrusted, "%s (%s: owned or writable by "
@@ -124,6 +149,10 @@ static char *trusted(char *path)
     return NULL;
 }
 
+/* The first file of that name on the search path, or NULL; one found
+ * where it is not trusted ends the search, said in skipped_untrusted: a
+ * later one in its place (the shipped default for a user's own stricter
+ * one) would be a policy swapped without a word. */
 char *cordon__policy_find(const char *name)
 {
     if (!valid_name(name))
@@ -133,16 +162,15 @@ char *cordon__policy_find(const char *name)
     for (const char *dir = search; dir && *dir;) {
         const char *end = strchr(dir, ':');
         size_t len = end ? (size_t)(end - dir) : strlen(dir);
-        char *path = len ? trusted(readable_in(dir, len, name)) : NULL;
-        if (path)
-            return path;
+        char *found = len ? readable_in(dir, len, name) : NULL;
+        if (found)
+            return trusted(found);
         dir = end ? end + 1 : dir + len;
     }
-    char *path = trusted(readable_in(CORDON_POLICY_DIR, strlen(CORDON_POLICY_DIR), name));
-    if (!path && !installed())
-        path = trusted(readable_in(CORDON_SOURCE_POLICY_DIR, strlen(CORDON_SOURCE_POLICY_DIR),
-                                   name));
-    return path;
+    char *found = readable_in(CORDON_POLICY_DIR, strlen(CORDON_POLICY_DIR), name);
+    if (!found && !installed())
+        found = readable_in(CORDON_SOURCE_POLICY_DIR, strlen(CORDON_SOURCE_POLICY_DIR), name);
+    return trusted(found);
 }
 
 const char *cordon__policy_shipped_directory(void)
@@ -303,7 +331,9 @@ cordon_policy *cordon_policy_load(const char *name_or_path, cordon_error *err)
         return load_imported(name_or_path, err);
     bool is_path = strchr(name_or_path, '/') || strstr(name_or_path, ".policy");
     char *path = is_path ? strdup(name_or_path) : cordon__policy_find(name_or_path);
-    if (!path && strcmp(name_or_path, "default") == 0)
+    /* Not the built-in default in place of a default.policy passed over:
+     * that may be a user's stricter one, swapped without a word. */
+    if (!path && strcmp(name_or_path, "default") == 0 && !skipped_untrusted[0])
         return build(cordon__builtin_default_text, "default", "default", err);
     if (!path) {
         /* A file of that name beside the caller is not looked for: a name

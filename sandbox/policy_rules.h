@@ -251,12 +251,18 @@ bool cordon__rule_same_as_default(const cordon_policy *policy, const cordon__rul
 
 /* Where a named policy lives: the first of $CORDON_POLICY_PATH (colon
  * separated), the installed directory and the source tree that has
- * NAME.policy where only root and the caller could have put it (one
- * elsewhere is passed over).  Returns a malloc'd path or NULL. */
+ * NAME.policy, if only root and the caller could have put it there (else
+ * NULL, and cordon__policy_skipped_untrusted names it).  Returns a
+ * malloc'd path or NULL. */
 char *cordon__policy_find(const char *name);
 /* Where this thread's last cordon__policy_find passed over a file as
  * untrusted (policy_load.c), said for an error; "" for none. */
 const char *cordon__policy_skipped_untrusted(void);
+/* `path` (malloc'd), where only root or the caller could have put a file
+ * there: the directory it is in, and the file it leads to, each with the
+ * directories above them; else NULL (it freed), the file said in
+ * cordon__policy_skipped_untrusted (policy_load.c). */
+char *cordon__policy_trusted(char *path);
 /* Where the shipped policies are: the install's directory, or the source
  * tree's before any install (policy_load.c). */
 const char *cordon__policy_shipped_directory(void);

@@ -405,8 +405,8 @@ static void test_policy_by_name_is_read_only_from_trusted_places(void **state)
     }
     char dir[] = "/tmp/cordon-planted-XXXXXX", file[96];
     assert_non_null(mkdtemp(dir));
-    const char *const names[] = { "nonet", "planted" };
-    for (int i = 0; i < 2; i++) {
+    const char *const names[] = { "nonet", "planted", "default" };
+    for (int i = 0; i < 3; i++) {
         snprintf(file, sizeof file, "%s/%s.policy", dir, names[i]);
         FILE *f = fopen(file, "w");
         assert_non_null(f);
@@ -419,35 +419,58 @@ static void test_policy_by_name_is_read_only_from_trusted_places(void **state)
             assert_int_equal(chown(dir, 65534, 65534), 0);
         if (way == 2) { /* the directory root's again, the files anyone's to write */
             assert_int_equal(chown(dir, 0, 0), 0);
-            for (int i = 0; i < 2; i++) {
+            for (int i = 0; i < 3; i++) {
                 snprintf(file, sizeof file, "%s/%s.policy", dir, names[i]);
                 assert_int_equal(chmod(file, 0666), 0);
             }
         }
-        cordon_error err;
-        cordon_policy *planted = cordon_policy_load("planted", &err);
-        cordon_policy *nonet = cordon_policy_load("nonet", NULL);
-        assert_non_null(nonet);
-        char *text = shown(nonet, 0);
-        bool shipped = strstr(text, "kill acct") == NULL;
-        free(text);
-        cordon_policy_free(nonet);
-        if (way == 0) {
-            assert_non_null(planted);
-            assert_false(shipped);
-        } else {
-            assert_null(planted);
-            assert_true(shipped);
+        /* Refused, not passed over for the next of the path: a shipped
+         * policy in place of the user's own would be one swapped without
+         * a word (the built-in default for a default.policy too). */
+        for (int i = 0; i < 3; i++) {
+            cordon_error err;
+            cordon_policy *p = cordon_policy_load(names[i], &err);
+            if (way == 0) {
+                assert_non_null(p);
+                char *text = shown(p, 0);
+                assert_non_null(strstr(text, "kill acct"));
+                free(text);
+                cordon_policy_free(p);
+                continue;
+            }
+            assert_null(p);
             assert_int_equal(err.code, -EPERM);
             assert_non_null(strstr(err.message, "not read from"));
             assert_non_null(strstr(err.message, "owned or writable by someone other than root "
                                                 "and you"));
         }
-        cordon_policy_free(planted);
     }
-    cordon_policy *by_path = cordon_policy_load(file, NULL);
+    /* A link in a directory someone else may write, to a file of root's:
+     * its owner could swap it between the check and the read. */
+    char trusted_dir[] = "/tmp/cordon-trusted-XXXXXX", target[96];
+    assert_non_null(mkdtemp(trusted_dir));
+    snprintf(target, sizeof target, "%s/target.policy", trusted_dir);
+    FILE *f = fopen(target, "w");
+    assert_non_null(f);
+    fputs("default allow\n", f);
+    fclose(f);
+    snprintf(file, sizeof file, "%s/nonet.policy", dir);
+    assert_int_equal(unlink(file), 0);
+    assert_int_equal(symlink(target, file), 0);
+    assert_int_equal(chown(dir, 65534, 65534), 0);
+    cordon_error err;
+    assert_null(cordon_policy_load("nonet", &err));
+    assert_int_equal(err.code, -EPERM);
+    assert_int_equal(chown(dir, 0, 0), 0);
+    cordon_policy *linked = cordon_policy_load("nonet", &err); /* a link of root's: read */
+    assert_non_null(linked);
+    cordon_policy_free(linked);
+    assert_int_equal(chown(dir, 65534, 65534), 0);
+    cordon_policy *by_path = cordon_policy_load(file, NULL); /* a path given: read */
     assert_non_null(by_path);
     cordon_policy_free(by_path);
+    unlink(target);
+    rmdir(trusted_dir);
     search_again(kept);
     char command[128];
     snprintf(command, sizeof command, "rm -rf '%s'", dir);
