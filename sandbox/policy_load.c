@@ -3,6 +3,7 @@
  * compile, free.  A policy is compiled once, in the parent, when it is
  * loaded; every task that uses it shares the program.
  */
+#include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -70,13 +71,36 @@ static bool installed(void)
  * aside, whose entries only their owners move).  An install prefix under
  * /tmp, removed by `make uninstall`, was anyone's to make again: a
  * default.policy planted there by nobody was every root run's policy. */
+/* The owner of the file that holds cordon's code (the program, the
+ * shared library, a Python extension): whoever owns it decides what
+ * cordon does already, so its policies are as trusted as its code (root
+ * running `sudo ./build/cordon` from a user's build tree reads that
+ * tree's policies).  -1 where it cannot be told. */
+static uid_t code_owner = (uid_t)-1;
+static pthread_once_t code_owner_found = PTHREAD_ONCE_INIT;
+
+static void find_code_owner(void)
+{
+    Dl_info where;
+    struct stat st;
+    if (dladdr((const void *)find_code_owner, &where) && where.dli_fname &&
+        where.dli_fname[0] && stat(where.dli_fname, &st) == 0)
+        code_owner = st.st_uid;
+}
+
+static bool trusted_owner(uid_t owner)
+{
+    pthread_once(&code_owner_found, find_code_owner);
+    return owner == 0 || owner == geteuid() || owner == code_owner;
+}
+
 static bool trustworthy(const char *path)
 {
     struct stat st;
     if (stat(path, &st) != 0)
         return false;
     bool sticky_dir = S_ISDIR(st.st_mode) && (st.st_mode & S_ISVTX);
-    return (st.st_uid == 0 || st.st_uid == geteuid()) &&
+    return trusted_owner(st.st_uid) &&
            (!(st.st_mode & S_IWOTH) || sticky_dir) &&
            (!(st.st_mode & S_IWGRP) || st.st_gid == 0 || sticky_dir);
 }
