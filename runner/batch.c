@@ -137,7 +137,7 @@ static int read_tasks(batch *b, const char *input)
 static void clear_progress(batch *b)
 {
     if (b->progress_shown)
-        (void)output_write(STDERR_FILENO, "\r\033[K", 4);
+        (void)output_write_own(STDERR_FILENO, "\r\033[K", 4);
     b->progress_shown = false;
 }
 
@@ -148,7 +148,7 @@ static void draw_progress(batch *b)
                           runner_now_us() - b->started_us);
     char out[300];
     int n = snprintf(out, sizeof out, "\r\033[K%s", line);
-    (void)output_write(STDERR_FILENO, out, (size_t)n);
+    (void)output_write_own(STDERR_FILENO, out, (size_t)n);
     b->progress_shown = true;
 }
 

@@ -389,11 +389,13 @@ static int report_losses(int fd)
         runner_error("%s took nothing for %u ms: %llu %s for it %s dropped", names[fd],
                      OUTPUT_STALL_MS, dropped, runner_plural(dropped, "byte", "bytes"),
                      runner_plural(dropped, "was", "were"));
-    if (failed)
+    /* Only cordon's own lines refused (a closed stderr, its batch summary
+     * there): nothing owed was lost, no run failed. */
+    if (failed && lost)
         runner_error("%s: cannot write: %s; %llu %s for it %s not written", names[fd],
                      strerror(error), lost, runner_plural(lost, "byte", "bytes"),
                      runner_plural(lost, "was", "were"));
-    return failed || dropped ? -1 : 0;
+    return (failed && lost) || dropped ? -1 : 0;
 }
 
 /* Joins the writer unless it is stuck in a write(); true when it did. */
