@@ -2,9 +2,10 @@
  * What a command's first process still reads between giving back its
  * memory (sandbox/memory_give_back.c) and its exec: the filter's program
  * and the exec's candidates, argv and envp; and, for the give-back, where
- * the objects whose code runs after it lie (lib/kept_objects.c).  The launch data holding them
- * lives in memory copied from the caller, which is given back; the plan
- * is a deep copy of them in a fresh mapping of its own, which is kept.
+ * the objects whose code may run after it lie (lib/kept_objects.c).  The
+ * launch data holding them lives in memory copied from the caller, which
+ * is given back; the plan is a deep copy of them in a fresh mapping of
+ * its own, which is kept.
  *
  * Child side (lib/child.c's rule): one mmap, no allocator, no stdio.
  */
@@ -73,8 +74,8 @@ cordon__exec_plan *cordon__exec_plan_copy(const cordon__exec_plan *view,
     size_t program_bytes =
         view->program ? view->program->len * sizeof(struct sock_filter) : 0;
     size_t objects_bytes = view->kept_objects_count * sizeof(cordon__address_range);
-    size_t size = sizeof(cordon__exec_plan) + objects_bytes + sizeof(struct sock_fprog) + program_bytes +
-                  vector_size(view->exec_paths) + vector_size(view->argv) +
+    size_t size = sizeof(cordon__exec_plan) + objects_bytes + sizeof(struct sock_fprog) +
+                  program_bytes + vector_size(view->exec_paths) + vector_size(view->argv) +
                   vector_size(view->envp) + 3 * sizeof(char *);
     char *base = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (base == MAP_FAILED)

@@ -367,7 +367,7 @@ typedef struct cordon__launch {
     char *environment_block;                     /* envp's strings, one allocation */
     const cordon__address_range *kept_objects;   /* lib/kept_objects.c's, sorted */
     size_t kept_objects_count;
-    bool kept_objects_known;                       /* every loaded object's is listed */
+    bool kept_objects_known;                     /* every loaded object's is listed */
     /* function tasks */
     cordon_fn fn;
     void *arg;
@@ -937,10 +937,11 @@ typedef struct cordon__exec_plan {
     size_t kept_objects_count;
 } cordon__exec_plan;
 /* Parent, before the fork (lib/kept_objects.c): what a command's give-back
- * keeps of the objects whose code runs after it: libc's and the loader's
- * loadable segments whole, cordon's own object's file-backed part, in
- * whole pages, sorted and apart: *count ranges of a list made once per
- * process; *complete is false where they did not fit. */
+ * keeps of the objects whose code may run after it: libc's, the loader's
+ * and those between the program and libc whole, the program's and
+ * cordon's file-backed part, in whole pages, sorted and apart: *count
+ * ranges of a list made once per process; *complete is false where they
+ * did not fit. */
 const cordon__address_range *cordon__kept_object_ranges(size_t *count, bool *complete);
 /* The plan as the launch holds it: pointers into the launch data. */
 void cordon__exec_plan_view(const cordon__launch *l, cordon__exec_plan *plan);

@@ -146,9 +146,10 @@ static void give_back_the_caller_s_memory(const cordon__keeper_plan *plan)
  * gives that copy's private memory back at once (MADV_DONTNEED, as a
  * command's first process does before its exec: sandbox/memory_give_back.c),
  * keeping what it reads from here on: this stack with the plan, its
- * thread's TLS, and what the objects whose code runs after it hold
- * (lib/kept_objects.c: libc's and the loader's globals, cordon's data).  The maker's stack is mapped afterwards.  Every call it makes
- * from here on is bound already (-fno-plt). */
+ * thread's TLS, and what the objects whose code may run after it hold
+ * (lib/kept_objects.c: libc's and the loader's globals, cordon's data).
+ * The maker's stack is mapped afterwards.  Every call it makes from here
+ * on is bound already (-fno-plt). */
 static void give_back_the_caller_s_memory(const cordon__keeper_plan *plan)
 {
     int maps;

@@ -153,7 +153,8 @@ void batch_summary_print(const batch_task *tasks, size_t count, uint64_t elapsed
         add_cpu(&out, tasks, count);
         add_peak_rss(&out, tasks, count);
     }
-    (void)output_write_own(STDERR_FILENO, out.data, out.len); /* cordon's own: a closed stderr fails no run */
+    /* cordon's own line: a closed stderr fails no run for it */
+    (void)output_write_own(STDERR_FILENO, out.data, out.len);
     free(out.data);
 }
 

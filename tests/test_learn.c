@@ -642,7 +642,9 @@ static int joins_a_port(cordon_ctx *ctx, void *arg)
     (void)arg;
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     int on = 1;
-    int error = fd < 0 ? errno : setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof on) != 0 ? errno : 0;
+    int error = fd < 0 ? errno : 0;
+    if (fd >= 0 && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof on) != 0)
+        error = errno;
     if (fd >= 0)
         close(fd);
     return error;
