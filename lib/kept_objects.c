@@ -72,17 +72,12 @@ static bool holds(const struct dl_phdr_info *info, uintptr_t address)
 /* How much of each loadable segment of an object is kept. */
 typedef enum kept_part { KEEP_NONE, KEEP_FILE_PART, KEEP_WHOLE } kept_part;
 
-static bool is_libc(const struct dl_phdr_info *info, const kept_objects *keep)
-{
-    return holds(info, keep->in_libc);
-}
-
-/* `index`: the object's place in the loader's list (0: the program);
- * `before_libc`: libc not yet met there. */
-static kept_part part_kept(const struct dl_phdr_info *info, const kept_objects *keep,
+/* `libc`: the object is libc; `index`: its place in the loader's list (0:
+ * the program); `before_libc`: libc not yet met there. */
+static kept_part part_kept(const struct dl_phdr_info *info, const kept_objects *keep, bool libc,
                            size_t index, bool before_libc)
 {
-    if ((keep->loader_base && info->dlpi_addr == keep->loader_base) || is_libc(info, keep))
+    if ((keep->loader_base && info->dlpi_addr == keep->loader_base) || libc)
         return KEEP_WHOLE;
     if (before_libc)
         return index == 0 ? KEEP_FILE_PART : KEEP_WHOLE;
@@ -110,8 +105,9 @@ static int collect_object(struct dl_phdr_info *info, size_t size, void *context)
 {
     (void)size;
     collected *c = context;
-    kept_part part = part_kept(info, &c->keep, c->objects_met++, !c->libc_met);
-    c->libc_met = c->libc_met || is_libc(info, &c->keep);
+    bool libc = holds(info, c->keep.in_libc);
+    kept_part part = part_kept(info, &c->keep, libc, c->objects_met++, !c->libc_met);
+    c->libc_met = c->libc_met || libc;
     if (part == KEEP_NONE)
         return 0;
     for (ElfW(Half) i = 0; i < info->dlpi_phnum; i++) {

@@ -154,14 +154,7 @@ static char *untrusted_part_of_both(const char *path)
     return part ? part : untrusted_part(path);
 }
 
-static char *trusted(char *path);
-
 char *cordon__policy_trusted(char *path)
-{
-    return trusted(path);
-}
-
-static char *trusted(char *path)
 {
     char *part = path ? untrusted_part_of_both(path) : NULL;
     if (!part)
@@ -188,13 +181,13 @@ char *cordon__policy_find(const char *name)
         size_t len = end ? (size_t)(end - dir) : strlen(dir);
         char *found = len ? readable_in(dir, len, name) : NULL;
         if (found)
-            return trusted(found);
+            return cordon__policy_trusted(found);
         dir = end ? end + 1 : dir + len;
     }
     char *found = readable_in(CORDON_POLICY_DIR, strlen(CORDON_POLICY_DIR), name);
     if (!found && !installed())
         found = readable_in(CORDON_SOURCE_POLICY_DIR, strlen(CORDON_SOURCE_POLICY_DIR), name);
-    return trusted(found);
+    return cordon__policy_trusted(found);
 }
 
 const char *cordon__policy_shipped_directory(void)

@@ -447,13 +447,8 @@ static void test_policy_by_name_is_read_only_from_trusted_places(void **state)
     }
     /* A link in a directory someone else may write, to a file of root's:
      * its owner could swap it between the check and the read. */
-    char trusted_dir[] = "/tmp/cordon-trusted-XXXXXX", target[96];
-    assert_non_null(mkdtemp(trusted_dir));
-    snprintf(target, sizeof target, "%s/target.policy", trusted_dir);
-    FILE *f = fopen(target, "w");
-    assert_non_null(f);
-    fputs("default allow\n", f);
-    fclose(f);
+    char target[256];
+    snprintf(target, sizeof target, "%s", write_scratch_file("target.policy", "default allow\n"));
     snprintf(file, sizeof file, "%s/nonet.policy", dir);
     assert_int_equal(unlink(file), 0);
     assert_int_equal(symlink(target, file), 0);
@@ -470,7 +465,6 @@ static void test_policy_by_name_is_read_only_from_trusted_places(void **state)
     assert_non_null(by_path);
     cordon_policy_free(by_path);
     unlink(target);
-    rmdir(trusted_dir);
     search_again(kept);
     char command[128];
     snprintf(command, sizeof command, "rm -rf '%s'", dir);

@@ -247,46 +247,34 @@ static void test_cli_started_with_standard_fds_closed(void **state)
     assert_non_null(strstr(line, "\"std_out\":\"printed\\n\""));
     /* What cordon owes a closed stdout is not delivered: a run that
      * succeeded is 125, as with a full stdout (it was 0, the record lost
-     * in /dev/null); with nothing to write, 0. */
-    const struct { const char *args; int status; } closed_stdout[] = {
-        { "run --json -- true", 125 },
-        { "run -- echo printed", 125 },
-        { "run -- true", 0 },
-    };
-    for (size_t i = 0; i < sizeof closed_stdout / sizeof closed_stdout[0]; i++) {
-        snprintf(cmd, sizeof cmd, "%s %s >&- 2>/dev/null", runner_path(),
-                 closed_stdout[i].args);
-        status = system(cmd);
-        assert_true(WIFEXITED(status));
-        if (WEXITSTATUS(status) != closed_stdout[i].status)
-            fail_msg("'%s' with stdout closed: %d", closed_stdout[i].args, WEXITSTATUS(status));
-    }
-    /* So with a closed stderr: the task's stderr was lost in the
+     * in /dev/null); with nothing to write, 0.  So with a closed stderr:
+     * the task's stderr was lost in the
      * /dev/null that held it, with status 0; its own status stands where
      * nothing was owed, and --json keeps the stream in the record. */
-    const struct { const char *args; int status; } closed_stderr[] = {
-        { "run -- sh -c 'echo said >&2'", 125 },
-        { "run -- sh -c 'echo said >&2; exit 3'", 3 },
-        { "run -- sh -c 'exit 3'", 3 },
-        { "run -- true", 0 },
-        { "run --json -- sh -c 'echo said >&2'", 0 },
+    const struct { const char *args; const char *closed; int status; } runs[] = {
+        { "run --json -- true", ">&- 2>/dev/null", 125 },
+        { "run -- echo printed", ">&- 2>/dev/null", 125 },
+        { "run -- true", ">&- 2>/dev/null", 0 },
+        { "run -- sh -c 'echo said >&2'", ">/dev/null 2>&-", 125 },
+        { "run -- sh -c 'echo said >&2; exit 3'", ">/dev/null 2>&-", 3 },
+        { "run -- sh -c 'exit 3'", ">/dev/null 2>&-", 3 },
+        { "run -- true", ">/dev/null 2>&-", 0 },
+        { "run --json -- sh -c 'echo said >&2'", ">/dev/null 2>&-", 0 },
         /* cordon's own lines (a batch's summary) fail no run: 125 for a
          * batch whose every task succeeded, before */
-        { "batch /dev/stdin <<'EOF'\ntrue\necho a\nEOF\n", 0 },
-        { "batch /dev/stdin <<'EOF'\ntrue\necho said >&2\nEOF\n", 125 },
+        { "batch /dev/stdin <<'EOF'\ntrue\necho a\nEOF\n", ">/dev/null 2>&-", 0 },
+        { "batch /dev/stdin <<'EOF'\ntrue\necho said >&2\nEOF\n", ">/dev/null 2>&-", 125 },
     };
-    for (size_t i = 0; i < sizeof closed_stderr / sizeof closed_stderr[0]; i++) {
-        const char *here = strstr(closed_stderr[i].args, " <<'EOF'");
-        if (here) /* the redirections go before the here-document */
-            snprintf(cmd, sizeof cmd, "%s %.*s >/dev/null 2>&- %s", runner_path(),
-                     (int)(here - closed_stderr[i].args), closed_stderr[i].args, here + 1);
-        else
-            snprintf(cmd, sizeof cmd, "%s %s >/dev/null 2>&-", runner_path(),
-                     closed_stderr[i].args);
+    for (size_t i = 0; i < sizeof runs / sizeof runs[0]; i++) {
+        /* the redirections go before a here-document */
+        const char *here = strstr(runs[i].args, " <<'EOF'");
+        int args_len = here ? (int)(here - runs[i].args) : (int)strlen(runs[i].args);
+        snprintf(cmd, sizeof cmd, "%s %.*s %s %s", runner_path(), args_len, runs[i].args,
+                 runs[i].closed, here ? here + 1 : "");
         status = system(cmd);
         assert_true(WIFEXITED(status));
-        if (WEXITSTATUS(status) != closed_stderr[i].status)
-            fail_msg("'%s' with stderr closed: %d", closed_stderr[i].args, WEXITSTATUS(status));
+        if (WEXITSTATUS(status) != runs[i].status)
+            fail_msg("'%s' %s: %d", runs[i].args, runs[i].closed, WEXITSTATUS(status));
     }
 }
 

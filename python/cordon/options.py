@@ -340,7 +340,9 @@ def environment(value):
 
 
 _PRESETS = ("judge", "isolated")
-_ACCESS = {"r": _cordon.READ, "w": _cordon.WRITE, "x": _cordon.EXEC}
+# paths=' letters and their bits, in the order a rule's access is written
+# ("rwx"), for reading paths= and for a result's file rules.
+ACCESS_BITS = {"r": _cordon.READ, "w": _cordon.WRITE, "x": _cordon.EXEC}
 _NETWORKS = {"none": _cordon.NETWORK_NONE, "host": _cordon.NETWORK_HOST}
 
 
@@ -364,11 +366,11 @@ def isolate(task, value):
 
 
 def _access(path, letters):
-    if not isinstance(letters, str) or not letters or set(letters) - set(_ACCESS):
+    if not isinstance(letters, str) or not letters or set(letters) - set(ACCESS_BITS):
         raise ValueError(f"paths[{path!r}]={letters!r}: expected letters of 'rwx', e.g. 'rw'")
     bits = 0
     for letter in letters:
-        bits |= _ACCESS[letter]
+        bits |= ACCESS_BITS[letter]
     return bits
 
 

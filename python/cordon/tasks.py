@@ -168,8 +168,8 @@ def _confinement_details(raw):
     return {
         "filter": raw["filter"],
         "landlock_abi": raw["landlock_abi"],
-        "file_rules": [{"path": path, "access": "".join(letter for bit, letter in
-                                                        ((1, "r"), (2, "w"), (4, "x"))
+        "file_rules": [{"path": path, "access": "".join(letter for letter, bit in
+                                                        _options.ACCESS_BITS.items()
                                                         if access & bit)}
                        for path, access in raw["file_rules"]],
         "binds": [{"source": source, "target": target, "read_only": read_only}
