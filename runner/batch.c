@@ -342,8 +342,10 @@ static void run_one(batch *b, size_t index, batch_task *bt)
     int rc = retry_run(t, o, false, &log);
     const cordon_result *r = cordon_task_result(t);
     set_outcome(bt, rc, r, &log);
+    char why[256];
     if (rc < 0)
-        runner_error("line %zu: cannot run the task: %s", bt->lineno, strerror(-rc));
+        runner_error("line %zu: cannot run the task: %s", bt->lineno,
+                     task_run_error_text(rc, why, sizeof why));
     task_record rec = { bt->line, b->policy ? cordon_policy_name(b->policy) : NULL, o, r,
                         &log, rc < 0 ? rc : 0, bt->status, &origin, false, 0 };
     finish_task(b, index, bt, r, &rec);

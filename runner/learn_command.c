@@ -184,11 +184,11 @@ static int verify(const command_options *o, const char *text, const char *origin
         int rc = cordon_run(t);
         stop_signals_unwatch(t);
         const cordon_result *r = cordon_task_result(t);
-        char was[256], is[256];
+        char was[256], is[256], why[256];
         ending(learned_run, was, sizeof was);
         ending(r, is, sizeof is);
         if (rc < 0)
-            runner_error("cannot run the check: %s", strerror(-rc));
+            runner_error("cannot run the check: %s", task_run_error_text(rc, why, sizeof why));
         else if (strcmp(was, is) == 0 && !(r->exception && strcmp(r->exception, "PolicyViolation") == 0))
             status = 0;
         else
@@ -219,7 +219,8 @@ static int learn_and_write(const command_options *o, const learn_options *l, cor
         return RUNNER_EXIT_OWN_ERROR;
     }
     if (rc < 0) {
-        runner_error("cannot run the task: %s", strerror(-rc));
+        char why[256];
+        runner_error("cannot run the task: %s", task_run_error_text(rc, why, sizeof why));
         return RUNNER_EXIT_OWN_ERROR;
     }
     output_flush(STDOUT_FILENO);

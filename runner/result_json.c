@@ -264,13 +264,26 @@ static void confinement_details_json(json_writer *w, const cordon_confinement *c
     json_end_object(w);
 }
 
-static void result_fields_json(json_writer *w, const cordon_result *r, unsigned attempts,
-                               uint64_t limit)
+/* A task cordon could not start never exited: its code and signal are
+ * null, not a 0 that reads as success. */
+static void ending_json(json_writer *w, const cordon_result *r, bool started)
 {
     json_key(w, "exit_code");
-    json_int(w, r->exit_code);
+    if (started)
+        json_int(w, r->exit_code);
+    else
+        json_null(w);
     json_key(w, "signal");
-    json_int(w, r->signal);
+    if (started)
+        json_int(w, r->signal);
+    else
+        json_null(w);
+}
+
+static void result_fields_json(json_writer *w, const cordon_result *r, unsigned attempts,
+                               uint64_t limit, bool started)
+{
+    ending_json(w, r, started);
     json_key(w, "exception");
     json_cstring(w, r->exception);
     /* the one line a script wants, without parsing exc_out for it; for a
@@ -312,7 +325,8 @@ void task_record_json(json_writer *w, const task_record *rec)
     limits_json(w, rec->options);
     size_t attempts = rec->attempts ? rec->attempts->count : 0;
     uint64_t limit = rec->audit ? rec->options->audit_output : UINT64_MAX;
-    result_fields_json(w, rec->result, (unsigned)(attempts ? attempts : 1), limit);
+    result_fields_json(w, rec->result, (unsigned)(attempts ? attempts : 1), limit,
+                       !rec->run_error);
     if (rec->audit)
         truncated_json(w, rec->result, limit);
     json_key(w, "status");
@@ -322,8 +336,9 @@ void task_record_json(json_writer *w, const task_record *rec)
         json_cstring(w, cordon_signal_name(rec->stopped_after));
     }
     if (rec->run_error) {
+        char why[256];
         json_key(w, "error");
-        json_cstring(w, strerror(-rec->run_error));
+        json_cstring(w, task_run_error_text(rec->run_error, why, sizeof why));
     }
     if (attempts > 1)
         history_json(w, rec->attempts);

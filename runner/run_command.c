@@ -122,8 +122,9 @@ static int run_task(const command_options *o, cordon_task *t, const cordon_polic
     int stopped_after = rc >= 0 && !task_stopped_by(r) ? stop_signals_caught() : 0;
     if (stopped_after)
         status = 128 + stopped_after; /* what a shell sees: cordon dies of it */
+    char why[256];
     if (rc < 0)
-        runner_error("cannot run the task: %s", strerror(-rc));
+        runner_error("cannot run the task: %s", task_run_error_text(rc, why, sizeof why));
     else if (r->exception && talk)
         report_exception(r);
     if (stopped_after && o->task.retry && !o->task.quiet)

@@ -411,6 +411,26 @@ void task_stop_message(const cordon_result *r, char *buf, size_t size)
              cordon_signal_name(task_stopped_by(r)));
 }
 
+const char *task_run_error_text(int rc, char *buf, size_t size)
+{
+    static const struct { int error; const char *why; } used_up[] = {
+        { ENOSPC, "a count the kernel keeps is used up (most often the user's namespaces, "
+                  "/proc/sys/user/max_*_namespaces, or the depth of nested pid namespaces)" },
+        { EAGAIN, "no process could be started (the user's RLIMIT_NPROC, a cgroup's "
+                  "pids.max or the machine's kernel.threads-max)" },
+        { EMFILE, "cordon has no file descriptor left (RLIMIT_NOFILE)" },
+        { ENFILE, "the machine has no file left to open (fs.file-max)" },
+        { ENOMEM, "the machine has no memory left for the task's start" },
+    };
+    for (size_t i = 0; i < sizeof used_up / sizeof *used_up; i++)
+        if (-rc == used_up[i].error) {
+            snprintf(buf, size, "%s: %s", strerror(-rc), used_up[i].why);
+            return buf;
+        }
+    snprintf(buf, size, "%s", strerror(-rc));
+    return buf;
+}
+
 int task_exit_status(int rc, const cordon_result *r)
 {
     if (rc < 0)

@@ -39,6 +39,10 @@ void task_stop_message(const cordon_result *r, char *buf, size_t size);
 /* cordon's exit status for a run that returned `r`: 128 + the signal for
  * a run cordon cancelled when it was stopped, as cordon then dies of it. */
 int task_exit_status(int rc, const cordon_result *r);
+/* Why cordon_run could not run a task, from the negative errno it gave:
+ * the error, and for the errors the machine's state causes, what was
+ * used up. */
+const char *task_run_error_text(int rc, char *buf, size_t size);
 
 /* Everything one task's JSON object is made of. */
 typedef struct task_record {

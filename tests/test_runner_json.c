@@ -2,6 +2,8 @@
  * that always parses whatever bytes the task wrote, and audit lines that
  * stay whole when many runners append at once. */
 #include <limits.h>
+#include <sched.h>
+#include <sys/resource.h>
 
 #include "runner_support.h"
 
@@ -141,6 +143,73 @@ static void test_json_random_binary_output_parses(void **state)
         "           for ch in d['std_out'])\n"
         "assert len(d['std_out'].encode('utf-8', 'surrogateescape')) == 200000"), 0);
     captured_free(&c);
+}
+
+/* Six fds in all: cordon's own start takes them, and no task is run. */
+static void six_fds_in_all(void)
+{
+    struct rlimit six = { 6, 6 };
+    setrlimit(RLIMIT_NOFILE, &six);
+}
+
+/* In a forked child: no cmocka there, a file not written is exit 77. */
+static void write_or_skip(const char *path, const char *text)
+{
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0 || write(fd, text, strlen(text)) != (ssize_t)strlen(text))
+        _exit(77);
+    close(fd);
+}
+
+/* Root of a user namespace of its own whose count of mount namespaces is
+ * 0 (that namespace's own limit, not the machine's): no task's start can
+ * make its mount namespace. */
+static void no_mount_namespace_left(void)
+{
+    uid_t uid = getuid();
+    gid_t gid = getgid();
+    char map[64];
+    if (unshare(CLONE_NEWUSER) != 0)
+        _exit(77);
+    snprintf(map, sizeof map, "0 %u 1", (unsigned)uid);
+    write_or_skip("/proc/self/uid_map", map);
+    write_or_skip("/proc/self/setgroups", "deny");
+    snprintf(map, sizeof map, "0 %u 1", (unsigned)gid);
+    write_or_skip("/proc/self/gid_map", map);
+    write_or_skip("/proc/sys/user/max_mnt_namespaces", "0");
+}
+
+/* A task cordon could not start never exited: its record's exit_code and
+ * signal are null, not the 0 a script reads as success (they were 0, 0
+ * beside status 125), and its error says what was used up. */
+static void test_json_a_task_never_started_has_no_exit_code(void **state)
+{
+    (void)state;
+    /* Root of a user namespace runs its tasks as itself (--user root). */
+    const char *const as_caller[] = { "run", "--json", "--", "/bin/true", NULL };
+    const char *const as_root[] = { "run", "--json", "--user", "root", "--", "/bin/true", NULL };
+    const struct { child_setup_fn setup; const char *const *args; const char *error; } starts[] = {
+        { six_fds_in_all, as_caller, "Too many open files: cordon has no file descriptor left" },
+        { no_mount_namespace_left, as_root, "No space left on device: a count the kernel keeps" },
+    };
+    for (size_t i = 0; i < sizeof starts / sizeof *starts; i++) {
+        captured c = cordon_with(-1, starts[i].setup, starts[i].args);
+        if (c.status == 77) {
+            captured_free(&c);
+            continue; /* no user namespace to be had here */
+        }
+        expect_status(&c, 125);
+        char check[512];
+        snprintf(check, sizeof check,
+                 "assert (d['exit_code'], d['signal'], d['exception']) == (None, None, None), d\n"
+                 "assert d['status'] == 125 and d['error'].startswith('%s'), d['error']",
+                 starts[i].error);
+        if (python_check(c.out, c.out_len, check) != 0)
+            fail_msg("%s", c.out);
+        if (!strstr(c.err, starts[i].error))
+            fail_msg("%s", c.err);
+        captured_free(&c);
+    }
 }
 
 static void test_json_history_after_retries(void **state)
@@ -364,6 +433,7 @@ int main(void)
         cmocka_unit_test(test_json_escapes_bytes_that_are_not_utf8),
         cmocka_unit_test(test_json_random_binary_output_parses),
         cmocka_unit_test(test_json_history_after_retries),
+        cmocka_unit_test(test_json_a_task_never_started_has_no_exit_code),
         cmocka_unit_test(test_json_tree_peak_is_the_tasks),
         cmocka_unit_test(test_json_names_the_process_bound),
         cmocka_unit_test(test_audit_appends_one_line_per_task),
