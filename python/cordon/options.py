@@ -380,7 +380,8 @@ def allow_paths(task, value, preset):
     if not isinstance(value, collections.abc.Mapping):
         raise TypeError(f"paths={value!r}: expected a mapping of paths to access, "
                         f"e.g. {{'/var/tmp/job': 'rw'}}")
-    rules = [(str(path), _access(path, letters)) for path, letters in value.items()]
+    rules = [(_path_text("paths", path), _access(path, letters))
+             for path, letters in value.items()]
     for path, bits in rules:
         try:
             task.allow_path(path, bits)
@@ -551,12 +552,11 @@ def check_shapes(options):
                             f"e.g. {{'/var/tmp/job': 'rw'}}")
         for path, letters in value.items():
             _access(path, letters)
+            text = _path_text("paths", path)
             try:  # as the library's rule opens it at run()
-                os.stat(path)
+                os.stat(text)
             except OSError as e:
                 raise OSError(e.errno, f"paths: {path!r}: {e.strerror}") from None
-            except ValueError:  # a NUL in it
-                raise ValueError(f"paths: {path!r} is not a path") from None
     if "log_level" in options:
         log_level(options["log_level"])
     if options.get("user") is not None:

@@ -47,6 +47,22 @@ def reach(port):
         return True
 
 
+def test_paths_are_paths_in_every_spelling(scratch):
+    """A bytes path is the path it spells (it was the text "b'/var/...'",
+    not found); a name that is not UTF-8, which cordon cannot pass, and a
+    number, which os.stat took for an fd, are refused naming paths=."""
+    _judge_or_skip()
+    task = FunctionTask(write_and_read, os.path.join(scratch, "out"))
+    assert task.configure(isolate="judge", paths={os.fsencode(scratch): "rw"}).run() == "mine"
+    not_utf8 = os.path.join(os.fsencode(scratch), b"caf\xe9")
+    os.mkdir(not_utf8)
+    for path in (not_utf8, os.fsdecode(not_utf8)):
+        with pytest.raises(ValueError, match="paths: .* is not UTF-8"):
+            FunctionTask(os.getpid).configure(paths={path: "r"}).run()
+    with pytest.raises(TypeError, match="paths: 3 is not a path"):
+        FunctionTask(os.getpid).configure(paths={3: "r"})
+
+
 def test_judge_reaches_its_scratch_and_nothing_else(scratch):
     _judge_or_skip()
     other = tempfile.mkdtemp(dir="/var/tmp")
