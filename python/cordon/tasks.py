@@ -223,6 +223,10 @@ def _pause_seconds(name, value):
             value = float("inf")
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
         raise ValueError(f"{name}={value!r}: expected seconds from 0")
+    # As the text "0.5ms" is, and as the C library's and the CLI's whole
+    # milliseconds have it: 0.0005 had been taken while "0.5ms" was not.
+    if 0 < value < 0.001:
+        raise ValueError(f"{name}={value!r}: is below cordon's 1 ms resolution")
     # Every pause is at most max_backoff; one longer than a wait takes
     # (infinity too) raised OverflowError only after the first attempt
     # had failed.

@@ -348,6 +348,11 @@ def test_counts_directories_stdin_commands_and_retry_arguments_are_named():
                             ("backoff", "-1s", "not a time")):
         with pytest.raises(ValueError, match=rf"^{name}='{text}': {why}"):
             FunctionTask(helpers.add, 1).run_and_retry(**{name: text})
+    # a number below 1 ms as its text is ("0.5ms"): 0.0005 had been taken
+    for name, value in (("backoff", "0.5ms"), ("backoff", 0.0005), ("max_backoff", 1e-9)):
+        with pytest.raises(ValueError, match=rf"^{name}={value!r}: is below cordon's 1 ms"):
+            FunctionTask(helpers.add, 1).run_and_retry(**{name: value})
+    assert FunctionTask(helpers.add, 1).run_and_retry(backoff=0.001, max_backoff=0) == 1
     t = ShellCommand("pwd", cwd="/etc", processes=4, open_files=64, stdin="x").run()
     assert t.std_out == "/etc\n"
     assert FunctionTask(helpers.add, 1, 2).run_and_retry(max_retry=0,
