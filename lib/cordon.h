@@ -843,8 +843,10 @@ typedef struct cordon_decision {
 int cordon_policy_decide(const cordon_policy *p, int syscall_nr, const uint64_t args[6],
                          cordon_decision *decision);
 /* The decision of the compiled filter: the program is run in user space
- * on the call as the kernel would run it (reason "filter", no origin).
- * Returns 0 or -EINVAL. */
+ * on the call as the kernel would run it (reason "filter", no origin); an
+ * execve or execveat it hands to cordon's listener for the policy's errno
+ * reads as that errno, which the parent answers (after a command's own
+ * exec, which it lets through).  Returns 0 or -EINVAL. */
 int cordon_policy_simulate(const cordon_policy *p, int syscall_nr, const uint64_t args[6],
                            cordon_decision *decision);
 /* Writes what `p` does with `syscall`("socket" or a number) called with

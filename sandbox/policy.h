@@ -218,6 +218,9 @@ bool cordon__policy_notifies(const cordon_policy *p);
  * suspend itself until the child's exec (no CLONE_VFORK), since it has to
  * answer that first exec. */
 int cordon__policy_watches_exec(const cordon_policy *p);
+/* Whether `nr` has a rule of its own in `p`'s program (not overridden,
+ * not the same as the default). */
+bool cordon__policy_rules_in_program(const cordon_policy *p, int nr);
 
 /* What the parent must remember between notifications of one task. */
 struct cordon__notify_state {

@@ -109,6 +109,41 @@ static bool made_after_install(int nr)
            nr == SYS_exit || nr == SYS_exit_group;
 }
 
+static bool is_exec_call(int nr)
+{
+    return nr == SYS_execve || nr == SYS_execveat;
+}
+
+/* Whether `nr` has a rule of its own in the program: one neither
+ * overridden nor the same as the default (those are left out). */
+bool cordon__policy_rules_in_program(const cordon_policy *p, int nr)
+{
+    for (size_t i = 0; i < p->rule_count; i++)
+        if (p->rules[i].syscall == nr && p->rules[i].overridden_by < 0 &&
+            !cordon__rule_same_as_default(p, &p->rules[i]))
+            return true;
+    return false;
+}
+
+/* An errno for execve or execveat, by a rule or by the default where no
+ * rule of the call is in the program: the filter alone would refuse the
+ * command's own exec too, and no command would start.  Sent to the
+ * listener instead, the parent lets that one through and answers every
+ * later one with the errno.  A default errno for a call that conditional
+ * rules also name stays the filter's (an unconditional notification
+ * would override those rules); the linter says so. */
+static bool exec_errno_in_program(const cordon_policy *p)
+{
+    for (size_t i = 0; i < p->rule_count; i++) {
+        const cordon__rule *rule = &p->rules[i];
+        if (is_exec_call(rule->syscall) && rule->action == ACTION_ERRNO &&
+            rule->overridden_by < 0 && !cordon__rule_same_as_default(p, rule))
+            return true;
+    }
+    return p->default_action == ACTION_ERRNO &&
+           (!cordon__policy_rules_in_program(p, SYS_execve) || !cordon__policy_rules_in_program(p, SYS_execveat));
+}
+
 /* Which paths of the program end in a notification, and whether the child
  * must be forked rather than vforked (the engine then answers the
  * command's own exec, or names a call the child makes before it). */
@@ -128,6 +163,33 @@ static void note_notifications(cordon_policy *p)
         if (made_after_install(p->rules[i].syscall))
             p->watches_exec = true;
     }
+    p->answers_exec_errno = notify && exec_errno_in_program(p);
+    if (p->answers_exec_errno)
+        p->notifies = p->watches_exec = true;
+}
+
+/* A rule's action in the program: an errno for an exec goes to the
+ * listener where the parent answers it. */
+static uint32_t rule_action(const cordon_policy *p, const cordon__rule *rule)
+{
+    if (p->answers_exec_errno && rule->action == ACTION_ERRNO && is_exec_call(rule->syscall))
+        return SCMP_ACT_NOTIFY;
+    return scmp_action(p, rule->action, rule->errno_value);
+}
+
+/* The exec calls that an errno default decides: to the listener too. */
+static int add_exec_errno_default(const cordon_policy *p, scmp_filter_ctx ctx)
+{
+    static const int calls[] = { SYS_execve, SYS_execveat };
+    if (!p->answers_exec_errno || p->default_action != ACTION_ERRNO)
+        return 0;
+    for (size_t i = 0; i < sizeof calls / sizeof *calls; i++) {
+        int rc = cordon__policy_rules_in_program(p, calls[i]) ? 0
+                                               : seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, calls[i], 0);
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
 }
 
 /* An unconditional allow covers cordon's own call already. */
@@ -221,8 +283,8 @@ static int add_rules(cordon_policy *p, scmp_filter_ctx ctx, cordon_error *err)
         struct scmp_arg_cmp cmps[CORDON_MAX_CONDITIONS];
         for (unsigned c = 0; c < rule->condition_count; c++)
             cmps[c] = comparison(&rule->conditions[c]);
-        int rc = seccomp_rule_add_array(ctx, scmp_action(p, rule->action, rule->errno_value),
-                                        rule->syscall, rule->condition_count, cmps);
+        int rc = seccomp_rule_add_array(ctx, rule_action(p, rule), rule->syscall,
+                                        rule->condition_count, cmps);
         if (rc < 0) {
             report_refused_rule(p, i, rc, err);
             return rc;
@@ -237,7 +299,12 @@ static int add_rules(cordon_policy *p, scmp_filter_ctx ctx, cordon_error *err)
      * may: lower its hard limit, move its soft one below it. */
     if (p->default_action == ACTION_ALLOW)
         return 0;
-    int rc = 0;
+    int rc = add_exec_errno_default(p, ctx);
+    if (rc < 0) {
+        cordon__error_set(err, rc, p->name, 0, 0, "libseccomp refused the rules that send "
+                          "execve and execveat to cordon: %s", strerror(-rc));
+        return rc;
+    }
     if (p->notifies && !allows_always(p, SYS_sendmsg))
         rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SYS_sendmsg, 1,
                               SCMP_A0(SCMP_CMP_EQ, LISTENER_SOCKET_FD));

@@ -226,10 +226,13 @@ static void mark_repeated(linter *l)
                     l->quiet[r] = true;
 }
 
-/* A command's own exec is let through a `kill` of execve (the parent
- * answers it), never an errno, which the filter returns itself: a policy
- * that refuses execve with an errno, by a rule or by its default, starts
- * no command at all (ExecError), which `policy check` had called ok. */
+/* A command's own exec is let through a `kill` of execve and through an
+ * errno for it (the parent answers both: policy_compile.c), but not
+ * where the errno stays the filter's: a kernel without user
+ * notification, a policy that refuses cordon's hand-over of the
+ * listener, or a default errno for an execve that conditional rules also
+ * name.  Such a policy starts no command at all (ExecError), which
+ * `policy check` had called ok. */
 static void check_own_exec(linter *l)
 {
     const cordon_policy *p = l->policy;
@@ -238,6 +241,8 @@ static void check_own_exec(linter *l)
     int errno_value = p->default_errno;
     bool by_rule = cordon__policy_decide(p, SYS_execve, args, &action, &errno_value);
     if (action != ACTION_ERRNO)
+        return;
+    if (p->answers_exec_errno && (by_rule || !cordon__policy_rules_in_program(p, SYS_execve)))
         return;
     const cordon__rule *rule = NULL;
     for (size_t i = p->rule_count; by_rule && i-- > 0 && !rule;)

@@ -128,6 +128,43 @@ static bool own_exec(const struct seccomp_notif *request, struct cordon__notify_
     return state->execs_answered < attempts;
 }
 
+/* The native number of an exec call in the native ABI or one the policy
+ * admits (its errno rules reach i386's and x32's execs too), else -1: an
+ * ABI it does not admit is killed, whatever the call. */
+static int exec_call_number(const struct seccomp_data *data, const cordon_policy *p)
+{
+    enum { I386_EXECVE = 11, I386_EXECVEAT = 358, X32_EXECVE = 520, X32_EXECVEAT = 545 };
+    if (data->arch == SCMP_ARCH_X86 && (p->foreign_arches & ARCH_I386))
+        return data->nr == I386_EXECVE ? SYS_execve : data->nr == I386_EXECVEAT ? SYS_execveat : -1;
+    if (data->arch != seccomp_arch_native())
+        return -1;
+    if (data->nr == SYS_execve || data->nr == SYS_execveat)
+        return data->nr;
+    if (!(p->foreign_arches & ARCH_X32))
+        return -1;
+    return data->nr == (X32_SYSCALL_BIT | X32_EXECVE)     ? SYS_execve
+           : data->nr == (X32_SYSCALL_BIT | X32_EXECVEAT) ? SYS_execveat
+                                                          : -1;
+}
+
+/* An exec after the command's own that the task's policy answers with an
+ * errno (policy_compile.c sends those here): that errno, as the filter
+ * would have returned it; 0 for any other call. */
+static int exec_errno(const struct seccomp_notif *request, const struct cordon__notify_state *state)
+{
+    int nr = state->policy ? exec_call_number(&request->data, state->policy) : -1;
+    if (nr < 0)
+        return 0;
+    uint64_t args[6];
+    for (unsigned i = 0; i < 6; i++)
+        args[i] = request->data.args[i];
+    cordon_decision decision;
+    if (cordon_policy_decide(state->policy, nr, args, &decision) != 0 ||
+        strcmp(decision.action, "errno") != 0)
+        return 0;
+    return decision.errno_value ? decision.errno_value : CORDON__NOTIFY_ERRNO_ZERO;
+}
+
 /* A timer_create or mq_notify of the task's that a file size limit's
  * variant sent here, and that the task's policy itself lets through. */
 static bool watched_signal_source(const struct seccomp_notif *request,
@@ -179,12 +216,14 @@ int cordon__notification_learn(int listener_fd, struct cordon__notify_state *sta
     if (seccomp_notify_alloc(&request, &response) != 0)
         return -ENOMEM;
     errno = 0;
-    int rc = seccomp_notify_receive(listener_fd, request);
+    int rc = seccomp_notify_receive(listener_fd, request), error;
     if (rc < 0) {
         rc = errno ? -errno : rc; /* libseccomp folds the reason into -ECANCELED */
     } else if (own_exec(request, state)) {
         state->execs_answered++;
         rc = let_through(listener_fd, request, response);
+    } else if (!decide && (error = exec_errno(request, state)) > 0) {
+        rc = answer(listener_fd, request, response, error);
     } else if (!decide && watched_signal_source(request, state)) {
         state->signal_source_used = true;
         rc = let_through(listener_fd, request, response);
@@ -196,7 +235,7 @@ int cordon__notification_learn(int listener_fd, struct cordon__notify_state *sta
         uint64_t args[6];
         for (unsigned i = 0; i < 6; i++)
             args[i] = request->data.args[i];
-        int error = native && decide ? decide(user, request->data.nr, args) : -1;
+        error = native && decide ? decide(user, request->data.nr, args) : -1;
         if (error >= 0)
             rc = answer(listener_fd, request, response, error);
         else if ((rc = cordon__notification_device_open(listener_fd, request, state->policy,

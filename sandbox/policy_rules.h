@@ -101,6 +101,10 @@ struct cordon_policy {
     bool lowers_open_files_after_handover; /* the filter lets the child lower them then */
     bool reads_handover_answer; /* the filter lets the child read the parent's answer */
     bool watches_exec;
+    /* errno rules (or an errno default) for execve and execveat go to the
+     * listener, which lets the command's own exec through and answers
+     * every later one with the errno (policy_compile.c) */
+    bool answers_exec_errno;
     /* policy_variant.c: this policy for a task without a pid namespace,
      * by CORDON__VARIANT_* bits; made on first use, freed with the policy */
     struct cordon_policy *variants[2048];

@@ -10,6 +10,7 @@
 #include <linux/seccomp.h>
 #include <stddef.h>
 #include <string.h>
+#include <sys/syscall.h>
 
 #include "no_cancellation.h"
 #include "policy.h"
@@ -149,5 +150,15 @@ int cordon_policy_simulate(const cordon_policy *p, int syscall_nr, const uint64_
     int rc = cordon__bpf_run(&p->program, &data, &value);
     if (rc == 0)
         decision_of(value, decision);
+    /* An exec the filter sends to the listener for its errno: the task
+     * gets the errno the parent answers with (after the command's own). */
+    cordon_decision answered;
+    if (rc == 0 && (value & SECCOMP_RET_ACTION_FULL) == SECCOMP_RET_USER_NOTIF &&
+        p->answers_exec_errno && (syscall_nr == SYS_execve || syscall_nr == SYS_execveat) &&
+        cordon_policy_decide(p, syscall_nr, args, &answered) == 0 &&
+        strcmp(answered.action, "errno") == 0) {
+        decision->action = answered.action;
+        decision->errno_value = answered.errno_value;
+    }
     return rc;
 }

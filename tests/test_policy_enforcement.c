@@ -933,6 +933,43 @@ static int exec_true(cordon_ctx *ctx, void *arg)
     return 1;
 }
 
+/* An errno for execve, by a rule or by the default, lets the command's
+ * own exec through as a kill does and answers the later ones with the
+ * errno: such a policy had started no command at all (ExecError, the
+ * filter's errno reaching the own exec too).  A function's exec gets
+ * the errno; so does every exec under errno 0, which returns 0. */
+static void test_policy_errno_execve_lets_the_commands_own_exec_through(void **state)
+{
+    (void)state;
+    if (!violations_are_named())
+        skip();
+    const struct { const char *text; const char *said; } policies[] = {
+        { "include default\nerrno EACCES execve execveat\n", "/bin/true: Permission denied" },
+        { "include default\nerrno 0 execve\n", "/bin/true: Success" },
+        { "default errno EPERM\nallow read write writev exit_group exit brk mmap munmap "
+          "mprotect arch_prctl openat close fstat newfstatat access pread64 set_tid_address "
+          "set_robust_list rseq prlimit64 getrandom rt_sigaction rt_sigprocmask rt_sigreturn "
+          "getpid getppid geteuid getuid getgid getegid fcntl ioctl wait4 clone clone3 vfork "
+          "uname getcwd lseek dup2 dup3 pipe2 statx readlink faccessat2 futex\n",
+          "/bin/true: Operation not permitted" },
+    };
+    for (size_t i = 0; i < sizeof policies / sizeof *policies; i++) {
+        cordon_policy *p = inline_policy(policies[i].text);
+        cordon_task *t = cordon_shell_task("echo shell; /bin/true; echo \"exec $?\"");
+        cordon_set_policy(t, p);
+        cordon_set_env(t, "PATH=/nonexistent:/usr/bin:/bin");
+        const cordon_result *r = run_task(t, 0);
+        assert_string_equal(r->std_out.data, "shell\nexec 126\n");
+        if (!strstr(r->std_err.data, policies[i].said))
+            fail_msg("%s: %s", policies[i].text, r->std_err.data);
+        cordon_task_free(t);
+        const cordon_result *f = run_under(p, exec_true, NULL, 0, &t);
+        assert_int_equal(f->exit_code, 1); /* execv returned */
+        cordon_task_free(t);
+        cordon_policy_free(p);
+    }
+}
+
 static void test_policy_noexec_stops_a_function_from_exec(void **state)
 {
     (void)state;
@@ -1679,6 +1716,7 @@ int main(void)
         cmocka_unit_test(test_policy_readonly_kills_writes_and_allows_reads),
         cmocka_unit_test(test_policy_noexec_lets_only_the_commands_own_exec_through),
         cmocka_unit_test(test_policy_noexec_stops_a_function_from_exec),
+        cmocka_unit_test(test_policy_errno_execve_lets_the_commands_own_exec_through),
         cmocka_unit_test(test_policy_compute_runs_pure_functions_only),
         cmocka_unit_test(test_policy_default_denies_and_names),
         cmocka_unit_test(test_policy_unconditional_rule_overrides_included_conditions),
