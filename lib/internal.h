@@ -325,6 +325,7 @@ typedef struct cordon__launch {
     size_t writable_tree_count;
     cordon__file_identity *writable_tree_ids;    /* each tree as the parent resolved it */
     cordon__path_list hidden_mounts;             /* the kernel's, the init covers (mount namespace) */
+    cordon__path_list bind_covers;               /* what the binds bring along, covered after them */
     int *writable_tree_fds;                      /* one per writable tree, for the init's clones
                                                     (it allocates nothing) */
     bool view_stays_writable;
@@ -844,9 +845,13 @@ int  cordon__isolation_prepare(const cordon_task *t, cordon__launch *launch);
 void cordon__isolation_release(cordon__launch *launch);
 /* -EXDEV, with `err` naming it, when the task's working directory, a file
  * rule's path, a bind's source or target or a tmpfs is or lies beneath
- * one of `hidden`, the mounts its view covers; else 0. */
+ * one of `hidden`, the mounts its view covers, or a bind's source lies on
+ * a mount of the kernel's file systems or of the caller's terminals or
+ * shared memory; else 0, with the places beneath the binds' targets the
+ * view must cover too in `bind_covers` (unless NULL; free it with
+ * cordon__path_list_free). */
 int cordon__isolation_uncovered(const cordon_task *t, const cordon__path_list *hidden,
-                                cordon_error *err);
+                                cordon__path_list *bind_covers, cordon_error *err);
 /* Whether the task has file rules (a Landlock ruleset of its own): what
  * it may write is then only what they grant. */
 bool cordon__isolation_governs_files(const struct cordon__isolation *isolation);

@@ -641,8 +641,42 @@ static int refuse_covered(const char *what, const char *path, const char *mount,
     return -EXDEV;
 }
 
+/* A bind of a piece of /proc, /sys, the caller's terminals or shared
+ * memory would bring the caller's own into the view (a writable one, in a
+ * read-only view, with the caller's flags: a writable sysfs); it had been
+ * refused at the run only by chance, as "Stale file handle", or not. */
+static int refuse_bind_source(const cordon__bind *bind, const char *mount, cordon_error *err)
+{
+    err->code = -EXDEV;
+    snprintf(err->message, sizeof err->message,
+             "the bind's source '%.100s' lies on %.120s, a mount of the kernel's file systems "
+             "or of the caller's terminals or shared memory: bound, it would show the "
+             "caller's own to the task; the task has a /proc, /sys and /dev of its own",
+             bind->source, mount);
+    return -EXDEV;
+}
+
+/* What the binds bring along (kernel_mounts.c). */
+static int check_bind_reach(const cordon__isolation *iso, cordon__path_list *bind_covers,
+                            cordon_error *err)
+{
+    cordon__path_list covers = { NULL, 0 };
+    cordon__bind_refusal refused;
+    int rc = iso && iso->bind_count
+                 ? cordon__bind_reach(iso->binds, iso->bind_count, &covers, &refused) : 0;
+    if (rc == -EXDEV)
+        return refuse_bind_source(&iso->binds[refused.index], refused.mount, err);
+    if (rc < 0)
+        return rc;
+    if (bind_covers)
+        *bind_covers = covers;
+    else
+        cordon__path_list_free(&covers);
+    return 0;
+}
+
 int cordon__isolation_uncovered(const cordon_task *t, const cordon__path_list *hidden,
-                                cordon_error *err)
+                                cordon__path_list *bind_covers, cordon_error *err)
 {
     const char *mount;
     if (t->cwd) {
@@ -671,7 +705,7 @@ int cordon__isolation_uncovered(const cordon_task *t, const cordon__path_list *h
     for (size_t i = 0; iso && i < iso->tmpfs_count; i++)
         if ((mount = covered_by(iso->tmpfs_resolved[i], hidden)))
             return refuse_covered("the tmpfs", iso->tmpfs[i], mount, err);
-    return 0;
+    return check_bind_reach(iso, bind_covers, err);
 }
 
 /* Whether the task will have a mount namespace (the machine's, as far as
@@ -687,7 +721,7 @@ static int check_covered(const cordon_task *t, cordon_error *err)
     cordon__path_list hidden;
     if (cordon__mounts_to_hide(&hidden) < 0)
         return 0; /* the run says what failed */
-    int rc = cordon__isolation_uncovered(t, &hidden, err);
+    int rc = cordon__isolation_uncovered(t, &hidden, NULL, err);
     cordon__path_list_free(&hidden);
     return rc;
 }

@@ -736,7 +736,8 @@ static int prepare(cordon_task *t, cordon__launch *l, cordon__attempt_state *s)
     cordon_error covered;
     if ((l->namespaces & CORDON__NAMESPACE_MOUNT) &&
         ((rc = cordon__mounts_to_hide(&l->hidden_mounts)) < 0 ||
-         (rc = cordon__isolation_uncovered(t, &l->hidden_mounts, &covered)) < 0))
+         (rc = cordon__isolation_uncovered(t, &l->hidden_mounts, &l->bind_covers,
+                                           &covered)) < 0))
         return rc;
     /* Without a mount namespace the task sees the machine's /proc and /sys:
      * the fence keeps it from writing there (the caller's /proc/PID files,
@@ -960,6 +961,7 @@ void cordon__launch_release(cordon__launch *l)
     cordon__spare_close(l);
     cordon__isolation_release(l);
     cordon__path_list_free(&l->hidden_mounts);
+    cordon__path_list_free(&l->bind_covers);
     cordon__streams_forget(l);
     cordon__cgroup_destroy(&l->cgroup);
     cordon__shares_give_back(l->share_given);

@@ -250,6 +250,18 @@ static int hide_kernel_mounts(const cordon__launch *l)
     return rc;
 }
 
+/* The kernel's file systems and the caller's terminals, devices and
+ * shared memory that the binds brought along beneath their targets (a
+ * bind of / shows the caller's /proc at its target's proc), covered as
+ * those elsewhere are. */
+static int cover_what_binds_brought(const cordon__launch *l)
+{
+    int rc = 0;
+    for (size_t i = 0; i < l->bind_covers.count && rc == 0; i++)
+        rc = cordon__hide_kernel_mount(l->bind_covers.paths[i]);
+    return rc;
+}
+
 /* Everything the init mounts for the task.  Then the working directory
  * is looked up again: the one inherited is the directory of the mount
  * beneath, and a mount made over it (a writable bind, a tmpfs over /tmp)
@@ -285,7 +297,7 @@ static int mount_task_view(const cordon__launch *l)
         cordon__streams_on_view(l);
     if ((rc = cordon__mount_own_proc()) < 0 || (rc = cordon__make_sys_read_only()) < 0 ||
         (l->runs_as_root && (rc = cordon__protect_kernel_settings()) < 0) ||
-        (rc = mount_own_tree(l, &trees)) < 0)
+        (rc = mount_own_tree(l, &trees)) < 0 || (rc = cover_what_binds_brought(l)) < 0)
         return rc;
     if (deleted)
         return 0;

@@ -276,6 +276,20 @@ typedef struct cordon__bind {
     cordon__file_identity target_given; /* what `target` was then */
 } cordon__bind;
 int cordon__mount_bind(const cordon__bind *bind, int clone);
+#define CORDON__MAX_BINDS 8
+/* Parent side (kernel_mounts.c): where the task's view must cover what the
+ * binds bring along, the mounts of the kernel's file systems and of the
+ * caller's terminals, devices and shared memory beneath each source, at
+ * their place beneath the bind's target (`covers`); -EXDEV, with the bind
+ * and the mount named in `refused`, for a source that lies on such a
+ * mount itself (but a devtmpfs: a device node or /dev bound on purpose).
+ * 0 or -errno; free `covers` with cordon__path_list_free. */
+typedef struct cordon__bind_refusal {
+    int index;          /* the bind refused, -1: none */
+    char mount[160];    /* "POINT (TYPE)" of the mount its source lies on */
+} cordon__bind_refusal;
+int cordon__bind_reach(const cordon__bind *binds, size_t count, cordon__path_list *covers,
+                       cordon__bind_refusal *refused);
 /* In the task's mount namespace (private_mounts.c), for a task with file
  * rules: Landlock governs reading and writing a file's contents and
  * names, not its metadata, so every mount becomes read-only (chmod,

@@ -200,6 +200,108 @@ int cordon__kernel_mounts(cordon__path_list *kernel, cordon__path_list *caller_s
     return rc;
 }
 
+/* ---- What a bind brings along ----------------------------------------
+ *
+ * A bind takes the mounts beneath its source with it (a user namespace
+ * locks them to it): a bind of / to /mnt shows the caller's /proc at
+ * /mnt/proc and its /sys, terminals and shared memory below /mnt, where
+ * neither the task's own /proc, /sys and /dev nor the covers above are.
+ * A writable bind in a read-only view is even cloned before those exist
+ * (private_mounts.c): a task read the machine's processes, raised another
+ * process's oom_score_adj and, as root, opened the kernel's settings for
+ * writing through it; under a minimal /dev, a bind of / or /dev showed
+ * the caller's terminals and shared memory. */
+
+/* The file systems whose mounts a task's view covers wherever they are
+ * reached: the kernel's, the caller's terminals, devices and shared
+ * memory. */
+static bool covered_kind(const mount_line *m, dev_t shm_device)
+{
+    if (kernel_type(m->type))
+        return true;
+    for (size_t i = 0; i < sizeof caller_state_types / sizeof *caller_state_types; i++)
+        if (!strcmp(m->type, caller_state_types[i].type))
+            return true;
+    return shm_device && m->device == shm_device;
+}
+
+/* What follows `dir` in `path` beneath it (with its '/'), else NULL. */
+static const char *rest_beneath(const char *path, const char *dir)
+{
+    if (!strcmp(dir, "/"))
+        return path[1] ? path : NULL;
+    size_t len = strlen(dir);
+    return !strncmp(path, dir, len) && path[len] == '/' ? path + len : NULL;
+}
+
+static int add_joined(cordon__path_list *list, const char *target, const char *rest)
+{
+    char path[PATH_MAX];
+    int len = snprintf(path, sizeof path, "%s%s", strcmp(target, "/") ? target : "", rest);
+    if (len < 0 || (size_t)len >= sizeof path)
+        return -ENAMETOOLONG;
+    return add_path(list, path);
+}
+
+/* Whether `m` holds `path` (its mount point is the path or above it), at
+ * least as deep as `depth`. */
+static bool holds(const mount_line *m, const char *path, size_t depth)
+{
+    size_t len = strlen(m->point);
+    return len >= depth && (!strcmp(m->point, path) || rest_beneath(path, m->point));
+}
+
+int cordon__bind_reach(const cordon__bind *binds, size_t count, cordon__path_list *covers,
+                       cordon__bind_refusal *refused)
+{
+    *covers = (cordon__path_list){ NULL, 0 };
+    refused->index = -1;
+    if (!count)
+        return 0;
+    FILE *mounts = fopen("/proc/self/mountinfo", "re");
+    if (!mounts)
+        return -errno;
+    char shm_mount[PATH_MAX] = "";
+    dev_t shm_device = shm_mount_of(mounts, shm_mount, sizeof shm_mount);
+    size_t depth[CORDON__MAX_BINDS] = { 0 };
+    bool source_covered[CORDON__MAX_BINDS] = { false };
+    char holder[CORDON__MAX_BINDS][sizeof refused->mount];
+    char *line = NULL;
+    size_t size = 0;
+    int rc = 0;
+    mount_line m;
+    while (rc == 0 && getline(&line, &size, mounts) >= 0) {
+        if (!read_line(line, &m))
+            continue;
+        bool covered = covered_kind(&m, shm_device);
+        for (size_t i = 0; i < count && i < CORDON__MAX_BINDS && rc == 0; i++) {
+            const char *rest = rest_beneath(m.point, binds[i].source);
+            if (rest && covered)
+                rc = add_joined(covers, binds[i].target, rest);
+            /* The mount that holds the source: a later one at the same
+             * point is above the earlier. */
+            if (holds(&m, binds[i].source, depth[i])) {
+                depth[i] = strlen(m.point);
+                source_covered[i] = covered && strcmp(m.type, "devtmpfs") != 0;
+                snprintf(holder[i], sizeof holder[i], "%s (%s)", m.point, m.type);
+            }
+        }
+    }
+    if (rc == 0 && ferror(mounts))
+        rc = -EIO;
+    free(line);
+    fclose(mounts);
+    for (size_t i = 0; rc == 0 && i < count && i < CORDON__MAX_BINDS; i++)
+        if (source_covered[i]) {
+            refused->index = (int)i;
+            memcpy(refused->mount, holder[i], sizeof refused->mount);
+            rc = -EXDEV;
+        }
+    if (rc < 0)
+        cordon__path_list_free(covers);
+    return rc;
+}
+
 void cordon__path_list_free(cordon__path_list *list)
 {
     for (size_t i = 0; i < list->count; i++)

@@ -628,6 +628,64 @@ static void test_mounts_bad_binds_are_refused(void **state)
     cordon_task_free(t);
 }
 
+/* A bind takes the mounts beneath its source along: a bind of / showed
+ * the caller's /proc (the machine's processes; a root task could write
+ * the kernel's settings there) and a writable /sys beneath its target
+ * where file rules made the view read-only, and, under a minimal /dev, a
+ * bind of / or /dev showed the caller's terminals and shared memory.
+ * What a bind brings of those is covered; a source on one of them is
+ * refused by name (it had been "Stale file handle", or bound). */
+static void test_mounts_a_bind_brings_nothing_of_the_kernel_or_the_caller_along(void **state)
+{
+    (void)state;
+    require_mount_namespace();
+    require_file_rules("the presets need Landlock");
+    char shm_name[64], shm_path[96];
+    snprintf(shm_name, sizeof shm_name, "cordon-bind-reach-%d", (int)getpid());
+    snprintf(shm_path, sizeof shm_path, "/dev/shm/%s", shm_name);
+    put_file("/dev/shm", shm_name, "caller-secret\n");
+    const struct { const char *source, *preset, *shm; int flags; } binds[] = {
+        { "/", "judge", "dev/shm", 0 },
+        { "/", "isolated", "dev/shm", CORDON_BIND_READONLY },
+        { "/dev", "isolated", "shm", CORDON_BIND_READONLY },
+        { "/dev", NULL, "shm", 0 },
+        { "/", NULL, "dev/shm", 0 },
+    };
+    for (size_t i = 0; i < sizeof binds / sizeof *binds; i++) {
+        char command[600];
+        snprintf(command, sizeof command,
+                 "T=%s; echo \"processes $(ls $T/proc $T/../proc 2>/dev/null | grep -c '^[0-9]')\"; "
+                 "echo \"sys $(ls $T/sys 2>/dev/null | wc -l)\"; "
+                 "echo \"shm $(cat $T/%s/%s 2>/dev/null || echo none)\"; "
+                 "echo \"pts $(ls $T/dev/pts $T/pts 2>/dev/null | grep -c '^[0-9]')\"",
+                 target, binds[i].shm, shm_name);
+        cordon_task *t = shell(command);
+        if (binds[i].preset)
+            assert_int_equal(cordon_set_isolation(t, binds[i].preset), 0);
+        assert_int_equal(cordon_add_bind(t, binds[i].source, target, binds[i].flags), 0);
+        const cordon_result *r = run_task(t, 0);
+        if (strcmp(r->std_out.data, "processes 0\nsys 0\nshm none\npts 0\n") != 0)
+            fail_msg("bind of %s (%s): %s", binds[i].source,
+                     binds[i].preset ? binds[i].preset : "no preset", r->std_out.data);
+        cordon_task_free(t);
+    }
+    unlink(shm_path);
+    const char *const refused[] = { "/proc", "/proc/sys", "/sys/kernel", "/dev/shm", "/dev/pts" };
+    for (size_t i = 0; i < sizeof refused / sizeof *refused; i++) {
+        cordon_task *t = shell("true");
+        assert_int_equal(cordon_set_isolation(t, "judge"), 0);
+        assert_int_equal(cordon_add_bind(t, refused[i], target, 0), 0);
+        cordon_error err;
+        assert_int_equal(cordon_task_check(t, &err), -EXDEV);
+        char said[128];
+        snprintf(said, sizeof said, "the bind's source '%s' lies on /", refused[i]);
+        if (!strstr(err.message, said))
+            fail_msg("%s: %s", refused[i], err.message);
+        assert_int_equal(cordon_run(t), -EXDEV);
+        cordon_task_free(t);
+    }
+}
+
 /* Without a memory cgroup nothing else would bound what a task keeps in
  * its tmpfs mounts: under a memory limit each is that size. */
 static void test_mounts_tmpfs_is_bounded_by_the_memory_limit(void **state)
@@ -1374,6 +1432,7 @@ int main(void)
         cmocka_unit_test(test_mounts_read_only_bind_refuses_writes_beneath_submounts),
         cmocka_unit_test(test_mounts_read_only_bind_of_a_file),
         cmocka_unit_test(test_mounts_bad_binds_are_refused),
+        cmocka_unit_test(test_mounts_a_bind_brings_nothing_of_the_kernel_or_the_caller_along),
         cmocka_unit_test(test_mounts_tmpfs_is_bounded_by_the_memory_limit),
         cmocka_unit_test(test_mounts_replaced_source_is_not_bound),
         cmocka_unit_test(test_mounts_replaced_working_directory_is_not_entered),
