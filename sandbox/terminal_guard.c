@@ -16,8 +16,15 @@
  * flow control (TCXONC: a TCOOFF held the caller's output, a TCIOFF sent
  * the terminal a STOP), the line discipline (TIOCSETD) and breaks
  * (TIOCSBRK, TCSBRKP, TCSBRK of 0; on a serial console a break is SysRq),
- * with EPERM, on every fd: a terminal the task opens of its own too,
- * which a filter cannot tell apart.  Reading the modes stays allowed.
+ * its exclusive mode (TIOCEXCL, TIOCNXCL: made exclusive, every open of
+ * it but root's failed with EBUSY while the task ran, the caller's
+ * /dev/tty included, and after it where cordon was killed before putting
+ * it back), the carrier's mode (TIOCSSOFTCAR, which sets CLOCAL past
+ * tcsetattr), the modem lines (TIOCMSET, TIOCMBIS, TIOCMBIC: DTR and RTS,
+ * which hang a serial line up) and a serial port's settings (TIOCSSERIAL,
+ * TIOCSRS485), with EPERM, on every fd: a terminal the task opens of its
+ * own too, which a filter cannot tell apart.  Reading the modes stays
+ * allowed.
  *
  * So is typing into its input (TIOCSTI, and a virtual console's paste of
  * its selection, TIOCLINUX), which the policies kill but no filter at
@@ -60,6 +67,9 @@
  * for the output to drain otherwise (tcdrain, which stays). */
 #define CHECK_COMMANDS                                                                       \
     GUARD_LOAD(GUARD_ARGUMENT(1)),                                                           \
+    REFUSED_IF(TIOCEXCL, 26), REFUSED_IF(TIOCNXCL, 25), REFUSED_IF(TIOCSSOFTCAR, 24),        \
+    REFUSED_IF(TIOCMSET, 23), REFUSED_IF(TIOCMBIS, 22), REFUSED_IF(TIOCMBIC, 21),            \
+    REFUSED_IF(TIOCSSERIAL, 20), REFUSED_IF(TIOCSRS485, 19),                                 \
     REFUSED_IF(TIOCSTI, 18), REFUSED_IF(TIOCLINUX, 17),                                      \
     REFUSED_IF(TCSETS, 16), REFUSED_IF(TCSETSW, 15), REFUSED_IF(TCSETSF, 14),                \
     REFUSED_IF(TCSETA, 13), REFUSED_IF(TCSETAW, 12), REFUSED_IF(TCSETAF, 11),                \

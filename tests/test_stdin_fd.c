@@ -222,9 +222,11 @@ static void test_stdin_fd_a_terminal_keeps_its_flags(void **state)
 }
 
 /* What a task can do to a terminal through any description of it: its
- * modes, its flow control, its line discipline (refused while it runs,
+ * modes, its flow control, its line discipline, its exclusive mode, its
+ * carrier's mode and modem lines (refused while it runs,
  * sandbox/terminal_guard.c: the signal keys of its modes signal the
- * caller), its exclusive mode and its permissions (put back after). */
+ * caller; made exclusive, no one but root could open it, and where cordon
+ * was killed it stayed so), and its permissions (put back after). */
 static int unsettle_the_terminal(cordon_ctx *ctx, void *arg)
 {
     (void)ctx;
@@ -237,8 +239,15 @@ static int unsettle_the_terminal(cordon_ctx *ctx, void *arg)
     int discipline = N_HDLC;
     if (ioctl(0, TIOCSETD, &discipline) == 0 || errno != EPERM)
         return 104;
-    if (ioctl(0, TIOCEXCL) != 0)
+    if (ioctl(0, TIOCEXCL) == 0 || errno != EPERM)
         return 102;
+    int on = 1, lines = TIOCM_DTR;
+    if (ioctl(0, TIOCSSOFTCAR, &on) == 0 || errno != EPERM)
+        return 107;
+    if (ioctl(0, TIOCMBIC, &lines) == 0 || errno != EPERM)
+        return 108;
+    if (ioctl(0, TIOCNXCL) == 0 || errno != EPERM)
+        return 109;
     if (fchmod(0, 0666) != 0)
         return 103;
     (void)!fchown(0, (uid_t)-1, getgid()); /* a group of its own */
@@ -254,11 +263,12 @@ static int unsettle_the_terminal(cordon_ctx *ctx, void *arg)
  * its output stopped stayed so after the run, and the caller's next write
  * to it waited for ever (now refused while the task runs, the signal keys
  * with them: exit 101, 104 or 105 before); made exclusive (TIOCEXCL), it
- * stayed so, and
- * every later open of it but root's failed with EBUSY: the caller's
- * /dev/tty (a password prompt, an editor) and the next task's stdin,
- * which is the terminal opened again; made 0666, it stayed open to every
- * user's writes.  Put back when the attempt ends. */
+ * stayed so, and every later open of it but root's failed with EBUSY: the
+ * caller's /dev/tty (a password prompt, an editor) and the next task's
+ * stdin, which is the terminal opened again (now refused too, as
+ * TIOCSSOFTCAR's CLOCAL and the modem lines are: exit 102 and 107
+ * before); made 0666, it stayed open to every user's writes.  Put back
+ * when the attempt ends. */
 static void test_stdin_fd_a_terminal_is_put_back_as_it_was(void **state)
 {
     (void)state;
@@ -283,6 +293,7 @@ static void test_stdin_fd_a_terminal_is_put_back_as_it_was(void **state)
     cordon_task_free(t);
     assert_int_equal(tcgetattr(slave, &after), 0);
     assert_int_equal(after.c_lflag, before.c_lflag);
+    assert_int_equal(after.c_cflag, before.c_cflag);
     assert_int_equal(ioctl(slave, TIOCGETD, &discipline), 0);
     assert_int_equal(discipline, N_TTY);
     int exclusive = -1;
