@@ -33,6 +33,7 @@
 #define CPU_CHECK_NS       (10ull * 1000 * 1000)
 #define CPU_CHECK_MIN_NS   (250ull * 1000)
 #define NO_PIDFD_TICK_NS   (5ull * 1000 * 1000)
+#define HOLD_LOOK_NS       (5ull * 1000 * 1000)
 
 enum { SLOT_PID, SLOT_STDOUT, SLOT_STDERR, SLOT_LOG, SLOT_STDIN, SLOT_SOCKET, SLOT_LISTENER,
        SLOT_CANCEL, SLOT_TIMER, SLOT_RELAY_OUT, SLOT_RELAY_ERR, SLOT_STDIN_SOURCE, SLOT_COUNT };
@@ -334,6 +335,18 @@ static int readable_stream(const cordon__attempt_state *s, int fd, int stream)
     return s->relayed[stream] && !cordon__relay_wants_input(s, stream) ? -1 : fd;
 }
 
+/* The caller holds the stream (cordon_hold_output) while the task runs:
+ * not read, and not polled, until it lets it go. */
+static bool held(const cordon_task *t, const cordon__attempt_state *s, int stream)
+{
+    return !s->exited && __atomic_load_n(&t->output_held[stream], __ATOMIC_ACQUIRE);
+}
+
+static bool any_held(const cordon_task *t, const cordon__attempt_state *s)
+{
+    return held(t, s, 1) || held(t, s, 2) || held(t, s, 3);
+}
+
 static int relay_target(const cordon__attempt_state *s, int stream)
 {
     return cordon__relay_pending(s, stream) ? s->relay_fd[stream] : -1;
@@ -362,12 +375,13 @@ static bool handover_pending(const cordon__attempt_state *s)
 }
 
 /* The streams still to be read, and the bytes still to be passed on. */
-static int build_poll_set(cordon__attempt_state *s, struct pollfd *fds)
+static int build_poll_set(const cordon_task *t, cordon__attempt_state *s, struct pollfd *fds)
 {
     int wanted[SLOT_COUNT] = {
         [SLOT_PID] = s->exited ? -1 : s->pidfd,
-        [SLOT_STDOUT] = readable_stream(s, s->stdout_fd, 1),
-        [SLOT_STDERR] = readable_stream(s, s->stderr_fd, 2), [SLOT_LOG] = s->log_fd,
+        [SLOT_STDOUT] = held(t, s, 1) ? -1 : readable_stream(s, s->stdout_fd, 1),
+        [SLOT_STDERR] = held(t, s, 2) ? -1 : readable_stream(s, s->stderr_fd, 2),
+        [SLOT_LOG] = held(t, s, 3) ? -1 : s->log_fd,
         [SLOT_STDIN] = s->stdin_error || relay_waits(s) || handover_pending(s) ? -1 : s->stdin_fd,
         [SLOT_STDIN_SOURCE] = relay_waits(s) && !handover_pending(s) ? s->stdin_source : -1,
         [SLOT_SOCKET] = s->handover_forged ? -1 : s->listener_socket,
@@ -393,10 +407,13 @@ static int build_poll_set(cordon__attempt_state *s, struct pollfd *fds)
  * already fired is not one: the tree is being killed, and a loop that
  * polled without waiting until its end was seen would take the CPU that
  * the dying processes need to end. */
-static uint64_t next_wake_ns(const cordon__attempt_state *s, uint64_t now, uint64_t grace_end)
+static uint64_t next_wake_ns(const cordon__attempt_state *s, uint64_t now, uint64_t grace_end,
+                             bool streams_held)
 {
     uint64_t until = UINT64_MAX;
-    if (s->deadline_ns && !s->exited && !s->timed_out)
+    if (streams_held) /* a release is seen at the next look */
+        until = now + HOLD_LOOK_NS;
+    if (s->deadline_ns && !s->exited && !s->timed_out && s->deadline_ns < until)
         until = s->deadline_ns;
     if (grace_end && grace_end < until)
         until = grace_end;
@@ -688,11 +705,11 @@ static int collect_loop(cordon_task *t, cordon__attempt_state *s)
             cordon__process_table_tick(s->processes, s->pid, s->group, now);
         if (!s->exited && s->pidfd < 0 && child_has_exited(s))
             on_exit_seen(s, &grace_end);
-        int open_streams = build_poll_set(s, fds);
+        int open_streams = build_poll_set(t, s, fds);
         s->signal_source_used |= notify.signal_source_used;
         if (s->exited && (open_streams == 0 || (grace_end && now >= grace_end)))
             return 0;
-        int timeout = poll_timeout_ms(s, now, next_wake_ns(s, now, grace_end));
+        int timeout = poll_timeout_ms(s, now, next_wake_ns(s, now, grace_end, any_held(t, s)));
         fds[SLOT_TIMER].fd = s->timer_fd; /* made by the line above, at the first wake-up */
         int ready = poll(fds, SLOT_COUNT, timeout);
         if (ready < 0 && errno != EINTR)

@@ -263,6 +263,18 @@ int cordon_set_output_callback(cordon_task *t, cordon_output_fn fn, void *user);
  * for another stream.  A CORDON_OUTPUT_INHERIT stream whose reader is
  * gone is closed so by cordon itself. */
 int cordon_close_output(cordon_task *t, int stream);
+/* Holds (hold nonzero) or releases the task's stream (1 stdout, 2 stderr,
+ * 3 log) for the current run: while held cordon does not read it, so the
+ * task's writes to it wait once its pipe is full, as under a slow reader
+ * of a shell pipeline, while the deadline, the limits and the other
+ * streams are kept as ever.  For an output callback whose own reader is
+ * slow: waiting inside the callback for room would keep cordon from the
+ * deadline and the limits.  Safe from any thread and from the output
+ * callback; a hold takes effect at the stream's next read, a release
+ * within 5 ms.  Once the task has ended its streams are
+ * read whatever is held (so the callback gets what is left).  Each run
+ * starts with its streams released.  0, or -EINVAL for another stream. */
+int cordon_hold_output(cordon_task *t, int stream, int hold);
 
 /* The task's working directory, for function and command tasks alike
  * (copied; NULL: the caller's; -EINVAL for "").  Entered with the task's

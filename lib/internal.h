@@ -540,6 +540,7 @@ struct cordon_task {
     cordon_output_fn output_fn;
     void *output_user;
     bool output_closed[4];       /* cordon_close_output, by stream, for this run (atomic) */
+    bool output_held[4];         /* cordon_hold_output, by stream, for this run (atomic) */
     unsigned output_mode[3];    /* [1] stdout, [2] stderr: CORDON_OUTPUT_* */
     cordon_setup_fn setup_fn;
     void *setup_arg;

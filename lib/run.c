@@ -112,8 +112,10 @@ static int attempt_start(cordon_task *t, attempt *a)
 {
     cordon__result_reset(t);
     t->start_refused = false;
-    for (int stream = 0; stream < 4; stream++)
+    for (int stream = 0; stream < 4; stream++) {
         __atomic_store_n(&t->output_closed[stream], false, __ATOMIC_RELEASE);
+        __atomic_store_n(&t->output_held[stream], false, __ATOMIC_RELEASE);
+    }
     t->async_joined = false;
     /* Nothing of the task ran: started again with what the probe finds
      * (a third time only for ids changed meanwhile, presumed afresh). */

@@ -375,6 +375,15 @@ int cordon_close_output(cordon_task *t, int stream)
     return 0;
 }
 
+int cordon_hold_output(cordon_task *t, int stream, int hold)
+{
+    CORDON__NO_CANCELLATION;
+    if (!t || stream < 1 || stream > 3)
+        return -EINVAL;
+    __atomic_store_n(&t->output_held[stream], hold != 0, __ATOMIC_RELEASE);
+    return 0;
+}
+
 int cordon_set_output_callback(cordon_task *t, cordon_output_fn fn, void *user)
 {
     CORDON__NO_CANCELLATION;

@@ -1,10 +1,11 @@
 /* Writer threads for stdout and stderr.  Callers queue bytes and return;
  * the thread makes the blocking write() calls.  The queue is bounded: a
- * caller waits for room only while the writer keeps finishing writes, so
- * a slow reader (a pipe into a pager) still slows the task down as before,
- * but a reader that takes nothing (a terminal stopped with TCOOFF, a
- * pager left paused) costs at most OUTPUT_STALL_MS, then bytes are
- * dropped and counted.  That bound is for a task's deadline: once no task
+ * caller waits for room only while the writer keeps finishing writes, and
+ * a task's live output, which must not wait, holds the task's stream
+ * instead (output_write_holding), so a slow reader (a pipe into a pager)
+ * still slows the task down, but a reader that takes nothing (a terminal
+ * stopped with TCOOFF, a pager left paused) costs at most OUTPUT_STALL_MS,
+ * then bytes are dropped and counted.  That bound is for a task's deadline: once no task
  * runs, output_flush waits for a slow reader as long as it reads (not
  * for a terminal, which a task can leave frozen).
  *
@@ -13,6 +14,7 @@
  * set would be seen by them, and one we failed to clear (a crash, a kill)
  * would stay. */
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -57,6 +59,11 @@ typedef struct writer {
     bool terminal;                  /* a task can freeze it (tcflow TCOOFF) */
     bool busy, quit;
     unsigned long long busy_since_us;
+    /* The task's streams held while this queue is past its bound
+     * (output_write_holding), and how to let them go. */
+    output_hold_fn hold;
+    void *hold_arg;
+    unsigned held_streams;          /* a bit per stream */
 } writer;
 
 /* Indexed by fd (1, 2); guarded by the lock of its writer.  The pointers
@@ -142,6 +149,76 @@ static void advance(writer *w, ssize_t n)
     }
 }
 
+/* Lets the task's held streams go (with the lock held): the queue is half
+ * written, the reader stalled (what comes next is dropped), or the run
+ * is over. */
+static void release_holds(writer *w)
+{
+    for (int stream = 1; stream <= 3; stream++)
+        if (w->held_streams & (1u << stream))
+            w->hold(w->hold_arg, stream, false);
+    w->held_streams = 0;
+}
+
+/* A reader that takes nothing must not keep the task's streams held for
+ * good: the writer may sit in its write() (a full pipe, a terminal
+ * stopped with TCOOFF), so a watcher thread of its own looks every
+ * OUTPUT_POLL_MS while any stream is held, and lets the streams of a
+ * writer stalled for OUTPUT_STALL_MS go (what comes next is dropped, as
+ * output_write drops it).  It ends when no stream is held. */
+static pthread_mutex_t watch_lock = PTHREAD_MUTEX_INITIALIZER;
+static bool watching;
+
+static bool release_stalled(void)
+{
+    bool held = false;
+    for (int fd = 1; fd <= 2; fd++) {
+        writer *w = streams[fd].w;
+        if (!w || (fd == 2 && w == streams[1].w))
+            continue;
+        pthread_mutex_lock(&w->lock);
+        if (w->held_streams && stalled(w))
+            release_holds(w);
+        held |= w->held_streams != 0;
+        pthread_mutex_unlock(&w->lock);
+    }
+    return held;
+}
+
+static void *watcher_main(void *arg)
+{
+    (void)arg;
+    for (;;) {
+        struct timespec pause = { 0, OUTPUT_POLL_MS * 1000000L };
+        nanosleep(&pause, NULL);
+        pthread_mutex_lock(&watch_lock);
+        watching = release_stalled();
+        bool again = watching;
+        pthread_mutex_unlock(&watch_lock);
+        if (!again)
+            return NULL;
+    }
+}
+
+/* After a stream is held, without a writer's lock (the watcher takes
+ * one under watch_lock): a watcher that found no hold before this one
+ * has said so in `watching`, and another is started. */
+static void watch_holds(void)
+{
+    pthread_mutex_lock(&watch_lock);
+    if (!watching) {
+        sigset_t all, old;
+        sigfillset(&all);
+        pthread_sigmask(SIG_SETMASK, &all, &old);
+        pthread_t thread;
+        watching = pthread_create(&thread, NULL, watcher_main, NULL) == 0;
+        if (watching)
+            pthread_detach(thread);
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
+    }
+    pthread_mutex_unlock(&watch_lock);
+}
+
 static void *writer_main(void *arg)
 {
     writer *w = arg;
@@ -161,6 +238,8 @@ static void *writer_main(void *arg)
         pthread_mutex_lock(&w->lock);
         w->busy = false;
         advance(w, n);
+        if (w->held_streams && w->queued <= OUTPUT_QUEUE_MAX / 2)
+            release_holds(w);
         pthread_cond_broadcast(&w->changed);
     }
     pthread_mutex_unlock(&w->lock);
@@ -266,7 +345,20 @@ bool output_reader_gone(int fd)
     return gone;
 }
 
-static int queue_bytes(int fd, const void *data, size_t len, bool patient, bool own)
+/* How a task's stream is held while the queue is past its bound. */
+typedef struct holding {
+    output_hold_fn hold;
+    void *arg;
+    int stream;
+} holding;
+
+static bool past_bound(const writer *w, size_t len)
+{
+    return w->queued > 0 && w->queued + len > OUTPUT_QUEUE_MAX;
+}
+
+static int queue_bytes(int fd, const void *data, size_t len, bool patient, bool own,
+                       const holding *holder)
 {
     writer *w = fd == 1 || fd == 2 ? streams[fd].w : NULL;
     if (!w)
@@ -275,13 +367,23 @@ static int queue_bytes(int fd, const void *data, size_t len, bool patient, bool 
     chunk *c = len ? malloc(sizeof *c + len) : NULL;
     pthread_mutex_lock(&w->lock);
     patient = patient && !w->terminal;
-    while (!refused(fd, own) && w->queued > 0 && w->queued + len > OUTPUT_QUEUE_MAX &&
-           (patient || !stalled(w)))
+    while (!holder && !refused(fd, own) && past_bound(w, len) && (patient || !stalled(w)))
         wait_a_little(w);
     int rc = refused(fd, own) ? -1 : 0;
     if (rc < 0 && !own)
         streams[fd].lost += len;
-    if (rc == 0 && len && (!c || (w->queued > 0 && w->queued + len > OUTPUT_QUEUE_MAX))) {
+    /* Held, the task sends no more until the queue is half written: what
+     * came with the hold is queued past the bound (one read of the
+     * task's); behind a stalled reader it is dropped, as without. */
+    bool over = past_bound(w, len) && (!holder || stalled(w)), watch = false;
+    if (rc == 0 && len && holder && past_bound(w, len) && !over) {
+        holder->hold(holder->arg, holder->stream, true);
+        w->hold = holder->hold;
+        w->hold_arg = holder->arg;
+        w->held_streams |= 1u << holder->stream;
+        watch = true;
+    }
+    if (rc == 0 && len && (!c || over)) {
         streams[fd].dropped += len;
         rc = -1;
     } else if (rc == 0 && len) {
@@ -297,6 +399,8 @@ static int queue_bytes(int fd, const void *data, size_t len, bool patient, bool 
         pthread_cond_broadcast(&w->changed);
     }
     pthread_mutex_unlock(&w->lock);
+    if (watch)
+        watch_holds();
     free(c);
     return rc;
 }
@@ -352,17 +456,37 @@ static int drain(int fd, bool patient)
 
 int output_write(int fd, const void *data, size_t len)
 {
-    return queue_bytes(fd, data, len, false, false);
+    return queue_bytes(fd, data, len, false, false, NULL);
+}
+
+int output_write_holding(int fd, const void *data, size_t len, int stream, output_hold_fn hold,
+                         void *arg)
+{
+    holding holder = { hold, arg, stream };
+    return queue_bytes(fd, data, len, false, false, &holder);
+}
+
+void output_end_holds(void)
+{
+    for (int fd = 1; fd <= 2; fd++) {
+        writer *w = streams[fd].w;
+        if (!w)
+            continue;
+        pthread_mutex_lock(&w->lock);
+        w->held_streams = 0; /* the run is over: its task is not to be called */
+        w->hold = NULL;
+        pthread_mutex_unlock(&w->lock);
+    }
 }
 
 int output_write_own(int fd, const void *data, size_t len)
 {
-    return queue_bytes(fd, data, len, false, true);
+    return queue_bytes(fd, data, len, false, true, NULL);
 }
 
 int output_write_patient(int fd, const void *data, size_t len)
 {
-    return queue_bytes(fd, data, len, true, false);
+    return queue_bytes(fd, data, len, true, false, NULL);
 }
 
 int output_drain(int fd)

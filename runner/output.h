@@ -24,6 +24,20 @@ void output_start(void);
  * queued is dropped and counted.  0, or -1 when the stream failed (EPIPE)
  * or the bytes were dropped. */
 int output_write(int fd, const void *data, size_t len);
+/* Holds (hold true) or releases a task's output stream (cordon_hold_output). */
+typedef void (*output_hold_fn)(void *arg, int stream, bool hold);
+/* A task's live output, from the library's collect loop, which must never
+ * wait (its deadline and limits would wait with it): as output_write, but
+ * where output_write would wait for room the bytes are queued past the
+ * bound and hold(arg, stream, true) is called; hold(arg, stream, false)
+ * once half the queue is written, or the reader has taken nothing for
+ * OUTPUT_STALL_MS (what comes next is then dropped, as output_write drops
+ * it).  Both are called with the writer's lock held. */
+int output_write_holding(int fd, const void *data, size_t len, int stream, output_hold_fn hold,
+                         void *arg);
+/* The run whose streams output_write_holding held is over: the writers
+ * forget them (its task is not to be called again). */
+void output_end_holds(void);
 /* cordon's own line (an error, the exception, a report): as output_write,
  * but tried even on a stream whose write failed, unless its reader is
  * gone (see output.c). */

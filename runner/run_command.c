@@ -24,10 +24,19 @@ typedef struct passing {
 
 /* Live pass-through, called from the library's collect loop: it only
  * queues (see output.h), so a terminal the task froze cannot keep that
- * loop from enforcing the deadline.  A reader that went away (EPIPE)
+ * loop from enforcing the deadline, and past the queue's bound it holds
+ * the task's stream (cordon_hold_output) until the reader has caught up:
+ * waiting here for room kept the loop from the deadline and the CPU
+ * limit behind a reader that took a little at a time.  A reader that went away (EPIPE)
  * leaves the task's stream without one too, as in a shell pipeline
  * (`cordon run -- yes | head -1` ran until its deadline, or for ever):
  * its next write meets EPIPE and SIGPIPE; what was read is captured. */
+static void hold_stream(void *user, int stream, bool hold)
+{
+    passing *p = user;
+    cordon_hold_output(p->task, stream, hold);
+}
+
 static void pass_output(void *user, int stream, const char *data, size_t len)
 {
     passing *p = user;
@@ -35,12 +44,12 @@ static void pass_output(void *user, int stream, const char *data, size_t len)
         return;
     int fd = stream == 1 ? STDOUT_FILENO : STDERR_FILENO;
     if (!p->clean[stream]) {
-        (void)output_write(fd, data, len);
+        (void)output_write_holding(fd, data, len, stream, hold_stream, p);
     } else {
         char *copy = runner_alloc(len ? len : 1);
         memcpy(copy, data, len);
         terminal_text_clean(&p->state[stream], copy, len, true);
-        (void)output_write(fd, copy, len);
+        (void)output_write_holding(fd, copy, len, stream, hold_stream, p);
         free(copy);
     }
     /* the writer thread finds out on its own write: a chunk later */
@@ -115,6 +124,7 @@ static int run_task(const command_options *o, cordon_task *t, const cordon_polic
     bool talk = !o->task.quiet && !o->task.json;
     origin->started_ms = origin_now_ms();
     int rc = retry_run(t, &o->task, talk, &log);
+    output_end_holds();
     const cordon_result *r = cordon_task_result(t);
     int status = task_exit_status(rc, r);
     /* A stop that came once the last attempt had ended (in --backoff's

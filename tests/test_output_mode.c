@@ -702,6 +702,74 @@ static void test_output_close_output_ends_the_writer_as_a_pipeline_does(void **s
     cordon_task_free(t);
 }
 
+/* A callback whose reader is slow holds the stream: cordon reads none of
+ * it meanwhile (the task waits on its full pipe), keeps the deadline, and
+ * reads on once it is let go; each run starts with its streams released. */
+typedef struct holding {
+    cordon_task *task;
+    size_t seen;
+    bool release_later;     /* a thread lets the stream go after 300 ms */
+    pthread_t releaser;
+    bool started;
+} holding;
+
+static void *release_in_a_while(void *arg)
+{
+    holding *h = arg;
+    struct timespec pause = { 0, 300 * 1000000L };
+    nanosleep(&pause, NULL);
+    assert_int_equal(cordon_hold_output(h->task, 1, 0), 0);
+    return NULL;
+}
+
+static void hold_at_once(void *user, int stream, const char *data, size_t len)
+{
+    (void)data;
+    holding *h = user;
+    h->seen += len;
+    if (stream != 1 || h->started)
+        return;
+    h->started = true;
+    assert_int_equal(cordon_hold_output(h->task, 1, 1), 0);
+    if (h->release_later)
+        assert_int_equal(pthread_create(&h->releaser, NULL, release_in_a_while, h), 0);
+}
+
+static void test_output_hold_output_waits_the_task_not_the_deadline(void **state)
+{
+    (void)state;
+    const char *argv[] = { "head", "-c", "4000000", "/dev/zero", NULL };
+    cordon_task *t = cordon_command_task(argv);
+    holding h = { t, 0, true, 0, false };
+    assert_int_equal(cordon_set_output_callback(t, hold_at_once, &h), 0);
+    assert_int_equal(cordon_set_timeout_ms(t, 20000), 0);
+    assert_int_equal(cordon_run(t), 0);
+    pthread_join(h.releaser, NULL);
+    const cordon_result *r = cordon_task_result(t);
+    assert_int_equal(r->std_out.len, 4000000);
+    assert_int_equal(h.seen, 4000000);
+    assert_true(r->usage.wall_us >= 250000); /* the 4 MB waited for the release */
+    /* never let go: the deadline still ends it, the loop never waited */
+    h = (holding){ t, 0, false, 0, false };
+    const char *yes[] = { "yes", NULL };
+    cordon_task *y = cordon_command_task(yes);
+    h.task = y;
+    assert_int_equal(cordon_set_output_callback(y, hold_at_once, &h), 0);
+    assert_int_equal(cordon_set_timeout_ms(y, 300), 0);
+    assert_int_equal(cordon_run(y), CORDON_EXCEPTION);
+    assert_string_equal(cordon_task_result(y)->exception, "Timeout");
+    assert_true(cordon_task_result(y)->usage.wall_us < 5000000);
+    /* the next run starts released: the same callback holds it again */
+    h.started = false;
+    assert_int_equal(cordon_run(y), CORDON_EXCEPTION);
+    assert_string_equal(cordon_task_result(y)->exception, "Timeout");
+    assert_int_equal(cordon_hold_output(y, 0, 1), -EINVAL);
+    assert_int_equal(cordon_hold_output(y, 4, 1), -EINVAL);
+    assert_int_equal(cordon_hold_output(NULL, 1, 1), -EINVAL);
+    cordon_task_free(y);
+    cordon_task_free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -717,6 +785,7 @@ int main(void)
         cmocka_unit_test(test_output_mode_inherited_socket_is_relayed),
         cmocka_unit_test(test_output_mode_inherited_reader_gone_ends_the_writer_with_sigpipe),
         cmocka_unit_test(test_output_close_output_ends_the_writer_as_a_pipeline_does),
+        cmocka_unit_test(test_output_hold_output_waits_the_task_not_the_deadline),
         cmocka_unit_test(test_output_mode_inherited_read_write_fifo_is_write_only),
         cmocka_unit_test(test_output_mode_inherited_write_only_pipe_keeps_its_flags),
         cmocka_unit_test(test_output_mode_inherited_pipe_cannot_be_read_by_a_task_with_file_rules),

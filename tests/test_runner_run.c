@@ -1458,6 +1458,44 @@ static void test_run_waits_for_a_slow_reader_at_exit(void **state)
     remove_tree(dir);
 }
 
+/* A reader that takes a little at a time, without namespaces (no init
+ * to keep the deadline or the CPU limit for the loop): the loop held the
+ * task's stream (cordon_hold_output) instead of waiting in the output
+ * callback for room, which kept it from the deadline and the limit:
+ * `--timeout 300ms` ended `yes` after as long as such a reader lived
+ * (12.8 s measured), and `--cpu 300ms` let three spinners use 5.9 s. */
+static void test_run_a_slow_reader_holds_neither_deadline_nor_limit(void **state)
+{
+    (void)state;
+    char *dir = make_temp_dir(), audit[512], args[700];
+    snprintf(audit, sizeof audit, "%s/slow.jsonl", dir);
+    const char *const runs[] = {
+        "--timeout 300ms -- yes",
+        "--cpu 300ms -- sh -c 'for i in 1 2 3; do (while :; do :; done) & done; yes'",
+    };
+    setenv("CORDON_NO_NAMESPACES", "1", 1);
+    for (size_t i = 0; i < sizeof runs / sizeof *runs; i++) {
+        unlink(audit);
+        snprintf(args, sizeof args, "run --audit %s %s 2>/dev/null", audit, runs[i]);
+        /* 4 KiB a second, for 4 s */
+        captured c = cordon_into(args, "for i in 1 2 3 4; do head -c 4096 >/dev/null; sleep 1; "
+                                       "done");
+        captured_free(&c);
+        char *line = read_file_text(audit);
+        char check[300];
+        snprintf(check, sizeof check,
+                 "u = d['usage']\n"
+                 "assert d['exception'] == %s, d['exception']\n"
+                 "assert u['wall_us'] < 1500000 and u['user_us'] + u['sys_us'] < 1500000, u",
+                 i == 0 ? "'Timeout'" : "'CpuLimit'");
+        if (python_check(line, strlen(line), check) != 0)
+            fail_msg("%s: %s", runs[i], line);
+        free(line);
+    }
+    unsetenv("CORDON_NO_NAMESPACES");
+    remove_tree(dir);
+}
+
 /* A reader that goes away before it took everything is a loss: said, 125,
  * and the audit line says 125 too. */
 static void test_run_reader_gone_at_exit_is_said(void **state)
@@ -1673,6 +1711,7 @@ int main(void)
         cmocka_unit_test(test_run_profile_names_no_process_after_cordon_s_init),
         cmocka_unit_test(test_run_usage_survives_an_ignored_sigchld),
         cmocka_unit_test(test_run_waits_for_a_slow_reader_at_exit),
+        cmocka_unit_test(test_run_a_slow_reader_holds_neither_deadline_nor_limit),
         cmocka_unit_test(test_run_reader_gone_at_exit_is_said),
         cmocka_unit_test(test_run_stopped_by_a_signal_says_so),
         cmocka_unit_test(test_run_stopped_by_any_terminating_signal_says_so),
