@@ -93,6 +93,8 @@ static int isolation_error(const char *option, const char *what, int rc)
     if (rc == -EOPNOTSUPP)
         runner_error("%s%s%s: this kernel has no Landlock: file rules cannot be enforced",
                      option, what ? " " : "", what ? what : "");
+    else if (rc == -E2BIG && strcmp(option, "--tmpfs") == 0)
+        runner_error("--tmpfs %s: at most 8 tmpfs mounts", what);
     else if (rc == -EXDEV && strcmp(option, "--tmpfs") == 0)
         runner_error("--tmpfs %s: is, lies beneath, or holds another mount of the task's (a "
                      "tmpfs, a bind's target) or a --ro/--rw/--exec path; mounts may not hide "
@@ -104,6 +106,12 @@ static int isolation_error(const char *option, const char *what, int rc)
     else
         runner_error("%s%s%s: %s", option, what ? " " : "", what ? what : "", strerror(-rc));
     return rc;
+}
+
+/* The option a file rule was given with. */
+static const char *path_option(unsigned access)
+{
+    return access & CORDON_EXEC ? "--exec" : access & CORDON_WRITE ? "--rw" : "--ro";
 }
 
 /* Whether one of two paths is, lies beneath, or holds the other, as the
@@ -138,11 +146,7 @@ static const char *bind_conflict(const task_options *o, size_t index, char *said
                      o->binds[i].target);
     for (size_t i = 0; !said[0] && i < o->path_count; i++)
         if (overlap(target, o->paths[i].path))
-            snprintf(said, size, "%s %s",
-                     o->paths[i].access & CORDON_EXEC    ? "--exec"
-                     : o->paths[i].access & CORDON_WRITE ? "--rw"
-                                                         : "--ro",
-                     o->paths[i].path);
+            snprintf(said, size, "%s %s", path_option(o->paths[i].access), o->paths[i].path);
     if (!said[0] && o->isolate && overlap(target, "/tmp"))
         snprintf(said, size, "the preset's /tmp (--isolate %s)", o->isolate);
     return said;
@@ -242,7 +246,7 @@ static int apply_isolation(cordon_task *t, const task_options *o)
     for (size_t i = 0; i < o->path_count; i++)
         if ((rc = cordon_allow_path(t, pinned_or(o->paths[i].pinned, o->paths[i].path),
                                     o->paths[i].access)) < 0)
-            return isolation_error("--ro/--rw/--exec", o->paths[i].path, rc);
+            return isolation_error(path_option(o->paths[i].access), o->paths[i].path, rc);
     for (size_t i = 0; i < o->tmpfs_count; i++) {
         char directory[PATH_MAX];
         const char *at = o->tmpfs_pinned ? now_at(o->tmpfs_pinned[i], o->tmpfs[i], directory)

@@ -716,7 +716,13 @@ static char *include_path(const char *including, const char *name)
  * must be where only root and the caller could have put it. */
 static char *included_by_name(const char *including, const char *name)
 {
-    if (strchr(including, '/')) {
+    /* A file given by a bare name (`cordon run --policy top.policy`) is
+     * beside the caller: its includes were looked for by name only. */
+    size_t len = strlen(including);
+    struct stat st;
+    bool bare_file = len > 7 && strcmp(including + len - 7, ".policy") == 0 &&
+                     stat(including, &st) == 0 && S_ISREG(st.st_mode);
+    if (strchr(including, '/') || bare_file) {
         char file[NAME_MAX + 1];
         if (snprintf(file, sizeof file, "%s.policy", name) < (int)sizeof file) {
             char *beside = include_path(including, file);

@@ -54,15 +54,26 @@ static char *readable_in(const char *dir, size_t dir_len, const char *name)
     return NULL;
 }
 
+static char *untrusted_part(const char *path);
+
 /* The source tree's policies/ serve a library used from its build tree,
- * before any install.  Once the install directory exists the library is
- * an installed one: the tree it was built from may be gone — and, beneath
- * /tmp, anyone's to make again with policies of their own — so it is not
- * looked in. */
+ * before any install.  Once the install directory holds the shipped
+ * policies, where only root and the caller could have put them, the
+ * library is an installed one: the tree it was built from may be gone —
+ * and, beneath /tmp, anyone's to make again with policies of their own
+ * (each file found there is trust-checked too) — so it is not looked in.
+ * An install directory that is empty, or that someone else made (a
+ * prefix under /tmp left by `make uninstall` and made again by nobody),
+ * is no install: it had hidden every shipped policy of root's build
+ * tree. */
 static bool installed(void)
 {
     struct stat st;
-    return stat(CORDON_POLICY_DIR, &st) == 0 && S_ISDIR(st.st_mode);
+    char *untrusted = NULL;
+    bool holds = stat(CORDON_POLICY_DIR "/default.policy", &st) == 0 && S_ISREG(st.st_mode) &&
+                 !(untrusted = untrusted_part(CORDON_POLICY_DIR "/default.policy"));
+    free(untrusted);
+    return holds;
 }
 
 /* A file found by a policy's name is trusted only where no one but root

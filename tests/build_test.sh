@@ -209,3 +209,13 @@ left=$(cd "$tmp/prefix" && find . -type d | sort | tr '\n' ' ')
     fail "make uninstall should leave exactly the directories that were there before the
 install (. ./lib ./share ./share/cordon ./share/cordon/policies ./share/man), not: $left"
 echo "build_test: make uninstall removes everything make install put in the prefix, directories it made included"
+# The install directory left empty (it was there before the install) is
+# no install: the runner of the tree built for that prefix finds the
+# shipped policies in its source tree again (it had found none: "no
+# policy named 'nonet' (looked in PREFIX/share/cordon/policies)").
+mkdir -p "$tmp/src/policies"
+cp policies/*.policy "$tmp/src/policies/"
+shown=$("$tmp/moved/build/cordon" policy show nonet 2>&1) || fail "an empty install directory hid the source tree's policies:
+$shown"
+rm -rf "$tmp/src"
+echo "build_test: an empty install directory is no install"

@@ -389,6 +389,25 @@ static void test_policy_include_by_name_looks_beside_the_including_file_first(vo
     assert_null(strstr(text, "kill bpf"));
     free(text);
     cordon_policy_free(own);
+    /* Given by its bare name from its own directory, as `cordon run
+     * --policy top.policy` gives it: its include was looked for by name
+     * only ("no such policy"), and one of itself was no cycle. */
+    write_scratch_file("base.policy", "default kill\nallow exit_group\n");
+    write_scratch_file("top.policy", "include base\nallow write\n");
+    write_scratch_file("self.policy", "include self\n");
+    char here[PATH_MAX];
+    assert_non_null(getcwd(here, sizeof here));
+    assert_int_equal(chdir(scratch_dir), 0);
+    cordon_policy *top = cordon_policy_load("top.policy", &err);
+    cordon_error cycle;
+    cordon_policy *self = cordon_policy_load("self.policy", &cycle);
+    assert_int_equal(chdir(here), 0);
+    if (!top)
+        fail_msg("top.policy: %s", err.message);
+    cordon_policy_free(top);
+    assert_null(self);
+    if (!strstr(cycle.message, "include cycle"))
+        fail_msg("self.policy: %s", cycle.message);
 }
 
 /* A policy found by its name in a place someone else could have put it

@@ -420,7 +420,8 @@ static void test_runner_isolation_hidden_mounts_are_refused_before_any_file(void
     assert_int_equal(mkdir(job, 0777), 0);
     snprintf(jobs, sizeof jobs, "%s/jobs.txt", dir);
     write_file(jobs, "true\necho hi\n");
-    snprintf(message, sizeof message, "cordon: --ro/--rw/--exec %s: beneath a tmpfs of the task's "
+    /* the option given, not all three ("--ro/--rw/--exec") */
+    snprintf(message, sizeof message, "cordon: --rw %s: beneath a tmpfs of the task's "
              "own (--tmpfs, or the preset's /tmp), which hides it; use a directory elsewhere "
              "(e.g. /var/tmp)\n", job);
     snprintf(audit, sizeof audit, "%s/n11.jsonl", dir);
@@ -439,6 +440,25 @@ static void test_runner_isolation_hidden_mounts_are_refused_before_any_file(void
                             "the task's (a tmpfs, a bind's target) or a --ro/--rw/--exec path; "
                             "mounts may not hide each other\n", dir, "n13.jsonl", NULL);
     remove_tree(dir);
+    /* a ninth tmpfs: said as a ninth bind is (it was "Argument list too long") */
+    char nine[] = "/var/tmp/cordon-nine-XXXXXX", places[9][64], said[128];
+    assert_non_null(mkdtemp(nine));
+    const char *args[32] = { "run" };
+    size_t n = 1;
+    for (int i = 0; i < 9; i++) {
+        snprintf(places[i], sizeof places[i], "%s/%d", nine, i);
+        assert_int_equal(mkdir(places[i], 0755), 0);
+        args[n++] = "--tmpfs";
+        args[n++] = places[i];
+    }
+    args[n++] = "--";
+    args[n++] = "true";
+    c = cordon_with_input(NULL, args);
+    expect_status(&c, 125);
+    snprintf(said, sizeof said, "cordon: --tmpfs %s: at most 8 tmpfs mounts\n", places[8]);
+    assert_string_equal(c.err, said);
+    captured_free(&c);
+    remove_tree(strdup(nine));
 }
 
 /* So too a bind of a file over a directory. */
