@@ -1133,9 +1133,18 @@ class _Unpickler(pickle._Unpickler):
             raise pickle.UnpicklingError(
                 f"the task's return names {module}.{name}, which is not loaded in the "
                 "parent: cordon imports nothing for a task's bytes")
+        # What would rebuild it: a class, by trust=; anything else (a
+        # function such as array's or re's reconstructor) only by
+        # trust=True, which the message had not said.
+        if _is_class(found) and not issubclass(found, type):
+            how = (f"give trust=[{module}.{name}] (or its module) to rebuild it, or "
+                   "trust=True for a task you trust")
+        else:
+            how = ("it is no class, which trust= could name: trust=True rebuilds any "
+                   "pickle, for a task you trust")
         raise pickle.UnpicklingError(
             f"the task's return names {module}.{name}, which is not a class "
-            "the parent rebuilds from a task's bytes")
+            f"the parent rebuilds from a task's bytes; {how}")
 
     def _name(self, found):
         self._named[id(found)] = found

@@ -1,7 +1,8 @@
 """The options both kinds of task take, checked and turned into libcordon
 calls before anything runs.
 
-    timeout=2.5            seconds of wall clock (a number), or text as the
+    timeout=2.5            seconds of wall clock (a number, a timedelta, a
+                           Fraction or a Decimal), or text as the
                            CLI's --timeout takes it: "300ms", "1.5s", "2m"
     memory="256M"          bytes (an int), or text as the CLI's --mem takes
                            it: "1.5G", "64K", "2MiB"; cpu=2 or "250ms",
@@ -42,7 +43,10 @@ calls before anything runs.
     cgroup_namespace=True  the task's cgroup is the root it sees
 """
 import collections.abc
+import datetime
+import decimal
 import errno
+import fractions
 import logging
 import os
 import pwd
@@ -123,10 +127,21 @@ def _bytes(name, value):
                      f"of bytes)")
 
 
+def seconds_of(value):
+    """A timedelta, Fraction or Decimal as the float of seconds it is
+    (they had been "not a time"); anything else as it is."""
+    if isinstance(value, datetime.timedelta):
+        return value.total_seconds()
+    if isinstance(value, (fractions.Fraction, decimal.Decimal)):
+        return float(value)
+    return value
+
+
 def _ms(name, value):
     """Milliseconds of a number of seconds or of text read as the CLI's
     times are (a fraction of a ms rounded up, a time under 1 ms refused);
     None past any bound."""
+    given, value = value, seconds_of(value)
     try:
         if isinstance(value, int) and not isinstance(value, bool):
             return value * 1000
@@ -137,10 +152,10 @@ def _ms(name, value):
     except _units.TooLarge:
         return None
     except _units.TooSmall:
-        raise ValueError(f"{name}={value!r}: is below cordon's 1 ms resolution") from None
+        raise ValueError(f"{name}={given!r}: is below cordon's 1 ms resolution") from None
     except _units.NotAUnit:
         pass
-    raise ValueError(f"{name}={value!r}: not a time (e.g. 500ms, 1.5s, 2m, or a number of "
+    raise ValueError(f"{name}={given!r}: not a time (e.g. 500ms, 1.5s, 2m, or a number of "
                      f"seconds)")
 
 

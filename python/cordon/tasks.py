@@ -211,27 +211,28 @@ def _pause_seconds(name, value):
     """A pause of run_and_retry in seconds: a number of seconds, or text
     read as the CLI's --backoff reads it ("100ms", "1.5s"), as timeout=
     is; from 0 to what a wait takes."""
+    given, value = value, _options.seconds_of(value)
     if isinstance(value, str):
         try:
             value = _units.parse_time_ms(value) / 1000.0
         except _units.NotAUnit:
-            raise ValueError(f"{name}={value!r}: not a time (e.g. 100ms, 1.5s, or a number "
+            raise ValueError(f"{name}={given!r}: not a time (e.g. 100ms, 1.5s, or a number "
                              f"of seconds)") from None
         except _units.TooSmall:
-            raise ValueError(f"{name}={value!r}: is below cordon's 1 ms resolution") from None
+            raise ValueError(f"{name}={given!r}: is below cordon's 1 ms resolution") from None
         except _units.TooLarge:
             value = float("inf")
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
-        raise ValueError(f"{name}={value!r}: expected seconds from 0")
+        raise ValueError(f"{name}={given!r}: expected seconds from 0")
     # As the text "0.5ms" is, and as the C library's and the CLI's whole
     # milliseconds have it: 0.0005 had been taken while "0.5ms" was not.
     if 0 < value < 0.001:
-        raise ValueError(f"{name}={value!r}: is below cordon's 1 ms resolution")
+        raise ValueError(f"{name}={given!r}: is below cordon's 1 ms resolution")
     # Every pause is at most max_backoff; one longer than a wait takes
     # (infinity too) raised OverflowError only after the first attempt
     # had failed.
     if name == "max_backoff" and value > _LONGEST_PAUSE:
-        raise ValueError(f"{name}={value!r}: expected seconds from 0 to "
+        raise ValueError(f"{name}={given!r}: expected seconds from 0 to "
                          f"{_LONGEST_PAUSE:.0f}")
     return value
 

@@ -104,10 +104,22 @@ def test_a_class_from_elsewhere_needs_trust():
     def other_module_value():
         return helpers.Point(3, 4)
 
-    with pytest.raises(cordon.UntrustedReturn, match="helpers.Point"):
+    with pytest.raises(cordon.UntrustedReturn, match=r"helpers.Point.*give trust=\[helpers.Point\]"):
         FunctionTask(other_module_value).run()
     assert FunctionTask(other_module_value).configure(trust=[helpers.Point]).run().x == 3
     assert FunctionTask(other_module_value).configure(trust=["helpers"]).run().y == 4
+
+
+def test_a_value_rebuilt_by_a_function_says_trust_true_rebuilds_it():
+    """array's and re's pickles name a function, which no trust= list can
+    admit: the message had not said that only trust=True rebuilds them."""
+    import array
+    import re
+
+    for make in (lambda: array.array("i", [1]), lambda: re.compile("a+")):
+        with pytest.raises(cordon.UntrustedReturn, match="it is no class.*trust=True"):
+            FunctionTask(make).run()
+    assert FunctionTask(lambda: array.array("i", [7])).configure(trust=True).run()[0] == 7
 
 
 def test_a_hostile_pickle_never_runs_in_the_parent():
@@ -348,6 +360,18 @@ def test_counts_directories_stdin_commands_and_retry_arguments_are_named():
                             ("backoff", "-1s", "not a time")):
         with pytest.raises(ValueError, match=rf"^{name}='{text}': {why}"):
             FunctionTask(helpers.add, 1).run_and_retry(**{name: text})
+    # a timedelta, Fraction or Decimal is the seconds it is (each was "not a time")
+    import datetime
+    import decimal
+    import fractions
+    for value in (datetime.timedelta(milliseconds=200), decimal.Decimal("0.2"),
+                  fractions.Fraction(1, 5)):
+        with pytest.raises(cordon.Timeout):
+            ShellCommand("sleep 5", timeout=value).run()
+        assert FunctionTask(helpers.add, 1).run_and_retry(backoff=value, max_backoff=value) == 1
+    with pytest.raises(ValueError, match=r"^timeout=datetime.timedelta\(microseconds=10\): is "
+                                         r"below cordon's 1 ms"):
+        ShellCommand("true", timeout=datetime.timedelta(microseconds=10))
     # a number below 1 ms as its text is ("0.5ms"): 0.0005 had been taken
     for name, value in (("backoff", "0.5ms"), ("backoff", 0.0005), ("max_backoff", 1e-9)):
         with pytest.raises(ValueError, match=rf"^{name}={value!r}: is below cordon's 1 ms"):
