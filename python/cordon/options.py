@@ -496,6 +496,9 @@ def _mount_error(what, e):
     if e.errno == errno.EINVAL:
         return ValueError(f"{what}: " + ("the target is not an absolute path, or is /"
                                         if " over " in what else "not an absolute path"))
+    # a tmpfs has no source: not a directory is all there is to say
+    if e.errno == errno.ENOTDIR and " over " not in what:
+        return ValueError(f"{what}: not a directory")
     if e.errno in _MOUNT_ERRORS:
         return ValueError(f"{what}: {_MOUNT_ERRORS[e.errno]}")
     return OSError(e.errno, f"{what}: {e.strerror}")

@@ -275,6 +275,8 @@ def test_mounts_and_names_reach_the_task(scratch):
 
 def test_mount_options_are_refused_with_their_names(scratch):
     bad = [({"tmpfs": "relative"}, ValueError, r"^tmpfs 'relative': not an absolute path$"),
+           # a tmpfs has no source: it had said "one is a directory and the other is not"
+           ({"tmpfs": "/etc/passwd"}, ValueError, r"^tmpfs '/etc/passwd': not a directory$"),
            ({"tmpfs": 3}, TypeError, r"^tmpfs=3: expected a directory or a list"),
            ({"bind": "/etc"}, TypeError, r"^bind='/etc': expected \(source, target\) pairs"),
            ({"bind": [("/no/such", "/mnt")]}, FileNotFoundError,
