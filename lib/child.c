@@ -471,11 +471,14 @@ static bool same_file(int fd, const struct stat *before)
  * 4, and HOOK_RESERVED_FD, held through the hook, free for the listener
  * (which close_range then closes with the socket, sparing the hook's fds
  * above it).  Whatever the hook did to them fails the task closed. */
-static int check_fds_after_hook(const cordon__launch *l, const struct stat *socket_before,
+static int check_fds_after_hook(const cordon__launch *l, const struct stat streams_before[4],
+                                const struct stat *socket_before,
                                 const struct stat *reserved_before)
 {
+    /* Closed, or another file put there (dup2(1, 3) sent the task's log
+     * into its stdout, unseen). */
     for (int fd = 0; fd <= CORDON_LOG_FD; fd++) {
-        if (fcntl(fd, F_GETFD) < 0)
+        if (fcntl(fd, F_GETFD) < 0 || !same_file(fd, &streams_before[fd]))
             return -EBADF;
     }
     if ((l->listener_socket >= 0 && !same_file(LISTENER_SOCKET_FD, socket_before)) ||
@@ -489,8 +492,11 @@ static void run_setup_hook(const cordon__launch *l)
     cordon__setup_record *setup = l->setup;
     if (!l->setup_fn)
         return;
-    struct stat socket_before, reserved_before;
+    struct stat streams_before[CORDON_LOG_FD + 1], socket_before, reserved_before;
     int rc = 0;
+    for (int fd = 0; fd <= CORDON_LOG_FD; fd++)
+        if (fstat(fd, &streams_before[fd]) != 0)
+            fail(setup, STEP_FILE_DESCRIPTORS, -errno);
     if ((l->listener_socket >= 0 && fstat(LISTENER_SOCKET_FD, &socket_before) != 0) ||
         dup3(CORDON_LOG_FD, HOOK_RESERVED_FD, O_CLOEXEC) < 0 ||
         fstat(HOOK_RESERVED_FD, &reserved_before) != 0)
@@ -505,8 +511,8 @@ static void run_setup_hook(const cordon__launch *l)
     if (rc == 0) {
         cordon__record_loaded_objects(setup, loaded_before);
         __atomic_store_n(&setup->hook_state, HOOK_DONE, __ATOMIC_RELEASE);
-        if ((rc = check_fds_after_hook(l, &socket_before, &reserved_before)) < 0)
-            fail(setup, STEP_FILE_DESCRIPTORS, rc);
+        if ((rc = check_fds_after_hook(l, streams_before, &socket_before, &reserved_before)) < 0)
+            fail(setup, STEP_SETUP_HOOK_FDS, rc);
         return;
     }
     err.message[sizeof err.message - 1] = '\0';

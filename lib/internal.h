@@ -94,6 +94,7 @@ enum cordon__step {
     STEP_EXEC,
     STEP_SETUP_HOOK,            /* the caller's set-up hook returned non-zero */
     STEP_KEYRING,
+    STEP_SETUP_HOOK_FDS,        /* the hook closed or replaced one of fds 0-4 */
     STEP_COUNT_
 };
 const char *cordon__step_name(int step);

@@ -162,6 +162,8 @@ static const char *const step_names[STEP_COUNT_] = {
     [STEP_EXEC] = "executing the command",
     [STEP_SETUP_HOOK] = "running its set-up hook",
     [STEP_KEYRING] = "leaving the caller's session keyring",
+    [STEP_SETUP_HOOK_FDS] = "checking its fds 0-4 after its set-up hook, which closed or "
+                            "replaced one (a hook must leave them as they are)",
 };
 
 const char *cordon__step_name(int step)
