@@ -363,6 +363,13 @@ cordon_policy *cordon_policy_load(const char *name_or_path, cordon_error *err)
      * that may be a user's stricter one, swapped without a word. */
     if (!path && strcmp(name_or_path, "default") == 0 && !skipped_untrusted[0])
         return build(cordon__builtin_default_text, "default", "default", err);
+    if (!path && strcmp(name_or_path, "none") == 0 && !skipped_untrusted[0]) {
+        /* the CLI's word for no filter, which is no policy to load */
+        cordon__error_set(err, -ENOENT, NULL, 0, 0,
+                          "no policy named 'none': for no filter give no policy (NULL to "
+                          "cordon_set_policy; policy=None in Python), as --policy none does");
+        return NULL;
+    }
     if (!path) {
         /* A file of that name beside the caller is not looked for: a name
          * holds no '/' and does not end in .policy. */

@@ -498,6 +498,11 @@ static void test_policy_load_errors_name_what_is_missing(void **state)
     assert_int_equal(err.code, -ENOENT);
     assert_non_null(strstr(err.message, "no policy named 'no-such-policy'"));
     assert_null(strstr(err.message, "./"));
+    /* the CLI's word for no filter: said how to ask for none here */
+    assert_null(cordon_policy_load("none", &err));
+    assert_int_equal(err.code, -ENOENT);
+    assert_non_null(strstr(err.message, "for no filter give no policy (NULL to "
+                                        "cordon_set_policy; policy=None in Python)"));
     /* A file of that name beside the caller is not a name's: said so. */
     char dir[] = "/tmp/cordon-policy-here-XXXXXX", previous[4096];
     assert_non_null(mkdtemp(dir));
