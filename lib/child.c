@@ -383,8 +383,12 @@ static _Noreturn void exec_command(const cordon__exec_plan *p)
     for (char **path = p->exec_paths; *path; path++) {
         /* Counted before the call: a policy that watches exec lets through
          * as many as were counted, and the count is out of the command's
-         * reach once it runs. */
-        __atomic_add_fetch(&p->setup->exec_attempts, 1, __ATOMIC_RELEASE);
+         * reach once it runs.  Only an exec the filter sends to the parent
+         * counts: one it lets through itself, failed or made, had left a
+         * pass that the command's next refused exec took. */
+        const uint64_t args[6] = { (uintptr_t)*path, (uintptr_t)p->argv, (uintptr_t)p->envp };
+        if (p->program && p->notifies && cordon__program_notifies(p->program, SYS_execve, args))
+            __atomic_add_fetch(&p->setup->exec_attempts, 1, __ATOMIC_RELEASE);
         execve(*path, p->argv, p->envp);
         error = errno;
         if (error == EACCES)

@@ -377,10 +377,18 @@ static int queue_bytes(int fd, const void *data, size_t len, bool patient, bool 
      * task's); behind a stalled reader it is dropped, as without. */
     bool over = past_bound(w, len) && (!holder || stalled(w)), watch = false;
     if (rc == 0 && len && holder && past_bound(w, len) && !over) {
-        holder->hold(holder->arg, holder->stream, true);
+        /* Both of the task's streams, where they share this writer: the
+         * other, read on, had its lines jump ahead of what the held one
+         * still had in its pipe. */
+        bool shared = streams[1].w == streams[2].w && holder->stream <= 2;
+        for (int stream = 1; stream <= 3; stream++) {
+            if (stream != holder->stream && !(shared && stream <= 2))
+                continue;
+            holder->hold(holder->arg, stream, true);
+            w->held_streams |= 1u << stream;
+        }
         w->hold = holder->hold;
         w->hold_arg = holder->arg;
-        w->held_streams |= 1u << holder->stream;
         watch = true;
     }
     if (rc == 0 && len && (!c || over)) {

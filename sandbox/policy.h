@@ -218,6 +218,10 @@ bool cordon__policy_notifies(const cordon_policy *p);
  * suspend itself until the child's exec (no CLONE_VFORK), since it has to
  * answer that first exec. */
 int cordon__policy_watches_exec(const cordon_policy *p);
+/* Whether `program` sends the native call `nr` with `args` to the
+ * listener, as the kernel would run it (policy_simulate.c).  Pure:
+ * async-signal-safe, for the child. */
+bool cordon__program_notifies(const struct sock_fprog *program, int nr, const uint64_t args[6]);
 /* Whether `nr` has a rule of its own in `p`'s program (not overridden,
  * not the same as the default). */
 bool cordon__policy_rules_in_program(const cordon_policy *p, int nr);

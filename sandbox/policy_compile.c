@@ -131,7 +131,9 @@ bool cordon__policy_rules_in_program(const cordon_policy *p, int nr)
  * listener instead, the parent lets that one through and answers every
  * later one with the errno.  A default errno for a call that conditional
  * rules also name stays the filter's (an unconditional notification
- * would override those rules); the linter says so. */
+ * would override those rules), and so does every errno for an exec in a
+ * policy that has no listener otherwise and whose default refuses what
+ * the listener's hand-over needs; the linter says so. */
 static bool exec_errno_in_program(const cordon_policy *p)
 {
     for (size_t i = 0; i < p->rule_count; i++) {
@@ -163,7 +165,12 @@ static void note_notifications(cordon_policy *p)
         if (made_after_install(p->rules[i].syscall))
             p->watches_exec = true;
     }
-    p->answers_exec_errno = notify && exec_errno_in_program(p);
+    /* Not where only that would bring the listener: its hand-over needs
+     * sendmsg, read and prlimit64 on fd 4 allowed (add_rules), which a
+     * policy of an errno default had refused, and would no longer. */
+    p->answers_exec_errno = notify && exec_errno_in_program(p) &&
+                            (p->notifies || p->default_action == ACTION_ALLOW ||
+                             p->default_action == ACTION_LOG);
     if (p->answers_exec_errno)
         p->notifies = p->watches_exec = true;
 }
@@ -280,6 +287,12 @@ static int add_rules(cordon_policy *p, scmp_filter_ctx ctx, cordon_error *err)
         int placeable = check_placeable(p, rule, err);
         if (placeable < 0)
             return placeable;
+        /* An exec's errno sent to the listener where the default's kill
+         * goes there too: the program says the same for both (libseccomp
+         * refuses a rule of the default's own action), the parent tells
+         * them apart. */
+        if (rule_action(p, rule) == scmp_action(p, p->default_action, p->default_errno))
+            continue;
         struct scmp_arg_cmp cmps[CORDON_MAX_CONDITIONS];
         for (unsigned c = 0; c < rule->condition_count; c++)
             cmps[c] = comparison(&rule->conditions[c]);

@@ -58,6 +58,16 @@ static enum cordon__action confinement_decides(const cordon_policy *confinement,
     uint32_t value;
     if (!confinement || cordon__bpf_run(&confinement->program, &data, &value) < 0)
         return ACTION_ALLOW;
+    /* An exec sent to the listener for its errno: the errno a run answers
+     * (it was taken for a kill, and learning ended in a violation). */
+    cordon_decision answered;
+    if ((value & SECCOMP_RET_ACTION_FULL) == SECCOMP_RET_USER_NOTIF &&
+        confinement->answers_exec_errno && (nr == SYS_execve || nr == SYS_execveat) &&
+        cordon_policy_decide(confinement, nr, args, &answered) == 0 &&
+        strcmp(answered.action, "errno") == 0) {
+        *errno_value = answered.errno_value;
+        return ACTION_ERRNO;
+    }
     switch (value & SECCOMP_RET_ACTION_FULL) {
     case SECCOMP_RET_ERRNO:
         *errno_value = (int)(value & SECCOMP_RET_DATA);

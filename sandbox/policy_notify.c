@@ -122,7 +122,10 @@ static bool is_exec(const struct seccomp_data *data)
  * shared region before the call, and not yet answered. */
 static bool own_exec(const struct seccomp_notif *request, struct cordon__notify_state *state)
 {
-    if (!state->exec_attempts || !is_exec(&request->data) || (pid_t)request->pid != state->child_pid)
+    /* execve only: the child never makes an execveat (one was let through
+     * as the command's own) */
+    if (!state->exec_attempts || !is_exec(&request->data) || request->data.nr != SYS_execve ||
+        (pid_t)request->pid != state->child_pid)
         return false;
     uint32_t attempts = __atomic_load_n(state->exec_attempts, __ATOMIC_ACQUIRE);
     return state->execs_answered < attempts;

@@ -137,6 +137,15 @@ static void decision_of(uint32_t value, cordon_decision *d)
     }
 }
 
+bool cordon__program_notifies(const struct sock_fprog *program, int nr, const uint64_t args[6])
+{
+    struct seccomp_data data = { .nr = nr, .arch = AUDIT_ARCH_X86_64 };
+    memcpy(data.args, args, sizeof data.args);
+    uint32_t value;
+    return cordon__bpf_run(program, &data, &value) == 0 &&
+           (value & SECCOMP_RET_ACTION_FULL) == SECCOMP_RET_USER_NOTIF;
+}
+
 int cordon_policy_simulate(const cordon_policy *p, int syscall_nr, const uint64_t args[6],
                            cordon_decision *decision)
 {

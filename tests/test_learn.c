@@ -675,6 +675,51 @@ static void test_learn_takes_no_port_a_run_is_refused(void **state)
     cordon_policy_free(allow);
 }
 
+/* A base that refuses an exec with an errno: the run answers it so, and
+ * so does learning (it took the notification for a kill: "the learning
+ * run ended with PolicyViolation"), and the learned policy, of a kill
+ * default, compiles (libseccomp refused its errno rule for execveat). */
+static void test_learn_keeps_the_base_s_errno_for_an_exec(void **state)
+{
+    (void)state;
+    SKIP_UNDER_VALGRIND("valgrind has no seccomp(2), so no user notification");
+    cordon_error err;
+    cordon_policy *base = cordon_policy_parse("default allow\nerrno EPERM execveat\n",
+                                              "base.policy", &err);
+    assert_non_null(base);
+    char hostile[600];
+    snprintf(hostile, sizeof hostile, "%.*s/hostile",
+             (int)(strlen(threads_path) - strlen("/learn_threads")), threads_path);
+    const char *argv[] = { hostile, "exec-self-again", "execveat", NULL };
+    cordon_task *t = cordon_command_task(argv);
+    assert_int_equal(cordon_set_policy(t, base), 0);
+    cordon_learned *l = cordon_learned_new();
+    assert_int_equal(cordon_learn(t, l), 0);
+    assert_string_equal(cordon_task_result(t)->std_out.data,
+                        "execveat refused: Operation not permitted\n");
+    char *text = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&text, &len);
+    assert_int_equal(cordon_learned_write(l, out, "exec"), 0);
+    fclose(out);
+    assert_non_null(strstr(text, "errno EPERM execveat"));
+    cordon_policy *learned = cordon_policy_parse(text, "learned.policy", &err);
+    if (!learned)
+        fail_msg("%s", err.message);
+    /* run under it: the errno again, not a kill */
+    cordon_task *again = cordon_command_task(argv);
+    assert_int_equal(cordon_set_policy(again, learned), 0);
+    assert_int_equal(cordon_run(again), 0);
+    assert_string_equal(cordon_task_result(again)->std_out.data,
+                        "execveat refused: Operation not permitted\n");
+    cordon_task_free(again);
+    cordon_policy_free(learned);
+    free(text);
+    cordon_learned_free(l);
+    cordon_task_free(t);
+    cordon_policy_free(base);
+}
+
 /* Learns the task above under a base that refuses userfaultfd by its
  * default alone, and writes what came of it: "skipped", "named" (the
  * violation, its path shown as an address) or what else happened. */
@@ -1311,6 +1356,7 @@ int main(void)
         cmocka_unit_test(test_learn_without_namespaces_renices_no_caller),
         cmocka_unit_test(test_learn_without_namespaces_sets_no_caller_limit),
         cmocka_unit_test(test_learn_takes_no_port_a_run_is_refused),
+        cmocka_unit_test(test_learn_keeps_the_base_s_errno_for_an_exec),
         cmocka_unit_test(test_learn_a_path_on_a_page_nobody_serves_hangs_nothing),
         cmocka_unit_test(test_learn_is_no_looser_than_its_base),
         cmocka_unit_test(test_learn_errno_zero_of_the_base_is_not_made),

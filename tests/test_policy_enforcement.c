@@ -946,11 +946,12 @@ static void test_policy_errno_execve_lets_the_commands_own_exec_through(void **s
     const struct { const char *text; const char *said; } policies[] = {
         { "include default\nerrno EACCES execve execveat\n", "/bin/true: Permission denied" },
         { "include default\nerrno 0 execve\n", "/bin/true: Success" },
+        /* an allow-list with a kill of its own: the listener is there anyway */
         { "default errno EPERM\nallow read write writev exit_group exit brk mmap munmap "
           "mprotect arch_prctl openat close fstat newfstatat access pread64 set_tid_address "
           "set_robust_list rseq prlimit64 getrandom rt_sigaction rt_sigprocmask rt_sigreturn "
           "getpid getppid geteuid getuid getgid getegid fcntl ioctl wait4 clone clone3 vfork "
-          "uname getcwd lseek dup2 dup3 pipe2 statx readlink faccessat2 futex\n",
+          "uname getcwd lseek dup2 dup3 pipe2 statx readlink faccessat2 futex\nkill ptrace\n",
           "/bin/true: Operation not permitted" },
     };
     for (size_t i = 0; i < sizeof policies / sizeof *policies; i++) {
@@ -965,6 +966,39 @@ static void test_policy_errno_execve_lets_the_commands_own_exec_through(void **s
         cordon_task_free(t);
         const cordon_result *f = run_under(p, exec_true, NULL, 0, &t);
         assert_int_equal(f->exit_code, 1); /* execv returned */
+        cordon_task_free(t);
+        cordon_policy_free(p);
+    }
+}
+
+/* The command's own exec is the parent's to let through only while it
+ * is made: an own exec the filter let through itself (its arguments
+ * outside the rule) left a pass that the command's next refused exec
+ * took, and an execveat, which the child never makes, took it as the
+ * own one too (errno and kill rules alike). */
+static void test_policy_no_exec_after_the_commands_own_gets_its_pass(void **state)
+{
+    (void)state;
+    if (!violations_are_named())
+        skip();
+    const struct { const char *policy, *how, *said; int rc; } runs[] = {
+        { "default allow\nerrno EPERM execveat\n", "execveat",
+          "execveat refused: Operation not permitted\n", 0 },
+        { "default allow\nerrno EPERM execve if arg2 == 0\n", "execve",
+          "execve refused: Operation not permitted\n", 0 },
+        { "default allow\nkill execveat\n", "execveat", "", CORDON_EXCEPTION },
+        { "default allow\nkill execve if arg2 == 0\n", "execve", "", CORDON_EXCEPTION },
+    };
+    for (size_t i = 0; i < sizeof runs / sizeof *runs; i++) {
+        cordon_policy *p = inline_policy(runs[i].policy);
+        const char *argv[] = { hostile_path, "exec-self-again", runs[i].how, NULL };
+        cordon_task *t = cordon_command_task(argv);
+        cordon_set_policy(t, p);
+        const cordon_result *r = run_task(t, runs[i].rc);
+        if (strcmp(r->std_out.data, runs[i].said) != 0)
+            fail_msg("%s: %s", runs[i].policy, r->std_out.data);
+        if (runs[i].rc)
+            assert_violation(r, runs[i].how);
         cordon_task_free(t);
         cordon_policy_free(p);
     }
@@ -1717,6 +1751,7 @@ int main(void)
         cmocka_unit_test(test_policy_noexec_lets_only_the_commands_own_exec_through),
         cmocka_unit_test(test_policy_noexec_stops_a_function_from_exec),
         cmocka_unit_test(test_policy_errno_execve_lets_the_commands_own_exec_through),
+        cmocka_unit_test(test_policy_no_exec_after_the_commands_own_gets_its_pass),
         cmocka_unit_test(test_policy_compute_runs_pure_functions_only),
         cmocka_unit_test(test_policy_default_denies_and_names),
         cmocka_unit_test(test_policy_unconditional_rule_overrides_included_conditions),

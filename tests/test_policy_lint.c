@@ -142,15 +142,17 @@ static void test_check_accepts_an_override_of_an_included_file(void **state)
 /* A command's own exec passes a kill of execve and an errno for it (the
  * parent answers both; check had warned of every errno), but not where
  * the errno stays the filter's: a default errno for an execve that
- * conditional rules also name, or a policy that refuses cordon's
- * hand-over of the listener.  Such a policy starts no command
- * (ExecError), and check had called it ok. */
+ * conditional rules also name, a policy that refuses cordon's hand-over
+ * of the listener, or one whose default errno would have to let that
+ * hand-over through only for this (an allow-list that kills nothing).
+ * Such a policy starts no command (ExecError), and check had called it
+ * ok. */
 static void test_check_warns_of_an_errno_that_refuses_the_own_exec(void **state)
 {
     (void)state;
     const char *const answered[] = {
         "default allow\nerrno EPERM execve\n",
-        "default errno EPERM\nallow read write exit_group\n",
+        "default errno EPERM\nallow read write exit_group\nkill ptrace\n",
         "default allow\nkill execve\n",
     };
     for (size_t i = 0; i < sizeof answered / sizeof *answered; i++) {
@@ -164,13 +166,18 @@ static void test_check_warns_of_an_errno_that_refuses_the_own_exec(void **state)
                     "too (it never starts: ExecError); 'kill execve' stops only the execs after "
                     "it\n");
     free(r.text);
-    r = check("d.policy", "default errno EPERM\nallow read write exit_group\n"
-                          "allow execve if arg2 == 5\n", 0);
-    assert_int_equal(r.counts.warnings, 1);
-    expect_line(&r, "d.policy:1:1: warning: the default 'errno EPERM' refuses execve, and so a "
-                    "command's own exec (it never starts: ExecError); allow execve, or kill it "
-                    "to stop only the execs after the command's own\n");
-    free(r.text);
+    const char *const filters[] = {
+        "default errno EPERM\nallow read write exit_group\nkill ptrace\nallow execve if arg2 == 5\n",
+        "default errno EPERM\nallow read write exit_group\n",
+    };
+    for (size_t i = 0; i < sizeof filters / sizeof *filters; i++) {
+        r = check("d.policy", filters[i], 0);
+        assert_int_equal(r.counts.warnings, 1);
+        expect_line(&r, "d.policy:1:1: warning: the default 'errno EPERM' refuses execve, and so "
+                        "a command's own exec (it never starts: ExecError); allow execve, or kill "
+                        "it to stop only the execs after the command's own\n");
+        free(r.text);
+    }
 }
 
 static void test_check_warns_when_every_rule_is_the_default(void **state)

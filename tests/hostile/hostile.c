@@ -435,9 +435,30 @@ static int io_class(void)
     return io < 0 ? 100 : (int)(io >> 13);
 }
 
+/* After its own exec, execs itself again as `how` says (execveat, or
+ * execve with a NULL envp), to print "exec'd again"; says what the call
+ * returned when it was refused.  A policy's pass for the command's own
+ * exec must be gone by then. */
+static int exec_self_again(const char *self, const char *how)
+{
+    char *again[] = { (char *)self, "exec'd-again", NULL };
+    char *no_env[] = { NULL };
+    long rc = strcmp(how, "execveat") == 0
+                  ? syscall(SYS_execveat, AT_FDCWD, self, again, no_env, 0)
+                  : syscall(SYS_execve, self, again, NULL);
+    printf("%s refused: %s\n", how, strerror(errno));
+    return rc == -1 ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
     const char *mode = argc > 1 ? argv[1] : "";
+    if (strcmp(mode, "exec'd-again") == 0) {
+        printf("exec'd again\n");
+        return 0;
+    }
+    if (strcmp(mode, "exec-self-again") == 0 && argc > 2)
+        return exec_self_again(argv[0], argv[2]);
     if (strcmp(mode, "fork-bomb") == 0) fork_bomb();
     if (strcmp(mode, "escape-group") == 0) return escape_group();
     if (strcmp(mode, "attack-parent") == 0) return attack_parent();
