@@ -119,7 +119,8 @@ static bool is_exec(const struct seccomp_data *data)
 }
 
 /* The command's own exec: made by the first child, counted by it in the
- * shared region before the call, and not yet answered. */
+ * shared region before the call (only where its filter sends the call
+ * here: lib/child.c), and not yet answered. */
 static bool own_exec(const struct seccomp_notif *request, struct cordon__notify_state *state)
 {
     /* execve only: the child never makes an execveat (one was let through
