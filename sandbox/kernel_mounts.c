@@ -168,10 +168,13 @@ static dev_t shm_mount_of(FILE *mounts, char *point, size_t size)
     return deepest ? st.st_dev : 0;
 }
 
-int cordon__kernel_mounts(cordon__path_list *kernel, cordon__path_list *caller_state)
+/* Each mount of the caller's, in the table's order, to `visit` with what
+ * holds /dev/shm (shm_mount_of), until it returns non-zero. */
+typedef int (*mount_visit)(const mount_line *m, dev_t shm_device, const char *shm_mount,
+                           void *arg);
+
+static int each_mount(mount_visit visit, void *arg)
 {
-    *kernel = (cordon__path_list){ NULL, 0 };
-    *caller_state = (cordon__path_list){ NULL, 0 };
     FILE *mounts = fopen("/proc/self/mountinfo", "re");
     if (!mounts)
         return -errno;
@@ -181,18 +184,37 @@ int cordon__kernel_mounts(cordon__path_list *kernel, cordon__path_list *caller_s
     size_t size = 0;
     int rc = 0;
     mount_line m;
-    while (rc == 0 && getline(&line, &size, mounts) >= 0) {
-        if (!read_line(line, &m))
-            continue;
-        if (kernel_type(m.type))
-            rc = add_path(kernel, m.point);
-        else if (caller_state_mount(&m, shm_device, shm_mount))
-            rc = add_path(caller_state, m.point);
-    }
+    while (rc == 0 && getline(&line, &size, mounts) >= 0)
+        if (read_line(line, &m))
+            rc = visit(&m, shm_device, shm_mount, arg);
     if (rc == 0 && ferror(mounts))
         rc = -EIO;
     free(line);
     fclose(mounts);
+    return rc;
+}
+
+typedef struct kernel_and_state {
+    cordon__path_list *kernel, *caller_state;
+} kernel_and_state;
+
+static int note_kernel_or_state(const mount_line *m, dev_t shm_device, const char *shm_mount,
+                                void *arg)
+{
+    kernel_and_state *lists = arg;
+    if (kernel_type(m->type))
+        return add_path(lists->kernel, m->point);
+    if (caller_state_mount(m, shm_device, shm_mount))
+        return add_path(lists->caller_state, m->point);
+    return 0;
+}
+
+int cordon__kernel_mounts(cordon__path_list *kernel, cordon__path_list *caller_state)
+{
+    *kernel = (cordon__path_list){ NULL, 0 };
+    *caller_state = (cordon__path_list){ NULL, 0 };
+    kernel_and_state lists = { kernel, caller_state };
+    int rc = each_mount(note_kernel_or_state, &lists);
     if (rc < 0) {
         cordon__path_list_free(kernel);
         cordon__path_list_free(caller_state);
@@ -251,6 +273,39 @@ static bool holds(const mount_line *m, const char *path, size_t depth)
     return len >= depth && (!strcmp(m->point, path) || rest_beneath(path, m->point));
 }
 
+/* What the walk learns of each bind. */
+typedef struct bind_walk {
+    const cordon__bind *binds;
+    size_t count;
+    cordon__path_list *covers;
+    size_t depth[CORDON__MAX_BINDS];           /* of the mount that holds the source */
+    bool source_covered[CORDON__MAX_BINDS];
+    char holder[CORDON__MAX_BINDS][sizeof ((cordon__bind_refusal *)0)->mount];
+} bind_walk;
+
+static int note_bind_reach(const mount_line *m, dev_t shm_device, const char *shm_mount,
+                           void *arg)
+{
+    (void)shm_mount;
+    bind_walk *walk = arg;
+    bool covered = covered_kind(m, shm_device);
+    int rc = 0;
+    for (size_t i = 0; i < walk->count && rc == 0; i++) {
+        const cordon__bind *bind = &walk->binds[i];
+        const char *rest = rest_beneath(m->point, bind->source);
+        if (rest && covered)
+            rc = add_joined(walk->covers, bind->target, rest);
+        /* The mount that holds the source: a later one at the same point
+         * is above the earlier. */
+        if (holds(m, bind->source, walk->depth[i])) {
+            walk->depth[i] = strlen(m->point);
+            walk->source_covered[i] = covered && strcmp(m->type, "devtmpfs") != 0;
+            snprintf(walk->holder[i], sizeof walk->holder[i], "%s (%s)", m->point, m->type);
+        }
+    }
+    return rc;
+}
+
 int cordon__bind_reach(const cordon__bind *binds, size_t count, cordon__path_list *covers,
                        cordon__bind_refusal *refused)
 {
@@ -258,45 +313,20 @@ int cordon__bind_reach(const cordon__bind *binds, size_t count, cordon__path_lis
     refused->index = -1;
     if (!count)
         return 0;
-    FILE *mounts = fopen("/proc/self/mountinfo", "re");
-    if (!mounts)
-        return -errno;
-    char shm_mount[PATH_MAX] = "";
-    dev_t shm_device = shm_mount_of(mounts, shm_mount, sizeof shm_mount);
-    size_t depth[CORDON__MAX_BINDS] = { 0 };
-    bool source_covered[CORDON__MAX_BINDS] = { false };
-    char holder[CORDON__MAX_BINDS][sizeof refused->mount];
-    char *line = NULL;
-    size_t size = 0;
-    int rc = 0;
-    mount_line m;
-    while (rc == 0 && getline(&line, &size, mounts) >= 0) {
-        if (!read_line(line, &m))
-            continue;
-        bool covered = covered_kind(&m, shm_device);
-        for (size_t i = 0; i < count && i < CORDON__MAX_BINDS && rc == 0; i++) {
-            const char *rest = rest_beneath(m.point, binds[i].source);
-            if (rest && covered)
-                rc = add_joined(covers, binds[i].target, rest);
-            /* The mount that holds the source: a later one at the same
-             * point is above the earlier. */
-            if (holds(&m, binds[i].source, depth[i])) {
-                depth[i] = strlen(m.point);
-                source_covered[i] = covered && strcmp(m.type, "devtmpfs") != 0;
-                snprintf(holder[i], sizeof holder[i], "%s (%s)", m.point, m.type);
-            }
-        }
-    }
-    if (rc == 0 && ferror(mounts))
-        rc = -EIO;
-    free(line);
-    fclose(mounts);
-    for (size_t i = 0; rc == 0 && i < count && i < CORDON__MAX_BINDS; i++)
-        if (source_covered[i]) {
+    bind_walk *walk = calloc(1, sizeof *walk);
+    if (!walk)
+        return -ENOMEM;
+    walk->binds = binds;
+    walk->count = count < CORDON__MAX_BINDS ? count : CORDON__MAX_BINDS;
+    walk->covers = covers;
+    int rc = each_mount(note_bind_reach, walk);
+    for (size_t i = 0; rc == 0 && i < walk->count; i++)
+        if (walk->source_covered[i]) {
             refused->index = (int)i;
-            memcpy(refused->mount, holder[i], sizeof refused->mount);
+            memcpy(refused->mount, walk->holder[i], sizeof refused->mount);
             rc = -EXDEV;
         }
+    free(walk);
     if (rc < 0)
         cordon__path_list_free(covers);
     return rc;
