@@ -271,9 +271,9 @@ int cordon_close_output(cordon_task *t, int stream);
  * slow: waiting inside the callback for room would keep cordon from the
  * deadline and the limits.  Safe from any thread and from the output
  * callback; a hold takes effect at the stream's next read, a release
- * within 5 ms.  Once the task has ended its streams are
- * read whatever is held (so the callback gets what is left).  Each run
- * starts with its streams released.  0, or -EINVAL for another stream. */
+ * within 5 ms.  Once the task has ended its streams are read whatever
+ * is held (so the callback gets what is left).  Each run starts with its
+ * streams released.  0, or -EINVAL for another stream. */
 int cordon_hold_output(cordon_task *t, int stream, int hold);
 
 /* The task's working directory, for function and command tasks alike

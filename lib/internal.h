@@ -326,7 +326,8 @@ typedef struct cordon__launch {
     size_t writable_tree_count;
     cordon__file_identity *writable_tree_ids;    /* each tree as the parent resolved it */
     cordon__path_list hidden_mounts;             /* the kernel's, the init covers (mount namespace) */
-    cordon__path_list bind_covers;               /* what the binds bring along, covered after them */
+    cordon__path_list bind_covers;               /* what the binds bring along, covered
+                                                    after them */
     int *writable_tree_fds;                      /* one per writable tree, for the init's clones
                                                     (it allocates nothing) */
     bool view_stays_writable;

@@ -5,9 +5,9 @@
  * instead (output_write_holding), so a slow reader (a pipe into a pager)
  * still slows the task down, but a reader that takes nothing (a terminal
  * stopped with TCOOFF, a pager left paused) costs at most OUTPUT_STALL_MS,
- * then bytes are dropped and counted.  That bound is for a task's deadline: once no task
- * runs, output_flush waits for a slow reader as long as it reads (not
- * for a terminal, which a task can leave frozen).
+ * then bytes are dropped and counted.  That bound is for a task's
+ * deadline: once no task runs, output_flush waits for a slow reader as
+ * long as it reads (not for a terminal, which a task can leave frozen).
  *
  * Why not O_NONBLOCK on fd 1 and 2: the file description is shared with
  * the caller's shell and every other process on that terminal; a flag we

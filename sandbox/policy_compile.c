@@ -143,7 +143,8 @@ static bool exec_errno_in_program(const cordon_policy *p)
             return true;
     }
     return p->default_action == ACTION_ERRNO &&
-           (!cordon__policy_rules_in_program(p, SYS_execve) || !cordon__policy_rules_in_program(p, SYS_execveat));
+           (!cordon__policy_rules_in_program(p, SYS_execve) ||
+            !cordon__policy_rules_in_program(p, SYS_execveat));
 }
 
 /* Which paths of the program end in a notification, and whether the child
@@ -191,8 +192,9 @@ static int add_exec_errno_default(const cordon_policy *p, scmp_filter_ctx ctx)
     if (!p->answers_exec_errno || p->default_action != ACTION_ERRNO)
         return 0;
     for (size_t i = 0; i < sizeof calls / sizeof *calls; i++) {
-        int rc = cordon__policy_rules_in_program(p, calls[i]) ? 0
-                                               : seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, calls[i], 0);
+        int rc = cordon__policy_rules_in_program(p, calls[i])
+                     ? 0
+                     : seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, calls[i], 0);
         if (rc < 0)
             return rc;
     }

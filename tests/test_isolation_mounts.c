@@ -654,7 +654,8 @@ static void test_mounts_a_bind_brings_nothing_of_the_kernel_or_the_caller_along(
     for (size_t i = 0; i < sizeof binds / sizeof *binds; i++) {
         char command[600];
         snprintf(command, sizeof command,
-                 "T=%s; echo \"processes $(ls $T/proc $T/../proc 2>/dev/null | grep -c '^[0-9]')\"; "
+                 "T=%s; "
+                 "echo \"processes $(ls $T/proc $T/../proc 2>/dev/null | grep -c '^[0-9]')\"; "
                  "echo \"sys $(ls $T/sys 2>/dev/null | wc -l)\"; "
                  "echo \"shm $(cat $T/%s/%s 2>/dev/null || echo none)\"; "
                  "echo \"pts $(ls $T/dev/pts $T/pts 2>/dev/null | grep -c '^[0-9]')\"",

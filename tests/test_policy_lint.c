@@ -169,7 +169,8 @@ static void test_check_warns_of_an_errno_that_refuses_the_own_exec(void **state)
                     "it\n");
     free(r.text);
     const char *const filters[] = {
-        "default errno EPERM\nallow read write exit_group\nkill ptrace\nallow execve if arg2 == 5\n",
+        "default errno EPERM\nallow read write exit_group\nkill ptrace\n"
+        "allow execve if arg2 == 5\n",
         "default errno EPERM\nallow read write exit_group\n",
     };
     for (size_t i = 0; i < sizeof filters / sizeof *filters; i++) {
