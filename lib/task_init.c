@@ -239,26 +239,18 @@ static int read_only_but_granted(const cordon__launch *l, writable_trees *trees)
     return rc;
 }
 
-/* The kernel's file systems mounted elsewhere in the caller's view (a
- * second proc, a cgroup hierarchy), covered before anything is cloned
- * from the view, so that no clone takes one along. */
-static int hide_kernel_mounts(const cordon__launch *l)
+/* Covers each mount of `list`: l->hidden_mounts, the kernel's file
+ * systems mounted elsewhere in the caller's view (a second proc, a cgroup
+ * hierarchy), before anything is cloned from the view, so that no clone
+ * takes one along; l->bind_covers, those and the caller's terminals,
+ * devices and shared memory that the binds brought along beneath their
+ * targets (a bind of / shows the caller's /proc at its target's proc),
+ * once the binds are made. */
+static int cover_mounts(const cordon__path_list *list)
 {
     int rc = 0;
-    for (size_t i = 0; i < l->hidden_mounts.count && rc == 0; i++)
-        rc = cordon__hide_kernel_mount(l->hidden_mounts.paths[i]);
-    return rc;
-}
-
-/* The kernel's file systems and the caller's terminals, devices and
- * shared memory that the binds brought along beneath their targets (a
- * bind of / shows the caller's /proc at its target's proc), covered as
- * those elsewhere are. */
-static int cover_what_binds_brought(const cordon__launch *l)
-{
-    int rc = 0;
-    for (size_t i = 0; i < l->bind_covers.count && rc == 0; i++)
-        rc = cordon__hide_kernel_mount(l->bind_covers.paths[i]);
+    for (size_t i = 0; i < list->count && rc == 0; i++)
+        rc = cordon__hide_kernel_mount(list->paths[i]);
     return rc;
 }
 
@@ -286,7 +278,7 @@ static int mount_task_view(const cordon__launch *l)
     bool read_only_view = l->owns_ruleset && !l->view_stays_writable;
     int rc;
     if ((rc = cordon__keep_mounts_apart(read_only_view)) < 0 ||
-        (rc = hide_kernel_mounts(l)) < 0 || (rc = read_only_but_granted(l, &trees)) < 0)
+        (rc = cover_mounts(&l->hidden_mounts)) < 0 || (rc = read_only_but_granted(l, &trees)) < 0)
         return rc;
     /* The task's streams that are files of the caller's tree (its stdin
      * a file or a terminal), opened again on the view just made
@@ -297,7 +289,7 @@ static int mount_task_view(const cordon__launch *l)
         cordon__streams_on_view(l);
     if ((rc = cordon__mount_own_proc()) < 0 || (rc = cordon__make_sys_read_only()) < 0 ||
         (l->runs_as_root && (rc = cordon__protect_kernel_settings()) < 0) ||
-        (rc = mount_own_tree(l, &trees)) < 0 || (rc = cover_what_binds_brought(l)) < 0)
+        (rc = mount_own_tree(l, &trees)) < 0 || (rc = cover_mounts(&l->bind_covers)) < 0)
         return rc;
     if (deleted)
         return 0;

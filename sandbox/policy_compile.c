@@ -282,6 +282,7 @@ static int check_placeable(const cordon_policy *p, const cordon__rule *rule, cor
  * (libseccomp itself refuses a rule equal to the default). */
 static int add_rules(cordon_policy *p, scmp_filter_ctx ctx, cordon_error *err)
 {
+    uint32_t default_action = scmp_action(p, p->default_action, p->default_errno);
     for (size_t i = 0; i < p->rule_count; i++) {
         const cordon__rule *rule = &p->rules[i];
         if (rule->overridden_by >= 0 || cordon__rule_same_as_default(p, rule))
@@ -293,13 +294,13 @@ static int add_rules(cordon_policy *p, scmp_filter_ctx ctx, cordon_error *err)
          * goes there too: the program says the same for both (libseccomp
          * refuses a rule of the default's own action), the parent tells
          * them apart. */
-        if (rule_action(p, rule) == scmp_action(p, p->default_action, p->default_errno))
+        uint32_t action = rule_action(p, rule);
+        if (action == default_action)
             continue;
         struct scmp_arg_cmp cmps[CORDON_MAX_CONDITIONS];
         for (unsigned c = 0; c < rule->condition_count; c++)
             cmps[c] = comparison(&rule->conditions[c]);
-        int rc = seccomp_rule_add_array(ctx, rule_action(p, rule), rule->syscall,
-                                        rule->condition_count, cmps);
+        int rc = seccomp_rule_add_array(ctx, action, rule->syscall, rule->condition_count, cmps);
         if (rc < 0) {
             report_refused_rule(p, i, rc, err);
             return rc;

@@ -183,6 +183,17 @@ bool cordon__policy_decide(const cordon_policy *p, int nr, const uint64_t args[6
     return decided;
 }
 
+bool cordon__policy_exec_errno(const cordon_policy *p, int nr, const uint64_t args[6],
+                               int *errno_value)
+{
+    cordon_decision decision;
+    if ((nr != SYS_execve && nr != SYS_execveat) || cordon_policy_decide(p, nr, args, &decision) ||
+        strcmp(decision.action, "errno") != 0)
+        return false;
+    *errno_value = decision.errno_value;
+    return true;
+}
+
 bool cordon__policy_may_trap(const cordon_policy *p, int nr)
 {
     if (!p || nr < 0)

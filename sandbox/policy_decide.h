@@ -14,5 +14,11 @@
  * arguments; false when the policy's default does. */
 bool cordon__policy_decide(const cordon_policy *p, int nr, const uint64_t args[6],
                            enum cordon__action *action, int *errno_value);
+/* True, with *errno_value set, when native `nr` is execve or execveat and
+ * `p` refuses it with these arguments with an errno, as its filter would
+ * (cordon_policy_decide): what the parent answers an exec with that the
+ * program sends to the listener for its errno (policy_compile.c). */
+bool cordon__policy_exec_errno(const cordon_policy *p, int nr, const uint64_t args[6],
+                               int *errno_value);
 
 #endif

@@ -60,14 +60,10 @@ static enum cordon__action confinement_decides(const cordon_policy *confinement,
         return ACTION_ALLOW;
     /* An exec sent to the listener for its errno: the errno a run answers
      * (it was taken for a kill, and learning ended in a violation). */
-    cordon_decision answered;
     if ((value & SECCOMP_RET_ACTION_FULL) == SECCOMP_RET_USER_NOTIF &&
-        confinement->answers_exec_errno && (nr == SYS_execve || nr == SYS_execveat) &&
-        cordon_policy_decide(confinement, nr, args, &answered) == 0 &&
-        strcmp(answered.action, "errno") == 0) {
-        *errno_value = answered.errno_value;
+        confinement->answers_exec_errno &&
+        cordon__policy_exec_errno(confinement, nr, args, errno_value))
         return ACTION_ERRNO;
-    }
     switch (value & SECCOMP_RET_ACTION_FULL) {
     case SECCOMP_RET_ERRNO:
         *errno_value = (int)(value & SECCOMP_RET_DATA);

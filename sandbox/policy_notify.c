@@ -16,6 +16,7 @@
 #include <sys/syscall.h>
 
 #include "policy.h"
+#include "policy_decide.h"
 #include "policy_rules.h"
 #include "syscall_args.h"
 
@@ -162,11 +163,10 @@ static int exec_errno(const struct seccomp_notif *request, const struct cordon__
     uint64_t args[6];
     for (unsigned i = 0; i < 6; i++)
         args[i] = request->data.args[i];
-    cordon_decision decision;
-    if (cordon_policy_decide(state->policy, nr, args, &decision) != 0 ||
-        strcmp(decision.action, "errno") != 0)
+    int answer;
+    if (!cordon__policy_exec_errno(state->policy, nr, args, &answer))
         return 0;
-    return decision.errno_value ? decision.errno_value : CORDON__NOTIFY_ERRNO_ZERO;
+    return answer ? answer : CORDON__NOTIFY_ERRNO_ZERO;
 }
 
 /* A timer_create or mq_notify of the task's that a file size limit's

@@ -14,6 +14,7 @@
 
 #include "no_cancellation.h"
 #include "policy.h"
+#include "policy_decide.h"
 #include "policy_rules.h"
 
 #define BPF_MEMORY_WORDS 16
@@ -161,13 +162,11 @@ int cordon_policy_simulate(const cordon_policy *p, int syscall_nr, const uint64_
         decision_of(value, decision);
     /* An exec the filter sends to the listener for its errno: the task
      * gets the errno the parent answers with (after the command's own). */
-    cordon_decision answered;
+    int answer;
     if (rc == 0 && (value & SECCOMP_RET_ACTION_FULL) == SECCOMP_RET_USER_NOTIF &&
-        p->answers_exec_errno && (syscall_nr == SYS_execve || syscall_nr == SYS_execveat) &&
-        cordon_policy_decide(p, syscall_nr, args, &answered) == 0 &&
-        strcmp(answered.action, "errno") == 0) {
-        decision->action = answered.action;
-        decision->errno_value = answered.errno_value;
+        p->answers_exec_errno && cordon__policy_exec_errno(p, syscall_nr, args, &answer)) {
+        decision->action = cordon__action_name(ACTION_ERRNO);
+        decision->errno_value = answer;
     }
     return rc;
 }
