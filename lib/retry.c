@@ -22,12 +22,16 @@ static bool class_char(char c)
            c == '_' || c == '.' || c == '-' || c == ':' || c == '+' || c == '*';
 }
 
-/* "exit:N": N a non-zero int; -EINVAL when the item says exit: but no N. */
+/* "exit:N": N a non-zero int in decimal, a minus sign allowed (a function
+ * task's code may be negative) but no plus, as the cordon command reads
+ * it; -EINVAL when the item says exit: but no such N. */
 static int parse_exit_item(const char *item, bool *is_exit, int *code)
 {
     *is_exit = strncmp(item, "exit:", 5) == 0;
     if (!*is_exit)
         return 0;
+    if (item[5] == '+')
+        return -EINVAL;
     char *end;
     errno = 0;
     long value = strtol(item + 5, &end, 10);

@@ -663,7 +663,7 @@ static int policy_for(cordon_task *t, cordon__launch *l, unsigned kind)
         l->policy = variant;
         return 0;
     }
-    rc = errno == EPERM || errno == EINVAL ? -errno : -ENOMEM;
+    rc = cordon__variant_error();
     /* Said: "Operation not permitted" alone named neither the policy nor
      * the call its rules left open. */
     if ((rc == -EINVAL || rc == -EPERM) && err.message[0])

@@ -137,6 +137,9 @@ static int run_task(const command_options *o, cordon_task *t, const cordon_polic
         runner_error("cannot run the task: %s", task_run_error_text(rc, why, sizeof why));
     else if (r->exception && talk)
         report_exception(r);
+    if (rc >= 0 && talk && audit_fd < 0 && (r->log_out.len || r->log_out.dropped))
+        runner_error("the task wrote %zu bytes to its log (fd 3), kept only by --json and "
+                     "--audit", r->log_out.len + r->log_out.dropped);
     if (stopped_after && o->task.retry && !o->task.quiet)
         runner_error("cordon was stopped by %s after attempt %zu; no other attempt was made, "
                      "and that attempt's result stands", cordon_signal_name(stopped_after),

@@ -223,14 +223,18 @@ int cordon__make_sys_read_only(void)
  * ENOSPC too: there every task fails, none runs without. */
 #define PROBE_SHORT 10
 #define PROBE_NO_SPACE 11
+#define PROBE_NO_FDS 12 /* short of fds: said as such, not as of processes */
+#define PROBE_NO_MEMORY 13
 
 static _Noreturn void probe_exit(int code, int error)
 {
     if (error == ENOSPC)
         _exit(PROBE_NO_SPACE);
-    _exit(error == EAGAIN || error == ENOMEM || error == EMFILE || error == ENFILE
-              ? PROBE_SHORT
-              : code);
+    if (error == EMFILE || error == ENFILE)
+        _exit(PROBE_NO_FDS);
+    if (error == ENOMEM)
+        _exit(PROBE_NO_MEMORY);
+    _exit(error == EAGAIN ? PROBE_SHORT : code);
 }
 
 /* The probe: unshares what is asked in a forked child, starts an init in
@@ -294,6 +298,10 @@ static int works(unsigned what)
         return -EAGAIN;
     if (WIFEXITED(status) && WEXITSTATUS(status) == PROBE_NO_SPACE)
         return -ENOSPC;
+    if (WIFEXITED(status) && WEXITSTATUS(status) == PROBE_NO_FDS)
+        return -EMFILE;
+    if (WIFEXITED(status) && WEXITSTATUS(status) == PROBE_NO_MEMORY)
+        return -ENOMEM;
     return WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
 

@@ -129,12 +129,16 @@ const cordon_policy *cordon__policy_fence_alone(void);
  * cordon__policy_variant checks first, without compiling anything. */
 int cordon__policy_combinable(const cordon_policy *p, unsigned kind, cordon_error *err);
 
-/* NULL with errno ENOMEM; EPERM where the compiled variant would still
- * let through a call it must refuse; EINVAL where the policy's rules and
- * the variant's cannot be put together (the task is then not run), with
- * `err` naming why and the policy's line that stands in the way. */
+/* NULL with errno ENOMEM, EMFILE or ENFILE (out of memory or fds to
+ * compile it); EPERM where the compiled variant would still let through a
+ * call it must refuse; EINVAL where the policy's rules and the variant's
+ * cannot be put together (the task is then not run), with `err` naming
+ * why and the policy's line that stands in the way. */
 const cordon_policy *cordon__policy_variant(const cordon_policy *p, unsigned kind,
                                             cordon_error *err);
+/* The negative errno of the last cordon__policy_variant or learning
+ * variant that failed, from its errno (anything unforeseen: -ENOMEM). */
+int cordon__variant_error(void);
 /* For a learning run under `base` with the isolation `kind`: the variant
  * of a copy of `base` whose default allows, whose compiled filter says
  * what cordon refuses besides the base's rules (*out NULL: nothing).

@@ -553,7 +553,10 @@ static cordon_policy *build_variant(const cordon_policy *p, unsigned kind, bool 
         rc = cordon__policy_compile(v, err);
     if (rc < 0) {
         cordon_policy_free(v);
-        errno = rc == -ENOMEM ? ENOMEM : EINVAL; /* libseccomp refused the rules put together */
+        /* Out of memory or of fds (the export goes through a pipe): the
+         * caller's state, said as such; else libseccomp refused the rules
+         * put together. */
+        errno = rc == -ENOMEM || rc == -EMFILE || rc == -ENFILE ? -rc : EINVAL;
         return NULL;
     }
     const char *through = unrefused(v, kind);
@@ -617,6 +620,19 @@ static bool lets_shared_counts_grow(const cordon_policy *p)
      CORDON__VARIANT_UNCOUNTED_SHARED_MEMORY | CORDON__VARIANT_CGROUP_MOVES |              \
      CORDON__VARIANT_TERMINAL_STDIN | CORDON__VARIANT_SETID_MODES)
 
+int cordon__variant_error(void)
+{
+    switch (errno) {
+    case EPERM:
+    case EINVAL:
+    case EMFILE:
+    case ENFILE:
+        return -errno;
+    default:
+        return -ENOMEM;
+    }
+}
+
 /* Learning lets through every call no rule of the base refuses, the
  * base's default aside: so its variant is that of a copy whose default
  * allows, which gets every refusal cordon adds to a policy that lets a
@@ -632,7 +648,7 @@ int cordon__learning_confinement(const cordon_policy *base, unsigned kind, cordo
         return 0;
     kind = (kind & CONFINING_KINDS) | CORDON__VARIANT_SETID_MODES;
     if (!(*out = build_variant(base, kind, true, err)))
-        return errno == EPERM || errno == EINVAL ? -errno : -ENOMEM;
+        return cordon__variant_error();
     return 0;
 }
 

@@ -226,7 +226,8 @@ static void test_retry_refuses_malformed_lists(void **state)
     (void)state;
     cordon_task *t = shell("exit 1");
     const char *bad[] = { ",", "Timeout,", ",Timeout", "Timeout,,ServerError", "exit:",
-                          "exit:0", "exit:x", "exit:1x", "Time out", "**", "Timeout;Other" };
+                          "exit:0", "exit:x", "exit:1x", "exit:+1", "exit:+0", "Time out",
+                          "**", "Timeout;Other" };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         if (cordon_run_and_retry(t, 1, bad[i]) != -EINVAL)
             fail_msg("'%s' was accepted", bad[i]);

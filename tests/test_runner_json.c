@@ -145,11 +145,14 @@ static void test_json_random_binary_output_parses(void **state)
     captured_free(&c);
 }
 
-/* Six fds in all: cordon's own start takes them, and no task is run. */
-static void six_fds_in_all(void)
+/* A few fds in all: cordon's own start takes them, and no task is run.
+ * Set in the test before the fork. */
+static rlim_t fds_in_all;
+
+static void few_fds_in_all(void)
 {
-    struct rlimit six = { 6, 6 };
-    setrlimit(RLIMIT_NOFILE, &six);
+    struct rlimit few = { fds_in_all, fds_in_all };
+    setrlimit(RLIMIT_NOFILE, &few);
 }
 
 /* In a forked child: no cmocka there, a file not written is exit 77. */
@@ -189,11 +192,30 @@ static void test_json_a_task_never_started_has_no_exit_code(void **state)
     /* Root of a user namespace runs its tasks as itself (--user root). */
     const char *const as_caller[] = { "run", "--json", "--", "/bin/true", NULL };
     const char *const as_root[] = { "run", "--json", "--user", "root", "--", "/bin/true", NULL };
-    const struct { child_setup_fn setup; const char *const *args; const char *error; } starts[] = {
-        { six_fds_in_all, as_caller, "Too many open files: cordon has no file descriptor left" },
-        { no_mount_namespace_left, as_root, "No space left on device: a count the kernel keeps" },
+    /* Out of fds at each step of the start: the policy's variant for the
+     * task, compiled through a pipe, had made a ConfinementError record
+     * at 8 to 14 fds, and the namespace probe, short of a pidfd at 7, had
+     * said no process could be started: the same cause as the others. */
+    const char *const fds_used_up = "Too many open files: cordon has no file descriptor left";
+    const struct {
+        child_setup_fn setup;
+        rlim_t fds;
+        const char *const *args;
+        const char *error;
+    } starts[] = {
+        { few_fds_in_all, 6, as_caller, fds_used_up },
+        { few_fds_in_all, 7, as_caller, fds_used_up },
+        { few_fds_in_all, 8, as_caller, fds_used_up },
+        { few_fds_in_all, 9, as_caller, fds_used_up },
+        { few_fds_in_all, 10, as_caller, fds_used_up },
+        { few_fds_in_all, 11, as_caller, fds_used_up },
+        { few_fds_in_all, 12, as_caller, fds_used_up },
+        { few_fds_in_all, 14, as_caller, fds_used_up },
+        { few_fds_in_all, 16, as_caller, fds_used_up },
+        { no_mount_namespace_left, 0, as_root, "No space left on device: a count the kernel keeps" },
     };
     for (size_t i = 0; i < sizeof starts / sizeof *starts; i++) {
+        fds_in_all = starts[i].fds;
         captured c = cordon_with(-1, starts[i].setup, starts[i].args);
         if (c.status == 77) {
             captured_free(&c);

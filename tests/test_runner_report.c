@@ -267,6 +267,45 @@ static void test_report_skips_records_with_numbers_out_of_range(void **state)
     remove_tree(dir);
 }
 
+/* An exception cordon never writes (a number, true, a list, an object)
+ * skips its record with the field named: read as "no exception", a
+ * failed task would have been counted a success. */
+static void test_report_skips_records_whose_exception_is_no_name(void **state)
+{
+    (void)state;
+    char *dir = make_temp_dir();
+    char *audit = path_in(dir, "a.jsonl");
+    static const char *const lines[] = {
+        "{\"command\":\"a\",\"exception\":5,\"usage\":{}}",
+        "{\"command\":\"b\",\"exception\":true,\"usage\":{}}",
+        "{\"command\":\"c\",\"exception\":[\"Timeout\"],\"usage\":{}}",
+        "{\"command\":\"d\",\"exception\":{},\"usage\":{}}",
+        "{\"command\":\"ok1\",\"exception\":null,\"usage\":{}}",
+        "{\"command\":\"t1\",\"exception\":\"Timeout\",\"usage\":{}}",
+    };
+    FILE *f = fopen(audit, "w");
+    assert_non_null(f);
+    for (size_t i = 0; i < sizeof lines / sizeof *lines; i++)
+        fprintf(f, "%s\n", lines[i]);
+    assert_int_equal(fclose(f), 0);
+    captured c = CORDON("report", audit);
+    expect_status(&c, 1);
+    char expected[2048];
+    snprintf(expected, sizeof expected,
+             "cordon: %s:1: 'exception' is neither a name nor null; skipped\n"
+             "cordon: %s:2: 'exception' is neither a name nor null; skipped\n"
+             "cordon: %s:3: 'exception' is neither a name nor null; skipped\n"
+             "cordon: %s:4: 'exception' is neither a name nor null; skipped\n"
+             "cordon: %s: 4 lines skipped\n",
+             audit, audit, audit, audit, audit);
+    assert_string_equal(c.err, expected);
+    assert_non_null(strstr(c.out, "Timeout"));
+    assert_null(strstr(c.out, "  a "));
+    captured_free(&c);
+    free(audit);
+    remove_tree(dir);
+}
+
 /* Many files stream: 20 files of 5,000 records each are one report. */
 static void test_report_of_many_files_is_fast(void **state)
 {
@@ -658,6 +697,7 @@ int main(void)
         cmocka_unit_test(test_report_option_errors_are_125),
         cmocka_unit_test(test_report_of_a_directory_holding_no_audit_file_is_an_error),
         cmocka_unit_test(test_report_skips_records_with_numbers_out_of_range),
+        cmocka_unit_test(test_report_skips_records_whose_exception_is_no_name),
         cmocka_unit_test(test_report_refuses_fifos_and_devices),
         cmocka_unit_test(test_report_says_a_line_too_long_to_hold),
         cmocka_unit_test(test_report_prints_no_control_bytes_of_names),

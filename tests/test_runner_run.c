@@ -100,6 +100,33 @@ static void test_run_quiet_says_nothing_of_its_own(void **state)
     captured_free(&c);
 }
 
+/* A command's log (fd 3) is kept in --json and --audit's records; without
+ * them cordon says it was written rather than drop it unsaid, and says
+ * nothing where there was none or --quiet asked for silence. */
+static void test_run_says_a_log_it_does_not_keep(void **state)
+{
+    (void)state;
+    captured c = CORDON("run", "--shell", "echo hi; echo logged >&3");
+    expect_status(&c, 0);
+    assert_string_equal(c.out, "hi\n");
+    assert_string_equal(c.err, "cordon: the task wrote 7 bytes to its log (fd 3), kept only "
+                               "by --json and --audit\n");
+    captured_free(&c);
+    c = CORDON("run", "--quiet", "--shell", "echo logged >&3");
+    expect_status(&c, 0);
+    assert_string_equal(c.err, "");
+    captured_free(&c);
+    c = CORDON("run", "--shell", "echo hi");
+    expect_status(&c, 0);
+    assert_string_equal(c.err, "");
+    captured_free(&c);
+    c = CORDON("run", "--json", "--shell", "echo logged >&3");
+    expect_status(&c, 0);
+    assert_non_null(strstr(c.out, "\"log_out\":\"logged\\n\""));
+    assert_string_equal(c.err, "");
+    captured_free(&c);
+}
+
 static void test_run_unknown_option_is_125(void **state)
 {
     (void)state;
@@ -1665,6 +1692,7 @@ int main(void)
         cmocka_unit_test(test_run_not_found_is_127),
         cmocka_unit_test(test_run_not_executable_is_126),
         cmocka_unit_test(test_run_quiet_says_nothing_of_its_own),
+        cmocka_unit_test(test_run_says_a_log_it_does_not_keep),
         cmocka_unit_test(test_run_unknown_option_is_125),
         cmocka_unit_test(test_run_without_a_command_is_125),
         cmocka_unit_test(test_run_bad_times_name_the_option),

@@ -2,23 +2,65 @@
  * and shared by any number of tasks. */
 #include "ext.h"
 
+/* `text=` as UTF-8 bytes: a str, or bytes as a file holds them; NULL with
+ * a TypeError or ValueError that names text= for anything else. */
+static PyObject *policy_text_bytes(PyObject *text)
+{
+    PyObject *bytes = PyUnicode_Check(text) ? PyUnicode_AsUTF8String(text)
+                      : PyBytes_Check(text) ? (Py_INCREF(text), text) : NULL;
+    if (!bytes) {
+        if (!PyErr_Occurred())
+            PyErr_Format(PyExc_TypeError, "Policy: text= must be str or bytes, not %s",
+                         Py_TYPE(text)->tp_name);
+        return NULL;
+    }
+    if (strlen(PyBytes_AS_STRING(bytes)) != (size_t)PyBytes_GET_SIZE(bytes)) {
+        Py_DECREF(bytes);
+        PyErr_SetString(PyExc_ValueError, "Policy: text= holds a NUL byte");
+        return NULL;
+    }
+    return bytes;
+}
+
+/* The name or path as the file system's bytes: str, bytes or os.PathLike. */
+static PyObject *policy_name_bytes(PyObject *name)
+{
+    if (!PyUnicode_Check(name) && !PyBytes_Check(name) && !PyObject_HasAttrString(name,
+                                                                               "__fspath__"))
+        return PyErr_Format(PyExc_TypeError, "Policy: the name or path must be str, bytes or "
+                                             "os.PathLike, not %s", Py_TYPE(name)->tp_name);
+    PyObject *bytes = NULL;
+    if (!PyUnicode_FSConverter(name, &bytes))
+        return NULL; /* a NUL in it: ValueError "embedded null byte" */
+    return bytes;
+}
+
 static PyObject *policy_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
 {
     static char *keywords[] = { "name_or_path", "text", "origin", NULL };
-    const char *name = NULL, *text = NULL, *origin = "<string>";
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|z$zs", keywords, &name, &text, &origin))
+    PyObject *name_arg = Py_None, *text_arg = Py_None;
+    const char *origin = "<string>";
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|O$Os", keywords, &name_arg, &text_arg,
+                                     &origin))
         return NULL;
-    if (name && text)
+    if (name_arg != Py_None && text_arg != Py_None)
         return PyErr_Format(PyExc_TypeError, "Policy takes a name or path, or text=, not both "
-                                             "(given '%s' and text=)", name);
-    if (!name && !text)
+                                             "(given %R and text=)", name_arg);
+    if (name_arg == Py_None && text_arg == Py_None)
         return PyErr_Format(PyExc_TypeError, "Policy needs a name or path, or text=");
+    PyObject *bytes = name_arg != Py_None ? policy_name_bytes(name_arg)
+                                          : policy_text_bytes(text_arg);
+    if (!bytes)
+        return NULL;
+    const char *name = name_arg != Py_None ? PyBytes_AS_STRING(bytes) : NULL;
+    const char *text = name ? NULL : PyBytes_AS_STRING(bytes);
     cordon_error err = { 0 };
     cordon_policy *p;
     /* Loading reads files and compiles: no reason to hold the GIL. */
     Py_BEGIN_ALLOW_THREADS
     p = name ? cordon_policy_load(name, &err) : cordon_policy_parse(text, origin, &err);
     Py_END_ALLOW_THREADS
+    Py_DECREF(bytes);
     if (!p)
         return PyErr_Format(PyExc_ValueError, "%s", err.message);
     cordon_py_policy *self = (cordon_py_policy *)type->tp_alloc(type, 0);
@@ -63,7 +105,8 @@ PyTypeObject cordon_py_policy_type = {
     PyVarObject_HEAD_INIT(NULL, 0)
     .tp_name = "cordon.Policy",
     .tp_doc = "Policy(name_or_path) or Policy(text=..., origin=...): a compiled seccomp "
-              "policy.  ValueError names file:line:column of a mistake.",
+              "policy.  The name or path is str, bytes or os.PathLike; the text str or "
+              "UTF-8 bytes.  ValueError names file:line:column of a mistake.",
     .tp_basicsize = sizeof(cordon_py_policy),
     .tp_flags = Py_TPFLAGS_DEFAULT,
     .tp_new = policy_new,

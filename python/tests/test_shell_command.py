@@ -1,4 +1,5 @@
 import os
+import pathlib
 import re
 
 import pytest
@@ -143,3 +144,21 @@ def test_a_policy_takes_a_name_or_text_and_says_which_was_wrong():
     assert cordon.Policy(text="default allow\n").name
     with pytest.raises(ValueError, match="no-such-policy"):
         cordon.Policy("no-such-policy")
+
+
+def test_a_policy_takes_bytes_and_paths_and_names_a_wrong_type():
+    # text=b"..." had been "argument 2 must be str or None, not bytes"
+    assert cordon.Policy(text=b"default allow\n").name == "<string>"
+    assert cordon.Policy(b"nonet").name == "nonet"
+    with pytest.raises(ValueError, match="cannot read policy file '/no/such.policy'"):
+        cordon.Policy(pathlib.Path("/no/such.policy"))
+    with pytest.raises(TypeError, match=r"^Policy: text= must be str or bytes, not int$"):
+        cordon.Policy(text=5)
+    with pytest.raises(TypeError, match=r"^Policy: the name or path must be str, bytes or "
+                                        r"os.PathLike, not int$"):
+        cordon.Policy(5)
+    for text in ("default allow\0", b"default allow\0"):
+        with pytest.raises(ValueError, match=r"^Policy: text= holds a NUL byte$"):
+            cordon.Policy(text=text)
+    with pytest.raises(ValueError, match="no default action"):
+        cordon.Policy(text=b"")
