@@ -422,6 +422,9 @@ static void expect_control_bytes_record(const char *path)
 static void test_json_record_memory_is_bounded_by_the_output(void **state)
 {
     (void)state;
+    /* The kernel keeps a copy's peak from before its exec as the exec'd
+     * program's: a copy of valgrind's process peaks at some 50 MB. */
+    SKIP_UNDER_VALGRIND("a fork of valgrind's process brings its peak to the CLI's");
     char *dir = make_temp_dir(), out[512], audit[512];
     snprintf(out, sizeof out, "%s/out.json", dir);
     snprintf(audit, sizeof audit, "%s/audit.jsonl", dir);

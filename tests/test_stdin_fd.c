@@ -416,6 +416,7 @@ static int terminal_taken_without_namespaces(const void *no_policy)
 static void test_stdin_fd_a_terminal_is_never_the_task_s_own(void **state)
 {
     (void)state;
+    SKIP_UNDER_VALGRIND("valgrind lacks pidfd_open, which the terminal's keeper needs");
     for (int no_policy = 0; no_policy < 2; no_policy++) {
         int status = terminal_taken(no_policy);
         if (status == 77) {
@@ -480,6 +481,7 @@ static int inherited_pipe_after(void)
 static void test_stdin_fd_a_pipe_keeps_its_capacity(void **state)
 {
     (void)state;
+    SKIP_UNDER_VALGRIND("valgrind exits a forked copy of itself with its own status");
     int fds[2];
     assert_int_equal(pipe2(fds, O_CLOEXEC), 0);
     int before = fcntl(fds[1], F_GETPIPE_SZ);
@@ -554,6 +556,7 @@ static void *fork_a_sleeper(void *arg)
 static void test_stdin_fd_a_terminal_s_keeper_holds_it_for_every_task(void **state)
 {
     (void)state;
+    SKIP_UNDER_VALGRIND("valgrind lacks pidfd_open, which the terminal's keeper needs");
     int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
     if (master < 0 || grantpt(master) != 0 || unlockpt(master) != 0) {
         print_message("skipped: no pseudo-terminal here\n");
@@ -987,6 +990,7 @@ static bool capture_one_while_another_inherits(void)
 static void test_stdin_fd_a_closed_stdout_is_never_another_run_s_pipe(void **state)
 {
     (void)state;
+    SKIP_UNDER_VALGRIND("valgrind exits a forked copy of itself with its own status");
     as_a_daemon(capture_one_while_another_inherits);
 }
 
@@ -1003,6 +1007,7 @@ static bool inherit_a_closed_stdout(void)
 static void test_stdin_fd_an_inherited_output_closed_is_refused(void **state)
 {
     (void)state;
+    SKIP_UNDER_VALGRIND("valgrind exits a forked copy of itself with its own status");
     as_a_daemon(inherit_a_closed_stdout);
 }
 
@@ -1050,6 +1055,7 @@ static bool stdout_closed_during_a_retry_then_inherited(void)
 static void test_stdin_fd_a_stdout_closed_during_a_retry_is_never_cordon_s(void **state)
 {
     (void)state;
+    SKIP_UNDER_VALGRIND("valgrind exits a forked copy of itself with its own status");
     as_a_daemon(stdout_closed_during_a_retry_then_inherited);
 }
 
@@ -1092,6 +1098,7 @@ static bool inherit_through_a_retry_whose_stdout_closes(void)
 static void test_stdin_fd_an_inherited_stdout_closed_between_attempts_ends_the_retry(void **state)
 {
     (void)state;
+    SKIP_UNDER_VALGRIND("valgrind exits a forked copy of itself with its own status");
     as_a_daemon(inherit_through_a_retry_whose_stdout_closes);
 }
 
