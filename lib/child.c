@@ -245,7 +245,8 @@ static int install_guards(bool terminal, bool device_events, unsigned shared_obj
 static int install_filter(const cordon__launch *l, unsigned last_fd)
 {
     int guarded = install_guards(l->guards_terminal, (l->namespaces & CORDON__NAMESPACE_NET) != 0,
-                                 l->guards_shared_objects, l->setup_fn != NULL, !l->policy);
+                                 l->guards_shared_objects, l->setup_fn != NULL,
+                                 l->given_no_policy);
     if (guarded < 0)
         return guarded;
     if (!l->policy)
@@ -264,7 +265,7 @@ static int install_filter(const cordon__launch *l, unsigned last_fd)
 static int install_planned_filter(const cordon__exec_plan *p)
 {
     int guarded = install_guards(p->guards_terminal, p->guards_device_events,
-                                 p->guards_shared_objects, false, !p->program);
+                                 p->guards_shared_objects, false, p->given_no_policy);
     if (guarded < 0)
         return guarded;
     if (!p->program)

@@ -28,6 +28,7 @@ void cordon__exec_plan_view(const cordon__launch *l, cordon__exec_plan *plan)
         .guards_terminal = l->guards_terminal,
         .guards_shared_objects = l->guards_shared_objects,
         .guards_device_events = (l->namespaces & CORDON__NAMESPACE_NET) != 0,
+        .given_no_policy = l->given_no_policy,
         .open_files_after_handover = l->open_files_after_handover,
         .open_files = l->open_files,
         .exec_paths = l->exec_paths, .argv = l->argv, .envp = l->envp,

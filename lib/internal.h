@@ -281,6 +281,8 @@ typedef struct cordon__launch {
     bool parent_takes_listener;
     bool guards_terminal;                        /* stdin is a terminal: its modes are refused
                                                     (sandbox/terminal_guard.c) */
+    bool given_no_policy;                        /* no policy of the task's own: policy, if
+                                                    any, is cordon's rules alone */
     unsigned guards_shared_objects;              /* CORDON__SHARED_OBJECTS_* parts
                                                     (sandbox/shared_objects_guard.c) */
     bool switch_user;
@@ -938,6 +940,7 @@ typedef struct cordon__exec_plan {
     bool guards_device_events;          /* a network namespace of its own: the kernel's
                                            device events refused
                                            (sandbox/device_events_guard.c) */
+    bool given_no_policy;               /* the launch's */
     bool open_files_after_handover;     /* the launch's, with its limit: */
     struct rlimit open_files;
     char **exec_paths, **argv, **envp;

@@ -841,6 +841,10 @@ static int prepare(cordon_task *t, cordon__launch *l, cordon__attempt_state *s)
     /* A cgroup.procs the task's user owns takes a child of clone3's. */
     if (l->runs_as_root || l->cgroup.v2_dir >= 0)
         kind |= CORDON__VARIANT_CGROUP_MOVES;
+    /* uid 0 writes the kernel's settings through a proc mount's fd sent
+     * from outside over a unix socket (sandbox/policy.h). */
+    if (l->runs_as_root)
+        kind |= CORDON__VARIANT_ROOT_UNIX_SOCKETS;
     /* RLIMIT_AS alone does not see a memfd's or a segment's pages. */
     if (memory && l->cgroup.memory_dir < 0)
         kind |= CORDON__VARIANT_UNCOUNTED_SHARED_MEMORY;
@@ -863,11 +867,18 @@ static int prepare(cordon_task *t, cordon__launch *l, cordon__attempt_state *s)
      * namespace too) a root task started a child in another cgroup, out
      * of the one that holds its tree and limits; given the caller's
      * terminal, it resized the caller's screen and signalled the caller's
-     * shell.  It gets cordon's rules alone. */
-    if (!l->policy && (!held_by_namespace || l->cgroup.v2_dir >= 0 || terminal)) {
+     * shell; running as root, it opened kernel.core_pattern for writing
+     * through a descriptor sent over a unix socket.  It gets cordon's
+     * rules alone. */
+    /* Its guards are those of a task without a policy all the same: with
+     * cordon's rules alone in its filter (a v2 cgroup, --json's), vsock
+     * had gone through under --net none. */
+    l->given_no_policy = !l->policy;
+    if (!l->policy &&
+        (!held_by_namespace || l->cgroup.v2_dir >= 0 || terminal || l->runs_as_root)) {
         kind &= CORDON__VARIANT_NO_PID_NAMESPACE | CORDON__VARIANT_NO_TREE_HOLD |
                 CORDON__VARIANT_CGROUP_MOVES | CORDON__VARIANT_TERMINAL_STDIN |
-                CORDON__VARIANT_SETID_MODES;
+                CORDON__VARIANT_SETID_MODES | CORDON__VARIANT_ROOT_UNIX_SOCKETS;
         if (!(l->policy = cordon__policy_fence_alone()))
             return -ENOMEM;
     }

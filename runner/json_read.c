@@ -253,6 +253,7 @@ typedef struct usage_fields {
 
 typedef struct fields {
     bool has_command, has_usage, has_history;
+    bool never_ran;             /* an "error" or a null exit_code: cordon did not run it */
     long exit_code;
     char exception[64];
     usage_fields usage;
@@ -416,7 +417,12 @@ static void read_member(cursor *c, audit_entry *e, fields *f)
     } else if (read_origin(c, a, b, e)) {
         return;
     } else if (key_is(a, b, "exit_code")) {
+        /* null: a task cordon could not start, which never exited */
+        f->never_ran |= c->end - c->p >= 4 && memcmp(c->p, "null", 4) == 0;
         f->exit_code = (long)read_whole(c, "exit_code", INT_MIN, INT_MAX);
+    } else if (key_is(a, b, "error") && c->p < c->end && *c->p == '"') {
+        f->never_ran = true; /* cordon's own failure, said in words */
+        skip_value(c, 1);
     } else if (key_is(a, b, "usage")) {
         read_usage(c, &f->usage);
         f->has_usage = true;
@@ -431,7 +437,7 @@ int audit_entry_parse(const char *line, size_t len, audit_entry *e)
 {
     memset(e, 0, sizeof *e);
     cursor c = { line, line + len, false, e->reason };
-    fields f = { false, false, false, 0, "", { 0, 0, 0, 0 }, 0 };
+    fields f = { false, false, false, false, 0, "", { 0, 0, 0, 0 }, 0 };
     if (!take(&c, '{'))
         return -1;
     if (!take(&c, '}')) {
@@ -451,10 +457,17 @@ int audit_entry_parse(const char *line, size_t len, audit_entry *e)
     e->max_rss_kb = f.usage.max_rss_kb;
     uint64_t own_cpu_us = f.usage.user_us + f.usage.sys_us;
     e->cpu_us = f.has_history && f.history_cpu_us > own_cpu_us ? f.history_cpu_us : own_cpu_us;
+    /* As batch's summary names them: a task cordon could not run, or
+     * whose output or record it could not pass on (status 125 beside an
+     * exit 0), is no success. */
     if (f.exception[0])
         snprintf(e->outcome, sizeof e->outcome, "%s", f.exception);
+    else if (f.never_ran || (e->has_status && e->status == 125 && !f.exit_code))
+        snprintf(e->outcome, sizeof e->outcome, "cordon error");
     else if (f.exit_code)
         snprintf(e->outcome, sizeof e->outcome, "exit:%ld", f.exit_code);
+    else if (e->has_status && e->status != 0)
+        snprintf(e->outcome, sizeof e->outcome, "status:%d", e->status);
     else
         snprintf(e->outcome, sizeof e->outcome, "ok");
     return 0;

@@ -333,6 +333,10 @@ uint64_t cordon__devpts_options(char out[CORDON__DEVPTS_OPTIONS_SIZE]);
  * /dev/mqueue (or, where they cannot be mounted, an empty read-only
  * tmpfs). */
 int cordon__mount_own_mqueue(void);
+/* user_space_devices.c: /dev/fuse and /dev/cuse of the caller's /dev
+ * covered by the null device (their servers' waits outlast SIGKILL), but
+ * where one of `binds` has the device's path as its target. */
+int cordon__cover_user_space_devices(const cordon__bind *binds, size_t bind_count);
 /* In a new UTS namespace (namespaces.c): the task's hostname. */
 int cordon__set_hostname(const char *name);
 

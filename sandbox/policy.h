@@ -123,6 +123,18 @@ const cordon_policy *cordon__policy_fence_alone(void);
  * fchmodat2 fail with EPERM for such a mode, whatever `p`'s own allow
  * rules say (policy_variant_setid.c). */
 #define CORDON__VARIANT_SETID_MODES 1024u
+/* ROOT_UNIX_SOCKETS (a task of uid 0): the kernel lets uid 0 write its
+ * settings (/proc/sys, root's sysfs files) by the file's owner bits, no
+ * capability needed; the task's own view has them read-only, but a
+ * descriptor of a writable proc or sysfs mount, the machine's or one made
+ * in a user namespace of anyone's, sent over a unix socket bound to a path
+ * (a nobody process's, in /var/tmp) let a root task open
+ * kernel.core_pattern for writing, and no path rule holds a descriptor
+ * made elsewhere.  So, as under FILE_RULES, socket(AF_UNIX) and a
+ * datagram or raw socketpair fail with EACCES and io_uring_setup with
+ * EPERM, whatever `p`'s own allow rules say: a stream or seqpacket pair
+ * reaches only its peer, and abstract sockets are Landlock's scope. */
+#define CORDON__VARIANT_ROOT_UNIX_SOCKETS 2048u
 /* 0 when `p`'s rules and those of a variant of `kind` can be put
  * together; else -EINVAL, with `err` naming why and the policy's line that
  * stands in the way (an 'arch i386' for a task without a network).  What

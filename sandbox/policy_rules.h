@@ -107,7 +107,7 @@ struct cordon_policy {
     bool answers_exec_errno;
     /* policy_variant.c: this policy for a task without a pid namespace,
      * by CORDON__VARIANT_* bits; made on first use, freed with the policy */
-    struct cordon_policy *variants[2048];
+    struct cordon_policy *variants[4096];
     bool refuses_own_sigxfsz; /* a FILE_SIZE_LIMIT variant whose filter refuses them all */
     bool refuses_own_sigsys;  /* a NO_LISTENER variant whose filter refuses them all */
     bool watches_signal_sources; /* its kills of timer_create and mq_notify are watches */

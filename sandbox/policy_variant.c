@@ -46,6 +46,10 @@
  * - given a terminal as its stdin, ioctl(TIOCSWINSZ) fails with EPERM:
  *   the window's size is the caller's terminal's, and setting it signals
  *   the caller's foreground group (policy_variant_terminal.c);
+ * - for a task of uid 0, the same unix sockets and io_uring as with file
+ *   rules: the kernel lets uid 0 write its settings by the files' owner
+ *   bits, and a descriptor of a writable proc mount sent over a unix
+ *   socket from outside is held by no path rule;
  * - with a memory limit that only RLIMIT_AS holds (no memory cgroup),
  *   memfd_create, memfd_secret and shmget fail with EPERM: their pages
  *   outlive every mapping of them, and address space counts a page only
@@ -72,6 +76,10 @@
 
 static pthread_mutex_t variant_lock = PTHREAD_MUTEX_INITIALIZER;
 CORDON__RESET_IN_FORKED_COPIES(&variant_lock);
+
+/* The kinds under which socket(AF_UNIX) is refused (a network of the
+ * task's own refuses it already). */
+#define UNIX_SOCKETS_REFUSED (CORDON__VARIANT_FILE_RULES | CORDON__VARIANT_ROOT_UNIX_SOCKETS)
 
 bool cordon__variant_kills_some(const cordon_policy *p, int nr)
 {
@@ -392,6 +400,7 @@ static const char *unrefused(const cordon_policy *v, unsigned kind)
         { CORDON__VARIANT_FILE_RULES, SYS_fanotify_mark, { 3, 1, 0x100, (uint64_t)-100 } },
         { CORDON__VARIANT_NO_NETWORK, SYS_io_uring_setup, { 8, 0x1000 } },
         { CORDON__VARIANT_FILE_RULES, SYS_io_uring_setup, { 8, 0x1000 } },
+        { CORDON__VARIANT_ROOT_UNIX_SOCKETS, SYS_io_uring_setup, { 8, 0x1000 } },
         { CORDON__VARIANT_SHARED_COUNTS, SYS_keyctl, { 1, (uint64_t)-4, (uint64_t)-3 } },
         { CORDON__VARIANT_SHARED_COUNTS, SYS_add_key, { 0, 0, 0, 0, (uint64_t)-4 } },
         { CORDON__VARIANT_SHARED_COUNTS, SYS_request_key, { 0, 0, 0, (uint64_t)-4 } },
@@ -418,7 +427,7 @@ static const char *unrefused(const cordon_policy *v, unsigned kind)
         !cordon__variant_refuses_sockets_outside_the_namespace(v))
         return "a socket outside the task's network namespace";
     const char *unix_socket = NULL;
-    if ((kind & CORDON__VARIANT_FILE_RULES) && !(kind & CORDON__VARIANT_NO_NETWORK) &&
+    if ((kind & UNIX_SOCKETS_REFUSED) && !(kind & CORDON__VARIANT_NO_NETWORK) &&
         (unix_socket = cordon__variant_unrefused_unix_socket(v)))
         return unix_socket;
     return NULL;
@@ -441,14 +450,14 @@ static int add_variant_rules(const cordon_policy *p, cordon_policy *v, unsigned 
         rc = cordon__variant_refuse_sockets_outside_the_namespace(v);
     /* io_uring makes sockets (IORING_OP_SOCKET) that no filter sees, and
      * connects them */
-    if (rc == 0 && (kind & (CORDON__VARIANT_NO_NETWORK | CORDON__VARIANT_FILE_RULES)))
+    if (rc == 0 && (kind & (CORDON__VARIANT_NO_NETWORK | UNIX_SOCKETS_REFUSED)))
         rc = cordon__variant_refuse_outright(v, SYS_io_uring_setup, EPERM);
     if (rc == 0 && (kind & CORDON__VARIANT_FILE_RULES))
         rc = cordon__variant_refuse_outright(v, SYS_inotify_add_watch, EACCES);
     if (rc == 0 && (kind & CORDON__VARIANT_FILE_RULES))
         rc = cordon__variant_refuse_outright(v, SYS_fanotify_mark, EACCES);
     /* Without a network the unix sockets are refused already. */
-    if (rc == 0 && (kind & CORDON__VARIANT_FILE_RULES) && !(kind & CORDON__VARIANT_NO_NETWORK))
+    if (rc == 0 && (kind & UNIX_SOCKETS_REFUSED) && !(kind & CORDON__VARIANT_NO_NETWORK))
         rc = cordon__variant_refuse_unix_sockets(v);
     if (rc == 0 && (kind & CORDON__VARIANT_FILE_SIZE_LIMIT))
         rc = cordon__variant_refuse_own_signal(v, SIGXFSZ);
@@ -485,7 +494,7 @@ static int add_variant_rules(const cordon_policy *p, cordon_policy *v, unsigned 
  * libseccomp refuses them ("File exists"), which says nothing to a user. */
 int cordon__policy_combinable(const cordon_policy *p, unsigned kind, cordon_error *err)
 {
-    if (!(kind & (CORDON__VARIANT_NO_NETWORK | CORDON__VARIANT_FILE_RULES)) ||
+    if (!(kind & (CORDON__VARIANT_NO_NETWORK | UNIX_SOCKETS_REFUSED)) ||
         !(p->foreign_arches & ARCH_I386))
         return 0;
     if (kind & CORDON__VARIANT_NO_NETWORK)
@@ -618,7 +627,8 @@ static bool lets_shared_counts_grow(const cordon_policy *p)
      CORDON__VARIANT_NO_NETWORK | CORDON__VARIANT_FILE_RULES |                             \
      CORDON__VARIANT_FILE_SIZE_LIMIT | CORDON__VARIANT_SHARED_COUNTS |                     \
      CORDON__VARIANT_UNCOUNTED_SHARED_MEMORY | CORDON__VARIANT_CGROUP_MOVES |              \
-     CORDON__VARIANT_TERMINAL_STDIN | CORDON__VARIANT_SETID_MODES)
+     CORDON__VARIANT_TERMINAL_STDIN | CORDON__VARIANT_SETID_MODES |                        \
+     CORDON__VARIANT_ROOT_UNIX_SOCKETS)
 
 int cordon__variant_error(void)
 {

@@ -40,6 +40,14 @@
         }                                                                   \
     } while (0)
 
+/* What a test's make_socket prints for AF_UNIX where the policy lets it
+ * through: a task of root's makes none (sandbox/policy.h), and a root
+ * caller's tasks run as root. */
+static inline const char *unix_socket_made(void)
+{
+    return geteuid() == 0 ? "socket Permission denied\n" : "socket made\n";
+}
+
 /* How many times a loop repeats a task: `plain` in the plain build,
  * `sanitized` under AddressSanitizer (each task there is several forks
  * of an instrumented process, and a memory error or a leak shows in the

@@ -674,9 +674,11 @@ static void test_files_rules_keep_the_task_from_the_caller_s_socket_files(void *
         cordon_policy_free(p);
     }
     assert_true(accept4(listener, NULL, NULL, SOCK_CLOEXEC) < 0 && errno == EAGAIN);
+    /* Without file rules it can; not a task of root's, which no unix
+     * socket reaches (sandbox/policy.h). */
     cordon_task *t = cordon_function_task(connects_to_a_socket_file, path);
     const cordon_result *r = run_task(t, 0);
-    assert_int_equal(r->exit_code, 0);
+    assert_int_equal(r->exit_code, geteuid() == 0 ? EACCES : 0);
     cordon_task_free(t);
     close(listener);
     unlink(path);

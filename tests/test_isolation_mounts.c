@@ -554,6 +554,84 @@ static void test_mounts_the_callers_message_queues_are_out_of_reach_by_path(void
                     "this test cannot make a /dev with message queues of its own here");
 }
 
+/* In the task (no policy): a user and mount namespace of its own, and a
+ * FUSE file system mounted there from `device`: 1 when the kernel took
+ * it (then unmounted at once, nothing read from it), 0 when refused, 2
+ * when the test could not get that far. */
+static int mounts_fuse(cordon_ctx *ctx, void *device)
+{
+    (void)ctx;
+    uid_t uid = geteuid();
+    gid_t gid = getegid();
+    /* A task made nobody by a root caller is not dumpable: its
+     * /proc/self files would stay root's, its maps unwritable. */
+    if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) != 0 || unshare(CLONE_NEWUSER | CLONE_NEWNS) != 0)
+        return 2;
+    /* Inside as 1: mapping 0 needs CAP_SETFCAP, which a root task lacks. */
+    char map[64];
+    snprintf(map, sizeof map, "1 %u 1\n", (unsigned)uid);
+    if (write_own_map("/proc/self/setgroups", "deny") != 0 ||
+        write_own_map("/proc/self/uid_map", map) != 0)
+        return 2;
+    snprintf(map, sizeof map, "1 %u 1\n", (unsigned)gid);
+    if (write_own_map("/proc/self/gid_map", map) != 0 ||
+        mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0 ||
+        mount("tmpfs", "/tmp", "tmpfs", 0, "mode=0755") != 0)
+        return 2;
+    int fd = open(device, O_RDWR | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    char options[128];
+    snprintf(options, sizeof options, "fd=%d,rootmode=40000,user_id=1,group_id=1", fd);
+    if (mount("cordon-test", "/tmp", "fuse", MS_NOSUID | MS_NODEV, options) != 0)
+        return 0;
+    umount2("/tmp", MNT_DETACH);
+    return 1;
+}
+
+/* A FUSE server's answer is waited for in a way SIGKILL does not end: a
+ * task under --policy none mounted one of its own, kept /dev/fuse open,
+ * read a page never served, and outlived its deadline, its init and its
+ * caller.  The caller's /dev/fuse is the null device in the task's view,
+ * and so beneath a bind of /dev; a bind asked for onto /dev/fuse itself
+ * gives the device. */
+static void test_mounts_no_task_serves_a_file_system_of_its_own(void **state)
+{
+    (void)state;
+    require_mount_namespace();
+    struct stat st;
+    if (stat("/dev/fuse", &st) != 0 || !S_ISCHR(st.st_mode)) {
+        print_message("skipped: no /dev/fuse here\n");
+        skip();
+    }
+    static const struct { const char *device, *bind_source, *bind_target; int mounted; } runs[] = {
+        { "/dev/fuse", NULL, NULL, 0 },
+        { "/tmp/fuse", "/dev", "/tmp", 0 },
+        { "/dev/fuse", "/dev/fuse", "/dev/fuse", 1 },
+    };
+    for (size_t i = 0; i < sizeof runs / sizeof *runs; i++) {
+        cordon_task *t = cordon_function_task(mounts_fuse, (void *)runs[i].device);
+        assert_int_equal(cordon_set_policy(t, NULL), 0);
+        cordon_set_timeout_ms(t, 20000);
+        /* Mapping uid 0 into a user namespace needs CAP_SETFCAP, which no
+         * task has: a root caller's task runs as nobody here. */
+        if (geteuid() == 0)
+            assert_int_equal(cordon_set_user(t, 65534, 65534), 0);
+        if (runs[i].bind_source)
+            assert_int_equal(cordon_add_bind(t, runs[i].bind_source, runs[i].bind_target, 0), 0);
+        assert_int_equal(cordon_run(t), 0);
+        int got = cordon_task_result(t)->exit_code;
+        cordon_task_free(t);
+        if (got == 2) {
+            print_message("skipped: no user namespace for a task here\n");
+            skip();
+        }
+        if (got != runs[i].mounted)
+            fail_msg("%s (bind %s): mounted %d", runs[i].device,
+                     runs[i].bind_source ? runs[i].bind_source : "none", got);
+    }
+}
+
 /* The classic bug: MS_BIND | MS_RDONLY in one mount(2) makes a writable
  * bind, and a non-recursive read-only remount leaves submounts writable. */
 static void test_mounts_read_only_bind_refuses_writes_beneath_submounts(void **state)
@@ -1430,6 +1508,7 @@ int main(void)
         cmocka_unit_test(test_mounts_deleted_working_directory_is_kept),
         cmocka_unit_test(test_mounts_working_directory_too_long_to_look_up_fails_closed),
         cmocka_unit_test(test_mounts_a_read_only_mount_of_the_caller_stays_read_only),
+        cmocka_unit_test(test_mounts_no_task_serves_a_file_system_of_its_own),
         cmocka_unit_test(test_mounts_read_only_bind_refuses_writes_beneath_submounts),
         cmocka_unit_test(test_mounts_read_only_bind_of_a_file),
         cmocka_unit_test(test_mounts_bad_binds_are_refused),

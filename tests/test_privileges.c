@@ -1,7 +1,10 @@
 /* Privileges: every capability set empty, no_new_privs, and the switch to
  * another user with supplementary groups cleared. */
 #include <grp.h>
+#include <pthread.h>
 #include <pwd.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 
 #include <sys/capability.h>
 #include <sys/prctl.h>
@@ -374,6 +377,120 @@ static void test_privileges_a_deleted_working_directory_is_not_traded_for_the_ro
     assert_int_equal(WEXITSTATUS(status), 0);
 }
 
+/* ---- a root task and a descriptor sent from outside ------------------ */
+
+/* The sender, any local process: it accepts one connection and sends an
+ * fd of the machine's /proc/sys over it. */
+typedef struct sender {
+    int listener, sent_fd;
+} sender;
+
+static void *send_one_fd(void *arg)
+{
+    sender *s = arg;
+    int peer = accept4(s->listener, NULL, NULL, SOCK_CLOEXEC);
+    if (peer < 0)
+        return NULL;
+    char byte = 'x';
+    struct iovec io = { &byte, 1 };
+    union { struct cmsghdr header; char room[CMSG_SPACE(sizeof(int))]; } control;
+    memset(&control, 0, sizeof control);
+    struct msghdr message = { .msg_iov = &io, .msg_iovlen = 1, .msg_control = control.room,
+                              .msg_controllen = sizeof control.room };
+    struct cmsghdr *c = CMSG_FIRSTHDR(&message);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(c), &s->sent_fd, sizeof(int));
+    (void)sendmsg(peer, &message, MSG_NOSIGNAL);
+    close(peer);
+    return NULL;
+}
+
+/* In the task: 0 when no unix socket could be made (EACCES); 1 when it
+ * received the fd and opened kernel.core_pattern for writing through it
+ * (closed at once, nothing written); 2 otherwise. */
+static int takes_proc_sys_from_outside(cordon_ctx *ctx, void *path)
+{
+    (void)ctx;
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return errno == EACCES ? 0 : 2;
+    struct sockaddr_un address = { .sun_family = AF_UNIX };
+    snprintf(address.sun_path, sizeof address.sun_path, "%s", (const char *)path);
+    if (connect(fd, (struct sockaddr *)&address, sizeof address) != 0)
+        return 2;
+    char byte;
+    struct iovec io = { &byte, 1 };
+    union { struct cmsghdr header; char room[CMSG_SPACE(sizeof(int))]; } control;
+    struct msghdr message = { .msg_iov = &io, .msg_iovlen = 1, .msg_control = control.room,
+                              .msg_controllen = sizeof control.room };
+    if (recvmsg(fd, &message, MSG_CMSG_CLOEXEC) != 1 || !CMSG_FIRSTHDR(&message))
+        return 2;
+    int sys;
+    memcpy(&sys, CMSG_DATA(CMSG_FIRSTHDR(&message)), sizeof sys);
+    int setting = openat(sys, "kernel/core_pattern", O_WRONLY | O_APPEND | O_CLOEXEC);
+    if (setting < 0)
+        return 2;
+    close(setting);
+    return 1;
+}
+
+/* The kernel lets uid 0 write its settings by the files' owner bits, no
+ * capability needed: a root task's view has /proc/sys read-only, but a
+ * descriptor of the machine's /proc/sys sent over a unix socket by any
+ * local process (here the caller's own) opened kernel.core_pattern for
+ * writing, the next crash's command run as root.  A task of root's makes
+ * no unix socket, under any policy and none; a stream socketpair, which
+ * reaches only its peer, still works. */
+static void test_privileges_a_root_task_takes_no_descriptor_from_outside(void **state)
+{
+    (void)state;
+    if (geteuid() != 0) {
+        print_message("skipped: only a task of root's writes the kernel's settings\n");
+        skip();
+    }
+    SKIP_UNDER_VALGRIND("valgrind has no seccomp(2)");
+    char dir[] = "/tmp/cordon-test-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[108];
+    snprintf(path, sizeof path, "%s/s", dir);
+    sender s = { socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0),
+                 open("/proc/sys", O_RDONLY | O_DIRECTORY | O_CLOEXEC) };
+    assert_true(s.listener >= 0 && s.sent_fd >= 0);
+    struct sockaddr_un address = { .sun_family = AF_UNIX };
+    snprintf(address.sun_path, sizeof address.sun_path, "%s", path);
+    assert_int_equal(bind(s.listener, (struct sockaddr *)&address, sizeof address), 0);
+    assert_int_equal(chmod(dir, 0755), 0);
+    assert_int_equal(chmod(path, 0777), 0);
+    assert_int_equal(listen(s.listener, 4), 0);
+    pthread_t thread;
+    assert_int_equal(pthread_create(&thread, NULL, send_one_fd, &s), 0);
+    cordon_policy *builtin = cordon_policy_load("default", NULL);
+    assert_non_null(builtin);
+    const cordon_policy *policies[] = { builtin, NULL };
+    for (size_t p = 0; p < 2; p++) {
+        cordon_task *t = cordon_function_task(takes_proc_sys_from_outside, path);
+        assert_int_equal(cordon_set_policy(t, policies[p]), 0);
+        cordon_set_timeout_ms(t, 10000);
+        const cordon_result *r = run_task(t, 0);
+        if (r->exit_code != 0)
+            fail_msg("%s: %d (1: core_pattern opened for writing)", p ? "no policy" : "default",
+                     r->exit_code);
+        cordon_task_free(t);
+    }
+    /* Unblocks the sender, had no task connected. */
+    int unblock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    assert_int_equal(connect(unblock, (struct sockaddr *)&address, sizeof address), 0);
+    pthread_join(thread, NULL);
+    close(unblock);
+    close(s.listener);
+    close(s.sent_fd);
+    cordon_policy_free(builtin);
+    unlink(path);
+    rmdir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -388,6 +505,7 @@ int main(void)
         cmocka_unit_test(test_privileges_the_bounding_set_is_empty_in_a_user_namespace),
         cmocka_unit_test(test_privileges_the_working_directory_is_entered_as_the_task_s_user),
         cmocka_unit_test(test_privileges_a_deleted_working_directory_is_not_traded_for_the_root),
+        cmocka_unit_test(test_privileges_a_root_task_takes_no_descriptor_from_outside),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

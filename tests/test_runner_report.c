@@ -306,6 +306,42 @@ static void test_report_skips_records_whose_exception_is_no_name(void **state)
     remove_tree(dir);
 }
 
+/* A task cordon could not start (an "error", a null exit code) or whose
+ * output it could not pass on (status 125 beside exit 0) is counted a
+ * failure, as batch's summary counts it: it had read as "ok". */
+static void test_report_counts_a_task_cordon_could_not_run_as_failed(void **state)
+{
+    (void)state;
+    char *dir = make_temp_dir();
+    char *audit = path_in(dir, "a.jsonl");
+    static const char *const lines[] = {
+        "{\"command\":\"never\",\"exit_code\":null,\"signal\":null,\"exception\":null,"
+        "\"status\":125,\"error\":\"Too many open files\",\"usage\":{}}",
+        "{\"command\":\"nulled\",\"exit_code\":null,\"exception\":null,\"usage\":{}}",
+        "{\"command\":\"lost\",\"exit_code\":0,\"exception\":null,\"status\":125,"
+        "\"usage\":{}}",
+        "{\"command\":\"stopped\",\"exit_code\":0,\"exception\":null,\"status\":143,"
+        "\"usage\":{}}",
+        "{\"command\":\"fine\",\"exit_code\":0,\"exception\":null,\"status\":0,"
+        "\"error\":null,\"usage\":{}}",
+    };
+    FILE *f = fopen(audit, "w");
+    assert_non_null(f);
+    for (size_t i = 0; i < sizeof lines / sizeof *lines; i++)
+        fprintf(f, "%s\n", lines[i]);
+    assert_int_equal(fclose(f), 0);
+    captured c = CORDON("report", audit);
+    expect_status(&c, 0);
+    assert_string_equal(c.err, "");
+    assert_non_null(strstr(c.out, "failures: 4\n"));
+    assert_non_null(strstr(c.out, "  cordon error            3\n"));
+    assert_non_null(strstr(c.out, "  status:143              1\n"));
+    assert_non_null(strstr(c.out, "ok               fine\n"));
+    captured_free(&c);
+    free(audit);
+    remove_tree(dir);
+}
+
 /* Many files stream: 20 files of 5,000 records each are one report. */
 static void test_report_of_many_files_is_fast(void **state)
 {
@@ -698,6 +734,7 @@ int main(void)
         cmocka_unit_test(test_report_of_a_directory_holding_no_audit_file_is_an_error),
         cmocka_unit_test(test_report_skips_records_with_numbers_out_of_range),
         cmocka_unit_test(test_report_skips_records_whose_exception_is_no_name),
+        cmocka_unit_test(test_report_counts_a_task_cordon_could_not_run_as_failed),
         cmocka_unit_test(test_report_refuses_fifos_and_devices),
         cmocka_unit_test(test_report_says_a_line_too_long_to_hold),
         cmocka_unit_test(test_report_prints_no_control_bytes_of_names),
