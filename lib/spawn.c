@@ -621,6 +621,9 @@ static unsigned shared_objects_parts(const cordon__launch *l, const cordon_polic
         parts |= CORDON__SHARED_OBJECTS_KEYRINGS;
     if (no_policy && l->owns_ruleset)
         parts |= CORDON__SHARED_OBJECTS_WATCHES;
+    if (!(l->namespaces & CORDON__NAMESPACE_PID) &&
+        (!policy || cordon__policy_lets_userfaultfd_be_made(policy)))
+        parts |= CORDON__SHARED_OBJECTS_USERFAULTFD;
     return parts;
 }
 

@@ -224,6 +224,14 @@ int cordon__device_events_guard_install(bool all_threads, bool no_policy);
 #define CORDON__SHARED_OBJECTS_SYSTEM_V 4u  /* no IPC namespace: System V IPC */
 #define CORDON__SHARED_OBJECTS_KEYRINGS 8u  /* no policy: the keyring calls */
 #define CORDON__SHARED_OBJECTS_WATCHES 16u  /* file rules, no policy: inotify, fanotify */
+/* No pid namespace, so no init to end a task its parent cannot reach:
+ * userfaultfd(2) and /dev/userfaultfd's USERFAULTFD_IOC_NEW (EPERM).  A
+ * task of root's opened the device (its file mode is its only check)
+ * and wrote to its stdout from a page it never served: the kernel held
+ * the pipe's lock through the fault, the parent's read of the pipe
+ * waited on it past the deadline, and no signal, SIGKILL included, ended
+ * the caller. */
+#define CORDON__SHARED_OBJECTS_USERFAULTFD 32u
 int cordon__shared_objects_guard_install(unsigned parts, bool all_threads);
 /* policy_variant_network.c: the policy's own rules refuse SO_REUSEPORT. */
 bool cordon__policy_refuses_reuseport(const cordon_policy *p);

@@ -27,12 +27,18 @@
  *   and fanotify_mark fail with EACCES, as the policies' file-rules
  *   variant makes them fail: Landlock does not govern them, and a watch
  *   showed the names of files made in /root under --isolate judge.
+ * - USERFAULTFD, a task without a pid namespace whose policy may make a
+ *   userfaultfd (or that has none): userfaultfd(2), and ioctl
+ *   USERFAULTFD_IOC_NEW on /dev/userfaultfd, fail with EPERM (policy.h
+ *   says why: no init's backstop there for a parent held in the kernel).
  *
  * The program is built on the child's stack (nothing but stores), once
  * per task, from the parts that apply.
  */
 #include <errno.h>
+#include <linux/userfaultfd.h>
 #include <stdbool.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 
@@ -60,6 +66,8 @@ typedef struct abi_calls {
     unsigned ring;                      /* io_uring_setup */
     unsigned setsockopt[2];             /* x86-64's and x32's own (541) */
     unsigned socketcall;                /* whose SETSOCKOPT's arguments are in memory */
+    unsigned userfaultfd;
+    unsigned ioctl[2];                  /* x86-64's and x32's own (514) */
 } abi_calls;
 
 static const unsigned native_system_v[] = {
@@ -96,6 +104,12 @@ static const abi_calls native = {
     .watches = { SYS_inotify_add_watch, SYS_fanotify_mark },
     .ring = SYS_io_uring_setup,
     .socketcall = NONE,
+    .userfaultfd = SYS_userfaultfd,
+#if defined(__x86_64__)
+    .ioctl = { SYS_ioctl, 514 },
+#else
+    .ioctl = { SYS_ioctl, NONE },
+#endif
 };
 
 #if defined(__x86_64__)
@@ -111,13 +125,15 @@ static const abi_calls i386_abi = {
     .ring = 425,
     .setsockopt = { 366, NONE },
     .socketcall = 102,
+    .userfaultfd = 374,
+    .ioctl = { 54, NONE },
 };
 #endif
 
 #define LENGTH(a) (sizeof(a) / sizeof *(a))
 
 /* Where a jump lands: patched once the program's end is known. */
-enum target { TO_ALLOW, TO_EPERM, TO_EACCES, TO_ARGUMENTS, TO_SOCKETCALL, TARGETS };
+enum target { TO_ALLOW, TO_EPERM, TO_EACCES, TO_ARGUMENTS, TO_SOCKETCALL, TO_IOCTL, TARGETS };
 
 typedef struct program {
     struct sock_filter code[96];
@@ -178,6 +194,11 @@ static void abi_part(program *p, const abi_calls *abi, unsigned parts)
             refuse_unless_none(p, abi->setsockopt[i], TO_ARGUMENTS);
         refuse_unless_none(p, abi->socketcall, TO_SOCKETCALL);
     }
+    if (parts & CORDON__SHARED_OBJECTS_USERFAULTFD) {
+        refuse_if(p, abi->userfaultfd, TO_EPERM);
+        for (size_t i = 0; i < LENGTH(abi->ioctl); i++)
+            refuse_unless_none(p, abi->ioctl[i], TO_IOCTL);
+    }
     emit(p, (struct sock_filter)GUARD_ALLOW);
 }
 
@@ -194,6 +215,11 @@ static void ends(program *p)
     p->at[TO_SOCKETCALL] = p->length;
     emit(p, (struct sock_filter)GUARD_LOAD(GUARD_ARGUMENT(0)));
     refuse_if(p, I386_SOCKETCALL_SETSOCKOPT, TO_EPERM);
+    emit(p, (struct sock_filter)GUARD_ALLOW);
+    /* The kernel reads ioctl's request as an unsigned int: its low word. */
+    p->at[TO_IOCTL] = p->length;
+    emit(p, (struct sock_filter)GUARD_LOAD(GUARD_ARGUMENT(1)));
+    refuse_if(p, USERFAULTFD_IOC_NEW, TO_EPERM);
     emit(p, (struct sock_filter)GUARD_ALLOW);
     p->at[TO_EPERM] = p->length;
     emit(p, (struct sock_filter)GUARD_ERRNO(EPERM));
