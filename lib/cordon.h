@@ -135,13 +135,16 @@ unsigned cordon_attempt_number(cordon_ctx *ctx);
 
 /* The policy is not copied: it must outlive the task's runs.  NULL runs the
  * task without a policy: with no seccomp filter in a pid namespace, and
- * without one (the machine refuses namespaces) or with a v2 cgroup of its
- * own under a filter of cordon's own rules alone, named "none" (tuning
- * other processes, setting their limits, leaving the process group where
- * no v2 cgroup holds the tree, and clone3, which moves a child into
- * another cgroup, refused; foreign ABIs killed), which keep the task off
- * its caller and in its tree; a task never given a policy runs under the
- * built-in "default". */
+ * without one (the machine refuses namespaces), with a v2 cgroup of its
+ * own or running as root under a filter of cordon's own rules alone,
+ * named "none" (tuning other processes, setting their limits, leaving the
+ * process group where no v2 cgroup holds the tree, and clone3, which
+ * moves a child into another cgroup, refused; for root, unix sockets;
+ * foreign ABIs killed), which keep the task off its caller and in its
+ * tree; a task never given a policy runs under the built-in "default".
+ * So check what cordon_policy_load returns before passing it here: a
+ * load that failed (a typo, a file refused as untrusted) passed on as
+ * NULL runs the task with no policy at all. */
 int cordon_set_policy(cordon_task *t, const cordon_policy *p);
 /* Wall-clock deadline of each attempt; 0 (the default) means none.  At the
  * deadline the task's whole process group is killed with SIGKILL.  One

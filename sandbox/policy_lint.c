@@ -226,6 +226,27 @@ static void mark_repeated(linter *l)
                     l->quiet[r] = true;
 }
 
+/* A trap of execve is the filter's own SIGSYS, which nothing answers for
+ * the command's own exec: every command dies of it at its start.  Checked
+ * with the call's arguments all 0, as check_own_exec asks. */
+static void check_own_exec_trapped(linter *l, bool by_rule)
+{
+    const cordon_policy *p = l->policy;
+    const cordon__rule *rule = NULL;
+    for (size_t i = p->rule_count; by_rule && i-- > 0 && !rule;)
+        if (p->rules[i].syscall == SYS_execve && p->rules[i].action == ACTION_TRAP &&
+            p->rules[i].overridden_by < 0)
+            rule = &p->rules[i];
+    if (rule)
+        warn(l, rule->origin, rule->line, rule->column, "'trap execve' stops a command at its "
+             "own exec too (SIGSYS before it starts); 'kill execve' stops only the execs after "
+             "it");
+    else
+        warn(l, p->default_origin, p->default_line, 1, "the default 'trap' traps execve, and "
+             "so a command's own exec (SIGSYS before it starts); allow execve, or kill it to "
+             "stop only the execs after the command's own");
+}
+
 /* A command's own exec is let through a `kill` of execve and through an
  * errno for it (the parent answers both: policy_compile.c), but not
  * where the errno stays the filter's: a kernel without user
@@ -240,6 +261,10 @@ static void check_own_exec(linter *l)
     enum cordon__action action = p->default_action;
     int errno_value = p->default_errno;
     bool by_rule = cordon__policy_decide(p, SYS_execve, args, &action, &errno_value);
+    if (action == ACTION_TRAP) {
+        check_own_exec_trapped(l, by_rule);
+        return;
+    }
     if (action != ACTION_ERRNO)
         return;
     if (p->answers_exec_errno && (by_rule || !cordon__policy_rules_in_program(p, SYS_execve)))

@@ -183,6 +183,28 @@ static void test_check_warns_of_an_errno_that_refuses_the_own_exec(void **state)
     }
 }
 
+/* A trap of execve, by a rule or by the default, is the filter's SIGSYS
+ * at the command's own exec: every command died of it (exit 159), and
+ * check had called the policy ok. */
+static void test_check_warns_of_a_trap_that_stops_the_own_exec(void **state)
+{
+    (void)state;
+    report r = check("t.policy", "default allow\ntrap execve\n", 0);
+    assert_int_equal(r.counts.warnings, 1);
+    expect_line(&r, "t.policy:2:6: warning: 'trap execve' stops a command at its own exec too "
+                    "(SIGSYS before it starts); 'kill execve' stops only the execs after it\n");
+    free(r.text);
+    r = check("d.policy", "default trap\nallow read write exit_group\n", 0);
+    expect_line(&r, "d.policy:1:1: warning: the default 'trap' traps execve, and so a command's "
+                    "own exec (SIGSYS before it starts); allow execve, or kill it to stop only "
+                    "the execs after the command's own\n");
+    free(r.text);
+    r = check("k.policy", "default allow\ntrap execveat\nkill execve if arg1 == 0\n",
+              CORDON_CHECK_STRICT);
+    assert_int_equal(r.counts.warnings, 0);
+    free(r.text);
+}
+
 static void test_check_warns_when_every_rule_is_the_default(void **state)
 {
     (void)state;
@@ -347,6 +369,7 @@ int main(void)
         cmocka_unit_test(test_check_accepts_an_override_of_an_included_file),
         cmocka_unit_test(test_check_warns_when_every_rule_is_the_default),
         cmocka_unit_test(test_check_warns_of_an_errno_that_refuses_the_own_exec),
+        cmocka_unit_test(test_check_warns_of_a_trap_that_stops_the_own_exec),
         cmocka_unit_test(test_check_warns_of_unmasked_int_arguments_only_where_a_task_gets_past),
         cmocka_unit_test(test_check_int_argument_warning_holds_in_the_kernel),
         cmocka_unit_test(test_check_warns_of_conditions_that_never_hold),

@@ -35,7 +35,11 @@ def _replace_streams():
     _abandoned.extend([sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__, sys.stdin])
     sys.stdout = sys.__stdout__ = _fresh_stream(1, sys.__stdout__, True, False)
     sys.stderr = sys.__stderr__ = _fresh_stream(2, sys.__stderr__, False, True)
-    sys.stdin = sys.__stdin__ = open(0, "r", encoding="utf-8", closefd=False)
+    # An explicit buffer size: open() would ask isatty (ioctl TCGETS) for
+    # it, which an allow-list such as compute refuses before the function
+    # runs.
+    sys.stdin = sys.__stdin__ = open(0, "r", buffering=io.DEFAULT_BUFFER_SIZE,
+                                     encoding="utf-8", closefd=False)
 
 
 def flush():

@@ -690,6 +690,14 @@ class FunctionTask(_Task):
         _profile.print_report(self._profile, out, sort, limit)
 
 
+def _command_argument(command, arg):
+    if isinstance(arg, (str, bytes)):
+        return arg
+    if isinstance(arg, os.PathLike):
+        return os.fspath(arg)
+    raise TypeError(f"command={command!r}: {arg!r} is not a str, bytes or os.PathLike")
+
+
 class ShellCommand(_Task):
     """ShellCommand("ls -lG", **options): /bin/sh -c line, or a list of
     arguments run without a shell (PATH lookup).  run() returns the task;
@@ -705,7 +713,9 @@ class ShellCommand(_Task):
                 raise ValueError("command='': the command line is empty")
             self.command = command
         elif isinstance(command, (list, tuple)) and command:
-            self.command = [str(arg) for arg in command]
+            # as subprocess: str, bytes (a name that is not UTF-8) or a
+            # path; str() had run `ls "b'/tmp'"` for b"/tmp" and echoed None
+            self.command = [_command_argument(command, arg) for arg in command]
             # as the CLI's `cordon run -- ''`, rather than the setter's bare EINVAL
             if not self.command[0]:
                 raise ValueError(f"command={command!r}: the command name is empty")

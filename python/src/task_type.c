@@ -62,9 +62,30 @@ PyObject *cordon_py_function_task(PyObject *module, PyObject *child_main)
     return (PyObject *)self;
 }
 
-/* A str as a C string, refused when it holds a NUL: PyUnicode_AsUTF8
- * gives the bytes past it too, and cordon would read only up to it
- * ("echo a\0; rm x" ran "echo a", and nothing said so). */
+/* An argument as the bytes the command gets: a str encoded as the file
+ * system's names are (UTF-8, a lone surrogate from a name that was not
+ * UTF-8 back to its byte, as os.fsencode does), bytes as they are, a
+ * path-like object's path.  A new reference; NULL with a ValueError where
+ * it holds a NUL (cordon would read only up to it: "echo a\0; rm x" ran
+ * "echo a", and nothing said so), a TypeError for anything else. */
+static PyObject *argument_bytes(PyObject *arg, const char *what)
+{
+    PyObject *bytes = NULL;
+    if (!PyUnicode_Check(arg) && !PyBytes_Check(arg) && !PyObject_HasAttrString(arg, "__fspath__"))
+        return PyErr_Format(PyExc_TypeError, "%s %R is not a str, bytes or os.PathLike", what,
+                            arg);
+    if (!PyUnicode_FSConverter(arg, &bytes)) {
+        if (PyErr_ExceptionMatches(PyExc_ValueError)) {
+            PyErr_Clear();
+            PyErr_Format(PyExc_ValueError, "%s %R holds a NUL byte, where the C string cordon "
+                         "passes on would end", what, arg);
+        }
+        return NULL;
+    }
+    return bytes;
+}
+
+/* A str as a C string, refused when it holds a NUL (as above). */
 static const char *c_string(PyObject *arg, const char *what)
 {
     Py_ssize_t size;
@@ -81,10 +102,12 @@ PyObject *cordon_py_shell_task(PyObject *module, PyObject *arg);
 PyObject *cordon_py_shell_task(PyObject *module, PyObject *arg)
 {
     (void)module;
-    const char *command = c_string(arg, "the command");
+    PyObject *command = argument_bytes(arg, "the command");
     if (!command)
         return NULL;
-    return (PyObject *)new_task(cordon_shell_task(command));
+    PyObject *task = (PyObject *)new_task(cordon_shell_task(PyBytes_AS_STRING(command)));
+    Py_DECREF(command);
+    return task;
 }
 
 /* command_task([argv0, arg1, ...]): no shell, PATH lookup. */
@@ -101,17 +124,22 @@ PyObject *cordon_py_command_task(PyObject *module, PyObject *arg)
         return PyErr_Format(PyExc_ValueError, "command_task needs at least the program");
     }
     const char **argv = calloc((size_t)n + 1, sizeof *argv);
-    if (!argv) {
-        Py_DECREF(seq);
-        return PyErr_NoMemory();
-    }
+    PyObject **held = calloc((size_t)n, sizeof *held);
     PyObject *result = NULL;
+    if (!argv || !held) {
+        PyErr_NoMemory();
+        goto out;
+    }
     for (Py_ssize_t i = 0; i < n; i++) {
-        if (!(argv[i] = c_string(PySequence_Fast_GET_ITEM(seq, i), "the argument")))
+        if (!(held[i] = argument_bytes(PySequence_Fast_GET_ITEM(seq, i), "the argument")))
             goto out;
+        argv[i] = PyBytes_AS_STRING(held[i]);
     }
     result = (PyObject *)new_task(cordon_command_task(argv));
 out:
+    for (Py_ssize_t i = 0; held && i < n; i++)
+        Py_XDECREF(held[i]);
+    free(held);
     free(argv);
     Py_DECREF(seq);
     return result;
@@ -195,12 +223,18 @@ static PyObject *task_set_policy(cordon_py_task *self, PyObject *arg)
     Py_RETURN_NONE;
 }
 
+/* A name that is not UTF-8 (bytes, or the str os.listdir makes of it)
+ * is the file system's bytes, as for a command's arguments. */
 static PyObject *task_set_cwd(cordon_py_task *self, PyObject *arg)
 {
-    const char *dir = c_string(arg, "the working directory");
-    if (!dir || not_busy(self) < 0)
+    PyObject *dir = argument_bytes(arg, "the working directory");
+    if (!dir)
         return NULL;
-    return none_or_error(cordon_set_cwd(self->task, dir));
+    PyObject *result = not_busy(self) < 0 ? NULL
+                                           : none_or_error(cordon_set_cwd(self->task,
+                                                                          PyBytes_AS_STRING(dir)));
+    Py_DECREF(dir);
+    return result;
 }
 
 static PyObject *task_set_env(cordon_py_task *self, PyObject *arg)

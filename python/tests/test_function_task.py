@@ -28,6 +28,12 @@ def test_run_returns_the_value_and_captures_the_streams():
     assert t.usage.wall_us > 0 and t.usage.max_rss_kb > 0
 
 
+def test_a_function_runs_under_the_compute_allow_list():
+    # the child's own set-up asked isatty of its stdin (ioctl TCGETS),
+    # which compute kills: no Python function could run under it
+    assert FunctionTask(pow, 2, 3).configure(policy="compute").run() == 8
+
+
 def test_args_and_kwargs_reach_the_function():
     assert FunctionTask(helpers.add, 2, b=40).run() == 42
 

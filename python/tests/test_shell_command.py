@@ -162,3 +162,23 @@ def test_a_policy_takes_bytes_and_paths_and_names_a_wrong_type():
             cordon.Policy(text=text)
     with pytest.raises(ValueError, match="no default action"):
         cordon.Policy(text=b"")
+
+
+def test_arguments_are_the_file_system_s_bytes(tmp_path):
+    # str(arg) had run `ls "b'/tmp'"` for b"/tmp", and echoed None
+    assert ShellCommand(["ls", "-d", b"/tmp"]).run().std_out == "/tmp\n"
+    assert ShellCommand(["ls", "-d", pathlib.Path("/tmp")]).run().std_out == "/tmp\n"
+    with pytest.raises(TypeError, match=r"None is not a str, bytes or os.PathLike"):
+        ShellCommand(["echo", None])
+    # a name that is not UTF-8, as bytes and as os.listdir gives it: a bare
+    # UnicodeEncodeError had come from run()
+    odd = os.path.join(os.fsencode(tmp_path), b"d\xff")
+    os.mkdir(odd)
+    name = os.fsdecode(odd)
+    for cwd in (odd, name):
+        task = ShellCommand(["pwd"]).configure(cwd=cwd).run()
+        assert task.exit_code == 0
+    assert ShellCommand(["ls", "-d", name]).run().exit_code == 0
+    assert ShellCommand(f"test -d '{name}'").run().exit_code == 0
+    with pytest.raises(ValueError, match="NUL byte"):
+        ShellCommand(["echo", "a\0b"]).run()
