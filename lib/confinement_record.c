@@ -58,6 +58,13 @@ static void record_rules(struct cordon__confinement_store *st, const cordon__lau
         add_rule(st, l->binds[i].target, l->bind_access[i]);
     if (l->minimal_dev)
         add_rule(st, "/dev", CORDON_READ | CORDON_WRITE);
+    /* The caller's /dev: the task's own shared memory and message queues
+     * there (lib/task_init.c's own_dev_state), where they are. */
+    bool own_dev_state = !l->minimal_dev && (l->namespaces & CORDON__NAMESPACE_MOUNT);
+    if (own_dev_state && access("/dev/shm", F_OK) == 0)
+        add_rule(st, "/dev/shm", CORDON_READ | CORDON_WRITE);
+    if (own_dev_state && (l->namespaces & CORDON__NAMESPACE_IPC) && access("/dev/mqueue", F_OK) == 0)
+        add_rule(st, "/dev/mqueue", CORDON_READ | CORDON_WRITE);
     for (size_t i = 0; i < l->tmpfs_count; i++)
         add_rule(st, l->tmpfs_paths[i], l->tmpfs_access[i]);
 }

@@ -168,6 +168,19 @@ static void test_programs_result_details_of_the_preset(void **state)
                       CORDON_CONFINED_PRIVATE_TMPFS | CORDON_CONFINED_FILE_RULES;
     assert_int_equal(r->confinement & wanted, wanted);
     cordon_task_free(t);
+    /* With the caller's /dev, the task's own /dev/shm, which it may write,
+     * is among the grants (it had been left out of the record). */
+    t = isolated_shell("echo x > /dev/shm/own");
+    assert_int_equal(cordon_set_minimal_dev(t, 0), 0);
+    r = run_task(t, 0);
+    assert_int_equal(r->exit_code, 0);
+    bool shm_rule = false;
+    for (size_t i = 0; i < r->confinement_details->file_rule_count; i++)
+        shm_rule |= strcmp(r->confinement_details->file_rules[i].path, "/dev/shm") == 0 &&
+                    r->confinement_details->file_rules[i].access ==
+                        (CORDON_READ | CORDON_WRITE);
+    assert_int_equal(shm_rule, access("/dev/shm", F_OK) == 0);
+    cordon_task_free(t);
     /* Without a filter, and before any run. */
     t = shell("true");
     assert_null(cordon_task_result(t)->confinement_details);
