@@ -317,6 +317,8 @@ static void confine(const cordon__launch *l)
         fail(shared, STEP_CAPABILITIES, rc);
     if (l->switch_user && (rc = cordon__switch_user(l->uid, l->gid)) < 0)
         fail(shared, STEP_USER, rc);
+    if (!l->switch_user && (rc = cordon__settle_ids()) < 0)
+        fail(shared, STEP_USER, rc);
     if ((rc = cordon__leave_callers_keyrings()) < 0)
         fail(shared, STEP_KEYRING, rc);
     if ((rc = cordon__clear_capabilities(&l->capabilities)) < 0)

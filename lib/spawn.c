@@ -759,7 +759,8 @@ static int prepare(cordon_task *t, cordon__launch *l, cordon__attempt_state *s)
     l->traceable_by_its_user = dumpable == 1; /* SUID_DUMP_USER: 2 is root's only */
     l->caller_filtered = prctl(PR_GET_SECCOMP, 0, 0, 0, 0) == 2;
     l->switch_user = t->switch_user;
-    l->runs_as_root = t->switch_user ? t->uid == 0 : geteuid() == 0;
+    l->runs_as_root = (t->switch_user ? t->uid == 0 : geteuid() == 0) &&
+                      cordon__uid0_is_the_machines();
     l->uid = t->uid;
     l->gid = t->gid;
     l->fn = t->fn;

@@ -86,6 +86,11 @@ int cordon__apply_resource_limits(const struct rlimit *limits, const bool *limit
 /* The soft RLIMIT_NOFILE up to the hard one, for the listener's hand-over. */
 int cordon__raise_open_files_to_hard(void);
 int cordon__switch_user(uid_t uid, gid_t gid);
+/* machine_root.c: uid 0 of the caller's user namespace is the machine's
+ * root (not that of a user namespace of its own). */
+bool cordon__uid0_is_the_machines(void);
+/* Real and saved ids set to the effective ones (rlimits.c). */
+int cordon__settle_ids(void);
 int cordon__drop_bounding_set(const cordon__capability_plan *plan); /* and ambient */
 int cordon__clear_capabilities(const cordon__capability_plan *plan); /* E, P, I */
 int cordon__set_no_new_privileges(void);

@@ -504,6 +504,13 @@ int cordon__policy_combinable(const cordon_policy *p, unsigned kind, cordon_erro
                           "(CORDON_NETWORK_NONE, --net none, the isolated presets) cannot be "
                           "held to its namespace's families under it; drop the 'arch i386' or "
                           "give the task the network");
+    else if (!(kind & CORDON__VARIANT_FILE_RULES))
+        cordon__error_set(err, -EINVAL, p->i386_origin, p->i386_line, 1,
+                          "'arch i386' lets in the i386 ABI, whose socket calls hide the "
+                          "socket's family from a seccomp filter, so a task that runs as root "
+                          "cannot be kept from unix sockets under it (one sent a descriptor "
+                          "of the kernel's settings lets root write them); drop the "
+                          "'arch i386' or run the task as another user");
     else
         cordon__error_set(err, -EINVAL, p->i386_origin, p->i386_line, 1,
                           "'arch i386' lets in the i386 ABI, whose socket calls hide the "

@@ -53,6 +53,26 @@ int cordon__raise_open_files_to_hard(void)
     return setrlimit(RLIMIT_NOFILE, &open_files) == 0 ? 0 : -errno;
 }
 
+/* The effective ids as the real and saved ones too.  A caller whose own
+ * differ (setresuid(0, 65534, 0), a set-uid program) handed them on: its
+ * task, run as 65534 and recorded so, took uid 0 back with setresuid, and
+ * a command exec'd under a full bounding set became uid 0, neither held
+ * as root's tasks are (unix sockets, a process limit RLIMIT_NPROC does
+ * not bind).  Raw calls, as below. */
+int cordon__settle_ids(void)
+{
+    uid_t ruid, euid, suid;
+    gid_t rgid, egid, sgid;
+    if (syscall(SYS_getresuid, &ruid, &euid, &suid) != 0 ||
+        syscall(SYS_getresgid, &rgid, &egid, &sgid) != 0)
+        return -errno;
+    if ((rgid != egid || sgid != egid) && syscall(SYS_setresgid, egid, egid, egid) != 0)
+        return -errno;
+    if ((ruid != euid || suid != euid) && syscall(SYS_setresuid, euid, euid, euid) != 0)
+        return -errno;
+    return 0;
+}
+
 /* Raw system calls, not glibc's wrappers: those change every thread of
  * the process by signalling the threads glibc has on its list, and the
  * child's list is a copy of the caller's, naming threads the child does

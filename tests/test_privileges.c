@@ -489,6 +489,130 @@ static void test_privileges_a_root_task_takes_no_descriptor_from_outside(void **
     cordon_policy_free(builtin);
     unlink(path);
     rmdir(dir);
+    /* i386's socket calls hide the family from a filter: a policy that
+     * admits the ABI runs no task of root's, and says why (it blamed file
+     * rules no one gave). */
+    cordon_error err;
+    cordon_policy *i386 = cordon_policy_parse("default allow\narch i386\n", "old.policy", &err);
+    assert_non_null(i386);
+    cordon_task *t = cordon_function_task(takes_proc_sys_from_outside, path);
+    assert_int_equal(cordon_set_policy(t, i386), 0);
+    const cordon_result *r = run_task(t, CORDON_EXCEPTION);
+    assert_string_equal(r->exception, "ConfinementError");
+    assert_non_null(strstr(r->message, "so a task that runs as root cannot be kept from unix "
+                                       "sockets under it"));
+    cordon_task_free(t);
+    cordon_policy_free(i386);
+}
+
+/* In the task: 0 if it made a unix socket, else the errno. */
+static int makes_a_unix_socket(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    (void)arg;
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return errno;
+    close(fd);
+    return 0;
+}
+
+static int write_text(const char *path, const char *text)
+{
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    bool ok = fd >= 0 && write(fd, text, strlen(text)) == (ssize_t)strlen(text);
+    if (fd >= 0)
+        close(fd);
+    return ok ? 0 : -1;
+}
+
+/* In a copy of the test: root of a user namespace whose uid 0 is the
+ * machine's 65534 (mapped by this copy, which may) runs a task; what its
+ * socket(AF_UNIX) gave, 77 to skip. */
+static int unix_socket_as_root_of_a_user_namespace(void)
+{
+    int ready[2], go[2];
+    if (pipe2(ready, O_CLOEXEC) != 0 || pipe2(go, O_CLOEXEC) != 0)
+        return 77;
+    pid_t inner = fork();
+    if (inner == 0) {
+        char byte = unshare(CLONE_NEWUSER) == 0 ? 'y' : 'n';
+        if (write(ready[1], &byte, 1) != 1 || byte != 'y' || read(go[0], &byte, 1) != 1 ||
+            byte != 'y' || setresgid(0, 0, 0) != 0 || setresuid(0, 0, 0) != 0)
+            _exit(77);
+        setenv("CORDON_NO_NAMESPACES", "1", 1); /* the machine's own, as seen from here */
+        cordon_task *t = cordon_function_task(makes_a_unix_socket, NULL);
+        cordon_set_policy(t, NULL);
+        _exit(cordon_run(t) == 0 ? cordon_task_result(t)->exit_code : 78);
+    }
+    char byte = 'n', path[64], map[32];
+    bool mapped = read(ready[0], &byte, 1) == 1 && byte == 'y';
+    snprintf(map, sizeof map, "0 %u 1\n", geteuid() == 0 ? 65534u : (unsigned)geteuid());
+    snprintf(path, sizeof path, "/proc/%d/uid_map", (int)inner);
+    mapped = mapped && write_text(path, map) == 0;
+    snprintf(path, sizeof path, "/proc/%d/setgroups", (int)inner);
+    mapped = mapped && write_text(path, "deny") == 0;
+    snprintf(map, sizeof map, "0 %u 1\n", geteuid() == 0 ? 65534u : (unsigned)getegid());
+    snprintf(path, sizeof path, "/proc/%d/gid_map", (int)inner);
+    mapped = mapped && write_text(path, map) == 0;
+    byte = mapped ? 'y' : 'n';
+    (void)!write(go[1], &byte, 1);
+    int status;
+    if (waitpid(inner, &status, 0) != inner || !WIFEXITED(status))
+        return 79;
+    return WEXITSTATUS(status);
+}
+
+/* Root of a user namespace of its own (a rootless container, `unshare
+ * -r`) is another user to the kernel: it writes no kernel setting, and
+ * its tasks keep their unix sockets (they had been refused as root's). */
+static void test_privileges_root_of_a_user_namespace_is_not_the_machine_s(void **state)
+{
+    (void)state;
+    SKIP_UNDER_VALGRIND("valgrind exits a forked copy of itself with its own status");
+    pid_t copy = fork();
+    assert_true(copy >= 0);
+    if (copy == 0)
+        _exit(unix_socket_as_root_of_a_user_namespace());
+    int status;
+    assert_int_equal(waitpid(copy, &status, 0), copy);
+    assert_true(WIFEXITED(status));
+    if (WEXITSTATUS(status) == 77) {
+        print_message("skipped: no user namespace to be had here\n");
+        skip();
+    }
+    assert_int_equal(WEXITSTATUS(status), 0);
+}
+
+/* A caller whose real uid is root and effective uid another (setresuid(0,
+ * 65534, 0)) had handed its real and saved ids on: its command ran as
+ * uid 0, held as no task of root's is. */
+static void test_privileges_a_task_is_its_caller_s_effective_user_wholly(void **state)
+{
+    (void)state;
+    if (geteuid() != 0) {
+        print_message("skipped: only root holds two users at once\n");
+        skip();
+    }
+    pid_t copy = fork();
+    assert_true(copy >= 0);
+    if (copy == 0) {
+        if (syscall(SYS_setresgid, 0, 65534, 0) != 0 || syscall(SYS_setresuid, 0, 65534, 0) != 0)
+            _exit(77);
+        const char *const argv[] = { "/bin/sh", "-c", "grep -E '^(Uid|Gid):' /proc/self/status",
+                                     NULL };
+        cordon_task *t = cordon_command_task(argv);
+        cordon_set_policy(t, NULL);
+        if (cordon_run(t) != 0)
+            _exit(78);
+        const char *out = cordon_task_result(t)->std_out.data;
+        _exit(strcmp(out, "Uid:\t65534\t65534\t65534\t65534\nGid:\t65534\t65534\t65534\t65534\n")
+                  ? 1 : 0);
+    }
+    int status;
+    assert_int_equal(waitpid(copy, &status, 0), copy);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
 }
 
 int main(void)
@@ -506,6 +630,8 @@ int main(void)
         cmocka_unit_test(test_privileges_the_working_directory_is_entered_as_the_task_s_user),
         cmocka_unit_test(test_privileges_a_deleted_working_directory_is_not_traded_for_the_root),
         cmocka_unit_test(test_privileges_a_root_task_takes_no_descriptor_from_outside),
+        cmocka_unit_test(test_privileges_root_of_a_user_namespace_is_not_the_machine_s),
+        cmocka_unit_test(test_privileges_a_task_is_its_caller_s_effective_user_wholly),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
