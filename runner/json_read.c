@@ -255,6 +255,7 @@ typedef struct fields {
     bool has_command, has_usage, has_history;
     bool never_ran;             /* an "error" or a null exit_code: cordon did not run it */
     long exit_code;
+    long signal;
     char exception[64];
     usage_fields usage;
     uint64_t history_cpu_us;    /* user+sys of every attempt of a retried task */
@@ -405,7 +406,9 @@ static void read_member(cursor *c, audit_entry *e, fields *f)
     } else if (key_is(a, b, "exception") && c->p < c->end && *c->p == '"') {
         const char *s = NULL, *t = NULL;
         raw_string(c, &s, &t);
-        if (!c->failed)
+        if (!c->failed && t == s)
+            reject(c, "exception", "is an empty name");
+        else if (!c->failed)
             snprintf(f->exception, sizeof f->exception, "%.*s", (int)(t - s), s);
     } else if (key_is(a, b, "exception")) {
         /* A number, a list or true where cordon writes a name or null:
@@ -420,9 +423,16 @@ static void read_member(cursor *c, audit_entry *e, fields *f)
         /* null: a task cordon could not start, which never exited */
         f->never_ran |= c->end - c->p >= 4 && memcmp(c->p, "null", 4) == 0;
         f->exit_code = (long)read_whole(c, "exit_code", INT_MIN, INT_MAX);
+    } else if (key_is(a, b, "signal")) {
+        f->signal = (long)read_whole(c, "signal", 0, 64);
     } else if (key_is(a, b, "error") && c->p < c->end && *c->p == '"') {
         f->never_ran = true; /* cordon's own failure, said in words */
         skip_value(c, 1);
+    } else if (key_is(a, b, "error")) {
+        if (c->end - c->p >= 4 && memcmp(c->p, "null", 4) == 0)
+            c->p += 4;
+        else
+            reject(c, "error", "is neither words nor null");
     } else if (key_is(a, b, "usage")) {
         read_usage(c, &f->usage);
         f->has_usage = true;
@@ -437,7 +447,7 @@ int audit_entry_parse(const char *line, size_t len, audit_entry *e)
 {
     memset(e, 0, sizeof *e);
     cursor c = { line, line + len, false, e->reason };
-    fields f = { false, false, false, false, 0, "", { 0, 0, 0, 0 }, 0 };
+    fields f = { false, false, false, false, 0, 0, "", { 0, 0, 0, 0 }, 0 };
     if (!take(&c, '{'))
         return -1;
     if (!take(&c, '}')) {
@@ -464,6 +474,8 @@ int audit_entry_parse(const char *line, size_t len, audit_entry *e)
         snprintf(e->outcome, sizeof e->outcome, "%s", f.exception);
     else if (f.never_ran || (e->has_status && e->status == 125 && !f.exit_code))
         snprintf(e->outcome, sizeof e->outcome, "cordon error");
+    else if (f.signal)
+        snprintf(e->outcome, sizeof e->outcome, "signal:%ld", f.signal);
     else if (f.exit_code)
         snprintf(e->outcome, sizeof e->outcome, "exit:%ld", f.exit_code);
     else if (e->has_status && e->status != 0)

@@ -280,7 +280,10 @@ static void test_report_skips_records_whose_exception_is_no_name(void **state)
         "{\"command\":\"b\",\"exception\":true,\"usage\":{}}",
         "{\"command\":\"c\",\"exception\":[\"Timeout\"],\"usage\":{}}",
         "{\"command\":\"d\",\"exception\":{},\"usage\":{}}",
+        "{\"command\":\"e\",\"exception\":\"\",\"usage\":{}}",
+        "{\"command\":\"f\",\"error\":5,\"usage\":{}}",
         "{\"command\":\"ok1\",\"exception\":null,\"usage\":{}}",
+        "{\"command\":\"k1\",\"exception\":null,\"signal\":9,\"usage\":{}}",
         "{\"command\":\"t1\",\"exception\":\"Timeout\",\"usage\":{}}",
     };
     FILE *f = fopen(audit, "w");
@@ -296,10 +299,13 @@ static void test_report_skips_records_whose_exception_is_no_name(void **state)
              "cordon: %s:2: 'exception' is neither a name nor null; skipped\n"
              "cordon: %s:3: 'exception' is neither a name nor null; skipped\n"
              "cordon: %s:4: 'exception' is neither a name nor null; skipped\n"
-             "cordon: %s: 4 lines skipped\n",
-             audit, audit, audit, audit, audit);
+             "cordon: %s:5: 'exception' is an empty name; skipped\n"
+             "cordon: %s:6: 'error' is neither words nor null; skipped\n"
+             "cordon: %s: 6 lines skipped\n",
+             audit, audit, audit, audit, audit, audit, audit);
     assert_string_equal(c.err, expected);
     assert_non_null(strstr(c.out, "Timeout"));
+    assert_non_null(strstr(c.out, "signal:9         k1\n"));
     assert_null(strstr(c.out, "  a "));
     captured_free(&c);
     free(audit);
