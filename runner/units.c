@@ -163,47 +163,31 @@ int units_parse_count(const char *text, uint64_t min, uint64_t max, uint64_t *va
 /* Every unit cut, never rounded: 999.9 ms is "999ms" and 1.996 s
  * "1.99s" (rounding gave "2.00s" there, beside a truncated "999ms"), so
  * that a figure never shows more than was measured. */
-/* Rounded to the digits shown, not cut (209.7 ms had read 209ms, 1,532 KiB
- * 1.4M): a figure that rounds up to the next unit is shown in it. */
 void units_format_time_us(char *buf, size_t size, uint64_t us)
 {
-    if (us < 1000) {
+    if (us < 1000)
         snprintf(buf, size, "%lluus", (unsigned long long)us);
-        return;
-    }
-    uint64_t ms = (us + 500) / 1000;
-    if (ms < 1000) {
-        snprintf(buf, size, "%llums", (unsigned long long)ms);
-        return;
-    }
-    uint64_t centiseconds = (us + 5000) / 10000;
-    if (centiseconds < 6000) {
-        snprintf(buf, size, "%llu.%02llus", (unsigned long long)(centiseconds / 100),
-                 (unsigned long long)(centiseconds % 100));
-        return;
-    }
-    uint64_t seconds = (us + 500000) / 1000000;
-    if (seconds < 3600)
-        snprintf(buf, size, "%llum%02llus", (unsigned long long)(seconds / 60),
-                 (unsigned long long)(seconds % 60));
+    else if (us < 1000000)
+        snprintf(buf, size, "%llums", (unsigned long long)(us / 1000));
+    else if (us < 60000000)
+        snprintf(buf, size, "%llu.%02llus", (unsigned long long)(us / 1000000),
+                 (unsigned long long)(us / 10000 % 100));
+    else if (us < 3600000000ull)
+        snprintf(buf, size, "%llum%02llus", (unsigned long long)(us / 60000000),
+                 (unsigned long long)(us / 1000000 % 60));
     else
-        snprintf(buf, size, "%lluh%02llum", (unsigned long long)((seconds + 30) / 60 / 60),
-                 (unsigned long long)((seconds + 30) / 60 % 60));
+        snprintf(buf, size, "%lluh%02llum", (unsigned long long)(us / 3600000000ull),
+                 (unsigned long long)(us / 60000000 % 60));
 }
 
 void units_format_kb(char *buf, size_t size, uint64_t kb)
 {
-    if (kb < 1024) {
+    if (kb < 1024)
         snprintf(buf, size, "%lluK", (unsigned long long)kb);
-        return;
-    }
-    uint64_t tenths = (kb * 10 + 512) / 1024; /* of a MiB */
-    if (tenths < 10240) {
-        snprintf(buf, size, "%llu.%lluM", (unsigned long long)(tenths / 10),
-                 (unsigned long long)(tenths % 10));
-        return;
-    }
-    uint64_t hundredths = (kb * 100 + 512 * 1024) / (1024 * 1024); /* of a GiB */
-    snprintf(buf, size, "%llu.%02lluG", (unsigned long long)(hundredths / 100),
-             (unsigned long long)(hundredths % 100));
+    else if (kb < 1024 * 1024)
+        snprintf(buf, size, "%llu.%lluM", (unsigned long long)(kb / 1024),
+                 (unsigned long long)(kb * 10 / 1024 % 10));
+    else
+        snprintf(buf, size, "%llu.%02lluG", (unsigned long long)(kb / (1024 * 1024)),
+                 (unsigned long long)(kb * 100 / (1024 * 1024) % 100));
 }

@@ -348,29 +348,6 @@ static void test_report_counts_a_task_cordon_could_not_run_as_failed(void **stat
     remove_tree(dir);
 }
 
-/* Sizes and times are rounded to the digits shown, not cut: 1,532 KiB had
- * read 1.4M (7% low) and 209.7 ms 209ms. */
-static void test_report_rounds_what_it_shows(void **state)
-{
-    (void)state;
-    char *dir = make_temp_dir();
-    char *audit = path_in(dir, "a.jsonl");
-    FILE *f = fopen(audit, "w");
-    assert_non_null(f);
-    fprintf(f, "{\"command\":\"a\",\"usage\":{\"wall_us\":209700,\"user_us\":999600,"
-               "\"max_rss_kb\":1532}}\n");
-    fprintf(f, "{\"command\":\"b\",\"usage\":{\"wall_us\":59999000,\"user_us\":1000,"
-               "\"max_rss_kb\":1048575}}\n");
-    assert_int_equal(fclose(f), 0);
-    captured c = CORDON("report", audit);
-    expect_status(&c, 0);
-    assert_non_null(strstr(c.out, "    1.00s     210ms      1.5M  ok               a\n"));
-    assert_non_null(strstr(c.out, "      1ms     1m00s     1.00G  ok               b\n"));
-    captured_free(&c);
-    free(audit);
-    remove_tree(dir);
-}
-
 /* Many files stream: 20 files of 5,000 records each are one report. */
 static void test_report_of_many_files_is_fast(void **state)
 {
@@ -764,7 +741,6 @@ int main(void)
         cmocka_unit_test(test_report_skips_records_with_numbers_out_of_range),
         cmocka_unit_test(test_report_skips_records_whose_exception_is_no_name),
         cmocka_unit_test(test_report_counts_a_task_cordon_could_not_run_as_failed),
-        cmocka_unit_test(test_report_rounds_what_it_shows),
         cmocka_unit_test(test_report_refuses_fifos_and_devices),
         cmocka_unit_test(test_report_says_a_line_too_long_to_hold),
         cmocka_unit_test(test_report_prints_no_control_bytes_of_names),
