@@ -209,6 +209,16 @@ static void test_report_says_one_in_the_singular(void **state)
     remove_tree(dir);
 }
 
+/* `count` lines, each with its newline, as the whole of `path`. */
+static void write_lines(const char *path, const char *const *lines, size_t count)
+{
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    for (size_t i = 0; i < count; i++)
+        fprintf(f, "%s\n", lines[i]);
+    assert_int_equal(fclose(f), 0);
+}
+
 /* A number cordon never writes (past 2^53, fractional, with an exponent,
  * negative where a count is, an exit code past an int, a status past
  * 0-255) skips its record with the field named, instead of being held
@@ -234,11 +244,7 @@ static void test_report_skips_records_with_numbers_out_of_range(void **state)
         "\"usage\":{\"wall_us\":9007199254740992,\"user_us\":null}}",
         "{\"command\":\"ok2\",\"line\":1,\"exit_code\":0,\"status\":0,\"usage\":{\"wall_us\":7}}",
     };
-    FILE *f = fopen(audit, "w");
-    assert_non_null(f);
-    for (size_t i = 0; i < sizeof lines / sizeof *lines; i++)
-        fprintf(f, "%s\n", lines[i]);
-    assert_int_equal(fclose(f), 0);
+    write_lines(audit, lines, sizeof lines / sizeof *lines);
     captured c = CORDON("report", "--lines", "2", audit);
     expect_status(&c, 1);
     const char *range = "is out of range (0 to 9007199254740992)";
@@ -286,11 +292,7 @@ static void test_report_skips_records_whose_exception_is_no_name(void **state)
         "{\"command\":\"k1\",\"exception\":null,\"signal\":9,\"usage\":{}}",
         "{\"command\":\"t1\",\"exception\":\"Timeout\",\"usage\":{}}",
     };
-    FILE *f = fopen(audit, "w");
-    assert_non_null(f);
-    for (size_t i = 0; i < sizeof lines / sizeof *lines; i++)
-        fprintf(f, "%s\n", lines[i]);
-    assert_int_equal(fclose(f), 0);
+    write_lines(audit, lines, sizeof lines / sizeof *lines);
     captured c = CORDON("report", audit);
     expect_status(&c, 1);
     char expected[2048];
@@ -331,11 +333,7 @@ static void test_report_counts_a_task_cordon_could_not_run_as_failed(void **stat
         "{\"command\":\"fine\",\"exit_code\":0,\"exception\":null,\"status\":0,"
         "\"error\":null,\"usage\":{}}",
     };
-    FILE *f = fopen(audit, "w");
-    assert_non_null(f);
-    for (size_t i = 0; i < sizeof lines / sizeof *lines; i++)
-        fprintf(f, "%s\n", lines[i]);
-    assert_int_equal(fclose(f), 0);
+    write_lines(audit, lines, sizeof lines / sizeof *lines);
     captured c = CORDON("report", audit);
     expect_status(&c, 0);
     assert_string_equal(c.err, "");
