@@ -63,7 +63,8 @@ static void record_rules(struct cordon__confinement_store *st, const cordon__lau
     bool own_dev_state = !l->minimal_dev && (l->namespaces & CORDON__NAMESPACE_MOUNT);
     if (own_dev_state && access("/dev/shm", F_OK) == 0)
         add_rule(st, "/dev/shm", CORDON_READ | CORDON_WRITE);
-    if (own_dev_state && (l->namespaces & CORDON__NAMESPACE_IPC) && access("/dev/mqueue", F_OK) == 0)
+    if (own_dev_state && (l->namespaces & CORDON__NAMESPACE_IPC) &&
+        access("/dev/mqueue", F_OK) == 0)
         add_rule(st, "/dev/mqueue", CORDON_READ | CORDON_WRITE);
     for (size_t i = 0; i < l->tmpfs_count; i++)
         add_rule(st, l->tmpfs_paths[i], l->tmpfs_access[i]);

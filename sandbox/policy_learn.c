@@ -53,10 +53,8 @@ static enum cordon__action base_decides(const cordon_policy *base, int nr, const
 static enum cordon__action confinement_decides(const cordon_policy *confinement, int nr,
                                                const uint64_t args[6], int *errno_value)
 {
-    struct seccomp_data data = { .nr = nr, .arch = AUDIT_ARCH_X86_64 };
-    memcpy(data.args, args, sizeof data.args);
     uint32_t value;
-    if (!confinement || cordon__bpf_run(&confinement->program, &data, &value) < 0)
+    if (!confinement || cordon__bpf_run_native(&confinement->program, nr, args, &value) < 0)
         return ACTION_ALLOW;
     /* An exec sent to the listener for its errno: the errno a run answers
      * (it was taken for a kill, and learning ended in a violation). */

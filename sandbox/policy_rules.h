@@ -342,6 +342,9 @@ bool cordon__decisions_agree(const cordon_decision *a, const cordon_decision *b)
 struct seccomp_data;
 int cordon__bpf_run(const struct sock_fprog *program, const struct seccomp_data *data,
                     uint32_t *result);
+/* The same for native call `nr` with `args` (NULL: all 0). */
+int cordon__bpf_run_native(const struct sock_fprog *program, int nr, const uint64_t args[6],
+                           uint32_t *result);
 
 void cordon__error_set(cordon_error *err, int code, const char *origin, unsigned line,
                        unsigned column, const char *fmt, ...)

@@ -138,12 +138,19 @@ static void decision_of(uint32_t value, cordon_decision *d)
     }
 }
 
-bool cordon__program_notifies(const struct sock_fprog *program, int nr, const uint64_t args[6])
+int cordon__bpf_run_native(const struct sock_fprog *program, int nr, const uint64_t args[6],
+                           uint32_t *result)
 {
     struct seccomp_data data = { .nr = nr, .arch = AUDIT_ARCH_X86_64 };
-    memcpy(data.args, args, sizeof data.args);
+    if (args)
+        memcpy(data.args, args, sizeof data.args);
+    return cordon__bpf_run(program, &data, result);
+}
+
+bool cordon__program_notifies(const struct sock_fprog *program, int nr, const uint64_t args[6])
+{
     uint32_t value;
-    return cordon__bpf_run(program, &data, &value) == 0 &&
+    return cordon__bpf_run_native(program, nr, args, &value) == 0 &&
            (value & SECCOMP_RET_ACTION_FULL) == SECCOMP_RET_USER_NOTIF;
 }
 
@@ -153,11 +160,8 @@ int cordon_policy_simulate(const cordon_policy *p, int syscall_nr, const uint64_
     CORDON__NO_CANCELLATION;
     if (!p || !decision || syscall_nr < 0 || !p->program.filter)
         return -EINVAL;
-    struct seccomp_data data = { .nr = syscall_nr, .arch = AUDIT_ARCH_X86_64 };
-    if (args)
-        memcpy(data.args, args, sizeof data.args);
     uint32_t value;
-    int rc = cordon__bpf_run(&p->program, &data, &value);
+    int rc = cordon__bpf_run_native(&p->program, syscall_nr, args, &value);
     if (rc == 0)
         decision_of(value, decision);
     /* An exec the filter sends to the listener for its errno: the task

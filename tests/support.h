@@ -234,6 +234,18 @@ static inline int no_children_left(void)
     return rc < 0 && errno == ECHILD;
 }
 
+/* `text` written whole to the existing file `path` (a map of a user
+ * namespace's, a setting): 0, or -1. */
+static inline int write_existing_file(const char *path, const char *text)
+{
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    ssize_t n = write(fd, text, strlen(text));
+    close(fd);
+    return n == (ssize_t)strlen(text) ? 0 : -1;
+}
+
 /* One byte over `socket`, carrying `fd` (SCM_RIGHTS) where it is >= 0:
  * 0, or -errno. */
 static inline int send_byte_with_fd(int socket, int fd)

@@ -328,16 +328,6 @@ static int bind_and_write(unsigned flags, int errnos[2])
     return rc;
 }
 
-static int write_own_map(const char *path, const char *text)
-{
-    int fd = open(path, O_WRONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    ssize_t n = write(fd, text, strlen(text));
-    close(fd);
-    return n == (ssize_t)strlen(text) ? 0 : -1;
-}
-
 /* A mount namespace of this copy of the test's own (and `extra`), with a
  * user namespace mapping its own ids where it is not root. */
 static int enter_own_namespaces(int extra)
@@ -349,11 +339,11 @@ static int enter_own_namespaces(int extra)
     char map[64];
     if (uid) {
         snprintf(map, sizeof map, "%u %u 1\n", (unsigned)uid, (unsigned)uid);
-        if (write_own_map("/proc/self/setgroups", "deny") != 0 ||
-            write_own_map("/proc/self/uid_map", map) != 0)
+        if (write_existing_file("/proc/self/setgroups", "deny") != 0 ||
+            write_existing_file("/proc/self/uid_map", map) != 0)
             return -1;
         snprintf(map, sizeof map, "%u %u 1\n", (unsigned)gid, (unsigned)gid);
-        if (write_own_map("/proc/self/gid_map", map) != 0)
+        if (write_existing_file("/proc/self/gid_map", map) != 0)
             return -1;
     }
     return 0;
@@ -570,11 +560,11 @@ static int mounts_fuse(cordon_ctx *ctx, void *device)
     /* Inside as 1: mapping 0 needs CAP_SETFCAP, which a root task lacks. */
     char map[64];
     snprintf(map, sizeof map, "1 %u 1\n", (unsigned)uid);
-    if (write_own_map("/proc/self/setgroups", "deny") != 0 ||
-        write_own_map("/proc/self/uid_map", map) != 0)
+    if (write_existing_file("/proc/self/setgroups", "deny") != 0 ||
+        write_existing_file("/proc/self/uid_map", map) != 0)
         return 2;
     snprintf(map, sizeof map, "1 %u 1\n", (unsigned)gid);
-    if (write_own_map("/proc/self/gid_map", map) != 0 ||
+    if (write_existing_file("/proc/self/gid_map", map) != 0 ||
         mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0 ||
         mount("tmpfs", "/tmp", "tmpfs", 0, "mode=0755") != 0)
         return 2;

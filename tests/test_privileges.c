@@ -391,18 +391,7 @@ static void *send_one_fd(void *arg)
     int peer = accept4(s->listener, NULL, NULL, SOCK_CLOEXEC);
     if (peer < 0)
         return NULL;
-    char byte = 'x';
-    struct iovec io = { &byte, 1 };
-    union { struct cmsghdr header; char room[CMSG_SPACE(sizeof(int))]; } control;
-    memset(&control, 0, sizeof control);
-    struct msghdr message = { .msg_iov = &io, .msg_iovlen = 1, .msg_control = control.room,
-                              .msg_controllen = sizeof control.room };
-    struct cmsghdr *c = CMSG_FIRSTHDR(&message);
-    c->cmsg_level = SOL_SOCKET;
-    c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(sizeof(int));
-    memcpy(CMSG_DATA(c), &s->sent_fd, sizeof(int));
-    (void)sendmsg(peer, &message, MSG_NOSIGNAL);
+    (void)send_byte_with_fd(peer, s->sent_fd);
     close(peer);
     return NULL;
 }
@@ -451,19 +440,10 @@ static void test_privileges_a_root_task_takes_no_descriptor_from_outside(void **
         skip();
     }
     SKIP_UNDER_VALGRIND("valgrind has no seccomp(2)");
-    char dir[] = "/tmp/cordon-test-XXXXXX";
-    assert_non_null(mkdtemp(dir));
     char path[108];
-    snprintf(path, sizeof path, "%s/s", dir);
-    sender s = { socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0),
+    sender s = { listen_on_a_socket_file(path, sizeof path, "proc-sys"),
                  open("/proc/sys", O_RDONLY | O_DIRECTORY | O_CLOEXEC) };
-    assert_true(s.listener >= 0 && s.sent_fd >= 0);
-    struct sockaddr_un address = { .sun_family = AF_UNIX };
-    snprintf(address.sun_path, sizeof address.sun_path, "%s", path);
-    assert_int_equal(bind(s.listener, (struct sockaddr *)&address, sizeof address), 0);
-    assert_int_equal(chmod(dir, 0755), 0);
-    assert_int_equal(chmod(path, 0777), 0);
-    assert_int_equal(listen(s.listener, 4), 0);
+    assert_true(s.sent_fd >= 0);
     pthread_t thread;
     assert_int_equal(pthread_create(&thread, NULL, send_one_fd, &s), 0);
     cordon_policy *builtin = cordon_policy_load("default", NULL);
@@ -481,6 +461,8 @@ static void test_privileges_a_root_task_takes_no_descriptor_from_outside(void **
     }
     /* Unblocks the sender, had no task connected. */
     int unblock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_un address = { .sun_family = AF_UNIX };
+    snprintf(address.sun_path, sizeof address.sun_path, "%s", path);
     assert_int_equal(connect(unblock, (struct sockaddr *)&address, sizeof address), 0);
     pthread_join(thread, NULL);
     close(unblock);
@@ -488,7 +470,6 @@ static void test_privileges_a_root_task_takes_no_descriptor_from_outside(void **
     close(s.sent_fd);
     cordon_policy_free(builtin);
     unlink(path);
-    rmdir(dir);
     /* i386's socket calls hide the family from a filter: a policy that
      * admits the ABI runs no task of root's, and says why (it blamed file
      * rules no one gave). */
@@ -517,15 +498,6 @@ static int makes_a_unix_socket(cordon_ctx *ctx, void *arg)
     return 0;
 }
 
-static int write_text(const char *path, const char *text)
-{
-    int fd = open(path, O_WRONLY | O_CLOEXEC);
-    bool ok = fd >= 0 && write(fd, text, strlen(text)) == (ssize_t)strlen(text);
-    if (fd >= 0)
-        close(fd);
-    return ok ? 0 : -1;
-}
-
 /* In a copy of the test: root of a user namespace whose uid 0 is the
  * machine's 65534 (mapped by this copy, which may) runs a task; what its
  * socket(AF_UNIX) gave, 77 to skip. */
@@ -549,12 +521,12 @@ static int unix_socket_as_root_of_a_user_namespace(void)
     bool mapped = read(ready[0], &byte, 1) == 1 && byte == 'y';
     snprintf(map, sizeof map, "0 %u 1\n", geteuid() == 0 ? 65534u : (unsigned)geteuid());
     snprintf(path, sizeof path, "/proc/%d/uid_map", (int)inner);
-    mapped = mapped && write_text(path, map) == 0;
+    mapped = mapped && write_existing_file(path, map) == 0;
     snprintf(path, sizeof path, "/proc/%d/setgroups", (int)inner);
-    mapped = mapped && write_text(path, "deny") == 0;
+    mapped = mapped && write_existing_file(path, "deny") == 0;
     snprintf(map, sizeof map, "0 %u 1\n", geteuid() == 0 ? 65534u : (unsigned)getegid());
     snprintf(path, sizeof path, "/proc/%d/gid_map", (int)inner);
-    mapped = mapped && write_text(path, map) == 0;
+    mapped = mapped && write_existing_file(path, map) == 0;
     byte = mapped ? 'y' : 'n';
     (void)!write(go[1], &byte, 1);
     int status;

@@ -212,7 +212,8 @@ static void test_json_a_task_never_started_has_no_exit_code(void **state)
         { few_fds_in_all, 12, as_caller, fds_used_up },
         { few_fds_in_all, 14, as_caller, fds_used_up },
         { few_fds_in_all, 16, as_caller, fds_used_up },
-        { no_mount_namespace_left, 0, as_root, "No space left on device: a count the kernel keeps" },
+        { no_mount_namespace_left, 0, as_root,
+          "No space left on device: a count the kernel keeps" },
     };
     for (size_t i = 0; i < sizeof starts / sizeof *starts; i++) {
         fds_in_all = starts[i].fds;

@@ -43,4 +43,12 @@ int cordon_py_start_released(cordon_py_task *self);
  * the caller. */
 cordon_ctx *cordon_py_child_ctx(void);
 
+/* file_system_bytes.c: `arg` as the file system's bytes, a new reference:
+ * a str encoded as names are (UTF-8, a lone surrogate from a name that
+ * was not UTF-8 back to its byte, as os.fsencode does), bytes as they
+ * are, a path-like object's path.  NULL with a ValueError where it holds
+ * a NUL (cordon would read only up to it: "echo a\0; rm x" ran "echo a",
+ * and nothing said so), a TypeError naming `what` for anything else. */
+PyObject *cordon_py_file_system_bytes(PyObject *arg, const char *what);
+
 #endif

@@ -22,19 +22,6 @@ static PyObject *policy_text_bytes(PyObject *text)
     return bytes;
 }
 
-/* The name or path as the file system's bytes: str, bytes or os.PathLike. */
-static PyObject *policy_name_bytes(PyObject *name)
-{
-    if (!PyUnicode_Check(name) && !PyBytes_Check(name) && !PyObject_HasAttrString(name,
-                                                                               "__fspath__"))
-        return PyErr_Format(PyExc_TypeError, "Policy: the name or path must be str, bytes or "
-                                             "os.PathLike, not %s", Py_TYPE(name)->tp_name);
-    PyObject *bytes = NULL;
-    if (!PyUnicode_FSConverter(name, &bytes))
-        return NULL; /* a NUL in it: ValueError "embedded null byte" */
-    return bytes;
-}
-
 static PyObject *policy_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
 {
     static char *keywords[] = { "name_or_path", "text", "origin", NULL };
@@ -48,8 +35,9 @@ static PyObject *policy_new(PyTypeObject *type, PyObject *args, PyObject *kwargs
                                              "(given %R and text=)", name_arg);
     if (name_arg == Py_None && text_arg == Py_None)
         return PyErr_Format(PyExc_TypeError, "Policy needs a name or path, or text=");
-    PyObject *bytes = name_arg != Py_None ? policy_name_bytes(name_arg)
-                                          : policy_text_bytes(text_arg);
+    PyObject *bytes = name_arg != Py_None
+                          ? cordon_py_file_system_bytes(name_arg, "Policy: the name or path")
+                          : policy_text_bytes(text_arg);
     if (!bytes)
         return NULL;
     const char *name = name_arg != Py_None ? PyBytes_AS_STRING(bytes) : NULL;

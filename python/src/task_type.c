@@ -62,30 +62,8 @@ PyObject *cordon_py_function_task(PyObject *module, PyObject *child_main)
     return (PyObject *)self;
 }
 
-/* An argument as the bytes the command gets: a str encoded as the file
- * system's names are (UTF-8, a lone surrogate from a name that was not
- * UTF-8 back to its byte, as os.fsencode does), bytes as they are, a
- * path-like object's path.  A new reference; NULL with a ValueError where
- * it holds a NUL (cordon would read only up to it: "echo a\0; rm x" ran
- * "echo a", and nothing said so), a TypeError for anything else. */
-static PyObject *argument_bytes(PyObject *arg, const char *what)
-{
-    PyObject *bytes = NULL;
-    if (!PyUnicode_Check(arg) && !PyBytes_Check(arg) && !PyObject_HasAttrString(arg, "__fspath__"))
-        return PyErr_Format(PyExc_TypeError, "%s %R is not a str, bytes or os.PathLike", what,
-                            arg);
-    if (!PyUnicode_FSConverter(arg, &bytes)) {
-        if (PyErr_ExceptionMatches(PyExc_ValueError)) {
-            PyErr_Clear();
-            PyErr_Format(PyExc_ValueError, "%s %R holds a NUL byte, where the C string cordon "
-                         "passes on would end", what, arg);
-        }
-        return NULL;
-    }
-    return bytes;
-}
-
-/* A str as a C string, refused when it holds a NUL (as above). */
+/* A str as a C string, refused when it holds a NUL (as
+ * cordon_py_file_system_bytes refuses it). */
 static const char *c_string(PyObject *arg, const char *what)
 {
     Py_ssize_t size;
@@ -102,7 +80,7 @@ PyObject *cordon_py_shell_task(PyObject *module, PyObject *arg);
 PyObject *cordon_py_shell_task(PyObject *module, PyObject *arg)
 {
     (void)module;
-    PyObject *command = argument_bytes(arg, "the command");
+    PyObject *command = cordon_py_file_system_bytes(arg, "the command");
     if (!command)
         return NULL;
     PyObject *task = (PyObject *)new_task(cordon_shell_task(PyBytes_AS_STRING(command)));
@@ -131,7 +109,8 @@ PyObject *cordon_py_command_task(PyObject *module, PyObject *arg)
         goto out;
     }
     for (Py_ssize_t i = 0; i < n; i++) {
-        if (!(held[i] = argument_bytes(PySequence_Fast_GET_ITEM(seq, i), "the argument")))
+        held[i] = cordon_py_file_system_bytes(PySequence_Fast_GET_ITEM(seq, i), "the argument");
+        if (!held[i])
             goto out;
         argv[i] = PyBytes_AS_STRING(held[i]);
     }
@@ -227,7 +206,7 @@ static PyObject *task_set_policy(cordon_py_task *self, PyObject *arg)
  * is the file system's bytes, as for a command's arguments. */
 static PyObject *task_set_cwd(cordon_py_task *self, PyObject *arg)
 {
-    PyObject *dir = argument_bytes(arg, "the working directory");
+    PyObject *dir = cordon_py_file_system_bytes(arg, "the working directory");
     if (!dir)
         return NULL;
     PyObject *result = not_busy(self) < 0 ? NULL

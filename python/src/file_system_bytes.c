@@ -1,0 +1,19 @@
+/* A name, path or argument as the bytes the kernel takes. */
+#include "ext.h"
+
+PyObject *cordon_py_file_system_bytes(PyObject *arg, const char *what)
+{
+    if (!PyUnicode_Check(arg) && !PyBytes_Check(arg) && !PyObject_HasAttrString(arg, "__fspath__"))
+        return PyErr_Format(PyExc_TypeError, "%s must be str, bytes or os.PathLike, not %s",
+                            what, Py_TYPE(arg)->tp_name);
+    PyObject *bytes = NULL;
+    if (!PyUnicode_FSConverter(arg, &bytes)) {
+        if (PyErr_ExceptionMatches(PyExc_ValueError)) {
+            PyErr_Clear();
+            PyErr_Format(PyExc_ValueError, "%s %R holds a NUL byte, where the C string cordon "
+                         "passes on would end", what, arg);
+        }
+        return NULL;
+    }
+    return bytes;
+}
