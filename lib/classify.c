@@ -706,6 +706,14 @@ void cordon__classify(cordon_task *t, const cordon__attempt_state *s,
     if (s->stdin_error) {
         set_exception(t, "StdinError");
         own_ending(t, shared, status);
+        if (s->stdin_bad_return) {
+            cordon__buffer_printf(&t->exc_out, "StdinError: the stdin callback returned %zd after %llu %s, "
+                                  "neither a count of at most %zu bytes (its cap) nor a negative "
+                                  "errno; the task was ended\n",
+                                  s->stdin_returned, (unsigned long long)s->stdin_fed,
+                                  cordon__bytes(s->stdin_fed), s->stdin_chunk_size);
+            return;
+        }
         cordon__buffer_printf(&t->exc_out, "StdinError: %s failed after %llu %s: %s; "
                               "the task was ended\n",
                               t->stdin_fn ? "the stdin callback" : "reading the stdin fd",

@@ -209,7 +209,10 @@ static bool refill_stdin(cordon__attempt_state *s)
         return s->stdin_written < s->stdin_len;
     ssize_t n = s->stdin_fn(s->stdin_user, s->stdin_chunk, s->stdin_chunk_size);
     if (n < 0 || (size_t)n > s->stdin_chunk_size) {
-        s->stdin_error = n < 0 && n >= -4095 ? (int)n : -EOVERFLOW;
+        bool errno_given = n < 0 && n >= -4095;
+        s->stdin_error = errno_given ? (int)n : -EINVAL;
+        s->stdin_bad_return = !errno_given;
+        s->stdin_returned = n;
         kill_group(s);
         return false;
     }

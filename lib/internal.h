@@ -459,6 +459,8 @@ typedef struct cordon__attempt_state {
     char *stdin_chunk;          /* the task's, stdin_chunk_size bytes */
     size_t stdin_chunk_size;
     int stdin_error;            /* the callback's (or relay's) negative errno: StdinError */
+    bool stdin_bad_return;      /* the callback returned no count and no errno: ... */
+    ssize_t stdin_returned;     /* ... this */
     uint64_t stdin_fed;         /* bytes the callback (or relay) gave */
     int stdin_source;           /* relayed stdin: the caller's fd (a dup), or -1 */
     struct cordon__stdin_reader *stdin_reader; /* reads it for stdin_source, or NULL */

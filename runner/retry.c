@@ -161,10 +161,8 @@ static int parse_backoff_part(task_options *o, char *part, bool first)
 {
     while (isspace((unsigned char)*part))
         part++;
-    if (first) {
-        int rc = parse_time_part(part, &o->backoff_ms);
-        return rc < 0 ? rc : o->backoff_ms == 0 ? -1 : 0;
-    }
+    if (first) /* 0 is no delay, the default, as the library's */
+        return parse_time_part(part, &o->backoff_ms);
     if (part[0] == 'x' || part[0] == '*') {
         if (o->backoff_factor_given)
             return TWICE;

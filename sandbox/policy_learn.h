@@ -49,7 +49,8 @@ typedef struct cordon__learned_call {
 } cordon__learned_call;
 
 struct cordon_learned {
-    unsigned runs;
+    unsigned runs;                 /* learning runs and merged policies */
+    unsigned merged;               /* of which merged policies */
     cordon__learned_call *calls;   /* CORDON_SYSCALL_TABLE_SIZE of them */
     char *base;                    /* the base policy's name, of the last run */
     /* the timing companions (cordon__learn_companion) a base policy of

@@ -76,6 +76,7 @@ int cordon_learned_merge(cordon_learned *l, const cordon_policy *p, cordon_error
         }
     }
     l->runs++;
+    l->merged++;
     return 0;
 }
 
@@ -299,7 +300,16 @@ static void put_comment_text(text *t, const char *s)
 
 static void put_header(text *t, const cordon_learned *l, const char *title)
 {
-    put(t, "# Learned by cordon from %u run%s", l->runs, l->runs == 1 ? "" : "s");
+    /* A merged policy may itself hold many runs: it is named as a policy,
+     * never counted as one run. */
+    unsigned runs = l->runs - l->merged;
+    if (runs == 0)
+        put(t, "# Merged by cordon from %u learned polic%s", l->merged, l->merged == 1 ? "y" : "ies");
+    else if (l->merged == 0)
+        put(t, "# Learned by cordon from %u run%s", runs, runs == 1 ? "" : "s");
+    else
+        put(t, "# Learned by cordon from %u run%s, merged with %u learned polic%s", runs,
+            runs == 1 ? "" : "s", l->merged, l->merged == 1 ? "y" : "ies");
     if (title && *title) {
         put(t, ": ");
         put_comment_text(t, title);

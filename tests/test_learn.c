@@ -320,7 +320,9 @@ static void test_learn_merges_policies_of_two_runs(void **state)
     assert_int_equal(cordon_learned_merge(merged, p2, &err), 0);
     assert_int_equal(cordon_learned_runs(merged), 2);
     char *text = written(merged, "both");
-    assert_non_null(strstr(text, "# Learned by cordon from 2 runs: both\n"));
+    /* merged policies are named as such, not counted as runs (each may
+     * hold many) */
+    assert_non_null(strstr(text, "# Merged by cordon from 2 learned policies: both\n"));
     cordon_policy *p = compiled(text);
 
     assert_string_equal(run_under(plain, p, 0)->std_out.data, "18 bytes, sum 1661\n");
@@ -1227,8 +1229,20 @@ static void test_learn_option_errors_and_out_with_equals(void **state)
     char line[256] = "";
     assert_non_null(fgets(line, sizeof line, f));
     fclose(f);
-    unlink(out);
     assert_string_equal(line, "# Learned by cordon from 1 run: true\n");
+    /* a run merged with that policy: one run and one policy, not "2 runs" */
+    char again[] = "/tmp/cordon-learn-again-XXXXXX";
+    write_file(again, "");
+    snprintf(cmd, sizeof cmd, "%s learn --no-verify --merge %s --out=%s -- true 2>&1; echo $?",
+             runner, out, again);
+    assert_string_equal(command_output(cmd), "0\n");
+    f = fopen(again, "r");
+    assert_non_null(f);
+    assert_non_null(fgets(line, sizeof line, f));
+    fclose(f);
+    unlink(again);
+    unlink(out);
+    assert_string_equal(line, "# Learned by cordon from 1 run, merged with 1 learned policy: true\n");
 }
 
 /* A --out that cannot be written is refused before the command runs

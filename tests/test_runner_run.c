@@ -481,6 +481,16 @@ static void test_run_bad_retry_options_name_the_option(void **state)
                "10ms,max 10ms", "false");
     expect_status(&c, 1);
     captured_free(&c);
+    /* 0 is no delay, the default, as cordon_set_backoff's: it was refused
+     * as "not INITIAL[,xFACTOR][,max LIMIT]", which it is. */
+    const char *no_delay[] = { "0", "0ms", "0,x2", "0s,max 0" };
+    for (size_t i = 0; i < sizeof no_delay / sizeof *no_delay; i++) {
+        c = CORDON("run", "--retry", "2", "--retry-on", "exit:1", "--backoff", no_delay[i],
+                   "false");
+        expect_status(&c, 1);
+        assert_non_null(strstr(c.err, "attempt 2 exited with 1; retrying"));
+        captured_free(&c);
+    }
 }
 
 /* A bad option anywhere stops cordon before the command starts. */
@@ -983,10 +993,18 @@ static void test_run_user_by_name_and_uid(void **state)
     expect_status(&c, 0);
     assert_string_equal(c.out, "65534\n65534\n");
     captured_free(&c);
-    c = CORDON("run", "--user", "4321", "--shell", "id -u; id -g");
+    c = CORDON("run", "--user", "4321", "--shell", "id -u; id -g; id -G");
     expect_status(&c, 0);
-    assert_string_equal(c.out, "4321\n4321\n");
+    assert_string_equal(c.out, "4321\n4321\n4321\n");
     captured_free(&c);
+    /* A uid with no passwd entry, as the manual says: HOME is /, USER and
+     * LOGNAME the number. */
+    if (!getpwuid(4321)) {
+        c = CORDON("run", "--user", "4321", "--shell", "echo $HOME $USER $LOGNAME");
+        expect_status(&c, 0);
+        assert_string_equal(c.out, "/ 4321 4321\n");
+        captured_free(&c);
+    }
 }
 
 /* A task of root is root even without capabilities (core_pattern and

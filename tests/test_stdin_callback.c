@@ -15,6 +15,7 @@ typedef struct stream {
     int fail_after_calls; /* > 0: return fail_with from that call on */
     ssize_t fail_with;
     bool overfill;        /* return more than cap */
+    size_t cap;           /* the last cap it was given */
 } stream;
 
 static unsigned char byte_at(uint64_t i)
@@ -26,6 +27,7 @@ static ssize_t give(void *user, char *buf, size_t cap)
 {
     stream *s = user;
     s->calls++;
+    s->cap = cap;
     if (s->fail_after_calls && (int)s->calls >= s->fail_after_calls)
         return s->fail_with;
     if (s->overfill)
@@ -188,7 +190,28 @@ static void test_stdin_callback_overfilling_its_buffer_is_an_error(void **state)
     assert_int_equal(cordon_set_timeout_ms(t, 30000), 0);
     const cordon_result *r = run_task(t, CORDON_EXCEPTION);
     assert_string_equal(r->exception, "StdinError");
-    assert_non_null(strstr(r->exc_out.data, "after 0 bytes: Value too large"));
+    char expected[200];
+    snprintf(expected, sizeof expected, "StdinError: the stdin callback returned %zu after 0 bytes, "
+             "neither a count of at most %zu bytes (its cap) nor a negative errno; the task was "
+             "ended\n", s.cap + 1, s.cap);
+    assert_string_equal(r->exc_out.data, expected);
+    cordon_task_free(t);
+}
+
+/* A negative return that is no errno (below -4095) is named as it was, not
+ * as some errno it is not. */
+static void test_stdin_callback_returning_no_errno_is_named_as_it_was(void **state)
+{
+    (void)state;
+    stream s = { .total = UINT64_MAX, .fail_after_calls = 3, .fail_with = -100000 };
+    cordon_task *t = shell("exec cat >/dev/null");
+    assert_int_equal(cordon_set_stdin_callback(t, give, &s), 0);
+    assert_int_equal(cordon_set_timeout_ms(t, 30000), 0);
+    const cordon_result *r = run_task(t, CORDON_EXCEPTION);
+    assert_string_equal(r->exception, "StdinError");
+    assert_non_null(strstr(r->exc_out.data, "the stdin callback returned -100000 after "));
+    assert_non_null(strstr(r->exc_out.data, "nor a negative errno"));
+    assert_null(strstr(r->exc_out.data, "Value too large"));
     cordon_task_free(t);
 }
 
@@ -234,6 +257,7 @@ int main(void)
         cmocka_unit_test(test_stdin_callback_unread_raises_no_sigpipe),
         cmocka_unit_test(test_stdin_callback_error_ends_the_task_with_stdin_error),
         cmocka_unit_test(test_stdin_callback_overfilling_its_buffer_is_an_error),
+        cmocka_unit_test(test_stdin_callback_returning_no_errno_is_named_as_it_was),
         cmocka_unit_test(test_stdin_callback_zero_is_the_end_of_input),
         cmocka_unit_test(test_stdin_callback_and_stdin_bytes_replace_each_other),
     };

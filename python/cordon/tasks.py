@@ -544,7 +544,10 @@ class _Task:
     def run_profiler(self, out: Optional[TextIO] = None, sort: str = "cumulative",
                      limit: int = 25) -> Any:
         """Runs the task and prints where its time went to `out` (default
-        sys.stdout), then returns or raises as run() does."""
+        sys.stdout), then returns or raises as run() does.  A function
+        task's profile comes back with its return or exception: one that
+        cordon ended (Timeout, CpuLimit, MemoryLimit, a crash) sends none,
+        and `out` says so, naming the ending."""
         self._begin()
         self._clear()
         self._profiling = True
@@ -554,7 +557,8 @@ class _Task:
             self._profiling = False
             self._end()
         self.attempts = 1
-        self._print_profile(out if out is not None else sys.stdout, sort, limit)
+        self._print_profile(out if out is not None else sys.stdout, sort, limit,
+                            None if outcome[0] else outcome[1])
         return self._deliver(outcome)
 
 
@@ -686,7 +690,12 @@ class FunctionTask(_Task):
             return None
         return _wire.escaped_exception(exc)
 
-    def _print_profile(self, out, sort, limit):
+    def _print_profile(self, out, sort, limit, raised):
+        if self._profile is None and raised is not None:
+            print(f"cordon: no profile came back from the task: it ended with "
+                  f"{type(raised).__name__}, and a profile is sent only with the task's own "
+                  "return or exception", file=out)
+            return
         _profile.print_report(self._profile, out, sort, limit)
 
 
@@ -786,7 +795,7 @@ class ShellCommand(_Task):
         return False, errors.CommandFailed(message, exception="CommandFailed", exc_out=report,
                                            task=self)
 
-    def _print_profile(self, out, sort, limit):
+    def _print_profile(self, out, sort, limit, raised):
         out.write(self._command_profile or "")
 
 

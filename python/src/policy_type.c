@@ -25,10 +25,9 @@ static PyObject *policy_text_bytes(PyObject *text)
 static PyObject *policy_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
 {
     static char *keywords[] = { "name_or_path", "text", "origin", NULL };
-    PyObject *name_arg = Py_None, *text_arg = Py_None;
-    const char *origin = "<string>";
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|O$Os", keywords, &name_arg, &text_arg,
-                                     &origin))
+    PyObject *name_arg = Py_None, *text_arg = Py_None, *origin_arg = NULL;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|O$OO", keywords, &name_arg, &text_arg,
+                                     &origin_arg))
         return NULL;
     if (name_arg != Py_None && text_arg != Py_None)
         return PyErr_Format(PyExc_TypeError, "Policy takes a name or path, or text=, not both "
@@ -40,6 +39,15 @@ static PyObject *policy_new(PyTypeObject *type, PyObject *args, PyObject *kwargs
                           : policy_text_bytes(text_arg);
     if (!bytes)
         return NULL;
+    /* The origin names where the text came from, a file's name as often as
+     * not: taken as a path is (os.fsdecode's surrogates too). */
+    PyObject *origin_bytes = origin_arg ? cordon_py_file_system_bytes(origin_arg, "Policy: origin")
+                                        : PyBytes_FromString("<string>");
+    if (!origin_bytes) {
+        Py_DECREF(bytes);
+        return NULL;
+    }
+    const char *origin = PyBytes_AS_STRING(origin_bytes);
     const char *name = name_arg != Py_None ? PyBytes_AS_STRING(bytes) : NULL;
     const char *text = name ? NULL : PyBytes_AS_STRING(bytes);
     cordon_error err = { 0 };
@@ -49,6 +57,7 @@ static PyObject *policy_new(PyTypeObject *type, PyObject *args, PyObject *kwargs
     p = name ? cordon_policy_load(name, &err) : cordon_policy_parse(text, origin, &err);
     Py_END_ALLOW_THREADS
     Py_DECREF(bytes);
+    Py_DECREF(origin_bytes);
     if (!p)
         return PyErr_Format(PyExc_ValueError, "%s", err.message);
     cordon_py_policy *self = (cordon_py_policy *)type->tp_alloc(type, 0);

@@ -97,6 +97,17 @@ def test_run_profiler_of_a_failing_task_still_reports():
     assert "raise_server_error" in out.getvalue()
 
 
+def test_run_profiler_of_a_task_cordon_ended_says_why_there_is_no_profile():
+    # A timed-out task sends no profile: the report said only that none
+    # came back, not why.
+    out = io.StringIO()
+    with pytest.raises(cordon.Timeout):
+        FunctionTask(helpers.sleep, 30).configure(timeout=0.2).run_profiler(out=out)
+    assert out.getvalue() == ("cordon: no profile came back from the task: it ended with Timeout, "
+                              "and a profile is sent only with the task's own return or "
+                              "exception\n")
+
+
 def test_the_first_delay_is_held_to_max_backoff_and_delays_past_a_wait_refused(tmp_path):
     # The first pause was `backoff` itself, whatever max_backoff said
     # (backoff=2, max_backoff=0.1 slept 2 s), and a delay past what a wait

@@ -162,6 +162,14 @@ def test_a_policy_takes_bytes_and_paths_and_names_a_wrong_type():
             cordon.Policy(text=text)
     with pytest.raises(ValueError, match="no default action"):
         cordon.Policy(text=b"")
+    # origin= names the text's source, a file's name as often as not: a
+    # name os.fsdecode gave (surrogates) raised a bare UnicodeEncodeError
+    for origin in ("/etc/d\udcff.policy", b"/etc/d\xff.policy", pathlib.Path("/etc/x.policy")):
+        with pytest.raises(ValueError, match=r"^/etc/.*\.policy:1:7: unknown syscall 'nosuch'"):
+            cordon.Policy(text="allow nosuch\n", origin=origin)
+    with pytest.raises(TypeError, match=r"^Policy: origin must be str, bytes or os.PathLike, "
+                                        r"not int$"):
+        cordon.Policy(text="default allow\n", origin=5)
 
 
 def test_arguments_are_the_file_system_s_bytes(tmp_path):
