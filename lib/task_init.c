@@ -292,7 +292,8 @@ static int mount_task_view(const cordon__launch *l)
         cordon__streams_on_view(l);
     if ((rc = cordon__mount_own_proc()) < 0 || (rc = cordon__make_sys_read_only()) < 0 ||
         (l->runs_as_root && (rc = cordon__protect_kernel_settings()) < 0) ||
-        (rc = mount_own_tree(l, &trees)) < 0 || (rc = cover_mounts(&l->bind_covers)) < 0)
+        (rc = mount_own_tree(l, &trees)) < 0 || (rc = cover_mounts(&l->bind_covers)) < 0 ||
+        (rc = cordon__devices_only_in_dev(l->binds, l->bind_count)) < 0)
         return rc;
     if (deleted)
         return 0;

@@ -342,6 +342,10 @@ int cordon__mount_own_mqueue(void);
  * covered by the null device (their servers' waits outlast SIGKILL), but
  * where one of `binds` has the device's path as its target. */
 int cordon__cover_user_space_devices(const cordon__bind *binds, size_t bind_count);
+/* device_nodes.c, last of the init's mounts: every mount of the view
+ * nodev but /dev (and what is mounted beneath it, the task's /dev/shm
+ * aside) and the binds of `binds` whose source is a device or in /dev. */
+int cordon__devices_only_in_dev(const cordon__bind *binds, size_t bind_count);
 /* In a new UTS namespace (namespaces.c): the task's hostname. */
 int cordon__set_hostname(const char *name);
 

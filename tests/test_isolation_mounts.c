@@ -1083,6 +1083,77 @@ static void test_mounts_minimal_dev_holds_only_the_listed_nodes(void **state)
     cordon_task_free(t);
 }
 
+/* A device node outside /dev opens nothing: root had made a node of
+ * /dev/fuse in /tmp, and a nobody task opened through it the device its
+ * /dev hides.  Every mount of the view is nodev but /dev and what is bound
+ * from it or is a device bound by name; a bind of another directory
+ * brings its files but not its devices.  The node here is the null
+ * device's; only root makes one, so the test needs a root caller (its
+ * tasks run as root and as nobody). */
+static void test_mounts_no_device_opens_outside_dev(void **state)
+{
+    (void)state;
+    require_mount_namespace();
+    if (geteuid() != 0) {
+        print_message("skipped: only root makes a device node to find\n");
+        skip();
+    }
+    char dir[64] = "/var/tmp/cordon-devnodes-XXXXXX", node[96];
+    assert_non_null(mkdtemp(dir));
+    assert_int_equal(chmod(dir, 0755), 0);
+    snprintf(node, sizeof node, "%s/null", dir);
+    assert_int_equal(mknod(node, S_IFCHR | 0666, makedev(1, 3)), 0);
+    assert_int_equal(chmod(node, 0666), 0);
+    char bound_node[96]; /* the node's directory or /dev, bound at target */
+    snprintf(bound_node, sizeof bound_node, "%s/null", target);
+    static const struct {
+        const char *what;
+        int bind; /* 0 none, 1 the directory, 2 the node by name, 3 /dev */
+        const char *preset;
+        bool minimal_dev;
+        const char *expected; /* the node, the bound path, /dev/null */
+    } runs[] = {
+        { "no option", 0, NULL, false, "no - ok" },
+        { "the node's directory bound", 1, NULL, false, "no no ok" },
+        { "the node bound by name", 2, NULL, false, "no ok ok" },
+        { "/dev bound", 3, NULL, false, "no ok ok" },
+        { "preset isolated", 0, "isolated", false, "no - ok" },
+        { "a minimal /dev", 0, NULL, true, "no - ok" },
+    };
+    for (int as_nobody = 0; as_nobody < 2; as_nobody++)
+        for (size_t i = 0; i < sizeof runs / sizeof *runs; i++) {
+            const char *bound = runs[i].bind == 2   ? file_target
+                                : runs[i].bind != 0 ? bound_node
+                                                    : "/nonexistent";
+            char line[600];
+            snprintf(line, sizeof line,
+                     "for f in '%s' '%s' /dev/null; do if [ ! -e \"$f\" ]; then r=-; "
+                     "elif (echo x > \"$f\") 2>/dev/null; then r=ok; else r=no; fi; "
+                     "printf '%%s%%s' \"$s\" \"$r\"; s=' '; done", node, bound);
+            cordon_task *t = shell(line);
+            assert_int_equal(cordon_set_policy(t, NULL), 0);
+            if (as_nobody)
+                assert_int_equal(cordon_set_user(t, 65534, 65534), 0);
+            if (runs[i].bind == 1)
+                assert_int_equal(cordon_add_bind(t, dir, target, 0), 0);
+            if (runs[i].bind == 2)
+                assert_int_equal(cordon_add_bind(t, node, file_target, 0), 0);
+            if (runs[i].bind == 3)
+                assert_int_equal(cordon_add_bind(t, "/dev", target, 0), 0);
+            if (runs[i].preset)
+                assert_int_equal(cordon_set_isolation(t, runs[i].preset), 0);
+            if (runs[i].minimal_dev)
+                assert_int_equal(cordon_set_minimal_dev(t, 1), 0);
+            const cordon_result *r = run_task(t, 0);
+            if (strcmp(r->std_out.data, runs[i].expected) != 0)
+                fail_msg("%s%s: '%s', expected '%s'", runs[i].what, as_nobody ? " (nobody)" : "",
+                         r->std_out.data, runs[i].expected);
+            cordon_task_free(t);
+        }
+    assert_int_equal(unlink(node), 0);
+    assert_int_equal(rmdir(dir), 0);
+}
+
 /* A pseudo-terminal of the task's own devpts: the first one is 0. */
 static int open_pty(cordon_ctx *ctx, void *arg)
 {
@@ -1518,6 +1589,7 @@ int main(void)
         cmocka_unit_test(test_mounts_bind_is_granted_under_file_rules),
         cmocka_unit_test(test_mounts_a_grant_follows_the_mount_not_a_link_swapped_in),
         cmocka_unit_test(test_mounts_minimal_dev_holds_only_the_listed_nodes),
+        cmocka_unit_test(test_mounts_no_device_opens_outside_dev),
         cmocka_unit_test(test_mounts_minimal_dev_gives_pseudo_terminals_of_its_own),
         cmocka_unit_test(test_mounts_hostname_is_the_task_s_own),
         cmocka_unit_test(test_mounts_cgroup_namespace_hides_the_cgroup_path),

@@ -1,0 +1,116 @@
+/*
+ * Device nodes open only where the task's view serves devices: /dev and
+ * what the task was given from it.
+ *
+ * A device node outside /dev opens the device as one inside does, with
+ * only its file's mode to stop it: one that root made elsewhere (a
+ * chroot's dev/ on disk, a copy of /dev/fuse or of a disk in a directory
+ * every user can reach) gave a task what its view of /dev was built to
+ * withhold, a FUSE device among them, whose server's waits outlast
+ * SIGKILL (sandbox/user_space_devices.c).  Every mount of the view is made
+ * nodev, as bubblewrap and nsjail make their binds, then devices are
+ * allowed again where they belong:
+ *  - /dev, and everything mounted beneath it (the caller's /dev with the
+ *    task's own terminals, or a minimal /dev), but the task's own /dev/shm,
+ *    which was mounted nodev and stays so;
+ *  - a bind whose source is a device node, or lies in /dev
+ *    (--bind /dev/kvm /dev/kvm, --bind /dev /mnt/dev): asked for by name.
+ * A bind of any other directory brings its files but not its devices,
+ * wherever it is bound.
+ *
+ * Where /dev is no mount of its own (a directory of the root file
+ * system), it is bound onto itself first, so that the devices it holds
+ * are allowed without the rest of that file system's.  A kernel without
+ * mount_setattr(2) (before 5.12) leaves the view as it was.
+ *
+ * Runs in the init, last of its mounts: plain system calls only.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "confine.h"
+
+/* mount_setattr(2) (Linux 5.12), declared here as namespaces.c does: C
+ * libraries before glibc 2.36 have no declaration of it. */
+struct node_attributes {
+    uint64_t attr_set, attr_clr, propagation, userns_fd;
+};
+#define NODE_ATTRIBUTE_NO_DEVICES 0x00000004 /* MOUNT_ATTR_NODEV */
+#define MOUNT_ROOT_ATTRIBUTE 0x00002000      /* STATX_ATTR_MOUNT_ROOT */
+
+static int set_no_devices(const char *path, bool on, unsigned flags)
+{
+    struct node_attributes attributes = { 0 };
+    if (on)
+        attributes.attr_set = NODE_ATTRIBUTE_NO_DEVICES;
+    else
+        attributes.attr_clr = NODE_ATTRIBUTE_NO_DEVICES;
+    if (syscall(SYS_mount_setattr, AT_FDCWD, path, flags, &attributes, sizeof attributes) != 0)
+        return -errno;
+    return 0;
+}
+
+/* Devices allowed again beneath `path`, a mount's root.  EPERM: the
+ * caller's own mount was nodev already (the flag is locked in a user
+ * namespace's copy), so nothing was allowed there before either. */
+static int allow_devices(const char *path)
+{
+    int rc = set_no_devices(path, false, AT_RECURSIVE | AT_SYMLINK_NOFOLLOW);
+    return rc == -EPERM ? 0 : rc;
+}
+
+static bool is_mount_root(const char *path)
+{
+    struct statx st;
+    if (syscall(SYS_statx, AT_FDCWD, path, AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT, 0, &st) != 0)
+        return false;
+    return (st.stx_attributes_mask & MOUNT_ROOT_ATTRIBUTE) &&
+           (st.stx_attributes & MOUNT_ROOT_ATTRIBUTE);
+}
+
+static int allow_devices_in_dev(void)
+{
+    struct stat st;
+    if (lstat("/dev", &st) != 0 || !S_ISDIR(st.st_mode))
+        return 0; /* no /dev: no devices to allow */
+    if (!is_mount_root("/dev") && mount("/dev", "/dev", NULL, MS_BIND | MS_REC, NULL) != 0)
+        return -errno;
+    int rc = allow_devices("/dev");
+    /* The task's own shared memory: a tmpfs it writes, nodev as mounted. */
+    if (rc == 0 && is_mount_root("/dev/shm"))
+        rc = set_no_devices("/dev/shm", true, AT_SYMLINK_NOFOLLOW);
+    return rc;
+}
+
+static bool from_dev(const cordon__bind *bind)
+{
+    if (strncmp(bind->source, "/dev", 4) == 0 &&
+        (bind->source[4] == '\0' || bind->source[4] == '/'))
+        return true;
+    struct stat st;
+    return lstat(bind->target, &st) == 0 && (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode));
+}
+
+int cordon__devices_only_in_dev(const cordon__bind *binds, size_t bind_count)
+{
+    int rc = set_no_devices("/", true, AT_RECURSIVE);
+    if (rc == -ENOSYS)
+        return 0;
+    if (rc == 0)
+        rc = allow_devices_in_dev();
+    /* In the order they were mounted, each over what came before: a bind
+     * of another directory onto a path in /dev brings no devices either,
+     * and one from /dev beneath another bind's target brings its own. */
+    for (size_t i = 0; i < bind_count && rc == 0; i++)
+        rc = from_dev(&binds[i]) ? allow_devices(binds[i].target)
+                                 : set_no_devices(binds[i].target, true,
+                                                  AT_RECURSIVE | AT_SYMLINK_NOFOLLOW);
+    return rc;
+}
