@@ -101,7 +101,11 @@ cordon_task *cordon_shell_task(const char *command);
  * accepted.  Called from a callback of the task's own run (its output,
  * stdin, retry or done callback), which goes on using the task once the
  * callback returns, it frees nothing and says so on stderr: free the task
- * after the run returns, or after its join. */
+ * after the run returns, or after its join.  Likewise while another
+ * thread joins it or waits for it (cordon_join, _join_timeout,
+ * _wait_any), and while another thread's blocking cordon_run (or
+ * _run_and_retry) runs it, which is cancelled: that thread goes on using
+ * the task when its call returns. */
 void cordon_task_free(cordon_task *t);
 
 /* ---- Inside a function task (call only from the child) ---------------- */

@@ -595,7 +595,7 @@ struct cordon_task {
     bool async_joined;          /* async_status holds the last join's answer */
     bool async_joining;         /* a thread is in the join (under done_lock): another
                                    one gets -EBUSY, not a second pthread_join */
-    unsigned async_waiters;     /* threads in cordon_join_timeout (under done_lock) */
+    unsigned async_waiters;     /* in cordon_join_timeout or _wait_any (under done_lock) */
     int async_status;
     /* A blocking run's (cordon_run, cordon_run_and_retry) going on in some
      * thread, which cordon_cancel may end as it ends an async run. */
@@ -737,7 +737,10 @@ int cordon__join(cordon_task *t);
 void cordon__say_misuse(const char *line);
 /* Another thread is in the task's join, or waits to join it, now. */
 bool cordon__joined_elsewhere(cordon_task *t);
-/* One more (+1) or one fewer (-1) thread waiting to join the task. */
+/* Another thread's cordon_run (or _run_and_retry) runs the task now. */
+bool cordon__run_elsewhere(cordon_task *t);
+/* One more (+1) or one fewer (-1) thread waiting to join the task (or in
+ * cordon_wait_any on it). */
 void cordon__join_waiters(cordon_task *t, int change);
 /* At the start of a run: the total deadline of all its attempts. */
 void cordon__total_deadline_start(cordon_task *t);

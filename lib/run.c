@@ -469,6 +469,14 @@ bool cordon__joined_elsewhere(cordon_task *t)
     return joining;
 }
 
+bool cordon__run_elsewhere(cordon_task *t)
+{
+    pthread_mutex_lock(&t->done_lock);
+    bool elsewhere = t->blocking_running && !pthread_equal(t->blocking_thread, pthread_self());
+    pthread_mutex_unlock(&t->done_lock);
+    return elsewhere;
+}
+
 void cordon__join_waiters(cordon_task *t, int change)
 {
     pthread_mutex_lock(&t->done_lock);

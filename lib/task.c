@@ -226,8 +226,18 @@ void cordon_task_free(cordon_task *t)
     /* Freed under another thread's join, that join went on waiting on a
      * task that no longer was.  After the pool's: its take-out is done. */
     if (cordon__joined_elsewhere(t)) {
-        cordon__say_misuse("cordon_task_free: called while another thread joins the task; the "
-                           "task is not freed (free it once the join has returned)\n");
+        cordon__say_misuse("cordon_task_free: called while another thread joins or waits for the "
+                           "task; the task is not freed (free it once the join or wait has "
+                           "returned)\n");
+        return;
+    }
+    /* Freed under another thread's blocking run, that run went on reading
+     * and writing the freed task (and a task made next reused it). */
+    if (cordon__run_elsewhere(t)) {
+        cordon_cancel(t);
+        cordon__say_misuse("cordon_task_free: called while another thread's cordon_run runs the "
+                           "task; the run is cancelled and the task is not freed (free it once "
+                           "that cordon_run has returned)\n");
         return;
     }
     cordon__cancel(t); /* never free under a running collector */

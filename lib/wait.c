@@ -199,6 +199,11 @@ int cordon_wait_any(cordon_task *const tasks[], size_t n, int timeout_ms)
     struct timespec at = cordon__monotonic_after_ms(timeout_ms < 0 ? 0 : timeout_ms);
     int rc;
     bool own = false;
+    /* Counted as its waiters: a free from another thread meanwhile is
+     * refused (it freed a task this wait went on reading). */
+    for (size_t i = 0; i < n; i++)
+        if (tasks[i])
+            cordon__join_waiters(tasks[i], +1);
     /* The end mark is read again after each wake: it, not the fd, is what
      * says a task ended (the fd only wakes the poll). */
     while ((rc = first_ended(tasks, n, fds, &own)) == -1) {
@@ -214,6 +219,9 @@ int cordon_wait_any(cordon_task *const tasks[], size_t n, int timeout_ms)
         }
     }
     free(fds);
+    for (size_t i = 0; i < n; i++)
+        if (tasks[i])
+            cordon__join_waiters(tasks[i], -1);
     /* Nothing to wait for but the callback's own task: a wait for ever. */
     if (rc == -EINVAL && own)
         return timeout_ms == 0 ? -ETIMEDOUT : -EDEADLK;

@@ -610,6 +610,52 @@ static void test_async_two_threads_joining_one_task_both_return(void **state)
     }
 }
 
+static void *runs_blocking(void *arg)
+{
+    return (void *)(intptr_t)cordon_run(arg);
+}
+
+static void *waits_for_any(void *arg)
+{
+    cordon_task *tasks[1] = { arg };
+    return (void *)(intptr_t)cordon_wait_any(tasks, 1, 10000);
+}
+
+/* A task freed while another thread's blocking cordon_run ran it: the
+ * run went on reading and writing the freed task for as long as the
+ * command lived (ASan: heap-use-after-free in the collector), and the
+ * next task made reused its memory.  Freed while another thread waited
+ * for it in cordon_wait_any, that wait read freed memory.  Both frees are
+ * refused, said on stderr; the run is cancelled. */
+static void test_async_a_task_is_never_freed_under_another_thread_s_run_or_wait(void **state)
+{
+    (void)state;
+    const char *argv[] = { "sleep", "7", NULL };
+    cordon_task *t = cordon_command_task(argv);
+    pthread_t other;
+    double start = seconds_now();
+    assert_int_equal(pthread_create(&other, NULL, runs_blocking, t), 0);
+    usleep(300 * 1000);
+    cordon_task_free(t); /* refused, and the run cancelled */
+    void *rc;
+    assert_int_equal(pthread_join(other, &rc), 0);
+    assert_int_equal((intptr_t)rc, CORDON_EXCEPTION);
+    assert_true(seconds_now() - start < 5); /* cancelled, not run to its end */
+    assert_string_equal(cordon_task_result(t)->exception, "Cancelled");
+    cordon_task_free(t);
+
+    t = cordon_function_task(sleeps_a_little, NULL);
+    assert_int_equal(cordon_run_async(t), 0);
+    assert_int_equal(pthread_create(&other, NULL, waits_for_any, t), 0);
+    usleep(100 * 1000);
+    cordon_task_free(t); /* refused while the other thread waits for it */
+    assert_int_equal(pthread_join(other, &rc), 0);
+    assert_int_equal((intptr_t)rc, 0);
+    assert_int_equal(cordon_join(t), 0);
+    assert_int_equal(cordon_task_result(t)->exit_code, 5);
+    cordon_task_free(t);
+}
+
 static int raises_at_once(cordon_ctx *ctx, void *arg)
 {
     (void)arg;
@@ -783,6 +829,7 @@ int main(void)
         cmocka_unit_test(test_async_a_blocking_run_refuses_a_run_from_its_own_callback),
         cmocka_unit_test(test_async_a_blocking_run_refuses_a_run_from_another_thread),
         cmocka_unit_test(test_async_two_threads_joining_one_task_both_return),
+        cmocka_unit_test(test_async_a_task_is_never_freed_under_another_thread_s_run_or_wait),
         cmocka_unit_test(test_async_a_task_that_raised_is_joined_again),
         cmocka_unit_test(test_async_a_task_freed_from_its_own_callbacks_stays_whole),
         cmocka_unit_test(test_async_a_pool_freed_from_its_task_s_callback_stays_whole),
