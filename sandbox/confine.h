@@ -39,14 +39,17 @@ int cordon__landlock_prepare(void);
 int cordon__landlock_fence_ruleset(void);
 
 /* Parent side (kernel_mounts.c): the mount points of the kernel's file
- * systems of settings and processes (proc, sysfs, cgroup, debugfs, ...)
- * in the caller's mount namespace, and those of the caller's terminals
- * and shared state.  0 or -errno; free with cordon__path_list_free. */
+ * systems of settings and processes (proc, sysfs, cgroup, ...) in the
+ * caller's mount namespace, those that show the machine's secrets even
+ * read-only (debugfs, tracefs, securityfs, ...: `secret`), and those of
+ * the caller's terminals and shared state.  0 or -errno; free each with
+ * cordon__path_list_free. */
 typedef struct cordon__path_list {
     char **paths;
     size_t count;
 } cordon__path_list;
-int cordon__kernel_mounts(cordon__path_list *kernel, cordon__path_list *caller_state);
+int cordon__kernel_mounts(cordon__path_list *kernel, cordon__path_list *secret,
+                          cordon__path_list *caller_state);
 void cordon__path_list_free(cordon__path_list *list);
 /* Those not beneath /proc or /sys, as last read (again only when the
  * mount table changed): a copy in `copy` (unless NULL) and in

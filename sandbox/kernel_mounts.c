@@ -12,7 +12,9 @@
  * those mounts come along: a second proc shows the machine's processes
  * past the task's pid namespace (and, to a root task, the kernel's
  * settings), so the init covers each (hidden_mounts.c) but those beneath
- * /proc and /sys, which the task's own /proc and a read-only /sys cover.
+ * /proc and /sys, which the task's own /proc and a read-only /sys cover;
+ * beneath /sys, those that show the machine's secrets even read-only
+ * (debugfs, tracefs, ...: secret_types) are covered too.
  *
  * The caller's terminals, POSIX shared memory, message queues, huge page
  * files and device nodes are the same kind of door: cordon gives the task
@@ -59,6 +61,28 @@ static bool kernel_type(const char *type)
 {
     for (size_t i = 0; i < sizeof kernel_types / sizeof *kernel_types; i++)
         if (!strcmp(type, kernel_types[i]))
+            return true;
+    return false;
+}
+
+/* Of those, the ones a read-only /sys still shows too much through, at
+ * their usual places beneath it (/sys/kernel/debug, /sys/kernel/tracing,
+ * /sys/kernel/security, /sys/fs/pstore, /sys/fs/bpf, ...): a root task
+ * under --isolate isolated read the scheduler's table of every process on
+ * the machine (debugfs's sched/debug) and the kernel's trace buffers; the
+ * IMA list of every file run, crash logs of earlier boots and EFI
+ * variables are as near.  Covered wherever they are, /sys included.  The
+ * cgroup hierarchies beneath /sys/fs/cgroup stay (runtimes read their
+ * limits there), and so do SELinux's and Smack's, which programs read to
+ * label their files. */
+static const char *const secret_types[] = {
+    "debugfs", "tracefs", "securityfs", "pstore", "bpf", "configfs", "efivarfs",
+};
+
+static bool secret_type(const char *type)
+{
+    for (size_t i = 0; i < sizeof secret_types / sizeof *secret_types; i++)
+        if (!strcmp(type, secret_types[i]))
             return true;
     return false;
 }
@@ -195,7 +219,7 @@ static int each_mount(mount_visit visit, void *arg)
 }
 
 typedef struct kernel_and_state {
-    cordon__path_list *kernel, *caller_state;
+    cordon__path_list *kernel, *secret, *caller_state;
 } kernel_and_state;
 
 static int note_kernel_or_state(const mount_line *m, dev_t shm_device, const char *shm_mount,
@@ -203,20 +227,23 @@ static int note_kernel_or_state(const mount_line *m, dev_t shm_device, const cha
 {
     kernel_and_state *lists = arg;
     if (kernel_type(m->type))
-        return add_path(lists->kernel, m->point);
+        return add_path(secret_type(m->type) ? lists->secret : lists->kernel, m->point);
     if (caller_state_mount(m, shm_device, shm_mount))
         return add_path(lists->caller_state, m->point);
     return 0;
 }
 
-int cordon__kernel_mounts(cordon__path_list *kernel, cordon__path_list *caller_state)
+int cordon__kernel_mounts(cordon__path_list *kernel, cordon__path_list *secret,
+                          cordon__path_list *caller_state)
 {
     *kernel = (cordon__path_list){ NULL, 0 };
+    *secret = (cordon__path_list){ NULL, 0 };
     *caller_state = (cordon__path_list){ NULL, 0 };
-    kernel_and_state lists = { kernel, caller_state };
+    kernel_and_state lists = { kernel, secret, caller_state };
     int rc = each_mount(note_kernel_or_state, &lists);
     if (rc < 0) {
         cordon__path_list_free(kernel);
+        cordon__path_list_free(secret);
         cordon__path_list_free(caller_state);
     }
     return rc;
@@ -341,11 +368,15 @@ void cordon__path_list_free(cordon__path_list *list)
     list->count = 0;
 }
 
+static bool beneath_proc(const char *path)
+{
+    return !strncmp(path, "/proc", 5) && (path[5] == '\0' || path[5] == '/');
+}
+
 /* Beneath /proc or /sys, or one of them. */
 static bool beneath_proc_or_sys(const char *path)
 {
-    return !strncmp(path, "/proc", 5) && (path[5] == '\0' || path[5] == '/') ? true
-           : !strncmp(path, "/sys", 4) && (path[4] == '\0' || path[4] == '/');
+    return beneath_proc(path) || (!strncmp(path, "/sys", 4) && (path[4] == '\0' || path[4] == '/'));
 }
 
 static int copy_list(const cordon__path_list *from, cordon__path_list *to)
@@ -435,8 +466,8 @@ static void read_again(void)
         close(cache.watch);
     /* Opened first: a change while the table is read is seen next time. */
     cache.watch = open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
-    cordon__path_list kernel, caller_state;
-    if (cordon__kernel_mounts(&kernel, &caller_state) == 0) {
+    cordon__path_list kernel, secret, caller_state;
+    if (cordon__kernel_mounts(&kernel, &secret, &caller_state) == 0) {
         cordon__path_list_free(&cache.elsewhere);
         cordon__path_list_free(&cache.caller_state);
         cache.caller_state = caller_state;
@@ -444,7 +475,12 @@ static void read_again(void)
             if (!beneath_proc_or_sys(kernel.paths[i]) &&
                 add_path(&cache.elsewhere, kernel.paths[i]) < 0)
                 break;
+        /* Beneath /proc the task's own proc hides them already. */
+        for (size_t i = 0; i < secret.count; i++)
+            if (!beneath_proc(secret.paths[i]) && add_path(&cache.elsewhere, secret.paths[i]) < 0)
+                break;
         cordon__path_list_free(&kernel);
+        cordon__path_list_free(&secret);
     }
     note_mount_ids();
     cache.generation++;

@@ -1154,6 +1154,61 @@ static void test_mounts_no_device_opens_outside_dev(void **state)
     assert_int_equal(rmdir(dir), 0);
 }
 
+/* In a mount namespace of this copy of the test's own, the kernel's
+ * debugfs and tracefs at their usual places beneath /sys, as a systemd
+ * machine mounts them; then tasks of root's try to read them: "seen" with
+ * a bit per way through (1 debugfs, 2 tracefs, 4 under isolated). */
+static void reads_kernel_file_systems_beneath_sys(void)
+{
+    if (unshare(CLONE_NEWNS) != 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0 ||
+        mount("debugfs", "/sys/kernel/debug", "debugfs", 0, NULL) != 0 ||
+        mount("tracefs", "/sys/kernel/tracing", "tracefs", 0, NULL) != 0)
+        _exit(100);
+    int seen = 0;
+    for (int isolated = 0; isolated < 2; isolated++) {
+        cordon_task *t = shell("s=0; ls /sys/kernel/debug/sched >/dev/null 2>&1 && s=$((s+1)); "
+                               "cat /sys/kernel/tracing/tracing_on >/dev/null 2>&1 && s=$((s+2)); "
+                               "exit $s");
+        if (isolated && cordon_set_isolation(t, "isolated") != 0)
+            _exit(101);
+        if (cordon_run(t) < 0)
+            _exit(102);
+        int code = cordon_task_result(t)->exit_code;
+        if (code)
+            seen |= code | (isolated ? 4 : 0);
+        cordon_task_free(t);
+    }
+    _exit(seen);
+}
+
+/* A root task, under --isolate isolated too, read the scheduler's table of
+ * every process of the machine through debugfs (sched/debug: names, global
+ * pids, cgroups) and the kernel's trace buffers through tracefs, where
+ * they are mounted beneath /sys, which the cover of the kernel's file
+ * systems passed over.  Such mounts are covered wherever they are. */
+static void test_mounts_no_kernel_debug_file_system_shows_beneath_sys(void **state)
+{
+    (void)state;
+    require_mount_namespace();
+    if (geteuid() != 0) {
+        print_message("skipped: only root mounts debugfs and tracefs\n");
+        skip();
+    }
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0)
+        reads_kernel_file_systems_beneath_sys();
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    if (WEXITSTATUS(status) == 100) {
+        print_message("skipped: no debugfs or tracefs to mount here\n");
+        skip();
+    }
+    if (WEXITSTATUS(status) != 0)
+        fail_msg("seen %d (1 debugfs, 2 tracefs, 4 under isolated)", WEXITSTATUS(status));
+}
+
 /* A pseudo-terminal of the task's own devpts: the first one is 0. */
 static int open_pty(cordon_ctx *ctx, void *arg)
 {
@@ -1590,6 +1645,7 @@ int main(void)
         cmocka_unit_test(test_mounts_a_grant_follows_the_mount_not_a_link_swapped_in),
         cmocka_unit_test(test_mounts_minimal_dev_holds_only_the_listed_nodes),
         cmocka_unit_test(test_mounts_no_device_opens_outside_dev),
+        cmocka_unit_test(test_mounts_no_kernel_debug_file_system_shows_beneath_sys),
         cmocka_unit_test(test_mounts_minimal_dev_gives_pseudo_terminals_of_its_own),
         cmocka_unit_test(test_mounts_hostname_is_the_task_s_own),
         cmocka_unit_test(test_mounts_cgroup_namespace_hides_the_cgroup_path),
