@@ -22,7 +22,9 @@
  * it back), the carrier's mode (TIOCSSOFTCAR, which sets CLOCAL past
  * tcsetattr), the modem lines (TIOCMSET, TIOCMBIS, TIOCMBIC: DTR and RTS,
  * which hang a serial line up) and a serial port's settings (TIOCSSERIAL,
- * TIOCSRS485), with EPERM, on every fd: a terminal the task opens of its
+ * TIOCSRS485), and flushing its queues (TCFLSH: what the user typed
+ * ahead, and output not yet shown, thrown away), with EPERM, on every
+ * fd: a terminal the task opens of its
  * own too, which a filter cannot tell apart.  Reading the modes stays
  * allowed.
  *
@@ -67,6 +69,7 @@
  * for the output to drain otherwise (tcdrain, which stays). */
 #define CHECK_COMMANDS                                                                       \
     GUARD_LOAD(GUARD_ARGUMENT(1)),                                                           \
+    REFUSED_IF(TCFLSH, 27),                                                                  \
     REFUSED_IF(TIOCEXCL, 26), REFUSED_IF(TIOCNXCL, 25), REFUSED_IF(TIOCSSOFTCAR, 24),        \
     REFUSED_IF(TIOCMSET, 23), REFUSED_IF(TIOCMBIS, 22), REFUSED_IF(TIOCMBIC, 21),            \
     REFUSED_IF(TIOCSSERIAL, 20), REFUSED_IF(TIOCSRS485, 19),                                 \

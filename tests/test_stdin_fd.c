@@ -255,6 +255,8 @@ static int unsettle_the_terminal(cordon_ctx *ctx, void *arg)
         return 101;
     if (tcflow(0, TCOOFF) == 0 || errno != EPERM)
         return 105;
+    if (tcflush(0, TCIOFLUSH) == 0 || errno != EPERM)
+        return 110;
     struct termios now;
     return tcgetattr(0, &now) == 0 && (now.c_lflag & ICANON) && now.c_cc[VSUSP] != 'R' ? 0 : 106;
 }
@@ -268,7 +270,8 @@ static int unsettle_the_terminal(cordon_ctx *ctx, void *arg)
  * stdin, which is the terminal opened again (now refused too, as
  * TIOCSSOFTCAR's CLOCAL and the modem lines are: exit 102 and 107
  * before); made 0666, it stayed open to every user's writes.  Put back
- * when the attempt ends. */
+ * when the attempt ends.  Its queues flushed (TCFLSH), what the user had
+ * typed ahead was lost: refused too. */
 static void test_stdin_fd_a_terminal_is_put_back_as_it_was(void **state)
 {
     (void)state;
@@ -285,12 +288,20 @@ static void test_stdin_fd_a_terminal_is_put_back_as_it_was(void **state)
     if (geteuid() == 0)
         assert_int_equal(fchown(slave, (uid_t)-1, 5), 0);
     assert_int_equal(fstat(slave, &permissions_before), 0);
+    /* What the user typed ahead, which the task's flush had thrown away
+     * (exit 110 before). */
+    assert_int_equal(write(master, "ahead\n", 6), 6);
     cordon_task *t = cordon_function_task(unsettle_the_terminal, NULL);
     cordon_set_policy(t, NULL);
     assert_int_equal(cordon_set_stdin_fd(t, slave), 0);
     const cordon_result *r = run_task(t, 0);
     assert_int_equal(r->exit_code, 0);
     cordon_task_free(t);
+    char typed[16] = "";
+    assert_int_equal(fcntl(slave, F_SETFL, O_NONBLOCK), 0);
+    assert_int_equal(read(slave, typed, sizeof typed - 1), 6);
+    assert_string_equal(typed, "ahead\n");
+    assert_int_equal(fcntl(slave, F_SETFL, 0), 0);
     assert_int_equal(tcgetattr(slave, &after), 0);
     assert_int_equal(after.c_lflag, before.c_lflag);
     assert_int_equal(after.c_cflag, before.c_cflag);
