@@ -314,6 +314,7 @@ typedef struct cordon__launch {
     /* What the init grants on the mounts it made, which no rule made
      * before them reaches (CORDON__ACCESS_*; with owns_ruleset only). */
     unsigned tmpfs_access[8], own_proc_access;
+    unsigned own_pts_access;                     /* a rule's on /dev/pts, which its own hides */
     const cordon__bind *binds;                   /* bound by the init, before the tmpfs mounts */
     size_t bind_count;
     unsigned bind_access[8];                     /* granted on each bind's target, as tmpfs_access */

@@ -581,6 +581,14 @@ static int make_file_ruleset(const cordon__isolation *iso, bool own_proc, cordon
         for (size_t r = 0; r < iso->rule_count; r++)
             if (rule_names_tmpfs(iso, &iso->rules[r], i))
                 l->tmpfs_access[i] |= iso->rules[r].access;
+    /* The task's own terminals are mounted over the caller's /dev/pts,
+     * where a rule naming it was made: the init grants its own what the
+     * rule gave (--rw /dev/pts was listed in force, and the task could
+     * make no pseudo-terminal). */
+    for (size_t r = 0; r < iso->rule_count; r++)
+        if (strcmp(iso->rules[r].resolved ? iso->rules[r].resolved : iso->rules[r].path,
+                   "/dev/pts") == 0)
+            l->own_pts_access |= iso->rules[r].access;
     /* A bind is a grant of its own: the caller handed that tree over. */
     for (size_t i = 0; i < iso->bind_count; i++)
         l->bind_access[i] = iso->binds[i].read_only ? CORDON_READ | CORDON_EXEC : ACCESS_ALL;

@@ -157,6 +157,8 @@ typedef struct writable_trees {
 static int own_dev_state(const cordon__launch *l)
 {
     int rc = cordon__mount_own_pts(l->devpts_options);
+    if (rc == 0)
+        rc = grant(l, "/dev/pts", l->own_pts_access, NULL);
     if (rc == 0) {
         rc = cordon__mount_private_tmpfs("/dev/shm", l->tmpfs_options);
         if (rc == 0)
