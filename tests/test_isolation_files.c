@@ -1070,6 +1070,45 @@ static void test_files_judge_preset(void **state)
     cordon_task_free(t);
 }
 
+/* A pseudo-terminal of the task's own: 0 when it made one. */
+static int makes_a_pty(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    (void)arg;
+    int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (master < 0 || grantpt(master) != 0 || unlockpt(master) != 0)
+        return 1;
+    const char *name = ptsname(master);
+    return name && open(name, O_RDWR | O_NOCTTY | O_CLOEXEC) >= 0 ? 0 : 2;
+}
+
+/* A rule on /dev/pts was made on the caller's terminals, over which the
+ * task's own are mounted: listed as in force, it granted nothing, and the
+ * task made no pseudo-terminal (Python's pty.openpty: "out of pty
+ * devices").  The init grants the task's own what the rule gave. */
+static void test_files_a_rule_on_dev_pts_reaches_the_task_s_own_terminals(void **state)
+{
+    (void)state;
+    require_landlock();
+    require_own_proc();
+    for (int preset = 0; preset < 2; preset++) {
+        cordon_task *t = cordon_function_task(makes_a_pty, NULL);
+        if (preset) {
+            assert_int_equal(cordon_set_isolation(t, "judge"), 0);
+            assert_int_equal(cordon_set_minimal_dev(t, 0), 0);
+        } else {
+            assert_int_equal(cordon_allow_system_paths(t), 0);
+        }
+        assert_int_equal(cordon_allow_path(t, "/dev/ptmx", CORDON_READ | CORDON_WRITE), 0);
+        assert_int_equal(cordon_allow_path(t, "/dev/pts", CORDON_READ | CORDON_WRITE), 0);
+        const cordon_result *r = run_task(t, 0);
+        if (r->exit_code != 0)
+            fail_msg("%s: no pseudo-terminal (%d)", preset ? "judge, the caller's /dev" : "rules",
+                     r->exit_code);
+        cordon_task_free(t);
+    }
+}
+
 static void test_files_isolated_preset_reads_all_writes_tmp(void **state)
 {
     (void)state;
@@ -1140,6 +1179,7 @@ int main(void)
         cmocka_unit_test(test_files_real_programs_run_with_system_paths),
         cmocka_unit_test(test_files_a_program_no_rule_lets_execute_is_named),
         cmocka_unit_test(test_files_judge_preset),
+        cmocka_unit_test(test_files_a_rule_on_dev_pts_reaches_the_task_s_own_terminals),
         cmocka_unit_test(test_files_isolated_preset_reads_all_writes_tmp),
         cmocka_unit_test(test_files_preset_without_namespaces_fails_closed),
     };
