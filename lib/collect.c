@@ -595,7 +595,10 @@ static void dispatch(cordon_task *t, cordon__attempt_state *s, struct pollfd *fd
         clear_timer(s);
     if (fds[SLOT_CANCEL].revents && !s->exited) {
         s->cancelled = true; /* the task is being freed: no one waits for it */
-        s->cancel_kill_ns = cordon__now_ns();
+        /* cordon_cancel's own kill, where it came first (this loop was
+         * held): the task's end is then no earlier than the kill. */
+        uint64_t killed = cordon__cancel_killed_ns(t);
+        s->cancel_kill_ns = killed ? killed : cordon__now_ns();
         kill_group(s);
     }
     if (fds[SLOT_PID].revents && !s->exited) {
@@ -728,8 +731,10 @@ int cordon__collect(cordon_task *t, cordon__attempt_state *s)
     s->timer_tried = false;
     s->flood_chunk = NULL;
     int rc = cordon__stdin_reader_start(s->stdin_reader);
+    cordon__cancel_target(t, s);
     if (rc == 0)
         rc = collect_loop(t, s);
+    cordon__cancel_target(t, NULL); /* before the pidfd is closed and the child reaped */
     close_fd(&s->timer_fd);
     if (rc == 0)
         drain_remaining(t, s);

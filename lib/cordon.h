@@ -678,7 +678,9 @@ int cordon_task_fd(const cordon_task *t);
  * returns, is passed over; with a timeout of 0, -ETIMEDOUT). */
 int cordon_wait_any(cordon_task *const tasks[], size_t n, int timeout_ms);
 /* Kills a running async run: its whole tree (process group, cgroup, pid
- * namespace) at once.  Returns at once; join it for the result, which
+ * namespace) at once, from the calling thread itself (the run's own
+ * thread may be held in the kernel by the task: a read of a pipe whose
+ * lock the task's splice holds).  Returns at once; join it for the result, which
  * ends in the exception "Cancelled" (exit_code 137, signal SIGKILL) when
  * the kill ended it; a task that had ended by itself keeps its own
  * ending (one that died of a SIGKILL of its own before the kill was sent

@@ -604,6 +604,14 @@ struct cordon_task {
     pthread_t blocking_thread;  /* the thread of that run, whose callbacks it calls */
     bool cancel_requested;      /* cordon_cancel was called during the run */
     int cancel_pipe[2];         /* a run's: a byte written ends the task */
+    /* The attempt going on, which cordon_cancel ends itself as well (under
+     * done_lock): the collecting thread may be held in the kernel, where no
+     * signal reaches it (a read of a pipe whose lock a task's splice
+     * holds).  Its child's pidfd (-1: none), and how its tree is ended. */
+    int end_pidfd;
+    pid_t end_group;            /* without namespaces: its process group */
+    bool end_through_init;      /* in namespaces: the init ends it (SIGUSR1) */
+    uint64_t cancel_killed_ns;  /* when cordon_cancel ended it so (0: it did not) */
 
     /* async completion (lib/wait.c): set by the collector once the result
      * is complete, under done_lock; done_fd (an eventfd) turns readable */
@@ -738,6 +746,10 @@ int cordon__join(cordon_task *t);
 void cordon__say_misuse(const char *line);
 /* Another thread is in the task's join, or waits to join it, now. */
 bool cordon__joined_elsewhere(cordon_task *t);
+/* The attempt cordon_cancel may end by itself (`s`), or none (NULL). */
+void cordon__cancel_target(cordon_task *t, const struct cordon__attempt_state *s);
+/* When cordon_cancel ended the attempt by itself; 0 when it did not. */
+uint64_t cordon__cancel_killed_ns(cordon_task *t);
 /* Another thread's cordon_run (or _run_and_retry) runs the task now. */
 bool cordon__run_elsewhere(cordon_task *t);
 /* One more (+1) or one fewer (-1) thread waiting to join the task (or in

@@ -500,9 +500,6 @@ void cordon__cancel(cordon_task *t)
 {
     if (!t->async_running)
         return;
-    ssize_t n;
-    do
-        n = write(t->cancel_pipe[1], "x", 1);
-    while (n < 0 && errno == EINTR);
+    cordon_cancel(t); /* which ends the tree itself too, should the collector be held */
     cordon__join(t);
 }

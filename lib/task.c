@@ -77,6 +77,7 @@ static cordon_task *task_new(enum cordon__kind kind)
     t->kind = kind;
     t->stdin_fd = -1;
     t->cancel_pipe[0] = t->cancel_pipe[1] = -1;
+    t->end_pidfd = -1;
     t->limits[CORDON_LIMIT_OUTPUT] = CORDON_DEFAULT_OUTPUT_CAP;
     t->limits[CORDON_LIMIT_RETURN] = CORDON_DEFAULT_RETURN_CAP;
     t->backoff_factor = 1.0;

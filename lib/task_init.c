@@ -566,11 +566,72 @@ static uint64_t hold_cpu_limit(cordon__init_report *report, cordon__init_cpu_lim
     return wait;
 }
 
+/* A caller being killed whose thread the task holds in the kernel (a read
+ * of a pipe whose lock a splice of the task's holds, which SIGKILL does
+ * not end) never finishes dying: its pidfd never turns readable and the
+ * death signal never comes, and the task ran on past the caller's kill,
+ * holding it so.  A SIGKILL pending for the caller (its shared set, or its
+ * main thread's) says it is being killed: a living process never keeps
+ * one.  Looked at each second, in the caller's /proc. */
+#define CALLER_LOOK_NS (1000ull * 1000 * 1000)
+#define SIGKILL_BIT (1ull << (SIGKILL - 1))
+
+/* The hex mask after `field` ("SigPnd:") in /proc/PID/status's text. */
+static uint64_t pending_mask(const char *text, const char *field)
+{
+    size_t length = strlen(field);
+    for (const char *at = text; (at = strstr(at, field)); at += length) {
+        if (at != text && at[-1] != '\n')
+            continue;
+        uint64_t mask = 0;
+        for (const char *c = at + length; *c && *c != '\n'; c++) {
+            int digit = *c >= '0' && *c <= '9' ? *c - '0'
+                        : *c >= 'a' && *c <= 'f' ? *c - 'a' + 10 : -1;
+            if (digit >= 0)
+                mask = mask << 4 | (uint64_t)digit;
+        }
+        return mask;
+    }
+    return 0;
+}
+
+static bool caller_being_killed(pid_t caller)
+{
+    char path[32], digits[16], text[4096];
+    size_t n = 0;
+    for (pid_t p = caller; p > 0 && n < sizeof digits; p /= 10)
+        digits[n++] = (char)('0' + p % 10);
+    size_t at = 0;
+    while (n > 0)
+        path[at++] = digits[--n];
+    memcpy(path + at, "/status", sizeof "/status");
+    int fd = (int)syscall(SYS_openat, CORDON__HOST_PROC_FD, path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    ssize_t got;
+    do
+        got = read(fd, text, sizeof text - 1);
+    while (got < 0 && errno == EINTR);
+    close(fd);
+    if (got <= 0)
+        return false;
+    text[got] = '\0';
+    return ((pending_mask(text, "SigPnd:") | pending_mask(text, "ShdPnd:")) & SIGKILL_BIT) != 0;
+}
+
 static void reap_all(cordon__init_report *report, reaping *r, const sigset_t *awaited,
-                     uint64_t deadline_ns, cordon__init_cpu_limit *cpu)
+                     uint64_t deadline_ns, cordon__init_cpu_limit *cpu, pid_t caller)
 {
     uint64_t give_back = r->give_back;
+    uint64_t next_caller_look = cordon__now_ns() + CALLER_LOOK_NS;
     while (reap_ended(report, r)) {
+        if (caller > 0 && cordon__now_ns() >= next_caller_look) {
+            next_caller_look = cordon__now_ns() + CALLER_LOOK_NS;
+            if (caller_being_killed(caller)) {
+                kill(-1, SIGKILL);
+                caller = 0;
+            }
+        }
         /* Its work as it goes is published too, so that the count the
          * limit reads while the task runs is the task's own, as its usage
          * will be. */
@@ -721,6 +782,7 @@ int cordon__task_init_main(void *launch)
      * init held none while the caller was away (the task ran 1.5 s under
      * a 200 ms deadline, 20 runs of 20). */
     uint64_t deadline_ns = l->deadline_ns == UINT64_MAX ? 0 : l->deadline_ns;
+    pid_t caller = l->parent_pid;
     bool start_noted = cordon__start_note_is_evidence(l);
     pid_t task = start_task(l);
     if (task < 0)
@@ -744,7 +806,7 @@ int cordon__task_init_main(void *launch)
         cpu.cpu_stat_fd = open(cpu_stat, O_RDONLY | O_CLOEXEC);
     reaping reaped = { .task = task, .give_back = give_back, .setup = start_noted ? setup : NULL,
                        .end = TASK_RUNNING };
-    reap_all(report, &reaped, &awaited, deadline_ns, &cpu);
+    reap_all(report, &reaped, &awaited, deadline_ns, &cpu, caller);
     publish_tree_usage(report, &reaped);
     _exit(0);
 }

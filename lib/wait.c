@@ -11,8 +11,10 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <sys/eventfd.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -230,6 +232,46 @@ int cordon_wait_any(cordon_task *const tasks[], size_t n, int timeout_ms)
 
 /* Under done_lock: the join closes the cancel pipe under it too, so a
  * cancel from another thread never writes to a closed (or reused) fd. */
+void cordon__cancel_target(cordon_task *t, const cordon__attempt_state *s)
+{
+    pthread_mutex_lock(&t->done_lock);
+    t->end_pidfd = s ? s->pidfd : -1;
+    t->end_group = s ? s->group : 0;
+    t->end_through_init = s && s->in_namespaces;
+    if (s)
+        t->cancel_killed_ns = 0;
+    pthread_mutex_unlock(&t->done_lock);
+}
+
+uint64_t cordon__cancel_killed_ns(cordon_task *t)
+{
+    pthread_mutex_lock(&t->done_lock);
+    uint64_t at = t->cancel_killed_ns;
+    pthread_mutex_unlock(&t->done_lock);
+    return at;
+}
+
+/* The tree ended from the cancelling thread, under done_lock, as the
+ * collector would: the collector may be held in the kernel by the task
+ * (its read of a pipe whose lock a splice of the task's holds waits
+ * without end, and no signal ends that wait), and its cancel byte would
+ * wait with it, the task running on (a Python cancel() returned, the task
+ * ran on and its join never returned; ^C to cordon run did nothing).  By
+ * the pidfd: never another process of the same number.  A process group
+ * is signalled only while its leader is still there to hold its number. */
+static void end_directly(cordon_task *t)
+{
+    if (t->end_pidfd < 0 || t->cancel_killed_ns)
+        return;
+    t->cancel_killed_ns = cordon__now_ns();
+    if (t->end_through_init) {
+        syscall(SYS_pidfd_send_signal, t->end_pidfd, SIGUSR1, NULL, 0);
+        return;
+    }
+    if (syscall(SYS_pidfd_send_signal, t->end_pidfd, SIGKILL, NULL, 0) == 0 && t->end_group > 0)
+        kill(-t->end_group, SIGKILL);
+}
+
 int cordon_cancel(cordon_task *t)
 {
     CORDON__NO_CANCELLATION;
@@ -244,6 +286,7 @@ int cordon_cancel(cordon_task *t)
             n = write(t->cancel_pipe[1], "x", 1);
         while (n < 0 && errno == EINTR);
         error = errno;
+        end_directly(t);
     }
     pthread_mutex_unlock(&t->done_lock);
     /* EAGAIN: the pipe is full of earlier requests, which say the same. */

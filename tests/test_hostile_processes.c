@@ -6,6 +6,7 @@
  */
 #include <dirent.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <linux/sched.h>
 #include <sched.h>
 #include <signal.h>
@@ -124,6 +125,146 @@ static void test_the_whole_tree_dies_with_a_killed_caller(void **state)
     require_pid_namespace();
     caller_dies_by(SIGKILL, false);
     caller_dies_by(SIGKILL, true);
+}
+
+/* ---- a task that holds its own output pipe's lock ---------------------- */
+
+static void *splices_into_stdout(void *socket)
+{
+    /* Takes what is there (3 bytes) into the stdout pipe, then waits for
+     * the rest (SO_RCVLOWAT) with the pipe's lock held. */
+    (void)!splice(*(int *)socket, NULL, 1, NULL, 8, 0);
+    return NULL;
+}
+
+/* Holds its stdout pipe's lock with a splice that never ends, then wakes
+ * its parent's poll with a byte on stderr: the parent, finding stdout
+ * readable, waits for the lock in the kernel, where no signal reaches
+ * it.  Named `mark`, for the test to find. */
+static int holds_its_stdout_pipe(cordon_ctx *ctx, void *mark)
+{
+    (void)ctx;
+    static int pair[2];
+    int low = 65536;
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0 ||
+        setsockopt(pair[0], SOL_SOCKET, SO_RCVLOWAT, &low, sizeof low) != 0 ||
+        write(pair[1], "abc", 3) != 3)
+        return 1;
+    prctl(PR_SET_NAME, mark);
+    pthread_t splicer;
+    if (pthread_create(&splicer, NULL, splices_into_stdout, &pair[0]) != 0)
+        return 2;
+    usleep(200 * 1000);
+    (void)!write(2, "y", 1);
+    for (;;)
+        pause();
+}
+
+static void *cancels_later(void *task)
+{
+    usleep(800 * 1000);
+    cordon_cancel(task);
+    return NULL;
+}
+
+static double seconds_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* The task's splice held its stdout pipe's lock, and the parent's read of
+ * that pipe waited for it in the kernel: cordon_cancel from another
+ * thread (a Python cancel(), ^C to cordon run) wrote its byte to a loop
+ * that never came back to read it, and the task ran on, here to its
+ * deadline (before: Timeout after 10 s; without one, for good).  The
+ * cancel ends the tree itself. */
+/* In a copy of the test's own (which probes namespaces anew): 0 when the
+ * task was cancelled within 5 s; 3 when it ended otherwise or later. */
+static _Noreturn void held_and_cancelled(bool namespaces)
+{
+    if (!namespaces)
+        setenv("CORDON_NO_NAMESPACES", "1", 1);
+    cordon_task *t = cordon_function_task(holds_its_stdout_pipe, "cordon-splice0");
+    cordon_set_timeout_ms(t, 10000);
+    pthread_t canceller;
+    double start = seconds_now();
+    if (pthread_create(&canceller, NULL, cancels_later, t) != 0)
+        _exit(2);
+    int rc = cordon_run(t);
+    pthread_join(canceller, NULL);
+    const cordon_result *r = cordon_task_result(t);
+    bool cancelled = rc == CORDON_EXCEPTION && strcmp(r->exception, "Cancelled") == 0;
+    fprintf(stderr, "%s namespaces: rc %d, %s after %.1f s\n", namespaces ? "in" : "without", rc,
+            r->exception ? r->exception : "no exception", seconds_now() - start);
+    _exit(cancelled && seconds_now() - start < 5 ? 0 : 3);
+}
+
+/* The task's splice held its stdout pipe's lock, and the parent's read of
+ * that pipe waited for it in the kernel: cordon_cancel from another
+ * thread (a Python cancel(), ^C to cordon run) wrote its byte to a loop
+ * that never came back to read it, and the task ran on, here to its
+ * deadline (before: Timeout after 10 s; without one, for good).  The
+ * cancel ends the tree itself, with namespaces and without. */
+static void test_a_task_holding_its_output_pipe_is_still_cancelled(void **state)
+{
+    (void)state;
+    SKIP_UNDER_VALGRIND("valgrind exits a forked copy with its own status when it has leaks");
+    for (int namespaces = 0; namespaces < 2; namespaces++) {
+        pid_t copy = fork();
+        assert_true(copy >= 0);
+        if (copy == 0)
+            held_and_cancelled(namespaces);
+        int status;
+        assert_int_equal(waitpid(copy, &status, 0), copy);
+        assert_true(WIFEXITED(status));
+        assert_int_equal(WEXITSTATUS(status), 0);
+        assert_true(marked_processes_gone("cordon-splice0", true));
+    }
+}
+
+static void kill_marked(const char *mark)
+{
+    DIR *proc = opendir("/proc");
+    for (struct dirent *e; proc && (e = readdir(proc));) {
+        char path[300], name[64] = "";
+        snprintf(path, sizeof path, "/proc/%s/comm", e->d_name);
+        FILE *f = fopen(path, "r");
+        if (f && fgets(name, sizeof name, f) && strncmp(name, mark, strlen(mark)) == 0 &&
+            name[strlen(mark)] == '\n')
+            kill(atoi(e->d_name), SIGKILL);
+        if (f)
+            fclose(f);
+    }
+    if (proc)
+        closedir(proc);
+}
+
+/* Killed while so held, the caller never finished dying (its thread
+ * stayed in the kernel, waiting for the lock): its pidfd never turned
+ * readable, the init's death signal never came, and the task ran on
+ * for good.  The init sees the caller's pending SIGKILL and ends the
+ * tree. */
+static void test_a_task_holding_its_output_pipe_dies_with_a_killed_caller(void **state)
+{
+    (void)state;
+    require_pid_namespace();
+    pid_t caller = fork();
+    assert_true(caller >= 0);
+    if (caller == 0) {
+        cordon_task *t = cordon_function_task(holds_its_stdout_pipe, "cordon-splice1");
+        cordon_run(t);
+        _exit(1);
+    }
+    for (int i = 0; i < 500 && count_marked_processes("cordon-splice1", true) == 0; i++)
+        usleep(10 * 1000);
+    usleep(500 * 1000); /* the caller in its read, held */
+    kill(caller, SIGKILL);
+    bool gone = marked_processes_gone("cordon-splice1", true);
+    kill_marked("cordon-splice1"); /* before: so that the caller can die */
+    waitpid(caller, NULL, 0);
+    assert_true(gone);
 }
 
 static void test_the_whole_tree_dies_with_a_terminated_caller(void **state)
@@ -1313,6 +1454,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_the_whole_tree_dies_with_a_killed_caller),
+        cmocka_unit_test(test_a_task_holding_its_output_pipe_is_still_cancelled),
+        cmocka_unit_test(test_a_task_holding_its_output_pipe_dies_with_a_killed_caller),
         cmocka_unit_test(test_a_command_cannot_read_the_callers_command_line),
         cmocka_unit_test(test_the_whole_tree_dies_with_a_terminated_caller),
         cmocka_unit_test(test_the_tree_dies_with_a_runner_that_is_killed),
