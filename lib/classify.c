@@ -441,6 +441,7 @@ static bool reserved_class(const char *name)
         "Timeout", "CpuLimit", "MemoryLimit", "FileSizeLimit", "ProcessLimit",
         "PolicyViolation", "ExecError", "ConfinementError", "InvalidException", "Signal",
         "Cancelled", "SetupError", "StdinError",
+        "ok", /* what cordon report and batch call a success */
     };
     for (size_t i = 0; i < sizeof reserved / sizeof *reserved; i++) {
         if (strcmp(name, reserved[i]) == 0)

@@ -120,7 +120,8 @@ void cordon_log(cordon_ctx *ctx, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /* Ends the task with the exception class `exception` and a message;
  * stdio is flushed first.  result.exit_code is 1 then.  A class is 1 to 63
- * bytes of letters, digits and `_ . - :`, not one of cordon's own; any
+ * bytes of letters, digits and `_ . - :`, not one of cordon's own (nor
+ * "ok", which cordon report and batch call a success); any
  * other (NULL, "", longer, other bytes) ends the task in
  * "InvalidException", whose message quotes it; so does a NULL `ctx` in a
  * function task's child (or a process it forked).  From a set-up hook

@@ -288,6 +288,10 @@ static void test_report_skips_records_whose_exception_is_no_name(void **state)
         "{\"command\":\"d\",\"exception\":{},\"usage\":{}}",
         "{\"command\":\"e\",\"exception\":\"\",\"usage\":{}}",
         "{\"command\":\"f\",\"error\":5,\"usage\":{}}",
+        "{\"command\":\"g\",\"exception\":\"ok\",\"exit_code\":137,\"signal\":9,"
+        "\"status\":0,\"usage\":{}}",
+        "{\"command\":\"h\",\"exception\":\" \",\"usage\":{}}",
+        "{\"command\":\"i\",\"exception\":\"\\u0043puLimit\",\"usage\":{}}",
         "{\"command\":\"ok1\",\"exception\":null,\"usage\":{}}",
         "{\"command\":\"k1\",\"exception\":null,\"signal\":9,\"usage\":{}}",
         "{\"command\":\"t1\",\"exception\":\"Timeout\",\"usage\":{}}",
@@ -295,7 +299,10 @@ static void test_report_skips_records_whose_exception_is_no_name(void **state)
     write_lines(audit, lines, sizeof lines / sizeof *lines);
     captured c = CORDON("report", audit);
     expect_status(&c, 1);
-    char expected[2048];
+    /* "ok" had counted as a success (skipped by --resume with status 0),
+     * an escaped class as a class apart, a blank as a blank outcome */
+    const char *not_a_class = "is not a class name (1 to 63 of A-Z a-z 0-9 _ . - :, not \"ok\")";
+    char expected[4096];
     snprintf(expected, sizeof expected,
              "cordon: %s:1: 'exception' is neither a name nor null; skipped\n"
              "cordon: %s:2: 'exception' is neither a name nor null; skipped\n"
@@ -303,8 +310,12 @@ static void test_report_skips_records_whose_exception_is_no_name(void **state)
              "cordon: %s:4: 'exception' is neither a name nor null; skipped\n"
              "cordon: %s:5: 'exception' is an empty name; skipped\n"
              "cordon: %s:6: 'error' is neither words nor null; skipped\n"
-             "cordon: %s: 6 lines skipped\n",
-             audit, audit, audit, audit, audit, audit, audit);
+             "cordon: %s:7: 'exception' %s; skipped\n"
+             "cordon: %s:8: 'exception' %s; skipped\n"
+             "cordon: %s:9: 'exception' %s; skipped\n"
+             "cordon: %s: 9 lines skipped\n",
+             audit, audit, audit, audit, audit, audit, audit, not_a_class, audit, not_a_class,
+             audit, not_a_class, audit);
     assert_string_equal(c.err, expected);
     assert_non_null(strstr(c.out, "Timeout"));
     assert_non_null(strstr(c.out, "signal:9         k1\n"));
