@@ -38,7 +38,17 @@ _Noreturn void cordon__child_fail(cordon__setup_record *setup, int step, int err
 {
     setup->setup_step = step;
     setup->setup_errno = error > 0 ? error : -error;
-    _exit(CORDON__CHILD_SETUP_FAILED);
+    syscall(SYS_exit_group, CORDON__CHILD_SETUP_FAILED);
+    syscall(SYS_exit, CORDON__CHILD_SETUP_FAILED);
+    /* Both refused, by a filter already installed that answers them with
+     * an errno: a fault is the only end left (the C library's _exit faults
+     * too, and a set-up failure read as a SIGSEGV crash of a task that
+     * never ran), whichever signal it ends in (a crash handler's return
+     * refused too faults again).  The record says this death is that
+     * failure. */
+    __atomic_store_n(&setup->exit_refused, 1, __ATOMIC_RELEASE);
+    for (;;)
+        __builtin_trap();
 }
 #define fail cordon__child_fail
 

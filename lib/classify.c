@@ -123,6 +123,10 @@ static bool setup_failed(cordon_task *t, const cordon__setup_record *setup,
     }
     cordon__buffer_printf(&t->exc_out, "ConfinementError: the task's child failed %s%s: %s\n",
                           cordon__step_name(step), named, strerror(error));
+    if (setup->exit_refused)
+        cordon__buffer_printf(&t->exc_out, "  (and could not even exit: the task's policy "
+                              "refuses exit_group and exit, so every task under it ends in a "
+                              "crash; allow both)\n");
     if (step == STEP_WORKING_DIRECTORY && error == ENOENT && t->cwd)
         cordon__explain_hidden(t, t->cwd, "the working directory");
     if (step == STEP_WORKING_DIRECTORY && !t->cwd && (error == ENOENT || error == ENAMETOOLONG))
@@ -228,8 +232,9 @@ static void start_did_not_fit(cordon_task *t, const cordon__attempt_state *s)
 static bool ended_in_setup(const cordon_task *t, const cordon__setup_record *setup,
                            const cordon__shared *shared, int status)
 {
-    return WIFEXITED(status) && WEXITSTATUS(status) == CORDON__CHILD_SETUP_FAILED &&
-           setup->setup_step > STEP_NONE && setup->setup_step < STEP_COUNT_ &&
+    bool failed_exit = (WIFEXITED(status) && WEXITSTATUS(status) == CORDON__CHILD_SETUP_FAILED) ||
+                       (WIFSIGNALED(status) && setup->exit_refused);
+    return failed_exit && setup->setup_step > STEP_NONE && setup->setup_step < STEP_COUNT_ &&
            !(t->kind == KIND_FUNCTION && shared->finished);
 }
 

@@ -130,6 +130,7 @@ typedef struct cordon__loaded_object {
  */
 typedef struct cordon__setup_record {
     int32_t setup_step, setup_errno;    /* a failed set-up step */
+    uint32_t exit_refused;              /* its child could not exit: it faulted instead */
     uint32_t exec_attempts;             /* a command's execve calls, made or about to be */
     uint64_t task_start_ns;             /* CLOCK_MONOTONIC as the task's own code began (its
                                            function called, its first execve); 0: never */

@@ -286,6 +286,27 @@ static void check_own_exec(linter *l)
              "stop only the execs after the command's own", buffer);
 }
 
+/* A process ends by exit_group (exit for a thread): a policy that
+ * answers both with an errno (or a trap) leaves a task no way to end but
+ * a fault, so every task, and cordon's own child when its set-up fails,
+ * ends in a crash it never had (SIGSEGV from the C library's last resort;
+ * a function that never ran was reported as one). */
+static void check_own_end(linter *l)
+{
+    const cordon_policy *p = l->policy;
+    const uint64_t args[6] = { 0 };
+    static const long ends[] = { SYS_exit_group, SYS_exit };
+    for (size_t i = 0; i < sizeof ends / sizeof *ends; i++) {
+        enum cordon__action action = p->default_action;
+        int errno_value = p->default_errno;
+        cordon__policy_decide(p, ends[i], args, &action, &errno_value);
+        if (action == ACTION_ALLOW || action == ACTION_LOG || action == ACTION_KILL)
+            return; /* it ends, if only by its kill */
+    }
+    warn(l, p->default_origin, p->default_line, 1, "neither exit_group nor exit is let "
+         "through: no task can end but by a crash; allow exit_group and exit");
+}
+
 static void check_rules(linter *l)
 {
     const cordon_policy *p = l->policy;
@@ -309,6 +330,7 @@ static void check_rules(linter *l)
             cordon__lint_foreign_abis(l, i);
     }
     check_own_exec(l);
+    check_own_end(l);
     char buffer[32];
     if (p->rule_count > 0 && as_default == p->rule_count)
         warn(l, p->default_origin, p->default_line, 1, "every rule of this policy says what "

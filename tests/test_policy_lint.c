@@ -183,6 +183,42 @@ static void test_check_warns_of_an_errno_that_refuses_the_own_exec(void **state)
     }
 }
 
+static int prints_ran(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    (void)arg;
+    printf("ran\n");
+    return 0;
+}
+
+/* A policy that lets neither exit_group nor exit through leaves a task no
+ * end but a crash: check said nothing, and a function task whose child
+ * failed its set-up under it (the C library's _exit refused, then a
+ * fault) was reported as a SIGSEGV crash of a function that never ran.
+ * Check warns; the run says ConfinementError, naming why. */
+static void test_check_warns_of_a_policy_no_task_can_exit_under(void **state)
+{
+    (void)state;
+    report r = check("x.policy", "default errno EPERM\nallow read write execve\n", 0);
+    assert_int_equal(r.counts.warnings, 1);
+    expect_line(&r, "x.policy:1:1: warning: neither exit_group nor exit is let through: no task "
+                    "can end but by a crash; allow exit_group and exit\n");
+    free(r.text);
+    SKIP_UNDER_VALGRIND("valgrind has no seccomp(2)");
+    cordon_error err;
+    cordon_policy *p = cordon_policy_parse("default errno EPERM\nallow read write\n", "x", &err);
+    assert_non_null(p);
+    cordon_task *t = cordon_function_task(prints_ran, NULL);
+    assert_int_equal(cordon_set_policy(t, p), 0);
+    assert_int_equal(cordon_run(t), CORDON_EXCEPTION);
+    const cordon_result *res = cordon_task_result(t);
+    assert_string_equal(res->exception, "ConfinementError");
+    assert_string_equal(res->std_out.data, "");
+    assert_non_null(strstr(res->exc_out.data, "refuses exit_group and exit"));
+    cordon_task_free(t);
+    cordon_policy_free(p);
+}
+
 /* A trap of execve, by a rule or by the default, is the filter's SIGSYS
  * at the command's own exec: every command died of it (exit 159), and
  * check had called the policy ok. */
@@ -369,6 +405,7 @@ int main(void)
         cmocka_unit_test(test_check_accepts_an_override_of_an_included_file),
         cmocka_unit_test(test_check_warns_when_every_rule_is_the_default),
         cmocka_unit_test(test_check_warns_of_an_errno_that_refuses_the_own_exec),
+        cmocka_unit_test(test_check_warns_of_a_policy_no_task_can_exit_under),
         cmocka_unit_test(test_check_warns_of_a_trap_that_stops_the_own_exec),
         cmocka_unit_test(test_check_warns_of_unmasked_int_arguments_only_where_a_task_gets_past),
         cmocka_unit_test(test_check_int_argument_warning_holds_in_the_kernel),
