@@ -132,6 +132,16 @@ static _Noreturn void fail_the_hook(const char *exception, const char *fmt, va_l
     cordon__child_fail(hook_setup, STEP_SETUP_HOOK, 0);
 }
 
+/* A message longer than the record holds ends in "...", cut before a
+ * character's first byte: it had been cut silently, mid-character. */
+static void mark_cut(char *message, size_t size)
+{
+    size_t at = size - 4;
+    while (at > 0 && ((unsigned char)message[at] & 0xC0) == 0x80)
+        at--;
+    memcpy(message + at, "...", 4);
+}
+
 _Noreturn void cordon_raise(cordon_ctx *ctx, const char *exception, const char *fmt, ...)
 {
     cordon__function_child_wind_down();
@@ -155,8 +165,10 @@ _Noreturn void cordon_raise(cordon_ctx *ctx, const char *exception, const char *
     if (fmt) {
         va_list ap;
         va_start(ap, fmt);
-        vsnprintf(shared->raise_message, sizeof shared->raise_message, fmt, ap);
+        int wanted = vsnprintf(shared->raise_message, sizeof shared->raise_message, fmt, ap);
         va_end(ap);
+        if (wanted >= (int)sizeof shared->raise_message)
+            mark_cut(shared->raise_message, sizeof shared->raise_message);
     }
     __atomic_store_n(&shared->raised, 1, __ATOMIC_RELEASE);
     _exit(1);

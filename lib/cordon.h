@@ -1060,7 +1060,8 @@ struct cordon_result {         /* cordon_result, typedef'd above */
                                well-formed UTF-8 shown as \xNN, as in exc_out),
                                "Segmentation fault" for a SIGSEGV, the first line of
                                exc_out without "Class: " for cordon's own exceptions;
-                               "" without an exception */
+                               "" without an exception.  A raised message past 2047
+                               bytes is cut there, between characters, ending in "..." */
     const cordon_confinement *confinement_details; /* NULL before a run, or when cordon could
                                                       not run it */
 };
@@ -1097,7 +1098,9 @@ typedef struct cordon_attempt {
     int exit_code, signal;
     cordon_usage usage;
     const char *message;    /* its result.message: the exception's one-line message,
-                               without "Class: " (at most 255 bytes); "" when none */
+                               without "Class: " (at most 255 bytes: one longer is cut
+                               between characters, never inside an escape, and ends in
+                               "..."); "" when none */
 } cordon_attempt;
 
 /* The last run's result; valid until the next run or cordon_task_free.

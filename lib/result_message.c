@@ -1,4 +1,5 @@
 /* What a result says in one line: the exception's message, and success. */
+#include <stdbool.h>
 #include <string.h>
 
 #include "internal.h"
@@ -11,15 +12,31 @@
  * exc_out with its control bytes escaped (newlines too, and the C1
  * controls however encoded: text_escape.h), so it is one line already.
  */
+/* The message's length shown: a character as it is, another byte as \xNN. */
+static size_t shown_length(const unsigned char *bytes, size_t len)
+{
+    size_t total = 0;
+    for (size_t i = 0; i < len;) {
+        size_t shown = cordon__printable_character_length(&bytes[i], len - i);
+        total += shown ? shown : 4;
+        i += shown ? shown : 1;
+    }
+    return total;
+}
+
 void cordon__result_message_raised(cordon_task *t, const char *text, size_t len)
 {
     static const char hex[] = "0123456789abcdef";
     const unsigned char *bytes = (const unsigned char *)text;
+    /* Too long to show whole (each escape is four bytes): cut between
+     * characters with room for "...", which says so (it was cut silently). */
+    bool cut = shown_length(bytes, len) >= sizeof t->message;
+    size_t room_left = sizeof t->message - (cut ? 3 : 0);
     size_t at = 0;
     for (size_t i = 0; i < len;) {
         size_t shown = cordon__printable_character_length(&bytes[i], len - i);
         size_t room = shown ? shown : 4; /* "\xNN" */
-        if (at + room >= sizeof t->message)
+        if (at + room >= room_left)
             break; /* a character whole or not at all */
         if (shown) {
             memcpy(&t->message[at], &text[i], shown);
@@ -32,6 +49,10 @@ void cordon__result_message_raised(cordon_task *t, const char *text, size_t len)
         t->message[at++] = 'x';
         t->message[at++] = hex[c >> 4];
         t->message[at++] = hex[c & 15];
+    }
+    if (cut) {
+        memcpy(&t->message[at], "...", 3);
+        at += 3;
     }
     t->message[at] = '\0';
 }

@@ -10,6 +10,7 @@
 
 #include "../sandbox/fork_reset.h"
 #include "internal.h"
+#include "../sandbox/text_escape.h"
 
 /* One freed task is kept per thread for its next: a task (3.5 KiB) is
  * too large for the allocator's per-thread cache, and its allocation and
@@ -654,9 +655,7 @@ void cordon__history_push(cordon_task *t)
     memcpy(t->history_classes[i], t->exception_class, CORDON_CLASS_MAX);
     /* The result's message, so that an attempt says what result.message
      * says (it kept "Class: " of exc_out's first line). */
-    size_t line = strnlen(t->message, CORDON_HISTORY_MESSAGE_MAX - 1);
-    memcpy(t->history_messages[i], t->message, line);
-    t->history_messages[i][line] = '\0';
+    cordon__cut_escaped_text(t->history_messages[i], CORDON_HISTORY_MESSAGE_MAX, t->message);
     t->history[i] = (cordon_attempt){
         .exit_code = t->result.exit_code,
         .signal = t->result.signal,

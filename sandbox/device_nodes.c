@@ -27,6 +27,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
@@ -57,15 +58,6 @@ static int set_no_devices(const char *path, bool on, unsigned flags)
     return 0;
 }
 
-/* Devices allowed again beneath `path`, a mount's root.  EPERM: the
- * caller's own mount was nodev already (the flag is locked in a user
- * namespace's copy), so nothing was allowed there before either. */
-static int allow_devices(const char *path)
-{
-    int rc = set_no_devices(path, false, AT_RECURSIVE | AT_SYMLINK_NOFOLLOW);
-    return rc == -EPERM ? 0 : rc;
-}
-
 static bool is_mount_root(const char *path)
 {
     struct statx st;
@@ -73,6 +65,57 @@ static bool is_mount_root(const char *path)
         return false;
     return (st.stx_attributes_mask & MOUNT_ROOT_ATTRIBUTE) &&
            (st.stx_attributes & MOUNT_ROOT_ATTRIBUTE);
+}
+
+struct directory_entry {
+    uint64_t inode, offset;
+    unsigned short length;
+    unsigned char type;
+    char name[];
+};
+
+/* `path` and each mount right beneath it, one by one; EPERM on one is
+ * its lock (below). */
+static int allow_devices_one_by_one(const char *path)
+{
+    int rc = set_no_devices(path, false, AT_SYMLINK_NOFOLLOW);
+    if (rc < 0 && rc != -EPERM)
+        return rc;
+    int dir = (int)syscall(SYS_openat, AT_FDCWD, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dir < 0)
+        return 0;
+    char entries[4096], child[PATH_MAX];
+    size_t length = strlen(path);
+    long got;
+    while (rc >= -EPERM && (got = syscall(SYS_getdents64, dir, entries, sizeof entries)) > 0)
+        for (long at = 0; at < got;) {
+            const struct directory_entry *e = (const void *)(entries + at);
+            at += e->length;
+            size_t name = strlen(e->name);
+            if ((e->name[0] == '.' && (!e->name[1] || (e->name[1] == '.' && !e->name[2]))) ||
+                length + 1 + name >= sizeof child)
+                continue;
+            memcpy(child, path, length);
+            child[length] = '/';
+            memcpy(child + length + 1, e->name, name + 1);
+            if (is_mount_root(child))
+                rc = set_no_devices(child, false, AT_SYMLINK_NOFOLLOW);
+        }
+    close(dir);
+    return rc == -EPERM ? 0 : rc;
+}
+
+/* Devices allowed again beneath `path`, a mount's root.  One call for the
+ * whole tree, which the kernel makes all or nothing: where one mount of
+ * it keeps its nodev locked (the caller's own mount was nodev, and a user
+ * namespace's copy may not lose it: a task's /dev/shm seen by a cordon
+ * run inside a task), the rest one by one (the whole call refused, a
+ * nested cordon's task could open not even /dev/zero).  A lock on one
+ * leaves it as it was: nothing was allowed there before either. */
+static int allow_devices(const char *path)
+{
+    int rc = set_no_devices(path, false, AT_RECURSIVE | AT_SYMLINK_NOFOLLOW);
+    return rc == -EPERM ? allow_devices_one_by_one(path) : rc;
 }
 
 static int allow_devices_in_dev(void)

@@ -73,6 +73,42 @@ void cordon__escape_text_keeping_utf8(char *out, size_t size, const char *data, 
         memcpy(out + kept, "...", 4);
 }
 
+/* The length of the piece at `s`: an escape ("\\xNN", or a backslash and
+ * the byte it escapes), a character kept as it is, else one byte. */
+static size_t escaped_piece(const char *s, size_t len)
+{
+    if (s[0] == '\\' && len >= 4 && s[1] == 'x')
+        return 4;
+    if (s[0] == '\\' && len >= 2)
+        return 2;
+    size_t character = cordon__printable_character_length((const unsigned char *)s, len);
+    return character ? character : 1;
+}
+
+void cordon__cut_escaped_text(char *out, size_t size, const char *text)
+{
+    if (size == 0)
+        return;
+    size_t len = strlen(text);
+    if (len < size) {
+        memcpy(out, text, len + 1);
+        return;
+    }
+    size_t kept = 0;
+    /* Room for "..." and the NUL. */
+    while (kept < len && size >= 4) {
+        size_t n = escaped_piece(text + kept, len - kept);
+        if (kept + n > size - 4)
+            break;
+        kept += n;
+    }
+    memcpy(out, text, kept);
+    if (size >= 4)
+        memcpy(out + kept, "...", 4);
+    else
+        out[kept] = '\0';
+}
+
 size_t cordon__printable_character_length(const unsigned char *s, size_t len)
 {
     unsigned char lead = s[0];

@@ -25,6 +25,11 @@ size_t cordon__escape_text(char *out, size_t size, const char *data, size_t len)
  * NUL-terminated when size > 0. */
 void cordon__escape_text_keeping_utf8(char *out, size_t size, const char *data, size_t len);
 
+/* Text escaped so (a result's message) copied into `out` of `size`: whole
+ * where it fits, else cut between pieces (an escape, a character), never
+ * inside one, and ending in "..." so that the reader sees it was cut. */
+void cordon__cut_escaped_text(char *out, size_t size, const char *text);
+
 /* For text that keeps its UTF-8 (a raised exception's class and message):
  * the length of the character at `s` (of `len` bytes) that may be shown
  * as it is.  1 for printable ASCII; 2 to 4 for a well-formed UTF-8

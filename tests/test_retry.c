@@ -221,6 +221,54 @@ static void test_retry_attempt_number_and_messages(void **state)
     cordon_task_free(t);
 }
 
+/* 1100 of `arg`'s character (its bytes as given) raised as the message. */
+static int raises_long(cordon_ctx *ctx, void *arg)
+{
+    char message[2400] = "";
+    for (int i = 0; i < 1100; i++)
+        strcat(message, arg);
+    cordon_raise(ctx, "Long", "%s", message);
+}
+
+/* An attempt's message was cut at 255 bytes mid-character (a lone 0xc3 of
+ * an "é") or mid-escape ("...\x0"), with no mark; a raised message at
+ * 2047 bytes silently.  Both now end in "...", cut between pieces. */
+static void test_retry_history_messages_are_cut_between_characters(void **state)
+{
+    (void)state;
+    static const char *const pieces[] = { "\xc3\xa9", "\x01", "ab" };
+    for (size_t p = 0; p < sizeof pieces / sizeof *pieces; p++) {
+        cordon_task *t = cordon_function_task(raises_long, (void *)pieces[p]);
+        assert_int_equal(cordon_run_and_retry(t, 1, "Long"), CORDON_EXCEPTION);
+        size_t count = 0;
+        const cordon_attempt *history = cordon_task_history(t, &count);
+        assert_int_equal(count, 2);
+        const char *m = history[0].message;
+        size_t len = strlen(m);
+        assert_true(len <= 255 && len > 240);
+        assert_string_equal(m + len - 3, "...");
+        /* whole pieces before the mark: a character, an escape, a letter */
+        const char *whole = p == 0 ? "\xc3\xa9" : p == 1 ? "\\x01" : "a";
+        size_t piece = strlen(whole), body = len - 3;
+        if (p == 2) {
+            for (size_t i = 0; i < body; i++)
+                assert_true(m[i] == 'a' || m[i] == 'b');
+        } else {
+            assert_int_equal(body % piece, 0);
+            for (size_t i = 0; i < body; i += piece)
+                assert_memory_equal(m + i, whole, piece);
+        }
+        /* the result's own message, cut at the raise (2047 bytes) or as
+         * escaped (1100 escapes are 4400 bytes) */
+        const char *whole_message = cordon_task_result(t)->message;
+        size_t total = strlen(whole_message);
+        assert_string_equal(whole_message + total - 3, "...");
+        assert_true(total <= 2047);
+        assert_int_equal((total - 3) % piece, 0);
+        cordon_task_free(t);
+    }
+}
+
 static void test_retry_refuses_malformed_lists(void **state)
 {
     (void)state;
@@ -487,6 +535,7 @@ int main(void)
         cmocka_unit_test(test_retry_total_timeout_cuts_the_last_attempt),
         cmocka_unit_test(test_retry_total_timeout_makes_no_retry_it_cannot_wait_for),
         cmocka_unit_test(test_retry_total_timeout_bounds_a_single_run),
+        cmocka_unit_test(test_retry_history_messages_are_cut_between_characters),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
