@@ -16,7 +16,7 @@ calls before anything runs.
     user="nobody"          a name or uid (cordon must run as root, or it is its own);
                            without it the caller's user (root's tasks: root,
                            without capabilities; `cordon run` gives nobody)
-    core_dumps=bytes       allow cores up to that size (default: none)
+    core_dumps=bytes       allow cores up to that size ("unlimited": any; default: none)
     tree_memory=True       a memory cgroup even without a memory limit, so
                            that usage.tree_peak_kb counts the whole tree
     cwd=, env={}, clear_env=False, stdin=b""   (commands; stdin for both)
@@ -49,6 +49,7 @@ import errno
 import fractions
 import logging
 import os
+import stat
 import pwd
 import threading
 
@@ -202,8 +203,14 @@ def _kept_bytes(name, value):
     return size
 
 
+_CORES_OF_ANY_SIZE = (1 << 64) - 1  # cordon_set_core_dumps' UINT64_MAX
+
+
 def _core_bytes(name, value):
-    """Cores allowed up to this size: 0 is none, as None is."""
+    """Cores allowed up to this size: 0 is none, as None is; "unlimited"
+    any size, as the CLI's --core takes it (it was "not a size")."""
+    if value == "unlimited":
+        return _CORES_OF_ANY_SIZE
     size = _bytes(name, value)
     if size < 0:
         raise _refused(name, value, "a negative size is refused",
@@ -417,9 +424,16 @@ def allow_paths(task, value, preset):
 
 def _checked_directory(value):
     path = os.fspath(value)
-    if not os.path.isdir(path):
-        code = errno.ENOTDIR if os.path.exists(path) else errno.ENOENT
-        raise OSError(code, f"cwd={value!r}: {os.strerror(code)}")
+    # stat's own errno: isdir() and exists() took every failure for "No
+    # such file or directory", a directory nobody may search (EACCES) and
+    # a path too long (ENAMETOOLONG) among them.
+    try:
+        is_directory = stat.S_ISDIR(os.stat(path).st_mode)
+    except OSError as error:
+        code = error.errno or errno.ENOENT
+        raise OSError(code, f"cwd={value!r}: {os.strerror(code)}") from None
+    if not is_directory:
+        raise OSError(errno.ENOTDIR, f"cwd={value!r}: {os.strerror(errno.ENOTDIR)}")
     return path
 
 
@@ -464,11 +478,9 @@ def _path_text(option, path):
         raise TypeError(f"{option}: {path!r} is not a path") from None
     if "\0" in text or not text:
         raise ValueError(f"{option}: {path!r} is not a path")
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        raise ValueError(f"{option}: {path!r} is not UTF-8 (cordon passes paths as "
-                         f"UTF-8)") from None
+    # A name that is not UTF-8 stays the file system's bytes (os.fsdecode's
+    # surrogates), as cwd= and a command's arguments do: it had been
+    # refused, "cordon passes paths as UTF-8", which it does not.
     return text
 
 

@@ -278,11 +278,19 @@ static PyObject *task_set_isolation(cordon_py_task *self, PyObject *arg)
 /* allow_path(path, access): a Landlock file rule (READ, WRITE, EXEC). */
 static PyObject *task_allow_path(cordon_py_task *self, PyObject *args)
 {
-    const char *path;
+    PyObject *path_arg;
     unsigned int access;
-    if (!PyArg_ParseTuple(args, "sI", &path, &access) || not_busy(self) < 0)
+    if (!PyArg_ParseTuple(args, "OI", &path_arg, &access))
         return NULL;
-    return none_or_error(cordon_allow_path(self->task, path, access));
+    PyObject *path = cordon_py_file_system_bytes(path_arg, "the path");
+    if (!path)
+        return NULL;
+    PyObject *result = not_busy(self) < 0
+                           ? NULL
+                           : none_or_error(cordon_allow_path(self->task, PyBytes_AS_STRING(path),
+                                                             access));
+    Py_DECREF(path);
+    return result;
 }
 
 static PyObject *task_allow_system_paths(cordon_py_task *self, PyObject *unused)
@@ -304,21 +312,33 @@ static PyObject *task_set_network(cordon_py_task *self, PyObject *arg)
 /* add_tmpfs(path): cordon_add_tmpfs. */
 static PyObject *task_add_tmpfs(cordon_py_task *self, PyObject *arg)
 {
-    const char *path = c_string(arg, "the tmpfs directory");
-    if (!path || not_busy(self) < 0)
+    PyObject *path = cordon_py_file_system_bytes(arg, "the tmpfs directory");
+    if (!path)
         return NULL;
-    return none_or_error(cordon_add_tmpfs(self->task, path));
+    PyObject *result = not_busy(self) < 0
+                           ? NULL
+                           : none_or_error(cordon_add_tmpfs(self->task, PyBytes_AS_STRING(path)));
+    Py_DECREF(path);
+    return result;
 }
 
 /* add_bind(source, target, read_only): cordon_add_bind. */
 static PyObject *task_add_bind(cordon_py_task *self, PyObject *args)
 {
-    const char *source, *target;
+    PyObject *source_arg, *target_arg;
     int read_only;
-    if (!PyArg_ParseTuple(args, "ssp", &source, &target, &read_only) || not_busy(self) < 0)
+    if (!PyArg_ParseTuple(args, "OOp", &source_arg, &target_arg, &read_only))
         return NULL;
-    return none_or_error(cordon_add_bind(self->task, source, target,
-                                         read_only ? CORDON_BIND_READONLY : 0));
+    PyObject *source = cordon_py_file_system_bytes(source_arg, "the bind's source");
+    PyObject *target = source ? cordon_py_file_system_bytes(target_arg, "the bind's target") : NULL;
+    PyObject *result = NULL;
+    if (target && not_busy(self) == 0)
+        result = none_or_error(cordon_add_bind(self->task, PyBytes_AS_STRING(source),
+                                               PyBytes_AS_STRING(target),
+                                               read_only ? CORDON_BIND_READONLY : 0));
+    Py_XDECREF(source);
+    Py_XDECREF(target);
+    return result;
 }
 
 static PyObject *task_set_minimal_dev(cordon_py_task *self, PyObject *arg)

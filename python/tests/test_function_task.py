@@ -1,4 +1,5 @@
 import logging
+import errno
 import os
 import pathlib
 import pickle
@@ -254,6 +255,9 @@ def test_a_limit_of_zero_or_below_is_refused_and_none_is_no_limit():
     t.configure(timeout=None, cpu=None, memory=None, file_size=None)
     assert t.run() == 3
     assert ShellCommand("true", timeout=None, memory=None, core_dumps=0).run().exit_code == 0
+    # "unlimited", as the CLI's --core takes it (it was "not a size")
+    if resource.getrlimit(resource.RLIMIT_CORE)[1] == resource.RLIM_INFINITY:
+        assert ShellCommand("ulimit -c", core_dumps="unlimited").run().std_out == "unlimited\n"
 
 
 def test_every_bad_option_value_is_a_value_or_type_error_naming_the_option():
@@ -349,6 +353,10 @@ def test_counts_directories_stdin_commands_and_retry_arguments_are_named():
         ShellCommand("true", cwd="/no/such/dir").run()
     with pytest.raises(NotADirectoryError, match=r"cwd='/etc/passwd': Not a directory"):
         ShellCommand("true", cwd="/etc/passwd").run()
+    # stat's own errno: every failure had read "No such file or directory"
+    with pytest.raises(OSError, match=r"File name too long") as raised:
+        ShellCommand("true", cwd="/" + "d" * 5000).run()
+    assert raised.value.errno == errno.ENAMETOOLONG
     with pytest.raises(TypeError, match=r"^stdin=5: expected bytes or str$"):
         ShellCommand("cat", stdin=5).run()
     with pytest.raises(TypeError, match=r"^command=5: expected a shell line"):
