@@ -503,9 +503,22 @@ INSTALL_DIRS = $(LIBDIR) $(INCLUDEDIR) $(BINDIR) $(POLICYDIR) $(LIBDIR)/pkgconfi
                $(MANDIR)/man1 $(MANDIR)/man3 $(PY_DIST)/cordon
 MADE_DIRS    = $(DESTDIR)$(patsubst %/,%,$(dir $(POLICYDIR)))/installed-directories
 
+# make splits its lists at blanks: a PREFIX of "/tmp/a b" installed under
+# /tmp/a and a relative ./b, and `make -i uninstall` of one removed /tmp/a
+# whole.  Such a path is refused before anything runs (an $(error), which
+# -i does not pass over).
+ifneq ($(filter install uninstall,$(MAKECMDGOALS)),)
+$(foreach v,PREFIX DESTDIR BINDIR LIBDIR INCLUDEDIR MANDIR POLICYDIR PY_DIST,\
+  $(if $(word 2,$($(v))),$(error $(v)='$($(v))' holds a blank: make cannot install to it; give a path without blanks)))
+endif
+
+# Staged (DESTDIR), only PREFIX and what lies beneath it is recorded as
+# made: a parent missing from the stage (/opt) is no directory install
+# made on the machine the stage goes to, whose uninstall would remove it.
 install: all python
 	@made=$$(for d in $(INSTALL_DIRS); do \
-	    while [ "$$d" != / ] && [ "$$d" != . ] && [ ! -e "$(DESTDIR)$$d" ]; do \
+	    while [ "$$d" != / ] && [ "$$d" != . ] && [ ! -e "$(DESTDIR)$$d" ] && \
+	          { [ -z '$(DESTDIR)' ] || case "$$d" in '$(PREFIX)'|'$(PREFIX)'/*) true;; *) false;; esac; }; do \
 	        printf '%s\n' "$$d"; d=$$(dirname "$$d"); done; done); \
 	install -d $(addprefix $(DESTDIR),$(INSTALL_DIRS)) && \
 	{ if [ -f '$(MADE_DIRS)' ]; then cat '$(MADE_DIRS)'; fi; \

@@ -209,6 +209,23 @@ left=$(cd "$tmp/prefix" && find . -type d | sort | tr '\n' ' ')
     fail "make uninstall should leave exactly the directories that were there before the
 install (. ./lib ./share ./share/cordon ./share/cordon/policies ./share/man), not: $left"
 echo "build_test: make uninstall removes everything make install put in the prefix, directories it made included"
+# A path with a blank, which make splits: refused before anything runs,
+# -i or not (a PREFIX of "/tmp/a b" had installed under /tmp/a and ./b,
+# and `make -i uninstall` of one removed /tmp/a whole).
+mkdir -p "$tmp/blank/keep"
+for goal in install "-i uninstall"; do
+    out=$(make -s -C "$tmp/moved" $goal PREFIX="$tmp/blank x" 2>&1) &&
+        fail "make $goal took a PREFIX with a blank"
+    case "$out" in *"holds a blank"*) ;; *) fail "make $goal with a blank said: $out" ;; esac
+done
+[ -d "$tmp/blank/keep" ] && [ ! -e "$tmp/blank x" ] && [ ! -e "$tmp/moved/x" ] ||
+    fail "make with a PREFIX holding a blank touched something"
+# Staged, a parent missing from the stage is not recorded as made: on the
+# machine the stage goes to, uninstall would remove it (/opt).
+make -s -C "$tmp/moved" install DESTDIR="$tmp/stage" PREFIX=/opt/cordon-staged >/dev/null
+grep -qx /opt "$tmp/stage/opt/cordon-staged/share/cordon/installed-directories" &&
+    fail "a staged install recorded /opt, which it did not make on the machine"
+echo "build_test: an install path with a blank is refused; a staged install records no parent of PREFIX"
 # The install directory left empty (it was there before the install) is
 # no install: the runner of the tree built for that prefix finds the
 # shipped policies in its source tree again (it had found none: "no
