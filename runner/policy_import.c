@@ -79,8 +79,22 @@ static int write_policy(const char *out_path, const char *policy, size_t len)
     return ok ? 0 : RUNNER_EXIT_OWN_ERROR;
 }
 
+/* "docker:F" and "minijail:F", as every other policy argument takes them,
+ * are F here too: import read "docker:F" as a file's name ("cannot read
+ * policy file 'docker:...'"), whatever the help says of policy
+ * arguments. */
+static const char *without_import_prefix(const char *path)
+{
+    static const char *const prefixes[] = { "docker:", "minijail:" };
+    for (size_t i = 0; i < sizeof prefixes / sizeof *prefixes; i++)
+        if (strncmp(path, prefixes[i], strlen(prefixes[i])) == 0)
+            return path + strlen(prefixes[i]);
+    return path;
+}
+
 int policy_import(const char *path, const char *out_path, bool strict)
 {
+    path = without_import_prefix(path);
     char *policy = NULL;
     size_t len = 0, noted = 0;
     int rc = import(path, &policy, &len, &noted, true);

@@ -72,6 +72,13 @@ static int parse_class(const char *option, const char *word, retry_class *c)
     uint64_t code;
     c->exit_code = -1;
     if (strncmp(word, "exit:", 5) == 0) {
+        /* A sign or a blank is no number of the code's ("exit:+3" had been
+         * "must be from 1 to 255", which 3 is). */
+        if (!isdigit((unsigned char)word[5])) {
+            runner_error("%s: '%s': the exit code is written in digits alone (exit:3)", option,
+                         word);
+            return -1;
+        }
         if (units_parse_count(word + 5, 1, 255, &code) < 0) {
             runner_error("%s: '%s': the exit code must be from 1 to 255 (exit 0 is a success, "
                          "never retried)", option, word);

@@ -383,6 +383,9 @@ static void test_cli_retry_on_takes_the_forms_the_library_takes(void **state)
                     "never retried)" },
         { "Timeout,exit:0", "'exit:0': the exit code must be from 1 to 255" },
         { "exit:256", "'exit:256': the exit code must be from 1 to 255" },
+        /* 3 is in the range: the sign is what is refused */
+        { "exit:+3", "'exit:+3': the exit code is written in digits alone (exit:3)" },
+        { "exit:-3", "'exit:-3': the exit code is written in digits alone (exit:3)" },
         { "Timeout,,SIGSEGV", "'Timeout,,SIGSEGV': an empty class" },
         { "Timeout,", "'Timeout,': an empty class" },
         { ",Timeout", "',Timeout': an empty class" },

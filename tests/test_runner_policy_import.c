@@ -19,6 +19,19 @@ static void test_import_writes_the_policy_and_says_what_it_left_out(void **state
     captured_free(&c);
 }
 
+/* "docker:FILE" as any policy argument takes it (and "minijail:"): import
+ * had read it as a file's name, "cannot read policy file 'docker:...'". */
+static void test_import_takes_the_prefix_of_policy_arguments(void **state)
+{
+    (void)state;
+    captured plain = CORDON("policy", "import", DEFAULT_PROFILE);
+    captured prefixed = CORDON("policy", "import", "docker:" DEFAULT_PROFILE);
+    expect_status(&prefixed, 0);
+    assert_string_equal(prefixed.out, plain.out);
+    captured_free(&plain);
+    captured_free(&prefixed);
+}
+
 static void test_import_strict_makes_notes_errors(void **state)
 {
     (void)state;
@@ -205,6 +218,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_import_writes_the_policy_and_says_what_it_left_out),
+        cmocka_unit_test(test_import_takes_the_prefix_of_policy_arguments),
         cmocka_unit_test(test_import_strict_makes_notes_errors),
         cmocka_unit_test(test_import_out_file_then_check),
         cmocka_unit_test(test_import_malformed_profile_is_1_with_its_place),
