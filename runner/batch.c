@@ -57,6 +57,8 @@ typedef struct batch {
     char run_id[RUN_ID_MAX + 1];
     char host[256];
     size_t resumed;                 /* lines --resume found done */
+    size_t logs_dropped;            /* tasks whose log (fd 3) nothing kept ... */
+    uint64_t log_bytes_dropped;     /* ... and its bytes */
     bool clean[3];                  /* [1], [2]: a terminal, no --raw (terminal_text.h) */
 } batch;
 
@@ -304,6 +306,13 @@ static void finish_task(batch *b, size_t index, batch_task *bt, const cordon_res
     clear_progress(b);
     if (r && !emit_output(b, bt, r, rec))
         output_lost(b, bt);
+    /* What only --json, --audit and --out-dir keep, said once at the end
+     * (as cordon run says it): it was dropped unsaid. */
+    if (r && !b->o->task.json && !b->o->out_dir && b->audit_fd < 0 &&
+        (r->log_out.len || r->log_out.dropped)) {
+        b->logs_dropped++;
+        b->log_bytes_dropped += r->log_out.len + r->log_out.dropped;
+    }
     b->tasks[index] = *bt;
     if (b->audit_fd >= 0 && rec)
         append_audit_line(b, bt, rec);
@@ -448,6 +457,11 @@ static int run_all(batch *b)
     if (!b->o->task.quiet)
         batch_summary_print(b->tasks, b->count, runner_now_us() - b->started_us, b->o->jobs,
                             b->shard.count ? b->shard_text : NULL, b->resumed);
+    if (!b->o->task.quiet && b->logs_dropped)
+        runner_error("%zu task%s wrote %llu bytes to %s log (fd 3), kept only by --json, --audit "
+                     "and --out-dir", b->logs_dropped, b->logs_dropped == 1 ? "" : "s",
+                     (unsigned long long)b->log_bytes_dropped,
+                     b->logs_dropped == 1 ? "its" : "their");
     /* Every task may have succeeded, but a record the caller asked for is
      * gone: that is cordon's failure. */
     if (b->o->task.json && output_flush(STDOUT_FILENO) < 0)

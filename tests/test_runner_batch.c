@@ -106,6 +106,18 @@ static void test_batch_summary_counts(void **state)
     c = CORDON_IN("true\n", "batch");
     expect_status(&c, 0);
     assert_non_null(strstr(c.err, "cordon: batch: 1 task in "));
+    assert_null(strstr(c.err, "fd 3"));
+    captured_free(&c);
+    /* A log nothing keeps is said, as cordon run says it (it was dropped
+     * unsaid); with --out-dir, --audit or --json it is kept. */
+    c = CORDON_IN("echo log >&3\necho two >&3; echo out\ntrue\n", "batch", "-j", "1");
+    expect_status(&c, 0);
+    assert_non_null(strstr(c.err, "\ncordon: 2 tasks wrote 8 bytes to their log (fd 3), kept "
+                                  "only by --json, --audit and --out-dir\n"));
+    captured_free(&c);
+    c = CORDON_IN("echo log >&3\n", "batch", "--json");
+    expect_status(&c, 0);
+    assert_null(strstr(c.err, "fd 3"));
     captured_free(&c);
 }
 
