@@ -513,7 +513,9 @@ class _Task:
         0 is no cap).  The pauses are seconds or text as timeout= takes
         ("100ms", "1.5s").  `attempts` says how many ran;
         `usage` and the rest are the last one's, and `history` has each
-        one's (its exception, exit code, signal and usage)."""
+        one's (its exception, exit code, signal and usage).  cancel()
+        during a pause makes no further attempt: the last one's ending
+        stands, as in the C library."""
         backoff, max_backoff = _check_retry(max_retry, exception, backoff, backoff_factor,
                                             max_backoff)
         self._begin()
@@ -535,9 +537,12 @@ class _Task:
             # library's min(initial * factor^(n-1), max).
             pause = min(delay, max_backoff)
             if pause > 0:
-                # A cancel during the pause ends it: the next attempt
-                # then never starts.
-                self._cancelled.wait(pause)
+                # A cancel during the pause ends it: the next attempt then
+                # never starts, and the last one's ending stands, as the C
+                # library's (a Cancelled "before its child was started"
+                # had counted an attempt that never ran, exit code 0).
+                if self._cancelled.wait(pause):
+                    return outcome
                 delay = min(delay * backoff_factor, max_backoff)
         raise AssertionError("unreachable")
 
