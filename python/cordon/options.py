@@ -598,6 +598,19 @@ def check_shapes(options):
     data = options.get("stdin")
     if data is not None and not isinstance(data, (str, bytes, bytearray, memoryview)):
         raise TypeError(f"stdin={data!r}: expected bytes or str")
+    if isinstance(data, str):
+        _stdin_bytes(data)
+
+
+def _stdin_bytes(text):
+    """A str stdin as the UTF-8 the task reads; one that is no text
+    (a lone surrogate) is refused naming stdin= (a bare UnicodeEncodeError
+    came from run())."""
+    try:
+        return text.encode()
+    except UnicodeEncodeError as e:
+        raise ValueError(f"stdin: {text[max(e.start - 10, 0):e.end + 10]!r} is not UTF-8 text "
+                         f"(give bytes for bytes that are not text)") from None
 
 
 def check(options, allowed=KNOWN):
@@ -655,5 +668,5 @@ def apply(task, options, return_headroom=0):
         data = options["stdin"]
         if not isinstance(data, (str, bytes, bytearray, memoryview)):
             raise TypeError(f"stdin={data!r}: expected bytes or str")
-        task.set_stdin(data.encode() if isinstance(data, str) else data)
+        task.set_stdin(_stdin_bytes(data) if isinstance(data, str) else data)
     return return_limit

@@ -302,6 +302,9 @@ class _Task:
         _options.check_shapes(options)
         if "policy" in options:
             _options.policy(options["policy"])  # a mistake shows now, not at run
+        # The library's own checks of mounts and names, on a task made for
+        # them: a relative tmpfs or a bad host name showed only at run().
+        _options.mounts_and_names(_cordon.shell_task("true"), options)
         self._options.update(options)
         return self
 
@@ -705,11 +708,16 @@ class FunctionTask(_Task):
 
 
 def _command_argument(command, arg):
-    if isinstance(arg, (str, bytes)):
-        return arg
     if isinstance(arg, os.PathLike):
-        return os.fspath(arg)
-    raise TypeError(f"command={command!r}: {arg!r} is not a str, bytes or os.PathLike")
+        arg = os.fspath(arg)
+    if not isinstance(arg, (str, bytes)):
+        raise TypeError(f"command={command!r}: {arg!r} is not a str, bytes or os.PathLike")
+    # Refused here, as the CLI refuses it, not at run() (a C string ends
+    # at the NUL: the argument would be cut).
+    if ("\0" if isinstance(arg, str) else b"\0") in arg:
+        raise ValueError(f"command={command!r}: {arg!r} holds a NUL byte, where the C string "
+                         f"cordon passes on would end")
+    return arg
 
 
 class ShellCommand(_Task):

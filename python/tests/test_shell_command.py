@@ -190,3 +190,21 @@ def test_arguments_are_the_file_system_s_bytes(tmp_path):
     assert ShellCommand(f"test -d '{name}'").run().exit_code == 0
     with pytest.raises(ValueError, match="NUL byte"):
         ShellCommand(["echo", "a\0b"]).run()
+
+
+def test_configure_refuses_at_once_what_the_run_would():
+    # A bad host name, a relative tmpfs, a stdin that is no text and an
+    # argument holding a NUL were taken by configure() (or the
+    # constructor) and refused only at run(), the stdin as a bare
+    # UnicodeEncodeError; the README says configure refuses at once.
+    for options, message in (({"hostname": "bad name"}, r"^hostname='bad name': not a host"),
+                             ({"tmpfs": "tmp"}, r"^tmpfs 'tmp': not an absolute path"),
+                             ({"stdin": "\udcff"}, r"^stdin: '\\udcff' is not UTF-8 text")):
+        with pytest.raises(ValueError, match=message):
+            ShellCommand("true").configure(**options)
+        with pytest.raises(ValueError, match=message):
+            ShellCommand("true", **options)
+    with pytest.raises(ValueError, match=r"'a\\x00b' holds a NUL byte"):
+        ShellCommand(["echo", "a\0b"])
+    with pytest.raises(ValueError, match=r"holds a NUL byte"):
+        ShellCommand(["echo", b"a\0b"])
