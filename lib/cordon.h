@@ -480,9 +480,10 @@ int cordon_set_stdin_callback(cordon_task *t, cordon_stdin_fn fn, void *user);
  * write, create, remove, rename, truncate beneath the path.  EXEC:
  * execute; the kernel also needs READ on an executable (and on the
  * dynamic loader and libraries): see cordon_allow_system_paths.  A rule on
- * a file keeps only what applies to files.  The path is copied and
- * opened (to check it now and again, in the caller's working directory,
- * each time the task starts): -ENOENT and the like for a path that cannot
+ * a file keeps only what applies to files.  The path is copied (a
+ * relative one made absolute in the caller's working directory of now)
+ * and opened (to check it now and again each time the task starts):
+ * -ENOENT and the like for a path that cannot
  * be opened, -EINVAL for no or unknown flags, -EOPNOTSUPP without
  * Landlock, -EXDEV for a path beneath one of the task's tmpfs mounts
  * (hidden by it: give a scratch directory outside /tmp, e.g. in

@@ -200,6 +200,22 @@ int cordon_allow_path(cordon_task *t, const char *path, unsigned access)
     char *resolved = NULL;
     if ((rc = resolve(path, &resolved)) < 0)
         return rc;
+    /* A relative path is the caller's directory's now, as it was looked
+     * up: opened again at each run, it had led from wherever the caller
+     * had gone since (cordon_run then failed, -ESTALE, saying nothing). */
+    char absolute[PATH_MAX];
+    if (path[0] != '/') {
+        rc = !getcwd(absolute, sizeof absolute - 1)
+                 ? (errno == ERANGE ? -ENAMETOOLONG : -errno)
+                 : strlen(absolute) + 1 + strlen(path) >= sizeof absolute ? -ENAMETOOLONG : 0;
+        if (rc < 0) {
+            free(resolved);
+            return rc;
+        }
+        if (strcmp(absolute, "/") != 0)
+            strcat(absolute, "/");
+        path = strcat(absolute, path);
+    }
     if (conflicts(t->isolation, path, NULL) || (rc = add_rule(t->isolation, path, access,
                                                               resolved)) < 0) {
         free(resolved);

@@ -922,6 +922,28 @@ static void test_files_vanished_path_fails_the_run(void **state)
  * by a link to a file of the caller's it was never given, and the next run
  * (a retry, the next job of a batch) was granted that file.  The run now
  * fails with -ESTALE. */
+/* A relative rule is the caller's directory's when given: it had been
+ * opened again from wherever the caller went since, and the run failed
+ * (-ENOENT or -ESTALE) with nothing said. */
+static void test_files_a_relative_rule_keeps_to_where_it_was_given(void **state)
+{
+    (void)state;
+    require_landlock();
+    char here[PATH_MAX];
+    assert_non_null(getcwd(here, sizeof here));
+    assert_int_equal(chdir("/var/tmp"), 0);
+    char command[256];
+    snprintf(command, sizeof command, "cat %s", scratch_file);
+    cordon_task *t = shell(command);
+    assert_int_equal(cordon_allow_system_paths(t), 0);
+    assert_int_equal(cordon_allow_path(t, granted + strlen("/var/tmp/"), CORDON_READ), 0);
+    assert_int_equal(chdir("/"), 0);
+    const cordon_result *r = run_task(t, 0);
+    assert_string_equal(r->std_out.data, "given\n");
+    cordon_task_free(t);
+    assert_int_equal(chdir(here), 0);
+}
+
 static void test_files_a_rule_replaced_by_a_link_grants_nothing(void **state)
 {
     (void)state;
@@ -1174,6 +1196,7 @@ int main(void)
         cmocka_unit_test(test_files_a_writable_path_swapped_for_a_link_makes_nothing_else_writable),
         cmocka_unit_test(test_files_bad_rules_are_refused),
         cmocka_unit_test(test_files_vanished_path_fails_the_run),
+        cmocka_unit_test(test_files_a_relative_rule_keeps_to_where_it_was_given),
         cmocka_unit_test(test_files_a_rule_replaced_by_a_link_grants_nothing),
         cmocka_unit_test(test_files_rulesets_leak_no_fd),
         cmocka_unit_test(test_files_real_programs_run_with_system_paths),
