@@ -268,14 +268,17 @@ static void test_import_of_more_rules_than_a_policy_holds_is_refused(void **stat
 
 /* These fixtures allow no execve and kill nothing: their errno for it
  * stays the filter's (no listener would answer it without widening the
- * profile: policy_compile.c), and the linter's one note says that such a
- * profile starts no command. */
+ * profile: policy_compile.c), and the linter's notes say that such a
+ * profile starts no command, and that none ends (they allow no
+ * exit_group either): two lines, nothing else. */
 static void assert_only_the_own_exec_note(const char *notes)
 {
     const char *said = strstr(notes, ": warning: the default 'errno EPERM' refuses execve, and "
                                      "so a command's own exec");
     assert_non_null(said);
-    assert_true(strchr(notes, '\n') == notes + strlen(notes) - 1); /* one line */
+    const char *second = strchr(notes, '\n') + 1;
+    assert_non_null(strstr(second, ": warning: neither exit_group nor exit is let through"));
+    assert_true(strchr(second, '\n') == notes + strlen(notes) - 1); /* two lines */
 }
 
 static void test_import_fixture_with_a_single_name_and_a_large_errno(void **state)
