@@ -210,8 +210,18 @@ static void test_check_warns_of_a_policy_no_task_can_exit_under(void **state)
     assert_non_null(p);
     cordon_task *t = cordon_function_task(prints_ran, NULL);
     assert_int_equal(cordon_set_policy(t, p), 0);
+    assert_int_equal(cordon_set_timeout_ms(t, 10000), 0);
     assert_int_equal(cordon_run(t), CORDON_EXCEPTION);
     const cordon_result *res = cordon_task_result(t);
+#if defined(__SANITIZE_ADDRESS__)
+    /* The sanitizer takes the child's last-resort fault over, and its own
+     * exit is refused too: the child spins until the deadline. */
+    if (strcmp(res->exception, "Timeout") == 0) {
+        cordon_task_free(t);
+        cordon_policy_free(p);
+        skip();
+    }
+#endif
     assert_string_equal(res->exception, "ConfinementError");
     assert_string_equal(res->std_out.data, "");
     assert_non_null(strstr(res->exc_out.data, "refuses exit_group and exit"));
