@@ -612,6 +612,8 @@ struct cordon_task {
     int end_pidfd;
     pid_t end_group;            /* without namespaces: its process group */
     bool end_through_init;      /* in namespaces: the init ends it (SIGUSR1) */
+    struct cordon__cgroup *end_cgroup; /* without: its cgroup, which a process that left
+                                          the group is still in (NULL: none) */
     uint64_t cancel_killed_ns;  /* when cordon_cancel ended it so (0: it did not) */
 
     /* async completion (lib/wait.c): set by the collector once the result

@@ -238,6 +238,7 @@ void cordon__cancel_target(cordon_task *t, const cordon__attempt_state *s)
     t->end_pidfd = s ? s->pidfd : -1;
     t->end_group = s ? s->group : 0;
     t->end_through_init = s && s->in_namespaces;
+    t->end_cgroup = s && s->cgroup && s->cgroup->count ? s->cgroup : NULL;
     if (s)
         t->cancel_killed_ns = 0;
     pthread_mutex_unlock(&t->done_lock);
@@ -270,6 +271,10 @@ static void end_directly(cordon_task *t)
     }
     if (syscall(SYS_pidfd_send_signal, t->end_pidfd, SIGKILL, NULL, 0) == 0 && t->end_group > 0)
         kill(-t->end_group, SIGKILL);
+    /* And what left the group (a v2 cgroup lets a task start a session):
+     * a setsid'd grandchild held the pipe's lock past the group's kill. */
+    if (t->end_cgroup)
+        cordon__cgroup_kill(t->end_cgroup);
 }
 
 int cordon_cancel(cordon_task *t)

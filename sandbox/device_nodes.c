@@ -33,6 +33,8 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -74,21 +76,21 @@ struct directory_entry {
     char name[];
 };
 
-/* `path` and each mount right beneath it, one by one; EPERM on one is
- * its lock (below). */
-static int allow_devices_one_by_one(const char *path)
+/* `path` (where it is a mount's root) and each mount right beneath it,
+ * to `visit`, until it fails. */
+typedef int (*mount_visit)(const char *path, void *arg);
+static int each_mount_at(const char *path, mount_visit visit, void *arg)
 {
-    int rc = set_no_devices(path, false, AT_SYMLINK_NOFOLLOW);
-    if (rc < 0 && rc != -EPERM)
-        return rc;
-    int dir = (int)syscall(SYS_openat, AT_FDCWD, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int rc = is_mount_root(path) ? visit(path, arg) : 0;
+    int dir = rc < 0 ? -1
+                     : (int)syscall(SYS_openat, AT_FDCWD, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dir < 0)
-        return 0;
+        return rc;
     char entries[4096], child[PATH_MAX];
-    size_t length = strlen(path);
+    size_t length = strcmp(path, "/") == 0 ? 0 : strlen(path);
     long got;
-    while (rc >= -EPERM && (got = syscall(SYS_getdents64, dir, entries, sizeof entries)) > 0)
-        for (long at = 0; at < got;) {
+    while (rc == 0 && (got = syscall(SYS_getdents64, dir, entries, sizeof entries)) > 0)
+        for (long at = 0; at < got && rc == 0;) {
             const struct directory_entry *e = (const void *)(entries + at);
             at += e->length;
             size_t name = strlen(e->name);
@@ -99,37 +101,65 @@ static int allow_devices_one_by_one(const char *path)
             child[length] = '/';
             memcpy(child + length + 1, e->name, name + 1);
             if (is_mount_root(child))
-                rc = set_no_devices(child, false, AT_SYMLINK_NOFOLLOW);
+                rc = visit(child, arg);
         }
     close(dir);
+    return rc;
+}
+
+/* The mounts where devices are allowed again that were nodev before the
+ * sweep (the task's own /dev/shm and /dev/mqueue, a caller's nodev mount
+ * under /dev): put back so after it, so that the sweep never leaves a
+ * mount with more than it had (as root, a clear of the whole of /dev had
+ * taken nodev off the caller's own nodev mounts there). */
+#define KEPT_MAX 64
+#define KEPT_PATH 256
+typedef struct kept_nodev {
+    char paths[KEPT_MAX][KEPT_PATH];
+    size_t count;
+} kept_nodev;
+
+static int note_if_nodev(const char *path, void *kept_)
+{
+    kept_nodev *kept = kept_;
+    struct statfs fs;
+    if (statfs(path, &fs) == 0 && (fs.f_flags & ST_NODEV) && kept->count < KEPT_MAX &&
+        strlen(path) < KEPT_PATH)
+        memcpy(kept->paths[kept->count++], path, strlen(path) + 1);
+    return 0;
+}
+
+/* EPERM: this mount keeps its nodev locked (below); it stays so. */
+static int clear_one(const char *path, void *unused)
+{
+    (void)unused;
+    int rc = set_no_devices(path, false, AT_SYMLINK_NOFOLLOW);
     return rc == -EPERM ? 0 : rc;
 }
 
 /* Devices allowed again beneath `path`, a mount's root.  One call for the
  * whole tree, which the kernel makes all or nothing: where one mount of
  * it keeps its nodev locked (the caller's own mount was nodev, and a user
- * namespace's copy may not lose it: a task's /dev/shm seen by a cordon
- * run inside a task), the rest one by one (the whole call refused, a
- * nested cordon's task could open not even /dev/zero).  A lock on one
- * leaves it as it was: nothing was allowed there before either. */
+ * namespace's copy may not lose it: a nobody caller's /dev/shm on a
+ * systemd machine, a task's /dev/shm seen by a cordon run inside a task),
+ * /dev and the mounts right beneath it one by one (the whole call
+ * refused, the task could open not even /dev/null). */
 static int allow_devices(const char *path)
 {
     int rc = set_no_devices(path, false, AT_RECURSIVE | AT_SYMLINK_NOFOLLOW);
-    return rc == -EPERM ? allow_devices_one_by_one(path) : rc;
+    return rc == -EPERM ? each_mount_at(path, clear_one, NULL) : rc;
 }
 
-static int allow_devices_in_dev(void)
+/* /dev a mount of its own, so that its devices can be allowed apart from
+ * the file system it lies on. */
+static int dev_as_a_mount(void)
 {
     struct stat st;
     if (lstat("/dev", &st) != 0 || !S_ISDIR(st.st_mode))
         return 0; /* no /dev: no devices to allow */
     if (!is_mount_root("/dev") && mount("/dev", "/dev", NULL, MS_BIND | MS_REC, NULL) != 0)
         return -errno;
-    int rc = allow_devices("/dev");
-    /* The task's own shared memory: a tmpfs it writes, nodev as mounted. */
-    if (rc == 0 && is_mount_root("/dev/shm"))
-        rc = set_no_devices("/dev/shm", true, AT_SYMLINK_NOFOLLOW);
-    return rc;
+    return 1;
 }
 
 static bool from_dev(const cordon__bind *bind)
@@ -143,11 +173,21 @@ static bool from_dev(const cordon__bind *bind)
 
 int cordon__devices_only_in_dev(const cordon__bind *binds, size_t bind_count)
 {
+    static kept_nodev kept; /* the init's: 16 KiB off its stack, one run at a time */
+    kept.count = 0;
+    int dev = dev_as_a_mount();
+    if (dev < 0)
+        return dev;
+    if (dev)
+        each_mount_at("/dev", note_if_nodev, &kept);
+    for (size_t i = 0; i < bind_count; i++)
+        if (from_dev(&binds[i]))
+            each_mount_at(binds[i].target, note_if_nodev, &kept);
     int rc = set_no_devices("/", true, AT_RECURSIVE);
     if (rc == -ENOSYS)
         return 0;
-    if (rc == 0)
-        rc = allow_devices_in_dev();
+    if (rc == 0 && dev)
+        rc = allow_devices("/dev");
     /* In the order they were mounted, each over what came before: a bind
      * of another directory onto a path in /dev brings no devices either,
      * and one from /dev beneath another bind's target brings its own. */
@@ -155,5 +195,7 @@ int cordon__devices_only_in_dev(const cordon__bind *binds, size_t bind_count)
         rc = from_dev(&binds[i]) ? allow_devices(binds[i].target)
                                  : set_no_devices(binds[i].target, true,
                                                   AT_RECURSIVE | AT_SYMLINK_NOFOLLOW);
+    for (size_t i = 0; i < kept.count && rc == 0; i++)
+        rc = set_no_devices(kept.paths[i], true, AT_SYMLINK_NOFOLLOW);
     return rc;
 }
