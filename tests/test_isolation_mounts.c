@@ -3,6 +3,7 @@
  * cgroup root of the task's own.  Each test skips where the machine (or
  * valgrind) gives no mount namespace. */
 #include <fcntl.h>
+#include <grp.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <mqueue.h>
@@ -1154,6 +1155,52 @@ static void test_mounts_no_device_opens_outside_dev(void **state)
     assert_int_equal(rmdir(dir), 0);
 }
 
+/* As nobody, on a machine whose /dev/shm is nodev (a systemd machine's):
+ * 0 when the task could write /dev/null and make a pseudo-terminal. */
+static _Noreturn void uses_dev_as_nobody_over_a_nodev_shm(void)
+{
+    if (unshare(CLONE_NEWNS) != 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0 ||
+        mount("tmpfs", "/dev/shm", "tmpfs", MS_NODEV | MS_NOSUID, "mode=1777") != 0)
+        _exit(100);
+    if (setgroups(0, NULL) != 0 || setresgid(65534, 65534, 65534) != 0 ||
+        setresuid(65534, 65534, 65534) != 0 || prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) != 0)
+        _exit(101);
+    cordon_task *t = shell("echo x > /dev/null && exec python3 -c 'import os; os.openpty()' "
+                           "2>/dev/null || exit 7");
+    if (cordon_run(t) != 0)
+        _exit(102);
+    const cordon_result *r = cordon_task_result(t);
+    if (!(r->confinement & CORDON_CONFINED_USER_NAMESPACE))
+        _exit(100); /* no namespaces for nobody here: nothing to show */
+    _exit(r->exit_code == 0 ? 0 : 3);
+}
+
+/* The sweep that leaves devices only in /dev cleared nodev on /dev with
+ * one recursive call, which the kernel refuses whole where one mount
+ * beneath it keeps a nodev the user namespace locks: the caller's nodev
+ * /dev/shm left a nobody task's /dev nodev, and /dev/null unopenable. */
+static void test_mounts_dev_keeps_its_devices_over_a_locked_nodev_mount(void **state)
+{
+    (void)state;
+    require_mount_namespace();
+    if (geteuid() != 0) {
+        print_message("skipped: only root makes the nodev /dev/shm to show it\n");
+        skip();
+    }
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0)
+        uses_dev_as_nobody_over_a_nodev_shm();
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    if (WEXITSTATUS(status) == 100) {
+        print_message("skipped: no user namespace for nobody here\n");
+        skip();
+    }
+    assert_int_equal(WEXITSTATUS(status), 0);
+}
+
 /* In a mount namespace of this copy of the test's own, the kernel's
  * debugfs and tracefs at their usual places beneath /sys, as a systemd
  * machine mounts them; then tasks of root's try to read them: "seen" with
@@ -1646,6 +1693,7 @@ int main(void)
         cmocka_unit_test(test_mounts_minimal_dev_holds_only_the_listed_nodes),
         cmocka_unit_test(test_mounts_no_device_opens_outside_dev),
         cmocka_unit_test(test_mounts_no_kernel_debug_file_system_shows_beneath_sys),
+        cmocka_unit_test(test_mounts_dev_keeps_its_devices_over_a_locked_nodev_mount),
         cmocka_unit_test(test_mounts_minimal_dev_gives_pseudo_terminals_of_its_own),
         cmocka_unit_test(test_mounts_hostname_is_the_task_s_own),
         cmocka_unit_test(test_mounts_cgroup_namespace_hides_the_cgroup_path),
