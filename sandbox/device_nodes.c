@@ -11,8 +11,11 @@
  * nodev, as bubblewrap and nsjail make their binds, then devices are
  * allowed again where they belong:
  *  - /dev, and everything mounted beneath it (the caller's /dev with the
- *    task's own terminals, or a minimal /dev), but the task's own /dev/shm,
- *    which was mounted nodev and stays so;
+ *    task's own terminals, or a minimal /dev), but the task's own /dev/shm
+ *    and /dev/mqueue, which were mounted nodev and stay so (another
+ *    mount of the caller's beneath /dev that was nodev is not: found only
+ *    by a walk of /dev, some 100 looks a task, it stays as cheap as the
+ *    caller's devices there, which the task opens anyway);
  *  - a bind whose source is a device node, or lies in /dev
  *    (--bind /dev/kvm /dev/kvm, --bind /dev /mnt/dev): asked for by name.
  * A bind of any other directory brings its files but not its devices,
@@ -33,8 +36,6 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
-#include <sys/statfs.h>
-#include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -107,28 +108,6 @@ static int each_mount_at(const char *path, mount_visit visit, void *arg)
     return rc;
 }
 
-/* The mounts where devices are allowed again that were nodev before the
- * sweep (the task's own /dev/shm and /dev/mqueue, a caller's nodev mount
- * under /dev): put back so after it, so that the sweep never leaves a
- * mount with more than it had (as root, a clear of the whole of /dev had
- * taken nodev off the caller's own nodev mounts there). */
-#define KEPT_MAX 64
-#define KEPT_PATH 256
-typedef struct kept_nodev {
-    char paths[KEPT_MAX][KEPT_PATH];
-    size_t count;
-} kept_nodev;
-
-static int note_if_nodev(const char *path, void *kept_)
-{
-    kept_nodev *kept = kept_;
-    struct statfs fs;
-    if (statfs(path, &fs) == 0 && (fs.f_flags & ST_NODEV) && kept->count < KEPT_MAX &&
-        strlen(path) < KEPT_PATH)
-        memcpy(kept->paths[kept->count++], path, strlen(path) + 1);
-    return 0;
-}
-
 /* EPERM: this mount keeps its nodev locked (below); it stays so. */
 static int clear_one(const char *path, void *unused)
 {
@@ -171,18 +150,23 @@ static bool from_dev(const cordon__bind *bind)
     return lstat(bind->target, &st) == 0 && (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode));
 }
 
+/* The task's own shared memory and message queues, mounted nodev by the
+ * init (lib/task_init.c), stay so: the clear of /dev took it off. */
+static int own_mounts_nodev_again(void)
+{
+    static const char *const own[] = { "/dev/shm", "/dev/mqueue" };
+    int rc = 0;
+    for (size_t i = 0; i < sizeof own / sizeof *own && rc == 0; i++)
+        if (is_mount_root(own[i]))
+            rc = set_no_devices(own[i], true, AT_SYMLINK_NOFOLLOW);
+    return rc;
+}
+
 int cordon__devices_only_in_dev(const cordon__bind *binds, size_t bind_count)
 {
-    static kept_nodev kept; /* the init's: 16 KiB off its stack, one run at a time */
-    kept.count = 0;
     int dev = dev_as_a_mount();
     if (dev < 0)
         return dev;
-    if (dev)
-        each_mount_at("/dev", note_if_nodev, &kept);
-    for (size_t i = 0; i < bind_count; i++)
-        if (from_dev(&binds[i]))
-            each_mount_at(binds[i].target, note_if_nodev, &kept);
     int rc = set_no_devices("/", true, AT_RECURSIVE);
     if (rc == -ENOSYS)
         return 0;
@@ -195,7 +179,5 @@ int cordon__devices_only_in_dev(const cordon__bind *binds, size_t bind_count)
         rc = from_dev(&binds[i]) ? allow_devices(binds[i].target)
                                  : set_no_devices(binds[i].target, true,
                                                   AT_RECURSIVE | AT_SYMLINK_NOFOLLOW);
-    for (size_t i = 0; i < kept.count && rc == 0; i++)
-        rc = set_no_devices(kept.paths[i], true, AT_SYMLINK_NOFOLLOW);
-    return rc;
+    return rc == 0 && dev ? own_mounts_nodev_again() : rc;
 }
