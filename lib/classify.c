@@ -713,9 +713,9 @@ void cordon__classify(cordon_task *t, const cordon__attempt_state *s,
         set_exception(t, "StdinError");
         own_ending(t, shared, status);
         if (s->stdin_bad_return) {
-            cordon__buffer_printf(&t->exc_out, "StdinError: the stdin callback returned %zd after %llu %s, "
-                                  "neither a count of at most %zu bytes (its cap) nor a negative "
-                                  "errno; the task was ended\n",
+            cordon__buffer_printf(&t->exc_out, "StdinError: the stdin callback returned %zd "
+                                  "after %llu %s, neither a count of at most %zu bytes (its "
+                                  "cap) nor a negative errno; the task was ended\n",
                                   s->stdin_returned, (unsigned long long)s->stdin_fed,
                                   cordon__bytes(s->stdin_fed), s->stdin_chunk_size);
             return;

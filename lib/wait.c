@@ -230,8 +230,6 @@ int cordon_wait_any(cordon_task *const tasks[], size_t n, int timeout_ms)
     return rc;
 }
 
-/* Under done_lock: the join closes the cancel pipe under it too, so a
- * cancel from another thread never writes to a closed (or reused) fd. */
 void cordon__cancel_target(cordon_task *t, const cordon__attempt_state *s)
 {
     pthread_mutex_lock(&t->done_lock);
@@ -277,6 +275,8 @@ static void end_directly(cordon_task *t)
         cordon__cgroup_kill(t->end_cgroup);
 }
 
+/* Under done_lock: the join closes the cancel pipe under it too, so a
+ * cancel from another thread never writes to a closed (or reused) fd. */
 int cordon_cancel(cordon_task *t)
 {
     CORDON__NO_CANCELLATION;

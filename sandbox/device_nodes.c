@@ -12,10 +12,9 @@
  * allowed again where they belong:
  *  - /dev, and everything mounted beneath it (the caller's /dev with the
  *    task's own terminals, or a minimal /dev), but the task's own /dev/shm
- *    and /dev/mqueue, which were mounted nodev and stay so (another
- *    mount of the caller's beneath /dev that was nodev is not: found only
- *    by a walk of /dev, some 100 looks a task, it stays as cheap as the
- *    caller's devices there, which the task opens anyway);
+ *    and /dev/mqueue, which were mounted nodev and stay so (another nodev
+ *    mount of the caller's beneath /dev loses its nodev: finding it would
+ *    take a walk of /dev, some 100 looks a task);
  *  - a bind whose source is a device node, or lies in /dev
  *    (--bind /dev/kvm /dev/kvm, --bind /dev /mnt/dev): asked for by name.
  * A bind of any other directory brings its files but not its devices,

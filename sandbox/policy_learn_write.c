@@ -304,7 +304,8 @@ static void put_header(text *t, const cordon_learned *l, const char *title)
      * never counted as one run. */
     unsigned runs = l->runs - l->merged;
     if (runs == 0)
-        put(t, "# Merged by cordon from %u learned polic%s", l->merged, l->merged == 1 ? "y" : "ies");
+        put(t, "# Merged by cordon from %u learned polic%s", l->merged,
+            l->merged == 1 ? "y" : "ies");
     else if (l->merged == 0)
         put(t, "# Learned by cordon from %u run%s", runs, runs == 1 ? "" : "s");
     else

@@ -1242,7 +1242,8 @@ static void test_learn_option_errors_and_out_with_equals(void **state)
     fclose(f);
     unlink(again);
     unlink(out);
-    assert_string_equal(line, "# Learned by cordon from 1 run, merged with 1 learned policy: true\n");
+    assert_string_equal(line,
+                        "# Learned by cordon from 1 run, merged with 1 learned policy: true\n");
 }
 
 /* A --out that cannot be written is refused before the command runs

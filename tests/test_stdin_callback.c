@@ -191,9 +191,9 @@ static void test_stdin_callback_overfilling_its_buffer_is_an_error(void **state)
     const cordon_result *r = run_task(t, CORDON_EXCEPTION);
     assert_string_equal(r->exception, "StdinError");
     char expected[200];
-    snprintf(expected, sizeof expected, "StdinError: the stdin callback returned %zu after 0 bytes, "
-             "neither a count of at most %zu bytes (its cap) nor a negative errno; the task was "
-             "ended\n", s.cap + 1, s.cap);
+    snprintf(expected, sizeof expected, "StdinError: the stdin callback returned %zu after 0 "
+             "bytes, neither a count of at most %zu bytes (its cap) nor a negative errno; the "
+             "task was ended\n", s.cap + 1, s.cap);
     assert_string_equal(r->exc_out.data, expected);
     cordon_task_free(t);
 }
