@@ -72,13 +72,6 @@ static uint64_t reaped_ticks(int proc, const char *pid_name)
     return cordon__proc_stat_parse(text, &stat) ? stat.cutime + stat.cstime : 0;
 }
 
-struct raw_dirent {
-    uint64_t inode;
-    int64_t offset;
-    unsigned short length;
-    unsigned char type;
-    char name[];
-};
 
 static bool is_pid(const char *name, pid_t *pid)
 {
@@ -149,7 +142,7 @@ uint64_t cordon__init_tree_cpu_ns(cordon__init_cpu_limit *c, const cordon__init_
     long got;
     while ((got = syscall(SYS_getdents64, proc, buffer, sizeof buffer)) > 0) {
         for (long at = 0; at < got;) {
-            const struct raw_dirent *e = (const struct raw_dirent *)(buffer + at);
+            const struct cordon__raw_dirent *e = (const struct cordon__raw_dirent *)(buffer + at);
             at += e->length;
             pid_t pid;
             if (!is_pid(e->name, &pid) || pid == 1)

@@ -14,6 +14,16 @@
 #include <sys/resource.h>
 #include <sys/types.h>
 
+/* One entry of getdents64(2), which glibc declares no type for: the
+ * init's walks of /proc and /dev read them raw (buffers 8-aligned). */
+struct cordon__raw_dirent {
+    uint64_t inode;
+    int64_t offset;
+    unsigned short length;
+    unsigned char type;
+    char name[];
+};
+
 /* Parent side: the state libcap needs, prepared before the fork (nothing
  * to release: the empty set is the process's, made once). */
 typedef struct cordon__capability_plan {

@@ -69,29 +69,28 @@ static bool is_mount_root(const char *path)
            (st.stx_attributes & MOUNT_ROOT_ATTRIBUTE);
 }
 
-struct directory_entry {
-    uint64_t inode, offset;
-    unsigned short length;
-    unsigned char type;
-    char name[];
-};
-
-/* `path` (where it is a mount's root) and each mount right beneath it,
- * to `visit`, until it fails. */
-typedef int (*mount_visit)(const char *path, void *arg);
-static int each_mount_at(const char *path, mount_visit visit, void *arg)
+/* EPERM: this mount keeps its nodev locked (below); it stays so. */
+static int clear_one(const char *path)
 {
-    int rc = is_mount_root(path) ? visit(path, arg) : 0;
+    int rc = set_no_devices(path, false, AT_SYMLINK_NOFOLLOW);
+    return rc == -EPERM ? 0 : rc;
+}
+
+/* `path` (where it is a mount's root) and each mount right beneath it
+ * cleared one by one. */
+static int clear_each_mount_at(const char *path)
+{
+    int rc = is_mount_root(path) ? clear_one(path) : 0;
     int dir = rc < 0 ? -1
                      : (int)syscall(SYS_openat, AT_FDCWD, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dir < 0)
         return rc;
-    char entries[4096], child[PATH_MAX];
+    char entries[4096] __attribute__((aligned(8))), child[PATH_MAX];
     size_t length = strcmp(path, "/") == 0 ? 0 : strlen(path);
     long got;
     while (rc == 0 && (got = syscall(SYS_getdents64, dir, entries, sizeof entries)) > 0)
         for (long at = 0; at < got && rc == 0;) {
-            const struct directory_entry *e = (const void *)(entries + at);
+            const struct cordon__raw_dirent *e = (const void *)(entries + at);
             at += e->length;
             size_t name = strlen(e->name);
             if ((e->name[0] == '.' && (!e->name[1] || (e->name[1] == '.' && !e->name[2]))) ||
@@ -101,18 +100,10 @@ static int each_mount_at(const char *path, mount_visit visit, void *arg)
             child[length] = '/';
             memcpy(child + length + 1, e->name, name + 1);
             if (is_mount_root(child))
-                rc = visit(child, arg);
+                rc = clear_one(child);
         }
     close(dir);
     return rc;
-}
-
-/* EPERM: this mount keeps its nodev locked (below); it stays so. */
-static int clear_one(const char *path, void *unused)
-{
-    (void)unused;
-    int rc = set_no_devices(path, false, AT_SYMLINK_NOFOLLOW);
-    return rc == -EPERM ? 0 : rc;
 }
 
 /* Devices allowed again beneath `path`, a mount's root.  One call for the
@@ -125,7 +116,7 @@ static int clear_one(const char *path, void *unused)
 static int allow_devices(const char *path)
 {
     int rc = set_no_devices(path, false, AT_RECURSIVE | AT_SYMLINK_NOFOLLOW);
-    return rc == -EPERM ? each_mount_at(path, clear_one, NULL) : rc;
+    return rc == -EPERM ? clear_each_mount_at(path) : rc;
 }
 
 /* /dev a mount of its own, so that its devices can be allowed apart from

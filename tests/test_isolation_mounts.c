@@ -1157,8 +1157,9 @@ static void test_mounts_no_device_opens_outside_dev(void **state)
 
 /* As nobody, on a machine whose /dev/shm is nodev (a systemd machine's):
  * 0 when the task could write /dev/null and make a pseudo-terminal. */
-static _Noreturn void uses_dev_as_nobody_over_a_nodev_shm(void)
+static _Noreturn void uses_dev_as_nobody_over_a_nodev_shm(int out)
 {
+    (void)out;
     if (unshare(CLONE_NEWNS) != 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0 ||
         mount("tmpfs", "/dev/shm", "tmpfs", MS_NODEV | MS_NOSUID, "mode=1777") != 0)
         _exit(100);
@@ -1187,12 +1188,9 @@ static void test_mounts_dev_keeps_its_devices_over_a_locked_nodev_mount(void **s
         print_message("skipped: only root makes the nodev /dev/shm to show it\n");
         skip();
     }
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0)
-        uses_dev_as_nobody_over_a_nodev_shm();
-    int status;
-    assert_int_equal(waitpid(pid, &status, 0), pid);
+    char said[8];
+    int status = run_in_a_copy(uses_dev_as_nobody_over_a_nodev_shm, said, sizeof said,
+                               "the task in a copy with a nodev /dev/shm never ended");
     assert_true(WIFEXITED(status));
     if (WEXITSTATUS(status) == 100) {
         print_message("skipped: no user namespace for nobody here\n");
@@ -1205,8 +1203,9 @@ static void test_mounts_dev_keeps_its_devices_over_a_locked_nodev_mount(void **s
  * debugfs and tracefs at their usual places beneath /sys, as a systemd
  * machine mounts them; then tasks of root's try to read them: "seen" with
  * a bit per way through (1 debugfs, 2 tracefs, 4 under isolated). */
-static void reads_kernel_file_systems_beneath_sys(void)
+static void reads_kernel_file_systems_beneath_sys(int out)
 {
+    (void)out;
     if (unshare(CLONE_NEWNS) != 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0 ||
         mount("debugfs", "/sys/kernel/debug", "debugfs", 0, NULL) != 0 ||
         mount("tracefs", "/sys/kernel/tracing", "tracefs", 0, NULL) != 0)
@@ -1241,12 +1240,9 @@ static void test_mounts_no_kernel_debug_file_system_shows_beneath_sys(void **sta
         print_message("skipped: only root mounts debugfs and tracefs\n");
         skip();
     }
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0)
-        reads_kernel_file_systems_beneath_sys();
-    int status;
-    assert_int_equal(waitpid(pid, &status, 0), pid);
+    char said[8];
+    int status = run_in_a_copy(reads_kernel_file_systems_beneath_sys, said, sizeof said,
+                               "the tasks in a copy with debugfs mounted never ended");
     assert_true(WIFEXITED(status));
     if (WEXITSTATUS(status) == 100) {
         print_message("skipped: no debugfs or tracefs to mount here\n");
