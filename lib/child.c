@@ -821,16 +821,18 @@ static bool uses_a_shadow_stack(void)
  * worth it, and the files for it opened: before the Landlock domain,
  * whose file rules may not reach /proc, and before the resource limits
  * (the copy is a mapping).  `view` back where there is no give-back: a
- * function's process, a small copy, and a caller under a seccomp filter
+ * function's process, a small copy, a caller under a seccomp filter
  * of its own, which this process inherits and whose rules were never
  * asked about the calls the give-back makes (madvise, the listing's
- * ioctl, prctl): a filter that kills one would end every command. */
+ * ioctl, prctl): a filter that kills one would end every command; and a
+ * caller under valgrind, whose own memory the give-back would take. */
 static const cordon__exec_plan *prepare_give_back(const cordon__launch *l,
                                                   cordon__exec_plan *view,
                                                   cordon__address_range *plan_range)
 {
     struct rusage peak; /* the memory's: the process has no peak of its own yet */
-    if (l->fn || l->caller_filtered || getrusage(RUSAGE_SELF, &peak) != 0 ||
+    if (l->fn || l->caller_filtered || cordon__under_valgrind() ||
+        getrusage(RUSAGE_SELF, &peak) != 0 ||
         peak.ru_maxrss < GIVE_BACK_FROM_KB || uses_a_shadow_stack())
         return view;
     cordon__exec_plan *plan = cordon__exec_plan_copy(view, plan_range);

@@ -715,6 +715,7 @@ static int prepare(cordon_task *t, cordon__launch *l, cordon__attempt_state *s)
     if ((rc = take_inherited_outputs(t, l, s)) < 0)
         return rc;
     l->parent_pid = getpid();
+    cordon__under_valgrind(); /* asked here: the child only reads it */
     l->policy = t->policy_set ? t->policy : cordon__policy_builtin_default();
     if (!t->policy_set && !l->policy)
         return -ENOMEM;

@@ -369,6 +369,10 @@ typedef struct cordon__address_range {
 } cordon__address_range;
 int cordon__unmap_shared_mappings(const cordon__address_range *keep, size_t keep_count);
 
+/* Whether the process runs under valgrind (under_valgrind.c): asked once
+ * in the parent before a child needs it, then only read. */
+bool cordon__under_valgrind(void);
+
 /* One mapping of the process's own (mapping_walk.c). */
 typedef struct cordon__mapping {
     uintptr_t start, end;

@@ -391,7 +391,7 @@ static int run_with_stdin_out_of_view(const char *dir)
 {
     int own_namespace = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
     if (own_namespace < 0 || unshare(CLONE_NEWNS) != 0 ||
-        mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0 ||
+        mount(NULL, "/", "none", MS_REC | MS_PRIVATE, NULL) != 0 ||
         mount("tmpfs", dir, "tmpfs", 0, NULL) != 0)
         return 1;
     char path[192];
@@ -464,8 +464,8 @@ static void test_files_a_stdin_the_view_cannot_name_is_read(void **state)
  * it; 1 if the chroot could not be made. */
 static int run_in_a_chroot(const char *dir, const char *input)
 {
-    if (unshare(CLONE_NEWNS) != 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0 ||
-        mount("/", dir, NULL, MS_BIND | MS_REC, NULL) != 0 || chroot(dir) != 0 || chdir("/") != 0)
+    if (unshare(CLONE_NEWNS) != 0 || mount(NULL, "/", "none", MS_REC | MS_PRIVATE, NULL) != 0 ||
+        mount("/", dir, "none", MS_BIND | MS_REC, NULL) != 0 || chroot(dir) != 0 || chdir("/") != 0)
         return 1;
     int fd = open(input, O_RDONLY | O_CLOEXEC);
     cordon_task *t = cordon_shell_task("cat");
