@@ -192,9 +192,12 @@ int cordon__protect_kernel_settings(void)
     return 0;
 }
 
+/* Private too: a slave of the caller's /sys took a mount the caller made
+ * there while the task ran writable into the task's read-only /sys. */
 int cordon__make_sys_read_only(void)
 {
-    struct mount_attributes read_only = { .attr_set = MOUNT_ATTRIBUTE_READ_ONLY };
+    struct mount_attributes read_only = { .attr_set = MOUNT_ATTRIBUTE_READ_ONLY,
+                                          .propagation = MS_PRIVATE };
     if (syscall(SYS_mount_setattr, AT_FDCWD, "/sys", AT_RECURSIVE, &read_only,
                 sizeof read_only) == 0)
         return 0;
@@ -208,7 +211,8 @@ int cordon__make_sys_read_only(void)
         return -errno;
     /* Before 5.12: /sys itself; the file systems mounted below it stay. */
     if (mount(NULL, "/sys", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV,
-              NULL) != 0)
+              NULL) != 0 ||
+        mount(NULL, "/sys", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
         return -errno;
     return 0;
 }

@@ -105,7 +105,11 @@ const cordon_policy *cordon__policy_fence_alone(void);
  * with no policy and no pid namespace started a child in the v2 root
  * cgroup, out of the cgroup that held its tree, which outlived its run.
  * clone3 fails with ENOSYS (its flags are in memory no filter reads; C
- * libraries fall back to clone), whatever `p`'s own allow rules say. */
+ * libraries fall back to clone), whatever `p`'s own allow rules say.  And
+ * unshare and clone with CLONE_NEWCGROUP fail with EPERM: in a cgroup
+ * namespace of its own such a task mounts its cgroup's files, and wrote
+ * its own limits and the caller's v1 freezer.state
+ * (policy_variant_cgroup_namespace.c). */
 #define CORDON__VARIANT_CGROUP_MOVES 256u
 /* TERMINAL_STDIN (a task given a terminal as its stdin, --tty): the
  * terminal is the caller's, and setting its window size (TIOCSWINSZ)

@@ -166,6 +166,13 @@ int cordon__variant_refuse_setid_modes(cordon_policy *v);
 size_t cordon__variant_setid_rules(const cordon_policy *p);
 bool cordon__variant_refuses_setid_modes(const cordon_policy *v);
 
+/* policy_variant_cgroup_namespace.c: whether `p` lets a cgroup namespace
+ * be made (unshare, clone), the CGROUP_MOVES variant's refusal of it, and
+ * how many rules that adds at most to `p`'s. */
+bool cordon__variant_lets_cgroup_namespaces(const cordon_policy *p);
+int cordon__variant_refuse_cgroup_namespaces(const cordon_policy *p, cordon_policy *v);
+size_t cordon__variant_cgroup_namespace_rules(const cordon_policy *p);
+
 /* policy_variant_terminal.c: the TERMINAL_STDIN variant's refusal of
  * setting a terminal's window size, how many rules it adds at most to
  * `p`'s, and whether the compiled filter refuses it. */

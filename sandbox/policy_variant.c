@@ -406,6 +406,9 @@ static const char *unrefused(const cordon_policy *v, unsigned kind)
         { CORDON__VARIANT_SHARED_COUNTS, SYS_request_key, { 0, 0, 0, (uint64_t)-4 } },
         { CORDON__VARIANT_SHARED_COUNTS, SYS_io_setup, { 1, 4096 } },
         { CORDON__VARIANT_CGROUP_MOVES, SYS_clone3, { 4096, 88 } },
+        { CORDON__VARIANT_CGROUP_MOVES, SYS_unshare, { CLONE_NEWCGROUP } },
+        { CORDON__VARIANT_CGROUP_MOVES, SYS_clone, { CLONE_NEWCGROUP | SIGCHLD } },
+        { CORDON__VARIANT_CGROUP_MOVES, SYS_clone, { CLONE_NEWCGROUP | CLONE_NEWUSER | SIGCHLD } },
         { CORDON__VARIANT_UNCOUNTED_SHARED_MEMORY, SYS_memfd_create, { 4096, 1 } },
         { CORDON__VARIANT_UNCOUNTED_SHARED_MEMORY, SYS_memfd_secret, { 0 } },
         { CORDON__VARIANT_UNCOUNTED_SHARED_MEMORY, SYS_shmget, { 0, 1 << 20, 01000 | 0600 } },
@@ -481,6 +484,9 @@ static int add_variant_rules(const cordon_policy *p, cordon_policy *v, unsigned 
     /* clone3's flags (CLONE_INTO_CGROUP) are in memory no filter reads. */
     if (rc == 0 && (kind & CORDON__VARIANT_CGROUP_MOVES))
         rc = cordon__variant_refuse_outright(v, SYS_clone3, ENOSYS);
+    /* A cgroup namespace of its own mounts the cgroup's files. */
+    if (rc == 0 && (kind & CORDON__VARIANT_CGROUP_MOVES))
+        rc = cordon__variant_refuse_cgroup_namespaces(p, v);
     /* Memory an address-space limit does not see once unmapped. */
     static const int shared_memory_calls[] = { SYS_memfd_create, SYS_memfd_secret, SYS_shmget };
     for (size_t i = 0; i < 3 && rc == 0 && (kind & CORDON__VARIANT_UNCOUNTED_SHARED_MEMORY); i++)
@@ -553,7 +559,8 @@ static cordon_policy *build_variant(const cordon_policy *p, unsigned kind, bool 
     v->rule_size = p->rule_count + 3 * socket_rules + 12 + CORDON__NETWORK_RULES +
                    2 * CORDON__OWN_SIGNAL_RULES + cordon__variant_tuning_rules(p) +
                    cordon__variant_file_size_rules(p) + cordon__variant_terminal_rules(p) +
-                   cordon__variant_unix_socket_rules(p) + cordon__variant_setid_rules(p);
+                   cordon__variant_unix_socket_rules(p) + cordon__variant_setid_rules(p) +
+                   cordon__variant_cgroup_namespace_rules(p);
     v->rules = malloc(v->rule_size * sizeof *v->rules);
     if (!v->name || !v->rules) {
         cordon_policy_free(v);
@@ -677,7 +684,8 @@ const cordon_policy *cordon__policy_variant(const cordon_policy *p, unsigned kin
      * (the default one kills them): the same filter. */
     if ((kind & CORDON__VARIANT_SHARED_COUNTS) && !lets_shared_counts_grow(p))
         kind &= ~CORDON__VARIANT_SHARED_COUNTS;
-    if ((kind & CORDON__VARIANT_CGROUP_MOVES) && !cordon__variant_lets_call_through(p, SYS_clone3))
+    if ((kind & CORDON__VARIANT_CGROUP_MOVES) && !cordon__variant_lets_call_through(p, SYS_clone3) &&
+        !cordon__variant_lets_cgroup_namespaces(p))
         kind &= ~CORDON__VARIANT_CGROUP_MOVES;
     if ((kind & CORDON__VARIANT_SETID_MODES) && !cordon__variant_lets_setid_modes(p))
         kind &= ~CORDON__VARIANT_SETID_MODES;

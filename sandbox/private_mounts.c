@@ -27,6 +27,13 @@ struct tree_attributes {
 };
 #define TREE_READ_ONLY 0x00000001
 
+/* A read-only bind is read-only and private, submounts included: a slave
+ * of the caller's mounts (the task's view is one) took a mount the
+ * caller made beneath the source while the task ran (an automount, a
+ * disk), writable, into the read-only bind. */
+static const struct tree_attributes read_only_tree = { .attr_set = TREE_READ_ONLY,
+                                                       .propagation = MS_PRIVATE };
+
 void cordon__tmpfs_options(char out[64], uint64_t memory_limit)
 {
     /* Sticky and world-writable like /tmp, for a task that runs as
@@ -149,7 +156,8 @@ static int bind_read_only_alone(const cordon__bind *bind)
         return -errno;
     unsigned long kept = fs.f_flags & (MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME |
                                        MS_NODIRATIME | MS_RELATIME);
-    if (mount(NULL, bind->target, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | kept, NULL) != 0)
+    if (mount(NULL, bind->target, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | kept, NULL) != 0 ||
+        mount(NULL, bind->target, NULL, MS_PRIVATE, NULL) != 0)
         return -errno;
     return 0;
 }
@@ -274,7 +282,7 @@ static int bind_by_paths(const cordon__bind *bind)
         return rc;
     /* Not MS_BIND | MS_RDONLY in the bind itself: the kernel ignores
      * every flag but MS_REC there, and the bind would stay writable. */
-    struct tree_attributes read_only = { .attr_set = TREE_READ_ONLY };
+    struct tree_attributes read_only = read_only_tree;
     if (syscall(SYS_mount_setattr, AT_FDCWD, bind->target, AT_RECURSIVE, &read_only,
                 sizeof read_only) == 0)
         return 0;
@@ -318,7 +326,7 @@ int cordon__mount_bind(const cordon__bind *bind, int clone)
     int tree = source_tree(bind, clone);
     int rc = tree;
     if (tree >= 0 && bind->read_only) {
-        struct tree_attributes read_only = { .attr_set = TREE_READ_ONLY };
+        struct tree_attributes read_only = read_only_tree;
         rc = syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &read_only,
                      sizeof read_only) == 0 ? 0 : -errno;
         if (rc < 0)

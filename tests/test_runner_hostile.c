@@ -909,6 +909,32 @@ static void test_hostile_no_policy_cannot_move_a_child_out_of_its_cgroup(void **
     assert_true(gone);
 }
 
+/* In a user and cgroup namespace of its own a task mounts its cgroups
+ * (fsmount, which no path rule sees), and cgroup v1 checks their files by
+ * owner alone: a root task with no policy wrote pids.max and
+ * memory.limit_in_bytes of its own cgroup (forking 30 under --procs 20,
+ * touching 256 MiB under --mem 64M) and the caller's freezer.state, which
+ * froze the caller past its deadline.  With namespaces and without, unshare
+ * and clone refuse it a cgroup namespace (EPERM). */
+static void test_hostile_no_policy_root_task_makes_no_cgroup_namespace(void **state)
+{
+    (void)state;
+    if (geteuid() != 0) {
+        print_message("skipped: a task of uid 0 needs a root caller\n");
+        skip();
+    }
+    for (int namespaces = 1; namespaces >= 0; namespaces--) {
+        if (!namespaces)
+            setenv("CORDON_NO_NAMESPACES", "1", 1);
+        captured c = CORDON_BOUNDED("run", "--user", "root", "--policy", "none", "--procs", "20",
+                                    "--", hostile_path(), "own-cgroup-namespace");
+        unsetenv("CORDON_NO_NAMESPACES");
+        expect_status(&c, 0);
+        assert_string_equal(c.out, "unshare 1 clone 1\n");
+        captured_free(&c);
+    }
+}
+
 static void test_hostile_audit_lock_held_for_ever(void **state)
 {
     (void)state;
@@ -1085,6 +1111,7 @@ int main(void)
         cmocka_unit_test(test_hostile_audit_line_past_the_caller_s_file_size_limit_is_taken_back),
         cmocka_unit_test(test_hostile_no_policy_does_not_outlive_its_run_without_namespaces),
         cmocka_unit_test(test_hostile_no_policy_cannot_move_a_child_out_of_its_cgroup),
+        cmocka_unit_test(test_hostile_no_policy_root_task_makes_no_cgroup_namespace),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -342,6 +343,31 @@ static int escape_cgroup(void)
     return 0;
 }
 
+/* A cgroup namespace of its own, made by unshare and by clone (each in a
+ * user namespace, where it has the capabilities to mount its cgroups):
+ * "unshare E clone E", each errno, 0 where it was made. */
+static int own_cgroup_namespace(void)
+{
+    int unshared = 0, cloned = 0;
+    pid_t child = fork();
+    if (child == 0)
+        _exit(unshare(CLONE_NEWUSER | CLONE_NEWCGROUP) == 0 ? 0 : errno);
+    int status = 0;
+    if (child < 0 || waitpid(child, &status, 0) != child || !WIFEXITED(status))
+        unshared = -1;
+    else
+        unshared = WEXITSTATUS(status);
+    long made = syscall(SYS_clone, CLONE_NEWUSER | CLONE_NEWCGROUP | SIGCHLD, 0, 0, 0, 0);
+    if (made == 0)
+        _exit(0);
+    if (made < 0)
+        cloned = errno;
+    else
+        waitpid((pid_t)made, NULL, 0);
+    printf("unshare %d clone %d\n", unshared, cloned);
+    return 0;
+}
+
 /* Ignores SIGCHLD, so that the kernel reaps its `count` children, each of
  * which spins `ms` of CPU time and exits, and adds their time to no one;
  * waits until they are gone.  No wait4 counts them. */
@@ -483,6 +509,7 @@ int main(int argc, char **argv)
     if (strcmp(mode, "probe-variants") == 0) return probe_variants();
     if (strcmp(mode, "io-class") == 0) return io_class();
     if (strcmp(mode, "escape-cgroup") == 0) return escape_cgroup();
+    if (strcmp(mode, "own-cgroup-namespace") == 0) return own_cgroup_namespace();
     if (strcmp(mode, "hold-mib") == 0 && argc > 3)
         return hold_mib(atol(argv[2]), (unsigned)atoi(argv[3]));
     if (strcmp(mode, "autoreaped-children") == 0 && argc > 3)
