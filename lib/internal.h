@@ -320,6 +320,7 @@ typedef struct cordon__launch {
     size_t bind_count;
     unsigned bind_access[8];                     /* granted on each bind's target, as tmpfs_access */
     bool minimal_dev;                            /* a /dev of its own (sandbox/minimal_dev.c) */
+    cordon__caller_terminals caller_terminals;   /* covered in the caller's /dev by the init */
     const char *hostname;                        /* set in its UTS namespace, or NULL */
     cordon__path_rule *file_rules;               /* what the task's ruleset was made of (owned) */
     size_t file_rule_count;

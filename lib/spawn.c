@@ -942,6 +942,10 @@ static int prepare(cordon_task *t, cordon__launch *l, cordon__attempt_state *s)
     }
     open_files_after_handover(l);
     cordon__limit_clamps_find(t, l);
+    /* What of the caller's /dev its init covers (sandbox/covered_devices.c). */
+    l->caller_terminals.count = 0;
+    if ((l->namespaces & CORDON__NAMESPACE_MOUNT) && !l->minimal_dev)
+        cordon__find_caller_terminals(&l->caller_terminals);
     if (t->kind == KIND_COMMAND) {
         l->argv = t->argv;
         if ((rc = build_environment(t, l)) < 0 || (rc = resolve_exec_paths(l)) < 0)

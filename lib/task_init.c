@@ -196,7 +196,7 @@ static int mount_own_tree(const cordon__launch *l, writable_trees *trees)
     }
     /* After the binds, whose sources are checked as they were given. */
     if (rc == 0 && !l->minimal_dev)
-        rc = cordon__cover_user_space_devices(l->binds, l->bind_count);
+        rc = cordon__cover_devices(&l->caller_terminals, l->binds, l->bind_count);
     if (rc == 0 && l->minimal_dev) {
         rc = cordon__mount_minimal_dev(l->tmpfs_options, l->devpts_options);
         /* Only the task's own or harmless files are left there. */

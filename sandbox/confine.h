@@ -351,10 +351,23 @@ uint64_t cordon__devpts_options(char out[CORDON__DEVPTS_OPTIONS_SIZE]);
  * /dev/mqueue (or, where they cannot be mounted, an empty read-only
  * tmpfs). */
 int cordon__mount_own_mqueue(void);
-/* user_space_devices.c: /dev/fuse and /dev/cuse of the caller's /dev
- * covered by the null device (their servers' waits outlast SIGKILL), but
- * where one of `binds` has the device's path as its target. */
-int cordon__cover_user_space_devices(const cordon__bind *binds, size_t bind_count);
+/* The caller's terminals that are no pseudo-terminal of /dev/pts (a
+ * virtual console, a serial line, /dev/console), by their names in /dev
+ * and their device numbers (caller_terminals.c, in the parent). */
+#define CORDON__CALLER_TERMINALS 6
+typedef struct cordon__caller_terminals {
+    char names[CORDON__CALLER_TERMINALS][32];
+    dev_t devices[CORDON__CALLER_TERMINALS];
+    unsigned count;
+} cordon__caller_terminals;
+void cordon__find_caller_terminals(cordon__caller_terminals *out);
+/* covered_devices.c: /dev/fuse and /dev/cuse of the caller's /dev (their
+ * servers' waits outlast SIGKILL) and the caller's `terminals` (each while
+ * its node is still that device) covered by the null device, beneath each
+ * of `binds` too, but where one of `binds` has the device's path as its
+ * target. */
+int cordon__cover_devices(const cordon__caller_terminals *terminals, const cordon__bind *binds,
+                          size_t bind_count);
 /* device_nodes.c, last of the init's mounts: every mount of the view
  * nodev but /dev (and what is mounted beneath it, the task's /dev/shm
  * aside) and the binds of `binds` whose source is a device or in /dev. */

@@ -7,7 +7,7 @@
  * chroot's dev/ on disk, a copy of /dev/fuse or of a disk in a directory
  * every user can reach) gave a task what its view of /dev was built to
  * withhold, a FUSE device among them, whose server's waits outlast
- * SIGKILL (sandbox/user_space_devices.c).  Every mount of the view is made
+ * SIGKILL (sandbox/covered_devices.c).  Every mount of the view is made
  * nodev, as bubblewrap and nsjail make their binds, then devices are
  * allowed again where they belong:
  *  - /dev, and everything mounted beneath it (the caller's /dev with the

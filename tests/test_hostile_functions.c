@@ -17,6 +17,7 @@
 #include <sys/shm.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <termios.h>
 
 #include "support.h"
@@ -588,6 +589,100 @@ static void test_a_task_cannot_open_the_callers_terminal_by_name(void **state)
     assert_int_equal(written, 0);
 }
 
+/* Which of the caller's terminals the task reached by name: a bit for
+ * each of `arg`'s paths that is still the terminal there, not the null
+ * device (or nothing) cordon covers it with. */
+static const char *const console_paths[] = { "/dev/tty63", "/dev/tty62", "/dev/console", "/dev/tty0" };
+static int reaches_the_caller_s_consoles(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    (void)arg;
+    int reached = 0;
+    for (int i = 0; i < 4; i++) {
+        struct stat st;
+        if (stat(console_paths[i], &st) == 0 && S_ISCHR(st.st_mode) &&
+            st.st_rdev != makedev(1, 3))
+            reached |= 1 << i;
+    }
+    return reached;
+}
+
+/* In a copy: a session of its own whose controlling terminal is virtual
+ * console 63, with console 62 as its stderr; "own_mounts reached", or
+ * "skip" where the consoles cannot be opened (not root, no consoles). */
+static void caller_on_a_console_in_its_session(int out)
+{
+    int stderr_copy = dup(2);
+    int controlling = open("/dev/tty63", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+    int other = open("/dev/tty62", O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+    if (controlling < 0 || other < 0 || dup2(other, 2) != 2) {
+        dprintf(out, "skip");
+        return;
+    }
+    cordon_task *t = cordon_function_task(reaches_the_caller_s_consoles, NULL);
+    cordon_set_policy(t, NULL);
+    int rc = cordon_run(t);
+    const cordon_result *r = cordon_task_result(t);
+    dprintf(out, "%d %d", rc == 0 && (r->confinement & CORDON_CONFINED_OWN_PROC),
+            rc == 0 ? r->exit_code : -1);
+    cordon_task_free(t);
+    dup2(stderr_copy, 2);
+    close(other);
+    close(controlling);
+    /* the consoles given back (VT_DISALLOCATE), once no one holds them */
+    int console = open("/dev/tty0", O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (console >= 0) {
+        ioctl(console, 0x5608, 62);
+        ioctl(console, 0x5608, 63);
+        close(console);
+    }
+}
+
+/* The copy leads its process group, which setsid refuses: a child of it
+ * makes the session. */
+static void caller_on_a_console(int out)
+{
+    pid_t leader = fork();
+    if (leader == 0) {
+        if (setsid() < 0)
+            dprintf(out, "no session");
+        else
+            caller_on_a_console_in_its_session(out);
+        _exit(0);
+    }
+    if (leader > 0)
+        waitpid(leader, NULL, 0);
+}
+
+/* A task of the caller's user (a root caller's, one logged in on a
+ * console) opened the caller's virtual console by name, set its
+ * interrupt key to a letter the console then typed, and the caller died
+ * of SIGINT; /dev/pts, which the task's own replaces, holds only the
+ * pseudo-terminals.  The caller's controlling terminal, its fds' and the
+ * console aliases are covered with the null device in the task's view. */
+static void test_a_task_cannot_open_the_callers_console_by_name(void **state)
+{
+    (void)state;
+    char text[64] = "";
+    int status = run_in_a_copy(caller_on_a_console, text, sizeof text, "the copy hung");
+    assert_true(WIFEXITED(status));
+    if (strcmp(text, "skip") == 0) {
+        print_message("skipped: no virtual console to open here (needs root)\n");
+        skip();
+    }
+    int own_mounts = 0, reached = -1;
+    if (sscanf(text, "%d %d", &own_mounts, &reached) != 2)
+        fail_msg("the copy said: %s", text);
+    if (!own_mounts) {
+        print_message("skipped: no mount namespace here: the caller's /dev is the task's\n");
+        skip();
+    }
+    for (int i = 0; i < 4; i++)
+        if (reached & (1 << i))
+            fail_msg("the task reached %s (said: %s)", console_paths[i], text);
+    assert_int_equal(reached, 0);
+}
+
 /* Opens pseudo-terminals until refused, in 8 processes (each under its
  * open-files limit); prints the count, then holds them 3 s. */
 static int opens_terminals_until_refused(cordon_ctx *ctx, void *arg)
@@ -833,6 +928,7 @@ int main(void)
         cmocka_unit_test(test_raised_text_reaches_the_caller_without_control_bytes),
         cmocka_unit_test(test_a_task_cannot_reach_the_callers_terminal),
         cmocka_unit_test(test_a_task_cannot_open_the_callers_terminal_by_name),
+        cmocka_unit_test(test_a_task_cannot_open_the_callers_console_by_name),
         cmocka_unit_test(test_a_task_leaves_its_siblings_pseudo_terminals),
         cmocka_unit_test(test_terminal_hogs_started_at_once_leave_a_sibling_its_terminal),
         cmocka_unit_test(test_without_a_policy_a_task_still_cannot_signal_its_caller),
