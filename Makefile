@@ -507,9 +507,15 @@ MADE_DIRS    = $(DESTDIR)$(patsubst %/,%,$(dir $(POLICYDIR)))/installed-director
 # /tmp/a and a relative ./b, and `make -i uninstall` of one removed /tmp/a
 # whole.  Such a path is refused before anything runs (an $(error), which
 # -i does not pass over).
+# A relative directory would be compiled in as it is (the installed
+# runner then took its policies from beneath the caller's working
+# directory), and an empty PREFIX (a misspelt variable) installed into /.
 ifneq ($(filter install uninstall,$(MAKECMDGOALS)),)
 $(foreach v,PREFIX DESTDIR BINDIR LIBDIR INCLUDEDIR MANDIR POLICYDIR PY_DIST,\
   $(if $(word 2,$($(v))),$(error $(v)='$($(v))' holds a blank: make cannot install to it; give a path without blanks)))
+$(foreach v,PREFIX BINDIR LIBDIR INCLUDEDIR MANDIR POLICYDIR PY_DIST,\
+  $(if $(filter /%,$($(v))),,$(error $(v)='$($(v))' is not an absolute path: give one that starts with /)))
+$(if $(DESTDIR),$(if $(filter /%,$(DESTDIR)),,$(error DESTDIR='$(DESTDIR)' is not an absolute path: give one that starts with /)))
 endif
 
 # Staged (DESTDIR), only PREFIX and what lies beneath it is recorded as

@@ -220,12 +220,22 @@ for goal in install "-i uninstall"; do
 done
 [ -d "$tmp/blank/keep" ] && [ ! -e "$tmp/blank x" ] && [ ! -e "$tmp/moved/x" ] ||
     fail "make with a PREFIX holding a blank touched something"
+# A relative PREFIX was compiled in as it was (the runner then read its
+# policies from beneath its caller's working directory), and an empty one
+# (a misspelt variable) installed into /: refused before anything runs.
+for prefix in relative-prefix ""; do
+    out=$(cd "$tmp/blank" && make -s -C "$tmp/moved" install PREFIX="$prefix" 2>&1) &&
+        fail "make install took PREFIX='$prefix'"
+    case "$out" in *"is not an absolute path"*) ;; *) fail "make install PREFIX='$prefix' said: $out" ;; esac
+done
+[ ! -e "$tmp/moved/relative-prefix" ] && [ ! -e "$tmp/blank/relative-prefix" ] ||
+    fail "make install with a relative PREFIX made something"
 # Staged, a parent missing from the stage is not recorded as made: on the
 # machine the stage goes to, uninstall would remove it (/opt).
 make -s -C "$tmp/moved" install DESTDIR="$tmp/stage" PREFIX=/opt/cordon-staged >/dev/null
 grep -qx /opt "$tmp/stage/opt/cordon-staged/share/cordon/installed-directories" &&
     fail "a staged install recorded /opt, which it did not make on the machine"
-echo "build_test: an install path with a blank is refused; a staged install records no parent of PREFIX"
+echo "build_test: an install path with a blank, a relative or an empty PREFIX is refused; a staged install records no parent of PREFIX"
 # The install directory left empty (it was there before the install) is
 # no install: the runner of the tree built for that prefix finds the
 # shipped policies in its source tree again (it had found none: "no
