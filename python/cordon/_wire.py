@@ -1275,6 +1275,38 @@ def _chain_depth(exc):
     return deepest
 
 
+_LONG_INT_WALK_MOST = 1 << 20
+
+
+def _holds_a_long_int(exc):
+    """Whether an int of more than 4300 digits (or a walk too long to
+    tell) lies anywhere in what printing `exc` converts: its chain's and
+    groups' args, notes and attributes, their containers and slots.
+    Converting it to text takes time as the square of its digits, which
+    Python holds to 4300 unless the caller lifted that: there a task's
+    ValueError of a 7 M-bit int held the caller 63 s, formatting it."""
+    pending = []
+    for each, _ in _exceptions_below(exc, _chained, most=_LONG_INT_WALK_MOST):
+        if each is None:
+            return True
+        pending += _walk_children(each)
+        pending += list(getattr(each, "__notes__", None) or ())
+    seen = set()
+    while pending:
+        obj = pending.pop()
+        if type(obj) is int or (isinstance(obj, int) and not isinstance(obj, bool)):
+            if int.bit_length(obj) > _INT_BITS:
+                return True
+            continue
+        if id(obj) in seen or isinstance(obj, (str, bytes, float, bool, type(None))):
+            continue
+        seen.add(id(obj))
+        if len(seen) > _LONG_INT_WALK_MOST:
+            return True
+        pending += _walk_children(obj)
+    return False
+
+
 def escaped_exception(exc):
     """A task's exception with its words as printable() shows them (its
     string args and notes), or None where what Python would print of it
@@ -1283,9 +1315,10 @@ def escaped_exception(exc):
     rebuilt exception is raised in the caller as itself, and the
     traceback of one that reaches the top is written to the caller's
     terminal as it is (an ESC sequence in a message retitled and cleared
-    it)."""
+    it).  None too where printing it would convert an int of more than
+    4300 digits to text (_holds_a_long_int)."""
     try:
-        if _chain_depth(exc) > _CHAIN_DEPTH_CAP:
+        if _chain_depth(exc) > _CHAIN_DEPTH_CAP or _holds_a_long_int(exc):
             return None
         exc.args = tuple(printable(a) if type(a) is str else a for a in exc.args)
         notes = exc.__dict__.get("__notes__")

@@ -7,6 +7,7 @@ import builtins
 import collections
 import concurrent.futures
 import importlib.util
+import fractions
 import io
 import json
 import os
@@ -981,6 +982,31 @@ def test_an_int_of_a_long_text_is_refused_whatever_the_caller_s_digit_limit():
     assert "4300 digits" in str(raised)
     assert time.monotonic() - started < 5
     assert outcome(forged(value_envelope(pickle.dumps(_Calls(int, "12", 8))))) == 10
+
+
+@pytest.mark.parametrize("build", [
+    lambda big: ValueError(big),
+    lambda big: KeyError("k", [1, {"deep": (big,)}]),
+    lambda big: ValueError("m", fractions.Fraction(big, 3)),
+    lambda big: ExceptionGroup("g", [ValueError(1), TypeError(big)]),
+], ids=["arg", "nested", "fraction", "group"])
+def test_an_exception_holding_a_long_int_is_not_formatted_by_the_caller(build):
+    # Printing an exception converts its ints to text, in time that grows
+    # with the square of their digits; a caller that lifted Python's limit
+    # of 4300 was held 63 s by a ValueError of a 7 M-bit int.  It comes back
+    # as a RemoteError, which the child's own text describes.
+    before = sys.get_int_max_str_digits()
+    sys.set_int_max_str_digits(0)
+    try:
+        started = time.monotonic()
+        raised = outcome(forged(raise_envelope(pickle.dumps(build(1 << 2_000_000)))))
+        took = time.monotonic() - started
+    finally:
+        sys.set_int_max_str_digits(before)
+    assert type(raised) is cordon.RemoteError, raised
+    assert took < 3, took
+    # an int within the limit is no reason
+    assert type(outcome(forged(raise_envelope(pickle.dumps(ValueError(1 << 1000)))))) is ValueError
 
 
 @pytest.mark.parametrize("func", [helpers.Bag, dict], ids=["set subclass", "dict"])
