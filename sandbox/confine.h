@@ -354,7 +354,7 @@ int cordon__mount_own_mqueue(void);
 /* The caller's terminals that are no pseudo-terminal of /dev/pts (a
  * virtual console, a serial line, /dev/console), by their names in /dev
  * and their device numbers (caller_terminals.c, in the parent). */
-#define CORDON__CALLER_TERMINALS 6
+#define CORDON__CALLER_TERMINALS 24
 typedef struct cordon__caller_terminals {
     char names[CORDON__CALLER_TERMINALS][32];
     dev_t devices[CORDON__CALLER_TERMINALS];

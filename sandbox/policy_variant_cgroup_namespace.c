@@ -32,12 +32,14 @@
 /* The calls and the argument that holds their flags. */
 static const int makers[] = { SYS_unshare, SYS_clone };
 
+/* Any form of either call let through: which flags a policy's own
+ * conditions let through with CLONE_NEWCGROUP is not asked (a policy
+ * allowing unshare only with CLONE_NEWUSER refused a sample of the flag
+ * alone, and the refusal was left out). */
 bool cordon__variant_lets_cgroup_namespaces(const cordon_policy *p)
 {
-    const uint64_t unshare_args[6] = { CLONE_NEWCGROUP };
-    const uint64_t clone_args[6] = { CLONE_NEWCGROUP | SIGCHLD };
-    return cordon__variant_lets_through(p, SYS_unshare, unshare_args) ||
-           cordon__variant_lets_through(p, SYS_clone, clone_args);
+    return cordon__variant_lets_call_through(p, SYS_unshare) ||
+           cordon__variant_lets_call_through(p, SYS_clone);
 }
 
 size_t cordon__variant_cgroup_namespace_rules(const cordon_policy *p)
@@ -50,9 +52,8 @@ size_t cordon__variant_cgroup_namespace_rules(const cordon_policy *p)
 
 static int refuse_flag(const cordon_policy *p, cordon_policy *v, int nr)
 {
-    const uint64_t args[6] = { CLONE_NEWCGROUP | (nr == SYS_clone ? SIGCHLD : 0) };
-    if (!cordon__variant_lets_through(v, nr, args))
-        return 0;
+    if (!cordon__variant_lets_call_through(v, nr))
+        return 0; /* refused outright */
     const cordon__condition kept = cordon__masked_condition(0, CLONE_NEWCGROUP, 0);
     int rc = cordon__variant_split_allows(v, nr, &kept, 1);
     cordon__rule rule = { .action = cordon__variant_kills_some(p, nr) ? ACTION_KILL : ACTION_ERRNO,

@@ -149,15 +149,15 @@ int cordon__mount_private_tmpfs_on(const char *path, const cordon__file_identity
 static int bind_read_only_alone(const cordon__bind *bind)
 {
     if (umount2(bind->target, MNT_DETACH) != 0 ||
-        mount(bind->source, bind->target, NULL, MS_BIND, NULL) != 0)
+        mount(bind->source, bind->target, NULL, MS_BIND, NULL) != 0 ||
+        mount(NULL, bind->target, NULL, MS_PRIVATE, NULL) != 0)
         return -errno;
     struct statfs fs;
     if (statfs(bind->target, &fs) != 0)
         return -errno;
     unsigned long kept = fs.f_flags & (MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME |
                                        MS_NODIRATIME | MS_RELATIME);
-    if (mount(NULL, bind->target, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | kept, NULL) != 0 ||
-        mount(NULL, bind->target, NULL, MS_PRIVATE, NULL) != 0)
+    if (mount(NULL, bind->target, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | kept, NULL) != 0)
         return -errno;
     return 0;
 }

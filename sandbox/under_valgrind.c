@@ -22,17 +22,21 @@
 #if defined(__has_include)
 #if __has_include(<valgrind/valgrind.h>)
 #include <valgrind/valgrind.h>
-#define ASK_VALGRIND() (RUNNING_ON_VALGRIND != 0)
+#define CLIENT_REQUEST_THERE 1
 #endif
-#endif
-#ifndef ASK_VALGRIND
-#define ASK_VALGRIND() false
 #endif
 
-static bool preloaded_by_valgrind(void)
+/* The client request's answer is definite.  The preload is asked only
+ * where the request is not there to ask: LD_PRELOAD is anyone's to set,
+ * and a library of another's named so cost a command its give-back. */
+static bool running_on_valgrind(void)
 {
+#ifdef CLIENT_REQUEST_THERE
+    return RUNNING_ON_VALGRIND != 0;
+#else
     const char *preload = getenv("LD_PRELOAD");
     return preload && strstr(preload, "/vgpreload_core-");
+#endif
 }
 
 enum { NOT_ASKED, NO, YES };
@@ -43,7 +47,7 @@ bool cordon__under_valgrind(void)
     int known = __atomic_load_n(&answer, __ATOMIC_RELAXED);
     if (known != NOT_ASKED)
         return known == YES;
-    bool under = ASK_VALGRIND() || preloaded_by_valgrind();
+    bool under = running_on_valgrind();
     __atomic_store_n(&answer, under ? YES : NO, __ATOMIC_RELAXED);
     return under;
 }

@@ -592,13 +592,17 @@ static void test_a_task_cannot_open_the_callers_terminal_by_name(void **state)
 /* Which of the caller's terminals the task reached by name: a bit for
  * each of `arg`'s paths that is still the terminal there, not the null
  * device (or nothing) cordon covers it with. */
-static const char *const console_paths[] = { "/dev/tty63", "/dev/tty62", "/dev/console", "/dev/tty0" };
+static const char *const console_paths[] = {
+    "/dev/tty63", "/dev/tty62", "/dev/console", "/dev/tty0",
+    "/dev/vcs63", "/dev/vcsa63", "/dev/vcsu62", "/dev/vcs",
+};
+#define CONSOLE_PATHS (sizeof console_paths / sizeof *console_paths)
 static int reaches_the_caller_s_consoles(cordon_ctx *ctx, void *arg)
 {
     (void)ctx;
     (void)arg;
     int reached = 0;
-    for (int i = 0; i < 4; i++) {
+    for (size_t i = 0; i < CONSOLE_PATHS; i++) {
         struct stat st;
         if (stat(console_paths[i], &st) == 0 && S_ISCHR(st.st_mode) &&
             st.st_rdev != makedev(1, 3))
@@ -658,8 +662,10 @@ static void caller_on_a_console(int out)
  * console) opened the caller's virtual console by name, set its
  * interrupt key to a letter the console then typed, and the caller died
  * of SIGINT; /dev/pts, which the task's own replaces, holds only the
- * pseudo-terminals.  The caller's controlling terminal, its fds' and the
- * console aliases are covered with the null device in the task's view. */
+ * pseudo-terminals.  The caller's controlling terminal, its fds', the
+ * console aliases and the consoles' screens (vcs, where a task read the
+ * caller's console and wrote a prompt onto it) are covered with the null
+ * device in the task's view. */
 static void test_a_task_cannot_open_the_callers_console_by_name(void **state)
 {
     (void)state;
@@ -677,7 +683,7 @@ static void test_a_task_cannot_open_the_callers_console_by_name(void **state)
         print_message("skipped: no mount namespace here: the caller's /dev is the task's\n");
         skip();
     }
-    for (int i = 0; i < 4; i++)
+    for (size_t i = 0; i < CONSOLE_PATHS; i++)
         if (reached & (1 << i))
             fail_msg("the task reached %s (said: %s)", console_paths[i], text);
     assert_int_equal(reached, 0);

@@ -923,16 +923,32 @@ static void test_hostile_no_policy_root_task_makes_no_cgroup_namespace(void **st
         print_message("skipped: a task of uid 0 needs a root caller\n");
         skip();
     }
-    for (int namespaces = 1; namespaces >= 0; namespaces--) {
-        if (!namespaces)
-            setenv("CORDON_NO_NAMESPACES", "1", 1);
-        captured c = CORDON_BOUNDED("run", "--user", "root", "--policy", "none", "--procs", "20",
-                                    "--", hostile_path(), "own-cgroup-namespace");
-        unsetenv("CORDON_NO_NAMESPACES");
-        expect_status(&c, 0);
-        assert_string_equal(c.out, "unshare 1 clone 1\n");
-        captured_free(&c);
-    }
+    /* And under policies whose own rules let the flag through only with
+     * others (a user namespace): a sample of the flag alone, refused
+     * there, had left the refusal out. */
+    char *dir = make_temp_dir();
+    char with_user[300], user_only[300];
+    snprintf(with_user, sizeof with_user, "%s/with-user.policy", dir);
+    write_file(with_user, "default allow\nerrno EPERM unshare if arg0 & 0x10000000 == 0\n");
+    snprintf(user_only, sizeof user_only, "%s/user-only.policy", dir);
+    write_file(user_only, "default allow\nerrno EPERM clone3\n"
+                          "errno EPERM unshare if arg0 & 0x12000000 == 0x02000000\n"
+                          "errno EPERM clone if arg0 & 0x12000000 == 0x02000000\n");
+    const char *policies[] = { "none", with_user, user_only };
+    for (size_t p = 0; p < 3; p++)
+        for (int namespaces = 1; namespaces >= 0; namespaces--) {
+            if (!namespaces)
+                setenv("CORDON_NO_NAMESPACES", "1", 1);
+            captured c = CORDON_BOUNDED("run", "--user", "root", "--policy", policies[p], "--procs",
+                                        "20", "--", hostile_path(), "own-cgroup-namespace");
+            unsetenv("CORDON_NO_NAMESPACES");
+            expect_status(&c, 0);
+            if (strcmp(c.out, "unshare 1 clone 1\n") != 0)
+                fail_msg("under %s, %s namespaces: %s", policies[p], namespaces ? "in" : "without",
+                         c.out);
+            captured_free(&c);
+        }
+    remove_tree(dir);
 }
 
 static void test_hostile_audit_lock_held_for_ever(void **state)
