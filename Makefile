@@ -110,7 +110,7 @@ build/tests/libinterposer.so: tests/plugin/interposer.c
 	@mkdir -p $(dir $@)
 	$(CC) -shared -fPIC -O1 -Wl,-z,now $< -o $@ -ldl
 
-.PHONY: all test check test-plain test-asan test-build asan valgrind test-plain-beside \
+.PHONY: all test check test-plain test-asan test-build asan valgrind test-one test-plain-beside \
         test-asan-beside test-machine-wide demo demo-run bench fuzz install uninstall clean FORCE \
         python test-python
 
@@ -194,6 +194,13 @@ test-build: all
 test-asan asan: build/asan/cordon $(ASAN_TESTS) $(HOSTILE_BINS)
 	$(call run_tests,build/asan,$(ASAN_TESTS),$(SAN_ENV))
 	@$(MAKE) --no-print-directory fuzz-replay-asan
+
+# One test binary by itself, with what make test gives it (the runner,
+# the hostile programs, the policies): make test-one T=test_limits.
+test-one: all $(TESTS) $(HOSTILE_BINS)
+	@case '$(T)' in test_*) ;; *) echo "make test-one T=test_NAME, one of: $(notdir $(TESTS))" >&2; exit 2;; esac
+	@test -x build/tests/$(T) || { echo "no test binary build/tests/$(T)" >&2; exit 2; }
+	$(call TEST_ENV,build) build/tests/$(T)
 
 valgrind: all $(TESTS) $(HOSTILE_BINS)
 	$(call run_tests,build,$(TESTS),env CORDON_UNDER_VALGRIND=1 valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite --child-silent-after-fork=yes --trace-children=no)

@@ -98,6 +98,18 @@ static bool some_grant_executes(const cordon__launch *launch, const char *progra
     return false;
 }
 
+/* A program of the system's, which cordon_allow_system_paths grants with
+ * the loader and the libraries it needs: EXEC on its directory alone
+ * still leaves them unreadable. */
+static bool a_system_program(const char *program)
+{
+    static const char *const directories[] = { "/usr/", "/bin/", "/sbin/", "/lib" };
+    for (size_t i = 0; i < sizeof directories / sizeof *directories; i++)
+        if (strncmp(program, directories[i], strlen(directories[i])) == 0)
+            return true;
+    return false;
+}
+
 /* Landlock refuses to execute a file no rule grants EXEC on, and the
  * exec says only "Permission denied": a directory given READ|WRITE for
  * a submission to run from (the judge preset's scratch) looks granted.
@@ -111,11 +123,19 @@ void cordon__explain_unexecutable(cordon_task *t, const cordon__launch *launch, 
     if (program && !some_grant_executes(launch, program)) {
         char shown[1024];
         cordon__escape_text_keeping_utf8(shown, sizeof shown, program, strlen(program));
-        cordon__buffer_printf(&t->exc_out,
-                              "  (no file rule of the task's lets it execute %s: grant "
-                              "CORDON_EXEC on it or a directory above it, as cordon run's "
-                              "--exec does)\n",
-                              shown);
+        if (a_system_program(program))
+            cordon__buffer_printf(&t->exc_out,
+                                  "  (no file rule of the task's lets it execute %s: "
+                                  "cordon_allow_system_paths grants the system's programs "
+                                  "and the libraries they load, as cordon run does with any "
+                                  "file option)\n",
+                                  shown);
+        else
+            cordon__buffer_printf(&t->exc_out,
+                                  "  (no file rule of the task's lets it execute %s: grant "
+                                  "CORDON_EXEC on it or a directory above it, as cordon run's "
+                                  "--exec does)\n",
+                                  shown);
     }
     free(program);
 }

@@ -96,9 +96,10 @@ static int isolation_error(const char *option, const char *what, int rc)
     else if (rc == -E2BIG && strcmp(option, "--tmpfs") == 0)
         runner_error("--tmpfs %s: at most 8 tmpfs mounts", what);
     else if (rc == -EXDEV && strcmp(option, "--tmpfs") == 0)
-        runner_error("--tmpfs %s: is, lies beneath, or holds another mount of the task's (a "
-                     "tmpfs, a bind's target) or a --ro/--rw/--exec path; mounts may not hide "
-                     "each other", what);
+        runner_error("--tmpfs %s: is another mount of the task's (a tmpfs, a bind's target), "
+                     "or lies beneath or holds one or a --ro/--rw/--exec path; mounts may not "
+                     "hide each other (a --ro/--rw/--exec of the tmpfs's own directory grants "
+                     "the tmpfs)", what);
     else if (rc == -EXDEV)
         runner_error("%s%s%s: beneath a tmpfs of the task's own (--tmpfs, or the preset's "
                      "/tmp), which hides it; use a directory elsewhere (e.g. /var/tmp)",

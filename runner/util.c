@@ -39,47 +39,62 @@ char *runner_fit_columns(char *text, size_t columns)
 
 /* As long as it needs: a message names paths (PATH_MAX each) and what
  * was wrong after them; cut at a fixed 1 KiB, a long path lost the
- * reason.  Past this, cut, and said to be. */
+ * reason.  Past this, its middle is cut, and said to be: its end, where
+ * the reason is, stays (an argument of 100,000 characters had its error
+ * end in the argument, the reason lost). */
 #define RUNNER_ERROR_MAX (64 * 1024)
+#define RUNNER_ERROR_TAIL 1024
+
+/* `text` (its `len` bytes) as shown: whole, or its start and its end. */
+static void write_error_line(const char *text, size_t len)
+{
+    static const char prefix[] = "cordon: ", cut[] = " ... (cut) ... ";
+    bool shortened = len > RUNNER_ERROR_MAX;
+    size_t head = shortened ? RUNNER_ERROR_MAX - RUNNER_ERROR_TAIL : len;
+    size_t tail = shortened ? RUNNER_ERROR_TAIL : 0;
+    size_t room = sizeof prefix - 1 + head + sizeof cut - 1 + tail + 1;
+    char *line = malloc(room);
+    if (!line) {
+        (void)output_write_own(STDERR_FILENO, "cordon: out of memory\n", 22);
+        return;
+    }
+    size_t at = sizeof prefix - 1;
+    memcpy(line, prefix, at);
+    memcpy(line + at, text, head);
+    at += head;
+    if (shortened) {
+        memcpy(line + at, cut, sizeof cut - 1);
+        at += sizeof cut - 1;
+        memcpy(line + at, text + len - tail, tail);
+        at += tail;
+    }
+    /* Messages name paths and text from files a task may have written (an
+     * audit directory's file names, a record's command): no byte of them
+     * may move the cursor, clear the screen or split the line. */
+    runner_make_printable(line + sizeof prefix - 1, at - (sizeof prefix - 1));
+    line[at++] = '\n';
+    (void)output_write_own(STDERR_FILENO, line, at);
+    free(line);
+}
 
 void runner_error(const char *fmt, ...)
 {
-    static const char prefix[] = "cordon: ", cut[] = "... (cut)";
     va_list ap, again;
     va_start(ap, fmt);
     va_copy(again, ap);
     int wanted = vsnprintf(NULL, 0, fmt, ap);
     va_end(ap);
-    size_t text = wanted < 0 ? 0 : (size_t)wanted;
-    bool shortened = text > RUNNER_ERROR_MAX;
-    if (shortened)
-        text = RUNNER_ERROR_MAX;
-    size_t room = sizeof prefix - 1 + text + sizeof cut + 1;
-    char fallback[1024], *line = malloc(room);
-    if (!line) {
-        line = fallback;
-        room = sizeof fallback;
-        shortened = sizeof prefix - 1 + text + sizeof cut + 1 > room;
-        text = shortened ? room - sizeof prefix - sizeof cut - 1 : text;
-    }
-    memcpy(line, prefix, sizeof prefix - 1);
-    size_t len = sizeof prefix - 1;
-    if (wanted > 0)
-        vsnprintf(line + len, text + 1, fmt, again);
+    size_t len = wanted < 0 ? 0 : (size_t)wanted;
+    char *text = malloc(len + 1);
+    if (text && wanted > 0)
+        vsnprintf(text, len + 1, fmt, again);
     va_end(again);
-    /* Messages name paths and text from files a task may have written (an
-     * audit directory's file names, a record's command): no byte of them
-     * may move the cursor, clear the screen or split the line. */
-    runner_make_printable(line + len, text);
-    len += text;
-    if (shortened) {
-        memcpy(line + len, cut, sizeof cut - 1);
-        len += sizeof cut - 1;
+    if (!text) {
+        (void)output_write_own(STDERR_FILENO, "cordon: out of memory\n", 22);
+        return;
     }
-    line[len++] = '\n';
-    (void)output_write_own(STDERR_FILENO, line, len);
-    if (line != fallback)
-        free(line);
+    write_error_line(text, wanted > 0 ? len : 0);
+    free(text);
 }
 
 int runner_take_once(const char *name, const char **given, const char *value)

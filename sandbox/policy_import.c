@@ -70,6 +70,13 @@ static int note_warnings(const char *prefix, const char *path, const char *polic
     return rc;
 }
 
+static void append_to_message(cordon_error *err, const char *more)
+{
+    size_t used = strnlen(err->message, sizeof err->message);
+    if (used < sizeof err->message)
+        snprintf(err->message + used, sizeof err->message - used, "%s", more);
+}
+
 int cordon_policy_import(const char *path, FILE *out, FILE *notes, cordon_error *err)
 {
     CORDON__NO_CANCELLATION;
@@ -92,6 +99,12 @@ int cordon_policy_import(const char *path, FILE *out, FILE *notes, cordon_error 
         rc = -ENOMEM;
     if (rc == -ENOMEM)
         cordon__error_set(err, rc, path, 0, 0, "out of memory");
+    /* Said which it was taken for: a file of neither kind ("not json")
+     * was refused for a minijail line, and the message named none.  Only
+     * where its first line is no rule at all: past that, it read as one. */
+    else if (rc < 0 && minijail && err && err->line == 1 &&
+             strstr(err->message, ": expected 'SYSCALL: "))
+        append_to_message(err, " (read as a minijail policy: a Docker profile starts with '{')");
     if (rc == 0 && notes)
         rc = note_warnings(minijail ? CORDON_MINIJAIL_PREFIX : CORDON_DOCKER_PREFIX, path,
                            policy, notes, err);

@@ -1054,6 +1054,17 @@ static void test_files_a_program_no_rule_lets_execute_is_named(void **state)
     assert_int_equal(r->exit_code, 126);
     assert_non_null(strstr(r->exc_out.data, "(no file rule of the task's lets it execute"));
     cordon_task_free(named);
+    /* A program of the system's: EXEC on its directory alone would leave
+     * its loader and libraries unreadable; the system paths are named (a
+     * library user was sent to the CLI's --exec). */
+    const char *system_program[] = { "/bin/true", NULL };
+    cordon_task *system = cordon_command_task(system_program);
+    assert_int_equal(cordon_allow_path(system, granted, CORDON_READ), 0);
+    r = run_task(system, CORDON_EXCEPTION);
+    assert_int_equal(r->exit_code, 126);
+    assert_non_null(strstr(r->exc_out.data, ": cordon_allow_system_paths grants the system's "
+                                            "programs and the libraries they load"));
+    cordon_task_free(system);
     /* Granted, it runs. */
     assert_int_equal(cordon_allow_path(t, granted, CORDON_READ | CORDON_EXEC), 0);
     r = run_task(t, 0);

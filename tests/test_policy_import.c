@@ -419,6 +419,17 @@ static void test_import_malformed_json_names_its_place(void **state)
     }
 }
 
+/* A file of neither kind is read as a minijail policy (it does not start
+ * with '{'), and its refusal says so: "1:9: expected 'SYSCALL: …'" alone
+ * named neither. */
+static void test_import_of_neither_kind_says_what_it_was_read_as(void **state)
+{
+    (void)state;
+    assert_string_equal(refused("not json\n", 1, 9),
+                        "1:9: expected 'SYSCALL: \xe2\x80\xa6' (read as a minijail policy: a "
+                        "Docker profile starts with '{')");
+}
+
 /* A hostile file cannot exhaust the stack or the time of the reader. */
 static void test_import_nesting_and_members_are_bounded(void **state)
 {
@@ -608,6 +619,7 @@ int main(void)
         cmocka_unit_test(test_import_args_and_or),
         cmocka_unit_test(test_import_kill_is_a_named_violation),
         cmocka_unit_test(test_import_malformed_json_names_its_place),
+        cmocka_unit_test(test_import_of_neither_kind_says_what_it_was_read_as),
         cmocka_unit_test(test_import_nesting_and_members_are_bounded),
         cmocka_unit_test(test_import_profile_errors_name_their_json_path),
         cmocka_unit_test(test_import_hostile_names_stay_in_their_comment),

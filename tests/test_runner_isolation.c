@@ -436,9 +436,10 @@ static void test_runner_isolation_hidden_mounts_are_refused_before_any_file(void
     expect_refused_once(&c, message, dir, "n14.jsonl", NULL);
     snprintf(audit, sizeof audit, "%s/n13.jsonl", dir);
     c = CORDON("run", "--audit", audit, "--tmpfs", "/tmp", "--rw", job, "--", "true");
-    expect_refused_once(&c, "cordon: --tmpfs /tmp: is, lies beneath, or holds another mount of "
-                            "the task's (a tmpfs, a bind's target) or a --ro/--rw/--exec path; "
-                            "mounts may not hide each other\n", dir, "n13.jsonl", NULL);
+    expect_refused_once(&c, "cordon: --tmpfs /tmp: is another mount of the task's (a tmpfs, a "
+                            "bind's target), or lies beneath or holds one or a --ro/--rw/--exec "
+                            "path; mounts may not hide each other (a --ro/--rw/--exec of the "
+                            "tmpfs's own directory grants the tmpfs)\n", dir, "n13.jsonl", NULL);
     remove_tree(dir);
     /* a ninth tmpfs: said as a ninth bind is (it was "Argument list too long") */
     char nine[] = "/var/tmp/cordon-nine-XXXXXX", places[9][64], said[128];

@@ -348,6 +348,23 @@ static void test_run_bad_env_user_cwd_name_the_option(void **state)
         strcat(long_dir, "/abcdefghi");
     snprintf(said, sizeof said, "cordon: --cwd: '%s': No such file or directory\n", long_dir);
     expect_run_option_error("--cwd", long_dir, said);
+    /* Past 64 KiB its middle is cut, not its end: the reason stays (an
+     * argument of 100,000 characters ended the message mid-argument). */
+    char *huge = malloc(100002);
+    assert_non_null(huge);
+    huge[0] = '/';
+    memset(huge + 1, 'a', 100000);
+    huge[100001] = '\0';
+    captured h = CORDON("run", "--cwd", huge, "--", "true");
+    free(huge);
+    expect_status(&h, 125);
+    size_t said_len = strlen(h.err);
+    static const char reason[] = "': File name too long\n";
+    assert_true(said_len < 70000);
+    assert_non_null(strstr(h.err, "aaa ... (cut) ... aaa"));
+    assert_true(said_len > sizeof reason);
+    assert_string_equal(h.err + said_len - (sizeof reason - 1), reason);
+    captured_free(&h);
     captured c = CORDON("run", "--policy", "cordon-no-such-policy", "--", "true");
     expect_status(&c, 125);
     assert_non_null(strstr(c.err, "cordon: --policy: no policy named 'cordon-no-such-policy'"));
