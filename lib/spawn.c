@@ -944,7 +944,7 @@ static int prepare(cordon_task *t, cordon__launch *l, cordon__attempt_state *s)
     cordon__limit_clamps_find(t, l);
     /* What of the caller's /dev its init covers (sandbox/covered_devices.c). */
     l->caller_terminals.count = 0;
-    if ((l->namespaces & CORDON__NAMESPACE_MOUNT) && !l->minimal_dev)
+    if (l->namespaces & CORDON__NAMESPACE_MOUNT)
         cordon__find_caller_terminals(&l->caller_terminals);
     if (t->kind == KIND_COMMAND) {
         l->argv = t->argv;

@@ -194,9 +194,12 @@ static int mount_own_tree(const cordon__launch *l, writable_trees *trees)
         if (rc == 0)
             rc = grant(l, l->binds[i].target, l->bind_access[i], &source);
     }
-    /* After the binds, whose sources are checked as they were given. */
-    if (rc == 0 && !l->minimal_dev)
-        rc = cordon__cover_devices(&l->caller_terminals, l->binds, l->bind_count);
+    /* After the binds, whose sources are checked as they were given; with
+     * a minimal /dev too, for a bind of the caller's (--bind /dev /mnt/dev
+     * gave the task /mnt/dev/fuse). */
+    if (rc == 0)
+        rc = cordon__cover_devices(&l->caller_terminals, !l->minimal_dev, l->binds,
+                                   l->bind_count);
     if (rc == 0 && l->minimal_dev) {
         rc = cordon__mount_minimal_dev(l->tmpfs_options, l->devpts_options);
         /* Only the task's own or harmless files are left there. */

@@ -363,11 +363,11 @@ typedef struct cordon__caller_terminals {
 void cordon__find_caller_terminals(cordon__caller_terminals *out);
 /* covered_devices.c: /dev/fuse and /dev/cuse of the caller's /dev (their
  * servers' waits outlast SIGKILL) and the caller's `terminals` (each while
- * its node is still that device) covered by the null device, beneath each
- * of `binds` too, but where one of `binds` has the device's path as its
- * target. */
-int cordon__cover_devices(const cordon__caller_terminals *terminals, const cordon__bind *binds,
-                          size_t bind_count);
+ * its node is still that device) covered by the null device, in /dev
+ * where `in_dev` (the caller's /dev is the task's) and beneath each of
+ * `binds`, but where one of `binds` has the device's path as its target. */
+int cordon__cover_devices(const cordon__caller_terminals *terminals, bool in_dev,
+                          const cordon__bind *binds, size_t bind_count);
 /* device_nodes.c, last of the init's mounts: every mount of the view
  * nodev but /dev (and what is mounted beneath it, the task's /dev/shm
  * aside) and the binds of `binds` whose source is a device or in /dev. */

@@ -25,8 +25,9 @@
  * Each is covered only while its node is still that device.
  *
  * The same names in a bind's target are covered too, for a bind of the
- * caller's /dev (--bind /dev /mnt/dev); a regular file or a directory of
- * that name is no device and left alone.
+ * caller's /dev (--bind /dev /mnt/dev), under a minimal /dev as well,
+ * where only they are (it gave the task /mnt/dev/fuse); a regular file or
+ * a directory of that name is no device and left alone.
  *
  * Runs in the init, after the task's binds: plain system calls only.
  */
@@ -61,15 +62,16 @@ static int cover(const char *path, dev_t device, const cordon__bind *binds, size
     return 0;
 }
 
-/* /dev/NAME and NAME beneath each bind's target. */
-static int cover_everywhere(const char *name, dev_t device, const cordon__bind *binds,
+/* /dev/NAME (unless `in_dev` is false) and NAME beneath each bind's
+ * target. */
+static int cover_everywhere(const char *name, dev_t device, bool in_dev, const cordon__bind *binds,
                             size_t bind_count)
 {
     size_t name_length = strlen(name);
     char path[PATH_MAX];
     memcpy(path, "/dev/", 5);
     memcpy(path + 5, name, name_length + 1);
-    int rc = cover(path, device, binds, bind_count);
+    int rc = in_dev ? cover(path, device, binds, bind_count) : 0;
     /* And where a bind brings a /dev along: --bind /dev /mnt/dev. */
     for (size_t b = 0; b < bind_count && rc == 0; b++) {
         size_t length = strlen(binds[b].target);
@@ -83,14 +85,15 @@ static int cover_everywhere(const char *name, dev_t device, const cordon__bind *
     return rc;
 }
 
-int cordon__cover_devices(const cordon__caller_terminals *terminals, const cordon__bind *binds,
-                          size_t bind_count)
+int cordon__cover_devices(const cordon__caller_terminals *terminals, bool in_dev,
+                          const cordon__bind *binds, size_t bind_count)
 {
     static const char *const servers[] = { "fuse", "cuse" };
     int rc = 0;
     for (unsigned n = 0; n < sizeof servers / sizeof *servers && rc == 0; n++)
-        rc = cover_everywhere(servers[n], 0, binds, bind_count);
+        rc = cover_everywhere(servers[n], 0, in_dev, binds, bind_count);
     for (unsigned n = 0; n < terminals->count && rc == 0; n++)
-        rc = cover_everywhere(terminals->names[n], terminals->devices[n], binds, bind_count);
+        rc = cover_everywhere(terminals->names[n], terminals->devices[n], in_dev, binds,
+                              bind_count);
     return rc;
 }

@@ -13,6 +13,7 @@
 #include <sys/syscall.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/utsname.h>
 
 #include "support.h"
@@ -622,6 +623,40 @@ static int mounts_fuse(cordon_ctx *ctx, void *device)
         return 0;
     umount2("/tmp", MNT_DETACH);
     return 1;
+}
+
+/* 0 when the file at `path` is the null device, 1 when it is another
+ * device, 2 when there is none. */
+static int is_the_null_device(cordon_ctx *ctx, void *path)
+{
+    (void)ctx;
+    struct stat st;
+    if (stat(path, &st) != 0)
+        return 2;
+    return S_ISCHR(st.st_mode) && st.st_rdev == makedev(1, 3) ? 0 : 1;
+}
+
+/* Under a minimal /dev, a bind of the caller's (--dev minimal --bind /dev
+ * DIR) brought DIR/fuse along uncovered: the covers were made only where
+ * the caller's /dev was the task's own. */
+static void test_mounts_a_bind_of_dev_beside_a_minimal_dev_covers_fuse(void **state)
+{
+    (void)state;
+    require_mount_namespace();
+    struct stat st;
+    if (stat("/dev/fuse", &st) != 0 || !S_ISCHR(st.st_mode)) {
+        print_message("skipped: no /dev/fuse here\n");
+        skip();
+    }
+    char bound[96];
+    snprintf(bound, sizeof bound, "%s/fuse", target);
+    cordon_task *t = cordon_function_task(is_the_null_device, bound);
+    assert_int_equal(cordon_set_policy(t, NULL), 0);
+    assert_int_equal(cordon_set_minimal_dev(t, 1), 0);
+    assert_int_equal(cordon_add_bind(t, "/dev", target, 0), 0);
+    const cordon_result *r = run_task(t, 0);
+    assert_int_equal(r->exit_code, 0);
+    cordon_task_free(t);
 }
 
 /* A FUSE server's answer is waited for in a way SIGKILL does not end: a
@@ -1722,6 +1757,7 @@ int main(void)
         cmocka_unit_test(test_mounts_working_directory_too_long_to_look_up_fails_closed),
         cmocka_unit_test(test_mounts_a_read_only_mount_of_the_caller_stays_read_only),
         cmocka_unit_test(test_mounts_no_task_serves_a_file_system_of_its_own),
+        cmocka_unit_test(test_mounts_a_bind_of_dev_beside_a_minimal_dev_covers_fuse),
         cmocka_unit_test(test_mounts_read_only_bind_refuses_writes_beneath_submounts),
         cmocka_unit_test(test_mounts_a_later_mount_beneath_a_read_only_bind_stays_out),
         cmocka_unit_test(test_mounts_read_only_bind_of_a_file),
