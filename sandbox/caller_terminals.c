@@ -17,6 +17,7 @@
  * /sys/dev/char/MAJOR:MINOR/uevent (else from its number, for the
  * consoles and serial lines): some 5 us a task without one here.
  */
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,6 +41,21 @@ static bool is_pseudo_terminal(dev_t device)
     return major(device) >= PTY_SLAVE_FIRST_MAJOR && major(device) <= PTY_SLAVE_LAST_MAJOR;
 }
 
+/* A small file of /proc or sysfs whole, NUL-terminated: its length, or -1. */
+static ssize_t read_small(const char *path, char *text, size_t size)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    ssize_t n;
+    do
+        n = read(fd, text, size - 1);
+    while (n < 0 && errno == EINTR);
+    close(fd);
+    text[n > 0 ? n : 0] = '\0';
+    return n;
+}
+
 /* The controlling terminal's device number, 0 for none: /dev/tty opens
  * only where there is one (ENXIO at once; non-blocking, so that a serial
  * line's carrier is not waited for), and then /proc/self/stat's tty_nr
@@ -52,14 +68,8 @@ static dev_t controlling_terminal(void)
         return 0;
     close(fd);
     char text[1024];
-    fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
+    if (read_small("/proc/self/stat", text, sizeof text) <= 0)
         return 0;
-    ssize_t n = read(fd, text, sizeof text - 1);
-    close(fd);
-    if (n <= 0)
-        return 0;
-    text[n] = '\0';
     /* after the name, which may hold anything: state ppid pgrp session tty_nr */
     const char *rest = strrchr(text, ')');
     int tty = 0;
@@ -100,12 +110,7 @@ static bool device_name(dev_t device, char name[32])
 {
     char path[64], text[512];
     snprintf(path, sizeof path, "/sys/dev/char/%u:%u/uevent", major(device), minor(device));
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    ssize_t n = fd >= 0 ? read(fd, text, sizeof text - 1) : -1;
-    if (fd >= 0)
-        close(fd);
-    if (n > 0) {
-        text[n] = '\0';
+    if (read_small(path, text, sizeof text) > 0) {
         const char *line = strstr(text, "DEVNAME=");
         if (line) {
             line += 8;
@@ -149,17 +154,6 @@ static bool a_console(dev_t device)
 {
     return (major(device) == TTY_MAJOR && minor(device) < 64) ||
            (major(device) == TTYAUX_MAJOR && minor(device) == 1);
-}
-
-static ssize_t read_small(const char *path, char *text, size_t size)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    ssize_t n = read(fd, text, size - 1);
-    close(fd);
-    text[n > 0 ? n : 0] = '\0';
-    return n;
 }
 
 /* A terminal sysfs names, by the number it gives it there. */

@@ -185,8 +185,9 @@ int cordon__walk_mappings(int maps_fd, bool only_shared, cordon__mapping_visit *
 {
     bool answered = false;
     /* valgrind would take the names the query writes for undefined */
-    int rc = cordon__under_valgrind() ? -ENOTTY
-                                      : query_mappings(maps_fd, only_shared, visit, context, &answered);
+    int rc = -ENOTTY;
+    if (!cordon__under_valgrind())
+        rc = query_mappings(maps_fd, only_shared, visit, context, &answered);
     if ((rc == -ENOTTY || rc == -EINVAL) && !answered)
         rc = parse_listing(maps_fd, only_shared, visit, context);
     return rc;

@@ -689,7 +689,8 @@ const cordon_policy *cordon__policy_variant(const cordon_policy *p, unsigned kin
      * (the default one kills them): the same filter. */
     if ((kind & CORDON__VARIANT_SHARED_COUNTS) && !lets_shared_counts_grow(p))
         kind &= ~CORDON__VARIANT_SHARED_COUNTS;
-    if ((kind & CORDON__VARIANT_CGROUP_MOVES) && !cordon__variant_lets_call_through(p, SYS_clone3) &&
+    if ((kind & CORDON__VARIANT_CGROUP_MOVES) &&
+        !cordon__variant_lets_call_through(p, SYS_clone3) &&
         !cordon__variant_lets_cgroup_namespaces(p))
         kind &= ~CORDON__VARIANT_CGROUP_MOVES;
     if ((kind & CORDON__VARIANT_SETID_MODES) && !cordon__variant_lets_setid_modes(p))
