@@ -136,6 +136,11 @@ int cordon__variant_append(cordon_policy *v, const cordon__rule *rule);
  * one rule each (policy_variant.c). */
 int cordon__variant_split_allows(cordon_policy *v, int nr, const cordon__condition *kept,
                                  size_t count);
+/* `nr` with `flag` in its flags (argument 0) refused with EPERM (the
+ * policy's kill where it kills some form of it) wherever the call is let
+ * through at all, each allow cut down to forms without the flag
+ * (policy_variant.c). */
+int cordon__variant_refuse_flag(const cordon_policy *p, cordon_policy *v, int nr, uint64_t flag);
 
 /* Each allow of ioctl that holds for `command` — an unconditional one, or
  * a copy an earlier split of this kind left — becomes one allow per bit of

@@ -366,19 +366,27 @@ static int refuse_others_limits(const cordon_policy *p, cordon_policy *v)
  * to clone). */
 static int refuse_clone_parent(const cordon_policy *p, cordon_policy *v)
 {
-    const uint64_t parent[6] = { CLONE_PARENT | SIGCHLD };
-    int rc = 0;
-    if (cordon__variant_lets_through(v, SYS_clone, parent)) {
-        const cordon__condition kept = cordon__masked_condition(0, CLONE_PARENT, 0);
-        rc = cordon__variant_split_allows(v, SYS_clone, &kept, 1);
-        cordon__rule rule = { .action = cordon__variant_kills_some(p, SYS_clone) ? ACTION_KILL
-                                                                                : ACTION_ERRNO,
-                              .errno_value = EPERM, .syscall = SYS_clone, .condition_count = 1 };
-        rule.conditions[0] = cordon__masked_condition(0, CLONE_PARENT, CLONE_PARENT);
-        if (rc == 0)
-            rc = cordon__variant_prepend(v, &rule, 1);
-    }
+    int rc = cordon__variant_refuse_flag(p, v, SYS_clone, CLONE_PARENT);
     return rc < 0 ? rc : cordon__variant_refuse_outright(v, SYS_clone3, ENOSYS);
+}
+
+/* The call with `flag` in its argument 0 (a flags word) fails with EPERM,
+ * or the policy's kill where it kills some form of the call, wherever the
+ * policy lets the call through at all: which flags its own conditions let
+ * through with `flag` is not asked (a policy that let clone through only
+ * with CLONE_NEWUSER refused a sample of CLONE_PARENT alone, the refusal
+ * was left out, and CLONE_PARENT | CLONE_NEWUSER handed a child to the
+ * caller).  Each allow of the call is cut down to forms without it. */
+int cordon__variant_refuse_flag(const cordon_policy *p, cordon_policy *v, int nr, uint64_t flag)
+{
+    if (!cordon__variant_lets_call_through(v, nr))
+        return 0; /* refused outright */
+    const cordon__condition kept = cordon__masked_condition(0, flag, 0);
+    int rc = cordon__variant_split_allows(v, nr, &kept, 1);
+    cordon__rule rule = { .action = cordon__variant_kills_some(p, nr) ? ACTION_KILL : ACTION_ERRNO,
+                          .errno_value = EPERM, .syscall = nr, .condition_count = 1 };
+    rule.conditions[0] = cordon__masked_condition(0, flag, flag);
+    return rc < 0 ? rc : cordon__variant_prepend(v, &rule, 1);
 }
 
 /* The compiled variant, asked what it must refuse: a policy under which
@@ -393,6 +401,7 @@ static const char *unrefused(const cordon_policy *v, unsigned kind)
         { CORDON__VARIANT_NO_PID_NAMESPACE, SYS_clone, { CLONE_PARENT | SIGCHLD } },
         { CORDON__VARIANT_NO_PID_NAMESPACE, SYS_clone,
           { CLONE_PARENT | CLONE_VM | CLONE_VFORK | SIGCHLD, 4096 } },
+        { CORDON__VARIANT_NO_PID_NAMESPACE, SYS_clone, { CLONE_PARENT | CLONE_NEWUSER | SIGCHLD } },
         { CORDON__VARIANT_NO_PID_NAMESPACE, SYS_clone3, { 4096, 88 } },
         { CORDON__VARIANT_NO_TREE_HOLD, SYS_setsid, { 0 } },
         { CORDON__VARIANT_NO_TREE_HOLD, SYS_setpgid, { 0 } },

@@ -29,7 +29,7 @@
 #include "policy.h"
 #include "policy_rules.h"
 
-/* The calls and the argument that holds their flags. */
+/* The calls whose flags (argument 0) make namespaces. */
 static const int makers[] = { SYS_unshare, SYS_clone };
 
 /* Any form of either call let through: which flags a policy's own
@@ -50,22 +50,10 @@ size_t cordon__variant_cgroup_namespace_rules(const cordon_policy *p)
     return rules;
 }
 
-static int refuse_flag(const cordon_policy *p, cordon_policy *v, int nr)
-{
-    if (!cordon__variant_lets_call_through(v, nr))
-        return 0; /* refused outright */
-    const cordon__condition kept = cordon__masked_condition(0, CLONE_NEWCGROUP, 0);
-    int rc = cordon__variant_split_allows(v, nr, &kept, 1);
-    cordon__rule rule = { .action = cordon__variant_kills_some(p, nr) ? ACTION_KILL : ACTION_ERRNO,
-                          .errno_value = EPERM, .syscall = nr, .condition_count = 1 };
-    rule.conditions[0] = cordon__masked_condition(0, CLONE_NEWCGROUP, CLONE_NEWCGROUP);
-    return rc < 0 ? rc : cordon__variant_prepend(v, &rule, 1);
-}
-
 int cordon__variant_refuse_cgroup_namespaces(const cordon_policy *p, cordon_policy *v)
 {
     int rc = 0;
     for (size_t i = 0; i < sizeof makers / sizeof *makers && rc == 0; i++)
-        rc = refuse_flag(p, v, makers[i]);
+        rc = cordon__variant_refuse_flag(p, v, makers[i], CLONE_NEWCGROUP);
     return rc;
 }

@@ -445,6 +445,64 @@ static void test_without_namespaces_no_process_of_the_task_becomes_the_caller_s(
     assert_int_equal(held, 0);
 }
 
+/* Clones with CLONE_PARENT and a user namespace of its own: one for each
+ * clone that made a process. */
+static int clone_parent_with_a_user_namespace(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    (void)arg;
+    int made = 0;
+    for (int i = 0; i < 20; i++) {
+        long pid = syscall(SYS_clone, CLONE_PARENT | CLONE_NEWUSER | SIGCHLD, 0, 0, 0, 0);
+        if (pid == 0)
+            _exit(0);
+        made += pid > 0;
+    }
+    usleep(100 * 1000);
+    return made;
+}
+
+/* In a copy, without namespaces, under a policy that lets clone through
+ * only with CLONE_NEWUSER: "made, children the copy holds". */
+static void clone_parent_under_a_policy_of_user_namespaces(int out)
+{
+    setenv("CORDON_NO_NAMESPACES", "1", 1);
+    cordon_error err;
+    cordon_policy *p = cordon_policy_parse("default allow\n"
+                                           "errno EPERM clone if arg0 & 0x10000000 == 0\n",
+                                           "user namespaces only", &err);
+    if (!p)
+        _exit(2);
+    cordon_task *t = cordon_function_task(clone_parent_with_a_user_namespace, NULL);
+    cordon_set_policy(t, p);
+    int made = cordon_run(t) == 0 ? cordon_task_result(t)->exit_code : -1;
+    cordon_task_free(t);
+    cordon_policy_free(p);
+    usleep(100 * 1000);
+    int held = 0;
+    while (waitpid(-1, NULL, WNOHANG) > 0)
+        held++;
+    dprintf(out, "%d %d", made, held);
+}
+
+/* The refusal of CLONE_PARENT was added only where the policy let a
+ * sample of the flag alone through: one that let clone through only with
+ * CLONE_NEWUSER refused that sample, and CLONE_PARENT | CLONE_NEWUSER
+ * handed 20 children of the task's to the caller. */
+static void test_without_namespaces_clone_parent_is_refused_whatever_else_it_asks(void **state)
+{
+    (void)state;
+    char text[64];
+    int status = run_in_a_copy(clone_parent_under_a_policy_of_user_namespaces, text, sizeof text,
+                               "the task without namespaces took over 30 s");
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    int made, held;
+    if (sscanf(text, "%d %d", &made, &held) != 2)
+        fail_msg("the copy said: %s", text);
+    assert_int_equal(made, 0);
+    assert_int_equal(held, 0);
+}
+
 /* Double forks: each grandchild outlives its parent, as a daemon does. */
 static int orphan_many(cordon_ctx *ctx, void *arg)
 {
@@ -1471,6 +1529,7 @@ int main(void)
         cmocka_unit_test(test_without_namespaces_a_task_of_another_user_dies_with_its_caller),
         cmocka_unit_test(test_clone_parent_never_hands_a_process_to_the_caller),
         cmocka_unit_test(test_without_namespaces_no_process_of_the_task_becomes_the_caller_s),
+        cmocka_unit_test(test_without_namespaces_clone_parent_is_refused_whatever_else_it_asks),
         cmocka_unit_test(test_a_subreaper_caller_is_left_no_orphan_of_the_task),
         cmocka_unit_test(test_a_task_cannot_see_or_tune_the_caller),
         cmocka_unit_test(test_without_namespaces_a_task_cannot_tune_the_caller_or_the_machine),
