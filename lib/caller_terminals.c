@@ -2,9 +2,9 @@
  * The caller's terminals that a task could open by name in its view of
  * the caller's /dev: its controlling terminal and any of its fds 0-2 that
  * is a terminal, but the pseudo-terminals of /dev/pts, which the task's
- * own devpts replaces (own_pts.c).  A task that opened one set its modes:
+ * own devpts replaces (sandbox/own_pts.c).  A task that opened one set its modes:
  * an interrupt key the console then typed killed the caller, and a
- * stopped flow froze its output (covered_devices.c covers them).  Where
+ * stopped flow froze its output (sandbox/covered_devices.c covers them).  Where
  * one is a virtual console or the system console, /dev/tty0 (the console
  * shown) and /dev/console (where the kernel's console goes) may be the
  * same terminal, and are named too, as are the terminals behind one the
@@ -17,7 +17,6 @@
  * /sys/dev/char/MAJOR:MINOR/uevent (else from its number, for the
  * consoles and serial lines): some 5 us a task without one here.
  */
-#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,7 +25,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
-#include "confine.h"
+#include "internal.h"
 
 /* Unix98 pseudo-terminal slaves: /dev/pts/N. */
 #define PTY_SLAVE_FIRST_MAJOR 136
@@ -41,21 +40,6 @@ static bool is_pseudo_terminal(dev_t device)
     return major(device) >= PTY_SLAVE_FIRST_MAJOR && major(device) <= PTY_SLAVE_LAST_MAJOR;
 }
 
-/* A small file of /proc or sysfs whole, NUL-terminated: its length, or -1. */
-static ssize_t read_small(const char *path, char *text, size_t size)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    ssize_t n;
-    do
-        n = read(fd, text, size - 1);
-    while (n < 0 && errno == EINTR);
-    close(fd);
-    text[n > 0 ? n : 0] = '\0';
-    return n;
-}
-
 /* The controlling terminal's device number, 0 for none: /dev/tty opens
  * only where there is one (ENXIO at once; non-blocking, so that a serial
  * line's carrier is not waited for), and then /proc/self/stat's tty_nr
@@ -68,15 +52,12 @@ static dev_t controlling_terminal(void)
         return 0;
     close(fd);
     char text[1024];
-    if (read_small("/proc/self/stat", text, sizeof text) <= 0)
-        return 0;
-    /* after the name, which may hold anything: state ppid pgrp session tty_nr */
-    const char *rest = strrchr(text, ')');
-    int tty = 0;
-    if (!rest || sscanf(rest + 1, " %*c %*d %*d %*d %d", &tty) != 1)
+    cordon__proc_stat stat;
+    if (cordon__read_small_file("/proc/self/stat", text, sizeof text) <= 0 ||
+        !cordon__proc_stat_parse(text, &stat))
         return 0;
     /* tty_nr packs the number as the kernel's new_encode_dev */
-    unsigned value = (unsigned)tty;
+    unsigned value = (unsigned)stat.tty_nr;
     return makedev((value >> 8) & 0xfff, (value & 0xff) | ((value >> 12) & 0xfff00));
 }
 
@@ -110,7 +91,7 @@ static bool device_name(dev_t device, char name[32])
 {
     char path[64], text[512];
     snprintf(path, sizeof path, "/sys/dev/char/%u:%u/uevent", major(device), minor(device));
-    if (read_small(path, text, sizeof text) > 0) {
+    if (cordon__read_small_file(path, text, sizeof text) > 0) {
         const char *line = strstr(text, "DEVNAME=");
         if (line) {
             line += 8;
@@ -164,7 +145,7 @@ static void add_named(cordon__caller_terminals *out, const char *name)
     if (!plain_name(name) || strlen(name) >= 32)
         return;
     snprintf(path, sizeof path, "/sys/class/tty/%s/dev", name);
-    if (read_small(path, text, sizeof text) > 0 &&
+    if (cordon__read_small_file(path, text, sizeof text) > 0 &&
         sscanf(text, "%u:%u", &device_major, &device_minor) == 2)
         add(out, makedev(device_major, device_minor), name);
 }
@@ -177,7 +158,7 @@ static void add_behind(cordon__caller_terminals *out, const char *alias, int dep
 {
     char path[96], text[256], *save = NULL;
     snprintf(path, sizeof path, "/sys/class/tty/%s/active", alias);
-    if (depth > 1 || read_small(path, text, sizeof text) <= 0)
+    if (depth > 1 || cordon__read_small_file(path, text, sizeof text) <= 0)
         return;
     for (char *name = strtok_r(text, " \n", &save); name; name = strtok_r(NULL, " \n", &save)) {
         if (strcmp(name, "tty0") == 0)

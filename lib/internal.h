@@ -1061,6 +1061,7 @@ void cordon__profile_child_start(struct cordon__profile_region *region);
 typedef struct cordon__proc_stat {
     char state; /* 'R', 'S', 'Z'... */
     pid_t ppid, pgrp, session;
+    int tty_nr; /* the controlling terminal, as the kernel's new_encode_dev packs it */
     unsigned long long utime, stime, cutime, cstime, start_time;
     long threads, rss_pages;
     char comm[32];
@@ -1069,6 +1070,11 @@ bool cordon__proc_stat_parse(const char *text, cordon__proc_stat *stat);
 bool cordon__proc_stat_read(pid_t pid, cordon__proc_stat *stat);
 /* The boot clock in clock ticks, /proc/PID/stat's unit for a start. */
 unsigned long long cordon__boot_ticks(void);
+
+/* lib/caller_terminals.c: the caller's terminals a task could open by
+ * name in its view of the caller's /dev, for its init to cover
+ * (sandbox/covered_devices.c). */
+void cordon__find_caller_terminals(cordon__caller_terminals *out);
 
 /* lib/adopted_orphans.c: without a pid namespace, a caller that adopts
  * orphans (a subreaper, or pid 1 of its namespace) reaps those of the

@@ -19,6 +19,7 @@ static void store_field(cordon__proc_stat *stat, int field, long long value)
     case 4: stat->ppid = (pid_t)value; break;
     case 5: stat->pgrp = (pid_t)value; break;
     case 6: stat->session = (pid_t)value; break;
+    case 7: stat->tty_nr = (int)value; break;
     case 14: stat->utime = (unsigned long long)value; break;
     case 15: stat->stime = (unsigned long long)value; break;
     case 16: stat->cutime = value > 0 ? (unsigned long long)value : 0; break;

@@ -353,14 +353,14 @@ uint64_t cordon__devpts_options(char out[CORDON__DEVPTS_OPTIONS_SIZE]);
 int cordon__mount_own_mqueue(void);
 /* The caller's terminals that are no pseudo-terminal of /dev/pts (a
  * virtual console, a serial line, /dev/console), by their names in /dev
- * and their device numbers (caller_terminals.c, in the parent). */
+ * and their device numbers (found by lib/caller_terminals.c, in the
+ * parent). */
 #define CORDON__CALLER_TERMINALS 24
 typedef struct cordon__caller_terminals {
     char names[CORDON__CALLER_TERMINALS][32];
     dev_t devices[CORDON__CALLER_TERMINALS];
     unsigned count;
 } cordon__caller_terminals;
-void cordon__find_caller_terminals(cordon__caller_terminals *out);
 /* covered_devices.c: /dev/fuse and /dev/cuse of the caller's /dev (their
  * servers' waits outlast SIGKILL) and the caller's `terminals` (each while
  * its node is still that device) covered by the null device, in /dev

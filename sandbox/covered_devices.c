@@ -18,7 +18,7 @@
  * The caller's own terminals that are no pseudo-terminal of /dev/pts
  * (which the task's own devpts replaces: sandbox/own_pts.c) — a virtual
  * console, a serial line, /dev/console — named by the parent
- * (caller_terminals.c).  A task of the terminal's owner (a root caller's,
+ * (lib/caller_terminals.c).  A task of the terminal's owner (a root caller's,
  * a user logged in on a console) opened the caller's /dev/tty9 by name,
  * set its interrupt key to a letter the console then typed into it, and
  * the caller died of SIGINT; tcflow(TCOOFF) froze the caller's output.
