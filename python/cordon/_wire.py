@@ -1289,16 +1289,15 @@ def _holds_a_long_int(exc):
     for each, _ in _exceptions_below(exc, _chained, most=_LONG_INT_WALK_MOST):
         if each is None:
             return True
-        pending += _walk_children(each)
-        pending += list(getattr(each, "__notes__", None) or ())
+        pending += _walk_children(each)  # its args, and its __dict__: __notes__ too
     seen = set()
     while pending:
         obj = pending.pop()
-        if type(obj) is int or (isinstance(obj, int) and not isinstance(obj, bool)):
+        if isinstance(obj, int):
             if int.bit_length(obj) > _INT_BITS:
                 return True
             continue
-        if id(obj) in seen or isinstance(obj, (str, bytes, float, bool, type(None))):
+        if id(obj) in seen or isinstance(obj, (str, bytes, float, type(None))):
             continue
         seen.add(id(obj))
         if len(seen) > _LONG_INT_WALK_MOST:
