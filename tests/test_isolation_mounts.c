@@ -636,6 +636,15 @@ static int is_the_null_device(cordon_ctx *ctx, void *path)
     return S_ISCHR(st.st_mode) && st.st_rdev == makedev(1, 3) ? 0 : 1;
 }
 
+/* The machine's /dev/fuse, as `st`, or the test skipped. */
+static void require_fuse_device(struct stat *st)
+{
+    if (stat("/dev/fuse", st) != 0 || !S_ISCHR(st->st_mode)) {
+        print_message("skipped: no /dev/fuse here\n");
+        skip();
+    }
+}
+
 /* Under a minimal /dev, a bind of the caller's (--dev minimal --bind /dev
  * DIR) brought DIR/fuse along uncovered: the covers were made only where
  * the caller's /dev was the task's own. */
@@ -644,10 +653,7 @@ static void test_mounts_a_bind_of_dev_beside_a_minimal_dev_covers_fuse(void **st
     (void)state;
     require_mount_namespace();
     struct stat st;
-    if (stat("/dev/fuse", &st) != 0 || !S_ISCHR(st.st_mode)) {
-        print_message("skipped: no /dev/fuse here\n");
-        skip();
-    }
+    require_fuse_device(&st);
     char bound[96];
     snprintf(bound, sizeof bound, "%s/fuse", target);
     cordon_task *t = cordon_function_task(is_the_null_device, bound);
@@ -670,10 +676,7 @@ static void test_mounts_no_task_serves_a_file_system_of_its_own(void **state)
     (void)state;
     require_mount_namespace();
     struct stat st;
-    if (stat("/dev/fuse", &st) != 0 || !S_ISCHR(st.st_mode)) {
-        print_message("skipped: no /dev/fuse here\n");
-        skip();
-    }
+    require_fuse_device(&st);
     /* The task runs as nobody (below): where the device is not open to
      * every user (mode 0600 on some machines), no task can mount with it
      * and the bind asked for proves nothing. */
