@@ -521,10 +521,13 @@ static void note_cpu_move(cordon__attempt_state *s, uint64_t now)
 static void check_cpu(cordon__attempt_state *s, uint64_t now)
 {
     uint64_t read_start = cordon__thread_cpu_ns();
-    s->cpu_used_ns = cordon__tree_cpu_ns(s);
+    s->cpu_used_ns = cordon__tree_cpu_ns(s, false);
     note_cpu_move(s, now);
     uint64_t read_end = cordon__thread_cpu_ns();
     uint64_t read_ns = read_end > read_start ? read_end - read_start : 0;
+    /* Beside the counter, a scan keeps its own pace (lib/tree_cpu.c). */
+    if (s->cpu_counter_fd >= 0)
+        read_ns -= s->last_scan_cpu_ns < read_ns ? s->last_scan_cpu_ns : read_ns;
     if (s->cpu_used_ns >= s->cpu_limit_ns) {
         s->cpu_exceeded = true;
         kill_group(s);
@@ -674,7 +677,7 @@ static void final_cpu_check(cordon__attempt_state *s)
     if (!s->cpu_limit_ns || s->violated || s->cancelled ||
         (s->timed_out && !cordon__ended_before_deadline(s)))
         return;
-    uint64_t used = cordon__tree_cpu_ns(s);
+    uint64_t used = cordon__tree_cpu_ns(s, true);
     uint64_t reaped = (uint64_t)(s->rusage.ru_utime.tv_sec + s->rusage.ru_stime.tv_sec) *
                           1000000000ull +
                       (uint64_t)(s->rusage.ru_utime.tv_usec + s->rusage.ru_stime.tv_usec) * 1000u;

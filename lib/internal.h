@@ -196,9 +196,14 @@ typedef struct cordon__init_cpu_limit {
     int cpu_stat_fd;                    /* the task's v2 cgroup's cpu.stat, or -1 */
     bool counted_once;                  /* the cgroup's bases below are read */
     uint64_t cgroup_base_ns, own_base_ns;
+    int counter_fd;                     /* the init's own task-clock counter, or -1 */
+    uint64_t counter_own_base_ns;       /* the init's own CPU when it was opened */
 } cordon__init_cpu_limit;
 uint64_t cordon__init_tree_cpu_ns(cordon__init_cpu_limit *limit,
                                   const cordon__init_report *report);
+/* The init's counter of its own tree, opened before the task's first
+ * process starts (lib/init_cpu_limit.c); left at -1 where refused. */
+void cordon__init_open_counter(cordon__init_cpu_limit *limit);
 /* A process's CPU time in ns by its CPU clock (exact, its exited threads
  * included), 0 where it cannot be read; async-signal-safe. */
 uint64_t cordon__process_clock_ns(pid_t pid);
@@ -302,6 +307,9 @@ typedef struct cordon__launch {
     bool traceable_by_its_user;                  /* the caller's is 1 (SUID_DUMP_USER) */
     bool caller_filtered;                        /* the caller runs under a seccomp filter of
                                                     its own, which the child inherits */
+    bool init_may_count_cpu;                     /* the init may open a CPU counter on itself
+                                                    (lib/init_cpu_limit.c): not under a caller's
+                                                    filter, whose rules were never asked */
     bool runs_as_root;                           /* the task's uid is 0 */
     bool started_in_v2_cgroup;                   /* clone3 put it there: no write needed */
     int landlock_ruleset;                        /* -1: none */
@@ -487,6 +495,8 @@ typedef struct cordon__attempt_state {
     uint64_t init_own_cpu_ns;   /* the init's whole own CPU, known once it was reaped (its
                                    end's teardown of its copy of the caller included): cordon's */
     uint64_t next_cpu_check_ns;
+    uint64_t next_scan_ns;      /* beside the counter, when a scan of /proc is due next */
+    uint64_t last_scan_cpu_ns;  /* the caller's CPU the last read's scan took (0: none) */
     int cpu_counter_fd;         /* the tree's exact CPU counter (lib/tree_cpu_counter.c), or -1 */
     int timer_fd;               /* absolute CLOCK_MONOTONIC wake-ups, or -1 */
     bool timer_tried;           /* timer_fd was made, or could not be */
@@ -1071,6 +1081,18 @@ bool cordon__proc_stat_read(pid_t pid, cordon__proc_stat *stat);
 /* The boot clock in clock ticks, /proc/PID/stat's unit for a start. */
 unsigned long long cordon__boot_ticks(void);
 
+/* lib/namespace_tree.c: the processes beneath `init` with their stat
+ * (sorted by pid, each once; malloc'd, or NULL when none), or -ENOTSUP
+ * where the kernel has no /proc children files, -ESRCH where the init is
+ * gone, -ENOMEM, or -ECANCELED where `give_up` (asked every few
+ * processes, may be NULL) said to stop. */
+typedef struct cordon__tree_process {
+    pid_t pid;
+    cordon__proc_stat stat;
+} cordon__tree_process;
+int cordon__namespace_tree(pid_t init, cordon__tree_process **out, size_t *count,
+                           bool (*give_up)(void *), void *context);
+
 /* lib/caller_terminals.c: the caller's terminals a task could open by
  * name in its view of the caller's /dev, for its init to cover
  * (sandbox/covered_devices.c). */
@@ -1084,8 +1106,10 @@ void cordon__reap_adopted_orphans(const cordon__attempt_state *s, const cordon__
 /* lib/tree_cpu.c: the CPU time of the task's whole tree, in ns: its
  * cgroup's own counter where it has a v2 cgroup, else the sum over the
  * processes beneath its init and what the init reaped (in a pid
- * namespace), else over the processes of its session. */
-uint64_t cordon__tree_cpu_ns(cordon__attempt_state *s);
+ * namespace), else over the processes of its session.  Beside the
+ * tree's counter the scans are made when due, or at every call if `full`;
+ * s->last_scan_cpu_ns is what this call's scan cost (0: none). */
+uint64_t cordon__tree_cpu_ns(cordon__attempt_state *s, bool full);
 /* user + system time of a rusage, in ns. */
 uint64_t cordon__rusage_cpu_ns(const struct rusage *ru);
 /* After the reap: the task's user and system time from its v2 cgroup
@@ -1105,11 +1129,11 @@ unsigned cordon__usable_cpus(void);
  * execs a file it may not read or a set-user-ID one (the kernel takes the
  * counter off it and what it starts): an fd, or -errno where the kernel or the
  * caller's user may not have one (or CORDON_NO_CPU_COUNTER is set). */
-/* lib/namespace_tree.c: the pids beneath `init` (sorted, each once;
- * malloc'd, or NULL when none), or -ENOTSUP where the kernel has no
- * /proc children files, -ESRCH where the init is gone, -ENOMEM. */
-int cordon__namespace_tree(pid_t init, pid_t **pids, size_t *count);
 int cordon__tree_cpu_counter_attach(pid_t pid);
+/* Keeps the kernel's hooks for counters on for the process's life (a
+ * disabled counter on the caller's thread); false where the caller may
+ * not have one on itself (or CORDON_NO_CPU_COUNTER is set). */
+bool cordon__tree_cpu_counter_keep_hooks_on(void);
 /* Not known to be refused: worth starting a command by fork for. */
 bool cordon__tree_cpu_counter_usable(void);
 int cordon__tree_cpu_counter_read(int fd, uint64_t *ns);

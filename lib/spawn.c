@@ -816,6 +816,10 @@ static int prepare(cordon_task *t, cordon__launch *l, cordon__attempt_state *s)
      * which counts no tmpfs. */
     if (memory && l->cgroup.memory_dir < 0 && (l->namespaces & CORDON__NAMESPACE_MOUNT))
         cordon__tmpfs_options(l->tmpfs_options, memory / (1 + l->tmpfs_count));
+    /* Where no v2 cgroup counts the tree, its init does (lib/init_cpu_limit.c). */
+    l->init_may_count_cpu = t->limits[CORDON_LIMIT_CPU_MS] && (l->namespaces & CORDON__NAMESPACE_MOUNT) &&
+                            l->cgroup.v2_dir < 0 && !l->caller_filtered &&
+                            cordon__tree_cpu_counter_keep_hooks_on();
     if (l->process_share && !(l->namespaces & CORDON__NAMESPACE_USER) &&
         (rc = cordon__cgroup_hold_process_share(&l->cgroup, l->process_share +
                                                                (l->namespaces ? 1 : 0))) < 0)

@@ -769,6 +769,7 @@ int cordon__task_init_main(void *launch)
         .tick_ns = l->clock_tick_ns,
         .last_count_ns = UINT64_MAX, /* the first look is no sleeping tree's */
         .cpu_stat_fd = -1,
+        .counter_fd = -1,
     };
     /* The task's v2 cgroup's cpu.stat, by a path kept on this stack (the
      * launch may be given back), opened once the task has started, so
@@ -787,6 +788,10 @@ int cordon__task_init_main(void *launch)
     uint64_t deadline_ns = l->deadline_ns == UINT64_MAX ? 0 : l->deadline_ns;
     pid_t caller = l->parent_pid;
     bool start_noted = cordon__start_note_is_evidence(l);
+    /* Before the start: the task's first process and all it starts
+     * inherit the counter.  Where a v2 cgroup counts, none is needed. */
+    if (cpu.limit_ns && !cpu_stat[0] && l->init_may_count_cpu)
+        cordon__init_open_counter(&cpu);
     pid_t task = start_task(l);
     if (task < 0)
         cordon__child_fail(setup, STEP_NAMESPACES, task);

@@ -204,25 +204,52 @@ static bool beneath(scanned *all, size_t count, scanned *p, pid_t init)
     return answer == 1;
 }
 
-/* The tree beneath the init, found from it down (lib/namespace_tree.c):
- * what a scan of the machine finds, at the cost of the task's own tree. */
-static bool walked_cpu(const cordon__attempt_state *s, scan_sum *sum)
+/* The counter counts the init's own from the moment it was attached,
+ * not the starter: the same leaving out of cordon's start as above. */
+static uint64_t counted_less_cordon_s_start(const cordon__attempt_state *s, uint64_t counted_ns)
 {
-    pid_t *pids = NULL;
+    if (!s->in_namespaces)
+        return less_the_give_back(s, counted_ns);
+    uint64_t init_s = __atomic_load_n(&s->init_report->init_cpu_ns, __ATOMIC_ACQUIRE);
+    if (s->init_own_cpu_ns > init_s)
+        init_s = s->init_own_cpu_ns;
+    uint64_t uncounted = __atomic_load_n(&s->init_report->init_cpu_uncounted_ns, __ATOMIC_ACQUIRE);
+    init_s -= uncounted < init_s ? uncounted : init_s;
+    return counted_ns > init_s ? counted_ns - init_s : 0;
+}
+
+/* A walk of a check stops once the counter alone shows the limit: the
+ * walk of a tree of thousands takes tens of ms, which the limit would
+ * otherwise be overshot by. */
+static bool counter_shows_the_limit(void *context)
+{
+    cordon__attempt_state *s = context;
+    uint64_t counted;
+    return s->cpu_limit_ns && s->cpu_counter_fd >= 0 &&
+           cordon__tree_cpu_counter_read(s->cpu_counter_fd, &counted) == 0 &&
+           counted_less_cordon_s_start(s, counted) >= s->cpu_limit_ns;
+}
+
+/* The tree beneath the init, found from it down (lib/namespace_tree.c):
+ * what a scan of the machine finds, at the cost of the task's own tree.
+ * Given up (the counter showed the limit meanwhile): an empty sum. */
+static bool walked_cpu(cordon__attempt_state *s, scan_sum *sum)
+{
+    cordon__tree_process *found = NULL;
     size_t count = 0;
-    if (cordon__namespace_tree(s->pid, &pids, &count) < 0)
+    int rc = cordon__namespace_tree(s->pid, &found, &count, counter_shows_the_limit, s);
+    if (rc == -ECANCELED)
+        return true;
+    if (rc < 0)
         return false;
     uint64_t tick = tick_ns();
-    for (size_t i = 0; i < count; i++) {
-        cordon__proc_stat st;
-        if (cordon__proc_stat_read(pids[i], &st))
-            add_process(sum, s, pids[i], &st, tick);
-    }
-    free(pids);
+    for (size_t i = 0; i < count; i++)
+        add_process(sum, s, found[i].pid, &found[i].stat, tick);
+    free(found);
     return true;
 }
 
-static scan_sum namespace_cpu(const cordon__attempt_state *s)
+static scan_sum namespace_cpu(cordon__attempt_state *s)
 {
     scan_sum walked = { 0, 0, 0 };
     if (walked_cpu(s, &walked))
@@ -318,20 +345,6 @@ static void remember_scan(cordon__attempt_state *s, const scan_sum *sum)
     }
 }
 
-/* The counter counts the init's own from the moment it was attached,
- * not the starter: the same leaving out of cordon's start as above. */
-static uint64_t counted_less_cordon_s_start(const cordon__attempt_state *s, uint64_t counted_ns)
-{
-    if (!s->in_namespaces)
-        return less_the_give_back(s, counted_ns);
-    uint64_t init_s = __atomic_load_n(&s->init_report->init_cpu_ns, __ATOMIC_ACQUIRE);
-    if (s->init_own_cpu_ns > init_s)
-        init_s = s->init_own_cpu_ns;
-    uint64_t uncounted = __atomic_load_n(&s->init_report->init_cpu_uncounted_ns, __ATOMIC_ACQUIRE);
-    init_s -= uncounted < init_s ? uncounted : init_s;
-    return counted_ns > init_s ? counted_ns - init_s : 0;
-}
-
 /* The counter's figure is exact when it is read; it is kept, as a scan's
  * is, for the usage of the processes wait4 will not count (its split is
  * wait4's). */
@@ -346,12 +359,15 @@ static bool read_the_counter(cordon__attempt_state *s, uint64_t *ns)
     return true;
 }
 
-/* The tree's CPU as its cgroup, else a scan, sees it. */
-static uint64_t read_without_the_counter(cordon__attempt_state *s)
+/* The tree's CPU as its cgroup, else a scan, sees it; with no scan, what
+ * the scans saw so far. */
+static uint64_t read_without_the_counter(cordon__attempt_state *s, bool scan)
 {
     int64_t cgroup_us = s->cgroup ? cordon__cgroup_cpu_usage_us(s->cgroup) : -ENOENT;
     if (cgroup_us >= 0)
         return less_cordon_s_start(s, (uint64_t)cgroup_us * 1000u);
+    if (!scan)
+        return s->scanned_cpu_ns;
     /* What the init reaped, read before the walk: a zombie the walk
      * counted that the init reaped before a later read would count twice
      * (a task of 250 ms whose children it never waited for was read at
@@ -366,6 +382,29 @@ static uint64_t read_without_the_counter(cordon__attempt_state *s)
     return sum.ns;
 }
 
+/* Beside the counter a scan only finds what the counter lost (below):
+ * it is made when due, at most a twentieth of the caller's CPU, while
+ * the counter is read at every check.  Checks that scanned each time, and
+ * were spaced by the scan's cost, let a task that forked 7,000 children
+ * it never waited for and then spun reach 1.3-1.9 s of CPU under a 1 s
+ * limit: its counter was read once in 2.8 s. */
+#define SCAN_COST_SHARE 20u
+
+static bool scan_due(const cordon__attempt_state *s, bool full)
+{
+    return full || s->cpu_counter_fd < 0 || cordon__now_ns() >= s->next_scan_ns;
+}
+
+static uint64_t scan_timed(cordon__attempt_state *s)
+{
+    uint64_t start = cordon__thread_cpu_ns();
+    uint64_t seen = read_without_the_counter(s, true);
+    uint64_t cost = cordon__thread_cpu_ns() - start;
+    s->last_scan_cpu_ns = cost;
+    s->next_scan_ns = cordon__now_ns() + cost * SCAN_COST_SHARE;
+    return seen;
+}
+
 /* The counter is exact, but not always the whole tree's: the kernel takes
  * every perf counter off a process that execs a file it may not read
  * (mode 0111) or a set-user-ID one (fs/exec.c: "disable monitoring ...
@@ -373,9 +412,12 @@ static uint64_t read_without_the_counter(cordon__attempt_state *s)
  * and all it starts afterwards are then seen only by the cgroup or the
  * scans.  The larger figure is the tree's (the counter alone let such a
  * process spin to its own RLIMIT_CPU, 2 s under a 300 ms limit, and each
- * process of a fork of them as long). */
-uint64_t cordon__tree_cpu_ns(cordon__attempt_state *s)
+ * process of a fork of them as long).  The counter is read after the
+ * scan: a walk given up when it showed the limit left the scan's figure
+ * short. */
+uint64_t cordon__tree_cpu_ns(cordon__attempt_state *s, bool full)
 {
+    s->last_scan_cpu_ns = 0;
     if (!task_started(s))
         return 0;
     /* A command's first process giving its copy back, whose cost is not
@@ -390,9 +432,9 @@ uint64_t cordon__tree_cpu_ns(cordon__attempt_state *s)
     uint64_t written = watch ? __atomic_load_n(&s->init_report->give_back_cpu_ns, __ATOMIC_ACQUIRE) : 0;
     if (watch && __atomic_load_n(&s->init_report->giving_back, __ATOMIC_ACQUIRE))
         return s->cpu_used_ns;
+    uint64_t seen = scan_due(s, full) ? scan_timed(s) : read_without_the_counter(s, false);
     uint64_t counted = 0;
     bool exact = read_the_counter(s, &counted);
-    uint64_t seen = read_without_the_counter(s);
     if (watch && (__atomic_load_n(&s->init_report->giving_back, __ATOMIC_ACQUIRE) ||
                   __atomic_load_n(&s->init_report->give_back_cpu_ns, __ATOMIC_ACQUIRE) != written))
         return s->cpu_used_ns;

@@ -62,15 +62,24 @@ static int open_task_clock(pid_t pid, bool inherit, bool disabled)
  * by a racing thread is closed again. */
 static int keep_hooks_on_fd = -1;
 
-static void keep_the_kernel_s_hooks_on(void)
+static bool keep_the_kernel_s_hooks_on(void)
 {
     if (__atomic_load_n(&keep_hooks_on_fd, __ATOMIC_ACQUIRE) >= 0)
-        return;
+        return true;
     int fd = open_task_clock(0, false, true);
     int expected = -1;
     if (fd >= 0 && !__atomic_compare_exchange_n(&keep_hooks_on_fd, &expected, fd, false,
                                                 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
         close(fd);
+    return fd >= 0;
+}
+
+/* A task's init counting its own tree (lib/init_cpu_limit.c) opens its
+ * counter as any process may on itself: the hooks kept on spare it the
+ * grace period.  A caller refused one on itself is refused it too. */
+bool cordon__tree_cpu_counter_keep_hooks_on(void)
+{
+    return !cordon__environment_switch("CORDON_NO_CPU_COUNTER") && keep_the_kernel_s_hooks_on();
 }
 
 /* Set once the kernel or the caller's filter refused a counter for a

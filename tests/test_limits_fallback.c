@@ -1,5 +1,6 @@
 /* Limits where no cgroup can be made: the rlimit fallback.  This file runs
  * in its own process with CORDON_CGROUP=none, read once per process. */
+#include <dirent.h>
 #include <sys/ipc.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
@@ -189,6 +190,74 @@ static void test_fallback_cpu_limit_counts_processes_in_sessions_of_their_own(vo
     cordon_task_free(t);
 }
 
+/* Without a cgroup, a tree of thousands of processes made each scan of
+ * /proc tens of ms, and the limit's checks, spaced by that cost, let a
+ * spinner beside 3,000 sleeping children run on: 1,461-2,180 ms of its
+ * own CPU under a limit of 1,500 ms here (its children's starts count
+ * too).  The counter (the parent's, or for a caller that is not root the
+ * init's own) is read at each check now: 1,405-1,421 ms. */
+static void test_fallback_cpu_limit_holds_beside_thousands_of_processes(void **state)
+{
+    (void)state;
+    SKIP_UNDER_VALGRIND("no pid namespace there");
+    if (!getenv("CORDON_HOSTILE_DIR"))
+        skip();
+    cordon_task *t = shell("exec \"$CORDON_HOSTILE_DIR/hostile\" sleepers-then-spin 3000");
+    cordon_set_limit(t, CORDON_LIMIT_CPU_MS, 1500);
+    cordon_set_timeout_ms(t, 60000);
+    const cordon_result *r = run_task(t, CORDON_EXCEPTION);
+    if (!(r->confinement & CORDON_CONFINED_PID_NAMESPACE)) {
+        cordon_task_free(t);
+        skip(); /* the session scan: no counter of the init's */
+    }
+    assert_string_equal(r->exception, "CpuLimit");
+    const char *last = r->std_out.data ? strrchr(r->std_out.data, '\n') : NULL;
+    while (last && last > r->std_out.data && last[-1] != '\n')
+        last--;
+    unsigned long long spun = last ? strtoull(last, NULL, 10) : 0;
+    /* Its children's starts count too: the spinner alone is under the
+     * limit, with a check's lag and a loaded machine's to spare. */
+    if (spun >= 1600)
+        fail_msg("the spinner had %llu ms of CPU at the kill, under a limit of 1500 ms", spun);
+    cordon_task_free(t);
+}
+
+/* Prints every fd of its own that is a perf event's. */
+static int lists_perf_fds(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    (void)arg;
+    DIR *fds = opendir("/proc/self/fd");
+    if (!fds)
+        return 1;
+    for (struct dirent *entry; (entry = readdir(fds));) {
+        char path[300], target[128];
+        snprintf(path, sizeof path, "/proc/self/fd/%s", entry->d_name);
+        ssize_t n = readlink(path, target, sizeof target - 1);
+        if (n > 0) {
+            target[n] = '\0';
+            if (strstr(target, "perf_event"))
+                printf("fd %s: %s\n", entry->d_name, target);
+        }
+    }
+    closedir(fds);
+    return 0;
+}
+
+/* The init's counter of the tree is the init's: the task's first process
+ * closes it with the rest of the start's fds.  Held, the task could turn
+ * it off (PERF_EVENT_IOC_DISABLE) and spin past its limit. */
+static void test_fallback_cpu_limit_counter_is_not_the_task_s(void **state)
+{
+    (void)state;
+    cordon_task *t = cordon_function_task(lists_perf_fds, NULL);
+    cordon_set_limit(t, CORDON_LIMIT_CPU_MS, 5000);
+    const cordon_result *r = run_task(t, 0);
+    assert_int_equal(r->exit_code, 0);
+    assert_string_equal(r->std_out.data ? r->std_out.data : "", "");
+    cordon_task_free(t);
+}
+
 int main(void)
 {
     setenv("CORDON_CGROUP", "none", 1);
@@ -199,6 +268,8 @@ int main(void)
         cmocka_unit_test(test_fallback_memory_rlimit_is_visible_to_a_command),
         cmocka_unit_test(test_fallback_memory_limit_holds_memory_that_outlives_its_mappings),
         cmocka_unit_test(test_fallback_cpu_limit_counts_processes_in_sessions_of_their_own),
+        cmocka_unit_test(test_fallback_cpu_limit_holds_beside_thousands_of_processes),
+        cmocka_unit_test(test_fallback_cpu_limit_counter_is_not_the_task_s),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -126,6 +126,32 @@ static _Noreturn void spin(void)
         ;
 }
 
+/* Starts `count` children that sleep, then spins, printing its own CPU
+ * time (ms) each 10 ms of it: what it had when a limit ended it. */
+static _Noreturn void sleepers_then_spin(int count)
+{
+    for (int i = 0; i < count; i++) {
+        pid_t child = fork();
+        if (child == 0)
+            for (;;)
+                pause();
+        if (child < 0)
+            break;
+    }
+    for (long said = 0;;) {
+        struct timespec used;
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &used);
+        long now = (long)used.tv_sec * 1000 + used.tv_nsec / 1000000;
+        if (now >= said + 10) {
+            char line[32];
+            int n = snprintf(line, sizeof line, "%ld\n", now);
+            if (write(1, line, (size_t)n) < 0)
+                _exit(1);
+            said = now;
+        }
+    }
+}
+
 /* Spins until it has used `ms` of CPU time, then creates `mark` and spins
  * on: a test can wait for a known amount of CPU whatever the load. */
 static _Noreturn void spin_then_mark(long ms, const char *mark)
@@ -495,6 +521,7 @@ int main(int argc, char **argv)
     if (strcmp(mode, "hold-pipes") == 0) return hold_pipes();
     if (strcmp(mode, "allocate") == 0) return allocate();
     if (strcmp(mode, "spin") == 0) spin();
+    if (strcmp(mode, "sleepers-then-spin") == 0 && argc > 2) sleepers_then_spin(atoi(argv[2]));
     if (strcmp(mode, "spin-then-mark") == 0 && argc > 3) spin_then_mark(atol(argv[2]), argv[3]);
     if (strcmp(mode, "huge-file") == 0 && argc > 2) return huge_file(argv[2]);
     if (strcmp(mode, "int80") == 0) return int80();
