@@ -285,7 +285,7 @@ static int mount_task_view(const cordon__launch *l)
         trees.bind_tree[i] = -1;
     bool read_only_view = l->owns_ruleset && !l->view_stays_writable;
     int rc;
-    if ((rc = cordon__keep_mounts_apart(read_only_view)) < 0 ||
+    if ((rc = cordon__keep_mounts_apart()) < 0 ||
         (rc = cover_mounts(&l->hidden_mounts)) < 0 || (rc = read_only_but_granted(l, &trees)) < 0)
         return rc;
     /* The task's streams that are files of the caller's tree (its stdin

@@ -211,11 +211,12 @@ int cordon__map_own_ids(uid_t uid, gid_t gid);
 /* In a new mount namespace, before anything is mounted there: a copy of
  * a shared mount (every mount of a systemd machine's) is a peer of the
  * caller's, and what was mounted on it showed up, and stayed, in the
- * caller's namespace.  Each mount becomes a slave (the caller's later
- * mounts and unmounts still reach the task, nothing goes back), or with
- * `frozen` private: a view made read-only must not take in a writable
- * mount the caller makes later. */
-int cordon__keep_mounts_apart(bool frozen);
+ * caller's namespace.  Each mount becomes private: a slave took the
+ * caller's later mounts as they were, after the task's view was covered
+ * and made read-only where it is (a /proc mounted later gave a task of
+ * root's the caller's /proc/sys writable; a writable mount came into a
+ * read-only view). */
+int cordon__keep_mounts_apart(void);
 /* In the new pid namespace, mounts kept apart: its /proc over the caller's. */
 int cordon__mount_own_proc(void);
 /* In the task's mount namespace, for a task that runs as uid 0: without

@@ -55,6 +55,9 @@ static const char *const kernel_types[] = {
     "proc",     "sysfs",    "cgroup",      "cgroup2", "debugfs", "tracefs",
     "securityfs", "bpf",    "configfs",    "efivarfs", "pstore", "binfmt_misc",
     "fusectl",  "selinuxfs", "smackfs",
+    /* a namespace's file bound (`ip netns add` puts one at /run/netns/NAME):
+     * it names and pins a namespace of the machine's */
+    "nsfs",
 };
 
 static bool kernel_type(const char *type)

@@ -147,9 +147,9 @@ int cordon__set_hostname(const char *name)
     return 0;
 }
 
-int cordon__keep_mounts_apart(bool frozen)
+int cordon__keep_mounts_apart(void)
 {
-    if (mount(NULL, "/", NULL, MS_REC | (frozen ? MS_PRIVATE : MS_SLAVE), NULL) != 0)
+    if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
         return -errno;
     return 0;
 }
@@ -259,7 +259,7 @@ static _Noreturn void probe_child(unsigned what)
     if (init < 0)
         probe_exit(2, errno);
     if (init == 0) {
-        rc = (what & CORDON__NAMESPACE_MOUNT) ? cordon__keep_mounts_apart(false) : 0;
+        rc = (what & CORDON__NAMESPACE_MOUNT) ? cordon__keep_mounts_apart() : 0;
         if (rc == 0 && (what & CORDON__NAMESPACE_MOUNT))
             rc = cordon__mount_own_proc();
         if (rc < 0)

@@ -473,6 +473,39 @@ static int check_late_mount_beneath_a_read_only_bind(void)
     return rc;
 }
 
+/* In a copy of the test with shared mounts: 0 when a /proc the caller
+ * mounted while the task ran stayed out of the task's default view (no
+ * binds, no file rules).  A slave view took it uncovered, writable: a
+ * task of root's opened the caller's /proc/sys/kernel/core_pattern for
+ * writing through it; cover_mounts had covered only what was there at
+ * the start. */
+static int check_late_kernel_mount_in_the_default_view(void)
+{
+    char late[96], command[300];
+    snprintf(late, sizeof late, "%s/late-proc", source);
+    if (mkdir(late, 0777) != 0 && errno != EEXIST)
+        return 10;
+    if (mount_tmpfs_below_source() != 0 || mount(NULL, "/", "none", MS_REC | MS_SHARED, NULL) != 0)
+        return 10;
+    snprintf(command, sizeof command, "sleep 1; grep -c ' %s ' /proc/self/mountinfo; ls %s | wc -l",
+             late, late);
+    cordon_task *t = shell(command);
+    if (cordon_run_async(t) != 0)
+        return 11;
+    usleep(300 * 1000);
+    if (mount("proc", late, "proc", 0, NULL) != 0)
+        return 12;
+    if (cordon_join(t) != 0)
+        return 13;
+    int rc = strcmp(cordon_task_result(t)->std_out.data, "0\n0\n") == 0 ? 0 : 14;
+    if (rc)
+        fprintf(stderr, "the task said: %s", cordon_task_result(t)->std_out.data);
+    cordon_task_free(t);
+    umount(late);
+    rmdir(late);
+    return rc;
+}
+
 /* Runs `check` in a forked copy of the test (its namespaces and mounts
  * stay there) and asserts it returned 0; `cannot` is its status when the
  * machine cannot make the set-up it needs, which skips with `why`. */
@@ -511,6 +544,14 @@ static void test_mounts_a_later_mount_beneath_a_read_only_bind_stays_out(void **
     (void)state;
     require_mount_namespace();
     check_in_a_copy(check_late_mount_beneath_a_read_only_bind, 10,
+                    "this test cannot make a mount namespace of its own with shared mounts");
+}
+
+static void test_mounts_a_later_kernel_mount_stays_out_of_the_default_view(void **state)
+{
+    (void)state;
+    require_mount_namespace();
+    check_in_a_copy(check_late_kernel_mount_in_the_default_view, 10,
                     "this test cannot make a mount namespace of its own with shared mounts");
 }
 
@@ -1685,6 +1726,51 @@ static void test_mounts_a_path_on_a_covered_mount_is_refused_by_name(void **stat
     assert_int_equal(plain_rc, 0);
 }
 
+/* In a copy with a mount namespace of its own (root): a network
+ * namespace's file bound beneath /var/tmp, as `ip netns add` binds one
+ * at /run/netns/NAME; what a task opening it said. */
+static void open_a_bound_namespace_file(int out)
+{
+    if (unshare(CLONE_NEWNS) != 0 || mount(NULL, "/", "none", MS_REC | MS_PRIVATE, NULL) != 0)
+        _exit(2);
+    char top[64], file[96], command[300];
+    snprintf(top, sizeof top, "/var/tmp/cordon-nsfs-%d", (int)getpid());
+    snprintf(file, sizeof file, "%s/net", top);
+    int made = mkdir(top, 0755) == 0 ? open(file, O_WRONLY | O_CREAT | O_CLOEXEC, 0644) : -1;
+    if (made < 0 || close(made) != 0 || mount("/proc/self/ns/net", file, "none", MS_BIND, NULL) != 0)
+        _exit(3);
+    snprintf(command, sizeof command, "( exec 3< %s ) 2>/dev/null && echo opened || echo refused", file);
+    cordon_task *t = cordon_shell_task(command);
+    const char *said = cordon_run(t) == 0 && cordon_task_result(t)->std_out.data
+                           ? cordon_task_result(t)->std_out.data : "no run\n";
+    dprintf(out, "%s", said);
+    cordon_task_free(t);
+    umount2(file, MNT_DETACH);
+    unlink(file);
+    rmdir(top);
+    _exit(0);
+}
+
+/* A namespace's file bound in the caller's view (nsfs) came into the
+ * task's, which could open it: the machine's namespace named and pinned
+ * for as long as the task held it.  Covered as the kernel's other file
+ * systems are. */
+static void test_mounts_a_bound_namespace_file_is_covered(void **state)
+{
+    (void)state;
+    require_mount_namespace();
+    char text[64];
+    int status = run_in_a_copy(open_a_bound_namespace_file, text, sizeof text,
+                               "a task beside a bound namespace file took over 30 s");
+    assert_true(WIFEXITED(status));
+    if (WEXITSTATUS(status) == 2) {
+        print_message("skipped: no mount namespace of the test's own (root only)\n");
+        skip();
+    }
+    assert_int_equal(WEXITSTATUS(status), 0);
+    assert_string_equal(text, "refused\n");
+}
+
 /* Where no memory cgroup counts them (CORDON_CGROUP=none here; an
  * unprivileged caller on cgroup v1), the task's tmpfs mounts share its
  * memory limit: each was made the whole limit, and three of them held
@@ -1763,6 +1849,8 @@ int main(void)
         cmocka_unit_test(test_mounts_a_bind_of_dev_beside_a_minimal_dev_covers_fuse),
         cmocka_unit_test(test_mounts_read_only_bind_refuses_writes_beneath_submounts),
         cmocka_unit_test(test_mounts_a_later_mount_beneath_a_read_only_bind_stays_out),
+        cmocka_unit_test(test_mounts_a_later_kernel_mount_stays_out_of_the_default_view),
+        cmocka_unit_test(test_mounts_a_bound_namespace_file_is_covered),
         cmocka_unit_test(test_mounts_read_only_bind_of_a_file),
         cmocka_unit_test(test_mounts_bad_binds_are_refused),
         cmocka_unit_test(test_mounts_a_bind_brings_nothing_of_the_kernel_or_the_caller_along),
