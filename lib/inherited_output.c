@@ -100,7 +100,7 @@ static bool pipe_writes_without_waiting(int fd)
     return pwritev2(fd, &empty, 1, -1, RWF_NOWAIT) == 0;
 }
 
-int cordon__inherit_target(int stream, bool governed, bool *relay, bool *is_socket,
+int cordon__inherit_target(int stream, unsigned guard, bool *relay, bool *is_socket,
                            bool *is_pipe)
 {
     *relay = *is_socket = *is_pipe = false;
@@ -118,7 +118,7 @@ int cordon__inherit_target(int stream, bool governed, bool *relay, bool *is_sock
      * task's: its status flags are the description's, and an O_NONBLOCK
      * (or a pipe's O_DIRECT) the task set stayed on the caller's output. */
     if (S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode)) {
-        bool anonymous = governed && S_ISFIFO(st.st_mode) && cordon__is_anonymous_pipe(stream);
+        bool anonymous = guard && S_ISFIFO(st.st_mode) && cordon__is_anonymous_pipe(stream);
         int fd = anonymous ? anonymous_pipe_target(stream, &st) : write_only_copy(stream, &st);
         *relay = anonymous && fd >= 0;
         if (fd >= 0 || fd == -EBADF)

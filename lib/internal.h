@@ -671,13 +671,13 @@ void cordon__listener_release(cordon__attempt_state *s);
  * buffer, whose `dropped` counts what the terminal never took. */
 /* lib/inherited_output.c: for CORDON_OUTPUT_INHERIT of the caller's fd
  * `stream`, an fd of cordon's own: one the task may hold, or (*relay) one
- * the collector writes to (a terminal's, or for a task with file rules
- * (`governed`) an anonymous pipe's, own non-blocking description; *is_socket: with send; *is_pipe: the caller's
+ * the collector writes to (a terminal's, or for a task whose streams are
+ * guarded (`guard`) an anonymous pipe's, own non-blocking description; *is_socket: with send; *is_pipe: the caller's
  * pipe, which could not be opened again, with RWF_NOWAIT).  Negative
  * errno: refused (-EBADF not open for writing, -ENOTTY a terminal's master
  * or one that cannot be opened again, or the error of opening again a
  * pipe or device that cannot be relayed without blocking). */
-int  cordon__inherit_target(int stream, bool governed, bool *relay, bool *is_socket,
+int  cordon__inherit_target(int stream, unsigned guard, bool *relay, bool *is_socket,
                             bool *is_pipe);
 bool cordon__relay_read(cordon__attempt_state *s, int *fd, int stream, cordon__buffer *counted);
 void cordon__relay_flush(cordon__attempt_state *s, int stream, cordon__buffer *counted);
@@ -697,7 +697,7 @@ bool   cordon__is_anonymous_pipe(int fd);
  * (cordon__stdin_relay_read, when poll says it is readable, into a
  * stdin_chunk of cordon__stdin_chunk_size()), set; or a negative errno. */
 int    cordon__stdin_fd_check(int fd);
-int    cordon__stdin_fd_open(int fd, bool governed, int *copy, int *relay_source,
+int    cordon__stdin_fd_open(int fd, unsigned guard, int *copy, int *relay_source,
                              struct cordon__stdin_reader **reader);
 /* Ends a relayed stdin: stops its reader (if any) and closes its source. */
 void   cordon__stdin_source_close(cordon__attempt_state *s);
@@ -892,6 +892,16 @@ int cordon__isolation_uncovered(const cordon_task *t, const cordon__path_list *h
 /* Whether the task has file rules (a Landlock ruleset of its own): what
  * it may write is then only what they grant. */
 bool cordon__isolation_governs_files(const struct cordon__isolation *isolation);
+/* How the task's streams are guarded (lib/stdin_fd.c,
+ * lib/inherited_output.c): 0 for a task that writes what its user may;
+ * with file rules (its view read-only, its streams opened again there);
+ * or with a view that binds or tmpfs mounts change (what is beneath them
+ * the task may no longer write, or see), where an anonymous pipe and a
+ * regular file are relayed: /proc/self/fd led back to the caller's
+ * writable mount and to the caller's pipe the other way round. */
+#define CORDON__GUARD_FILE_RULES 1u
+#define CORDON__GUARD_VIEW       2u
+unsigned cordon__isolation_stream_guard(const struct cordon__isolation *isolation);
 void cordon__isolation_free(struct cordon__isolation *isolation);
 /* The task's tmpfs mount point beneath which `path`, as the caller sees
  * it, lies (the task sees an empty directory there instead), or NULL. */

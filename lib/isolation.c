@@ -864,6 +864,13 @@ bool cordon__isolation_governs_files(const cordon__isolation *iso)
     return iso && (iso->rule_count || iso->system_paths || iso->read_everything);
 }
 
+unsigned cordon__isolation_stream_guard(const cordon__isolation *iso)
+{
+    if (cordon__isolation_governs_files(iso))
+        return CORDON__GUARD_FILE_RULES;
+    return iso && (iso->bind_count || iso->tmpfs_count) ? CORDON__GUARD_VIEW : 0;
+}
+
 void cordon__isolation_release(cordon__launch *l)
 {
     free(l->file_rules);

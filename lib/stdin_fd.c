@@ -24,7 +24,12 @@
  * That is what its user may do, and a task without file rules writes the
  * user's files anyway; with them it may write only what they grant, and
  * an anonymous pipe is relayed, read through a non-blocking description
- * of cordon's own (at the cost of what it reads ahead: see below).
+ * of cordon's own (at the cost of what it reads ahead: see below).  So
+ * for a task whose view binds or tmpfs mounts change (--ro-bind, --tmpfs:
+ * what is beneath them it may not write), which also gets a regular file
+ * relayed: no read-only view of the whole tree is made for it, and a
+ * file beneath a read-only bind or a tmpfs, held as opened here, was
+ * written and made mode 600 through /proc/self/fd/0.
  *
  * Anything else is relayed: a socket (/proc will not open one), a device
  * whose opening makes a new one (a pty master: /dev/ptmx), or what /proc
@@ -54,7 +59,7 @@
 
 /* Whether opening `fd`'s file again gives the same thing to read, and
  * the task may hold that. */
-static bool reopens_as_itself(int fd, bool governed)
+static bool reopens_as_itself(int fd, unsigned guard)
 {
     struct stat st;
     if (fstat(fd, &st) != 0)
@@ -62,7 +67,7 @@ static bool reopens_as_itself(int fd, bool governed)
     if (S_ISREG(st.st_mode))
         return true;
     if (S_ISFIFO(st.st_mode))
-        return !governed || !cordon__is_anonymous_pipe(fd);
+        return !guard || !cordon__is_anonymous_pipe(fd);
     bool pty_master = major(st.st_rdev) == 5 && minor(st.st_rdev) == 2;
     return S_ISCHR(st.st_mode) && !pty_master && isatty(fd);
 }
@@ -113,6 +118,12 @@ static bool is_unnamed_file(int fd)
     return fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_nlink == 0;
 }
 
+static bool is_regular(int fd)
+{
+    struct stat st;
+    return fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+}
+
 static bool is_socket(int fd)
 {
     struct stat st;
@@ -132,7 +143,7 @@ int cordon__stdin_fd_check(int fd)
     return S_ISDIR(st.st_mode) ? -EISDIR : 0;
 }
 
-int cordon__stdin_fd_open(int fd, bool governed, int *copy, int *relay_source,
+int cordon__stdin_fd_open(int fd, unsigned guard, int *copy, int *relay_source,
                           struct cordon__stdin_reader **reader)
 {
     *copy = *relay_source = -1;
@@ -140,15 +151,19 @@ int cordon__stdin_fd_open(int fd, bool governed, int *copy, int *relay_source,
     int rc = cordon__stdin_fd_check(fd);
     if (rc < 0)
         return rc;
-    if (reopens_as_itself(fd, governed)) {
+    if (reopens_as_itself(fd, guard)) {
         rc = reopen(fd);
         if (rc >= 0) {
-            *(governed && is_unnamed_file(rc) ? relay_source : copy) = rc;
+            /* A view of binds and tmpfs mounts is not made read-only, and
+             * the file beneath them kept its writable mount: relayed. */
+            bool relayed = (guard == CORDON__GUARD_VIEW && is_regular(rc)) ||
+                           (guard && is_unnamed_file(rc));
+            *(relayed ? relay_source : copy) = rc;
             return 0;
         }
         if (rc == -EMFILE || rc == -ENFILE || rc == -ENOMEM)
             return rc;
-    } else if (governed && cordon__is_anonymous_pipe(fd)) {
+    } else if (guard && cordon__is_anonymous_pipe(fd)) {
         /* the collector's own, non-blocking: another reader of the
          * caller's taking the bytes poll saw cannot hold it */
         rc = open_again(fd);

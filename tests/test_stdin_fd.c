@@ -715,6 +715,94 @@ static void test_stdin_fd_a_pipe_cannot_be_written_by_a_task_with_file_rules(voi
     assert_null(strstr(got, "INJECTED"));
 }
 
+/* The same for a task whose view a tmpfs changes (no file rules): it
+ * was handed the pipe, opened again, and wrote the caller's next input
+ * through /proc/self/fd/0 (`cordon run --tmpfs ...` in a shell's script
+ * pipe ran the task's line), though its view left it nothing else of
+ * the user's to write where the tmpfs was. */
+static void test_stdin_fd_a_pipe_cannot_be_written_by_a_task_with_a_tmpfs(void **state)
+{
+    (void)state;
+    int fds[2];
+    assert_int_equal(pipe2(fds, O_CLOEXEC), 0);
+    assert_int_equal(write(fds[1], "caller-data\n", 12), 12);
+    cordon_task *t = cordon_function_task(write_into_stdin_again, NULL);
+    assert_int_equal(cordon_set_stdin_fd(t, fds[0]), 0);
+    assert_int_equal(cordon_add_tmpfs(t, "/var/tmp"), 0);
+    int rc = cordon_run(t);
+    bool held = rc >= 0 && (cordon_task_result(t)->confinement & CORDON_CONFINED_PRIVATE_TMPFS);
+    cordon_task_free(t);
+    if (!held) {
+        close(fds[0]);
+        close(fds[1]);
+        print_message("no mount namespace here (%d)\n", rc);
+        skip();
+    }
+    close(fds[1]);
+    char got[256];
+    size_t len = 0;
+    ssize_t n;
+    while ((n = read(fds[0], got + len, sizeof got - 1 - len)) > 0)
+        len += (size_t)n;
+    got[len] = '\0';
+    close(fds[0]);
+    assert_null(strstr(got, "INJECTED"));
+}
+
+/* Writes to its stdin's file through /proc and makes it mode 600:
+ * prints what went through. */
+static int changes_its_stdin_file(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    (void)arg;
+    int fd = open("/proc/self/fd/0", O_WRONLY | O_APPEND | O_CLOEXEC);
+    if (fd >= 0 && write(fd, "TAMPERED\n", 9) == 9)
+        printf("wrote ");
+    if (fd >= 0)
+        close(fd);
+    if (chmod("/proc/self/fd/0", 0600) == 0)
+        printf("chmod ");
+    return 0;
+}
+
+/* A stdin file beneath a read-only bind: the description the parent
+ * opened was on the caller's writable mount, and the task wrote the file
+ * and changed its mode through /proc/self/fd/0 (EROFS by its path).  It
+ * is relayed now: the task holds a pipe. */
+static void test_stdin_fd_a_file_beneath_a_read_only_bind_stays_unchanged(void **state)
+{
+    (void)state;
+    char dir[] = "/var/tmp/cordon-stdin-bind-XXXXXX", path[96];
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/input", dir);
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, "original\n", 9), 9);
+    assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
+    assert_int_equal(fchmod(fd, 0644), 0);
+    cordon_task *t = cordon_function_task(changes_its_stdin_file, NULL);
+    assert_int_equal(cordon_set_stdin_fd(t, fd), 0);
+    assert_int_equal(cordon_add_bind(t, dir, dir, CORDON_BIND_READONLY), 0);
+    int rc = cordon_run(t);
+    bool held = rc >= 0 && (cordon_task_result(t)->confinement & CORDON_CONFINED_BIND_MOUNTS);
+    struct stat st;
+    char text[64] = "";
+    assert_int_equal(fstat(fd, &st), 0);
+    ssize_t n = pread(fd, text, sizeof text - 1, 0);
+    close(fd);
+    unlink(path);
+    rmdir(dir);
+    if (!held) {
+        cordon_task_free(t);
+        print_message("no mount namespace here (%d)\n", rc);
+        skip();
+    }
+    assert_int_equal(cordon_task_result(t)->exit_code, 0);
+    cordon_task_free(t);
+    assert_int_equal(n, 9);
+    assert_int_equal(st.st_mode & 07777, 0644);
+}
+
 /* A task without file rules gets the pipe itself, opened again: what it
  * does not read stays the caller's (a shell loop's next line). */
 static void test_stdin_fd_a_pipe_keeps_what_the_task_did_not_read(void **state)
@@ -1145,6 +1233,8 @@ int main(void)
         cmocka_unit_test(test_stdin_fd_a_terminal_s_keeper_holds_it_for_every_task),
         cmocka_unit_test(test_stdin_fd_a_socket_is_relayed_whole),
         cmocka_unit_test(test_stdin_fd_a_pipe_cannot_be_written_by_a_task_with_file_rules),
+        cmocka_unit_test(test_stdin_fd_a_pipe_cannot_be_written_by_a_task_with_a_tmpfs),
+        cmocka_unit_test(test_stdin_fd_a_file_beneath_a_read_only_bind_stays_unchanged),
         cmocka_unit_test(test_stdin_fd_a_pipe_keeps_what_the_task_did_not_read),
         cmocka_unit_test(test_stdin_fd_a_silent_relay_holds_no_deadline),
         cmocka_unit_test(test_stdin_fd_a_relay_whose_bytes_another_takes_holds_no_deadline),
