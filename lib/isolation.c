@@ -761,6 +761,38 @@ static const char *bind_under_dev(const cordon__isolation *iso)
     return NULL;
 }
 
+static bool at_or_beneath(const char *path, const char *top)
+{
+    size_t len = strlen(top);
+    return path && strncmp(path, top, len) == 0 && (path[len] == '\0' || path[len] == '/');
+}
+
+/* A tmpfs at or beneath the task's own /dev (a minimal one), or a bind
+ * or a tmpfs at or beneath its /proc: the init mounts those anew, so the
+ * place the caller named is gone from the view, and the run failed with
+ * "Stale file handle", naming nothing.  NULL, or the path; *own and *kind
+ * say which mount and which option. */
+static const char *mount_in_own_mount(const cordon__isolation *iso, const char **own,
+                                      const char **kind)
+{
+    *own = "/proc";
+    *kind = "bind";
+    for (size_t i = 0; i < iso->bind_count; i++)
+        if (at_or_beneath(iso->binds[i].target, "/proc"))
+            return iso->binds[i].target;
+    *kind = "tmpfs";
+    for (size_t i = 0; i < iso->tmpfs_count; i++) {
+        if (at_or_beneath(iso->tmpfs[i], "/proc") || at_or_beneath(iso->tmpfs_resolved[i], "/proc"))
+            return iso->tmpfs[i];
+        *own = "/dev";
+        if (iso->minimal_dev &&
+            (at_or_beneath(iso->tmpfs[i], "/dev") || at_or_beneath(iso->tmpfs_resolved[i], "/dev")))
+            return iso->tmpfs[i];
+        *own = "/proc";
+    }
+    return NULL;
+}
+
 int cordon_task_check(const cordon_task *t, cordon_error *err)
 {
     CORDON__NO_CANCELLATION;
@@ -780,6 +812,16 @@ int cordon_task_check(const cordon_task *t, cordon_error *err)
         snprintf(err->message, sizeof err->message, "the bind's target %.200s lies in the "
                  "task's own /dev (cordon_set_minimal_dev, or the preset's), which has nothing "
                  "to bind over; bind elsewhere, or give the task the host's /dev", under_dev);
+        return -EXDEV;
+    }
+    const char *own, *option;
+    const char *inside = iso ? mount_in_own_mount(iso, &own, &option) : NULL;
+    if (inside) {
+        err->code = -EXDEV;
+        snprintf(err->message, sizeof err->message, "the %s at %.200s lies in the task's own %s%s, "
+                 "which cordon mounts anew for it: nothing of the caller's is there to mount "
+                 "over; choose a path outside it", option, inside, own,
+                 strcmp(own, "/dev") == 0 ? " (a minimal one: --dev minimal, cordon_set_minimal_dev or a preset)" : "");
         return -EXDEV;
     }
     int rc = check_covered(t, err);
@@ -839,7 +881,8 @@ int cordon__isolation_prepare(const cordon_task *t, cordon__launch *l)
     const cordon__isolation *iso = t->isolation;
     if (!iso)
         return 0;
-    if (bind_under_dev(iso))
+    const char *own, *kind;
+    if (bind_under_dev(iso) || mount_in_own_mount(iso, &own, &kind))
         return -EXDEV;
     int rc = check_bind_sources(iso);
     if (rc < 0)

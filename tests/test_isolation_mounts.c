@@ -825,6 +825,29 @@ static void test_mounts_bad_binds_are_refused(void **state)
     assert_string_equal(err.message, "the task is NULL");
     assert_int_equal(cordon_run(t), -EXDEV);
     cordon_task_free(t);
+    /* Nor in its own /proc, nor a tmpfs in a /dev of its own: the run
+     * failed with "Stale file handle", naming nothing. */
+    static const char *const inside[][3] = {
+        { "tmpfs", "/proc", "/proc" }, { "tmpfs", "/proc/sys", "/proc" },
+        { "bind", "/proc/sys", "/proc" }, { "tmpfs", "/dev", "/dev" },
+    };
+    for (int i = 0; i < 4; i++) {
+        t = shell("true");
+        if (strcmp(inside[i][0], "bind") == 0)
+            assert_int_equal(cordon_add_bind(t, "/tmp", inside[i][1], 0), 0);
+        else
+            assert_int_equal(cordon_add_tmpfs(t, inside[i][1]), 0);
+        if (strcmp(inside[i][2], "/dev") == 0)
+            assert_int_equal(cordon_set_minimal_dev(t, 1), 0);
+        char said[160];
+        snprintf(said, sizeof said, "the %s at %s lies in the task's own %s", inside[i][0],
+                 inside[i][1], inside[i][2]);
+        assert_int_equal(cordon_task_check(t, &err), -EXDEV);
+        if (!strstr(err.message, said))
+            fail_msg("%s: %s", inside[i][1], err.message);
+        assert_int_equal(cordon_run(t), -EXDEV);
+        cordon_task_free(t);
+    }
 }
 
 /* A bind takes the mounts beneath its source along: a bind of / showed
