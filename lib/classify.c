@@ -292,11 +292,12 @@ static bool cgroup_limit_reached(cordon_task *t, const cordon__attempt_state *s,
     if (s->oom_killed) {
         set_exception(t, "MemoryLimit");
         own_ending(t, shared, status);
+        /* The cgroup counts its OOM kills, not whom they hit: a first
+         * process that died of SIGKILL may have sent it itself after a
+         * child of its was the victim. */
         cordon__buffer_printf(&t->exc_out, "MemoryLimit: the task reached its memory limit of "
-                              "%llu bytes and the kernel killed %s\n",
-                              (unsigned long long)t->limits[CORDON_LIMIT_MEMORY],
-                              WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL
-                                  ? "it" : "one of its processes");
+                              "%llu bytes and the kernel killed one of its processes\n",
+                              (unsigned long long)t->limits[CORDON_LIMIT_MEMORY]);
         return true;
     }
     if (s->pids_limited) {

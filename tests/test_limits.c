@@ -42,7 +42,8 @@ static void test_limit_memory_with_a_cgroup_is_memory_limit(void **state)
     assert_int_equal(rc, CORDON_EXCEPTION);
     assert_string_equal(r->exception, "MemoryLimit");
     assert_string_equal(r->exc_out.data, "MemoryLimit: the task reached its memory limit of "
-                                         "67108864 bytes and the kernel killed it\n");
+                                         "67108864 bytes and the kernel killed one of its "
+                                         "processes\n");
     assert_int_equal(r->signal, SIGKILL);
     assert_int_equal(r->exit_code, 128 + SIGKILL);
     cordon_task_free(t);
