@@ -325,9 +325,34 @@ static void finish_task(batch *b, size_t index, batch_task *bt, const cordon_res
     pthread_mutex_unlock(&b->lock);
 }
 
+/* A directory at one of the line's --out-dir names is never removed (it
+ * may hold anything): the line is not run, rather than run and its
+ * output lost. */
+static bool out_dir_names_free(const batch *b, const batch_task *bt)
+{
+    static const char *const exts[] = { "out", "err", "log", "exc" };
+    for (size_t i = 0; b->out_dir_fd >= 0 && i < sizeof exts / sizeof *exts; i++) {
+        char name[64];
+        struct stat st;
+        snprintf(name, sizeof name, "%zu.%s", bt->lineno, exts[i]);
+        if (fstatat(b->out_dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode)) {
+            runner_error("--out-dir: '%s/%s' is a directory, which cordon does not remove: "
+                         "line %zu is not run", b->o->out_dir, name, bt->lineno);
+            return false;
+        }
+    }
+    return true;
+}
+
 static void run_one(batch *b, size_t index, batch_task *bt)
 {
     const task_options *o = &b->o->task;
+    if (!out_dir_names_free(b, bt)) {
+        bt->status = RUNNER_EXIT_OWN_ERROR;
+        snprintf(bt->outcome, sizeof bt->outcome, "not run");
+        finish_task(b, index, bt, NULL, NULL);
+        return;
+    }
     char **words = simple_command_split(bt->line);
     cordon_task *t = words ? task_build(o, b->policy, NULL, words)
                            : task_build(o, b->policy, bt->line, NULL);

@@ -232,6 +232,13 @@ static int learn_and_write(const command_options *o, const learn_options *l, cor
                      ending(r, buf, sizeof buf));
         exception_detail(r);
     }
+    /* The command never ran (not found, not executable): a policy of
+     * cordon's own start replaced the file --out names, a good one, for
+     * a typo in the command. */
+    if (r->exception && strcmp(r->exception, "ExecError") == 0 && l->out) {
+        runner_error("--out: '%s' is left as it was: the command never ran", l->out);
+        return task_exit_status(0, r);
+    }
     char *text = NULL;
     size_t len = 0;
     FILE *mem = open_memstream(&text, &len);

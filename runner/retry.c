@@ -196,6 +196,13 @@ static int parse_backoff_part(task_options *o, char *part, bool first)
 
 int retry_parse_backoff(task_options *o, const char *option, const char *value)
 {
+    /* strtok_r passes over an empty item: "100ms,,x2" was taken quietly,
+     * where --retry-on refuses one. */
+    size_t length = strlen(value);
+    if (length && (value[0] == ',' || value[length - 1] == ',' || strstr(value, ",,"))) {
+        runner_error("%s: '%s': an empty part (give TIME[,xFACTOR][,max TIME])", option, value);
+        return -1;
+    }
     char *copy = runner_strdup(value);
     int rc = 0;
     char *save = NULL;

@@ -158,6 +158,14 @@ static const struct { int nr; const char *kinds; } calls[] = {
     { SYS_inotify_add_watch, "fSn" }, { SYS_fanotify_mark, "fnnfS" }, { SYS_memfd_create, "Sn" },
     { SYS_open_tree, "fSn" },         { SYS_move_mount, "fSfSn" },  { SYS_fsopen, "Sn" },
     { SYS_mount_setattr, "fSapn" },   { SYS_uselib, "S" },          { SYS_quotactl, "nSnp" },
+    /* what a program calls first (a policy of `default kill` names one of
+     * these): shown with six arguments, five of them registers' leftovers */
+    { SYS_brk, "p" },                 { SYS_uname, "p" },           { SYS_arch_prctl, "np" },
+    { SYS_set_tid_address, "p" },     { SYS_set_robust_list, "pn" }, { SYS_rseq, "pnnn" },
+    { SYS_read, "fpn" },              { SYS_write, "fpn" },         { SYS_close, "f" },
+    { SYS_fstat, "fp" },              { SYS_munmap, "pn" },         { SYS_pread64, "fpnn" },
+    { SYS_getrandom, "pnn" },         { SYS_rt_sigaction, "sppn" }, { SYS_rt_sigprocmask, "nppn" },
+    { SYS_exit, "n" },                { SYS_exit_group, "n" },      { SYS_mremap, "pnnnp" },
     /* calls without arguments */
     { SYS_getpid, "" },               { SYS_getppid, "" },          { SYS_gettid, "" },
     { SYS_getuid, "" },               { SYS_geteuid, "" },          { SYS_getgid, "" },

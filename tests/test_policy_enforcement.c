@@ -21,6 +21,8 @@
 #include <sys/xattr.h>
 #include <time.h>
 
+#include <sys/utsname.h>
+
 #include "support.h"
 #include "unserved_page.h"
 #include "runner_support.h"
@@ -719,6 +721,35 @@ static int call_number(cordon_ctx *ctx, void *arg)
 /* Calls numbered above cordon's table (470) fail with ENOSYS under every
  * deny-list, as on a kernel that lacks them, so that libc falls back;
  * "newer" gives them another action, and a rule of their own keeps them. */
+static int calls_uname(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    (void)arg;
+    struct utsname name;
+    return uname(&name) == 0 ? 0 : 1;
+}
+
+/* A call of one argument the violation's text did not know was shown
+ * with six, five of them what the registers held: "forbids uname(0x7ffe…,
+ * 0x7ffe…, 0x7fdf…, 0x7fdf…, 0, 0)"; and brk, a program's first call. */
+static void test_policy_violation_shows_a_known_call_s_own_arguments(void **state)
+{
+    (void)state;
+    cordon_policy *p = inline_policy("default allow\nkill uname\n");
+    cordon_task *t;
+    const cordon_result *r = run_under(p, calls_uname, NULL, CORDON_EXCEPTION, &t);
+    assert_violation(r, "forbids uname(0x");
+    const char *call = strstr(r->exc_out.data, "uname(");
+    assert_non_null(call);
+    const char *end = strchr(call, ')');
+    assert_non_null(end);
+    for (const char *c = call; c < end; c++)
+        if (*c == ',')
+            fail_msg("more than one argument: %.*s", (int)(end - call + 1), call);
+    cordon_task_free(t);
+    cordon_policy_free(p);
+}
+
 static void test_policy_default_refuses_calls_above_its_table(void **state)
 {
     (void)state;
@@ -1814,6 +1845,7 @@ int main(void)
         cmocka_unit_test(test_policy_readonly_kills_newer_calls_that_change_files),
         cmocka_unit_test(test_policy_readonly_kills_inode_ioctls_on_a_read_only_fd),
         cmocka_unit_test(test_policy_default_refuses_calls_above_its_table),
+        cmocka_unit_test(test_policy_violation_shows_a_known_call_s_own_arguments),
         cmocka_unit_test(test_policy_rule_by_number_is_enforced_and_named),
         cmocka_unit_test(test_policy_default_and_compute_keep_other_processes_limits),
         cmocka_unit_test(test_policy_default_sees_32_bit_ioctl_requests_whole),

@@ -260,6 +260,38 @@ static void test_batch_out_dir_saves_each_output(void **state)
     remove_tree(dir);
 }
 
+/* A directory at a line's --out-dir name: the line ran and its output
+ * was lost ("output lost", its .err written).  It is not run now, said
+ * before, and the other lines run. */
+static void test_batch_out_dir_with_a_directory_at_a_name_does_not_run_the_line(void **state)
+{
+    (void)state;
+    char *dir = make_temp_dir();
+    char out_dir[300], path[400], mark[400];
+    snprintf(out_dir, sizeof out_dir, "%s/out", dir);
+    snprintf(mark, sizeof mark, "%s/ran", dir);
+    snprintf(path, sizeof path, "%s/1.out", out_dir);
+    assert_int_equal(mkdir(out_dir, 0755), 0);
+    assert_int_equal(mkdir(path, 0755), 0);
+    char lines[600];
+    snprintf(lines, sizeof lines, "touch %s\necho two\n", mark);
+    char *input = lines_file(dir, lines);
+    captured c = CORDON("batch", "--quiet", "--out-dir", out_dir, input);
+    expect_status(&c, 1); /* a line that failed, as one cordon could not build */
+    char want[700];
+    snprintf(want, sizeof want, "cordon: --out-dir: '%s/1.out' is a directory, which cordon "
+             "does not remove: line 1 is not run\n", out_dir);
+    assert_non_null(strstr(c.err, want));
+    assert_int_equal(access(mark, F_OK), -1);
+    snprintf(path, sizeof path, "%s/1.err", out_dir);
+    assert_int_equal(access(path, F_OK), -1);
+    snprintf(path, sizeof path, "%s/2.out", out_dir);
+    assert_int_equal(access(path, F_OK), 0);
+    free(input);
+    captured_free(&c);
+    remove_tree(dir);
+}
+
 /* A batch refused for any reason makes no --out-dir: it was made before
  * the other checks, and each refusal left an empty directory behind.  An
  * out-dir that cannot be made is said before anything runs. */
@@ -787,6 +819,7 @@ int main(void)
         cmocka_unit_test(test_batch_runs_streamed_lines_before_the_input_ends),
         cmocka_unit_test(test_batch_streamed_input_stops_at_a_nul_line),
         cmocka_unit_test(test_batch_out_dir_saves_each_output),
+        cmocka_unit_test(test_batch_out_dir_with_a_directory_at_a_name_does_not_run_the_line),
         cmocka_unit_test(test_batch_out_dir_keeps_no_stale_exception),
         cmocka_unit_test(test_batch_audit_and_json_lines),
         cmocka_unit_test(test_batch_counts_children_nobody_waited_for),

@@ -470,6 +470,17 @@ static void test_cli_times_below_cordon_s_resolution(void **state)
         assert_string_equal(c.err, want);
         captured_free(&c);
     }
+    /* An empty part was passed over quietly. */
+    const char *const empty_parts[] = { "100ms,,x2", ",100ms", "100ms," };
+    for (size_t i = 0; i < sizeof empty_parts / sizeof *empty_parts; i++) {
+        char want[160];
+        snprintf(want, sizeof want, "cordon: --backoff: '%s': an empty part (give "
+                 "TIME[,xFACTOR][,max TIME])\n", empty_parts[i]);
+        captured c = CORDON("run", "--retry", "1", "--backoff", empty_parts[i], "--", "true");
+        expect_status(&c, 125);
+        assert_string_equal(c.err, want);
+        captured_free(&c);
+    }
     const struct { const char *timeout, *cpu, *limits; } rounded[] = {
         { "1500us", "1.0005s", "\"limits\":{\"timeout_ms\":2,\"cpu_ms\":1001," },
         { "1400us", "1.1s", "\"limits\":{\"timeout_ms\":2,\"cpu_ms\":1100," },
@@ -486,6 +497,28 @@ static void test_cli_times_below_cordon_s_resolution(void **state)
 
 /* Sizes are binary whatever the spelling of the unit (1MB is not 10^6
  * bytes), and the help says so, as it says what it takes. */
+/* learn --out FILE of a command never found: the policy learned from
+ * cordon's own start replaced FILE, a good one, for a typo. */
+static void test_cli_learn_keeps_its_out_file_when_the_command_never_ran(void **state)
+{
+    (void)state;
+    char *dir = make_temp_dir();
+    char out[320];
+    snprintf(out, sizeof out, "%s/kept.policy", dir);
+    write_file(out, "default allow\n");
+    captured c = CORDON("learn", "--out", out, "--", "/nonexistent/cordon-learn-typo");
+    expect_status(&c, 127);
+    char want[400];
+    snprintf(want, sizeof want, "cordon: --out: '%s' is left as it was: the command never ran\n",
+             out);
+    assert_non_null(strstr(c.err, want));
+    char *text = read_file_text(out);
+    assert_string_equal(text, "default allow\n");
+    free(text);
+    captured_free(&c);
+    remove_tree(dir);
+}
+
 static void test_cli_sizes_are_binary_in_every_spelling(void **state)
 {
     (void)state;
@@ -525,6 +558,7 @@ int main(void)
         cmocka_unit_test(test_cli_retry_on_takes_the_forms_the_library_takes),
         cmocka_unit_test(test_cli_times_below_cordon_s_resolution),
         cmocka_unit_test(test_cli_sizes_are_binary_in_every_spelling),
+        cmocka_unit_test(test_cli_learn_keeps_its_out_file_when_the_command_never_ran),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
