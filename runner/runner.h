@@ -6,7 +6,10 @@
 #include <stdio.h>
 
 /* Replaces in place each byte of `text` that a terminal could take as a
- * control (C0, DEL, C1 as UTF-8, bytes of no UTF-8 sequence) by '?'. */
+ * control (C0, DEL, C1 as UTF-8, bytes of no UTF-8 sequence) by '?', and
+ * each bidirectional embedding, override or isolate (U+202A-U+202E,
+ * U+2066-U+2069: they reorder what is shown) by "???".  cordon's own
+ * lines only: a task's output keeps them (right-to-left text uses them). */
 void runner_make_printable(char *text, size_t len);
 /* `text` cut to `columns` characters (at least 4) where it is longer, at
  * a character's start (a byte count splits a UTF-8 sequence), the cut

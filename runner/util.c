@@ -15,10 +15,23 @@
 #include "runner.h"
 #include "terminal_text.h"
 
+/* U+202A-U+202E (embeddings, overrides) and U+2066-U+2069 (isolates)
+ * as UTF-8: they reorder what follows them on the screen, so that a
+ * command shown in a report or a summary reads as another. */
+static bool is_bidi_control(const unsigned char *at, size_t left)
+{
+    return left >= 3 && at[0] == 0xE2 &&
+           ((at[1] == 0x80 && at[2] >= 0xAA && at[2] <= 0xAE) ||
+            (at[1] == 0x81 && at[2] >= 0xA6 && at[2] <= 0xA9));
+}
+
 void runner_make_printable(char *text, size_t len)
 {
     terminal_text fresh = { 0, 0 };
     terminal_text_clean(&fresh, text, len, false);
+    for (size_t i = 0; i + 2 < len; i++)
+        if (is_bidi_control((const unsigned char *)text + i, len - i))
+            memset(text + i, '?', 3);
 }
 
 char *runner_fit_columns(char *text, size_t columns)

@@ -587,6 +587,26 @@ static void test_report_prints_no_control_bytes_of_names(void **state)
     remove_tree(dir);
 }
 
+/* A right-to-left override in a record's command reordered the report's
+ * line on a terminal: "echo safe U+202E fr- mr" showed as "echo safe rm -rf". */
+static void test_report_shows_no_bidirectional_controls(void **state)
+{
+    (void)state;
+    char *dir = make_temp_dir();
+    char *audit = path_in(dir, "a.jsonl");
+    write_file(audit, "{\"command\":\"echo safe \u202efr- mr \u2066x\u2069\",\"line\":1,"
+                      "\"status\":0,\"usage\":{}}\n");
+    captured c = CORDON("report", audit);
+    expect_status(&c, 0);
+    assert_null(strstr(c.out, "\342\200\256"));
+    assert_null(strstr(c.out, "\342\201\246"));
+    assert_null(strstr(c.out, "\342\201\251"));
+    assert_non_null(strstr(c.out, "echo safe ???fr- mr ???x???"));
+    captured_free(&c);
+    free(audit);
+    remove_tree(dir);
+}
+
 /* An audit directory may be one a task could write: a FIFO or a link to
  * a device planted there among the records is skipped, said, and never
  * waited on or read without end. */
@@ -753,6 +773,7 @@ int main(void)
         cmocka_unit_test(test_report_refuses_fifos_and_devices),
         cmocka_unit_test(test_report_says_a_line_too_long_to_hold),
         cmocka_unit_test(test_report_prints_no_control_bytes_of_names),
+        cmocka_unit_test(test_report_shows_no_bidirectional_controls),
         cmocka_unit_test(test_report_skips_planted_files_in_an_audit_directory),
         cmocka_unit_test(test_report_refuses_a_line_past_its_bound),
         cmocka_unit_test(test_report_total_of_one_task),
