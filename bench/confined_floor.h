@@ -255,7 +255,7 @@ static inline _Noreturn void floor_task(const floor_plan *plan, const cordon_pol
 static inline int floor_mount(const floor_plan *plan)
 {
     char cwd[4096];
-    if (!getcwd(cwd, sizeof cwd) || cordon__keep_mounts_apart(false) != 0 ||
+    if (!getcwd(cwd, sizeof cwd) || cordon__keep_mounts_apart() != 0 ||
         cordon__mount_own_proc() != 0 || cordon__make_sys_read_only() != 0 ||
         (plan->runs_as_root && cordon__protect_kernel_settings() != 0) ||
         cordon__mount_own_pts(plan->devpts_options) != 0)
