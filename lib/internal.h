@@ -892,16 +892,17 @@ int cordon__isolation_uncovered(const cordon_task *t, const cordon__path_list *h
 /* Whether the task has file rules (a Landlock ruleset of its own): what
  * it may write is then only what they grant. */
 bool cordon__isolation_governs_files(const struct cordon__isolation *isolation);
-/* How the task's streams are guarded (lib/stdin_fd.c,
- * lib/inherited_output.c): 0 for a task that writes what its user may;
- * with file rules (its view read-only, its streams opened again there);
- * or with a view that binds or tmpfs mounts change (what is beneath them
- * the task may no longer write, or see), where an anonymous pipe and a
- * regular file are relayed: /proc/self/fd led back to the caller's
- * writable mount and to the caller's pipe the other way round. */
+/* How the task's stream `fd` (the caller's; -1: none to look at) is
+ * guarded (lib/stdin_fd.c, lib/inherited_output.c): 0 for a task that
+ * writes what its user may; with file rules (its view read-only, its
+ * streams opened again there, an anonymous pipe relayed); or, without
+ * them, a file that lies beneath a bind's target or a tmpfs of the
+ * task's (what it may not write by its path, or see), which is relayed:
+ * held as the parent opened it, on the caller's writable mount, a task
+ * wrote it and changed its mode through /proc/self/fd/0. */
 #define CORDON__GUARD_FILE_RULES 1u
 #define CORDON__GUARD_VIEW       2u
-unsigned cordon__isolation_stream_guard(const struct cordon__isolation *isolation);
+unsigned cordon__isolation_stream_guard(const struct cordon__isolation *isolation, int fd);
 void cordon__isolation_free(struct cordon__isolation *isolation);
 /* The task's tmpfs mount point beneath which `path`, as the caller sees
  * it, lies (the task sees an empty directory there instead), or NULL. */

@@ -907,11 +907,35 @@ bool cordon__isolation_governs_files(const cordon__isolation *iso)
     return iso && (iso->rule_count || iso->system_paths || iso->read_everything);
 }
 
-unsigned cordon__isolation_stream_guard(const cordon__isolation *iso)
+/* Whether the file `fd` is open on lies at or beneath a bind's target or
+ * a tmpfs of the task's: hidden from it, or (a read-only bind) not
+ * writable by its path.  A pipe or a socket lies nowhere. */
+static bool beneath_the_task_s_mounts(const cordon__isolation *iso, int fd)
+{
+    char link[32], name[PATH_MAX];
+    snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+    ssize_t n = readlink(link, name, sizeof name - 1);
+    if (n <= 0 || (size_t)n >= sizeof name - 1)
+        return false;
+    name[n] = '\0';
+    if (name[0] != '/')
+        return false;
+    char *real = realpath(name, NULL);
+    const char *at = real ? real : name;
+    bool beneath = false;
+    for (size_t i = 0; !beneath && i < iso->bind_count; i++)
+        beneath = strcmp(at, iso->binds[i].target) == 0 || resolved_beneath(at, iso->binds[i].target);
+    for (size_t i = 0; !beneath && i < iso->tmpfs_count; i++)
+        beneath = hidden_by(at, iso->tmpfs[i]);
+    free(real);
+    return beneath;
+}
+
+unsigned cordon__isolation_stream_guard(const cordon__isolation *iso, int fd)
 {
     if (cordon__isolation_governs_files(iso))
         return CORDON__GUARD_FILE_RULES;
-    return iso && (iso->bind_count || iso->tmpfs_count) ? CORDON__GUARD_VIEW : 0;
+    return iso && fd >= 0 && beneath_the_task_s_mounts(iso, fd) ? CORDON__GUARD_VIEW : 0;
 }
 
 void cordon__isolation_release(cordon__launch *l)

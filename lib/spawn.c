@@ -69,7 +69,8 @@ static int take_inherited_outputs(const cordon_task *t, cordon__launch *l,
         if (t->output_mode[stream] != CORDON_OUTPUT_INHERIT)
             continue;
         bool relay, is_socket, is_pipe;
-        int fd = cordon__inherit_target(stream, cordon__isolation_stream_guard(t->isolation),
+        int fd = cordon__inherit_target(stream, cordon__isolation_governs_files(t->isolation)
+                                                    ? CORDON__GUARD_FILE_RULES : 0,
                                         &relay, &is_socket, &is_pipe);
         if (fd < 0)
             return fd;
@@ -136,7 +137,7 @@ static int name_streams(cordon__launch *l)
  * own, opened again or relayed (lib/stdin_fd.c). */
 static int stdin_of_caller(cordon_task *t, cordon__launch *l, cordon__attempt_state *s)
 {
-    int rc = cordon__stdin_fd_open(t->stdin_fd, cordon__isolation_stream_guard(t->isolation),
+    int rc = cordon__stdin_fd_open(t->stdin_fd, cordon__isolation_stream_guard(t->isolation, t->stdin_fd),
                                    &l->stdin_fd, &s->stdin_source, &s->stdin_reader);
     if (rc == 0 && l->stdin_fd >= 0) {
         cordon__terminal_save(t->stdin_fd, &s->stdin_terminal);

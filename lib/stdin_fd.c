@@ -24,12 +24,12 @@
  * That is what its user may do, and a task without file rules writes the
  * user's files anyway; with them it may write only what they grant, and
  * an anonymous pipe is relayed, read through a non-blocking description
- * of cordon's own (at the cost of what it reads ahead: see below).  So
- * for a task whose view binds or tmpfs mounts change (--ro-bind, --tmpfs:
- * what is beneath them it may not write), which also gets a regular file
- * relayed: no read-only view of the whole tree is made for it, and a
- * file beneath a read-only bind or a tmpfs, held as opened here, was
- * written and made mode 600 through /proc/self/fd/0.
+ * of cordon's own (at the cost of what it reads ahead: see below).  A
+ * task without file rules whose stdin is a file or a FIFO beneath one of
+ * its binds' targets or tmpfs mounts (what it may not write by its path,
+ * or see) gets it relayed too: no read-only view of the whole tree is
+ * made for it, and such a file, held as opened here, on the caller's
+ * writable mount, was written and made mode 600 through /proc/self/fd/0.
  *
  * Anything else is relayed: a socket (/proc will not open one), a device
  * whose opening makes a new one (a pty master: /dev/ptmx), or what /proc
@@ -66,8 +66,8 @@ static bool reopens_as_itself(int fd, unsigned guard)
         return false;
     if (S_ISREG(st.st_mode))
         return true;
-    if (S_ISFIFO(st.st_mode))
-        return !guard || !cordon__is_anonymous_pipe(fd);
+    if (S_ISFIFO(st.st_mode)) /* a named one beneath the task's mounts: relayed */
+        return !guard || (guard == CORDON__GUARD_FILE_RULES && !cordon__is_anonymous_pipe(fd));
     bool pty_master = major(st.st_rdev) == 5 && minor(st.st_rdev) == 2;
     return S_ISCHR(st.st_mode) && !pty_master && isatty(fd);
 }
@@ -118,6 +118,12 @@ static bool is_unnamed_file(int fd)
     return fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_nlink == 0;
 }
 
+static bool is_fifo(int fd)
+{
+    struct stat st;
+    return fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode);
+}
+
 static bool is_regular(int fd)
 {
     struct stat st;
@@ -163,7 +169,7 @@ int cordon__stdin_fd_open(int fd, unsigned guard, int *copy, int *relay_source,
         }
         if (rc == -EMFILE || rc == -ENFILE || rc == -ENOMEM)
             return rc;
-    } else if (guard && cordon__is_anonymous_pipe(fd)) {
+    } else if (guard && is_fifo(fd)) {
         /* the collector's own, non-blocking: another reader of the
          * caller's taking the bytes poll saw cannot hold it */
         rc = open_again(fd);

@@ -715,40 +715,6 @@ static void test_stdin_fd_a_pipe_cannot_be_written_by_a_task_with_file_rules(voi
     assert_null(strstr(got, "INJECTED"));
 }
 
-/* The same for a task whose view a tmpfs changes (no file rules): it
- * was handed the pipe, opened again, and wrote the caller's next input
- * through /proc/self/fd/0 (`cordon run --tmpfs ...` in a shell's script
- * pipe ran the task's line), though its view left it nothing else of
- * the user's to write where the tmpfs was. */
-static void test_stdin_fd_a_pipe_cannot_be_written_by_a_task_with_a_tmpfs(void **state)
-{
-    (void)state;
-    int fds[2];
-    assert_int_equal(pipe2(fds, O_CLOEXEC), 0);
-    assert_int_equal(write(fds[1], "caller-data\n", 12), 12);
-    cordon_task *t = cordon_function_task(write_into_stdin_again, NULL);
-    assert_int_equal(cordon_set_stdin_fd(t, fds[0]), 0);
-    assert_int_equal(cordon_add_tmpfs(t, "/var/tmp"), 0);
-    int rc = cordon_run(t);
-    bool held = rc >= 0 && (cordon_task_result(t)->confinement & CORDON_CONFINED_PRIVATE_TMPFS);
-    cordon_task_free(t);
-    if (!held) {
-        close(fds[0]);
-        close(fds[1]);
-        print_message("no mount namespace here (%d)\n", rc);
-        skip();
-    }
-    close(fds[1]);
-    char got[256];
-    size_t len = 0;
-    ssize_t n;
-    while ((n = read(fds[0], got + len, sizeof got - 1 - len)) > 0)
-        len += (size_t)n;
-    got[len] = '\0';
-    close(fds[0]);
-    assert_null(strstr(got, "INJECTED"));
-}
-
 /* Writes to its stdin's file through /proc and makes it mode 600:
  * prints what went through. */
 static int changes_its_stdin_file(cordon_ctx *ctx, void *arg)
@@ -801,6 +767,70 @@ static void test_stdin_fd_a_file_beneath_a_read_only_bind_stays_unchanged(void *
     cordon_task_free(t);
     assert_int_equal(n, 9);
     assert_int_equal(st.st_mode & 07777, 0644);
+}
+
+/* The same for a named FIFO beneath a read-only bind: opened again on
+ * the caller's mount, its mode was the task's to change through
+ * /proc/self/fd/0 (EROFS by its path). */
+static void test_stdin_fd_a_fifo_beneath_a_read_only_bind_keeps_its_mode(void **state)
+{
+    (void)state;
+    char dir[] = "/var/tmp/cordon-stdin-fifo-XXXXXX", path[96];
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/fifo", dir);
+    assert_int_equal(mkfifo(path, 0644), 0);
+    assert_int_equal(chmod(path, 0644), 0);
+    int fd = open(path, O_RDWR | O_CLOEXEC); /* a writer of its own: no wait */
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, "data\n", 5), 5);
+    cordon_task *t = cordon_function_task(changes_its_stdin_file, NULL);
+    assert_int_equal(cordon_set_stdin_fd(t, fd), 0);
+    assert_int_equal(cordon_add_bind(t, dir, dir, CORDON_BIND_READONLY), 0);
+    int rc = cordon_run(t);
+    bool held = rc >= 0 && (cordon_task_result(t)->confinement & CORDON_CONFINED_BIND_MOUNTS);
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    close(fd);
+    unlink(path);
+    rmdir(dir);
+    if (!held) {
+        cordon_task_free(t);
+        print_message("no mount namespace here (%d)\n", rc);
+        skip();
+    }
+    cordon_task_free(t);
+    assert_int_equal(st.st_mode & 07777, 0644);
+}
+
+/* Beside a tmpfs (no file rules) the task writes what its user may: the
+ * caller's pipe is opened again, not relayed, so a `while read` loop
+ * keeps the lines its task did not read (relayed, a loop of
+ * `cordon run --tmpfs ...` ran once). */
+static int reads_nothing(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    (void)arg;
+    return 0;
+}
+
+static void test_stdin_fd_a_pipe_stays_the_caller_s_beside_a_tmpfs(void **state)
+{
+    (void)state;
+    int fds[2];
+    assert_int_equal(pipe2(fds, O_CLOEXEC), 0);
+    assert_int_equal(write(fds[1], "a\nb\n", 4), 4);
+    close(fds[1]);
+    cordon_task *t = cordon_function_task(reads_nothing, NULL);
+    assert_int_equal(cordon_set_stdin_fd(t, fds[0]), 0);
+    assert_int_equal(cordon_add_tmpfs(t, "/var/tmp"), 0);
+    const cordon_result *r = run_task(t, 0);
+    assert_int_equal(r->exit_code, 0);
+    cordon_task_free(t);
+    char got[16] = "";
+    ssize_t n = read(fds[0], got, sizeof got - 1);
+    close(fds[0]);
+    assert_int_equal(n, 4);
+    assert_string_equal(got, "a\nb\n");
 }
 
 /* A task without file rules gets the pipe itself, opened again: what it
@@ -1233,7 +1263,8 @@ int main(void)
         cmocka_unit_test(test_stdin_fd_a_terminal_s_keeper_holds_it_for_every_task),
         cmocka_unit_test(test_stdin_fd_a_socket_is_relayed_whole),
         cmocka_unit_test(test_stdin_fd_a_pipe_cannot_be_written_by_a_task_with_file_rules),
-        cmocka_unit_test(test_stdin_fd_a_pipe_cannot_be_written_by_a_task_with_a_tmpfs),
+        cmocka_unit_test(test_stdin_fd_a_fifo_beneath_a_read_only_bind_keeps_its_mode),
+        cmocka_unit_test(test_stdin_fd_a_pipe_stays_the_caller_s_beside_a_tmpfs),
         cmocka_unit_test(test_stdin_fd_a_file_beneath_a_read_only_bind_stays_unchanged),
         cmocka_unit_test(test_stdin_fd_a_pipe_keeps_what_the_task_did_not_read),
         cmocka_unit_test(test_stdin_fd_a_silent_relay_holds_no_deadline),
