@@ -526,7 +526,7 @@ static void check_cpu(cordon__attempt_state *s, uint64_t now)
     uint64_t read_end = cordon__thread_cpu_ns();
     uint64_t read_ns = read_end > read_start ? read_end - read_start : 0;
     /* Beside the counter, a scan keeps its own pace (lib/tree_cpu.c). */
-    if (s->cpu_counter_fd >= 0)
+    if (s->cpu_counter_fd >= 0 && !s->counter_short)
         read_ns -= s->last_scan_cpu_ns < read_ns ? s->last_scan_cpu_ns : read_ns;
     if (s->cpu_used_ns >= s->cpu_limit_ns) {
         s->cpu_exceeded = true;

@@ -175,11 +175,10 @@ static bool count_by_cgroup(cordon__init_cpu_limit *c, uint64_t *count)
     return true;
 }
 
-uint64_t cordon__init_tree_cpu_ns(cordon__init_cpu_limit *c, const cordon__init_report *report)
+/* What the init reaped, and each live process's CPU clock and what it
+ * reaped, read from the namespace's own /proc. */
+static uint64_t scan_namespace(const cordon__init_cpu_limit *c, const cordon__init_report *report)
 {
-    uint64_t by_cgroup;
-    if (count_by_cgroup(c, &by_cgroup) || count_by_counter(c, &by_cgroup))
-        return by_cgroup;
     uint64_t total = __atomic_load_n(&report->reaped_cpu_ns, __ATOMIC_ACQUIRE);
     int proc = (int)syscall(SYS_openat, AT_FDCWD, "/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (proc < 0)
@@ -201,4 +200,37 @@ uint64_t cordon__init_tree_cpu_ns(cordon__init_cpu_limit *c, const cordon__init_
     }
     close(proc);
     return total;
+}
+
+/* Beside the counter the scans find what it lost (a process that exec'd
+ * an unreadable or set-user-ID file): made at most every twenty times
+ * their own cost, and at every look once one saw more than the counter
+ * (past what it misses of each exited process's last moments and a
+ * tick's rounding), as the parent's are (lib/tree_cpu.c). */
+#define INIT_SCAN_COST_SHARE 20u
+static bool counter_fell_short(uint64_t scanned, uint64_t counted)
+{
+    uint64_t margin = counted / 50 > 5000000u ? counted / 50 : 5000000u;
+    return scanned > counted + margin;
+}
+
+uint64_t cordon__init_tree_cpu_ns(cordon__init_cpu_limit *c, const cordon__init_report *report)
+{
+    c->last_scan_cost_ns = 0;
+    uint64_t count;
+    if (count_by_cgroup(c, &count))
+        return count;
+    bool counted = count_by_counter(c, &count);
+    if (counted && !c->counter_short && cordon__now_ns() < c->next_scan_ns)
+        return count;
+    uint64_t start = own_cpu_ns();
+    uint64_t scanned = scan_namespace(c, report);
+    if (!counted)
+        return scanned;
+    uint64_t end = own_cpu_ns();
+    c->last_scan_cost_ns = end > start ? end - start : 0;
+    c->next_scan_ns = cordon__now_ns() + c->last_scan_cost_ns * INIT_SCAN_COST_SHARE;
+    if (counter_fell_short(scanned, count))
+        c->counter_short = true;
+    return scanned > count ? scanned : count;
 }

@@ -198,6 +198,9 @@ typedef struct cordon__init_cpu_limit {
     uint64_t cgroup_base_ns, own_base_ns;
     int counter_fd;                     /* the init's own task-clock counter, or -1 */
     uint64_t counter_own_base_ns;       /* the init's own CPU when it was opened */
+    uint64_t next_scan_ns;              /* beside the counter, when a scan is due next */
+    uint64_t last_scan_cost_ns;         /* what this look's scan cost (0: none) */
+    bool counter_short;                 /* a scan saw more than the counter: it lost a process */
 } cordon__init_cpu_limit;
 uint64_t cordon__init_tree_cpu_ns(cordon__init_cpu_limit *limit,
                                   const cordon__init_report *report);
@@ -497,6 +500,7 @@ typedef struct cordon__attempt_state {
     uint64_t next_cpu_check_ns;
     uint64_t next_scan_ns;      /* beside the counter, when a scan of /proc is due next */
     uint64_t last_scan_cpu_ns;  /* the caller's CPU the last read's scan took (0: none) */
+    bool counter_short;         /* a scan saw more than the counter: it lost a process */
     int cpu_counter_fd;         /* the tree's exact CPU counter (lib/tree_cpu_counter.c), or -1 */
     int timer_fd;               /* absolute CLOCK_MONOTONIC wake-ups, or -1 */
     bool timer_tried;           /* timer_fd was made, or could not be */

@@ -546,6 +546,9 @@ static uint64_t hold_cpu_limit(cordon__init_report *report, cordon__init_cpu_lim
     uint64_t used = cordon__init_tree_cpu_ns(cpu, report);
     uint64_t look_end = own_thread_cpu_ns();
     uint64_t look_cost = look_end > look_start ? look_end - look_start : 0;
+    /* Beside a whole counter, a scan keeps its own pace (lib/init_cpu_limit.c). */
+    if (cpu->counter_fd >= 0 && !cpu->counter_short)
+        look_cost -= cpu->last_scan_cost_ns < look_cost ? cpu->last_scan_cost_ns : look_cost;
     /* A child read alive and then reaped by a parent read after it (a
      * lower pid, once pids wrap) counts twice in one look: a count at the
      * limit is taken only if a second look at once says so too. */
