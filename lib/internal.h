@@ -675,8 +675,9 @@ void cordon__listener_release(cordon__attempt_state *s);
  * buffer, whose `dropped` counts what the terminal never took. */
 /* lib/inherited_output.c: for CORDON_OUTPUT_INHERIT of the caller's fd
  * `stream`, an fd of cordon's own: one the task may hold, or (*relay) one
- * the collector writes to (a terminal's, or for a task whose streams are
- * guarded (`guard`) an anonymous pipe's, own non-blocking description; *is_socket: with send; *is_pipe: the caller's
+ * the collector writes to (a terminal's, or for a task with file rules
+ * an anonymous pipe's, or a FIFO's beneath the task's binds or tmpfs
+ * (`guard`), own non-blocking description; *is_socket: with send; *is_pipe: the caller's
  * pipe, which could not be opened again, with RWF_NOWAIT).  Negative
  * errno: refused (-EBADF not open for writing, -ENOTTY a terminal's master
  * or one that cannot be opened again, or the error of opening again a

@@ -69,8 +69,7 @@ static int take_inherited_outputs(const cordon_task *t, cordon__launch *l,
         if (t->output_mode[stream] != CORDON_OUTPUT_INHERIT)
             continue;
         bool relay, is_socket, is_pipe;
-        int fd = cordon__inherit_target(stream, cordon__isolation_governs_files(t->isolation)
-                                                    ? CORDON__GUARD_FILE_RULES : 0,
+        int fd = cordon__inherit_target(stream, cordon__isolation_stream_guard(t->isolation, stream),
                                         &relay, &is_socket, &is_pipe);
         if (fd < 0)
             return fd;

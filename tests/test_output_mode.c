@@ -484,6 +484,57 @@ static void test_output_mode_inherited_read_write_fifo_is_write_only(void **stat
     rmdir(dir);
 }
 
+/* Changes the mode of its stdout's file through /proc, then writes. */
+static int chmods_its_stdout(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    (void)arg;
+    if (chmod("/proc/self/fd/1", 0600) == 0)
+        fprintf(stderr, "chmod ");
+    printf("task\n");
+    return 0;
+}
+
+/* A FIFO beneath a read-only bind of the task's: its description of its
+ * own was on the caller's writable mount, and the task made the FIFO
+ * mode 600 through /proc/self/fd/1 (EROFS by its path).  It is relayed. */
+static void test_output_mode_inherited_fifo_beneath_a_read_only_bind_keeps_its_mode(void **state)
+{
+    (void)state;
+    char dir[] = "/var/tmp/cordon-fifo-XXXXXX", path[64];
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/fifo", dir);
+    assert_int_equal(mkfifo(path, 0644), 0);
+    assert_int_equal(chmod(path, 0644), 0);
+    int fd = open(path, O_RDWR | O_CLOEXEC);
+    assert_true(fd >= 0);
+    cordon_task *t = cordon_function_task(chmods_its_stdout, NULL);
+    assert_int_equal(cordon_add_bind(t, dir, dir, CORDON_BIND_READONLY), 0);
+    assert_int_equal(cordon_set_output_mode(t, 1, CORDON_OUTPUT_INHERIT), 0);
+    fflush(stdout);
+    int saved = dup(1);
+    assert_int_equal(dup2(fd, 1), 1);
+    int rc = cordon_run(t);
+    restore_fd(1, saved);
+    bool held = rc >= 0 && (cordon_task_result(t)->confinement & CORDON_CONFINED_BIND_MOUNTS);
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    char seen[16] = "";
+    fcntl(fd, F_SETFL, O_NONBLOCK);
+    ssize_t n = read(fd, seen, sizeof seen - 1);
+    cordon_task_free(t);
+    close(fd);
+    unlink(path);
+    rmdir(dir);
+    if (!held) {
+        print_message("no mount namespace here (%d)\n", rc);
+        skip();
+    }
+    assert_int_equal(st.st_mode & 07777, 0644);
+    assert_int_equal(n, 5);
+    assert_string_equal(seen, "task\n");
+}
+
 /* A pipe or a device open write-only (./host | consumer, >/dev/null): the
  * task was handed the caller's description itself, and the O_NONBLOCK it
  * set stayed on the caller's stdout (the caller's next large write to the
@@ -787,6 +838,7 @@ int main(void)
         cmocka_unit_test(test_output_close_output_ends_the_writer_as_a_pipeline_does),
         cmocka_unit_test(test_output_hold_output_waits_the_task_not_the_deadline),
         cmocka_unit_test(test_output_mode_inherited_read_write_fifo_is_write_only),
+        cmocka_unit_test(test_output_mode_inherited_fifo_beneath_a_read_only_bind_keeps_its_mode),
         cmocka_unit_test(test_output_mode_inherited_write_only_pipe_keeps_its_flags),
         cmocka_unit_test(test_output_mode_inherited_pipe_cannot_be_read_by_a_task_with_file_rules),
         cmocka_unit_test(test_output_mode_inherited_fifo_without_a_reader_is_relayed),
