@@ -177,8 +177,10 @@ static bool count_by_cgroup(cordon__init_cpu_limit *c, uint64_t *count)
 
 /* What the init reaped, and each live process's CPU clock and what it
  * reaped, read from the namespace's own /proc. */
-static uint64_t scan_namespace(const cordon__init_cpu_limit *c, const cordon__init_report *report)
+static uint64_t scan_namespace(const cordon__init_cpu_limit *c, const cordon__init_report *report,
+                               uint64_t *processes)
 {
+    *processes = 0;
     uint64_t total = __atomic_load_n(&report->reaped_cpu_ns, __ATOMIC_ACQUIRE);
     int proc = (int)syscall(SYS_openat, AT_FDCWD, "/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (proc < 0)
@@ -196,6 +198,7 @@ static uint64_t scan_namespace(const cordon__init_cpu_limit *c, const cordon__in
             if (pid == c->first)
                 own = own > c->give_back_ns ? own - c->give_back_ns : 0;
             total += own + reaped_ticks(proc, e->name) * c->tick_ns;
+            ++*processes;
         }
     }
     close(proc);
@@ -205,13 +208,14 @@ static uint64_t scan_namespace(const cordon__init_cpu_limit *c, const cordon__in
 /* Beside the counter the scans find what it lost (a process that exec'd
  * an unreadable or set-user-ID file): made at most every twenty times
  * their own cost, and at every look once one saw more than the counter
- * (past what it misses of each exited process's last moments and a
- * tick's rounding), as the parent's are (lib/tree_cpu.c). */
+ * (past what it misses of each process summed and a tick's rounding), as
+ * the parent's are (lib/tree_cpu.c). */
 #define INIT_SCAN_COST_SHARE 20u
-static bool counter_fell_short(uint64_t scanned, uint64_t counted)
+#define PER_PROCESS_MARGIN_NS 100000u
+static bool counter_fell_short(uint64_t scanned, uint64_t counted, uint64_t processes)
 {
     uint64_t margin = counted / 50 > 5000000u ? counted / 50 : 5000000u;
-    return scanned > counted + margin;
+    return scanned > counted + margin + processes * PER_PROCESS_MARGIN_NS;
 }
 
 uint64_t cordon__init_tree_cpu_ns(cordon__init_cpu_limit *c, const cordon__init_report *report)
@@ -223,14 +227,14 @@ uint64_t cordon__init_tree_cpu_ns(cordon__init_cpu_limit *c, const cordon__init_
     bool counted = count_by_counter(c, &count);
     if (counted && !c->counter_short && cordon__now_ns() < c->next_scan_ns)
         return count;
-    uint64_t start = own_cpu_ns();
-    uint64_t scanned = scan_namespace(c, report);
+    uint64_t start = own_cpu_ns(), processes;
+    uint64_t scanned = scan_namespace(c, report, &processes);
     if (!counted)
         return scanned;
     uint64_t end = own_cpu_ns();
     c->last_scan_cost_ns = end > start ? end - start : 0;
     c->next_scan_ns = cordon__now_ns() + c->last_scan_cost_ns * INIT_SCAN_COST_SHARE;
-    if (counter_fell_short(scanned, count))
+    if (counter_fell_short(scanned, count, processes))
         c->counter_short = true;
     return scanned > count ? scanned : count;
 }

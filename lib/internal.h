@@ -501,6 +501,7 @@ typedef struct cordon__attempt_state {
     uint64_t next_scan_ns;      /* beside the counter, when a scan of /proc is due next */
     uint64_t last_scan_cpu_ns;  /* the caller's CPU the last read's scan took (0: none) */
     bool counter_short;         /* a scan saw more than the counter: it lost a process */
+    uint64_t last_scan_processes; /* how many processes the last scan summed */
     int cpu_counter_fd;         /* the tree's exact CPU counter (lib/tree_cpu_counter.c), or -1 */
     int timer_fd;               /* absolute CLOCK_MONOTONIC wake-ups, or -1 */
     bool timer_tried;           /* timer_fd was made, or could not be */

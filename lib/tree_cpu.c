@@ -90,6 +90,7 @@ static uint64_t tick_ns(void)
  * the same processes as /proc splits them into user and system time. */
 typedef struct scan_sum {
     uint64_t ns, user_ticks, system_ticks;
+    uint64_t processes;             /* how many it summed */
 } scan_sum;
 
 static void add_process(scan_sum *sum, const cordon__attempt_state *s, pid_t pid,
@@ -99,13 +100,14 @@ static void add_process(scan_sum *sum, const cordon__attempt_state *s, pid_t pid
     if (share == 0)
         return; /* the init's own, or nothing yet */
     sum->ns += share;
+    sum->processes++;
     sum->user_ticks += st->utime + st->cutime;
     sum->system_ticks += st->stime + st->cstime;
 }
 
 static scan_sum session_cpu(const cordon__attempt_state *s)
 {
-    scan_sum sum = { 0, 0, 0 };
+    scan_sum sum = { 0, 0, 0, 0 };
     DIR *proc = opendir("/proc");
     if (!proc)
         return sum;
@@ -251,14 +253,14 @@ static bool walked_cpu(cordon__attempt_state *s, scan_sum *sum)
 
 static scan_sum namespace_cpu(cordon__attempt_state *s)
 {
-    scan_sum walked = { 0, 0, 0 };
+    scan_sum walked = { 0, 0, 0, 0 };
     if (walked_cpu(s, &walked))
         return walked;
     size_t count;
     scanned *all = scan_machine(&count);
     if (!all)
         return session_cpu(s);
-    scan_sum sum = { 0, 0, 0 };
+    scan_sum sum = { 0, 0, 0, 0 };
     uint64_t tick = tick_ns();
     for (size_t i = 0; i < count; i++)
         if (all[i].pid != s->pid && beneath(all, count, &all[i], s->pid))
@@ -354,7 +356,7 @@ static bool read_the_counter(cordon__attempt_state *s, uint64_t *ns)
     if (s->cpu_counter_fd < 0 || cordon__tree_cpu_counter_read(s->cpu_counter_fd, &counted) < 0)
         return false;
     *ns = counted_less_cordon_s_start(s, counted);
-    scan_sum sum = { *ns, 0, 0 };
+    scan_sum sum = { *ns, 0, 0, 0 };
     remember_scan(s, &sum);
     return true;
 }
@@ -380,6 +382,7 @@ static uint64_t read_without_the_counter(cordon__attempt_state *s, bool scan, bo
                           : 0;
     scan_sum sum = s->in_namespaces ? namespace_cpu(s) : session_cpu(s);
     sum.ns += reaped;
+    s->last_scan_processes = sum.processes;
     remember_scan(s, &sum);
     return sum.ns;
 }
@@ -398,16 +401,18 @@ static bool scan_due(const cordon__attempt_state *s, bool full)
 }
 
 /* A scan that saw more than the counter (past what the counter misses of
- * each exited process's last moments, some 50 µs, and a tick's rounding):
+ * each process it summed — an exited one's last moments, some 50 µs; 3,000
+ * sleeping children read 10-13 ms above it — and a tick's rounding):
  * the counter lost a process (an exec of an unreadable or set-user-ID
  * file), and from then on the scans are made at every check, as they
  * were before the counter, and space the checks by their cost.  Paced
  * alone, they let such a spinner beside 3,000 sleeping children run to
  * its RLIMIT_CPU backstop, 2.3-3.0 s under a limit of 1.5 s. */
-static bool counter_fell_short(uint64_t scanned_ns, uint64_t counted)
+#define PER_PROCESS_MARGIN_NS 100000u
+static bool counter_fell_short(uint64_t scanned_ns, uint64_t counted, uint64_t processes)
 {
     uint64_t margin = counted / 50 > 5000000u ? counted / 50 : 5000000u;
-    return scanned_ns > counted + margin;
+    return scanned_ns > counted + margin + processes * PER_PROCESS_MARGIN_NS;
 }
 
 static uint64_t scan_timed(cordon__attempt_state *s, bool *did_scan)
@@ -452,7 +457,7 @@ uint64_t cordon__tree_cpu_ns(cordon__attempt_state *s, bool full)
                                       : read_without_the_counter(s, false, &did_scan);
     uint64_t counted = 0;
     bool exact = read_the_counter(s, &counted);
-    if (did_scan && exact && counter_fell_short(seen, counted))
+    if (did_scan && exact && counter_fell_short(seen, counted, s->last_scan_processes))
         s->counter_short = true;
     if (watch && (__atomic_load_n(&s->init_report->giving_back, __ATOMIC_ACQUIRE) ||
                   __atomic_load_n(&s->init_report->give_back_cpu_ns, __ATOMIC_ACQUIRE) != written))
