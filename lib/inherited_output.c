@@ -120,8 +120,8 @@ int cordon__inherit_target(int stream, unsigned guard, bool *relay, bool *is_soc
     if (S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode)) {
         /* a FIFO beneath the task's binds or tmpfs (CORDON__GUARD_VIEW) is
          * relayed too: opened again, its mode was the task's to change */
-        bool anonymous = S_ISFIFO(st.st_mode) &&
-                         (guard == CORDON__GUARD_VIEW || (guard && cordon__is_anonymous_pipe(stream)));
+        bool anonymous = S_ISFIFO(st.st_mode) && (guard == CORDON__GUARD_VIEW ||
+                                                  (guard && cordon__is_anonymous_pipe(stream)));
         int fd = anonymous ? anonymous_pipe_target(stream, &st) : write_only_copy(stream, &st);
         *relay = anonymous && fd >= 0;
         if (fd >= 0 || fd == -EBADF)

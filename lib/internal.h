@@ -1120,6 +1120,20 @@ void cordon__find_caller_terminals(cordon__caller_terminals *out);
  * task's once its tree is ended. */
 void cordon__reap_adopted_orphans(const cordon__attempt_state *s, const cordon__launch *l);
 
+/* Whether a scan's figure of a tree's CPU (ns) shows that its counter
+ * lost a process (an exec of an unreadable or set-user-ID file): it is
+ * above the counter's by more than the counter misses of each of the
+ * `processes` it summed (an exited one's last moments, some 50 µs; 3,000
+ * sleeping children read 10-13 ms above it) and a tick's rounding, or a
+ * fiftieth.  The parent's (lib/tree_cpu.c) and the init's
+ * (lib/init_cpu_limit.c) rule; async-signal-safe. */
+static inline bool cordon__counter_fell_short(uint64_t scanned_ns, uint64_t counted_ns,
+                                              uint64_t processes)
+{
+    uint64_t margin = counted_ns / 50 > 5000000u ? counted_ns / 50 : 5000000u;
+    return scanned_ns > counted_ns + margin + processes * 100000u;
+}
+
 /* lib/tree_cpu.c: the CPU time of the task's whole tree, in ns: its
  * cgroup's own counter where it has a v2 cgroup, else the sum over the
  * processes beneath its init and what the init reaped (in a pid

@@ -818,10 +818,13 @@ int cordon_task_check(const cordon_task *t, cordon_error *err)
     const char *inside = iso ? mount_in_own_mount(iso, &own, &option) : NULL;
     if (inside) {
         err->code = -EXDEV;
+        const char *which =
+            strcmp(own, "/dev") == 0
+                ? " (a minimal one: --dev minimal, cordon_set_minimal_dev or a preset)"
+                : "";
         snprintf(err->message, sizeof err->message, "the %s at %.200s lies in the task's own %s%s, "
                  "which cordon mounts anew for it: nothing of the caller's is there to mount "
-                 "over; choose a path outside it", option, inside, own,
-                 strcmp(own, "/dev") == 0 ? " (a minimal one: --dev minimal, cordon_set_minimal_dev or a preset)" : "");
+                 "over; choose a path outside it", option, inside, own, which);
         return -EXDEV;
     }
     int rc = check_covered(t, err);
@@ -924,7 +927,8 @@ static bool beneath_the_task_s_mounts(const cordon__isolation *iso, int fd)
     const char *at = real ? real : name;
     bool beneath = false;
     for (size_t i = 0; !beneath && i < iso->bind_count; i++)
-        beneath = strcmp(at, iso->binds[i].target) == 0 || resolved_beneath(at, iso->binds[i].target);
+        beneath = strcmp(at, iso->binds[i].target) == 0 ||
+                  resolved_beneath(at, iso->binds[i].target);
     for (size_t i = 0; !beneath && i < iso->tmpfs_count; i++)
         beneath = hidden_by(at, iso->tmpfs[i]);
     free(real);

@@ -87,13 +87,12 @@ static int read_children_file(const char *path, pid_list *out)
     return rc;
 }
 
-/* Every thread's children of `pid`; a process gone meanwhile has none. */
 /* A process's children, as each of its threads lists them.  A process of
  * one thread has one list (no directory to read), and a zombie of one
  * none: its children went to a reaper when it died.  A zombie leader with
  * live threads has them under those threads.  A thread started between
  * the stat and this read may have a child this walk misses: the next
- * walk, or the counter, has it. */
+ * walk, or the counter, has it.  A process gone meanwhile has none. */
 static int add_children(pid_t pid, const cordon__proc_stat *stat, pid_list *out)
 {
     char path[96];

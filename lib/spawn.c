@@ -69,8 +69,8 @@ static int take_inherited_outputs(const cordon_task *t, cordon__launch *l,
         if (t->output_mode[stream] != CORDON_OUTPUT_INHERIT)
             continue;
         bool relay, is_socket, is_pipe;
-        int fd = cordon__inherit_target(stream, cordon__isolation_stream_guard(t->isolation, stream),
-                                        &relay, &is_socket, &is_pipe);
+        unsigned guard = cordon__isolation_stream_guard(t->isolation, stream);
+        int fd = cordon__inherit_target(stream, guard, &relay, &is_socket, &is_pipe);
         if (fd < 0)
             return fd;
         if (!relay) {
@@ -136,8 +136,9 @@ static int name_streams(cordon__launch *l)
  * own, opened again or relayed (lib/stdin_fd.c). */
 static int stdin_of_caller(cordon_task *t, cordon__launch *l, cordon__attempt_state *s)
 {
-    int rc = cordon__stdin_fd_open(t->stdin_fd, cordon__isolation_stream_guard(t->isolation, t->stdin_fd),
-                                   &l->stdin_fd, &s->stdin_source, &s->stdin_reader);
+    unsigned guard = cordon__isolation_stream_guard(t->isolation, t->stdin_fd);
+    int rc = cordon__stdin_fd_open(t->stdin_fd, guard, &l->stdin_fd, &s->stdin_source,
+                                   &s->stdin_reader);
     if (rc == 0 && l->stdin_fd >= 0) {
         cordon__terminal_save(t->stdin_fd, &s->stdin_terminal);
         cordon__pipe_capacity_save(t->stdin_fd, &s->pipe_capacity[0]);
@@ -817,9 +818,9 @@ static int prepare(cordon_task *t, cordon__launch *l, cordon__attempt_state *s)
     if (memory && l->cgroup.memory_dir < 0 && (l->namespaces & CORDON__NAMESPACE_MOUNT))
         cordon__tmpfs_options(l->tmpfs_options, memory / (1 + l->tmpfs_count));
     /* Where no v2 cgroup counts the tree, its init does (lib/init_cpu_limit.c). */
-    l->init_may_count_cpu = t->limits[CORDON_LIMIT_CPU_MS] && (l->namespaces & CORDON__NAMESPACE_MOUNT) &&
-                            l->cgroup.v2_dir < 0 && !l->caller_filtered &&
-                            cordon__tree_cpu_counter_keep_hooks_on();
+    l->init_may_count_cpu = t->limits[CORDON_LIMIT_CPU_MS] &&
+                            (l->namespaces & CORDON__NAMESPACE_MOUNT) && l->cgroup.v2_dir < 0 &&
+                            !l->caller_filtered && cordon__tree_cpu_counter_keep_hooks_on();
     if (l->process_share && !(l->namespaces & CORDON__NAMESPACE_USER) &&
         (rc = cordon__cgroup_hold_process_share(&l->cgroup, l->process_share +
                                                                (l->namespaces ? 1 : 0))) < 0)

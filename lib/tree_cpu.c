@@ -397,23 +397,15 @@ static uint64_t read_without_the_counter(cordon__attempt_state *s, bool scan, bo
 
 static bool scan_due(const cordon__attempt_state *s, bool full)
 {
-    return full || s->cpu_counter_fd < 0 || s->counter_short || cordon__now_ns() >= s->next_scan_ns;
+    return full || s->cpu_counter_fd < 0 || s->counter_short ||
+           cordon__now_ns() >= s->next_scan_ns;
 }
 
-/* A scan that saw more than the counter (past what the counter misses of
- * each process it summed — an exited one's last moments, some 50 µs; 3,000
- * sleeping children read 10-13 ms above it — and a tick's rounding):
- * the counter lost a process (an exec of an unreadable or set-user-ID
- * file), and from then on the scans are made at every check, as they
- * were before the counter, and space the checks by their cost.  Paced
- * alone, they let such a spinner beside 3,000 sleeping children run to
- * its RLIMIT_CPU backstop, 2.3-3.0 s under a limit of 1.5 s. */
-#define PER_PROCESS_MARGIN_NS 100000u
-static bool counter_fell_short(uint64_t scanned_ns, uint64_t counted, uint64_t processes)
-{
-    uint64_t margin = counted / 50 > 5000000u ? counted / 50 : 5000000u;
-    return scanned_ns > counted + margin + processes * PER_PROCESS_MARGIN_NS;
-}
+/* Once a scan saw more than the counter (cordon__counter_fell_short: it
+ * lost a process), the scans are made at every check, as they were
+ * before the counter, and space the checks by their cost.  Paced alone,
+ * they let such a spinner beside 3,000 sleeping children run to its
+ * RLIMIT_CPU backstop, 2.3-3.0 s under a limit of 1.5 s. */
 
 static uint64_t scan_timed(cordon__attempt_state *s, bool *did_scan)
 {
@@ -457,7 +449,7 @@ uint64_t cordon__tree_cpu_ns(cordon__attempt_state *s, bool full)
                                       : read_without_the_counter(s, false, &did_scan);
     uint64_t counted = 0;
     bool exact = read_the_counter(s, &counted);
-    if (did_scan && exact && counter_fell_short(seen, counted, s->last_scan_processes))
+    if (did_scan && exact && cordon__counter_fell_short(seen, counted, s->last_scan_processes))
         s->counter_short = true;
     if (watch && (__atomic_load_n(&s->init_report->giving_back, __ATOMIC_ACQUIRE) ||
                   __atomic_load_n(&s->init_report->give_back_cpu_ns, __ATOMIC_ACQUIRE) != written))
