@@ -37,7 +37,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/perf_event.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
@@ -122,11 +121,7 @@ static uint64_t own_cpu_ns(void)
 
 void cordon__init_open_counter(cordon__init_cpu_limit *c)
 {
-    struct perf_event_attr attr = { .size = sizeof attr, .type = PERF_TYPE_SOFTWARE,
-                                     .config = PERF_COUNT_SW_TASK_CLOCK, .inherit = 1,
-                                     /* as the parent's (lib/tree_cpu_counter.c) */
-                                     .exclude_kernel = 1, .exclude_hv = 1 };
-    int fd = (int)syscall(SYS_perf_event_open, &attr, 0, -1, -1, PERF_FLAG_FD_CLOEXEC);
+    int fd = cordon__tree_cpu_counter_open_own();
     if (fd < 0)
         return;
     /* Past the fds the task's first process keeps a while: it closes
@@ -141,13 +136,7 @@ void cordon__init_open_counter(cordon__init_cpu_limit *c)
 static bool count_by_counter(const cordon__init_cpu_limit *c, uint64_t *count)
 {
     uint64_t counted;
-    ssize_t got;
-    if (c->counter_fd < 0)
-        return false;
-    do
-        got = read(c->counter_fd, &counted, sizeof counted);
-    while (got < 0 && errno == EINTR);
-    if (got != (ssize_t)sizeof counted)
+    if (c->counter_fd < 0 || cordon__tree_cpu_counter_read(c->counter_fd, &counted) < 0)
         return false;
     uint64_t own = own_cpu_ns();
     uint64_t cordon_s = (own > c->counter_own_base_ns ? own - c->counter_own_base_ns : 0) +

@@ -1168,6 +1168,10 @@ bool cordon__tree_cpu_counter_keep_hooks_on(void);
 /* Not known to be refused: worth starting a command by fork for. */
 bool cordon__tree_cpu_counter_usable(void);
 int cordon__tree_cpu_counter_read(int fd, uint64_t *ns);
+/* The same counter on the calling process and all it starts from now on
+ * (a task's init, lib/init_cpu_limit.c): an fd or -errno;
+ * async-signal-safe, as _read is. */
+int cordon__tree_cpu_counter_open_own(void);
 
 void cordon__process_table_tick(struct cordon__process_table *table, pid_t root, pid_t group,
                                 uint64_t now_ns);

@@ -115,6 +115,11 @@ static bool resolved_beneath(const char *path, const char *dir)
     return strncmp(path, dir, len) == 0 && (path[len] == '/' || (len == 1 && path[1]));
 }
 
+static bool at_or_beneath(const char *path, const char *dir)
+{
+    return path && (strcmp(path, dir) == 0 || resolved_beneath(path, dir));
+}
+
 static bool hidden_by(const char *path, const char *tmpfs)
 {
     char *real_path = realpath(path, NULL), *real_tmpfs = realpath(tmpfs, NULL);
@@ -621,7 +626,7 @@ static int make_file_ruleset(const cordon__isolation *iso, bool own_proc, cordon
 static const char *covered_by(const char *resolved, const cordon__path_list *hidden)
 {
     for (size_t i = 0; resolved && i < hidden->count; i++)
-        if (strcmp(resolved, hidden->paths[i]) == 0 || resolved_beneath(resolved, hidden->paths[i]))
+        if (at_or_beneath(resolved, hidden->paths[i]))
             return hidden->paths[i];
     return NULL;
 }
@@ -750,21 +755,22 @@ static int check_covered(const cordon_task *t, cordon_error *err)
     return rc;
 }
 
+
 /* A bind's target beneath the task's own /dev would have nothing to be
  * mounted on. */
 static const char *bind_under_dev(const cordon__isolation *iso)
 {
     for (size_t i = 0; iso->minimal_dev && i < iso->bind_count; i++)
-        if (strcmp(iso->binds[i].target, "/dev") == 0 ||
-            strncmp(iso->binds[i].target, "/dev/", 5) == 0)
+        if (at_or_beneath(iso->binds[i].target, "/dev"))
             return iso->binds[i].target;
     return NULL;
 }
 
-static bool at_or_beneath(const char *path, const char *top)
+/* The i-th tmpfs at or beneath `top`, as it was named or where it led
+ * when given. */
+static bool tmpfs_in(const cordon__isolation *iso, size_t i, const char *top)
 {
-    size_t len = strlen(top);
-    return path && strncmp(path, top, len) == 0 && (path[len] == '\0' || path[len] == '/');
+    return at_or_beneath(iso->tmpfs[i], top) || at_or_beneath(iso->tmpfs_resolved[i], top);
 }
 
 /* A tmpfs at or beneath the task's own /dev (a minimal one), or a bind
@@ -782,13 +788,10 @@ static const char *mount_in_own_mount(const cordon__isolation *iso, const char *
             return iso->binds[i].target;
     *kind = "tmpfs";
     for (size_t i = 0; i < iso->tmpfs_count; i++) {
-        if (at_or_beneath(iso->tmpfs[i], "/proc") || at_or_beneath(iso->tmpfs_resolved[i], "/proc"))
+        *own = tmpfs_in(iso, i, "/proc") ? "/proc"
+               : iso->minimal_dev && tmpfs_in(iso, i, "/dev") ? "/dev" : NULL;
+        if (*own)
             return iso->tmpfs[i];
-        *own = "/dev";
-        if (iso->minimal_dev &&
-            (at_or_beneath(iso->tmpfs[i], "/dev") || at_or_beneath(iso->tmpfs_resolved[i], "/dev")))
-            return iso->tmpfs[i];
-        *own = "/proc";
     }
     return NULL;
 }
@@ -925,12 +928,9 @@ static bool beneath_the_task_s_mounts(const cordon__isolation *iso, int fd)
         return false;
     char *real = realpath(name, NULL);
     const char *at = real ? real : name;
-    bool beneath = false;
+    bool beneath = cordon__isolation_hiding_tmpfs(iso, at) != NULL;
     for (size_t i = 0; !beneath && i < iso->bind_count; i++)
-        beneath = strcmp(at, iso->binds[i].target) == 0 ||
-                  resolved_beneath(at, iso->binds[i].target);
-    for (size_t i = 0; !beneath && i < iso->tmpfs_count; i++)
-        beneath = hidden_by(at, iso->tmpfs[i]);
+        beneath = at_or_beneath(at, iso->binds[i].target);
     free(real);
     return beneath;
 }

@@ -220,6 +220,36 @@ static uint64_t counted_less_cordon_s_start(const cordon__attempt_state *s, uint
     return counted_ns > init_s ? counted_ns - init_s : 0;
 }
 
+/* The largest figure read (a scan's or the counter's), and the split of
+ * the scan that saw the most ticks: the usage of processes wait4 will not
+ * count (see cordon__usage_count_scanned).  The counter has no split of
+ * its own, and a figure of its replacing the scan's split with none had
+ * the children it saw split as wait4's figures for the rest: two children
+ * spinning 400 ms in user mode read as 402 ms of system time. */
+static void remember_scan(cordon__attempt_state *s, const scan_sum *sum)
+{
+    if (sum->ns > s->scanned_cpu_ns)
+        s->scanned_cpu_ns = sum->ns;
+    if (sum->user_ticks + sum->system_ticks > s->scanned_user_ticks + s->scanned_system_ticks) {
+        s->scanned_user_ticks = sum->user_ticks;
+        s->scanned_system_ticks = sum->system_ticks;
+    }
+}
+
+/* The counter's figure is exact when it is read; it is kept, as a scan's
+ * is, for the usage of the processes wait4 will not count (its split is
+ * wait4's). */
+static bool read_the_counter(cordon__attempt_state *s, uint64_t *ns)
+{
+    uint64_t counted;
+    if (s->cpu_counter_fd < 0 || cordon__tree_cpu_counter_read(s->cpu_counter_fd, &counted) < 0)
+        return false;
+    *ns = counted_less_cordon_s_start(s, counted);
+    scan_sum sum = { *ns, 0, 0, 0 };
+    remember_scan(s, &sum);
+    return true;
+}
+
 /* A walk of a check stops once the counter alone shows the limit: the
  * walk of a tree of thousands takes tens of ms, which the limit would
  * otherwise be overshot by. */
@@ -227,9 +257,7 @@ static bool counter_shows_the_limit(void *context)
 {
     cordon__attempt_state *s = context;
     uint64_t counted;
-    return s->cpu_limit_ns && s->cpu_counter_fd >= 0 &&
-           cordon__tree_cpu_counter_read(s->cpu_counter_fd, &counted) == 0 &&
-           counted_less_cordon_s_start(s, counted) >= s->cpu_limit_ns;
+    return s->cpu_limit_ns && read_the_counter(s, &counted) && counted >= s->cpu_limit_ns;
 }
 
 /* The tree beneath the init, found from it down (lib/namespace_tree.c):
@@ -329,36 +357,6 @@ void cordon__usage_count_unwaited(cordon__attempt_state *s)
                                            .tv_usec = (suseconds_t)(user_us % 1000000u) };
     s->rusage.ru_stime = (struct timeval){ .tv_sec = (time_t)(system_us / 1000000u),
                                            .tv_usec = (suseconds_t)(system_us % 1000000u) };
-}
-
-/* The largest figure read (a scan's or the counter's), and the split of
- * the scan that saw the most ticks: the usage of processes wait4 will not
- * count (see cordon__usage_count_scanned).  The counter has no split of
- * its own, and a figure of its replacing the scan's split with none had
- * the children it saw split as wait4's figures for the rest: two children
- * spinning 400 ms in user mode read as 402 ms of system time. */
-static void remember_scan(cordon__attempt_state *s, const scan_sum *sum)
-{
-    if (sum->ns > s->scanned_cpu_ns)
-        s->scanned_cpu_ns = sum->ns;
-    if (sum->user_ticks + sum->system_ticks > s->scanned_user_ticks + s->scanned_system_ticks) {
-        s->scanned_user_ticks = sum->user_ticks;
-        s->scanned_system_ticks = sum->system_ticks;
-    }
-}
-
-/* The counter's figure is exact when it is read; it is kept, as a scan's
- * is, for the usage of the processes wait4 will not count (its split is
- * wait4's). */
-static bool read_the_counter(cordon__attempt_state *s, uint64_t *ns)
-{
-    uint64_t counted;
-    if (s->cpu_counter_fd < 0 || cordon__tree_cpu_counter_read(s->cpu_counter_fd, &counted) < 0)
-        return false;
-    *ns = counted_less_cordon_s_start(s, counted);
-    scan_sum sum = { *ns, 0, 0, 0 };
-    remember_scan(s, &sum);
-    return true;
 }
 
 /* The tree's CPU as its cgroup, else a scan, sees it; with no scan, what

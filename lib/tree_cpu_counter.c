@@ -103,6 +103,11 @@ int cordon__tree_cpu_counter_attach(pid_t pid)
     return fd;
 }
 
+int cordon__tree_cpu_counter_open_own(void)
+{
+    return open_task_clock(0, true, false);
+}
+
 int cordon__tree_cpu_counter_read(int fd, uint64_t *ns)
 {
     uint64_t value;
