@@ -113,6 +113,29 @@ static inline bool process_gone_now(const char *pid)
     return scanned == 1 && status == 'Z';
 }
 
+/* /proc/PID/stat of `pid` (a /proc entry's name): its parent, state and
+ * name (comm, cut to `size`); false where it is no process (or gone). */
+static inline bool proc_stat_of(const char *pid, pid_t *ppid, char *state, char *comm, size_t size)
+{
+    char path[300], text[512];
+    snprintf(path, sizeof path, "/proc/%s/stat", pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return false;
+    size_t n = fread(text, 1, sizeof text - 1, f);
+    fclose(f);
+    text[n] = '\0';
+    char *open_paren = strchr(text, '('), *close_paren = strrchr(text, ')');
+    int parent = 0;
+    if (!open_paren || !close_paren || close_paren < open_paren ||
+        sscanf(close_paren + 1, " %c %d", state, &parent) != 2)
+        return false;
+    *ppid = parent;
+    *close_paren = '\0';
+    snprintf(comm, size, "%s", open_paren + 1);
+    return true;
+}
+
 /* An output callback counting the lines tasks wrote to stdout (`user`:
  * an int the tasks share): their word that they are ready. */
 static inline void count_stdout_lines(void *user, int stream, const char *data, size_t len)

@@ -540,20 +540,10 @@ static pid_t child_named(pid_t parent, const char *name)
     DIR *proc = opendir("/proc");
     pid_t found = 0;
     for (struct dirent *e; proc && !found && (e = readdir(proc));) {
-        char path[300], text[512] = "";
-        snprintf(path, sizeof path, "/proc/%s/stat", e->d_name);
-        FILE *f = fopen(path, "r");
-        if (!f)
-            continue;
-        size_t n = fread(text, 1, sizeof text - 1, f);
-        fclose(f);
-        text[n] = '\0';
-        char *open_paren = strchr(text, '('), *close_paren = strrchr(text, ')');
-        int ppid = 0;
-        if (!open_paren || !close_paren || sscanf(close_paren + 2, "%*c %d", &ppid) != 1)
-            continue;
-        *close_paren = '\0';
-        if (ppid == parent && strcmp(open_paren + 1, name) == 0)
+        char state, comm[32];
+        pid_t ppid;
+        if (proc_stat_of(e->d_name, &ppid, &state, comm, sizeof comm) && ppid == parent &&
+            strcmp(comm, name) == 0)
             found = atoi(e->d_name);
     }
     if (proc)

@@ -542,18 +542,11 @@ static void orphans_of_a_subreaper(int out)
         DIR *proc = opendir("/proc");
         struct dirent *e;
         while (proc && (e = readdir(proc))) {
-            char path[300], text[512];
-            snprintf(path, sizeof path, "/proc/%s/stat", e->d_name);
-            FILE *f = fopen(path, "r");
-            if (!f)
-                continue;
-            char state = 0;
-            int ppid = 0;
-            const char *end = fgets(text, sizeof text, f) ? strrchr(text, ')') : NULL;
-            if (end && sscanf(end + 1, " %c %d", &state, &ppid) == 2 && ppid == getpid() &&
+            char state, comm[32];
+            pid_t ppid;
+            if (proc_stat_of(e->d_name, &ppid, &state, comm, sizeof comm) && ppid == getpid() &&
                 atoi(e->d_name) != own)
                 left[kind]++;
-            fclose(f);
         }
         if (proc)
             closedir(proc);

@@ -1683,14 +1683,34 @@ static int covered_path_refused(int way, const char *top)
     return !(given == 0 && checked == -EXDEV && strstr(err.message, mount) && ran == -EXDEV);
 }
 
+/* The start of a copy's body that needs a mount namespace of its own
+ * (root only): it exits 2 where it cannot have one. */
+static void enter_a_private_mount_namespace(void)
+{
+    if (unshare(CLONE_NEWNS) != 0 || mount(NULL, "/", "none", MS_REC | MS_PRIVATE, NULL) != 0)
+        _exit(2);
+}
+
+/* Runs `body` in a copy of the test (run_in_a_copy) and asserts it
+ * ended with 0, or skips where it had no mount namespace of its own. */
+static void run_in_a_private_copy(void (*body)(int out), char *text, size_t size, const char *hung)
+{
+    int status = run_in_a_copy(body, text, size, hung);
+    assert_true(WIFEXITED(status));
+    if (WEXITSTATUS(status) == 2) {
+        print_message("skipped: no mount namespace of the test's own (root only)\n");
+        skip();
+    }
+    assert_int_equal(WEXITSTATUS(status), 0);
+}
+
 /* In a copy with a mount namespace of its own (root): the caller's
  * terminals bound again and a second proc, beneath /var/tmp; "refused
  * plain" with a bit per way not refused, and the run of a task with a
  * working directory beside them. */
 static void name_paths_on_covered_mounts(int out)
 {
-    if (unshare(CLONE_NEWNS) != 0 || mount(NULL, "/", "none", MS_REC | MS_PRIVATE, NULL) != 0)
-        _exit(2);
+    enter_a_private_mount_namespace();
     char top[64], pts[96], proc[96], plain[96];
     snprintf(top, sizeof top, "/var/tmp/cordon-covered-%d", (int)getpid());
     snprintf(pts, sizeof pts, "%s/pts", top);
@@ -1737,14 +1757,8 @@ static void test_mounts_a_path_on_a_covered_mount_is_refused_by_name(void **stat
     (void)state;
     require_mount_namespace();
     char text[64];
-    int status = run_in_a_copy(name_paths_on_covered_mounts, text, sizeof text,
-                               "tasks beside covered mounts took over 30 s");
-    assert_true(WIFEXITED(status));
-    if (WEXITSTATUS(status) == 2) {
-        print_message("skipped: no mount namespace of the test's own (root only)\n");
-        skip();
-    }
-    assert_int_equal(WEXITSTATUS(status), 0);
+    run_in_a_private_copy(name_paths_on_covered_mounts, text, sizeof text,
+                          "tasks beside covered mounts took over 30 s");
     int not_refused, plain_rc;
     if (sscanf(text, "%d %d", &not_refused, &plain_rc) != 2)
         fail_msg("the copy said: %s", text);
@@ -1757,8 +1771,7 @@ static void test_mounts_a_path_on_a_covered_mount_is_refused_by_name(void **stat
  * at /run/netns/NAME; what a task opening it said. */
 static void open_a_bound_namespace_file(int out)
 {
-    if (unshare(CLONE_NEWNS) != 0 || mount(NULL, "/", "none", MS_REC | MS_PRIVATE, NULL) != 0)
-        _exit(2);
+    enter_a_private_mount_namespace();
     char top[64], file[96], command[300];
     snprintf(top, sizeof top, "/var/tmp/cordon-nsfs-%d", (int)getpid());
     snprintf(file, sizeof file, "%s/net", top);
@@ -1786,14 +1799,8 @@ static void test_mounts_a_bound_namespace_file_is_covered(void **state)
     (void)state;
     require_mount_namespace();
     char text[64];
-    int status = run_in_a_copy(open_a_bound_namespace_file, text, sizeof text,
-                               "a task beside a bound namespace file took over 30 s");
-    assert_true(WIFEXITED(status));
-    if (WEXITSTATUS(status) == 2) {
-        print_message("skipped: no mount namespace of the test's own (root only)\n");
-        skip();
-    }
-    assert_int_equal(WEXITSTATUS(status), 0);
+    run_in_a_private_copy(open_a_bound_namespace_file, text, sizeof text,
+                          "a task beside a bound namespace file took over 30 s");
     assert_string_equal(text, "refused\n");
 }
 

@@ -252,17 +252,9 @@ static int init_perf_fds(void)
     DIR *proc = opendir("/proc");
     int found = -1;
     for (struct dirent *entry; proc && (entry = readdir(proc));) {
-        char path[300], text[512];
-        snprintf(path, sizeof path, "/proc/%s/stat", entry->d_name);
-        FILE *f = fopen(path, "r");
-        if (!f)
-            continue;
-        size_t n = fread(text, 1, sizeof text - 1, f);
-        fclose(f);
-        text[n] = '\0';
-        const char *close_paren = strrchr(text, ')');
-        int ppid = 0;
-        if (!close_paren || sscanf(close_paren + 1, " %*c %d", &ppid) != 1 || ppid != getpid())
+        char path[300], state, comm[32];
+        pid_t ppid;
+        if (!proc_stat_of(entry->d_name, &ppid, &state, comm, sizeof comm) || ppid != getpid())
             continue;
         snprintf(path, sizeof path, "/proc/%s/fd", entry->d_name);
         DIR *fds = opendir(path);

@@ -112,18 +112,11 @@ static pid_t keeper_of(pid_t caller, int wait_ms)
         struct dirent *e;
         pid_t found = 0;
         while (proc && !found && (e = readdir(proc))) {
-            char path[300], line[512];
-            snprintf(path, sizeof path, "/proc/%s/stat", e->d_name);
-            FILE *f = fopen(path, "r");
-            if (!f)
-                continue;
-            int pid, ppid;
-            char state;
-            if (fgets(line, sizeof line, f) &&
-                sscanf(line, "%d (cordon-spares) %c %d", &pid, &state, &ppid) == 3 &&
-                ppid == caller && state != 'Z')
-                found = pid;
-            fclose(f);
+            char state, comm[32];
+            pid_t ppid;
+            if (proc_stat_of(e->d_name, &ppid, &state, comm, sizeof comm) && ppid == caller &&
+                state != 'Z' && strcmp(comm, "cordon-spares") == 0)
+                found = atoi(e->d_name);
         }
         if (proc)
             closedir(proc);

@@ -731,6 +731,23 @@ static int changes_its_stdin_file(cordon_ctx *ctx, void *arg)
     return 0;
 }
 
+/* Runs changes_its_stdin_file with `fd` as its stdin and `dir` bound
+ * read-only over itself: -1 where no bind was made (no mount namespace
+ * here: the caller skips, once it has cleaned up), else its exit code. */
+static int change_stdin_beneath_a_read_only_bind(int fd, const char *dir)
+{
+    cordon_task *t = cordon_function_task(changes_its_stdin_file, NULL);
+    assert_int_equal(cordon_set_stdin_fd(t, fd), 0);
+    assert_int_equal(cordon_add_bind(t, dir, dir, CORDON_BIND_READONLY), 0);
+    int rc = cordon_run(t);
+    bool held = rc >= 0 && (cordon_task_result(t)->confinement & CORDON_CONFINED_BIND_MOUNTS);
+    int exit_code = held ? cordon_task_result(t)->exit_code : -1;
+    if (!held)
+        print_message("no mount namespace here (%d)\n", rc);
+    cordon_task_free(t);
+    return exit_code;
+}
+
 /* A stdin file beneath a read-only bind: the description the parent
  * opened was on the caller's writable mount, and the task wrote the file
  * and changed its mode through /proc/self/fd/0 (EROFS by its path).  It
@@ -746,11 +763,7 @@ static void test_stdin_fd_a_file_beneath_a_read_only_bind_stays_unchanged(void *
     assert_int_equal(write(fd, "original\n", 9), 9);
     assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
     assert_int_equal(fchmod(fd, 0644), 0);
-    cordon_task *t = cordon_function_task(changes_its_stdin_file, NULL);
-    assert_int_equal(cordon_set_stdin_fd(t, fd), 0);
-    assert_int_equal(cordon_add_bind(t, dir, dir, CORDON_BIND_READONLY), 0);
-    int rc = cordon_run(t);
-    bool held = rc >= 0 && (cordon_task_result(t)->confinement & CORDON_CONFINED_BIND_MOUNTS);
+    int exit_code = change_stdin_beneath_a_read_only_bind(fd, dir);
     struct stat st;
     char text[64] = "";
     assert_int_equal(fstat(fd, &st), 0);
@@ -758,13 +771,9 @@ static void test_stdin_fd_a_file_beneath_a_read_only_bind_stays_unchanged(void *
     close(fd);
     unlink(path);
     rmdir(dir);
-    if (!held) {
-        cordon_task_free(t);
-        print_message("no mount namespace here (%d)\n", rc);
+    if (exit_code < 0)
         skip();
-    }
-    assert_int_equal(cordon_task_result(t)->exit_code, 0);
-    cordon_task_free(t);
+    assert_int_equal(exit_code, 0);
     assert_int_equal(n, 9);
     assert_int_equal(st.st_mode & 07777, 0644);
 }
@@ -783,22 +792,14 @@ static void test_stdin_fd_a_fifo_beneath_a_read_only_bind_keeps_its_mode(void **
     int fd = open(path, O_RDWR | O_CLOEXEC); /* a writer of its own: no wait */
     assert_true(fd >= 0);
     assert_int_equal(write(fd, "data\n", 5), 5);
-    cordon_task *t = cordon_function_task(changes_its_stdin_file, NULL);
-    assert_int_equal(cordon_set_stdin_fd(t, fd), 0);
-    assert_int_equal(cordon_add_bind(t, dir, dir, CORDON_BIND_READONLY), 0);
-    int rc = cordon_run(t);
-    bool held = rc >= 0 && (cordon_task_result(t)->confinement & CORDON_CONFINED_BIND_MOUNTS);
+    int exit_code = change_stdin_beneath_a_read_only_bind(fd, dir);
     struct stat st;
     assert_int_equal(stat(path, &st), 0);
     close(fd);
     unlink(path);
     rmdir(dir);
-    if (!held) {
-        cordon_task_free(t);
-        print_message("no mount namespace here (%d)\n", rc);
+    if (exit_code < 0)
         skip();
-    }
-    cordon_task_free(t);
     assert_int_equal(st.st_mode & 07777, 0644);
 }
 
