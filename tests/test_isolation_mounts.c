@@ -440,6 +440,33 @@ static int check_propagation(void)
     return seen ? 15 : 0;
 }
 
+/* The start of a check of a mount the caller makes while a task runs:
+ * `late` made beneath the source, the copy's mounts shared (as a systemd
+ * machine's are).  0, or 10 where the copy cannot. */
+static int share_mounts_beside(const char *late)
+{
+    if (mkdir(late, 0777) != 0 && errno != EEXIST)
+        return 10;
+    if (mount_tmpfs_below_source() != 0 || mount(NULL, "/", "none", MS_REC | MS_SHARED, NULL) != 0)
+        return 10;
+    return 0;
+}
+
+/* Its end: 0 when the task said `want`, 13 when it did not end, 14 when
+ * it said something else; `late` unmounted and removed. */
+static int task_said_after_the_late_mount(cordon_task *t, const char *late, const char *want)
+{
+    if (cordon_join(t) != 0)
+        return 13;
+    int rc = strcmp(cordon_task_result(t)->std_out.data, want) == 0 ? 0 : 14;
+    if (rc)
+        fprintf(stderr, "the task said: %s", cordon_task_result(t)->std_out.data);
+    cordon_task_free(t);
+    umount(late);
+    rmdir(late);
+    return rc;
+}
+
 /* In a copy of the test with shared mounts, as propagation_stays_out:
  * 0 when a mount the caller made beneath a read-only bind's source while
  * the task ran neither showed in the bind nor took the task's write (a
@@ -448,9 +475,7 @@ static int check_late_mount_beneath_a_read_only_bind(void)
 {
     char late[96], command[600];
     snprintf(late, sizeof late, "%s/late", source);
-    if (mkdir(late, 0777) != 0 && errno != EEXIST)
-        return 10;
-    if (mount_tmpfs_below_source() != 0 || mount(NULL, "/", "none", MS_REC | MS_SHARED, NULL) != 0)
+    if (share_mounts_beside(late) != 0)
         return 10;
     snprintf(command, sizeof command,
              "sleep 1; grep -c ' %s/late ' /proc/self/mountinfo; "
@@ -462,15 +487,7 @@ static int check_late_mount_beneath_a_read_only_bind(void)
     usleep(300 * 1000);
     if (mount("tmpfs", late, "tmpfs", 0, "mode=0777") != 0)
         return 12;
-    if (cordon_join(t) != 0)
-        return 13;
-    int rc = strcmp(cordon_task_result(t)->std_out.data, "0\nrefused\n") == 0 ? 0 : 14;
-    if (rc)
-        fprintf(stderr, "the task said: %s", cordon_task_result(t)->std_out.data);
-    cordon_task_free(t);
-    umount(late);
-    rmdir(late);
-    return rc;
+    return task_said_after_the_late_mount(t, late, "0\nrefused\n");
 }
 
 /* In a copy of the test with shared mounts: 0 when a /proc the caller
@@ -483,9 +500,7 @@ static int check_late_kernel_mount_in_the_default_view(void)
 {
     char late[96], command[300];
     snprintf(late, sizeof late, "%s/late-proc", source);
-    if (mkdir(late, 0777) != 0 && errno != EEXIST)
-        return 10;
-    if (mount_tmpfs_below_source() != 0 || mount(NULL, "/", "none", MS_REC | MS_SHARED, NULL) != 0)
+    if (share_mounts_beside(late) != 0)
         return 10;
     snprintf(command, sizeof command, "sleep 1; grep -c ' %s ' /proc/self/mountinfo; ls %s | wc -l",
              late, late);
@@ -498,15 +513,7 @@ static int check_late_kernel_mount_in_the_default_view(void)
     if (mount("proc", late, "proc", 0, NULL) != 0 &&
         mount("tmpfs", late, "tmpfs", 0, "mode=0755") != 0)
         return 12;
-    if (cordon_join(t) != 0)
-        return 13;
-    int rc = strcmp(cordon_task_result(t)->std_out.data, "0\n0\n") == 0 ? 0 : 14;
-    if (rc)
-        fprintf(stderr, "the task said: %s", cordon_task_result(t)->std_out.data);
-    cordon_task_free(t);
-    umount(late);
-    rmdir(late);
-    return rc;
+    return task_said_after_the_late_mount(t, late, "0\n0\n");
 }
 
 /* Runs `check` in a forked copy of the test (its namespaces and mounts
