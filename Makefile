@@ -23,6 +23,10 @@
 .SUFFIXES:
 
 PREFIX     ?= /usr/local
+# PREFIX=/opt/cordon/ gave //lib in cordon.pc and the compiled-in policy
+# directory: the slashes at its end go (not those of / itself).
+strip_slash = $(patsubst %/,%,$(1))
+override PREFIX := $(or $(call strip_slash,$(call strip_slash,$(call strip_slash,$(PREFIX)))),$(if $(PREFIX),/))
 LIBDIR     ?= $(PREFIX)/lib
 INCLUDEDIR ?= $(PREFIX)/include
 BINDIR     ?= $(PREFIX)/bin
@@ -519,7 +523,8 @@ MADE_DIRS    = $(DESTDIR)$(patsubst %/,%,$(dir $(POLICYDIR)))/installed-director
 # directory), and an empty PREFIX (a misspelt variable) installed into /.
 ifneq ($(filter install uninstall,$(MAKECMDGOALS)),)
 $(foreach v,PREFIX DESTDIR BINDIR LIBDIR INCLUDEDIR MANDIR POLICYDIR PY_DIST,\
-  $(if $(word 2,$($(v))),$(error $(v)='$($(v))' holds a blank: make cannot install to it; give a path without blanks)))
+  $(if $(word 2,$($(v))),$(error $(v)='$($(v))' holds a blank: make cannot install to it; give a path without blanks))\
+  $(if $(findstring ',$($(v))),$(error $(v)="$($(v))" holds a quote ('): make cannot install to it; give a path without one)))
 $(foreach v,PREFIX BINDIR LIBDIR INCLUDEDIR MANDIR POLICYDIR PY_DIST,\
   $(if $(filter /%,$($(v))),,$(error $(v)='$($(v))' is not an absolute path: give one that starts with /)))
 $(if $(DESTDIR),$(if $(filter /%,$(DESTDIR)),,$(error DESTDIR='$(DESTDIR)' is not an absolute path: give one that starts with /)))
@@ -569,6 +574,12 @@ uninstall:
 	rm -rf $(DESTDIR)$(PY_DIST)/cordon/__pycache__
 	@made=$$(if [ -f '$(MADE_DIRS)' ]; then sort -r '$(MADE_DIRS)'; fi); rm -f '$(MADE_DIRS)'; \
 	for d in $$made; do rmdir "$(DESTDIR)$$d" 2>/dev/null; done; true
+	@# Staged, the parents of PREFIX in the stage (usr/ of stage/usr/local)
+	@# were not recorded (see install): each goes when left empty, up to
+	@# DESTDIR itself, which stays.
+	@if [ -n '$(DESTDIR)' ]; then d='$(PREFIX)'; \
+	    while [ "$$d" != / ] && { [ ! -e "$(DESTDIR)$$d" ] || rmdir "$(DESTDIR)$$d" 2>/dev/null; }; \
+	    do d=$$(dirname "$$d"); done; fi; true
 
 clean:
 	rm -rf build $(PY_EXT) python/cordon/__pycache__ python/tests/__pycache__

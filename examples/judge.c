@@ -118,6 +118,23 @@ static int own_directory(char *dir, size_t size)
     return 0;
 }
 
+static const char *const submissions[] = { "sum", "off_by_one", "spin", "crash", "hog",
+                                            "hostile" };
+enum { SUBMISSIONS = sizeof submissions / sizeof *submissions };
+
+/* A directory holding none of them is a wrong directory, said once (it
+ * was said six times, one "cannot copy" per submission). */
+static bool holds_any_submission(const char *dir)
+{
+    for (size_t i = 0; i < SUBMISSIONS; i++) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s", dir, submissions[i]);
+        if (access(path, F_OK) == 0)
+            return true;
+    }
+    return false;
+}
+
 /* SUBMISSIONS_DIR, or the submissions beside the executable; NULL after
  * saying what is missing. */
 static const char *submissions_dir(int argc, char **argv, char *buf, size_t size)
@@ -134,7 +151,9 @@ static const char *submissions_dir(int argc, char **argv, char *buf, size_t size
     struct stat st;
     const char *why = stat(buf, &st) < 0       ? strerror(errno)
                       : !S_ISDIR(st.st_mode) ? "not a directory"
-                                             : NULL;
+                      : !holds_any_submission(buf)
+                          ? "none of sum, off_by_one, spin, crash, hog, hostile is there"
+                          : NULL;
     if (why) {
         fprintf(stderr, "judge: no submissions in '%s': %s (make examples builds them)\n", buf,
                 why);
@@ -213,7 +232,6 @@ int main(int argc, char **argv)
     snprintf(expected, sizeof expected, "%lld", sum);
     printf("problem: the sum of %d numbers (expected %s)\n", NUMBERS, expected);
 
-    const char *submissions[] = { "sum", "off_by_one", "spin", "crash", "hog", "hostile" };
     char scratch[] = "/var/tmp/cordon-judge-XXXXXX";
     if (!mkdtemp(scratch)) {
         printf("cannot make a scratch directory in /var/tmp: %s\n", strerror(errno));
@@ -221,13 +239,13 @@ int main(int argc, char **argv)
     }
     bool isolated = true;
     unsigned unjudged = 0; /* could not be copied, confined or run */
-    for (size_t i = 0; i < sizeof submissions / sizeof *submissions; i++)
+    for (size_t i = 0; i < SUBMISSIONS; i++)
         unjudged += judge_one(dir, scratch, submissions[i], expected, &isolated) < 0;
     rmdir(scratch);
     if (!isolated)
         printf("(no Landlock here: submissions ran with limits, a policy and namespaces only)\n");
     if (unjudged)
-        fprintf(stderr, "judge: %u of %zu submissions could not be judged\n", unjudged,
-                sizeof submissions / sizeof *submissions);
+        fprintf(stderr, "judge: %u of %d submissions could not be judged\n", unjudged,
+                SUBMISSIONS);
     return unjudged ? 1 : 0;
 }

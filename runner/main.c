@@ -95,8 +95,17 @@ int main(int argc, char **argv)
         return RUNNER_EXIT_OWN_ERROR;
     }
     const char *name = argv[1];
-    if (strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0 || strcmp(name, "help") == 0)
-        return help_print(argc > 2 && strcmp(name, "help") == 0 ? argv[2] : "cordon");
+    /* `cordon help run`, `cordon --help run` and `cordon -h run` are one
+     * request; anything past the command's name is a mistake, said as
+     * --version says it. */
+    if (strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0 || strcmp(name, "help") == 0) {
+        if (argc > 3) {
+            runner_error("%s takes at most a command's name after it (found '%s' after '%s')",
+                         name, argv[3], argv[2]);
+            return RUNNER_EXIT_OWN_ERROR;
+        }
+        return help_print(argc > 2 ? argv[2] : "cordon");
+    }
     if (strcmp(name, "--version") == 0) {
         if (argc > 2) {
             runner_error("--version takes nothing after it (found '%s')", argv[2]);

@@ -65,6 +65,7 @@ typedef struct include_frame {
     const char *key;
     const struct include_frame *outer;
     unsigned *includes;     /* read so far for the whole policy */
+    unsigned *unread;       /* includes refused (missing, a cycle, too many) */
 } include_frame;
 
 typedef struct reader {
@@ -745,7 +746,7 @@ static int check_cycle(reader *r, const token *at, const char *key)
     return 0;
 }
 
-static int read_included(reader *r, const token *at, const char *name)
+static int read_included_file(reader *r, const token *at, const char *name)
 {
     if (++*r->frame->includes > MAX_INCLUDES)
         return fail_at(r, at, "more than %s includes in all (includes repeated in included "
@@ -781,7 +782,8 @@ static int read_included(reader *r, const token *at, const char *name)
     char real[PATH_MAX];
     const char *key = path && realpath(path, real) ? real : path ? path : "<built-in default>";
     int rc = check_cycle(r, at, key);
-    include_frame frame = { .key = key, .outer = r->frame, .includes = r->frame->includes };
+    include_frame frame = { .key = key, .outer = r->frame, .includes = r->frame->includes,
+                            .unread = r->frame->unread };
     size_t first_rule = r->policy->rule_count;
     if (rc == 0)
         rc = read_text(r->policy, text, path ? path : "default", r->depth + 1, &frame, r->err,
@@ -790,6 +792,16 @@ static int read_included(reader *r, const token *at, const char *name)
         rc = note_include(r, at, name, path ? path : "default", first_rule);
     free(file_text);
     free(path);
+    return rc;
+}
+
+/* An include that could not be read is counted: the default it may have
+ * held is then not said to be missing, on top of the include's error. */
+static int read_included(reader *r, const token *at, const char *name)
+{
+    int rc = read_included_file(r, at, name);
+    if (rc < 0)
+        ++*r->frame->unread;
     return rc;
 }
 
@@ -946,10 +958,11 @@ static int read_policy(cordon_policy *policy, const char *text, const char *orig
                        cordon_error *err, cordon__read_notes *notes)
 {
     char real[PATH_MAX];
-    unsigned includes = 0;
-    include_frame top = { .key = realpath(origin, real) ? real : origin, .includes = &includes };
+    unsigned includes = 0, unread = 0;
+    include_frame top = { .key = realpath(origin, real) ? real : origin, .includes = &includes,
+                          .unread = &unread };
     int rc = read_text(policy, text, origin, 0, &top, err, notes);
-    if (rc == 0 && !policy->default_set) {
+    if (rc == 0 && !policy->default_set && unread == 0) {
         cordon__error_set(err, -EINVAL, origin, 0, 0,
                           "no default action (add 'default allow' or 'default kill')");
         rc = -EINVAL;

@@ -113,9 +113,12 @@ $hosted"
 echo "$hosted" | grep -q '^  libwordcount.so  ok: 9 words' || fail "the plugin host, run from /:
 $hosted"
 mkdir "$tmp/no-submissions"
-if (cd / && "$tmp/src/build/examples/judge" "$tmp/no-submissions") >/dev/null 2>&1; then
+if said=$(cd / && "$tmp/src/build/examples/judge" "$tmp/no-submissions" 2>&1); then
     fail "the judge example exits 0 having judged nothing"
 fi
+# Said once, before any problem is posed (was: one "cannot copy" per submission).
+[ "$said" = "judge: no submissions in '$tmp/no-submissions': none of sum, off_by_one, spin, crash, hog, hostile is there (make examples builds them)" ] ||
+    fail "the judge example given an empty directory said: $said"
 # Nor does the plugin host, given a plugin that is no file, and the
 # tour runs its own cordon from any directory (every step was "not found").
 if (cd / && "$tmp/src/build/examples/plugin_host" "$tmp/no-such.so") >/dev/null 2>&1; then
@@ -230,12 +233,21 @@ for prefix in relative-prefix ""; do
 done
 [ ! -e "$tmp/moved/relative-prefix" ] && [ ! -e "$tmp/blank/relative-prefix" ] ||
     fail "make install with a relative PREFIX made something"
+out=$(make -s -C "$tmp/moved" install PREFIX="$tmp/it's" 2>&1) && fail "make install took a PREFIX with a quote"
+case "$out" in *"holds a quote"*) ;; *) fail "make install with a quote in PREFIX said: $out" ;; esac
 # Staged, a parent missing from the stage is not recorded as made: on the
-# machine the stage goes to, uninstall would remove it (/opt).
-make -s -C "$tmp/moved" install DESTDIR="$tmp/stage" PREFIX=/opt/cordon-staged >/dev/null
+# machine the stage goes to, uninstall would remove it (/opt).  A slash at
+# PREFIX's end is dropped (cordon.pc said libdir=/opt/cordon-staged//lib).
+make -s -C "$tmp/moved" install DESTDIR="$tmp/stage" PREFIX=/opt/cordon-staged/ >/dev/null
 grep -qx /opt "$tmp/stage/opt/cordon-staged/share/cordon/installed-directories" &&
     fail "a staged install recorded /opt, which it did not make on the machine"
-echo "build_test: an install path with a blank, a relative or an empty PREFIX is refused; a staged install records no parent of PREFIX"
+grep -qx 'libdir=/opt/cordon-staged/lib' "$tmp/stage/opt/cordon-staged/lib/pkgconfig/cordon.pc" ||
+    fail "PREFIX=/opt/cordon-staged/ gave cordon.pc: $(cat "$tmp/stage/opt/cordon-staged/lib/pkgconfig/cordon.pc")"
+# Its uninstall leaves the stage as it found it (opt/ was left behind).
+make -s -C "$tmp/moved" uninstall DESTDIR="$tmp/stage" PREFIX=/opt/cordon-staged >/dev/null
+left=$(find "$tmp/stage" -mindepth 1)
+[ -z "$left" ] || fail "a staged uninstall left: $left"
+echo "build_test: an install path with a blank, a quote, a relative or an empty PREFIX is refused; a staged install records no parent of PREFIX and its uninstall leaves an empty stage"
 # The install directory left empty (it was there before the install) is
 # no install: the runner of the tree built for that prefix finds the
 # shipped policies in its source tree again (it had found none: "no

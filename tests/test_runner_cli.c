@@ -163,6 +163,24 @@ static void test_cli_unknown_or_missing_command_is_125(void **state)
     expect_status(&c, 0);
     assert_non_null(strstr(c.out, "Usage: cordon learn"));
     captured_free(&c);
+    /* --help and -h are help: they name a topic the same way (was: the
+     * overview, the word ignored), and a word past it is refused as after
+     * --version (was: ignored, 0). */
+    const char *spellings[] = { "help", "--help", "-h" };
+    for (size_t i = 0; i < 3; i++) {
+        c = CORDON(spellings[i], "batch");
+        expect_status(&c, 0);
+        assert_non_null(strstr(c.out, "Usage: cordon batch"));
+        captured_free(&c);
+        c = CORDON(spellings[i], "run", "extra");
+        expect_status(&c, 125);
+        assert_string_equal(c.out, "");
+        char want[160];
+        snprintf(want, sizeof want, "cordon: %s takes at most a command's name after it "
+                 "(found 'extra' after 'run')\n", spellings[i]);
+        assert_string_equal(c.err, want);
+        captured_free(&c);
+    }
 }
 
 /* An option that takes one value, given twice, is refused with both
