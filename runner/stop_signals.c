@@ -95,11 +95,24 @@ static void *take_stop_signals(void *unused)
 /* Registered before anything of the library's, so run after its exit
  * handlers (the idle cgroups it keeps for the next task are removed):
  * the last thing the runner does. */
+static pthread_t taker;
+static pid_t taker_owner; /* 0: no thread; another pid: a forked copy's exit */
+
 static void die_at_exit(void)
 {
     int sig = stop_signals_caught();
     if (sig)
         die_of(sig);
+    /* No signal came: the thread, still in sigwait (or taking one that
+     * comes now, locks free at its waits), is ended and joined, so that
+     * its stack is not left to the leak checkers as "possibly lost". */
+    if (taker_owner == getpid()) {
+        pthread_cancel(taker);
+        pthread_join(taker, NULL);
+        taker_owner = 0;
+        if ((sig = stop_signals_caught()))
+            die_of(sig);
+    }
 }
 
 static void watch_unless_ignored(int sig)
@@ -120,14 +133,10 @@ void stop_signals_start(void)
         return; /* the signals end the runner as they did */
     sigset_t previous;
     pthread_sigmask(SIG_BLOCK, &watched, &previous);
-    pthread_attr_t attributes;
-    pthread_t thread;
-    bool started = pthread_attr_init(&attributes) == 0 &&
-                   pthread_attr_setdetachstate(&attributes, PTHREAD_CREATE_DETACHED) == 0 &&
-                   pthread_create(&thread, &attributes, take_stop_signals, NULL) == 0;
-    pthread_attr_destroy(&attributes);
     /* Without the thread, the signals end the runner as they did. */
-    if (!started)
+    if (pthread_create(&taker, NULL, take_stop_signals, NULL) == 0)
+        taker_owner = getpid();
+    else
         pthread_sigmask(SIG_SETMASK, &previous, NULL);
 }
 

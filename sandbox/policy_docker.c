@@ -34,7 +34,7 @@
 void cordon__docker_fail(docker_importer *im, const json_value *at, const char *path,
                   const char *fmt, ...)
 {
-    char message[400];
+    char message[1024];
     va_list args;
     va_start(args, fmt);
     vsnprintf(message, sizeof message, fmt, args);

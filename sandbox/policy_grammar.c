@@ -91,11 +91,9 @@ static int read_text(cordon_policy *policy, const char *text, const char *origin
 
 static int fail_at(reader *r, const token *at, const char *fmt, const char *detail)
 {
-    char message[400];
-    if (snprintf(message, sizeof message, fmt, detail) < 0)
-        message[0] = '\0';
     unsigned column = at ? at->column : (unsigned)(r->line_end - r->line_start) + 1;
-    cordon__error_set(r->err, -EINVAL, r->origin, r->line, column, "%s", message);
+    /* Formatted by cordon__error_set, which cuts a long one in its middle. */
+    cordon__error_set(r->err, -EINVAL, r->origin, r->line, column, fmt, detail);
     return -EINVAL;
 }
 
@@ -121,7 +119,9 @@ static const char *shown(const token *t, char *buffer, size_t size)
 {
     if (t->kind == TOKEN_END)
         return "end of line";
-    snprintf(buffer, size, "'%.*s'", (int)(t->len < 64 ? t->len : 64), t->text);
+    /* A long one cut, and marked cut: it is no name in the file. */
+    snprintf(buffer, size, "'%.*s%s'", (int)(t->len < 64 ? t->len : 64), t->text,
+             t->len > 64 ? "..." : "");
     return buffer;
 }
 
@@ -771,13 +771,16 @@ static int read_included_file(reader *r, const token *at, const char *name)
                 *r->err = problem;
             return problem.code;
         }
-        char detail[600];
         const char *skipped = cordon__policy_skipped_untrusted();
         if (!problem.message[0] && !is_path && skipped[0])
             snprintf(problem.message, sizeof problem.message, "not read from %s", skipped);
-        snprintf(detail, sizeof detail, "'%s': %s", name,
-                 problem.message[0] ? problem.message : "no such policy");
-        return fail_at(r, at, "cannot include %s", detail);
+        char *detail = NULL;
+        if (asprintf(&detail, "'%s': %s", name,
+                     problem.message[0] ? problem.message : "no such policy") < 0)
+            detail = NULL;
+        int rc = fail_at(r, at, "cannot include %s", detail ? detail : name);
+        free(detail);
+        return rc;
     }
     char real[PATH_MAX];
     const char *key = path && realpath(path, real) ? real : path ? path : "<built-in default>";

@@ -59,13 +59,11 @@ static int fail(importer *im, const line *l, const char *at, const char *fmt, ..
 
 static int fail(importer *im, const line *l, const char *at, const char *fmt, ...)
 {
-    char message[400];
     va_list args;
     va_start(args, fmt);
-    vsnprintf(message, sizeof message, fmt, args);
+    cordon__error_setv(im->err, -EINVAL, l->origin, l->number, (unsigned)(at - l->start) + 1, fmt,
+                       args);
     va_end(args);
-    cordon__error_set(im->err, -EINVAL, l->origin, l->number, (unsigned)(at - l->start) + 1, "%s",
-                      message);
     return -EINVAL;
 }
 
@@ -124,8 +122,9 @@ static int parse_errno(importer *im, const line *l, const char *at, const char *
     int value = cordon__errno_lookup(at, len);
     if (value < 0) {
         const char *near = cordon__suggest_errno(at, len);
-        fail(im, l, at, "unknown errno name '%.*s'%s%s%s", (int)(len < 64 ? len : 64), at,
-             near ? " (did you mean '" : "", near ? near : "", near ? "'?)" : "");
+        fail(im, l, at, "unknown errno name '%.*s%s'%s%s%s", (int)(len < 64 ? len : 64), at,
+             len > 64 ? "..." : "", near ? " (did you mean '" : "", near ? near : "",
+             near ? "'?)" : "");
         return -1;
     }
     return value;
@@ -244,9 +243,9 @@ static int syscall_of(importer *im, const line *l, const char *name_start, size_
     if (nr < 0) {
         const char *near = cordon__suggest_syscall(name_start, len);
         char detail[200];
-        snprintf(detail, sizeof detail, "unknown syscall '%.*s'%s%s%s", (int)(len < 64 ? len : 64),
-                 name_start, near ? " (did you mean '" : "", near ? near : "",
-                 near ? "'?)" : "");
+        snprintf(detail, sizeof detail, "unknown syscall '%.*s%s'%s%s%s",
+                 (int)(len < 64 ? len : 64), name_start, len > 64 ? "..." : "",
+                 near ? " (did you mean '" : "", near ? near : "", near ? "'?)" : "");
         if (im->denylist)
             *rc = fail(im, l, name_start, "%s: a deny-list cannot leave it out", detail);
         else
@@ -367,8 +366,9 @@ static int directive(importer *im, const line *l, int depth)
         im->denylist = true;
         return 0;
     }
-    return fail(im, l, l->start, "unknown directive '%.*s' (@include, @frequency or @denylist)",
-                (int)(word_end - l->start < 64 ? word_end - l->start : 64), l->start);
+    size_t len = (size_t)(word_end - l->start);
+    return fail(im, l, l->start, "unknown directive '%.*s%s' (@include, @frequency or @denylist)",
+                (int)(len < 64 ? len : 64), l->start, len > 64 ? "..." : "");
 }
 
 static int import_text(importer *im, const char *text, const char *origin, int depth)

@@ -258,25 +258,70 @@ int cordon__syscall_lookup(const char *name, size_t len, const char **stored_nam
     return nr;
 }
 
+/* Copies `len` bytes of `text` into `out`, its middle cut to "..." when
+ * longer than `room`: the start and the end (a path's file name) stay. */
+static size_t put_cut(char *out, const char *text, size_t len, size_t room)
+{
+    if (len <= room) {
+        memcpy(out, text, len);
+        return len;
+    }
+    size_t head = (room - 3) / 3, tail = room - 3 - head;
+    memcpy(out, text, head);
+    memcpy(out + head, "...", 3);
+    memcpy(out + head + 3, text + len - tail, tail);
+    return room;
+}
+
+/* The least of an origin kept when the message is long: its file name. */
+#define ORIGIN_KEPT_AT_LEAST 60
+
+/* The position and the reason's end are never lost: a long path had the
+ * whole prefix dropped, a long reason its end. */
 void cordon__error_set(cordon_error *err, int code, const char *origin, unsigned line,
                        unsigned column, const char *fmt, ...)
+{
+    va_list args;
+    va_start(args, fmt);
+    cordon__error_setv(err, code, origin, line, column, fmt, args);
+    va_end(args);
+}
+
+void cordon__error_setv(cordon_error *err, int code, const char *origin, unsigned line,
+                        unsigned column, const char *fmt, va_list args)
 {
     if (!err)
         return;
     err->code = code;
     err->line = line;
     err->column = column;
-    int used = 0;
+    char short_reason[1024], position[40] = "";
+    va_list again;
+    va_copy(again, args);
+    int made = vsnprintf(short_reason, sizeof short_reason, fmt, args);
+    /* A longer one is made whole, for its end. */
+    char *reason = short_reason, *long_reason = NULL;
+    if (made >= (int)sizeof short_reason && (long_reason = malloc((size_t)made + 1)) &&
+        vsnprintf(long_reason, (size_t)made + 1, fmt, again) == made)
+        reason = long_reason;
+    va_end(again);
+    size_t reason_len = strnlen(reason, made < 0 ? 0 : (size_t)made);
     if (origin && line)
-        used = snprintf(err->message, sizeof err->message, "%s:%u:%u: ", origin, line, column);
+        snprintf(position, sizeof position, ":%u:%u: ", line, column);
     else if (origin)
-        used = snprintf(err->message, sizeof err->message, "%s: ", origin);
-    if (used < 0 || (size_t)used >= sizeof err->message)
-        used = 0;
-    va_list args;
-    va_start(args, fmt);
-    vsnprintf(err->message + used, sizeof err->message - (size_t)used, fmt, args);
-    va_end(args);
+        strcpy(position, ": ");
+    size_t origin_len = origin ? strlen(origin) : 0, position_len = strlen(position);
+    size_t room = sizeof err->message - 1 - position_len;
+    size_t origin_room = origin_len + reason_len <= room ? origin_len
+                         : reason_len + ORIGIN_KEPT_AT_LEAST <= room ? room - reason_len
+                         : origin_len < ORIGIN_KEPT_AT_LEAST ? origin_len
+                                                              : ORIGIN_KEPT_AT_LEAST;
+    size_t at = origin ? put_cut(err->message, origin, origin_len, origin_room) : 0;
+    memcpy(err->message + at, position, position_len);
+    at += position_len;
+    at += put_cut(err->message + at, reason, reason_len, sizeof err->message - 1 - at);
+    err->message[at] = '\0';
+    free(long_reason);
 }
 
 const char *cordon__constant_name(const char *prefix, uint64_t value)

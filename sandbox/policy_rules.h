@@ -7,6 +7,7 @@
 #define CORDON_SANDBOX_POLICY_RULES_H
 
 #include <linux/filter.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -358,9 +359,15 @@ int cordon__bpf_run(const struct sock_fprog *program, const struct seccomp_data 
 int cordon__bpf_run_native(const struct sock_fprog *program, int nr, const uint64_t args[6],
                            uint32_t *result);
 
+/* "origin:line:col: message" into err (origin NULL: the message alone;
+ * line 0: no position), in its 512 bytes whatever their lengths: a long
+ * origin, then a long message, has its middle cut, never its end. */
 void cordon__error_set(cordon_error *err, int code, const char *origin, unsigned line,
                        unsigned column, const char *fmt, ...)
     __attribute__((format(printf, 6, 7)));
+void cordon__error_setv(cordon_error *err, int code, const char *origin, unsigned line,
+                        unsigned column, const char *fmt, va_list args)
+    __attribute__((format(printf, 6, 0)));
 
 /* Whether a task under `p` may make a userfaultfd (userfaultfd_reach.c):
  * its pages could then make a read of its memory wait for good. */

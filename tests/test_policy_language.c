@@ -202,6 +202,48 @@ static void test_policy_one_comparison_per_argument(void **state)
                         "allows one comparison per argument; use '||' or two rules)");
 }
 
+static bool ends_with(const char *text, const char *end)
+{
+    size_t len = strlen(text), end_len = strlen(end);
+    return len >= end_len && strcmp(text + len - end_len, end) == 0;
+}
+
+/* A message has 512 bytes; a long origin had its whole "file:line:col: "
+ * dropped (the reason alone, from which file unknown), a long reason its
+ * end.  Now the origin's middle is cut, then the reason's: the file's
+ * name, the position and the reason's end stay. */
+static void test_policy_a_long_origin_keeps_its_position_and_reason(void **state)
+{
+    (void)state;
+    char origin[700];
+    snprintf(origin, sizeof origin, "/tmp/%0300d/%0300d/p.policy", 0, 0);
+    cordon_error err;
+    assert_null(cordon_policy_parse("default allow\nkill sockett\n", origin, &err));
+    assert_true(strlen(err.message) < sizeof err.message);
+    assert_true(strncmp(err.message, "/tmp/000", 8) == 0);
+    assert_non_null(strstr(err.message, "..."));
+    assert_true(ends_with(err.message, "0000/p.policy:2:6: unknown syscall 'sockett' "
+                                       "(did you mean 'socket'?)"));
+    assert_int_equal(err.line, 2);
+    /* Both long: the reason's middle is cut too, never its end. */
+    char text[800];
+    snprintf(text, sizeof text, "default allow\ninclude %0600d\n", 0);
+    assert_null(cordon_policy_parse(text, origin, &err));
+    assert_true(strlen(err.message) < sizeof err.message);
+    assert_non_null(strstr(err.message, "p.policy:2:9: cannot include '000"));
+    assert_true(ends_with(err.message, "000': no such policy"));
+    /* A name longer than a message shows is marked cut: it is no name in
+     * the file (was 'sss…', 64 of them, closed as if whole). */
+    char name[101];
+    memset(name, 's', 100);
+    name[100] = '\0';
+    snprintf(text, sizeof text, "default allow\nkill %s\n", name);
+    assert_null(cordon_policy_parse(text, "t.policy", &err));
+    char want[120];
+    snprintf(want, sizeof want, "t.policy:2:6: unknown syscall '%.64s...'", name);
+    assert_string_equal(err.message, want);
+}
+
 static void test_policy_default_is_required_and_single(void **state)
 {
     (void)state;
@@ -762,6 +804,7 @@ int main(void)
         cmocka_unit_test(test_policy_masks_take_only_equality),
         cmocka_unit_test(test_policy_one_comparison_per_argument),
         cmocka_unit_test(test_policy_default_is_required_and_single),
+        cmocka_unit_test(test_policy_a_long_origin_keeps_its_position_and_reason),
         cmocka_unit_test(test_policy_conditions_or_and_constants),
         cmocka_unit_test(test_policy_includes_resolve_and_refuse_cycles),
         cmocka_unit_test(test_policy_includes_multiplying_are_bounded),

@@ -67,6 +67,9 @@ KNOWN = frozenset(_LIMITS) | {"timeout", "cpu", "policy", "user", "core_dumps", 
                               "network", "tmpfs", "bind", "ro_bind", "dev", "hostname",
                               "cgroup_namespace"}
 DEFAULT_RETURN_LIMIT = 1 << 20
+# Options that are on or off: True or False (or None), nothing else.  A
+# truth test had taken check="false" or clear_env="no" as on.
+_SWITCHES = ("cgroup_namespace", "tree_memory", "clear_env", "check")
 
 _policies = {}
 _policies_lock = threading.Lock()
@@ -559,9 +562,6 @@ def _check_mount_shapes(options):
     name = options.get("hostname")
     if name is not None and not isinstance(name, str):
         raise TypeError(f"hostname={name!r}: expected a str")
-    flag = options.get("cgroup_namespace")
-    if flag is not None and not isinstance(flag, bool):
-        raise TypeError(f"cgroup_namespace={flag!r}: expected True or False")
 
 
 def check_shapes(options):
@@ -574,6 +574,10 @@ def check_shapes(options):
         raise ValueError(f"isolate={options['isolate']!r}: expected one of {', '.join(_PRESETS)}")
     if options.get("network") is not None and options["network"] not in _NETWORKS:
         raise ValueError(f"network={options['network']!r}: expected 'none' or 'host'")
+    for name in _SWITCHES:
+        flag = options.get(name)
+        if flag is not None and not isinstance(flag, bool):
+            raise TypeError(f"{name}={flag!r}: expected True or False")
     _check_mount_shapes(options)
     if options.get("paths") is not None:
         value = options["paths"]

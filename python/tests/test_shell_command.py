@@ -204,6 +204,15 @@ def test_configure_refuses_at_once_what_the_run_would():
             ShellCommand("true").configure(**options)
         with pytest.raises(ValueError, match=message):
             ShellCommand("true", **options)
+    # On or off is True or False: check="false" had raised CommandFailed,
+    # clear_env="no" cleared the environment.
+    for name in ("check", "clear_env", "tree_memory", "cgroup_namespace"):
+        for value in ("false", "no", 0, 1):
+            with pytest.raises(TypeError, match=rf"^{name}={value!r}: expected True or False$"):
+                ShellCommand("true").configure(**{name: value})
+    assert ShellCommand("exit 3", check=False).run().exit_code == 3
+    with pytest.raises(TypeError, match=r"^tree_memory='no'"):
+        cordon.FunctionTask(len, "x").configure(tree_memory="no")
     with pytest.raises(ValueError, match=r"'a\\x00b' holds a NUL byte"):
         ShellCommand(["echo", "a\0b"])
     with pytest.raises(ValueError, match=r"holds a NUL byte"):
