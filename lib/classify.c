@@ -121,8 +121,18 @@ static bool setup_failed(cordon_task *t, const cordon__setup_record *setup,
         cordon__escape_text_keeping_utf8(dir, sizeof dir, t->cwd, strlen(t->cwd));
         snprintf(named, sizeof named, " '%s'", dir);
     }
-    cordon__buffer_printf(&t->exc_out, "ConfinementError: the task's child failed %s%s: %s\n",
-                          cordon__step_name(step), named, strerror(error));
+    /* Said as a start that outgrew the limit by its cgroup's kill is:
+     * the same cause, met as a failed allocation (an init's copy of a
+     * large caller's page tables). */
+    if (error == ENOMEM && t->limits[CORDON_LIMIT_MEMORY] && !setup->task_start_ns)
+        cordon__buffer_printf(&t->exc_out, "ConfinementError: the task could not start within "
+                              "its memory limit of %llu bytes: its start (a copy of this process "
+                              "until the task's own code runs) did not fit in it (%s: %s)\n",
+                              (unsigned long long)t->limits[CORDON_LIMIT_MEMORY],
+                              cordon__step_name(step), strerror(error));
+    else
+        cordon__buffer_printf(&t->exc_out, "ConfinementError: the task's child failed %s%s: %s\n",
+                              cordon__step_name(step), named, strerror(error));
     if (setup->exit_refused)
         cordon__buffer_printf(&t->exc_out, "  (and could not even exit: the task's policy "
                               "refuses exit_group and exit, so every task under it ends in a "
@@ -147,7 +157,7 @@ static bool setup_failed(cordon_task *t, const cordon__setup_record *setup,
     /* A limit smaller than cordon's start: the child is a copy of the
      * caller until the task's own code begins, and under a memory limit
      * that copy's pages count. */
-    if (error == ENOMEM && t->limits[CORDON_LIMIT_MEMORY])
+    if (error == ENOMEM && t->limits[CORDON_LIMIT_MEMORY] && setup->task_start_ns)
         cordon__buffer_printf(&t->exc_out, "  (under its memory limit of %llu bytes: the task's "
                               "start, a copy of this process until the task's own code runs, "
                               "did not fit in it)\n",
@@ -270,11 +280,22 @@ static bool cpu_limit_reached(cordon_task *t, const cordon__attempt_state *s,
     }
     set_exception(t, "CpuLimit");
     own_ending(t, shared, s->wait_status);
-    cordon__buffer_printf(&t->exc_out,
-                          "CpuLimit: the task's processes used %llu ms of CPU time, reaching "
-                          "its limit of %llu ms\n",
-                          (unsigned long long)(s->cpu_used_ns / 1000000u),
-                          (unsigned long long)cpu_ms);
+    uint64_t used_ms = s->cpu_used_ns / 1000000u, at_kill_ms = s->cpu_at_kill_ns / 1000000u;
+    /* Processes killed still spend CPU on their ending (their exits, the
+     * freeing of their memory): some 0.1-1 ms each, counted as theirs.
+     * Said apart, so that a late count does not read as a late kill. */
+    if (at_kill_ms && used_ms > at_kill_ms + 1)
+        cordon__buffer_printf(&t->exc_out,
+                              "CpuLimit: the task's processes used %llu ms of CPU time, reaching "
+                              "its limit of %llu ms (%llu ms when they were killed; their ending "
+                              "took the rest)\n",
+                              (unsigned long long)used_ms, (unsigned long long)cpu_ms,
+                              (unsigned long long)at_kill_ms);
+    else
+        cordon__buffer_printf(&t->exc_out,
+                              "CpuLimit: the task's processes used %llu ms of CPU time, reaching "
+                              "its limit of %llu ms\n",
+                              (unsigned long long)used_ms, (unsigned long long)cpu_ms);
     return true;
 }
 
@@ -625,8 +646,9 @@ static bool cancelled(cordon_task *t, const cordon__attempt_state *s, int status
         return false;
     set_exception(t, "Cancelled");
     record_killing_signal(t, status);
-    cordon__buffer_printf(&t->exc_out, "Cancelled: the caller cancelled the task (cordon_cancel); "
-                          "its whole tree was killed\n");
+    cordon__buffer_printf(&t->exc_out, "Cancelled: the caller cancelled the task (%s); "
+                          "its whole tree was killed\n",
+                          t->cancelled_by ? t->cancelled_by : "cordon_cancel");
     return true;
 }
 

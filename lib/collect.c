@@ -530,6 +530,7 @@ static void check_cpu(cordon__attempt_state *s, uint64_t now)
         read_ns -= s->last_scan_cpu_ns < read_ns ? s->last_scan_cpu_ns : read_ns;
     if (s->cpu_used_ns >= s->cpu_limit_ns) {
         s->cpu_exceeded = true;
+        s->cpu_at_kill_ns = s->cpu_used_ns;
         kill_group(s);
         return;
     }
@@ -689,6 +690,8 @@ static void final_cpu_check(cordon__attempt_state *s)
      * this loop was kept away (lib/init_cpu_limit.c). */
     uint64_t init_count = s->in_namespaces
         ? __atomic_load_n(&s->init_report->cpu_limit_reached_ns, __ATOMIC_ACQUIRE) : 0;
+    if (init_count && !s->cpu_at_kill_ns)
+        s->cpu_at_kill_ns = init_count;
     if (init_count > s->cpu_used_ns)
         s->cpu_used_ns = init_count;
     if (s->cpu_used_ns >= s->cpu_limit_ns || init_count)
@@ -735,12 +738,20 @@ int cordon__collect(cordon_task *t, cordon__attempt_state *s)
     s->flood_chunk = NULL;
     int rc = cordon__stdin_reader_start(s->stdin_reader);
     cordon__cancel_target(t, s);
+    /* In namespaces the init keeps the deadline beside this loop. */
+    cordon__deadline_watch watch = { .started = false };
+    if (rc == 0 && s->deadline_ns && !s->in_namespaces)
+        cordon__deadline_watch_start(&watch, t, s->deadline_ns);
     if (rc == 0)
         rc = collect_loop(t, s);
-    cordon__cancel_target(t, NULL); /* before the pidfd is closed and the child reaped */
     close_fd(&s->timer_fd);
     if (rc == 0)
         drain_remaining(t, s);
+    /* The loop, held by the task, found the task ended by the watch: the
+     * deadline's doing, which the loop itself would have said. */
+    if (cordon__deadline_watch_stop(&watch) && !s->timed_out)
+        s->timed_out = true;
+    cordon__cancel_target(t, NULL); /* before the pidfd is closed and the child reaped */
     /* A message that came after the loop stopped reading: a forged one
      * ahead of cordon's is seen here at the latest. */
     if (rc == 0 && s->listener_socket >= 0 && !s->handover_forged)

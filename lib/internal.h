@@ -342,6 +342,9 @@ typedef struct cordon__launch {
     size_t writable_tree_count;
     cordon__file_identity *writable_tree_ids;    /* each tree as the parent resolved it */
     cordon__path_list hidden_mounts;             /* the kernel's, the init covers (mount namespace) */
+    int mount_watch_fd;                          /* the caller's mountinfo, opened before the lists
+                                                    above were read: polls POLLPRI once the table
+                                                    changed since (-1: no mount namespace) */
     cordon__path_list bind_covers;               /* what the binds bring along, covered
                                                     after them */
     int *writable_tree_fds;                      /* one per writable tree, for the init's clones
@@ -490,6 +493,8 @@ typedef struct cordon__attempt_state {
     struct cordon__relay *relay[3];
     uint64_t started_ns, ended_ns, deadline_ns, cpu_limit_ns;
     uint64_t cpu_used_ns;       /* the tree's CPU time at the last check */
+    uint64_t cpu_at_kill_ns;    /* the tree's CPU time when the limit's kill was sent (0:
+                                   none): the dying processes' exits add to it */
     uint64_t cpu_changed_ns;    /* when a check last saw it move */
     uint64_t cpu_moved_to_ns;   /* the figure it then moved to */
     uint64_t scanned_cpu_ns;    /* the largest figure a scan of /proc saw (no v2 cgroup) */
@@ -620,6 +625,7 @@ struct cordon_task {
     bool blocking_running;
     pthread_t blocking_thread;  /* the thread of that run, whose callbacks it calls */
     bool cancel_requested;      /* cordon_cancel was called during the run */
+    const char *cancelled_by;   /* the call that did: "cordon_cancel", "cordon_pool_free" */
     int cancel_pipe[2];         /* a run's: a byte written ends the task */
     /* The attempt going on, which cordon_cancel ends itself as well (under
      * done_lock): the collecting thread may be held in the kernel, where no
@@ -751,6 +757,9 @@ void cordon__blocking_end(cordon_task *t);
 bool cordon__cancelled_while_sleeping(cordon_task *t, uint64_t ms);
 /* Kills the task's async run, if one is going on, and joins it. */
 void cordon__cancel(cordon_task *t);
+/* cordon_cancel on behalf of the public call `who` (cordon_pool_free),
+ * which the task's Cancelled message names. */
+int cordon__cancel_as(cordon_task *t, const char *who);
 /* cordon_run_async and cordon_join without the check that the task is
  * not in a pool: the pool's own start and join. */
 int cordon__run_async(cordon_task *t);
@@ -770,6 +779,27 @@ bool cordon__joined_elsewhere(cordon_task *t);
 void cordon__cancel_target(cordon_task *t, const struct cordon__attempt_state *s);
 /* When cordon_cancel ended the attempt by itself; 0 when it did not. */
 uint64_t cordon__cancel_killed_ns(cordon_task *t);
+/* The tree ended from another thread than the collector's, as
+ * cordon_cancel ends it, at a deadline the collector did not keep (it is
+ * held in the kernel by the task): true when the task's first process
+ * was still running then. */
+bool cordon__end_at_deadline(cordon_task *t);
+
+/* lib/deadline_watchdog.c: the deadline of a task without a pid
+ * namespace, kept beside the collector by a thread of its own. */
+typedef struct cordon__deadline_watch {
+    cordon_task *task;
+    uint64_t deadline_ns;
+    pthread_t thread;
+    pthread_mutex_t lock;
+    pthread_cond_t changed;
+    bool started, stop;
+    bool ended_running_task;    /* it ended the tree, the first process still running */
+} cordon__deadline_watch;
+void cordon__deadline_watch_start(cordon__deadline_watch *w, cordon_task *t,
+                                  uint64_t deadline_ns);
+/* Stops and joins it: true when it had ended the task at its deadline. */
+bool cordon__deadline_watch_stop(cordon__deadline_watch *w);
 /* Another thread's cordon_run (or _run_and_retry) runs the task now. */
 bool cordon__run_elsewhere(cordon_task *t);
 /* One more (+1) or one fewer (-1) thread waiting to join the task (or in
@@ -1018,6 +1048,10 @@ _Noreturn void cordon__child_fail(cordon__setup_record *setup, int step, int err
 /* cordon__spawn: the namespaces presumed for this process could not be
  * made; nothing of the start is left, and the next start probes. */
 #define CORDON__NAMESPACES_NOT_AS_PRESUMED (-4096)
+/* The caller's mount table changed between the read of what the init
+ * covers and the copy the task's view was made from: nothing of the task
+ * ran, and the start is made again (lib/spawn.c: follow_init). */
+#define CORDON__MOUNTS_CHANGED_DURING_START (-4097)
 
 /* spawn_clone3.c: a vfork-style child of `fn`, started inside the cgroup
  * `cgroup_fd`; the pid, or -errno (-ENOSYS where it cannot be done). */

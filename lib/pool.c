@@ -374,7 +374,7 @@ void cordon_pool_free(cordon_pool *pool)
         free(e);
     }
     for (pool_entry *e = pool->running.head; e; e = e->next)
-        cordon_cancel(e->task);
+        cordon__cancel_as(e->task, "cordon_pool_free");
     wait_idle(pool, -1);
     entry_list finished = pool->finished;
     pool->finished = (entry_list){ NULL, NULL };

@@ -89,6 +89,7 @@ static int spawn_attempt(cordon_task *t, attempt *a)
     memset(a, 0, sizeof *a);
     launch->stdin_fd = launch->stdout_fd = launch->stderr_fd = launch->log_fd = -1;
     launch->listener_socket = launch->spare_user_fd = launch->spare_net_fd = -1;
+    launch->mount_watch_fd = -1;
     state->pidfd = state->stdout_fd = state->stderr_fd = state->log_fd = state->stdin_fd = -1;
     state->listener_socket = state->listener_fd = state->cancel_fd = state->stdin_source = -1;
     state->stdin_terminal.fd = -1;
@@ -108,6 +109,9 @@ static int spawn_attempt(cordon_task *t, attempt *a)
     return rc;
 }
 
+#define MOUNT_CHANGE_STARTS 8
+#define MOUNT_CHANGE_STARTS_TEXT "9"
+
 static int attempt_start(cordon_task *t, attempt *a)
 {
     cordon__result_reset(t);
@@ -124,6 +128,18 @@ static int attempt_start(cordon_task *t, attempt *a)
         rc = spawn_attempt(t, a);
     if (rc == CORDON__NAMESPACES_NOT_AS_PRESUMED)
         rc = -EAGAIN;
+    /* A mount made on the machine while the view was copied: again, a few
+     * times, then refused rather than run with a mount left uncovered. */
+    for (int again = 0; again < MOUNT_CHANGE_STARTS && rc == CORDON__MOUNTS_CHANGED_DURING_START;
+         again++)
+        rc = spawn_attempt(t, a);
+    if (rc == CORDON__MOUNTS_CHANGED_DURING_START) {
+        cordon__refuse_start(t, "the machine's mount table changed while each of the task's "
+                                "starts copied it for the task's view (a mount made or removed "
+                                "meanwhile), " MOUNT_CHANGE_STARTS_TEXT " times: the view could "
+                                "hold a mount of the kernel's that cordon did not cover");
+        rc = -EAGAIN;
+    }
     if (rc < 0 && t->start_refused) {
         cordon__result_message_fill(t);
         return 1; /* ended without a child, in t->result */

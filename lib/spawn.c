@@ -14,7 +14,9 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/futex.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -704,6 +706,26 @@ static int cwd_as_given(cordon_task *t)
     return -ESTALE;
 }
 
+/* A mount the init must cover at a path longer than PATH_MAX cannot be
+ * reached by its path: refused before the start, naming it, rather than
+ * every task failing with a bare "File name too long". */
+static int refuse_an_uncoverable_mount(cordon_task *t, const cordon__path_list *covers)
+{
+    for (size_t i = 0; i < covers->count; i++) {
+        size_t len = strlen(covers->paths[i]);
+        if (len < PATH_MAX)
+            continue;
+        char why[600];
+        snprintf(why, sizeof why, "a mount of the kernel's (or of the caller's terminals or "
+                 "shared memory) at a path of %zu bytes, longer than PATH_MAX, which the task's "
+                 "view would hold uncovered: '%.120s...%s'", len, covers->paths[i],
+                 covers->paths[i] + len - 120);
+        cordon__refuse_start(t, why);
+        return -ENAMETOOLONG;
+    }
+    return 0;
+}
+
 static int prepare(cordon_task *t, cordon__launch *l, cordon__attempt_state *s)
 {
     int rc;
@@ -739,10 +761,18 @@ static int prepare(cordon_task *t, cordon__launch *l, cordon__attempt_state *s)
     /* With one, the kernel's file systems mounted elsewhere in the
      * caller's view come along: the init covers them. */
     cordon_error covered;
+    /* Opened before the lists are read: a mount made from then on to the
+     * child's copy of the table (a second proc, which the lists would not
+     * name) fails the start, which is made again (follow_init). */
+    if ((l->namespaces & CORDON__NAMESPACE_MOUNT) &&
+        (l->mount_watch_fd = open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC)) < 0)
+        return -errno;
     if ((l->namespaces & CORDON__NAMESPACE_MOUNT) &&
         ((rc = cordon__mounts_to_hide(&l->hidden_mounts)) < 0 ||
          (rc = cordon__isolation_uncovered(t, &l->hidden_mounts, &l->bind_covers,
-                                           &covered)) < 0))
+                                           &covered)) < 0 ||
+         (rc = refuse_an_uncoverable_mount(t, &l->hidden_mounts)) < 0 ||
+         (rc = refuse_an_uncoverable_mount(t, &l->bind_covers)) < 0))
         return rc;
     /* Without a mount namespace the task sees the machine's /proc and /sys:
      * the fence keeps it from writing there (the caller's /proc/PID files,
@@ -983,6 +1013,7 @@ void cordon__launch_release(cordon__launch *l)
     close_fd(&l->stderr_fd);
     close_fd(&l->log_fd);
     close_fd(&l->listener_socket);
+    close_fd(&l->mount_watch_fd);
     cordon__spare_close(l);
     cordon__isolation_release(l);
     cordon__path_list_free(&l->hidden_mounts);
@@ -1187,6 +1218,39 @@ static int presumption_shown(cordon__launch *l, cordon__attempt_state *s)
     return 0;
 }
 
+/* Whether the caller's mount table changed since the lists of what the
+ * init covers were read: the child copied it before it started the init,
+ * so a table unchanged now was the one copied.  A change after the copy
+ * counts too (the poll cannot tell): the start is only made again. */
+static bool mounts_changed_since_read(cordon__launch *l)
+{
+    if (l->mount_watch_fd < 0)
+        return false;
+    struct pollfd watch = { .fd = l->mount_watch_fd, .events = POLLPRI };
+    int rc;
+    do
+        rc = poll(&watch, 1, 0);
+    while (rc < 0 && errno == EINTR);
+    close_fd(&l->mount_watch_fd);
+    return rc != 0;
+}
+
+/* The init, which waits for the parent's word before anything of the
+ * task starts, is ended with the namespaces, and nothing is left. */
+static int start_again(cordon__attempt_state *s, pid_t init)
+{
+    int pidfd = (int)syscall(SYS_pidfd_open, init, 0);
+    if (pidfd >= 0) {
+        syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+        close(pidfd);
+    }
+    while (waitpid(init, NULL, __WALL) < 0 && errno == EINTR)
+        ;
+    s->pid = 0;
+    s->pidfd = -1;
+    return CORDON__MOUNTS_CHANGED_DURING_START;
+}
+
 /* The caller's child of a task in namespaces leaves once it has started
  * the task's init, a child of the caller too: from then on cordon waits
  * for the init.  A child that failed before that is waited for itself. */
@@ -1222,6 +1286,11 @@ static int follow_init(cordon__launch *l, cordon__attempt_state *s)
     while (rc == 0 && wait4(s->pid, NULL, __WALL, &starter) < 0 && errno == EINTR)
         ;
     s->starter_cpu_ns = cordon__rusage_cpu_ns(&starter);
+    if (mounts_changed_since_read(l)) {
+        if (s->pidfd >= 0)
+            close(s->pidfd);
+        return start_again(s, init);
+    }
     /* The init waits for the word below before it starts the task: the
      * counter sees the whole tree (an unreaped init keeps its pid). */
     if (l->cpu_limit_ns) {

@@ -258,11 +258,8 @@ uint64_t cordon__cancel_killed_ns(cordon_task *t)
  * ran on and its join never returned; ^C to cordon run did nothing).  By
  * the pidfd: never another process of the same number.  A process group
  * is signalled only while its leader is still there to hold its number. */
-static void end_directly(cordon_task *t)
+static void kill_tree(cordon_task *t)
 {
-    if (t->end_pidfd < 0 || t->cancel_killed_ns)
-        return;
-    t->cancel_killed_ns = cordon__now_ns();
     if (t->end_through_init) {
         syscall(SYS_pidfd_send_signal, t->end_pidfd, SIGUSR1, NULL, 0);
         return;
@@ -275,9 +272,30 @@ static void end_directly(cordon_task *t)
         cordon__cgroup_kill(t->end_cgroup);
 }
 
+static void end_directly(cordon_task *t)
+{
+    if (t->end_pidfd < 0 || t->cancel_killed_ns)
+        return;
+    t->cancel_killed_ns = cordon__now_ns();
+    kill_tree(t);
+}
+
+bool cordon__end_at_deadline(cordon_task *t)
+{
+    pthread_mutex_lock(&t->done_lock);
+    bool first_running = false;
+    if (t->end_pidfd >= 0) {
+        struct pollfd ended = { .fd = t->end_pidfd, .events = POLLIN };
+        first_running = poll(&ended, 1, 0) == 0;
+        kill_tree(t);
+    }
+    pthread_mutex_unlock(&t->done_lock);
+    return first_running;
+}
+
 /* Under done_lock: the join closes the cancel pipe under it too, so a
  * cancel from another thread never writes to a closed (or reused) fd. */
-int cordon_cancel(cordon_task *t)
+int cordon__cancel_as(cordon_task *t, const char *who)
 {
     CORDON__NO_CANCELLATION;
     if (!t)
@@ -286,6 +304,8 @@ int cordon_cancel(cordon_task *t)
     ssize_t n = -1;
     int error = EINVAL;
     if (t->async_running || t->blocking_running) {
+        if (!t->cancel_requested)
+            t->cancelled_by = who;
         t->cancel_requested = true;
         do
             n = write(t->cancel_pipe[1], "x", 1);
@@ -296,6 +316,11 @@ int cordon_cancel(cordon_task *t)
     pthread_mutex_unlock(&t->done_lock);
     /* EAGAIN: the pipe is full of earlier requests, which say the same. */
     return n < 0 && error != EAGAIN ? -error : 0;
+}
+
+int cordon_cancel(cordon_task *t)
+{
+    return cordon__cancel_as(t, "cordon_cancel");
 }
 
 int cordon_set_done_callback(cordon_task *t, cordon_done_fn fn, void *user)

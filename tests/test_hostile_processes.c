@@ -224,6 +224,59 @@ static void test_a_task_holding_its_output_pipe_is_still_cancelled(void **state)
     }
 }
 
+static void kill_marked(const char *mark);
+
+/* In a copy of the test without namespaces: 0 when `t`, holding its
+ * stdout pipe's lock, ended in Timeout within 5 s of its 1 s deadline. */
+static _Noreturn void held_past_the_deadline(cordon_task *t)
+{
+    cordon_set_timeout_ms(t, 1000);
+    double start = seconds_now();
+    int rc = cordon_run(t);
+    const cordon_result *r = cordon_task_result(t);
+    bool timed_out = rc == CORDON_EXCEPTION && strcmp(r->exception, "Timeout") == 0;
+    fprintf(stderr, "rc %d, %s after %.1f s\n", rc, r->exception ? r->exception : "no exception",
+            seconds_now() - start);
+    _exit(timed_out && seconds_now() - start < 5 ? 0 : 3);
+}
+
+/* Without a pid namespace no init keeps the deadline, and the collector,
+ * waiting in the kernel for the lock a splice of the task's held on its
+ * stdout pipe, could not: the task ran past its deadline for good, its
+ * caller held with it (as a command that spliced its stdout, opened again
+ * for reading, into a full socket; as a function that spliced a socket
+ * into its stdout).  A watch of cordon's beside the collector ends the
+ * tree at the deadline. */
+static void test_a_task_holding_its_output_pipe_meets_its_deadline_without_namespaces(
+    void **state)
+{
+    (void)state;
+    SKIP_UNDER_VALGRIND("valgrind exits a forked copy with its own status when it has leaks");
+    if (!getenv("CORDON_HOSTILE_DIR"))
+        skip();
+    for (int command = 0; command < 2; command++) {
+        const char *mark = command ? "cordon-splice3" : "cordon-splice2";
+        pid_t copy = fork();
+        assert_true(copy >= 0);
+        if (copy == 0) {
+            setenv("CORDON_NO_NAMESPACES", "1", 1);
+            char line[200];
+            snprintf(line, sizeof line,
+                     "exec \"$CORDON_HOSTILE_DIR/hostile\" splice-out-of-stdout %s", mark);
+            held_past_the_deadline(command ? shell(line)
+                                           : cordon_function_task(holds_its_stdout_pipe,
+                                                                  (void *)mark));
+        }
+        int status;
+        assert_int_equal(waitpid(copy, &status, 0), copy);
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+            kill_marked(mark);
+        assert_true(WIFEXITED(status));
+        assert_int_equal(WEXITSTATUS(status), 0);
+        assert_true(marked_processes_gone(mark, true));
+    }
+}
+
 static void kill_marked(const char *mark)
 {
     DIR *proc = opendir("/proc");
@@ -1515,6 +1568,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_the_whole_tree_dies_with_a_killed_caller),
         cmocka_unit_test(test_a_task_holding_its_output_pipe_is_still_cancelled),
+        cmocka_unit_test(test_a_task_holding_its_output_pipe_meets_its_deadline_without_namespaces),
         cmocka_unit_test(test_a_task_holding_its_output_pipe_dies_with_a_killed_caller),
         cmocka_unit_test(test_a_command_cannot_read_the_callers_command_line),
         cmocka_unit_test(test_the_whole_tree_dies_with_a_terminated_caller),

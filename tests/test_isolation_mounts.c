@@ -565,6 +565,114 @@ static void test_mounts_a_later_kernel_mount_stays_out_of_the_default_view(void 
                     "this test cannot make a mount namespace of its own with shared mounts");
 }
 
+/* In a copy of the test: 0 when no task's view held a kernel file system
+ * (a proc as root; as another user, the copy's message queues) that the
+ * caller mounted again and again while the tasks started.  The view is a
+ * copy of the caller's mounts, and the init covered what the parent had
+ * read of them before: a mount made between that read and the copy stayed
+ * uncovered for the task's whole run (20 starts of 75 under a mount loop
+ * showed the machine's processes).  A start that saw the table change is
+ * made again; one that kept seeing it is refused (ConfinementError). */
+static int check_mounts_made_while_tasks_start(void)
+{
+    bool root = geteuid() == 0;
+    const char *type = root ? "proc" : "mqueue";
+    char late[96], command[200];
+    snprintf(late, sizeof late, "%s/late-race", source);
+    struct mq_attr attr = { .mq_maxmsg = 1, .mq_msgsize = 8 };
+    if (enter_own_namespaces(root ? 0 : CLONE_NEWIPC) != 0 ||
+        mount(NULL, "/", "none", MS_REC | MS_PRIVATE, NULL) != 0 ||
+        (mkdir(late, 0777) != 0 && errno != EEXIST) ||
+        (!root && mq_open("/cordon-race", O_CREAT | O_RDWR, 0600, &attr) < 0) ||
+        mount(type, late, type, 0, NULL) != 0 || umount(late) != 0)
+        return 10;
+    pid_t toggler = fork();
+    if (toggler < 0)
+        return 10;
+    /* As a build farm's chroots or `ip netns add` would, a few hundred a
+     * second (a loop with no pause leaves no start a still table). */
+    if (toggler == 0)
+        for (;;) {
+            mount(type, late, type, 0, NULL);
+            usleep(1000);
+            umount(late);
+            usleep(1000);
+        }
+    /* Empty when unmounted or covered (a tmpfs of mode 000). */
+    snprintf(command, sizeof command, "ls -A %s 2>/dev/null | wc -l", late);
+    int ran = 0, seen = 0;
+    for (int i = 0; i < 40; i++) {
+        cordon_task *t = shell(command);
+        int rc = cordon_run(t);
+        const cordon_result *r = cordon_task_result(t);
+        if (rc == 0 && strcmp(r->std_out.data, "0\n") == 0)
+            ran++;
+        else if (!(rc == CORDON_EXCEPTION && strcmp(r->exception, "ConfinementError") == 0 &&
+                   strstr(r->message, "mount table changed")))
+            seen++, fprintf(stderr, "start %d: %d %s %s", i, rc, r->std_out.data, r->message);
+        cordon_task_free(t);
+    }
+    kill(toggler, SIGKILL);
+    waitpid(toggler, NULL, 0);
+    umount(late);
+    rmdir(late);
+    if (ran < 10)
+        fprintf(stderr, "%d of 40 starts ran\n", ran);
+    return seen ? 14 : ran < 10 ? 15 : 0;
+}
+
+static void test_mounts_a_mount_made_while_a_task_starts_is_covered(void **state)
+{
+    (void)state;
+    require_mount_namespace();
+    check_in_a_copy(check_mounts_made_while_tasks_start, 10,
+                    "this test cannot make a mount namespace of its own and mount in it");
+}
+
+/* In a copy of the test: a kernel file system (a proc as root, else the
+ * copy's message queues) mounted at a path longer than PATH_MAX, which no
+ * cover reaches by its path: every task failed "entering its namespaces:
+ * File name too long", naming nothing.  0 when the start is refused
+ * naming the mount. */
+static int check_mount_past_path_max(void)
+{
+    bool root = geteuid() == 0;
+    const char *type = root ? "proc" : "mqueue";
+    char name[201];
+    memset(name, 'd', 200);
+    name[200] = '\0';
+    if (enter_own_namespaces(root ? 0 : CLONE_NEWIPC) != 0 ||
+        mount(NULL, "/", "none", MS_REC | MS_PRIVATE, NULL) != 0 || chdir(source) != 0)
+        return 10;
+    int depth = 0, rc = 0;
+    for (; depth < 22 && rc == 0; depth++)
+        rc = mkdir(name, 0755) == 0 && chdir(name) == 0 ? 0 : 11;
+    if (rc == 0 && (mkdir("late", 0755) != 0 || mount(type, "late", type, 0, NULL) != 0))
+        rc = 10;
+    if (rc == 0) {
+        cordon_task *t = shell("true");
+        int run = cordon_run(t);
+        const cordon_result *r = cordon_task_result(t);
+        if (run != CORDON_EXCEPTION || strcmp(r->exception, "ConfinementError") != 0 ||
+            !strstr(r->message, "longer than PATH_MAX") || !strstr(r->message, "dddd/late'"))
+            rc = 12, fprintf(stderr, "the task ended: %d %s\n", run, r->message);
+        cordon_task_free(t);
+        umount("late");
+    }
+    rmdir("late");
+    for (; depth > 0 && chdir("..") == 0; depth--)
+        rmdir(name);
+    return rc;
+}
+
+static void test_mounts_a_mount_past_path_max_is_named(void **state)
+{
+    (void)state;
+    require_mount_namespace();
+    check_in_a_copy(check_mount_past_path_max, 10,
+                    "this test cannot make a mount namespace of its own and mount in it");
+}
+
 /* ---- the caller's message queues by path ---- */
 
 /* In a copy of the test: a mount and IPC namespace of its own (through a
@@ -1890,6 +1998,8 @@ int main(void)
         cmocka_unit_test(test_mounts_read_only_bind_refuses_writes_beneath_submounts),
         cmocka_unit_test(test_mounts_a_later_mount_beneath_a_read_only_bind_stays_out),
         cmocka_unit_test(test_mounts_a_later_kernel_mount_stays_out_of_the_default_view),
+        cmocka_unit_test(test_mounts_a_mount_made_while_a_task_starts_is_covered),
+        cmocka_unit_test(test_mounts_a_mount_past_path_max_is_named),
         cmocka_unit_test(test_mounts_a_bound_namespace_file_is_covered),
         cmocka_unit_test(test_mounts_read_only_bind_of_a_file),
         cmocka_unit_test(test_mounts_bad_binds_are_refused),

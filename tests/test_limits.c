@@ -216,6 +216,50 @@ static void missing_command_of_a_large_caller(int out)
     dprintf(out, "%s", said);
 }
 
+/* A command from a caller holding 1 GiB, under a memory limit of 2 MiB:
+ * its init's copy of the caller's page tables does not fit. */
+static void command_of_a_large_caller_in_a_small_limit(int out)
+{
+    /* Small pages: 2 MiB of page tables a GiB (huge ones need 1/512 of it). */
+    size_t size = 1024u << 20;
+    char *held = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (held == MAP_FAILED)
+        _exit(1);
+    madvise(held, size, MADV_NOHUGEPAGE);
+    memset(held, 1, size);
+    const char *argv[] = { "/bin/true", NULL };
+    cordon_task *t = cordon_command_task(argv);
+    cordon_set_limit(t, CORDON_LIMIT_MEMORY, 2u << 20);
+    cordon_run(t);
+    const cordon_result *r = cordon_task_result(t);
+    dprintf(out, "%s/%d: %s", r->exception ? r->exception : "none", r->exit_code,
+            r->message ? r->message : "");
+    cordon_task_free(t);
+    munmap(held, size);
+}
+
+/* A start that does not fit in the memory limit says so, as it did where
+ * the cgroup killed it: met as a failed allocation, it was "the task's
+ * child failed entering its namespaces: Cannot allocate memory". */
+static void test_limit_memory_a_start_that_does_not_fit_says_so(void **state)
+{
+    (void)state;
+    SKIP_UNDER_VALGRIND("touching the caller's memory under valgrind takes minutes");
+    char text[600] = "";
+    int status = run_in_a_copy(command_of_a_large_caller_in_a_small_limit, text, sizeof text,
+                               "the copy took over 30 s");
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    /* Where the start fits after all (no cgroup counts the init's page
+     * tables), /bin/true runs. */
+    if (strcmp(text, "none/0: ") == 0) {
+        print_message("the start fitted in 2 MiB here\n");
+        skip();
+    }
+    if (strncmp(text, "ConfinementError/125: the task could not start within its memory limit of "
+                "2097152 bytes: its start", 98) != 0)
+        fail_msg("the run ended as: %s", text);
+}
+
 /* A command that cannot be executed is an ExecError whatever the CPU its
  * failed start cost: a large caller's copy, freed by the kernel as the
  * exec fails, reached a limit of a few ms, and the task "ended with
@@ -248,6 +292,33 @@ static void test_limit_cpu_ends_with_cpu_limit(void **state)
     assert_true(r->usage.user_us + r->usage.sys_us >= 300000);
     assert_non_null(strstr(r->exc_out.data, "reaching its limit of 300 ms"));
     assert_usage_shows_the_limit_s_figure(r);
+    cordon_task_free(t);
+}
+
+/* Processes killed at the limit spend CPU on their ending, counted as
+ * theirs: a spinner beside 2,000 sleepers under 500 ms ended at some
+ * 700 ms, and the message ("used 7xx ms ..., reaching its limit of
+ * 500 ms") read as a kill 200 ms late.  It gives the figure at the kill
+ * apart now. */
+static void test_limit_cpu_message_tells_the_kill_from_the_ending(void **state)
+{
+    (void)state;
+    SKIP_UNDER_VALGRIND("thousands of processes");
+    if (!getenv("CORDON_HOSTILE_DIR"))
+        skip();
+    cordon_task *t = shell("exec \"$CORDON_HOSTILE_DIR/hostile\" sleepers-then-spin 2000");
+    cordon_set_limit(t, CORDON_LIMIT_CPU_MS, 500);
+    cordon_set_timeout_ms(t, 60000);
+    const cordon_result *r = run_task(t, CORDON_EXCEPTION);
+    assert_string_equal(r->exception, "CpuLimit");
+    unsigned long long used = 0, limit = 0, at_kill = 0;
+    if (sscanf(r->exc_out.data, "CpuLimit: the task's processes used %llu ms of CPU time, "
+               "reaching its limit of %llu ms (%llu ms when they were killed", &used, &limit,
+               &at_kill) != 3)
+        fail_msg("the message was: %s", r->exc_out.data);
+    assert_int_equal(limit, 500);
+    assert_true(at_kill >= 500 && at_kill < used);
+    assert_true(r->usage.user_us + r->usage.sys_us >= used * 1000);
     cordon_task_free(t);
 }
 
@@ -1998,6 +2069,8 @@ int main(void)
         cmocka_unit_test(test_limit_memory_with_a_cgroup_is_memory_limit),
         cmocka_unit_test(test_limit_memory_never_kills_cordon_s_init),
         cmocka_unit_test(test_limit_cpu_ends_with_cpu_limit),
+        cmocka_unit_test(test_limit_cpu_message_tells_the_kill_from_the_ending),
+        cmocka_unit_test(test_limit_memory_a_start_that_does_not_fit_says_so),
         cmocka_unit_test(test_limit_cpu_reached_in_the_start_is_no_cpu_limit),
         cmocka_unit_test(test_limit_cpu_a_command_never_found_is_an_exec_error),
         cmocka_unit_test(test_limit_cpu_holds_while_the_caller_is_away),

@@ -178,6 +178,11 @@ static void test_pool_free_cancels_running_and_drops_queued(void **state)
     assert_int_equal(count_marked_processes(POOL_MARK, false), 1);
     cordon_pool_free(pool);
     assert_string_equal(cordon_task_result(running)->exception, "Cancelled");
+    /* The call that cancelled it, not cordon_cancel, which the caller
+     * never called. */
+    assert_string_equal(cordon_task_result(running)->message,
+                        "the caller cancelled the task (cordon_pool_free); its whole "
+                        "tree was killed");
     assert_true(marked_processes_gone(POOL_MARK, false));
     /* The queued one never ran, and is the caller's to run. */
     assert_int_equal(cordon_task_result(queued)->attempts, 0);

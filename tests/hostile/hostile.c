@@ -502,6 +502,34 @@ static int exec_self_again(const char *self, const char *how)
     return rc == -1 ? 0 : 1;
 }
 
+/* Opens its own stdout pipe again for reading and splices it into a full
+ * socket, named `mark`: the splice waits in the socket's send holding the
+ * pipe's lock, while a child keeps the pipe from running dry; the
+ * parent's next read of the pipe waits for that lock. */
+static _Noreturn void splice_out_of_stdout(const char *mark)
+{
+    int pair[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM, 0, pair) != 0)
+        _exit(1);
+    char junk[4096];
+    memset(junk, 'j', sizeof junk);
+    fcntl(pair[0], F_SETFL, O_NONBLOCK);
+    while (write(pair[0], junk, sizeof junk) > 0)
+        ;
+    fcntl(pair[0], F_SETFL, 0);
+    int reader = open("/proc/self/fd/1", O_RDONLY | O_CLOEXEC);
+    if (reader < 0)
+        _exit(2);
+    prctl(PR_SET_NAME, mark);
+    if (fork() == 0)
+        for (;;) {
+            (void)!write(1, "x", 1);
+            usleep(500);
+        }
+    for (;;)
+        splice(reader, NULL, pair[0], NULL, 65536, 0);
+}
+
 int main(int argc, char **argv)
 {
     const char *mode = argc > 1 ? argv[1] : "";
@@ -519,6 +547,7 @@ int main(int argc, char **argv)
     if (strcmp(mode, "ignore-signals") == 0) ignore_signals();
     if (strcmp(mode, "close-fds") == 0) return close_fds();
     if (strcmp(mode, "hold-pipes") == 0) return hold_pipes();
+    if (strcmp(mode, "splice-out-of-stdout") == 0 && argc > 2) splice_out_of_stdout(argv[2]);
     if (strcmp(mode, "allocate") == 0) return allocate();
     if (strcmp(mode, "spin") == 0) spin();
     if (strcmp(mode, "sleepers-then-spin") == 0 && argc > 2) sleepers_then_spin(atoi(argv[2]));
