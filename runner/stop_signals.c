@@ -75,12 +75,18 @@ static size_t cancel_all(void)
     return count;
 }
 
+static pthread_t taker;
+static pid_t taker_owner; /* 0: no thread; another pid: a forked copy's exit */
+static int quitting;      /* set by the exit, whose signal then only wakes the thread */
+
 static void *take_stop_signals(void *unused)
 {
     (void)unused;
     int sig;
     while (sigwait(&watched, &sig) != 0)
         ;
+    if (__atomic_load_n(&quitting, __ATOMIC_ACQUIRE))
+        return NULL;
     __atomic_store_n(&caught, sig, __ATOMIC_RELEASE);
     for (int waited = 0; waited < STOP_WAIT_MS; waited += CANCEL_EVERY_MS) {
         cancel_all();
@@ -95,19 +101,30 @@ static void *take_stop_signals(void *unused)
 /* Registered before anything of the library's, so run after its exit
  * handlers (the idle cgroups it keeps for the next task are removed):
  * the last thing the runner does. */
-static pthread_t taker;
-static pid_t taker_owner; /* 0: no thread; another pid: a forked copy's exit */
+/* A signal the thread waits for, to wake it at the exit; 0: none. */
+static int a_watched_signal(void)
+{
+    for (int sig = 1; sig < NSIG; sig++)
+        if (sigismember(&watched, sig) == 1)
+            return sig;
+    return 0;
+}
 
 static void die_at_exit(void)
 {
     int sig = stop_signals_caught();
     if (sig)
         die_of(sig);
-    /* No signal came: the thread, still in sigwait (or taking one that
-     * comes now, locks free at its waits), is ended and joined, so that
-     * its stack is not left to the leak checkers as "possibly lost". */
-    if (taker_owner == getpid()) {
-        pthread_cancel(taker);
+    /* No signal came: the thread, still in sigwait, is woken by one of
+     * its own signals, which the flag makes a request to return, and
+     * joined, so that its stack is not left to the leak checkers as
+     * "possibly lost" (a cancel, which would end the wait too, leaves
+     * AddressSanitizer's marks on its stack).  A stop signal that came
+     * meanwhile is the thread's as ever: it ends the runner. */
+    int wake = a_watched_signal();
+    if (taker_owner == getpid() && wake) {
+        __atomic_store_n(&quitting, 1, __ATOMIC_RELEASE);
+        pthread_kill(taker, wake);
         pthread_join(taker, NULL);
         taker_owner = 0;
         if ((sig = stop_signals_caught()))
