@@ -24,14 +24,18 @@
 
 PREFIX     ?= /usr/local
 # PREFIX=/opt/cordon/ gave //lib in cordon.pc and the compiled-in policy
-# directory: the slashes at its end go (not those of / itself).
-strip_slash = $(patsubst %/,%,$(1))
-override PREFIX := $(or $(call strip_slash,$(call strip_slash,$(call strip_slash,$(PREFIX)))),$(if $(PREFIX),/))
-LIBDIR     ?= $(PREFIX)/lib
-INCLUDEDIR ?= $(PREFIX)/include
-BINDIR     ?= $(PREFIX)/bin
-POLICYDIR  ?= $(PREFIX)/share/cordon/policies
-MANDIR     ?= $(PREFIX)/share/man
+# directory: the slashes at its end go (those of / itself too, where the
+# directories beneath it are named, so that PREFIX=/ gives /lib).  A
+# DESTDIR of / is no stage: the live system's, as without one.
+strip_slashes = $(if $(filter %/,$(1)),$(call strip_slashes,$(patsubst %/,%,$(1))),$(1))
+override PREFIX := $(or $(call strip_slashes,$(PREFIX)),$(if $(PREFIX),/))
+override DESTDIR := $(call strip_slashes,$(DESTDIR))
+PREFIX_BASE = $(patsubst %/,%,$(PREFIX))
+LIBDIR     ?= $(PREFIX_BASE)/lib
+INCLUDEDIR ?= $(PREFIX_BASE)/include
+BINDIR     ?= $(PREFIX_BASE)/bin
+POLICYDIR  ?= $(PREFIX_BASE)/share/cordon/policies
+MANDIR     ?= $(PREFIX_BASE)/share/man
 
 CC         ?= cc
 PKG_CONFIG ?= pkg-config
@@ -224,7 +228,7 @@ PY_FILES   := $(wildcard python/cordon/*.py)
 # Where Debian's python3 looks: /usr/lib/python3/dist-packages for its own
 # prefix, $(PREFIX)/lib/python3.X/dist-packages for /usr/local.
 PY_VERSION = $(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])')
-PY_DIST    ?= $(if $(filter /usr,$(PREFIX)),$(PREFIX)/lib/python3/dist-packages,$(PREFIX)/lib/python$(PY_VERSION)/dist-packages)
+PY_DIST    ?= $(if $(filter /usr,$(PREFIX)),$(PREFIX)/lib/python3/dist-packages,$(PREFIX_BASE)/lib/python$(PY_VERSION)/dist-packages)
 
 python: $(PY_EXT)
 $(PY_EXT): $(PY_SRC) python/src/ext.h lib/cordon.h build/libcordon.a Makefile

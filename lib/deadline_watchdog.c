@@ -20,6 +20,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <time.h>
 
 #include "internal.h"
@@ -29,7 +30,7 @@
 static void *watch(void *arg)
 {
     cordon__deadline_watch *w = arg;
-    uint64_t fire_at = w->deadline_ns + WATCHDOG_GRACE_NS;
+    uint64_t fire_at = w->deadline_ns + WATCHDOG_GRACE_NS; /* no watch starts past this */
     struct timespec until = { .tv_sec = (time_t)(fire_at / 1000000000u),
                               .tv_nsec = (long)(fire_at % 1000000000u) };
     pthread_mutex_lock(&w->lock);
@@ -47,6 +48,11 @@ static void *watch(void *arg)
 void cordon__deadline_watch_start(cordon__deadline_watch *w, cordon_task *t, uint64_t deadline_ns)
 {
     *w = (cordon__deadline_watch){ .task = t, .deadline_ns = deadline_ns };
+    /* A deadline so far off that it is none (a timeout of UINT64_MAX,
+     * saturated): its sum with the grace wrapped, and the watch ended the
+     * task at once. */
+    if (deadline_ns > UINT64_MAX - WATCHDOG_GRACE_NS)
+        return;
     pthread_condattr_t attributes;
     if (pthread_condattr_init(&attributes) != 0)
         return;

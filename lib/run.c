@@ -1,5 +1,6 @@
 /* Running a task: one attempt, blocking or on a collector thread. */
 #include <errno.h>
+#include <time.h>
 #include <fcntl.h>
 #include <execinfo.h>
 #include <poll.h>
@@ -123,16 +124,24 @@ static int attempt_start(cordon_task *t, attempt *a)
     t->async_joined = false;
     /* Nothing of the task ran: started again with what the probe finds
      * (a third time only for ids changed meanwhile, presumed afresh). */
+    /* And a mount made on the machine while the view was copied: again,
+     * a few times, a little later each time (a burst of mounts passes),
+     * then refused rather than run with a mount left uncovered. */
     int rc = spawn_attempt(t, a);
-    for (int again = 0; again < 2 && rc == CORDON__NAMESPACES_NOT_AS_PRESUMED; again++)
+    for (int presumed = 0, mounts = 0;
+         (rc == CORDON__NAMESPACES_NOT_AS_PRESUMED && presumed < 2) ||
+         (rc == CORDON__MOUNTS_CHANGED_DURING_START && mounts < MOUNT_CHANGE_STARTS);) {
+        if (rc == CORDON__MOUNTS_CHANGED_DURING_START) {
+            struct timespec pause = { 0, (long)(1000000L << (mounts < 4 ? mounts : 4)) };
+            nanosleep(&pause, NULL);
+            mounts++;
+        } else {
+            presumed++;
+        }
         rc = spawn_attempt(t, a);
+    }
     if (rc == CORDON__NAMESPACES_NOT_AS_PRESUMED)
         rc = -EAGAIN;
-    /* A mount made on the machine while the view was copied: again, a few
-     * times, then refused rather than run with a mount left uncovered. */
-    for (int again = 0; again < MOUNT_CHANGE_STARTS && rc == CORDON__MOUNTS_CHANGED_DURING_START;
-         again++)
-        rc = spawn_attempt(t, a);
     if (rc == CORDON__MOUNTS_CHANGED_DURING_START) {
         cordon__refuse_start(t, "the machine's mount table changed while each of the task's "
                                 "starts copied it for the task's view (a mount made or removed "

@@ -764,9 +764,10 @@ static int prepare(cordon_task *t, cordon__launch *l, cordon__attempt_state *s)
     /* Opened before the lists are read: a mount made from then on to the
      * child's copy of the table (a second proc, which the lists would not
      * name) fails the start, which is made again (follow_init). */
-    if ((l->namespaces & CORDON__NAMESPACE_MOUNT) &&
-        (l->mount_watch_fd = open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC)) < 0)
-        return -errno;
+    /* Without /proc (a caller's own mount namespace without one) no
+     * watch: the child's open of /proc fails the start, said so. */
+    if (l->namespaces & CORDON__NAMESPACE_MOUNT)
+        l->mount_watch_fd = open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
     if ((l->namespaces & CORDON__NAMESPACE_MOUNT) &&
         ((rc = cordon__mounts_to_hide(&l->hidden_mounts)) < 0 ||
          (rc = cordon__isolation_uncovered(t, &l->hidden_mounts, &l->bind_covers,
@@ -1239,11 +1240,13 @@ static bool mounts_changed_since_read(cordon__launch *l)
  * task starts, is ended with the namespaces, and nothing is left. */
 static int start_again(cordon__attempt_state *s, pid_t init)
 {
+    /* Unreaped, the init keeps its number: a kill by it reaches no other
+     * process where no pidfd can be had (no fd left). */
     int pidfd = (int)syscall(SYS_pidfd_open, init, 0);
-    if (pidfd >= 0) {
-        syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+    if (pidfd < 0 || syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0) != 0)
+        kill(init, SIGKILL);
+    if (pidfd >= 0)
         close(pidfd);
-    }
     while (waitpid(init, NULL, __WALL) < 0 && errno == EINTR)
         ;
     s->pid = 0;

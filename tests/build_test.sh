@@ -236,9 +236,9 @@ done
 out=$(make -s -C "$tmp/moved" install PREFIX="$tmp/it's" 2>&1) && fail "make install took a PREFIX with a quote"
 case "$out" in *"holds a quote"*) ;; *) fail "make install with a quote in PREFIX said: $out" ;; esac
 # Staged, a parent missing from the stage is not recorded as made: on the
-# machine the stage goes to, uninstall would remove it (/opt).  A slash at
-# PREFIX's end is dropped (cordon.pc said libdir=/opt/cordon-staged//lib).
-make -s -C "$tmp/moved" install DESTDIR="$tmp/stage" PREFIX=/opt/cordon-staged/ >/dev/null
+# machine the stage goes to, uninstall would remove it (/opt).  The slashes at
+# PREFIX's end are dropped (cordon.pc said libdir=/opt/cordon-staged//lib).
+make -s -C "$tmp/moved" install DESTDIR="$tmp/stage" PREFIX=/opt/cordon-staged/// >/dev/null
 grep -qx /opt "$tmp/stage/opt/cordon-staged/share/cordon/installed-directories" &&
     fail "a staged install recorded /opt, which it did not make on the machine"
 grep -qx 'libdir=/opt/cordon-staged/lib' "$tmp/stage/opt/cordon-staged/lib/pkgconfig/cordon.pc" ||

@@ -117,6 +117,30 @@ static void test_deadline_of_centuries_does_not_wrap(void **state)
     cordon_task_free(t);
 }
 
+/* In a copy without namespaces: a timeout of UINT64_MAX, "none", runs. */
+static void endless_timeout_without_namespaces(int out)
+{
+    setenv("CORDON_NO_NAMESPACES", "1", 1);
+    cordon_task *t = shell("sleep 0.1; echo done");
+    cordon_set_timeout_ms(t, UINT64_MAX);
+    int rc = cordon_run(t);
+    dprintf(out, "%d %s", rc, cordon_task_result(t)->std_out.data);
+    cordon_task_free(t);
+}
+
+/* Without a pid namespace the deadline has a watch of its own, which
+ * added its grace to a saturated deadline, wrapped, and ended the task
+ * at once as a Timeout. */
+static void test_deadline_none_holds_without_namespaces(void **state)
+{
+    (void)state;
+    char text[64] = "";
+    int status = run_in_a_copy(endless_timeout_without_namespaces, text, sizeof text,
+                               "the copy took over 30 s");
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    assert_string_equal(text, "0 done\n");
+}
+
 static char *volatile big_block; /* seen from outside: the touch stays */
 
 /* Holds 512 MiB (when `arg` says so), which its end takes the kernel some
@@ -687,6 +711,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_deadline_of_centuries_does_not_wrap),
+        cmocka_unit_test(test_deadline_none_holds_without_namespaces),
         cmocka_unit_test(test_deadline_sleeping_command_times_out),
         cmocka_unit_test(test_deadline_stopped_task_is_killed),
         cmocka_unit_test(test_deadline_signal_ignoring_task_is_killed),
