@@ -1,6 +1,5 @@
 /* Running a task: one attempt, blocking or on a collector thread. */
 #include <errno.h>
-#include <time.h>
 #include <fcntl.h>
 #include <execinfo.h>
 #include <poll.h>
@@ -8,6 +7,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -110,8 +110,8 @@ static int spawn_attempt(cordon_task *t, attempt *a)
     return rc;
 }
 
-#define MOUNT_CHANGE_STARTS 8
-#define MOUNT_CHANGE_STARTS_TEXT "9"
+/* Starts made, at most, while the caller's mount table keeps changing. */
+#define MOUNT_CHANGE_STARTS 9
 
 static int attempt_start(cordon_task *t, attempt *a)
 {
@@ -123,16 +123,16 @@ static int attempt_start(cordon_task *t, attempt *a)
     }
     t->async_joined = false;
     /* Nothing of the task ran: started again with what the probe finds
-     * (a third time only for ids changed meanwhile, presumed afresh). */
-    /* And a mount made on the machine while the view was copied: again,
-     * a few times, a little later each time (a burst of mounts passes),
-     * then refused rather than run with a mount left uncovered. */
+     * (a third time only for ids changed meanwhile, presumed afresh); and
+     * after a mount made on the machine while the view was copied, a few
+     * times, a little later each time (a burst of mounts passes), then
+     * refused rather than run with a mount left uncovered. */
     int rc = spawn_attempt(t, a);
-    for (int presumed = 0, mounts = 0;
+    for (int presumed = 0, mounts = 1;
          (rc == CORDON__NAMESPACES_NOT_AS_PRESUMED && presumed < 2) ||
          (rc == CORDON__MOUNTS_CHANGED_DURING_START && mounts < MOUNT_CHANGE_STARTS);) {
         if (rc == CORDON__MOUNTS_CHANGED_DURING_START) {
-            struct timespec pause = { 0, (long)(1000000L << (mounts < 4 ? mounts : 4)) };
+            struct timespec pause = { 0, (long)(1000000L << (mounts < 5 ? mounts - 1 : 4)) };
             nanosleep(&pause, NULL);
             mounts++;
         } else {
@@ -143,10 +143,12 @@ static int attempt_start(cordon_task *t, attempt *a)
     if (rc == CORDON__NAMESPACES_NOT_AS_PRESUMED)
         rc = -EAGAIN;
     if (rc == CORDON__MOUNTS_CHANGED_DURING_START) {
-        cordon__refuse_start(t, "the machine's mount table changed while each of the task's "
-                                "starts copied it for the task's view (a mount made or removed "
-                                "meanwhile), " MOUNT_CHANGE_STARTS_TEXT " times: the view could "
-                                "hold a mount of the kernel's that cordon did not cover");
+        char why[300];
+        snprintf(why, sizeof why, "the machine's mount table changed while each of the task's "
+                 "starts copied it for the task's view (a mount made or removed meanwhile), %d "
+                 "times: the view could hold a mount of the kernel's that cordon did not cover",
+                 MOUNT_CHANGE_STARTS);
+        cordon__refuse_start(t, why);
         rc = -EAGAIN;
     }
     if (rc < 0 && t->start_refused) {

@@ -763,9 +763,9 @@ static int prepare(cordon_task *t, cordon__launch *l, cordon__attempt_state *s)
     cordon_error covered;
     /* Opened before the lists are read: a mount made from then on to the
      * child's copy of the table (a second proc, which the lists would not
-     * name) fails the start, which is made again (follow_init). */
-    /* Without /proc (a caller's own mount namespace without one) no
-     * watch: the child's open of /proc fails the start, said so. */
+     * name) fails the start, which is made again (follow_init).  Without
+     * /proc (a caller's own mount namespace without one) no watch: the
+     * child's open of /proc fails the start, and says so. */
     if (l->namespaces & CORDON__NAMESPACE_MOUNT)
         l->mount_watch_fd = open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
     if ((l->namespaces & CORDON__NAMESPACE_MOUNT) &&

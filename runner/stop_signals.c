@@ -92,15 +92,12 @@ static void *take_stop_signals(void *unused)
         cancel_all();
         struct timespec tick = { 0, CANCEL_EVERY_MS * 1000000L };
         int again = sigtimedwait(&watched, NULL, &tick);
-        if (again > 0)
-            die_of(again);
+        if (again > 0) /* the exit's wake-up is no second signal */
+            die_of(__atomic_load_n(&quitting, __ATOMIC_ACQUIRE) ? sig : again);
     }
     die_of(sig);
 }
 
-/* Registered before anything of the library's, so run after its exit
- * handlers (the idle cgroups it keeps for the next task are removed):
- * the last thing the runner does. */
 /* A signal the thread waits for, to wake it at the exit; 0: none. */
 static int a_watched_signal(void)
 {
@@ -110,6 +107,9 @@ static int a_watched_signal(void)
     return 0;
 }
 
+/* Registered before anything of the library's, so run after its exit
+ * handlers (the idle cgroups it keeps for the next task are removed):
+ * the last thing the runner does. */
 static void die_at_exit(void)
 {
     int sig = stop_signals_caught();
@@ -119,8 +119,9 @@ static void die_at_exit(void)
      * its own signals, which the flag makes a request to return, and
      * joined, so that its stack is not left to the leak checkers as
      * "possibly lost" (a cancel, which would end the wait too, leaves
-     * AddressSanitizer's marks on its stack).  A stop signal that came
-     * meanwhile is the thread's as ever: it ends the runner. */
+     * AddressSanitizer's marks on its stack).  A stop signal taken before
+     * the flag is the thread's as ever: it ends the runner, by that
+     * signal; one that comes after it finds the runner ending anyway. */
     int wake = a_watched_signal();
     if (taker_owner == getpid() && wake) {
         __atomic_store_n(&quitting, 1, __ATOMIC_RELEASE);

@@ -262,9 +262,10 @@ int cordon__syscall_lookup(const char *name, size_t len, const char **stored_nam
  * longer than `room`: the start and the end (a path's file name) stay. */
 static size_t put_cut(char *out, const char *text, size_t len, size_t room)
 {
-    if (len <= room) {
-        memcpy(out, text, len);
-        return len;
+    if (len <= room || room < 3) {
+        size_t kept = len <= room ? len : room;
+        memcpy(out, text, kept);
+        return kept;
     }
     size_t head = (room - 3) / 3, tail = room - 3 - head;
     memcpy(out, text, head);
