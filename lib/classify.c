@@ -74,6 +74,17 @@ static size_t strings_size(char *const *strings)
     return bytes;
 }
 
+/* A start that outgrew the memory limit, met as the cgroup's kill of it or
+ * as a failed allocation of its set-up (an init's copy of a large
+ * caller's page tables): one cause, said one way, `how` it ended. */
+static void say_start_outgrew_memory(cordon_task *t, const char *how)
+{
+    cordon__buffer_printf(&t->exc_out, "ConfinementError: the task could not start within its "
+                          "memory limit of %llu bytes: its start (a copy of this process until "
+                          "the task's own code runs) %s\n",
+                          (unsigned long long)t->limits[CORDON_LIMIT_MEMORY], how);
+}
+
 static bool setup_failed(cordon_task *t, const cordon__setup_record *setup,
                          const cordon__launch *launch)
 {
@@ -124,15 +135,15 @@ static bool setup_failed(cordon_task *t, const cordon__setup_record *setup,
     /* Said as a start that outgrew the limit by its cgroup's kill is:
      * the same cause, met as a failed allocation (an init's copy of a
      * large caller's page tables). */
-    if (error == ENOMEM && t->limits[CORDON_LIMIT_MEMORY] && !setup->task_start_ns)
-        cordon__buffer_printf(&t->exc_out, "ConfinementError: the task could not start within "
-                              "its memory limit of %llu bytes: its start (a copy of this process "
-                              "until the task's own code runs) did not fit in it (%s: %s)\n",
-                              (unsigned long long)t->limits[CORDON_LIMIT_MEMORY],
-                              cordon__step_name(step), strerror(error));
-    else
+    if (error == ENOMEM && t->limits[CORDON_LIMIT_MEMORY] && !setup->task_start_ns) {
+        char how[160];
+        snprintf(how, sizeof how, "did not fit in it (%s: %s)", cordon__step_name(step),
+                 strerror(error));
+        say_start_outgrew_memory(t, how);
+    } else {
         cordon__buffer_printf(&t->exc_out, "ConfinementError: the task's child failed %s%s: %s\n",
                               cordon__step_name(step), named, strerror(error));
+    }
     if (setup->exit_refused)
         cordon__buffer_printf(&t->exc_out, "  (and could not even exit: the task's policy "
                               "refuses exit_group and exit, so every task under it ends in a "
@@ -284,18 +295,14 @@ static bool cpu_limit_reached(cordon_task *t, const cordon__attempt_state *s,
     /* Processes killed still spend CPU on their ending (their exits, the
      * freeing of their memory): some 0.1-1 ms each, counted as theirs.
      * Said apart, so that a late count does not read as a late kill. */
+    char at_kill[96] = "";
     if (at_kill_ms && used_ms > at_kill_ms + 1)
-        cordon__buffer_printf(&t->exc_out,
-                              "CpuLimit: the task's processes used %llu ms of CPU time, reaching "
-                              "its limit of %llu ms (%llu ms when they were killed; their ending "
-                              "took the rest)\n",
-                              (unsigned long long)used_ms, (unsigned long long)cpu_ms,
-                              (unsigned long long)at_kill_ms);
-    else
-        cordon__buffer_printf(&t->exc_out,
-                              "CpuLimit: the task's processes used %llu ms of CPU time, reaching "
-                              "its limit of %llu ms\n",
-                              (unsigned long long)used_ms, (unsigned long long)cpu_ms);
+        snprintf(at_kill, sizeof at_kill, " (%llu ms when they were killed; their ending took "
+                 "the rest)", (unsigned long long)at_kill_ms);
+    cordon__buffer_printf(&t->exc_out,
+                          "CpuLimit: the task's processes used %llu ms of CPU time, reaching "
+                          "its limit of %llu ms%s\n",
+                          (unsigned long long)used_ms, (unsigned long long)cpu_ms, at_kill);
     return true;
 }
 
@@ -566,10 +573,7 @@ static bool start_outgrew_memory_limit(cordon_task *t, const cordon__setup_recor
     if (setup->task_start_ns || !s->oom_killed)
         return false;
     start_did_not_fit(t, s);
-    cordon__buffer_printf(&t->exc_out, "ConfinementError: the task could not start within its "
-                          "memory limit of %llu bytes: its start (a copy of this process until "
-                          "the task's own code runs) reached it, and the kernel killed it\n",
-                          (unsigned long long)t->limits[CORDON_LIMIT_MEMORY]);
+    say_start_outgrew_memory(t, "reached it, and the kernel killed it");
     return true;
 }
 

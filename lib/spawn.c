@@ -16,7 +16,6 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/futex.h>
-#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -767,7 +766,7 @@ static int prepare(cordon_task *t, cordon__launch *l, cordon__attempt_state *s)
      * /proc (a caller's own mount namespace without one) no watch: the
      * child's open of /proc fails the start, and says so. */
     if (l->namespaces & CORDON__NAMESPACE_MOUNT)
-        l->mount_watch_fd = open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
+        l->mount_watch_fd = cordon__mount_table_watch();
     if ((l->namespaces & CORDON__NAMESPACE_MOUNT) &&
         ((rc = cordon__mounts_to_hide(&l->hidden_mounts)) < 0 ||
          (rc = cordon__isolation_uncovered(t, &l->hidden_mounts, &l->bind_covers,
@@ -1225,28 +1224,17 @@ static int presumption_shown(cordon__launch *l, cordon__attempt_state *s)
  * counts too (the poll cannot tell): the start is only made again. */
 static bool mounts_changed_since_read(cordon__launch *l)
 {
-    if (l->mount_watch_fd < 0)
-        return false;
-    struct pollfd watch = { .fd = l->mount_watch_fd, .events = POLLPRI };
-    int rc;
-    do
-        rc = poll(&watch, 1, 0);
-    while (rc < 0 && errno == EINTR);
+    bool changed = l->mount_watch_fd >= 0 && cordon__mount_table_changed(l->mount_watch_fd);
     close_fd(&l->mount_watch_fd);
-    return rc != 0;
+    return changed;
 }
 
 /* The init, which waits for the parent's word before anything of the
- * task starts, is ended with the namespaces, and nothing is left. */
+ * task starts, is ended with the namespaces, and nothing is left.  By
+ * its number: a child of ours unreaped keeps it. */
 static int start_again(cordon__attempt_state *s, pid_t init)
 {
-    /* Unreaped, the init keeps its number: a kill by it reaches no other
-     * process where no pidfd can be had (no fd left). */
-    int pidfd = (int)syscall(SYS_pidfd_open, init, 0);
-    if (pidfd < 0 || syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0) != 0)
-        kill(init, SIGKILL);
-    if (pidfd >= 0)
-        close(pidfd);
+    kill(init, SIGKILL);
     while (waitpid(init, NULL, __WALL) < 0 && errno == EINTR)
         ;
     s->pid = 0;

@@ -70,6 +70,12 @@ int cordon__kernel_mounts_elsewhere(cordon__path_list *copy, unsigned *generatio
  * or devtmpfs, or the file system of /dev/shm) other than where the task
  * gets its own.  0 or -errno. */
 int cordon__mounts_to_hide(cordon__path_list *copy);
+/* A watch of the caller's mount table: an fd of its mountinfo (O_CLOEXEC),
+ * -1 where it cannot be had (no /proc).  It says a change made since it
+ * was opened (cordon__mount_table_changed, true for -1).  The cache above
+ * keeps one; a task's start opens its own before it reads the lists. */
+int cordon__mount_table_watch(void);
+bool cordon__mount_table_changed(int watch);
 /* In the task's mount namespace (hidden_mounts.c): covers the mount at
  * `path`, one of those, with an empty read-only tmpfs (mode 000) or, for
  * a file, an empty read-only file (mode 000).  0 where nothing is there any more;

@@ -410,10 +410,18 @@ static struct {
 CORDON__RESET_IN_FORKED_COPIES(&cache.lock);
 CORDON__FORGOTTEN_IN_FORKED_COPIES(&cache.owner);
 
-static bool table_changed(void)
+int cordon__mount_table_watch(void)
 {
-    struct pollfd watch = { .fd = cache.watch, .events = POLLPRI };
-    return cache.watch < 0 || poll(&watch, 1, 0) != 0;
+    return open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
+}
+
+bool cordon__mount_table_changed(int watch)
+{
+    struct pollfd table = { .fd = watch, .events = POLLPRI };
+    int rc = -1;
+    while (watch >= 0 && (rc = poll(&table, 1, 0)) < 0 && errno == EINTR)
+        ;
+    return rc != 0;
 }
 
 /* The mount `path` leads to, not following a link at its end; 0 where
@@ -468,7 +476,7 @@ static void read_again(void)
     if (cache.watch >= 0)
         close(cache.watch);
     /* Opened first: a change while the table is read is seen next time. */
-    cache.watch = open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
+    cache.watch = cordon__mount_table_watch();
     cordon__path_list kernel, secret, caller_state;
     if (cordon__kernel_mounts(&kernel, &secret, &caller_state) == 0) {
         cordon__path_list_free(&cache.elsewhere);
@@ -500,7 +508,7 @@ static void bring_up_to_date(void)
         cache.watch = -1;
         cache.known = false;
     }
-    if (!cache.known || table_changed() || paths_moved())
+    if (!cache.known || cordon__mount_table_changed(cache.watch) || paths_moved())
         read_again();
 }
 
