@@ -652,6 +652,22 @@ static unsigned join_spare(const cordon__launch *l)
     return what;
 }
 
+/* The view's copy of the caller's mount table, cut off from it (nothing
+ * the caller mounts comes in from now on): its digest says the parent
+ * whether it is the table the init's covers were read from (lib/spawn.c:
+ * follow_init), which the copy, made a moment after that read, may not
+ * be.  Here rather than in the init, so that the parent knows it as soon
+ * as this child is gone, before the init waits for its word. */
+static int cut_the_view_off(const cordon__launch *l)
+{
+    uint64_t digest;
+    int rc = cordon__keep_mounts_apart();
+    if (rc < 0 || (rc = cordon__own_mount_table_digest(&digest)) < 0)
+        return rc;
+    __atomic_store_n(&l->init_report->view_table_digest, digest, __ATOMIC_RELEASE);
+    return 0;
+}
+
 /* The caller's child: joins the caller's watch, keeps only the fds the
  * task needs, makes the namespaces and starts their init as a child of
  * the caller (so that the caller waits for it and its usage counts the
@@ -672,7 +688,8 @@ static _Noreturn void start_in_namespaces(const cordon__launch *l)
         fail(shared, STEP_FILE_DESCRIPTORS, rc);
     if (still_to_make & CORDON__NAMESPACE_USER)
         cordon__lower_process_ceiling(l->user_processes_ceiling);
-    if ((rc = cordon__enter_namespaces(still_to_make)) < 0)
+    if ((rc = cordon__enter_namespaces(still_to_make)) < 0 ||
+        ((still_to_make & CORDON__NAMESPACE_MOUNT) && (rc = cut_the_view_off(l)) < 0))
         fail(shared, STEP_NAMESPACES, rc);
     if (l->namespaces & CORDON__NAMESPACE_USER)
         cordon__share_per_user_limits(CORDON__HOST_PROC_FD, l->per_user_share);

@@ -182,6 +182,11 @@ static bool setup_failed(cordon_task *t, const cordon__setup_record *setup,
                               "refuses setsid, so it runs no tasks of its own: cordon's, for a "
                               "task without a pid namespace or a v2 cgroup, which its process "
                               "group holds, or a policy's or a container's)\n");
+    if (step == STEP_NAMESPACES && error == ESTALE && (launch->namespaces & CORDON__NAMESPACE_MOUNT))
+        cordon__buffer_printf(&t->exc_out, "  (a path of the task's view was moved by a rename, "
+                              "or a link put on its way, since cordon looked it up: a bind's "
+                              "source or target, or a mount of the caller's that the view covers; "
+                              "nothing of the task ran)\n");
     if (step == STEP_NAMESPACES && launch->lacks_namespaces)
         cordon__buffer_printf(&t->exc_out, "  (the task's options need namespaces this "
                               "process cannot make: %s)\n", cordon__namespaces_missing_why());

@@ -179,6 +179,9 @@ typedef struct cordon__init_report {
                                            and attached the tree's CPU counter to the init */
     uint64_t init_cpu_uncounted_ns;     /* the init's own CPU before that: not in the counter */
     uint32_t namespaces_made;           /* the init made its mounts: the namespaces work */
+    uint64_t view_table_digest;         /* of the task's view's copy of the caller's mount
+                                           table, once its propagation was cut (the child
+                                           that starts the init reads it): 0, not read */
     uint64_t cpu_limit_reached_ns;      /* the init's count of the tree's CPU when it ended
                                            the tree at the CPU limit; 0: it did not */
 } cordon__init_report;
@@ -342,9 +345,9 @@ typedef struct cordon__launch {
     size_t writable_tree_count;
     cordon__file_identity *writable_tree_ids;    /* each tree as the parent resolved it */
     cordon__path_list hidden_mounts;             /* the kernel's, the init covers (mount namespace) */
-    int mount_watch_fd;                          /* the caller's mountinfo, opened before the lists
-                                                    above were read: polls POLLPRI once the table
-                                                    changed since (-1: no mount namespace) */
+    uint64_t mount_table_digest;                 /* of the caller's mount table the lists above and
+                                                    below were read from (0: none, they were read
+                                                    from two); the view's copy must match it */
     cordon__path_list bind_covers;               /* what the binds bring along, covered
                                                     after them */
     int *writable_tree_fds;                      /* one per writable tree, for the init's clones
@@ -922,9 +925,11 @@ void cordon__isolation_release(cordon__launch *launch);
  * a mount of the kernel's file systems or of the caller's terminals or
  * shared memory; else 0, with the places beneath the binds' targets the
  * view must cover too in `bind_covers` (unless NULL; free it with
- * cordon__path_list_free). */
+ * cordon__path_list_free) and in `bind_table_digest` (unless NULL) the
+ * digest of the mount table they were read from (0: no bind, none read). */
 int cordon__isolation_uncovered(const cordon_task *t, const cordon__path_list *hidden,
-                                cordon__path_list *bind_covers, cordon_error *err);
+                                cordon__path_list *bind_covers, uint64_t *bind_table_digest,
+                                cordon_error *err);
 /* Whether the task has file rules (a Landlock ruleset of its own): what
  * it may write is then only what they grant. */
 bool cordon__isolation_governs_files(const struct cordon__isolation *isolation);

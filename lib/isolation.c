@@ -687,12 +687,16 @@ static int refuse_bind_source(const cordon__bind *bind, const char *mount, cordo
 
 /* What the binds bring along (kernel_mounts.c). */
 static int check_bind_reach(const cordon__isolation *iso, cordon__path_list *bind_covers,
-                            cordon_error *err)
+                            uint64_t *table_digest, cordon_error *err)
 {
-    cordon__path_list covers = { NULL, 0 };
+    cordon__path_list covers = { .paths = NULL };
     cordon__bind_refusal refused;
+    uint64_t digest = 0;
     int rc = iso && iso->bind_count
-                 ? cordon__bind_reach(iso->binds, iso->bind_count, &covers, &refused) : 0;
+                 ? cordon__bind_reach(iso->binds, iso->bind_count, &covers, &refused, &digest)
+                 : 0;
+    if (table_digest)
+        *table_digest = digest;
     if (rc == -EXDEV)
         return refuse_bind_source(&iso->binds[refused.index], refused.mount, err);
     if (rc < 0)
@@ -705,7 +709,8 @@ static int check_bind_reach(const cordon__isolation *iso, cordon__path_list *bin
 }
 
 int cordon__isolation_uncovered(const cordon_task *t, const cordon__path_list *hidden,
-                                cordon__path_list *bind_covers, cordon_error *err)
+                                cordon__path_list *bind_covers, uint64_t *bind_table_digest,
+                                cordon_error *err)
 {
     const char *mount;
     if (t->cwd) {
@@ -734,7 +739,7 @@ int cordon__isolation_uncovered(const cordon_task *t, const cordon__path_list *h
     for (size_t i = 0; iso && i < iso->tmpfs_count; i++)
         if ((mount = covered_by(iso->tmpfs_resolved[i], hidden)))
             return refuse_covered("the tmpfs", iso->tmpfs[i], mount, err);
-    return check_bind_reach(iso, bind_covers, err);
+    return check_bind_reach(iso, bind_covers, bind_table_digest, err);
 }
 
 /* Whether the task will have a mount namespace (the machine's, as far as
@@ -748,9 +753,10 @@ static int check_covered(const cordon_task *t, cordon_error *err)
         !(namespaces & CORDON__NAMESPACE_MOUNT))
         return 0;
     cordon__path_list hidden;
-    if (cordon__mounts_to_hide(&hidden) < 0)
+    uint64_t digest;
+    if (cordon__mounts_to_hide(&hidden, &digest) < 0)
         return 0; /* the run says what failed */
-    int rc = cordon__isolation_uncovered(t, &hidden, NULL, err);
+    int rc = cordon__isolation_uncovered(t, &hidden, NULL, NULL, err);
     cordon__path_list_free(&hidden);
     return rc;
 }

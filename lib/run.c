@@ -90,7 +90,6 @@ static int spawn_attempt(cordon_task *t, attempt *a)
     memset(a, 0, sizeof *a);
     launch->stdin_fd = launch->stdout_fd = launch->stderr_fd = launch->log_fd = -1;
     launch->listener_socket = launch->spare_user_fd = launch->spare_net_fd = -1;
-    launch->mount_watch_fd = -1;
     state->pidfd = state->stdout_fd = state->stderr_fd = state->log_fd = state->stdin_fd = -1;
     state->listener_socket = state->listener_fd = state->cancel_fd = state->stdin_source = -1;
     state->stdin_terminal.fd = -1;
@@ -124,9 +123,10 @@ static int attempt_start(cordon_task *t, attempt *a)
     t->async_joined = false;
     /* Nothing of the task ran: started again with what the probe finds
      * (a third time only for ids changed meanwhile, presumed afresh); and
-     * after a mount made on the machine while the view was copied, a few
-     * times, a little later each time (a burst of mounts passes), then
-     * refused rather than run with a mount left uncovered. */
+     * after a view copied from another mount table than the one its
+     * covers were read from, a few times, a little later each time (a
+     * burst of mounts passes), then refused rather than run with a mount
+     * left uncovered. */
     int rc = spawn_attempt(t, a);
     for (int presumed = 0, mounts = 1;
          (rc == CORDON__NAMESPACES_NOT_AS_PRESUMED && presumed < 2) ||
@@ -145,7 +145,7 @@ static int attempt_start(cordon_task *t, attempt *a)
     if (rc == CORDON__MOUNTS_CHANGED_DURING_START) {
         char why[300];
         snprintf(why, sizeof why, "the machine's mount table changed while each of the task's "
-                 "starts copied it for the task's view (a mount made or removed meanwhile), %d "
+                 "starts copied it for the task's view (a mount made, removed or moved meanwhile), %d "
                  "times: the view could hold a mount of the kernel's that cordon did not cover",
                  MOUNT_CHANGE_STARTS);
         cordon__refuse_start(t, why);

@@ -760,20 +760,18 @@ static int prepare(cordon_task *t, cordon__launch *l, cordon__attempt_state *s)
     /* With one, the kernel's file systems mounted elsewhere in the
      * caller's view come along: the init covers them. */
     cordon_error covered;
-    /* Opened before the lists are read: a mount made from then on to the
-     * child's copy of the table (a second proc, which the lists would not
-     * name) fails the start, which is made again (follow_init).  Without
-     * /proc (a caller's own mount namespace without one) no watch: the
-     * child's open of /proc fails the start, and says so. */
-    if (l->namespaces & CORDON__NAMESPACE_MOUNT)
-        l->mount_watch_fd = cordon__mount_table_watch();
+    uint64_t bind_table_digest = 0;
     if ((l->namespaces & CORDON__NAMESPACE_MOUNT) &&
-        ((rc = cordon__mounts_to_hide(&l->hidden_mounts)) < 0 ||
+        ((rc = cordon__mounts_to_hide(&l->hidden_mounts, &l->mount_table_digest)) < 0 ||
          (rc = cordon__isolation_uncovered(t, &l->hidden_mounts, &l->bind_covers,
-                                           &covered)) < 0 ||
+                                           &bind_table_digest, &covered)) < 0 ||
          (rc = refuse_an_uncoverable_mount(t, &l->hidden_mounts)) < 0 ||
          (rc = refuse_an_uncoverable_mount(t, &l->bind_covers)) < 0))
         return rc;
+    /* Read from two tables (one changed in between): no view matches, and
+     * the start is made again from one (follow_init). */
+    if (bind_table_digest && bind_table_digest != l->mount_table_digest)
+        l->mount_table_digest = 0;
     /* Without a mount namespace the task sees the machine's /proc and /sys:
      * the fence keeps it from writing there (the caller's /proc/PID files,
      * the kernel's settings, its own cgroup's membership). */
@@ -1013,7 +1011,6 @@ void cordon__launch_release(cordon__launch *l)
     close_fd(&l->stderr_fd);
     close_fd(&l->log_fd);
     close_fd(&l->listener_socket);
-    close_fd(&l->mount_watch_fd);
     cordon__spare_close(l);
     cordon__isolation_release(l);
     cordon__path_list_free(&l->hidden_mounts);
@@ -1218,15 +1215,19 @@ static int presumption_shown(cordon__launch *l, cordon__attempt_state *s)
     return 0;
 }
 
-/* Whether the caller's mount table changed since the lists of what the
- * init covers were read: the child copied it before it started the init,
- * so a table unchanged now was the one copied.  A change after the copy
- * counts too (the poll cannot tell): the start is only made again. */
-static bool mounts_changed_since_read(cordon__launch *l)
+/* Whether the task's view was copied from another mount table than the
+ * one the covers were read from (a mount made, or moved by a rename, in
+ * between): the child that made the view read its copy's digest once
+ * nothing more could come into it.  The lists are then read again, and
+ * the start made again from them. */
+static bool view_is_not_the_plan_s(const cordon__launch *l)
 {
-    bool changed = l->mount_watch_fd >= 0 && cordon__mount_table_changed(l->mount_watch_fd);
-    close_fd(&l->mount_watch_fd);
-    return changed;
+    if (!(l->namespaces & CORDON__NAMESPACE_MOUNT) ||
+        __atomic_load_n(&l->init_report->view_table_digest, __ATOMIC_ACQUIRE) ==
+            l->mount_table_digest)
+        return false;
+    cordon__mounts_to_hide_forget();
+    return true;
 }
 
 /* The init, which waits for the parent's word before anything of the
@@ -1277,7 +1278,7 @@ static int follow_init(cordon__launch *l, cordon__attempt_state *s)
     while (rc == 0 && wait4(s->pid, NULL, __WALL, &starter) < 0 && errno == EINTR)
         ;
     s->starter_cpu_ns = cordon__rusage_cpu_ns(&starter);
-    if (mounts_changed_since_read(l)) {
+    if (view_is_not_the_plan_s(l)) {
         if (s->pidfd >= 0)
             close(s->pidfd);
         return start_again(s, init);

@@ -261,7 +261,7 @@ static int cover_mounts(const cordon__path_list *list)
 {
     int rc = 0;
     for (size_t i = 0; i < list->count && rc == 0; i++)
-        rc = cordon__hide_kernel_mount(list->paths[i]);
+        rc = cordon__hide_kernel_mount(list->paths[i], &list->places[i]);
     return rc;
 }
 
@@ -288,8 +288,8 @@ static int mount_task_view(const cordon__launch *l)
         trees.bind_tree[i] = -1;
     bool read_only_view = l->owns_ruleset && !l->view_stays_writable;
     int rc;
-    if ((rc = cordon__keep_mounts_apart()) < 0 ||
-        (rc = cover_mounts(&l->hidden_mounts)) < 0 || (rc = read_only_but_granted(l, &trees)) < 0)
+    /* Cut off from the caller's mounts by now (lib/child.c). */
+    if ((rc = cover_mounts(&l->hidden_mounts)) < 0 || (rc = read_only_but_granted(l, &trees)) < 0)
         return rc;
     /* The task's streams that are files of the caller's tree (its stdin
      * a file or a terminal), opened again on the view just made

@@ -48,39 +48,62 @@ int cordon__landlock_prepare(void);
  * -errno where it could not be made now (no fd or memory left). */
 int cordon__landlock_fence_ruleset(void);
 
-/* Parent side (kernel_mounts.c): the mount points of the kernel's file
- * systems of settings and processes (proc, sysfs, cgroup, ...) in the
- * caller's mount namespace, those that show the machine's secrets even
- * read-only (debugfs, tracefs, securityfs, ...: `secret`), and those of
- * the caller's terminals and shared state.  0 or -errno; free each with
+/* Parent side (kernel_mounts.c): lists of mount points in the caller's
+ * mount namespace, with each one's mount as the table said; free each with
  * cordon__path_list_free. */
+typedef struct cordon__mount_place {
+    dev_t device;       /* the mount's file system */
+    bool reached;       /* its path led to it (not to a mount above it, or
+                           nowhere) when the table was read */
+} cordon__mount_place;
 typedef struct cordon__path_list {
     char **paths;
+    cordon__mount_place *places;    /* each path's */
     size_t count;
 } cordon__path_list;
-int cordon__kernel_mounts(cordon__path_list *kernel, cordon__path_list *secret,
-                          cordon__path_list *caller_state);
 void cordon__path_list_free(cordon__path_list *list);
-/* Those not beneath /proc or /sys, as last read (again only when the
- * mount table changed): a copy in `copy` (unless NULL) and in
- * `generation` a number that moves on with each reading.  0 or -errno. */
+/* The mount points of the kernel's file systems of settings and
+ * processes (proc, sysfs, cgroup, debugfs, ...) but those beneath /proc
+ * and /sys, as last read (again only when the mount table changed): a
+ * copy in `copy` (unless NULL) and in `generation` a number that moves on
+ * with each reading.  0 or -errno. */
 int cordon__kernel_mounts_elsewhere(cordon__path_list *copy, unsigned *generation);
 /* What the init covers in a task's mount namespace: those, and the mounts
  * of the caller's terminals and shared state (a devpts, mqueue, hugetlbfs
  * or devtmpfs, or the file system of /dev/shm) other than where the task
- * gets its own.  0 or -errno. */
-int cordon__mounts_to_hide(cordon__path_list *copy);
-/* A watch of the caller's mount table: an fd of its mountinfo (O_CLOEXEC),
- * -1 where it cannot be had (no /proc).  It says a change made since it
- * was opened (cordon__mount_table_changed, true for -1).  The cache above
- * keeps one; a task's start opens its own before it reads the lists. */
-int cordon__mount_table_watch(void);
-bool cordon__mount_table_changed(int watch);
+ * gets its own; in `table_digest` the digest of the table they were read
+ * from (below).  0 or -errno. */
+int cordon__mounts_to_hide(cordon__path_list *copy, uint64_t *table_digest);
+/* The lists are read again at the next call: a task's view was copied
+ * from another table than the one they were read from. */
+void cordon__mounts_to_hide_forget(void);
+
+/* mount_table_digest.c: a digest of a mount table's mount points, their
+ * file systems and types (what the lists above are read from), from the
+ * parent's read of the caller's table (`table_digest` above and
+ * cordon__bind_reach's) and from the child's of its view's copy
+ * (cordon__own_mount_table_digest: raw calls, after the fork): equal,
+ * the covers planned fit the view.  Never 0, which stands for none. */
+typedef struct cordon__mount_table_digest {
+    uint64_t sum, line;               /* of the lines' hashes; the line's so far */
+    unsigned field, separator_field;  /* of the line; 0: no "-" yet */
+    size_t field_length;
+    char field_first;
+} cordon__mount_table_digest;
+void cordon__mount_table_digest_start(cordon__mount_table_digest *digest);
+void cordon__mount_table_digest_add(cordon__mount_table_digest *digest, const char *bytes,
+                                    size_t count);
+uint64_t cordon__mount_table_digest_end(const cordon__mount_table_digest *digest);
+/* Of /proc/thread-self/mountinfo: 0 or -errno. */
+int cordon__own_mount_table_digest(uint64_t *digest);
 /* In the task's mount namespace (hidden_mounts.c): covers the mount at
  * `path`, one of those, with an empty read-only tmpfs (mode 000) or, for
- * a file, an empty read-only file (mode 000).  0 where nothing is there any more;
- * -ESTALE where a link now lies on the way.  Raw system calls. */
-int cordon__hide_kernel_mount(const char *path);
+ * a file, an empty read-only file (mode 000).  0 where nothing is there
+ * any more and the path did not lead to it when read (`place`); -ESTALE
+ * where a link now lies on the way, or the path no longer leads to the
+ * root of a mount of its file system (a directory above it renamed
+ * since).  Raw system calls. */
+int cordon__hide_kernel_mount(const char *path, const cordon__mount_place *place);
 
 /* Parent side (landlock_rules.c): a ruleset of a task's own that refuses
  * every file access but those granted (and carries the scopes of the
@@ -314,7 +337,7 @@ typedef struct cordon__bind_refusal {
     char mount[160];    /* "POINT (TYPE)" of the mount its source lies on */
 } cordon__bind_refusal;
 int cordon__bind_reach(const cordon__bind *binds, size_t count, cordon__path_list *covers,
-                       cordon__bind_refusal *refused);
+                       cordon__bind_refusal *refused, uint64_t *table_digest);
 /* In the task's mount namespace (private_mounts.c), for a task with file
  * rules: Landlock governs reading and writing a file's contents and
  * names, not its metadata, so every mount becomes read-only (chmod,

@@ -13,13 +13,20 @@
  * on a read-only mount.  Each is opened without following a link and the cover
  * mounted on that fd, so that a link put on the way since the parent
  * read the table cannot send the cover elsewhere (-ESTALE: the view is
- * not what was read).  The init's part: raw system calls only.
+ * not what was read).  A path that led to its mount when the table was
+ * read must still lead to the root of a mount of that file system: the
+ * view's copy is the table read (lib/child.c checks), but a directory
+ * above a mount is the caller's own and may be renamed while the init
+ * covers (a rename moves the mount in every view, the task's too); the
+ * cover would go onto what took the name, or nowhere, and leave the
+ * mount open at its new place.  The init's part: raw system calls only.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "confine.h"
@@ -56,6 +63,19 @@ static int empty_file(void)
     return rc;
 }
 
+/* Whether `target` is the root of a mount of `device`; true where the
+ * kernel does not say what a mount's root is (before Linux 5.8). */
+static bool root_of_a_mount_of(int target, dev_t device)
+{
+    struct statx st;
+    if (syscall(SYS_statx, target, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS,
+                &st) != 0)
+        return false;
+    bool root = !(st.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) ||
+                (st.stx_attributes & STATX_ATTR_MOUNT_ROOT);
+    return root && makedev(st.stx_dev_major, st.stx_dev_minor) == device;
+}
+
 /* The cover for what `target` is, or 0 where nothing shows through it any
  * more. */
 static int cover_for(int target)
@@ -66,18 +86,30 @@ static int cover_for(int target)
     return S_ISDIR(st.st_mode) ? empty_directory() : empty_file();
 }
 
-int cordon__hide_kernel_mount(const char *path)
+/* Why the mount's path could not be opened, said as the cover's result:
+ * gone, hidden beneath a later mount (the table lists it, its path leads
+ * nowhere), or beneath a directory the init may not search (another
+ * user's, 0700), which the task, with no more rights, may not either, is
+ * nothing to cover; gone since the table was read is a mount moved by a
+ * rename, and a link on the way is not the view that was read. */
+static int not_opened(int error, const cordon__mount_place *place)
 {
-    /* Gone, hidden beneath a later mount (the table lists it, its path
-     * leads nowhere), or beneath a directory the init may not search
-     * (another user's, 0700), which the task, with no more rights, may
-     * not either.  A mount moved by a rename is found by the parent,
-     * which checks each path's mount at each task (kernel_mounts.c). */
+    if (error == EACCES)
+        return 0;
+    if (error == ENOENT || error == ENOTDIR)
+        return place->reached ? -ESTALE : 0;
+    return error == ELOOP ? -ESTALE : -error;
+}
+
+int cordon__hide_kernel_mount(const char *path, const cordon__mount_place *place)
+{
     int target = (int)cordon__open_path_without_links(path);
     if (target < 0)
-        return errno == ENOENT || errno == ENOTDIR || errno == EACCES ? 0
-               : errno == ELOOP                                     ? -ESTALE
-                                                                    : -errno;
+        return not_opened(errno, place);
+    if (place->reached && !root_of_a_mount_of(target, place->device)) {
+        close(target);
+        return -ESTALE;
+    }
     int rc = cover_for(target);
     if (rc > 0) {
         int cover = rc;

@@ -30,8 +30,9 @@
  *
  * Read from /proc/self/mountinfo, whose file system type is the mount's
  * source's, so a bind mount of a piece of /proc shows as proc; read again
- * only when the mount table changed (the file polls POLLPRI then) or a
- * path of it no longer leads to its mount (a parent directory renamed).
+ * only when the mount table changed (the file polls POLLPRI then), a
+ * path of it no longer leads to its mount (a parent directory renamed),
+ * or a task's view was copied from another table than the one read.
  * Parent side: allocates.
  */
 #include <errno.h>
@@ -117,6 +118,7 @@ static const struct { const char *type, *own_place; } caller_state_types[] = {
 typedef struct mount_line {
     const char *point, *type;
     dev_t device;
+    uint64_t id;
 } mount_line;
 
 static bool read_line(char *line, mount_line *m)
@@ -133,6 +135,7 @@ static bool read_line(char *line, mount_line *m)
     unsigned major, minor;
     if (!m->type || sscanf(fields[2], "%u:%u", &major, &minor) != 2)
         return false;
+    m->id = strtoull(fields[0], NULL, 10);
     m->device = makedev(major, minor);
     unescape(fields[4]);
     m->point = fields[4];
@@ -151,16 +154,38 @@ static bool caller_state_mount(const mount_line *m, dev_t shm_device, const char
     return shm_device && m->device == shm_device && strcmp(m->point, shm_mount) != 0;
 }
 
-static int add_path(cordon__path_list *list, const char *path)
+static int add_path(cordon__path_list *list, const char *path, cordon__mount_place place)
 {
     char **grown = realloc(list->paths, (list->count + 1) * sizeof *grown);
     if (!grown)
         return -ENOMEM;
     list->paths = grown;
+    cordon__mount_place *places = realloc(list->places, (list->count + 1) * sizeof *places);
+    if (!places)
+        return -ENOMEM;
+    list->places = places;
     if (!(grown[list->count] = strdup(path)))
         return -ENOMEM;
-    list->count++;
+    places[list->count++] = place;
     return 0;
+}
+
+/* The mount `path` leads to, not following a link at its end; 0 where
+ * it leads nowhere or the kernel does not say (before Linux 5.8). */
+static uint64_t mount_id_at(const char *path)
+{
+    struct statx st;
+    if (statx(AT_FDCWD, path, AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT, STATX_MNT_ID, &st) != 0 ||
+        !(st.stx_mask & STATX_MNT_ID))
+        return 0;
+    return st.stx_mnt_id;
+}
+
+/* Where `m` is, as the init finds it again in the task's view
+ * (hidden_mounts.c). */
+static cordon__mount_place place_of(const mount_line *m)
+{
+    return (cordon__mount_place){ .device = m->device, .reached = mount_id_at(m->point) == m->id };
 }
 
 /* `point` is /dev/shm or a directory above it, other than the root. */
@@ -196,11 +221,12 @@ static dev_t shm_mount_of(FILE *mounts, char *point, size_t size)
 }
 
 /* Each mount of the caller's, in the table's order, to `visit` with what
- * holds /dev/shm (shm_mount_of), until it returns non-zero. */
+ * holds /dev/shm (shm_mount_of), until it returns non-zero; in `digest`
+ * the digest of the table read (mount_table_digest.c). */
 typedef int (*mount_visit)(const mount_line *m, dev_t shm_device, const char *shm_mount,
                            void *arg);
 
-static int each_mount(mount_visit visit, void *arg)
+static int each_mount(mount_visit visit, void *arg, uint64_t *digest)
 {
     FILE *mounts = fopen("/proc/self/mountinfo", "re");
     if (!mounts)
@@ -209,13 +235,19 @@ static int each_mount(mount_visit visit, void *arg)
     dev_t shm_device = shm_mount_of(mounts, shm_mount, sizeof shm_mount);
     char *line = NULL;
     size_t size = 0;
+    ssize_t length;
     int rc = 0;
     mount_line m;
-    while (rc == 0 && getline(&line, &size, mounts) >= 0)
+    cordon__mount_table_digest read;
+    cordon__mount_table_digest_start(&read);
+    while (rc == 0 && (length = getline(&line, &size, mounts)) >= 0) {
+        cordon__mount_table_digest_add(&read, line, (size_t)length);
         if (read_line(line, &m))
             rc = visit(&m, shm_device, shm_mount, arg);
+    }
     if (rc == 0 && ferror(mounts))
         rc = -EIO;
+    *digest = cordon__mount_table_digest_end(&read);
     free(line);
     fclose(mounts);
     return rc;
@@ -230,20 +262,25 @@ static int note_kernel_or_state(const mount_line *m, dev_t shm_device, const cha
 {
     kernel_and_state *lists = arg;
     if (kernel_type(m->type))
-        return add_path(secret_type(m->type) ? lists->secret : lists->kernel, m->point);
+        return add_path(secret_type(m->type) ? lists->secret : lists->kernel, m->point,
+                        place_of(m));
     if (caller_state_mount(m, shm_device, shm_mount))
-        return add_path(lists->caller_state, m->point);
+        return add_path(lists->caller_state, m->point, place_of(m));
     return 0;
 }
 
-int cordon__kernel_mounts(cordon__path_list *kernel, cordon__path_list *secret,
-                          cordon__path_list *caller_state)
+/* The mount points of the kernel's file systems of settings and
+ * processes (proc, sysfs, cgroup, ...), those that show the machine's
+ * secrets even read-only (debugfs, tracefs, securityfs, ...: `secret`),
+ * and those of the caller's terminals and shared state.  0 or -errno. */
+static int read_kernel_mounts(cordon__path_list *kernel, cordon__path_list *secret,
+                              cordon__path_list *caller_state, uint64_t *digest)
 {
-    *kernel = (cordon__path_list){ NULL, 0 };
-    *secret = (cordon__path_list){ NULL, 0 };
-    *caller_state = (cordon__path_list){ NULL, 0 };
+    *kernel = (cordon__path_list){ .paths = NULL };
+    *secret = (cordon__path_list){ .paths = NULL };
+    *caller_state = (cordon__path_list){ .paths = NULL };
     kernel_and_state lists = { kernel, secret, caller_state };
-    int rc = each_mount(note_kernel_or_state, &lists);
+    int rc = each_mount(note_kernel_or_state, &lists, digest);
     if (rc < 0) {
         cordon__path_list_free(kernel);
         cordon__path_list_free(secret);
@@ -286,13 +323,16 @@ static const char *rest_beneath(const char *path, const char *dir)
     return !strncmp(path, dir, len) && path[len] == '/' ? path + len : NULL;
 }
 
-static int add_joined(cordon__path_list *list, const char *target, const char *rest)
+/* `m`'s place beneath a bind's target: in a view not made yet, which
+ * the parent cannot look at (not `reached`). */
+static int add_joined(cordon__path_list *list, const char *target, const char *rest,
+                      const mount_line *m)
 {
     char path[PATH_MAX];
     int len = snprintf(path, sizeof path, "%s%s", strcmp(target, "/") ? target : "", rest);
     if (len < 0 || (size_t)len >= sizeof path)
         return -ENAMETOOLONG;
-    return add_path(list, path);
+    return add_path(list, path, (cordon__mount_place){ .device = m->device });
 }
 
 /* Whether `m` holds `path` (its mount point is the path or above it), at
@@ -324,7 +364,7 @@ static int note_bind_reach(const mount_line *m, dev_t shm_device, const char *sh
         const cordon__bind *bind = &walk->binds[i];
         const char *rest = rest_beneath(m->point, bind->source);
         if (rest && covered)
-            rc = add_joined(walk->covers, bind->target, rest);
+            rc = add_joined(walk->covers, bind->target, rest, m);
         /* The mount that holds the source: a later one at the same point
          * is above the earlier. */
         if (holds(m, bind->source, walk->depth[i])) {
@@ -337,9 +377,9 @@ static int note_bind_reach(const mount_line *m, dev_t shm_device, const char *sh
 }
 
 int cordon__bind_reach(const cordon__bind *binds, size_t count, cordon__path_list *covers,
-                       cordon__bind_refusal *refused)
+                       cordon__bind_refusal *refused, uint64_t *table_digest)
 {
-    *covers = (cordon__path_list){ NULL, 0 };
+    *covers = (cordon__path_list){ .paths = NULL };
     refused->index = -1;
     if (!count)
         return 0;
@@ -349,7 +389,7 @@ int cordon__bind_reach(const cordon__bind *binds, size_t count, cordon__path_lis
     walk->binds = binds;
     walk->count = count < CORDON__MAX_BINDS ? count : CORDON__MAX_BINDS;
     walk->covers = covers;
-    int rc = each_mount(note_bind_reach, walk);
+    int rc = each_mount(note_bind_reach, walk, table_digest);
     for (size_t i = 0; rc == 0 && i < walk->count; i++)
         if (walk->source_covered[i]) {
             refused->index = (int)i;
@@ -367,7 +407,9 @@ void cordon__path_list_free(cordon__path_list *list)
     for (size_t i = 0; i < list->count; i++)
         free(list->paths[i]);
     free(list->paths);
+    free(list->places);
     list->paths = NULL;
+    list->places = NULL;
     list->count = 0;
 }
 
@@ -384,10 +426,9 @@ static bool beneath_proc_or_sys(const char *path)
 
 static int copy_list(const cordon__path_list *from, cordon__path_list *to)
 {
-    to->paths = NULL;
-    to->count = 0;
+    *to = (cordon__path_list){ .paths = NULL };
     for (size_t i = 0; i < from->count; i++) {
-        int rc = add_path(to, from->paths[i]);
+        int rc = add_path(to, from->paths[i], from->places[i]);
         if (rc < 0) {
             cordon__path_list_free(to);
             return rc;
@@ -404,35 +445,27 @@ static struct {
     cordon__path_list caller_state; /* the caller's terminals and shared state */
     uint64_t *mount_ids;        /* the mount each path led to when read (0: unknown),
                                  * elsewhere's then caller_state's */
+    uint64_t digest;            /* of the table read (mount_table_digest.c) */
     unsigned generation;
     bool known;
 } cache CORDON__PER_TASK_STATE = { .lock = PTHREAD_MUTEX_INITIALIZER, .watch = -1 };
 CORDON__RESET_IN_FORKED_COPIES(&cache.lock);
 CORDON__FORGOTTEN_IN_FORKED_COPIES(&cache.owner);
 
-int cordon__mount_table_watch(void)
+/* An fd of the mountinfo, -1 where it cannot be had (no /proc): it polls
+ * POLLPRI once the table changed since it was opened (true for -1). */
+static int open_watch(void)
 {
     return open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
 }
 
-bool cordon__mount_table_changed(int watch)
+static bool changed_since_opened(int watch)
 {
     struct pollfd table = { .fd = watch, .events = POLLPRI };
     int rc = -1;
     while (watch >= 0 && (rc = poll(&table, 1, 0)) < 0 && errno == EINTR)
         ;
     return rc != 0;
-}
-
-/* The mount `path` leads to, not following a link at its end; 0 where
- * it leads nowhere or the kernel does not say (before Linux 5.8). */
-static uint64_t mount_id_at(const char *path)
-{
-    struct statx st;
-    if (statx(AT_FDCWD, path, AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT, STATX_MNT_ID, &st) != 0 ||
-        !(st.stx_mask & STATX_MNT_ID))
-        return 0;
-    return st.stx_mnt_id;
 }
 
 /* A rename of a directory above a mount moves the mount without
@@ -476,19 +509,22 @@ static void read_again(void)
     if (cache.watch >= 0)
         close(cache.watch);
     /* Opened first: a change while the table is read is seen next time. */
-    cache.watch = cordon__mount_table_watch();
+    cache.watch = open_watch();
     cordon__path_list kernel, secret, caller_state;
-    if (cordon__kernel_mounts(&kernel, &secret, &caller_state) == 0) {
+    uint64_t digest;
+    if (read_kernel_mounts(&kernel, &secret, &caller_state, &digest) == 0) {
+        cache.digest = digest;
         cordon__path_list_free(&cache.elsewhere);
         cordon__path_list_free(&cache.caller_state);
         cache.caller_state = caller_state;
         for (size_t i = 0; i < kernel.count; i++)
             if (!beneath_proc_or_sys(kernel.paths[i]) &&
-                add_path(&cache.elsewhere, kernel.paths[i]) < 0)
+                add_path(&cache.elsewhere, kernel.paths[i], kernel.places[i]) < 0)
                 break;
         /* Beneath /proc the task's own proc hides them already. */
         for (size_t i = 0; i < secret.count; i++)
-            if (!beneath_proc(secret.paths[i]) && add_path(&cache.elsewhere, secret.paths[i]) < 0)
+            if (!beneath_proc(secret.paths[i]) &&
+                add_path(&cache.elsewhere, secret.paths[i], secret.places[i]) < 0)
                 break;
         cordon__path_list_free(&kernel);
         cordon__path_list_free(&secret);
@@ -508,21 +544,29 @@ static void bring_up_to_date(void)
         cache.watch = -1;
         cache.known = false;
     }
-    if (!cache.known || cordon__mount_table_changed(cache.watch) || paths_moved())
+    if (!cache.known || changed_since_opened(cache.watch) || paths_moved())
         read_again();
 }
 
-int cordon__mounts_to_hide(cordon__path_list *copy)
+int cordon__mounts_to_hide(cordon__path_list *copy, uint64_t *table_digest)
 {
     pthread_mutex_lock(&cache.lock);
     bring_up_to_date();
+    *table_digest = cache.digest;
     int rc = copy_list(&cache.elsewhere, copy);
     for (size_t i = 0; rc == 0 && i < cache.caller_state.count; i++)
-        rc = add_path(copy, cache.caller_state.paths[i]);
+        rc = add_path(copy, cache.caller_state.paths[i], cache.caller_state.places[i]);
     pthread_mutex_unlock(&cache.lock);
     if (rc < 0)
         cordon__path_list_free(copy);
     return rc;
+}
+
+void cordon__mounts_to_hide_forget(void)
+{
+    pthread_mutex_lock(&cache.lock);
+    cache.known = false;
+    pthread_mutex_unlock(&cache.lock);
 }
 
 int cordon__kernel_mounts_elsewhere(cordon__path_list *copy, unsigned *generation)

@@ -173,7 +173,7 @@ static int grant_all_but_the_fenced(int ruleset, int abi)
 {
     /* Unread, the mounts are unknown: /proc and /sys are fenced still,
      * and the other kernel mounts' statfs at the top level. */
-    cordon__path_list mounts = { NULL, 0 };
+    cordon__path_list mounts = { .paths = NULL };
     if (cordon__kernel_mounts_elsewhere(&mounts, NULL) < 0)
         cordon__path_list_free(&mounts);
     int rc = 0;

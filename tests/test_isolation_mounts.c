@@ -632,6 +632,73 @@ static void test_mounts_a_mount_made_while_a_task_starts_is_covered(void **state
                     "this test cannot make a mount namespace of its own and mount in it");
 }
 
+/* In a copy of the test: 0 when no task's view held a kernel file system
+ * (as above) whose directory's parent was renamed back and forth while the
+ * tasks started.  A rename moves the mount without the table's POLLPRI,
+ * and in the task's view too: the init covered the path the parent had
+ * read, where nothing was any more, and the mount stayed uncovered at
+ * its other place.  A start that finds it moved is made again, or fails
+ * closed saying so. */
+static int check_mounts_moved_while_tasks_start(void)
+{
+    bool root = geteuid() == 0;
+    const char *type = root ? "proc" : "mqueue";
+    char places[2][96], kept[112], command[300];
+    snprintf(places[0], sizeof places[0], "%s/moved-a", source);
+    snprintf(places[1], sizeof places[1], "%s/moved-b", source);
+    snprintf(kept, sizeof kept, "%s/kept", places[0]);
+    struct mq_attr attr = { .mq_maxmsg = 1, .mq_msgsize = 8 };
+    if (enter_own_namespaces(root ? 0 : CLONE_NEWIPC) != 0 ||
+        mount(NULL, "/", "none", MS_REC | MS_PRIVATE, NULL) != 0 ||
+        mkdir(places[0], 0777) != 0 || mkdir(kept, 0777) != 0 ||
+        (!root && mq_open("/cordon-moved", O_CREAT | O_RDWR, 0600, &attr) < 0) ||
+        mount(type, kept, type, 0, NULL) != 0)
+        return 10;
+    pid_t mover = fork();
+    if (mover < 0)
+        return 10;
+    if (mover == 0)
+        for (int at = 0;; at = !at) {
+            rename(places[at], places[!at]);
+            usleep(3000);
+        }
+    /* Empty when covered (a tmpfs of mode 000), at either place. */
+    snprintf(command, sizeof command, "ls -A %s/kept %s/kept 2>/dev/null | grep -v : | grep . | wc -l",
+             places[0], places[1]);
+    int ran = 0, seen = 0;
+    for (int i = 0; i < 60; i++) {
+        cordon_task *t = shell(command);
+        int rc = cordon_run(t);
+        const cordon_result *r = cordon_task_result(t);
+        if (rc == 0 && strcmp(r->std_out.data, "0\n") == 0)
+            ran++;
+        else if (!(rc == CORDON_EXCEPTION && strcmp(r->exception, "ConfinementError") == 0 &&
+                   (strstr(r->message, "mount table changed") ||
+                    strstr(r->exc_out.data, "moved by a rename"))))
+            seen++, fprintf(stderr, "start %d: %d %s %s", i, rc, r->std_out.data, r->message);
+        cordon_task_free(t);
+    }
+    kill(mover, SIGKILL);
+    waitpid(mover, NULL, 0);
+    for (int at = 0; at < 2; at++) {
+        snprintf(kept, sizeof kept, "%s/kept", places[at]);
+        umount(kept);
+        rmdir(kept);
+        rmdir(places[at]);
+    }
+    if (ran < 15)
+        fprintf(stderr, "%d of 60 starts ran\n", ran);
+    return seen ? 14 : ran < 15 ? 15 : 0;
+}
+
+static void test_mounts_a_mount_moved_while_a_task_starts_is_covered(void **state)
+{
+    (void)state;
+    require_mount_namespace();
+    check_in_a_copy(check_mounts_moved_while_tasks_start, 10,
+                    "this test cannot make a mount namespace of its own and mount in it");
+}
+
 /* In a copy of the test: a kernel file system (a proc as root, else the
  * copy's message queues) mounted at a path longer than PATH_MAX, which no
  * cover reaches by its path: every task failed "entering its namespaces:
@@ -2002,6 +2069,7 @@ int main(void)
         cmocka_unit_test(test_mounts_a_later_mount_beneath_a_read_only_bind_stays_out),
         cmocka_unit_test(test_mounts_a_later_kernel_mount_stays_out_of_the_default_view),
         cmocka_unit_test(test_mounts_a_mount_made_while_a_task_starts_is_covered),
+        cmocka_unit_test(test_mounts_a_mount_moved_while_a_task_starts_is_covered),
         cmocka_unit_test(test_mounts_a_mount_past_path_max_is_named),
         cmocka_unit_test(test_mounts_a_bound_namespace_file_is_covered),
         cmocka_unit_test(test_mounts_read_only_bind_of_a_file),
