@@ -213,7 +213,11 @@ int cordon_set_stdin(cordon_task *t, const void *data, size_t len);
 /* The task reads `fd` as its stdin (not closed by cordon; keep it open
  * until the run ends; -1 restores /dev/null).  The task never shares the
  * caller's open file description, so nothing it does to its stdin (flags
- * such as O_NONBLOCK or O_APPEND, a seek, a write) reaches the caller's:
+ * such as O_NONBLOCK or O_APPEND, a seek, a write) reaches the caller's
+ * (but one thing: a task of a pipe's or FIFO's own user without file rules
+ * may open the pipe again the other way, through /proc/self/fd/0, and
+ * write what the caller reads next; give such a task file rules, which
+ * relay the pipe, or another user, where the caller's next input matters):
  * - a pipe, FIFO, regular file or terminal is opened again through
  *   /proc/self/fd, read-only; a pipe's capacity (F_SETPIPE_SZ, the
  *   pipe's, not the description's) is put back when the attempt ends, as

@@ -1,5 +1,6 @@
 /* Why a command's exec failed, said so that a user can act on it: the
  * parent looks, after the fact, at what the task was refused. */
+#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -110,6 +111,71 @@ static bool a_system_program(const char *program)
     return false;
 }
 
+/* The file the kernel runs `program` with: a script's interpreter (its
+ * "#!" line) or a dynamic program's loader (its PT_INTERP), in `out`;
+ * false for none, or where the caller cannot read the program. */
+static bool interpreter_of(const char *program, char *out, size_t size)
+{
+    int fd = open(program, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    unsigned char head[256];
+    ssize_t n = pread(fd, head, sizeof head, 0);
+    bool found = false;
+    if (n > 2 && head[0] == '#' && head[1] == '!') {
+        size_t at = 2, end;
+        while (at < (size_t)n && (head[at] == ' ' || head[at] == '\t'))
+            at++;
+        for (end = at; end < (size_t)n && head[end] != ' ' && head[end] != '\t' && head[end] != '\n';)
+            end++;
+        if ((found = end > at && end - at < size)) {
+            memcpy(out, head + at, end - at);
+            out[end - at] = '\0';
+        }
+    } else if (n >= (ssize_t)sizeof(Elf64_Ehdr) && !memcmp(head, ELFMAG, SELFMAG) &&
+               head[EI_CLASS] == ELFCLASS64) {
+        Elf64_Ehdr header;
+        memcpy(&header, head, sizeof header);
+        for (unsigned i = 0; i < header.e_phnum && !found; i++) {
+            Elf64_Phdr segment;
+            off_t at = (off_t)(header.e_phoff + (uint64_t)i * header.e_phentsize);
+            if (pread(fd, &segment, sizeof segment, at) != (ssize_t)sizeof segment)
+                break;
+            if (segment.p_type == PT_INTERP && segment.p_filesz > 1 && segment.p_filesz < size &&
+                pread(fd, out, segment.p_filesz, (off_t)segment.p_offset) ==
+                    (ssize_t)segment.p_filesz) {
+                out[segment.p_filesz - 1] = '\0';
+                found = out[0] == '/';
+            }
+        }
+    }
+    close(fd);
+    return found;
+}
+
+/* A program granted whose interpreter or loader is not: Landlock refuses
+ * that exec with the same "Permission denied", naming nothing. */
+static void explain_ungranted_interpreter(cordon_task *t, const cordon__launch *launch,
+                                          const char *program)
+{
+    char interpreter[PATH_MAX];
+    if (!interpreter_of(program, interpreter, sizeof interpreter))
+        return;
+    char *real = realpath(interpreter, NULL);
+    if (real && !some_grant_executes(launch, real)) {
+        char shown[1024], by[1024];
+        cordon__escape_text_keeping_utf8(shown, sizeof shown, program, strlen(program));
+        cordon__escape_text_keeping_utf8(by, sizeof by, interpreter, strlen(interpreter));
+        cordon__buffer_printf(&t->exc_out,
+                              "  (%s is granted, but not %s, which the kernel runs it with: "
+                              "cordon_allow_system_paths grants the system's loader, "
+                              "interpreters and libraries, as cordon run does with any file "
+                              "option)\n",
+                              shown, by);
+    }
+    free(real);
+}
+
 /* Landlock refuses to execute a file no rule grants EXEC on, and the
  * exec says only "Permission denied": a directory given READ|WRITE for
  * a submission to run from (the judge preset's scratch) looks granted.
@@ -136,6 +202,8 @@ void cordon__explain_unexecutable(cordon_task *t, const cordon__launch *launch, 
                                   "CORDON_EXEC on it or a directory above it, as cordon run's "
                                   "--exec does)\n",
                                   shown);
+    } else if (program) {
+        explain_ungranted_interpreter(t, launch, program);
     }
     free(program);
 }

@@ -548,6 +548,16 @@ static void bring_up_to_date(void)
         read_again();
 }
 
+/* A mount beneath another of the list is gone from the view once the
+ * one above is covered: not finding it then is no sign of a rename. */
+static void beneath_another_unreached(cordon__path_list *list)
+{
+    for (size_t i = 0; i < list->count; i++)
+        for (size_t j = 0; j < list->count && list->places[i].reached; j++)
+            if (j != i && rest_beneath(list->paths[i], list->paths[j]))
+                list->places[i].reached = false;
+}
+
 int cordon__mounts_to_hide(cordon__path_list *copy, uint64_t *table_digest)
 {
     pthread_mutex_lock(&cache.lock);
@@ -559,6 +569,8 @@ int cordon__mounts_to_hide(cordon__path_list *copy, uint64_t *table_digest)
     pthread_mutex_unlock(&cache.lock);
     if (rc < 0)
         cordon__path_list_free(copy);
+    else
+        beneath_another_unreached(copy);
     return rc;
 }
 

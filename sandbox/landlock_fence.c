@@ -14,10 +14,21 @@
  * leave its cgroup, and with it its CPU, memory and process limits,
  * through the cgroup file system's cgroup.procs.
  *
+ * Nor has it a /dev of its own: the caller's terminals (/dev/pts, the
+ * consoles and their screens) and shared memory (/dev/shm, and the
+ * message queues' and huge pages' file systems) are the caller's.  A task
+ * opened the caller's pseudo-terminal by name and set its interrupt key,
+ * which killed the caller's shell when typed next, or stopped its
+ * output; another read and rewrote the caller's POSIX shared memory.
+ * Those the task may neither read nor write (a terminal's modes are set
+ * through any fd of it, one opened for reading too): POSIX shared memory
+ * and named semaphores fail there, as System V IPC does.
+ *
  * Landlock grants beneath a directory, never "all but": the ruleset
- * grants the rights of writing beneath every entry of "/" but proc and
- * sys, and, above any other mount of the kernel's file systems
- * (sandbox/kernel_mounts.c), entry by entry around it rather than the
+ * grants the rights of reading and writing beneath every entry of "/",
+ * but only reading beneath proc and sys, and, above any other mount of
+ * the kernel's file systems (sandbox/kernel_mounts.c) or of the caller's
+ * terminals and shared memory, entry by entry around it rather than the
  * whole directory.  It is made again when the mount table changes.  A
  * top-level directory made later (by root) is not writable to the task.
  * Before ABI 2 a ruleset that handles any write refuses every rename
@@ -36,6 +47,7 @@
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "fork_reset.h"
@@ -59,23 +71,71 @@ static uint64_t write_rights(int abi)
     return rights;
 }
 
+/* What the task may do beneath an entry: everything the fence handles,
+ * only read (the kernel's file systems), or nothing (the caller's). */
+static uint64_t read_rights(void)
+{
+    return FS_READ_FILE;
+}
+
 /* A file system of the kernel's settings or of its processes, wherever
  * it is mounted (a container's second /proc, a cgroup hierarchy). */
-static bool kernel_file_system(int fd)
+static bool kernel_file_system(const struct statfs *fs)
 {
-    struct statfs fs;
-    if (fstatfs(fd, &fs) != 0)
-        return true;
-    return fs.f_type == PROC_SUPER_MAGIC || fs.f_type == SYSFS_MAGIC ||
-           fs.f_type == CGROUP_SUPER_MAGIC || fs.f_type == CGROUP2_SUPER_MAGIC ||
-           fs.f_type == DEBUGFS_MAGIC || fs.f_type == TRACEFS_MAGIC ||
-           fs.f_type == SECURITYFS_MAGIC || fs.f_type == BPF_FS_MAGIC;
+    return fs->f_type == PROC_SUPER_MAGIC || fs->f_type == SYSFS_MAGIC ||
+           fs->f_type == CGROUP_SUPER_MAGIC || fs->f_type == CGROUP2_SUPER_MAGIC ||
+           fs->f_type == DEBUGFS_MAGIC || fs->f_type == TRACEFS_MAGIC ||
+           fs->f_type == SECURITYFS_MAGIC || fs->f_type == BPF_FS_MAGIC;
+}
+
+/* The caller's terminals and shared memory, wherever mounted (a chroot's
+ * bind of /dev): pseudo-terminals, message queues, huge page files, and
+ * the file system of /dev/shm (`shm_device`, 0 where /dev/shm is no
+ * mount of its own: a directory of /dev, or of a root on tmpfs); */
+#define MQUEUE_MAGIC 0x19800202
+static bool callers_file_system(const struct statfs *fs, const struct stat *st, dev_t shm_device)
+{
+    return fs->f_type == DEVPTS_SUPER_MAGIC || fs->f_type == MQUEUE_MAGIC ||
+           fs->f_type == HUGETLBFS_MAGIC || (shm_device && st->st_dev == shm_device);
+}
+
+static dev_t shm_device_of(void)
+{
+    struct statx shm, dev;
+    if (statx(AT_FDCWD, "/dev/shm", AT_NO_AUTOMOUNT, STATX_BASIC_STATS, &shm) != 0 ||
+        statx(AT_FDCWD, "/dev", AT_NO_AUTOMOUNT, STATX_BASIC_STATS, &dev) != 0)
+        return 0;
+    bool own_mount = (shm.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT)
+                         ? (shm.stx_attributes & STATX_ATTR_MOUNT_ROOT) != 0
+                         : shm.stx_dev_major != dev.stx_dev_major ||
+                               shm.stx_dev_minor != dev.stx_dev_minor;
+    return own_mount ? makedev(shm.stx_dev_major, shm.stx_dev_minor) : 0;
+}
+
+/* and the consoles: virtual consoles and serial lines (/dev/tty0,
+ * /dev/tty1, /dev/ttyS0), the system console and the screens of virtual
+ * consoles (/dev/vcs*).  /dev/tty is the task's own controlling terminal
+ * (none: it starts a session) and /dev/ptmx makes a new one. */
+#define TTY_MAJOR 4
+#define TTYAUX_MAJOR 5
+#define CONSOLE_MINOR 1
+#define VCS_MAJOR 7
+static bool callers_console(const struct stat *st)
+{
+    if (!S_ISCHR(st->st_mode))
+        return false;
+    unsigned kind = major(st->st_rdev);
+    return kind == TTY_MAJOR || kind == VCS_MAJOR ||
+           (kind == TTYAUX_MAJOR && minor(st->st_rdev) == CONSOLE_MINOR);
 }
 
 /* What the walk leaves out: /proc, /sys and every mount of the kernel's
- * file systems (kernel_mounts.c), as absolute paths. */
+ * file systems (kernel_mounts.c), as absolute paths, to be read only; and
+ * walks entry by entry: /dev and every other mount of the caller's
+ * terminals and shared memory (a second devtmpfs, a bind of /dev/shm). */
 typedef struct fenced {
-    const cordon__path_list *mounts;
+    const cordon__path_list *mounts, *callers;
+    dev_t shm_device;
     int shortage;  /* -errno: an entry left out for want of an fd or memory */
 } fenced;
 
@@ -97,44 +157,68 @@ static bool is_fenced(const fenced *f, const char *path)
     return false;
 }
 
-/* Some fenced mount lies beneath `path`: it cannot be granted whole. */
-static bool holds_fenced(const fenced *f, const char *path)
+static bool at_or_beneath(const char *mount, const char *path, bool or_at)
 {
     size_t length = strlen(path);
+    return !strncmp(mount, path, length) &&
+           (mount[length] == '/' || (or_at && mount[length] == '\0'));
+}
+
+/* Some fenced mount lies beneath `path`, or one of the caller's there or
+ * beneath: it cannot be granted whole. */
+static bool holds_fenced(const fenced *f, const char *path)
+{
+    if (!strcmp(path, "/dev"))
+        return true;
     for (size_t i = 0; i < f->mounts->count; i++)
-        if (!strncmp(f->mounts->paths[i], path, length) && f->mounts->paths[i][length] == '/')
+        if (at_or_beneath(f->mounts->paths[i], path, false))
+            return true;
+    for (size_t i = 0; i < f->callers->count; i++)
+        if (at_or_beneath(f->callers->paths[i], path, true))
             return true;
     return false;
 }
 
-/* Grants writing beneath one entry, `fd` (a file gets what a file can be
- * granted), unless it holds one of the kernel's file systems. */
-static void grant(int ruleset, int fd, const struct stat *st, int abi)
+/* What beneath one entry, `fd` at `path`, may be: read and written,
+ * read (the kernel's file systems), or neither (the caller's terminals
+ * and shared memory; an entry that cannot be looked at). */
+static uint64_t rights_beneath(int fd, const struct stat *st, const fenced *f, int abi)
 {
-    struct path_beneath rule = { .allowed_access = write_rights(abi), .parent_fd = fd };
-    if (kernel_file_system(fd))
-        return;
+    struct statfs fs;
+    if (fstatfs(fd, &fs) != 0 || callers_file_system(&fs, st, f->shm_device) ||
+        callers_console(st))
+        return 0;
+    if (kernel_file_system(&fs))
+        return read_rights();
+    return read_rights() | write_rights(abi);
+}
+
+/* Grants `rights` beneath one entry, `fd` (a file gets what a file can be
+ * granted). */
+static void grant(int ruleset, int fd, const struct stat *st, uint64_t rights)
+{
+    struct path_beneath rule = { .allowed_access = rights, .parent_fd = fd };
     if (!S_ISDIR(st->st_mode))
-        rule.allowed_access &= FS_WRITE_FILE | FS_TRUNCATE;
-    syscall(SYS_landlock_add_rule, ruleset, RULE_PATH_BENEATH, &rule, 0);
+        rule.allowed_access &= FS_READ_FILE | FS_WRITE_FILE | FS_TRUNCATE;
+    if (rule.allowed_access)
+        syscall(SYS_landlock_add_rule, ruleset, RULE_PATH_BENEATH, &rule, 0);
 }
 
 static void grant_beneath(int ruleset, int dir_fd, const char *dir_path, const fenced *f,
                           int abi, int depth);
 
 /* One entry of a directory the fence walks.  A link is not followed (its
- * target is an entry of its own, /bin's /usr); an entry that vanished,
- * cannot be opened or granted, or is a fenced mount is left out: writing
- * beneath it is refused, which is the safe side.  A directory that holds
- * a fenced mount deeper down is not granted itself (Landlock grants
- * beneath, across mounts): its entries are, one by one, but the fenced
- * one, so a new entry made directly in it is refused. */
+ * target is an entry of its own, /bin's /usr); an entry that vanished
+ * or cannot be opened or granted is left out, and a fenced mount is only
+ * read: that is the safe side.  A directory that holds a fenced mount
+ * deeper down is not granted itself (Landlock grants beneath, across
+ * mounts): its entries are, one by one, but the fenced one, so a new
+ * entry made directly in it is refused. */
 static void grant_entry(int ruleset, int dir_fd, const char *dir_path, const char *name,
                         const fenced *f, int abi, int depth)
 {
     char path[PATH_MAX];
-    if (snprintf(path, sizeof path, "%s/%s", dir_path, name) >= (int)sizeof path ||
-        is_fenced(f, path))
+    if (snprintf(path, sizeof path, "%s/%s", dir_path, name) >= (int)sizeof path)
         return;
     int fd = openat(dir_fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0) {
@@ -142,12 +226,14 @@ static void grant_entry(int ruleset, int dir_fd, const char *dir_path, const cha
         return;
     }
     struct stat st;
-    if (fstat(fd, &st) == 0 && !S_ISLNK(st.st_mode)) {
-        if (!holds_fenced(f, path))
-            grant(ruleset, fd, &st, abi);
-        else if (S_ISDIR(st.st_mode) && depth < 64 && !kernel_file_system(fd))
-            grant_beneath(ruleset, fd, path, f, abi, depth + 1);
-    }
+    uint64_t rights = fstat(fd, &st) == 0 && !S_ISLNK(st.st_mode) ? rights_beneath(fd, &st, f, abi)
+                                                                  : 0;
+    if (rights && is_fenced(f, path))
+        grant(ruleset, fd, &st, read_rights());
+    else if (rights && holds_fenced(f, path) && S_ISDIR(st.st_mode) && depth < 64)
+        grant_beneath(ruleset, fd, path, f, abi, depth + 1);
+    else if (rights && !holds_fenced(f, path))
+        grant(ruleset, fd, &st, rights);
     close(fd);
 }
 
@@ -173,20 +259,24 @@ static int grant_all_but_the_fenced(int ruleset, int abi)
 {
     /* Unread, the mounts are unknown: /proc and /sys are fenced still,
      * and the other kernel mounts' statfs at the top level. */
-    cordon__path_list mounts = { .paths = NULL };
+    cordon__path_list mounts = { .paths = NULL }, callers = { .paths = NULL };
+    uint64_t digest;
     if (cordon__kernel_mounts_elsewhere(&mounts, NULL) < 0)
         cordon__path_list_free(&mounts);
+    if (cordon__mounts_to_hide(&callers, &digest) < 0)
+        cordon__path_list_free(&callers);
     int rc = 0;
     int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (root < 0) {
         rc = -errno;
     } else {
-        fenced f = { &mounts, 0 };
+        fenced f = { &mounts, &callers, shm_device_of(), 0 };
         grant_beneath(ruleset, root, "", &f, abi, 0);
         rc = f.shortage;
         close(root);
     }
     cordon__path_list_free(&mounts);
+    cordon__path_list_free(&callers);
     return rc;
 }
 
@@ -195,7 +285,8 @@ static int make_fence(void)
     int abi = cordon__landlock_abi();
     if (abi < 2)
         return -EOPNOTSUPP;
-    struct ruleset_attributes attributes = { .handled_access_fs = write_rights(abi) };
+    struct ruleset_attributes attributes = { .handled_access_fs = read_rights() |
+                                                                  write_rights(abi) };
     if (abi >= 6)
         attributes.scoped = SCOPE_SIGNAL | SCOPE_ABSTRACT_UNIX_SOCKET;
     int fd = (int)syscall(SYS_landlock_create_ruleset, &attributes, sizeof attributes, 0);

@@ -1065,6 +1065,31 @@ static void test_files_a_program_no_rule_lets_execute_is_named(void **state)
     assert_non_null(strstr(r->exc_out.data, ": cordon_allow_system_paths grants the system's "
                                             "programs and the libraries they load"));
     cordon_task_free(system);
+    /* Granted itself, without the system paths: its loader is not (the
+     * README's judge example without the preset said nothing more than
+     * "Permission denied"), nor a script's interpreter. */
+    const char *granted_alone[] = { "./cordon-program", NULL };
+    cordon_task *alone = cordon_command_task(granted_alone);
+    assert_int_equal(cordon_allow_path(alone, granted, CORDON_READ | CORDON_EXEC), 0);
+    assert_int_equal(cordon_set_cwd(alone, granted), 0);
+    r = run_task(alone, CORDON_EXCEPTION);
+    assert_int_equal(r->exit_code, 126);
+    assert_non_null(strstr(r->exc_out.data, "cordon-program is granted, but not /lib"));
+    assert_non_null(strstr(r->exc_out.data, "which the kernel runs it with: "
+                                            "cordon_allow_system_paths grants"));
+    cordon_task_free(alone);
+    char script[160];
+    snprintf(script, sizeof script, "%s/cordon-script", granted);
+    write_file(script, "#!/bin/sh\necho ran\n");
+    assert_int_equal(chmod(script, 0755), 0);
+    const char *a_script[] = { "./cordon-script", NULL };
+    cordon_task *scripted = cordon_command_task(a_script);
+    assert_int_equal(cordon_allow_path(scripted, granted, CORDON_READ | CORDON_EXEC), 0);
+    assert_int_equal(cordon_set_cwd(scripted, granted), 0);
+    r = run_task(scripted, CORDON_EXCEPTION);
+    assert_non_null(strstr(r->exc_out.data, "cordon-script is granted, but not /bin/sh, which"));
+    cordon_task_free(scripted);
+    unlink(script);
     /* Granted, it runs. */
     assert_int_equal(cordon_allow_path(t, granted, CORDON_READ | CORDON_EXEC), 0);
     r = run_task(t, 0);
