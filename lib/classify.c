@@ -600,6 +600,26 @@ static bool handover_forged(cordon_task *t, const cordon__attempt_state *s, int 
     return true;
 }
 
+/* A process of the task ran a file its user may not read, which took it
+ * off the CPU counter (lib/tree_cpu.c), where nothing else counts all it
+ * starts: the limit could not be held, and the task was ended. */
+static bool left_the_counter(cordon_task *t, const cordon__attempt_state *s, int status)
+{
+    if (!s->left_the_counter || s->cpu_exceeded)
+        return false;
+    set_exception(t, "ConfinementError");
+    t->result.exit_code = 125;
+    record_killing_signal(t, status);
+    cordon__buffer_printf(&t->exc_out, "ConfinementError: a process of the task (%d) ran a file "
+                          "its user may not read, which the kernel takes off the CPU counter "
+                          "with all it starts; without a v2 cgroup nothing else counts every "
+                          "one of them, so the CPU limit of %llu ms could not be held: the task "
+                          "was ended\n",
+                          (int)s->left_the_counter,
+                          (unsigned long long)(s->cpu_limit_ns / 1000000u));
+    return true;
+}
+
 /* One copy of what the child wrote, read once: a process of the task that
  * is still dying cannot change a field between its check and its use. */
 static void snapshot(const cordon__launch *launch, cordon__setup_record *setup,
@@ -701,6 +721,8 @@ void cordon__classify(cordon_task *t, const cordon__attempt_state *s,
         t->result.usage = (cordon_usage){ .wall_us = t->result.usage.wall_us };
     int status = s->wait_status;
     if (handover_forged(t, s, status))
+        return;
+    if (left_the_counter(t, s, status))
         return;
     if (s->violated) {
         set_exception(t, "PolicyViolation");

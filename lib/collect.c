@@ -534,6 +534,11 @@ static void check_cpu(cordon__attempt_state *s, uint64_t now)
         kill_group(s);
         return;
     }
+    /* Past what the limit can count (lib/tree_cpu.c): ended, and said. */
+    if (s->left_the_counter) {
+        kill_group(s);
+        return;
+    }
     static unsigned cpus;
     if (!__atomic_load_n(&cpus, __ATOMIC_RELAXED))
         __atomic_store_n(&cpus, cordon__usable_cpus(), __ATOMIC_RELAXED);

@@ -509,6 +509,10 @@ typedef struct cordon__attempt_state {
     uint64_t next_scan_ns;      /* beside the counter, when a scan of /proc is due next */
     uint64_t last_scan_cpu_ns;  /* the caller's CPU the last read's scan took (0: none) */
     bool counter_short;         /* a scan saw more than the counter: it lost a process */
+    pid_t left_the_counter;     /* a process of the tree a scan saw run a file its user may
+                                   not read, which the kernel takes off the counter (0: none) */
+    uid_t task_uid;             /* the task's user and group, as the caller's /proc shows */
+    gid_t task_gid;
     uint64_t last_scan_processes; /* how many processes the last scan summed */
     int cpu_counter_fd;         /* the tree's exact CPU counter (lib/tree_cpu_counter.c), or -1 */
     int timer_fd;               /* absolute CLOCK_MONOTONIC wake-ups, or -1 */

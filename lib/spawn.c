@@ -1252,6 +1252,8 @@ static int follow_init(cordon__launch *l, cordon__attempt_state *s)
     s->setup = l->setup;
     s->command_gives_back = !l->fn && l->child_is_a_copy;
     s->init_report = l->init_report;
+    s->task_uid = l->switch_user ? l->uid : geteuid();
+    s->task_gid = l->switch_user ? l->gid : getegid();
     if (!l->namespaces)
         return 0;
     siginfo_t info;

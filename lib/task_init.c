@@ -261,7 +261,7 @@ static int cover_mounts(const cordon__path_list *list)
 {
     int rc = 0;
     for (size_t i = 0; i < list->count && rc == 0; i++)
-        rc = cordon__hide_kernel_mount(list->paths[i], &list->places[i]);
+        rc = cordon__hide_kernel_mount(list, i);
     return rc;
 }
 

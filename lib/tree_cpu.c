@@ -34,6 +34,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -93,19 +94,60 @@ typedef struct scan_sum {
     uint64_t processes;             /* how many it summed */
 } scan_sum;
 
-static void add_process(scan_sum *sum, const cordon__attempt_state *s, pid_t pid,
+/* Whether the task's user may read a file of `st`'s, as the kernel asks
+ * at an exec: the task has no capabilities, root's task included. */
+static bool readable_by(const struct stat *st, uid_t uid, gid_t gid)
+{
+    if (st->st_uid == uid)
+        return st->st_mode & S_IRUSR;
+    if (st->st_gid == gid)
+        return st->st_mode & S_IRGRP;
+    return st->st_mode & S_IROTH;
+}
+
+/* The kernel takes every perf counter off a process that runs a file
+ * its user may not read (mode 0111: a task can make one, a memfd or a
+ * copy of a program), and off all that process starts after: without a
+ * v2 cgroup, children it lets the kernel reap (SIGCHLD ignored) then
+ * count nowhere, and escaped the CPU limit (3 s of CPU under 300 ms, as
+ * nobody under --isolate judge).  The program it runs, looked at
+ * through /proc/PID/exe, is the evidence (its /proc files' owner is not:
+ * in a user namespace an undumpable process's are the namespace's root's,
+ * the task's own user).  Looked at only beside the counter (the scans
+ * without it count no such process less than another). */
+static void note_left_the_counter(cordon__attempt_state *s, pid_t pid)
+{
+    if (s->cpu_counter_fd < 0 || s->left_the_counter)
+        return;
+    char path[48];
+    struct stat st;
+    snprintf(path, sizeof path, "/proc/%d/exe", (int)pid);
+    if (stat(path, &st) != 0 || !S_ISREG(st.st_mode) || readable_by(&st, s->task_uid, s->task_gid))
+        return;
+    /* A forked copy of a caller whose own program its user may not read
+     * (installed 0711) runs that program without having run it: it kept
+     * the counter. */
+    struct stat caller;
+    if (stat("/proc/self/exe", &caller) == 0 && caller.st_dev == st.st_dev &&
+        caller.st_ino == st.st_ino)
+        return;
+    s->left_the_counter = pid;
+}
+
+static void add_process(scan_sum *sum, cordon__attempt_state *s, pid_t pid,
                         const cordon__proc_stat *st, uint64_t tick)
 {
     uint64_t share = process_share_ns(s, pid, st, tick);
     if (share == 0)
         return; /* the init's own, or nothing yet */
+    note_left_the_counter(s, pid);
     sum->ns += share;
     sum->processes++;
     sum->user_ticks += st->utime + st->cutime;
     sum->system_ticks += st->stime + st->cstime;
 }
 
-static scan_sum session_cpu(const cordon__attempt_state *s)
+static scan_sum session_cpu(cordon__attempt_state *s)
 {
     scan_sum sum = { 0, 0, 0, 0 };
     DIR *proc = opendir("/proc");

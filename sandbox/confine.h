@@ -97,13 +97,16 @@ uint64_t cordon__mount_table_digest_end(const cordon__mount_table_digest *digest
 /* Of /proc/thread-self/mountinfo: 0 or -errno. */
 int cordon__own_mount_table_digest(uint64_t *digest);
 /* In the task's mount namespace (hidden_mounts.c): covers the mount at
- * `path`, one of those, with an empty read-only tmpfs (mode 000) or, for
- * a file, an empty read-only file (mode 000).  0 where nothing is there
- * any more and the path did not lead to it when read (`place`); -ESTALE
- * where a link now lies on the way, or the path no longer leads to the
- * root of a mount of its file system (a directory above it renamed
- * since).  Raw system calls. */
-int cordon__hide_kernel_mount(const char *path, const cordon__mount_place *place);
+ * `list`'s path `index`, one of those, with an empty read-only tmpfs
+ * (mode 000) or, for a file, an empty read-only file (mode 000).  0 where
+ * nothing is there any more; -ESTALE where a link now lies on the way, or
+ * the path no longer leads to the root of the mount it led to when read
+ * while the view holds a mount of its file system elsewhere (a directory
+ * above it renamed since: cordon__mounted_elsewhere, moved_mounts.c, which
+ * leaves out `list`'s paths and the places cordon mounts the task's own
+ * over).  Raw system calls. */
+int cordon__hide_kernel_mount(const cordon__path_list *list, size_t index);
+bool cordon__mounted_elsewhere(dev_t device, const cordon__path_list *list);
 
 /* Parent side (landlock_rules.c): a ruleset of a task's own that refuses
  * every file access but those granted (and carries the scopes of the

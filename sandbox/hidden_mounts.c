@@ -19,7 +19,9 @@
  * above a mount is the caller's own and may be renamed while the init
  * covers (a rename moves the mount in every view, the task's too); the
  * cover would go onto what took the name, or nowhere, and leave the
- * mount open at its new place.  The init's part: raw system calls only.
+ * mount open at its new place: the start fails instead, unless the mount
+ * went with a directory removed beneath it (moved_mounts.c).  The init's
+ * part: raw system calls only.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -86,29 +88,38 @@ static int cover_for(int target)
     return S_ISDIR(st.st_mode) ? empty_directory() : empty_file();
 }
 
+/* A mount whose path led to it when the table was read, and no longer
+ * does: moved by a rename (-ESTALE), or gone with a directory removed
+ * beneath it (nothing to cover) (moved_mounts.c). */
+static int not_found(const cordon__path_list *list, size_t index)
+{
+    return cordon__mounted_elsewhere(list->places[index].device, list) ? -ESTALE : 0;
+}
+
 /* Why the mount's path could not be opened, said as the cover's result:
  * gone, hidden beneath a later mount (the table lists it, its path leads
  * nowhere), or beneath a directory the init may not search (another
  * user's, 0700), which the task, with no more rights, may not either, is
- * nothing to cover; gone since the table was read is a mount moved by a
- * rename, and a link on the way is not the view that was read. */
-static int not_opened(int error, const cordon__mount_place *place)
+ * nothing to cover, unless it led to the mount when the table was read;
+ * a link on the way is not the view that was read. */
+static int not_opened(int error, const cordon__path_list *list, size_t index)
 {
     if (error == EACCES)
         return 0;
     if (error == ENOENT || error == ENOTDIR)
-        return place->reached ? -ESTALE : 0;
+        return list->places[index].reached ? not_found(list, index) : 0;
     return error == ELOOP ? -ESTALE : -error;
 }
 
-int cordon__hide_kernel_mount(const char *path, const cordon__mount_place *place)
+int cordon__hide_kernel_mount(const cordon__path_list *list, size_t index)
 {
-    int target = (int)cordon__open_path_without_links(path);
+    const cordon__mount_place *place = &list->places[index];
+    int target = (int)cordon__open_path_without_links(list->paths[index]);
     if (target < 0)
-        return not_opened(errno, place);
+        return not_opened(errno, list, index);
     if (place->reached && !root_of_a_mount_of(target, place->device)) {
         close(target);
-        return -ESTALE;
+        return not_found(list, index);
     }
     int rc = cover_for(target);
     if (rc > 0) {

@@ -420,6 +420,30 @@ static int autoreaped_children(int count, long ms)
     return 0;
 }
 
+/* Ignores SIGCHLD and makes `count` children one after another, each
+ * spinning `ms` of CPU time: the kernel reaps each, adding its time to no
+ * one, and no scan sees more than one of them at a time. */
+static int autoreaped_one_by_one(int count, long ms)
+{
+    signal(SIGCHLD, SIG_IGN);
+    for (int i = 0; i < count; i++) {
+        pid_t child = fork();
+        if (child < 0)
+            return 1;
+        if (child == 0) {
+            struct timespec used;
+            do
+                clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &used);
+            while (used.tv_sec * 1000 + used.tv_nsec / 1000000 < ms);
+            _exit(0);
+        }
+        /* ECHILD once the kernel reaped it: the wait is for its end. */
+        while (waitpid(child, NULL, 0) < 0 && errno == EINTR)
+            ;
+    }
+    return 0;
+}
+
 /* Spins in user mode until it has used `ms` of CPU time (the CPU clock,
  * a system call, read once in a million turns), then exits. */
 static int spin_user(long ms)
@@ -568,6 +592,8 @@ int main(int argc, char **argv)
     if (strcmp(mode, "own-cgroup-namespace") == 0) return own_cgroup_namespace();
     if (strcmp(mode, "hold-mib") == 0 && argc > 3)
         return hold_mib(atol(argv[2]), (unsigned)atoi(argv[3]));
+    if (strcmp(mode, "autoreaped-one-by-one") == 0 && argc > 3)
+        return autoreaped_one_by_one(atoi(argv[2]), atol(argv[3]));
     if (strcmp(mode, "autoreaped-children") == 0 && argc > 3)
         return autoreaped_children(atoi(argv[2]), atol(argv[3]));
     if (strcmp(mode, "spin-user") == 0 && argc > 2) return spin_user(atol(argv[2]));

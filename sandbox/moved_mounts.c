@@ -1,0 +1,135 @@
+/*
+ * Whether a mount the init was to cover, and no longer finds at its path,
+ * moved or went (hidden_mounts.c).  A rename of a directory above it moves
+ * it in the task's view too, even once that view is cut off from the
+ * caller's: its cover would miss it, so the start fails.  A directory
+ * removed beneath it (a chroot taken down as the task starts) takes it
+ * out of every view: nothing is left to cover, and the task runs.
+ *
+ * Moved means the view still holds a mount of its file system at a place
+ * that is none of those the init covers or that cordon replaces: not
+ * beneath /proc or /sys (the task's own /proc, a read-only /sys), not
+ * /dev, /dev/pts, /dev/mqueue or /dev/shm (the task's own), and not
+ * another path of the list.  Read from /proc/thread-self/mountinfo in
+ * pieces, with raw calls and no memory of its own: the init's part.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <string.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "confine.h"
+
+/* Fields of a line: ID PARENT MAJOR:MINOR ROOT POINT ... */
+#define DEVICE_FIELD 2
+#define POINT_FIELD 4
+
+typedef struct line_reader {
+    unsigned field;
+    unsigned long major, minor;
+    bool in_minor, too_long;
+    char point[PATH_MAX];
+    size_t point_length;
+    unsigned escape_digits, escape_value;   /* a \ooo being read */
+} line_reader;
+
+static bool starts_with_dir(const char *path, const char *dir)
+{
+    size_t length = strlen(dir);
+    return !strncmp(path, dir, length) && (path[length] == '\0' || path[length] == '/');
+}
+
+static bool a_place_of_cordon_s(const char *point, const cordon__path_list *list)
+{
+    static const char *const own[] = { "/dev", "/dev/pts", "/dev/mqueue", "/dev/shm" };
+    if (starts_with_dir(point, "/proc") || starts_with_dir(point, "/sys"))
+        return true;
+    for (size_t i = 0; i < sizeof own / sizeof *own; i++)
+        if (!strcmp(point, own[i]))
+            return true;
+    for (size_t i = 0; i < list->count; i++)
+        if (!strcmp(point, list->paths[i]))
+            return true;
+    return false;
+}
+
+static void add_point_byte(line_reader *r, char byte)
+{
+    if (r->point_length + 1 < sizeof r->point)
+        r->point[r->point_length++] = byte;
+    else
+        r->too_long = true;
+}
+
+/* mountinfo writes a space, tab, newline and backslash of a path as \ooo. */
+static void read_point_byte(line_reader *r, char byte)
+{
+    if (r->escape_digits) {
+        r->escape_value = r->escape_value << 3 | (unsigned)(byte - '0');
+        if (++r->escape_digits == 4) {
+            add_point_byte(r, (char)r->escape_value);
+            r->escape_digits = 0;
+        }
+    } else if (byte == '\\') {
+        r->escape_digits = 1;
+        r->escape_value = 0;
+    } else {
+        add_point_byte(r, byte);
+    }
+}
+
+static void read_device_byte(line_reader *r, char byte)
+{
+    if (byte == ':')
+        r->in_minor = true;
+    else if (r->in_minor)
+        r->minor = r->minor * 10 + (unsigned long)(byte - '0');
+    else
+        r->major = r->major * 10 + (unsigned long)(byte - '0');
+}
+
+/* A line ended: whether it is a mount of `device` at a place of its own. */
+static bool line_ends(line_reader *r, dev_t device, const cordon__path_list *list)
+{
+    r->point[r->point_length] = '\0';
+    bool found = r->field > POINT_FIELD && !r->too_long &&
+                 makedev(r->major, r->minor) == device && !a_place_of_cordon_s(r->point, list);
+    *r = (line_reader){ .field = 0 };
+    return found;
+}
+
+bool cordon__mounted_elsewhere(dev_t device, const cordon__path_list *list)
+{
+    int fd;
+    do
+        fd = open("/proc/thread-self/mountinfo", O_RDONLY | O_CLOEXEC);
+    while (fd < 0 && errno == EINTR);
+    if (fd < 0)
+        return true; /* cannot tell: the safe side */
+    line_reader r = { .field = 0 };
+    char piece[2048];
+    bool found = false;
+    ssize_t n;
+    while (!found && (n = read(fd, piece, sizeof piece)) != 0) {
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            found = true;
+            break;
+        }
+        for (ssize_t i = 0; i < n && !found; i++) {
+            if (piece[i] == '\n')
+                found = line_ends(&r, device, list);
+            else if (piece[i] == ' ')
+                r.field++;
+            else if (r.field == DEVICE_FIELD)
+                read_device_byte(&r, piece[i]);
+            else if (r.field == POINT_FIELD)
+                read_point_byte(&r, piece[i]);
+        }
+    }
+    close(fd);
+    return found;
+}
