@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -113,12 +114,20 @@ static bool a_system_program(const char *program)
 
 /* The file the kernel runs `program` with: a script's interpreter (its
  * "#!" line) or a dynamic program's loader (its PT_INTERP), in `out`;
- * false for none, or where the caller cannot read the program. */
+ * false for none, or where the caller cannot read the program.  A regular
+ * file only, opened without waiting: a FIFO left at the program's name
+ * (by an earlier task, in a directory it could write) held the caller
+ * here for good. */
 static bool interpreter_of(const char *program, char *out, size_t size)
 {
-    int fd = open(program, O_RDONLY | O_CLOEXEC);
+    int fd = open(program, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC);
     if (fd < 0)
         return false;
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return false;
+    }
     unsigned char head[256];
     ssize_t n = pread(fd, head, sizeof head, 0);
     bool found = false;

@@ -53,8 +53,9 @@ int cordon__landlock_fence_ruleset(void);
  * cordon__path_list_free. */
 typedef struct cordon__mount_place {
     dev_t device;       /* the mount's file system */
-    bool reached;       /* its path led to it (not to a mount above it, or
-                           nowhere) when the table was read */
+    bool reached;       /* its path leads to it: no later mount of the table
+                           is at its mount point or above it */
+    size_t line;        /* its line in the table read */
 } cordon__mount_place;
 typedef struct cordon__path_list {
     char **paths;
@@ -98,15 +99,16 @@ uint64_t cordon__mount_table_digest_end(const cordon__mount_table_digest *digest
 int cordon__own_mount_table_digest(uint64_t *digest);
 /* In the task's mount namespace (hidden_mounts.c): covers the mount at
  * `list`'s path `index`, one of those, with an empty read-only tmpfs
- * (mode 000) or, for a file, an empty read-only file (mode 000).  0 where
- * nothing is there any more; -ESTALE where a link now lies on the way, or
- * the path no longer leads to the root of the mount it led to when read
- * while the view holds a mount of its file system elsewhere (a directory
- * above it renamed since: cordon__mounted_elsewhere, moved_mounts.c, which
- * leaves out `list`'s paths and the places cordon mounts the task's own
- * over).  Raw system calls. */
+ * (mode 000) or, for a file, an empty read-only file (mode 000); one its
+ * path led to when read and no longer does is covered where the view now
+ * holds a mount of its file system (a directory above it renamed since),
+ * which cordon__mounted_elsewhere (moved_mounts.c) finds, in `point`,
+ * leaving out `list`'s other paths and the places cordon mounts the task's
+ * own over: 1, 0 for none, -errno.  0 where nothing is there any more;
+ * -ESTALE where renames went on past a few looks.  Raw system calls. */
 int cordon__hide_kernel_mount(const cordon__path_list *list, size_t index);
-bool cordon__mounted_elsewhere(dev_t device, const cordon__path_list *list);
+int cordon__mounted_elsewhere(const cordon__path_list *list, size_t index, char *point,
+                              size_t size);
 
 /* Parent side (landlock_rules.c): a ruleset of a task's own that refuses
  * every file access but those granted (and carries the scopes of the

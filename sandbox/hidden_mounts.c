@@ -25,6 +25,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -88,50 +89,68 @@ static int cover_for(int target)
     return S_ISDIR(st.st_mode) ? empty_directory() : empty_file();
 }
 
-/* A mount whose path led to it when the table was read, and no longer
- * does: moved by a rename (-ESTALE), or gone with a directory removed
- * beneath it (nothing to cover) (moved_mounts.c). */
-static int not_found(const cordon__path_list *list, size_t index)
+/* Covers what `target` (an fd of the mount's path) is. */
+static int cover(int target)
 {
-    return cordon__mounted_elsewhere(list->places[index].device, list) ? -ESTALE : 0;
+    int rc = cover_for(target);
+    if (rc > 0) {
+        int made = rc;
+        /* ENOENT: a dead process's file, on which nothing can be mounted
+         * and through which nothing shows. */
+        rc = syscall(SYS_move_mount, made, "", target, "",
+                     MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) == 0 || errno == ENOENT
+                 ? 0
+                 : -errno;
+        close(made);
+    }
+    return rc;
 }
 
-/* Why the mount's path could not be opened, said as the cover's result:
- * gone, hidden beneath a later mount (the table lists it, its path leads
- * nowhere), or beneath a directory the init may not search (another
- * user's, 0700), which the task, with no more rights, may not either, is
- * nothing to cover, unless it led to the mount when the table was read;
- * a link on the way is not the view that was read. */
-static int not_opened(int error, const cordon__path_list *list, size_t index)
+/* Covers the mount of `place` at `path`, where it must be (-ESTALE where
+ * the path no longer leads to the root of a mount of its file system),
+ * or, for a place the table showed hidden, whatever is there. */
+static int cover_at(const char *path, const cordon__mount_place *place)
 {
-    if (error == EACCES)
-        return 0;
-    if (error == ENOENT || error == ENOTDIR)
-        return list->places[index].reached ? not_found(list, index) : 0;
-    return error == ELOOP ? -ESTALE : -error;
+    int target = (int)cordon__open_path_without_links(path);
+    if (target < 0) {
+        /* Gone, hidden beneath a later mount, or beneath a directory the
+         * init may not search (another user's, 0700), which the task, with
+         * no more rights, may not either: nothing to cover, unless the
+         * path led to the mount.  A link on the way is not the view that
+         * was read. */
+        if (errno == EACCES)
+            return 0;
+        if (errno == ENOENT || errno == ENOTDIR)
+            return place->reached ? -ESTALE : 0;
+        return errno == ELOOP ? -ESTALE : -errno;
+    }
+    int rc = place->reached && !root_of_a_mount_of(target, place->device) ? -ESTALE
+                                                                           : cover(target);
+    close(target);
+    return rc;
+}
+
+/* A mount its path no longer leads to: moved by a rename (moved_mounts.c
+ * finds it where it is now, and it is covered there, a few times over
+ * against renames that go on), or gone with a directory removed beneath
+ * it (nothing to cover). */
+#define MOVED_MOUNT_LOOKS 8
+static int cover_moved(const cordon__path_list *list, size_t index)
+{
+    char point[PATH_MAX];
+    for (int look = 0; look < MOVED_MOUNT_LOOKS; look++) {
+        int found = cordon__mounted_elsewhere(list, index, point, sizeof point);
+        if (found <= 0)
+            return found < 0 ? -ESTALE : 0; /* not looked at: the safe side */
+        int rc = cover_at(point, &list->places[index]);
+        if (rc != -ESTALE)
+            return rc;
+    }
+    return -ESTALE;
 }
 
 int cordon__hide_kernel_mount(const cordon__path_list *list, size_t index)
 {
-    const cordon__mount_place *place = &list->places[index];
-    int target = (int)cordon__open_path_without_links(list->paths[index]);
-    if (target < 0)
-        return not_opened(errno, list, index);
-    if (place->reached && !root_of_a_mount_of(target, place->device)) {
-        close(target);
-        return not_found(list, index);
-    }
-    int rc = cover_for(target);
-    if (rc > 0) {
-        int cover = rc;
-        /* ENOENT: a dead process's file, on which nothing can be mounted
-         * and through which nothing shows. */
-        rc = syscall(SYS_move_mount, cover, "", target, "",
-                     MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) == 0 || errno == ENOENT
-                 ? 0
-                 : -errno;
-        close(cover);
-    }
-    close(target);
-    return rc;
+    int rc = cover_at(list->paths[index], &list->places[index]);
+    return rc == -ESTALE && list->places[index].reached ? cover_moved(list, index) : rc;
 }

@@ -28,7 +28,7 @@
  * task without a mount namespace is about writing to the kernel's
  * settings, and such a task's /dev is the caller's anyway.
  *
- * Read from /proc/self/mountinfo, whose file system type is the mount's
+ * Read from /proc/thread-self/mountinfo, whose file system type is the mount's
  * source's, so a bind mount of a piece of /proc shows as proc; read again
  * only when the mount table changed (the file polls POLLPRI then), a
  * path of it no longer leads to its mount (a parent directory renamed),
@@ -118,7 +118,7 @@ static const struct { const char *type, *own_place; } caller_state_types[] = {
 typedef struct mount_line {
     const char *point, *type;
     dev_t device;
-    uint64_t id;
+    size_t line;        /* of the table, from 0 */
 } mount_line;
 
 static bool read_line(char *line, mount_line *m)
@@ -135,7 +135,6 @@ static bool read_line(char *line, mount_line *m)
     unsigned major, minor;
     if (!m->type || sscanf(fields[2], "%u:%u", &major, &minor) != 2)
         return false;
-    m->id = strtoull(fields[0], NULL, 10);
     m->device = makedev(major, minor);
     unescape(fields[4]);
     m->point = fields[4];
@@ -170,22 +169,12 @@ static int add_path(cordon__path_list *list, const char *path, cordon__mount_pla
     return 0;
 }
 
-/* The mount `path` leads to, not following a link at its end; 0 where
- * it leads nowhere or the kernel does not say (before Linux 5.8). */
-static uint64_t mount_id_at(const char *path)
-{
-    struct statx st;
-    if (statx(AT_FDCWD, path, AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT, STATX_MNT_ID, &st) != 0 ||
-        !(st.stx_mask & STATX_MNT_ID))
-        return 0;
-    return st.stx_mnt_id;
-}
-
 /* Where `m` is, as the init finds it again in the task's view
- * (hidden_mounts.c). */
+ * (hidden_mounts.c); whether its path leads to it is known once the whole
+ * table is read (lists_read). */
 static cordon__mount_place place_of(const mount_line *m)
 {
-    return (cordon__mount_place){ .device = m->device, .reached = mount_id_at(m->point) == m->id };
+    return (cordon__mount_place){ .device = m->device, .line = m->line };
 }
 
 /* `point` is /dev/shm or a directory above it, other than the root. */
@@ -228,7 +217,9 @@ typedef int (*mount_visit)(const mount_line *m, dev_t shm_device, const char *sh
 
 static int each_mount(mount_visit visit, void *arg, uint64_t *digest)
 {
-    FILE *mounts = fopen("/proc/self/mountinfo", "re");
+    /* The calling thread's: the one the task's view is copied from (a
+     * thread may have a mount namespace of its own). */
+    FILE *mounts = fopen("/proc/thread-self/mountinfo", "re");
     if (!mounts)
         return -errno;
     char shm_mount[PATH_MAX] = "";
@@ -240,8 +231,9 @@ static int each_mount(mount_visit visit, void *arg, uint64_t *digest)
     mount_line m;
     cordon__mount_table_digest read;
     cordon__mount_table_digest_start(&read);
-    while (rc == 0 && (length = getline(&line, &size, mounts)) >= 0) {
+    for (size_t number = 0; rc == 0 && (length = getline(&line, &size, mounts)) >= 0; number++) {
         cordon__mount_table_digest_add(&read, line, (size_t)length);
+        m.line = number;
         if (read_line(line, &m))
             rc = visit(&m, shm_device, shm_mount, arg);
     }
@@ -255,18 +247,47 @@ static int each_mount(mount_visit visit, void *arg, uint64_t *digest)
 
 typedef struct kernel_and_state {
     cordon__path_list *kernel, *secret, *caller_state;
+    cordon__path_list every;    /* every mount point of the table, in its order */
 } kernel_and_state;
 
 static int note_kernel_or_state(const mount_line *m, dev_t shm_device, const char *shm_mount,
                                 void *arg)
 {
     kernel_and_state *lists = arg;
+    int rc = add_path(&lists->every, m->point, place_of(m));
+    if (rc < 0)
+        return rc;
     if (kernel_type(m->type))
         return add_path(secret_type(m->type) ? lists->secret : lists->kernel, m->point,
                         place_of(m));
     if (caller_state_mount(m, shm_device, shm_mount))
         return add_path(lists->caller_state, m->point, place_of(m));
     return 0;
+}
+
+/* `point` is `above` or lies beneath it. */
+static bool at_or_beneath(const char *point, const char *above)
+{
+    size_t length = strlen(above);
+    if (!strcmp(above, "/"))
+        return true;
+    return !strncmp(point, above, length) && (point[length] == '\0' || point[length] == '/');
+}
+
+/* Whether each mount's path leads to it, from the table alone (a stat of
+ * the path, made after the read, raced a rename and took a mount its
+ * path led to for one hidden): none of the table's later mounts is at its
+ * point or above it (a second mount at the same point, a tmpfs over a
+ * directory above). */
+static void mark_reached(cordon__path_list *list, const cordon__path_list *every)
+{
+    for (size_t i = 0; i < list->count; i++) {
+        bool hidden = false;
+        for (size_t j = 0; j < every->count && !hidden; j++)
+            hidden = every->places[j].line > list->places[i].line &&
+                     at_or_beneath(list->paths[i], every->paths[j]);
+        list->places[i].reached = !hidden;
+    }
 }
 
 /* The mount points of the kernel's file systems of settings and
@@ -279,8 +300,14 @@ static int read_kernel_mounts(cordon__path_list *kernel, cordon__path_list *secr
     *kernel = (cordon__path_list){ .paths = NULL };
     *secret = (cordon__path_list){ .paths = NULL };
     *caller_state = (cordon__path_list){ .paths = NULL };
-    kernel_and_state lists = { kernel, secret, caller_state };
+    kernel_and_state lists = { kernel, secret, caller_state, { .paths = NULL } };
     int rc = each_mount(note_kernel_or_state, &lists, digest);
+    if (rc == 0) {
+        mark_reached(kernel, &lists.every);
+        mark_reached(secret, &lists.every);
+        mark_reached(caller_state, &lists.every);
+    }
+    cordon__path_list_free(&lists.every);
     if (rc < 0) {
         cordon__path_list_free(kernel);
         cordon__path_list_free(secret);
@@ -440,7 +467,7 @@ static int copy_list(const cordon__path_list *from, cordon__path_list *to)
 static struct {
     pthread_mutex_t lock;
     pid_t owner;
-    int watch;                  /* /proc/self/mountinfo, polled for changes */
+    int watch;                  /* the mountinfo, polled for changes */
     cordon__path_list elsewhere;
     cordon__path_list caller_state; /* the caller's terminals and shared state */
     uint64_t *mount_ids;        /* the mount each path led to when read (0: unknown),
@@ -456,7 +483,7 @@ CORDON__FORGOTTEN_IN_FORKED_COPIES(&cache.owner);
  * POLLPRI once the table changed since it was opened (true for -1). */
 static int open_watch(void)
 {
-    return open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
+    return open("/proc/thread-self/mountinfo", O_RDONLY | O_CLOEXEC);
 }
 
 static bool changed_since_opened(int watch)
@@ -466,6 +493,17 @@ static bool changed_since_opened(int watch)
     while (watch >= 0 && (rc = poll(&table, 1, 0)) < 0 && errno == EINTR)
         ;
     return rc != 0;
+}
+
+/* The mount `path` leads to, not following a link at its end; 0 where
+ * it leads nowhere or the kernel does not say (before Linux 5.8). */
+static uint64_t mount_id_at(const char *path)
+{
+    struct statx st;
+    if (statx(AT_FDCWD, path, AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT, STATX_MNT_ID, &st) != 0 ||
+        !(st.stx_mask & STATX_MNT_ID))
+        return 0;
+    return st.stx_mnt_id;
 }
 
 /* A rename of a directory above a mount moves the mount without
@@ -548,6 +586,31 @@ static void bring_up_to_date(void)
         read_again();
 }
 
+/* One cover for each path: mounts stacked at one point (a chroot's proc
+ * mounted twice) are covered whole by one on top, where a cover of the
+ * lower one went (the kernel puts a mount on a covered point on top), and
+ * the upper one's path then led to that cover, not to the mount it had
+ * led to: every start failed.  The top one's is kept. */
+static void one_per_path(cordon__path_list *list)
+{
+    /* Marked first (a line past every one), then dropped. */
+    for (size_t i = 0; i < list->count; i++)
+        for (size_t j = 0; j < list->count && list->places[i].line != SIZE_MAX; j++)
+            if (list->places[j].line < list->places[i].line &&
+                !strcmp(list->paths[j], list->paths[i]))
+                list->places[j].line = SIZE_MAX;
+    size_t kept = 0;
+    for (size_t i = 0; i < list->count; i++) {
+        if (list->places[i].line == SIZE_MAX) {
+            free(list->paths[i]);
+            continue;
+        }
+        list->paths[kept] = list->paths[i];
+        list->places[kept++] = list->places[i];
+    }
+    list->count = kept;
+}
+
 /* A mount beneath another of the list is gone from the view once the
  * one above is covered: not finding it then is no sign of a rename. */
 static void beneath_another_unreached(cordon__path_list *list)
@@ -567,10 +630,12 @@ int cordon__mounts_to_hide(cordon__path_list *copy, uint64_t *table_digest)
     for (size_t i = 0; rc == 0 && i < cache.caller_state.count; i++)
         rc = add_path(copy, cache.caller_state.paths[i], cache.caller_state.places[i]);
     pthread_mutex_unlock(&cache.lock);
-    if (rc < 0)
+    if (rc < 0) {
         cordon__path_list_free(copy);
-    else
+    } else {
+        one_per_path(copy);
         beneath_another_unreached(copy);
+    }
     return rc;
 }
 

@@ -115,7 +115,8 @@ static dev_t shm_device_of(void)
 /* and the consoles: virtual consoles and serial lines (/dev/tty0,
  * /dev/tty1, /dev/ttyS0), the system console and the screens of virtual
  * consoles (/dev/vcs*).  /dev/tty is the task's own controlling terminal
- * (none: it starts a session) and /dev/ptmx makes a new one. */
+ * (none: it starts a session); /dev/ptmx makes a new pseudo-terminal,
+ * whose other end, in /dev/pts, the task cannot open. */
 #define TTY_MAJOR 4
 #define TTYAUX_MAJOR 5
 #define CONSOLE_MINOR 1
@@ -164,19 +165,29 @@ static bool at_or_beneath(const char *mount, const char *path, bool or_at)
            (mount[length] == '/' || (or_at && mount[length] == '\0'));
 }
 
-/* Some fenced mount lies beneath `path`, or one of the caller's there or
- * beneath: it cannot be granted whole. */
-static bool holds_fenced(const fenced *f, const char *path)
+/* One of the caller's terminals or shared memory lies at `path` or
+ * beneath: nothing beneath it can be granted whole. */
+static bool holds_callers(const fenced *f, const char *path)
 {
     if (!strcmp(path, "/dev"))
         return true;
+    /* The list is what a mount namespace's init covers: the kernel's
+     * mounts too, which are not the caller's. */
+    for (size_t i = 0; i < f->callers->count; i++)
+        if (at_or_beneath(f->callers->paths[i], path, true) &&
+            !is_fenced(f, f->callers->paths[i]))
+            return true;
+    return false;
+}
+
+/* Some fenced mount of the kernel's lies beneath `path`: writing beneath
+ * it cannot be granted whole. */
+static bool holds_fenced(const fenced *f, const char *path)
+{
     for (size_t i = 0; i < f->mounts->count; i++)
         if (at_or_beneath(f->mounts->paths[i], path, false))
             return true;
-    for (size_t i = 0; i < f->callers->count; i++)
-        if (at_or_beneath(f->callers->paths[i], path, true))
-            return true;
-    return false;
+    return holds_callers(f, path);
 }
 
 /* What beneath one entry, `fd` at `path`, may be: read and written,
@@ -211,9 +222,14 @@ static void grant_beneath(int ruleset, int dir_fd, const char *dir_path, const f
  * target is an entry of its own, /bin's /usr); an entry that vanished
  * or cannot be opened or granted is left out, and a fenced mount is only
  * read: that is the safe side.  A directory that holds a fenced mount
- * deeper down is not granted itself (Landlock grants beneath, across
- * mounts): its entries are, one by one, but the fenced one, so a new
- * entry made directly in it is refused. */
+ * deeper down is not granted writing itself (Landlock grants beneath,
+ * across mounts): its entries are, one by one, but the fenced one, so a
+ * new entry made directly in it is not writable.  It is granted reading,
+ * which the kernel's mounts are granted anyway, unless it holds the
+ * caller's terminals or shared memory (/dev, "/" above it, a chroot's
+ * bind of /dev): a new entry made directly in one of those is not
+ * readable either (a library caller's later top-level directory, a
+ * device node made after its first task). */
 static void grant_entry(int ruleset, int dir_fd, const char *dir_path, const char *name,
                         const fenced *f, int abi, int depth)
 {
@@ -230,8 +246,11 @@ static void grant_entry(int ruleset, int dir_fd, const char *dir_path, const cha
                                                                   : 0;
     if (rights && is_fenced(f, path))
         grant(ruleset, fd, &st, read_rights());
-    else if (rights && holds_fenced(f, path) && S_ISDIR(st.st_mode) && depth < 64)
+    else if (rights && holds_fenced(f, path) && S_ISDIR(st.st_mode) && depth < 64) {
+        if (!holds_callers(f, path))
+            grant(ruleset, fd, &st, read_rights());
         grant_beneath(ruleset, fd, path, f, abi, depth + 1);
+    }
     else if (rights && !holds_fenced(f, path))
         grant(ruleset, fd, &st, rights);
     close(fd);

@@ -10,7 +10,8 @@
  * that is none of those the init covers or that cordon replaces: not
  * beneath /proc or /sys (the task's own /proc, a read-only /sys), not
  * /dev, /dev/pts, /dev/mqueue or /dev/shm (the task's own), and not
- * another path of the list.  Read from /proc/thread-self/mountinfo in
+ * another path of the list; at its own path again (renamed back since it
+ * was looked for) it moved too: the cover missed it.  Read from /proc/thread-self/mountinfo in
  * pieces, with raw calls and no memory of its own: the init's part.
  */
 #include <errno.h>
@@ -41,7 +42,8 @@ static bool starts_with_dir(const char *path, const char *dir)
     return !strncmp(path, dir, length) && (path[length] == '\0' || path[length] == '/');
 }
 
-static bool a_place_of_cordon_s(const char *point, const cordon__path_list *list)
+static bool a_place_of_cordon_s(const char *point, const cordon__path_list *list,
+                                size_t index)
 {
     static const char *const own[] = { "/dev", "/dev/pts", "/dev/mqueue", "/dev/shm" };
     if (starts_with_dir(point, "/proc") || starts_with_dir(point, "/sys"))
@@ -50,7 +52,7 @@ static bool a_place_of_cordon_s(const char *point, const cordon__path_list *list
         if (!strcmp(point, own[i]))
             return true;
     for (size_t i = 0; i < list->count; i++)
-        if (!strcmp(point, list->paths[i]))
+        if (i != index && !strcmp(point, list->paths[i]))
             return true;
     return false;
 }
@@ -90,38 +92,46 @@ static void read_device_byte(line_reader *r, char byte)
         r->major = r->major * 10 + (unsigned long)(byte - '0');
 }
 
-/* A line ended: whether it is a mount of `device` at a place of its own. */
-static bool line_ends(line_reader *r, dev_t device, const cordon__path_list *list)
+/* A line ended: whether it is a mount of `device` at a place of its own
+ * (then in `point`). */
+static bool line_ends(line_reader *r, dev_t device, const cordon__path_list *list, size_t index,
+                      char *point, size_t size)
 {
     r->point[r->point_length] = '\0';
-    bool found = r->field > POINT_FIELD && !r->too_long &&
-                 makedev(r->major, r->minor) == device && !a_place_of_cordon_s(r->point, list);
+    bool found = r->field > POINT_FIELD && !r->too_long && r->point_length < size &&
+                 makedev(r->major, r->minor) == device &&
+                 !a_place_of_cordon_s(r->point, list, index);
+    if (found)
+        memcpy(point, r->point, r->point_length + 1);
     *r = (line_reader){ .field = 0 };
     return found;
 }
 
-bool cordon__mounted_elsewhere(dev_t device, const cordon__path_list *list)
+int cordon__mounted_elsewhere(const cordon__path_list *list, size_t index, char *point,
+                              size_t size)
 {
+    dev_t device = list->places[index].device;
     int fd;
     do
         fd = open("/proc/thread-self/mountinfo", O_RDONLY | O_CLOEXEC);
     while (fd < 0 && errno == EINTR);
     if (fd < 0)
-        return true; /* cannot tell: the safe side */
+        return -errno;
     line_reader r = { .field = 0 };
     char piece[2048];
     bool found = false;
+    int rc = 0;
     ssize_t n;
     while (!found && (n = read(fd, piece, sizeof piece)) != 0) {
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0) {
-            found = true;
+            rc = -errno;
             break;
         }
         for (ssize_t i = 0; i < n && !found; i++) {
             if (piece[i] == '\n')
-                found = line_ends(&r, device, list);
+                found = line_ends(&r, device, list, index, point, size);
             else if (piece[i] == ' ')
                 r.field++;
             else if (r.field == DEVICE_FIELD)
@@ -131,5 +141,5 @@ bool cordon__mounted_elsewhere(dev_t device, const cordon__path_list *list)
         }
     }
     close(fd);
-    return found;
+    return found ? 1 : rc;
 }

@@ -995,6 +995,96 @@ static void test_in_namespaces_no_second_proc_shows_through(void **state)
     assert_int_equal(reached, 4); /* the plain file only */
 }
 
+/* In a copy, in a mount namespace of its own (root): `how` 0, a proc
+ * mounted twice at one point (a chroot's set-up run twice), a task in
+ * namespaces lists it; 1, without namespaces, beside a proc mounted
+ * beneath a directory, a first task, then a file and a program made in
+ * that directory, which a second task reads and runs.  "rc exit output"
+ * in `out`; exit 2 where no mount namespace could be had. */
+static void beside_odd_kernel_mounts(int out, int how)
+{
+    if (unshare(CLONE_NEWNS) != 0 || mount(NULL, "/", "none", MS_REC | MS_PRIVATE, NULL) != 0)
+        _exit(2);
+    char top[64], proc[96], command[512];
+    snprintf(top, sizeof top, "/var/tmp/cordon-odd-mounts-%d", (int)getpid());
+    snprintf(proc, sizeof proc, "%s/proc", top);
+    if (mkdir(top, 0755) != 0 || mkdir(proc, 0755) != 0 || mount("proc", proc, "proc", 0, NULL) != 0)
+        _exit(2);
+    if (how == 0 && mount("proc", proc, "proc", 0, NULL) != 0)
+        _exit(2);
+    if (how == 1) {
+        setenv("CORDON_NO_NAMESPACES", "1", 1);
+        cordon_task *first = cordon_shell_task("true");
+        cordon_run(first); /* the fence is made before the files */
+        cordon_task_free(first);
+        char made[300];
+        snprintf(made, sizeof made, "echo late > %s/late && cp /bin/true %s/true", top, top);
+        if (system(made) != 0)
+            _exit(2);
+        snprintf(command, sizeof command, "cat %s/late && %s/true && echo ran", top, top);
+    } else {
+        snprintf(command, sizeof command, "ls %s 2>/dev/null | wc -l", proc);
+    }
+    cordon_task *t = cordon_shell_task(command);
+    int rc = cordon_run(t);
+    const cordon_result *r = cordon_task_result(t);
+    dprintf(out, "%d %d %s%s", rc, r->exit_code, r->std_out.data, r->exc_out.data);
+    cordon_task_free(t);
+    umount2(proc, MNT_DETACH);
+    if (how == 0)
+        umount2(proc, MNT_DETACH);
+    snprintf(command, sizeof command, "rm -rf %s", top);
+    if (system(command) != 0)
+        _exit(3);
+    _exit(0);
+}
+
+static void beside_stacked_kernel_mounts(int out)
+{
+    beside_odd_kernel_mounts(out, 0);
+}
+
+static void beside_a_kernel_mount_files_made_later(int out)
+{
+    beside_odd_kernel_mounts(out, 1);
+}
+
+static const char *said_beside_odd_kernel_mounts(void (*body)(int out), char *text, size_t size)
+{
+    int status = run_in_a_copy(body, text, size, "a task beside odd kernel mounts took over 30 s");
+    assert_true(WIFEXITED(status));
+    if (WEXITSTATUS(status) == 2) {
+        print_message("skipped: no mount namespace of the test's own (root only)\n");
+        skip();
+    }
+    assert_int_equal(WEXITSTATUS(status), 0);
+    return text;
+}
+
+/* Two mounts at one point each got a cover, and the second cover found
+ * the first where its mount had been: every task failed "Stale file
+ * handle" until the mounts were gone.  One cover goes over the stack. */
+static void test_in_namespaces_kernel_mounts_stacked_at_one_point_are_covered(void **state)
+{
+    (void)state;
+    char text[1024];
+    said_beside_odd_kernel_mounts(beside_stacked_kernel_mounts, text, sizeof text);
+    assert_string_equal(text, "0 0 0\n");
+}
+
+/* Without namespaces the fence reads as well as writes; a directory above
+ * a kernel mount is granted entry by entry, and a file or program made in
+ * it after a long-lived caller's first task could be neither read nor
+ * run.  Reading is granted on the directory whole (the kernel's mount is
+ * read anyway); writing stays entry by entry. */
+static void test_without_namespaces_files_made_beside_a_kernel_mount_are_read(void **state)
+{
+    (void)state;
+    char text[1024];
+    said_beside_odd_kernel_mounts(beside_a_kernel_mount_files_made_later, text, sizeof text);
+    assert_string_equal(text, "0 0 late\nran\n");
+}
+
 /* In a copy, in a mount namespace of its own (root), with a second proc
  * mounted: a task of nobody's under a CPU limit (and cordon's rules
  * alone, which let it make namespaces) runs the runner, whose own task looks
@@ -1582,6 +1672,8 @@ int main(void)
         cmocka_unit_test(test_without_namespaces_a_task_cannot_tune_the_caller_or_the_machine),
         cmocka_unit_test(test_without_namespaces_no_mount_of_proc_is_writable),
         cmocka_unit_test(test_in_namespaces_no_second_proc_shows_through),
+        cmocka_unit_test(test_in_namespaces_kernel_mounts_stacked_at_one_point_are_covered),
+        cmocka_unit_test(test_without_namespaces_files_made_beside_a_kernel_mount_are_read),
         cmocka_unit_test(test_a_second_proc_moved_by_a_rename_is_still_out_of_reach),
         cmocka_unit_test(test_a_cordon_inside_a_cordon_covers_a_second_proc),
         cmocka_unit_test(test_in_namespaces_no_second_dev_shows_through),

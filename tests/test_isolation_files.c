@@ -1090,6 +1090,20 @@ static void test_files_a_program_no_rule_lets_execute_is_named(void **state)
     assert_non_null(strstr(r->exc_out.data, "cordon-script is granted, but not /bin/sh, which"));
     cordon_task_free(scripted);
     unlink(script);
+    /* A FIFO at the program's name (left by an earlier task in a
+     * directory it could write): looking for its interpreter, the caller
+     * opened it and waited for a writer for good. */
+    char fifo[160];
+    snprintf(fifo, sizeof fifo, "%s/cordon-fifo", granted);
+    assert_int_equal(mkfifo(fifo, 0755), 0);
+    const char *a_fifo[] = { "./cordon-fifo", NULL };
+    cordon_task *piped = cordon_command_task(a_fifo);
+    assert_int_equal(cordon_allow_path(piped, granted, CORDON_READ | CORDON_EXEC), 0);
+    assert_int_equal(cordon_set_cwd(piped, granted), 0);
+    r = run_task(piped, CORDON_EXCEPTION);
+    assert_string_equal(r->exception, "ExecError");
+    cordon_task_free(piped);
+    unlink(fifo);
     /* Granted, it runs. */
     assert_int_equal(cordon_allow_path(t, granted, CORDON_READ | CORDON_EXEC), 0);
     r = run_task(t, 0);
