@@ -565,6 +565,30 @@ static void test_mounts_a_later_kernel_mount_stays_out_of_the_default_view(void 
                     "this test cannot make a mount namespace of its own with shared mounts");
 }
 
+/* 60 starts of `command`, which prints "0" where the task sees nothing of
+ * the mount the caller keeps changing: 0 when none saw it and at least
+ * `least` ran (the rest refused, saying why), 14 when one saw it, 15 when
+ * too few ran. */
+static int starts_beside_changes(const char *command, int least)
+{
+    int ran = 0, seen = 0;
+    for (int i = 0; i < 60; i++) {
+        cordon_task *t = shell(command);
+        int rc = cordon_run(t);
+        const cordon_result *r = cordon_task_result(t);
+        if (rc == 0 && strcmp(r->std_out.data, "0\n") == 0)
+            ran++;
+        else if (!(rc == CORDON_EXCEPTION && strcmp(r->exception, "ConfinementError") == 0 &&
+                   (strstr(r->message, "mount table changed") ||
+                    strstr(r->exc_out.data, "moved by a rename"))))
+            seen++, fprintf(stderr, "start %d: %d %s %s", i, rc, r->std_out.data, r->message);
+        cordon_task_free(t);
+    }
+    if (ran < least)
+        fprintf(stderr, "%d of 60 starts ran\n", ran);
+    return seen ? 14 : ran < least ? 15 : 0;
+}
+
 /* In a copy of the test: 0 when no task's view held a kernel file system
  * (a proc as root; as another user, the copy's message queues) that the
  * caller mounted again and again while the tasks started.  The view is a
@@ -603,25 +627,12 @@ static int check_mounts_made_while_tasks_start(void)
         }
     /* Empty when unmounted or covered (a tmpfs of mode 000). */
     snprintf(command, sizeof command, "ls -A %s 2>/dev/null | wc -l", late);
-    int ran = 0, seen = 0;
-    for (int i = 0; i < 60; i++) {
-        cordon_task *t = shell(command);
-        int rc = cordon_run(t);
-        const cordon_result *r = cordon_task_result(t);
-        if (rc == 0 && strcmp(r->std_out.data, "0\n") == 0)
-            ran++;
-        else if (!(rc == CORDON_EXCEPTION && strcmp(r->exception, "ConfinementError") == 0 &&
-                   strstr(r->message, "mount table changed")))
-            seen++, fprintf(stderr, "start %d: %d %s %s", i, rc, r->std_out.data, r->message);
-        cordon_task_free(t);
-    }
+    int said = starts_beside_changes(command, 15);
     kill(toggler, SIGKILL);
     waitpid(toggler, NULL, 0);
     umount(late);
     rmdir(late);
-    if (ran < 15)
-        fprintf(stderr, "%d of 60 starts ran\n", ran);
-    return seen ? 14 : ran < 15 ? 15 : 0;
+    return said;
 }
 
 static void test_mounts_a_mount_made_while_a_task_starts_is_covered(void **state)
@@ -665,19 +676,7 @@ static int check_mounts_moved_while_tasks_start(void)
     /* Empty when covered (a tmpfs of mode 000), at either place. */
     snprintf(command, sizeof command, "ls -A %s/kept %s/kept 2>/dev/null | grep -v : | grep . | wc -l",
              places[0], places[1]);
-    int ran = 0, seen = 0;
-    for (int i = 0; i < 60; i++) {
-        cordon_task *t = shell(command);
-        int rc = cordon_run(t);
-        const cordon_result *r = cordon_task_result(t);
-        if (rc == 0 && strcmp(r->std_out.data, "0\n") == 0)
-            ran++;
-        else if (!(rc == CORDON_EXCEPTION && strcmp(r->exception, "ConfinementError") == 0 &&
-                   (strstr(r->message, "mount table changed") ||
-                    strstr(r->exc_out.data, "moved by a rename"))))
-            seen++, fprintf(stderr, "start %d: %d %s %s", i, rc, r->std_out.data, r->message);
-        cordon_task_free(t);
-    }
+    int said = starts_beside_changes(command, 10);
     kill(mover, SIGKILL);
     waitpid(mover, NULL, 0);
     for (int at = 0; at < 2; at++) {
@@ -686,9 +685,7 @@ static int check_mounts_moved_while_tasks_start(void)
         rmdir(kept);
         rmdir(places[at]);
     }
-    if (ran < 10)
-        fprintf(stderr, "%d of 60 starts ran\n", ran);
-    return seen ? 14 : ran < 10 ? 15 : 0;
+    return said;
 }
 
 static void test_mounts_a_mount_moved_while_a_task_starts_is_covered(void **state)

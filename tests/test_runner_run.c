@@ -909,19 +909,16 @@ static const char *held_or_refused(const captured *c)
     return c->err;
 }
 
-/* The kernel takes its CPU counter off a process that execs a file it may
- * not read (as off a set-user-ID one): where a v2 cgroup counts, the limit
- * holds it, and where the counter is all (no v2 cgroup) the task is ended
- * as soon as a scan sees such a process, with namespaces and without.
- * Spun to its own RLIMIT_CPU, 2 s, before. */
-static void test_run_cpu_limit_counts_a_process_that_execs_an_unreadable_file(void **state)
+/* The hostile program, made execute-only, run with `mode_args` under a
+ * CPU limit of 300 ms in namespaces and, with `without_too`, without
+ * them or a cgroup: held, or refused saying why, each time. */
+static void run_execute_only_under_a_cpu_limit(const char *mode_args, bool without_too)
 {
-    (void)state;
     char *dir = make_temp_dir();
     char copy[512], command[1024];
     make_execute_only_copy(dir, copy, sizeof copy);
-    snprintf(command, sizeof command, "exec \"%s\" spin", copy);
-    for (int without_namespaces = 0; without_namespaces < 2; without_namespaces++) {
+    snprintf(command, sizeof command, "exec \"%s\" %s", copy, mode_args);
+    for (int without_namespaces = 0; without_namespaces < 1 + without_too; without_namespaces++) {
         if (without_namespaces) {
             setenv("CORDON_NO_NAMESPACES", "1", 1);
             setenv("CORDON_CGROUP", "none", 1);
@@ -938,6 +935,17 @@ static void test_run_cpu_limit_counts_a_process_that_execs_an_unreadable_file(vo
     remove_tree(dir);
 }
 
+/* The kernel takes its CPU counter off a process that execs a file it may
+ * not read (as off a set-user-ID one): where a v2 cgroup counts, the limit
+ * holds it, and where the counter is all (no v2 cgroup) the task is ended
+ * as soon as a scan sees such a process, with namespaces and without.
+ * Spun to its own RLIMIT_CPU, 2 s, before. */
+static void test_run_cpu_limit_counts_a_process_that_execs_an_unreadable_file(void **state)
+{
+    (void)state;
+    run_execute_only_under_a_cpu_limit("spin", true);
+}
+
 /* A process the counter lost that lets the kernel reap its children
  * (SIGCHLD ignored): each child's CPU counted nowhere once it was gone,
  * and children of 50 ms one after another, some 2 s of CPU, ran under
@@ -948,26 +956,7 @@ static void test_run_cpu_limit_counts_a_process_that_execs_an_unreadable_file(vo
 static void test_run_cpu_limit_holds_children_of_a_process_the_counter_lost(void **state)
 {
     (void)state;
-    char *dir = make_temp_dir();
-    char copy[512], command[1024];
-    make_execute_only_copy(dir, copy, sizeof copy);
-    snprintf(command, sizeof command, "exec \"%s\" autoreaped-one-by-one 40 50", copy);
-    for (int without_namespaces = 0; without_namespaces < 1 + (geteuid() == 0);
-         without_namespaces++) {
-        if (without_namespaces) {
-            setenv("CORDON_NO_NAMESPACES", "1", 1);
-            setenv("CORDON_CGROUP", "none", 1);
-        }
-        captured c = CORDON("run", "--policy", "none", "--cpu", "300ms", "--timeout", "20s",
-                            "--shell", command);
-        unsetenv("CORDON_NO_NAMESPACES");
-        unsetenv("CORDON_CGROUP");
-        const char *said = held_or_refused(&c);
-        if (said)
-            fail_msg("without namespaces %d: status %d, %s", without_namespaces, c.status, said);
-        captured_free(&c);
-    }
-    remove_tree(dir);
+    run_execute_only_under_a_cpu_limit("autoreaped-one-by-one 40 50", geteuid() == 0);
 }
 
 static void test_run_mem_limit(void **state)
