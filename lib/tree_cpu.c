@@ -95,7 +95,9 @@ typedef struct scan_sum {
 } scan_sum;
 
 /* Whether the task's user may read a file of `st`'s, as the kernel asks
- * at an exec: the task has no capabilities, root's task included. */
+ * at an exec: the task has no capabilities, root's task included (its
+ * supplementary groups are not looked at: a program only they may read
+ * is taken for unreadable, the safe side). */
 static bool readable_by(const struct stat *st, uid_t uid, gid_t gid)
 {
     if (st->st_uid == uid)

@@ -30,7 +30,8 @@
  * the kernel's file systems (sandbox/kernel_mounts.c) or of the caller's
  * terminals and shared memory, entry by entry around it rather than the
  * whole directory.  It is made again when the mount table changes.  A
- * top-level directory made later (by root) is not writable to the task.
+ * top-level directory made later (by root) is neither readable nor
+ * writable to the task.
  * Before ABI 2 a ruleset that handles any write refuses every rename
  * across directories, which would break ordinary programs: there the
  * task gets the shared ruleset, and this fence is missing.
@@ -71,8 +72,8 @@ static uint64_t write_rights(int abi)
     return rights;
 }
 
-/* What the task may do beneath an entry: everything the fence handles,
- * only read (the kernel's file systems), or nothing (the caller's). */
+/* Reading files' contents, handled too so that the caller's terminals and
+ * shared memory can be left out of it. */
 static uint64_t read_rights(void)
 {
     return FS_READ_FILE;
