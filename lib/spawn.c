@@ -1230,9 +1230,10 @@ static bool view_is_not_the_plan_s(const cordon__launch *l)
     return true;
 }
 
-/* The init, which waits for the parent's word before anything of the
- * task starts, is ended with the namespaces, and nothing is left.  By
- * its number: a child of ours unreaped keeps it. */
+/* The init, which starts nothing of the task from a view that is not
+ * the plan's (it compares the digests too: lib/task_init.c), is ended
+ * with the namespaces, and nothing is left.  By its number: a child of
+ * ours unreaped keeps it. */
 static int start_again(cordon__attempt_state *s, pid_t init)
 {
     kill(init, SIGKILL);

@@ -71,10 +71,7 @@ static int die_with_caller(void)
  * moment says so once it runs again, and the init, which gave up after a
  * second, failed the task with a ConfinementError of its own making.  A
  * caller that ends kills the init (PDEATHSIG); its pidfd, looked at each
- * second, is the init's word for one that ended before the request.
- * With a mount namespace the init waits too: the parent's word says the
- * view's copy of the caller's mounts is the one whose kernel file
- * systems the init covers (lib/spawn.c: follow_init). */
+ * second, is the init's word for one that ended before the request. */
 #define STARTER_LOOK_NS (1000ull * 1000 * 1000)
 static int outlive_the_starter(cordon__init_report *report)
 {
@@ -719,28 +716,13 @@ static void say_namespaces_made(const cordon__launch *l)
         syscall(SYS_futex, &l->init_report->namespaces_made, FUTEX_WAKE, 1, NULL, NULL, 0);
 }
 
-static bool counts_from_the_start(const cordon__launch *l)
-{
-    return l->counts_processes || l->cpu_limit_ns;
-}
-
-static bool awaits_the_word_before_the_start(const cordon__launch *l, bool beside)
-{
-    return counts_from_the_start(l) || (!beside && (l->namespaces & CORDON__NAMESPACE_MOUNT));
-}
-
 /* Mounts made while the task's first process sets itself up (on the
  * other CPU, where there is one): it waits for this word before anything
- * of the task runs, and on a failure is killed with the rest.  The
- * parent's word that the view was copied from the table its covers were
- * read from is awaited here, once the mounts are made, rather than
- * before the first process starts: it has come by then. */
+ * of the task runs, and on a failure is killed with the rest. */
 static void mount_beside_the_task(const cordon__launch *l)
 {
     cordon__setup_record *setup = l->setup;
     int rc = mount_all(l);
-    if (rc == 0 && !counts_from_the_start(l) && (l->namespaces & CORDON__NAMESPACE_MOUNT))
-        rc = outlive_the_starter(l->init_report);
     publish_own_cpu(l->init_report, 0); /* before the task's own CPU can be counted */
     __atomic_store_n(&setup->init_mounts, rc < 0 ? INIT_MOUNTS_FAILED : INIT_MOUNTS_DONE,
                      __ATOMIC_RELEASE);
@@ -759,6 +741,14 @@ int cordon__task_init_main(void *launch)
     int rc;
     if ((rc = die_with_caller()) < 0)
         cordon__child_fail(setup, STEP_PARENT_DEATH_SIGNAL, rc);
+    /* The view's copy of the caller's mounts, read by the child that
+     * started this init, is the table the covers were read from, or
+     * nothing of the task starts: the parent, which compares them too,
+     * ends this init and starts again (lib/spawn.c: follow_init). */
+    if ((l->namespaces & CORDON__NAMESPACE_MOUNT) &&
+        __atomic_load_n(&l->init_report->view_table_digest, __ATOMIC_ACQUIRE) !=
+            l->mount_table_digest)
+        cordon__child_fail(setup, STEP_NAMESPACES, -ESTALE);
     bool beside = cordon__mounts_after_start(l);
     if (!beside && (rc = mount_all(l)) < 0)
         cordon__child_fail(setup, STEP_NAMESPACES, rc);
@@ -766,13 +756,7 @@ int cordon__task_init_main(void *launch)
         say_namespaces_made(l);
     sigset_t awaited;
     accept_end_request(&awaited);
-    /* With a view of its own, the parent's word also says the caller's
-     * mount table did not change before the view was copied from it
-     * (else the parent ends this init and starts again); mounting beside
-     * the task, the init waits for it once its mounts are made, before
-     * the task's first process may go on (mount_beside_the_task). */
-    if (awaits_the_word_before_the_start(l, beside) &&
-        (rc = outlive_the_starter(l->init_report)) < 0)
+    if ((l->counts_processes || l->cpu_limit_ns) && (rc = outlive_the_starter(l->init_report)) < 0)
         cordon__child_fail(setup, STEP_NAMESPACES, rc);
     record_uncounted_cpu(l->init_report);
     /* Out of the reach of the task's processes (its user's), before the
