@@ -63,6 +63,9 @@ typedef struct cordon__path_list {
     size_t count;
 } cordon__path_list;
 void cordon__path_list_free(cordon__path_list *list);
+/* `path` is `dir` or lies beneath it (every absolute path lies beneath
+ * "/"); a string's comparison, no lookup, for the child's part too. */
+bool cordon__path_at_or_beneath(const char *path, const char *dir);
 /* The mount points of the kernel's file systems of settings and
  * processes (proc, sysfs, cgroup, debugfs, ...) but those beneath /proc
  * and /sys, as last read (again only when the mount table changed): a
@@ -97,6 +100,10 @@ void cordon__mount_table_digest_add(cordon__mount_table_digest *digest, const ch
 uint64_t cordon__mount_table_digest_end(const cordon__mount_table_digest *digest);
 /* Of /proc/thread-self/mountinfo: 0 or -errno. */
 int cordon__own_mount_table_digest(uint64_t *digest);
+/* The calling thread's mountinfo, in pieces to `take` until it returns
+ * false: 0 or -errno.  Raw calls and a buffer on the stack. */
+int cordon__own_mount_table_read(bool (*take)(const char *piece, size_t count, void *arg),
+                                 void *arg);
 /* In the task's mount namespace (hidden_mounts.c): covers the mount at
  * `list`'s path `index`, one of those, with an empty read-only tmpfs
  * (mode 000) or, for a file, an empty read-only file (mode 000); one its

@@ -265,14 +265,6 @@ static int note_kernel_or_state(const mount_line *m, dev_t shm_device, const cha
     return 0;
 }
 
-/* `point` is `above` or lies beneath it. */
-static bool at_or_beneath(const char *point, const char *above)
-{
-    size_t length = strlen(above);
-    if (!strcmp(above, "/"))
-        return true;
-    return !strncmp(point, above, length) && (point[length] == '\0' || point[length] == '/');
-}
 
 /* Whether each mount's path leads to it, from the table alone (a stat of
  * the path, made after the read, raced a rename and took a mount its
@@ -285,7 +277,7 @@ static void mark_reached(cordon__path_list *list, const cordon__path_list *every
         bool hidden = false;
         for (size_t j = 0; j < every->count && !hidden; j++)
             hidden = every->places[j].line > list->places[i].line &&
-                     at_or_beneath(list->paths[i], every->paths[j]);
+                     cordon__path_at_or_beneath(list->paths[i], every->paths[j]);
         list->places[i].reached = !hidden;
     }
 }
@@ -350,6 +342,11 @@ static const char *rest_beneath(const char *path, const char *dir)
     return !strncmp(path, dir, len) && path[len] == '/' ? path + len : NULL;
 }
 
+bool cordon__path_at_or_beneath(const char *path, const char *dir)
+{
+    return !strcmp(path, dir) || rest_beneath(path, dir);
+}
+
 /* `m`'s place beneath a bind's target: in a view not made yet, which
  * the parent cannot look at (not `reached`). */
 static int add_joined(cordon__path_list *list, const char *target, const char *rest,
@@ -367,7 +364,7 @@ static int add_joined(cordon__path_list *list, const char *target, const char *r
 static bool holds(const mount_line *m, const char *path, size_t depth)
 {
     size_t len = strlen(m->point);
-    return len >= depth && (!strcmp(m->point, path) || rest_beneath(path, m->point));
+    return len >= depth && cordon__path_at_or_beneath(path, m->point);
 }
 
 /* What the walk learns of each bind. */
@@ -442,13 +439,13 @@ void cordon__path_list_free(cordon__path_list *list)
 
 static bool beneath_proc(const char *path)
 {
-    return !strncmp(path, "/proc", 5) && (path[5] == '\0' || path[5] == '/');
+    return cordon__path_at_or_beneath(path, "/proc");
 }
 
 /* Beneath /proc or /sys, or one of them. */
 static bool beneath_proc_or_sys(const char *path)
 {
-    return beneath_proc(path) || (!strncmp(path, "/sys", 4) && (path[4] == '\0' || path[4] == '/'));
+    return beneath_proc(path) || cordon__path_at_or_beneath(path, "/sys");
 }
 
 static int copy_list(const cordon__path_list *from, cordon__path_list *to)

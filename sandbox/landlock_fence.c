@@ -159,13 +159,6 @@ static bool is_fenced(const fenced *f, const char *path)
     return false;
 }
 
-static bool at_or_beneath(const char *mount, const char *path, bool or_at)
-{
-    size_t length = strlen(path);
-    return !strncmp(mount, path, length) &&
-           (mount[length] == '/' || (or_at && mount[length] == '\0'));
-}
-
 /* One of the caller's terminals or shared memory lies at `path` or
  * beneath: nothing beneath it can be granted whole. */
 static bool holds_callers(const fenced *f, const char *path)
@@ -175,7 +168,7 @@ static bool holds_callers(const fenced *f, const char *path)
     /* The list is what a mount namespace's init covers: the kernel's
      * mounts too, which are not the caller's. */
     for (size_t i = 0; i < f->callers->count; i++)
-        if (at_or_beneath(f->callers->paths[i], path, true) &&
+        if (cordon__path_at_or_beneath(f->callers->paths[i], path) &&
             !is_fenced(f, f->callers->paths[i]))
             return true;
     return false;
@@ -186,7 +179,8 @@ static bool holds_callers(const fenced *f, const char *path)
 static bool holds_fenced(const fenced *f, const char *path)
 {
     for (size_t i = 0; i < f->mounts->count; i++)
-        if (at_or_beneath(f->mounts->paths[i], path, false))
+        if (strcmp(f->mounts->paths[i], path) != 0 &&
+            cordon__path_at_or_beneath(f->mounts->paths[i], path))
             return true;
     return holds_callers(f, path);
 }

@@ -126,7 +126,8 @@ uint64_t cordon__mount_table_digest_end(const cordon__mount_table_digest *digest
     return digest->sum ? digest->sum : 1;
 }
 
-int cordon__own_mount_table_digest(uint64_t *out)
+int cordon__own_mount_table_read(bool (*take)(const char *piece, size_t count, void *arg),
+                                 void *arg)
 {
     int fd;
     do
@@ -134,21 +135,35 @@ int cordon__own_mount_table_digest(uint64_t *out)
     while (fd < 0 && errno == EINTR);
     if (fd < 0)
         return -errno;
-    cordon__mount_table_digest digest;
-    start(&digest);
     char piece[2048];
     ssize_t n;
+    int rc = 0;
     while ((n = read(fd, piece, sizeof piece)) != 0) {
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0) {
-            int error = errno;
-            close(fd);
-            return -error;
+            rc = -errno;
+            break;
         }
-        cordon__mount_table_digest_add(&digest, piece, (size_t)n);
+        if (!take(piece, (size_t)n, arg))
+            break;
     }
     close(fd);
-    *out = cordon__mount_table_digest_end(&digest);
-    return 0;
+    return rc;
+}
+
+static bool add_piece(const char *piece, size_t count, void *digest)
+{
+    cordon__mount_table_digest_add(digest, piece, count);
+    return true;
+}
+
+int cordon__own_mount_table_digest(uint64_t *out)
+{
+    cordon__mount_table_digest digest;
+    start(&digest);
+    int rc = cordon__own_mount_table_read(add_piece, &digest);
+    if (rc == 0)
+        *out = cordon__mount_table_digest_end(&digest);
+    return rc;
 }

@@ -11,15 +11,13 @@
  * beneath /proc or /sys (the task's own /proc, a read-only /sys), not
  * /dev, /dev/pts, /dev/mqueue or /dev/shm (the task's own), and not
  * another path of the list; at its own path again (renamed back since it
- * was looked for) it moved too: the cover missed it.  Read from /proc/thread-self/mountinfo in
- * pieces, with raw calls and no memory of its own: the init's part.
+ * was looked for) it moved too: the cover missed it.  Read in pieces
+ * (cordon__own_mount_table_read), with raw calls and no memory of its
+ * own: the init's part.
  */
-#include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <string.h>
 #include <sys/sysmacros.h>
-#include <unistd.h>
 
 #include "confine.h"
 
@@ -36,17 +34,11 @@ typedef struct line_reader {
     unsigned escape_digits, escape_value;   /* a \ooo being read */
 } line_reader;
 
-static bool starts_with_dir(const char *path, const char *dir)
-{
-    size_t length = strlen(dir);
-    return !strncmp(path, dir, length) && (path[length] == '\0' || path[length] == '/');
-}
-
 static bool a_place_of_cordon_s(const char *point, const cordon__path_list *list,
                                 size_t index)
 {
     static const char *const own[] = { "/dev", "/dev/pts", "/dev/mqueue", "/dev/shm" };
-    if (starts_with_dir(point, "/proc") || starts_with_dir(point, "/sys"))
+    if (cordon__path_at_or_beneath(point, "/proc") || cordon__path_at_or_beneath(point, "/sys"))
         return true;
     for (size_t i = 0; i < sizeof own / sizeof *own; i++)
         if (!strcmp(point, own[i]))
@@ -107,39 +99,40 @@ static bool line_ends(line_reader *r, dev_t device, const cordon__path_list *lis
     return found;
 }
 
+/* The search: the mount looked for, the line being read, and where a
+ * mount found elsewhere is written. */
+typedef struct search {
+    const cordon__path_list *list;
+    size_t index;
+    char *point;
+    size_t size;
+    bool found;
+    line_reader line;
+} search;
+
+/* A piece of the table read: false once the mount is found. */
+static bool search_piece(const char *piece, size_t count, void *arg)
+{
+    search *s = arg;
+    line_reader *r = &s->line;
+    for (size_t i = 0; i < count && !s->found; i++) {
+        if (piece[i] == '\n')
+            s->found = line_ends(r, s->list->places[s->index].device, s->list, s->index,
+                                 s->point, s->size);
+        else if (piece[i] == ' ')
+            r->field++;
+        else if (r->field == DEVICE_FIELD)
+            read_device_byte(r, piece[i]);
+        else if (r->field == POINT_FIELD)
+            read_point_byte(r, piece[i]);
+    }
+    return !s->found;
+}
+
 int cordon__mounted_elsewhere(const cordon__path_list *list, size_t index, char *point,
                               size_t size)
 {
-    dev_t device = list->places[index].device;
-    int fd;
-    do
-        fd = open("/proc/thread-self/mountinfo", O_RDONLY | O_CLOEXEC);
-    while (fd < 0 && errno == EINTR);
-    if (fd < 0)
-        return -errno;
-    line_reader r = { .field = 0 };
-    char piece[2048];
-    bool found = false;
-    int rc = 0;
-    ssize_t n;
-    while (!found && (n = read(fd, piece, sizeof piece)) != 0) {
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            rc = -errno;
-            break;
-        }
-        for (ssize_t i = 0; i < n && !found; i++) {
-            if (piece[i] == '\n')
-                found = line_ends(&r, device, list, index, point, size);
-            else if (piece[i] == ' ')
-                r.field++;
-            else if (r.field == DEVICE_FIELD)
-                read_device_byte(&r, piece[i]);
-            else if (r.field == POINT_FIELD)
-                read_point_byte(&r, piece[i]);
-        }
-    }
-    close(fd);
-    return found ? 1 : rc;
+    search s = { .list = list, .index = index, .point = point, .size = size };
+    int rc = cordon__own_mount_table_read(search_piece, &s);
+    return s.found ? 1 : rc;
 }
