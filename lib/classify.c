@@ -582,6 +582,15 @@ static bool start_outgrew_memory_limit(cordon_task *t, const cordon__setup_recor
     return true;
 }
 
+/* A task cordon ended because what confined it could not be trusted to
+ * hold: a ConfinementError (125), or 128+N for the signal it died of. */
+static void ended_by_cordon(cordon_task *t, int status)
+{
+    set_exception(t, "ConfinementError");
+    t->result.exit_code = 125;
+    record_killing_signal(t, status);
+}
+
 /* The listener's socket carried something not of cordon's making (a
  * set-up hook's own listener): which filter the parent watched is
  * unknown, so neither a violation nor its absence is evidence.  Named
@@ -590,9 +599,7 @@ static bool handover_forged(cordon_task *t, const cordon__attempt_state *s, int 
 {
     if (!s->handover_forged)
         return false;
-    set_exception(t, "ConfinementError");
-    t->result.exit_code = 125;
-    record_killing_signal(t, status);
+    ended_by_cordon(t, status);
     cordon__buffer_printf(&t->exc_out, "ConfinementError: the channel that hands cordon the "
                           "seccomp filter's listener carried %s, not of cordon's making (a "
                           "set-up hook's?): the filter's reports could not be trusted, and the "
@@ -607,9 +614,7 @@ static bool left_the_counter(cordon_task *t, const cordon__attempt_state *s, int
 {
     if (!s->left_the_counter || s->cpu_exceeded)
         return false;
-    set_exception(t, "ConfinementError");
-    t->result.exit_code = 125;
-    record_killing_signal(t, status);
+    ended_by_cordon(t, status);
     cordon__buffer_printf(&t->exc_out, "ConfinementError: a process of the task (%d) ran a file "
                           "its user may not read, which the kernel takes off the CPU counter "
                           "with all it starts; without a v2 cgroup nothing else counts every "
