@@ -119,9 +119,8 @@ static const char *shown(const token *t, char *buffer, size_t size)
 {
     if (t->kind == TOKEN_END)
         return "end of line";
-    /* A long one cut, and marked cut: it is no name in the file. */
-    snprintf(buffer, size, "'%.*s%s'", (int)(t->len < 64 ? t->len : 64), t->text,
-             t->len > 64 ? "..." : "");
+    char name[CORDON__NAME_SHOWN_SIZE];
+    snprintf(buffer, size, "%s", cordon__name_shown(name, t->text, t->len));
     return buffer;
 }
 

@@ -122,9 +122,9 @@ static int parse_errno(importer *im, const line *l, const char *at, const char *
     int value = cordon__errno_lookup(at, len);
     if (value < 0) {
         const char *near = cordon__suggest_errno(at, len);
-        fail(im, l, at, "unknown errno name '%.*s%s'%s%s%s", (int)(len < 64 ? len : 64), at,
-             len > 64 ? "..." : "", near ? " (did you mean '" : "", near ? near : "",
-             near ? "'?)" : "");
+        char name[CORDON__NAME_SHOWN_SIZE];
+        fail(im, l, at, "unknown errno name %s%s%s%s", cordon__name_shown(name, at, len),
+             near ? " (did you mean '" : "", near ? near : "", near ? "'?)" : "");
         return -1;
     }
     return value;
@@ -243,9 +243,10 @@ static int syscall_of(importer *im, const line *l, const char *name_start, size_
     if (nr < 0) {
         const char *near = cordon__suggest_syscall(name_start, len);
         char detail[200];
-        snprintf(detail, sizeof detail, "unknown syscall '%.*s%s'%s%s%s",
-                 (int)(len < 64 ? len : 64), name_start, len > 64 ? "..." : "",
-                 near ? " (did you mean '" : "", near ? near : "", near ? "'?)" : "");
+        char name[CORDON__NAME_SHOWN_SIZE];
+        snprintf(detail, sizeof detail, "unknown syscall %s%s%s%s",
+                 cordon__name_shown(name, name_start, len), near ? " (did you mean '" : "",
+                 near ? near : "", near ? "'?)" : "");
         if (im->denylist)
             *rc = fail(im, l, name_start, "%s: a deny-list cannot leave it out", detail);
         else
@@ -366,9 +367,9 @@ static int directive(importer *im, const line *l, int depth)
         im->denylist = true;
         return 0;
     }
-    size_t len = (size_t)(word_end - l->start);
-    return fail(im, l, l->start, "unknown directive '%.*s%s' (@include, @frequency or @denylist)",
-                (int)(len < 64 ? len : 64), l->start, len > 64 ? "..." : "");
+    char name[CORDON__NAME_SHOWN_SIZE];
+    return fail(im, l, l->start, "unknown directive %s (@include, @frequency or @denylist)",
+                cordon__name_shown(name, l->start, (size_t)(word_end - l->start)));
 }
 
 static int import_text(importer *im, const char *text, const char *origin, int depth)

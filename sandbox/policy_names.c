@@ -258,6 +258,13 @@ int cordon__syscall_lookup(const char *name, size_t len, const char **stored_nam
     return nr;
 }
 
+const char *cordon__name_shown(char out[CORDON__NAME_SHOWN_SIZE], const char *name, size_t len)
+{
+    snprintf(out, CORDON__NAME_SHOWN_SIZE, "'%.*s%s'", (int)(len < 64 ? len : 64), name,
+             len > 64 ? "..." : "");
+    return out;
+}
+
 /* Copies `len` bytes of `text` into `out`, its middle cut to "..." when
  * longer than `room`: the start and the end (a path's file name) stay. */
 static size_t put_cut(char *out, const char *text, size_t len, size_t room)

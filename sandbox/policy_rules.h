@@ -362,6 +362,11 @@ int cordon__bpf_run_native(const struct sock_fprog *program, int nr, const uint6
 /* "origin:line:col: message" into err (origin NULL: the message alone;
  * line 0: no position), in its 512 bytes whatever their lengths: a long
  * origin, then a long message, has its middle cut, never its end. */
+/* A name from a policy file quoted for a message, 'name', its first 64
+ * bytes and "..." after them when longer (cut, it is no name in the
+ * file): into `out`, which it returns. */
+#define CORDON__NAME_SHOWN_SIZE 72
+const char *cordon__name_shown(char out[CORDON__NAME_SHOWN_SIZE], const char *name, size_t len);
 void cordon__error_set(cordon_error *err, int code, const char *origin, unsigned line,
                        unsigned column, const char *fmt, ...)
     __attribute__((format(printf, 6, 7)));
