@@ -1019,6 +1019,18 @@ static void copy_program(const char *from, const char *to)
     close(out);
 }
 
+/* `name` run from the granted directory, granted READ|EXEC there and
+ * nothing else (no system paths): the task, its result in `r`, refused. */
+static cordon_task *run_granted_alone(const char *name, const cordon_result **r)
+{
+    const char *argv[] = { name, NULL };
+    cordon_task *t = cordon_command_task(argv);
+    assert_int_equal(cordon_allow_path(t, granted, CORDON_READ | CORDON_EXEC), 0);
+    assert_int_equal(cordon_set_cwd(t, granted), 0);
+    *r = run_task(t, CORDON_EXCEPTION);
+    return t;
+}
+
 /* A program in a directory granted READ|WRITE but not EXEC: Landlock
  * refuses the exec and the exec says only "Permission denied".  The
  * README's own judge example (--rw DIR, then ./a.out in it) met that; the
@@ -1068,11 +1080,7 @@ static void test_files_a_program_no_rule_lets_execute_is_named(void **state)
     /* Granted itself, without the system paths: its loader is not (the
      * README's judge example without the preset said nothing more than
      * "Permission denied"), nor a script's interpreter. */
-    const char *granted_alone[] = { "./cordon-program", NULL };
-    cordon_task *alone = cordon_command_task(granted_alone);
-    assert_int_equal(cordon_allow_path(alone, granted, CORDON_READ | CORDON_EXEC), 0);
-    assert_int_equal(cordon_set_cwd(alone, granted), 0);
-    r = run_task(alone, CORDON_EXCEPTION);
+    cordon_task *alone = run_granted_alone("./cordon-program", &r);
     assert_int_equal(r->exit_code, 126);
     assert_non_null(strstr(r->exc_out.data, "cordon-program is granted, but not /lib"));
     assert_non_null(strstr(r->exc_out.data, "which the kernel runs it with: "
@@ -1082,11 +1090,7 @@ static void test_files_a_program_no_rule_lets_execute_is_named(void **state)
     snprintf(script, sizeof script, "%s/cordon-script", granted);
     write_file(script, "#!/bin/sh\necho ran\n");
     assert_int_equal(chmod(script, 0755), 0);
-    const char *a_script[] = { "./cordon-script", NULL };
-    cordon_task *scripted = cordon_command_task(a_script);
-    assert_int_equal(cordon_allow_path(scripted, granted, CORDON_READ | CORDON_EXEC), 0);
-    assert_int_equal(cordon_set_cwd(scripted, granted), 0);
-    r = run_task(scripted, CORDON_EXCEPTION);
+    cordon_task *scripted = run_granted_alone("./cordon-script", &r);
     assert_non_null(strstr(r->exc_out.data, "cordon-script is granted, but not /bin/sh, which"));
     cordon_task_free(scripted);
     unlink(script);
@@ -1096,11 +1100,7 @@ static void test_files_a_program_no_rule_lets_execute_is_named(void **state)
     char fifo[160];
     snprintf(fifo, sizeof fifo, "%s/cordon-fifo", granted);
     assert_int_equal(mkfifo(fifo, 0755), 0);
-    const char *a_fifo[] = { "./cordon-fifo", NULL };
-    cordon_task *piped = cordon_command_task(a_fifo);
-    assert_int_equal(cordon_allow_path(piped, granted, CORDON_READ | CORDON_EXEC), 0);
-    assert_int_equal(cordon_set_cwd(piped, granted), 0);
-    r = run_task(piped, CORDON_EXCEPTION);
+    cordon_task *piped = run_granted_alone("./cordon-fifo", &r);
     assert_string_equal(r->exception, "ExecError");
     cordon_task_free(piped);
     unlink(fifo);

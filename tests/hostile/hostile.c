@@ -394,6 +394,16 @@ static int own_cgroup_namespace(void)
     return 0;
 }
 
+/* Spins until this process has used `ms` of CPU time, then exits. */
+static _Noreturn void spin_then_exit(long ms)
+{
+    struct timespec used;
+    do
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &used);
+    while (used.tv_sec * 1000 + used.tv_nsec / 1000000 < ms);
+    _exit(0);
+}
+
 /* Ignores SIGCHLD, so that the kernel reaps its `count` children, each of
  * which spins `ms` of CPU time and exits, and adds their time to no one;
  * waits until they are gone.  No wait4 counts them. */
@@ -406,13 +416,8 @@ static int autoreaped_children(int count, long ms)
         children[i] = fork();
         if (children[i] < 0)
             return 1;
-        if (children[i] == 0) {
-            struct timespec used;
-            do
-                clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &used);
-            while (used.tv_sec * 1000 + used.tv_nsec / 1000000 < ms);
-            _exit(0);
-        }
+        if (children[i] == 0)
+            spin_then_exit(ms);
     }
     for (int i = 0; i < count; i++)
         while (kill(children[i], 0) == 0)
@@ -430,13 +435,8 @@ static int autoreaped_one_by_one(int count, long ms)
         pid_t child = fork();
         if (child < 0)
             return 1;
-        if (child == 0) {
-            struct timespec used;
-            do
-                clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &used);
-            while (used.tv_sec * 1000 + used.tv_nsec / 1000000 < ms);
-            _exit(0);
-        }
+        if (child == 0)
+            spin_then_exit(ms);
         /* ECHILD once the kernel reaped it: the wait is for its end. */
         while (waitpid(child, NULL, 0) < 0 && errno == EINTR)
             ;
