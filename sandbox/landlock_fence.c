@@ -43,6 +43,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <linux/magic.h>
 #include <sys/stat.h>
@@ -92,7 +93,7 @@ static bool kernel_file_system(const struct statfs *fs)
 /* The caller's terminals and shared memory, wherever mounted (a chroot's
  * bind of /dev): pseudo-terminals, message queues, huge page files, and
  * the file system of /dev/shm (`shm_device`, 0 where /dev/shm is no
- * mount of its own: a directory of /dev, or of a root on tmpfs); */
+ * mount of its own); */
 #define MQUEUE_MAGIC 0x19800202
 static bool callers_file_system(const struct statfs *fs, const struct stat *st, dev_t shm_device)
 {
@@ -100,17 +101,30 @@ static bool callers_file_system(const struct statfs *fs, const struct stat *st, 
            fs->f_type == HUGETLBFS_MAGIC || (shm_device && st->st_dev == shm_device);
 }
 
-static dev_t shm_device_of(void)
+/* Where POSIX shared memory lives: /dev/shm's file system where it is a
+ * mount of its own; else the directory itself, by its real path (a
+ * container's /dev on tmpfs holding /dev/shm as a plain directory, a
+ * /dev/shm that links to /run/shm), whose file system is everyone's. */
+typedef struct shared_memory_place {
+    dev_t device;
+    char directory[PATH_MAX]; /* "" where `device` holds it, or none */
+} shared_memory_place;
+
+static void shared_memory_place_find(shared_memory_place *place)
 {
     struct statx shm, dev;
+    *place = (shared_memory_place){ 0 };
     if (statx(AT_FDCWD, "/dev/shm", AT_NO_AUTOMOUNT, STATX_BASIC_STATS, &shm) != 0 ||
         statx(AT_FDCWD, "/dev", AT_NO_AUTOMOUNT, STATX_BASIC_STATS, &dev) != 0)
-        return 0;
+        return;
     bool own_mount = (shm.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT)
                          ? (shm.stx_attributes & STATX_ATTR_MOUNT_ROOT) != 0
                          : shm.stx_dev_major != dev.stx_dev_major ||
                                shm.stx_dev_minor != dev.stx_dev_minor;
-    return own_mount ? makedev(shm.stx_dev_major, shm.stx_dev_minor) : 0;
+    if (own_mount)
+        place->device = makedev(shm.stx_dev_major, shm.stx_dev_minor);
+    else if (!realpath("/dev/shm", place->directory) || !strcmp(place->directory, "/"))
+        place->directory[0] = '\0';
 }
 
 /* and the consoles: virtual consoles and serial lines (/dev/tty0,
@@ -137,7 +151,7 @@ static bool callers_console(const struct stat *st)
  * terminals and shared memory (a second devtmpfs, a bind of /dev/shm). */
 typedef struct fenced {
     const cordon__path_list *mounts, *callers;
-    dev_t shm_device;
+    shared_memory_place shm;
     int shortage;  /* -errno: an entry left out for want of an fd or memory */
 } fenced;
 
@@ -165,6 +179,8 @@ static bool holds_callers(const fenced *f, const char *path)
 {
     if (!strcmp(path, "/dev"))
         return true;
+    if (f->shm.directory[0] && cordon__path_at_or_beneath(f->shm.directory, path))
+        return true;
     /* The list is what a mount namespace's init covers: the kernel's
      * mounts too, which are not the caller's. */
     for (size_t i = 0; i < f->callers->count; i++)
@@ -188,11 +204,12 @@ static bool holds_fenced(const fenced *f, const char *path)
 /* What beneath one entry, `fd` at `path`, may be: read and written,
  * read (the kernel's file systems), or neither (the caller's terminals
  * and shared memory; an entry that cannot be looked at). */
-static uint64_t rights_beneath(int fd, const struct stat *st, const fenced *f, int abi)
+static uint64_t rights_beneath(int fd, const struct stat *st, const char *path,
+                               const fenced *f, int abi)
 {
     struct statfs fs;
-    if (fstatfs(fd, &fs) != 0 || callers_file_system(&fs, st, f->shm_device) ||
-        callers_console(st))
+    if (fstatfs(fd, &fs) != 0 || callers_file_system(&fs, st, f->shm.device) ||
+        callers_console(st) || (f->shm.directory[0] && !strcmp(path, f->shm.directory)))
         return 0;
     if (kernel_file_system(&fs))
         return read_rights();
@@ -237,8 +254,9 @@ static void grant_entry(int ruleset, int dir_fd, const char *dir_path, const cha
         return;
     }
     struct stat st;
-    uint64_t rights = fstat(fd, &st) == 0 && !S_ISLNK(st.st_mode) ? rights_beneath(fd, &st, f, abi)
-                                                                  : 0;
+    uint64_t rights = fstat(fd, &st) == 0 && !S_ISLNK(st.st_mode)
+                          ? rights_beneath(fd, &st, path, f, abi)
+                          : 0;
     if (rights && is_fenced(f, path))
         grant(ruleset, fd, &st, read_rights());
     else if (rights && holds_fenced(f, path) && S_ISDIR(st.st_mode) && depth < 64) {
@@ -284,7 +302,8 @@ static int grant_all_but_the_fenced(int ruleset, int abi)
     if (root < 0) {
         rc = -errno;
     } else {
-        fenced f = { &mounts, &callers, shm_device_of(), 0 };
+        fenced f = { .mounts = &mounts, .callers = &callers };
+        shared_memory_place_find(&f.shm);
         grant_beneath(ruleset, root, "", &f, abi, 0);
         rc = f.shortage;
         close(root);

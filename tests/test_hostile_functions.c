@@ -416,6 +416,50 @@ static enum reach without_namespaces(enum reach (*check)(void))
     return (enum reach)WEXITSTATUS(status);
 }
 
+/* Binds the device `name` of `old_dev` (the machine's /dev) at the same
+ * name in a /dev of tmpfs. */
+static bool device_bound(const char *old_dev, const char *name)
+{
+    char from[PATH_MAX], to[PATH_MAX];
+    snprintf(from, sizeof from, "%s/%s", old_dev, name);
+    snprintf(to, sizeof to, "/dev/%s", name);
+    int fd = open(to, O_WRONLY | O_CREAT | O_CLOEXEC, 0666);
+    if (fd < 0)
+        return false;
+    close(fd);
+    return mount(from, to, NULL, MS_BIND, NULL) == 0;
+}
+
+/* `check` as without_namespaces, in a copy of the test whose /dev is a
+ * tmpfs holding /dev/shm as a plain directory, as some containers have
+ * it: /dev/shm's file system is then no mount of its own.  Root only. */
+static enum reach without_namespaces_under_a_container_dev(enum reach (*check)(void))
+{
+    char old_dev[] = "/tmp/cordon-test-dev-XXXXXX";
+    if (geteuid() != 0 || !mkdtemp(old_dev))
+        return CANNOT_TELL;
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        static const char *const kept[] = { "null", "zero", "full", "random", "urandom" };
+        if (unshare(CLONE_NEWNS) != 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0 ||
+            mount("/dev", old_dev, NULL, MS_BIND | MS_REC, NULL) != 0 ||
+            mount("tmpfs", "/dev", "tmpfs", MS_NOSUID, "mode=755") != 0 ||
+            mkdir("/dev/shm", 01777) != 0 || chmod("/dev/shm", 01777) != 0)
+            _exit(CANNOT_TELL);
+        for (size_t i = 0; i < sizeof kept / sizeof *kept; i++)
+            if (!device_bound(old_dev, kept[i]))
+                _exit(CANNOT_TELL);
+        setenv("CORDON_NO_NAMESPACES", "1", 1);
+        _exit(check());
+    }
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    rmdir(old_dev);
+    assert_true(WIFEXITED(status));
+    return (enum reach)WEXITSTATUS(status);
+}
+
 /* Where the task had neither a /dev/shm of its own (a mount namespace)
  * nor, without one, the Landlock fence that keeps it from the caller's,
  * there is nothing to check. */
@@ -458,15 +502,19 @@ static enum reach posix_shared_memory_reached(void)
  * namespace holds: a task of the caller's user opened the caller's
  * segment by name and wrote into the caller's own mapping of it, and
  * where the machine refuses namespaces went on doing so after a /dev/shm
- * of its own held it elsewhere. */
+ * of its own held it elsewhere, and then where /dev/shm was a plain
+ * directory of a container's /dev. */
 static void test_the_callers_posix_shared_memory_is_out_of_reach(void **state)
 {
     (void)state;
     enum reach in_namespaces = posix_shared_memory_reached();
     enum reach without = without_namespaces(posix_shared_memory_reached);
+    enum reach in_a_container =
+        without_namespaces_under_a_container_dev(posix_shared_memory_reached);
     assert_int_not_equal(in_namespaces, REACHED);
     assert_int_not_equal(without, REACHED);
-    if (in_namespaces == CANNOT_TELL && without == CANNOT_TELL)
+    assert_int_not_equal(in_a_container, REACHED);
+    if (in_namespaces == CANNOT_TELL && without == CANNOT_TELL && in_a_container == CANNOT_TELL)
         skip();
 }
 
