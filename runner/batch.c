@@ -272,10 +272,13 @@ static void set_outcome(batch_task *bt, int rc, const cordon_result *r, const at
         snprintf(bt->outcome, sizeof bt->outcome, "exit:%d", r->exit_code);
     else
         snprintf(bt->outcome, sizeof bt->outcome, "ok");
-    for (size_t i = 0; i < log->count; i++)
-        bt->cpu_us += log->items[i].usage.user_us + log->items[i].usage.sys_us;
     bt->wall_us = r->usage.wall_us;
     bt->max_rss_kb = r->usage.max_rss_kb;
+    for (size_t i = 0; i < log->count; i++) {
+        bt->cpu_us += log->items[i].usage.user_us + log->items[i].usage.sys_us;
+        if (log->items[i].usage.max_rss_kb > bt->max_rss_kb)
+            bt->max_rss_kb = log->items[i].usage.max_rss_kb;
+    }
 }
 
 /* A task whose output (or --json record) did not get where it goes gets

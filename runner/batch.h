@@ -14,7 +14,7 @@ typedef struct batch_task {
     char outcome[64];           /* "ok", "exit:N", the exception class, "output lost" */
     uint64_t cpu_us;            /* user+sys of every attempt */
     uint64_t wall_us;           /* of the last attempt */
-    uint64_t max_rss_kb;
+    uint64_t max_rss_kb;        /* the largest of any attempt */
     bool resumed;               /* --resume: it succeeded before; not run */
     bool not_run;               /* left when standard output's reader was gone */
 } batch_task;

@@ -259,6 +259,7 @@ typedef struct fields {
     char exception[64];
     usage_fields usage;
     uint64_t history_cpu_us;    /* user+sys of every attempt of a retried task */
+    uint64_t history_max_rss_kb; /* the largest peak of any of its attempts */
 } fields;
 
 /* Each figure is at most COUNT_MAX, but a hostile line may hold
@@ -312,7 +313,7 @@ static void read_usage(cursor *c, usage_fields *u)
     read_object(c, usage_member, u);
 }
 
-/* One attempt of "history": only its usage's CPU is kept. */
+/* One attempt of "history": only its usage's CPU and peak are kept. */
 static void attempt_member(cursor *c, const char *a, const char *b, void *context)
 {
     fields *f = context;
@@ -320,14 +321,16 @@ static void attempt_member(cursor *c, const char *a, const char *b, void *contex
         usage_fields u = { 0, 0, 0, 0 };
         read_usage(c, &u);
         f->history_cpu_us = add_held(f->history_cpu_us, add_held(u.user_us, u.sys_us));
+        if (u.max_rss_kb > f->history_max_rss_kb)
+            f->history_max_rss_kb = u.max_rss_kb;
     } else {
         skip_value(c, 2);
     }
 }
 
 /* A retried task's record keeps its last attempt's usage and every
- * attempt's in "history": its CPU is what all of them used, as the batch
- * summary counts it. */
+ * attempt's in "history": its CPU is what all of them used and its peak
+ * the largest of theirs, as the batch summary counts them. */
 static void read_history(cursor *c, fields *f)
 {
     if (!take(c, '[')) {
@@ -336,6 +339,7 @@ static void read_history(cursor *c, fields *f)
     }
     f->has_history = true;
     f->history_cpu_us = 0;
+    f->history_max_rss_kb = 0;
     if (take(c, ']'))
         return;
     do
@@ -467,7 +471,7 @@ int audit_entry_parse(const char *line, size_t len, audit_entry *e)
 {
     memset(e, 0, sizeof *e);
     cursor c = { line, line + len, false, e->reason };
-    fields f = { false, false, false, false, 0, 0, "", { 0, 0, 0, 0 }, 0 };
+    fields f = { false, false, false, false, 0, 0, "", { 0, 0, 0, 0 }, 0, 0 };
     if (!take(&c, '{'))
         return -1;
     if (!take(&c, '}')) {
@@ -484,7 +488,8 @@ int audit_entry_parse(const char *line, size_t len, audit_entry *e)
         return -1;
     }
     e->wall_us = f.usage.wall_us;
-    e->max_rss_kb = f.usage.max_rss_kb;
+    e->max_rss_kb = f.usage.max_rss_kb > f.history_max_rss_kb ? f.usage.max_rss_kb
+                                                              : f.history_max_rss_kb;
     uint64_t own_cpu_us = f.usage.user_us + f.usage.sys_us;
     e->cpu_us = f.has_history && f.history_cpu_us > own_cpu_us ? f.history_cpu_us : own_cpu_us;
     /* As batch's summary names them: a task cordon could not run, or

@@ -11,7 +11,8 @@ typedef struct audit_entry {
     char *command;              /* unescaped; free it */
     char outcome[64];           /* "ok", "exit:N", or the exception class */
     uint64_t cpu_us;            /* user+sys of every attempt (its "history") */
-    uint64_t wall_us, max_rss_kb; /* of its last attempt */
+    uint64_t wall_us;           /* of its last attempt */
+    uint64_t max_rss_kb;        /* the largest of any attempt */
     /* Where it came from (record_origin.h), as written (escapes kept);
      * empty or 0 in a record that has none. */
     uint64_t line;              /* batch: its line in the job file */

@@ -670,10 +670,6 @@ static void test_report_skips_planted_files_in_an_audit_directory(void **state)
     free(dir);
 }
 
-/* A retried task's record keeps its last attempt's usage and every
- * attempt's in "history": the report counts the CPU of all of them (the
- * figure the batch's own summary gives), and the wall time and peak of
- * the last.  Before, only the last attempt's CPU was counted. */
 /* One task is one task (the total said "1 tasks"). */
 static void test_report_total_of_one_task(void **state)
 {
@@ -714,6 +710,23 @@ static void test_report_cuts_a_long_command_at_a_character_and_says_so(void **st
     remove_tree(dir);
 }
 
+/* The batch summary's "peak rss", in MiB (0: none). */
+static double summary_peak_mib(const char *err)
+{
+    const char *peak = strstr(err, "\n  peak rss ");
+    double mib = 0;
+    char unit = 0;
+    if (!peak || sscanf(peak, " peak rss %lf%c", &mib, &unit) != 2)
+        return 0;
+    return unit == 'G' ? mib * 1024 : unit == 'M' ? mib : unit == 'K' ? mib / 1024 : 0;
+}
+
+/* A retried task's record keeps its last attempt's usage and every
+ * attempt's in "history": the report counts the CPU of all of them (the
+ * figure the batch's own summary gives), the largest peak of any of them,
+ * and the wall time of the last.  Before, only the last attempt's CPU was
+ * counted, and the peak was the last attempt's: a first attempt that grew
+ * to its memory limit and a small retry showed the retry's. */
 static void test_report_counts_every_attempt_s_cpu(void **state)
 {
     (void)state;
@@ -723,16 +736,16 @@ static void test_report_counts_every_attempt_s_cpu(void **state)
                "{\"command\":\"flaky\",\"line\":1,\"exit_code\":0,\"usage\":{\"wall_us\":"
                "310000,\"user_us\":250000,\"sys_us\":50000,\"max_rss_kb\":2048},\"attempts\":3,"
                "\"history\":[{\"exception\":\"Timeout\",\"usage\":{\"user_us\":100000,"
-               "\"sys_us\":0}},{\"exception\":\"Timeout\",\"usage\":{\"user_us\":150000,"
+               "\"sys_us\":0,\"max_rss_kb\":8192}},{\"exception\":\"Timeout\",\"usage\":{\"user_us\":150000,"
                "\"sys_us\":50000}},{\"exception\":null,\"usage\":{\"wall_us\":310000,"
                "\"user_us\":250000,\"sys_us\":50000,\"max_rss_kb\":2048}}]}\n"
                "{\"command\":\"once\",\"line\":2,\"exit_code\":0,\"usage\":{\"wall_us\":"
                "20000,\"user_us\":7000,\"sys_us\":3000,\"max_rss_kb\":1024}}\n");
     captured c = CORDON("report", audit);
     expect_status(&c, 0);
-    assert_non_null(strstr(c.out, "    600ms     310ms      2.0M  ok               flaky\n"));
+    assert_non_null(strstr(c.out, "    600ms     310ms      8.0M  ok               flaky\n"));
     assert_non_null(strstr(c.out, "     10ms      20ms      1.0M  ok               once\n"));
-    assert_non_null(strstr(c.out, "\ntotal: 2 tasks, cpu 610ms, wall 330ms, peak rss 2.0M\n"));
+    assert_non_null(strstr(c.out, "\ntotal: 2 tasks, cpu 610ms, wall 330ms, peak rss 8.0M\n"));
     captured_free(&c);
 
     /* The same from a real batch: its summary's CPU total and the
@@ -753,6 +766,28 @@ static void test_report_counts_every_attempt_s_cpu(void **state)
     assert_non_null(strstr(c.out, expected));
     captured_free(&c);
     free(audit), free(jobs), free(real);
+
+    /* And their peak: a first attempt that reads into a 48 MiB buffer,
+     * and a retry that does nothing. */
+    char *mark = path_in(dir, "tried"), *big = path_in(dir, "big.jsonl");
+    jobs = path_in(dir, "big.txt");
+    char line[PATH_MAX + 160];
+    snprintf(line, sizeof line,
+             "if [ -e %s ]; then exit 0; fi; : > %s; "
+             "dd if=/dev/zero of=/dev/null bs=48M count=1 2>/dev/null; exit 3\n",
+             mark, mark);
+    write_file(jobs, line);
+    c = CORDON("batch", "--retry", "1", "--retry-on", "exit:3", "--audit", big, jobs);
+    expect_status(&c, 0);
+    assert_true(summary_peak_mib(c.err) >= 48);
+    captured_free(&c);
+    c = CORDON("report", big);
+    expect_status(&c, 0);
+    const char *peak = strstr(c.out, "peak rss ");
+    assert_non_null(peak);
+    assert_true(atof(peak + strlen("peak rss ")) >= 48);
+    captured_free(&c);
+    free(mark), free(big), free(jobs);
     remove_tree(dir);
 }
 
