@@ -137,11 +137,34 @@ static int reenter_callers_directory(void)
     return chdir("/") == 0 ? 0 : -errno;
 }
 
+/* The init's view could not enter the caller's directory again
+ * (lib/task_init.c: mount_task_view): only a directory given by its full
+ * path is entered; the task fails without one, with the reason. */
 static int change_directory(const cordon__launch *l)
 {
-    if (l->cwd)
+    int lost = cordon__view_lost_the_working_directory();
+    if (l->cwd && (l->cwd[0] == '/' || !lost))
         return chdir(l->cwd) == 0 ? 0 : -errno;
+    if (lost)
+        return lost;
     return l->switch_user ? reenter_callers_directory() : 0;
+}
+
+/* A function task started beside the init's mounts (lib/task_init.c)
+ * entered its directory before they were made, on the caller's mount
+ * beneath them: once they are, the directory is entered again by its
+ * path, as the init enters it for a task it starts after them.  Kept, a
+ * task started in the caller's /dev/shm read the caller's segments there
+ * beneath its own /dev/shm. */
+static int enter_the_view_s_directory(void)
+{
+    char here[PATH_MAX];
+    long length = syscall(SYS_getcwd, here, sizeof here);
+    if (length < 0 && (errno == ENOENT || errno == ENAMETOOLONG))
+        return -errno;
+    if (length > 0 && here[0] == '/' && chdir(here) == 0)
+        return 0;
+    return chdir("/") == 0 ? 0 : -errno;
 }
 
 /* Sends the seccomp listener to the parent over LISTENER_SOCKET_FD; the
@@ -957,6 +980,8 @@ _Noreturn void cordon__task_main(const cordon__launch *l)
             fail(shared, STEP_NAMESPACES, (int)mounted);
         if (mounted != INIT_MOUNTS_DONE) /* the init says why, and kills us */
             _exit(CORDON__CHILD_SETUP_FAILED);
+        if ((rc = enter_the_view_s_directory()) < 0)
+            fail(shared, STEP_WORKING_DIRECTORY, rc);
     }
     if (l->fn)
         call_function(l);

@@ -151,9 +151,10 @@ static bool setup_failed(cordon_task *t, const cordon__setup_record *setup,
     if (step == STEP_WORKING_DIRECTORY && error == ENOENT && t->cwd)
         cordon__explain_hidden(t, t->cwd, "the working directory");
     if (step == STEP_WORKING_DIRECTORY && !t->cwd && (error == ENOENT || error == ENAMETOOLONG))
-        cordon__buffer_printf(&t->exc_out, "  (a task run as another user enters the caller's "
-                              "working directory again by its path, with that user's rights, "
-                              "and %s: give the task one, cordon run --cwd or cordon_set_cwd)\n",
+        cordon__buffer_printf(&t->exc_out, "  (a task in a mount namespace of its own, or run as "
+                              "another user, enters the caller's working directory again by its "
+                              "path, and %s: give the task one, cordon run --cwd or "
+                              "cordon_set_cwd)\n",
                               error == ENOENT ? "the caller's was deleted"
                                               : "the caller's path is longer than PATH_MAX");
     /* A root caller's task runs as nobody: a directory of root's the

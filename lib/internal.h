@@ -980,6 +980,11 @@ void cordon__confinement_store_free(struct cordon__confinement_store *store);
  * for it.  It starts the task's first process, reaps every process of the
  * namespace, and reports the first one's status in the setup record. */
 int cordon__task_init_main(void *launch);
+/* In a task's first process started by the init after the view's mounts
+ * (not beside them): -errno where the caller's working directory had no
+ * path the view could enter again by (ENOENT: deleted; ENAMETOOLONG),
+ * else 0. */
+int cordon__view_lost_the_working_directory(void);
 /* Parent side (stream_view.c), for a task whose view will be made
  * read-only: the names of its streams that are files of the caller's
  * tree, as the caller's root sees them.  0 or -errno. */

@@ -262,23 +262,34 @@ static int cover_mounts(const cordon__path_list *list)
     return rc;
 }
 
+/* -errno: the caller's working directory could not be entered again in
+ * the view (below); read by the task's first process, which the init
+ * starts after setting it. */
+static int working_directory_lost;
+
+int cordon__view_lost_the_working_directory(void)
+{
+    return working_directory_lost;
+}
+
 /* Everything the init mounts for the task.  Then the working directory
  * is looked up again: the one inherited is the directory of the mount
  * beneath, and a mount made over it (a writable bind, a tmpfs over /tmp)
  * would otherwise be bypassed by every relative path.  One the view no
  * longer holds is given up for the root: kept, it would open onto the
- * caller's directory the mount hides. */
+ * caller's directory the mount hides.  One that has no path to look up
+ * again by (deleted, or longer than PATH_MAX) is given up too, and the
+ * task fails unless it was given a directory of its own (lib/child.c):
+ * kept, a deleted one's ".." led to the caller's directory above it, on
+ * the caller's mount beneath the task's, and a task under --dev minimal
+ * read and wrote the caller's /dev/shm so, or under --tmpfs /tmp the
+ * caller's /tmp. */
 static int mount_task_view(const cordon__launch *l)
 {
     char cwd[PATH_MAX];
     long length = syscall(SYS_getcwd, cwd, sizeof cwd);
-    /* Longer than a path can be: it cannot be looked up again, and kept
-     * it would open onto what a mount of the task's hides.  Deleted: no
-     * mount can be over it and nothing is reached from it, so it is kept,
-     * as it is without namespaces (before, both ran the task in "/"). */
-    if (length < 0 && errno == ENAMETOOLONG)
-        return -ENAMETOOLONG;
-    bool deleted = length < 0 && errno == ENOENT;
+    if (length < 0 && (errno == ENOENT || errno == ENAMETOOLONG))
+        working_directory_lost = -errno;
     bool known = length > 0 && cwd[0] == '/';
     writable_trees trees;
     for (size_t i = 0; i < sizeof trees.bind_tree / sizeof *trees.bind_tree; i++)
@@ -300,8 +311,6 @@ static int mount_task_view(const cordon__launch *l)
         (rc = mount_own_tree(l, &trees)) < 0 || (rc = cover_mounts(&l->bind_covers)) < 0 ||
         (rc = cordon__devices_only_in_dev(l->binds, l->bind_count)) < 0)
         return rc;
-    if (deleted)
-        return 0;
     if (!known || chdir(cwd) != 0)
         return chdir("/") == 0 ? 0 : -errno;
     return 0;

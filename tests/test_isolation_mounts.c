@@ -198,26 +198,104 @@ static void test_mounts_working_directory_hidden_by_a_mount_becomes_the_root(voi
     unlink(made);
 }
 
-/* A deleted working directory is kept, as it is without namespaces: no
- * mount can be over it and nothing is reached from it.  Before, the task
- * ran in "/", where a root task's relative writes landed. */
-static void test_mounts_deleted_working_directory_is_kept(void **state)
+static int reads_the_file(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    char text[16];
+    int fd = open(arg, O_RDONLY | O_CLOEXEC);
+    return fd >= 0 && read(fd, text, sizeof text) > 0;
+}
+
+/* How a task started in a deleted directory beneath `hidden` ran: 1 if
+ * it read "../secret" (the caller's file there, which its view hides), 0
+ * if it ran without, -1 if it failed closed (ConfinementError saying the
+ * caller's directory was deleted). */
+static int from_a_deleted_directory_beneath(const char *hidden, int view)
+{
+    char previous[PATH_MAX], gone[PATH_MAX], secret[PATH_MAX];
+    assert_non_null(getcwd(previous, sizeof previous));
+    snprintf(secret, sizeof secret, "%s/secret", hidden);
+    snprintf(gone, sizeof gone, "%s/gone", hidden);
+    put_file(hidden, "secret", "the caller's\n");
+    assert_int_equal(mkdir(gone, 0755), 0);
+    assert_int_equal(chdir(gone), 0);
+    assert_int_equal(rmdir(gone), 0);
+    cordon_task *t = view == 2 ? cordon_function_task(reads_the_file, "../secret")
+                               : shell("cat ../secret && echo read");
+    if (view == 1)
+        assert_int_equal(cordon_add_tmpfs(t, hidden), 0);
+    if (view == 3)
+        assert_int_equal(cordon_set_minimal_dev(t, 1), 0);
+    int rc = cordon_run(t);
+    const cordon_result *r = cordon_task_result(t);
+    assert_int_equal(chdir(previous), 0);
+    unlink(secret);
+    int how = rc == 0 ? (view == 2 ? r->exit_code : strstr(r->std_out.data, "read") != NULL) : -1;
+    if (how < 0) {
+        assert_string_equal(r->exception, "ConfinementError");
+        assert_non_null(strstr(r->exc_out.data, "the caller's was deleted"));
+    }
+    cordon_task_free(t);
+    return how;
+}
+
+/* A deleted working directory cannot be entered again by its path in the
+ * task's view, and kept, its ".." led to the directory above it on the
+ * caller's mount, beneath the task's own: a task under --tmpfs /tmp read
+ * and wrote the caller's /tmp, and one under --dev minimal the caller's
+ * /dev/shm.  The task fails closed, saying why; given a directory of its
+ * own, it runs.  (Before that, it ran in "/", where a root task's
+ * relative writes landed.) */
+static void test_mounts_a_deleted_working_directory_fails_the_task(void **state)
 {
     (void)state;
     require_mount_namespace();
+    char shm[64] = "/dev/shm/cordon-test-XXXXXX";
+    /* a tmpfs over the directory; a function task, its view's own
+     * mounts made beside it; a command */
+    for (int view = 0; view < 3; view++)
+        assert_int_equal(from_a_deleted_directory_beneath(target, view), -1);
+    if (mkdtemp(shm)) {
+        assert_int_equal(from_a_deleted_directory_beneath(shm, 3), -1);
+        rmdir(shm);
+    }
     char previous[PATH_MAX], gone[96];
     assert_non_null(getcwd(previous, sizeof previous));
     snprintf(gone, sizeof gone, "%s/gone", target);
     assert_int_equal(mkdir(gone, 0755), 0);
     assert_int_equal(chdir(gone), 0);
     assert_int_equal(rmdir(gone), 0);
-    cordon_task *t = shell("readlink /proc/self/cwd; echo x > made-in-the-cwd || true");
+    cordon_task *t = shell("pwd");
+    assert_int_equal(cordon_set_cwd(t, "/"), 0);
     const cordon_result *r = run_task(t, 0);
     assert_int_equal(chdir(previous), 0);
-    char expected[128];
-    snprintf(expected, sizeof expected, "%s (deleted)\n", gone);
-    assert_string_equal(r->std_out.data, expected);
-    assert_int_equal(access("/made-in-the-cwd", F_OK), -1);
+    assert_string_equal(r->std_out.data, "/\n");
+    cordon_task_free(t);
+}
+
+/* A function task with no mount of its own is started while its init
+ * mounts the view, in the caller's directory as the caller's mount holds
+ * it: one started in the caller's /dev/shm listed and read the caller's
+ * segments there, beneath its own /dev/shm.  It enters its directory
+ * again once the view is made: one the view does not hold gives it the
+ * root. */
+static void test_mounts_a_function_task_started_in_a_hidden_directory_gets_the_root(void **state)
+{
+    (void)state;
+    require_mount_namespace();
+    char shm[64] = "/dev/shm/cordon-test-XXXXXX", secret[96], previous[PATH_MAX];
+    if (!mkdtemp(shm))
+        skip();
+    snprintf(secret, sizeof secret, "%s/secret", shm);
+    put_file(shm, "secret", "the caller's\n");
+    assert_non_null(getcwd(previous, sizeof previous));
+    assert_int_equal(chdir(shm), 0);
+    cordon_task *t = cordon_function_task(reads_the_file, "secret");
+    const cordon_result *r = run_task(t, 0);
+    assert_int_equal(chdir(previous), 0);
+    unlink(secret);
+    rmdir(shm);
+    assert_int_equal(r->exit_code, 0);
     cordon_task_free(t);
 }
 
@@ -247,7 +325,21 @@ static void test_mounts_working_directory_too_long_to_look_up_fails_closed(void 
     assert_int_equal(rc, CORDON_EXCEPTION);
     assert_string_equal(r->exception, "ConfinementError");
     assert_non_null(strstr(r->message, "File name too long"));
+    assert_non_null(strstr(r->exc_out.data, "longer than PATH_MAX"));
     assert_int_equal(r->std_out.len, 0);
+    cordon_task_free(t);
+    /* Given a directory of its own by its full path, it runs: that one
+     * failed too, for the caller's. */
+    assert_int_equal(chdir(base), 0);
+    for (int i = 0; i < 22; i++)
+        assert_int_equal(chdir(name), 0);
+    t = shell("pwd");
+    assert_int_equal(cordon_set_cwd(t, "/"), 0);
+    rc = cordon_run(t);
+    r = cordon_task_result(t);
+    assert_int_equal(chdir(previous), 0);
+    assert_int_equal(rc, 0);
+    assert_string_equal(r->std_out.data, "/\n");
     cordon_task_free(t);
     char command[160];
     snprintf(command, sizeof command, "rm -rf '%s'", base);
@@ -1336,14 +1428,6 @@ static void *swap_until_stopped(void *arg)
 }
 
 /* In the task: 1 if it read the file at `arg`, else 0. */
-static int reads_the_file(cordon_ctx *ctx, void *arg)
-{
-    (void)ctx;
-    char text[16];
-    int fd = open(arg, O_RDONLY | O_CLOEXEC);
-    return fd >= 0 && read(fd, text, sizeof text) > 0;
-}
-
 /* A bind's or a tmpfs's grant was added by looking its path up again
  * after the mount: a sibling that swapped the mount point for a link in
  * between had the grant land on the link's directory, and the task read
@@ -2057,7 +2141,8 @@ int main(void)
         cmocka_unit_test(test_mounts_bind_is_seen_and_written_through),
         cmocka_unit_test(test_mounts_inherited_working_directory_is_the_mounted_one),
         cmocka_unit_test(test_mounts_working_directory_hidden_by_a_mount_becomes_the_root),
-        cmocka_unit_test(test_mounts_deleted_working_directory_is_kept),
+        cmocka_unit_test(test_mounts_a_deleted_working_directory_fails_the_task),
+        cmocka_unit_test(test_mounts_a_function_task_started_in_a_hidden_directory_gets_the_root),
         cmocka_unit_test(test_mounts_working_directory_too_long_to_look_up_fails_closed),
         cmocka_unit_test(test_mounts_a_read_only_mount_of_the_caller_stays_read_only),
         cmocka_unit_test(test_mounts_no_task_serves_a_file_system_of_its_own),
