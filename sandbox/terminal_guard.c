@@ -28,6 +28,15 @@
  * own too, which a filter cannot tell apart.  Reading the modes stays
  * allowed.
  *
+ * So is asking for its input's signal (O_ASYNC, by fcntl(F_SETFL) or
+ * ioctl(FIOASYNC)): the kernel makes the terminal's foreground process
+ * group, the caller's, the owner of the fd's SIGIO, by reference, which
+ * no pid namespace hides; with the next key the user typed the caller's
+ * job died of SIGIO (or, after F_SETSIG, of SIGKILL) where Landlock's
+ * signal scope (ABI 6, Linux 6.12) does not drop that signal.  The rest
+ * of fcntl(F_SETFL) stays (O_NONBLOCK lands on the task's own
+ * description).
+ *
  * So is typing into its input (TIOCSTI, and a virtual console's paste of
  * its selection, TIOCLINUX), which the policies kill but no filter at
  * all let through: the caller's next read of a terminal no session held
@@ -45,6 +54,7 @@
  * seccomp(2) call (policy_install.c).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <sys/ioctl.h>
 #include <sys/syscall.h>
@@ -69,7 +79,7 @@
  * for the output to drain otherwise (tcdrain, which stays). */
 #define CHECK_COMMANDS                                                                       \
     GUARD_LOAD(GUARD_ARGUMENT(1)),                                                           \
-    REFUSED_IF(TCFLSH, 27),                                                                  \
+    REFUSED_IF(FIOASYNC, 28), REFUSED_IF(TCFLSH, 27),                                        \
     REFUSED_IF(TIOCEXCL, 26), REFUSED_IF(TIOCNXCL, 25), REFUSED_IF(TIOCSSOFTCAR, 24),        \
     REFUSED_IF(TIOCMSET, 23), REFUSED_IF(TIOCMBIS, 22), REFUSED_IF(TIOCMBIC, 21),            \
     REFUSED_IF(TIOCSSERIAL, 20), REFUSED_IF(TIOCSRS485, 19),                                 \
@@ -84,29 +94,46 @@
     GUARD_LOAD(GUARD_ARGUMENT(2)),                                                           \
     GUARD_IF_EQUAL(0, 1, 0), ALLOW, REFUSE
 
+/* fcntl(F_SETFL) with O_ASYNC refused, every other fcntl let through. */
+#define CHECK_FLAGS                                                                          \
+    GUARD_LOAD(GUARD_ARGUMENT(1)),                                                           \
+    GUARD_IF_EQUAL(F_SETFL, 0, 2),                                                           \
+    GUARD_LOAD(GUARD_ARGUMENT(2)),                                                           \
+    BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, O_ASYNC, 1, 0),                                     \
+    ALLOW, REFUSE
+
 #if defined(__x86_64__)
-/* ioctl on each ABI a 64-bit x86 process may call: its own, x32's (514)
- * and i386's (54). */
+/* ioctl and fcntl on each ABI a 64-bit x86 process may call: its own,
+ * x32's (514 and 72) and i386's (54, and 55 and 221 for fcntl and
+ * fcntl64).  CHECK_FLAGS begins at 14, CHECK_COMMANDS at 20. */
 static const struct sock_filter guard[] = {
     GUARD_LOAD(GUARD_ARCH),
-    GUARD_IF_EQUAL(AUDIT_ARCH_I386, 5, 0),
-    GUARD_IF_EQUAL(AUDIT_ARCH_X86_64, 0, 3),
+    GUARD_IF_EQUAL(AUDIT_ARCH_I386, 7, 0),
+    GUARD_IF_EQUAL(AUDIT_ARCH_X86_64, 0, 5),
     GUARD_LOAD(GUARD_NUMBER),
-    GUARD_IF_EQUAL(SYS_ioctl, 5, 0),
-    GUARD_IF_EQUAL(X32_SYSCALL_BIT | 514, 4, 0),
+    GUARD_IF_EQUAL(SYS_ioctl, 15, 0),
+    GUARD_IF_EQUAL(X32_SYSCALL_BIT | 514, 14, 0),
+    GUARD_IF_EQUAL(SYS_fcntl, 7, 0),
+    GUARD_IF_EQUAL(X32_SYSCALL_BIT | SYS_fcntl, 6, 0),
     ALLOW,
     GUARD_LOAD(GUARD_NUMBER),
-    GUARD_IF_EQUAL(54, 1, 0),
+    GUARD_IF_EQUAL(54, 9, 0),
+    GUARD_IF_EQUAL(55, 2, 0),
+    GUARD_IF_EQUAL(221, 1, 0),
     ALLOW,
+    CHECK_FLAGS,
     CHECK_COMMANDS,
 };
 #else
-/* The native ioctl (another ABI's call of that number is refused alike,
- * which costs it nothing it needs on a terminal of the caller's). */
+/* The native ioctl and fcntl (another ABI's call of that number is
+ * refused alike, which costs it nothing it needs on a terminal of the
+ * caller's).  CHECK_FLAGS begins at 4, CHECK_COMMANDS at 10. */
 static const struct sock_filter guard[] = {
     GUARD_LOAD(GUARD_NUMBER),
-    GUARD_IF_EQUAL(SYS_ioctl, 1, 0),
+    GUARD_IF_EQUAL(SYS_ioctl, 8, 0),
+    GUARD_IF_EQUAL(SYS_fcntl, 1, 0),
     ALLOW,
+    CHECK_FLAGS,
     CHECK_COMMANDS,
 };
 #endif

@@ -257,6 +257,13 @@ static int unsettle_the_terminal(cordon_ctx *ctx, void *arg)
         return 105;
     if (tcflush(0, TCIOFLUSH) == 0 || errno != EPERM)
         return 110;
+    if (ioctl(0, FIOASYNC, &on) == 0 || errno != EPERM)
+        return 111;
+    int flags = fcntl(0, F_GETFL);
+    if (flags < 0 || fcntl(0, F_SETFL, flags | O_ASYNC) == 0 || errno != EPERM)
+        return 112;
+    if (fcntl(0, F_SETFL, flags | O_NONBLOCK) != 0 || fcntl(0, F_SETFL, flags) != 0)
+        return 113;
     struct termios now;
     return tcgetattr(0, &now) == 0 && (now.c_lflag & ICANON) && now.c_cc[VSUSP] != 'R' ? 0 : 106;
 }
@@ -271,7 +278,10 @@ static int unsettle_the_terminal(cordon_ctx *ctx, void *arg)
  * TIOCSSOFTCAR's CLOCAL and the modem lines are: exit 102 and 107
  * before); made 0666, it stayed open to every user's writes.  Put back
  * when the attempt ends.  Its queues flushed (TCFLSH), what the user had
- * typed ahead was lost: refused too. */
+ * typed ahead was lost: refused too.  Asked for its SIGIO (O_ASYNC,
+ * FIOASYNC), the terminal signalled its foreground group, the caller's
+ * job, at the user's next key (killed it, where Landlock's signal scope
+ * is missing): refused (exit 111 and 112 before). */
 static void test_stdin_fd_a_terminal_is_put_back_as_it_was(void **state)
 {
     (void)state;
