@@ -827,4 +827,11 @@ def _kill_at_exit():
             pass
 
 
+# Registered after concurrent.futures' own hook, which joins the workers
+# of every ThreadPoolExecutor (asyncio's default executor's too): the
+# hooks run last registered first, so the runs on those workers are
+# killed before that join waits for them.  That module, imported after
+# cordon, registered its hook later, and the exit waited for ever.
+import concurrent.futures.thread  # noqa: E402,F401  pylint: disable=wrong-import-position
+
 threading._register_atexit(_kill_at_exit)

@@ -243,7 +243,9 @@ from cordon.tasks import FunctionTask, ShellCommand
 signal.signal(signal.SIGINT, signal.default_int_handler)
 FunctionTask(helpers.linger, {name!r}, 1).run_async()          # never joined
 threading.Thread(target=FunctionTask(helpers.linger, {name!r}).run).start()
-helpers.wait_until(lambda: len(helpers.named({name!r})) == 3, "running")
+import concurrent.futures                                      # its workers' hook after cordon's
+concurrent.futures.ThreadPoolExecutor(1).submit(FunctionTask(helpers.linger, {name!r}).run)
+helpers.wait_until(lambda: len(helpers.named({name!r})) == 4, "running")
 print("leaving", flush=True)
 {ending}
 """
@@ -254,7 +256,9 @@ print("leaving", flush=True)
 def test_the_interpreter_s_exit_kills_the_runs_going_on(ending):
     # A run_async never joined, or a run on another thread, held the
     # exit (sys.exit, a KeyboardInterrupt, the script's end) for as long
-    # as the task ran: for ever for these.
+    # as the task ran: for ever for these.  So did a run on a worker of
+    # concurrent.futures' ThreadPoolExecutor, whose own exit hook, which
+    # joins its workers, was registered after cordon's and so ran first.
     name = helpers.marker()
     program = EXIT_PROGRAM.format(tests=os.path.dirname(os.path.abspath(__file__)), name=name,
                                   ending=ending)
