@@ -96,8 +96,10 @@ def _exception_envelope(exc, profiler):
         "exc": None,
     }
     if isinstance(exc, SystemExit):
-        envelope["code"] = exc.code if isinstance(exc.code, (int, str, type(None))) else str(exc.code)
-        envelope["status"] = _exit_status(exc.code)
+        code = exc.code
+        envelope["code"] = (code if isinstance(code, (str, type(None))) or _fits_a_status(code)
+                            else _safe_str(code))
+        envelope["status"] = _exit_status(code)
         return envelope
     try:
         exc.__traceback__ = None
@@ -107,15 +109,22 @@ def _exception_envelope(exc, profiler):
     return envelope
 
 
+def _fits_a_status(code):
+    """An int python3 takes as a status (a C long); a larger one it exits
+    255 for, and the envelope carries it as text."""
+    return isinstance(code, int) and -(1 << 63) <= code < (1 << 63)
+
+
 def _exit_status(code):
     """The status python3 itself exits with after sys.exit(code), so that
     a task's exit_code is the same after sys.exit(n) as after os._exit(n):
     None is 0, an int its low 8 bits (what the kernel keeps of any exit),
-    anything else 1, its text written to stderr first."""
+    255 for one past a C long, anything else 1, its text written to stderr
+    first."""
     if code is None:
         return 0
     if isinstance(code, int):
-        return code & 0xFF
+        return code & 0xFF if _fits_a_status(code) else 255
     try:
         print(code, file=sys.stderr)
     except Exception:
@@ -140,18 +149,38 @@ def _safe_str(obj):
         return f"<{type(obj).__name__} whose str() failed>"
 
 
+def _cut(text, keep=8192):
+    return text if len(text) <= keep else text[:keep] + f"... ({len(text) - keep} more characters)"
+
+
+def _cut_middle(text, keep=4096):
+    """Its frames (first) and its last words: a traceback whose message
+    alone filled what is kept had lost every frame."""
+    if len(text) <= 2 * keep:
+        return text
+    return f"{text[:keep]}... ({len(text) - 2 * keep} characters cut) ...{text[-keep:]}"
+
+
 def _send(envelope, spec):
     """The value's pickle is held to the caller's return limit; the
     envelope around it (traceback, profile) has the headroom the parent
     added to cordon's region, and is cut to fit it."""
     limit, capacity = spec["return_limit"], spec["capacity"]
     payload = envelope.get("value") or envelope.get("exc") or b""
-    if len(payload) > limit:
+    if len(payload) > limit and envelope["kind"] == "raise":
+        # Not rebuilt, but its class, words and traceback still say what
+        # was raised (a RemoteError): a raise of a large exception had
+        # become a ReturnTooLarge of a function that returned nothing.
+        envelope["exc"] = None
+        envelope["message"] = _cut(envelope["message"])
+    elif len(payload) > limit:
         envelope = {"kind": "toolarge", "size": len(payload), "limit": limit}
     data = _wire.dumps(envelope)
     if len(data) > capacity:
         envelope["profile"] = None
-        envelope["traceback"] = envelope.get("traceback", "")[-8192:]
+        envelope["traceback"] = _cut_middle(envelope.get("traceback", ""))
+        if "message" in envelope:
+            envelope["message"] = _cut(envelope["message"])
         data = _wire.dumps(envelope)
     if len(data) > capacity:
         data = _wire.dumps({"kind": "toolarge", "size": len(data), "limit": limit})

@@ -615,8 +615,9 @@ class FunctionTask(_Task):
         try:
             envelope = _wire.load_envelope(data)
         except Exception as error:
-            return False, errors.ReturnError(f"the task's return region is corrupt: {error}",
-                                             exception="ReturnError", task=self)
+            return False, errors.ReturnError(
+                f"the task's return region is corrupt: {_wire.printable(str(error))}",
+                exception="ReturnError", task=self)
         self._profile = envelope.get("profile")
         # load_envelope let through only the kinds there is a method for.
         return getattr(self, "_kind_" + envelope["kind"])(envelope, return_limit)
@@ -629,16 +630,20 @@ class FunctionTask(_Task):
         try:
             self.returns = self._load(envelope["value"])
         except pickle.UnpicklingError as error:
-            return False, errors.UntrustedReturn(str(error), task=self)
+            # The names the pickle gave are the task's words.
+            return False, errors.UntrustedReturn(_wire.printable(str(error)), task=self)
         except Exception as error:
             return False, errors.ReturnError(
-                f"the return value could not be rebuilt here: {error!r}", task=self)
+                f"the return value could not be rebuilt here: {_wire.printable(repr(error))}",
+                task=self)
         return True, self.returns
 
     def _kind_unpicklable(self, envelope, return_limit):
+        # The class's name and the pickler's error are the task's words (a
+        # __reduce__ raising ESC sequences drove the caller's terminal).
         return False, errors.ReturnError(
-            f"the function returned a {envelope['type']}, which cannot be pickled: "
-            f"{envelope['error']}", exception="ReturnError", task=self)
+            f"the function returned a {_wire.printable(envelope['type'])}, which cannot be "
+            f"pickled: {_wire.printable(envelope['error'])}", exception="ReturnError", task=self)
 
     def _kind_toolarge(self, envelope, return_limit):
         # The size is the child's word; the limit is the parent's own.

@@ -178,6 +178,25 @@ def test_sys_exit_s_status_is_python_s_own(code, status):
     assert t.std_err == ("bad input\n" if isinstance(code, str) else "")
 
 
+class _Unsayable:
+    def __str__(self):
+        raise RuntimeError("no words")
+
+
+def test_sys_exit_of_what_no_status_holds_is_still_exited():
+    # An int past a C long (python3 exits 255) read as a corrupt return
+    # region, and an object whose str() raises as cordon's own failure in
+    # the child (ChildSetupError).
+    t = FunctionTask(helpers.exit_with, 2 ** 70)
+    with pytest.raises(cordon.Exited) as info:
+        t.run()
+    assert (t.exit_code, info.value.code) == (255, str(2 ** 70))
+    t = FunctionTask(helpers.exit_with, _Unsayable())
+    with pytest.raises(cordon.Exited):
+        t.run()
+    assert t.exit_code == 1
+
+
 def test_a_task_s_repr_shows_its_state():
     t = FunctionTask(helpers.add, 1, 2)
     assert repr(t) == "<FunctionTask 'add': not run>"

@@ -1155,3 +1155,40 @@ def test_getattr_in_a_return_is_an_enum_member_and_nothing_else(tmp_path, monkey
 ])
 def test_or_in_a_return_joins_members_of_one_flag_and_nothing_else(data):
     assert type(outcome(forged(value_envelope(data)))) is cordon.UntrustedReturn
+
+
+class _Unpicklable:
+    def __reduce__(self):
+        raise TypeError("\x1b]0;retitled\x07\x1b[31m")
+
+
+_Unpicklable.__qualname__ = "Unpicklable\x1b[2J"
+
+
+def _return_unpicklable():
+    return _Unpicklable()
+
+
+def test_an_unpicklable_return_s_words_reach_the_caller_escaped():
+    # The class's name and the pickler's error are the task's: both
+    # reached the caller's message with their ESC and BEL.
+    with pytest.raises(cordon.ReturnError) as info:
+        FunctionTask(_return_unpicklable).run()
+    assert "\x1b" not in str(info.value) and "\x07" not in str(info.value)
+    assert "Unpicklable\\x1b[2J" in str(info.value)
+
+
+def _raise_a_large_value_error():
+    raise ValueError("x" * (2 << 20))
+
+
+def test_a_raise_too_large_to_return_still_names_its_class():
+    # Its pickle over the return limit, it became a ReturnTooLarge of a
+    # function that returned nothing, its class and traceback gone.
+    t = FunctionTask(_raise_a_large_value_error)
+    with pytest.raises(cordon.RemoteError) as info:
+        t.run()
+    assert t.exception == "builtins.ValueError"
+    assert str(info.value).startswith("ValueError: xxxx")
+    assert len(str(info.value)) < 20000
+    assert "_raise_a_large_value_error" in t.exc_out
