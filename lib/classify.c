@@ -272,11 +272,34 @@ static bool ended_in_setup(const cordon_task *t, const cordon__setup_record *set
  * by itself and succeeded between reaching the limit and cordon's kill
  * (between two checks, or as the kill was sent) was not stopped by it,
  * and keeps its ending; its usage shows how far past the limit it got. */
+/* In namespaces, where the init times the first process's end: it ended
+ * by itself, failing, before the limit was reached, and only what came
+ * after (the ending of the processes cordon's end-of-task kill reached,
+ * each freeing its memory) took the count past it: the task's own
+ * failure, not the limit's (a task that failed at 1,953 ms of 2,000 was
+ * a CpuLimit "when they were killed", with nothing killed at the limit).
+ * The evidence: a check that saw the limit reached before then, else the
+ * init's count as that process ended, where it holds the limit; with
+ * neither, only the final count after the end, which is no evidence. */
+static bool failed_before_the_limit(const cordon__attempt_state *s)
+{
+    int status = s->wait_status;
+    uint64_t end = cordon__first_process_end_ns(s);
+    if (!end || (WIFSIGNALED(status) && (WTERMSIG(status) == SIGKILL || WTERMSIG(status) == SIGXCPU)) ||
+        __atomic_load_n(&s->init_report->cpu_limit_reached_ns, __ATOMIC_ACQUIRE))
+        return false;
+    if (s->cpu_exceeded_seen_ns && s->cpu_exceeded_seen_ns <= end)
+        return false;
+    uint64_t at_end = __atomic_load_n(&s->init_report->cpu_at_task_end_ns, __ATOMIC_ACQUIRE);
+    return at_end ? at_end - 1 < s->cpu_limit_ns : true;
+}
+
 static bool cpu_limit_reached(cordon_task *t, const cordon__attempt_state *s,
                               const cordon__shared *shared, const cordon__setup_record *setup)
 {
     uint64_t cpu_ms = t->limits[CORDON_LIMIT_CPU_MS];
-    if (!cpu_ms || !s->cpu_exceeded || !failed(t, shared, s->wait_status))
+    if (!cpu_ms || !s->cpu_exceeded || !failed(t, shared, s->wait_status) ||
+        failed_before_the_limit(s))
         return false;
     /* A child that ended as a failed set-up step (an exec of a command
      * that is not there, from a large caller whose copy the kernel freed

@@ -531,6 +531,7 @@ static void check_cpu(cordon__attempt_state *s, uint64_t now)
     if (s->cpu_used_ns >= s->cpu_limit_ns) {
         s->cpu_exceeded = true;
         s->cpu_at_kill_ns = s->cpu_used_ns;
+        s->cpu_exceeded_seen_ns = now;
         kill_group(s);
         return;
     }

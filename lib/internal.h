@@ -184,6 +184,8 @@ typedef struct cordon__init_report {
                                            that starts the init reads it): 0, not read */
     uint64_t cpu_limit_reached_ns;      /* the init's count of the tree's CPU when it ended
                                            the tree at the CPU limit; 0: it did not */
+    uint64_t cpu_at_task_end_ns;        /* its count as the first process ended by itself,
+                                           before the rest was killed, plus 1; 0: none */
 } cordon__init_report;
 
 /* lib/init_cpu_limit.c: the init's own count of the task's CPU, for its
@@ -498,6 +500,7 @@ typedef struct cordon__attempt_state {
     uint64_t cpu_used_ns;       /* the tree's CPU time at the last check */
     uint64_t cpu_at_kill_ns;    /* the tree's CPU time when the limit's kill was sent (0:
                                    none): the dying processes' exits add to it */
+    uint64_t cpu_exceeded_seen_ns; /* when a check while it ran saw it at the limit (0: none) */
     uint64_t cpu_changed_ns;    /* when a check last saw it move */
     uint64_t cpu_moved_to_ns;   /* the figure it then moved to */
     uint64_t scanned_cpu_ns;    /* the largest figure a scan of /proc saw (no v2 cgroup) */

@@ -425,6 +425,7 @@ typedef struct reaping {
     enum task_end end;
     struct rusage cordons;              /* a first process that never began: all cordon's */
     long max_rss_kb;                    /* the largest the task's processes reaped had */
+    cordon__init_cpu_limit *cpu;        /* the init's hold on the CPU limit */
 } reaping;
 
 /* A first process ended before its function or its exec (the deadline, a
@@ -436,6 +437,18 @@ static uint64_t cordons_share(reaping *r, const struct rusage *usage)
         return r->give_back;
     r->cordons = *usage;
     return UINT64_MAX;
+}
+
+/* The tree's CPU as its first process ended by itself, where the init
+ * holds the limit and it has not fired: the evidence of whether the task
+ * reached its limit before it failed, or only the endings that followed
+ * did (processes dying of the kill below, each freeing its memory: a task
+ * that failed at 1,953 ms of 2,000 ended as a CpuLimit). */
+static void note_count_at_the_end(cordon__init_report *report, cordon__init_cpu_limit *cpu)
+{
+    if (cpu && cpu->limit_ns)
+        __atomic_store_n(&report->cpu_at_task_end_ns, cordon__init_tree_cpu_ns(cpu, report) + 1,
+                         __ATOMIC_RELEASE);
 }
 
 /* Reaps whatever has ended; false once no process is left.  Once the
@@ -457,6 +470,7 @@ static bool reap_ended(cordon__init_report *report, reaping *r)
             return false;
         if (pid == 0) {
             if (*end == TASK_ENDED) {
+                note_count_at_the_end(report, r->cpu);
                 kill(-1, SIGKILL);
                 *end = REST_KILLED;
             }
@@ -833,6 +847,7 @@ int cordon__task_init_main(void *launch)
     if (cpu_stat[0])
         cpu.cpu_stat_fd = open(cpu_stat, O_RDONLY | O_CLOEXEC);
     reaping reaped = { .task = task, .give_back = give_back, .setup = start_noted ? setup : NULL,
+                       .cpu = &cpu,
                        .end = TASK_RUNNING };
     reap_all(report, &reaped, &awaited, deadline_ns, &cpu, caller);
     publish_tree_usage(report, &reaped);

@@ -562,6 +562,65 @@ static void test_limit_cpu_reached_at_the_end_only_if_then_failed(void **state)
     assert_true(succeeded >= 2 && failed >= 2);
 }
 
+static uint64_t clock_ms(clockid_t clock)
+{
+    struct timespec now;
+    return clock_gettime(clock, &now) == 0 ? (uint64_t)now.tv_sec * 1000u +
+                                                 (uint64_t)now.tv_nsec / 1000000u
+                                           : 0;
+}
+
+/* Leaves a child holding 768 MiB it touched, then spins until its own
+ * CPU and the child's reach `arg` ms, and fails (returns 1). */
+static int fails_beside_a_large_child(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    int touched[2];
+    if (pipe(touched) != 0)
+        return 2;
+    pid_t child = fork();
+    if (child == 0) {
+        size_t size = (size_t)768 << 20;
+        char *memory = malloc(size);
+        if (memory)
+            memset(memory, 1, size);
+        /* its first byte sent: the memory is used, the memset kept */
+        (void)!write(touched[1], memory ? memory : "", 1);
+        pause();
+        _exit(0);
+    }
+    clockid_t childs;
+    char byte;
+    if (child < 0 || clock_getcpuclockid(child, &childs) != 0 || read(touched[0], &byte, 1) != 1)
+        return 2;
+    while (clock_ms(CLOCK_PROCESS_CPUTIME_ID) + clock_ms(childs) < (uint64_t)(uintptr_t)arg)
+        ;
+    return 1;
+}
+
+/* A task that failed 25 ms short of its CPU limit, whose count then
+ * crossed it only with what followed its end: the child cordon's
+ * end-of-task kill ended, freeing its 768 MiB.  The limit did nothing to
+ * it: its own failure, exit 1, no exception.  Before, a CpuLimit "when
+ * they were killed", though nothing was killed at the limit. */
+static void test_limit_cpu_crossed_only_after_the_task_failed_is_no_cpu_limit(void **state)
+{
+    (void)state;
+    cordon_task *t = cordon_function_task(fails_beside_a_large_child, (void *)(uintptr_t)975);
+    assert_int_equal(cordon_set_limit(t, CORDON_LIMIT_CPU_MS, 1000), 0);
+    const cordon_result *r = run_task(t, 0);
+    skip_without_the_init_s_timing(t);
+    assert_null(r->exception);
+    assert_int_equal(r->exit_code, 1);
+    cordon_task_free(t);
+    /* Past its limit while it ran: a CpuLimit still. */
+    t = cordon_function_task(fails_beside_a_large_child, (void *)(uintptr_t)2000);
+    assert_int_equal(cordon_set_limit(t, CORDON_LIMIT_CPU_MS, 1000), 0);
+    r = run_task(t, CORDON_EXCEPTION);
+    assert_string_equal(r->exception, "CpuLimit");
+    cordon_task_free(t);
+}
+
 /* Ignores SIGCHLD, so that the kernel reaps its children itself, and
  * starts forty children one after another, some two at a time, each
  * spinning 100 ms of its own CPU: 4 s in all. */
@@ -2089,6 +2148,7 @@ int main(void)
         cmocka_unit_test(test_limit_cpu_holds_the_whole_tree),
         cmocka_unit_test(test_limit_cpu_not_from_a_signal),
         cmocka_unit_test(test_limit_cpu_reached_at_the_end_only_if_then_failed),
+        cmocka_unit_test(test_limit_cpu_crossed_only_after_the_task_failed_is_no_cpu_limit),
         cmocka_unit_test(test_limit_cpu_holds_a_command_s_tree_while_the_caller_is_away),
         cmocka_unit_test(test_limit_cpu_holds_children_the_kernel_reaps_while_the_caller_is_away),
         cmocka_unit_test(test_limit_file_size_ends_with_file_size_limit),
