@@ -206,8 +206,9 @@ test-asan asan: build/asan/cordon $(ASAN_TESTS) $(HOSTILE_BINS)
 # One test binary by itself, with what make test gives it (the runner,
 # the hostile programs, the policies): make test-one T=test_limits.
 test-one: all $(TESTS) $(HOSTILE_BINS)
-	@case '$(T)' in test_*) ;; *) echo "make test-one T=test_NAME, one of: $(notdir $(TESTS))" >&2; exit 2;; esac
-	@test -x build/tests/$(T) || { echo "no test binary build/tests/$(T)" >&2; exit 2; }
+	@case '$(T)' in *[!A-Za-z0-9_]*|'') bad=1;; test_*) bad=;; *) bad=1;; esac; \
+	if [ -n "$$bad" ]; then echo "make test-one T=test_NAME (one name), one of: $(notdir $(TESTS))" >&2; exit 2; fi
+	@test -x 'build/tests/$(T)' || { echo "no test binary build/tests/$(T)" >&2; exit 2; }
 	$(call TEST_ENV,build) build/tests/$(T)
 
 valgrind: all $(TESTS) $(HOSTILE_BINS)
@@ -568,6 +569,12 @@ install: all python
 # directory that was there before (cordon's own names included), nor one
 # others use.
 uninstall:
+	@# Nothing of cordon's there: a mistyped PREFIX had "uninstalled"
+	@# silently, leaving the real install in place.
+	@for f in '$(DESTDIR)$(BINDIR)/cordon' '$(DESTDIR)$(LIBDIR)/libcordon.a' \
+	    '$(DESTDIR)$(INCLUDEDIR)/cordon.h' '$(DESTDIR)$(LIBDIR)/pkgconfig/cordon.pc'; do \
+	    [ ! -e "$$f" ] || exit 0; done; \
+	echo "make uninstall: nothing of cordon's is installed under '$(DESTDIR)$(PREFIX)' (no bin/cordon, lib/libcordon.a, include/cordon.h): is PREFIX the one make install was given?" >&2; exit 2
 	rm -f $(DESTDIR)$(LIBDIR)/libcordon.a $(DESTDIR)$(LIBDIR)/libcordon.so.0 \
 	    $(DESTDIR)$(LIBDIR)/libcordon.so $(DESTDIR)$(INCLUDEDIR)/cordon.h \
 	    $(DESTDIR)$(BINDIR)/cordon $(DESTDIR)$(LIBDIR)/pkgconfig/cordon.pc \

@@ -212,6 +212,11 @@ left=$(cd "$tmp/prefix" && find . -type d | sort | tr '\n' ' ')
     fail "make uninstall should leave exactly the directories that were there before the
 install (. ./lib ./share ./share/cordon ./share/cordon/policies ./share/man), not: $left"
 echo "build_test: make uninstall removes everything make install put in the prefix, directories it made included"
+# Again, or with a mistyped PREFIX: nothing of cordon's is there, which
+# had passed for a successful uninstall.
+out=$(make -s -C "$tmp/moved" uninstall PREFIX="$tmp/prefix" 2>&1) &&
+    fail "make uninstall of a prefix holding nothing of cordon's succeeded"
+case "$out" in *"nothing of cordon's is installed"*) ;; *) fail "make uninstall of nothing said: $out" ;; esac
 # A path with a blank, which make splits: refused before anything runs,
 # -i or not (a PREFIX of "/tmp/a b" had installed under /tmp/a and ./b,
 # and `make -i uninstall` of one removed /tmp/a whole).
