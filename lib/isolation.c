@@ -536,7 +536,7 @@ static int plan_writable_trees(cordon__launch *l)
     for (size_t i = 0; i < count; i++) {
         if (real[i] && !strcmp(real[i], "/"))
             l->view_stays_writable = true;
-        if (real[i] && !covered(real, count, i))
+        if (real[i] && !covered(real, count, i) && !at_or_beneath(real[i], "/proc"))
             trees[kept++] = real[i];
     }
     /* What was not kept (trees holds the kept ones in the same order). */
@@ -802,6 +802,22 @@ static const char *mount_in_own_mount(const cordon__isolation *iso, const char *
     return NULL;
 }
 
+/* A rule that lets the task write at or beneath /proc, where it led
+ * when given: the task's /proc is its own, mounted anew,
+ * and what of it the task may write is cordon's to grant; the rule had
+ * cloned the caller's own /proc (its /proc/sys/kernel, the parent's
+ * /proc/PID) writable into the task's view, beneath its /proc. */
+static const char *write_rule_in_own_proc(const cordon__isolation *iso)
+{
+    for (size_t i = 0; i < iso->rule_count; i++) {
+        /* The path may be a pinned fd's, /proc/self/fd/N (the runner's) */
+        const char *led = iso->rules[i].resolved ? iso->rules[i].resolved : iso->rules[i].path;
+        if ((iso->rules[i].access & CORDON__ACCESS_WRITE) && at_or_beneath(led, "/proc"))
+            return led;
+    }
+    return NULL;
+}
+
 int cordon_task_check(const cordon_task *t, cordon_error *err)
 {
     CORDON__NO_CANCELLATION;
@@ -834,6 +850,15 @@ int cordon_task_check(const cordon_task *t, cordon_error *err)
         snprintf(err->message, sizeof err->message, "the %s at %.200s lies in the task's own %s%s, "
                  "which cordon mounts anew for it: nothing of the caller's is there to mount "
                  "over; choose a path outside it", option, inside, own, which);
+        return -EXDEV;
+    }
+    const char *in_proc = iso ? write_rule_in_own_proc(iso) : NULL;
+    if (in_proc) {
+        err->code = -EXDEV;
+        snprintf(err->message, sizeof err->message, "the rule letting the task write %.200s "
+                 "lies in the task's own /proc, which cordon mounts anew for it: what of it the "
+                 "task may write is its own process's files, granted already; the caller's "
+                 "/proc is not the task's to write", in_proc);
         return -EXDEV;
     }
     int rc = check_covered(t, err);
@@ -894,7 +919,8 @@ int cordon__isolation_prepare(const cordon_task *t, cordon__launch *l)
     if (!iso)
         return 0;
     const char *own, *kind;
-    if (bind_under_dev(iso) || mount_in_own_mount(iso, &own, &kind))
+    if (bind_under_dev(iso) || mount_in_own_mount(iso, &own, &kind) ||
+        write_rule_in_own_proc(iso))
         return -EXDEV;
     int rc = check_bind_sources(iso);
     if (rc < 0)

@@ -1125,6 +1125,32 @@ static void test_mounts_bad_binds_are_refused(void **state)
         assert_int_equal(cordon_run(t), -EXDEV);
         cordon_task_free(t);
     }
+    /* Nor a rule letting it write there, by its path or by a link to it:
+     * it cloned the caller's /proc/sys/kernel (the parent's /proc/PID for
+     * /proc/self) writable into the task's view, beneath its /proc.  A
+     * rule to read there stays. */
+    static const char *const written[] = { "/proc/sys/kernel", "/proc/self" };
+    for (int i = 0; i < 2; i++) {
+        t = shell("true");
+        assert_int_equal(cordon_allow_path(t, written[i], CORDON_READ | CORDON_WRITE), 0);
+        assert_int_equal(cordon_task_check(t, &err), -EXDEV);
+        assert_non_null(strstr(err.message, "lies in the task's own /proc"));
+        assert_int_equal(cordon_run(t), -EXDEV);
+        cordon_task_free(t);
+    }
+    char link[96];
+    snprintf(link, sizeof link, "%s/to-proc-sys", target);
+    assert_int_equal(symlink("/proc/sys", link), 0);
+    t = shell("true");
+    assert_int_equal(cordon_allow_path(t, link, CORDON_WRITE), 0);
+    assert_int_equal(cordon_task_check(t, &err), -EXDEV);
+    assert_non_null(strstr(err.message, "/proc/sys lies in the task's own /proc"));
+    cordon_task_free(t);
+    unlink(link);
+    t = shell("true");
+    assert_int_equal(cordon_allow_path(t, "/proc/self", CORDON_READ), 0);
+    assert_int_equal(cordon_task_check(t, &err), 0);
+    cordon_task_free(t);
 }
 
 /* A bind takes the mounts beneath its source along: a bind of / showed
