@@ -69,6 +69,7 @@ static void report_exception(const cordon_result *r)
     char *text = runner_alloc(len + 16);
     memcpy(text, "cordon: ", 8);
     memcpy(text + 8, r->exc_out.data, len);
+    runner_mark_invisible(text + 8, len);
     len += 8;
     if (len == 8 || text[len - 1] != '\n')
         text[len++] = '\n';

@@ -8,9 +8,14 @@
 /* Replaces in place each byte of `text` that a terminal could take as a
  * control (C0, DEL, C1 as UTF-8, bytes of no UTF-8 sequence) by '?', and
  * each bidirectional embedding, override or isolate (U+202A-U+202E,
- * U+2066-U+2069: they reorder what is shown) by "???".  cordon's own
+ * U+2066-U+2069: they reorder what is shown) and each formatting
+ * character that shows nothing (U+200B-U+200F, U+2060-U+2064, U+061C,
+ * U+FEFF) by as many '?' as its bytes.  cordon's own
  * lines only: a task's output keeps them (right-to-left text uses them). */
 void runner_make_printable(char *text, size_t len);
+/* Only the second half of that: a text whose controls were escaped
+ * already (the library's messages, which keep their newlines). */
+void runner_mark_invisible(char *text, size_t len);
 /* `text` cut to `columns` characters (at least 4) where it is longer, at
  * a character's start (a byte count splits a UTF-8 sequence), the cut
  * marked with "..."; returns `text`. */

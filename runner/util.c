@@ -15,23 +15,47 @@
 #include "runner.h"
 #include "terminal_text.h"
 
-/* U+202A-U+202E (embeddings, overrides) and U+2066-U+2069 (isolates)
- * as UTF-8: they reorder what follows them on the screen, so that a
- * command shown in a report or a summary reads as another. */
-static bool is_bidi_control(const unsigned char *at, size_t left)
+/* The length of the invisible formatting character that `at` starts
+ * with (UTF-8), or 0: the bidirectional embeddings, overrides and isolates
+ * (U+202A-U+202E, U+2066-U+2069), which reorder what follows them on the
+ * screen, so that a command shown in a report or a summary reads as
+ * another; and the characters that show nothing (U+200B-U+200F: zero
+ * widths and marks, U+2060-U+2064, U+061C, U+FEFF: a byte-order mark in a
+ * job line's first word made "cannot execute 'echo'" name what looked
+ * like echo). */
+static size_t invisible_format_length(const unsigned char *at, size_t left)
 {
-    return left >= 3 && at[0] == 0xE2 &&
-           ((at[1] == 0x80 && at[2] >= 0xAA && at[2] <= 0xAE) ||
-            (at[1] == 0x81 && at[2] >= 0xA6 && at[2] <= 0xA9));
+    if (left >= 2 && at[0] == 0xD8 && at[1] == 0x9C)
+        return 2;
+    if (left < 3)
+        return 0;
+    if (at[0] == 0xEF && at[1] == 0xBB && at[2] == 0xBF)
+        return 3;
+    if (at[0] != 0xE2)
+        return 0;
+    bool shown = !((at[1] == 0x80 && ((at[2] >= 0x8B && at[2] <= 0x8F) ||
+                                      (at[2] >= 0xAA && at[2] <= 0xAE))) ||
+                   (at[1] == 0x81 && ((at[2] >= 0xA0 && at[2] <= 0xA4) ||
+                                      (at[2] >= 0xA6 && at[2] <= 0xA9))));
+    return shown ? 0 : 3;
 }
 
 void runner_make_printable(char *text, size_t len)
 {
     terminal_text fresh = { 0, 0 };
     terminal_text_clean(&fresh, text, len, false);
-    for (size_t i = 0; i + 2 < len; i++)
-        if (is_bidi_control((const unsigned char *)text + i, len - i))
-            memset(text + i, '?', 3);
+    runner_mark_invisible(text, len);
+}
+
+void runner_mark_invisible(char *text, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        size_t n = invisible_format_length((const unsigned char *)text + i, len - i);
+        if (n) {
+            memset(text + i, '?', n);
+            i += n - 1;
+        }
+    }
 }
 
 char *runner_fit_columns(char *text, size_t columns)

@@ -588,7 +588,8 @@ static void test_report_prints_no_control_bytes_of_names(void **state)
 }
 
 /* A right-to-left override in a record's command reordered the report's
- * line on a terminal: "echo safe U+202E fr- mr" showed as "echo safe rm -rf". */
+ * line on a terminal: "echo safe U+202E fr- mr" showed as "echo safe rm -rf".
+ * And the characters that show nothing. */
 static void test_report_shows_no_bidirectional_controls(void **state)
 {
     (void)state;
@@ -603,7 +604,21 @@ static void test_report_shows_no_bidirectional_controls(void **state)
     assert_null(strstr(c.out, "\342\201\251"));
     assert_non_null(strstr(c.out, "echo safe ???fr- mr ???x???"));
     captured_free(&c);
-    free(audit);
+    /* Nor a character that shows nothing: a byte-order mark or a zero
+     * width space before a command's name made "cannot execute 'echo'"
+     * name what looked like echo, in batch's and run's messages. */
+    char *jobs = path_in(dir, "jobs.txt");
+    write_file(jobs, "true\n\357\273\277echo hi\n");
+    c = CORDON("batch", jobs);
+    expect_status(&c, 1);
+    assert_null(strstr(c.err, "\357\273\277"));
+    assert_non_null(strstr(c.err, "cannot execute '???echo'"));
+    captured_free(&c);
+    c = CORDON("run", "--", "ec\342\200\213ho");
+    assert_null(strstr(c.err, "\342\200\213"));
+    assert_non_null(strstr(c.err, "cannot execute 'ec???ho'"));
+    captured_free(&c);
+    free(audit), free(jobs);
     remove_tree(dir);
 }
 
