@@ -95,6 +95,10 @@ static int isolation_error(const char *option, const char *what, int rc)
                      option, what ? " " : "", what ? what : "");
     else if (rc == -E2BIG && strcmp(option, "--tmpfs") == 0)
         runner_error("--tmpfs %s: at most 8 tmpfs mounts", what);
+    else if (rc == -EINVAL && strcmp(option, "--tmpfs") == 0 && what && what[0] == '/')
+        runner_error("--tmpfs %s: is the root, which a tmpfs cannot be mounted over (the "
+                     "task's root stays the caller's); give directories beneath it, or file "
+                     "rules (--ro, --rw) for a view of the root that hides the rest", what);
     else if (rc == -EXDEV && strcmp(option, "--tmpfs") == 0)
         runner_error("--tmpfs %s: is another mount of the task's (a tmpfs, a bind's target), "
                      "or lies beneath or holds one or a --ro/--rw/--exec path; mounts may not "

@@ -20,6 +20,12 @@ static void test_runner_isolation_bad_values_name_the_option(void **state)
     expect_run_option_error("--tmpfs", "tmp", "cordon: --tmpfs: 'tmp' is not an absolute path\n");
     expect_run_option_error("--tmpfs", "/etc/passwd", "cordon: --tmpfs: '/etc/passwd' is not a "
                                            "directory\n");
+    /* It said only "Invalid argument". */
+    expect_run_option_error("--tmpfs", "/", "cordon: --tmpfs /: is the root, which a tmpfs "
+                                            "cannot be mounted over (the task's root stays the "
+                                            "caller's); give directories beneath it, or file "
+                                            "rules (--ro, --rw) for a view of the root that "
+                                            "hides the rest\n");
 }
 
 static bool landlock_available(void)
