@@ -280,7 +280,7 @@ static bool ended_in_setup(const cordon_task *t, const cordon__setup_record *set
  * a CpuLimit "when they were killed", with nothing killed at the limit).
  * The evidence: a check that saw the limit reached before then, else the
  * init's count as that process ended, where it holds the limit; with
- * neither, only the final count after the end, which is no evidence. */
+ * neither, the final count stands, as without namespaces. */
 static bool failed_before_the_limit(const cordon__attempt_state *s)
 {
     int status = s->wait_status;
@@ -291,7 +291,7 @@ static bool failed_before_the_limit(const cordon__attempt_state *s)
     if (s->cpu_exceeded_seen_ns && s->cpu_exceeded_seen_ns <= end)
         return false;
     uint64_t at_end = __atomic_load_n(&s->init_report->cpu_at_task_end_ns, __ATOMIC_ACQUIRE);
-    return at_end ? at_end - 1 < s->cpu_limit_ns : true;
+    return at_end && at_end - 1 < s->cpu_limit_ns;
 }
 
 static bool cpu_limit_reached(cordon_task *t, const cordon__attempt_state *s,

@@ -440,10 +440,11 @@ static uint64_t cordons_share(reaping *r, const struct rusage *usage)
 }
 
 /* The tree's CPU as its first process ended by itself, where the init
- * holds the limit and it has not fired: the evidence of whether the task
- * reached its limit before it failed, or only the endings that followed
- * did (processes dying of the kill below, each freeing its memory: a task
- * that failed at 1,953 ms of 2,000 ended as a CpuLimit). */
+ * holds the limit and it has not fired, taken as it is reaped, before the
+ * rest is killed (below): the evidence of whether the task reached its
+ * limit before it failed, or only the endings that followed did
+ * (processes dying of that kill, each freeing its memory: a task that
+ * failed at 1,953 ms of 2,000 ended as a CpuLimit). */
 static void note_count_at_the_end(cordon__init_report *report, cordon__init_cpu_limit *cpu)
 {
     if (cpu && cpu->limit_ns)
@@ -470,7 +471,6 @@ static bool reap_ended(cordon__init_report *report, reaping *r)
             return false;
         if (pid == 0) {
             if (*end == TASK_ENDED) {
-                note_count_at_the_end(report, r->cpu);
                 kill(-1, SIGKILL);
                 *end = REST_KILLED;
             }
@@ -482,6 +482,7 @@ static bool reap_ended(cordon__init_report *report, reaping *r)
             r->max_rss_kb = usage.ru_maxrss;
         if (pid == task && *end == TASK_RUNNING) {
             *end = TASK_ENDED;
+            note_count_at_the_end(report, r->cpu);
             report->task_status = status;
             report->task_end_ns = cordon__now_ns();
             __atomic_store_n(&report->task_status_valid, 1, __ATOMIC_RELEASE);

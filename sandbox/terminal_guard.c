@@ -33,9 +33,10 @@
  * group, the caller's, the owner of the fd's SIGIO, by reference, which
  * no pid namespace hides; with the next key the user typed the caller's
  * job died of SIGIO (or, after F_SETSIG, of SIGKILL) where Landlock's
- * signal scope (ABI 6, Linux 6.12) does not drop that signal.  The rest
- * of fcntl(F_SETFL) stays (O_NONBLOCK lands on the task's own
- * description).
+ * signal scope (ABI 6, Linux 6.12) does not drop that signal.  On every
+ * fd, as the rest of this guard's calls: a filter cannot tell the
+ * terminal's apart.  The rest of fcntl(F_SETFL) stays (O_NONBLOCK lands
+ * on the task's own description).
  *
  * So is typing into its input (TIOCSTI, and a virtual console's paste of
  * its selection, TIOCLINUX), which the policies kill but no filter at
@@ -125,13 +126,18 @@ static const struct sock_filter guard[] = {
     CHECK_COMMANDS,
 };
 #else
-/* The native ioctl and fcntl (another ABI's call of that number is
- * refused alike, which costs it nothing it needs on a terminal of the
- * caller's).  CHECK_FLAGS begins at 4, CHECK_COMMANDS at 10. */
+/* The native ioctl and fcntl, and fcntl64 where there is one (another
+ * ABI's call of that number is refused alike, which costs it nothing it
+ * needs on a terminal of the caller's).  CHECK_FLAGS begins at 5,
+ * CHECK_COMMANDS at 11. */
+#ifndef SYS_fcntl64
+#define SYS_fcntl64 SYS_fcntl
+#endif
 static const struct sock_filter guard[] = {
     GUARD_LOAD(GUARD_NUMBER),
-    GUARD_IF_EQUAL(SYS_ioctl, 8, 0),
-    GUARD_IF_EQUAL(SYS_fcntl, 1, 0),
+    GUARD_IF_EQUAL(SYS_ioctl, 9, 0),
+    GUARD_IF_EQUAL(SYS_fcntl, 2, 0),
+    GUARD_IF_EQUAL(SYS_fcntl64, 1, 0),
     ALLOW,
     CHECK_FLAGS,
     CHECK_COMMANDS,
