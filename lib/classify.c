@@ -265,13 +265,6 @@ static bool ended_in_setup(const cordon_task *t, const cordon__setup_record *set
            !(t->kind == KIND_FUNCTION && shared->finished);
 }
 
-/* The only evidence of a CPU limit is the tree's counter having reached
- * it (seen while the task ran, or in its final figure): never a SIGXCPU
- * or an exit status 152, which any process can produce.  And, as with the
- * memory and process limits, only if the task then failed: one that ended
- * by itself and succeeded between reaching the limit and cordon's kill
- * (between two checks, or as the kill was sent) was not stopped by it,
- * and keeps its ending; its usage shows how far past the limit it got. */
 /* In namespaces, where the init times the first process's end: it ended
  * by itself, failing, before the limit was reached, and only what came
  * after (the ending of the processes cordon's end-of-task kill reached,
@@ -285,8 +278,9 @@ static bool failed_before_the_limit(const cordon__attempt_state *s)
 {
     int status = s->wait_status;
     uint64_t end = cordon__first_process_end_ns(s);
-    if (!end || (WIFSIGNALED(status) && (WTERMSIG(status) == SIGKILL || WTERMSIG(status) == SIGXCPU)) ||
-        __atomic_load_n(&s->init_report->cpu_limit_reached_ns, __ATOMIC_ACQUIRE))
+    bool killed = WIFSIGNALED(status) &&
+                  (WTERMSIG(status) == SIGKILL || WTERMSIG(status) == SIGXCPU);
+    if (!end || killed || __atomic_load_n(&s->init_report->cpu_limit_reached_ns, __ATOMIC_ACQUIRE))
         return false;
     if (s->cpu_exceeded_seen_ns && s->cpu_exceeded_seen_ns <= end)
         return false;
@@ -294,6 +288,13 @@ static bool failed_before_the_limit(const cordon__attempt_state *s)
     return at_end && at_end - 1 < s->cpu_limit_ns;
 }
 
+/* The only evidence of a CPU limit is the tree's counter having reached
+ * it (seen while the task ran, or in its final figure): never a SIGXCPU
+ * or an exit status 152, which any process can produce.  And, as with the
+ * memory and process limits, only if the task then failed: one that ended
+ * by itself and succeeded between reaching the limit and cordon's kill
+ * (between two checks, or as the kill was sent) was not stopped by it,
+ * and keeps its ending; its usage shows how far past the limit it got. */
 static bool cpu_limit_reached(cordon_task *t, const cordon__attempt_state *s,
                               const cordon__shared *shared, const cordon__setup_record *setup)
 {

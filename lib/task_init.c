@@ -650,8 +650,9 @@ static bool caller_being_killed(pid_t caller)
 }
 
 static void reap_all(cordon__init_report *report, reaping *r, const sigset_t *awaited,
-                     uint64_t deadline_ns, cordon__init_cpu_limit *cpu, pid_t caller)
+                     uint64_t deadline_ns, pid_t caller)
 {
+    cordon__init_cpu_limit *cpu = r->cpu;
     uint64_t give_back = r->give_back;
     uint64_t next_caller_look = cordon__now_ns() + CALLER_LOOK_NS;
     while (reap_ended(report, r)) {
@@ -850,7 +851,7 @@ int cordon__task_init_main(void *launch)
     reaping reaped = { .task = task, .give_back = give_back, .setup = start_noted ? setup : NULL,
                        .cpu = &cpu,
                        .end = TASK_RUNNING };
-    reap_all(report, &reaped, &awaited, deadline_ns, &cpu, caller);
+    reap_all(report, &reaped, &awaited, deadline_ns, caller);
     publish_tree_usage(report, &reaped);
     _exit(0);
 }
