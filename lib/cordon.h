@@ -295,7 +295,11 @@ int cordon_hold_output(cordon_task *t, int stream, int hold);
  * directory the path names now is noted: a run whose path leads
  * elsewhere by then (moved, or replaced by a link) ends in
  * ConfinementError too, not followed; so does one that no longer leads
- * anywhere (removed), whose message says why it cannot be found. */
+ * anywhere (removed), whose message says why it cannot be found.  With
+ * NULL, a caller's directory that has no path to be entered again by
+ * (deleted, or longer than PATH_MAX) fails a task that has a mount
+ * namespace (or runs as another user) in ConfinementError: give it a
+ * directory by its full path then. */
 int cordon_set_cwd(cordon_task *t, const char *dir);
 /* Command tasks: "KEY=VALUE" added to (or replacing in) the environment.
  * -EINVAL for a function task, whose environment is the caller's as it was
