@@ -251,8 +251,8 @@ static void test_mounts_a_deleted_working_directory_fails_the_task(void **state)
     (void)state;
     require_mount_namespace();
     char shm[64] = "/dev/shm/cordon-test-XXXXXX";
-    /* a tmpfs over the directory; a function task, its view's own
-     * mounts made beside it; a command */
+    /* a command; one with a tmpfs over the directory; a function task,
+     * its view's own mounts made beside it */
     for (int view = 0; view < 3; view++)
         assert_int_equal(from_a_deleted_directory_beneath(target, view), -1);
     if (mkdtemp(shm)) {
