@@ -126,7 +126,9 @@ static int place_file_descriptors(const cordon__launch *l, bool keep_ruleset)
  * deleted one (ENOENT; kept, its ".." would be walked with the caller's
  * entry) or one longer than PATH_MAX (ENAMETOOLONG).  Before, such a task
  * started at "/" without a word, where a root task's relative writes
- * landed at the top of the machine. */
+ * landed at the top of the machine.  A function task started beside its
+ * init's mounts enters its directory again so too, once they are made
+ * (below). */
 static int reenter_callers_directory(void)
 {
     char here[PATH_MAX];
@@ -148,23 +150,6 @@ static int change_directory(const cordon__launch *l)
     if (lost)
         return lost;
     return l->switch_user ? reenter_callers_directory() : 0;
-}
-
-/* A function task started beside the init's mounts (lib/task_init.c)
- * entered its directory before they were made, on the caller's mount
- * beneath them: once they are, the directory is entered again by its
- * path, as the init enters it for a task it starts after them.  Kept, a
- * task started in the caller's /dev/shm read the caller's segments there
- * beneath its own /dev/shm. */
-static int enter_the_view_s_directory(void)
-{
-    char here[PATH_MAX];
-    long length = syscall(SYS_getcwd, here, sizeof here);
-    if (length < 0 && (errno == ENOENT || errno == ENAMETOOLONG))
-        return -errno;
-    if (length > 0 && here[0] == '/' && chdir(here) == 0)
-        return 0;
-    return chdir("/") == 0 ? 0 : -errno;
 }
 
 /* Sends the seccomp listener to the parent over LISTENER_SOCKET_FD; the
@@ -980,7 +965,12 @@ _Noreturn void cordon__task_main(const cordon__launch *l)
             fail(shared, STEP_NAMESPACES, (int)mounted);
         if (mounted != INIT_MOUNTS_DONE) /* the init says why, and kills us */
             _exit(CORDON__CHILD_SETUP_FAILED);
-        if ((rc = enter_the_view_s_directory()) < 0)
+        /* Its directory was entered before they were made, on the
+         * caller's mount beneath them: entered again by its path, as the
+         * init enters it for a task it starts after them (kept, a task
+         * started in the caller's /dev/shm read the caller's segments
+         * there beneath its own /dev/shm). */
+        if ((rc = reenter_callers_directory()) < 0)
             fail(shared, STEP_WORKING_DIRECTORY, rc);
     }
     if (l->fn)
