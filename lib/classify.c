@@ -632,21 +632,28 @@ static bool handover_forged(cordon_task *t, const cordon__attempt_state *s, int 
     return true;
 }
 
-/* A process of the task ran a file its user may not read, which took it
- * off the CPU counter (lib/tree_cpu.c), where nothing else counts all it
- * starts: the limit could not be held, and the task was ended. */
+/* A process of the task left the CPU counter (lib/tree_cpu.c,
+ * lib/tree_cpu_followed.c), where nothing else counts all it starts, or
+ * the records of which processes it follows were lost: the limit could
+ * not be held, and the task was ended. */
 static bool left_the_counter(cordon_task *t, const cordon__attempt_state *s, int status)
 {
-    if (!s->left_the_counter || s->cpu_exceeded)
+    if ((!s->left_the_counter && !s->counter_records_lost) || s->cpu_exceeded)
         return false;
     ended_by_cordon(t, status);
-    cordon__buffer_printf(&t->exc_out, "ConfinementError: a process of the task (%d) ran a file "
-                          "its user may not read, which the kernel takes off the CPU counter "
-                          "with all it starts; without a v2 cgroup nothing else counts every "
-                          "one of them, so the CPU limit of %llu ms could not be held: the task "
-                          "was ended\n",
-                          (int)s->left_the_counter,
-                          (unsigned long long)(s->cpu_limit_ns / 1000000u));
+    if (s->left_the_counter)
+        cordon__buffer_printf(&t->exc_out, "ConfinementError: a process of the task (%d) left "
+                              "the CPU counter, which the kernel takes off a process whose exec "
+                              "involved a file its user may not read (the program, its "
+                              "interpreter or its loader), with all it starts",
+                              (int)s->left_the_counter);
+    else
+        cordon__buffer_printf(&t->exc_out, "ConfinementError: the task started and ended "
+                              "processes faster than cordon could follow which of them the CPU "
+                              "counter counts (the kernel's records of them were lost)");
+    cordon__buffer_printf(&t->exc_out, "; without a v2 cgroup nothing else counts every one of "
+                          "them, so the CPU limit of %llu ms could not be held: the task was "
+                          "ended\n", (unsigned long long)(s->cpu_limit_ns / 1000000u));
     return true;
 }
 

@@ -36,7 +36,8 @@
 #define HOLD_LOOK_NS       (5ull * 1000 * 1000)
 
 enum { SLOT_PID, SLOT_STDOUT, SLOT_STDERR, SLOT_LOG, SLOT_STDIN, SLOT_SOCKET, SLOT_LISTENER,
-       SLOT_CANCEL, SLOT_TIMER, SLOT_RELAY_OUT, SLOT_RELAY_ERR, SLOT_STDIN_SOURCE, SLOT_COUNT };
+       SLOT_CANCEL, SLOT_TIMER, SLOT_RELAY_OUT, SLOT_RELAY_ERR, SLOT_STDIN_SOURCE,
+       SLOT_COUNTER_RECORDS, SLOT_COUNT };
 
 uint64_t cordon__now_ns(void)
 {
@@ -392,6 +393,8 @@ static int build_poll_set(const cordon_task *t, cordon__attempt_state *s, struct
         [SLOT_CANCEL] = s->exited || s->cancelled ? -1 : s->cancel_fd,
         [SLOT_TIMER] = s->timer_fd,
         [SLOT_RELAY_OUT] = relay_target(s, 1), [SLOT_RELAY_ERR] = relay_target(s, 2),
+        [SLOT_COUNTER_RECORDS] = s->exited || s->cpu_exceeded
+                                     ? -1 : cordon__counter_follower_wake_fd(s->counter_follower),
     };
     int open_streams = 0;
     for (int i = 0; i < SLOT_COUNT; i++) {
@@ -536,7 +539,7 @@ static void check_cpu(cordon__attempt_state *s, uint64_t now)
         return;
     }
     /* Past what the limit can count (lib/tree_cpu.c): ended, and said. */
-    if (s->left_the_counter) {
+    if (s->left_the_counter || s->counter_records_lost) {
         kill_group(s);
         return;
     }
@@ -603,6 +606,10 @@ static void dispatch(cordon_task *t, cordon__attempt_state *s, struct pollfd *fd
         close_fd(&s->listener_fd);
     if (fds[SLOT_TIMER].revents)
         clear_timer(s);
+    /* Read before the kernel's buffers fill (lib/tree_cpu_followed.c). */
+    if (fds[SLOT_COUNTER_RECORDS].revents &&
+        !cordon__counter_follower_read(s->counter_follower))
+        s->counter_records_lost = true;
     if (fds[SLOT_CANCEL].revents && !s->exited) {
         s->cancelled = true; /* the task is being freed: no one waits for it */
         /* cordon_cancel's own kill, where it came first (this loop was

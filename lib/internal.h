@@ -518,6 +518,9 @@ typedef struct cordon__attempt_state {
     gid_t task_gid;
     uint64_t last_scan_processes; /* how many processes the last scan summed */
     int cpu_counter_fd;         /* the tree's exact CPU counter (lib/tree_cpu_counter.c), or -1 */
+    struct cordon__counter_follower *counter_follower; /* which processes it follows, where no
+                                   v2 cgroup counts the tree (lib/tree_cpu_followed.c), or NULL */
+    bool counter_records_lost;  /* the follower's records were lost: the limit cannot be held */
     int timer_fd;               /* absolute CLOCK_MONOTONIC wake-ups, or -1 */
     bool timer_tried;           /* timer_fd was made, or could not be */
     char *flood_chunk;          /* READ_CHUNK bytes, made when a stream floods past its cap */
@@ -1223,6 +1226,28 @@ int cordon__tree_cpu_counter_read(int fd, uint64_t *ns);
  * (a task's init, lib/init_cpu_limit.c): an fd or -errno;
  * async-signal-safe, as _read is. */
 int cordon__tree_cpu_counter_open_own(void);
+
+/* lib/tree_cpu_followed.c: which processes of a tree the counter above
+ * follows, from the kernel's records of its forks, execs and exits.
+ * Attached to `pid` with the counter, before it starts anything; NULL
+ * where the kernel or the caller's locked-memory allowance refuses. */
+typedef struct cordon__counter_follower cordon__counter_follower;
+cordon__counter_follower *cordon__counter_follower_attach(pid_t pid);
+/* Reads the records written since the last read (each check: the
+ * kernel's buffers are small); false once records were lost while the
+ * parent read on time: what the counter follows is then unknown. */
+bool cordon__counter_follower_read(cordon__counter_follower *f);
+/* Whether `pid`, alive in the tree as a scan saw it just after a read,
+ * has left the counter (or was started by a process that had): seen
+ * outside the followed set twice, far enough apart for its start's
+ * record to have been read. */
+bool cordon__counter_follower_left(cordon__counter_follower *f, pid_t pid,
+                                   const cordon__proc_stat *stat);
+/* Readable when the kernel's buffers want a read (a quarter full). */
+int cordon__counter_follower_wake_fd(const cordon__counter_follower *f);
+/* After each scan (one after records were lost late is taken as true). */
+void cordon__counter_follower_scan_done(cordon__counter_follower *f);
+void cordon__counter_follower_free(cordon__counter_follower *f);
 
 void cordon__process_table_tick(struct cordon__process_table *table, pid_t root, pid_t group,
                                 uint64_t now_ns);

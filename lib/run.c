@@ -39,6 +39,8 @@ static void release_attempt(cordon__attempt_state *s)
 {
     close_fd(&s->pidfd);
     close_fd(&s->cpu_counter_fd);
+    cordon__counter_follower_free(s->counter_follower);
+    s->counter_follower = NULL;
     close_fd(&s->stdout_fd);
     close_fd(&s->stderr_fd);
     close_fd(&s->log_fd);

@@ -1037,15 +1037,24 @@ void cordon__launch_release(cordon__launch *l)
     l->shared = NULL;
 }
 
+/* The tree's CPU counter, on `pid` before it starts anything, and where
+ * no v2 cgroup counts the tree, the records of which processes it follows
+ * (lib/tree_cpu_followed.c): a process the kernel takes it off is found. */
+static void attach_the_counter(const cordon__launch *l, cordon__attempt_state *s, pid_t pid)
+{
+    int counter = cordon__tree_cpu_counter_attach(pid);
+    s->cpu_counter_fd = counter >= 0 ? counter : -1;
+    if (counter >= 0 && l->cgroup.v2_dir < 0)
+        s->counter_follower = cordon__counter_follower_attach(pid);
+}
+
 /* The forked child waits for this before anything of the task runs: its
  * cgroups, and the counter of its tree's CPU, which counts only the
  * processes started after it. */
 static void attend_the_child(cordon__launch *l, cordon__attempt_state *s, pid_t pid)
 {
-    if (l->parent_counts_child) {
-        int counter = cordon__tree_cpu_counter_attach(pid);
-        s->cpu_counter_fd = counter >= 0 ? counter : -1;
-    }
+    if (l->parent_counts_child)
+        attach_the_counter(l, s, pid);
     if (!l->parent_moves_child && !l->parent_counts_child)
         return;
     int rc = l->parent_moves_child ? cordon__cgroup_move(&l->cgroup, pid) : 0;
@@ -1288,10 +1297,8 @@ static int follow_init(cordon__launch *l, cordon__attempt_state *s)
     }
     /* The init waits for the word below before it starts the task: the
      * counter sees the whole tree (an unreaped init keeps its pid). */
-    if (l->cpu_limit_ns) {
-        int counter = cordon__tree_cpu_counter_attach(init);
-        s->cpu_counter_fd = counter >= 0 ? counter : -1;
-    }
+    if (l->cpu_limit_ns)
+        attach_the_counter(l, s, init);
     /* Reaped (or by the kernel, for a caller that ignores SIGCHLD): it no
      * longer counts in the task's pids cgroup, and the init, which waits
      * for this under a process limit, may start the task. */

@@ -143,6 +143,11 @@ static void add_process(scan_sum *sum, cordon__attempt_state *s, pid_t pid,
     if (share == 0)
         return; /* the init's own, or nothing yet */
     note_left_the_counter(s, pid);
+    /* The kernel's records of what the counter follows also see a process
+     * that ran such a file for a moment only (lib/tree_cpu_followed.c). */
+    if (s->counter_follower && !s->left_the_counter &&
+        cordon__counter_follower_left(s->counter_follower, pid, st))
+        s->left_the_counter = pid;
     sum->ns += share;
     sum->processes++;
     sum->user_ticks += st->utime + st->cutime;
@@ -423,6 +428,8 @@ static uint64_t read_without_the_counter(cordon__attempt_state *s, bool scan, bo
                           ? __atomic_load_n(&s->init_report->reaped_cpu_ns, __ATOMIC_ACQUIRE)
                           : 0;
     scan_sum sum = s->in_namespaces ? namespace_cpu(s) : session_cpu(s);
+    if (s->counter_follower)
+        cordon__counter_follower_scan_done(s->counter_follower);
     sum.ns += reaped;
     s->last_scan_processes = sum.processes;
     remember_scan(s, &sum);
@@ -486,6 +493,10 @@ uint64_t cordon__tree_cpu_ns(cordon__attempt_state *s, bool full)
     uint64_t written = watch ? __atomic_load_n(&s->init_report->give_back_cpu_ns, __ATOMIC_ACQUIRE) : 0;
     if (watch && __atomic_load_n(&s->init_report->giving_back, __ATOMIC_ACQUIRE))
         return s->cpu_used_ns;
+    /* Read at every check, before a scan judges by them: the kernel's
+     * buffers hold some tens of ms of a busy tree's records. */
+    if (s->counter_follower && !cordon__counter_follower_read(s->counter_follower))
+        s->counter_records_lost = true;
     bool did_scan;
     uint64_t seen = scan_due(s, full) ? scan_timed(s, &did_scan)
                                       : read_without_the_counter(s, false, &did_scan);

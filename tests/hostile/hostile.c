@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdint.h>
@@ -554,6 +555,45 @@ static _Noreturn void splice_out_of_stdout(const char *mark)
         splice(reader, NULL, pair[0], NULL, 65536, 0);
 }
 
+/* Two threads that each spin `ms` of CPU (as a number in a pointer). */
+static void *spin_thread(void *ms)
+{
+    struct timespec used;
+    do
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &used);
+    while (used.tv_sec * 1000 + used.tv_nsec / 1000000 < (long)(intptr_t)ms);
+    return NULL;
+}
+
+/* Its first thread ends and leaves two spinning: the process lives on
+ * without the thread whose id is its pid. */
+static int first_thread_ends(long ms)
+{
+    pthread_t threads[2];
+    for (int i = 0; i < 2; i++)
+        if (pthread_create(&threads[i], NULL, spin_thread, (void *)(intptr_t)ms) != 0)
+            return 1;
+    pthread_exit(NULL);
+}
+
+static void *exec_program(void *path)
+{
+    usleep(20000);
+    execl(path, path, (char *)NULL);
+    _exit(127);
+}
+
+/* A thread that is not the first execs `path`: the kernel ends the
+ * others and gives the thread the process's id. */
+static int exec_from_a_thread(const char *path)
+{
+    pthread_t thread;
+    if (pthread_create(&thread, NULL, exec_program, (void *)path) != 0)
+        return 1;
+    spin_thread((void *)(intptr_t)5000);
+    return 2;
+}
+
 int main(int argc, char **argv)
 {
     const char *mode = argc > 1 ? argv[1] : "";
@@ -561,6 +601,16 @@ int main(int argc, char **argv)
         printf("exec'd again\n");
         return 0;
     }
+    /* Runs another program at once: of mode 0111, a trampoline that took
+     * itself off the kernel's CPU counter for a moment only. */
+    if (strcmp(mode, "trampoline") == 0 && argc > 2) {
+        execv(argv[2], argv + 2);
+        return 127;
+    }
+    if (strcmp(mode, "first-thread-ends") == 0 && argc > 2)
+        return first_thread_ends(atol(argv[2]));
+    if (strcmp(mode, "exec-from-a-thread") == 0 && argc > 2)
+        return exec_from_a_thread(argv[2]);
     if (strcmp(mode, "exec-self-again") == 0 && argc > 2)
         return exec_self_again(argv[0], argv[2]);
     if (strcmp(mode, "fork-bomb") == 0) fork_bomb();
