@@ -27,6 +27,9 @@ def _fresh_stream(fd, old, line_buffering, write_through):
                             line_buffering=line_buffering, write_through=write_through)
 
 
+_own_streams = []
+
+
 def _replace_streams():
     """New sys.stdout/sys.stderr on cordon's pipes (fds 1 and 2): whatever
     the parent had buffered stays the parent's, and no lock of theirs is
@@ -35,6 +38,7 @@ def _replace_streams():
     _abandoned.extend([sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__, sys.stdin])
     sys.stdout = sys.__stdout__ = _fresh_stream(1, sys.__stdout__, True, False)
     sys.stderr = sys.__stderr__ = _fresh_stream(2, sys.__stderr__, False, True)
+    _own_streams[:] = [sys.stdout, sys.stderr]
     # An explicit buffer size: open() would ask isatty (ioctl TCGETS) for
     # it, which an allow-list such as compute refuses before the function
     # runs.
@@ -43,10 +47,12 @@ def _replace_streams():
 
 
 def flush():
-    for stream in (sys.stdout, sys.stderr):
+    """The task's streams, and cordon's own on fds 1 and 2 even where the
+    function put others in their place (what it printed first is there)."""
+    for stream in (sys.stdout, sys.stderr, *_own_streams):
         try:
             stream.flush()
-        except Exception:
+        except BaseException:
             pass
 
 
@@ -91,7 +97,7 @@ def _exception_envelope(exc, profiler):
         "kind": "exit" if isinstance(exc, SystemExit) else "raise",
         "module": cls.__module__, "qualname": cls.__qualname__,
         "message": _safe_str(exc),
-        "traceback": "".join(traceback.format_exception(cls, exc, _own_frames(exc))),
+        "traceback": _traceback_text(cls, exc),
         "profile": _profile_stats(profiler),
         "exc": None,
     }
@@ -104,7 +110,7 @@ def _exception_envelope(exc, profiler):
     try:
         exc.__traceback__ = None
         envelope["exc"] = _wire.dumps(exc)
-    except Exception as error:
+    except BaseException as error:  # a __reduce__ may raise SystemExit
         envelope["unpicklable"] = _safe_str(error)
     return envelope
 
@@ -142,10 +148,20 @@ def _own_frames(exc):
     return tb
 
 
+def _traceback_text(cls, exc):
+    try:
+        return "".join(traceback.format_exception(cls, exc, _own_frames(exc)))
+    except BaseException:
+        return f"<the traceback of a {cls.__qualname__} could not be formatted>\n"
+
+
 def _safe_str(obj):
+    """str(obj), whatever it raises (SystemExit, KeyboardInterrupt
+    included: escaping main, they finalized the interpreter in the child,
+    running the caller's atexit handlers there)."""
     try:
         return str(obj)
-    except Exception:
+    except BaseException:
         return f"<{type(obj).__name__} whose str() failed>"
 
 
@@ -213,7 +229,7 @@ def main(spec):
     envelope = {"kind": "ok", "profile": _profile_stats(profiler)}
     try:
         envelope["value"] = _wire.dumps(value)
-    except Exception as error:
+    except BaseException as error:  # a __reduce__ may raise SystemExit
         envelope = {"kind": "unpicklable", "type": type(value).__qualname__,
                     "error": _safe_str(error), "profile": envelope["profile"]}
     flush()

@@ -18,6 +18,7 @@ import concurrent.futures
 import os
 import queue
 import threading
+import time
 import weakref
 from concurrent.futures import _base
 from typing import Any, Callable, Optional
@@ -241,6 +242,39 @@ class Executor(concurrent.futures.Executor):
         future = Future(task)
         self._pool.put(future)
         return future
+
+    def map(self, fn: Callable[..., Any], *iterables: Any, timeout: Optional[float] = None,
+            chunksize: int = 1):
+        """As concurrent.futures' map: the results in order.  Its timeout
+        kills the calls still running (as KeyboardInterrupt does); any other
+        early end of the iteration (a call's exception, a break, the
+        iterator dropped) only drops the calls not yet started, as the
+        standard executors do: the running ones finish."""
+        del chunksize  # each call is a child of its own
+        end_time = None if timeout is None else timeout + time.monotonic()
+        futures = [self.submit(fn, *args) for args in zip(*iterables)]
+
+        def results():
+            kill = False
+            try:
+                futures.reverse()
+                while futures:
+                    future = futures.pop()
+                    try:
+                        left = None if end_time is None else end_time - time.monotonic()
+                        result = future.result(left)
+                    except (concurrent.futures.TimeoutError, KeyboardInterrupt):
+                        kill = True
+                        future.cancel()
+                        raise
+                    yield result
+            finally:
+                for future in futures:
+                    if kill:
+                        future.cancel()
+                    else:
+                        concurrent.futures.Future.cancel(future)
+        return results()
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False,
                  cancel_running: bool = False) -> None:

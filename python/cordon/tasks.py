@@ -130,8 +130,24 @@ class TaskThread(threading.Thread):
         return (self._started.is_set() and not self.done.is_set()) or super().is_alive()
 
 
-def _text(data):
-    return data.decode("utf-8", "replace")
+class _StreamText:
+    """A stream's text, decoded from the result's bytes at its first read:
+    a task's 64 MiB of undecodable bytes is 128 MiB as text (each byte a
+    U+FFFD of two), held until then only as the bytes the result keeps."""
+
+    def __set_name__(self, owner, name):
+        self._slot = "_" + name
+
+    def __get__(self, obj, owner=None):
+        if obj is None:
+            return self
+        value = obj.__dict__[self._slot]
+        if isinstance(value, bytes):
+            value = obj.__dict__[self._slot] = value.decode("utf-8", "replace")
+        return value
+
+    def __set__(self, obj, value):
+        obj.__dict__[self._slot] = value
 
 
 _T = TypeVar("_T", bound="_Task")
@@ -254,10 +270,10 @@ def _check_trust(trust):
 class _Task:
     _allowed = _options.KNOWN
     # What a run leaves on the task (set by each run; see cordon.tasks).
-    std_out: str
-    std_err: str
-    log_out: str
-    exc_out: str
+    std_out: str = _StreamText()  # type: ignore[assignment]
+    std_err: str = _StreamText()  # type: ignore[assignment]
+    log_out: str = _StreamText()  # type: ignore[assignment]
+    exc_out: str = _StreamText()  # type: ignore[assignment]
     exit_code: int
     signal: int
     exception: Optional[str]
@@ -279,7 +295,9 @@ class _Task:
         self._thread = None
         # A run going on (run, run_async, run_and_retry, run_profiler) and
         # the libcordon task of its attempt, for cancel() from any thread.
-        self._run_lock = threading.Lock()
+        # Reentrant: a signal handler that cancels runs on the thread that
+        # may hold it (cancel() from a SIGTERM handler waited for ever).
+        self._run_lock = threading.RLock()
         self._active = False
         self._current = None
         self._interrupted = None  # the attempt a KeyboardInterrupt ended
@@ -367,6 +385,10 @@ class _Task:
                     return False
                 self._current = task
                 task.start()
+            # A cancel() of a signal handler run on this thread while it held
+            # the lock, before the start, found no run to kill yet.
+            if self._cancelled.is_set():
+                task.cancel()
             while task.join(slice_ms) is None:
                 pass
         except BaseException:
@@ -447,10 +469,10 @@ class _Task:
 
     def _take(self, result):
         self.result = result
-        self.std_out = _text(result["std_out"])
-        self.std_err = _text(result["std_err"])
-        self.log_out = _text(result["log_out"])
-        self.exc_out = _text(result["exc_out"])
+        self.std_out = result["std_out"]
+        self.std_err = result["std_err"]
+        self.log_out = result["log_out"]
+        self.exc_out = result["exc_out"]
         self.exit_code = result["exit_code"]
         self.signal = result["signal"]
         self.exception = result["exception"]

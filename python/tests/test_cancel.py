@@ -274,3 +274,31 @@ def test_the_interpreter_s_exit_kills_the_runs_going_on(ending):
     # Python ends an uncaught KeyboardInterrupt by dying of SIGINT
     assert out.returncode == {"sys.exit(3)": 3, "pass": 0}.get(ending, -signal.SIGINT), out.stderr
     assert ("KeyboardInterrupt" in out.stderr) == ending.startswith("os.kill")
+
+
+SIGNAL_CANCEL_PROGRAM = """
+import os, random, signal, sys, threading, time
+from cordon.tasks import FunctionTask
+current = [None]
+signal.signal(signal.SIGUSR1, lambda signo, frame: current[0] and current[0].cancel())
+for i in range(40):
+    task = FunctionTask(time.sleep, 0.02)
+    current[0] = task
+    threading.Timer(random.uniform(0, 0.03), os.kill, (os.getpid(), signal.SIGUSR1)).start()
+    try:
+        task.run()
+    except Exception:
+        pass
+print("all", i + 1, flush=True)
+"""
+
+
+def test_cancel_from_a_signal_handler_of_the_running_thread():
+    # A SIGTERM handler that cancels the task being run is cancel()'s
+    # natural use: run while the run held its lock (its child's start),
+    # the handler's cancel() waited for that lock for ever.
+    env = dict(os.environ, PYTHONPATH=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    out = subprocess.run([sys.executable, "-c", SIGNAL_CANCEL_PROGRAM], env=env,
+                         capture_output=True, text=True, timeout=120)
+    assert out.stdout == "all 40\n", out.stderr
+    assert out.returncode == 0, out.stderr

@@ -283,3 +283,22 @@ def test_the_interpreter_exits_with_futures_pending():
         helpers.assert_none_left(name)
     assert out.returncode == 0, out.stderr
     assert "exiting with 3 queued" in out.stdout
+
+
+def _fail_first_or_mark(n, directory):
+    if n == 0:
+        raise ValueError("bad")
+    time.sleep(0.5)
+    with open(os.path.join(directory, str(n)), "w") as marker:
+        marker.write("x")
+
+
+def test_map_ended_early_lets_the_running_calls_finish(tmp_path):
+    # concurrent.futures' map cancels what is left when its iteration
+    # ends early; cordon's cancel() kills a running call, so a failing
+    # first call killed its siblings half-way (no marker written).
+    os.chmod(tmp_path, 0o777)  # a task of root's runs as nobody
+    with cordon.Executor(max_workers=4) as ex:
+        with pytest.raises(ValueError):
+            list(ex.map(_fail_first_or_mark, range(4), [str(tmp_path)] * 4))
+    assert sorted(os.listdir(tmp_path)) == ["1", "2", "3"]

@@ -550,3 +550,25 @@ def test_trust_that_names_no_class_or_module_is_a_type_error_before_the_run():
         assert FunctionTask(helpers.add, 1).configure(trust=trust).run() == 1
     with pytest.raises(TypeError, match=r"^trust=5: "):
         cordon.Executor(max_workers=1, trust=5)
+
+
+def _writes_undecodable_bytes(size):
+    os.write(1, b"\xff" * size)
+
+
+def test_a_stream_s_text_is_made_when_it_is_read():
+    # Each stream was kept twice, as the result's bytes and as text, in
+    # which each undecodable byte is a U+FFFD of two bytes: 3 times the
+    # output cap per stream, for every task an Executor held.
+    import tracemalloc
+    size = 16 << 20
+    task = FunctionTask(_writes_undecodable_bytes, size)
+    tracemalloc.start()
+    try:
+        task.run()
+        held_after_the_run = tracemalloc.get_traced_memory()[0]
+        assert held_after_the_run < size + (size // 2)
+        assert task.std_out == "\ufffd" * size
+    finally:
+        tracemalloc.stop()
+    assert task.result["std_out"] == b"\xff" * size

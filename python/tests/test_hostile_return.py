@@ -1192,3 +1192,51 @@ def test_a_raise_too_large_to_return_still_names_its_class():
     assert str(info.value).startswith("ValueError: xxxx")
     assert len(str(info.value)) < 20000
     assert "_raise_a_large_value_error" in t.exc_out
+
+
+class _ExitsWhenPickledOrSaid:
+    def __reduce__(self):
+        raise SystemExit(7)
+
+    def __str__(self):
+        raise KeyboardInterrupt
+
+
+def _returns_what_exits_when_pickled():
+    return _ExitsWhenPickledOrSaid()
+
+
+class _ExitsWhenSaid(Exception):
+    def __str__(self):
+        raise SystemExit(9)
+
+
+def _raises_what_exits_when_said():
+    raise _ExitsWhenSaid()
+
+
+def test_a_base_exception_raised_by_pickling_or_saying_stays_in_the_envelope():
+    # A SystemExit or KeyboardInterrupt raised by a return's __reduce__ or
+    # an exception's __str__ escaped cordon's code in the child, which then
+    # finalized the interpreter there (the caller's atexit handlers ran in
+    # the task) and blamed its ending on the function or on cordon.
+    task = FunctionTask(_returns_what_exits_when_pickled)
+    with pytest.raises(cordon.ReturnError, match="cannot be pickled"):
+        task.run()
+    assert task.exit_code == 0 and task.std_err == ""
+    task = FunctionTask(_raises_what_exits_when_said)
+    with pytest.raises(_ExitsWhenSaid):  # the test's own module is trusted
+        task.run()
+    assert task.exit_code == 1 and "Traceback" not in task.std_err
+
+
+def _prints_then_swaps_stdout():
+    print("partial", end="")
+    sys.stdout = io.StringIO()
+    return 2
+
+
+def test_what_was_printed_before_stdout_was_replaced_is_kept():
+    task = FunctionTask(_prints_then_swaps_stdout)
+    assert task.run() == 2
+    assert task.std_out == "partial"
