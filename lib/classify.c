@@ -265,26 +265,28 @@ static bool ended_in_setup(const cordon_task *t, const cordon__setup_record *set
            !(t->kind == KIND_FUNCTION && shared->finished);
 }
 
-/* In namespaces, where the init times the first process's end: it ended
- * by itself, failing, before the limit was reached, and only what came
- * after (the ending of the processes cordon's end-of-task kill reached,
- * each freeing its memory) took the count past it: the task's own
- * failure, not the limit's (a task that failed at 1,953 ms of 2,000 was
- * a CpuLimit "when they were killed", with nothing killed at the limit).
- * The evidence: a check that saw the limit reached before then, else the
- * init's count as that process ended, where it holds the limit; with
- * neither, the final count stands, as without namespaces. */
+/* The first process ended by itself, failing, before the limit was
+ * reached, and only what came after (the ending of the processes cordon's
+ * end-of-task kill reached, each freeing its memory) took the count past
+ * it: the task's own failure, not the limit's (a task that failed at
+ * 1,953 ms of 2,000 was a CpuLimit "when they were killed", with nothing
+ * killed at the limit).  Its end and the tree's count then: in a pid
+ * namespace as the init timed and counted them, else as the caller's
+ * loop saw the end, just before its kill.  A signal it died of is its own
+ * too (SIGKILL or SIGXCPU it sent itself, 985 ms into a 1 s limit): every
+ * kill of the limit's comes at or past it, from a check that saw it
+ * (before that end), the init's hold (its own count), or the process's
+ * own RLIMIT_CPU (its CPU, in the count, past the limit). */
 static bool failed_before_the_limit(const cordon__attempt_state *s)
 {
-    int status = s->wait_status;
-    uint64_t end = cordon__first_process_end_ns(s);
-    bool killed = WIFSIGNALED(status) &&
-                  (WTERMSIG(status) == SIGKILL || WTERMSIG(status) == SIGXCPU);
-    if (!end || killed || __atomic_load_n(&s->init_report->cpu_limit_reached_ns, __ATOMIC_ACQUIRE))
+    uint64_t end = s->in_namespaces ? cordon__first_process_end_ns(s) : s->first_end_seen_ns;
+    if (!end || __atomic_load_n(&s->init_report->cpu_limit_reached_ns, __ATOMIC_ACQUIRE))
         return false;
     if (s->cpu_exceeded_seen_ns && s->cpu_exceeded_seen_ns <= end)
         return false;
-    uint64_t at_end = __atomic_load_n(&s->init_report->cpu_at_task_end_ns, __ATOMIC_ACQUIRE);
+    uint64_t at_end = s->in_namespaces
+                          ? __atomic_load_n(&s->init_report->cpu_at_task_end_ns, __ATOMIC_ACQUIRE)
+                          : s->cpu_at_first_end_ns;
     return at_end && at_end - 1 < s->cpu_limit_ns;
 }
 

@@ -471,10 +471,22 @@ static void clear_timer(cordon__attempt_state *s)
         ;
 }
 
+/* Without namespaces, the tree's count as the first process's end is
+ * seen, before the kill: what the kill's endings add after it is not the
+ * task's (lib/classify.c); plus one, 0 being none. */
+static void count_at_the_first_end(cordon__attempt_state *s)
+{
+    if (!s->cpu_limit_ns || s->in_namespaces || s->cpu_exceeded)
+        return;
+    s->cpu_at_first_end_ns = cordon__tree_cpu_ns(s, false) + 1;
+    s->first_end_seen_ns = s->ended_ns;
+}
+
 static void on_exit_seen(cordon__attempt_state *s, uint64_t *grace_end)
 {
     s->exited = true;
     s->ended_ns = cordon__now_ns();
+    count_at_the_first_end(s);
     kill_group(s);
     close_fd(&s->stdin_fd);
     cordon__stdin_source_close(s); /* nothing more of the caller's is read for it */

@@ -501,6 +501,8 @@ typedef struct cordon__attempt_state {
     uint64_t cpu_at_kill_ns;    /* the tree's CPU time when the limit's kill was sent (0:
                                    none): the dying processes' exits add to it */
     uint64_t cpu_exceeded_seen_ns; /* when a check while it ran saw it at the limit (0: none) */
+    uint64_t first_end_seen_ns;  /* without namespaces, when the loop saw the first process end */
+    uint64_t cpu_at_first_end_ns; /* the tree's count then, before the kill, plus one (0: none) */
     uint64_t cpu_changed_ns;    /* when a check last saw it move */
     uint64_t cpu_moved_to_ns;   /* the figure it then moved to */
     uint64_t scanned_cpu_ns;    /* the largest figure a scan of /proc saw (no v2 cgroup) */
