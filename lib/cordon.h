@@ -91,8 +91,9 @@ cordon_task *cordon_function_task(cordon_fn fn, void *arg);
 /* Copies argv (NULL-terminated, argv[0] looked up in PATH unless it holds a
  * '/').  No shell is involved. */
 cordon_task *cordon_command_task(const char *const argv[]);
-/* Copies `command`; runs /bin/sh -c command.  NULL with errno EINVAL for
- * NULL or "", which names no command. */
+/* Copies `command`; runs /bin/sh -c -- command (a line that starts with
+ * '-' or '+' is a command too).  NULL with errno EINVAL for NULL or "",
+ * which names no command. */
 cordon_task *cordon_shell_task(const char *command);
 /* Frees the task and its result.  A task still running from
  * cordon_run_async is killed first (its whole process group, at once) and

@@ -184,7 +184,9 @@ cordon_task *cordon_shell_task(const char *command)
         errno = EINVAL;
         return NULL;
     }
-    const char *argv[] = { "/bin/sh", "-c", command, NULL };
+    /* "--": a line that starts with '-' or '+' is a command, not sh's
+     * options ('-n && echo y' was "Illegal option -"). */
+    const char *argv[] = { "/bin/sh", "-c", "--", command, NULL };
     cordon_task *t = cordon_command_task(argv);
     if (t) {
         free(t->description);

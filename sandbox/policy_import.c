@@ -31,6 +31,22 @@ static void copy_warnings(const char *lint, size_t len, FILE *notes)
     }
 }
 
+/* The number of the first line that is neither blank nor a comment. */
+static unsigned first_content_line(const char *text)
+{
+    unsigned line = 1;
+    for (const char *at = text; *at; line++) {
+        at += strspn(at, " \t\r");
+        if (*at && *at != '\n' && *at != '#')
+            return line;
+        at = strchr(at, '\n');
+        if (!at)
+            break;
+        at++;
+    }
+    return line;
+}
+
 /* The linter's warnings on the imported text, named as `policy check
  * docker:PATH` (or minijail:PATH) names them, as notes. */
 static int note_warnings(const char *prefix, const char *path, const char *policy, FILE *notes,
@@ -99,10 +115,11 @@ int cordon_policy_import(const char *path, FILE *out, FILE *notes, cordon_error 
         rc = -ENOMEM;
     if (rc == -ENOMEM)
         cordon__error_set(err, rc, path, 0, 0, "out of memory");
-    /* Said which it was taken for: a file of neither kind ("not json")
-     * was refused for a minijail line, and the message named none.  Only
-     * where its first line is no rule at all: past that, it read as one. */
-    else if (rc < 0 && minijail && err && err->line == 1 &&
+    /* Said which it was taken for: a file of neither kind ("not json", a
+     * cordon policy given by mistake) was refused for a minijail line, and
+     * the message named none.  Only where its first line past comments is
+     * no rule at all: past that, it read as one. */
+    else if (rc < 0 && minijail && err && err->line == first_content_line(text) &&
              strstr(err->message, ": expected 'SYSCALL: "))
         append_to_message(err, " (read as a minijail policy: a Docker profile starts with '{')");
     if (rc == 0 && notes)

@@ -295,11 +295,18 @@ char *cordon__policy_import_text(const char *name, cordon_error *err)
     return text;
 }
 
-/* "$CORDON_POLICY_PATH, " where it is set: an error named it unset too. */
-static const char *searched_path_variable(void)
+/* "$CORDON_POLICY_PATH (its value), " where it is set: an error named it
+ * unset too, and named it without what it held, which a user who mistyped
+ * it needs to see.  A long value is cut. */
+static const char *searched_path_variable(char *text, size_t size)
 {
     const char *search = getenv("CORDON_POLICY_PATH");
-    return search && *search ? "$CORDON_POLICY_PATH, " : "";
+    if (!search || !*search)
+        return "";
+    int length = (int)strlen(search), shown = length > 200 ? 200 : length;
+    snprintf(text, size, "$CORDON_POLICY_PATH (%.*s%s), ", shown, search,
+             shown < length ? "..." : "");
+    return text;
 }
 
 /* The origin every position in an imported policy names: its lines are
@@ -376,6 +383,7 @@ cordon_policy *cordon_policy_load(const char *name_or_path, cordon_error *err)
         struct stat st;
         bool file_here = stat(name_or_path, &st) == 0 && S_ISREG(st.st_mode);
         const char *here = file_here ? "; for the file of that name here, give a path: ./" : "";
+        char variable[256];
         if (skipped_untrusted[0])
             cordon__error_set(err, -EPERM, NULL, 0, 0,
                               "policy '%s' not read from %s; give its path to read it anyway",
@@ -383,13 +391,14 @@ cordon_policy *cordon_policy_load(const char *name_or_path, cordon_error *err)
         else if (installed())
             cordon__error_set(err, -ENOENT, NULL, 0, 0,
                               "no policy named '%s' (looked in %s%s)%s%s", name_or_path,
-                              searched_path_variable(), CORDON_POLICY_DIR, here,
+                              searched_path_variable(variable, sizeof variable),
+                              CORDON_POLICY_DIR, here,
                               *here ? name_or_path : "");
         else
             cordon__error_set(err, -ENOENT, NULL, 0, 0,
                               "no policy named '%s' (looked in %s%s and %s)%s%s", name_or_path,
-                              searched_path_variable(), CORDON_POLICY_DIR,
-                              CORDON_SOURCE_POLICY_DIR, here, *here ? name_or_path : "");
+                              searched_path_variable(variable, sizeof variable),
+                              CORDON_POLICY_DIR, CORDON_SOURCE_POLICY_DIR, here, *here ? name_or_path : "");
         return NULL;
     }
     char *text = cordon__policy_read_file(path, path, err);

@@ -428,6 +428,11 @@ static void test_import_of_neither_kind_says_what_it_was_read_as(void **state)
     assert_string_equal(refused("not json\n", 1, 9),
                         "1:9: expected 'SYSCALL: \xe2\x80\xa6' (read as a minijail policy: a "
                         "Docker profile starts with '{')");
+    /* A cordon policy given by mistake: its first rule comes after its
+     * comments, and the refusal said nothing of what it was read as. */
+    assert_string_equal(refused("# a cordon policy\n\n  # indented\ndeny kill\n", 4, 10),
+                        "4:10: expected 'SYSCALL: \xe2\x80\xa6' (read as a minijail policy: a "
+                        "Docker profile starts with '{')");
 }
 
 /* A hostile file cannot exhaust the stack or the time of the reader. */

@@ -540,6 +540,18 @@ static void test_policy_load_errors_name_what_is_missing(void **state)
     assert_int_equal(err.code, -ENOENT);
     assert_non_null(strstr(err.message, "no policy named 'no-such-policy'"));
     assert_null(strstr(err.message, "./"));
+    /* Where the variable is set, what it holds: a mistyped one showed as
+     * its name alone. */
+    const char *search = getenv("CORDON_POLICY_PATH");
+    char *kept = search ? strdup(search) : NULL;
+    setenv("CORDON_POLICY_PATH", "/cordon-mistyped", 1);
+    assert_null(cordon_policy_load("no-such-policy", &err));
+    assert_non_null(strstr(err.message, "$CORDON_POLICY_PATH (/cordon-mistyped), "));
+    if (kept)
+        setenv("CORDON_POLICY_PATH", kept, 1);
+    else
+        unsetenv("CORDON_POLICY_PATH");
+    free(kept);
     /* the CLI's word for no filter: said how to ask for none here */
     assert_null(cordon_policy_load("none", &err));
     assert_int_equal(err.code, -ENOENT);

@@ -36,6 +36,21 @@ static void test_run_shell_line_output_passes_through(void **state)
     captured_free(&c);
 }
 
+/* A line that starts with '-' or '+' is a command line too: sh took it
+ * for its options ("Illegal option -"). */
+static void test_run_shell_line_starting_with_a_dash_is_a_command(void **state)
+{
+    (void)state;
+    captured c = CORDON("run", "--shell", "-n 2>/dev/null; echo ran");
+    expect_status(&c, 0);
+    assert_string_equal(c.out, "ran\n");
+    captured_free(&c);
+    c = CORDON("run", "--shell", "+x 2>/dev/null || echo ran too");
+    expect_status(&c, 0);
+    assert_string_equal(c.out, "ran too\n");
+    captured_free(&c);
+}
+
 static void test_run_signal_is_128_plus_n(void **state)
 {
     (void)state;
@@ -1811,6 +1826,7 @@ int main(void)
         cmocka_unit_test(test_run_exit_status_is_the_commands_own),
         cmocka_unit_test(test_run_a_limit_held_by_the_caller_s_own_says_so),
         cmocka_unit_test(test_run_shell_line_output_passes_through),
+        cmocka_unit_test(test_run_shell_line_starting_with_a_dash_is_a_command),
         cmocka_unit_test(test_run_signal_is_128_plus_n),
         cmocka_unit_test(test_run_timeout_is_124),
         cmocka_unit_test(test_run_not_found_is_127),
