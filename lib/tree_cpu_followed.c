@@ -27,10 +27,13 @@
  * two reads), what the counter follows is no longer known: if the parent
  * read on time the task made them faster than it could be followed (the
  * evidence is gone, and the limit is not held); if the parent itself was
- * away (stopped, kept off its CPUs), the next scan is taken as followed.
+ * late (stopped, kept off its CPUs), the next scan is taken as followed:
+ * a process that left the counter in that moment is then missed, what
+ * this leaves open (README, "Accounting").
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/perf_event.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -51,8 +54,11 @@
  * later: every record of its start has been read by then. */
 #define CONFIRM_NS (10ull * 1000 * 1000)
 /* Records lost after a gap between reads longer than this are the
- * parent's lateness, not the task's speed. */
-#define AWAY_NS (1000ull * 1000 * 1000)
+ * parent's lateness (a loaded machine woke it late: ten tasks of thread
+ * churn on two CPUs all lost some), not the task's speed: a buffer filled
+ * from a quarter to full in less is some 20 MB/s of records on one CPU,
+ * more than a CPU can start and end threads for. */
+#define AWAY_NS (5ull * 1000 * 1000)
 #define MAX_SUSPECTS 256u
 
 typedef struct ring {
@@ -87,6 +93,7 @@ struct cordon__counter_follower {
     int wake_fd; /* an epoll set of the rings, readable when one is a quarter full */
     uint64_t last_read_ns;
     bool lost, trust_next_scan;
+    bool full_when_late; /* the last read that found a ring full came late */
 };
 
 static uint64_t boot_ns(void)
@@ -314,10 +321,13 @@ static void take_record(cordon__counter_follower *f, const ring *r, uint64_t at,
         f->lost = true;
 }
 
-static void drain_ring(cordon__counter_follower *f, ring *r)
+/* Reads what the ring holds: whether it was full (records were lost
+ * since the last read: the kernel says so with its next record). */
+static bool drain_ring(cordon__counter_follower *f, ring *r)
 {
     uint64_t head = __atomic_load_n(&r->page->data_head, __ATOMIC_ACQUIRE);
     uint64_t tail = r->page->data_tail;
+    bool full = head - tail + 1024 > r->size;
     while (tail < head) {
         struct perf_event_header header;
         copy_out(r, tail, &header, sizeof header);
@@ -330,6 +340,7 @@ static void drain_ring(cordon__counter_follower *f, ring *r)
         tail += header.size;
     }
     __atomic_store_n(&r->page->data_tail, tail, __ATOMIC_RELEASE);
+    return full;
 }
 
 static int by_time(const void *a, const void *b)
@@ -344,6 +355,8 @@ static int by_time(const void *a, const void *b)
  * before them can still be on its way; the rest wait. */
 static void replay(cordon__counter_follower *f, uint64_t now)
 {
+    if (!f->held_count)
+        return;
     qsort(f->held, f->held_count, sizeof *f->held, by_time);
     size_t done = 0;
     for (; done < f->held_count && f->held[done].time + HOLD_NS <= now; done++) {
@@ -365,10 +378,16 @@ bool cordon__counter_follower_read(cordon__counter_follower *f)
     struct epoll_event woken[8];
     while (epoll_wait(f->wake_fd, woken, 8, 0) == 8)
         ; /* the wake-ups this read answers */
+    bool full = false;
     for (unsigned i = 0; i < f->ring_count; i++)
-        drain_ring(f, &f->rings[i]);
+        full |= drain_ring(f, &f->rings[i]);
+    /* The kernel says records were lost only with its first record after
+     * a read freed room: a later read's.  The read that found a ring full
+     * says whether the parent was late then. */
+    if (full)
+        f->full_when_late = late;
     replay(f, now);
-    if (f->lost && late) {
+    if (f->lost && (late || f->full_when_late)) {
         /* The parent's own lateness: what runs now is taken as followed. */
         f->lost = false;
         f->trust_next_scan = true;
@@ -402,20 +421,61 @@ static suspect *new_suspect(cordon__counter_follower *f)
     return oldest;
 }
 
-/* Whether a thread of `pid` is followed: its first thread may have ended
- * (pthread_exit) and left the others running. */
-static bool a_thread_followed(const cordon__counter_follower *f, pid_t pid)
+/* The kernel's PF_EXITING, in /proc/PID/task/TID/stat's flags: a thread
+ * in do_exit, whose EXIT record is written well before it is a zombie
+ * (a cc1 of a loaded make -j4 showed so 10-80 ms after its record). */
+#define THREAD_EXITING 0x4u
+
+/* Whether the thread runs on: not a zombie, not exiting. */
+static bool thread_runs_on(pid_t pid, const char *tid)
+{
+    char path[64], text[512];
+    snprintf(path, sizeof path, "/proc/%d/task/%s/stat", (int)pid, tid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    ssize_t got;
+    do
+        got = read(fd, text, sizeof text - 1);
+    while (got < 0 && errno == EINTR);
+    close(fd);
+    if (got <= 0)
+        return false;
+    text[got] = '\0';
+    const char *after_name = strrchr(text, ')'); /* the name may hold any byte */
+    char state;
+    unsigned flags;
+    if (!after_name || sscanf(after_name + 1, " %c %*d %*d %*d %*d %*d %u", &state, &flags) != 2)
+        return false;
+    return state != 'Z' && state != 'X' && !(flags & THREAD_EXITING);
+}
+
+typedef enum { PROCESS_FOLLOWED, PROCESS_ENDED, PROCESS_UNFOLLOWED } process_standing;
+
+/* Followed where any of its threads is (its first thread may have ended,
+ * pthread_exit, and left others); else ended where none runs on; else a
+ * process that runs outside the set: whether its first thread is a
+ * zombie says nothing (one that ended at once left a thread of a process
+ * the counter had lost spinning, unjudged). */
+static process_standing standing(const cordon__counter_follower *f, pid_t pid)
 {
     char path[48];
     snprintf(path, sizeof path, "/proc/%d/task", (int)pid);
     DIR *threads = opendir(path);
     if (!threads)
-        return false;
-    bool found = false;
-    for (struct dirent *entry; !found && (entry = readdir(threads));) {
+        return PROCESS_ENDED;
+    process_standing found = PROCESS_ENDED;
+    for (struct dirent *entry; (entry = readdir(threads));) {
         char *end;
         long tid = strtol(entry->d_name, &end, 10);
-        found = tid > 0 && !*end && set_find(f, (pid_t)tid) != SIZE_MAX;
+        if (tid <= 0 || *end)
+            continue;
+        if (set_find(f, (pid_t)tid) != SIZE_MAX) {
+            found = PROCESS_FOLLOWED;
+            break;
+        }
+        if (found == PROCESS_ENDED && thread_runs_on(pid, entry->d_name))
+            found = PROCESS_UNFOLLOWED;
     }
     closedir(threads);
     return found;
@@ -424,9 +484,7 @@ static bool a_thread_followed(const cordon__counter_follower *f, pid_t pid)
 bool cordon__counter_follower_left(cordon__counter_follower *f, pid_t pid,
                                    const cordon__proc_stat *stat)
 {
-    /* A process that ended (its record said so) but is not yet reaped. */
-    if (stat->state == 'Z' || stat->state == 'X' || set_find(f, pid) != SIZE_MAX ||
-        a_thread_followed(f, pid))
+    if (set_find(f, pid) != SIZE_MAX || standing(f, pid) != PROCESS_UNFOLLOWED)
         return false;
     if (f->trust_next_scan) {
         set_add(f, pid);

@@ -583,6 +583,28 @@ static void *exec_program(void *path)
     _exit(127);
 }
 
+static int autoreaped_count;
+static long autoreaped_ms;
+
+static void *autoreaped_from_a_thread(void *unused)
+{
+    (void)unused;
+    _exit(autoreaped_one_by_one(autoreaped_count, autoreaped_ms));
+}
+
+/* autoreaped-one-by-one from a second thread, the first having ended at
+ * once: the process's first thread is a zombie while the other runs. */
+static int first_thread_ends_then_autoreaped(int count, long ms)
+{
+    autoreaped_count = count;
+    autoreaped_ms = ms;
+    pthread_t thread;
+    if (pthread_create(&thread, NULL, autoreaped_from_a_thread, NULL) != 0)
+        return 1;
+    syscall(SYS_exit, 0);
+    return 1;
+}
+
 /* A thread that is not the first execs `path`: the kernel ends the
  * others and gives the thread the process's id. */
 static int exec_from_a_thread(const char *path)
@@ -609,6 +631,8 @@ int main(int argc, char **argv)
     }
     if (strcmp(mode, "first-thread-ends") == 0 && argc > 2)
         return first_thread_ends(atol(argv[2]));
+    if (strcmp(mode, "first-thread-ends-then-autoreaped") == 0 && argc > 3)
+        return first_thread_ends_then_autoreaped(atoi(argv[2]), atol(argv[3]));
     if (strcmp(mode, "exec-from-a-thread") == 0 && argc > 2)
         return exec_from_a_thread(argv[2]);
     if (strcmp(mode, "exec-self-again") == 0 && argc > 2)
