@@ -191,12 +191,12 @@ static int open_records(pid_t pid, int cpu, uint32_t watermark)
 }
 
 /* The largest buffer the caller's locked-memory allowance gives, down to
- * two pages (a caller of nobody's has 516 KiB for all its buffers, then
+ * one page (a caller of nobody's has 516 KiB for all its buffers, then
  * its RLIMIT_MEMLOCK), each opened to wake the parent a quarter full. */
 static int open_ring(ring *r, pid_t pid, int cpu)
 {
     long page = sysconf(_SC_PAGESIZE);
-    for (size_t pages = 32; pages >= 2; pages /= 4) {
+    for (size_t pages = 16; pages >= 1; pages /= 4) {
         r->fd = open_records(pid, cpu, (uint32_t)(pages * (size_t)page / 4));
         if (r->fd < 0)
             return r->fd;
