@@ -1145,12 +1145,15 @@ typedef struct cordon__proc_stat {
     char state; /* 'R', 'S', 'Z'... */
     pid_t ppid, pgrp, session;
     int tty_nr; /* the controlling terminal, as the kernel's new_encode_dev packs it */
+    unsigned flags; /* the kernel's PF_* flags of the task (of its first thread) */
     unsigned long long utime, stime, cutime, cstime, start_time;
     long threads, rss_pages;
     char comm[32];
 } cordon__proc_stat;
 bool cordon__proc_stat_parse(const char *text, cordon__proc_stat *stat);
 bool cordon__proc_stat_read(pid_t pid, cordon__proc_stat *stat);
+/* /proc/PID/task/TID/stat: one thread's. */
+bool cordon__proc_stat_read_thread(pid_t pid, const char *tid, cordon__proc_stat *stat);
 /* The boot clock in clock ticks, /proc/PID/stat's unit for a start. */
 unsigned long long cordon__boot_ticks(void);
 

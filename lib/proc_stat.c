@@ -20,6 +20,7 @@ static void store_field(cordon__proc_stat *stat, int field, long long value)
     case 5: stat->pgrp = (pid_t)value; break;
     case 6: stat->session = (pid_t)value; break;
     case 7: stat->tty_nr = (int)value; break;
+    case 9: stat->flags = (unsigned)value; break;
     case 14: stat->utime = (unsigned long long)value; break;
     case 15: stat->stime = (unsigned long long)value; break;
     case 16: stat->cutime = value > 0 ? (unsigned long long)value : 0; break;
@@ -81,6 +82,14 @@ bool cordon__proc_stat_read(pid_t pid, cordon__proc_stat *stat)
 {
     char path[64], text[1024];
     snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    return cordon__read_small_file(path, text, sizeof text) > 0 &&
+           cordon__proc_stat_parse(text, stat);
+}
+
+bool cordon__proc_stat_read_thread(pid_t pid, const char *tid, cordon__proc_stat *stat)
+{
+    char path[96], text[1024];
+    snprintf(path, sizeof path, "/proc/%d/task/%.24s/stat", (int)pid, tid);
     return cordon__read_small_file(path, text, sizeof text) > 0 &&
            cordon__proc_stat_parse(text, stat);
 }

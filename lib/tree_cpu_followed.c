@@ -33,7 +33,6 @@
  */
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <linux/perf_event.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -429,25 +428,9 @@ static suspect *new_suspect(cordon__counter_follower *f)
 /* Whether the thread runs on: not a zombie, not exiting. */
 static bool thread_runs_on(pid_t pid, const char *tid)
 {
-    char path[64], text[512];
-    snprintf(path, sizeof path, "/proc/%d/task/%s/stat", (int)pid, tid);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return false;
-    ssize_t got;
-    do
-        got = read(fd, text, sizeof text - 1);
-    while (got < 0 && errno == EINTR);
-    close(fd);
-    if (got <= 0)
-        return false;
-    text[got] = '\0';
-    const char *after_name = strrchr(text, ')'); /* the name may hold any byte */
-    char state;
-    unsigned flags;
-    if (!after_name || sscanf(after_name + 1, " %c %*d %*d %*d %*d %*d %u", &state, &flags) != 2)
-        return false;
-    return state != 'Z' && state != 'X' && !(flags & THREAD_EXITING);
+    cordon__proc_stat stat;
+    return cordon__proc_stat_read_thread(pid, tid, &stat) && stat.state != 'Z' &&
+           stat.state != 'X' && !(stat.flags & THREAD_EXITING);
 }
 
 typedef enum { PROCESS_FOLLOWED, PROCESS_ENDED, PROCESS_UNFOLLOWED } process_standing;
