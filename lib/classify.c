@@ -472,6 +472,16 @@ static void signal_ending(cordon_task *t, const cordon__attempt_state *s,
         cordon__crash_report_loaded(&t->exc_out, crash, (uintptr_t)t->fn, setup);
     else
         cordon__crash_report(&t->exc_out, &plain, t->kind == KIND_FUNCTION, (uintptr_t)t->fn);
+    /* Under an address-space limit a refused mapping is no MemoryLimit:
+     * the loader's or the program's failure to map shows as a crash
+     * (python3 under --mem 4M as nobody: a SIGSEGV, "no backtrace"). */
+    if ((signo == SIGSEGV || signo == SIGBUS) && launch->limit_set[RLIMIT_AS])
+        cordon__buffer_printf(&t->exc_out, "  (its memory limit of %llu %s is an address-space "
+                              "limit here, RLIMIT_AS, for want of a memory cgroup: a mapping "
+                              "refused under it, the program's or its loader's, may show as "
+                              "this crash)\n",
+                              (unsigned long long)t->limits[CORDON_LIMIT_MEMORY],
+                              cordon__bytes(t->limits[CORDON_LIMIT_MEMORY]));
     if (signo == SIGSYS && filtered && !s->listener_received && !s->sigsys_is_evidence)
         cordon__buffer_printf(&t->exc_out, "  (the task's filter has no listener and its rules "
                               "let the task send itself SIGSYS, or make a filter or a timer "

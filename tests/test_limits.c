@@ -654,6 +654,31 @@ static void test_limit_cpu_crossed_only_after_the_task_failed_is_no_cpu_limit(vo
     cordon_task_free(t);
 }
 
+static int crashes(cordon_ctx *ctx, void *arg);
+
+/* A memory limit held by RLIMIT_AS (no memory cgroup) names no
+ * MemoryLimit: a mapping refused under it shows as a crash or the
+ * loader's exit 127 (python3 under --mem 4M, as nobody: a SIGSEGV that
+ * said only "no backtrace").  The crash now says what the limit was. */
+static void test_limit_memory_as_an_address_space_limit_is_said_at_a_crash(void **state)
+{
+    (void)state;
+    setenv("CORDON_CGROUP", "none", 1);
+    for (int limited = 0; limited < 2; limited++) {
+        cordon_task *t = cordon_function_task(crashes, NULL);
+        if (limited)
+            assert_int_equal(cordon_set_limit(t, CORDON_LIMIT_MEMORY, 256u << 20), 0);
+        const cordon_result *r = run_task(t, CORDON_EXCEPTION);
+        assert_string_equal(r->exception, "SIGSEGV");
+        const char *said = strstr(r->exc_out.data, "its memory limit of 268435456 bytes is an "
+                                              "address-space limit here, RLIMIT_AS");
+        if (limited ? !said : said != NULL)
+            fail_msg("limited %d: %s", limited, r->exc_out.data);
+        cordon_task_free(t);
+    }
+    unsetenv("CORDON_CGROUP");
+}
+
 /* Ignores SIGCHLD, so that the kernel reaps its children itself, and
  * starts forty children one after another, some two at a time, each
  * spinning 100 ms of its own CPU: 4 s in all. */
@@ -2182,6 +2207,7 @@ int main(void)
         cmocka_unit_test(test_limit_cpu_not_from_a_signal),
         cmocka_unit_test(test_limit_cpu_reached_at_the_end_only_if_then_failed),
         cmocka_unit_test(test_limit_cpu_crossed_only_after_the_task_failed_is_no_cpu_limit),
+        cmocka_unit_test(test_limit_memory_as_an_address_space_limit_is_said_at_a_crash),
         cmocka_unit_test(test_limit_cpu_holds_a_command_s_tree_while_the_caller_is_away),
         cmocka_unit_test(test_limit_cpu_holds_children_the_kernel_reaps_while_the_caller_is_away),
         cmocka_unit_test(test_limit_file_size_ends_with_file_size_limit),
