@@ -389,6 +389,7 @@ bool cordon__counter_follower_read(cordon__counter_follower *f)
     if (f->lost && (late || f->full_when_late)) {
         /* The parent's own lateness: what runs now is taken as followed. */
         f->lost = false;
+        f->full_when_late = false; /* a later loss is judged by its own read */
         f->trust_next_scan = true;
         f->suspect_count = 0;
     }
