@@ -393,8 +393,8 @@ static int build_poll_set(const cordon_task *t, cordon__attempt_state *s, struct
         [SLOT_CANCEL] = s->exited || s->cancelled ? -1 : s->cancel_fd,
         [SLOT_TIMER] = s->timer_fd,
         [SLOT_RELAY_OUT] = relay_target(s, 1), [SLOT_RELAY_ERR] = relay_target(s, 2),
-        [SLOT_COUNTER_RECORDS] = s->exited || s->cpu_exceeded
-                                     ? -1 : cordon__counter_follower_wake_fd(s->counter_follower),
+        [SLOT_COUNTER_RECORDS] = cordon__counter_records_wanted(s)
+                                     ? cordon__counter_follower_wake_fd(s->counter_follower) : -1,
     };
     int open_streams = 0;
     for (int i = 0; i < SLOT_COUNT; i++) {
@@ -619,7 +619,7 @@ static void dispatch(cordon_task *t, cordon__attempt_state *s, struct pollfd *fd
     if (fds[SLOT_TIMER].revents)
         clear_timer(s);
     /* Read before the kernel's buffers fill (lib/tree_cpu_followed.c). */
-    if (fds[SLOT_COUNTER_RECORDS].revents &&
+    if (fds[SLOT_COUNTER_RECORDS].revents && cordon__counter_records_wanted(s) &&
         !cordon__counter_follower_read(s->counter_follower))
         s->counter_records_lost = true;
     if (fds[SLOT_CANCEL].revents && !s->exited) {

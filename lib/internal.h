@@ -1211,6 +1211,9 @@ void cordon__usage_leave_out_give_back(cordon__attempt_state *s);
 /* After the reap, without a v2 cgroup: at least what the CPU limit's
  * scans of /proc saw, where wait4 missed some of the tree. */
 void cordon__usage_count_scanned(cordon__attempt_state *s);
+/* Whether the records of which processes the CPU counter follows are
+ * still read: the task runs, and nothing of cordon's is ending it. */
+bool cordon__counter_records_wanted(const cordon__attempt_state *s);
 /* The CPUs the caller may run on: how fast a tree can spend CPU time. */
 unsigned cordon__usable_cpus(void);
 

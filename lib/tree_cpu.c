@@ -145,7 +145,7 @@ static void add_process(scan_sum *sum, cordon__attempt_state *s, pid_t pid,
     note_left_the_counter(s, pid);
     /* The kernel's records of what the counter follows also see a process
      * that ran such a file for a moment only (lib/tree_cpu_followed.c). */
-    if (s->counter_follower && !s->left_the_counter &&
+    if (cordon__counter_records_wanted(s) &&
         cordon__counter_follower_left(s->counter_follower, pid, st))
         s->left_the_counter = pid;
     sum->ns += share;
@@ -436,6 +436,17 @@ static uint64_t read_without_the_counter(cordon__attempt_state *s, bool scan, bo
     return sum.ns;
 }
 
+/* The records of which processes the counter follows are read while the
+ * task runs as it will: once cordon ends its tree (its deadline, a limit,
+ * a cancel, its first process's end), the burst of the ending processes'
+ * records is no evidence of anything (1,500 processes killed at once
+ * overrun the kernel's buffers). */
+bool cordon__counter_records_wanted(const cordon__attempt_state *s)
+{
+    return s->counter_follower && !s->exited && !s->timed_out && !s->cancelled &&
+           !s->cpu_exceeded && !s->left_the_counter && !s->counter_records_lost;
+}
+
 /* Beside the counter a scan only finds what the counter lost (below):
  * it is made when due, at most a twentieth of the caller's CPU, while
  * the counter is read at every check.  Checks that scanned each time, and
@@ -495,7 +506,7 @@ uint64_t cordon__tree_cpu_ns(cordon__attempt_state *s, bool full)
         return s->cpu_used_ns;
     /* Read at every check, before a scan judges by them: the kernel's
      * buffers hold some tens of ms of a busy tree's records. */
-    if (s->counter_follower && !cordon__counter_follower_read(s->counter_follower))
+    if (cordon__counter_records_wanted(s) && !cordon__counter_follower_read(s->counter_follower))
         s->counter_records_lost = true;
     bool did_scan;
     uint64_t seen = scan_due(s, full) ? scan_timed(s, &did_scan)
