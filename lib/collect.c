@@ -619,9 +619,8 @@ static void dispatch(cordon_task *t, cordon__attempt_state *s, struct pollfd *fd
     if (fds[SLOT_TIMER].revents)
         clear_timer(s);
     /* Read before the kernel's buffers fill (lib/tree_cpu_followed.c). */
-    if (fds[SLOT_COUNTER_RECORDS].revents && cordon__counter_records_wanted(s) &&
-        !cordon__counter_follower_read(s->counter_follower))
-        s->counter_records_lost = true;
+    if (fds[SLOT_COUNTER_RECORDS].revents)
+        cordon__counter_records_read(s);
     if (fds[SLOT_CANCEL].revents && !s->exited) {
         s->cancelled = true; /* the task is being freed: no one waits for it */
         /* cordon_cancel's own kill, where it came first (this loop was

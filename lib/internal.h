@@ -1214,6 +1214,9 @@ void cordon__usage_count_scanned(cordon__attempt_state *s);
 /* Whether the records of which processes the CPU counter follows are
  * still read: the task runs, and nothing of cordon's is ending it. */
 bool cordon__counter_records_wanted(const cordon__attempt_state *s);
+/* Reads them where wanted; their loss while the parent read on time is
+ * noted (counter_records_lost), and ends the task at the next check. */
+void cordon__counter_records_read(cordon__attempt_state *s);
 /* The CPUs the caller may run on: how fast a tree can spend CPU time. */
 unsigned cordon__usable_cpus(void);
 

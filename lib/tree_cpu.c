@@ -447,6 +447,12 @@ bool cordon__counter_records_wanted(const cordon__attempt_state *s)
            !s->cpu_exceeded && !s->left_the_counter && !s->counter_records_lost;
 }
 
+void cordon__counter_records_read(cordon__attempt_state *s)
+{
+    if (cordon__counter_records_wanted(s) && !cordon__counter_follower_read(s->counter_follower))
+        s->counter_records_lost = true;
+}
+
 /* Beside the counter a scan only finds what the counter lost (below):
  * it is made when due, at most a twentieth of the caller's CPU, while
  * the counter is read at every check.  Checks that scanned each time, and
@@ -506,8 +512,7 @@ uint64_t cordon__tree_cpu_ns(cordon__attempt_state *s, bool full)
         return s->cpu_used_ns;
     /* Read at every check, before a scan judges by them: the kernel's
      * buffers hold some tens of ms of a busy tree's records. */
-    if (cordon__counter_records_wanted(s) && !cordon__counter_follower_read(s->counter_follower))
-        s->counter_records_lost = true;
+    cordon__counter_records_read(s);
     bool did_scan;
     uint64_t seen = scan_due(s, full) ? scan_timed(s, &did_scan)
                                       : read_without_the_counter(s, false, &did_scan);
