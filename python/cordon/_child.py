@@ -100,6 +100,7 @@ def _exception_envelope(exc, profiler):
         "traceback": _traceback_text(cls, exc),
         "profile": _profile_stats(profiler),
         "exc": None,
+        "links": None,
     }
     if isinstance(exc, SystemExit):
         code = exc.code
@@ -112,6 +113,8 @@ def _exception_envelope(exc, profiler):
         envelope["exc"] = _wire.dumps(exc)
     except BaseException as error:  # a __reduce__ may raise SystemExit
         envelope["unpicklable"] = _safe_str(error)
+        return envelope
+    envelope["links"] = _wire.dumps_links(exc)
     return envelope
 
 
@@ -183,6 +186,8 @@ def _send(envelope, spec):
     added to cordon's region, and is cut to fit it."""
     limit, capacity = spec["return_limit"], spec["capacity"]
     payload = envelope.get("value") or envelope.get("exc") or b""
+    if envelope.get("links") and len(payload) + len(envelope["links"]) > limit:
+        envelope["links"] = None  # the exception without its chain, rather than none
     if len(payload) > limit and envelope["kind"] == "raise":
         # Not rebuilt, but its class, words and traceback still say what
         # was raised (a RemoteError): a raise of a large exception had
@@ -194,6 +199,8 @@ def _send(envelope, spec):
     data = _wire.dumps(envelope)
     if len(data) > capacity:
         envelope["profile"] = None
+        if "links" in envelope:
+            envelope["links"] = None
         envelope["traceback"] = _cut_middle(envelope.get("traceback", ""))
         if "message" in envelope:
             envelope["message"] = _cut(envelope["message"])

@@ -746,6 +746,10 @@ class _Unpickler(pickle._Unpickler):
             raise pickle.UnpicklingError(
                 f"the task's return calls a {type(func).__name__} it built, not a class "
                 "the parent looked up by name")
+        if issubclass(type(func), enum.Enum):
+            raise pickle.UnpicklingError(
+                f"the task's return calls {type(func).__name__} member, a constant it may "
+                "only name")
 
     def _reconstructor(self, cls, base, state):
         self._require_named(cls)
@@ -1129,6 +1133,8 @@ class _Unpickler(pickle._Unpickler):
         found = _loaded(module, name)
         if self._rebuilds(found, module, name):
             return self._name(_GUARDED.get(found, found))
+        if self._trusted_member(found):
+            return self._name(found)
         if found is None:
             raise pickle.UnpicklingError(
                 f"the task's return names {module}.{name}, which is not loaded in the "
@@ -1145,6 +1151,15 @@ class _Unpickler(pickle._Unpickler):
         raise pickle.UnpicklingError(
             f"the task's return names {module}.{name}, which is not a class "
             f"the parent rebuilds from a task's bytes; {how}")
+
+    def _trusted_member(self, found):
+        """A member of a trusted Enum that pickles by its global name (such
+        as signal.SIGTERM, which signal.Signals makes global): the parent's
+        own constant, which the bytes may neither call nor change (see
+        _require_named and _load_build)."""
+        cls = type(found)
+        return (issubclass(cls, enum.Enum)
+                and self._rebuilds(cls, _TYPE_MODULE.__get__(cls), _TYPE_QUALNAME.__get__(cls)))
 
     def _name(self, found):
         self._named[id(found)] = found
@@ -1342,13 +1357,73 @@ def dumps(obj):
     return pickle.dumps(obj, protocol=PROTOCOL)
 
 
+class _ChainPickler(pickle.Pickler):
+    """Pickles exceptions with their chains: an exception's own pickle
+    holds only its args and attributes.  The links go in the state, which
+    BaseException.__setstate__ sets again (and the parent's loader checks
+    as any task's state)."""
+
+    def reducer_override(self, obj):
+        if not isinstance(obj, BaseException) or (
+                obj.__cause__ is None and obj.__context__ is None):
+            return NotImplemented
+        reduced = obj.__reduce_ex__(PROTOCOL)
+        if type(reduced) is not tuple or len(reduced) not in (2, 3):
+            return NotImplemented
+        state = reduced[2] if len(reduced) == 3 else None
+        if state is not None and type(state) is not dict:
+            return NotImplemented
+        state = dict(state or {})
+        state.update(__cause__=obj.__cause__, __context__=obj.__context__,
+                     __suppress_context__=obj.__suppress_context__)
+        return (reduced[0], reduced[1], state)
+
+
+def dumps_links(exc):
+    """The exception's chain, (__cause__, __context__, __suppress_context__)
+    with theirs, apart from the exception itself: a `raise ... from` had
+    reached the caller without its cause.  Apart, so that a link the
+    parent does not rebuild (a class it does not trust, an attribute of
+    one) costs the chain, not the exception.  None without a chain, or
+    where it does not pickle (a cause holding a lock) or is deeper than
+    the parent raises as itself."""
+    if exc.__cause__ is None and exc.__context__ is None:
+        return None
+    if _chain_depth(exc) > _CHAIN_DEPTH_CAP:
+        return None
+    try:
+        out = io.BytesIO()
+        _ChainPickler(out, protocol=PROTOCOL).dump(
+            (exc.__cause__, exc.__context__, exc.__suppress_context__))
+        return out.getvalue()
+    except BaseException:  # a cause's __reduce__ may raise SystemExit too
+        return None
+
+
+def chain_from_links(exc, links):
+    """exc with the chain its child sent (dumps_links), where it is one:
+    two exceptions or None and a bool, no deeper than the parent raises;
+    exc as it was otherwise."""
+    if type(links) is not tuple or len(links) != 3 or type(links[2]) is not bool:
+        return exc
+    cause, context, suppress = links
+    if not all(link is None or isinstance(link, BaseException) for link in (cause, context)):
+        return exc
+    exc.__cause__, exc.__context__ = cause, context
+    exc.__suppress_context__ = suppress
+    if _chain_depth(exc) > _CHAIN_DEPTH_CAP:
+        exc.__cause__ = exc.__context__ = None
+        exc.__suppress_context__ = False
+    return exc
+
+
 # What each kind of envelope holds for the parent to read, and as what: the
 # child writes it, so a field missing or of another type is a corrupt
 # return, never an exception of the parent's own (a KeyError, a TypeError).
 _ENVELOPE_FIELDS = {
     "ok": {"value": bytes},
     "raise": {"module": str, "qualname": str, "message": str, "traceback": str,
-              "exc": (bytes, type(None))},
+              "exc": (bytes, type(None)), "links": (bytes, type(None))},
     "exit": {"code": (int, str, type(None)), "traceback": str},
     "unpicklable": {"type": str, "error": str},
     "toolarge": {"size": int},

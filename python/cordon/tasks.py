@@ -35,6 +35,9 @@ _FAILED_STDERR_TAIL = 4096
 # The main thread waits for a run in slices, so that a signal's handler
 # (KeyboardInterrupt) runs; other threads wait in one go.
 _MAIN_JOIN_SLICE_MS = 100
+# A command's profile runs on a thread of its own, joined in slices that
+# also send a cancel the library's run had not begun to take.
+_PROFILE_CANCEL_SLICE_S = 0.05
 
 # Every task with a run going on, for the interpreter's exit to kill.
 _running = weakref.WeakSet()
@@ -302,7 +305,6 @@ class _Task:
         self._current = None
         self._interrupted = None  # the attempt a KeyboardInterrupt ended
         self._cancelled = threading.Event()
-        self._uncancellable = False
         self._profile = None
         self._profiling = False
         self.configure(**options)
@@ -318,6 +320,8 @@ class _Task:
         _options.check(options, self._allowed)
         _options.check_values(options)  # timeout=0 is refused now, not at run
         _options.check_shapes(options)
+        if "trust" in options:
+            _check_trust(options["trust"])  # a bare module name shows now, not at run
         if "policy" in options:
             _options.policy(options["policy"])  # a mistake shows now, not at run
         # The library's own checks of mounts and names, on a task made for
@@ -454,14 +458,10 @@ class _Task:
         thread): its whole process tree at once, or before its child starts.
         The waiting call (run, join, run_and_retry) then raises
         cordon.Cancelled, unless the task had ended by itself first; no
-        retry follows.  True when a run was going on, False when none was.
-        RuntimeError during a command's run_profiler, which cannot be
-        cancelled."""
+        retry follows.  True when a run was going on, False when none was."""
         with self._run_lock:
             if not self._active:
                 return False
-            if self._uncancellable:
-                raise RuntimeError("a command's run_profiler cannot be cancelled")
             self._cancelled.set()
             if self._current is not None:
                 self._current.cancel()
@@ -592,6 +592,23 @@ class _Task:
         return self._deliver(outcome)
 
 
+def _unescape_record(line):
+    """A log_out line as its record was: `\\n` a newline, `\\\\` a backslash
+    (a lone one, which a task writing its log fd itself may leave, kept)."""
+    if "\\" not in line:
+        return line
+    parts, i = [], 0
+    while i < len(line):
+        c = line[i]
+        if c == "\\" and i + 1 < len(line) and line[i + 1] in "n\\":
+            parts.append("\n" if line[i + 1] == "n" else "\\")
+            i += 2
+            continue
+        parts.append(c)
+        i += 1
+    return "".join(parts)
+
+
 class FunctionTask(_Task):
     """FunctionTask(func, *args, **kwargs): func(*args, **kwargs) in a
     forked, confined child.  Options: configure(...), and trust= (classes
@@ -610,6 +627,16 @@ class FunctionTask(_Task):
 
     def __repr__(self):
         return self._repr(repr(getattr(self.func, '__qualname__', self.func)))
+
+    @property
+    def log_records(self) -> List[str]:
+        """log_out's records, one per item, each as it was formatted: a
+        record's newlines (and backslashes, which log_out doubles so that
+        its lines read back) as they were."""
+        lines = self.log_out.split("\n")
+        if lines[-1] == "":  # the last record's newline (a cut one has none)
+            lines.pop()
+        return [_unescape_record(line) for line in lines]
 
     def _make(self):
         _check_trust(self._options.get("trust"))
@@ -694,7 +721,7 @@ class FunctionTask(_Task):
         qualname = _wire.printable(envelope["qualname"])
         message = _wire.printable(envelope["message"])
         self.exception = f"{_wire.printable(envelope['module'])}.{qualname}"
-        exc = self._rebuilt_exception(envelope["exc"])
+        exc = self._rebuilt_exception(envelope["exc"], envelope["links"])
         if exc is None:
             return False, errors.RemoteError(
                 f"{qualname}: {message}", class_name=self.exception,
@@ -708,7 +735,7 @@ class FunctionTask(_Task):
             pass
         return False, exc
 
-    def _rebuilt_exception(self, data):
+    def _rebuilt_exception(self, data, links=None):
         """The task's exception as itself, or None when it cannot be rebuilt
         or is none the parent raises for a task (_wire.rebuildable_exception:
         under trust=True too), nor one whose words would still show a
@@ -723,7 +750,27 @@ class FunctionTask(_Task):
             return None
         if not _wire.rebuildable_exception_tree(exc):
             return None
+        if links is not None:
+            chained = self._rebuilt_links(exc, links)
+            if chained is not None:
+                return chained
+            exc.__cause__ = exc.__context__ = None
+            exc.__suppress_context__ = False
         return _wire.escaped_exception(exc)
+
+    def _rebuilt_links(self, exc, data):
+        """exc with its chain (__cause__, __context__), held to the rules
+        of the exception itself; None when the chain is not one the
+        parent rebuilds, and exc is then raised without it."""
+        try:
+            links = self._load(data, exception=True)
+        except Exception:
+            return None
+        for link in links[:2] if type(links) is tuple else ():
+            if isinstance(link, BaseException) and not _wire.rebuildable_exception_tree(link):
+                return None
+        exc = _wire.chain_from_links(exc, links)
+        return _wire.escaped_exception(exc) if exc.__cause__ or exc.__context__ else None
 
     def _print_profile(self, out, sort, limit, raised):
         if self._profile is None and raised is not None:
@@ -790,20 +837,61 @@ class ShellCommand(_Task):
         opts = {k: v for k, v in self._options.items() if k != "check"}
         return task, _options.apply(task, opts)
 
+    def _profile_command(self, task):
+        """cordon's profiler of commands, which only blocks, on a thread of
+        its own: this one still takes Ctrl-C, and cancel() reaches the run
+        (a command's profile had held the caller to its end).  False when
+        a cancel came first: nothing forked."""
+        done = {}
+        # Its own end, not is_alive(): a Thread.join that a KeyboardInterrupt
+        # stopped marks the thread ended while it runs (Python 3.11).
+        ended = threading.Event()
+
+        def profile():
+            try:
+                done["report"] = task.run_profiler()
+            except BaseException as error:  # raised again on the caller's thread
+                done["error"] = error
+            finally:
+                ended.set()
+
+        worker = threading.Thread(target=profile, name="cordon-profiler", daemon=True)
+        with self._run_lock:
+            if self._cancelled.is_set():
+                return False
+            self._current = task
+            worker.start()
+        try:
+            # A cancel sent before the library's run began finds none
+            # (False): it is sent again until the run ends.
+            while not ended.wait(_PROFILE_CANCEL_SLICE_S):
+                if self._cancelled.is_set():
+                    task.cancel()
+        except BaseException:  # KeyboardInterrupt: the run ends with it
+            self._cancelled.set()
+            while not ended.is_set():
+                task.cancel()
+                ended.wait(_PROFILE_CANCEL_SLICE_S)
+            try:  # the attempt kept as cancel()'s is
+                self._take(task.result())
+                self._recorded(self._outcome())
+                self.attempts = self.attempts or 1
+            except Exception:  # the interrupt is what the caller gets
+                pass
+            raise
+        finally:
+            with self._run_lock:
+                self._current = None
+        if "error" in done:
+            raise done["error"]
+        _, self._command_profile = done["report"]
+        return True
+
     def _attempt(self):
         task, _ = self._make()
         if self._profiling:
-            # cordon's profiler of commands runs only blocking: a cancel
-            # before it starts still holds, one after it is refused.
-            with self._run_lock:
-                if self._cancelled.is_set():
-                    return self._never_started()
-                self._uncancellable = True
-            try:
-                _, self._command_profile = task.run_profiler()
-            finally:
-                with self._run_lock:
-                    self._uncancellable = False
+            if not self._profile_command(task):
+                return self._never_started()
         elif not self._execute_recorded(task, self._outcome):
             return self._never_started()
         self._take(task.result())

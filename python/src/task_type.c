@@ -458,12 +458,14 @@ static PyObject *task_join(cordon_py_task *self, PyObject *arg)
     return PyLong_FromLong(rc);
 }
 
-/* cancel() -> True when start()'s run was still going on: its whole tree
- * is being killed and join() will say how it ended; False otherwise. */
+/* cancel() -> True when start()'s run, or a blocking run (run_profiler)
+ * of another thread, was still going on: its whole tree is being killed
+ * and join() (or that call) will say how it ended; False otherwise (a
+ * blocking run not yet begun in the library too). */
 static PyObject *task_cancel(cordon_py_task *self, PyObject *unused)
 {
     (void)unused;
-    if (!self->started)
+    if (!self->started && !self->busy)
         Py_RETURN_FALSE;
     int rc = cordon_cancel(self->task);
     if (rc == -EINVAL)

@@ -3,6 +3,7 @@ process tree; the waiting call raises cordon.Cancelled; nothing is left."""
 import concurrent.futures
 import io
 import os
+import shlex
 import signal
 import subprocess
 import sys
@@ -158,19 +159,76 @@ def test_cancel_of_a_function_s_run_profiler():
     helpers.assert_none_left(name)
 
 
-def test_a_command_s_run_profiler_cannot_be_cancelled_once_started():
-    t = ShellCommand("sleep 60", timeout=1)
+def named_sleeper(name):
+    """A command whose process is named `name` while it sleeps 60 s."""
+    code = ("import ctypes, time; "
+            f"ctypes.CDLL(None).prctl(15, b'{name}', 0, 0, 0); time.sleep(60)")
+    return ShellCommand(f"exec {shlex.quote(sys.executable)} -c {shlex.quote(code)}",
+                        timeout=30)
+
+
+def test_cancel_ends_a_command_s_run_profiler():
+    # A command's profile ran to its end whatever cancel() was sent
+    # (RuntimeError: "cannot be cancelled").
+    name = helpers.marker()
+    t = named_sleeper(name)
     outcome = []
-    thread = threading.Thread(target=lambda: outcome.append(
-        pytest.raises(cordon.Timeout, t.run_profiler, out=io.StringIO())))
+    out = io.StringIO()
+
+    def runner():
+        try:
+            t.run_profiler(out=out)
+        except BaseException as error:
+            outcome.append(error)
+
+    thread = threading.Thread(target=runner)
     thread.start()
     try:
-        helpers.wait_until(lambda: t._uncancellable, "profiling")
-        with pytest.raises(RuntimeError, match="cannot be cancelled"):
-            t.cancel()
+        helpers.wait_until(lambda: len(helpers.named(name)) == 1, f"running: {name}")
+        assert t.cancel() is True
     finally:
         thread.join()
-    assert len(outcome) == 1
+    assert len(outcome) == 1 and isinstance(outcome[0], cordon.Cancelled), outcome
+    assert t.exception == "Cancelled" and t.signal == signal.SIGKILL
+    helpers.assert_none_left(name)
+
+
+def test_a_cancel_sent_as_a_command_s_profile_starts_is_not_lost():
+    # Sent before the library's run begins, cancel() is held for it.
+    for _ in range(5):
+        t = named_sleeper(helpers.marker())
+        outcome = []
+        thread = threading.Thread(target=lambda: outcome.append(
+            pytest.raises(cordon.Cancelled, t.run_profiler, out=io.StringIO())))
+        thread.start()
+        helpers.wait_until(lambda: t._active, "begun")
+        t.cancel()
+        thread.join()
+        assert len(outcome) == 1
+
+
+def test_keyboard_interrupt_ends_a_command_s_run_profiler():
+    # Ctrl-C had waited for the command's end (here its 30 s timeout).
+    name = helpers.marker()
+    t = named_sleeper(name)
+
+    def interrupt():
+        helpers.wait_until(lambda: len(helpers.named(name)) == 1, f"running: {name}")
+        os.kill(os.getpid(), signal.SIGINT)
+
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    timer = threading.Thread(target=interrupt)
+    timer.start()
+    began = time.monotonic()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            t.run_profiler(out=io.StringIO())
+    finally:
+        timer.join()
+        signal.signal(signal.SIGINT, previous)
+    assert time.monotonic() - began < 20
+    helpers.assert_none_left(name)
+    assert t.exception == "Cancelled" and t.attempts == 1 and len(t.history) == 1
 
 
 def test_a_task_cannot_pass_for_cancelled():

@@ -8,6 +8,7 @@ import resource
 import shutil
 import subprocess
 import sys
+import threading
 
 import pytest
 
@@ -544,8 +545,10 @@ def test_trust_that_names_no_class_or_module_is_a_type_error_before_the_run():
     # trust=5 ran the task and then failed its return as a ReturnError
     # ("'int' object is not iterable"); trust=[5] was taken and ignored
     for trust in (5, "helpers", [5], [None], ["helpers", 2.5]):
+        t = FunctionTask(helpers.add, 1)
         with pytest.raises(TypeError, match=r"^trust="):
-            FunctionTask(helpers.add, 1).configure(trust=trust).run()
+            t.configure(trust=trust)  # refused as given, not at run
+        assert t.run() == 1  # and the task kept its options
     for trust in (True, False, None, [], [helpers.Point], ("helpers",)):
         assert FunctionTask(helpers.add, 1).configure(trust=trust).run() == 1
     with pytest.raises(TypeError, match=r"^trust=5: "):
@@ -572,3 +575,64 @@ def test_a_stream_s_text_is_made_when_it_is_read():
     finally:
         tracemalloc.stop()
     assert task.result["std_out"] == b"\xff" * size
+
+
+def _logs_backslashes_and_newlines():
+    logging.getLogger().info("C:\\temp\\new\nsecond line")
+    logging.getLogger("cordon.test").warning("plain")
+
+
+def test_log_records_are_the_records_as_logged():
+    # log_out doubles a record's backslashes so that its lines read back:
+    # a path C:\temp\new came as C:\\temp\\new with no way to tell
+    t = FunctionTask(_logs_backslashes_and_newlines)
+    t.run()
+    assert t.log_out == ("INFO:root:C:\\\\temp\\\\new\\nsecond line\n"
+                         "WARNING:cordon.test:plain\n")
+    assert t.log_records == ["INFO:root:C:\\temp\\new\nsecond line",
+                             "WARNING:cordon.test:plain"]
+
+
+def _raises_from():
+    try:
+        {}["missing"]
+    except KeyError as error:
+        raise ValueError("bad config") from error
+
+
+def _raises_while_handling():
+    try:
+        1 / 0
+    except ZeroDivisionError:
+        raise RuntimeError("cleanup failed")
+
+
+class _HoldsALock(Exception):
+    def __init__(self):
+        super().__init__("holds a lock")
+        self.lock = threading.Lock()
+
+
+def _raises_from_an_unpicklable_cause():
+    try:
+        raise _HoldsALock()
+    except _HoldsALock as error:
+        raise ValueError("outer") from error
+
+
+def test_a_raised_exception_keeps_its_chain():
+    # raise ... from came back without __cause__, and an exception raised
+    # while handling another without __context__
+    with pytest.raises(ValueError, match="bad config") as caught:
+        FunctionTask(_raises_from).run()
+    cause = caught.value.__cause__
+    assert type(cause) is KeyError and cause.args == ("missing",)
+    assert caught.value.__suppress_context__
+    with pytest.raises(RuntimeError, match="cleanup failed") as caught:
+        FunctionTask(_raises_while_handling).run()
+    assert type(caught.value.__context__) is ZeroDivisionError
+    assert not caught.value.__suppress_context__
+    # a cause that does not pickle: the exception still comes as itself
+    with pytest.raises(ValueError, match="outer") as caught:
+        FunctionTask(_raises_from_an_unpicklable_cause).run()
+    assert caught.value.__cause__ is None

@@ -14,6 +14,7 @@ import os
 import pathlib
 import pickle
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -22,6 +23,7 @@ import traceback
 import pytest
 
 import cordon
+from cordon import _wire
 from cordon.tasks import FunctionTask
 
 import helpers
@@ -49,9 +51,10 @@ def value_envelope(data):
     return {"kind": "ok", "profile": None, "value": data}
 
 
-def raise_envelope(data, module="builtins", qualname="Exception"):
+def raise_envelope(data, module="builtins", qualname="Exception", links=None):
     return {"kind": "raise", "profile": None, "module": module, "qualname": qualname,
-            "message": "forged", "traceback": "Traceback: forged\n", "exc": data}
+            "message": "forged", "traceback": "Traceback: forged\n", "exc": data,
+            "links": links}
 
 
 def probe_module(tmp_path, monkeypatch, name, body=""):
@@ -1127,6 +1130,31 @@ def test_an_enum_member_of_a_trusted_class_comes_back_as_itself():
     assert got[0] is helpers.Shade.RED
 
 
+def _signal_member():
+    return signal.SIGTERM
+
+
+def test_an_enum_member_pickled_by_its_global_name_comes_back_under_trust():
+    # signal.Signals pickles its members as signal.SIGTERM, a global name
+    # that is no class: refused even with trust=[signal.Signals]
+    for trust in ([signal.Signals], ["signal"]):
+        got = FunctionTask(_signal_member).configure(trust=trust).run()
+        assert got is signal.SIGTERM
+    assert type(outcome(FunctionTask(_signal_member))) is cordon.UntrustedReturn
+
+
+@pytest.mark.parametrize("data", [
+    b"csignal\nSIGTERM\n(tR.",                   # called: a constant, not a class
+    b"csignal\nSIGTERM\n(dVx\nI1\nsb.",          # its state set: the parent's constant
+    b"csignal\nSIGTERM\nN}(V_value_\nI9\nu\x86b.",  # its slots and dict, protocol 2's form
+])
+def test_a_trusted_enum_member_can_be_named_and_nothing_more(data):
+    before = dict(vars(signal.SIGTERM))
+    raised = outcome(forged(value_envelope(data)).configure(trust=[signal.Signals]))
+    assert type(raised) is cordon.UntrustedReturn, raised
+    assert dict(vars(signal.SIGTERM)) == before and signal.SIGTERM == 15
+
+
 @pytest.mark.parametrize("target, name", [
     (b"chelpers\nShade\n", b"Vmarked\n"),        # a property: would run in the parent
     (b"chelpers\nShade\n", b"V__class__\n"),     # an attribute, not a member
@@ -1240,3 +1268,37 @@ def test_what_was_printed_before_stdout_was_replaced_is_kept():
     task = FunctionTask(_prints_then_swaps_stdout)
     assert task.run() == 2
     assert task.std_out == "partial"
+
+
+@pytest.mark.parametrize("links", [
+    pickle.dumps(5),                                          # no tuple
+    pickle.dumps((ValueError("a"), None)),                   # two links, no flag
+    pickle.dumps(("text", None, False)),                     # a link that is no exception
+    pickle.dumps((None, None, 1)),                           # a flag that is no bool
+    pickle.dumps((helpers.Point(1, 2), None, False)),        # an object, not an exception
+    pickle.dumps((cordon.Timeout("forged"), None, False)),   # cordon's own: never the task's
+    pickle.dumps((KeyboardInterrupt(), None, True)),         # a BaseException of the caller's
+    pickle.dumps((ValueError("\x1b[2J"), None, True)),       # words that drive a terminal
+    naming("os", "system"),                                  # a function
+    b"garbage",
+])
+def test_a_chain_the_parent_does_not_rebuild_costs_the_chain_not_the_exception(links):
+    t = forged(raise_envelope(pickle.dumps(ValueError("the task's")), links=links))
+    raised = outcome(t)
+    assert type(raised) is ValueError and str(raised) == "the task's", raised
+    assert raised.__cause__ is None and raised.__context__ is None
+
+
+def test_a_chain_deeper_than_the_parent_raises_is_dropped():
+    deep = ValueError("0")
+    for i in range(1, 300):
+        link = ValueError(str(i))
+        link.__context__ = deep
+        deep = link
+    # as a task's own pickler could write it (the child's refuses a chain
+    # this deep and sends none)
+    out = io.BytesIO()
+    _wire._ChainPickler(out, protocol=pickle.HIGHEST_PROTOCOL).dump((deep, None, True))
+    links = out.getvalue()
+    raised = outcome(forged(raise_envelope(pickle.dumps(ValueError("top")), links=links)))
+    assert type(raised) is ValueError and str(raised) == "top"
