@@ -6,6 +6,7 @@
  * written by code we do not trust, so every field is checked before use.
  */
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -150,6 +151,14 @@ static bool setup_failed(cordon_task *t, const cordon__setup_record *setup,
                               "crash; allow both)\n");
     if (step == STEP_WORKING_DIRECTORY && error == ENOENT && t->cwd)
         cordon__explain_hidden(t, t->cwd, "the working directory");
+    if (step == STEP_WORKING_DIRECTORY && t->cwd && error == ENAMETOOLONG)
+        cordon__buffer_printf(&t->exc_out, "  (%s: give one whose absolute path is shorter "
+                              "than PATH_MAX, %d bytes)\n",
+                              t->cwd[0] == '/' ? "its path is longer than PATH_MAX"
+                                               : "a relative one is taken from the caller's "
+                                                 "working directory, whose path is longer "
+                                                 "than PATH_MAX",
+                              PATH_MAX);
     if (step == STEP_WORKING_DIRECTORY && !t->cwd && (error == ENOENT || error == ENAMETOOLONG))
         cordon__buffer_printf(&t->exc_out, "  (a task in a mount namespace of its own, or run as "
                               "another user, enters the caller's working directory again by its "

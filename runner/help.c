@@ -115,6 +115,7 @@ static const char task_options_help[] =
     "                      code, 1-255), * (any exception; the default); names as\n"
     "                      cordon reports them (not timeout or segv)\n"
     "  --backoff TIME[,xFACTOR][,max TIME]  delay before each retry, e.g. 100ms,x2,max 5s\n"
+    "                      (the factor also *2, the cap also max=5s)\n"
     "Reporting:\n"
     "  --json              print only the result, as one JSON object, on stdout;\n"
     "                      the task's log (what it writes to fd 3) is kept only\n"

@@ -341,6 +341,19 @@ static void test_mounts_working_directory_too_long_to_look_up_fails_closed(void 
     assert_int_equal(rc, 0);
     assert_string_equal(r->std_out.data, "/\n");
     cordon_task_free(t);
+    /* A relative one is taken from the caller's too long path: the
+     * message said only "File name too long". */
+    assert_int_equal(chdir(base), 0);
+    for (int i = 0; i < 22; i++)
+        assert_int_equal(chdir(name), 0);
+    t = shell("pwd");
+    assert_int_equal(cordon_set_cwd(t, "."), 0);
+    rc = cordon_run(t);
+    r = cordon_task_result(t);
+    assert_int_equal(chdir(previous), 0);
+    assert_int_equal(rc, CORDON_EXCEPTION);
+    assert_non_null(strstr(r->exc_out.data, "a relative one is taken from the caller's"));
+    cordon_task_free(t);
     char command[160];
     snprintf(command, sizeof command, "rm -rf '%s'", base);
     assert_int_equal(system(command), 0);
