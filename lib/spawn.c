@@ -923,14 +923,19 @@ static int prepare(cordon_task *t, cordon__launch *l, cordon__attempt_state *s)
     if (l->policy && (rc = policy_for(t, l, kind)) < 0)
         return rc;
     /* A task of the cgroup's owner that can reach its files (no mount
-     * namespace, whose /sys is read-only, or a policy that lets it mount
-     * cgroupfs in namespaces of its own) may leave them changed: killed
-     * (every later task's child killed at birth), limits set, cgroups of
-     * its own inside.  Its cgroup is removed, not pooled. */
+     * namespace, whose /sys is read-only, nor the fence, which refuses
+     * writes beneath /sys and every cgroup mount; or a policy that lets it
+     * mount cgroupfs in namespaces of its own) may leave them changed:
+     * killed (every later task's child killed at birth), limits set,
+     * cgroups of its own inside.  Its cgroup is removed, not pooled. */
     bool owns_cgroup = !t->switch_user || t->uid == geteuid();
-    if (owns_cgroup && (!(l->namespaces & CORDON__NAMESPACE_MOUNT) || !l->policy ||
+    bool cgroup_files_out_of_reach = (l->namespaces & CORDON__NAMESPACE_MOUNT) ||
+                                     l->closes_ruleset;
+    if (owns_cgroup && (!cgroup_files_out_of_reach || !l->policy ||
                         cordon__policy_may_make_namespaces(l->policy)))
         l->cgroup.reusable = false;
+    /* Out of its reach for writing, not for chmod, where it sees /sys. */
+    l->cgroup.task_may_chmod = owns_cgroup && !(l->namespaces & CORDON__NAMESPACE_MOUNT);
     /* The learning filter refuses nothing itself: what the base's rules
      * let through is made, namespaces among them, so their limits hold. */
     if (l->policy && !t->learning && !cordon__policy_may_make_namespaces(l->policy))

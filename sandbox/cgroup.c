@@ -1055,7 +1055,8 @@ void cordon__cgroup_destroy(cordon__cgroup *cg)
         if (cg->join_fds[i] >= 0)
             close(cg->join_fds[i]);
         cg->join_fds[i] = -1;
-        if (i == cg->v2_dir && cg->reusable && emptied(cg, i) && !cg->v2_killed) {
+        if (i == cg->v2_dir && cg->reusable && emptied(cg, i) && !cg->v2_killed &&
+            (!cg->task_may_chmod || cordon__cgroup_file_modes_as_made(cg->dirs[i]))) {
             /* none of the task's own cgroups is handed to the next task */
             if (keyed_value(cg->dirs[i], "cgroup.stat", "nr_descendants"))
                 cordon__cgroup_remove_inner(AT_FDCWD, cg->dirs[i]);

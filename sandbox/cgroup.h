@@ -40,6 +40,8 @@ typedef struct cordon__cgroup {
     int share_pids_dir;                     /* a v1 pids cgroup holding only cordon's process
                                                share, pooled after; or -1 */
     bool v2_killed;                         /* cgroup.kill written: never pooled */
+    bool task_may_chmod;                    /* the task owns the v2 cgroup's files: pooled
+                                               only with their modes as made */
     int events_fd;                          /* its cgroup.events, or -1 */
     int cpu_stat_fd;                        /* its cpu.stat, open while the task runs, or -1 */
     uint64_t cpu_base_us;                   /* the v2 cgroup's usage_usec before the task, */
@@ -50,6 +52,10 @@ typedef struct cordon__cgroup {
     int oom_watch_fd;                       /* v1: OOMs of the limited cgroup and above, */
     int enclosing_oom_watch_fd;             /* and of the one around it and above; or -1 */
 } cordon__cgroup;
+
+/* Whether the v2 cgroup `dir` and its files have the modes the kernel
+ * gave them (cgroup_file_modes.c). */
+bool cordon__cgroup_file_modes_as_made(const char *dir);
 
 /* Holds nothing (no directory, every fd -1): what a failed start may
  * release without closing a descriptor of the caller's. */

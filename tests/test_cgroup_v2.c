@@ -422,6 +422,122 @@ static int write_own_cgroup(const char *mount)
 
 static int run_one_task(void);
 
+/* The name of the v2 cgroup this process is in (its /proc/self/cgroup). */
+static int own_v2_cgroup(char *out, size_t size)
+{
+    char text[4096];
+    int fd = open("/proc/self/cgroup", O_RDONLY | O_CLOEXEC);
+    ssize_t n = fd >= 0 ? read(fd, text, sizeof text - 1) : -1;
+    if (fd >= 0)
+        close(fd);
+    if (n <= 0)
+        return -1;
+    text[n] = '\0';
+    char *line = strstr(text, "0::");
+    if (!line)
+        return -1;
+    snprintf(out, size, "%.*s", (int)strcspn(line + 3, "\n"), line + 3);
+    return 0;
+}
+
+/* A root function task with no namespaces writes what it can of its own
+ * cgroup: it prints "harmed N" for each write or mkdir that went through,
+ * then its cgroup's name. */
+static int harm_own_cgroup(cordon_ctx *ctx, void *mount)
+{
+    (void)ctx;
+    static const char *const files[][2] = {
+        { "cgroup.kill", "1" },           { "cgroup.freeze", "1" },
+        { "cgroup.max.depth", "0" },      { "cgroup.max.descendants", "0" },
+        { "cpu.max", "1000 100000" },     { "cgroup.subtree_control", "+cpu" },
+        { "cgroup.type", "threaded" },
+    };
+    char own[1024], path[1400];
+    if (own_v2_cgroup(own, sizeof own) != 0)
+        return 1;
+    for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
+        snprintf(path, sizeof path, "%s%s/%s", (const char *)mount, own, files[i][0]);
+        int fd = open(path, O_WRONLY | O_CLOEXEC);
+        if (fd >= 0 && write(fd, files[i][1], strlen(files[i][1])) > 0)
+            printf("harmed %s\n", files[i][0]);
+        if (fd >= 0)
+            close(fd);
+    }
+    snprintf(path, sizeof path, "%s%s/inside", (const char *)mount, own);
+    if (mkdir(path, 0755) == 0)
+        printf("harmed by a cgroup inside\n");
+    snprintf(path, sizeof path, "%s/cgroup.procs", (const char *)mount);
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd >= 0 && write(fd, "0", 1) > 0)
+        printf("harmed by leaving it\n");
+    if (fd >= 0)
+        close(fd);
+    printf("in %s\n", own);
+    return 0;
+}
+
+/* ... and opens its cgroup.kill to every user, which the fence cannot
+ * refuse (Landlock has no right for chmod): "chmodded" and its name. */
+static int open_own_cgroup_to_all(cordon_ctx *ctx, void *mount)
+{
+    (void)ctx;
+    char own[1024], path[1400];
+    if (own_v2_cgroup(own, sizeof own) != 0)
+        return 1;
+    snprintf(path, sizeof path, "%s%s/cgroup.kill", (const char *)mount, own);
+    printf("%s %s\n", chmod(path, 0666) == 0 ? "chmodded" : "refused", own);
+    return 0;
+}
+
+/* Run in a fresh process with CORDON_NO_NAMESPACES=1, as root: a function
+ * task of root's, which owns its cgroup and has no mount namespace, under
+ * the fence that refuses writes beneath /sys and every cgroup mount.  Its
+ * cgroup is pooled (made and removed for each task, it cost such a task
+ * 10-15% of its time), so each harm is tried by a task in the same
+ * cgroup; later tasks must run in it.  0: refused and pooled; 11 a harm
+ * went through; 12 a later task failed; 13 not pooled; 14 the chmod of its
+ * own cgroup's file failed; 15 a cgroup so opened was pooled; 10 no fence
+ * here (Landlock before ABI 2, or namespaces after all). */
+static int harm_own_cgroup_without_namespaces(const char *mount)
+{
+    char first[1024] = "";
+    for (int attempt = 0; attempt < 3; attempt++) {
+        cordon_task *t = cordon_function_task(harm_own_cgroup, (void *)mount);
+        cordon_set_limit(t, CORDON_LIMIT_CPU_MS, 60000); /* a cgroup of the pool's */
+        int rc = cordon_run(t);
+        const cordon_result *r = cordon_task_result(t);
+        if (rc != 0 || (r->confinement & CORDON_CONFINED_OWN_PROC))
+            return rc != 0 ? 12 : 10;
+        if (strstr(r->std_out.data, "harmed"))
+            return fprintf(stderr, "%s", r->std_out.data), 11;
+        const char *in = strstr(r->std_out.data, "in ");
+        char name[1024];
+        snprintf(name, sizeof name, "%.*s", in ? (int)strcspn(in + 3, "\n") : 0, in ? in + 3 : "");
+        cordon_task_free(t);
+        if (attempt == 0)
+            snprintf(first, sizeof first, "%s", name);
+        else if (strcmp(first, name) != 0)
+            return 13;
+        if (run_one_task() != 0)
+            return 12;
+    }
+    /* A cgroup whose files the task opened to others is not pooled. */
+    cordon_task *t = cordon_function_task(open_own_cgroup_to_all, (void *)mount);
+    cordon_set_limit(t, CORDON_LIMIT_CPU_MS, 60000);
+    if (cordon_run(t) != 0)
+        return 12;
+    char chmodded[1024];
+    if (sscanf(cordon_task_result(t)->std_out.data, "chmodded %1023s", chmodded) != 1)
+        return 14;
+    cordon_task_free(t);
+    char path[1400];
+    snprintf(path, sizeof path, "%s%s", mount, chmodded);
+    struct stat st;
+    if (stat(path, &st) == 0)
+        return 15;
+    return run_one_task() == 0 ? 0 : 12;
+}
+
 /* The helper for a task with no filter, which can mount its own view of
  * its cgroup (a user namespace, a cgroup namespace, cgroupfs): it kills its
  * own cgroup and makes one inside, each in turn.  The next tasks must run
@@ -541,6 +657,40 @@ static void test_cgroup_v2_a_task_that_could_write_its_cgroup_leaves_no_later_ta
     assert_int_equal(run_delegated("--poison-own-cgroup", "no cgroup delegated to another user, "
                                    "or no cgroupfs of a task's own", &left), 0);
     assert_int_equal(left, 0);
+}
+
+/* Without namespaces a root task owns its cgroup and sees the machine's
+ * /sys: its cgroup was removed after each task, never pooled, lest the
+ * task leave it killed, frozen or limited for the next.  The fence that
+ * refuses it every write beneath /sys and every cgroup mount holds its
+ * cgroup's files out of its reach, so the cgroup is pooled. */
+static void test_cgroup_v2_without_namespaces_a_root_task_cannot_harm_its_pooled_cgroup(
+    void **state)
+{
+    (void)state;
+    REQUIRE_V2_ROOT();
+    if (geteuid() != 0 || getenv("CORDON_UNDER_VALGRIND"))
+        skip(); /* a root task, in a fresh process */
+    char mount[300];
+    assert_true(find_v2_mount(mount, sizeof mount));
+    pid_t fresh = fork();
+    assert_true(fresh >= 0);
+    if (fresh == 0) {
+        setenv("CORDON_NO_NAMESPACES", "1", 1);
+        execl(own_path, own_path, "--harm-own-cgroup-without-namespaces", mount, (char *)NULL);
+        _exit(127);
+    }
+    int status;
+    assert_int_equal(waitpid(fresh, &status, 0), fresh);
+    assert_true(WIFEXITED(status));
+    if (WEXITSTATUS(status) == 10) {
+        print_message("skipped: no Landlock fence here (ABI before 2)\n");
+        skip();
+    }
+    assert_int_equal(WEXITSTATUS(status), 0);
+    char copys[64];
+    snprintf(copys, sizeof copys, "cordon-%d-", (int)fresh);
+    assert_int_equal(cgroups_below_root(copys, false), 0); /* removed at its exit */
 }
 
 /* A task that needs a cgroup (a CPU limit): its rc, and whether it had one. */
@@ -669,6 +819,8 @@ int main(int argc, char **argv)
         return write_own_cgroup(argv[2]);
     if (argc > 2 && strcmp(argv[1], "--poison-own-cgroup") == 0)
         return poison_own_cgroup(argv[2]);
+    if (argc > 2 && strcmp(argv[1], "--harm-own-cgroup-without-namespaces") == 0)
+        return harm_own_cgroup_without_namespaces(argv[2]);
     own_path = argv[0];
 
     const struct CMUnitTest tests[] = {
@@ -684,6 +836,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_cgroup_v2_next_process_sweeps_what_dead_callers_left),
         cmocka_unit_test(test_cgroup_v2_a_task_cannot_write_the_cgroups_of_its_user),
         cmocka_unit_test(test_cgroup_v2_a_task_that_could_write_its_cgroup_leaves_no_later_task_harm),
+        cmocka_unit_test(test_cgroup_v2_without_namespaces_a_root_task_cannot_harm_its_pooled_cgroup),
         cmocka_unit_test(test_cgroup_v2_a_root_another_user_could_change_is_refused),
     };
     return cmocka_run_group_tests(tests, make_root, remove_root);
