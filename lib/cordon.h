@@ -140,10 +140,13 @@ unsigned cordon_attempt_number(cordon_ctx *ctx);
 /* ---- Options ----------------------------------------------------------- */
 
 /* The policy is not copied: it must outlive the task's runs.  NULL runs the
- * task without a policy: with no seccomp filter in a pid namespace, and
- * without one (the machine refuses namespaces), with a v2 cgroup of its
- * own or running as root under a filter of cordon's own rules alone,
- * named "none" (tuning other processes, setting their limits, leaving the
+ * task without a policy: with no seccomp filter in a pid namespace whose
+ * init it cannot reach (a root caller's task run as another user), and
+ * otherwise (of the init's user: a caller that is not root, a root task;
+ * without namespaces; with a v2 cgroup of its own) under a filter of
+ * cordon's own rules alone,
+ * named "none" (setting the limits of cordon's init, which holds its tree;
+ * tuning other processes, setting their limits, leaving the
  * process group where no v2 cgroup holds the tree, and clone3, which
  * moves a child into another cgroup, refused; for root, unix sockets;
  * foreign ABIs killed), which keep the task off its caller and in its

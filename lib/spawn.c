@@ -883,6 +883,12 @@ static int prepare(cordon_task *t, cordon__launch *l, cordon__attempt_state *s)
      * from outside over a unix socket (sandbox/policy.h). */
     if (l->runs_as_root)
         kind |= CORDON__VARIANT_ROOT_UNIX_SOCKETS;
+    /* The init's limits hold its tree: a task of its user could lower them
+     * (sandbox/policy.h). */
+    bool reaches_the_init = held_by_namespace &&
+                            ((l->namespaces & CORDON__NAMESPACE_USER) || l->runs_as_root);
+    if (reaches_the_init)
+        kind |= CORDON__VARIANT_INIT_LIMITS;
     /* RLIMIT_AS alone does not see a memfd's or a segment's pages. */
     if (memory && l->cgroup.memory_dir < 0)
         kind |= CORDON__VARIANT_UNCOUNTED_SHARED_MEMORY;
@@ -912,11 +918,12 @@ static int prepare(cordon_task *t, cordon__launch *l, cordon__attempt_state *s)
      * cordon's rules alone in its filter (a v2 cgroup, --json's), vsock
      * had gone through under --net none. */
     l->given_no_policy = !l->policy;
-    if (!l->policy &&
-        (!held_by_namespace || l->cgroup.v2_dir >= 0 || terminal || l->runs_as_root)) {
+    if (!l->policy && (!held_by_namespace || l->cgroup.v2_dir >= 0 || terminal ||
+                       l->runs_as_root || reaches_the_init)) {
         kind &= CORDON__VARIANT_NO_PID_NAMESPACE | CORDON__VARIANT_NO_TREE_HOLD |
                 CORDON__VARIANT_CGROUP_MOVES | CORDON__VARIANT_TERMINAL_STDIN |
-                CORDON__VARIANT_SETID_MODES | CORDON__VARIANT_ROOT_UNIX_SOCKETS;
+                CORDON__VARIANT_SETID_MODES | CORDON__VARIANT_ROOT_UNIX_SOCKETS |
+                CORDON__VARIANT_INIT_LIMITS;
         if (!(l->policy = cordon__policy_fence_alone()))
             return -ENOMEM;
     }

@@ -625,9 +625,10 @@ static uint64_t pending_mask(const char *text, const char *field)
     return 0;
 }
 
-static bool caller_being_killed(pid_t caller)
+/* The caller's /proc/PID/status in the caller's /proc. */
+static int open_caller_status(pid_t caller)
 {
-    char path[32], digits[16], text[4096];
+    char path[32], digits[16];
     size_t n = 0;
     for (pid_t p = caller; p > 0 && n < sizeof digits; p /= 10)
         digits[n++] = (char)('0' + p % 10);
@@ -635,14 +636,26 @@ static bool caller_being_killed(pid_t caller)
     while (n > 0)
         path[at++] = digits[--n];
     memcpy(path + at, "/status", sizeof "/status");
-    int fd = (int)syscall(SYS_openat, CORDON__HOST_PROC_FD, path, O_RDONLY | O_CLOEXEC);
+    return (int)syscall(SYS_openat, CORDON__HOST_PROC_FD, path, O_RDONLY | O_CLOEXEC);
+}
+
+/* `status`: the caller's status, held open from the task's start (read
+ * again from its start each time), or -1 to open it for this look.  Held,
+ * no limit the task's processes could lower on the init since (its open
+ * files: policy.h, CORDON__VARIANT_INIT_LIMITS) nor a machine whose file
+ * table the task filled keeps the init from seeing the kill. */
+static bool caller_being_killed(pid_t caller, int status)
+{
+    char text[4096];
+    int fd = status >= 0 ? status : open_caller_status(caller);
     if (fd < 0)
         return false;
     ssize_t got;
     do
-        got = read(fd, text, sizeof text - 1);
+        got = pread(fd, text, sizeof text - 1, 0);
     while (got < 0 && errno == EINTR);
-    close(fd);
+    if (fd != status)
+        close(fd);
     if (got <= 0)
         return false;
     text[got] = '\0';
@@ -650,7 +663,7 @@ static bool caller_being_killed(pid_t caller)
 }
 
 static void reap_all(cordon__init_report *report, reaping *r, const sigset_t *awaited,
-                     uint64_t deadline_ns, pid_t caller)
+                     uint64_t deadline_ns, pid_t caller, int caller_status)
 {
     cordon__init_cpu_limit *cpu = r->cpu;
     uint64_t give_back = r->give_back;
@@ -658,7 +671,7 @@ static void reap_all(cordon__init_report *report, reaping *r, const sigset_t *aw
     while (reap_ended(report, r)) {
         if (caller > 0 && cordon__now_ns() >= next_caller_look) {
             next_caller_look = cordon__now_ns() + CALLER_LOOK_NS;
-            if (caller_being_killed(caller)) {
+            if (caller_being_killed(caller, caller_status)) {
                 kill(-1, SIGKILL);
                 caller = 0;
             }
@@ -848,10 +861,12 @@ int cordon__task_init_main(void *launch)
     cpu.give_back_ns = give_back;
     if (cpu_stat[0])
         cpu.cpu_stat_fd = open(cpu_stat, O_RDONLY | O_CLOEXEC);
+    /* After the start: the task's first process never holds it. */
+    int caller_status = caller > 0 ? open_caller_status(caller) : -1;
     reaping reaped = { .task = task, .give_back = give_back, .setup = start_noted ? setup : NULL,
                        .cpu = &cpu,
                        .end = TASK_RUNNING };
-    reap_all(report, &reaped, &awaited, deadline_ns, caller);
+    reap_all(report, &reaped, &awaited, deadline_ns, caller, caller_status);
     publish_tree_usage(report, &reaped);
     _exit(0);
 }

@@ -139,6 +139,18 @@ const cordon_policy *cordon__policy_fence_alone(void);
  * EPERM, whatever `p`'s own allow rules say: a stream or seqpacket pair
  * reaches only its peer, and abstract sockets are Landlock's scope. */
 #define CORDON__VARIANT_ROOT_UNIX_SOCKETS 2048u
+/* INIT_LIMITS (a pid namespace whose init runs as the task's user, the
+ * caller's in a user namespace, or root beside a root task): prlimit64
+ * setting the limits of pid 1, cordon's init, fails with EPERM (the
+ * policy's kill where it kills some prlimit64), whatever the policy's own
+ * allow rules say.  The init needs its limits to hold the tree: under
+ * --policy none or an imported Docker profile a task set the init's
+ * RLIMIT_NOFILE to 0, the init could no longer open the caller's status
+ * to see it being killed, and a SIGKILLed caller stayed in the kernel,
+ * unkillable, for as long as the task ran on (for good). */
+#define CORDON__VARIANT_INIT_LIMITS 4096u
+/* How many kinds there are: a policy's variants, by kind. */
+#define CORDON__VARIANT_KINDS 8192u
 /* 0 when `p`'s rules and those of a variant of `kind` can be put
  * together; else -EINVAL, with `err` naming why and the policy's line that
  * stands in the way (an 'arch i386' for a task without a network).  What

@@ -222,8 +222,9 @@ void cordon_policy_free(cordon_policy *p)
         free(p->origins[i]);
     free(p->origins);
     free(p->program.filter);
-    for (size_t i = 0; i < sizeof p->variants / sizeof *p->variants; i++)
+    for (size_t i = 0; p->variants && i < CORDON__VARIANT_KINDS; i++)
         cordon_policy_free(p->variants[i]);
+    free(p->variants);
     free(p);
 }
 

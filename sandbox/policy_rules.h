@@ -108,7 +108,7 @@ struct cordon_policy {
     bool answers_exec_errno;
     /* policy_variant.c: this policy for a task without a pid namespace,
      * by CORDON__VARIANT_* bits; made on first use, freed with the policy */
-    struct cordon_policy *variants[4096];
+    struct cordon_policy **variants; /* CORDON__VARIANT_KINDS entries, made with the first */
     bool refuses_own_sigxfsz; /* a FILE_SIZE_LIMIT variant whose filter refuses them all */
     bool refuses_own_sigsys;  /* a NO_LISTENER variant whose filter refuses them all */
     bool watches_signal_sources; /* its kills of timer_create and mq_notify are watches */
@@ -150,6 +150,10 @@ int cordon__variant_refuse_flag(const cordon_policy *p, cordon_policy *v, int nr
  * whole 64-bit argument, of which the kernel reads the int.  Allows of
  * named commands stay (policy_variant.c). */
 int cordon__variant_split_ioctl_allows(cordon_policy *v, uint64_t mask, uint64_t command);
+/* The same for any call's argument `arg`: each allow of `nr` that holds
+ * for `value` of it (in the bits of `mask`) cut down to the other values. */
+int cordon__variant_split_allows_off(cordon_policy *v, int nr, unsigned arg, uint64_t mask,
+                                     uint64_t value);
 
 /* `nr` fails with `error` whatever the policy's allow rules say, unless
  * the policy refuses it outright itself (its own action stands); and

@@ -77,6 +77,11 @@
 static pthread_mutex_t variant_lock = PTHREAD_MUTEX_INITIALIZER;
 CORDON__RESET_IN_FORKED_COPIES(&variant_lock);
 
+/* prlimit64 setting pid 1's open files: the init's, in a pid namespace
+ * (pid_t is an int: the kernel reads the low 32 bits). */
+#define INIT_PID_MASK 0xffffffffull
+static const uint64_t setting_the_inits_limits[6] = { 1, RLIMIT_NOFILE, 4096, 0, 0, 0 };
+
 /* The kinds under which socket(AF_UNIX) is refused (a network of the
  * task's own refuses it already). */
 #define UNIX_SOCKETS_REFUSED (CORDON__VARIANT_FILE_RULES | CORDON__VARIANT_ROOT_UNIX_SOCKETS)
@@ -253,44 +258,52 @@ int cordon__variant_split_allows(cordon_policy *v, int nr, const cordon__conditi
     return 0;
 }
 
-/* An allow of ioctl that holds for `command`: an unconditional one, or
- * one an earlier split left (one masked condition on the command). */
-static bool splits_for(const cordon__rule *r, uint64_t command)
+/* An allow of `nr` that holds for `value` of argument `arg`: an
+ * unconditional one, or one an earlier split left (one masked condition
+ * on that argument). */
+static bool splits_for(const cordon__rule *r, int nr, unsigned arg, uint64_t value)
 {
-    if (r->syscall != SYS_ioctl || !cordon__action_allows(r->action))
+    if (r->syscall != nr || !cordon__action_allows(r->action))
         return false;
     const cordon__condition *c = &r->conditions[0];
     return r->condition_count == 0 ||
-           (r->condition_count == 1 && c->arg == 1 && c->compare == COMPARE_MASKED_EQ &&
-            (command & c->mask) == c->value);
+           (r->condition_count == 1 && c->arg == arg && c->compare == COMPARE_MASKED_EQ &&
+            (value & c->mask) == c->value);
 }
 
-/* An allow of ioctl that holds for `command` alone, in the bits the
- * kernel reads ("allow ioctl if arg1 == 0x100005414"): no part of it
- * survives the refusal. */
-static bool allows_only(const cordon__rule *r, uint64_t mask, uint64_t command)
+/* An allow of `nr` that holds for `value` of argument `arg` alone, in the
+ * bits the kernel reads ("allow ioctl if arg1 == 0x100005414"): no part
+ * of it survives the refusal. */
+static bool allows_only(const cordon__rule *r, int nr, unsigned arg, uint64_t mask,
+                        uint64_t value)
 {
     const cordon__condition *c = &r->conditions[0];
-    if (r->syscall != SYS_ioctl || !cordon__action_allows(r->action) ||
-        r->condition_count != 1 || c->arg != 1)
+    if (r->syscall != nr || !cordon__action_allows(r->action) || r->condition_count != 1 ||
+        c->arg != arg)
         return false;
     if (c->compare == COMPARE_EQ)
-        return (c->value & mask) == (command & mask);
+        return (c->value & mask) == (value & mask);
     return c->compare == COMPARE_MASKED_EQ && (c->mask & mask) == mask &&
-           (c->value & mask) == (command & mask);
+           (c->value & mask) == (value & mask);
 }
 
 int cordon__variant_split_ioctl_allows(cordon_policy *v, uint64_t mask, uint64_t command)
 {
+    return cordon__variant_split_allows_off(v, SYS_ioctl, 1, mask, command);
+}
+
+int cordon__variant_split_allows_off(cordon_policy *v, int nr, unsigned arg, uint64_t mask,
+                                     uint64_t command)
+{
     unsigned bits = (unsigned)__builtin_popcountll(mask);
     for (size_t i = 0; i < v->rule_count;) {
         cordon__rule original = v->rules[i];
-        if (allows_only(&original, mask, command)) {
+        if (allows_only(&original, nr, arg, mask, command)) {
             memmove(&v->rules[i], &v->rules[i + 1], (v->rule_count - i - 1) * sizeof *v->rules);
             v->rule_count--;
             continue;
         }
-        if (!splits_for(&original, command)) {
+        if (!splits_for(&original, nr, arg, command)) {
             i++;
             continue;
         }
@@ -299,14 +312,14 @@ int cordon__variant_split_ioctl_allows(cordon_policy *v, uint64_t mask, uint64_t
         memmove(&v->rules[i], &v->rules[i + 1], (v->rule_count - i - 1) * sizeof *v->rules);
         v->rule_count--;
         cordon__condition held = original.condition_count ? original.conditions[0]
-                                                          : cordon__masked_condition(1, 0, 0);
+                                                          : cordon__masked_condition(arg, 0, 0);
         for (unsigned bit = 0; bit < 64; bit++) {
             uint64_t one = 1ull << bit;
             if (!(mask & one) || (held.mask & one))
                 continue; /* on a bit it holds for, the command's own value */
             cordon__rule copy = original; /* holds for no command it was cut for */
             copy.condition_count = 1;
-            copy.conditions[0] = cordon__masked_condition(1, held.mask | one,
+            copy.conditions[0] = cordon__masked_condition(arg, held.mask | one,
                                                           held.value | (~command & one));
             v->rules[v->rule_count++] = copy;
         }
@@ -351,6 +364,22 @@ static int refuse_others_limits(const cordon_policy *p, cordon_policy *v)
     rule.conditions[1] = (cordon__condition){ .arg = 2, .compare = COMPARE_NE };
     /* before the allows: libseccomp 2.5.4 compiled it after "allow if
      * arg0 == 0" and "allow if arg2 == 0" into the default's action */
+    return rc < 0 ? rc : cordon__variant_prepend(v, &rule, 1);
+}
+
+/* In a pid namespace the init's limits are the task's to lower where both
+ * are of one user (policy.h: CORDON__VARIANT_INIT_LIMITS): setting them is
+ * refused, reading them is not where the policy allows it; every allow
+ * of prlimit64 is cut down to other pids (in the bits the kernel reads). */
+static int refuse_init_limits(const cordon_policy *p, cordon_policy *v)
+{
+    if (!cordon__variant_lets_through(v, SYS_prlimit64, setting_the_inits_limits))
+        return 0;
+    int rc = cordon__variant_split_allows_off(v, SYS_prlimit64, 0, INIT_PID_MASK, 1);
+    cordon__rule rule = { .action = cordon__variant_kills_some(p, SYS_prlimit64) ? ACTION_KILL : ACTION_ERRNO,
+                          .errno_value = EPERM, .syscall = SYS_prlimit64, .condition_count = 2 };
+    rule.conditions[0] = cordon__masked_condition(0, INIT_PID_MASK, 1);
+    rule.conditions[1] = (cordon__condition){ .arg = 2, .compare = COMPARE_NE };
     return rc < 0 ? rc : cordon__variant_prepend(v, &rule, 1);
 }
 
@@ -403,6 +432,8 @@ static const char *unrefused(const cordon_policy *v, unsigned kind)
           { CLONE_PARENT | CLONE_VM | CLONE_VFORK | SIGCHLD, 4096 } },
         { CORDON__VARIANT_NO_PID_NAMESPACE, SYS_clone, { CLONE_PARENT | CLONE_NEWUSER | SIGCHLD } },
         { CORDON__VARIANT_NO_PID_NAMESPACE, SYS_clone3, { 4096, 88 } },
+        { CORDON__VARIANT_INIT_LIMITS, SYS_prlimit64, { 1, RLIMIT_NOFILE, 4096 } },
+        { CORDON__VARIANT_INIT_LIMITS, SYS_prlimit64, { (1ull << 32) | 1, RLIMIT_CPU, 4096 } },
         { CORDON__VARIANT_NO_TREE_HOLD, SYS_setsid, { 0 } },
         { CORDON__VARIANT_NO_TREE_HOLD, SYS_setpgid, { 0 } },
         { CORDON__VARIANT_FILE_RULES, SYS_inotify_add_watch, { 3, 4096, 0x100 } },
@@ -455,6 +486,8 @@ static int add_variant_rules(const cordon_policy *p, cordon_policy *v, unsigned 
     int rc = 0;
     if (kind & CORDON__VARIANT_NO_PID_NAMESPACE)
         rc = refuse_others_limits(p, v);
+    if (rc == 0 && (kind & CORDON__VARIANT_INIT_LIMITS))
+        rc = refuse_init_limits(p, v);
     if (rc == 0 && (kind & CORDON__VARIANT_NO_PID_NAMESPACE))
         rc = cordon__variant_refuse_tuning_others(v);
     if (rc == 0 && (kind & CORDON__VARIANT_NO_PID_NAMESPACE))
@@ -561,16 +594,19 @@ static cordon_policy *build_variant(const cordon_policy *p, unsigned kind, bool 
     v->origin_count = 0;
     v->program.filter = NULL;
     v->program.len = 0;
-    memset(v->variants, 0, sizeof v->variants);
+    v->variants = NULL;
     if (lets_through)
         v->default_action = ACTION_ALLOW;
     v->name = strdup(p->name);
-    size_t socket_rules = 0; /* allows split up to four ways */
-    for (size_t i = 0; i < p->rule_count; i++)
+    size_t socket_rules = 0, prlimit_rules = 0; /* allows split up to four ways; 32 */
+    for (size_t i = 0; i < p->rule_count; i++) {
         socket_rules += p->rules[i].syscall == SYS_socket ||
                         p->rules[i].syscall == SYS_socketpair ||
                         p->rules[i].syscall == SYS_prlimit64 || p->rules[i].syscall == SYS_clone;
-    v->rule_size = p->rule_count + 3 * socket_rules + 12 + CORDON__NETWORK_RULES +
+        prlimit_rules += p->rules[i].syscall == SYS_prlimit64;
+    }
+    v->rule_size = p->rule_count + 3 * socket_rules + 32 * prlimit_rules + 13 +
+                   CORDON__NETWORK_RULES +
                    2 * CORDON__OWN_SIGNAL_RULES + cordon__variant_tuning_rules(p) +
                    cordon__variant_file_size_rules(p) + cordon__variant_terminal_rules(p) +
                    cordon__variant_unix_socket_rules(p) + cordon__variant_setid_rules(p) +
@@ -656,7 +692,7 @@ static bool lets_shared_counts_grow(const cordon_policy *p)
      CORDON__VARIANT_FILE_SIZE_LIMIT | CORDON__VARIANT_SHARED_COUNTS |                     \
      CORDON__VARIANT_UNCOUNTED_SHARED_MEMORY | CORDON__VARIANT_CGROUP_MOVES |              \
      CORDON__VARIANT_TERMINAL_STDIN | CORDON__VARIANT_SETID_MODES |                        \
-     CORDON__VARIANT_ROOT_UNIX_SOCKETS)
+     CORDON__VARIANT_ROOT_UNIX_SOCKETS | CORDON__VARIANT_INIT_LIMITS)
 
 int cordon__variant_error(void)
 {
@@ -710,13 +746,23 @@ const cordon_policy *cordon__policy_variant(const cordon_policy *p, unsigned kin
      * the plain signal it is without a filter. */
     if (!p->notifies && !traps(p) && !p->fence_alone)
         kind |= CORDON__VARIANT_NO_LISTENER;
+    if ((kind & CORDON__VARIANT_INIT_LIMITS) &&
+        !cordon__variant_lets_through(p, SYS_prlimit64, setting_the_inits_limits))
+        kind &= ~CORDON__VARIANT_INIT_LIMITS;
     if (!kind)
         return p;
     cordon_policy *mutable = (cordon_policy *)p;
     pthread_mutex_lock(&variant_lock);
-    if (!mutable->variants[kind])
+    if (!mutable->variants)
+        mutable->variants = calloc(CORDON__VARIANT_KINDS, sizeof *mutable->variants);
+    if (mutable->variants && !mutable->variants[kind])
         mutable->variants[kind] = build_variant(p, kind, false, err);
-    const cordon_policy *v = mutable->variants[kind];
+    const cordon_policy *v = mutable->variants ? mutable->variants[kind] : NULL;
     pthread_mutex_unlock(&variant_lock);
+    if (!mutable->variants) {
+        errno = ENOMEM;
+        cordon__error_set(err, -ENOMEM, p->name, 0, 0, "cannot add cordon's rules to the "
+                          "policy '%s': %s", p->name, strerror(ENOMEM));
+    }
     return v;
 }

@@ -160,6 +160,17 @@ static int holds_its_stdout_pipe(cordon_ctx *ctx, void *mark)
         pause();
 }
 
+/* The same, after taking every open file from cordon's init (its pid 1),
+ * which a task of the init's user may set the limits of: "set" on its
+ * stderr when it could. */
+static int lowers_the_inits_limits_then_holds_its_stdout_pipe(cordon_ctx *ctx, void *mark)
+{
+    struct rlimit none = { 0, 0 };
+    if (prlimit(1, RLIMIT_NOFILE, &none, NULL) == 0)
+        (void)!write(2, "set ", 4);
+    return holds_its_stdout_pipe(ctx, mark);
+}
+
 static void *cancels_later(void *task)
 {
     usleep(800 * 1000);
@@ -298,26 +309,63 @@ static void kill_marked(const char *mark)
  * stayed in the kernel, waiting for the lock): its pidfd never turned
  * readable, the init's death signal never came, and the task ran on
  * for good.  The init sees the caller's pending SIGKILL and ends the
- * tree. */
+ * tree.  Under --policy none (and an imported Docker profile) a task of
+ * the init's user set the init's RLIMIT_NOFILE to 0 first: the init could
+ * not open the caller's status, and the task and its killed caller stayed
+ * so for good.  Now the init's limits are not the task's to set (EPERM),
+ * and the caller's status is held open from the start. */
 static void test_a_task_holding_its_output_pipe_dies_with_a_killed_caller(void **state)
 {
     (void)state;
     require_pid_namespace();
-    pid_t caller = fork();
-    assert_true(caller >= 0);
-    if (caller == 0) {
-        cordon_task *t = cordon_function_task(holds_its_stdout_pipe, "cordon-splice1");
-        cordon_run(t);
-        _exit(1);
+    for (int lowering = 0; lowering < 2; lowering++) {
+        pid_t caller = fork();
+        assert_true(caller >= 0);
+        if (caller == 0) {
+            cordon_task *t = cordon_function_task(
+                lowering ? lowers_the_inits_limits_then_holds_its_stdout_pipe
+                         : holds_its_stdout_pipe,
+                "cordon-splice1");
+            if (lowering)
+                cordon_set_policy(t, NULL);
+            cordon_run(t);
+            _exit(1);
+        }
+        for (int i = 0; i < 500 && count_marked_processes("cordon-splice1", true) == 0; i++)
+            usleep(10 * 1000);
+        usleep(500 * 1000); /* the caller in its read, held */
+        kill(caller, SIGKILL);
+        bool gone = marked_processes_gone("cordon-splice1", true);
+        kill_marked("cordon-splice1"); /* before: so that the caller can die */
+        waitpid(caller, NULL, 0);
+        assert_true(gone);
     }
-    for (int i = 0; i < 500 && count_marked_processes("cordon-splice1", true) == 0; i++)
-        usleep(10 * 1000);
-    usleep(500 * 1000); /* the caller in its read, held */
-    kill(caller, SIGKILL);
-    bool gone = marked_processes_gone("cordon-splice1", true);
-    kill_marked("cordon-splice1"); /* before: so that the caller can die */
-    waitpid(caller, NULL, 0);
-    assert_true(gone);
+}
+
+/* Under any policy, none too, the task's processes cannot set the limits
+ * of cordon's init, which it can name (pid 1) and, of one user with it,
+ * had set (sandbox/policy.h, CORDON__VARIANT_INIT_LIMITS): its own stay
+ * its own, and a command's too. */
+static void test_a_task_cannot_set_its_inits_limits(void **state)
+{
+    (void)state;
+    require_pid_namespace();
+    for (int docker = 0; docker < 2; docker++) {
+        cordon_task *t = shell("prlimit --pid 1 --nofile=0:0 2>/dev/null && echo init; "
+                               "prlimit --pid $$ --nofile=64:64 && echo own");
+        cordon_error err;
+        cordon_policy *p = docker ? cordon_policy_load(
+                                        "docker:tests/data/docker-seccomp/default.json", &err)
+                                  : NULL;
+        assert_true(!docker || p);
+        cordon_set_policy(t, p);
+        if (geteuid() == 0)
+            cordon_set_user(t, 0, 0); /* root beside a root init */
+        const cordon_result *r = run_task(t, 0);
+        assert_string_equal(r->std_out.data, "own\n");
+        cordon_task_free(t);
+        cordon_policy_free(p);
+    }
 }
 
 static void test_the_whole_tree_dies_with_a_terminated_caller(void **state)
@@ -1660,6 +1708,7 @@ int main(void)
         cmocka_unit_test(test_a_task_holding_its_output_pipe_is_still_cancelled),
         cmocka_unit_test(test_a_task_holding_its_output_pipe_meets_its_deadline_without_namespaces),
         cmocka_unit_test(test_a_task_holding_its_output_pipe_dies_with_a_killed_caller),
+        cmocka_unit_test(test_a_task_cannot_set_its_inits_limits),
         cmocka_unit_test(test_a_command_cannot_read_the_callers_command_line),
         cmocka_unit_test(test_the_whole_tree_dies_with_a_terminated_caller),
         cmocka_unit_test(test_the_tree_dies_with_a_runner_that_is_killed),
