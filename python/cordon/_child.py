@@ -95,7 +95,7 @@ def _exception_envelope(exc, profiler):
     cls = type(exc)
     envelope = {
         "kind": "exit" if isinstance(exc, SystemExit) else "raise",
-        "module": cls.__module__, "qualname": cls.__qualname__,
+        "module": _safe_str(cls.__module__), "qualname": _safe_str(cls.__qualname__),
         "message": _safe_str(exc),
         "traceback": _traceback_text(cls, exc),
         "profile": _profile_stats(profiler),
@@ -103,8 +103,10 @@ def _exception_envelope(exc, profiler):
         "links": None,
     }
     if isinstance(exc, SystemExit):
-        code = exc.code
-        envelope["code"] = (code if isinstance(code, (str, type(None))) or _fits_a_status(code)
+        # An int or str subclass (an IntEnum: pytest.main()'s ExitCode)
+        # as the plain value: the envelope names no class.
+        code = _plain_int(exc.code) if isinstance(exc.code, int) else exc.code
+        envelope["code"] = (code if code is None or _fits_a_status(code)
                             else _safe_str(code))
         envelope["status"] = _exit_status(code)
         return envelope
@@ -118,10 +120,20 @@ def _exception_envelope(exc, profiler):
     return envelope
 
 
+def _plain_int(value):
+    """An int subclass's value as a plain int, none of its own operators
+    run (one that raised SystemExit had the child's interpreter finalized,
+    running the caller's atexit handlers in the task)."""
+    try:
+        return int.__index__(value)
+    except BaseException:
+        return 1
+
+
 def _fits_a_status(code):
     """An int python3 takes as a status (a C long); a larger one it exits
     255 for, and the envelope carries it as text."""
-    return isinstance(code, int) and -(1 << 63) <= code < (1 << 63)
+    return type(code) is int and -(1 << 63) <= code < (1 << 63)
 
 
 def _exit_status(code):
@@ -132,11 +144,11 @@ def _exit_status(code):
     first."""
     if code is None:
         return 0
-    if isinstance(code, int):
+    if type(code) is int:
         return code & 0xFF if _fits_a_status(code) else 255
     try:
-        print(code, file=sys.stderr)
-    except Exception:
+        print(_safe_str(code), file=sys.stderr)
+    except BaseException:
         pass
     return 1
 
@@ -163,7 +175,9 @@ def _safe_str(obj):
     included: escaping main, they finalized the interpreter in the child,
     running the caller's atexit handlers there)."""
     try:
-        return str(obj)
+        # str.__str__ makes a str subclass's text a plain str: the
+        # envelope names no class (numpy.str_, markupsafe's Markup).
+        return str.__str__(str(obj))
     except BaseException:
         return f"<{type(obj).__name__} whose str() failed>"
 

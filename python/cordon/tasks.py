@@ -640,6 +640,14 @@ class FunctionTask(_Task):
 
     def _make(self):
         _check_trust(self._options.get("trust"))
+        # What the caller printed and has not flushed would be the child's
+        # to write (through any object still holding the old stream), into
+        # the task's std_out; multiprocessing flushes them too.
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except Exception:
+                pass
         opts = {k: v for k, v in self._options.items() if k not in ("trust", "log_level")}
         headroom = _ENVELOPE_HEADROOM + (_PROFILE_HEADROOM if self._profiling else 0)
         spec = {

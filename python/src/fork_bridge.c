@@ -210,6 +210,22 @@ int cordon_py_fork_bridge_init(void)
     return 0;
 }
 
+static void print_without_exiting(void)
+{
+    PyObject *type, *value, *traceback;
+    PyErr_Fetch(&type, &value, &traceback);
+    PyErr_NormalizeException(&type, &value, &traceback);
+    if (type && PyErr_GivenExceptionMatches(type, PyExc_SystemExit)) {
+        PyErr_Display(type, value, traceback);
+        Py_XDECREF(type);
+        Py_XDECREF(value);
+        Py_XDECREF(traceback);
+        return;
+    }
+    PyErr_Restore(type, value, traceback);
+    PyErr_Print();
+}
+
 int cordon_py_run_released(cordon_py_task *self, int (*run)(cordon_task *, void *), void *arg)
 {
     PyThreadState *state = PyEval_SaveThread();
@@ -274,8 +290,11 @@ int cordon_py_trampoline(cordon_ctx *ctx, void *task_object)
     PyObject *r = PyObject_CallNoArgs(self->child_main);
     if (!r) {
         /* cordon.tasks reports the function's own exceptions; reaching
-         * here means its child code itself failed. */
-        PyErr_Print();
+         * here means its child code itself failed.  Shown, never taken as
+         * the interpreter's own exit: PyErr_Print of a SystemExit
+         * finalizes the interpreter, running the caller's atexit handlers
+         * in the task. */
+        print_without_exiting();
         flush_python_streams();
         cordon_raise(ctx, "ChildSetupError", "cordon's Python code in the child failed; "
                      "its traceback is in std_err");

@@ -636,3 +636,27 @@ def test_a_raised_exception_keeps_its_chain():
     with pytest.raises(ValueError, match="outer") as caught:
         FunctionTask(_raises_from_an_unpicklable_cause).run()
     assert caught.value.__cause__ is None
+
+
+def test_what_the_caller_had_not_flushed_stays_the_caller_s(tmp_path):
+    # The caller's buffered line was written by the child, through a
+    # handler holding the caller's sys.stdout, into the task's std_out
+    # (and by the caller again at its own flush).
+    script = f"""
+import logging, sys
+sys.path[:0] = {sys.path!r}
+from cordon.tasks import FunctionTask
+audit = logging.getLogger("audit"); audit.propagate = False; audit.setLevel(logging.INFO)
+audit.addHandler(logging.StreamHandler(sys.stdout))
+print("caller: secret")
+def job():
+    audit.info("task record")
+    return 1
+t = FunctionTask(job)
+t.run()
+print(repr(t.std_out))
+"""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         env=env, timeout=60)
+    assert out.stdout == "caller: secret\n'task record\\n'\n", out

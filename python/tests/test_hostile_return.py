@@ -6,6 +6,7 @@ import asyncio
 import builtins
 import collections
 import concurrent.futures
+import enum
 import importlib.util
 import fractions
 import io
@@ -1256,6 +1257,88 @@ def test_a_base_exception_raised_by_pickling_or_saying_stays_in_the_envelope():
     with pytest.raises(_ExitsWhenSaid):  # the test's own module is trusted
         task.run()
     assert task.exit_code == 1 and "Traceback" not in task.std_err
+
+
+class _StatusSaidByExiting:
+    def __str__(self):
+        raise SystemExit(5)
+
+
+class _StatusThatExitsWhenMasked(int):
+    def __and__(self, other):
+        raise SystemExit("masked")
+
+    def __lt__(self, other):
+        raise SystemExit("compared")
+
+
+class _Status(enum.IntEnum):
+    USAGE = 2
+
+
+class _PlainWordsOfAStrSubclass(str):
+    pass
+
+
+class _SaysAStrSubclass(Exception):
+    def __str__(self):
+        return _PlainWordsOfAStrSubclass("my words")
+
+
+@pytest.mark.parametrize("code, status, words", [
+    (_StatusSaidByExiting(), 1, "whose str() failed"),   # finalized the child's interpreter
+    (_StatusThatExitsWhenMasked(3), 3, ""),              # so did its operators
+    (_Status.USAGE, 2, ""),                              # ReturnError: the envelope named a class
+])
+def test_sys_exit_s_argument_is_read_without_running_its_own_code(code, status, words):
+    # sys.exit's argument, as the status was taken from it, ran its own
+    # __str__ or operators: a SystemExit they raised escaped cordon's code
+    # and finalized the child's interpreter (the caller's atexit handlers
+    # ran in the task); an IntEnum (pytest.main()'s ExitCode) was pickled
+    # by its class into the envelope, which names none: a ReturnError.
+    task = FunctionTask(sys.exit, code)
+    with pytest.raises(cordon.Exited) as caught:
+        task.run()
+    assert task.exit_code == status
+    assert words or caught.value.code == status
+    assert words in task.std_err and "Exception ignored" not in task.std_err
+
+
+def _raises_words_of_a_str_subclass():
+    raise _SaysAStrSubclass()
+
+
+def test_an_exception_s_words_of_a_str_subclass_come_back():
+    with pytest.raises(_SaysAStrSubclass, match="my words"):
+        FunctionTask(_raises_words_of_a_str_subclass).run()
+
+
+def test_a_systemexit_escaping_cordon_s_child_code_ends_no_interpreter(tmp_path):
+    # Should cordon's own code in the child fail with a SystemExit, it is
+    # shown as a ChildSetupError, never taken as the interpreter's exit,
+    # which ran the caller's atexit handlers in the task.
+    mark = tmp_path / "atexit-ran"
+    script = f"""
+import atexit, sys
+sys.path[:0] = {sys.path!r}
+import cordon
+from cordon import _child
+from cordon.tasks import FunctionTask
+atexit.register(lambda: open({str(mark)!r}, "a").write("ran"))
+def fails():
+    raise SystemExit(4)
+_child.main = lambda spec: fails()
+t = FunctionTask(int)
+try:
+    t.run()
+except Exception as e:
+    print(type(e).__name__)
+"""
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         timeout=60)
+    assert out.returncode == 0 and out.stdout.strip() == "RemoteError", out
+    # the caller's own exit ran its handler once; the child's never did
+    assert mark.read_text() == "ran"
 
 
 def _prints_then_swaps_stdout():
