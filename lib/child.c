@@ -134,9 +134,9 @@ static int reenter_callers_directory(void)
     char here[PATH_MAX];
     if (syscall(SYS_getcwd, here, sizeof here) < 0)
         return -errno;
-    if (here[0] == '/' && chdir(here) == 0)
-        return 0;
-    return chdir("/") == 0 ? 0 : -errno;
+    if (here[0] != '/')
+        return chdir("/") == 0 ? 0 : -errno;
+    return cordon__enter_the_nearest_held(here);
 }
 
 /* The init's view could not enter the caller's directory again

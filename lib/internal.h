@@ -993,6 +993,12 @@ int cordon__task_init_main(void *launch);
  * path the view could enter again by (ENOENT: deleted; ENAMETOOLONG),
  * else 0. */
 int cordon__view_lost_the_working_directory(void);
+/* Enters `path` (absolute; cut in place) or, where the task's view does
+ * not hold it (beneath a tmpfs or a bind of the task's: ENOENT), the
+ * nearest directory above it that the view holds: a tmpfs's top, not "/",
+ * where a root task's relative writes had landed on the machine's root.
+ * "/" when it may not enter it (lib/task_init.c). */
+int cordon__enter_the_nearest_held(char *path);
 /* Parent side (stream_view.c), for a task whose view will be made
  * read-only: the names of its streams that are files of the caller's
  * tree, as the caller's root sees them.  0 or -errno. */

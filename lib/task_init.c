@@ -276,8 +276,9 @@ int cordon__view_lost_the_working_directory(void)
  * is looked up again: the one inherited is the directory of the mount
  * beneath, and a mount made over it (a writable bind, a tmpfs over /tmp)
  * would otherwise be bypassed by every relative path.  One the view no
- * longer holds is given up for the root: kept, it would open onto the
- * caller's directory the mount hides.  One that has no path to look up
+ * longer holds is given up for the nearest directory above it that the
+ * view holds: kept, it would open onto the caller's directory the mount
+ * hides.  One that has no path to look up
  * again by (deleted, or longer than PATH_MAX) is given up too, and the
  * task fails unless it was given a directory of its own (lib/child.c):
  * kept, a deleted one's ".." led to the caller's directory above it, on
@@ -311,8 +312,19 @@ static int mount_task_view(const cordon__launch *l)
         (rc = mount_own_tree(l, &trees)) < 0 || (rc = cover_mounts(&l->bind_covers)) < 0 ||
         (rc = cordon__devices_only_in_dev(l->binds, l->bind_count)) < 0)
         return rc;
-    if (!known || chdir(cwd) != 0)
+    if (!known)
         return chdir("/") == 0 ? 0 : -errno;
+    return cordon__enter_the_nearest_held(cwd);
+}
+
+int cordon__enter_the_nearest_held(char *path)
+{
+    while (chdir(path) != 0) {
+        char *last = strrchr(path, '/');
+        if ((errno != ENOENT && errno != ENOTDIR) || !last || last == path)
+            return chdir("/") == 0 ? 0 : -errno;
+        *last = '\0';
+    }
     return 0;
 }
 

@@ -170,9 +170,10 @@ static void test_mounts_inherited_working_directory_is_the_mounted_one(void **st
 }
 
 /* A working directory the task's view no longer holds (beneath a tmpfs
- * mounted over it) is given up for the root: kept, it would open onto
- * the caller's directory the mount hides. */
-static void test_mounts_working_directory_hidden_by_a_mount_becomes_the_root(void **state)
+ * mounted over it) is given up for the nearest one the view holds, the
+ * tmpfs's top: kept, it would open onto the caller's directory the mount
+ * hides. */
+static void test_mounts_working_directory_hidden_by_a_mount_is_given_up(void **state)
 {
     (void)state;
     require_mount_namespace();
@@ -188,7 +189,9 @@ static void test_mounts_working_directory_hidden_by_a_mount_becomes_the_root(voi
     assert_int_equal(cordon_add_tmpfs(t, source), 0);
     const cordon_result *r = run_task(t, 0);
     assert_int_equal(chdir(previous), 0);
-    assert_true(strncmp(r->std_out.data, "/\n", 2) == 0);
+    char top[80];
+    snprintf(top, sizeof top, "%s\n", source);
+    assert_true(strncmp(r->std_out.data, top, strlen(top)) == 0);
     assert_null(strstr(r->std_out.data, "the caller's"));
     char made[200];
     snprintf(made, sizeof made, "%s/made", sub);
@@ -278,7 +281,7 @@ static void test_mounts_a_deleted_working_directory_fails_the_task(void **state)
  * it: one started in the caller's /dev/shm listed and read the caller's
  * segments there, beneath its own /dev/shm.  It enters its directory
  * again once the view is made: one the view does not hold gives it the
- * root. */
+ * nearest one the view holds (here its own /dev/shm). */
 static void test_mounts_a_function_task_started_in_a_hidden_directory_gets_the_root(void **state)
 {
     (void)state;
@@ -1223,6 +1226,52 @@ static void test_mounts_a_bind_brings_nothing_of_the_kernel_or_the_caller_along(
         assert_int_equal(cordon_run(t), -EXDEV);
         cordon_task_free(t);
     }
+}
+
+/* A caller's working directory beneath a tmpfs of the task's (the
+ * caller's /tmp/build under --tmpfs /tmp) is not in the task's view: the
+ * task started at "/", where a root task's relative writes landed on the
+ * machine's root (a function task of a root caller, a command run as
+ * root).  It starts at the tmpfs's top, as a command and as a function. */
+static int writes_here_and_says_where(cordon_ctx *ctx, void *unused)
+{
+    (void)ctx;
+    (void)unused;
+    char here[PATH_MAX];
+    int fd = open("made-here", O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+    if (fd >= 0)
+        close(fd);
+    printf("%s\n", getcwd(here, sizeof here) ? here : "?");
+    return 0;
+}
+
+static void test_mounts_a_working_directory_beneath_a_tmpfs_of_the_task_s_starts_at_its_top(
+    void **state)
+{
+    (void)state;
+    require_mount_namespace();
+    char previous[PATH_MAX], top[96], below[128], expected[140];
+    assert_non_null(getcwd(previous, sizeof previous));
+    snprintf(top, sizeof top, "%s/hidden", target);
+    snprintf(below, sizeof below, "%s/build/deeper", top);
+    snprintf(expected, sizeof expected, "%s\n", top);
+    char command[300];
+    snprintf(command, sizeof command, "mkdir -p '%s'", below);
+    assert_int_equal(system(command), 0);
+    for (int function = 0; function < 2; function++) {
+        assert_int_equal(chdir(below), 0);
+        cordon_task *t = function ? cordon_function_task(writes_here_and_says_where, NULL)
+                                  : shell("touch made-here; pwd");
+        assert_int_equal(cordon_add_tmpfs(t, top), 0);
+        const cordon_result *r = run_task(t, 0);
+        assert_int_equal(chdir(previous), 0);
+        assert_string_equal(r->std_out.data, expected);
+        cordon_task_free(t);
+    }
+    struct stat st;
+    assert_int_not_equal(stat("/made-here", &st), 0); /* never on the machine's root */
+    snprintf(command, sizeof command, "rm -rf '%s'", top);
+    assert_int_equal(system(command), 0);
 }
 
 /* Without a memory cgroup nothing else would bound what a task keeps in
@@ -2179,7 +2228,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_mounts_bind_is_seen_and_written_through),
         cmocka_unit_test(test_mounts_inherited_working_directory_is_the_mounted_one),
-        cmocka_unit_test(test_mounts_working_directory_hidden_by_a_mount_becomes_the_root),
+        cmocka_unit_test(test_mounts_working_directory_hidden_by_a_mount_is_given_up),
         cmocka_unit_test(test_mounts_a_deleted_working_directory_fails_the_task),
         cmocka_unit_test(test_mounts_a_function_task_started_in_a_hidden_directory_gets_the_root),
         cmocka_unit_test(test_mounts_working_directory_too_long_to_look_up_fails_closed),
@@ -2196,6 +2245,7 @@ int main(void)
         cmocka_unit_test(test_mounts_read_only_bind_of_a_file),
         cmocka_unit_test(test_mounts_bad_binds_are_refused),
         cmocka_unit_test(test_mounts_a_bind_brings_nothing_of_the_kernel_or_the_caller_along),
+        cmocka_unit_test(test_mounts_a_working_directory_beneath_a_tmpfs_of_the_task_s_starts_at_its_top),
         cmocka_unit_test(test_mounts_tmpfs_is_bounded_by_the_memory_limit),
         cmocka_unit_test(test_mounts_replaced_source_is_not_bound),
         cmocka_unit_test(test_mounts_replaced_working_directory_is_not_entered),
