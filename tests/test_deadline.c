@@ -170,6 +170,26 @@ static uint64_t thread_cpu_us(void)
            (uint64_t)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec);
 }
 
+/* A task the deadline killed while it held 512 MiB, under a CPU limit a
+ * little past the deadline: its single thread had used less than the
+ * deadline's wall time, and only its ending (the kernel freeing its
+ * memory) took the count past the limit, after the kill.  It was a
+ * CpuLimit (9 of 9 runs of 1 GiB under a limit 30 ms past a 1 s
+ * deadline, with and without namespaces); the deadline ended it. */
+static void test_deadline_ending_that_crosses_the_cpu_limit_is_a_timeout(void **state)
+{
+    (void)state;
+    for (int run = 0; run < 2; run++) {
+        bool how[2] = { true, true };
+        cordon_task *t = cordon_function_task(holds_memory, how);
+        cordon_set_timeout_ms(t, 700);
+        cordon_set_limit(t, CORDON_LIMIT_CPU_MS, 715);
+        const cordon_result *r = run_task(t, CORDON_EXCEPTION);
+        assert_string_equal(r->exception, "Timeout");
+        cordon_task_free(t);
+    }
+}
+
 /* The caller's thread's CPU time over one run. */
 static uint64_t caller_cpu_us(bool cpu_limit, bool big)
 {
@@ -730,6 +750,7 @@ int main(void)
         cmocka_unit_test(test_deadline_of_a_command_holds_while_the_caller_is_away),
         cmocka_unit_test(test_deadline_end_is_awaited_without_spinning),
         cmocka_unit_test(test_deadline_cpu_limit_end_is_awaited_without_spinning),
+        cmocka_unit_test(test_deadline_ending_that_crosses_the_cpu_limit_is_a_timeout),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
