@@ -392,26 +392,59 @@ static void note_task_start(cordon__setup_record *setup)
                                 __ATOMIC_RELEASE, __ATOMIC_RELAXED);
 }
 
+/* One exec, counted first where the filter sends it to the parent: a
+ * policy that watches exec lets through as many as were counted, and the
+ * count is out of the command's reach once it runs.  Only an exec the
+ * filter sends to the parent counts: one it lets through itself, failed
+ * or made, had left a pass that the command's next refused exec took. */
+static void counted_exec(const cordon__exec_plan *p, const char *path, char *const argv[])
+{
+    const uint64_t args[6] = { (uintptr_t)path, (uintptr_t)argv, (uintptr_t)p->envp };
+    if (p->program && p->notifies && cordon__program_notifies(p->program, SYS_execve, args))
+        __atomic_add_fetch(&p->setup->exec_attempts, 1, __ATOMIC_RELEASE);
+    execve(path, argv, p->envp);
+}
+
+/* A file the kernel cannot run (ENOEXEC: a script without a #! line) is a
+ * shell script to execvp, sh, make and env, which run it with /bin/sh:
+ * so does cordon (`./build.sh` had failed as a command task, and as a
+ * plain batch line, which `./build.sh;` ran).  Its arguments are made in
+ * a mapping of the child's own: no allocator after the fork.  Returns only
+ * where /bin/sh could not be run. */
+static void exec_as_a_shell_script(const cordon__exec_plan *p, char *path)
+{
+    size_t count = 0;
+    while (p->argv[count])
+        count++;
+    size_t size = (count + 2) * sizeof(char *);
+    char **args = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (args == MAP_FAILED)
+        return;
+    args[0] = (char *)"/bin/sh";
+    args[1] = path;
+    for (size_t i = 1; i <= count; i++) /* the NULL at argv[count] too */
+        args[i + 1] = p->argv[i];
+    counted_exec(p, "/bin/sh", args);
+    munmap(args, size);
+}
+
 /* execvp's rules without its allocations: the candidates were resolved in
  * the parent.  The first one that exists but cannot be run (E2BIG,
- * ENOEXEC, ETXTBSY, ...) ends the search with its own error; EACCES from
- * any of them wins only over the ENOENT of a search that ran out. */
+ * ETXTBSY, ...; ENOEXEC once /bin/sh could not run it either) ends the
+ * search with its own error; EACCES from any of them wins only over the
+ * ENOENT of a search that ran out. */
 static _Noreturn void exec_command(const cordon__exec_plan *p)
 {
     int error = ENOENT;
     note_task_start(p->setup);
     bool saw_eacces = false;
     for (char **path = p->exec_paths; *path; path++) {
-        /* Counted before the call: a policy that watches exec lets through
-         * as many as were counted, and the count is out of the command's
-         * reach once it runs.  Only an exec the filter sends to the parent
-         * counts: one it lets through itself, failed or made, had left a
-         * pass that the command's next refused exec took. */
-        const uint64_t args[6] = { (uintptr_t)*path, (uintptr_t)p->argv, (uintptr_t)p->envp };
-        if (p->program && p->notifies && cordon__program_notifies(p->program, SYS_execve, args))
-            __atomic_add_fetch(&p->setup->exec_attempts, 1, __ATOMIC_RELEASE);
-        execve(*path, p->argv, p->envp);
+        counted_exec(p, *path, p->argv);
         error = errno;
+        if (error == ENOEXEC) {
+            exec_as_a_shell_script(p, *path);
+            error = ENOEXEC;
+        }
         if (error == EACCES)
             saw_eacces = true;
         else if (error != ENOENT && error != ENOTDIR && error != ESTALE && error != ENODEV &&

@@ -89,7 +89,8 @@ typedef int (*cordon_fn)(cordon_ctx *ctx, void *arg);
  * fork.  Returns NULL with errno set on failure (ENOMEM, EINVAL). */
 cordon_task *cordon_function_task(cordon_fn fn, void *arg);
 /* Copies argv (NULL-terminated, argv[0] looked up in PATH unless it holds a
- * '/').  No shell is involved. */
+ * '/').  No shell is involved, but for a file the kernel cannot run (a
+ * script without a #! line), which /bin/sh runs, as execvp does. */
 cordon_task *cordon_command_task(const char *const argv[]);
 /* Copies `command`; runs /bin/sh -c -- command (a line that starts with
  * '-' or '+' is a command too).  NULL with errno EINVAL for NULL or "",

@@ -182,6 +182,42 @@ static void test_command_not_executable_is_exec_error_126(void **state)
     unlink(path);
 }
 
+/* A script without a #! line is run by /bin/sh, as execvp, sh, make and
+ * env run it: it failed with ENOEXEC (126), as a command task and as a
+ * plain batch line, which the same line ending in ';' ran.  Found by the
+ * PATH search too. */
+static void test_command_script_without_an_interpreter_line_is_run_by_sh(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/cordon-test-script-XXXXXX", path[64];
+    assert_non_null(mkdtemp(dir));
+    assert_int_equal(chmod(dir, 0755), 0);
+    snprintf(path, sizeof path, "%s/no-interpreter", dir);
+    int fd = open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0755);
+    assert_true(fd >= 0);
+    const char script[] = "echo \"ran $0 with $# arguments: $*\"\n";
+    assert_int_equal(write(fd, script, sizeof script - 1), (ssize_t)(sizeof script - 1));
+    close(fd);
+    const char *by_path[] = { path, "a", "b c", NULL };
+    cordon_task *t = cordon_command_task(by_path);
+    const cordon_result *r = run_task(t, 0);
+    char expected[200];
+    snprintf(expected, sizeof expected, "ran %s with 2 arguments: a b c\n", path);
+    assert_string_equal(r->std_out.data, expected);
+    cordon_task_free(t);
+    const char *by_name[] = { "no-interpreter", NULL };
+    char search[100];
+    snprintf(search, sizeof search, "PATH=%s:/usr/bin:/bin", dir);
+    t = cordon_command_task(by_name);
+    assert_int_equal(cordon_set_env(t, search), 0);
+    r = run_task(t, 0);
+    snprintf(expected, sizeof expected, "ran %s with 0 arguments: \n", path);
+    assert_string_equal(r->std_out.data, expected);
+    cordon_task_free(t);
+    unlink(path);
+    rmdir(dir);
+}
+
 static void test_command_shell_task_runs_a_line(void **state)
 {
     (void)state;
@@ -352,6 +388,7 @@ int main(void)
         cmocka_unit_test(test_command_not_found_behind_an_unsearchable_path_dir_is_127),
         cmocka_unit_test(test_command_exec_error_after_an_unsearchable_path_dir_is_its_own),
         cmocka_unit_test(test_command_not_executable_is_exec_error_126),
+        cmocka_unit_test(test_command_script_without_an_interpreter_line_is_run_by_sh),
         cmocka_unit_test(test_command_shell_task_runs_a_line),
         cmocka_unit_test(test_command_log_fd_is_named_in_environment),
         cmocka_unit_test(test_command_environment_can_be_set_and_cleared),
