@@ -47,7 +47,8 @@ static const char *take_value(int argc, char **argv, int *i, const char *name, b
         return argv[*i] + len + 1;
     if (argv[*i][len] != '\0')
         return NULL;
-    if (*i + 1 >= argc) {
+    /* "--out -- cmd" wrote the policy to a file named "--" */
+    if (*i + 1 >= argc || strcmp(argv[*i + 1], "--") == 0) {
         *missing = true;
         return NULL;
     }

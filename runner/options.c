@@ -671,6 +671,19 @@ static int apply_option(int argc, char **argv, int *i, unsigned scope, command_o
             return -1;
         }
         value = argv[++*i];
+        /* "--audit -- true" made a file named "--", and "--audit --json"
+         * one named "--json", with no JSON printed: "--" and an option of
+         * this command are no value; "--audit=--json" still names one. */
+        const char *value_eq = strchr(value, '=');
+        size_t value_name_len = value_eq ? (size_t)(value_eq - value) : strlen(value);
+        if (strcmp(value, "--") == 0 ||
+            (value[0] == '-' && value[1] == '-' && find_spec(value, value_name_len, scope))) {
+            runner_error("%s needs a value, and '%s' is %s (to give it as the value, write "
+                         "%s=%s)", s->name, value,
+                         strcmp(value, "--") == 0 ? "the end of the options" : "an option",
+                         s->name, value);
+            return -1;
+        }
     } else if (!s->takes_value && value) {
         runner_error("%s takes no value", s->name);
         return -1;

@@ -40,6 +40,42 @@ static void test_cli_a_mistyped_option_names_the_one_meant(void **state)
     }
 }
 
+/* A file option given "--" or another option as its value made a file of
+ * that name ("--audit -- true" made ./--, "--audit --json" made ./--json
+ * and printed no JSON; "learn --out --" wrote the policy to ./--): they
+ * are refused, and nothing is made.  "--audit=--json" still names one. */
+static void test_cli_an_option_or_the_end_of_options_is_no_value(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/cordon-test-values-XXXXXX", previous[PATH_MAX];
+    assert_non_null(mkdtemp(dir));
+    assert_non_null(getcwd(previous, sizeof previous));
+    assert_int_equal(chdir(dir), 0);
+    const char *const cases[][6] = {
+        { "run", "--audit", "--", "true", NULL },
+        { "run", "--audit", "--json", "--", "true", NULL },
+        { "batch", "--out-dir", "--", "/dev/null", NULL },
+        { "learn", "--out", "--", "true", NULL },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        captured c = cordon_with_input(NULL, cases[i]);
+        expect_status(&c, 125);
+        assert_non_null(strstr(c.err, "needs a value"));
+        captured_free(&c);
+        struct stat st;
+        assert_int_not_equal(stat("--", &st), 0);
+        assert_int_not_equal(stat("--json", &st), 0);
+    }
+    captured c = CORDON("run", "--audit=--json", "--", "true");
+    expect_status(&c, 0);
+    captured_free(&c);
+    struct stat st;
+    assert_int_equal(stat("--json", &st), 0);
+    unlink("--json");
+    assert_int_equal(chdir(previous), 0);
+    assert_int_equal(rmdir(dir), 0);
+}
+
 static void expect_help_mentions(const char *topic, const char *const words[])
 {
     captured c = topic ? CORDON(topic, "--help") : CORDON("--help");
@@ -562,6 +598,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cli_version),
         cmocka_unit_test(test_cli_a_mistyped_option_names_the_one_meant),
+        cmocka_unit_test(test_cli_an_option_or_the_end_of_options_is_no_value),
         cmocka_unit_test(test_cli_help_lists_the_commands),
         cmocka_unit_test(test_cli_run_help_lists_every_option),
         cmocka_unit_test(test_cli_batch_help_lists_every_option),
