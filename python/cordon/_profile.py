@@ -80,6 +80,16 @@ class _Copier:
         return copied
 
 
+def check_sort(sort):
+    """ValueError naming the sort key pstats would refuse (a KeyError,
+    and only once the task had run)."""
+    try:
+        pstats.Stats().sort_stats(sort)
+    except (KeyError, TypeError):
+        keys = ", ".join(sorted(pstats.Stats.sort_arg_dict_default))
+        raise ValueError(f"sort={sort!r}: not a sort key of pstats ({keys})") from None
+
+
 def print_report(stats, out, sort="cumulative", limit=25):
     if not stats:
         print("cordon: no profile came back from the task", file=out)

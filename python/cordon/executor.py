@@ -49,7 +49,9 @@ class Future(concurrent.futures.Future):
     def __init__(self, task: FunctionTask) -> None:
         super().__init__()
         self.task = task
-        self._kill_lock = threading.Lock()
+        # Reentrant: a signal handler's cancel on the thread holding it
+        # (a storm of SIGTERM handlers calling shutdown) waited for itself.
+        self._kill_lock = threading.RLock()
         self._kill_requested = False
         self._settled = threading.Event()
 
@@ -132,7 +134,9 @@ class _Pool:
         self.max_workers = max_workers
         self.name = name
         self.queue = queue.SimpleQueue()
-        self.lock = threading.Lock()
+        # Reentrant: a signal handler that shuts the executor down runs on
+        # the thread that may hold it (in put), and waited for itself.
+        self.lock = threading.RLock()
         self.threads = set()
         self.running = set()
         self.queued = 0  # futures in the queue, for the executor's repr

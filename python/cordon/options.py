@@ -47,6 +47,7 @@ import datetime
 import decimal
 import errno
 import fractions
+import math
 import logging
 import os
 import stat
@@ -137,7 +138,10 @@ def seconds_of(value):
     if isinstance(value, datetime.timedelta):
         return value.total_seconds()
     if isinstance(value, (fractions.Fraction, decimal.Decimal)):
-        return float(value)
+        try:
+            return float(value)
+        except (ValueError, OverflowError):  # Decimal('sNaN'): "not a time" below
+            return math.nan
     return value
 
 

@@ -16,6 +16,7 @@ from many threads.  task.cancel(), from any thread, kills a run going on
 """
 import collections.abc
 import dataclasses
+import functools
 import os
 import pickle
 import sys
@@ -578,6 +579,7 @@ class _Task:
         task's profile comes back with its return or exception: one that
         cordon ended (Timeout, CpuLimit, MemoryLimit, a crash) sends none,
         and `out` says so, naming the ending."""
+        _profile.check_sort(sort)  # the caller's mistake, before the task runs
         self._begin()
         self._clear()
         self._profiling = True
@@ -590,6 +592,16 @@ class _Task:
         self._print_profile(out if out is not None else sys.stdout, sort, limit,
                             None if outcome[0] else outcome[1])
         return self._deliver(outcome)
+
+
+def _own_module(func):
+    """The module whose classes a function's return may hold: a
+    functools.partial's function's (the partial itself is functools')."""
+    for _ in range(100):  # a partial of a partial ...
+        if not isinstance(func, functools.partial):
+            break
+        func = func.func
+    return getattr(func, "__module__", None)
 
 
 def _unescape_record(line):
@@ -680,8 +692,8 @@ class FunctionTask(_Task):
         return getattr(self, "_kind_" + envelope["kind"])(envelope, return_limit)
 
     def _load(self, data, exception=False):
-        return _wire.load_value(data, self._options.get("trust"),
-                                getattr(self.func, "__module__", None), exception)
+        return _wire.load_value(data, self._options.get("trust"), _own_module(self.func),
+                                exception)
 
     def _kind_ok(self, envelope, return_limit):
         try:

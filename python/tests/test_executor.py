@@ -302,3 +302,27 @@ def test_map_ended_early_lets_the_running_calls_finish(tmp_path):
         with pytest.raises(ValueError):
             list(ex.map(_fail_first_or_mark, range(4), [str(tmp_path)] * 4))
     assert sorted(os.listdir(tmp_path)) == ["1", "2", "3"]
+
+
+def test_a_signal_handler_may_shut_the_executor_down_while_its_thread_holds_it():
+    # A handler that shut the executor down (or cancelled a future) ran on
+    # the thread that held the pool's lock in submit(), or the future's in
+    # a cancel, and waited for itself for ever (6 of 12 runs of a SIGTERM
+    # storm).  Both locks are the same thread's to take again.
+    script = f"""
+import sys
+sys.path[:0] = {sys.path!r}
+import cordon, time
+ex = cordon.Executor(max_workers=1)
+future = ex.submit(time.sleep, 5)
+while not future.running():
+    time.sleep(0.01)
+with ex._pool.lock:        # as submit() holds it when the handler runs
+    ex.shutdown(wait=False, cancel_futures=True)
+with future._kill_lock:    # as a cancel holds it when the handler runs
+    ex.shutdown(wait=False, cancel_running=True)
+print("returned")
+"""
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         timeout=60)
+    assert out.stdout == "returned\n", out

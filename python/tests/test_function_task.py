@@ -1,5 +1,8 @@
-import logging
+import dataclasses
+import decimal
 import errno
+import functools
+import logging
 import os
 import pathlib
 import pickle
@@ -660,3 +663,34 @@ print(repr(t.std_out))
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                          env=env, timeout=60)
     assert out.stdout == "caller: secret\n'task record\\n'\n", out
+
+
+@dataclasses.dataclass
+class _Made:
+    value: int
+
+
+def _make(value):
+    return _Made(value)
+
+
+def test_a_partial_s_function_s_module_is_trusted_as_the_function_s():
+    # functools.partial's __module__ is functools: a partial of a function
+    # returning a class of its own module came back UntrustedReturn.
+    assert FunctionTask(functools.partial(_make), 3).run() == _Made(3)
+    assert FunctionTask(functools.partial(functools.partial(_make, 4))).run() == _Made(4)
+
+
+def test_a_bad_profile_sort_is_said_before_the_task_runs(tmp_path):
+    # It ran the task, then raised a bare KeyError: 'bogus'.
+    mark = tmp_path / "ran"
+    t = FunctionTask(mark.write_text, "x")
+    with pytest.raises(ValueError, match=r"^sort='bogus': not a sort key"):
+        t.run_profiler(sort="bogus")
+    assert not mark.exists() and t.attempts == 0
+
+
+def test_a_signalling_nan_time_names_its_option():
+    # ValueError: "cannot convert signaling NaN to float", naming nothing
+    with pytest.raises(ValueError, match=r"^timeout=Decimal\('sNaN'\): not a time"):
+        FunctionTask(int).configure(timeout=decimal.Decimal("sNaN"))
