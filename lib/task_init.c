@@ -853,6 +853,10 @@ int cordon__task_init_main(void *launch)
      * inherit the counter.  Where a v2 cgroup counts, none is needed. */
     if (cpu.limit_ns && !cpu_stat[0] && l->init_may_count_cpu)
         cordon__init_open_counter(&cpu);
+    /* Before the start, so that nothing of the task's can come first (the
+     * task's first process closes it, with every fd of the start, before
+     * anything of the task's runs). */
+    int caller_status = caller > 0 ? open_caller_status(caller) : -1;
     pid_t task = start_task(l);
     if (task < 0)
         cordon__child_fail(setup, STEP_NAMESPACES, task);
@@ -873,8 +877,6 @@ int cordon__task_init_main(void *launch)
     cpu.give_back_ns = give_back;
     if (cpu_stat[0])
         cpu.cpu_stat_fd = open(cpu_stat, O_RDONLY | O_CLOEXEC);
-    /* After the start: the task's first process never holds it. */
-    int caller_status = caller > 0 ? open_caller_status(caller) : -1;
     reaping reaped = { .task = task, .give_back = give_back, .setup = start_noted ? setup : NULL,
                        .cpu = &cpu,
                        .end = TASK_RUNNING };

@@ -54,7 +54,8 @@ typedef struct cordon__cgroup {
 } cordon__cgroup;
 
 /* Whether the v2 cgroup `dir` and its files have the modes the kernel
- * gave them (cgroup_file_modes.c). */
+ * gave them, each file's as its parent's file of that name
+ * (cgroup_file_modes.c). */
 bool cordon__cgroup_file_modes_as_made(const char *dir);
 
 /* Holds nothing (no directory, every fd -1): what a failed start may

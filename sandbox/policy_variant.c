@@ -77,10 +77,9 @@
 static pthread_mutex_t variant_lock = PTHREAD_MUTEX_INITIALIZER;
 CORDON__RESET_IN_FORKED_COPIES(&variant_lock);
 
-/* prlimit64 setting pid 1's open files: the init's, in a pid namespace
- * (pid_t is an int: the kernel reads the low 32 bits). */
+/* prlimit64's pid, 1 for the init in a pid namespace: pid_t is an int,
+ * the kernel reads the low 32 bits. */
 #define INIT_PID_MASK 0xffffffffull
-static const uint64_t setting_the_inits_limits[6] = { 1, RLIMIT_NOFILE, 4096, 0, 0, 0 };
 
 /* The kinds under which socket(AF_UNIX) is refused (a network of the
  * task's own refuses it already). */
@@ -373,7 +372,10 @@ static int refuse_others_limits(const cordon_policy *p, cordon_policy *v)
  * of prlimit64 is cut down to other pids (in the bits the kernel reads). */
 static int refuse_init_limits(const cordon_policy *p, cordon_policy *v)
 {
-    if (!cordon__variant_lets_through(v, SYS_prlimit64, setting_the_inits_limits))
+    /* Not judged by a sample of the call: a policy that refused it for
+     * one resource or one pointer let others through (errno if arg2 <=
+     * 8192, if arg1 == 7, if arg3 == 0). */
+    if (!cordon__variant_lets_call_through(v, SYS_prlimit64))
         return 0;
     int rc = cordon__variant_split_allows_off(v, SYS_prlimit64, 0, INIT_PID_MASK, 1);
     cordon__rule rule = { .action = cordon__variant_kills_some(p, SYS_prlimit64) ? ACTION_KILL : ACTION_ERRNO,
@@ -381,6 +383,30 @@ static int refuse_init_limits(const cordon_policy *p, cordon_policy *v)
     rule.conditions[0] = cordon__masked_condition(0, INIT_PID_MASK, 1);
     rule.conditions[1] = (cordon__condition){ .arg = 2, .compare = COMPARE_NE };
     return rc < 0 ? rc : cordon__variant_prepend(v, &rule, 1);
+}
+
+/* A policy whose own rule refuses setting pid 1's limits whatever else
+ * the call says (the default one's), and whose rules allow no prlimit64
+ * of their own (its default lets the rest through): no variant needed. */
+static bool refuses_every_init_limit(const cordon_policy *p)
+{
+    bool refusal = false;
+    for (size_t i = 0; i < p->rule_count; i++) {
+        const cordon__rule *r = &p->rules[i];
+        if (r->syscall != SYS_prlimit64)
+            continue;
+        if (cordon__action_allows(r->action))
+            return false;
+        if (r->condition_count != 2)
+            continue;
+        for (int first = 0; first < 2; first++) {
+            const cordon__condition *pid = &r->conditions[first], *limit = &r->conditions[!first];
+            refusal |= pid->arg == 0 && pid->compare == COMPARE_MASKED_EQ &&
+                       pid->mask == INIT_PID_MASK && pid->value == 1 && limit->arg == 2 &&
+                       limit->compare == COMPARE_NE && limit->value == 0;
+        }
+    }
+    return refusal;
 }
 
 /* Without a pid namespace the task's first process is the caller's own
@@ -434,6 +460,9 @@ static const char *unrefused(const cordon_policy *v, unsigned kind)
         { CORDON__VARIANT_NO_PID_NAMESPACE, SYS_clone3, { 4096, 88 } },
         { CORDON__VARIANT_INIT_LIMITS, SYS_prlimit64, { 1, RLIMIT_NOFILE, 4096 } },
         { CORDON__VARIANT_INIT_LIMITS, SYS_prlimit64, { (1ull << 32) | 1, RLIMIT_CPU, 4096 } },
+        { CORDON__VARIANT_INIT_LIMITS, SYS_prlimit64, { 1, RLIMIT_CPU, 8, 0 } },
+        { CORDON__VARIANT_INIT_LIMITS, SYS_prlimit64, { 1, RLIMIT_NOFILE, 1ull << 40, 4096 } },
+        { CORDON__VARIANT_INIT_LIMITS, SYS_prlimit64, { 1, RLIMIT_NPROC, 4096, 4096 } },
         { CORDON__VARIANT_NO_TREE_HOLD, SYS_setsid, { 0 } },
         { CORDON__VARIANT_NO_TREE_HOLD, SYS_setpgid, { 0 } },
         { CORDON__VARIANT_FILE_RULES, SYS_inotify_add_watch, { 3, 4096, 0x100 } },
@@ -747,7 +776,7 @@ const cordon_policy *cordon__policy_variant(const cordon_policy *p, unsigned kin
     if (!p->notifies && !traps(p) && !p->fence_alone)
         kind |= CORDON__VARIANT_NO_LISTENER;
     if ((kind & CORDON__VARIANT_INIT_LIMITS) &&
-        !cordon__variant_lets_through(p, SYS_prlimit64, setting_the_inits_limits))
+        (refuses_every_init_limit(p) || !cordon__variant_lets_call_through(p, SYS_prlimit64)))
         kind &= ~CORDON__VARIANT_INIT_LIMITS;
     if (!kind)
         return p;

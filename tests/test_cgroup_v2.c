@@ -496,8 +496,8 @@ static int open_own_cgroup_to_all(cordon_ctx *ctx, void *mount)
  * 10-15% of its time), so each harm is tried by a task in the same
  * cgroup; later tasks must run in it.  0: refused and pooled; 11 a harm
  * went through; 12 a later task failed; 13 not pooled; 14 the chmod of its
- * own cgroup's file failed; 15 a cgroup so opened was pooled; 10 no fence
- * here (Landlock before ABI 2, or namespaces after all). */
+ * own cgroup's file failed; 15 a cgroup so opened was pooled; 10 no
+ * fence here (Landlock before ABI 2, or namespaces after all). */
 static int harm_own_cgroup_without_namespaces(const char *mount)
 {
     char first[1024] = "";
@@ -530,12 +530,12 @@ static int harm_own_cgroup_without_namespaces(const char *mount)
     if (sscanf(cordon_task_result(t)->std_out.data, "chmodded %1023s", chmodded) != 1)
         return 14;
     cordon_task_free(t);
+    if (run_one_task() != 0)
+        return 12;
     char path[1400];
     snprintf(path, sizeof path, "%s%s", mount, chmodded);
     struct stat st;
-    if (stat(path, &st) == 0)
-        return 15;
-    return run_one_task() == 0 ? 0 : 12;
+    return stat(path, &st) == 0 ? 15 : 0;
 }
 
 /* The helper for a task with no filter, which can mount its own view of

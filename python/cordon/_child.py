@@ -95,7 +95,8 @@ def _exception_envelope(exc, profiler):
     cls = type(exc)
     envelope = {
         "kind": "exit" if isinstance(exc, SystemExit) else "raise",
-        "module": _safe_str(cls.__module__), "qualname": _safe_str(cls.__qualname__),
+        "module": _attribute_text(cls, "__module__"),
+        "qualname": _attribute_text(cls, "__qualname__"),
         "message": _safe_str(exc),
         "traceback": _traceback_text(cls, exc),
         "profile": _profile_stats(profiler),
@@ -104,8 +105,13 @@ def _exception_envelope(exc, profiler):
     }
     if isinstance(exc, SystemExit):
         # An int or str subclass (an IntEnum: pytest.main()'s ExitCode)
-        # as the plain value: the envelope names no class.
-        code = _plain_int(exc.code) if isinstance(exc.code, int) else exc.code
+        # as the plain value: the envelope names no class.  A `code` that
+        # raises (a property of a subclass) is said as its failure.
+        try:
+            code = exc.code
+        except BaseException:
+            code = f"<{_attribute_text(cls, '__qualname__')} whose code failed>"
+        code = _plain_int(code) if isinstance(code, int) else code
         envelope["code"] = (code if code is None or _fits_a_status(code)
                             else _safe_str(code))
         envelope["status"] = _exit_status(code)
@@ -168,6 +174,15 @@ def _traceback_text(cls, exc):
         return "".join(traceback.format_exception(cls, exc, _own_frames(exc)))
     except BaseException:
         return f"<the traceback of a {cls.__qualname__} could not be formatted>\n"
+
+
+def _attribute_text(obj, name):
+    """_safe_str of obj's attribute, whatever reading it raises (a
+    metaclass's __module__ property raising SystemExit)."""
+    try:
+        return _safe_str(getattr(obj, name))
+    except BaseException:
+        return f"<{name} failed>"
 
 
 def _safe_str(obj):

@@ -1099,6 +1099,13 @@ class _Unpickler(pickle._Unpickler):
     def _filling(load, target_of, added_of):
         def load_and_settle(self):
             target = target_of(self)
+            # What find_class gave is the parent's own (a class, a member
+            # of a trusted Enum): a member of `class Opts(dict, Enum)` was
+            # filled with the task's items, in the parent, for good.
+            if self._named.get(id(target), _UNNAMED) is target:
+                raise pickle.UnpicklingError(
+                    f"the task's return fills {type(target).__name__} "
+                    f"{getattr(target, '__name__', '')!s}, which it did not build, but named")
             if not _unguarded(target):
                 return load(self)
             added = added_of(self)
@@ -1339,7 +1346,7 @@ def escaped_exception(exc):
         if type(notes) is list:
             exc.__notes__ = [printable(n) if type(n) is str else n for n in notes]
         shown = "".join(traceback.format_exception(exc))
-    except Exception:
+    except (Exception, SystemExit):  # an __str__ of the class's that exits: not the caller
         return None
     return None if _shows_control(shown) else exc
 

@@ -869,19 +869,23 @@ class ShellCommand(_Task):
 
         def profile():
             try:
-                done["report"] = task.run_profiler()
+                # A cancel (a Ctrl-C) before this thread began: nothing runs.
+                if self._cancelled.is_set():
+                    done["never_started"] = True
+                else:
+                    done["report"] = task.run_profiler()
             except BaseException as error:  # raised again on the caller's thread
                 done["error"] = error
             finally:
                 ended.set()
 
         worker = threading.Thread(target=profile, name="cordon-profiler", daemon=True)
-        with self._run_lock:
-            if self._cancelled.is_set():
-                return False
-            self._current = task
-            worker.start()
         try:
+            with self._run_lock:
+                if self._cancelled.is_set():
+                    return False
+                self._current = task
+                worker.start()
             # A cancel sent before the library's run began finds none
             # (False): it is sent again until the run ends.
             while not ended.wait(_PROFILE_CANCEL_SLICE_S):
@@ -889,7 +893,8 @@ class ShellCommand(_Task):
                     task.cancel()
         except BaseException:  # KeyboardInterrupt: the run ends with it
             self._cancelled.set()
-            while not ended.is_set():
+            # A thread not begun yet finds the cancel and runs nothing.
+            while worker.ident is not None and not ended.is_set():
                 task.cancel()
                 ended.wait(_PROFILE_CANCEL_SLICE_S)
             try:  # the attempt kept as cancel()'s is
@@ -904,6 +909,8 @@ class ShellCommand(_Task):
                 self._current = None
         if "error" in done:
             raise done["error"]
+        if "never_started" in done:
+            return False
         _, self._command_profile = done["report"]
         return True
 

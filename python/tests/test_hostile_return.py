@@ -1341,6 +1341,69 @@ except Exception as e:
     assert mark.read_text() == "ran"
 
 
+class _Options(dict, enum.Enum):
+    A = {"x": 1}
+
+
+class _Tags(frozenset, enum.Enum):
+    T = frozenset({"a"})
+
+
+class _Listed(list, enum.Enum):
+    L = [1]
+
+
+@pytest.mark.parametrize("data", [
+    b"c" + __name__.encode() + b"\n_Options.A\n(Vevil\nVyes\nu.",     # SETITEMS
+    b"c" + __name__.encode() + b"\n_Options.A\nVevil\nVyes\ns.",      # SETITEM
+    b"\x80\x04c" + __name__.encode() + b"\n_Tags.T\n(Vzzz\n\x90.",   # ADDITEMS
+    b"c" + __name__.encode() + b"\n_Listed.L\n(I9\ne.",               # APPENDS
+    b"c" + __name__.encode() + b"\n_Listed.L\nI9\na.",                # APPEND
+])
+def test_a_trusted_enum_member_of_a_container_cannot_be_filled(data):
+    # A member of `class Opts(dict, Enum)` of the function's own module
+    # (trusted) came back named and was filled with the task's items: the
+    # parent's own Opts.A was {'x': 1, 'evil': 'yes'} from then on.
+    raised = outcome(forged(value_envelope(data)).configure(trust=[__name__]))
+    assert type(raised) is cordon.UntrustedReturn, raised
+    assert dict(_Options.A.value) == {"x": 1} and dict(_Options.A) == {"x": 1}
+    assert set(_Tags.T) == {"a"} and list(_Listed.L) == [1]
+
+
+class _ExitsForItsCode(SystemExit):
+    @property
+    def code(self):
+        raise SystemExit(6)
+
+
+class _ModuleThatExits(type):
+    @property
+    def __module__(cls):
+        raise SystemExit(7)
+
+
+class _OfAModuleThatExits(Exception, metaclass=_ModuleThatExits):
+    pass
+
+
+def _raises(exc_class):
+    raise exc_class()
+
+
+@pytest.mark.parametrize("exc_class, expected", [
+    (_ExitsForItsCode, cordon.Exited),
+    (_OfAModuleThatExits, cordon.RemoteError),
+])
+def test_a_raised_class_whose_own_attributes_exit_is_still_said(exc_class, expected):
+    # Its code (a property) or its class's __module__ (a metaclass's)
+    # raised SystemExit in cordon's child code: "cordon's Python code in
+    # the child failed".
+    task = FunctionTask(_raises, exc_class)
+    raised = outcome(task)
+    assert isinstance(raised, expected), raised
+    assert "cordon's Python code in the child failed" not in str(raised)
+
+
 def _prints_then_swaps_stdout():
     print("partial", end="")
     sys.stdout = io.StringIO()
