@@ -378,7 +378,10 @@ static int refuse_init_limits(const cordon_policy *p, cordon_policy *v)
     if (!cordon__variant_lets_call_through(v, SYS_prlimit64))
         return 0;
     int rc = cordon__variant_split_allows_off(v, SYS_prlimit64, 0, INIT_PID_MASK, 1);
-    cordon__rule rule = { .action = cordon__variant_kills_some(p, SYS_prlimit64) ? ACTION_KILL : ACTION_ERRNO,
+    /* The policy's kill where it kills some prlimit64 or by default (what
+     * it does with a call its allows do not name): a violation named. */
+    bool kills = cordon__variant_kills_some(p, SYS_prlimit64) || p->default_action == ACTION_KILL;
+    cordon__rule rule = { .action = kills ? ACTION_KILL : ACTION_ERRNO,
                           .errno_value = EPERM, .syscall = SYS_prlimit64, .condition_count = 2 };
     rule.conditions[0] = cordon__masked_condition(0, INIT_PID_MASK, 1);
     rule.conditions[1] = (cordon__condition){ .arg = 2, .compare = COMPARE_NE };

@@ -385,11 +385,8 @@ class _Task:
         slice_ms = (_MAIN_JOIN_SLICE_MS if threading.current_thread() is threading.main_thread()
                     else -1)
         try:
-            with self._run_lock:
-                if self._cancelled.is_set():
-                    return False
-                self._current = task
-                task.start()
+            if not self._start_unless_cancelled(task, task.start):
+                return False
             # A cancel() of a signal handler run on this thread while it held
             # the lock, before the start, found no run to kill yet.
             if self._cancelled.is_set():
@@ -407,6 +404,16 @@ class _Task:
             with self._run_lock:
                 self._current = None
         return True
+
+    def _start_unless_cancelled(self, task, start):
+        """start() of the run of `task`, which cancel() then kills, unless a
+        cancel came first: False, nothing started."""
+        with self._run_lock:
+            if self._cancelled.is_set():
+                return False
+            self._current = task
+            start()
+            return True
 
     def _execute_recorded(self, task, outcome):
         """_execute, and when an interrupt (a KeyboardInterrupt) ended the
@@ -881,11 +888,8 @@ class ShellCommand(_Task):
 
         worker = threading.Thread(target=profile, name="cordon-profiler", daemon=True)
         try:
-            with self._run_lock:
-                if self._cancelled.is_set():
-                    return False
-                self._current = task
-                worker.start()
+            if not self._start_unless_cancelled(task, worker.start):
+                return False
             # A cancel sent before the library's run began finds none
             # (False): it is sent again until the run ends.
             while not ended.wait(_PROFILE_CANCEL_SLICE_S):
