@@ -651,6 +651,19 @@ static int open_caller_status(pid_t caller)
     return (int)syscall(SYS_openat, CORDON__HOST_PROC_FD, path, O_RDONLY | O_CLOEXEC);
 }
 
+/* The caller's status held from before the start, above the fds the
+ * start gives numbers to (as the counter is: lib/init_cpu_limit.c), so
+ * that the task's first process closes it with them. */
+static int hold_caller_status(pid_t caller)
+{
+    int fd = caller > 0 ? open_caller_status(caller) : -1;
+    if (fd < 0)
+        return -1;
+    int held = fcntl(fd, F_DUPFD_CLOEXEC, CORDON__CLEAR_REFS_FD + 1);
+    close(fd);
+    return held;
+}
+
 /* `status`: the caller's status, held open from the task's start (read
  * again from its start each time), or -1 to open it for this look.  Held,
  * no limit the task's processes could lower on the init since (its open
@@ -856,7 +869,7 @@ int cordon__task_init_main(void *launch)
     /* Before the start, so that nothing of the task's can come first (the
      * task's first process closes it, with every fd of the start, before
      * anything of the task's runs). */
-    int caller_status = caller > 0 ? open_caller_status(caller) : -1;
+    int caller_status = hold_caller_status(caller);
     pid_t task = start_task(l);
     if (task < 0)
         cordon__child_fail(setup, STEP_NAMESPACES, task);
