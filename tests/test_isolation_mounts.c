@@ -302,6 +302,21 @@ static void test_mounts_a_function_task_started_in_a_hidden_directory_gets_the_r
     cordon_task_free(t);
 }
 
+/* `pwd` given `cwd`, run from the 22 levels of `name` beneath `base`
+ * (past PATH_MAX), the caller back in `previous` after: the task, run. */
+static cordon_task *pwd_from_deep(const char *base, const char *name, const char *previous,
+                                  const char *cwd, int *rc)
+{
+    assert_int_equal(chdir(base), 0);
+    for (int i = 0; i < 22; i++)
+        assert_int_equal(chdir(name), 0);
+    cordon_task *t = shell("pwd");
+    assert_int_equal(cordon_set_cwd(t, cwd), 0);
+    *rc = cordon_run(t);
+    assert_int_equal(chdir(previous), 0);
+    return t;
+}
+
 /* A working directory whose path is longer than PATH_MAX cannot be
  * looked up again in the task's view, and kept it would open onto what a
  * mount of the task's hides: the task fails closed.  Before, it ran in
@@ -333,27 +348,15 @@ static void test_mounts_working_directory_too_long_to_look_up_fails_closed(void 
     cordon_task_free(t);
     /* Given a directory of its own by its full path, it runs: that one
      * failed too, for the caller's. */
-    assert_int_equal(chdir(base), 0);
-    for (int i = 0; i < 22; i++)
-        assert_int_equal(chdir(name), 0);
-    t = shell("pwd");
-    assert_int_equal(cordon_set_cwd(t, "/"), 0);
-    rc = cordon_run(t);
+    t = pwd_from_deep(base, name, previous, "/", &rc);
     r = cordon_task_result(t);
-    assert_int_equal(chdir(previous), 0);
     assert_int_equal(rc, 0);
     assert_string_equal(r->std_out.data, "/\n");
     cordon_task_free(t);
     /* A relative one is taken from the caller's too long path: the
      * message said only "File name too long". */
-    assert_int_equal(chdir(base), 0);
-    for (int i = 0; i < 22; i++)
-        assert_int_equal(chdir(name), 0);
-    t = shell("pwd");
-    assert_int_equal(cordon_set_cwd(t, "."), 0);
-    rc = cordon_run(t);
+    t = pwd_from_deep(base, name, previous, ".", &rc);
     r = cordon_task_result(t);
-    assert_int_equal(chdir(previous), 0);
     assert_int_equal(rc, CORDON_EXCEPTION);
     assert_non_null(strstr(r->exc_out.data, "a relative one is taken from the caller's"));
     cordon_task_free(t);
