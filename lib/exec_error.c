@@ -190,8 +190,30 @@ static void explain_ungranted_interpreter(cordon_task *t, const cordon__launch *
  * a submission to run from (the judge preset's scratch) looks granted.
  * When the task had file rules and none lets it execute the program,
  * the ExecError says which grant is missing. */
+/* A program that is there but whose interpreter (its "#!" line) or
+ * loader is not: the exec says "No such file or directory" of a file
+ * the user can see. */
+static void explain_missing_interpreter(cordon_task *t, const cordon__launch *launch)
+{
+    char *program = program_tried(t, launch);
+    char interpreter[PATH_MAX];
+    struct stat st;
+    if (program && interpreter_of(program, interpreter, sizeof interpreter) &&
+        interpreter[0] == '/' && stat(interpreter, &st) != 0 && errno == ENOENT) {
+        char by[1024];
+        cordon__escape_text_keeping_utf8(by, sizeof by, interpreter, strlen(interpreter));
+        cordon__buffer_printf(&t->exc_out,
+                              "  (the program is there, but %s, which the kernel runs it "
+                              "with, is not)\n",
+                              by);
+    }
+    free(program);
+}
+
 void cordon__explain_unexecutable(cordon_task *t, const cordon__launch *launch, int error)
 {
+    if (error == ENOENT)
+        explain_missing_interpreter(t, launch);
     if (error != EACCES || !launch->owns_ruleset)
         return;
     char *program = program_tried(t, launch);

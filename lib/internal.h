@@ -971,7 +971,8 @@ bool cordon__exec_nowhere_in_path(const cordon_task *t, const cordon__launch *la
  * the caller sees it, lies beneath one of the task's tmpfs mounts. */
 void cordon__explain_hidden(cordon_task *t, const char *path, const char *what);
 /* After an ExecError of EACCES under file rules: names the EXEC grant the
- * program lacks, if it lacks one (lib/exec_error.c). */
+ * program lacks, if it lacks one; of ENOENT: names the interpreter or
+ * loader that is missing, if that was it (lib/exec_error.c). */
 void cordon__explain_unexecutable(cordon_task *t, const cordon__launch *launch, int error);
 /* The CORDON_CONFINED_* bits of these mechanisms that held the attempt. */
 unsigned cordon__isolation_confinement(const cordon__attempt_state *state,

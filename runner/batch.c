@@ -221,8 +221,7 @@ static int to_stdout(void *batch_, const char *data, size_t len)
                            : output_write(STDOUT_FILENO, data, len);
 }
 
-static bool emit_output(batch *b, const batch_task *bt, const cordon_result *r,
-                        task_record *rec)
+static bool emit_output(batch *b, batch_task *bt, const cordon_result *r, task_record *rec)
 {
     const task_options *o = &b->o->task;
     bool ok = true;
@@ -231,6 +230,7 @@ static bool emit_output(batch *b, const batch_task *bt, const cordon_result *r,
          * the other tasks' records. */
         rec->audit = false;
         ok = delivered(b, STDOUT_FILENO, task_record_send(rec, to_stdout, b));
+        bt->output_mark[STDOUT_FILENO] = output_given(STDOUT_FILENO);
         if (!ok) {
             runner_error("--json: cannot write the record of line %zu", bt->lineno);
             b->records_lost = true;
@@ -253,6 +253,10 @@ static bool emit_output(batch *b, const batch_task *bt, const cordon_result *r,
                                           r->std_err.len, b->clean[2]);
         ok = (!r->std_out.len || delivered(b, STDOUT_FILENO, out)) &&
              (!r->std_err.len || delivered(b, STDERR_FILENO, err));
+        if (r->std_out.len)
+            bt->output_mark[STDOUT_FILENO] = output_given(STDOUT_FILENO);
+        if (r->std_err.len)
+            bt->output_mark[STDERR_FILENO] = output_given(STDERR_FILENO);
     }
     if (!o->quiet && !o->json)
         print_failure(bt, r);
@@ -291,6 +295,29 @@ static void output_lost(batch *b, batch_task *bt)
     b->output_lost++;
     bt->status = RUNNER_EXIT_OWN_ERROR;
     snprintf(bt->outcome, sizeof bt->outcome, "output lost");
+}
+
+/* Without --audit a task's output was only queued when it ended (see
+ * delivered): once every task has ended, what is queued is written, as
+ * long as the reader takes it, and a task whose output did not all get
+ * out is counted as output lost, as with --audit, so that the summary's
+ * "succeeded" says it (it said so of tasks whose output a reader gone
+ * later never got, while cordon exited 125). */
+static void settle_unaudited_output(batch *b)
+{
+    if (b->audit_fd >= 0)
+        return;
+    (void)output_flush(STDOUT_FILENO);
+    (void)output_flush(STDERR_FILENO);
+    for (size_t i = 0; i < b->count; i++) {
+        batch_task *bt = &b->tasks[i];
+        if (bt->status == 0 && !bt->not_run && !bt->resumed &&
+            (!output_reached(STDOUT_FILENO, bt->output_mark[STDOUT_FILENO]) ||
+             !output_reached(STDERR_FILENO, bt->output_mark[STDERR_FILENO]))) {
+            output_lost(b, bt);
+            b->failed++;
+        }
+    }
 }
 
 /* The audit line (its output cut to --audit-output), written as it is
@@ -482,6 +509,7 @@ static int run_all(batch *b)
     for (size_t i = 0; i < started; i++)
         pthread_join(threads[i], NULL);
     free(threads);
+    settle_unaudited_output(b);
     if (!b->o->task.quiet)
         batch_summary_print(b->tasks, b->count, runner_now_us() - b->started_us, b->o->jobs,
                             b->shard.count ? b->shard_text : NULL, b->resumed);

@@ -17,6 +17,10 @@ typedef struct batch_task {
     uint64_t max_rss_kb;        /* the largest of any attempt */
     bool resumed;               /* --resume: it succeeded before; not run */
     bool not_run;               /* left when standard output's reader was gone */
+    /* Without --audit, whose line waits for the output to be written:
+     * output_given() of stdout and stderr once its output was queued,
+     * for the end to tell whether that output got out. */
+    unsigned long long output_mark[3];
 } batch_task;
 
 /* Writes the summary table to stderr as one write; `shard` ("K/N" or

@@ -75,6 +75,10 @@ static struct {
     int error;                      /* the failed write's errno */
     unsigned long long dropped;     /* refused while the writer stalled */
     unsigned long long lost;        /* never written since the failure */
+    /* Bytes of the tasks' (not cordon's own lines) given, and written:
+     * queued in order, a task's last byte given at G has reached the
+     * reader once `written` reaches G (output_given). */
+    unsigned long long given, written;
 } streams[3];
 
 static bool stalled(const writer *w)
@@ -141,6 +145,8 @@ static void advance(writer *w, ssize_t n)
     }
     c->off += (size_t)n;
     w->queued -= (size_t)n;
+    if (!c->own)
+        streams[c->fd].written += (unsigned long long)n;
     if (c->off == c->len) {
         w->head = c->next;
         if (!w->head)
@@ -329,8 +335,34 @@ static int write_directly(int fd, const void *data, size_t len, bool own)
     }
     if (rc < 0 && streams[fd].failed && !own)
         streams[fd].lost += len;
+    if (!own) {
+        streams[fd].given += len;
+        streams[fd].written += rc == 0 ? len : 0;
+    }
     pthread_mutex_unlock(&direct_lock);
     return rc;
+}
+
+static unsigned long long read_count(int fd, bool written)
+{
+    if (fd != 1 && fd != 2)
+        return 0;
+    writer *w = streams[fd].w;
+    pthread_mutex_t *lock = w ? &w->lock : &direct_lock;
+    pthread_mutex_lock(lock);
+    unsigned long long count = written ? streams[fd].written : streams[fd].given;
+    pthread_mutex_unlock(lock);
+    return count;
+}
+
+unsigned long long output_given(int fd)
+{
+    return read_count(fd, false);
+}
+
+bool output_reached(int fd, unsigned long long given)
+{
+    return read_count(fd, true) >= given;
 }
 
 bool output_reader_gone(int fd)
@@ -403,6 +435,8 @@ static int queue_bytes(int fd, const void *data, size_t len, bool patient, bool 
             w->head = c;
         w->tail = c;
         w->queued += len;
+        if (!own)
+            streams[fd].given += len;
         c = NULL;
         pthread_cond_broadcast(&w->changed);
     }

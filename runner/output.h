@@ -45,6 +45,14 @@ int output_write_own(int fd, const void *data, size_t len);
 /* When no task runs: waits for room as output_flush waits. */
 int output_write_patient(int fd, const void *data, size_t len);
 
+/* What output_write and output_write_patient were given for fd 1 or 2 so
+ * far, in bytes: a caller that took it right after queueing a task's
+ * output learns later, from output_reached, whether all of that output
+ * was written (a stream whose write failed, or that was dropped behind a
+ * stalled reader, never reaches it). */
+unsigned long long output_given(int fd);
+bool output_reached(int fd, unsigned long long given);
+
 /* Whether the reader of fd 1 or 2 went away (a write failed with EPIPE):
  * nothing written to it will ever be read. */
 bool output_reader_gone(int fd);

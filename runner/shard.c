@@ -27,7 +27,7 @@ static int env_number(const char *spec, const char *name, bool required, uint64_
     const char *text = getenv(name);
     if (!text || !*text) {
         if (required) {
-            runner_error("--shard %s: %s is not set", spec, name);
+            runner_error("--shard %s: %s is %s", spec, name, text ? "empty" : "not set");
             return -1;
         }
         *value = fallback;

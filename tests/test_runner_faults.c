@@ -147,6 +147,33 @@ static void test_runner_batch_starts_nothing_once_its_reader_is_gone(void **stat
     remove_tree(dir);
 }
 
+/* Without --audit a task's output is only queued when it ends; a reader
+ * that takes none of it and then goes away loses it.  The summary said
+ * "3 succeeded" of such tasks while cordon exited 125; each is now
+ * "output lost", and one whose output did get out stays a success. */
+static void test_runner_batch_counts_output_lost_after_its_task_ended(void **state)
+{
+    (void)state;
+    char *dir = make_temp_dir();
+    char jobs[300], args[400];
+    snprintf(jobs, sizeof jobs, "%s/jobs", dir);
+    write_file(jobs, "echo first\nsleep 0.5; head -c 200000 /dev/zero\n"
+                     "sleep 0.5; head -c 200000 /dev/zero\n");
+    snprintf(args, sizeof args, "batch -j 1 %s", jobs);
+    /* reads the first line, then nothing, and goes */
+    captured c = cordon_into(args, "head -n 1 >/dev/null; sleep 2");
+    assert_non_null(strstr(c.err, "rc=125\n"));
+    assert_non_null(strstr(c.err, ": 1 succeeded, 2 failed"));
+    assert_non_null(strstr(c.err, "  output lost           2\n"));
+    captured_free(&c);
+    /* the same with a reader that takes it all: no loss */
+    c = cordon_into(args, "sleep 1; cat >/dev/null");
+    assert_non_null(strstr(c.err, "rc=0\n"));
+    assert_non_null(strstr(c.err, ": 3 succeeded, 0 failed"));
+    captured_free(&c);
+    remove_tree(dir);
+}
+
 /* Started with its stdin closed, where a task running as root (a root
  * caller's, which owns the machine's /dev) left a FIFO as /dev/null: in a
  * /dev of the test's own.  The alarm ends a runner that would hang. */
@@ -589,6 +616,7 @@ int main(void)
         cmocka_unit_test(test_runner_stdout_closed_fails_the_run_and_audit_keeps_the_output),
         cmocka_unit_test(test_runner_stdout_closed_ends_an_endless_writer_with_sigpipe),
         cmocka_unit_test(test_runner_batch_starts_nothing_once_its_reader_is_gone),
+        cmocka_unit_test(test_runner_batch_counts_output_lost_after_its_task_ended),
         cmocka_unit_test(test_runner_with_a_fifo_as_dev_null_hangs_nothing),
         cmocka_unit_test(test_runner_stdout_cut_short_writes_a_prefix_and_fails),
         cmocka_unit_test(test_runner_json_to_full_stdout_fails_and_audit_keeps_the_record),

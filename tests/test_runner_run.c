@@ -87,6 +87,35 @@ static void test_run_not_found_is_127(void **state)
     captured_free(&c);
 }
 
+/* A script whose "#!" interpreter is not there (one for another machine)
+ * and a program whose loader is not: the exec's "No such file or
+ * directory" of a file the user can see said nothing more. */
+static void test_run_missing_interpreter_is_named(void **state)
+{
+    (void)state;
+    char *dir = make_temp_dir();
+    char script[256], expected[512];
+    snprintf(script, sizeof script, "%s/script", dir);
+    write_file(script, "#!/no/such/interpreter -x\necho never\n");
+    assert_int_equal(chmod(script, 0755), 0);
+    captured c = CORDON("run", "--", script);
+    expect_status(&c, 127);
+    snprintf(expected, sizeof expected,
+             "cordon: ExecError: cannot execute '%s': No such file or directory\n"
+             "  (the program is there, but /no/such/interpreter, which the kernel runs it "
+             "with, is not)\n",
+             script);
+    assert_string_equal(c.err, expected);
+    captured_free(&c);
+    /* a missing program says only that */
+    snprintf(script, sizeof script, "%s/absent", dir);
+    c = CORDON("run", "--", script);
+    expect_status(&c, 127);
+    assert_null(strstr(c.err, "the program is there"));
+    captured_free(&c);
+    remove_tree(dir);
+}
+
 static void test_run_not_executable_is_126(void **state)
 {
     (void)state;
@@ -1839,6 +1868,7 @@ int main(void)
         cmocka_unit_test(test_run_signal_is_128_plus_n),
         cmocka_unit_test(test_run_timeout_is_124),
         cmocka_unit_test(test_run_not_found_is_127),
+        cmocka_unit_test(test_run_missing_interpreter_is_named),
         cmocka_unit_test(test_run_not_executable_is_126),
         cmocka_unit_test(test_run_quiet_says_nothing_of_its_own),
         cmocka_unit_test(test_run_says_a_log_it_does_not_keep),

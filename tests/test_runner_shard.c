@@ -153,6 +153,11 @@ static void test_shard_from_the_environment(void **state)
     clear_scheduler_env();
     expect_shard_error(jobs, "env:CORDON_TEST_SHARD/5",
                        "cordon: --shard env:CORDON_TEST_SHARD/5: CORDON_TEST_SHARD is not set\n");
+    /* set but empty (a scheduler's template that expanded to nothing) */
+    setenv("CORDON_TEST_SHARD", "", 1);
+    expect_shard_error(jobs, "env:CORDON_TEST_SHARD/5",
+                       "cordon: --shard env:CORDON_TEST_SHARD/5: CORDON_TEST_SHARD is empty\n");
+    clear_scheduler_env();
     expect_shard_error(jobs, "env", "cordon: --shard env: neither SLURM_ARRAY_TASK_ID (a Slurm "
                                     "job array) nor JOB_COMPLETION_INDEX (a Kubernetes Indexed "
                                     "Job) is set; give --shard K/N or --shard env:VAR/N\n");
