@@ -57,11 +57,17 @@ def flush():
 
 
 class LogHandler(logging.Handler):
-    """Each record as one line of log_out (newlines in it escaped)."""
+    """Each record as one line of log_out (newlines and NULs in it escaped;
+    a lone surrogate, what os.fsdecode makes of a file name's undecodable
+    byte, as Python writes it, \\udcff: log_out is UTF-8, and such a
+    record was lost, a NUL cut it short)."""
 
     def emit(self, record):
         try:
-            line = self.format(record).replace("\\", "\\\\").replace("\n", "\\n")
+            line = (self.format(record).replace("\\", "\\\\").replace("\n", "\\n")
+                    .replace("\0", "\\0"))
+            if not line.isascii():
+                line = line.encode("utf-8", "backslashreplace").decode("utf-8")
             _cordon.child_log(line)
         except Exception:
             self.handleError(record)

@@ -671,6 +671,9 @@ class _Unpickler(pickle._Unpickler):
         self._shares = False  # a container named twice (the memo, DUP)
         # id -> what find_class gave: the only things the bytes may call.
         self._named = {}
+        # id -> what a call returned that the pickle did not make (see
+        # _note_not_built): never set or filled, as what find_class gave.
+        self._not_built = {}
         # id(unguarded object) -> the length of the run it heads; the ids
         # of those another holds; and the objects, alive while their ids
         # are keys.
@@ -917,6 +920,39 @@ class _Unpickler(pickle._Unpickler):
         dispatch[_code] = _charged(pickle._Unpickler.dispatch[_code], _where)
     del _name, _where, _code, _charged
 
+    def _note_not_built(self):
+        """What a call returned that existed before it: an Enum's member
+        (Color(1), a Flag's union, getattr of its class), the instance a
+        singleton's metaclass or __new__ hands out.  BUILD and the fill
+        opcodes then changed the caller's own object: a task's return
+        renamed the caller's Color.RED to GREEN (every dict keyed by it
+        lost it) and set a Settings singleton's admin_users.  A fresh
+        object is held by the stack alone (and getrefcount's argument);
+        one held elsewhere too is not the pickle's to change."""
+        if (sys.getrefcount(self.stack[-1]) > 2
+                or isinstance(self.stack[-1], enum.Enum)):
+            top = self.stack[-1]
+            self._not_built[id(top)] = top
+
+    def _noting_not_built(load):
+        def load_and_note(self):
+            load(self)
+            self._note_not_built()
+        return load_and_note
+
+    # Innermost: before anything of cordon's (the tuples measured, the
+    # exceptions noted) holds the result too.
+    for _name in ("REDUCE", "NEWOBJ", "NEWOBJ_EX", "OBJ", "INST"):
+        _code = getattr(pickle, _name)[0]
+        dispatch[_code] = _noting_not_built(dispatch[_code])
+    del _name, _code, _noting_not_built
+
+    def _not_the_pickles(self, obj):
+        """obj is the parent's own: what find_class gave, or a call
+        returned that the pickle did not build."""
+        return (self._named.get(id(obj), _UNNAMED) is obj
+                or self._not_built.get(id(obj), _UNNAMED) is obj)
+
     def _noting_shares(load):
         def load_and_note(self):
             load(self)
@@ -1000,10 +1036,12 @@ class _Unpickler(pickle._Unpickler):
         self._charge_call(None, stack[-1] if type(stack[-1]) is tuple else (stack[-1],), False)
         state = stack.pop()
         inst = stack[-1]
-        if _is_class(inst) or self._named.get(id(inst), _UNNAMED) is inst:
+        if _is_class(inst) or self._not_the_pickles(inst):
             raise pickle.UnpicklingError(
                 f"the task's return sets the state of {type(inst).__name__} "
-                f"{getattr(inst, '__name__', '')!s}, which it did not build")
+                f"{getattr(inst, '__name__', '')!s}, which it did not build (a class, "
+                "a constant it named, or an object a call returned that existed before: "
+                "an Enum's member, a singleton)")
         cls = type(inst)
         _check_state(inst, state)
         setstate = _class_attribute(cls, "__setstate__")
@@ -1102,10 +1140,11 @@ class _Unpickler(pickle._Unpickler):
             # What find_class gave is the parent's own (a class, a member
             # of a trusted Enum): a member of `class Opts(dict, Enum)` was
             # filled with the task's items, in the parent, for good.
-            if self._named.get(id(target), _UNNAMED) is target:
+            if self._not_the_pickles(target):
                 raise pickle.UnpicklingError(
                     f"the task's return fills {type(target).__name__} "
-                    f"{getattr(target, '__name__', '')!s}, which it did not build, but named")
+                    f"{getattr(target, '__name__', '')!s}, which it did not build (a "
+                    "constant it named, or an object a call returned that existed before)")
             if not _unguarded(target):
                 return load(self)
             added = added_of(self)
@@ -1346,9 +1385,24 @@ def escaped_exception(exc):
         if type(notes) is list:
             exc.__notes__ = [printable(n) if type(n) is str else n for n in notes]
         shown = "".join(traceback.format_exception(exc))
+        if _shows_control(shown) or not _hidden_contexts_printable(exc):
+            return None
     except (Exception, SystemExit):  # an __str__ of the class's that exits: not the caller
         return None
-    return None if _shows_control(shown) else exc
+    return exc
+
+
+def _hidden_contexts_printable(exc):
+    """Whether each context that __suppress_context__ keeps out of what
+    Python prints (raise ... from None) shows no control character
+    either: a caller that reads e.__context__ itself, or chains it on,
+    got the task's ESC sequences raw."""
+    for linked, _ in _exceptions_below(exc, _chained, most=float("inf")):
+        context = linked.__context__
+        if (linked.__suppress_context__ and isinstance(context, BaseException)
+                and _shows_control("".join(traceback.format_exception(context)))):
+            return False
+    return True
 
 
 def printable(text):

@@ -24,6 +24,7 @@ from concurrent.futures import _base
 from typing import Any, Callable, Optional
 
 from . import errors
+from . import tasks
 from .tasks import FunctionTask
 
 __all__ = ["Executor", "Future", "usable_cpus"]
@@ -214,6 +215,15 @@ class _Pool:
             if thread is not threading.current_thread():
                 thread.join()
 
+    def wait_for_running(self):
+        """Until each running call has settled: after a join() that an
+        exception interrupted, which Python 3.11's Thread.join may leave
+        saying at once, and for good, that the thread has ended."""
+        with self.lock:
+            running = list(self.running)
+        for future in running:
+            future._settled.wait()
+
 
 class Executor(concurrent.futures.Executor):
     """Executor(max_workers=None, **options): runs each submitted call as a
@@ -227,6 +237,8 @@ class Executor(concurrent.futures.Executor):
         if isinstance(max_workers, bool) or not isinstance(max_workers, int) or max_workers <= 0:
             raise ValueError(f"max_workers={max_workers!r}: must be an int greater than 0")
         # A mistake in an option shows now, not in every future.
+        if "trust" in options:  # a generator, used once, for every call
+            options["trust"] = tasks._check_trust(options["trust"])
         FunctionTask(usable_cpus).configure(**options)._make()
         self._options = dict(options)
         self._max_workers = max_workers
@@ -285,10 +297,19 @@ class Executor(concurrent.futures.Executor):
         """No more submissions.  cancel_futures drops the calls not yet
         started (their futures are cancelled); cancel_running kills the
         running ones (cancelled too, unless they finished first).  With
-        wait, returns once every worker is done."""
+        wait, returns once every worker is done; an exception while it
+        waits (a KeyboardInterrupt) cancels the pending calls and kills the
+        running ones before it goes on: the wait at the end of a `with`
+        block is where a Ctrl-C most often lands, and it left the running
+        call's tree alive and started the queued calls after it."""
         self._pool.close(cancel_futures, cancel_running)
         if wait:
-            self._pool.join()
+            try:
+                self._pool.join()
+            except BaseException:
+                self._pool.close(True, True)
+                self._pool.wait_for_running()
+                raise
 
     def __exit__(self, exc_type, exc_value, traceback):
         # An exception leaving the block (KeyboardInterrupt, a failed

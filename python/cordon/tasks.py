@@ -254,21 +254,28 @@ def _pause_seconds(name, value):
     if name == "max_backoff" and value > _LONGEST_PAUSE:
         raise ValueError(f"{name}={given!r}: expected seconds from 0 to "
                          f"{_LONGEST_PAUSE:.0f}")
-    return value
+    # The first pause, longer than any wait: max_backoff cuts each pause
+    # anyway, and an int past a float's range (10**400) raised
+    # OverflowError when it was multiplied, after a pause of max_backoff.
+    return float(min(value, _LONGEST_PAUSE))
 
 
 def _check_trust(trust):
     """trust= is True, or classes and module names: a bare string would be
     read letter by letter as module names, and an int failed only when the
-    task's value came back (ReturnError)."""
+    task's value came back (ReturnError).  The classes and names are
+    returned as a tuple: a generator given was used up by this check, and
+    the run then trusted nothing."""
     if trust is None or isinstance(trust, bool):
-        return
+        return trust
     if isinstance(trust, (str, bytes)) or not isinstance(trust, collections.abc.Iterable):
         raise TypeError(f"trust={trust!r}: expected True or a list of classes and module "
                         f"names, e.g. [Point, 'mypackage.models']")
-    for item in trust:
+    items = tuple(trust)
+    for item in items:
         if not isinstance(item, (type, str)):
             raise TypeError(f"trust={trust!r}: {item!r} is neither a class nor a module name")
+    return items
 
 
 class _Task:
@@ -322,7 +329,8 @@ class _Task:
         _options.check_values(options)  # timeout=0 is refused now, not at run
         _options.check_shapes(options)
         if "trust" in options:
-            _check_trust(options["trust"])  # a bare module name shows now, not at run
+            # a bare module name shows now, not at run
+            options["trust"] = _check_trust(options["trust"])
         if "policy" in options:
             _options.policy(options["policy"])  # a mistake shows now, not at run
         # The library's own checks of mounts and names, on a task made for
@@ -612,15 +620,16 @@ def _own_module(func):
 
 
 def _unescape_record(line):
-    """A log_out line as its record was: `\\n` a newline, `\\\\` a backslash
-    (a lone one, which a task writing its log fd itself may leave, kept)."""
+    """A log_out line as its record was: `\\n` a newline, `\\0` a NUL,
+    `\\\\` a backslash (a lone one, which a task writing its log fd itself
+    may leave, kept)."""
     if "\\" not in line:
         return line
     parts, i = [], 0
     while i < len(line):
         c = line[i]
-        if c == "\\" and i + 1 < len(line) and line[i + 1] in "n\\":
-            parts.append("\n" if line[i + 1] == "n" else "\\")
+        if c == "\\" and i + 1 < len(line) and line[i + 1] in "n0\\":
+            parts.append({"n": "\n", "0": "\0"}.get(line[i + 1], "\\"))
             i += 2
             continue
         parts.append(c)

@@ -2,6 +2,7 @@
 import asyncio
 import concurrent.futures
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -198,6 +199,21 @@ def test_an_exception_leaving_the_with_block_kills_the_running_calls():
     assert first.cancelled() and second.cancelled()
     helpers.assert_none_left(first_name)
     helpers.assert_none_left(second_name)
+
+
+def test_a_ctrl_c_while_the_with_block_waits_kills_the_running_calls():
+    # The body is done and __exit__ waits: a KeyboardInterrupt there went
+    # on past the block with the running call's tree alive, and the
+    # queued calls started after it.
+    timer = threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGINT))
+    with pytest.raises(KeyboardInterrupt):
+        with cordon.Executor(max_workers=1) as ex:
+            running, name = submit_lingering(ex, children=1)
+            queued = [ex.submit(helpers.add, 1) for _ in range(2)]
+            timer.start()
+    timer.join()
+    assert running.cancelled() and all(future.cancelled() for future in queued)
+    helpers.assert_none_left(name)
 
 
 def test_a_fork_bomb_stays_under_its_process_limit():

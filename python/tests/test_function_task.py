@@ -119,6 +119,12 @@ def test_a_class_from_elsewhere_needs_trust():
         FunctionTask(other_module_value).run()
     assert FunctionTask(other_module_value).configure(trust=[helpers.Point]).run().x == 3
     assert FunctionTask(other_module_value).configure(trust=["helpers"]).run().y == 4
+    # given as a generator, used up by the check at configure: the run
+    # trusted nothing (an UntrustedReturn that said to give the trust given)
+    trusting = (c for c in [helpers.Point])
+    assert FunctionTask(other_module_value).configure(trust=trusting).run().x == 3
+    with cordon.Executor(max_workers=1, trust=iter(["helpers"])) as ex:
+        assert [ex.submit(other_module_value).result().y for _ in range(2)] == [4, 4]
 
 
 def test_a_value_rebuilt_by_a_function_says_trust_true_rebuilds_it():
@@ -594,6 +600,22 @@ def test_log_records_are_the_records_as_logged():
                          "WARNING:cordon.test:plain\n")
     assert t.log_records == ["INFO:root:C:\\temp\\new\nsecond line",
                              "WARNING:cordon.test:plain"]
+
+
+def _logs_an_undecodable_name_and_a_nul():
+    logging.warning("opened %s", os.fsdecode(b"/tmp/\xff"))
+    logging.warning("nul\x00after")
+    logging.warning("caf\u00e9")
+
+
+def test_log_records_keep_undecodable_names_and_nuls():
+    # the record of a file name os.fsdecode had escaped was lost (a
+    # "Logging error" on std_err), and one holding a NUL cut at it
+    t = FunctionTask(_logs_an_undecodable_name_and_a_nul)
+    t.run()
+    assert t.log_records == ["WARNING:root:opened /tmp/\\udcff",
+                             "WARNING:root:nul\x00after", "WARNING:root:caf\u00e9"]
+    assert "Logging error" not in t.std_err
 
 
 def _raises_from():

@@ -11,6 +11,7 @@ import importlib.util
 import fractions
 import io
 import json
+import operator
 import os
 import pathlib
 import pickle
@@ -1425,6 +1426,10 @@ def test_what_was_printed_before_stdout_was_replaced_is_kept():
     pickle.dumps((cordon.Timeout("forged"), None, False)),   # cordon's own: never the task's
     pickle.dumps((KeyboardInterrupt(), None, True)),         # a BaseException of the caller's
     pickle.dumps((ValueError("\x1b[2J"), None, True)),       # words that drive a terminal
+    # a context raise ... from None hides from print, which a caller
+    # reading __context__ got raw
+    pickle.dumps((None, OSError(2, "\x1b[2Jhidden"), True)),
+    pickle.dumps((None, ValueError("\x1b]0;t\x07"), True)),
     naming("os", "system"),                                  # a function
     b"garbage",
 ])
@@ -1448,3 +1453,82 @@ def test_a_chain_deeper_than_the_parent_raises_is_dropped():
     links = out.getvalue()
     raised = outcome(forged(raise_envelope(pickle.dumps(ValueError("top")), links=links)))
     assert type(raised) is ValueError and str(raised) == "top"
+
+
+class _Singleton(type):
+    instances = {}
+
+    def __call__(cls, *args):
+        if cls not in cls.instances:
+            cls.instances[cls] = super().__call__(*args)
+        return cls.instances[cls]
+
+
+class _Settings(metaclass=_Singleton):
+    def __init__(self):
+        self.admins = ["alice"]
+
+
+class _Registry(list, metaclass=_Singleton):
+    pass
+
+
+class _OnlyOne:
+    one = None
+
+    def __new__(cls):
+        if cls.one is None:
+            cls.one = super().__new__(cls)
+            cls.one.admins = ["alice"]
+        return cls.one
+
+
+class _Reducing:
+    def __init__(self, reduced):
+        self.reduced = reduced
+
+    def __reduce__(self):
+        return self.reduced
+
+
+_SETTINGS, _REGISTRY, _ONLY_ONE = _Settings(), _Registry(), _OnlyOne()
+
+
+def _pickles_of(reduced):
+    """reduced's pickles; a list as its fourth part: the items appended."""
+    def fresh():
+        return reduced[:3] + (iter(reduced[3]),) if len(reduced) > 3 else reduced
+    return [pickle.dumps(_Reducing(fresh()), protocol=p) for p in (0, 2, 4)]
+
+
+@pytest.mark.parametrize("data", [
+    data for reduced in [
+        (_Settings, (), {"admins": ["mallory"]}),                     # a singleton's metaclass
+        (_Registry, (), None, [9]),                                  # filled, not set
+        (helpers.Shade, (1,), {"_name_": "BLUE"}),                   # Shade(1): the member
+        (getattr, (helpers.Shade, "RED"), {"_value_": 2}),           # its pickled form
+        (operator.or_, (helpers.Access.READ, helpers.Access.READ), {"_name_": "WRITE"}),
+    ] for data in _pickles_of(reduced)] + [
+    # NEWOBJ: a singleton's __new__ (no pickler writes it for another class)
+    b"\x80\x02c" + __name__.encode() + b"\n_OnlyOne\n)\x81}(Vadmins\n]Vmallory\naub.",
+])
+def test_a_return_cannot_change_what_a_call_gave_back_that_existed_before(data):
+    # A call of the caller's own classes may return an object the caller
+    # already holds: the task's state for it renamed the caller's
+    # Shade.RED (every dict keyed by it lost it) and set a singleton's
+    # admins, from a return or from the words of a raised exception.
+    for envelope in (value_envelope(data),
+                     raise_envelope(pickle.dumps(ValueError(_Reducing(
+                         (helpers.Shade, (1,), {"_name_": "BLUE"})))),
+                         qualname="ValueError")):
+        raised = outcome(forged(envelope).configure(trust=[__name__]))
+        assert isinstance(raised, (cordon.UntrustedReturn, cordon.RemoteError)), raised
+    assert _SETTINGS.admins == ["alice"] and _ONLY_ONE.admins == ["alice"] and _REGISTRY == []
+    assert helpers.Shade.RED.name == "RED" and helpers.Shade.RED.value == 1
+    assert helpers.Access.READ.name == "READ" and {helpers.Shade.RED: 1}[helpers.Shade(1)] == 1
+
+
+def test_a_return_still_sets_the_state_of_what_it_built():
+    for data in _pickles_of((helpers.Point, (1, 2), {"z": 3})):
+        got = forged(value_envelope(data)).run()
+        assert type(got) is helpers.Point and (got.x, got.y, got.z) == (1, 2, 3)

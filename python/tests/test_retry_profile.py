@@ -113,12 +113,14 @@ def test_the_first_delay_is_held_to_max_backoff_and_delays_past_a_wait_refused(t
     # (backoff=2, max_backoff=0.1 slept 2 s), and a delay past what a wait
     # takes (backoff=1e30, or inf) raised "OverflowError: timestamp too
     # large" after the first attempt, naming nothing.
-    for i, backoff in enumerate((1e30, float("inf"))):
+    # An int past a float's range (10**400) raised OverflowError when it
+    # was multiplied, after the first pause.
+    for i, backoff in enumerate((1e30, float("inf"), 10**400)):
         t = FunctionTask(helpers.fail_until, str(tmp_path / f"tries{i}"), 10)
-        with pytest.raises(helpers.FlakyServerError, match="try 2"):
-            t.run_and_retry(max_retry=1, exception=helpers.ServerError, backoff=backoff,
+        with pytest.raises(helpers.FlakyServerError, match="try 3"):
+            t.run_and_retry(max_retry=2, exception=helpers.ServerError, backoff=backoff,
                             max_backoff=0.01)
-        assert t.attempts == 2
+        assert t.attempts == 3
     for value in (float("inf"), 1e30):
         t = FunctionTask(helpers.fail_until, str(tmp_path / "refused"), 10)
         with pytest.raises(ValueError, match=rf"^max_backoff={re.escape(repr(value))}: expected seconds "
