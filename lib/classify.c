@@ -313,6 +313,12 @@ static bool cpu_limit_reached(cordon_task *t, const cordon__attempt_state *s,
     if (!cpu_ms || !s->cpu_exceeded || !failed(t, shared, s->wait_status) ||
         failed_before_the_limit(s))
         return false;
+    /* Crossed within a second of the task's own memory limit's kill: the
+     * victim's ending (its memory freed) counts as the tree's CPU, and a
+     * task 50 ms under its CPU limit whose child the memory limit killed
+     * was a CpuLimit.  The memory limit, which acted first, names it. */
+    if (s->cpu_crossed_in_oom_ending && s->oom_killed)
+        return false;
     /* A child that ended as a failed set-up step (an exec of a command
      * that is not there, from a large caller whose copy the kernel freed
      * on the limit's count) ended by that failure: it is said below. */
@@ -367,6 +373,10 @@ static bool cgroup_limit_reached(cordon_task *t, const cordon__attempt_state *s,
         cordon__buffer_printf(&t->exc_out, "MemoryLimit: the task reached its memory limit of "
                               "%llu bytes and the kernel killed one of its processes\n",
                               (unsigned long long)t->limits[CORDON_LIMIT_MEMORY]);
+        if (s->cpu_crossed_in_oom_ending && s->cpu_exceeded)
+            cordon__buffer_printf(&t->exc_out, "  (then its CPU time reached its limit of %llu "
+                                  "ms as that process ended, and its tree was killed)\n",
+                                  (unsigned long long)t->limits[CORDON_LIMIT_CPU_MS]);
         return true;
     }
     if (s->pids_limited) {
@@ -725,7 +735,13 @@ uint64_t cordon__first_process_end_ns(const cordon__attempt_state *s)
  * whether the kill came first; without them there is no such time. */
 static bool cancelled(cordon_task *t, const cordon__attempt_state *s, int status)
 {
-    if (!s->cancelled || s->timed_out || s->cpu_exceeded || !WIFSIGNALED(status) ||
+    /* A crossing of the CPU limit seen after cordon_cancel's own kill (made
+     * from the caller's thread, before this loop saw the cancel) was the
+     * killed processes' ending, not the limit. */
+    bool crossed_first = s->cpu_exceeded &&
+                         !(s->cpu_exceeded_seen_ns && s->cancel_kill_ns &&
+                           s->cpu_exceeded_seen_ns >= s->cancel_kill_ns);
+    if (!s->cancelled || s->timed_out || crossed_first || !WIFSIGNALED(status) ||
         WTERMSIG(status) != SIGKILL)
         return false;
     uint64_t end = cordon__first_process_end_ns(s);

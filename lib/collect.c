@@ -533,6 +533,36 @@ static void note_cpu_move(cordon__attempt_state *s, uint64_t now)
     }
 }
 
+/* cordon itself ended the tree, for another cause than the CPU limit:
+ * the deadline, the caller's cancel, its stdin's failure, a policy
+ * violation.  What the killed processes spend on their ending after that
+ * (freeing their memory: some 80-120 ms a GiB) is no evidence of the
+ * limit: a task killed at its 1 s deadline with 1 GiB in hand, under a
+ * CPU limit of 1,030 ms, was a CpuLimit, and so was one cancelled, or
+ * whose stdin failed, asleep 60 ms under its limit (a Python caller's
+ * cancel even read as the task's own SIGKILL). */
+static bool ended_for_another_cause(const cordon__attempt_state *s)
+{
+    return s->timed_out || s->cancelled || s->stdin_error || s->violated;
+}
+
+/* How long after an OOM kill its victim's ending may still be counted:
+ * freeing its memory takes the kernel some 120 ms a GiB here. */
+#define OOM_ENDING_NS (1000ull * 1000000u)
+
+/* An OOM kill of one of the task's processes, seen since the last check
+ * (only where a memory cgroup counts them). */
+static void note_oom_kills(cordon__attempt_state *s, uint64_t now)
+{
+    if (!s->cgroup || !s->cgroup->count)
+        return;
+    uint64_t kills = cordon__cgroup_oom_kills(s->cgroup);
+    if (kills > s->oom_kills_seen) {
+        s->oom_kills_seen = kills;
+        s->oom_kill_seen_ns = now;
+    }
+}
+
 static void check_cpu(cordon__attempt_state *s, uint64_t now)
 {
     uint64_t read_start = cordon__thread_cpu_ns();
@@ -543,11 +573,16 @@ static void check_cpu(cordon__attempt_state *s, uint64_t now)
     /* Beside the counter, a scan keeps its own pace (lib/tree_cpu.c). */
     if (s->cpu_counter_fd >= 0 && !s->counter_short)
         read_ns -= s->last_scan_cpu_ns < read_ns ? s->last_scan_cpu_ns : read_ns;
-    /* Once the deadline has ended the tree, what its processes spend on
-     * their ending (freeing their memory: some 80 ms for 1 GiB) is no
-     * evidence of the limit: a task killed at its 1 s deadline with 1 GiB
-     * in hand, under a CPU limit of 1,030 ms, was a CpuLimit. */
-    if (s->cpu_used_ns >= s->cpu_limit_ns && !s->timed_out) {
+    if (ended_for_another_cause(s))
+        return;
+    note_oom_kills(s, now);
+    if (s->cpu_used_ns >= s->cpu_limit_ns) {
+        /* Still the limit, and enforced; but named by the memory limit's
+         * kill where that kill came first and its victim's ending (the
+         * kernel freeing what it held) may be what crossed it
+         * (lib/classify.c). */
+        s->cpu_crossed_in_oom_ending =
+            s->oom_kill_seen_ns && now - s->oom_kill_seen_ns < OOM_ENDING_NS;
         s->cpu_exceeded = true;
         s->cpu_at_kill_ns = s->cpu_used_ns;
         s->cpu_exceeded_seen_ns = now;
@@ -703,7 +738,7 @@ static int reap(cordon__attempt_state *s)
  * CPU timer), if by one. */
 static void final_cpu_check(cordon__attempt_state *s)
 {
-    if (!s->cpu_limit_ns || s->violated || s->cancelled ||
+    if (!s->cpu_limit_ns || s->violated || s->cancelled || s->stdin_error ||
         (s->timed_out && !cordon__ended_before_deadline(s)))
         return;
     uint64_t used = cordon__tree_cpu_ns(s, true);
@@ -722,8 +757,16 @@ static void final_cpu_check(cordon__attempt_state *s)
         s->cpu_at_kill_ns = init_count;
     if (init_count > s->cpu_used_ns)
         s->cpu_used_ns = init_count;
-    if (s->cpu_used_ns >= s->cpu_limit_ns || init_count)
+    bool crossed_now = !s->cpu_exceeded && (s->cpu_used_ns >= s->cpu_limit_ns || init_count);
+    if (crossed_now) {
+        /* Crossed between the last check and the end (or by the init's
+         * own hold): as check_cpu, near a kill of the memory limit's. */
+        uint64_t now = cordon__now_ns();
+        note_oom_kills(s, now);
+        s->cpu_crossed_in_oom_ending =
+            s->oom_kill_seen_ns && now - s->oom_kill_seen_ns < OOM_ENDING_NS;
         s->cpu_exceeded = true;
+    }
 }
 
 static int collect_loop(cordon_task *t, cordon__attempt_state *s)

@@ -915,6 +915,16 @@ bool cordon__cgroup_oom_killed(const cordon__cgroup *cg)
     return reached && keyed_value(dir, "memory.oom_control", "oom_kill") > 0;
 }
 
+uint64_t cordon__cgroup_oom_kills(const cordon__cgroup *cg)
+{
+    if (!cg || cg->memory_dir < 0)
+        return 0;
+    const char *dir = cg->dirs[cg->memory_dir];
+    return cg->versions[cg->memory_dir] == CGROUP_V2
+               ? keyed_value(dir, "memory.events", "oom_kill")
+               : keyed_value(dir, "memory.oom_control", "oom_kill");
+}
+
 /* A refused fork counts in pids.events of the cgroup it was made in (v1)
  * or of it and its ancestors, whichever limit refused it: an enclosing
  * limit (a container's, an outer cordon's) is not the task's.  Its own

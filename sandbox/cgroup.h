@@ -122,6 +122,10 @@ uint64_t cordon__v1_oom_count(int watch);
  * cgroup saw that the one around it did not), not an enclosing one that
  * picked a victim in it.  Reads the v1 counts: once per task. */
 bool cordon__cgroup_oom_killed(const cordon__cgroup *cg);
+/* Parent, while the task runs: how many of its processes the kernel has
+ * killed for memory so far, whichever limit chose them (0 without a
+ * memory cgroup). */
+uint64_t cordon__cgroup_oom_kills(const cordon__cgroup *cg);
 /* Parent, after the end: did the task's own process limit refuse a fork
  * (pids.events `max`, with the cgroup's peak at its pids.max), not an
  * enclosing one? */

@@ -190,6 +190,66 @@ static void test_deadline_ending_that_crosses_the_cpu_limit_is_a_timeout(void **
     }
 }
 
+static double own_cpu_ms(void)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &now);
+    return (double)now.tv_sec * 1e3 + (double)now.tv_nsec / 1e6;
+}
+
+/* Touches 768 MiB (whose freeing at its end takes the kernel some 80 ms
+ * here), spins until its own CPU time reaches 800 ms, then sleeps. */
+static int holds_memory_then_sleeps(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    (void)arg;
+    size_t len = 768u << 20;
+    big_block = malloc(len);
+    if (!big_block)
+        return 1;
+    memset(big_block, 1, len);
+    while (own_cpu_ms() < 800)
+        for (volatile int i = 0; i < 10000; i++)
+            ;
+    for (;;)
+        pause();
+}
+
+/* Ends the task's input with an error once the task is asleep. */
+static ssize_t input_fails_later(void *user, char *buf, size_t cap)
+{
+    (void)user;
+    (void)buf;
+    (void)cap;
+    sleep(3);
+    return -EIO;
+}
+
+/* As the deadline's, so cordon's other kills: a task asleep 50 ms under
+ * its CPU limit, cancelled or ended by its stdin's failure, whose ending
+ * (the kernel freeing its memory) took the count past the limit after
+ * the kill.  It was a CpuLimit (a Python caller's cancel read as the
+ * task's own SIGKILL). */
+static void test_cancel_or_stdin_ending_that_crosses_the_cpu_limit_is_said_as_itself(void **state)
+{
+    (void)state;
+    SKIP_UNDER_VALGRIND("the task's CPU time under valgrind is valgrind's");
+    cordon_task *t = cordon_function_task(holds_memory_then_sleeps, NULL);
+    cordon_set_limit(t, CORDON_LIMIT_CPU_MS, 850);
+    assert_int_equal(cordon_run_async(t), 0);
+    sleep(3);
+    assert_int_equal(cordon_cancel(t), 0);
+    assert_int_equal(cordon_join(t), CORDON_EXCEPTION);
+    assert_string_equal(cordon_task_result(t)->exception, "Cancelled");
+    cordon_task_free(t);
+    t = cordon_function_task(holds_memory_then_sleeps, NULL);
+    cordon_set_limit(t, CORDON_LIMIT_CPU_MS, 850);
+    cordon_set_stdin_callback(t, input_fails_later, NULL);
+    const cordon_result *r = run_task(t, CORDON_EXCEPTION);
+    assert_string_equal(r->exception, "StdinError");
+    cordon_task_free(t);
+}
+
 /* The caller's thread's CPU time over one run. */
 static uint64_t caller_cpu_us(bool cpu_limit, bool big)
 {
@@ -751,6 +811,7 @@ int main(void)
         cmocka_unit_test(test_deadline_end_is_awaited_without_spinning),
         cmocka_unit_test(test_deadline_cpu_limit_end_is_awaited_without_spinning),
         cmocka_unit_test(test_deadline_ending_that_crosses_the_cpu_limit_is_a_timeout),
+        cmocka_unit_test(test_cancel_or_stdin_ending_that_crosses_the_cpu_limit_is_said_as_itself),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

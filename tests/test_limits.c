@@ -94,6 +94,87 @@ static void test_limit_memory_named_by_a_function_s_return(void **state)
     }
 }
 
+static double process_cpu_ms(clockid_t clock)
+{
+    struct timespec now;
+    if (clock_gettime(clock, &now) != 0)
+        return 0;
+    return (double)now.tv_sec * 1e3 + (double)now.tv_nsec / 1e6;
+}
+
+static char *volatile big_child_block; /* seen from outside: the touch stays */
+
+static void touch(size_t mib)
+{
+    char *block = malloc(mib << 20);
+    if (block)
+        memset(block, 1, mib << 20);
+    big_child_block = block;
+}
+
+/* A child holding 700 MiB, killed by the memory limit of 768 MiB once
+ * the tree's own CPU time is 60 ms under its CPU limit; the task then
+ * fails (returns 1). */
+static int child_killed_for_memory_near_the_cpu_limit(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    const double *cpu_before_the_kill = arg;
+    int ready[2], go[2];
+    if (pipe(ready) != 0 || pipe(go) != 0)
+        return 97;
+    char byte = 0;
+    pid_t child = fork();
+    if (child == 0) {
+        touch(700);
+        if (write(ready[1], "r", 1) != 1 || read(go[0], &byte, 1) != 1)
+            _exit(96);
+        touch(200); /* past the limit: the kernel kills the largest, this */
+        for (;;)
+            pause();
+    }
+    clockid_t child_clock;
+    if (child < 0 || read(ready[0], &byte, 1) != 1 || clock_getcpuclockid(child, &child_clock))
+        return 98;
+    while (process_cpu_ms(CLOCK_PROCESS_CPUTIME_ID) + process_cpu_ms(child_clock) <
+           *cpu_before_the_kill)
+        for (volatile int i = 0; i < 10000; i++)
+            ;
+    if (write(go[1], "g", 1) != 1)
+        return 95;
+    int status;
+    waitpid(child, &status, 0);
+    return 1;
+}
+
+/* The memory limit killed a child 60 ms under the CPU limit, and the
+ * child's ending (the kernel freeing its 700 MiB, some 80 ms) took the
+ * tree's count past the CPU limit: it was a CpuLimit, where the memory
+ * limit had acted first.  Still killed at the CPU limit; named by the
+ * memory limit. */
+static void test_limit_memory_kill_whose_ending_crosses_the_cpu_limit_is_a_memory_limit(
+    void **state)
+{
+    (void)state;
+    SKIP_UNDER_VALGRIND("the task's CPU time under valgrind is valgrind's");
+    static double cpu_before_the_kill = 900;
+    cordon_task *t = cordon_function_task(child_killed_for_memory_near_the_cpu_limit,
+                                          &cpu_before_the_kill);
+    cordon_set_limit(t, CORDON_LIMIT_MEMORY, 768u << 20);
+    cordon_set_limit(t, CORDON_LIMIT_CPU_MS, 960);
+    cordon_set_timeout_ms(t, 30000);
+    cordon_run(t);
+    const cordon_result *r = cordon_task_result(t);
+    if (!(r->confinement & CORDON_CONFINED_CGROUP) || !r->exception) {
+        cordon_task_free(t);
+        print_message("skipped: no memory cgroup for this caller\n");
+        skip();
+    }
+    if (strcmp(r->exception, "MemoryLimit") != 0)
+        fail_msg("%s (exit %d, %.1f ms of CPU): %s", r->exception, r->exit_code,
+                 (double)(r->usage.user_us + r->usage.sys_us) / 1e3, r->exc_out.data);
+    cordon_task_free(t);
+}
+
 /* A memory limit too small to start any task (a forgotten unit) is refused
  * when it is set, not found out as a baffling failure of the set-up. */
 static void test_limit_memory_too_small_to_start_is_refused(void **state)
@@ -2195,6 +2276,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_limit_memory_named_by_a_function_s_return),
+        cmocka_unit_test(test_limit_memory_kill_whose_ending_crosses_the_cpu_limit_is_a_memory_limit),
         cmocka_unit_test(test_limit_memory_too_small_to_start_is_refused),
         cmocka_unit_test(test_limit_memory_reached_by_the_start_is_no_memory_limit_of_the_task),
         cmocka_unit_test(test_limit_task_processes_are_the_first_oom_victims),
