@@ -802,17 +802,20 @@ static const char *mount_in_own_mount(const cordon__isolation *iso, const char *
     return NULL;
 }
 
-/* A rule that lets the task write at or beneath /proc, where it led
- * when given: the task's /proc is its own, mounted anew,
- * and what of it the task may write is cordon's to grant; the rule had
- * cloned the caller's own /proc (its /proc/sys/kernel, the parent's
- * /proc/PID) writable into the task's view, beneath its /proc. */
-static const char *write_rule_in_own_proc(const cordon__isolation *iso)
+/* A rule that lets the task write at or beneath `top`, where it led
+ * when given.  /proc: the task's /proc is its own, mounted anew, and what
+ * of it the task may write is cordon's to grant; the rule had cloned the
+ * caller's own /proc (its /proc/sys/kernel, the parent's /proc/PID)
+ * writable into the task's view, beneath its /proc.  /sys: read-only for
+ * every task (its view's /sys is mounted so; without namespaces the fence
+ * refuses writes there), so the rule was taken and the task's writes
+ * failed with EROFS. */
+static const char *write_rule_beneath(const cordon__isolation *iso, const char *top)
 {
     for (size_t i = 0; i < iso->rule_count; i++) {
         /* The path may be a pinned fd's, /proc/self/fd/N (the runner's) */
         const char *led = iso->rules[i].resolved ? iso->rules[i].resolved : iso->rules[i].path;
-        if ((iso->rules[i].access & CORDON__ACCESS_WRITE) && at_or_beneath(led, "/proc"))
+        if ((iso->rules[i].access & CORDON__ACCESS_WRITE) && at_or_beneath(led, top))
             return led;
     }
     return NULL;
@@ -852,7 +855,7 @@ int cordon_task_check(const cordon_task *t, cordon_error *err)
                  "over; choose a path outside it", option, inside, own, which);
         return -EXDEV;
     }
-    const char *in_proc = iso ? write_rule_in_own_proc(iso) : NULL;
+    const char *in_proc = iso ? write_rule_beneath(iso, "/proc") : NULL;
     if (in_proc) {
         err->code = -EXDEV;
         snprintf(err->message, sizeof err->message, "the rule letting the task write %.200s "
@@ -860,6 +863,15 @@ int cordon_task_check(const cordon_task *t, cordon_error *err)
                  "task may write is its own process's files, granted already; the caller's "
                  "/proc is not the task's to write", in_proc);
         return -EXDEV;
+    }
+    const char *in_sys = iso ? write_rule_beneath(iso, "/sys") : NULL;
+    if (in_sys) {
+        err->code = -EROFS;
+        snprintf(err->message, sizeof err->message, "the rule letting the task write %.200s "
+                 "lies beneath /sys, which is read-only for every task (its view mounts it "
+                 "read-only; without namespaces nothing beneath it is written): grant it "
+                 "reading only", in_sys);
+        return -EROFS;
     }
     int rc = check_covered(t, err);
     if (rc < 0)
@@ -920,8 +932,10 @@ int cordon__isolation_prepare(const cordon_task *t, cordon__launch *l)
         return 0;
     const char *own, *kind;
     if (bind_under_dev(iso) || mount_in_own_mount(iso, &own, &kind) ||
-        write_rule_in_own_proc(iso))
+        write_rule_beneath(iso, "/proc"))
         return -EXDEV;
+    if (write_rule_beneath(iso, "/sys"))
+        return -EROFS;
     int rc = check_bind_sources(iso);
     if (rc < 0)
         return rc;

@@ -1170,6 +1170,18 @@ static void test_mounts_bad_binds_are_refused(void **state)
     assert_int_equal(cordon_allow_path(t, "/proc/self", CORDON_READ), 0);
     assert_int_equal(cordon_task_check(t, &err), 0);
     cordon_task_free(t);
+    /* Beneath /sys, read-only for every task: the rule was taken, and the
+     * task's writes failed with EROFS.  Reading there stays. */
+    t = shell("true");
+    assert_int_equal(cordon_allow_path(t, "/sys/kernel/mm", CORDON_READ | CORDON_WRITE), 0);
+    assert_int_equal(cordon_task_check(t, &err), -EROFS);
+    assert_non_null(strstr(err.message, "/sys/kernel/mm lies beneath /sys, which is read-only"));
+    assert_int_equal(cordon_run(t), -EROFS);
+    cordon_task_free(t);
+    t = shell("true");
+    assert_int_equal(cordon_allow_path(t, "/sys/kernel/mm", CORDON_READ), 0);
+    assert_int_equal(cordon_task_check(t, &err), 0);
+    cordon_task_free(t);
 }
 
 /* A bind takes the mounts beneath its source along: a bind of / showed
