@@ -112,22 +112,36 @@ static bool a_system_program(const char *program)
     return false;
 }
 
+/* `program` opened for reading if it is a regular file, else -1.  Looked
+ * at before it is opened (O_PATH, which opens nothing): an earlier task
+ * can leave anything at the program's name, in a directory it could
+ * write — a FIFO held the caller in its open for good, and a device's
+ * open (a watchdog's, a tape's) acts, with the caller's rights. */
+static int open_regular_file(const char *program)
+{
+    int path_fd = open(program, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+    if (path_fd < 0)
+        return -1;
+    struct stat st;
+    int fd = -1;
+    if (fstat(path_fd, &st) == 0 && S_ISREG(st.st_mode)) {
+        char through[64];
+        snprintf(through, sizeof through, "/proc/self/fd/%d", path_fd);
+        fd = open(through, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+    }
+    close(path_fd);
+    return fd;
+}
+
 /* The file the kernel runs `program` with: a script's interpreter (its
  * "#!" line) or a dynamic program's loader (its PT_INTERP), in `out`;
- * false for none, or where the caller cannot read the program.  A regular
- * file only, opened without waiting: a FIFO left at the program's name
- * (by an earlier task, in a directory it could write) held the caller
- * here for good. */
+ * false for none, or where the caller cannot read the program (or it is
+ * no regular file, see open_regular_file). */
 static bool interpreter_of(const char *program, char *out, size_t size)
 {
-    int fd = open(program, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC);
+    int fd = open_regular_file(program);
     if (fd < 0)
         return false;
-    struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        close(fd);
-        return false;
-    }
     unsigned char head[256];
     ssize_t n = pread(fd, head, sizeof head, 0);
     bool found = false;
@@ -198,8 +212,12 @@ static void explain_missing_interpreter(cordon_task *t, const cordon__launch *la
     char *program = program_tried(t, launch);
     char interpreter[PATH_MAX];
     struct stat st;
-    if (program && interpreter_of(program, interpreter, sizeof interpreter) &&
-        interpreter[0] == '/' && stat(interpreter, &st) != 0 && errno == ENOENT) {
+    /* Looked at as the caller sees them: not where the task's view hides
+     * either (then it was that, said by cordon__explain_hidden). */
+    if (program && !cordon__isolation_hiding_tmpfs(t->isolation, program) &&
+        interpreter_of(program, interpreter, sizeof interpreter) && interpreter[0] == '/' &&
+        !cordon__isolation_hiding_tmpfs(t->isolation, interpreter) &&
+        stat(interpreter, &st) != 0 && errno == ENOENT) {
         char by[1024];
         cordon__escape_text_keeping_utf8(by, sizeof by, interpreter, strlen(interpreter));
         cordon__buffer_printf(&t->exc_out,

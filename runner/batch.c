@@ -509,9 +509,11 @@ static int run_all(batch *b)
     for (size_t i = 0; i < started; i++)
         pthread_join(threads[i], NULL);
     free(threads);
+    /* The tasks' time, not the reader's: settling waits for it. */
+    uint64_t elapsed_us = runner_now_us() - b->started_us;
     settle_unaudited_output(b);
     if (!b->o->task.quiet)
-        batch_summary_print(b->tasks, b->count, runner_now_us() - b->started_us, b->o->jobs,
+        batch_summary_print(b->tasks, b->count, elapsed_us, b->o->jobs,
                             b->shard.count ? b->shard_text : NULL, b->resumed);
     if (!b->o->task.quiet && b->logs_dropped)
         runner_error("%zu task%s wrote %llu bytes to %s log (fd 3), kept only by --json, --audit "

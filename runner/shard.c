@@ -19,6 +19,15 @@ static int parse_number(const char *spec, const char *what, const char *text, ui
     return -1;
 }
 
+/* A scheduler's variable that says something: set, and not empty (a
+ * template that expanded to nothing).  An empty one counts as unset
+ * everywhere; that it was empty is said where one is required. */
+static bool env_given(const char *name)
+{
+    const char *text = getenv(name);
+    return text && *text;
+}
+
 /* A variable of the environment, as a number; `required` says so when
  * it is missing. */
 static int env_number(const char *spec, const char *name, bool required, uint64_t fallback,
@@ -48,7 +57,7 @@ static int slurm_index(const char *spec, uint64_t *index, uint64_t *count)
         env_number(spec, "SLURM_ARRAY_TASK_STEP", false, 1, &step) < 0 ||
         env_number(spec, "SLURM_ARRAY_TASK_MAX", false, 0, &max) < 0)
         return -1;
-    if (getenv("SLURM_ARRAY_TASK_MAX") == NULL)
+    if (!env_given("SLURM_ARRAY_TASK_MAX"))
         max = min + (*count ? *count - 1 : 0) * step;
     if (step == 0 || *count == 0 || id < min || (id - min) % step != 0 ||
         min + (*count - 1) * step != max) {
@@ -67,7 +76,7 @@ static int slurm_index(const char *spec, uint64_t *index, uint64_t *count)
  * Kubernetes completion index. */
 static int scheduler_index(const char *spec, bool count_given, uint64_t *index, uint64_t *count)
 {
-    if (getenv("SLURM_ARRAY_TASK_ID")) {
+    if (env_given("SLURM_ARRAY_TASK_ID")) {
         uint64_t slurm_count;
         if (slurm_index(spec, index, &slurm_count) < 0)
             return -1;
@@ -80,7 +89,7 @@ static int scheduler_index(const char *spec, bool count_given, uint64_t *index, 
         *count = slurm_count;
         return 0;
     }
-    if (getenv("JOB_COMPLETION_INDEX")) {
+    if (env_given("JOB_COMPLETION_INDEX")) {
         if (!count_given) {
             runner_error("--shard env: JOB_COMPLETION_INDEX gives this worker's index but not "
                          "how many there are: give --shard env/N (N: the Job's completions)");

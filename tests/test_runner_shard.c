@@ -123,6 +123,11 @@ static void test_shard_from_the_environment(void **state)
     assert_string_equal(ran, "8,11");
     expect_shard_error(jobs, "env/4", "cordon: --shard env/4: the Slurm array has 3 tasks, "
                                       "not 4\n");
+    /* an empty MAX is no MAX (it was taken as 0: "tasks 4 to 0 ... is not
+     * a range") */
+    setenv("SLURM_ARRAY_TASK_MAX", "", 1);
+    lines_run(jobs, "env", 0, ran, sizeof ran);
+    assert_string_equal(ran, "8,11");
     /* --array=1,3,7 is no range: its tasks cannot be numbered 0..N-1. */
     setenv("SLURM_ARRAY_TASK_ID", "7", 1);
     setenv("SLURM_ARRAY_TASK_MIN", "1", 1);
@@ -135,9 +140,12 @@ static void test_shard_from_the_environment(void **state)
     expect_shard_error(jobs, "env", "cordon: --shard env: SLURM_ARRAY_TASK_ID 'x1' is not a "
                                     "whole number from 0 to 10000000\n");
     clear_scheduler_env();
-    /* A Kubernetes Indexed Job: the index, and the count from the option. */
+    /* A Kubernetes Indexed Job: the index, and the count from the option
+     * (an empty Slurm variable beside it is none). */
     setenv("JOB_COMPLETION_INDEX", "0", 1);
+    setenv("SLURM_ARRAY_TASK_ID", "", 1);
     lines_run(jobs, "env/4", 0, ran, sizeof ran);
+    unsetenv("SLURM_ARRAY_TASK_ID");
     assert_string_equal(ran, "1,9,13");
     expect_shard_error(jobs, "env", "cordon: --shard env: JOB_COMPLETION_INDEX gives this "
                                     "worker's index but not how many there are: give "
