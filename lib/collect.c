@@ -547,14 +547,24 @@ static bool ended_for_another_cause(const cordon__attempt_state *s)
 }
 
 /* How long after an OOM kill its victim's ending may still be counted:
- * freeing its memory takes the kernel some 120 ms a GiB here. */
-#define OOM_ENDING_NS (1000ull * 1000000u)
+ * freeing its memory (at most the limit) takes the kernel some 120 ms a
+ * GiB here; twice that, and 100 ms more, at most 2 s.  A fixed second
+ * named a task MemoryLimit that had spun 684 ms of its 1 s after a
+ * child of 128 MiB was killed. */
+static bool in_oom_ending(const cordon__attempt_state *s, uint64_t now)
+{
+    uint64_t window_ms = 100 + (s->memory_limit_bytes >> 20) * 250 / 1024;
+    if (window_ms > 2000)
+        window_ms = 2000;
+    return s->oom_kill_seen_ns && now - s->oom_kill_seen_ns < window_ms * 1000000u;
+}
 
 /* An OOM kill of one of the task's processes, seen since the last check
- * (only where a memory cgroup counts them). */
+ * (only where a memory cgroup counts them, under a limit of the task's:
+ * 9 us a read here). */
 static void note_oom_kills(cordon__attempt_state *s, uint64_t now)
 {
-    if (!s->cgroup || !s->cgroup->count)
+    if (!s->memory_limit_bytes || !s->cgroup || !s->cgroup->count)
         return;
     uint64_t kills = cordon__cgroup_oom_kills(s->cgroup);
     if (kills > s->oom_kills_seen) {
@@ -568,6 +578,7 @@ static void check_cpu(cordon__attempt_state *s, uint64_t now)
     uint64_t read_start = cordon__thread_cpu_ns();
     s->cpu_used_ns = cordon__tree_cpu_ns(s, false);
     note_cpu_move(s, now);
+    note_oom_kills(s, now); /* paced with the count's read */
     uint64_t read_end = cordon__thread_cpu_ns();
     uint64_t read_ns = read_end > read_start ? read_end - read_start : 0;
     /* Beside the counter, a scan keeps its own pace (lib/tree_cpu.c). */
@@ -575,14 +586,12 @@ static void check_cpu(cordon__attempt_state *s, uint64_t now)
         read_ns -= s->last_scan_cpu_ns < read_ns ? s->last_scan_cpu_ns : read_ns;
     if (ended_for_another_cause(s))
         return;
-    note_oom_kills(s, now);
     if (s->cpu_used_ns >= s->cpu_limit_ns) {
         /* Still the limit, and enforced; but named by the memory limit's
          * kill where that kill came first and its victim's ending (the
          * kernel freeing what it held) may be what crossed it
          * (lib/classify.c). */
-        s->cpu_crossed_in_oom_ending =
-            s->oom_kill_seen_ns && now - s->oom_kill_seen_ns < OOM_ENDING_NS;
+        s->cpu_crossed_in_oom_ending = in_oom_ending(s, now);
         s->cpu_exceeded = true;
         s->cpu_at_kill_ns = s->cpu_used_ns;
         s->cpu_exceeded_seen_ns = now;
@@ -763,8 +772,7 @@ static void final_cpu_check(cordon__attempt_state *s)
          * own hold): as check_cpu, near a kill of the memory limit's. */
         uint64_t now = cordon__now_ns();
         note_oom_kills(s, now);
-        s->cpu_crossed_in_oom_ending =
-            s->oom_kill_seen_ns && now - s->oom_kill_seen_ns < OOM_ENDING_NS;
+        s->cpu_crossed_in_oom_ending = in_oom_ending(s, now);
         s->cpu_exceeded = true;
     }
 }

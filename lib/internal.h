@@ -501,6 +501,7 @@ typedef struct cordon__attempt_state {
     uint64_t cpu_at_kill_ns;    /* the tree's CPU time when the limit's kill was sent (0:
                                    none): the dying processes' exits add to it */
     uint64_t cpu_exceeded_seen_ns; /* when a check while it ran saw it at the limit (0: none) */
+    uint64_t memory_limit_bytes; /* the task's (0: none) */
     uint64_t oom_kills_seen;    /* the memory cgroup's OOM kills at the last CPU check */
     uint64_t oom_kill_seen_ns;  /* when a CPU check first saw the last of them (0: none) */
     bool cpu_crossed_in_oom_ending; /* the CPU limit was crossed while an OOM kill's

@@ -177,6 +177,7 @@ static int attempt_finish(cordon_task *t, attempt *a)
 {
     cordon__attempt_state *state = &a->state;
     state->cpu_limit_ns = cordon__ms_to_ns(t->limits[CORDON_LIMIT_CPU_MS]);
+    state->memory_limit_bytes = t->limits[CORDON_LIMIT_MEMORY];
     int rc = cordon__collect(t, state);
     if (rc < 0)
         abandon_child(state);

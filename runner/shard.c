@@ -97,9 +97,10 @@ static int scheduler_index(const char *spec, bool count_given, uint64_t *index, 
         }
         return env_number(spec, "JOB_COMPLETION_INDEX", true, 0, index);
     }
+    bool empty = getenv("SLURM_ARRAY_TASK_ID") || getenv("JOB_COMPLETION_INDEX");
     runner_error("--shard %s: neither SLURM_ARRAY_TASK_ID (a Slurm job array) nor "
-                 "JOB_COMPLETION_INDEX (a Kubernetes Indexed Job) is set; give --shard K/N "
-                 "or --shard env:VAR/N", spec);
+                 "JOB_COMPLETION_INDEX (a Kubernetes Indexed Job) is set%s; give --shard K/N "
+                 "or --shard env:VAR/N", spec, empty ? " (to more than nothing)" : "");
     return -1;
 }
 

@@ -180,6 +180,45 @@ static void test_limit_memory_kill_whose_ending_crosses_the_cpu_limit_is_a_memor
     cordon_task_free(t);
 }
 
+/* A child killed by the memory limit at once; then the task spins. */
+static int child_killed_for_memory_then_spins(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    (void)arg;
+    pid_t child = fork();
+    if (child == 0) {
+        touch(300);
+        _exit(0);
+    }
+    int status;
+    if (child < 0 || waitpid(child, &status, 0) != child)
+        return 98;
+    for (;;)
+        for (volatile int i = 0; i < 10000; i++)
+            ;
+}
+
+/* The memory limit's kill outranks a CPU crossing only while its
+ * victim's ending may be counted: a task that spun 700 ms after its
+ * child's kill under 128 MiB was named MemoryLimit. */
+static void test_limit_cpu_reached_long_after_a_memory_kill_is_a_cpu_limit(void **state)
+{
+    (void)state;
+    cordon_task *t = cordon_function_task(child_killed_for_memory_then_spins, NULL);
+    cordon_set_limit(t, CORDON_LIMIT_MEMORY, 128u << 20);
+    cordon_set_limit(t, CORDON_LIMIT_CPU_MS, 1000);
+    cordon_set_timeout_ms(t, 30000);
+    cordon_run(t);
+    const cordon_result *r = cordon_task_result(t);
+    if (!(r->confinement & CORDON_CONFINED_CGROUP)) {
+        cordon_task_free(t);
+        print_message("skipped: no memory cgroup for this caller\n");
+        skip();
+    }
+    assert_string_equal(r->exception, "CpuLimit");
+    cordon_task_free(t);
+}
+
 /* A memory limit too small to start any task (a forgotten unit) is refused
  * when it is set, not found out as a baffling failure of the set-up. */
 static void test_limit_memory_too_small_to_start_is_refused(void **state)
@@ -2282,6 +2321,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_limit_memory_named_by_a_function_s_return),
         cmocka_unit_test(test_limit_memory_kill_whose_ending_crosses_the_cpu_limit_is_a_memory_limit),
+        cmocka_unit_test(test_limit_cpu_reached_long_after_a_memory_kill_is_a_cpu_limit),
         cmocka_unit_test(test_limit_memory_too_small_to_start_is_refused),
         cmocka_unit_test(test_limit_memory_reached_by_the_start_is_no_memory_limit_of_the_task),
         cmocka_unit_test(test_limit_task_processes_are_the_first_oom_victims),

@@ -79,6 +79,15 @@ class Future(concurrent.futures.Future):
             self.task.cancel()
             return True
 
+    def _stop(self):
+        """Ends the call whatever it is doing: cancelled if it has not
+        started (a worker took it from the queue but has not marked it
+        running: close() passed it by, and it then ran to its end while
+        the interrupted wait waited for it), killed if it runs."""
+        while not self.done():
+            if self._request_kill() or self.cancel():
+                return
+
     def _cancelled_while_running(self):
         # concurrent.futures goes from RUNNING only to FINISHED; this does
         # what cancel() and set_running_or_notify_cancel() do for a pending
@@ -196,7 +205,7 @@ class _Pool:
         if cancel_futures:
             self._drop_queued()
         for future in running:
-            future._request_kill()
+            future._stop()
         self.queue.put(None)
 
     def _drop_queued(self):

@@ -216,6 +216,26 @@ def test_a_ctrl_c_while_the_with_block_waits_kills_the_running_calls():
     helpers.assert_none_left(name)
 
 
+def test_a_call_taken_from_the_queue_as_the_wait_is_interrupted_never_runs(monkeypatch):
+    # A worker had taken it and not yet marked it running: close() passed
+    # it by, and the interrupted wait then waited for the whole call.
+    marking = concurrent.futures.Future.set_running_or_notify_cancel
+
+    def late_mark(future):
+        time.sleep(1)
+        return marking(future)
+
+    monkeypatch.setattr(concurrent.futures.Future, "set_running_or_notify_cancel", late_mark)
+    timer = threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGINT))
+    started = time.monotonic()
+    with pytest.raises(KeyboardInterrupt):
+        with cordon.Executor(max_workers=1) as ex:
+            future = ex.submit(time.sleep, 8)
+            timer.start()
+    timer.join()
+    assert future.cancelled() and time.monotonic() - started < 5
+
+
 def test_a_fork_bomb_stays_under_its_process_limit():
     name = helpers.marker()
     most = 0

@@ -6,6 +6,7 @@ import asyncio
 import builtins
 import collections
 import concurrent.futures
+import copyreg
 import enum
 import importlib.util
 import fractions
@@ -1532,3 +1533,84 @@ def test_a_return_still_sets_the_state_of_what_it_built():
     for data in _pickles_of((helpers.Point, (1, 2), {"z": 3})):
         got = forged(value_envelope(data)).run()
         assert type(got) is helpers.Point and (got.x, got.y, got.z) == (1, 2, 3)
+
+
+class _Config:
+    """The common singleton: __new__ keeps one instance, __init__ sets it."""
+    one = None
+
+    def __new__(cls, *args):
+        if cls.one is None:
+            cls.one = super().__new__(cls)
+        return cls.one
+
+    def __init__(self, admins=("alice",)):
+        self.admins = list(admins)
+
+
+class _CachedError(Exception):
+    one = None
+
+    def __new__(cls, *args):
+        if cls.one is None:
+            cls.one = super().__new__(cls, *args)
+        return cls.one
+
+
+_CONFIG, _CACHED = _Config(), _CachedError("mine")
+
+
+@pytest.mark.parametrize("data", [
+    data for reduced in [
+        (_Config, (["mallory"],)),                                  # __init__ again
+        (copyreg._reconstructor, (_Config, _Config, ["mallory"])),  # base.__init__ again
+        (_CachedError, ("theirs",)),
+    ] for data in _pickles_of(reduced)])
+def test_a_return_cannot_initialise_again_what_a_new_gave_back(data):
+    # REDUCE called the class, and its __init__ ran again on the instance
+    # the caller's singleton __new__ keeps: _CONFIG.admins were the task's.
+    for envelope in (value_envelope(data),
+                     raise_envelope(pickle.dumps(ValueError(_Reducing((_Config, (["m"],))))),
+                                    qualname="ValueError")):
+        raised = outcome(forged(envelope).configure(trust=[__name__]))
+        assert isinstance(raised, (cordon.UntrustedReturn, cordon.RemoteError)), raised
+    assert _CONFIG.admins == ["alice"] and _CACHED.args == ("mine",)
+
+
+class _Node:
+    def __init__(self, name):
+        self.name = name
+        self.me = self  # a fresh object that holds itself
+
+    def __reduce__(self):
+        return (_Node, (self.name,), {"tag": 1})
+
+
+class _SelfError(Exception):
+    def __init__(self, *args):
+        super().__init__(*args)
+        self.me = self
+
+
+class _Cycle(list):
+    def __init__(self, *args):
+        super().__init__(*args)
+        self.append(self)
+
+
+def _returns_objects_holding_themselves():
+    return [_Node("x"), _Cycle([1])]
+
+
+def _raises_an_error_holding_itself():
+    raise _SelfError("own")
+
+
+def test_objects_that_hold_themselves_still_come_back():
+    # Taken for objects that existed before (held twice as they came
+    # back), they were refused: "fills Node, which it did not build".
+    node, cycle = FunctionTask(_returns_objects_holding_themselves).run()
+    assert node.name == "x" and node.me is node and node.tag == 1
+    assert cycle[0] == 1 and cycle[-1] is cycle
+    raised = outcome(FunctionTask(_raises_an_error_holding_itself))
+    assert type(raised) is _SelfError and raised.me is raised
