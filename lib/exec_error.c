@@ -112,34 +112,16 @@ static bool a_system_program(const char *program)
     return false;
 }
 
-/* `program` opened for reading if it is a regular file, else -1.  Looked
- * at before it is opened (O_PATH, which opens nothing): an earlier task
- * can leave anything at the program's name, in a directory it could
- * write — a FIFO held the caller in its open for good, and a device's
- * open (a watchdog's, a tape's) acts, with the caller's rights. */
-static int open_regular_file(const char *program)
-{
-    int path_fd = open(program, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-    if (path_fd < 0)
-        return -1;
-    struct stat st;
-    int fd = -1;
-    if (fstat(path_fd, &st) == 0 && S_ISREG(st.st_mode)) {
-        char through[64];
-        snprintf(through, sizeof through, "/proc/self/fd/%d", path_fd);
-        fd = open(through, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
-    }
-    close(path_fd);
-    return fd;
-}
-
 /* The file the kernel runs `program` with: a script's interpreter (its
  * "#!" line) or a dynamic program's loader (its PT_INTERP), in `out`;
  * false for none, or where the caller cannot read the program (or it is
- * no regular file, see open_regular_file). */
+ * no regular file: an earlier task can leave anything at the program's
+ * name, in a directory it could write — a FIFO held the caller in its
+ * open for good, and a device's open, a watchdog's, a tape's, acts, with
+ * the caller's rights; see cordon__open_regular_file). */
 static bool interpreter_of(const char *program, char *out, size_t size)
 {
-    int fd = open_regular_file(program);
+    int fd = cordon__open_regular_file(program);
     if (fd < 0)
         return false;
     unsigned char head[256];

@@ -979,6 +979,11 @@ void cordon__explain_hidden(cordon_task *t, const char *path, const char *what);
  * program lacks, if it lacks one; of ENOENT: names the interpreter or
  * loader that is missing, if that was it (lib/exec_error.c). */
 void cordon__explain_unexecutable(cordon_task *t, const cordon__launch *launch, int error);
+/* `path` opened for reading (O_CLOEXEC, O_NONBLOCK) if it is a regular
+ * file, else -1: looked at through an O_PATH fd first, so that a FIFO or
+ * a device a task left at a path the caller reads is never opened
+ * (lib/regular_file_open.c). */
+int cordon__open_regular_file(const char *path);
 /* The CORDON_CONFINED_* bits of these mechanisms that held the attempt. */
 unsigned cordon__isolation_confinement(const cordon__attempt_state *state,
                                        const cordon__launch *launch);

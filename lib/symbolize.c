@@ -312,30 +312,6 @@ static long collect_symbols(struct symbolizer_object *object, struct elf_file *f
     return (long)(object->symbol_count - before);
 }
 
-
-/* Opens an object's file only if it is a regular file, checked before
- * the open: opening a device can act (a watchdog arms itself), a FIFO
- * blocks.  A task named the paths of the objects its hook loaded, and a
- * task of the caller's user may have put anything at the path of one of
- * the caller's own.  The path is resolved once, to an O_PATH fd (which
- * opens nothing); the file is then opened through that fd, not the path,
- * so that nothing can be swapped in between. */
-static int open_regular_file(const char *path)
-{
-    int path_fd = open(path, O_PATH | O_CLOEXEC);
-    if (path_fd < 0)
-        return -1;
-    struct stat st;
-    int fd = -1;
-    if (fstat(path_fd, &st) == 0 && S_ISREG(st.st_mode)) {
-        char proc[64];
-        snprintf(proc, sizeof proc, "/proc/self/fd/%d", path_fd);
-        fd = open(proc, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
-    }
-    close(path_fd);
-    return fd;
-}
-
 /* The section header table, then the symbol tables of one type (the full
  * .symtab, else .dynsym for a stripped object) and their names. */
 static void read_symbols(struct symbolizer_object *object, struct elf_file *file)
@@ -375,7 +351,7 @@ static void load_symbols(struct symbolizer_object *object, uint64_t *foreign_bud
     /* The caller's own objects by path too, where a task of the caller's
      * user may have put a FIFO (an open for reading waited for a writer
      * for good) or a device: regular files only. */
-    int fd = open_regular_file(path);
+    int fd = cordon__open_regular_file(path);
     if (fd < 0)
         return;
     struct stat st;
