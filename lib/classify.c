@@ -313,10 +313,11 @@ static bool cpu_limit_reached(cordon_task *t, const cordon__attempt_state *s,
     if (!cpu_ms || !s->cpu_exceeded || !failed(t, shared, s->wait_status) ||
         failed_before_the_limit(s))
         return false;
-    /* Crossed within a second of the task's own memory limit's kill: the
-     * victim's ending (its memory freed) counts as the tree's CPU, and a
-     * task 50 ms under its CPU limit whose child the memory limit killed
-     * was a CpuLimit.  The memory limit, which acted first, names it. */
+    /* Crossed soon after the task's own memory limit's kill, while the
+     * victim's ending (its memory freed, counted as the tree's CPU) may
+     * have done it (lib/collect.c, in_oom_ending): a task 60 ms under its
+     * CPU limit whose child the memory limit killed was a CpuLimit.  The
+     * memory limit, which acted first, names it. */
     if (s->cpu_crossed_in_oom_ending && s->oom_killed)
         return false;
     /* A child that ended as a failed set-up step (an exec of a command

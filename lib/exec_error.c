@@ -181,11 +181,6 @@ static void explain_ungranted_interpreter(cordon_task *t, const cordon__launch *
     free(real);
 }
 
-/* Landlock refuses to execute a file no rule grants EXEC on, and the
- * exec says only "Permission denied": a directory given READ|WRITE for
- * a submission to run from (the judge preset's scratch) looks granted.
- * When the task had file rules and none lets it execute the program,
- * the ExecError says which grant is missing. */
 /* A program that is there but whose interpreter (its "#!" line) or
  * loader is not: the exec says "No such file or directory" of a file
  * the user can see. */
@@ -210,6 +205,11 @@ static void explain_missing_interpreter(cordon_task *t, const cordon__launch *la
     free(program);
 }
 
+/* Landlock refuses to execute a file no rule grants EXEC on, and the
+ * exec says only "Permission denied": a directory given READ|WRITE for
+ * a submission to run from (the judge preset's scratch) looks granted.
+ * When the task had file rules and none lets it execute the program,
+ * the ExecError says which grant is missing. */
 void cordon__explain_unexecutable(cordon_task *t, const cordon__launch *launch, int error)
 {
     if (error == ENOENT)

@@ -335,9 +335,11 @@ static int write_directly(int fd, const void *data, size_t len, bool own)
     }
     if (rc < 0 && streams[fd].failed && !own)
         streams[fd].lost += len;
-    if (!own) {
+    /* As a writer counts them: what was refused is no task's given (its
+     * write said so), or every later task's would look lost. */
+    if (!own && rc == 0) {
         streams[fd].given += len;
-        streams[fd].written += rc == 0 ? len : 0;
+        streams[fd].written += len;
     }
     pthread_mutex_unlock(&direct_lock);
     return rc;

@@ -676,7 +676,7 @@ class _Unpickler(pickle._Unpickler):
         # id -> what find_class gave: the only things the bytes may call.
         self._named = {}
         # id -> what a call returned that the pickle did not make (see
-        # _note_not_built): never set or filled, as what find_class gave.
+        # _noted): never set or filled, as what find_class gave.
         self._not_built = {}
         # id(unguarded object) -> the length of the run it heads; the ids
         # of those another holds; and the objects, alive while their ids
@@ -1438,14 +1438,14 @@ def escaped_exception(exc):
         if type(notes) is list:
             exc.__notes__ = [printable(n) if type(n) is str else n for n in notes]
         shown = "".join(traceback.format_exception(exc))
-        if _shows_control(shown) or not _hidden_contexts_printable(exc):
+        if _shows_control(shown) or not _every_link_printable(exc):
             return None
     except (Exception, SystemExit):  # an __str__ of the class's that exits: not the caller
         return None
     return exc
 
 
-def _hidden_contexts_printable(exc):
+def _every_link_printable(exc):
     """Whether every exception of exc's chain and groups shows no control
     character in its own words, those Python does not print too: a
     context that `raise ... from None` keeps out of the traceback (a
