@@ -40,7 +40,13 @@ typedef struct option_pair_spec {
 
 static int bad_time(const char *name, const char *value)
 {
-    runner_error("%s: '%s' is not a time (e.g. 500ms, 1.5s, 2m)", name, value);
+    /* "2M" is read as a size, MiB, as --mem reads it: said, since 1S,
+     * 1MS and 2MIN are taken in any case. */
+    size_t len = strlen(value);
+    bool a_size = len > 1 && (value[len - 1] == 'M' ||
+                              (len > 2 && strcmp(value + len - 2, "MB") == 0));
+    runner_error("%s: '%s' is not a time (e.g. 500ms, 1.5s, 2m)%s", name, value,
+                 a_size ? "; M is a size (MiB), minutes are m or min" : "");
     return -1;
 }
 

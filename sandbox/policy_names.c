@@ -258,27 +258,42 @@ int cordon__syscall_lookup(const char *name, size_t len, const char **stored_nam
     return nr;
 }
 
+/* A cut of `text` at `at` moved back to the start of the UTF-8
+ * character it falls in: a 6,000-byte path of "é" cut at byte offsets
+ * left a lone continuation byte in the message. */
+static size_t character_start(const char *text, size_t at)
+{
+    while (at > 0 && ((unsigned char)text[at] & 0xC0) == 0x80)
+        at--;
+    return at;
+}
+
 const char *cordon__name_shown(char out[CORDON__NAME_SHOWN_SIZE], const char *name, size_t len)
 {
-    snprintf(out, CORDON__NAME_SHOWN_SIZE, "'%.*s%s'", (int)(len < 64 ? len : 64), name,
-             len > 64 ? "..." : "");
+    size_t shown = len <= 64 ? len : character_start(name, 64);
+    snprintf(out, CORDON__NAME_SHOWN_SIZE, "'%.*s%s'", (int)shown, name, len > 64 ? "..." : "");
     return out;
 }
 
 /* Copies `len` bytes of `text` into `out`, its middle cut to "..." when
- * longer than `room`: the start and the end (a path's file name) stay. */
+ * longer than `room`: the start and the end (a path's file name) stay,
+ * each cut between characters. */
 static size_t put_cut(char *out, const char *text, size_t len, size_t room)
 {
     if (len <= room || room < 3) {
-        size_t kept = len <= room ? len : room;
+        size_t kept = len <= room ? len : character_start(text, room);
         memcpy(out, text, kept);
         return kept;
     }
-    size_t head = (room - 3) / 3, tail = room - 3 - head;
+    size_t head = character_start(text, (room - 3) / 3);
+    size_t tail_start = len - (room - 3 - (room - 3) / 3);
+    while (tail_start < len && ((unsigned char)text[tail_start] & 0xC0) == 0x80)
+        tail_start++;
+    size_t tail = len - tail_start;
     memcpy(out, text, head);
     memcpy(out + head, "...", 3);
-    memcpy(out + head + 3, text + len - tail, tail);
-    return room;
+    memcpy(out + head + 3, text + tail_start, tail);
+    return head + 3 + tail;
 }
 
 /* The least of an origin kept when the message is long: its file name. */

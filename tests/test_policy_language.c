@@ -578,6 +578,28 @@ static void test_policy_load_errors_name_what_is_missing(void **state)
     /* An endless file is refused at 1 MiB, not read to the end. */
     assert_null(cordon_policy_load("/dev/zero", &err));
     assert_string_equal(err.message, "cannot read policy file '/dev/zero': larger than 1 MiB");
+    /* A long path of two-byte characters: cut in its middle between
+     * characters (a lone continuation byte followed the "..."). */
+    char *long_path = malloc(3000 * 2 + 16);
+    assert_non_null(long_path);
+    long_path[0] = '\0';
+    for (int i = 0; i < 3000; i++)
+        strcat(long_path + i * 2, "\xc3\xa9");
+    strcat(long_path, ".policy");
+    assert_null(cordon_policy_load(long_path, &err));
+    free(long_path);
+    assert_non_null(strstr(err.message, "..."));
+    for (const unsigned char *at = (const unsigned char *)err.message; *at;) {
+        size_t size = *at < 0x80 ? 1 : (*at & 0xE0) == 0xC0 ? 2 : (*at & 0xF0) == 0xE0 ? 3 : 4;
+        for (size_t k = 1; k < size; k++)
+            if ((at[k] & 0xC0) != 0x80)
+                fail_msg("not UTF-8 at byte %zu of: %s", (size_t)((const char *)at - err.message),
+                         err.message);
+        if (*at >= 0x80 && (*at & 0xC0) == 0x80)
+            fail_msg("a lone continuation byte at %zu of: %s",
+                     (size_t)((const char *)at - err.message), err.message);
+        at += size;
+    }
 }
 
 /* A NUL byte would end the text the parser sees: the rest of the policy

@@ -209,13 +209,17 @@ static void test_run_bad_times_name_the_option(void **state)
     expect_run_option_error("--timeout", "1.5x", "cordon: --timeout: '1.5x' is not a time "
                                       "(e.g. 500ms, 1.5s, 2m)\n");
     expect_run_option_error("--cpu", "fast", "cordon: --cpu: 'fast' is not a time (e.g. 500ms, 1.5s, 2m)\n");
+    /* M alone is a size, as --mem reads it: said so */
+    expect_run_option_error("--timeout", "2M", "cordon: --timeout: '2M' is not a time (e.g. "
+                            "500ms, 1.5s, 2m); M is a size (MiB), minutes are m or min\n");
     expect_run_option_error("--timeout", "-1s", "cordon: --timeout: '-1s' is not a time "
                                      "(e.g. 500ms, 1.5s, 2m)\n");
     expect_run_option_error("--timeout", "inf", "cordon: --timeout: 'inf' is not a time "
                                      "(e.g. 500ms, 1.5s, 2m)\n");
     /* M alone is a size's: --cpu 500M was 500 minutes beside --mem 500M */
     expect_run_option_error("--cpu", "500M", "cordon: --cpu: '500M' is not a time "
-                                     "(e.g. 500ms, 1.5s, 2m)\n");
+                                    "(e.g. 500ms, 1.5s, 2m); M is a size (MiB), minutes are m "
+                                    "or min\n");
     /* 0 would mean "no limit" to the library; centuries would wrap. */
     expect_run_option_error("--timeout", "0s", "cordon: --timeout: '0s' is zero; leave the option out "
                                     "for no limit\n");
