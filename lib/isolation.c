@@ -803,13 +803,7 @@ static const char *mount_in_own_mount(const cordon__isolation *iso, const char *
 }
 
 /* A rule that lets the task write at or beneath `top`, where it led
- * when given.  /proc: the task's /proc is its own, mounted anew, and what
- * of it the task may write is cordon's to grant; the rule had cloned the
- * caller's own /proc (its /proc/sys/kernel, the parent's /proc/PID)
- * writable into the task's view, beneath its /proc.  /sys: read-only for
- * every task (its view's /sys is mounted so; without namespaces the fence
- * refuses writes there), so the rule was taken and the task's writes
- * failed with EROFS. */
+ * when given. */
 static const char *write_rule_beneath(const cordon__isolation *iso, const char *top)
 {
     for (size_t i = 0; i < iso->rule_count; i++) {
@@ -818,6 +812,39 @@ static const char *write_rule_beneath(const cordon__isolation *iso, const char *
         if ((iso->rules[i].access & CORDON__ACCESS_WRITE) && at_or_beneath(led, top))
             return led;
     }
+    return NULL;
+}
+
+/* Write rules refused before the run, and why.  /proc: the task's /proc
+ * is its own, mounted anew, and what of it the task may write is
+ * cordon's to grant; the rule had cloned the caller's own /proc (its
+ * /proc/sys/kernel, the parent's /proc/PID) writable into the task's
+ * view, beneath its /proc.  /sys: read-only for every task (its view's
+ * /sys is mounted so; without namespaces the fence refuses writes
+ * there), so the rule was taken and the task's writes failed with
+ * EROFS. */
+typedef struct refused_write {
+    const char *top;
+    int code;
+    const char *why;
+} refused_write;
+
+static const refused_write refused_writes[] = {
+    { "/proc", -EXDEV, "lies in the task's own /proc, which cordon mounts anew for it: what of "
+                       "it the task may write is its own process's files, granted already; the "
+                       "caller's /proc is not the task's to write" },
+    { "/sys", -EROFS, "lies beneath /sys, which is read-only for every task (its view mounts it "
+                      "read-only; without namespaces nothing beneath it is written): grant it "
+                      "reading only" },
+};
+
+/* The first of refused_writes a rule of `iso` meets, where that rule led
+ * in *led; NULL for none. */
+static const refused_write *refused_write_rule(const cordon__isolation *iso, const char **led)
+{
+    for (size_t i = 0; i < sizeof refused_writes / sizeof *refused_writes; i++)
+        if ((*led = write_rule_beneath(iso, refused_writes[i].top)))
+            return &refused_writes[i];
     return NULL;
 }
 
@@ -855,23 +882,13 @@ int cordon_task_check(const cordon_task *t, cordon_error *err)
                  "over; choose a path outside it", option, inside, own, which);
         return -EXDEV;
     }
-    const char *in_proc = iso ? write_rule_beneath(iso, "/proc") : NULL;
-    if (in_proc) {
-        err->code = -EXDEV;
-        snprintf(err->message, sizeof err->message, "the rule letting the task write %.200s "
-                 "lies in the task's own /proc, which cordon mounts anew for it: what of it the "
-                 "task may write is its own process's files, granted already; the caller's "
-                 "/proc is not the task's to write", in_proc);
-        return -EXDEV;
-    }
-    const char *in_sys = iso ? write_rule_beneath(iso, "/sys") : NULL;
-    if (in_sys) {
-        err->code = -EROFS;
-        snprintf(err->message, sizeof err->message, "the rule letting the task write %.200s "
-                 "lies beneath /sys, which is read-only for every task (its view mounts it "
-                 "read-only; without namespaces nothing beneath it is written): grant it "
-                 "reading only", in_sys);
-        return -EROFS;
+    const char *led = NULL;
+    const refused_write *refused = iso ? refused_write_rule(iso, &led) : NULL;
+    if (refused) {
+        err->code = refused->code;
+        snprintf(err->message, sizeof err->message, "the rule letting the task write %.200s %s",
+                 led, refused->why);
+        return refused->code;
     }
     int rc = check_covered(t, err);
     if (rc < 0)
@@ -931,11 +948,12 @@ int cordon__isolation_prepare(const cordon_task *t, cordon__launch *l)
     if (!iso)
         return 0;
     const char *own, *kind;
-    if (bind_under_dev(iso) || mount_in_own_mount(iso, &own, &kind) ||
-        write_rule_beneath(iso, "/proc"))
+    if (bind_under_dev(iso) || mount_in_own_mount(iso, &own, &kind))
         return -EXDEV;
-    if (write_rule_beneath(iso, "/sys"))
-        return -EROFS;
+    const char *led;
+    const refused_write *refused = refused_write_rule(iso, &led);
+    if (refused)
+        return refused->code;
     int rc = check_bind_sources(iso);
     if (rc < 0)
         return rc;

@@ -12,6 +12,17 @@
 
 #include "support.h"
 
+/* Skips the test, freeing `t`, where the run was not held by what it
+ * tests (`held` false): a caller that may make no such cgroup. */
+static void skip_unless_held(bool held, cordon_task *t, const char *missing)
+{
+    if (held)
+        return;
+    cordon_task_free(t);
+    print_message("skipped: %s\n", missing);
+    skip();
+}
+
 static int allocates_without_end(cordon_ctx *ctx, void *arg)
 {
     (void)ctx;
@@ -32,13 +43,9 @@ static void test_limit_memory_with_a_cgroup_is_memory_limit(void **state)
     cordon_set_timeout_ms(t, 20000);
     int rc = cordon_run(t);
     const cordon_result *r = cordon_task_result(t);
-    if (!(r->confinement & CORDON_CONFINED_CGROUP)) {
-        /* A caller that may make no cgroup (not root, no delegation):
-         * the rlimit fallback has its own test (test_limits_fallback). */
-        cordon_task_free(t);
-        print_message("skipped: no cgroup for this caller\n");
-        skip();
-    }
+    /* A caller that may make no cgroup (not root, no delegation): the
+     * rlimit fallback has its own test (test_limits_fallback). */
+    skip_unless_held(r->confinement & CORDON_CONFINED_CGROUP, t, "no cgroup for this caller");
     assert_int_equal(rc, CORDON_EXCEPTION);
     assert_string_equal(r->exception, "MemoryLimit");
     assert_string_equal(r->exc_out.data, "MemoryLimit: the task reached its memory limit of "
@@ -76,11 +83,8 @@ static void test_limit_memory_named_by_a_function_s_return(void **state)
         cordon_set_timeout_ms(t, 20000);
         int rc = cordon_run(t);
         const cordon_result *r = cordon_task_result(t);
-        if (r->exit_code == 99 || !(r->confinement & CORDON_CONFINED_CGROUP)) {
-            cordon_task_free(t);
-            print_message("skipped: no memory cgroup for this caller\n");
-            skip();
-        }
+        skip_unless_held(r->exit_code != 99 && (r->confinement & CORDON_CONFINED_CGROUP), t,
+                         "no memory cgroup for this caller");
         assert_int_equal(r->exit_code, returns[i]);
         assert_int_equal(r->signal, 0);
         if (returns[i]) {
@@ -169,11 +173,8 @@ static void test_limit_memory_kill_whose_ending_crosses_the_cpu_limit_is_a_memor
     cordon_set_timeout_ms(t, 30000);
     cordon_run(t);
     const cordon_result *r = cordon_task_result(t);
-    if (!(r->confinement & CORDON_CONFINED_CGROUP) || !r->exception) {
-        cordon_task_free(t);
-        print_message("skipped: no memory cgroup for this caller\n");
-        skip();
-    }
+    skip_unless_held((r->confinement & CORDON_CONFINED_CGROUP) && r->exception, t,
+                     "no memory cgroup for this caller");
     if (strcmp(r->exception, "MemoryLimit") != 0)
         fail_msg("%s (exit %d, %.1f ms of CPU): %s", r->exception, r->exit_code,
                  (double)(r->usage.user_us + r->usage.sys_us) / 1e3, r->exc_out.data);
@@ -210,11 +211,8 @@ static void test_limit_cpu_reached_long_after_a_memory_kill_is_a_cpu_limit(void 
     cordon_set_timeout_ms(t, 30000);
     cordon_run(t);
     const cordon_result *r = cordon_task_result(t);
-    if (!(r->confinement & CORDON_CONFINED_CGROUP)) {
-        cordon_task_free(t);
-        print_message("skipped: no memory cgroup for this caller\n");
-        skip();
-    }
+    skip_unless_held(r->confinement & CORDON_CONFINED_CGROUP, t,
+                     "no memory cgroup for this caller");
     assert_string_equal(r->exception, "CpuLimit");
     cordon_task_free(t);
 }
@@ -247,11 +245,8 @@ static void test_limit_memory_reached_by_the_start_is_no_memory_limit_of_the_tas
     cordon_run(t);
     free(held);
     const cordon_result *r = cordon_task_result(t);
-    if (!(r->confinement & CORDON_CONFINED_CGROUP) || !r->exception) {
-        cordon_task_free(t);
-        print_message("skipped: no memory cgroup here, or the start fit in the limit\n");
-        skip();
-    }
+    skip_unless_held((r->confinement & CORDON_CONFINED_CGROUP) && r->exception, t,
+                     "no memory cgroup here, or the start fit in the limit");
     assert_string_equal(r->exception, "ConfinementError");
     assert_non_null(strstr(r->exc_out.data, "memory limit of 1048576 bytes"));
     assert_int_equal(r->usage.max_rss_kb, 0);
@@ -2304,11 +2299,8 @@ static void test_limit_process_counts_nothing_of_cordon_s_start(void **state)
         cordon_set_timeout_ms(t, 20000);
         int rc = cordon_run(t);
         const cordon_result *r = cordon_task_result(t);
-        if (!(r->confinement & CORDON_CONFINED_CGROUP)) {
-            cordon_task_free(t);
-            print_message("skipped: no pids cgroup for this caller\n");
-            skip();
-        }
+        skip_unless_held(r->confinement & CORDON_CONFINED_CGROUP, t,
+                         "no pids cgroup for this caller");
         if (rc != 0 || r->exit_code != 0)
             fail_msg("run %d (%s): rc %d, exit_code %d: %s", i, i % 2 ? "sh" : "/bin/true", rc,
                      r->exit_code, r->exc_out.data);
