@@ -81,11 +81,11 @@ static void close_fd(int *fd)
  * members. */
 static void kill_group(cordon__attempt_state *s)
 {
+    if (!s->tree_killed_ns)
+        s->tree_killed_ns = cordon__now_ns();
     if (s->in_namespaces) {
         if (!s->exited) {
             kill(s->pid, SIGUSR1);
-            if (!s->init_asked_ns)
-                s->init_asked_ns = cordon__now_ns();
             /* The init kills the rest once it runs; a task that keeps
              * every CPU busy would have it wait its turn: what the cgroup
              * lists dies now (the init, spared, reaps and counts it). */
@@ -104,16 +104,16 @@ static void kill_group(cordon__attempt_state *s)
         cordon__cgroup_kill(s->cgroup); /* and whatever left the group */
 }
 
-/* An init that does not end the tree it was asked to end (stopped from
- * outside by root or the caller's own user, whose child it is) would keep
- * the caller waiting for good: after this long it is killed, and its
- * namespace with it (what it had not reaped then is missing from the
- * usage).  Ending and reaping even a large tree takes it far less. */
-#define INIT_ANSWER_NS (2000u * 1000u * 1000u)
-
-static bool init_answer_pending(const cordon__attempt_state *s)
+/* A tree cordon killed that has not ended this long after (the kernel
+ * frees what each killed process held in its exit, and a task can make
+ * that long; or an init stopped from outside by root or the caller's own
+ * user, whose child it is, does not end it) is not waited for: every
+ * process of it is killed (the init, killed, takes its namespace with
+ * it), so none runs the task's code again, and the rest of its ending is
+ * reaped in the background. */
+static bool ending_overdue(const cordon__attempt_state *s, uint64_t now)
 {
-    return s->init_asked_ns && s->init_asked_ns != UINT64_MAX && !s->exited;
+    return s->tree_killed_ns && !s->exited && now >= s->tree_killed_ns + CORDON__ENDING_WAIT_NS;
 }
 
 /* A larger pipe means fewer wake-ups under a flood, but costs every task
@@ -423,8 +423,8 @@ static uint64_t next_wake_ns(const cordon__attempt_state *s, uint64_t now, uint6
         until = s->deadline_ns;
     if (grace_end && grace_end < until)
         until = grace_end;
-    if (init_answer_pending(s) && s->init_asked_ns + INIT_ANSWER_NS < until)
-        until = s->init_asked_ns + INIT_ANSWER_NS;
+    if (s->tree_killed_ns && !s->exited && s->tree_killed_ns + CORDON__ENDING_WAIT_NS < until)
+        until = s->tree_killed_ns + CORDON__ENDING_WAIT_NS;
     if (s->cpu_limit_ns && !s->exited && !s->cpu_exceeded && s->next_cpu_check_ns < until)
         until = s->next_cpu_check_ns;
     if ((s->pidfd < 0 || s->processes) && !s->exited) {
@@ -623,12 +623,17 @@ static void check_deadline(cordon__attempt_state *s, uint64_t now)
     }
 }
 
-static void check_init_answered(cordon__attempt_state *s, uint64_t now)
+static void leave_the_ending(cordon__attempt_state *s, uint64_t now, uint64_t *grace_end)
 {
-    if (init_answer_pending(s) && now >= s->init_asked_ns + INIT_ANSWER_NS) {
-        kill(s->pid, SIGKILL);
-        s->init_asked_ns = UINT64_MAX;
-    }
+    if (!ending_overdue(s, now))
+        return;
+    kill(s->pid, SIGKILL); /* the unreaped child: its pid is still its own */
+    s->ending_left = true;
+    s->exited = true;
+    s->ended_ns = now;
+    close_fd(&s->stdin_fd);
+    cordon__stdin_source_close(s);
+    *grace_end = now; /* what is in the pipes is read; no more is waited for */
 }
 
 static void check_limits(cordon__attempt_state *s, uint64_t now)
@@ -638,7 +643,6 @@ static void check_limits(cordon__attempt_state *s, uint64_t now)
     check_deadline(s, now);
     if (s->cpu_limit_ns && !s->cpu_exceeded && now >= s->next_cpu_check_ns)
         check_cpu(s, now);
-    check_init_answered(s, now);
 }
 
 static void dispatch(cordon_task *t, cordon__attempt_state *s, struct pollfd *fds,
@@ -738,6 +742,20 @@ static int reap(cordon__attempt_state *s)
     return rc < 0 ? -errno : 0;
 }
 
+/* A tree left to end in the background: no wait4 figures.  Its first
+ * process ended as the init saw it (classify reads that), else of the
+ * init's kill; its CPU is the counter's, read now (cordon's start left
+ * out), which usage then shows (cordon__usage_count_scanned). */
+static int left_ending(cordon__attempt_state *s)
+{
+    s->wait_status = SIGKILL; /* killed by that signal, as the init was */
+    memset(&s->rusage, 0, sizeof s->rusage);
+    uint64_t used = cordon__tree_cpu_ns(s, true);
+    if (used > s->scanned_cpu_ns)
+        s->scanned_cpu_ns = used;
+    return 0;
+}
+
 /* After the end: the tree's final figure, for a CPU limit reached
  * between two checks (or enforced by RLIMIT_CPU's SIGXCPU).  Not when
  * the deadline ended the task; but a task whose first process ended, as
@@ -792,6 +810,7 @@ static int collect_loop(cordon_task *t, cordon__attempt_state *s)
     for (;;) {
         uint64_t now = cordon__now_ns();
         check_limits(s, now);
+        leave_the_ending(s, now, &grace_end);
         if (s->processes && !s->exited)
             cordon__process_table_tick(s->processes, s->pid, s->group, now);
         if (!s->exited && s->pidfd < 0 && child_has_exited(s))
@@ -817,10 +836,11 @@ int cordon__collect(cordon_task *t, cordon__attempt_state *s)
     s->flood_chunk = NULL;
     int rc = cordon__stdin_reader_start(s->stdin_reader);
     cordon__cancel_target(t, s);
-    /* In namespaces the init keeps the deadline beside this loop. */
-    cordon__deadline_watch watch = { .started = false };
-    if (rc == 0 && s->deadline_ns && !s->in_namespaces)
-        cordon__deadline_watch_start(&watch, t, s->deadline_ns);
+    /* In namespaces the init keeps the deadline beside this loop; a
+     * command's start without them had its watch started already. */
+    cordon__deadline_watch *watch = &s->deadline_watch;
+    if (rc == 0 && s->deadline_ns && !s->in_namespaces && !watch->started)
+        cordon__deadline_watch_start(watch, t, s->deadline_ns, NULL);
     if (rc == 0)
         rc = collect_loop(t, s);
     close_fd(&s->timer_fd);
@@ -828,7 +848,7 @@ int cordon__collect(cordon_task *t, cordon__attempt_state *s)
         drain_remaining(t, s);
     /* The loop, held by the task, found the task ended by the watch: the
      * deadline's doing, which the loop itself would have said. */
-    if (cordon__deadline_watch_stop(&watch) && !s->timed_out)
+    if (cordon__deadline_watch_stop(watch) && !s->timed_out)
         s->timed_out = true;
     cordon__cancel_target(t, NULL); /* before the pidfd is closed and the child reaped */
     /* A message that came after the loop stopped reading: a forged one
@@ -843,7 +863,7 @@ int cordon__collect(cordon_task *t, cordon__attempt_state *s)
     if (rc < 0)
         return rc;
     s->reaped_at_ticks = cordon__boot_ticks();
-    rc = reap(s);
+    rc = s->ending_left ? left_ending(s) : reap(s);
     /* The init's report of the tree, without the init's own use.  That
      * use is wait4's figure less the tree's: its CPU to the end, freeing
      * its copy of the caller's memory included (some 70 ms for 4 GiB),

@@ -13,6 +13,9 @@
  * as cordon_cancel does, from outside the held loop, and the loop,
  * freed, finds the deadline passed.
  *
+ * A command's start is watched too (end_the_start): started before it,
+ * the same thread keeps the deadline for the whole attempt.
+ *
  * A thread per such attempt, joined at its end: a few tens of
  * microseconds, for tasks without namespaces that have a deadline only.
  * Where no thread can be made, the collector keeps the deadline alone,
@@ -20,12 +23,36 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
+#include <sys/syscall.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "internal.h"
 
 #define WATCHDOG_GRACE_NS (20ull * 1000 * 1000)
+
+/* A command's child still in its start at the deadline: the caller waits
+ * in vfork for its exec, which the task's user can hold (a lease of its
+ * on the program breaks only after fs.lease-break-time, 45 s, or as the
+ * holder gives it up), and nothing else of cordon's runs then.  Killed
+ * through the pidfd its clone wrote (looked at again until it is
+ * written, or the start is over). */
+static bool end_the_start(cordon__deadline_watch *w)
+{
+    bool ended = false;
+    while (__atomic_load_n(&w->spawning, __ATOMIC_ACQUIRE)) {
+        int pidfd = __atomic_load_n(w->spawn_pidfd, __ATOMIC_ACQUIRE);
+        if (pidfd >= 0 && !ended)
+            ended = syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0) == 0;
+        struct timespec pause_time = { 0, 1000 * 1000 };
+        nanosleep(&pause_time, NULL);
+    }
+    if (ended)
+        __atomic_store_n(&w->ended_running_task, true, __ATOMIC_RELEASE);
+    return ended;
+}
 
 static void *watch(void *arg)
 {
@@ -39,15 +66,17 @@ static void *watch(void *arg)
         rc = pthread_cond_timedwait(&w->changed, &w->lock, &until);
     bool fire = !w->stop;
     pthread_mutex_unlock(&w->lock);
-    if (fire)
+    if (fire && !end_the_start(w))
         __atomic_store_n(&w->ended_running_task, cordon__end_at_deadline(w->task),
                          __ATOMIC_RELEASE);
     return NULL;
 }
 
-void cordon__deadline_watch_start(cordon__deadline_watch *w, cordon_task *t, uint64_t deadline_ns)
+void cordon__deadline_watch_start(cordon__deadline_watch *w, cordon_task *t, uint64_t deadline_ns,
+                                  const int *spawn_pidfd)
 {
-    *w = (cordon__deadline_watch){ .task = t, .deadline_ns = deadline_ns };
+    *w = (cordon__deadline_watch){ .task = t, .deadline_ns = deadline_ns,
+                                   .spawning = spawn_pidfd != NULL, .spawn_pidfd = spawn_pidfd };
     /* A deadline so far off that it is none (a timeout of UINT64_MAX,
      * saturated): its sum with the grace wrapped, and the watch ended the
      * task at once. */
@@ -74,6 +103,7 @@ bool cordon__deadline_watch_stop(cordon__deadline_watch *w)
 {
     if (!w->started)
         return false;
+    __atomic_store_n(&w->spawning, false, __ATOMIC_RELEASE);
     pthread_mutex_lock(&w->lock);
     w->stop = true;
     pthread_cond_signal(&w->changed);
@@ -83,4 +113,9 @@ bool cordon__deadline_watch_stop(cordon__deadline_watch *w)
     pthread_mutex_destroy(&w->lock);
     w->started = false;
     return __atomic_load_n(&w->ended_running_task, __ATOMIC_ACQUIRE);
+}
+
+void cordon__deadline_watch_started(cordon__deadline_watch *w)
+{
+    __atomic_store_n(&w->spawning, false, __ATOMIC_RELEASE);
 }

@@ -458,6 +458,21 @@ void cordon__pipe_capacity_restore(cordon__pipe_capacity *saved);
 #define CORDON__OFFER_SIZE (1 + sizeof(int) + sizeof(uint64_t))
 #define CORDON__ANSWER_SIZE (1 + sizeof(uint64_t))
 
+/* lib/deadline_watchdog.c: the deadline of a task without a pid
+ * namespace, kept beside the collector, and beside a command's start
+ * (cordon waits in vfork until its exec is done), by a thread of its own. */
+typedef struct cordon__deadline_watch {
+    cordon_task *task;
+    uint64_t deadline_ns;
+    pthread_t thread;
+    pthread_mutex_t lock;
+    pthread_cond_t changed;
+    bool started, stop;
+    bool ended_running_task;    /* it ended the tree, the first process still running */
+    bool spawning;              /* the child is being started: ended through... */
+    const int *spawn_pidfd;     /* ...its pidfd, which the kernel writes here (-1: not yet) */
+} cordon__deadline_watch;
+
 /* A running attempt: the parent's ends and what it learns. */
 typedef struct cordon__attempt_state {
     pid_t pid;                  /* the child cordon waits for: the task's init, or the task */
@@ -563,9 +578,12 @@ typedef struct cordon__attempt_state {
     int cancel_fd;              /* readable: end the task now (cordon_task_free); -1: none */
     bool cancelled;
     uint64_t cancel_kill_ns;    /* CLOCK_MONOTONIC as the cancel's kill was sent */
-    uint64_t init_asked_ns;     /* CLOCK_MONOTONIC as the init was first asked to end the
-                                   tree; 0: not asked, UINT64_MAX: killed for not answering */
+    uint64_t tree_killed_ns;    /* CLOCK_MONOTONIC as cordon first ended the tree; 0: not */
+    bool ending_left;           /* the killed tree had not ended ENDING_WAIT_NS after it:
+                                   its reaping was left to lib/background_ending.c */
     bool deadline_is_total;     /* the deadline is the total one of all attempts */
+    cordon__deadline_watch deadline_watch;  /* without namespaces, from the start */
+    int spawn_pidfd;            /* a command's child's pidfd, written by its clone */
 } cordon__attempt_state;
 
 struct cordon_task {
@@ -805,19 +823,11 @@ uint64_t cordon__cancel_killed_ns(cordon_task *t);
  * was still running then. */
 bool cordon__end_at_deadline(cordon_task *t);
 
-/* lib/deadline_watchdog.c: the deadline of a task without a pid
- * namespace, kept beside the collector by a thread of its own. */
-typedef struct cordon__deadline_watch {
-    cordon_task *task;
-    uint64_t deadline_ns;
-    pthread_t thread;
-    pthread_mutex_t lock;
-    pthread_cond_t changed;
-    bool started, stop;
-    bool ended_running_task;    /* it ended the tree, the first process still running */
-} cordon__deadline_watch;
+/* lib/deadline_watchdog.c (struct above the attempt's state).  With
+ * `spawn_pidfd`, the start is watched too, until _started. */
 void cordon__deadline_watch_start(cordon__deadline_watch *w, cordon_task *t,
-                                  uint64_t deadline_ns);
+                                  uint64_t deadline_ns, const int *spawn_pidfd);
+void cordon__deadline_watch_started(cordon__deadline_watch *w);
 /* Stops and joins it: true when it had ended the task at its deadline. */
 bool cordon__deadline_watch_stop(cordon__deadline_watch *w);
 /* Another thread's cordon_run (or _run_and_retry) runs the task now. */
@@ -1225,6 +1235,16 @@ void cordon__usage_count_unwaited(cordon__attempt_state *s);
 /* Without namespaces, the first process's give-back out of its wait4
  * figures (lib/tree_cpu.c). */
 void cordon__usage_leave_out_give_back(cordon__attempt_state *s);
+
+/* How long cordon waits for a tree it killed to end before it leaves the
+ * rest of the ending (the kernel's freeing of what the killed processes
+ * held) to lib/background_ending.c. */
+#define CORDON__ENDING_WAIT_NS (250ull * 1000 * 1000)
+
+/* Takes over the reaping of `pid` (0: none) through `*pidfd` and the
+ * removal of `cgroup`, both left empty, and does them on a thread of its
+ * own (in place where no thread can be made). */
+void cordon__ending_hand_over(pid_t pid, int *pidfd, cordon__cgroup *cgroup);
 /* After the reap, without a v2 cgroup: at least what the CPU limit's
  * scans of /proc saw, where wait4 missed some of the tree. */
 void cordon__usage_count_scanned(cordon__attempt_state *s);

@@ -37,6 +37,7 @@ static void close_fd(int *fd)
 
 static void release_attempt(cordon__attempt_state *s)
 {
+    cordon__deadline_watch_stop(&s->deadline_watch); /* a failed start's */
     close_fd(&s->pidfd);
     close_fd(&s->cpu_counter_fd);
     cordon__counter_follower_free(s->counter_follower);
@@ -172,6 +173,33 @@ static void keep_hook_objects(cordon_task *t, const cordon__setup_record *setup)
     t->profile_object_count = count < CORDON_HOOK_OBJECTS ? count : CORDON_HOOK_OBJECTS;
 }
 
+/* A killed tree that had not ended CORDON__ENDING_WAIT_NS after its
+ * kill is reaped, and its cgroups removed, in the background
+ * (lib/background_ending.c): the caller has its result at once, not
+ * after the kernel has freed all the killed processes held. */
+static void leave_long_endings(cordon__attempt_state *s, cordon__launch *l)
+{
+    if (s->ending_left) {
+        cordon__ending_hand_over(s->pid, &s->pidfd, &l->cgroup);
+        return;
+    }
+    uint64_t until = (s->tree_killed_ns ? s->tree_killed_ns : cordon__now_ns()) +
+                     CORDON__ENDING_WAIT_NS;
+    int no_pidfd = -1;
+    if (l->cgroup.count && !cordon__cgroup_destroy_by(&l->cgroup, until))
+        cordon__ending_hand_over(0, &no_pidfd, &l->cgroup);
+}
+
+static void say_ending_left(cordon_task *t, const cordon__attempt_state *s)
+{
+    if (!s->ending_left || !t->exception_class[0])
+        return;
+    cordon__buffer_printf(&t->exc_out, "  (cordon did not wait for the end of the killed tree, "
+                          "which had not ended %llu ms after its kill: its usage leaves out the "
+                          "rest of that ending)\n",
+                          (unsigned long long)(CORDON__ENDING_WAIT_NS / 1000000u));
+}
+
 /* Watches the started child to its end and turns that into t->result. */
 static int attempt_finish(cordon_task *t, attempt *a)
 {
@@ -183,6 +211,7 @@ static int attempt_finish(cordon_task *t, attempt *a)
         abandon_child(state);
     if (rc == 0) {
         cordon__classify(t, state, &a->launch);
+        say_ending_left(t, state);
         keep_hook_objects(t, a->launch.setup);
         cordon__confinement_record(t, state, &a->launch);
         cordon__result_message_fill(t);
@@ -191,6 +220,8 @@ static int attempt_finish(cordon_task *t, attempt *a)
     }
     /* before its cgroups go: a v1 pids cgroup counts a zombie */
     cordon__reap_adopted_orphans(state, &a->launch);
+    if (rc == 0)
+        leave_long_endings(state, &a->launch);
     release_attempt(state);
     cordon__launch_release(&a->launch);
     if (rc < 0)

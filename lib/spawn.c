@@ -1137,7 +1137,8 @@ static bool command_needs_counting_from_its_start(const cordon__launch *l)
     return l->cpu_limit_ns && !l->namespaces && cordon__tree_cpu_counter_usable();
 }
 
-static int start_command(cordon__launch *l, cordon__attempt_state *s, bool may_share_memory)
+static int start_command(cordon_task *t, cordon__launch *l, cordon__attempt_state *s,
+                         bool may_share_memory)
 {
     /* fork: the parent must answer the child's first exec, or count it */
     if (!may_share_memory || command_needs_counting_from_its_start(l))
@@ -1146,25 +1147,32 @@ static int start_command(cordon__launch *l, cordon__attempt_state *s, bool may_s
                        MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
     if (stack == MAP_FAILED)
         return -errno;
-    int pidfd = -1;
     /* Waiting in vfork, the parent cannot answer the task's offer of its
      * listener; in namespaces its child leaves once the init is started. */
     l->parent_takes_listener = l->namespaces && parent_may_take_listener(l);
     l->child_is_a_copy = false;
+    /* Without namespaces the child waited for is the task's, in its exec:
+     * the deadline is kept through it (lib/deadline_watchdog.c). */
+    s->spawn_pidfd = -1;
+    if (s->deadline_ns && !l->namespaces && !s->deadline_watch.started)
+        cordon__deadline_watch_start(&s->deadline_watch, t, s->deadline_ns, &s->spawn_pidfd);
+    else if (s->deadline_watch.started) /* a start made again (spawn.c: cordon__spawn) */
+        __atomic_store_n(&s->deadline_watch.spawning, true, __ATOMIC_RELEASE);
     int saved_errno = errno; /* the child shares our errno until it execs */
-    pid_t pid = start_in_v2_cgroup(l, stack, &pidfd);
+    pid_t pid = start_in_v2_cgroup(l, stack, &s->spawn_pidfd);
     int clone_errno = pid < 0 ? -pid : 0;
     if (pid < 0) {
         pid = clone(cordon__child_clone_entry, stack + CLONE_STACK_SIZE,
-                    CLONE_VM | CLONE_VFORK | CLONE_PIDFD, l, &pidfd);
+                    CLONE_VM | CLONE_VFORK | CLONE_PIDFD, l, &s->spawn_pidfd);
         clone_errno = errno;
     }
     errno = saved_errno;
+    cordon__deadline_watch_started(&s->deadline_watch);
     munmap(stack, CLONE_STACK_SIZE);
     if (pid < 0)
         return -clone_errno;
     s->pid = pid;
-    s->pidfd = pidfd;
+    s->pidfd = s->spawn_pidfd;
     return 0;
 }
 
@@ -1337,7 +1345,7 @@ static int start_child(cordon_task *t, cordon__launch *l, cordon__attempt_state 
     cordon__attempt_deadline(t, s);
     l->deadline_ns = s->deadline_ns;
     int rc = t->kind == KIND_FUNCTION ? fork_child(l, s)
-                                      : start_command(l, s, command_may_share_memory(l));
+                                      : start_command(t, l, s, command_may_share_memory(l));
     pthread_sigmask(SIG_SETMASK, &previous, NULL);
     return rc;
 }

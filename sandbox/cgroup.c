@@ -1044,20 +1044,34 @@ static void pause_briefly(void)
     nanosleep(&pause_time, NULL);
 }
 
+static uint64_t monotonic_ns(void)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec;
+}
+
+/* Whether the wait for killed processes to leave may go on: a bounded
+ * number of attempts, and before `until_ns` where there is one. */
+static bool may_wait_more(int attempt, uint64_t until_ns)
+{
+    return attempt < 500 && (!until_ns || monotonic_ns() < until_ns);
+}
+
 /* Kills until cgroup.events says nobody is left; killed processes leave
  * the cgroup as they exit, so give them time. */
-static bool emptied(cordon__cgroup *cg, int index)
+static bool emptied(cordon__cgroup *cg, int index, uint64_t until_ns)
 {
-    for (int attempt = 0; attempt < 500; attempt++) {
+    for (int attempt = 0; may_wait_more(attempt, until_ns); attempt++) {
         if (!populated(cg))
             return true;
         kill_v2(cg, index);
         pause_briefly();
     }
-    return false;
+    return !populated(cg);
 }
 
-void cordon__cgroup_destroy(cordon__cgroup *cg)
+bool cordon__cgroup_destroy_by(cordon__cgroup *cg, uint64_t until_ns)
 {
     /* The last made first: a v1 memory limit's cgroup before the one
      * around it, which cannot be removed while it holds it. */
@@ -1065,7 +1079,9 @@ void cordon__cgroup_destroy(cordon__cgroup *cg)
         if (cg->join_fds[i] >= 0)
             close(cg->join_fds[i]);
         cg->join_fds[i] = -1;
-        if (i == cg->v2_dir && cg->reusable && emptied(cg, i) && !cg->v2_killed &&
+        if (!cg->dirs[i]) /* removed by an earlier call, that ran out of time */
+            continue;
+        if (i == cg->v2_dir && cg->reusable && emptied(cg, i, until_ns) && !cg->v2_killed &&
             (!cg->task_may_chmod || cordon__cgroup_file_modes_as_made(cg->dirs[i]))) {
             /* none of the task's own cgroups is handed to the next task */
             if (keyed_value(cg->dirs[i], "cgroup.stat", "nr_descendants"))
@@ -1083,8 +1099,13 @@ void cordon__cgroup_destroy(cordon__cgroup *cg)
         }
         /* Killed processes leave the cgroup as they exit: give them time.
          * A cgroup the task made inside its own keeps it from rmdir too. */
-        for (int attempt = 0; attempt < 500 && rmdir(cg->dirs[i]) != 0 && errno == EBUSY;
-             attempt++) {
+        int attempt = 0;
+        for (; rmdir(cg->dirs[i]) != 0 && errno == EBUSY; attempt++) {
+            if (!may_wait_more(attempt, until_ns)) {
+                if (until_ns && attempt < 500)
+                    return false; /* the rest is left for a later call */
+                break;
+            }
             cordon__cgroup_remove_inner(AT_FDCWD, cg->dirs[i]);
             if (cg->versions[i] == CGROUP_V2)
                 write_file(cg->dirs[i], "cgroup.kill", "1");
@@ -1110,4 +1131,10 @@ void cordon__cgroup_destroy(cordon__cgroup *cg)
     cg->memory_dir = cg->pids_dir = cg->v2_dir = cg->events_fd = cg->cpu_stat_fd = -1;
     cg->peak_dir = cg->peak_fd = cg->share_pids_dir = -1;
     cg->reusable = false;
+    return true;
+}
+
+void cordon__cgroup_destroy(cordon__cgroup *cg)
+{
+    (void)cordon__cgroup_destroy_by(cg, 0);
 }

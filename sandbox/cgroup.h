@@ -154,6 +154,11 @@ int cordon__cgroup_cpu_times(const cordon__cgroup *cg, uint64_t *user_us, uint64
  * (or gives a reusable one, once empty, back to the pool). */
 void cordon__cgroup_destroy(cordon__cgroup *cg);
 
+/* The same, but waits for killed processes to leave only until
+ * `until_ns` (CLOCK_MONOTONIC): false if some still had not, with what
+ * is left in `cg` for a later call (lib/background_ending.c). */
+bool cordon__cgroup_destroy_by(cordon__cgroup *cg, uint64_t until_ns);
+
 /* The pools of empty cgroups (cgroup_pool.c): v2 ones that held a tree,
  * v1 pids ones that held cordon's process share.  take returns a path the
  * caller then owns, or NULL; give_back takes the path over. */

@@ -1103,6 +1103,121 @@ static void test_hostile_audit_line_past_the_caller_s_file_size_limit_is_taken_b
     remove_tree(dir);
 }
 
+/* ---- the killed tree's end ------------------------------------------- */
+
+static void without_namespaces(void)
+{
+    setenv("CORDON_NO_NAMESPACES", "1", 1);
+}
+
+/* Whether a process runs `mode` of the hostile program. */
+static bool hostile_mode_runs(const char *mode)
+{
+    DIR *proc = opendir("/proc");
+    bool found = false;
+    for (struct dirent *entry; proc && !found && (entry = readdir(proc));) {
+        if (entry->d_name[0] < '1' || entry->d_name[0] > '9')
+            continue;
+        char path[300], line[512];
+        snprintf(path, sizeof path, "/proc/%s/cmdline", entry->d_name);
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+            continue;
+        ssize_t got = read(fd, line, sizeof line - 1);
+        close(fd);
+        for (ssize_t i = 0; i < got; i++)
+            if (line[i] == '\0')
+                line[i] = ' ';
+        line[got > 0 ? got : 0] = '\0';
+        found = strstr(line, mode) != NULL;
+    }
+    if (proc)
+        closedir(proc);
+    return found;
+}
+
+static const char *const cgroup_roots[] = { "/sys/fs/cgroup", "/sys/fs/cgroup/unified",
+                                            "/sys/fs/cgroup/pids", "/sys/fs/cgroup/memory" };
+#define CGROUP_ROOTS (sizeof cgroup_roots / sizeof *cgroup_roots)
+
+/* cordon's cgroups of a cordon process that is gone (a name is
+ * cordon-MAKER-N), not among `before`. */
+static int cgroups_of_gone_makers(const char *before)
+{
+    int found = 0;
+    for (size_t i = 0; i < CGROUP_ROOTS; i++) {
+        DIR *dir = opendir(cgroup_roots[i]);
+        for (struct dirent *entry; dir && (entry = readdir(dir));) {
+            int maker = 0;
+            /* EPERM: alive, only not ours to signal */
+            if (sscanf(entry->d_name, "cordon-%d-", &maker) != 1 || maker <= 0 ||
+                kill(maker, 0) == 0 || errno != ESRCH)
+                continue;
+            char name[600];
+            snprintf(name, sizeof name, "%s/%s\n", cgroup_roots[i], entry->d_name);
+            if (!before || !strstr(before, name))
+                found++;
+        }
+        if (dir)
+            closedir(dir);
+    }
+    return found;
+}
+
+static char *cgroups_now(void)
+{
+    char *text = NULL;
+    size_t len = 0;
+    append_bytes(&text, &len, "", 0);
+    for (size_t i = 0; i < CGROUP_ROOTS; i++) {
+        DIR *dir = opendir(cgroup_roots[i]);
+        for (struct dirent *entry; dir && (entry = readdir(dir));) {
+            char name[600];
+            int n = snprintf(name, sizeof name, "%s/%s\n", cgroup_roots[i], entry->d_name);
+            if (strncmp(entry->d_name, "cordon-", 7) == 0)
+                append_bytes(&text, &len, name, (size_t)n);
+        }
+        if (dir)
+            closedir(dir);
+    }
+    return text;
+}
+
+/* A task that forks copies of 384 MiB until its deadline: the kernel's
+ * unmapping of them in each killed copy's exit held `cordon run` 2-6 s
+ * past the deadline.  cordon now exits at most 250 ms after the kill;
+ * the killed tree is reaped and its cgroups removed after it, by a copy
+ * of cordon that ends with them. */
+static void expect_run_ends_before_its_killed_tree(child_setup_fn setup)
+{
+    char *before = cgroups_now();
+    const char *argv[16] = { runner_path(), "run", "--timeout", "3s", "--",
+                             hostile_path(), "copies-a-large-mapping", "384", NULL };
+    captured c = exec_capture_with(argv, NULL, 0, -1, setup);
+    expect_status(&c, 124);
+    if (c.seconds > 3.9)
+        fail_msg("cordon run of a 3 s deadline ended after %.2f s: %s", c.seconds, c.err);
+    double gone = now_seconds();
+    while (hostile_mode_runs("copies-a-large-mapping") || cgroups_of_gone_makers(before) > 0) {
+        if (now_seconds() > gone + 60)
+            fail_msg("60 s after cordon run, %s", hostile_mode_runs("copies-a-large-mapping")
+                                                     ? "the killed tree was still there"
+                                                     : "its cgroups were still there");
+        usleep(50 * 1000);
+    }
+    print_message("cordon run ended after %.2f s; its killed tree and cgroups were gone "
+                  "%.2f s later\n", c.seconds, now_seconds() - gone);
+    captured_free(&c);
+    free(before);
+}
+
+static void test_hostile_run_ends_before_its_killed_tree(void **state)
+{
+    (void)state;
+    expect_run_ends_before_its_killed_tree(NULL);
+    expect_run_ends_before_its_killed_tree(without_namespaces);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1128,6 +1243,7 @@ int main(void)
         cmocka_unit_test(test_hostile_no_policy_does_not_outlive_its_run_without_namespaces),
         cmocka_unit_test(test_hostile_no_policy_cannot_move_a_child_out_of_its_cgroup),
         cmocka_unit_test(test_hostile_no_policy_root_task_makes_no_cgroup_namespace),
+        cmocka_unit_test(test_hostile_run_ends_before_its_killed_tree),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

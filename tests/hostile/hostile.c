@@ -16,6 +16,7 @@
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -28,6 +29,20 @@ static _Noreturn void fork_bomb(void)
 {
     for (;;)
         fork();
+}
+
+/* Touches MiB of a private mapping, then forks copies until it is
+ * killed: each killed copy's exit unmaps those pages once more. */
+static _Noreturn void copies_a_large_mapping(size_t mib)
+{
+    char *block = mmap(NULL, mib << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+                       -1, 0);
+    if (block != MAP_FAILED)
+        memset(block, 1, mib << 20);
+    for (;;)
+        if (fork() <= 0)
+            for (;;)
+                pause();
 }
 
 /* Double fork, new session and group: the grandchild tries to outlive the
@@ -638,6 +653,8 @@ int main(int argc, char **argv)
     if (strcmp(mode, "exec-self-again") == 0 && argc > 2)
         return exec_self_again(argv[0], argv[2]);
     if (strcmp(mode, "fork-bomb") == 0) fork_bomb();
+    if (strcmp(mode, "copies-a-large-mapping") == 0 && argc > 2)
+        copies_a_large_mapping((size_t)atol(argv[2]));
     if (strcmp(mode, "escape-group") == 0) return escape_group();
     if (strcmp(mode, "attack-parent") == 0) return attack_parent();
     if (strcmp(mode, "flood") == 0) return flood();

@@ -1,0 +1,250 @@
+/*
+ * What is left of a task once cordon stops waiting for its killed tree:
+ * its init to reap and its cgroups to remove, done by one thread of the
+ * caller's, apart from any task.
+ *
+ * The kernel frees what a killed process holds in its exit, and a task
+ * can make that long: one that touched 512 MiB and forked copies of it
+ * until its deadline made each exit unmap those pages once more, and a
+ * caller that waited for the tree's end got its result of a 3 s deadline
+ * at 5.2-5.8 s (a 10 s one at 16.3 s), whatever its --procs or --mem.
+ * Every process of the tree is killed by then (the init, killed, takes
+ * its pid namespace with it; a cgroup's are killed one by one): none
+ * runs any of the task's code again, so the result is final, less the
+ * CPU and faults of the ending itself (README, "Deadline").
+ *
+ * A process that exits while some remain (the CLI, a batch, a script)
+ * leaves their removal to a copy of itself, made at its exit, that holds
+ * nothing else of its (not its output, which a reader waits to see
+ * closed) and ends with them: the init, its parent gone, is reaped by
+ * whoever adopts it.  Where no copy can be made, the next cordon sweeps
+ * cgroups whose maker is gone (cordon__cgroup_sweep_orphans).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "internal.h"
+#include "../sandbox/fork_reset.h"
+
+#ifndef P_PIDFD
+#define P_PIDFD 3
+#endif
+
+typedef struct ending {
+    struct ending *next;
+    bool taken;             /* the thread works on it: kept listed for an exit's copy, */
+    bool removing;          /* which leaves it alone once its cgroups are being removed */
+    pid_t pid;              /* the init to reap, or 0 */
+    int pidfd;              /* its pidfd, or -1 */
+    cordon__cgroup cgroup;  /* taken over from the task */
+} ending;
+
+static struct {
+    pthread_mutex_t lock;
+    pthread_cond_t more;
+    ending *queue;
+    bool thread_running, exit_hook_set;
+    pid_t owner;
+} endings = { .lock = PTHREAD_MUTEX_INITIALIZER, .more = PTHREAD_COND_INITIALIZER };
+CORDON__RESET_IN_FORKED_COPIES(&endings.lock);
+CORDON__FORGOTTEN_IN_FORKED_COPIES(&endings.owner);
+
+/* Through its pidfd where there is one, so that a pid the caller's own
+ * wait reaped and the kernel gave to another child is never taken; a
+ * caller that ignores SIGCHLD or reaped it already leaves nothing. */
+static void reap(const ending *e)
+{
+    siginfo_t info;
+    int rc;
+    do {
+        rc = e->pidfd >= 0 ? (int)syscall(SYS_waitid, P_PIDFD, e->pidfd, &info, WEXITED | __WALL,
+                                          NULL)
+                           : waitpid(e->pid, NULL, __WALL);
+    } while (rc < 0 && errno == EINTR);
+    if (rc < 0 && errno == EINVAL && e->pidfd >= 0) /* a kernel without P_PIDFD (5.4) */
+        while (waitpid(e->pid, NULL, __WALL) < 0 && errno == EINTR)
+            ;
+}
+
+static void finish(ending *e)
+{
+    if (e->pid > 0)
+        reap(e);
+    if (e->pidfd >= 0)
+        close(e->pidfd);
+    e->pidfd = -1;
+    cordon__cgroup_destroy(&e->cgroup);
+}
+
+/* The thread's: what it changes of `e` (its pidfd, its cgroup) it
+ * changes once it has said so under the lock, so that a copy made at
+ * the exit never finds it half done. */
+static void finish_listed(ending *e)
+{
+    if (e->pid > 0)
+        reap(e);
+    pthread_mutex_lock(&endings.lock);
+    e->removing = true;
+    pthread_mutex_unlock(&endings.lock);
+    finish(e);
+}
+
+static void unlist(ending *done)
+{
+    for (ending **at = &endings.queue; *at; at = &(*at)->next)
+        if (*at == done) {
+            *at = done->next;
+            return;
+        }
+}
+
+static void *ending_thread(void *unused)
+{
+    (void)unused;
+    pthread_mutex_lock(&endings.lock);
+    for (;;) {
+        ending *e = endings.queue;
+        while (e && e->taken)
+            e = e->next;
+        if (!e) {
+            pthread_cond_wait(&endings.more, &endings.lock);
+            continue;
+        }
+        e->taken = true;
+        pthread_mutex_unlock(&endings.lock);
+        finish_listed(e);
+        pthread_mutex_lock(&endings.lock);
+        unlist(e);
+        free(e);
+    }
+    return NULL;
+}
+
+/* In the copy made at the exit: the init is not its child, so its end is
+ * seen on its pidfd (a killed tree ends; one a device holds in the
+ * kernel is given up on after a while, for the sweep). */
+#define COPY_WAITS_MS (60 * 1000)
+static void finish_in_the_copy(ending *e)
+{
+    struct pollfd end = { .fd = e->pidfd, .events = POLLIN };
+    while (e->pidfd >= 0 && poll(&end, 1, COPY_WAITS_MS) < 0 && errno == EINTR)
+        ;
+    /* removed, not pooled: the copy's pool ends with it */
+    e->cgroup.reusable = false;
+    e->cgroup.share_pids_dir = -1;
+    cordon__cgroup_destroy(&e->cgroup);
+}
+
+/* Keeps 0-2 open on /dev/null and `keep` (sorted) open; closes the rest. */
+static void close_all_but(const int *keep, size_t count)
+{
+    int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+    for (int fd = 0; fd < 3 && null >= 0; fd++)
+        dup2(null, fd);
+    unsigned from = 3;
+    for (size_t i = 0; i <= count; i++) {
+        unsigned to = i < count ? (unsigned)keep[i] : ~0u;
+        if (to > from)
+            syscall(SYS_close_range, from, to - 1, 0);
+        from = to + 1;
+    }
+}
+
+static int by_number(const void *a, const void *b)
+{
+    return *(const int *)a - *(const int *)b;
+}
+
+/* The descriptors the endings need: their pidfds and cgroup files. */
+static size_t needed_fds(int *fds, size_t room)
+{
+    size_t count = 0;
+    for (ending *e = endings.queue; e; e = e->next) {
+        const cordon__cgroup *cg = &e->cgroup;
+        int mine[] = { e->pidfd, cg->events_fd, cg->cpu_stat_fd, cg->peak_fd, cg->oom_watch_fd,
+                       cg->enclosing_oom_watch_fd };
+        for (size_t i = 0; i < sizeof mine / sizeof *mine; i++)
+            if (mine[i] >= 0 && count < room)
+                fds[count++] = mine[i];
+        for (int i = 0; i < cg->count; i++)
+            if (cg->join_fds[i] >= 0 && count < room)
+                fds[count++] = cg->join_fds[i];
+    }
+    qsort(fds, count, sizeof *fds, by_number);
+    return count;
+}
+
+static void finish_after_exit(void)
+{
+    /* Only tried: a lock held at the exit (the thread, listing) is left
+     * held, and then the sweep removes what is left. */
+    if (endings.owner != getpid() || pthread_mutex_trylock(&endings.lock) != 0)
+        return;
+    if (endings.queue && fork() == 0) {
+        setsid();
+        int fds[256];
+        close_all_but(fds, needed_fds(fds, sizeof fds / sizeof *fds));
+        for (ending *e = endings.queue; e; e = e->next)
+            if (!e->removing) /* else the sweep removes what is left of it */
+                finish_in_the_copy(e);
+        _exit(0);
+    }
+    pthread_mutex_unlock(&endings.lock);
+}
+
+/* Under the lock.  The thread takes no signal meant for the caller's. */
+static bool thread_started(void)
+{
+    if (endings.owner != getpid()) { /* a forked copy: its parent's queue is not its own */
+        endings.queue = NULL;
+        endings.thread_running = endings.exit_hook_set = false;
+        endings.owner = getpid();
+    }
+    if (!endings.exit_hook_set)
+        endings.exit_hook_set = atexit(finish_after_exit) == 0;
+    if (endings.thread_running)
+        return true;
+    pthread_attr_t attr;
+    if (pthread_attr_init(&attr) != 0)
+        return false;
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    pthread_t thread;
+    endings.thread_running = pthread_create(&thread, &attr, ending_thread, NULL) == 0;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    pthread_attr_destroy(&attr);
+    return endings.thread_running;
+}
+
+void cordon__ending_hand_over(pid_t pid, int *pidfd, cordon__cgroup *cgroup)
+{
+    ending here = { .next = NULL, .pid = pid, .pidfd = *pidfd, .cgroup = *cgroup };
+    *pidfd = -1;
+    cordon__cgroup_init_empty(cgroup);
+    ending *e = malloc(sizeof *e);
+    bool queued = false;
+    if (e) {
+        *e = here;
+        pthread_mutex_lock(&endings.lock);
+        queued = thread_started();
+        if (queued) {
+            e->next = endings.queue;
+            endings.queue = e;
+            pthread_cond_signal(&endings.more);
+        }
+        pthread_mutex_unlock(&endings.lock);
+    }
+    if (!queued) { /* no thread could be made: the caller waits, as before */
+        finish(&here);
+        free(e);
+    }
+}
