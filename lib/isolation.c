@@ -685,6 +685,26 @@ static int refuse_bind_source(const cordon__bind *bind, const char *mount, cordo
     return -EXDEV;
 }
 
+/* A writable bind of a mount beneath /sys that is none of the kernel's
+ * (those are refused above): /sys is read-only for every task, but a
+ * bind's source is the caller's, cloned with the caller's flags where
+ * file rules are given, and a writable bind of the caller's
+ * /sys/fs/cgroup (a tmpfs on a machine of cgroup v1) let a root task
+ * make files and directories in the machine's. */
+static int refuse_writable_bind_beneath_sys(const cordon__isolation *iso, cordon_error *err)
+{
+    for (size_t i = 0; iso && i < iso->bind_count; i++) {
+        if (iso->binds[i].read_only || !at_or_beneath(iso->binds[i].source, "/sys"))
+            continue;
+        snprintf(err->message, sizeof err->message, "the bind's source '%.200s' lies beneath "
+                 "/sys, which is read-only for every task: bind it read-only (--ro-bind, "
+                 "CORDON_BIND_READONLY)", iso->binds[i].source);
+        err->code = -EROFS;
+        return -EROFS;
+    }
+    return 0;
+}
+
 /* What the binds bring along (kernel_mounts.c). */
 static int check_bind_reach(const cordon__isolation *iso, cordon__path_list *bind_covers,
                             uint64_t *table_digest, cordon_error *err)
@@ -739,7 +759,8 @@ int cordon__isolation_uncovered(const cordon_task *t, const cordon__path_list *h
     for (size_t i = 0; iso && i < iso->tmpfs_count; i++)
         if ((mount = covered_by(iso->tmpfs_resolved[i], hidden)))
             return refuse_covered("the tmpfs", iso->tmpfs[i], mount, err);
-    return check_bind_reach(iso, bind_covers, bind_table_digest, err);
+    int rc = check_bind_reach(iso, bind_covers, bind_table_digest, err);
+    return rc < 0 ? rc : refuse_writable_bind_beneath_sys(iso, err);
 }
 
 /* Whether the task will have a mount namespace (the machine's, as far as

@@ -1182,6 +1182,25 @@ static void test_mounts_bad_binds_are_refused(void **state)
     assert_int_equal(cordon_allow_path(t, "/sys/kernel/mm", CORDON_READ), 0);
     assert_int_equal(cordon_task_check(t, &err), 0);
     cordon_task_free(t);
+    /* A writable bind from beneath /sys, the same: with a file rule it was
+     * cloned with the caller's flags, and a root task made files in the
+     * machine's /sys/fs/cgroup (a tmpfs on a machine of cgroup v1). */
+    t = shell("true");
+    assert_int_equal(cordon_add_bind(t, "/sys/fs/cgroup", target, 0), 0);
+    assert_int_equal(cordon_allow_path(t, "/tmp", CORDON_READ | CORDON_WRITE), 0);
+    assert_int_equal(cordon_task_check(t, &err), -EROFS);
+    assert_non_null(strstr(err.message, "source '/sys/fs/cgroup' lies beneath /sys"));
+    assert_int_equal(cordon_run(t), -EROFS);
+    cordon_task_free(t);
+    t = shell("true");
+    assert_int_equal(cordon_add_bind(t, "/sys/fs/cgroup", target, 0), 0);
+    assert_int_equal(cordon_task_check(t, &err), -EROFS);
+    cordon_task_free(t);
+    t = shell("true");
+    assert_int_equal(cordon_add_bind(t, "/sys/fs/cgroup", target, CORDON_BIND_READONLY), 0);
+    assert_int_equal(cordon_allow_path(t, "/tmp", CORDON_READ | CORDON_WRITE), 0);
+    assert_int_equal(cordon_task_check(t, &err), 0);
+    cordon_task_free(t);
 }
 
 /* A bind takes the mounts beneath its source along: a bind of / showed
