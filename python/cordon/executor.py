@@ -55,6 +55,9 @@ class Future(concurrent.futures.Future):
         self._kill_lock = threading.RLock()
         self._kill_requested = False
         self._settled = threading.Event()
+        # A child of os.fork holds a copy: the call is its parent's, and
+        # so is the worker that settles it (_Pool.owner).
+        self._owner = os.getpid()
 
     def cancel(self) -> bool:
         """A pending call never runs: True.  A running one is killed (its
@@ -72,6 +75,8 @@ class Future(concurrent.futures.Future):
         """Kills the running call without waiting; False when it is not
         running.  The worker checks the request under the same lock before
         it starts the child, so a request is never lost."""
+        if self._owner != os.getpid():
+            return False
         with self._kill_lock:
             if not self.running():
                 return False
@@ -84,7 +89,7 @@ class Future(concurrent.futures.Future):
         started (a worker took it from the queue but has not marked it
         running: close() passed it by, and it then ran to its end while
         the interrupted wait waited for it), killed if it runs."""
-        while not self.done():
+        while not self.done() and self._owner == os.getpid():
             if self._request_kill() or self.cancel():
                 return
 
@@ -155,9 +160,17 @@ class _Pool:
         self.idle = threading.Semaphore(0)
         self.closed = False
         self.killing = False
+        # The process whose workers these are: a child of os.fork has none
+        # of them, and its copy's calls are its parent's (a child leaving
+        # the executor's with-block on an exception killed the parent's
+        # running call; a shutdown waited for ever for the copy's).
+        self.owner = os.getpid()
         _live_pools.add(self)
 
     def put(self, future):
+        if self.owner != os.getpid():
+            raise RuntimeError("the executor's workers are another process's (this one was "
+                               "forked from it): make an executor here")
         with self.lock:
             if self.closed:
                 raise RuntimeError("cannot schedule new futures after shutdown")
@@ -198,6 +211,9 @@ class _Pool:
     def close(self, cancel_futures, cancel_running):
         """No more submissions; optionally drops the queued calls and kills
         the running ones (without waiting for them)."""
+        if self.owner != os.getpid():
+            self.closed = True
+            return
         with self.lock:
             self.closed = True
             self.killing = self.killing or cancel_running
@@ -220,6 +236,8 @@ class _Pool:
                 _drop(future)
 
     def join(self):
+        if self.owner != os.getpid():
+            return
         for thread in list(self.threads):
             if thread is not threading.current_thread():
                 thread.join()
@@ -228,6 +246,8 @@ class _Pool:
         """Until each running call has settled: after a join() that an
         exception interrupted, which Python 3.11's Thread.join may leave
         saying at once, and for good, that the thread has ended."""
+        if self.owner != os.getpid():
+            return
         with self.lock:
             running = list(self.running)
         for future in running:

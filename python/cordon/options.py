@@ -73,14 +73,14 @@ DEFAULT_RETURN_LIMIT = 1 << 20
 _SWITCHES = ("cgroup_namespace", "tree_memory", "clear_env", "check")
 
 _policies = {}
-_policies_lock = threading.Lock()
+_policies_lock = threading.RLock()
 
 
 def _fresh_policies_lock():
     """In a child of os.fork: a thread compiling a policy at the fork did
     not come along, and would hold the lock for good."""
     global _policies_lock
-    _policies_lock = threading.Lock()
+    _policies_lock = threading.RLock()
 
 
 os.register_at_fork(after_in_child=_fresh_policies_lock)

@@ -17,6 +17,7 @@ from many threads.  task.cancel(), from any thread, kills a run going on
 import collections.abc
 import dataclasses
 import functools
+import _imp
 import os
 import pickle
 import sys
@@ -42,7 +43,7 @@ _PROFILE_CANCEL_SLICE_S = 0.05
 
 # Every task with a run going on, for the interpreter's exit to kill.
 _running = weakref.WeakSet()
-_running_lock = threading.Lock()
+_running_lock = threading.RLock()
 
 
 def _forget_the_parents_runs():
@@ -53,7 +54,7 @@ def _forget_the_parents_runs():
     forever."""
     global _running, _running_lock
     _running = weakref.WeakSet()
-    _running_lock = threading.Lock()
+    _running_lock = threading.RLock()
 
 
 os.register_at_fork(after_in_child=_forget_the_parents_runs)
@@ -310,6 +311,7 @@ class _Task:
         # may hold it (cancel() from a SIGTERM handler waited for ever).
         self._run_lock = threading.RLock()
         self._active = False
+        self._run_pid = None  # the process whose run it is
         self._current = None
         self._interrupted = None  # the attempt a KeyboardInterrupt ended
         self._cancelled = threading.Event()
@@ -323,7 +325,7 @@ class _Task:
         RuntimeError while the task runs (run_async): the run has its
         options already, as the library's setters say (-EBUSY)."""
         with self._run_lock:
-            if self._active:
+            if self._active_here():
                 raise RuntimeError(self._busy("before configuring it"))
         _options.check(options, self._allowed)
         _options.check_values(options)  # timeout=0 is refused now, not at run
@@ -453,12 +455,21 @@ class _Task:
             return f"the task is running (run_async); join() it {when}"
         return f"the task is running (run() in another thread); wait for that run to end {when}"
 
+    def _active_here(self):
+        """A run of this process's is going on.  A child of os.fork holds a
+        copy of its parent's runs, which are not its to cancel or join:
+        its cancel() had killed the parent's run (the parent read "the
+        caller cancelled the task"), and its join() waited for ever for a
+        thread that did not come along."""
+        return self._active and self._run_pid == os.getpid()
+
     def _begin(self):
         """Marks a run going on (cancel() acts on it); RuntimeError when one is."""
         with self._run_lock:
-            if self._active:
+            if self._active_here():
                 raise RuntimeError(self._busy("first"))
             self._active = True
+            self._run_pid = os.getpid()
             self._cancelled.clear()
         with _running_lock:
             _running.add(self)
@@ -475,6 +486,8 @@ class _Task:
         The waiting call (run, join, run_and_retry) then raises
         cordon.Cancelled, unless the task had ended by itself first; no
         retry follows.  True when a run was going on, False when none was."""
+        if self._run_pid != os.getpid():  # none, or the parent's (_active_here)
+            return False
         with self._run_lock:
             if not self._active:
                 return False
@@ -538,6 +551,9 @@ class _Task:
         `timeout` seconds."""
         if self._thread is None:
             raise RuntimeError("the task was not started with run_async")
+        if self._run_pid != os.getpid():
+            raise RuntimeError("the task's run_async is another process's (this one was forked "
+                               "from it): join it there")
         self._thread.join(timeout)
         if self._thread.is_alive():
             raise TimeoutError(f"the task is still running after {timeout} s")
@@ -647,7 +663,8 @@ class FunctionTask(_Task):
 
     _allowed = (_options.KNOWN - {"env", "clear_env"}) | {"trust", "log_level"}
 
-    def __init__(self, func: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
+    # func positional only: a keyword argument named func (or self) is func's
+    def __init__(self, func: Callable[..., Any], /, *args: Any, **kwargs: Any) -> None:
         if not callable(func):
             raise TypeError("FunctionTask needs a callable")
         self.func, self.args, self.kwargs = func, args, kwargs
@@ -668,6 +685,13 @@ class FunctionTask(_Task):
 
     def _make(self):
         _check_trust(self._options.get("trust"))
+        # The child is forked by the run's own thread, whose fork takes the
+        # import lock first: held by this thread (a task run from an
+        # import's hook, or inside _imp.acquire_lock()), the run waited for
+        # ever.
+        if _imp.lock_held():
+            raise RuntimeError("a FunctionTask cannot run while this thread holds the import "
+                               "lock (the child's fork takes it): run it after the import")
         # What the caller printed and has not flushed would be the child's
         # to write (through any object still holding the old stream), into
         # the task's std_out; multiprocessing flushes them too.

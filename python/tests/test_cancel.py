@@ -360,3 +360,38 @@ def test_cancel_from_a_signal_handler_of_the_running_thread():
                          capture_output=True, text=True, timeout=120)
     assert out.stdout == "all 40\n", out.stderr
     assert out.returncode == 0, out.stderr
+
+
+SIGNAL_RUN_PROGRAM = """
+import signal, sys
+from cordon.tasks import FunctionTask
+busy = [False]
+handled = [0]
+def on_alarm(signo, frame):
+    if busy[0]:
+        return
+    busy[0] = True
+    try:
+        FunctionTask(abs, -1).configure(policy="default").run()
+        handled[0] += 1
+    finally:
+        busy[0] = False
+signal.signal(signal.SIGALRM, on_alarm)
+signal.setitimer(signal.ITIMER_REAL, 0.002, 0.002)
+for i in range(400):
+    FunctionTask(abs, -2).configure(policy="default").run()
+signal.setitimer(signal.ITIMER_REAL, 0, 0)
+print("all", i + 1, handled[0] > 0, flush=True)
+"""
+
+
+def test_a_run_from_a_signal_handler_of_the_running_thread():
+    # A handler that runs a task (an alarm's, a SIGHUP's reload) came in
+    # while the thread it interrupted held the lock of the runs going on
+    # (starting or ending its own run), or of the compiled policies, and
+    # waited for that lock for ever: within 0-300 runs here.
+    env = dict(os.environ, PYTHONPATH=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    out = subprocess.run([sys.executable, "-c", SIGNAL_RUN_PROGRAM], env=env,
+                         capture_output=True, text=True, timeout=240)
+    assert out.stdout == "all 400 True\n", out.stderr
+    assert out.returncode == 0, out.stderr

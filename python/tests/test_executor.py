@@ -362,3 +362,69 @@ print("returned")
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                          timeout=60)
     assert out.stdout == "returned\n", out
+
+
+FORKED_COPY_PROGRAM = """
+import os, sys, time
+import cordon
+from cordon.tasks import FunctionTask
+
+def in_a_child(act):
+    pid = os.fork()
+    if pid == 0:
+        code = 0
+        try:
+            code = act()
+        except BaseException as e:
+            print("child:", type(e).__name__, e, flush=True)
+            code = 3
+        os._exit(code)
+    began = time.monotonic()
+    _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status), round(time.monotonic() - began)
+
+with cordon.Executor(max_workers=1) as ex:
+    f = ex.submit(time.sleep, 1.5)
+    while not f.running():
+        time.sleep(0.01)
+    t = FunctionTask(time.sleep, 1.5)
+    t.run_async()
+    print(in_a_child(lambda: 0 if f.cancel() is False else 4))
+    print(in_a_child(lambda: ex.shutdown(wait=True, cancel_futures=True, cancel_running=True) or 0))
+    print(in_a_child(lambda: 0 if t.cancel() is False else 4))
+    def joins():
+        try:
+            t.join()
+        except RuntimeError as e:
+            return 0 if "another process" in str(e) else 5
+        return 6
+    print(in_a_child(joins))
+    def submits():
+        try:
+            ex.submit(abs, 1)
+        except RuntimeError as e:
+            return 0 if "another process" in str(e) else 5
+        return 6
+    print(in_a_child(submits))
+    def leaves_on_an_exception():
+        try:
+            ex.__exit__(RuntimeError, RuntimeError("child failed"), None)
+        except BaseException:
+            return 7
+        return 0
+    print(in_a_child(leaves_on_an_exception))
+    print(f.result(), t.join(), f.cancelled(), t.exception)
+"""
+
+
+def test_a_forked_copy_of_the_caller_leaves_the_parents_runs_alone():
+    # A child of os.fork holds copies of its parent's running calls: its
+    # cancel(), shutdown(cancel_running=True) or with-block left on an
+    # exception had killed them (the parent read Cancelled), its join() and
+    # a Future.cancel() waited for ever.  Each step's child ends at once
+    # and the parent's runs end as they would.
+    env = dict(os.environ, PYTHONPATH=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    out = subprocess.run([sys.executable, "-c", FORKED_COPY_PROGRAM], env=env,
+                         capture_output=True, text=True, timeout=120)
+    assert out.stdout == "(0, 0)\n" * 6 + "None None False None\n", out.stdout + out.stderr
+    assert out.returncode == 0, out.stderr

@@ -716,3 +716,28 @@ def test_a_signalling_nan_time_names_its_option():
     # ValueError: "cannot convert signaling NaN to float", naming nothing
     with pytest.raises(ValueError, match=r"^timeout=Decimal\('sNaN'\): not a time"):
         FunctionTask(int).configure(timeout=decimal.Decimal("sNaN"))
+
+
+def keyword_named_like_the_task_s_own(func=None, self=None):
+    return func, self
+
+
+def test_keyword_arguments_named_func_or_self_are_the_function_s():
+    # FunctionTask(f, func=3) was a TypeError: "multiple values for
+    # argument 'func'", as was Executor.submit(f, self=2).
+    assert FunctionTask(keyword_named_like_the_task_s_own, func=3, self=2).run() == (3, 2)
+    with cordon.Executor(max_workers=1) as ex:
+        assert ex.submit(keyword_named_like_the_task_s_own, self=2).result() == (None, 2)
+
+
+def test_a_function_task_under_the_import_lock_is_refused_not_hung():
+    # The child is forked by the run's own thread, whose fork takes the
+    # import lock: held by the caller's thread, the run waited for ever.
+    import _imp
+    _imp.acquire_lock()
+    try:
+        with pytest.raises(RuntimeError, match="import lock"):
+            FunctionTask(abs, -5).configure(timeout=3).run()
+    finally:
+        _imp.release_lock()
+    assert FunctionTask(abs, -5).run() == 5
