@@ -12,7 +12,7 @@
 #                   and minijail importers, the policy tools, the audit reader,
 #                   the options, the shared region
 #   make install    PREFIX=/usr/local DESTDIR= (man pages under MANDIR=PREFIX/share/man)
-#   make uninstall  the same PREFIX and DESTDIR: removes what make install put there
+#   make uninstall  the same PREFIX, DESTDIR and directories: removes what make install put there
 #   make examples   the online judge, the plugin host, the async fan-out, the retrying helper (build/examples/)
 #   make python     the Python package's extension, built in place in python/cordon
 #   make test-python  its pytest suite (part of make test)
@@ -518,6 +518,11 @@ CALLS = $(shell grep -vE '^[[:space:]]*(/[*]|[*])' lib/cordon.h | grep -oE 'cord
 INSTALL_DIRS = $(LIBDIR) $(INCLUDEDIR) $(BINDIR) $(POLICYDIR) $(LIBDIR)/pkgconfig \
                $(MANDIR)/man1 $(MANDIR)/man3 $(PY_DIST)/cordon
 MADE_DIRS    = $(DESTDIR)$(patsubst %/,%,$(dir $(POLICYDIR)))/installed-directories
+# And the directories it was given, which make uninstall must be given
+# too: one given LIBDIR or MANDIR and not the other had left the library
+# or the 84 man pages installed, and said nothing.
+INSTALL_VARIABLES = BINDIR LIBDIR INCLUDEDIR MANDIR PY_DIST
+GIVEN_DIRS   = $(DESTDIR)$(patsubst %/,%,$(dir $(POLICYDIR)))/installed-variables
 
 # make splits its lists at blanks: a PREFIX of "/tmp/a b" installed under
 # /tmp/a and a relative ./b, and `make -i uninstall` of one removed /tmp/a
@@ -547,6 +552,8 @@ install: all python
 	{ if [ -f '$(MADE_DIRS)' ]; then cat '$(MADE_DIRS)'; fi; \
 	  if [ -n "$$made" ]; then printf '%s\n' "$$made"; fi; } | sort -u > '$(MADE_DIRS).new' && \
 	mv '$(MADE_DIRS).new' '$(MADE_DIRS)' && chmod 644 '$(MADE_DIRS)'
+	printf '%s\n' $(foreach v,$(INSTALL_VARIABLES),'$(v)=$($(v))') | tr -s / > '$(GIVEN_DIRS)' && \
+	chmod 644 '$(GIVEN_DIRS)'
 	install -m 644 build/libcordon.a $(DESTDIR)$(LIBDIR)/
 	install -m 755 build/libcordon.so $(DESTDIR)$(LIBDIR)/libcordon.so.0
 	ln -sf libcordon.so.0 $(DESTDIR)$(LIBDIR)/libcordon.so
@@ -575,6 +582,11 @@ uninstall:
 	    '$(DESTDIR)$(INCLUDEDIR)/cordon.h' '$(DESTDIR)$(LIBDIR)/pkgconfig/cordon.pc'; do \
 	    [ ! -e "$$f" ] || exit 0; done; \
 	echo "make uninstall: nothing of cordon's is installed under '$(DESTDIR)$(PREFIX)' (no bin/cordon, lib/libcordon.a, include/cordon.h): is PREFIX the one make install was given?" >&2; exit 2
+	@if [ -f '$(GIVEN_DIRS)' ]; then for given in $(foreach v,$(INSTALL_VARIABLES),'$(v)=$($(v))'); do \
+	    given=$$(printf '%s' "$$given" | tr -s /); grep -qxF "$$given" '$(GIVEN_DIRS)' && continue; \
+	    name=$${given%%=*}; was=$$(grep "^$$name=" '$(GIVEN_DIRS)'); \
+	    echo "make uninstall: make install was given $$was (recorded in $(GIVEN_DIRS)), not $$given: give make uninstall the same, or files stay installed" >&2; exit 2; \
+	done; fi
 	rm -f $(DESTDIR)$(LIBDIR)/libcordon.a $(DESTDIR)$(LIBDIR)/libcordon.so.0 \
 	    $(DESTDIR)$(LIBDIR)/libcordon.so $(DESTDIR)$(INCLUDEDIR)/cordon.h \
 	    $(DESTDIR)$(BINDIR)/cordon $(DESTDIR)$(LIBDIR)/pkgconfig/cordon.pc \
@@ -583,7 +595,7 @@ uninstall:
 	    $(patsubst policies/%,$(DESTDIR)$(POLICYDIR)/%,$(wildcard policies/*.policy)) \
 	    $(patsubst python/cordon/%,$(DESTDIR)$(PY_DIST)/cordon/%,$(PY_FILES) $(PY_EXT) python/cordon/py.typed)
 	rm -rf $(DESTDIR)$(PY_DIST)/cordon/__pycache__
-	@made=$$(if [ -f '$(MADE_DIRS)' ]; then sort -r '$(MADE_DIRS)'; fi); rm -f '$(MADE_DIRS)'; \
+	@made=$$(if [ -f '$(MADE_DIRS)' ]; then sort -r '$(MADE_DIRS)'; fi); rm -f '$(MADE_DIRS)' '$(GIVEN_DIRS)'; \
 	for d in $$made; do rmdir "$(DESTDIR)$$d" 2>/dev/null; done; true
 	@# Staged, the parents of PREFIX in the stage (usr/ of stage/usr/local)
 	@# were not recorded (see install): each goes when left empty, up to

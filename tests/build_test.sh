@@ -253,6 +253,19 @@ make -s -C "$tmp/moved" uninstall DESTDIR="$tmp/stage" PREFIX=/opt/cordon-staged
 left=$(find "$tmp/stage" -mindepth 1)
 [ -z "$left" ] || fail "a staged uninstall left: $left"
 echo "build_test: an install path with a blank, a quote, a relative or an empty PREFIX is refused; a staged install records no parent of PREFIX and its uninstall leaves an empty stage"
+# An install given a directory of its own (LIBDIR, MANDIR): an uninstall
+# given only PREFIX had left the library or the man pages installed and
+# succeeded.  It is refused, naming what install was given, and removes
+# everything when given the same.
+make -s -C "$tmp/moved" install PREFIX="$tmp/own-dirs" LIBDIR="$tmp/own-dirs/lib64" >/dev/null
+out=$(make -s -C "$tmp/moved" uninstall PREFIX="$tmp/own-dirs" 2>&1) &&
+    fail "make uninstall without the LIBDIR make install was given succeeded"
+case "$out" in *"make install was given LIBDIR=$tmp/own-dirs/lib64"*) ;;
+    *) fail "make uninstall without install's LIBDIR said: $out" ;; esac
+[ -f "$tmp/own-dirs/lib64/libcordon.a" ] || fail "a refused uninstall removed the library"
+make -s -C "$tmp/moved" uninstall PREFIX="$tmp/own-dirs" LIBDIR="$tmp/own-dirs/lib64" >/dev/null
+[ ! -e "$tmp/own-dirs" ] || fail "make uninstall given install's LIBDIR left: $(find "$tmp/own-dirs")"
+echo "build_test: an uninstall not given the directories install was given is refused, naming them"
 # The install directory left empty (it was there before the install) is
 # no install: the runner of the tree built for that prefix finds the
 # shipped policies in its source tree again (it had found none: "no
