@@ -129,14 +129,18 @@ static int place_file_descriptors(const cordon__launch *l, bool keep_ruleset)
  * landed at the top of the machine.  A function task started beside its
  * init's mounts enters its directory again so too, once they are made
  * (below). */
-static int reenter_callers_directory(void)
+static int reenter_callers_directory(cordon__setup_record *setup)
 {
     char here[PATH_MAX];
     if (syscall(SYS_getcwd, here, sizeof here) < 0)
         return -errno;
     if (here[0] != '/')
         return chdir("/") == 0 ? 0 : -errno;
-    return cordon__enter_the_nearest_held(here);
+    bool refused = false;
+    int rc = cordon__enter_the_nearest_held(here, &refused);
+    if (refused) /* an ExecError of a relative path says so (lib/classify.c) */
+        __atomic_store_n(&setup->directory_refused, 1, __ATOMIC_RELEASE);
+    return rc;
 }
 
 /* The init's view could not enter the caller's directory again
@@ -149,7 +153,7 @@ static int change_directory(const cordon__launch *l)
         return chdir(l->cwd) == 0 ? 0 : -errno;
     if (lost)
         return lost;
-    return l->switch_user ? reenter_callers_directory() : 0;
+    return l->switch_user ? reenter_callers_directory(l->setup) : 0;
 }
 
 /* Sends the seccomp listener to the parent over LISTENER_SOCKET_FD; the
@@ -1003,7 +1007,7 @@ _Noreturn void cordon__task_main(const cordon__launch *l)
          * init enters it for a task it starts after them (kept, a task
          * started in the caller's /dev/shm read the caller's segments
          * there beneath its own /dev/shm). */
-        if ((rc = reenter_callers_directory()) < 0)
+        if ((rc = reenter_callers_directory(shared)) < 0)
             fail(shared, STEP_WORKING_DIRECTORY, rc);
     }
     if (l->fn)

@@ -86,6 +86,26 @@ static void say_start_outgrew_memory(cordon_task *t, const char *how)
                           (unsigned long long)t->limits[CORDON_LIMIT_MEMORY], how);
 }
 
+/* A root caller's task runs as nobody, which may not enter a directory
+ * of root's (Debian's /root is 0700): the task starts in / instead, and a
+ * relative program ("./run.sh") was "No such file or directory" there,
+ * the caller left to guess why. */
+static void explain_directory_refused(cordon_task *t, const cordon__setup_record *setup,
+                                      const cordon__launch *launch)
+{
+    char here[PATH_MAX];
+    if (!setup->directory_refused || t->argv[0][0] == '/' || !getcwd(here, sizeof here))
+        return;
+    char shown[1024];
+    cordon__escape_text_keeping_utf8(shown, sizeof shown, here, strlen(here));
+    cordon__buffer_printf(&t->exc_out, "  (the task runs as user %u%s, which may not enter "
+                          "this process's working directory '%s', so it started in /: give it "
+                          "a directory that user may enter, cordon run --cwd or cordon_set_cwd, "
+                          "or run it as this process's user: cordon run --user, "
+                          "cordon_set_user)\n",
+                          (unsigned)launch->uid, launch->uid == 65534 ? " (nobody)" : "", shown);
+}
+
 static bool setup_failed(cordon_task *t, const cordon__setup_record *setup,
                          const cordon__launch *launch)
 {
@@ -121,6 +141,7 @@ static bool setup_failed(cordon_task *t, const cordon__setup_record *setup,
         if (error == ENOENT && strchr(t->argv[0], '/'))
             cordon__explain_hidden(t, t->argv[0], "the program");
         cordon__explain_unexecutable(t, launch, error);
+        explain_directory_refused(t, setup, launch);
         return true;
     }
     set_exception(t, "ConfinementError");

@@ -131,6 +131,8 @@ typedef struct cordon__loaded_object {
 typedef struct cordon__setup_record {
     int32_t setup_step, setup_errno;    /* a failed set-up step */
     uint32_t exit_refused;              /* its child could not exit: it faulted instead */
+    uint32_t directory_refused;         /* the task's user may not enter the caller's working
+                                           directory: it started in / */
     uint32_t exec_attempts;             /* a command's execve calls, made or about to be */
     uint64_t task_start_ns;             /* CLOCK_MONOTONIC as the task's own code began (its
                                            function called, its first execve); 0: never */
@@ -1018,8 +1020,8 @@ int cordon__view_lost_the_working_directory(void);
  * not hold it (beneath a tmpfs or a bind of the task's: ENOENT), the
  * nearest directory above it that the view holds: a tmpfs's top, not "/",
  * where a root task's relative writes had landed on the machine's root.
- * "/" when it may not enter it (lib/task_init.c). */
-int cordon__enter_the_nearest_held(char *path);
+ * "/" when it may not enter it (lib/task_init.c), said in *refused. */
+int cordon__enter_the_nearest_held(char *path, bool *refused);
 /* Parent side (stream_view.c), for a task whose view will be made
  * read-only: the names of its streams that are files of the caller's
  * tree, as the caller's root sees them.  0 or -errno. */

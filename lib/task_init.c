@@ -314,15 +314,18 @@ static int mount_task_view(const cordon__launch *l)
         return rc;
     if (!known)
         return chdir("/") == 0 ? 0 : -errno;
-    return cordon__enter_the_nearest_held(cwd);
+    return cordon__enter_the_nearest_held(cwd, NULL);
 }
 
-int cordon__enter_the_nearest_held(char *path)
+int cordon__enter_the_nearest_held(char *path, bool *refused)
 {
     while (chdir(path) != 0) {
         char *last = strrchr(path, '/');
-        if ((errno != ENOENT && errno != ENOTDIR) || !last || last == path)
+        if ((errno != ENOENT && errno != ENOTDIR) || !last || last == path) {
+            if (refused)
+                *refused = errno != ENOENT && errno != ENOTDIR;
             return chdir("/") == 0 ? 0 : -errno;
+        }
         *last = '\0';
     }
     return 0;

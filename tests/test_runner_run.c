@@ -116,6 +116,46 @@ static void test_run_missing_interpreter_is_named(void **state)
     remove_tree(dir);
 }
 
+/* A root caller's task runs as nobody, which may not enter a directory
+ * of root's mode 0700 (Debian's /root): it starts in /, and a relative
+ * program was "No such file or directory" with nothing said of why. */
+static char closed_directory[256];
+static void enter_the_closed_directory(void)
+{
+    if (chdir(closed_directory) != 0)
+        _exit(98);
+}
+
+static void test_run_relative_program_from_a_directory_the_task_may_not_enter(void **state)
+{
+    (void)state;
+    if (geteuid() != 0)
+        skip(); /* only a root caller's tasks run as another user by default */
+    char *dir = make_temp_dir();
+    snprintf(closed_directory, sizeof closed_directory, "%s", dir);
+    char script[300];
+    snprintf(script, sizeof script, "%s/run.sh", dir);
+    write_file(script, "#!/bin/sh\necho ran\n");
+    assert_int_equal(chmod(script, 0755), 0);
+    assert_int_equal(chmod(dir, 0700), 0);
+    const char *argv[8] = { runner_path(), "run", "--", "./run.sh", NULL };
+    captured c = exec_capture_with(argv, NULL, 0, -1, enter_the_closed_directory);
+    expect_status(&c, 127);
+    char said[512];
+    snprintf(said, sizeof said, "(the task runs as user 65534 (nobody), which may not enter "
+             "this process's working directory '%s', so it started in /", dir);
+    if (!strstr(c.err, said))
+        fail_msg("said: %s", c.err);
+    captured_free(&c);
+    /* run as this process's user, it runs there */
+    const char *as_root[8] = { runner_path(), "run", "--user", "root", "--", "./run.sh", NULL };
+    c = exec_capture_with(as_root, NULL, 0, -1, enter_the_closed_directory);
+    expect_status(&c, 0);
+    assert_string_equal(c.out, "ran\n");
+    captured_free(&c);
+    remove_tree(dir);
+}
+
 static void test_run_not_executable_is_126(void **state)
 {
     (void)state;
@@ -1873,6 +1913,7 @@ int main(void)
         cmocka_unit_test(test_run_timeout_is_124),
         cmocka_unit_test(test_run_not_found_is_127),
         cmocka_unit_test(test_run_missing_interpreter_is_named),
+        cmocka_unit_test(test_run_relative_program_from_a_directory_the_task_may_not_enter),
         cmocka_unit_test(test_run_not_executable_is_126),
         cmocka_unit_test(test_run_quiet_says_nothing_of_its_own),
         cmocka_unit_test(test_run_says_a_log_it_does_not_keep),
