@@ -228,17 +228,21 @@ static int learn_and_write(const command_options *o, const learn_options *l, cor
     output_flush(STDERR_FILENO);
     const cordon_result *r = cordon_task_result(t);
     char buf[256];
+    /* The command never ran (not found, not executable): a policy of
+     * cordon's own start replaced the file --out names, a good one, for
+     * a typo in the command; without --out, one of cordon's start alone
+     * was printed, and checked, as the command's. */
+    if (r->exception && strcmp(r->exception, "ExecError") == 0) {
+        runner_error("the learning run ended with %s: the command never ran, so there is no "
+                     "policy to learn%s%s%s", ending(r, buf, sizeof buf),
+                     l->out ? " ('" : "", l->out ? l->out : "", l->out ? "' is left as it was)" : "");
+        exception_detail(r);
+        return task_exit_status(0, r);
+    }
     if (r->exception) {
         runner_error("the learning run ended with %s; the policy covers what ran until then",
                      ending(r, buf, sizeof buf));
         exception_detail(r);
-    }
-    /* The command never ran (not found, not executable): a policy of
-     * cordon's own start replaced the file --out names, a good one, for
-     * a typo in the command. */
-    if (r->exception && strcmp(r->exception, "ExecError") == 0 && l->out) {
-        runner_error("--out: '%s' is left as it was: the command never ran", l->out);
-        return task_exit_status(0, r);
     }
     char *text = NULL;
     size_t len = 0;
