@@ -867,6 +867,10 @@ class ShellCommand(_Task):
             # as the CLI's --shell '': /bin/sh -c '' ran nothing and "succeeded"
             if not command:
                 raise ValueError("command='': the command line is empty")
+            # refused now, as an argument holding one is (it was, only at run())
+            if "\0" in command:
+                raise ValueError(f"command={command!r}: the command line holds a NUL, which no "
+                                 f"shell line can")
             self.command = command
         elif isinstance(command, (list, tuple)) and command:
             # as subprocess: str, bytes (a name that is not UTF-8) or a

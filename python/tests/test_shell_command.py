@@ -118,6 +118,11 @@ def test_a_nul_byte_in_a_command_or_its_environment_is_a_value_error():
     for command, options in cases:
         with pytest.raises(ValueError, match="NUL"):
             ShellCommand(command, **options).run()
+    # when the task is made, a line's as an argument's (the line's was
+    # refused only at run())
+    for command in ("echo a\0b", ["echo", "a\0b"]):
+        with pytest.raises(ValueError, match="NUL"):
+            ShellCommand(command)
     assert ShellCommand(["printf", "%s", "a b"]).run().std_out == "a b"
 
 
