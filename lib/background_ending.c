@@ -26,6 +26,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -189,6 +190,7 @@ static void finish_after_exit(void)
         return;
     if (endings.queue && fork() == 0) {
         setsid();
+        prctl(PR_SET_NAME, "cordon-ending"); /* what `ps` shows of it */
         int fds[256];
         close_all_but(fds, needed_fds(fds, sizeof fds / sizeof *fds));
         for (ending *e = endings.queue; e; e = e->next)
