@@ -6,6 +6,7 @@ import enum
 import logging
 import os
 import pickle
+import subprocess
 import sys
 import time
 import types
@@ -30,6 +31,14 @@ class ParseError(ValueError):
 class Point:
     def __init__(self, x, y):
         self.x, self.y = x, y
+
+
+def run_python(program, timeout):
+    """Runs `program` in a fresh interpreter that imports this package:
+    its CompletedProcess (text)."""
+    env = dict(os.environ, PYTHONPATH=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    return subprocess.run([sys.executable, "-c", program], env=env, capture_output=True,
+                          text=True, timeout=timeout)
 
 
 def add(a, b=0):

@@ -355,9 +355,7 @@ def test_cancel_from_a_signal_handler_of_the_running_thread():
     # A SIGTERM handler that cancels the task being run is cancel()'s
     # natural use: run while the run held its lock (its child's start),
     # the handler's cancel() waited for that lock for ever.
-    env = dict(os.environ, PYTHONPATH=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    out = subprocess.run([sys.executable, "-c", SIGNAL_CANCEL_PROGRAM], env=env,
-                         capture_output=True, text=True, timeout=120)
+    out = helpers.run_python(SIGNAL_CANCEL_PROGRAM, timeout=120)
     assert out.stdout == "all 40\n", out.stderr
     assert out.returncode == 0, out.stderr
 
@@ -390,8 +388,6 @@ def test_a_run_from_a_signal_handler_of_the_running_thread():
     # while the thread it interrupted held the lock of the runs going on
     # (starting or ending its own run), or of the compiled policies, and
     # waited for that lock for ever: within 0-300 runs here.
-    env = dict(os.environ, PYTHONPATH=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    out = subprocess.run([sys.executable, "-c", SIGNAL_RUN_PROGRAM], env=env,
-                         capture_output=True, text=True, timeout=240)
+    out = helpers.run_python(SIGNAL_RUN_PROGRAM, timeout=240)
     assert out.stdout == "all 400 True\n", out.stderr
     assert out.returncode == 0, out.stderr

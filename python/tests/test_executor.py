@@ -392,20 +392,14 @@ with cordon.Executor(max_workers=1) as ex:
     print(in_a_child(lambda: 0 if f.cancel() is False else 4))
     print(in_a_child(lambda: ex.shutdown(wait=True, cancel_futures=True, cancel_running=True) or 0))
     print(in_a_child(lambda: 0 if t.cancel() is False else 4))
-    def joins():
+    def refused(call):
         try:
-            t.join()
+            call()
         except RuntimeError as e:
             return 0 if "another process" in str(e) else 5
         return 6
-    print(in_a_child(joins))
-    def submits():
-        try:
-            ex.submit(abs, 1)
-        except RuntimeError as e:
-            return 0 if "another process" in str(e) else 5
-        return 6
-    print(in_a_child(submits))
+    print(in_a_child(lambda: refused(t.join)))
+    print(in_a_child(lambda: refused(lambda: ex.submit(abs, 1))))
     def leaves_on_an_exception():
         try:
             ex.__exit__(RuntimeError, RuntimeError("child failed"), None)
@@ -423,8 +417,6 @@ def test_a_forked_copy_of_the_caller_leaves_the_parents_runs_alone():
     # exception had killed them (the parent read Cancelled), its join() and
     # a Future.cancel() waited for ever.  Each step's child ends at once
     # and the parent's runs end as they would.
-    env = dict(os.environ, PYTHONPATH=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    out = subprocess.run([sys.executable, "-c", FORKED_COPY_PROGRAM], env=env,
-                         capture_output=True, text=True, timeout=120)
+    out = helpers.run_python(FORKED_COPY_PROGRAM, timeout=120)
     assert out.stdout == "(0, 0)\n" * 6 + "None None False None\n", out.stdout + out.stderr
     assert out.returncode == 0, out.stderr
