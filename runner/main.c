@@ -11,6 +11,7 @@
 
 #include "../lib/cordon.h"
 #include "stop_signals.h"
+#include "edit_distance.h"
 #include "help.h"
 #include "runner.h"
 
@@ -26,6 +27,24 @@ static const subcommand subcommands[] = {
     { "report", report_main },
     { "learn", learn_main },
 };
+
+/* The command or top-level option `name` most likely meant, or NULL
+ * (`cordon rnu`, `cordon --hlep`), as a command's options say theirs. */
+static const char *meant_word(const char *name)
+{
+    static const char *const words[] = { "run", "batch", "policy", "report", "learn", "help",
+                                         "--help", "--version" };
+    const char *meant = NULL;
+    unsigned least = 2; /* one edit: "run" is not "rm" twice over */
+    for (size_t i = 0; i < sizeof words / sizeof *words; i++) {
+        unsigned n = runner_edits(name, strlen(name), words[i]);
+        if (n < least && (name[0] == '-') == (words[i][0] == '-')) {
+            least = n;
+            meant = words[i];
+        }
+    }
+    return meant;
+}
 
 /* /dev/null opened non-blocking and checked to be the null device: a
  * task running as root (a root caller's) owns the machine's /dev and may
@@ -122,10 +141,13 @@ int main(int argc, char **argv)
         }
     /* Options belong to a command (`cordon run --timeout 1s …`); cordon
      * itself takes only --help and --version. */
+    const char *meant = meant_word(name);
     if (name[0] == '-' && name[1])
         runner_error("unknown option '%s': cordon takes only --help and --version before a "
-                     "command (see 'cordon --help')", name);
+                     "command (%s%s%ssee 'cordon --help')", name, meant ? "did you mean '" : "",
+                     meant ? meant : "", meant ? "'? " : "");
     else
-        runner_error("unknown command '%s' (see 'cordon --help')", name);
+        runner_error("unknown command '%s' (%s%s%ssee 'cordon --help')", name,
+                     meant ? "did you mean '" : "", meant ? meant : "", meant ? "'? " : "");
     return RUNNER_EXIT_OWN_ERROR;
 }

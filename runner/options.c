@@ -13,6 +13,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "edit_distance.h"
 #include "options.h"
 #include "pinned_path.h"
 #include "record_origin.h"
@@ -595,31 +596,6 @@ static const option_spec *find_spec(const char *arg, size_t name_len, unsigned s
 
 #define SPEC_COUNT (sizeof specs / sizeof *specs)
 
-/* Edits (insert, delete, replace, swap of two neighbours) from a to b,
- * counted up to 3: enough to tell a typo from another word. */
-static unsigned edits(const char *a, size_t a_len, const char *b)
-{
-    size_t b_len = strlen(b);
-    if (a_len > 40 || b_len > 40 || (a_len > b_len ? a_len - b_len : b_len - a_len) > 2)
-        return 3;
-    unsigned d[41][41];
-    for (size_t i = 0; i <= a_len; i++)
-        for (size_t j = 0; j <= b_len; j++) {
-            if (!i || !j) {
-                d[i][j] = (unsigned)(i + j);
-                continue;
-            }
-            unsigned best = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
-            best = d[i - 1][j] + 1 < best ? d[i - 1][j] + 1 : best;
-            best = d[i][j - 1] + 1 < best ? d[i][j - 1] + 1 : best;
-            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
-                d[i - 2][j - 2] + 1 < best)
-                best = d[i - 2][j - 2] + 1;
-            d[i][j] = best;
-        }
-    return d[a_len][b_len] < 3 ? d[a_len][b_len] : 3;
-}
-
 /* The option of this command `arg` most likely meant, or NULL. */
 static const char *meant_option(const char *arg, size_t name_len, unsigned scope)
 {
@@ -629,7 +605,7 @@ static const char *meant_option(const char *arg, size_t name_len, unsigned scope
         const char *name = i < SPEC_COUNT ? specs[i].name : pair_specs[i - SPEC_COUNT].name;
         if (i < SPEC_COUNT && !(specs[i].scope & scope))
             continue;
-        unsigned n = name[1] == '-' ? edits(arg, name_len, name) : 3; /* not -j */
+        unsigned n = name[1] == '-' ? runner_edits(arg, name_len, name) : 3; /* not -j */
         unsigned most = strlen(name) <= 8 ? 1 : 2; /* "--shell" is not "--help" */
         if (n <= most && n < least) {
             least = n;

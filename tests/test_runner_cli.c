@@ -182,6 +182,19 @@ static void test_cli_unknown_or_missing_command_is_125(void **state)
     assert_string_equal(c.err, "cordon: unknown option '--timeout': cordon takes only --help "
                                "and --version before a command (see 'cordon --help')\n");
     captured_free(&c);
+    /* A typo of a command or of --help is named, as a command's options'
+     * typos are (it was not). */
+    c = CORDON("rnu", "--", "true");
+    expect_status(&c, 125);
+    assert_string_equal(c.err, "cordon: unknown command 'rnu' (did you mean 'run'? see "
+                               "'cordon --help')\n");
+    captured_free(&c);
+    c = CORDON("--hlep");
+    expect_status(&c, 125);
+    assert_string_equal(c.err, "cordon: unknown option '--hlep': cordon takes only --help and "
+                               "--version before a command (did you mean '--help'? see "
+                               "'cordon --help')\n");
+    captured_free(&c);
     const char *argv[] = { runner_path(), NULL };
     c = exec_capture(argv, NULL, 0);
     expect_status(&c, 125);
