@@ -353,7 +353,8 @@ int help_print(const char *topic)
         text = learn_help;
     else if (strcmp(topic, "report") == 0)
         text = report_help;
-    else if (strcmp(topic, "cordon") == 0)
+    else if (strcmp(topic, "cordon") == 0 || strcmp(topic, "help") == 0 ||
+             strcmp(topic, "--help") == 0) /* `cordon help help`: the overview */
         text = top_help;
     else {
         /* `cordon help frobnicate` is the mistake `cordon frobnicate` is. */

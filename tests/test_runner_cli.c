@@ -182,6 +182,13 @@ static void test_cli_unknown_or_missing_command_is_125(void **state)
     assert_string_equal(c.err, "cordon: unknown option '--timeout': cordon takes only --help "
                                "and --version before a command (see 'cordon --help')\n");
     captured_free(&c);
+    /* `cordon help help` is the overview (it was "no command 'help'") */
+    c = CORDON("help", "help");
+    expect_status(&c, 0);
+    captured top = CORDON("--help");
+    assert_string_equal(c.out, top.out);
+    captured_free(&top);
+    captured_free(&c);
     /* A typo of a command or of --help is named, as a command's options'
      * typos are (it was not). */
     c = CORDON("rnu", "--", "true");
