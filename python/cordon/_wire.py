@@ -329,9 +329,14 @@ def _enum_member(u):
         members = (_class_attribute(cls, "_member_map_")
                    if _is_class(cls) and issubclass(cls, enum.Enum) else None)
         if rest or type(name) is not str or type(members) is not dict or name not in members:
+            # A class that pickles as getattr(cls, name) (zoneinfo.ZoneInfo's
+            # _unpickle): trust= naming it had been suggested, and was not
+            # enough.
             raise pickle.UnpicklingError(
                 "the task's return names builtins.getattr for other than a member of an "
-                "Enum the parent rebuilds")
+                "Enum the parent rebuilds (an object that pickles as an attribute of its "
+                "class, as zoneinfo.ZoneInfo does, comes back only with trust=True, for a "
+                "task you trust)")
         return members[name]
     return member
 

@@ -1614,3 +1614,23 @@ def test_objects_that_hold_themselves_still_come_back():
     assert cycle[0] == 1 and cycle[-1] is cycle
     raised = outcome(FunctionTask(_raises_an_error_holding_itself))
     assert type(raised) is _SelfError and raised.me is raised
+
+
+def zoned_time():
+    import datetime
+    import zoneinfo
+    return datetime.datetime(2020, 1, 1, tzinfo=zoneinfo.ZoneInfo("UTC"))
+
+
+def test_a_class_that_pickles_as_its_attribute_says_only_full_trust_rebuilds_it():
+    # A datetime with a ZoneInfo: the first refusal says trust=[ZoneInfo];
+    # given it, the second said only "builtins.getattr for other than a
+    # member of an Enum", and the caller was left without a way.
+    zoneinfo = pytest.importorskip("zoneinfo")
+    try:
+        zoneinfo.ZoneInfo("UTC")
+    except Exception:
+        pytest.skip("no time zone data here")
+    with pytest.raises(cordon.UntrustedReturn, match=r"comes back only with trust=True"):
+        FunctionTask(zoned_time).configure(trust=[zoneinfo.ZoneInfo]).run()
+    assert FunctionTask(zoned_time).configure(trust=True).run() == zoned_time()
