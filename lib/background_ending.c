@@ -186,9 +186,9 @@ static void finish_after_exit(void)
 {
     /* Only tried: a lock held at the exit (the thread, listing) is left
      * held, and then the sweep removes what is left. */
-    if (endings.owner != getpid() || pthread_mutex_trylock(&endings.lock) != 0)
+    if (pthread_mutex_trylock(&endings.lock) != 0)
         return;
-    if (endings.queue && fork() == 0) {
+    if (endings.owner == getpid() && endings.queue && fork() == 0) {
         setsid();
         prctl(PR_SET_NAME, "cordon-ending"); /* what `ps` shows of it */
         int fds[256];
