@@ -69,28 +69,26 @@ static bool in_v2_cgroup(pid_t pid, const char *dir)
  * waitpid then failed with ECHILD): that pid is never the task's now,
  * and while any process of the task is in the group its number cannot be
  * given again. */
-static bool was_the_tasks(pid_t pid, const cordon__proc_stat *st, const cordon__attempt_state *s,
-                          const cordon__launch *l)
+static bool was_the_tasks(pid_t pid, const cordon__proc_stat *st, const cordon__task_orphans *o)
 {
-    if (pid == s->group)
+    if (pid == o->group)
         return false;
-    if (l->cgroup.v2_dir >= 0 && l->cgroup.dirs[l->cgroup.v2_dir] &&
-        in_v2_cgroup(pid, l->cgroup.dirs[l->cgroup.v2_dir]))
+    if (o->v2_dir && in_v2_cgroup(pid, o->v2_dir))
         return true;
-    return s->group > 0 && (st->pgrp == s->group || st->session == s->group) &&
-           st->start_time <= s->reaped_at_ticks;
+    return o->group > 0 && (st->pgrp == o->group || st->session == o->group) &&
+           st->start_time <= o->reaped_at_ticks;
 }
 
 /* Reaps the zombie `pid` if it is still the caller's child and the
  * task's once pinned. */
-static void reap_pinned(pid_t pid, const cordon__attempt_state *s, const cordon__launch *l)
+static void reap_pinned(pid_t pid, const cordon__task_orphans *o)
 {
     int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
     if (pidfd < 0)
         return;
     cordon__proc_stat st;
     if (cordon__proc_stat_read(pid, &st) && st.ppid == getpid() && st.state == 'Z' &&
-        was_the_tasks(pid, &st, s, l)) {
+        was_the_tasks(pid, &st, o)) {
         siginfo_t info;
         while (waitid((idtype_t)P_PIDFD, (id_t)pidfd, &info, WEXITED | WNOHANG) != 0 &&
                errno == EINTR)
@@ -101,7 +99,7 @@ static void reap_pinned(pid_t pid, const cordon__attempt_state *s, const cordon_
 
 /* One look over the caller's children: the task's zombies reaped; true
  * while one of the task's is not a zombie yet. */
-static bool reap_once(const cordon__attempt_state *s, const cordon__launch *l)
+static bool reap_once(const cordon__task_orphans *o)
 {
     DIR *proc = opendir("/proc");
     if (!proc)
@@ -114,10 +112,10 @@ static bool reap_once(const cordon__attempt_state *s, const cordon__launch *l)
             continue;
         pid_t pid = (pid_t)atoi(entry->d_name);
         cordon__proc_stat st;
-        if (!cordon__proc_stat_read(pid, &st) || st.ppid != self || !was_the_tasks(pid, &st, s, l))
+        if (!cordon__proc_stat_read(pid, &st) || st.ppid != self || !was_the_tasks(pid, &st, o))
             continue;
         if (st.state == 'Z')
-            reap_pinned(pid, s, l);
+            reap_pinned(pid, o);
         else
             dying = true;
     }
@@ -125,13 +123,32 @@ static bool reap_once(const cordon__attempt_state *s, const cordon__launch *l)
     return dying;
 }
 
-void cordon__reap_adopted_orphans(const cordon__attempt_state *s, const cordon__launch *l)
+bool cordon__task_orphans_of(const cordon__attempt_state *s, const cordon__launch *l,
+                             cordon__task_orphans *o)
 {
+    *o = (cordon__task_orphans){ .group = s->group, .reaped_at_ticks = s->reaped_at_ticks };
     if (s->in_namespaces || s->pid <= 0 || !adopts_orphans())
-        return;
-    uint64_t until = cordon__now_ns() + DYING_WAIT_NS;
-    while (reap_once(s, l) && cordon__now_ns() < until) {
+        return false;
+    if (l->cgroup.v2_dir >= 0 && l->cgroup.dirs[l->cgroup.v2_dir])
+        o->v2_dir = strdup(l->cgroup.dirs[l->cgroup.v2_dir]); /* NULL: by group alone */
+    return true;
+}
+
+bool cordon__reap_task_orphans(const cordon__task_orphans *o, uint64_t until_ns)
+{
+    bool dying;
+    while ((dying = reap_once(o)) && cordon__now_ns() < until_ns) {
         struct timespec pause = { 0, 1000 * 1000 };
         nanosleep(&pause, NULL);
     }
+    return dying;
+}
+
+void cordon__reap_adopted_orphans(const cordon__attempt_state *s, const cordon__launch *l)
+{
+    cordon__task_orphans o;
+    if (!cordon__task_orphans_of(s, l, &o))
+        return;
+    cordon__reap_task_orphans(&o, cordon__now_ns() + DYING_WAIT_NS);
+    free(o.v2_dir);
 }

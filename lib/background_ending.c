@@ -26,6 +26,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -40,11 +41,17 @@
 
 typedef struct ending {
     struct ending *next;
-    bool taken;             /* the thread works on it: kept listed for an exit's copy, */
-    bool removing;          /* which leaves it alone once its cgroups are being removed */
-    pid_t pid;              /* the init to reap, or 0 */
-    int pidfd;              /* its pidfd, or -1 */
-    cordon__cgroup cgroup;  /* taken over from the task */
+    bool taken;             /* the thread works on it: kept listed for an exit's copy */
+    pid_t pid;              /* the init (or first process) to reap, or 0 */
+    int pidfd;              /* its pidfd, or -1; the thread's alone once taken */
+    bool has_orphans;       /* a subreaper caller's: the task's orphans to reap */
+    cordon__task_orphans orphans;
+    cordon__cgroup cgroup;  /* taken over from the task; the thread's alone once taken */
+    /* What an exit's copy removes, never changed: the thread may be half
+     * way through the cgroup above when the copy is made. */
+    int dir_count;
+    char *dirs[CORDON_CGROUP_MAX_DIRS];
+    cordon__cgroup_version versions[CORDON_CGROUP_MAX_DIRS];
 } ending;
 
 static struct {
@@ -56,6 +63,9 @@ static struct {
 } endings = { .lock = PTHREAD_MUTEX_INITIALIZER, .more = PTHREAD_COND_INITIALIZER };
 CORDON__RESET_IN_FORKED_COPIES(&endings.lock);
 CORDON__FORGOTTEN_IN_FORKED_COPIES(&endings.owner);
+
+/* The orphans still dying are waited for this long, in the background. */
+#define ORPHANS_WAIT_NS (60ull * 1000 * 1000 * 1000)
 
 /* Through its pidfd where there is one, so that a pid the caller's own
  * wait reaped and the kernel gave to another child is never taken; a
@@ -74,6 +84,8 @@ static void reap(const ending *e)
             ;
 }
 
+/* The first process, then (a subreaper caller's, without namespaces) the
+ * orphans the caller adopts as the killed tree ends, then the cgroups. */
 static void finish(ending *e)
 {
     if (e->pid > 0)
@@ -81,20 +93,17 @@ static void finish(ending *e)
     if (e->pidfd >= 0)
         close(e->pidfd);
     e->pidfd = -1;
+    if (e->has_orphans)
+        cordon__reap_task_orphans(&e->orphans, cordon__now_ns() + ORPHANS_WAIT_NS);
     cordon__cgroup_destroy(&e->cgroup);
 }
 
-/* The thread's: what it changes of `e` (its pidfd, its cgroup) it
- * changes once it has said so under the lock, so that a copy made at
- * the exit never finds it half done. */
-static void finish_listed(ending *e)
+static void release(ending *e)
 {
-    if (e->pid > 0)
-        reap(e);
-    pthread_mutex_lock(&endings.lock);
-    e->removing = true;
-    pthread_mutex_unlock(&endings.lock);
-    finish(e);
+    free(e->orphans.v2_dir);
+    for (int i = 0; i < e->dir_count; i++)
+        free(e->dirs[i]);
+    free(e);
 }
 
 static void unlist(ending *done)
@@ -120,27 +129,33 @@ static void *ending_thread(void *unused)
         }
         e->taken = true;
         pthread_mutex_unlock(&endings.lock);
-        finish_listed(e);
+        finish(e);
         pthread_mutex_lock(&endings.lock);
         unlist(e);
-        free(e);
+        release(e);
     }
     return NULL;
 }
 
 /* In the copy made at the exit: the init is not its child, so its end is
  * seen on its pidfd (a killed tree ends; one a device holds in the
- * kernel is given up on after a while, for the sweep). */
+ * kernel is given up on after a while, for the sweep); the cgroups are
+ * removed from the list made at the hand-over, not from what the thread
+ * may have been changing. */
 #define COPY_WAITS_MS (60 * 1000)
-static void finish_in_the_copy(ending *e)
+static void finish_in_the_copy(const ending *e)
 {
     struct pollfd end = { .fd = e->pidfd, .events = POLLIN };
     while (e->pidfd >= 0 && poll(&end, 1, COPY_WAITS_MS) < 0 && errno == EINTR)
         ;
-    /* removed, not pooled: the copy's pool ends with it */
-    e->cgroup.reusable = false;
-    e->cgroup.share_pids_dir = -1;
-    cordon__cgroup_destroy(&e->cgroup);
+    cordon__cgroup cg;
+    cordon__cgroup_init_empty(&cg);
+    for (int i = 0; i < e->dir_count; i++) {
+        cg.dirs[i] = strdup(e->dirs[i]); /* removed, not pooled: the copy's pool ends with it */
+        cg.versions[i] = e->versions[i];
+        cg.count = cg.dirs[i] ? i + 1 : cg.count;
+    }
+    cordon__cgroup_destroy(&cg);
 }
 
 /* Keeps 0-2 open on /dev/null and `keep` (sorted) open; closes the rest. */
@@ -163,23 +178,20 @@ static int by_number(const void *a, const void *b)
     return *(const int *)a - *(const int *)b;
 }
 
-/* The descriptors the endings need: their pidfds and cgroup files. */
-static size_t needed_fds(int *fds, size_t room)
+/* The pidfds the copy watches, sorted; *count of them.  NULL: none. */
+static int *watched_pidfds(size_t *count)
 {
-    size_t count = 0;
-    for (ending *e = endings.queue; e; e = e->next) {
-        const cordon__cgroup *cg = &e->cgroup;
-        int mine[] = { e->pidfd, cg->events_fd, cg->cpu_stat_fd, cg->peak_fd, cg->oom_watch_fd,
-                       cg->enclosing_oom_watch_fd };
-        for (size_t i = 0; i < sizeof mine / sizeof *mine; i++)
-            if (mine[i] >= 0 && count < room)
-                fds[count++] = mine[i];
-        for (int i = 0; i < cg->count; i++)
-            if (cg->join_fds[i] >= 0 && count < room)
-                fds[count++] = cg->join_fds[i];
-    }
-    qsort(fds, count, sizeof *fds, by_number);
-    return count;
+    size_t entries = 0;
+    for (ending *e = endings.queue; e; e = e->next)
+        entries++;
+    int *fds = calloc(entries + 1, sizeof *fds);
+    *count = 0;
+    for (ending *e = endings.queue; fds && e; e = e->next)
+        if (e->pidfd >= 0)
+            fds[(*count)++] = e->pidfd;
+    if (fds)
+        qsort(fds, *count, sizeof *fds, by_number);
+    return fds;
 }
 
 static void finish_after_exit(void)
@@ -191,11 +203,11 @@ static void finish_after_exit(void)
     if (endings.owner == getpid() && endings.queue && fork() == 0) {
         setsid();
         prctl(PR_SET_NAME, "cordon-ending"); /* what `ps` shows of it */
-        int fds[256];
-        close_all_but(fds, needed_fds(fds, sizeof fds / sizeof *fds));
+        size_t count;
+        int *fds = watched_pidfds(&count);
+        close_all_but(fds, fds ? count : 0);
         for (ending *e = endings.queue; e; e = e->next)
-            if (!e->removing) /* else the sweep removes what is left of it */
-                finish_in_the_copy(e);
+            finish_in_the_copy(e);
         _exit(0);
     }
     pthread_mutex_unlock(&endings.lock);
@@ -206,7 +218,7 @@ static bool thread_started(void)
 {
     if (endings.owner != getpid()) { /* a forked copy: its parent's queue is not its own */
         endings.queue = NULL;
-        endings.thread_running = endings.exit_hook_set = false;
+        endings.thread_running = false; /* exit_hook_set is: atexit's list came along */
         endings.owner = getpid();
     }
     if (!endings.exit_hook_set)
@@ -227,15 +239,32 @@ static bool thread_started(void)
     return endings.thread_running;
 }
 
-void cordon__ending_hand_over(pid_t pid, int *pidfd, cordon__cgroup *cgroup)
+/* The list an exit's copy removes: the cgroup's directories as handed over. */
+static void note_dirs(ending *e)
+{
+    for (int i = 0; i < e->cgroup.count; i++) {
+        if (!e->cgroup.dirs[i] || !(e->dirs[e->dir_count] = strdup(e->cgroup.dirs[i])))
+            continue;
+        e->versions[e->dir_count++] = e->cgroup.versions[i];
+    }
+}
+
+void cordon__ending_hand_over(pid_t pid, int *pidfd, cordon__task_orphans *orphans,
+                              cordon__cgroup *cgroup)
 {
     ending here = { .next = NULL, .pid = pid, .pidfd = *pidfd, .cgroup = *cgroup };
+    if (orphans) {
+        here.has_orphans = true;
+        here.orphans = *orphans;
+        orphans->v2_dir = NULL;
+    }
     *pidfd = -1;
     cordon__cgroup_init_empty(cgroup);
     ending *e = malloc(sizeof *e);
     bool queued = false;
     if (e) {
         *e = here;
+        note_dirs(e);
         pthread_mutex_lock(&endings.lock);
         queued = thread_started();
         if (queued) {
@@ -247,6 +276,12 @@ void cordon__ending_hand_over(pid_t pid, int *pidfd, cordon__cgroup *cgroup)
     }
     if (!queued) { /* no thread could be made: the caller waits, as before */
         finish(&here);
-        free(e);
+        if (e) {
+            e->orphans.v2_dir = NULL; /* here's, freed below */
+            for (int i = 0; i < e->dir_count; i++)
+                free(e->dirs[i]);
+            free(e);
+        }
+        free(here.orphans.v2_dir);
     }
 }

@@ -94,7 +94,9 @@ static void explain_directory_refused(cordon_task *t, const cordon__setup_record
                                       const cordon__launch *launch)
 {
     char here[PATH_MAX];
-    if (!setup->directory_refused || t->argv[0][0] == '/' || !getcwd(here, sizeof here))
+    /* a relative path only: a bare name was looked for in PATH */
+    if (!setup->directory_refused || t->argv[0][0] == '/' || !strchr(t->argv[0], '/') ||
+        !getcwd(here, sizeof here))
         return;
     char shown[1024];
     cordon__escape_text_keeping_utf8(shown, sizeof shown, here, strlen(here));

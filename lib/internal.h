@@ -1207,6 +1207,20 @@ void cordon__find_caller_terminals(cordon__caller_terminals *out);
  * orphans (a subreaper, or pid 1 of its namespace) reaps those of the
  * task's once its tree is ended. */
 void cordon__reap_adopted_orphans(const cordon__attempt_state *s, const cordon__launch *l);
+/* What tells a task's orphans among a subreaper caller's children apart,
+ * kept beyond the attempt (lib/background_ending.c reaps them once the
+ * first process of a tree left to end is reaped). */
+typedef struct cordon__task_orphans {
+    pid_t group;                        /* its session and group */
+    unsigned long long reaped_at_ticks; /* started by then */
+    char *v2_dir;                       /* its v2 cgroup (owned), or NULL */
+} cordon__task_orphans;
+/* False where the caller adopts none (in namespaces, no subreaper). */
+bool cordon__task_orphans_of(const cordon__attempt_state *s, const cordon__launch *l,
+                             cordon__task_orphans *o);
+/* Reaps them, waiting until `until_ns` at most for those still dying:
+ * true if some still were then. */
+bool cordon__reap_task_orphans(const cordon__task_orphans *o, uint64_t until_ns);
 
 /* Whether a scan's figure of a tree's CPU (ns) shows that its counter
  * lost a process (an exec of an unreadable or set-user-ID file): it is
@@ -1243,10 +1257,12 @@ void cordon__usage_leave_out_give_back(cordon__attempt_state *s);
  * held) to lib/background_ending.c. */
 #define CORDON__ENDING_WAIT_NS (250ull * 1000 * 1000)
 
-/* Takes over the reaping of `pid` (0: none) through `*pidfd` and the
- * removal of `cgroup`, both left empty, and does them on a thread of its
- * own (in place where no thread can be made). */
-void cordon__ending_hand_over(pid_t pid, int *pidfd, cordon__cgroup *cgroup);
+/* Takes over the reaping of `pid` (0: none) through `*pidfd`, then of
+ * the task's `orphans` (NULL: none; taken over) and the removal of
+ * `cgroup`, all left empty, and does them on a thread of its own (in
+ * place where no thread can be made). */
+void cordon__ending_hand_over(pid_t pid, int *pidfd, cordon__task_orphans *orphans,
+                              cordon__cgroup *cgroup);
 /* After the reap, without a v2 cgroup: at least what the CPU limit's
  * scans of /proc saw, where wait4 missed some of the tree. */
 void cordon__usage_count_scanned(cordon__attempt_state *s);

@@ -5,6 +5,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -179,15 +180,23 @@ static void keep_hook_objects(cordon_task *t, const cordon__setup_record *setup)
  * after the kernel has freed all the killed processes held. */
 static void leave_long_endings(cordon__attempt_state *s, cordon__launch *l)
 {
-    if (s->ending_left) {
-        cordon__ending_hand_over(s->pid, &s->pidfd, &l->cgroup);
-        return;
-    }
+    /* A subreaper caller (without namespaces) adopts the task's orphans as
+     * they end: reaped here, or with the rest of the ending (they had
+     * stayed its zombies for good); a v1 pids cgroup counts a zombie, so
+     * before the cgroups go. */
+    cordon__task_orphans orphans;
+    bool adopts = cordon__task_orphans_of(s, l, &orphans);
     uint64_t until = (s->tree_killed_ns ? s->tree_killed_ns : cordon__now_ns()) +
                      CORDON__ENDING_WAIT_NS;
-    int no_pidfd = -1;
-    if (l->cgroup.count && !cordon__cgroup_destroy_by(&l->cgroup, until))
-        cordon__ending_hand_over(0, &no_pidfd, &l->cgroup);
+    if (s->ending_left) {
+        cordon__ending_hand_over(s->pid, &s->pidfd, adopts ? &orphans : NULL, &l->cgroup);
+    } else {
+        bool dying = adopts && cordon__reap_task_orphans(&orphans, until);
+        int no_pidfd = -1;
+        if (dying || (l->cgroup.count && !cordon__cgroup_destroy_by(&l->cgroup, until)))
+            cordon__ending_hand_over(0, &no_pidfd, dying ? &orphans : NULL, &l->cgroup);
+    }
+    free(orphans.v2_dir); /* NULL once handed over */
 }
 
 static void say_ending_left(cordon_task *t, const cordon__attempt_state *s)
@@ -218,10 +227,10 @@ static int attempt_finish(cordon_task *t, attempt *a)
         /* Collected to its end: no process of the tree maps the record. */
         a->launch.setup_record_reusable = !a->launch.setup_fn;
     }
-    /* before its cgroups go: a v1 pids cgroup counts a zombie */
-    cordon__reap_adopted_orphans(state, &a->launch);
     if (rc == 0)
         leave_long_endings(state, &a->launch);
+    else /* before its cgroups go: a v1 pids cgroup counts a zombie */
+        cordon__reap_adopted_orphans(state, &a->launch);
     release_attempt(state);
     cordon__launch_release(&a->launch);
     if (rc < 0)

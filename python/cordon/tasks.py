@@ -653,6 +653,24 @@ def _unescape_record(line):
     return "".join(parts)
 
 
+_NO_FUNC = object()
+
+
+def _import_lock_is_this_threads():
+    """Whether this thread holds the import lock: lock_held() says whether
+    any thread does (one importing a module holds it a moment, and every
+    run of another thread's had been refused then); only its holder may
+    release it, and takes it back at once."""
+    if not _imp.lock_held():
+        return False
+    try:
+        _imp.release_lock()
+    except RuntimeError:  # another thread's
+        return False
+    _imp.acquire_lock()
+    return True
+
+
 class FunctionTask(_Task):
     """FunctionTask(func, *args, **kwargs): func(*args, **kwargs) in a
     forked, confined child.  Options: configure(...), and trust= (classes
@@ -663,8 +681,12 @@ class FunctionTask(_Task):
 
     _allowed = (_options.KNOWN - {"env", "clear_env"}) | {"trust", "log_level"}
 
-    # func positional only: a keyword argument named func (or self) is func's
-    def __init__(self, func: Callable[..., Any], /, *args: Any, **kwargs: Any) -> None:
+    # func positional: a keyword argument named func (or self) is func's,
+    # as ThreadPoolExecutor.submit's; FunctionTask(func=f) alone is f still.
+    def __init__(self, func: Callable[..., Any] = _NO_FUNC, /, *args: Any,
+                 **kwargs: Any) -> None:
+        if func is _NO_FUNC and not args and "func" in kwargs:
+            func = kwargs.pop("func")
         if not callable(func):
             raise TypeError("FunctionTask needs a callable")
         self.func, self.args, self.kwargs = func, args, kwargs
@@ -689,7 +711,7 @@ class FunctionTask(_Task):
         # import lock first: held by this thread (a task run from an
         # import's hook, or inside _imp.acquire_lock()), the run waited for
         # ever.
-        if _imp.lock_held():
+        if _import_lock_is_this_threads():
             raise RuntimeError("a FunctionTask cannot run while this thread holds the import "
                                "lock (the child's fork takes it): run it after the import")
         # What the caller printed and has not flushed would be the child's

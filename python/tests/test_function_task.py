@@ -726,6 +726,8 @@ def test_keyword_arguments_named_func_or_self_are_the_function_s():
     # FunctionTask(f, func=3) was a TypeError: "multiple values for
     # argument 'func'", as was Executor.submit(f, self=2).
     assert FunctionTask(keyword_named_like_the_task_s_own, func=3, self=2).run() == (3, 2)
+    # and the function given as func= alone is the function still
+    assert FunctionTask(func=keyword_named_like_the_task_s_own).run() == (None, None)
     with cordon.Executor(max_workers=1) as ex:
         assert ex.submit(keyword_named_like_the_task_s_own, self=2).result() == (None, 2)
 
@@ -741,3 +743,19 @@ def test_a_function_task_under_the_import_lock_is_refused_not_hung():
     finally:
         _imp.release_lock()
     assert FunctionTask(abs, -5).run() == 5
+    # Held by another thread (one importing holds it a moment), it is no
+    # reason: every run had been refused beside a thread that imported.
+    stop = threading.Event()
+
+    def imports():
+        while not stop.is_set():
+            sys.modules.pop("json", None)
+            import json  # noqa: F401
+
+    importer = threading.Thread(target=imports)
+    importer.start()
+    try:
+        assert [FunctionTask(abs, -i).run() for i in range(20)] == list(range(20))
+    finally:
+        stop.set()
+        importer.join()
