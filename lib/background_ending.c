@@ -158,40 +158,33 @@ static void finish_in_the_copy(const ending *e)
     cordon__cgroup_destroy(&cg);
 }
 
-/* Keeps 0-2 open on /dev/null and `keep` (sorted) open; closes the rest. */
-static void close_all_but(const int *keep, size_t count)
-{
-    int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-    for (int fd = 0; fd < 3 && null >= 0; fd++)
-        dup2(null, fd);
-    unsigned from = 3;
-    for (size_t i = 0; i <= count; i++) {
-        unsigned to = i < count ? (unsigned)keep[i] : ~0u;
-        if (to > from)
-            syscall(SYS_close_range, from, to - 1, 0);
-        from = to + 1;
-    }
-}
-
-static int by_number(const void *a, const void *b)
-{
-    return *(const int *)a - *(const int *)b;
-}
-
-/* The pidfds the copy watches, sorted; *count of them.  NULL: none. */
-static int *watched_pidfds(size_t *count)
+/* The descriptors the copy keeps: 0-2 (on /dev/null) and the pidfds it
+ * watches.  NULL where none could be listed (then 0-2 alone). */
+static int *kept_fds(size_t *count)
 {
     size_t entries = 0;
     for (ending *e = endings.queue; e; e = e->next)
         entries++;
-    int *fds = calloc(entries + 1, sizeof *fds);
+    int *fds = calloc(entries + 3, sizeof *fds);
     *count = 0;
+    for (int fd = 0; fds && fd < 3; fd++)
+        fds[(*count)++] = fd;
     for (ending *e = endings.queue; fds && e; e = e->next)
-        if (e->pidfd >= 0)
-            fds[(*count)++] = e->pidfd;
-    if (fds)
-        qsort(fds, *count, sizeof *fds, by_number);
+        fds[(*count)++] = e->pidfd;
     return fds;
+}
+
+/* Holds nothing of the exiting process's but what the endings need: not
+ * its output, which a reader waits to see closed. */
+static void hold_only_the_endings(void)
+{
+    int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+    for (int fd = 0; fd < 3 && null >= 0; fd++)
+        dup2(null, fd);
+    size_t count;
+    int *fds = kept_fds(&count);
+    int standard[3] = { 0, 1, 2 };
+    cordon__close_all_fds_but(fds ? fds : standard, fds ? count : 3);
 }
 
 static void finish_after_exit(void)
@@ -203,9 +196,7 @@ static void finish_after_exit(void)
     if (endings.owner == getpid() && endings.queue && fork() == 0) {
         setsid();
         prctl(PR_SET_NAME, "cordon-ending"); /* what `ps` shows of it */
-        size_t count;
-        int *fds = watched_pidfds(&count);
-        close_all_but(fds, fds ? count : 0);
+        hold_only_the_endings();
         for (ending *e = endings.queue; e; e = e->next)
             finish_in_the_copy(e);
         _exit(0);
@@ -261,27 +252,23 @@ void cordon__ending_hand_over(pid_t pid, int *pidfd, cordon__task_orphans *orpha
     *pidfd = -1;
     cordon__cgroup_init_empty(cgroup);
     ending *e = malloc(sizeof *e);
-    bool queued = false;
-    if (e) {
-        *e = here;
-        note_dirs(e);
-        pthread_mutex_lock(&endings.lock);
-        queued = thread_started();
-        if (queued) {
-            e->next = endings.queue;
-            endings.queue = e;
-            pthread_cond_signal(&endings.more);
-        }
-        pthread_mutex_unlock(&endings.lock);
-    }
-    if (!queued) { /* no thread could be made: the caller waits, as before */
+    if (!e) { /* done in place: the caller waits, as before */
         finish(&here);
-        if (e) {
-            e->orphans.v2_dir = NULL; /* here's, freed below */
-            for (int i = 0; i < e->dir_count; i++)
-                free(e->dirs[i]);
-            free(e);
-        }
         free(here.orphans.v2_dir);
+        return;
+    }
+    *e = here;
+    note_dirs(e);
+    pthread_mutex_lock(&endings.lock);
+    bool queued = thread_started();
+    if (queued) {
+        e->next = endings.queue;
+        endings.queue = e;
+        pthread_cond_signal(&endings.more);
+    }
+    pthread_mutex_unlock(&endings.lock);
+    if (!queued) { /* no thread could be made: the same */
+        finish(e);
+        release(e);
     }
 }

@@ -1252,6 +1252,10 @@ void cordon__usage_count_unwaited(cordon__attempt_state *s);
  * figures (lib/tree_cpu.c). */
 void cordon__usage_leave_out_give_back(cordon__attempt_state *s);
 
+/* lib/fds_kept.c: closes every fd but `keep` (sorted in place; -1s
+ * ignored). */
+void cordon__close_all_fds_but(int *keep, size_t count);
+
 /* How long cordon waits for a tree it killed to end before it leaves the
  * rest of the ending (the kernel's freeing of what the killed processes
  * held) to lib/background_ending.c. */

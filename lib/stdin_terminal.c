@@ -71,20 +71,7 @@ static void keep(void *arg)
         _exit(1);
     /* Nothing of the caller's but the terminal, the socket and the pidfd. */
     int kept[3] = { tty, sock, caller_fd };
-    for (int i = 0; i < 3; i++) /* sorted */
-        for (int j = i + 1; j < 3; j++)
-            if (kept[j] < kept[i]) {
-                int swap = kept[i];
-                kept[i] = kept[j];
-                kept[j] = swap;
-            }
-    unsigned from = 0;
-    for (int i = 0; i < 3; i++) {
-        if ((unsigned)kept[i] > from)
-            syscall(SYS_close_range, from, (unsigned)kept[i] - 1, 0);
-        from = (unsigned)kept[i] + 1;
-    }
-    syscall(SYS_close_range, from, ~0U, 0);
+    cordon__close_all_fds_but(kept, 3);
     char held = setsid() >= 0 && ioctl(tty, TIOCSCTTY, 0) == 0 ? 'y' : 'n';
     while (write(sock, &held, 1) < 0 && errno == EINTR)
         ;

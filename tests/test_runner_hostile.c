@@ -1140,31 +1140,9 @@ static const char *const cgroup_roots[] = { "/sys/fs/cgroup", "/sys/fs/cgroup/un
                                             "/sys/fs/cgroup/pids", "/sys/fs/cgroup/memory" };
 #define CGROUP_ROOTS (sizeof cgroup_roots / sizeof *cgroup_roots)
 
-/* cordon's cgroups of a cordon process that is gone (a name is
- * cordon-MAKER-N), not among `before`. */
-static int cgroups_of_gone_makers(const char *before)
-{
-    int found = 0;
-    for (size_t i = 0; i < CGROUP_ROOTS; i++) {
-        DIR *dir = opendir(cgroup_roots[i]);
-        for (struct dirent *entry; dir && (entry = readdir(dir));) {
-            int maker = 0;
-            /* EPERM: alive, only not ours to signal */
-            if (sscanf(entry->d_name, "cordon-%d-", &maker) != 1 || maker <= 0 ||
-                kill(maker, 0) == 0 || errno != ESRCH)
-                continue;
-            char name[600];
-            snprintf(name, sizeof name, "%s/%s\n", cgroup_roots[i], entry->d_name);
-            if (!before || !strstr(before, name))
-                found++;
-        }
-        if (dir)
-            closedir(dir);
-    }
-    return found;
-}
-
-static char *cgroups_now(void)
+/* cordon's cgroups (a name is cordon-MAKER-N), one path a line; with
+ * `of_gone_makers`, those only whose maker is gone. */
+static char *cordon_cgroups(bool of_gone_makers)
 {
     char *text = NULL;
     size_t len = 0;
@@ -1172,15 +1150,36 @@ static char *cgroups_now(void)
     for (size_t i = 0; i < CGROUP_ROOTS; i++) {
         DIR *dir = opendir(cgroup_roots[i]);
         for (struct dirent *entry; dir && (entry = readdir(dir));) {
+            int maker = 0;
+            if (sscanf(entry->d_name, "cordon-%d-", &maker) != 1 || maker <= 0)
+                continue;
+            /* EPERM: alive, only not ours to signal */
+            if (of_gone_makers && (kill(maker, 0) == 0 || errno != ESRCH))
+                continue;
             char name[600];
             int n = snprintf(name, sizeof name, "%s/%s\n", cgroup_roots[i], entry->d_name);
-            if (strncmp(entry->d_name, "cordon-", 7) == 0)
-                append_bytes(&text, &len, name, (size_t)n);
+            append_bytes(&text, &len, name, (size_t)n);
         }
         if (dir)
             closedir(dir);
     }
     return text;
+}
+
+/* cordon's cgroups of a cordon process that is gone, not among `before`. */
+static int cgroups_of_gone_makers(const char *before)
+{
+    char *gone = cordon_cgroups(true);
+    int found = 0;
+    for (char *line = gone, *end; *line; line = end + 1) {
+        end = strchr(line, '\n');
+        *end = '\0';
+        char named[620];
+        snprintf(named, sizeof named, "%s\n", line);
+        found += strstr(before, named) == NULL;
+    }
+    free(gone);
+    return found;
 }
 
 /* A task that forks copies of 384 MiB until its deadline: the kernel's
@@ -1190,7 +1189,7 @@ static char *cgroups_now(void)
  * of cordon that ends with them. */
 static void expect_run_ends_before_its_killed_tree(child_setup_fn setup, bool by_itself)
 {
-    char *before = cgroups_now();
+    char *before = cordon_cgroups(false);
     char line[600];
     snprintf(line, sizeof line, "\"%s\" copies-a-large-mapping 384 & sleep 2; exit 3",
              hostile_path());

@@ -167,8 +167,12 @@ class _Pool:
         self.owner = os.getpid()
         _live_pools.add(self)
 
+    def _inherited(self):
+        """This process is a forked copy of the one whose workers these are."""
+        return self.owner != os.getpid()
+
     def put(self, future):
-        if self.owner != os.getpid():
+        if self._inherited():
             raise RuntimeError("the executor's workers are another process's (this one was "
                                "forked from it): make an executor here")
         with self.lock:
@@ -211,7 +215,7 @@ class _Pool:
     def close(self, cancel_futures, cancel_running):
         """No more submissions; optionally drops the queued calls and kills
         the running ones (without waiting for them)."""
-        if self.owner != os.getpid():
+        if self._inherited():
             self.closed = True
             return
         with self.lock:
@@ -236,7 +240,7 @@ class _Pool:
                 _drop(future)
 
     def join(self):
-        if self.owner != os.getpid():
+        if self._inherited():
             return
         for thread in list(self.threads):
             if thread is not threading.current_thread():
@@ -246,7 +250,7 @@ class _Pool:
         """Until each running call has settled: after a join() that an
         exception interrupted, which Python 3.11's Thread.join may leave
         saying at once, and for good, that the thread has ended."""
-        if self.owner != os.getpid():
+        if self._inherited():
             return
         with self.lock:
             running = list(self.running)
