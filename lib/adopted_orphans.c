@@ -80,21 +80,30 @@ static bool was_the_tasks(pid_t pid, const cordon__proc_stat *st, const cordon__
 }
 
 /* Reaps the zombie `pid` if it is still the caller's child and the
- * task's once pinned. */
-static void reap_pinned(pid_t pid, const cordon__task_orphans *o)
+ * task's once pinned: false while it cannot be reaped yet.  A process
+ * whose first thread has ended shows 'Z' while another of its threads
+ * still dies (256 MiB of split mappings took seconds), and a waitid then
+ * reaps nothing: taken for reaped, it was left a zombie of the caller's
+ * for good. */
+static bool reap_pinned(pid_t pid, const cordon__task_orphans *o)
 {
     int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
     if (pidfd < 0)
-        return;
+        return true; /* gone, or no longer the one looked at */
+    bool reaped = true;
     cordon__proc_stat st;
     if (cordon__proc_stat_read(pid, &st) && st.ppid == getpid() && st.state == 'Z' &&
         was_the_tasks(pid, &st, o)) {
         siginfo_t info;
-        while (waitid((idtype_t)P_PIDFD, (id_t)pidfd, &info, WEXITED | WNOHANG) != 0 &&
+        memset(&info, 0, sizeof info);
+        int rc;
+        while ((rc = waitid((idtype_t)P_PIDFD, (id_t)pidfd, &info, WEXITED | WNOHANG)) != 0 &&
                errno == EINTR)
             ;
+        reaped = rc != 0 || info.si_pid != 0;
     }
     close(pidfd);
+    return reaped;
 }
 
 /* One look over the caller's children: the task's zombies reaped; true
@@ -114,9 +123,7 @@ static bool reap_once(const cordon__task_orphans *o)
         cordon__proc_stat st;
         if (!cordon__proc_stat_read(pid, &st) || st.ppid != self || !was_the_tasks(pid, &st, o))
             continue;
-        if (st.state == 'Z')
-            reap_pinned(pid, o);
-        else
+        if (st.state != 'Z' || !reap_pinned(pid, o))
             dying = true;
     }
     closedir(proc);

@@ -651,27 +651,32 @@ static int children_but(pid_t own)
  * caller's left by a command, by a function, by a command whose killed
  * tree ended after cordon stopped waiting for it (copies of 384 MiB
  * forked until its deadline: they had stayed the caller's zombies for
- * good), then the caller's own child still its to reap". */
+ * good), by orphans that show as zombies while a thread of theirs still
+ * dies (they were taken for reaped, and stayed), then the caller's own
+ * child still its to reap". */
 static void orphans_of_a_subreaper(int out)
 {
     prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
     pid_t own = fork(); /* the caller's own, which cordon must leave be */
     if (own == 0)
         _exit(7);
-    int left[3] = { -1, -1, -1 };
-    char copies[600];
+    int left[4] = { -1, -1, -1, -1 };
+    const char *hostile_dir = getenv("CORDON_HOSTILE_DIR") ? getenv("CORDON_HOSTILE_DIR") : ".";
+    char copies[600], slow[600];
     snprintf(copies, sizeof copies, "exec \"%s/hostile\" copies-a-large-mapping 384",
-             getenv("CORDON_HOSTILE_DIR") ? getenv("CORDON_HOSTILE_DIR") : ".");
-    for (int kind = 0; kind < 3; kind++) {
+             hostile_dir);
+    snprintf(slow, sizeof slow, "exec \"%s/hostile\" orphans-dying-slowly 256 2", hostile_dir);
+    for (int kind = 0; kind < 4; kind++) {
         cordon_task *t = kind == 1 ? cordon_function_task(orphan_many, NULL)
                          : kind == 2 ? cordon_shell_task(copies)
+                         : kind == 3 ? cordon_shell_task(slow)
                                      : cordon_shell_task("for i in $(seq 50); do (sleep 100 &); "
                                                          "done");
-        cordon_set_timeout_ms(t, kind == 2 ? 2500 : 20000);
+        cordon_set_timeout_ms(t, kind >= 2 ? 2500 : 20000);
         cordon_run(t);
         cordon_task_free(t);
-        /* the last one's ending is reaped in the background, within 20 s */
-        for (int waited = 0; waited < (kind == 2 ? 200 : 1); waited++) {
+        /* the last two's endings are reaped in the background, within 20 s */
+        for (int waited = 0; waited < (kind >= 2 ? 200 : 1); waited++) {
             usleep(100 * 1000);
             if ((left[kind] = children_but(own)) == 0)
                 break;
@@ -682,7 +687,7 @@ static void orphans_of_a_subreaper(int out)
                      WEXITSTATUS(status) == 7;
     while (waitpid(-1, NULL, WNOHANG) > 0)
         ;
-    dprintf(out, "%d %d %d %d", left[0], left[1], left[2], own_reaped);
+    dprintf(out, "%d %d %d %d %d", left[0], left[1], left[2], left[3], own_reaped);
 }
 
 /* Without a pid namespace an orphan of the task is adopted by the nearest
@@ -706,13 +711,15 @@ static void test_a_subreaper_caller_is_left_no_orphan_of_the_task(void **state)
         char text[64];
         int status = run_in_a_copy(ways[i], text, sizeof text, "the tasks took over 30 s");
         assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-        int by_command, by_function, by_copies, own_reaped;
-        if (sscanf(text, "%d %d %d %d", &by_command, &by_function, &by_copies, &own_reaped) != 4)
+        int by_command, by_function, by_copies, by_slow, own_reaped;
+        if (sscanf(text, "%d %d %d %d %d", &by_command, &by_function, &by_copies, &by_slow,
+                   &own_reaped) != 5)
             fail_msg("the copy said: %s", text);
-        if (by_command || by_function || by_copies || !own_reaped)
+        if (by_command || by_function || by_copies || by_slow || !own_reaped)
             fail_msg("%s namespaces: %d children of the caller's left by a command, %d by a "
-                     "function, %d by copies left to end, its own child %s",
-                     i ? "with" : "without", by_command, by_function, by_copies,
+                     "function, %d by copies left to end, %d by orphans dying slowly, its own "
+                     "child %s",
+                     i ? "with" : "without", by_command, by_function, by_copies, by_slow,
                      own_reaped ? "reaped by it" : "taken");
     }
 }

@@ -45,6 +45,43 @@ static _Noreturn void copies_a_large_mapping(size_t mib)
                 pause();
 }
 
+/* A second thread's `mib` of memory, mapped and protected page by page
+ * in turns: one mapping per page, which the kernel is slow to tear down. */
+static void *hold_split_mapping(void *arg)
+{
+    size_t size = *(const size_t *)arg;
+    char *block = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    for (size_t at = 0; block != MAP_FAILED && at < size; at += 4096) {
+        block[at] = 1;
+        if (((at >> 12) & 1) == 0)
+            mprotect(block + at, 4096, PROT_READ | (((at >> 13) & 1) ? PROT_WRITE : 0));
+    }
+    while (pause() < 0 || 1) /* until killed */
+        ;
+    return NULL;
+}
+
+/* `count` orphans whose first thread ends (pthread_exit) while a second
+ * holds `mib` in split mappings: killed, each shows as a zombie ('Z')
+ * for seconds before it can be reaped. */
+static _Noreturn void orphans_dying_slowly(size_t mib, int count)
+{
+    static size_t size;
+    size = mib << 20;
+    for (int i = 0; i < count; i++)
+        if (fork() == 0) {
+            if (fork() == 0) {
+                pthread_t holder;
+                pthread_create(&holder, NULL, hold_split_mapping, &size);
+                sleep(1);
+                pthread_exit(NULL);
+            }
+            _exit(0);
+        }
+    for (;;)
+        pause();
+}
+
 /* Double fork, new session and group: the grandchild tries to outlive the
  * task.  It prints its pid so the test can look for it afterwards. */
 static int escape_group(void)
@@ -655,6 +692,8 @@ int main(int argc, char **argv)
     if (strcmp(mode, "fork-bomb") == 0) fork_bomb();
     if (strcmp(mode, "copies-a-large-mapping") == 0 && argc > 2)
         copies_a_large_mapping((size_t)atol(argv[2]));
+    if (strcmp(mode, "orphans-dying-slowly") == 0 && argc > 3)
+        orphans_dying_slowly((size_t)atol(argv[2]), atoi(argv[3]));
     if (strcmp(mode, "escape-group") == 0) return escape_group();
     if (strcmp(mode, "attack-parent") == 0) return attack_parent();
     if (strcmp(mode, "flood") == 0) return flood();
