@@ -623,6 +623,31 @@ static void check_deadline(cordon__attempt_state *s, uint64_t now)
     }
 }
 
+/* In namespaces the init kills the rest of the tree by itself once the
+ * first process has ended (lib/task_init.c), and nothing of that reaches
+ * this loop but the init's report: the ending is bounded from the init's
+ * kill as from one of cordon's (a first process that left 200 copies of
+ * 400 MiB held the caller 2-10 s past its end, each copy freeing its
+ * memory).  Looked at every ENDING_LOOK_NS while the tree runs, on
+ * poll's own timeout: no timer is made for it. */
+#define ENDING_LOOK_NS (50ull * 1000 * 1000)
+
+static void note_the_init_s_kill(cordon__attempt_state *s)
+{
+    if (s->in_namespaces && !s->exited && !s->tree_killed_ns &&
+        __atomic_load_n(&s->init_report->task_status_valid, __ATOMIC_ACQUIRE))
+        s->tree_killed_ns = s->init_report->task_end_ns ? s->init_report->task_end_ns
+                                                        : cordon__now_ns();
+}
+
+static int with_a_look_at_the_init(const cordon__attempt_state *s, int timeout_ms)
+{
+    const int look_ms = (int)(ENDING_LOOK_NS / 1000000);
+    if (!s->in_namespaces || s->exited || s->tree_killed_ns)
+        return timeout_ms;
+    return timeout_ms < 0 || timeout_ms > look_ms ? look_ms : timeout_ms;
+}
+
 static void leave_the_ending(cordon__attempt_state *s, uint64_t now, uint64_t *grace_end)
 {
     if (!ending_overdue(s, now))
@@ -810,6 +835,7 @@ static int collect_loop(cordon_task *t, cordon__attempt_state *s)
     for (;;) {
         uint64_t now = cordon__now_ns();
         check_limits(s, now);
+        note_the_init_s_kill(s);
         leave_the_ending(s, now, &grace_end);
         if (s->processes && !s->exited)
             cordon__process_table_tick(s->processes, s->pid, s->group, now);
@@ -820,6 +846,7 @@ static int collect_loop(cordon_task *t, cordon__attempt_state *s)
         if (s->exited && (open_streams == 0 || (grace_end && now >= grace_end)))
             return 0;
         int timeout = poll_timeout_ms(s, now, next_wake_ns(s, now, grace_end, any_held(t, s)));
+        timeout = with_a_look_at_the_init(s, timeout);
         fds[SLOT_TIMER].fd = s->timer_fd; /* made by the line above, at the first wake-up */
         int ready = poll(fds, SLOT_COUNT, timeout);
         if (ready < 0 && errno != EINTR)
