@@ -210,12 +210,39 @@ static void explain_missing_interpreter(cordon_task *t, const cordon__launch *la
  * a submission to run from (the judge preset's scratch) looks granted.
  * When the task had file rules and none lets it execute the program,
  * the ExecError says which grant is missing. */
+/* A task run as another user than the caller's (a root caller's task
+ * runs as nobody) may not reach a program given by its path that the
+ * caller may: "Permission denied" alone (cordon run -- /root/tool) left
+ * the caller to guess why, where a relative one was explained. */
+static void explain_other_user(cordon_task *t, const cordon__launch *launch)
+{
+    if (!launch->switch_user || launch->uid == geteuid() || !strchr(t->argv[0], '/'))
+        return;
+    char *program = program_tried(t, launch);
+    if (program && access(program, X_OK) == 0) {
+        char shown[1024];
+        cordon__escape_text_keeping_utf8(shown, sizeof shown, program, strlen(program));
+        cordon__buffer_printf(&t->exc_out,
+                              "  (the task runs as user %u%s, which may not reach or execute "
+                              "'%s' where this process's user may: give that user access to it "
+                              "and the directories above it, or run the task as this process's "
+                              "user: cordon run --user, cordon_set_user)\n",
+                              (unsigned)launch->uid, launch->uid == 65534 ? " (nobody)" : "",
+                              shown);
+    }
+    free(program);
+}
+
 void cordon__explain_unexecutable(cordon_task *t, const cordon__launch *launch, int error)
 {
     if (error == ENOENT)
         explain_missing_interpreter(t, launch);
-    if (error != EACCES || !launch->owns_ruleset)
+    if (error != EACCES)
         return;
+    if (!launch->owns_ruleset) {
+        explain_other_user(t, launch);
+        return;
+    }
     char *program = program_tried(t, launch);
     if (program && !some_grant_executes(launch, program)) {
         char shown[1024];

@@ -329,6 +329,22 @@ static void append_audit_line(batch *b, const batch_task *bt, task_record *rec)
         b->records_lost = true;
 }
 
+/* Output past --out-cap is kept nowhere, in the stream printed or the
+ * --out-dir file: said, line by line (the file was short and the batch
+ * a success, with nothing said); --json's records carry it as
+ * "dropped". */
+static void say_output_past_the_cap(const batch *b, const batch_task *bt, const cordon_result *r)
+{
+    const cordon_bytes *streams[] = { &r->std_out, &r->std_err };
+    static const char *const names[] = { "stdout", "stderr" };
+    if (b->o->task.quiet || b->o->task.json)
+        return;
+    for (size_t i = 0; i < 2; i++)
+        if (streams[i]->dropped)
+            runner_error("line %zu: %zu bytes of its %s past the output cap (--out-cap, 64M "
+                         "by default) were not kept", bt->lineno, streams[i]->dropped, names[i]);
+}
+
 static void finish_task(batch *b, size_t index, batch_task *bt, const cordon_result *r,
                         task_record *rec)
 {
@@ -336,6 +352,8 @@ static void finish_task(batch *b, size_t index, batch_task *bt, const cordon_res
     clear_progress(b);
     if (r && !emit_output(b, bt, r, rec))
         output_lost(b, bt);
+    if (r)
+        say_output_past_the_cap(b, bt, r);
     /* What only --json, --audit and --out-dir keep, said once at the end
      * (as cordon run says it): it was dropped unsaid. */
     if (r && !b->o->task.json && !b->o->out_dir && b->audit_fd < 0 &&

@@ -260,6 +260,38 @@ static void test_batch_out_dir_saves_each_output(void **state)
     remove_tree(dir);
 }
 
+/* Output past --out-cap is kept nowhere, printed or in --out-dir: it is
+ * said, line by line (the .out file was short and the batch a success,
+ * with nothing said); --json's record carries it as "dropped". */
+static void test_batch_output_past_the_cap_is_said(void **state)
+{
+    (void)state;
+    static const char said[] = "cordon: line 1: 7 bytes of its stdout past the output cap "
+                               "(--out-cap, 64M by default) were not kept\n";
+    captured c = CORDON_IN("echo hello world\nprintf 12345\necho no >&2\n", "batch", "-j", "1",
+                           "--out-cap", "5");
+    expect_status(&c, 0);
+    assert_non_null(strstr(c.out, "[1] hello\n"));
+    assert_non_null(strstr(c.err, said));
+    /* Once, for line 1 alone: line 2's 5 bytes fit. */
+    assert_true(strstr(c.err, "past the output cap") > strstr(c.err, said));
+    assert_null(strstr(strstr(c.err, said) + strlen(said), "past the output cap"));
+    captured_free(&c);
+    char *dir = make_temp_dir();
+    char out_dir[300];
+    snprintf(out_dir, sizeof out_dir, "%s/out", dir);
+    c = CORDON_IN("echo hello world\n", "batch", "--out-dir", out_dir, "--out-cap", "5");
+    expect_status(&c, 0);
+    assert_non_null(strstr(c.err, said));
+    captured_free(&c);
+    c = CORDON_IN("echo hello world\n", "batch", "--json", "--out-cap", "5");
+    expect_status(&c, 0);
+    assert_null(strstr(c.err, "past the output cap"));
+    assert_non_null(strstr(c.out, "\"dropped\""));
+    captured_free(&c);
+    remove_tree(dir);
+}
+
 /* A directory at a line's --out-dir name: the line ran and its output
  * was lost ("output lost", its .err written).  It is not run now, said
  * before, and the other lines run. */
@@ -819,6 +851,7 @@ int main(void)
         cmocka_unit_test(test_batch_runs_streamed_lines_before_the_input_ends),
         cmocka_unit_test(test_batch_streamed_input_stops_at_a_nul_line),
         cmocka_unit_test(test_batch_out_dir_saves_each_output),
+        cmocka_unit_test(test_batch_output_past_the_cap_is_said),
         cmocka_unit_test(test_batch_out_dir_with_a_directory_at_a_name_does_not_run_the_line),
         cmocka_unit_test(test_batch_out_dir_keeps_no_stale_exception),
         cmocka_unit_test(test_batch_audit_and_json_lines),

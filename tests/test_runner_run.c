@@ -147,6 +147,16 @@ static void test_run_relative_program_from_a_directory_the_task_may_not_enter(vo
     if (!strstr(c.err, said))
         fail_msg("said: %s", c.err);
     captured_free(&c);
+    /* By its whole path, from anywhere: "Permission denied", and why (it
+     * was said alone). */
+    const char *whole[8] = { runner_path(), "run", "--", script, NULL };
+    c = exec_capture_with(whole, NULL, 0, -1, NULL);
+    expect_status(&c, 126);
+    snprintf(said, sizeof said, "(the task runs as user 65534 (nobody), which may not reach or "
+             "execute '%s' where this process's user may", script);
+    if (!strstr(c.err, said))
+        fail_msg("said: %s", c.err);
+    captured_free(&c);
     /* run as this process's user, it runs there */
     const char *as_root[8] = { runner_path(), "run", "--user", "root", "--", "./run.sh", NULL };
     c = exec_capture_with(as_root, NULL, 0, -1, enter_the_closed_directory);
