@@ -61,4 +61,22 @@ static inline long bench_resident_kib(void)
     return resident * (sysconf(_SC_PAGESIZE) / 1024);
 }
 
+/* The count a benchmark was given as its first argument, or its default:
+ * a whole number from 1 to `most`, else the benchmark says what it wanted
+ * and exits (a typo must not print a table of infinities). */
+static inline long bench_count_argument(int argc, char **argv, const char *what,
+                                        long default_count, long most)
+{
+    if (argc < 2)
+        return default_count;
+    char *end = NULL;
+    long count = strtol(argv[1], &end, 10);
+    if (end == argv[1] || *end != '\0' || count < 1 || count > most) {
+        fprintf(stderr, "%s: the argument is the number of %s, a whole number from 1 to %ld, "
+                        "not '%s'\n", argv[0], what, most, argv[1]);
+        exit(2);
+    }
+    return count;
+}
+
 #endif

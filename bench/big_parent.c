@@ -43,7 +43,7 @@ static void measure(double *command, double *function, int count)
 
 int main(int argc, char **argv)
 {
-    int count = argc > 1 ? atoi(argv[1]) : 100;
+    int count = (int)bench_count_argument(argc, argv, "tasks a round", 100, 100000);
     double small_command, small_function, big_command, big_function;
     measure(&small_command, &small_function, count);
     size_t size = 1ull << 30;

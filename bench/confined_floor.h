@@ -19,17 +19,21 @@
  *           caller's mounts kept apart, a /proc of its own, /sys read-only
  *           (and the kernel settings for a root task), its own terminals,
  *           /dev/shm and message queues, the working directory looked up
- *           again; a byte on a pipe lets the task go on; wait4
+ *           again, the caller's FUSE device and consoles covered, every mount
+ *           but /dev nodev; a byte on a pipe lets the task go on; wait4
  *   task:   no_new_privs, the caller's shared mappings unmapped, the
  *           Landlock scope, RLIMIT_CORE, _RTPRIO and _NICE 0, RLIMIT_NPROC at
  *           cordon's process share (in a user namespace), RLIMIT_NOFILE's soft
  *           limit at its hard one (half the caller's soft limit after the
  *           hand-over), the bounding set dropped, a
  *           session keyring of its own, no capabilities, waits for the
- *           mounts, the same compiled filter (its listener offered to the
- *           caller, which takes it with pidfd_getfd and answers, as
- *           cordon's), then the function: one byte to
- *           the pipe
+ *           mounts, the filters cordon installs for such a task, chosen by
+ *           cordon's own rule (sandbox/task_filter.c): the guards of what
+ *           it shares with the caller, then its policy's variant for its
+ *           kind, or cordon's own rules alone where a task given no policy
+ *           gets them (as root), compiled by cordon (a listener offered to
+ *           the caller, which takes it with pidfd_getfd and answers, as
+ *           cordon's), then the function: one byte to the pipe
  *   caller: takes the listener, reads the pipe to its end, wait4 twice
  * Without namespaces (CORDON_NO_NAMESPACES) the child is the task, and,
  * as cordon's, it is held by a v2 cgroup where one can be made (without a
@@ -57,6 +61,7 @@
 
 #include "../sandbox/cgroup.h"
 #include "../sandbox/confine.h"
+#include "../lib/internal.h"
 #include "../sandbox/policy.h"
 
 extern char **environ;
@@ -75,7 +80,17 @@ typedef struct floor_plan {
     struct rlimit processes;  /* cordon's share (sandbox/process_share.c), its init's too */
     int share_by_cgroup;      /* no user namespace: a pids cgroup holds the share */
     cordon__cgroup share;     /* in namespaces, that cgroup: made once, as cordon pools it */
+    cordon__filter_facts facts;          /* what cordon chooses a task's filters by */
+    cordon__caller_terminals terminals;  /* covered in the task's /dev, as cordon's init does */
+    cordon__path_list hidden_mounts;     /* the kernel's mounts cordon's init covers */
 } floor_plan;
+
+/* The filters of one case: what cordon installs for a task given `given`. */
+typedef struct floor_filter {
+    const cordon_policy *policy; /* the variant, cordon's own rules alone, or NULL */
+    unsigned guards;             /* CORDON__SHARED_OBJECTS_* */
+    int notifies;                /* its listener is handed to the caller */
+} floor_filter;
 
 /* The cgroup cordon would hold the task's tree by, or none. */
 static inline void floor_plan_hold_trees(floor_plan *plan)
@@ -102,6 +117,7 @@ static inline void floor_plan_release(floor_plan *plan)
         close(plan->cgroup_dir_fd);
     cordon__cgroup_destroy(&plan->cgroup);
     cordon__cgroup_destroy(&plan->share);
+    cordon__path_list_free(&plan->hidden_mounts);
 }
 
 /* A command's child starts in the cgroup, as cordon's does (clone3 with
@@ -127,7 +143,7 @@ static inline void floor_plan_prepare(floor_plan *plan)
     plan->namespaces = available & (CORDON__NAMESPACE_USER | CORDON__NAMESPACE_PID |
                                     CORDON__NAMESPACE_MOUNT | CORDON__NAMESPACE_IPC);
     plan->landlock_scope = cordon__landlock_ruleset();
-    plan->runs_as_root = geteuid() == 0;
+    plan->runs_as_root = geteuid() == 0 && cordon__uid0_is_the_machines();
     cordon__tmpfs_options(plan->tmpfs_options, 0);
     if (getrlimit(RLIMIT_NOFILE, &plan->open_files) != 0)
         abort();
@@ -146,6 +162,34 @@ static inline void floor_plan_prepare(floor_plan *plan)
         cordon__cgroup_hold_process_share(&plan->share, share) != 0)
         abort();
     floor_plan_hold_trees(plan);
+    plan->facts = (cordon__filter_facts){ .namespaces = plan->namespaces,
+                                          .v2_cgroup = plan->cgroup.v2_dir >= 0,
+                                          .runs_as_root = plan->runs_as_root };
+    plan->terminals.count = 0;
+    if (plan->namespaces & CORDON__NAMESPACE_MOUNT)
+        cordon__find_caller_terminals(&plan->terminals);
+    uint64_t digest;
+    memset(&plan->hidden_mounts, 0, sizeof plan->hidden_mounts);
+    if ((plan->namespaces & CORDON__NAMESPACE_MOUNT) &&
+        cordon__mounts_to_hide(&plan->hidden_mounts, &digest) != 0)
+        abort();
+}
+
+/* Once per case, before its timed tasks: the choice is cordon's rule
+ * (sandbox/task_filter.c), the variant compiled and kept by cordon. */
+static inline floor_filter floor_filter_for(const floor_plan *plan, const cordon_policy *given)
+{
+    floor_filter filter = { .guards = cordon__filter_guard_parts(&plan->facts, given) };
+    unsigned kind = cordon__filter_kind(&plan->facts);
+    if (!given && cordon__filter_fence_needed(&plan->facts)) {
+        kind = cordon__filter_fence_kind(kind);
+        given = cordon__policy_fence_alone();
+    }
+    cordon_error err;
+    if (given && !(filter.policy = cordon__policy_variant(given, kind, &err)))
+        abort();
+    filter.notifies = filter.policy && cordon__policy_notifies(filter.policy);
+    return filter;
 }
 
 static inline void floor_fail(void)
@@ -208,7 +252,7 @@ static inline void floor_wait_for_mounts(int mounts_done)
 
 /* fds: 1 the pipe, 4 the listener's socket (as in cordon's child);
  * `mounts_done` is -1 without a mount namespace. */
-static inline _Noreturn void floor_task(const floor_plan *plan, const cordon_policy *policy,
+static inline _Noreturn void floor_task(const floor_plan *plan, const floor_filter *filter,
                                         int mounts_done)
 {
     struct rlimit none = { 0, 0 };
@@ -218,7 +262,8 @@ static inline _Noreturn void floor_task(const floor_plan *plan, const cordon_pol
         setrlimit(RLIMIT_CORE, &none) != 0 || setrlimit(RLIMIT_RTPRIO, &none) != 0 ||
         setrlimit(RLIMIT_NICE, &none) != 0 ||
         (!plan->share_by_cgroup && setrlimit(RLIMIT_NPROC, &plan->processes) != 0) ||
-        (policy ? cordon__raise_open_files_to_hard() : setrlimit(RLIMIT_NOFILE, &plan->open_files)) != 0 ||
+        (filter->notifies ? cordon__raise_open_files_to_hard()
+                          : setrlimit(RLIMIT_NOFILE, &plan->open_files)) != 0 ||
         cordon__drop_bounding_set(&plan->capabilities) != 0 ||
         cordon__leave_callers_keyrings() != 0 ||
         cordon__clear_capabilities(&plan->capabilities) != 0)
@@ -231,15 +276,17 @@ static inline _Noreturn void floor_task(const floor_plan *plan, const cordon_pol
         floor_fail();
     if (mounts_done >= 0)
         floor_wait_for_mounts(mounts_done);
-    if (policy) {
-        int listener = cordon__policy_install(policy);
+    if (filter->guards && cordon__shared_objects_guard_install(filter->guards, false) != 0)
+        floor_fail();
+    if (filter->policy) {
+        int listener = cordon__policy_install(filter->policy);
         if (listener < -1)
             floor_fail();
         if (listener >= 0)
             floor_offer_fd(4, listener);
         syscall(SYS_close_range, 4, ~0u, 0);
         /* The hand-over at the caller's hard limit, then the task's own. */
-        if (syscall(SYS_prlimit64, 0, RLIMIT_NOFILE, &plan->open_files, NULL) != 0)
+        if (filter->notifies && syscall(SYS_prlimit64, 0, RLIMIT_NOFILE, &plan->open_files, NULL) != 0)
             floor_fail();
     }
     if (plan->command) {
@@ -255,8 +302,13 @@ static inline _Noreturn void floor_task(const floor_plan *plan, const cordon_pol
 static inline int floor_mount(const floor_plan *plan)
 {
     char cwd[4096];
-    if (!getcwd(cwd, sizeof cwd) || cordon__keep_mounts_apart() != 0 ||
-        cordon__mount_own_proc() != 0 || cordon__make_sys_read_only() != 0 ||
+    if (!getcwd(cwd, sizeof cwd) || cordon__keep_mounts_apart() != 0)
+        return -1;
+    /* Once cut off from the caller's mounts, as in cordon's init. */
+    for (size_t i = 0; i < plan->hidden_mounts.count; i++)
+        if (cordon__hide_kernel_mount(&plan->hidden_mounts, i) < 0)
+            return -1;
+    if (cordon__mount_own_proc() != 0 || cordon__make_sys_read_only() != 0 ||
         (plan->runs_as_root && cordon__protect_kernel_settings() != 0) ||
         cordon__mount_own_pts(plan->devpts_options) != 0)
         return -1;
@@ -265,10 +317,13 @@ static inline int floor_mount(const floor_plan *plan)
         return -1;
     if ((plan->namespaces & CORDON__NAMESPACE_IPC) && cordon__mount_own_mqueue() != 0)
         return -1;
+    if (cordon__cover_devices(&plan->terminals, true, NULL, 0) != 0 ||
+        cordon__devices_only_in_dev(NULL, 0) != 0)
+        return -1;
     return chdir(cwd);
 }
 
-static inline _Noreturn void floor_init(const floor_plan *plan, const cordon_policy *policy)
+static inline _Noreturn void floor_init(const floor_plan *plan, const floor_filter *filter)
 {
     if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0 || prctl(PR_SET_DUMPABLE, 0) != 0)
         floor_fail();
@@ -280,7 +335,7 @@ static inline _Noreturn void floor_init(const floor_plan *plan, const cordon_pol
     if (task == 0) {
         if (mounts)
             close(gate[1]);
-        floor_task(plan, policy, gate[0]);
+        floor_task(plan, filter, gate[0]);
     }
     if (mounts) {
         close(gate[0]);
@@ -295,7 +350,7 @@ static inline _Noreturn void floor_init(const floor_plan *plan, const cordon_pol
     _exit(0);
 }
 
-static inline _Noreturn void floor_child(const floor_plan *plan, const cordon_policy *policy,
+static inline _Noreturn void floor_child(const floor_plan *plan, const floor_filter *filter,
                                          int pipe_fd, int socket_fd, int moved)
 {
     if (moved >= 0) /* nothing of the task runs before it is in its cgroup */
@@ -309,25 +364,25 @@ static inline _Noreturn void floor_child(const floor_plan *plan, const cordon_po
         floor_fail();
     syscall(SYS_close_range, socket_fd >= 0 ? 5 : 4, ~0u, 0);
     if (!plan->namespaces)
-        floor_task(plan, policy, -1);
+        floor_task(plan, filter, -1);
     if (cordon__enter_namespaces(plan->namespaces) != 0)
         floor_fail();
     /* CLONE_PARENT, as cordon does: the init is the caller's child. */
     long init = syscall(SYS_clone, CLONE_PARENT | SIGCHLD, NULL, NULL, NULL, 0);
     if (init == 0)
-        floor_init(plan, policy);
+        floor_init(plan, filter);
     _exit(init < 0 ? 127 : 0);
 }
 
 /* One task; aborts when any step failed, so that the floor never
  * measures less than it claims. */
-static inline void floor_run(const floor_plan *plan, const cordon_policy *policy)
+static inline void floor_run(const floor_plan *plan, const floor_filter *filter)
 {
     int pipe_fds[2], sockets[2] = { -1, -1 }, moved[2] = { -1, -1 };
     /* In namespaces the share's pids cgroup, else the tree's (the plan's). */
     int by_share = plan->share.count > 0;
     const cordon__cgroup *moves = by_share ? &plan->share : &plan->cgroup;
-    int with_listener = policy != NULL, held = moves->count > 0 && (!plan->command || by_share);
+    int with_listener = filter->notifies, held = moves->count > 0 && (!plan->command || by_share);
     if (pipe2(pipe_fds, O_CLOEXEC) != 0 ||
         (with_listener && (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sockets) != 0 ||
                            setsockopt(sockets[0], SOL_SOCKET, SO_PASSCRED, &(int){ 1 },
@@ -338,7 +393,7 @@ static inline void floor_run(const floor_plan *plan, const cordon_policy *policy
     if (child == 0) {
         if (held)
             close(moved[1]);
-        floor_child(plan, policy, pipe_fds[1], sockets[1], moved[0]);
+        floor_child(plan, filter, pipe_fds[1], sockets[1], moved[0]);
     }
     close(pipe_fds[1]);
     if (held) {

@@ -188,9 +188,7 @@ static void print_against_bwrap(double samples[][BENCH_ROUNDS], double cpu[][BEN
 
 int main(int argc, char **argv)
 {
-    int tasks = argc > 1 ? atoi(argv[1]) : 100;
-    if (tasks < 1)
-        tasks = 1;
+    int tasks = (int)bench_count_argument(argc, argv, "tasks a round", 100, 100000);
     snprintf(bind_source, sizeof bind_source, "/var/tmp/cordon-bench-src-%d", (int)getpid());
     snprintf(bind_target, sizeof bind_target, "/var/tmp/cordon-bench-dst-%d", (int)getpid());
     mkdir(bind_source, 0755);

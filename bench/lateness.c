@@ -261,9 +261,7 @@ static void bench_cpu_limit(int scale)
 
 int main(int argc, char **argv)
 {
-    int scale = argc > 1 ? atoi(argv[1]) : 1;
-    if (scale < 1)
-        scale = 1;
+    int scale = (int)bench_count_argument(argc, argv, "rounds for each timeout (a scale)", 1, 100);
     bench_deadline(scale);
     printf("\n");
     bench_cpu_limit(scale);

@@ -18,7 +18,7 @@ static int trivial(cordon_ctx *ctx, void *arg)
 
 int main(int argc, char **argv)
 {
-    long sequential = argc > 1 ? atol(argv[1]) : 100000;
+    long sequential = bench_count_argument(argc, argv, "sequential tasks", 100000, 100000000);
     enum { CONCURRENT = 100 };
     const char *sleeper[] = { "sleep", "0.5", NULL };
     cordon_task *tasks[CONCURRENT];

@@ -90,10 +90,13 @@ static void function_task(const cordon_policy *policy, int with_policy)
     cordon_task_free(t);
 }
 
-static void floor_no_policy(void) { floor_run(&hand_confined, NULL); }
-static void floor_default_policy(void) { floor_run(&hand_confined, default_policy); }
-static void floor_command(void) { floor_run(&hand_confined_command, NULL); }
-static void floor_command_policy(void) { floor_run(&hand_confined_command, default_policy); }
+/* What cordon installs for a task given no policy and the default one. */
+static floor_filter given_none, given_default;
+
+static void floor_no_policy(void) { floor_run(&hand_confined, &given_none); }
+static void floor_default_policy(void) { floor_run(&hand_confined, &given_default); }
+static void floor_command(void) { floor_run(&hand_confined_command, &given_none); }
+static void floor_command_policy(void) { floor_run(&hand_confined_command, &given_default); }
 
 static void function_no_policy(void) { function_task(NULL, 0); }
 static void function_default_policy(void) { function_task(default_policy, 1); }
@@ -163,8 +166,7 @@ static double median(double *samples)
 
 int main(int argc, char **argv)
 {
-    if (argc > 1)
-        tasks_per_round = atoi(argv[1]);
+    tasks_per_round = (int)bench_count_argument(argc, argv, "tasks a round", 200, 100000);
     cordon_error error;
     default_policy = cordon_policy_load("default", &error);
     if (!default_policy) {
@@ -172,6 +174,8 @@ int main(int argc, char **argv)
         return 1;
     }
     floor_plan_prepare(&hand_confined);
+    given_none = floor_filter_for(&hand_confined, NULL);
+    given_default = floor_filter_for(&hand_confined, default_policy);
     static char *const true_command[] = { "/bin/true", NULL };
     hand_confined_command = hand_confined;
     hand_confined_command.command = true_command;
@@ -220,6 +224,11 @@ int main(int argc, char **argv)
            : hand_confined.cgroup.count ? "without namespaces, its tree held by a v2 cgroup, "
                                           "as cordon here"
                                         : "without namespaces, as cordon here");
+    printf("its filters, chosen as cordon chooses a task's: given no policy, %s%s; given the "
+           "default one, %s%s\n", given_none.policy ? "cordon's own rules" : "none",
+           given_none.guards ? " under guards" : "",
+           given_default.policy ? "the default policy's variant" : "none",
+           given_default.guards ? " under guards" : "");
     printf("%-36s %10s %8s %12s %10s %12s %8s\n", "case", "us/task", "ratio", "vs by hand",
            "CPU us", "CPU by hand", "faults");
     for (size_t c = 0; c < count; c++) {

@@ -166,9 +166,7 @@ int main(int argc, char **argv)
 {
     if (argc > 2 && strcmp(argv[1], "--touch") == 0)
         return touch((size_t)atoi(argv[2]));
-    int rounds = argc > 1 ? atoi(argv[1]) : 5;
-    if (rounds < 1 || rounds > MAX_ROUNDS)
-        rounds = 5;
+    int rounds = (int)bench_count_argument(argc, argv, "rounds", 5, MAX_ROUNDS);
     bool gnu_time = access("/usr/bin/time", X_OK) == 0;
     printf("usage figures: medians of %d interleaved rounds, cordon's relative error against "
            "wait4%s\n", rounds, gnu_time ? " (and GNU time's)" : "");

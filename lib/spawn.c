@@ -606,29 +606,6 @@ static void list_kept_objects(cordon__launch *l)
     l->kept_objects = cordon__kept_object_ranges(&l->kept_objects_count, &l->kept_objects_known);
 }
 
-/* What the task shares with its caller that no namespace of its own
- * keeps apart (sandbox/shared_objects_guard.c); no_policy: none given. */
-static unsigned shared_objects_parts(const cordon__launch *l, const cordon_policy *policy)
-{
-    bool no_policy = !policy;
-    unsigned parts = 0;
-    /* The default policy refuses SO_REUSEPORT itself: a filter of its own
-     * cost some 65 us a task here. */
-    if (!(l->namespaces & CORDON__NAMESPACE_NET) &&
-        (no_policy || !cordon__policy_refuses_reuseport(policy)))
-        parts |= CORDON__SHARED_OBJECTS_REUSEPORT | (no_policy ? CORDON__SHARED_OBJECTS_RINGS : 0);
-    if (!(l->namespaces & CORDON__NAMESPACE_IPC))
-        parts |= CORDON__SHARED_OBJECTS_SYSTEM_V;
-    if (no_policy)
-        parts |= CORDON__SHARED_OBJECTS_KEYRINGS;
-    if (no_policy && l->owns_ruleset)
-        parts |= CORDON__SHARED_OBJECTS_WATCHES;
-    if (!(l->namespaces & CORDON__NAMESPACE_PID) &&
-        (!policy || cordon__policy_lets_userfaultfd_be_made(policy)))
-        parts |= CORDON__SHARED_OBJECTS_USERFAULTFD;
-    return parts;
-}
-
 /* A learning run's filter sends every call to the parent, which decides
  * from the base policy's rules: the rules the task's isolation adds to a
  * run's filter must decide there too, or learning would be a way around
@@ -862,68 +839,28 @@ static int prepare(cordon_task *t, cordon__launch *l, cordon__attempt_state *s)
                                 "root)");
         return -EPERM;
     }
-    /* Without a pid namespace the task can name every process, and
-     * without a v2 cgroup its process group alone holds its tree. */
-    unsigned kind = ((l->namespaces & CORDON__NAMESPACE_NET) ? CORDON__VARIANT_NO_NETWORK : 0) |
-                    (l->owns_ruleset ? CORDON__VARIANT_FILE_RULES : 0);
-    if (!held_by_namespace)
-        kind |= CORDON__VARIANT_NO_PID_NAMESPACE |
-                (l->cgroup.v2_dir < 0 ? CORDON__VARIANT_NO_TREE_HOLD : 0);
-    if (t->limits[CORDON_LIMIT_FILE_SIZE])
-        kind |= CORDON__VARIANT_FILE_SIZE_LIMIT;
-    /* The user keyring is a user namespace's, per user id, and the key
-     * quota every namespace's (sandbox/policy.h). */
-    kind |= CORDON__VARIANT_SHARED_COUNTS;
-    /* A file made set-uid outlives the task (sandbox/policy.h). */
-    kind |= CORDON__VARIANT_SETID_MODES;
-    /* A cgroup.procs the task's user owns takes a child of clone3's. */
-    if (l->runs_as_root || l->cgroup.v2_dir >= 0)
-        kind |= CORDON__VARIANT_CGROUP_MOVES;
-    /* uid 0 writes the kernel's settings through a proc mount's fd sent
-     * from outside over a unix socket (sandbox/policy.h). */
-    if (l->runs_as_root)
-        kind |= CORDON__VARIANT_ROOT_UNIX_SOCKETS;
-    /* The init's limits hold its tree: a task of its user could lower them
-     * (sandbox/policy.h). */
-    bool reaches_the_init = held_by_namespace &&
-                            ((l->namespaces & CORDON__NAMESPACE_USER) || l->runs_as_root);
-    if (reaches_the_init)
-        kind |= CORDON__VARIANT_INIT_LIMITS;
-    /* RLIMIT_AS alone does not see a memfd's or a segment's pages. */
-    if (memory && l->cgroup.memory_dir < 0)
-        kind |= CORDON__VARIANT_UNCOUNTED_SHARED_MEMORY;
     /* The caller's terminal: its window size is the caller's. */
     bool terminal = t->stdin_fd >= 0 && isatty(t->stdin_fd);
-    if (terminal)
-        kind |= CORDON__VARIANT_TERMINAL_STDIN;
+    cordon__filter_facts facts = {
+        .namespaces = l->namespaces, .v2_cgroup = l->cgroup.v2_dir >= 0,
+        .runs_as_root = l->runs_as_root, .owns_ruleset = l->owns_ruleset,
+        .file_size_limit = t->limits[CORDON_LIMIT_FILE_SIZE] != 0,
+        .uncounted_memory = memory && l->cgroup.memory_dir < 0, .terminal_stdin = terminal,
+    };
+    unsigned kind = cordon__filter_kind(&facts);
     l->guards_terminal = terminal; /* and its modes (sandbox/terminal_guard.c) */
     /* A learning run's filter sends every call to the parent, whose base
      * policy answers: the guard is the one a run under that base gets
      * (learning under --policy none, or a Docker profile's base, let a
      * task join a listener with SO_REUSEPORT that the run refused). */
     l->guards_shared_objects =
-        shared_objects_parts(l, t->learning ? t->learning->base : l->policy);
-    /* "No filter" lifts the limits on the task's own calls, not its fence
-     * around the caller: without a pid namespace a task with no filter
-     * reniced its caller, pinned it to one CPU, gave it the idle I/O
-     * class, and, without a v2 cgroup either, left its process group
-     * with setsid and outlived its run; with a v2 cgroup (in a pid
-     * namespace too) a root task started a child in another cgroup, out
-     * of the one that holds its tree and limits; given the caller's
-     * terminal, it resized the caller's screen and signalled the caller's
-     * shell; running as root, it opened kernel.core_pattern for writing
-     * through a descriptor sent over a unix socket.  It gets cordon's
-     * rules alone. */
+        cordon__filter_guard_parts(&facts, t->learning ? t->learning->base : l->policy);
     /* Its guards are those of a task without a policy all the same: with
      * cordon's rules alone in its filter (a v2 cgroup, --json's), vsock
      * had gone through under --net none. */
     l->given_no_policy = !l->policy;
-    if (!l->policy && (!held_by_namespace || l->cgroup.v2_dir >= 0 || terminal ||
-                       l->runs_as_root || reaches_the_init)) {
-        kind &= CORDON__VARIANT_NO_PID_NAMESPACE | CORDON__VARIANT_NO_TREE_HOLD |
-                CORDON__VARIANT_CGROUP_MOVES | CORDON__VARIANT_TERMINAL_STDIN |
-                CORDON__VARIANT_SETID_MODES | CORDON__VARIANT_ROOT_UNIX_SOCKETS |
-                CORDON__VARIANT_INIT_LIMITS;
+    if (!l->policy && cordon__filter_fence_needed(&facts)) {
+        kind = cordon__filter_fence_kind(kind);
         if (!(l->policy = cordon__policy_fence_alone()))
             return -ENOMEM;
     }

@@ -249,6 +249,28 @@ int cordon__device_events_guard_install(bool all_threads, bool no_policy);
  * the caller. */
 #define CORDON__SHARED_OBJECTS_USERFAULTFD 32u
 int cordon__shared_objects_guard_install(unsigned parts, bool all_threads);
+
+/* task_filter.c: which filter a task runs under and which guards lie
+ * beneath it, from what its start is (lib/spawn.c, and the floor the
+ * benchmarks confine by hand, bench/confined_floor.h). */
+typedef struct cordon__filter_facts {
+    unsigned namespaces;   /* CORDON__NAMESPACE_* the task is in */
+    bool v2_cgroup;        /* a v2 cgroup of its own holds its tree */
+    bool runs_as_root;
+    bool owns_ruleset;     /* file rules of its own */
+    bool file_size_limit;
+    bool uncounted_memory; /* a memory limit that no memory cgroup counts */
+    bool terminal_stdin;   /* its stdin is a terminal (the caller's) */
+} cordon__filter_facts;
+/* The variant kind (CORDON__VARIANT_*) of the task's policy. */
+unsigned cordon__filter_kind(const cordon__filter_facts *f);
+/* A task given no policy gets cordon's own rules alone
+ * (cordon__policy_fence_alone), of the kind cordon__filter_fence_kind
+ * keeps of its kind. */
+bool cordon__filter_fence_needed(const cordon__filter_facts *f);
+unsigned cordon__filter_fence_kind(unsigned kind);
+/* The CORDON__SHARED_OBJECTS_* guards under `policy` (NULL: none given). */
+unsigned cordon__filter_guard_parts(const cordon__filter_facts *f, const cordon_policy *policy);
 /* policy_variant_network.c: the policy's own rules refuse SO_REUSEPORT. */
 bool cordon__policy_refuses_reuseport(const cordon_policy *p);
 bool cordon__policy_notifies(const cordon_policy *p);
