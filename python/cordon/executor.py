@@ -288,6 +288,7 @@ class Executor(concurrent.futures.Executor):
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> "Future":
         """Schedules fn(*args, **kwargs) in a confined child: a Future."""
         task = FunctionTask(fn, *args, **kwargs).configure(**self._options)
+        task._refuse_here()  # on the thread that will wait for it
         future = Future(task)
         self._pool.put(future)
         return future

@@ -463,16 +463,35 @@ class _Task:
         thread that did not come along."""
         return self._active and self._run_pid == os.getpid()
 
-    def _begin(self):
-        """Marks a run going on (cancel() acts on it); RuntimeError when one is."""
-        with self._run_lock:
-            if self._active_here():
-                raise RuntimeError(self._busy("first"))
-            self._active = True
-            self._run_pid = os.getpid()
-            self._cancelled.clear()
-        with _running_lock:
-            _running.add(self)
+    def _refuse_here(self):
+        """Raises where this thread may not start a run (FunctionTask's)."""
+
+    def _begin(self, marked=None):
+        """Marks a run going on (cancel() acts on it); RuntimeError when one is.
+        `marked` (a list) gets an item once the run is marked, before it is:
+        the caller's `finally` ends the run then, and only then, wherever a
+        KeyboardInterrupt lands (one that came between the mark and the
+        caller's `try` left the task "running" for good).  The cancel
+        request is cleared before the mark: cleared after it, a cancel()
+        from a signal handler that came in between returned True and was
+        forgotten."""
+        try:
+            with self._run_lock:
+                if self._active_here():
+                    raise RuntimeError(self._busy("first"))
+                self._cancelled.clear()
+                self._run_pid = os.getpid()
+                if marked is not None:
+                    marked.append(True)
+                self._active = True
+            with _running_lock:
+                _running.add(self)
+        except RuntimeError:
+            raise
+        except BaseException:
+            if marked is None:
+                self._end()
+            raise
 
     def _end(self):
         with self._run_lock:
@@ -518,27 +537,39 @@ class _Task:
 
     def run(self) -> Any:
         """Runs the task in a confined child and waits for it."""
-        self._begin()
+        self._refuse_here()
+        marked = []
         try:
+            self._begin(marked)
             self._clear()
             outcome = self._attempt()
             self.attempts = 1
         finally:
-            self._end()
+            if marked:
+                self._end()
         return self._deliver(outcome)
 
     def run_async(self) -> TaskThread:
         """Starts the task and returns at once: a TaskThread (a
         threading.Thread) whose join() waits; task.join() also gives the
         outcome."""
-        self._begin()
+        self._refuse_here()
+        marked = []
         try:
+            self._begin(marked)
             self._clear()
             self.attempts = 1
-            self._thread = TaskThread(self)
-            self._thread.start()
+            self._thread = None
+            thread = TaskThread(self)
+            self._thread = thread
+            thread.start()
         except BaseException:
-            self._end()
+            # A thread that started runs the task and ends the run itself:
+            # ended here too (a KeyboardInterrupt in start()'s wait), its
+            # run went on unseen by cancel() and the exit's kill, and the
+            # interpreter's exit waited for it for ever.
+            if marked and (self._thread is None or self._thread.ident is None):
+                self._end()
             raise
         return self._thread
 
@@ -575,11 +606,14 @@ class _Task:
         stands, as in the C library."""
         backoff, max_backoff = _check_retry(max_retry, exception, backoff, backoff_factor,
                                             max_backoff)
-        self._begin()
+        self._refuse_here()
+        marked = []
         try:
+            self._begin(marked)
             outcome = self._retry(max_retry, exception, backoff, backoff_factor, max_backoff)
         finally:
-            self._end()
+            if marked:
+                self._end()
         return self._deliver(outcome)
 
     def _retry(self, max_retry, exception, delay, backoff_factor, max_backoff):
@@ -611,14 +645,17 @@ class _Task:
         cordon ended (Timeout, CpuLimit, MemoryLimit, a crash) sends none,
         and `out` says so, naming the ending."""
         _profile.check_sort(sort)  # the caller's mistake, before the task runs
-        self._begin()
-        self._clear()
-        self._profiling = True
+        self._refuse_here()
+        marked = []
         try:
+            self._begin(marked)
+            self._clear()
+            self._profiling = True
             outcome = self._attempt()
         finally:
             self._profiling = False
-            self._end()
+            if marked:
+                self._end()
         self.attempts = 1
         self._print_profile(out if out is not None else sys.stdout, sort, limit,
                             None if outcome[0] else outcome[1])
@@ -705,15 +742,20 @@ class FunctionTask(_Task):
             lines.pop()
         return [_unescape_record(line) for line in lines]
 
-    def _make(self):
-        _check_trust(self._options.get("trust"))
-        # The child is forked by the run's own thread, whose fork takes the
-        # import lock first: held by this thread (a task run from an
-        # import's hook, or inside _imp.acquire_lock()), the run waited for
-        # ever.
+    def _refuse_here(self):
+        # The child is forked with the import lock taken first: held by the
+        # thread that starts the run and then waits for it (a task run from
+        # an import's hook, or inside _imp.acquire_lock()), the run waited
+        # for ever.  Asked on that thread, by every way to start a run
+        # (run_async's and an Executor's fork on another thread, which
+        # waited, had not asked), and only there: an Executor made under
+        # the lock starts nothing.
         if _import_lock_is_this_threads():
             raise RuntimeError("a FunctionTask cannot run while this thread holds the import "
                                "lock (the child's fork takes it): run it after the import")
+
+    def _make(self):
+        _check_trust(self._options.get("trust"))
         # What the caller printed and has not flushed would be the child's
         # to write (through any object still holding the old stream), into
         # the task's std_out; multiprocessing flushes them too.

@@ -8,7 +8,13 @@ PyObject *cordon_py_file_system_bytes(PyObject *arg, const char *what)
                             what, Py_TYPE(arg)->tp_name);
     PyObject *bytes = NULL;
     if (!PyUnicode_FSConverter(arg, &bytes)) {
-        if (PyErr_ExceptionMatches(PyExc_ValueError)) {
+        /* Not every ValueError is a NUL: a lone surrogate has no bytes in
+         * the file system's encoding (it was said to hold a NUL). */
+        if (PyErr_ExceptionMatches(PyExc_UnicodeEncodeError)) {
+            PyErr_Clear();
+            PyErr_Format(PyExc_ValueError, "%s %R cannot be written in the file system's "
+                         "encoding: a lone surrogate, which os.fsencode refuses too", what, arg);
+        } else if (PyErr_ExceptionMatches(PyExc_ValueError)) {
             PyErr_Clear();
             PyErr_Format(PyExc_ValueError, "%s %R holds a NUL byte, where the C string cordon "
                          "passes on would end", what, arg);

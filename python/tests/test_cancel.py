@@ -391,3 +391,98 @@ def test_a_run_from_a_signal_handler_of_the_running_thread():
     out = helpers.run_python(SIGNAL_RUN_PROGRAM, timeout=240)
     assert out.stdout == "all 400 True\n", out.stderr
     assert out.returncode == 0, out.stderr
+
+
+class _InterruptOnce:
+    """A lock whose first entry raises KeyboardInterrupt (or calls `then`),
+    as a signal that lands while a run is being marked."""
+
+    def __init__(self, lock, then=None):
+        self.lock, self.then, self.fired = lock, then, False
+
+    def __enter__(self):
+        if not self.fired:
+            self.fired = True
+            if self.then is None:
+                raise KeyboardInterrupt
+            self.then()
+        return self.lock.__enter__()
+
+    def __exit__(self, *exc):
+        return self.lock.__exit__(*exc)
+
+
+def test_a_ctrl_c_while_a_run_is_marked_leaves_the_task_runnable(monkeypatch):
+    # A KeyboardInterrupt between the run's mark and the caller's `try`
+    # left the task "running" for good: each later run() and configure()
+    # raised RuntimeError (702 interrupted runs of run_profiler made one).
+    import cordon.tasks as tasks
+    starts = {"run": lambda t: t.run(), "run_and_retry": lambda t: t.run_and_retry(),
+              "run_profiler": lambda t: t.run_profiler(out=io.StringIO())}
+    for name, start in starts.items():
+        t = FunctionTask(abs, -1)
+        monkeypatch.setattr(tasks, "_running_lock", _InterruptOnce(tasks._running_lock))
+        with pytest.raises(KeyboardInterrupt):
+            start(t)
+        monkeypatch.undo()
+        assert "running" not in repr(t), name
+        assert t.cancel() is False, name
+        assert start(t) == 1, name
+
+
+def test_a_ctrl_c_in_run_async_s_start_leaves_its_run_seen(monkeypatch):
+    # A KeyboardInterrupt in Thread.start()'s wait, once the thread ran:
+    # the run was marked ended while the thread ran it, cancel() said
+    # False, and the interpreter's exit waited for that thread for ever.
+    from cordon.tasks import TaskThread
+    started = TaskThread.start
+
+    def start_then_interrupt(thread):
+        started(thread)
+        raise KeyboardInterrupt
+
+    t, name = None, helpers.marker()
+    monkeypatch.setattr(TaskThread, "start", start_then_interrupt)
+    t = FunctionTask(helpers.linger, name, 0)
+    with pytest.raises(KeyboardInterrupt):
+        t.run_async()
+    monkeypatch.undo()
+    helpers.wait_until(lambda: len(helpers.named(name)) == 1, f"running: a process named {name}")
+    assert t.is_alive() and "running" in repr(t)
+    assert t.cancel() is True
+    with pytest.raises(cordon.Cancelled):
+        t.join(timeout=60)
+    helpers.assert_none_left(name)
+
+
+def test_a_cancel_that_says_true_is_never_forgotten():
+    # A cancel() from a signal handler that came while the run was being
+    # marked said True, and the run's own start then cleared the request:
+    # the task ran to its end.  At every line of the marking, in turn.
+    import cordon.tasks as tasks
+    lines = sorted({line for _, _, line in tasks._Task._begin.__code__.co_lines()
+                    if line is not None})
+    for at in lines:
+        t = FunctionTask(time.sleep, 0.5)
+        said = []
+
+        def tracer(frame, event, arg):
+            if frame.f_code is tasks._Task._begin.__code__:
+                def local(frame, event, arg):
+                    if event == "line" and frame.f_lineno == at and not said:
+                        said.append(t.cancel())
+                    return local
+                return local
+            return None
+
+        sys.settrace(tracer)
+        try:
+            try:
+                t.run()
+                ended = "ran"
+            except cordon.Cancelled:
+                ended = "cancelled"
+        finally:
+            sys.settrace(None)
+        if said == [True]:
+            assert ended == "cancelled", f"line {at}: cancel() said True, and the task {ended}"

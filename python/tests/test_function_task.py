@@ -2,6 +2,7 @@ import dataclasses
 import decimal
 import errno
 import functools
+import io
 import logging
 import os
 import pathlib
@@ -743,6 +744,24 @@ def test_a_function_task_under_the_import_lock_is_refused_not_hung():
     finally:
         _imp.release_lock()
     assert FunctionTask(abs, -5).run() == 5
+    # Every way to start one, asked on the thread that holds the lock:
+    # run_async's and an Executor's fork on another thread had not asked,
+    # and their join() and result() waited for ever; an Executor made
+    # under the lock starts nothing, and is not refused (it was).
+    _imp.acquire_lock()
+    try:
+        t = FunctionTask(abs, -6)
+        for start in (t.run_async, t.run_and_retry, lambda: t.run_profiler(out=io.StringIO())):
+            with pytest.raises(RuntimeError, match="import lock"):
+                start()
+        ex = cordon.Executor(max_workers=1)
+        with pytest.raises(RuntimeError, match="import lock"):
+            ex.submit(abs, -7)
+    finally:
+        _imp.release_lock()
+    assert ex.submit(abs, -7).result(timeout=30) == 7
+    ex.shutdown()
+    assert t.run() == 6
     # Held by another thread (one importing holds it a moment), it is no
     # reason: every run had been refused beside a thread that imported.
     stop = threading.Event()

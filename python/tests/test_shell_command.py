@@ -222,3 +222,8 @@ def test_configure_refuses_at_once_what_the_run_would():
         ShellCommand(["echo", "a\0b"])
     with pytest.raises(ValueError, match=r"holds a NUL byte"):
         ShellCommand(["echo", b"a\0b"])
+    # A lone surrogate has no bytes in the file system's encoding: said so
+    # (it was "holds a NUL byte").
+    for command in (["echo", "\ud800"], "echo \ud800"):
+        with pytest.raises(ValueError, match=r"cannot be written in the file system's encoding"):
+            ShellCommand(command).run()
