@@ -123,7 +123,13 @@ int audit_files_add(path_list *list, const char *option, const char *arg, bool n
                                    : (add_path(list, arg), 0);
     if (strpbrk(arg, "*?["))
         return add_pattern(list, option, arg, callers_only);
-    runner_error("%s: cannot read '%s': %s", option, arg, strerror(errno));
+    /* "-" is no file here: the records are read from files only (a pipe
+     * or stdin was "No such file or directory", the reason left out). */
+    if (strcmp(arg, "-") == 0 && errno == ENOENT)
+        runner_error("%s: cannot read '-': the records are read from audit files only, not "
+                     "from stdin (write them to a file first)", option);
+    else
+        runner_error("%s: cannot read '%s': %s", option, arg, strerror(errno));
     return -1;
 }
 

@@ -28,3 +28,22 @@ unsigned runner_edits(const char *a, size_t a_len, const char *b)
         }
     return d[a_len][b_len] < 3 ? d[a_len][b_len] : 3;
 }
+
+const char *runner_meant_word(const char *name)
+{
+    static const char *const words[] = { "run", "batch", "policy", "report", "learn", "help",
+                                         "--help", "--version" };
+    /* A word that is an option's without its dashes: `cordon version`. */
+    if (strcmp(name, "version") == 0)
+        return "--version";
+    const char *meant = NULL;
+    unsigned least = 2; /* one edit: "run" is not "rm" twice over */
+    for (size_t i = 0; i < sizeof words / sizeof *words; i++) {
+        unsigned n = runner_edits(name, strlen(name), words[i]);
+        if (n < least && (name[0] == '-') == (words[i][0] == '-')) {
+            least = n;
+            meant = words[i];
+        }
+    }
+    return meant;
+}

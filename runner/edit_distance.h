@@ -8,4 +8,8 @@
  * another word. */
 unsigned runner_edits(const char *a, size_t a_len, const char *b);
 
+/* The command or top-level option `name` most likely meant, or NULL
+ * (`cordon rnu`, `cordon --hlep`, `cordon help rn`, `cordon version`). */
+const char *runner_meant_word(const char *name);
+
 #endif

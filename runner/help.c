@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "edit_distance.h"
 #include "help.h"
 #include "runner.h"
 
@@ -360,7 +361,9 @@ int help_print(const char *topic)
         text = top_help;
     else {
         /* `cordon help frobnicate` is the mistake `cordon frobnicate` is. */
-        runner_error("help: no command '%s' (run, batch, policy, report, learn)", topic);
+        const char *meant = runner_meant_word(topic);
+        runner_error("help: no command '%s' (%s%s%srun, batch, policy, report, learn)", topic,
+                     meant ? "did you mean '" : "", meant ? meant : "", meant ? "'? " : "");
         return RUNNER_EXIT_OWN_ERROR;
     }
     char *whole = NULL;

@@ -28,24 +28,6 @@ static const subcommand subcommands[] = {
     { "learn", learn_main },
 };
 
-/* The command or top-level option `name` most likely meant, or NULL
- * (`cordon rnu`, `cordon --hlep`), as a command's options say theirs. */
-static const char *meant_word(const char *name)
-{
-    static const char *const words[] = { "run", "batch", "policy", "report", "learn", "help",
-                                         "--help", "--version" };
-    const char *meant = NULL;
-    unsigned least = 2; /* one edit: "run" is not "rm" twice over */
-    for (size_t i = 0; i < sizeof words / sizeof *words; i++) {
-        unsigned n = runner_edits(name, strlen(name), words[i]);
-        if (n < least && (name[0] == '-') == (words[i][0] == '-')) {
-            least = n;
-            meant = words[i];
-        }
-    }
-    return meant;
-}
-
 /* /dev/null opened non-blocking and checked to be the null device: a
  * task running as root (a root caller's) owns the machine's /dev and may
  * have left a FIFO there, whose plain open waited for good.  Anything
@@ -141,7 +123,7 @@ int main(int argc, char **argv)
         }
     /* Options belong to a command (`cordon run --timeout 1s …`); cordon
      * itself takes only --help and --version. */
-    const char *meant = meant_word(name);
+    const char *meant = runner_meant_word(name);
     if (name[0] == '-' && name[1])
         runner_error("unknown option '%s': cordon takes only --help and --version before a "
                      "command (%s%s%ssee 'cordon --help')", name, meant ? "did you mean '" : "",

@@ -202,6 +202,17 @@ static void test_cli_unknown_or_missing_command_is_125(void **state)
                                "--version before a command (did you mean '--help'? see "
                                "'cordon --help')\n");
     captured_free(&c);
+    /* And in help's topic, and a top-level option written as a word. */
+    c = CORDON("help", "rn");
+    expect_status(&c, 125);
+    assert_string_equal(c.err, "cordon: help: no command 'rn' (did you mean 'run'? run, batch, "
+                               "policy, report, learn)\n");
+    captured_free(&c);
+    c = CORDON("version");
+    expect_status(&c, 125);
+    assert_string_equal(c.err, "cordon: unknown command 'version' (did you mean '--version'? "
+                               "see 'cordon --help')\n");
+    captured_free(&c);
     const char *argv[] = { runner_path(), NULL };
     c = exec_capture(argv, NULL, 0);
     expect_status(&c, 125);

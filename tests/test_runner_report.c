@@ -504,6 +504,14 @@ static void test_report_refuses_fifos_and_devices(void **state)
     assert_non_null(strstr(c.err, "a device, not an audit file"));
     captured_free(&c);
 
+    /* "-" (stdin) says that records are read from files only (it said
+     * "No such file or directory"). */
+    c = CORDON_IN("{}\n", "report", "-");
+    expect_status(&c, 125);
+    assert_non_null(strstr(c.err, "cannot read '-': the records are read from audit files "
+                                  "only, not from stdin"));
+    captured_free(&c);
+
     c = CORDON("batch", "--quiet", "--resume", audit_dir, jobs);
     expect_status(&c, 0);
     assert_non_null(strstr(c.err, "b.jsonl' is not a regular file; skipped"));
