@@ -675,8 +675,10 @@ static void orphans_of_a_subreaper(int out)
         cordon_set_timeout_ms(t, kind >= 2 ? 2500 : 20000);
         cordon_run(t);
         cordon_task_free(t);
-        /* the last two's endings are reaped in the background, within 20 s */
-        for (int waited = 0; waited < (kind >= 2 ? 200 : 1); waited++) {
+        /* An ending longer than cordon waits for (the last two's, any under
+         * a sanitizer on a loaded machine) is reaped in the background:
+         * within 20 s here. */
+        for (int waited = 0; waited < 200; waited++) {
             usleep(100 * 1000);
             if ((left[kind] = children_but(own)) == 0)
                 break;
