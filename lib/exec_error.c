@@ -205,11 +205,6 @@ static void explain_missing_interpreter(cordon_task *t, const cordon__launch *la
     free(program);
 }
 
-/* Landlock refuses to execute a file no rule grants EXEC on, and the
- * exec says only "Permission denied": a directory given READ|WRITE for
- * a submission to run from (the judge preset's scratch) looks granted.
- * When the task had file rules and none lets it execute the program,
- * the ExecError says which grant is missing. */
 /* A task run as another user than the caller's (a root caller's task
  * runs as nobody) may not reach a program given by its path that the
  * caller may: "Permission denied" alone (cordon run -- /root/tool) left
@@ -233,6 +228,12 @@ static void explain_other_user(cordon_task *t, const cordon__launch *launch)
     free(program);
 }
 
+/* Landlock refuses to execute a file no rule grants EXEC on, and the
+ * exec says only "Permission denied": a directory given READ|WRITE for
+ * a submission to run from (the judge preset's scratch) looks granted.
+ * When the task had file rules and none lets it execute the program,
+ * the ExecError says which grant is missing; without them, whether its
+ * user is another than the caller's. */
 void cordon__explain_unexecutable(cordon_task *t, const cordon__launch *launch, int error)
 {
     if (error == ENOENT)
