@@ -634,10 +634,12 @@ static void check_deadline(cordon__attempt_state *s, uint64_t now)
 
 static void note_the_init_s_kill(cordon__attempt_state *s)
 {
+    /* From when this loop saw it, not from the init's kill: a loop kept
+     * away (a slow callback, a busy machine) would take a tree that ended
+     * at once for one overdue. */
     if (s->in_namespaces && !s->exited && !s->tree_killed_ns &&
         __atomic_load_n(&s->init_report->task_status_valid, __ATOMIC_ACQUIRE))
-        s->tree_killed_ns = s->init_report->task_end_ns ? s->init_report->task_end_ns
-                                                        : cordon__now_ns();
+        s->tree_killed_ns = cordon__now_ns();
 }
 
 static int with_a_look_at_the_init(const cordon__attempt_state *s, int timeout_ms)
@@ -648,9 +650,25 @@ static int with_a_look_at_the_init(const cordon__attempt_state *s, int timeout_m
     return timeout_ms < 0 || timeout_ms > look_ms ? look_ms : timeout_ms;
 }
 
+/* The child (the init in namespaces) has ended, its end not yet taken:
+ * it ended while this loop was kept away, and is seen as any end is. */
+static bool child_ended_unseen(cordon__attempt_state *s)
+{
+    if (s->pidfd < 0)
+        return child_has_exited(s);
+    struct pollfd ended = { .fd = s->pidfd, .events = POLLIN };
+    int ready;
+    while ((ready = poll(&ended, 1, 0)) < 0 && errno == EINTR)
+        ;
+    return ready > 0;
+}
+
 static void leave_the_ending(cordon__attempt_state *s, uint64_t now, uint64_t *grace_end)
 {
-    if (!ending_overdue(s, now))
+    /* A loop kept away past the bound (a callback that slept 300 ms) took
+     * a tree that had ended in milliseconds for one that had not: its
+     * exception said cordon had not waited for it. */
+    if (!ending_overdue(s, now) || child_ended_unseen(s))
         return;
     kill(s->pid, SIGKILL); /* the unreaped child: its pid is still its own */
     s->ending_left = true;
@@ -775,6 +793,10 @@ static int left_ending(cordon__attempt_state *s)
 {
     s->wait_status = SIGKILL; /* killed by that signal, as the init was */
     memset(&s->rusage, 0, sizeof s->rusage);
+    /* What the init had reaped by the first process's end, that process
+     * among it (its max_rss_kb, faults and I/O had read 0). */
+    if (s->in_namespaces && __atomic_load_n(&s->init_report->task_status_valid, __ATOMIC_ACQUIRE))
+        s->rusage = s->init_report->usage_at_task_end;
     uint64_t used = cordon__tree_cpu_ns(s, true);
     if (used > s->scanned_cpu_ns)
         s->scanned_cpu_ns = used;

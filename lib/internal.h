@@ -167,6 +167,9 @@ typedef struct cordon__init_report {
     uint64_t init_cpu_ns;               /* the init's own CPU once it started the task */
     uint32_t task_started;              /* init_cpu_ns is written: the task runs; before,
                                            every process is cordon's, starting it */
+    struct rusage usage_at_task_end;    /* what the init had reaped as the first process
+                                           ended, cordon's share left out: set before
+                                           task_status_valid (a left ending's usage) */
     struct rusage tree_usage;           /* at its end, what the init reaped: the task's */
     uint32_t tree_usage_valid;          /* tree without the init's own use */
     uint64_t init_stack;                /* an address on the init's stack, which a command's

@@ -472,6 +472,40 @@ static void note_count_at_the_end(cordon__init_report *report, cordon__init_cpu_
  * (no child of the init: every process of the namespace descends from
  * it), no kill is needed, and kill(-1) walks every process of the
  * machine. */
+static void subtract_ns(struct timeval *from, uint64_t *ns)
+{
+    uint64_t have = (uint64_t)from->tv_sec * 1000000000ull + (uint64_t)from->tv_usec * 1000u;
+    uint64_t taken = *ns < have ? *ns : have;
+    have -= taken;
+    *ns -= taken;
+    from->tv_sec = (time_t)(have / 1000000000ull);
+    from->tv_usec = (suseconds_t)(have % 1000000000ull / 1000u);
+}
+
+static void subtract_count(long *from, long taken)
+{
+    *from = *from > taken ? *from - taken : 0;
+}
+
+/* The tree's figures as reaped so far, cordon's share left out. */
+static bool tree_usage_so_far(const reaping *r, struct rusage *tree)
+{
+    if (getrusage(RUSAGE_CHILDREN, tree) != 0)
+        return false;
+    /* The give-back's CPU is mostly the kernel's dropping of pages. */
+    uint64_t cordon_s = r->give_back + cordon__rusage_cpu_ns(&r->cordons);
+    subtract_ns(&tree->ru_stime, &cordon_s);
+    subtract_ns(&tree->ru_utime, &cordon_s);
+    subtract_count(&tree->ru_minflt, r->cordons.ru_minflt);
+    subtract_count(&tree->ru_majflt, r->cordons.ru_majflt);
+    subtract_count(&tree->ru_inblock, r->cordons.ru_inblock);
+    subtract_count(&tree->ru_oublock, r->cordons.ru_oublock);
+    subtract_count(&tree->ru_nvcsw, r->cordons.ru_nvcsw);
+    subtract_count(&tree->ru_nivcsw, r->cordons.ru_nivcsw);
+    tree->ru_maxrss = r->max_rss_kb;
+    return true;
+}
+
 static bool reap_ended(cordon__init_report *report, reaping *r)
 {
     enum task_end *end = &r->end;
@@ -500,6 +534,8 @@ static bool reap_ended(cordon__init_report *report, reaping *r)
             note_count_at_the_end(report, r->cpu);
             report->task_status = status;
             report->task_end_ns = cordon__now_ns();
+            if (!tree_usage_so_far(r, &report->usage_at_task_end))
+                memset(&report->usage_at_task_end, 0, sizeof report->usage_at_task_end);
             __atomic_store_n(&report->task_status_valid, 1, __ATOMIC_RELEASE);
         }
     }
@@ -727,21 +763,6 @@ static void reap_all(cordon__init_report *report, reaping *r, const sigset_t *aw
     }
 }
 
-static void subtract_ns(struct timeval *from, uint64_t *ns)
-{
-    uint64_t have = (uint64_t)from->tv_sec * 1000000000ull + (uint64_t)from->tv_usec * 1000u;
-    uint64_t taken = *ns < have ? *ns : have;
-    have -= taken;
-    *ns -= taken;
-    from->tv_sec = (time_t)(have / 1000000000ull);
-    from->tv_usec = (suseconds_t)(have % 1000000000ull / 1000u);
-}
-
-static void subtract_count(long *from, long taken)
-{
-    *from = *from > taken ? *from - taken : 0;
-}
-
 /* The caller's wait4 would add the init's own use to the tree's: its CPU,
  * its faults, and as its peak the memory it shares with (or copied from)
  * the caller.  What it reaped is the task's alone, less what of its first
@@ -749,19 +770,8 @@ static void subtract_count(long *from, long taken)
 static void publish_tree_usage(cordon__init_report *report, const reaping *r)
 {
     struct rusage tree;
-    if (getrusage(RUSAGE_CHILDREN, &tree) != 0)
+    if (!tree_usage_so_far(r, &tree))
         return;
-    /* The give-back's CPU is mostly the kernel's dropping of pages. */
-    uint64_t cordon_s = r->give_back + cordon__rusage_cpu_ns(&r->cordons);
-    subtract_ns(&tree.ru_stime, &cordon_s);
-    subtract_ns(&tree.ru_utime, &cordon_s);
-    subtract_count(&tree.ru_minflt, r->cordons.ru_minflt);
-    subtract_count(&tree.ru_majflt, r->cordons.ru_majflt);
-    subtract_count(&tree.ru_inblock, r->cordons.ru_inblock);
-    subtract_count(&tree.ru_oublock, r->cordons.ru_oublock);
-    subtract_count(&tree.ru_nvcsw, r->cordons.ru_nvcsw);
-    subtract_count(&tree.ru_nivcsw, r->cordons.ru_nivcsw);
-    tree.ru_maxrss = r->max_rss_kb;
     report->tree_usage = tree;
     __atomic_store_n(&report->tree_usage_valid, 1, __ATOMIC_RELEASE);
 }

@@ -856,6 +856,69 @@ static void test_cancel_holds_while_the_killed_tree_frees_its_memory(void **stat
     cordon_task_free(t);
 }
 
+/* The first process ends by itself beside copies of 384 MiB it leaves:
+ * the init kills them, and cordon waits for their ending at most 250 ms
+ * from when it saw the end (it waited for the whole of it, 1-10 s).
+ * The usage keeps what the init had reaped by then, the first process
+ * among it (its max_rss_kb and faults had read 0). */
+static int leaves_copies_then_ends(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    (void)arg;
+    if (fork() == 0)
+        copies_a_large_mapping(NULL, NULL);
+    usleep(1500 * 1000);
+    return 0;
+}
+
+static void test_a_first_process_s_end_holds_while_its_copies_free_their_memory(void **state)
+{
+    (void)state;
+    /* without one the tree is killed by cordon, as its deadline's is */
+    skip_unless_tasks_get(CORDON_CONFINED_PID_NAMESPACE, "skipped: no pid namespace here");
+    cordon_task *t = cordon_function_task(leaves_copies_then_ends, NULL);
+    uint64_t before = monotonic_ns();
+    const cordon_result *r = run_task(t, 0);
+    uint64_t ended = monotonic_ns();
+    assert_null(r->exception);
+    assert_int_equal(r->exit_code, 0);
+    if (ended - before > 2500ull * 1000 * 1000)
+        fail_msg("the result of a task that ended after 1.5 s came after %.2f s",
+                 (double)(ended - before) / 1e9);
+    assert_true(r->usage.max_rss_kb > 0);
+    assert_true(r->usage.minflt > 0);
+    assert_the_tree_goes_in_the_background(ended);
+    cordon_task_free(t);
+}
+
+/* A tree that ended in milliseconds while the caller's thread was held
+ * (an output callback that slept 400 ms) is no ending left: its crash
+ * said "cordon did not wait for the end of the killed tree". */
+static void sleeps_at_the_first_chunk(void *user, int stream, const char *data, size_t len)
+{
+    (void)stream;
+    (void)data;
+    (void)len;
+    if (!*(bool *)user) {
+        *(bool *)user = true;
+        usleep(400 * 1000);
+    }
+}
+
+static void test_a_tree_that_ended_while_the_caller_was_held_is_not_left(void **state)
+{
+    (void)state;
+    cordon_task *t = cordon_shell_task("echo hi; kill -SEGV $$");
+    bool slept = false;
+    cordon_set_output_callback(t, sleeps_at_the_first_chunk, &slept);
+    const cordon_result *r = run_task(t, CORDON_EXCEPTION);
+    assert_true(slept);
+    assert_string_equal(r->exception, "SIGSEGV");
+    if (strstr(r->exc_out.data, "did not wait"))
+        fail_msg("said: %s", r->exc_out.data);
+    cordon_task_free(t);
+}
+
 /* A task that failed by itself well before its deadline, whose end the
  * caller saw only after the deadline (its thread was held by an output
  * callback): the deadline did not end it, so it is no Timeout.  It was a
@@ -974,6 +1037,8 @@ int main(void)
         cmocka_unit_test(test_deadline_holds_when_the_init_is_stopped),
         cmocka_unit_test(test_deadline_holds_while_the_killed_tree_frees_its_memory),
         cmocka_unit_test(test_cancel_holds_while_the_killed_tree_frees_its_memory),
+        cmocka_unit_test(test_a_first_process_s_end_holds_while_its_copies_free_their_memory),
+        cmocka_unit_test(test_a_tree_that_ended_while_the_caller_was_held_is_not_left),
         cmocka_unit_test(test_deadline_of_a_command_holds_while_the_caller_is_away),
         cmocka_unit_test(test_deadline_end_is_awaited_without_spinning),
         cmocka_unit_test(test_deadline_cpu_limit_end_is_awaited_without_spinning),
