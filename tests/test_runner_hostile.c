@@ -3,6 +3,7 @@
  * where cordon will write its files (--out-dir, --audit). */
 #include <sys/file.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <termios.h>
 
@@ -1110,8 +1111,11 @@ static void without_namespaces(void)
     setenv("CORDON_NO_NAMESPACES", "1", 1);
 }
 
-/* Whether a process runs `mode` of the hostile program. */
-static bool hostile_mode_runs(const char *mode)
+/* Whether a process's command line holds `mark` (the hostile program
+ * given it as an argument it ignores): this test's own copies, not those
+ * of the same test run beside it (make test runs the plain and the ASan
+ * suites at once, and one run's copies had been taken for the other's). */
+static bool marked_process_runs(const char *mark)
 {
     DIR *proc = opendir("/proc");
     bool found = false;
@@ -1129,7 +1133,7 @@ static bool hostile_mode_runs(const char *mode)
             if (line[i] == '\0')
                 line[i] = ' ';
         line[got > 0 ? got : 0] = '\0';
-        found = strstr(line, mode) != NULL;
+        found = strstr(line, mark) != NULL;
     }
     if (proc)
         closedir(proc);
@@ -1140,46 +1144,31 @@ static const char *const cgroup_roots[] = { "/sys/fs/cgroup", "/sys/fs/cgroup/un
                                             "/sys/fs/cgroup/pids", "/sys/fs/cgroup/memory" };
 #define CGROUP_ROOTS (sizeof cgroup_roots / sizeof *cgroup_roots)
 
-/* cordon's cgroups (a name is cordon-MAKER-N), one path a line; with
- * `of_gone_makers`, those only whose maker is gone. */
-static char *cordon_cgroups(bool of_gone_makers)
+/* cordon's cgroups made by `maker` (a name is cordon-MAKER-N). */
+static int cgroups_made_by(pid_t maker)
 {
-    char *text = NULL;
-    size_t len = 0;
-    append_bytes(&text, &len, "", 0);
+    char prefix[32];
+    snprintf(prefix, sizeof prefix, "cordon-%d-", (int)maker);
+    int found = 0;
     for (size_t i = 0; i < CGROUP_ROOTS; i++) {
         DIR *dir = opendir(cgroup_roots[i]);
-        for (struct dirent *entry; dir && (entry = readdir(dir));) {
-            int maker = 0;
-            if (sscanf(entry->d_name, "cordon-%d-", &maker) != 1 || maker <= 0)
-                continue;
-            /* EPERM: alive, only not ours to signal */
-            if (of_gone_makers && (kill(maker, 0) == 0 || errno != ESRCH))
-                continue;
-            char name[600];
-            int n = snprintf(name, sizeof name, "%s/%s\n", cgroup_roots[i], entry->d_name);
-            append_bytes(&text, &len, name, (size_t)n);
-        }
+        for (struct dirent *entry; dir && (entry = readdir(dir));)
+            found += strncmp(entry->d_name, prefix, strlen(prefix)) == 0;
         if (dir)
             closedir(dir);
     }
-    return text;
+    return found;
 }
 
-/* cordon's cgroups of a cordon process that is gone, not among `before`. */
-static int cgroups_of_gone_makers(const char *before)
+/* The `cordon run` process's pid, which names its cgroups: written by its
+ * child side before the exec, into memory the test shares. */
+static pid_t *run_pid;
+static child_setup_fn run_setup;
+static void note_the_run_s_pid(void)
 {
-    char *gone = cordon_cgroups(true);
-    int found = 0;
-    for (char *line = gone, *end; *line; line = end + 1) {
-        end = strchr(line, '\n');
-        *end = '\0';
-        char named[620];
-        snprintf(named, sizeof named, "%s\n", line);
-        found += strstr(before, named) == NULL;
-    }
-    free(gone);
-    return found;
+    *run_pid = getpid();
+    if (run_setup)
+        run_setup();
 }
 
 /* A task that forks copies of 384 MiB until its deadline: the kernel's
@@ -1189,23 +1178,33 @@ static int cgroups_of_gone_makers(const char *before)
  * of cordon that ends with them. */
 static void expect_run_ends_before_its_killed_tree(child_setup_fn setup, bool by_itself)
 {
-    char *before = cordon_cgroups(false);
-    char line[600];
-    snprintf(line, sizeof line, "\"%s\" copies-a-large-mapping 384 & sleep 2; exit 3",
-             hostile_path());
+    static unsigned runs;
+    char mark[64], line[700];
+    snprintf(mark, sizeof mark, "killed-tree-%d-%u", (int)getpid(), runs++);
+    snprintf(line, sizeof line, "\"%s\" copies-a-large-mapping 384 %s & sleep 2; exit 3",
+             hostile_path(), mark);
     /* killed at its deadline, or ending by itself with its copies killed */
     const char *argv[16] = { runner_path(), "run", "--timeout", "3s", "--",
-                             hostile_path(), "copies-a-large-mapping", "384", NULL };
+                             hostile_path(), "copies-a-large-mapping", "384", mark, NULL };
     const char *shell_argv[16] = { runner_path(), "run", "--timeout", "20s", "--shell", line,
                                    NULL };
-    captured c = exec_capture_with(by_itself ? shell_argv : argv, NULL, 0, -1, setup);
+    run_pid = mmap(NULL, sizeof *run_pid, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+                   -1, 0);
+    assert_true(run_pid != MAP_FAILED);
+    *run_pid = 0;
+    run_setup = setup;
+    captured c = exec_capture_with(by_itself ? shell_argv : argv, NULL, 0, -1,
+                                   note_the_run_s_pid);
+    pid_t maker = *run_pid;
+    munmap(run_pid, sizeof *run_pid);
+    assert_true(maker > 0);
     expect_status(&c, by_itself ? 3 : 124);
     if (c.seconds > (by_itself ? 2.9 : 3.9))
         fail_msg("cordon run ended after %.2f s: %s", c.seconds, c.err);
     double gone = now_seconds();
-    while (hostile_mode_runs("copies-a-large-mapping") || cgroups_of_gone_makers(before) > 0) {
+    while (marked_process_runs(mark) || cgroups_made_by(maker) > 0) {
         if (now_seconds() > gone + 60)
-            fail_msg("60 s after cordon run, %s", hostile_mode_runs("copies-a-large-mapping")
+            fail_msg("60 s after cordon run, %s", marked_process_runs(mark)
                                                      ? "the killed tree was still there"
                                                      : "its cgroups were still there");
         usleep(50 * 1000);
@@ -1213,7 +1212,6 @@ static void expect_run_ends_before_its_killed_tree(child_setup_fn setup, bool by
     print_message("cordon run ended after %.2f s; its killed tree and cgroups were gone "
                   "%.2f s later\n", c.seconds, now_seconds() - gone);
     captured_free(&c);
-    free(before);
 }
 
 static void test_hostile_run_ends_before_its_killed_tree(void **state)
