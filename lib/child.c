@@ -387,13 +387,26 @@ static void give_up_sharing(const cordon__launch *l)
 
 /* When the task's own code begins: the deadline's evidence (a task begun
  * past its deadline never had its time, whatever its end) and the init's
- * (a first process that never began was cordon's alone).  The first call
- * writes it. */
-static void note_task_start(cordon__setup_record *setup)
+ * (a first process that never began was cordon's alone), with the CPU
+ * time its start had cost (a limit reached then was reached by cordon's
+ * start, whose kill may land after the note).  The first call writes it. */
+static void note_task_start(cordon__setup_record *setup, uint64_t cpu_ns)
 {
     uint64_t none = 0;
+    if (!__atomic_load_n(&setup->task_start_ns, __ATOMIC_RELAXED))
+        __atomic_store_n(&setup->cpu_at_task_start_ns, cpu_ns, __ATOMIC_RELAXED);
     __atomic_compare_exchange_n(&setup->task_start_ns, &none, cordon__now_ns(), false,
                                 __ATOMIC_RELEASE, __ATOMIC_RELAXED);
+}
+
+/* The process's own CPU time, read before its filter: a policy need not
+ * let the task read its clocks. */
+static uint64_t own_cpu_ns(void)
+{
+    struct timespec cpu;
+    if (clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &cpu) != 0)
+        return 0;
+    return (uint64_t)cpu.tv_sec * 1000000000u + (uint64_t)cpu.tv_nsec;
 }
 
 /* One exec, counted first where the filter sends it to the parent: a
@@ -401,11 +414,13 @@ static void note_task_start(cordon__setup_record *setup)
  * count is out of the command's reach once it runs.  Only an exec the
  * filter sends to the parent counts: one it lets through itself, failed
  * or made, had left a pass that the command's next refused exec took. */
-static void counted_exec(const cordon__exec_plan *p, const char *path, char *const argv[])
+static void counted_exec(const cordon__exec_plan *p, const char *path, char *const argv[],
+                         uint64_t start_cpu_ns)
 {
     const uint64_t args[6] = { (uintptr_t)path, (uintptr_t)argv, (uintptr_t)p->envp };
     if (p->program && p->notifies && cordon__program_notifies(p->program, SYS_execve, args))
         __atomic_add_fetch(&p->setup->exec_attempts, 1, __ATOMIC_RELEASE);
+    note_task_start(p->setup, start_cpu_ns);
     execve(path, argv, p->envp);
 }
 
@@ -415,7 +430,7 @@ static void counted_exec(const cordon__exec_plan *p, const char *path, char *con
  * plain batch line, which `./build.sh;` ran).  Its arguments are made in
  * a mapping of the child's own: no allocator after the fork.  Returns only
  * where /bin/sh could not be run. */
-static void exec_as_a_shell_script(const cordon__exec_plan *p, char *path)
+static void exec_as_a_shell_script(const cordon__exec_plan *p, char *path, uint64_t start_cpu_ns)
 {
     size_t count = 0;
     while (p->argv[count])
@@ -428,7 +443,7 @@ static void exec_as_a_shell_script(const cordon__exec_plan *p, char *path)
     args[1] = path;
     for (size_t i = 1; i <= count; i++) /* the NULL at argv[count] too */
         args[i + 1] = p->argv[i];
-    counted_exec(p, "/bin/sh", args);
+    counted_exec(p, "/bin/sh", args, start_cpu_ns);
     munmap(args, size);
 }
 
@@ -437,16 +452,17 @@ static void exec_as_a_shell_script(const cordon__exec_plan *p, char *path)
  * ETXTBSY, ...; ENOEXEC once /bin/sh could not run it either) ends the
  * search with its own error; EACCES from any of them wins only over the
  * ENOENT of a search that ran out. */
-static _Noreturn void exec_command(const cordon__exec_plan *p)
+static _Noreturn void exec_command(const cordon__exec_plan *p, uint64_t start_cpu_ns)
 {
     int error = ENOENT;
-    note_task_start(p->setup);
     bool saw_eacces = false;
+    if (!*p->exec_paths)
+        note_task_start(p->setup, start_cpu_ns); /* no candidate: the search was the start */
     for (char **path = p->exec_paths; *path; path++) {
-        counted_exec(p, *path, p->argv);
+        counted_exec(p, *path, p->argv, start_cpu_ns);
         error = errno;
         if (error == ENOEXEC) {
-            exec_as_a_shell_script(p, *path);
+            exec_as_a_shell_script(p, *path, start_cpu_ns);
             error = ENOEXEC;
         }
         if (error == EACCES)
@@ -461,10 +477,11 @@ static _Noreturn void exec_command(const cordon__exec_plan *p)
 /* The filter, last, and the exec. */
 static _Noreturn void filter_and_exec(const cordon__exec_plan *p)
 {
+    uint64_t start_cpu_ns = own_cpu_ns();
     int rc = install_planned_filter(p);
     if (rc < 0)
         fail(p->setup, STEP_SECCOMP, rc);
-    exec_command(p);
+    exec_command(p, start_cpu_ns);
 }
 
 static void discard_pending(FILE *stream)
@@ -644,9 +661,10 @@ static _Noreturn void call_function(const cordon__launch *l)
         cordon__profile_child_start(l->profile);
     arm_cpu_backstop(l->cpu_limit_ns);
     arm_deadline_backstop(l->deadline_ns);
+    uint64_t start_cpu_ns = own_cpu_ns();
     if ((rc = install_filter(l, l->setup_fn ? HOOK_RESERVED_FD : ~0u)) < 0)
         fail(l->setup, STEP_SECCOMP, rc);
-    note_task_start(l->setup);
+    note_task_start(l->setup, start_cpu_ns);
     release_setup_record(l);
     struct cordon_ctx ctx = {
         .shared = shared, .return_capacity = l->return_capacity, .log_fd = CORDON_LOG_FD,

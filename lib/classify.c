@@ -350,7 +350,8 @@ static bool cpu_limit_reached(cordon_task *t, const cordon__attempt_state *s,
         return false;
     /* Reached before the task's own code began: by cordon's start of it
      * (a limit of 1 ms ended a task whose usage said it never ran: all
-     * zeros, beside "used 1 ms"), as start_outgrew_memory_limit's. */
+     * zeros, beside "used 1 ms"), as start_outgrew_memory_limit's.  So
+     * also where the start's own count was past the limit (below). */
     if (!setup->task_start_ns) {
         start_did_not_fit(t, s);
         cordon__buffer_printf(&t->exc_out, "ConfinementError: the task could not start within "
@@ -808,8 +809,24 @@ void cordon__classify(cordon_task *t, const cordon__attempt_state *s,
         ended.wait_status = launch->init_report->task_status;
     s = &ended;
     fill_usage(&t->result.usage, s);
-    if (!cordon__start_note_is_evidence(launch))
+    if (!cordon__start_note_is_evidence(launch)) {
         setup.task_start_ns = 1; /* begun from the start */
+        setup.cpu_at_task_start_ns = 0;
+    }
+    /* A CPU limit the first process's own clock was past as the task
+     * began was reached in cordon's start: the task never had its time,
+     * whatever ran before the kill of the check that saw it landed (a
+     * command from a large caller under a limit of 5 ms, killed as its
+     * exec failed, was a CpuLimit).  Less its give-back of the caller's
+     * copy, which the count leaves out (lib/tree_cpu.c). */
+    uint64_t give_back = s->in_namespaces || s->command_gives_back
+                             ? __atomic_load_n(&launch->init_report->give_back_cpu_ns, __ATOMIC_ACQUIRE)
+                             : 0;
+    uint64_t start_cpu = setup.cpu_at_task_start_ns > give_back
+                             ? setup.cpu_at_task_start_ns - give_back : 0;
+    if (s->cpu_exceeded && t->limits[CORDON_LIMIT_CPU_MS] &&
+        start_cpu >= t->limits[CORDON_LIMIT_CPU_MS] * 1000000u)
+        setup.task_start_ns = 0;
     /* A task whose own code never began (ended in its start: a failed
      * set-up, the deadline, a limit, a kill) used nothing of its own:
      * what its processes used was cordon's copy of the caller (a
