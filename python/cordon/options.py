@@ -326,7 +326,11 @@ def task_user(value):
 
 def log_level(value):
     """The numeric level of a logging level (20, "INFO"), checked in the
-    caller: a bad one would only fail in the child, after the fork."""
+    caller: a bad one would only fail in the child, after the fork.  A
+    bool is no level, though an int to Python (True was level 1)."""
+    if isinstance(value, bool):
+        raise ValueError(f"log_level={value!r}: expected a logging level, e.g. "
+                         f"logging.DEBUG or 'WARNING'")
     try:
         return logging._checkLevel(value)
     except (ValueError, TypeError):
@@ -430,7 +434,12 @@ def allow_paths(task, value, preset):
 
 
 def _checked_directory(value):
-    path = os.fspath(value)
+    try:
+        path = os.fspath(value)
+    except TypeError:
+        raise TypeError(f"cwd={value!r}: expected a path (str, bytes or os.PathLike)") from None
+    if "\0" in os.fsdecode(path):
+        raise ValueError(f"cwd={value!r}: a path holds no NUL byte")
     # stat's own errno: isdir() and exists() took every failure for "No
     # such file or directory", a directory nobody may search (EACCES) and
     # a path too long (ENAMETOOLONG) among them.
@@ -566,6 +575,9 @@ def _check_mount_shapes(options):
     name = options.get("hostname")
     if name is not None and not isinstance(name, str):
         raise TypeError(f"hostname={name!r}: expected a str")
+    if name is not None and (not name.isascii() or "\0" in name):
+        raise ValueError(f"hostname={name!r}: not a host name (letters, digits, '-' and '.', "
+                         f"at most 64)")
 
 
 def check_shapes(options):

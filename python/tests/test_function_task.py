@@ -300,6 +300,9 @@ def test_every_bad_option_value_is_a_value_or_type_error_naming_the_option():
         ShellCommand("true", user=4000000000).run()
     with pytest.raises(ValueError, match=r"^log_level='LOUD': "):
         FunctionTask(helpers.add, 1).configure(log_level="LOUD").run()
+    # a bool is an int to Python: True had run at level 1
+    with pytest.raises(ValueError, match=r"^log_level=True: expected a logging level"):
+        FunctionTask(helpers.add, 1).configure(log_level=True).run()
     with pytest.raises(TypeError, match=r"^env='A=1': expected a mapping"):
         ShellCommand("true", env="A=1").run()
     with pytest.raises(ValueError, match=r"^policy='no-such-policy': no policy named"):
@@ -383,6 +386,12 @@ def test_counts_directories_stdin_commands_and_retry_arguments_are_named():
         ShellCommand("true", cwd="/no/such/dir").run()
     with pytest.raises(NotADirectoryError, match=r"cwd='/etc/passwd': Not a directory"):
         ShellCommand("true", cwd="/etc/passwd").run()
+    # stat's own "embedded null byte" and "expected str, bytes or
+    # os.PathLike object" had not named the option
+    with pytest.raises(ValueError, match=r"^cwd='/tmp\\x00x': a path holds no NUL byte$"):
+        ShellCommand("true", cwd="/tmp\0x").run()
+    with pytest.raises(TypeError, match=r"^cwd=3: expected a path"):
+        ShellCommand("true", cwd=3).run()
     # stat's own errno: every failure had read "No such file or directory"
     with pytest.raises(OSError, match=r"File name too long") as raised:
         ShellCommand("true", cwd="/" + "d" * 5000).run()

@@ -297,6 +297,9 @@ def test_mount_options_are_refused_with_their_names(scratch):
            ({"dev": "maybe"}, ValueError, r"^dev='maybe': expected 'minimal' or 'host'$"),
            ({"hostname": "-x"}, ValueError, r"^hostname='-x': not a host name"),
            ({"hostname": 5}, TypeError, r"^hostname=5: expected a str$"),
+           # NUL and surrogates: an encoding error or a C-string message, no option named
+           ({"hostname": "a\0b"}, ValueError, r"^hostname='a\\x00b': not a host name"),
+           ({"hostname": "a\udc80b"}, ValueError, r"^hostname='a\\udc80b': not a host name"),
            # read once by configure(): a generator's mounts were gone at run()
            ({"tmpfs": (p for p in ["/tmp"])}, TypeError, r"^tmpfs=<generator"),
            ({"ro_bind": ((a, b) for a, b in [("/etc", "/mnt")])}, TypeError,
