@@ -297,6 +297,25 @@ static bool ended_in_setup(const cordon_task *t, const cordon__setup_record *set
            !(t->kind == KIND_FUNCTION && shared->finished);
 }
 
+/* Whether the first process's own clock, read just before its filter as
+ * the task began (lib/child.c), was already past the CPU limit: the limit
+ * was reached in cordon's start, whatever ran before the kill of the
+ * check that saw it landed (a command from a large caller under a limit
+ * of 5 ms, killed as its exec failed, was a CpuLimit).  Less its
+ * give-back of the caller's copy, which the count leaves out
+ * (lib/tree_cpu.c).  A lower bound of the start's cost: the filter's
+ * install comes after the read. */
+static bool start_was_past_the_cpu_limit(const cordon__attempt_state *s,
+                                         const cordon__setup_record *setup)
+{
+    uint64_t give_back = s->in_namespaces || s->command_gives_back
+                             ? __atomic_load_n(&s->init_report->give_back_cpu_ns, __ATOMIC_ACQUIRE)
+                             : 0;
+    uint64_t start_cpu = setup->cpu_at_task_start_ns > give_back
+                             ? setup->cpu_at_task_start_ns - give_back : 0;
+    return s->cpu_limit_ns && setup->task_start_ns && start_cpu >= s->cpu_limit_ns;
+}
+
 /* The first process ended by itself, failing, before the limit was
  * reached, and only what came after (the ending of the processes cordon's
  * end-of-task kill reached, each freeing its memory) took the count past
@@ -350,9 +369,12 @@ static bool cpu_limit_reached(cordon_task *t, const cordon__attempt_state *s,
         return false;
     /* Reached before the task's own code began: by cordon's start of it
      * (a limit of 1 ms ended a task whose usage said it never ran: all
-     * zeros, beside "used 1 ms"), as start_outgrew_memory_limit's.  So
-     * also where the start's own count was past the limit (below). */
-    if (!setup->task_start_ns) {
+     * zeros, beside "used 1 ms"), as start_outgrew_memory_limit's; or
+     * reached by the start, whose check's kill landed after it began. */
+    bool past_at_start = start_was_past_the_cpu_limit(s, setup);
+    if (!setup->task_start_ns || past_at_start) {
+        if (past_at_start) /* what ran after was past its limit: none of its own */
+            t->result.usage = (cordon_usage){ .wall_us = t->result.usage.wall_us };
         start_did_not_fit(t, s);
         cordon__buffer_printf(&t->exc_out, "ConfinementError: the task could not start within "
                               "its CPU time limit of %llu ms: its start (cordon's set-up of its "
@@ -813,20 +835,6 @@ void cordon__classify(cordon_task *t, const cordon__attempt_state *s,
         setup.task_start_ns = 1; /* begun from the start */
         setup.cpu_at_task_start_ns = 0;
     }
-    /* A CPU limit the first process's own clock was past as the task
-     * began was reached in cordon's start: the task never had its time,
-     * whatever ran before the kill of the check that saw it landed (a
-     * command from a large caller under a limit of 5 ms, killed as its
-     * exec failed, was a CpuLimit).  Less its give-back of the caller's
-     * copy, which the count leaves out (lib/tree_cpu.c). */
-    uint64_t give_back = s->in_namespaces || s->command_gives_back
-                             ? __atomic_load_n(&launch->init_report->give_back_cpu_ns, __ATOMIC_ACQUIRE)
-                             : 0;
-    uint64_t start_cpu = setup.cpu_at_task_start_ns > give_back
-                             ? setup.cpu_at_task_start_ns - give_back : 0;
-    if (s->cpu_exceeded && t->limits[CORDON_LIMIT_CPU_MS] &&
-        start_cpu >= t->limits[CORDON_LIMIT_CPU_MS] * 1000000u)
-        setup.task_start_ns = 0;
     /* A task whose own code never began (ended in its start: a failed
      * set-up, the deadline, a limit, a kill) used nothing of its own:
      * what its processes used was cordon's copy of the caller (a

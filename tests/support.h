@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sched.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -22,6 +23,7 @@
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -77,6 +79,47 @@ static inline char *hold_touched_memory(size_t mib)
     assert_non_null(held);
     memset(held, 1, mib << 20);
     return held;
+}
+
+/* The calling process's own CPU time, in ms. */
+static inline double own_process_cpu_ms(void)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &now);
+    return (double)now.tv_sec * 1e3 + (double)now.tv_nsec / 1e6;
+}
+
+/* What a MiB of new memory costs here to touch and to free, in ms of CPU
+ * (a forked child's, 128 MiB); 0 where it could not be measured. */
+static inline void memory_costs_per_mib(double *touch_ms, double *free_ms)
+{
+    double costs[2] = { 0, 0 };
+    int out[2];
+    if (pipe2(out, O_CLOEXEC) != 0)
+        return;
+    pid_t child = fork();
+    if (child == 0) {
+        size_t len = 128u << 20;
+        double start = own_process_cpu_ms();
+        char *block = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (block == MAP_FAILED)
+            _exit(1);
+        for (size_t at = 0; at < len; at += 4096)
+            ((volatile char *)block)[at] = 1;
+        double touched = own_process_cpu_ms();
+        munmap(block, len);
+        double freed = own_process_cpu_ms();
+        double measured[2] = { (touched - start) / 128, (freed - touched) / 128 };
+        _exit(write(out[1], measured, sizeof measured) == sizeof measured ? 0 : 1);
+    }
+    close(out[1]);
+    if (child > 0 && read(out[0], costs, sizeof costs) != sizeof costs)
+        costs[0] = costs[1] = 0;
+    close(out[0]);
+    if (child > 0)
+        waitpid(child, NULL, 0);
+    *touch_ms = costs[0];
+    *free_ms = costs[1];
 }
 
 /* Waits up to 5 s for `pid` to be gone, or dead and waiting for whoever

@@ -155,39 +155,6 @@ static int child_killed_for_memory_near_the_cpu_limit(cordon_ctx *ctx, void *arg
     return 1;
 }
 
-/* What a MiB of new memory costs here to touch and to free, in ms of CPU
- * (a forked child's, 128 MiB); 0 where it could not be measured. */
-static void memory_costs_per_mib(double *touch_ms, double *free_ms)
-{
-    double costs[2] = { 0, 0 };
-    int out[2];
-    if (pipe2(out, O_CLOEXEC) != 0)
-        return;
-    pid_t child = fork();
-    if (child == 0) {
-        size_t len = 128u << 20;
-        double start = process_cpu_ms(CLOCK_PROCESS_CPUTIME_ID);
-        char *block = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-        if (block == MAP_FAILED)
-            _exit(1);
-        for (size_t at = 0; at < len; at += 4096)
-            ((volatile char *)block)[at] = 1;
-        double touched = process_cpu_ms(CLOCK_PROCESS_CPUTIME_ID);
-        munmap(block, len);
-        double freed = process_cpu_ms(CLOCK_PROCESS_CPUTIME_ID);
-        double measured[2] = { (touched - start) / 128, (freed - touched) / 128 };
-        _exit(write(out[1], measured, sizeof measured) == sizeof measured ? 0 : 1);
-    }
-    close(out[1]);
-    if (child > 0 && read(out[0], costs, sizeof costs) != sizeof costs)
-        costs[0] = costs[1] = 0;
-    close(out[0]);
-    if (child > 0)
-        waitpid(child, NULL, 0);
-    *touch_ms = costs[0];
-    *free_ms = costs[1];
-}
-
 /* The memory limit killed a child 60 ms under the CPU limit, and the
  * child's ending (the kernel freeing its 720 MiB, some 90 ms) took the
  * tree's count past the CPU limit: it was a CpuLimit, where the memory

@@ -440,6 +440,11 @@ def _checked_directory(value):
         raise TypeError(f"cwd={value!r}: expected a path (str, bytes or os.PathLike)") from None
     if "\0" in os.fsdecode(path):
         raise ValueError(f"cwd={value!r}: a path holds no NUL byte")
+    try:
+        os.fsencode(path)
+    except UnicodeEncodeError:
+        raise ValueError(f"cwd={value!r}: holds a character no file name can have "
+                         f"(a lone surrogate)") from None
     # stat's own errno: isdir() and exists() took every failure for "No
     # such file or directory", a directory nobody may search (EACCES) and
     # a path too long (ENAMETOOLONG) among them.

@@ -392,6 +392,8 @@ def test_counts_directories_stdin_commands_and_retry_arguments_are_named():
         ShellCommand("true", cwd="/tmp\0x").run()
     with pytest.raises(TypeError, match=r"^cwd=3: expected a path"):
         ShellCommand("true", cwd=3).run()
+    with pytest.raises(ValueError, match=r"^cwd='/tmp/\\ud800': holds a character no file"):
+        ShellCommand("true", cwd="/tmp/\ud800").run()
     # stat's own errno: every failure had read "No such file or directory"
     with pytest.raises(OSError, match=r"File name too long") as raised:
         ShellCommand("true", cwd="/" + "d" * 5000).run()
