@@ -136,8 +136,9 @@ typedef struct cordon__setup_record {
     uint32_t exec_attempts;             /* a command's execve calls, made or about to be */
     uint64_t task_start_ns;             /* CLOCK_MONOTONIC as the task's own code began (its
                                            function called, its first execve); 0: never */
-    uint64_t cpu_at_task_start_ns;      /* the first process's own CPU time then: at least
-                                           what cordon's start of it cost the tree */
+    uint64_t cpu_at_task_start_ns;      /* the first process's own CPU time just before its
+                                           filter: of what cordon's start of it cost the
+                                           tree, a part (a lower bound) */
     uint32_t cgroup_moved;              /* CGROUP_MOVE_*: the parent moved a forked child */
     int32_t cgroup_move_errno;
     uint32_t init_mounts;               /* INIT_MOUNTS_*: the init's mounts, where the task
