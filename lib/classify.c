@@ -308,9 +308,7 @@ static bool ended_in_setup(const cordon_task *t, const cordon__setup_record *set
 static bool start_was_past_the_cpu_limit(const cordon__attempt_state *s,
                                          const cordon__setup_record *setup)
 {
-    uint64_t give_back = s->in_namespaces || s->command_gives_back
-                             ? __atomic_load_n(&s->init_report->give_back_cpu_ns, __ATOMIC_ACQUIRE)
-                             : 0;
+    uint64_t give_back = cordon__first_process_give_back_ns(s);
     uint64_t start_cpu = setup->cpu_at_task_start_ns > give_back
                              ? setup->cpu_at_task_start_ns - give_back : 0;
     return s->cpu_limit_ns && setup->task_start_ns && start_cpu >= s->cpu_limit_ns;

@@ -1249,6 +1249,9 @@ static inline bool cordon__counter_fell_short(uint64_t scanned_ns, uint64_t coun
  * tree's counter the scans are made when due, or at every call if `full`;
  * s->last_scan_cpu_ns is what this call's scan cost (0: none). */
 uint64_t cordon__tree_cpu_ns(cordon__attempt_state *s, bool full);
+/* The CPU the task's first process spent giving back its copy of the
+ * caller before its exec: cordon's, which the tree's count leaves out. */
+uint64_t cordon__first_process_give_back_ns(const cordon__attempt_state *s);
 /* user + system time of a rusage, in ns. */
 uint64_t cordon__rusage_cpu_ns(const struct rusage *ru);
 /* After the reap: the task's user and system time from its v2 cgroup

@@ -467,11 +467,6 @@ static void note_count_at_the_end(cordon__init_report *report, cordon__init_cpu_
                          __ATOMIC_RELEASE);
 }
 
-/* Reaps whatever has ended; false once no process is left.  Once the
- * task's first process ended, what is left is killed; where nothing is
- * (no child of the init: every process of the namespace descends from
- * it), no kill is needed, and kill(-1) walks every process of the
- * machine. */
 static void subtract_ns(struct timeval *from, uint64_t *ns)
 {
     uint64_t have = (uint64_t)from->tv_sec * 1000000000ull + (uint64_t)from->tv_usec * 1000u;
@@ -506,6 +501,11 @@ static bool tree_usage_so_far(const reaping *r, struct rusage *tree)
     return true;
 }
 
+/* Reaps whatever has ended; false once no process is left.  Once the
+ * task's first process ended, what is left is killed; where nothing is
+ * (no child of the init: every process of the namespace descends from
+ * it), no kill is needed, and kill(-1) walks every process of the
+ * machine. */
 static bool reap_ended(cordon__init_report *report, reaping *r)
 {
     enum task_end *end = &r->end;

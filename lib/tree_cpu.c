@@ -48,6 +48,12 @@ static uint64_t no_namespace_give_back(const cordon__attempt_state *s)
                ? __atomic_load_n(&s->init_report->give_back_cpu_ns, __ATOMIC_ACQUIRE) : 0;
 }
 
+uint64_t cordon__first_process_give_back_ns(const cordon__attempt_state *s)
+{
+    return s->in_namespaces ? __atomic_load_n(&s->init_report->give_back_cpu_ns, __ATOMIC_ACQUIRE)
+                            : no_namespace_give_back(s);
+}
+
 /* One process of the session: its own clock (else its ticks) and what it
  * reaped.  The task's init is cordon's: only what it reaped counts, and
  * that comes from the setup record. */
@@ -64,9 +70,7 @@ static uint64_t process_share_ns(const cordon__attempt_state *s, pid_t pid, cons
     pid_t first = s->in_namespaces ? __atomic_load_n(&s->init_report->task_pid, __ATOMIC_ACQUIRE)
                                    : s->pid;
     if (pid == first) {
-        uint64_t give_back = s->in_namespaces
-                                 ? __atomic_load_n(&s->init_report->give_back_cpu_ns, __ATOMIC_ACQUIRE)
-                                 : no_namespace_give_back(s);
+        uint64_t give_back = cordon__first_process_give_back_ns(s);
         own -= give_back < own ? give_back : own;
     }
     return own + (st->cutime + st->cstime) * tick_ns;

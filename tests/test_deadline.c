@@ -254,13 +254,6 @@ static void test_deadline_ending_that_crosses_the_cpu_limit_is_a_timeout(void **
     }
 }
 
-static double own_cpu_ms(void)
-{
-    struct timespec now;
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &now);
-    return (double)now.tv_sec * 1e3 + (double)now.tv_nsec / 1e6;
-}
-
 /* Touches up to 768 MiB (whose freeing at its end takes the kernel some
  * 80 ms on a machine that touches it in 200 ms), spins until its own CPU
  * time reaches 800 ms, then sleeps.  The touch stops at 500 ms of CPU:
@@ -274,9 +267,9 @@ static int holds_memory_then_sleeps(cordon_ctx *ctx, void *arg)
     big_block = malloc(len);
     if (!big_block)
         return 1;
-    for (size_t done = 0; done < len && own_cpu_ms() < 500; done += step)
+    for (size_t done = 0; done < len && own_process_cpu_ms() < 500; done += step)
         memset(big_block + done, 1, step);
-    while (own_cpu_ms() < 800)
+    while (own_process_cpu_ms() < 800)
         for (volatile int i = 0; i < 10000; i++)
             ;
     for (;;)
