@@ -407,6 +407,27 @@ static inline const cordon_result *run_task(cordon_task *t, int expected_rc)
     return r;
 }
 
+/* Skips the test, freeing `t`, where the run was not held by what it
+ * tests (`held` false): a caller that may make no such cgroup. */
+static inline void skip_unless_held(bool held, cordon_task *t, const char *missing)
+{
+    if (held)
+        return;
+    cordon_task_free(t);
+    print_message("skipped: %s\n", missing);
+    skip();
+}
+
+/* In the task: spins until something ends it. */
+static inline int spins_forever(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    (void)arg;
+    for (volatile unsigned long i = 0;; i++)
+        ;
+    return 0;
+}
+
 /* The runner (CORDON_RUNNER) started with `args` (NULL-ended, at most 14)
  * after its name, its output to /dev/null; -1 where there is none. */
 static inline pid_t start_runner_quietly(const char *const args[])
