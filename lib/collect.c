@@ -328,7 +328,11 @@ static bool child_has_exited(cordon__attempt_state *s)
     do
         rc = waitid(P_PID, (id_t)s->pid, &info, WEXITED | WNOHANG | WNOWAIT | __WALL);
     while (rc < 0 && errno == EINTR);
-    return rc < 0 || info.si_pid == s->pid;
+    /* A first process that made the caller its tracer (PTRACE_TRACEME,
+     * without namespaces) has its stops reported too: no end.  It stays
+     * stopped, as a stopped task does, until its deadline. */
+    return rc < 0 || (info.si_pid == s->pid && info.si_code != CLD_TRAPPED &&
+                      info.si_code != CLD_STOPPED && info.si_code != CLD_CONTINUED);
 }
 
 /* A stream passed on to the caller's terminal is read only while its
@@ -770,9 +774,9 @@ static int status_from_pidfd(cordon__attempt_state *s)
 static int reap(cordon__attempt_state *s)
 {
     int rc;
-    do
+    do /* past a stop of a process that made the caller its tracer */
         rc = wait4(s->pid, &s->wait_status, __WALL, &s->rusage);
-    while (rc < 0 && errno == EINTR);
+    while ((rc < 0 && errno == EINTR) || (rc == s->pid && WIFSTOPPED(s->wait_status)));
     if (rc < 0 && errno == ECHILD && s->in_namespaces &&
         __atomic_load_n(&s->init_report->task_status_valid, __ATOMIC_ACQUIRE)) {
         /* A caller that ignores SIGCHLD had the init reaped already; its

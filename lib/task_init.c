@@ -27,6 +27,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/ptrace.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
@@ -501,6 +502,26 @@ static bool tree_usage_so_far(const reaping *r, struct rusage *tree)
     return true;
 }
 
+/* A process of the task's that made the init its tracer (PTRACE_TRACEME:
+ * the init is its parent) has the init's wait report its stops, which it
+ * asks for no other way: a stop taken for the first process's end had a
+ * process still there recorded as a clean exit 0, the rest of its tree
+ * killed.  The init traces nothing: it detaches, handing on the signal
+ * the process stopped at, which then acts as it would have untraced (a
+ * handler runs, a default ends or stops the process).  The SIGTRAP an
+ * exec sends a tracee that set no options (SI_USER, from the process
+ * itself), which an untraced process never gets, is dropped. */
+static void refuse_to_trace(pid_t pid, int status)
+{
+    int signo = WSTOPSIG(status);
+    siginfo_t info;
+    if (signo == SIGTRAP &&
+        syscall(SYS_ptrace, PTRACE_GETSIGINFO, pid, NULL, &info) == 0 &&
+        info.si_code == SI_USER && info.si_pid == pid)
+        signo = 0;
+    syscall(SYS_ptrace, PTRACE_DETACH, pid, NULL, (void *)(long)signo);
+}
+
 /* Reaps whatever has ended; false once no process is left.  Once the
  * task's first process ended, what is left is killed; where nothing is
  * (no child of the init: every process of the namespace descends from
@@ -524,6 +545,10 @@ static bool reap_ended(cordon__init_report *report, reaping *r)
                 *end = REST_KILLED;
             }
             return true;
+        }
+        if (WIFSTOPPED(status)) {
+            refuse_to_trace(pid, status);
+            continue;
         }
         uint64_t cordon_s = pid == task ? cordons_share(r, &usage) : 0;
         count_reaped(report, &usage, cordon_s);

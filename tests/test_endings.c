@@ -19,8 +19,11 @@
  * filter refuses setsid: nothing could end a session that left), so a
  * daemon's setsid and a nested cordon fail; and without a cgroup or a
  * user namespace a process limit is RLIMIT_NPROC, which counts every
- * process of the user's, the caller's included. */
-enum needs { NEEDS_NOTHING, NEEDS_SESSIONS, NEEDS_OWN_PROCESS_COUNT };
+ * process of the user's, the caller's included.  Without a pid namespace
+ * the caller is the parent that a process making its parent its tracer
+ * gets, and the process stays stopped at its first signal until its
+ * deadline (test_hostile_processes.c asks that). */
+enum needs { NEEDS_NOTHING, NEEDS_SESSIONS, NEEDS_OWN_PROCESS_COUNT, NEEDS_INIT };
 
 typedef struct ending {
     const char *name;
@@ -226,6 +229,14 @@ static const ending endings[] = {
       "exec " H "socket-inet", "PolicyViolation", 137, 9, 159 },
     { "command not found", { "--", "/nonexistent/command", NULL }, NULL, "ExecError", 127, 0,
       127 },
+    /* a process that made cordon's init its tracer: its stops are no end,
+     * and its signals act as they would untraced */
+    { "traced by its init, a signal's default", { "--policy", "none", "--timeout", "20s", NULL },
+      "exec " H "traced-by-its-parent default 10", "SIGUSR1", 138, 10, 138 },
+    { "traced by its init, a signal handled", { "--policy", "none", "--timeout", "20s", NULL },
+      "exec " H "traced-by-its-parent handled 12", NULL, 7, 0, 7 },
+    { "traced by its init, then an exec", { "--policy", "none", "--timeout", "20s", NULL },
+      "exec " H "traced-by-its-parent exec 0", NULL, 5, 0, 5 },
 };
 
 /* The value after "key": in cordon's one-line JSON. */
@@ -249,6 +260,9 @@ static const struct {
     { "nested CPU limits, the inner one reached", NEEDS_SESSIONS },
     { "a file size limit above the caller's own", NEEDS_SESSIONS },
     { "CPU limit over a daemon that made its own session", NEEDS_SESSIONS },
+    { "traced by its init, a signal's default", NEEDS_INIT },
+    { "traced by its init, a signal handled", NEEDS_INIT },
+    { "traced by its init, then an exec", NEEDS_INIT },
 };
 
 static enum needs needs_of(const ending *e)
@@ -284,7 +298,8 @@ static bool check_row(const ending *e)
                    (needs_of(e) == NEEDS_SESSIONS && !cgroup &&
                     !record_held_by(c.out, "pid_namespace")) ||
                    (needs_of(e) == NEEDS_OWN_PROCESS_COUNT && !cgroup &&
-                    !record_held_by(c.out, "user_namespace"));
+                    !record_held_by(c.out, "user_namespace")) ||
+                   (needs_of(e) == NEEDS_INIT && !record_held_by(c.out, "pid_namespace"));
     if (lacking) {
         fprintf(stderr, "%s: does not apply to a task confined as this one was\n", e->name);
         captured_free(&c);

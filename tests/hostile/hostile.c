@@ -134,6 +134,32 @@ static int stop_self(void)
     return 0;
 }
 
+/* Makes its parent (cordon's init, or without namespaces the caller) its
+ * tracer, then sends itself `signo`: with `handled`, caught by a handler
+ * of its own, after which it exits 7 (8 had the handler not run once);
+ * with "exec", it execs `sh -c 'exit 5'` instead, which a tracer that set
+ * no options sees stop at a SIGTRAP an untraced process never gets. */
+static volatile sig_atomic_t caught;
+static void count_caught(int signo)
+{
+    (void)signo;
+    caught++;
+}
+
+static int traced_by_its_parent(const char *how, int signo)
+{
+    if (strcmp(how, "handled") == 0)
+        signal(signo, count_caught);
+    if (ptrace(PTRACE_TRACEME, 0, NULL, NULL) != 0)
+        return 9;
+    if (strcmp(how, "exec") == 0) {
+        execl("/bin/sh", "sh", "-c", "exit 5", (char *)NULL);
+        return 10;
+    }
+    raise(signo);
+    return caught == 1 ? 7 : 8;
+}
+
 static _Noreturn void ignore_signals(void)
 {
     signal(SIGTERM, SIG_IGN);
@@ -698,6 +724,8 @@ int main(int argc, char **argv)
     if (strcmp(mode, "attack-parent") == 0) return attack_parent();
     if (strcmp(mode, "flood") == 0) return flood();
     if (strcmp(mode, "stop-self") == 0) return stop_self();
+    if (strcmp(mode, "traced-by-its-parent") == 0 && argc > 3)
+        return traced_by_its_parent(argv[2], atoi(argv[3]));
     if (strcmp(mode, "ignore-signals") == 0) ignore_signals();
     if (strcmp(mode, "close-fds") == 0) return close_fds();
     if (strcmp(mode, "hold-pipes") == 0) return hold_pipes();
