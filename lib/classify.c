@@ -866,22 +866,30 @@ void cordon__classify(cordon_task *t, const cordon__attempt_state *s,
         !cordon__ended_before_deadline(s)) {
         set_exception(t, "Timeout");
         own_ending(t, shared, status);
+        /* In a pid namespace the init takes every process with it; else
+         * the group is killed, and a cgroup's processes where one holds
+         * the tree. */
+        const char *killed = s->in_namespaces ? "its whole tree was killed"
+                             : s->cgroup && s->cgroup->count
+                                 ? "its process group and cgroup were killed"
+                                 : "its process group was killed";
         if (began_late)
             cordon__buffer_printf(&t->exc_out, "Timeout: the task began %.1f ms after its%s "
                                   "deadline of %llu ms had passed (its start took that long); "
-                                  "its process group was killed\n",
+                                  "%s\n",
                                   (double)(setup.task_start_ns - s->deadline_ns) / 1e6,
                                   s->deadline_is_total ? " total" : "",
                                   (unsigned long long)(s->deadline_is_total ? t->total_timeout_ms
-                                                                            : t->timeout_ms));
+                                                                            : t->timeout_ms),
+                                  killed);
         else if (s->deadline_is_total)
             cordon__buffer_printf(&t->exc_out, "Timeout: the task's attempts ran past their total "
-                                  "deadline of %llu ms; its process group was killed\n",
-                                  (unsigned long long)t->total_timeout_ms);
+                                  "deadline of %llu ms; %s\n",
+                                  (unsigned long long)t->total_timeout_ms, killed);
         else
             cordon__buffer_printf(&t->exc_out, "Timeout: the task ran past its deadline of %llu ms; "
-                                  "its process group was killed\n",
-                                  (unsigned long long)t->timeout_ms);
+                                  "%s\n",
+                                  (unsigned long long)t->timeout_ms, killed);
         return;
     }
     if (s->stdin_error) {

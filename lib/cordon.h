@@ -157,7 +157,9 @@ unsigned cordon_attempt_number(cordon_ctx *ctx);
  * NULL runs the task with no policy at all. */
 int cordon_set_policy(cordon_task *t, const cordon_policy *p);
 /* Wall-clock deadline of each attempt; 0 (the default) means none.  At the
- * deadline the task's whole process group is killed with SIGKILL.  One
+ * deadline the task's processes are killed with SIGKILL: in a pid
+ * namespace its whole tree, else its process group and, where a cgroup
+ * holds the tree, the cgroup's processes (the message says which).  One
  * past 584 years (2^64 ns from the machine's start) is none too. */
 int cordon_set_timeout_ms(cordon_task *t, uint64_t ms);
 

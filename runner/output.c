@@ -64,6 +64,9 @@ typedef struct writer {
     output_hold_fn hold;
     void *hold_arg;
     unsigned held_streams;          /* a bit per stream */
+    /* How long the task waited on this reader: holds ended, and since
+     * when the one going on began. */
+    unsigned long long held_us, held_since_us;
 } writer;
 
 /* Indexed by fd (1, 2); guarded by the lock of its writer.  The pointers
@@ -155,6 +158,14 @@ static void advance(writer *w, ssize_t n)
     }
 }
 
+/* The hold going on, if any, ended (with the lock held): its time counted. */
+static void end_hold(writer *w)
+{
+    if (w->held_streams)
+        w->held_us += runner_now_us() - w->held_since_us;
+    w->held_streams = 0;
+}
+
 /* Lets the task's held streams go (with the lock held): the queue is half
  * written, the reader stalled (what comes next is dropped), or the run
  * is over. */
@@ -163,7 +174,7 @@ static void release_holds(writer *w)
     for (int stream = 1; stream <= 3; stream++)
         if (w->held_streams & (1u << stream))
             w->hold(w->hold_arg, stream, false);
-    w->held_streams = 0;
+    end_hold(w);
 }
 
 /* A reader that takes nothing must not keep the task's streams held for
@@ -415,6 +426,8 @@ static int queue_bytes(int fd, const void *data, size_t len, bool patient, bool 
          * other, read on, had its lines jump ahead of what the held one
          * still had in its pipe. */
         bool shared = streams[1].w == streams[2].w && holder->stream <= 2;
+        if (!w->held_streams)
+            w->held_since_us = runner_now_us();
         for (int stream = 1; stream <= 3; stream++) {
             if (stream != holder->stream && !(shared && stream <= 2))
                 continue;
@@ -517,10 +530,23 @@ void output_end_holds(void)
         if (!w)
             continue;
         pthread_mutex_lock(&w->lock);
-        w->held_streams = 0; /* the run is over: its task is not to be called */
+        end_hold(w); /* the run is over: its task is not to be called */
         w->hold = NULL;
         pthread_mutex_unlock(&w->lock);
     }
+}
+
+unsigned long long output_held_ms(int fd)
+{
+    writer *w = fd == 1 || fd == 2 ? streams[fd].w : NULL;
+    if (!w || (fd == 2 && w == streams[1].w))
+        return 0;
+    pthread_mutex_lock(&w->lock);
+    unsigned long long held = w->held_us;
+    if (w->held_streams)
+        held += runner_now_us() - w->held_since_us;
+    pthread_mutex_unlock(&w->lock);
+    return held / 1000;
 }
 
 int output_write_own(int fd, const void *data, size_t len)

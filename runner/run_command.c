@@ -57,6 +57,27 @@ static void pass_output(void *user, int stream, const char *data, size_t len)
         cordon_close_output(p->task, stream);
 }
 
+/* A deadline counts the time a task waits on its writes, for cordon's
+ * stdout or stderr too, as it counts a pipe's: a reader slower than the
+ * task (or taking nothing, for less than the stall bound) can make the
+ * task's Timeout, which then says so. */
+static void said_the_wait_for_a_reader(const cordon_result *r)
+{
+    if (!r->exception || strcmp(r->exception, "Timeout") != 0)
+        return;
+    for (int fd = 1; fd <= 2; fd++) {
+        unsigned long long held = output_held_ms(fd);
+        if (held == 0)
+            continue;
+        char line[200];
+        int n = snprintf(line, sizeof line,
+                         "cordon: the task waited %llu ms of its run for the reader of "
+                         "cordon's %s to take its output; the deadline counts that wait\n",
+                         held, fd == 1 ? "stdout" : "stderr");
+        (void)output_write_own(STDERR_FILENO, line, (size_t)n);
+    }
+}
+
 static void report_exception(const cordon_result *r)
 {
     if (task_stopped_by(r)) {
@@ -75,6 +96,7 @@ static void report_exception(const cordon_result *r)
         text[len++] = '\n';
     (void)output_write_own(STDERR_FILENO, text, len);
     free(text);
+    said_the_wait_for_a_reader(r);
 }
 
 static int to_stdout(void *unused, const char *data, size_t len)

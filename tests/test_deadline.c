@@ -26,8 +26,16 @@ static void test_deadline_sleeping_command_times_out(void **state)
     assert_int_equal(r->exit_code, 128 + SIGKILL); /* as a shell reports it */
     assert_true(r->usage.wall_us >= 1500000);
     assert_true(r->usage.wall_us < 10u * 1000 * 1000);
-    assert_string_equal(r->exc_out.data, "Timeout: the task ran past its deadline of 1500 ms; "
-                                         "its process group was killed\n");
+    /* It says what was killed: in a pid namespace every process. */
+    assert_string_equal(r->exc_out.data,
+                        r->confinement & CORDON_CONFINED_PID_NAMESPACE
+                            ? "Timeout: the task ran past its deadline of 1500 ms; "
+                              "its whole tree was killed\n"
+                        : r->confinement & CORDON_CONFINED_CGROUP
+                            ? "Timeout: the task ran past its deadline of 1500 ms; "
+                              "its process group and cgroup were killed\n"
+                            : "Timeout: the task ran past its deadline of 1500 ms; "
+                              "its process group was killed\n");
     cordon_task_free(t);
 }
 

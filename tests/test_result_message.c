@@ -58,7 +58,13 @@ static void test_message_of_a_timeout(void **state)
     cordon_set_timeout_ms(t, 100);
     const cordon_result *r = run_task(t, CORDON_EXCEPTION);
     assert_string_equal(r->message,
-                        "the task ran past its deadline of 100 ms; its process group was killed");
+                        r->confinement & CORDON_CONFINED_PID_NAMESPACE
+                            ? "the task ran past its deadline of 100 ms; its whole tree was killed"
+                        : r->confinement & CORDON_CONFINED_CGROUP
+                            ? "the task ran past its deadline of 100 ms; its process group and "
+                              "cgroup were killed"
+                            : "the task ran past its deadline of 100 ms; its process group was "
+                              "killed");
     /* The next run replaces it. */
     cordon_set_timeout_ms(t, 0);
     cordon_task_free(t);

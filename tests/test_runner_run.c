@@ -69,8 +69,15 @@ static void test_run_timeout_is_124(void **state)
     captured c = CORDON("run", "--timeout", "300ms", "--", "sleep", "10");
     expect_status(&c, 124);
     assert_true(c.seconds < 3.0);
-    assert_string_equal(c.err, "cordon: Timeout: the task ran past its deadline of 300 ms; "
-                               "its process group was killed\n");
+    /* In a pid namespace (cordon run's default where the kernel lets
+     * it) the whole tree; without one, the group and any cgroup. */
+    if (strcmp(c.err, "cordon: Timeout: the task ran past its deadline of 300 ms; "
+                      "its whole tree was killed\n") != 0 &&
+        strcmp(c.err, "cordon: Timeout: the task ran past its deadline of 300 ms; "
+                      "its process group and cgroup were killed\n") != 0 &&
+        strcmp(c.err, "cordon: Timeout: the task ran past its deadline of 300 ms; "
+                      "its process group was killed\n") != 0)
+        fail_msg("stderr: %s", c.err);
     captured_free(&c);
 }
 
@@ -1716,6 +1723,31 @@ static void test_run_waits_for_a_slow_reader_at_exit(void **state)
     remove_tree(dir);
 }
 
+/* A deadline counts the time the task waits on its writes for cordon's
+ * stdout's reader, as it counts a pipe's: 20 MB that a reader waiting
+ * 2.5 s first took none of left `head` waiting past its deadline, and
+ * the Timeout ("ran past its deadline") said nothing of the reader; it
+ * now says how long the task waited for it.  A reader that keeps up
+ * leaves the same run its success and no such line. */
+static void test_run_a_timeout_behind_a_stalled_reader_says_the_task_waited_for_it(void **state)
+{
+    (void)state;
+    captured c = cordon_into("run --timeout 1s -- head -c 20000000 /dev/zero",
+                             "sleep 2.5; cat >/dev/null");
+    assert_non_null(strstr(c.err, "rc=124"));
+    const char *said = strstr(c.err, "cordon: the task waited ");
+    if (!said || !strstr(said, " ms of its run for the reader of cordon's stdout to take its "
+                                "output; the deadline counts that wait\n"))
+        fail_msg("stderr: %s", c.err);
+    unsigned long long waited = strtoull(said + strlen("cordon: the task waited "), NULL, 10);
+    assert_true(waited > 0 && waited <= 1100);
+    captured_free(&c);
+    c = cordon_into("run --timeout 20s -- head -c 20000000 /dev/zero", "cat >/dev/null");
+    assert_non_null(strstr(c.err, "rc=0"));
+    assert_null(strstr(c.err, "waited"));
+    captured_free(&c);
+}
+
 /* A reader that takes a little at a time, without namespaces (no init
  * to keep the deadline or the CPU limit for the loop): the loop held the
  * task's stream (cordon_hold_output) instead of waiting in the output
@@ -1976,6 +2008,7 @@ int main(void)
         cmocka_unit_test(test_run_profile_names_no_process_after_cordon_s_init),
         cmocka_unit_test(test_run_usage_survives_an_ignored_sigchld),
         cmocka_unit_test(test_run_waits_for_a_slow_reader_at_exit),
+        cmocka_unit_test(test_run_a_timeout_behind_a_stalled_reader_says_the_task_waited_for_it),
         cmocka_unit_test(test_run_a_slow_reader_holds_neither_deadline_nor_limit),
         cmocka_unit_test(test_run_reader_gone_at_exit_is_said),
         cmocka_unit_test(test_run_stopped_by_a_signal_says_so),

@@ -36,7 +36,8 @@ class TaskError(Exception):
 
 
 class Timeout(TaskError, TimeoutError):
-    """The wall-clock deadline passed; the task's whole process group was killed."""
+    """The wall-clock deadline passed; the task's processes were killed (in a
+    pid namespace its whole tree, else its process group and any cgroup)."""
 
 
 class Cancelled(TaskError, _futures.CancelledError):
