@@ -237,6 +237,8 @@ static const ending endings[] = {
       "exec " H "traced-by-its-parent handled 12", NULL, 7, 0, 7 },
     { "traced by its init, then an exec", { "--policy", "none", "--timeout", "20s", NULL },
       "exec " H "traced-by-its-parent exec 0", NULL, 5, 0, 5 },
+    { "traced by its init again and again, its deadline", { "--policy", "none", "--timeout",
+      "1s", NULL }, "exec " H "traced-again-and-again 8", "Timeout", 137, 9, 124 },
 };
 
 /* The value after "key": in cordon's one-line JSON. */
@@ -263,6 +265,7 @@ static const struct {
     { "traced by its init, a signal's default", NEEDS_INIT },
     { "traced by its init, a signal handled", NEEDS_INIT },
     { "traced by its init, then an exec", NEEDS_INIT },
+    { "traced by its init again and again, its deadline", NEEDS_INIT },
 };
 
 static enum needs needs_of(const ending *e)

@@ -160,6 +160,21 @@ static int traced_by_its_parent(const char *how, int signo)
     return caught == 1 ? 7 : 8;
 }
 
+/* `processes` processes, each making its parent its tracer again and
+ * again and sending itself a handled signal each time: a stop after
+ * stop for the parent's wait, for ever. */
+static _Noreturn void traced_again_and_again(int processes)
+{
+    signal(SIGUSR2, count_caught);
+    for (int i = 1; i < processes; i++)
+        if (fork() == 0)
+            break;
+    for (;;) {
+        ptrace(PTRACE_TRACEME, 0, NULL, NULL);
+        raise(SIGUSR2);
+    }
+}
+
 static _Noreturn void ignore_signals(void)
 {
     signal(SIGTERM, SIG_IGN);
@@ -724,6 +739,8 @@ int main(int argc, char **argv)
     if (strcmp(mode, "attack-parent") == 0) return attack_parent();
     if (strcmp(mode, "flood") == 0) return flood();
     if (strcmp(mode, "stop-self") == 0) return stop_self();
+    if (strcmp(mode, "traced-again-and-again") == 0 && argc > 2)
+        traced_again_and_again(atoi(argv[2]));
     if (strcmp(mode, "traced-by-its-parent") == 0 && argc > 3)
         return traced_by_its_parent(argv[2], atoi(argv[3]));
     if (strcmp(mode, "ignore-signals") == 0) ignore_signals();
