@@ -148,8 +148,9 @@ unsigned cordon_attempt_number(cordon_ctx *ctx);
  * cordon's own rules alone,
  * named "none" (setting the limits of cordon's init, which holds its tree;
  * tuning other processes, setting their limits, leaving the
- * process group where no v2 cgroup holds the tree, and clone3, which
- * moves a child into another cgroup, refused; for root, unix sockets;
+ * process group where no v2 cgroup holds the tree, making the caller its
+ * tracer (PTRACE_TRACEME) where no pid namespace holds it, and clone3,
+ * which moves a child into another cgroup, refused; for root, unix sockets;
  * foreign ABIs killed), which keep the task off its caller and in its
  * tree; a task never given a policy runs under the built-in "default".
  * So check what cordon_policy_load returns before passing it here: a

@@ -60,7 +60,9 @@ static void pass_output(void *user, int stream, const char *data, size_t len)
 /* A deadline counts the time a task waits on its writes, for cordon's
  * stdout or stderr too, as it counts a pipe's: a reader slower than the
  * task (or taking nothing, for less than the stall bound) can make the
- * task's Timeout, which then says so. */
+ * task's Timeout, which then says for how long cordon held the task's
+ * output back for that reader (in all, over the run's attempts: the
+ * task itself waits only once its pipe is full). */
 static void said_the_wait_for_a_reader(const cordon_result *r)
 {
     if (!r->exception || strcmp(r->exception, "Timeout") != 0)
@@ -71,9 +73,10 @@ static void said_the_wait_for_a_reader(const cordon_result *r)
             continue;
         char line[200];
         int n = snprintf(line, sizeof line,
-                         "cordon: the task waited %llu ms of its run for the reader of "
-                         "cordon's %s to take its output; the deadline counts that wait\n",
-                         held, fd == 1 ? "stdout" : "stderr");
+                         "cordon: the reader of cordon's %s held the task's output back for "
+                         "%llu ms in all (the task's writes wait once its pipe is full), "
+                         "which the deadline counts\n",
+                         fd == 1 ? "stdout" : "stderr", held);
         (void)output_write_own(STDERR_FILENO, line, (size_t)n);
     }
 }

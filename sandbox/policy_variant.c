@@ -65,6 +65,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ptrace.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -428,6 +429,30 @@ static int refuse_clone_parent(const cordon_policy *p, cordon_policy *v)
     return rc < 0 ? rc : cordon__variant_refuse_outright(v, SYS_clone3, ENOSYS);
 }
 
+/* Without a pid namespace the task's first process is the caller's own
+ * child, and PTRACE_TRACEME would make the caller its tracer: the
+ * caller's waits then see its stops (it waited stopped at its first
+ * signal or exec, for ever without a deadline), and a traced thread of
+ * its that exits is a zombie only its tracer may reap (the run was held
+ * to its deadline, and the zombie stayed the caller's).  So
+ * ptrace(PTRACE_TRACEME) fails with EPERM (the policy's kill where it
+ * kills some ptrace), as it does under a tracer already there; its other
+ * requests are the policy's.  In a pid namespace the tracer is cordon's
+ * init, which detaches (lib/task_init.c). */
+static int refuse_tracing_the_caller(const cordon_policy *p, cordon_policy *v)
+{
+    if (!cordon__variant_lets_call_through(v, SYS_ptrace))
+        return 0; /* refused outright */
+    const cordon__condition kept = { .arg = 0, .compare = COMPARE_NE, .value = PTRACE_TRACEME };
+    int rc = cordon__variant_split_allows(v, SYS_ptrace, &kept, 1);
+    cordon__rule rule = { .action = cordon__variant_kills_some(p, SYS_ptrace) ? ACTION_KILL
+                                                                              : ACTION_ERRNO,
+                          .errno_value = EPERM, .syscall = SYS_ptrace, .condition_count = 1 };
+    rule.conditions[0] =
+        (cordon__condition){ .arg = 0, .compare = COMPARE_EQ, .value = PTRACE_TRACEME };
+    return rc < 0 ? rc : cordon__variant_prepend(v, &rule, 1);
+}
+
 /* The call with `flag` in its argument 0 (a flags word) fails with EPERM,
  * or the policy's kill where it kills some form of the call, wherever the
  * policy lets the call through at all: which flags its own conditions let
@@ -461,6 +486,7 @@ static const char *unrefused(const cordon_policy *v, unsigned kind)
           { CLONE_PARENT | CLONE_VM | CLONE_VFORK | SIGCHLD, 4096 } },
         { CORDON__VARIANT_NO_PID_NAMESPACE, SYS_clone, { CLONE_PARENT | CLONE_NEWUSER | SIGCHLD } },
         { CORDON__VARIANT_NO_PID_NAMESPACE, SYS_clone3, { 4096, 88 } },
+        { CORDON__VARIANT_NO_PID_NAMESPACE, SYS_ptrace, { PTRACE_TRACEME } },
         { CORDON__VARIANT_INIT_LIMITS, SYS_prlimit64, { 1, RLIMIT_NOFILE, 4096 } },
         { CORDON__VARIANT_INIT_LIMITS, SYS_prlimit64, { (1ull << 32) | 1, RLIMIT_CPU, 4096 } },
         { CORDON__VARIANT_INIT_LIMITS, SYS_prlimit64, { 1, RLIMIT_CPU, 8, 0 } },
@@ -524,6 +550,8 @@ static int add_variant_rules(const cordon_policy *p, cordon_policy *v, unsigned 
         rc = cordon__variant_refuse_tuning_others(v);
     if (rc == 0 && (kind & CORDON__VARIANT_NO_PID_NAMESPACE))
         rc = refuse_clone_parent(p, v);
+    if (rc == 0 && (kind & CORDON__VARIANT_NO_PID_NAMESPACE))
+        rc = refuse_tracing_the_caller(p, v);
     if (rc == 0 && (kind & CORDON__VARIANT_NO_TREE_HOLD))
         rc = cordon__variant_refuse_outright(v, SYS_setsid, EPERM);
     if (rc == 0 && (kind & CORDON__VARIANT_NO_TREE_HOLD))

@@ -1,7 +1,8 @@
 /* Resource limits and the exceptions they end a task with: memory, file
  * size, open files, processes and the shares of what the machine has free
  * (these count the whole machine, and the file runs alone: the Makefile's
- * MACHINE_WIDE_TESTS).  CPU limits are test_limits_cpu.c's. */
+ * MACHINE_WIDE_TESTS).  CPU limits are test_limits_cpu.c's, which runs
+ * alone too. */
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/ioctl.h>

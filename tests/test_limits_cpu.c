@@ -1,8 +1,9 @@
 /* CPU limits: a tree's CPU time held to its limit, and a limit named only
  * where its own counter reached it (not in cordon's start, not after the
  * task had failed, not from a signal), also where it meets a memory kill.
- * Apart from test_limits.c, whose process limits and shares count what the
- * whole machine has free and run alone: these run beside the other files. */
+ * Like test_limits.c (memory, files, processes and shares) they run alone
+ * (the Makefile's MACHINE_WIDE_TESTS): a CPU limit's punctuality is asked
+ * of them, which a loaded lane beside them would take. */
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/mman.h>

@@ -1727,7 +1727,7 @@ static void test_run_waits_for_a_slow_reader_at_exit(void **state)
  * stdout's reader, as it counts a pipe's: 20 MB that a reader waiting
  * 2.5 s first took none of left `head` waiting past its deadline, and
  * the Timeout ("ran past its deadline") said nothing of the reader; it
- * now says how long the task waited for it.  A reader that keeps up
+ * now says how long cordon held the task's output back for it.  A reader that keeps up
  * leaves the same run its success and no such line. */
 static void test_run_a_timeout_behind_a_stalled_reader_says_the_task_waited_for_it(void **state)
 {
@@ -1735,11 +1735,12 @@ static void test_run_a_timeout_behind_a_stalled_reader_says_the_task_waited_for_
     captured c = cordon_into("run --timeout 1s -- head -c 20000000 /dev/zero",
                              "sleep 2.5; cat >/dev/null");
     assert_non_null(strstr(c.err, "rc=124"));
-    const char *said = strstr(c.err, "cordon: the task waited ");
-    if (!said || !strstr(said, " ms of its run for the reader of cordon's stdout to take its "
-                                "output; the deadline counts that wait\n"))
+    const char *lead = "cordon: the reader of cordon's stdout held the task's output back for ";
+    const char *said = strstr(c.err, lead);
+    if (!said || !strstr(said, " ms in all (the task's writes wait once its pipe is full), "
+                                "which the deadline counts\n"))
         fail_msg("stderr: %s", c.err);
-    unsigned long long waited = strtoull(said + strlen("cordon: the task waited "), NULL, 10);
+    unsigned long long waited = strtoull(said + strlen(lead), NULL, 10);
     assert_true(waited > 0 && waited <= 1100);
     captured_free(&c);
     c = cordon_into("run --timeout 20s -- head -c 20000000 /dev/zero", "cat >/dev/null");
