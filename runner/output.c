@@ -64,8 +64,8 @@ typedef struct writer {
     output_hold_fn hold;
     void *hold_arg;
     unsigned held_streams;          /* a bit per stream */
-    /* How long the task waited on this reader: holds ended, and since
-     * when the one going on began. */
+    /* How long the task's streams were held for this reader: the holds
+     * ended, and since when the one going on began. */
     unsigned long long held_us, held_since_us;
 } writer;
 

@@ -39,9 +39,9 @@ int output_write_holding(int fd, const void *data, size_t len, int stream, outpu
  * forget them (its task is not to be called again). */
 void output_end_holds(void);
 /* How long, in ms, the tasks' streams were held for the reader of fd 1
- * or 2 (its queue full: the task waited on its writes, as on a pipe's
- * reader), holds going on included; 0 for fd 2 where it shares fd 1's
- * writer (one file), whose figure is fd 1's. */
+ * or 2 (its queue full: a held stream is not read, and the task's writes
+ * wait once its pipe is full), holds going on included; 0 for fd 2 where
+ * it shares fd 1's writer (one file), whose figure is fd 1's. */
 unsigned long long output_held_ms(int fd);
 /* cordon's own line (an error, the exception, a report): as output_write,
  * but tried even on a stream whose write failed, unless its reader is

@@ -20,9 +20,8 @@
  * daemon's setsid and a nested cordon fail; and without a cgroup or a
  * user namespace a process limit is RLIMIT_NPROC, which counts every
  * process of the user's, the caller's included.  Without a pid namespace
- * the caller is the parent that a process making its parent its tracer
- * gets, and the process stays stopped at its first signal until its
- * deadline (test_hostile_processes.c asks that). */
+ * a process may not make its parent, the caller there, its tracer: the
+ * filter refuses PTRACE_TRACEME (test_hostile_processes.c asks that). */
 enum needs { NEEDS_NOTHING, NEEDS_SESSIONS, NEEDS_OWN_PROCESS_COUNT, NEEDS_INIT };
 
 typedef struct ending {

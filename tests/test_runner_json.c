@@ -94,8 +94,11 @@ static void test_json_prints_only_the_object(void **state)
     assert_int_equal(python_check(c.out, c.out_len,
         "assert d['exception'] == 'Timeout' and d['std_out'] == 'visible\\n'\n"
         "assert d['exc_out'].startswith('Timeout: ') and d['status'] == 124\n"
-        "assert d['message'] == 'the task ran past its deadline of 2000 ms; its process group "
-        "was killed', d['message']"), 0);
+        "killed = ('its whole tree was killed' if 'pid_namespace' in d['confinement'] else\n"
+        "          'its process group and cgroup were killed' if 'cgroup' in d['confinement']\n"
+        "          else 'its process group was killed')\n"
+        "assert d['message'] == 'the task ran past its deadline of 2000 ms; ' + killed, "
+        "d['message']"), 0);
     captured_free(&c);
 }
 

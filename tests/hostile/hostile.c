@@ -135,10 +135,11 @@ static int stop_self(void)
 }
 
 /* Makes its parent (cordon's init, or without namespaces the caller) its
- * tracer, then sends itself `signo`: with `handled`, caught by a handler
- * of its own, after which it exits 7 (8 had the handler not run once);
- * with "exec", it execs `sh -c 'exit 5'` instead, which a tracer that set
- * no options sees stop at a SIGTRAP an untraced process never gets. */
+ * tracer (exits 9 where that is refused), then sends itself `signo`: with
+ * `handled`, caught by a handler of its own, after which it exits 7 (8 had
+ * the handler not run once); with "exec", it execs `sh -c 'exit 5'`
+ * instead, which a tracer that set no options sees stop at a SIGTRAP an
+ * untraced process never gets. */
 static volatile sig_atomic_t caught;
 static void count_caught(int signo)
 {
