@@ -429,6 +429,22 @@ static int refuse_clone_parent(const cordon_policy *p, cordon_policy *v)
     return rc < 0 ? rc : cordon__variant_refuse_outright(v, SYS_clone3, ENOSYS);
 }
 
+/* `nr` where `refused` holds fails with EPERM, or the policy's kill where
+ * it kills some form of the call, wherever the policy lets the call
+ * through at all; each allow of the call is cut down to the forms `kept`
+ * (the others) holds for. */
+static int refuse_where(const cordon_policy *p, cordon_policy *v, int nr,
+                        const cordon__condition *refused, const cordon__condition *kept)
+{
+    if (!cordon__variant_lets_call_through(v, nr))
+        return 0; /* refused outright */
+    int rc = cordon__variant_split_allows(v, nr, kept, 1);
+    cordon__rule rule = { .action = cordon__variant_kills_some(p, nr) ? ACTION_KILL : ACTION_ERRNO,
+                          .errno_value = EPERM, .syscall = nr, .condition_count = 1 };
+    rule.conditions[0] = *refused;
+    return rc < 0 ? rc : cordon__variant_prepend(v, &rule, 1);
+}
+
 /* Without a pid namespace the task's first process is the caller's own
  * child, and PTRACE_TRACEME would make the caller its tracer: the
  * caller's waits then see its stops (it waited stopped at its first
@@ -441,16 +457,11 @@ static int refuse_clone_parent(const cordon_policy *p, cordon_policy *v)
  * init, which detaches (lib/task_init.c). */
 static int refuse_tracing_the_caller(const cordon_policy *p, cordon_policy *v)
 {
-    if (!cordon__variant_lets_call_through(v, SYS_ptrace))
-        return 0; /* refused outright */
-    const cordon__condition kept = { .arg = 0, .compare = COMPARE_NE, .value = PTRACE_TRACEME };
-    int rc = cordon__variant_split_allows(v, SYS_ptrace, &kept, 1);
-    cordon__rule rule = { .action = cordon__variant_kills_some(p, SYS_ptrace) ? ACTION_KILL
-                                                                              : ACTION_ERRNO,
-                          .errno_value = EPERM, .syscall = SYS_ptrace, .condition_count = 1 };
-    rule.conditions[0] =
-        (cordon__condition){ .arg = 0, .compare = COMPARE_EQ, .value = PTRACE_TRACEME };
-    return rc < 0 ? rc : cordon__variant_prepend(v, &rule, 1);
+    const cordon__condition tracing = { .arg = 0, .compare = COMPARE_EQ,
+                                        .value = PTRACE_TRACEME };
+    const cordon__condition not_tracing = { .arg = 0, .compare = COMPARE_NE,
+                                            .value = PTRACE_TRACEME };
+    return refuse_where(p, v, SYS_ptrace, &tracing, &not_tracing);
 }
 
 /* The call with `flag` in its argument 0 (a flags word) fails with EPERM,
@@ -462,14 +473,9 @@ static int refuse_tracing_the_caller(const cordon_policy *p, cordon_policy *v)
  * caller).  Each allow of the call is cut down to forms without it. */
 int cordon__variant_refuse_flag(const cordon_policy *p, cordon_policy *v, int nr, uint64_t flag)
 {
-    if (!cordon__variant_lets_call_through(v, nr))
-        return 0; /* refused outright */
-    const cordon__condition kept = cordon__masked_condition(0, flag, 0);
-    int rc = cordon__variant_split_allows(v, nr, &kept, 1);
-    cordon__rule rule = { .action = cordon__variant_kills_some(p, nr) ? ACTION_KILL : ACTION_ERRNO,
-                          .errno_value = EPERM, .syscall = nr, .condition_count = 1 };
-    rule.conditions[0] = cordon__masked_condition(0, flag, flag);
-    return rc < 0 ? rc : cordon__variant_prepend(v, &rule, 1);
+    const cordon__condition with = cordon__masked_condition(0, flag, flag);
+    const cordon__condition without = cordon__masked_condition(0, flag, 0);
+    return refuse_where(p, v, nr, &with, &without);
 }
 
 /* The compiled variant, asked what it must refuse: a policy under which
