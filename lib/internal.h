@@ -1129,6 +1129,10 @@ void cordon__crash_report_loaded(cordon__buffer *out, const cordon__crash_record
                                  uintptr_t task_fn, const cordon__setup_record *setup);
 const char *cordon__signal_code_name(int signo, int code, const char **meaning);
 void cordon__result_reset(cordon_task *t);
+/* The result of a run that could not start (a negative return): empty,
+ * with no attempt counted, so that nothing of an earlier run reads as
+ * this one's and cordon_succeeded says 0. */
+void cordon__result_not_run(cordon_task *t);
 void cordon__history_push(cordon_task *t);
 uint64_t cordon__now_ns(void);
 /* The calling thread's CPU time (0 where it cannot be read); a bare

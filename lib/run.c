@@ -243,10 +243,11 @@ int cordon__run_once(cordon_task *t)
     /* Again for each attempt: the caller may have closed a standard fd
      * since the last, and the attempt's fds would take its number. */
     int rc = cordon__caller_fds_check(t);
-    if (rc < 0)
-        return rc;
     attempt a;
-    rc = attempt_start(t, &a);
+    if (rc == 0)
+        rc = attempt_start(t, &a);
+    if (rc < 0)
+        cordon__result_not_run(t);
     if (rc > 0)
         return CORDON_EXCEPTION;
     if (rc == 0 && t->blocking_running)
@@ -404,6 +405,8 @@ static void *collector_main(void *arg)
     t->result.attempts = 1;
     attempt a;
     int rc = attempt_start(t, &a);
+    if (rc < 0)
+        cordon__result_not_run(t);
     pthread_mutex_lock(&start->lock);
     start->rc = rc > 0 ? 0 : rc;
     start->done = true;
@@ -460,11 +463,11 @@ int cordon_run_async(cordon_task *t)
 
 int cordon__run_async(cordon_task *t)
 {
-    /* cordon_task_free writes here to end a task still running. */
+    /* cordon_task_free writes here to end a task still running.  The
+     * caller's fds are checked once the run is claimed: a run refused as
+     * busy leaves the result of the one going on as it is. */
     int fds[2];
-    int checked = cordon__caller_fds_check(t);
-    if (checked < 0)
-        return checked;
+    cordon__standard_fds_hold();
     if (pipe2(fds, O_CLOEXEC | O_NONBLOCK) != 0)
         return -errno;
     /* Claimed with the pipe under the lock: a blocking run begun meanwhile
@@ -483,7 +486,9 @@ int cordon__run_async(cordon_task *t)
         close(fds[1]);
         return -EBUSY;
     }
-    int rc = cordon__done_arm(t);
+    int rc = cordon__caller_fds_check(t);
+    if (rc == 0)
+        rc = cordon__done_arm(t);
     if (rc == 0) {
         async_start start = { .task = t, .lock = PTHREAD_MUTEX_INITIALIZER,
                               .forked = PTHREAD_COND_INITIALIZER };
@@ -494,6 +499,7 @@ int cordon__run_async(cordon_task *t)
             cordon__done_disarm(t);
     }
     if (rc < 0) {
+        cordon__result_not_run(t);
         pthread_mutex_lock(&t->done_lock);
         __atomic_store_n(&t->async_running, false, __ATOMIC_RELEASE);
         close_cancel_pipe(t);

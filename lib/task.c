@@ -368,15 +368,15 @@ int cordon_set_stdin_fd(cordon_task *t, int fd)
         readable = -errno;
     if (readable < 0)
         return readable;
+    /* -1 as well as an fd replaces the bytes and the callback given
+     * before: -1 kept them, and a reused task was fed the old input. */
     t->stdin_fd = fd;
-    if (fd >= 0) {
-        t->stdin_device = named.st_dev;
-        t->stdin_inode = named.st_ino;
-        free(t->stdin_data);
-        t->stdin_data = NULL;
-        t->stdin_len = 0;
-        t->stdin_fn = NULL;
-    }
+    t->stdin_device = named.st_dev;
+    t->stdin_inode = named.st_ino;
+    free(t->stdin_data);
+    t->stdin_data = NULL;
+    t->stdin_len = 0;
+    t->stdin_fn = NULL;
     return 0;
 }
 
@@ -582,6 +582,12 @@ void cordon__result_reset(cordon_task *t)
     t->exception_class[0] = '\0';
     t->message[0] = '\0';
     cordon__result_refresh(t);
+}
+
+void cordon__result_not_run(cordon_task *t)
+{
+    t->result.attempts = 0;
+    cordon__result_reset(t);
 }
 
 /* The views are refreshed on every read, and at every run's start and

@@ -1072,6 +1072,120 @@ static void test_stdin_fd_closed_before_the_run_is_refused(void **state)
     cordon_task_free(t);
 }
 
+/* A run that cannot start leaves nothing of the run before it: the last
+ * run's exit 0, output and confinement had stayed in the result, and
+ * cordon_succeeded said 1 for a run that never began, through a blocking
+ * run, an async one and a pool's queue alike. */
+static void expect_not_run(const cordon_task *t)
+{
+    const cordon_result *r = cordon_task_result(t);
+    assert_int_equal(cordon_succeeded(r), 0);
+    assert_int_equal(r->attempts, 0);
+    assert_int_equal(r->std_out.len, 0);
+    assert_null(r->exception);
+    assert_null(r->confinement_details);
+}
+
+static cordon_task *cat_of_a_pipe_after_a_run(int *fd)
+{
+    int fds[2];
+    assert_int_equal(pipe2(fds, O_CLOEXEC), 0);
+    assert_int_equal(write(fds[1], "first\n", 6), 6);
+    close(fds[1]);
+    cordon_task *t = cordon_shell_task("cat");
+    cordon_set_timeout_ms(t, 5000);
+    assert_int_equal(cordon_set_stdin_fd(t, fds[0]), 0);
+    assert_int_equal(cordon_run(t), 0);
+    assert_true(cordon_succeeded(cordon_task_result(t)));
+    assert_memory_equal(cordon_task_result(t)->std_out.data, "first\n", 6);
+    *fd = fds[0];
+    return t;
+}
+
+static void test_stdin_fd_a_run_that_cannot_start_keeps_nothing_of_the_last(void **state)
+{
+    (void)state;
+    int fd;
+    cordon_task *t = cat_of_a_pipe_after_a_run(&fd);
+    close(fd);
+    assert_int_equal(cordon_run(t), -EBADF);
+    expect_not_run(t);
+    size_t count = 9;
+    cordon_task_history(t, &count);
+    assert_int_equal(count, 0);
+    cordon_task_free(t);
+
+    t = cat_of_a_pipe_after_a_run(&fd);
+    close(fd);
+    assert_int_equal(cordon_run_async(t), -EBADF);
+    expect_not_run(t);
+    cordon_task_free(t);
+
+    t = cat_of_a_pipe_after_a_run(&fd);
+    assert_int_equal(cordon_run_and_retry(t, 2, "Timeout"), 0);
+    close(fd);
+    assert_int_equal(cordon_run_and_retry(t, 2, "Timeout"), -EBADF);
+    expect_not_run(t);
+    cordon_task_free(t);
+
+    /* Queued behind a running task, its fd closed before its start. */
+    cordon_pool *pool = cordon_pool_new(1);
+    cordon_task *first = cordon_shell_task("sleep 0.3");
+    t = cat_of_a_pipe_after_a_run(&fd);
+    assert_int_equal(cordon_pool_submit(pool, first), 0);
+    assert_int_equal(cordon_pool_submit(pool, t), 0);
+    close(fd);
+    cordon_task *done = NULL;
+    int failed = 0;
+    for (int i = 0; i < 2; i++) {
+        int rc = cordon_pool_wait_any(pool, 10000, &done);
+        if (done == t) {
+            assert_int_equal(rc, -EBADF);
+            expect_not_run(t);
+            failed++;
+        } else {
+            assert_ptr_equal(done, first);
+            assert_int_equal(rc, 0);
+        }
+    }
+    assert_int_equal(failed, 1);
+    cordon_pool_free(pool);
+    cordon_task_free(first);
+    cordon_task_free(t);
+}
+
+/* -1 restores /dev/null whatever was given before: after bytes or a
+ * callback it had kept them, and a task reused with its stdin "reset"
+ * read the old input again. */
+static ssize_t give_callback_bytes(void *user, char *buf, size_t cap)
+{
+    int *given = user;
+    if (*given || cap < 8)
+        return 0;
+    *given = 1;
+    memcpy(buf, "CALLBACK", 8);
+    return 8;
+}
+
+static void test_stdin_fd_minus_one_puts_back_dev_null_after_bytes_or_a_callback(void **state)
+{
+    (void)state;
+    cordon_task *t = cordon_shell_task("cat; echo end");
+    cordon_set_timeout_ms(t, 5000);
+    assert_int_equal(cordon_set_stdin(t, "BYTES", 5), 0);
+    assert_int_equal(cordon_set_stdin_fd(t, -1), 0);
+    assert_int_equal(cordon_run(t), 0);
+    assert_int_equal(cordon_task_result(t)->std_out.len, 4);
+    assert_memory_equal(cordon_task_result(t)->std_out.data, "end\n", 4);
+    int given = 0;
+    assert_int_equal(cordon_set_stdin_callback(t, give_callback_bytes, &given), 0);
+    assert_int_equal(cordon_set_stdin_fd(t, -1), 0);
+    assert_int_equal(cordon_run(t), 0);
+    assert_int_equal(given, 0);
+    assert_memory_equal(cordon_task_result(t)->std_out.data, "end\n", 4);
+    cordon_task_free(t);
+}
+
 /* Closed and its number given to another file since: not the caller's
  * input any more (another run's pipe took it, and passed the check). */
 static void test_stdin_fd_reused_for_another_file_is_refused(void **state)
@@ -1284,6 +1398,8 @@ int main(void)
         cmocka_unit_test(test_stdin_fd_a_failing_relay_is_a_stdin_error),
         cmocka_unit_test(test_stdin_fd_unreadable_fds_are_refused),
         cmocka_unit_test(test_stdin_fd_closed_before_the_run_is_refused),
+        cmocka_unit_test(test_stdin_fd_a_run_that_cannot_start_keeps_nothing_of_the_last),
+        cmocka_unit_test(test_stdin_fd_minus_one_puts_back_dev_null_after_bytes_or_a_callback),
         cmocka_unit_test(test_stdin_fd_an_inherited_output_closed_is_refused),
         cmocka_unit_test(test_stdin_fd_reused_for_another_file_is_refused),
         cmocka_unit_test(test_stdin_fd_a_closed_stdout_is_never_another_run_s_pipe),
