@@ -699,10 +699,47 @@ static int take_positional(char **argv, int i, int argc, unsigned scope, command
     return i + 1;
 }
 
+/* Whether --help or -h is one of the command's options, wherever it
+ * stands before "--" or the command: asked for after a mistake (`run
+ * --bogus -h`, `--timeout 5x -h`), it was the mistake that was said, not
+ * the help.  An option's separate value is skipped (`--hostname -h`
+ * names a host). */
+static bool help_asked(int argc, char **argv, unsigned scope)
+{
+    for (int i = 1; i < argc; i++) {
+        const char *arg = argv[i];
+        if (strcmp(arg, "--") == 0 || arg[0] != '-' || arg[1] == '\0') {
+            if (scope & OPTIONS_RUN || strcmp(arg, "--") == 0)
+                return false; /* the command, or the end of the options */
+            continue;         /* batch's input file */
+        }
+        if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0)
+            return true;
+        bool pair = false;
+        for (size_t k = 0; k < sizeof pair_specs / sizeof *pair_specs; k++)
+            pair = pair || strcmp(arg, pair_specs[k].name) == 0;
+        if (pair) {
+            i += 2;
+            continue;
+        }
+        const char *eq = strchr(arg, '=');
+        bool short_joined = arg[1] != '-' && arg[2];
+        size_t name_len = eq && arg[1] == '-' ? (size_t)(eq - arg) : short_joined ? 2 : strlen(arg);
+        const option_spec *s = find_spec(arg, name_len, scope);
+        if (s && s->takes_value && arg[name_len] == '\0')
+            i++;
+    }
+    return false;
+}
+
 int options_parse(int argc, char **argv, unsigned scope, command_options *o)
 {
     set_defaults(o);
     o->name = argv[0];
+    if (help_asked(argc, argv, scope)) {
+        o->help = true;
+        return 0;
+    }
     const char *given[SPEC_COUNT] = { NULL };
     for (int i = 1; i < argc;) {
         const char *arg = argv[i];

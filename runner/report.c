@@ -91,11 +91,21 @@ static int parse_option(int argc, char **argv, int *i, report_options *o)
 static int parse_report_options(int argc, char **argv, report_options *o)
 {
     *o = (report_options){ SORT_CPU, 20, NULL, 0, NULL, 0, false, { NULL } };
+    /* Anywhere, a mistake before it too (an option's separate value may
+     * be "-h": `--jobs -h` names a file). */
+    static const char *const valued[] = { "--sort", "--top", "--jobs", "--lines" };
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             o->help = true;
             return 0;
         }
+        for (size_t k = 0; k < sizeof valued / sizeof *valued; k++)
+            if (strcmp(argv[i], valued[k]) == 0) {
+                i++;
+                break;
+            }
+    }
+    for (int i = 1; i < argc; i++) {
         if (argv[i][0] == '-' && argv[i][1]) {
             if (parse_option(argc, argv, &i, o) < 0)
                 return -1;

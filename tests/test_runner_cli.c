@@ -95,6 +95,44 @@ static const char *const task_options[] = {
     "--audit", "--quiet", "--raw", "exit:N", NULL,
 };
 
+/* --help or -h anywhere before the command prints the help, a mistake
+ * before it too (the README: "so that it can end a half-written line");
+ * the mistake had been said instead, exit 125.  An option's value that
+ * reads "-h" stays its value. */
+static void expect_usage(const char *usage, const char *const args[])
+{
+    captured c = cordon_with_input(NULL, args);
+    if (c.status != 0 || !strstr(c.out, usage))
+        fail_msg("'%s %s %s %s' gave %d: %s%s", args[0], args[1], args[2], args[3] ? args[3] : "",
+                 c.status, c.out, c.err);
+    captured_free(&c);
+}
+
+static void test_cli_help_anywhere_before_the_command_even_after_a_mistake(void **state)
+{
+    (void)state;
+    expect_usage("Usage: cordon run", (const char *const[]){ "run", "--bogus", "-h", NULL });
+    expect_usage("Usage: cordon run", (const char *const[]){ "run", "--timeout", "5x", "-h", NULL });
+    expect_usage("Usage: cordon run", (const char *const[]){ "run", "--mem", "64", "--help", NULL });
+    expect_usage("Usage: cordon run",
+                 (const char *const[]){ "run", "--bind", "/a", "/b", "-h", NULL });
+    expect_usage("Usage: cordon batch", (const char *const[]){ "batch", "-j", "x", "--help", NULL });
+    expect_usage("Usage: cordon report", (const char *const[]){ "report", "--bogus", "-h", NULL });
+    /* A value, and the command's own argument. */
+    captured c = CORDON("run", "--hostname", "-h", "--", "true");
+    expect_status(&c, 125);
+    assert_non_null(strstr(c.err, "--hostname: '-h' is not a host name"));
+    captured_free(&c);
+    c = CORDON("run", "--", "echo", "-h");
+    expect_status(&c, 0);
+    assert_string_equal(c.out, "-h\n");
+    captured_free(&c);
+    c = CORDON("report", "--sort", "-h");
+    expect_status(&c, 125);
+    assert_non_null(strstr(c.err, "--sort: '-h' is not cpu, rss or wall"));
+    captured_free(&c);
+}
+
 static void test_cli_help_lists_the_commands(void **state)
 {
     (void)state;
@@ -643,6 +681,7 @@ int main(void)
         cmocka_unit_test(test_cli_a_mistyped_option_names_the_one_meant),
         cmocka_unit_test(test_cli_an_option_or_the_end_of_options_is_no_value),
         cmocka_unit_test(test_cli_help_lists_the_commands),
+        cmocka_unit_test(test_cli_help_anywhere_before_the_command_even_after_a_mistake),
         cmocka_unit_test(test_cli_run_help_lists_every_option),
         cmocka_unit_test(test_cli_batch_help_lists_every_option),
         cmocka_unit_test(test_cli_help_claims_no_more_than_holds),
