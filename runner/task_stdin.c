@@ -5,6 +5,7 @@
  * task read-only. */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -24,7 +25,25 @@ int task_stdin_open(bool tty)
         return -2;
     if (isatty(STDIN_FILENO) && !tty)
         return -1;
+    /* The task, in a session of its own, is outside the terminal's job
+     * control: handed the terminal by a cordon in its background (`&`), it
+     * read what the user typed to the shell.  tcgetpgrp fails (ENOTTY) for
+     * a terminal that is not cordon's controlling one: no shell of cordon's
+     * session reads it. */
+    pid_t foreground = isatty(STDIN_FILENO) ? tcgetpgrp(STDIN_FILENO) : -1;
+    if (foreground > 0 && foreground != getpgrp())
+        return -3;
     return STDIN_FILENO;
+}
+
+/* While a task holds the terminal, ^Z does not suspend cordon: stopped, it
+ * left the task reading what the user then typed to the shell (the task
+ * is in no job of the shell's and gets no SIGTSTP, nor SIGTTIN when it
+ * reads from the terminal's background).  ^C still ends the run. */
+void task_stdin_hold_suspend(bool tty)
+{
+    if (tty && isatty(STDIN_FILENO))
+        signal(SIGTSTP, SIG_IGN);
 }
 
 /* The library refuses a stdin it cannot hand over (a directory: -EISDIR).
@@ -33,6 +52,12 @@ int task_stdin_open(bool tty)
 int task_stdin_give(cordon_task *t, bool tty)
 {
     int fd = task_stdin_open(tty);
+    if (fd == -3) {
+        runner_error("--tty: stdin is the terminal of a cordon in its background (another job "
+                     "is in its foreground); a task given it would read what is typed to that "
+                     "job: run cordon in the foreground");
+        return -1;
+    }
     int rc = fd >= 0 ? cordon_set_stdin_fd(t, fd) : fd == -2 ? -EBADF : 0;
     if (rc == -EISDIR)
         runner_error("stdin is a directory, which cordon cannot hand to the task as its input "

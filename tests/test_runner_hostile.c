@@ -77,6 +77,10 @@ static void test_hostile_stdin_flags_and_offset_stay_the_callers(void **state)
 
 /* ---- the terminal -------------------------------------------------------- */
 
+/* Whether run_on_terminal starts cordon as a job in the terminal's
+ * background (`cordon ... &`), the shell keeping the foreground. */
+static bool start_in_background;
+
 /* The child side of run_on_terminal: a session leader with the pty as its
  * controlling terminal, which starts cordon as a foreground job the way a
  * shell does, so that the job-control rules of a real terminal apply. */
@@ -102,7 +106,8 @@ static _Noreturn void terminal_shell(const char *slave_name, int report, const c
     }
     setpgid(job, job);
     signal(SIGTTOU, SIG_IGN);
-    tcsetpgrp(slave, job);
+    if (!start_in_background)
+        tcsetpgrp(slave, job);
     if (write(report, &job, sizeof job) != sizeof job)
         _exit(98);
     int status;
@@ -114,6 +119,9 @@ static _Noreturn void terminal_shell(const char *slave_name, int report, const c
 
 /* Seconds after which the terminal's user types ^C (0: never). */
 static double interrupt_after;
+/* Seconds after which the user types ^Z, and then a line (0: never). */
+static double suspend_after, line_after;
+static const char *typed_line;
 
 /* The terminal's permissions once cordon has ended, and before it ran. */
 static mode_t terminal_permissions_after, terminal_permissions_before;
@@ -182,10 +190,14 @@ static int run_on_terminal_then(double limit, double *seconds, const char *const
     assert_int_equal(read(report[0], &job, sizeof job), sizeof job);
     close(report[0]);
     int status = -1, ended = 0;
-    bool interrupted = false;
+    bool interrupted = false, suspended = false, typed = false;
     while (!ended && now_seconds() - start < limit) {
         if (interrupt_after && !interrupted && now_seconds() - start >= interrupt_after)
             interrupted = write(master, "\x03", 1) == 1;
+        if (suspend_after && !suspended && now_seconds() - start >= suspend_after)
+            suspended = write(master, "\x1a", 1) == 1;
+        if (line_after && !typed && now_seconds() - start >= line_after)
+            typed = write(master, typed_line, strlen(typed_line)) == (ssize_t)strlen(typed_line);
         read_terminal(master, 50, screen);
         ended = waitpid(shell, &status, WNOHANG) == shell;
     }
@@ -249,6 +261,55 @@ static void test_hostile_foreground_grab_does_not_stop_cordon(void **state)
 }
 
 static void expect_file(const char *path, const char *expected);
+
+/* The task of --tty is in a session of its own, outside the terminal's
+ * job control: no ^Z stops it, and reading from the terminal's background
+ * stops it no more.  Suspended with ^Z, cordon had left its task reading
+ * what the user then typed to the shell; started in the background (`&`),
+ * its task read what was typed to the shell from the start.  Now ^Z does
+ * not suspend cordon while its task holds the terminal (the line typed
+ * after it is the task's, and cordon ends with it), and a cordon in the
+ * terminal's background refuses --tty before anything runs. */
+static void test_hostile_terminal_of_a_suspended_or_background_cordon_is_not_read(void **state)
+{
+    (void)state;
+    char *dir = make_temp_dir();
+    char line[800], path[600];
+    snprintf(path, sizeof path, "%s/seen", dir);
+    snprintf(line, sizeof line, "read l; echo \"$l\" > %s", path);
+    double seconds;
+    suspend_after = 1.0;
+    line_after = 1.5;
+    typed_line = "after\n";
+    int status = run_on_terminal(10, &seconds, (const char *const[]){
+        "run", "--tty", "--timeout", "6s", "--shell", line, NULL });
+    if (status != 0)
+        fail_msg("cordon ended with %d after %.1f s (-1: still running or stopped)", status,
+                 seconds);
+    expect_file(path, "after\n");
+    unlink(path);
+
+    start_in_background = true;
+    line_after = 0.5;
+    suspend_after = 0;
+    typed_line = "typed-to-the-shell\n";
+    shown screen = { NULL, 0 };
+    snprintf(line, sizeof line, "cat > %s", path);
+    status = run_on_terminal_then(10, &seconds, (const char *const[]){
+        "run", "--tty", "--timeout", "3s", "--shell", line, NULL }, NULL, &screen);
+    start_in_background = false;
+    line_after = 0;
+    typed_line = NULL;
+    if (status != 125)
+        fail_msg("cordon in the background ended with %d after %.1f s: %.*s", status, seconds,
+                 (int)screen.len, screen.data ? screen.data : "");
+    assert_non_null(screen.data);
+    assert_non_null(memmem(screen.data, screen.len, "in its background", 16));
+    assert_int_equal(access(path, F_OK), -1);
+    free(screen.data);
+    rmdir(dir);
+    free(dir);
+}
 
 /* ^C while a task with --tty has changed the terminal's modes: cordon puts
  * them back, then dies of SIGINT as a shell expects.  Before, SIGINT's
@@ -1234,6 +1295,7 @@ int main(void)
         cmocka_unit_test(test_hostile_stdin_flags_and_offset_stay_the_callers),
         cmocka_unit_test(test_hostile_frozen_terminal_does_not_stop_the_deadline),
         cmocka_unit_test(test_hostile_foreground_grab_does_not_stop_cordon),
+        cmocka_unit_test(test_hostile_terminal_of_a_suspended_or_background_cordon_is_not_read),
         cmocka_unit_test(test_hostile_terminal_stdin_only_when_asked),
         cmocka_unit_test(test_hostile_terminal_keeps_its_permissions),
         cmocka_unit_test(test_hostile_terminal_keeps_its_window_size),
