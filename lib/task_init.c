@@ -442,6 +442,8 @@ typedef struct reaping {
     struct rusage cordons;              /* a first process that never began: all cordon's */
     long max_rss_kb;                    /* the largest the task's processes reaped had */
     cordon__init_cpu_limit *cpu;        /* the init's hold on the CPU limit */
+    int task_pidfd;                     /* the first process's, -1 without */
+    uint64_t exited_ns;                 /* when it was seen ended under a tracer, or 0 */
 } reaping;
 
 /* A first process ended before its function or its exec (the deadline, a
@@ -522,6 +524,19 @@ static void refuse_to_trace(pid_t pid, int status)
     syscall(SYS_ptrace, PTRACE_DETACH, pid, NULL, (void *)(long)signo);
 }
 
+/* The task's first process has exited but no wait of the init's reports
+ * it: a process of the task's traces it (PTRACE_SEIZE by its child, which
+ * its PR_SET_PTRACER let), and the kernel reports its exit to the tracer
+ * alone until the tracer lets it go.  Unseen, the run went on until the
+ * tracer ended or the deadline killed it: an exit 3 at 200 ms read as a
+ * Timeout at 3 s.  Its pidfd reads as ended. */
+static bool exited_under_a_tracer(const reaping *r)
+{
+    struct pollfd first = { .fd = r->task_pidfd, .events = POLLIN };
+    return r->task_pidfd >= 0 && r->end == TASK_RUNNING && !r->exited_ns &&
+           poll(&first, 1, 0) == 1 && (first.revents & POLLIN);
+}
+
 /* Reaps whatever has ended; false once no process is left.  Once the
  * task's first process ended, what is left is killed; where nothing is
  * (no child of the init: every process of the namespace descends from
@@ -531,6 +546,7 @@ static bool reap_ended(cordon__init_report *report, reaping *r)
 {
     enum task_end *end = &r->end;
     pid_t task = r->task;
+    bool looked_again = false;
     for (;;) {
         int status;
         struct rusage usage;
@@ -539,6 +555,18 @@ static bool reap_ended(cordon__init_report *report, reaping *r)
             continue;
         if (pid < 0)
             return false;
+        if (pid == 0 && exited_under_a_tracer(r)) {
+            /* Once more first: it may have ended untraced since the wait. */
+            if (!looked_again) {
+                looked_again = true;
+                continue;
+            }
+            /* Its end, as any first process's: the rest is killed, its
+             * tracer with it, which hands its exit to the init's wait. */
+            r->exited_ns = cordon__now_ns();
+            kill(-1, SIGKILL);
+            return true;
+        }
         if (pid == 0) {
             if (*end == TASK_ENDED) {
                 kill(-1, SIGKILL);
@@ -558,7 +586,7 @@ static bool reap_ended(cordon__init_report *report, reaping *r)
             *end = TASK_ENDED;
             note_count_at_the_end(report, r->cpu);
             report->task_status = status;
-            report->task_end_ns = cordon__now_ns();
+            report->task_end_ns = r->exited_ns ? r->exited_ns : cordon__now_ns();
             if (!tree_usage_so_far(r, &report->usage_at_task_end))
                 memset(&report->usage_at_task_end, 0, sizeof report->usage_at_task_end);
             __atomic_store_n(&report->task_status_valid, 1, __ATOMIC_RELEASE);
@@ -930,7 +958,8 @@ int cordon__task_init_main(void *launch)
         cpu.cpu_stat_fd = open(cpu_stat, O_RDONLY | O_CLOEXEC);
     reaping reaped = { .task = task, .give_back = give_back, .setup = start_noted ? setup : NULL,
                        .cpu = &cpu,
-                       .end = TASK_RUNNING };
+                       .end = TASK_RUNNING,
+                       .task_pidfd = (int)syscall(SYS_pidfd_open, task, 0) };
     reap_all(report, &reaped, &awaited, deadline_ns, caller, caller_status);
     publish_tree_usage(report, &reaped);
     _exit(0);

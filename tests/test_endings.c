@@ -238,6 +238,12 @@ static const ending endings[] = {
       "exec " H "traced-by-its-parent exec 0", NULL, 5, 0, 5 },
     { "traced by its init again and again, its deadline", { "--policy", "none", "--timeout",
       "1s", NULL }, "exec " H "traced-again-and-again 8", "Timeout", 137, 9, 124 },
+    /* a first process traced by its own child, which outlives it: its
+     * exit goes to the tracer alone, and had read as the deadline's */
+    { "traced by its child, its exit", { "--policy", "none", "--timeout", "5s", NULL },
+      "exec " H "traced-by-its-child 3 30", NULL, 3, 0, 3 },
+    { "traced by its child, a success", { "--policy", "none", "--timeout", "5s", NULL },
+      "exec " H "traced-by-its-child 0 30", NULL, 0, 0, 0 },
 };
 
 /* The value after "key": in cordon's one-line JSON. */
@@ -265,6 +271,8 @@ static const struct {
     { "traced by its init, a signal handled", NEEDS_INIT },
     { "traced by its init, then an exec", NEEDS_INIT },
     { "traced by its init again and again, its deadline", NEEDS_INIT },
+    { "traced by its child, its exit", NEEDS_INIT },
+    { "traced by its child, a success", NEEDS_INIT },
 };
 
 static enum needs needs_of(const ending *e)

@@ -335,6 +335,35 @@ static void test_without_namespaces_no_task_makes_the_caller_its_tracer(void **s
     cordon_policy_free(docker);
 }
 
+/* A first process traced by its own child (PTRACE_SEIZE, let by its
+ * PR_SET_PTRACER), which lives on: its exit went to the tracer alone, and
+ * in namespaces the run went on until the tracer ended or the deadline
+ * (an exit 0 at 200 ms read as a success of 5 s, an exit 3 as Timeout).
+ * Its end is its own, within the init's tick of 100 ms; without
+ * namespaces, as where the machine refuses them, the caller's pidfd sees
+ * it. */
+static void test_a_first_process_traced_by_its_child_ends_when_it_exits(void **state)
+{
+    (void)state;
+    SKIP_UNDER_VALGRIND("valgrind exits a forked copy with its own status when it has leaks");
+    if (!getenv("CORDON_HOSTILE_DIR"))
+        skip();
+    for (int code = 0; code < 4; code += 3) {
+        cordon_task *t = shell(code ? "exec \"$CORDON_HOSTILE_DIR/hostile\" traced-by-its-child 3 30"
+                                    : "exec \"$CORDON_HOSTILE_DIR/hostile\" traced-by-its-child 0 30");
+        cordon_set_policy(t, NULL); /* the default kills ptrace */
+        cordon_set_timeout_ms(t, 5000);
+        int rc = cordon_run(t);
+        const cordon_result *r = cordon_task_result(t);
+        if (rc != 0 || r->exception || r->exit_code != code || r->usage.wall_us > 2000000)
+            fail_msg("rc %d, exception %s, exit_code %d, after %llu us", rc,
+                     r->exception ? r->exception : "(none)", r->exit_code,
+                     (unsigned long long)r->usage.wall_us);
+        cordon_task_free(t);
+    }
+    assert_true(no_children_left());
+}
+
 static void kill_marked(const char *mark)
 {
     DIR *proc = opendir("/proc");
@@ -1797,6 +1826,7 @@ int main(void)
         cmocka_unit_test(test_without_namespaces_a_task_of_another_user_dies_with_its_caller),
         cmocka_unit_test(test_clone_parent_never_hands_a_process_to_the_caller),
         cmocka_unit_test(test_without_namespaces_no_task_makes_the_caller_its_tracer),
+        cmocka_unit_test(test_a_first_process_traced_by_its_child_ends_when_it_exits),
         cmocka_unit_test(test_without_namespaces_no_process_of_the_task_becomes_the_caller_s),
         cmocka_unit_test(test_without_namespaces_clone_parent_is_refused_whatever_else_it_asks),
         cmocka_unit_test(test_a_subreaper_caller_is_left_no_orphan_of_the_task),

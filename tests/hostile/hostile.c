@@ -161,6 +161,31 @@ static int traced_by_its_parent(const char *how, int signo)
     return caught == 1 ? 7 : 8;
 }
 
+/* Has its child trace it (PTRACE_SEIZE, which its PR_SET_PTRACER lets),
+ * then exits `code` after 200 ms while the child, which never waits for
+ * it, lives on for `seconds`: its exit is reported to the tracer alone.
+ * Exits 9 where the trace is refused. */
+static int traced_by_its_child(int code, int seconds)
+{
+    int ready[2];
+    if (pipe(ready) != 0)
+        return 9;
+    pid_t child = fork();
+    if (child == 0) {
+        char attached = ptrace(PTRACE_SEIZE, getppid(), NULL, NULL) == 0 ? 'y' : 'n';
+        if (write(ready[1], &attached, 1) != 1)
+            _exit(1);
+        sleep((unsigned)seconds);
+        _exit(0);
+    }
+    prctl(PR_SET_PTRACER, child, 0, 0, 0);
+    char attached = 'n';
+    if (child < 0 || read(ready[0], &attached, 1) != 1 || attached != 'y')
+        return 9;
+    usleep(200000);
+    return code;
+}
+
 /* `processes` processes, each making its parent its tracer again and
  * again and sending itself a handled signal each time: a stop after
  * stop for the parent's wait, for ever. */
@@ -742,6 +767,8 @@ int main(int argc, char **argv)
     if (strcmp(mode, "stop-self") == 0) return stop_self();
     if (strcmp(mode, "traced-again-and-again") == 0 && argc > 2)
         traced_again_and_again(atoi(argv[2]));
+    if (strcmp(mode, "traced-by-its-child") == 0 && argc > 3)
+        return traced_by_its_child(atoi(argv[2]), atoi(argv[3]));
     if (strcmp(mode, "traced-by-its-parent") == 0 && argc > 3)
         return traced_by_its_parent(argv[2], atoi(argv[3]));
     if (strcmp(mode, "ignore-signals") == 0) ignore_signals();
