@@ -587,7 +587,9 @@ static bool reserved_class(const char *name)
         if (strcmp(name, reserved[i]) == 0)
             return true;
     }
-    return strncmp(name, "SIG", 3) == 0;
+    /* "exit:N" is how batch and report name an ending by exit status: a
+     * raised "exit:3" read there as the task's exit 3. */
+    return strncmp(name, "SIG", 3) == 0 || strncmp(name, "exit:", 5) == 0;
 }
 
 /* A class name is an identifier: letters, digits, '_', '.', '-', ':'. */
