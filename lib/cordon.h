@@ -123,7 +123,8 @@ void cordon_log(cordon_ctx *ctx, const char *fmt, ...)
 /* Ends the task with the exception class `exception` and a message;
  * stdio is flushed first.  result.exit_code is 1 then.  A class is 1 to 63
  * bytes of letters, digits and `_ . - :`, not one of cordon's own (nor
- * "ok", which cordon report and batch call a success); any
+ * "ok" or "exit:" and anything, which cordon report and batch call a
+ * success and an exit status); any
  * other (NULL, "", longer, other bytes) ends the task in
  * "InvalidException", whose message quotes it; so does a NULL `ctx` in a
  * function task's child (or a process it forked).  From a set-up hook
@@ -242,7 +243,12 @@ int cordon_set_stdin(cordon_task *t, const void *data, size_t len);
  *   the task's init opens it again by its name on the task's read-only
  *   view of the files (a fchmod, futimens or fsetxattr on it fails with
  *   EROFS), and a run whose view no longer holds it by that name (renamed,
- *   on a mount the view lacks) fails with "ConfinementError";
+ *   on a mount the view lacks) fails with "ConfinementError"; the task
+ *   is in a session of its own, outside the terminal's job control: a
+ *   caller that hands over its controlling terminal should be in its
+ *   foreground and stay unsuspended while the task runs, or the task
+ *   reads what the user types to the shell (cordon run --tty refuses to
+ *   start in the background and ignores ^Z while its task runs);
  * - anything else (a socket, a device other than a terminal; for a
  *   task with file rules an anonymous pipe, which a task holding any
  *   description of could open again the other way through its /proc and
@@ -640,7 +646,8 @@ int cordon_task_check(const cordon_task *t, cordon_error *err);
 
 /* Each returns 0 when the task ended without an exception (whatever its exit
  * code), CORDON_EXCEPTION when it ended with one, a negative errno when
- * cordon could not run it (no child is left behind then): -EBADF when the
+ * cordon could not run it (no child is left behind then, and the result
+ * holds nothing of an earlier run: attempts 0, cordon_succeeded 0): -EBADF when the
  * stdin fd given is closed or names another file than when given, or an
  * inherited fd 1 or 2 is closed, and each attempt of a retry checks again.
  * A caller's fd 0, 1 or 2 that is close-on-exec is not the caller's to
@@ -1068,7 +1075,9 @@ struct cordon_result {         /* cordon_result, typedef'd above */
     const char *exception;  /* NULL, or the exception's class name */
     cordon_bytes std_out, std_err, log_out, exc_out, returns;
     cordon_usage usage;
-    unsigned attempts;      /* 1 + retries made */
+    unsigned attempts;      /* 1 + retries made; 0 before a run, and after one
+                               that could not start (a negative return: the
+                               result is then empty, no earlier run's) */
     unsigned confinement;   /* CORDON_CONFINED_*: the mechanisms that held the task */
     const char *message;    /* the exception's one-line message, without its class or
                                report (backtrace): "connection refused" for
