@@ -403,13 +403,26 @@ static bool cpu_limit_reached(cordon_task *t, const cordon__attempt_state *s,
  * task's cgroup's limit was reached: an OOM kill, a refused fork) and the
  * task then failed — exited non-zero or died of a signal.  The exit code
  * and the signal stay the task's own. */
+/* A first process that died of a signal is put down to a limit only when
+ * the limit's counter moved as it ended: the caller's loop looks every
+ * 100 ms (lib/collect.c), so within a look and a margin.  Killed from
+ * outside 3 s after a child's OOM kill, it had read as a MemoryLimit (and
+ * after a refused fork as a ProcessLimit); a non-zero exit is the task's
+ * own word that it failed, whenever the limit acted.  Without a time
+ * seen (nothing looked), as before. */
+#define LIMIT_ACT_WINDOW_NS (250ull * 1000 * 1000)
+static bool acted_as_it_ended(const cordon__attempt_state *s, int status, uint64_t seen_ns)
+{
+    return !WIFSIGNALED(status) || !seen_ns || seen_ns + LIMIT_ACT_WINDOW_NS >= task_end_ns(s);
+}
+
 static bool cgroup_limit_reached(cordon_task *t, const cordon__attempt_state *s,
                                  const cordon__shared *shared)
 {
     int status = s->wait_status;
     if (!failed(t, shared, status))
         return false;
-    if (s->oom_killed) {
+    if (s->oom_killed && acted_as_it_ended(s, status, s->oom_kill_seen_ns)) {
         set_exception(t, "MemoryLimit");
         own_ending(t, shared, status);
         /* The cgroup counts its OOM kills, not whom they hit: a first
@@ -424,7 +437,7 @@ static bool cgroup_limit_reached(cordon_task *t, const cordon__attempt_state *s,
                                   (unsigned long long)t->limits[CORDON_LIMIT_CPU_MS]);
         return true;
     }
-    if (s->pids_limited) {
+    if (s->pids_limited && acted_as_it_ended(s, status, s->pids_refusal_seen_ns)) {
         set_exception(t, "ProcessLimit");
         own_ending(t, shared, status);
         /* pids.max counts threads as processes, as RLIMIT_NPROC does. */

@@ -418,6 +418,9 @@ static int build_poll_set(const cordon_task *t, cordon__attempt_state *s, struct
  * already fired is not one: the tree is being killed, and a loop that
  * polled without waiting until its end was seen would take the CPU that
  * the dying processes need to end. */
+static bool limit_acts_watched(const cordon__attempt_state *s);
+static void look_at_limit_acts(cordon__attempt_state *s, uint64_t now);
+
 static uint64_t next_wake_ns(const cordon__attempt_state *s, uint64_t now, uint64_t grace_end,
                              bool streams_held)
 {
@@ -432,6 +435,8 @@ static uint64_t next_wake_ns(const cordon__attempt_state *s, uint64_t now, uint6
         until = s->tree_killed_ns + CORDON__ENDING_WAIT_NS;
     if (s->cpu_limit_ns && !s->exited && !s->cpu_exceeded && s->next_cpu_check_ns < until)
         until = s->next_cpu_check_ns;
+    if (limit_acts_watched(s) && s->next_limit_look_ns < until)
+        until = s->next_limit_look_ns;
     if ((s->pidfd < 0 || s->processes) && !s->exited) {
         uint64_t tick = now + (s->pidfd < 0 ? NO_PIDFD_TICK_NS : CPU_CHECK_NS);
         if (tick < until)
@@ -489,8 +494,10 @@ static void count_at_the_first_end(cordon__attempt_state *s)
 
 static void on_exit_seen(cordon__attempt_state *s, uint64_t *grace_end)
 {
-    s->exited = true;
     s->ended_ns = cordon__now_ns();
+    if (limit_acts_watched(s))
+        look_at_limit_acts(s, s->ended_ns);
+    s->exited = true;
     count_at_the_first_end(s);
     kill_group(s);
     close_fd(&s->stdin_fd);
@@ -576,6 +583,39 @@ static void note_oom_kills(cordon__attempt_state *s, uint64_t now)
         s->oom_kills_seen = kills;
         s->oom_kill_seen_ns = now;
     }
+}
+
+/* A refused fork of the task's, seen since the last look (only where a
+ * pids cgroup counts them, under a limit of the task's). */
+static void note_pids_refusals(cordon__attempt_state *s, uint64_t now)
+{
+    if (!s->processes_limit || !s->cgroup || !s->cgroup->count)
+        return;
+    uint64_t refusals = cordon__cgroup_pids_refusals(s->cgroup);
+    if (refusals > s->pids_refusals_seen) {
+        s->pids_refusals_seen = refusals;
+        s->pids_refusal_seen_ns = now;
+    }
+}
+
+/* The memory and process limits act on the task (an OOM kill, a refused
+ * fork) without ending it: when they did is looked at every
+ * LIMIT_LOOK_NS while the first process runs, and once more as its end is
+ * seen, so that an ending long after the act is not put down to the limit
+ * (lib/classify.c): a first process killed from outside 3 s after a
+ * child's OOM kill had read as a MemoryLimit. */
+#define LIMIT_LOOK_NS (100ull * 1000 * 1000)
+static bool limit_acts_watched(const cordon__attempt_state *s)
+{
+    return !s->exited && s->cgroup && s->cgroup->count &&
+           (s->memory_limit_bytes || s->processes_limit);
+}
+
+static void look_at_limit_acts(cordon__attempt_state *s, uint64_t now)
+{
+    note_oom_kills(s, now);
+    note_pids_refusals(s, now);
+    s->next_limit_look_ns = now + LIMIT_LOOK_NS;
 }
 
 static void check_cpu(cordon__attempt_state *s, uint64_t now)
@@ -691,6 +731,8 @@ static void check_limits(cordon__attempt_state *s, uint64_t now)
     check_deadline(s, now);
     if (s->cpu_limit_ns && !s->cpu_exceeded && now >= s->next_cpu_check_ns)
         check_cpu(s, now);
+    if (limit_acts_watched(s) && now >= s->next_limit_look_ns)
+        look_at_limit_acts(s, now);
 }
 
 static void dispatch(cordon_task *t, cordon__attempt_state *s, struct pollfd *fds,
@@ -859,6 +901,7 @@ static int collect_loop(cordon_task *t, cordon__attempt_state *s)
     struct pollfd fds[SLOT_COUNT];
     uint64_t grace_end = 0;
     s->next_cpu_check_ns = s->started_ns;
+    s->next_limit_look_ns = s->started_ns;
     for (;;) {
         uint64_t now = cordon__now_ns();
         check_limits(s, now);

@@ -925,6 +925,13 @@ uint64_t cordon__cgroup_oom_kills(const cordon__cgroup *cg)
                : keyed_value(dir, "memory.oom_control", "oom_kill");
 }
 
+uint64_t cordon__cgroup_pids_refusals(const cordon__cgroup *cg)
+{
+    if (!cg || cg->pids_dir < 0)
+        return 0;
+    return keyed_value(cg->dirs[cg->pids_dir], "pids.events", "max");
+}
+
 /* A refused fork counts in pids.events of the cgroup it was made in (v1)
  * or of it and its ancestors, whichever limit refused it: an enclosing
  * limit (a container's, an outer cordon's) is not the task's.  Its own

@@ -126,6 +126,10 @@ bool cordon__cgroup_oom_killed(const cordon__cgroup *cg);
  * killed for memory so far, whichever limit chose them (0 without a
  * memory cgroup). */
 uint64_t cordon__cgroup_oom_kills(const cordon__cgroup *cg);
+/* Parent, while the task runs: how many forks a process limit has
+ * refused its processes so far (pids.events `max`; 0 without a pids
+ * cgroup). */
+uint64_t cordon__cgroup_pids_refusals(const cordon__cgroup *cg);
 /* Parent, after the end: did the task's own process limit refuse a fork
  * (pids.events `max`, with the cgroup's peak at its pids.max), not an
  * enclosing one? */

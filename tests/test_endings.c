@@ -114,6 +114,18 @@ static const ending endings[] = {
     { "process limit, then a hang", { "--procs", "3", "--timeout", "300ms", NULL },
       "(sleep 5 & sleep 5 & sleep 5 & sleep 5) 2>/dev/null; sleep 5", "Timeout", 137, 9, 124 },
     { "process limit not reached", { "--procs", "5", NULL }, "exit 3", NULL, 3, 0, 3 },
+    /* a signal long after a limit acted is not the limit's (it had been
+     * named for any later failure, a kill from outside too); an exit
+     * status stays the task's word that it failed, whenever */
+    { "memory limit on a child, a TERM a second later", { "--mem", "64M", NULL },
+      H "allocate; sleep 1; kill -TERM $$", "SIGTERM", 143, 15, 143 },
+    { "memory limit on a child, a KILL a second later", { "--mem", "64M", NULL },
+      H "allocate; sleep 1; kill -KILL $$", "SIGKILL", 137, 9, 137 },
+    { "memory limit on a child, a failure a second later", { "--mem", "64M", NULL },
+      H "allocate; sleep 1; exit 3", "MemoryLimit", 3, 0, 3 },
+    { "process limit, a TERM a second later", { "--procs", "3", NULL },
+      "(sleep 1 & sleep 1 & sleep 1 & sleep 1 & wait) 2>/dev/null; sleep 1; kill -TERM $$",
+      "SIGTERM", 143, 15, 143 },
     /* the file size limit */
     { "file size limit", { "--fsize", "1M", NULL },
       "exec head -c 3000000 /dev/zero > \"$ENDINGS_DIR/a\"", "FileSizeLimit", 153, 25, 153 },
@@ -260,6 +272,7 @@ static const struct {
     enum needs needs;
 } row_needs[] = {
     { "process limit, handled", NEEDS_OWN_PROCESS_COUNT },
+    { "process limit, a TERM a second later", NEEDS_OWN_PROCESS_COUNT },
     { "process limit, then a hang", NEEDS_OWN_PROCESS_COUNT },
     { "process limit reached exactly, none refused, then a failure", NEEDS_OWN_PROCESS_COUNT },
     { "a CPU limit above the caller's own", NEEDS_SESSIONS },
