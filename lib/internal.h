@@ -525,8 +525,12 @@ typedef struct cordon__attempt_state {
                                    none): the dying processes' exits add to it */
     uint64_t cpu_exceeded_seen_ns; /* when a check while it ran saw it at the limit (0: none) */
     uint64_t memory_limit_bytes; /* the task's (0: none) */
-    uint64_t oom_kills_seen;    /* the memory cgroup's OOM kills at the last CPU check */
-    uint64_t oom_kill_seen_ns;  /* when a CPU check first saw the last of them (0: none) */
+    uint64_t oom_kills_seen;    /* the memory cgroup's OOM kills at the last look */
+    uint64_t oom_kill_seen_ns;  /* when a look first saw the last of them (0: none) */
+    uint64_t pids_refusals_seen; /* the pids cgroup's refused forks at the last look */
+    uint64_t pids_refusal_seen_ns; /* when a look first saw the last of them (0: none) */
+    uint64_t processes_limit;   /* the task's (0: none) */
+    uint64_t next_limit_look_ns; /* the next look at those two counts */
     bool cpu_crossed_in_oom_ending; /* the CPU limit was crossed while an OOM kill's
                                        victim could still be ending */
     uint64_t first_end_seen_ns;  /* without namespaces, when the loop saw the first process end */
@@ -1133,6 +1137,10 @@ void cordon__result_reset(cordon_task *t);
  * with no attempt counted, so that nothing of an earlier run reads as
  * this one's and cordon_succeeded says 0. */
 void cordon__result_not_run(cordon_task *t);
+/* The same for a run refused before its first attempt (its history is
+ * empty too), unless a run is going on, whose result stays its own:
+ * `rc` is returned. */
+int cordon__run_not_started(cordon_task *t, int rc);
 void cordon__history_push(cordon_task *t);
 uint64_t cordon__now_ns(void);
 /* The calling thread's CPU time (0 where it cannot be read); a bare

@@ -109,14 +109,14 @@ int cordon_run_profiler(cordon_task *t, FILE *out)
         void *map = mmap(NULL, region_size, PROT_READ | PROT_WRITE,
                          MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
         if (map == MAP_FAILED)
-            return -errno;
+            return cordon__run_not_started(t, -errno);
         region = map;
         region->hz = hz;
         region->capacity = CORDON_PROFILE_CAPACITY;
         t->profile_objects = calloc(CORDON_HOOK_OBJECTS, sizeof *t->profile_objects);
         t->profile_object_count = 0;
     } else if (!(processes = cordon__process_table_new())) {
-        return -ENOMEM;
+        return cordon__run_not_started(t, -ENOMEM);
     }
     t->profile_region = region;
     t->profile_processes = processes;

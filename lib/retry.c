@@ -155,10 +155,12 @@ static int attempts(cordon_task *t, unsigned max_retry, const char *exception)
 int cordon_run_and_retry(cordon_task *t, unsigned max_retry, const char *exception)
 {
     CORDON__NO_CANCELLATION;
-    if (!t || (exception && check_retry_list(exception) < 0) || (!exception && !t->retry_fn))
+    if (!t)
         return -EINVAL;
     if (cordon__task_running(t))
         return -EBUSY;
+    if ((exception && check_retry_list(exception) < 0) || (!exception && !t->retry_fn))
+        return cordon__run_not_started(t, -EINVAL);
     int rc = cordon__blocking_begin(t);
     if (rc < 0)
         return rc;

@@ -215,6 +215,7 @@ static int attempt_finish(cordon_task *t, attempt *a)
     cordon__attempt_state *state = &a->state;
     state->cpu_limit_ns = cordon__ms_to_ns(t->limits[CORDON_LIMIT_CPU_MS]);
     state->memory_limit_bytes = t->limits[CORDON_LIMIT_MEMORY];
+    state->processes_limit = t->limits[CORDON_LIMIT_PROCESSES];
     int rc = cordon__collect(t, state);
     if (rc < 0)
         abandon_child(state);
@@ -246,13 +247,17 @@ int cordon__run_once(cordon_task *t)
     attempt a;
     if (rc == 0)
         rc = attempt_start(t, &a);
-    if (rc < 0)
-        cordon__result_not_run(t);
     if (rc > 0)
         return CORDON_EXCEPTION;
     if (rc == 0 && t->blocking_running)
         a.state.cancel_fd = t->cancel_pipe[0];
-    return rc < 0 ? rc : attempt_finish(t, &a);
+    if (rc == 0)
+        rc = attempt_finish(t, &a);
+    /* Nothing of it to read (a collection that failed too): the attempts
+     * before it, in a retry, stay in the history. */
+    if (rc < 0)
+        cordon__result_not_run(t);
+    return rc;
 }
 
 static void close_cancel_pipe(cordon_task *t);
@@ -278,7 +283,7 @@ int cordon__blocking_begin(cordon_task *t)
      * here only held, so that the cancel pipe stays off a closed 0-2. */
     cordon__standard_fds_hold();
     if (pipe2(fds, O_CLOEXEC | O_NONBLOCK) != 0)
-        return -errno;
+        return cordon__run_not_started(t, -errno);
     pthread_mutex_lock(&t->done_lock);
     bool busy = t->async_running || t->blocking_running;
     if (!busy) {
@@ -469,7 +474,7 @@ int cordon__run_async(cordon_task *t)
     int fds[2];
     cordon__standard_fds_hold();
     if (pipe2(fds, O_CLOEXEC | O_NONBLOCK) != 0)
-        return -errno;
+        return cordon__run_not_started(t, -errno);
     /* Claimed with the pipe under the lock: a blocking run begun meanwhile
      * (another thread, the run's own callback) keeps its pipe, and no
      * blocking run can begin from here on. */
@@ -500,6 +505,7 @@ int cordon__run_async(cordon_task *t)
     }
     if (rc < 0) {
         cordon__result_not_run(t);
+        t->history_count = 0; /* this run's: no attempt made */
         pthread_mutex_lock(&t->done_lock);
         __atomic_store_n(&t->async_running, false, __ATOMIC_RELEASE);
         close_cancel_pipe(t);

@@ -590,6 +590,15 @@ void cordon__result_not_run(cordon_task *t)
     cordon__result_reset(t);
 }
 
+int cordon__run_not_started(cordon_task *t, int rc)
+{
+    if (rc == -EBUSY || cordon__task_running(t))
+        return rc;
+    cordon__result_not_run(t);
+    t->history_count = 0;
+    return rc;
+}
+
 /* The views are refreshed on every read, and at every run's start and
  * end: buffers may have moved, and a caller that kept the pointer across
  * runs (it stays the same) read a NULL message and the last run's views. */

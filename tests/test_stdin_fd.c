@@ -8,6 +8,7 @@
 #include <pthread.h>
 #include <pty.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <termios.h>
@@ -1119,12 +1120,54 @@ static void test_stdin_fd_a_run_that_cannot_start_keeps_nothing_of_the_last(void
     close(fd);
     assert_int_equal(cordon_run_async(t), -EBADF);
     expect_not_run(t);
+    cordon_task_history(t, &count);
+    assert_int_equal(count, 0);
+    cordon_task_free(t);
+
+    /* Refused for want of fds, before any check of the task's: a run, an
+     * async one and a retry alike. */
+    t = cat_of_a_pipe_after_a_run(&fd);
+    close(fd);
+    assert_int_equal(cordon_set_stdin_fd(t, -1), 0);
+    assert_int_equal(cordon_run(t), 0);
+    struct rlimit before, fewer;
+    assert_int_equal(getrlimit(RLIMIT_NOFILE, &before), 0);
+    fewer = before;
+    if (fewer.rlim_cur > 256)
+        fewer.rlim_cur = 256;
+    assert_int_equal(setrlimit(RLIMIT_NOFILE, &fewer), 0);
+    int held[256], opened = 0;
+    while (opened < 256 && (held[opened] = open("/dev/null", O_RDONLY | O_CLOEXEC)) >= 0)
+        opened++;
+    assert_true(opened > 0 && opened < 256);
+    close(held[--opened]); /* one free: no pipe's two */
+    int refused[3] = { cordon_run(t), 0, 0 };
+    bool none_left[3] = { cordon_task_result(t)->attempts == 0 };
+    assert_int_equal(refused[0], -EMFILE);
+    expect_not_run(t);
+    refused[1] = cordon_run_async(t);
+    none_left[1] = cordon_task_result(t)->attempts == 0;
+    refused[2] = cordon_run_and_retry(t, 2, "Timeout");
+    none_left[2] = cordon_task_result(t)->attempts == 0;
+    while (opened > 0)
+        close(held[--opened]);
+    assert_int_equal(setrlimit(RLIMIT_NOFILE, &before), 0);
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(refused[i], -EMFILE);
+        assert_true(none_left[i]);
+    }
     cordon_task_free(t);
 
     t = cat_of_a_pipe_after_a_run(&fd);
     assert_int_equal(cordon_run_and_retry(t, 2, "Timeout"), 0);
     close(fd);
     assert_int_equal(cordon_run_and_retry(t, 2, "Timeout"), -EBADF);
+    expect_not_run(t);
+    /* A bad retry list: refused before any attempt, the last run's
+     * result gone too. */
+    assert_int_equal(cordon_set_stdin_fd(t, -1), 0);
+    assert_int_equal(cordon_run(t), 0);
+    assert_int_equal(cordon_run_and_retry(t, 2, "Not a class!"), -EINVAL);
     expect_not_run(t);
     cordon_task_free(t);
 
