@@ -699,6 +699,18 @@ static int take_positional(char **argv, int i, int argc, unsigned scope, command
     return i + 1;
 }
 
+/* Whether `arg`, after an option that wants a separate value, is taken as
+ * that value: "--" and an option of this command are not (apply_option's
+ * rule, which says so as an error). */
+static bool is_a_value(const char *arg, unsigned scope)
+{
+    if (strcmp(arg, "--") == 0)
+        return false;
+    const char *eq = strchr(arg, '=');
+    size_t name_len = eq ? (size_t)(eq - arg) : strlen(arg);
+    return !(arg[0] == '-' && arg[1] == '-' && find_spec(arg, name_len, scope));
+}
+
 /* Whether --help or -h is one of the command's options, wherever it
  * stands before "--" or the command: asked for after a mistake (`run
  * --bogus -h`, `--timeout 5x -h`), it was the mistake that was said, not
@@ -719,14 +731,16 @@ static bool help_asked(int argc, char **argv, unsigned scope)
         for (size_t k = 0; k < sizeof pair_specs / sizeof *pair_specs; k++)
             pair = pair || strcmp(arg, pair_specs[k].name) == 0;
         if (pair) {
-            i += 2;
+            if (i + 2 < argc && is_a_value(argv[i + 1], scope) && is_a_value(argv[i + 2], scope))
+                i += 2;
             continue;
         }
         const char *eq = strchr(arg, '=');
         bool short_joined = arg[1] != '-' && arg[2];
         size_t name_len = eq && arg[1] == '-' ? (size_t)(eq - arg) : short_joined ? 2 : strlen(arg);
         const option_spec *s = find_spec(arg, name_len, scope);
-        if (s && s->takes_value && arg[name_len] == '\0')
+        if (s && s->takes_value && arg[name_len] == '\0' && i + 1 < argc &&
+            is_a_value(argv[i + 1], scope))
             i++;
     }
     return false;

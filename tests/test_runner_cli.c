@@ -127,6 +127,18 @@ static void test_cli_help_anywhere_before_the_command_even_after_a_mistake(void 
     expect_status(&c, 0);
     assert_string_equal(c.out, "-h\n");
     captured_free(&c);
+    /* "--" and an option are no option's value, as the parser has them:
+     * after "--", "-h" is the command's; "--help" is the help. */
+    expect_usage("Usage: cordon run", (const char *const[]){ "run", "--timeout", "--help", NULL });
+    expect_usage("Usage: cordon run",
+                 (const char *const[]){ "run", "--audit", "--help", "true", NULL });
+    c = CORDON("run", "--timeout", "--", "-h");
+    expect_status(&c, 125);
+    assert_non_null(strstr(c.err, "--timeout needs a value"));
+    captured_free(&c);
+    c = CORDON("run", "--bind", "/tmp", "--", "-h");
+    expect_status(&c, 125);
+    captured_free(&c);
     c = CORDON("report", "--sort", "-h");
     expect_status(&c, 125);
     assert_non_null(strstr(c.err, "--sort: '-h' is not cpu, rss or wall"));
