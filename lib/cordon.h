@@ -1077,7 +1077,9 @@ struct cordon_result {         /* cordon_result, typedef'd above */
     cordon_usage usage;
     unsigned attempts;      /* 1 + retries made; 0 before a run, and after one
                                that could not start (a negative return: the
-                               result is then empty, no earlier run's) */
+                               result is then empty, no earlier run's; a
+                               retry whose later attempt could not start
+                               keeps the attempts made in its history) */
     unsigned confinement;   /* CORDON_CONFINED_*: the mechanisms that held the task */
     const char *message;    /* the exception's one-line message, without its class or
                                report (backtrace): "connection refused" for
