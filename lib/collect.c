@@ -571,31 +571,32 @@ static bool in_oom_ending(const cordon__attempt_state *s, uint64_t now)
     return s->oom_kill_seen_ns && now - s->oom_kill_seen_ns < window_ms * 1000000u;
 }
 
+/* A count of a limit's acts that moved since the last look: when. */
+static void note_count(uint64_t count, uint64_t *seen, uint64_t *seen_ns, uint64_t now)
+{
+    if (count > *seen) {
+        *seen = count;
+        *seen_ns = now;
+    }
+}
+
 /* An OOM kill of one of the task's processes, seen since the last check
  * (only where a memory cgroup counts them, under a limit of the task's:
  * 9 us a read here). */
 static void note_oom_kills(cordon__attempt_state *s, uint64_t now)
 {
-    if (!s->memory_limit_bytes || !s->cgroup || !s->cgroup->count)
-        return;
-    uint64_t kills = cordon__cgroup_oom_kills(s->cgroup);
-    if (kills > s->oom_kills_seen) {
-        s->oom_kills_seen = kills;
-        s->oom_kill_seen_ns = now;
-    }
+    if (s->memory_limit_bytes && s->cgroup && s->cgroup->count)
+        note_count(cordon__cgroup_oom_kills(s->cgroup), &s->oom_kills_seen, &s->oom_kill_seen_ns,
+                   now);
 }
 
 /* A refused fork of the task's, seen since the last look (only where a
  * pids cgroup counts them, under a limit of the task's). */
 static void note_pids_refusals(cordon__attempt_state *s, uint64_t now)
 {
-    if (!s->processes_limit || !s->cgroup || !s->cgroup->count)
-        return;
-    uint64_t refusals = cordon__cgroup_pids_refusals(s->cgroup);
-    if (refusals > s->pids_refusals_seen) {
-        s->pids_refusals_seen = refusals;
-        s->pids_refusal_seen_ns = now;
-    }
+    if (s->processes_limit && s->cgroup && s->cgroup->count)
+        note_count(cordon__cgroup_pids_refusals(s->cgroup), &s->pids_refusals_seen,
+                   &s->pids_refusal_seen_ns, now);
 }
 
 /* The memory and process limits act on the task (an OOM kill, a refused

@@ -17,6 +17,7 @@
 #include <sched.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -65,6 +66,20 @@ static inline int rounds_for_build(int plain, int sanitized, int valgrind)
     (void)sanitized;
     return plain;
 #endif
+}
+
+/* Lowers the caller's soft RLIMIT_NOFILE to at most `most` (so that a
+ * test can exhaust it, or outrun it with fds kept); returns the limits to
+ * put back with setrlimit. */
+static inline struct rlimit open_files_lowered_to(rlim_t most)
+{
+    struct rlimit before, fewer;
+    assert_int_equal(getrlimit(RLIMIT_NOFILE, &before), 0);
+    fewer = before;
+    if (fewer.rlim_cur > most)
+        fewer.rlim_cur = most;
+    assert_int_equal(setrlimit(RLIMIT_NOFILE, &fewer), 0);
+    return before;
 }
 
 /* Makes the caller large: `mib` MiB allocated and touched (every page

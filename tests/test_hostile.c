@@ -291,12 +291,7 @@ static void test_hostile_more_tasks_in_a_row_than_open_files(void **state)
      * fds too); 2,000 under the default 1,024 took 13 s of the suite's
      * time here.  bench/hostile_outcomes.c runs 10,000 for the README's
      * table, outside the suite's time. */
-    struct rlimit before, fewer;
-    assert_int_equal(getrlimit(RLIMIT_NOFILE, &before), 0);
-    fewer = before;
-    if (fewer.rlim_cur > 256)
-        fewer.rlim_cur = 256;
-    assert_int_equal(setrlimit(RLIMIT_NOFILE, &fewer), 0);
+    struct rlimit before = open_files_lowered_to(256);
     int count = rounds_for_build(400, 400, 200);
     for (int i = 0; i < count; i++) {
         cordon_task *t = cordon_function_task(trivial, (void *)(intptr_t)(i % 1000));

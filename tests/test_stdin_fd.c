@@ -1130,12 +1130,7 @@ static void test_stdin_fd_a_run_that_cannot_start_keeps_nothing_of_the_last(void
     close(fd);
     assert_int_equal(cordon_set_stdin_fd(t, -1), 0);
     assert_int_equal(cordon_run(t), 0);
-    struct rlimit before, fewer;
-    assert_int_equal(getrlimit(RLIMIT_NOFILE, &before), 0);
-    fewer = before;
-    if (fewer.rlim_cur > 256)
-        fewer.rlim_cur = 256;
-    assert_int_equal(setrlimit(RLIMIT_NOFILE, &fewer), 0);
+    struct rlimit before = open_files_lowered_to(256);
     int held[256], opened = 0;
     while (opened < 256 && (held[opened] = open("/dev/null", O_RDONLY | O_CLOEXEC)) >= 0)
         opened++;
