@@ -563,22 +563,36 @@ static const option_pair_spec pair_specs[] = {
     { "--ro-bind", opt_ro_bind },
 };
 
+/* The option of two words `arg` is, or NULL. */
+static const option_pair_spec *pair_spec(const char *arg)
+{
+    for (size_t k = 0; k < sizeof pair_specs / sizeof *pair_specs; k++)
+        if (strcmp(arg, pair_specs[k].name) == 0)
+            return &pair_specs[k];
+    return NULL;
+}
+
+/* Whether the two words after argv[i] are its values: "--" ends the
+ * options and is none ("--bind /tmp -- true" said "'--' is not an
+ * absolute path"). */
+static bool pair_values_follow(int argc, char **argv, int i)
+{
+    return i + 2 < argc && strcmp(argv[i + 1], "--") != 0 && strcmp(argv[i + 2], "--") != 0;
+}
+
 /* An option of two words, for run and batch alike; 1 when `arg` was not
  * one, else 0 or -1 after a message. */
 static int apply_pair_option(int argc, char **argv, int *i, command_options *o)
 {
-    for (size_t k = 0; k < sizeof pair_specs / sizeof *pair_specs; k++) {
-        if (strcmp(argv[*i], pair_specs[k].name) != 0)
-            continue;
-        /* "--" ends the options: it is no value ("--bind /tmp -- true"
-         * said "'--' is not an absolute path") */
-        if (*i + 2 >= argc || strcmp(argv[*i + 1], "--") == 0 || strcmp(argv[*i + 2], "--") == 0) {
-            runner_error("%s needs two values, SRC DST (see 'cordon %s --help')",
-                         pair_specs[k].name, argv[0]);
+    const option_pair_spec *pair = pair_spec(argv[*i]);
+    if (pair) {
+        if (!pair_values_follow(argc, argv, *i)) {
+            runner_error("%s needs two values, SRC DST (see 'cordon %s --help')", pair->name,
+                         argv[0]);
             return -1;
         }
         *i += 2;
-        return pair_specs[k].apply(o, pair_specs[k].name, argv[*i - 1], argv[*i]);
+        return pair->apply(o, pair->name, argv[*i - 1], argv[*i]);
     }
     return 1;
 }
@@ -625,6 +639,28 @@ static const char **given_slot(const option_spec *s, const char **given)
     return &given[k];
 }
 
+/* The length of the option's name in `arg`: up to a '=' of a long one,
+ * two for a short one with its value joined (-j4). */
+static size_t option_name_length(const char *arg)
+{
+    const char *eq = strchr(arg, '=');
+    bool short_joined = arg[1] != '-' && arg[1] && arg[2];
+    return eq && arg[1] == '-' ? (size_t)(eq - arg) : short_joined ? 2 : strlen(arg);
+}
+
+/* Whether `arg`, after an option that wants a separate value, is taken as
+ * that value: "--audit -- true" made a file named "--", and "--audit
+ * --json" one named "--json", with no JSON printed: "--" and an option of
+ * this command are no value; "--audit=--json" still names one. */
+static bool is_a_value(const char *arg, unsigned scope)
+{
+    if (strcmp(arg, "--") == 0)
+        return false;
+    const char *eq = strchr(arg, '=');
+    size_t name_len = eq ? (size_t)(eq - arg) : strlen(arg);
+    return !(arg[0] == '-' && arg[1] == '-' && find_spec(arg, name_len, scope));
+}
+
 /* Applies the option at argv[*i]; advances *i past a separate value. */
 static int apply_option(int argc, char **argv, int *i, unsigned scope, command_options *o,
                         const char **given)
@@ -633,9 +669,7 @@ static int apply_option(int argc, char **argv, int *i, unsigned scope, command_o
     if (paired <= 0)
         return paired;
     const char *arg = argv[*i];
-    const char *eq = strchr(arg, '=');
-    bool short_joined = arg[1] != '-' && arg[1] && arg[2]; /* -j4 */
-    size_t name_len = eq && arg[1] == '-' ? (size_t)(eq - arg) : short_joined ? 2 : strlen(arg);
+    size_t name_len = option_name_length(arg);
     const option_spec *s = find_spec(arg, name_len, scope);
     if (!s) {
         const char *meant = meant_option(arg, name_len, scope);
@@ -653,13 +687,7 @@ static int apply_option(int argc, char **argv, int *i, unsigned scope, command_o
             return -1;
         }
         value = argv[++*i];
-        /* "--audit -- true" made a file named "--", and "--audit --json"
-         * one named "--json", with no JSON printed: "--" and an option of
-         * this command are no value; "--audit=--json" still names one. */
-        const char *value_eq = strchr(value, '=');
-        size_t value_name_len = value_eq ? (size_t)(value_eq - value) : strlen(value);
-        if (strcmp(value, "--") == 0 ||
-            (value[0] == '-' && value[1] == '-' && find_spec(value, value_name_len, scope))) {
+        if (!is_a_value(value, scope)) {
             runner_error("%s needs a value, and '%s' is %s (to give it as the value, write "
                          "%s=%s)", s->name, value,
                          strcmp(value, "--") == 0 ? "the end of the options" : "an option",
@@ -699,23 +727,11 @@ static int take_positional(char **argv, int i, int argc, unsigned scope, command
     return i + 1;
 }
 
-/* Whether `arg`, after an option that wants a separate value, is taken as
- * that value: "--" and an option of this command are not (apply_option's
- * rule, which says so as an error). */
-static bool is_a_value(const char *arg, unsigned scope)
-{
-    if (strcmp(arg, "--") == 0)
-        return false;
-    const char *eq = strchr(arg, '=');
-    size_t name_len = eq ? (size_t)(eq - arg) : strlen(arg);
-    return !(arg[0] == '-' && arg[1] == '-' && find_spec(arg, name_len, scope));
-}
-
 /* Whether --help or -h is one of the command's options, wherever it
  * stands before "--" or the command: asked for after a mistake (`run
  * --bogus -h`, `--timeout 5x -h`), it was the mistake that was said, not
- * the help.  An option's separate value is skipped (`--hostname -h`
- * names a host). */
+ * the help.  An option's separate value is skipped as apply_option takes
+ * it (`--hostname -h` names a host). */
 static bool help_asked(int argc, char **argv, unsigned scope)
 {
     for (int i = 1; i < argc; i++) {
@@ -727,17 +743,12 @@ static bool help_asked(int argc, char **argv, unsigned scope)
         }
         if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0)
             return true;
-        bool pair = false;
-        for (size_t k = 0; k < sizeof pair_specs / sizeof *pair_specs; k++)
-            pair = pair || strcmp(arg, pair_specs[k].name) == 0;
-        if (pair) {
-            if (i + 2 < argc && is_a_value(argv[i + 1], scope) && is_a_value(argv[i + 2], scope))
+        if (pair_spec(arg)) {
+            if (pair_values_follow(argc, argv, i))
                 i += 2;
             continue;
         }
-        const char *eq = strchr(arg, '=');
-        bool short_joined = arg[1] != '-' && arg[2];
-        size_t name_len = eq && arg[1] == '-' ? (size_t)(eq - arg) : short_joined ? 2 : strlen(arg);
+        size_t name_len = option_name_length(arg);
         const option_spec *s = find_spec(arg, name_len, scope);
         if (s && s->takes_value && arg[name_len] == '\0' && i + 1 < argc &&
             is_a_value(argv[i + 1], scope))

@@ -62,9 +62,11 @@ static int apply_value(const char *name, const char *value, report_options *o)
     return -1;
 }
 
+/* report's options, each with a value. */
+static const char *const names[] = { "--sort", "--top", "--jobs", "--lines" };
+
 static int parse_option(int argc, char **argv, int *i, report_options *o)
 {
-    static const char *const names[] = { "--sort", "--top", "--jobs", "--lines" };
     const char *arg = argv[*i];
     const char *eq = strchr(arg, '=');
     size_t name_len = eq ? (size_t)(eq - arg) : strlen(arg);
@@ -93,14 +95,13 @@ static int parse_report_options(int argc, char **argv, report_options *o)
     *o = (report_options){ SORT_CPU, 20, NULL, 0, NULL, 0, false, { NULL } };
     /* Anywhere, a mistake before it too (an option's separate value may
      * be "-h": `--jobs -h` names a file). */
-    static const char *const valued[] = { "--sort", "--top", "--jobs", "--lines" };
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             o->help = true;
             return 0;
         }
-        for (size_t k = 0; k < sizeof valued / sizeof *valued; k++)
-            if (strcmp(argv[i], valued[k]) == 0) {
+        for (size_t k = 0; k < sizeof names / sizeof *names; k++)
+            if (strcmp(argv[i], names[k]) == 0) {
                 i++;
                 break;
             }
