@@ -278,8 +278,10 @@ test-cpython: build/cordon
 	@sh scripts/setup
 	@CORDON_POLICY_PATH=$(abspath policies) $(PYTHON) tests/cpython/compare.py --cordon build/cordon
 
+# The examples include <cordon.h>, as a program built against an install
+# does (`#include "../lib/cordon.h"` failed there): -Ilib finds it here.
 build/demo: examples/demo.c build/libcordon.a
-	$(CC) $(ALL_CFLAGS) $< -o $@ build/libcordon.a $(LDLIBS_ALL)
+	$(CC) $(ALL_CFLAGS) -Ilib $< -o $@ build/libcordon.a $(LDLIBS_ALL)
 
 # ---- Examples: the online judge, the plugin host and the fan-out, with the submissions
 # and plugins they run (built as a user would build them, not with -Werror).
@@ -301,7 +303,7 @@ build/examples/plugins/lib%.so: examples/plugins/%.c
 
 build/examples/judge build/examples/plugin_host build/examples/fanout build/examples/retry_helper: build/examples/%: examples/%.c build/libcordon.a lib/cordon.h
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $< -o $@ build/libcordon.a $(LDLIBS_ALL)
+	$(CC) $(ALL_CFLAGS) -Ilib $< -o $@ build/libcordon.a $(LDLIBS_ALL)
 
 examples: $(EXAMPLES)
 .PHONY: examples
@@ -423,7 +425,9 @@ build/tsan/tests/test_hostile_threads: tests/test_hostile.c tests/tsan/filter_ma
 	$(CC) $(ALL_CFLAGS) $(TSAN_FLAGS) tests/tsan/filter_main.c $@.o -o $@ \
 	    build/tsan/libcordon.a $(CMOCKA_LIBS) $(LDLIBS_ALL) $(TSAN_FLAGS)
 
-test-tsan tsan: build/tsan/cordon build/tsan/tests/test_async build/tsan/tests/test_pool \
+# These tests start no runner (no CORDON_RUNNER use), so the runner is not
+# built under TSan: its files were a fifth of the TSan build's.
+test-tsan tsan: build/tsan/tests/test_async build/tsan/tests/test_pool \
                 build/tsan/tests/test_hostile_threads $(HOSTILE_BINS)
 	$(call run_tests,build/tsan,build/tsan/tests/test_async build/tsan/tests/test_pool,$(TSAN_ENV))
 	$(call run_tests,build/tsan,build/tsan/tests/test_hostile_threads,\
@@ -436,7 +440,7 @@ test-tsan tsan: build/tsan/cordon build/tsan/tests/test_async build/tsan/tests/t
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 .PHONY: test-binaries
 test-binaries: all $(TESTS) $(HOSTILE_BINS) build/asan/cordon $(ASAN_TESTS) \
-               build/tsan/cordon build/tsan/tests/test_async build/tsan/tests/test_pool \
+               build/tsan/tests/test_async build/tsan/tests/test_pool \
                build/tsan/tests/test_hostile_threads $(patsubst %,build/replay/%,$(FUZZ_TARGETS)) \
                $(patsubst %,build/asan/replay/%,$(FUZZ_TARGETS)) $(PY_EXT)
 

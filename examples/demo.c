@@ -4,7 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../lib/cordon.h"
+#include <cordon.h>
 
 static void show(const char *title, cordon_task *t, int rc)
 {

@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../lib/cordon.h"
+#include <cordon.h>
 
 #define COMMANDS 20
 #define WORKERS  4

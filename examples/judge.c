@@ -29,7 +29,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../lib/cordon.h"
+#include <cordon.h>
 
 #define NUMBERS 200000 /* about 1.4 MB of input: more than a pipe holds */
 

@@ -24,7 +24,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../lib/cordon.h"
+#include <cordon.h>
 
 typedef int (*plugin_fn)(const char *input, char *out, size_t cap);
 

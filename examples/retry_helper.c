@@ -17,7 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../lib/cordon.h"
+#include <cordon.h>
 
 /* Fails the first attempts, differently each time: a refused connection
  * (an exception the caller may retry) or a stall (a Timeout).  Each

@@ -22,6 +22,7 @@ typedef struct learn_options {
     const char **merge;
     size_t merge_count;
     bool no_verify;
+    bool help;            /* --help or -h as a value of learn's own */
     int out_dir_fd;       /* --out's directory, pinned before the run */
     const char *out_name; /* --out's last component, in it */
 } learn_options;
@@ -71,12 +72,20 @@ static int split_options(int argc, char **argv, learn_options *l, char **rest, i
         if (argv[i][0] != '-' && !has_separator)
             break;
         bool missing = false;
-        const char *value;
         const char *name = argv[i];
-        if ((value = take_value(argc, argv, &i, "--out", &missing))) {
+        const char *value = take_value(argc, argv, &i, "--out", &missing);
+        bool merge = !value && (value = take_value(argc, argv, &i, "--merge", &missing));
+        /* A separate value that asks for help is help, as run's are
+         * (runner_is_help_word): `--out --help` learned, and wrote the
+         * policy to a file named "--help". */
+        if (value && value == argv[i] && runner_is_help_word(value)) {
+            l->help = true;
+            return 0;
+        }
+        if (value && !merge) {
             if (runner_take_once("--out", &l->out, value) < 0)
                 return -1;
-        } else if ((value = take_value(argc, argv, &i, "--merge", &missing))) {
+        } else if (value) {
             l->merge = runner_realloc(l->merge, (l->merge_count + 1) * sizeof *l->merge);
             l->merge[l->merge_count++] = value;
         } else if (strcmp(argv[i], "--no-verify") == 0) {
@@ -315,7 +324,7 @@ static int prepare_and_learn(command_options *o, learn_options *l)
 
 int learn_main(int argc, char **argv)
 {
-    learn_options l = { NULL, NULL, 0, false, -1, NULL };
+    learn_options l = { NULL, NULL, 0, false, false, -1, NULL };
     char **rest = runner_alloc(((size_t)argc + 1) * sizeof *rest);
     int rest_count = 0;
     command_options o;
@@ -325,7 +334,7 @@ int learn_main(int argc, char **argv)
         status = RUNNER_EXIT_OWN_ERROR;
     } else if (options_parse(rest_count, rest, OPTIONS_RUN, &o) < 0) {
         status = RUNNER_EXIT_OWN_ERROR;
-    } else if (o.help) {
+    } else if (l.help || o.help) {
         status = help_print("learn");
     } else {
         status = prepare_and_learn(&o, &l);

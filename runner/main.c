@@ -99,7 +99,7 @@ int main(int argc, char **argv)
     /* `cordon help run`, `cordon --help run` and `cordon -h run` are one
      * request; anything past the command's name is a mistake, said as
      * --version says it. */
-    if (strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0 || strcmp(name, "help") == 0) {
+    if (runner_is_help_word(name) || strcmp(name, "help") == 0) {
         if (argc > 3) {
             runner_error("%s takes at most a command's name after it (found '%s' after '%s')",
                          name, argv[3], argv[2]);

@@ -727,32 +727,36 @@ static int take_positional(char **argv, int i, int argc, unsigned scope, command
     return i + 1;
 }
 
-/* Whether --help or -h is one of the command's options, wherever it
- * stands before "--" or the command: asked for after a mistake (`run
- * --bogus -h`, `--timeout 5x -h`), it was the mistake that was said, not
- * the help.  An option's separate value is skipped as apply_option takes
- * it (`--hostname -h` names a host). */
+/* Whether --help or -h is a word of the command's options, wherever it
+ * stands before "--" or the command, an option's separate value included
+ * (runner_is_help_word): asked for after a mistake (`run --bogus -h`,
+ * `--timeout 5x -h`), it was the mistake that was said, not the help, and
+ * taken as a value `--shell -h` ran `sh -c -h`.  The values are still
+ * stepped over as apply_option takes them, so that a value is never taken
+ * for the command. */
 static bool help_asked(int argc, char **argv, unsigned scope)
 {
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i];
+        if (runner_is_help_word(arg))
+            return true;
         if (strcmp(arg, "--") == 0 || arg[0] != '-' || arg[1] == '\0') {
             if (scope & OPTIONS_RUN || strcmp(arg, "--") == 0)
                 return false; /* the command, or the end of the options */
             continue;         /* batch's input file */
         }
-        if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0)
-            return true;
+        int values = 0;
         if (pair_spec(arg)) {
-            if (pair_values_follow(argc, argv, i))
-                i += 2;
-            continue;
+            values = pair_values_follow(argc, argv, i) ? 2 : 0;
+        } else {
+            size_t name_len = option_name_length(arg);
+            const option_spec *s = find_spec(arg, name_len, scope);
+            values = s && s->takes_value && arg[name_len] == '\0' && i + 1 < argc &&
+                     is_a_value(argv[i + 1], scope);
         }
-        size_t name_len = option_name_length(arg);
-        const option_spec *s = find_spec(arg, name_len, scope);
-        if (s && s->takes_value && arg[name_len] == '\0' && i + 1 < argc &&
-            is_a_value(argv[i + 1], scope))
-            i++;
+        for (; values > 0; values--)
+            if (runner_is_help_word(argv[++i]))
+                return true;
     }
     return false;
 }

@@ -193,7 +193,7 @@ static int parse_arguments(int argc, char **argv, const char *action, policy_arg
 static bool wants_help(int argc, char **argv)
 {
     for (int i = 1; i < argc; i++)
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+        if (runner_is_help_word(argv[i]))
             return true;
     return false;
 }

@@ -93,19 +93,13 @@ static int parse_option(int argc, char **argv, int *i, report_options *o)
 static int parse_report_options(int argc, char **argv, report_options *o)
 {
     *o = (report_options){ SORT_CPU, 20, NULL, 0, NULL, 0, false, { NULL } };
-    /* Anywhere, a mistake before it too (an option's separate value may
-     * be "-h": `--jobs -h` names a file). */
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+    /* Anywhere, a mistake before it too, and as an option's separate
+     * value (runner_is_help_word: `--jobs=-h` names a file). */
+    for (int i = 1; i < argc; i++)
+        if (runner_is_help_word(argv[i])) {
             o->help = true;
             return 0;
         }
-        for (size_t k = 0; k < sizeof names / sizeof *names; k++)
-            if (strcmp(argv[i], names[k]) == 0) {
-                i++;
-                break;
-            }
-    }
     for (int i = 1; i < argc; i++) {
         if (argv[i][0] == '-' && argv[i][1]) {
             if (parse_option(argc, argv, &i, o) < 0)

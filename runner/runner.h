@@ -2,6 +2,7 @@
 #ifndef CORDON_RUNNER_H
 #define CORDON_RUNNER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -40,6 +41,11 @@ void runner_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * given already is an error naming the option and both values (the last
  * one would silently have won). */
 int runner_take_once(const char *name, const char **given, const char *value);
+
+/* Whether `arg` asks for help ("--help" or "-h"): as any word before the
+ * end of a command's options, an option's value included ("--shell -h"
+ * ran `sh -c -h`; a value that is one of these is given as "--shell=-h"). */
+bool runner_is_help_word(const char *arg);
 
 /* `one` when n is 1, else `many`: the noun after a count in a message. */
 static inline const char *runner_plural(unsigned long long n, const char *one, const char *many)

@@ -134,6 +134,11 @@ void runner_error(const char *fmt, ...)
     free(text);
 }
 
+bool runner_is_help_word(const char *arg)
+{
+    return strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0;
+}
+
 int runner_take_once(const char *name, const char **given, const char *value)
 {
     if (*given) {

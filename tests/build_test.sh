@@ -9,7 +9,7 @@
 # - `make` with the default PREFIX, then `make install PREFIX=...`, gives a
 #   runner and a library that find every shipped policy in PREFIX, with the
 #   source tree moved away and CORDON_POLICY_PATH unset, and never look
-#   in the source tree's path again;
+#   in the source tree's path again, and the examples build against it;
 # - the man pages are installed, render without a warning, and name every
 #   option of the --help texts (cordon(1)) and every call of lib/cordon.h
 #   (cordon(3)); `man cordon_run` finds cordon(3) for every call;
@@ -146,6 +146,14 @@ done
 cc -std=gnu11 -Wall -Werror -I"$tmp/prefix/include" tests/link_check.c -o "$tmp/linked" \
     -L"$tmp/prefix/lib" -lcordon -Wl,-rpath,"$tmp/prefix/lib"
 "$tmp/linked" || fail "a program linked against the installed library"
+# The examples, as a user copies them out to build against the install
+# (they included "../lib/cordon.h", which only the source tree has).
+for example in "$tmp"/moved/examples/*.c; do
+    cp "$example" "$tmp/example.c"
+    cc -std=gnu11 -Wall -I"$tmp/prefix/include" "$tmp/example.c" -o "$tmp/example" \
+        -L"$tmp/prefix/lib" -lcordon -Wl,-rpath,"$tmp/prefix/lib" ||
+        fail "$(basename "$example") built against the install"
+done
 echo "build_test: the install finds its policies in its PREFIX"
 
 # The tree it was built from is gone; whoever makes that path again (it is

@@ -97,8 +97,7 @@ static const char *const task_options[] = {
 
 /* --help or -h anywhere before the command prints the help, a mistake
  * before it too (the README: "so that it can end a half-written line");
- * the mistake had been said instead, exit 125.  An option's value that
- * reads "-h" stays its value. */
+ * the mistake had been said instead, exit 125. */
 static void expect_usage(const char *usage, const char *const args[])
 {
     captured c = cordon_with_input(NULL, args);
@@ -118,20 +117,13 @@ static void test_cli_help_anywhere_before_the_command_even_after_a_mistake(void 
                  (const char *const[]){ "run", "--bind", "/a", "/b", "-h", NULL });
     expect_usage("Usage: cordon batch", (const char *const[]){ "batch", "-j", "x", "--help", NULL });
     expect_usage("Usage: cordon report", (const char *const[]){ "report", "--bogus", "-h", NULL });
-    /* A value, and the command's own argument. */
-    captured c = CORDON("run", "--hostname", "-h", "--", "true");
-    expect_status(&c, 125);
-    assert_non_null(strstr(c.err, "--hostname: '-h' is not a host name"));
-    captured_free(&c);
-    c = CORDON("run", "--", "echo", "-h");
+    /* The command's own argument is its own. */
+    captured c = CORDON("run", "--", "echo", "-h");
     expect_status(&c, 0);
     assert_string_equal(c.out, "-h\n");
     captured_free(&c);
-    /* "--" and an option are no option's value, as the parser has them:
-     * after "--", "-h" is the command's; "--help" is the help. */
+    /* After "--", "-h" is the command's; an option is no value. */
     expect_usage("Usage: cordon run", (const char *const[]){ "run", "--timeout", "--help", NULL });
-    expect_usage("Usage: cordon run",
-                 (const char *const[]){ "run", "--audit", "--help", "true", NULL });
     c = CORDON("run", "--timeout", "--", "-h");
     expect_status(&c, 125);
     assert_non_null(strstr(c.err, "--timeout needs a value"));
@@ -139,10 +131,65 @@ static void test_cli_help_anywhere_before_the_command_even_after_a_mistake(void 
     c = CORDON("run", "--bind", "/tmp", "--", "-h");
     expect_status(&c, 125);
     captured_free(&c);
-    c = CORDON("report", "--sort", "-h");
+    /* Joined, a value is a value. */
+    c = CORDON("run", "--hostname=-h", "--", "true");
+    expect_status(&c, 125);
+    assert_non_null(strstr(c.err, "--hostname: '-h' is not a host name"));
+    captured_free(&c);
+    c = CORDON("report", "--sort=-h");
     expect_status(&c, 125);
     assert_non_null(strstr(c.err, "--sort: '-h' is not cpu, rss or wall"));
     captured_free(&c);
+}
+
+/* Either word as an option's separate value is the help too, for every
+ * command and option alike: taken as the value, `run --shell -h` ran
+ * `sh -c -h`, `run --audit -h -- echo RAN` ran and wrote ./-h, `batch
+ * --out-dir -h` ran and made ./-h, `learn --out --help -- true` learned
+ * and wrote ./--help, and `report --jobs --help` said no audit file was
+ * given.  Nothing runs, and no file is made. */
+static void test_cli_help_as_an_option_s_value_is_the_help(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/cordon-test-help-value-XXXXXX", previous[PATH_MAX];
+    assert_non_null(mkdtemp(dir));
+    assert_non_null(getcwd(previous, sizeof previous));
+    assert_int_equal(chdir(dir), 0);
+    static const struct {
+        const char *usage;
+        const char *args[8];
+    } cases[] = {
+        { "Usage: cordon run", { "run", "--shell", "-h", NULL } },
+        { "Usage: cordon run", { "run", "--audit", "-h", "--", "echo", "RAN", NULL } },
+        { "Usage: cordon run", { "run", "--cwd", "-h", "--", "echo", "RAN", NULL } },
+        { "Usage: cordon run", { "run", "--hostname", "-h", "--", "echo", "RAN", NULL } },
+        { "Usage: cordon run", { "run", "--timeout", "-h", NULL } },
+        { "Usage: cordon run", { "run", "--bind", "/tmp", "--help", "--", "echo", "RAN", NULL } },
+        { "Usage: cordon run", { "run", "--ro-bind", "/tmp", "-h", "--", "echo", "RAN", NULL } },
+        { "Usage: cordon run", { "run", "--bind", "-h", "/tmp", "--", "echo", "RAN", NULL } },
+        { "Usage: cordon batch", { "batch", "--out-dir", "-h", "-", NULL } },
+        { "Usage: cordon batch", { "batch", "-j", "-h", NULL } },
+        { "Usage: cordon learn", { "learn", "--out", "--help", "--", "echo", "RAN", NULL } },
+        { "Usage: cordon learn", { "learn", "--out", "-h", "--", "echo", "RAN", NULL } },
+        { "Usage: cordon learn", { "learn", "--merge", "-h", "--", "echo", "RAN", NULL } },
+        { "Usage: cordon learn", { "learn", "--timeout", "-h", "--", "echo", "RAN", NULL } },
+        { "Usage: cordon report", { "report", "--jobs", "--help", NULL } },
+        { "Usage: cordon report", { "report", "--lines", "--help", NULL } },
+        { "Usage: cordon report", { "report", "--top", "-h", NULL } },
+        { "Usage: cordon report", { "report", "--sort", "-h", NULL } },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        captured c = cordon_with_input("echo RAN\n", cases[i].args);
+        if (c.status != 0 || !strstr(c.out, cases[i].usage) || strstr(c.out, "RAN"))
+            fail_msg("case %zu ('%s %s %s ...') gave %d: %s%s", i, cases[i].args[0],
+                     cases[i].args[1], cases[i].args[2], c.status, c.out, c.err);
+        captured_free(&c);
+        struct stat st;
+        assert_int_not_equal(lstat("-h", &st), 0);
+        assert_int_not_equal(lstat("--help", &st), 0);
+    }
+    assert_int_equal(chdir(previous), 0);
+    assert_int_equal(rmdir(dir), 0);
 }
 
 static void test_cli_help_lists_the_commands(void **state)
@@ -694,6 +741,7 @@ int main(void)
         cmocka_unit_test(test_cli_an_option_or_the_end_of_options_is_no_value),
         cmocka_unit_test(test_cli_help_lists_the_commands),
         cmocka_unit_test(test_cli_help_anywhere_before_the_command_even_after_a_mistake),
+        cmocka_unit_test(test_cli_help_as_an_option_s_value_is_the_help),
         cmocka_unit_test(test_cli_run_help_lists_every_option),
         cmocka_unit_test(test_cli_batch_help_lists_every_option),
         cmocka_unit_test(test_cli_help_claims_no_more_than_holds),

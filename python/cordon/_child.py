@@ -120,6 +120,9 @@ def _exception_envelope(exc, profiler):
         code = _plain_int(code) if isinstance(code, int) else code
         envelope["code"] = (code if code is None or _fits_a_status(code)
                             else _safe_str(code))
+        # An int past 64 bits travels as its digits, said as an int again
+        # (sys.exit(2**70) read as sys.exit('1180591620717411303424')).
+        envelope["code_is_int"] = type(code) is int
         envelope["status"] = _exit_status(code)
         return envelope
     try:

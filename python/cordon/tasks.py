@@ -20,6 +20,7 @@ import functools
 import _imp
 import os
 import pickle
+import re
 import sys
 import threading
 import weakref
@@ -34,6 +35,9 @@ _ENVELOPE_HEADROOM = 256 << 10
 _PROFILE_HEADROOM = 32 << 20
 # How much of a failed command's stderr CommandFailed's report carries.
 _FAILED_STDERR_TAIL = 4096
+# sys.exit's int past 64 bits, as its digits (within int()'s own limit of
+# 4,300 digits).
+_DIGITS = re.compile(r"-?[0-9]{1,4300}")
 # The main thread waits for a run in slices, so that a signal's handler
 # (KeyboardInterrupt) runs; other threads wait in one go.
 _MAIN_JOIN_SLICE_MS = 100
@@ -153,6 +157,30 @@ class _StreamText:
 
     def __set__(self, obj, value):
         obj.__dict__[self._slot] = value
+
+
+def _join_seconds(timeout):
+    """join()'s timeout as the float of seconds threading waits, or None;
+    join(timeout='x') had failed comparing a str with an int, nan waited
+    not at all and said "after nan s"."""
+    if timeout is None:
+        return None
+    given, timeout = timeout, _options.seconds_of(timeout)
+    if isinstance(timeout, str):
+        try:
+            timeout = _units.parse_time_ms(timeout) / 1000.0
+        except _units.TooLarge:
+            return None
+        except (_units.NotAUnit, _units.TooSmall):
+            raise ValueError(f"join(timeout={given!r}): not a time (e.g. 500ms, 1.5s, or a "
+                             f"number of seconds)") from None
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
+        raise TypeError(f"join(timeout={given!r}): a number of seconds, a timedelta or text "
+                        f"such as '500ms' (or None), not a {type(given).__name__}")
+    if timeout != timeout or timeout < 0:
+        raise ValueError(f"join(timeout={given!r}): a timeout is 0 or more seconds; None "
+                         f"waits for as long as it takes")
+    return None if timeout > threading.TIMEOUT_MAX else float(timeout)
 
 
 _T = TypeVar("_T", bound="_Task")
@@ -579,7 +607,12 @@ class _Task:
     def join(self, timeout: Optional[float] = None) -> Any:
         """Waits for run_async's run; returns what run() would return, or
         raises what it would raise.  TimeoutError if still running after
-        `timeout` seconds."""
+        `timeout`: seconds (an int, a float, a timedelta) or text as
+        timeout= takes ("500ms"); None, or more than threading's longest
+        wait, for as long as it takes.  A negative or NaN timeout is a
+        ValueError (C's cordon_join_timeout takes -1 for "no end": here
+        that is None), anything else a TypeError."""
+        timeout = _join_seconds(timeout)
         if self._thread is None:
             raise RuntimeError("the task was not started with run_async")
         if self._run_pid != os.getpid():
@@ -828,8 +861,10 @@ class FunctionTask(_Task):
         self.exc_out = _wire.printable(envelope["traceback"])
         # exit_code is the child's status, which the child took from
         # sys.exit's argument as python3 does: the same as after os._exit.
-        return self._exited(f"the function called sys.exit({envelope['code']!r})",
-                            envelope["code"])
+        code = envelope["code"]
+        if envelope.get("code_is_int") is True and type(code) is str and _DIGITS.fullmatch(code):
+            code = int(code)
+        return self._exited(f"the function called sys.exit({code!r})", code)
 
     def _exited(self, message, code):
         """Exited, however the function ended its process: the task's

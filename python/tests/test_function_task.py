@@ -196,12 +196,20 @@ class _Unsayable:
 
 def test_sys_exit_of_what_no_status_holds_is_still_exited():
     # An int past a C long (python3 exits 255) read as a corrupt return
-    # region, and an object whose str() raises as cordon's own failure in
-    # the child (ChildSetupError).
-    t = FunctionTask(helpers.exit_with, 2 ** 70)
+    # region, then as its digits quoted as text ("sys.exit('1180...')"),
+    # and an object whose str() raises as cordon's own failure in the
+    # child (ChildSetupError).
+    for code in (2 ** 70, -(2 ** 70), 10 ** 4000):
+        t = FunctionTask(helpers.exit_with, code)
+        with pytest.raises(cordon.Exited) as info:
+            t.run()
+        assert (t.exit_code, info.value.code) == (255, code)
+        assert f"sys.exit({code})" in str(info.value)
+    t = FunctionTask(helpers.exit_with, "1180591620717411303424")
     with pytest.raises(cordon.Exited) as info:
         t.run()
-    assert (t.exit_code, info.value.code) == (255, str(2 ** 70))
+    assert info.value.code == "1180591620717411303424"
+    assert "sys.exit('1180591620717411303424')" in str(info.value)
     t = FunctionTask(helpers.exit_with, _Unsayable())
     with pytest.raises(cordon.Exited):
         t.run()

@@ -56,6 +56,34 @@ def test_join_with_a_timeout_while_it_runs():
     assert t.join() == 0.5
 
 
+@pytest.mark.parametrize("timeout, error, words", [
+    ("x", ValueError, "join\\(timeout='x'\\): not a time"),
+    (float("nan"), ValueError, "0 or more seconds"),
+    (-1, ValueError, "0 or more seconds; None waits"),
+    (True, TypeError, "not a bool"),
+    ([1], TypeError, "not a list"),
+])
+def test_join_s_timeout_is_checked(timeout, error, words):
+    # 'x' failed comparing a str with an int, nan waited not at all and
+    # said "after nan s", -1 (C's "no end") returned at once.
+    t = FunctionTask(helpers.sleep, 0.3)
+    t.run_async()
+    with pytest.raises(error, match=words):
+        t.join(timeout=timeout)
+    assert t.join(timeout="5s") == 0.3
+
+
+def test_join_takes_text_a_timedelta_and_no_end():
+    import datetime
+    t = FunctionTask(helpers.sleep, 0.3)
+    t.run_async()
+    with pytest.raises(TimeoutError, match="after 0.05 s"):
+        t.join(timeout="50ms")
+    with pytest.raises(TimeoutError):
+        t.join(timeout=datetime.timedelta(milliseconds=20))
+    assert t.join(timeout=float("inf")) == 0.3
+
+
 def test_a_task_running_in_another_thread_s_run_says_so():
     # It said "(run_async); join() it first", and join() then said the task
     # was not started with run_async.
