@@ -108,6 +108,30 @@ static void explain_directory_refused(cordon_task *t, const cordon__setup_record
                           (unsigned)launch->uid, launch->uid == 65534 ? " (nobody)" : "", shown);
 }
 
+/* An exec refused EAGAIN is the kernel's word that the task's user was,
+ * when the task took it on, at or over the RLIMIT_NPROC cordon gave the
+ * task (execve(2): the only cause of that errno), which counts every
+ * process of that user on the machine: the process limit refused the
+ * start, not the program.  It had read "ExecError: cannot execute
+ * '/bin/true': Resource temporarily unavailable", 126, which a retry on
+ * ProcessLimit did not match. */
+static bool exec_refused_by_process_limit(cordon_task *t, int error, const cordon__launch *launch)
+{
+    if (error != EAGAIN || !launch->limit_set[RLIMIT_NPROC])
+        return false;
+    set_exception(t, "ProcessLimit");
+    t->result.exit_code = 126;
+    unsigned long long most = (unsigned long long)launch->limits[RLIMIT_NPROC].rlim_cur;
+    cordon__buffer_printf(&t->exc_out,
+                          "ProcessLimit: the command was not started: its user (uid %u) "
+                          "already ran %llu or more processes, the process limit it was "
+                          "given (RLIMIT_NPROC, which counts every process of that user on "
+                          "the machine, not the task's alone; a pids cgroup counts the "
+                          "task's own)\n",
+                          (unsigned)launch->uid, most);
+    return true;
+}
+
 static bool setup_failed(cordon_task *t, const cordon__setup_record *setup,
                          const cordon__launch *launch)
 {
@@ -115,6 +139,9 @@ static bool setup_failed(cordon_task *t, const cordon__setup_record *setup,
     if (step <= STEP_NONE || step >= STEP_COUNT_)
         return false;
     int error = setup->setup_errno;
+    if (step == STEP_EXEC && t->kind == KIND_COMMAND &&
+        exec_refused_by_process_limit(t, error, launch))
+        return true;
     if (step == STEP_EXEC && t->kind == KIND_COMMAND) {
         set_exception(t, "ExecError");
         bool unfound = cordon__exec_nowhere_in_path(t, launch, error);

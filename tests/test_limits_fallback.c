@@ -113,6 +113,58 @@ static void test_fallback_process_limit_is_rlimit_nproc(void **state)
     cordon_task_free(t);
 }
 
+/* A process of `uid` that waits to be killed; its pid. */
+static pid_t process_of_user(uid_t uid)
+{
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        if (setgid(uid) == 0 && setuid(uid) == 0)
+            pause();
+        _exit(1);
+    }
+    return pid;
+}
+
+/* RLIMIT_NPROC counts every process of the task's user: one that already
+ * ran as many as the task's limit has its exec refused with EAGAIN, the
+ * limit's own refusal.  It read "ExecError: cannot execute '/bin/true':
+ * Resource temporarily unavailable" (126), which a retry on ProcessLimit
+ * did not match. */
+static void test_fallback_process_limit_that_refuses_the_exec_is_a_process_limit(void **state)
+{
+    (void)state;
+    if (geteuid() != 0) {
+        print_message("skipped: needs root, to run processes as another user\n");
+        skip();
+    }
+    const uid_t uid = 65531; /* a user no other test runs as */
+    pid_t held[6];
+    for (int i = 0; i < 6; i++)
+        held[i] = process_of_user(uid);
+    usleep(100 * 1000); /* each has taken its user */
+    const char *const argv[] = { "/bin/true", NULL };
+    cordon_task *t = cordon_command_task(argv);
+    cordon_set_limit(t, CORDON_LIMIT_PROCESSES, 3);
+    assert_int_equal(cordon_set_user(t, uid, uid), 0);
+    const cordon_result *r = run_task(t, CORDON_EXCEPTION);
+    for (int i = 0; i < 6; i++) {
+        kill(held[i], SIGKILL);
+        waitpid(held[i], NULL, 0);
+    }
+    assert_string_equal(r->exception, "ProcessLimit");
+    assert_int_equal(r->exit_code, 126);
+    assert_non_null(strstr(r->exc_out.data, "ProcessLimit: the command was not started"));
+    assert_null(strstr(r->exc_out.data, "ExecError"));
+    cordon_task_free(t);
+    /* With its user's processes gone, the same task runs. */
+    t = cordon_command_task(argv);
+    cordon_set_limit(t, CORDON_LIMIT_PROCESSES, 3);
+    assert_int_equal(cordon_set_user(t, uid, uid), 0);
+    assert_int_equal(run_task(t, 0)->exit_code, 0);
+    cordon_task_free(t);
+}
+
 static void test_fallback_memory_rlimit_is_visible_to_a_command(void **state)
 {
     (void)state;
@@ -312,6 +364,7 @@ int main(void)
         cmocka_unit_test(test_fallback_memory_limit_is_rlimit_as),
         cmocka_unit_test(test_fallback_memory_limit_is_the_function_s_own),
         cmocka_unit_test(test_fallback_process_limit_is_rlimit_nproc),
+        cmocka_unit_test(test_fallback_process_limit_that_refuses_the_exec_is_a_process_limit),
         cmocka_unit_test(test_fallback_memory_rlimit_is_visible_to_a_command),
         cmocka_unit_test(test_fallback_memory_limit_holds_memory_that_outlives_its_mappings),
         cmocka_unit_test(test_fallback_cpu_limit_counts_processes_in_sessions_of_their_own),
