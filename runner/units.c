@@ -180,14 +180,20 @@ void units_format_time_us(char *buf, size_t size, uint64_t us)
                  (unsigned long long)(us / 60000000 % 60));
 }
 
+/* Cut as times are; from a TiB on in T (1 TiB of a tree's peak read
+ * "1024.00G"). */
 void units_format_kb(char *buf, size_t size, uint64_t kb)
 {
+    const uint64_t giga = 1024 * 1024, tera = giga * 1024;
     if (kb < 1024)
         snprintf(buf, size, "%lluK", (unsigned long long)kb);
-    else if (kb < 1024 * 1024)
+    else if (kb < giga)
         snprintf(buf, size, "%llu.%lluM", (unsigned long long)(kb / 1024),
-                 (unsigned long long)(kb * 10 / 1024 % 10));
+                 (unsigned long long)(kb % 1024 * 10 / 1024));
+    else if (kb < tera)
+        snprintf(buf, size, "%llu.%02lluG", (unsigned long long)(kb / giga),
+                 (unsigned long long)(kb % giga * 100 / giga));
     else
-        snprintf(buf, size, "%llu.%02lluG", (unsigned long long)(kb / (1024 * 1024)),
-                 (unsigned long long)(kb * 100 / (1024 * 1024) % 100));
+        snprintf(buf, size, "%llu.%02lluT", (unsigned long long)(kb / tera),
+                 (unsigned long long)(kb % tera * 100 / tera));
 }

@@ -37,7 +37,7 @@ int units_parse_count(const char *text, uint64_t min, uint64_t max, uint64_t *va
 
 /* "850ms", "1.23s", "2m05s" */
 void units_format_time_us(char *buf, size_t size, uint64_t us);
-/* "512K", "12.3M", "1.50G" from kilobytes */
+/* "512K", "12.3M", "1.50G", "2.00T" from kilobytes, every unit cut */
 void units_format_kb(char *buf, size_t size, uint64_t kb);
 
 #endif

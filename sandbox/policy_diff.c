@@ -68,6 +68,17 @@ static bool same_decider(const cordon_decision *x, const cordon_decision *y)
 }
 
 /* The filters decide; the rules name the line. */
+/* The example a kind of difference shows: the call of the smallest
+ * arguments, first to last, tried of that kind (socket(AF_INET, ...)
+ * rather than the first tried, socket(0xffffffffffffffff, ...)). */
+static bool simpler(const uint64_t *args, const uint64_t *example)
+{
+    for (int i = 0; i < 6; i++)
+        if (args[i] != example[i])
+            return args[i] < example[i];
+    return false;
+}
+
 static int try_call(comparison *cmp, int nr, const uint64_t args[6])
 {
     cordon_decision fa, fb, ra, rb;
@@ -92,6 +103,8 @@ static int try_call(comparison *cmp, int nr, const uint64_t args[6])
     for (unsigned k = 0; k < cmp->kind_count; k++) {
         if (same_decider(&cmp->kinds[k].a, &ra) && same_decider(&cmp->kinds[k].b, &rb)) {
             cmp->kinds[k].count++;
+            if (simpler(args, cmp->kinds[k].example))
+                memcpy(cmp->kinds[k].example, args, sizeof cmp->kinds[k].example);
             return 0;
         }
     }

@@ -69,6 +69,21 @@ static cordon__condition compared(unsigned arg, enum cordon__compare compare, ui
     return (cordon__condition){ .arg = arg, .compare = compare, .value = value };
 }
 
+/* Whether a family past AF_PACKET, or any family with bits set above the
+ * 32 the kernel reads, goes through: the ">=" refusal below holds them
+ * all.  Asked of the family just past AF_PACKET alone, a policy that
+ * refuses that family itself (the default refuses those a kernel loads
+ * modules for) went without the refusal, and the upper-bit forms of
+ * AF_UNIX got past: no task without a network could start. */
+static bool goes_through_beyond_the_kept(const cordon_policy *v)
+{
+    for (uint64_t family = 0; family < 64; family++)
+        if ((family > AF_PACKET && socket_goes_through(v, family)) ||
+            socket_goes_through(v, family | (1ull << 32)))
+            return true;
+    return false;
+}
+
 /* The families a network namespace holds, and how the rest are refused. */
 static int socket_rules(cordon_policy *v)
 {
@@ -84,9 +99,10 @@ static int socket_rules(cordon_policy *v)
     /* asked before the allows are cut down: refusals only where the
      * policy let the family through (its own refusals keep their action) */
     bool unix_through = socket_goes_through(v, AF_UNIX);
-    bool through[AF_PACKET + 2];
-    for (int family = AF_UNIX + 1; family <= AF_PACKET + 1; family++)
+    bool through[AF_PACKET];
+    for (int family = AF_UNIX + 1; family < AF_PACKET; family++)
         through[family] = socket_goes_through(v, (uint64_t)family);
+    bool beyond = goes_through_beyond_the_kept(v);
     int rc = cordon__variant_split_allows(v, SYS_socket, kept, sizeof kept / sizeof *kept);
     if (rc == 0 && unix_through)
         rc = add(v, refusal(SYS_socket, EACCES, compared(0, COMPARE_EQ, AF_UNIX)));
@@ -94,7 +110,7 @@ static int socket_rules(cordon_policy *v)
         if (family != AF_INET && family != AF_INET6 && family != AF_NETLINK && through[family])
             rc = add(v, refusal(SYS_socket, EAFNOSUPPORT,
                                 compared(0, COMPARE_EQ, (uint64_t)family)));
-    if (rc == 0 && through[AF_PACKET + 1])
+    if (rc == 0 && beyond)
         rc = add(v, refusal(SYS_socket, EAFNOSUPPORT, compared(0, COMPARE_GE, AF_PACKET + 1)));
     return rc;
 }

@@ -455,6 +455,75 @@ static void test_network_host_is_the_default(void **state)
     close(listener);
 }
 
+/* A socket() as the task asks it: family (its 64-bit form given), type
+ * and protocol. */
+typedef struct socket_asked {
+    long family;
+    int type, protocol;
+    int expected; /* errno, or 0 */
+} socket_asked;
+
+/* In the task: the errno of the socket() asked, or 0 if one was made. */
+static int makes_the_socket_asked(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    const socket_asked *asked = arg;
+    long fd = syscall(SYS_socket, asked->family, asked->type | SOCK_CLOEXEC, asked->protocol);
+    if (fd < 0)
+        return errno;
+    close((int)fd);
+    return 0;
+}
+
+static int calls_modify_ldt(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    (void)arg;
+    char table[16];
+    return syscall(SYS_modify_ldt, 0, table, sizeof table) < 0 ? errno : 0;
+}
+
+/* On the caller's network the default policy refuses the socket families
+ * a kernel built with modules loads for whoever names them (kernel code
+ * nothing on the machine used), as a kernel without them does, and
+ * modify_ldt as a kernel built without it: a vsock (the hypervisor's) and
+ * an XDP socket had been made, and modify_ldt answered.  The internet's
+ * and netlink's sockets stay. */
+static void test_network_host_default_refuses_families_of_kernel_modules(void **state)
+{
+    (void)state;
+    SKIP_UNDER_VALGRIND("valgrind has no seccomp(2)");
+    const socket_asked cases[] = {
+        { AF_VSOCK, SOCK_STREAM, 0, EAFNOSUPPORT },
+        { AF_XDP, SOCK_RAW, 0, EAFNOSUPPORT },
+        { AF_PACKET, SOCK_DGRAM, 0, EAFNOSUPPORT },
+        { AF_TIPC, SOCK_RDM, 0, EAFNOSUPPORT },
+        { AF_RDS, SOCK_SEQPACKET, 0, EAFNOSUPPORT },
+        { AF_CAN, SOCK_RAW, 1, EAFNOSUPPORT },
+        { AF_ALG, SOCK_SEQPACKET, 0, EAFNOSUPPORT },
+        { AF_KEY, SOCK_RAW, 2, EAFNOSUPPORT },
+        { AF_UNSPEC, SOCK_STREAM, 0, EAFNOSUPPORT },
+        { (1L << 32) | AF_VSOCK, SOCK_STREAM, 0, EAFNOSUPPORT },
+        { AF_INET, SOCK_STREAM, 0, 0 },
+        { AF_INET6, SOCK_DGRAM, IPPROTO_UDP, 0 },
+        { AF_INET, SOCK_DGRAM, IPPROTO_ICMP, -1 /* ping's: as the machine allows */ },
+        { AF_NETLINK, SOCK_RAW, NETLINK_ROUTE, 0 },
+        { AF_NETLINK, SOCK_DGRAM, NETLINK_SOCK_DIAG, 0 },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        cordon_task *t = cordon_function_task(makes_the_socket_asked, (void *)&cases[i]);
+        const cordon_result *r = run_task(t, 0);
+        if (cases[i].expected >= 0 && r->exit_code != cases[i].expected)
+            fail_msg("socket(%ld, %d, %d): errno %d (%s), expected %d", cases[i].family,
+                     cases[i].type, cases[i].protocol, r->exit_code, strerror(r->exit_code),
+                     cases[i].expected);
+        cordon_task_free(t);
+    }
+    cordon_task *t = cordon_function_task(calls_modify_ldt, NULL);
+    assert_int_equal(run_task(t, 0)->exit_code, ENOSYS);
+    cordon_task_free(t);
+}
+
 /* Without namespaces the task never runs on the caller's network. */
 static void test_network_none_without_namespaces_fails_closed(void **state)
 {
@@ -713,6 +782,7 @@ int main(void)
         cmocka_unit_test(test_network_none_has_its_own_loopback),
         cmocka_unit_test(test_network_none_command_sees_only_loopback),
         cmocka_unit_test(test_network_host_is_the_default),
+        cmocka_unit_test(test_network_host_default_refuses_families_of_kernel_modules),
         cmocka_unit_test(test_network_host_a_task_cannot_join_the_caller_s_listener),
         cmocka_unit_test(test_network_none_without_namespaces_fails_closed),
         cmocka_unit_test(test_network_none_after_the_caller_switched_from_root_to_nobody),

@@ -709,6 +709,27 @@ static void test_report_total_of_one_task(void **state)
     remove_tree(dir);
 }
 
+/* A TiB and more of peak memory is said in T: 1 TiB read "1024.00G".
+ * Every unit is cut, never rounded up. */
+static void test_report_says_a_tebibyte_in_t(void **state)
+{
+    (void)state;
+    char *dir = make_temp_dir();
+    char *audit = path_in(dir, "a.jsonl");
+    write_file(audit, "{\"command\":\"big\",\"line\":1,\"exit_code\":0,\"usage\":{\"wall_us\":"
+                      "20000,\"user_us\":7000,\"sys_us\":3000,\"max_rss_kb\":1073741824}}\n"
+                      "{\"command\":\"bigger\",\"line\":2,\"exit_code\":0,\"usage\":{\"wall_us\":"
+                      "20000,\"user_us\":7000,\"sys_us\":3000,\"max_rss_kb\":1610612735}}\n");
+    captured c = CORDON("report", audit);
+    expect_status(&c, 0);
+    assert_non_null(strstr(c.out, " 1.00T "));
+    assert_non_null(strstr(c.out, "peak rss 1.49T\n"));
+    assert_null(strstr(c.out, "1024.00G"));
+    captured_free(&c);
+    free(audit);
+    remove_tree(dir);
+}
+
 /* The command column holds 70 characters: a longer command was cut at
  * its 70th byte, without a mark and inside a UTF-8 character when one
  * spanned it.  It is now cut at a character, marked "...". */
@@ -835,6 +856,7 @@ int main(void)
         cmocka_unit_test(test_report_skips_planted_files_in_an_audit_directory),
         cmocka_unit_test(test_report_refuses_a_line_past_its_bound),
         cmocka_unit_test(test_report_total_of_one_task),
+        cmocka_unit_test(test_report_says_a_tebibyte_in_t),
         cmocka_unit_test(test_report_cuts_a_long_command_at_a_character_and_says_so),
         cmocka_unit_test(test_report_counts_every_attempt_s_cpu),
     };
