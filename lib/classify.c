@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 
 #include "internal.h"
@@ -110,25 +111,32 @@ static void explain_directory_refused(cordon_task *t, const cordon__setup_record
 
 /* An exec refused EAGAIN is the kernel's word that the task's user was,
  * when the task took it on, at or over the RLIMIT_NPROC cordon gave the
- * task (execve(2): the only cause of that errno), which counts every
- * process of that user on the machine: the process limit refused the
- * start, not the program.  It had read "ExecError: cannot execute
- * '/bin/true': Resource temporarily unavailable", 126, which a retry on
- * ProcessLimit did not match. */
+ * task (execve(2): the only cause of that errno in the kernel), which
+ * counts every process of that user on the machine: the process limit
+ * refused the start, not the program.  It had read "ExecError: cannot
+ * execute '/bin/true': Resource temporarily unavailable", 126, which a
+ * retry on ProcessLimit did not match.  A policy that may answer execve
+ * with EAGAIN itself makes it no evidence. */
 static bool exec_refused_by_process_limit(cordon_task *t, int error, const cordon__launch *launch)
 {
-    if (error != EAGAIN || !launch->limit_set[RLIMIT_NPROC])
+    if (error != EAGAIN || !launch->limit_set[RLIMIT_NPROC] ||
+        cordon__policy_may_answer_errno(launch->policy, SYS_execve, EAGAIN))
         return false;
     set_exception(t, "ProcessLimit");
     t->result.exit_code = 126;
+    /* The rlimit counts cordon's init too, where the task has one. */
     unsigned long long most = (unsigned long long)launch->limits[RLIMIT_NPROC].rlim_cur;
+    most -= most && launch->namespaces ? 1 : 0;
+    bool own = t->limits[CORDON_LIMIT_PROCESSES] != 0;
     cordon__buffer_printf(&t->exc_out,
                           "ProcessLimit: the command was not started: its user (uid %u) "
-                          "already ran %llu or more processes, the process limit it was "
-                          "given (RLIMIT_NPROC, which counts every process of that user on "
-                          "the machine, not the task's alone; a pids cgroup counts the "
-                          "task's own)\n",
-                          (unsigned)launch->uid, most);
+                          "already ran as many processes as %s of %llu lets it start "
+                          "(RLIMIT_NPROC, which counts every process of that user on the "
+                          "machine, not the task's alone; a pids cgroup counts the task's "
+                          "own)\n",
+                          (unsigned)launch->uid,
+                          own ? "its process limit" : "its share of the machine's processes",
+                          most);
     return true;
 }
 

@@ -194,6 +194,9 @@ bool cordon__policy_sigsys_is_evidence(const cordon_policy *p);
  * function task's crash record naming `nr` is its own word; this is what
  * makes it credible (forging one gains nothing a real call would not). */
 bool cordon__policy_may_trap(const cordon_policy *p, int nr);
+/* Whether `p` answers native call `nr` with the errno `error` for some
+ * arguments: then that errno from the call is no evidence of the kernel's. */
+bool cordon__policy_may_answer_errno(const cordon_policy *p, int nr, int error);
 
 /* The compiled program, ready for the child. */
 const struct sock_fprog *cordon__policy_program(const cordon_policy *p);

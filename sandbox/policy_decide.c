@@ -194,7 +194,10 @@ bool cordon__policy_exec_errno(const cordon_policy *p, int nr, const uint64_t ar
     return true;
 }
 
-bool cordon__policy_may_trap(const cordon_policy *p, int nr)
+/* Whether `p` takes `action` (with `error`, for an errno) on native call
+ * `nr` for some arguments: a rule for it, or a default or "newer" that
+ * reaches it. */
+static bool may_act(const cordon_policy *p, int nr, enum cordon__action action, int error)
 {
     if (!p || nr < 0)
         return false;
@@ -203,13 +206,25 @@ bool cordon__policy_may_trap(const cordon_policy *p, int nr)
         const cordon__rule *rule = &p->rules[i];
         if (rule->syscall != nr || rule->overridden_by >= 0)
             continue;
-        if (rule->action == ACTION_TRAP)
+        if (rule->action == action && (action != ACTION_ERRNO || rule->errno_value == error))
             return true;
         decided_for_all |= rule->condition_count == 0;
     }
     if (decided_for_all)
         return false;
     if (nr > CORDON_NEWEST_KNOWN_SYSCALL && p->newer_set)
-        return p->newer_action == ACTION_TRAP;
-    return p->default_action == ACTION_TRAP;
+        return p->newer_action == action &&
+               (action != ACTION_ERRNO || p->newer_errno == error);
+    return p->default_action == action &&
+           (action != ACTION_ERRNO || p->default_errno == error);
+}
+
+bool cordon__policy_may_trap(const cordon_policy *p, int nr)
+{
+    return may_act(p, nr, ACTION_TRAP, 0);
+}
+
+bool cordon__policy_may_answer_errno(const cordon_policy *p, int nr, int error)
+{
+    return may_act(p, nr, ACTION_ERRNO, error);
 }

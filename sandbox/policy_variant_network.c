@@ -18,7 +18,7 @@
  * that no allow rule holds for a refused one and the refusals never meet
  * an allow of the policy's (libseccomp does not say which of two rules
  * that both hold decides).  What the policy refuses itself (a kill of
- * every family but AF_UNIX, under nonet-kill) keeps its own action.
+ * the internet's families, under nonet-kill) keeps its own action.
  * Values with bits above the 32 the kernel reads match no allow and fall
  * under ">= the first family past AF_PACKET".  The compiled variant is
  * then asked every family (policy_variant.c): if one it must refuse still
@@ -36,7 +36,8 @@
 /* The socket types a family is asked with: a policy's rules may tell
  * them apart (a datagram socket reaches a path as well as a stream one). */
 static const uint64_t types[] = { SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET, SOCK_RAW,
-                                  SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK };
+                                  SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
+                                  SOCK_STREAM | SOCK_CLOEXEC };
 #define TYPE_COUNT (sizeof types / sizeof *types)
 
 static bool socket_goes_through(const cordon_policy *v, uint64_t family)
@@ -45,6 +46,52 @@ static bool socket_goes_through(const cordon_policy *v, uint64_t family)
         const uint64_t args[6] = { family, types[i], 0, 0, 0, 0 };
         if (cordon__variant_lets_through(v, SYS_socket, args))
             return true;
+    }
+    return false;
+}
+
+/* The upper halves a family is asked with: some fixed ones, and those of
+ * every value the policy's rules for socket compare the family with (and
+ * its neighbours, and a mask's other bits), where its decision may turn.
+ * Asked with one fixed form alone, a policy that refused bit 32 itself
+ * went without the ">=" refusal below, and socket(0x200000001, ...)
+ * reached a unix socket of the caller's.  Returns how many. */
+#define MOST_UPPER 64
+static size_t upper_halves(const cordon_policy *v, uint64_t upper[MOST_UPPER])
+{
+    static const uint64_t fixed[] = { 1ull << 32, 2ull << 32, 0x7fffffffull << 32,
+                                      0xffffffffull << 32, 1ull << 63 };
+    size_t n = 0;
+    for (size_t i = 0; i < sizeof fixed / sizeof *fixed; i++)
+        upper[n++] = fixed[i];
+    const cordon__rule *rules = v->rules;
+    for (size_t r = 0; r < v->rule_count; r++) {
+        for (unsigned c = 0; c < rules[r].condition_count && rules[r].syscall == SYS_socket; c++) {
+            const cordon__condition *cond = &rules[r].conditions[c];
+            uint64_t turns[4] = { cond->value, cond->value + 1, cond->value - 1,
+                                  cond->value | ~cond->mask };
+            for (size_t k = 0; k < 4 && n < MOST_UPPER && cond->arg == 0; k++)
+                if (turns[k] >> 32)
+                    upper[n++] = turns[k] & ~0xffffffffull;
+        }
+    }
+    return n;
+}
+
+/* Whether a family past AF_PACKET, or any family with bits set above the
+ * 32 the kernel reads, goes through: the ">=" refusal below holds them
+ * all (asked of the family just past AF_PACKET alone, a policy that
+ * refuses that family itself, as the default does, went without it). */
+static bool goes_through_beyond_the_kept(const cordon_policy *v)
+{
+    uint64_t upper[MOST_UPPER];
+    size_t n = upper_halves(v, upper);
+    for (uint64_t family = 0; family < 64; family++) {
+        if (family > AF_PACKET && socket_goes_through(v, family))
+            return true;
+        for (size_t k = 0; k < n; k++)
+            if (socket_goes_through(v, family | upper[k]))
+                return true;
     }
     return false;
 }
@@ -69,21 +116,6 @@ static cordon__condition compared(unsigned arg, enum cordon__compare compare, ui
     return (cordon__condition){ .arg = arg, .compare = compare, .value = value };
 }
 
-/* Whether a family past AF_PACKET, or any family with bits set above the
- * 32 the kernel reads, goes through: the ">=" refusal below holds them
- * all.  Asked of the family just past AF_PACKET alone, a policy that
- * refuses that family itself (the default refuses those a kernel loads
- * modules for) went without the refusal, and the upper-bit forms of
- * AF_UNIX got past: no task without a network could start. */
-static bool goes_through_beyond_the_kept(const cordon_policy *v)
-{
-    for (uint64_t family = 0; family < 64; family++)
-        if ((family > AF_PACKET && socket_goes_through(v, family)) ||
-            socket_goes_through(v, family | (1ull << 32)))
-            return true;
-    return false;
-}
-
 /* The families a network namespace holds, and how the rest are refused. */
 static int socket_rules(cordon_policy *v)
 {
@@ -97,7 +129,9 @@ static int socket_rules(cordon_policy *v)
     if (decider && !cordon__action_allows(decider->action))
         return 0;
     /* asked before the allows are cut down: refusals only where the
-     * policy let the family through (its own refusals keep their action) */
+     * policy let the family through (its own refusals keep their action,
+     * and a learning run's filter, which sends them to the parent, records
+     * them) */
     bool unix_through = socket_goes_through(v, AF_UNIX);
     bool through[AF_PACKET];
     for (int family = AF_UNIX + 1; family < AF_PACKET; family++)
@@ -123,14 +157,15 @@ int cordon__variant_refuse_sockets_outside_the_namespace(cordon_policy *v)
 
 bool cordon__variant_refuses_sockets_outside_the_namespace(const cordon_policy *v)
 {
+    uint64_t upper[MOST_UPPER + 1] = { 0 };
+    size_t forms = 1 + upper_halves(v, upper + 1);
     for (uint64_t family = AF_UNIX; family < 64; family++) { /* AF_UNSPEC: no socket */
         bool kept = family == AF_INET || family == AF_INET6 || family == AF_NETLINK ||
                     family == AF_PACKET;
-        const uint64_t forms[2] = { family, family | (1ull << 32) };
-        for (size_t k = 0; k < 2 * TYPE_COUNT; k++) {
-            uint64_t args[6] = { forms[k % 2], types[k / 2], 0, 0, 0, 0 };
+        for (size_t k = 0; k < forms * TYPE_COUNT; k++) {
+            uint64_t args[6] = { family | upper[k % forms], types[k / forms], 0, 0, 0, 0 };
             int through = cordon__variant_filter_lets_through(v, SYS_socket, args);
-            if (through < 0 || (through && (!kept || k % 2 == 1)))
+            if (through < 0 || (through && (!kept || k % forms != 0)))
                 return false;
         }
     }

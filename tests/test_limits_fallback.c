@@ -155,8 +155,24 @@ static void test_fallback_process_limit_that_refuses_the_exec_is_a_process_limit
     assert_string_equal(r->exception, "ProcessLimit");
     assert_int_equal(r->exit_code, 126);
     assert_non_null(strstr(r->exc_out.data, "ProcessLimit: the command was not started"));
+    assert_non_null(strstr(r->exc_out.data, "its process limit of 3 lets it start"));
     assert_null(strstr(r->exc_out.data, "ExecError"));
     cordon_task_free(t);
+    /* An EAGAIN the task's own policy gives the exec is no evidence of
+     * the limit's: it had read "ProcessLimit: ... already ran 51". */
+    cordon_error err;
+    cordon_policy *answers = cordon_policy_parse("default errno EAGAIN\nallow exit_group exit\n",
+                                                 "eagain.policy", &err);
+    assert_non_null(answers);
+    t = cordon_command_task(argv);
+    cordon_set_limit(t, CORDON_LIMIT_PROCESSES, 50);
+    assert_int_equal(cordon_set_user(t, uid, uid), 0);
+    assert_int_equal(cordon_set_policy(t, answers), 0);
+    r = run_task(t, CORDON_EXCEPTION);
+    assert_string_equal(r->exception, "ExecError");
+    assert_non_null(strstr(r->exc_out.data, "Resource temporarily unavailable"));
+    cordon_task_free(t);
+    cordon_policy_free(answers);
     /* With its user's processes gone, the same task runs. */
     t = cordon_command_task(argv);
     cordon_set_limit(t, CORDON_LIMIT_PROCESSES, 3);

@@ -524,6 +524,47 @@ static void test_network_host_default_refuses_families_of_kernel_modules(void **
     cordon_task_free(t);
 }
 
+/* Without a network, the refusals hold whatever forms a policy refuses
+ * itself: asked which forms it let through (one upper-bit form, five
+ * types), a policy that refused bit 32, or a type without SOCK_CLOEXEC,
+ * went without them, and socket(0x200000001, ...) or a close-on-exec
+ * unix socket reached the caller's services.  Both pass policy check. */
+static void test_network_none_holds_whatever_forms_the_policy_refuses_itself(void **state)
+{
+    (void)state;
+    SKIP_UNDER_VALGRIND("valgrind lacks pidfd_open: the task gets no network namespace under it");
+    static const struct {
+        const char *policy;
+        socket_asked asked;
+    } cases[] = {
+        { "include default\nerrno EAFNOSUPPORT socket if arg0 & 0x100000000 == 0x100000000\n",
+          { (2L << 32) | AF_UNIX, SOCK_STREAM, 0, EAFNOSUPPORT } },
+        { "include default\nerrno EAFNOSUPPORT socket if arg0 & 0x100000000 == 0x100000000\n",
+          { (0x7fffffffL << 32) | AF_UNIX, SOCK_DGRAM, 0, EAFNOSUPPORT } },
+        { "include default\nerrno EINVAL socket if arg1 & 0x80000 == 0 || "
+          "arg1 & 0x800 == 0x800\n",
+          { AF_UNIX, SOCK_STREAM /* with SOCK_CLOEXEC */, 0, EACCES } },
+        { "include default\nerrno EINVAL socket if arg1 & 0x80000 == 0 || "
+          "arg1 & 0x800 == 0x800\n",
+          { AF_INET, SOCK_STREAM, 0, 0 } },
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
+        cordon_error err;
+        cordon_policy *p = cordon_policy_parse(cases[c].policy, "own-forms.policy", &err);
+        if (!p)
+            fail_msg("%s", err.message);
+        cordon_task *t = without_network(makes_the_socket_asked, (void *)&cases[c].asked);
+        assert_int_equal(cordon_set_policy(t, p), 0);
+        const cordon_result *r = require_network_namespace(t);
+        if (r->exception || r->exit_code != cases[c].asked.expected)
+            fail_msg("case %zu: %s exit %d, expected %d\n%s", c,
+                     r->exception ? r->exception : "no exception", r->exit_code,
+                     cases[c].asked.expected, r->exc_out.data ? r->exc_out.data : "");
+        cordon_task_free(t);
+        cordon_policy_free(p);
+    }
+}
+
 /* Without namespaces the task never runs on the caller's network. */
 static void test_network_none_without_namespaces_fails_closed(void **state)
 {
@@ -783,6 +824,7 @@ int main(void)
         cmocka_unit_test(test_network_none_command_sees_only_loopback),
         cmocka_unit_test(test_network_host_is_the_default),
         cmocka_unit_test(test_network_host_default_refuses_families_of_kernel_modules),
+        cmocka_unit_test(test_network_none_holds_whatever_forms_the_policy_refuses_itself),
         cmocka_unit_test(test_network_host_a_task_cannot_join_the_caller_s_listener),
         cmocka_unit_test(test_network_none_without_namespaces_fails_closed),
         cmocka_unit_test(test_network_none_after_the_caller_switched_from_root_to_nobody),

@@ -863,7 +863,10 @@ class FunctionTask(_Task):
         # sys.exit's argument as python3 does: the same as after os._exit.
         code = envelope["code"]
         if envelope.get("code_is_int") is True and type(code) is str and _DIGITS.fullmatch(code):
-            code = int(code)
+            try:
+                code = int(code)
+            except ValueError:  # past this interpreter's own digit limit: the digits as they are
+                pass
         return self._exited(f"the function called sys.exit({code!r})", code)
 
     def _exited(self, message, code):

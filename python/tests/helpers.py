@@ -118,6 +118,11 @@ def exit_with(code):
     sys.exit(code)
 
 
+def exit_with_any_digits(code):
+    sys.set_int_max_str_digits(0)
+    sys.exit(code)
+
+
 def hard_exit(code):
     os._exit(code)
 

@@ -205,6 +205,16 @@ def test_sys_exit_of_what_no_status_holds_is_still_exited():
             t.run()
         assert (t.exit_code, info.value.code) == (255, code)
         assert f"sys.exit({code})" in str(info.value)
+    # past the parent's own digit limit, the digits as text, no ValueError
+    limit, digits = sys.get_int_max_str_digits(), str(10 ** 1000)
+    sys.set_int_max_str_digits(640)
+    try:
+        t = FunctionTask(helpers.exit_with_any_digits, 10 ** 1000)
+        with pytest.raises(cordon.Exited) as info:
+            t.run()
+        assert info.value.code == digits
+    finally:
+        sys.set_int_max_str_digits(limit)
     t = FunctionTask(helpers.exit_with, "1180591620717411303424")
     with pytest.raises(cordon.Exited) as info:
         t.run()
