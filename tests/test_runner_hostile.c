@@ -1278,6 +1278,8 @@ static void expect_run_ends_before_its_killed_tree(child_setup_fn setup, bool by
 static void test_hostile_run_ends_before_its_killed_tree(void **state)
 {
     (void)state;
+    SKIP_UNDER_VALGRIND("the test's fork and exec of the runner, run by valgrind, take seconds "
+                        "of the 3 s run it times");
     expect_run_ends_before_its_killed_tree(NULL, false);
     expect_run_ends_before_its_killed_tree(without_namespaces, false);
     /* The task ends by itself; cordon kills its copies, whose cgroups the
