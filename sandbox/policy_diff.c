@@ -67,7 +67,6 @@ static bool same_decider(const cordon_decision *x, const cordon_decision *y)
             (x->origin && y->origin && strcmp(x->origin, y->origin) == 0));
 }
 
-/* The filters decide; the rules name the line. */
 /* The example a kind of difference shows: the call of the smallest
  * arguments, first to last, tried of that kind (socket(AF_INET, ...)
  * rather than the first tried, socket(0xffffffffffffffff, ...)). */
@@ -79,6 +78,7 @@ static bool simpler(const uint64_t *args, const uint64_t *example)
     return false;
 }
 
+/* The filters decide; the rules name the line. */
 static int try_call(comparison *cmp, int nr, const uint64_t args[6])
 {
     cordon_decision fa, fb, ra, rb;

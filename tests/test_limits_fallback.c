@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <sys/ipc.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/shm.h>
 
@@ -113,17 +114,22 @@ static void test_fallback_process_limit_is_rlimit_nproc(void **state)
     cordon_task_free(t);
 }
 
-/* A process of `uid` that waits to be killed; its pid, once it has taken
- * that user (a byte on a pipe: a fixed pause was too short for a forked
- * copy of the sanitized test). */
+/* A process of `uid` that waits to be killed, and dies with the test (a
+ * failed assertion leaves before the kill: six such processes stayed, and
+ * counted against that user's limit in the next run of the test); its
+ * pid, once it has taken that user (a byte on a pipe: a fixed pause was
+ * too short for a forked copy of the sanitized test). */
 static pid_t process_of_user(uid_t uid)
 {
     int ready[2];
     assert_int_equal(pipe2(ready, O_CLOEXEC), 0);
+    pid_t test = getpid();
     pid_t pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) {
-        if (setgid(uid) == 0 && setuid(uid) == 0 && write(ready[1], "u", 1) == 1)
+        /* after the change of user, which clears the death signal */
+        if (setgid(uid) == 0 && setuid(uid) == 0 && prctl(PR_SET_PDEATHSIG, SIGKILL) == 0 &&
+            getppid() == test && write(ready[1], "u", 1) == 1)
             pause();
         _exit(1);
     }
@@ -132,6 +138,33 @@ static pid_t process_of_user(uid_t uid)
     assert_int_equal(read(ready[0], &byte, 1), 1);
     close(ready[0]);
     return pid;
+}
+
+/* How many processes run as `uid` (real), zombies included: all count
+ * against its RLIMIT_NPROC until they are reaped. */
+static int processes_of_user(uid_t uid)
+{
+    DIR *proc = opendir("/proc");
+    assert_non_null(proc);
+    int count = 0;
+    for (struct dirent *e; (e = readdir(proc));) {
+        char path[300], line[256];
+        if (e->d_name[0] < '0' || e->d_name[0] > '9')
+            continue;
+        snprintf(path, sizeof path, "/proc/%s/status", e->d_name);
+        FILE *f = fopen(path, "re");
+        if (!f)
+            continue;
+        unsigned real;
+        while (fgets(line, sizeof line, f))
+            if (sscanf(line, "Uid: %u", &real) == 1) {
+                count += real == uid;
+                break;
+            }
+        fclose(f);
+    }
+    closedir(proc);
+    return count;
 }
 
 /* RLIMIT_NPROC counts every process of the task's user: one that already
@@ -187,7 +220,12 @@ static void test_fallback_process_limit_that_refuses_the_exec_is_a_process_limit
     }
     cordon_task_free(t);
     cordon_policy_free(answers);
-    /* With its user's processes gone, the same task runs. */
+    /* With its user's processes gone, the same task runs.  A run's killed
+     * tree is reaped after cordon_run returns, and counts until then. */
+    for (int waited = 0; processes_of_user(uid) > 0; waited++) {
+        assert_true(waited < 100);
+        usleep(50 * 1000);
+    }
     t = cordon_command_task(argv);
     cordon_set_limit(t, CORDON_LIMIT_PROCESSES, 3);
     assert_int_equal(cordon_set_user(t, uid, uid), 0);
