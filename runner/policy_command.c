@@ -190,18 +190,10 @@ static int parse_arguments(int argc, char **argv, const char *action, policy_arg
     return 0;
 }
 
-static bool wants_help(int argc, char **argv)
-{
-    for (int i = 1; i < argc; i++)
-        if (runner_is_help_word(argv[i]))
-            return true;
-    return false;
-}
-
 /* argv[0] is "policy". */
 int policy_main(int argc, char **argv)
 {
-    if (wants_help(argc, argv))
+    if (runner_help_word_among(argc, argv))
         return help_print("policy");
     if (argc < 2)
         return usage_error("no action given (check, show, list, import, explain or diff)");

@@ -95,11 +95,10 @@ static int parse_report_options(int argc, char **argv, report_options *o)
     *o = (report_options){ SORT_CPU, 20, NULL, 0, NULL, 0, false, { NULL } };
     /* Anywhere, a mistake before it too, and as an option's separate
      * value (runner_is_help_word: `--jobs=-h` names a file). */
-    for (int i = 1; i < argc; i++)
-        if (runner_is_help_word(argv[i])) {
-            o->help = true;
-            return 0;
-        }
+    if (runner_help_word_among(argc, argv)) {
+        o->help = true;
+        return 0;
+    }
     for (int i = 1; i < argc; i++) {
         if (argv[i][0] == '-' && argv[i][1]) {
             if (parse_option(argc, argv, &i, o) < 0)

@@ -46,6 +46,9 @@ int runner_take_once(const char *name, const char **given, const char *value);
  * end of a command's options, an option's value included ("--shell -h"
  * ran `sh -c -h`; a value that is one of these is given as "--shell=-h"). */
 bool runner_is_help_word(const char *arg);
+/* Whether any of argv[1..argc) is such a word: for the commands whose
+ * every word comes before any command of a task's (policy, report). */
+bool runner_help_word_among(int argc, char **argv);
 
 /* `one` when n is 1, else `many`: the noun after a count in a message. */
 static inline const char *runner_plural(unsigned long long n, const char *one, const char *many)

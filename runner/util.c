@@ -139,6 +139,14 @@ bool runner_is_help_word(const char *arg)
     return strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0;
 }
 
+bool runner_help_word_among(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++)
+        if (runner_is_help_word(argv[i]))
+            return true;
+    return false;
+}
+
 int runner_take_once(const char *name, const char **given, const char *value)
 {
     if (*given) {

@@ -50,13 +50,23 @@ static bool socket_goes_through(const cordon_policy *v, uint64_t family)
     return false;
 }
 
+#define MOST_UPPER 64
+
+static bool already(const uint64_t *upper, size_t n, uint64_t half)
+{
+    for (size_t i = 0; i < n; i++)
+        if (upper[i] == half)
+            return true;
+    return false;
+}
+
 /* The upper halves a family is asked with: some fixed ones, and those of
  * every value the policy's rules for socket compare the family with (and
- * its neighbours, and a mask's other bits), where its decision may turn.
- * Asked with one fixed form alone, a policy that refused bit 32 itself
- * went without the ">=" refusal below, and socket(0x200000001, ...)
- * reached a unix socket of the caller's.  Returns how many. */
-#define MOST_UPPER 64
+ * its neighbours, and a mask's other bits), where its decision may turn;
+ * each once (every mask of the default's family rule gives the same one,
+ * all ones).  Asked with one fixed form alone, a policy that refused bit
+ * 32 itself went without the ">=" refusal below, and socket(0x200000001,
+ * ...) reached a unix socket of the caller's.  Returns how many. */
 static size_t upper_halves(const cordon_policy *v, uint64_t upper[MOST_UPPER])
 {
     static const uint64_t fixed[] = { 1ull << 32, 2ull << 32, 0x7fffffffull << 32,
@@ -71,7 +81,7 @@ static size_t upper_halves(const cordon_policy *v, uint64_t upper[MOST_UPPER])
             uint64_t turns[4] = { cond->value, cond->value + 1, cond->value - 1,
                                   cond->value | ~cond->mask };
             for (size_t k = 0; k < 4 && n < MOST_UPPER && cond->arg == 0; k++)
-                if (turns[k] >> 32)
+                if (turns[k] >> 32 && !already(upper, n, turns[k] & ~0xffffffffull))
                     upper[n++] = turns[k] & ~0xffffffffull;
         }
     }
