@@ -124,9 +124,9 @@ static bool exec_refused_by_process_limit(cordon_task *t, int error, const cordo
         return false;
     set_exception(t, "ProcessLimit");
     t->result.exit_code = 126;
-    /* The rlimit counts cordon's init too, where the task has one. */
+    /* The rlimit counts cordon's init too, where it is of the task's user. */
     unsigned long long most = (unsigned long long)launch->limits[RLIMIT_NPROC].rlim_cur;
-    most -= most && launch->namespaces ? 1 : 0;
+    most -= most && launch->nproc_counts_init ? 1 : 0;
     bool own = t->limits[CORDON_LIMIT_PROCESSES] != 0;
     cordon__buffer_printf(&t->exc_out,
                           "ProcessLimit: the command was not started: its user (uid %u) "
@@ -541,7 +541,8 @@ static bool setup_hook_ended(cordon_task *t, const cordon__setup_record *setup,
                           name ? name : "a signal");
     const cordon__crash_record *crash = &shared->crash;
     cordon__crash_record plain = { .signal = signo };
-    cordon__crash_report(&t->exc_out, crash->signal == signo ? crash : &plain, true,
+    bool recorded = crash->signal == signo;
+    cordon__crash_report(&t->exc_out, recorded ? crash : &plain, recorded, true,
                          (uintptr_t)t->setup_fn);
     return true;
 }
@@ -583,7 +584,8 @@ static void signal_ending(cordon_task *t, const cordon__attempt_state *s,
     if (recorded)
         cordon__crash_report_loaded(&t->exc_out, crash, (uintptr_t)t->fn, setup);
     else
-        cordon__crash_report(&t->exc_out, &plain, t->kind == KIND_FUNCTION, (uintptr_t)t->fn);
+        cordon__crash_report(&t->exc_out, &plain, false, t->kind == KIND_FUNCTION,
+                             (uintptr_t)t->fn);
     /* Under an address-space limit a refused mapping is no MemoryLimit:
      * the loader's or the program's failure to map shows as a crash
      * (python3 under --mem 4M as nobody: a SIGSEGV, "no backtrace"). */
@@ -887,8 +889,10 @@ void cordon__classify(cordon_task *t, const cordon__attempt_state *s,
      * set-up, the deadline, a limit, a kill) used nothing of its own:
      * what its processes used was cordon's copy of the caller (a
      * /bin/true from a caller holding 1 GiB reported a max_rss_kb of
-     * 1,050,972 and 29 ms of CPU). */
-    if (!setup.task_start_ns)
+     * 1,050,972 and 29 ms of CPU).  Nor did a command whose exec failed,
+     * noted as begun just before it (an ExecError had carried some 1 ms
+     * and 1.4 MiB of cordon's own). */
+    if (!setup.task_start_ns || (t->kind == KIND_COMMAND && setup.setup_step == STEP_EXEC))
         t->result.usage = (cordon_usage){ .wall_us = t->result.usage.wall_us };
     int status = s->wait_status;
     if (handover_forged(t, s, status))

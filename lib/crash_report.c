@@ -47,11 +47,21 @@ static bool is_a_crash(int signo)
            signo == SIGTRAP || signo == SIGABRT || signo == SIGSYS;
 }
 
-static void report(cordon__buffer *out, const cordon__crash_record *crash, bool function_task,
-                   uintptr_t task_fn, const cordon__setup_record *setup)
+static void report(cordon__buffer *out, const cordon__crash_record *crash, bool recorded,
+                   bool function_task, uintptr_t task_fn, const cordon__setup_record *setup)
 {
     const char *name = cordon_signal_name(crash->signal);
     cordon__buffer_printf(out, "%s: %s\n", name ? name : "signal", strsignal(crash->signal));
+    /* Only the signals of a crash reach the task's handler: of any other
+     * (raise(SIGTERM), a kill from outside, SIGKILL) nothing is known but
+     * its number.  A record of zeros said "SI_USER, sent by pid 0, uid 0"
+     * of a task that had raised SIGTERM itself as uid 65534. */
+    if (function_task && !recorded) {
+        if (is_a_crash(crash->signal))
+            cordon__buffer_printf(out, "  (no record of its cause: the task's handler did "
+                                  "not take it)\n");
+        return;
+    }
     if (!function_task) {
         /* Said of a crash only: a pipeline's SIGPIPE (yes | head -1) or a
          * SIGTERM is no crash, and the line called it one. */
@@ -87,13 +97,13 @@ static void report(cordon__buffer *out, const cordon__crash_record *crash, bool 
 }
 
 void cordon__crash_report(cordon__buffer *out, const cordon__crash_record *crash,
-                          bool function_task, uintptr_t task_fn)
+                          bool recorded, bool function_task, uintptr_t task_fn)
 {
-    report(out, crash, function_task, task_fn, NULL);
+    report(out, crash, recorded, function_task, task_fn, NULL);
 }
 
 void cordon__crash_report_loaded(cordon__buffer *out, const cordon__crash_record *crash,
                                  uintptr_t task_fn, const cordon__setup_record *setup)
 {
-    report(out, crash, true, task_fn, setup);
+    report(out, crash, true, true, task_fn, setup);
 }

@@ -327,6 +327,8 @@ typedef struct cordon__launch {
                                                     (lib/init_cpu_limit.c): not under a caller's
                                                     filter, whose rules were never asked */
     bool runs_as_root;                           /* the task's uid is 0 */
+    bool nproc_counts_init;                      /* the init is of the task's user: its
+                                                    RLIMIT_NPROC has a process more for it */
     bool started_in_v2_cgroup;                   /* clone3 put it there: no write needed */
     int landlock_ruleset;                        /* -1: none */
     bool owns_ruleset;                           /* the task's file rules: closed after the run */
@@ -1125,9 +1127,10 @@ void cordon__record_loaded_objects(cordon__setup_record *setup, int before);
 /* Child side: crash handlers on their own stack that fill shared->crash. */
 void cordon__crash_handlers_install(cordon__shared *shared);
 /* Parent side: the readable report of a crash record; the backtrace ends
- * at `task_fn`, the task's function (0: a command). */
-void cordon__crash_report(cordon__buffer *out, const cordon__crash_record *crash, bool function_task,
-                          uintptr_t task_fn);
+ * at `task_fn`, the task's function (0: a command).  `recorded`: the
+ * task's handler wrote the record (else only its signal is known). */
+void cordon__crash_report(cordon__buffer *out, const cordon__crash_record *crash, bool recorded,
+                          bool function_task, uintptr_t task_fn);
 /* The same, with the objects a set-up hook loaded named too. */
 void cordon__crash_report_loaded(cordon__buffer *out, const cordon__crash_record *crash,
                                  uintptr_t task_fn, const cordon__setup_record *setup);

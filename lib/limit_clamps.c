@@ -48,7 +48,7 @@ static uint64_t rlimit_held(const cordon__launch *l, int which)
                                                                              : r.rlim_max * 1000;
     if (r.rlim_cur == RLIM_INFINITY)
         return UINT64_MAX;
-    rlim_t init = which == CORDON_LIMIT_PROCESSES && l->namespaces ? 1 : 0;
+    rlim_t init = which == CORDON_LIMIT_PROCESSES && l->nproc_counts_init ? 1 : 0;
     return r.rlim_cur > init ? r.rlim_cur - init : 0;
 }
 

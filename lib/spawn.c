@@ -523,11 +523,15 @@ static void plan_resource_limits(const cordon_task *t, cordon__launch *l)
     share_per_user_limit(l, RLIMIT_MSGQUEUE);
     share_per_user_limit(l, RLIMIT_MEMLOCK);
     share_open_files(l);
-    /* Per user, so the task's init counts too.  In a user namespace of
-     * the task's own the count is the namespace's: the task's alone. */
+    /* Per user, so the task's init counts too where it is of the task's
+     * user: the caller's (switched to in a user namespace of the task's
+     * own, where the count is the namespace's, the task's alone).  A root
+     * caller's init stays root while the task becomes another user: its
+     * room went to the task (`--procs 3` ran four processes at once). */
     uint64_t most = lim[CORDON_LIMIT_PROCESSES] ? lim[CORDON_LIMIT_PROCESSES]
                                                 : share_held_by_own_count(l);
-    rlim_t processes = (rlim_t)most + (l->namespaces ? 1 : 0);
+    l->nproc_counts_init = l->namespaces && (!l->switch_user || l->uid == getuid());
+    rlim_t processes = (rlim_t)most + (l->nproc_counts_init ? 1 : 0);
     if (most && l->cgroup.pids_dir < 0)
         set_limit(l, RLIMIT_NPROC, processes, processes);
 }

@@ -888,6 +888,11 @@ int cordon__task_init_main(void *launch)
     if ((l->counts_processes || l->cpu_limit_ns) && (rc = outlive_the_starter(l->init_report)) < 0)
         cordon__child_fail(setup, STEP_NAMESPACES, rc);
     record_uncounted_cpu(l->init_report);
+    /* Opened while the init may (its /proc/self becomes root's below);
+     * the task's first process closes it with every fd of the start. */
+    int oom_score_adj = cordon__open_own_oom_score_adj();
+    if (oom_score_adj < -1)
+        cordon__child_fail(setup, STEP_NAMESPACES, oom_score_adj);
     /* Out of the reach of the task's processes (its user's), before the
      * first of them starts; not before the wait: the parent's counter of
      * the tree's CPU may be attached to a process of its user's only
@@ -948,7 +953,7 @@ int cordon__task_init_main(void *launch)
         publish_own_cpu(report, give_back);
     /* The task's processes keep the oom_score_adj of 1000 they inherit
      * from the init; the init, a copy of the caller, leaves them now. */
-    cordon__leave_oom_victims();
+    cordon__leave_oom_victims(oom_score_adj);
     /* Out of the task's process group: whatever the task's processes do to
      * their group does not reach the init. */
     setpgid(0, 0);

@@ -151,9 +151,13 @@ int cordon__set_no_new_privileges(void);
 /* oom_score_adj 1000: the task's processes go first when memory runs out
  * (oom_victim.c). */
 int cordon__prefer_as_oom_victim(void);
-/* For cordon's init, once the task started: -1000 (never the victim) where
- * it may ask that, else 0 (oom_victim.c). */
-void cordon__leave_oom_victims(void);
+/* The process's own oom_score_adj opened for writing, -1 where there is
+ * none to write, or -errno (oom_victim.c). */
+int cordon__open_own_oom_score_adj(void);
+/* For cordon's init, once the task started, by the fd it opened while it
+ * could: -1000 (never the victim) where it may ask that, else 0; closes
+ * `fd` (oom_victim.c). */
+void cordon__leave_oom_victims(int fd);
 /* A new session keyring of the task's own (keyrings.c). */
 int cordon__leave_callers_keyrings(void);
 

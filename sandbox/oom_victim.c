@@ -30,30 +30,45 @@
 
 #include "confine.h"
 
-static int write_oom_score_adj(const char *value, size_t length)
+/* Its own oom_score_adj, to write; -1 where there is nothing to ask (no
+ * /proc, or a caller that made itself undumpable: its /proc/self is
+ * root's, and the task is no worse off than before). */
+int cordon__open_own_oom_score_adj(void)
 {
     int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
-    /* No /proc, or a caller that made itself undumpable (its /proc/self
-     * is root's): nothing to ask, the task is no worse off than before. */
     if (fd < 0)
-        return errno == ENOENT || errno == EACCES ? 0 : -errno;
+        return errno == ENOENT || errno == EACCES ? -1 : -errno;
+    return fd;
+}
+
+static int write_oom_score_adj(int fd, const char *value, size_t length)
+{
     ssize_t n;
     do
-        n = write(fd, value, length);
+        n = pwrite(fd, value, length, 0);
     while (n < 0 && errno == EINTR);
-    int rc = n == (ssize_t)length ? 0 : n < 0 ? -errno : -EIO;
-    close(fd);
-    return rc;
+    return n == (ssize_t)length ? 0 : n < 0 ? -errno : -EIO;
 }
 
 int cordon__prefer_as_oom_victim(void)
 {
-    return write_oom_score_adj("1000", 4);
+    int fd = cordon__open_own_oom_score_adj();
+    if (fd < 0)
+        return fd == -1 ? 0 : fd;
+    int rc = write_oom_score_adj(fd, "1000", 4);
+    close(fd);
+    return rc;
 }
 
-/* Nothing to do about a refusal: the init is then as it was. */
-void cordon__leave_oom_victims(void)
+/* By `fd`, opened while the init could (before it made itself undumpable:
+ * from then on its /proc/self is root's, which a caller that is not root
+ * may not write, and the init of a nobody caller kept 1000).  Nothing to do
+ * about a refusal: the init is then as it was.  Closes `fd`. */
+void cordon__leave_oom_victims(int fd)
 {
-    if (write_oom_score_adj("-1000", 5) < 0)
-        write_oom_score_adj("0", 1);
+    if (fd < 0)
+        return;
+    if (write_oom_score_adj(fd, "-1000", 5) < 0)
+        write_oom_score_adj(fd, "0", 1);
+    close(fd);
 }

@@ -93,6 +93,31 @@ static void test_exception_sent_signal_names_its_sender_not_an_address(void **st
     cordon_task_free(t);
 }
 
+static int raises_the_signal(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    raise((int)(intptr_t)arg);
+    return 0;
+}
+
+/* Only a crash's signals reach the task's handler: of SIGTERM or SIGUSR1
+ * raised by the task nothing was recorded, and a record of zeros was
+ * reported as "cause: SI_USER", "sent by: pid 0, uid 0". */
+static void test_exception_signal_with_no_record_names_no_sender(void **state)
+{
+    (void)state;
+    const int signals[] = { SIGTERM, SIGUSR1, SIGPIPE, SIGALRM, SIGKILL };
+    for (size_t i = 0; i < sizeof signals / sizeof *signals; i++) {
+        cordon_task *t = cordon_function_task(raises_the_signal, (void *)(intptr_t)signals[i]);
+        const cordon_result *r = run_task(t, CORDON_EXCEPTION);
+        assert_string_equal(r->exception, cordon_signal_name(signals[i]));
+        if (strstr(r->exc_out.data, "cause:") || strstr(r->exc_out.data, "sent by:"))
+            fail_msg("%s", r->exc_out.data);
+        assert_true(strncmp(r->exc_out.data, r->exception, strlen(r->exception)) == 0);
+        cordon_task_free(t);
+    }
+}
+
 REAL_FAULT static int divides_by_zero(cordon_ctx *ctx, void *arg)
 {
     (void)ctx;
@@ -354,6 +379,7 @@ int main(void)
         cmocka_unit_test(test_exception_segfault_report_names_the_static_function),
         cmocka_unit_test(test_exception_abort_is_sigabrt),
         cmocka_unit_test(test_exception_sent_signal_names_its_sender_not_an_address),
+        cmocka_unit_test(test_exception_signal_with_no_record_names_no_sender),
         cmocka_unit_test(test_exception_integer_division_by_zero_is_sigfpe),
         cmocka_unit_test(test_exception_stack_overflow_still_gets_a_report),
         cmocka_unit_test(test_exception_raised_class_and_message),

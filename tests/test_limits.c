@@ -1533,6 +1533,42 @@ static void test_limit_task_processes_are_the_first_oom_victims(void **state)
     assert_true(caller < 1000);
 }
 
+/* In a copy that runs as nobody when the test is root's (a caller that is
+ * not root, whose tasks get a user namespace): "the task's, its init's". */
+static void oom_score_adj_of_a_task_and_its_init(int out)
+{
+    if (geteuid() == 0 && (setgid(65534) != 0 || setuid(65534) != 0 ||
+                           prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) != 0))
+        _exit(2);
+    cordon_task *t = shell("cat /proc/self/oom_score_adj /proc/1/oom_score_adj | tr '\\n' ' '");
+    if (cordon_run(t) != 0)
+        _exit(3);
+    const cordon_result *r = cordon_task_result(t);
+    dprintf(out, "%s%s", r->confinement & CORDON_CONFINED_PID_NAMESPACE ? "" : "no init ",
+            r->std_out.data);
+    cordon_task_free(t);
+}
+
+/* The init leaves the victims once the task has started, whoever the
+ * caller: the init of a caller that is not root made itself undumpable
+ * before it did, its /proc/self root's then, and kept 1000 (with a memory
+ * limit, the kernel could take it, a copy of the caller, and the whole
+ * namespace with it). */
+static void test_limit_cordon_s_init_leaves_the_oom_victims_for_any_caller(void **state)
+{
+    (void)state;
+    char text[64];
+    int status = run_in_a_copy(oom_score_adj_of_a_task_and_its_init, text, sizeof text,
+                               "the task took over 30 s");
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    if (strncmp(text, "no init ", 8) == 0) {
+        print_message("skipped: the task has no pid namespace here\n");
+        skip();
+    }
+    if (strcmp(text, "1000 0 ") != 0 && strcmp(text, "1000 -1000 ") != 0)
+        fail_msg("the task's and its init's oom_score_adj: %s", text);
+}
+
 /* A function that runs a shell whose child allocates without end, and
  * exits 0 once that child was killed: it handled the kill. */
 static int runs_a_shell_that_outlives_an_oom_kill(cordon_ctx *ctx, void *arg)
@@ -1614,6 +1650,7 @@ int main(void)
         cmocka_unit_test(test_limit_memory_too_small_to_start_is_refused),
         cmocka_unit_test(test_limit_memory_reached_by_the_start_is_no_memory_limit_of_the_task),
         cmocka_unit_test(test_limit_task_processes_are_the_first_oom_victims),
+        cmocka_unit_test(test_limit_cordon_s_init_leaves_the_oom_victims_for_any_caller),
         cmocka_unit_test(test_limit_memory_with_a_cgroup_is_memory_limit),
         cmocka_unit_test(test_limit_memory_never_kills_cordon_s_init),
         cmocka_unit_test(test_limit_memory_a_start_that_does_not_fit_says_so),

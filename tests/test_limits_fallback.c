@@ -107,11 +107,34 @@ static void test_fallback_process_limit_is_rlimit_nproc(void **state)
         assert_int_equal(cordon_set_user(t, 65534, 65534), 0);
     }
     const cordon_result *r = run_task(t, 0);
-    /* Per user: a task's init, where it has one, counts too. */
-    bool init = r->confinement & CORDON_CONFINED_PID_NAMESPACE;
+    /* Per user: a task's init, where it has one of the task's user (a
+     * caller that is not root: its own), counts too.  A root caller's
+     * init stays root. */
+    bool init = r->confinement & CORDON_CONFINED_PID_NAMESPACE && geteuid() != 0;
     assert_string_equal(r->std_out.data, init ? "Max processes 34 34 processes \n"
                                               : "Max processes 33 33 processes \n");
     cordon_task_free(t);
+}
+
+/* --procs 3 is three processes of the task's at once, whoever runs it: a
+ * root caller's task run as another user started four, the room made for
+ * an init that, being root's, was never counted. */
+static void test_fallback_process_limit_counts_the_task_s_processes_alone(void **state)
+{
+    (void)state;
+    cordon_task *t = shell("n=0; while [ $n -lt 6 ]; do sleep 30.0417 & n=$((n+1)); "
+                           "echo $n; done 2>/dev/null");
+    cordon_set_limit(t, CORDON_LIMIT_PROCESSES, 3);
+    if (geteuid() == 0) /* a user no other test runs as */
+        assert_int_equal(cordon_set_user(t, 65532, 65532), 0);
+    assert_true(cordon_run(t) >= 0);
+    const cordon_result *r = cordon_task_result(t);
+    /* the shell and two children; the third fork refused, which ends it */
+    if (strcmp(r->std_out.data, "1\n2\n") != 0)
+        fail_msg("the shell started: %s (exit %d, %s)", r->std_out.data, r->exit_code,
+                 r->exception ? r->exception : "no exception");
+    cordon_task_free(t);
+    assert_true(marked_processes_gone("30.0417", false));
 }
 
 /* A process of `uid` that waits to be killed, and dies with the test (a
@@ -432,6 +455,7 @@ int main(void)
         cmocka_unit_test(test_fallback_memory_limit_is_rlimit_as),
         cmocka_unit_test(test_fallback_memory_limit_is_the_function_s_own),
         cmocka_unit_test(test_fallback_process_limit_is_rlimit_nproc),
+        cmocka_unit_test(test_fallback_process_limit_counts_the_task_s_processes_alone),
         cmocka_unit_test(test_fallback_process_limit_that_refuses_the_exec_is_a_process_limit),
         cmocka_unit_test(test_fallback_memory_rlimit_is_visible_to_a_command),
         cmocka_unit_test(test_fallback_memory_limit_holds_memory_that_outlives_its_mappings),

@@ -645,6 +645,39 @@ static bool small_commands_are_small(void)
     return ran;
 }
 
+/* A command whose exec failed ran nothing of its own: its first process
+ * was cordon's copy of the caller, noted as begun just before the exec,
+ * and an ExecError carried its 1 ms and 1.4 MiB (2.9 MiB without
+ * namespaces), against the rule for a task ended in its start. */
+static void test_usage_a_command_that_could_not_start_used_nothing(void **state)
+{
+    (void)state;
+    char *held = hold_touched_memory(64);
+    const char *const missing[] = { "/nonexistent/program", NULL };
+    const char *const unexecutable[] = { "/etc/passwd", NULL };
+    const char *const *programs[] = { missing, unexecutable };
+    for (int namespaces = 0; namespaces < 2; namespaces++) {
+        if (!namespaces)
+            setenv("CORDON_NO_NAMESPACES", "1", 1);
+        for (int i = 0; i < 2; i++) {
+            cordon_task *t = cordon_command_task(programs[i]);
+            const cordon_result *r = run_task(t, CORDON_EXCEPTION);
+            assert_string_equal(r->exception, "ExecError");
+            const cordon_usage *u = &r->usage;
+            if (u->user_us || u->sys_us || u->max_rss_kb || u->minflt || u->majflt ||
+                u->nvcsw || u->nivcsw)
+                fail_msg("%s%s: %llu us user, %llu us system, %llu KiB, %llu faults",
+                         programs[i][0], namespaces ? "" : " without namespaces",
+                         (unsigned long long)u->user_us, (unsigned long long)u->sys_us,
+                         (unsigned long long)u->max_rss_kb, (unsigned long long)u->minflt);
+            assert_true(u->wall_us > 0);
+            cordon_task_free(t);
+        }
+        unsetenv("CORDON_NO_NAMESPACES");
+    }
+    free(held);
+}
+
 static void test_usage_commands_peak_is_not_the_callers_heap(void **state)
 {
     (void)state;
@@ -1391,6 +1424,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_usage_commands_give_back_is_not_against_its_cpu_limit),
         cmocka_unit_test(test_usage_a_forked_command_without_namespaces_is_its_own),
         cmocka_unit_test(test_usage_commands_peak_is_not_the_callers_heap),
+        cmocka_unit_test(test_usage_a_command_that_could_not_start_used_nothing),
         cmocka_unit_test(test_usage_commands_peak_is_not_the_callers_mapping),
         cmocka_unit_test(test_usage_commands_peak_is_not_the_callers_file_mapping),
         cmocka_unit_test(test_usage_commands_run_from_a_caller_with_a_preloaded_shim),
