@@ -90,6 +90,23 @@ def check_sort(sort):
         raise ValueError(f"sort={sort!r}: not a sort key of pstats ({keys})") from None
 
 
+def check_limit(limit):
+    """The rows pstats prints: a count (an int from 0), a fraction of them
+    (a float from 0.0 to below 1.0), a regular expression their names
+    match (a str), or None for all; anything else is the caller's mistake,
+    said before the task runs (pstats took -1 as "all but the last" and
+    ignored a float past 1)."""
+    if limit is None or type(limit) is str:
+        return
+    if type(limit) is int and limit >= 0 or type(limit) is float and 0.0 <= limit < 1.0:
+        return
+    if type(limit) in (int, float):
+        raise ValueError(f"limit={limit!r}: expected a count from 0, a fraction from 0.0 to "
+                         "below 1.0, a regular expression or None")
+    raise TypeError(f"limit={limit!r}: expected a count (int), a fraction (float), a regular "
+                    "expression (str) or None")
+
+
 def print_report(stats, out, sort="cumulative", limit=25):
     if not stats:
         print("cordon: no profile came back from the task", file=out)

@@ -919,6 +919,8 @@ class _Unpickler(pickle._Unpickler):
                     "would recurse through")
             if isinstance(built, SyntaxError):
                 _check_syntax_error(built)
+            elif isinstance(built, UnicodeError):
+                _check_unicode_error(built)
 
     def _measure_tuple(self):
         """The depth of the tuple (or tuple subclass) just built on top of
@@ -1372,6 +1374,29 @@ def _check_syntax_error(exc):
             raise pickle.UnpicklingError(
                 "the task's return is a SyntaxError whose offsets lie outside its text, "
                 "which the caller's traceback would draw a caret for each column of")
+
+
+_UNICODE_ERROR_OBJECT = ((UnicodeDecodeError, bytes), (UnicodeEncodeError, str),
+                         (UnicodeTranslateError, str))
+
+
+def _check_unicode_error(exc):
+    """A UnicodeError's object of the type its str() reads and its start
+    and end within it.  CPython 3.11 reads the object at `start` unchecked
+    and takes its length as of the type it expects: a task's
+    UnicodeDecodeError with start -2**40, raised or returned, killed the
+    caller with SIGSEGV when it was printed (cordon prints each one it
+    raises, to see its words)."""
+    for cls, kind in _UNICODE_ERROR_OBJECT:
+        if not isinstance(exc, cls):
+            continue
+        obj, start, end = exc.object, exc.start, exc.end
+        if (type(obj) is not kind or type(start) is not int or type(end) is not int
+                or not 0 <= start <= len(obj) or not 0 <= end <= len(obj)):
+            raise pickle.UnpicklingError(
+                f"the task's return is a {cls.__name__} whose object is not {kind.__name__} "
+                "or whose start or end lies outside it, which the caller's str() of it "
+                "would read past")
 
 
 def _group_members(exc):

@@ -291,15 +291,34 @@ def policy(value):
 
 
 def user_ids(value):
-    """(uid, gid) of a user name or uid; a ValueError naming the option for
-    one the system does not know (pwd's own KeyError says neither)."""
+    """(uid, gid) of a user name or uid, as `cordon run --user` takes it: a
+    name first, else a uid (an int, or its digits) from 0 to 2**32 - 2,
+    with its passwd entry's group or, without an entry, the group of the
+    same number.  A ValueError names the option for anything else."""
     if isinstance(value, bool) or not isinstance(value, (int, str)):
         raise TypeError(f"user={value!r}: expected a user name or a uid")
+    if isinstance(value, str):
+        try:
+            entry = pwd.getpwnam(value)
+            return entry.pw_uid, entry.pw_gid
+        except (KeyError, ValueError):
+            pass
+    uid = value if isinstance(value, int) else _digits(value)
+    if uid is None or not 0 <= uid <= 2**32 - 2:
+        raise ValueError(f"user={value!r}: no such user, and not a uid from 0 to "
+                         f"{2**32 - 2}") from None
     try:
-        entry = pwd.getpwuid(value) if isinstance(value, int) else pwd.getpwnam(value)
-    except (KeyError, OverflowError, ValueError):
-        raise ValueError(f"user={value!r}: no such user") from None
-    return entry.pw_uid, entry.pw_gid
+        return uid, pwd.getpwuid(uid).pw_gid
+    except KeyError:
+        return uid, uid  # a uid without an entry: its own group, as --user gives
+
+
+def _digits(text):
+    """The number `text` spells in ASCII digits alone, else None (int()
+    would take '+5', ' 5', '5_0' and other scripts' digits)."""
+    if text and text.isascii() and text.isdigit():
+        return int(text)
+    return None
 
 
 def task_user(value):

@@ -673,11 +673,16 @@ class _Task:
     def run_profiler(self, out: Optional[TextIO] = None, sort: str = "cumulative",
                      limit: int = 25) -> Any:
         """Runs the task and prints where its time went to `out` (default
-        sys.stdout), then returns or raises as run() does.  A function
-        task's profile comes back with its return or exception: one that
-        cordon ended (Timeout, CpuLimit, MemoryLimit, a crash) sends none,
-        and `out` says so, naming the ending."""
-        _profile.check_sort(sort)  # the caller's mistake, before the task runs
+        sys.stdout), then returns or raises as run() does.  `sort` is a
+        pstats sort key ("cumulative", "tottime", "calls", ...; a
+        ValueError names the others); `limit` the rows printed: a count
+        (an int from 0), a fraction of them (a float from 0.0 to below
+        1.0), a regular expression their names match, or None for all.
+        A function task's profile comes back with its return or exception:
+        one that cordon ended (Timeout, CpuLimit, MemoryLimit, a crash)
+        sends none, and `out` says so, naming the ending."""
+        _profile.check_sort(sort)  # the caller's mistakes, before the task runs
+        _profile.check_limit(limit)
         self._refuse_here()
         marked = []
         try:

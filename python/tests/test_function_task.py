@@ -312,10 +312,12 @@ def test_every_bad_option_value_is_a_value_or_type_error_naming_the_option():
     # a user, a level, an environment or a policy that cannot be: said before
     # the task runs, in the option's words, never a KeyError, an
     # AttributeError or a RemoteError from the child
-    with pytest.raises(ValueError, match=r"^user='no-such-user-here': no such user$"):
+    with pytest.raises(ValueError, match=r"^user='no-such-user-here': no such user, and not "
+                                         r"a uid from 0 to 4294967294$"):
         FunctionTask(helpers.add, 1).configure(user="no-such-user-here").run()
-    with pytest.raises(ValueError, match=r"^user=4000000000: no such user$"):
-        ShellCommand("true", user=4000000000).run()
+    for user in (4294967295, -1, "4294967295", "-1", "+5", " 5", "5_0", "\u0665"):
+        with pytest.raises(ValueError, match=r"^user=.*: no such user, and not a uid"):
+            ShellCommand("true", user=user).run()
     with pytest.raises(ValueError, match=r"^log_level='LOUD': "):
         FunctionTask(helpers.add, 1).configure(log_level="LOUD").run()
     # a bool is an int to Python: True had run at level 1
@@ -332,6 +334,18 @@ def test_every_bad_option_value_is_a_value_or_type_error_naming_the_option():
         policy=pathlib.Path(os.environ["CORDON_POLICY_PATH"]) / "nonet.policy").run() == 1
     t = FunctionTask(helpers.add, 1, 2).configure(log_level="WARNING")
     assert t.run() == 3
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root runs a task as another user")
+def test_a_uid_without_a_passwd_entry_is_taken_as_the_cli_s_user_takes_it():
+    # `cordon run --user 12345` runs as uid and gid 12345; user=12345 and
+    # user="12345" were "no such user" for want of a passwd entry
+    import pwd
+    free = next(uid for uid in range(12345, 13000) if uid not in {e.pw_uid for e in pwd.getpwall()})
+    for user in (free, str(free)):
+        assert ShellCommand("id -u; id -g", user=user).run().std_out == f"{free}\n{free}\n"
+    # a name that is all digits is the name first, as for --user
+    assert ShellCommand("id -u", user="65534").run().std_out == "65534\n"
 
 
 _NOT_ROOT_USER = """
@@ -740,6 +754,16 @@ def test_a_bad_profile_sort_is_said_before_the_task_runs(tmp_path):
     with pytest.raises(ValueError, match=r"^sort='bogus': not a sort key"):
         t.run_profiler(sort="bogus")
     assert not mark.exists() and t.attempts == 0
+    # a limit pstats would misread (-1: all rows but the last) or fail on
+    for limit, error in ((-1, ValueError), (1.5, ValueError), (True, TypeError),
+                         ([3], TypeError)):
+        with pytest.raises(error, match=rf"^limit={re.escape(repr(limit))}: expected a count"):
+            t.run_profiler(limit=limit)
+    assert not mark.exists() and t.attempts == 0
+    for limit in (0, 3, 0.5, "write_text", None):
+        out = io.StringIO()
+        assert t.run_profiler(out=out, limit=limit) == 1
+        assert "function calls" in out.getvalue(), out.getvalue()
 
 
 def test_a_signalling_nan_time_names_its_option():

@@ -954,6 +954,43 @@ def test_a_value_s_exceptions_and_library_objects_hold_what_their_constructors_g
     _refused_within(data, 10)
 
 
+_UNICODE_ERRORS = r"""
+import pickle, sys
+sys.path[:0] = [{tests!r}, {package!r}]
+import cordon
+from test_hostile_return import forged, outcome, raise_envelope, value_envelope
+bad = pickle.dumps(UnicodeDecodeError("utf-8", b"x", -(1 << 40), -(1 << 40) + 1, "r"))
+# a UnicodeEncodeError whose state makes its object bytes and its start 2
+state = (b"\x80\x04cbuiltins\nUnicodeEncodeError\n(Vutf-8\nVx\nK\x00K\x01Vr\ntR"
+         b"}}(Vobject\nC\x03abcVstart\nK\x02Vend\nK\x03ub.")
+for envelope in (raise_envelope(bad, "builtins", "UnicodeDecodeError"), value_envelope(bad),
+                 value_envelope(state)):
+    got = outcome(forged(envelope))
+    print(type(got).__name__, str(got)[:40])
+good = UnicodeDecodeError("utf-8", b"\xff", 0, 1, "invalid start byte")
+got = outcome(forged(value_envelope(pickle.dumps(good))))
+print(type(got).__name__, str(got))
+"""
+
+
+def test_a_unicode_error_reading_past_its_object_is_refused():
+    # CPython 3.11's str() of a UnicodeError reads its object at `start`
+    # unchecked: a task's UnicodeDecodeError of start -2**40, raised or
+    # returned, killed the caller with SIGSEGV when cordon (or the caller)
+    # printed it.  In a process of its own, that such a crash fails the
+    # test and not the whole run.
+    code = _UNICODE_ERRORS.format(tests=os.path.dirname(__file__),
+                                  package=os.path.dirname(os.path.dirname(cordon.__file__)))
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, (done.returncode, done.stderr[-2000:])
+    lines = done.stdout.splitlines()
+    assert [line.split()[0] for line in lines[:3]] == ["RemoteError", "UntrustedReturn",
+                                                       "UntrustedReturn"], lines
+    assert lines[3] == ("UnicodeDecodeError 'utf-8' codec can't decode byte 0xff in position "
+                        "0: invalid start byte"), lines
+
+
 def test_a_test_runner_s_own_exception_is_not_raised_in_the_caller():
     import unittest  # noqa: F401 (loaded, as in a test run)
     for name in (b"SkipTest", b"_ShouldStop"):
