@@ -360,7 +360,7 @@ int help_print(const char *topic)
     else if (strcmp(topic, "report") == 0)
         text = report_help;
     else if (strcmp(topic, "cordon") == 0 || strcmp(topic, "help") == 0 ||
-             strcmp(topic, "--help") == 0) /* `cordon help help`: the overview */
+             runner_is_help_word(topic)) /* `cordon help help`, `cordon help -h`: the overview */
         text = top_help;
     else {
         /* `cordon help frobnicate` is the mistake `cordon frobnicate` is. */

@@ -51,7 +51,8 @@ static int apply_value(const char *name, const char *value, report_options *o)
     if (strcmp(name, "--top") == 0) {
         if (units_parse_count(value, 0, UINT64_MAX - 1, &o->top) == 0)
             return 0;
-        runner_error("--top: '%s' is not a whole number", value);
+        runner_error("--top: '%s' is not a whole number from 0 (every row) to %llu", value,
+                     (unsigned long long)(UINT64_MAX - 1));
         return -1;
     }
     /* Each line with no record is held until it is printed. */

@@ -96,8 +96,9 @@ static void append_to_message(cordon_error *err, const char *more)
 int cordon_policy_import(const char *path, FILE *out, FILE *notes, cordon_error *err)
 {
     CORDON__NO_CANCELLATION;
-    if (!path) {
-        cordon__error_set(err, -EINVAL, NULL, 0, 0, "no profile given");
+    if (!path || !*path) { /* '' was "cannot read policy file ''" */
+        cordon__error_set(err, -EINVAL, NULL, 0, 0, "no profile given (the path of a Docker "
+                          "seccomp profile or a Minijail policy file)");
         return -EINVAL;
     }
     char *text = cordon__policy_read_file(path, path, err);

@@ -169,6 +169,18 @@ void cordon__lint_int_arguments(linter *l, size_t i)
     }
 }
 
+/* Whether an earlier rule came from the same name in the same place: each
+ * '||' alternative of a rule is a rule of its own, said once. */
+static bool written_before(const cordon_policy *p, size_t i)
+{
+    const cordon__rule *rule = &p->rules[i];
+    for (size_t j = 0; j < i; j++)
+        if (p->rules[j].origin == rule->origin && p->rules[j].line == rule->line &&
+            p->rules[j].column == rule->column)
+            return true;
+    return false;
+}
+
 /* A rule for a call that an ABI admitted by "arch" does not have. */
 void cordon__lint_foreign_abis(linter *l, size_t i)
 {
@@ -181,7 +193,8 @@ void cordon__lint_foreign_abis(linter *l, size_t i)
         if (!(p->foreign_arches & abis[a].bit) ||
             !cordon__syscall_named_by_libseccomp(rule->syscall))
             continue;
-        if (seccomp_syscall_resolve_name_arch(abis[a].arch, rule->syscall_name) >= 0)
+        if (seccomp_syscall_resolve_name_arch(abis[a].arch, rule->syscall_name) >= 0 ||
+            written_before(p, i))
             continue;
         warn(l, rule->origin, rule->line, rule->column, "%s has no syscall '%s': for the %s "
              "calls that 'arch' admits this rule applies to nothing", abis[a].name,

@@ -177,6 +177,19 @@ char *cordon__policy_trusted(char *path)
     return NULL;
 }
 
+/* A policy a relative entry of the search path found: one of whatever
+ * directory the caller happens to run in (a task's working directory, a
+ * checkout), which $CORDON_POLICY_PATH's user did not mean to trust.
+ * Ends the search, as an untrusted one does; said in skipped_untrusted. */
+static char *relative_entry_refused(char *found)
+{
+    snprintf(skipped_untrusted, sizeof skipped_untrusted, "%s (found by a relative entry of "
+             "$CORDON_POLICY_PATH, from the working directory: write the entry as an absolute "
+             "path)", found);
+    free(found);
+    return NULL;
+}
+
 /* The first file of that name on the search path, or NULL; one found
  * where it is not trusted ends the search, said in skipped_untrusted: a
  * later one in its place (the shipped default for a user's own stricter
@@ -191,6 +204,8 @@ char *cordon__policy_find(const char *name)
         const char *end = strchr(dir, ':');
         size_t len = end ? (size_t)(end - dir) : strlen(dir);
         char *found = len ? readable_in(dir, len, name) : NULL;
+        if (found && dir[0] != '/')
+            return relative_entry_refused(found);
         if (found)
             return cordon__policy_trusted(found);
         dir = end ? end + 1 : dir + len;
@@ -275,6 +290,11 @@ char *cordon__policy_import_text(const char *name, cordon_error *err)
 {
     bool docker = has_prefix(name, CORDON_DOCKER_PREFIX);
     const char *path = name + strlen(docker ? CORDON_DOCKER_PREFIX : CORDON_MINIJAIL_PREFIX);
+    if (!*path) { /* "cannot read policy file ''" said nothing of what was missing */
+        cordon__error_set(err, -EINVAL, NULL, 0, 0, "'%s' names no file: give %sPATH", name,
+                          docker ? CORDON_DOCKER_PREFIX : CORDON_MINIJAIL_PREFIX);
+        return NULL;
+    }
     char *file = cordon__policy_read_file(path, path, err);
     if (!file)
         return NULL;
@@ -337,6 +357,11 @@ static cordon_policy *load_imported(const char *name, cordon_error *err)
 static cordon_policy *load_docker(const char *name, cordon_error *err)
 {
     const char *path = name + strlen(CORDON_DOCKER_PREFIX);
+    if (!*path) {
+        cordon__error_set(err, -EINVAL, NULL, 0, 0, "'%s' names no file: give %sPATH", name,
+                          CORDON_DOCKER_PREFIX);
+        return NULL;
+    }
     char *text = NULL;
     size_t len = 0;
     FILE *out = open_memstream(&text, &len);

@@ -189,7 +189,7 @@ static int names_found(char ***names, size_t *count)
     for (const char *dir = search; dir && *dir && rc == 0;) {
         const char *end = strchr(dir, ':');
         size_t len = end ? (size_t)(end - dir) : strlen(dir);
-        if (len)
+        if (len && dir[0] == '/') /* a relative entry finds nothing (policy_load.c) */
             rc = add_names_in(dir, len, names, count);
         dir = end ? end + 1 : dir + len;
     }

@@ -940,6 +940,55 @@ static void test_learn_without_a_base_makes_no_file_set_id(void **state)
     assert_int_equal(st.st_mode & (S_ISUID | S_ISGID), 0);
 }
 
+/* A learning run that its base policy's kill ended: the learned policy,
+ * run again, kills at the same call, by its default (the call was never
+ * let through to be learned), which is its check passed, not "check
+ * failed" (the policy was said to be incomplete); the exit is the
+ * learning run's, 159. */
+/* The first 16 KiB of the file at `path`, to free; "" where none. */
+static char *file_text(const char *path)
+{
+    char *text = calloc(1, 16384);
+    assert_non_null(text);
+    FILE *f = fopen(path, "r");
+    if (f) {
+        size_t n = fread(text, 1, 16383, f);
+        text[n] = '\0';
+        fclose(f);
+    }
+    return text;
+}
+
+static void test_learn_command_killed_by_its_base_checks_as_the_same_violation(void **state)
+{
+    (void)state;
+    SKIP_UNDER_VALGRIND("valgrind has no seccomp(2), so no user notification");
+    const char *runner = getenv("CORDON_RUNNER");
+    char out[] = "/tmp/cordon-learn-kill-XXXXXX";
+    int fd = mkstemp(out);
+    assert_true(fd >= 0);
+    close(fd);
+    char cmd[2048], err_path[600];
+    snprintf(err_path, sizeof err_path, "%s.err", out);
+    snprintf(cmd, sizeof cmd, "%s learn --out %s --policy nonet-kill -- python3 -c 'import "
+             "socket; socket.socket()' 2>%s >/dev/null", runner ? runner : "build/cordon",
+             out, err_path);
+    int status = system(cmd);
+    char *err = file_text(err_path);
+    unlink(out);
+    unlink(err_path);
+    if (strstr(err, "seccomp user notification")) {
+        free(err);
+        skip();
+    }
+    assert_true(WIFEXITED(status));
+    if (WEXITSTATUS(status) != 159 || !strstr(err, "cordon: checked: under the learned policy "
+                                                  "the command ended with PolicyViolation") ||
+        strstr(err, "check failed"))
+        fail_msg("exit %d:\n%s", WEXITSTATUS(status), err);
+    free(err);
+}
+
 static void test_learn_command_writes_and_checks(void **state)
 {
     (void)state;
@@ -1379,6 +1428,7 @@ int main(void)
         cmocka_unit_test(test_learn_without_a_base_policy_runs),
         cmocka_unit_test(test_learn_without_a_base_makes_no_file_set_id),
         cmocka_unit_test(test_learn_command_writes_and_checks),
+        cmocka_unit_test(test_learn_command_killed_by_its_base_checks_as_the_same_violation),
         cmocka_unit_test(test_learn_command_output_never_enters_the_policy),
         cmocka_unit_test(test_learn_out_plants_are_never_written_through),
         cmocka_unit_test(test_learn_out_is_written_where_its_directory_was_when_learn_began),

@@ -400,6 +400,54 @@ static void search_again(char *kept)
     free(kept);
 }
 
+/* A relative entry of CORDON_POLICY_PATH names a directory of whatever
+ * directory the caller runs in: a policy found there was read and used
+ * (`cd /tmp/x; CORDON_POLICY_PATH=rel cordon run --policy p`), and listed.
+ * Refused by name, as an untrusted place is; a later entry is not asked
+ * in its stead, and a name the entry does not hold is found on.  The
+ * entry's names are not listed, but for the refusal of one the search
+ * would find there. */
+static void test_policy_a_relative_search_entry_is_refused(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/cordon-relative-XXXXXX", sub[128], file[160], here[PATH_MAX];
+    assert_non_null(mkdtemp(dir));
+    snprintf(sub, sizeof sub, "%s/rel", dir);
+    assert_int_equal(mkdir(sub, 0755), 0);
+    snprintf(file, sizeof file, "%s/nonet.policy", sub);
+    FILE *f = fopen(file, "w");
+    assert_non_null(f);
+    fputs("default allow\nkill acct\n", f);
+    fclose(f);
+    assert_non_null(getcwd(here, sizeof here));
+    assert_int_equal(chdir(dir), 0);
+    char *kept = search_first("rel");
+    cordon_error err;
+    assert_null(cordon_policy_load("nonet", &err));
+    assert_int_equal(err.code, -EPERM);
+    if (!strstr(err.message, "rel/nonet.policy (found by a relative entry of "
+                             "$CORDON_POLICY_PATH"))
+        fail_msg("%s", err.message);
+    cordon_policy *compute = cordon_policy_load("compute", &err); /* not in rel/: found on */
+    assert_non_null(compute);
+    cordon_policy_free(compute);
+    char *listed = NULL;
+    size_t size = 0;
+    FILE *out = open_memstream(&listed, &size);
+    assert_int_equal(cordon_policy_list(out), 0);
+    fclose(out);
+    /* the list says why its nonet is not the one it would be */
+    if (!strstr(listed, "nonet      policy 'nonet' not read from rel/nonet.policy (found by a "
+                        "relative entry"))
+        fail_msg("%s", listed);
+    free(listed);
+    search_again(kept);
+    assert_int_equal(chdir(here), 0);
+    unlink(file);
+    rmdir(sub);
+    rmdir(dir);
+}
+
 /* A user's directory on CORDON_POLICY_PATH that holds a default.policy of
  * its own: the shipped nonet, which includes "default", had been built on
  * that file (here, one that does not even read); a name in an include is
@@ -846,6 +894,7 @@ int main(void)
         cmocka_unit_test(test_policy_include_of_a_shipped_policy_by_name),
         cmocka_unit_test(test_policy_include_by_name_looks_beside_the_including_file_first),
         cmocka_unit_test(test_policy_by_name_is_read_only_from_trusted_places),
+        cmocka_unit_test(test_policy_a_relative_search_entry_is_refused),
         cmocka_unit_test(test_policy_load_errors_name_what_is_missing),
         cmocka_unit_test(test_policy_nul_byte_is_an_error_with_its_place),
         cmocka_unit_test(test_policy_show_disassembles_the_filter),

@@ -405,6 +405,14 @@ static void test_check_warns_of_syscalls_an_admitted_abi_lacks(void **state)
     expect_line(&r, "abi.policy:3:6: warning: i386 has no syscall 'newfstatat': for the i386 calls "
                     "that 'arch' admits this rule applies to nothing\n");
     free(r.text);
+    /* Said once for a rule of many '||' alternatives (each is a rule of
+     * its own inside): it was said 22 times of the default's families. */
+    r = check("alternatives.policy", "default allow\narch x86_64 i386\n"
+              "errno EPERM newfstatat if arg0 & 0xffffffff == 1 || arg0 & 0xffffffff == 2 || "
+              "arg0 & 0xffffffff == 3\n", 0);
+    assert_int_equal(r.counts.warnings, 1);
+    expect_line(&r, "alternatives.policy:3:13: warning: i386 has no syscall 'newfstatat'");
+    free(r.text);
 }
 
 static void test_check_refuses_unknown_flags_and_names_a_missing_file(void **state)

@@ -177,6 +177,9 @@ static void test_cli_help_as_an_option_s_value_is_the_help(void **state)
         { "Usage: cordon report", { "report", "--lines", "--help", NULL } },
         { "Usage: cordon report", { "report", "--top", "-h", NULL } },
         { "Usage: cordon report", { "report", "--sort", "-h", NULL } },
+        /* help's topic a help word: the overview ("no command '-h'") */
+        { "Usage: cordon COMMAND", { "help", "-h", NULL } },
+        { "Usage: cordon COMMAND", { "--help", "--help", NULL } },
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         captured c = cordon_with_input("echo RAN\n", cases[i].args);
@@ -377,6 +380,36 @@ static void test_cli_a_single_value_option_given_twice_is_refused(void **state)
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         captured c = cordon_with_input(NULL, cases[i].args);
         expect_status(&c, 125);
+        assert_string_equal(c.out, "");
+        assert_string_equal(c.err, cases[i].message);
+        captured_free(&c);
+    }
+}
+
+/* A value refused says what would have been taken: --top's range (a
+ * negative and a 20-digit count were "not a whole number" alike), an
+ * import prefix with no file after it ("cannot read policy file ''"). */
+static void test_cli_refused_values_say_what_is_taken(void **state)
+{
+    (void)state;
+    const struct { const char *args[9]; const char *message; int status; } cases[] = {
+        { { "report", "--top", "-1", "/dev/null", NULL },
+          "cordon: --top: '-1' is not a whole number from 0 (every row) to "
+          "18446744073709551614\n", 125 },
+        { { "report", "--top", "99999999999999999999", "/dev/null", NULL },
+          "cordon: --top: '99999999999999999999' is not a whole number from 0 (every row) to "
+          "18446744073709551614\n", 125 },
+        { { "run", "--policy", "docker:", "--", "true", NULL },
+          "cordon: --policy: 'docker:' names no file: give docker:PATH\n", 125 },
+        { { "run", "--policy", "minijail:", "--", "true", NULL },
+          "cordon: --policy: 'minijail:' names no file: give minijail:PATH\n", 125 },
+        { { "policy", "import", "docker:", NULL },
+          "cordon: no profile given (the path of a Docker seccomp profile or a Minijail policy "
+          "file)\n", 1 }, /* the import's failure, as for a file it cannot read */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        captured c = cordon_with_input(NULL, cases[i].args);
+        expect_status(&c, cases[i].status);
         assert_string_equal(c.out, "");
         assert_string_equal(c.err, cases[i].message);
         captured_free(&c);
@@ -749,6 +782,7 @@ int main(void)
         cmocka_unit_test(test_cli_unknown_or_missing_command_is_125),
         cmocka_unit_test(test_cli_a_single_value_option_given_twice_is_refused),
         cmocka_unit_test(test_cli_repeatable_options_add_up),
+        cmocka_unit_test(test_cli_refused_values_say_what_is_taken),
         cmocka_unit_test(test_cli_started_with_standard_fds_closed),
         cmocka_unit_test(test_cli_batch_progress_line_on_a_terminal),
         cmocka_unit_test(test_cli_batch_progress_while_the_input_is_open),
