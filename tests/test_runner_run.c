@@ -1768,8 +1768,8 @@ static void test_run_a_slow_reader_holds_neither_deadline_nor_limit(void **state
     for (size_t i = 0; i < sizeof runs / sizeof *runs; i++) {
         unlink(audit);
         snprintf(args, sizeof args, "run --audit %s %s 2>/dev/null", audit, runs[i]);
-        /* 4 KiB a second, for 4 s */
-        captured c = cordon_into(args, "for i in 1 2 3 4; do head -c 4096 >/dev/null; sleep 1; "
+        /* 4 KiB a second, for 2 s: past the 1.5 s the run may take */
+        captured c = cordon_into(args, "for i in 1 2; do head -c 4096 >/dev/null; sleep 1; "
                                        "done");
         captured_free(&c);
         char *line = read_file_text(audit);
@@ -1805,11 +1805,30 @@ static void test_run_reader_gone_at_exit_is_said(void **state)
     remove_tree(dir);
 }
 
+/* Waits up to 10 s for a process marked `mark` (one of its argv) to be
+ * there and, with `ended`, gone again (and half a second more). */
+static void wait_for_marked_process(const char *mark, bool ended)
+{
+    int i = 0;
+    for (; i < 1000 && count_marked_processes(mark, false) == 0; i++)
+        usleep(10 * 1000);
+    for (; ended && i < 1000 && count_marked_processes(mark, false) > 0; i++)
+        usleep(10 * 1000);
+    if (i == 1000)
+        fail_msg("the process marked %s did not %s", mark, ended ? "come and go" : "start");
+    /* A killed process's argv is gone before cordon has reaped it and
+     * said how its attempt ended. */
+    if (ended)
+        usleep(500 * 1000);
+}
+
 /* `cordon ARGS`, its stdout and stderr into files of `dir`, sent `sig`
- * after a second; returns its wait status, leaves what it wrote in
- * `*out` and `*err`. */
-static int cordon_stopped(const char *dir, int sig, char **out, char **err,
-                          const char *const args[])
+ * once the task's process marked `mark` has started (cordon has long
+ * taken its signals by then) or, with `ended`, once it has ended too;
+ * returns cordon's wait status, leaves what it wrote in `*out` and
+ * `*err`. */
+static int cordon_stopped(const char *dir, int sig, const char *mark, bool ended, char **out,
+                          char **err, const char *const args[])
 {
     char out_path[512], err_path[512];
     snprintf(out_path, sizeof out_path, "%s/out", dir);
@@ -1828,8 +1847,7 @@ static int cordon_stopped(const char *dir, int sig, char **out, char **err,
         execv(argv[0], (char *const *)argv);
         _exit(99);
     }
-    struct timespec second = { 1, 0 };
-    nanosleep(&second, NULL);
+    wait_for_marked_process(mark, ended);
     kill(pid, sig);
     int status;
     while (waitpid(pid, &status, 0) < 0)
@@ -1854,7 +1872,8 @@ static void test_run_stopped_by_any_terminating_signal_says_so(void **state)
                  signals[i] == SIGUSR1 ? "SIGUSR1" : signals[i] == SIGUSR2 ? "SIGUSR2"
                  : signals[i] == SIGALRM ? "SIGALRM" : signals[i] == SIGPROF ? "SIGPROF"
                  : signals[i] == SIGXCPU ? "SIGXCPU" : "SIGRTMIN+5");
-        int status = cordon_stopped(dir, signals[i], &out, &err, (const char *const[]){
+        int status = cordon_stopped(dir, signals[i], "28.0282", false, &out, &err,
+                                    (const char *const[]){
             "run", "--json", "--shell", "sleep 28.0281 & sleep 28.0282", NULL });
         assert_true(WIFSIGNALED(status) && WTERMSIG(status) == signals[i]);
         snprintf(check, sizeof check,
@@ -1878,8 +1897,8 @@ static void test_run_stopped_by_a_signal_says_so(void **state)
 {
     (void)state;
     char *dir = make_temp_dir(), *out, *err;
-    int status = cordon_stopped(dir, SIGINT, &out, &err, (const char *const[]){
-        "run", "--json", "--shell", "sleep 29", NULL });
+    int status = cordon_stopped(dir, SIGINT, "29.0291", false, &out, &err, (const char *const[]){
+        "run", "--json", "--shell", "sleep 29.0291", NULL });
     assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGINT);
     assert_int_equal(python_check(out, strlen(out),
                                   "assert d['status'] == 130, d['status']\n"
@@ -1890,8 +1909,8 @@ static void test_run_stopped_by_a_signal_says_so(void **state)
                      0);
     free(out);
     free(err);
-    status = cordon_stopped(dir, SIGINT, &out, &err, (const char *const[]){
-        "run", "--shell", "sleep 29", NULL });
+    status = cordon_stopped(dir, SIGINT, "29.0292", false, &out, &err, (const char *const[]){
+        "run", "--shell", "sleep 29.0292", NULL });
     assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGINT);
     if (!strstr(err, "cordon: Cancelled: cordon was stopped by SIGINT") ||
         strstr(err, "cordon_cancel"))
@@ -1900,8 +1919,8 @@ static void test_run_stopped_by_a_signal_says_so(void **state)
     free(err);
     /* Stopped during an attempt that would be retried: no "retrying" for
      * a retry that never comes. */
-    status = cordon_stopped(dir, SIGINT, &out, &err, (const char *const[]){
-        "run", "--retry", "3", "--shell", "sleep 29", NULL });
+    status = cordon_stopped(dir, SIGINT, "29.0293", false, &out, &err, (const char *const[]){
+        "run", "--retry", "3", "--shell", "sleep 29.0293", NULL });
     assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGINT);
     if (!strstr(err, "cordon: Cancelled: cordon was stopped by SIGINT") || strstr(err, "retrying"))
         fail_msg("stderr: %s", err);
@@ -1910,9 +1929,9 @@ static void test_run_stopped_by_a_signal_says_so(void **state)
     /* Stopped in --backoff's wait: the last attempt's result stands, and
      * the user and the record are told it was the last (its Timeout was
      * all they heard). */
-    status = cordon_stopped(dir, SIGINT, &out, &err, (const char *const[]){
+    status = cordon_stopped(dir, SIGINT, "29.0294", true, &out, &err, (const char *const[]){
         "run", "--retry", "3", "--backoff", "20s", "--timeout", "200ms", "--json", "--shell",
-        "sleep 29", NULL });
+        "sleep 29.0294", NULL });
     assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGINT);
     assert_int_equal(python_check(out, strlen(out),
                                   "assert d['exception'] == 'Timeout', d['exception']\n"
@@ -1922,8 +1941,8 @@ static void test_run_stopped_by_a_signal_says_so(void **state)
                      0);
     free(out);
     free(err);
-    status = cordon_stopped(dir, SIGINT, &out, &err, (const char *const[]){
-        "run", "--retry", "3", "--backoff", "20s", "--timeout", "200ms", "--shell", "sleep 29",
+    status = cordon_stopped(dir, SIGINT, "29.0295", true, &out, &err, (const char *const[]){
+        "run", "--retry", "3", "--backoff", "20s", "--timeout", "200ms", "--shell", "sleep 29.0295",
         NULL });
     assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGINT);
     if (!strstr(err, "cordon: cordon was stopped by SIGINT after attempt 1; no other attempt "
@@ -1933,8 +1952,8 @@ static void test_run_stopped_by_a_signal_says_so(void **state)
     free(err);
     char jobs[600];
     snprintf(jobs, sizeof jobs, "%s/jobs", dir);
-    write_file(jobs, "sleep 29\n");
-    status = cordon_stopped(dir, SIGTERM, &out, &err, (const char *const[]){
+    write_file(jobs, "sleep 29.0296\n");
+    status = cordon_stopped(dir, SIGTERM, "29.0296", false, &out, &err, (const char *const[]){
         "batch", jobs, NULL });
     assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM);
     if (!strstr(err, "line 1: Cancelled: cordon was stopped by SIGTERM") ||
