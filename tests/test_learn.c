@@ -964,29 +964,48 @@ static void test_learn_command_killed_by_its_base_checks_as_the_same_violation(v
     (void)state;
     SKIP_UNDER_VALGRIND("valgrind has no seccomp(2), so no user notification");
     const char *runner = getenv("CORDON_RUNNER");
-    char out[] = "/tmp/cordon-learn-kill-XXXXXX";
-    int fd = mkstemp(out);
-    assert_true(fd >= 0);
-    close(fd);
-    char cmd[2048], err_path[600];
-    snprintf(err_path, sizeof err_path, "%s.err", out);
-    snprintf(cmd, sizeof cmd, "%s learn --out %s --policy nonet-kill -- python3 -c 'import "
-             "socket; socket.socket()' 2>%s >/dev/null", runner ? runner : "build/cordon",
-             out, err_path);
-    int status = system(cmd);
-    char *err = file_text(err_path);
-    unlink(out);
-    unlink(err_path);
-    if (strstr(err, "seccomp user notification")) {
+    char dir[] = "/tmp/cordon-learn-kill-XXXXXX", base[128], longer[512];
+    assert_non_null(mkdtemp(dir));
+    snprintf(base, sizeof base, "%s/kill-uname.policy", dir);
+    FILE *f = fopen(base, "w");
+    assert_non_null(f);
+    fputs("include default\nkill uname\n", f);
+    fclose(f);
+    /* a directory whose name takes the check's line past 255 bytes */
+    snprintf(longer, sizeof longer, "%s/%0200d", dir, 0);
+    assert_int_equal(mkdir(longer, 0700), 0);
+    const struct { const char *policy, *program, *out_dir; } runs[] = {
+        { "nonet-kill", "import socket; socket.socket()", dir },
+        /* uname's argument, an address, differs from run to run */
+        { base, "import os; os.uname()", dir },
+        /* the check's line, cut at 255 bytes, had lost the call */
+        { "nonet-kill", "import socket; socket.socket()", longer },
+    };
+    for (size_t i = 0; i < sizeof runs / sizeof *runs; i++) {
+        char cmd[2048], out[700], err_path[700];
+        snprintf(out, sizeof out, "%s/learned.policy", runs[i].out_dir);
+        snprintf(err_path, sizeof err_path, "%s/err", dir);
+        snprintf(cmd, sizeof cmd, "%s learn --out %s --policy %s -- python3 -c '%s' 2>%s "
+                 ">/dev/null", runner ? runner : "build/cordon", out, runs[i].policy,
+                 runs[i].program, err_path);
+        int status = system(cmd);
+        char *err = file_text(err_path);
+        unlink(out);
+        unlink(err_path);
+        if (strstr(err, "seccomp user notification")) {
+            free(err);
+            skip();
+        }
+        assert_true(WIFEXITED(status));
+        if (WEXITSTATUS(status) != 159 ||
+            !strstr(err, "cordon: checked: under the learned policy the command ended with "
+                         "PolicyViolation") || strstr(err, "check failed"))
+            fail_msg("run %zu: exit %d:\n%s", i, WEXITSTATUS(status), err);
         free(err);
-        skip();
     }
-    assert_true(WIFEXITED(status));
-    if (WEXITSTATUS(status) != 159 || !strstr(err, "cordon: checked: under the learned policy "
-                                                  "the command ended with PolicyViolation") ||
-        strstr(err, "check failed"))
-        fail_msg("exit %d:\n%s", WEXITSTATUS(status), err);
-    free(err);
+    rmdir(longer);
+    unlink(base);
+    rmdir(dir);
 }
 
 static void test_learn_command_writes_and_checks(void **state)

@@ -9,6 +9,7 @@ hold would have held the caller for hours.  The profile is therefore
 copied first, each reference counted as a copy, within a budget; and its
 names are the task's text, shown with their control characters escaped."""
 import pstats
+import re
 
 # What the parent expands a task's profile to at most (bytes, roughly).
 _BUDGET = 64 << 20
@@ -96,7 +97,13 @@ def check_limit(limit):
     match (a str), or None for all; anything else is the caller's mistake,
     said before the task runs (pstats took -1 as "all but the last" and
     ignored a float past 1)."""
-    if limit is None or type(limit) is str:
+    if limit is None:
+        return
+    if type(limit) is str:
+        try:
+            re.compile(limit)
+        except re.error as error:  # pstats printed every row, with a note
+            raise ValueError(f"limit={limit!r}: not a regular expression ({error})") from None
         return
     if type(limit) is int and limit >= 0 or type(limit) is float and 0.0 <= limit < 1.0:
         return

@@ -1381,22 +1381,22 @@ _UNICODE_ERROR_OBJECT = ((UnicodeDecodeError, bytes), (UnicodeEncodeError, str),
 
 
 def _check_unicode_error(exc):
-    """A UnicodeError's object of the type its str() reads and its start
-    and end within it.  CPython 3.11 reads the object at `start` unchecked
-    and takes its length as of the type it expects: a task's
+    """A UnicodeError's object of the type its str() reads, and its start
+    not before it.  CPython 3.11 reads the object at `start` (where end is
+    start + 1 and start below its length) with no check that start is not
+    negative, taking its length as of the type it expects: a task's
     UnicodeDecodeError with start -2**40, raised or returned, killed the
     caller with SIGSEGV when it was printed (cordon prints each one it
-    raises, to see its words)."""
+    raises, to see its words).  An end past the object is only printed."""
     for cls, kind in _UNICODE_ERROR_OBJECT:
         if not isinstance(exc, cls):
             continue
-        obj, start, end = exc.object, exc.start, exc.end
-        if (type(obj) is not kind or type(start) is not int or type(end) is not int
-                or not 0 <= start <= len(obj) or not 0 <= end <= len(obj)):
+        obj, start = exc.object, exc.start
+        if type(obj) is not kind or type(start) is not int or start < 0:
             raise pickle.UnpicklingError(
                 f"the task's return is a {cls.__name__} whose object is not {kind.__name__} "
-                "or whose start or end lies outside it, which the caller's str() of it "
-                "would read past")
+                "or whose start lies before it, which the caller's str() of it would read "
+                "past")
 
 
 def _group_members(exc):

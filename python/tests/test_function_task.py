@@ -759,6 +759,8 @@ def test_a_bad_profile_sort_is_said_before_the_task_runs(tmp_path):
                          ([3], TypeError)):
         with pytest.raises(error, match=rf"^limit={re.escape(repr(limit))}: expected a count"):
             t.run_profiler(limit=limit)
+    with pytest.raises(ValueError, match=r"^limit='\(': not a regular expression"):
+        t.run_profiler(limit="(")
     assert not mark.exists() and t.attempts == 0
     for limit in (0, 3, 0.5, "write_text", None):
         out = io.StringIO()

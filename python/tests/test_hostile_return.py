@@ -970,6 +970,10 @@ for envelope in (raise_envelope(bad, "builtins", "UnicodeDecodeError"), value_en
 good = UnicodeDecodeError("utf-8", b"\xff", 0, 1, "invalid start byte")
 got = outcome(forged(value_envelope(pickle.dumps(good))))
 print(type(got).__name__, str(got))
+# an end past the object is only printed
+past = UnicodeDecodeError("x", b"ab", 1, 3, "r")
+got = outcome(forged(value_envelope(pickle.dumps(past))))
+print(type(got).__name__, str(got))
 """
 
 
@@ -989,6 +993,7 @@ def test_a_unicode_error_reading_past_its_object_is_refused():
                                                        "UntrustedReturn"], lines
     assert lines[3] == ("UnicodeDecodeError 'utf-8' codec can't decode byte 0xff in position "
                         "0: invalid start byte"), lines
+    assert lines[4] == "UnicodeDecodeError 'x' codec can't decode bytes in position 1-2: r", lines
 
 
 def test_a_test_runner_s_own_exception_is_not_raised_in_the_caller():
