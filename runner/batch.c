@@ -235,12 +235,15 @@ static bool emit_output(batch *b, batch_task *bt, const cordon_result *r, task_r
             runner_error("--json: cannot write the record of line %zu", bt->lineno);
             b->records_lost = true;
         }
-    } else if (b->o->out_dir) {
-        ok = save_stream(b, bt, "out", &r->std_out, true);
+    }
+    /* Beside --json's records too (they were left out without a word,
+     * the stale files of an earlier batch kept). */
+    if (b->o->out_dir) {
+        ok = save_stream(b, bt, "out", &r->std_out, true) && ok;
         ok = save_stream(b, bt, "err", &r->std_err, true) && ok;
         ok = save_stream(b, bt, "log", &r->log_out, false) && ok;
         ok = save_stream(b, bt, "exc", &r->exc_out, false) && ok;
-    } else {
+    } else if (!o->json) {
         int out = b->o->no_label
                       ? batch_plain_write(STDOUT_FILENO, r->std_out.data, r->std_out.len,
                                           b->clean[1])
@@ -428,8 +431,20 @@ static void run_one(batch *b, size_t index, batch_task *bt)
     if (rc < 0)
         runner_error("line %zu: cannot run the task: %s", bt->lineno,
                      task_run_error_text(rc, why, sizeof why));
+    /* As `cordon run` says it: a stop that came once an attempt of a task
+     * that may retry had ended (in --backoff's wait) leaves that attempt's
+     * result standing, the last, and the record says what stopped it (it
+     * read as an attempt that failed, its status 1). */
+    int stopped_after = rc >= 0 && o->retry && !task_stopped_by(r) ? stop_signals_caught() : 0;
+    if (stopped_after) {
+        bt->status = 128 + stopped_after;
+        if (!o->quiet)
+            runner_error("line %zu: cordon was stopped by %s after attempt %zu; no other "
+                         "attempt was made, and that attempt's result stands", bt->lineno,
+                         cordon_signal_name(stopped_after), log.count ? log.count : (size_t)1);
+    }
     task_record rec = { bt->line, b->policy ? cordon_policy_name(b->policy) : NULL, o, r,
-                        &log, rc < 0 ? rc : 0, bt->status, &origin, false, 0 };
+                        &log, rc < 0 ? rc : 0, bt->status, &origin, false, stopped_after };
     finish_task(b, index, bt, r, &rec);
     attempt_log_free(&log);
     cordon_task_free(t);

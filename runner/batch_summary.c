@@ -142,6 +142,8 @@ void batch_summary_print(const batch_task *tasks, size_t count, uint64_t elapsed
             cordon_signal_name(stopped_by));
     else if (not_run)
         add(&out, ", %zu not run: standard output's reader is gone", not_run);
+    else if (stopped_by)
+        add(&out, "; cordon was stopped by %s", cordon_signal_name(stopped_by));
     add(&out, "\n");
     if (shard)
         add(&out, "  shard %s: the job file's lines L with (L-1) mod N = K\n", shard);

@@ -201,7 +201,7 @@ static const char batch_help[] =
     "                      when it has one (else no such file); whatever stood at\n"
     "                      those names is removed first (a directory is not: its\n"
     "                      line is not run), and DIR itself must not be a\n"
-    "                      symbolic link\n"
+    "                      symbolic link; with --json, beside the records\n"
     "  --no-label          print each task's output as it is, without [LINE]\n"
     "  --shard K/N         run only the lines L of FILE with (L-1) mod N = K (L\n"
     "                      counts every line from 1), so that N runners given K =\n"

@@ -82,16 +82,29 @@ static int check_owned(int fd, const char *option, const char *path);
 
 int safe_open_dir(const char *option, const char *path)
 {
-    int fd = open_retrying(AT_FDCWD, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0);
+    /* A trailing '/' makes the kernel follow a link O_NOFOLLOW would
+     * refuse: `--out-dir link/` wrote into the link's target. */
+    size_t len = strlen(path);
+    while (len > 1 && path[len - 1] == '/')
+        len--;
+    char *bare = strndup(path, len);
+    if (!bare) {
+        runner_error("%s: out of memory", option);
+        return -1;
+    }
+    int fd = open_retrying(AT_FDCWD, bare, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0);
+    int saved = errno;
+    struct stat st;
+    bool link = fd < 0 && (saved == ELOOP ||
+                           (saved == ENOTDIR && lstat(bare, &st) == 0 && S_ISLNK(st.st_mode)));
+    free(bare);
     /* Another user's directory, or one every user may write (/tmp): a
      * task run as that user (or any task) removed a sibling's N.out there
      * and wrote its own, or renamed one of cordon's files (its content
      * the task's) to where --resume reads records. */
     if (fd >= 0)
         return check_owned(fd, option, path);
-    int saved = errno;
-    struct stat st;
-    if (saved == ELOOP || (saved == ENOTDIR && lstat(path, &st) == 0 && S_ISLNK(st.st_mode)))
+    if (link)
         runner_error("%s: '%s' is a symbolic link; give the directory itself", option, path);
     else if (saved == ENOTDIR)
         runner_error("%s: '%s' is not a directory", option, path);

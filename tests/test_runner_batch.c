@@ -417,6 +417,91 @@ static void test_batch_out_dir_keeps_no_stale_exception(void **state)
     remove_tree(dir);
 }
 
+/* --out-dir beside --json: the files are written (and what stood at their
+ * names replaced) as without it; they were left out without a word, an
+ * earlier batch's stale ones kept.  A link named with a trailing '/' is
+ * still a link, refused (the '/' made the kernel follow it). */
+static void test_batch_out_dir_beside_json_and_behind_a_slash(void **state)
+{
+    (void)state;
+    char *dir = make_temp_dir();
+    char out_dir[300], path[400], link[400], slashed[420];
+    snprintf(out_dir, sizeof out_dir, "%s/out", dir);
+    char *input = lines_file(dir, "echo one\n");
+    assert_int_equal(mkdir(out_dir, 0700), 0);
+    snprintf(path, sizeof path, "%s/1.out", out_dir);
+    write_file(path, "stale\n");
+    captured c = CORDON("batch", "--quiet", "--json", "--out-dir", out_dir, input);
+    expect_status(&c, 0);
+    assert_non_null(strstr(c.out, "\"std_out\":\"one\\n\""));
+    captured_free(&c);
+    char *saved = read_file_text(path);
+    assert_string_equal(saved, "one\n");
+    free(saved);
+    snprintf(link, sizeof link, "%s/link", dir);
+    assert_int_equal(symlink(out_dir, link), 0);
+    snprintf(slashed, sizeof slashed, "%s/", link);
+    c = CORDON("batch", "--quiet", "--out-dir", slashed, input);
+    expect_status(&c, 125);
+    assert_non_null(strstr(c.err, "is a symbolic link; give the directory itself"));
+    captured_free(&c);
+    free(input);
+    remove_tree(dir);
+}
+
+/* Stopped in --backoff's wait, batch says so as `cordon run` does: the
+ * attempt's result stands, the record's status is 128 + the signal and
+ * it has "stopped_by" (it read as an attempt that failed, status 1, and
+ * the summary said nothing of the signal). */
+static void test_batch_stopped_in_the_backoff_says_so(void **state)
+{
+    (void)state;
+    char *dir = make_temp_dir();
+    char line[600], ran[400], out_path[400], err_path[400];
+    snprintf(ran, sizeof ran, "%s/ran", dir);
+    snprintf(line, sizeof line, "touch %s; exit 1\n", ran);
+    char *input = lines_file(dir, line);
+    snprintf(out_path, sizeof out_path, "%s/records", dir);
+    snprintf(err_path, sizeof err_path, "%s/said", dir);
+    const char *argv[64];
+    cordon_argv(argv, (const char *const[]){ "batch", "--retry", "3", "--retry-on", "exit:1",
+                                             "--backoff", "30s",
+                                             "--json", input, NULL });
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        int fds[3] = { open("/dev/null", O_RDONLY), open(out_path, O_WRONLY | O_CREAT, 0600),
+                       open(err_path, O_WRONLY | O_CREAT, 0600) };
+        for (int i = 0; i < 3; i++)
+            dup2(fds[i], i);
+        signal(SIGTERM, SIG_DFL);
+        execv(argv[0], (char *const *)argv);
+        _exit(99);
+    }
+    for (int i = 0; i < 1000 && access(ran, F_OK) != 0; i++)
+        usleep(10 * 1000);
+    usleep(500 * 1000); /* the attempt's end said, the wait begun */
+    kill(pid, SIGTERM);
+    int status;
+    while (waitpid(pid, &status, 0) < 0)
+        assert_int_equal(errno, EINTR);
+    assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM);
+    char *out = read_file_text(out_path), *err = read_file_text(err_path);
+    assert_int_equal(python_check(out, strlen(out),
+                                  "assert d['status'] == 143, d['status']\n"
+                                  "assert d['stopped_by'] == 'SIGTERM', d.get('stopped_by')\n"
+                                  "assert d['attempts'] == 1, d['attempts']\n"
+                                  "assert d['exit_code'] == 1, d['exit_code']"),
+                     0);
+    if (!strstr(err, "line 1: cordon was stopped by SIGTERM after attempt 1; no other attempt "
+                     "was made") || !strstr(err, "; cordon was stopped by SIGTERM\n"))
+        fail_msg("%s", err);
+    free(out);
+    free(err);
+    free(input);
+    remove_tree(dir);
+}
+
 static void test_batch_audit_and_json_lines(void **state)
 {
     (void)state;
@@ -854,6 +939,8 @@ int main(void)
         cmocka_unit_test(test_batch_output_past_the_cap_is_said),
         cmocka_unit_test(test_batch_out_dir_with_a_directory_at_a_name_does_not_run_the_line),
         cmocka_unit_test(test_batch_out_dir_keeps_no_stale_exception),
+        cmocka_unit_test(test_batch_out_dir_beside_json_and_behind_a_slash),
+        cmocka_unit_test(test_batch_stopped_in_the_backoff_says_so),
         cmocka_unit_test(test_batch_audit_and_json_lines),
         cmocka_unit_test(test_batch_counts_children_nobody_waited_for),
         cmocka_unit_test(test_batch_summary_shows_no_control_bytes_of_a_line),
