@@ -374,6 +374,19 @@ static bool failed_before_the_limit(const cordon__attempt_state *s)
     return at_end && at_end - 1 < s->cpu_limit_ns;
 }
 
+/* A first process that died of a signal is put down to a limit only when
+ * the limit's counter moved as it ended: the caller's loop looks every
+ * 100 ms (lib/collect.c), so within a look and a margin.  Killed from
+ * outside 3 s after a child's OOM kill, it had read as a MemoryLimit (and
+ * after a refused fork as a ProcessLimit); a non-zero exit is the task's
+ * own word that it failed, whenever the limit acted.  Without a time
+ * seen (nothing looked), as before. */
+#define LIMIT_ACT_WINDOW_NS (250ull * 1000 * 1000)
+static bool acted_as_it_ended(const cordon__attempt_state *s, int status, uint64_t seen_ns)
+{
+    return !WIFSIGNALED(status) || !seen_ns || seen_ns + LIMIT_ACT_WINDOW_NS >= task_end_ns(s);
+}
+
 /* The only evidence of a CPU limit is the tree's counter having reached
  * it (seen while the task ran, or in its final figure): never a SIGXCPU
  * or an exit status 152, which any process can produce.  And, as with the
@@ -392,8 +405,12 @@ static bool cpu_limit_reached(cordon_task *t, const cordon__attempt_state *s,
      * victim's ending (its memory freed, counted as the tree's CPU) may
      * have done it (lib/collect.c, in_oom_ending): a task 60 ms under its
      * CPU limit whose child the memory limit killed was a CpuLimit.  The
-     * memory limit, which acted first, names it. */
-    if (s->cpu_crossed_in_oom_ending && s->oom_killed)
+     * memory limit, which acted first, names it, where it does name it:
+     * a crossing that came later than its window of the task's end (the
+     * victim's ending is counted longer, up to 2 s, for a large limit)
+     * had neither name, a bare SIGKILL. */
+    if (s->cpu_crossed_in_oom_ending && s->oom_killed &&
+        acted_as_it_ended(s, s->wait_status, s->oom_kill_seen_ns))
         return false;
     /* A child that ended as a failed set-up step (an exec of a command
      * that is not there, from a large caller whose copy the kernel freed
@@ -438,19 +455,6 @@ static bool cpu_limit_reached(cordon_task *t, const cordon__attempt_state *s,
  * task's cgroup's limit was reached: an OOM kill, a refused fork) and the
  * task then failed — exited non-zero or died of a signal.  The exit code
  * and the signal stay the task's own. */
-/* A first process that died of a signal is put down to a limit only when
- * the limit's counter moved as it ended: the caller's loop looks every
- * 100 ms (lib/collect.c), so within a look and a margin.  Killed from
- * outside 3 s after a child's OOM kill, it had read as a MemoryLimit (and
- * after a refused fork as a ProcessLimit); a non-zero exit is the task's
- * own word that it failed, whenever the limit acted.  Without a time
- * seen (nothing looked), as before. */
-#define LIMIT_ACT_WINDOW_NS (250ull * 1000 * 1000)
-static bool acted_as_it_ended(const cordon__attempt_state *s, int status, uint64_t seen_ns)
-{
-    return !WIFSIGNALED(status) || !seen_ns || seen_ns + LIMIT_ACT_WINDOW_NS >= task_end_ns(s);
-}
-
 static bool cgroup_limit_reached(cordon_task *t, const cordon__attempt_state *s,
                                  const cordon__shared *shared)
 {

@@ -735,6 +735,57 @@ static int exec_from_a_thread(const char *path)
     return 2;
 }
 
+static long monotonic_ms(void)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return now.tv_sec * 1000 + now.tv_nsec / 1000000;
+}
+
+/* This process's CPU time and its waited children's, in ms. */
+static long tree_cpu_ms(void)
+{
+    struct rusage self, children;
+    getrusage(RUSAGE_SELF, &self);
+    getrusage(RUSAGE_CHILDREN, &children);
+    return (self.ru_utime.tv_sec + self.ru_stime.tv_sec + children.ru_utime.tv_sec +
+            children.ru_stime.tv_sec) * 1000 +
+           (self.ru_utime.tv_usec + self.ru_stime.tv_usec + children.ru_utime.tv_usec +
+            children.ru_stime.tv_usec) / 1000;
+}
+
+/* A child writes `mib` MiB into `file` (a tmpfs under the task's memory
+ * limit: the limit's OOM kill takes it, the file's memory staying); the
+ * process reaps it, removes the file, and then spins so that the tree's
+ * CPU time reaches `limit_ms` about `after_ms` after the reap.  Prints
+ * how the child ended to stderr. */
+static int fills_memory_then_crosses_cpu(const char *file, long mib, long limit_ms,
+                                         long after_ms)
+{
+    static char block[1 << 20];
+    pid_t child = fork();
+    if (child == 0) {
+        int fd = open(file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        memset(block, 1, sizeof block);
+        for (long i = 0; fd >= 0 && i < mib; i++)
+            if (write(fd, block, sizeof block) != (ssize_t)sizeof block)
+                _exit(2);
+        _exit(0);
+    }
+    int status = 0;
+    if (child < 0 || waitpid(child, &status, 0) != child)
+        return 3;
+    unlink(file);
+    long reaped = monotonic_ms(), left = limit_ms - tree_cpu_ms();
+    fprintf(stderr, "child %s, %ld ms of CPU left\n",
+            WIFSIGNALED(status) ? strsignal(WTERMSIG(status)) : "exited", left);
+    if (after_ms - left > 0)
+        usleep((useconds_t)(after_ms - left) * 1000);
+    while (monotonic_ms() - reaped < 10000)
+        ;
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     const char *mode = argc > 1 ? argv[1] : "";
@@ -800,6 +851,9 @@ int main(int argc, char **argv)
     if (strcmp(mode, "autoreaped-children") == 0 && argc > 3)
         return autoreaped_children(atoi(argv[2]), atol(argv[3]));
     if (strcmp(mode, "spin-user") == 0 && argc > 2) return spin_user(atol(argv[2]));
+    if (strcmp(mode, "fills-memory-then-crosses-cpu") == 0 && argc > 5)
+        return fills_memory_then_crosses_cpu(argv[2], atol(argv[3]), atol(argv[4]),
+                                             atol(argv[5]));
     if (strcmp(mode, "kernel-time-then-autoreaped-user-spinners") == 0 && argc > 3)
         return kernel_time_then_autoreaped_user_spinners(argv[0], atoi(argv[2]), atol(argv[3]));
     fprintf(stderr, "hostile: unknown mode '%s'\n", mode);
