@@ -164,9 +164,13 @@ static bool save_stream(batch *b, const batch_task *bt, const char *ext,
     /* Nothing to save: an earlier batch's file of that name (its
      * exception, say) must not be read as this task's. */
     if (!always && bytes->len == 0) {
-        if (safe_remove_at("--out-dir", b->out_dir_fd, b->o->out_dir, name) < 0)
+        /* This file's removal alone: the batch's flag, once set, had
+         * failed every later task's save (all "output lost"). */
+        if (safe_remove_at("--out-dir", b->out_dir_fd, b->o->out_dir, name) < 0) {
             b->records_lost = true;
-        return !b->records_lost;
+            return false;
+        }
+        return true;
     }
     int fd = safe_create_at("--out-dir", b->out_dir_fd, b->o->out_dir, name);
     if (fd < 0) {
@@ -221,29 +225,38 @@ static int to_stdout(void *batch_, const char *data, size_t len)
                            : output_write(STDOUT_FILENO, data, len);
 }
 
+static void output_lost(batch *b, batch_task *bt);
+
 static bool emit_output(batch *b, batch_task *bt, const cordon_result *r, task_record *rec)
 {
     const task_options *o = &b->o->task;
     bool ok = true;
+    /* Beside --json's records too (they were left out without a word,
+     * the stale files of an earlier batch kept); first, so that a record
+     * says a failure to save them as the audit line does. */
+    if (b->o->out_dir) {
+        ok = save_stream(b, bt, "out", &r->std_out, true);
+        ok = save_stream(b, bt, "err", &r->std_err, true) && ok;
+        ok = save_stream(b, bt, "log", &r->log_out, false) && ok;
+        ok = save_stream(b, bt, "exc", &r->exc_out, false) && ok;
+        if (!ok) {
+            output_lost(b, bt);
+            rec->status = bt->status;
+        }
+    }
     if (o->json) {
         /* Written as it is made (see json.h), under b->lock: whole between
          * the other tasks' records. */
         rec->audit = false;
-        ok = delivered(b, STDOUT_FILENO, task_record_send(rec, to_stdout, b));
+        bool sent = delivered(b, STDOUT_FILENO, task_record_send(rec, to_stdout, b));
         bt->output_mark[STDOUT_FILENO] = output_given(STDOUT_FILENO);
-        if (!ok) {
+        if (!sent) {
             runner_error("--json: cannot write the record of line %zu", bt->lineno);
             b->records_lost = true;
         }
+        ok = sent && ok;
     }
-    /* Beside --json's records too (they were left out without a word,
-     * the stale files of an earlier batch kept). */
-    if (b->o->out_dir) {
-        ok = save_stream(b, bt, "out", &r->std_out, true) && ok;
-        ok = save_stream(b, bt, "err", &r->std_err, true) && ok;
-        ok = save_stream(b, bt, "log", &r->log_out, false) && ok;
-        ok = save_stream(b, bt, "exc", &r->exc_out, false) && ok;
-    } else if (!o->json) {
+    if (!o->json && !b->o->out_dir) {
         int out = b->o->no_label
                       ? batch_plain_write(STDOUT_FILENO, r->std_out.data, r->std_out.len,
                                           b->clean[1])
@@ -421,7 +434,7 @@ static void run_one(batch *b, size_t index, batch_task *bt)
         finish_task(b, index, bt, NULL, NULL);
         return;
     }
-    attempt_log log = { NULL, 0 };
+    attempt_log log = { .items = NULL };
     record_origin origin = { b->run_id, b->host, origin_now_ms(), bt->lineno,
                              b->shard.count ? b->shard_text : NULL };
     int rc = retry_run(t, o, false, &log);
@@ -431,11 +444,12 @@ static void run_one(batch *b, size_t index, batch_task *bt)
     if (rc < 0)
         runner_error("line %zu: cannot run the task: %s", bt->lineno,
                      task_run_error_text(rc, why, sizeof why));
-    /* As `cordon run` says it: a stop that came once an attempt of a task
-     * that may retry had ended (in --backoff's wait) leaves that attempt's
-     * result standing, the last, and the record says what stopped it (it
-     * read as an attempt that failed, its status 1). */
-    int stopped_after = rc >= 0 && o->retry && !task_stopped_by(r) ? stop_signals_caught() : 0;
+    /* As `cordon run` says it: a stop that came before a retry the task
+     * wanted (in --backoff's wait) leaves that attempt's result standing,
+     * the last, and the record says what stopped it (it read as an
+     * attempt that failed, its status 1).  Only then: a task that ended
+     * as the stop came, wanting no retry, keeps its ending. */
+    int stopped_after = rc >= 0 && log.retry_unmade ? stop_signals_caught() : 0;
     if (stopped_after) {
         bt->status = 128 + stopped_after;
         if (!o->quiet)

@@ -320,12 +320,14 @@ static int retry_profiled(cordon_task *t, const task_options *o, bool announce, 
             return rc;
         record_attempt(log, cordon_task_result(t));
         const attempt_record *last = &log->items[log->count - 1];
-        if (attempt > o->retry || !wants_retry(o, last) || stop_signals_caught())
+        if (attempt > o->retry || !wants_retry(o, last))
+            return rc;
+        if ((log->retry_unmade = stop_signals_caught()))
             return rc;
         if (announce)
             announce_retry(attempt, last);
         sleep_ms(backoff_delay_ms(o, attempt));
-        if (stop_signals_caught())
+        if ((log->retry_unmade = stop_signals_caught()))
             return rc; /* stopped during the backoff: no other attempt */
     }
 }
@@ -346,10 +348,13 @@ static int decide(const cordon_result *r, unsigned attempt, void *user)
     const attempt_record *last = &s->log->items[s->log->count - 1];
     /* Stopped meanwhile: no other attempt (it said "retrying", and none
      * came). */
-    if (!wants_retry(s->o, last) || stop_signals_caught())
+    if (!wants_retry(s->o, last))
+        return 0;
+    if ((s->log->retry_unmade = stop_signals_caught()))
         return 0;
     if (s->announce)
         announce_retry(attempt, last);
+    s->log->promised = s->log->count;
     return 1;
 }
 
@@ -385,6 +390,9 @@ static int retry_watched(cordon_task *t, const task_options *o, bool announce, a
     cordon_task_history(t, &attempts);
     if (log->count < attempts) /* the last allowed one: no callback */
         record_attempt(log, cordon_task_result(t));
+    /* A retry decided on that never came: a stop in the library's wait. */
+    if (log->promised && log->promised == log->count && stop_signals_caught())
+        log->retry_unmade = true;
     return rc;
 }
 

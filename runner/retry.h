@@ -21,6 +21,8 @@ typedef struct attempt_record {
 typedef struct attempt_log {
     attempt_record *items;
     size_t count;
+    size_t promised;    /* attempts when a retry was last decided on */
+    bool retry_unmade;  /* a retry was wanted, and a stop signal came first */
 } attempt_log;
 
 /* "SIGSEGV,Timeout,exit:3" appended to o->retry_on.  0 or -1 after a

@@ -147,7 +147,7 @@ static int run_task(const command_options *o, cordon_task *t, const cordon_polic
     if (task_stdin_give(t, o->task.tty) < 0)
         return RUNNER_EXIT_OWN_ERROR;
     task_stdin_hold_suspend(o->task.tty);
-    attempt_log log = { NULL, 0 };
+    attempt_log log = { .items = NULL };
     bool talk = !o->task.quiet && !o->task.json;
     origin->started_ms = origin_now_ms();
     int rc = retry_run(t, &o->task, talk, &log);

@@ -1,5 +1,8 @@
 /* cordon batch: concurrency, whole outputs, --out-dir, --audit, the
  * summary's counts and the exit status. */
+#include <sched.h>
+#include <sys/mount.h>
+
 #include "runner_support.h"
 
 static char *lines_file(const char *dir, const char *text)
@@ -444,6 +447,65 @@ static void test_batch_out_dir_beside_json_and_behind_a_slash(void **state)
     c = CORDON("batch", "--quiet", "--out-dir", slashed, input);
     expect_status(&c, 125);
     assert_non_null(strstr(c.err, "is a symbolic link; give the directory itself"));
+    captured_free(&c);
+    free(input);
+    remove_tree(dir);
+}
+
+static char busy_file[600], busy_over[600];
+
+/* In the runner's child: a mount namespace of its own, where a file mounted
+ * over busy_file makes it one no unlink removes (EBUSY). */
+static void make_busy_file(void)
+{
+    if (unshare(CLONE_NEWNS) != 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0 ||
+        mount(busy_over, busy_file, NULL, MS_BIND, NULL) != 0)
+        _exit(98);
+}
+
+/* One name of --out-dir that cannot be replaced loses that line's output
+ * alone: the batch's flag, once set, had failed every later task's save
+ * too (all "output lost", 125), and with --json the record on stdout had
+ * said success where the audit line said 125. */
+static void test_batch_out_dir_failure_loses_that_line_alone(void **state)
+{
+    (void)state;
+    if (geteuid() != 0) {
+        print_message("skipped: needs root, to mount over a file\n");
+        skip();
+    }
+    char *dir = make_temp_dir();
+    char out_dir[300], audit[400];
+    snprintf(out_dir, sizeof out_dir, "%s/out", dir);
+    snprintf(audit, sizeof audit, "%s/audit.jsonl", dir);
+    assert_int_equal(mkdir(out_dir, 0700), 0);
+    snprintf(busy_file, sizeof busy_file, "%s/1.out", out_dir);
+    snprintf(busy_over, sizeof busy_over, "%s/over", dir);
+    write_file(busy_file, "");
+    write_file(busy_over, "");
+    char *input = lines_file(dir, "echo a\nexit 4\necho c\n");
+    captured c = cordon_with(-1, make_busy_file, (const char *const[]){
+        "batch", "-j", "1", "--quiet", "--json", "--out-dir", out_dir, "--audit", audit, input,
+        NULL });
+    expect_status(&c, 125);
+    char *lines = read_file_text(audit);
+    int records[3] = { -1, -1, -1 }, audited[3] = { -1, -1, -1 };
+    const char *at = c.out;
+    for (int i = 0; i < 3 && (at = strstr(at, "\"status\":")); i++, at++)
+        records[i] = atoi(at + 9);
+    at = lines;
+    for (int i = 0; i < 3 && (at = strstr(at, "\"status\":")); i++, at++)
+        audited[i] = atoi(at + 9);
+    if (records[0] != 125 || records[1] != 4 || records[2] != 0 ||
+        memcmp(records, audited, sizeof records) != 0)
+        fail_msg("records %d %d %d, audit lines %d %d %d\n%s", records[0], records[1],
+                 records[2], audited[0], audited[1], audited[2], c.err);
+    char path[420];
+    snprintf(path, sizeof path, "%s/3.out", out_dir);
+    char *third = read_file_text(path);
+    assert_string_equal(third, "c\n");
+    free(third);
+    free(lines);
     captured_free(&c);
     free(input);
     remove_tree(dir);
@@ -941,6 +1003,7 @@ int main(void)
         cmocka_unit_test(test_batch_out_dir_keeps_no_stale_exception),
         cmocka_unit_test(test_batch_out_dir_beside_json_and_behind_a_slash),
         cmocka_unit_test(test_batch_stopped_in_the_backoff_says_so),
+        cmocka_unit_test(test_batch_out_dir_failure_loses_that_line_alone),
         cmocka_unit_test(test_batch_audit_and_json_lines),
         cmocka_unit_test(test_batch_counts_children_nobody_waited_for),
         cmocka_unit_test(test_batch_summary_shows_no_control_bytes_of_a_line),
