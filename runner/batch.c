@@ -111,9 +111,7 @@ static int make_out_dir(batch *b)
  * written to yet resumes nothing rather than failing for good. */
 static bool resumes_from_the_out_dir(const command_options *o)
 {
-    size_t len = o->out_dir ? strlen(o->out_dir) : 0;
-    while (len > 1 && o->out_dir[len - 1] == '/')
-        len--;
+    size_t len = o->out_dir ? runner_path_length(o->out_dir) : 0;
     for (size_t i = 0; len && i < o->resume_count; i++)
         if (strncmp(o->resume[i], o->out_dir, len) == 0 &&
             (o->resume[i][len] == '\0' || o->resume[i][len] == '/'))

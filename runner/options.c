@@ -950,9 +950,7 @@ static int check_out_dir(const char *dir)
         runner_error("--out-dir: %s", strerror(ENOMEM));
         return -1;
     }
-    size_t len = strlen(parent);
-    while (len > 1 && parent[len - 1] == '/')
-        parent[--len] = '\0'; /* "new/" names "new" */
+    parent[runner_path_length(parent)] = '\0'; /* "new/" names "new" */
     char *slash = strrchr(parent, '/');
     const char *where = !slash ? "." : slash == parent ? "/" : (*slash = '\0', parent);
     int error = 0;

@@ -49,6 +49,9 @@ bool runner_is_help_word(const char *arg);
 /* Whether any of argv[1..argc) is such a word: for the commands whose
  * every word comes before any command of a task's (policy, report). */
 bool runner_help_word_among(int argc, char **argv);
+/* The length of `path` without its trailing slashes ("new/" names "new";
+ * "/" stays itself). */
+size_t runner_path_length(const char *path);
 
 /* `one` when n is 1, else `many`: the noun after a count in a message. */
 static inline const char *runner_plural(unsigned long long n, const char *one, const char *many)

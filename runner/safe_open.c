@@ -84,10 +84,7 @@ int safe_open_dir(const char *option, const char *path)
 {
     /* A trailing '/' makes the kernel follow a link O_NOFOLLOW would
      * refuse: `--out-dir link/` wrote into the link's target. */
-    size_t len = strlen(path);
-    while (len > 1 && path[len - 1] == '/')
-        len--;
-    char *bare = strndup(path, len);
+    char *bare = strndup(path, runner_path_length(path));
     if (!bare) {
         runner_error("%s: out of memory", option);
         return -1;

@@ -139,6 +139,14 @@ bool runner_is_help_word(const char *arg)
     return strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0;
 }
 
+size_t runner_path_length(const char *path)
+{
+    size_t len = strlen(path);
+    while (len > 1 && path[len - 1] == '/')
+        len--;
+    return len;
+}
+
 bool runner_help_word_among(int argc, char **argv)
 {
     for (int i = 1; i < argc; i++)

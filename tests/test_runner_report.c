@@ -11,6 +11,19 @@ static char *path_in(const char *dir, const char *name)
     return path;
 }
 
+/* `cordon report` of an audit file holding `records` alone; the file is
+ * gone when it returns. */
+static captured report_of(const char *records)
+{
+    char *dir = make_temp_dir();
+    char *audit = path_in(dir, "a.jsonl");
+    write_file(audit, records);
+    captured c = CORDON("report", audit);
+    free(audit);
+    remove_tree(dir);
+    return c;
+}
+
 /* 9 jobs on lines 1-10 (line 5 is a comment). */
 static const char jobs_text[] = "echo 1\necho 2\necho 3\necho 4\n# five\n"
                                 "echo 6\necho 7\necho 8\nfalse\necho 10\n";
@@ -697,16 +710,12 @@ static void test_report_skips_planted_files_in_an_audit_directory(void **state)
 static void test_report_total_of_one_task(void **state)
 {
     (void)state;
-    char *dir = make_temp_dir();
-    char *audit = path_in(dir, "a.jsonl");
-    write_file(audit, "{\"command\":\"once\",\"line\":1,\"exit_code\":0,\"usage\":{\"wall_us\":"
-                      "20000,\"user_us\":7000,\"sys_us\":3000,\"max_rss_kb\":1024}}\n");
-    captured c = CORDON("report", audit);
+    captured c = report_of("{\"command\":\"once\",\"line\":1,\"exit_code\":0,"
+                           "\"usage\":{\"wall_us\":20000,\"user_us\":7000,"
+                           "\"sys_us\":3000,\"max_rss_kb\":1024}}\n");
     expect_status(&c, 0);
     assert_non_null(strstr(c.out, "\ntotal: 1 task, cpu 10ms, wall 20ms, peak rss 1.0M\n"));
     captured_free(&c);
-    free(audit);
-    remove_tree(dir);
 }
 
 /* A TiB and more of peak memory is said in T: 1 TiB read "1024.00G".
@@ -714,20 +723,17 @@ static void test_report_total_of_one_task(void **state)
 static void test_report_says_a_tebibyte_in_t(void **state)
 {
     (void)state;
-    char *dir = make_temp_dir();
-    char *audit = path_in(dir, "a.jsonl");
-    write_file(audit, "{\"command\":\"big\",\"line\":1,\"exit_code\":0,\"usage\":{\"wall_us\":"
-                      "20000,\"user_us\":7000,\"sys_us\":3000,\"max_rss_kb\":1073741824}}\n"
-                      "{\"command\":\"bigger\",\"line\":2,\"exit_code\":0,\"usage\":{\"wall_us\":"
-                      "20000,\"user_us\":7000,\"sys_us\":3000,\"max_rss_kb\":1610612735}}\n");
-    captured c = CORDON("report", audit);
+    captured c = report_of("{\"command\":\"big\",\"line\":1,\"exit_code\":0,"
+                           "\"usage\":{\"wall_us\":20000,\"user_us\":7000,"
+                           "\"sys_us\":3000,\"max_rss_kb\":1073741824}}\n"
+                           "{\"command\":\"bigger\",\"line\":2,\"exit_code\":0,"
+                           "\"usage\":{\"wall_us\":20000,\"user_us\":7000,"
+                           "\"sys_us\":3000,\"max_rss_kb\":1610612735}}\n");
     expect_status(&c, 0);
     assert_non_null(strstr(c.out, " 1.00T "));
     assert_non_null(strstr(c.out, "peak rss 1.49T\n"));
     assert_null(strstr(c.out, "1024.00G"));
     captured_free(&c);
-    free(audit);
-    remove_tree(dir);
 }
 
 /* The command column holds 70 characters: a longer command was cut at
@@ -736,22 +742,17 @@ static void test_report_says_a_tebibyte_in_t(void **state)
 static void test_report_cuts_a_long_command_at_a_character_and_says_so(void **state)
 {
     (void)state;
-    char *dir = make_temp_dir();
-    char *audit = path_in(dir, "a.jsonl");
     /* 69 ASCII bytes, then "é" (two bytes) across the 70th, then more */
-    write_file(audit, "{\"command\":\"echo "
-                      "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
-                      "\303\251 tail\",\"line\":1,\"exit_code\":0,\"usage\":{\"wall_us\":5}}\n"
-                      "{\"command\":\"short \303\251\",\"line\":2,\"exit_code\":0,"
-                      "\"usage\":{\"wall_us\":4}}\n");
-    captured c = CORDON("report", audit);
+    captured c = report_of("{\"command\":\"echo "
+                           "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+                           "\303\251 tail\",\"line\":1,\"exit_code\":0,\"usage\":{\"wall_us\":5}}\n"
+                           "{\"command\":\"short \303\251\",\"line\":2,\"exit_code\":0,"
+                           "\"usage\":{\"wall_us\":4}}\n");
     expect_status(&c, 0);
     assert_non_null(strstr(c.out, " echo aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa...\n"));
     assert_non_null(strstr(c.out, " short \303\251\n"));
     assert_null(strstr(c.out, "tail"));
     captured_free(&c);
-    free(audit);
-    remove_tree(dir);
 }
 
 /* The batch summary's "peak rss", in MiB (0: none). */
