@@ -896,7 +896,9 @@ void cordon__classify(cordon_task *t, const cordon__attempt_state *s,
      * 1,050,972 and 29 ms of CPU).  Nor did a command whose exec failed,
      * noted as begun just before it (an ExecError had carried some 1 ms
      * and 1.4 MiB of cordon's own). */
-    if (!setup.task_start_ns || (t->kind == KIND_COMMAND && setup.setup_step == STEP_EXEC))
+    t->code_began =
+        setup.task_start_ns && !(t->kind == KIND_COMMAND && setup.setup_step == STEP_EXEC);
+    if (!t->code_began)
         t->result.usage = (cordon_usage){ .wall_us = t->result.usage.wall_us };
     int status = s->wait_status;
     if (handover_forged(t, s, status))

@@ -303,7 +303,9 @@ int cordon_close_output(cordon_task *t, int stream);
 int cordon_hold_output(cordon_task *t, int stream, int hold);
 
 /* The task's working directory, for function and command tasks alike
- * (copied; NULL: the caller's; -EINVAL for "").  Entered with the task's
+ * (copied; NULL: the caller's; -EINVAL for ""; a relative path is the
+ * caller's directory's at this call, as cordon_allow_path's: getcwd's
+ * error, or -ENAMETOOLONG past PATH_MAX).  Entered with the task's
  * own rights (its user, without capabilities): one the task cannot enter
  * ends the run in ConfinementError, whose message names it.  The
  * directory the path names now is noted: a run whose path leads
@@ -677,9 +679,9 @@ int cordon_join(cordon_task *t);
  * For runs started with cordon_run_async (or by a pool).  "Ended" means
  * the result is complete and the join will not block. */
 
-/* 1 when the async run has ended (joined or not), 0 while it runs;
- * -EINVAL when the task's last run was no async one (or it never ran).
- * Never blocks. */
+/* 1 when the async run has ended (joined or not), 0 while it runs or
+ * waits in a pool's queue; -EINVAL when the task's last run was no async
+ * one (or it never ran).  Never blocks. */
 int cordon_task_done(const cordon_task *t);
 /* cordon_join that gives up after timeout_ms (negative, e.g. -1: never,
  * as poll(2) has it; 0: just look):
@@ -810,6 +812,11 @@ void cordon_policy_free(cordon_policy *p);
 /* Where the policy came from: the name or path it was loaded by, or the
  * origin it was parsed with. */
 const char *cordon_policy_name(const cordon_policy *p);
+/* The file cordon_policy_load read it from, as an absolute path (a name
+ * is found as a file: a `default.policy` on CORDON_POLICY_PATH is
+ * `default` too); NULL for the built-in default, a parsed text, an
+ * imported profile and NULL. */
+const char *cordon_policy_file(const cordon_policy *p);
 /* The first line of the policy's header comment ("" when it has none). */
 const char *cordon_policy_description(const cordon_policy *p);
 /* Writes the resolved rules to `out`, one per line, includes expanded; with
@@ -932,8 +939,11 @@ void cordon_learned_free(cordon_learned *l);
  * reniced without a pid namespace, ...), refused as in a run with the
  * same isolation and recorded as such.  Every other rule and the
  * policy's default are not applied: a learning run lets through what a
- * deny-list would and what an allow-list would not.  Returns what cordon_run returns, or -EOPNOTSUPP
- * where the kernel has no seccomp user notification (Linux 5.5). */
+ * deny-list would and what an allow-list would not.  A run whose task
+ * never began (a ConfinementError, a command's ExecError, a set-up that
+ * failed) is not counted in cordon_learned_runs.  Returns what cordon_run
+ * returns, or -EOPNOTSUPP where the kernel has no seccomp user
+ * notification (Linux 5.5). */
 int cordon_learn(cordon_task *t, cordon_learned *l);
 /* Adds an allow-list's rules to `l` (an earlier learned policy, so that
  * runs learned apart merge): an allow rule as written, with its

@@ -5,6 +5,7 @@
 #ifndef CORDON_INTERNAL_H
 #define CORDON_INTERNAL_H
 
+#include <limits.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -646,6 +647,8 @@ struct cordon_task {
     struct cordon__isolation *isolation;  /* file rules, network, mounts; NULL: none asked */
     struct cordon__confinement_store *confinement_store; /* result.confinement_details */
     bool confinement_not_reached; /* the child failed its set-up: nothing held a task */
+    bool code_began;            /* the task's own code began in the last attempt (classify) */
+    bool pool_start_failed;     /* its pool could not start it: it ended (atomic) */
     struct cordon__learning *learning;    /* cordon_learn's run: every call recorded */
 
     /* the last run */
@@ -1136,6 +1139,9 @@ void cordon__crash_report_loaded(cordon__buffer *out, const cordon__crash_record
                                  uintptr_t task_fn, const cordon__setup_record *setup);
 const char *cordon__signal_code_name(int signo, int code, const char **meaning);
 void cordon__result_reset(cordon_task *t);
+/* lib/absolute_path.c: `path` made absolute against the caller's working
+ * directory now, into `out`; 0 or a negative errno. */
+int cordon__absolute_path(const char *path, char out[PATH_MAX]);
 /* The result of a run that could not start (a negative return): empty,
  * with no attempt counted, so that nothing of an earlier run reads as
  * this one's and cordon_succeeded says 0. */

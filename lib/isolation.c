@@ -209,18 +209,11 @@ int cordon_allow_path(cordon_task *t, const char *path, unsigned access)
      * up: opened again at each run, it had led from wherever the caller
      * had gone since (cordon_run then failed, -ESTALE, saying nothing). */
     char absolute[PATH_MAX];
-    if (path[0] != '/') {
-        rc = !getcwd(absolute, sizeof absolute - 1)
-                 ? (errno == ERANGE ? -ENAMETOOLONG : -errno)
-                 : strlen(absolute) + 1 + strlen(path) >= sizeof absolute ? -ENAMETOOLONG : 0;
-        if (rc < 0) {
-            free(resolved);
-            return rc;
-        }
-        if (strcmp(absolute, "/") != 0)
-            strcat(absolute, "/");
-        path = strcat(absolute, path);
+    if ((rc = cordon__absolute_path(path, absolute)) < 0) {
+        free(resolved);
+        return rc;
     }
+    path = absolute;
     if (conflicts(t->isolation, path, NULL) || (rc = add_rule(t->isolation, path, access,
                                                               resolved)) < 0) {
         free(resolved);

@@ -44,6 +44,10 @@ int cordon_learn(cordon_task *t, cordon_learned *learned)
     cordon_policy_free(learning.confinement);
     free(learned->base);
     learned->base = base_name;
-    learned->runs++;
+    /* A run whose task never began (refused confinement, a failed exec)
+     * is no run: counted, it made `default kill` alone a learned policy,
+     * which kills every task. */
+    if (t->code_began)
+        learned->runs++;
     return rc;
 }

@@ -128,6 +128,7 @@ static void start_queued(cordon_pool *pool)
         if (rc < 0) {
             e->status = rc;
             e->start_failed = true;
+            __atomic_store_n(&e->task->pool_start_failed, true, __ATOMIC_RELEASE);
             list_push(&pool->finished, e);
             pthread_cond_broadcast(&pool->changed);
             continue;
@@ -162,6 +163,7 @@ int cordon_pool_submit(cordon_pool *pool, cordon_task *t)
             __atomic_store_n(&t->pool, NULL, __ATOMIC_RELEASE);
         }
     } else {
+        __atomic_store_n(&t->pool_start_failed, false, __ATOMIC_RELEASE);
         __atomic_store_n(&t->pool, pool, __ATOMIC_RELEASE);
         list_push(&pool->queued, e);
     }

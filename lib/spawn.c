@@ -671,17 +671,12 @@ static int cwd_as_given(cordon_task *t)
     if (found && st.st_dev == t->cwd_device && st.st_ino == t->cwd_inode)
         return 0;
     char why[700];
-    /* A relative path is looked up from the caller's working directory
-     * of now, which the caller may have changed since: said so. */
-    const char *relative = t->cwd[0] == '/' ? "" : " (a relative path, looked up from the "
-                                                   "caller's working directory of now)";
     if (!found) /* removed since: not said to be elsewhere */
-        snprintf(why, sizeof why, "the working directory '%.400s'%s cannot be found since it "
-                 "was given: %m", t->cwd, relative);
+        snprintf(why, sizeof why, "the working directory '%.400s' cannot be found since it "
+                 "was given: %m", t->cwd);
     else
-        snprintf(why, sizeof why, "the working directory '%.400s'%s leads elsewhere than when "
-                 "it was given (moved or replaced since): the task does not follow it", t->cwd,
-                 relative);
+        snprintf(why, sizeof why, "the working directory '%.400s' leads elsewhere than when "
+                 "it was given (moved or replaced since): the task does not follow it", t->cwd);
     cordon__refuse_start(t, why);
     return -ESTALE;
 }

@@ -419,8 +419,15 @@ int cordon_set_cwd(cordon_task *t, const char *dir)
      * a ConfinementError that the call could have prevented. */
     if (dir && !dir[0])
         return -EINVAL;
+    /* As cordon_allow_path's: a relative one had been entered from
+     * wherever the caller had gone by the run (ConfinementError, "cannot
+     * be found since it was given"). */
+    char absolute[PATH_MAX];
+    int rc = dir ? cordon__absolute_path(dir, absolute) : 0;
+    if (rc < 0)
+        return rc;
     char *copy = NULL;
-    if (dir && !(copy = strdup(dir)))
+    if (dir && !(copy = strdup(absolute)))
         return -ENOMEM;
     free(t->cwd);
     t->cwd = copy;
@@ -579,6 +586,7 @@ void cordon__result_reset(cordon_task *t)
     memset(&t->result, 0, sizeof t->result);
     t->result.attempts = attempts;
     t->confinement_not_reached = false;
+    t->code_began = false;
     t->exception_class[0] = '\0';
     t->message[0] = '\0';
     cordon__result_refresh(t);

@@ -450,12 +450,13 @@ static void run_one(batch *b, size_t index, batch_task *bt)
     int stopped_after = rc >= 0 && log.retry_unmade ? stop_signals_caught() : 0;
     if (stopped_after) {
         bt->status = 128 + stopped_after;
+        snprintf(bt->outcome, sizeof bt->outcome, "stopped:%s", cordon_signal_name(stopped_after));
         if (!o->quiet)
             runner_error("line %zu: cordon was stopped by %s after attempt %zu; no other "
                          "attempt was made, and that attempt's result stands", bt->lineno,
                          cordon_signal_name(stopped_after), log.count ? log.count : (size_t)1);
     }
-    task_record rec = { bt->line, b->policy ? cordon_policy_name(b->policy) : NULL, o, r,
+    task_record rec = { bt->line, b->policy, o, r,
                         &log, rc < 0 ? rc : 0, bt->status, &origin, false, stopped_after };
     finish_task(b, index, bt, r, &rec);
     attempt_log_free(&log);

@@ -11,7 +11,7 @@ typedef struct batch_task {
     char *line;                 /* the shell command line */
     size_t lineno;              /* its line in the input, 1-based */
     int status;                 /* cordon's exit status for it */
-    char outcome[64];           /* "ok", "exit:N", the exception class, "output lost" */
+    char outcome[64];           /* "ok", "exit:N", the exception class, "output lost", "stopped:SIG" */
     uint64_t cpu_us;            /* user+sys of every attempt */
     uint64_t wall_us;           /* of the last attempt */
     uint64_t max_rss_kb;        /* the largest of any attempt */

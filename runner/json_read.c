@@ -257,6 +257,7 @@ typedef struct fields {
     long exit_code;
     long signal;
     char exception[64];
+    char stopped_by[64];        /* the signal that stopped cordon after the task's end */
     usage_fields usage;
     uint64_t history_cpu_us;    /* user+sys of every attempt of a retried task */
     uint64_t history_max_rss_kb; /* the largest peak of any of its attempts */
@@ -441,6 +442,13 @@ static void read_member(cursor *c, audit_entry *e, fields *f)
             c->p += 4;
         else
             reject(c, "exception", "is neither a name nor null");
+    } else if (key_is(a, b, "stopped_by")) {
+        const char *s = NULL, *t = NULL;
+        raw_string(c, &s, &t);
+        if (!c->failed && !class_name(s, t))
+            reject(c, "stopped_by", "is not a signal's name");
+        else if (!c->failed)
+            snprintf(f->stopped_by, sizeof f->stopped_by, "%.*s", (int)(t - s), s);
     } else if (read_origin(c, a, b, e)) {
         return;
     } else if (key_is(a, b, "exit_code")) {
@@ -471,7 +479,7 @@ int audit_entry_parse(const char *line, size_t len, audit_entry *e)
 {
     memset(e, 0, sizeof *e);
     cursor c = { line, line + len, false, e->reason };
-    fields f = { false, false, false, false, 0, 0, "", { 0, 0, 0, 0 }, 0, 0 };
+    fields f = { false, false, false, false, 0, 0, "", "", { 0, 0, 0, 0 }, 0, 0 };
     if (!take(&c, '{'))
         return -1;
     if (!take(&c, '}')) {
@@ -495,7 +503,11 @@ int audit_entry_parse(const char *line, size_t len, audit_entry *e)
     /* As batch's summary names them: a task cordon could not run, or
      * whose output or record it could not pass on (status 125 beside an
      * exit 0), is no success. */
-    if (f.exception[0])
+    /* A stop that came after the task's end (a retry it wanted unmade)
+     * is what its status says, 128+N, whatever the task did. */
+    if (f.stopped_by[0])
+        snprintf(e->outcome, sizeof e->outcome, "stopped:%.40s", f.stopped_by);
+    else if (f.exception[0])
         snprintf(e->outcome, sizeof e->outcome, "%s", f.exception);
     else if (f.never_ran || (e->has_status && e->status == 125 && !f.exit_code))
         snprintf(e->outcome, sizeof e->outcome, "cordon error");

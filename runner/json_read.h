@@ -9,7 +9,7 @@
 
 typedef struct audit_entry {
     char *command;              /* unescaped; free it */
-    char outcome[64];           /* "ok", "exit:N", or the exception class */
+    char outcome[64];           /* "ok", "exit:N", the exception class, "stopped:SIG" */
     uint64_t cpu_us;            /* user+sys of every attempt (its "history") */
     uint64_t wall_us;           /* of its last attempt */
     uint64_t max_rss_kb;        /* the largest of any attempt */

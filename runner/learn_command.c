@@ -58,19 +58,18 @@ static const char *take_value(int argc, char **argv, int *i, const char *name, b
 }
 
 /* Splits learn's options from run's; `rest` gets run's, argv[0] first.
- * learn's options are looked for before "--", or, without one, before
- * the first word that is not an option (so that a command's own --out is
- * never taken). */
+ * learn's options are looked for where run's are, before "--" or the
+ * command's first word, run's values stepped over as run takes them: a
+ * command's own --out is never taken (`learn cmd --out f -- x` wrote the
+ * policy to f when a "--" came later), nor a value of run's for the
+ * command (`learn --policy nonet --out f cmd`). */
 static int split_options(int argc, char **argv, learn_options *l, char **rest, int *rest_count)
 {
-    bool has_separator = false;
-    for (int i = 1; i < argc; i++)
-        has_separator |= strcmp(argv[i], "--") == 0;
     int n = 0;
     rest[n++] = argv[0];
     int i = 1;
     for (; i < argc && strcmp(argv[i], "--") != 0; i++) {
-        if (argv[i][0] != '-' && !has_separator)
+        if (argv[i][0] != '-' || argv[i][1] == '\0')
             break;
         bool missing = false;
         const char *name = argv[i];
@@ -91,8 +90,13 @@ static int split_options(int argc, char **argv, learn_options *l, char **rest, i
             l->merge[l->merge_count++] = value;
         } else if (strcmp(argv[i], "--no-verify") == 0) {
             l->no_verify = true;
+        } else if (strncmp(argv[i], "--no-verify=", strlen("--no-verify=")) == 0) {
+            runner_error("--no-verify takes no value");
+            return -1;
         } else if (!missing) {
             rest[n++] = argv[i];
+            for (int v = options_separate_values(argc, argv, i, OPTIONS_RUN); v > 0; v--)
+                rest[n++] = argv[++i];
         }
         if (missing) {
             runner_error("%s needs a value (see 'cordon learn --help')", name);
@@ -278,6 +282,7 @@ static int learn_and_write(const command_options *o, const learn_options *l, cor
     if (!o->task.quiet)
         cordon_set_output_callback(t, pass_output, (void *)l);
     stop_signals_watch(t);
+    unsigned runs_before = cordon_learned_runs(learned);
     int rc = cordon_learn(t, learned);
     stop_signals_unwatch(t);
     /* Stopped by a signal: nothing written, nothing checked. */
@@ -297,11 +302,12 @@ static int learn_and_write(const command_options *o, const learn_options *l, cor
     output_flush(STDERR_FILENO);
     const cordon_result *r = cordon_task_result(t);
     char buf[256];
-    /* The command never ran (not found, not executable): a policy of
-     * cordon's own start replaced the file --out names, a good one, for
-     * a typo in the command; without --out, one of cordon's start alone
-     * was printed, and checked, as the command's. */
-    if (r->exception && strcmp(r->exception, "ExecError") == 0) {
+    /* The command never ran (not found, not executable, its confinement
+     * refused): a policy of cordon's own start replaced the file --out
+     * names, a good one, for a typo in the command; without --out, one of
+     * cordon's start alone was printed, and checked, as the command's; a
+     * ConfinementError wrote `default kill` alone. */
+    if (cordon_learned_runs(learned) == runs_before) {
         runner_error("the learning run ended with %s: the command never ran, so there is no "
                      "policy to learn%s%s%s", ending(r, buf, sizeof buf),
                      l->out ? " ('" : "", l->out ? l->out : "", l->out ? "' is left as it was)" : "");

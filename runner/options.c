@@ -727,6 +727,17 @@ static int take_positional(char **argv, int i, int argc, unsigned scope, command
     return i + 1;
 }
 
+int options_separate_values(int argc, char **argv, int i, unsigned scope)
+{
+    const char *arg = argv[i];
+    if (pair_spec(arg))
+        return pair_values_follow(argc, argv, i) ? 2 : 0;
+    size_t name_len = option_name_length(arg);
+    const option_spec *s = find_spec(arg, name_len, scope);
+    return s && s->takes_value && arg[name_len] == '\0' && i + 1 < argc &&
+           is_a_value(argv[i + 1], scope);
+}
+
 /* Whether --help or -h is a word of the command's options, wherever it
  * stands before "--" or the command, an option's separate value included
  * (runner_is_help_word): asked for after a mistake (`run --bogus -h`,
@@ -745,16 +756,7 @@ static bool help_asked(int argc, char **argv, unsigned scope)
                 return false; /* the command, or the end of the options */
             continue;         /* batch's input file */
         }
-        int values = 0;
-        if (pair_spec(arg)) {
-            values = pair_values_follow(argc, argv, i) ? 2 : 0;
-        } else {
-            size_t name_len = option_name_length(arg);
-            const option_spec *s = find_spec(arg, name_len, scope);
-            values = s && s->takes_value && arg[name_len] == '\0' && i + 1 < argc &&
-                     is_a_value(argv[i + 1], scope);
-        }
-        for (; values > 0; values--)
+        for (int values = options_separate_values(argc, argv, i, scope); values > 0; values--)
             if (runner_is_help_word(argv[++i]))
                 return true;
     }

@@ -109,5 +109,9 @@ int options_parse(int argc, char **argv, unsigned scope, command_options *o);
  * policy is loaded).  0 or -1 after a message. */
 int options_validate(command_options *o, unsigned scope);
 void options_free(command_options *o);
+/* How many of the words after argv[i], an option of `scope`, are its
+ * separate values (0, 1 or 2), as options_parse takes them: so that a
+ * value is never taken for the command's first word. */
+int options_separate_values(int argc, char **argv, int i, unsigned scope);
 
 #endif

@@ -64,11 +64,26 @@ static int policy_check(const char *name, bool strict)
     return written ? written : rc ? POLICY_INVALID : 0;
 }
 
-/* explain POLICY SYSCALL [ARGS…] */
+/* explain POLICY SYSCALL [ARGS…], a "--" before the syscall ending the
+ * options as elsewhere (`explain default -- kill -1 9` read "unknown
+ * option '--'"). */
 static int policy_explain(int argc, char **argv)
 {
+    char *words[4 + 6 + 1];
+    int count = 0, separator = 0;
+    for (int i = 0; i < argc; i++) {
+        if (!separator && i >= 2 && count < 4 && strcmp(argv[i], "--") == 0) {
+            separator = count;
+            continue;
+        }
+        if (count == (int)(sizeof words / sizeof *words))
+            return usage_error("a syscall takes at most 6 arguments");
+        words[count++] = argv[i];
+    }
+    argc = count;
+    argv = words;
     /* Only the policy and the syscall: an argument may be negative. */
-    for (int i = 2; i < argc && i < 4; i++)
+    for (int i = 2; i < argc && i < (separator ? separator : 4); i++)
         if (looks_like_option(argv[i]))
             return unknown_option("explain", argv[i]);
     if (argc < 4)
@@ -158,8 +173,16 @@ typedef struct policy_arguments {
     bool strict;            /* import and check --strict */
 } policy_arguments;
 
+/* Whether `word` is the option `name` given a value ("--bpf=1"): said
+ * so, as run says it, where it read "unknown option '--bpf=1'". */
+static bool given_a_value(const char *word, const char *name)
+{
+    size_t len = strlen(name);
+    return strncmp(word, name, len) == 0 && word[len] == '=';
+}
+
 /* Options, before or after the one policy: --bpf (show), --strict and
- * --out FILE (import). */
+ * --out FILE or --out=FILE (import). */
 static int parse_arguments(int argc, char **argv, const char *action, policy_arguments *a)
 {
     bool show = strcmp(action, "show") == 0, import = strcmp(action, "import") == 0;
@@ -169,7 +192,15 @@ static int parse_arguments(int argc, char **argv, const char *action, policy_arg
             a->with_bpf = 1;
         else if ((import || check) && strcmp(argv[i], "--strict") == 0)
             a->strict = true;
-        else if (import && strcmp(argv[i], "--out") == 0 && i + 1 < argc) {
+        else if ((show && given_a_value(argv[i], "--bpf")) ||
+                 ((import || check) && given_a_value(argv[i], "--strict"))) {
+            runner_error("policy %s: %.*s takes no value", action,
+                         (int)strcspn(argv[i], "="), argv[i]);
+            return RUNNER_EXIT_OWN_ERROR;
+        } else if (import && given_a_value(argv[i], "--out")) {
+            if (runner_take_once("--out", &a->out, argv[i] + strlen("--out=")) < 0)
+                return RUNNER_EXIT_OWN_ERROR;
+        } else if (import && strcmp(argv[i], "--out") == 0 && i + 1 < argc) {
             if (runner_take_once("--out", &a->out, argv[++i]) < 0)
                 return RUNNER_EXIT_OWN_ERROR;
         }

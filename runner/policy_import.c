@@ -95,6 +95,10 @@ static const char *without_import_prefix(const char *path)
 int policy_import(const char *path, const char *out_path, bool strict)
 {
     path = without_import_prefix(path);
+    /* A --out that cannot be written is said before the import and its
+     * notes (they came first, then the refusal). */
+    if (out_path && safe_check_replace("--out", out_path) < 0)
+        return RUNNER_EXIT_OWN_ERROR;
     char *policy = NULL;
     size_t len = 0, noted = 0;
     int rc = import(path, &policy, &len, &noted, true);

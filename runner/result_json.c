@@ -318,7 +318,9 @@ void task_record_json(json_writer *w, const task_record *rec)
     json_key(w, "command");
     json_cstring(w, rec->command);
     json_key(w, "policy");
-    json_cstring(w, rec->policy);
+    json_cstring(w, rec->policy ? cordon_policy_name(rec->policy) : NULL);
+    json_key(w, "policy_file");
+    json_cstring(w, cordon_policy_file(rec->policy));
     if (rec->origin)
         origin_json(w, rec->origin);
     json_key(w, "limits");

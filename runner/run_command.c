@@ -172,7 +172,7 @@ static int run_task(const command_options *o, cordon_task *t, const cordon_polic
                      "and that attempt's result stands", cordon_signal_name(stopped_after),
                      log.count ? log.count : (size_t)1);
     char *command = task_command_text(o->shell, o->command);
-    task_record rec = { command, policy ? cordon_policy_name(policy) : NULL, &o->task, r,
+    task_record rec = { command, policy, &o->task, r,
                         &log, rc < 0 ? rc : 0, status, origin, false, stopped_after };
     if ((o->task.json || audit_fd >= 0) && write_record(o, &rec, audit_fd) < 0 && status == 0)
         status = RUNNER_EXIT_OWN_ERROR;

@@ -80,11 +80,26 @@ static int check_regular(int fd, const char *option, const char *dir, const char
 
 static int check_owned(int fd, const char *option, const char *path);
 
+/* The length of `path` without its trailing slashes and "." components
+ * ("d/./" is "d"; "/." is "/", "./" is "."). */
+static size_t dir_path_length(const char *path)
+{
+    size_t len = runner_path_length(path);
+    while (len > 2 && path[len - 1] == '.' && path[len - 2] == '/') {
+        len -= 2;
+        while (len > 1 && path[len - 1] == '/')
+            len--;
+    }
+    if (len == 2 && path[0] == '/' && path[1] == '.')
+        len = 1;
+    return len;
+}
+
 int safe_open_dir(const char *option, const char *path)
 {
-    /* A trailing '/' makes the kernel follow a link O_NOFOLLOW would
-     * refuse: `--out-dir link/` wrote into the link's target. */
-    char *bare = strndup(path, runner_path_length(path));
+    /* A trailing '/' or "/." makes the kernel follow a link O_NOFOLLOW
+     * would refuse: `--out-dir link/` wrote into the link's target. */
+    char *bare = strndup(path, dir_path_length(path));
     if (!bare) {
         runner_error("%s: out of memory", option);
         return -1;

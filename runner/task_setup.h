@@ -47,7 +47,7 @@ const char *task_run_error_text(int rc, char *buf, size_t size);
 /* Everything one task's JSON object is made of. */
 typedef struct task_record {
     const char *command;
-    const char *policy;             /* NULL: none */
+    const cordon_policy *policy;    /* NULL: none */
     const task_options *options;
     const cordon_result *result;
     const attempt_log *attempts;

@@ -231,6 +231,7 @@ void cordon_policy_free(cordon_policy *p)
     if (!p || p == builtin_default || p == fence_alone)
         return;
     free(p->name);
+    free(p->file);
     free(p->description);
     free(p->rules);
     for (size_t i = 0; i < p->origin_count; i++)
@@ -430,6 +431,14 @@ cordon_policy *cordon_policy_load(const char *name_or_path, cordon_error *err)
     char *text = cordon__policy_read_file(path, path, err);
     cordon_policy *p = text ? build(text, path, name_or_path, err) : NULL;
     free(text);
+    /* Which file a name was found as: a default.policy on
+     * CORDON_POLICY_PATH is `default` too, and a record that said only
+     * the name proved nothing of the filter the task ran under. */
+    if (p && !(p->file = realpath(path, NULL)) && !(p->file = strdup(path))) {
+        cordon__error_set(err, -ENOMEM, path, 0, 0, "out of memory");
+        cordon_policy_free(p);
+        p = NULL;
+    }
     free(path);
     return p;
 }
@@ -473,6 +482,12 @@ const char *cordon_policy_name(const cordon_policy *p)
 {
     CORDON__NO_CANCELLATION;
     return p ? p->name : "none";
+}
+
+const char *cordon_policy_file(const cordon_policy *p)
+{
+    CORDON__NO_CANCELLATION;
+    return p ? p->file : NULL;
 }
 
 const char *cordon_policy_description(const cordon_policy *p)

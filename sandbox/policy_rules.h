@@ -74,6 +74,7 @@ enum { ARCH_I386 = 1u << 0, ARCH_X32 = 1u << 1 };
 
 struct cordon_policy {
     char *name;
+    char *file;               /* the file read, made absolute; NULL: the built-in, a text */
     char *description;
     bool default_set;
     int default_depth;        /* include depth of the file that set it */

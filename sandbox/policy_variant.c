@@ -655,6 +655,7 @@ static cordon_policy *build_variant(const cordon_policy *p, unsigned kind, bool 
     if (!v)
         return NULL;
     *v = *p;
+    v->file = NULL; /* the base's: cordon_policy_file is asked of it */
     v->description = NULL;
     v->origins = NULL;
     v->origin_count = 0;

@@ -396,6 +396,39 @@ static void test_learn_function_task(void **state)
     cordon_learned_free(l);
 }
 
+/* A run whose task never began is no run: counted, a ConfinementError's
+ * run made `default kill` alone the learned policy (cordon_learned_write
+ * wrote it, returning 0), which kills every task. */
+static void test_learn_a_run_that_never_began_is_not_counted(void **state)
+{
+    (void)state;
+    SKIP_UNDER_VALGRIND("valgrind has no seccomp(2), so no user notification");
+    cordon_learned *l = cordon_learned_new();
+    char gone[] = "/tmp/cordon-learn-gone-XXXXXX";
+    assert_non_null(mkdtemp(gone));
+    cordon_task *refused = cordon_shell_task("true");
+    assert_int_equal(cordon_set_cwd(refused, gone), 0);
+    assert_int_equal(rmdir(gone), 0);
+    cordon_learn(refused, l);
+    assert_string_equal(cordon_task_result(refused)->exception, "ConfinementError");
+    const char *missing[] = { "/nonexistent/cordon-command", NULL };
+    cordon_task *not_found = cordon_command_task(missing);
+    cordon_learn(not_found, l);
+    assert_string_equal(cordon_task_result(not_found)->exception, "ExecError");
+    assert_int_equal(cordon_learned_runs(l), 0);
+    FILE *out = fopen("/dev/null", "w");
+    assert_int_equal(cordon_learned_write(l, out, "never"), -ENODATA);
+    cordon_task *ran = cordon_shell_task("true");
+    assert_int_equal(cordon_learn(ran, l), 0);
+    assert_int_equal(cordon_learned_runs(l), 1);
+    assert_int_equal(cordon_learned_write(l, out, "ran"), 0);
+    fclose(out);
+    cordon_task_free(ran);
+    cordon_task_free(not_found);
+    cordon_task_free(refused);
+    cordon_learned_free(l);
+}
+
 /* Calls a number no rule can name (1024 and up): learning answers them
  * ENOSYS, and so must the learned policy, through its `newer` line (it
  * killed the task that learning had let run: the check run failed). */
@@ -1314,6 +1347,35 @@ static void test_learn_option_errors_and_out_with_equals(void **state)
                         "# Learned by cordon from 1 run, merged with 1 learned policy: true\n");
 }
 
+/* learn's options end where run's do, at "--" or the command's first
+ * word, run's values stepped over: a command's own --out was taken as
+ * learn's when a "--" came later, and `--timeout 10 --out F cmd` gave F
+ * and cmd to run. */
+static void test_learn_options_end_where_run_s_do(void **state)
+{
+    (void)state;
+    SKIP_UNDER_VALGRIND("valgrind has no seccomp(2), so no user notification");
+    const char *runner = getenv("CORDON_RUNNER");
+    char out[] = "/tmp/cordon-learn-out-XXXXXX";
+    write_file(out, "");
+    char stray[64], cmd[1024], expected[256];
+    snprintf(stray, sizeof stray, "%s.stray", out);
+    snprintf(cmd, sizeof cmd,
+             "%s learn --no-verify --timeout 10 --out %s sh -c 'echo \"$*\"' sh --out %s -- y "
+             "2>/dev/null; echo $?",
+             runner ? runner : "build/cordon", out, stray);
+    snprintf(expected, sizeof expected, "--out %s -- y\n0\n", stray);
+    assert_string_equal(command_output(cmd), expected);
+    assert_int_equal(access(stray, F_OK), -1);
+    FILE *f = fopen(out, "r");
+    assert_non_null(f);
+    char line[256] = "";
+    assert_non_null(fgets(line, sizeof line, f));
+    fclose(f);
+    unlink(out);
+    assert_memory_equal(line, "# Learned by cordon from 1 run: sh -c", 36);
+}
+
 /* A --out that cannot be written is refused before the command runs
  * (it ran, with its side effects, and only the write failed, 125): a
  * missing directory, a directory, a symbolic link (dangling too: its
@@ -1433,6 +1495,7 @@ int main(void)
         cmocka_unit_test(test_learn_calls_made_by_timing_alone_come_with_their_cause),
         cmocka_unit_test(test_learn_merges_policies_of_two_runs),
         cmocka_unit_test(test_learn_function_task),
+        cmocka_unit_test(test_learn_a_run_that_never_began_is_not_counted),
         cmocka_unit_test(test_learn_calls_beyond_the_table_are_answered_alike),
         cmocka_unit_test(test_learn_keeps_the_base_policys_kills_and_errnos),
         cmocka_unit_test(test_learn_is_refused_what_a_run_is),
@@ -1454,6 +1517,7 @@ int main(void)
         cmocka_unit_test(test_learn_help),
         cmocka_unit_test(test_learn_exit_status_of_a_run_that_timed_out_is_said),
         cmocka_unit_test(test_learn_option_errors_and_out_with_equals),
+        cmocka_unit_test(test_learn_options_end_where_run_s_do),
         cmocka_unit_test(test_learn_run_that_crashes_still_writes_its_policy),
         cmocka_unit_test(test_learn_run_that_cannot_exec_says_why),
         cmocka_unit_test(test_learn_bad_out_is_refused_before_the_command_runs),

@@ -144,6 +144,8 @@ static void test_pool_task_is_the_pools_until_it_comes_out(void **state)
     assert_int_equal(cordon_pool_submit(pool, held), -EBUSY);
     assert_int_equal(cordon_pool_submit(pool, queued), -EBUSY);
     assert_int_equal(cordon_task_done(held), 0);
+    /* queued, not started: not done either (it was -EINVAL, "no async run") */
+    assert_int_equal(cordon_task_done(queued), 0);
     assert_int_equal(write(fds[1], "held", 4), 4);
     close(fds[1]);
     assert_int_equal(cordon_pool_wait_any(pool, 60000, &done), 0);
@@ -151,6 +153,7 @@ static void test_pool_task_is_the_pools_until_it_comes_out(void **state)
     assert_string_equal(cordon_task_result(held)->std_out.data, "held");
     assert_int_equal(cordon_pool_wait_any(pool, 60000, &done), 0);
     assert_ptr_equal(done, queued);
+    assert_int_equal(cordon_task_done(queued), 1);
     assert_string_equal(cordon_task_result(queued)->std_out.data, "queued\n");
     /* Out of the pool: the caller's again, and submittable again. */
     assert_int_equal(cordon_set_timeout_ms(queued, 10000), 0);

@@ -422,8 +422,8 @@ static void test_batch_out_dir_keeps_no_stale_exception(void **state)
 
 /* --out-dir beside --json: the files are written (and what stood at their
  * names replaced) as without it; they were left out without a word, an
- * earlier batch's stale ones kept.  A link named with a trailing '/' is
- * still a link, refused (the '/' made the kernel follow it). */
+ * earlier batch's stale ones kept.  A link named with a trailing '/' or
+ * "/." is still a link, refused (the kernel followed it). */
 static void test_batch_out_dir_beside_json_and_behind_a_slash(void **state)
 {
     (void)state;
@@ -443,11 +443,15 @@ static void test_batch_out_dir_beside_json_and_behind_a_slash(void **state)
     free(saved);
     snprintf(link, sizeof link, "%s/link", dir);
     assert_int_equal(symlink(out_dir, link), 0);
-    snprintf(slashed, sizeof slashed, "%s/", link);
-    c = CORDON("batch", "--quiet", "--out-dir", slashed, input);
-    expect_status(&c, 125);
-    assert_non_null(strstr(c.err, "is a symbolic link; give the directory itself"));
-    captured_free(&c);
+    /* and so is one named with a trailing "/." ("link/./", "link/.//.") */
+    static const char *const tails[] = { "/", "/.", "/./", "/.//." };
+    for (size_t k = 0; k < sizeof tails / sizeof *tails; k++) {
+        snprintf(slashed, sizeof slashed, "%s%s", link, tails[k]);
+        c = CORDON("batch", "--quiet", "--out-dir", slashed, input);
+        expect_status(&c, 125);
+        assert_non_null(strstr(c.err, "is a symbolic link; give the directory itself"));
+        captured_free(&c);
+    }
     free(input);
     remove_tree(dir);
 }
@@ -558,6 +562,15 @@ static void test_batch_stopped_in_the_backoff_says_so(void **state)
     if (!strstr(err, "line 1: cordon was stopped by SIGTERM after attempt 1; no other attempt "
                      "was made") || !strstr(err, "; cordon was stopped by SIGTERM\n"))
         fail_msg("%s", err);
+    /* the outcome tables of the summary and of `cordon report` say it, as
+     * the status does (they said "exit:1") */
+    if (!strstr(err, "  stopped:SIGTERM "))
+        fail_msg("%s", err);
+    captured report = CORDON("report", out_path);
+    expect_status(&report, 0);
+    if (!strstr(report.out, "  stopped:SIGTERM ") || strstr(report.out, "exit:1"))
+        fail_msg("%s", report.out);
+    captured_free(&report);
     free(out);
     free(err);
     free(input);

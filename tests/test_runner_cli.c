@@ -222,12 +222,17 @@ static void test_cli_batch_help_lists_every_option(void **state)
     expect_help_mentions("batch", more);
 }
 
-/* What the help says of a limit or a policy is no more than holds. */
+/* What the help says of a limit or a policy is no more than holds
+ * (`--policy none` had said "no seccomp filter at all", where a task
+ * without a pid namespace of its own, or under a v2 cgroup, gets cordon's
+ * own rules). */
 static void test_cli_help_claims_no_more_than_holds(void **state)
 {
     (void)state;
     const char *const words[] = {
-        "RLIMIT_FSIZE: per file, not a total", "'none': no seccomp filter at all",
+        "RLIMIT_FSIZE: per file, not a total",
+        "'none': no policy of the task's, only\n                      cordon's own rules where "
+        "it needs them",
         "noexec stops execve and\n                      execveat only",
         "tasks run as nobody unless given\n                      --user root",
         "RLIMIT_NPROC, which counts all of the user's", NULL,

@@ -17,7 +17,8 @@ static void test_json_has_every_field(void **state)
     assert_int_equal(python_check(c.out, c.out_len,
         "origin = {'run_id', 'host', 'started'}\n"
         "assert len(lines) == 1\n"
-        "keys = {'command', 'policy', 'limits', 'exit_code', 'signal', 'exception', 'message',\n"
+        "keys = {'command', 'policy', 'policy_file', 'limits', 'exit_code', 'signal',\n"
+        "        'exception', 'message',\n"
         "        'std_out',\n"
         "        'std_err', 'log_out', 'exc_out', 'returns', 'dropped', 'usage', 'attempts',\n"
         "        'confinement', 'confinement_details', 'status'}\n"
@@ -26,6 +27,8 @@ static void test_json_has_every_field(void **state)
         "    'majflt', 'nvcsw', 'nivcsw', 'inblock', 'oublock', 'tree_peak_kb'}, d['usage']\n"
         "assert d['command'] == 'echo out; echo err >&2; echo note >&3; exit 4'\n"
         "assert d['policy'] == 'default' and d['limits']['timeout_ms'] == 5000\n"
+        "assert d['policy_file'].startswith('/'), d['policy_file']\n"
+        "assert d['policy_file'].endswith('/default.policy'), d['policy_file']\n"
         "assert (d['exit_code'], d['signal'], d['exception']) == (4, 0, None)\n"
         "assert d['message'] == ''\n"
         "assert (d['std_out'], d['std_err'], d['log_out']) == ('out\\n', 'err\\n', 'note\\n')\n"
@@ -34,6 +37,39 @@ static void test_json_has_every_field(void **state)
         "assert d['usage']['wall_us'] > 0 and d['usage']['max_rss_kb'] > 0"), 0);
     assert_string_equal(c.err, "");
     captured_free(&c);
+}
+
+/* Which file the policy was read from: a default.policy on
+ * CORDON_POLICY_PATH is `default` too (it let every call through), and
+ * the record said only the name. */
+static void test_json_names_the_policy_s_file(void **state)
+{
+    (void)state;
+    char *dir = make_temp_dir();
+    char path[400], check[600];
+    assert_int_equal(chmod(dir, 0755), 0); /* a place a policy is read from */
+    snprintf(path, sizeof path, "%s/default.policy", dir);
+    write_file(path, "default allow\n");
+    const char *was = getenv("CORDON_POLICY_PATH");
+    char *saved = was ? strdup(was) : NULL;
+    setenv("CORDON_POLICY_PATH", dir, 1);
+    captured c = CORDON("run", "--json", "--quiet", "--", "true");
+    if (saved)
+        setenv("CORDON_POLICY_PATH", saved, 1);
+    else
+        unsetenv("CORDON_POLICY_PATH");
+    free(saved);
+    expect_status(&c, 0);
+    snprintf(check, sizeof check,
+             "assert (d['policy'], d['policy_file']) == ('default', '%s'), d\n", path);
+    assert_int_equal(python_check(c.out, c.out_len, check), 0);
+    captured_free(&c);
+    c = CORDON("run", "--json", "--quiet", "--policy", "none", "--", "true");
+    expect_status(&c, 0);
+    assert_int_equal(python_check(c.out, c.out_len,
+                                  "assert (d['policy'], d['policy_file']) == (None, None), d"), 0);
+    captured_free(&c);
+    remove_tree(dir);
 }
 
 /* The tree's peak, counted by the task's memory cgroup: a task that
@@ -458,6 +494,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_json_has_every_field),
+        cmocka_unit_test(test_json_names_the_policy_s_file),
         cmocka_unit_test(test_json_prints_only_the_object),
         cmocka_unit_test(test_json_command_words_are_quoted),
         cmocka_unit_test(test_json_escapes_bytes_that_are_not_utf8),

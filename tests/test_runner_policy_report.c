@@ -140,7 +140,9 @@ static void test_policy_usage_errors_are_125(void **state)
 
 /* A word that is no option of the action is named, as run, batch and
  * report name theirs (before: "unknown option" alone, or for diff "diff
- * takes two policies"). */
+ * takes two policies"); a flag given a value is said so (it was "unknown
+ * option '--bpf=1'"), and import's --out that cannot be written is said
+ * before the import (its notes came first). */
 static void test_policy_unknown_options_are_named(void **state)
 {
     (void)state;
@@ -159,6 +161,15 @@ static void test_policy_unknown_options_are_named(void **state)
           "cordon: policy explain: unknown option '--x' (see 'cordon policy --help')\n" },
         { { "policy", "list", "--all", NULL },
           "cordon: policy list: unknown option '--all' (see 'cordon policy --help')\n" },
+        /* a flag given a value is said so, as run says it */
+        { { "policy", "show", "--bpf=1", "default", NULL },
+          "cordon: policy show: --bpf takes no value\n" },
+        { { "policy", "check", "--strict=1", "default", NULL },
+          "cordon: policy check: --strict takes no value\n" },
+        { { "learn", "--no-verify=yes", "--", "true", NULL },
+          "cordon: --no-verify takes no value\n" },
+        { { "policy", "import", "--out", "/", "d.json", NULL },
+          "cordon: --out: '/' names a directory; give a file\n" },
         { { "policy", "--strict", "check", "default", NULL },
           "cordon: policy: '--strict' before the action: give the action first (check, show, "
           "list, import, explain or diff; see 'cordon policy --help')\n" },
@@ -174,6 +185,11 @@ static void test_policy_unknown_options_are_named(void **state)
     captured c = CORDON("policy", "explain", "default", "read", "-1");
     expect_status(&c, 0);
     assert_non_null(strstr(c.out, "read(-1, NULL, 0) under default: allow"));
+    captured_free(&c);
+    /* and "--" before the syscall ends the options */
+    c = CORDON("policy", "explain", "default", "--", "kill", "-1", "9");
+    expect_status(&c, 0);
+    assert_non_null(strstr(c.out, "kill(-1, SIGKILL) under default: allow"));
     captured_free(&c);
 }
 
