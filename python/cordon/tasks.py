@@ -819,6 +819,15 @@ class FunctionTask(_Task):
         self._profile = None
         if self.exception:
             return False, errors.from_cordon(self.exception, self.exc_out, self.signal, self)
+        ok, value = self._returned(return_limit)
+        # A return that failed here (ReturnError, ReturnTooLarge,
+        # UntrustedReturn) is the task's exception too: it read None, and
+        # repr said exit_code=0, while run() raised.
+        if not ok and self.exception is None and isinstance(value, errors.TaskError):
+            self.exception = value.exception
+        return ok, value
+
+    def _returned(self, return_limit):
         data = self.result["returns"]
         if not data:
             return self._exited(f"the function ended its process with status {self.exit_code} "

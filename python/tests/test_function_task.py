@@ -94,6 +94,9 @@ def test_a_return_too_large_names_the_limit():
     t = FunctionTask(helpers.big_return, 4096).configure(returns=1024)
     with pytest.raises(cordon.ReturnTooLarge, match="CORDON_LIMIT_RETURN"):
         t.run()
+    # the task's exception, as the history's last attempt says (it read None)
+    assert t.exception == "ReturnTooLarge" and t.history[-1].exception is not None
+    assert "ReturnTooLarge" in repr(t)
     assert FunctionTask(helpers.big_return, 4096).configure(returns="8K").run() == b"\0" * 4096
 
 
@@ -103,8 +106,10 @@ def test_the_default_return_limit_is_one_mebibyte():
 
 
 def test_an_unpicklable_return_is_a_clear_error():
+    t = FunctionTask(helpers.unpicklable)
     with pytest.raises(cordon.ReturnError, match="cannot be pickled"):
-        FunctionTask(helpers.unpicklable).run()
+        t.run()
+    assert t.exception == "ReturnError"
 
 
 def test_classes_of_the_functions_module_come_back():
