@@ -922,6 +922,8 @@ void cordon__classify(cordon_task *t, const cordon__attempt_state *s,
      * one that failed then is a Timeout with its own exit code, and one
      * that ended before the deadline is none. */
     bool began_late = s->deadline_ns && setup.task_start_ns >= s->deadline_ns;
+    if (began_late)
+        t->code_began = false; /* nothing of its own ran before the deadline's kill */
     if (((s->timed_out && failed(t, shared, status)) || began_late) &&
         !cordon__ended_before_deadline(s)) {
         set_exception(t, "Timeout");

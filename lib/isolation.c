@@ -330,9 +330,13 @@ int cordon_add_bind(cordon_task *t, const char *source, const char *target, unsi
     struct stat from_stat, to_stat;
     if ((rc = check_bind(source, target, &from_stat, &to_stat)) < 0)
         return rc;
-    char *from = realpath(source, NULL), *to = realpath(target, NULL);
+    /* Each one's errno kept: a source gone since its check read as the
+     * target's ("may not be the root"), errno left by the other call. */
+    char *from = realpath(source, NULL);
+    int from_errno = errno;
+    char *to = realpath(target, NULL);
     if (!from || !to)
-        rc = -errno;
+        rc = !from ? -from_errno : -errno;
     else if (strcmp(to, "/") == 0)
         rc = -EINVAL; /* over the root: the task's /proc and /dev would go */
     else if (iso->bind_count == BIND_MAX)

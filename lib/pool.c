@@ -164,6 +164,7 @@ int cordon_pool_submit(cordon_pool *pool, cordon_task *t)
         }
     } else {
         __atomic_store_n(&t->pool_start_failed, false, __ATOMIC_RELEASE);
+        __atomic_store_n(&t->async_joined, false, __ATOMIC_RELEASE); /* a join of an earlier run */
         __atomic_store_n(&t->pool, pool, __ATOMIC_RELEASE);
         list_push(&pool->queued, e);
     }

@@ -97,8 +97,14 @@ int cordon_task_done(const cordon_task *t)
     /* Queued in a pool, not started yet: running, as the setters take it
      * (it was -EINVAL, "no async run"); one its pool could not start has
      * ended, with that failure. */
-    if (!t->async_running && __atomic_load_n(&t->pool, __ATOMIC_ACQUIRE))
-        return __atomic_load_n(&t->pool_start_failed, __ATOMIC_ACQUIRE) ? 1 : 0;
+    if (!__atomic_load_n(&t->async_running, __ATOMIC_ACQUIRE) &&
+        __atomic_load_n(&t->pool, __ATOMIC_ACQUIRE))
+        /* joined while its pool takes it out: ended (the join marks it
+         * before async_running, which was read first) */
+        return __atomic_load_n(&t->pool_start_failed, __ATOMIC_ACQUIRE) ||
+                       __atomic_load_n(&t->async_joined, __ATOMIC_ACQUIRE)
+                   ? 1
+                   : 0;
     if (!t->async_running)
         return t->async_joined ? 1 : -EINVAL;
     return ended((cordon_task *)t);

@@ -393,8 +393,9 @@ bool audit_entry_succeeded(const audit_entry *e)
 }
 
 /* A class as cordon writes one (a raised class is checked so, and needs
- * no escape): 1 to 63 of letters, digits, '_', '.', '-', ':', and never
- * "ok", report's word for a success.  Anything else, kept, had read as
+ * no escape): 1 to 63 of letters, digits, '_', '.', '-', ':', '+' (a
+ * stop by SIGRTMIN+1 was skipped as no signal's name), and never "ok",
+ * report's word for a success.  Anything else, kept, had read as
  * that class's or as a success: "ok" with status 0 was skipped by
  * --resume as succeeded, "\u0043puLimit" showed as a class apart from
  * CpuLimit, " " as a blank outcome. */
@@ -404,7 +405,7 @@ static bool class_name(const char *s, const char *t)
         return false;
     for (const char *c = s; c < t; c++)
         if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
-              *c == '_' || *c == '.' || *c == '-' || *c == ':'))
+              *c == '_' || *c == '.' || *c == '-' || *c == ':' || *c == '+'))
             return false;
     return true;
 }
@@ -431,7 +432,7 @@ static void read_member(cursor *c, audit_entry *e, fields *f)
         if (!c->failed && t == s)
             reject(c, "exception", "is an empty name");
         else if (!c->failed && !class_name(s, t))
-            reject(c, "exception", "is not a class name (1 to 63 of A-Z a-z 0-9 _ . - :, "
+            reject(c, "exception", "is not a class name (1 to 63 of A-Z a-z 0-9 _ . - : +, "
                                    "not \"ok\")");
         else if (!c->failed)
             snprintf(f->exception, sizeof f->exception, "%.*s", (int)(t - s), s);

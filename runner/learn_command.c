@@ -57,6 +57,18 @@ static const char *take_value(int argc, char **argv, int *i, const char *name, b
     return argv[++*i];
 }
 
+/* Whether `word` is one of learn's own options. */
+static bool learn_option(const char *word)
+{
+    static const char *const names[] = { "--out", "--merge", "--no-verify" };
+    for (size_t k = 0; k < sizeof names / sizeof *names; k++) {
+        size_t len = strlen(names[k]);
+        if (strncmp(word, names[k], len) == 0 && (word[len] == '\0' || word[len] == '='))
+            return true;
+    }
+    return false;
+}
+
 /* Splits learn's options from run's; `rest` gets run's, argv[0] first.
  * learn's options are looked for where run's are, before "--" or the
  * command's first word, run's values stepped over as run takes them: a
@@ -95,8 +107,17 @@ static int split_options(int argc, char **argv, learn_options *l, char **rest, i
             return -1;
         } else if (!missing) {
             rest[n++] = argv[i];
-            for (int v = options_separate_values(argc, argv, i, OPTIONS_RUN); v > 0; v--)
+            for (int v = options_separate_values(argc, argv, i, OPTIONS_RUN); v > 0; v--) {
+                /* run's parser knows no option of learn's: `--ro --out F`
+                 * had made "--out" the --ro path */
+                if (learn_option(argv[i + 1])) {
+                    runner_error("%s needs a value, and '%s' is an option (to give it as the "
+                                 "value, write %s=%s)", argv[i], argv[i + 1], argv[i],
+                                 argv[i + 1]);
+                    return -1;
+                }
                 rest[n++] = argv[++i];
+            }
         }
         if (missing) {
             runner_error("%s needs a value (see 'cordon learn --help')", name);

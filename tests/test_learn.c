@@ -399,6 +399,20 @@ static void test_learn_function_task(void **state)
 /* A run whose task never began is no run: counted, a ConfinementError's
  * run made `default kill` alone the learned policy (cordon_learned_write
  * wrote it, returning 0), which kills every task. */
+static int failing_setup(void *arg, cordon_error *err)
+{
+    (void)arg;
+    snprintf(err->message, sizeof err->message, "no set-up today");
+    return -1;
+}
+
+static int return_nothing(cordon_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    (void)arg;
+    return 0;
+}
+
 static void test_learn_a_run_that_never_began_is_not_counted(void **state)
 {
     (void)state;
@@ -415,6 +429,13 @@ static void test_learn_a_run_that_never_began_is_not_counted(void **state)
     cordon_task *not_found = cordon_command_task(missing);
     cordon_learn(not_found, l);
     assert_string_equal(cordon_task_result(not_found)->exception, "ExecError");
+    /* with a set-up hook the start's note is no evidence: a failed hook
+     * was counted */
+    cordon_task *hooked = cordon_function_task(return_nothing, NULL);
+    assert_int_equal(cordon_set_setup_hook(hooked, failing_setup, NULL), 0);
+    cordon_learn(hooked, l);
+    assert_string_equal(cordon_task_result(hooked)->exception, "SetupError");
+    cordon_task_free(hooked);
     assert_int_equal(cordon_learned_runs(l), 0);
     FILE *out = fopen("/dev/null", "w");
     assert_int_equal(cordon_learned_write(l, out, "never"), -ENODATA);
@@ -1365,6 +1386,13 @@ static void test_learn_options_end_where_run_s_do(void **state)
              "2>/dev/null; echo $?",
              runner ? runner : "build/cordon", out, stray);
     snprintf(expected, sizeof expected, "--out %s -- y\n0\n", stray);
+    assert_string_equal(command_output(cmd), expected);
+    /* one of learn's options is no value of run's (`--ro --out F` made
+     * "--out" the --ro path, or read "'--out' is not a time") */
+    snprintf(cmd, sizeof cmd, "%s learn --timeout --out %s true 2>&1; echo $?",
+             runner ? runner : "build/cordon", stray);
+    snprintf(expected, sizeof expected, "cordon: --timeout needs a value, and '--out' is an "
+             "option (to give it as the value, write --timeout=--out)\n125\n");
     assert_string_equal(command_output(cmd), expected);
     assert_int_equal(access(stray, F_OK), -1);
     FILE *f = fopen(out, "r");

@@ -314,7 +314,7 @@ static void test_report_skips_records_whose_exception_is_no_name(void **state)
     expect_status(&c, 1);
     /* "ok" had counted as a success (skipped by --resume with status 0),
      * an escaped class as a class apart, a blank as a blank outcome */
-    const char *not_a_class = "is not a class name (1 to 63 of A-Z a-z 0-9 _ . - :, not \"ok\")";
+    const char *not_a_class = "is not a class name (1 to 63 of A-Z a-z 0-9 _ . - : +, not \"ok\")";
     char expected[4096];
     snprintf(expected, sizeof expected,
              "cordon: %s:1: 'exception' is neither a name nor null; skipped\n"
@@ -718,6 +718,26 @@ static void test_report_total_of_one_task(void **state)
     captured_free(&c);
 }
 
+/* A real-time signal's name is a name: a task killed by SIGRTMIN+3, and
+ * a batch line stopped by SIGRTMIN+1 after its task's end, were skipped
+ * ("is not a class name", "is not a signal's name"). */
+static void test_report_takes_real_time_signal_names(void **state)
+{
+    (void)state;
+    captured c = report_of("{\"command\":\"rt\",\"line\":1,\"exception\":\"SIGRTMIN+3\","
+                           "\"exit_code\":165,\"signal\":37,\"status\":165,"
+                           "\"usage\":{\"wall_us\":1000}}\n"
+                           "{\"command\":\"stopped\",\"line\":2,\"exit_code\":1,"
+                           "\"status\":163,\"stopped_by\":\"SIGRTMIN+1\","
+                           "\"usage\":{\"wall_us\":1000}}\n");
+    expect_status(&c, 0);
+    assert_string_equal(c.err, "");
+    if (!strstr(c.out, "  SIGRTMIN+3 ") || !strstr(c.out, "  stopped:SIGRTMIN+1") ||
+        !strstr(c.out, "total: 2 tasks"))
+        fail_msg("%s", c.out);
+    captured_free(&c);
+}
+
 /* A TiB and more of peak memory is said in T: 1 TiB read "1024.00G".
  * Every unit is cut, never rounded up. */
 static void test_report_says_a_tebibyte_in_t(void **state)
@@ -858,6 +878,7 @@ int main(void)
         cmocka_unit_test(test_report_refuses_a_line_past_its_bound),
         cmocka_unit_test(test_report_total_of_one_task),
         cmocka_unit_test(test_report_says_a_tebibyte_in_t),
+        cmocka_unit_test(test_report_takes_real_time_signal_names),
         cmocka_unit_test(test_report_cuts_a_long_command_at_a_character_and_says_so),
         cmocka_unit_test(test_report_counts_every_attempt_s_cpu),
     };
