@@ -15,7 +15,9 @@ calls before anything runs.
                            for no filter (default: cordon's built-in default)
     user="nobody"          a name or uid (cordon must run as root, or it is its own);
                            without it the caller's user (root's tasks: root,
-                           without capabilities; `cordon run` gives nobody)
+                           without capabilities; `cordon run` gives nobody);
+                           a command run as another user gets its HOME, USER
+                           and LOGNAME, as with --user (env= still sets them)
     core_dumps=bytes       allow cores up to that size ("unlimited": any; default: none)
     tree_memory=True       a memory cgroup even without a memory limit, so
                            that usage.tree_peak_kb counts the whole tree
@@ -664,7 +666,19 @@ def check(options, allowed=KNOWN):
                         f"known: {', '.join(sorted(allowed))}")
 
 
-def apply(task, options, return_headroom=0):
+def identity_environment(uid, given):
+    """HOME, USER and LOGNAME of the user a command runs as, as `cordon run
+    --user` and su give them: the caller's (root's HOME=/root) had been
+    left to a task run as nobody."""
+    try:
+        entry = pwd.getpwuid(uid)
+        home, name = (entry.pw_dir if entry.pw_dir.startswith("/") else "/"), entry.pw_name
+    except KeyError:
+        home, name = "/", str(given)
+    return [f"HOME={home}", f"USER={name}", f"LOGNAME={name}"]
+
+
+def apply(task, options, return_headroom=0, command=False):
     """Sets every option on a _cordon.Task.  Returns the caller's return
     limit (bytes), for a function task's child to hold its value to."""
     check(options)
@@ -689,6 +703,10 @@ def apply(task, options, return_headroom=0):
     ids = task_user(options["user"]) if options.get("user") is not None else None
     if ids is not None:
         task.set_user(*ids)
+        # env= below still sets them; clear_env leaves none
+        if command and not options.get("clear_env") and ids[0] != os.getuid():
+            for entry in identity_environment(ids[0], options["user"]):
+                task.set_env(entry)
     if options.get("core_dumps") is not None:
         task.set_core_dumps(limit("core_dumps", options["core_dumps"]))
     if options.get("tree_memory") is not None:

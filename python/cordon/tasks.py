@@ -1015,7 +1015,7 @@ class ShellCommand(_Task):
         else:
             task = _cordon.command_task(self.command)
         opts = {k: v for k, v in self._options.items() if k != "check"}
-        return task, _options.apply(task, opts)
+        return task, _options.apply(task, opts, command=True)
 
     def _profile_command(self, task):
         """cordon's profiler of commands, which only blocks, on a thread of

@@ -351,6 +351,15 @@ def test_a_uid_without_a_passwd_entry_is_taken_as_the_cli_s_user_takes_it():
         assert ShellCommand("id -u; id -g", user=user).run().std_out == f"{free}\n{free}\n"
     # a name that is all digits is the name first, as for --user
     assert ShellCommand("id -u", user="65534").run().std_out == "65534\n"
+    # and the user's HOME, USER and LOGNAME, as --user gives (root's were left)
+    shown = 'echo "$HOME $USER $LOGNAME"'
+    assert ShellCommand(shown, user=free).run().std_out == f"/ {free} {free}\n"
+    nobody = pwd.getpwnam("nobody")
+    assert (ShellCommand(shown, user="nobody").run().std_out
+            == f"{nobody.pw_dir} nobody nobody\n")
+    assert ShellCommand(shown, user="nobody", env={"HOME": "/x"}).run().std_out == \
+        "/x nobody nobody\n"
+    assert ShellCommand(shown, user="nobody", clear_env=True).run().std_out == "  \n"
 
 
 _NOT_ROOT_USER = """
