@@ -210,13 +210,8 @@ static bool setup_failed(cordon_task *t, const cordon__setup_record *setup,
     if (step == STEP_WORKING_DIRECTORY && error == ENOENT && t->cwd)
         cordon__explain_hidden(t, t->cwd, "the working directory");
     if (step == STEP_WORKING_DIRECTORY && t->cwd && error == ENAMETOOLONG)
-        cordon__buffer_printf(&t->exc_out, "  (%s: give one whose absolute path is shorter "
-                              "than PATH_MAX, %d bytes)\n",
-                              t->cwd[0] == '/' ? "its path is longer than PATH_MAX"
-                                               : "a relative one is taken from the caller's "
-                                                 "working directory, whose path is longer "
-                                                 "than PATH_MAX",
-                              PATH_MAX);
+        cordon__buffer_printf(&t->exc_out, "  (its path is longer than PATH_MAX: give one whose "
+                              "absolute path is shorter than PATH_MAX, %d bytes)\n", PATH_MAX);
     if (step == STEP_WORKING_DIRECTORY && !t->cwd && (error == ENOENT || error == ENAMETOOLONG))
         cordon__buffer_printf(&t->exc_out, "  (a task in a mount namespace of its own, or run as "
                               "another user, enters the caller's working directory again by its "
