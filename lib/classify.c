@@ -311,6 +311,7 @@ static void start_did_not_fit(cordon_task *t, const cordon__attempt_state *s)
 {
     set_exception(t, "ConfinementError");
     t->confinement_not_reached = true;
+    t->code_began = false;
     t->result.exit_code = 125;
     record_killing_signal(t, s->wait_status);
 }
@@ -971,12 +972,18 @@ void cordon__classify(cordon_task *t, const cordon__attempt_state *s,
         return;
     if (cgroup_limit_reached(t, s, shared))
         return;
-    if (setup_hook_ended(t, &setup, shared, status))
+    /* Ended in the set-up, the hook's or cordon's: the task's own code
+     * never began, whatever the start's note says (with a hook it is no
+     * evidence, and reads as begun from the start). */
+    if (setup_hook_ended(t, &setup, shared, status)) {
+        t->code_began = false;
         return;
+    }
     if (ended_in_setup(t, &setup, shared, status) && setup_failed(t, &setup, launch)) {
         /* No task ran, so nothing held one: an audit that selects runs by
          * their mechanisms counted this among them. */
         t->confinement_not_reached = !setup.task_start_ns;
+        t->code_began = false;
         return;
     }
     if (WIFSIGNALED(status)) {

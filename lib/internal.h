@@ -647,7 +647,8 @@ struct cordon_task {
     struct cordon__isolation *isolation;  /* file rules, network, mounts; NULL: none asked */
     struct cordon__confinement_store *confinement_store; /* result.confinement_details */
     bool confinement_not_reached; /* the child failed its set-up: nothing held a task */
-    bool code_began;            /* the task's own code began in the last attempt (classify) */
+    bool code_began;            /* the task's own code began in the last attempt: not ended
+                                   in its start, set-up or exec (classify) */
     bool pool_start_failed;     /* its pool could not start it: it ended (atomic) */
     struct cordon__learning *learning;    /* cordon_learn's run: every call recorded */
 

@@ -45,15 +45,10 @@ int cordon_learn(cordon_task *t, cordon_learned *learned)
     free(learned->base);
     learned->base = base_name;
     /* A run whose task never began (refused confinement, a failed exec
-     * or set-up hook, a start the deadline overtook) is no run: counted,
-     * it made `default kill` alone a learned policy, which kills every
-     * task.  With a set-up hook the start's note is no evidence
-     * (classify), so its failures are told by their class. */
-    const char *ended = t->result.exception;
-    bool never_began = !t->code_began ||
-                       (ended && (strcmp(ended, "ConfinementError") == 0 ||
-                                  strcmp(ended, "SetupError") == 0));
-    if (!never_began)
+     * or set-up hook, a start the deadline overtook: classify's
+     * code_began) is no run: counted, it made `default kill` alone a
+     * learned policy, which kills every task. */
+    if (t->code_began)
         learned->runs++;
     return rc;
 }

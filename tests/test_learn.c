@@ -406,6 +406,13 @@ static int failing_setup(void *arg, cordon_error *err)
     return -1;
 }
 
+static int return_nothing_hook(void *arg, cordon_error *err)
+{
+    (void)arg;
+    (void)err;
+    return 0;
+}
+
 static int return_nothing(cordon_ctx *ctx, void *arg)
 {
     (void)ctx;
@@ -436,6 +443,18 @@ static void test_learn_a_run_that_never_began_is_not_counted(void **state)
     cordon_learn(hooked, l);
     assert_string_equal(cordon_task_result(hooked)->exception, "SetupError");
     cordon_task_free(hooked);
+    if (geteuid() == 0) { /* and a set-up step refused under a hook: nobody's cwd */
+        char closed[] = "/tmp/cordon-learn-closed-XXXXXX";
+        assert_non_null(mkdtemp(closed));
+        hooked = cordon_function_task(return_nothing, NULL);
+        assert_int_equal(cordon_set_setup_hook(hooked, return_nothing_hook, NULL), 0);
+        assert_int_equal(cordon_set_user(hooked, 65534, 65534), 0);
+        assert_int_equal(cordon_set_cwd(hooked, closed), 0);
+        cordon_learn(hooked, l);
+        assert_string_equal(cordon_task_result(hooked)->exception, "ConfinementError");
+        cordon_task_free(hooked);
+        rmdir(closed);
+    }
     assert_int_equal(cordon_learned_runs(l), 0);
     FILE *out = fopen("/dev/null", "w");
     assert_int_equal(cordon_learned_write(l, out, "never"), -ENODATA);
