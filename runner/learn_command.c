@@ -42,13 +42,9 @@ static void pass_output(void *user, int stream, const char *data, size_t len)
  * argv[*i] is not `name`. */
 static const char *take_value(int argc, char **argv, int *i, const char *name, bool *missing)
 {
-    size_t len = strlen(name);
-    if (strncmp(argv[*i], name, len) != 0)
-        return NULL;
-    if (argv[*i][len] == '=')
-        return argv[*i] + len + 1;
-    if (argv[*i][len] != '\0')
-        return NULL;
+    const char *joined = runner_option_value(argv[*i], name);
+    if (joined || strcmp(argv[*i], name) != 0)
+        return joined;
     /* "--out -- cmd" wrote the policy to a file named "--" */
     if (*i + 1 >= argc || strcmp(argv[*i + 1], "--") == 0) {
         *missing = true;
@@ -61,11 +57,9 @@ static const char *take_value(int argc, char **argv, int *i, const char *name, b
 static bool learn_option(const char *word)
 {
     static const char *const names[] = { "--out", "--merge", "--no-verify" };
-    for (size_t k = 0; k < sizeof names / sizeof *names; k++) {
-        size_t len = strlen(names[k]);
-        if (strncmp(word, names[k], len) == 0 && (word[len] == '\0' || word[len] == '='))
+    for (size_t k = 0; k < sizeof names / sizeof *names; k++)
+        if (strcmp(word, names[k]) == 0 || runner_option_value(word, names[k]))
             return true;
-    }
     return false;
 }
 
@@ -102,7 +96,7 @@ static int split_options(int argc, char **argv, learn_options *l, char **rest, i
             l->merge[l->merge_count++] = value;
         } else if (strcmp(argv[i], "--no-verify") == 0) {
             l->no_verify = true;
-        } else if (strncmp(argv[i], "--no-verify=", strlen("--no-verify=")) == 0) {
+        } else if (runner_option_value(argv[i], "--no-verify")) {
             runner_error("--no-verify takes no value");
             return -1;
         } else if (!missing) {

@@ -173,14 +173,6 @@ typedef struct policy_arguments {
     bool strict;            /* import and check --strict */
 } policy_arguments;
 
-/* Whether `word` is the option `name` given a value ("--bpf=1"): said
- * so, as run says it, where it read "unknown option '--bpf=1'". */
-static bool given_a_value(const char *word, const char *name)
-{
-    size_t len = strlen(name);
-    return strncmp(word, name, len) == 0 && word[len] == '=';
-}
-
 /* Options, before or after the one policy: --bpf (show), --strict and
  * --out FILE or --out=FILE (import). */
 static int parse_arguments(int argc, char **argv, const char *action, policy_arguments *a)
@@ -188,17 +180,20 @@ static int parse_arguments(int argc, char **argv, const char *action, policy_arg
     bool show = strcmp(action, "show") == 0, import = strcmp(action, "import") == 0;
     bool check = strcmp(action, "check") == 0;
     for (int i = 2; i < argc; i++) {
+        const char *joined_out = import ? runner_option_value(argv[i], "--out") : NULL;
         if (show && strcmp(argv[i], "--bpf") == 0)
             a->with_bpf = 1;
         else if ((import || check) && strcmp(argv[i], "--strict") == 0)
             a->strict = true;
-        else if ((show && given_a_value(argv[i], "--bpf")) ||
-                 ((import || check) && given_a_value(argv[i], "--strict"))) {
+        /* a flag given a value ("--bpf=1") is said so, as run says it
+         * (it read "unknown option '--bpf=1'") */
+        else if ((show && runner_option_value(argv[i], "--bpf")) ||
+                 ((import || check) && runner_option_value(argv[i], "--strict"))) {
             runner_error("policy %s: %.*s takes no value", action,
                          (int)strcspn(argv[i], "="), argv[i]);
             return RUNNER_EXIT_OWN_ERROR;
-        } else if (import && given_a_value(argv[i], "--out")) {
-            if (runner_take_once("--out", &a->out, argv[i] + strlen("--out=")) < 0)
+        } else if (joined_out) {
+            if (runner_take_once("--out", &a->out, joined_out) < 0)
                 return RUNNER_EXIT_OWN_ERROR;
         } else if (import && strcmp(argv[i], "--out") == 0 && i + 1 < argc) {
             if (runner_take_once("--out", &a->out, argv[++i]) < 0)

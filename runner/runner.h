@@ -49,6 +49,9 @@ bool runner_is_help_word(const char *arg);
 /* Whether any of argv[1..argc) is such a word: for the commands whose
  * every word comes before any command of a task's (policy, report). */
 bool runner_help_word_among(int argc, char **argv);
+/* The value of `word` when it is the option `name` given one joined
+ * ("--out=F": "F"; "--out=": ""), else NULL ("--out", "--output"). */
+const char *runner_option_value(const char *word, const char *name);
 /* The length of `path` without its trailing slashes ("new/" names "new";
  * "/" stays itself). */
 size_t runner_path_length(const char *path);

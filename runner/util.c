@@ -139,6 +139,12 @@ bool runner_is_help_word(const char *arg)
     return strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0;
 }
 
+const char *runner_option_value(const char *word, const char *name)
+{
+    size_t len = strlen(name);
+    return strncmp(word, name, len) == 0 && word[len] == '=' ? word + len + 1 : NULL;
+}
+
 size_t runner_path_length(const char *path)
 {
     size_t len = strlen(path);
