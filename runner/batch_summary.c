@@ -64,9 +64,15 @@ static void add_outcomes(text *out, const batch_task *tasks, size_t count)
         counts[k].count++;
     }
     qsort(counts, kinds, sizeof *counts, by_count);
-    add(out, "  %-16s %6s\n", "outcome", "tasks");
+    /* As wide as the longest name ("stopped:SIGRTMIN+1" pushed its count
+     * out of the column). */
+    int width = 16;
     for (size_t k = 0; k < kinds; k++)
-        add(out, "  %-16s %6zu\n", counts[k].name, counts[k].count);
+        if (strlen(counts[k].name) > (size_t)width)
+            width = (int)strlen(counts[k].name);
+    add(out, "  %-*s %6s\n", width, "outcome", "tasks");
+    for (size_t k = 0; k < kinds; k++)
+        add(out, "  %-*s %6zu\n", width, counts[k].name, counts[k].count);
     free(counts);
 }
 

@@ -122,9 +122,16 @@ static void print_failures(const report_rows *list)
     }
     qsort(classes, kinds, sizeof *classes, by_count);
     printf("\nfailures: %zu\n", failed);
+    /* the counts in one column, however long a name ("stopped:SIGRTMIN+1") */
     char name[64];
+    int width = 16;
+    for (size_t k = 0; k < kinds; k++) {
+        int len = (int)strlen(report_printable(name, sizeof name, classes[k].name));
+        width = len > width ? len : width;
+    }
     for (size_t k = 0; k < kinds; k++)
-        printf("  %-16s %8zu\n", report_printable(name, sizeof name, classes[k].name), classes[k].count);
+        printf("  %-*s %8zu\n", width, report_printable(name, sizeof name, classes[k].name),
+               classes[k].count);
     free(classes);
     free(names);
 }

@@ -46,8 +46,10 @@ int runner_take_once(const char *name, const char **given, const char *value);
  * end of a command's options, an option's value included ("--shell -h"
  * ran `sh -c -h`; a value that is one of these is given as "--shell=-h"). */
 bool runner_is_help_word(const char *arg);
-/* Whether any of argv[1..argc) is such a word: for the commands whose
- * every word comes before any command of a task's (policy, report). */
+/* Whether any of argv[1..argc) before a "--" is such a word: for the
+ * commands whose every word comes before any command of a task's (policy,
+ * report); past a "--" a word is a name (`policy explain P -- --help`
+ * printed the help). */
 bool runner_help_word_among(int argc, char **argv);
 /* The value of `word` when it is the option `name` given one joined
  * ("--out=F": "F"; "--out=": ""), else NULL ("--out", "--output"). */

@@ -155,7 +155,7 @@ size_t runner_path_length(const char *path)
 
 bool runner_help_word_among(int argc, char **argv)
 {
-    for (int i = 1; i < argc; i++)
+    for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
         if (runner_is_help_word(argv[i]))
             return true;
     return false;

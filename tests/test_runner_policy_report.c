@@ -191,6 +191,13 @@ static void test_policy_unknown_options_are_named(void **state)
     expect_status(&c, 0);
     assert_non_null(strstr(c.out, "kill(-1, SIGKILL) under default: allow"));
     captured_free(&c);
+    /* and a word past it is a name, "--help" too: it printed the help. */
+    c = CORDON("policy", "explain", "default", "--", "--help");
+    expect_status(&c, 125);
+    assert_string_equal(c.out, "");
+    assert_non_null(strstr(c.err, "--help"));
+    assert_null(strstr(c.err, "Usage"));
+    captured_free(&c);
 }
 
 static void test_run_policy_none_and_a_violation(void **state)
