@@ -41,6 +41,7 @@
 
 #include "internal.h"
 #include "../sandbox/environment_switch.h"
+#include "../sandbox/held_fds.h"
 
 /* A keeper killed is started again, a few times at most per process. */
 #define KEEPER_STARTS_MAX 4
@@ -50,6 +51,9 @@ static struct {
     pid_t owner;      /* the process whose keeper it is; another is a forked copy */
     int socket;       /* -1: no keeper */
     int pidfd;
+    pid_t pid;
+    struct stat socket_stat; /* to tell the socket from a file the caller
+                                opened at its number after closing it */
     bool user;        /* its spares carry a user namespace */
     uid_t uid;
     gid_t gid;
@@ -94,6 +98,9 @@ static void forget_the_parent_s(bool close_them)
 static bool end_keeper(void)
 {
     close_fd(&keeper.socket);
+    /* closed by the caller (its socket's end with it: the keeper leaves) */
+    if (keeper.pidfd >= 0 && !cordon__held_fd_is_pidfd_of(keeper.pidfd, keeper.pid))
+        keeper.pidfd = -1;
     if (keeper.pidfd < 0)
         return false;
     syscall(SYS_pidfd_send_signal, keeper.pidfd, SIGKILL, NULL, 0);
@@ -135,6 +142,9 @@ static void start_keeper(bool user)
     __atomic_store_n(&keeper_ever, true, __ATOMIC_RELEASE);
     keeper.socket = pair[0];
     keeper.pidfd = pidfd;
+    keeper.pid = pid;
+    if (fstat(pair[0], &keeper.socket_stat) != 0)
+        keeper.socket_stat = (struct stat){ 0 };
     keeper.user = user;
     keeper.uid = plan.uid;
     keeper.gid = plan.gid;
@@ -213,6 +223,21 @@ static void watch_forks(void)
     pthread_atfork(NULL, NULL, fresh_lock_in_child);
 }
 
+/* A caller that closed fds it did not open (closefrom(3)) closed the
+ * keeper's too, and may have opened its own at their numbers: a spare
+ * asked of the caller's socket (a byte sent into its connection, one of
+ * its messages read), the caller's child killed and reaped in the
+ * keeper's stead.  The keeper's that are still its own are ended; the
+ * numbers that are not are the caller's, and only forgotten.  Under the
+ * lock. */
+static void forget_a_keeper_whose_fds_are_gone(void)
+{
+    if (keeper.socket >= 0 && !cordon__held_fd_is_file(keeper.socket, &keeper.socket_stat)) {
+        keeper.socket = -1;
+        end_keeper();
+    }
+}
+
 /* A caller whose ids changed since its keeper started (a setuid of its
  * own) gets no namespace mapped for the old ones, and keeps no keeper of
  * its old ids (root's, for a root caller that became another user),
@@ -222,6 +247,7 @@ static void end_a_keeper_of_other_ids(bool user)
 {
     if (keeper.owner != getpid())
         forget_the_parent_s(false);
+    forget_a_keeper_whose_fds_are_gone();
     if (keeper.socket >= 0 &&
         (keeper.user != user || keeper.uid != getuid() || keeper.gid != getgid())) {
         end_keeper();
@@ -277,6 +303,7 @@ bool cordon__spares_give_up(void)
     pthread_mutex_lock(&lock);
     if (keeper.owner != getpid())
         forget_the_parent_s(false);
+    forget_a_keeper_whose_fds_are_gone();
     bool had = keeper.socket >= 0;
     if (had) {
         end_keeper();
@@ -292,8 +319,10 @@ void cordon_release_spares(void)
     pthread_mutex_lock(&lock);
     if (keeper.owner != getpid())
         forget_the_parent_s(false);
-    else
+    else {
+        forget_a_keeper_whose_fds_are_gone();
         end_keeper();
+    }
     keeper.asked = 0;
     pthread_mutex_unlock(&lock);
 }

@@ -342,11 +342,19 @@ static int learn_and_write(const command_options *o, const learn_options *l, cor
     free(title);
     if (mem && fclose(mem) != 0 && written == 0)
         written = -ENOMEM;
-    int status = written < 0 || write_policy(text, len, l) < 0 ? RUNNER_EXIT_OWN_ERROR : 0;
-    if (written < 0)
+    if (written < 0) {
         runner_error("cannot write the policy: %s", strerror(-written));
-    if (status == 0 && !l->no_verify)
-        status = verify(o, text, l->out ? l->out : "learned", r);
+        free(text);
+        return RUNNER_EXIT_OWN_ERROR;
+    }
+    /* Checked before it is written: the check runs the command again, and
+     * a file written first was the task's to replace (in a directory it
+     * may write, `default allow` in its place, reported "checked"); what
+     * it plants there meanwhile is refused or replaced as the learning
+     * run's is (safe_open.h). */
+    int status = l->no_verify ? 0 : verify(o, text, l->out ? l->out : "learned", r);
+    if (write_policy(text, len, l) < 0)
+        status = RUNNER_EXIT_OWN_ERROR;
     if (status == 0 && r->exception)
         status = task_exit_status(0, r);
     free(text);

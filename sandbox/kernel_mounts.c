@@ -50,6 +50,7 @@
 
 #include "fork_reset.h"
 #include "confine.h"
+#include "held_fds.h"
 #include "per_task_state.h"
 
 static const char *const kernel_types[] = {
@@ -470,6 +471,7 @@ static struct {
     uint64_t *mount_ids;        /* the mount each path led to when read (0: unknown),
                                  * elsewhere's then caller_state's */
     uint64_t digest;            /* of the table read (mount_table_digest.c) */
+    struct stat watch_stat;     /* the watch as opened (held_fds.h) */
     unsigned generation;
     bool known;
 } cache CORDON__PER_TASK_STATE = { .lock = PTHREAD_MUTEX_INITIALIZER, .watch = -1 };
@@ -545,6 +547,10 @@ static void read_again(void)
         close(cache.watch);
     /* Opened first: a change while the table is read is seen next time. */
     cache.watch = open_watch();
+    if (cache.watch >= 0 && fstat(cache.watch, &cache.watch_stat) != 0) {
+        close(cache.watch);
+        cache.watch = -1;
+    }
     cordon__path_list kernel, secret, caller_state;
     uint64_t digest;
     if (read_kernel_mounts(&kernel, &secret, &caller_state, &digest) == 0) {
@@ -576,6 +582,13 @@ static void bring_up_to_date(void)
      * daemon closes what it inherits): forgotten, not closed. */
     if (cache.owner != getpid()) {
         cache.owner = getpid();
+        cache.watch = -1;
+        cache.known = false;
+    }
+    /* So is one the caller closed (closefrom(3)): its number polled, the
+     * caller's pipe there said no change for good, and was closed at the
+     * next one (held_fds.h). */
+    if (cache.watch >= 0 && !cordon__held_fd_is_file(cache.watch, &cache.watch_stat)) {
         cache.watch = -1;
         cache.known = false;
     }

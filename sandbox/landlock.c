@@ -21,6 +21,7 @@
 
 #include "fork_reset.h"
 #include "confine.h"
+#include "held_fds.h"
 #include "landlock_abi.h"
 
 /* Made once per process: a function task's child closes the fds it
@@ -76,13 +77,20 @@ static int permissive_ruleset(void)
  * made (no fd or memory left for it). */
 static int prepare_ruleset(void)
 {
-    ruleset_fd = -1;
     landlock_abi = (int)create_ruleset(NULL, 0, CREATE_RULESET_VERSION);
-    if (landlock_abi >= 6)
-        ruleset_fd = scoped_ruleset();
-    else if (landlock_abi >= 1)
-        ruleset_fd = permissive_ruleset();
-    return landlock_abi >= 1 && ruleset_fd < 0 ? (errno ? -errno : -ENOMEM) : 0;
+    int fd = landlock_abi >= 6 ? scoped_ruleset() : landlock_abi >= 1 ? permissive_ruleset() : -1;
+    __atomic_store_n(&ruleset_fd, fd, __ATOMIC_RELEASE);
+    return landlock_abi >= 1 && fd < 0 ? (errno ? -errno : -ENOMEM) : 0;
+}
+
+/* Whether the ruleset's fd is still its own: a caller that closed it
+ * (closefrom(3)) had every later task fail entering its domain, or enter
+ * whatever the number held next.  A ruleset gone is made again, its old
+ * number left to the caller. */
+static bool still_held(void)
+{
+    int fd = __atomic_load_n(&ruleset_fd, __ATOMIC_ACQUIRE);
+    return fd < 0 || cordon__held_fd_is_kind(fd, "anon_inode:[landlock-ruleset]");
 }
 
 /* Made once per process.  A ruleset the kernel could not make for want of
@@ -95,11 +103,13 @@ static int prepare_for_this_process(void)
     pid_t pid = getpid();
     /* Made already: no lock taken, since a lock written at every task is
      * a page of the caller's the kernel copies after each of its forks. */
-    if (__atomic_load_n(&ruleset_pid, __ATOMIC_ACQUIRE) == pid)
+    if (__atomic_load_n(&ruleset_pid, __ATOMIC_ACQUIRE) == pid && still_held())
         return 0;
     int rc = 0;
     pthread_mutex_lock(&ruleset_lock);
-    if (ruleset_pid != pid) {
+    if (ruleset_pid != pid || !still_held()) {
+        /* no task takes the fast path to a ruleset being made, or not made */
+        __atomic_store_n(&ruleset_pid, 0, __ATOMIC_RELEASE);
         rc = prepare_ruleset();
         if (rc == 0)
             __atomic_store_n(&ruleset_pid, pid, __ATOMIC_RELEASE);
@@ -116,7 +126,7 @@ int cordon__landlock_prepare(void)
 int cordon__landlock_ruleset(void)
 {
     prepare_for_this_process();
-    return ruleset_fd;
+    return __atomic_load_n(&ruleset_fd, __ATOMIC_ACQUIRE);
 }
 
 int cordon__landlock_abi(void)

@@ -54,6 +54,7 @@
 
 #include "fork_reset.h"
 #include "confine.h"
+#include "held_fds.h"
 #include "landlock_abi.h"
 
 static int fence_fd = -EOPNOTSUPP; /* or -errno: none made */
@@ -343,6 +344,12 @@ int cordon__landlock_fence_ruleset(void)
      * (a daemon closes what it inherits): forgotten, not closed. */
     if (fence_pid != pid)
         fence_fd = -EOPNOTSUPP;
+    /* One the caller closed (closefrom(3)) is made again; its number is
+     * the caller's now, not closed (held_fds.h). */
+    if (fence_fd >= 0 && !cordon__held_fd_is_kind(fence_fd, "anon_inode:[landlock-ruleset]")) {
+        fence_fd = -EOPNOTSUPP;
+        fence_pid = 0;
+    }
     if (fence_pid != pid || generation != fence_generation) {
         /* Made once per process, and again when a mount came or went; a
          * fence that could not be made for want of an fd or memory is not

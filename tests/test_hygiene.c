@@ -6,7 +6,11 @@
 #include <seccomp.h>
 #include <signal.h>
 #include <sys/resource.h>
+#include <sched.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "support.h"
@@ -448,6 +452,105 @@ static void test_hygiene_caller_with_thousands_of_fds(void **state)
     setrlimit(RLIMIT_NOFILE, &limit);
 }
 
+/* One task (or --net none task, which takes a spare namespace from the
+ * keeper) run in this process: its return, or 100 + what went wrong. */
+static int run_one(bool no_network)
+{
+    cordon_task *t = cordon_shell_task("echo ran");
+    if (no_network && cordon_set_network(t, CORDON_NETWORK_NONE) != 0)
+        return 101;
+    int rc = cordon_run(t);
+    const cordon_result *r = cordon_task_result(t);
+    int answer = rc == 0 && r->exit_code == 0 && !r->exception && !strcmp(r->std_out.data, "ran\n")
+                     ? 0
+                     : 102;
+    if (answer)
+        fprintf(stderr, "%s task: rc %d, %s: %s\n", no_network ? "--net none" : "plain", rc,
+                r->exception ? r->exception : "no exception", r->message ? r->message : "");
+    cordon_task_free(t);
+    return answer;
+}
+
+/* In a copy of the test: tasks, every fd from 3 up closed, the numbers
+ * taken by files of the caller's own, tasks again; 0 when every task ran
+ * and the caller's files kept what was in them. */
+static int tasks_around_a_closefrom(bool network_namespaces)
+{
+    /* root: a mount namespace of this copy's own, for a mount made below */
+    bool proc_root = geteuid() == 0 && network_namespaces && unshare(CLONE_NEWNS) == 0 &&
+                     mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == 0;
+    for (int i = 0; i < 4; i++)
+        if (run_one(false) || (network_namespaces && run_one(true)))
+            return 1;
+    if (syscall(SYS_close_range, 3, ~0U, 0) != 0)
+        return 2;
+    int pipes[8][2], pairs[8][2];
+    for (int i = 0; i < 8; i++) {
+        if (pipe(pipes[i]) != 0 || socketpair(AF_UNIX, SOCK_SEQPACKET, 0, pairs[i]) != 0)
+            return 3;
+        if (write(pipes[i][1], "mine", 4) != 4 || send(pairs[i][1], "mine", 4, 0) != 4 ||
+            send(pairs[i][0], "back", 4, 0) != 4)
+            return 4;
+    }
+    /* A proc mounted since: the tasks' inits cover it (the mount table's
+     * watch, one of the fds closed, said no change for good). */
+    char proc_dir[] = "/tmp/cordon-hygiene-proc-XXXXXX";
+    bool proc_mounted = proc_root && mkdtemp(proc_dir) && mount("proc", proc_dir, "proc", 0, NULL) == 0;
+    for (int i = 0; i < 4; i++) {
+        int rc = run_one(false);
+        if (rc || (network_namespaces && (rc = run_one(true))))
+            return rc;
+    }
+    if (proc_mounted) {
+        char command[128];
+        snprintf(command, sizeof command, "test -e %s/1 && echo uncovered || echo covered",
+                 proc_dir);
+        cordon_task *t = cordon_shell_task(command);
+        cordon_run(t);
+        bool covered = !strcmp(cordon_task_result(t)->std_out.data, "covered\n");
+        cordon_task_free(t);
+        umount(proc_dir);
+        rmdir(proc_dir);
+        if (!covered)
+            return 6;
+    }
+    for (int i = 0; i < 8; i++) {
+        char got[8];
+        if (read(pipes[i][0], got, sizeof got) != 4 || recv(pairs[i][0], got, sizeof got, 0) != 4 ||
+            recv(pairs[i][1], got, sizeof got, MSG_DONTWAIT) != 4)
+            return 5;
+    }
+    return 0;
+}
+
+/* A caller that closes fds it did not open (closefrom(3), Python's
+ * os.closerange) closed the library's too: the Landlock ruleset kept for
+ * every task (each later task without file rules ended in a
+ * ConfinementError, "File descriptor in bad state", for the process's
+ * life) and the spare namespaces' keeper's socket, whose number the
+ * caller's next socket took.  Each is made again, and no file of the
+ * caller's at those numbers is read, written or closed; so without
+ * namespaces (no --net none there), whose tasks get the fence's ruleset. */
+static void test_hygiene_a_caller_that_closed_every_fd_still_runs_tasks(void **state)
+{
+    (void)state;
+    for (int without_namespaces = 0; without_namespaces < 2; without_namespaces++) {
+        fflush(NULL);
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+            if (without_namespaces)
+                setenv("CORDON_NO_NAMESPACES", "1", 1);
+            _exit(tasks_around_a_closefrom(!without_namespaces));
+        }
+        int status;
+        while (waitpid(pid, &status, 0) < 0)
+            assert_int_equal(errno, EINTR);
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+            fail_msg("without namespaces %d: status %#x", without_namespaces, status);
+    }
+}
+
 /* A command's first process shares the caller's memory until it execs
  * (without namespaces: clone with CLONE_VM).  Anything it does to that
  * memory between fork and exec, another thread's fork copies: libcap's
@@ -537,6 +640,7 @@ int main(void)
         cmocka_unit_test(test_hygiene_function_starts_with_default_signals),
         cmocka_unit_test(test_hygiene_tasks_die_with_their_caller),
         cmocka_unit_test(test_hygiene_caller_with_thousands_of_fds),
+        cmocka_unit_test(test_hygiene_a_caller_that_closed_every_fd_still_runs_tasks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1225,6 +1225,41 @@ static void test_learn_out_plants_are_never_written_through(void **state)
     assert_int_not_equal(WEXITSTATUS(status), 0);
 }
 
+/* learn runs the command a second time to check the policy; the policy
+ * was written to --out first, so that second run could replace it: in a
+ * directory the task may write, a `default allow` of the task's in its
+ * place, "checked", exit 0.  It is written after the check now. */
+static void test_learn_out_is_written_after_its_check(void **state)
+{
+    (void)state;
+    SKIP_UNDER_VALGRIND("valgrind has no seccomp(2), so no user notification");
+    const char *runner = getenv("CORDON_RUNNER");
+    char dir[] = "/tmp/cordon-learn-check-XXXXXX", path[100], cmd[4096];
+    assert_non_null(mkdtemp(dir));
+    assert_int_equal(chmod(dir, 0777), 0); /* the CLI as root runs the task as nobody */
+    snprintf(path, sizeof path, "%s/x.policy", dir);
+    /* the same calls in both runs (the first writes a decoy), so that the
+     * check passes */
+    snprintf(cmd, sizeof cmd, "timeout -s KILL 60 %s learn --out %s --shell 'T=%s/decoy; "
+             "if [ -e %s ]; then T=%s; fi; rm -f $T; printf \"default allow\\n\" > $T' "
+             ">/dev/null 2>&1", runner ? runner : "build/cordon", path, dir, path, path);
+    int status = system(cmd);
+    struct stat st;
+    int found = stat(path, &st);
+    char *text = found == 0 ? file_text(path) : NULL;
+    unlink(path);
+    snprintf(path, sizeof path, "%s/decoy", dir);
+    unlink(path);
+    rmdir(dir);
+    assert_int_equal(WEXITSTATUS(status), 0);
+    assert_int_equal(found, 0);
+    assert_int_equal(st.st_uid, geteuid());
+    assert_non_null(text);
+    if (strncmp(text, "# Learned by cordon", 19) != 0)
+        fail_msg("%s", text);
+    free(text);
+}
+
 /* The task may move --out's directory away and plant a link to another
  * in its place (it may write the directory above): the policy is still
  * written into the directory --out named when learn started. */
@@ -1560,6 +1595,7 @@ int main(void)
         cmocka_unit_test(test_learn_command_killed_by_its_base_checks_as_the_same_violation),
         cmocka_unit_test(test_learn_command_output_never_enters_the_policy),
         cmocka_unit_test(test_learn_out_plants_are_never_written_through),
+        cmocka_unit_test(test_learn_out_is_written_after_its_check),
         cmocka_unit_test(test_learn_out_is_written_where_its_directory_was_when_learn_began),
         cmocka_unit_test(test_learn_help),
         cmocka_unit_test(test_learn_exit_status_of_a_run_that_timed_out_is_said),

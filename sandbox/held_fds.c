@@ -1,0 +1,55 @@
+/*
+ * Checks that an fd the library keeps across tasks is still its own (see
+ * held_fds.h).  Each costs a system call or three, once per task at most.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "held_fds.h"
+
+bool cordon__held_fd_is_file(int fd, const struct stat *when_opened)
+{
+    struct stat now;
+    return fd >= 0 && fstat(fd, &now) == 0 && now.st_dev == when_opened->st_dev &&
+           now.st_ino == when_opened->st_ino &&
+           (now.st_mode & S_IFMT) == (when_opened->st_mode & S_IFMT);
+}
+
+bool cordon__held_fd_is_kind(int fd, const char *link)
+{
+    if (fd < 0 || fcntl(fd, F_GETFD) < 0)
+        return false;
+    char path[32], target[64];
+    snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+    ssize_t len = readlink(path, target, sizeof target - 1);
+    if (len < 0)
+        return errno != EBADF && access("/proc/self/fd", F_OK) != 0; /* no /proc: open is all */
+    target[len] = '\0';
+    return strcmp(target, link) == 0;
+}
+
+bool cordon__held_fd_is_pidfd_of(int fd, pid_t pid)
+{
+    if (fd < 0)
+        return false;
+    char path[40], text[1024];
+    snprintf(path, sizeof path, "/proc/self/fdinfo/%d", fd);
+    int info = open(path, O_RDONLY | O_CLOEXEC);
+    if (info < 0)
+        return false; /* no /proc: taken as gone, and the keeper forgotten */
+    ssize_t len;
+    do
+        len = read(info, text, sizeof text - 1);
+    while (len < 0 && errno == EINTR);
+    close(info);
+    if (len <= 0)
+        return false;
+    text[len] = '\0';
+    char wanted[32];
+    snprintf(wanted, sizeof wanted, "\nPid:\t%d\n", (int)pid);
+    return strstr(text, wanted) != NULL;
+}
