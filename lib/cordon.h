@@ -35,6 +35,14 @@
  * task; cordon_raise outside a function task, which then
  * aborts, below), installs no signal handler in the caller and changes
  * none of the caller's signal dispositions.
+ *
+ * Fds: every fd the library opens is O_CLOEXEC.  Between tasks it keeps a
+ * few of its own open (a Landlock ruleset, the spare namespaces' keeper's
+ * socket and pidfd, a watch on the mount table); a caller may close them
+ * (closefrom(3), os.closerange) and reuse the numbers: each is checked
+ * before use, made again, and the caller's file at its number is left
+ * alone.  Only a running task's fds (cordon_task_fd, its pipes) must not
+ * be closed.
  */
 #ifndef CORDON_H
 #define CORDON_H
