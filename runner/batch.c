@@ -577,6 +577,39 @@ static int run_all(batch *b)
     return b->failed > b->output_lost ? 1 : b->output_lost ? RUNNER_EXIT_OWN_ERROR : 0;
 }
 
+/* Whether `fd` is the job file (read by now, or being streamed). */
+static bool is_the_job_file(const command_options *o, int fd)
+{
+    struct stat jobs, st;
+    bool from_stdin = !o->input || strcmp(o->input, "-") == 0;
+    return fd >= 0 && fstat(fd, &st) == 0 &&
+           (from_stdin ? fstat(STDIN_FILENO, &jobs) : stat(o->input, &jobs)) == 0 &&
+           S_ISREG(jobs.st_mode) && jobs.st_dev == st.st_dev && jobs.st_ino == st.st_ino;
+}
+
+/* Records written into the job file are jobs of its next batch: `batch
+ * --audit jobs.txt jobs.txt` appended a JSON line per task, which the
+ * next run ran as shell lines; so did --json to a stdout that is the job
+ * file. */
+static int refuse_records_into_the_jobs(const batch *b)
+{
+    const command_options *o = b->o;
+    const char *input = !o->input || strcmp(o->input, "-") == 0 ? "the standard input" : o->input;
+    if (is_the_job_file(o, b->audit_fd)) {
+        runner_error("--audit: '%s' is the job file (%s): its records would be read as jobs "
+                     "next time; give another file", o->task.audit, input);
+        return -1;
+    }
+    for (int fd = STDOUT_FILENO; fd <= STDERR_FILENO; fd++)
+        if (is_the_job_file(o, fd)) {
+            runner_error("the standard %s is the job file (%s): what the tasks print would "
+                         "be read as jobs next time", fd == STDOUT_FILENO ? "output" : "error",
+                         input);
+            return -1;
+        }
+    return 0;
+}
+
 /* The files written on the tasks' behalf, opened once before any task
  * runs (see safe_open.h). */
 /* Last of the checks, so that a batch refused leaves nothing made: the
@@ -591,7 +624,7 @@ static int open_record_files(batch *b)
         return -1;
     if (o->task.audit && (b->audit_fd = audit_open(o->task.audit)) < 0)
         return -1;
-    return 0;
+    return refuse_records_into_the_jobs(b);
 }
 
 /* Where the records say the tasks ran: checked before anything runs, so

@@ -605,6 +605,41 @@ static void test_batch_stopped_in_the_backoff_says_so(void **state)
     stopped_in_the_backoff(SIGRTMIN + 1, "SIGRTMIN+1");
 }
 
+/* Records written into the job file are the next batch's jobs: `batch
+ * --audit jobs.txt jobs.txt` appended a JSON line per task (exit 0), and
+ * the next run ran them as shell lines.  Refused before anything runs,
+ * the job file as it was; so is a job file read from the standard input,
+ * and a standard output that is the job file. */
+static void test_batch_refuses_records_into_its_job_file(void **state)
+{
+    (void)state;
+    char *dir = make_temp_dir();
+    char *input = lines_file(dir, "echo fixed\ntrue\nexit 0\n");
+    captured c = CORDON("batch", "--audit", input, input);
+    expect_status(&c, 125);
+    if (!strstr(c.err, "--audit: '") || !strstr(c.err, "' is the job file"))
+        fail_msg("%s", c.err);
+    captured_free(&c);
+    int jobs = open(input, O_RDONLY | O_CLOEXEC);
+    assert_true(jobs >= 0);
+    c = CORDON_WITH(jobs, NULL, "batch", "--audit", input, "-");
+    close(jobs);
+    expect_status(&c, 125);
+    assert_non_null(strstr(c.err, "is the job file (the standard input)"));
+    captured_free(&c);
+    const char *runner = getenv("CORDON_RUNNER");
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "%s batch %s >> %s 2>/dev/null", runner ? runner : "build/cordon",
+             input, input);
+    int status = system(cmd);
+    assert_int_equal(WEXITSTATUS(status), 125);
+    char *text = read_file_text(input);
+    assert_string_equal(text, "echo fixed\ntrue\nexit 0\n");
+    free(text);
+    free(input);
+    remove_tree(dir);
+}
+
 static void test_batch_audit_and_json_lines(void **state)
 {
     (void)state;
@@ -1044,6 +1079,7 @@ int main(void)
         cmocka_unit_test(test_batch_out_dir_keeps_no_stale_exception),
         cmocka_unit_test(test_batch_out_dir_beside_json_and_behind_a_slash),
         cmocka_unit_test(test_batch_stopped_in_the_backoff_says_so),
+        cmocka_unit_test(test_batch_refuses_records_into_its_job_file),
         cmocka_unit_test(test_batch_out_dir_failure_loses_that_line_alone),
         cmocka_unit_test(test_batch_audit_and_json_lines),
         cmocka_unit_test(test_batch_counts_children_nobody_waited_for),
