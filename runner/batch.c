@@ -119,6 +119,36 @@ static bool resumes_from_the_out_dir(const command_options *o)
     return false;
 }
 
+/* Whether `path` (a --resume argument) names this batch's --audit file or
+ * a directory above it: `--resume runs.jsonl --audit runs.jsonl`, run
+ * again after ^C, or `--resume audit --audit audit/$ID.jsonl` of a
+ * cluster's array, whose first run has no records yet. */
+static bool is_the_audit_s_place(const command_options *o, const char *path)
+{
+    size_t len = runner_path_length(path);
+    const char *audit = o->task.audit;
+    return audit && strncmp(audit, path, len) == 0 &&
+           (audit[len] == '\0' || audit[len] == '/' || (len == 1 && path[0] == '/'));
+}
+
+/* The --resume arguments to read: one that names where this batch's
+ * records will go and is not there yet resumes nothing (it failed with
+ * "No such file or directory", the first run of the command one runs
+ * again after ^C); any other missing one is said as before (a typo would
+ * run everything again). */
+static const char **resume_sources(const command_options *o, size_t *count)
+{
+    const char **kept = runner_alloc((o->resume_count + 1) * sizeof *kept);
+    *count = 0;
+    for (size_t i = 0; i < o->resume_count; i++) {
+        struct stat st;
+        if (lstat(o->resume[i], &st) != 0 && errno == ENOENT && is_the_audit_s_place(o, o->resume[i]))
+            continue;
+        kept[(*count)++] = o->resume[i];
+    }
+    return kept;
+}
+
 static int read_tasks(batch *b, const char *input)
 {
     if (job_file_read("batch", input, take_job, b) < 0)
@@ -126,10 +156,11 @@ static int read_tasks(batch *b, const char *input)
     const command_options *o = b->o;
     if (resumes_from_the_out_dir(o) && make_out_dir(b) < 0)
         return -1;
-    if (o->resume_count &&
-        resume_skip_done(o->resume, o->resume_count, b->tasks, &b->count, &b->resumed) < 0)
-        return -1;
-    return 0;
+    size_t count;
+    const char **sources = resume_sources(o, &count);
+    int rc = count ? resume_skip_done(sources, count, b->tasks, &b->count, &b->resumed) : 0;
+    free(sources);
+    return rc < 0 ? -1 : 0;
 }
 
 /* ---- output of one task (called with the lock held) --------------------- */

@@ -274,6 +274,49 @@ static void test_resume_skips_succeeded_lines_only(void **state)
     remove_tree(dir);
 }
 
+/* The command one runs again after ^C, `--resume runs.jsonl --audit
+ * runs.jsonl`, failed on its first run: "--resume: cannot read
+ * 'runs.jsonl': No such file or directory".  A --resume that names the
+ * batch's own --audit file (or a directory above it) and is not there yet
+ * resumes nothing; any other missing one is still an error. */
+static void test_resume_of_the_batch_s_own_audit_starts_from_nothing(void **state)
+{
+    (void)state;
+    char *dir = make_temp_dir();
+    char audit[400], audit_dir[300], typo[400];
+    char *jobs = job_file(dir, "jobs.txt", "echo a\necho b\n");
+    snprintf(audit, sizeof audit, "%s/runs.jsonl", dir);
+    captured c = CORDON("batch", "--quiet", "-j", "1", "--resume", audit, "--audit", audit, jobs);
+    expect_status(&c, 0);
+    assert_string_equal(c.out, "[1] a\n[2] b\n");
+    captured_free(&c);
+    c = CORDON("batch", "--resume", audit, "--audit", audit, jobs);
+    expect_status(&c, 0);
+    assert_string_equal(c.out, "");
+    assert_non_null(strstr(c.err, "resumed: 2 lines had succeeded before"));
+    captured_free(&c);
+    /* a directory above the audit file, made by the caller first */
+    snprintf(audit_dir, sizeof audit_dir, "%s/audit/", dir);
+    snprintf(audit, sizeof audit, "%s/audit/1.jsonl", dir);
+    c = CORDON("batch", "--quiet", "--resume", audit_dir, "--audit", audit, jobs);
+    expect_status(&c, 125);
+    assert_non_null(strstr(c.err, "--audit: cannot open"));
+    captured_free(&c);
+    assert_int_equal(mkdir(audit_dir, 0755), 0);
+    c = CORDON("batch", "--quiet", "-j", "1", "--resume", audit_dir, "--audit", audit, jobs);
+    expect_status(&c, 0);
+    assert_string_equal(c.out, "[1] a\n[2] b\n");
+    captured_free(&c);
+    /* not the audit's place: said */
+    snprintf(typo, sizeof typo, "%s/run.jsonl", dir);
+    c = CORDON("batch", "--quiet", "--resume", typo, "--audit", audit, jobs);
+    expect_status(&c, 125);
+    assert_non_null(strstr(c.err, "--resume: cannot read"));
+    captured_free(&c);
+    free(jobs);
+    remove_tree(dir);
+}
+
 /* Every option of this area is in the help of the command that takes it. */
 /* A command that is not UTF-8 (a Latin-1 file name) reads back from the
  * audit as the bytes it was: the record matches its line.  Written as
@@ -325,6 +368,7 @@ int main(void)
         cmocka_unit_test(test_shard_from_the_environment),
         cmocka_unit_test(test_shard_is_recorded),
         cmocka_unit_test(test_resume_skips_succeeded_lines_only),
+        cmocka_unit_test(test_resume_of_the_batch_s_own_audit_starts_from_nothing),
         cmocka_unit_test(test_resume_matches_commands_that_are_not_utf8),
         cmocka_unit_test(test_cluster_options_are_in_the_help),
     };
