@@ -215,19 +215,24 @@ static bool save_stream(batch *b, const batch_task *bt, const char *ext,
     return true;
 }
 
+/* A failure's line says how many attempts --retry made ("exited with 3"
+ * alone read as one). */
 static void print_failure(const batch_task *bt, const cordon_result *r)
 {
     if (strcmp(bt->outcome, "cordon error") == 0)
         return; /* said when it happened */
+    char tries[64] = "";
+    if (bt->attempts > 1)
+        snprintf(tries, sizeof tries, " (attempt %zu of %zu)", bt->attempts, bt->attempts);
     if (task_stopped_by(r)) {
         char stopped[160];
         task_stop_message(r, stopped, sizeof stopped);
-        runner_error("line %zu: Cancelled: %s", bt->lineno, stopped);
+        runner_error("line %zu%s: Cancelled: %s", bt->lineno, tries, stopped);
     } else if (r->exception) {
         size_t len = strcspn(r->exc_out.data, "\n");
-        runner_error("line %zu: %.*s", bt->lineno, (int)len, r->exc_out.data);
+        runner_error("line %zu%s: %.*s", bt->lineno, tries, (int)len, r->exc_out.data);
     } else if (bt->status != 0) {
-        runner_error("line %zu: exited with %d: %s", bt->lineno, r->exit_code, bt->line);
+        runner_error("line %zu%s: exited with %d: %s", bt->lineno, tries, r->exit_code, bt->line);
     }
 }
 
@@ -323,6 +328,7 @@ static void set_outcome(batch_task *bt, int rc, const cordon_result *r, const at
         snprintf(bt->outcome, sizeof bt->outcome, "ok");
     bt->wall_us = r->usage.wall_us;
     bt->max_rss_kb = r->usage.max_rss_kb;
+    bt->attempts = log->count;
     for (size_t i = 0; i < log->count; i++) {
         bt->cpu_us += log->items[i].usage.user_us + log->items[i].usage.sys_us;
         if (log->items[i].usage.max_rss_kb > bt->max_rss_kb)

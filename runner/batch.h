@@ -15,6 +15,7 @@ typedef struct batch_task {
     uint64_t cpu_us;            /* user+sys of every attempt */
     uint64_t wall_us;           /* of the last attempt */
     uint64_t max_rss_kb;        /* the largest of any attempt */
+    size_t attempts;            /* run (--retry), 0 for a line not run */
     bool resumed;               /* --resume: it succeeded before; not run */
     bool not_run;               /* left when standard output's reader was gone */
     /* Without --audit, whose line waits for the output to be written:

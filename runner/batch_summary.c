@@ -129,6 +129,23 @@ static void add_peak_rss(text *out, const batch_task *tasks, size_t count)
     add_task_ref(out, peak);
 }
 
+/* --retry's work: the lines that took more than one attempt, and how
+ * many of them a retry brought to success. */
+static void add_retries(text *out, const batch_task *tasks, size_t count)
+{
+    size_t lines = 0, extra = 0, recovered = 0;
+    for (size_t i = 0; i < count; i++)
+        if (tasks[i].attempts > 1) {
+            lines++;
+            extra += tasks[i].attempts - 1;
+            recovered += tasks[i].status == 0;
+        }
+    if (lines)
+        add(out, "  retried: %zu %s, %zu more %s; %zu then succeeded\n", lines,
+            runner_plural(lines, "line", "lines"), extra, runner_plural(extra, "attempt", "attempts"),
+            recovered);
+}
+
 void batch_summary_print(const batch_task *tasks, size_t count, uint64_t elapsed_us,
                          unsigned jobs, const char *shard, size_t resumed)
 {
@@ -156,6 +173,7 @@ void batch_summary_print(const batch_task *tasks, size_t count, uint64_t elapsed
     if (resumed)
         add(&out, "  resumed: %zu %s succeeded before and %s not run again\n", resumed,
             runner_plural(resumed, "line had", "lines had"), runner_plural(resumed, "was", "were"));
+    add_retries(&out, tasks, count);
     if (count > not_run) { /* the lines not run are the last ones */
         add_outcomes(&out, tasks, count);
         add_cpu(&out, tasks, count);

@@ -640,6 +640,30 @@ static void test_batch_refuses_records_into_its_job_file(void **state)
     remove_tree(dir);
 }
 
+/* --retry's attempts are said: a failed line's message and the summary
+ * read as if each line ran once ("line 1: exited with 3"; only the
+ * records' "attempts" told). */
+static void test_batch_says_its_retries(void **state)
+{
+    (void)state;
+    char *dir = make_temp_dir();
+    char *input = lines_file(dir, "exit 3\ntest \"$CORDON_ATTEMPT\" = 2\ntrue\n");
+    captured c = CORDON("batch", "-j", "1", "--retry", "2", "--retry-on", "exit:3,exit:1", input);
+    expect_status(&c, 1);
+    if (!strstr(c.err, "cordon: line 1 (attempt 3 of 3): exited with 3: exit 3\n") ||
+        !strstr(c.err, "\n  retried: 2 lines, 3 more attempts; 1 then succeeded\n"))
+        fail_msg("%s", c.err);
+    captured_free(&c);
+    /* none retried: nothing said of retries */
+    c = CORDON("batch", "--retry", "2", "--retry-on", "exit:9", input);
+    expect_status(&c, 1);
+    if (strstr(c.err, "retried:") || !strstr(c.err, "cordon: line 1: exited with 3: exit 3\n"))
+        fail_msg("%s", c.err);
+    captured_free(&c);
+    free(input);
+    remove_tree(dir);
+}
+
 static void test_batch_audit_and_json_lines(void **state)
 {
     (void)state;
@@ -1080,6 +1104,7 @@ int main(void)
         cmocka_unit_test(test_batch_out_dir_beside_json_and_behind_a_slash),
         cmocka_unit_test(test_batch_stopped_in_the_backoff_says_so),
         cmocka_unit_test(test_batch_refuses_records_into_its_job_file),
+        cmocka_unit_test(test_batch_says_its_retries),
         cmocka_unit_test(test_batch_out_dir_failure_loses_that_line_alone),
         cmocka_unit_test(test_batch_audit_and_json_lines),
         cmocka_unit_test(test_batch_counts_children_nobody_waited_for),
