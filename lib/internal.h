@@ -366,9 +366,10 @@ typedef struct cordon__launch {
     int *writable_tree_fds;                      /* one per writable tree, for the init's clones
                                                     (it allocates nothing) */
     bool view_stays_writable;
-    /* The task's fds 0-2 that are files of the caller's tree, named by
-     * the parent (owned; NULL: none, or not on a mount), with the file
-     * each was: the init opens them again on the read-only view
+    /* The task's fds 0-2 that are files of the caller's tree (or, with a
+     * writable view, terminals), named by the parent (owned; NULL: none,
+     * or not on a mount), with the file each was: the init opens them
+     * again on the read-only view, or on a read-only mount of their own
      * (lib/stream_view.c). */
     char *stream_names[3];
     cordon__file_identity stream_ids[3];
@@ -1040,13 +1041,18 @@ int cordon__view_lost_the_working_directory(void);
 int cordon__enter_the_nearest_held(char *path, bool *refused);
 /* Parent side (stream_view.c), for a task whose view will be made
  * read-only: the names of its streams that are files of the caller's
- * tree, as the caller's root sees them.  0 or -errno. */
-int cordon__streams_name(cordon__launch *l);
+ * tree, as the caller's root sees them (with `terminals_only`, of those
+ * that are terminals: a task with a mount namespace and a writable view).
+ * 0 or -errno. */
+int cordon__streams_name(cordon__launch *l, bool terminals_only);
 void cordon__streams_forget(cordon__launch *l);
 /* In the init, the task's view just made read-only: each of those streams
  * that its name opens as the same file on the view is put there; one it
  * does not keeps the parent's description (stream_view.c says when). */
 void cordon__streams_on_view(const cordon__launch *l);
+/* In the init, the view writable: each named terminal opened again on a
+ * read-only mount of its own node (stream_view.c). */
+void cordon__terminals_on_read_only_mounts(const cordon__launch *l);
 /* Whether the init makes its mounts (its /proc, the kernel settings
  * read-only) after starting the task's first process, which does its own
  * set-up meanwhile and waits for them before anything of the task runs.
@@ -1056,8 +1062,10 @@ void cordon__streams_on_view(const cordon__launch *l);
  * directory to change to, which could lie beneath one. */
 static inline bool cordon__mounts_after_start(const cordon__launch *l)
 {
+    /* nor a terminal to open again on a read-only mount (stream_view.c),
+     * which the first process, started already, would not get */
     return l->fn && !l->owns_ruleset && !l->cwd && l->bind_count == 0 && l->tmpfs_count == 0 &&
-           !l->minimal_dev;
+           !l->minimal_dev && !l->stream_names[0] && !l->stream_names[1] && !l->stream_names[2];
 }
 /* Whether the setup record's task_start_ns tells when the task began.  A
  * set-up hook is the task's own code and runs before the note, and a

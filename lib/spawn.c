@@ -123,14 +123,15 @@ static int output_target(const cordon_task *t, const cordon__launch *l, int stre
 }
 
 /* A task whose view of the files will be read-only holds its streams
- * that are files there (lib/stream_view.c): named here, in the caller's
- * namespace and under its root, as the init, in its copy of them, could
- * not. */
+ * that are files there (lib/stream_view.c), and one with a mount
+ * namespace its terminals on a read-only mount: named here, in the
+ * caller's namespace and under its root, as the init, in its copy of
+ * them, could not. */
 static int name_streams(cordon__launch *l)
 {
-    bool read_only_view = l->owns_ruleset && !l->view_stays_writable &&
-                          (l->namespaces & CORDON__NAMESPACE_MOUNT);
-    return read_only_view ? cordon__streams_name(l) : 0;
+    bool mounts = l->namespaces & CORDON__NAMESPACE_MOUNT;
+    bool read_only_view = l->owns_ruleset && !l->view_stays_writable && mounts;
+    return mounts ? cordon__streams_name(l, !read_only_view) : 0;
 }
 
 /* The caller's fd (cordon_set_stdin_fd), as a description of the task's

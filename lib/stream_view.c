@@ -46,6 +46,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -71,7 +72,7 @@ static int name_of(int fd, char **name)
     return *name ? 0 : -ENOMEM;
 }
 
-int cordon__streams_name(cordon__launch *l)
+int cordon__streams_name(cordon__launch *l, bool terminals_only)
 {
     const int fds[3] = { l->stdin_fd, l->stdout_fd, l->stderr_fd };
     for (int i = 0; i < 3; i++) {
@@ -80,7 +81,7 @@ int cordon__streams_name(cordon__launch *l)
             continue;
         if (fstat(fds[i], &st) != 0)
             return -errno;
-        if (S_ISSOCK(st.st_mode))
+        if (S_ISSOCK(st.st_mode) || (terminals_only && (!S_ISCHR(st.st_mode) || !isatty(fds[i]))))
             continue;
         int rc = name_of(fds[i], &l->stream_names[i]);
         if (rc < 0)
@@ -172,4 +173,72 @@ void cordon__streams_on_view(const cordon__launch *l)
     for (int fd = 0; fd <= 2; fd++)
         if (l->stream_names[fd])
             (void)view_stream(fd, l->stream_names[fd], &l->stream_ids[fd]);
+}
+
+/* ---- A terminal on a writable view ---------------------------------- */
+
+/* mount_setattr(2) (Linux 5.12), declared here as sandbox/namespaces.c
+ * does: C libraries before glibc 2.36 have no declaration of it. */
+struct terminal_mount_attributes {
+    uint64_t attr_set, attr_clr, propagation, userns_fd;
+};
+#define TERMINAL_MOUNT_READ_ONLY 0x00000001 /* MOUNT_ATTR_RDONLY */
+#define TERMINAL_OPEN_TREE_CLONE 1          /* OPEN_TREE_CLONE */
+
+/* A mount of the node `path_fd` holds, of its own, read-only and attached
+ * nowhere (it lives as long as a description opened through it). */
+static int read_only_mount_of(int path_fd)
+{
+    int tree = (int)syscall(SYS_open_tree, path_fd, "",
+                            AT_EMPTY_PATH | TERMINAL_OPEN_TREE_CLONE | O_CLOEXEC);
+    if (tree < 0)
+        return -errno;
+    struct terminal_mount_attributes read_only = { .attr_set = TERMINAL_MOUNT_READ_ONLY };
+    if (syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH, &read_only, sizeof read_only) != 0) {
+        int error = -errno;
+        close(tree);
+        return error;
+    }
+    return tree;
+}
+
+/* Terminal `fd` opened again through a read-only mount of its node.  A
+ * task with a writable view, the terminal's owner's (the caller's user,
+ * or root), made the caller's terminal 0666 through its stdin (fchmod, or
+ * chmod of /proc/self/fd/0), and a process of another user opened it
+ * while the run lasted and read, after the run, what the caller typed
+ * to its shell: the mode put back at the end (lib/stdin_terminal.c)
+ * closes no description opened meanwhile.  On a read-only mount a chmod,
+ * a chown or a utimes fails with EROFS; the terminal is read, written and
+ * its ioctls work as before.  The task's /dev/pts is a devpts of its own,
+ * where the caller's terminal has no name.  A kernel without open_tree
+ * or mount_setattr (before 5.12) leaves the description as it was. */
+static int terminal_on_read_only_mount(int fd, const char *name, const cordon__file_identity *id)
+{
+    struct stat st, found;
+    if (fstat(fd, &st) != 0)
+        return -errno;
+    if (st.st_dev != id->device || st.st_ino != id->inode)
+        return -ESTALE;
+    int path_fd = cordon__open_checked(name, false, id, &found);
+    if (path_fd < 0)
+        return path_fd;
+    int tree = read_only_mount_of(path_fd);
+    close(path_fd);
+    if (tree < 0)
+        return tree;
+    int copy = open_like(fd, tree, &st);
+    close(tree);
+    if (copy < 0)
+        return copy;
+    int rc = dup3(copy, fd, 0) < 0 ? -errno : 0;
+    close(copy);
+    return rc;
+}
+
+void cordon__terminals_on_read_only_mounts(const cordon__launch *l)
+{
+    for (int fd = 0; fd <= 2; fd++)
+        if (l->stream_names[fd])
+            (void)terminal_on_read_only_mount(fd, l->stream_names[fd], &l->stream_ids[fd]);
 }

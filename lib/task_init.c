@@ -308,6 +308,8 @@ static int mount_task_view(const cordon__launch *l)
      * the task change the file's mode, times and attributes. */
     if (read_only_view)
         cordon__streams_on_view(l);
+    else
+        cordon__terminals_on_read_only_mounts(l);
     if ((rc = cordon__mount_own_proc()) < 0 || (rc = cordon__make_sys_read_only()) < 0 ||
         (l->runs_as_root && (rc = cordon__protect_kernel_settings()) < 0) ||
         (rc = mount_own_tree(l, &trees)) < 0 || (rc = cover_mounts(&l->bind_covers)) < 0 ||

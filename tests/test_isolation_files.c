@@ -384,6 +384,56 @@ static void test_files_a_terminal_stdin_keeps_its_mode_under_file_rules(void **s
     close(master);
 }
 
+/* In the task: as change_terminal_mode, and by the path of its stdin in
+ * its /proc too (chmod of /proc/self/fd/0 goes to the description's
+ * mount, not to a name of the task's view). */
+static int change_terminal_mode_by_any_way(cordon_ctx *ctx, void *arg)
+{
+    int changed = chmod("/proc/self/fd/0", 0666) == 0 ? 1 : errno == EROFS ? 0 : 2;
+    return changed | change_terminal_mode(ctx, arg);
+}
+
+/* Without file rules too: a task of the terminal's owner's (the caller's
+ * user, or root) made the caller's terminal 0666 for the run's length
+ * (fchmod, or chmod of /proc/self/fd/0), and a process of another user
+ * that opened it meanwhile read after the run what the caller typed to
+ * its shell.  With a mount namespace the task's terminal is on a
+ * read-only mount of its own node: EROFS, and it still reads and reads
+ * its modes. */
+static void test_files_a_terminal_stdin_keeps_its_mode_without_file_rules(void **state)
+{
+    (void)state;
+    require_own_proc();
+    int master, slave;
+    if (openpty(&master, &slave, NULL, NULL, NULL) != 0) {
+        print_message("skipped: no pseudo-terminal here (%s)\n", strerror(errno));
+        skip();
+    }
+    assert_int_equal(write(master, "hi\n", 3), 3);
+    struct stat before, after;
+    assert_int_equal(fstat(slave, &before), 0);
+    cordon_task *t = cordon_function_task(change_terminal_mode_by_any_way, NULL);
+    assert_int_equal(cordon_set_stdin_fd(t, slave), 0);
+    const cordon_result *r = run_task(t, 0);
+    assert_int_equal(r->exit_code, 0);
+    assert_int_equal(fstat(slave, &after), 0);
+    assert_int_equal(after.st_mode, before.st_mode);
+    cordon_task_free(t);
+    /* a command's (the runner's --tty) */
+    t = cordon_shell_task("chmod 666 /proc/self/fd/0 2>&1; chmod 666 /dev/stdin 2>&1; read -r l; "
+                          "echo \"$l\"");
+    assert_int_equal(write(master, "there\n", 6), 6);
+    assert_int_equal(cordon_set_stdin_fd(t, slave), 0);
+    r = run_task(t, 0);
+    assert_int_equal(fstat(slave, &after), 0);
+    assert_int_equal(after.st_mode, before.st_mode);
+    if (!strstr(r->std_out.data, "Read-only file system") || !strstr(r->std_out.data, "there\n"))
+        fail_msg("%s", r->std_out.data);
+    cordon_task_free(t);
+    close(slave);
+    close(master);
+}
+
 /* In a copy of the test, root's: a stdin file on a mount of a mount
  * namespace the caller has left, which the task's view cannot name.
  * 0 if the task read it; 1 if it could not be set up. */
@@ -1234,6 +1284,7 @@ int main(void)
         cmocka_unit_test(test_files_stdin_metadata_unchangeable_under_file_rules),
         cmocka_unit_test(test_files_a_deleted_stdin_is_read_under_file_rules),
         cmocka_unit_test(test_files_a_terminal_stdin_keeps_its_mode_under_file_rules),
+        cmocka_unit_test(test_files_a_terminal_stdin_keeps_its_mode_without_file_rules),
         cmocka_unit_test(test_files_an_inherited_fifo_keeps_its_mode_under_file_rules),
         cmocka_unit_test(test_files_a_stdin_the_view_cannot_name_is_read),
         cmocka_unit_test(test_files_a_stdin_file_is_read_by_a_caller_in_a_chroot),
