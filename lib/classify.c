@@ -589,6 +589,15 @@ static void signal_ending(cordon_task *t, const cordon__attempt_state *s,
     /* Under an address-space limit a refused mapping is no MemoryLimit:
      * the loader's or the program's failure to map shows as a crash
      * (python3 under --mem 4M as nobody: a SIGSEGV, "no backtrace"). */
+    /* The init killed from outside (root, or the caller's own user): the
+     * kernel ends a pid namespace's every process with its init, and the
+     * ending read as a SIGKILL someone sent the task. */
+    bool ended_by_cordon = s->ending_left || (s->tree_killed_ns && s->tree_killed_ns < s->ended_ns);
+    if (signo == SIGKILL && s->in_namespaces && !ended_by_cordon &&
+        !__atomic_load_n(&launch->init_report->task_status_valid, __ATOMIC_ACQUIRE))
+        cordon__buffer_printf(&t->exc_out, "  (cordon's init, which held the task's tree in "
+                              "its pid namespace, was killed from outside cordon, and the "
+                              "kernel killed the tree with it)\n");
     if ((signo == SIGSEGV || signo == SIGBUS) && launch->limit_set[RLIMIT_AS])
         cordon__buffer_printf(&t->exc_out, "  (its memory limit of %llu %s is an address-space "
                               "limit here, RLIMIT_AS, for want of a memory cgroup: a mapping "

@@ -1,5 +1,6 @@
 /* Exceptions: signals by name with a crash report that names the function
  * (static ones too), raised classes, and commands killed by signals. */
+#include <dirent.h>
 #include <signal.h>
 #include <stdint.h>
 
@@ -296,6 +297,68 @@ static void test_exception_command_killed_by_signal_is_named(void **state)
     cordon_task_free(t);
 }
 
+/* The first child of this process whose name is `comm` ("cordon-init"),
+ * or 0: read from every thread's list of children. */
+static pid_t child_named(const char *comm)
+{
+    DIR *tasks = opendir("/proc/self/task");
+    pid_t found = 0;
+    struct dirent *e;
+    while (tasks && !found && (e = readdir(tasks))) {
+        char path[300];
+        snprintf(path, sizeof path, "/proc/self/task/%s/children", e->d_name);
+        FILE *f = e->d_name[0] != '.' ? fopen(path, "r") : NULL;
+        int pid;
+        while (f && !found && fscanf(f, "%d", &pid) == 1) {
+            char stat_path[64], name[32] = "";
+            snprintf(stat_path, sizeof stat_path, "/proc/%d/comm", pid);
+            FILE *c = fopen(stat_path, "r");
+            if (c && fgets(name, sizeof name, c) && !strncmp(name, comm, strlen(comm)))
+                found = pid;
+            if (c)
+                fclose(c);
+        }
+        if (f)
+            fclose(f);
+    }
+    if (tasks)
+        closedir(tasks);
+    return found;
+}
+
+/* cordon's init killed from outside (root, or the caller's own user):
+ * the kernel kills the pid namespace's every process with it, and the
+ * ending read as a SIGKILL sent to the task, "SIGKILL: Killed", nothing
+ * said of the init.  The signal is what the task died of; the message
+ * now says why.  A task that kills itself gets no such line. */
+static void test_exception_init_killed_from_outside_is_said(void **state)
+{
+    (void)state;
+    skip_unless_tasks_get(CORDON_CONFINED_PID_NAMESPACE, "no pid namespace here: no init");
+    cordon_task *t = shell("sleep 5");
+    assert_int_equal(cordon_run_async(t), 0);
+    pid_t init = 0;
+    for (int i = 0; i < 300 && !init; i++) {
+        usleep(10 * 1000);
+        init = child_named("cordon-init");
+    }
+    assert_true(init > 0);
+    usleep(100 * 1000); /* the task started */
+    assert_int_equal(kill(init, SIGKILL), 0);
+    assert_int_equal(cordon_join(t), CORDON_EXCEPTION);
+    const cordon_result *r = cordon_task_result(t);
+    assert_string_equal(r->exception, "SIGKILL");
+    assert_int_equal(r->exit_code, 128 + SIGKILL);
+    if (!strstr(r->exc_out.data, "cordon's init, which held the task's tree in its pid "
+                                 "namespace, was killed from outside cordon"))
+        fail_msg("%s", r->exc_out.data);
+    cordon_task_free(t);
+    t = shell("kill -KILL $$");
+    r = run_task(t, CORDON_EXCEPTION);
+    assert_string_equal(r->exc_out.data, "SIGKILL: Killed\n");
+    cordon_task_free(t);
+}
+
 static void test_exception_signal_names_follow_kill_l(void **state)
 {
     (void)state;
@@ -386,6 +449,7 @@ int main(void)
         cmocka_unit_test(test_exception_a_class_that_is_no_name_is_an_invalid_exception),
         cmocka_unit_test(test_exception_a_raise_without_a_ctx_is_an_invalid_exception),
         cmocka_unit_test(test_exception_command_killed_by_signal_is_named),
+        cmocka_unit_test(test_exception_init_killed_from_outside_is_said),
         cmocka_unit_test(test_exception_signal_names_follow_kill_l),
         cmocka_unit_test(test_exception_command_killed_by_sigrtmax_is_named),
         cmocka_unit_test(test_exception_function_that_exits_is_not_an_exception),
