@@ -178,10 +178,13 @@ static int open_like(int fd, int path_fd, const struct stat *st)
     return copy;
 }
 
-/* Stream `fd` on the view, named `name` by the parent when it was the
- * file `id`: 0, or -errno (-ESTALE: the name leads to another file, or
- * through a link). */
-static int view_stream(int fd, const char *name, const cordon__file_identity *id)
+static int read_only_mount_of(int path_fd);
+
+/* Stream `fd` on the view (or, with `own_mount`, on a read-only mount of
+ * its node alone), named `name` by the parent when it was the file `id`:
+ * 0, or -errno (-ESTALE: the name leads to another file, or through a
+ * link). */
+static int view_stream(int fd, const char *name, const cordon__file_identity *id, bool own_mount)
 {
     struct stat st, found;
     if (fstat(fd, &st) != 0)
@@ -189,6 +192,11 @@ static int view_stream(int fd, const char *name, const cordon__file_identity *id
     if (st.st_dev != id->device || st.st_ino != id->inode)
         return -ESTALE; /* not the description the parent named */
     int path_fd = cordon__open_checked(name, false, id, &found);
+    if (path_fd >= 0 && own_mount) {
+        int tree = read_only_mount_of(path_fd);
+        close(path_fd);
+        path_fd = tree;
+    }
     if (path_fd < 0)
         return path_fd;
     int copy = open_like(fd, path_fd, &st);
@@ -204,7 +212,7 @@ void cordon__streams_on_view(const cordon__launch *l)
 {
     for (int fd = 0; fd <= 2; fd++)
         if (l->stream_names[fd])
-            (void)view_stream(fd, l->stream_names[fd], &l->stream_ids[fd]);
+            (void)view_stream(fd, l->stream_names[fd], &l->stream_ids[fd], false);
 }
 
 /* ---- A terminal on a writable view ---------------------------------- */
@@ -234,7 +242,7 @@ static int read_only_mount_of(int path_fd)
     return tree;
 }
 
-/* Terminal `fd` opened again through a read-only mount of its node.  A
+/* A terminal opened again through a read-only mount of its node.  A
  * task with a writable view, the terminal's owner's (the caller's user,
  * or root), made the caller's terminal 0666 through its stdin (fchmod, or
  * chmod of /proc/self/fd/0), and a process of another user opened it
@@ -245,32 +253,9 @@ static int read_only_mount_of(int path_fd)
  * its ioctls work as before.  The task's /dev/pts is a devpts of its own,
  * where the caller's terminal has no name.  A kernel without open_tree
  * or mount_setattr (before 5.12) leaves the description as it was. */
-static int terminal_on_read_only_mount(int fd, const char *name, const cordon__file_identity *id)
-{
-    struct stat st, found;
-    if (fstat(fd, &st) != 0)
-        return -errno;
-    if (st.st_dev != id->device || st.st_ino != id->inode)
-        return -ESTALE;
-    int path_fd = cordon__open_checked(name, false, id, &found);
-    if (path_fd < 0)
-        return path_fd;
-    int tree = read_only_mount_of(path_fd);
-    close(path_fd);
-    if (tree < 0)
-        return tree;
-    int copy = open_like(fd, tree, &st);
-    close(tree);
-    if (copy < 0)
-        return copy;
-    int rc = dup3(copy, fd, 0) < 0 ? -errno : 0;
-    close(copy);
-    return rc;
-}
-
 void cordon__terminals_on_read_only_mounts(const cordon__launch *l)
 {
     for (int fd = 0; fd <= 2; fd++)
         if (l->stream_names[fd])
-            (void)terminal_on_read_only_mount(fd, l->stream_names[fd], &l->stream_ids[fd]);
+            (void)view_stream(fd, l->stream_names[fd], &l->stream_ids[fd], true);
 }
