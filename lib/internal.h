@@ -434,6 +434,8 @@ typedef struct cordon__terminal_state {
     gid_t group;
     bool kept;                  /* a keeper holds it for this attempt (one per terminal) */
     dev_t kept_device;
+    dev_t device;               /* its st_rdev: attempts given it at once share one saved state */
+    bool shared;                /* that state is in the process's table */
 } cordon__terminal_state;
 void cordon__terminal_save(int fd, cordon__terminal_state *state);
 void cordon__terminal_restore(cordon__terminal_state *state);

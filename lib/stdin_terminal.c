@@ -95,23 +95,43 @@ typedef struct kept_terminal {
     unsigned attempts;
 } kept_terminal;
 
+/* The terminal as the first of the attempts given it at once found it:
+ * each attempt had saved what it found, and one that started while
+ * another's task had made the terminal 0666 put that back at its end,
+ * for good.  The last of them to end puts back the first one's. */
+typedef struct given_terminal {
+    dev_t device;
+    unsigned attempts;
+    cordon__terminal_state saved;
+} given_terminal;
+
 static struct {
     pthread_mutex_t lock;
-    pid_t owner;                /* 0 in a forked copy: the table is the parent's */
+    pid_t owner;                /* 0 in a forked copy: the tables are the parent's */
     kept_terminal *kept;
     size_t count, room;
+    given_terminal *given;
+    size_t given_count, given_room;
 } terminals = { .lock = PTHREAD_MUTEX_INITIALIZER };
 CORDON__RESET_IN_FORKED_COPIES(&terminals.lock);
 CORDON__FORGOTTEN_IN_FORKED_COPIES(&terminals.owner);
 
-static kept_terminal *kept_for(dev_t device)
+/* Under the lock: a forked copy's tables are its parent's, left to it. */
+static void forget_the_parent_s(void)
 {
     pid_t self = getpid();
     if (terminals.owner != self) {
         terminals.owner = self;
-        terminals.kept = NULL; /* the parent's: left to it */
+        terminals.kept = NULL;
         terminals.count = terminals.room = 0;
+        terminals.given = NULL;
+        terminals.given_count = terminals.given_room = 0;
     }
+}
+
+static kept_terminal *kept_for(dev_t device)
+{
+    forget_the_parent_s();
     for (size_t i = 0; i < terminals.count; i++)
         if (terminals.kept[i].device == device)
             return &terminals.kept[i];
@@ -209,6 +229,65 @@ static void let_go(cordon__terminal_state *state)
     pthread_mutex_unlock(&terminals.lock);
 }
 
+static given_terminal *given_for(dev_t device)
+{
+    forget_the_parent_s();
+    for (size_t i = 0; i < terminals.given_count; i++)
+        if (terminals.given[i].device == device)
+            return &terminals.given[i];
+    return NULL;
+}
+
+/* The first attempt's state for this one too, while any runs; where the
+ * table cannot grow, the attempt keeps its own, as before. */
+static void share_with_the_others(cordon__terminal_state *state)
+{
+    state->shared = false;
+    pthread_mutex_lock(&terminals.lock);
+    given_terminal *g = given_for(state->device);
+    if (g) {
+        int fd = state->fd;
+        bool kept = state->kept;
+        dev_t kept_device = state->kept_device;
+        *state = g->saved;
+        state->fd = fd;
+        state->kept = kept;
+        state->kept_device = kept_device;
+        g->attempts++;
+        state->shared = true;
+    } else {
+        if (terminals.given_count == terminals.given_room) {
+            size_t room = terminals.given_room ? 2 * terminals.given_room : 2;
+            given_terminal *grown = realloc(terminals.given, room * sizeof *grown);
+            if (grown) {
+                terminals.given = grown;
+                terminals.given_room = room;
+            }
+        }
+        if (terminals.given_count < terminals.given_room) {
+            terminals.given[terminals.given_count++] =
+                (given_terminal){ .device = state->device, .attempts = 1, .saved = *state };
+            state->shared = true;
+        }
+    }
+    pthread_mutex_unlock(&terminals.lock);
+}
+
+/* Whether this attempt is the last of those given the terminal at once
+ * (it then puts the terminal back), taking it out of the table. */
+static bool last_to_leave(const cordon__terminal_state *state)
+{
+    if (!state->shared)
+        return true;
+    pthread_mutex_lock(&terminals.lock);
+    given_terminal *g = given_for(state->device);
+    bool last = !g || --g->attempts == 0;
+    if (g && last)
+        *g = terminals.given[--terminals.given_count];
+    pthread_mutex_unlock(&terminals.lock);
+    return last;
+}
+
 void cordon__terminal_save(int fd, cordon__terminal_state *state)
 {
     state->fd = -1;
@@ -227,6 +306,8 @@ void cordon__terminal_save(int fd, cordon__terminal_state *state)
     if (ioctl(fd, TIOCGEXCL, &state->exclusive) != 0)
         state->exclusive = 0;
     state->fd = fd;
+    state->device = st.st_rdev;
+    share_with_the_others(state);
     hold(fd, state);
 }
 
@@ -234,6 +315,11 @@ void cordon__terminal_restore(cordon__terminal_state *state)
 {
     if (state->fd < 0)
         return;
+    if (!last_to_leave(state)) {
+        let_go(state);
+        state->fd = -1;
+        return;
+    }
     sigset_t quiet, previous;
     sigemptyset(&quiet);
     sigaddset(&quiet, SIGTTOU);

@@ -11,6 +11,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <termios.h>
 #include <time.h>
 
@@ -269,6 +270,65 @@ static int unsettle_the_terminal(cordon_ctx *ctx, void *arg)
         return 113;
     struct termios now;
     return tcgetattr(0, &now) == 0 && (now.c_lflag & ICANON) && now.c_cc[VSUSP] != 'R' ? 0 : 106;
+}
+
+/* In a copy of the test, without namespaces (where a task may change its
+ * terminal's mode): two tasks given one terminal at overlapping times,
+ * the first making it 0666.  0 when the terminal ends as it began; 1 it
+ * does not; 2 could not be set up; 3 the tasks had namespaces after all. */
+static int overlapping_tasks_on_one_terminal(void)
+{
+    setenv("CORDON_NO_NAMESPACES", "1", 1);
+    int master, slave;
+    if (openpty(&master, &slave, NULL, NULL, NULL) != 0)
+        return 2;
+    struct stat before, after;
+    if (fstat(slave, &before) != 0)
+        return 2;
+    cordon_task *first = cordon_shell_task("chmod 666 /proc/self/fd/0; sleep 1");
+    cordon_task *second = cordon_shell_task("sleep 2");
+    if (cordon_set_stdin_fd(first, slave) != 0 || cordon_set_stdin_fd(second, slave) != 0 ||
+        cordon_run_async(first) != 0)
+        return 2;
+    usleep(500 * 1000); /* the first's chmod made */
+    if (cordon_run_async(second) != 0)
+        return 2;
+    cordon_join(first);
+    cordon_join(second);
+    bool namespaces = cordon_task_result(first)->confinement & CORDON_CONFINED_PID_NAMESPACE;
+    cordon_task_free(first);
+    cordon_task_free(second);
+    if (fstat(slave, &after) != 0)
+        return 2;
+    if (namespaces)
+        return 3;
+    if (after.st_mode != before.st_mode)
+        fprintf(stderr, "mode %o, was %o\n", (unsigned)after.st_mode, (unsigned)before.st_mode);
+    return after.st_mode == before.st_mode ? 0 : 1;
+}
+
+/* Each attempt saved the terminal as it found it and put that back at its
+ * end: one started while another's task had made the terminal 0666 put
+ * 0666 back, for good (start 600, after the second 666).  The last of
+ * the attempts given it at once puts back the first one's. */
+static void test_stdin_fd_overlapping_tasks_put_the_terminal_back_as_it_began(void **state)
+{
+    (void)state;
+    fflush(NULL);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0)
+        _exit(overlapping_tasks_on_one_terminal());
+    int status;
+    while (waitpid(pid, &status, 0) < 0)
+        assert_int_equal(errno, EINTR);
+    assert_true(WIFEXITED(status));
+    if (WEXITSTATUS(status) == 2 || WEXITSTATUS(status) == 3) {
+        print_message("skipped: %s\n", WEXITSTATUS(status) == 2 ? "no pseudo-terminal here"
+                                                                 : "namespaces were kept");
+        skip();
+    }
+    assert_int_equal(WEXITSTATUS(status), 0);
 }
 
 /* The terminal is the caller's too: echo and canonical input turned off and
@@ -1425,6 +1485,7 @@ int main(void)
         cmocka_unit_test(test_stdin_fd_a_read_write_file_is_handed_over_read_only),
         cmocka_unit_test(test_stdin_fd_a_terminal_keeps_its_flags),
         cmocka_unit_test(test_stdin_fd_a_terminal_is_put_back_as_it_was),
+        cmocka_unit_test(test_stdin_fd_overlapping_tasks_put_the_terminal_back_as_it_began),
         cmocka_unit_test(test_stdin_fd_a_terminal_is_never_the_task_s_own),
         cmocka_unit_test(test_stdin_fd_a_terminal_s_keeper_holds_it_for_every_task),
         cmocka_unit_test(test_stdin_fd_a_socket_is_relayed_whole),
