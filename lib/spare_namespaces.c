@@ -91,6 +91,20 @@ static void forget_the_parent_s(bool close_them)
     keeper.owner = getpid();
 }
 
+/* A keeper whose pidfd the caller closed: reaped by its pid, where /proc
+ * shows it still this process's child (a child's pid is no other
+ * process's until it is reaped), else left.  A keeper is no child the
+ * caller's wait(2) sees: a zombie was left at each closefrom. */
+static void reap_by_pid(pid_t pid)
+{
+    cordon__proc_stat stat;
+    if (pid <= 0 || !cordon__proc_stat_read(pid, &stat) || stat.ppid != getpid())
+        return;
+    kill(pid, SIGKILL);
+    while (waitid(P_PID, (id_t)pid, &(siginfo_t){ 0 }, WEXITED | __WALL) < 0 && errno == EINTR)
+        ;
+}
+
 /* Ends the keeper and reaps it: its socket closed, a SIGKILL for one
  * that is busy or stopped.  A keeper is no child the caller's wait(2)
  * sees (exit signal 0), so only this reaps it.  Returns whether it had
@@ -99,8 +113,10 @@ static bool end_keeper(void)
 {
     close_fd(&keeper.socket);
     /* closed by the caller (its socket's end with it: the keeper leaves) */
-    if (keeper.pidfd >= 0 && !cordon__held_fd_is_pidfd_of(keeper.pidfd, keeper.pid))
+    if (keeper.pidfd >= 0 && !cordon__held_fd_is_pidfd_of(keeper.pidfd, keeper.pid)) {
         keeper.pidfd = -1;
+        reap_by_pid(keeper.pid);
+    }
     if (keeper.pidfd < 0)
         return false;
     syscall(SYS_pidfd_send_signal, keeper.pidfd, SIGKILL, NULL, 0);

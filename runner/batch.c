@@ -8,6 +8,7 @@
  * streamed instead: the main thread reads it while the workers run each
  * line as it comes, so that results flow before the generator ends. */
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdbool.h>
@@ -119,16 +120,44 @@ static bool resumes_from_the_out_dir(const command_options *o)
     return false;
 }
 
+/* `path` absolute, its "." components and repeated or trailing slashes
+ * gone (nothing of it need exist: ".." and links are left as written);
+ * owned, NULL for an empty path. */
+static char *plain_path(const char *path)
+{
+    if (!path[0])
+        return NULL;
+    char cwd[PATH_MAX] = "";
+    if (path[0] != '/' && !getcwd(cwd, sizeof cwd))
+        return NULL;
+    size_t size = strlen(cwd) + strlen(path) + 3;
+    char *joined = runner_alloc(size), *out = runner_alloc(size);
+    snprintf(joined, size, "%s/%s", cwd, path);
+    size_t len = 0;
+    char *rest = NULL;
+    for (char *part = strtok_r(joined, "/", &rest); part; part = strtok_r(NULL, "/", &rest))
+        if (strcmp(part, ".") != 0)
+            len += (size_t)sprintf(out + len, "/%s", part);
+    if (!len)
+        strcpy(out, "/");
+    free(joined);
+    return out;
+}
+
 /* Whether `path` (a --resume argument) names this batch's --audit file or
- * a directory above it: `--resume runs.jsonl --audit runs.jsonl`, run
- * again after ^C, or `--resume audit --audit audit/$ID.jsonl` of a
- * cluster's array, whose first run has no records yet. */
+ * a directory above it, however spelled (`./runs.jsonl`, `audit//`):
+ * `--resume runs.jsonl --audit runs.jsonl`, run again after ^C, or
+ * `--resume audit --audit audit/$ID.jsonl` of a cluster's array, whose
+ * first run has no records yet. */
 static bool is_the_audit_s_place(const command_options *o, const char *path)
 {
-    size_t len = runner_path_length(path);
-    const char *audit = o->task.audit;
-    return audit && strncmp(audit, path, len) == 0 &&
-           (audit[len] == '\0' || audit[len] == '/' || (len == 1 && path[0] == '/'));
+    char *place = plain_path(path), *audit = o->task.audit ? plain_path(o->task.audit) : NULL;
+    size_t len = place ? strlen(place) : 0;
+    bool is = place && audit && strncmp(audit, place, len) == 0 &&
+              (audit[len] == '\0' || audit[len] == '/' || strcmp(place, "/") == 0);
+    free(place);
+    free(audit);
+    return is;
 }
 
 /* The --resume arguments to read: one that names where this batch's
@@ -222,8 +251,8 @@ static void print_failure(const batch_task *bt, const cordon_result *r)
     if (strcmp(bt->outcome, "cordon error") == 0)
         return; /* said when it happened */
     char tries[64] = "";
-    if (bt->attempts > 1)
-        snprintf(tries, sizeof tries, " (attempt %zu of %zu)", bt->attempts, bt->attempts);
+    if (bt->attempts > 1) /* its last: a cancel may have ended it before the --retry allowed */
+        snprintf(tries, sizeof tries, " (attempt %zu)", bt->attempts);
     if (task_stopped_by(r)) {
         char stopped[160];
         task_stop_message(r, stopped, sizeof stopped);

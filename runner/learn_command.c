@@ -282,7 +282,9 @@ static int verify(const command_options *o, const char *text, const char *origin
             status = 0;
         else
             status = task_exit_status(rc, r) ? task_exit_status(rc, r) : 1;
-        if (!o->task.quiet || status)
+        if (stop_signals_caught())
+            runner_error("the check was stopped: cordon was stopped by a signal; nothing written");
+        else if (!o->task.quiet || status)
             runner_error("%s: under the learned policy the command ended with %s (learning "
                          "run: %s)", status ? "check failed" : "checked", is, was);
     }
@@ -353,6 +355,12 @@ static int learn_and_write(const command_options *o, const learn_options *l, cor
      * it plants there meanwhile is refused or replaced as the learning
      * run's is (safe_open.h). */
     int status = l->no_verify ? 0 : verify(o, text, l->out ? l->out : "learned", r);
+    /* A check that failed still writes it (its status says so); one
+     * stopped by a signal writes nothing, as the learning run's stop. */
+    if (stop_signals_caught()) {
+        free(text);
+        return status ? status : RUNNER_EXIT_OWN_ERROR;
+    }
     if (write_policy(text, len, l) < 0)
         status = RUNNER_EXIT_OWN_ERROR;
     if (status == 0 && r->exception)

@@ -19,15 +19,22 @@ bool cordon__held_fd_is_file(int fd, const struct stat *when_opened)
            (now.st_mode & S_IFMT) == (when_opened->st_mode & S_IFMT);
 }
 
-bool cordon__held_fd_is_kind(int fd, const char *link)
+int cordon__held_fd_mark(int fd)
 {
-    if (fd < 0 || fcntl(fd, F_GETFD) < 0)
+    return fcntl(fd, F_SETOWN, getpid()) == 0 ? 0 : -errno;
+}
+
+bool cordon__held_fd_is_marked(int fd, const char *link, const struct stat *when_opened)
+{
+    if (fd < 0 || fcntl(fd, F_GETOWN) != getpid())
         return false;
+    if (when_opened)
+        return cordon__held_fd_is_file(fd, when_opened);
     char path[32], target[64];
     snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
     ssize_t len = readlink(path, target, sizeof target - 1);
     if (len < 0)
-        return errno != EBADF && access("/proc/self/fd", F_OK) != 0; /* no /proc: open is all */
+        return errno != EBADF && access("/proc/self/fd", F_OK) != 0; /* no /proc: the mark is all */
     target[len] = '\0';
     return strcmp(target, link) == 0;
 }

@@ -16,11 +16,17 @@
 /* Whether `fd` is still open on the file whose fstat was `when_opened`
  * (its device, inode and type: a socket's or a pipe's inode is its own). */
 bool cordon__held_fd_is_file(int fd, const struct stat *when_opened);
-/* Whether `fd` is still an fd of the kernel object named `link`, as
- * /proc/self/fd/N reads ("anon_inode:[landlock-ruleset]"): for the kinds
- * whose fds share one inode.  Without a /proc to read, only whether the
- * fd is open at all. */
-bool cordon__held_fd_is_kind(int fd, const char *link);
+/* Marks `fd` as this process's (F_SETOWN to its pid: no signal comes of
+ * it without O_ASYNC), for the kinds a caller can make an identical one
+ * of (every Landlock ruleset reads back as the same anon inode; a
+ * /proc file opened again has the same inode).  0 or -errno. */
+int cordon__held_fd_mark(int fd);
+/* Whether `fd` is still the one marked: of the kernel object named
+ * `link`, as /proc/self/fd/N reads ("anon_inode:[landlock-ruleset]"), or
+ * with `when_opened` the same file, and marked by this process (a
+ * caller's own ruleset or mountinfo at the number is not).  Without a
+ * /proc to read, the mark and the fd's being open. */
+bool cordon__held_fd_is_marked(int fd, const char *link, const struct stat *when_opened);
 /* Whether `fd` is still a pidfd of `pid` (its fdinfo's "Pid:" line). */
 bool cordon__held_fd_is_pidfd_of(int fd, pid_t pid);
 

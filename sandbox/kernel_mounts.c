@@ -547,7 +547,8 @@ static void read_again(void)
         close(cache.watch);
     /* Opened first: a change while the table is read is seen next time. */
     cache.watch = open_watch();
-    if (cache.watch >= 0 && fstat(cache.watch, &cache.watch_stat) != 0) {
+    if (cache.watch >= 0 &&
+        (fstat(cache.watch, &cache.watch_stat) != 0 || cordon__held_fd_mark(cache.watch) < 0)) {
         close(cache.watch);
         cache.watch = -1;
     }
@@ -588,7 +589,7 @@ static void bring_up_to_date(void)
     /* So is one the caller closed (closefrom(3)): its number polled, the
      * caller's pipe there said no change for good, and was closed at the
      * next one (held_fds.h). */
-    if (cache.watch >= 0 && !cordon__held_fd_is_file(cache.watch, &cache.watch_stat)) {
+    if (cache.watch >= 0 && !cordon__held_fd_is_marked(cache.watch, NULL, &cache.watch_stat)) {
         cache.watch = -1;
         cache.known = false;
     }

@@ -79,6 +79,10 @@ static int prepare_ruleset(void)
 {
     landlock_abi = (int)create_ruleset(NULL, 0, CREATE_RULESET_VERSION);
     int fd = landlock_abi >= 6 ? scoped_ruleset() : landlock_abi >= 1 ? permissive_ruleset() : -1;
+    if (fd >= 0 && cordon__held_fd_mark(fd) < 0) {
+        close(fd);
+        fd = -1;
+    }
     __atomic_store_n(&ruleset_fd, fd, __ATOMIC_RELEASE);
     return landlock_abi >= 1 && fd < 0 ? (errno ? -errno : -ENOMEM) : 0;
 }
@@ -90,7 +94,7 @@ static int prepare_ruleset(void)
 static bool still_held(void)
 {
     int fd = __atomic_load_n(&ruleset_fd, __ATOMIC_ACQUIRE);
-    return fd < 0 || cordon__held_fd_is_kind(fd, "anon_inode:[landlock-ruleset]");
+    return fd < 0 || cordon__held_fd_is_marked(fd, "anon_inode:[landlock-ruleset]", NULL);
 }
 
 /* Made once per process.  A ruleset the kernel could not make for want of

@@ -346,7 +346,8 @@ int cordon__landlock_fence_ruleset(void)
         fence_fd = -EOPNOTSUPP;
     /* One the caller closed (closefrom(3)) is made again; its number is
      * the caller's now, not closed (held_fds.h). */
-    if (fence_fd >= 0 && !cordon__held_fd_is_kind(fence_fd, "anon_inode:[landlock-ruleset]")) {
+    if (fence_fd >= 0 &&
+        !cordon__held_fd_is_marked(fence_fd, "anon_inode:[landlock-ruleset]", NULL)) {
         fence_fd = -EOPNOTSUPP;
         fence_pid = 0;
     }
@@ -357,6 +358,10 @@ int cordon__landlock_fence_ruleset(void)
         if (fence_fd >= 0)
             close(fence_fd);
         fence_fd = make_fence();
+        if (fence_fd >= 0 && cordon__held_fd_mark(fence_fd) < 0) {
+            close(fence_fd);
+            fence_fd = -ENOMEM;
+        }
         bool keep = fence_fd >= 0 || fence_fd == -EOPNOTSUPP;
         fence_pid = keep ? pid : 0;
         fence_generation = generation;

@@ -471,6 +471,27 @@ static int run_one(bool no_network)
     return answer;
 }
 
+/* How many children of this process are zombies. */
+static int zombie_children(void)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/task/%d/children", (int)getpid(), (int)getpid());
+    FILE *f = fopen(path, "r");
+    int pid, zombies = 0;
+    while (f && fscanf(f, "%d", &pid) == 1) {
+        char stat_path[64], text[256];
+        snprintf(stat_path, sizeof stat_path, "/proc/%d/stat", pid);
+        FILE *st = fopen(stat_path, "r");
+        const char *end = st && fgets(text, sizeof text, st) ? strrchr(text, ')') : NULL;
+        zombies += end && end[1] == ' ' && end[2] == 'Z';
+        if (st)
+            fclose(st);
+    }
+    if (f)
+        fclose(f);
+    return zombies;
+}
+
 /* In a copy of the test: tasks, every fd from 3 up closed, the numbers
  * taken by files of the caller's own, tasks again; 0 when every task ran
  * and the caller's files kept what was in them. */
@@ -484,6 +505,16 @@ static int tasks_around_a_closefrom(bool network_namespaces)
             return 1;
     if (syscall(SYS_close_range, 3, ~0U, 0) != 0)
         return 2;
+    /* The caller's own Landlock rulesets first, at the lowest numbers,
+     * where the library's were: every ruleset reads back alike.  They
+     * handle exec and grant none: a command given one cannot start. */
+    int planted[8], copies[8];
+    for (int i = 0; i < 8; i++) {
+        uint64_t handled_exec = 1; /* LANDLOCK_ACCESS_FS_EXECUTE */
+        planted[i] = (int)syscall(SYS_landlock_create_ruleset, &handled_exec, sizeof handled_exec,
+                                  0);
+        copies[i] = planted[i] >= 0 ? fcntl(planted[i], F_DUPFD_CLOEXEC, 600) : -1;
+    }
     int pipes[8][2], pairs[8][2];
     for (int i = 0; i < 8; i++) {
         if (pipe(pipes[i]) != 0 || socketpair(AF_UNIX, SOCK_SEQPACKET, 0, pairs[i]) != 0)
@@ -519,8 +550,15 @@ static int tasks_around_a_closefrom(bool network_namespaces)
         if (read(pipes[i][0], got, sizeof got) != 4 || recv(pairs[i][0], got, sizeof got, 0) != 4 ||
             recv(pairs[i][1], got, sizeof got, MSG_DONTWAIT) != 4)
             return 5;
+        /* still the caller's own ruleset at its number (the fence's
+         * remaking had closed one and taken the number) */
+        if (planted[i] >= 0 && syscall(SYS_kcmp, getpid(), getpid(), 0 /* KCMP_FILE */,
+                                       planted[i], copies[i]) != 0)
+            return 7;
     }
-    return 0;
+    /* the spares' keeper, its fds closed, is reaped: no zombie left */
+    cordon_release_spares();
+    return zombie_children() ? 8 : 0;
 }
 
 /* A caller that closes fds it did not open (closefrom(3), Python's

@@ -1260,6 +1260,47 @@ static void test_learn_out_is_written_after_its_check(void **state)
     free(text);
 }
 
+/* A check stopped by a signal writes nothing, as a stopped learning run
+ * does: it wrote --out and said "check failed". */
+static void test_learn_check_stopped_by_a_signal_writes_nothing(void **state)
+{
+    (void)state;
+    SKIP_UNDER_VALGRIND("valgrind has no seccomp(2), so no user notification");
+    const char *runner = getenv("CORDON_RUNNER");
+    char dir[] = "/tmp/cordon-learn-stop-XXXXXX", out[100], flag[100], line[300];
+    assert_non_null(mkdtemp(dir));
+    assert_int_equal(chmod(dir, 0777), 0); /* the CLI as root runs the task as nobody */
+    snprintf(out, sizeof out, "%s/p.policy", dir);
+    snprintf(flag, sizeof flag, "%s/flag", dir);
+    snprintf(line, sizeof line, "if [ -e %s ]; then while :; do :; done; fi; touch %s", flag,
+             flag); /* the loop makes no call the learning run did not */
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        int null = open("/dev/null", O_RDWR);
+        dup2(null, 0);
+        dup2(null, 1);
+        dup2(null, 2);
+        signal(SIGTERM, SIG_DFL);
+        execl(runner ? runner : "build/cordon", "cordon", "learn", "--out", out, "--shell",
+              line, (char *)NULL);
+        _exit(99);
+    }
+    for (int i = 0; i < 1000 && access(flag, F_OK) != 0; i++)
+        usleep(10 * 1000);
+    usleep(700 * 1000); /* the learning run over, the check begun */
+    kill(pid, SIGTERM);
+    int status;
+    while (waitpid(pid, &status, 0) < 0)
+        assert_int_equal(errno, EINTR);
+    int written = access(out, F_OK);
+    unlink(out);
+    unlink(flag);
+    rmdir(dir);
+    assert_true(WIFEXITED(status) || WIFSIGNALED(status));
+    assert_int_not_equal(written, 0);
+}
+
 /* The task may move --out's directory away and plant a link to another
  * in its place (it may write the directory above): the policy is still
  * written into the directory --out named when learn started. */
@@ -1596,6 +1637,7 @@ int main(void)
         cmocka_unit_test(test_learn_command_output_never_enters_the_policy),
         cmocka_unit_test(test_learn_out_plants_are_never_written_through),
         cmocka_unit_test(test_learn_out_is_written_after_its_check),
+        cmocka_unit_test(test_learn_check_stopped_by_a_signal_writes_nothing),
         cmocka_unit_test(test_learn_out_is_written_where_its_directory_was_when_learn_began),
         cmocka_unit_test(test_learn_help),
         cmocka_unit_test(test_learn_exit_status_of_a_run_that_timed_out_is_said),

@@ -307,6 +307,18 @@ static void test_resume_of_the_batch_s_own_audit_starts_from_nothing(void **stat
     expect_status(&c, 0);
     assert_string_equal(c.out, "[1] a\n[2] b\n");
     captured_free(&c);
+    /* however spelled */
+    char spelled[500];
+    snprintf(spelled, sizeof spelled, "%s//./other.jsonl", dir);
+    snprintf(audit, sizeof audit, "%s/other.jsonl", dir);
+    c = CORDON("batch", "--quiet", "-j", "1", "--resume", spelled, "--audit", audit, jobs);
+    expect_status(&c, 0);
+    assert_string_equal(c.out, "[1] a\n[2] b\n");
+    captured_free(&c);
+    /* an empty one is no place */
+    c = CORDON("batch", "--quiet", "--resume", "", "--audit", audit, jobs);
+    expect_status(&c, 125);
+    captured_free(&c);
     /* not the audit's place: said */
     snprintf(typo, sizeof typo, "%s/run.jsonl", dir);
     c = CORDON("batch", "--quiet", "--resume", typo, "--audit", audit, jobs);
