@@ -129,6 +129,21 @@ static void forget_the_parent_s(void)
     }
 }
 
+/* Whether a table of `count` items has room for one more, grown (doubled)
+ * where it had none; false where it cannot grow. */
+static bool room_for_one(void **items, size_t count, size_t *room, size_t item_size)
+{
+    if (count < *room)
+        return true;
+    size_t grown_room = *room ? 2 * *room : 2;
+    void *grown = realloc(*items, grown_room * item_size);
+    if (!grown)
+        return false;
+    *items = grown;
+    *room = grown_room;
+    return true;
+}
+
 static kept_terminal *kept_for(dev_t device)
 {
     forget_the_parent_s();
@@ -194,15 +209,8 @@ static void hold(int tty, cordon__terminal_state *state)
         return; /* this process's own: a session holds it */
     pthread_mutex_lock(&terminals.lock);
     kept_terminal *k = kept_for(st.st_rdev);
-    if (!k && terminals.count == terminals.room) {
-        size_t room = terminals.room ? 2 * terminals.room : 2;
-        kept_terminal *grown = realloc(terminals.kept, room * sizeof *grown);
-        if (grown) {
-            terminals.kept = grown;
-            terminals.room = room;
-        }
-    }
-    if (!k && terminals.count < terminals.room &&
+    if (!k && room_for_one((void **)&terminals.kept, terminals.count, &terminals.room,
+                           sizeof *terminals.kept) &&
         start_keeper(tty, &terminals.kept[terminals.count])) {
         k = &terminals.kept[terminals.count++];
         k->device = st.st_rdev;
@@ -256,15 +264,8 @@ static void share_with_the_others(cordon__terminal_state *state)
         g->attempts++;
         state->shared = true;
     } else {
-        if (terminals.given_count == terminals.given_room) {
-            size_t room = terminals.given_room ? 2 * terminals.given_room : 2;
-            given_terminal *grown = realloc(terminals.given, room * sizeof *grown);
-            if (grown) {
-                terminals.given = grown;
-                terminals.given_room = room;
-            }
-        }
-        if (terminals.given_count < terminals.given_room) {
+        if (room_for_one((void **)&terminals.given, terminals.given_count, &terminals.given_room,
+                         sizeof *terminals.given)) {
             terminals.given[terminals.given_count++] =
                 (given_terminal){ .device = state->device, .attempts = 1, .saved = *state };
             state->shared = true;
