@@ -129,19 +129,18 @@ static void forget_the_parent_s(void)
     }
 }
 
-/* Whether a table of `count` items has room for one more, grown (doubled)
- * where it had none; false where it cannot grow. */
-static bool room_for_one(void **items, size_t count, size_t *room, size_t item_size)
+/* A table of `count` items with room for one more: `items` itself, or
+ * grown (doubled) where it had none; NULL where it cannot grow (`items`
+ * kept). */
+static void *room_for_one(void *items, size_t count, size_t *room, size_t item_size)
 {
     if (count < *room)
-        return true;
+        return items;
     size_t grown_room = *room ? 2 * *room : 2;
-    void *grown = realloc(*items, grown_room * item_size);
-    if (!grown)
-        return false;
-    *items = grown;
-    *room = grown_room;
-    return true;
+    void *grown = realloc(items, grown_room * item_size);
+    if (grown)
+        *room = grown_room;
+    return grown;
 }
 
 static kept_terminal *kept_for(dev_t device)
@@ -209,9 +208,11 @@ static void hold(int tty, cordon__terminal_state *state)
         return; /* this process's own: a session holds it */
     pthread_mutex_lock(&terminals.lock);
     kept_terminal *k = kept_for(st.st_rdev);
-    if (!k && room_for_one((void **)&terminals.kept, terminals.count, &terminals.room,
-                           sizeof *terminals.kept) &&
-        start_keeper(tty, &terminals.kept[terminals.count])) {
+    kept_terminal *table = k ? NULL : room_for_one(terminals.kept, terminals.count, &terminals.room,
+                                                   sizeof *terminals.kept);
+    if (table)
+        terminals.kept = table;
+    if (table && start_keeper(tty, &terminals.kept[terminals.count])) {
         k = &terminals.kept[terminals.count++];
         k->device = st.st_rdev;
     }
@@ -264,8 +265,10 @@ static void share_with_the_others(cordon__terminal_state *state)
         g->attempts++;
         state->shared = true;
     } else {
-        if (room_for_one((void **)&terminals.given, terminals.given_count, &terminals.given_room,
-                         sizeof *terminals.given)) {
+        given_terminal *table = room_for_one(terminals.given, terminals.given_count,
+                                             &terminals.given_room, sizeof *terminals.given);
+        if (table) {
+            terminals.given = table;
             terminals.given[terminals.given_count++] =
                 (given_terminal){ .device = state->device, .attempts = 1, .saved = *state };
             state->shared = true;
