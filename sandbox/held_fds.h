@@ -1,6 +1,7 @@
 /*
  * Fds the library keeps from one task to the next (the Landlock rulesets,
- * the spare namespaces' keeper's socket and pidfd), checked before each
+ * the spare namespaces' keeper's socket and pidfd, the mount table's
+ * watch), checked before each
  * use: a caller may close fds it did not open (closefrom(3), a loop up to
  * its open-file limit, Python's os.closerange) and its next open take the
  * number.  One found gone is forgotten, never closed: the number may be
