@@ -75,6 +75,14 @@ static bool a_terminal(dev_t device)
     return strcmp(last ? last + 1 : target, "tty") == 0;
 }
 
+#define CONSOLE_MINOR 1 /* of TTYAUX_MAJOR: /dev/console */
+bool cordon__terminal_that_opens_again(dev_t device)
+{
+    if (major(device) == TTYAUX_MAJOR)
+        return minor(device) == CONSOLE_MINOR;
+    return is_pseudo_terminal(device) || (major(device) != MEMORY_MAJOR && a_terminal(device));
+}
+
 static bool plain_name(const char *name)
 {
     if (!name[0] || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)

@@ -1240,6 +1240,13 @@ int cordon__namespace_tree(pid_t init, cordon__tree_process **out, size_t *count
  * name in its view of the caller's /dev, for its init to cover
  * (sandbox/covered_devices.c). */
 void cordon__find_caller_terminals(cordon__caller_terminals *out);
+/* Whether the character device is a terminal that opens again as itself:
+ * a pseudo-terminal's slave, a console or a serial line (by its class in
+ * sysfs), not /dev/tty (a process without a controlling terminal has
+ * none) nor /dev/ptmx (which makes a new one).  No ioctl (isatty): a
+ * caller's own filter may kill ioctl, and killed the caller at its
+ * task's start. */
+bool cordon__terminal_that_opens_again(dev_t device);
 
 /* lib/adopted_orphans.c: without a pid namespace, a caller that adopts
  * orphans (a subreaper, or pid 1 of its namespace) reaps those of the

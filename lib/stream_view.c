@@ -47,7 +47,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
-#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -73,36 +72,6 @@ static int name_of(int fd, char **name)
     return *name ? 0 : -ENOMEM;
 }
 
-/* Whether the device is a terminal that opens again as itself: a
- * pseudo-terminal's slave, a console or a serial line (by its class in
- * sysfs), not /dev/tty (the init has none) nor /dev/ptmx (which makes a
- * new one).  No ioctl (isatty): a caller's own filter may kill ioctl,
- * and killed the caller at its task's start. */
-#define PTY_SLAVE_FIRST_MAJOR 136
-#define PTY_SLAVE_LAST_MAJOR 143
-#define TTY_MAJOR 4
-#define TTYAUX_MAJOR 5 /* /dev/tty, /dev/console, /dev/ptmx */
-#define CONSOLE_MINOR 1
-#define MEMORY_MAJOR 1 /* /dev/null, /dev/zero, ... */
-static bool a_terminal_to_reopen(dev_t device)
-{
-    unsigned kind = major(device);
-    if (kind == TTYAUX_MAJOR)
-        return minor(device) == CONSOLE_MINOR;
-    if ((kind >= PTY_SLAVE_FIRST_MAJOR && kind <= PTY_SLAVE_LAST_MAJOR) || kind == TTY_MAJOR)
-        return true;
-    if (kind == MEMORY_MAJOR)
-        return false;
-    char path[64], target[256];
-    snprintf(path, sizeof path, "/sys/dev/char/%u:%u/subsystem", kind, minor(device));
-    ssize_t n = readlink(path, target, sizeof target - 1);
-    if (n <= 0)
-        return false;
-    target[n] = '\0';
-    const char *last = strrchr(target, '/');
-    return strcmp(last ? last + 1 : target, "tty") == 0;
-}
-
 int cordon__streams_name(cordon__launch *l, bool terminals_only)
 {
     const int fds[3] = { l->stdin_fd, l->stdout_fd, l->stderr_fd };
@@ -112,8 +81,9 @@ int cordon__streams_name(cordon__launch *l, bool terminals_only)
             continue;
         if (fstat(fds[i], &st) != 0)
             return -errno;
-        if (S_ISSOCK(st.st_mode) || (terminals_only && (!S_ISCHR(st.st_mode) ||
-                                                         !a_terminal_to_reopen(st.st_rdev))))
+        if (S_ISSOCK(st.st_mode) ||
+            (terminals_only &&
+             !(S_ISCHR(st.st_mode) && cordon__terminal_that_opens_again(st.st_rdev))))
             continue;
         int rc = name_of(fds[i], &l->stream_names[i]);
         if (rc < 0)
