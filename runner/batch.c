@@ -643,14 +643,12 @@ static int run_all(batch *b)
     return b->failed > b->output_lost ? 1 : b->output_lost ? RUNNER_EXIT_OWN_ERROR : 0;
 }
 
-/* Whether `fd` is the job file (read by now, or being streamed). */
-static bool is_the_job_file(const command_options *o, int fd)
+/* Whether `fd` is the file `jobs` (the job file's stat). */
+static bool is_the_job_file(const struct stat *jobs, int fd)
 {
-    struct stat jobs, st;
-    bool from_stdin = !o->input || strcmp(o->input, "-") == 0;
-    return fd >= 0 && fstat(fd, &st) == 0 &&
-           (from_stdin ? fstat(STDIN_FILENO, &jobs) : stat(o->input, &jobs)) == 0 &&
-           S_ISREG(jobs.st_mode) && jobs.st_dev == st.st_dev && jobs.st_ino == st.st_ino;
+    struct stat st;
+    return fd >= 0 && fstat(fd, &st) == 0 && jobs->st_dev == st.st_dev &&
+           jobs->st_ino == st.st_ino;
 }
 
 /* Records written into the job file are jobs of its next batch: `batch
@@ -660,14 +658,19 @@ static bool is_the_job_file(const command_options *o, int fd)
 static int refuse_records_into_the_jobs(const batch *b)
 {
     const command_options *o = b->o;
-    const char *input = !o->input || strcmp(o->input, "-") == 0 ? "the standard input" : o->input;
-    if (is_the_job_file(o, b->audit_fd)) {
+    bool from_stdin = !o->input || strcmp(o->input, "-") == 0;
+    const char *input = from_stdin ? "the standard input" : o->input;
+    struct stat jobs;
+    if ((from_stdin ? fstat(STDIN_FILENO, &jobs) : stat(o->input, &jobs)) != 0 ||
+        !S_ISREG(jobs.st_mode))
+        return 0; /* read by now, or a pipe: no file to write into */
+    if (is_the_job_file(&jobs, b->audit_fd)) {
         runner_error("--audit: '%s' is the job file (%s): its records would be read as jobs "
                      "next time; give another file", o->task.audit, input);
         return -1;
     }
     for (int fd = STDOUT_FILENO; fd <= STDERR_FILENO; fd++)
-        if (is_the_job_file(o, fd)) {
+        if (is_the_job_file(&jobs, fd)) {
             runner_error("the standard %s is the job file (%s): what the tasks print would "
                          "be read as jobs next time", fd == STDOUT_FILENO ? "output" : "error",
                          input);
