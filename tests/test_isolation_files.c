@@ -359,26 +359,42 @@ static int change_terminal_mode(cordon_ctx *ctx, void *arg)
 /* A terminal handed over as stdin (the runner's --tty): the task's is on
  * its read-only view of /dev/pts, where it reads it and reads its modes,
  * but left it world-writable before. */
-static void test_files_a_terminal_stdin_keeps_its_mode_under_file_rules(void **state)
+/* A pseudo-terminal with "hi\n" typed ahead: its master, and its slave in
+ * *slave; the test is skipped where there is none. */
+static int terminal_with_a_line_typed(int *slave)
 {
-    (void)state;
-    require_landlock();
-    require_own_proc();
-    int master, slave;
-    if (openpty(&master, &slave, NULL, NULL, NULL) != 0) {
+    int master;
+    if (openpty(&master, slave, NULL, NULL, NULL) != 0) {
         print_message("skipped: no pseudo-terminal here (%s)\n", strerror(errno));
         skip();
     }
     assert_int_equal(write(master, "hi\n", 3), 3);
+    return master;
+}
+
+/* `t` run with the terminal `slave` as its stdin: it ends with 0, and the
+ * terminal's mode is as it was.  Its result. */
+static const cordon_result *expect_the_terminal_s_mode_kept(cordon_task *t, int slave)
+{
     struct stat before, after;
     assert_int_equal(fstat(slave, &before), 0);
-    cordon_task *t = cordon_function_task(change_terminal_mode, NULL);
-    assert_int_equal(cordon_allow_path(t, granted, CORDON_READ | CORDON_WRITE), 0);
     assert_int_equal(cordon_set_stdin_fd(t, slave), 0);
     const cordon_result *r = run_task(t, 0);
     assert_int_equal(r->exit_code, 0);
     assert_int_equal(fstat(slave, &after), 0);
     assert_int_equal(after.st_mode, before.st_mode);
+    return r;
+}
+
+static void test_files_a_terminal_stdin_keeps_its_mode_under_file_rules(void **state)
+{
+    (void)state;
+    require_landlock();
+    require_own_proc();
+    int slave, master = terminal_with_a_line_typed(&slave);
+    cordon_task *t = cordon_function_task(change_terminal_mode, NULL);
+    assert_int_equal(cordon_allow_path(t, granted, CORDON_READ | CORDON_WRITE), 0);
+    expect_the_terminal_s_mode_kept(t, slave);
     cordon_task_free(t);
     close(slave);
     close(master);
@@ -404,29 +420,15 @@ static void test_files_a_terminal_stdin_keeps_its_mode_without_file_rules(void *
 {
     (void)state;
     require_own_proc();
-    int master, slave;
-    if (openpty(&master, &slave, NULL, NULL, NULL) != 0) {
-        print_message("skipped: no pseudo-terminal here (%s)\n", strerror(errno));
-        skip();
-    }
-    assert_int_equal(write(master, "hi\n", 3), 3);
-    struct stat before, after;
-    assert_int_equal(fstat(slave, &before), 0);
+    int slave, master = terminal_with_a_line_typed(&slave);
     cordon_task *t = cordon_function_task(change_terminal_mode_by_any_way, NULL);
-    assert_int_equal(cordon_set_stdin_fd(t, slave), 0);
-    const cordon_result *r = run_task(t, 0);
-    assert_int_equal(r->exit_code, 0);
-    assert_int_equal(fstat(slave, &after), 0);
-    assert_int_equal(after.st_mode, before.st_mode);
+    expect_the_terminal_s_mode_kept(t, slave);
     cordon_task_free(t);
     /* a command's (the runner's --tty) */
     t = cordon_shell_task("chmod 666 /proc/self/fd/0 2>&1; chmod 666 /dev/stdin 2>&1; read -r l; "
                           "echo \"$l\"");
     assert_int_equal(write(master, "there\n", 6), 6);
-    assert_int_equal(cordon_set_stdin_fd(t, slave), 0);
-    r = run_task(t, 0);
-    assert_int_equal(fstat(slave, &after), 0);
-    assert_int_equal(after.st_mode, before.st_mode);
+    const cordon_result *r = expect_the_terminal_s_mode_kept(t, slave);
     if (!strstr(r->std_out.data, "Read-only file system") || !strstr(r->std_out.data, "there\n"))
         fail_msg("%s", r->std_out.data);
     cordon_task_free(t);
